@@ -1,0 +1,78 @@
+/* fq_wire: the framing and authentication shared by the server and every
+ * client. A request travels as SignedRequest{envelope bytes, mac}; a reply as
+ * SignedReply{reply bytes, mac}. The MAC is HMAC-SHA-512-256 (libsodium
+ * crypto_auth) over the inner bytes exactly as they travel, never over a
+ * re-serialisation. See docs/protocol.md. */
+#ifndef FQ_WIRE_H
+#define FQ_WIRE_H
+
+#include "fengqiao.pb-c.h"
+#include "fq_arena.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FQ_SCHEMA_VERSION 1
+#define FQ_KEY_BYTES 32
+#define FQ_MAC_BYTES 32
+/* Largest frame any endpoint accepts (NN_RCVMAXSIZE on the server). */
+#define FQ_MAX_FRAME_BYTES (64 * 1024)
+/* Arena that decoding one frame of FQ_MAX_FRAME_BYTES can never outgrow:
+ * the bytes themselves are copied at most twice (outer, inner) plus the
+ * fixed-size message structs. */
+#define FQ_DECODE_ARENA_BYTES (4 * FQ_MAX_FRAME_BYTES)
+/* Highest message id: ids are stored as PostgreSQL bigint. */
+#define FQ_MAX_MESSAGE_ID INT64_MAX
+
+enum {
+    FQ_WIRE_OK = 0,
+    FQ_WIRE_EFRAME = -1,     /* outer frame does not decode */
+    FQ_WIRE_EENVELOPE = -2,  /* inner envelope does not decode */
+    FQ_WIRE_ENONCANON = -3,  /* decodes, but not to the same bytes (embedded NUL, padding) */
+    FQ_WIRE_EMAC = -4,       /* MAC missing or wrong */
+    FQ_WIRE_ETOOBIG = -5,    /* frame larger than FQ_MAX_FRAME_BYTES */
+    FQ_WIRE_ENOMEM = -6,     /* out of memory while encoding */
+};
+
+const char *fq_wire_strerror(int code);
+
+typedef struct fq_opened_request {
+    Fengqiao__V1__Envelope *envelope; /* in the caller's arena */
+    const uint8_t *envelope_bytes;    /* the MACed bytes, in the arena */
+    size_t envelope_len;
+    const uint8_t *mac;
+    size_t mac_len;
+} fq_opened_request;
+
+/* Decodes a SignedRequest and its Envelope into `arena`. Does not check the
+ * MAC (the key depends on envelope->sender): call fq_wire_verify next. */
+int fq_wire_open_request(const uint8_t *frame, size_t len, fq_arena *arena, fq_opened_request *out);
+
+/* 0 when `mac` is the HMAC-SHA-512-256 of `bytes` under `key`, else FQ_WIRE_EMAC.
+ * Constant time in the MAC. */
+int fq_wire_verify(const uint8_t key[FQ_KEY_BYTES], const uint8_t *bytes, size_t len,
+                   const uint8_t *mac, size_t mac_len);
+
+/* Serialises `envelope`, MACs it and wraps it. *frame is malloc'ed; the
+ * caller frees it. */
+int fq_wire_seal_request(const uint8_t key[FQ_KEY_BYTES], const Fengqiao__V1__Envelope *envelope,
+                         uint8_t **frame, size_t *frame_len);
+
+/* Serialises `reply` into a SignedReply, MACed with `key` when it is not NULL.
+ * *frame is malloc'ed; the caller frees it. */
+int fq_wire_seal_reply(const uint8_t *key, const Fengqiao__V1__Reply *reply, uint8_t **frame,
+                       size_t *frame_len);
+
+/* Decodes a SignedReply into `arena`. With a MAC it must verify under `key`
+ * (*authenticated = 1). Without one it is accepted only when it is an error
+ * (the server could not tell who asked), *authenticated = 0. */
+int fq_wire_open_reply(const uint8_t key[FQ_KEY_BYTES], const uint8_t *frame, size_t len,
+                       fq_arena *arena, Fengqiao__V1__Reply **reply, int *authenticated);
+
+/* Wall-clock time, Unix epoch milliseconds. */
+int64_t fq_now_ms(void);
+
+/* Names for statuses, severities, risks and channels (for logs and CLIs). */
+const char *fq_status_name(Fengqiao__V1__Status status);
+
+#endif

@@ -1,0 +1,283 @@
+#include "msgsock.h"
+
+#include <errno.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fq_reply_token {
+    void *control; /* nanomsg chunk holding the SP backtrace header */
+};
+
+typedef struct queued_reply {
+    struct queued_reply *next;
+    void *control;
+    void *chunk; /* nanomsg message chunk with the body */
+} queued_reply;
+
+struct fq_msgsock {
+    uv_loop_t *loop;
+    int nn;
+    int budget;
+    fq_msgsock_request_cb on_request;
+    void *user;
+    uv_poll_t *recv_poll;
+    uv_poll_t *send_poll;
+    int send_armed;
+    queued_reply *queue_head, *queue_tail;
+    int open_handles;
+    fq_msgsock_stats stats;
+};
+
+static void on_readable(uv_poll_t *poll, int status, int events);
+static void on_writable(uv_poll_t *poll, int status, int events);
+
+static int poll_for(fq_msgsock *sock, int option, uv_poll_t **out)
+{
+    int fd;
+    size_t fd_len = sizeof fd;
+    if (nn_getsockopt(sock->nn, NN_SOL_SOCKET, option, &fd, &fd_len) != 0)
+        return FQ_MSGSOCK_ESOCKET;
+    uv_poll_t *poll = malloc(sizeof *poll);
+    if (poll == NULL)
+        return FQ_MSGSOCK_ENOMEM;
+    if (uv_poll_init(sock->loop, poll, fd) != 0) {
+        free(poll);
+        return FQ_MSGSOCK_ESOCKET;
+    }
+    poll->data = sock;
+    sock->open_handles++;
+    *out = poll;
+    return FQ_MSGSOCK_OK;
+}
+
+int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int budget,
+                      fq_msgsock_request_cb on_request, void *user, fq_msgsock **out,
+                      const char **error)
+{
+    *out = NULL;
+    *error = NULL;
+    fq_msgsock *sock = calloc(1, sizeof *sock);
+    if (sock == NULL)
+        return FQ_MSGSOCK_ENOMEM;
+    sock->loop = loop;
+    sock->budget = budget > 0 ? budget : 64;
+    sock->on_request = on_request;
+    sock->user = user;
+    sock->nn = nn_socket(AF_SP_RAW, NN_REP);
+    if (sock->nn < 0) {
+        *error = nn_strerror(nn_errno());
+        free(sock);
+        return FQ_MSGSOCK_ESOCKET;
+    }
+    int max = max_frame > (size_t)INT32_MAX ? INT32_MAX : (int)max_frame;
+    int linger = 0;
+    if (nn_setsockopt(sock->nn, NN_SOL_SOCKET, NN_RCVMAXSIZE, &max, sizeof max) != 0 ||
+        nn_setsockopt(sock->nn, NN_SOL_SOCKET, NN_LINGER, &linger, sizeof linger) != 0) {
+        *error = nn_strerror(nn_errno());
+        nn_close(sock->nn);
+        free(sock);
+        return FQ_MSGSOCK_ESOCKET;
+    }
+    if (nn_bind(sock->nn, url) < 0) {
+        *error = nn_strerror(nn_errno());
+        nn_close(sock->nn);
+        free(sock);
+        return FQ_MSGSOCK_EBIND;
+    }
+    int rv = poll_for(sock, NN_RCVFD, &sock->recv_poll);
+    if (rv == FQ_MSGSOCK_OK)
+        rv = poll_for(sock, NN_SNDFD, &sock->send_poll);
+    if (rv != FQ_MSGSOCK_OK) {
+        *error = "cannot poll the nanomsg socket";
+        fq_msgsock_close(sock);
+        return rv;
+    }
+    uv_poll_start(sock->recv_poll, UV_READABLE, on_readable);
+    *out = sock;
+    return FQ_MSGSOCK_OK;
+}
+
+static void on_readable(uv_poll_t *poll, int status, int events)
+{
+    (void)events;
+    fq_msgsock *sock = poll->data;
+    if (status < 0)
+        return;
+    /* Drain up to the budget; NN_RCVFD stays readable while messages remain,
+     * so the loop comes back after serving its other handles. */
+    for (int i = 0; i < sock->budget; i++) {
+        void *body = NULL;
+        void *control = NULL;
+        struct nn_iovec iov = {&body, NN_MSG};
+        struct nn_msghdr hdr;
+        memset(&hdr, 0, sizeof hdr);
+        hdr.msg_iov = &iov;
+        hdr.msg_iovlen = 1;
+        hdr.msg_control = &control;
+        hdr.msg_controllen = NN_MSG;
+        int len = nn_recvmsg(sock->nn, &hdr, NN_DONTWAIT);
+        if (len < 0) {
+            int err = nn_errno();
+            if (err != EAGAIN && err != EINTR)
+                sock->stats.receive_errors++;
+            return;
+        }
+        sock->stats.received++;
+        fq_reply_token *token = malloc(sizeof *token);
+        if (token == NULL || control == NULL) {
+            /* Cannot remember whom to answer: the peer's REQ resends. */
+            free(token);
+            if (control != NULL)
+                nn_freemsg(control);
+            nn_freemsg(body);
+            sock->stats.dropped++;
+            continue;
+        }
+        token->control = control;
+        sock->on_request(sock->user, body, (size_t)len, token);
+        nn_freemsg(body);
+    }
+}
+
+/* Tries to hand one reply to nanomsg. On success nanomsg owns both chunks. */
+static int try_send(fq_msgsock *sock, void **chunk, void **control)
+{
+    struct nn_iovec iov = {chunk, NN_MSG};
+    struct nn_msghdr hdr;
+    memset(&hdr, 0, sizeof hdr);
+    hdr.msg_iov = &iov;
+    hdr.msg_iovlen = 1;
+    hdr.msg_control = control;
+    hdr.msg_controllen = NN_MSG;
+    return nn_sendmsg(sock->nn, &hdr, NN_DONTWAIT) >= 0 ? 0 : nn_errno();
+}
+
+static void arm_send(fq_msgsock *sock, int on)
+{
+    if (on && !sock->send_armed)
+        uv_poll_start(sock->send_poll, UV_READABLE, on_writable); /* NN_SNDFD signals as readable */
+    else if (!on && sock->send_armed)
+        uv_poll_stop(sock->send_poll);
+    sock->send_armed = on;
+}
+
+static void flush_queue(fq_msgsock *sock)
+{
+    while (sock->queue_head != NULL) {
+        queued_reply *q = sock->queue_head;
+        int err = try_send(sock, &q->chunk, &q->control);
+        if (err == EAGAIN)
+            break;
+        if (err != 0) {
+            nn_freemsg(q->chunk);
+            nn_freemsg(q->control);
+            sock->stats.dropped++;
+        } else {
+            sock->stats.replied++;
+        }
+        sock->queue_head = q->next;
+        if (sock->queue_head == NULL)
+            sock->queue_tail = NULL;
+        free(q);
+    }
+    arm_send(sock, sock->queue_head != NULL);
+}
+
+static void on_writable(uv_poll_t *poll, int status, int events)
+{
+    (void)status;
+    (void)events;
+    flush_queue(poll->data);
+}
+
+int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *body, size_t len)
+{
+    void *control = token->control;
+    free(token);
+    void *chunk = nn_allocmsg(len, 0);
+    if (chunk == NULL) {
+        nn_freemsg(control);
+        sock->stats.dropped++;
+        return FQ_MSGSOCK_ENOMEM;
+    }
+    if (len > 0)
+        memcpy(chunk, body, len);
+    if (sock->queue_head == NULL) {
+        int err = try_send(sock, &chunk, &control);
+        if (err == 0) {
+            sock->stats.replied++;
+            return FQ_MSGSOCK_OK;
+        }
+        if (err != EAGAIN) {
+            /* The peer is gone or the header is stale: nothing to answer. */
+            nn_freemsg(chunk);
+            nn_freemsg(control);
+            sock->stats.dropped++;
+            return FQ_MSGSOCK_OK;
+        }
+    }
+    queued_reply *q = malloc(sizeof *q);
+    if (q == NULL) {
+        nn_freemsg(chunk);
+        nn_freemsg(control);
+        sock->stats.dropped++;
+        return FQ_MSGSOCK_ENOMEM;
+    }
+    q->next = NULL;
+    q->chunk = chunk;
+    q->control = control;
+    if (sock->queue_tail)
+        sock->queue_tail->next = q;
+    else
+        sock->queue_head = q;
+    sock->queue_tail = q;
+    sock->stats.reply_queued++;
+    arm_send(sock, 1);
+    return FQ_MSGSOCK_OK;
+}
+
+void fq_msgsock_drop(fq_msgsock *sock, fq_reply_token *token)
+{
+    nn_freemsg(token->control);
+    free(token);
+    sock->stats.dropped++;
+}
+
+static void on_handle_closed(uv_handle_t *handle)
+{
+    fq_msgsock *sock = handle->data;
+    free(handle);
+    if (--sock->open_handles == 0) {
+        nn_close(sock->nn);
+        free(sock);
+    }
+}
+
+void fq_msgsock_close(fq_msgsock *sock)
+{
+    while (sock->queue_head != NULL) {
+        queued_reply *q = sock->queue_head;
+        sock->queue_head = q->next;
+        nn_freemsg(q->chunk);
+        nn_freemsg(q->control);
+        free(q);
+    }
+    sock->queue_tail = NULL;
+    if (sock->open_handles == 0) {
+        nn_close(sock->nn);
+        free(sock);
+        return;
+    }
+    /* nn_close waits for the last handle: the fds must outlive the polls. */
+    if (sock->recv_poll)
+        uv_close((uv_handle_t *)sock->recv_poll, on_handle_closed);
+    if (sock->send_poll)
+        uv_close((uv_handle_t *)sock->send_poll, on_handle_closed);
+}
+
+const fq_msgsock_stats *fq_msgsock_get_stats(const fq_msgsock *sock)
+{
+    return &sock->stats;
+}

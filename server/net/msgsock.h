@@ -1,0 +1,62 @@
+/* msgsock: the only module that knows nanomsg.
+ *
+ * A msgsock is a raw (AF_SP_RAW) NN_REP socket bound to one endpoint and
+ * driven by the libuv loop through NN_RCVFD (always) and NN_SNDFD (only while
+ * replies wait to be sent). Being raw, it can hold any number of requests
+ * unanswered: each arrives with an opaque fq_reply_token that carries the
+ * nanomsg routing header, and is answered later with fq_msgsock_reply —
+ * typically after the database commit. */
+#ifndef FQ_MSGSOCK_H
+#define FQ_MSGSOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct fq_msgsock fq_msgsock;
+/* Who to answer. Owned by the receiver of on_request until it is passed to
+ * fq_msgsock_reply or fq_msgsock_drop, which consume it. */
+typedef struct fq_reply_token fq_reply_token;
+
+/* `body` is valid only during the call. */
+typedef void (*fq_msgsock_request_cb)(void *user, const uint8_t *body, size_t len,
+                                      fq_reply_token *token);
+
+typedef struct fq_msgsock_stats {
+    uint64_t received;
+    uint64_t replied;
+    uint64_t reply_queued;  /* replies that had to wait for NN_SNDFD */
+    uint64_t dropped;       /* tokens dropped without reply */
+    uint64_t receive_errors;
+} fq_msgsock_stats;
+
+enum {
+    FQ_MSGSOCK_OK = 0,
+    FQ_MSGSOCK_ESOCKET = -1, /* nn_socket / setsockopt failed */
+    FQ_MSGSOCK_EBIND = -2,   /* nn_bind failed (address in use, bad URL) */
+    FQ_MSGSOCK_ENOMEM = -3,
+};
+
+/* Binds `url` (tcp://host:port, ipc://path). `max_frame` caps NN_RCVMAXSIZE;
+ * `budget` is how many requests one wake-up drains at most. On failure
+ * *error holds nanomsg's text. */
+int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int budget,
+                      fq_msgsock_request_cb on_request, void *user, fq_msgsock **out,
+                      const char **error);
+
+/* Sends `body` (copied) as the answer to `token` and consumes the token.
+ * Never blocks: if nanomsg cannot take it now it waits in a queue. Returns
+ * FQ_MSGSOCK_ENOMEM (token consumed, reply lost) only when out of memory. */
+int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *body, size_t len);
+
+/* Consumes the token without answering (the peer's REQ will resend). */
+void fq_msgsock_drop(fq_msgsock *sock, fq_reply_token *token);
+
+/* Stops polling, closes the nanomsg socket and frees everything once libuv
+ * has closed its handles. Tokens still held by the caller must be dropped
+ * first. */
+void fq_msgsock_close(fq_msgsock *sock);
+
+const fq_msgsock_stats *fq_msgsock_get_stats(const fq_msgsock *sock);
+
+#endif
