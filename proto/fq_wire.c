@@ -67,8 +67,8 @@ int fq_wire_verify(const uint8_t key[FQ_KEY_BYTES], const uint8_t *bytes, size_t
 }
 
 /* Wraps already-serialised inner bytes with their MAC into an outer frame. */
-static int seal(const uint8_t *key, uint8_t *inner, size_t inner_len, int is_reply,
-                uint8_t **frame, size_t *frame_len)
+static int seal(const uint8_t *key, uint8_t *inner, size_t inner_len, int is_reply, uint8_t **frame,
+                size_t *frame_len)
 {
     uint8_t mac[FQ_MAC_BYTES];
     ProtobufCBinaryData inner_bin = {inner_len, inner};

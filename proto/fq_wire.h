@@ -26,12 +26,12 @@
 
 enum {
     FQ_WIRE_OK = 0,
-    FQ_WIRE_EFRAME = -1,     /* outer frame does not decode */
-    FQ_WIRE_EENVELOPE = -2,  /* inner envelope does not decode */
-    FQ_WIRE_ENONCANON = -3,  /* decodes, but not to the same bytes (embedded NUL, padding) */
-    FQ_WIRE_EMAC = -4,       /* MAC missing or wrong */
-    FQ_WIRE_ETOOBIG = -5,    /* frame larger than FQ_MAX_FRAME_BYTES */
-    FQ_WIRE_ENOMEM = -6,     /* out of memory while encoding */
+    FQ_WIRE_EFRAME = -1,    /* outer frame does not decode */
+    FQ_WIRE_EENVELOPE = -2, /* inner envelope does not decode */
+    FQ_WIRE_ENONCANON = -3, /* decodes, but not to the same bytes (embedded NUL, padding) */
+    FQ_WIRE_EMAC = -4,      /* MAC missing or wrong */
+    FQ_WIRE_ETOOBIG = -5,   /* frame larger than FQ_MAX_FRAME_BYTES */
+    FQ_WIRE_ENOMEM = -6,    /* out of memory while encoding */
 };
 
 const char *fq_wire_strerror(int code);

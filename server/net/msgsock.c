@@ -245,6 +245,12 @@ void fq_msgsock_drop(fq_msgsock *sock, fq_reply_token *token)
     sock->stats.dropped++;
 }
 
+void fq_msgsock_pause(fq_msgsock *sock)
+{
+    if (sock->recv_poll)
+        uv_poll_stop(sock->recv_poll);
+}
+
 static void on_handle_closed(uv_handle_t *handle)
 {
     fq_msgsock *sock = handle->data;

@@ -25,8 +25,8 @@ typedef void (*fq_msgsock_request_cb)(void *user, const uint8_t *body, size_t le
 typedef struct fq_msgsock_stats {
     uint64_t received;
     uint64_t replied;
-    uint64_t reply_queued;  /* replies that had to wait for NN_SNDFD */
-    uint64_t dropped;       /* tokens dropped without reply */
+    uint64_t reply_queued; /* replies that had to wait for NN_SNDFD */
+    uint64_t dropped;      /* tokens dropped without reply */
     uint64_t receive_errors;
 } fq_msgsock_stats;
 
@@ -51,6 +51,9 @@ int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *bod
 
 /* Consumes the token without answering (the peer's REQ will resend). */
 void fq_msgsock_drop(fq_msgsock *sock, fq_reply_token *token);
+
+/* Stops taking new requests (replies still go out): for a graceful stop. */
+void fq_msgsock_pause(fq_msgsock *sock);
 
 /* Stops polling, closes the nanomsg socket and frees everything once libuv
  * has closed its handles. Tokens still held by the caller must be dropped

@@ -18,19 +18,21 @@
     "WITH new AS ("                                                                                \
     " INSERT INTO incidents (reporter_node, message_id, body_digest, category, severity, risk,"    \
     "  channel, place_unit, lon, lat, address, title, description, occurred_at, external_ref,"     \
-    "  reporter_name, reporter_phone, sent_at)"                                                   \
+    "  reporter_name, reporter_phone, sent_at)"                                                    \
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"                             \
-    "  to_timestamp($14::double precision / 1000), $15, $16, $17,"                                \
-    "  to_timestamp($18::double precision / 1000))"                                               \
-    " ON CONFLICT (reporter_node, message_id) DO NOTHING"                                         \
+    "  to_timestamp($14::double precision / 1000), $15, $16, $17,"                                 \
+    "  to_timestamp($18::double precision / 1000))"                                                \
+    " ON CONFLICT (reporter_node, message_id) DO NOTHING"                                          \
     " RETURNING id, recorded_at),"                                                                 \
     " ev AS ("                                                                                     \
-    " INSERT INTO events (incident_id, kind, actor_node, at, payload)"                            \
-    " SELECT id, 'reported', $1, recorded_at, $19 FROM new RETURNING seq)"                        \
-    " SELECT new.id, true, (extract(epoch FROM new.recorded_at) * 1000)::bigint, ev.seq, $3::bytea" \
+    " INSERT INTO events (incident_id, kind, actor_node, at, payload)"                             \
+    " SELECT id, 'reported', $1, recorded_at, $19 FROM new RETURNING seq)"                         \
+    " SELECT new.id, true, (extract(epoch FROM new.recorded_at) * 1000)::bigint, ev.seq, "         \
+    "$3::bytea"                                                                                    \
     " FROM new, ev"                                                                                \
     " UNION ALL"                                                                                   \
-    " SELECT i.id, false, (extract(epoch FROM i.recorded_at) * 1000)::bigint, e.seq, i.body_digest" \
+    " SELECT i.id, false, (extract(epoch FROM i.recorded_at) * 1000)::bigint, e.seq, "             \
+    "i.body_digest"                                                                                \
     " FROM incidents i JOIN events e ON e.incident_id = i.id AND e.kind = 'reported'"              \
     " WHERE i.reporter_node = $1 AND i.message_id = $2 AND NOT EXISTS (SELECT 1 FROM new)"
 
@@ -40,7 +42,7 @@
 #define FQ_SQL_INSERT_REJECTED_NAME "fq_insert_rejected"
 #define FQ_SQL_INSERT_REJECTED_NPARAMS 7
 #define FQ_SQL_INSERT_REJECTED                                                                     \
-    "INSERT INTO rejected_requests (endpoint, claimed_node, message_id, status, reason,"          \
+    "INSERT INTO rejected_requests (endpoint, claimed_node, message_id, status, reason,"           \
     " frame_bytes, frame_digest) VALUES ($1, $2, $3, $4, $5, $6, $7)"
 
 /* The directory the server keeps in memory: organisation tree and nodes. */

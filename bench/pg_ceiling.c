@@ -1,0 +1,311 @@
+/* fq-bench-pg-ceiling: the database ceiling for the intake benchmark.
+ *
+ * Inserts N reports with exactly the statement fengqiaod prepares
+ * (FQ_SQL_INSERT_REPORT), through libpq pipeline mode on one connection with
+ * no server in between: batches of B executions wrapped in BEGIN ... COMMIT,
+ * each followed by a pipeline sync, at most two batches in flight. The rows
+ * look like real reports (sizes of title, description and envelope), and
+ * every COMMIT is durable (the cluster runs with fsync and synchronous_commit
+ * on). At the end it counts what it inserted and fails if any row is missing.
+ *
+ *   fq-bench-pg-ceiling --conninfo STR --rows N --batch B [--node NODE --place UNIT]
+ *
+ * Prints one JSON line: {"rows":N,"seconds":S,"rows_per_s":R}. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "statements.h"
+
+#define MAX_IN_FLIGHT 2
+#define DIGEST_BYTES 32
+#define PAYLOAD_BYTES 300
+
+static const char CATEGORY[] = "dispute.neighbour";
+/* 21 CJK characters: 63 bytes of UTF-8. */
+static const char TITLE[] = "转塘街道象山社区三幢楼上楼下噪音纠纷请调解";
+/* 70 CJK characters and punctuation: 210 bytes of UTF-8. */
+static const char DESCRIPTION[] =
+    "居民反映楼上住户长期在夜间十点以后拖动家具并大声播放音乐，多次上门沟通未果，双方"
+    "发生口角，情绪较为激动，请网格员尽快上门了解情况并组织调解。";
+static const char ADDRESS[] = "浙江省杭州市西湖区转塘街道象山社区3幢2单元";
+static const char REPORTER_NAME[] = "王女士";
+static const char REPORTER_PHONE[] = "13800000000";
+
+static void die(const char *what, PGconn *conn)
+{
+    fprintf(stderr, "fq-bench-pg-ceiling: %s%s%s\n", what, conn ? ": " : "",
+            conn ? PQerrorMessage(conn) : "");
+    if (conn)
+        PQfinish(conn);
+    exit(1);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: fq-bench-pg-ceiling --conninfo STR --rows N --batch B"
+                    " [--node NODE --place UNIT]\n");
+    exit(2);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fill_random(void *buf, size_t len)
+{
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            perror("fq-bench-pg-ceiling: getrandom");
+            exit(1);
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static long parse_long(const char *s, long min, long max)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        usage();
+    return v;
+}
+
+/* What the pipeline has told us so far. */
+struct tally {
+    long inserted;  /* insert results with created = true */
+    long committed; /* rows of batches whose COMMIT reported COMMIT */
+    long commits;   /* COMMIT results seen */
+    int in_flight;  /* batches sent and not yet synced */
+    int ring[MAX_IN_FLIGHT];
+    int ring_head;
+};
+
+/* Takes every result libpq already has; stops when it would have to wait. */
+static void drain(PGconn *conn, struct tally *t)
+{
+    while (t->in_flight > 0 && !PQisBusy(conn)) {
+        PGresult *r = PQgetResult(conn);
+        if (!r)
+            continue; /* end of one statement's results */
+        switch (PQresultStatus(r)) {
+        case PGRES_PIPELINE_SYNC: {
+            int rows = t->ring[t->ring_head];
+            t->ring_head = (t->ring_head + 1) % MAX_IN_FLIGHT;
+            t->in_flight--;
+            if (t->commits != 1) {
+                fprintf(stderr, "fq-bench-pg-ceiling: batch synced without its COMMIT\n");
+                exit(1);
+            }
+            t->commits = 0;
+            t->committed += rows;
+            break;
+        }
+        case PGRES_COMMAND_OK: {
+            const char *tag = PQcmdStatus(r);
+            if (strcmp(tag, "COMMIT") == 0) {
+                t->commits++;
+            } else if (strcmp(tag, "BEGIN") != 0) {
+                fprintf(stderr, "fq-bench-pg-ceiling: unexpected command result %s\n", tag);
+                exit(1);
+            }
+            break;
+        }
+        case PGRES_TUPLES_OK:
+            if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
+                fprintf(stderr, "fq-bench-pg-ceiling: report not created (%d rows)\n",
+                        PQntuples(r));
+                exit(1);
+            }
+            t->inserted++;
+            break;
+        default:
+            fprintf(stderr, "fq-bench-pg-ceiling: %s: %s", PQresStatus(PQresultStatus(r)),
+                    PQresultErrorMessage(r));
+            exit(1);
+        }
+        PQclear(r);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *conninfo = NULL, *node = "bench-node", *place = "bench-town";
+    long rows = -1, batch = -1;
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 >= argc)
+            usage();
+        if (strcmp(argv[i], "--conninfo") == 0)
+            conninfo = argv[++i];
+        else if (strcmp(argv[i], "--rows") == 0)
+            rows = parse_long(argv[++i], 1, 1000000000L);
+        else if (strcmp(argv[i], "--batch") == 0)
+            batch = parse_long(argv[++i], 1, 100000);
+        else if (strcmp(argv[i], "--node") == 0)
+            node = argv[++i];
+        else if (strcmp(argv[i], "--place") == 0)
+            place = argv[++i];
+        else
+            usage();
+    }
+    if (!conninfo || rows < 0 || batch < 0)
+        usage();
+
+    PGconn *conn = PQconnectdb(conninfo);
+    if (PQstatus(conn) != CONNECTION_OK)
+        die("connect", conn);
+    PGresult *r = PQprepare(conn, FQ_SQL_INSERT_REPORT_NAME, FQ_SQL_INSERT_REPORT,
+                            FQ_SQL_INSERT_REPORT_NPARAMS, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        die("prepare " FQ_SQL_INSERT_REPORT_NAME, conn);
+    PQclear(r);
+
+    /* A random 62-bit start: repeated runs against one database don't collide. */
+    uint64_t start_id;
+    fill_random(&start_id, sizeof start_id);
+    start_id = (start_id & ((UINT64_C(1) << 62) - 1)) | 1;
+
+    uint8_t *digests = malloc((size_t)batch * DIGEST_BYTES);
+    uint8_t *payloads = malloc((size_t)batch * PAYLOAD_BYTES);
+    if (!digests || !payloads)
+        die("out of memory", conn);
+
+    if (PQsetnonblocking(conn, 1) != 0 || PQenterPipelineMode(conn) != 1)
+        die("enter pipeline mode", conn);
+    int sock = PQsocket(conn);
+
+    struct tally t = {0};
+    long queued = 0;
+    double t0 = now_s();
+    while (t.committed < rows) {
+        while (t.in_flight < MAX_IN_FLIGHT && queued < rows) {
+            int n = (int)(rows - queued < batch ? rows - queued : batch);
+            fill_random(digests, (size_t)n * DIGEST_BYTES);
+            fill_random(payloads, (size_t)n * PAYLOAD_BYTES);
+            if (!PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+                die("send BEGIN", conn);
+            for (int k = 0; k < n; k++) {
+                char id[24], occurred[24], sent[24];
+                int64_t ms = wall_ms();
+                snprintf(id, sizeof id, "%" PRIu64, start_id + (uint64_t)(queued + k));
+                snprintf(occurred, sizeof occurred, "%" PRId64, ms - 10 * 60 * 1000);
+                snprintf(sent, sizeof sent, "%" PRId64, ms);
+                const char *values[FQ_SQL_INSERT_REPORT_NPARAMS] = {
+                    node,
+                    id,
+                    (const char *)digests + (size_t)k * DIGEST_BYTES,
+                    CATEGORY,
+                    "3",
+                    "2",
+                    "1",
+                    place,
+                    "120.13",
+                    "30.25",
+                    ADDRESS,
+                    TITLE,
+                    DESCRIPTION,
+                    occurred,
+                    "",
+                    REPORTER_NAME,
+                    REPORTER_PHONE,
+                    sent,
+                    (const char *)payloads + (size_t)k * PAYLOAD_BYTES,
+                };
+                int lengths[FQ_SQL_INSERT_REPORT_NPARAMS] = {0};
+                int formats[FQ_SQL_INSERT_REPORT_NPARAMS] = {0};
+                lengths[2] = DIGEST_BYTES;
+                formats[2] = 1;
+                lengths[18] = PAYLOAD_BYTES;
+                formats[18] = 1;
+                if (!PQsendQueryPrepared(conn, FQ_SQL_INSERT_REPORT_NAME,
+                                         FQ_SQL_INSERT_REPORT_NPARAMS, values, lengths, formats, 0))
+                    die("send insert", conn);
+            }
+            if (!PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+                die("send COMMIT", conn);
+            if (PQpipelineSync(conn) != 1)
+                die("pipeline sync", conn);
+            t.ring[(t.ring_head + t.in_flight) % MAX_IN_FLIGHT] = n;
+            t.in_flight++;
+            queued += n;
+        }
+
+        int pending = PQflush(conn);
+        if (pending < 0)
+            die("flush", conn);
+        drain(conn, &t);
+        if (t.committed >= rows)
+            break;
+        struct pollfd pfd = {.fd = sock, .events = POLLIN | (pending ? POLLOUT : 0)};
+        if (poll(&pfd, 1, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            perror("fq-bench-pg-ceiling: poll");
+            return 1;
+        }
+        if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(conn))
+            die("read", conn);
+        drain(conn, &t);
+    }
+    double seconds = now_s() - t0;
+
+    if (PQexitPipelineMode(conn) != 1 || PQsetnonblocking(conn, 0) != 0)
+        die("leave pipeline mode", conn);
+
+    /* Count what is really there: incidents and their "reported" events. */
+    char lo[24], hi[24];
+    snprintf(lo, sizeof lo, "%" PRIu64, start_id);
+    snprintf(hi, sizeof hi, "%" PRIu64, start_id + (uint64_t)rows - 1);
+    const char *params[3] = {node, lo, hi};
+    r = PQexecParams(conn,
+                     "SELECT (SELECT count(*) FROM incidents WHERE reporter_node = $1"
+                     "  AND message_id BETWEEN $2 AND $3),"
+                     " (SELECT count(*) FROM events e JOIN incidents i ON i.id = e.incident_id"
+                     "  WHERE i.reporter_node = $1 AND i.message_id BETWEEN $2 AND $3"
+                     "  AND e.kind = 'reported')",
+                     3, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        die("count", conn);
+    long incidents = atol(PQgetvalue(r, 0, 0)), events = atol(PQgetvalue(r, 0, 1));
+    PQclear(r);
+    PQfinish(conn);
+    free(digests);
+    free(payloads);
+    if (incidents != rows || events != rows || t.inserted != rows) {
+        fprintf(stderr,
+                "fq-bench-pg-ceiling: inserted %ld rows, database holds %ld incidents and %ld"
+                " events\n",
+                rows, incidents, events);
+        return 1;
+    }
+
+    printf("{\"rows\":%ld,\"seconds\":%.3f,\"rows_per_s\":%.1f}\n", rows, seconds,
+           (double)rows / seconds);
+    return 0;
+}

@@ -1,0 +1,396 @@
+#include "fqclient.h"
+
+#include <errno.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define STALE_RETRIES 3
+#define BAD_REPLY_RETRIES 3
+
+typedef struct slot {
+    int sock;
+    int busy;
+    uint64_t tag;
+    uint64_t message_id;
+    uint8_t *envelope; /* packed template; sent_at is set at each send */
+    size_t envelope_len;
+    int64_t first_sent_ms;
+    int64_t deadline_ms;
+    int64_t resend_at_ms; /* 0: a reply is awaited */
+    int attempts;
+    int stale_retries;
+    int bad_replies;
+} slot;
+
+struct fqc {
+    fqc_config config;
+    char node[65];
+    slot *slots;
+    int outstanding;
+    fqc_done_cb done;
+    void *user;
+    fq_arena arena;
+    unsigned char *arena_buffer;
+};
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t fqc_fresh_message_id(void)
+{
+    static uint64_t last;
+    uint64_t id = ((uint64_t)fq_now_ms() << 16) | (randombytes_uniform(1u << 8) << 8);
+    /* Strictly increasing within the process even if the clock stalls. */
+    if (id <= last)
+        id = last + 1;
+    last = id;
+    return id & (uint64_t)INT64_MAX;
+}
+
+uint64_t fqc_message_id_for(const char *node, const char *text)
+{
+    unsigned char hash[8];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof hash);
+    crypto_generichash_update(&st, (const unsigned char *)node, strlen(node) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)text, strlen(text));
+    crypto_generichash_final(&st, hash, sizeof hash);
+    uint64_t id = 0;
+    for (int i = 0; i < 8; i++)
+        id = (id << 8) | hash[i];
+    id &= (uint64_t)INT64_MAX;
+    return id ? id : 1;
+}
+
+int fqc_parse_key(const char *hex, uint8_t key[FQ_KEY_BYTES])
+{
+    size_t len = strlen(hex), bin_len = 0;
+    while (len > 0 && (hex[len - 1] == '\n' || hex[len - 1] == '\r' || hex[len - 1] == ' '))
+        len--;
+    if (len != 2 * FQ_KEY_BYTES)
+        return -1;
+    if (sodium_hex2bin(key, FQ_KEY_BYTES, hex, len, NULL, &bin_len, NULL) != 0 ||
+        bin_len != FQ_KEY_BYTES)
+        return -1;
+    return 0;
+}
+
+int fqc_load_key_file(const char *path, uint8_t key[FQ_KEY_BYTES])
+{
+    char buf[160];
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    int rv = fqc_parse_key(buf, key);
+    sodium_memzero(buf, sizeof buf);
+    return rv;
+}
+
+int fqc_open(const fqc_config *config, fqc_done_cb done, void *user, fqc **out, char *err,
+             size_t err_len)
+{
+    *out = NULL;
+    if (sodium_init() < 0) {
+        snprintf(err, err_len, "libsodium failed to initialise");
+        return -1;
+    }
+    fqc *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    c->config = *config;
+    if (c->config.window <= 0)
+        c->config.window = 1;
+    if (c->config.timeout_ms <= 0)
+        c->config.timeout_ms = 60000;
+    if (c->config.resend_ivl_ms <= 0)
+        c->config.resend_ivl_ms = 30000;
+    snprintf(c->node, sizeof c->node, "%s", config->node);
+    c->config.node = c->node;
+    c->done = done;
+    c->user = user;
+    c->arena_buffer = malloc(FQ_DECODE_ARENA_BYTES);
+    c->slots = calloc((size_t)c->config.window, sizeof *c->slots);
+    if (c->arena_buffer == NULL || c->slots == NULL) {
+        snprintf(err, err_len, "out of memory");
+        fqc_close(c);
+        return -1;
+    }
+    fq_arena_init(&c->arena, c->arena_buffer, FQ_DECODE_ARENA_BYTES);
+    for (int i = 0; i < c->config.window; i++)
+        c->slots[i].sock = -1;
+    for (int i = 0; i < c->config.window; i++) {
+        slot *s = &c->slots[i];
+        s->sock = nn_socket(AF_SP, NN_REQ);
+        if (s->sock < 0) {
+            snprintf(err, err_len, "nn_socket: %s", nn_strerror(nn_errno()));
+            fqc_close(c);
+            return -1;
+        }
+        /* nanomsg's reconnect backoff has no jitter: add ours, so that a
+         * restarted server is not hit by every client in the same instant. */
+        int reconnect = 100 + (int)randombytes_uniform(200);
+        int reconnect_max = 5000 + (int)randombytes_uniform(2000);
+        int resend = c->config.resend_ivl_ms;
+        int max_size = FQ_MAX_FRAME_BYTES;
+        nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RECONNECT_IVL, &reconnect, sizeof reconnect);
+        nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RECONNECT_IVL_MAX, &reconnect_max,
+                      sizeof reconnect_max);
+        nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &max_size, sizeof max_size);
+        nn_setsockopt(s->sock, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof resend);
+        if (nn_connect(s->sock, config->url) < 0) {
+            snprintf(err, err_len, "cannot connect to %s: %s", config->url,
+                     nn_strerror(nn_errno()));
+            fqc_close(c);
+            return -1;
+        }
+    }
+    *out = c;
+    return 0;
+}
+
+void fqc_close(fqc *c)
+{
+    if (c == NULL)
+        return;
+    for (int i = 0; c->slots && i < c->config.window; i++) {
+        if (c->slots[i].sock >= 0)
+            nn_close(c->slots[i].sock);
+        free(c->slots[i].envelope);
+    }
+    free(c->slots);
+    free(c->arena_buffer);
+    sodium_memzero(c->config.key, sizeof c->config.key);
+    free(c);
+}
+
+static void finish(fqc *c, slot *s, fqc_result *r)
+{
+    r->message_id = s->message_id;
+    r->attempts = s->attempts;
+    r->latency_ms = (double)(monotonic_ms() - s->first_sent_ms);
+    s->busy = 0;
+    free(s->envelope);
+    s->envelope = NULL;
+    c->outstanding--;
+    c->done(c->user, s->tag, r);
+}
+
+static void finish_no_answer(fqc *c, slot *s, const char *why)
+{
+    fqc_result r;
+    memset(&r, 0, sizeof r);
+    r.outcome = FQC_NO_ANSWER;
+    snprintf(r.message, sizeof r.message, "%s", why);
+    finish(c, s, &r);
+}
+
+/* Signs the template with a fresh sent_at and hands it to the REQ socket. */
+static void send_now(fqc *c, slot *s)
+{
+    Fengqiao__V1__Envelope *env =
+        fengqiao__v1__envelope__unpack(NULL, s->envelope_len, s->envelope);
+    if (env == NULL) {
+        finish_no_answer(c, s, "internal error: cannot re-read the request");
+        return;
+    }
+    env->sent_at_ms = fq_now_ms();
+    uint8_t *frame;
+    size_t frame_len;
+    int rv = fq_wire_seal_request(c->config.key, env, &frame, &frame_len);
+    fengqiao__v1__envelope__free_unpacked(env, NULL);
+    if (rv != FQ_WIRE_OK) {
+        finish_no_answer(c, s, "out of memory");
+        return;
+    }
+    if (frame_len > FQ_MAX_FRAME_BYTES) {
+        free(frame);
+        fqc_result r;
+        memset(&r, 0, sizeof r);
+        r.outcome = FQC_ANSWERED;
+        r.status = FENGQIAO__V1__STATUS__STATUS_INVALID;
+        snprintf(r.message, sizeof r.message,
+                 "request is %zu bytes; the server accepts at most %d (not sent)", frame_len,
+                 FQ_MAX_FRAME_BYTES);
+        finish(c, s, &r);
+        return;
+    }
+    int sent = nn_send(s->sock, frame, frame_len, NN_DONTWAIT);
+    free(frame);
+    if (sent < 0) {
+        /* Not connected yet: try again shortly. */
+        s->resend_at_ms = monotonic_ms() + 20;
+        return;
+    }
+    s->attempts++;
+    s->resend_at_ms = 0;
+}
+
+int fqc_submit(fqc *c, uint64_t tag, uint64_t message_id, const Fengqiao__V1__Envelope *body_only)
+{
+    while (c->outstanding >= c->config.window)
+        fqc_poll(c, 100);
+    slot *s = NULL;
+    for (int i = 0; i < c->config.window; i++)
+        if (!c->slots[i].busy) {
+            s = &c->slots[i];
+            break;
+        }
+    Fengqiao__V1__Envelope env = *body_only;
+    env.schema_version = FQ_SCHEMA_VERSION;
+    env.sender = c->node;
+    env.message_id = message_id;
+    env.sent_at_ms = 0;
+    s->envelope_len = fengqiao__v1__envelope__get_packed_size(&env);
+    s->envelope = malloc(s->envelope_len ? s->envelope_len : 1);
+    if (s->envelope == NULL)
+        return -1;
+    fengqiao__v1__envelope__pack(&env, s->envelope);
+    s->busy = 1;
+    s->tag = tag;
+    s->message_id = message_id;
+    s->attempts = 0;
+    s->stale_retries = 0;
+    s->bad_replies = 0;
+    s->first_sent_ms = monotonic_ms();
+    s->deadline_ms = s->first_sent_ms + c->config.timeout_ms;
+    c->outstanding++;
+    send_now(c, s);
+    return 0;
+}
+
+static void on_reply(fqc *c, slot *s, const uint8_t *data, size_t len)
+{
+    Fengqiao__V1__Reply *reply;
+    int authenticated;
+    int rv = fq_wire_open_reply(c->config.key, data, len, &c->arena, &reply, &authenticated);
+    if (rv != FQ_WIRE_OK || reply->message_id != s->message_id) {
+        /* Not a reply we can believe: ask again, a few times. */
+        fq_arena_reset(&c->arena);
+        if (++s->bad_replies > BAD_REPLY_RETRIES)
+            finish_no_answer(c, s, "the server's replies do not authenticate");
+        else
+            send_now(c, s);
+        return;
+    }
+    int64_t now = monotonic_ms();
+    Fengqiao__V1__Status st = reply->status;
+    if (st == FENGQIAO__V1__STATUS__STATUS_STALE && authenticated &&
+        s->stale_retries++ < STALE_RETRIES) {
+        fq_arena_reset(&c->arena);
+        send_now(c, s); /* re-signed with a fresh sent_at */
+        return;
+    }
+    if (st == FENGQIAO__V1__STATUS__STATUS_BUSY || st == FENGQIAO__V1__STATUS__STATUS_INTERNAL) {
+        int64_t wait = reply->retry_after_ms ? reply->retry_after_ms : 1000;
+        wait += randombytes_uniform((uint32_t)wait / 2 + 1); /* spread the retries */
+        if (now + wait < s->deadline_ms) {
+            s->resend_at_ms = now + wait;
+            fq_arena_reset(&c->arena);
+            return;
+        }
+    }
+    fqc_result r;
+    memset(&r, 0, sizeof r);
+    r.outcome =
+        (st == FENGQIAO__V1__STATUS__STATUS_BUSY || st == FENGQIAO__V1__STATUS__STATUS_INTERNAL)
+            ? FQC_NO_ANSWER
+            : FQC_ANSWERED;
+    r.status = st;
+    snprintf(r.message, sizeof r.message, "%s", reply->message ? reply->message : "");
+    if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_INCIDENT && reply->incident) {
+        r.has_incident = 1;
+        r.incident_id = reply->incident->incident_id;
+        r.duplicate = reply->incident->duplicate;
+        r.recorded_at_ms = reply->incident->recorded_at_ms;
+        r.event_seq = reply->incident->event_seq;
+    }
+    fq_arena_reset(&c->arena);
+    finish(c, s, &r);
+}
+
+int fqc_poll(fqc *c, int wait_ms)
+{
+    int n = c->config.window;
+    struct nn_pollfd *fds = calloc((size_t)n, sizeof *fds);
+    slot **owners = calloc((size_t)n, sizeof *owners);
+    if (fds == NULL || owners == NULL) {
+        free(fds);
+        free(owners);
+        return c->outstanding;
+    }
+    int64_t now = monotonic_ms();
+    int64_t next = now + wait_ms;
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        slot *s = &c->slots[i];
+        if (!s->busy)
+            continue;
+        if (now >= s->deadline_ms) {
+            finish_no_answer(c, s,
+                             "no answer before the timeout; the outcome is unknown, "
+                             "retry with the same message id");
+            continue;
+        }
+        if (s->resend_at_ms != 0) {
+            if (now >= s->resend_at_ms)
+                send_now(c, s);
+            if (s->busy && s->resend_at_ms != 0) {
+                if (s->resend_at_ms < next)
+                    next = s->resend_at_ms;
+                continue;
+            }
+        }
+        if (!s->busy)
+            continue;
+        if (s->deadline_ms < next)
+            next = s->deadline_ms;
+        fds[count].fd = s->sock;
+        fds[count].events = NN_POLLIN;
+        owners[count] = s;
+        count++;
+    }
+    int timeout = next > now ? (int)(next - now) : 0;
+    if (count == 0) {
+        free(fds);
+        free(owners);
+        if (c->outstanding > 0 && timeout > 0) {
+            struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        return c->outstanding;
+    }
+    int ready = nn_poll(fds, count, timeout);
+    for (int i = 0; ready > 0 && i < count; i++) {
+        if (!(fds[i].revents & NN_POLLIN))
+            continue;
+        void *buf = NULL;
+        int len = nn_recv(fds[i].fd, &buf, NN_MSG, NN_DONTWAIT);
+        if (len < 0)
+            continue;
+        on_reply(c, owners[i], buf, (size_t)len);
+        nn_freemsg(buf);
+    }
+    free(fds);
+    free(owners);
+    return c->outstanding;
+}
+
+void fqc_drain(fqc *c)
+{
+    while (c->outstanding > 0)
+        fqc_poll(c, 200);
+}

@@ -1,0 +1,444 @@
+/* fengqiao-admin: the operator's tool. Schema migrations, the server key,
+ * organisation units and nodes. Talks to PostgreSQL directly (blocking libpq:
+ * a one-shot tool) and tells a running server to reload with NOTIFY. */
+#include "directory.h"
+#include "keyseal.h"
+#include "migrate.h"
+#include "org.h"
+#include "statements.h"
+#include "validate.h"
+
+#include <getopt.h>
+#include <libpq-fe.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct globals {
+    const char *conninfo;
+    const char *server_key_path;
+    const char *migrations_dir;
+} globals;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: fengqiao-admin [--db CONNINFO] [--server-key FILE] COMMAND [ARGS]\n"
+            "\n"
+            "  migrate [--dir DIR]                 apply pending schema migrations\n"
+            "  server-key create FILE              make a new server key (mode 0600)\n"
+            "  unit add ID --kind KIND --name NAME [--parent ID]\n"
+            "                                      add an organisation unit\n"
+            "                                      (KIND: district, town, village, grid)\n"
+            "  unit list                           list organisation units\n"
+            "  node add ID --role ROLE --jurisdiction UNIT [--description TEXT]\n"
+            "                                      register a node; prints its key once\n"
+            "                                      (ROLE: town_platform, grid_node, terminal,\n"
+            "                                      console, admin)\n"
+            "  node revoke ID                      refuse the node from now on\n"
+            "  node list                           list nodes\n"
+            "\n"
+            "  --db CONNINFO       PostgreSQL connection string (or FQ_DB)\n"
+            "  --server-key FILE   server key (or FQ_SERVER_KEY; default ./fengqiao-server.key)\n"
+            "Every command takes --help.\n");
+}
+
+static PGconn *connect_db(const globals *g)
+{
+    if (g->conninfo == NULL) {
+        fprintf(stderr, "fengqiao-admin: no database: give --db CONNINFO or set FQ_DB\n");
+        return NULL;
+    }
+    PGconn *conn = PQconnectdb(g->conninfo);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        fprintf(stderr, "fengqiao-admin: cannot connect: %s", PQerrorMessage(conn));
+        PQfinish(conn);
+        return NULL;
+    }
+    PGresult *res = PQexec(conn, "SET client_min_messages = warning");
+    PQclear(res);
+    return conn;
+}
+
+static int command_ok(PGconn *conn, PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return 1;
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+    fprintf(stderr, "fengqiao-admin: %s%s%s\n", msg ? msg : PQerrorMessage(conn),
+            detail ? ": " : "", detail ? detail : "");
+    return 0;
+}
+
+static void notify_server(PGconn *conn)
+{
+    PQclear(PQexec(conn, "NOTIFY " FQ_DIRECTORY_CHANNEL));
+}
+
+/* Parses "--name value" options after a subcommand into slots. */
+typedef struct opt_slot {
+    const char *name;
+    const char **value;
+} opt_slot;
+
+static int parse_options(int argc, char **argv, int first, opt_slot *slots, size_t nslots,
+                         const char **positional, const char *help)
+{
+    for (int i = first; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(help, stdout);
+            return 1;
+        }
+        int matched = 0;
+        for (size_t s = 0; s < nslots; s++) {
+            if (strcmp(argv[i], slots[s].name) == 0) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "fengqiao-admin: %s needs a value\n", argv[i]);
+                    return -1;
+                }
+                *slots[s].value = argv[++i];
+                matched = 1;
+                break;
+            }
+        }
+        if (matched)
+            continue;
+        if (argv[i][0] == '-' || positional == NULL || *positional != NULL) {
+            fprintf(stderr, "fengqiao-admin: unexpected argument '%s'\n%s", argv[i], help);
+            return -1;
+        }
+        *positional = argv[i];
+    }
+    return 0;
+}
+
+/* ---- migrate ---- */
+
+static int cmd_migrate(const globals *g, int argc, char **argv)
+{
+    const char *dir = g->migrations_dir;
+    opt_slot slots[] = {{"--dir", &dir}};
+    int rv = parse_options(argc, argv, 1, slots, 1, NULL,
+                           "usage: fengqiao-admin migrate [--dir DIR]\n"
+                           "Applies the migrations in DIR (default: the source tree's\n"
+                           "migrations/, or FQ_MIGRATIONS) not yet applied, in order, each in\n"
+                           "its own transaction. Safe to run again.\n");
+    if (rv != 0)
+        return rv < 0 ? 2 : 0;
+    PGconn *conn = connect_db(g);
+    if (conn == NULL)
+        return 1;
+    rv = fq_migrate(conn, dir, 0);
+    PQfinish(conn);
+    return rv == 0 ? 0 : 1;
+}
+
+/* ---- server key ---- */
+
+static int cmd_server_key(const globals *g, int argc, char **argv)
+{
+    (void)g;
+    static const char help[] = "usage: fengqiao-admin server-key create FILE\n"
+                               "Writes a new random 32-byte server key (hex) to FILE, mode\n"
+                               "0600. The key seals node keys in the database; keep it out of\n"
+                               "the database and its backups. Refuses to overwrite.\n";
+    const char *action = NULL, *path = NULL;
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(help, stdout);
+        return 0;
+    }
+    if (argc >= 2)
+        action = argv[1];
+    int rv = parse_options(argc, argv, 2, NULL, 0, &path, help);
+    if (rv != 0)
+        return rv < 0 ? 2 : 0;
+    if (action == NULL || strcmp(action, "create") != 0 || path == NULL) {
+        fputs(help, stderr);
+        return 2;
+    }
+    char err[256];
+    if (fq_server_key_create(path, err, sizeof err) != 0) {
+        fprintf(stderr, "fengqiao-admin: %s\n", err);
+        return 1;
+    }
+    printf("server key written to %s\n", path);
+    return 0;
+}
+
+/* ---- units ---- */
+
+static int cmd_unit(const globals *g, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: fengqiao-admin unit add ID --kind KIND --name NAME [--parent ID]\n"
+        "       fengqiao-admin unit list\n"
+        "KIND is district, town, village or grid; every unit but a district has a parent\n"
+        "exactly one tier up. IDs: 1-64 of a-z 0-9 . _ - starting with a letter or digit.\n";
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *action = argv[1];
+    if (strcmp(action, "list") == 0) {
+        int rv = parse_options(argc, argv, 2, NULL, 0, NULL, help);
+        if (rv != 0)
+            return rv < 0 ? 2 : 0;
+        PGconn *conn = connect_db(g);
+        if (conn == NULL)
+            return 1;
+        PGresult *res = PQexec(conn, "SELECT id, kind, coalesce(parent_id, '-'), name"
+                                     " FROM org_units ORDER BY id");
+        if (!command_ok(conn, res)) {
+            PQclear(res);
+            PQfinish(conn);
+            return 1;
+        }
+        printf("%-32s %-9s %-32s %s\n", "ID", "KIND", "PARENT", "NAME");
+        for (int i = 0; i < PQntuples(res); i++)
+            printf("%-32s %-9s %-32s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                   PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+        PQclear(res);
+        PQfinish(conn);
+        return 0;
+    }
+    if (strcmp(action, "add") != 0) {
+        fprintf(stderr, "fengqiao-admin: unknown unit command '%s'\n%s", action, help);
+        return 2;
+    }
+    const char *id = NULL, *kind = NULL, *name = NULL, *parent = NULL;
+    opt_slot slots[] = {{"--kind", &kind}, {"--name", &name}, {"--parent", &parent}};
+    int rv = parse_options(argc, argv, 2, slots, 3, &id, help);
+    if (rv != 0)
+        return rv < 0 ? 2 : 0;
+    if (id == NULL || kind == NULL || name == NULL) {
+        fprintf(stderr, "fengqiao-admin: unit add needs ID, --kind and --name\n");
+        return 2;
+    }
+    if (!fq_valid_id(id) || fq_unit_kind_parse(kind) == 0) {
+        fprintf(stderr, "fengqiao-admin: invalid unit id '%s' or kind '%s'\n", id, kind);
+        return 2;
+    }
+    PGconn *conn = connect_db(g);
+    if (conn == NULL)
+        return 1;
+    /* The parent must be exactly one tier up: checked here against the
+     * database, like the server checks the whole tree when it loads. */
+    const char *params[4] = {id, kind, parent, name};
+    PGresult *res = PQexecParams(
+        conn,
+        "INSERT INTO org_units (id, kind, parent_id, name)"
+        " SELECT $1, $2, $3, $4 WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM org_units p"
+        "  WHERE p.id = $3 AND array_position(ARRAY['district','town','village','grid'], p.kind)"
+        "   + 1 = array_position(ARRAY['district','town','village','grid'], $2::text))",
+        4, NULL, params, NULL, NULL, 0);
+    int ok = command_ok(conn, res);
+    if (ok && strcmp(PQcmdTuples(res), "1") != 0) {
+        fprintf(stderr, "fengqiao-admin: parent %s does not exist or is not one tier above a %s\n",
+                parent, kind);
+        ok = 0;
+    }
+    PQclear(res);
+    if (ok) {
+        notify_server(conn);
+        printf("unit %s added\n", id);
+    }
+    PQfinish(conn);
+    return ok ? 0 : 1;
+}
+
+/* ---- nodes ---- */
+
+static int cmd_node(const globals *g, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: fengqiao-admin node add ID --role ROLE --jurisdiction UNIT [--description TEXT]\n"
+        "       fengqiao-admin node revoke ID\n"
+        "       fengqiao-admin node list\n"
+        "ROLE is town_platform (jurisdiction: a town), grid_node (a grid), terminal,\n"
+        "console or admin. 'add' prints the node's 32-byte key once, as 64 hex characters:\n"
+        "hand it to the node over a trusted channel; it is stored sealed with the server key.\n"
+        "'revoke' takes effect on a running server within a second.\n";
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *action = argv[1];
+    if (strcmp(action, "list") == 0) {
+        int rv = parse_options(argc, argv, 2, NULL, 0, NULL, help);
+        if (rv != 0)
+            return rv < 0 ? 2 : 0;
+        PGconn *conn = connect_db(g);
+        if (conn == NULL)
+            return 1;
+        PGresult *res = PQexec(conn, "SELECT id, role, jurisdiction,"
+                                     " CASE WHEN revoked_at IS NULL THEN 'active' ELSE"
+                                     " 'revoked ' || to_char(revoked_at, 'YYYY-MM-DD HH24:MI') END,"
+                                     " description FROM nodes ORDER BY id");
+        if (!command_ok(conn, res)) {
+            PQclear(res);
+            PQfinish(conn);
+            return 1;
+        }
+        printf("%-32s %-14s %-32s %-24s %s\n", "ID", "ROLE", "JURISDICTION", "STATE",
+               "DESCRIPTION");
+        for (int i = 0; i < PQntuples(res); i++)
+            printf("%-32s %-14s %-32s %-24s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                   PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
+        PQclear(res);
+        PQfinish(conn);
+        return 0;
+    }
+    if (strcmp(action, "revoke") == 0) {
+        const char *id = NULL;
+        int rv = parse_options(argc, argv, 2, NULL, 0, &id, help);
+        if (rv != 0)
+            return rv < 0 ? 2 : 0;
+        if (id == NULL) {
+            fprintf(stderr, "fengqiao-admin: node revoke needs ID\n");
+            return 2;
+        }
+        PGconn *conn = connect_db(g);
+        if (conn == NULL)
+            return 1;
+        const char *params[1] = {id};
+        PGresult *res = PQexecParams(conn,
+                                     "UPDATE nodes SET revoked_at = coalesce(revoked_at, now())"
+                                     " WHERE id = $1",
+                                     1, NULL, params, NULL, NULL, 0);
+        int ok = command_ok(conn, res);
+        if (ok && strcmp(PQcmdTuples(res), "1") != 0) {
+            fprintf(stderr, "fengqiao-admin: no node %s\n", id);
+            ok = 0;
+        }
+        PQclear(res);
+        if (ok) {
+            notify_server(conn);
+            printf("node %s revoked\n", id);
+        }
+        PQfinish(conn);
+        return ok ? 0 : 1;
+    }
+    if (strcmp(action, "add") != 0) {
+        fprintf(stderr, "fengqiao-admin: unknown node command '%s'\n%s", action, help);
+        return 2;
+    }
+    const char *id = NULL, *role = NULL, *jurisdiction = NULL, *description = "";
+    opt_slot slots[] = {
+        {"--role", &role}, {"--jurisdiction", &jurisdiction}, {"--description", &description}};
+    int rv = parse_options(argc, argv, 2, slots, 3, &id, help);
+    if (rv != 0)
+        return rv < 0 ? 2 : 0;
+    if (id == NULL || role == NULL || jurisdiction == NULL) {
+        fprintf(stderr, "fengqiao-admin: node add needs ID, --role and --jurisdiction\n");
+        return 2;
+    }
+    fq_role r = fq_role_parse(role);
+    if (!fq_valid_id(id) || r == 0) {
+        fprintf(stderr, "fengqiao-admin: invalid node id '%s' or role '%s'\n", id, role);
+        return 2;
+    }
+    char err[256];
+    uint8_t server_key[FQ_SERVER_KEY_BYTES];
+    if (fq_server_key_load(g->server_key_path, server_key, err, sizeof err) != 0) {
+        fprintf(stderr, "fengqiao-admin: %s\n", err);
+        return 1;
+    }
+    PGconn *conn = connect_db(g);
+    if (conn == NULL)
+        return 1;
+    /* Roles bound to a territory must sit on the right tier. */
+    const char *required_kind = r == FQ_ROLE_TOWN_PLATFORM ? "town"
+                                : r == FQ_ROLE_GRID_NODE   ? "grid"
+                                                           : NULL;
+    const char *kparams[1] = {jurisdiction};
+    PGresult *res = PQexecParams(conn, "SELECT kind FROM org_units WHERE id = $1", 1, NULL, kparams,
+                                 NULL, NULL, 0);
+    if (!command_ok(conn, res) || PQntuples(res) != 1) {
+        if (PQresultStatus(res) == PGRES_TUPLES_OK)
+            fprintf(stderr, "fengqiao-admin: no unit %s\n", jurisdiction);
+        PQclear(res);
+        PQfinish(conn);
+        return 1;
+    }
+    if (required_kind && strcmp(PQgetvalue(res, 0, 0), required_kind) != 0) {
+        fprintf(stderr, "fengqiao-admin: a %s's jurisdiction must be a %s; %s is a %s\n", role,
+                required_kind, jurisdiction, PQgetvalue(res, 0, 0));
+        PQclear(res);
+        PQfinish(conn);
+        return 1;
+    }
+    PQclear(res);
+
+    uint8_t key[32], sealed[FQ_SEALED_KEY_BYTES];
+    randombytes_buf(key, sizeof key);
+    fq_key_seal(server_key, id, key, sealed);
+    sodium_memzero(server_key, sizeof server_key);
+    const char *params[5] = {id, role, jurisdiction, (const char *)sealed, description};
+    int lengths[5] = {0, 0, 0, sizeof sealed, 0};
+    int formats[5] = {0, 0, 0, 1, 0};
+    res = PQexecParams(conn,
+                       "INSERT INTO nodes (id, role, jurisdiction, key_sealed, description)"
+                       " VALUES ($1, $2, $3, $4, $5)",
+                       5, NULL, params, lengths, formats, 0);
+    int ok = command_ok(conn, res);
+    PQclear(res);
+    if (ok) {
+        notify_server(conn);
+        char hex[65];
+        sodium_bin2hex(hex, sizeof hex, key, sizeof key);
+        /* The only time the key is shown: the database keeps it sealed. */
+        printf("%s\n", hex);
+        fprintf(stderr, "node %s added as %s of %s; the line above is its key, shown once\n", id,
+                role, jurisdiction);
+        sodium_memzero(hex, sizeof hex);
+    }
+    sodium_memzero(key, sizeof key);
+    PQfinish(conn);
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0)
+        return 1;
+    globals g = {getenv("FQ_DB"),
+                 getenv("FQ_SERVER_KEY") ? getenv("FQ_SERVER_KEY") : "fengqiao-server.key",
+                 getenv("FQ_MIGRATIONS") ? getenv("FQ_MIGRATIONS") : FQ_MIGRATIONS_DIR};
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (i + 1 < argc && strcmp(argv[i], "--db") == 0)
+            g.conninfo = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--server-key") == 0)
+            g.server_key_path = argv[++i];
+        else {
+            fprintf(stderr, "fengqiao-admin: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[i];
+    int sub_argc = argc - i;
+    char **sub_argv = argv + i;
+    if (strcmp(cmd, "migrate") == 0)
+        return cmd_migrate(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "server-key") == 0)
+        return cmd_server_key(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "unit") == 0)
+        return cmd_unit(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "node") == 0)
+        return cmd_node(&g, sub_argc, sub_argv);
+    fprintf(stderr, "fengqiao-admin: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

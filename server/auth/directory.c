@@ -1,0 +1,143 @@
+#include "directory.h"
+
+#include "validate.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+typedef struct node_entry {
+    fq_node node;
+    char id[FQ_ID_MAX_LEN + 1];
+    UT_hash_handle hh;
+} node_entry;
+
+struct fq_directory {
+    fq_org *org;
+    node_entry *nodes;
+    size_t node_count;
+};
+
+fq_role fq_role_parse(const char *name)
+{
+    static const char *names[] = {"town_platform", "grid_node", "terminal", "console", "admin"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(name, names[i]) == 0)
+            return (fq_role)(i + 1);
+    return 0;
+}
+
+const char *fq_role_name(fq_role role)
+{
+    switch (role) {
+    case FQ_ROLE_TOWN_PLATFORM:
+        return "town_platform";
+    case FQ_ROLE_GRID_NODE:
+        return "grid_node";
+    case FQ_ROLE_TERMINAL:
+        return "terminal";
+    case FQ_ROLE_CONSOLE:
+        return "console";
+    case FQ_ROLE_ADMIN:
+        return "admin";
+    }
+    return "unknown";
+}
+
+fq_directory *fq_directory_new(fq_org *org)
+{
+    fq_directory *dir = calloc(1, sizeof *dir);
+    if (dir == NULL) {
+        fq_org_free(org);
+        return NULL;
+    }
+    dir->org = org;
+    return dir;
+}
+
+void fq_directory_free(fq_directory *dir)
+{
+    if (dir == NULL)
+        return;
+    node_entry *e, *tmp;
+    HASH_ITER(hh, dir->nodes, e, tmp)
+    {
+        HASH_DEL(dir->nodes, e);
+        sodium_memzero(e->node.key, sizeof e->node.key);
+        free(e);
+    }
+    fq_org_free(dir->org);
+    free(dir);
+}
+
+int fq_directory_add_node(fq_directory *dir, const char *id, fq_role role, const char *jurisdiction,
+                          const uint8_t key[32], int revoked, char *err, size_t err_len)
+{
+    if (!fq_valid_id(id)) {
+        snprintf(err, err_len, "node id '%s' is not valid", id);
+        return -1;
+    }
+    if (fq_directory_find(dir, id) != NULL) {
+        snprintf(err, err_len, "node %s appears twice", id);
+        return -1;
+    }
+    int32_t unit = fq_org_find(dir->org, jurisdiction);
+    if (unit < 0) {
+        snprintf(err, err_len, "jurisdiction %s of node %s does not exist", jurisdiction, id);
+        return -1;
+    }
+    node_entry *e = calloc(1, sizeof *e);
+    if (e == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    snprintf(e->id, sizeof e->id, "%s", id);
+    e->node.id = e->id;
+    e->node.role = role;
+    e->node.jurisdiction = unit;
+    e->node.revoked = revoked;
+    memcpy(e->node.key, key, 32);
+    HASH_ADD_STR(dir->nodes, id, e);
+    dir->node_count++;
+    return 0;
+}
+
+const fq_org *fq_directory_org(const fq_directory *dir)
+{
+    return dir->org;
+}
+
+size_t fq_directory_node_count(const fq_directory *dir)
+{
+    return dir->node_count;
+}
+
+const fq_node *fq_directory_find(const fq_directory *dir, const char *id)
+{
+    node_entry *e;
+    HASH_FIND_STR(dir->nodes, id, e);
+    return e ? &e->node : NULL;
+}
+
+int fq_policy_may_report(const fq_directory *dir, const fq_node *node, const char *place_unit,
+                         int32_t *place)
+{
+    *place = -1;
+    if (node->role != FQ_ROLE_TOWN_PLATFORM && node->role != FQ_ROLE_GRID_NODE)
+        return FQ_POLICY_EROLE;
+    int32_t unit = fq_org_find(dir->org, place_unit);
+    if (unit < 0)
+        return FQ_POLICY_EUNKNOWN_PLACE;
+    *place = unit;
+    /* A town platform's jurisdiction is its town, a grid node's its grid:
+     * within() covers both, and a mis-registered node (a town platform bound
+     * to a whole district) is refused rather than widened. */
+    fq_unit_kind expected = node->role == FQ_ROLE_TOWN_PLATFORM ? FQ_UNIT_TOWN : FQ_UNIT_GRID;
+    if (fq_org_kind(dir->org, node->jurisdiction) != expected)
+        return FQ_POLICY_EOUTSIDE;
+    if (!fq_org_within(dir->org, unit, node->jurisdiction))
+        return FQ_POLICY_EOUTSIDE;
+    return FQ_POLICY_OK;
+}

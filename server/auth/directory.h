@@ -1,0 +1,59 @@
+/* directory: who may talk to fengqiao and where. One immutable snapshot of
+ * the organisation tree and the registered nodes with their (unsealed) keys;
+ * the server swaps in a new snapshot when the database says it changed. The
+ * policy checks here are pure functions of the snapshot. */
+#ifndef FQ_DIRECTORY_H
+#define FQ_DIRECTORY_H
+
+#include "org.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum fq_role {
+    FQ_ROLE_TOWN_PLATFORM = 1,
+    FQ_ROLE_GRID_NODE = 2,
+    FQ_ROLE_TERMINAL = 3,
+    FQ_ROLE_CONSOLE = 4,
+    FQ_ROLE_ADMIN = 5,
+} fq_role;
+
+typedef struct fq_node {
+    const char *id;
+    fq_role role;
+    int32_t jurisdiction; /* unit index in the snapshot's org tree */
+    int revoked;
+    uint8_t key[32];
+} fq_node;
+
+typedef struct fq_directory fq_directory;
+
+fq_role fq_role_parse(const char *name); /* 0 if unknown */
+const char *fq_role_name(fq_role role);
+
+/* Takes ownership of `org` (finished). */
+fq_directory *fq_directory_new(fq_org *org);
+void fq_directory_free(fq_directory *dir); /* wipes the keys */
+
+int fq_directory_add_node(fq_directory *dir, const char *id, fq_role role, const char *jurisdiction,
+                          const uint8_t key[32], int revoked, char *err, size_t err_len);
+
+const fq_org *fq_directory_org(const fq_directory *dir);
+size_t fq_directory_node_count(const fq_directory *dir);
+
+/* The node, revoked or not; NULL when unknown. */
+const fq_node *fq_directory_find(const fq_directory *dir, const char *id);
+
+enum {
+    FQ_POLICY_OK = 0,
+    FQ_POLICY_EROLE = -1,          /* this role may not report */
+    FQ_POLICY_EUNKNOWN_PLACE = -2, /* no such unit */
+    FQ_POLICY_EOUTSIDE = -3,       /* the place is outside the node's jurisdiction */
+};
+
+/* May `node` report an incident that happened at `place_unit`? Town platforms
+ * inside their town; grid nodes inside their grid. *place gets its index. */
+int fq_policy_may_report(const fq_directory *dir, const fq_node *node, const char *place_unit,
+                         int32_t *place);
+
+#endif

@@ -1,0 +1,519 @@
+#include "intake.h"
+
+#include "fq_wire.h"
+#include "statements.h"
+#include "validate.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#define ENDPOINT_NAME "intake"
+
+typedef Fengqiao__V1__Status status_t;
+#define ST(name) FENGQIAO__V1__STATUS__STATUS_##name
+
+/* Key of the in-flight table: one entry per (node, message id). */
+typedef struct flight_key {
+    char node[FQ_ID_MAX_LEN + 1];
+    uint64_t message_id;
+} flight_key;
+
+typedef struct intake_request intake_request;
+struct intake_request {
+    fq_store_op op; /* the store hands this back; see request_of() */
+    fq_intake *intake;
+    fq_reply_token *token;
+    uint8_t key[FQ_KEY_BYTES]; /* the sender's key, to sign the reply */
+    uint8_t body_digest[32];
+    flight_key fkey;
+    UT_hash_handle hh;
+    intake_request *followers; /* identical requests that arrived meanwhile */
+    intake_request *next_follower;
+    char message_id_text[24], severity_text[4], risk_text[4], channel_text[4];
+    char lon_text[32], lat_text[32], occurred_text[24], sent_text[24];
+    size_t blob_len;
+    char blob[]; /* strings and envelope bytes the statement reads */
+};
+
+/* One audit row for a refused request. */
+typedef struct audit_row {
+    fq_store_op op;
+    fq_intake *intake;
+    char message_id_text[24], frame_len_text[16];
+    uint8_t digest[32];
+    char node[FQ_ID_MAX_LEN + 1];
+    char status[24];
+    char reason[256];
+} audit_row;
+
+struct fq_intake {
+    uv_loop_t *loop;
+    fq_intake_config config;
+    fq_store *store;
+    fq_msgsock *sock;
+    fq_directory_source directory;
+    void *directory_user;
+    intake_request *in_flight; /* uthash by fkey */
+    fq_arena arena;
+    unsigned char *arena_buffer;
+    uint8_t *pack_buffer; /* to digest the report body */
+    /* token bucket for audit rows */
+    double audit_tokens;
+    uint64_t audit_refill_at;
+    fq_intake_stats stats;
+};
+
+static intake_request *request_of(fq_store_op *op)
+{
+    return (intake_request *)((char *)op - offsetof(intake_request, op));
+}
+
+/* ---- replies ---- */
+
+static void send_reply(fq_intake *in, fq_reply_token *token, const uint8_t *key,
+                       Fengqiao__V1__Reply *reply)
+{
+    uint8_t *frame;
+    size_t frame_len;
+    reply->server_time_ms = fq_now_ms();
+    if (reply->status >= 0 && reply->status < 10)
+        in->stats.by_status[reply->status]++;
+    if (fq_wire_seal_reply(key, reply, &frame, &frame_len) != FQ_WIRE_OK) {
+        fq_msgsock_drop(in->sock, token);
+        return;
+    }
+    fq_msgsock_reply(in->sock, token, frame, frame_len);
+    free(frame);
+}
+
+static void reply_status(fq_intake *in, fq_reply_token *token, const uint8_t *key,
+                         uint64_t message_id, status_t status, const char *message)
+{
+    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
+    reply.status = status;
+    reply.message = (char *)message;
+    reply.message_id = message_id;
+    if (status == ST(BUSY) || status == ST(INTERNAL))
+        reply.retry_after_ms = in->config.busy_retry_ms;
+    send_reply(in, token, key, &reply);
+}
+
+/* ---- audit ---- */
+
+static void audit_done(fq_store_op *op, int status, const char *message)
+{
+    (void)message;
+    audit_row *row = (audit_row *)((char *)op - offsetof(audit_row, op));
+    if (status == FQ_STORE_OK)
+        row->intake->stats.audit_written++;
+    else
+        row->intake->stats.audit_dropped++;
+    free(row);
+}
+
+static int audit_allowed(fq_intake *in)
+{
+    uint64_t now = uv_now(in->loop);
+    double rate = in->config.audit_per_second;
+    in->audit_tokens += (double)(now - in->audit_refill_at) * rate / 1000.0;
+    if (in->audit_tokens > rate)
+        in->audit_tokens = rate; /* burst: one second's worth */
+    in->audit_refill_at = now;
+    if (in->audit_tokens < 1.0)
+        return 0;
+    in->audit_tokens -= 1.0;
+    return 1;
+}
+
+static void audit(fq_intake *in, const uint8_t *frame, size_t len, const char *node,
+                  uint64_t message_id, status_t status, const char *reason)
+{
+    if (!audit_allowed(in)) {
+        in->stats.audit_dropped++;
+        return;
+    }
+    audit_row *row = calloc(1, sizeof *row);
+    if (row == NULL) {
+        in->stats.audit_dropped++;
+        return;
+    }
+    row->intake = in;
+    crypto_generichash(row->digest, sizeof row->digest, frame, len, NULL, 0);
+    /* The claimed node is the peer's word: keep it only if it is a sane id. */
+    snprintf(row->node, sizeof row->node, "%s", node && fq_valid_id(node) ? node : "");
+    snprintf(row->status, sizeof row->status, "%s", fq_status_name(status));
+    snprintf(row->reason, sizeof row->reason, "%s", reason);
+    snprintf(row->frame_len_text, sizeof row->frame_len_text, "%zu", len);
+    fq_store_op *op = &row->op;
+    op->kind = FQ_STORE_OP_REJECTED;
+    op->nparams = FQ_SQL_INSERT_REJECTED_NPARAMS;
+    op->values[0] = ENDPOINT_NAME;
+    op->values[1] = row->node;
+    if (message_id > 0 && message_id <= FQ_MAX_MESSAGE_ID) {
+        snprintf(row->message_id_text, sizeof row->message_id_text, "%" PRIu64, message_id);
+        op->values[2] = row->message_id_text;
+    } else {
+        op->values[2] = NULL;
+    }
+    op->values[3] = row->status;
+    op->values[4] = row->reason;
+    op->values[5] = row->frame_len_text;
+    op->values[6] = (const char *)row->digest;
+    op->lengths[6] = sizeof row->digest;
+    op->formats[6] = 1;
+    op->done = audit_done;
+    fq_store_submit(in->store, op);
+}
+
+/* Answers a refused request and records it. `key` is NULL when the sender
+ * was not authenticated (the reply then goes unsigned). */
+static void refuse(fq_intake *in, fq_reply_token *token, const uint8_t *key, const uint8_t *frame,
+                   size_t len, const char *node, uint64_t message_id, status_t status,
+                   const char *reason)
+{
+    reply_status(in, token, key, message_id, status, reason);
+    audit(in, frame, len, node, message_id, status, reason);
+}
+
+/* ---- completion ---- */
+
+static void answer_stored(fq_intake *in, intake_request *req, int duplicate)
+{
+    Fengqiao__V1__IncidentAccepted accepted = FENGQIAO__V1__INCIDENT_ACCEPTED__INIT;
+    accepted.incident_id = (uint64_t)req->op.incident_id;
+    accepted.duplicate = duplicate;
+    accepted.recorded_at_ms = req->op.recorded_at_ms;
+    accepted.event_seq = (uint64_t)req->op.event_seq;
+    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
+    reply.status = ST(OK);
+    reply.message = "";
+    reply.message_id = req->fkey.message_id;
+    reply.result_case = FENGQIAO__V1__REPLY__RESULT_INCIDENT;
+    reply.incident = &accepted;
+    send_reply(in, req->token, req->key, &reply);
+    req->token = NULL;
+}
+
+static void answer(fq_intake *in, intake_request *req, int status, const char *store_message,
+                   int duplicate)
+{
+    char text[256];
+    if (status == FQ_STORE_OK) {
+        if (!req->op.created &&
+            sodium_memcmp(req->op.stored_digest, req->body_digest, sizeof req->body_digest) != 0) {
+            snprintf(text, sizeof text,
+                     "message id %" PRIu64 " was already used for a different report "
+                     "(incident %" PRId64 "); nothing was changed",
+                     req->fkey.message_id, req->op.incident_id);
+            reply_status(in, req->token, req->key, req->fkey.message_id, ST(CONFLICT), text);
+            req->token = NULL;
+            return;
+        }
+        answer_stored(in, req, duplicate || !req->op.created);
+        return;
+    }
+    status_t st = ST(INTERNAL);
+    switch (status) {
+    case FQ_STORE_EBUSY:
+        st = ST(BUSY);
+        snprintf(text, sizeof text, "not stored: %s; retry with the same message id",
+                 store_message);
+        break;
+    case FQ_STORE_EREJECTED:
+        st = ST(INVALID);
+        snprintf(text, sizeof text, "not stored: the database refused the report: %s",
+                 req->op.error);
+        break;
+    default:
+        snprintf(text, sizeof text, "not stored: %s; retry with the same message id",
+                 store_message);
+        break;
+    }
+    reply_status(in, req->token, req->key, req->fkey.message_id, st, text);
+    req->token = NULL;
+}
+
+static void on_stored(fq_store_op *op, int status, const char *message)
+{
+    intake_request *req = request_of(op);
+    fq_intake *in = req->intake;
+    HASH_DEL(in->in_flight, req);
+    in->stats.in_flight--;
+    if (status == FQ_STORE_OK) {
+        if (req->op.created)
+            in->stats.accepted++;
+        else
+            in->stats.duplicates++;
+    }
+    answer(in, req, status, message, 0);
+    /* Followers carried the same bytes under the same MAC: same outcome. */
+    for (intake_request *f = req->followers, *next; f != NULL; f = next) {
+        next = f->next_follower;
+        f->op.incident_id = req->op.incident_id;
+        f->op.created = req->op.created;
+        f->op.recorded_at_ms = req->op.recorded_at_ms;
+        f->op.event_seq = req->op.event_seq;
+        memcpy(f->op.stored_digest, req->op.stored_digest, sizeof f->op.stored_digest);
+        snprintf(f->op.error, sizeof f->op.error, "%s", req->op.error);
+        if (status == FQ_STORE_OK)
+            in->stats.duplicates++;
+        answer(in, f, status, message, 1);
+        sodium_memzero(f->key, sizeof f->key);
+        free(f);
+    }
+    sodium_memzero(req->key, sizeof req->key);
+    free(req);
+}
+
+/* ---- request building ---- */
+
+/* Copies a string into the blob and returns where it went. */
+static const char *blob_put(intake_request *req, size_t *used, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *dst = req->blob + *used;
+    memcpy(dst, s, n);
+    *used += n;
+    return dst;
+}
+
+static intake_request *build_request(fq_intake *in, const fq_opened_request *opened,
+                                     const fq_node *node, const uint8_t digest[32])
+{
+    const Fengqiao__V1__ReportIncident *r = opened->envelope->report_incident;
+    const char *strings[] = {r->category,    r->place_unit,   r->address,       r->title,
+                             r->description, r->external_ref, r->reporter_name, r->reporter_phone};
+    size_t blob_len = opened->envelope_len;
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        blob_len += strlen(strings[i]) + 1;
+    intake_request *req = calloc(1, sizeof *req + blob_len);
+    if (req == NULL)
+        return NULL;
+    req->intake = in;
+    req->blob_len = blob_len;
+    memcpy(req->key, node->key, sizeof req->key);
+    memcpy(req->body_digest, digest, sizeof req->body_digest);
+    snprintf(req->fkey.node, sizeof req->fkey.node, "%s", node->id);
+    req->fkey.message_id = opened->envelope->message_id;
+
+    size_t used = 0;
+    fq_store_op *op = &req->op;
+    op->kind = FQ_STORE_OP_REPORT;
+    op->nparams = FQ_SQL_INSERT_REPORT_NPARAMS;
+    op->done = on_stored;
+    snprintf(req->message_id_text, sizeof req->message_id_text, "%" PRIu64, req->fkey.message_id);
+    snprintf(req->severity_text, sizeof req->severity_text, "%d", (int)r->severity);
+    snprintf(req->risk_text, sizeof req->risk_text, "%d", (int)r->risk);
+    snprintf(req->channel_text, sizeof req->channel_text, "%d", (int)r->channel);
+    snprintf(req->sent_text, sizeof req->sent_text, "%" PRId64, opened->envelope->sent_at_ms);
+    op->values[0] = req->fkey.node;
+    op->values[1] = req->message_id_text;
+    op->values[2] = (const char *)req->body_digest;
+    op->lengths[2] = sizeof req->body_digest;
+    op->formats[2] = 1;
+    op->values[3] = blob_put(req, &used, r->category);
+    op->values[4] = req->severity_text;
+    op->values[5] = req->risk_text;
+    op->values[6] = req->channel_text;
+    op->values[7] = blob_put(req, &used, r->place_unit);
+    if (r->location != NULL) {
+        /* %.17g round-trips a double exactly. */
+        snprintf(req->lon_text, sizeof req->lon_text, "%.17g", r->location->lon);
+        snprintf(req->lat_text, sizeof req->lat_text, "%.17g", r->location->lat);
+        op->values[8] = req->lon_text;
+        op->values[9] = req->lat_text;
+    }
+    op->values[10] = blob_put(req, &used, r->address);
+    op->values[11] = blob_put(req, &used, r->title);
+    op->values[12] = blob_put(req, &used, r->description);
+    if (r->occurred_at_ms != 0) {
+        snprintf(req->occurred_text, sizeof req->occurred_text, "%" PRId64, r->occurred_at_ms);
+        op->values[13] = req->occurred_text;
+    }
+    op->values[14] = blob_put(req, &used, r->external_ref);
+    op->values[15] = blob_put(req, &used, r->reporter_name);
+    op->values[16] = blob_put(req, &used, r->reporter_phone);
+    op->values[17] = req->sent_text;
+    memcpy(req->blob + used, opened->envelope_bytes, opened->envelope_len);
+    op->values[18] = req->blob + used;
+    op->lengths[18] = (int)opened->envelope_len;
+    op->formats[18] = 1;
+    return req;
+}
+
+/* BLAKE2b-256 of the report body as protobuf-c encodes it: the same body
+ * always gives the same digest, whatever envelope (sent_at) carries it. */
+static void digest_report(fq_intake *in, const Fengqiao__V1__ReportIncident *r, uint8_t out[32])
+{
+    size_t n = fengqiao__v1__report_incident__get_packed_size(r);
+    /* The body came out of a frame of at most FQ_MAX_FRAME_BYTES. */
+    fengqiao__v1__report_incident__pack(r, in->pack_buffer);
+    crypto_generichash(out, 32, in->pack_buffer, n, NULL, 0);
+}
+
+/* ---- the request path ---- */
+
+static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_token *token)
+{
+    char err[256];
+    fq_opened_request opened;
+    int rv = fq_wire_open_request(frame, len, &in->arena, &opened);
+    if (rv != FQ_WIRE_OK) {
+        snprintf(err, sizeof err, "malformed request: %s", fq_wire_strerror(rv));
+        refuse(in, token, NULL, frame, len, NULL, 0, ST(INVALID), err);
+        return;
+    }
+    const Fengqiao__V1__Envelope *env = opened.envelope;
+    const fq_directory *dir = in->directory(in->directory_user);
+    if (dir == NULL) {
+        reply_status(in, token, NULL, env->message_id, ST(BUSY),
+                     "the server is starting or cannot reach its database; retry later");
+        return;
+    }
+    /* Unknown sender, revoked sender and wrong MAC look alike from outside,
+     * so node ids cannot be probed. */
+    const fq_node *node = fq_valid_id(env->sender) ? fq_directory_find(dir, env->sender) : NULL;
+    if (node == NULL || node->revoked ||
+        fq_wire_verify(node->key, opened.envelope_bytes, opened.envelope_len, opened.mac,
+                       opened.mac_len) != FQ_WIRE_OK) {
+        refuse(in, token, NULL, frame, len, env->sender, env->message_id, ST(UNAUTHENTICATED),
+               "unknown or revoked sender, or the MAC does not verify");
+        return;
+    }
+    const uint8_t *key = node->key;
+    const char *sender = node->id;
+    uint64_t mid = env->message_id;
+    if (env->schema_version != FQ_SCHEMA_VERSION) {
+        snprintf(err, sizeof err,
+                 "schema version %" PRIu32 " is not supported; this server speaks %d",
+                 env->schema_version, FQ_SCHEMA_VERSION);
+        refuse(in, token, key, frame, len, sender, mid, ST(UNSUPPORTED), err);
+        return;
+    }
+    if (mid == 0 || mid > FQ_MAX_MESSAGE_ID) {
+        refuse(in, token, key, frame, len, sender, mid, ST(INVALID),
+               "message_id must be between 1 and 2^63-1");
+        return;
+    }
+    int64_t now = fq_now_ms();
+    if (fq_check_fresh(env->sent_at_ms, now, in->config.max_skew_ms) != 0) {
+        snprintf(err, sizeof err,
+                 "sent_at_ms %" PRId64 " is more than %" PRId64
+                 " ms away from the server clock %" PRId64 "; re-sign with a fresh sent_at_ms",
+                 env->sent_at_ms, in->config.max_skew_ms, now);
+        refuse(in, token, key, frame, len, sender, mid, ST(STALE), err);
+        return;
+    }
+    if (env->body_case != FENGQIAO__V1__ENVELOPE__BODY_REPORT_INCIDENT) {
+        refuse(in, token, key, frame, len, sender, mid, ST(UNSUPPORTED),
+               "the intake endpoint accepts only report_incident");
+        return;
+    }
+    const Fengqiao__V1__ReportIncident *report = env->report_incident;
+    if (node->role != FQ_ROLE_TOWN_PLATFORM && node->role != FQ_ROLE_GRID_NODE) {
+        snprintf(err, sizeof err, "a %s node may not report incidents", fq_role_name(node->role));
+        refuse(in, token, key, frame, len, sender, mid, ST(FORBIDDEN), err);
+        return;
+    }
+    if (fq_validate_report(report, now, in->config.max_skew_ms, err, sizeof err) != 0) {
+        refuse(in, token, key, frame, len, sender, mid, ST(INVALID), err);
+        return;
+    }
+    int32_t place;
+    switch (fq_policy_may_report(dir, node, report->place_unit, &place)) {
+    case FQ_POLICY_OK:
+        break;
+    case FQ_POLICY_EUNKNOWN_PLACE:
+        snprintf(err, sizeof err, "place_unit %s is not a known unit", report->place_unit);
+        refuse(in, token, key, frame, len, sender, mid, ST(INVALID), err);
+        return;
+    default:
+        snprintf(err, sizeof err, "place_unit %s is outside the jurisdiction of %s (%s)",
+                 report->place_unit, sender, fq_org_id(fq_directory_org(dir), node->jurisdiction));
+        refuse(in, token, key, frame, len, sender, mid, ST(FORBIDDEN), err);
+        return;
+    }
+
+    uint8_t digest[32];
+    digest_report(in, report, digest);
+    intake_request *req = build_request(in, &opened, node, digest);
+    if (req == NULL) {
+        reply_status(in, token, key, mid, ST(BUSY), "out of memory; retry later");
+        return;
+    }
+    req->token = token;
+    intake_request *first;
+    HASH_FIND(hh, in->in_flight, &req->fkey, sizeof req->fkey, first);
+    if (first != NULL) {
+        /* REQ resent while the first copy waits for its commit. */
+        in->stats.coalesced++;
+        req->next_follower = first->followers;
+        first->followers = req;
+        return;
+    }
+    HASH_ADD(hh, in->in_flight, fkey, sizeof req->fkey, req);
+    in->stats.in_flight++;
+    fq_store_submit(in->store, &req->op);
+}
+
+void fq_intake_on_request(void *user, const uint8_t *frame, size_t len, fq_reply_token *token)
+{
+    fq_intake *in = user;
+    in->stats.requests++;
+    handle(in, frame, len, token);
+    fq_arena_reset(&in->arena);
+}
+
+fq_intake *fq_intake_new(uv_loop_t *loop, const fq_intake_config *config, fq_store *store,
+                         fq_directory_source directory, void *directory_user)
+{
+    fq_intake *in = calloc(1, sizeof *in);
+    if (in == NULL)
+        return NULL;
+    in->arena_buffer = malloc(FQ_DECODE_ARENA_BYTES);
+    in->pack_buffer = malloc(FQ_MAX_FRAME_BYTES);
+    if (in->arena_buffer == NULL || in->pack_buffer == NULL) {
+        free(in->arena_buffer);
+        free(in->pack_buffer);
+        free(in);
+        return NULL;
+    }
+    fq_arena_init(&in->arena, in->arena_buffer, FQ_DECODE_ARENA_BYTES);
+    in->loop = loop;
+    in->config = *config;
+    in->store = store;
+    in->directory = directory;
+    in->directory_user = directory_user;
+    in->audit_tokens = config->audit_per_second;
+    in->audit_refill_at = uv_now(loop);
+    return in;
+}
+
+void fq_intake_attach(fq_intake *in, fq_msgsock *sock)
+{
+    in->sock = sock;
+}
+
+size_t fq_intake_in_flight(const fq_intake *in)
+{
+    return in->stats.in_flight;
+}
+
+const fq_intake_stats *fq_intake_get_stats(const fq_intake *in)
+{
+    return &in->stats;
+}
+
+void fq_intake_free(fq_intake *in)
+{
+    if (in == NULL)
+        return;
+    free(in->arena_buffer);
+    free(in->pack_buffer);
+    free(in);
+}

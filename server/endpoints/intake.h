@@ -1,0 +1,58 @@
+/* intake: the endpoint where town platforms and grid nodes report incidents.
+ *
+ * decode (bounded arena) -> authenticate (MAC over the exact envelope bytes)
+ * -> check version, id, freshness, kind, role -> validate fields -> authorise
+ * by jurisdiction -> coalesce with an identical request already in flight ->
+ * store (group commit) -> reply, signed with the sender's key, after COMMIT.
+ * Refused requests are answered with a clear status and recorded for audit;
+ * nothing else is stored for them. */
+#ifndef FQ_INTAKE_H
+#define FQ_INTAKE_H
+
+#include "directory.h"
+#include "msgsock.h"
+#include "store.h"
+
+#include <stdint.h>
+
+typedef struct fq_intake fq_intake;
+
+typedef struct fq_intake_config {
+    int64_t max_skew_ms;       /* freshness window for sent_at */
+    uint32_t audit_per_second; /* audit rows written per second at most */
+    uint32_t busy_retry_ms;    /* retry hint with BUSY / INTERNAL */
+} fq_intake_config;
+
+typedef struct fq_intake_stats {
+    uint64_t requests;
+    uint64_t accepted;   /* new incidents */
+    uint64_t duplicates; /* answered from an earlier outcome */
+    uint64_t coalesced;  /* duplicates that arrived while the first was in flight */
+    uint64_t by_status[10];
+    uint64_t audit_written;
+    uint64_t audit_dropped; /* over the audit rate or refused by a busy store */
+    size_t in_flight;
+} fq_intake_stats;
+
+/* The directory in force now (may change between requests). NULL while none
+ * is loaded: requests are then answered busy. */
+typedef const fq_directory *(*fq_directory_source)(void *user);
+
+fq_intake *fq_intake_new(uv_loop_t *loop, const fq_intake_config *config, fq_store *store,
+                         fq_directory_source directory, void *directory_user);
+
+/* fq_msgsock_request_cb: pass with the intake as user. */
+void fq_intake_on_request(void *intake, const uint8_t *frame, size_t len, fq_reply_token *token);
+
+/* The socket replies go out on; set once after fq_msgsock_listen. */
+void fq_intake_attach(fq_intake *intake, fq_msgsock *sock);
+
+/* Requests still waiting for the store. */
+size_t fq_intake_in_flight(const fq_intake *intake);
+
+const fq_intake_stats *fq_intake_get_stats(const fq_intake *intake);
+
+/* Frees the intake; call after the store has answered everything. */
+void fq_intake_free(fq_intake *intake);
+
+#endif

@@ -1,0 +1,136 @@
+/* fengqiaod: the command-and-dispatch server. Command line and environment
+ * in, one libuv loop run by server.c. */
+#include "server.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: fengqiaod [options]\n"
+            "\n"
+            "The fengqiao command-and-dispatch server: receives incident reports over nanomsg,\n"
+            "authenticates and checks them, and acknowledges each only after PostgreSQL has\n"
+            "committed it.\n"
+            "\n"
+            "  --db CONNINFO          PostgreSQL connection string (or FQ_DB)\n"
+            "  --server-key FILE      server key that seals node keys (or FQ_SERVER_KEY;\n"
+            "                         default ./fengqiao-server.key)\n"
+            "  --intake URL           intake endpoint (default tcp://127.0.0.1:7411)\n"
+            "  --max-skew-ms N        accepted clock skew of sent_at (default 120000)\n"
+            "  --hold-ms N            how long requests wait for an unreachable database\n"
+            "                         before they are answered busy (default 5000)\n"
+            "  --max-pending N        requests waiting for the database at most (default 20000)\n"
+            "  --batch N              statements per transaction at most (default 256)\n"
+            "  --batches-in-flight N  transactions in flight at most (default 2)\n"
+            "  --audit-rate N         audit rows per second for refused requests (default 200)\n"
+            "  --stats-interval S     seconds between statistics lines, 0 = off (default 30)\n"
+            "  --ready-file FILE      write the pid here once serving\n"
+            "  -h, --help             this text\n");
+}
+
+static int parse_number(const char *name, const char *text, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || text[0] == '-' || v > max) {
+        fprintf(stderr, "fengqiaod: %s needs a number up to %" PRIu64 ", got '%s'\n", name, max,
+                text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    fq_server_config config;
+    fq_server_config_defaults(&config);
+    config.conninfo = getenv("FQ_DB");
+    if (getenv("FQ_SERVER_KEY"))
+        config.server_key_path = getenv("FQ_SERVER_KEY");
+    static const struct option options[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"server-key", required_argument, NULL, 'k'},
+        {"intake", required_argument, NULL, 'i'},
+        {"max-skew-ms", required_argument, NULL, 's'},
+        {"hold-ms", required_argument, NULL, 'H'},
+        {"max-pending", required_argument, NULL, 'p'},
+        {"batch", required_argument, NULL, 'b'},
+        {"batches-in-flight", required_argument, NULL, 'f'},
+        {"audit-rate", required_argument, NULL, 'a'},
+        {"stats-interval", required_argument, NULL, 'S'},
+        {"ready-file", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            config.conninfo = optarg;
+            break;
+        case 'k':
+            config.server_key_path = optarg;
+            break;
+        case 'i':
+            config.intake_url = optarg;
+            break;
+        case 's':
+            if (parse_number("--max-skew-ms", optarg, 86400000, &v) != 0)
+                return 2;
+            config.max_skew_ms = (int64_t)v;
+            break;
+        case 'H':
+            if (parse_number("--hold-ms", optarg, 3600000, &v) != 0)
+                return 2;
+            config.hold_ms = v;
+            break;
+        case 'p':
+            if (parse_number("--max-pending", optarg, 10000000, &v) != 0 || v == 0)
+                return 2;
+            config.max_pending = (size_t)v;
+            break;
+        case 'b':
+            if (parse_number("--batch", optarg, 10000, &v) != 0 || v == 0)
+                return 2;
+            config.max_batch = (size_t)v;
+            break;
+        case 'f':
+            if (parse_number("--batches-in-flight", optarg, 64, &v) != 0 || v == 0)
+                return 2;
+            config.max_batches_in_flight = (int)v;
+            break;
+        case 'a':
+            if (parse_number("--audit-rate", optarg, 1000000, &v) != 0)
+                return 2;
+            config.audit_per_second = (uint32_t)v;
+            break;
+        case 'S':
+            if (parse_number("--stats-interval", optarg, 86400, &v) != 0)
+                return 2;
+            config.stats_interval_s = (unsigned)v;
+            break;
+        case 'r':
+            config.ready_file = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "fengqiaod: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    return fq_server_run(&config);
+}

@@ -1,0 +1,292 @@
+#include "server.h"
+
+#include "directory.h"
+#include "fq_wire.h"
+#include "intake.h"
+#include "keyseal.h"
+#include "msgsock.h"
+#include "store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <uv.h>
+
+typedef struct server {
+    uv_loop_t *loop;
+    fq_server_config config;
+    uint8_t server_key[FQ_SERVER_KEY_BYTES];
+    fq_store *store;
+    fq_intake *intake;
+    fq_msgsock *intake_sock;
+    fq_directory *directory;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t stats_timer;
+    uv_timer_t drain_timer;
+    uint64_t drain_deadline;
+    int stopping;
+    int exit_code;
+} server;
+
+static void log_line(const char *fmt, ...)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s fengqiaod: ", stamp);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void fq_server_config_defaults(fq_server_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->intake_url = "tcp://127.0.0.1:7411";
+    c->server_key_path = "fengqiao-server.key";
+    c->max_skew_ms = 120000;
+    c->hold_ms = 5000;
+    c->max_pending = 20000;
+    c->max_batch = 256;
+    c->max_batches_in_flight = 2;
+    c->audit_per_second = 200;
+    c->drain_budget = 256;
+    c->stats_interval_s = 30;
+}
+
+/* ---- directory ---- */
+
+static const fq_directory *current_directory(void *user)
+{
+    return ((server *)user)->directory;
+}
+
+static fq_directory *build_directory(server *srv, const PGresult *units, const PGresult *nodes)
+{
+    char err[256];
+    fq_org *org = fq_org_new();
+    if (org == NULL)
+        return NULL;
+    for (int i = 0; i < PQntuples(units); i++) {
+        if (fq_org_add(org, PQgetvalue(units, i, 0), fq_unit_kind_parse(PQgetvalue(units, i, 1)),
+                       PQgetvalue(units, i, 2), PQgetvalue(units, i, 3), err, sizeof err) != 0) {
+            log_line("directory: %s", err);
+            fq_org_free(org);
+            return NULL;
+        }
+    }
+    if (fq_org_finish(org, err, sizeof err) != 0) {
+        log_line("directory: %s", err);
+        fq_org_free(org);
+        return NULL;
+    }
+    fq_directory *dir = fq_directory_new(org);
+    if (dir == NULL)
+        return NULL;
+    for (int i = 0; i < PQntuples(nodes); i++) {
+        const char *id = PQgetvalue(nodes, i, 0);
+        size_t sealed_len = 0;
+        unsigned char *sealed =
+            PQunescapeBytea((const unsigned char *)PQgetvalue(nodes, i, 3), &sealed_len);
+        uint8_t key[32];
+        int opened =
+            sealed != NULL && fq_key_unseal(srv->server_key, id, sealed, sealed_len, key) == 0;
+        PQfreemem(sealed);
+        if (!opened) {
+            /* Sealed under another server key, or tampered with: the node
+             * cannot authenticate, everyone else carries on. */
+            log_line("directory: the key of node %s does not open with this server key; the "
+                     "node is refused",
+                     id);
+            continue;
+        }
+        int revoked = PQgetvalue(nodes, i, 4)[0] == 't';
+        if (fq_directory_add_node(dir, id, fq_role_parse(PQgetvalue(nodes, i, 1)),
+                                  PQgetvalue(nodes, i, 2), key, revoked, err, sizeof err) != 0)
+            log_line("directory: %s", err);
+        sodium_memzero(key, sizeof key);
+    }
+    return dir;
+}
+
+static void write_ready_file(server *srv)
+{
+    if (srv->config.ready_file == NULL)
+        return;
+    FILE *f = fopen(srv->config.ready_file, "w");
+    if (f != NULL) {
+        fprintf(f, "%d\n", (int)uv_os_getpid());
+        fclose(f);
+    }
+}
+
+static void on_directory(void *user, const PGresult *units, const PGresult *nodes)
+{
+    server *srv = user;
+    fq_directory *dir = build_directory(srv, units, nodes);
+    if (dir == NULL) {
+        log_line("directory: keeping the previous directory");
+        return;
+    }
+    int first = srv->directory == NULL;
+    fq_directory_free(srv->directory);
+    srv->directory = dir;
+    log_line("directory: %zu units, %zu nodes", fq_org_count(fq_directory_org(dir)),
+             fq_directory_node_count(dir));
+    if (first)
+        write_ready_file(srv);
+}
+
+static void on_store_status(void *user, int connected, const char *why)
+{
+    (void)user;
+    if (connected)
+        log_line("store: connected to PostgreSQL");
+    else
+        log_line("store: lost PostgreSQL (%s); holding requests and reconnecting", why ? why : "");
+}
+
+/* ---- stats ---- */
+
+static void on_stats(uv_timer_t *timer)
+{
+    server *srv = timer->data;
+    const fq_intake_stats *is = fq_intake_get_stats(srv->intake);
+    const fq_store_stats *ss = fq_store_get_stats(srv->store);
+    log_line("stats: requests %" PRIu64 " accepted %" PRIu64 " duplicates %" PRIu64
+             " invalid %" PRIu64 " unauthenticated %" PRIu64 " forbidden %" PRIu64 " stale %" PRIu64
+             " busy %" PRIu64 " | batches %" PRIu64 " largest %zu pending %zu"
+             " in-flight %zu | audit %" PRIu64 " dropped %" PRIu64,
+             is->requests, is->accepted, is->duplicates, is->by_status[2], is->by_status[3],
+             is->by_status[4], is->by_status[8], is->by_status[5], ss->batches, ss->largest_batch,
+             ss->pending, is->in_flight, is->audit_written, is->audit_dropped);
+}
+
+/* ---- stopping ---- */
+
+static void finish_stop(server *srv)
+{
+    on_stats(&srv->stats_timer);
+    uv_timer_stop(&srv->drain_timer);
+    uv_close((uv_handle_t *)&srv->drain_timer, NULL);
+    uv_close((uv_handle_t *)&srv->stats_timer, NULL);
+    uv_close((uv_handle_t *)&srv->sigint, NULL);
+    uv_close((uv_handle_t *)&srv->sigterm, NULL);
+    /* The store answers what is still waiting (busy) through the intake,
+     * which needs the socket: close the store first. */
+    fq_store_close(srv->store);
+    if (srv->intake_sock)
+        fq_msgsock_close(srv->intake_sock);
+}
+
+static void on_drain_tick(uv_timer_t *timer)
+{
+    server *srv = timer->data;
+    if (fq_intake_in_flight(srv->intake) == 0 || uv_now(srv->loop) >= srv->drain_deadline)
+        finish_stop(srv);
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    server *srv = handle->data;
+    if (srv->stopping)
+        return;
+    srv->stopping = 1;
+    log_line("received signal %d: no new requests; finishing %zu in flight", signum,
+             fq_intake_in_flight(srv->intake));
+    if (srv->intake_sock)
+        fq_msgsock_pause(srv->intake_sock);
+    srv->drain_deadline = uv_now(srv->loop) + srv->config.hold_ms + 1000;
+    uv_timer_start(&srv->drain_timer, on_drain_tick, 0, 20);
+}
+
+/* ---- start ---- */
+
+static void raise_open_files_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t before = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        rl.rlim_cur = before;
+    log_line("open files limit: %llu (was %llu, hard %llu)", (unsigned long long)rl.rlim_cur,
+             (unsigned long long)before, (unsigned long long)rl.rlim_max);
+}
+
+int fq_server_run(const fq_server_config *config)
+{
+    char err[256];
+    if (sodium_init() < 0) {
+        log_line("libsodium failed to initialise");
+        return 1;
+    }
+    server srv;
+    memset(&srv, 0, sizeof srv);
+    srv.config = *config;
+    if (config->conninfo == NULL) {
+        log_line("no database: give --db CONNINFO or set FQ_DB");
+        return 2;
+    }
+    if (fq_server_key_load(config->server_key_path, srv.server_key, err, sizeof err) != 0) {
+        log_line("%s", err);
+        return 2;
+    }
+    raise_open_files_limit();
+    srv.loop = uv_default_loop();
+
+    fq_store_config sc = {config->conninfo, config->hold_ms, config->max_pending, config->max_batch,
+                          config->max_batches_in_flight};
+    srv.store = fq_store_new(srv.loop, &sc, on_directory, on_store_status, &srv);
+    fq_intake_config ic = {config->max_skew_ms, config->audit_per_second, 1000};
+    srv.intake = fq_intake_new(srv.loop, &ic, srv.store, current_directory, &srv);
+    if (srv.store == NULL || srv.intake == NULL) {
+        log_line("out of memory");
+        return 1;
+    }
+    const char *nn_error = NULL;
+    if (fq_msgsock_listen(srv.loop, config->intake_url, FQ_MAX_FRAME_BYTES, config->drain_budget,
+                          fq_intake_on_request, srv.intake, &srv.intake_sock, &nn_error) != 0) {
+        log_line("cannot listen on %s: %s", config->intake_url, nn_error ? nn_error : "?");
+        fq_store_close(srv.store);
+        uv_run(srv.loop, UV_RUN_DEFAULT);
+        fq_intake_free(srv.intake);
+        return 1;
+    }
+    fq_intake_attach(srv.intake, srv.intake_sock);
+    log_line("intake listening on %s (raw REP); max skew %" PRId64 " ms, hold %" PRIu64 " ms",
+             config->intake_url, config->max_skew_ms, config->hold_ms);
+
+    uv_signal_init(srv.loop, &srv.sigint);
+    uv_signal_init(srv.loop, &srv.sigterm);
+    srv.sigint.data = srv.sigterm.data = &srv;
+    uv_signal_start(&srv.sigint, on_signal, SIGINT);
+    uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
+    uv_timer_init(srv.loop, &srv.stats_timer);
+    uv_timer_init(srv.loop, &srv.drain_timer);
+    srv.stats_timer.data = srv.drain_timer.data = &srv;
+    if (config->stats_interval_s > 0)
+        uv_timer_start(&srv.stats_timer, on_stats, config->stats_interval_s * 1000ULL,
+                       config->stats_interval_s * 1000ULL);
+    fq_store_start(srv.store);
+
+    uv_run(srv.loop, UV_RUN_DEFAULT);
+
+    fq_intake_free(srv.intake);
+    fq_directory_free(srv.directory);
+    sodium_memzero(srv.server_key, sizeof srv.server_key);
+    uv_loop_close(srv.loop);
+    log_line("stopped");
+    return srv.exit_code;
+}

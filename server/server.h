@@ -1,0 +1,29 @@
+/* server: the wiring of fengqiaod. One libuv loop; the intake endpoint, the
+ * store and the directory snapshot; graceful stop on SIGINT/SIGTERM. */
+#ifndef FQ_SERVER_H
+#define FQ_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct fq_server_config {
+    const char *conninfo;
+    const char *intake_url;
+    const char *server_key_path;
+    const char *ready_file; /* written once the intake is bound and the directory loaded */
+    int64_t max_skew_ms;
+    uint64_t hold_ms;
+    size_t max_pending;
+    size_t max_batch;
+    int max_batches_in_flight;
+    uint32_t audit_per_second;
+    int drain_budget;
+    unsigned stats_interval_s;
+} fq_server_config;
+
+void fq_server_config_defaults(fq_server_config *config);
+
+/* Runs until a stop signal; returns the process exit code. */
+int fq_server_run(const fq_server_config *config);
+
+#endif

@@ -1,0 +1,265 @@
+#include "pgconn.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BACKOFF_FIRST_MS 50
+#define BACKOFF_MAX_MS 500 /* back within a second of PostgreSQL returning */
+
+typedef enum { PG_IDLE, PG_CONNECTING, PG_READY, PG_CLOSING } pg_state;
+
+struct fq_pg {
+    uv_loop_t *loop;
+    char *conninfo;
+    fq_pg_callbacks cb;
+    void *user;
+    pg_state state;
+    PGconn *conn;
+    uv_poll_t *poll; /* on PQsocket(conn); replaced when the socket changes */
+    int poll_fd;
+    int poll_events;
+    uv_timer_t retry_timer;
+    unsigned backoff_ms;
+    unsigned generation;
+    int open_handles;
+};
+
+static void on_socket(uv_poll_t *poll, int status, int events);
+static void schedule_retry(fq_pg *pg);
+
+static void free_handle(uv_handle_t *handle)
+{
+    fq_pg *pg = handle->data;
+    if (handle != (uv_handle_t *)&pg->retry_timer)
+        free(handle);
+    if (--pg->open_handles == 0 && pg->state == PG_CLOSING) {
+        free(pg->conninfo);
+        free(pg);
+    }
+}
+
+/* The poll must stop before libpq closes the socket under it. */
+static void drop_poll(fq_pg *pg)
+{
+    if (pg->poll != NULL) {
+        uv_poll_stop(pg->poll);
+        uv_close((uv_handle_t *)pg->poll, free_handle);
+        pg->poll = NULL;
+        pg->poll_fd = -1;
+        pg->poll_events = 0;
+    }
+}
+
+static void watch(fq_pg *pg, int events)
+{
+    int fd = pg->conn ? PQsocket(pg->conn) : -1;
+    if (fd < 0)
+        return;
+    if (pg->poll != NULL && pg->poll_fd != fd)
+        drop_poll(pg);
+    if (pg->poll == NULL) {
+        pg->poll = malloc(sizeof *pg->poll);
+        if (pg->poll == NULL || uv_poll_init(pg->loop, pg->poll, fd) != 0) {
+            free(pg->poll);
+            pg->poll = NULL;
+            return;
+        }
+        pg->poll->data = pg;
+        pg->open_handles++;
+        pg->poll_fd = fd;
+        pg->poll_events = 0;
+    }
+    if (events != pg->poll_events) {
+        uv_poll_start(pg->poll, events, on_socket);
+        pg->poll_events = events;
+    }
+}
+
+static void lose(fq_pg *pg, const char *why)
+{
+    int was_ready = pg->state == PG_READY;
+    drop_poll(pg);
+    if (pg->conn != NULL) {
+        PQfinish(pg->conn);
+        pg->conn = NULL;
+    }
+    pg->state = PG_IDLE;
+    if (was_ready && pg->cb.on_lost)
+        pg->cb.on_lost(pg->user, why);
+    schedule_retry(pg);
+}
+
+static void drain_results(fq_pg *pg)
+{
+    /* PQgetResult only when it will not block, and only while the owner
+     * still expects results: an idle pipelined connection answers NULL
+     * forever. Two NULLs in a row mean libpq has nothing parsed. */
+    int nulls = 0;
+    while (pg->state == PG_READY && pg->cb.expecting(pg->user) > 0 && !PQisBusy(pg->conn)) {
+        PGresult *res = PQgetResult(pg->conn);
+        if (res == NULL && ++nulls == 2)
+            break;
+        if (res != NULL)
+            nulls = 0;
+        pg->cb.on_result(pg->user, res);
+    }
+}
+
+static void on_ready_io(fq_pg *pg, int events)
+{
+    if (events & UV_READABLE) {
+        if (!PQconsumeInput(pg->conn)) {
+            lose(pg, PQerrorMessage(pg->conn));
+            return;
+        }
+        PGnotify *n;
+        while ((n = PQnotifies(pg->conn)) != NULL) {
+            if (pg->cb.on_notify)
+                pg->cb.on_notify(pg->user, n);
+            PQfreemem(n);
+        }
+    }
+    fq_pg_flush(pg);
+}
+
+static void continue_connect(fq_pg *pg)
+{
+    switch (PQconnectPoll(pg->conn)) {
+    case PGRES_POLLING_READING:
+        watch(pg, UV_READABLE);
+        return;
+    case PGRES_POLLING_WRITING:
+        watch(pg, UV_WRITABLE);
+        return;
+    case PGRES_POLLING_OK:
+        break;
+    default:
+        lose(pg, PQerrorMessage(pg->conn));
+        return;
+    }
+    if (PQsetnonblocking(pg->conn, 1) != 0 || PQenterPipelineMode(pg->conn) != 1) {
+        lose(pg, "cannot enter pipeline mode");
+        return;
+    }
+    pg->state = PG_READY;
+    pg->backoff_ms = 0;
+    pg->generation++;
+    watch(pg, UV_READABLE);
+    pg->cb.on_ready(pg->user, pg->conn);
+    fq_pg_flush(pg);
+}
+
+static void on_socket(uv_poll_t *poll, int status, int events)
+{
+    fq_pg *pg = poll->data;
+    if (status < 0) {
+        lose(pg, uv_strerror(status));
+        return;
+    }
+    if (pg->state == PG_CONNECTING)
+        continue_connect(pg);
+    else if (pg->state == PG_READY)
+        on_ready_io(pg, events);
+}
+
+static void connect_now(fq_pg *pg)
+{
+    pg->conn = PQconnectStart(pg->conninfo);
+    if (pg->conn == NULL) {
+        schedule_retry(pg);
+        return;
+    }
+    if (PQstatus(pg->conn) == CONNECTION_BAD) {
+        lose(pg, PQerrorMessage(pg->conn));
+        return;
+    }
+    pg->state = PG_CONNECTING;
+    continue_connect(pg);
+}
+
+static void on_retry(uv_timer_t *timer)
+{
+    fq_pg *pg = timer->data;
+    if (pg->state == PG_IDLE)
+        connect_now(pg);
+}
+
+static void schedule_retry(fq_pg *pg)
+{
+    if (pg->state == PG_CLOSING)
+        return;
+    pg->backoff_ms = pg->backoff_ms ? pg->backoff_ms * 2 : BACKOFF_FIRST_MS;
+    if (pg->backoff_ms > BACKOFF_MAX_MS)
+        pg->backoff_ms = BACKOFF_MAX_MS;
+    /* Jitter: half fixed, half random, so restarted servers do not stampede. */
+    unsigned delay = pg->backoff_ms / 2 + randombytes_uniform(pg->backoff_ms / 2 + 1);
+    uv_timer_start(&pg->retry_timer, on_retry, delay, 0);
+}
+
+fq_pg *fq_pg_new(uv_loop_t *loop, const char *conninfo, const fq_pg_callbacks *callbacks,
+                 void *user)
+{
+    fq_pg *pg = calloc(1, sizeof *pg);
+    if (pg == NULL || (pg->conninfo = strdup(conninfo)) == NULL) {
+        free(pg);
+        return NULL;
+    }
+    pg->loop = loop;
+    pg->cb = *callbacks;
+    pg->user = user;
+    pg->poll_fd = -1;
+    uv_timer_init(loop, &pg->retry_timer);
+    pg->retry_timer.data = pg;
+    pg->open_handles = 1;
+    return pg;
+}
+
+void fq_pg_start(fq_pg *pg)
+{
+    if (pg->state == PG_IDLE)
+        connect_now(pg);
+}
+
+PGconn *fq_pg_conn(fq_pg *pg)
+{
+    return pg->state == PG_READY ? pg->conn : NULL;
+}
+
+void fq_pg_flush(fq_pg *pg)
+{
+    if (pg->state != PG_READY)
+        return;
+    int rv = PQflush(pg->conn);
+    if (rv < 0) {
+        lose(pg, PQerrorMessage(pg->conn));
+        return;
+    }
+    drain_results(pg);
+    if (pg->state == PG_READY)
+        watch(pg, rv == 1 ? (UV_READABLE | UV_WRITABLE) : UV_READABLE);
+}
+
+void fq_pg_reset(fq_pg *pg, const char *why)
+{
+    if (pg->state == PG_READY || pg->state == PG_CONNECTING)
+        lose(pg, why);
+}
+
+void fq_pg_close(fq_pg *pg)
+{
+    drop_poll(pg);
+    if (pg->conn != NULL) {
+        PQfinish(pg->conn);
+        pg->conn = NULL;
+    }
+    pg->state = PG_CLOSING;
+    uv_timer_stop(&pg->retry_timer);
+    uv_close((uv_handle_t *)&pg->retry_timer, free_handle);
+}
+
+unsigned fq_pg_generation(const fq_pg *pg)
+{
+    return pg->generation;
+}

@@ -1,0 +1,644 @@
+#include "store.h"
+
+#include "pgconn.h"
+#include "statements.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ATTEMPTS 5
+#define SWEEP_INTERVAL_MS 50
+
+/* One COMMIT's worth of operations. */
+typedef struct batch {
+    fq_store_op *ops; /* in statement order, linked through next */
+    fq_store_op *failed_op;
+    int failed; /* some result in the batch was an error */
+    char error[256];
+    char sqlstate[6];
+    char primary[160];
+} batch;
+
+typedef enum {
+    EXP_BEGIN,
+    EXP_OP,
+    EXP_COMMIT,
+    EXP_SYNC,      /* end of a batch */
+    EXP_SETUP,     /* PREPARE, LISTEN: must succeed */
+    EXP_UNITS,     /* directory: org units */
+    EXP_NODES,     /* directory: nodes */
+    EXP_LOAD_SYNC, /* end of a directory load */
+} exp_kind;
+
+/* What the next result from the connection belongs to. */
+typedef struct expectation {
+    exp_kind kind;
+    int got_result;
+    fq_store_op *op;
+    batch *batch;
+} expectation;
+
+typedef struct op_queue {
+    fq_store_op *head, *tail;
+    size_t count;
+} op_queue;
+
+struct fq_store {
+    uv_loop_t *loop;
+    fq_store_config config;
+    fq_pg *pg;
+    fq_store_directory_cb on_directory;
+    fq_store_status_cb on_status;
+    void *user;
+
+    op_queue pending;  /* not yet sent */
+    op_queue finished; /* answered, callbacks not yet run */
+
+    expectation *expect; /* ring buffer */
+    size_t expect_cap, expect_head, expect_count;
+
+    int batches_in_flight;
+    int setup_done;       /* statements prepared on this connection */
+    int directory_loaded; /* at least once on this connection */
+    int directory_wanted; /* a reload is due */
+    int directory_in_flight;
+    PGresult *units, *nodes;
+
+    uv_prepare_t prepare; /* group commit: send before the loop sleeps */
+    uv_timer_t sweeper;   /* expires operations held too long */
+    int open_handles;
+    int closing;
+    fq_store_stats stats;
+};
+
+/* ---- queues ---- */
+
+static void q_push(op_queue *q, fq_store_op *op)
+{
+    op->next = NULL;
+    if (q->tail)
+        q->tail->next = op;
+    else
+        q->head = op;
+    q->tail = op;
+    q->count++;
+}
+
+static fq_store_op *q_pop(op_queue *q)
+{
+    fq_store_op *op = q->head;
+    if (op) {
+        q->head = op->next;
+        if (q->head == NULL)
+            q->tail = NULL;
+        q->count--;
+        op->next = NULL;
+    }
+    return op;
+}
+
+/* Puts a chain back at the front, keeping its order: retried operations go
+ * before newer ones. */
+static void q_push_front_chain(op_queue *q, fq_store_op *first, fq_store_op *last, size_t n)
+{
+    if (first == NULL)
+        return;
+    last->next = q->head;
+    q->head = first;
+    if (q->tail == NULL)
+        q->tail = last;
+    q->count += n;
+}
+
+static void finish(fq_store *s, fq_store_op *op, int status)
+{
+    /* Callbacks run from the prepare hook, never inside submit or a result. */
+    op->status = status;
+    q_push(&s->finished, op);
+}
+
+/* ---- expectations ---- */
+
+static int expect_push(fq_store *s, exp_kind kind, fq_store_op *op, batch *b)
+{
+    if (s->expect_count == s->expect_cap) {
+        size_t cap = s->expect_cap ? s->expect_cap * 2 : 1024;
+        expectation *e = malloc(cap * sizeof *e);
+        if (e == NULL)
+            return -1;
+        for (size_t i = 0; i < s->expect_count; i++)
+            e[i] = s->expect[(s->expect_head + i) % s->expect_cap];
+        free(s->expect);
+        s->expect = e;
+        s->expect_cap = cap;
+        s->expect_head = 0;
+    }
+    expectation *e = &s->expect[(s->expect_head + s->expect_count) % s->expect_cap];
+    e->kind = kind;
+    e->got_result = 0;
+    e->op = op;
+    e->batch = b;
+    s->expect_count++;
+    return 0;
+}
+
+static expectation *expect_front(fq_store *s)
+{
+    return s->expect_count ? &s->expect[s->expect_head] : NULL;
+}
+
+static void expect_pop(fq_store *s)
+{
+    s->expect_head = (s->expect_head + 1) % s->expect_cap;
+    s->expect_count--;
+}
+
+/* ---- retry and completion ---- */
+
+/* The batch did not commit: put its operations back in front, except those
+ * that have been tried too often. */
+static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except)
+{
+    fq_store_op *first = NULL, *last = NULL;
+    size_t n = 0;
+    for (fq_store_op *op = ops, *next; op != NULL; op = next) {
+        next = op->next;
+        if (op == except)
+            continue;
+        if (++op->attempts >= MAX_ATTEMPTS) {
+            finish(s, op, FQ_STORE_EINTERNAL);
+            continue;
+        }
+        s->stats.ops_retried++;
+        op->next = NULL;
+        if (last)
+            last->next = op;
+        else
+            first = op;
+        last = op;
+        n++;
+    }
+    q_push_front_chain(&s->pending, first, last, n);
+}
+
+static int transient_sqlstate(const char *state)
+{
+    /* 40: serialization failure, deadlock; 53: insufficient resources;
+     * 57: operator intervention (shutdown); 08: connection. */
+    return strncmp(state, "40", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+           strncmp(state, "57", 2) == 0 || strncmp(state, "08", 2) == 0;
+}
+
+static void finish_batch(fq_store *s, batch *b)
+{
+    s->batches_in_flight--;
+    if (!b->failed) {
+        for (fq_store_op *op = b->ops, *next; op != NULL; op = next) {
+            next = op->next;
+            if (op->kind == FQ_STORE_OP_REPORT && !op->got_row) {
+                finish(s, op, FQ_STORE_EINTERNAL);
+                continue;
+            }
+            s->stats.ops_committed++;
+            finish(s, op, FQ_STORE_OK);
+        }
+    } else if (b->failed_op != NULL && !transient_sqlstate(b->sqlstate)) {
+        /* Isolate: the failing statement is answered, the rest go again. */
+        fq_store_op *bad = b->failed_op;
+        fprintf(stderr, "fengqiaod: store: statement refused (SQLSTATE %s): %s", b->sqlstate,
+                b->error);
+        requeue_ops(s, b->ops, bad);
+        snprintf(bad->error, sizeof bad->error, "%s", b->primary);
+        s->stats.ops_rejected++;
+        finish(s, bad, FQ_STORE_EREJECTED);
+    } else {
+        requeue_ops(s, b->ops, NULL);
+    }
+    free(b);
+}
+
+static void parse_report_row(fq_store_op *op, const PGresult *res)
+{
+    if (PQntuples(res) != 1 || PQnfields(res) != 5)
+        return;
+    op->incident_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    op->created = PQgetvalue(res, 0, 1)[0] == 't';
+    op->recorded_at_ms = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+    op->event_seq = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    size_t len = 0;
+    unsigned char *digest = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 4), &len);
+    if (digest != NULL && len == sizeof op->stored_digest) {
+        memcpy(op->stored_digest, digest, len);
+        op->got_row = 1;
+    }
+    PQfreemem(digest);
+}
+
+static void note_error(batch *b, fq_store_op *op, const PGresult *res)
+{
+    if (b->failed)
+        return; /* the first error is the cause; the rest are PIPELINE_ABORTED */
+    b->failed = 1;
+    b->failed_op = op;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    snprintf(b->sqlstate, sizeof b->sqlstate, "%s", state ? state : "");
+    snprintf(b->error, sizeof b->error, "%s", PQresultErrorMessage(res));
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    snprintf(b->primary, sizeof b->primary, "%s", primary ? primary : "");
+}
+
+static void handle_result(fq_store *s, expectation *e, PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    switch (e->kind) {
+    case EXP_BEGIN:
+    case EXP_COMMIT:
+        if (!ok)
+            note_error(e->batch, NULL, res);
+        else if (st == PGRES_COMMAND_OK && e->kind == EXP_COMMIT &&
+                 strcmp(PQcmdStatus(res), "COMMIT") != 0)
+            /* COMMIT of an aborted transaction answers ROLLBACK. */
+            note_error(e->batch, NULL, res);
+        break;
+    case EXP_OP:
+        if (st == PGRES_PIPELINE_ABORTED)
+            e->batch->failed = 1;
+        else if (!ok)
+            note_error(e->batch, e->op, res);
+        else if (e->op->kind == FQ_STORE_OP_REPORT)
+            parse_report_row(e->op, res);
+        break;
+    case EXP_SETUP:
+        if (!ok) {
+            fprintf(stderr, "fengqiaod: store: setup failed: %s", PQresultErrorMessage(res));
+            s->setup_done = -1;
+        }
+        break;
+    case EXP_UNITS:
+    case EXP_NODES:
+        if (st != PGRES_TUPLES_OK) {
+            fprintf(stderr, "fengqiaod: store: directory load failed: %s",
+                    PQresultErrorMessage(res));
+            break;
+        }
+        if (e->kind == EXP_UNITS) {
+            PQclear(s->units);
+            s->units = res;
+        } else {
+            PQclear(s->nodes);
+            s->nodes = res;
+        }
+        return; /* kept until the load's sync */
+    default:
+        break;
+    }
+    PQclear(res);
+}
+
+static void finish_load(fq_store *s)
+{
+    s->directory_in_flight = 0;
+    if (s->units != NULL && s->nodes != NULL) {
+        s->stats.directory_loads++;
+        s->on_directory(s->user, s->units, s->nodes);
+        int first = !s->directory_loaded;
+        s->directory_loaded = 1;
+        if (first && s->on_status)
+            s->on_status(s->user, 1, "connected");
+    } else {
+        s->directory_wanted = 1; /* try again on the next turn */
+    }
+    PQclear(s->units);
+    PQclear(s->nodes);
+    s->units = s->nodes = NULL;
+}
+
+static void on_pg_result(void *user, PGresult *res)
+{
+    fq_store *s = user;
+    expectation *e = expect_front(s);
+    if (e == NULL) {
+        PQclear(res);
+        return;
+    }
+    if (res == NULL) {
+        /* End of one statement's results. */
+        if (e->kind != EXP_SYNC && e->kind != EXP_LOAD_SYNC && e->got_result)
+            expect_pop(s);
+        return;
+    }
+    if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+        PQclear(res);
+        /* Anything still ahead of the sync produced no result: abandoned. */
+        while ((e = expect_front(s)) != NULL && e->kind != EXP_SYNC && e->kind != EXP_LOAD_SYNC) {
+            if (e->batch)
+                e->batch->failed = 1;
+            expect_pop(s);
+        }
+        if (e == NULL)
+            return;
+        exp_kind kind = e->kind;
+        batch *b = e->batch;
+        expect_pop(s);
+        if (kind == EXP_SYNC)
+            finish_batch(s, b);
+        else if (s->setup_done < 0)
+            fq_pg_reset(s->pg, "setup failed (are the migrations applied?)");
+        else
+            finish_load(s);
+        return;
+    }
+    if (e->kind == EXP_SYNC || e->kind == EXP_LOAD_SYNC) {
+        /* A result where only a sync can come: the stream is confused. */
+        PQclear(res);
+        fq_pg_reset(s->pg, "unexpected result order");
+        return;
+    }
+    e->got_result = 1;
+    handle_result(s, e, res);
+}
+
+static int on_pg_expecting(void *user)
+{
+    fq_store *s = user;
+    return (int)s->expect_count;
+}
+
+/* ---- connection events ---- */
+
+static void send_setup(fq_store *s, PGconn *conn)
+{
+    static const struct {
+        const char *name, *sql;
+        int nparams;
+    } statements[] = {
+        {FQ_SQL_INSERT_REPORT_NAME, FQ_SQL_INSERT_REPORT, FQ_SQL_INSERT_REPORT_NPARAMS},
+        {FQ_SQL_INSERT_REJECTED_NAME, FQ_SQL_INSERT_REJECTED, FQ_SQL_INSERT_REJECTED_NPARAMS},
+    };
+    for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
+        PQsendPrepare(conn, statements[i].name, statements[i].sql, statements[i].nparams, NULL);
+        expect_push(s, EXP_SETUP, NULL, NULL);
+    }
+    PQsendQueryParams(conn, "LISTEN " FQ_DIRECTORY_CHANNEL, 0, NULL, NULL, NULL, NULL, 0);
+    expect_push(s, EXP_SETUP, NULL, NULL);
+    PQpipelineSync(conn);
+    expect_push(s, EXP_LOAD_SYNC, NULL, NULL);
+    /* The setup sync is a load sync without rows: finish_load then asks for
+     * the real load on the next turn. */
+    s->directory_in_flight = 1;
+    s->directory_wanted = 1;
+    s->setup_done = 1;
+}
+
+static void on_pg_ready(void *user, PGconn *conn)
+{
+    fq_store *s = user;
+    s->stats.reconnects++;
+    s->directory_loaded = 0;
+    send_setup(s, conn);
+}
+
+static void on_pg_lost(void *user, const char *why)
+{
+    fq_store *s = user;
+    /* Nothing in flight will answer. Batches whose COMMIT may have reached
+     * PostgreSQL are retried too: the statements are idempotent. */
+    while (s->expect_count > 0) {
+        expectation *e = expect_front(s);
+        if (e->kind == EXP_SYNC) {
+            s->batches_in_flight--;
+            requeue_ops(s, e->batch->ops, NULL);
+            free(e->batch);
+        }
+        expect_pop(s);
+    }
+    PQclear(s->units);
+    PQclear(s->nodes);
+    s->units = s->nodes = NULL;
+    s->batches_in_flight = 0;
+    s->directory_in_flight = 0;
+    s->setup_done = 0;
+    s->directory_loaded = 0;
+    if (s->on_status)
+        s->on_status(s->user, 0, why);
+}
+
+static void on_pg_notify(void *user, const PGnotify *notify)
+{
+    fq_store *s = user;
+    if (strcmp(notify->relname, FQ_DIRECTORY_CHANNEL) == 0)
+        s->directory_wanted = 1;
+}
+
+/* ---- sending ---- */
+
+static void send_load(fq_store *s, PGconn *conn)
+{
+    PQsendQueryParams(conn, FQ_SQL_LOAD_UNITS, 0, NULL, NULL, NULL, NULL, 0);
+    expect_push(s, EXP_UNITS, NULL, NULL);
+    PQsendQueryParams(conn, FQ_SQL_LOAD_NODES, 0, NULL, NULL, NULL, NULL, 0);
+    expect_push(s, EXP_NODES, NULL, NULL);
+    PQpipelineSync(conn);
+    expect_push(s, EXP_LOAD_SYNC, NULL, NULL);
+    s->directory_in_flight = 1;
+    s->directory_wanted = 0;
+}
+
+static const char *statement_name(fq_store_op_kind kind)
+{
+    return kind == FQ_STORE_OP_REPORT ? FQ_SQL_INSERT_REPORT_NAME : FQ_SQL_INSERT_REJECTED_NAME;
+}
+
+static int send_batch(fq_store *s, PGconn *conn)
+{
+    batch *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return -1;
+    PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
+    expect_push(s, EXP_BEGIN, NULL, b);
+    fq_store_op *last = NULL;
+    size_t n = 0;
+    while (n < s->config.max_batch && s->pending.head != NULL) {
+        fq_store_op *op = q_pop(&s->pending);
+        op->got_row = 0;
+        if (!PQsendQueryPrepared(conn, statement_name(op->kind), op->nparams, op->values,
+                                 op->lengths, op->formats, 0)) {
+            /* libpq could not even queue it: the connection is broken. */
+            q_push_front_chain(&s->pending, op, op, 1);
+            break;
+        }
+        expect_push(s, EXP_OP, op, b);
+        if (last)
+            last->next = op;
+        else
+            b->ops = op;
+        last = op;
+        n++;
+    }
+    PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+    expect_push(s, EXP_COMMIT, NULL, b);
+    PQpipelineSync(conn);
+    expect_push(s, EXP_SYNC, NULL, b);
+    s->batches_in_flight++;
+    s->stats.batches++;
+    if (n > s->stats.largest_batch)
+        s->stats.largest_batch = n;
+    return 0;
+}
+
+static void run_finished(fq_store *s)
+{
+    fq_store_op *op;
+    while ((op = q_pop(&s->finished)) != NULL) {
+        int status = op->status;
+        const char *msg = "";
+        switch (status) {
+        case FQ_STORE_EBUSY:
+            msg = "the store is unavailable";
+            break;
+        case FQ_STORE_EINTERNAL:
+            msg = "the store failed repeatedly";
+            break;
+        case FQ_STORE_EREJECTED:
+            msg = "the database refused the request";
+            break;
+        }
+        op->done(op, status, msg);
+    }
+}
+
+static void on_prepare(uv_prepare_t *handle)
+{
+    fq_store *s = handle->data;
+    run_finished(s);
+    PGconn *conn = fq_pg_conn(s->pg);
+    if (conn == NULL || s->setup_done != 1)
+        return;
+    int sent = 0;
+    if (s->directory_wanted && !s->directory_in_flight) {
+        send_load(s, conn);
+        sent = 1;
+    }
+    /* Operations go out only once the directory they were checked against
+     * is loaded on this connection: statements are prepared by then. */
+    while (s->directory_loaded && s->pending.head != NULL &&
+           s->batches_in_flight < s->config.max_batches_in_flight) {
+        if (send_batch(s, conn) != 0)
+            break;
+        sent = 1;
+    }
+    if (sent)
+        fq_pg_flush(s->pg);
+    /* Results that completed during the flush answer in this same turn. */
+    run_finished(s);
+}
+
+static void on_sweep(uv_timer_t *timer)
+{
+    fq_store *s = timer->data;
+    uint64_t now = uv_now(s->loop);
+    /* Unsent operations older than the hold bound are answered busy; once an
+     * operation is in flight its outcome is awaited instead. */
+    while (s->pending.head != NULL && now - s->pending.head->queued_at > s->config.hold_ms) {
+        fq_store_op *op = q_pop(&s->pending);
+        s->stats.ops_busy++;
+        finish(s, op, FQ_STORE_EBUSY);
+    }
+    if (s->finished.head != NULL)
+        run_finished(s);
+}
+
+/* ---- public ---- */
+
+fq_store *fq_store_new(uv_loop_t *loop, const fq_store_config *config,
+                       fq_store_directory_cb on_directory, fq_store_status_cb on_status, void *user)
+{
+    fq_store *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->loop = loop;
+    s->config = *config;
+    if (s->config.max_batch == 0)
+        s->config.max_batch = 256;
+    if (s->config.max_batches_in_flight <= 0)
+        s->config.max_batches_in_flight = 2;
+    if (s->config.max_pending == 0)
+        s->config.max_pending = 20000;
+    s->on_directory = on_directory;
+    s->on_status = on_status;
+    s->user = user;
+    fq_pg_callbacks cb = {on_pg_ready, on_pg_result, on_pg_expecting, on_pg_lost, on_pg_notify};
+    s->pg = fq_pg_new(loop, config->conninfo, &cb, s);
+    if (s->pg == NULL) {
+        free(s);
+        return NULL;
+    }
+    uv_prepare_init(loop, &s->prepare);
+    s->prepare.data = s;
+    uv_timer_init(loop, &s->sweeper);
+    s->sweeper.data = s;
+    s->open_handles = 2;
+    return s;
+}
+
+void fq_store_start(fq_store *s)
+{
+    uv_prepare_start(&s->prepare, on_prepare);
+    uv_timer_start(&s->sweeper, on_sweep, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
+    fq_pg_start(s->pg);
+}
+
+void fq_store_submit(fq_store *s, fq_store_op *op)
+{
+    op->queued_at = uv_now(s->loop);
+    op->attempts = 0;
+    op->got_row = 0;
+    op->error[0] = '\0';
+    /* Audit rows yield to reports: they are refused first when loaded. */
+    size_t limit =
+        op->kind == FQ_STORE_OP_REJECTED ? s->config.max_pending / 2 : s->config.max_pending;
+    if (s->pending.count >= limit || s->closing) {
+        s->stats.ops_busy++;
+        finish(s, op, FQ_STORE_EBUSY);
+        return;
+    }
+    q_push(&s->pending, op);
+}
+
+int fq_store_ready(const fq_store *s)
+{
+    return s->directory_loaded && fq_pg_conn(s->pg) != NULL;
+}
+
+static void on_closed(uv_handle_t *handle)
+{
+    fq_store *s = handle->data;
+    if (--s->open_handles == 0) {
+        free(s->expect);
+        free(s);
+    }
+}
+
+void fq_store_close(fq_store *s)
+{
+    s->closing = 1;
+    fq_pg_close(s->pg);
+    /* In-flight batches will never answer now: their outcome is unknown, so
+     * they are answered busy (a retry is idempotent). */
+    on_pg_lost(s, "closing");
+    fq_store_op *op;
+    while ((op = q_pop(&s->pending)) != NULL)
+        finish(s, op, FQ_STORE_EBUSY);
+    run_finished(s);
+    uv_close((uv_handle_t *)&s->prepare, on_closed);
+    uv_close((uv_handle_t *)&s->sweeper, on_closed);
+}
+
+const fq_store_stats *fq_store_get_stats(fq_store *s)
+{
+    s->stats.pending = s->pending.count;
+    return &s->stats;
+}

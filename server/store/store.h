@@ -1,0 +1,108 @@
+/* store: the server's writes and directory loads over one pipelined libpq
+ * connection, with group commit.
+ *
+ * Operations submitted during one loop turn go out together before the loop
+ * sleeps: BEGIN, one prepared statement per operation, COMMIT, Sync. Each
+ * operation's callback runs only after its batch's COMMIT result has arrived
+ * — nothing is acknowledged before it is durable. If one statement fails, the
+ * pipeline aborts the rest of its batch; that statement's operation is
+ * answered with its error and the others are sent again, so one bad row never
+ * takes its neighbours down. While PostgreSQL is unreachable, operations wait
+ * up to a bound and are then answered busy. */
+#ifndef FQ_STORE_H
+#define FQ_STORE_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define FQ_STORE_MAX_PARAMS 19
+
+enum {
+    FQ_STORE_OK = 0,
+    FQ_STORE_EREJECTED = -1, /* PostgreSQL refused this operation's statement */
+    FQ_STORE_EBUSY = -2,     /* not done: store unavailable or overloaded */
+    FQ_STORE_EINTERNAL = -3, /* not done: kept failing for no reason of its own */
+};
+
+typedef enum fq_store_op_kind {
+    FQ_STORE_OP_REPORT = 1,   /* statements.h FQ_SQL_INSERT_REPORT */
+    FQ_STORE_OP_REJECTED = 2, /* statements.h FQ_SQL_INSERT_REJECTED */
+} fq_store_op_kind;
+
+typedef struct fq_store_op fq_store_op;
+/* `message` is for logs and, with EREJECTED, for the peer. */
+typedef void (*fq_store_done_cb)(fq_store_op *op, int status, const char *message);
+
+/* Embedded by the caller in its own request state. Parameters point into the
+ * caller's memory, which must stay put until `done` runs. */
+struct fq_store_op {
+    fq_store_op_kind kind;
+    int nparams;
+    const char *values[FQ_STORE_MAX_PARAMS];
+    int lengths[FQ_STORE_MAX_PARAMS];
+    int formats[FQ_STORE_MAX_PARAMS];
+    fq_store_done_cb done;
+
+    /* Results of a REPORT, valid in `done` with FQ_STORE_OK. */
+    int64_t incident_id;
+    int created;
+    int64_t recorded_at_ms;
+    int64_t event_seq;
+    uint8_t stored_digest[32];
+    /* With FQ_STORE_EREJECTED: PostgreSQL's primary message. */
+    char error[160];
+
+    /* Private to the store. */
+    fq_store_op *next;
+    uint64_t queued_at; /* loop time, ms */
+    int attempts;
+    int got_row;
+    int status;
+};
+
+typedef struct fq_store_config {
+    const char *conninfo;
+    uint64_t hold_ms;   /* longest an unsent operation waits for PostgreSQL */
+    size_t max_pending; /* operations waiting beyond this are refused busy */
+    size_t max_batch;   /* operations per transaction */
+    int max_batches_in_flight;
+} fq_store_config;
+
+typedef struct fq_store_stats {
+    uint64_t batches;
+    uint64_t ops_committed;
+    uint64_t ops_rejected;
+    uint64_t ops_busy;
+    uint64_t ops_retried;
+    uint64_t reconnects;
+    uint64_t directory_loads;
+    size_t pending;
+    size_t largest_batch;
+} fq_store_stats;
+
+/* A fresh directory: `units` rows are FQ_SQL_LOAD_UNITS, `nodes` rows
+ * FQ_SQL_LOAD_NODES. Both are freed by the store after the call. */
+typedef void (*fq_store_directory_cb)(void *user, const PGresult *units, const PGresult *nodes);
+typedef void (*fq_store_status_cb)(void *user, int connected, const char *why);
+
+typedef struct fq_store fq_store;
+
+fq_store *fq_store_new(uv_loop_t *loop, const fq_store_config *config,
+                       fq_store_directory_cb on_directory, fq_store_status_cb on_status,
+                       void *user);
+void fq_store_start(fq_store *store);
+
+/* Queues `op`; its callback runs later, never from inside this call. */
+void fq_store_submit(fq_store *store, fq_store_op *op);
+
+/* 1 while connected and the directory is loaded. */
+int fq_store_ready(const fq_store *store);
+
+/* Answers every waiting operation busy, closes the connection, frees. */
+void fq_store_close(fq_store *store);
+
+const fq_store_stats *fq_store_get_stats(fq_store *store);
+
+#endif
