@@ -31,6 +31,21 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 PY
 }
 
+# 0 when PORT on 127.0.0.1 can be bound now.
+port_is_free() {
+    python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+PY
+}
+
 conninfo() {
     echo "host=$dir port=$(cat "$dir/port") dbname=fengqiao user=fengqiao"
 }
@@ -54,7 +69,17 @@ logging_collector = off
 CONF
     fi
     if ! as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-        port=$(free_port)
+        # A restarted cluster keeps its port, so that clients holding the old
+        # conninfo (a running server) reconnect to it.
+        port=""
+        if [ -f "$dir/port" ]; then
+            port=$(cat "$dir/port")
+            case "$port" in
+            '' | *[!0-9]*) port="" ;;
+            *) port_is_free "$port" || port="" ;;
+            esac
+        fi
+        [ -n "$port" ] || port=$(free_port)
         echo "$port" >"$dir/port"
         chmod 644 "$dir/port" 2>/dev/null || true
         as_owner "$bindir/pg_ctl" -D "$data" -o "-p $port" -l "$dir/server.log" -w -t 60 start >/dev/null \

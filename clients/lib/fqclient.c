@@ -19,7 +19,7 @@ typedef struct slot {
     uint64_t message_id;
     uint8_t *envelope; /* packed template; sent_at is set at each send */
     size_t envelope_len;
-    int64_t first_sent_ms;
+    int64_t first_sent_us;
     int64_t deadline_ms;
     int64_t resend_at_ms; /* 0: a reply is awaited */
     int attempts;
@@ -38,11 +38,16 @@ struct fqc {
     unsigned char *arena_buffer;
 };
 
-static int64_t monotonic_ms(void)
+static int64_t monotonic_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t monotonic_ms(void)
+{
+    return monotonic_us() / 1000;
 }
 
 uint64_t fqc_fresh_message_id(void)
@@ -181,7 +186,7 @@ static void finish(fqc *c, slot *s, fqc_result *r)
 {
     r->message_id = s->message_id;
     r->attempts = s->attempts;
-    r->latency_ms = (double)(monotonic_ms() - s->first_sent_ms);
+    r->latency_ms = (double)(monotonic_us() - s->first_sent_us) / 1000.0;
     s->busy = 0;
     free(s->envelope);
     s->envelope = NULL;
@@ -265,8 +270,8 @@ int fqc_submit(fqc *c, uint64_t tag, uint64_t message_id, const Fengqiao__V1__En
     s->attempts = 0;
     s->stale_retries = 0;
     s->bad_replies = 0;
-    s->first_sent_ms = monotonic_ms();
-    s->deadline_ms = s->first_sent_ms + c->config.timeout_ms;
+    s->first_sent_us = monotonic_us();
+    s->deadline_ms = s->first_sent_us / 1000 + c->config.timeout_ms;
     c->outstanding++;
     send_now(c, s);
     return 0;

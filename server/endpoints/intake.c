@@ -244,12 +244,12 @@ static void on_stored(fq_store_op *op, int status, const char *message)
     fq_intake *in = req->intake;
     HASH_DEL(in->in_flight, req);
     in->stats.in_flight--;
-    if (status == FQ_STORE_OK) {
-        if (req->op.created)
-            in->stats.accepted++;
-        else
-            in->stats.duplicates++;
-    }
+    int same_body = sodium_memcmp(req->op.stored_digest, req->body_digest,
+                                  sizeof req->body_digest) == 0;
+    if (status == FQ_STORE_OK && req->op.created)
+        in->stats.accepted++;
+    else if (status == FQ_STORE_OK && same_body)
+        in->stats.duplicates++;
     answer(in, req, status, message, 0);
     /* Followers carried the same bytes under the same MAC: same outcome. */
     for (intake_request *f = req->followers, *next; f != NULL; f = next) {
@@ -260,7 +260,7 @@ static void on_stored(fq_store_op *op, int status, const char *message)
         f->op.event_seq = req->op.event_seq;
         memcpy(f->op.stored_digest, req->op.stored_digest, sizeof f->op.stored_digest);
         snprintf(f->op.error, sizeof f->op.error, "%s", req->op.error);
-        if (status == FQ_STORE_OK)
+        if (status == FQ_STORE_OK && same_body)
             in->stats.duplicates++;
         answer(in, f, status, message, 1);
         sodium_memzero(f->key, sizeof f->key);

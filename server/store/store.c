@@ -422,7 +422,7 @@ static void on_pg_lost(void *user, const char *why)
     s->directory_in_flight = 0;
     s->setup_done = 0;
     s->directory_loaded = 0;
-    if (s->on_status)
+    if (s->on_status && !s->closing)
         s->on_status(s->user, 0, why);
 }
 

@@ -1,0 +1,711 @@
+/* fq-bench-intake-load: the load generator of the intake benchmark.
+ *
+ * Sends real, signed incident reports (Envelope + ReportIncident sealed with
+ * fq_wire_seal_request, every one with a fresh message id) to fengqiaod's
+ * intake from K plain NN_REQ sockets spread over P forked processes (nanomsg
+ * has one I/O thread per process and at most 512 sockets per process), and
+ * checks every reply: it must open under the node key (fq_wire_open_reply,
+ * authenticated), echo the message id, say STATUS_OK with a non-zero incident
+ * id and not be a duplicate. Anything else, or a request left unanswered at
+ * the end, is a failure, and any failure makes the exit status 1.
+ *
+ *   fq-bench-intake-load closed --url URL --node ID --key-file FILE --place UNIT
+ *                               --clients K --procs P --seconds T [--warmup W]
+ *   fq-bench-intake-load open   ... --rate R
+ *
+ * closed: each socket sends its next report as soon as the ack of the last
+ *         one arrived; the rate is the acks that arrived inside the T s window
+ *         after W s of warm-up (default 1), per second.
+ * open:   paced. Process p owns a share of the rate proportional to its
+ *         sockets and schedules its sends at even intervals (phase-shifted
+ *         between processes). Latency runs from the *scheduled* send time to
+ *         the ack: when no socket is free at that time the report waits, and
+ *         the wait counts (no coordinated omission). Reports whose scheduled
+ *         time falls inside the window are measured.
+ *
+ * Prints one JSON line on stdout:
+ * {"mode":..,"clients":K,"procs":P,"seconds":T,"target_rate":R,"acked":N,
+ *  "rate":N/T,"p50_us":..,"p99_us":..,"p999_us":..,"max_us":..,
+ *  "request_bytes_mean":..,"reply_bytes_mean":..,"sent_total":..,
+ *  "acked_total":..,"failures":F}
+ * acked_total counts every OK ack of the run (warm-up and drain included):
+ * the number of incidents the database must hold at least. */
+#define _GNU_SOURCE /* ppoll: nanosecond waits for pacing */
+#include "fq_wire.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+#include <sodium.h>
+
+#define MAX_SOCKETS_PER_PROC 500 /* nanomsg's limit is 512 sockets per process */
+#define START_DELAY_NS INT64_C(300000000) /* connect before the first send */
+#define DRAIN_NS INT64_C(10000000000)     /* wait this long for the last acks */
+#define MAX_FAILURE_MESSAGES 5
+
+enum mode { MODE_CLOSED, MODE_OPEN };
+
+struct opts {
+    enum mode mode;
+    const char *url, *node, *key_file, *place;
+    long clients, procs;
+    double seconds, warmup, rate;
+    uint8_t key[FQ_KEY_BYTES];
+};
+
+/* What one process sends its parent through the pipe, followed by
+ * `recorded` uint32 latencies in nanoseconds. */
+struct tally {
+    uint64_t acked_window; /* acks counted for the rate */
+    uint64_t recorded;     /* latency samples that follow */
+    uint64_t sent_total, acked_total, failures;
+    uint64_t request_bytes, reply_bytes, replies;
+};
+
+/* ---- helpers ---- */
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: fq-bench-intake-load closed|open --url URL --node ID --key-file FILE\n"
+            "           --place UNIT --clients K --procs P --seconds T [--warmup W]\n"
+            "           [--rate R (open only)]\n");
+    exit(2);
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "fq-bench-intake-load[%d]: %s\n", (int)getpid(), what);
+    exit(1);
+}
+
+static void nn_die(const char *what)
+{
+    fprintf(stderr, "fq-bench-intake-load[%d]: %s: %s\n", (int)getpid(), what,
+            nn_strerror(nn_errno()));
+    exit(1);
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        die("out of memory");
+    return p;
+}
+
+static long parse_long(const char *s, long min, long max)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        usage();
+    return v;
+}
+
+static double parse_double(const char *s, double min, double max)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= min && v <= max))
+        usage();
+    return v;
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            die("write to parent failed");
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static bool read_all(int fd, void *buf, size_t len)
+{
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* ---- report content ---- */
+
+/* Realistic town-platform reports: CJK titles of about 20 characters,
+ * descriptions of about 80, a street address, a point, a category, the
+ * platform's own case number and a citizen. */
+static const struct sample {
+    const char *category, *title, *description, *address;
+    double lon, lat;
+} SAMPLES[] = {
+    {"dispute.neighbour", "玉泉社区三幢楼上楼下夜间噪音纠纷请求上门调解",
+     "居民反映楼上住户长期在夜间十点以后拖动家具并大声播放音乐，多次上门沟通未果，双方发生口角，"
+     "情绪较为激动，请网格员尽快上门了解情况并组织双方调解，防止矛盾进一步激化。",
+     "浙江省杭州市西湖区灵隐街道玉泉社区3幢2单元502室", 120.1312, 30.2581},
+    {"safety.fire", "玉泉路沿街商铺楼道堆放大量纸箱存在消防隐患",
+     "巡查发现玉泉路沿街两家商铺在楼道及消防通道内堆放大量纸箱和泡沫包装材料，堵塞疏散通道，"
+     "且附近有电动车违规充电，存在较大火灾隐患，建议联合消防部门尽快督促清理整改。",
+     "浙江省杭州市西湖区灵隐街道玉泉路18号至22号沿街商铺", 120.1298, 30.2602},
+    {"environment.waste", "曙光路小区垃圾分类点连续三天未清运气味严重",
+     "多名居民通过热线反映曙光路小区东门垃圾分类投放点已连续三天未清运，垃圾桶满溢，散发严重异味，"
+     "并有蚊虫滋生，影响周边居民正常生活，请尽快协调环卫部门清运并查明原因。",
+     "浙江省杭州市西湖区灵隐街道曙光路小区东门垃圾分类投放点", 120.1405, 30.2667},
+    {"labour.wages", "灵隐路装修工地十余名工人反映被拖欠三个月工资",
+     "灵隐路某装修工地十余名外地务工人员到街道反映，包工头已拖欠三个月工资共计约十八万元，"
+     "多次讨要未果，工人情绪激动并表示准备集体上访，请尽快联系劳动监察部门介入处理。",
+     "浙江省杭州市西湖区灵隐街道灵隐路66号装修工地项目部", 120.1189, 30.2473},
+};
+#define N_SAMPLES (sizeof SAMPLES / sizeof SAMPLES[0])
+
+static const char *const NAMES[] = {"王女士", "李先生", "张阿姨", "陈师傅"};
+
+/* One process's report maker: message ids from a random 62-bit start, so
+ * processes and repeated runs never reuse one. */
+struct maker {
+    const struct opts *o;
+    uint64_t next_id;
+    uint64_t seq;
+    char external_ref[40];
+    char phone[16];
+};
+
+static void maker_init(struct maker *m, const struct opts *o)
+{
+    m->o = o;
+    uint64_t start;
+    if (getrandom(&start, sizeof start, 0) != sizeof start)
+        die("getrandom failed");
+    m->next_id = (start & ((UINT64_C(1) << 62) - 1)) | 1;
+    m->seq = 0;
+}
+
+/* Builds, signs and returns the frame of the next report. */
+static uint8_t *make_frame(struct maker *m, size_t *len, uint64_t *message_id)
+{
+    const struct sample *s = &SAMPLES[m->seq % N_SAMPLES];
+    int64_t now = fq_now_ms();
+    snprintf(m->external_ref, sizeof m->external_ref, "XH-LY-2024-%010" PRIu64,
+             m->next_id % UINT64_C(10000000000));
+    snprintf(m->phone, sizeof m->phone, "138%08" PRIu64, m->next_id % UINT64_C(100000000));
+
+    Fengqiao__V1__GeoPoint point = FENGQIAO__V1__GEO_POINT__INIT;
+    point.lon = s->lon + (double)(m->seq % 100) * 1e-5;
+    point.lat = s->lat + (double)(m->seq % 37) * 1e-5;
+    Fengqiao__V1__ReportIncident body = FENGQIAO__V1__REPORT_INCIDENT__INIT;
+    body.category = (char *)s->category;
+    body.severity = FENGQIAO__V1__SEVERITY__SEVERITY_IV;
+    body.risk = FENGQIAO__V1__RISK__RISK_MEDIUM;
+    body.channel = FENGQIAO__V1__CHANNEL__CHANNEL_HOTLINE;
+    body.place_unit = (char *)m->o->place;
+    body.location = &point;
+    body.address = (char *)s->address;
+    body.title = (char *)s->title;
+    body.description = (char *)s->description;
+    body.occurred_at_ms = now - 15 * 60 * 1000;
+    body.external_ref = m->external_ref;
+    body.reporter_name = (char *)NAMES[m->seq % 4];
+    body.reporter_phone = m->phone;
+
+    Fengqiao__V1__Envelope env = FENGQIAO__V1__ENVELOPE__INIT;
+    env.schema_version = FQ_SCHEMA_VERSION;
+    env.sender = (char *)m->o->node;
+    env.message_id = m->next_id;
+    env.sent_at_ms = now;
+    env.body_case = FENGQIAO__V1__ENVELOPE__BODY_REPORT_INCIDENT;
+    env.report_incident = &body;
+
+    uint8_t *frame = NULL;
+    if (fq_wire_seal_request(m->o->key, &env, &frame, len) != FQ_WIRE_OK)
+        die("fq_wire_seal_request failed");
+    *message_id = m->next_id;
+    m->next_id++;
+    m->seq++;
+    return frame;
+}
+
+/* ---- one process ---- */
+
+struct slot {
+    int sock;
+    int rcvfd;
+    bool busy;
+    uint64_t message_id;
+    int64_t start_ns; /* scheduled (open) or actual (closed) send time */
+};
+
+struct proc {
+    const struct opts *o;
+    int count;
+    struct slot *slots;
+    struct pollfd *pfds;
+    int *pfd_slot;
+    struct maker maker;
+    fq_arena arena;
+    uint8_t *arena_buf;
+    struct tally t;
+    uint32_t *samples;
+    size_t samples_cap;
+    int failure_messages;
+    int outstanding;
+};
+
+static void failure(struct proc *p, const char *what, uint64_t message_id, const char *detail)
+{
+    p->t.failures++;
+    if (p->failure_messages++ < MAX_FAILURE_MESSAGES)
+        fprintf(stderr, "fq-bench-intake-load[%d]: message %" PRIu64 ": %s%s\n", (int)getpid(),
+                message_id, what, detail ? detail : "");
+}
+
+static void record(struct proc *p, int64_t latency_ns)
+{
+    if (p->t.recorded == p->samples_cap) {
+        p->samples_cap = p->samples_cap ? p->samples_cap * 2 : 65536;
+        p->samples = realloc(p->samples, p->samples_cap * sizeof *p->samples);
+        if (!p->samples)
+            die("out of memory");
+    }
+    p->samples[p->t.recorded++] =
+        latency_ns < 0 ? 0 : latency_ns > UINT32_MAX ? UINT32_MAX : (uint32_t)latency_ns;
+}
+
+/* Sends the next report on slot i; start_ns is when its latency starts.
+ * false when the socket cannot take it yet (not connected). */
+static bool send_on(struct proc *p, int i, int64_t start_ns)
+{
+    struct slot *s = &p->slots[i];
+    size_t len;
+    uint64_t id;
+    /* Peek: build only when the socket can send, so ids are not burnt. */
+    uint8_t *frame = make_frame(&p->maker, &len, &id);
+    if (nn_send(s->sock, frame, len, NN_DONTWAIT) < 0) {
+        free(frame);
+        if (nn_errno() == EAGAIN) {
+            p->maker.next_id--; /* reuse the id: it never left */
+            p->maker.seq--;
+            return false;
+        }
+        nn_die("nn_send");
+    }
+    free(frame);
+    s->busy = true;
+    s->message_id = id;
+    s->start_ns = start_ns;
+    p->outstanding++;
+    p->t.sent_total++;
+    p->t.request_bytes += len;
+    return true;
+}
+
+/* Receives and checks the reply on slot i. true when an OK ack arrived. */
+static bool receive_on(struct proc *p, int i)
+{
+    struct slot *s = &p->slots[i];
+    void *msg = NULL;
+    int n = nn_recv(s->sock, &msg, NN_MSG, NN_DONTWAIT);
+    if (n < 0) {
+        if (nn_errno() == EAGAIN || nn_errno() == EINTR)
+            return false;
+        nn_die("nn_recv");
+    }
+    s->busy = false;
+    p->outstanding--;
+    p->t.replies++;
+    p->t.reply_bytes += (uint64_t)n;
+
+    Fengqiao__V1__Reply *reply = NULL;
+    int authenticated = 0;
+    int rv = fq_wire_open_reply(p->o->key, msg, (size_t)n, &p->arena, &reply, &authenticated);
+    bool ok = false;
+    if (rv != FQ_WIRE_OK)
+        failure(p, "reply does not open: ", s->message_id, fq_wire_strerror(rv));
+    else if (!authenticated)
+        failure(p, "unauthenticated reply: ", s->message_id,
+                reply->message ? reply->message : "");
+    else if (reply->message_id != s->message_id)
+        failure(p, "reply for another message id", s->message_id, NULL);
+    else if (reply->status != FENGQIAO__V1__STATUS__STATUS_OK)
+        failure(p, "refused: ", s->message_id, fq_status_name(reply->status));
+    else if (reply->result_case != FENGQIAO__V1__REPLY__RESULT_INCIDENT || !reply->incident ||
+             reply->incident->incident_id == 0)
+        failure(p, "OK without an incident id", s->message_id, NULL);
+    else if (reply->incident->duplicate)
+        failure(p, "fresh message id answered as a duplicate", s->message_id, NULL);
+    else
+        ok = true;
+    if (ok)
+        p->t.acked_total++;
+    fq_arena_reset(&p->arena);
+    nn_freemsg(msg);
+    return ok;
+}
+
+/* Waits for replies until `deadline_ns` (or the first reply), then handles
+ * every reply that is in. */
+static void wait_replies(struct proc *p, int64_t deadline_ns, int64_t t_start, int64_t t_end,
+                         bool closed_sending)
+{
+    int n = 0;
+    for (int i = 0; i < p->count; i++) {
+        if (!p->slots[i].busy)
+            continue;
+        p->pfds[n].fd = p->slots[i].rcvfd;
+        p->pfds[n].events = POLLIN;
+        p->pfds[n].revents = 0;
+        p->pfd_slot[n] = i;
+        n++;
+    }
+    int64_t wait = deadline_ns - now_ns();
+    if (wait < 0)
+        wait = 0;
+    struct timespec ts = {(time_t)(wait / 1000000000), (long)(wait % 1000000000)};
+    int rc = ppoll(p->pfds, (nfds_t)n, &ts, NULL);
+    if (rc < 0) {
+        if (errno == EINTR)
+            return;
+        die("ppoll failed");
+    }
+    for (int k = 0; k < n && rc > 0; k++) {
+        if (!(p->pfds[k].revents & POLLIN))
+            continue;
+        int i = p->pfd_slot[k];
+        int64_t start = p->slots[i].start_ns;
+        if (!receive_on(p, i))
+            continue;
+        int64_t done = now_ns();
+        if (p->o->mode == MODE_CLOSED) {
+            if (done >= t_start && done < t_end) {
+                p->t.acked_window++;
+                record(p, done - start);
+            }
+            if (closed_sending && done < t_end)
+                send_on(p, i, now_ns()); /* closed loop: next at once */
+        } else if (start >= t_start && start < t_end) {
+            p->t.acked_window++;
+            record(p, done - start);
+        }
+    }
+}
+
+static void run_proc(const struct opts *o, int index, int count, int64_t t_begin, int64_t t_start,
+                     int64_t t_end, int out)
+{
+    struct proc p;
+    memset(&p, 0, sizeof p);
+    p.o = o;
+    p.count = count;
+    p.slots = xmalloc(sizeof *p.slots * (size_t)count);
+    p.pfds = xmalloc(sizeof *p.pfds * (size_t)count);
+    p.pfd_slot = xmalloc(sizeof *p.pfd_slot * (size_t)count);
+    p.arena_buf = xmalloc(FQ_DECODE_ARENA_BYTES);
+    fq_arena_init(&p.arena, p.arena_buf, FQ_DECODE_ARENA_BYTES);
+    maker_init(&p.maker, o);
+
+    for (int i = 0; i < count; i++) {
+        struct slot *s = &p.slots[i];
+        s->sock = nn_socket(AF_SP, NN_REQ);
+        if (s->sock < 0)
+            nn_die("nn_socket");
+        int resend = 600000; /* never resend: a resend would be a second request */
+        int max_size = FQ_MAX_FRAME_BYTES;
+        nn_setsockopt(s->sock, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof resend);
+        nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &max_size, sizeof max_size);
+        if (nn_connect(s->sock, o->url) < 0)
+            nn_die("nn_connect");
+        size_t sz = sizeof s->rcvfd;
+        if (nn_getsockopt(s->sock, NN_SOL_SOCKET, NN_RCVFD, &s->rcvfd, &sz) < 0)
+            nn_die("NN_RCVFD");
+        s->busy = false;
+    }
+
+    while (now_ns() < t_begin)
+        usleep(1000);
+
+    if (o->mode == MODE_CLOSED) {
+        bool sending = true;
+        for (;;) {
+            int64_t now = now_ns();
+            if (sending && now >= t_end)
+                sending = false;
+            if (!sending && p.outstanding == 0)
+                break;
+            if (!sending && now >= t_end + DRAIN_NS)
+                break;
+            if (sending)
+                for (int i = 0; i < count; i++)
+                    if (!p.slots[i].busy)
+                        send_on(&p, i, now_ns()); /* not connected yet: next turn */
+            int64_t deadline = now + (p.outstanding < count && sending ? 1000000 : 100000000);
+            wait_replies(&p, deadline, t_start, t_end, sending);
+        }
+    } else {
+        /* Process `index` of P sends at its share of the rate, phase-shifted
+         * by index/P of an interval so processes interleave. */
+        double share = o->rate * (double)count / (double)o->clients;
+        double interval = 1e9 / share;
+        double phase = interval * (double)index / (double)o->procs;
+        uint64_t k = 0; /* next scheduled report */
+        int free_hint = 0;
+        for (;;) {
+            int64_t now = now_ns();
+            int64_t due = t_begin + (int64_t)llround(phase + interval * (double)k);
+            if (due >= t_end && p.outstanding == 0)
+                break;
+            if (now >= t_end + DRAIN_NS)
+                break;
+            /* Send everything that is due, as long as a socket is free; what
+             * finds none waits with its scheduled time kept. */
+            bool blocked = false;
+            while (due < t_end && due <= now) {
+                int i = -1;
+                for (int j = 0; j < count; j++) {
+                    int c = (free_hint + j) % count;
+                    if (!p.slots[c].busy) {
+                        i = c;
+                        break;
+                    }
+                }
+                if (i < 0 || !send_on(&p, i, due)) {
+                    blocked = true;
+                    break;
+                }
+                free_hint = (i + 1) % count;
+                k++;
+                due = t_begin + (int64_t)llround(phase + interval * (double)k);
+            }
+            int64_t deadline;
+            if (due >= t_end)
+                deadline = now + 100000000;
+            else if (blocked)
+                deadline = p.outstanding < count ? now + 1000000 : now + 100000000;
+            else
+                deadline = due;
+            wait_replies(&p, deadline, t_start, t_end, false);
+        }
+    }
+
+    if (p.outstanding > 0) {
+        fprintf(stderr, "fq-bench-intake-load[%d]: %d reports unanswered after the drain\n",
+                (int)getpid(), p.outstanding);
+        p.t.failures += (uint64_t)p.outstanding;
+    }
+    write_all(out, &p.t, sizeof p.t);
+    write_all(out, p.samples, sizeof(uint32_t) * p.t.recorded);
+    for (int i = 0; i < count; i++)
+        nn_close(p.slots[i].sock);
+    _exit(0);
+}
+
+/* ---- parent ---- */
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        usage();
+    struct opts o;
+    memset(&o, 0, sizeof o);
+    if (strcmp(argv[1], "closed") == 0)
+        o.mode = MODE_CLOSED;
+    else if (strcmp(argv[1], "open") == 0)
+        o.mode = MODE_OPEN;
+    else
+        usage();
+    o.clients = 16;
+    o.procs = 2;
+    o.seconds = 10;
+    o.warmup = 1;
+    o.rate = -1;
+    for (int i = 2; i < argc; i++) {
+        if (i + 1 >= argc)
+            usage();
+        const char *k = argv[i], *v = argv[++i];
+        if (strcmp(k, "--url") == 0)
+            o.url = v;
+        else if (strcmp(k, "--node") == 0)
+            o.node = v;
+        else if (strcmp(k, "--key-file") == 0)
+            o.key_file = v;
+        else if (strcmp(k, "--place") == 0)
+            o.place = v;
+        else if (strcmp(k, "--clients") == 0)
+            o.clients = parse_long(v, 1, 100000);
+        else if (strcmp(k, "--procs") == 0)
+            o.procs = parse_long(v, 1, 1000);
+        else if (strcmp(k, "--seconds") == 0)
+            o.seconds = parse_double(v, 0.1, 3600);
+        else if (strcmp(k, "--warmup") == 0)
+            o.warmup = parse_double(v, 0, 3600);
+        else if (strcmp(k, "--rate") == 0 && o.mode == MODE_OPEN)
+            o.rate = parse_double(v, 0.001, 1e9);
+        else
+            usage();
+    }
+    if (!o.url || !o.node || !o.key_file || !o.place || (o.mode == MODE_OPEN && o.rate <= 0) ||
+        o.procs > o.clients)
+        usage();
+    if ((o.clients + o.procs - 1) / o.procs > MAX_SOCKETS_PER_PROC) {
+        fprintf(stderr, "fq-bench-intake-load: at most %d clients per process\n",
+                MAX_SOCKETS_PER_PROC);
+        return 2;
+    }
+    if (sodium_init() < 0)
+        die("libsodium failed to initialise");
+    FILE *kf = fopen(o.key_file, "r");
+    char hex[160];
+    size_t hl = kf ? fread(hex, 1, sizeof hex - 1, kf) : 0;
+    if (kf)
+        fclose(kf);
+    hex[hl] = '\0';
+    while (hl > 0 && (hex[hl - 1] == '\n' || hex[hl - 1] == '\r' || hex[hl - 1] == ' '))
+        hex[--hl] = '\0';
+    size_t bin_len = 0;
+    if (hl != 2 * FQ_KEY_BYTES ||
+        sodium_hex2bin(o.key, sizeof o.key, hex, hl, NULL, &bin_len, NULL) != 0 ||
+        bin_len != FQ_KEY_BYTES) {
+        fprintf(stderr, "fq-bench-intake-load: %s does not hold a 64-hex-digit node key\n",
+                o.key_file);
+        return 2;
+    }
+
+    int64_t t_begin = now_ns() + START_DELAY_NS;
+    int64_t t_start = t_begin + (int64_t)(o.warmup * 1e9);
+    int64_t t_end = t_start + (int64_t)(o.seconds * 1e9);
+
+    int nprocs = (int)o.procs;
+    pid_t *pids = xmalloc(sizeof(pid_t) * (size_t)nprocs);
+    int *pipes = xmalloc(sizeof(int) * (size_t)nprocs);
+    fflush(stdout);
+    for (int p = 0; p < nprocs; p++) {
+        int fds[2];
+        if (pipe(fds) < 0)
+            die("pipe failed");
+        int count = (int)(o.clients / o.procs + (p < o.clients % o.procs ? 1 : 0));
+        pid_t pid = fork();
+        if (pid < 0)
+            die("fork failed");
+        if (pid == 0) {
+            close(fds[0]);
+            for (int q = 0; q < p; q++)
+                close(pipes[q]);
+            run_proc(&o, p, count, t_begin, t_start, t_end, fds[1]);
+        }
+        close(fds[1]);
+        pids[p] = pid;
+        pipes[p] = fds[0];
+    }
+
+    struct tally sum;
+    memset(&sum, 0, sizeof sum);
+    uint32_t *all = NULL;
+    uint64_t cap = 0;
+    int failed = 0;
+    for (int p = 0; p < nprocs; p++) {
+        struct tally t;
+        if (!read_all(pipes[p], &t, sizeof t)) {
+            fprintf(stderr, "fq-bench-intake-load: process %d sent no tally\n", p);
+            failed = 1;
+            close(pipes[p]);
+            continue;
+        }
+        if (sum.recorded + t.recorded > cap) {
+            cap = (sum.recorded + t.recorded) * 2;
+            all = realloc(all, sizeof(uint32_t) * cap);
+            if (!all)
+                die("out of memory");
+        }
+        if (!read_all(pipes[p], all + sum.recorded, sizeof(uint32_t) * t.recorded)) {
+            fprintf(stderr, "fq-bench-intake-load: short tally from process %d\n", p);
+            failed = 1;
+        }
+        sum.acked_window += t.acked_window;
+        sum.recorded += t.recorded;
+        sum.sent_total += t.sent_total;
+        sum.acked_total += t.acked_total;
+        sum.failures += t.failures;
+        sum.request_bytes += t.request_bytes;
+        sum.reply_bytes += t.reply_bytes;
+        sum.replies += t.replies;
+        close(pipes[p]);
+    }
+    for (int p = 0; p < nprocs; p++) {
+        int status;
+        if (waitpid(pids[p], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "fq-bench-intake-load: process %d failed\n", p);
+            failed = 1;
+        }
+    }
+    if (sum.recorded == 0) {
+        fprintf(stderr, "fq-bench-intake-load: no report acknowledged in the window\n");
+        failed = 1;
+    }
+    double p50 = 0, p99 = 0, p999 = 0, max = 0;
+    if (sum.recorded > 0) {
+        qsort(all, sum.recorded, sizeof(uint32_t), cmp_u32);
+        p50 = all[(sum.recorded - 1) * 500 / 1000] / 1000.0;
+        p99 = all[(sum.recorded - 1) * 990 / 1000] / 1000.0;
+        p999 = all[(sum.recorded - 1) * 999 / 1000] / 1000.0;
+        max = all[sum.recorded - 1] / 1000.0;
+    }
+    printf("{\"mode\":\"%s\",\"clients\":%ld,\"procs\":%ld,\"seconds\":%.3f,\"target_rate\":%.1f,"
+           "\"acked\":%" PRIu64 ",\"rate\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
+           "\"p999_us\":%.1f,\"max_us\":%.1f,\"request_bytes_mean\":%.1f,"
+           "\"reply_bytes_mean\":%.1f,\"sent_total\":%" PRIu64 ",\"acked_total\":%" PRIu64
+           ",\"failures\":%" PRIu64 "}\n",
+           o.mode == MODE_CLOSED ? "closed" : "open", o.clients, o.procs, o.seconds,
+           o.mode == MODE_OPEN ? o.rate : 0.0, sum.acked_window,
+           (double)sum.acked_window / o.seconds, p50, p99, p999, max,
+           sum.sent_total ? (double)sum.request_bytes / (double)sum.sent_total : 0.0,
+           sum.replies ? (double)sum.reply_bytes / (double)sum.replies : 0.0, sum.sent_total,
+           sum.acked_total, sum.failures);
+    fflush(stdout);
+    free(all);
+    free(pids);
+    free(pipes);
+    if (sum.failures > 0) {
+        fprintf(stderr, "fq-bench-intake-load: %" PRIu64 " failures\n", sum.failures);
+        failed = 1;
+    }
+    return failed ? 1 : 0;
+}
