@@ -12,6 +12,9 @@
  *   fq-bench-intake-load closed --url URL --node ID --key-file FILE --place UNIT
  *                               --clients K --procs P --seconds T [--warmup W]
  *   fq-bench-intake-load open   ... --rate R
+ *   add --echo 1 to aim it at `fq-bench-nn-ceiling server` instead: the same
+ *   frames, the same pacing, replies counted but not checked (the transport's
+ *   latency at the same load, for comparison).
  *
  * closed: each socket sends its next report as soon as the ack of the last
  *         one arrived; the rate is the acks that arrived inside the T s window
@@ -27,7 +30,7 @@
  * {"mode":..,"clients":K,"procs":P,"seconds":T,"target_rate":R,"acked":N,
  *  "rate":N/T,"p50_us":..,"p99_us":..,"p999_us":..,"max_us":..,
  *  "request_bytes_mean":..,"reply_bytes_mean":..,"sent_total":..,
- *  "acked_total":..,"failures":F}
+ *  "acked_total":..,"failures":F,"cpu_s":..}
  * acked_total counts every OK ack of the run (warm-up and drain included):
  * the number of incidents the database must hold at least. */
 #define _GNU_SOURCE /* ppoll: nanosecond waits for pacing */
@@ -43,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -52,7 +56,7 @@
 #include <nanomsg/reqrep.h>
 #include <sodium.h>
 
-#define MAX_SOCKETS_PER_PROC 500 /* nanomsg's limit is 512 sockets per process */
+#define MAX_SOCKETS_PER_PROC 500          /* nanomsg's limit is 512 sockets per process */
 #define START_DELAY_NS INT64_C(300000000) /* connect before the first send */
 #define DRAIN_NS INT64_C(10000000000)     /* wait this long for the last acks */
 #define MAX_FAILURE_MESSAGES 5
@@ -64,6 +68,7 @@ struct opts {
     const char *url, *node, *key_file, *place;
     long clients, procs;
     double seconds, warmup, rate;
+    bool echo; /* the peer is fq-bench-nn-ceiling's server: count replies, don't check them */
     uint8_t key[FQ_KEY_BYTES];
 };
 
@@ -74,16 +79,16 @@ struct tally {
     uint64_t recorded;     /* latency samples that follow */
     uint64_t sent_total, acked_total, failures;
     uint64_t request_bytes, reply_bytes, replies;
+    double cpu_s; /* user + system CPU of the process */
 };
 
 /* ---- helpers ---- */
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: fq-bench-intake-load closed|open --url URL --node ID --key-file FILE\n"
-            "           --place UNIT --clients K --procs P --seconds T [--warmup W]\n"
-            "           [--rate R (open only)]\n");
+    fprintf(stderr, "usage: fq-bench-intake-load closed|open --url URL --node ID --key-file FILE\n"
+                    "           --place UNIT --clients K --procs P --seconds T [--warmup W]\n"
+                    "           [--rate R (open only)] [--echo 0|1]\n");
     exit(2);
 }
 
@@ -307,8 +312,9 @@ static void record(struct proc *p, int64_t latency_ns)
         if (!p->samples)
             die("out of memory");
     }
-    p->samples[p->t.recorded++] =
-        latency_ns < 0 ? 0 : latency_ns > UINT32_MAX ? UINT32_MAX : (uint32_t)latency_ns;
+    p->samples[p->t.recorded++] = latency_ns < 0            ? 0
+                                  : latency_ns > UINT32_MAX ? UINT32_MAX
+                                                            : (uint32_t)latency_ns;
 }
 
 /* Sends the next report on slot i; start_ns is when its latency starts.
@@ -355,6 +361,11 @@ static bool receive_on(struct proc *p, int i)
     p->t.replies++;
     p->t.reply_bytes += (uint64_t)n;
 
+    if (p->o->echo) {
+        p->t.acked_total++;
+        nn_freemsg(msg);
+        return true;
+    }
     Fengqiao__V1__Reply *reply = NULL;
     int authenticated = 0;
     int rv = fq_wire_open_reply(p->o->key, msg, (size_t)n, &p->arena, &reply, &authenticated);
@@ -362,8 +373,7 @@ static bool receive_on(struct proc *p, int i)
     if (rv != FQ_WIRE_OK)
         failure(p, "reply does not open: ", s->message_id, fq_wire_strerror(rv));
     else if (!authenticated)
-        failure(p, "unauthenticated reply: ", s->message_id,
-                reply->message ? reply->message : "");
+        failure(p, "unauthenticated reply: ", s->message_id, reply->message ? reply->message : "");
     else if (reply->message_id != s->message_id)
         failure(p, "reply for another message id", s->message_id, NULL);
     else if (reply->status != FENGQIAO__V1__STATUS__STATUS_OK)
@@ -531,6 +541,10 @@ static void run_proc(const struct opts *o, int index, int count, int64_t t_begin
                 (int)getpid(), p.outstanding);
         p.t.failures += (uint64_t)p.outstanding;
     }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    p.t.cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     write_all(out, &p.t, sizeof p.t);
     write_all(out, p.samples, sizeof(uint32_t) * p.t.recorded);
     for (int i = 0; i < count; i++)
@@ -579,6 +593,8 @@ int main(int argc, char **argv)
             o.warmup = parse_double(v, 0, 3600);
         else if (strcmp(k, "--rate") == 0 && o.mode == MODE_OPEN)
             o.rate = parse_double(v, 0.001, 1e9);
+        else if (strcmp(k, "--echo") == 0)
+            o.echo = parse_long(v, 0, 1) == 1;
         else
             usage();
     }
@@ -667,6 +683,7 @@ int main(int argc, char **argv)
         sum.request_bytes += t.request_bytes;
         sum.reply_bytes += t.reply_bytes;
         sum.replies += t.replies;
+        sum.cpu_s += t.cpu_s;
         close(pipes[p]);
     }
     for (int p = 0; p < nprocs; p++) {
@@ -692,13 +709,13 @@ int main(int argc, char **argv)
            "\"acked\":%" PRIu64 ",\"rate\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
            "\"p999_us\":%.1f,\"max_us\":%.1f,\"request_bytes_mean\":%.1f,"
            "\"reply_bytes_mean\":%.1f,\"sent_total\":%" PRIu64 ",\"acked_total\":%" PRIu64
-           ",\"failures\":%" PRIu64 "}\n",
+           ",\"failures\":%" PRIu64 ",\"cpu_s\":%.2f}\n",
            o.mode == MODE_CLOSED ? "closed" : "open", o.clients, o.procs, o.seconds,
            o.mode == MODE_OPEN ? o.rate : 0.0, sum.acked_window,
            (double)sum.acked_window / o.seconds, p50, p99, p999, max,
            sum.sent_total ? (double)sum.request_bytes / (double)sum.sent_total : 0.0,
            sum.replies ? (double)sum.reply_bytes / (double)sum.replies : 0.0, sum.sent_total,
-           sum.acked_total, sum.failures);
+           sum.acked_total, sum.failures, sum.cpu_s);
     fflush(stdout);
     free(all);
     free(pids);

@@ -18,8 +18,8 @@ const char *fq_wire_strerror(int code)
     case FQ_WIRE_EENVELOPE:
         return "envelope is not a valid fengqiao.v1 message";
     case FQ_WIRE_ENONCANON:
-        return "envelope does not re-encode to its own bytes (a string holds a NUL byte, or "
-               "the encoding is not canonical)";
+        return "envelope does not re-encode to its own bytes (a string holds a NUL byte, a "
+               "field is negative where it cannot be, or the encoding is not canonical)";
     case FQ_WIRE_EMAC:
         return "MAC missing or does not verify";
     case FQ_WIRE_ETOOBIG:
@@ -28,6 +28,48 @@ const char *fq_wire_strerror(int code)
         return "out of memory";
     }
     return "unknown wire error";
+}
+
+/* protobuf-c re-encodes a negative int32 or enum as ten bytes; a peer may
+ * send it in five. Such a field would let the length check below be fooled
+ * (five bytes gained hide five dropped after a NUL), and no field of ours is
+ * legitimately negative, so refuse any. Walks the message through its
+ * descriptor (the schema is not recursive: the depth is bounded). */
+static int has_negative_int32(const ProtobufCMessage *m)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *field = (const char *)m + f->offset;
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            uint32_t active = *(const uint32_t *)((const char *)m + f->quantifier_offset);
+            if (active != f->id)
+                continue;
+        }
+        size_t count = 1;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            count = *(const size_t *)((const char *)m + f->quantifier_offset);
+            field = *(const char *const *)field;
+        }
+        for (size_t k = 0; k < count; k++) {
+            switch (f->type) {
+            case PROTOBUF_C_TYPE_INT32:
+            case PROTOBUF_C_TYPE_ENUM:
+                if (((const int32_t *)field)[k] < 0)
+                    return 1;
+                break;
+            case PROTOBUF_C_TYPE_MESSAGE: {
+                const ProtobufCMessage *sub = ((const ProtobufCMessage *const *)field)[k];
+                if (sub != NULL && has_negative_int32(sub))
+                    return 1;
+                break;
+            }
+            default:
+                break;
+            }
+        }
+    }
+    return 0;
 }
 
 int fq_wire_open_request(const uint8_t *frame, size_t len, fq_arena *arena, fq_opened_request *out)
@@ -48,7 +90,8 @@ int fq_wire_open_request(const uint8_t *frame, size_t len, fq_arena *arena, fq_o
     /* protobuf-c hands strings over NUL-terminated and drops their length:
      * "abc\0def" would silently become "abc". Such a string, like any
      * non-canonical encoding, makes the message re-encode shorter. */
-    if (fengqiao__v1__envelope__get_packed_size(envelope) != bytes_len)
+    if (has_negative_int32(&envelope->base) ||
+        fengqiao__v1__envelope__get_packed_size(envelope) != bytes_len)
         return FQ_WIRE_ENONCANON;
     out->envelope = envelope;
     out->envelope_bytes = bytes;

@@ -70,8 +70,9 @@ void fqc_drain(fqc *client);
 int fqc_poll(fqc *client, int wait_ms);
 
 /* A message id unique for this node: milliseconds since the epoch shifted
- * left 16 bits plus a per-process counter. Stays below 2^63 until the year
- * 6400. */
+ * left 16 bits, a random byte in bits 8-15 (two processes of one node in the
+ * same millisecond rarely collide), strictly increasing within the process.
+ * Stays below 2^63 until the year 6400. */
 uint64_t fqc_fresh_message_id(void);
 
 /* A message id derived from a string (e.g. the reporter's own case number):

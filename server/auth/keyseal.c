@@ -16,16 +16,19 @@ _Static_assert(FQ_SEALED_KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_NPUBBYT
 int fq_server_key_load(const char *path, uint8_t key[FQ_SERVER_KEY_BYTES], char *err,
                        size_t err_len)
 {
-    char hex[2 * FQ_SERVER_KEY_BYTES + 3];
+    char hex[2 * FQ_SERVER_KEY_BYTES + 4];
     FILE *f = fopen(path, "r");
     if (f == NULL) {
         snprintf(err, err_len, "cannot open server key %s: %s", path, strerror(errno));
         return -1;
     }
+    /* Read one byte more than a valid file can hold, to see trailing junk. */
     size_t n = fread(hex, 1, sizeof hex - 1, f);
     fclose(f);
     hex[n] = '\0';
-    while (n > 0 && (hex[n - 1] == '\n' || hex[n - 1] == '\r'))
+    if (n > 0 && hex[n - 1] == '\n')
+        hex[--n] = '\0';
+    if (n > 0 && hex[n - 1] == '\r')
         hex[--n] = '\0';
     size_t bin_len = 0;
     if (n != 2 * FQ_SERVER_KEY_BYTES ||

@@ -24,7 +24,8 @@ struct fq_org {
     unit *by_id;
 };
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len,
+                                                     const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -6,7 +6,8 @@
 #include <string.h>
 #include <unistr.h>
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len,
+                                                     const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -31,10 +32,15 @@ int fq_valid_id(const char *id)
     return 1;
 }
 
+/* |a - b| without overflow for any int64 pair. */
+static uint64_t distance(int64_t a, int64_t b)
+{
+    return a >= b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
+}
+
 int fq_check_fresh(int64_t sent_at_ms, int64_t now_ms, int64_t max_skew_ms)
 {
-    /* Compare without overflow: both are sane epoch values only if small enough. */
-    if (sent_at_ms < now_ms - max_skew_ms || sent_at_ms > now_ms + max_skew_ms)
+    if (max_skew_ms < 0 || distance(sent_at_ms, now_ms) > (uint64_t)max_skew_ms)
         return -1;
     return 0;
 }
@@ -141,7 +147,7 @@ int fq_validate_report(const Fengqiao__V1__ReportIncident *r, int64_t now_ms, in
     if (r->occurred_at_ms != 0) {
         if (r->occurred_at_ms < FQ_EARLIEST_OCCURRED_MS)
             return fail(err, err_len, "occurred_at_ms is before 2000-01-01");
-        if (r->occurred_at_ms > now_ms + max_skew_ms)
+        if (r->occurred_at_ms > now_ms && distance(r->occurred_at_ms, now_ms) > (uint64_t)max_skew_ms)
             return fail(err, err_len, "occurred_at_ms is in the future");
     }
     return 0;

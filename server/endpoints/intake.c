@@ -13,6 +13,9 @@
 #include <uthash.h>
 
 #define ENDPOINT_NAME "intake"
+/* Copies of one request answered together when its commit completes; more
+ * (a replay flood while the database is slow) are dropped: REQ resends. */
+#define MAX_FOLLOWERS 8
 
 typedef Fengqiao__V1__Status status_t;
 #define ST(name) FENGQIAO__V1__STATUS__STATUS_##name
@@ -34,6 +37,7 @@ struct intake_request {
     UT_hash_handle hh;
     intake_request *followers; /* identical requests that arrived meanwhile */
     intake_request *next_follower;
+    int follower_count;
     char message_id_text[24], severity_text[4], risk_text[4], channel_text[4];
     char lon_text[32], lat_text[32], occurred_text[24], sent_text[24];
     size_t blob_len;
@@ -449,9 +453,17 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     req->token = token;
     intake_request *first;
     HASH_FIND(hh, in->in_flight, &req->fkey, sizeof req->fkey, first);
+    if (first != NULL && first->follower_count >= MAX_FOLLOWERS) {
+        in->stats.coalesce_dropped++;
+        fq_msgsock_drop(in->sock, token);
+        sodium_memzero(req->key, sizeof req->key);
+        free(req);
+        return;
+    }
     if (first != NULL) {
         /* REQ resent while the first copy waits for its commit. */
         in->stats.coalesced++;
+        first->follower_count++;
         req->next_follower = first->followers;
         first->followers = req;
         return;

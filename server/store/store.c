@@ -19,6 +19,7 @@ typedef struct batch {
     char error[256];
     char sqlstate[6];
     char primary[160];
+    size_t ops_waiting; /* statements whose results have not arrived */
 } batch;
 
 typedef enum {
@@ -60,6 +61,7 @@ struct fq_store {
     size_t expect_cap, expect_head, expect_count;
 
     int batches_in_flight;
+    int batches_executing; /* in flight and not yet at their COMMIT */
     int setup_done;       /* statements prepared on this connection */
     int directory_loaded; /* at least once on this connection */
     int directory_wanted; /* a reload is due */
@@ -316,6 +318,16 @@ static void finish_load(fq_store *s)
     s->units = s->nodes = NULL;
 }
 
+/* Once every statement of a batch has its result, PostgreSQL is only
+ * committing it (flushing WAL): the moment to send the next batch, so that it
+ * executes while this one's flush completes, and has gathered what arrived
+ * meanwhile. Sending earlier would make many small commits. */
+static void op_result_arrived(fq_store *s, batch *b)
+{
+    if (b->ops_waiting > 0 && --b->ops_waiting == 0)
+        s->batches_executing--;
+}
+
 static void on_pg_result(void *user, PGresult *res)
 {
     fq_store *s = user;
@@ -343,6 +355,10 @@ static void on_pg_result(void *user, PGresult *res)
         exp_kind kind = e->kind;
         batch *b = e->batch;
         expect_pop(s);
+        if (b != NULL && b->ops_waiting > 0) {
+            b->ops_waiting = 0;
+            s->batches_executing--;
+        }
         if (kind == EXP_SYNC)
             finish_batch(s, b);
         else if (s->setup_done < 0)
@@ -358,6 +374,8 @@ static void on_pg_result(void *user, PGresult *res)
         return;
     }
     e->got_result = 1;
+    if (e->kind == EXP_OP)
+        op_result_arrived(s, e->batch);
     handle_result(s, e, res);
 }
 
@@ -419,6 +437,7 @@ static void on_pg_lost(void *user, const char *why)
     PQclear(s->nodes);
     s->units = s->nodes = NULL;
     s->batches_in_flight = 0;
+    s->batches_executing = 0;
     s->directory_in_flight = 0;
     s->setup_done = 0;
     s->directory_loaded = 0;
@@ -478,11 +497,17 @@ static int send_batch(fq_store *s, PGconn *conn)
         last = op;
         n++;
     }
+    /* PostgreSQL holds results until a Sync or a Flush: ask for them now, so
+     * that their arrival says the batch has reached its COMMIT. */
+    PQsendFlushRequest(conn);
     PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
     expect_push(s, EXP_COMMIT, NULL, b);
     PQpipelineSync(conn);
     expect_push(s, EXP_SYNC, NULL, b);
     s->batches_in_flight++;
+    b->ops_waiting = n;
+    if (n > 0)
+        s->batches_executing++;
     s->stats.batches++;
     if (n > s->stats.largest_batch)
         s->stats.largest_batch = n;
@@ -525,7 +550,9 @@ static void on_prepare(uv_prepare_t *handle)
     /* Operations go out only once the directory they were checked against
      * is loaded on this connection: statements are prepared by then. */
     while (s->directory_loaded && s->pending.head != NULL &&
-           s->batches_in_flight < s->config.max_batches_in_flight) {
+           s->batches_in_flight < s->config.max_batches_in_flight &&
+           (s->batches_in_flight == 0 || s->batches_executing == 0 ||
+            s->pending.count >= s->config.max_batch)) {
         if (send_batch(s, conn) != 0)
             break;
         sent = 1;

@@ -1,0 +1,155 @@
+/* fuzz_request: the server's intake path up to the store, on arbitrary frames.
+ *
+ * fq_wire_open_request into a bounded arena; when it opens: MAC checks (the
+ * sender's key from a fixed directory, and a fixed key), freshness, and for a
+ * report body fq_validate_report and fq_policy_may_report for every node.
+ * Oracles beyond "no crash, no sanitizer report":
+ *  - oversize frames are ETOOBIG; failures hand out no envelope;
+ *  - an opened envelope re-encodes to its own length and fits the server's
+ *    report pack buffer (FQ_MAX_FRAME_BYTES);
+ *  - a report that opens and validates has no NUL inside any string field of
+ *    the bytes as sent (what ENONCANON exists to guarantee);
+ *  - the error message of a refused report is a terminated string;
+ *  - an allowed place is a known unit inside the node's jurisdiction. */
+#include "fuzz_check.h"
+#include "fuzz_fixture.h"
+#include "validate.h"
+
+#include <string.h>
+
+/* Walks raw protobuf bytes: 1 when a length-delimited field whose number is
+ * in `strings` holds a NUL, recursing into field `sub` with `sub_strings`.
+ * Unparsable bytes count as "no NUL found" (protobuf-c decides those). */
+static int raw_has_nul(const uint8_t *p, size_t n, const int *strings, int sub,
+                       const int *sub_strings)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint64_t tag = 0;
+        int shift = 0;
+        do {
+            if (i >= n || shift > 63)
+                return 0;
+            tag |= (uint64_t)(p[i] & 0x7f) << shift;
+            shift += 7;
+        } while (p[i++] & 0x80);
+        uint64_t field = tag >> 3;
+        switch (tag & 7) {
+        case 0:
+            while (i < n && (p[i] & 0x80))
+                i++;
+            i++;
+            break;
+        case 1:
+            i += 8;
+            break;
+        case 5:
+            i += 4;
+            break;
+        case 2: {
+            uint64_t len = 0;
+            shift = 0;
+            do {
+                if (i >= n || shift > 63)
+                    return 0;
+                len |= (uint64_t)(p[i] & 0x7f) << shift;
+                shift += 7;
+            } while (p[i++] & 0x80);
+            if (len > n - i)
+                return 0;
+            for (const int *s = strings; *s; s++)
+                if ((uint64_t)*s == field && memchr(p + i, 0, (size_t)len) != NULL)
+                    return 1;
+            if (sub != 0 && (uint64_t)sub == field &&
+                raw_has_nul(p + i, (size_t)len, sub_strings, 0, NULL))
+                return 1;
+            i += (size_t)len;
+            break;
+        }
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static const int envelope_strings[] = {2, 0};
+static const int report_strings[] = {1, 5, 7, 8, 9, 11, 12, 13, 0};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static fq_directory *dir;
+    static uint8_t *arena_buffer;
+    static uint8_t fixed_key[FQ_KEY_BYTES];
+    if (dir == NULL) {
+        dir = fx_directory();
+        arena_buffer = malloc(FQ_DECODE_ARENA_BYTES);
+        FQ_FUZZ_CHECK(dir != NULL && arena_buffer != NULL);
+        fx_key(0, fixed_key);
+    }
+    fq_arena arena;
+    fq_arena_init(&arena, arena_buffer, FQ_DECODE_ARENA_BYTES);
+    fq_opened_request o;
+    int rv = fq_wire_open_request(data, size, &arena, &o);
+    if (size > FQ_MAX_FRAME_BYTES)
+        FQ_FUZZ_CHECK(rv == FQ_WIRE_ETOOBIG);
+    if (rv != FQ_WIRE_OK) {
+        FQ_FUZZ_CHECK(rv == FQ_WIRE_EFRAME || rv == FQ_WIRE_EENVELOPE || rv == FQ_WIRE_ENONCANON ||
+                      rv == FQ_WIRE_ETOOBIG);
+        FQ_FUZZ_CHECK(o.envelope == NULL);
+        return 0;
+    }
+    const Fengqiao__V1__Envelope *env = o.envelope;
+    FQ_FUZZ_CHECK(env != NULL);
+    FQ_FUZZ_CHECK(o.envelope_len <= size);
+    FQ_FUZZ_CHECK(fengqiao__v1__envelope__get_packed_size(env) == o.envelope_len);
+
+    fq_wire_verify(fixed_key, o.envelope_bytes, o.envelope_len, o.mac, o.mac_len);
+    const fq_node *sender = fq_valid_id(env->sender) ? fq_directory_find(dir, env->sender) : NULL;
+    if (sender != NULL)
+        fq_wire_verify(sender->key, o.envelope_bytes, o.envelope_len, o.mac, o.mac_len);
+    fq_check_fresh(env->sent_at_ms, FX_NOW_MS, FX_SKEW_MS);
+
+    if (env->body_case != FENGQIAO__V1__ENVELOPE__BODY_REPORT_INCIDENT)
+        return 0;
+    const Fengqiao__V1__ReportIncident *r = env->report_incident;
+    FQ_FUZZ_CHECK(r != NULL);
+    FQ_FUZZ_CHECK(fengqiao__v1__report_incident__get_packed_size(r) <= FQ_MAX_FRAME_BYTES);
+
+    char err[256];
+    memset(err, 'x', sizeof err);
+    if (fq_validate_report(r, FX_NOW_MS, FX_SKEW_MS, err, sizeof err) != 0) {
+        FQ_FUZZ_CHECK(memchr(err, 0, sizeof err) != NULL && err[0] != '\0');
+        return 0;
+    }
+    FQ_FUZZ_CHECK(
+        !raw_has_nul(o.envelope_bytes, o.envelope_len, envelope_strings, 10, report_strings));
+
+    const fq_org *org = fq_directory_org(dir);
+    for (int i = 0; i < FX_NODES; i++) {
+        const fq_node *n = fq_directory_find(dir, fx_node_ids[i]);
+        FQ_FUZZ_CHECK(n != NULL);
+        int32_t place = -2;
+        int pv = fq_policy_may_report(dir, n, r->place_unit, &place);
+        switch (pv) {
+        case FQ_POLICY_OK:
+            FQ_FUZZ_CHECK(place >= 0 && (size_t)place < fq_org_count(org));
+            FQ_FUZZ_CHECK(strcmp(fq_org_id(org, place), r->place_unit) == 0);
+            FQ_FUZZ_CHECK(fq_org_within(org, place, n->jurisdiction));
+            FQ_FUZZ_CHECK(n->role == FQ_ROLE_TOWN_PLATFORM || n->role == FQ_ROLE_GRID_NODE);
+            break;
+        case FQ_POLICY_EOUTSIDE:
+            FQ_FUZZ_CHECK(place >= 0);
+            break;
+        case FQ_POLICY_EROLE:
+        case FQ_POLICY_EUNKNOWN_PLACE:
+            FQ_FUZZ_CHECK(place == -1);
+            break;
+        default:
+            FQ_FUZZ_CHECK(!"unknown policy result");
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,328 @@
+# shellcheck shell=bash
+# lib.sh: shared helpers of the integration tests. Sourced by test_*.sh,
+# which CTest runs with these in the environment (tests/integration/CMakeLists.txt):
+#
+#   FQ_SRC_DIR FQ_SERVERD FQ_ADMIN FQ_REPORT FQ_RAW_PEER FQ_CLUSTER FQ_WORK_ROOT FQ_TEST_NAME
+#
+# Each test gets its own work directory, database (test_NAME), server key,
+# server and port. Every server started here is stopped on exit, and its log
+# is checked for sanitizer reports.
+set -euo pipefail
+
+: "${FQ_SRC_DIR:?}" "${FQ_SERVERD:?}" "${FQ_ADMIN:?}" "${FQ_REPORT:?}" "${FQ_RAW_PEER:?}"
+: "${FQ_CLUSTER:?}" "${FQ_WORK_ROOT:?}" "${FQ_TEST_NAME:?}"
+
+PG_PRIVATE="$FQ_SRC_DIR/tests/pg_private.sh"
+WORK="$FQ_WORK_ROOT/$FQ_TEST_NAME"
+rm -rf "$WORK"
+mkdir -p "$WORK/keys"
+
+SERVER_PID=""
+SERVER_LOG=""
+SERVER_URL=""
+SERVER_N=0
+SERVER_LOGS=()
+BG_PIDS=()
+CLEANUPS=()
+
+# ---- reporting ----
+
+log() { printf '[%s %s] %s\n' "$(date +%H:%M:%S.%3N)" "$FQ_TEST_NAME" "$*" >&2; }
+
+fail() {
+    log "FAIL: $*"
+    exit 1
+}
+
+assert_eq() { # expected actual what
+    [ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
+assert_match() { # regex text what
+    [[ $2 =~ $1 ]] || fail "$3: '$2' does not match /$1/"
+}
+
+now_ms() { date +%s%3N; }
+
+# ---- cleanup ----
+
+pid_alive() { # a zombie child counts as dead
+    local st
+    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    [[ $st != Z* ]]
+}
+
+on_exit() {
+    local rc=$? c p
+    set +e
+    for c in "${CLEANUPS[@]}"; do eval "$c"; done
+    for p in "${BG_PIDS[@]}"; do
+        pid_alive "$p" && kill -KILL "$p" 2>/dev/null
+    done
+    if [ -n "$SERVER_PID" ] && pid_alive "$SERVER_PID"; then
+        kill -TERM "$SERVER_PID" 2>/dev/null
+        for _ in $(seq 100); do pid_alive "$SERVER_PID" || break; sleep 0.1; done
+        pid_alive "$SERVER_PID" && kill -KILL "$SERVER_PID" 2>/dev/null
+    fi
+    for p in "${SERVER_LOGS[@]}"; do
+        if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$p"; then
+            log "sanitizer report in $p"
+            rc=1
+        fi
+    done
+    if [ "$rc" != 0 ] && [ -n "$SERVER_LOG" ] && [ -f "$SERVER_LOG" ]; then
+        log "last lines of $SERVER_LOG:"
+        tail -n 40 "$SERVER_LOG" >&2
+    fi
+    if [ "$rc" = 0 ]; then
+        log "PASS"
+    fi
+    exit "$rc"
+}
+trap on_exit EXIT
+
+# Runs a command in the background and remembers it for cleanup; the pid is
+# in BG_PID.
+spawn() {
+    # An explicit redirection keeps the caller's stdin (a background command
+    # would otherwise read /dev/null).
+    "$@" <&0 &
+    BG_PID=$!
+    BG_PIDS+=("$BG_PID")
+}
+
+# Waits for a background pid for at most $2 seconds; returns its status (124
+# on timeout, after killing it).
+wait_for_pid() {
+    local pid=$1 limit=$2 rc=0 i
+    for ((i = 0; i < limit * 20; i++)); do
+        pid_alive "$pid" || break
+        sleep 0.05
+    done
+    if pid_alive "$pid"; then
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        return 124
+    fi
+    wait "$pid" || rc=$?
+    return "$rc"
+}
+
+# ---- ports ----
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# ---- database ----
+
+# Makes FQ_DB point at a fresh database test_NAME in the cluster in DIR
+# (default: the shared one).
+db_create() {
+    local dir=${1:-$FQ_CLUSTER} base db="test_${FQ_TEST_NAME}"
+    base=$("$PG_PRIVATE" conninfo "$dir") || fail "no cluster in $dir (did integ_pg_start run?)"
+    psql -X -q -v ON_ERROR_STOP=1 -d "$base" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -d "$base" -c "CREATE DATABASE $db" >/dev/null
+    FQ_DB="${base/dbname=fengqiao/dbname=$db}"
+    export FQ_DB
+}
+
+# q SQL: one query against the test database, unaligned, no headers.
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$FQ_DB" -c "$1"; }
+
+admin() { "$FQ_ADMIN" "$@"; }
+
+# The organisation and nodes every test starts from:
+#   xihu (district) > lingyin (town) > lingyin-v1, lingyin-v2 (villages) > lingyin-v1-g1 (grid)
+#                   > beishan (town) > beishan-v1 (village)
+# nodes: lingyin-platform, beishan-platform (town platforms), lingyin-g1-node
+# (grid node of lingyin-v1-g1), lingyin-terminal (terminal), spare-platform
+# (town platform of lingyin, for revocation). Keys in $WORK/keys/NODE.key.
+setup_world() {
+    FQ_SERVER_KEY="$WORK/server.key"
+    export FQ_SERVER_KEY
+    admin server-key create "$FQ_SERVER_KEY" >/dev/null
+    admin migrate >/dev/null
+    admin unit add xihu --kind district --name 西湖区 >/dev/null
+    admin unit add lingyin --kind town --parent xihu --name 灵隐街道 >/dev/null
+    admin unit add lingyin-v1 --kind village --parent lingyin --name 玉泉社区 >/dev/null
+    admin unit add lingyin-v2 --kind village --parent lingyin --name 灵隐社区 >/dev/null
+    admin unit add lingyin-v1-g1 --kind grid --parent lingyin-v1 --name 玉泉1号网格 >/dev/null
+    admin unit add beishan --kind town --parent xihu --name 北山街道 >/dev/null
+    admin unit add beishan-v1 --kind village --parent beishan --name 宝石社区 >/dev/null
+    add_node lingyin-platform town_platform lingyin
+    add_node beishan-platform town_platform beishan
+    add_node lingyin-g1-node grid_node lingyin-v1-g1
+    add_node lingyin-terminal terminal lingyin-v1-g1
+    add_node spare-platform town_platform lingyin
+}
+
+add_node() { # id role jurisdiction
+    admin node add "$1" --role "$2" --jurisdiction "$3" >"$WORK/keys/$1.key" 2>/dev/null
+    [ "$(wc -c <"$WORK/keys/$1.key")" = 65 ] || fail "node add $1 printed no key"
+}
+
+key_of() { echo "$WORK/keys/$1.key"; }
+
+# ---- server ----
+
+# server_start [fengqiaod flags...]: starts a server on a free port and waits
+# until it serves (its ready file appears). Sets SERVER_PID, SERVER_URL,
+# SERVER_LOG.
+server_start() {
+    local attempt port ready i
+    [ -z "$SERVER_PID" ] || fail "server_start: a server is already running"
+    for attempt in 1 2 3; do
+        port=$(free_port)
+        SERVER_N=$((SERVER_N + 1))
+        SERVER_LOG="$WORK/server.$SERVER_N.log"
+        SERVER_LOGS+=("$SERVER_LOG")
+        ready="$WORK/server.$SERVER_N.ready"
+        SERVER_URL="tcp://127.0.0.1:$port"
+        "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$SERVER_URL" \
+            --ready-file "$ready" --stats-interval 1 "$@" 2>"$SERVER_LOG" &
+        SERVER_PID=$!
+        for ((i = 0; i < 600; i++)); do
+            if [ -s "$ready" ]; then
+                log "server $SERVER_PID serving on $SERVER_URL"
+                return 0
+            fi
+            pid_alive "$SERVER_PID" || break
+            sleep 0.05
+        done
+        if pid_alive "$SERVER_PID"; then
+            fail "server did not become ready within 30 s"
+        fi
+        wait "$SERVER_PID" || true
+        SERVER_PID=""
+        grep -q "cannot listen" "$SERVER_LOG" || fail "server exited during start: $(tail -n 5 "$SERVER_LOG")"
+        log "port $port taken (attempt $attempt); trying another"
+    done
+    fail "could not start a server"
+}
+
+# Fails on sanitizer reports in a log file.
+check_log() {
+    local f=$1
+    if grep -nE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer" "$f" >&2; then
+        fail "sanitizer report in $f"
+    fi
+}
+
+# server_stop [expected exit status]: SIGTERM, wait (at most 20 s), check the
+# exit status (default 0) and the log.
+server_stop() {
+    [ -n "$SERVER_PID" ] || return 0
+    kill -TERM "$SERVER_PID"
+    server_wait "$@"
+}
+
+# server_wait [expected exit status]: the same without sending the signal.
+server_wait() {
+    local want=${1:-0} rc=0
+    wait_for_pid "$SERVER_PID" 20 || rc=$?
+    local pid=$SERVER_PID
+    SERVER_PID=""
+    [ "$rc" != 124 ] || fail "server $pid did not exit within 20 s of SIGTERM"
+    check_log "$SERVER_LOG"
+    [ "$rc" = "$want" ] || fail "server exited with status $rc, expected $want"
+    log "server $pid stopped (status $rc)"
+}
+
+server_alive() { [ -n "$SERVER_PID" ] && pid_alive "$SERVER_PID"; }
+
+# assert_server_alive WHAT: fails (naming sanitizer reports) if the server died.
+assert_server_alive() {
+    local rc=0
+    server_alive && return 0
+    [ -n "$SERVER_PID" ] && { wait "$SERVER_PID" || rc=$?; }
+    check_log "$SERVER_LOG"
+    fail "the server exited (status $rc): $1"
+}
+
+# wait_client PID SECONDS: waits for a client running against the server, and
+# fails at once if the server dies meanwhile. Returns the client's status.
+wait_client() {
+    local pid=$1 limit=$2 i rc=0
+    for ((i = 0; i < limit * 20; i++)); do
+        pid_alive "$pid" || break
+        if ! server_alive; then
+            wait "$SERVER_PID" || rc=$?
+            check_log "$SERVER_LOG"
+            fail "the server exited (status $rc) while a client was running"
+        fi
+        sleep 0.05
+    done
+    wait_for_pid "$pid" 1
+}
+
+# ---- clients ----
+
+# report NODE [fq-report flags...]: fq-report as NODE against the running server.
+report() {
+    local node=$1
+    shift
+    "$FQ_REPORT" --node "$node" --key-file "$(key_of "$node")" --url "$SERVER_URL" "$@"
+}
+
+# raw NODE COMMAND [args...]: fq_raw_peer as NODE (use "-" for no node/key).
+raw() {
+    local node=$1
+    shift
+    if [ "$node" = - ]; then
+        "$FQ_RAW_PEER" --url "$SERVER_URL" "$@"
+    else
+        "$FQ_RAW_PEER" --url "$SERVER_URL" --node "$node" --key-file "$(key_of "$node")" "$@"
+    fi
+}
+
+# Field of a fq_raw_peer reply line: reply_field LINE status|signed|incident|...
+reply_field() {
+    local line=$1 name=$2
+    if [ "$name" = message ]; then
+        printf '%s\n' "${line#* message=}"
+    else
+        [[ " $line " =~ \ $name=([^ ]*)\  ]] || return 1
+        printf '%s\n' "${BASH_REMATCH[1]}"
+    fi
+}
+
+# Hex of the envelope bytes inside a saved SignedRequest frame (field 1).
+frame_envelope_hex() {
+    python3 - "$1" <<'PY'
+import sys
+b = open(sys.argv[1], "rb").read()
+i = 0
+while i < len(b):
+    tag = b[i]; i += 1
+    n = shift = 0
+    while True:
+        c = b[i]; i += 1
+        n |= (c & 0x7f) << shift; shift += 7
+        if c < 0x80:
+            break
+    if tag == 0x0a:
+        print(b[i:i + n].hex()); sys.exit(0)
+    i += n
+sys.exit(1)
+PY
+}
+
+# BLAKE2b-256 of a file, hex (what the server keeps as frame_digest).
+blake2b_hex() {
+    python3 -c 'import hashlib, sys; print(hashlib.blake2b(open(sys.argv[1], "rb").read(), digest_size=32).hexdigest())' "$1"
+}
+
+# wait_q SQL EXPECTED [seconds]: polls until the query answers EXPECTED (rows
+# written after the reply, such as audit rows); fails with the last answer.
+wait_q() {
+    local sql=$1 want=$2 limit=${3:-3} got="" i
+    for ((i = 0; i < limit * 20; i++)); do
+        got=$(q "$sql")
+        [ "$got" = "$want" ] && return 0
+        sleep 0.05
+    done
+    fail "query did not reach the expected answer within ${limit} s: $sql
+expected: $want
+got:      $got"
+}
