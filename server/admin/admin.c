@@ -115,6 +115,29 @@ static int parse_options(int argc, char **argv, int first, opt_slot *slots, size
     return 0;
 }
 
+/* Runs a query and prints its rows as aligned columns under `headers`
+ * (`widths` per column; the last column is not padded). */
+static int print_query(const globals *g, const char *sql, const char *const *headers,
+                       const int *widths, int ncols)
+{
+    PGconn *conn = connect_db(g);
+    if (conn == NULL)
+        return 1;
+    PGresult *res = PQexec(conn, sql);
+    int ok = command_ok(conn, res);
+    for (int row = -1; ok && row < PQntuples(res); row++)
+        for (int c = 0; c < ncols; c++) {
+            const char *text = row < 0 ? headers[c] : PQgetvalue(res, row, c);
+            if (c + 1 < ncols)
+                printf("%-*s ", widths[c], text);
+            else
+                printf("%s\n", text);
+        }
+    PQclear(res);
+    PQfinish(conn);
+    return ok ? 0 : 1;
+}
+
 /* ---- migrate ---- */
 
 static int cmd_migrate(const globals *g, int argc, char **argv)
@@ -186,23 +209,12 @@ static int cmd_unit(const globals *g, int argc, char **argv)
         int rv = parse_options(argc, argv, 2, NULL, 0, NULL, help);
         if (rv != 0)
             return rv < 0 ? 2 : 0;
-        PGconn *conn = connect_db(g);
-        if (conn == NULL)
-            return 1;
-        PGresult *res = PQexec(conn, "SELECT id, kind, coalesce(parent_id, '-'), name"
-                                     " FROM org_units ORDER BY id");
-        if (!command_ok(conn, res)) {
-            PQclear(res);
-            PQfinish(conn);
-            return 1;
-        }
-        printf("%-32s %-9s %-32s %s\n", "ID", "KIND", "PARENT", "NAME");
-        for (int i = 0; i < PQntuples(res); i++)
-            printf("%-32s %-9s %-32s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-                   PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
-        PQclear(res);
-        PQfinish(conn);
-        return 0;
+        static const char *const headers[] = {"ID", "KIND", "PARENT", "NAME"};
+        static const int widths[] = {32, 9, 32, 0};
+        return print_query(g,
+                           "SELECT id, kind, coalesce(parent_id, '-'), name FROM org_units"
+                           " ORDER BY id",
+                           headers, widths, 4);
     }
     if (strcmp(action, "add") != 0) {
         fprintf(stderr, "fengqiao-admin: unknown unit command '%s'\n%s", action, help);
@@ -270,26 +282,13 @@ static int cmd_node(const globals *g, int argc, char **argv)
         int rv = parse_options(argc, argv, 2, NULL, 0, NULL, help);
         if (rv != 0)
             return rv < 0 ? 2 : 0;
-        PGconn *conn = connect_db(g);
-        if (conn == NULL)
-            return 1;
-        PGresult *res = PQexec(conn, "SELECT id, role, jurisdiction,"
-                                     " CASE WHEN revoked_at IS NULL THEN 'active' ELSE"
-                                     " 'revoked ' || to_char(revoked_at, 'YYYY-MM-DD HH24:MI') END,"
-                                     " description FROM nodes ORDER BY id");
-        if (!command_ok(conn, res)) {
-            PQclear(res);
-            PQfinish(conn);
-            return 1;
-        }
-        printf("%-32s %-14s %-32s %-24s %s\n", "ID", "ROLE", "JURISDICTION", "STATE",
-               "DESCRIPTION");
-        for (int i = 0; i < PQntuples(res); i++)
-            printf("%-32s %-14s %-32s %-24s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-                   PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
-        PQclear(res);
-        PQfinish(conn);
-        return 0;
+        static const char *const headers[] = {"ID", "ROLE", "JURISDICTION", "STATE", "DESCRIPTION"};
+        static const int widths[] = {32, 14, 32, 24, 0};
+        return print_query(g,
+                           "SELECT id, role, jurisdiction, CASE WHEN revoked_at IS NULL THEN"
+                           " 'active' ELSE 'revoked ' || to_char(revoked_at, 'YYYY-MM-DD HH24:MI')"
+                           " END, description FROM nodes ORDER BY id",
+                           headers, widths, 5);
     }
     if (strcmp(action, "revoke") == 0) {
         const char *id = NULL;

@@ -1,5 +1,6 @@
 #include "org.h"
 
+#include "errbuf.h"
 #include "validate.h"
 
 #include <stdarg.h>
@@ -23,16 +24,6 @@ struct fq_org {
     size_t count, capacity;
     unit *by_id;
 };
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len,
-                                                     const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 fq_org *fq_org_new(void)
 {
@@ -80,27 +71,27 @@ int fq_org_add(fq_org *org, const char *id, fq_unit_kind kind, const char *paren
                const char *name, char *err, size_t err_len)
 {
     if (!fq_valid_id(id))
-        return fail(err, err_len, "unit id '%s' is not valid", id);
+        return fq_errf(err, err_len, "unit id '%s' is not valid", id);
     if (parent_id[0] != '\0' && !fq_valid_id(parent_id))
-        return fail(err, err_len, "parent id '%s' of unit %s is not valid", parent_id, id);
+        return fq_errf(err, err_len, "parent id '%s' of unit %s is not valid", parent_id, id);
     if (kind < FQ_UNIT_DISTRICT || kind > FQ_UNIT_GRID)
-        return fail(err, err_len, "unit %s has no valid kind", id);
+        return fq_errf(err, err_len, "unit %s has no valid kind", id);
     unit *found;
     HASH_FIND_STR(org->by_id, id, found);
     if (found != NULL)
-        return fail(err, err_len, "unit %s appears twice", id);
+        return fq_errf(err, err_len, "unit %s appears twice", id);
     if (org->count == org->capacity) {
         size_t capacity = org->capacity ? org->capacity * 2 : 64;
         unit **units = realloc(org->units, capacity * sizeof *units);
         if (units == NULL)
-            return fail(err, err_len, "out of memory");
+            return fq_errf(err, err_len, "out of memory");
         org->units = units;
         org->capacity = capacity;
     }
     unit *u = calloc(1, sizeof *u);
     if (u == NULL || (u->name = strdup(name)) == NULL) {
         free(u);
-        return fail(err, err_len, "out of memory");
+        return fq_errf(err, err_len, "out of memory");
     }
     snprintf(u->id, sizeof u->id, "%s", id);
     snprintf(u->parent_id, sizeof u->parent_id, "%s", parent_id);
@@ -118,17 +109,19 @@ int fq_org_finish(fq_org *org, char *err, size_t err_len)
         unit *u = org->units[i];
         if (u->parent_id[0] == '\0') {
             if (u->kind != FQ_UNIT_DISTRICT)
-                return fail(err, err_len, "%s %s has no parent", fq_unit_kind_name(u->kind), u->id);
+                return fq_errf(err, err_len, "%s %s has no parent", fq_unit_kind_name(u->kind),
+                               u->id);
             continue;
         }
         unit *p;
         HASH_FIND_STR(org->by_id, u->parent_id, p);
         if (p == NULL)
-            return fail(err, err_len, "parent %s of unit %s does not exist", u->parent_id, u->id);
+            return fq_errf(err, err_len, "parent %s of unit %s does not exist", u->parent_id,
+                           u->id);
         /* One tier up exactly: this also rules out cycles. */
         if (p->kind + 1 != u->kind)
-            return fail(err, err_len, "%s %s cannot be the parent of %s %s",
-                        fq_unit_kind_name(p->kind), p->id, fq_unit_kind_name(u->kind), u->id);
+            return fq_errf(err, err_len, "%s %s cannot be the parent of %s %s",
+                           fq_unit_kind_name(p->kind), p->id, fq_unit_kind_name(u->kind), u->id);
         u->parent = p->index;
     }
     return 0;

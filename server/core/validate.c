@@ -1,20 +1,12 @@
 #include "validate.h"
 
+#include "errbuf.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistr.h>
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len,
-                                                     const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int id_char(unsigned char c)
 {
@@ -54,10 +46,10 @@ static int check_text(const char *field, const char *s, size_t max_chars, int re
 {
     size_t bytes = strlen(s);
     if (bytes == 0)
-        return required ? fail(err, err_len, "%s is required", field) : 0;
+        return required ? fq_errf(err, err_len, "%s is required", field) : 0;
     const uint8_t *u = (const uint8_t *)s;
     if (u8_check(u, bytes) != NULL)
-        return fail(err, err_len, "%s is not valid UTF-8", field);
+        return fq_errf(err, err_len, "%s is not valid UTF-8", field);
     size_t chars = 0;
     for (size_t i = 0; i < bytes;) {
         ucs4_t c;
@@ -66,23 +58,24 @@ static int check_text(const char *field, const char *s, size_t max_chars, int re
         chars++;
         int allowed_space = kind == MULTI_LINE && (c == '\n' || c == '\t' || c == '\r');
         if ((c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) && !allowed_space)
-            return fail(err, err_len, "%s contains a control character (U+%04X)", field,
-                        (unsigned)c);
+            return fq_errf(err, err_len, "%s contains a control character (U+%04X)", field,
+                           (unsigned)c);
     }
     if (chars > max_chars)
-        return fail(err, err_len, "%s is %zu characters long; at most %zu are allowed", field,
-                    chars, max_chars);
+        return fq_errf(err, err_len, "%s is %zu characters long; at most %zu are allowed", field,
+                       chars, max_chars);
     return 0;
 }
 
 static int check_category(const char *s, char *err, size_t err_len)
 {
     if (s[0] == '\0')
-        return fail(err, err_len, "category is required");
+        return fq_errf(err, err_len, "category is required");
     if (!fq_valid_id(s))
-        return fail(err, err_len,
-                    "category must be 1-64 characters of a-z, 0-9, '.', '_', '-' starting with a "
-                    "letter or digit");
+        return fq_errf(
+            err, err_len,
+            "category must be 1-64 characters of a-z, 0-9, '.', '_', '-' starting with a "
+            "letter or digit");
     return 0;
 }
 
@@ -90,12 +83,12 @@ static int check_phone(const char *s, char *err, size_t err_len)
 {
     size_t n = strlen(s);
     if (n > FQ_REPORTER_PHONE_MAX_CHARS)
-        return fail(err, err_len, "reporter_phone is longer than %d characters",
-                    FQ_REPORTER_PHONE_MAX_CHARS);
+        return fq_errf(err, err_len, "reporter_phone is longer than %d characters",
+                       FQ_REPORTER_PHONE_MAX_CHARS);
     for (size_t i = 0; i < n; i++)
         if (!strchr("0123456789 +-()", s[i]))
-            return fail(err, err_len,
-                        "reporter_phone may hold only digits, spaces and the characters +-()");
+            return fq_errf(err, err_len,
+                           "reporter_phone may hold only digits, spaces and the characters +-()");
     return 0;
 }
 
@@ -107,26 +100,28 @@ int fq_validate_report(const Fengqiao__V1__ReportIncident *r, int64_t now_ms, in
         return rv;
     if (r->severity < FENGQIAO__V1__SEVERITY__SEVERITY_I ||
         r->severity > FENGQIAO__V1__SEVERITY__SEVERITY_IV)
-        return fail(err, err_len, "severity must be I, II, III or IV (1-4), got %d",
-                    (int)r->severity);
+        return fq_errf(err, err_len, "severity must be I, II, III or IV (1-4), got %d",
+                       (int)r->severity);
     if (r->risk < FENGQIAO__V1__RISK__RISK_LOW || r->risk > FENGQIAO__V1__RISK__RISK_HIGH)
-        return fail(err, err_len, "risk must be low, medium or high (1-3), got %d", (int)r->risk);
+        return fq_errf(err, err_len, "risk must be low, medium or high (1-3), got %d",
+                       (int)r->risk);
     if (r->channel < FENGQIAO__V1__CHANNEL__CHANNEL_HOTLINE ||
         r->channel > FENGQIAO__V1__CHANNEL__CHANNEL_WALK_IN)
-        return fail(err, err_len, "channel must be 1-6, got %d", (int)r->channel);
+        return fq_errf(err, err_len, "channel must be 1-6, got %d", (int)r->channel);
     if (r->place_unit[0] == '\0')
-        return fail(err, err_len, "place_unit is required");
+        return fq_errf(err, err_len, "place_unit is required");
     if (!fq_valid_id(r->place_unit))
-        return fail(err, err_len, "place_unit is not a valid unit id");
+        return fq_errf(err, err_len, "place_unit is not a valid unit id");
     if (r->location != NULL) {
         double lon = r->location->lon, lat = r->location->lat;
         if (!isfinite(lon) || !isfinite(lat) || lon < -180.0 || lon > 180.0 || lat < -90.0 ||
             lat > 90.0)
-            return fail(err, err_len, "location must have lon in [-180, 180] and lat in [-90, 90]");
+            return fq_errf(err, err_len,
+                           "location must have lon in [-180, 180] and lat in [-90, 90]");
         if (lon == 0.0 && lat == 0.0)
-            return fail(err, err_len,
-                        "location (0, 0) is the usual sign of a missing GPS fix; omit location "
-                        "instead");
+            return fq_errf(err, err_len,
+                           "location (0, 0) is the usual sign of a missing GPS fix; omit location "
+                           "instead");
     }
     if ((rv = check_text("title", r->title, FQ_TITLE_MAX_CHARS, 1, ONE_LINE, err, err_len)) != 0)
         return rv;
@@ -146,9 +141,10 @@ int fq_validate_report(const Fengqiao__V1__ReportIncident *r, int64_t now_ms, in
         return rv;
     if (r->occurred_at_ms != 0) {
         if (r->occurred_at_ms < FQ_EARLIEST_OCCURRED_MS)
-            return fail(err, err_len, "occurred_at_ms is before 2000-01-01");
-        if (r->occurred_at_ms > now_ms && distance(r->occurred_at_ms, now_ms) > (uint64_t)max_skew_ms)
-            return fail(err, err_len, "occurred_at_ms is in the future");
+            return fq_errf(err, err_len, "occurred_at_ms is before 2000-01-01");
+        if (r->occurred_at_ms > now_ms &&
+            distance(r->occurred_at_ms, now_ms) > (uint64_t)max_skew_ms)
+            return fq_errf(err, err_len, "occurred_at_ms is in the future");
     }
     return 0;
 }

@@ -55,7 +55,6 @@ pid_alive() { # a zombie child counts as dead
 on_exit() {
     local rc=$? c p
     set +e
-    for c in "${CLEANUPS[@]}"; do eval "$c"; done
     for p in "${BG_PIDS[@]}"; do
         pid_alive "$p" && kill -KILL "$p" 2>/dev/null
     done
@@ -64,6 +63,7 @@ on_exit() {
         for _ in $(seq 100); do pid_alive "$SERVER_PID" || break; sleep 0.1; done
         pid_alive "$SERVER_PID" && kill -KILL "$SERVER_PID" 2>/dev/null
     fi
+    for c in "${CLEANUPS[@]}"; do eval "$c"; done
     for p in "${SERVER_LOGS[@]}"; do
         if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$p"; then
             log "sanitizer report in $p"
