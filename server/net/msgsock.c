@@ -71,7 +71,9 @@ int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int bu
         free(sock);
         return FQ_MSGSOCK_ESOCKET;
     }
-    int max = max_frame > (size_t)INT32_MAX ? INT32_MAX : (int)max_frame;
+    /* nanomsg counts the REQ peer's 4-byte request id in NN_RCVMAXSIZE: a
+     * frame of exactly max_frame bytes must still fit. */
+    int max = max_frame > (size_t)INT32_MAX - 4 ? INT32_MAX : (int)max_frame + 4;
     int linger = 0;
     if (nn_setsockopt(sock->nn, NN_SOL_SOCKET, NN_RCVMAXSIZE, &max, sizeof max) != 0 ||
         nn_setsockopt(sock->nn, NN_SOL_SOCKET, NN_LINGER, &linger, sizeof linger) != 0) {

@@ -77,8 +77,17 @@ static void watch(fq_pg *pg, int events)
     }
 }
 
-static void lose(fq_pg *pg, const char *why)
+static void lose(fq_pg *pg, const char *why_text)
 {
+    /* `why` often points into the PGconn (PQerrorMessage): keep a copy
+     * before PQfinish frees it. Multi-line libpq messages become one line. */
+    char why[256];
+    snprintf(why, sizeof why, "%s", why_text ? why_text : "");
+    for (char *p = why; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    for (size_t n = strlen(why); n > 0 && why[n - 1] == ' ';)
+        why[--n] = '\0';
     int was_ready = pg->state == PG_READY;
     drop_poll(pg);
     if (pg->conn != NULL) {

@@ -368,9 +368,14 @@ static void on_pg_result(void *user, PGresult *res)
         return;
     }
     if (e->kind == EXP_SYNC || e->kind == EXP_LOAD_SYNC) {
-        /* A result where only a sync can come: the stream is confused. */
+        /* A result where only a sync can come: typically the server's own
+         * FATAL error as it terminates the session (shutdown, kill). */
+        char why[256];
+        snprintf(why, sizeof why, "%s",
+                 PQresultStatus(res) == PGRES_FATAL_ERROR ? PQresultErrorMessage(res)
+                                                          : "unexpected result order");
         PQclear(res);
-        fq_pg_reset(s->pg, "unexpected result order");
+        fq_pg_reset(s->pg, why);
         return;
     }
     e->got_result = 1;

@@ -265,6 +265,14 @@ report() {
     "$FQ_REPORT" --node "$node" --key-file "$(key_of "$node")" --url "$SERVER_URL" "$@"
 }
 
+# spawn_report NODE [fq-report flags...]: report in the background (BG_PID is
+# fq-report's own pid, so that cleanup can end it).
+spawn_report() {
+    local node=$1
+    shift
+    spawn "$FQ_REPORT" --node "$node" --key-file "$(key_of "$node")" --url "$SERVER_URL" "$@"
+}
+
 # raw NODE COMMAND [args...]: fq_raw_peer as NODE (use "-" for no node/key).
 raw() {
     local node=$1

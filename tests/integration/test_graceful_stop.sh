@@ -18,7 +18,7 @@ wait_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
 for i in $(seq 1 16); do
     printf '{"category":"dispute.labour","severity":"III","risk":"medium","channel":"walk_in","place_unit":"lingyin-v1","title":"欠薪投诉 %d","external_ref":"STOP-%02d"}\n' "$i" "$i"
 done >"$WORK/inflight.jsonl"
-spawn report lingyin-platform --stdin --window 16 --timeout-ms 30000 <"$WORK/inflight.jsonl" >"$WORK/inflight.out" 2>"$WORK/inflight.err"
+spawn_report lingyin-platform --stdin --window 16 --timeout-ms 30000 <"$WORK/inflight.jsonl" >"$WORK/inflight.out" 2>"$WORK/inflight.err"
 client=$BG_PID
 
 # The server's insert is queued behind the lock: the reports are in flight.

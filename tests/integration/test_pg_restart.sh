@@ -92,7 +92,7 @@ check_reconnected() {
 server_start
 make_input A 2000 "$WORK/A.jsonl"
 t0=$(now_ms)
-spawn report lingyin-platform --stdin --window 16 --timeout-ms 30000 <"$WORK/A.jsonl" >"$WORK/A.out" 2>"$WORK/A.err"
+spawn_report lingyin-platform --stdin --window 16 --timeout-ms 30000 <"$WORK/A.jsonl" >"$WORK/A.out" 2>"$WORK/A.err"
 client=$BG_PID
 wait_lines "$WORK/A.out" 300 60
 pid_alive "$client" || fail "the stream finished before PostgreSQL could be restarted"
@@ -111,7 +111,7 @@ server_stop
 # ---- B: --hold-ms 1000, PostgreSQL down for 4 s ----
 server_start --hold-ms 1000
 make_input B 400 "$WORK/B.jsonl"
-spawn report lingyin-platform --stdin --window 16 --timeout-ms 30000 <"$WORK/B.jsonl" >"$WORK/B.out" 2>"$WORK/B.err"
+spawn_report lingyin-platform --stdin --window 16 --timeout-ms 30000 <"$WORK/B.jsonl" >"$WORK/B.out" 2>"$WORK/B.err"
 client=$BG_PID
 wait_lines "$WORK/B.out" 50 60
 "$PG_PRIVATE" stop "$CLUSTER"
