@@ -41,11 +41,11 @@
 #include <math.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -55,6 +55,8 @@
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
 #include <sodium.h>
+
+#include "benchutil.h"
 
 #define MAX_SOCKETS_PER_PROC 500          /* nanomsg's limit is 512 sockets per process */
 #define START_DELAY_NS INT64_C(300000000) /* connect before the first send */
@@ -92,88 +94,9 @@ static void usage(void)
     exit(2);
 }
 
-static void die(const char *what)
+static _Noreturn void nn_die(const char *what)
 {
-    fprintf(stderr, "fq-bench-intake-load[%d]: %s\n", (int)getpid(), what);
-    exit(1);
-}
-
-static void nn_die(const char *what)
-{
-    fprintf(stderr, "fq-bench-intake-load[%d]: %s: %s\n", (int)getpid(), what,
-            nn_strerror(nn_errno()));
-    exit(1);
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p)
-        die("out of memory");
-    return p;
-}
-
-static long parse_long(const char *s, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        usage();
-    return v;
-}
-
-static double parse_double(const char *s, double min, double max)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= min && v <= max))
-        usage();
-    return v;
-}
-
-static void write_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            die("write to parent failed");
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
-static bool read_all(int fd, void *buf, size_t len)
-{
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
+    bu_die_detail(what, nn_strerror(nn_errno()));
 }
 
 /* ---- report content ---- */
@@ -220,8 +143,7 @@ static void maker_init(struct maker *m, const struct opts *o)
 {
     m->o = o;
     uint64_t start;
-    if (getrandom(&start, sizeof start, 0) != sizeof start)
-        die("getrandom failed");
+    bu_fill_random(&start, sizeof start);
     m->next_id = (start & ((UINT64_C(1) << 62) - 1)) | 1;
     m->seq = 0;
 }
@@ -263,7 +185,7 @@ static uint8_t *make_frame(struct maker *m, size_t *len, uint64_t *message_id)
 
     uint8_t *frame = NULL;
     if (fq_wire_seal_request(m->o->key, &env, &frame, len) != FQ_WIRE_OK)
-        die("fq_wire_seal_request failed");
+        bu_die("fq_wire_seal_request failed");
     *message_id = m->next_id;
     m->next_id++;
     m->seq++;
@@ -310,7 +232,7 @@ static void record(struct proc *p, int64_t latency_ns)
         p->samples_cap = p->samples_cap ? p->samples_cap * 2 : 65536;
         p->samples = realloc(p->samples, p->samples_cap * sizeof *p->samples);
         if (!p->samples)
-            die("out of memory");
+            bu_die("out of memory");
     }
     p->samples[p->t.recorded++] = latency_ns < 0            ? 0
                                   : latency_ns > UINT32_MAX ? UINT32_MAX
@@ -407,7 +329,7 @@ static void wait_replies(struct proc *p, int64_t deadline_ns, int64_t t_start, i
         p->pfd_slot[n] = i;
         n++;
     }
-    int64_t wait = deadline_ns - now_ns();
+    int64_t wait = deadline_ns - bu_now_ns();
     if (wait < 0)
         wait = 0;
     struct timespec ts = {(time_t)(wait / 1000000000), (long)(wait % 1000000000)};
@@ -415,7 +337,7 @@ static void wait_replies(struct proc *p, int64_t deadline_ns, int64_t t_start, i
     if (rc < 0) {
         if (errno == EINTR)
             return;
-        die("ppoll failed");
+        bu_die("ppoll failed");
     }
     for (int k = 0; k < n && rc > 0; k++) {
         if (!(p->pfds[k].revents & POLLIN))
@@ -424,14 +346,14 @@ static void wait_replies(struct proc *p, int64_t deadline_ns, int64_t t_start, i
         int64_t start = p->slots[i].start_ns;
         if (!receive_on(p, i))
             continue;
-        int64_t done = now_ns();
+        int64_t done = bu_now_ns();
         if (p->o->mode == MODE_CLOSED) {
             if (done >= t_start && done < t_end) {
                 p->t.acked_window++;
                 record(p, done - start);
             }
             if (closed_sending && done < t_end)
-                send_on(p, i, now_ns()); /* closed loop: next at once */
+                send_on(p, i, bu_now_ns()); /* closed loop: next at once */
         } else if (start >= t_start && start < t_end) {
             p->t.acked_window++;
             record(p, done - start);
@@ -439,17 +361,25 @@ static void wait_replies(struct proc *p, int64_t deadline_ns, int64_t t_start, i
     }
 }
 
-static void run_proc(const struct opts *o, int index, int count, int64_t t_begin, int64_t t_start,
-                     int64_t t_end, int out)
+/* What run_proc needs besides its index and share of the sockets. */
+struct schedule {
+    const struct opts *o;
+    int64_t t_begin, t_start, t_end;
+};
+
+static void run_proc(void *arg, int index, int count, int out)
 {
+    const struct schedule *sc = arg;
+    const struct opts *o = sc->o;
+    int64_t t_begin = sc->t_begin, t_start = sc->t_start, t_end = sc->t_end;
     struct proc p;
     memset(&p, 0, sizeof p);
     p.o = o;
     p.count = count;
-    p.slots = xmalloc(sizeof *p.slots * (size_t)count);
-    p.pfds = xmalloc(sizeof *p.pfds * (size_t)count);
-    p.pfd_slot = xmalloc(sizeof *p.pfd_slot * (size_t)count);
-    p.arena_buf = xmalloc(FQ_DECODE_ARENA_BYTES);
+    p.slots = bu_xmalloc(sizeof *p.slots * (size_t)count);
+    p.pfds = bu_xmalloc(sizeof *p.pfds * (size_t)count);
+    p.pfd_slot = bu_xmalloc(sizeof *p.pfd_slot * (size_t)count);
+    p.arena_buf = bu_xmalloc(FQ_DECODE_ARENA_BYTES);
     fq_arena_init(&p.arena, p.arena_buf, FQ_DECODE_ARENA_BYTES);
     maker_init(&p.maker, o);
 
@@ -470,13 +400,13 @@ static void run_proc(const struct opts *o, int index, int count, int64_t t_begin
         s->busy = false;
     }
 
-    while (now_ns() < t_begin)
+    while (bu_now_ns() < t_begin)
         usleep(1000);
 
     if (o->mode == MODE_CLOSED) {
         bool sending = true;
         for (;;) {
-            int64_t now = now_ns();
+            int64_t now = bu_now_ns();
             if (sending && now >= t_end)
                 sending = false;
             if (!sending && p.outstanding == 0)
@@ -486,7 +416,7 @@ static void run_proc(const struct opts *o, int index, int count, int64_t t_begin
             if (sending)
                 for (int i = 0; i < count; i++)
                     if (!p.slots[i].busy)
-                        send_on(&p, i, now_ns()); /* not connected yet: next turn */
+                        send_on(&p, i, bu_now_ns()); /* not connected yet: next turn */
             int64_t deadline = now + (p.outstanding < count && sending ? 1000000 : 100000000);
             wait_replies(&p, deadline, t_start, t_end, sending);
         }
@@ -499,7 +429,7 @@ static void run_proc(const struct opts *o, int index, int count, int64_t t_begin
         uint64_t k = 0; /* next scheduled report */
         int free_hint = 0;
         for (;;) {
-            int64_t now = now_ns();
+            int64_t now = bu_now_ns();
             int64_t due = t_begin + (int64_t)llround(phase + interval * (double)k);
             if (due >= t_end && p.outstanding == 0)
                 break;
@@ -545,8 +475,7 @@ static void run_proc(const struct opts *o, int index, int count, int64_t t_begin
     getrusage(RUSAGE_SELF, &ru);
     p.t.cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    write_all(out, &p.t, sizeof p.t);
-    write_all(out, p.samples, sizeof(uint32_t) * p.t.recorded);
+    bu_send_report(out, &p.t, sizeof p.t, p.samples, p.t.recorded);
     for (int i = 0; i < count; i++)
         nn_close(p.slots[i].sock);
     _exit(0);
@@ -556,6 +485,7 @@ static void run_proc(const struct opts *o, int index, int count, int64_t t_begin
 
 int main(int argc, char **argv)
 {
+    bu_init("fq-bench-intake-load", true, usage);
     if (argc < 2)
         usage();
     struct opts o;
@@ -584,17 +514,17 @@ int main(int argc, char **argv)
         else if (strcmp(k, "--place") == 0)
             o.place = v;
         else if (strcmp(k, "--clients") == 0)
-            o.clients = parse_long(v, 1, 100000);
+            o.clients = bu_parse_long(v, 1, 100000);
         else if (strcmp(k, "--procs") == 0)
-            o.procs = parse_long(v, 1, 1000);
+            o.procs = bu_parse_long(v, 1, 1000);
         else if (strcmp(k, "--seconds") == 0)
-            o.seconds = parse_double(v, 0.1, 3600);
+            o.seconds = bu_parse_double(v, 0.1, 3600);
         else if (strcmp(k, "--warmup") == 0)
-            o.warmup = parse_double(v, 0, 3600);
+            o.warmup = bu_parse_double(v, 0, 3600);
         else if (strcmp(k, "--rate") == 0 && o.mode == MODE_OPEN)
-            o.rate = parse_double(v, 0.001, 1e9);
+            o.rate = bu_parse_double(v, 0.001, 1e9);
         else if (strcmp(k, "--echo") == 0)
-            o.echo = parse_long(v, 0, 1) == 1;
+            o.echo = bu_parse_long(v, 0, 1) == 1;
         else
             usage();
     }
@@ -607,7 +537,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (sodium_init() < 0)
-        die("libsodium failed to initialise");
+        bu_die("libsodium failed to initialise");
     FILE *kf = fopen(o.key_file, "r");
     char hex[160];
     size_t hl = kf ? fread(hex, 1, sizeof hex - 1, kf) : 0;
@@ -625,85 +555,44 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    int64_t t_begin = now_ns() + START_DELAY_NS;
+    int64_t t_begin = bu_now_ns() + START_DELAY_NS;
     int64_t t_start = t_begin + (int64_t)(o.warmup * 1e9);
     int64_t t_end = t_start + (int64_t)(o.seconds * 1e9);
 
-    int nprocs = (int)o.procs;
-    pid_t *pids = xmalloc(sizeof(pid_t) * (size_t)nprocs);
-    int *pipes = xmalloc(sizeof(int) * (size_t)nprocs);
-    fflush(stdout);
-    for (int p = 0; p < nprocs; p++) {
-        int fds[2];
-        if (pipe(fds) < 0)
-            die("pipe failed");
-        int count = (int)(o.clients / o.procs + (p < o.clients % o.procs ? 1 : 0));
-        pid_t pid = fork();
-        if (pid < 0)
-            die("fork failed");
-        if (pid == 0) {
-            close(fds[0]);
-            for (int q = 0; q < p; q++)
-                close(pipes[q]);
-            run_proc(&o, p, count, t_begin, t_start, t_end, fds[1]);
-        }
-        close(fds[1]);
-        pids[p] = pid;
-        pipes[p] = fds[0];
-    }
-
+    struct schedule sc = {&o, t_begin, t_start, t_end};
+    struct bu_procs ps;
+    if (!bu_procs_start(&ps, (int)o.procs, o.clients, run_proc, &sc))
+        return 1;
+    struct tally *tallies = bu_xmalloc(sizeof *tallies * (size_t)o.procs);
+    struct bu_latencies all = {0};
+    int failed =
+        !bu_procs_finish(&ps, tallies, sizeof *tallies, offsetof(struct tally, recorded), &all);
     struct tally sum;
     memset(&sum, 0, sizeof sum);
-    uint32_t *all = NULL;
-    uint64_t cap = 0;
-    int failed = 0;
-    for (int p = 0; p < nprocs; p++) {
-        struct tally t;
-        if (!read_all(pipes[p], &t, sizeof t)) {
-            fprintf(stderr, "fq-bench-intake-load: process %d sent no tally\n", p);
-            failed = 1;
-            close(pipes[p]);
-            continue;
-        }
-        if (sum.recorded + t.recorded > cap) {
-            cap = (sum.recorded + t.recorded) * 2;
-            all = realloc(all, sizeof(uint32_t) * cap);
-            if (!all)
-                die("out of memory");
-        }
-        if (!read_all(pipes[p], all + sum.recorded, sizeof(uint32_t) * t.recorded)) {
-            fprintf(stderr, "fq-bench-intake-load: short tally from process %d\n", p);
-            failed = 1;
-        }
-        sum.acked_window += t.acked_window;
-        sum.recorded += t.recorded;
-        sum.sent_total += t.sent_total;
-        sum.acked_total += t.acked_total;
-        sum.failures += t.failures;
-        sum.request_bytes += t.request_bytes;
-        sum.reply_bytes += t.reply_bytes;
-        sum.replies += t.replies;
-        sum.cpu_s += t.cpu_s;
-        close(pipes[p]);
+    for (long p = 0; p < o.procs; p++) {
+        const struct tally *t = &tallies[p];
+        sum.acked_window += t->acked_window;
+        sum.recorded += t->recorded;
+        sum.sent_total += t->sent_total;
+        sum.acked_total += t->acked_total;
+        sum.failures += t->failures;
+        sum.request_bytes += t->request_bytes;
+        sum.reply_bytes += t->reply_bytes;
+        sum.replies += t->replies;
+        sum.cpu_s += t->cpu_s;
     }
-    for (int p = 0; p < nprocs; p++) {
-        int status;
-        if (waitpid(pids[p], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "fq-bench-intake-load: process %d failed\n", p);
-            failed = 1;
-        }
-    }
+    free(tallies);
     if (sum.recorded == 0) {
         fprintf(stderr, "fq-bench-intake-load: no report acknowledged in the window\n");
         failed = 1;
     }
     double p50 = 0, p99 = 0, p999 = 0, max = 0;
     if (sum.recorded > 0) {
-        qsort(all, sum.recorded, sizeof(uint32_t), cmp_u32);
-        p50 = all[(sum.recorded - 1) * 500 / 1000] / 1000.0;
-        p99 = all[(sum.recorded - 1) * 990 / 1000] / 1000.0;
-        p999 = all[(sum.recorded - 1) * 999 / 1000] / 1000.0;
-        max = all[sum.recorded - 1] / 1000.0;
+        bu_latencies_sort(&all);
+        p50 = bu_latency_us(&all, 500);
+        p99 = bu_latency_us(&all, 990);
+        p999 = bu_latency_us(&all, 999);
+        max = bu_latency_us(&all, 1000);
     }
     printf("{\"mode\":\"%s\",\"clients\":%ld,\"procs\":%ld,\"seconds\":%.3f,\"target_rate\":%.1f,"
            "\"acked\":%" PRIu64 ",\"rate\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
@@ -717,9 +606,7 @@ int main(int argc, char **argv)
            sum.replies ? (double)sum.reply_bytes / (double)sum.replies : 0.0, sum.sent_total,
            sum.acked_total, sum.failures, sum.cpu_s);
     fflush(stdout);
-    free(all);
-    free(pids);
-    free(pipes);
+    bu_latencies_free(&all);
     if (sum.failures > 0) {
         fprintf(stderr, "fq-bench-intake-load: %" PRIu64 " failures\n", sum.failures);
         failed = 1;

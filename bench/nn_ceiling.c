@@ -21,11 +21,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,6 +33,8 @@
 
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
+
+#include "benchutil.h"
 
 #define WARMUP_NS INT64_C(1000000000)
 #define MAX_SOCKETS_PER_PROC 500       /* nanomsg's limit is 512 sockets per process */
@@ -62,54 +64,9 @@ static void usage(void)
     exit(2);
 }
 
-static void nn_die(const char *what)
+static _Noreturn void nn_die(const char *what)
 {
-    fprintf(stderr, "fq-bench-nn-ceiling[%d]: %s: %s\n", (int)getpid(), what,
-            nn_strerror(nn_errno()));
-    exit(1);
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static long parse_long(const char *s, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        usage();
-    return v;
-}
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "fq-bench-nn-ceiling: out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
-static void fill_random(void *buf, size_t len)
-{
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = getrandom(p, len, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            perror("fq-bench-nn-ceiling: getrandom");
-            exit(1);
-        }
-        p += n;
-        len -= (size_t)n;
-    }
+    bu_die_detail(what, nn_strerror(nn_errno()));
 }
 
 /* ---- server ---- */
@@ -132,8 +89,8 @@ static int run_server(const struct opts *o)
     if (nn_getsockopt(s, NN_SOL_SOCKET, NN_RCVFD, &fd, &fdsz) < 0)
         nn_die("NN_RCVFD");
 
-    uint8_t *reply = xmalloc((size_t)o->reply_bytes);
-    fill_random(reply, (size_t)o->reply_bytes);
+    uint8_t *reply = bu_xmalloc((size_t)o->reply_bytes);
+    bu_fill_random(reply, (size_t)o->reply_bytes);
     uint64_t answered = 0, dropped = 0;
 
     while (!stop_flag) {
@@ -193,55 +150,28 @@ struct report {
     uint64_t recorded;    /* of which latency was recorded */
 };
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-static void write_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            perror("fq-bench-nn-ceiling: write");
-            exit(1);
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
-static bool read_all(int fd, void *buf, size_t len)
-{
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
+/* What client_proc needs besides its share of the sockets. */
+struct window {
+    const struct opts *o;
+    int64_t t_start, t_end;
+};
 
 /* One client process: `count` REQ sockets, closed loop each. */
-static void client_proc(const struct opts *o, int count, int64_t t_start, int64_t t_end, int out)
+static void client_proc(void *arg, int index, int count, int out)
 {
-    int *socks = xmalloc(sizeof(int) * (size_t)count);
-    int64_t *sent_at = xmalloc(sizeof(int64_t) * (size_t)count);
-    bool *waiting = xmalloc(sizeof(bool) * (size_t)count);
-    struct nn_pollfd *pfds = xmalloc(sizeof(struct nn_pollfd) * (size_t)count);
-    uint8_t *request = xmalloc((size_t)o->request_bytes);
-    fill_random(request, (size_t)o->request_bytes);
+    const struct window *w = arg;
+    const struct opts *o = w->o;
+    int64_t t_start = w->t_start, t_end = w->t_end;
+    (void)index;
+    int *socks = bu_xmalloc(sizeof(int) * (size_t)count);
+    int64_t *sent_at = bu_xmalloc(sizeof(int64_t) * (size_t)count);
+    bool *waiting = bu_xmalloc(sizeof(bool) * (size_t)count);
+    struct nn_pollfd *pfds = bu_xmalloc(sizeof(struct nn_pollfd) * (size_t)count);
+    uint8_t *request = bu_xmalloc((size_t)o->request_bytes);
+    bu_fill_random(request, (size_t)o->request_bytes);
 
     size_t cap = (size_t)o->seconds * MAX_SAMPLES_PER_SECOND;
-    uint32_t *samples = xmalloc(sizeof(uint32_t) * cap); /* preallocated, touched as used */
+    uint32_t *samples = bu_xmalloc(sizeof(uint32_t) * cap); /* preallocated, touched as used */
     struct report rep = {0, 0};
 
     for (int i = 0; i < count; i++) {
@@ -256,7 +186,7 @@ static void client_proc(const struct opts *o, int count, int64_t t_start, int64_
     bool sending = true;
     int outstanding = 0;
     for (;;) {
-        int64_t now = now_ns();
+        int64_t now = bu_now_ns();
         if (sending && now >= t_end)
             sending = false;
         if (!sending && outstanding == 0)
@@ -268,7 +198,7 @@ static void client_proc(const struct opts *o, int count, int64_t t_start, int64_
             for (int i = 0; i < count; i++) {
                 if (waiting[i])
                     continue;
-                sent_at[i] = now_ns();
+                sent_at[i] = bu_now_ns();
                 if (nn_send(socks[i], request, (size_t)o->request_bytes, NN_DONTWAIT) < 0) {
                     if (nn_errno() == EAGAIN)
                         continue;
@@ -300,7 +230,7 @@ static void client_proc(const struct opts *o, int count, int64_t t_start, int64_
                     continue;
                 nn_die("nn_recv");
             }
-            int64_t done = now_ns();
+            int64_t done = bu_now_ns();
             nn_freemsg(msg);
             waiting[i] = false;
             outstanding--;
@@ -313,7 +243,7 @@ static void client_proc(const struct opts *o, int count, int64_t t_start, int64_
             }
             if (sending && done < t_end) {
                 /* Closed loop: the next request goes out as soon as the reply is in. */
-                sent_at[i] = now_ns();
+                sent_at[i] = bu_now_ns();
                 if (nn_send(socks[i], request, (size_t)o->request_bytes, NN_DONTWAIT) < 0) {
                     if (nn_errno() != EAGAIN)
                         nn_die("nn_send");
@@ -325,8 +255,7 @@ static void client_proc(const struct opts *o, int count, int64_t t_start, int64_
         }
     }
 
-    write_all(out, &rep, sizeof rep);
-    write_all(out, samples, sizeof(uint32_t) * rep.recorded);
+    bu_send_report(out, &rep, sizeof rep, samples, rep.recorded);
     for (int i = 0; i < count; i++)
         nn_close(socks[i]);
     _exit(0);
@@ -341,68 +270,21 @@ static int run_clients(const struct opts *o)
                 MAX_SOCKETS_PER_PROC);
         return 2;
     }
-    int64_t t_start = now_ns() + WARMUP_NS;
+    int64_t t_start = bu_now_ns() + WARMUP_NS;
     int64_t t_end = t_start + (int64_t)o->seconds * 1000000000;
 
-    int nprocs = (int)o->procs;
-    pid_t *pids = xmalloc(sizeof(pid_t) * (size_t)nprocs);
-    int *pipes = xmalloc(sizeof(int) * (size_t)nprocs);
-    for (int p = 0; p < nprocs; p++) {
-        int fds[2];
-        if (pipe(fds) < 0) {
-            perror("fq-bench-nn-ceiling: pipe");
-            return 1;
-        }
-        int count = (int)(o->clients / o->procs + (p < o->clients % o->procs ? 1 : 0));
-        pid_t pid = fork();
-        if (pid < 0) {
-            perror("fq-bench-nn-ceiling: fork");
-            return 1;
-        }
-        if (pid == 0) {
-            close(fds[0]);
-            for (int q = 0; q < p; q++)
-                close(pipes[q]);
-            client_proc(o, count, t_start, t_end, fds[1]);
-        }
-        close(fds[1]);
-        pids[p] = pid;
-        pipes[p] = fds[0];
-    }
-
-    uint64_t round_trips = 0, recorded = 0, cap = 0;
-    uint32_t *all = NULL;
-    int failed = 0;
-    for (int p = 0; p < nprocs; p++) {
-        struct report rep;
-        if (!read_all(pipes[p], &rep, sizeof rep)) {
-            fprintf(stderr, "fq-bench-nn-ceiling: client process %d sent no report\n", p);
-            failed = 1;
-        } else {
-            if (recorded + rep.recorded > cap) {
-                cap = (recorded + rep.recorded) * 2;
-                all = realloc(all, sizeof(uint32_t) * cap);
-                if (!all) {
-                    fprintf(stderr, "fq-bench-nn-ceiling: out of memory\n");
-                    return 1;
-                }
-            }
-            if (!read_all(pipes[p], all + recorded, sizeof(uint32_t) * rep.recorded)) {
-                fprintf(stderr, "fq-bench-nn-ceiling: short report from process %d\n", p);
-                failed = 1;
-            }
-            round_trips += rep.round_trips;
-            recorded += rep.recorded;
-        }
-        close(pipes[p]);
-    }
-    for (int p = 0; p < nprocs; p++) {
-        int status;
-        if (waitpid(pids[p], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            failed = 1;
-    }
-    if (failed)
+    struct window w = {o, t_start, t_end};
+    struct bu_procs ps;
+    if (!bu_procs_start(&ps, (int)o->procs, o->clients, client_proc, &w))
         return 1;
+    struct report *reps = bu_xmalloc(sizeof *reps * (size_t)o->procs);
+    struct bu_latencies all = {0};
+    if (!bu_procs_finish(&ps, reps, sizeof *reps, offsetof(struct report, recorded), &all))
+        return 1;
+    uint64_t round_trips = 0, recorded = all.n;
+    for (long p = 0; p < o->procs; p++)
+        round_trips += reps[p].round_trips;
+    free(reps);
     if (recorded == 0) {
         fprintf(stderr, "fq-bench-nn-ceiling: no round trip completed (is the server up?)\n");
         return 1;
@@ -411,15 +293,13 @@ static int run_clients(const struct opts *o)
         fprintf(stderr, "fq-bench-nn-ceiling: latency recorded for %" PRIu64 " of %" PRIu64 "\n",
                 recorded, round_trips);
 
-    qsort(all, recorded, sizeof(uint32_t), cmp_u32);
-    double p50 = all[(recorded - 1) * 50 / 100] / 1000.0;
-    double p99 = all[(recorded - 1) * 99 / 100] / 1000.0;
+    bu_latencies_sort(&all);
+    double p50 = bu_latency_us(&all, 500);
+    double p99 = bu_latency_us(&all, 990);
     printf("{\"clients\":%ld,\"round_trips\":%" PRIu64 ",\"seconds\":%ld,"
            "\"round_trips_per_s\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
            o->clients, round_trips, o->seconds, (double)round_trips / (double)o->seconds, p50, p99);
-    free(all);
-    free(pids);
-    free(pipes);
+    bu_latencies_free(&all);
     return 0;
 }
 
@@ -427,6 +307,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2)
         usage();
+    bu_init("fq-bench-nn-ceiling", true, usage);
     const char *mode = argv[1];
     bool server = strcmp(mode, "server") == 0, clients = strcmp(mode, "clients") == 0,
          both = strcmp(mode, "both") == 0;
@@ -441,15 +322,15 @@ int main(int argc, char **argv)
         if (strcmp(k, "--url") == 0)
             o.url = v;
         else if (strcmp(k, "--reply-bytes") == 0 && !clients)
-            o.reply_bytes = parse_long(v, 0, 64L << 20);
+            o.reply_bytes = bu_parse_long(v, 0, 64L << 20);
         else if (strcmp(k, "--request-bytes") == 0 && !server)
-            o.request_bytes = parse_long(v, 0, 64L << 20);
+            o.request_bytes = bu_parse_long(v, 0, 64L << 20);
         else if (strcmp(k, "--clients") == 0 && !server)
-            o.clients = parse_long(v, 1, 100000);
+            o.clients = bu_parse_long(v, 1, 100000);
         else if (strcmp(k, "--procs") == 0 && !server)
-            o.procs = parse_long(v, 1, 1000);
+            o.procs = bu_parse_long(v, 1, 1000);
         else if (strcmp(k, "--seconds") == 0 && !server)
-            o.seconds = parse_long(v, 1, 3600);
+            o.seconds = bu_parse_long(v, 1, 3600);
         else
             usage();
     }

@@ -19,11 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <libpq-fe.h>
 
+#include "benchutil.h"
 #include "statements.h"
 
 #define MAX_IN_FLIGHT 2
@@ -57,44 +57,11 @@ static void usage(void)
     exit(2);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int64_t wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void fill_random(void *buf, size_t len)
-{
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = getrandom(p, len, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            perror("fq-bench-pg-ceiling: getrandom");
-            exit(1);
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
-static long parse_long(const char *s, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        usage();
-    return v;
 }
 
 /* What the pipeline has told us so far. */
@@ -158,15 +125,16 @@ int main(int argc, char **argv)
 {
     const char *conninfo = NULL, *node = "bench-node", *place = "bench-town";
     long rows = -1, batch = -1;
+    bu_init("fq-bench-pg-ceiling", false, usage);
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             usage();
         if (strcmp(argv[i], "--conninfo") == 0)
             conninfo = argv[++i];
         else if (strcmp(argv[i], "--rows") == 0)
-            rows = parse_long(argv[++i], 1, 1000000000L);
+            rows = bu_parse_long(argv[++i], 1, 1000000000L);
         else if (strcmp(argv[i], "--batch") == 0)
-            batch = parse_long(argv[++i], 1, 100000);
+            batch = bu_parse_long(argv[++i], 1, 100000);
         else if (strcmp(argv[i], "--node") == 0)
             node = argv[++i];
         else if (strcmp(argv[i], "--place") == 0)
@@ -188,7 +156,7 @@ int main(int argc, char **argv)
 
     /* A random 62-bit start: repeated runs against one database don't collide. */
     uint64_t start_id;
-    fill_random(&start_id, sizeof start_id);
+    bu_fill_random(&start_id, sizeof start_id);
     start_id = (start_id & ((UINT64_C(1) << 62) - 1)) | 1;
 
     uint8_t *digests = malloc((size_t)batch * DIGEST_BYTES);
@@ -202,12 +170,12 @@ int main(int argc, char **argv)
 
     struct tally t = {0};
     long queued = 0;
-    double t0 = now_s();
+    double t0 = bu_now_s();
     while (t.committed < rows) {
         while (t.in_flight < MAX_IN_FLIGHT && queued < rows) {
             int n = (int)(rows - queued < batch ? rows - queued : batch);
-            fill_random(digests, (size_t)n * DIGEST_BYTES);
-            fill_random(payloads, (size_t)n * PAYLOAD_BYTES);
+            bu_fill_random(digests, (size_t)n * DIGEST_BYTES);
+            bu_fill_random(payloads, (size_t)n * PAYLOAD_BYTES);
             if (!PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
                 die("send BEGIN", conn);
             for (int k = 0; k < n; k++) {
@@ -273,7 +241,7 @@ int main(int argc, char **argv)
             die("read", conn);
         drain(conn, &t);
     }
-    double seconds = now_s() - t0;
+    double seconds = bu_now_s() - t0;
 
     if (PQexitPipelineMode(conn) != 1 || PQsetnonblocking(conn, 0) != 0)
         die("leave pipeline mode", conn);

@@ -248,8 +248,8 @@ static void on_stored(fq_store_op *op, int status, const char *message)
     fq_intake *in = req->intake;
     HASH_DEL(in->in_flight, req);
     in->stats.in_flight--;
-    int same_body = sodium_memcmp(req->op.stored_digest, req->body_digest,
-                                  sizeof req->body_digest) == 0;
+    int same_body =
+        sodium_memcmp(req->op.stored_digest, req->body_digest, sizeof req->body_digest) == 0;
     if (status == FQ_STORE_OK && req->op.created)
         in->stats.accepted++;
     else if (status == FQ_STORE_OK && same_body)

@@ -25,9 +25,9 @@ typedef struct fq_intake_config {
 
 typedef struct fq_intake_stats {
     uint64_t requests;
-    uint64_t accepted;   /* new incidents */
-    uint64_t duplicates; /* answered from an earlier outcome */
-    uint64_t coalesced;  /* duplicates that arrived while the first was in flight */
+    uint64_t accepted;         /* new incidents */
+    uint64_t duplicates;       /* answered from an earlier outcome */
+    uint64_t coalesced;        /* duplicates that arrived while the first was in flight */
     uint64_t coalesce_dropped; /* copies beyond the follower cap, dropped unanswered */
     uint64_t by_status[10];
     uint64_t audit_written;

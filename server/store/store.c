@@ -62,9 +62,9 @@ struct fq_store {
 
     int batches_in_flight;
     int batches_executing; /* in flight and not yet at their COMMIT */
-    int setup_done;       /* statements prepared on this connection */
-    int directory_loaded; /* at least once on this connection */
-    int directory_wanted; /* a reload is due */
+    int setup_done;        /* statements prepared on this connection */
+    int directory_loaded;  /* at least once on this connection */
+    int directory_wanted;  /* a reload is due */
     int directory_in_flight;
     PGresult *units, *nodes;
 

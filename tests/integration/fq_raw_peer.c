@@ -47,24 +47,25 @@ static unsigned char arena_buffer[FQ_DECODE_ARENA_BYTES];
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: fq_raw_peer --url URL [--timeout-ms N] [--node ID] [--key-file F | --random-key]\n"
-            "                   COMMAND [ARGS]\n"
-            "\n"
-            "commands:\n"
-            "  report [FIELDS] [--save FILE [--no-send]] [--bad-mac] [--no-mac] [--append-hex HEX]\n"
-            "         send one hand-made request; FIELDS: --schema N --message-id N\n"
-            "         --sent-at-ms N --sent-at-offset-ms N --no-body --category S --severity N\n"
-            "         --risk N --channel N --place S --title S --title-hex HEX --external-ref S\n"
-            "         --occurred-ms N --lon D --lat D --description S\n"
-            "         --pad-to N: add an unknown envelope field so the frame is N bytes\n"
-            "  replay FILE [--times N] [--parallel]   send the saved frame's exact bytes again\n"
-            "  random [--count N] [--size N]          random bytes as frames (REQ)\n"
-            "  oversize [--size N]                    a frame larger than 64 KiB (REQ)\n"
-            "  wrong-socket push|pair|raw-req FILE    a saved valid frame over another socket type\n"
-            "  flood [--count N]                      N garbage frames pipelined on a raw REQ\n"
-            "  tcp-junk                               plain TCP bytes that are not SP at all\n"
-            "  tcp-huge-length                        SP handshake, then a 2^63-byte length\n");
+    fprintf(
+        out,
+        "usage: fq_raw_peer --url URL [--timeout-ms N] [--node ID] [--key-file F | --random-key]\n"
+        "                   COMMAND [ARGS]\n"
+        "\n"
+        "commands:\n"
+        "  report [FIELDS] [--save FILE [--no-send]] [--bad-mac] [--no-mac] [--append-hex HEX]\n"
+        "         send one hand-made request; FIELDS: --schema N --message-id N\n"
+        "         --sent-at-ms N --sent-at-offset-ms N --no-body --category S --severity N\n"
+        "         --risk N --channel N --place S --title S --title-hex HEX --external-ref S\n"
+        "         --occurred-ms N --lon D --lat D --description S\n"
+        "         --pad-to N: add an unknown envelope field so the frame is N bytes\n"
+        "  replay FILE [--times N] [--parallel]   send the saved frame's exact bytes again\n"
+        "  random [--count N] [--size N]          random bytes as frames (REQ)\n"
+        "  oversize [--size N]                    a frame larger than 64 KiB (REQ)\n"
+        "  wrong-socket push|pair|raw-req FILE    a saved valid frame over another socket type\n"
+        "  flood [--count N]                      N garbage frames pipelined on a raw REQ\n"
+        "  tcp-junk                               plain TCP bytes that are not SP at all\n"
+        "  tcp-huge-length                        SP handshake, then a 2^63-byte length\n");
 }
 
 static int64_t mono_ms(void)
@@ -117,7 +118,8 @@ static void print_reply(const opts *o, const uint8_t *frame, size_t len)
 {
     fq_arena arena;
     fq_arena_init(&arena, arena_buffer, sizeof arena_buffer);
-    Fengqiao__V1__SignedReply *sr = fengqiao__v1__signed_reply__unpack(&arena.allocator, len, frame);
+    Fengqiao__V1__SignedReply *sr =
+        fengqiao__v1__signed_reply__unpack(&arena.allocator, len, frame);
     if (sr == NULL) {
         printf("bad_reply frame does not decode (%zu bytes)\n", len);
         return;
@@ -785,7 +787,7 @@ static int cmd_tcp_huge_length(opts *o)
         return 1;
     /* SP over TCP: "\0SP\0", protocol id 0x0030 (REQ), two reserved zero
      * bytes; then a message header claiming 2^63 - 1 bytes. */
-    static const uint8_t hello[] = {0x00, 'S', 'P', 0x00, 0x00, 0x30, 0x00, 0x00,
+    static const uint8_t hello[] = {0x00, 'S',  'P',  0x00, 0x00, 0x30, 0x00, 0x00,
                                     0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                     0x80, 0x00, 0x00, 0x01, 0x0a, 0x00};
     if (send(fd, hello, sizeof hello, MSG_NOSIGNAL) < 0)
