@@ -29,6 +29,9 @@ static void usage(FILE *out)
             "  --batches-in-flight N  transactions in flight at most (default 2)\n"
             "  --audit-rate N         audit rows per second for refused requests (default 200)\n"
             "  --stats-interval S     seconds between statistics lines, 0 = off (default 30)\n"
+            "  --dedup-distance-m N   a report this close to an open incident of its\n"
+            "                         category is merged into it (default 200)\n"
+            "  --dedup-window-min N   ... if that one was reported this recently (default 120)\n"
             "  --ready-file FILE      write the pid here once serving\n"
             "  -h, --help             this text\n");
 }
@@ -65,6 +68,8 @@ int main(int argc, char **argv)
         {"audit-rate", required_argument, NULL, 'a'},
         {"stats-interval", required_argument, NULL, 'S'},
         {"ready-file", required_argument, NULL, 'r'},
+        {"dedup-distance-m", required_argument, NULL, 'D'},
+        {"dedup-window-min", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -118,6 +123,16 @@ int main(int argc, char **argv)
             break;
         case 'r':
             config.ready_file = optarg;
+            break;
+        case 'D':
+            if (parse_number("--dedup-distance-m", optarg, 100000, &v) != 0 || v == 0)
+                return 2;
+            config.dedup_distance_m = (double)v;
+            break;
+        case 'W':
+            if (parse_number("--dedup-window-min", optarg, 7 * 24 * 60, &v) != 0)
+                return 2;
+            config.dedup_window_ms = (int64_t)v * 60000;
             break;
         case 'h':
             usage(stdout);

@@ -1,6 +1,9 @@
 #include "server.h"
 
 #include "directory.h"
+#include "dispatch.h"
+#include "routing_state.h"
+#include "statements.h"
 #include "fq_wire.h"
 #include "intake.h"
 #include "keyseal.h"
@@ -25,7 +28,8 @@ typedef struct server {
     fq_store *store;
     fq_intake *intake;
     fq_msgsock *intake_sock;
-    fq_directory *directory;
+    fq_dispatch *dispatch;
+    int serving; /* a snapshot has been installed once */
     uv_signal_t sigint, sigterm;
     uv_timer_t stats_timer;
     uv_timer_t drain_timer;
@@ -62,14 +66,11 @@ void fq_server_config_defaults(fq_server_config *c)
     c->audit_per_second = 200;
     c->drain_budget = 256;
     c->stats_interval_s = 30;
+    c->dedup_distance_m = 200;
+    c->dedup_window_ms = 2 * 3600 * 1000;
 }
 
 /* ---- directory ---- */
-
-static const fq_directory *current_directory(void *user)
-{
-    return ((server *)user)->directory;
-}
 
 static fq_directory *build_directory(server *srv, const PGresult *units, const PGresult *nodes)
 {
@@ -130,21 +131,50 @@ static void write_ready_file(server *srv)
     }
 }
 
-static void on_directory(void *user, const PGresult *units, const PGresult *nodes)
+static void on_directory(void *user, const PGresult *const *loaded)
 {
     server *srv = user;
-    fq_directory *dir = build_directory(srv, units, nodes);
+    fq_directory *dir = build_directory(srv, loaded[FQ_LOAD_UNITS], loaded[FQ_LOAD_NODES]);
     if (dir == NULL) {
         log_line("directory: keeping the previous directory");
         return;
     }
-    int first = srv->directory == NULL;
-    fq_directory_free(srv->directory);
-    srv->directory = dir;
-    log_line("directory: %zu units, %zu nodes", fq_org_count(fq_directory_org(dir)),
-             fq_directory_node_count(dir));
-    if (first)
+    char err[256];
+    fq_routing *routing =
+        fq_routing_build(fq_directory_org(dir), loaded[FQ_LOAD_CATEGORIES], loaded[FQ_LOAD_RULES],
+                         loaded[FQ_LOAD_HANDLERS], loaded[FQ_LOAD_WORKERS],
+                         loaded[FQ_LOAD_POLYGONS], err, sizeof err);
+    fq_snapshot *old = fq_dispatch_current(srv->dispatch);
+    if (routing == NULL && old != NULL && old->routing != NULL) {
+        /* A broken rule or topology change must not stop the routing: keep
+         * the last good state whole (directory included, so they agree). */
+        log_line("routing: %s; keeping the previous directory and routing", err);
+        fq_directory_free(dir);
+        return;
+    }
+    if (routing == NULL)
+        log_line("routing: %s; reports are refused busy until it loads", err);
+    fq_snapshot *snap = fq_snapshot_new(dir, routing);
+    if (snap == NULL) {
+        fq_routing_free(routing);
+        fq_directory_free(dir);
+        return;
+    }
+    fq_dispatch_install(srv->dispatch, snap, loaded[FQ_LOAD_OPEN]);
+    fq_snapshot_unref(snap);
+    log_line("directory: %zu units, %zu nodes; routing: %s", fq_org_count(fq_directory_org(dir)),
+             fq_directory_node_count(dir), routing ? "loaded" : "none");
+    if (routing != NULL)
+        log_line("routing: rule set %u, %zu categories, %zu handlers, %zu workers, %s; %zu open "
+                 "incidents",
+                 routing->rule_set, fq_taxonomy_count(routing->taxonomy),
+                 fq_roster_handler_count(routing->roster), fq_roster_worker_count(routing->roster),
+                 routing->geo ? "grid polygons" : "no grid polygons",
+                 fq_dispatch_get_stats(srv->dispatch)->open);
+    if (!srv->serving) {
+        srv->serving = 1;
         write_ready_file(srv);
+    }
 }
 
 static void on_store_status(void *user, int connected, const char *why)
@@ -163,6 +193,7 @@ static void on_stats(uv_timer_t *timer)
     server *srv = timer->data;
     const fq_intake_stats *is = fq_intake_get_stats(srv->intake);
     const fq_store_stats *ss = fq_store_get_stats(srv->store);
+    const fq_dispatch_stats *ds = fq_dispatch_get_stats(srv->dispatch);
     log_line("stats: requests %" PRIu64 " accepted %" PRIu64 " duplicates %" PRIu64
              " invalid %" PRIu64 " unauthenticated %" PRIu64 " forbidden %" PRIu64 " stale %" PRIu64
              " busy %" PRIu64 " | batches %" PRIu64 " largest %zu pending %zu"
@@ -170,6 +201,11 @@ static void on_stats(uv_timer_t *timer)
              is->requests, is->accepted, is->duplicates, is->by_status[2], is->by_status[3],
              is->by_status[4], is->by_status[8], is->by_status[5], ss->batches, ss->largest_batch,
              ss->pending, is->in_flight, is->audit_written, is->audit_dropped);
+    log_line("routing: village %" PRIu64 " town %" PRIu64 " district %" PRIu64 " merged %" PRIu64
+             " unplaced %" PRIu64 " unroutable %" PRIu64 " | warnings %" PRIu64
+             " escalations %" PRIu64 " breaches at the top %" PRIu64 " | open %zu deadlines %zu",
+             ds->routed[1], ds->routed[2], ds->routed[3], ds->merged, ds->unplaced, ds->unroutable,
+             ds->warnings, ds->escalations, ds->breaches_at_top, ds->open, ds->pending_deadlines);
 }
 
 /* ---- stopping ---- */
@@ -185,6 +221,7 @@ static void finish_stop(server *srv)
     /* The store answers what is still waiting (busy) through the intake,
      * which needs the socket: close the store first. */
     fq_store_close(srv->store);
+    fq_dispatch_stop(srv->dispatch);
     if (srv->intake_sock)
         fq_msgsock_close(srv->intake_sock);
 }
@@ -249,8 +286,10 @@ int fq_server_run(const fq_server_config *config)
     fq_store_config sc = {config->conninfo, config->hold_ms, config->max_pending, config->max_batch,
                           config->max_batches_in_flight};
     srv.store = fq_store_new(srv.loop, &sc, on_directory, on_store_status, &srv);
+    fq_dispatch_config dc = {config->dedup_distance_m, config->dedup_window_ms, 256};
+    srv.dispatch = srv.store ? fq_dispatch_new(srv.loop, srv.store, &dc) : NULL;
     fq_intake_config ic = {config->max_skew_ms, config->audit_per_second, 1000};
-    srv.intake = fq_intake_new(srv.loop, &ic, srv.store, current_directory, &srv);
+    srv.intake = srv.dispatch ? fq_intake_new(srv.loop, &ic, srv.store, srv.dispatch) : NULL;
     if (srv.store == NULL || srv.intake == NULL) {
         log_line("out of memory");
         return 1;
@@ -284,7 +323,7 @@ int fq_server_run(const fq_server_config *config)
     uv_run(srv.loop, UV_RUN_DEFAULT);
 
     fq_intake_free(srv.intake);
-    fq_directory_free(srv.directory);
+    fq_dispatch_free(srv.dispatch);
     sodium_memzero(srv.server_key, sizeof srv.server_key);
     uv_loop_close(srv.loop);
     log_line("stopped");

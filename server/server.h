@@ -19,6 +19,8 @@ typedef struct fq_server_config {
     uint32_t audit_per_second;
     int drain_budget;
     unsigned stats_interval_s;
+    double dedup_distance_m; /* a report this close to an open one of its category … */
+    int64_t dedup_window_ms; /* … and this recent is merged into it */
 } fq_server_config;
 
 void fq_server_config_defaults(fq_server_config *config);

@@ -1,6 +1,7 @@
 /* fengqiao-admin: the operator's tool. Schema migrations, the server key,
  * organisation units and nodes. Talks to PostgreSQL directly (blocking libpq:
  * a one-shot tool) and tells a running server to reload with NOTIFY. */
+#include "admin.h"
 #include "directory.h"
 #include "keyseal.h"
 #include "migrate.h"
@@ -14,12 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct globals {
-    const char *conninfo;
-    const char *server_key_path;
-    const char *migrations_dir;
-} globals;
 
 static void usage(FILE *out)
 {
@@ -38,13 +33,19 @@ static void usage(FILE *out)
             "                                      console, admin)\n"
             "  node revoke ID                      refuse the node from now on\n"
             "  node list                           list nodes\n"
+            "  import-topology FILE [--replace]    import the district's units, handlers,\n"
+            "                                      grids, workers, categories and rules\n"
+            "                                      from a JSON file (docs/topology.md)\n"
+            "  rules list | history                the active routing rules; all versions\n"
+            "  worker duty ID on|off               put a grid worker on or off duty\n"
+            "  worker list                         list grid workers\n"
             "\n"
             "  --db CONNINFO       PostgreSQL connection string (or FQ_DB)\n"
             "  --server-key FILE   server key (or FQ_SERVER_KEY; default ./fengqiao-server.key)\n"
             "Every command takes --help.\n");
 }
 
-static PGconn *connect_db(const globals *g)
+PGconn *admin_connect(const globals *g)
 {
     if (g->conninfo == NULL) {
         fprintf(stderr, "fengqiao-admin: no database: give --db CONNINFO or set FQ_DB\n");
@@ -61,7 +62,7 @@ static PGconn *connect_db(const globals *g)
     return conn;
 }
 
-static int command_ok(PGconn *conn, PGresult *res)
+int admin_command_ok(PGconn *conn, PGresult *res)
 {
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
@@ -73,18 +74,12 @@ static int command_ok(PGconn *conn, PGresult *res)
     return 0;
 }
 
-static void notify_server(PGconn *conn)
+void admin_notify_server(PGconn *conn)
 {
     PQclear(PQexec(conn, "NOTIFY " FQ_DIRECTORY_CHANNEL));
 }
 
-/* Parses "--name value" options after a subcommand into slots. */
-typedef struct opt_slot {
-    const char *name;
-    const char **value;
-} opt_slot;
-
-static int parse_options(int argc, char **argv, int first, opt_slot *slots, size_t nslots,
+int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_t nslots,
                          const char **positional, const char *help)
 {
     for (int i = first; i < argc; i++) {
@@ -117,14 +112,14 @@ static int parse_options(int argc, char **argv, int first, opt_slot *slots, size
 
 /* Runs a query and prints its rows as aligned columns under `headers`
  * (`widths` per column; the last column is not padded). */
-static int print_query(const globals *g, const char *sql, const char *const *headers,
+int admin_print_query(const globals *g, const char *sql, const char *const *headers,
                        const int *widths, int ncols)
 {
-    PGconn *conn = connect_db(g);
+    PGconn *conn = admin_connect(g);
     if (conn == NULL)
         return 1;
     PGresult *res = PQexec(conn, sql);
-    int ok = command_ok(conn, res);
+    int ok = admin_command_ok(conn, res);
     for (int row = -1; ok && row < PQntuples(res); row++)
         for (int c = 0; c < ncols; c++) {
             const char *text = row < 0 ? headers[c] : PQgetvalue(res, row, c);
@@ -144,14 +139,14 @@ static int cmd_migrate(const globals *g, int argc, char **argv)
 {
     const char *dir = g->migrations_dir;
     opt_slot slots[] = {{"--dir", &dir}};
-    int rv = parse_options(argc, argv, 1, slots, 1, NULL,
+    int rv = admin_parse_options(argc, argv, 1, slots, 1, NULL,
                            "usage: fengqiao-admin migrate [--dir DIR]\n"
                            "Applies the migrations in DIR (default: the source tree's\n"
                            "migrations/, or FQ_MIGRATIONS) not yet applied, in order, each in\n"
                            "its own transaction. Safe to run again.\n");
     if (rv != 0)
         return rv < 0 ? 2 : 0;
-    PGconn *conn = connect_db(g);
+    PGconn *conn = admin_connect(g);
     if (conn == NULL)
         return 1;
     rv = fq_migrate(conn, dir, 0);
@@ -175,7 +170,7 @@ static int cmd_server_key(const globals *g, int argc, char **argv)
     }
     if (argc >= 2)
         action = argv[1];
-    int rv = parse_options(argc, argv, 2, NULL, 0, &path, help);
+    int rv = admin_parse_options(argc, argv, 2, NULL, 0, &path, help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
     if (action == NULL || strcmp(action, "create") != 0 || path == NULL) {
@@ -206,12 +201,12 @@ static int cmd_unit(const globals *g, int argc, char **argv)
     }
     const char *action = argv[1];
     if (strcmp(action, "list") == 0) {
-        int rv = parse_options(argc, argv, 2, NULL, 0, NULL, help);
+        int rv = admin_parse_options(argc, argv, 2, NULL, 0, NULL, help);
         if (rv != 0)
             return rv < 0 ? 2 : 0;
         static const char *const headers[] = {"ID", "KIND", "PARENT", "NAME"};
         static const int widths[] = {32, 9, 32, 0};
-        return print_query(g,
+        return admin_print_query(g,
                            "SELECT id, kind, coalesce(parent_id, '-'), name FROM org_units"
                            " ORDER BY id",
                            headers, widths, 4);
@@ -222,7 +217,7 @@ static int cmd_unit(const globals *g, int argc, char **argv)
     }
     const char *id = NULL, *kind = NULL, *name = NULL, *parent = NULL;
     opt_slot slots[] = {{"--kind", &kind}, {"--name", &name}, {"--parent", &parent}};
-    int rv = parse_options(argc, argv, 2, slots, 3, &id, help);
+    int rv = admin_parse_options(argc, argv, 2, slots, 3, &id, help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
     if (id == NULL || kind == NULL || name == NULL) {
@@ -233,7 +228,7 @@ static int cmd_unit(const globals *g, int argc, char **argv)
         fprintf(stderr, "fengqiao-admin: invalid unit id '%s' or kind '%s'\n", id, kind);
         return 2;
     }
-    PGconn *conn = connect_db(g);
+    PGconn *conn = admin_connect(g);
     if (conn == NULL)
         return 1;
     /* The parent must be exactly one tier up: checked here against the
@@ -246,7 +241,7 @@ static int cmd_unit(const globals *g, int argc, char **argv)
         "  WHERE p.id = $3 AND array_position(ARRAY['district','town','village','grid'], p.kind)"
         "   + 1 = array_position(ARRAY['district','town','village','grid'], $2::text))",
         4, NULL, params, NULL, NULL, 0);
-    int ok = command_ok(conn, res);
+    int ok = admin_command_ok(conn, res);
     if (ok && strcmp(PQcmdTuples(res), "1") != 0) {
         fprintf(stderr, "fengqiao-admin: parent %s does not exist or is not one tier above a %s\n",
                 parent, kind);
@@ -254,7 +249,7 @@ static int cmd_unit(const globals *g, int argc, char **argv)
     }
     PQclear(res);
     if (ok) {
-        notify_server(conn);
+        admin_notify_server(conn);
         printf("unit %s added\n", id);
     }
     PQfinish(conn);
@@ -279,12 +274,12 @@ static int cmd_node(const globals *g, int argc, char **argv)
     }
     const char *action = argv[1];
     if (strcmp(action, "list") == 0) {
-        int rv = parse_options(argc, argv, 2, NULL, 0, NULL, help);
+        int rv = admin_parse_options(argc, argv, 2, NULL, 0, NULL, help);
         if (rv != 0)
             return rv < 0 ? 2 : 0;
         static const char *const headers[] = {"ID", "ROLE", "JURISDICTION", "STATE", "DESCRIPTION"};
         static const int widths[] = {32, 14, 32, 24, 0};
-        return print_query(g,
+        return admin_print_query(g,
                            "SELECT id, role, jurisdiction, CASE WHEN revoked_at IS NULL THEN"
                            " 'active' ELSE 'revoked ' || to_char(revoked_at, 'YYYY-MM-DD HH24:MI')"
                            " END, description FROM nodes ORDER BY id",
@@ -292,14 +287,14 @@ static int cmd_node(const globals *g, int argc, char **argv)
     }
     if (strcmp(action, "revoke") == 0) {
         const char *id = NULL;
-        int rv = parse_options(argc, argv, 2, NULL, 0, &id, help);
+        int rv = admin_parse_options(argc, argv, 2, NULL, 0, &id, help);
         if (rv != 0)
             return rv < 0 ? 2 : 0;
         if (id == NULL) {
             fprintf(stderr, "fengqiao-admin: node revoke needs ID\n");
             return 2;
         }
-        PGconn *conn = connect_db(g);
+        PGconn *conn = admin_connect(g);
         if (conn == NULL)
             return 1;
         const char *params[1] = {id};
@@ -307,14 +302,14 @@ static int cmd_node(const globals *g, int argc, char **argv)
                                      "UPDATE nodes SET revoked_at = coalesce(revoked_at, now())"
                                      " WHERE id = $1",
                                      1, NULL, params, NULL, NULL, 0);
-        int ok = command_ok(conn, res);
+        int ok = admin_command_ok(conn, res);
         if (ok && strcmp(PQcmdTuples(res), "1") != 0) {
             fprintf(stderr, "fengqiao-admin: no node %s\n", id);
             ok = 0;
         }
         PQclear(res);
         if (ok) {
-            notify_server(conn);
+            admin_notify_server(conn);
             printf("node %s revoked\n", id);
         }
         PQfinish(conn);
@@ -327,7 +322,7 @@ static int cmd_node(const globals *g, int argc, char **argv)
     const char *id = NULL, *role = NULL, *jurisdiction = NULL, *description = "";
     opt_slot slots[] = {
         {"--role", &role}, {"--jurisdiction", &jurisdiction}, {"--description", &description}};
-    int rv = parse_options(argc, argv, 2, slots, 3, &id, help);
+    int rv = admin_parse_options(argc, argv, 2, slots, 3, &id, help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
     if (id == NULL || role == NULL || jurisdiction == NULL) {
@@ -345,7 +340,7 @@ static int cmd_node(const globals *g, int argc, char **argv)
         fprintf(stderr, "fengqiao-admin: %s\n", err);
         return 1;
     }
-    PGconn *conn = connect_db(g);
+    PGconn *conn = admin_connect(g);
     if (conn == NULL)
         return 1;
     /* Roles bound to a territory must sit on the right tier. */
@@ -355,7 +350,7 @@ static int cmd_node(const globals *g, int argc, char **argv)
     const char *kparams[1] = {jurisdiction};
     PGresult *res = PQexecParams(conn, "SELECT kind FROM org_units WHERE id = $1", 1, NULL, kparams,
                                  NULL, NULL, 0);
-    if (!command_ok(conn, res) || PQntuples(res) != 1) {
+    if (!admin_command_ok(conn, res) || PQntuples(res) != 1) {
         if (PQresultStatus(res) == PGRES_TUPLES_OK)
             fprintf(stderr, "fengqiao-admin: no unit %s\n", jurisdiction);
         PQclear(res);
@@ -382,10 +377,10 @@ static int cmd_node(const globals *g, int argc, char **argv)
                        "INSERT INTO nodes (id, role, jurisdiction, key_sealed, description)"
                        " VALUES ($1, $2, $3, $4, $5)",
                        5, NULL, params, lengths, formats, 0);
-    int ok = command_ok(conn, res);
+    int ok = admin_command_ok(conn, res);
     PQclear(res);
     if (ok) {
-        notify_server(conn);
+        admin_notify_server(conn);
         char hex[65];
         sodium_bin2hex(hex, sizeof hex, key, sizeof key);
         /* The only time the key is shown: the database keeps it sealed. */
@@ -437,6 +432,12 @@ int main(int argc, char **argv)
         return cmd_unit(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "node") == 0)
         return cmd_node(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "import-topology") == 0)
+        return cmd_import_topology(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "rules") == 0)
+        return cmd_rules(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "worker") == 0)
+        return cmd_worker(&g, sub_argc, sub_argv);
     fprintf(stderr, "fengqiao-admin: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -108,9 +108,10 @@ int fq_validate_report(const Fengqiao__V1__ReportIncident *r, int64_t now_ms, in
     if (r->channel < FENGQIAO__V1__CHANNEL__CHANNEL_HOTLINE ||
         r->channel > FENGQIAO__V1__CHANNEL__CHANNEL_WALK_IN)
         return fq_errf(err, err_len, "channel must be 1-6, got %d", (int)r->channel);
-    if (r->place_unit[0] == '\0')
-        return fq_errf(err, err_len, "place_unit is required");
-    if (!fq_valid_id(r->place_unit))
+    /* Without a unit the coordinates place it (in its grid, by polygon). */
+    if (r->place_unit[0] == '\0' && r->location == NULL)
+        return fq_errf(err, err_len, "place_unit or location is required");
+    if (r->place_unit[0] != '\0' && !fq_valid_id(r->place_unit))
         return fq_errf(err, err_len, "place_unit is not a valid unit id");
     if (r->location != NULL) {
         double lon = r->location->lon, lat = r->location->lat;

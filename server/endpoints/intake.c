@@ -30,6 +30,8 @@ typedef struct intake_request intake_request;
 struct intake_request {
     fq_store_op op; /* the store hands this back; see request_of() */
     fq_intake *intake;
+    fq_ticket ticket; /* the routing decision written with the report */
+    int has_ticket;
     fq_reply_token *token;
     uint8_t key[FQ_KEY_BYTES]; /* the sender's key, to sign the reply */
     uint8_t body_digest[32];
@@ -60,8 +62,7 @@ struct fq_intake {
     fq_intake_config config;
     fq_store *store;
     fq_msgsock *sock;
-    fq_directory_source directory;
-    void *directory_user;
+    fq_dispatch *dispatch;
     intake_request *in_flight; /* uthash by fkey */
     fq_arena arena;
     unsigned char *arena_buffer;
@@ -193,6 +194,11 @@ static void answer_stored(fq_intake *in, intake_request *req, int duplicate)
     accepted.duplicate = duplicate;
     accepted.recorded_at_ms = req->op.recorded_at_ms;
     accepted.event_seq = (uint64_t)req->op.event_seq;
+    Fengqiao__V1__RoutingOutcome *routing = NULL;
+    if (req->op.stored_outcome_len > 0)
+        routing = fengqiao__v1__routing_outcome__unpack(NULL, req->op.stored_outcome_len,
+                                                        req->op.stored_outcome);
+    accepted.routing = routing;
     Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
     reply.status = ST(OK);
     reply.message = "";
@@ -201,6 +207,7 @@ static void answer_stored(fq_intake *in, intake_request *req, int duplicate)
     reply.incident = &accepted;
     send_reply(in, req->token, req->key, &reply);
     req->token = NULL;
+    fengqiao__v1__routing_outcome__free_unpacked(routing, NULL);
 }
 
 static void answer(fq_intake *in, intake_request *req, int status, const char *store_message,
@@ -248,6 +255,14 @@ static void on_stored(fq_store_op *op, int status, const char *message)
     fq_intake *in = req->intake;
     HASH_DEL(in->in_flight, req);
     in->stats.in_flight--;
+    if (req->has_ticket) {
+        if (status == FQ_STORE_OK)
+            fq_dispatch_stored(in->dispatch, &req->ticket, (uint64_t)req->op.incident_id,
+                               req->op.created);
+        else
+            fq_dispatch_dropped(in->dispatch, &req->ticket);
+        req->has_ticket = 0;
+    }
     int same_body =
         sodium_memcmp(req->op.stored_digest, req->body_digest, sizeof req->body_digest) == 0;
     if (status == FQ_STORE_OK && req->op.created)
@@ -263,6 +278,8 @@ static void on_stored(fq_store_op *op, int status, const char *message)
         f->op.recorded_at_ms = req->op.recorded_at_ms;
         f->op.event_seq = req->op.event_seq;
         memcpy(f->op.stored_digest, req->op.stored_digest, sizeof f->op.stored_digest);
+        memcpy(f->op.stored_outcome, req->op.stored_outcome, req->op.stored_outcome_len);
+        f->op.stored_outcome_len = req->op.stored_outcome_len;
         snprintf(f->op.error, sizeof f->op.error, "%s", req->op.error);
         if (status == FQ_STORE_OK && same_body)
             in->stats.duplicates++;
@@ -324,7 +341,7 @@ static intake_request *build_request(fq_intake *in, const fq_opened_request *ope
     op->values[4] = req->severity_text;
     op->values[5] = req->risk_text;
     op->values[6] = req->channel_text;
-    op->values[7] = blob_put(req, &used, r->place_unit);
+    op->values[7] = r->place_unit[0] ? blob_put(req, &used, r->place_unit) : NULL;
     if (r->location != NULL) {
         /* %.17g round-trips a double exactly. */
         snprintf(req->lon_text, sizeof req->lon_text, "%.17g", r->location->lon);
@@ -373,7 +390,8 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
         return;
     }
     const Fengqiao__V1__Envelope *env = opened.envelope;
-    const fq_directory *dir = in->directory(in->directory_user);
+    fq_snapshot *snap = fq_dispatch_current(in->dispatch);
+    const fq_directory *dir = snap ? snap->directory : NULL;
     if (dir == NULL) {
         reply_status(in, token, NULL, env->message_id, ST(BUSY),
                      "the server is starting or cannot reach its database; retry later");
@@ -428,19 +446,22 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
         refuse(in, token, key, frame, len, sender, mid, ST(INVALID), err);
         return;
     }
-    int32_t place;
-    switch (fq_policy_may_report(dir, node, report->place_unit, &place)) {
-    case FQ_POLICY_OK:
-        break;
-    case FQ_POLICY_EUNKNOWN_PLACE:
-        snprintf(err, sizeof err, "place_unit %s is not a known unit", report->place_unit);
-        refuse(in, token, key, frame, len, sender, mid, ST(INVALID), err);
-        return;
-    default:
-        snprintf(err, sizeof err, "place_unit %s is outside the jurisdiction of %s (%s)",
-                 report->place_unit, sender, fq_org_id(fq_directory_org(dir), node->jurisdiction));
-        refuse(in, token, key, frame, len, sender, mid, ST(FORBIDDEN), err);
-        return;
+    int32_t place = -1;
+    if (report->place_unit[0] != '\0') {
+        switch (fq_policy_may_report(dir, node, report->place_unit, &place)) {
+        case FQ_POLICY_OK:
+            break;
+        case FQ_POLICY_EUNKNOWN_PLACE:
+            snprintf(err, sizeof err, "place_unit %s is not a known unit", report->place_unit);
+            refuse(in, token, key, frame, len, sender, mid, ST(INVALID), err);
+            return;
+        default:
+            snprintf(err, sizeof err, "place_unit %s is outside the jurisdiction of %s (%s)",
+                     report->place_unit, sender,
+                     fq_org_id(fq_directory_org(dir), node->jurisdiction));
+            refuse(in, token, key, frame, len, sender, mid, ST(FORBIDDEN), err);
+            return;
+        }
     }
 
     uint8_t digest[32];
@@ -453,6 +474,27 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     req->token = token;
     intake_request *first;
     HASH_FIND(hh, in->in_flight, &req->fkey, sizeof req->fkey, first);
+    if (first == NULL) {
+        /* Route now, in this loop turn: the decision is written in the
+         * same transaction as the report. (A resend of one in flight needs
+         * no decision: it shares the first's outcome.) */
+        int decided = fq_dispatch_decide(in->dispatch, snap, node, report, place, now, &req->ticket,
+                                         err, sizeof err);
+        if (decided != FQ_DISPATCH_OK) {
+            sodium_memzero(req->key, sizeof req->key);
+            free(req);
+            status_t st = decided == FQ_DISPATCH_EFORBIDDEN ? ST(FORBIDDEN)
+                          : decided == FQ_DISPATCH_EINVALID ? ST(INVALID)
+                                                            : ST(BUSY);
+            if (st == ST(BUSY))
+                reply_status(in, token, key, mid, st, err);
+            else
+                refuse(in, token, key, frame, len, sender, mid, st, err);
+            return;
+        }
+        req->has_ticket = 1;
+        fq_dispatch_bind(&req->ticket, &req->op);
+    }
     if (first != NULL && first->follower_count >= MAX_FOLLOWERS) {
         in->stats.coalesce_dropped++;
         fq_msgsock_drop(in->sock, token);
@@ -482,7 +524,7 @@ void fq_intake_on_request(void *user, const uint8_t *frame, size_t len, fq_reply
 }
 
 fq_intake *fq_intake_new(uv_loop_t *loop, const fq_intake_config *config, fq_store *store,
-                         fq_directory_source directory, void *directory_user)
+                         fq_dispatch *dispatch)
 {
     fq_intake *in = calloc(1, sizeof *in);
     if (in == NULL)
@@ -499,8 +541,7 @@ fq_intake *fq_intake_new(uv_loop_t *loop, const fq_intake_config *config, fq_sto
     in->loop = loop;
     in->config = *config;
     in->store = store;
-    in->directory = directory;
-    in->directory_user = directory_user;
+    in->dispatch = dispatch;
     in->audit_tokens = config->audit_per_second;
     in->audit_refill_at = uv_now(loop);
     return in;

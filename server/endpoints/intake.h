@@ -2,14 +2,17 @@
  *
  * decode (bounded arena) -> authenticate (MAC over the exact envelope bytes)
  * -> check version, id, freshness, kind, role -> validate fields -> authorise
- * by jurisdiction -> coalesce with an identical request already in flight ->
- * store (group commit) -> reply, signed with the sender's key, after COMMIT.
+ * by jurisdiction -> route (dispatch) -> coalesce with an identical request
+ * already in flight -> store the report and its routing in one transaction
+ * (group commit) -> reply with the routing outcome, signed with the sender's
+ * key, after COMMIT.
  * Refused requests are answered with a clear status and recorded for audit;
  * nothing else is stored for them. */
 #ifndef FQ_INTAKE_H
 #define FQ_INTAKE_H
 
 #include "directory.h"
+#include "dispatch.h"
 #include "msgsock.h"
 #include "store.h"
 
@@ -35,12 +38,11 @@ typedef struct fq_intake_stats {
     size_t in_flight;
 } fq_intake_stats;
 
-/* The directory in force now (may change between requests). NULL while none
- * is loaded: requests are then answered busy. */
-typedef const fq_directory *(*fq_directory_source)(void *user);
-
+/* Takes each validated report to the routing core, whose current snapshot
+ * (directory and routing state) it checks requests against; while none is
+ * loaded requests are answered busy. */
 fq_intake *fq_intake_new(uv_loop_t *loop, const fq_intake_config *config, fq_store *store,
-                         fq_directory_source directory, void *directory_user);
+                         fq_dispatch *dispatch);
 
 /* fq_msgsock_request_cb: pass with the intake as user. */
 void fq_intake_on_request(void *intake, const uint8_t *frame, size_t len, fq_reply_token *token);

@@ -3,38 +3,83 @@
 #ifndef FQ_STATEMENTS_H
 #define FQ_STATEMENTS_H
 
-/* Stores one report and its "reported" event, or finds the incident an
+/* Stores one report, its "reported" event and its routing decision with the
+ * routing event ("assigned", "merged" or "unroutable"; a merge also leaves a
+ * "report_merged" event on the incident it joined), or finds the incident an
  * earlier request with the same (node, message id) created. One row out:
  * incident id, created (bool), recorded_at (epoch ms), event seq, body digest
- * of the stored incident (to tell a true resend from a reused id).
+ * of the stored incident (to tell a true resend from a reused id), and the
+ * routing outcome (RoutingOutcome bytes) of the stored incident.
  * $1 node, $2 message id, $3 body digest, $4 category, $5 severity, $6 risk,
- * $7 channel, $8 place unit, $9 lon, $10 lat (both NULL or both set),
- * $11 address, $12 title, $13 description, $14 occurred_at ms (NULL: unknown),
- * $15 external ref, $16 reporter name, $17 reporter phone, $18 sent_at ms,
- * $19 envelope bytes. */
+ * $7 channel, $8 place unit (NULL: coordinates only), $9 lon, $10 lat (both
+ * NULL or both set), $11 address, $12 title, $13 description, $14 occurred_at
+ * ms (NULL: unknown), $15 external ref, $16 reporter name, $17 reporter
+ * phone, $18 sent_at ms, $19 envelope bytes,
+ * $20 state, $21 tier, $22 line, $23 territory, $24 lead unit, $25 worker,
+ * $26 co units (text[]), $27 ack due ms, $28 ack warning ms, $29 conclude due
+ * ms, $30 conclude warning ms, $31 merged into, $32 rule set, $33 rule row,
+ * $34 tiers climbed, $35 unplaced, $36 routing event kind, $37 its reason,
+ * $38 RoutingOutcome bytes. */
 #define FQ_SQL_INSERT_REPORT_NAME "fq_insert_report"
-#define FQ_SQL_INSERT_REPORT_NPARAMS 19
+#define FQ_SQL_INSERT_REPORT_NPARAMS 38
 #define FQ_SQL_INSERT_REPORT                                                                       \
     "WITH new AS ("                                                                                \
     " INSERT INTO incidents (reporter_node, message_id, body_digest, category, severity, risk,"    \
     "  channel, place_unit, lon, lat, address, title, description, occurred_at, external_ref,"     \
-    "  reporter_name, reporter_phone, sent_at)"                                                    \
+    "  reporter_name, reporter_phone, sent_at, state, tier, line, territory, lead_unit, worker,"   \
+    "  co_units, ack_due, ack_warn_at, conclude_due, conclude_warn_at, merged_into, rule_set,"     \
+    "  rule_source, climbed, unplaced)"                                                            \
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"                             \
     "  to_timestamp($14::double precision / 1000), $15, $16, $17,"                                 \
-    "  to_timestamp($18::double precision / 1000))"                                                \
+    "  to_timestamp($18::double precision / 1000), $20, $21, $22, $23, $24, $25, $26,"             \
+    "  to_timestamp($27::double precision / 1000), to_timestamp($28::double precision / 1000),"    \
+    "  to_timestamp($29::double precision / 1000), to_timestamp($30::double precision / 1000),"    \
+    "  $31, $32, $33, $34, $35)"                                                                   \
     " ON CONFLICT (reporter_node, message_id) DO NOTHING"                                          \
     " RETURNING id, recorded_at),"                                                                 \
     " ev AS ("                                                                                     \
     " INSERT INTO events (incident_id, kind, actor_node, at, payload)"                             \
-    " SELECT id, 'reported', $1, recorded_at, $19 FROM new RETURNING seq)"                         \
-    " SELECT new.id, true, (extract(epoch FROM new.recorded_at) * 1000)::bigint, ev.seq, "         \
-    "$3::bytea"                                                                                    \
-    " FROM new, ev"                                                                                \
+    " SELECT id, 'reported', $1, recorded_at, $19 FROM new RETURNING seq),"                        \
+    " rt AS ("                                                                                     \
+    " INSERT INTO events (incident_id, kind, actor_node, at, reason, payload)"                     \
+    " SELECT id, $36, NULL, recorded_at, $37, $38 FROM new),"                                      \
+    " mg AS ("                                                                                     \
+    " INSERT INTO events (incident_id, kind, actor_node, at, reason)"                              \
+    " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: incident ' || id"           \
+    " FROM new WHERE $31::bigint IS NOT NULL)"                                                     \
+    " SELECT new.id, true, (extract(epoch FROM new.recorded_at) * 1000)::bigint, ev.seq,"          \
+    " $3::bytea, $38::bytea FROM new, ev"                                                          \
     " UNION ALL"                                                                                   \
     " SELECT i.id, false, (extract(epoch FROM i.recorded_at) * 1000)::bigint, e.seq, "             \
-    "i.body_digest"                                                                                \
+    "i.body_digest,"                                                                               \
+    " (SELECT r.payload FROM events r WHERE r.incident_id = i.id"                                  \
+    "  AND r.kind IN ('assigned', 'merged', 'unroutable') ORDER BY r.seq LIMIT 1)"                 \
     " FROM incidents i JOIN events e ON e.incident_id = i.id AND e.kind = 'reported'"              \
     " WHERE i.reporter_node = $1 AND i.message_id = $2 AND NOT EXISTS (SELECT 1 FROM new)"
+
+/* A re-decision of an open incident (escalation, re-routing): the incident's
+ * routing columns and one event. $1 incident, $2 tier, $3 line, $4 territory,
+ * $5 lead unit, $6 worker, $7 co units, $8 ack due ms, $9 ack warning ms,
+ * $10 conclude due ms, $11 conclude warning ms, $12 tiers climbed, $13 event
+ * kind, $14 reason, $15 RoutingOutcome bytes. */
+#define FQ_SQL_REROUTE_NAME "fq_reroute"
+#define FQ_SQL_REROUTE_NPARAMS 15
+#define FQ_SQL_REROUTE                                                                             \
+    "WITH u AS (UPDATE incidents SET tier = $2, line = $3, territory = $4, lead_unit = $5,"        \
+    " worker = $6, co_units = $7, ack_due = to_timestamp($8::double precision / 1000),"            \
+    " ack_warn_at = to_timestamp($9::double precision / 1000),"                                    \
+    " conclude_due = to_timestamp($10::double precision / 1000),"                                  \
+    " conclude_warn_at = to_timestamp($11::double precision / 1000), climbed = $12,"               \
+    " escalations = escalations + 1 WHERE id = $1 AND state = 'assigned' RETURNING id)"            \
+    " INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                         \
+    " SELECT id, $13, NULL, $14, $15 FROM u"
+
+/* One event of the server's own about an incident (deadline warnings, a
+ * breach at the district tier). $1 incident, $2 kind, $3 reason. */
+#define FQ_SQL_INSERT_EVENT_NAME "fq_insert_event"
+#define FQ_SQL_INSERT_EVENT_NPARAMS 3
+#define FQ_SQL_INSERT_EVENT                                                                        \
+    "INSERT INTO events (incident_id, kind, actor_node, reason) VALUES ($1, $2, NULL, $3)"
 
 /* One refused request for the audit trail.
  * $1 endpoint, $2 claimed node, $3 message id (NULL if none or out of range),
@@ -45,10 +90,50 @@
     "INSERT INTO rejected_requests (endpoint, claimed_node, message_id, status, reason,"           \
     " frame_bytes, frame_digest) VALUES ($1, $2, $3, $4, $5, $6, $7)"
 
-/* The directory the server keeps in memory: organisation tree and nodes. */
+/* The directory the server keeps in memory: organisation tree and nodes,
+ * and the routing snapshot (routing_state.h says the columns). */
 #define FQ_SQL_LOAD_UNITS "SELECT id, kind, coalesce(parent_id, ''), name FROM org_units"
 #define FQ_SQL_LOAD_NODES                                                                          \
     "SELECT id, role, jurisdiction, key_sealed, revoked_at IS NOT NULL FROM nodes"
+#define FQ_SQL_LOAD_CATEGORIES "SELECT code, line FROM categories"
+#define FQ_SQL_LOAD_RULES                                                                          \
+    "SELECT r.id, coalesce(r.category, ''), r.severity, r.risk, r.tier, coalesce(r.line, ''),"     \
+    " r.co_departments, r.ack_s, r.ack_warn_s, r.conclude_s, r.conclude_warn_s, s.version"         \
+    " FROM rules r JOIN rule_sets s ON s.version = r.rule_set WHERE s.active"
+#define FQ_SQL_LOAD_HANDLERS                                                                       \
+    "SELECT id, kind, territory, coalesce(line, ''), coalesce(code, '') FROM handlers"
+#define FQ_SQL_LOAD_WORKERS                                                                        \
+    "SELECT w.id, w.grid, w.capacity, w.on_duty,"                                                  \
+    " (SELECT count(*) FROM incidents i WHERE i.worker = w.id AND i.state = 'assigned')"           \
+    " FROM workers w"
+#define FQ_SQL_LOAD_POLYGONS "SELECT grid, ring FROM grid_polygons"
+/* Open incidents to rebuild the caseload and the deadlines at start. */
+#define FQ_SQL_LOAD_OPEN                                                                           \
+    "SELECT id, category, severity, risk, coalesce(place_unit, ''), lon IS NOT NULL,"              \
+    " coalesce(lon, 0), coalesce(lat, 0), reporter_node, tier, line, coalesce(territory, ''),"     \
+    " coalesce(worker, ''), (extract(epoch FROM ack_warn_at) * 1000)::bigint,"                     \
+    " (extract(epoch FROM ack_due) * 1000)::bigint,"                                               \
+    " (extract(epoch FROM conclude_warn_at) * 1000)::bigint,"                                      \
+    " (extract(epoch FROM conclude_due) * 1000)::bigint, escalations"                              \
+    " FROM incidents WHERE state = 'assigned'"
+
+/* What one directory load reads, in this order. */
+enum {
+    FQ_LOAD_UNITS,
+    FQ_LOAD_NODES,
+    FQ_LOAD_CATEGORIES,
+    FQ_LOAD_RULES,
+    FQ_LOAD_HANDLERS,
+    FQ_LOAD_WORKERS,
+    FQ_LOAD_POLYGONS,
+    FQ_LOAD_OPEN,
+    FQ_LOAD_COUNT
+};
+#define FQ_SQL_LOADS                                                                               \
+    {                                                                                              \
+        FQ_SQL_LOAD_UNITS, FQ_SQL_LOAD_NODES, FQ_SQL_LOAD_CATEGORIES, FQ_SQL_LOAD_RULES,           \
+            FQ_SQL_LOAD_HANDLERS, FQ_SQL_LOAD_WORKERS, FQ_SQL_LOAD_POLYGONS, FQ_SQL_LOAD_OPEN      \
+    }
 
 /* Admin tools NOTIFY this channel after changing units or nodes; the server
  * LISTENs and reloads its directory. */

@@ -26,17 +26,18 @@ typedef enum {
     EXP_BEGIN,
     EXP_OP,
     EXP_COMMIT,
-    EXP_SYNC,      /* end of a batch */
-    EXP_SETUP,     /* PREPARE, LISTEN: must succeed */
-    EXP_UNITS,     /* directory: org units */
-    EXP_NODES,     /* directory: nodes */
-    EXP_LOAD_SYNC, /* end of a directory load */
+    EXP_SYNC,       /* end of a batch */
+    EXP_SETUP,      /* PREPARE, LISTEN: must succeed */
+    EXP_LOAD,       /* directory: one of the FQ_LOAD_* queries */
+    EXP_LOAD_SYNC,  /* end of a directory load */
+    EXP_SETUP_SYNC, /* end of the statements prepared on a new connection */
 } exp_kind;
 
 /* What the next result from the connection belongs to. */
 typedef struct expectation {
     exp_kind kind;
     int got_result;
+    int load; /* EXP_LOAD: which query */
     fq_store_op *op;
     batch *batch;
 } expectation;
@@ -66,7 +67,8 @@ struct fq_store {
     int directory_loaded;  /* at least once on this connection */
     int directory_wanted;  /* a reload is due */
     int directory_in_flight;
-    PGresult *units, *nodes;
+    uint64_t directory_retry_at; /* loop time before which no load is sent */
+    PGresult *loaded[FQ_LOAD_COUNT];
 
     uv_prepare_t prepare; /* group commit: send before the loop sleeps */
     uv_timer_t sweeper;   /* expires operations held too long */
@@ -140,6 +142,7 @@ static int expect_push(fq_store *s, exp_kind kind, fq_store_op *op, batch *b)
     expectation *e = &s->expect[(s->expect_head + s->expect_count) % s->expect_cap];
     e->kind = kind;
     e->got_result = 0;
+    e->load = -1;
     e->op = op;
     e->batch = b;
     s->expect_count++;
@@ -223,7 +226,7 @@ static void finish_batch(fq_store *s, batch *b)
 
 static void parse_report_row(fq_store_op *op, const PGresult *res)
 {
-    if (PQntuples(res) != 1 || PQnfields(res) != 5)
+    if (PQntuples(res) != 1 || PQnfields(res) != 6)
         return;
     op->incident_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     op->created = PQgetvalue(res, 0, 1)[0] == 't';
@@ -236,6 +239,16 @@ static void parse_report_row(fq_store_op *op, const PGresult *res)
         op->got_row = 1;
     }
     PQfreemem(digest);
+    op->stored_outcome_len = 0;
+    if (!PQgetisnull(res, 0, 5)) {
+        unsigned char *outcome =
+            PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 5), &len);
+        if (outcome != NULL && len <= sizeof op->stored_outcome) {
+            memcpy(op->stored_outcome, outcome, len);
+            op->stored_outcome_len = len;
+        }
+        PQfreemem(outcome);
+    }
 }
 
 static void note_error(batch *b, fq_store_op *op, const PGresult *res)
@@ -279,20 +292,16 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
             s->setup_done = -1;
         }
         break;
-    case EXP_UNITS:
-    case EXP_NODES:
+    case EXP_LOAD:
+        if (e->load < 0)
+            break; /* the load's BEGIN or COMMIT */
         if (st != PGRES_TUPLES_OK) {
             fprintf(stderr, "fengqiaod: store: directory load failed: %s",
                     PQresultErrorMessage(res));
             break;
         }
-        if (e->kind == EXP_UNITS) {
-            PQclear(s->units);
-            s->units = res;
-        } else {
-            PQclear(s->nodes);
-            s->nodes = res;
-        }
+        PQclear(s->loaded[e->load]);
+        s->loaded[e->load] = res;
         return; /* kept until the load's sync */
     default:
         break;
@@ -300,22 +309,33 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
     PQclear(res);
 }
 
+static void clear_loaded(fq_store *s)
+{
+    for (int i = 0; i < FQ_LOAD_COUNT; i++) {
+        PQclear(s->loaded[i]);
+        s->loaded[i] = NULL;
+    }
+}
+
 static void finish_load(fq_store *s)
 {
     s->directory_in_flight = 0;
-    if (s->units != NULL && s->nodes != NULL) {
+    int complete = 1;
+    for (int i = 0; i < FQ_LOAD_COUNT; i++)
+        complete &= s->loaded[i] != NULL;
+    if (complete) {
         s->stats.directory_loads++;
-        s->on_directory(s->user, s->units, s->nodes);
+        s->on_directory(s->user, (const PGresult *const *)s->loaded);
         int first = !s->directory_loaded;
         s->directory_loaded = 1;
         if (first && s->on_status)
             s->on_status(s->user, 1, "connected");
     } else {
-        s->directory_wanted = 1; /* try again on the next turn */
+        /* A query failed (schema not migrated yet?): again in a second. */
+        s->directory_wanted = 1;
+        s->directory_retry_at = uv_now(s->loop) + 1000;
     }
-    PQclear(s->units);
-    PQclear(s->nodes);
-    s->units = s->nodes = NULL;
+    clear_loaded(s);
 }
 
 /* Once every statement of a batch has its result, PostgreSQL is only
@@ -328,6 +348,11 @@ static void op_result_arrived(fq_store *s, batch *b)
         s->batches_executing--;
 }
 
+static int is_sync(exp_kind kind)
+{
+    return kind == EXP_SYNC || kind == EXP_LOAD_SYNC || kind == EXP_SETUP_SYNC;
+}
+
 static void on_pg_result(void *user, PGresult *res)
 {
     fq_store *s = user;
@@ -338,14 +363,14 @@ static void on_pg_result(void *user, PGresult *res)
     }
     if (res == NULL) {
         /* End of one statement's results. */
-        if (e->kind != EXP_SYNC && e->kind != EXP_LOAD_SYNC && e->got_result)
+        if (!is_sync(e->kind) && e->got_result)
             expect_pop(s);
         return;
     }
     if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
         PQclear(res);
         /* Anything still ahead of the sync produced no result: abandoned. */
-        while ((e = expect_front(s)) != NULL && e->kind != EXP_SYNC && e->kind != EXP_LOAD_SYNC) {
+        while ((e = expect_front(s)) != NULL && !is_sync(e->kind)) {
             if (e->batch)
                 e->batch->failed = 1;
             expect_pop(s);
@@ -361,13 +386,15 @@ static void on_pg_result(void *user, PGresult *res)
         }
         if (kind == EXP_SYNC)
             finish_batch(s, b);
+        else if (kind == EXP_LOAD_SYNC)
+            finish_load(s);
         else if (s->setup_done < 0)
             fq_pg_reset(s->pg, "setup failed (are the migrations applied?)");
         else
-            finish_load(s);
+            s->setup_done = 1;
         return;
     }
-    if (e->kind == EXP_SYNC || e->kind == EXP_LOAD_SYNC) {
+    if (is_sync(e->kind)) {
         /* A result where only a sync can come: typically the server's own
          * FATAL error as it terminates the session (shutdown, kill). */
         char why[256];
@@ -400,6 +427,8 @@ static void send_setup(fq_store *s, PGconn *conn)
     } statements[] = {
         {FQ_SQL_INSERT_REPORT_NAME, FQ_SQL_INSERT_REPORT, FQ_SQL_INSERT_REPORT_NPARAMS},
         {FQ_SQL_INSERT_REJECTED_NAME, FQ_SQL_INSERT_REJECTED, FQ_SQL_INSERT_REJECTED_NPARAMS},
+        {FQ_SQL_REROUTE_NAME, FQ_SQL_REROUTE, FQ_SQL_REROUTE_NPARAMS},
+        {FQ_SQL_INSERT_EVENT_NAME, FQ_SQL_INSERT_EVENT, FQ_SQL_INSERT_EVENT_NPARAMS},
     };
     for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
         PQsendPrepare(conn, statements[i].name, statements[i].sql, statements[i].nparams, NULL);
@@ -408,12 +437,10 @@ static void send_setup(fq_store *s, PGconn *conn)
     PQsendQueryParams(conn, "LISTEN " FQ_DIRECTORY_CHANNEL, 0, NULL, NULL, NULL, NULL, 0);
     expect_push(s, EXP_SETUP, NULL, NULL);
     PQpipelineSync(conn);
-    expect_push(s, EXP_LOAD_SYNC, NULL, NULL);
-    /* The setup sync is a load sync without rows: finish_load then asks for
-     * the real load on the next turn. */
-    s->directory_in_flight = 1;
-    s->directory_wanted = 1;
-    s->setup_done = 1;
+    expect_push(s, EXP_SETUP_SYNC, NULL, NULL);
+    s->directory_wanted = 1; /* sent once the setup sync is back */
+    s->directory_retry_at = 0;
+    s->setup_done = 2; /* in flight */
 }
 
 static void on_pg_ready(void *user, PGconn *conn)
@@ -438,9 +465,7 @@ static void on_pg_lost(void *user, const char *why)
         }
         expect_pop(s);
     }
-    PQclear(s->units);
-    PQclear(s->nodes);
-    s->units = s->nodes = NULL;
+    clear_loaded(s);
     s->batches_in_flight = 0;
     s->batches_executing = 0;
     s->directory_in_flight = 0;
@@ -461,10 +486,20 @@ static void on_pg_notify(void *user, const PGnotify *notify)
 
 static void send_load(fq_store *s, PGconn *conn)
 {
-    PQsendQueryParams(conn, FQ_SQL_LOAD_UNITS, 0, NULL, NULL, NULL, NULL, 0);
-    expect_push(s, EXP_UNITS, NULL, NULL);
-    PQsendQueryParams(conn, FQ_SQL_LOAD_NODES, 0, NULL, NULL, NULL, NULL, 0);
-    expect_push(s, EXP_NODES, NULL, NULL);
+    static const char *const queries[FQ_LOAD_COUNT] = FQ_SQL_LOADS;
+    /* One snapshot: the directory and the routing state must agree. */
+    PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, NULL,
+                      NULL, 0);
+    expect_push(s, EXP_LOAD, NULL, NULL);
+    s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = -1;
+    for (int i = 0; i < FQ_LOAD_COUNT; i++) {
+        PQsendQueryParams(conn, queries[i], 0, NULL, NULL, NULL, NULL, 0);
+        expect_push(s, EXP_LOAD, NULL, NULL);
+        s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = i;
+    }
+    PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+    expect_push(s, EXP_LOAD, NULL, NULL);
+    s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = -1;
     PQpipelineSync(conn);
     expect_push(s, EXP_LOAD_SYNC, NULL, NULL);
     s->directory_in_flight = 1;
@@ -473,7 +508,17 @@ static void send_load(fq_store *s, PGconn *conn)
 
 static const char *statement_name(fq_store_op_kind kind)
 {
-    return kind == FQ_STORE_OP_REPORT ? FQ_SQL_INSERT_REPORT_NAME : FQ_SQL_INSERT_REJECTED_NAME;
+    switch (kind) {
+    case FQ_STORE_OP_REPORT:
+        return FQ_SQL_INSERT_REPORT_NAME;
+    case FQ_STORE_OP_REJECTED:
+        return FQ_SQL_INSERT_REJECTED_NAME;
+    case FQ_STORE_OP_REROUTE:
+        return FQ_SQL_REROUTE_NAME;
+    case FQ_STORE_OP_EVENT:
+        return FQ_SQL_INSERT_EVENT_NAME;
+    }
+    return "";
 }
 
 static int send_batch(fq_store *s, PGconn *conn)
@@ -548,7 +593,8 @@ static void on_prepare(uv_prepare_t *handle)
     if (conn == NULL || s->setup_done != 1)
         return;
     int sent = 0;
-    if (s->directory_wanted && !s->directory_in_flight) {
+    if (s->directory_wanted && !s->directory_in_flight &&
+        uv_now(s->loop) >= s->directory_retry_at) {
         send_load(s, conn);
         sent = 1;
     }

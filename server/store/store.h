@@ -17,7 +17,8 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define FQ_STORE_MAX_PARAMS 19
+#define FQ_STORE_MAX_PARAMS 38
+#define FQ_STORE_MAX_OUTCOME 1024
 
 enum {
     FQ_STORE_OK = 0,
@@ -29,6 +30,8 @@ enum {
 typedef enum fq_store_op_kind {
     FQ_STORE_OP_REPORT = 1,   /* statements.h FQ_SQL_INSERT_REPORT */
     FQ_STORE_OP_REJECTED = 2, /* statements.h FQ_SQL_INSERT_REJECTED */
+    FQ_STORE_OP_REROUTE = 3,  /* statements.h FQ_SQL_REROUTE */
+    FQ_STORE_OP_EVENT = 4,    /* statements.h FQ_SQL_INSERT_EVENT */
 } fq_store_op_kind;
 
 typedef struct fq_store_op fq_store_op;
@@ -51,6 +54,8 @@ struct fq_store_op {
     int64_t recorded_at_ms;
     int64_t event_seq;
     uint8_t stored_digest[32];
+    uint8_t stored_outcome[FQ_STORE_MAX_OUTCOME]; /* RoutingOutcome bytes */
+    size_t stored_outcome_len;
     /* With FQ_STORE_EREJECTED: PostgreSQL's primary message. */
     char error[160];
 
@@ -82,9 +87,9 @@ typedef struct fq_store_stats {
     size_t largest_batch;
 } fq_store_stats;
 
-/* A fresh directory: `units` rows are FQ_SQL_LOAD_UNITS, `nodes` rows
- * FQ_SQL_LOAD_NODES. Both are freed by the store after the call. */
-typedef void (*fq_store_directory_cb)(void *user, const PGresult *units, const PGresult *nodes);
+/* A fresh directory: results[FQ_LOAD_*] are the rows of the statements.h
+ * load queries, all from one transaction. Freed by the store after the call. */
+typedef void (*fq_store_directory_cb)(void *user, const PGresult *const *results);
 typedef void (*fq_store_status_cb)(void *user, int connected, const char *why);
 
 typedef struct fq_store fq_store;

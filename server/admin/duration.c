@@ -1,0 +1,94 @@
+#include "duration.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char units[] = "dhms";
+static const uint32_t unit_seconds[] = {86400, 3600, 60, 1};
+
+int fq_duration_parse(const char *text, int allow_zero, uint32_t *seconds, char *err,
+                      size_t err_len)
+{
+    uint64_t total = 0;
+    int next_unit = 0, groups = 0;
+    const char *p = text;
+    *seconds = 0;
+    if (*p == '\0') {
+        snprintf(err, err_len, "empty duration");
+        return -1;
+    }
+    while (*p) {
+        if (*p < '0' || *p > '9') {
+            snprintf(err, err_len,
+                     "'%s' is not a duration (like \"30m\", \"2h\", \"7d\", \"1h30m\")", text);
+            return -1;
+        }
+        const char *digits = p;
+        uint64_t n = 0;
+        while (*p >= '0' && *p <= '9') {
+            n = n * 10 + (uint64_t)(*p - '0');
+            if (n > FQ_DURATION_MAX)
+                break;
+            p++;
+        }
+        if (n > FQ_DURATION_MAX) {
+            snprintf(err, err_len, "duration '%s' is too long", text);
+            return -1;
+        }
+        if (digits[0] == '0' && p - digits > 1) {
+            snprintf(err, err_len, "duration '%s': a number with a leading zero", text);
+            return -1;
+        }
+        const char *u = *p ? strchr(units, *p) : NULL;
+        if (u == NULL) {
+            snprintf(err, err_len,
+                     "duration '%s' needs a unit after each number: d, h, m or s (like \"30m\")",
+                     text);
+            return -1;
+        }
+        int k = (int)(u - units);
+        if (k < next_unit) {
+            snprintf(err, err_len, "duration '%s': units must come in the order d, h, m, s, once each",
+                     text);
+            return -1;
+        }
+        next_unit = k + 1;
+        p++;
+        groups++;
+        if (n == 0 && (groups > 1 || *p)) {
+            snprintf(err, err_len, "duration '%s': leave out a zero part", text);
+            return -1;
+        }
+        total += n * unit_seconds[k];
+        if (total > FQ_DURATION_MAX) {
+            snprintf(err, err_len, "duration '%s' is too long", text);
+            return -1;
+        }
+    }
+    if (total == 0 && !allow_zero) {
+        snprintf(err, err_len, "duration '%s' must be longer than zero", text);
+        return -1;
+    }
+    *seconds = (uint32_t)total;
+    return 0;
+}
+
+void fq_duration_format(uint32_t seconds, char *out, size_t out_len)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    if (seconds == 0) {
+        snprintf(out, out_len, "0s");
+        return;
+    }
+    for (int k = 0; k < 4 && len < out_len; k++) {
+        uint32_t n = seconds / unit_seconds[k];
+        if (n == 0)
+            continue;
+        seconds -= n * unit_seconds[k];
+        int w = snprintf(out + len, out_len - len, "%u%c", n, units[k]);
+        if (w < 0)
+            return;
+        len += (size_t)w;
+    }
+}

@@ -1,0 +1,47 @@
+/* caseload: the open incidents the server holds in memory — for each, the
+ * routing request it was decided from, its current decision and the handles
+ * of its pending deadlines — so that a deadline firing or a return can be
+ * re-decided without a database round trip. Pure data structure: a hash
+ * from incident id to a fixed-size record. */
+#ifndef FQ_CASELOAD_H
+#define FQ_CASELOAD_H
+
+#include "deadlines.h"
+#include "router.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Deadline kinds, in the order they fall due. */
+enum {
+    FQ_DEADLINE_ACK_WARNING = 1,
+    FQ_DEADLINE_ACK_DUE = 2,
+    FQ_DEADLINE_CONCLUDE_WARNING = 3,
+    FQ_DEADLINE_CONCLUDE_DUE = 4,
+};
+#define FQ_CASE_DEADLINES 4
+
+typedef struct fq_case {
+    uint64_t incident_id;
+    fq_route_request request;
+    fq_decision decision;
+    fq_deadline_id deadlines[FQ_CASE_DEADLINES]; /* by kind - 1; 0 when none */
+    uint8_t escalations;
+} fq_case;
+
+typedef struct fq_caseload fq_caseload;
+
+fq_caseload *fq_caseload_new(void);
+void fq_caseload_free(fq_caseload *c);
+
+/* A new record for the incident (zeroed but for the id), or NULL when out of
+ * memory or already present. */
+fq_case *fq_caseload_add(fq_caseload *c, uint64_t incident_id);
+fq_case *fq_caseload_find(fq_caseload *c, uint64_t incident_id);
+void fq_caseload_remove(fq_caseload *c, uint64_t incident_id);
+size_t fq_caseload_count(const fq_caseload *c);
+/* Calls fn for every case (fn must not add or remove cases). */
+void fq_caseload_foreach(fq_caseload *c, void (*fn)(fq_case *, void *), void *user);
+size_t fq_caseload_memory(const fq_caseload *c);
+
+#endif

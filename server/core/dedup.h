@@ -1,0 +1,113 @@
+/* dedup: the duplicate check of research and judgment (研判). "A new incident
+ * of the same category within a configurable distance and time window of an
+ * open one is merged into it (one more report on it) instead of being
+ * dispatched again."
+ *
+ * The index holds the OPEN incidents that may still absorb a duplicate: for
+ * each its id, category, position (WGS84 lon/lat degrees) if known, place (org
+ * unit index, -1 if none) and reported-at time. fq_dedup_find names the open
+ * incident a new one merges into, or 0:
+ *
+ *  - same category, and
+ *  - the open one was reported at or after now_ms - window_ms (an open one
+ *    reported "after" now, e.g. by a device clock ahead of ours, counts as
+ *    inside the window), and
+ *  - either both have coordinates and fq_dedup_distance_m(new, open) <=
+ *    distance_m (the boundary is inclusive, compared on that double exactly),
+ *  - or the new one has no coordinates, a place >= 0, and the open one has
+ *    the same place (whether or not the open one has coordinates). A new one
+ *    WITH coordinates never matches an open one placed only by unit: the unit
+ *    (a grid, a village) may be far larger than distance_m.
+ *
+ * Several matches: the nearest wins, then the earliest reported, then the
+ * lowest id, so the answer never depends on insertion order or hashing. For a
+ * match by place all distances count as equal (earliest, then lowest id).
+ *
+ * Distance: the haversine great-circle distance on a sphere of the mean Earth
+ * radius, 6371008.8 m. Against the WGS84 ellipsoid the error at city scale is
+ * the ratio of that radius to the local radii of curvature: at most 0.56%
+ * (north-south at the equator), within 0.34% between 18 and 54 degrees north
+ * (all of mainland China), i.e. under 2 m at a 500 m threshold - well inside
+ * GPS error, and the same function is used everywhere so the rule is exact in
+ * its own terms.
+ *
+ * Spatial hash: cells of distance_m x distance_m (as degrees at the
+ * configured reference latitude; the number of longitude cells divides 360 so
+ * the antimeridian wraps), keyed by (category, cell x, cell y) in an
+ * open-addressing table. A query scans the 3 rows of cells around it and, in
+ * each row, as many longitude cells as the distance spans at the query's
+ * latitude (computed from the haversine bound: 3 x 3 at or below the
+ * reference latitude, more towards the poles), so no match is ever missed.
+ * Latitudes beyond +-FQ_DEDUP_MAX_LAT are refused, which bounds that count.
+ * A second table keyed by (category, place) serves the no-coordinates case.
+ *
+ * Expiry: an entry older than the window can never match again. fq_dedup_find
+ * drops up to FQ_DEDUP_EXPIRE_BATCH of them (oldest first) per call, and
+ * fq_dedup_expire lets the caller drop more; matching filters by time itself,
+ * so correctness never waits on expiry. now_ms should not go backwards: an
+ * entry dropped at a later now stays dropped.
+ *
+ * Pure: no I/O, no clock reads. find does not allocate; add may (arrays and
+ * tables double, amortised O(1)). Not thread-safe. */
+#ifndef FQ_DEDUP_H
+#define FQ_DEDUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FQ_DEDUP_MAX_LAT 85.0
+#define FQ_DEDUP_MIN_DISTANCE_M 1.0
+#define FQ_DEDUP_MAX_DISTANCE_M 100000.0
+#define FQ_DEDUP_EXPIRE_BATCH 4
+
+typedef enum fq_dedup_status {
+    FQ_DEDUP_OK = 0,
+    FQ_DEDUP_EINVAL = -1, /* id 0, category < 0, bad or out-of-range coordinates */
+    FQ_DEDUP_EEXIST = -2, /* the id is already in the index */
+    FQ_DEDUP_ENOENT = -3, /* the id is not in the index (never added, removed, expired) */
+    FQ_DEDUP_ENOMEM = -4,
+} fq_dedup_status;
+
+typedef struct fq_dedup_config {
+    double distance_m;    /* FQ_DEDUP_MIN_DISTANCE_M .. FQ_DEDUP_MAX_DISTANCE_M */
+    int64_t window_ms;    /* >= 0 */
+    double reference_lat; /* degrees, |lat| <= FQ_DEDUP_MAX_LAT: where cells are square */
+} fq_dedup_config;
+
+typedef struct fq_dedup fq_dedup;
+
+/* NULL with a message in err for a bad configuration or out of memory. */
+fq_dedup *fq_dedup_new(const fq_dedup_config *config, char *err, size_t err_len);
+void fq_dedup_free(fq_dedup *d);
+
+/* Adds an open incident. place is an org unit index or -1. With has_location
+ * 0, lon and lat are ignored. Returns FQ_DEDUP_OK, or a negative status and d
+ * is unchanged. An entry that has neither coordinates nor place is kept
+ * (remove finds it) but can never be matched. */
+int fq_dedup_add(fq_dedup *d, uint64_t id, int category, int has_location, double lon, double lat,
+                 int32_t place, int64_t at_ms);
+
+/* The id of the open incident a new one (category, location or not, place)
+ * merges into at now_ms, or 0 (also for an invalid query). Drops up to
+ * FQ_DEDUP_EXPIRE_BATCH expired entries first; allocates nothing. */
+uint64_t fq_dedup_find(fq_dedup *d, int category, int has_location, double lon, double lat,
+                       int32_t place, int64_t now_ms);
+
+/* The incident closed or was merged into another. FQ_DEDUP_OK or
+ * FQ_DEDUP_ENOENT (which a caller may ignore: it was already expired). */
+int fq_dedup_remove(fq_dedup *d, uint64_t id);
+
+/* Drops up to max entries reported before now_ms - window_ms, oldest first;
+ * returns how many. */
+size_t fq_dedup_expire(fq_dedup *d, int64_t now_ms, size_t max);
+
+/* Entries held (expired ones not yet dropped included). */
+size_t fq_dedup_count(const fq_dedup *d);
+
+/* Bytes held, the structure itself included. */
+size_t fq_dedup_memory(const fq_dedup *d);
+
+/* The distance the rule compares, in metres (haversine, see above). */
+double fq_dedup_distance_m(double lon1, double lat1, double lon2, double lat2);
+
+#endif

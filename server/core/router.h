@@ -1,0 +1,101 @@
+/* router: the tiered district -> town -> village decision.
+ *
+ * For an incident it finds the territorial owner at each tier (from its place
+ * or, with only coordinates, from the grid polygons), takes the rule for its
+ * (category, severity, risk), and picks the handler: at village tier a grid
+ * worker who is on duty and under capacity — the least loaded, ties broken by
+ * a rotating start so the same worker is not always first — at town tier the
+ * town's platform line, at district tier the district department of the line
+ * (or the command center) as lead with the rule's co-handling departments and
+ * the town's line, a joint operation. Where no one can take it at a tier it
+ * climbs to the next. Escalation (a missed deadline, a return "beyond
+ * capacity", the handler going off duty) is the same decision one tier up,
+ * the returning worker excluded; it never loops and stops at the district.
+ *
+ * Pure: fq_route reads the state and writes a decision; fq_route_apply and
+ * fq_route_release change worker loads and the rotation. No clock, no I/O,
+ * no allocation. */
+#ifndef FQ_ROUTER_H
+#define FQ_ROUTER_H
+
+#include "geo.h"
+#include "org.h"
+#include "roster.h"
+#include "rules.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FQ_ROUTE_MAX_CO (FQ_RULE_MAX_CO + 1)
+#define FQ_ROUTE_MAX_EXCLUDED 8
+
+typedef enum fq_route_status {
+    FQ_ROUTE_ASSIGNED = 0,
+    FQ_ROUTE_NOWHERE = -1,    /* only coordinates, in no grid, and no fallback place */
+    FQ_ROUTE_NO_HANDLER = -2, /* no unit at any tier from the entry tier up (topology gap) */
+    FQ_ROUTE_AT_TOP = -3,     /* escalation asked of a district-tier decision */
+    FQ_ROUTE_BAD_INPUT = -4,  /* category, severity, risk or override out of range */
+} fq_route_status;
+
+typedef struct fq_route_request {
+    int category;  /* taxonomy index */
+    int severity;  /* 1..4 */
+    int risk;      /* 1..3 */
+    int32_t place; /* org unit index, or -1 when the incident has only coordinates */
+    int has_location;
+    double lon, lat;
+    /* Where to place it when the coordinates fall in no grid: the reporter's
+     * jurisdiction, typically. -1: none (the decision is FQ_ROUTE_NOWHERE). */
+    int32_t fallback_place;
+    int64_t now_ms;
+    fq_tier min_tier;                        /* 0, or the lowest tier allowed (escalation) */
+    int32_t excluded[FQ_ROUTE_MAX_EXCLUDED]; /* workers who returned it */
+    int n_excluded;
+    int32_t override_handler; /* operator's choice of unit, or -1 */
+    int32_t override_worker;  /* operator's choice of worker, or -1 */
+} fq_route_request;
+
+typedef struct fq_decision {
+    fq_route_status status;
+    uint8_t tier;     /* fq_tier */
+    uint8_t line;     /* fq_line */
+    uint8_t climbed;  /* tiers climbed because nobody could take it lower */
+    uint8_t unplaced; /* coordinates in no grid: placed at the fallback */
+    uint8_t overridden;
+    uint8_t n_co;
+    int32_t grid, village, town, district; /* territorial owners, -1 where none */
+    int32_t lead;   /* handler index; at village tier the village unit (may be -1) */
+    int32_t worker; /* worker index at village tier, else -1 */
+    int32_t co[FQ_ROUTE_MAX_CO];
+    uint32_t rule_source;
+    int64_t ack_due_ms, ack_warn_ms, conclude_due_ms, conclude_warn_ms;
+} fq_decision;
+
+typedef struct fq_router fq_router;
+
+/* Borrows everything; `geo` may be NULL (no polygons). */
+fq_router *fq_router_new(const fq_org *org, fq_roster *roster, const fq_rules *rules,
+                         const fq_geo_index *geo, char *err, size_t err_len);
+void fq_router_free(fq_router *router);
+
+void fq_route_request_init(fq_route_request *req);
+
+/* Decides; changes nothing. Returns out->status. */
+fq_route_status fq_route(const fq_router *router, const fq_route_request *req, fq_decision *out);
+
+/* The decision was taken (stored): the worker's load grows, the rotation
+ * moves on. */
+void fq_route_apply(fq_router *router, const fq_decision *decision);
+
+/* The decision no longer holds (concluded, escalated, returned, cancelled). */
+void fq_route_release(fq_router *router, const fq_decision *decision);
+
+/* The same incident one tier up, the current worker excluded. Returns
+ * FQ_ROUTE_AT_TOP for a district-tier decision. `req` is the incident's
+ * original request (its exclusions are kept). */
+fq_route_status fq_route_escalate(const fq_router *router, const fq_route_request *req,
+                                  const fq_decision *current, fq_decision *out);
+
+size_t fq_router_memory(const fq_router *router);
+
+#endif

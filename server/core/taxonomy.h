@@ -1,0 +1,53 @@
+/* taxonomy: the fixed vocabulary of routing — tiers, lines, severities,
+ * risks — and the incident categories a district uses, each with its default
+ * line. Pure: built from rows, read by the rules and the router. */
+#ifndef FQ_TAXONOMY_H
+#define FQ_TAXONOMY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The four platforms of a town, and the matching district departments. */
+typedef enum fq_line {
+    FQ_LINE_GOVERNANCE = 0,  /* 综治工作 comprehensive governance */
+    FQ_LINE_MARKET = 1,      /* 市场监管 market supervision */
+    FQ_LINE_ENFORCEMENT = 2, /* 综合执法 comprehensive law enforcement */
+    FQ_LINE_SERVICES = 3,    /* 便民服务 convenience services */
+    FQ_LINE_COUNT = 4,
+} fq_line;
+
+/* Where an incident is handled. A village-tier incident goes to a grid
+ * worker of its grid (or of its village). */
+typedef enum fq_tier {
+    FQ_TIER_VILLAGE = 1,
+    FQ_TIER_TOWN = 2,
+    FQ_TIER_DISTRICT = 3,
+} fq_tier;
+
+#define FQ_SEVERITY_COUNT 4 /* I (1, especially major) .. IV (4, ordinary) */
+#define FQ_RISK_COUNT 3     /* low (1) .. high (3) */
+#define FQ_CATEGORY_MAX 4096
+
+typedef struct fq_taxonomy fq_taxonomy;
+
+fq_taxonomy *fq_taxonomy_new(void);
+void fq_taxonomy_free(fq_taxonomy *t);
+
+/* Adds a category code (e.g. "dispute.neighbour") with its default line.
+ * Returns its dense index (0..), or -1 with a message. */
+int fq_taxonomy_add(fq_taxonomy *t, const char *code, fq_line default_line, char *err,
+                    size_t err_len);
+/* Index of the category, or -1. */
+int fq_taxonomy_find(const fq_taxonomy *t, const char *code);
+size_t fq_taxonomy_count(const fq_taxonomy *t);
+const char *fq_taxonomy_code(const fq_taxonomy *t, int category);
+fq_line fq_taxonomy_default_line(const fq_taxonomy *t, int category);
+
+/* "governance", "market", "enforcement", "services" <-> fq_line; -1 when unknown. */
+int fq_line_parse(const char *name);
+const char *fq_line_name(fq_line line);
+/* "village", "town", "district" <-> fq_tier; 0 when unknown. */
+int fq_tier_parse(const char *name);
+const char *fq_tier_name(fq_tier tier);
+
+#endif

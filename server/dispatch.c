@@ -1,0 +1,803 @@
+#include "dispatch.h"
+
+#include "fq_wire.h"
+#include "statements.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RETRY_INTERVAL_MS 1000
+
+/* A write of the server's own (escalation, warning) on its way to the store. */
+typedef struct sysop {
+    fq_store_op op;
+    fq_dispatch *dispatch;
+    struct sysop *next_retry;
+    char id[24], kind[32], tier[4], line[4], territory[65], lead[65], worker[65];
+    char co[6 * 68 + 4], ack_due[24], ack_warn[24], conclude_due[24], conclude_warn[24];
+    char climbed[4], reason[256];
+    uint8_t outcome[FQ_STORE_MAX_OUTCOME];
+    size_t outcome_len;
+} sysop;
+
+struct fq_dispatch {
+    uv_loop_t *loop;
+    fq_store *store;
+    fq_dispatch_config config;
+    fq_snapshot *current;
+    fq_caseload *cases;
+    fq_dedup *dedup;
+    fq_deadlines *deadlines;
+    uv_timer_t timer;       /* the one timer of all deadlines */
+    uv_timer_t retry_timer; /* resubmits the server's own writes that did not commit */
+    sysop *retry_head;
+    fq_deadline *due; /* scratch for one turn's due deadlines */
+    int stopped;
+    fq_dispatch_stats stats;
+};
+
+/* ---- snapshots ---- */
+
+fq_snapshot *fq_snapshot_new(fq_directory *directory, fq_routing *routing)
+{
+    fq_snapshot *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->directory = directory;
+    s->routing = routing;
+    s->refs = 1;
+    return s;
+}
+
+void fq_snapshot_ref(fq_snapshot *s)
+{
+    s->refs++;
+}
+
+void fq_snapshot_unref(fq_snapshot *s)
+{
+    if (s == NULL || --s->refs > 0)
+        return;
+    fq_routing_free(s->routing);
+    fq_directory_free(s->directory);
+    free(s);
+}
+
+static const fq_org *org_of(const fq_snapshot *s)
+{
+    return fq_directory_org(s->directory);
+}
+
+/* ---- texts for the statements ---- */
+
+static int64_t wall_ms(void)
+{
+    return fq_now_ms();
+}
+
+static void format_ms(char *buf, size_t len, int64_t ms)
+{
+    snprintf(buf, len, "%" PRId64, ms);
+}
+
+static void format_time(char *buf, size_t len, int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The most specific unit the incident was placed in. */
+static int32_t territory_of(const fq_decision *dec)
+{
+    return dec->grid >= 0      ? dec->grid
+           : dec->village >= 0 ? dec->village
+           : dec->town >= 0    ? dec->town
+                               : dec->district;
+}
+
+static const char *handler_id(const fq_routing *r, int32_t h)
+{
+    return h >= 0 ? fq_roster_handler_id(r->roster, h) : "";
+}
+
+static const char *worker_id(const fq_routing *r, int32_t w)
+{
+    return w >= 0 ? fq_roster_worker_id(r->roster, w) : "";
+}
+
+static void format_co(const fq_routing *r, const fq_decision *dec, char *buf, size_t len)
+{
+    /* Ids are [a-z0-9._-]: safe unquoted in an array literal. */
+    size_t used = (size_t)snprintf(buf, len, "{");
+    for (int i = 0; i < dec->n_co && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "",
+                                 handler_id(r, dec->co[i]));
+    if (used < len)
+        snprintf(buf + used, len - used, "}");
+}
+
+/* RoutingOutcome bytes for the reply and the routing event. */
+static size_t pack_outcome(const fq_snapshot *snap, const fq_decision *dec, uint64_t merged_into,
+                           uint8_t *out, size_t cap)
+{
+    const fq_routing *r = snap->routing;
+    Fengqiao__V1__RoutingOutcome o = FENGQIAO__V1__ROUTING_OUTCOME__INIT;
+    char *co[FQ_ROUTE_MAX_CO];
+    o.merged_into = merged_into;
+    if (dec->status == FQ_ROUTE_ASSIGNED) {
+        o.tier = (Fengqiao__V1__Tier)dec->tier;
+        o.line = (Fengqiao__V1__Line)dec->line;
+        o.lead_unit = (char *)handler_id(r, dec->lead);
+        o.worker = (char *)worker_id(r, dec->worker);
+        for (int i = 0; i < dec->n_co; i++)
+            co[i] = (char *)handler_id(r, dec->co[i]);
+        o.n_co_units = dec->n_co;
+        o.co_units = co;
+        o.acknowledge_due_ms = dec->ack_due_ms;
+        o.conclude_due_ms = dec->conclude_due_ms;
+        o.climbed = dec->climbed;
+        o.rule_set = r->rule_set;
+    }
+    int32_t territory = territory_of(dec);
+    o.territory = territory >= 0 ? (char *)fq_org_id(org_of(snap), territory) : "";
+    o.unplaced = dec->unplaced;
+    size_t n = fengqiao__v1__routing_outcome__get_packed_size(&o);
+    if (n > cap)
+        return 0;
+    return fengqiao__v1__routing_outcome__pack(&o, out);
+}
+
+/* ---- deadlines ---- */
+
+static void rearm(fq_dispatch *d);
+
+static void schedule_deadlines(fq_dispatch *d, fq_case *c)
+{
+    const fq_decision *dec = &c->decision;
+    const int64_t at[FQ_CASE_DEADLINES] = {dec->ack_warn_ms, dec->ack_due_ms, dec->conclude_warn_ms,
+                                           dec->conclude_due_ms};
+    for (int k = 0; k < FQ_CASE_DEADLINES; k++) {
+        if (c->deadlines[k] != 0)
+            fq_deadlines_cancel(d->deadlines, c->deadlines[k]);
+        c->deadlines[k] =
+            at[k] > 0 ? fq_deadlines_add(d->deadlines, at[k], c->incident_id, (uint32_t)(k + 1))
+                      : 0;
+    }
+    rearm(d);
+}
+
+/* ---- the server's own writes ---- */
+
+static void sysop_done(fq_store_op *op, int status, const char *message);
+static void on_retry(uv_timer_t *timer);
+
+static void submit_sysop(fq_dispatch *d, sysop *s)
+{
+    s->op.done = sysop_done;
+    fq_store_submit(d->store, &s->op);
+}
+
+static void sysop_done(fq_store_op *op, int status, const char *message)
+{
+    sysop *s = (sysop *)op;
+    fq_dispatch *d = s->dispatch;
+    if (status == FQ_STORE_OK || status == FQ_STORE_EREJECTED || d->stopped) {
+        if (status == FQ_STORE_EREJECTED)
+            fprintf(stderr, "fengqiaod: dispatch: %s of incident %s refused: %s\n", s->kind, s->id,
+                    op->error);
+        free(s);
+        return;
+    }
+    /* Not stored (database away): the decision stands in memory, so keep
+     * trying until it is written. */
+    (void)message;
+    s->next_retry = d->retry_head;
+    d->retry_head = s;
+    if (!uv_is_active((uv_handle_t *)&d->retry_timer))
+        uv_timer_start(&d->retry_timer, on_retry, RETRY_INTERVAL_MS, 0);
+}
+
+static void on_retry(uv_timer_t *timer)
+{
+    fq_dispatch *d = timer->data;
+    sysop *list = d->retry_head;
+    d->retry_head = NULL;
+    while (list != NULL) {
+        sysop *s = list;
+        list = s->next_retry;
+        submit_sysop(d, s);
+    }
+}
+
+static sysop *new_sysop(fq_dispatch *d, uint64_t incident_id, const char *kind)
+{
+    sysop *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->dispatch = d;
+    snprintf(s->id, sizeof s->id, "%" PRIu64, incident_id);
+    snprintf(s->kind, sizeof s->kind, "%s", kind);
+    return s;
+}
+
+static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, const char *reason)
+{
+    sysop *s = new_sysop(d, incident_id, kind);
+    if (s == NULL)
+        return;
+    snprintf(s->reason, sizeof s->reason, "%s", reason);
+    s->op.kind = FQ_STORE_OP_EVENT;
+    s->op.nparams = FQ_SQL_INSERT_EVENT_NPARAMS;
+    s->op.values[0] = s->id;
+    s->op.values[1] = s->kind;
+    s->op.values[2] = s->reason;
+    submit_sysop(d, s);
+}
+
+static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, const char *reason)
+{
+    const fq_snapshot *snap = d->current;
+    const fq_routing *r = snap->routing;
+    const fq_decision *dec = &c->decision;
+    sysop *s = new_sysop(d, c->incident_id, kind);
+    if (s == NULL)
+        return;
+    snprintf(s->tier, sizeof s->tier, "%d", dec->tier);
+    snprintf(s->line, sizeof s->line, "%d", dec->line);
+    int32_t territory = territory_of(dec);
+    snprintf(s->territory, sizeof s->territory, "%s",
+             territory >= 0 ? fq_org_id(org_of(snap), territory) : "");
+    snprintf(s->lead, sizeof s->lead, "%s", handler_id(r, dec->lead));
+    snprintf(s->worker, sizeof s->worker, "%s", worker_id(r, dec->worker));
+    format_co(r, dec, s->co, sizeof s->co);
+    format_ms(s->ack_due, sizeof s->ack_due, dec->ack_due_ms);
+    format_ms(s->ack_warn, sizeof s->ack_warn, dec->ack_warn_ms);
+    format_ms(s->conclude_due, sizeof s->conclude_due, dec->conclude_due_ms);
+    format_ms(s->conclude_warn, sizeof s->conclude_warn, dec->conclude_warn_ms);
+    snprintf(s->climbed, sizeof s->climbed, "%d", dec->climbed);
+    snprintf(s->reason, sizeof s->reason, "%s", reason);
+    s->outcome_len = pack_outcome(snap, dec, 0, s->outcome, sizeof s->outcome);
+    fq_store_op *op = &s->op;
+    op->kind = FQ_STORE_OP_REROUTE;
+    op->nparams = FQ_SQL_REROUTE_NPARAMS;
+    const char *v[FQ_SQL_REROUTE_NPARAMS] = {s->id,
+                                             s->tier,
+                                             s->line,
+                                             s->territory[0] ? s->territory : NULL,
+                                             s->lead[0] ? s->lead : NULL,
+                                             s->worker[0] ? s->worker : NULL,
+                                             s->co,
+                                             s->ack_due,
+                                             s->ack_warn,
+                                             s->conclude_due,
+                                             s->conclude_warn,
+                                             s->climbed,
+                                             s->kind,
+                                             s->reason,
+                                             (const char *)s->outcome};
+    memcpy(op->values, v, sizeof v);
+    op->lengths[14] = (int)s->outcome_len;
+    op->formats[14] = 1;
+    submit_sysop(d, s);
+}
+
+/* ---- escalation ---- */
+
+static void escalate(fq_dispatch *d, fq_case *c, const char *why)
+{
+    const fq_routing *r = d->current->routing;
+    int64_t now = wall_ms();
+    fq_route_request req = c->request;
+    req.now_ms = now; /* the new handler's limits run from now */
+    fq_decision up;
+    fq_route_status st = fq_route_escalate(r->router, &req, &c->decision, &up);
+    char reason[256];
+    if (st != FQ_ROUTE_ASSIGNED) {
+        /* Already at the district, or nobody above: the command center must
+         * supervise; the case stays where it is. */
+        snprintf(reason, sizeof reason, "%s at the %s tier; nobody above: supervision needed", why,
+                 fq_tier_name((fq_tier)c->decision.tier));
+        d->stats.breaches_at_top++;
+        write_event(d, c->incident_id, "breached", reason);
+        return;
+    }
+    if (c->decision.worker >= 0 && req.n_excluded < FQ_ROUTE_MAX_EXCLUDED)
+        c->request.excluded[c->request.n_excluded++] = c->decision.worker;
+    fq_route_release(r->router, &c->decision);
+    fq_route_apply(r->router, &up);
+    snprintf(reason, sizeof reason, "%s at the %s tier: escalated to the %s tier (%s%s%s)", why,
+             fq_tier_name((fq_tier)c->decision.tier), fq_tier_name((fq_tier)up.tier),
+             up.lead >= 0 ? handler_id(r, up.lead) : "", up.worker >= 0 ? " " : "",
+             worker_id(r, up.worker));
+    c->decision = up;
+    c->escalations++;
+    d->stats.escalations++;
+    schedule_deadlines(d, c);
+    write_reroute(d, c, "escalated", reason);
+}
+
+static void on_deadline(fq_dispatch *d, const fq_deadline *due)
+{
+    fq_case *c = fq_caseload_find(d->cases, due->key);
+    if (c == NULL || due->kind < 1 || due->kind > FQ_CASE_DEADLINES ||
+        c->deadlines[due->kind - 1] != due->id)
+        return; /* stale: the case closed or was re-decided */
+    c->deadlines[due->kind - 1] = 0;
+    char reason[128], at[32];
+    switch (due->kind) {
+    case FQ_DEADLINE_ACK_WARNING:
+        format_time(at, sizeof at, c->decision.ack_due_ms);
+        snprintf(reason, sizeof reason, "not acknowledged yet; due %s", at);
+        d->stats.warnings++;
+        write_event(d, c->incident_id, "ack_warning", reason);
+        break;
+    case FQ_DEADLINE_CONCLUDE_WARNING:
+        format_time(at, sizeof at, c->decision.conclude_due_ms);
+        snprintf(reason, sizeof reason, "not concluded yet; due %s", at);
+        d->stats.warnings++;
+        write_event(d, c->incident_id, "conclude_warning", reason);
+        break;
+    case FQ_DEADLINE_ACK_DUE:
+        escalate(d, c, "acknowledge limit passed");
+        break;
+    case FQ_DEADLINE_CONCLUDE_DUE:
+        escalate(d, c, "conclude limit passed");
+        break;
+    }
+}
+
+static void on_timer(uv_timer_t *timer)
+{
+    fq_dispatch *d = timer->data;
+    if (d->current == NULL || d->current->routing == NULL)
+        return;
+    /* A burst of due deadlines is served a budget at a time: the timer is
+     * re-armed at once and I/O runs in between. */
+    size_t n =
+        fq_deadlines_pop_due(d->deadlines, wall_ms(), d->due, (size_t)d->config.deadline_budget);
+    for (size_t i = 0; i < n; i++)
+        on_deadline(d, &d->due[i]);
+    rearm(d);
+}
+
+static void rearm(fq_dispatch *d)
+{
+    if (d->stopped)
+        return;
+    int64_t next = fq_deadlines_next_due(d->deadlines);
+    if (next == INT64_MAX) {
+        uv_timer_stop(&d->timer);
+        return;
+    }
+    int64_t wait = next - wall_ms();
+    uv_timer_start(&d->timer, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
+}
+
+/* ---- install ---- */
+
+static int32_t unit_in(const fq_org *from, const fq_org *to, int32_t unit)
+{
+    return unit >= 0 ? fq_org_find(to, fq_org_id(from, unit)) : -1;
+}
+
+static int32_t worker_in(const fq_routing *from, const fq_routing *to, int32_t w)
+{
+    return w >= 0 ? fq_roster_find_worker(to->roster, fq_roster_worker_id(from->roster, w)) : -1;
+}
+
+static int32_t handler_in(const fq_routing *from, const fq_routing *to, int32_t h)
+{
+    return h >= 0 ? fq_roster_find_handler(to->roster, fq_roster_handler_id(from->roster, h)) : -1;
+}
+
+/* Re-expresses a request and decision of one snapshot in another's indices
+ * (ids are stable; indices are not). Category by code. */
+static void translate(const fq_snapshot *from, const fq_snapshot *to, fq_route_request *req,
+                      fq_decision *dec)
+{
+    const fq_org *fo = org_of(from), *tor = org_of(to);
+    const fq_routing *fr = from->routing, *tr = to->routing;
+    req->category = fq_taxonomy_find(tr->taxonomy, fq_taxonomy_code(fr->taxonomy, req->category));
+    req->place = unit_in(fo, tor, req->place);
+    req->fallback_place = unit_in(fo, tor, req->fallback_place);
+    int n = 0;
+    for (int i = 0; i < req->n_excluded; i++) {
+        int32_t w = worker_in(fr, tr, req->excluded[i]);
+        if (w >= 0)
+            req->excluded[n++] = w;
+    }
+    req->n_excluded = n;
+    dec->grid = unit_in(fo, tor, dec->grid);
+    dec->village = unit_in(fo, tor, dec->village);
+    dec->town = unit_in(fo, tor, dec->town);
+    dec->district = unit_in(fo, tor, dec->district);
+    dec->lead = handler_in(fr, tr, dec->lead);
+    dec->worker = worker_in(fr, tr, dec->worker);
+    int m = 0;
+    for (int i = 0; i < dec->n_co; i++) {
+        int32_t h = handler_in(fr, tr, dec->co[i]);
+        if (h >= 0)
+            dec->co[m++] = h;
+    }
+    dec->n_co = (uint8_t)m;
+}
+
+static int64_t column_ms(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* The open incidents as stored: rebuild the caseload and the deadlines.
+ * Deadlines that passed while the server was down fire at once, in order. */
+static void load_open(fq_dispatch *d, const PGresult *open)
+{
+    const fq_snapshot *snap = d->current;
+    const fq_routing *r = snap->routing;
+    const fq_org *org = org_of(snap);
+    for (int i = 0; i < PQntuples(open); i++) {
+        uint64_t id = strtoull(PQgetvalue(open, i, 0), NULL, 10);
+        fq_case *c = fq_caseload_add(d->cases, id);
+        if (c == NULL)
+            continue;
+        fq_route_request *req = &c->request;
+        fq_route_request_init(req);
+        req->category = fq_taxonomy_find(r->taxonomy, PQgetvalue(open, i, 1));
+        req->severity = atoi(PQgetvalue(open, i, 2));
+        req->risk = atoi(PQgetvalue(open, i, 3));
+        req->place = fq_org_find(org, PQgetvalue(open, i, 4));
+        req->has_location = PQgetvalue(open, i, 5)[0] == 't';
+        req->lon = strtod(PQgetvalue(open, i, 6), NULL);
+        req->lat = strtod(PQgetvalue(open, i, 7), NULL);
+        const fq_node *reporter = fq_directory_find(snap->directory, PQgetvalue(open, i, 8));
+        req->fallback_place = reporter ? reporter->jurisdiction : -1;
+        fq_decision *dec = &c->decision;
+        memset(dec, 0, sizeof *dec);
+        dec->status = FQ_ROUTE_ASSIGNED;
+        dec->tier = (uint8_t)atoi(PQgetvalue(open, i, 9));
+        dec->line = (uint8_t)atoi(PQgetvalue(open, i, 10));
+        int32_t territory = fq_org_find(org, PQgetvalue(open, i, 11));
+        dec->grid = dec->village = dec->town = dec->district = -1;
+        for (int32_t u = territory; u >= 0; u = fq_org_parent(org, u)) {
+            fq_unit_kind kind = fq_org_kind(org, u);
+            *(kind == FQ_UNIT_GRID      ? &dec->grid
+              : kind == FQ_UNIT_VILLAGE ? &dec->village
+              : kind == FQ_UNIT_TOWN    ? &dec->town
+                                        : &dec->district) = u;
+        }
+        dec->lead = -1;
+        dec->worker = fq_roster_find_worker(r->roster, PQgetvalue(open, i, 12));
+        dec->ack_warn_ms = column_ms(open, i, 13);
+        dec->ack_due_ms = column_ms(open, i, 14);
+        dec->conclude_warn_ms = column_ms(open, i, 15);
+        dec->conclude_due_ms = column_ms(open, i, 16);
+        c->escalations = (uint8_t)atoi(PQgetvalue(open, i, 17));
+        if (req->category < 0 || dec->tier < FQ_TIER_VILLAGE || dec->tier > FQ_TIER_DISTRICT) {
+            fq_caseload_remove(d->cases, id);
+            continue;
+        }
+        /* Warnings already behind us are not repeated after a restart. */
+        int64_t now = wall_ms();
+        if (dec->ack_warn_ms <= now)
+            dec->ack_warn_ms = 0;
+        if (dec->conclude_warn_ms <= now)
+            dec->conclude_warn_ms = 0;
+        schedule_deadlines(d, c);
+        fq_dedup_add(d->dedup, id, req->category, req->has_location, req->lon, req->lat,
+                     territory_of(dec), now);
+    }
+}
+
+typedef struct carry_over {
+    const fq_snapshot *from, *to;
+    fq_dedup *dedup;
+} carry_over;
+
+static void carry_case(fq_case *c, void *user)
+{
+    carry_over *carry = user;
+    translate(carry->from, carry->to, &c->request, &c->decision);
+    if (carry->dedup != NULL && c->request.category >= 0)
+        fq_dedup_add(carry->dedup, c->incident_id, c->request.category, c->request.has_location,
+                     c->request.lon, c->request.lat, territory_of(&c->decision), c->request.now_ms);
+}
+
+void fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open)
+{
+    fq_snapshot *old = d->current;
+    fq_snapshot_ref(snap);
+    d->current = snap;
+    if (snap->routing == NULL) {
+        fq_snapshot_unref(old);
+        return;
+    }
+    if (old == NULL || old->routing == NULL) {
+        if (open != NULL && fq_caseload_count(d->cases) == 0)
+            load_open(d, open);
+    } else {
+        /* Carry every open case over to the new indices. The duplicate
+         * index keys by unit index too: rebuild it. */
+        fq_dedup_config dc = {d->config.dedup_distance_m, d->config.dedup_window_ms, 30.0};
+        char err[128];
+        fq_dedup *fresh = fq_dedup_new(&dc, err, sizeof err);
+        carry_over carry = {old, snap, fresh};
+        fq_caseload_foreach(d->cases, carry_case, &carry);
+        if (fresh != NULL) {
+            fq_dedup_free(d->dedup);
+            d->dedup = fresh;
+        }
+    }
+    fq_snapshot_unref(old);
+    rearm(d);
+}
+
+fq_snapshot *fq_dispatch_current(fq_dispatch *d)
+{
+    return d->current;
+}
+
+/* ---- deciding ---- */
+
+static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket *t)
+{
+    const fq_routing *r = snap->routing;
+    const fq_decision *dec = &t->decision;
+    int assigned = dec->status == FQ_ROUTE_ASSIGNED;
+    t->tier[0] = t->line[0] = t->lead[0] = t->worker[0] = t->merged[0] = '\0';
+    t->ack_due[0] = t->ack_warn[0] = t->conclude_due[0] = t->conclude_warn[0] = '\0';
+    int32_t territory = territory_of(dec);
+    snprintf(t->territory, sizeof t->territory, "%s",
+             territory >= 0 ? fq_org_id(org_of(snap), territory) : "");
+    snprintf(t->co, sizeof t->co, "{}");
+    if (t->merged_into != 0) {
+        t->state = "merged";
+        t->event_kind = "merged";
+        snprintf(t->merged, sizeof t->merged, "%" PRIu64, t->merged_into);
+        snprintf(t->reason, sizeof t->reason,
+                 "same category within %.0f m and %" PRId64 " min of open incident %" PRIu64
+                 ": one more report on it, not dispatched again",
+                 d->config.dedup_distance_m, d->config.dedup_window_ms / 60000, t->merged_into);
+    } else if (assigned) {
+        t->state = "assigned";
+        t->event_kind = "assigned";
+        snprintf(t->tier, sizeof t->tier, "%d", dec->tier);
+        snprintf(t->line, sizeof t->line, "%d", dec->line);
+        snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, dec->lead));
+        snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, dec->worker));
+        format_co(r, dec, t->co, sizeof t->co);
+        format_ms(t->ack_due, sizeof t->ack_due, dec->ack_due_ms);
+        format_ms(t->ack_warn, sizeof t->ack_warn, dec->ack_warn_ms);
+        format_ms(t->conclude_due, sizeof t->conclude_due, dec->conclude_due_ms);
+        format_ms(t->conclude_warn, sizeof t->conclude_warn, dec->conclude_warn_ms);
+        char by[64];
+        if (dec->rule_source != 0)
+            snprintf(by, sizeof by, "by rule %u of set %u", dec->rule_source, r->rule_set);
+        else
+            snprintf(by, sizeof by, "by the built-in principle");
+        snprintf(t->reason, sizeof t->reason, "%s%s: %s tier, %s line%s%s%s",
+                 dec->overridden ? "operator's choice; " : "", by, fq_tier_name((fq_tier)dec->tier),
+                 fq_line_name((fq_line)dec->line),
+                 dec->climbed ? "; climbed because nobody lower could take it" : "",
+                 dec->unplaced ? "; its coordinates lie in no grid: placed at the reporter's "
+                                 "jurisdiction"
+                               : "",
+                 dec->n_co ? "; joint operation" : "");
+    } else {
+        t->state = "unroutable";
+        t->event_kind = "unroutable";
+        snprintf(t->reason, sizeof t->reason,
+                 "no handling unit from the entry tier up: the topology has a gap here");
+    }
+    snprintf(t->rule_set, sizeof t->rule_set, "%u", r->rule_set);
+    snprintf(t->rule_source, sizeof t->rule_source, "%u", dec->rule_source);
+    snprintf(t->climbed, sizeof t->climbed, "%d", dec->climbed);
+    t->outcome_len = pack_outcome(snap, dec, t->merged_into, t->outcome, sizeof t->outcome);
+}
+
+int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporter,
+                       const Fengqiao__V1__ReportIncident *report, int32_t place, int64_t now_ms,
+                       fq_ticket *t, char *err, size_t err_len)
+{
+    memset(t, 0, sizeof *t);
+    if (snap == NULL || snap->routing == NULL) {
+        snprintf(err, err_len, "the routing rules are not loaded; retry later");
+        return FQ_DISPATCH_EUNAVAILABLE;
+    }
+    const fq_routing *r = snap->routing;
+    const fq_org *org = org_of(snap);
+    fq_route_request *req = &t->request;
+    fq_route_request_init(req);
+    req->category = fq_taxonomy_find(r->taxonomy, report->category);
+    if (req->category < 0) {
+        snprintf(err, err_len, "category %s is not in the taxonomy", report->category);
+        return FQ_DISPATCH_EINVALID;
+    }
+    req->severity = report->severity;
+    req->risk = report->risk;
+    req->place = place;
+    req->fallback_place = reporter->jurisdiction;
+    req->now_ms = now_ms;
+    if (report->location != NULL) {
+        req->has_location = 1;
+        req->lon = report->location->lon;
+        req->lat = report->location->lat;
+    }
+    if (place < 0 && req->has_location && r->geo != NULL) {
+        int32_t grid = fq_geo_locate(r->geo, req->lon, req->lat);
+        if (grid >= 0 && !fq_org_within(org, grid, reporter->jurisdiction)) {
+            snprintf(err, err_len,
+                     "location (%.6f, %.6f) lies in grid %s, outside the jurisdiction %s", req->lon,
+                     req->lat, fq_org_id(org, grid), fq_org_id(org, reporter->jurisdiction));
+            return FQ_DISPATCH_EFORBIDDEN;
+        }
+        req->place = grid;
+    }
+    fq_route_status st = fq_route(r->router, req, &t->decision);
+    if (st == FQ_ROUTE_ASSIGNED) {
+        uint64_t twin = fq_dedup_find(d->dedup, req->category, req->has_location, req->lon,
+                                      req->lat, territory_of(&t->decision), now_ms);
+        if (twin != 0) {
+            /* One more report on an open matter: not dispatched again. */
+            t->merged_into = twin;
+            fq_case *c = fq_caseload_find(d->cases, twin);
+            if (c != NULL) {
+                int unplaced = t->decision.unplaced;
+                t->decision = c->decision;
+                t->decision.unplaced = (uint8_t)unplaced;
+            }
+        } else {
+            fq_route_apply(r->router, &t->decision);
+            t->applied = 1;
+        }
+    }
+    fq_snapshot_ref(snap);
+    t->snapshot = snap;
+    fill_texts(d, snap, t);
+    return FQ_DISPATCH_OK;
+}
+
+void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
+{
+    const char *v[] = {
+        t->state,
+        t->tier[0] ? t->tier : NULL,
+        t->line[0] ? t->line : NULL,
+        t->territory[0] ? t->territory : NULL,
+        t->lead[0] ? t->lead : NULL,
+        t->worker[0] ? t->worker : NULL,
+        t->co,
+        t->ack_due[0] ? t->ack_due : NULL,
+        t->ack_warn[0] ? t->ack_warn : NULL,
+        t->conclude_due[0] ? t->conclude_due : NULL,
+        t->conclude_warn[0] ? t->conclude_warn : NULL,
+        t->merged[0] ? t->merged : NULL,
+        t->rule_set,
+        t->rule_source,
+        t->climbed,
+        t->decision.unplaced ? "true" : "false",
+        t->event_kind,
+        t->reason,
+        (const char *)t->outcome,
+    };
+    _Static_assert(sizeof v / sizeof v[0] == FQ_SQL_INSERT_REPORT_NPARAMS - 19, "params 20..38");
+    memcpy(&op->values[19], v, sizeof v);
+    op->lengths[37] = (int)t->outcome_len;
+    op->formats[37] = 1;
+}
+
+static void undo(fq_ticket *t)
+{
+    if (t->applied && t->snapshot->routing != NULL)
+        fq_route_release(t->snapshot->routing->router, &t->decision);
+    t->applied = 0;
+}
+
+void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int created)
+{
+    if (!created) {
+        undo(t);
+    } else if (t->merged_into != 0) {
+        d->stats.merged++;
+    } else if (t->decision.status != FQ_ROUTE_ASSIGNED) {
+        d->stats.unroutable++;
+    } else {
+        d->stats.routed[t->decision.tier]++;
+        d->stats.unplaced += t->decision.unplaced;
+        fq_case *c = fq_caseload_add(d->cases, incident_id);
+        if (c != NULL) {
+            c->request = t->request;
+            c->decision = t->decision;
+            if (t->snapshot != d->current && d->current->routing != NULL) {
+                /* Decided on the snapshot before a reload: carry it over. */
+                translate(t->snapshot, d->current, &c->request, &c->decision);
+                fq_route_apply(d->current->routing->router, &c->decision);
+            }
+            schedule_deadlines(d, c);
+            fq_dedup_add(d->dedup, incident_id, c->request.category, c->request.has_location,
+                         c->request.lon, c->request.lat, territory_of(&c->decision),
+                         c->request.now_ms);
+        }
+    }
+    fq_snapshot_unref(t->snapshot);
+    t->snapshot = NULL;
+}
+
+void fq_dispatch_dropped(fq_dispatch *d, fq_ticket *t)
+{
+    (void)d;
+    if (t->snapshot == NULL)
+        return;
+    undo(t);
+    fq_snapshot_unref(t->snapshot);
+    t->snapshot = NULL;
+}
+
+/* ---- lifetime ---- */
+
+fq_dispatch *fq_dispatch_new(uv_loop_t *loop, fq_store *store, const fq_dispatch_config *config)
+{
+    fq_dispatch *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return NULL;
+    d->loop = loop;
+    d->store = store;
+    d->config = *config;
+    if (d->config.deadline_budget <= 0)
+        d->config.deadline_budget = 256;
+    char err[128];
+    fq_dedup_config dc = {config->dedup_distance_m, config->dedup_window_ms, 30.0};
+    d->cases = fq_caseload_new();
+    d->dedup = fq_dedup_new(&dc, err, sizeof err);
+    d->deadlines = fq_deadlines_new(1024);
+    d->due = calloc((size_t)d->config.deadline_budget, sizeof *d->due);
+    if (d->cases == NULL || d->dedup == NULL || d->deadlines == NULL || d->due == NULL) {
+        fprintf(stderr, "fengqiaod: dispatch: %s\n", d->dedup == NULL ? err : "out of memory");
+        fq_caseload_free(d->cases);
+        fq_dedup_free(d->dedup);
+        fq_deadlines_free(d->deadlines);
+        free(d->due);
+        free(d);
+        return NULL;
+    }
+    uv_timer_init(loop, &d->timer);
+    uv_timer_init(loop, &d->retry_timer);
+    d->timer.data = d->retry_timer.data = d;
+    return d;
+}
+
+void fq_dispatch_stop(fq_dispatch *d)
+{
+    d->stopped = 1;
+    uv_timer_stop(&d->timer);
+    uv_timer_stop(&d->retry_timer);
+    uv_close((uv_handle_t *)&d->timer, NULL);
+    uv_close((uv_handle_t *)&d->retry_timer, NULL);
+}
+
+void fq_dispatch_free(fq_dispatch *d)
+{
+    if (d == NULL)
+        return;
+    while (d->retry_head != NULL) {
+        sysop *s = d->retry_head;
+        d->retry_head = s->next_retry;
+        free(s);
+    }
+    fq_caseload_free(d->cases);
+    fq_dedup_free(d->dedup);
+    fq_deadlines_free(d->deadlines);
+    free(d->due);
+    fq_snapshot_unref(d->current);
+    free(d);
+}
+
+const fq_dispatch_stats *fq_dispatch_get_stats(fq_dispatch *d)
+{
+    d->stats.open = fq_caseload_count(d->cases);
+    d->stats.pending_deadlines = fq_deadlines_count(d->deadlines);
+    return &d->stats;
+}

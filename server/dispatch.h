@@ -1,0 +1,108 @@
+/* dispatch: the routing core wired into the server. For each report the
+ * intake has validated it decides — merge into an open duplicate, or route
+ * to a tier, unit and worker — and hands the decision to the store to be
+ * written in the same transaction as the report. It keeps the open incidents
+ * (caseload), the duplicate index and the deadlines, drives the deadlines
+ * with one libuv timer, and turns warnings and breaches into events and
+ * escalations. Decisions refer to a snapshot of the directory and the
+ * routing state; snapshots are reference-counted so a reload never pulls
+ * the ground from under a decision waiting for its commit. */
+#ifndef FQ_DISPATCH_H
+#define FQ_DISPATCH_H
+
+#include "caseload.h"
+#include "dedup.h"
+#include "deadlines.h"
+#include "directory.h"
+#include "fengqiao.pb-c.h"
+#include "routing_state.h"
+#include "store.h"
+
+#include <libpq-fe.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* One load of the database: who may talk (directory) and how to route. */
+typedef struct fq_snapshot {
+    fq_directory *directory;
+    fq_routing *routing; /* NULL when the routing state could not be built */
+    int refs;
+} fq_snapshot;
+
+fq_snapshot *fq_snapshot_new(fq_directory *directory, fq_routing *routing);
+void fq_snapshot_ref(fq_snapshot *s);
+void fq_snapshot_unref(fq_snapshot *s);
+
+typedef struct fq_dispatch_config {
+    double dedup_distance_m;
+    int64_t dedup_window_ms;
+    int deadline_budget; /* deadlines handled per loop turn at most */
+} fq_dispatch_config;
+
+/* A decision on its way to the database, embedded in the intake's request. */
+typedef struct fq_ticket {
+    fq_snapshot *snapshot; /* held until stored or dropped */
+    int applied;           /* the decision took a worker's capacity */
+    fq_route_request request;
+    fq_decision decision;
+    uint64_t merged_into;
+    const char *state, *event_kind;
+    char tier[4], line[4], territory[65], lead[65], worker[65], co[6 * 68 + 4];
+    char ack_due[24], ack_warn[24], conclude_due[24], conclude_warn[24];
+    char merged[24], rule_set[12], rule_source[12], climbed[4];
+    char reason[256];
+    uint8_t outcome[FQ_STORE_MAX_OUTCOME];
+    size_t outcome_len;
+} fq_ticket;
+
+typedef struct fq_dispatch_stats {
+    uint64_t routed[4]; /* by tier: [1] village, [2] town, [3] district */
+    uint64_t merged;
+    uint64_t unplaced;
+    uint64_t unroutable;
+    uint64_t warnings;
+    uint64_t escalations;
+    uint64_t breaches_at_top;
+    size_t open;
+    size_t pending_deadlines;
+} fq_dispatch_stats;
+
+typedef struct fq_dispatch fq_dispatch;
+
+fq_dispatch *fq_dispatch_new(uv_loop_t *loop, fq_store *store, const fq_dispatch_config *config);
+void fq_dispatch_free(fq_dispatch *d);
+void fq_dispatch_stop(fq_dispatch *d); /* closes the timer; free after the loop ends */
+
+/* Makes `snap` current (takes one reference). `open` (FQ_SQL_LOAD_OPEN
+ * rows) rebuilds the open incidents and their deadlines on the first
+ * install; later installs carry the in-memory state over by ids. */
+void fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open);
+fq_snapshot *fq_dispatch_current(fq_dispatch *d);
+
+enum {
+    FQ_DISPATCH_OK = 0,
+    FQ_DISPATCH_EINVALID = -1,     /* e.g. unknown category */
+    FQ_DISPATCH_EFORBIDDEN = -2,   /* its coordinates lie outside the reporter's jurisdiction */
+    FQ_DISPATCH_EUNAVAILABLE = -3, /* no routing state loaded */
+};
+
+/* Decides for a validated, authorised report. `place` is the report's
+ * place unit in the snapshot's org tree, or -1 (coordinates only). On
+ * FQ_DISPATCH_OK the ticket holds the decision (and a snapshot reference);
+ * it must end in fq_dispatch_stored or fq_dispatch_dropped. */
+int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporter,
+                       const Fengqiao__V1__ReportIncident *report, int32_t place, int64_t now_ms,
+                       fq_ticket *t, char *err, size_t err_len);
+
+/* Points op->values[19..37] at the ticket's texts (the report statement). */
+void fq_dispatch_bind(fq_ticket *t, fq_store_op *op);
+
+/* The transaction committed: `created` is 0 when the report was a resend
+ * (the decision is then undone; the stored one stands). */
+void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int created);
+/* The transaction did not commit: the decision is undone. */
+void fq_dispatch_dropped(fq_dispatch *d, fq_ticket *t);
+
+const fq_dispatch_stats *fq_dispatch_get_stats(fq_dispatch *d);
+
+#endif

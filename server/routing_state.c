@@ -1,0 +1,192 @@
+#include "routing_state.h"
+
+#include "errbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Parses a PostgreSQL text array of numbers "{1.5,2,3}" into out[]. Returns
+ * the count, or -1 when malformed or longer than max. */
+static long parse_number_array(const char *text, double *out, size_t max)
+{
+    if (*text != '{')
+        return -1;
+    const char *p = text + 1;
+    size_t n = 0;
+    if (*p == '}')
+        return 0;
+    for (;;) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || n >= max)
+            return -1;
+        out[n++] = v;
+        if (*end == '}')
+            return (long)n;
+        if (*end != ',')
+            return -1;
+        p = end + 1;
+    }
+}
+
+/* Splits a text array of identifiers "{a,b}" into pointers into buf. */
+static int parse_id_array(const char *text, char *buf, size_t buf_len, const char **out, int max)
+{
+    size_t len = strlen(text);
+    if (len < 2 || text[0] != '{' || text[len - 1] != '}' || len - 1 > buf_len)
+        return -1;
+    memcpy(buf, text + 1, len - 2);
+    buf[len - 2] = '\0';
+    int n = 0;
+    if (buf[0] == '\0')
+        return 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (n >= max)
+            return -1;
+        out[n++] = tok;
+    }
+    return n;
+}
+
+static int line_or_default(const char *text)
+{
+    return text[0] == '\0' ? -1 : fq_line_parse(text);
+}
+
+static int load_rules(fq_routing *r, const PGresult *res, char *err, size_t err_len)
+{
+    int n = PQntuples(res);
+    fq_rule_row *rows = calloc((size_t)n + 1, sizeof *rows);
+    char(*co_buf)[256] = calloc((size_t)n + 1, sizeof *co_buf);
+    if (rows == NULL || co_buf == NULL) {
+        free(rows);
+        free(co_buf);
+        return fq_errf(err, err_len, "out of memory");
+    }
+    int rv = 0;
+    for (int i = 0; i < n && rv == 0; i++) {
+        fq_rule_row *row = &rows[i];
+        row->id = (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10);
+        row->category = PQgetvalue(res, i, 1);
+        row->severity = atoi(PQgetvalue(res, i, 2));
+        row->risk = atoi(PQgetvalue(res, i, 3));
+        row->tier = (fq_tier)fq_tier_parse(PQgetvalue(res, i, 4));
+        row->line = line_or_default(PQgetvalue(res, i, 5));
+        row->n_co = parse_id_array(PQgetvalue(res, i, 6), co_buf[i], sizeof co_buf[i], row->co,
+                                   FQ_RULE_MAX_CO);
+        row->ack_s = (uint32_t)strtoul(PQgetvalue(res, i, 7), NULL, 10);
+        row->ack_warn_s = (uint32_t)strtoul(PQgetvalue(res, i, 8), NULL, 10);
+        row->conclude_s = (uint32_t)strtoul(PQgetvalue(res, i, 9), NULL, 10);
+        row->conclude_warn_s = (uint32_t)strtoul(PQgetvalue(res, i, 10), NULL, 10);
+        r->rule_set = (uint32_t)strtoul(PQgetvalue(res, i, 11), NULL, 10);
+        if (row->n_co < 0)
+            rv = fq_errf(err, err_len, "rule %u: malformed co-handling list", row->id);
+    }
+    if (rv == 0) {
+        r->rules = fq_rules_compile(r->taxonomy, r->rule_set, rows, (size_t)n, err, err_len);
+        if (r->rules == NULL)
+            rv = -1;
+    }
+    free(rows);
+    free(co_buf);
+    return rv;
+}
+
+static int load_polygons(fq_routing *r, const PGresult *res, char *err, size_t err_len)
+{
+    if (PQntuples(res) == 0)
+        return 0;
+    fq_geo_builder *b = fq_geo_builder_new();
+    double *ring = malloc(2 * 4096 * sizeof *ring);
+    if (b == NULL || ring == NULL) {
+        fq_geo_builder_free(b);
+        free(ring);
+        return fq_errf(err, err_len, "out of memory");
+    }
+    int rv = 0;
+    for (int i = 0; i < PQntuples(res) && rv == 0; i++) {
+        const char *grid_id = PQgetvalue(res, i, 0);
+        int32_t grid = fq_org_find(r->org, grid_id);
+        long n = parse_number_array(PQgetvalue(res, i, 1), ring, 2 * 4096);
+        if (grid < 0 || fq_org_kind(r->org, grid) != FQ_UNIT_GRID)
+            rv = fq_errf(err, err_len, "polygon of %s: not a grid", grid_id);
+        else if (n < 0 || n % 2 != 0)
+            rv = fq_errf(err, err_len, "polygon of grid %s: malformed ring", grid_id);
+        else
+            rv = fq_geo_builder_add(b, grid, ring, (size_t)n / 2, err, err_len);
+    }
+    free(ring);
+    if (rv != 0) {
+        fq_geo_builder_free(b);
+        return -1;
+    }
+    r->geo = fq_geo_build(b, err, err_len);
+    return r->geo ? 0 : -1;
+}
+
+fq_routing *fq_routing_build(const fq_org *org, const PGresult *categories, const PGresult *rules,
+                             const PGresult *handlers, const PGresult *workers,
+                             const PGresult *polygons, char *err, size_t err_len)
+{
+    fq_routing *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        fq_errf(err, err_len, "out of memory");
+        return NULL;
+    }
+    r->org = org;
+    r->taxonomy = fq_taxonomy_new();
+    r->roster = fq_roster_new(org);
+    if (r->taxonomy == NULL || r->roster == NULL) {
+        fq_errf(err, err_len, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < PQntuples(categories); i++) {
+        int line = fq_line_parse(PQgetvalue(categories, i, 1));
+        if (fq_taxonomy_add(r->taxonomy, PQgetvalue(categories, i, 0), (fq_line)line, err,
+                            err_len) < 0)
+            goto fail;
+    }
+    if (load_rules(r, rules, err, err_len) != 0)
+        goto fail;
+    for (int i = 0; i < PQntuples(handlers); i++) {
+        const char *code = PQgetvalue(handlers, i, 4);
+        if (fq_roster_add_handler(r->roster, PQgetvalue(handlers, i, 0),
+                                  fq_handler_kind_parse(PQgetvalue(handlers, i, 1)),
+                                  PQgetvalue(handlers, i, 2),
+                                  line_or_default(PQgetvalue(handlers, i, 3)),
+                                  code[0] ? code : NULL, err, err_len) != 0)
+            goto fail;
+    }
+    for (int i = 0; i < PQntuples(workers); i++) {
+        if (fq_roster_add_worker(r->roster, PQgetvalue(workers, i, 0), PQgetvalue(workers, i, 1),
+                                 (unsigned)strtoul(PQgetvalue(workers, i, 2), NULL, 10),
+                                 PQgetvalue(workers, i, 3)[0] == 't',
+                                 (unsigned)strtoul(PQgetvalue(workers, i, 4), NULL, 10), err,
+                                 err_len) != 0)
+            goto fail;
+    }
+    if (fq_roster_finish(r->roster, err, err_len) != 0)
+        goto fail;
+    if (load_polygons(r, polygons, err, err_len) != 0)
+        goto fail;
+    r->router = fq_router_new(org, r->roster, r->rules, r->geo, err, err_len);
+    if (r->router == NULL)
+        goto fail;
+    return r;
+fail:
+    fq_routing_free(r);
+    return NULL;
+}
+
+void fq_routing_free(fq_routing *r)
+{
+    if (r == NULL)
+        return;
+    fq_router_free(r->router);
+    fq_geo_free(r->geo);
+    fq_roster_free(r->roster);
+    fq_rules_free(r->rules);
+    fq_taxonomy_free(r->taxonomy);
+    free(r);
+}
