@@ -391,6 +391,11 @@ static int draw_shape(const fq_city_params *p, uint64_t *rng, shape *s)
         return -1;
     for (size_t g = 0; g < s->n_grids; g++)
         s->n_workers += (size_t)(s->workers[g] = draw(rng, p->workers_per_grid));
+    /* Never a city without workers (a roster of none is not what we test). */
+    if (s->n_workers == 0 && p->workers_per_grid.max > 0) {
+        s->workers[s->n_grids - 1] = 1;
+        s->n_workers = 1;
+    }
     return 0;
 }
 

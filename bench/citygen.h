@@ -59,7 +59,8 @@ typedef struct fq_city_params {
     fq_city_range towns_per_district;
     fq_city_range villages_per_town;
     fq_city_range grids_per_village;
-    fq_city_range workers_per_grid; /* min may be 0: a grid nobody covers */
+    fq_city_range workers_per_grid; /* min may be 0: a grid nobody covers (the city
+                                       still gets at least one worker) */
     int categories;                 /* 1..FQ_CATEGORY_MAX */
     int rule_rows;                  /* 1: the realistic handful; 0: none (the principle only) */
     int polygons;                   /* 1: build the fq_geo_index */

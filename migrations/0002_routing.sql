@@ -120,13 +120,17 @@ CREATE TABLE categories (
 -- every change. At most one set is active; with none, the built-in principle
 -- routes everything.
 CREATE TABLE rule_sets (
-    version     integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- 1, 2, 3 ... without gaps: the importer takes max + 1 holding a lock.
+    version     integer PRIMARY KEY CHECK (version > 0),
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  text NOT NULL,
     note        text NOT NULL DEFAULT '',
+    -- A set is active from its creation until the next one replaces it
+    -- (retired_at); a set once retired stays retired. To roll back, import
+    -- the old rules again: a new version with the old content.
     active      boolean NOT NULL DEFAULT false,
-    -- When it was last made active (a set may be re-activated to roll back).
-    activated_at timestamptz
+    retired_at  timestamptz,
+    CHECK (NOT (active AND retired_at IS NOT NULL))
 );
 CREATE UNIQUE INDEX rule_sets_one_active ON rule_sets ((true)) WHERE active;
 
@@ -158,11 +162,13 @@ CREATE TRIGGER rules_no_change BEFORE UPDATE OR DELETE ON rules
 CREATE TRIGGER rules_no_truncate BEFORE TRUNCATE ON rules
     FOR EACH STATEMENT EXECUTE FUNCTION rules_immutable();
 
--- Of a rule set only `active` and `activated_at` change.
+-- Of a rule set only retirement changes: active -> not active, once.
 CREATE FUNCTION rule_sets_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'UPDATE' OR (OLD.version, OLD.created_at, OLD.created_by, OLD.note)
-            IS DISTINCT FROM (NEW.version, NEW.created_at, NEW.created_by, NEW.note) THEN
+            IS DISTINCT FROM (NEW.version, NEW.created_at, NEW.created_by, NEW.note)
+       OR (NOT OLD.active AND NEW.active)
+       OR (OLD.retired_at IS NOT NULL AND NEW.retired_at IS DISTINCT FROM OLD.retired_at) THEN
         RAISE EXCEPTION 'rule sets are never changed in place (% refused)', TG_OP;
     END IF;
     RETURN NEW;

@@ -322,6 +322,23 @@ static void on_reply(fqc *c, slot *s, const uint8_t *data, size_t len)
         r.duplicate = reply->incident->duplicate;
         r.recorded_at_ms = reply->incident->recorded_at_ms;
         r.event_seq = reply->incident->event_seq;
+        const Fengqiao__V1__RoutingOutcome *o = reply->incident->routing;
+        if (o != NULL) {
+            r.has_routing = 1;
+            r.tier = o->tier;
+            r.line = o->line;
+            snprintf(r.lead_unit, sizeof r.lead_unit, "%s", o->lead_unit ? o->lead_unit : "");
+            snprintf(r.worker, sizeof r.worker, "%s", o->worker ? o->worker : "");
+            snprintf(r.territory, sizeof r.territory, "%s", o->territory ? o->territory : "");
+            size_t used = 0;
+            for (size_t i = 0; i < o->n_co_units && used < sizeof r.co_units; i++)
+                used += (size_t)snprintf(r.co_units + used, sizeof r.co_units - used, "%s%s",
+                                         i ? "," : "", o->co_units[i]);
+            r.merged_into = o->merged_into;
+            r.unplaced = o->unplaced;
+            r.acknowledge_due_ms = o->acknowledge_due_ms;
+            r.conclude_due_ms = o->conclude_due_ms;
+        }
     }
     fq_arena_reset(&c->arena);
     finish(c, s, &r);

@@ -45,6 +45,15 @@ typedef struct fqc_result {
     int duplicate;
     int64_t recorded_at_ms;
     uint64_t event_seq;
+    /* where the routing sent it (has_routing) */
+    int has_routing;
+    int tier; /* Fengqiao__V1__Tier */
+    int line; /* Fengqiao__V1__Line */
+    char lead_unit[65], worker[65], territory[65];
+    char co_units[5 * 66]; /* comma-separated */
+    uint64_t merged_into;
+    int unplaced;
+    int64_t acknowledge_due_ms, conclude_due_ms;
     int attempts;
     double latency_ms; /* first send to final answer */
 } fqc_result;

@@ -211,6 +211,36 @@ static void print_json_result(uint64_t line, const fqc_result *r)
         json_object_object_add(o, "duplicate", json_object_new_boolean(r->duplicate));
         json_object_object_add(o, "event_seq", json_object_new_uint64(r->event_seq));
     }
+    if (r->has_routing) {
+        static const char *const tiers[] = {"", "village", "town", "district"};
+        static const char *const lines[] = {"governance", "market", "enforcement", "services"};
+        json_object *rt = json_object_new_object();
+        if (r->merged_into != 0)
+            json_object_object_add(rt, "merged_into", json_object_new_uint64(r->merged_into));
+        if (r->tier >= 1 && r->tier <= 3) {
+            json_object_object_add(rt, "tier", json_object_new_string(tiers[r->tier]));
+            json_object_object_add(
+                rt, "line",
+                json_object_new_string(r->line >= 0 && r->line < 4 ? lines[r->line] : "unknown"));
+        }
+        if (r->lead_unit[0])
+            json_object_object_add(rt, "lead_unit", json_object_new_string(r->lead_unit));
+        if (r->worker[0])
+            json_object_object_add(rt, "worker", json_object_new_string(r->worker));
+        if (r->co_units[0])
+            json_object_object_add(rt, "co_units", json_object_new_string(r->co_units));
+        if (r->territory[0])
+            json_object_object_add(rt, "territory", json_object_new_string(r->territory));
+        if (r->unplaced)
+            json_object_object_add(rt, "unplaced", json_object_new_boolean(1));
+        if (r->acknowledge_due_ms)
+            json_object_object_add(rt, "acknowledge_due_ms",
+                                   json_object_new_int64(r->acknowledge_due_ms));
+        if (r->conclude_due_ms)
+            json_object_object_add(rt, "conclude_due_ms",
+                                   json_object_new_int64(r->conclude_due_ms));
+        json_object_object_add(o, "routing", rt);
+    }
     if (r->message[0])
         json_object_object_add(o, "message", json_object_new_string(r->message));
     json_object_object_add(o, "attempts", json_object_new_int(r->attempts));
@@ -236,9 +266,21 @@ static void on_result(void *user, uint64_t line, const fqc_result *r)
     if (rn->json_output) {
         print_json_result(line, r);
     } else if (r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK) {
-        if (!rn->quiet)
-            printf("incident %" PRIu64 "%s (message id %" PRIu64 ")\n", r->incident_id,
-                   r->duplicate ? " (already reported)" : "", r->message_id);
+        if (!rn->quiet) {
+            static const char *const tiers[] = {"", "village", "town", "district"};
+            char routed[512] = "";
+            if (r->has_routing && r->merged_into != 0)
+                snprintf(routed, sizeof routed, "; merged into open incident %" PRIu64,
+                         r->merged_into);
+            else if (r->has_routing && r->tier >= 1 && r->tier <= 3)
+                snprintf(routed, sizeof routed, "; %s tier: %s%s%s%s%s", tiers[r->tier],
+                         r->worker[0] ? r->worker : r->lead_unit,
+                         r->worker[0] && r->lead_unit[0] ? " of " : "",
+                         r->worker[0] ? r->lead_unit : "", r->co_units[0] ? " with " : "",
+                         r->co_units);
+            printf("incident %" PRIu64 "%s (message id %" PRIu64 ")%s\n", r->incident_id,
+                   r->duplicate ? " (already reported)" : "", r->message_id, routed);
+        }
     } else {
         fprintf(stderr, "fq-report: %s: %s (message id %" PRIu64 ")\n",
                 r->outcome == FQC_NO_ANSWER ? "no answer" : fq_status_name(r->status), r->message,

@@ -80,7 +80,7 @@ void admin_notify_server(PGconn *conn)
 }
 
 int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_t nslots,
-                         const char **positional, const char *help)
+                        const char **positional, const char *help)
 {
     for (int i = first; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -113,7 +113,7 @@ int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_
 /* Runs a query and prints its rows as aligned columns under `headers`
  * (`widths` per column; the last column is not padded). */
 int admin_print_query(const globals *g, const char *sql, const char *const *headers,
-                       const int *widths, int ncols)
+                      const int *widths, int ncols)
 {
     PGconn *conn = admin_connect(g);
     if (conn == NULL)
@@ -139,11 +139,12 @@ static int cmd_migrate(const globals *g, int argc, char **argv)
 {
     const char *dir = g->migrations_dir;
     opt_slot slots[] = {{"--dir", &dir}};
-    int rv = admin_parse_options(argc, argv, 1, slots, 1, NULL,
-                           "usage: fengqiao-admin migrate [--dir DIR]\n"
-                           "Applies the migrations in DIR (default: the source tree's\n"
-                           "migrations/, or FQ_MIGRATIONS) not yet applied, in order, each in\n"
-                           "its own transaction. Safe to run again.\n");
+    int rv =
+        admin_parse_options(argc, argv, 1, slots, 1, NULL,
+                            "usage: fengqiao-admin migrate [--dir DIR]\n"
+                            "Applies the migrations in DIR (default: the source tree's\n"
+                            "migrations/, or FQ_MIGRATIONS) not yet applied, in order, each in\n"
+                            "its own transaction. Safe to run again.\n");
     if (rv != 0)
         return rv < 0 ? 2 : 0;
     PGconn *conn = admin_connect(g);
@@ -207,9 +208,9 @@ static int cmd_unit(const globals *g, int argc, char **argv)
         static const char *const headers[] = {"ID", "KIND", "PARENT", "NAME"};
         static const int widths[] = {32, 9, 32, 0};
         return admin_print_query(g,
-                           "SELECT id, kind, coalesce(parent_id, '-'), name FROM org_units"
-                           " ORDER BY id",
-                           headers, widths, 4);
+                                 "SELECT id, kind, coalesce(parent_id, '-'), name FROM org_units"
+                                 " ORDER BY id",
+                                 headers, widths, 4);
     }
     if (strcmp(action, "add") != 0) {
         fprintf(stderr, "fengqiao-admin: unknown unit command '%s'\n%s", action, help);
@@ -279,11 +280,12 @@ static int cmd_node(const globals *g, int argc, char **argv)
             return rv < 0 ? 2 : 0;
         static const char *const headers[] = {"ID", "ROLE", "JURISDICTION", "STATE", "DESCRIPTION"};
         static const int widths[] = {32, 14, 32, 24, 0};
-        return admin_print_query(g,
-                           "SELECT id, role, jurisdiction, CASE WHEN revoked_at IS NULL THEN"
-                           " 'active' ELSE 'revoked ' || to_char(revoked_at, 'YYYY-MM-DD HH24:MI')"
-                           " END, description FROM nodes ORDER BY id",
-                           headers, widths, 5);
+        return admin_print_query(
+            g,
+            "SELECT id, role, jurisdiction, CASE WHEN revoked_at IS NULL THEN"
+            " 'active' ELSE 'revoked ' || to_char(revoked_at, 'YYYY-MM-DD HH24:MI')"
+            " END, description FROM nodes ORDER BY id",
+            headers, widths, 5);
     }
     if (strcmp(action, "revoke") == 0) {
         const char *id = NULL;

@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#define BAD "'%s' is not a duration: "
+#define LIKE " (write durations like \"30m\", \"2h\", \"7d\", \"1h30m\")"
+
 static const char units[] = "dhms";
 static const uint32_t unit_seconds[] = {86400, 3600, 60, 1};
 
@@ -19,8 +22,7 @@ int fq_duration_parse(const char *text, int allow_zero, uint32_t *seconds, char 
     }
     while (*p) {
         if (*p < '0' || *p > '9') {
-            snprintf(err, err_len,
-                     "'%s' is not a duration (like \"30m\", \"2h\", \"7d\", \"1h30m\")", text);
+            snprintf(err, err_len, BAD "a number must come first" LIKE, text);
             return -1;
         }
         const char *digits = p;
@@ -32,41 +34,38 @@ int fq_duration_parse(const char *text, int allow_zero, uint32_t *seconds, char 
             p++;
         }
         if (n > FQ_DURATION_MAX) {
-            snprintf(err, err_len, "duration '%s' is too long", text);
+            snprintf(err, err_len, BAD "longer than %u seconds", text, FQ_DURATION_MAX);
             return -1;
         }
         if (digits[0] == '0' && p - digits > 1) {
-            snprintf(err, err_len, "duration '%s': a number with a leading zero", text);
+            snprintf(err, err_len, BAD "a number with a leading zero" LIKE, text);
             return -1;
         }
         const char *u = *p ? strchr(units, *p) : NULL;
         if (u == NULL) {
-            snprintf(err, err_len,
-                     "duration '%s' needs a unit after each number: d, h, m or s (like \"30m\")",
-                     text);
+            snprintf(err, err_len, BAD "each number needs a unit: d, h, m or s" LIKE, text);
             return -1;
         }
         int k = (int)(u - units);
         if (k < next_unit) {
-            snprintf(err, err_len, "duration '%s': units must come in the order d, h, m, s, once each",
-                     text);
+            snprintf(err, err_len, BAD "units come in the order d, h, m, s, each once" LIKE, text);
             return -1;
         }
         next_unit = k + 1;
         p++;
         groups++;
         if (n == 0 && (groups > 1 || *p)) {
-            snprintf(err, err_len, "duration '%s': leave out a zero part", text);
+            snprintf(err, err_len, BAD "leave out a zero part" LIKE, text);
             return -1;
         }
         total += n * unit_seconds[k];
         if (total > FQ_DURATION_MAX) {
-            snprintf(err, err_len, "duration '%s' is too long", text);
+            snprintf(err, err_len, BAD "longer than %u seconds", text, FQ_DURATION_MAX);
             return -1;
         }
     }
     if (total == 0 && !allow_zero) {
-        snprintf(err, err_len, "duration '%s' must be longer than zero", text);
+        snprintf(err, err_len, "'%s': a limit must be longer than zero", text);
         return -1;
     }
     *seconds = (uint32_t)total;

@@ -11,9 +11,9 @@
 
 #define RULE_COLS 11
 
-static const char *const rule_headers[RULE_COLS] = {
-    "ID", "CATEGORY", "SEVERITY", "RISK", "TIER", "LINE", "CO", "ACK", "ACK_WARN", "CONCLUDE",
-    "CONCLUDE_WARN"};
+static const char *const rule_headers[RULE_COLS] = {"ID",       "CATEGORY", "SEVERITY",     "RISK",
+                                                    "TIER",     "LINE",     "CO",           "ACK",
+                                                    "ACK_WARN", "CONCLUDE", "CONCLUDE_WARN"};
 
 /* The text of cell (row, col) of the rules query. */
 static void rule_cell(PGresult *res, int row, int col, char *out, size_t len)
@@ -95,8 +95,8 @@ static int rules_list(const globals *g)
                 else
                     printf("%s\n", cell);
             }
-        printf("(%d rule%s; cells no rule covers follow the built-in principle)\n",
-               PQntuples(res), PQntuples(res) == 1 ? "" : "s");
+        printf("(%d rule%s; cells no rule covers follow the built-in principle)\n", PQntuples(res),
+               PQntuples(res) == 1 ? "" : "s");
     }
     PQclear(res);
     PQfinish(conn);
@@ -126,11 +126,12 @@ int cmd_rules(const globals *g, int argc, char **argv)
         return rv < 0 ? 2 : 0;
     if (strcmp(action, "list") == 0)
         return rules_list(g);
-    static const char *const headers[] = {"VERSION", "STATE", "CREATED", "BY", "RULES", "NOTE"};
-    static const int widths[] = {7, 6, 19, 16, 5, 0};
+    static const char *const headers[] = {"VERSION", "CREATED", "RETIRED", "BY", "RULES", "NOTE"};
+    static const int widths[] = {7, 19, 19, 16, 5, 0};
     return admin_print_query(g,
-                             "SELECT version, CASE WHEN active THEN 'active' ELSE '-' END,"
-                             " to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'), created_by,"
+                             "SELECT version, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'),"
+                             " CASE WHEN active THEN 'active' ELSE"
+                             " to_char(retired_at, 'YYYY-MM-DD HH24:MI:SS') END, created_by,"
                              " (SELECT count(*) FROM rules WHERE rule_set = version), note"
                              " FROM rule_sets ORDER BY version",
                              headers, widths, 6);

@@ -487,7 +487,8 @@ static int parse_worker(model *m, json_object *o, const char *path, const char *
     char p[PATH_LEN];
     if (id_and_name(m, o, path, allowed, &id, &name) != 0 ||
         get_name(m, o, path, "phone", 0, PHONE_MAX_CHARS, &phone) != 0 ||
-        member(m, o, path, "capacity", 1, &cap) != 0 || member(m, o, path, "on_duty", 0, &duty) != 0)
+        member(m, o, path, "capacity", 1, &cap) != 0 ||
+        member(m, o, path, "on_duty", 0, &duty) != 0)
         return -1;
     child(p, path, "capacity");
     if (!json_object_is_type(cap, json_type_int))
@@ -623,9 +624,9 @@ static int get_duration(model *m, json_object *o, const char *path, const char *
 
 static int parse_rule(model *m, json_object *o, const char *path)
 {
-    static const char *const allowed[] = {"category", "severity", "risk",     "tier",
-                                          "line",     "co",       "ack",      "ack_warn",
-                                          "conclude", "conclude_warn", NULL};
+    static const char *const allowed[] = {
+        "category", "severity", "risk",     "tier",          "line", "co",
+        "ack",      "ack_warn", "conclude", "conclude_warn", NULL};
     static const char *const severities[] = {"I", "II", "III", "IV", NULL};
     static const char *const risks[] = {"low", "medium", "high", NULL};
     rule_rec *r = PUSH(m, rules);
@@ -713,8 +714,8 @@ static int parse_rule(model *m, json_object *o, const char *path)
 
 static int parse_document(model *m)
 {
-    static const char *const allowed[] = {"schema", "district", "towns", "categories", "rules",
-                                          NULL};
+    static const char *const allowed[] = {"schema",     "district", "towns",
+                                          "categories", "rules",    NULL};
     const char *schema;
     if (expect_object(m, m->root, "", allowed) != 0 ||
         get_string(m, m->root, "", "schema", 1, &schema) != 0)
@@ -825,8 +826,7 @@ static int read_document(model *m, const char *file)
                 line++;
                 col = 0;
             }
-        snprintf(m->err, sizeof m->err, "line %zu, column %zu: not valid JSON: %s", line, col,
-                 why);
+        snprintf(m->err, sizeof m->err, "line %zu, column %zu: not valid JSON: %s", line, col, why);
     }
     json_tokener_free(tok);
     free(buf);
@@ -885,11 +885,11 @@ static int stage(PGconn *conn, const char *name, const char *columns, json_objec
     snprintf(sql, sizeof sql, "CREATE TEMP TABLE %s (%s) ON COMMIT DROP", name, columns);
     int ok = exec_sql(conn, sql);
     if (ok) {
-        snprintf(sql, sizeof sql, "INSERT INTO %s SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(%s)",
-                 name, columns);
-        const char *params[1] = {
-            json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN |
-                                                     JSON_C_TO_STRING_NOSLASHESCAPE)};
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO %s SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(%s)", name,
+                 columns);
+        const char *params[1] = {json_object_to_json_string_ext(
+            rows, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)};
         ok = params[0] != NULL &&
              exec_ok(conn, PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0));
     }
@@ -934,8 +934,8 @@ static int stage_all(PGconn *conn, const model *m)
         json_object_object_add(o, "name", jstr(u->name));
         json_object_array_add(a, o);
     }
-    if (stage(conn, "stage_units", "ord int, path text, id text, kind text, parent_id text, name text",
-              a) != 0)
+    if (stage(conn, "stage_units",
+              "ord int, path text, id text, kind text, parent_id text, name text", a) != 0)
         return -1;
     a = json_object_new_array();
     for (size_t i = 0; i < m->n_handlers; i++) {
@@ -986,8 +986,8 @@ static int stage_all(PGconn *conn, const model *m)
         json_object_array_add(a, o);
     }
     if (stage(conn, "stage_polygons", "ord int, path text, grid text, ring text", a) != 0 ||
-        exec_sql(conn, "ALTER TABLE stage_polygons ALTER ring TYPE float8[] USING ring::float8[]") ==
-            0)
+        exec_sql(conn,
+                 "ALTER TABLE stage_polygons ALTER ring TYPE float8[] USING ring::float8[]") == 0)
         return -1;
     a = json_object_new_array();
     for (size_t i = 0; i < m->n_categories; i++) {
@@ -1064,8 +1064,7 @@ static const char *const always_checks[] = {
     " ORDER BY r.ord, c.i LIMIT 1",
     NULL};
 
-#define DIFFERS                                                                                    \
-    " WHERE d.db IS DISTINCT FROM d.file ORDER BY s.ord, d.n LIMIT 1"
+#define DIFFERS " WHERE d.db IS DISTINCT FROM d.file ORDER BY s.ord, d.n LIMIT 1"
 #define REPLACE_HINT "; give --replace to overwrite"
 
 static const char *const content_checks[] = {
@@ -1204,12 +1203,15 @@ static int write_rules(PGconn *conn, const char *by, const char *note, long *ver
     PQclear(res);
     if (!differs)
         return 0;
-    if (!exec_sql(conn, "UPDATE rule_sets SET active = false WHERE active"))
+    /* Versions count 1, 2, 3 ... with no gaps: the lock orders writers. */
+    if (!exec_sql(conn, "LOCK TABLE rule_sets IN EXCLUSIVE MODE") ||
+        !exec_sql(conn, "UPDATE rule_sets SET active = false, retired_at = now() WHERE active"))
         return -1;
     const char *params[2] = {by, note};
     res = PQexecParams(conn,
-                       "INSERT INTO rule_sets (created_by, note, active, activated_at)"
-                       " VALUES (coalesce($1, session_user), $2, true, now()) RETURNING version",
+                       "INSERT INTO rule_sets (version, created_by, note, active)"
+                       " SELECT coalesce(max(version), 0) + 1, coalesce($1, session_user), $2,"
+                       " true FROM rule_sets RETURNING version",
                        2, NULL, params, NULL, NULL, 0);
     if (!admin_command_ok(conn, res)) {
         PQclear(res);
@@ -1283,7 +1285,7 @@ static int verify_database(PGconn *conn, char *err, size_t err_len)
         goto db_error;
     for (int i = 0; i < PQntuples(res); i++)
         if (fq_org_add(org, PQgetvalue(res, i, 0), fq_unit_kind_parse(PQgetvalue(res, i, 1)),
-                       nullable(res, i, 2), PQgetvalue(res, i, 3), err, err_len) != 0)
+                       PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), err, err_len) != 0)
             goto done;
     PQclear(res);
     res = NULL;
@@ -1458,8 +1460,7 @@ int cmd_import_topology(const globals *g, int argc, char **argv)
 {
     static const char help[] =
         "usage: fengqiao-admin import-topology FILE [--replace] [--by NAME] [--note TEXT]\n"
-        "Imports a district's topology from a JSON file (schema " TOPOLOGY_SCHEMA
-        ", see\n"
+        "Imports a district's topology from a JSON file (schema " TOPOLOGY_SCHEMA ", see\n"
         "docs/topology.md): the district, its command center and departments, towns with their\n"
         "four platform lines, villages/communities with their units, grids with polygons and\n"
         "grid workers, incident categories and routing rules. FILE '-' reads standard input.\n"

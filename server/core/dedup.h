@@ -24,12 +24,12 @@
  * match by place all distances count as equal (earliest, then lowest id).
  *
  * Distance: the haversine great-circle distance on a sphere of the mean Earth
- * radius, 6371008.8 m. Against the WGS84 ellipsoid the error at city scale is
- * the ratio of that radius to the local radii of curvature: at most 0.56%
- * (north-south at the equator), within 0.34% between 18 and 54 degrees north
- * (all of mainland China), i.e. under 2 m at a 500 m threshold - well inside
- * GPS error, and the same function is used everywhere so the rule is exact in
- * its own terms.
+ * radius, 6371008.8 m. Against the WGS84 ellipsoid the relative error at city
+ * scale is that radius over the local radius of curvature in the direction
+ * of travel: at most 0.56% anywhere (north-south at the equator), at most
+ * 0.47% between 18 and 54 degrees north (mainland China), 0.31% at 30 N; so
+ * under 2.5 m at a 500 m threshold, well inside GPS error. The same function
+ * is used everywhere, so the rule is exact in its own terms.
  *
  * Spatial hash: cells of distance_m x distance_m (as degrees at the
  * configured reference latitude; the number of longitude cells divides 360 so

@@ -257,7 +257,8 @@ int fq_roster_finish(fq_roster *r, char *err, size_t err_len)
         *slot = (int32_t)i;
     }
     /* Workers of one village, and within it of one grid, sit side by side. */
-    qsort(r->rows, r->n_workers, sizeof *r->rows, compare_workers);
+    if (r->n_workers > 0)
+        qsort(r->rows, r->n_workers, sizeof *r->rows, compare_workers);
     for (size_t i = 0; i < r->n_workers; i++) {
         const worker_row *w = &r->rows[i];
         r->workers[i] = w->state;

@@ -188,12 +188,12 @@ static int try_tier(const fq_router *r, const fq_route_request *req, const fq_ru
             d->lead = fq_roster_center(r->roster, d->district);
         if (d->lead < 0)
             return 0;
-        if (rule->joint) {
-            for (int i = 0; i < rule->n_co; i++)
-                add_co(d, r->departments[(size_t)d->district * r->n_departments + rule->co[i]]);
-            /* Skip-level: the territory's own town line works with the lead. */
-            add_co(d, fq_roster_town_line(r->roster, d->town, line));
-        }
+        /* Every district-tier decision is a joint operation: the rule's
+         * co-handling departments, and — skip-level — the territory's own
+         * town line working with the district lead. */
+        for (int i = 0; i < rule->n_co; i++)
+            add_co(d, r->departments[(size_t)d->district * r->n_departments + rule->co[i]]);
+        add_co(d, fq_roster_town_line(r->roster, d->town, line));
         return 1;
     }
     }
@@ -237,7 +237,10 @@ fq_route_status fq_route(const fq_router *r, const fq_route_request *req, fq_dec
     if (req->category < 0 ||
         (size_t)req->category >= fq_taxonomy_count(fq_rules_taxonomy(r->rules)) ||
         req->severity < 1 || req->severity > FQ_SEVERITY_COUNT || req->risk < 1 ||
-        req->risk > FQ_RISK_COUNT || req->place >= (int32_t)r->n_units)
+        req->risk > FQ_RISK_COUNT || req->place >= (int32_t)r->n_units || req->n_excluded < 0 ||
+        req->n_excluded > FQ_ROUTE_MAX_EXCLUDED ||
+        (req->min_tier != 0 &&
+         (req->min_tier < FQ_TIER_VILLAGE || req->min_tier > FQ_TIER_DISTRICT)))
         return d->status = FQ_ROUTE_BAD_INPUT;
 
     int32_t place = req->place;
@@ -306,6 +309,11 @@ void fq_route_release(fq_router *r, const fq_decision *d)
 fq_route_status fq_route_escalate(const fq_router *r, const fq_route_request *req,
                                   const fq_decision *current, fq_decision *out)
 {
+    if (current->status != FQ_ROUTE_ASSIGNED) {
+        memset(out, 0, sizeof *out);
+        out->lead = out->worker = -1;
+        return out->status = FQ_ROUTE_BAD_INPUT;
+    }
     if (current->tier >= FQ_TIER_DISTRICT) {
         memset(out, 0, sizeof *out);
         out->lead = out->worker = -1;

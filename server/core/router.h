@@ -84,15 +84,17 @@ void fq_route_request_init(fq_route_request *req);
 fq_route_status fq_route(const fq_router *router, const fq_route_request *req, fq_decision *out);
 
 /* The decision was taken (stored): the worker's load grows, the rotation
- * moves on. */
+ * moves on. An operator's override to a named worker is applied even when
+ * that worker is full or off duty: it is the operator's explicit choice. */
 void fq_route_apply(fq_router *router, const fq_decision *decision);
 
 /* The decision no longer holds (concluded, escalated, returned, cancelled). */
 void fq_route_release(fq_router *router, const fq_decision *decision);
 
 /* The same incident one tier up, the current worker excluded. Returns
- * FQ_ROUTE_AT_TOP for a district-tier decision. `req` is the incident's
- * original request (its exclusions are kept). */
+ * FQ_ROUTE_AT_TOP for a district-tier decision and FQ_ROUTE_BAD_INPUT for
+ * one that was not ASSIGNED. `req` is the incident's original request (its
+ * exclusions are kept). */
 fq_route_status fq_route_escalate(const fq_router *router, const fq_route_request *req,
                                   const fq_decision *current, fq_decision *out);
 

@@ -130,7 +130,7 @@ fq_rules *fq_rules_compile(const fq_taxonomy *taxonomy, uint32_t version, const 
         fq_rule r;
         memset(&r, 0, sizeof r);
         r.tier = (uint8_t)row->tier;
-        r.joint = row->tier == FQ_TIER_DISTRICT && row->n_co > 0;
+        r.joint = row->tier == FQ_TIER_DISTRICT;
         r.n_co = (uint8_t)row->n_co;
         for (int j = 0; j < row->n_co; j++) {
             int d = department_index(rules, row->co[j], err, err_len);

@@ -150,11 +150,38 @@ setup_world() {
     admin unit add lingyin-v1-g1 --kind grid --parent lingyin-v1 --name 玉泉1号网格 >/dev/null
     admin unit add beishan --kind town --parent xihu --name 北山街道 >/dev/null
     admin unit add beishan-v1 --kind village --parent beishan --name 宝石社区 >/dev/null
+    setup_routing
     add_node lingyin-platform town_platform lingyin
     add_node beishan-platform town_platform beishan
     add_node lingyin-g1-node grid_node lingyin-v1-g1
     add_node lingyin-terminal terminal lingyin-v1-g1
     add_node spare-platform town_platform lingyin
+}
+
+# The routing every test has: the categories the tests report, the district
+# command center and a department per line, each town's four lines, the
+# village units and two workers in lingyin-v1-g1. No rule set: the built-in
+# principle routes (severity IV low risk stays in the village, ...).
+setup_routing() {
+    q "INSERT INTO categories (code, line, name) VALUES
+         ('dispute.neighbour', 'governance', '邻里纠纷'), ('dispute.labour', 'governance', '劳资纠纷'),
+         ('hazard.fire', 'governance', '消防隐患'), ('hazard.flood', 'governance', '防汛隐患'),
+         ('market.food_safety', 'market', '食品安全'), ('enforcement.illegal_building', 'enforcement', '违法建筑'),
+         ('service.elderly_care', 'services', '养老服务');
+       INSERT INTO handlers (id, kind, territory, line, code, name) VALUES
+         ('xihu.center', 'center', 'xihu', NULL, NULL, '区社会治理综合服务中心'),
+         ('xihu.public_security', 'department', 'xihu', 'governance', 'public_security', '公安分局'),
+         ('xihu.market_regulation', 'department', 'xihu', 'market', 'market_regulation', '市场监管局'),
+         ('xihu.urban_management', 'department', 'xihu', 'enforcement', 'urban_management', '城管局'),
+         ('xihu.civil_affairs', 'department', 'xihu', 'services', 'civil_affairs', '民政局'),
+         ('lingyin-v1.village', 'village', 'lingyin-v1', NULL, NULL, '玉泉社区'),
+         ('lingyin-v2.village', 'village', 'lingyin-v2', NULL, NULL, '灵隐社区'),
+         ('beishan-v1.village', 'village', 'beishan-v1', NULL, NULL, '宝石社区');
+       INSERT INTO handlers (id, kind, territory, line, name)
+         SELECT t || '.' || l, 'town_line', t, l, t || ' ' || l
+         FROM unnest(ARRAY['lingyin', 'beishan']) t, unnest(ARRAY['governance', 'market', 'enforcement', 'services']) l;
+       INSERT INTO workers (id, grid, name, capacity) VALUES
+         ('lingyin-v1-g1.w1', 'lingyin-v1-g1', '张三', 50), ('lingyin-v1-g1.w2', 'lingyin-v1-g1', '李四', 50);" >/dev/null
 }
 
 add_node() { # id role jurisdiction

@@ -21,12 +21,13 @@ flags=(--category dispute.neighbour --severity III --risk medium --channel hotli
 first=$(report lingyin-platform "${flags[@]}")
 second=$(report lingyin-platform "${flags[@]}")
 log "first: $first / second: $second"
-assert_match '^incident [0-9]+ \(message id [0-9]+\)$' "$first" "first report"
+assert_match '^incident [0-9]+ \(message id [0-9]+\)(; .*)?$' "$first" "first report"
 id=$(awk '{print $2}' <<<"$first")
-mid=$(sed -E 's/.*message id ([0-9]+)\)$/\1/' <<<"$first")
-assert_eq "incident $id (already reported) (message id $mid)" "$second" "second report"
+mid=$(sed -E 's/.*\(message id ([0-9]+)\).*/\1/' <<<"$first")
+routed=$(sed -E 's/^incident [0-9]+ \(message id [0-9]+\)//' <<<"$first")
+assert_eq "incident $id (already reported) (message id $mid)$routed" "$second" "second report (same routing)"
 assert_eq "1|1" "$(q "SELECT count(DISTINCT i.id), count(*) FROM incidents i JOIN events e ON e.incident_id = i.id
-                     WHERE i.external_ref = 'HZ-001'")" "incidents and events for HZ-001"
+                     AND e.kind = 'reported' WHERE i.external_ref = 'HZ-001'")" "incidents and reported events for HZ-001"
 
 # ---- same message id, different body: conflict, nothing changed ----
 before=$(q "SELECT i.*, e.seq, e.payload FROM incidents i JOIN events e ON e.incident_id = i.id ORDER BY i.id")
@@ -69,10 +70,10 @@ for r in "${replies[@]}"; do
     assert_match "^reply status=ok signed=1 message_id=$cmid incident=$cid duplicate=1 event_seq=$cseq " "$r" "replay"
 done
 assert_eq "1|1" "$(q "SELECT count(DISTINCT i.id), count(*) FROM incidents i JOIN events e ON e.incident_id = i.id
-                     WHERE i.reporter_node = 'lingyin-platform' AND i.message_id = $cmid")" "rows for the replayed message"
+                     AND e.kind = 'reported' WHERE i.reporter_node = 'lingyin-platform' AND i.message_id = $cmid")" "rows for the replayed message"
 # The event keeps the envelope exactly as received and MACed.
 assert_eq "$(frame_envelope_hex "$WORK/captured.bin")" \
-    "$(q "SELECT encode(payload, 'hex') FROM events WHERE incident_id = $cid")" "stored envelope bytes"
+    "$(q "SELECT encode(payload, 'hex') FROM events WHERE incident_id = $cid AND kind = 'reported'")" "stored envelope bytes"
 
 # ---- several copies of a never-seen frame at once: they meet in flight ----
 raw lingyin-platform report --title 并发重放 --external-ref REPLAY-2 --save "$WORK/parallel.bin" --no-send 2>/dev/null
@@ -86,7 +87,7 @@ for r in "${replies[@]}"; do
     [ "$(reply_field "$r" duplicate)" = 0 ] && fresh=$((fresh + 1))
 done
 assert_eq 1 "$fresh" "copies answered as the first (duplicate=0)"
-assert_eq "1|1" "$(q "SELECT count(*), (SELECT count(*) FROM events WHERE incident_id = $pid_)
+assert_eq "1|1" "$(q "SELECT count(*), (SELECT count(*) FROM events WHERE incident_id = $pid_ AND kind = 'reported')
                      FROM incidents WHERE external_ref = 'REPLAY-2'")" "rows for the parallel copies"
 
 # ---- --stdin: a batch sent twice, and one line twice inside the batch ----
@@ -111,7 +112,7 @@ line=$(raw lingyin-platform replay "$WORK/captured.bin" --times 1)
 log "late replay: $line"
 assert_match "^reply status=stale signed=1 message_id=$cmid incident=0 " "$line" "late replay"
 assert_eq "$count_before" "$(q "SELECT count(*) FROM incidents")" "incidents after the late replay"
-assert_eq 1 "$(q "SELECT count(*) FROM events WHERE incident_id = $cid")" "events of the replayed incident"
+assert_eq 1 "$(q "SELECT count(*) FROM events WHERE incident_id = $cid AND kind = 'reported'")" "reported events of the replayed incident"
 
 assert_eq 0 "$(q "SELECT count(*) FROM incidents i WHERE (SELECT count(*) FROM events e
                   WHERE e.incident_id = i.id AND e.kind = 'reported') <> 1")" "incidents without exactly one event"

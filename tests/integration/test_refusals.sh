@@ -14,7 +14,7 @@ server_start
 UNAUTH_MSG='unknown or revoked sender, or the MAC does not verify'
 CASES=0
 
-stored() { q "SELECT (SELECT count(*) FROM incidents) || '/' || (SELECT count(*) FROM events)"; }
+stored() { q "SELECT (SELECT count(*) FROM incidents) || '/' || (SELECT count(*) FROM events WHERE kind = 'reported')"; }
 
 # expect_raw NAME STATUS SIGNED MESSAGE_REGEX ID_ARGS... -- REPORT_ARGS...
 # Sends one hand-made frame with fq_raw_peer and checks the reply, that
@@ -156,7 +156,7 @@ CASES=$((CASES + 1))
 
 # ---- totals: one audit row per refusal, nothing else stored ----
 assert_eq 1 "$(q "SELECT count(*) FROM incidents")" "incidents (only spare-platform's before its revocation)"
-assert_eq 1 "$(q "SELECT count(*) FROM events")" "events"
+assert_eq 1 "$(q "SELECT count(*) FROM events WHERE kind = 'reported'")" "reported events"
 wait_q "SELECT count(*) FROM rejected_requests" "$CASES"
 # Refusals that came before authentication are unsigned, and the same for an
 # unknown node, a revoked node and a bad MAC: nothing to probe node ids with.

@@ -23,9 +23,9 @@ out=$(report lingyin-platform --category dispute.neighbour --severity III --risk
     --address "$address" --lon "$lon" --lat "$lat" --occurred-ms "$occurred" \
     --external-ref HZ-2024-001 --reporter-name 王小明 --reporter-phone '+86 (571) 8888-1234')
 log "fq-report: $out"
-assert_match '^incident [0-9]+ \(message id [0-9]+\)$' "$out" "flags mode output"
+assert_match '^incident [0-9]+ \(message id [0-9]+\)(; .*)?$' "$out" "flags mode output"
 id=$(sed -E 's/^incident ([0-9]+) .*/\1/' <<<"$out")
-mid=$(sed -E 's/.*message id ([0-9]+)\)$/\1/' <<<"$out")
+mid=$(sed -E 's/.*\(message id ([0-9]+)\).*/\1/' <<<"$out")
 
 row=$(q "SELECT reporter_node, message_id, category, severity, risk, channel, place_unit,
              title = \$\$$title\$\$, description = \$\$$description\$\$, address = \$\$$address\$\$,
@@ -34,7 +34,7 @@ row=$(q "SELECT reporter_node, message_id, category, severity, risk, channel, pl
              reporter_phone, state, abs(extract(epoch FROM now() - sent_at)) < 60,
              length(body_digest)
          FROM incidents WHERE id = $id")
-assert_eq "lingyin-platform|$mid|dispute.neighbour|3|2|1|lingyin-v1|t|t|t|t|t|$occurred|HZ-2024-001|王小明|+86 (571) 8888-1234|reported|t|32" \
+assert_eq "lingyin-platform|$mid|dispute.neighbour|3|2|1|lingyin-v1|t|t|t|t|t|$occurred|HZ-2024-001|王小明|+86 (571) 8888-1234|assigned|t|32" \
     "$row" "stored incident $id"
 # The stored text is byte for byte what was sent.
 assert_eq "$(printf '%s' "$title" | od -An -tx1 | tr -d ' \n')" \
@@ -42,7 +42,7 @@ assert_eq "$(printf '%s' "$title" | od -An -tx1 | tr -d ' \n')" \
 
 ev=$(q "SELECT count(*), min(kind), min(actor_node), min(length(payload)) > 0,
             bool_and(position(convert_to(\$\$$title\$\$, 'UTF8') IN payload) > 0)
-        FROM events WHERE incident_id = $id")
+        FROM events WHERE incident_id = $id AND kind = 'reported'")
 assert_eq "1|reported|lingyin-platform|t|t" "$ev" "event of incident $id"
 
 # A grid node reports inside its grid.
@@ -87,7 +87,7 @@ expected=$(jq -r '[.line, .incident_id, .event_seq] | @tsv' "$WORK/stdin.out" | 
 actual=$(q "SELECT i.id, i.external_ref, i.title, i.place_unit,
                    (extract(epoch FROM i.occurred_at) * 1000)::bigint, e.seq
             FROM incidents i JOIN events e ON e.incident_id = i.id
-            WHERE i.external_ref LIKE 'STDIN-%'" | sort)
+            WHERE i.external_ref LIKE 'STDIN-%' AND e.kind = 'reported'" | sort)
 assert_eq "$expected" "$actual" "stdin incidents"
 
 # Coordinates arrive to the last bit: compare as doubles.
@@ -110,7 +110,7 @@ assert_eq 22 "$(q "SELECT count(*) FROM incidents")" "incidents"
 assert_eq 0 "$(q "SELECT count(*) FROM incidents i WHERE (SELECT count(*) FROM events e
                   WHERE e.incident_id = i.id AND e.kind = 'reported' AND length(e.payload) > 0
                   AND e.actor_node = i.reporter_node) <> 1")" "incidents without exactly one reported event"
-assert_eq 22 "$(q "SELECT count(*) FROM events")" "events"
+assert_eq 22 "$(q "SELECT count(*) FROM events WHERE kind = 'reported'")" "reported events"
 assert_eq 0 "$(q "SELECT count(*) FROM rejected_requests")" "rejected requests"
 
 server_stop
