@@ -1,5 +1,6 @@
 /* fengqiao-admin: the operator's tool. Schema migrations, the server key,
- * organisation units and nodes. Talks to PostgreSQL directly (blocking libpq:
+ * organisation units and nodes; the topology import, rule sets and worker
+ * duty are in topology.c and routing.c. Talks to PostgreSQL directly (blocking libpq:
  * a one-shot tool) and tells a running server to reload with NOTIFY. */
 #include "admin.h"
 #include "directory.h"

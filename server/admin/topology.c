@@ -461,7 +461,6 @@ static int parse_polygon(model *m, json_object *g, const char *path, const char 
             json_object *c = json_object_array_get_idx(pt, k);
             if (!json_object_is_type(c, json_type_double) && !json_object_is_type(c, json_type_int))
                 return fail(m, q, "%s must be a number, is %s", k ? "lat" : "lon", type_name(c));
-            errno = 0;
             double x = json_object_get_double(c);
             double lim = k ? 90 : 180;
             if (!(x >= -lim && x <= lim))
@@ -1100,8 +1099,8 @@ static const char *const content_checks[] = {
     "  (1, 'line', c.line, s.line), (2, 'name', c.name, s.name)) AS d (n, key, db, file)" DIFFERS,
     NULL};
 
-/* Runs checks; 0, or -1 with the first problem in m->err (1 in *db_error
- * when the query itself failed). */
+/* Runs checks; 0, or -1 with the first problem (or the failure of a query)
+ * in m->err. */
 static int run_checks(PGconn *conn, const char *const *checks, model *m)
 {
     for (const char *const *c = checks; *c; c++) {
