@@ -59,16 +59,15 @@
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: fq-bench-route [--incidents N] [--reps R] [--hold K] [--open-cases M]\n"
-            "                      [--escalations E] [--seed S] [--districts D]\n"
-            "  --incidents    incidents in the stream (default 2000000)\n"
-            "  --reps         repetitions, medians reported (default 5)\n"
-            "  --hold         a decision is released K decisions later (default 100000)\n"
-            "  --open-cases   open incidents for the memory measurement (default 1000000)\n"
-            "  --escalations  escalations timed per repetition (default 200000)\n"
-            "  --seed         city seed; the stream uses seed+1 (default 1)\n"
-            "  --districts    districts of the city (default 13)\n");
+    fprintf(stderr, "usage: fq-bench-route [--incidents N] [--reps R] [--hold K] [--open-cases M]\n"
+                    "                      [--escalations E] [--seed S] [--districts D]\n"
+                    "  --incidents    incidents in the stream (default 2000000)\n"
+                    "  --reps         repetitions, medians reported (default 5)\n"
+                    "  --hold         a decision is released K decisions later (default 100000)\n"
+                    "  --open-cases   open incidents for the memory measurement (default 1000000)\n"
+                    "  --escalations  escalations timed per repetition (default 200000)\n"
+                    "  --seed         city seed; the stream uses seed+1 (default 1)\n"
+                    "  --districts    districts of the city (default 13)\n");
     exit(2);
 }
 
@@ -169,7 +168,8 @@ static void ring_drain(fq_router *router, hold_ring *r)
 }
 
 /* One decision: release what the slot held, decide into it, apply. */
-static inline const fq_decision *decide(fq_router *router, hold_ring *r, const fq_route_request *req)
+static inline const fq_decision *decide(fq_router *router, hold_ring *r,
+                                        const fq_route_request *req)
 {
     fq_decision *d = &r->slot[r->next];
     if (++r->next == r->k)
@@ -428,8 +428,8 @@ int main(int argc, char **argv)
         size_t rss0 = rss_bytes();
         fq_caseload *cl = fq_caseload_new();
         fq_deadlines *dl = fq_deadlines_new(0);
-        fq_dedup_config dc = {.distance_m = 200, .window_ms = 24LL * 3600 * 1000,
-                              .reference_lat = FQ_CITY_LAT0};
+        fq_dedup_config dc = {
+            .distance_m = 200, .window_ms = 24LL * 3600 * 1000, .reference_lat = FQ_CITY_LAT0};
         fq_dedup *dd = fq_dedup_new(&dc, err, sizeof err);
         if (cl == NULL || dl == NULL || dd == NULL)
             bu_die("creating the open-incident structures");

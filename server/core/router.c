@@ -181,7 +181,13 @@ static int try_tier(const fq_router *r, const fq_route_request *req, const fq_ru
     }
     case FQ_TIER_TOWN:
         d->lead = fq_roster_town_line(r->roster, d->town, line);
-        return d->lead >= 0;
+        if (d->lead < 0)
+            return 0;
+        /* A town-tier rule may still name district departments to help
+         * (a petition with the petitions bureau, say). */
+        for (int i = 0; i < rule->n_co; i++)
+            add_co(d, r->departments[(size_t)d->district * r->n_departments + rule->co[i]]);
+        return 1;
     case FQ_TIER_DISTRICT: {
         d->lead = fq_roster_district_line(r->roster, d->district, line);
         if (d->lead < 0)
