@@ -132,9 +132,7 @@ fi
 admin() { "$B/server/fengqiao-admin" "$@" >&2; }
 admin server-key create "$FQ_SERVER_KEY"
 admin migrate
-admin unit add xihu --kind district --name 西湖区
-admin unit add lingyin --kind town --parent xihu --name 灵隐街道
-admin unit add lingyin-v1 --kind village --parent lingyin --name 玉泉社区
+admin import-topology examples/westlake-topology.json
 "$B/server/fengqiao-admin" node add lingyin-platform --role town_platform \
     --jurisdiction lingyin >"$tmp/node.key" 2>/dev/null
 # The database ceiling writes as another node, so the durability check can
@@ -156,7 +154,7 @@ done
 [ -s "$tmp/ready" ] || { log "fengqiaod did not become ready"; exit 1; }
 
 load=("$B/bench/fq-bench-intake-load")
-common=(--node lingyin-platform --key-file "$tmp/node.key" --place lingyin-v1
+common=(--node lingyin-platform --key-file "$tmp/node.key" --place lingyin-yuquan-g1
     --clients "$clients" --procs "$procs" --seconds "$seconds" --warmup "$warmup")
 results="$tmp/results.jsonl"
 : >"$results"
@@ -265,7 +263,7 @@ print(json.dumps(r))' "$tmp/echo.json" "$rep" >>"$results"
 
     for b in "${batches[@]}"; do
         "$B/bench/fq-bench-pg-ceiling" --conninfo "$CI" --rows "$rows" --batch "$b" \
-            --node bench-ceiling --place lingyin-v1 >"$tmp/pg.json"
+            --node bench-ceiling --place lingyin-yuquan-g1 >"$tmp/pg.json"
         python3 -c '
 import json, sys
 r = json.loads(open(sys.argv[1]).readline())

@@ -28,7 +28,12 @@
 
 #define MAX_IN_FLIGHT 2
 #define DIGEST_BYTES 32
-#define PAYLOAD_BYTES 300
+/* The size of a real signed envelope (bench/run intake measures ~540). */
+#define PAYLOAD_BYTES 540
+/* A RoutingOutcome of a town-tier assignment. */
+#define OUTCOME_BYTES 90
+#define LEAD_UNIT "lingyin-governance"
+#define ROUTING_REASON "by the built-in principle: town tier, governance line"
 
 static const char CATEGORY[] = "dispute.neighbour";
 /* 21 CJK characters: 63 bytes of UTF-8. */
@@ -159,6 +164,8 @@ int main(int argc, char **argv)
     bu_fill_random(&start_id, sizeof start_id);
     start_id = (start_id & ((UINT64_C(1) << 62) - 1)) | 1;
 
+    uint8_t outcome[OUTCOME_BYTES];
+    bu_fill_random(outcome, sizeof outcome);
     uint8_t *digests = malloc((size_t)batch * DIGEST_BYTES);
     uint8_t *payloads = malloc((size_t)batch * PAYLOAD_BYTES);
     if (!digests || !payloads)
@@ -204,6 +211,27 @@ int main(int argc, char **argv)
                     REPORTER_PHONE,
                     sent,
                     (const char *)payloads + (size_t)k * PAYLOAD_BYTES,
+                    /* The routing decision the server writes with each
+                     * report: a town-tier assignment, as most are. */
+                    "assigned",
+                    "2",
+                    "0",
+                    place,
+                    LEAD_UNIT,
+                    NULL,
+                    "{}",
+                    sent,
+                    sent,
+                    sent,
+                    sent,
+                    NULL,
+                    "1",
+                    "0",
+                    "0",
+                    "false",
+                    "assigned",
+                    ROUTING_REASON,
+                    (const char *)outcome,
                 };
                 int lengths[FQ_SQL_INSERT_REPORT_NPARAMS] = {0};
                 int formats[FQ_SQL_INSERT_REPORT_NPARAMS] = {0};
@@ -211,6 +239,8 @@ int main(int argc, char **argv)
                 formats[2] = 1;
                 lengths[18] = PAYLOAD_BYTES;
                 formats[18] = 1;
+                lengths[37] = OUTCOME_BYTES;
+                formats[37] = 1;
                 if (!PQsendQueryPrepared(conn, FQ_SQL_INSERT_REPORT_NAME,
                                          FQ_SQL_INSERT_REPORT_NPARAMS, values, lengths, formats, 0))
                     die("send insert", conn);

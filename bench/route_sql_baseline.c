@@ -40,6 +40,11 @@
  * part, and the two are compared: status, tier and line; the lead handler;
  * the co-handlers as a set; the worker (the router breaks ties by a rotating
  * start, SQL by id, so workers of equal load may differ — reported apart).
+ * The grids may differ too: PostgreSQL's geometric operators compare with a
+ * tolerance, and for a point up to ~1e-4 degrees (~10 m) from a sloped edge
+ * that two grids share, `polygon @> point` is true for both (the lower id is
+ * then taken) where the router's exact integer test names one; such an
+ * incident may then land on another grid's workers, or climb differently.
  *
  *   fq-bench-route-sql --conninfo STR [--incidents N] [--warmup W] [--seed S]
  *                      [--hold K] [--districts D]
@@ -336,6 +341,12 @@ typedef struct sql_decision {
     int n_co;
 } sql_decision;
 
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static int32_t one_int(PGresult *res, int col)
 {
     if (PQntuples(res) == 0 || PQgetisnull(res, 0, col))
@@ -536,6 +547,7 @@ int main(int argc, char **argv)
     conn = PQconnectdb(conninfo);
     if (PQstatus(conn) != CONNECTION_OK)
         die_pq("connecting");
+    PQsetNoticeProcessor(conn, quiet, NULL);
     exec_ok("DROP DATABASE IF EXISTS " DB_NAME);
     exec_ok("CREATE DATABASE " DB_NAME);
     PQfinish(conn);

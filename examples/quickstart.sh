@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # quickstart.sh: from a fresh Debian 12 machine to a running fengqiao with a
 # few incidents in it. Installs the packages, builds, starts a private
-# PostgreSQL under .fq/ in the repository, migrates, registers a sample
-# district and a town platform node, starts fengqiaod and pushes sample
-# reports, twice (the second time shows idempotency: nothing new is created).
+# PostgreSQL under .fq/ in the repository, migrates, imports the West Lake
+# District topology and registers a town platform node, starts fengqiaod and
+# pushes sample reports, twice (the second time shows idempotency: nothing
+# new is created), and shows where the routing sent each.
 #
 #   examples/quickstart.sh          run it all; the server keeps running
 #   examples/quickstart.sh stop     stop the server and the database
@@ -48,8 +49,8 @@ admin="$build/server/fengqiao-admin"
 step "migrating"
 "$admin" migrate
 
-step "sample district and a town platform node"
-"$root/examples/sample-district.sh" "$admin"
+step "the West Lake District topology (towns, villages, grids, units, workers, rules)"
+"$admin" import-topology "$root/examples/westlake-topology.json"
 if ! "$admin" node list | awk '{print $1}' | grep -qx lingyin-platform; then
     ( umask 077; "$admin" node add lingyin-platform --role town_platform --jurisdiction lingyin \
         --description "灵隐街道基层治理四平台" > "$state/keys/lingyin-platform.key" )
@@ -79,8 +80,9 @@ step "pushing them again: the same cases, so nothing new is created"
 report --stdin <"$root/examples/sample-reports.jsonl"
 
 step "what PostgreSQL holds"
-psql "$FQ_DB" -P pager=off -c "SELECT i.id, i.place_unit, i.category, i.severity AS sev, i.title,
-    e.seq AS event, e.kind FROM incidents i JOIN events e ON e.incident_id = i.id ORDER BY i.id"
+psql "$FQ_DB" -P pager=off -c "SELECT id, category, severity AS sev, title, state, tier, lead_unit,
+    worker, co_units, merged_into FROM incidents ORDER BY id" \
+    -c "SELECT incident_id AS incident, seq, kind, reason FROM events ORDER BY seq"
 
 cat >&2 <<MSG
 
@@ -88,7 +90,7 @@ fengqiaod is running on $url (log: $state/fengqiaod.log).
 Report one more incident:
   $build/clients/fq-report --node lingyin-platform --key-file $state/keys/lingyin-platform.key \\
     --url $url --category dispute.neighbour --severity IV --risk low --channel hotline \\
-    --place lingyin-yuquan --title "小区广场舞噪音"
+    --place lingyin-yuquan-g1 --title "小区广场舞噪音"
 Database shell:  psql "$FQ_DB"
 Stop everything: examples/quickstart.sh stop
 MSG
