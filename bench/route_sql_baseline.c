@@ -27,8 +27,9 @@
  *   - village tier: the least-loaded on-duty worker under capacity of the
  *     grid (ORDER BY load, id LIMIT 1; the village's when the place is a
  *     village), then the village unit; town tier: the town's line; district
- *     tier: the line's leading department or the center, and for a joint
- *     operation the co-handling departments and the town's line. A tier with
+ *     tier: the line's leading department or the center, and (every district
+ *     decision is a joint operation) the rule's co-handling departments and
+ *     the town's line; a town-tier rule's departments join the town line. A tier with
  *     nobody climbs, as in the router;
  *   - UPDATE the chosen worker's load; and, as in fq-bench-route, release
  *     (UPDATE load - 1) the decision taken K incidents before (--hold).
@@ -412,18 +413,16 @@ static void sql_decide(const fq_route_request *req, sql_decision *d)
     if (PQntuples(res) != 1)
         bu_die("rule query: no category row");
     int default_line = (int)atol(PQgetvalue(res, 0, 0));
-    int tier, joint;
+    int tier;
     char co_codes[512] = "{}";
     if (PQgetisnull(res, 0, 1)) { /* no row: the principle */
         fq_rule pr = fq_rules_principle((fq_line)default_line, req->severity, req->risk);
         tier = pr.tier;
         d->line = pr.line;
-        joint = pr.joint;
     } else {
         tier = (int)atol(PQgetvalue(res, 0, 2));
         d->line = PQgetisnull(res, 0, 3) ? default_line : (int)atol(PQgetvalue(res, 0, 3));
         snprintf(co_codes, sizeof co_codes, "%s", PQgetvalue(res, 0, 4));
-        joint = tier == FQ_TIER_DISTRICT && strcmp(co_codes, "{}") != 0;
     }
     PQclear(res);
 
@@ -454,6 +453,16 @@ static void sql_decide(const fq_route_request *req, sql_decision *d)
             PQclear(res);
             if (d->lead < 0)
                 continue;
+            /* A town-tier rule may name district departments to help. */
+            if (strcmp(co_codes, "{}") != 0) {
+                snprintf(a[0], sizeof a[0], "%d", d->district);
+                pv[1] = co_codes;
+                res = run("co", 2, pv);
+                pv[1] = a[1];
+                for (int i = 0; i < PQntuples(res); i++)
+                    add_co(d, (int32_t)atol(PQgetvalue(res, i, 0)));
+                PQclear(res);
+            }
         } else {
             snprintf(a[0], sizeof a[0], "%d", d->district);
             snprintf(a[1], sizeof a[1], "%d", d->line);
@@ -462,20 +471,20 @@ static void sql_decide(const fq_route_request *req, sql_decision *d)
             PQclear(res);
             if (d->lead < 0)
                 continue;
-            if (joint) {
-                if (strcmp(co_codes, "{}") != 0) {
-                    pv[1] = co_codes;
-                    res = run("co", 2, pv);
-                    pv[1] = a[1];
-                    for (int i = 0; i < PQntuples(res); i++)
-                        add_co(d, (int32_t)atol(PQgetvalue(res, i, 0)));
-                    PQclear(res);
-                }
-                snprintf(a[0], sizeof a[0], "%d", d->town);
-                res = run("town_line", 2, pv);
-                add_co(d, one_int(res, 0));
+            /* Every district-tier decision is a joint operation: the rule's
+             * departments and the territory's own town line. */
+            if (strcmp(co_codes, "{}") != 0) {
+                pv[1] = co_codes;
+                res = run("co", 2, pv);
+                pv[1] = a[1];
+                for (int i = 0; i < PQntuples(res); i++)
+                    add_co(d, (int32_t)atol(PQgetvalue(res, i, 0)));
                 PQclear(res);
             }
+            snprintf(a[0], sizeof a[0], "%d", d->town);
+            res = run("town_line", 2, pv);
+            add_co(d, one_int(res, 0));
+            PQclear(res);
         }
         d->tier = t;
         d->status = FQ_ROUTE_ASSIGNED;

@@ -35,6 +35,8 @@ struct fq_dispatch {
     uv_timer_t retry_timer; /* resubmits the server's own writes that did not commit */
     sysop *retry_head;
     fq_deadline *due; /* scratch for one turn's due deadlines */
+    uint64_t *moving; /* scratch: cases whose worker went off duty */
+    size_t n_moving, cap_moving;
     int stopped;
     fq_dispatch_stats stats;
 };
@@ -492,6 +494,23 @@ static void load_open(fq_dispatch *d, const PGresult *open)
     }
 }
 
+static void collect_off_duty(fq_case *c, void *user)
+{
+    fq_dispatch *d = user;
+    const fq_routing *r = d->current->routing;
+    if (c->decision.worker < 0 || fq_roster_worker_const(r->roster, c->decision.worker)->on_duty)
+        return;
+    if (d->n_moving == d->cap_moving) {
+        size_t cap = d->cap_moving ? d->cap_moving * 2 : 64;
+        uint64_t *grown = realloc(d->moving, cap * sizeof *grown);
+        if (grown == NULL)
+            return; /* they move at their next deadline instead */
+        d->moving = grown;
+        d->cap_moving = cap;
+    }
+    d->moving[d->n_moving++] = c->incident_id;
+}
+
 typedef struct carry_over {
     const fq_snapshot *from, *to;
     fq_dedup *dedup;
@@ -532,6 +551,14 @@ void fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open
         }
     }
     fq_snapshot_unref(old);
+    /* A worker who went off duty keeps nothing: their cases move up. */
+    fq_caseload_foreach(d->cases, collect_off_duty, d);
+    for (size_t i = 0; i < d->n_moving; i++) {
+        fq_case *c = fq_caseload_find(d->cases, d->moving[i]);
+        if (c != NULL)
+            escalate(d, c, "the handler went off duty");
+    }
+    d->n_moving = 0;
     rearm(d);
 }
 
@@ -791,6 +818,7 @@ void fq_dispatch_free(fq_dispatch *d)
     fq_dedup_free(d->dedup);
     fq_deadlines_free(d->deadlines);
     free(d->due);
+    free(d->moving);
     fq_snapshot_unref(d->current);
     free(d);
 }

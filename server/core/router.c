@@ -340,6 +340,21 @@ fq_route_status fq_route_escalate(const fq_router *r, const fq_route_request *re
     return fq_route(r, &up, out);
 }
 
+fq_route_status fq_route_reroute(const fq_router *r, const fq_route_request *req,
+                                 const fq_decision *current, int32_t place, fq_decision *out)
+{
+    fq_route_request again = *req;
+    again.override_handler = again.override_worker = -1;
+    again.place = place;
+    again.has_location = 0; /* the owner is named now: the point is not needed */
+    if (current->status == FQ_ROUTE_ASSIGNED && current->tier > again.min_tier)
+        again.min_tier = (fq_tier)current->tier;
+    if (current->worker >= 0 && again.n_excluded < FQ_ROUTE_MAX_EXCLUDED &&
+        !excluded(&again, current->worker))
+        again.excluded[again.n_excluded++] = current->worker;
+    return fq_route(r, &again, out);
+}
+
 size_t fq_router_memory(const fq_router *r)
 {
     return sizeof *r + (r->n_units * r->n_departments + 1) * sizeof *r->departments +

@@ -98,6 +98,12 @@ void fq_route_release(fq_router *router, const fq_decision *decision);
 fq_route_status fq_route_escalate(const fq_router *router, const fq_route_request *req,
                                   const fq_decision *current, fq_decision *out);
 
+/* A return "wrong jurisdiction": the same incident decided afresh for its
+ * right territorial owner `place`, at the tier of the current decision or
+ * above, never back to the worker who returned it. */
+fq_route_status fq_route_reroute(const fq_router *router, const fq_route_request *req,
+                                 const fq_decision *current, int32_t place, fq_decision *out);
+
 size_t fq_router_memory(const fq_router *router);
 
 #endif

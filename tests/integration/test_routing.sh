@@ -122,6 +122,10 @@ r10=$(route --category service.elderly_care --severity IV --risk low --channel w
 assert_eq "town|lingyin.services|" "$(field '[.routing.tier, .routing.lead_unit, .routing.worker // ""] | join("|")' "$r10")" \
     "off-duty workers are not chosen"
 assert_eq 1 "$(q "SELECT climbed FROM incidents WHERE external_ref = 'RT-10'")" "climbed one tier"
+# Their open village cases moved up the line at once.
+wait_q "SELECT count(*) FROM incidents i JOIN events e ON e.incident_id = i.id
+        WHERE i.external_ref IN ('RT-1', 'RT-2') AND i.tier = 2 AND e.kind = 'escalated'
+        AND e.reason LIKE 'the handler went off duty%'" 2 5
 
 # ---- a restart picks up the open incidents ----
 open=$(q "SELECT count(*) FROM incidents WHERE state = 'assigned'")

@@ -697,6 +697,33 @@ static void test_coordinates_in_no_grid(void **state)
 
 /* ---- escalation ---- */
 
+/* A return "wrong jurisdiction": decided afresh for the right owner, at the
+ * same tier, not back to the worker who returned it. */
+static void test_reroute_wrong_jurisdiction(void **state)
+{
+    fixture *f = *state;
+    fq_route_request r = request(f, f->cat_dispute, 4, 1, "d1-t1-v1-g1");
+    fq_decision d = route_ok(f, &r), moved;
+    assert_int_equal(d.tier, FQ_TIER_VILLAGE);
+    assert_int_equal(fq_route_reroute(f->router, &r, &d, U(f, "d1-t1-v1-g2"), &moved),
+                     FQ_ROUTE_ASSIGNED);
+    assert_int_equal(moved.tier, FQ_TIER_VILLAGE);
+    assert_int_equal(moved.grid, U(f, "d1-t1-v1-g2"));
+    assert_worker(f, moved, "e");
+    /* Back to the first grid: its worker who returned it is not chosen. */
+    fq_decision back;
+    assert_int_equal(fq_route_reroute(f->router, &r, &moved, U(f, "d1-t1-v1-g1"), &back),
+                     FQ_ROUTE_ASSIGNED);
+    assert_int_equal(back.grid, U(f, "d1-t1-v1-g1"));
+    assert_int_not_equal(back.worker, moved.worker);
+    /* A town-tier decision is not sent down by a reroute. */
+    fq_decision town = d;
+    town.tier = FQ_TIER_TOWN;
+    assert_int_equal(fq_route_reroute(f->router, &r, &town, U(f, "d1-t1-v1-g2"), &moved),
+                     FQ_ROUTE_ASSIGNED);
+    assert_int_equal(moved.tier, FQ_TIER_TOWN);
+}
+
 static void test_escalation_chain(void **state)
 {
     fixture *f = *state;
@@ -1302,6 +1329,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_coordinates_placed_by_polygons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_coordinates_in_no_grid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escalation_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reroute_wrong_jurisdiction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadlines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test(test_property_decisions),
