@@ -29,7 +29,8 @@ int fq_org_add(fq_org *org, const char *id, fq_unit_kind kind, const char *paren
                const char *name, char *err, size_t err_len);
 
 /* Resolves parents and checks the shape: every parent exists and is exactly
- * one tier above its child; only districts have no parent. */
+ * one tier above its child; only districts have no parent. The queries
+ * below need a finished tree. */
 int fq_org_finish(fq_org *org, char *err, size_t err_len);
 
 /* Index of the unit, or -1. */
