@@ -133,7 +133,7 @@ static size_t pack_outcome(const fq_snapshot *snap, const fq_decision *dec, uint
     o.merged_into = merged_into;
     if (dec->status == FQ_ROUTE_ASSIGNED) {
         o.tier = (Fengqiao__V1__Tier)dec->tier;
-        o.line = (Fengqiao__V1__Line)dec->line;
+        o.line = (Fengqiao__V1__Line)(dec->line + 1); /* the wire's 0 is "unspecified" */
         o.lead_unit = (char *)handler_id(r, dec->lead);
         o.worker = (char *)worker_id(r, dec->worker);
         for (int i = 0; i < dec->n_co; i++)
@@ -478,6 +478,8 @@ static void load_open(fq_dispatch *d, const PGresult *open)
         dec->conclude_warn_ms = column_ms(open, i, 15);
         dec->conclude_due_ms = column_ms(open, i, 16);
         c->escalations = (uint8_t)atoi(PQgetvalue(open, i, 17));
+        /* Reported at: the duplicate window counts from it. */
+        req->now_ms = column_ms(open, i, 18);
         if (req->category < 0 || dec->tier < FQ_TIER_VILLAGE || dec->tier > FQ_TIER_DISTRICT) {
             fq_caseload_remove(d->cases, id);
             continue;
@@ -490,7 +492,7 @@ static void load_open(fq_dispatch *d, const PGresult *open)
             dec->conclude_warn_ms = 0;
         schedule_deadlines(d, c);
         fq_dedup_add(d->dedup, id, req->category, req->has_location, req->lon, req->lat,
-                     territory_of(dec), now);
+                     territory_of(dec), req->now_ms);
     }
 }
 
@@ -667,10 +669,14 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     if (st == FQ_ROUTE_ASSIGNED) {
         uint64_t twin = fq_dedup_find(d->dedup, req->category, req->has_location, req->lon,
                                       req->lat, territory_of(&t->decision), now_ms);
+        fq_case *c = twin != 0 ? fq_caseload_find(d->cases, twin) : NULL;
+        /* A graver report of the same matter (it would enter a higher tier
+         * than the open one sits at) is dispatched on its own, not merged. */
+        if (c != NULL && t->decision.tier > c->decision.tier)
+            twin = 0;
         if (twin != 0) {
             /* One more report on an open matter: not dispatched again. */
             t->merged_into = twin;
-            fq_case *c = fq_caseload_find(d->cases, twin);
             if (c != NULL) {
                 int unplaced = t->decision.unplaced;
                 t->decision = c->decision;

@@ -338,6 +338,8 @@ static void on_reply(fqc *c, slot *s, const uint8_t *data, size_t len)
             r.unplaced = o->unplaced;
             r.acknowledge_due_ms = o->acknowledge_due_ms;
             r.conclude_due_ms = o->conclude_due_ms;
+            r.climbed = o->climbed;
+            r.rule_set = o->rule_set;
         }
     }
     fq_arena_reset(&c->arena);

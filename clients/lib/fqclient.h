@@ -48,12 +48,13 @@ typedef struct fqc_result {
     /* where the routing sent it (has_routing) */
     int has_routing;
     int tier; /* Fengqiao__V1__Tier */
-    int line; /* Fengqiao__V1__Line */
+    int line; /* Fengqiao__V1__Line: 1 governance .. 4 services, 0 none */
     char lead_unit[65], worker[65], territory[65];
     char co_units[5 * 66]; /* comma-separated */
     uint64_t merged_into;
     int unplaced;
     int64_t acknowledge_due_ms, conclude_due_ms;
+    unsigned climbed, rule_set;
     int attempts;
     double latency_ms; /* first send to final answer */
 } fqc_result;

@@ -213,7 +213,7 @@ static void print_json_result(uint64_t line, const fqc_result *r)
     }
     if (r->has_routing) {
         static const char *const tiers[] = {"", "village", "town", "district"};
-        static const char *const lines[] = {"governance", "market", "enforcement", "services"};
+        static const char *const lines[] = {"", "governance", "market", "enforcement", "services"};
         json_object *rt = json_object_new_object();
         if (r->merged_into != 0)
             json_object_object_add(rt, "merged_into", json_object_new_uint64(r->merged_into));
@@ -221,14 +221,23 @@ static void print_json_result(uint64_t line, const fqc_result *r)
             json_object_object_add(rt, "tier", json_object_new_string(tiers[r->tier]));
             json_object_object_add(
                 rt, "line",
-                json_object_new_string(r->line >= 0 && r->line < 4 ? lines[r->line] : "unknown"));
+                json_object_new_string(r->line >= 1 && r->line <= 4 ? lines[r->line] : "unknown"));
+            json_object_object_add(rt, "climbed", json_object_new_int((int)r->climbed));
+            json_object_object_add(rt, "rule_set", json_object_new_int((int)r->rule_set));
         }
         if (r->lead_unit[0])
             json_object_object_add(rt, "lead_unit", json_object_new_string(r->lead_unit));
         if (r->worker[0])
             json_object_object_add(rt, "worker", json_object_new_string(r->worker));
-        if (r->co_units[0])
-            json_object_object_add(rt, "co_units", json_object_new_string(r->co_units));
+        if (r->co_units[0]) {
+            json_object *co = json_object_new_array();
+            char units[sizeof r->co_units];
+            snprintf(units, sizeof units, "%s", r->co_units);
+            for (char *save = NULL, *u = strtok_r(units, ",", &save); u != NULL;
+                 u = strtok_r(NULL, ",", &save))
+                json_object_array_add(co, json_object_new_string(u));
+            json_object_object_add(rt, "co_units", co);
+        }
         if (r->territory[0])
             json_object_object_add(rt, "territory", json_object_new_string(r->territory));
         if (r->unplaced)

@@ -114,7 +114,8 @@
     " coalesce(worker, ''), (extract(epoch FROM ack_warn_at) * 1000)::bigint,"                     \
     " (extract(epoch FROM ack_due) * 1000)::bigint,"                                               \
     " (extract(epoch FROM conclude_warn_at) * 1000)::bigint,"                                      \
-    " (extract(epoch FROM conclude_due) * 1000)::bigint, escalations"                              \
+    " (extract(epoch FROM conclude_due) * 1000)::bigint, escalations,"                             \
+    " (extract(epoch FROM recorded_at) * 1000)::bigint"                                            \
     " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */

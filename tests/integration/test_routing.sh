@@ -84,7 +84,7 @@ assert_eq 0 "$(q "SELECT count(*) FROM incidents WHERE external_ref = 'RT-6'")" 
 r7=$(route --category hazard.fire --severity I --risk high --channel staff \
     --place lingyin-v1 --title "仓库火情" --external-ref RT-7)
 assert_eq "district|xihu.public_security|xihu.market_regulation,lingyin.governance" \
-    "$(field '[.routing.tier, .routing.lead_unit, .routing.co_units] | join("|")' "$r7")" "district joint operation"
+    "$(field '[.routing.tier, .routing.lead_unit, (.routing.co_units | join(","))] | join("|")' "$r7")" "district joint operation"
 
 # ---- deadlines: warning, then escalation tier by tier, then a breach at the top ----
 r8=$(route --category hazard.flood --severity IV --risk low --channel patrol \
