@@ -228,6 +228,8 @@ const char *fq_status_name(Fengqiao__V1__Status status)
         return "stale";
     case FENGQIAO__V1__STATUS__STATUS_CONFLICT:
         return "conflict";
+    case FENGQIAO__V1__STATUS__STATUS_WRONG_STATE:
+        return "wrong_state";
     default:
         return "unspecified";
     }

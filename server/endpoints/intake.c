@@ -86,7 +86,7 @@ static void send_reply(fq_intake *in, fq_reply_token *token, const uint8_t *key,
     uint8_t *frame;
     size_t frame_len;
     reply->server_time_ms = fq_now_ms();
-    if (reply->status >= 0 && reply->status < 10)
+    if (reply->status >= 0 && reply->status < 16)
         in->stats.by_status[reply->status]++;
     if (fq_wire_seal_reply(key, reply, &frame, &frame_len) != FQ_WIRE_OK) {
         fq_msgsock_drop(in->sock, token);
