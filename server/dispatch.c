@@ -16,9 +16,8 @@ typedef struct sysop {
     fq_store_op op;
     fq_dispatch *dispatch;
     struct sysop *next_retry;
-    char id[24], kind[32], tier[4], line[4], territory[65], lead[65], worker[65];
-    char co[6 * 68 + 4], ack_due[24], ack_warn[24], conclude_due[24], conclude_warn[24];
-    char climbed[4], reason[256];
+    char id[24], kind[32], reason[256];
+    fq_decision_texts texts;
     uint8_t outcome[FQ_STORE_MAX_OUTCOME];
     size_t outcome_len;
 } sysop;
@@ -121,6 +120,30 @@ static void format_co(const fq_routing *r, const fq_decision *dec, char *buf, si
                                  handler_id(r, dec->co[i]));
     if (used < len)
         snprintf(buf + used, len - used, "}");
+}
+
+/* The statement parameters of an assigned decision. */
+static void format_decision(const fq_snapshot *snap, const fq_decision *dec, fq_decision_texts *x)
+{
+    const fq_routing *r = snap->routing;
+    snprintf(x->tier, sizeof x->tier, "%d", dec->tier);
+    snprintf(x->line, sizeof x->line, "%d", dec->line);
+    int32_t territory = territory_of(dec);
+    snprintf(x->territory, sizeof x->territory, "%s",
+             territory >= 0 ? fq_org_id(org_of(snap), territory) : "");
+    snprintf(x->lead, sizeof x->lead, "%s", handler_id(r, dec->lead));
+    snprintf(x->worker, sizeof x->worker, "%s", worker_id(r, dec->worker));
+    format_co(r, dec, x->co, sizeof x->co);
+    format_ms(x->ack_due, sizeof x->ack_due, dec->ack_due_ms);
+    format_ms(x->ack_warn, sizeof x->ack_warn, dec->ack_warn_ms);
+    format_ms(x->conclude_due, sizeof x->conclude_due, dec->conclude_due_ms);
+    format_ms(x->conclude_warn, sizeof x->conclude_warn, dec->conclude_warn_ms);
+    snprintf(x->climbed, sizeof x->climbed, "%d", dec->climbed);
+}
+
+static const char *or_null(const char *s)
+{
+    return s[0] ? s : NULL;
 }
 
 /* RoutingOutcome bytes for the reply and the routing event. */
@@ -249,6 +272,24 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, co
     sysop *s = new_sysop(d, c->incident_id, kind);
     if (s == NULL)
         return;
+    format_decision(snap, dec, &s->texts);
+    snprintf(s->reason, sizeof s->reason, "%s", reason);
+    s->op.kind = FQ_STORE_OP_EVENT;
+    s->op.nparams = FQ_SQL_INSERT_EVENT_NPARAMS;
+    s->op.values[0] = s->id;
+    s->op.values[1] = s->kind;
+    s->op.values[2] = s->reason;
+    submit_sysop(d, s);
+}
+
+static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, const char *reason)
+{
+    const fq_snapshot *snap = d->current;
+    const fq_routing *r = snap->routing;
+    const fq_decision *dec = &c->decision;
+    sysop *s = new_sysop(d, c->incident_id, kind);
+    if (s == NULL)
+        return;
     snprintf(s->tier, sizeof s->tier, "%d", dec->tier);
     snprintf(s->line, sizeof s->line, "%d", dec->line);
     int32_t territory = territory_of(dec);
@@ -267,18 +308,19 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, co
     fq_store_op *op = &s->op;
     op->kind = FQ_STORE_OP_REROUTE;
     op->nparams = FQ_SQL_REROUTE_NPARAMS;
+    const fq_decision_texts *x = &s->texts;
     const char *v[FQ_SQL_REROUTE_NPARAMS] = {s->id,
-                                             s->tier,
-                                             s->line,
-                                             s->territory[0] ? s->territory : NULL,
-                                             s->lead[0] ? s->lead : NULL,
-                                             s->worker[0] ? s->worker : NULL,
-                                             s->co,
-                                             s->ack_due,
-                                             s->ack_warn,
-                                             s->conclude_due,
-                                             s->conclude_warn,
-                                             s->climbed,
+                                             x->tier,
+                                             x->line,
+                                             or_null(x->territory),
+                                             or_null(x->lead),
+                                             or_null(x->worker),
+                                             x->co,
+                                             x->ack_due,
+                                             x->ack_warn,
+                                             x->conclude_due,
+                                             x->conclude_warn,
+                                             x->climbed,
                                              s->kind,
                                              s->reason,
                                              (const char *)s->outcome};
@@ -576,12 +618,13 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     const fq_routing *r = snap->routing;
     const fq_decision *dec = &t->decision;
     int assigned = dec->status == FQ_ROUTE_ASSIGNED;
-    t->tier[0] = t->line[0] = t->lead[0] = t->worker[0] = t->merged[0] = '\0';
-    t->ack_due[0] = t->ack_warn[0] = t->conclude_due[0] = t->conclude_warn[0] = '\0';
+    fq_decision_texts *x = &t->texts;
+    memset(x, 0, sizeof *x);
+    t->merged[0] = '\0';
     int32_t territory = territory_of(dec);
-    snprintf(t->territory, sizeof t->territory, "%s",
+    snprintf(x->territory, sizeof x->territory, "%s",
              territory >= 0 ? fq_org_id(org_of(snap), territory) : "");
-    snprintf(t->co, sizeof t->co, "{}");
+    snprintf(x->co, sizeof x->co, "{}");
     if (t->merged_into != 0) {
         t->state = "merged";
         t->event_kind = "merged";
@@ -593,15 +636,7 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     } else if (assigned) {
         t->state = "assigned";
         t->event_kind = "assigned";
-        snprintf(t->tier, sizeof t->tier, "%d", dec->tier);
-        snprintf(t->line, sizeof t->line, "%d", dec->line);
-        snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, dec->lead));
-        snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, dec->worker));
-        format_co(r, dec, t->co, sizeof t->co);
-        format_ms(t->ack_due, sizeof t->ack_due, dec->ack_due_ms);
-        format_ms(t->ack_warn, sizeof t->ack_warn, dec->ack_warn_ms);
-        format_ms(t->conclude_due, sizeof t->conclude_due, dec->conclude_due_ms);
-        format_ms(t->conclude_warn, sizeof t->conclude_warn, dec->conclude_warn_ms);
+        format_decision(snap, dec, x);
         char by[64];
         if (dec->rule_source != 0)
             snprintf(by, sizeof by, "by rule %u of set %u", dec->rule_source, r->rule_set);
@@ -623,7 +658,7 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     }
     snprintf(t->rule_set, sizeof t->rule_set, "%u", r->rule_set);
     snprintf(t->rule_source, sizeof t->rule_source, "%u", dec->rule_source);
-    snprintf(t->climbed, sizeof t->climbed, "%d", dec->climbed);
+    snprintf(x->climbed, sizeof x->climbed, "%d", dec->climbed);
     t->outcome_len = pack_outcome(snap, dec, t->merged_into, t->outcome, sizeof t->outcome);
 }
 
@@ -695,22 +730,23 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
 
 void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
 {
+    const fq_decision_texts *x = &t->texts;
     const char *v[] = {
         t->state,
-        t->tier[0] ? t->tier : NULL,
-        t->line[0] ? t->line : NULL,
-        t->territory[0] ? t->territory : NULL,
-        t->lead[0] ? t->lead : NULL,
-        t->worker[0] ? t->worker : NULL,
-        t->co,
-        t->ack_due[0] ? t->ack_due : NULL,
-        t->ack_warn[0] ? t->ack_warn : NULL,
-        t->conclude_due[0] ? t->conclude_due : NULL,
-        t->conclude_warn[0] ? t->conclude_warn : NULL,
-        t->merged[0] ? t->merged : NULL,
+        or_null(x->tier),
+        or_null(x->line),
+        or_null(x->territory),
+        or_null(x->lead),
+        or_null(x->worker),
+        x->co,
+        or_null(x->ack_due),
+        or_null(x->ack_warn),
+        or_null(x->conclude_due),
+        or_null(x->conclude_warn),
+        or_null(t->merged),
         t->rule_set,
         t->rule_source,
-        t->climbed,
+        x->climbed,
         t->decision.unplaced ? "true" : "false",
         t->event_kind,
         t->reason,

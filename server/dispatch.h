@@ -39,6 +39,12 @@ typedef struct fq_dispatch_config {
     int deadline_budget; /* deadlines handled per loop turn at most */
 } fq_dispatch_config;
 
+/* A decision as statement parameters (empty strings where none). */
+typedef struct fq_decision_texts {
+    char tier[4], line[4], territory[65], lead[65], worker[65], co[6 * 68 + 4];
+    char ack_due[24], ack_warn[24], conclude_due[24], conclude_warn[24], climbed[4];
+} fq_decision_texts;
+
 /* A decision on its way to the database, embedded in the intake's request. */
 typedef struct fq_ticket {
     fq_snapshot *snapshot; /* held until stored or dropped */
@@ -47,9 +53,8 @@ typedef struct fq_ticket {
     fq_decision decision;
     uint64_t merged_into;
     const char *state, *event_kind;
-    char tier[4], line[4], territory[65], lead[65], worker[65], co[6 * 68 + 4];
-    char ack_due[24], ack_warn[24], conclude_due[24], conclude_warn[24];
-    char merged[24], rule_set[12], rule_source[12], climbed[4];
+    fq_decision_texts texts;
+    char merged[24], rule_set[12], rule_source[12];
     char reason[256];
     uint8_t outcome[FQ_STORE_MAX_OUTCOME];
     size_t outcome_len;
