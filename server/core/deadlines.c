@@ -1,53 +1,61 @@
-/* deadlines: a 4-ary implicit min-heap of (due, slot), a slot table that
- * maps a handle to its heap position and generation, and a payload table
- * (see deadlines.h for why a heap). */
+/* deadlines: a 4-ary implicit min-heap of (due, seq, slot, gen) with lazy
+ * deletion, a slot table that maps a handle to its generation, and a payload
+ * table (see deadlines.h for why a heap and why lazy deletion). */
 #include "deadlines.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* The heap holds only what ordering needs, 16 bytes, so that the four
- * children of a node share one cache line. The insertion sequence number that
- * breaks ties lives in the payload table: ties are rare next to the due-time
- * comparison, so the extra load is paid seldom, and the entry stays small. */
+/* A heap entry carries everything its ordering and its liveness need, so
+ * that neither ever reads a table a later add may rewrite: a cancelled
+ * entry stays in the heap while its slot is reused by another deadline, and
+ * if the tie-break came from the slot's payload the dead entry would change
+ * rank in place and silently break the heap. It is live exactly while its
+ * slot's generation is still gen: cancelling or firing bumps it. */
 typedef struct hent {
     int64_t due_ms;
+    uint64_t seq; /* insertion order, for FIFO among equal due times */
     uint32_t slot;
-    uint32_t unused;
+    uint32_t gen;
 } hent;
 
-/* A slot is split in two tables: what every heap move and every cancel
- * touches (8 bytes, eight to a cache line), and what only add, pop and ties
- * read. Every heap move writes the moved entry's position, a cache miss at
- * 1 M entries; with the payload alongside that table was four times larger
- * and add+cancel took ~145 ns instead of ~95 (bench/timers_bench.c). A slot is live while
- * pos < count and heap[pos].slot names it back; a free slot's pos links the
- * free list instead. */
+/* What a cancel touches, 8 bytes, eight to a cache line. next is LIVE while
+ * the slot's entry is pending and links the free list otherwise, so that a
+ * forged id carrying a free slot's next generation is refused. */
 typedef struct slot {
-    uint32_t pos;
     uint32_t gen; /* never 0, so an id is never 0 */
+    uint32_t next;
 } slot;
 
+/* What only add and pop read. */
 typedef struct payload {
     uint64_t key;
-    uint64_t seq; /* insertion order, for FIFO among equal due times */
     uint32_t kind;
 } payload;
 
 #define NO_SLOT UINT32_MAX
+#define LIVE (UINT32_MAX - 1)
+/* Slot indices stay below both markers. */
+#define MAX_SLOTS ((size_t)UINT32_MAX - 1)
 #define ARITY 4
 #define CACHE_LINE 64
-/* heap[0] sits 3 entries into the block, so that heap[1] (the first child
- * group) and every group 4i+1..4i+4 after it start on a cache line. */
-#define HEAP_PAD 3
+/* heap[0] ends where a cache line starts, so heap[1] (the first child group)
+ * is line-aligned and every 96-byte group 4i+1..4i+4 spans two lines, never
+ * three. */
+#define HEAP_PAD (CACHE_LINE - sizeof(hent))
+/* Compaction runs once dead entries are at least this many and more than the
+ * live ones (deadlines.h). */
+#define COMPACT_MIN 1024
 
 struct fq_deadlines {
     hent *heap;
     void *heap_block; /* what posix_memalign returned, for free */
+    size_t hn;        /* heap entries, live and dead; heap[0] is live (clean_top) */
+    size_t hcap;      /* entries the heap holds */
+    size_t ndead;     /* dead entries in the heap */
     slot *slots;
     payload *payloads;
-    size_t count;    /* entries in the heap */
-    size_t capacity; /* entries heap and slot table hold */
+    size_t scap;     /* slots the two tables hold */
     uint32_t nslots; /* slots ever handed out; the rest of the table is fresh */
     uint32_t free_head;
     uint64_t next_seq;
@@ -58,37 +66,35 @@ static fq_deadline_id make_id(uint32_t gen, uint32_t s)
     return (uint64_t)gen << 32 | s;
 }
 
-/* The heap order: due time, then insertion order. */
-static inline int before(const fq_deadlines *d, hent a, hent b)
+/* The heap order: due time, then insertion order. Reads the entries only. */
+static inline int before(hent a, hent b)
 {
     if (a.due_ms != b.due_ms)
         return a.due_ms < b.due_ms;
-    return d->payloads[a.slot].seq < d->payloads[b.slot].seq;
+    return a.seq < b.seq;
 }
 
-static inline void put(fq_deadlines *d, size_t pos, hent e)
+static inline int alive(const fq_deadlines *d, hent e)
 {
-    d->heap[pos] = e;
-    d->slots[e.slot].pos = (uint32_t)pos;
+    return d->slots[e.slot].gen == e.gen;
 }
 
 /* Moves a hole at pos up until e fits there. */
-static void sift_up(fq_deadlines *d, size_t pos, hent e)
+static void sift_up(hent *heap, size_t pos, hent e)
 {
     while (pos > 0) {
         size_t parent = (pos - 1) / ARITY;
-        if (!before(d, e, d->heap[parent]))
+        if (!before(e, heap[parent]))
             break;
-        put(d, pos, d->heap[parent]);
+        heap[pos] = heap[parent];
         pos = parent;
     }
-    put(d, pos, e);
+    heap[pos] = e;
 }
 
-/* Moves a hole at pos down until e fits there. */
-static void sift_down(fq_deadlines *d, size_t pos, hent e)
+/* Moves a hole at pos down until e fits there, in a heap of n entries. */
+static void sift_down(hent *heap, size_t n, size_t pos, hent e)
 {
-    size_t n = d->count;
     for (;;) {
         size_t c = ARITY * pos + 1;
         if (c >= n)
@@ -96,70 +102,123 @@ static void sift_down(fq_deadlines *d, size_t pos, hent e)
         size_t end = c + ARITY < n ? c + ARITY : n;
         size_t best = c;
         for (size_t i = c + 1; i < end; i++)
-            if (before(d, d->heap[i], d->heap[best]))
+            if (before(heap[i], heap[best]))
                 best = i;
-        if (!before(d, d->heap[best], e))
+        if (!before(heap[best], e))
             break;
-        put(d, pos, d->heap[best]);
+        heap[pos] = heap[best];
         pos = best;
     }
-    put(d, pos, e);
+    heap[pos] = e;
 }
 
-/* Takes the entry at pos out of the heap; its slot is left to the caller. */
-static void remove_at(fq_deadlines *d, size_t pos)
+static void remove_top(fq_deadlines *d)
 {
-    hent last = d->heap[--d->count];
-    if (pos == d->count)
-        return;
-    if (pos > 0 && before(d, last, d->heap[(pos - 1) / ARITY]))
-        sift_up(d, pos, last);
-    else
-        sift_down(d, pos, last);
+    hent last = d->heap[--d->hn];
+    if (d->hn > 0)
+        sift_down(d->heap, d->hn, 0, last);
 }
 
-/* Bumping the generation is what makes every id of the old entry stale. */
+/* Keeps the invariant that the top is live, so that next_due reads it as it
+ * is: discards dead entries while one is on top. */
+static void clean_top(fq_deadlines *d)
+{
+    while (d->hn > 0 && !alive(d, d->heap[0])) {
+        remove_top(d);
+        d->ndead--;
+    }
+}
+
+/* Drops every dead entry and rebuilds the heap bottom-up, O(hn). The scan
+ * reads the slots of consecutive entries, scattered over the slot table:
+ * they are fetched well ahead so that the misses overlap. */
+static void compact(fq_deadlines *d)
+{
+    enum { AHEAD = 32 };
+    hent *h = d->heap;
+    size_t n = d->hn, w = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + AHEAD < n)
+            __builtin_prefetch(&d->slots[h[i + AHEAD].slot]);
+        hent e = h[i];
+        h[w] = e; /* w <= i: kept or overwritten by the next live one */
+        w += (size_t)alive(d, e);
+    }
+    d->hn = w;
+    d->ndead = 0;
+    if (w > 1)
+        for (size_t i = (w - 2) / ARITY + 1; i-- > 0;)
+            sift_down(h, w, i, h[i]);
+}
+
+static void maybe_compact(fq_deadlines *d)
+{
+    if (d->ndead >= COMPACT_MIN && d->ndead > d->hn - d->ndead)
+        compact(d);
+}
+
+/* Bumping the generation is what kills the slot's entry and makes every id
+ * of it stale. A generation that wraps could bring a dead entry of this slot
+ * still lingering in the heap back to life: compacting first removes them
+ * all (once per 2^32 - 1 reuses of one slot, so it costs nothing). The
+ * caller has already counted the slot's entry as dead or taken it out. */
 static void release_slot(fq_deadlines *d, uint32_t s)
 {
     slot *sl = &d->slots[s];
-    if (++sl->gen == 0)
-        sl->gen = 1;
-    sl->pos = d->free_head;
+    sl->next = d->free_head;
     d->free_head = s;
+    if (++sl->gen == 0) {
+        sl->gen = 1;
+        compact(d);
+    }
 }
 
-/* Doubles (or first sizes) both arrays; on failure d is unchanged. */
-static int grow(fq_deadlines *d, size_t want)
+/* Doubles (or first sizes) the heap to at least want entries; on failure d
+ * is unchanged. */
+static int grow_heap(fq_deadlines *d, size_t want)
 {
-    size_t cap = d->capacity ? d->capacity * 2 : 64;
+    size_t cap = d->hcap ? d->hcap * 2 : 64;
     if (cap < want)
         cap = want;
-    /* Slot indices are uint32_t and NO_SLOT is reserved. */
-    if (cap > NO_SLOT)
-        cap = NO_SLOT;
-    if (cap <= d->capacity)
+    size_t limit = (SIZE_MAX - HEAP_PAD) / sizeof(hent);
+    if (cap > limit)
+        cap = limit;
+    if (cap <= d->hcap)
         return -1;
     void *block;
-    if (posix_memalign(&block, CACHE_LINE, (cap + HEAP_PAD) * sizeof(hent)) != 0)
+    if (posix_memalign(&block, CACHE_LINE, HEAP_PAD + cap * sizeof(hent)) != 0)
+        return -1;
+    hent *heap = (hent *)((char *)block + HEAP_PAD);
+    if (d->hn > 0)
+        memcpy(heap, d->heap, d->hn * sizeof(hent));
+    free(d->heap_block);
+    d->heap_block = block;
+    d->heap = heap;
+    d->hcap = cap;
+    return 0;
+}
+
+/* The same for the slot and payload tables. */
+static int grow_slots(fq_deadlines *d, size_t want)
+{
+    size_t cap = d->scap ? d->scap * 2 : 64;
+    if (cap < want)
+        cap = want;
+    if (cap > MAX_SLOTS)
+        cap = MAX_SLOTS;
+    if (cap <= d->scap)
         return -1;
     /* The two reallocs may leave the first one done when the second fails:
      * harmless, the capacity is only raised once both succeeded. */
     slot *slots = realloc(d->slots, cap * sizeof(slot));
-    if (slots != NULL)
-        d->slots = slots;
-    payload *payloads = slots ? realloc(d->payloads, cap * sizeof(payload)) : NULL;
-    if (payloads == NULL) {
-        free(block);
+    if (slots == NULL)
         return -1;
-    }
+    d->slots = slots;
+    payload *payloads = realloc(d->payloads, cap * sizeof(payload));
+    if (payloads == NULL)
+        return -1;
     d->payloads = payloads;
-    hent *heap = (hent *)block + HEAP_PAD;
-    if (d->count > 0)
-        memcpy(heap, d->heap, d->count * sizeof(hent));
-    free(d->heap_block);
-    d->heap_block = block;
-    d->heap = heap;
-    d->capacity = cap;
+    d->scap = cap;
     return 0;
 }
 
@@ -169,8 +228,12 @@ fq_deadlines *fq_deadlines_new(size_t initial_capacity)
     if (d == NULL)
         return NULL;
     d->free_head = NO_SLOT;
-    if (initial_capacity > 0 && grow(d, initial_capacity) != 0) {
-        free(d);
+    /* n live entries leave room for at most max(n, COMPACT_MIN - 1) dead
+     * ones (maybe_compact), so this heap never grows before the slots do. */
+    size_t n = initial_capacity;
+    if (n > 0 &&
+        (grow_slots(d, n) != 0 || grow_heap(d, n + (n > COMPACT_MIN ? n : COMPACT_MIN)) != 0)) {
+        fq_deadlines_free(d);
         return NULL;
     }
     return d;
@@ -188,21 +251,25 @@ void fq_deadlines_free(fq_deadlines *d)
 
 fq_deadline_id fq_deadlines_add(fq_deadlines *d, int64_t due_ms, uint64_t key, uint32_t kind)
 {
+    /* Room first, so that a failure leaves d as it was. */
+    if (d->free_head == NO_SLOT && d->nslots == d->scap && grow_slots(d, d->scap + 1) != 0)
+        return 0;
+    if (d->hn == d->hcap && grow_heap(d, d->hcap + 1) != 0)
+        return 0;
     uint32_t s;
     if (d->free_head != NO_SLOT) {
         s = d->free_head;
-        d->free_head = d->slots[s].pos;
+        d->free_head = d->slots[s].next;
     } else {
-        /* Every pending entry owns a slot, so count <= nslots <= capacity
-         * and the heap never needs room the slot table does not have. */
-        if (d->nslots == d->capacity && grow(d, d->capacity + 1) != 0)
-            return 0;
         s = d->nslots++;
         d->slots[s].gen = 1;
     }
-    d->payloads[s] = (payload){.key = key, .seq = d->next_seq++, .kind = kind};
-    sift_up(d, d->count++, (hent){.due_ms = due_ms, .slot = s});
-    return make_id(d->slots[s].gen, s);
+    slot *sl = &d->slots[s];
+    sl->next = LIVE;
+    d->payloads[s] = (payload){.key = key, .kind = kind};
+    hent e = {.due_ms = due_ms, .seq = d->next_seq++, .slot = s, .gen = sl->gen};
+    sift_up(d->heap, d->hn++, e);
+    return make_id(e.gen, s);
 }
 
 int fq_deadlines_cancel(fq_deadlines *d, fq_deadline_id id)
@@ -212,58 +279,55 @@ int fq_deadlines_cancel(fq_deadlines *d, fq_deadline_id id)
     if (s >= d->nslots)
         return -1;
     slot *sl = &d->slots[s];
-    /* The generation refuses ids of fired or cancelled entries; the position
-     * check also refuses a forged id that happens to carry a free slot's
-     * next generation. */
-    size_t pos = sl->pos;
-    if (sl->gen != gen || pos >= d->count)
+    /* The generation refuses ids of fired or cancelled entries; LIVE also
+     * refuses a forged id that carries a free slot's next generation. */
+    if (sl->gen != gen || sl->next != LIVE)
         return -1;
-    /* A random entry of a large heap is a cache miss, and so are its parent,
-     * its children and the last entry's slot that remove_at reads next: ask
-     * for them all at once instead of one after the other. */
-    if (pos > 0)
-        __builtin_prefetch(&d->heap[(pos - 1) / ARITY]);
-    if (ARITY * pos + 1 < d->count)
-        __builtin_prefetch(&d->heap[ARITY * pos + 1]);
-    __builtin_prefetch(&d->slots[d->heap[d->count - 1].slot], 1);
-    if (d->heap[pos].slot != s)
-        return -1;
-    remove_at(d, pos);
+    /* The entry stays in the heap, dead, until it reaches the top or a
+     * compaction: no heap access here. */
+    d->ndead++;
     release_slot(d, s);
+    /* Only this entry can have made the top dead. */
+    if (d->hn > 0 && d->heap[0].slot == s && d->heap[0].gen == gen)
+        clean_top(d);
+    maybe_compact(d);
     return 0;
 }
 
 int64_t fq_deadlines_next_due(const fq_deadlines *d)
 {
-    return d->count > 0 ? d->heap[0].due_ms : INT64_MAX;
+    return d->hn > 0 ? d->heap[0].due_ms : INT64_MAX;
 }
 
 size_t fq_deadlines_pop_due(fq_deadlines *d, int64_t now_ms, fq_deadline *out, size_t max)
 {
     size_t n = 0;
-    while (n < max && d->count > 0 && d->heap[0].due_ms <= now_ms) {
-        uint32_t s = d->heap[0].slot;
-        const payload *pl = &d->payloads[s];
-        out[n++] = (fq_deadline){.due_ms = d->heap[0].due_ms,
+    /* The top is live (clean_top), so every entry taken here is one. */
+    while (n < max && d->hn > 0 && d->heap[0].due_ms <= now_ms) {
+        hent top = d->heap[0];
+        const payload *pl = &d->payloads[top.slot];
+        out[n++] = (fq_deadline){.due_ms = top.due_ms,
                                  .key = pl->key,
                                  .kind = pl->kind,
-                                 .id = make_id(d->slots[s].gen, s)};
-        remove_at(d, 0);
-        release_slot(d, s);
+                                 .id = make_id(top.gen, top.slot)};
+        remove_top(d);
+        release_slot(d, top.slot);
+        clean_top(d);
     }
+    maybe_compact(d);
     return n;
 }
 
 size_t fq_deadlines_count(const fq_deadlines *d)
 {
-    return d->count;
+    return d->hn - d->ndead;
 }
 
 size_t fq_deadlines_memory(const fq_deadlines *d)
 {
     size_t m = sizeof(*d);
-    if (d->capacity > 0)
-        m += (d->capacity + HEAP_PAD) * sizeof(hent) +
-             d->capacity * (sizeof(slot) + sizeof(payload));
+    if (d->hcap > 0)
+        m += HEAP_PAD + d->hcap * sizeof(hent);
+    m += d->scap * (sizeof(slot) + sizeof(payload));
     return m;
 }

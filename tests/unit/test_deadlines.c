@@ -1,6 +1,7 @@
 /* deadlines: order with FIFO ties, cancel anywhere in the heap, stale ids,
- * the pop cap, next_due, past deadlines, and a seeded model test against a
- * sorted array. */
+ * the pop cap, next_due, past deadlines, what lazy deletion must not break
+ * (dead entries at the top, slots reused while their dead entry lingers,
+ * compaction), and a seeded model test against a sorted array. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -227,6 +228,89 @@ static void test_memory_and_capacity(void **state)
     fq_deadlines_free(d);
 }
 
+/* Cancelled entries stay in the heap until they reach the top: next_due must
+ * never show one, and pops must skip them without counting them. */
+static void test_dead_tops(void **state)
+{
+    (void)state;
+    fq_deadlines *d = make(0);
+    fq_deadline_id ids[10];
+    for (int i = 0; i < 10; i++)
+        ids[i] = fq_deadlines_add(d, t0 + 1 + i, (uint64_t)i, 0);
+    /* dead just below the top, then the top itself: a chain to discard */
+    for (int i = 1; i <= 4; i++)
+        assert_int_equal(fq_deadlines_cancel(d, ids[i]), 0);
+    assert_true(fq_deadlines_next_due(d) == t0 + 1);
+    assert_int_equal(fq_deadlines_cancel(d, ids[0]), 0);
+    assert_true(fq_deadlines_next_due(d) == t0 + 6);
+    assert_int_equal(fq_deadlines_count(d), 5);
+    /* nothing live is due at t0 + 5, though dead entries were */
+    fq_deadline out[10];
+    assert_int_equal(fq_deadlines_pop_due(d, t0 + 5, out, 10), 0);
+    /* dead entries among the due ones do not eat into the cap */
+    assert_int_equal(fq_deadlines_cancel(d, ids[6]), 0);
+    assert_int_equal(fq_deadlines_cancel(d, ids[8]), 0);
+    assert_int_equal(fq_deadlines_pop_due(d, INT64_MAX, out, 2), 2);
+    assert_int_equal(out[0].key, 5);
+    assert_int_equal(out[1].key, 7);
+    assert_true(fq_deadlines_next_due(d) == t0 + 10);
+    /* cancelling everything left empties it */
+    assert_int_equal(fq_deadlines_cancel(d, ids[9]), 0);
+    assert_int_equal(fq_deadlines_count(d), 0);
+    assert_true(fq_deadlines_next_due(d) == INT64_MAX);
+    assert_int_equal(fq_deadlines_pop_due(d, INT64_MAX, out, 10), 0);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(fq_deadlines_cancel(d, ids[i]), -1);
+    fq_deadlines_free(d);
+}
+
+/* A cancelled entry's slot is reused at once while the dead entry still sits
+ * in the heap: the new entry must not revive it or lend it its payload, and
+ * the old id must not touch the new entry. */
+static void test_slot_reused_after_cancel(void **state)
+{
+    (void)state;
+    fq_deadlines *d = make(0);
+    fq_deadline out[8];
+    fq_deadline_id x = fq_deadlines_add(d, t0 + 1, 100, 1); /* keeps the top */
+    fq_deadline_id a = fq_deadlines_add(d, t0 + 10, 1, 1);
+    assert_int_equal(fq_deadlines_cancel(d, a), 0); /* lingers: not the top */
+    /* reused for a later deadline: the dead one (t0 + 10) comes up first */
+    fq_deadline_id b = fq_deadlines_add(d, t0 + 30, 2, 2);
+    assert_true((uint32_t)b == (uint32_t)a && b != a);
+    assert_int_equal(fq_deadlines_cancel(d, a), -1);
+    assert_int_equal(fq_deadlines_count(d), 2);
+    assert_int_equal(fq_deadlines_pop_due(d, t0 + 1, out, 8), 1);
+    assert_true(out[0].id == x);
+    /* the top would be the dead t0 + 10 had it not been discarded */
+    assert_true(fq_deadlines_next_due(d) == t0 + 30);
+    assert_int_equal(fq_deadlines_pop_due(d, t0 + 29, out, 8), 0);
+    /* cancel b, reuse the slot again for an earlier deadline, while b's
+     * dead entry lingers behind a live top */
+    fq_deadline_id y = fq_deadlines_add(d, t0 + 20, 200, 1);
+    assert_int_equal(fq_deadlines_cancel(d, b), 0);
+    fq_deadline_id c = fq_deadlines_add(d, t0 + 25, 3, 3);
+    assert_true((uint32_t)c == (uint32_t)b);
+    assert_int_equal(fq_deadlines_cancel(d, b), -1);
+    assert_int_equal(fq_deadlines_cancel(d, a), -1);
+    assert_true(fq_deadlines_next_due(d) == t0 + 20);
+    assert_int_equal(fq_deadlines_pop_due(d, INT64_MAX, out, 8), 2);
+    assert_true(out[0].id == y);
+    assert_int_equal(out[0].key, 200);
+    assert_true(out[1].id == c && out[1].due_ms == t0 + 25);
+    assert_int_equal(out[1].key, 3);
+    assert_int_equal(out[1].kind, 3);
+    assert_int_equal(fq_deadlines_count(d), 0);
+    assert_true(fq_deadlines_next_due(d) == INT64_MAX);
+    /* the fired id is stale too, and the slot is reused once more */
+    assert_int_equal(fq_deadlines_cancel(d, c), -1);
+    fq_deadline_id e = fq_deadlines_add(d, t0, 4, 0);
+    assert_true((uint32_t)e == (uint32_t)c); /* LIFO: c fired last */
+    assert_int_equal(fq_deadlines_cancel(d, c), -1);
+    assert_int_equal(fq_deadlines_cancel(d, e), 0);
+    fq_deadlines_free(d);
+}
+
 /* ---- the model: a sorted array, (due, seq) ascending ---- */
 
 typedef struct mentry {
@@ -284,6 +368,72 @@ static void model_remove(model *m, size_t i)
     m->n--;
 }
 
+/* Steady churn at a fixed number of pending deadlines: the dead entries are
+ * compacted away again and again (dozens of times here), so the heap stops
+ * growing once it holds 2 x pending, and every compaction keeps the exact
+ * order, checked against the model at every pop. */
+static void test_compaction(void **state)
+{
+    (void)state;
+    rng_state = 77;
+    enum { PENDING = 1500, PAIRS = 120000 };
+    fq_deadlines *d = make(0);
+    model m = {0};
+    fq_deadline out[16];
+    int64_t now = t0;
+    size_t mem = 0, popped = 0;
+    for (int i = 0; i < PAIRS; i++) {
+        /* cancel first, then top up: never more than PENDING pending */
+        if (m.n == PENDING) {
+            /* near the top sometimes, so dead entries reach it */
+            size_t k = below(8) == 0 ? (size_t)below(3) : (size_t)below(m.n);
+            assert_int_equal(fq_deadlines_cancel(d, m.v[k].id), 0);
+            model_remove(&m, k);
+        }
+        while (m.n < PENDING) {
+            int64_t due = now + (int64_t)below(20000);
+            uint64_t key = rng();
+            fq_deadline_id id = fq_deadlines_add(d, due, key, 7);
+            assert_true(id != 0);
+            model_add(&m, due, key, 7, id);
+        }
+        if (i % 50 == 0) {
+            now += (int64_t)below(200);
+            size_t got = fq_deadlines_pop_due(d, now, out, 16);
+            size_t want = 0;
+            while (want < m.n && want < 16 && m.v[want].due <= now)
+                want++;
+            assert_int_equal(got, want);
+            for (size_t j = 0; j < got; j++) {
+                assert_true(out[j].id == m.v[j].id);
+                assert_int_equal(out[j].key, m.v[j].key);
+            }
+            memmove(m.v, m.v + got, (m.n - got) * sizeof(mentry));
+            m.n -= got;
+            popped += got;
+        }
+        assert_int_equal(fq_deadlines_count(d), m.n);
+        assert_true(fq_deadlines_next_due(d) == (m.n ? m.v[0].due : INT64_MAX));
+        /* after the heap has filled to live + dead once, it must not grow:
+         * without compaction it would hold every cancelled entry */
+        if (i == 4 * PENDING)
+            mem = fq_deadlines_memory(d);
+        else if (i > 4 * PENDING)
+            assert_int_equal(fq_deadlines_memory(d), mem);
+    }
+    /* 2 x PENDING + growth slack: a heap of all PAIRS would be far larger */
+    assert_true(mem < (size_t)PENDING * 24 * 6);
+    print_message("compaction: %zu popped\n", popped);
+    assert_true(popped > 1000);
+    size_t got, k = 0;
+    while ((got = fq_deadlines_pop_due(d, INT64_MAX, out, 16)) > 0)
+        for (size_t j = 0; j < got; j++, k++)
+            assert_true(out[j].id == m.v[k].id);
+    assert_int_equal(k, m.n);
+    free(m.v);
+    fq_deadlines_free(d);
+}
+
 static void test_model(void **state)
 {
     (void)state;
@@ -299,13 +449,19 @@ static void test_model(void **state)
     uint64_t pops = 0, popped = 0;
     size_t max_n = 0;
 
-    for (int op = 0; op < 200000; op++) {
-        /* phases of 25,000 operations: in the even ones the structure grows
-         * to thousands of entries (a deep heap, long-lived far deadlines),
-         * in the odd ones it is cancelled and popped back down */
-        int growing = (op / 25000) % 2 == 0;
+    for (int op = 0; op < 300000; op++) {
+        /* phases of 25,000 operations: in the first of each three the
+         * structure grows to thousands of entries (a deep heap, long-lived
+         * far deadlines); in the second, adds and cancels churn at the same
+         * rate, so that the cancelled entries outnumber the live ones and
+         * are compacted away again and again, between pops; in the third it
+         * is cancelled and popped back down */
+        int phase = (op / 25000) % 3;
+        int growing = phase == 0, churn = phase == 1;
         uint64_t r = below(100);
-        if (r < (growing ? 70u : 40u)) {
+        unsigned adds = growing ? 70u : churn ? 44u : 40u;
+        unsigned cancels = churn ? 88u : 75u, stale = churn ? 92u : 80u;
+        if (r < adds) {
             /* a narrow spread near now makes ties and past deadlines common */
             int64_t due = below(growing ? 3 : 10) == 0 ? now + (int64_t)below(1000000)
                                                        : now - 50 + (int64_t)below(400);
@@ -314,15 +470,16 @@ static void test_model(void **state)
             fq_deadline_id id = fq_deadlines_add(d, due, key, kind);
             assert_true(id != 0);
             model_add(&m, due, key, kind, id);
-        } else if (r < 75) {
+        } else if (r < cancels) {
             if (m.n == 0)
                 continue;
-            size_t i = (size_t)below(m.n);
+            /* one in four near the top, so that dead entries reach it */
+            size_t i = below(4) == 0 ? (size_t)below(m.n < 3 ? m.n : 3) : (size_t)below(m.n);
             fq_deadline_id id = m.v[i].id;
             assert_int_equal(fq_deadlines_cancel(d, id), 0);
             model_remove(&m, i);
             dead[ndead++ % DEAD_KEEP] = id;
-        } else if (r < 80) {
+        } else if (r < stale) {
             if (ndead == 0)
                 continue;
             size_t k = ndead < DEAD_KEEP ? ndead : DEAD_KEEP;
@@ -355,6 +512,11 @@ static void test_model(void **state)
             max_n = m.n;
         assert_int_equal(fq_deadlines_count(d), m.n);
         assert_true(fq_deadlines_next_due(d) == (m.n ? m.v[0].due : INT64_MAX));
+        /* dead entries are compacted away: the heap holds at most
+         * max(live, 1023) of them next to the live ones (deadlines.h), so it
+         * never grew past twice that, nor the slot table past twice max_n */
+        size_t heap_max = 2 * (2 * max_n + 1024), slots_max = 2 * max_n + 64;
+        assert_true(fq_deadlines_memory(d) <= 256 + 24 * heap_max + 24 * slots_max);
     }
     /* drain: the rest comes out in model order too */
     size_t got;
@@ -386,6 +548,9 @@ int main(void)
         cmocka_unit_test(test_next_due_and_now),
         cmocka_unit_test(test_past_deadlines_fire_at_once),
         cmocka_unit_test(test_memory_and_capacity),
+        cmocka_unit_test(test_dead_tops),
+        cmocka_unit_test(test_slot_reused_after_cancel),
+        cmocka_unit_test(test_compaction),
         cmocka_unit_test(test_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
