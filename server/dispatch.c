@@ -267,42 +267,11 @@ static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, 
 static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, const char *reason)
 {
     const fq_snapshot *snap = d->current;
-    const fq_routing *r = snap->routing;
     const fq_decision *dec = &c->decision;
     sysop *s = new_sysop(d, c->incident_id, kind);
     if (s == NULL)
         return;
     format_decision(snap, dec, &s->texts);
-    snprintf(s->reason, sizeof s->reason, "%s", reason);
-    s->op.kind = FQ_STORE_OP_EVENT;
-    s->op.nparams = FQ_SQL_INSERT_EVENT_NPARAMS;
-    s->op.values[0] = s->id;
-    s->op.values[1] = s->kind;
-    s->op.values[2] = s->reason;
-    submit_sysop(d, s);
-}
-
-static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, const char *reason)
-{
-    const fq_snapshot *snap = d->current;
-    const fq_routing *r = snap->routing;
-    const fq_decision *dec = &c->decision;
-    sysop *s = new_sysop(d, c->incident_id, kind);
-    if (s == NULL)
-        return;
-    snprintf(s->tier, sizeof s->tier, "%d", dec->tier);
-    snprintf(s->line, sizeof s->line, "%d", dec->line);
-    int32_t territory = territory_of(dec);
-    snprintf(s->territory, sizeof s->territory, "%s",
-             territory >= 0 ? fq_org_id(org_of(snap), territory) : "");
-    snprintf(s->lead, sizeof s->lead, "%s", handler_id(r, dec->lead));
-    snprintf(s->worker, sizeof s->worker, "%s", worker_id(r, dec->worker));
-    format_co(r, dec, s->co, sizeof s->co);
-    format_ms(s->ack_due, sizeof s->ack_due, dec->ack_due_ms);
-    format_ms(s->ack_warn, sizeof s->ack_warn, dec->ack_warn_ms);
-    format_ms(s->conclude_due, sizeof s->conclude_due, dec->conclude_due_ms);
-    format_ms(s->conclude_warn, sizeof s->conclude_warn, dec->conclude_warn_ms);
-    snprintf(s->climbed, sizeof s->climbed, "%d", dec->climbed);
     snprintf(s->reason, sizeof s->reason, "%s", reason);
     s->outcome_len = pack_outcome(snap, dec, 0, s->outcome, sizeof s->outcome);
     fq_store_op *op = &s->op;

@@ -40,6 +40,16 @@ static void usage(FILE *out)
             "  rules list | history                the active routing rules; all versions\n"
             "  worker duty ID on|off               put a grid worker on or off duty\n"
             "  worker list                         list grid workers\n"
+            "  timeline INCIDENT_ID                an incident's events in order\n"
+            "  verify [--from TIME] [--to TIME] | --file FILE\n"
+            "                                      check the event hash chain (or an export)\n"
+            "  export --from TIME --to TIME --out FILE\n"
+            "                                      a period's events as JSON lines\n"
+            "  partitions list | ensure [--months N] | detach PARTITION\n"
+            "                                      the event log's monthly partitions\n"
+            "  replay --rules FILE --from TIME --to TIME [--json]\n"
+            "                                      what if: the period's reports routed by\n"
+            "                                      the FILE's rules; writes nothing\n"
             "\n"
             "  --db CONNINFO       PostgreSQL connection string (or FQ_DB)\n"
             "  --server-key FILE   server key (or FQ_SERVER_KEY; default ./fengqiao-server.key)\n"
@@ -441,6 +451,16 @@ int main(int argc, char **argv)
         return cmd_rules(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "worker") == 0)
         return cmd_worker(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "timeline") == 0)
+        return cmd_timeline(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "verify") == 0)
+        return cmd_verify(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "partitions") == 0)
+        return cmd_partitions(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_replay(&g, sub_argc, sub_argv);
     fprintf(stderr, "fengqiao-admin: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

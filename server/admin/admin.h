@@ -2,6 +2,8 @@
 #ifndef FQ_ADMIN_H
 #define FQ_ADMIN_H
 
+#include "rules.h"
+
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,9 +34,24 @@ int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_
 int admin_print_query(const globals *g, const char *sql, const char *const *headers,
                       const int *widths, int ncols);
 
-/* The commands of topology.c and routing.c. */
+/* The "rules" of a topology file (docs/topology.md), read and checked the
+ * way import-topology reads the file (the whole file is checked). Row ids are
+ * the rules' positions in the file, from 1. NULL with a message in err. */
+typedef struct admin_rules_file admin_rules_file;
+admin_rules_file *admin_rules_file_read(const char *file, char *err, size_t err_len);
+/* The rows (valid while f lives); *has_rules: the file has a "rules" member. */
+const fq_rule_row *admin_rules_file_rows(const admin_rules_file *f, size_t *n, int *has_rules);
+void admin_rules_file_free(admin_rules_file *f);
+
+/* The commands of topology.c, routing.c and replay_cmd.c. */
 int cmd_import_topology(const globals *g, int argc, char **argv);
 int cmd_rules(const globals *g, int argc, char **argv);
 int cmd_worker(const globals *g, int argc, char **argv);
+/* history.c: timeline, verify, export, partitions (docs/history.md). */
+int cmd_timeline(const globals *g, int argc, char **argv);
+int cmd_verify(const globals *g, int argc, char **argv);
+int cmd_export(const globals *g, int argc, char **argv);
+int cmd_partitions(const globals *g, int argc, char **argv);
+int cmd_replay(const globals *g, int argc, char **argv);
 
 #endif

@@ -857,6 +857,80 @@ static void model_free(model *m)
         json_object_put(m->root);
 }
 
+/* Reads and checks a whole topology file into a zeroed model (phase 1);
+ * on failure m->err says why. Either way the caller frees with model_free. */
+static int load_model(model *m, const char *file)
+{
+    memset(m, 0, sizeof *m);
+    m->geo = fq_geo_builder_new();
+    if (m->geo == NULL)
+        return oom(m);
+    if (read_document(m, file) != 0 || parse_document(m) != 0)
+        return -1;
+    return 0;
+}
+
+/* ---- the rules of a file, for other commands (replay) ---- */
+
+struct admin_rules_file {
+    model m;
+    fq_rule_row *rows;
+};
+
+admin_rules_file *admin_rules_file_read(const char *file, char *err, size_t err_len)
+{
+    admin_rules_file *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    if (load_model(&f->m, file) != 0) {
+        snprintf(err, err_len, "%s", f->m.err);
+        admin_rules_file_free(f);
+        return NULL;
+    }
+    f->rows = calloc(f->m.n_rules + 1, sizeof *f->rows);
+    if (f->rows == NULL) {
+        snprintf(err, err_len, "out of memory");
+        admin_rules_file_free(f);
+        return NULL;
+    }
+    for (size_t i = 0; i < f->m.n_rules; i++) {
+        const rule_rec *r = &f->m.rules[i];
+        fq_rule_row *row = &f->rows[i];
+        row->id = (uint32_t)(i + 1); /* the rule's position in the file */
+        row->category = r->category;
+        row->severity = r->severity;
+        row->risk = r->risk;
+        row->tier = (fq_tier)fq_tier_parse(r->tier);
+        row->line = r->line != NULL ? fq_line_parse(r->line) : -1;
+        for (int c = 0; c < r->n_co; c++)
+            row->co[c] = r->co[c];
+        row->n_co = r->n_co;
+        row->ack_s = r->ack;
+        row->ack_warn_s = r->ack_warn;
+        row->conclude_s = r->conclude;
+        row->conclude_warn_s = r->conclude_warn;
+    }
+    return f;
+}
+
+const fq_rule_row *admin_rules_file_rows(const admin_rules_file *f, size_t *n, int *has_rules)
+{
+    *n = f->m.n_rules;
+    *has_rules = f->m.has_rules;
+    return f->rows;
+}
+
+void admin_rules_file_free(admin_rules_file *f)
+{
+    if (f == NULL)
+        return;
+    model_free(&f->m);
+    free(f->rows);
+    free(f);
+}
+
 /* ---- the database ---- */
 
 static int exec_ok(PGconn *conn, PGresult *res)
@@ -1508,9 +1582,7 @@ int cmd_import_topology(const globals *g, int argc, char **argv)
     }
 
     model m;
-    memset(&m, 0, sizeof m);
-    m.geo = fq_geo_builder_new();
-    if (m.geo == NULL || read_document(&m, file) != 0 || parse_document(&m) != 0) {
+    if (load_model(&m, file) != 0) {
         fprintf(stderr, "fengqiao-admin: %s: %s\nnothing was imported\n", file, m.err);
         model_free(&m);
         return 1;

@@ -436,6 +436,10 @@ static void send_setup(fq_store *s, PGconn *conn)
     }
     PQsendQueryParams(conn, "LISTEN " FQ_DIRECTORY_CHANNEL, 0, NULL, NULL, NULL, NULL, 0);
     expect_push(s, EXP_SETUP, NULL, NULL);
+    /* The event log's monthly partitions, this month and the next two: the
+     * server never waits for an operator to make them (docs/history.md). */
+    PQsendQueryParams(conn, "SELECT fq_ensure_event_partitions(2)", 0, NULL, NULL, NULL, NULL, 0);
+    expect_push(s, EXP_SETUP, NULL, NULL);
     PQpipelineSync(conn);
     expect_push(s, EXP_SETUP_SYNC, NULL, NULL);
     s->directory_wanted = 1; /* sent once the setup sync is back */
