@@ -1,5 +1,7 @@
 #include "intake.h"
 
+#include "gate.h"
+
 #include "fq_wire.h"
 #include "statements.h"
 #include "validate.h"
@@ -382,55 +384,27 @@ static void digest_report(fq_intake *in, const Fengqiao__V1__ReportIncident *r, 
 static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_token *token)
 {
     char err[256];
-    fq_opened_request opened;
-    int rv = fq_wire_open_request(frame, len, &in->arena, &opened);
-    if (rv != FQ_WIRE_OK) {
-        snprintf(err, sizeof err, "malformed request: %s", fq_wire_strerror(rv));
-        refuse(in, token, NULL, frame, len, NULL, 0, ST(INVALID), err);
-        return;
-    }
-    const Fengqiao__V1__Envelope *env = opened.envelope;
     fq_snapshot *snap = fq_dispatch_current(in->dispatch);
     const fq_directory *dir = snap ? snap->directory : NULL;
-    if (dir == NULL) {
-        reply_status(in, token, NULL, env->message_id, ST(BUSY),
-                     "the server is starting or cannot reach its database; retry later");
+    int64_t now = fq_now_ms();
+    fq_gate gate;
+    fq_gate_check(frame, len, &in->arena, dir, now, in->config.max_skew_ms, &gate);
+    if (gate.status == ST(BUSY)) {
+        /* Nothing loaded yet: not a refusal of the request, no audit row. */
+        reply_status(in, token, NULL, gate.message_id, ST(BUSY), gate.message);
         return;
     }
-    /* Unknown sender, revoked sender and wrong MAC look alike from outside,
-     * so node ids cannot be probed. */
-    const fq_node *node = fq_valid_id(env->sender) ? fq_directory_find(dir, env->sender) : NULL;
-    if (node == NULL || node->revoked ||
-        fq_wire_verify(node->key, opened.envelope_bytes, opened.envelope_len, opened.mac,
-                       opened.mac_len) != FQ_WIRE_OK) {
-        refuse(in, token, NULL, frame, len, env->sender, env->message_id, ST(UNAUTHENTICATED),
-               "unknown or revoked sender, or the MAC does not verify");
+    const uint8_t *key = gate.node ? gate.node->key : NULL;
+    if (gate.status != ST(OK)) {
+        refuse(in, token, key, frame, len, gate.claimed_sender, gate.message_id, gate.status,
+               gate.message);
         return;
     }
-    const uint8_t *key = node->key;
+    const fq_opened_request opened = gate.opened;
+    const Fengqiao__V1__Envelope *env = opened.envelope;
+    const fq_node *node = gate.node;
     const char *sender = node->id;
     uint64_t mid = env->message_id;
-    if (env->schema_version != FQ_SCHEMA_VERSION) {
-        snprintf(err, sizeof err,
-                 "schema version %" PRIu32 " is not supported; this server speaks %d",
-                 env->schema_version, FQ_SCHEMA_VERSION);
-        refuse(in, token, key, frame, len, sender, mid, ST(UNSUPPORTED), err);
-        return;
-    }
-    if (mid == 0 || mid > FQ_MAX_MESSAGE_ID) {
-        refuse(in, token, key, frame, len, sender, mid, ST(INVALID),
-               "message_id must be between 1 and 2^63-1");
-        return;
-    }
-    int64_t now = fq_now_ms();
-    if (fq_check_fresh(env->sent_at_ms, now, in->config.max_skew_ms) != 0) {
-        snprintf(err, sizeof err,
-                 "sent_at_ms %" PRId64 " is more than %" PRId64
-                 " ms away from the server clock %" PRId64 "; re-sign with a fresh sent_at_ms",
-                 env->sent_at_ms, in->config.max_skew_ms, now);
-        refuse(in, token, key, frame, len, sender, mid, ST(STALE), err);
-        return;
-    }
     if (env->body_case != FENGQIAO__V1__ENVELOPE__BODY_REPORT_INCIDENT) {
         refuse(in, token, key, frame, len, sender, mid, ST(UNSUPPORTED),
                "the intake endpoint accepts only report_incident");
