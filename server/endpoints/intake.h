@@ -32,7 +32,7 @@ typedef struct fq_intake_stats {
     uint64_t duplicates;       /* answered from an earlier outcome */
     uint64_t coalesced;        /* duplicates that arrived while the first was in flight */
     uint64_t coalesce_dropped; /* copies beyond the follower cap, dropped unanswered */
-    uint64_t by_status[16]; /* by Fengqiao__V1__Status */
+    uint64_t by_status[16];    /* by Fengqiao__V1__Status */
     uint64_t audit_written;
     uint64_t audit_dropped; /* over the audit rate or refused by a busy store */
     size_t in_flight;
