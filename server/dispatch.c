@@ -452,6 +452,7 @@ static void load_open(fq_dispatch *d, const PGresult *open)
     const fq_snapshot *snap = d->current;
     const fq_routing *r = snap->routing;
     const fq_org *org = org_of(snap);
+    const int64_t now = wall_ms(); /* once, not per row (1 M rows at start) */
     for (int i = 0; i < PQntuples(open); i++) {
         uint64_t id = strtoull(PQgetvalue(open, i, 0), NULL, 10);
         fq_case *c = fq_caseload_add(d->cases, id);
@@ -496,7 +497,6 @@ static void load_open(fq_dispatch *d, const PGresult *open)
             continue;
         }
         /* Warnings already behind us are not repeated after a restart. */
-        int64_t now = wall_ms();
         if (dec->ack_warn_ms <= now)
             dec->ack_warn_ms = 0;
         if (dec->conclude_warn_ms <= now)

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# bench/run recovery: how fast fengqiaod is back after a restart with many
+# open incidents, how fast a recorded history replays, how fast the event
+# chain verifies.
+# targets: fengqiaod fengqiao-admin fq-bench-replay
+#
+# 1. A private PostgreSQL (fsync on), migrated, the West Lake topology
+#    (examples/westlake-topology.json) imported, one town platform node.
+#    N open incidents generated with SQL (INSERT ... SELECT generate_series):
+#    assigned a third each at the village (a grid worker of the topology), town
+#    (the town's line) and district tier, with coordinates, recorded in the
+#    last 2 h, all four limits ahead (1 h to 1 day; nothing fires at start),
+#    and each with its "reported" and "assigned" events (through the events
+#    table's hash-chain trigger: that is most of the generation time).
+# 2. start_to_ready_s: fengqiaod started, time until its --ready-file
+#    appears: the directory load (one REPEATABLE READ transaction with all
+#    FQ_SQL_LOAD_* queries, the open incidents last) and the caseload,
+#    deadlines and duplicate index rebuilt from it. R repetitions, median
+#    (the cluster is warm after the generation). Target: <= 3 s at 1 M.
+# 3. replay_incidents_per_s: fq-bench-replay (bench/replay_bench.c) over a
+#    recorded history of the benchmark city. Target: >= 1 M/s.
+# 4. verify_events_per_s: fengqiao-admin verify over the generated history.
+#
+# Full: N = 1,000,000, R = 3, replay 2 M incidents x 5. FQ_BENCH_QUICK=1:
+# N = 200,000, R = 1, replay 500,000 x 1 (a JSON line says the run is quick).
+# Knobs: FQ_BENCH_OPEN (N), FQ_BENCH_REPS (R), FQ_BENCH_NO_EVENTS=1 (generate
+# the incidents only: recovery reads incidents only; verify is then skipped).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+B=${FQ_BENCH_BUILD:?run through bench/run}
+quick=${FQ_BENCH_QUICK:-0}
+if [ "$quick" = 1 ]; then
+    open=${FQ_BENCH_OPEN:-200000}
+    reps=${FQ_BENCH_REPS:-1}
+    replay_args=(--incidents 500000 --reps 1)
+else
+    open=${FQ_BENCH_OPEN:-1000000}
+    reps=${FQ_BENCH_REPS:-3}
+    replay_args=(--incidents 2000000 --reps 5)
+fi
+events=1
+[ "${FQ_BENCH_NO_EVENTS:-0}" = 1 ] && events=0
+
+log() { echo "bench recovery: $*" >&2; }
+json() { # metric value unit [key=json-value ...]
+    local out key val
+    out=$(printf '{"bench":"recovery","metric":"%s","value":%s,"unit":"%s"' "$1" "$2" "$3")
+    shift 3
+    for kv in "$@"; do
+        key=${kv%%=*}
+        val=${kv#*=}
+        out+=$(printf ',"%s":%s' "$key" "$val")
+    done
+    echo "$out}"
+}
+
+tmp=$(mktemp -d /tmp/fq-bench-recovery.XXXXXX)
+chmod 755 "$tmp" # the cluster runs as postgres and lives inside
+server_pid=""
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -KILL "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    if [ "$rc" != 0 ] && [ -f "$tmp/fengqiaod.log" ]; then
+        log "failed (exit $rc); the last lines of fengqiaod's log:"
+        tail -n 15 "$tmp/fengqiaod.log" >&2 || true
+    fi
+    tests/pg_private.sh stop "$tmp/pg" >/dev/null 2>&1 || true
+    rm -rf "$tmp"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+now_ns() { date +%s%N; }
+seconds_since() { awk -v a="$1" -v b="$(now_ns)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+[ "$quick" = 1 ] && json quick_run 1 flag "open_incidents=$open" "note=\"quick: $open open incidents instead of 1,000,000, one repetition\""
+
+# ---- 1. the database ----
+log "starting a private PostgreSQL in $tmp/pg"
+FQ_DB=$(tests/pg_private.sh start "$tmp/pg")
+FQ_SERVER_KEY="$tmp/server.key"
+export FQ_DB FQ_SERVER_KEY
+admin() { "$B/server/fengqiao-admin" "$@"; }
+admin server-key create "$FQ_SERVER_KEY" >/dev/null
+admin migrate >/dev/null
+admin import-topology examples/westlake-topology.json >/dev/null
+admin node add beishan-platform --role town_platform --jurisdiction beishan >/dev/null 2>&1
+psql_q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$FQ_DB" "$@"; }
+
+log "generating $open open incidents"
+t0=$(now_ns)
+psql_q -v n="$open" <<'SQL'
+CREATE TEMP TABLE cat AS
+  SELECT row_number() OVER (ORDER BY code) - 1 AS k, code, line AS line_name,
+         array_position(ARRAY['governance', 'market', 'enforcement', 'services'], line) - 1 AS line
+  FROM categories;
+CREATE TEMP TABLE slot AS
+  SELECT row_number() OVER (ORDER BY w.id) - 1 AS s, w.id AS worker, w.grid, g.parent_id AS village,
+         v.parent_id AS town
+  FROM workers w JOIN org_units g ON g.id = w.grid JOIN org_units v ON v.id = g.parent_id;
+-- Every (worker's grid, category): who takes it at each tier.
+CREATE TEMP TABLE choice AS
+  SELECT s.s * (SELECT count(*) FROM cat) + c.k AS n, s.worker, s.grid, s.village, c.code, c.line,
+         (SELECT h.id FROM handlers h WHERE h.kind = 'village' AND h.territory = s.village LIMIT 1) AS village_h,
+         (SELECT h.id FROM handlers h WHERE h.kind = 'town_line' AND h.territory = s.town
+            AND h.line = c.line_name LIMIT 1) AS town_h,
+         coalesce((SELECT h.id FROM handlers h WHERE h.kind = 'department' AND h.line = c.line_name LIMIT 1),
+                  (SELECT h.id FROM handlers h WHERE h.kind = 'center' LIMIT 1)) AS district_h
+  FROM slot s, cat c;
+SELECT count(*) AS choices FROM choice \gset
+INSERT INTO incidents (reporter_node, message_id, body_digest, category, severity, risk, channel,
+    place_unit, lon, lat, title, external_ref, sent_at, recorded_at, state, tier, line, territory,
+    lead_unit, worker, ack_warn_at, ack_due, conclude_warn_at, conclude_due, rule_set, rule_source)
+SELECT 'beishan-platform', g, sha256(int8send(g)), c.code, 1 + (g % 4)::int, 1 + (g % 3)::int,
+       1 + (g % 6)::int, c.grid, 120.08 + (g % 1000) * 0.0001, 30.22 + (g / 1000 % 1000) * 0.0001,
+       '生成的事件 ' || g, 'GEN-' || g, t.rec, t.rec, 'assigned', t.tier, c.line,
+       CASE t.tier WHEN 1 THEN c.grid ELSE c.village END,
+       CASE t.tier WHEN 1 THEN c.village_h WHEN 2 THEN c.town_h ELSE c.district_h END,
+       CASE t.tier WHEN 1 THEN c.worker END,
+       t.ack - interval '10 minutes', t.ack, t.ack + interval '2 days', t.ack + interval '3 days', 1, 1
+FROM generate_series(1, :n) g
+JOIN choice c ON c.n = g % :choices
+CROSS JOIN LATERAL (SELECT 1 + (g % 3)::int AS tier,
+                           now() - (g % 7200) * interval '1 second' AS rec,
+                           now() + interval '1 hour' + (g % 82800) * interval '1 second' AS ack) t;
+SQL
+incidents_s=$(seconds_since "$t0")
+log "incidents in $incidents_s s"
+events_s=null
+if [ "$events" = 1 ]; then
+    t0=$(now_ns)
+    psql_q <<'SQL'
+INSERT INTO events (incident_id, kind, actor_node, at, payload)
+  SELECT id, 'reported', reporter_node, recorded_at, sha512(int8send(id)) || sha512(body_digest)
+  FROM incidents ORDER BY id;
+INSERT INTO events (incident_id, kind, actor_node, at, reason, payload)
+  SELECT id, 'assigned', NULL, recorded_at, 'by rule 1 of set 1: generated', sha256(int8send(id))
+  FROM incidents ORDER BY id;
+SQL
+    events_s=$(seconds_since "$t0")
+    log "events ($((2 * open))) in $events_s s"
+fi
+psql_q -c "VACUUM ANALYZE" >/dev/null
+json generate_s "$(awk -v a="$incidents_s" -v b="${events_s/null/0}" 'BEGIN { printf "%.1f", a + b }')" s \
+    "open_incidents=$open" "incidents_s=$incidents_s" "events_s=$events_s" "events=$((events * 2 * open))"
+
+# ---- 2. start to ready ----
+samples=()
+for ((rep = 1; rep <= reps; rep++)); do
+    port=$(free_port)
+    ready="$tmp/ready.$rep"
+    t0=$(now_ns)
+    "$B/server/fengqiaod" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "tcp://127.0.0.1:$port" \
+        --ready-file "$ready" --stats-interval 0 2>"$tmp/fengqiaod.log" &
+    server_pid=$!
+    until [ -s "$ready" ]; do
+        kill -0 "$server_pid" 2>/dev/null || { log "fengqiaod exited during start"; exit 1; }
+        sleep 0.002
+    done
+    s=$(seconds_since "$t0")
+    loaded=$(sed -n 's/.*; \([0-9]*\) open incidents$/\1/p' "$tmp/fengqiaod.log" | tail -n 1)
+    rss=$(ps -o rss= -p "$server_pid" | tr -d ' ')
+    kill -TERM "$server_pid"
+    wait "$server_pid" || { log "fengqiaod did not stop cleanly"; exit 1; }
+    server_pid=""
+    [ "$loaded" = "$open" ] || { log "fengqiaod loaded '$loaded' open incidents, not $open"; exit 1; }
+    log "start to ready: $s s (repetition $rep; rss $((rss / 1024)) MiB)"
+    samples+=("$s")
+done
+median=$(printf '%s\n' "${samples[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+json start_to_ready_s "$median" s "open_incidents=$open" "reps=$reps" "rss_mib=$((rss / 1024))" \
+    "runs=[$(
+        IFS=,
+        echo "${samples[*]}"
+    )]" "target=3"
+
+# ---- 3. replay ----
+if [ -x "$B/bench/fq-bench-replay" ]; then
+    log "fq-bench-replay ${replay_args[*]}"
+    r=$("$B/bench/fq-bench-replay" "${replay_args[@]}")
+    json replay_incidents_per_s "$(jq .incidents_per_s <<<"$r")" incidents/s \
+        "incidents=$(jq .incidents <<<"$r")" "reps=$(jq .reps <<<"$r")" \
+        "ns_per_incident=$(jq .ns_per_incident <<<"$r")" "target=1000000"
+else
+    json replay_incidents_per_s null incidents/s "available=false" "note=\"fq-bench-replay is not built\""
+fi
+
+# ---- 4. verify ----
+if [ "$events" = 1 ] && admin verify --help >/dev/null 2>&1; then
+    log "fengqiao-admin verify"
+    out=$(admin verify)
+    log "$out"
+    rate=$(sed -n 's/.*(\([0-9]*\) events\/s).*/\1/p' <<<"$out" | head -n 1)
+    count=$(sed -n 's/^verified \([0-9]*\) event.*/\1/p' <<<"$out" | head -n 1)
+    json verify_events_per_s "${rate:-null}" events/s "events=${count:-null}"
+else
+    json verify_events_per_s null events/s "available=false" \
+        "note=\"$([ "$events" = 1 ] && echo "fengqiao-admin has no verify command" || echo "no events generated")\""
+fi
+
+awk -v s="$median" -v n="$open" 'BEGIN {
+    printf "bench recovery: start to ready %.2f s with %d open incidents (target <= 3 s at 1 M): %s\n",
+        s, n, (n >= 1000000 ? (s <= 3 ? "met" : "MISSED") : "quick run, not comparable") > "/dev/stderr" }'
