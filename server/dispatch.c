@@ -37,6 +37,7 @@ struct fq_dispatch {
     uint64_t *moving; /* scratch: cases whose worker went off duty */
     size_t n_moving, cap_moving;
     int stopped;
+    int open_loaded; /* the stored open incidents are in the caseload */
     fq_dispatch_stats stats;
 };
 
@@ -250,7 +251,10 @@ static sysop *new_sysop(fq_dispatch *d, uint64_t incident_id, const char *kind)
     return s;
 }
 
-static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, const char *reason)
+/* `breached`: the limits (bits 1 acknowledge, 2 conclude) this event records
+ * as breached for good, so a restart does not fire them again. */
+static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, const char *reason,
+                        int breached)
 {
     sysop *s = new_sysop(d, incident_id, kind);
     if (s == NULL)
@@ -261,6 +265,8 @@ static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, 
     s->op.values[0] = s->id;
     s->op.values[1] = s->kind;
     s->op.values[2] = s->reason;
+    snprintf(s->texts.climbed, sizeof s->texts.climbed, "%d", breached);
+    s->op.values[3] = s->texts.climbed; /* a spare small text field */
     submit_sysop(d, s);
 }
 
@@ -301,7 +307,8 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, co
 
 /* ---- escalation ---- */
 
-static void escalate(fq_dispatch *d, fq_case *c, const char *why)
+/* `limit`: the limit that passed (bit 1 acknowledge, 2 conclude), or 0. */
+static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit)
 {
     const fq_routing *r = d->current->routing;
     int64_t now = wall_ms();
@@ -316,7 +323,7 @@ static void escalate(fq_dispatch *d, fq_case *c, const char *why)
         snprintf(reason, sizeof reason, "%s at the %s tier; nobody above: supervision needed", why,
                  fq_tier_name((fq_tier)c->decision.tier));
         d->stats.breaches_at_top++;
-        write_event(d, c->incident_id, "breached", reason);
+        write_event(d, c->incident_id, "breached", reason, limit);
         return;
     }
     if (c->decision.worker >= 0 && req.n_excluded < FQ_ROUTE_MAX_EXCLUDED)
@@ -347,19 +354,19 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
         format_time(at, sizeof at, c->decision.ack_due_ms);
         snprintf(reason, sizeof reason, "not acknowledged yet; due %s", at);
         d->stats.warnings++;
-        write_event(d, c->incident_id, "ack_warning", reason);
+        write_event(d, c->incident_id, "ack_warning", reason, 0);
         break;
     case FQ_DEADLINE_CONCLUDE_WARNING:
         format_time(at, sizeof at, c->decision.conclude_due_ms);
         snprintf(reason, sizeof reason, "not concluded yet; due %s", at);
         d->stats.warnings++;
-        write_event(d, c->incident_id, "conclude_warning", reason);
+        write_event(d, c->incident_id, "conclude_warning", reason, 0);
         break;
     case FQ_DEADLINE_ACK_DUE:
-        escalate(d, c, "acknowledge limit passed");
+        escalate(d, c, "acknowledge limit passed", 1);
         break;
     case FQ_DEADLINE_CONCLUDE_DUE:
-        escalate(d, c, "conclude limit passed");
+        escalate(d, c, "conclude limit passed", 2);
         break;
     }
 }
@@ -496,7 +503,13 @@ static void load_open(fq_dispatch *d, const PGresult *open)
             fq_caseload_remove(d->cases, id);
             continue;
         }
-        /* Warnings already behind us are not repeated after a restart. */
+        /* Breaches on record are not fired again; warnings already behind
+         * us are not repeated after a restart. */
+        int breached = atoi(PQgetvalue(open, i, 19));
+        if (breached & 1)
+            dec->ack_warn_ms = dec->ack_due_ms = 0;
+        if (breached & 2)
+            dec->conclude_warn_ms = dec->conclude_due_ms = 0;
         if (dec->ack_warn_ms <= now)
             dec->ack_warn_ms = 0;
         if (dec->conclude_warn_ms <= now)
@@ -538,18 +551,20 @@ static void carry_case(fq_case *c, void *user)
                      c->request.lon, c->request.lat, territory_of(&c->decision), c->request.now_ms);
 }
 
-void fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open)
+int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open)
 {
     fq_snapshot *old = d->current;
     fq_snapshot_ref(snap);
     d->current = snap;
     if (snap->routing == NULL) {
         fq_snapshot_unref(old);
-        return;
+        return d->open_loaded;
     }
     if (old == NULL || old->routing == NULL) {
-        if (open != NULL && fq_caseload_count(d->cases) == 0)
+        if (open != NULL && !d->open_loaded) {
             load_open(d, open);
+            d->open_loaded = 1;
+        }
     } else {
         /* Carry every open case over to the new indices. The duplicate
          * index keys by unit index too: rebuild it. */
@@ -569,10 +584,11 @@ void fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open
     for (size_t i = 0; i < d->n_moving; i++) {
         fq_case *c = fq_caseload_find(d->cases, d->moving[i]);
         if (c != NULL)
-            escalate(d, c, "the handler went off duty");
+            escalate(d, c, "the handler went off duty", 0);
     }
     d->n_moving = 0;
     rearm(d);
+    return d->open_loaded;
 }
 
 fq_snapshot *fq_dispatch_current(fq_dispatch *d)

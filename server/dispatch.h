@@ -80,8 +80,9 @@ void fq_dispatch_stop(fq_dispatch *d); /* closes the timer; free after the loop 
 
 /* Makes `snap` current (takes one reference). `open` (FQ_SQL_LOAD_OPEN
  * rows) rebuilds the open incidents and their deadlines on the first
- * install; later installs carry the in-memory state over by ids. */
-void fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open);
+ * install with a routing state; later installs carry the in-memory state
+ * over by ids. Returns 1 once the open incidents have been taken in. */
+int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open);
 fq_snapshot *fq_dispatch_current(fq_dispatch *d);
 
 enum {

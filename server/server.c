@@ -160,7 +160,8 @@ static void on_directory(void *user, const PGresult *const *loaded)
         fq_directory_free(dir);
         return;
     }
-    fq_dispatch_install(srv->dispatch, snap, loaded[FQ_LOAD_OPEN]);
+    if (fq_dispatch_install(srv->dispatch, snap, loaded[FQ_LOAD_OPEN]))
+        fq_store_skip_open_load(srv->store);
     fq_snapshot_unref(snap);
     log_line("directory: %zu units, %zu nodes; routing: %s", fq_org_count(fq_directory_org(dir)),
              fq_directory_node_count(dir), routing ? "loaded" : "none");

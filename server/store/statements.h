@@ -75,11 +75,14 @@
     " SELECT id, $13, NULL, $14, $15 FROM u"
 
 /* One event of the server's own about an incident (deadline warnings, a
- * breach at the district tier). $1 incident, $2 kind, $3 reason. */
+ * breach at the district tier). $1 incident, $2 kind, $3 reason, $4 the
+ * breached limits to record on the incident (bits; 0 for none). */
 #define FQ_SQL_INSERT_EVENT_NAME "fq_insert_event"
-#define FQ_SQL_INSERT_EVENT_NPARAMS 3
+#define FQ_SQL_INSERT_EVENT_NPARAMS 4
 #define FQ_SQL_INSERT_EVENT                                                                        \
-    "INSERT INTO events (incident_id, kind, actor_node, reason) VALUES ($1, $2, NULL, $3)"
+    "WITH b AS (UPDATE incidents SET breached = breached | $4::smallint"                           \
+    " WHERE id = $1 AND $4::smallint <> 0)"                                                        \
+    " INSERT INTO events (incident_id, kind, actor_node, reason) VALUES ($1, $2, NULL, $3)"
 
 /* One refused request for the audit trail.
  * $1 endpoint, $2 claimed node, $3 message id (NULL if none or out of range),
@@ -119,7 +122,7 @@
     " (date_part('epoch', ack_due) * 1000)::bigint,"                                               \
     " (date_part('epoch', conclude_warn_at) * 1000)::bigint,"                                      \
     " (date_part('epoch', conclude_due) * 1000)::bigint, escalations,"                             \
-    " (date_part('epoch', recorded_at) * 1000)::bigint"                                            \
+    " (date_part('epoch', recorded_at) * 1000)::bigint, breached"                                  \
     " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */

@@ -67,6 +67,7 @@ struct fq_store {
     int directory_loaded;  /* at least once on this connection */
     int directory_wanted;  /* a reload is due */
     int directory_in_flight;
+    int open_loaded;             /* the open incidents were loaded once; never again */
     uint64_t directory_retry_at; /* loop time before which no load is sent */
     PGresult *loaded[FQ_LOAD_COUNT];
 
@@ -497,7 +498,12 @@ static void send_load(fq_store *s, PGconn *conn)
     expect_push(s, EXP_LOAD, NULL, NULL);
     s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = -1;
     for (int i = 0; i < FQ_LOAD_COUNT; i++) {
-        PQsendQueryParams(conn, queries[i], 0, NULL, NULL, NULL, NULL, 0);
+        /* The open incidents rebuild the server's state once, at start;
+         * later reloads (a rule change, a worker off duty) carry the state
+         * over in memory and need no second million rows. */
+        const char *sql =
+            i == FQ_LOAD_OPEN && s->open_loaded ? FQ_SQL_LOAD_OPEN " LIMIT 0" : queries[i];
+        PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
         expect_push(s, EXP_LOAD, NULL, NULL);
         s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = i;
     }
@@ -717,6 +723,11 @@ void fq_store_close(fq_store *s)
     run_finished(s);
     uv_close((uv_handle_t *)&s->prepare, on_closed);
     uv_close((uv_handle_t *)&s->sweeper, on_closed);
+}
+
+void fq_store_skip_open_load(fq_store *s)
+{
+    s->open_loaded = 1;
 }
 
 const fq_store_stats *fq_store_get_stats(fq_store *s)

@@ -108,6 +108,9 @@ int fq_store_ready(const fq_store *store);
 /* Answers every waiting operation busy, closes the connection, frees. */
 void fq_store_close(fq_store *store);
 
+/* The open incidents have been taken in: later directory loads skip them. */
+void fq_store_skip_open_load(fq_store *store);
+
 const fq_store_stats *fq_store_get_stats(fq_store *store);
 
 #endif
