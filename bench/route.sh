@@ -21,7 +21,7 @@
 #
 # Full: 2,000,000 incidents x 5 repetitions; 20,000 SQL decisions (after
 # 1,000 warm-up); timers 200,000 pairs x 5 runs. FQ_BENCH_QUICK=1: 300,000
-# incidents x 1; 3,000 SQL decisions (after 500); timers 50,000 pairs x 1.
+# incidents x 1; 3,000 SQL decisions (after 500); timers 200,000 pairs x 3.
 # The city is full size in both (it builds in well under a second).
 # Knobs: FQ_BENCH_INCIDENTS, FQ_BENCH_REPS, FQ_BENCH_SQL_INCIDENTS.
 set -euo pipefail
@@ -34,7 +34,7 @@ if [ "${FQ_BENCH_QUICK:-0}" = 1 ]; then
     reps=${FQ_BENCH_REPS:-1}
     sql_incidents=${FQ_BENCH_SQL_INCIDENTS:-3000}
     sql_warmup=500
-    timer_args=(--pending 1000000 --pairs 50000 --runs 1)
+    timer_args=(--pending 1000000 --pairs 200000 --runs 3) # a few seconds: the first run after the bulk load is slow (cold heap), so one short run would mislead
 else
     incidents=${FQ_BENCH_INCIDENTS:-2000000}
     reps=${FQ_BENCH_REPS:-5}
