@@ -4,6 +4,7 @@
 #include "statements.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ typedef struct sysop {
     fq_store_op op;
     fq_dispatch *dispatch;
     struct sysop *next_retry;
-    char id[24], kind[32], reason[256];
+    char id[24], kind[32], reason[256], nonce[24];
     fq_decision_texts texts;
     uint8_t outcome[FQ_STORE_MAX_OUTCOME];
     size_t outcome_len;
@@ -247,6 +248,10 @@ static sysop *new_sysop(fq_dispatch *d, uint64_t incident_id, const char *kind)
         return NULL;
     s->dispatch = d;
     snprintf(s->id, sizeof s->id, "%" PRIu64, incident_id);
+    /* Retries of this write carry the same nonce: applied once at most. */
+    uint64_t nonce;
+    randombytes_buf(&nonce, sizeof nonce);
+    snprintf(s->nonce, sizeof s->nonce, "%" PRIu64, (nonce & (uint64_t)INT64_MAX) | 1);
     snprintf(s->kind, sizeof s->kind, "%s", kind);
     return s;
 }
@@ -267,6 +272,7 @@ static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, 
     s->op.values[2] = s->reason;
     snprintf(s->texts.climbed, sizeof s->texts.climbed, "%d", breached);
     s->op.values[3] = s->texts.climbed; /* a spare small text field */
+    s->op.values[4] = s->nonce;
     submit_sysop(d, s);
 }
 
@@ -298,7 +304,8 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, co
                                              x->climbed,
                                              s->kind,
                                              s->reason,
-                                             (const char *)s->outcome};
+                                             (const char *)s->outcome,
+                                             s->nonce};
     memcpy(op->values, v, sizeof v);
     op->lengths[14] = (int)s->outcome_len;
     op->formats[14] = 1;
@@ -447,9 +454,58 @@ static void translate(const fq_snapshot *from, const fq_snapshot *to, fq_route_r
     dec->n_co = (uint8_t)m;
 }
 
+/* Text columns of the open incidents, parsed fast where the text is plain
+ * (PostgreSQL's own output: digits, a sign, a point) and by the C library
+ * otherwise, so the results are exactly those of strtoll / strtod. */
+static int64_t parse_i64(const char *s)
+{
+    const char *p = s + (*s == '-');
+    uint64_t v = 0;
+    int n = 0;
+    for (; (unsigned)(*p - '0') < 10 && n < 18; p++, n++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    if (*p != '\0' || n == 0)
+        return strtoll(s, NULL, 10);
+    return *s == '-' ? -(int64_t)v : (int64_t)v;
+}
+
+static uint64_t parse_u64(const char *s)
+{
+    uint64_t v = 0;
+    int n = 0;
+    const char *p = s;
+    for (; (unsigned)(*p - '0') < 10 && n < 19; p++, n++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    if (*p != '\0' || n == 0)
+        return strtoull(s, NULL, 10);
+    return v;
+}
+
+/* Up to 15 significant digits and no exponent: the digits are an exact
+ * double and so is the power of ten, and one division rounds correctly —
+ * the same double strtod gives. Anything else goes to strtod. */
+static double parse_f64(const char *s)
+{
+    static const double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    const char *p = s + (*s == '-');
+    uint64_t m = 0;
+    int digits = 0, frac = 0;
+    for (; (unsigned)(*p - '0') < 10 && digits < 16; p++, digits++)
+        m = m * 10 + (uint64_t)(*p - '0');
+    if (*p == '.') {
+        for (p++; (unsigned)(*p - '0') < 10 && digits < 16; p++, digits++, frac++)
+            m = m * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p != '\0' || digits == 0 || digits > 15)
+        return strtod(s, NULL);
+    double v = (double)m / pow10[frac];
+    return *s == '-' ? -v : v;
+}
+
 static int64_t column_ms(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+    return PQgetisnull(res, row, col) ? 0 : parse_i64(PQgetvalue(res, row, col));
 }
 
 /* The open incidents as stored: rebuild the caseload and the deadlines.
@@ -460,27 +516,41 @@ static void load_open(fq_dispatch *d, const PGresult *open)
     const fq_routing *r = snap->routing;
     const fq_org *org = org_of(snap);
     const int64_t now = wall_ms(); /* once, not per row (1 M rows at start) */
-    for (int i = 0; i < PQntuples(open); i++) {
-        uint64_t id = strtoull(PQgetvalue(open, i, 0), NULL, 10);
+    const int rows = PQntuples(open);
+    /* Room for every row at once: no step-by-step growth (failure is not
+     * fatal: the adds grow as needed). */
+    (void)fq_caseload_reserve(d->cases, (size_t)rows);
+    (void)fq_dedup_reserve(d->dedup, (size_t)rows);
+    /* Most incidents come from a few reporting nodes: the previous row's
+     * answer is usually this row's. */
+    const char *last_reporter = NULL;
+    int32_t last_fallback = -1;
+    for (int i = 0; i < rows; i++) {
+        uint64_t id = parse_u64(PQgetvalue(open, i, 0));
         fq_case *c = fq_caseload_add(d->cases, id);
         if (c == NULL)
             continue;
         fq_route_request *req = &c->request;
         fq_route_request_init(req);
         req->category = fq_taxonomy_find(r->taxonomy, PQgetvalue(open, i, 1));
-        req->severity = atoi(PQgetvalue(open, i, 2));
-        req->risk = atoi(PQgetvalue(open, i, 3));
+        req->severity = (int)parse_i64(PQgetvalue(open, i, 2));
+        req->risk = (int)parse_i64(PQgetvalue(open, i, 3));
         req->place = fq_org_find(org, PQgetvalue(open, i, 4));
         req->has_location = PQgetvalue(open, i, 5)[0] == 't';
-        req->lon = strtod(PQgetvalue(open, i, 6), NULL);
-        req->lat = strtod(PQgetvalue(open, i, 7), NULL);
-        const fq_node *reporter = fq_directory_find(snap->directory, PQgetvalue(open, i, 8));
-        req->fallback_place = reporter ? reporter->jurisdiction : -1;
+        req->lon = parse_f64(PQgetvalue(open, i, 6));
+        req->lat = parse_f64(PQgetvalue(open, i, 7));
+        const char *reporter_id = PQgetvalue(open, i, 8);
+        if (last_reporter == NULL || strcmp(reporter_id, last_reporter) != 0) {
+            const fq_node *reporter = fq_directory_find(snap->directory, reporter_id);
+            last_reporter = reporter_id;
+            last_fallback = reporter ? reporter->jurisdiction : -1;
+        }
+        req->fallback_place = last_fallback;
         fq_decision *dec = &c->decision;
         memset(dec, 0, sizeof *dec);
         dec->status = FQ_ROUTE_ASSIGNED;
-        dec->tier = (uint8_t)atoi(PQgetvalue(open, i, 9));
-        dec->line = (uint8_t)atoi(PQgetvalue(open, i, 10));
+        dec->tier = (uint8_t)parse_i64(PQgetvalue(open, i, 9));
+        dec->line = (uint8_t)parse_i64(PQgetvalue(open, i, 10));
         int32_t territory = fq_org_find(org, PQgetvalue(open, i, 11));
         dec->grid = dec->village = dec->town = dec->district = -1;
         for (int32_t u = territory; u >= 0; u = fq_org_parent(org, u)) {
@@ -496,7 +566,7 @@ static void load_open(fq_dispatch *d, const PGresult *open)
         dec->ack_due_ms = column_ms(open, i, 14);
         dec->conclude_warn_ms = column_ms(open, i, 15);
         dec->conclude_due_ms = column_ms(open, i, 16);
-        c->escalations = (uint8_t)atoi(PQgetvalue(open, i, 17));
+        c->escalations = (uint8_t)parse_i64(PQgetvalue(open, i, 17));
         /* Reported at: the duplicate window counts from it. */
         req->now_ms = column_ms(open, i, 18);
         if (req->category < 0 || dec->tier < FQ_TIER_VILLAGE || dec->tier > FQ_TIER_DISTRICT) {
@@ -505,7 +575,7 @@ static void load_open(fq_dispatch *d, const PGresult *open)
         }
         /* Breaches on record are not fired again; warnings already behind
          * us are not repeated after a restart. */
-        int breached = atoi(PQgetvalue(open, i, 19));
+        int breached = (int)parse_i64(PQgetvalue(open, i, 19));
         if (breached & 1)
             dec->ack_warn_ms = dec->ack_due_ms = 0;
         if (breached & 2)
@@ -514,7 +584,13 @@ static void load_open(fq_dispatch *d, const PGresult *open)
             dec->ack_warn_ms = 0;
         if (dec->conclude_warn_ms <= now)
             dec->conclude_warn_ms = 0;
-        schedule_deadlines(d, c);
+        /* schedule_deadlines for a new case (none to cancel), without
+         * re-arming the timer per row: fq_dispatch_install re-arms it once. */
+        const int64_t at[FQ_CASE_DEADLINES] = {dec->ack_warn_ms, dec->ack_due_ms,
+                                               dec->conclude_warn_ms, dec->conclude_due_ms};
+        for (int k = 0; k < FQ_CASE_DEADLINES; k++)
+            c->deadlines[k] =
+                at[k] > 0 ? fq_deadlines_add(d->deadlines, at[k], id, (uint32_t)(k + 1)) : 0;
         fq_dedup_add(d->dedup, id, req->category, req->has_location, req->lon, req->lat,
                      territory_of(dec), req->now_ms);
     }
@@ -709,6 +785,10 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     }
     fq_snapshot_ref(snap);
     t->snapshot = snap;
+    uint64_t nonce;
+    randombytes_buf(&nonce, sizeof nonce);
+    t->nonce = (int64_t)((nonce & (uint64_t)INT64_MAX) | 1);
+    snprintf(t->nonce_text, sizeof t->nonce_text, "%" PRId64, t->nonce);
     fill_texts(d, snap, t);
     return FQ_DISPATCH_OK;
 }
@@ -736,8 +816,9 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
         t->event_kind,
         t->reason,
         (const char *)t->outcome,
+        t->nonce_text,
     };
-    _Static_assert(sizeof v / sizeof v[0] == FQ_SQL_INSERT_REPORT_NPARAMS - 19, "params 20..38");
+    _Static_assert(sizeof v / sizeof v[0] == FQ_SQL_INSERT_REPORT_NPARAMS - 19, "params 20..39");
     memcpy(&op->values[19], v, sizeof v);
     op->lengths[37] = (int)t->outcome_len;
     op->formats[37] = 1;

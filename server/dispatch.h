@@ -55,6 +55,8 @@ typedef struct fq_ticket {
     const char *state, *event_kind;
     fq_decision_texts texts;
     char merged[24], rule_set[12], rule_source[12];
+    int64_t nonce; /* written with the report; a retry finds its own row by it */
+    char nonce_text[24];
     char reason[256];
     uint8_t outcome[FQ_STORE_MAX_OUTCOME];
     size_t outcome_len;

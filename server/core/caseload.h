@@ -1,8 +1,12 @@
 /* caseload: the open incidents the server holds in memory — for each, the
  * routing request it was decided from, its current decision and the handles
  * of its pending deadlines — so that a deadline firing or a return can be
- * re-decided without a database round trip. Pure data structure: a hash
- * from incident id to a fixed-size record. */
+ * re-decided without a database round trip. Pure data structure: records
+ * in slabs (chunks that never move, so a pointer to a case stays valid until
+ * that case is removed, however many are added meanwhile) and an
+ * open-addressing table (linear probing, backward-shift deletion) from
+ * incident id to record index. Removed records are reused by later adds;
+ * memory is kept at its peak until fq_caseload_free. */
 #ifndef FQ_CASELOAD_H
 #define FQ_CASELOAD_H
 
@@ -37,10 +41,14 @@ void fq_caseload_free(fq_caseload *c);
 /* A new record for the incident (zeroed but for the id), or NULL when out of
  * memory or already present. */
 fq_case *fq_caseload_add(fq_caseload *c, uint64_t incident_id);
+/* Room for n more cases without growing (bulk loads): 0, or -1 when out of
+ * memory (nothing is lost; adds still grow as needed). */
+int fq_caseload_reserve(fq_caseload *c, size_t n);
 fq_case *fq_caseload_find(fq_caseload *c, uint64_t incident_id);
 void fq_caseload_remove(fq_caseload *c, uint64_t incident_id);
 size_t fq_caseload_count(const fq_caseload *c);
-/* Calls fn for every case (fn must not add or remove cases). */
+/* Calls fn for every case (fn must not add or remove cases), in no promised
+ * order. */
 void fq_caseload_foreach(fq_caseload *c, void (*fn)(fq_case *, void *), void *user);
 size_t fq_caseload_memory(const fq_caseload *c);
 

@@ -367,6 +367,39 @@ static int entries_reserve(fq_dedup *d)
     return 0;
 }
 
+int fq_dedup_reserve(fq_dedup *d, size_t n)
+{
+    size_t free_slots = d->used - d->count; /* on the free list */
+    if (n > NIL - d->count)
+        return FQ_DEDUP_ENOMEM;
+    size_t want = d->count + n;
+    if (n > free_slots && d->used + (n - free_slots) > d->cap) {
+        size_t ncap = d->used + (n - free_slots);
+        entry *e = realloc(d->entries, ncap * sizeof *e);
+        if (!e)
+            return FQ_DEDUP_ENOMEM;
+        d->entries = e;
+        d->cap = ncap;
+    }
+    if (want * 2 > d->ids_cap) {
+        size_t ncap = d->ids_cap ? d->ids_cap : 64;
+        while (ncap < want * 2)
+            ncap *= 2;
+        uint32_t *t = malloc(ncap * sizeof *t);
+        if (!t)
+            return FQ_DEDUP_ENOMEM;
+        memset(t, 0xff, ncap * sizeof *t);
+        for (size_t i = 0; i < d->ids_cap; i++) {
+            if (d->ids[i] != NIL)
+                id_put(t, ncap, d->entries[d->ids[i]].id, d->ids[i]);
+        }
+        free(d->ids);
+        d->ids = t;
+        d->ids_cap = ncap;
+    }
+    return FQ_DEDUP_OK;
+}
+
 /* Links slot s at the head of the list in bucket (a, b, c); room is reserved. */
 static void list_push(fq_dedup *d, btable *t, int cell, uint32_t s, int32_t a, int32_t b, int32_t c)
 {

@@ -87,6 +87,12 @@ void fq_dedup_free(fq_dedup *d);
 int fq_dedup_add(fq_dedup *d, uint64_t id, int category, int has_location, double lon, double lat,
                  int32_t place, int64_t at_ms);
 
+/* Room for n more entries in the pool and the id table, so that a bulk load
+ * of n adds does not grow them step by step (the cell and place tables and
+ * the expiry heap still grow as needed). 0, or FQ_DEDUP_ENOMEM (d is
+ * unchanged and still usable). */
+int fq_dedup_reserve(fq_dedup *d, size_t n);
+
 /* The id of the open incident a new one (category, location or not, place)
  * merges into at now_ms, or 0 (also for an invalid query). Drops up to
  * FQ_DEDUP_EXPIRE_BATCH expired entries first; allocates nothing. */

@@ -258,9 +258,14 @@ static void on_stored(fq_store_op *op, int status, const char *message)
     HASH_DEL(in->in_flight, req);
     in->stats.in_flight--;
     if (req->has_ticket) {
+        /* "Not created" may still be ours: when the connection broke after
+         * our COMMIT reached PostgreSQL, the retry finds our own row, which
+         * holds this ticket's nonce; the decision then stands. */
+        int ours = req->op.created || req->op.stored_nonce == req->ticket.nonce;
+        if (ours && !req->op.created)
+            req->op.created = 1;
         if (status == FQ_STORE_OK)
-            fq_dispatch_stored(in->dispatch, &req->ticket, (uint64_t)req->op.incident_id,
-                               req->op.created);
+            fq_dispatch_stored(in->dispatch, &req->ticket, (uint64_t)req->op.incident_id, ours);
         else
             fq_dispatch_dropped(in->dispatch, &req->ticket);
         req->has_ticket = 0;
@@ -272,18 +277,22 @@ static void on_stored(fq_store_op *op, int status, const char *message)
     else if (status == FQ_STORE_OK && same_body)
         in->stats.duplicates++;
     answer(in, req, status, message, 0);
-    /* Followers carried the same bytes under the same MAC: same outcome. */
+    /* Copies that arrived while this one was in flight share its outcome. */
     for (intake_request *f = req->followers, *next; f != NULL; f = next) {
         next = f->next_follower;
         f->op.incident_id = req->op.incident_id;
-        f->op.created = req->op.created;
+        /* A follower created nothing: answer() then compares its body with
+         * the stored one, so a different body under the same id is a
+         * conflict, not a silent duplicate. */
+        f->op.created = 0;
         f->op.recorded_at_ms = req->op.recorded_at_ms;
         f->op.event_seq = req->op.event_seq;
         memcpy(f->op.stored_digest, req->op.stored_digest, sizeof f->op.stored_digest);
         memcpy(f->op.stored_outcome, req->op.stored_outcome, req->op.stored_outcome_len);
         f->op.stored_outcome_len = req->op.stored_outcome_len;
         snprintf(f->op.error, sizeof f->op.error, "%s", req->op.error);
-        if (status == FQ_STORE_OK && same_body)
+        if (status == FQ_STORE_OK &&
+            sodium_memcmp(f->op.stored_digest, f->body_digest, sizeof f->body_digest) == 0)
             in->stats.duplicates++;
         answer(in, f, status, message, 1);
         sodium_memzero(f->key, sizeof f->key);

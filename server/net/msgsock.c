@@ -143,8 +143,13 @@ static void on_readable(uv_poll_t *poll, int status, int events)
     }
 }
 
-/* Tries to hand one reply to nanomsg. On success nanomsg owns both chunks. */
-static int try_send(fq_msgsock *sock, void **chunk, void **control)
+/* Tries to hand one reply to nanomsg. On success nanomsg owns the body
+ * chunk; the control chunk (the routing header) stays ours either way: it is
+ * passed as a plain buffer, which nanomsg copies, because nanomsg frees a
+ * control chunk passed as NN_MSG even when the send fails — and a reply that
+ * has to wait for NN_SNDFD needs its header again. The raw REP header is one
+ * control message, so its size is its cmsg_len, aligned. */
+static int try_send(fq_msgsock *sock, void **chunk, void *control)
 {
     struct nn_iovec iov = {chunk, NN_MSG};
     struct nn_msghdr hdr;
@@ -152,7 +157,7 @@ static int try_send(fq_msgsock *sock, void **chunk, void **control)
     hdr.msg_iov = &iov;
     hdr.msg_iovlen = 1;
     hdr.msg_control = control;
-    hdr.msg_controllen = NN_MSG;
+    hdr.msg_controllen = NN_CMSG_ALIGN_(((const struct nn_cmsghdr *)control)->cmsg_len);
     return nn_sendmsg(sock->nn, &hdr, NN_DONTWAIT) >= 0 ? 0 : nn_errno();
 }
 
@@ -169,16 +174,16 @@ static void flush_queue(fq_msgsock *sock)
 {
     while (sock->queue_head != NULL) {
         queued_reply *q = sock->queue_head;
-        int err = try_send(sock, &q->chunk, &q->control);
+        int err = try_send(sock, &q->chunk, q->control);
         if (err == EAGAIN)
             break;
         if (err != 0) {
             nn_freemsg(q->chunk);
-            nn_freemsg(q->control);
             sock->stats.dropped++;
         } else {
             sock->stats.replied++;
         }
+        nn_freemsg(q->control);
         sock->queue_head = q->next;
         if (sock->queue_head == NULL)
             sock->queue_tail = NULL;
@@ -207,8 +212,9 @@ int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *bod
     if (len > 0)
         memcpy(chunk, body, len);
     if (sock->queue_head == NULL) {
-        int err = try_send(sock, &chunk, &control);
+        int err = try_send(sock, &chunk, control);
         if (err == 0) {
+            nn_freemsg(control);
             sock->stats.replied++;
             return FQ_MSGSOCK_OK;
         }

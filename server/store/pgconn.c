@@ -7,6 +7,13 @@
 
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS 500 /* back within a second of PostgreSQL returning */
+/* A link that died without a FIN (a frozen host, a firewall dropping packets)
+ * would otherwise hold everything in flight until TCP gives up, minutes
+ * later; libpq does not enforce connect_timeout when we drive
+ * PQconnectPoll ourselves. */
+#define CONNECT_TIMEOUT_MS 10000
+#define ANSWER_TIMEOUT_MS 30000
+#define WATCHDOG_MS 1000
 
 typedef enum { PG_IDLE, PG_CONNECTING, PG_READY, PG_CLOSING } pg_state;
 
@@ -21,6 +28,9 @@ struct fq_pg {
     int poll_fd;
     int poll_events;
     uv_timer_t retry_timer;
+    uv_timer_t watchdog;
+    uint64_t connect_started; /* loop time */
+    uint64_t last_progress;   /* loop time of the last input, or of idleness */
     unsigned backoff_ms;
     unsigned generation;
     int open_handles;
@@ -32,7 +42,7 @@ static void schedule_retry(fq_pg *pg);
 static void free_handle(uv_handle_t *handle)
 {
     fq_pg *pg = handle->data;
-    if (handle != (uv_handle_t *)&pg->retry_timer)
+    if (handle != (uv_handle_t *)&pg->retry_timer && handle != (uv_handle_t *)&pg->watchdog)
         free(handle);
     if (--pg->open_handles == 0 && pg->state == PG_CLOSING) {
         free(pg->conninfo);
@@ -119,6 +129,7 @@ static void drain_results(fq_pg *pg)
 static void on_ready_io(fq_pg *pg, int events)
 {
     if (events & UV_READABLE) {
+        pg->last_progress = uv_now(pg->loop);
         if (!PQconsumeInput(pg->conn)) {
             lose(pg, PQerrorMessage(pg->conn));
             return;
@@ -153,6 +164,7 @@ static void continue_connect(fq_pg *pg)
         return;
     }
     pg->state = PG_READY;
+    pg->last_progress = uv_now(pg->loop);
     pg->backoff_ms = 0;
     pg->generation++;
     watch(pg, UV_READABLE);
@@ -175,6 +187,7 @@ static void on_socket(uv_poll_t *poll, int status, int events)
 
 static void connect_now(fq_pg *pg)
 {
+    pg->connect_started = uv_now(pg->loop);
     pg->conn = PQconnectStart(pg->conninfo);
     if (pg->conn == NULL) {
         schedule_retry(pg);
@@ -207,6 +220,20 @@ static void schedule_retry(fq_pg *pg)
     uv_timer_start(&pg->retry_timer, on_retry, delay, 0);
 }
 
+static void on_watchdog(uv_timer_t *timer)
+{
+    fq_pg *pg = timer->data;
+    uint64_t now = uv_now(pg->loop);
+    if (pg->state == PG_CONNECTING && now - pg->connect_started > CONNECT_TIMEOUT_MS) {
+        lose(pg, "connecting took more than 10 s");
+    } else if (pg->state == PG_READY) {
+        if (pg->cb.expecting(pg->user) == 0)
+            pg->last_progress = now; /* idle is not stuck */
+        else if (now - pg->last_progress > ANSWER_TIMEOUT_MS)
+            lose(pg, "no answer from PostgreSQL for 30 s");
+    }
+}
+
 fq_pg *fq_pg_new(uv_loop_t *loop, const char *conninfo, const fq_pg_callbacks *callbacks,
                  void *user)
 {
@@ -221,12 +248,15 @@ fq_pg *fq_pg_new(uv_loop_t *loop, const char *conninfo, const fq_pg_callbacks *c
     pg->poll_fd = -1;
     uv_timer_init(loop, &pg->retry_timer);
     pg->retry_timer.data = pg;
-    pg->open_handles = 1;
+    uv_timer_init(loop, &pg->watchdog);
+    pg->watchdog.data = pg;
+    pg->open_handles = 2;
     return pg;
 }
 
 void fq_pg_start(fq_pg *pg)
 {
+    uv_timer_start(&pg->watchdog, on_watchdog, WATCHDOG_MS, WATCHDOG_MS);
     if (pg->state == PG_IDLE)
         connect_now(pg);
 }
@@ -266,6 +296,8 @@ void fq_pg_close(fq_pg *pg)
     pg->state = PG_CLOSING;
     uv_timer_stop(&pg->retry_timer);
     uv_close((uv_handle_t *)&pg->retry_timer, free_handle);
+    uv_timer_stop(&pg->watchdog);
+    uv_close((uv_handle_t *)&pg->watchdog, free_handle);
 }
 
 unsigned fq_pg_generation(const fq_pg *pg)

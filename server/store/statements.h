@@ -19,22 +19,23 @@
  * $26 co units (text[]), $27 ack due ms, $28 ack warning ms, $29 conclude due
  * ms, $30 conclude warning ms, $31 merged into, $32 rule set, $33 rule row,
  * $34 tiers climbed, $35 unplaced, $36 routing event kind, $37 its reason,
- * $38 RoutingOutcome bytes. */
+ * $38 RoutingOutcome bytes, $39 the decision's nonce (returned as the seventh
+ * column: a retry recognises its own earlier commit by it). */
 #define FQ_SQL_INSERT_REPORT_NAME "fq_insert_report"
-#define FQ_SQL_INSERT_REPORT_NPARAMS 38
+#define FQ_SQL_INSERT_REPORT_NPARAMS 39
 #define FQ_SQL_INSERT_REPORT                                                                       \
     "WITH new AS ("                                                                                \
     " INSERT INTO incidents (reporter_node, message_id, body_digest, category, severity, risk,"    \
     "  channel, place_unit, lon, lat, address, title, description, occurred_at, external_ref,"     \
     "  reporter_name, reporter_phone, sent_at, state, tier, line, territory, lead_unit, worker,"   \
     "  co_units, ack_due, ack_warn_at, conclude_due, conclude_warn_at, merged_into, rule_set,"     \
-    "  rule_source, climbed, unplaced)"                                                            \
+    "  rule_source, climbed, unplaced, routing_nonce)"                                             \
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"                             \
     "  to_timestamp($14::double precision / 1000), $15, $16, $17,"                                 \
     "  to_timestamp($18::double precision / 1000), $20, $21, $22, $23, $24, $25, $26,"             \
     "  to_timestamp($27::double precision / 1000), to_timestamp($28::double precision / 1000),"    \
     "  to_timestamp($29::double precision / 1000), to_timestamp($30::double precision / 1000),"    \
-    "  $31, $32, $33, $34, $35)"                                                                   \
+    "  $31, $32, $33, $34, $35, $39)"                                                              \
     " ON CONFLICT (reporter_node, message_id) DO NOTHING"                                          \
     " RETURNING id, recorded_at),"                                                                 \
     " ev AS ("                                                                                     \
@@ -48,12 +49,13 @@
     " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: incident ' || id"           \
     " FROM new WHERE $31::bigint IS NOT NULL)"                                                     \
     " SELECT new.id, true, (extract(epoch FROM new.recorded_at) * 1000)::bigint, ev.seq,"          \
-    " $3::bytea, $38::bytea FROM new, ev"                                                          \
+    " $3::bytea, $38::bytea, $39::bigint FROM new, ev"                                             \
     " UNION ALL"                                                                                   \
     " SELECT i.id, false, (extract(epoch FROM i.recorded_at) * 1000)::bigint, e.seq, "             \
     "i.body_digest,"                                                                               \
     " (SELECT r.payload FROM events r WHERE r.incident_id = i.id"                                  \
-    "  AND r.kind IN ('assigned', 'merged', 'unroutable') ORDER BY r.seq LIMIT 1)"                 \
+    "  AND r.kind IN ('assigned', 'merged', 'unroutable') ORDER BY r.seq LIMIT 1),"                \
+    " i.routing_nonce"                                                                             \
     " FROM incidents i JOIN events e ON e.incident_id = i.id AND e.kind = 'reported'"              \
     " WHERE i.reporter_node = $1 AND i.message_id = $2 AND NOT EXISTS (SELECT 1 FROM new)"
 
@@ -61,28 +63,36 @@
  * routing columns and one event. $1 incident, $2 tier, $3 line, $4 territory,
  * $5 lead unit, $6 worker, $7 co units, $8 ack due ms, $9 ack warning ms,
  * $10 conclude due ms, $11 conclude warning ms, $12 tiers climbed, $13 event
- * kind, $14 reason, $15 RoutingOutcome bytes. */
+ * kind, $14 reason, $15 RoutingOutcome bytes, $16 the write's nonce (applied_ops:
+ * a re-sent write has no second effect). */
 #define FQ_SQL_REROUTE_NAME "fq_reroute"
-#define FQ_SQL_REROUTE_NPARAMS 15
+#define FQ_SQL_REROUTE_NPARAMS 16
 #define FQ_SQL_REROUTE                                                                             \
-    "WITH u AS (UPDATE incidents SET tier = $2, line = $3, territory = $4, lead_unit = $5,"        \
+    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($16) ON CONFLICT DO NOTHING"               \
+    " RETURNING nonce),"                                                                           \
+    " u AS (UPDATE incidents SET tier = $2, line = $3, territory = $4, lead_unit = $5,"            \
     " worker = $6, co_units = $7, ack_due = to_timestamp($8::double precision / 1000),"            \
     " ack_warn_at = to_timestamp($9::double precision / 1000),"                                    \
     " conclude_due = to_timestamp($10::double precision / 1000),"                                  \
     " conclude_warn_at = to_timestamp($11::double precision / 1000), climbed = $12,"               \
-    " escalations = escalations + 1 WHERE id = $1 AND state = 'assigned' RETURNING id)"            \
+    " escalations = escalations + 1 WHERE id = $1 AND state = 'assigned'"                          \
+    " AND EXISTS (SELECT 1 FROM g) RETURNING id)"                                                  \
     " INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                         \
     " SELECT id, $13, NULL, $14, $15 FROM u"
 
 /* One event of the server's own about an incident (deadline warnings, a
  * breach at the district tier). $1 incident, $2 kind, $3 reason, $4 the
- * breached limits to record on the incident (bits; 0 for none). */
+ * breached limits to record on the incident (bits; 0 for none), $5 the
+ * write's nonce (applied_ops). */
 #define FQ_SQL_INSERT_EVENT_NAME "fq_insert_event"
-#define FQ_SQL_INSERT_EVENT_NPARAMS 4
+#define FQ_SQL_INSERT_EVENT_NPARAMS 5
 #define FQ_SQL_INSERT_EVENT                                                                        \
-    "WITH b AS (UPDATE incidents SET breached = breached | $4::smallint"                           \
-    " WHERE id = $1 AND $4::smallint <> 0)"                                                        \
-    " INSERT INTO events (incident_id, kind, actor_node, reason) VALUES ($1, $2, NULL, $3)"
+    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($5) ON CONFLICT DO NOTHING"                \
+    " RETURNING nonce),"                                                                           \
+    " b AS (UPDATE incidents SET breached = breached | $4::smallint"                               \
+    " WHERE id = $1 AND $4::smallint <> 0 AND EXISTS (SELECT 1 FROM g))"                           \
+    " INSERT INTO events (incident_id, kind, actor_node, reason)"                                  \
+    " SELECT $1, $2, NULL, $3 FROM g"
 
 /* One refused request for the audit trail.
  * $1 endpoint, $2 claimed node, $3 message id (NULL if none or out of range),

@@ -227,7 +227,7 @@ static void finish_batch(fq_store *s, batch *b)
 
 static void parse_report_row(fq_store_op *op, const PGresult *res)
 {
-    if (PQntuples(res) != 1 || PQnfields(res) != 6)
+    if (PQntuples(res) != 1 || PQnfields(res) != 7)
         return;
     op->incident_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     op->created = PQgetvalue(res, 0, 1)[0] == 't';
@@ -240,6 +240,7 @@ static void parse_report_row(fq_store_op *op, const PGresult *res)
         op->got_row = 1;
     }
     PQfreemem(digest);
+    op->stored_nonce = PQgetisnull(res, 0, 6) ? 0 : strtoll(PQgetvalue(res, 0, 6), NULL, 10);
     op->stored_outcome_len = 0;
     if (!PQgetisnull(res, 0, 5)) {
         unsigned char *outcome =
@@ -318,6 +319,8 @@ static void clear_loaded(fq_store *s)
     }
 }
 
+static void run_finished(fq_store *s);
+
 static void finish_load(fq_store *s)
 {
     s->directory_in_flight = 0;
@@ -326,6 +329,10 @@ static void finish_load(fq_store *s)
         complete &= s->loaded[i] != NULL;
     if (complete) {
         s->stats.directory_loads++;
+        /* Operations that committed before this load answer first, so that
+         * the new snapshot's loads (read from the database) and the
+         * in-memory bookkeeping of those operations agree. */
+        run_finished(s);
         s->on_directory(s->user, (const PGresult *const *)s->loaded);
         int first = !s->directory_loaded;
         s->directory_loaded = 1;
@@ -460,15 +467,28 @@ static void on_pg_lost(void *user, const char *why)
 {
     fq_store *s = user;
     /* Nothing in flight will answer. Batches whose COMMIT may have reached
-     * PostgreSQL are retried too: the statements are idempotent. */
+     * PostgreSQL are retried too: reports are idempotent by (node, message
+     * id), the server's own writes by their nonce (audit rows may repeat).
+     * They go back in front in their original order: the last batch first,
+     * so that the first ends up at the head. */
+    batch *lost[64];
+    size_t n_lost = 0;
     while (s->expect_count > 0) {
         expectation *e = expect_front(s);
         if (e->kind == EXP_SYNC) {
-            s->batches_in_flight--;
-            requeue_ops(s, e->batch->ops, NULL);
-            free(e->batch);
+            if (n_lost < sizeof lost / sizeof lost[0]) {
+                lost[n_lost++] = e->batch;
+            } else {
+                requeue_ops(s, e->batch->ops, NULL);
+                free(e->batch);
+            }
         }
         expect_pop(s);
+    }
+    while (n_lost > 0) {
+        batch *b = lost[--n_lost];
+        requeue_ops(s, b->ops, NULL);
+        free(b);
     }
     clear_loaded(s);
     s->batches_in_flight = 0;

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define FQ_STORE_MAX_PARAMS 38
+#define FQ_STORE_MAX_PARAMS 39
 #define FQ_STORE_MAX_OUTCOME 1024
 
 enum {
@@ -56,6 +56,7 @@ struct fq_store_op {
     uint8_t stored_digest[32];
     uint8_t stored_outcome[FQ_STORE_MAX_OUTCOME]; /* RoutingOutcome bytes */
     size_t stored_outcome_len;
+    int64_t stored_nonce; /* the routing decision's nonce the row holds (0: none) */
     /* With FQ_STORE_EREJECTED: PostgreSQL's primary message. */
     char error[160];
 
