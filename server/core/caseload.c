@@ -40,11 +40,11 @@ struct fq_caseload {
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* size bytes, huge-page aligned and advised when size is at least a huge
- * page, plain malloc otherwise. Release with free. */
+/* size bytes, huge-page aligned and advised when size is at least half a
+ * huge page, plain malloc otherwise. Release with free. */
 static void *big_alloc(size_t size)
 {
-    if (size < HUGE_PAGE)
+    if (size < HUGE_PAGE / 2)
         return malloc(size);
     if (size > SIZE_MAX - HUGE_PAGE)
         return NULL;

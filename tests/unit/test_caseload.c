@@ -1,0 +1,337 @@
+/* caseload: add / find / remove / count / foreach, zeroed records (also when
+ * a removed one is reused), extreme ids, reserve (no growth afterwards),
+ * pointer stability across slab and table growth and across removals of
+ * other cases, and a seeded model test against a plain array. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "caseload.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static fq_caseload *make(void)
+{
+    fq_caseload *c = fq_caseload_new();
+    assert_non_null(c);
+    return c;
+}
+
+static int all_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* A record is zero but for its id. */
+static void assert_fresh(const fq_case *k, uint64_t id)
+{
+    assert_true(k->incident_id == id);
+    fq_case copy = *k;
+    copy.incident_id = 0;
+    assert_true(all_zero(&copy.request, sizeof copy.request));
+    assert_true(all_zero(&copy.decision, sizeof copy.decision));
+    assert_true(all_zero(copy.deadlines, sizeof copy.deadlines));
+    assert_int_equal(copy.escalations, 0);
+}
+
+static void dirty(fq_case *k)
+{
+    uint64_t id = k->incident_id;
+    memset(k, 0xa5, sizeof *k);
+    k->incident_id = id;
+}
+
+static void test_basic(void **state)
+{
+    (void)state;
+    fq_caseload *c = make();
+    assert_int_equal(fq_caseload_count(c), 0);
+    assert_null(fq_caseload_find(c, 1));
+    fq_caseload_remove(c, 1); /* absent: nothing happens */
+    fq_case *a = fq_caseload_add(c, 7);
+    assert_non_null(a);
+    assert_fresh(a, 7);
+    assert_null(fq_caseload_add(c, 7)); /* already present */
+    assert_ptr_equal(fq_caseload_find(c, 7), a);
+    assert_int_equal(fq_caseload_count(c), 1);
+    dirty(a);
+    fq_caseload_remove(c, 7);
+    assert_null(fq_caseload_find(c, 7));
+    assert_int_equal(fq_caseload_count(c), 0);
+    /* The removed record is reused, and comes back zeroed. */
+    fq_case *b = fq_caseload_add(c, 8);
+    assert_non_null(b);
+    assert_fresh(b, 8);
+    assert_true(fq_caseload_memory(c) >= sizeof(fq_case));
+    fq_caseload_free(c);
+    fq_caseload_free(NULL);
+}
+
+static void test_extreme_ids(void **state)
+{
+    (void)state;
+    fq_caseload *c = make();
+    const uint64_t ids[] = {0, 1, UINT64_MAX, UINT64_MAX - 1, (uint64_t)1 << 63, UINT32_MAX};
+    const size_t n = sizeof ids / sizeof ids[0];
+    for (size_t i = 0; i < n; i++)
+        assert_non_null(fq_caseload_add(c, ids[i]));
+    for (size_t i = 0; i < n; i++) {
+        fq_case *k = fq_caseload_find(c, ids[i]);
+        assert_non_null(k);
+        assert_true(k->incident_id == ids[i]);
+    }
+    fq_caseload_remove(c, 0);
+    assert_null(fq_caseload_find(c, 0));
+    assert_non_null(fq_caseload_find(c, UINT64_MAX));
+    assert_int_equal(fq_caseload_count(c), n - 1);
+    fq_caseload_free(c);
+}
+
+typedef struct visit {
+    uint64_t sum, xor_ids;
+    size_t n;
+} visit;
+
+static void count_visit(fq_case *k, void *user)
+{
+    visit *v = user;
+    v->sum += k->incident_id;
+    v->xor_ids ^= k->incident_id * 0x9e3779b97f4a7c15ULL;
+    v->n++;
+    k->escalations++; /* fn may change the cases */
+}
+
+static void test_foreach(void **state)
+{
+    (void)state;
+    fq_caseload *c = make();
+    visit v = {0, 0, 0};
+    fq_caseload_foreach(c, count_visit, &v);
+    assert_int_equal(v.n, 0);
+    uint64_t sum = 0, x = 0;
+    for (uint64_t id = 1; id <= 20000; id++)
+        assert_non_null(fq_caseload_add(c, id));
+    for (uint64_t id = 1; id <= 20000; id += 3)
+        fq_caseload_remove(c, id);
+    for (uint64_t id = 1; id <= 20000; id++) {
+        if (id % 3 != 1) {
+            sum += id;
+            x ^= id * 0x9e3779b97f4a7c15ULL;
+        }
+    }
+    fq_caseload_foreach(c, count_visit, &v);
+    assert_int_equal(v.n, fq_caseload_count(c));
+    assert_true(v.sum == sum);
+    assert_true(v.xor_ids == x);
+    /* Each visited exactly once. */
+    for (uint64_t id = 2; id <= 20000; id += 3)
+        assert_int_equal(fq_caseload_find(c, id)->escalations, 1);
+    fq_caseload_free(c);
+}
+
+static void test_reserve(void **state)
+{
+    (void)state;
+    fq_caseload *c = make();
+    assert_int_equal(fq_caseload_reserve(c, 0), 0);
+    for (uint64_t id = 1; id <= 100; id++)
+        assert_non_null(fq_caseload_add(c, id));
+    for (uint64_t id = 1; id <= 50; id++)
+        fq_caseload_remove(c, id);
+    assert_int_equal(fq_caseload_reserve(c, 30000), 0);
+    size_t before = fq_caseload_memory(c);
+    for (uint64_t id = 1000; id < 1000 + 30000; id++)
+        assert_non_null(fq_caseload_add(c, id));
+    /* Nothing grew: the reservation covered every add. */
+    assert_int_equal(fq_caseload_memory(c), before);
+    assert_int_equal(fq_caseload_count(c), 30050);
+    assert_int_equal(fq_caseload_reserve(c, SIZE_MAX), -1);
+    assert_non_null(fq_caseload_find(c, 77));
+    fq_caseload_free(c);
+}
+
+/* Pointers handed out stay valid (same address, contents intact) while
+ * slabs and the table grow and while other cases come and go. */
+static void test_pointer_stability(void **state)
+{
+    (void)state;
+    fq_caseload *c = make();
+    enum { FIRST = 30000, MORE = 120000 };
+    fq_case **kept = malloc(FIRST * sizeof *kept);
+    assert_non_null(kept);
+    for (uint32_t i = 0; i < FIRST; i++) {
+        uint64_t id = (uint64_t)i * 1000003 + 17;
+        kept[i] = fq_caseload_add(c, id);
+        assert_non_null(kept[i]);
+        kept[i]->request.severity = (int)(i % 4) + 1;
+        kept[i]->decision.worker = (int32_t)i;
+        kept[i]->deadlines[3] = id ^ 0x5555;
+    }
+    /* Growth. */
+    for (uint32_t i = 0; i < MORE; i++)
+        assert_non_null(fq_caseload_add(c, ((uint64_t)1 << 40) + i));
+    /* Removals of others (and of every other kept one), then reuse. */
+    for (uint32_t i = 0; i < MORE; i += 2)
+        fq_caseload_remove(c, ((uint64_t)1 << 40) + i);
+    for (uint32_t i = 1; i < FIRST; i += 2)
+        fq_caseload_remove(c, (uint64_t)i * 1000003 + 17);
+    for (uint32_t i = 0; i < MORE; i++)
+        assert_non_null(fq_caseload_add(c, ((uint64_t)1 << 41) + i));
+    for (uint32_t i = 0; i < FIRST; i += 2) {
+        uint64_t id = (uint64_t)i * 1000003 + 17;
+        assert_ptr_equal(fq_caseload_find(c, id), kept[i]);
+        assert_true(kept[i]->incident_id == id);
+        assert_int_equal(kept[i]->request.severity, (int)(i % 4) + 1);
+        assert_int_equal(kept[i]->decision.worker, (int32_t)i);
+        assert_true(kept[i]->deadlines[3] == (id ^ 0x5555));
+    }
+    assert_int_equal(fq_caseload_count(c), FIRST / 2 + MORE / 2 + MORE);
+    free(kept);
+    fq_caseload_free(c);
+}
+
+/* ---- model test ---- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    /* splitmix64 */
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+enum { KEYS = 3000 };
+
+typedef struct model {
+    uint64_t id[KEYS];
+    fq_case *ptr[KEYS]; /* NULL: absent */
+    int32_t tag[KEYS];
+    size_t count;
+} model;
+
+static void check_all(fq_caseload *c, const model *m)
+{
+    assert_int_equal(fq_caseload_count(c), m->count);
+    for (size_t k = 0; k < KEYS; k++) {
+        fq_case *f = fq_caseload_find(c, m->id[k]);
+        if (m->ptr[k] == NULL) {
+            assert_null(f);
+        } else {
+            assert_ptr_equal(f, m->ptr[k]);
+            assert_true(f->incident_id == m->id[k]);
+            assert_int_equal(f->decision.lead, m->tag[k]);
+        }
+    }
+    visit v = {0, 0, 0};
+    uint64_t sum = 0;
+    for (size_t k = 0; k < KEYS; k++) {
+        if (m->ptr[k] != NULL)
+            sum += m->id[k];
+    }
+    fq_caseload_foreach(c, count_visit, &v);
+    assert_int_equal(v.n, m->count);
+    assert_true(v.sum == sum);
+}
+
+static void run_model(uint64_t seed, int clustered)
+{
+    rng_state = seed;
+    model *m = calloc(1, sizeof *m);
+    assert_non_null(m);
+    for (size_t k = 0; k < KEYS; k++) {
+        /* Clustered ids probe the table's collision handling: equal low bits,
+         * or consecutive runs. */
+        m->id[k] = clustered == 1 ? (uint64_t)k << 32 : clustered == 2 ? 5000 + k : rnd();
+        for (size_t j = 0; j < k; j++) {
+            if (m->id[j] == m->id[k])
+                m->id[k] = rnd(); /* keep the keys distinct */
+        }
+    }
+    fq_caseload *c = make();
+    for (int step = 0; step < 60000; step++) {
+        size_t k = (size_t)(rnd() % KEYS);
+        uint64_t op = rnd() % 100;
+        if (op < 45) {
+            fq_case *a = fq_caseload_add(c, m->id[k]);
+            if (m->ptr[k] != NULL) {
+                assert_null(a);
+            } else {
+                assert_non_null(a);
+                assert_fresh(a, m->id[k]);
+                a->decision.lead = (int32_t)(rnd() & 0x7fffffff);
+                m->tag[k] = a->decision.lead;
+                m->ptr[k] = a;
+                m->count++;
+            }
+        } else if (op < 80) {
+            fq_caseload_remove(c, m->id[k]);
+            if (m->ptr[k] != NULL) {
+                m->ptr[k] = NULL;
+                m->count--;
+            }
+        } else if (op < 99) {
+            fq_case *f = fq_caseload_find(c, m->id[k]);
+            assert_ptr_equal(f, m->ptr[k]);
+        } else {
+            assert_int_equal(fq_caseload_reserve(c, (size_t)(rnd() % 2000)), 0);
+        }
+        if (step % 5000 == 0)
+            check_all(c, m);
+    }
+    check_all(c, m);
+    /* Empty it completely, then refill: the table and free list recover. */
+    for (size_t k = 0; k < KEYS; k++) {
+        fq_caseload_remove(c, m->id[k]);
+        m->ptr[k] = NULL;
+    }
+    m->count = 0;
+    check_all(c, m);
+    for (size_t k = 0; k < KEYS; k += 2) {
+        m->ptr[k] = fq_caseload_add(c, m->id[k]);
+        assert_non_null(m->ptr[k]);
+        m->ptr[k]->decision.lead = m->tag[k] = (int32_t)k;
+        m->count++;
+    }
+    check_all(c, m);
+    fq_caseload_free(c);
+    free(m);
+}
+
+static void test_model_random(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 4; seed++)
+        run_model(seed, 0);
+}
+
+static void test_model_clustered(void **state)
+{
+    (void)state;
+    run_model(11, 1);
+    run_model(12, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_extreme_ids),
+        cmocka_unit_test(test_foreach),
+        cmocka_unit_test(test_reserve),
+        cmocka_unit_test(test_pointer_stability),
+        cmocka_unit_test(test_model_random),
+        cmocka_unit_test(test_model_clustered),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
