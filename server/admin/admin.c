@@ -90,6 +90,16 @@ void admin_notify_server(PGconn *conn)
     PQclear(PQexec(conn, "NOTIFY " FQ_DIRECTORY_CHANNEL));
 }
 
+int admin_subcommand(int argc, char **argv, const char *help, const char **action)
+{
+    *action = argc >= 2 ? argv[1] : NULL;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    return -1;
+}
+
 int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_t nslots,
                         const char **positional, const char *help)
 {
@@ -207,11 +217,10 @@ static int cmd_unit(const globals *g, int argc, char **argv)
         "       fengqiao-admin unit list\n"
         "KIND is district, town, village or grid; every unit but a district has a parent\n"
         "exactly one tier up. IDs: 1-64 of a-z 0-9 . _ - starting with a letter or digit.\n";
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *action = argv[1];
+    const char *action;
+    int done = admin_subcommand(argc, argv, help, &action);
+    if (done >= 0)
+        return done;
     if (strcmp(action, "list") == 0) {
         int rv = admin_parse_options(argc, argv, 2, NULL, 0, NULL, help);
         if (rv != 0)
@@ -280,11 +289,10 @@ static int cmd_node(const globals *g, int argc, char **argv)
         "console or admin. 'add' prints the node's 32-byte key once, as 64 hex characters:\n"
         "hand it to the node over a trusted channel; it is stored sealed with the server key.\n"
         "'revoke' takes effect on a running server within a second.\n";
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *action = argv[1];
+    const char *action;
+    int done = admin_subcommand(argc, argv, help, &action);
+    if (done >= 0)
+        return done;
     if (strcmp(action, "list") == 0) {
         int rv = admin_parse_options(argc, argv, 2, NULL, 0, NULL, help);
         if (rv != 0)

@@ -28,6 +28,11 @@ int admin_command_ok(PGconn *conn, PGresult *res);
 void admin_notify_server(PGconn *conn);
 /* Parses options from argv[first]: 0 to go on, 1 when --help was printed,
  * -1 on a usage error (printed). */
+/* The common start of a command with subcommands: with no subcommand it
+ * prints `help` to stderr and returns 2, with --help to stdout and returns 0;
+ * otherwise it sets *action and returns -1 (go on). */
+int admin_subcommand(int argc, char **argv, const char *help, const char **action);
+
 int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_t nslots,
                         const char **positional, const char *help);
 /* Prints a query's rows as aligned columns. 0, or 1 on failure. */

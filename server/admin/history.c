@@ -1213,11 +1213,10 @@ int cmd_partitions(const globals *g, int argc, char **argv)
         "runs, records its last hash, and says how to archive it (docs/history.md); the\n"
         "current month, later ones and the default partition are refused, and the oldest\n"
         "must go first.\n";
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *action = argv[1];
+    const char *action;
+    int done = admin_subcommand(argc, argv, help, &action);
+    if (done >= 0)
+        return done;
     if (strcmp(action, "list") == 0) {
         int rv = admin_parse_options(argc, argv, 2, NULL, 0, NULL, help);
         if (rv != 0)

@@ -112,11 +112,10 @@ int cmd_rules(const globals *g, int argc, char **argv)
         "whom it was created, and why. Rule sets are never edited: a change is a new version,\n"
         "made by fengqiao-admin import-topology with a file that has \"rules\" (to roll back,\n"
         "import the old rules again). See docs/topology.md for how rules match.\n";
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *action = argv[1];
+    const char *action;
+    int done = admin_subcommand(argc, argv, help, &action);
+    if (done >= 0)
+        return done;
     if (strcmp(action, "list") != 0 && strcmp(action, "history") != 0) {
         fprintf(stderr, "fengqiao-admin: unknown rules command '%s'\n%s", action, help);
         return 2;
@@ -147,11 +146,10 @@ int cmd_worker(const globals *g, int argc, char **argv)
         "'duty' puts a grid worker on or off duty; a running server stops (or starts) giving\n"
         "the worker new assignments within a second. Workers themselves come from\n"
         "fengqiao-admin import-topology.\n";
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *action = argv[1];
+    const char *action;
+    int done = admin_subcommand(argc, argv, help, &action);
+    if (done >= 0)
+        return done;
     if (strcmp(action, "list") == 0) {
         int rv = admin_parse_options(argc, argv, 2, NULL, 0, NULL, help);
         if (rv != 0)
