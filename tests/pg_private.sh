@@ -52,7 +52,18 @@ conninfo() {
 
 case "$cmd" in
 start)
-    if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; chmod 700 "$dir"; fi
+    if [ "$(id -u)" = 0 ]; then
+        chown postgres: "$dir"
+        chmod 700 "$dir"
+        # The postgres user must be able to reach DIR: give every folder above
+        # it that lacks it the search (x) bit for others — not the read bit,
+        # so nothing becomes listable. A checkout under /root needs this.
+        p=$(dirname "$dir")
+        while [ "$p" != / ]; do
+            [ -n "$(find "$p" -maxdepth 0 -perm -o=x)" ] || chmod o+x "$p"
+            p=$(dirname "$p")
+        done
+    fi
     if [ ! -f "$data/PG_VERSION" ]; then
         as_owner "$bindir/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
             || { cat "$dir/initdb.log" >&2; exit 1; }
