@@ -133,9 +133,13 @@ int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_
 
 /* Runs a query and prints its rows as aligned columns under `headers`
  * (`widths` per column; the last column is not padded). */
-int admin_print_query(const globals *g, const char *sql, const char *const *headers,
-                      const int *widths, int ncols)
+int admin_list(const globals *g, int argc, char **argv, const char *help, const char *sql,
+               const char *const *headers, const int *widths, int ncols)
 {
+    /* A listing takes no options: anything after it is a usage error. */
+    int rv = admin_parse_options(argc, argv, 2, NULL, 0, NULL, help);
+    if (rv != 0)
+        return rv < 0 ? 2 : 0;
     PGconn *conn = admin_connect(g);
     if (conn == NULL)
         return 1;
@@ -222,15 +226,12 @@ static int cmd_unit(const globals *g, int argc, char **argv)
     if (done >= 0)
         return done;
     if (strcmp(action, "list") == 0) {
-        int rv = admin_parse_options(argc, argv, 2, NULL, 0, NULL, help);
-        if (rv != 0)
-            return rv < 0 ? 2 : 0;
         static const char *const headers[] = {"ID", "KIND", "PARENT", "NAME"};
         static const int widths[] = {32, 9, 32, 0};
-        return admin_print_query(g,
-                                 "SELECT id, kind, coalesce(parent_id, '-'), name FROM org_units"
-                                 " ORDER BY id",
-                                 headers, widths, 4);
+        return admin_list(g, argc, argv, help,
+                          "SELECT id, kind, coalesce(parent_id, '-'), name FROM org_units"
+                          " ORDER BY id",
+                          headers, widths, 4);
     }
     if (strcmp(action, "add") != 0) {
         fprintf(stderr, "fengqiao-admin: unknown unit command '%s'\n%s", action, help);
@@ -294,17 +295,13 @@ static int cmd_node(const globals *g, int argc, char **argv)
     if (done >= 0)
         return done;
     if (strcmp(action, "list") == 0) {
-        int rv = admin_parse_options(argc, argv, 2, NULL, 0, NULL, help);
-        if (rv != 0)
-            return rv < 0 ? 2 : 0;
         static const char *const headers[] = {"ID", "ROLE", "JURISDICTION", "STATE", "DESCRIPTION"};
         static const int widths[] = {32, 14, 32, 24, 0};
-        return admin_print_query(
-            g,
-            "SELECT id, role, jurisdiction, CASE WHEN revoked_at IS NULL THEN"
-            " 'active' ELSE 'revoked ' || to_char(revoked_at, 'YYYY-MM-DD HH24:MI')"
-            " END, description FROM nodes ORDER BY id",
-            headers, widths, 5);
+        return admin_list(g, argc, argv, help,
+                          "SELECT id, role, jurisdiction, CASE WHEN revoked_at IS NULL THEN"
+                          " 'active' ELSE 'revoked ' || to_char(revoked_at, 'YYYY-MM-DD HH24:MI')"
+                          " END, description FROM nodes ORDER BY id",
+                          headers, widths, 5);
     }
     if (strcmp(action, "revoke") == 0) {
         const char *id = NULL;

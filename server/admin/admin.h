@@ -35,9 +35,11 @@ int admin_subcommand(int argc, char **argv, const char *help, const char **actio
 
 int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_t nslots,
                         const char **positional, const char *help);
-/* Prints a query's rows as aligned columns. 0, or 1 on failure. */
-int admin_print_query(const globals *g, const char *sql, const char *const *headers,
-                      const int *widths, int ncols);
+/* A listing subcommand: refuses any option after it (usage error, 2; --help
+ * prints `help`, 0), then prints the query's rows as aligned columns under
+ * `headers`. 0, or 1 when the query fails. */
+int admin_list(const globals *g, int argc, char **argv, const char *help, const char *sql,
+               const char *const *headers, const int *widths, int ncols);
 
 /* The "rules" of a topology file (docs/topology.md), read and checked the
  * way import-topology reads the file (the whole file is checked). Row ids are

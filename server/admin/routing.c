@@ -120,20 +120,21 @@ int cmd_rules(const globals *g, int argc, char **argv)
         fprintf(stderr, "fengqiao-admin: unknown rules command '%s'\n%s", action, help);
         return 2;
     }
-    int rv = admin_parse_options(argc, argv, 2, NULL, 0, NULL, help);
-    if (rv != 0)
-        return rv < 0 ? 2 : 0;
-    if (strcmp(action, "list") == 0)
+    if (strcmp(action, "list") == 0) {
+        int rv = admin_parse_options(argc, argv, 2, NULL, 0, NULL, help);
+        if (rv != 0)
+            return rv < 0 ? 2 : 0;
         return rules_list(g);
+    }
     static const char *const headers[] = {"VERSION", "CREATED", "RETIRED", "BY", "RULES", "NOTE"};
     static const int widths[] = {7, 19, 19, 16, 5, 0};
-    return admin_print_query(g,
-                             "SELECT version, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'),"
-                             " CASE WHEN active THEN 'active' ELSE"
-                             " to_char(retired_at, 'YYYY-MM-DD HH24:MI:SS') END, created_by,"
-                             " (SELECT count(*) FROM rules WHERE rule_set = version), note"
-                             " FROM rule_sets ORDER BY version",
-                             headers, widths, 6);
+    return admin_list(g, argc, argv, help,
+                      "SELECT version, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'),"
+                      " CASE WHEN active THEN 'active' ELSE"
+                      " to_char(retired_at, 'YYYY-MM-DD HH24:MI:SS') END, created_by,"
+                      " (SELECT count(*) FROM rules WHERE rule_set = version), note"
+                      " FROM rule_sets ORDER BY version",
+                      headers, widths, 6);
 }
 
 /* ---- workers ---- */
@@ -151,15 +152,12 @@ int cmd_worker(const globals *g, int argc, char **argv)
     if (done >= 0)
         return done;
     if (strcmp(action, "list") == 0) {
-        int rv = admin_parse_options(argc, argv, 2, NULL, 0, NULL, help);
-        if (rv != 0)
-            return rv < 0 ? 2 : 0;
         static const char *const headers[] = {"ID", "GRID", "DUTY", "CAPACITY", "NAME"};
         static const int widths[] = {24, 24, 4, 8, 0};
-        return admin_print_query(g,
-                                 "SELECT id, grid, CASE WHEN on_duty THEN 'on' ELSE 'off' END,"
-                                 " capacity, name FROM workers ORDER BY grid, id",
-                                 headers, widths, 5);
+        return admin_list(g, argc, argv, help,
+                          "SELECT id, grid, CASE WHEN on_duty THEN 'on' ELSE 'off' END,"
+                          " capacity, name FROM workers ORDER BY grid, id",
+                          headers, widths, 5);
     }
     if (strcmp(action, "duty") != 0) {
         fprintf(stderr, "fengqiao-admin: unknown worker command '%s'\n%s", action, help);
