@@ -21,6 +21,7 @@ typedef struct sysop {
     fq_decision_texts texts;
     uint8_t outcome[FQ_STORE_MAX_OUTCOME];
     size_t outcome_len;
+    fq_outbox_set outbox;
 } sysop;
 
 struct fq_dispatch {
@@ -33,7 +34,11 @@ struct fq_dispatch {
     fq_deadlines *deadlines;
     uv_timer_t timer;       /* the one timer of all deadlines */
     uv_timer_t retry_timer; /* resubmits the server's own writes that did not commit */
-    sysop *retry_head;
+    sysop *retry_head, *retry_tail; /* in the order they were decided */
+    fq_outbox_sink_fn sink;
+    void *sink_user;
+    char **absent; /* workers whose terminals went silent */
+    size_t n_absent;
     fq_deadline *due; /* scratch for one turn's due deadlines */
     uint64_t *moving; /* scratch: cases whose worker went off duty */
     size_t n_moving, cap_moving;
@@ -186,8 +191,11 @@ static void rearm(fq_dispatch *d);
 static void schedule_deadlines(fq_dispatch *d, fq_case *c)
 {
     const fq_decision *dec = &c->decision;
-    const int64_t at[FQ_CASE_DEADLINES] = {dec->ack_warn_ms, dec->ack_due_ms, dec->conclude_warn_ms,
-                                           dec->conclude_due_ms};
+    int acknowledged =
+        c->assignment == FQ_ASSIGNMENT_ACKNOWLEDGED || c->assignment == FQ_ASSIGNMENT_EXTENSION_REQUESTED;
+    const int64_t at[FQ_CASE_DEADLINES] = {acknowledged ? 0 : dec->ack_warn_ms,
+                                           acknowledged ? 0 : dec->ack_due_ms,
+                                           dec->conclude_warn_ms, dec->conclude_due_ms};
     for (int k = 0; k < FQ_CASE_DEADLINES; k++) {
         if (c->deadlines[k] != 0)
             fq_deadlines_cancel(d->deadlines, c->deadlines[k]);
@@ -196,6 +204,165 @@ static void schedule_deadlines(fq_dispatch *d, fq_case *c)
                       : 0;
     }
     rearm(d);
+}
+
+/* ---- outbox items ---- */
+
+typedef struct deliver_ctx {
+    fq_dispatch *d;
+    uint64_t incident_id;
+    int64_t at_ms;
+} deliver_ctx;
+
+static void deliver_one(void *user, const fq_outbox_set *set, int i, uint64_t seq)
+{
+    deliver_ctx *x = user;
+    x->d->sink(x->d->sink_user, set->box[i], seq, set->kind[i], x->incident_id, x->at_ms,
+               set->body[i], set->body_len[i], set->complete[i]);
+}
+
+/* The items were committed with these seqs: hand them to the terminals. */
+static void deliver(fq_dispatch *d, const fq_outbox_set *set, const char *seqs,
+                    uint64_t incident_id)
+{
+    if (d->sink == NULL || seqs == NULL || seqs[0] == '\0')
+        return;
+    deliver_ctx x = {d, incident_id, wall_ms()};
+    if (fq_outbox_committed(set, seqs, deliver_one, &x) < 0)
+        fprintf(stderr, "fengqiaod: dispatch: outbox seqs '%.80s' do not match the items\n", seqs);
+}
+
+static const char *result_text(const fq_store_op *op, int column)
+{
+    if (op->result == NULL || PQntuples(op->result) < 1 || PQnfields(op->result) <= column ||
+        PQgetisnull(op->result, 0, column))
+        return NULL;
+    return PQgetvalue(op->result, 0, column);
+}
+
+/* The boxes of whoever holds the assignment: the worker, or the lead unit,
+ * and the co-handling units. The first is the one who acts on it. */
+static int holder_boxes(const fq_routing *r, const fq_decision *dec, char out[][FQ_BOX_MAX],
+                        int max)
+{
+    int n = 0;
+    if (dec->status != FQ_ROUTE_ASSIGNED)
+        return 0;
+    if (dec->worker >= 0)
+        snprintf(out[n++], FQ_BOX_MAX, "w:%s", worker_id(r, dec->worker));
+    else if (dec->lead >= 0)
+        snprintf(out[n++], FQ_BOX_MAX, "h:%s", handler_id(r, dec->lead));
+    for (int i = 0; i < dec->n_co && n < max; i++)
+        if (dec->co[i] >= 0)
+            snprintf(out[n++], FQ_BOX_MAX, "h:%s", handler_id(r, dec->co[i]));
+    return n;
+}
+
+static int follow_box(const fq_snapshot *snap, const fq_decision *dec, char *out)
+{
+    if (dec->town < 0)
+        return 0;
+    snprintf(out, FQ_BOX_MAX, "u:%s", fq_org_id(org_of(snap), dec->town));
+    return 1;
+}
+
+typedef struct item_buf {
+    Fengqiao__V1__OutboxItem it;
+    Fengqiao__V1__GeoPoint point;
+    char text[512];
+} item_buf;
+
+/* What every item about this incident says; title and address only a
+ * report has at hand (the terminal endpoint adds them from the database
+ * for the other items). */
+static void item_for(const fq_snapshot *snap, const fq_route_request *req, const fq_decision *dec,
+                     item_buf *b)
+{
+    const fq_routing *r = snap->routing;
+    fengqiao__v1__outbox_item__init(&b->it);
+    b->text[0] = '\0';
+    b->it.text = b->text;
+    if (req->category >= 0)
+        b->it.category = (char *)fq_taxonomy_code(r->taxonomy, req->category);
+    b->it.severity = (Fengqiao__V1__Severity)req->severity;
+    int32_t t = territory_of(dec);
+    if (t >= 0)
+        b->it.territory = (char *)fq_org_id(org_of(snap), t);
+    if (req->has_location) {
+        fengqiao__v1__geo_point__init(&b->point);
+        b->point.lon = req->lon;
+        b->point.lat = req->lat;
+        b->it.location = &b->point;
+    }
+    if (dec->status == FQ_ROUTE_ASSIGNED) {
+        b->it.acknowledge_due_ms = dec->ack_due_ms;
+        b->it.conclude_due_ms = dec->conclude_due_ms;
+    }
+}
+
+static int in_boxes(char boxes[][FQ_BOX_MAX], int n, const char *box)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(boxes[i], box) == 0)
+            return 1;
+    return 0;
+}
+
+/* A routing decision (new, or replacing `before`): the new holders get the
+ * assignment, the former ones a cancellation, the town's feed an update. */
+static void add_routing_items(fq_outbox_set *set, const fq_snapshot *snap,
+                              const fq_route_request *req, const fq_decision *now,
+                              const fq_decision *before, const char *why,
+                              const Fengqiao__V1__ReportIncident *report)
+{
+    const fq_routing *r = snap->routing;
+    char nb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX], ob[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX], fb[FQ_BOX_MAX];
+    int nn = holder_boxes(r, now, nb, FQ_ROUTE_MAX_CO + 1);
+    int no = before ? holder_boxes(r, before, ob, FQ_ROUTE_MAX_CO + 1) : 0;
+    item_buf b;
+    item_for(snap, req, now, &b);
+    int complete = report != NULL;
+    if (report != NULL) {
+        b.it.title = report->title;
+        b.it.address = report->address;
+    }
+    for (int i = 0; i < nn; i++) {
+        int kept = in_boxes(ob, no, nb[i]);
+        snprintf(b.text, sizeof b.text, "%s%s: %s", kept ? "updated" : "assigned to you",
+                 i > 0 ? " (co-handling)" : "", why);
+        fq_outbox_add(set, nb[i],
+                      kept ? FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE
+                           : FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT,
+                      &b.it, complete);
+    }
+    for (int i = 0; i < no; i++) {
+        if (in_boxes(nb, nn, ob[i]))
+            continue;
+        snprintf(b.text, sizeof b.text, "moved on to another handler: %s", why);
+        fq_outbox_add(set, ob[i], FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION, &b.it, complete);
+    }
+    if (follow_box(snap, now, fb) || (before && follow_box(snap, before, fb))) {
+        snprintf(b.text, sizeof b.text, "%s", why);
+        fq_outbox_add(set, fb, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &b.it, complete);
+    }
+}
+
+/* Something happened to an assignment that does not move it: the holders
+ * (all but `except`) get `kind`, the town's feed an update if `follow`. */
+static void add_notice_items(fq_outbox_set *set, const fq_snapshot *snap, const fq_case *c,
+                             Fengqiao__V1__ItemKind kind, const char *text, const char *except,
+                             int follow)
+{
+    char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX], fb[FQ_BOX_MAX];
+    int nh = holder_boxes(snap->routing, &c->decision, hb, FQ_ROUTE_MAX_CO + 1);
+    item_buf b;
+    item_for(snap, &c->request, &c->decision, &b);
+    snprintf(b.text, sizeof b.text, "%s", text);
+    for (int i = 0; i < nh; i++)
+        if (except == NULL || strcmp(hb[i], except) != 0)
+            fq_outbox_add(set, hb[i], kind, &b.it, 0);
+    if (follow && follow_box(snap, &c->decision, fb))
+        fq_outbox_add(set, fb, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &b.it, 0);
 }
 
 /* ---- the server's own writes ---- */
@@ -217,14 +384,22 @@ static void sysop_done(fq_store_op *op, int status, const char *message)
         if (status == FQ_STORE_EREJECTED)
             fprintf(stderr, "fengqiaod: dispatch: %s of incident %s refused: %s\n", s->kind, s->id,
                     op->error);
+        if (status == FQ_STORE_OK)
+            deliver(d, &s->outbox, result_text(op, 0), strtoull(s->id, NULL, 10));
+        fq_outbox_free(&s->outbox);
         free(s);
         return;
     }
     /* Not stored (database away): the decision stands in memory, so keep
-     * trying until it is written. */
+     * trying until it is written — in the order of the decisions, so two
+     * re-decisions of one incident land as they were taken. */
     (void)message;
-    s->next_retry = d->retry_head;
-    d->retry_head = s;
+    s->next_retry = NULL;
+    if (d->retry_tail)
+        d->retry_tail->next_retry = s;
+    else
+        d->retry_head = s;
+    d->retry_tail = s;
     if (!uv_is_active((uv_handle_t *)&d->retry_timer))
         uv_timer_start(&d->retry_timer, on_retry, RETRY_INTERVAL_MS, 0);
 }
@@ -233,7 +408,7 @@ static void on_retry(uv_timer_t *timer)
 {
     fq_dispatch *d = timer->data;
     sysop *list = d->retry_head;
-    d->retry_head = NULL;
+    d->retry_head = d->retry_tail = NULL;
     while (list != NULL) {
         sysop *s = list;
         list = s->next_retry;
@@ -258,12 +433,32 @@ static sysop *new_sysop(fq_dispatch *d, uint64_t incident_id, const char *kind)
 
 /* `breached`: the limits (bits 1 acknowledge, 2 conclude) this event records
  * as breached for good, so a restart does not fire them again. */
+static void bind_outbox(fq_outbox_set *set, fq_store_op *op, int first)
+{
+    if (fq_outbox_params(set) != 0) {
+        /* Out of memory: the event is written, its items are not. */
+        fq_outbox_free(set);
+        fq_outbox_params(set);
+    }
+    op->values[first] = set->boxes ? set->boxes : "{}";
+    op->values[first + 1] = set->kinds ? set->kinds : "{}";
+    op->values[first + 2] = set->bodies ? set->bodies : "{}";
+}
+
+/* `set`: the outbox items the event leaves (taken over; NULL for none). */
 static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, const char *reason,
-                        int breached)
+                        int breached, fq_outbox_set *set)
 {
     sysop *s = new_sysop(d, incident_id, kind);
-    if (s == NULL)
+    if (s == NULL) {
+        if (set)
+            fq_outbox_free(set);
         return;
+    }
+    if (set) {
+        s->outbox = *set;
+        fq_outbox_init(set);
+    }
     snprintf(s->reason, sizeof s->reason, "%s", reason);
     s->op.kind = FQ_STORE_OP_EVENT;
     s->op.nparams = FQ_SQL_INSERT_EVENT_NPARAMS;
@@ -273,16 +468,22 @@ static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, 
     snprintf(s->texts.climbed, sizeof s->texts.climbed, "%d", breached);
     s->op.values[3] = s->texts.climbed; /* a spare small text field */
     s->op.values[4] = s->nonce;
+    bind_outbox(&s->outbox, &s->op, 5);
     submit_sysop(d, s);
 }
 
-static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, const char *reason)
+static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, const char *reason,
+                          fq_outbox_set *set)
 {
     const fq_snapshot *snap = d->current;
     const fq_decision *dec = &c->decision;
     sysop *s = new_sysop(d, c->incident_id, kind);
-    if (s == NULL)
+    if (s == NULL) {
+        fq_outbox_free(set);
         return;
+    }
+    s->outbox = *set;
+    fq_outbox_init(set);
     format_decision(snap, dec, &s->texts);
     snprintf(s->reason, sizeof s->reason, "%s", reason);
     s->outcome_len = pack_outcome(snap, dec, 0, s->outcome, sizeof s->outcome);
@@ -290,7 +491,7 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, co
     op->kind = FQ_STORE_OP_REROUTE;
     op->nparams = FQ_SQL_REROUTE_NPARAMS;
     const fq_decision_texts *x = &s->texts;
-    const char *v[FQ_SQL_REROUTE_NPARAMS] = {s->id,
+    const char *v[FQ_SQL_REROUTE_NPARAMS - 3] = {s->id,
                                              x->tier,
                                              x->line,
                                              or_null(x->territory),
@@ -309,10 +510,31 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, co
     memcpy(op->values, v, sizeof v);
     op->lengths[14] = (int)s->outcome_len;
     op->formats[14] = 1;
+    bind_outbox(&s->outbox, op, 16);
     submit_sysop(d, s);
 }
 
 /* ---- escalation ---- */
+
+/* The case goes to the decision `to`: capacity moves, deadlines restart,
+ * the holders are told, the re-decision is written. */
+static void redirect(fq_dispatch *d, fq_case *c, const fq_decision *to, const char *kind,
+                     const char *reason)
+{
+    const fq_routing *r = d->current->routing;
+    if (c->decision.worker >= 0 && c->request.n_excluded < FQ_ROUTE_MAX_EXCLUDED)
+        c->request.excluded[c->request.n_excluded++] = c->decision.worker;
+    fq_outbox_set set;
+    fq_outbox_init(&set);
+    add_routing_items(&set, d->current, &c->request, to, &c->decision, reason, NULL);
+    fq_route_release(r->router, &c->decision);
+    fq_route_apply(r->router, to);
+    c->decision = *to;
+    c->assignment = FQ_ASSIGNMENT_ASSIGNED;
+    c->escalations++;
+    schedule_deadlines(d, c);
+    write_reroute(d, c, kind, reason, &set);
+}
 
 /* `limit`: the limit that passed (bit 1 acknowledge, 2 conclude), or 0. */
 static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit)
@@ -330,22 +552,41 @@ static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit)
         snprintf(reason, sizeof reason, "%s at the %s tier; nobody above: supervision needed", why,
                  fq_tier_name((fq_tier)c->decision.tier));
         d->stats.breaches_at_top++;
-        write_event(d, c->incident_id, "breached", reason, limit);
+        fq_outbox_set set;
+        fq_outbox_init(&set);
+        add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
+                         1);
+        write_event(d, c->incident_id, "breached", reason, limit, &set);
         return;
     }
-    if (c->decision.worker >= 0 && req.n_excluded < FQ_ROUTE_MAX_EXCLUDED)
-        c->request.excluded[c->request.n_excluded++] = c->decision.worker;
-    fq_route_release(r->router, &c->decision);
-    fq_route_apply(r->router, &up);
     snprintf(reason, sizeof reason, "%s at the %s tier: escalated to the %s tier (%s%s%s)", why,
              fq_tier_name((fq_tier)c->decision.tier), fq_tier_name((fq_tier)up.tier),
              up.lead >= 0 ? handler_id(r, up.lead) : "", up.worker >= 0 ? " " : "",
              worker_id(r, up.worker));
-    c->decision = up;
-    c->escalations++;
     d->stats.escalations++;
-    schedule_deadlines(d, c);
-    write_reroute(d, c, "escalated", reason);
+    redirect(d, c, &up, "escalated", reason);
+}
+
+/* The holder can no longer take it (their terminal went silent): another
+ * handler of the same territory and tier if there is one, else one up. */
+static void move_on(fq_dispatch *d, fq_case *c, const char *why)
+{
+    const fq_routing *r = d->current->routing;
+    fq_route_request req = c->request;
+    req.now_ms = wall_ms();
+    fq_decision next;
+    int32_t here = territory_of(&c->decision);
+    if (fq_route_reroute(r->router, &req, &c->decision, here, &next) == FQ_ROUTE_ASSIGNED &&
+        next.tier == c->decision.tier) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "%s: rerouted to %s%s%s", why,
+                 next.worker >= 0 ? worker_id(r, next.worker) : handler_id(r, next.lead), "", "");
+        d->stats.moved_absent++;
+        redirect(d, c, &next, "rerouted", reason);
+        return;
+    }
+    d->stats.moved_absent++;
+    escalate(d, c, why, 0);
 }
 
 static void on_deadline(fq_dispatch *d, const fq_deadline *due)
@@ -354,20 +595,32 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
     if (c == NULL || due->kind < 1 || due->kind > FQ_CASE_DEADLINES ||
         c->deadlines[due->kind - 1] != due->id)
         return; /* stale: the case closed or was re-decided */
+    if (c->busy) {
+        /* A terminal's action on it is being stored: decide after it. */
+        c->deadlines[due->kind - 1] =
+            fq_deadlines_add(d->deadlines, wall_ms() + 50, c->incident_id, due->kind);
+        return;
+    }
     c->deadlines[due->kind - 1] = 0;
     char reason[128], at[32];
+    fq_outbox_set set;
+    fq_outbox_init(&set);
     switch (due->kind) {
     case FQ_DEADLINE_ACK_WARNING:
         format_time(at, sizeof at, c->decision.ack_due_ms);
         snprintf(reason, sizeof reason, "not acknowledged yet; due %s", at);
         d->stats.warnings++;
-        write_event(d, c->incident_id, "ack_warning", reason, 0);
+        add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
+                         0);
+        write_event(d, c->incident_id, "ack_warning", reason, 0, &set);
         break;
     case FQ_DEADLINE_CONCLUDE_WARNING:
         format_time(at, sizeof at, c->decision.conclude_due_ms);
         snprintf(reason, sizeof reason, "not concluded yet; due %s", at);
         d->stats.warnings++;
-        write_event(d, c->incident_id, "conclude_warning", reason, 0);
+        add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
+                         0);
+        write_event(d, c->incident_id, "conclude_warning", reason, 0, &set);
         break;
     case FQ_DEADLINE_ACK_DUE:
         escalate(d, c, "acknowledge limit passed", 1);
@@ -560,8 +813,30 @@ static void load_open(fq_dispatch *d, const PGresult *open)
               : kind == FQ_UNIT_TOWN    ? &dec->town
                                         : &dec->district) = u;
         }
-        dec->lead = -1;
+        dec->lead = fq_roster_find_handler(r->roster, PQgetvalue(open, i, 20));
         dec->worker = fq_roster_find_worker(r->roster, PQgetvalue(open, i, 12));
+        /* co_units as an array literal of ids: {a,b} */
+        const char *co = PQgetvalue(open, i, 21);
+        while (*co != '\0' && dec->n_co < FQ_ROUTE_MAX_CO) {
+            co += *co == '{' || *co == ',';
+            size_t l = strcspn(co, ",}");
+            char one[72];
+            if (l == 0 || l >= sizeof one)
+                break;
+            memcpy(one, co, l);
+            one[l] = '\0';
+            int32_t h = fq_roster_find_handler(r->roster, one);
+            if (h >= 0)
+                dec->co[dec->n_co++] = h;
+            co += l;
+            if (*co == '}')
+                break;
+        }
+        const char *assignment = PQgetvalue(open, i, 22);
+        c->assignment = strcmp(assignment, "acknowledged") == 0          ? FQ_ASSIGNMENT_ACKNOWLEDGED
+                        : strcmp(assignment, "extension_requested") == 0 ? FQ_ASSIGNMENT_EXTENSION_REQUESTED
+                        : strcmp(assignment, "returned") == 0            ? FQ_ASSIGNMENT_RETURNED
+                                                                         : FQ_ASSIGNMENT_ASSIGNED;
         dec->ack_warn_ms = column_ms(open, i, 13);
         dec->ack_due_ms = column_ms(open, i, 14);
         dec->conclude_warn_ms = column_ms(open, i, 15);
@@ -580,6 +855,10 @@ static void load_open(fq_dispatch *d, const PGresult *open)
             dec->ack_warn_ms = dec->ack_due_ms = 0;
         if (breached & 2)
             dec->conclude_warn_ms = dec->conclude_due_ms = 0;
+        /* Acknowledged: its acknowledge limits are behind it. */
+        int64_t ack_warn = dec->ack_warn_ms, ack_due = dec->ack_due_ms;
+        if (c->assignment != FQ_ASSIGNMENT_ASSIGNED && c->assignment != FQ_ASSIGNMENT_RETURNED)
+            dec->ack_warn_ms = dec->ack_due_ms = 0;
         if (dec->ack_warn_ms <= now)
             dec->ack_warn_ms = 0;
         if (dec->conclude_warn_ms <= now)
@@ -591,6 +870,10 @@ static void load_open(fq_dispatch *d, const PGresult *open)
         for (int k = 0; k < FQ_CASE_DEADLINES; k++)
             c->deadlines[k] =
                 at[k] > 0 ? fq_deadlines_add(d->deadlines, at[k], id, (uint32_t)(k + 1)) : 0;
+        if (c->assignment != FQ_ASSIGNMENT_ASSIGNED && c->assignment != FQ_ASSIGNMENT_RETURNED) {
+            dec->ack_warn_ms = ack_warn; /* for what the terminals are shown */
+            dec->ack_due_ms = ack_due;
+        }
         fq_dedup_add(d->dedup, id, req->category, req->has_location, req->lon, req->lat,
                      territory_of(dec), req->now_ms);
     }
@@ -600,7 +883,8 @@ static void collect_off_duty(fq_case *c, void *user)
 {
     fq_dispatch *d = user;
     const fq_routing *r = d->current->routing;
-    if (c->decision.worker < 0 || fq_roster_worker_const(r->roster, c->decision.worker)->on_duty)
+    if (c->decision.worker < 0 || c->busy ||
+        fq_roster_worker_const(r->roster, c->decision.worker)->on_duty)
         return;
     if (d->n_moving == d->cap_moving) {
         size_t cap = d->cap_moving ? d->cap_moving * 2 : 64;
@@ -655,6 +939,12 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open)
         }
     }
     fq_snapshot_unref(old);
+    /* Workers whose terminals are silent stay off duty across reloads. */
+    for (size_t i = 0; i < d->n_absent; i++) {
+        int32_t w = fq_roster_find_worker(snap->routing->roster, d->absent[i]);
+        if (w >= 0)
+            fq_roster_worker(snap->routing->roster, w)->on_duty = 0;
+    }
     /* A worker who went off duty keeps nothing: their cases move up. */
     fq_caseload_foreach(d->cases, collect_off_duty, d);
     for (size_t i = 0; i < d->n_moving; i++) {
@@ -766,6 +1056,8 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
         uint64_t twin = fq_dedup_find(d->dedup, req->category, req->has_location, req->lon,
                                       req->lat, territory_of(&t->decision), now_ms);
         fq_case *c = twin != 0 ? fq_caseload_find(d->cases, twin) : NULL;
+        if (c == NULL)
+            twin = 0; /* no longer open (concluded): nothing to join */
         /* A graver report of the same matter (it would enter a higher tier
          * than the open one sits at) is dispatched on its own, not merged. */
         if (c != NULL && t->decision.tier > c->decision.tier)
@@ -790,6 +1082,27 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     t->nonce = (int64_t)((nonce & (uint64_t)INT64_MAX) | 1);
     snprintf(t->nonce_text, sizeof t->nonce_text, "%" PRId64, t->nonce);
     fill_texts(d, snap, t);
+    fq_outbox_init(&t->outbox);
+    if (t->merged_into == 0 && t->decision.status == FQ_ROUTE_ASSIGNED) {
+        add_routing_items(&t->outbox, snap, req, &t->decision, NULL, t->reason, report);
+    } else {
+        /* Merged or unroutable: only the town's feed hears of it. */
+        item_buf b;
+        item_for(snap, req, &t->decision, &b);
+        b.it.title = report->title;
+        b.it.address = report->address;
+        snprintf(b.text, sizeof b.text, "%s: %s", t->event_kind, t->reason);
+        int32_t u = req->place >= 0 ? req->place : req->fallback_place;
+        while (u >= 0 && fq_org_kind(org, u) != FQ_UNIT_TOWN)
+            u = fq_org_parent(org, u);
+        char fb[FQ_BOX_MAX];
+        if (u >= 0) {
+            snprintf(fb, sizeof fb, "u:%s", fq_org_id(org, u));
+            fq_outbox_add(&t->outbox, fb, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &b.it, 1);
+        }
+    }
+    if (fq_outbox_params(&t->outbox) != 0)
+        fq_outbox_free(&t->outbox); /* out of memory: no items, the report still counts */
     return FQ_DISPATCH_OK;
 }
 
@@ -818,10 +1131,13 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
         (const char *)t->outcome,
         t->nonce_text,
     };
-    _Static_assert(sizeof v / sizeof v[0] == FQ_SQL_INSERT_REPORT_NPARAMS - 19, "params 20..39");
+    _Static_assert(sizeof v / sizeof v[0] == FQ_SQL_INSERT_REPORT_NPARAMS - 22, "params 20..39");
     memcpy(&op->values[19], v, sizeof v);
     op->lengths[37] = (int)t->outcome_len;
     op->formats[37] = 1;
+    op->values[39] = t->outbox.boxes ? t->outbox.boxes : "{}";
+    op->values[40] = t->outbox.kinds ? t->outbox.kinds : "{}";
+    op->values[41] = t->outbox.bodies ? t->outbox.bodies : "{}";
 }
 
 static void undo(fq_ticket *t)
@@ -831,8 +1147,12 @@ static void undo(fq_ticket *t)
     t->applied = 0;
 }
 
-void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int created)
+void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int created,
+                        const char *outbox_seqs)
 {
+    if (created)
+        deliver(d, &t->outbox, outbox_seqs, incident_id);
+    fq_outbox_free(&t->outbox);
     if (!created) {
         undo(t);
     } else if (t->merged_into != 0) {
@@ -864,11 +1184,334 @@ void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int 
 void fq_dispatch_dropped(fq_dispatch *d, fq_ticket *t)
 {
     (void)d;
+    fq_outbox_free(&t->outbox);
     if (t->snapshot == NULL)
         return;
     undo(t);
     fq_snapshot_unref(t->snapshot);
     t->snapshot = NULL;
+}
+
+/* ---- terminal actions ---- */
+
+static char *copy_text(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *c = malloc(n);
+    if (c != NULL)
+        memcpy(c, s, n);
+    return c;
+}
+
+static void act_release(fq_action_ticket *t)
+{
+    fq_outbox_free(&t->outbox);
+    free(t->note);
+    free(t->result);
+    t->note = t->result = NULL;
+    fq_snapshot_unref(t->snapshot);
+    t->snapshot = NULL;
+}
+
+int fq_dispatch_act(fq_dispatch *d, const fq_node *actor,
+                    const Fengqiao__V1__AssignmentAction *a, int64_t now_ms,
+                    fq_action_ticket *t, char *err, size_t err_len)
+{
+    memset(t, 0, sizeof *t);
+    fq_snapshot *snap = d->current;
+    if (snap == NULL || snap->routing == NULL) {
+        snprintf(err, err_len, "the routing state is not loaded; retry later");
+        return FQ_DISPATCH_EUNAVAILABLE;
+    }
+    const fq_routing *r = snap->routing;
+    if (actor->box[0] != 'w' && actor->box[0] != 'h') {
+        snprintf(err, err_len, "node %s serves no worker or unit: only a bound terminal acts on "
+                               "assignments", actor->id);
+        return FQ_DISPATCH_EFORBIDDEN;
+    }
+    fq_case *c = fq_caseload_find(d->cases, a->incident_id);
+    if (c == NULL) {
+        snprintf(err, err_len, "incident %" PRIu64 " is not open (concluded, merged or unknown)",
+                 a->incident_id);
+        return FQ_DISPATCH_ENOT_OPEN;
+    }
+    if (c->busy) {
+        snprintf(err, err_len, "another action on incident %" PRIu64 " is being stored; retry",
+                 a->incident_id);
+        return FQ_DISPATCH_EBUSY;
+    }
+    char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
+    int nh = holder_boxes(r, &c->decision, hb, FQ_ROUTE_MAX_CO + 1);
+    fq_action action = (fq_action)a->kind;
+    int lead = nh > 0 && strcmp(hb[0], actor->box) == 0;
+    /* Co-handling units add progress notes; the lead acts on the assignment. */
+    int co = !lead && action == FQ_ACTION_PROGRESS && in_boxes(hb + 1, nh - 1, actor->box);
+    fq_assignment cur = {c->assignment ? (fq_assignment_state)c->assignment
+                                       : FQ_ASSIGNMENT_ASSIGNED,
+                         c->decision.conclude_due_ms, 0};
+    fq_action_input in = {action,
+                          lead || co,
+                          0,
+                          (fq_return_reason)a->reason,
+                          a->note[0] != '\0',
+                          a->extend_to_ms};
+    fq_assignment next;
+    const char *why;
+    int rc = fq_lifecycle_apply(&cur, &in, now_ms, &next, &why);
+    if (rc != FQ_LIFECYCLE_OK) {
+        snprintf(err, err_len, "incident %" PRIu64 ": %s", a->incident_id, why);
+        return rc == FQ_LIFECYCLE_ENOT_HOLDER ? FQ_DISPATCH_EFORBIDDEN
+               : rc == FQ_LIFECYCLE_ESTATE    ? FQ_DISPATCH_ESTATE
+                                              : FQ_DISPATCH_EINVALID;
+    }
+    t->incident_id = a->incident_id;
+    t->action = action;
+    t->next_state = next.state;
+    snprintf(t->id, sizeof t->id, "%" PRIu64, a->incident_id);
+    snprintf(t->kind, sizeof t->kind, "%s", fq_action_event_kind(action));
+    snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(cur.state));
+    snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, c->decision.worker));
+    snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, c->decision.lead));
+    snprintf(t->state, sizeof t->state, "assigned");
+    snprintf(t->reroute, sizeof t->reroute, "false");
+    t->note = copy_text(a->note[0] ? a->note : fq_action_event_kind(action));
+    if (t->note == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return FQ_DISPATCH_EBUSY;
+    }
+    char text[512];
+    fq_outbox_init(&t->outbox);
+    const fq_org *org = org_of(snap);
+    if (action == FQ_ACTION_RETURN) {
+        fq_route_request req = c->request;
+        req.now_ms = now_ms;
+        fq_route_status st;
+        int32_t place = a->right_place[0] ? fq_org_find(org, a->right_place) : -1;
+        if (a->right_place[0] && place < 0) {
+            act_release(t);
+            snprintf(err, err_len, "right_place %s is not a known unit", a->right_place);
+            return FQ_DISPATCH_EINVALID;
+        }
+        if (a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION && place >= 0)
+            st = fq_route_reroute(r->router, &req, &c->decision, place, &t->decision);
+        else /* beyond capacity, or the right place unknown: one tier up decides */
+            st = fq_route_escalate(r->router, &req, &c->decision, &t->decision);
+        if (st == FQ_ROUTE_ASSIGNED) {
+            t->rerouted = 1;
+            fq_route_apply(r->router, &t->decision);
+            t->applied = 1;
+            t->next_state = FQ_ASSIGNMENT_ASSIGNED;
+            format_decision(snap, &t->decision, &t->texts);
+            snprintf(t->reroute, sizeof t->reroute, "true");
+            snprintf(text, sizeof text, "returned by %s (%s): %s; now the %s tier (%s%s%s)",
+                     actor->id,
+                     a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION
+                         ? "wrong jurisdiction"
+                         : "beyond capacity",
+                     a->note, fq_tier_name((fq_tier)t->decision.tier),
+                     handler_id(r, t->decision.lead), t->decision.worker >= 0 ? " " : "",
+                     worker_id(r, t->decision.worker));
+            add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text,
+                              NULL);
+        } else {
+            /* Nobody else can take it: it waits, returned, for the command
+             * center (its deadlines still run). */
+            snprintf(text, sizeof text, "returned by %s: %s; nobody else can take it: the "
+                                        "command center decides", actor->id, a->note);
+            add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
+                             actor->box, 1);
+        }
+    } else {
+        if (action == FQ_ACTION_CONCLUDE) {
+            t->concludes = 1;
+            snprintf(t->state, sizeof t->state, "concluded");
+            t->result = copy_text(a->note);
+        }
+        if (action == FQ_ACTION_EXTEND)
+            snprintf(t->extension, sizeof t->extension, "%" PRId64, a->extend_to_ms);
+        snprintf(text, sizeof text, "%s by %s%s%s", fq_action_event_kind(action), actor->id,
+                 a->note[0] ? ": " : "", a->note);
+        add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
+                         actor->box, 1);
+    }
+    snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
+    snprintf(t->answer, sizeof t->answer, "%s",
+             t->concludes ? "concluded" : fq_assignment_state_name(t->next_state));
+    if (fq_outbox_params(&t->outbox) != 0)
+        fq_outbox_free(&t->outbox);
+    fq_snapshot_ref(snap);
+    t->snapshot = snap;
+    c->busy = 1;
+    return FQ_DISPATCH_OK;
+}
+
+void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
+{
+    const fq_decision_texts *x = &t->texts;
+    op->kind = FQ_STORE_OP_ACTION;
+    op->nparams = FQ_SQL_ACTION_NPARAMS;
+    op->values[3] = t->id;
+    op->values[4] = t->kind;
+    op->values[5] = t->note;
+    op->values[7] = t->expected;
+    op->values[8] = t->worker;
+    op->values[9] = t->lead;
+    op->values[10] = t->assignment;
+    op->values[11] = t->state;
+    op->values[12] = t->result;
+    op->values[13] = or_null(t->extension);
+    op->values[14] = t->reroute;
+    const char *route[11] = {x->tier,          x->line,         or_null(x->territory),
+                             or_null(x->lead), or_null(x->worker), x->co[0] ? x->co : "{}",
+                             or_null(x->ack_due), or_null(x->ack_warn), or_null(x->conclude_due),
+                             or_null(x->conclude_warn), x->climbed};
+    for (int i = 0; i < 11; i++)
+        op->values[15 + i] = t->rerouted ? route[i] : NULL;
+    op->values[26] = t->outbox.boxes ? t->outbox.boxes : "{}";
+    op->values[27] = t->outbox.kinds ? t->outbox.kinds : "{}";
+    op->values[28] = t->outbox.bodies ? t->outbox.bodies : "{}";
+    op->values[29] = t->answer;
+}
+
+static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
+{
+    if (c->deadlines[kind - 1] != 0)
+        fq_deadlines_cancel(d->deadlines, c->deadlines[kind - 1]);
+    c->deadlines[kind - 1] = 0;
+}
+
+void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied,
+                          const char *outbox_seqs)
+{
+    fq_case *c = fq_caseload_find(d->cases, t->incident_id);
+    const fq_routing *r = d->current != NULL ? d->current->routing : NULL;
+    int same = t->snapshot == d->current && r != NULL;
+    if (c != NULL)
+        c->busy = 0;
+    if (!applied || c == NULL) {
+        if (t->applied && same)
+            fq_route_release(r->router, &t->decision);
+        act_release(t);
+        return;
+    }
+    d->stats.actions++;
+    deliver(d, &t->outbox, outbox_seqs, t->incident_id);
+    switch (t->action) {
+    case FQ_ACTION_ACKNOWLEDGE:
+        c->assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
+        cancel_deadline(d, c, FQ_DEADLINE_ACK_WARNING);
+        cancel_deadline(d, c, FQ_DEADLINE_ACK_DUE);
+        break;
+    case FQ_ACTION_EXTEND:
+        c->assignment = FQ_ASSIGNMENT_EXTENSION_REQUESTED;
+        break;
+    case FQ_ACTION_CONCLUDE:
+        if (r != NULL)
+            fq_route_release(r->router, &c->decision);
+        for (int k = 1; k <= FQ_CASE_DEADLINES; k++)
+            cancel_deadline(d, c, k);
+        fq_dedup_remove(d->dedup, c->incident_id);
+        fq_caseload_remove(d->cases, c->incident_id);
+        c = NULL;
+        break;
+    case FQ_ACTION_RETURN:
+        if (t->rerouted && same) {
+            if (c->decision.worker >= 0 && c->request.n_excluded < FQ_ROUTE_MAX_EXCLUDED)
+                c->request.excluded[c->request.n_excluded++] = c->decision.worker;
+            fq_route_release(r->router, &c->decision);
+            c->decision = t->decision;
+            c->assignment = FQ_ASSIGNMENT_ASSIGNED;
+            c->escalations++;
+            schedule_deadlines(d, c);
+        } else if (t->rerouted) {
+            /* Reloaded meanwhile: the stored decision stands; rebuild it from
+             * the database at the next start. Keep the old one in memory. */
+            c->assignment = FQ_ASSIGNMENT_ASSIGNED;
+        } else {
+            c->assignment = FQ_ASSIGNMENT_RETURNED;
+        }
+        break;
+    default:
+        break;
+    }
+    act_release(t);
+    rearm(d);
+}
+
+/* ---- presence ---- */
+
+typedef struct absent_scan {
+    fq_dispatch *d;
+    int32_t worker;
+} absent_scan;
+
+static void collect_unacknowledged(fq_case *c, void *user)
+{
+    absent_scan *scan = user;
+    fq_dispatch *d = scan->d;
+    if (c->decision.worker != scan->worker || c->busy ||
+        (c->assignment != 0 && c->assignment != FQ_ASSIGNMENT_ASSIGNED))
+        return;
+    if (d->n_moving == d->cap_moving) {
+        size_t cap = d->cap_moving ? d->cap_moving * 2 : 64;
+        uint64_t *grown = realloc(d->moving, cap * sizeof *grown);
+        if (grown == NULL)
+            return;
+        d->moving = grown;
+        d->cap_moving = cap;
+    }
+    d->moving[d->n_moving++] = c->incident_id;
+}
+
+void fq_dispatch_set_presence(fq_dispatch *d, const char *worker, int present)
+{
+    size_t i = 0;
+    while (i < d->n_absent && strcmp(d->absent[i], worker) != 0)
+        i++;
+    int was_absent = i < d->n_absent;
+    fq_routing *r = d->current != NULL ? d->current->routing : NULL;
+    int32_t w = r != NULL ? fq_roster_find_worker(r->roster, worker) : -1;
+    if (present) {
+        if (!was_absent)
+            return;
+        free(d->absent[i]);
+        d->absent[i] = d->absent[--d->n_absent];
+        /* Back on duty as the database says (an operator may have signed
+         * them off meanwhile: the next reload has the last word). */
+        if (w >= 0)
+            fq_roster_worker(r->roster, w)->on_duty = 1;
+        return;
+    }
+    if (!was_absent) {
+        char **grown = realloc(d->absent, (d->n_absent + 1) * sizeof *grown);
+        char *copy = copy_text(worker);
+        if (grown == NULL || copy == NULL) {
+            free(copy);
+            if (grown != NULL)
+                d->absent = grown;
+            return;
+        }
+        d->absent = grown;
+        d->absent[d->n_absent++] = copy;
+    }
+    if (w < 0)
+        return;
+    fq_roster_worker(r->roster, w)->on_duty = 0;
+    absent_scan scan = {d, w};
+    d->n_moving = 0;
+    fq_caseload_foreach(d->cases, collect_unacknowledged, &scan);
+    for (size_t k = 0; k < d->n_moving; k++) {
+        fq_case *c = fq_caseload_find(d->cases, d->moving[k]);
+        if (c != NULL)
+            move_on(d, c, "the worker's terminal went silent before acknowledging");
+    }
+    d->n_moving = 0;
+}
+
+void fq_dispatch_set_sink(fq_dispatch *d, fq_outbox_sink_fn fn, void *user)
+{
+    d->sink = fn;
+    d->sink_user = user;
 }
 
 /* ---- lifetime ---- */
@@ -920,8 +1563,12 @@ void fq_dispatch_free(fq_dispatch *d)
     while (d->retry_head != NULL) {
         sysop *s = d->retry_head;
         d->retry_head = s->next_retry;
+        fq_outbox_free(&s->outbox);
         free(s);
     }
+    for (size_t i = 0; i < d->n_absent; i++)
+        free(d->absent[i]);
+    free(d->absent);
     fq_caseload_free(d->cases);
     fq_dedup_free(d->dedup);
     fq_deadlines_free(d->deadlines);

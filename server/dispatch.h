@@ -15,6 +15,8 @@
 #include "deadlines.h"
 #include "directory.h"
 #include "fengqiao.pb-c.h"
+#include "lifecycle.h"
+#include "outbox.h"
 #include "routing_state.h"
 #include "store.h"
 
@@ -60,6 +62,7 @@ typedef struct fq_ticket {
     char reason[256];
     uint8_t outcome[FQ_STORE_MAX_OUTCOME];
     size_t outcome_len;
+    fq_outbox_set outbox; /* the items the report leaves (params 40..42) */
 } fq_ticket;
 
 typedef struct fq_dispatch_stats {
@@ -70,6 +73,8 @@ typedef struct fq_dispatch_stats {
     uint64_t warnings;
     uint64_t escalations;
     uint64_t breaches_at_top;
+    uint64_t actions;
+    uint64_t moved_absent; /* unacknowledged assignments moved off silent terminals */
     size_t open;
     size_t pending_deadlines;
 } fq_dispatch_stats;
@@ -102,14 +107,70 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
                        const Fengqiao__V1__ReportIncident *report, int32_t place, int64_t now_ms,
                        fq_ticket *t, char *err, size_t err_len);
 
-/* Points op->values[19..37] at the ticket's texts (the report statement). */
+/* Points op->values[19..41] at the ticket's texts (the report statement). */
 void fq_dispatch_bind(fq_ticket *t, fq_store_op *op);
 
 /* The transaction committed: `created` is 0 when the report was a resend
- * (the decision is then undone; the stored one stands). */
-void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int created);
+ * (the decision is then undone; the stored one stands). `outbox_seqs`: the
+ * statement's FQ_SQL_OUTBOX_SEQS column (NULL or empty: none). */
+void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int created,
+                        const char *outbox_seqs);
 /* The transaction did not commit: the decision is undone. */
 void fq_dispatch_dropped(fq_dispatch *d, fq_ticket *t);
+
+/* Where committed outbox items go (the terminal endpoint): box, its new
+ * seq, the item's kind and incident, and the body (OutboxItem without seq,
+ * kind, incident, time); `complete`: the body has the incident's details. */
+typedef void (*fq_outbox_sink_fn)(void *user, const char *box, uint64_t seq, int kind,
+                                  uint64_t incident_id, int64_t at_ms, const uint8_t *body,
+                                  size_t len, int complete);
+void fq_dispatch_set_sink(fq_dispatch *d, fq_outbox_sink_fn fn, void *user);
+
+/* ---- terminal actions ---- */
+
+/* An action on its way to the database (statements.h FQ_SQL_ACTION). */
+typedef struct fq_action_ticket {
+    fq_snapshot *snapshot;
+    uint64_t incident_id;
+    fq_action action;
+    fq_assignment_state next_state;
+    int rerouted;  /* a return found a new handler: `decision` */
+    int applied;   /* the new decision took its capacity */
+    int concludes; /* the incident closes */
+    fq_decision decision;
+    char id[24], kind[32], expected[24], worker[65], lead[65], assignment[24], state[16];
+    char extension[24], reroute[8], answer[24];
+    char *note, *result; /* malloc'd */
+    fq_decision_texts texts;
+    fq_outbox_set outbox;
+} fq_action_ticket;
+
+enum {
+    FQ_DISPATCH_ESTATE = -4,    /* not allowed in the assignment's state */
+    FQ_DISPATCH_ENOT_OPEN = -5, /* no open incident by that id */
+    FQ_DISPATCH_EBUSY = -6,     /* another action on it is being stored: retry */
+};
+
+/* Checks a validated action of `actor` against the assignment and its
+ * state machine, and decides what follows (a return is routed on). On
+ * FQ_DISPATCH_OK the case is held until fq_dispatch_act_done; otherwise
+ * nothing changed and *err says why for people. */
+int fq_dispatch_act(fq_dispatch *d, const fq_node *actor,
+                    const Fengqiao__V1__AssignmentAction *action, int64_t now_ms,
+                    fq_action_ticket *t, char *err, size_t err_len);
+/* Points op->values[3..5, 7..29] (0-based) at the ticket: the caller sets
+ * node, message id, digest and envelope ($1 $2 $3 $7). */
+void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op);
+/* The statement ran: `applied` (event seq non-NULL) or not (not stored,
+ * refused, or the database disagreed); frees the ticket's memory. */
+void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied,
+                          const char *outbox_seqs);
+
+/* ---- presence ---- */
+
+/* A worker's terminal came (back) or went silent: an absent worker is off
+ * duty for the router and their unacknowledged assignments move on. */
+void fq_dispatch_set_presence(fq_dispatch *d, const char *worker_id, int present);
 
 const fq_dispatch_stats *fq_dispatch_get_stats(fq_dispatch *d);
 

@@ -21,6 +21,9 @@ static void usage(FILE *out)
             "  --server-key FILE      server key that seals node keys (or FQ_SERVER_KEY;\n"
             "                         default ./fengqiao-server.key)\n"
             "  --intake URL           intake endpoint (default tcp://127.0.0.1:7411)\n"
+            "  --terminals URL        field terminals' endpoint (default tcp://127.0.0.1:7412)\n"
+            "  --presence-timeout S   a worker's terminal silent this long goes off duty and\n"
+            "                         their unacknowledged assignments move on (default 120)\n"
             "  --max-skew-ms N        accepted clock skew of sent_at (default 120000)\n"
             "  --hold-ms N            how long requests wait for an unreachable database\n"
             "                         before they are answered busy (default 5000)\n"
@@ -60,6 +63,8 @@ int main(int argc, char **argv)
         {"db", required_argument, NULL, 'd'},
         {"server-key", required_argument, NULL, 'k'},
         {"intake", required_argument, NULL, 'i'},
+        {"terminals", required_argument, NULL, 't'},
+        {"presence-timeout", required_argument, NULL, 'P'},
         {"max-skew-ms", required_argument, NULL, 's'},
         {"hold-ms", required_argument, NULL, 'H'},
         {"max-pending", required_argument, NULL, 'p'},
@@ -85,6 +90,14 @@ int main(int argc, char **argv)
             break;
         case 'i':
             config.intake_url = optarg;
+            break;
+        case 't':
+            config.terminals_url = optarg;
+            break;
+        case 'P':
+            if (parse_number("--presence-timeout", optarg, 86400, &v) != 0 || v == 0)
+                return 2;
+            config.presence_timeout_ms = (int64_t)v * 1000;
             break;
         case 's':
             if (parse_number("--max-skew-ms", optarg, 86400000, &v) != 0)

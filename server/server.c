@@ -6,6 +6,7 @@
 #include "statements.h"
 #include "fq_wire.h"
 #include "intake.h"
+#include "terminal.h"
 #include "keyseal.h"
 #include "msgsock.h"
 #include "store.h"
@@ -28,6 +29,8 @@ typedef struct server {
     fq_store *store;
     fq_intake *intake;
     fq_msgsock *intake_sock;
+    fq_terminals *terminals;
+    fq_msgsock *terminals_sock;
     fq_dispatch *dispatch;
     int serving; /* a snapshot has been installed once */
     uv_signal_t sigint, sigterm;
@@ -57,6 +60,8 @@ void fq_server_config_defaults(fq_server_config *c)
 {
     memset(c, 0, sizeof *c);
     c->intake_url = "tcp://127.0.0.1:7411";
+    c->terminals_url = "tcp://127.0.0.1:7412";
+    c->presence_timeout_ms = 120000;
     c->server_key_path = "fengqiao-server.key";
     c->max_skew_ms = 120000;
     c->hold_ms = 5000;
@@ -114,6 +119,10 @@ static fq_directory *build_directory(server *srv, const PGresult *units, const P
         int revoked = PQgetvalue(nodes, i, 4)[0] == 't';
         if (fq_directory_add_node(dir, id, fq_role_parse(PQgetvalue(nodes, i, 1)),
                                   PQgetvalue(nodes, i, 2), key, revoked, err, sizeof err) != 0)
+            log_line("directory: %s", err);
+        else if ((PQgetvalue(nodes, i, 5)[0] != '\0' || PQgetvalue(nodes, i, 6)[0] != '\0') &&
+                 fq_directory_set_serves(dir, id, PQgetvalue(nodes, i, 5), PQgetvalue(nodes, i, 6),
+                                         err, sizeof err) != 0)
             log_line("directory: %s", err);
         sodium_memzero(key, sizeof key);
     }
@@ -207,6 +216,14 @@ static void on_stats(uv_timer_t *timer)
              " escalations %" PRIu64 " breaches at the top %" PRIu64 " | open %zu deadlines %zu",
              ds->routed[1], ds->routed[2], ds->routed[3], ds->merged, ds->unplaced, ds->unroutable,
              ds->warnings, ds->escalations, ds->breaches_at_top, ds->open, ds->pending_deadlines);
+    const fq_terminals_stats *ts = fq_terminals_get_stats(srv->terminals);
+    log_line("terminals: syncs %" PRIu64 " held %zu boxes %zu | items %" PRIu64
+             " from memory %" PRIu64 " from database %" PRIu64 " heartbeats %" PRIu64
+             " superseded %" PRIu64 " | actions %" PRIu64 " refused %" PRIu64 " | silent %" PRIu64
+             " | %zu bytes",
+             ts->syncs, ts->held, ts->boxes, ts->items_sent, ts->answered_from_memory,
+             ts->answered_from_database, ts->heartbeats, ts->superseded, ts->actions, ts->refused,
+             ts->went_silent, ts->memory);
 }
 
 /* ---- stopping ---- */
@@ -221,16 +238,20 @@ static void finish_stop(server *srv)
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
     /* The store answers what is still waiting (busy) through the intake,
      * which needs the socket: close the store first. */
+    fq_terminals_stop(srv->terminals);
     fq_store_close(srv->store);
     fq_dispatch_stop(srv->dispatch);
     if (srv->intake_sock)
         fq_msgsock_close(srv->intake_sock);
+    if (srv->terminals_sock)
+        fq_msgsock_close(srv->terminals_sock);
 }
 
 static void on_drain_tick(uv_timer_t *timer)
 {
     server *srv = timer->data;
-    if (fq_intake_in_flight(srv->intake) == 0 || uv_now(srv->loop) >= srv->drain_deadline)
+    if ((fq_intake_in_flight(srv->intake) == 0 && fq_terminals_in_flight(srv->terminals) == 0) ||
+        uv_now(srv->loop) >= srv->drain_deadline)
         finish_stop(srv);
 }
 
@@ -244,6 +265,11 @@ static void on_signal(uv_signal_t *handle, int signum)
              fq_intake_in_flight(srv->intake));
     if (srv->intake_sock)
         fq_msgsock_pause(srv->intake_sock);
+    if (srv->terminals_sock)
+        fq_msgsock_pause(srv->terminals_sock);
+    /* Held syncs are answered now: their terminals come back to the next
+     * server without waiting out the hold. */
+    fq_terminals_stop(srv->terminals);
     srv->drain_deadline = uv_now(srv->loop) + srv->config.hold_ms + 1000;
     uv_timer_start(&srv->drain_timer, on_drain_tick, 0, 20);
 }
@@ -291,7 +317,9 @@ int fq_server_run(const fq_server_config *config)
     srv.dispatch = srv.store ? fq_dispatch_new(srv.loop, srv.store, &dc) : NULL;
     fq_intake_config ic = {config->max_skew_ms, config->audit_per_second, 1000};
     srv.intake = srv.dispatch ? fq_intake_new(srv.loop, &ic, srv.store, srv.dispatch) : NULL;
-    if (srv.store == NULL || srv.intake == NULL) {
+    fq_terminals_config tc = {config->max_skew_ms, 25000, config->presence_timeout_ms, 1000};
+    srv.terminals = srv.dispatch ? fq_terminals_new(srv.loop, &tc, srv.store, srv.dispatch) : NULL;
+    if (srv.store == NULL || srv.intake == NULL || srv.terminals == NULL) {
         log_line("out of memory");
         return 1;
     }
@@ -305,6 +333,25 @@ int fq_server_run(const fq_server_config *config)
         return 1;
     }
     fq_intake_attach(srv.intake, srv.intake_sock);
+    if (fq_msgsock_listen(srv.loop, config->terminals_url, FQ_MAX_FRAME_BYTES,
+                          config->drain_budget, fq_terminals_on_request, srv.terminals,
+                          &srv.terminals_sock, &nn_error) != 0) {
+        log_line("cannot listen on %s: %s", config->terminals_url, nn_error ? nn_error : "?");
+        fq_terminals_stop(srv.terminals);
+        fq_msgsock_close(srv.intake_sock);
+        fq_store_close(srv.store);
+        fq_dispatch_stop(srv.dispatch);
+        uv_run(srv.loop, UV_RUN_DEFAULT);
+        fq_intake_free(srv.intake);
+        fq_terminals_free(srv.terminals);
+        fq_dispatch_free(srv.dispatch);
+        return 1;
+    }
+    fq_terminals_attach(srv.terminals, srv.terminals_sock);
+    fq_dispatch_set_sink(srv.dispatch, fq_terminals_sink, srv.terminals);
+    log_line("terminals listening on %s (raw REP); sync held up to 25 s; presence timeout %" PRId64
+             " s",
+             config->terminals_url, config->presence_timeout_ms / 1000);
     log_line("intake listening on %s (raw REP); max skew %" PRId64 " ms, hold %" PRIu64 " ms",
              config->intake_url, config->max_skew_ms, config->hold_ms);
 
@@ -324,6 +371,7 @@ int fq_server_run(const fq_server_config *config)
     uv_run(srv.loop, UV_RUN_DEFAULT);
 
     fq_intake_free(srv.intake);
+    fq_terminals_free(srv.terminals);
     fq_dispatch_free(srv.dispatch);
     sodium_memzero(srv.server_key, sizeof srv.server_key);
     uv_loop_close(srv.loop);

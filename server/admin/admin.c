@@ -284,10 +284,14 @@ static int cmd_node(const globals *g, int argc, char **argv)
 {
     static const char help[] =
         "usage: fengqiao-admin node add ID --role ROLE --jurisdiction UNIT [--description TEXT]\n"
+        "       fengqiao-admin node add ID --role terminal (--serves-worker W | --serves-unit H)\n"
+        "                               [--jurisdiction UNIT] [--description TEXT]\n"
         "       fengqiao-admin node revoke ID\n"
         "       fengqiao-admin node list\n"
         "ROLE is town_platform (jurisdiction: a town), grid_node (a grid), terminal,\n"
-        "console or admin. 'add' prints the node's 32-byte key once, as 64 hex characters:\n"
+        "console or admin. A terminal serves one grid worker or one handling unit (its duty\n"
+        "officer): it receives their assignments; its jurisdiction defaults to the worker's grid\n"
+        "or the unit's territory. 'add' prints the node's 32-byte key once, as 64 hex characters:\n"
         "hand it to the node over a trusted channel; it is stored sealed with the server key.\n"
         "'revoke' takes effect on a running server within a second.\n";
     const char *action;
@@ -338,11 +342,41 @@ static int cmd_node(const globals *g, int argc, char **argv)
         return 2;
     }
     const char *id = NULL, *role = NULL, *jurisdiction = NULL, *description = "";
-    opt_slot slots[] = {
-        {"--role", &role}, {"--jurisdiction", &jurisdiction}, {"--description", &description}};
-    int rv = admin_parse_options(argc, argv, 2, slots, 3, &id, help);
+    const char *serves_worker = NULL, *serves_unit = NULL;
+    opt_slot slots[] = {{"--role", &role},
+                        {"--jurisdiction", &jurisdiction},
+                        {"--description", &description},
+                        {"--serves-worker", &serves_worker},
+                        {"--serves-unit", &serves_unit}};
+    int rv = admin_parse_options(argc, argv, 2, slots, 5, &id, help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
+    if ((serves_worker || serves_unit) &&
+        (role == NULL || strcmp(role, "terminal") != 0 || (serves_worker && serves_unit))) {
+        fprintf(stderr, "fengqiao-admin: only a terminal serves, one worker or one unit\n");
+        return 2;
+    }
+    char served_territory[80] = "";
+    if (jurisdiction == NULL && (serves_worker || serves_unit)) {
+        PGconn *conn = admin_connect(g);
+        if (conn == NULL)
+            return 1;
+        const char *p[1] = {serves_worker ? serves_worker : serves_unit};
+        PGresult *res = PQexecParams(conn,
+                                     serves_worker ? "SELECT grid FROM workers WHERE id = $1"
+                                                   : "SELECT territory FROM handlers WHERE id = $1",
+                                     1, NULL, p, NULL, NULL, 0);
+        int found = admin_command_ok(conn, res) && PQntuples(res) == 1;
+        if (found)
+            snprintf(served_territory, sizeof served_territory, "%s", PQgetvalue(res, 0, 0));
+        else if (PQresultStatus(res) == PGRES_TUPLES_OK)
+            fprintf(stderr, "fengqiao-admin: no %s %s\n", serves_worker ? "worker" : "unit", p[0]);
+        PQclear(res);
+        PQfinish(conn);
+        if (!found)
+            return 1;
+        jurisdiction = served_territory;
+    }
     if (id == NULL || role == NULL || jurisdiction == NULL) {
         fprintf(stderr, "fengqiao-admin: node add needs ID, --role and --jurisdiction\n");
         return 2;
@@ -388,13 +422,14 @@ static int cmd_node(const globals *g, int argc, char **argv)
     randombytes_buf(key, sizeof key);
     fq_key_seal(server_key, id, key, sealed);
     sodium_memzero(server_key, sizeof server_key);
-    const char *params[5] = {id, role, jurisdiction, (const char *)sealed, description};
-    int lengths[5] = {0, 0, 0, sizeof sealed, 0};
-    int formats[5] = {0, 0, 0, 1, 0};
+    const char *params[7] = {id,          role,          jurisdiction, (const char *)sealed,
+                             description, serves_worker, serves_unit};
+    int lengths[7] = {0, 0, 0, sizeof sealed, 0, 0, 0};
+    int formats[7] = {0, 0, 0, 1, 0, 0, 0};
     res = PQexecParams(conn,
-                       "INSERT INTO nodes (id, role, jurisdiction, key_sealed, description)"
-                       " VALUES ($1, $2, $3, $4, $5)",
-                       5, NULL, params, lengths, formats, 0);
+                       "INSERT INTO nodes (id, role, jurisdiction, key_sealed, description,"
+                       " serves_worker, serves_handler) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                       7, NULL, params, lengths, formats, 0);
     int ok = admin_command_ok(conn, res);
     PQclear(res);
     if (ok) {

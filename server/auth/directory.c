@@ -99,8 +99,28 @@ int fq_directory_add_node(fq_directory *dir, const char *id, fq_role role, const
     e->node.jurisdiction = unit;
     e->node.revoked = revoked;
     memcpy(e->node.key, key, 32);
+    if (role == FQ_ROLE_TOWN_PLATFORM)
+        snprintf(e->node.box, sizeof e->node.box, "u:%s", jurisdiction);
     HASH_ADD_STR(dir->nodes, id, e);
     dir->node_count++;
+    return 0;
+}
+
+int fq_directory_set_serves(fq_directory *dir, const char *id, const char *worker,
+                            const char *handler, char *err, size_t err_len)
+{
+    node_entry *e;
+    HASH_FIND_STR(dir->nodes, id, e);
+    if (e == NULL) {
+        snprintf(err, err_len, "no node %s", id);
+        return -1;
+    }
+    if ((worker[0] != '\0') == (handler[0] != '\0') || e->node.role != FQ_ROLE_TERMINAL) {
+        snprintf(err, err_len, "node %s: only a terminal serves, one worker or one unit", id);
+        return -1;
+    }
+    snprintf(e->node.box, sizeof e->node.box, "%s:%s", worker[0] ? "w" : "h",
+             worker[0] ? worker : handler);
     return 0;
 }
 
@@ -125,7 +145,8 @@ int fq_policy_may_report(const fq_directory *dir, const fq_node *node, const cha
                          int32_t *place)
 {
     *place = -1;
-    if (node->role != FQ_ROLE_TOWN_PLATFORM && node->role != FQ_ROLE_GRID_NODE)
+    if (node->role != FQ_ROLE_TOWN_PLATFORM && node->role != FQ_ROLE_GRID_NODE &&
+        node->role != FQ_ROLE_TERMINAL)
         return FQ_POLICY_EROLE;
     int32_t unit = fq_org_find(dir->org, place_unit);
     if (unit < 0)
@@ -135,7 +156,7 @@ int fq_policy_may_report(const fq_directory *dir, const fq_node *node, const cha
      * within() covers both, and a mis-registered node (a town platform bound
      * to a whole district) is refused rather than widened. */
     fq_unit_kind expected = node->role == FQ_ROLE_TOWN_PLATFORM ? FQ_UNIT_TOWN : FQ_UNIT_GRID;
-    if (fq_org_kind(dir->org, node->jurisdiction) != expected)
+    if (node->role != FQ_ROLE_TERMINAL && fq_org_kind(dir->org, node->jurisdiction) != expected)
         return FQ_POLICY_EOUTSIDE;
     if (!fq_org_within(dir->org, unit, node->jurisdiction))
         return FQ_POLICY_EOUTSIDE;

@@ -24,6 +24,10 @@ typedef struct fq_node {
     int32_t jurisdiction; /* unit index in the snapshot's org tree */
     int revoked;
     uint8_t key[32];
+    /* The outbox this node reads (docs/terminals.md): a terminal's worker
+     * ("w:<id>") or handling unit ("h:<id>"), a town platform's follow feed
+     * ("u:<town>"); empty for other nodes. */
+    char box[72];
 } fq_node;
 
 typedef struct fq_directory fq_directory;
@@ -37,6 +41,11 @@ void fq_directory_free(fq_directory *dir); /* wipes the keys */
 
 int fq_directory_add_node(fq_directory *dir, const char *id, fq_role role, const char *jurisdiction,
                           const uint8_t key[32], int revoked, char *err, size_t err_len);
+
+/* Binds terminal `id` to the worker or the handling unit it serves (one of
+ * the two non-empty). */
+int fq_directory_set_serves(fq_directory *dir, const char *id, const char *worker,
+                            const char *handler, char *err, size_t err_len);
 
 const fq_org *fq_directory_org(const fq_directory *dir);
 size_t fq_directory_node_count(const fq_directory *dir);
@@ -52,7 +61,9 @@ enum {
 };
 
 /* May `node` report an incident that happened at `place_unit`? Town platforms
- * inside their town; grid nodes inside their grid. *place gets its index. */
+ * inside their town; grid nodes inside their grid; terminals (a worker or a
+ * unit reporting from the field) inside their jurisdiction. *place gets its
+ * index. */
 int fq_policy_may_report(const fq_directory *dir, const fq_node *node, const char *place_unit,
                          int32_t *place);
 

@@ -31,6 +31,8 @@ typedef struct fq_case {
     fq_decision decision;
     fq_deadline_id deadlines[FQ_CASE_DEADLINES]; /* by kind - 1; 0 when none */
     uint8_t escalations;
+    uint8_t assignment; /* fq_assignment_state (lifecycle.h); 0 reads as assigned */
+    uint8_t busy;       /* a terminal's action on it is on its way to the database */
 } fq_case;
 
 typedef struct fq_caseload fq_caseload;

@@ -149,3 +149,25 @@ int fq_validate_report(const Fengqiao__V1__ReportIncident *r, int64_t now_ms, in
     }
     return 0;
 }
+
+int fq_validate_action(const Fengqiao__V1__AssignmentAction *a, int64_t now_ms, char *err,
+                       size_t err_len)
+{
+    if (a->incident_id == 0 || a->incident_id > (uint64_t)INT64_MAX)
+        return fq_errf(err, err_len, "incident_id must be between 1 and 2^63-1");
+    if (a->kind < FENGQIAO__V1__ACTION_KIND__ACTION_ACKNOWLEDGE ||
+        a->kind > FENGQIAO__V1__ACTION_KIND__ACTION_CONCLUDE)
+        return fq_errf(err, err_len,
+                       "kind must be acknowledge, return, progress, extend or conclude");
+    if (a->reason < 0 || a->reason > FENGQIAO__V1__RETURN_REASON__RETURN_BEYOND_CAPACITY)
+        return fq_errf(err, err_len, "reason %d is not a return reason", (int)a->reason);
+    if (check_text("note", a->note, FQ_NOTE_MAX_CHARS, 0, MULTI_LINE, err, err_len) != 0)
+        return -1;
+    if (a->right_place[0] != '\0' && !fq_valid_id(a->right_place))
+        return fq_errf(err, err_len, "right_place is not a unit id");
+    if (a->kind == FENGQIAO__V1__ACTION_KIND__ACTION_EXTEND &&
+        (a->extend_to_ms <= now_ms || a->extend_to_ms > now_ms + FQ_EXTEND_MAX_MS))
+        return fq_errf(err, err_len,
+                       "extend_to_ms must lie in the future, at most 365 days from now");
+    return 0;
+}

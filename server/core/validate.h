@@ -30,4 +30,12 @@ int fq_check_fresh(int64_t sent_at_ms, int64_t now_ms, int64_t max_skew_ms);
 int fq_validate_report(const Fengqiao__V1__ReportIncident *report, int64_t now_ms,
                        int64_t max_skew_ms, char *err, size_t err_len);
 
+#define FQ_NOTE_MAX_CHARS 2000
+#define FQ_EXTEND_MAX_MS (365LL * 24 * 3600 * 1000)
+
+/* The field checks of a terminal's action (not the state machine: that
+ * needs the assignment). */
+int fq_validate_action(const Fengqiao__V1__AssignmentAction *a, int64_t now_ms, char *err,
+                       size_t err_len);
+
 #endif

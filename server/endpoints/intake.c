@@ -265,7 +265,11 @@ static void on_stored(fq_store_op *op, int status, const char *message)
         if (ours && !req->op.created)
             req->op.created = 1;
         if (status == FQ_STORE_OK)
-            fq_dispatch_stored(in->dispatch, &req->ticket, (uint64_t)req->op.incident_id, ours);
+            fq_dispatch_stored(in->dispatch, &req->ticket, (uint64_t)req->op.incident_id, ours,
+                               req->op.result != NULL && PQnfields(req->op.result) > 7 &&
+                                       !PQgetisnull(req->op.result, 0, 7)
+                                   ? PQgetvalue(req->op.result, 0, 7)
+                                   : NULL);
         else
             fq_dispatch_dropped(in->dispatch, &req->ticket);
         req->has_ticket = 0;
@@ -420,7 +424,8 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
         return;
     }
     const Fengqiao__V1__ReportIncident *report = env->report_incident;
-    if (node->role != FQ_ROLE_TOWN_PLATFORM && node->role != FQ_ROLE_GRID_NODE) {
+    if (node->role != FQ_ROLE_TOWN_PLATFORM && node->role != FQ_ROLE_GRID_NODE &&
+        node->role != FQ_ROLE_TERMINAL) {
         snprintf(err, sizeof err, "a %s node may not report incidents", fq_role_name(node->role));
         refuse(in, token, key, frame, len, sender, mid, ST(FORBIDDEN), err);
         return;

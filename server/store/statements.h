@@ -3,6 +3,20 @@
 #ifndef FQ_STATEMENTS_H
 #define FQ_STATEMENTS_H
 
+/* The outbox items an event leaves, written in the event's statement: three
+ * parallel arrays — boxes (text[]: 'w:<worker>', 'h:<handler>', 'u:<town>';
+ * distinct), kinds (smallint[]: OutboxItem kinds) and bodies (bytea[]:
+ * OutboxItem without seq, kind, incident and time) — for the incident the
+ * CTE `src` names (column id). Each item gets its box's next sequence number:
+ * the server is the only writer and statements run in order, so max + 1 is
+ * gap-free. FQ_SQL_OUTBOX_SEQS then says what was drawn ("seq box,seq box"). */
+#define FQ_SQL_OUTBOX_CTE(src, boxes, kinds, bodies)                                               \
+    " ob AS (INSERT INTO outbox (box, seq, kind, incident_id, body)"                               \
+    " SELECT x.b, coalesce((SELECT max(o.seq) FROM outbox o WHERE o.box = x.b), 0) + 1, x.k,"      \
+    " " src ".id, x.body FROM " src ", unnest(" boxes "::text[], " kinds "::smallint[], " bodies    \
+    "::bytea[]) AS x (b, k, body) RETURNING box, seq)"
+#define FQ_SQL_OUTBOX_SEQS "(SELECT string_agg(seq || ' ' || box, ',') FROM ob)"
+
 /* Stores one report, its "reported" event and its routing decision with the
  * routing event ("assigned", "merged" or "unroutable"; a merge also leaves a
  * "report_merged" event on the incident it joined), or finds the incident an
@@ -20,9 +34,11 @@
  * ms, $30 conclude warning ms, $31 merged into, $32 rule set, $33 rule row,
  * $34 tiers climbed, $35 unplaced, $36 routing event kind, $37 its reason,
  * $38 RoutingOutcome bytes, $39 the decision's nonce (returned as the seventh
- * column: a retry recognises its own earlier commit by it). */
+ * column: a retry recognises its own earlier commit by it), $40 $41 $42 the
+ * outbox items the event leaves (FQ_SQL_OUTBOX_ITEMS; returned as the eighth
+ * column, NULL for a resend). */
 #define FQ_SQL_INSERT_REPORT_NAME "fq_insert_report"
-#define FQ_SQL_INSERT_REPORT_NPARAMS 39
+#define FQ_SQL_INSERT_REPORT_NPARAMS 42
 #define FQ_SQL_INSERT_REPORT                                                                       \
     "WITH new AS ("                                                                                \
     " INSERT INTO incidents (reporter_node, message_id, body_digest, category, severity, risk,"    \
@@ -47,15 +63,16 @@
     " mg AS ("                                                                                     \
     " INSERT INTO events (incident_id, kind, actor_node, at, reason)"                              \
     " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: incident ' || id"           \
-    " FROM new WHERE $31::bigint IS NOT NULL)"                                                     \
+    " FROM new WHERE $31::bigint IS NOT NULL),"                                                    \
+    FQ_SQL_OUTBOX_CTE("new", "$40", "$41", "$42")                                                  \
     " SELECT new.id, true, (extract(epoch FROM new.recorded_at) * 1000)::bigint, ev.seq,"          \
-    " $3::bytea, $38::bytea, $39::bigint FROM new, ev"                                             \
+    " $3::bytea, $38::bytea, $39::bigint, " FQ_SQL_OUTBOX_SEQS " FROM new, ev"                     \
     " UNION ALL"                                                                                   \
     " SELECT i.id, false, (extract(epoch FROM i.recorded_at) * 1000)::bigint, e.seq, "             \
     "i.body_digest,"                                                                               \
     " (SELECT r.payload FROM events r WHERE r.incident_id = i.id"                                  \
     "  AND r.kind IN ('assigned', 'merged', 'unroutable') ORDER BY r.seq LIMIT 1),"                \
-    " i.routing_nonce"                                                                             \
+    " i.routing_nonce, NULL::text"                                                                 \
     " FROM incidents i JOIN events e ON e.incident_id = i.id AND e.kind = 'reported'"              \
     " WHERE i.reporter_node = $1 AND i.message_id = $2 AND NOT EXISTS (SELECT 1 FROM new)"
 
@@ -64,9 +81,10 @@
  * $5 lead unit, $6 worker, $7 co units, $8 ack due ms, $9 ack warning ms,
  * $10 conclude due ms, $11 conclude warning ms, $12 tiers climbed, $13 event
  * kind, $14 reason, $15 RoutingOutcome bytes, $16 the write's nonce (applied_ops:
- * a re-sent write has no second effect). */
+ * a re-sent write has no second effect), $17 $18 $19 outbox items. The new
+ * holder starts from 'assigned'. One row: the outbox seqs drawn. */
 #define FQ_SQL_REROUTE_NAME "fq_reroute"
-#define FQ_SQL_REROUTE_NPARAMS 16
+#define FQ_SQL_REROUTE_NPARAMS 19
 #define FQ_SQL_REROUTE                                                                             \
     "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($16) ON CONFLICT DO NOTHING"               \
     " RETURNING nonce),"                                                                           \
@@ -75,24 +93,102 @@
     " ack_warn_at = to_timestamp($9::double precision / 1000),"                                    \
     " conclude_due = to_timestamp($10::double precision / 1000),"                                  \
     " conclude_warn_at = to_timestamp($11::double precision / 1000), climbed = $12,"               \
-    " escalations = escalations + 1 WHERE id = $1 AND state = 'assigned'"                          \
-    " AND EXISTS (SELECT 1 FROM g) RETURNING id)"                                                  \
-    " INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                         \
-    " SELECT id, $13, NULL, $14, $15 FROM u"
+    " escalations = escalations + 1, assignment = 'assigned', acknowledged_at = NULL,"             \
+    " extension_asked = NULL WHERE id = $1 AND state = 'assigned'"                                 \
+    " AND EXISTS (SELECT 1 FROM g) RETURNING id),"                                                 \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
+    " SELECT id, $13, NULL, $14, $15 FROM u RETURNING incident_id AS id),"                         \
+    FQ_SQL_OUTBOX_CTE("ev", "$17", "$18", "$19") " SELECT " FQ_SQL_OUTBOX_SEQS
 
 /* One event of the server's own about an incident (deadline warnings, a
  * breach at the district tier). $1 incident, $2 kind, $3 reason, $4 the
  * breached limits to record on the incident (bits; 0 for none), $5 the
- * write's nonce (applied_ops). */
+ * write's nonce (applied_ops), $6 $7 $8 outbox items. One row: the outbox
+ * seqs drawn. */
 #define FQ_SQL_INSERT_EVENT_NAME "fq_insert_event"
-#define FQ_SQL_INSERT_EVENT_NPARAMS 5
+#define FQ_SQL_INSERT_EVENT_NPARAMS 8
 #define FQ_SQL_INSERT_EVENT                                                                        \
     "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($5) ON CONFLICT DO NOTHING"                \
     " RETURNING nonce),"                                                                           \
     " b AS (UPDATE incidents SET breached = breached | $4::smallint"                               \
-    " WHERE id = $1 AND $4::smallint <> 0 AND EXISTS (SELECT 1 FROM g))"                           \
-    " INSERT INTO events (incident_id, kind, actor_node, reason)"                                  \
-    " SELECT $1, $2, NULL, $3 FROM g"
+    " WHERE id = $1 AND $4::smallint <> 0 AND EXISTS (SELECT 1 FROM g)),"                          \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason)"                           \
+    " SELECT $1, $2, NULL, $3 FROM g RETURNING incident_id AS id),"                                \
+    FQ_SQL_OUTBOX_CTE("ev", "$6", "$7", "$8") " SELECT " FQ_SQL_OUTBOX_SEQS
+
+/* A terminal's action on an assignment (acknowledge, return, progress,
+ * extend, conclude), idempotent by (node, message id): applied only if no
+ * earlier request used that id and the incident is as the server believes
+ * (open, in the expected assignment state, with the expected holder).
+ * $1 node, $2 message id, $3 body digest, $4 incident, $5 event kind,
+ * $6 reason (the note), $7 envelope bytes, $8 expected assignment state,
+ * $9 expected worker ('' none), $10 expected lead unit ('' none), $11 new
+ * assignment state, $12 new incident state, $13 result note (NULL: keep),
+ * $14 extension asked for, ms (NULL: keep), $15 a new routing decision
+ * follows (bool; a return), $16..$26 as FQ_SQL_REROUTE $2..$12, $27 $28
+ * $29 outbox items, $30 the state to answer with.
+ * One row: event seq (NULL if not applied), outbox seqs, and the earlier
+ * request's digest, state, event seq and incident (NULL if none). */
+#define FQ_SQL_ACTION_NAME "fq_action"
+#define FQ_SQL_ACTION_NPARAMS 30
+#define FQ_SQL_ACTION                                                                              \
+    "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
+    " WHERE node = $1 AND message_id = $2),"                                                       \
+    " u AS (UPDATE incidents SET assignment = $11, state = $12,"                                   \
+    " acknowledged_at = CASE WHEN $11 = 'acknowledged' AND assignment = 'assigned' THEN now()"     \
+    " ELSE acknowledged_at END,"                                                                   \
+    " concluded_at = CASE WHEN $12 = 'concluded' THEN now() ELSE concluded_at END,"                \
+    " result = coalesce($13, result),"                                                             \
+    " extension_asked = CASE WHEN $14::bigint IS NULL THEN extension_asked"                        \
+    " ELSE to_timestamp($14::double precision / 1000) END,"                                        \
+    " tier = CASE WHEN $15 THEN $16::smallint ELSE tier END,"                                      \
+    " line = CASE WHEN $15 THEN $17::smallint ELSE line END,"                                      \
+    " territory = CASE WHEN $15 THEN $18 ELSE territory END,"                                      \
+    " lead_unit = CASE WHEN $15 THEN $19 ELSE lead_unit END,"                                      \
+    " worker = CASE WHEN $15 THEN $20 ELSE worker END,"                                            \
+    " co_units = CASE WHEN $15 THEN $21::text[] ELSE co_units END,"                                \
+    " ack_due = CASE WHEN $15 THEN to_timestamp($22::double precision / 1000) ELSE ack_due END,"   \
+    " ack_warn_at = CASE WHEN $15 THEN to_timestamp($23::double precision / 1000)"                 \
+    " ELSE ack_warn_at END,"                                                                       \
+    " conclude_due = CASE WHEN $15 THEN to_timestamp($24::double precision / 1000)"                \
+    " ELSE conclude_due END,"                                                                      \
+    " conclude_warn_at = CASE WHEN $15 THEN to_timestamp($25::double precision / 1000)"            \
+    " ELSE conclude_warn_at END,"                                                                  \
+    " climbed = CASE WHEN $15 THEN $26::smallint ELSE climbed END,"                                \
+    " escalations = escalations + CASE WHEN $15 THEN 1 ELSE 0 END"                                 \
+    " WHERE id = $4 AND state = 'assigned' AND assignment = $8 AND coalesce(worker, '') = $9"      \
+    " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),"       \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
+    " SELECT id, $5, $1, $6, $7 FROM u RETURNING incident_id AS id, seq),"                         \
+    " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"         \
+    " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"                                        \
+    FQ_SQL_OUTBOX_CTE("ev", "$27", "$28", "$29")                                                   \
+    " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS ", p.digest, p.state, p.event_seq,"        \
+    " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"
+
+/* What a box holds after a sequence number, with the incident's details.
+ * $1 box, $2 after seq, $3 at most this many. Rows: the box's last seq,
+ * then (NULL when nothing is newer) seq, kind, incident, at ms, body,
+ * category, severity, title, address, territory, lon, lat. */
+#define FQ_SQL_READ_OUTBOX_NAME "fq_read_outbox"
+#define FQ_SQL_READ_OUTBOX_NPARAMS 3
+#define FQ_SQL_READ_OUTBOX                                                                         \
+    "SELECT m.last, o.seq, o.kind, o.incident_id, o.at_ms, o.body, o.category, o.severity,"        \
+    " o.title, o.address, o.territory, o.lon, o.lat"                                               \
+    " FROM (SELECT coalesce(max(seq), 0) AS last FROM outbox WHERE box = $1) m"                    \
+    " LEFT JOIN LATERAL (SELECT b.seq, b.kind, b.incident_id,"                                     \
+    " (date_part('epoch', b.at) * 1000)::bigint AS at_ms, b.body, i.category, i.severity,"         \
+    " i.title, i.address, coalesce(i.territory, '') AS territory, i.lon, i.lat"                    \
+    " FROM outbox b JOIN incidents i ON i.id = b.incident_id"                                      \
+    " WHERE b.box = $1 AND b.seq > $2 ORDER BY b.seq LIMIT $3) o ON true ORDER BY o.seq"
+
+/* The answer an earlier terminal request got. $1 node, $2 message id.
+ * Zero or one row: digest, state, event seq, incident. */
+#define FQ_SQL_FIND_REQUEST_NAME "fq_find_request"
+#define FQ_SQL_FIND_REQUEST_NPARAMS 2
+#define FQ_SQL_FIND_REQUEST                                                                        \
+    "SELECT digest, state, event_seq, incident_id FROM terminal_requests"                          \
+    " WHERE node = $1 AND message_id = $2"
 
 /* One refused request for the audit trail.
  * $1 endpoint, $2 claimed node, $3 message id (NULL if none or out of range),
@@ -107,7 +203,8 @@
  * and the routing snapshot (routing_state.h says the columns). */
 #define FQ_SQL_LOAD_UNITS "SELECT id, kind, coalesce(parent_id, ''), name FROM org_units"
 #define FQ_SQL_LOAD_NODES                                                                          \
-    "SELECT id, role, jurisdiction, key_sealed, revoked_at IS NOT NULL FROM nodes"
+    "SELECT id, role, jurisdiction, key_sealed, revoked_at IS NOT NULL,"                           \
+    " coalesce(serves_worker, ''), coalesce(serves_handler, '') FROM nodes"
 #define FQ_SQL_LOAD_CATEGORIES "SELECT code, line FROM categories"
 #define FQ_SQL_LOAD_RULES                                                                          \
     "SELECT r.id, coalesce(r.category, ''), r.severity, r.risk, r.tier, coalesce(r.line, ''),"     \
@@ -132,7 +229,8 @@
     " (date_part('epoch', ack_due) * 1000)::bigint,"                                               \
     " (date_part('epoch', conclude_warn_at) * 1000)::bigint,"                                      \
     " (date_part('epoch', conclude_due) * 1000)::bigint, escalations,"                             \
-    " (date_part('epoch', recorded_at) * 1000)::bigint, breached"                                  \
+    " (date_part('epoch', recorded_at) * 1000)::bigint, breached, coalesce(lead_unit, ''),"        \
+    " co_units, assignment, (date_part('epoch', extension_asked) * 1000)::bigint"                   \
     " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */

@@ -227,7 +227,7 @@ static void finish_batch(fq_store *s, batch *b)
 
 static void parse_report_row(fq_store_op *op, const PGresult *res)
 {
-    if (PQntuples(res) != 1 || PQnfields(res) != 7)
+    if (PQntuples(res) != 1 || PQnfields(res) != 8)
         return;
     op->incident_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     op->created = PQgetvalue(res, 0, 1)[0] == 't';
@@ -285,8 +285,15 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
             e->batch->failed = 1;
         else if (!ok)
             note_error(e->batch, e->op, res);
-        else if (e->op->kind == FQ_STORE_OP_REPORT)
-            parse_report_row(e->op, res);
+        else {
+            if (e->op->kind == FQ_STORE_OP_REPORT)
+                parse_report_row(e->op, res);
+            if (e->op->kind != FQ_STORE_OP_REJECTED) {
+                PQclear(e->op->result);
+                e->op->result = res;
+                return; /* handed to the op's callback */
+            }
+        }
         break;
     case EXP_SETUP:
         if (!ok) {
@@ -437,6 +444,9 @@ static void send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_INSERT_REJECTED_NAME, FQ_SQL_INSERT_REJECTED, FQ_SQL_INSERT_REJECTED_NPARAMS},
         {FQ_SQL_REROUTE_NAME, FQ_SQL_REROUTE, FQ_SQL_REROUTE_NPARAMS},
         {FQ_SQL_INSERT_EVENT_NAME, FQ_SQL_INSERT_EVENT, FQ_SQL_INSERT_EVENT_NPARAMS},
+        {FQ_SQL_ACTION_NAME, FQ_SQL_ACTION, FQ_SQL_ACTION_NPARAMS},
+        {FQ_SQL_READ_OUTBOX_NAME, FQ_SQL_READ_OUTBOX, FQ_SQL_READ_OUTBOX_NPARAMS},
+        {FQ_SQL_FIND_REQUEST_NAME, FQ_SQL_FIND_REQUEST, FQ_SQL_FIND_REQUEST_NPARAMS},
     };
     for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
         PQsendPrepare(conn, statements[i].name, statements[i].sql, statements[i].nparams, NULL);
@@ -547,6 +557,12 @@ static const char *statement_name(fq_store_op_kind kind)
         return FQ_SQL_REROUTE_NAME;
     case FQ_STORE_OP_EVENT:
         return FQ_SQL_INSERT_EVENT_NAME;
+    case FQ_STORE_OP_ACTION:
+        return FQ_SQL_ACTION_NAME;
+    case FQ_STORE_OP_READ_OUTBOX:
+        return FQ_SQL_READ_OUTBOX_NAME;
+    case FQ_STORE_OP_FIND_REQUEST:
+        return FQ_SQL_FIND_REQUEST_NAME;
     }
     return "";
 }
@@ -563,6 +579,8 @@ static int send_batch(fq_store *s, PGconn *conn)
     while (n < s->config.max_batch && s->pending.head != NULL) {
         fq_store_op *op = q_pop(&s->pending);
         op->got_row = 0;
+        PQclear(op->result);
+        op->result = NULL;
         if (!PQsendQueryPrepared(conn, statement_name(op->kind), op->nparams, op->values,
                                  op->lengths, op->formats, 0)) {
             /* libpq could not even queue it: the connection is broken. */
@@ -611,7 +629,12 @@ static void run_finished(fq_store *s)
             msg = "the database refused the request";
             break;
         }
+        /* The rows go with OK only, and are freed after the callback
+         * (which may free the op). */
+        PGresult *rows = op->result;
+        op->result = status == FQ_STORE_OK ? rows : NULL;
         op->done(op, status, msg);
+        PQclear(rows);
     }
 }
 

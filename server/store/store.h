@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define FQ_STORE_MAX_PARAMS 39
+#define FQ_STORE_MAX_PARAMS 42
 #define FQ_STORE_MAX_OUTCOME 1024
 
 enum {
@@ -32,6 +32,9 @@ typedef enum fq_store_op_kind {
     FQ_STORE_OP_REJECTED = 2, /* statements.h FQ_SQL_INSERT_REJECTED */
     FQ_STORE_OP_REROUTE = 3,  /* statements.h FQ_SQL_REROUTE */
     FQ_STORE_OP_EVENT = 4,    /* statements.h FQ_SQL_INSERT_EVENT */
+    FQ_STORE_OP_ACTION = 5,   /* statements.h FQ_SQL_ACTION */
+    FQ_STORE_OP_READ_OUTBOX = 6,  /* statements.h FQ_SQL_READ_OUTBOX */
+    FQ_STORE_OP_FIND_REQUEST = 7, /* statements.h FQ_SQL_FIND_REQUEST */
 } fq_store_op_kind;
 
 typedef struct fq_store_op fq_store_op;
@@ -57,6 +60,9 @@ struct fq_store_op {
     uint8_t stored_outcome[FQ_STORE_MAX_OUTCOME]; /* RoutingOutcome bytes */
     size_t stored_outcome_len;
     int64_t stored_nonce; /* the routing decision's nonce the row holds (0: none) */
+    /* With FQ_STORE_OK: the statement's rows (all kinds but REJECTED),
+     * valid during `done` only. */
+    PGresult *result;
     /* With FQ_STORE_EREJECTED: PostgreSQL's primary message. */
     char error[160];
 

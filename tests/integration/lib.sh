@@ -194,19 +194,28 @@ key_of() { echo "$WORK/keys/$1.key"; }
 # ---- server ----
 
 # server_start [fengqiaod flags...]: starts a server on a free port and waits
-# until it serves (its ready file appears). Sets SERVER_PID, SERVER_URL,
-# SERVER_LOG.
+# until it serves (its ready file appears). Sets SERVER_PID, SERVER_URL (the
+# intake), TERMINALS_URL, SERVER_LOG. A restart keeps the same ports when it
+# can (terminals reconnect to where they were).
 server_start() {
-    local attempt port ready i
+    local attempt port tport ready i
     [ -z "$SERVER_PID" ] || fail "server_start: a server is already running"
     for attempt in 1 2 3; do
         port=$(free_port)
+        tport=$(free_port)
+        if [ -n "${KEEP_PORTS:-}" ] && [ -n "${SERVER_URL:-}" ] && [ "$attempt" = 1 ]; then
+            port=${SERVER_URL##*:}
+            tport=${TERMINALS_URL##*:}
+        fi
+        [ "$tport" != "$port" ] || tport=$(free_port)
         SERVER_N=$((SERVER_N + 1))
         SERVER_LOG="$WORK/server.$SERVER_N.log"
         SERVER_LOGS+=("$SERVER_LOG")
         ready="$WORK/server.$SERVER_N.ready"
         SERVER_URL="tcp://127.0.0.1:$port"
+        TERMINALS_URL="tcp://127.0.0.1:$tport"
         "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$SERVER_URL" \
+            --terminals "$TERMINALS_URL" \
             --ready-file "$ready" --stats-interval 1 "$@" 2>"$SERVER_LOG" &
         SERVER_PID=$!
         for ((i = 0; i < 600; i++)); do

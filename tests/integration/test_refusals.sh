@@ -106,14 +106,17 @@ expect_raw schema_0 unsupported 1 '^schema version 0 is not supported' "${L[@]}"
 expect_raw no_body unsupported 1 'accepts only report_incident' "${L[@]}" -- --no-body
 expect_raw message_id_0 invalid 1 '^message_id must be between 1 and 2\^63-1$' "${L[@]}" -- --message-id 0
 expect_raw message_id_2_63 invalid 1 '^message_id must be between 1 and 2\^63-1$' "${L[@]}" -- --message-id 9223372036854775808
-expect_raw terminal_role forbidden 1 '^a terminal node may not report incidents$' \
-    --node lingyin-terminal --key-file "$(key_of lingyin-terminal)" --
+add_node lingyin-console console lingyin
+expect_raw console_role forbidden 1 '^a console node may not report incidents$' \
+    --node lingyin-console --key-file "$(key_of lingyin-console)" --
 
 # ---- jurisdiction and places ----
 expect_report outside_town forbidden '^place_unit beishan-v1 is outside the jurisdiction of lingyin-platform \(lingyin\)$' \
     lingyin-platform --category dispute.neighbour --severity IV --risk low --channel hotline --place beishan-v1 --title 越界
 expect_report outside_grid forbidden '^place_unit lingyin-v2 is outside the jurisdiction of lingyin-g1-node' \
     lingyin-g1-node --category dispute.neighbour --severity IV --risk low --channel patrol --place lingyin-v2 --title 越界
+expect_report outside_terminal forbidden '^place_unit lingyin-v2 is outside the jurisdiction of lingyin-terminal' \
+    lingyin-terminal --category dispute.neighbour --severity IV --risk low --channel patrol --place lingyin-v2 --title 越界
 expect_report unknown_place invalid '^place_unit nowhere is not a known unit$' \
     lingyin-platform --category dispute.neighbour --severity IV --risk low --channel hotline --place nowhere --title 无此地
 expect_report bad_place_id invalid 'place_unit' \

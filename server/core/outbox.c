@@ -1,0 +1,142 @@
+#include "outbox.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fq_outbox_init(fq_outbox_set *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+void fq_outbox_free(fq_outbox_set *s)
+{
+    for (int i = 0; i < s->n; i++)
+        free(s->body[i]);
+    free(s->boxes);
+    free(s->kinds);
+    free(s->bodies);
+    fq_outbox_init(s);
+}
+
+int fq_outbox_has(const fq_outbox_set *s, const char *box)
+{
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->box[i], box) == 0)
+            return 1;
+    return 0;
+}
+
+int fq_outbox_add(fq_outbox_set *s, const char *box, Fengqiao__V1__ItemKind kind,
+                  const Fengqiao__V1__OutboxItem *body, int complete)
+{
+    if (fq_outbox_has(s, box))
+        return 0;
+    if (s->n == FQ_OUTBOX_MAX_ITEMS || strlen(box) >= FQ_BOX_MAX)
+        return -1;
+    size_t len = fengqiao__v1__outbox_item__get_packed_size(body);
+    uint8_t *bytes = malloc(len ? len : 1);
+    if (bytes == NULL)
+        return -1;
+    fengqiao__v1__outbox_item__pack(body, bytes);
+    int i = s->n++;
+    snprintf(s->box[i], sizeof s->box[i], "%s", box);
+    s->kind[i] = (uint8_t)kind;
+    s->complete[i] = (uint8_t)(complete != 0);
+    s->body[i] = bytes;
+    s->body_len[i] = len;
+    return 0;
+}
+
+int fq_outbox_params(fq_outbox_set *s)
+{
+    /* Boxes are ids ([a-z0-9._-]) behind a one-letter prefix: no quoting. */
+    size_t boxes_len = 3, bodies_len = 3;
+    for (int i = 0; i < s->n; i++) {
+        boxes_len += strlen(s->box[i]) + 1;
+        bodies_len += 2 * s->body_len[i] + 8;
+    }
+    free(s->boxes);
+    free(s->kinds);
+    free(s->bodies);
+    s->boxes = malloc(boxes_len);
+    s->kinds = malloc(4 * (size_t)s->n + 3);
+    s->bodies = malloc(bodies_len);
+    if (s->boxes == NULL || s->kinds == NULL || s->bodies == NULL)
+        return -1;
+    char *b = s->boxes, *k = s->kinds, *y = s->bodies;
+    static const char hex[] = "0123456789abcdef";
+    *b++ = '{';
+    *k++ = '{';
+    *y++ = '{';
+    for (int i = 0; i < s->n; i++) {
+        if (i) {
+            *b++ = ',';
+            *k++ = ',';
+            *y++ = ',';
+        }
+        size_t l = strlen(s->box[i]);
+        memcpy(b, s->box[i], l);
+        b += l;
+        k += sprintf(k, "%u", s->kind[i]);
+        /* "\\x…" inside an array literal: the element is \x… (bytea hex). */
+        memcpy(y, "\"\\\\x", 4);
+        y += 4;
+        for (size_t j = 0; j < s->body_len[i]; j++) {
+            *y++ = hex[s->body[i][j] >> 4];
+            *y++ = hex[s->body[i][j] & 15];
+        }
+        *y++ = '"';
+    }
+    *b++ = '}';
+    *k++ = '}';
+    *y++ = '}';
+    *b = *k = *y = '\0';
+    return 0;
+}
+
+int fq_outbox_committed(const fq_outbox_set *s, const char *seqs, fq_outbox_committed_fn fn,
+                        void *user)
+{
+    int count = 0;
+    const char *p = seqs;
+    while (*p != '\0') {
+        char *end;
+        unsigned long long seq = strtoull(p, &end, 10);
+        if (end == p || *end != ' ' || seq == 0)
+            return -1;
+        p = end + 1;
+        size_t l = strcspn(p, ",");
+        int found = -1;
+        for (int i = 0; i < s->n && found < 0; i++)
+            if (strlen(s->box[i]) == l && memcmp(s->box[i], p, l) == 0)
+                found = i;
+        if (found < 0)
+            return -1;
+        if (fn)
+            fn(user, s, found, (uint64_t)seq);
+        count++;
+        p += l;
+        if (*p == ',')
+            p++;
+    }
+    return count;
+}
+
+size_t fq_outbox_complete_item(const uint8_t *body, size_t body_len, uint64_t seq, int kind,
+                               uint64_t incident_id, int64_t at_ms, uint8_t *out, size_t cap)
+{
+    Fengqiao__V1__OutboxItem *item = fengqiao__v1__outbox_item__unpack(NULL, body_len, body);
+    if (item == NULL)
+        return 0;
+    item->seq = seq;
+    item->kind = (Fengqiao__V1__ItemKind)kind;
+    item->incident_id = incident_id;
+    item->at_ms = at_ms;
+    size_t len = fengqiao__v1__outbox_item__get_packed_size(item);
+    if (len <= cap)
+        fengqiao__v1__outbox_item__pack(item, out);
+    fengqiao__v1__outbox_item__free_unpacked(item, NULL);
+    return len <= cap ? len : 0;
+}

@@ -1,0 +1,723 @@
+#include "terminal.h"
+
+#include "fq_wire.h"
+#include "gate.h"
+#include "mailbox.h"
+#include "statements.h"
+#include "validate.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+typedef Fengqiao__V1__Status status_t;
+#define ST(name) FENGQIAO__V1__STATUS__STATUS_##name
+
+#define MAX_ITEMS_PER_ANSWER 64
+#define SWEEP_MS 250
+
+typedef struct waiter waiter;
+typedef struct read_op read_op;
+
+/* One outbox the server has been asked about. */
+typedef struct box_state {
+    char box[FQ_BOX_MAX];
+    fq_mailbox mail;
+    waiter *waiters;      /* held syncs on this box */
+    int64_t last_sync_ms; /* wall clock; worker boxes only (presence) */
+    int absent;
+    UT_hash_handle hh;
+} box_state;
+
+/* A held sync. */
+struct waiter {
+    waiter *next, *prev;         /* on its box */
+    waiter *all_next, *all_prev; /* every held sync, for the sweep */
+    box_state *box;
+    char node[72];
+    UT_hash_handle hh; /* by node: a newer sync supersedes */
+    fq_reply_token *token;
+    uint8_t key[32];
+    uint64_t message_id, after;
+    uint64_t expires; /* loop time, ms */
+    read_op *reading; /* a database read for it is in flight */
+};
+
+struct read_op {
+    fq_store_op op;
+    fq_terminals *t;
+    waiter *w; /* NULL once the waiter is gone */
+    char box[FQ_BOX_MAX], after[24], limit[8];
+};
+
+typedef struct action_req {
+    fq_store_op op;
+    fq_terminals *t;
+    fq_reply_token *token;
+    uint8_t key[32];
+    char node[72], message_id[24];
+    uint64_t mid;
+    uint8_t digest[32];
+    uint8_t *envelope;
+    size_t envelope_len;
+    int has_ticket;
+    fq_action_ticket ticket;
+    status_t refusal; /* a refused action looks for an earlier answer first */
+    char refusal_message[256];
+    uint64_t incident_id;
+} action_req;
+
+struct fq_terminals {
+    uv_loop_t *loop;
+    fq_terminals_config config;
+    fq_store *store;
+    fq_dispatch *dispatch;
+    fq_msgsock *sock;
+    fq_arena arena;
+    unsigned char *arena_buffer;
+    box_state *boxes;
+    waiter *by_node;
+    waiter *all; /* held syncs */
+    uv_timer_t sweep;
+    uint64_t last_presence_check;
+    size_t in_flight;
+    int stopped;
+    fq_terminals_stats stats;
+};
+
+/* ---- replies ---- */
+
+static void send_reply(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
+                       Fengqiao__V1__Reply *reply)
+{
+    uint8_t *frame;
+    size_t frame_len;
+    reply->server_time_ms = fq_now_ms();
+    if (fq_wire_seal_reply(key, reply, &frame, &frame_len) != FQ_WIRE_OK) {
+        fq_msgsock_drop(t->sock, token);
+        return;
+    }
+    fq_msgsock_reply(t->sock, token, frame, frame_len);
+    free(frame);
+}
+
+static void reply_status(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
+                         uint64_t message_id, status_t status, const char *message)
+{
+    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
+    reply.status = status;
+    reply.message = (char *)message;
+    reply.message_id = message_id;
+    if (status == ST(BUSY) || status == ST(INTERNAL))
+        reply.retry_after_ms = t->config.busy_retry_ms;
+    if (status != ST(OK))
+        t->stats.refused++;
+    send_reply(t, token, key, &reply);
+}
+
+/* ---- boxes and held syncs ---- */
+
+static box_state *find_box(fq_terminals *t, const char *box, int create)
+{
+    box_state *b;
+    HASH_FIND_STR(t->boxes, box, b);
+    if (b != NULL || !create)
+        return b;
+    b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return NULL;
+    snprintf(b->box, sizeof b->box, "%s", box);
+    fq_mailbox_init(&b->mail);
+    HASH_ADD_STR(t->boxes, box, b);
+    t->stats.boxes++;
+    return b;
+}
+
+static void unlink_waiter(fq_terminals *t, waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        w->box->waiters = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    if (w->all_prev)
+        w->all_prev->all_next = w->all_next;
+    else
+        t->all = w->all_next;
+    if (w->all_next)
+        w->all_next->all_prev = w->all_prev;
+    HASH_DEL(t->by_node, w);
+    if (w->reading != NULL)
+        w->reading->w = NULL;
+    t->stats.held--;
+}
+
+/* Answers a held sync and forgets it. `items` may be NULL (n 0). */
+static void answer(fq_terminals *t, waiter *w, Fengqiao__V1__OutboxItem **items, size_t n,
+                   uint64_t last_seq, int superseded)
+{
+    Fengqiao__V1__SyncResult sync = FENGQIAO__V1__SYNC_RESULT__INIT;
+    sync.items = items;
+    sync.n_items = n;
+    sync.last_seq = last_seq;
+    sync.superseded = superseded;
+    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
+    reply.status = ST(OK);
+    reply.message = "";
+    reply.message_id = w->message_id;
+    reply.result_case = FENGQIAO__V1__REPLY__RESULT_SYNC;
+    reply.sync = &sync;
+    t->stats.items_sent += n;
+    if (n == 0 && !superseded)
+        t->stats.heartbeats++;
+    unlink_waiter(t, w);
+    send_reply(t, w->token, w->key, &reply);
+    sodium_memzero(w->key, sizeof w->key);
+    free(w);
+}
+
+static void answer_empty(fq_terminals *t, waiter *w, int superseded)
+{
+    const fq_mailbox *mb = &w->box->mail;
+    answer(t, w, NULL, 0, mb->known ? mb->last_seq : w->after, superseded);
+}
+
+static void read_done(fq_store_op *op, int status, const char *message);
+
+static void start_read(fq_terminals *t, waiter *w)
+{
+    read_op *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        answer_empty(t, w, 0); /* the terminal asks again */
+        return;
+    }
+    r->t = t;
+    r->w = w;
+    w->reading = r;
+    snprintf(r->box, sizeof r->box, "%s", w->box->box);
+    snprintf(r->after, sizeof r->after, "%" PRIu64, w->after);
+    snprintf(r->limit, sizeof r->limit, "%d", MAX_ITEMS_PER_ANSWER);
+    r->op.kind = FQ_STORE_OP_READ_OUTBOX;
+    r->op.nparams = FQ_SQL_READ_OUTBOX_NPARAMS;
+    r->op.values[0] = r->box;
+    r->op.values[1] = r->after;
+    r->op.values[2] = r->limit;
+    r->op.done = read_done;
+    t->in_flight++;
+    fq_store_submit(t->store, &r->op);
+}
+
+/* Answers `w` if its box has something after w->after, or if its wait is
+ * over; reads the database when memory cannot say. */
+static void try_answer(fq_terminals *t, waiter *w, uint64_t now)
+{
+    if (w->reading != NULL)
+        return;
+    const fq_mail *first;
+    switch (fq_mailbox_take(&w->box->mail, w->after, &first)) {
+    case FQ_MAILBOX_EMPTY:
+        if (now >= w->expires)
+            answer_empty(t, w, 0);
+        return;
+    case FQ_MAILBOX_READ:
+        start_read(t, w);
+        return;
+    default:
+        break;
+    }
+    Fengqiao__V1__OutboxItem *items[MAX_ITEMS_PER_ANSWER];
+    size_t n = 0;
+    for (const fq_mail *m = first; m != NULL && n < MAX_ITEMS_PER_ANSWER; m = m->next) {
+        items[n] = fengqiao__v1__outbox_item__unpack(NULL, m->len, m->bytes);
+        if (items[n] == NULL)
+            break;
+        n++;
+    }
+    if (n == 0) {
+        start_read(t, w);
+        return;
+    }
+    t->stats.answered_from_memory++;
+    answer(t, w, items, n, w->box->mail.last_seq, 0);
+    for (size_t i = 0; i < n; i++)
+        fengqiao__v1__outbox_item__free_unpacked(items[i], NULL);
+}
+
+static int64_t column_i64(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static void read_done(fq_store_op *op, int status, const char *message)
+{
+    (void)message;
+    read_op *r = (read_op *)op;
+    fq_terminals *t = r->t;
+    t->in_flight--;
+    waiter *w = r->w;
+    if (w != NULL)
+        w->reading = NULL;
+    const PGresult *res = op->result;
+    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) < 1) {
+        if (w != NULL)
+            answer_empty(t, w, 0); /* database away: the terminal asks again */
+        free(r);
+        return;
+    }
+    uint64_t last = (uint64_t)column_i64(res, 0, 0);
+    box_state *b = find_box(t, r->box, 0);
+    if (b != NULL)
+        fq_mailbox_loaded(&b->mail, last);
+    if (w == NULL) {
+        free(r);
+        return;
+    }
+    int rows = PQntuples(res);
+    /* Unpacked bodies (freed at the end) and shallow copies completed with
+     * the incident's details from `res`, which is what goes out. */
+    Fengqiao__V1__OutboxItem *unpacked[MAX_ITEMS_PER_ANSWER];
+    Fengqiao__V1__OutboxItem copies[MAX_ITEMS_PER_ANSWER];
+    Fengqiao__V1__OutboxItem *items[MAX_ITEMS_PER_ANSWER];
+    Fengqiao__V1__GeoPoint points[MAX_ITEMS_PER_ANSWER];
+    size_t n = 0;
+    for (int i = 0; i < rows && n < MAX_ITEMS_PER_ANSWER; i++) {
+        if (PQgetisnull(res, i, 1))
+            continue;
+        size_t blen = 0;
+        unsigned char *body = PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 5), &blen);
+        Fengqiao__V1__OutboxItem *it =
+            body ? fengqiao__v1__outbox_item__unpack(NULL, blen, body) : NULL;
+        PQfreemem(body);
+        if (it == NULL)
+            continue;
+        unpacked[n] = it;
+        Fengqiao__V1__OutboxItem *c = &copies[n];
+        *c = *it;
+        c->seq = (uint64_t)column_i64(res, i, 1);
+        c->kind = (Fengqiao__V1__ItemKind)column_i64(res, i, 2);
+        c->incident_id = (uint64_t)column_i64(res, i, 3);
+        c->at_ms = column_i64(res, i, 4);
+        if (c->title[0] == '\0') {
+            /* Only reports carry the details: the rest get them as stored. */
+            c->title = PQgetvalue(res, i, 8);
+            c->address = PQgetvalue(res, i, 9);
+            if (c->category[0] == '\0')
+                c->category = PQgetvalue(res, i, 6);
+            if (c->severity == 0)
+                c->severity = (Fengqiao__V1__Severity)column_i64(res, i, 7);
+            if (c->territory[0] == '\0')
+                c->territory = PQgetvalue(res, i, 10);
+            if (c->location == NULL && !PQgetisnull(res, i, 11)) {
+                fengqiao__v1__geo_point__init(&points[n]);
+                points[n].lon = strtod(PQgetvalue(res, i, 11), NULL);
+                points[n].lat = strtod(PQgetvalue(res, i, 12), NULL);
+                c->location = &points[n];
+            }
+        }
+        items[n] = c;
+        n++;
+    }
+    if (n == 0 && last <= w->after && w->expires > uv_now(t->loop)) {
+        /* Nothing newer: hold it until something comes or the wait ends. */
+        free(r);
+        return;
+    }
+    t->stats.answered_from_database++;
+    answer(t, w, items, n, last, 0);
+    for (size_t i = 0; i < n; i++)
+        fengqiao__v1__outbox_item__free_unpacked(unpacked[i], NULL);
+    free(r);
+}
+
+/* ---- committed items ---- */
+
+void fq_terminals_sink(void *user, const char *box, uint64_t seq, int kind, uint64_t incident_id,
+                       int64_t at_ms, const uint8_t *body, size_t len, int complete)
+{
+    fq_terminals *t = user;
+    box_state *b = find_box(t, box, 0);
+    if (b == NULL)
+        return; /* nobody asked about this box since the start: it is read when they do */
+    uint8_t item[FQ_MAILBOX_MAX_BYTES];
+    size_t n = complete ? fq_outbox_complete_item(body, len, seq, kind, incident_id, at_ms, item,
+                                                  sizeof item)
+                        : 0;
+    if (!fq_mailbox_committed(&b->mail, seq, n ? item : NULL, n))
+        return;
+    uint64_t now = uv_now(t->loop);
+    for (waiter *w = b->waiters, *next; w != NULL; w = next) {
+        next = w->next;
+        try_answer(t, w, now);
+    }
+}
+
+/* ---- sync ---- */
+
+static void handle_sync(fq_terminals *t, const fq_node *node, const fq_gate *gate,
+                        const Fengqiao__V1__TerminalSync *sync, fq_reply_token *token)
+{
+    uint64_t mid = gate->opened.envelope->message_id;
+    if (node->box[0] == '\0') {
+        reply_status(t, token, node->key, mid, ST(FORBIDDEN),
+                     node->role == FQ_ROLE_TERMINAL
+                         ? "this terminal serves no worker or unit yet (fengqiao-admin node add "
+                           "--serves-worker/--serves-unit)"
+                         : "only terminals and town platforms have an outbox");
+        return;
+    }
+    box_state *b = find_box(t, node->box, 1);
+    waiter *w = calloc(1, sizeof *w);
+    if (b == NULL || w == NULL) {
+        free(w);
+        reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
+        return;
+    }
+    t->stats.syncs++;
+    /* Presence: a worker's sync says they are there, or signs them off. */
+    if (node->box[0] == 'w') {
+        b->last_sync_ms = fq_now_ms();
+        if (sync->off_duty && !b->absent) {
+            b->absent = 1;
+            fq_dispatch_set_presence(t->dispatch, node->box + 2, 0);
+        } else if (!sync->off_duty && b->absent) {
+            b->absent = 0;
+            fq_dispatch_set_presence(t->dispatch, node->box + 2, 1);
+        }
+    }
+    /* Everything up to after_seq has reached the terminal. */
+    fq_mailbox_trim(&b->mail, sync->after_seq);
+    waiter *old;
+    HASH_FIND_STR(t->by_node, node->id, old);
+    if (old != NULL) {
+        t->stats.superseded++;
+        answer_empty(t, old, 1);
+    }
+    snprintf(w->node, sizeof w->node, "%s", node->id);
+    memcpy(w->key, node->key, sizeof w->key);
+    w->token = token;
+    w->box = b;
+    w->message_id = mid;
+    w->after = sync->after_seq;
+    uint32_t wait = sync->wait_ms < t->config.max_hold_ms ? sync->wait_ms : t->config.max_hold_ms;
+    uint64_t now = uv_now(t->loop);
+    w->expires = now + wait;
+    w->next = b->waiters;
+    if (b->waiters)
+        b->waiters->prev = w;
+    b->waiters = w;
+    w->all_next = t->all;
+    if (t->all)
+        t->all->all_prev = w;
+    t->all = w;
+    HASH_ADD_STR(t->by_node, node, w);
+    t->stats.held++;
+    try_answer(t, w, now);
+}
+
+/* ---- actions ---- */
+
+static void free_action(action_req *a)
+{
+    free(a->envelope);
+    sodium_memzero(a->key, sizeof a->key);
+    free(a);
+}
+
+static void answer_action(fq_terminals *t, action_req *a, const char *state, uint64_t event_seq)
+{
+    Fengqiao__V1__ActionResult result = FENGQIAO__V1__ACTION_RESULT__INIT;
+    result.incident_id = a->incident_id;
+    result.state = (char *)state;
+    result.event_seq = event_seq;
+    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
+    reply.status = ST(OK);
+    reply.message = "";
+    reply.message_id = a->mid;
+    reply.result_case = FENGQIAO__V1__REPLY__RESULT_ACTION;
+    reply.action = &result;
+    send_reply(t, a->token, a->key, &reply);
+}
+
+/* An earlier request with this id (columns digest, state, event seq,
+ * incident from `col`): answer as it was answered, or CONFLICT. 0 when there
+ * is none. */
+static int answer_prior(fq_terminals *t, action_req *a, const PGresult *res, int col)
+{
+    if (res == NULL || PQntuples(res) < 1 || PQgetisnull(res, 0, col))
+        return 0;
+    size_t len = 0;
+    unsigned char *digest = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, col), &len);
+    int same = digest != NULL && len == 32 && memcmp(digest, a->digest, 32) == 0;
+    PQfreemem(digest);
+    if (!same) {
+        reply_status(t, a->token, a->key, a->mid, ST(CONFLICT),
+                     "this message id was already used for a different action");
+        return 1;
+    }
+    a->incident_id = (uint64_t)column_i64(res, 0, col + 3);
+    answer_action(t, a, PQgetvalue(res, 0, col + 1), (uint64_t)column_i64(res, 0, col + 2));
+    return 1;
+}
+
+static void action_done(fq_store_op *op, int status, const char *message)
+{
+    action_req *a = (action_req *)op;
+    fq_terminals *t = a->t;
+    t->in_flight--;
+    const PGresult *res = op->result;
+    if (!a->has_ticket) {
+        /* The refusal path: was it a resend of something already done? */
+        if (status != FQ_STORE_OK || !answer_prior(t, a, res, 0))
+            reply_status(t, a->token, a->key, a->mid,
+                         status == FQ_STORE_OK ? a->refusal : ST(BUSY),
+                         status == FQ_STORE_OK ? a->refusal_message : message);
+        free_action(a);
+        return;
+    }
+    int applied = status == FQ_STORE_OK && res != NULL && PQntuples(res) == 1 &&
+                  !PQgetisnull(res, 0, 0);
+    const char *seqs =
+        applied && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : NULL;
+    char state[24];
+    snprintf(state, sizeof state, "%s", a->ticket.answer);
+    fq_dispatch_act_done(t->dispatch, &a->ticket, applied, seqs);
+    if (applied) {
+        t->stats.actions++;
+        answer_action(t, a, state, (uint64_t)column_i64(res, 0, 0));
+    } else if (status == FQ_STORE_OK && answer_prior(t, a, res, 2)) {
+        /* a resend */
+    } else if (status == FQ_STORE_OK) {
+        /* The database holds the incident otherwise than we decided on (a
+         * re-decision of ours not yet written): ask again shortly. */
+        reply_status(t, a->token, a->key, a->mid, ST(BUSY),
+                     "the incident changed meanwhile; retry");
+    } else {
+        reply_status(t, a->token, a->key, a->mid,
+                     status == FQ_STORE_EREJECTED ? ST(INTERNAL) : ST(BUSY), message);
+    }
+    free_action(a);
+}
+
+static void digest_action(const Fengqiao__V1__AssignmentAction *action, uint8_t out[32])
+{
+    uint8_t buf[FQ_MAX_FRAME_BYTES];
+    size_t n = fengqiao__v1__assignment_action__get_packed_size(action);
+    if (n > sizeof buf)
+        n = 0;
+    else
+        fengqiao__v1__assignment_action__pack(action, buf);
+    crypto_generichash(out, 32, buf, n, NULL, 0);
+}
+
+static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *gate,
+                          const Fengqiao__V1__AssignmentAction *action, fq_reply_token *token)
+{
+    const fq_opened_request *opened = &gate->opened;
+    uint64_t mid = opened->envelope->message_id;
+    char err[256];
+    if (node->role != FQ_ROLE_TERMINAL) {
+        snprintf(err, sizeof err, "a %s node does not act on assignments",
+                 fq_role_name(node->role));
+        reply_status(t, token, node->key, mid, ST(FORBIDDEN), err);
+        return;
+    }
+    if (fq_validate_action(action, fq_now_ms(), err, sizeof err) != 0) {
+        reply_status(t, token, node->key, mid, ST(INVALID), err);
+        return;
+    }
+    action_req *a = calloc(1, sizeof *a);
+    if (a != NULL)
+        a->envelope = malloc(opened->envelope_len ? opened->envelope_len : 1);
+    if (a == NULL || a->envelope == NULL) {
+        if (a)
+            free(a);
+        reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
+        return;
+    }
+    a->t = t;
+    a->token = token;
+    memcpy(a->key, node->key, sizeof a->key);
+    snprintf(a->node, sizeof a->node, "%s", node->id);
+    snprintf(a->message_id, sizeof a->message_id, "%" PRIu64, mid);
+    a->mid = mid;
+    a->incident_id = action->incident_id;
+    memcpy(a->envelope, opened->envelope_bytes, opened->envelope_len);
+    a->envelope_len = opened->envelope_len;
+    digest_action(action, a->digest);
+    fq_store_op *op = &a->op;
+    op->values[0] = a->node;
+    op->values[1] = a->message_id;
+    op->done = action_done;
+    int rc = fq_dispatch_act(t->dispatch, node, action, fq_now_ms(), &a->ticket, err, sizeof err);
+    if (rc == FQ_DISPATCH_EBUSY || rc == FQ_DISPATCH_EUNAVAILABLE) {
+        reply_status(t, token, node->key, mid, ST(BUSY), err);
+        free_action(a);
+        return;
+    }
+    if (rc != FQ_DISPATCH_OK) {
+        /* Refused as things stand — unless this is a resend of an action
+         * that was done (the state moved on because of it). */
+        a->refusal = rc == FQ_DISPATCH_EFORBIDDEN ? ST(FORBIDDEN)
+                     : rc == FQ_DISPATCH_EINVALID ? ST(INVALID)
+                                                  : ST(WRONG_STATE);
+        snprintf(a->refusal_message, sizeof a->refusal_message, "%s", err);
+        op->kind = FQ_STORE_OP_FIND_REQUEST;
+        op->nparams = FQ_SQL_FIND_REQUEST_NPARAMS;
+    } else {
+        a->has_ticket = 1;
+        fq_dispatch_act_bind(&a->ticket, op);
+        op->values[2] = (const char *)a->digest;
+        op->lengths[2] = 32;
+        op->formats[2] = 1;
+        op->values[6] = (const char *)a->envelope;
+        op->lengths[6] = (int)a->envelope_len;
+        op->formats[6] = 1;
+    }
+    t->in_flight++;
+    fq_store_submit(t->store, op);
+}
+
+/* ---- the request path ---- */
+
+static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_token *token)
+{
+    fq_snapshot *snap = fq_dispatch_current(t->dispatch);
+    const fq_directory *dir = snap ? snap->directory : NULL;
+    fq_gate gate;
+    fq_gate_check(frame, len, &t->arena, dir, fq_now_ms(), t->config.max_skew_ms, &gate);
+    const uint8_t *key = gate.node ? gate.node->key : NULL;
+    if (gate.status != ST(OK)) {
+        reply_status(t, token, key, gate.message_id, gate.status, gate.message);
+        return;
+    }
+    const Fengqiao__V1__Envelope *env = gate.opened.envelope;
+    switch (env->body_case) {
+    case FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC:
+        handle_sync(t, gate.node, &gate, env->terminal_sync, token);
+        return;
+    case FENGQIAO__V1__ENVELOPE__BODY_ASSIGNMENT_ACTION:
+        handle_action(t, gate.node, &gate, env->assignment_action, token);
+        return;
+    default:
+        reply_status(t, token, key, env->message_id, ST(UNSUPPORTED),
+                     "the terminal endpoint accepts terminal_sync and assignment_action "
+                     "(reports go to the intake endpoint)");
+    }
+}
+
+void fq_terminals_on_request(void *user, const uint8_t *frame, size_t len, fq_reply_token *token)
+{
+    fq_terminals *t = user;
+    if (t->stopped) {
+        fq_msgsock_drop(t->sock, token);
+        return;
+    }
+    handle(t, frame, len, token);
+    fq_arena_reset(&t->arena);
+}
+
+/* ---- the sweep: waits that ended, terminals that went silent ---- */
+
+static void on_sweep(uv_timer_t *timer)
+{
+    fq_terminals *t = timer->data;
+    uint64_t now = uv_now(t->loop);
+    for (waiter *w = t->all, *next; w != NULL; w = next) {
+        next = w->all_next;
+        if (w->expires <= now && w->reading == NULL)
+            answer_empty(t, w, 0);
+    }
+    if (now - t->last_presence_check < 1000)
+        return;
+    t->last_presence_check = now;
+    int64_t wall = fq_now_ms();
+    box_state *b, *tmp;
+    HASH_ITER(hh, t->boxes, b, tmp)
+    {
+        if (b->box[0] != 'w' || b->absent || b->last_sync_ms == 0 ||
+            wall - b->last_sync_ms <= t->config.presence_timeout_ms)
+            continue;
+        b->absent = 1;
+        t->stats.went_silent++;
+        fprintf(stderr, "fengqiaod: terminals: worker %s silent for %" PRId64 " s: off duty\n",
+                b->box + 2, (wall - b->last_sync_ms) / 1000);
+        fq_dispatch_set_presence(t->dispatch, b->box + 2, 0);
+    }
+}
+
+/* ---- lifetime ---- */
+
+fq_terminals *fq_terminals_new(uv_loop_t *loop, const fq_terminals_config *config,
+                               fq_store *store, fq_dispatch *dispatch)
+{
+    fq_terminals *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->arena_buffer = malloc(FQ_DECODE_ARENA_BYTES);
+    if (t->arena_buffer == NULL) {
+        free(t);
+        return NULL;
+    }
+    fq_arena_init(&t->arena, t->arena_buffer, FQ_DECODE_ARENA_BYTES);
+    t->loop = loop;
+    t->config = *config;
+    if (t->config.max_hold_ms == 0 || t->config.max_hold_ms > 25000)
+        t->config.max_hold_ms = 25000;
+    t->store = store;
+    t->dispatch = dispatch;
+    uv_timer_init(loop, &t->sweep);
+    t->sweep.data = t;
+    uv_timer_start(&t->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
+    return t;
+}
+
+void fq_terminals_attach(fq_terminals *t, fq_msgsock *sock)
+{
+    t->sock = sock;
+}
+
+void fq_terminals_stop(fq_terminals *t)
+{
+    if (t->stopped)
+        return;
+    t->stopped = 1;
+    while (t->all != NULL)
+        answer_empty(t, t->all, 0);
+    uv_timer_stop(&t->sweep);
+    uv_close((uv_handle_t *)&t->sweep, NULL);
+}
+
+size_t fq_terminals_in_flight(const fq_terminals *t)
+{
+    return t->in_flight;
+}
+
+const fq_terminals_stats *fq_terminals_get_stats(fq_terminals *t)
+{
+    size_t memory = sizeof *t;
+    box_state *b, *tmp;
+    HASH_ITER(hh, t->boxes, b, tmp)
+    memory += sizeof *b + fq_mailbox_memory(&b->mail);
+    memory += t->stats.held * sizeof(waiter);
+    t->stats.memory = memory;
+    return &t->stats;
+}
+
+void fq_terminals_free(fq_terminals *t)
+{
+    if (t == NULL)
+        return;
+    box_state *b, *tmp;
+    HASH_ITER(hh, t->boxes, b, tmp)
+    {
+        HASH_DEL(t->boxes, b);
+        fq_mailbox_clear(&b->mail);
+        free(b);
+    }
+    free(t->arena_buffer);
+    free(t);
+}
