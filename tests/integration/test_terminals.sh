@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# integ_terminals: grid workers' terminals receive exactly their own
+# assignments, at least once and in order, and act on them; runs its own
+# cluster (it restarts PostgreSQL).
+#
+#  A. Two workers, each with a terminal (fq-terminal): village reports go to
+#     them; each one's journal equals its outbox in the database.
+#  B. Nobody acts on another's assignment (FORBIDDEN, nothing changes); every
+#     violation of the state machine gets its status; actions are idempotent
+#     by message id (same answer), a reused id with another body CONFLICTs.
+#  C. A watching terminal rides through SIGKILL of the server, a restart of
+#     PostgreSQL and SIGKILL of itself while reports stream in: at the end
+#     its journal equals its outbox exactly — nothing lost, nothing twice.
+#  D. Presence: a worker whose terminal goes silent goes off duty, their
+#     unacknowledged assignments move on; the next sync brings them back.
+#  E. The town platform follows its town (fq-report follow): every item of
+#     its feed once, resumable from the stored seq.
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+FQ_TERMINAL=${FQ_TERMINAL:?}
+CLUSTER="$FQ_WORK_ROOT/terminals.cluster"
+"$PG_PRIVATE" stop "$CLUSTER" # left running by an interrupted run?
+"$PG_PRIVATE" start "$CLUSTER" >/dev/null
+CLEANUPS+=("\"\$PG_PRIVATE\" stop \"\$CLUSTER\"")
+db_create "$CLUSTER"
+setup_world
+
+W1=lingyin-v1-g1.w1
+W2=lingyin-v1-g1.w2
+admin node add t1 --role terminal --serves-worker "$W1" >"$WORK/keys/t1.key" 2>/dev/null
+admin node add t2 --role terminal --serves-worker "$W2" >"$WORK/keys/t2.key" 2>/dev/null
+STATE="$WORK/terminal-state"
+mkdir -p "$STATE"
+
+term() { # node args...
+    local node=$1
+    shift
+    "$FQ_TERMINAL" --node "$node" --key-file "$(key_of "$node")" --url "$TERMINALS_URL" \
+        --intake "$SERVER_URL" --state-dir "$STATE" --timeout-ms 20000 "$@"
+}
+
+village_report() { # external-ref
+    report lingyin-platform --category dispute.neighbour --severity IV --risk low --channel hotline \
+        --place lingyin-v1-g1 --title "噪音 $1" --external-ref "$1" --quiet
+}
+
+# watch_bg NODE OUT ERR: a watching terminal in the background (WATCH is
+# fq-terminal's own pid, so that SIGKILL reaches it).
+watch_bg() {
+    "$FQ_TERMINAL" --node "$1" --key-file "$(key_of "$1")" --url "$TERMINALS_URL" \
+        --state-dir "$STATE" watch --json >>"$2" 2>>"$3" &
+    WATCH=$!
+    CLEANUPS+=("kill $WATCH 2>/dev/null || true")
+}
+
+# journal_seqs NODE: the seqs in a terminal's journal, one per line.
+journal_seqs() { jq -r .seq "$STATE/$1.journal" 2>/dev/null || true; }
+outbox_seqs() { q "SELECT seq FROM outbox WHERE box = '$1' ORDER BY seq"; }
+incident_of() { q "SELECT id FROM incidents WHERE external_ref = '$1'"; }
+
+# The journal holds each seq once, in order, and exactly the outbox's.
+check_view() { # node box
+    local journal outbox
+    journal=$(journal_seqs "$1")
+    outbox=$(outbox_seqs "$2")
+    assert_eq "$(sort -n <<<"$journal" | uniq -d | wc -l)" 0 "$1: no item shown twice"
+    assert_eq "$journal" "$outbox" "$1: journal = outbox of $2"
+}
+
+server_start --presence-timeout 3 --dedup-window-min 0
+
+# ---- A. own assignments, in order ----
+for i in 1 2 3 4 5 6; do village_report "A-$i"; done
+term t1 watch --once >/dev/null
+term t2 watch --once >/dev/null
+check_view t1 "w:$W1"
+check_view t2 "w:$W2"
+n1=$(outbox_seqs "w:$W1" | wc -l)
+n2=$(outbox_seqs "w:$W2" | wc -l)
+assert_eq "$((n1 + n2))" 6 "six assignments between the two workers"
+assert_eq "$(q "SELECT count(*) FROM outbox o JOIN incidents i ON i.id = o.incident_id
+                WHERE o.box = 'w:$W1' AND i.worker <> '$W1'")" 0 "w1's outbox holds only w1's incidents"
+assert_eq "$(q "SELECT count(*) FROM outbox WHERE box = 'u:lingyin'")" 6 "the town feed has every report"
+log "A: $n1 + $n2 assignments, journals equal the outboxes"
+
+# ---- B. jurisdiction and the state machine ----
+mine=$(q "SELECT min(id) FROM incidents WHERE worker = '$W1'")
+theirs=$(q "SELECT min(id) FROM incidents WHERE worker = '$W2'")
+expect_refused() { # name status-regex command...
+    local name=$1 want=$2 rc=0 out
+    shift 2
+    out=$("$@" 2>&1) || rc=$?
+    assert_eq "$rc" 1 "$name: exit status (output: $out)"
+    grep -qiE "$want" <<<"$out" || fail "$name: expected /$want/ in: $out"
+}
+before=$(q "SELECT count(*) FROM events")
+expect_refused other_ack 'FORBIDDEN.*not assigned to you' term t1 ack "$theirs"
+expect_refused other_conclude 'FORBIDDEN' term t1 conclude "$theirs" --note "不是我的"
+expect_refused conclude_first 'WRONG_STATE.*acknowledge' term t1 conclude "$mine" --note 办结
+expect_refused progress_first 'WRONG_STATE' term t1 progress "$mine" --note 进展
+expect_refused unknown 'WRONG_STATE.*not open' term t1 ack 999999
+assert_eq "$(q "SELECT count(*) FROM events")" "$before" "refused actions wrote nothing"
+term t1 ack "$mine" --message-id 4242 >"$WORK/ack1.out"
+grep -q acknowledged "$WORK/ack1.out" || fail "ack: $(cat "$WORK/ack1.out")"
+term t1 ack "$mine" --message-id 4242 >"$WORK/ack2.out"
+assert_eq "$(cat "$WORK/ack2.out")" "$(cat "$WORK/ack1.out")" "a resent ack gets the same answer"
+assert_eq "$(q "SELECT count(*) FROM events WHERE incident_id = $mine AND kind = 'acknowledged'")" 1 \
+    "one acknowledged event"
+expect_refused ack_twice 'WRONG_STATE.*already acknowledged' term t1 ack "$mine"
+expect_refused reuse_id 'CONFLICT' term t1 progress "$mine" --note 别的 --message-id 4242
+term t1 progress "$mine" --note "到现场了" >/dev/null
+term t1 extend "$mine" --to +2d --note "需协调物业" >/dev/null
+assert_eq "$(q "SELECT assignment FROM incidents WHERE id = $mine")" extension_requested "extension pending"
+term t1 conclude "$mine" --note "已调解" >/dev/null
+assert_eq "$(q "SELECT state || '|' || assignment || '|' || result FROM incidents WHERE id = $mine")" \
+    "concluded|concluded|已调解" "concluded"
+expect_refused reopen 'WRONG_STATE' term t1 progress "$mine" --note 再来
+# A return for beyond capacity goes one tier up: the town line gets it.
+ret=$(q "SELECT min(id) FROM incidents WHERE worker = '$W1' AND state = 'assigned'")
+term t1 return "$ret" --reason capacity --note "需要街道协调" >/dev/null
+assert_eq "$(q "SELECT tier || '|' || coalesce(worker, '-') || '|' || assignment FROM incidents WHERE id = $ret")" \
+    "2|-|assigned" "returned beyond capacity: the town line holds it"
+assert_eq "$(q "SELECT kind FROM outbox WHERE box = 'w:$W1' AND incident_id = $ret ORDER BY seq DESC LIMIT 1")" \
+    3 "the returning worker is told it moved on (cancellation)"
+term t1 watch --once >/dev/null
+check_view t1 "w:$W1"
+log "B: refusals, idempotency, ack/progress/extend/conclude/return"
+
+# ---- C. restarts in the middle of a stream ----
+watch_bg t1 "$WORK/watch.out" "$WORK/watch.err"
+for i in $(seq 1 10); do village_report "C1-$i"; done
+kill -9 "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=""
+KEEP_PORTS=1 server_start --presence-timeout 30 --dedup-window-min 0
+for i in $(seq 1 10); do village_report "C2-$i"; done
+"$PG_PRIVATE" stop "$CLUSTER"
+sleep 1
+"$PG_PRIVATE" start "$CLUSTER" >/dev/null
+for i in $(seq 1 10); do village_report "C3-$i"; done
+kill -9 "$WATCH"
+wait "$WATCH" 2>/dev/null || true
+for i in $(seq 1 10); do village_report "C4-$i"; done
+watch_bg t1 "$WORK/watch.out" "$WORK/watch.err"
+want=$(outbox_seqs "w:$W1" | tail -n 1)
+for ((i = 0; i < 200; i++)); do
+    [ "$(journal_seqs t1 | tail -n 1)" = "$want" ] && break
+    sleep 0.1
+done
+kill "$WATCH"
+wait "$WATCH" 2>/dev/null || true
+check_view t1 "w:$W1"
+shown=$(jq -r .seq "$WORK/watch.out" | sort -n | uniq -d | wc -l)
+assert_eq "$shown" 0 "the watch printed no item twice"
+log "C: $(journal_seqs t1 | wc -l) items through a server kill, a PostgreSQL restart and a terminal kill"
+
+# ---- D. presence ----
+server_stop
+server_start --presence-timeout 3 --dedup-window-min 0
+term t1 watch --once >/dev/null
+term t2 watch --once >/dev/null
+for i in 1 2 3 4; do village_report "D-$i"; done
+w2_open=$(q "SELECT count(*) FROM incidents WHERE worker = '$W2' AND state = 'assigned' AND assignment = 'assigned'")
+[ "$w2_open" -gt 0 ] || fail "D: w2 holds nothing unacknowledged"
+# t1 keeps syncing; t2 falls silent.
+for ((i = 0; i < 12; i++)); do
+    term t1 watch --once >/dev/null
+    sleep 0.5
+done
+assert_eq "$(q "SELECT count(*) FROM incidents WHERE worker = '$W2' AND state = 'assigned' AND assignment = 'assigned'")" \
+    0 "the silent worker's unacknowledged assignments moved on"
+grep -q "worker $W2 silent" "$SERVER_LOG" || fail "D: no log line for the silent worker"
+assert_eq "$(q "SELECT count(*) FROM events WHERE kind = 'rerouted' AND reason LIKE '%terminal went silent%'")" \
+    "$w2_open" "one rerouted event per moved assignment"
+village_report D-after
+assert_eq "$(q "SELECT worker FROM incidents WHERE external_ref = 'D-after'")" "$W1" \
+    "the router does not choose the silent worker"
+term t2 watch --once >/dev/null
+check_view t2 "w:$W2"
+sleep 1.2
+village_report D-back-1
+village_report D-back-2
+back=$(q "SELECT count(*) FROM incidents WHERE external_ref LIKE 'D-back-%' AND worker = '$W2'")
+[ "$back" -ge 1 ] || fail "back on duty after the next sync: the worker is chosen again"
+log "D: $w2_open assignments moved off the silent terminal; back on duty after its sync"
+
+# ---- E. the town follows ----
+"$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" follow \
+    --url "$TERMINALS_URL" --seq-file "$WORK/follow.seq" --once >"$WORK/follow1.out"
+"$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" follow \
+    --url "$TERMINALS_URL" --seq-file "$WORK/follow.seq" --once >"$WORK/follow2.out"
+total=$(q "SELECT count(*) FROM outbox WHERE box = 'u:lingyin'")
+got=$(cat "$WORK/follow1.out" "$WORK/follow2.out" | jq -r .seq | sort -n | uniq | wc -l)
+assert_eq "$got" "$total" "follow printed every item of the town feed"
+assert_eq "$(cat "$WORK/follow1.out" "$WORK/follow2.out" | jq -r .seq | sort -n | uniq -d | wc -l)" 0 \
+    "follow printed each once across runs"
+log "E: the town feed, $total items"
+
+server_stop
+check_log "$WORK/watch.err"
+log "terminals ok"
