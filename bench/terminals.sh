@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# bench/run terminals: N field terminals long-polling fengqiaod's terminal
+# endpoint at once, the server memory they cost, and report->assignment-visible
+# latency at a steady report load, beside the raw nanomsg round trip.
+# targets: fengqiaod fengqiao-admin fq-bench-terminals fq-bench-nn-ceiling
+#
+# World: one town `town` with N/100 villages v<j>, N/10 grids g<i> (10 a
+# village), N workers w<i> (10 a grid, capacity 1000) and N terminal nodes
+# t<i> serving w<i> (keys sealed by fq-bench-terminals keys, loaded with
+# COPY: `fengqiao-admin node add` per terminal would take minutes). No rule
+# set: the built-in principle keeps severity IV / low risk in the village,
+# so every report goes to a worker of its grid, i.e. to a terminal.
+# 1. fengqiaod (--stats-interval 1) starts; RSS (VmRSS) measured before any
+#    terminal connects.
+# 2. N terminals (P = N/500 processes) sync {after_seq, wait_ms 25000} and
+#    sync again as soon as a reply arrives. Held = the server's own
+#    `terminals: ... held H` statistics line once it reaches N (or stops
+#    rising); RSS again; (after - before) / N per terminal.
+# 3. A paced reporter (town platform) sends R reports/s for T s over all
+#    grids, title "bench <CLOCK_REALTIME us>"; each terminal records receipt
+#    time minus that for every ITEM_ASSIGNMENT.
+# 4. fq-bench-nn-ceiling: raw REQ/raw-REP round trips (1 client), the
+#    transport's floor beside that latency.
+# Full: N=10000, R=2000/s, T=10 s, 3 repetitions of 3 and 4 (medians).
+# FQ_BENCH_QUICK=1: N=1000, R=300/s, T=5 s, one.
+# Knobs: FQ_BENCH_TERMINALS, FQ_BENCH_RATE, FQ_BENCH_SECONDS, FQ_BENCH_REPS.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+B=${FQ_BENCH_BUILD:?run through bench/run}
+quick=${FQ_BENCH_QUICK:-0}
+if [ "$quick" = 1 ]; then
+    N=${FQ_BENCH_TERMINALS:-1000}
+    rate=${FQ_BENCH_RATE:-300}
+    seconds=${FQ_BENCH_SECONDS:-5}
+    reps=${FQ_BENCH_REPS:-1}
+else
+    N=${FQ_BENCH_TERMINALS:-10000}
+    rate=${FQ_BENCH_RATE:-2000}
+    seconds=${FQ_BENCH_SECONDS:-10}
+    reps=${FQ_BENCH_REPS:-3}
+fi
+[ $((N % 100)) = 0 ] || { echo "bench terminals: N must be a multiple of 100" >&2; exit 2; }
+procs=$(((N + 499) / 500))
+grids=$((N / 10))
+
+log() { echo "bench terminals: $*" >&2; }
+
+tmp=$(mktemp -d /tmp/fq-bench-terminals.XXXXXX)
+chmod 755 "$tmp"
+server_pid=""
+hold_pid=""
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    for p in "$hold_pid" "$server_pid"; do
+        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+            kill "$p" 2>/dev/null || true
+            for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+            kill -9 "$p" 2>/dev/null || true
+            wait "$p" 2>/dev/null || true
+        fi
+    done
+    if [ "$rc" != 0 ] && [ -f "$tmp/fengqiaod.log" ]; then
+        log "failed (exit $rc); the last lines of fengqiaod's log:"
+        tail -n 15 "$tmp/fengqiaod.log" >&2 || true
+    fi
+    tests/pg_private.sh stop "$tmp/pg" >/dev/null 2>&1 || true
+    rm -rf "$tmp"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
+held_now() {
+    grep 'terminals: syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed -E 's/.* held ([0-9]+) .*/\1/' || true
+}
+
+# ---- world ----
+
+log "starting a private PostgreSQL in $tmp/pg"
+CI=$(tests/pg_private.sh start "$tmp/pg")
+export FQ_DB="$CI"
+export FQ_SERVER_KEY="$tmp/server.key"
+admin() { "$B/server/fengqiao-admin" "$@" >&2; }
+admin server-key create "$FQ_SERVER_KEY"
+admin migrate
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$CI" -c "$1"; }
+log "world: $((N / 100)) villages, $grids grids, $N workers, $N terminals"
+q "INSERT INTO org_units (id, kind, parent_id, name) VALUES
+     ('xihu', 'district', NULL, '西湖区'), ('town', 'town', 'xihu', '灵隐街道');
+   INSERT INTO org_units (id, kind, parent_id, name)
+     SELECT 'v' || j, 'village', 'town', '社区' || j FROM generate_series(0, $((N / 100 - 1))) j;
+   INSERT INTO org_units (id, kind, parent_id, name)
+     SELECT 'g' || i, 'grid', 'v' || (i / 10), '网格' || i FROM generate_series(0, $((grids - 1))) i;
+   INSERT INTO categories (code, line, name) VALUES ('dispute.neighbour', 'governance', '邻里纠纷');
+   INSERT INTO handlers (id, kind, territory, line, code, name) VALUES
+     ('xihu.center', 'center', 'xihu', NULL, NULL, '区社会治理综合服务中心'),
+     ('xihu.public_security', 'department', 'xihu', 'governance', 'public_security', '公安分局'),
+     ('xihu.market_regulation', 'department', 'xihu', 'market', 'market_regulation', '市场监管局'),
+     ('xihu.urban_management', 'department', 'xihu', 'enforcement', 'urban_management', '城管局'),
+     ('xihu.civil_affairs', 'department', 'xihu', 'services', 'civil_affairs', '民政局');
+   INSERT INTO handlers (id, kind, territory, line, name)
+     SELECT 'town.' || l, 'town_line', 'town', l, 'town ' || l
+     FROM unnest(ARRAY['governance', 'market', 'enforcement', 'services']) l;
+   INSERT INTO handlers (id, kind, territory, name)
+     SELECT 'v' || j || '.village', 'village', 'v' || j, '社区' || j
+     FROM generate_series(0, $((N / 100 - 1))) j;
+   INSERT INTO workers (id, grid, name, capacity)
+     SELECT 'w' || i, 'g' || (i / 10), '网格员' || i, 1000 FROM generate_series(0, $((N - 1))) i;" >/dev/null
+"$B/bench/fq-bench-terminals" keys --server-key "$FQ_SERVER_KEY" --count "$N" \
+    --keys-out "$tmp/terminal.keys" >"$tmp/nodes.tsv"
+psql -X -q -v ON_ERROR_STOP=1 -d "$CI" \
+    -c "\\copy nodes (id, role, jurisdiction, key_sealed, serves_worker) FROM '$tmp/nodes.tsv'" >&2
+"$B/server/fengqiao-admin" node add reporter --role town_platform --jurisdiction town \
+    >"$tmp/reporter.key" 2>/dev/null
+
+port=$(free_port)
+tport=$(free_port)
+[ "$tport" != "$port" ] || tport=$(free_port)
+url="tcp://127.0.0.1:$port"
+turl="tcp://127.0.0.1:$tport"
+log "starting fengqiaod: intake $url, terminals $turl"
+"$B/server/fengqiaod" --intake "$url" --terminals "$turl" --ready-file "$tmp/ready" \
+    --stats-interval 1 >"$tmp/fengqiaod.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 300); do
+    [ -s "$tmp/ready" ] && break
+    kill -0 "$server_pid" 2>/dev/null || { log "fengqiaod exited"; exit 1; }
+    sleep 0.1
+done
+[ -s "$tmp/ready" ] || { log "fengqiaod did not become ready"; exit 1; }
+grep -i 'open files\|nofile' "$tmp/fengqiaod.log" | head -n 1 | sed 's/^/bench terminals: /' >&2 || true
+sleep 1.2
+rss0=$(rss_kib)
+
+# ---- hold ----
+
+hold_seconds=$(python3 -c "print(int(30 + $N / 500 + $reps * ($seconds + 6)))")
+"$B/bench/fq-bench-terminals" hold --url "$turl" --keys "$tmp/terminal.keys" --count "$N" \
+    --procs "$procs" --seconds "$hold_seconds" >"$tmp/hold.json" 2>"$tmp/hold.log" &
+hold_pid=$!
+t_conn0=$(date +%s.%N)
+held=0
+prev=-1
+stable=0
+for _ in $(seq 600); do
+    sleep 0.5
+    kill -0 "$hold_pid" 2>/dev/null || { log "terminals exited early"; cat "$tmp/hold.log" >&2; exit 1; }
+    held=$(held_now)
+    held=${held:-0}
+    [ "$held" -ge "$N" ] && break
+    if [ "$held" = "$prev" ]; then stable=$((stable + 1)); else stable=0; fi
+    prev=$held
+    [ "$stable" -lt 20 ] || break # 10 s without change
+done
+sleep 1.1
+held=$(held_now)
+t_conn=$(python3 -c "print(round($(date +%s.%N) - $t_conn0, 1))")
+rss1=$(rss_kib)
+log "held $held of $N terminals after ${t_conn}s; fengqiaod RSS ${rss0} KiB -> ${rss1} KiB"
+log "$(grep 'terminals: syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*fengqiaod: //')"
+
+# ---- reports, nn ceiling ----
+
+results="$tmp/results.jsonl"
+: >"$results"
+for rep in $(seq "$reps"); do
+    "$B/bench/fq-bench-terminals" report --url "$url" --node reporter --key-file "$tmp/reporter.key" \
+        --grids "$grids" --rate "$rate" --seconds "$seconds" --clients 64 >"$tmp/report.json"
+    python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); r["kind"]="report"; print(json.dumps(r))' \
+        "$tmp/report.json" >>"$results"
+    log "reports #$rep: $(cat "$tmp/report.json")"
+    nport=$(free_port)
+    "$B/bench/fq-bench-nn-ceiling" both --url "tcp://127.0.0.1:$nport" --reply-bytes 300 \
+        --clients 1 --procs 1 --request-bytes 300 --seconds 2 2>"$tmp/nn.log" >"$tmp/nn.json"
+    python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); r["kind"]="nn"; print(json.dumps(r))' \
+        "$tmp/nn.json" >>"$results"
+    log "nn ceiling #$rep: $(cat "$tmp/nn.json")"
+done
+sleep 1
+kill -0 "$hold_pid" 2>/dev/null || { log "terminals exited early"; cat "$tmp/hold.log" >&2; exit 1; }
+log "waiting for the terminals to end (their hold is ${hold_seconds}s)"
+hold_rc=0
+wait "$hold_pid" || hold_rc=$?
+hold_pid=""
+cat "$tmp/hold.log" >&2
+[ "$hold_rc" = 0 ] || log "terminals exited with $hold_rc"
+log "terminals: $(cat "$tmp/hold.json")"
+log "$(grep 'terminals: syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*fengqiaod: //')"
+
+python3 - "$results" "$tmp/hold.json" "$N" "$held" "$rss0" "$rss1" "$rate" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+hold = json.loads(open(sys.argv[2]).readline())
+n, held, rss0, rss1, rate = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
+def out(metric, value, unit, baseline=None):
+    o = {"bench": "terminals", "metric": metric, "value": round(value, 3), "unit": unit}
+    if baseline is not None:
+        o["baseline"] = round(baseline, 3)
+        o["ratio"] = round(value / baseline, 3) if baseline else None
+    print(json.dumps(o))
+    return o
+out("terminals_held", held, "terminals", n)
+per = (rss1 - rss0) * 1024 / max(held, 1)
+m = out("server_memory_per_terminal", per, "bytes", 8192)
+nn = statistics.median(r["p50_us"] for r in rows if r["kind"] == "nn")
+rep = [r for r in rows if r["kind"] == "report"]
+out("report_rate_offered", rate, "reports/s")
+out("report_rate_acked", statistics.median(r["rate"] for r in rep), "reports/s")
+out("assignments_received", hold["samples"], "items", sum(r["acked"] for r in rep))
+for q in ("p50", "p99", "p999"):
+    out("assignment_latency_" + q, hold[q + "_us"] / 1000, "ms", nn / 1000 if q == "p50" else None)
+out("assignment_latency_max", hold["max_us"] / 1000, "ms")
+out("nn_roundtrip_p50", nn, "us")
+print("bench terminals: held %d of %d; %.0f B per terminal (target <= 8192: %s); latency p50 %.2f ms p99 %.2f ms"
+      " p99.9 %.2f ms over %d assignments (%d reports acked); nn p50 %.0f us"
+      % (held, n, per, "met" if per <= 8192 else "MISSED", hold["p50_us"] / 1000, hold["p99_us"] / 1000,
+         hold["p999_us"] / 1000, hold["samples"], sum(r["acked"] for r in rep), nn), file=sys.stderr)
+PY
