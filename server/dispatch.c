@@ -32,8 +32,8 @@ struct fq_dispatch {
     fq_caseload *cases;
     fq_dedup *dedup;
     fq_deadlines *deadlines;
-    uv_timer_t timer;       /* the one timer of all deadlines */
-    uv_timer_t retry_timer; /* resubmits the server's own writes that did not commit */
+    uv_timer_t timer;               /* the one timer of all deadlines */
+    uv_timer_t retry_timer;         /* resubmits the server's own writes that did not commit */
     sysop *retry_head, *retry_tail; /* in the order they were decided */
     fq_outbox_sink_fn sink;
     void *sink_user;
@@ -191,8 +191,8 @@ static void rearm(fq_dispatch *d);
 static void schedule_deadlines(fq_dispatch *d, fq_case *c)
 {
     const fq_decision *dec = &c->decision;
-    int acknowledged =
-        c->assignment == FQ_ASSIGNMENT_ACKNOWLEDGED || c->assignment == FQ_ASSIGNMENT_EXTENSION_REQUESTED;
+    int acknowledged = c->assignment == FQ_ASSIGNMENT_ACKNOWLEDGED ||
+                       c->assignment == FQ_ASSIGNMENT_EXTENSION_REQUESTED;
     const int64_t at[FQ_CASE_DEADLINES] = {acknowledged ? 0 : dec->ack_warn_ms,
                                            acknowledged ? 0 : dec->ack_due_ms,
                                            dec->conclude_warn_ms, dec->conclude_due_ms};
@@ -492,21 +492,21 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, co
     op->nparams = FQ_SQL_REROUTE_NPARAMS;
     const fq_decision_texts *x = &s->texts;
     const char *v[FQ_SQL_REROUTE_NPARAMS - 3] = {s->id,
-                                             x->tier,
-                                             x->line,
-                                             or_null(x->territory),
-                                             or_null(x->lead),
-                                             or_null(x->worker),
-                                             x->co,
-                                             x->ack_due,
-                                             x->ack_warn,
-                                             x->conclude_due,
-                                             x->conclude_warn,
-                                             x->climbed,
-                                             s->kind,
-                                             s->reason,
-                                             (const char *)s->outcome,
-                                             s->nonce};
+                                                 x->tier,
+                                                 x->line,
+                                                 or_null(x->territory),
+                                                 or_null(x->lead),
+                                                 or_null(x->worker),
+                                                 x->co,
+                                                 x->ack_due,
+                                                 x->ack_warn,
+                                                 x->conclude_due,
+                                                 x->conclude_warn,
+                                                 x->climbed,
+                                                 s->kind,
+                                                 s->reason,
+                                                 (const char *)s->outcome,
+                                                 s->nonce};
     memcpy(op->values, v, sizeof v);
     op->lengths[14] = (int)s->outcome_len;
     op->formats[14] = 1;
@@ -833,10 +833,11 @@ static void load_open(fq_dispatch *d, const PGresult *open)
                 break;
         }
         const char *assignment = PQgetvalue(open, i, 22);
-        c->assignment = strcmp(assignment, "acknowledged") == 0          ? FQ_ASSIGNMENT_ACKNOWLEDGED
-                        : strcmp(assignment, "extension_requested") == 0 ? FQ_ASSIGNMENT_EXTENSION_REQUESTED
-                        : strcmp(assignment, "returned") == 0            ? FQ_ASSIGNMENT_RETURNED
-                                                                         : FQ_ASSIGNMENT_ASSIGNED;
+        c->assignment = strcmp(assignment, "acknowledged") == 0 ? FQ_ASSIGNMENT_ACKNOWLEDGED
+                        : strcmp(assignment, "extension_requested") == 0
+                            ? FQ_ASSIGNMENT_EXTENSION_REQUESTED
+                        : strcmp(assignment, "returned") == 0 ? FQ_ASSIGNMENT_RETURNED
+                                                              : FQ_ASSIGNMENT_ASSIGNED;
         dec->ack_warn_ms = column_ms(open, i, 13);
         dec->ack_due_ms = column_ms(open, i, 14);
         dec->conclude_warn_ms = column_ms(open, i, 15);
@@ -1213,9 +1214,8 @@ static void act_release(fq_action_ticket *t)
     t->snapshot = NULL;
 }
 
-int fq_dispatch_act(fq_dispatch *d, const fq_node *actor,
-                    const Fengqiao__V1__AssignmentAction *a, int64_t now_ms,
-                    fq_action_ticket *t, char *err, size_t err_len)
+int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__AssignmentAction *a,
+                    int64_t now_ms, fq_action_ticket *t, char *err, size_t err_len)
 {
     memset(t, 0, sizeof *t);
     fq_snapshot *snap = d->current;
@@ -1225,8 +1225,10 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor,
     }
     const fq_routing *r = snap->routing;
     if (actor->box[0] != 'w' && actor->box[0] != 'h') {
-        snprintf(err, err_len, "node %s serves no worker or unit: only a bound terminal acts on "
-                               "assignments", actor->id);
+        snprintf(err, err_len,
+                 "node %s serves no worker or unit: only a bound terminal acts on "
+                 "assignments",
+                 actor->id);
         return FQ_DISPATCH_EFORBIDDEN;
     }
     fq_case *c = fq_caseload_find(d->cases, a->incident_id);
@@ -1249,12 +1251,8 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor,
     fq_assignment cur = {c->assignment ? (fq_assignment_state)c->assignment
                                        : FQ_ASSIGNMENT_ASSIGNED,
                          c->decision.conclude_due_ms, 0};
-    fq_action_input in = {action,
-                          lead || co,
-                          0,
-                          (fq_return_reason)a->reason,
-                          a->note[0] != '\0',
-                          a->extend_to_ms};
+    fq_action_input in = {
+        action, lead || co, 0, (fq_return_reason)a->reason, a->note[0] != '\0', a->extend_to_ms};
     fq_assignment next;
     const char *why;
     int rc = fq_lifecycle_apply(&cur, &in, now_ms, &next, &why);
@@ -1303,21 +1301,22 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor,
             t->next_state = FQ_ASSIGNMENT_ASSIGNED;
             format_decision(snap, &t->decision, &t->texts);
             snprintf(t->reroute, sizeof t->reroute, "true");
-            snprintf(text, sizeof text, "returned by %s (%s): %s; now the %s tier (%s%s%s)",
-                     actor->id,
-                     a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION
-                         ? "wrong jurisdiction"
-                         : "beyond capacity",
-                     a->note, fq_tier_name((fq_tier)t->decision.tier),
-                     handler_id(r, t->decision.lead), t->decision.worker >= 0 ? " " : "",
-                     worker_id(r, t->decision.worker));
+            snprintf(
+                text, sizeof text, "returned by %s (%s): %s; now the %s tier (%s%s%s)", actor->id,
+                a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION
+                    ? "wrong jurisdiction"
+                    : "beyond capacity",
+                a->note, fq_tier_name((fq_tier)t->decision.tier), handler_id(r, t->decision.lead),
+                t->decision.worker >= 0 ? " " : "", worker_id(r, t->decision.worker));
             add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text,
                               NULL);
         } else {
             /* Nobody else can take it: it waits, returned, for the command
              * center (its deadlines still run). */
-            snprintf(text, sizeof text, "returned by %s: %s; nobody else can take it: the "
-                                        "command center decides", actor->id, a->note);
+            snprintf(text, sizeof text,
+                     "returned by %s: %s; nobody else can take it: the "
+                     "command center decides",
+                     actor->id, a->note);
             add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
                              actor->box, 1);
         }
@@ -1361,10 +1360,17 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
     op->values[12] = t->result;
     op->values[13] = or_null(t->extension);
     op->values[14] = t->reroute;
-    const char *route[11] = {x->tier,          x->line,         or_null(x->territory),
-                             or_null(x->lead), or_null(x->worker), x->co[0] ? x->co : "{}",
-                             or_null(x->ack_due), or_null(x->ack_warn), or_null(x->conclude_due),
-                             or_null(x->conclude_warn), x->climbed};
+    const char *route[11] = {x->tier,
+                             x->line,
+                             or_null(x->territory),
+                             or_null(x->lead),
+                             or_null(x->worker),
+                             x->co[0] ? x->co : "{}",
+                             or_null(x->ack_due),
+                             or_null(x->ack_warn),
+                             or_null(x->conclude_due),
+                             or_null(x->conclude_warn),
+                             x->climbed};
     for (int i = 0; i < 11; i++)
         op->values[15 + i] = t->rerouted ? route[i] : NULL;
     op->values[26] = t->outbox.boxes ? t->outbox.boxes : "{}";
@@ -1380,8 +1386,7 @@ static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
     c->deadlines[kind - 1] = 0;
 }
 
-void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied,
-                          const char *outbox_seqs)
+void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, const char *outbox_seqs)
 {
     fq_case *c = fq_caseload_find(d->cases, t->incident_id);
     const fq_routing *r = d->current != NULL ? d->current->routing : NULL;

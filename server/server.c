@@ -333,9 +333,9 @@ int fq_server_run(const fq_server_config *config)
         return 1;
     }
     fq_intake_attach(srv.intake, srv.intake_sock);
-    if (fq_msgsock_listen(srv.loop, config->terminals_url, FQ_MAX_FRAME_BYTES,
-                          config->drain_budget, fq_terminals_on_request, srv.terminals,
-                          &srv.terminals_sock, &nn_error) != 0) {
+    if (fq_msgsock_listen(srv.loop, config->terminals_url, FQ_MAX_FRAME_BYTES, config->drain_budget,
+                          fq_terminals_on_request, srv.terminals, &srv.terminals_sock,
+                          &nn_error) != 0) {
         log_line("cannot listen on %s: %s", config->terminals_url, nn_error ? nn_error : "?");
         fq_terminals_stop(srv.terminals);
         fq_msgsock_close(srv.intake_sock);

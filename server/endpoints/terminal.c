@@ -472,16 +472,14 @@ static void action_done(fq_store_op *op, int status, const char *message)
     if (!a->has_ticket) {
         /* The refusal path: was it a resend of something already done? */
         if (status != FQ_STORE_OK || !answer_prior(t, a, res, 0))
-            reply_status(t, a->token, a->key, a->mid,
-                         status == FQ_STORE_OK ? a->refusal : ST(BUSY),
+            reply_status(t, a->token, a->key, a->mid, status == FQ_STORE_OK ? a->refusal : ST(BUSY),
                          status == FQ_STORE_OK ? a->refusal_message : message);
         free_action(a);
         return;
     }
-    int applied = status == FQ_STORE_OK && res != NULL && PQntuples(res) == 1 &&
-                  !PQgetisnull(res, 0, 0);
-    const char *seqs =
-        applied && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : NULL;
+    int applied =
+        status == FQ_STORE_OK && res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0);
+    const char *seqs = applied && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : NULL;
     char state[24];
     snprintf(state, sizeof state, "%s", a->ticket.answer);
     fq_dispatch_act_done(t->dispatch, &a->ticket, applied, seqs);
@@ -651,8 +649,8 @@ static void on_sweep(uv_timer_t *timer)
 
 /* ---- lifetime ---- */
 
-fq_terminals *fq_terminals_new(uv_loop_t *loop, const fq_terminals_config *config,
-                               fq_store *store, fq_dispatch *dispatch)
+fq_terminals *fq_terminals_new(uv_loop_t *loop, const fq_terminals_config *config, fq_store *store,
+                               fq_dispatch *dispatch)
 {
     fq_terminals *t = calloc(1, sizeof *t);
     if (t == NULL)

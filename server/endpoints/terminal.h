@@ -36,13 +36,13 @@ typedef struct fq_terminals_stats {
     uint64_t answered_from_memory, answered_from_database, heartbeats, superseded;
     uint64_t items_sent;
     uint64_t went_silent;
-    size_t held;  /* syncs held now */
-    size_t boxes; /* outboxes the server remembers */
+    size_t held;   /* syncs held now */
+    size_t boxes;  /* outboxes the server remembers */
     size_t memory; /* bytes of boxes, held syncs and cached items */
 } fq_terminals_stats;
 
-fq_terminals *fq_terminals_new(uv_loop_t *loop, const fq_terminals_config *config,
-                               fq_store *store, fq_dispatch *dispatch);
+fq_terminals *fq_terminals_new(uv_loop_t *loop, const fq_terminals_config *config, fq_store *store,
+                               fq_dispatch *dispatch);
 void fq_terminals_attach(fq_terminals *t, fq_msgsock *sock);
 /* fq_msgsock_request_cb */
 void fq_terminals_on_request(void *terminals, const uint8_t *frame, size_t len,

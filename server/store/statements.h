@@ -13,7 +13,7 @@
 #define FQ_SQL_OUTBOX_CTE(src, boxes, kinds, bodies)                                               \
     " ob AS (INSERT INTO outbox (box, seq, kind, incident_id, body)"                               \
     " SELECT x.b, coalesce((SELECT max(o.seq) FROM outbox o WHERE o.box = x.b), 0) + 1, x.k,"      \
-    " " src ".id, x.body FROM " src ", unnest(" boxes "::text[], " kinds "::smallint[], " bodies    \
+    " " src ".id, x.body FROM " src ", unnest(" boxes "::text[], " kinds "::smallint[], " bodies   \
     "::bytea[]) AS x (b, k, body) RETURNING box, seq)"
 #define FQ_SQL_OUTBOX_SEQS "(SELECT string_agg(seq || ' ' || box, ',') FROM ob)"
 
@@ -63,18 +63,20 @@
     " mg AS ("                                                                                     \
     " INSERT INTO events (incident_id, kind, actor_node, at, reason)"                              \
     " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: incident ' || id"           \
-    " FROM new WHERE $31::bigint IS NOT NULL),"                                                    \
-    FQ_SQL_OUTBOX_CTE("new", "$40", "$41", "$42")                                                  \
-    " SELECT new.id, true, (extract(epoch FROM new.recorded_at) * 1000)::bigint, ev.seq,"          \
-    " $3::bytea, $38::bytea, $39::bigint, " FQ_SQL_OUTBOX_SEQS " FROM new, ev"                     \
-    " UNION ALL"                                                                                   \
-    " SELECT i.id, false, (extract(epoch FROM i.recorded_at) * 1000)::bigint, e.seq, "             \
-    "i.body_digest,"                                                                               \
-    " (SELECT r.payload FROM events r WHERE r.incident_id = i.id"                                  \
-    "  AND r.kind IN ('assigned', 'merged', 'unroutable') ORDER BY r.seq LIMIT 1),"                \
-    " i.routing_nonce, NULL::text"                                                                 \
-    " FROM incidents i JOIN events e ON e.incident_id = i.id AND e.kind = 'reported'"              \
-    " WHERE i.reporter_node = $1 AND i.message_id = $2 AND NOT EXISTS (SELECT 1 FROM new)"
+    " FROM new WHERE $31::bigint IS NOT NULL)," FQ_SQL_OUTBOX_CTE(                                 \
+        "new", "$40", "$41",                                                                       \
+        "$42") " SELECT new.id, true, (extract(epoch FROM new.recorded_at) * 1000)::bigint, "      \
+               "ev.seq,"                                                                           \
+               " $3::bytea, $38::bytea, $39::bigint, " FQ_SQL_OUTBOX_SEQS " FROM new, ev"          \
+               " UNION ALL"                                                                        \
+               " SELECT i.id, false, (extract(epoch FROM i.recorded_at) * 1000)::bigint, e.seq, "  \
+               "i.body_digest,"                                                                    \
+               " (SELECT r.payload FROM events r WHERE r.incident_id = i.id"                       \
+               "  AND r.kind IN ('assigned', 'merged', 'unroutable') ORDER BY r.seq LIMIT 1),"     \
+               " i.routing_nonce, NULL::text"                                                      \
+               " FROM incidents i JOIN events e ON e.incident_id = i.id AND e.kind = 'reported'"   \
+               " WHERE i.reporter_node = $1 AND i.message_id = $2 AND NOT EXISTS (SELECT 1 FROM "  \
+               "new)"
 
 /* A re-decision of an open incident (escalation, re-routing): the incident's
  * routing columns and one event. $1 incident, $2 tier, $3 line, $4 territory,
@@ -97,8 +99,8 @@
     " extension_asked = NULL WHERE id = $1 AND state = 'assigned'"                                 \
     " AND EXISTS (SELECT 1 FROM g) RETURNING id),"                                                 \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
-    " SELECT id, $13, NULL, $14, $15 FROM u RETURNING incident_id AS id),"                         \
-    FQ_SQL_OUTBOX_CTE("ev", "$17", "$18", "$19") " SELECT " FQ_SQL_OUTBOX_SEQS
+    " SELECT id, $13, NULL, $14, $15 FROM u RETURNING incident_id AS id)," FQ_SQL_OUTBOX_CTE(      \
+        "ev", "$17", "$18", "$19") " SELECT " FQ_SQL_OUTBOX_SEQS
 
 /* One event of the server's own about an incident (deadline warnings, a
  * breach at the district tier). $1 incident, $2 kind, $3 reason, $4 the
@@ -113,8 +115,8 @@
     " b AS (UPDATE incidents SET breached = breached | $4::smallint"                               \
     " WHERE id = $1 AND $4::smallint <> 0 AND EXISTS (SELECT 1 FROM g)),"                          \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason)"                           \
-    " SELECT $1, $2, NULL, $3 FROM g RETURNING incident_id AS id),"                                \
-    FQ_SQL_OUTBOX_CTE("ev", "$6", "$7", "$8") " SELECT " FQ_SQL_OUTBOX_SEQS
+    " SELECT $1, $2, NULL, $3 FROM g RETURNING incident_id AS id)," FQ_SQL_OUTBOX_CTE(             \
+        "ev", "$6", "$7", "$8") " SELECT " FQ_SQL_OUTBOX_SEQS
 
 /* A terminal's action on an assignment (acknowledge, return, progress,
  * extend, conclude), idempotent by (node, message id): applied only if no
@@ -161,10 +163,10 @@
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
     " SELECT id, $5, $1, $6, $7 FROM u RETURNING incident_id AS id, seq),"                         \
     " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"         \
-    " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"                                        \
-    FQ_SQL_OUTBOX_CTE("ev", "$27", "$28", "$29")                                                   \
-    " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS ", p.digest, p.state, p.event_seq,"        \
-    " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"
+    " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev)," FQ_SQL_OUTBOX_CTE(                     \
+        "ev", "$27", "$28", "$29") " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS             \
+                                   ", p.digest, p.state, p.event_seq,"                             \
+                                   " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"
 
 /* What a box holds after a sequence number, with the incident's details.
  * $1 box, $2 after seq, $3 at most this many. Rows: the box's last seq,
@@ -230,7 +232,7 @@
     " (date_part('epoch', conclude_warn_at) * 1000)::bigint,"                                      \
     " (date_part('epoch', conclude_due) * 1000)::bigint, escalations,"                             \
     " (date_part('epoch', recorded_at) * 1000)::bigint, breached, coalesce(lead_unit, ''),"        \
-    " co_units, assignment, (date_part('epoch', extension_asked) * 1000)::bigint"                   \
+    " co_units, assignment, (date_part('epoch', extension_asked) * 1000)::bigint"                  \
     " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */
