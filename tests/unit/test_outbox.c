@@ -1,0 +1,130 @@
+/* Tests of the outbox item sets: one item per box, the statement parameters
+ * (array literals PostgreSQL parses: checked against their exact text), the
+ * matching of committed seqs back to items, and complete items. */
+#include "outbox.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+static void body(Fengqiao__V1__OutboxItem *it, const char *text)
+{
+    fengqiao__v1__outbox_item__init(it);
+    it->text = (char *)text;
+}
+
+static void test_params(void **state)
+{
+    (void)state;
+    fq_outbox_set s;
+    fq_outbox_init(&s);
+    Fengqiao__V1__OutboxItem it;
+    body(&it, "A");
+    assert_int_equal(fq_outbox_add(&s, "w:g1.w1", FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, &it, 1),
+                     0);
+    assert_int_equal(fq_outbox_add(&s, "u:lingyin", FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &it, 0),
+                     0);
+    /* A second item for a box the event already reaches is dropped. */
+    assert_int_equal(fq_outbox_add(&s, "w:g1.w1", FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &it, 0), 0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(fq_outbox_params(&s), 0);
+    assert_string_equal(s.boxes, "{w:g1.w1,u:lingyin}");
+    assert_string_equal(s.kinds, "{1,2}");
+    /* text "A": field 4, length 1 -> 22 01 41 */
+    assert_string_equal(s.bodies, "{\"\\\\x220141\",\"\\\\x220141\"}");
+    fq_outbox_free(&s);
+    assert_int_equal(s.n, 0);
+    assert_null(s.boxes);
+}
+
+static int calls;
+static uint64_t seen_seq[4];
+static int seen_index[4];
+
+static void record(void *user, const fq_outbox_set *s, int index, uint64_t seq)
+{
+    (void)user;
+    (void)s;
+    seen_index[calls] = index;
+    seen_seq[calls] = seq;
+    calls++;
+}
+
+static void test_committed(void **state)
+{
+    (void)state;
+    fq_outbox_set s;
+    fq_outbox_init(&s);
+    Fengqiao__V1__OutboxItem it;
+    body(&it, "x");
+    fq_outbox_add(&s, "w:a", FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, &it, 1);
+    fq_outbox_add(&s, "h:b.c", FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION, &it, 1);
+    calls = 0;
+    /* PostgreSQL may return them in any order. */
+    assert_int_equal(fq_outbox_committed(&s, "7 h:b.c,12 w:a", record, NULL), 2);
+    assert_int_equal(seen_index[0], 1);
+    assert_int_equal(seen_seq[0], 7);
+    assert_int_equal(seen_index[1], 0);
+    assert_int_equal(seen_seq[1], 12);
+    assert_int_equal(fq_outbox_committed(&s, "", record, NULL), 0);
+    assert_int_equal(fq_outbox_committed(&s, "7 h:zz", NULL, NULL), -1);
+    assert_int_equal(fq_outbox_committed(&s, "x w:a", NULL, NULL), -1);
+    assert_int_equal(fq_outbox_committed(&s, "0 w:a", NULL, NULL), -1);
+    assert_int_equal(fq_outbox_committed(&s, "7w:a", NULL, NULL), -1);
+    fq_outbox_free(&s);
+}
+
+static void test_complete_item(void **state)
+{
+    (void)state;
+    Fengqiao__V1__OutboxItem it;
+    body(&it, "assigned to you");
+    it.title = "楼上噪音";
+    uint8_t packed[256], out[512];
+    size_t n = fengqiao__v1__outbox_item__pack(&it, packed);
+    size_t m = fq_outbox_complete_item(packed, n, 42, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, 9001,
+                                       1700000000123LL, out, sizeof out);
+    assert_true(m > n);
+    Fengqiao__V1__OutboxItem *back = fengqiao__v1__outbox_item__unpack(NULL, m, out);
+    assert_non_null(back);
+    assert_int_equal(back->seq, 42);
+    assert_int_equal(back->kind, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING);
+    assert_int_equal(back->incident_id, 9001);
+    assert_int_equal(back->at_ms, 1700000000123LL);
+    assert_string_equal(back->title, "楼上噪音");
+    assert_string_equal(back->text, "assigned to you");
+    fengqiao__v1__outbox_item__free_unpacked(back, NULL);
+    assert_int_equal(fq_outbox_complete_item(packed, n, 1, 1, 1, 1, out, 4), 0);
+}
+
+static void test_full(void **state)
+{
+    (void)state;
+    fq_outbox_set s;
+    fq_outbox_init(&s);
+    Fengqiao__V1__OutboxItem it;
+    body(&it, "x");
+    char box[FQ_BOX_MAX];
+    for (int i = 0; i < FQ_OUTBOX_MAX_ITEMS; i++) {
+        snprintf(box, sizeof box, "h:unit%d", i);
+        assert_int_equal(fq_outbox_add(&s, box, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &it, 0), 0);
+    }
+    assert_int_equal(fq_outbox_add(&s, "h:one-more", FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &it, 0),
+                     -1);
+    fq_outbox_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_params),
+        cmocka_unit_test(test_committed),
+        cmocka_unit_test(test_complete_item),
+        cmocka_unit_test(test_full),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
