@@ -317,7 +317,8 @@ int fq_server_run(const fq_server_config *config)
     srv.dispatch = srv.store ? fq_dispatch_new(srv.loop, srv.store, &dc) : NULL;
     fq_intake_config ic = {config->max_skew_ms, config->audit_per_second, 1000};
     srv.intake = srv.dispatch ? fq_intake_new(srv.loop, &ic, srv.store, srv.dispatch) : NULL;
-    fq_terminals_config tc = {config->max_skew_ms, 25000, config->presence_timeout_ms, 1000};
+    fq_terminals_config tc = {config->max_skew_ms, 25000, config->presence_timeout_ms, 1000,
+                              config->audit_per_second};
     srv.terminals = srv.dispatch ? fq_terminals_new(srv.loop, &tc, srv.store, srv.dispatch) : NULL;
     if (srv.store == NULL || srv.intake == NULL || srv.terminals == NULL) {
         log_line("out of memory");

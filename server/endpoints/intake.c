@@ -1,5 +1,7 @@
 #include "intake.h"
 
+#include "audit.h"
+
 #include "gate.h"
 
 #include "fq_wire.h"
@@ -48,17 +50,6 @@ struct intake_request {
     char blob[]; /* strings and envelope bytes the statement reads */
 };
 
-/* One audit row for a refused request. */
-typedef struct audit_row {
-    fq_store_op op;
-    fq_intake *intake;
-    char message_id_text[24], frame_len_text[16];
-    uint8_t digest[32];
-    char node[FQ_ID_MAX_LEN + 1];
-    char status[24];
-    char reason[256];
-} audit_row;
-
 struct fq_intake {
     uv_loop_t *loop;
     fq_intake_config config;
@@ -69,9 +60,7 @@ struct fq_intake {
     fq_arena arena;
     unsigned char *arena_buffer;
     uint8_t *pack_buffer; /* to digest the report body */
-    /* token bucket for audit rows */
-    double audit_tokens;
-    uint64_t audit_refill_at;
+    fq_audit audit;       /* refused requests, rate-limited */
     fq_intake_stats stats;
 };
 
@@ -112,71 +101,6 @@ static void reply_status(fq_intake *in, fq_reply_token *token, const uint8_t *ke
 
 /* ---- audit ---- */
 
-static void audit_done(fq_store_op *op, int status, const char *message)
-{
-    (void)message;
-    audit_row *row = (audit_row *)((char *)op - offsetof(audit_row, op));
-    if (status == FQ_STORE_OK)
-        row->intake->stats.audit_written++;
-    else
-        row->intake->stats.audit_dropped++;
-    free(row);
-}
-
-static int audit_allowed(fq_intake *in)
-{
-    uint64_t now = uv_now(in->loop);
-    double rate = in->config.audit_per_second;
-    in->audit_tokens += (double)(now - in->audit_refill_at) * rate / 1000.0;
-    if (in->audit_tokens > rate)
-        in->audit_tokens = rate; /* burst: one second's worth */
-    in->audit_refill_at = now;
-    if (in->audit_tokens < 1.0)
-        return 0;
-    in->audit_tokens -= 1.0;
-    return 1;
-}
-
-static void audit(fq_intake *in, const uint8_t *frame, size_t len, const char *node,
-                  uint64_t message_id, status_t status, const char *reason)
-{
-    if (!audit_allowed(in)) {
-        in->stats.audit_dropped++;
-        return;
-    }
-    audit_row *row = calloc(1, sizeof *row);
-    if (row == NULL) {
-        in->stats.audit_dropped++;
-        return;
-    }
-    row->intake = in;
-    crypto_generichash(row->digest, sizeof row->digest, frame, len, NULL, 0);
-    /* The claimed node is the peer's word: keep it only if it is a sane id. */
-    snprintf(row->node, sizeof row->node, "%s", node && fq_valid_id(node) ? node : "");
-    snprintf(row->status, sizeof row->status, "%s", fq_status_name(status));
-    snprintf(row->reason, sizeof row->reason, "%s", reason);
-    snprintf(row->frame_len_text, sizeof row->frame_len_text, "%zu", len);
-    fq_store_op *op = &row->op;
-    op->kind = FQ_STORE_OP_REJECTED;
-    op->nparams = FQ_SQL_INSERT_REJECTED_NPARAMS;
-    op->values[0] = ENDPOINT_NAME;
-    op->values[1] = row->node;
-    if (message_id > 0 && message_id <= FQ_MAX_MESSAGE_ID) {
-        snprintf(row->message_id_text, sizeof row->message_id_text, "%" PRIu64, message_id);
-        op->values[2] = row->message_id_text;
-    } else {
-        op->values[2] = NULL;
-    }
-    op->values[3] = row->status;
-    op->values[4] = row->reason;
-    op->values[5] = row->frame_len_text;
-    op->values[6] = (const char *)row->digest;
-    op->lengths[6] = sizeof row->digest;
-    op->formats[6] = 1;
-    op->done = audit_done;
-    fq_store_submit(in->store, op);
-}
-
 /* Answers a refused request and records it. `key` is NULL when the sender
  * was not authenticated (the reply then goes unsigned). */
 static void refuse(fq_intake *in, fq_reply_token *token, const uint8_t *key, const uint8_t *frame,
@@ -184,7 +108,7 @@ static void refuse(fq_intake *in, fq_reply_token *token, const uint8_t *key, con
                    const char *reason)
 {
     reply_status(in, token, key, message_id, status, reason);
-    audit(in, frame, len, node, message_id, status, reason);
+    fq_audit_refusal(&in->audit, frame, len, node, message_id, status, reason);
 }
 
 /* ---- completion ---- */
@@ -530,8 +454,7 @@ fq_intake *fq_intake_new(uv_loop_t *loop, const fq_intake_config *config, fq_sto
     in->config = *config;
     in->store = store;
     in->dispatch = dispatch;
-    in->audit_tokens = config->audit_per_second;
-    in->audit_refill_at = uv_now(loop);
+    fq_audit_init(&in->audit, loop, store, ENDPOINT_NAME, config->audit_per_second);
     return in;
 }
 
@@ -545,8 +468,10 @@ size_t fq_intake_in_flight(const fq_intake *in)
     return in->stats.in_flight;
 }
 
-const fq_intake_stats *fq_intake_get_stats(const fq_intake *in)
+const fq_intake_stats *fq_intake_get_stats(fq_intake *in)
 {
+    in->stats.audit_written = in->audit.written;
+    in->stats.audit_dropped = in->audit.dropped;
     return &in->stats;
 }
 

@@ -53,7 +53,7 @@ void fq_intake_attach(fq_intake *intake, fq_msgsock *sock);
 /* Requests still waiting for the store. */
 size_t fq_intake_in_flight(const fq_intake *intake);
 
-const fq_intake_stats *fq_intake_get_stats(const fq_intake *intake);
+const fq_intake_stats *fq_intake_get_stats(fq_intake *intake);
 
 /* Frees the intake; call after the store has answered everything. */
 void fq_intake_free(fq_intake *intake);

@@ -1,5 +1,6 @@
 #include "terminal.h"
 
+#include "audit.h"
 #include "fq_wire.h"
 #include "gate.h"
 #include "mailbox.h"
@@ -85,6 +86,7 @@ struct fq_terminals {
     uint64_t last_presence_check;
     size_t in_flight;
     int stopped;
+    fq_audit audit;
     fq_terminals_stats stats;
 };
 
@@ -116,6 +118,16 @@ static void reply_status(fq_terminals *t, fq_reply_token *token, const uint8_t *
     if (status != ST(OK))
         t->stats.refused++;
     send_reply(t, token, key, &reply);
+}
+
+/* Answers a refused request and records it (BUSY is no refusal). */
+static void refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *key, const uint8_t *frame,
+                   size_t len, const char *node, uint64_t message_id, status_t status,
+                   const char *reason)
+{
+    reply_status(t, token, key, message_id, status, reason);
+    if (status != ST(BUSY))
+        fq_audit_refusal(&t->audit, frame, len, node, message_id, status, reason);
 }
 
 /* ---- boxes and held syncs ---- */
@@ -362,11 +374,12 @@ static void handle_sync(fq_terminals *t, const fq_node *node, const fq_gate *gat
 {
     uint64_t mid = gate->opened.envelope->message_id;
     if (node->box[0] == '\0') {
-        reply_status(t, token, node->key, mid, ST(FORBIDDEN),
-                     node->role == FQ_ROLE_TERMINAL
-                         ? "this terminal serves no worker or unit yet (fengqiao-admin node add "
-                           "--serves-worker/--serves-unit)"
-                         : "only terminals and town platforms have an outbox");
+        refuse(t, token, node->key, gate->opened.envelope_bytes, gate->opened.envelope_len,
+               node->id, mid, ST(FORBIDDEN),
+               node->role == FQ_ROLE_TERMINAL
+                   ? "this terminal serves no worker or unit yet (fengqiao-admin node add "
+                     "--serves-worker/--serves-unit)"
+                   : "only terminals and town platforms have an outbox");
         return;
     }
     box_state *b = find_box(t, node->box, 1);
@@ -454,8 +467,8 @@ static int answer_prior(fq_terminals *t, action_req *a, const PGresult *res, int
     int same = digest != NULL && len == 32 && memcmp(digest, a->digest, 32) == 0;
     PQfreemem(digest);
     if (!same) {
-        reply_status(t, a->token, a->key, a->mid, ST(CONFLICT),
-                     "this message id was already used for a different action");
+        refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid, ST(CONFLICT),
+               "this message id was already used for a different action");
         return 1;
     }
     a->incident_id = (uint64_t)column_i64(res, 0, col + 3);
@@ -472,8 +485,9 @@ static void action_done(fq_store_op *op, int status, const char *message)
     if (!a->has_ticket) {
         /* The refusal path: was it a resend of something already done? */
         if (status != FQ_STORE_OK || !answer_prior(t, a, res, 0))
-            reply_status(t, a->token, a->key, a->mid, status == FQ_STORE_OK ? a->refusal : ST(BUSY),
-                         status == FQ_STORE_OK ? a->refusal_message : message);
+            refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid,
+                   status == FQ_STORE_OK ? a->refusal : ST(BUSY),
+                   status == FQ_STORE_OK ? a->refusal_message : message);
         free_action(a);
         return;
     }
@@ -520,11 +534,13 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
     if (node->role != FQ_ROLE_TERMINAL) {
         snprintf(err, sizeof err, "a %s node does not act on assignments",
                  fq_role_name(node->role));
-        reply_status(t, token, node->key, mid, ST(FORBIDDEN), err);
+        refuse(t, token, node->key, opened->envelope_bytes, opened->envelope_len, node->id, mid,
+               ST(FORBIDDEN), err);
         return;
     }
     if (fq_validate_action(action, fq_now_ms(), err, sizeof err) != 0) {
-        reply_status(t, token, node->key, mid, ST(INVALID), err);
+        refuse(t, token, node->key, opened->envelope_bytes, opened->envelope_len, node->id, mid,
+               ST(INVALID), err);
         return;
     }
     action_req *a = calloc(1, sizeof *a);
@@ -589,7 +605,8 @@ static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_t
     fq_gate_check(frame, len, &t->arena, dir, fq_now_ms(), t->config.max_skew_ms, &gate);
     const uint8_t *key = gate.node ? gate.node->key : NULL;
     if (gate.status != ST(OK)) {
-        reply_status(t, token, key, gate.message_id, gate.status, gate.message);
+        refuse(t, token, key, frame, len, gate.claimed_sender, gate.message_id, gate.status,
+               gate.message);
         return;
     }
     const Fengqiao__V1__Envelope *env = gate.opened.envelope;
@@ -601,9 +618,9 @@ static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_t
         handle_action(t, gate.node, &gate, env->assignment_action, token);
         return;
     default:
-        reply_status(t, token, key, env->message_id, ST(UNSUPPORTED),
-                     "the terminal endpoint accepts terminal_sync and assignment_action "
-                     "(reports go to the intake endpoint)");
+        refuse(t, token, key, frame, len, gate.node->id, env->message_id, ST(UNSUPPORTED),
+               "the terminal endpoint accepts terminal_sync and assignment_action "
+               "(reports go to the intake endpoint)");
     }
 }
 
@@ -667,6 +684,7 @@ fq_terminals *fq_terminals_new(uv_loop_t *loop, const fq_terminals_config *confi
         t->config.max_hold_ms = 25000;
     t->store = store;
     t->dispatch = dispatch;
+    fq_audit_init(&t->audit, loop, store, "terminals", config->audit_per_second);
     uv_timer_init(loop, &t->sweep);
     t->sweep.data = t;
     uv_timer_start(&t->sweep, on_sweep, SWEEP_MS, SWEEP_MS);

@@ -29,6 +29,7 @@ typedef struct fq_terminals_config {
     uint32_t max_hold_ms;        /* longest a sync is held (25 s) */
     int64_t presence_timeout_ms; /* a worker's terminal silent this long: off duty */
     uint32_t busy_retry_ms;
+    uint32_t audit_per_second; /* refused requests recorded per second at most */
 } fq_terminals_config;
 
 typedef struct fq_terminals_stats {

@@ -101,6 +101,36 @@ limit=$((200 + 200 * (flood_ms / 1000 + 2)))
 log "flood took $flood_ms ms and left $audit_rows audit rows (limit $limit)"
 ((audit_rows > 0 && audit_rows <= limit)) || fail "$audit_rows audit rows for the flood (expected 1..$limit)"
 
+# ---- the terminal endpoint takes the same abuse ----
+admin node add t1 --role terminal --serves-worker lingyin-v1-g1.w1 >"$WORK/keys/t1.key" 2>/dev/null
+traw() { "$FQ_RAW_PEER" --url "$TERMINALS_URL" "$@"; }
+valid_sync() {
+    local what=$1 t0 ms
+    t0=$(now_ms)
+    "$FQ_TERMINAL" --node t1 --key-file "$(key_of t1)" --url "$TERMINALS_URL" \
+        --state-dir "$WORK/t1-state" watch --once >/dev/null || fail "terminal sync after $what"
+    ms=$(($(now_ms) - t0))
+    ((ms < 2000)) || fail "terminal sync after $what took $ms ms"
+    server_alive || fail "server died ($what)"
+    log "terminals, after $what: a valid sync answered in $ms ms"
+}
+valid_sync "start"
+mapfile -t lines < <(traw random --count 50 --size 400)
+assert_eq 50 "${#lines[@]}" "terminal endpoint: replies to random frames"
+for l in "${lines[@]}"; do
+    assert_match '^reply status=(invalid|unauthenticated) signed=0 ' "$l" "terminal endpoint: random bytes"
+done
+out=$(traw --timeout-ms 1500 oversize --size 1000000)
+assert_eq no_reply "$out" "terminal endpoint: 1000000-byte frame"
+out=$(traw --node lingyin-platform --key-file "$(key_of lingyin-platform)" --timeout-ms 3000 report --title 错的端点)
+assert_match '^reply status=unsupported signed=1 ' "$out" "a report sent to the terminal endpoint"
+out=$(traw --timeout-ms 20000 flood --count 1000)
+assert_match '^flood sent=1000 replies=1000 ' "$out" "terminal endpoint flood"
+assert_eq 0 "$(reply_field "$out" other)" "terminal flood replies that were signed or ok"
+valid_sync "random bytes, oversize, a report and a flood"
+assert_eq 0 "$(q "SELECT count(*) FROM rejected_requests WHERE endpoint = 'terminals'" | grep -c '^0$')" \
+    "terminal refusals are audited"
+
 # ---- nothing but the valid reports was stored ----
 assert_eq "$VALID" "$(q "SELECT count(*) FROM incidents")" "incidents"
 assert_eq "$VALID" "$(q "SELECT count(*) FROM events WHERE kind = 'reported'")" "reported events"
