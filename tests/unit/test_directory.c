@@ -171,15 +171,44 @@ static void test_grid_node(void **state)
 static void test_roles_refused(void **state)
 {
     (void)state;
-    static const char *nodes[] = {"g1-terminal", "lingyin-console", "xihu-console", "xihu-admin"};
+    static const char *nodes[] = {"lingyin-console", "xihu-console", "xihu-admin"};
     static const char *places[] = {"lingyin-v1-g1", "lingyin", "xihu", "nowhere"};
-    for (size_t n = 0; n < 4; n++)
+    for (size_t n = 0; n < 3; n++)
         for (size_t p = 0; p < 4; p++) {
             int32_t place;
             /* The role is checked first: even an unknown place says EROLE. */
             assert_int_equal(may(nodes[n], places[p], &place), FQ_POLICY_EROLE);
             assert_int_equal(place, -1);
         }
+}
+
+/* A terminal reports from the field, inside its jurisdiction only. */
+static void test_terminal_reports(void **state)
+{
+    (void)state;
+    int32_t place;
+    assert_int_equal(may("g1-terminal", "lingyin-v1-g1", &place), FQ_POLICY_OK);
+    assert_true(place >= 0);
+    assert_int_equal(may("g1-terminal", "lingyin", &place), FQ_POLICY_EOUTSIDE);
+    assert_int_equal(may("g1-terminal", "nowhere", &place), FQ_POLICY_EUNKNOWN_PLACE);
+}
+
+/* Outboxes: a town platform reads its town's feed; a terminal the worker's or
+ * unit's it is bound to, and only a terminal is bound. */
+static void test_boxes(void **state)
+{
+    (void)state;
+    char why[128];
+    assert_string_equal(fq_directory_find(dir, "lingyin-platform")->box, "u:lingyin");
+    assert_string_equal(fq_directory_find(dir, "xihu-console")->box, "");
+    assert_int_equal(fq_directory_set_serves(dir, "g1-terminal", "g1.w1", "", why, sizeof why), 0);
+    assert_string_equal(fq_directory_find(dir, "g1-terminal")->box, "w:g1.w1");
+    assert_int_equal(
+        fq_directory_set_serves(dir, "g1-terminal", "", "lingyin.governance", why, sizeof why), 0);
+    assert_string_equal(fq_directory_find(dir, "g1-terminal")->box, "h:lingyin.governance");
+    assert_int_equal(fq_directory_set_serves(dir, "g1-terminal", "a", "b", why, sizeof why), -1);
+    assert_int_equal(fq_directory_set_serves(dir, "xihu-console", "a", "", why, sizeof why), -1);
+    assert_int_equal(fq_directory_set_serves(dir, "nobody", "a", "", why, sizeof why), -1);
 }
 
 static void test_misregistered_nodes(void **state)
@@ -240,6 +269,8 @@ int main(void)
         cmocka_unit_test(test_town_platform),
         cmocka_unit_test(test_grid_node),
         cmocka_unit_test(test_roles_refused),
+        cmocka_unit_test(test_terminal_reports),
+        cmocka_unit_test(test_boxes),
         cmocka_unit_test(test_misregistered_nodes),
         cmocka_unit_test(test_revoked_is_not_policy),
         cmocka_unit_test(test_add_refusals),
