@@ -9,7 +9,9 @@
 # t<i> serving w<i> (keys sealed by fq-bench-terminals keys, loaded with
 # COPY: `fengqiao-admin node add` per terminal would take minutes). No rule
 # set: the built-in principle keeps severity IV / low risk in the village,
-# so every report goes to a worker of its grid, i.e. to a terminal.
+# so every report goes to a worker of its grid, i.e. to a terminal. Reports
+# carry points >= 1 km apart and fengqiaod runs with --dedup-window-min 0, so
+# none is merged as a duplicate.
 # 1. fengqiaod (--stats-interval 1) starts; RSS (VmRSS) measured before any
 #    terminal connects.
 # 2. N terminals (P = N/500 processes) sync {after_seq, wait_ms 25000} and
@@ -128,7 +130,7 @@ url="tcp://127.0.0.1:$port"
 turl="tcp://127.0.0.1:$tport"
 log "starting fengqiaod: intake $url, terminals $turl"
 "$B/server/fengqiaod" --intake "$url" --terminals "$turl" --ready-file "$tmp/ready" \
-    --stats-interval 1 >"$tmp/fengqiaod.log" 2>&1 &
+    --stats-interval 1 --dedup-window-min 0 >"$tmp/fengqiaod.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 300); do
     [ -s "$tmp/ready" ] && break
@@ -144,7 +146,7 @@ rss0=$(rss_kib)
 
 hold_seconds=$(python3 -c "print(int(30 + $N / 500 + $reps * ($seconds + 6)))")
 "$B/bench/fq-bench-terminals" hold --url "$turl" --keys "$tmp/terminal.keys" --count "$N" \
-    --procs "$procs" --seconds "$hold_seconds" >"$tmp/hold.json" 2>"$tmp/hold.log" &
+    --procs "$procs" --seconds "$hold_seconds" --stop-file "$tmp/stop" >"$tmp/hold.json" 2>"$tmp/hold.log" &
 hold_pid=$!
 t_conn0=$(date +%s.%N)
 held=0
@@ -186,7 +188,7 @@ for rep in $(seq "$reps"); do
 done
 sleep 1
 kill -0 "$hold_pid" 2>/dev/null || { log "terminals exited early"; cat "$tmp/hold.log" >&2; exit 1; }
-log "waiting for the terminals to end (their hold is ${hold_seconds}s)"
+touch "$tmp/stop"
 hold_rc=0
 wait "$hold_pid" || hold_rc=$?
 hold_pid=""
@@ -194,6 +196,8 @@ cat "$tmp/hold.log" >&2
 [ "$hold_rc" = 0 ] || log "terminals exited with $hold_rc"
 log "terminals: $(cat "$tmp/hold.json")"
 log "$(grep 'terminals: syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*fengqiaod: //')"
+log "incidents by state: $(q "SELECT string_agg(state || ' ' || n, ', ') FROM (SELECT state, count(*) n FROM incidents GROUP BY state) s")"
+log "assigned to $(q "SELECT count(DISTINCT worker) FROM incidents WHERE worker IS NOT NULL") workers; outbox items: $(q "SELECT count(*) FROM outbox")"
 
 python3 - "$results" "$tmp/hold.json" "$N" "$held" "$rss0" "$rss1" "$rate" <<'PY'
 import json, statistics, sys

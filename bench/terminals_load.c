@@ -10,11 +10,13 @@
  *       terminal_sync {after_seq, wait_ms 25000} for T s; each, after a reply,
  *       syncs again at once with the new after_seq. An ITEM_ASSIGNMENT whose
  *       title is "bench <CLOCK_REALTIME us>" gives one latency sample: receipt
- *       time minus that. Prints one JSON line.
+ *       time minus that. Ends early when --stop-file FILE exists. Prints one
+ *       JSON line.
  *   fq-bench-terminals report --url URL --node ID --key-file FILE --grids G
  *                             --rate R --seconds T [--clients K]
  *       paced reports (severity IV, risk low, dispute.neighbour) over grids
- *       g0..g<G-1>, title "bench <send time us>". Prints one JSON line.
+ *       g0..g<G-1>, title "bench <send time us>", each at its own point at
+ *       least 1 km from the others (no duplicates). Prints one JSON line.
  *
  * Every process raises RLIMIT_NOFILE to its hard limit. */
 #define _GNU_SOURCE
@@ -104,7 +106,7 @@ static int rcv_fd(int s)
 }
 
 struct opts {
-    const char *url, *keys, *server_key, *keys_out, *node, *key_file;
+    const char *url, *keys, *server_key, *keys_out, *node, *key_file, *stop_file;
     long count, procs, grids, clients;
     double seconds, rate;
 };
@@ -215,7 +217,13 @@ static void run_hold_proc(void *arg, int index, int count, int out)
         m->busy = false;
     }
     int failmsg = 0;
+    int64_t next_check = 0;
     while (bu_now_ns() < ha->t_end) {
+        if (o->stop_file && bu_now_ns() >= next_check) {
+            if (access(o->stop_file, F_OK) == 0)
+                break;
+            next_check = bu_now_ns() + 100000000;
+        }
         int n = 0, outstanding = 0;
         bool pending = false;
         for (int i = 0; i < count; i++) {
@@ -424,6 +432,12 @@ static int run_report(const struct opts *o)
             body.risk = FENGQIAO__V1__RISK__RISK_LOW;
             body.channel = FENGQIAO__V1__CHANNEL__CHANNEL_HOTLINE;
             body.place_unit = place;
+            /* Distinct points 1 km or more apart: no report is a duplicate of
+             * another (docs/routing.md, 4), so every one is assigned. */
+            Fengqiao__V1__GeoPoint point = FENGQIAO__V1__GEO_POINT__INIT;
+            point.lon = 110.0 + (double)(sched % 2000) * 0.01;
+            point.lat = 25.0 + (double)((sched / 2000) % 1000) * 0.01;
+            body.location = &point;
             body.address = "浙江省杭州市西湖区灵隐街道玉泉社区3幢";
             body.title = title;
             body.description = "居民反映楼上住户夜间噪音，请网格员上门了解情况并组织调解。";
@@ -510,6 +524,7 @@ int main(int argc, char **argv)
         const char *k = argv[i], *v = argv[++i];
         if (!strcmp(k, "--url")) o.url = v;
         else if (!strcmp(k, "--keys")) o.keys = v;
+        else if (!strcmp(k, "--stop-file")) o.stop_file = v;
         else if (!strcmp(k, "--server-key")) o.server_key = v;
         else if (!strcmp(k, "--keys-out")) o.keys_out = v;
         else if (!strcmp(k, "--node")) o.node = v;
