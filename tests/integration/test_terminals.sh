@@ -197,6 +197,43 @@ assert_eq "$(cat "$WORK/follow1.out" "$WORK/follow2.out" | jq -r .seq | sort -n 
     "follow printed each once across runs"
 log "E: the town feed, $total items"
 
+# ---- F. time limits: the warning reaches the worker, a breach tells both ----
+server_stop
+q "INSERT INTO rule_sets (version, created_by, note, active) VALUES (1, 'integ_terminals', 'short limits', true);
+   INSERT INTO rules (rule_set, category, severity, risk, tier, line, co_departments,
+                      ack_s, ack_warn_s, conclude_s, conclude_warn_s)
+     VALUES (1, 'hazard.flood', 0, 0, 'village', NULL, '{}', 3, 1, 3600, 60)" >/dev/null
+admin node add gov-duty --role terminal --serves-unit lingyin.governance >"$WORK/keys/gov-duty.key" 2>/dev/null
+server_start --presence-timeout 600 --dedup-window-min 0
+report lingyin-platform --category hazard.flood --severity IV --risk low --channel patrol \
+    --place lingyin-v1-g1 --title 积水 --external-ref F-1 --quiet
+report lingyin-platform --category hazard.flood --severity IV --risk low --channel patrol \
+    --place lingyin-v1-g1 --title 积水2 --external-ref F-2 --quiet
+f1=$(incident_of F-1)
+f2=$(incident_of F-2)
+holder1=$(q "SELECT worker FROM incidents WHERE id = $f1")
+holder2=$(q "SELECT worker FROM incidents WHERE id = $f2")
+node_of() { [ "$1" = "$W1" ] && echo t1 || echo t2; }
+term "$(node_of "$holder2")" ack "$f2" >/dev/null # acknowledged in time: no warning, no escalation
+for ((i = 0; i < 100; i++)); do
+    [ "$(q "SELECT tier FROM incidents WHERE id = $f1")" = 2 ] && break
+    sleep 0.1
+done
+assert_eq "$(q "SELECT tier || '|' || lead_unit FROM incidents WHERE id = $f1")" "2|lingyin.governance" \
+    "F-1 escalated to the town line at its acknowledge limit"
+assert_eq "$(q "SELECT string_agg(kind::text, ',' ORDER BY seq) FROM outbox WHERE box = 'w:$holder1' AND incident_id = $f1")" \
+    "1,4,3" "the worker got the assignment, the warning, then the cancellation"
+assert_eq "$(q "SELECT string_agg(kind::text, ',' ORDER BY seq) FROM outbox WHERE box = 'h:lingyin.governance' AND incident_id = $f1")" \
+    "1" "the town line got the assignment"
+assert_eq "$(q "SELECT count(*) FROM outbox WHERE incident_id = $f2 AND kind IN (3, 4)")" 0 \
+    "the acknowledged one: no warning, no cancellation"
+term gov-duty watch --once >/dev/null
+check_view gov-duty "h:lingyin.governance"
+term gov-duty ack "$f1" >/dev/null
+assert_eq "$(q "SELECT assignment FROM incidents WHERE id = $f1")" acknowledged "the duty officer acknowledged"
+expect_refused old_holder 'forbidden' term "$(node_of "$holder1")" ack "$f1"
+log "F: warning, escalation to the town line (both told), the duty officer acknowledges"
+
 server_stop
 check_log "$WORK/watch.err"
 log "terminals ok"
