@@ -34,6 +34,10 @@
 #define OUTCOME_BYTES 90
 #define LEAD_UNIT "lingyin-governance"
 #define ROUTING_REASON "by the built-in principle: town tier, governance line"
+/* The outbox items the server writes with such a report: the assignment
+ * for the lead unit and the update on the town's feed, ~300 bytes each
+ * (an OutboxItem with the text, title, address, category, territory). */
+#define OUTBOX_ITEM_BYTES 300
 
 static const char CATEGORY[] = "dispute.neighbour";
 /* 21 CJK characters: 63 bytes of UTF-8. */
@@ -153,6 +157,21 @@ int main(int argc, char **argv)
     PGconn *conn = PQconnectdb(conninfo);
     if (PQstatus(conn) != CONNECTION_OK)
         die("connect", conn);
+    char boxes[160];
+    snprintf(boxes, sizeof boxes, "{h:%s,u:%s}", LEAD_UNIT, place);
+    static char bodies[2 * (2 * OUTBOX_ITEM_BYTES + 8) + 4];
+    {
+        /* Hex, as the server sends them (a bytea[] literal). */
+        char *b = bodies;
+        b += sprintf(b, "{");
+        for (int item = 0; item < 2; item++) {
+            b += sprintf(b, "%s\"\\\\x", item ? "," : "");
+            for (int k = 0; k < OUTBOX_ITEM_BYTES; k++)
+                b += sprintf(b, "%02x", (unsigned)((k * 37 + item) & 0xff));
+            b += sprintf(b, "\"");
+        }
+        sprintf(b, "}");
+    }
     PGresult *r = PQprepare(conn, FQ_SQL_INSERT_REPORT_NAME, FQ_SQL_INSERT_REPORT,
                             FQ_SQL_INSERT_REPORT_NPARAMS, NULL);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -232,6 +251,10 @@ int main(int argc, char **argv)
                     "assigned",
                     ROUTING_REASON,
                     (const char *)outcome,
+                    NULL,
+                    boxes,
+                    "{1,2}",
+                    bodies,
                 };
                 int lengths[FQ_SQL_INSERT_REPORT_NPARAMS] = {0};
                 int formats[FQ_SQL_INSERT_REPORT_NPARAMS] = {0};
