@@ -299,13 +299,15 @@ static int cmd_node(const globals *g, int argc, char **argv)
     if (done >= 0)
         return done;
     if (strcmp(action, "list") == 0) {
-        static const char *const headers[] = {"ID", "ROLE", "JURISDICTION", "STATE", "DESCRIPTION"};
-        static const int widths[] = {32, 14, 32, 24, 0};
+        static const char *const headers[] = {"ID",     "ROLE",  "JURISDICTION",
+                                              "SERVES", "STATE", "DESCRIPTION"};
+        static const int widths[] = {32, 14, 32, 32, 24, 0};
         return admin_list(g, argc, argv, help,
-                          "SELECT id, role, jurisdiction, CASE WHEN revoked_at IS NULL THEN"
+                          "SELECT id, role, jurisdiction, coalesce('worker ' || serves_worker,"
+                          " 'unit ' || serves_handler, '-'), CASE WHEN revoked_at IS NULL THEN"
                           " 'active' ELSE 'revoked ' || to_char(revoked_at, 'YYYY-MM-DD HH24:MI')"
                           " END, description FROM nodes ORDER BY id",
-                          headers, widths, 5);
+                          headers, widths, 6);
     }
     if (strcmp(action, "revoke") == 0) {
         const char *id = NULL;

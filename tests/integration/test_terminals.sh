@@ -30,6 +30,11 @@ W1=lingyin-v1-g1.w1
 W2=lingyin-v1-g1.w2
 admin node add t1 --role terminal --serves-worker "$W1" >"$WORK/keys/t1.key" 2>/dev/null
 admin node add t2 --role terminal --serves-worker "$W2" >"$WORK/keys/t2.key" 2>/dev/null
+admin node list | grep -qE "^t2 +terminal +lingyin-v1-g1 +worker $W2 " ||
+    fail "node list does not show what t2 serves: $(admin node list)"
+out=$(admin node add bad --role grid_node --jurisdiction lingyin-v1-g1 --serves-worker "$W1" 2>&1) &&
+    fail "a grid node was bound to a worker"
+assert_match "only a terminal serves" "$out" "binding a non-terminal"
 STATE="$WORK/terminal-state"
 mkdir -p "$STATE"
 
