@@ -23,7 +23,8 @@
 #    time minus that for every ITEM_ASSIGNMENT.
 # 4. fq-bench-nn-ceiling: raw REQ/raw-REP round trips (1 client), the
 #    transport's floor beside that latency.
-# Full: N=10000, R=2000/s, T=10 s, 3 repetitions of 3 and 4 (medians).
+# Full: N=10000, R=2000/s, T=10 s, 3 repetitions of 3 and 4 (nn: median;
+# latency: percentiles of all repetitions' samples pooled).
 # FQ_BENCH_QUICK=1: N=1000, R=300/s, T=5 s, one.
 # Knobs: FQ_BENCH_TERMINALS, FQ_BENCH_RATE, FQ_BENCH_SECONDS, FQ_BENCH_REPS.
 set -euo pipefail
@@ -175,7 +176,7 @@ results="$tmp/results.jsonl"
 : >"$results"
 for rep in $(seq "$reps"); do
     "$B/bench/fq-bench-terminals" report --url "$url" --node reporter --key-file "$tmp/reporter.key" \
-        --grids "$grids" --rate "$rate" --seconds "$seconds" --clients 64 >"$tmp/report.json"
+        --grids "$grids" --rate "$rate" --seconds "$seconds" --clients 256 >"$tmp/report.json"
     python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); r["kind"]="report"; print(json.dumps(r))' \
         "$tmp/report.json" >>"$results"
     log "reports #$rep: $(cat "$tmp/report.json")"
