@@ -239,6 +239,18 @@ assert_eq "$(q "SELECT assignment FROM incidents WHERE id = $f1")" acknowledged 
 expect_refused old_holder 'forbidden' term "$(node_of "$holder1")" ack "$f1"
 log "F: warning, escalation to the town line (both told), the duty officer acknowledges"
 
+# ---- a stop does not wait out the held syncs ----
+watch_bg t2 "$WORK/watch2.out" "$WORK/watch2.err"
+for ((i = 0; i < 50; i++)); do
+    grep -qE "terminals: syncs [0-9]+ held [1-9]" "$SERVER_LOG" && break
+    sleep 0.1
+done
+t0=$(now_ms)
 server_stop
+stop_ms=$(($(now_ms) - t0))
+((stop_ms < 3000)) || fail "the server took $stop_ms ms to stop with a sync held"
+log "stopped in $stop_ms ms with a sync held"
+kill "$WATCH"
+wait "$WATCH" 2>/dev/null || true
 check_log "$WORK/watch.err"
 log "terminals ok"
