@@ -944,7 +944,7 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open)
     for (size_t i = 0; i < d->n_absent; i++) {
         int32_t w = fq_roster_find_worker(snap->routing->roster, d->absent[i]);
         if (w >= 0)
-            fq_roster_worker(snap->routing->roster, w)->on_duty = 0;
+            fq_roster_worker(snap->routing->roster, w)->absent = 1;
     }
     /* A worker who went off duty keeps nothing: their cases move up. */
     fq_caseload_foreach(d->cases, collect_off_duty, d);
@@ -1481,10 +1481,9 @@ void fq_dispatch_set_presence(fq_dispatch *d, const char *worker, int present)
             return;
         free(d->absent[i]);
         d->absent[i] = d->absent[--d->n_absent];
-        /* Back on duty as the database says (an operator may have signed
-         * them off meanwhile: the next reload has the last word). */
+        /* Present again: on duty if the operator has them on duty. */
         if (w >= 0)
-            fq_roster_worker(r->roster, w)->on_duty = 1;
+            fq_roster_worker(r->roster, w)->absent = 0;
         return;
     }
     if (!was_absent) {
@@ -1501,7 +1500,7 @@ void fq_dispatch_set_presence(fq_dispatch *d, const char *worker, int present)
     }
     if (w < 0)
         return;
-    fq_roster_worker(r->roster, w)->on_duty = 0;
+    fq_roster_worker(r->roster, w)->absent = 1;
     absent_scan scan = {d, w};
     d->n_moving = 0;
     fq_caseload_foreach(d->cases, collect_unacknowledged, &scan);

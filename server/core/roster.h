@@ -25,7 +25,8 @@ typedef struct fq_worker {
     int32_t grid;      /* org unit index of the grid */
     uint16_t load;     /* open assignments */
     uint16_t capacity; /* at most this many at once */
-    uint8_t on_duty;
+    uint8_t on_duty;   /* as the operator set it (the database) */
+    uint8_t absent;    /* their terminal fell silent (run-time presence) */
 } fq_worker;
 
 typedef struct fq_roster fq_roster;

@@ -107,7 +107,8 @@ static int32_t pick_worker(const fq_router *r, const fq_route_request *req, int3
     for (size_t k = 0; k < count; k++) {
         int32_t w = first + (int32_t)((start + k) % count);
         const fq_worker *wk = fq_roster_worker_const(r->roster, w);
-        if (!wk->on_duty || wk->load >= wk->capacity || wk->load >= best_load || excluded(req, w))
+        if (!wk->on_duty || wk->absent || wk->load >= wk->capacity || wk->load >= best_load ||
+            excluded(req, w))
             continue;
         best = w;
         best_load = wk->load;

@@ -387,6 +387,13 @@ static void test_off_duty_and_full_are_skipped(void **state)
         fq_route_apply(f->router, &d);
         fq_route_release(f->router, &d);
     }
+    /* Absent (its terminal fell silent): not chosen, though on duty. */
+    WS(f, "a")->on_duty = 1;
+    WS(f, "a")->absent = 1;
+    assert_worker(f, route_ok(f, &r), "c");
+    WS(f, "a")->absent = 0;
+    assert_worker(f, route_ok(f, &r), "a");
+    WS(f, "a")->on_duty = 0;
     /* Excluded (it returned the incident): not chosen either. */
     r.excluded[0] = W(f, "c");
     r.n_excluded = 1;
