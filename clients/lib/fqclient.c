@@ -30,6 +30,7 @@ typedef struct slot {
 struct fqc {
     fqc_config config;
     char node[65];
+    char *url;
     slot *slots;
     int outstanding;
     fqc_done_cb done;
@@ -59,6 +60,16 @@ uint64_t fqc_fresh_message_id(void)
         id = last + 1;
     last = id;
     return id & (uint64_t)INT64_MAX;
+}
+
+uint64_t fqc_random_message_id(void)
+{
+    uint64_t id = 0;
+    while (id == 0) {
+        randombytes_buf(&id, sizeof id);
+        id &= (uint64_t)INT64_MAX;
+    }
+    return id;
 }
 
 uint64_t fqc_message_id_for(const char *node, const char *text)
@@ -103,6 +114,37 @@ int fqc_load_key_file(const char *path, uint8_t key[FQ_KEY_BYTES])
     return rv;
 }
 
+/* One REQ socket connected to the endpoint, with its own random reconnect
+ * intervals. */
+static int open_socket(fqc *c, int *out, char *err, size_t err_len)
+{
+    int sock = nn_socket(AF_SP, NN_REQ);
+    if (sock < 0) {
+        snprintf(err, err_len, "nn_socket: %s", nn_strerror(nn_errno()));
+        return -1;
+    }
+    /* nanomsg's reconnect backoff has no jitter: add ours, so that a
+     * restarted server is not hit by every client in the same instant. */
+    int reconnect = 100 + (int)randombytes_uniform(200);
+    int reconnect_max = 5000 + (int)randombytes_uniform(2000);
+    if (c->config.reconnect_max_ms > 0)
+        reconnect_max = c->config.reconnect_max_ms +
+                        (int)randombytes_uniform((uint32_t)c->config.reconnect_max_ms * 3 / 2);
+    int resend = c->config.resend_ivl_ms;
+    int max_size = FQ_MAX_FRAME_BYTES;
+    nn_setsockopt(sock, NN_SOL_SOCKET, NN_RECONNECT_IVL, &reconnect, sizeof reconnect);
+    nn_setsockopt(sock, NN_SOL_SOCKET, NN_RECONNECT_IVL_MAX, &reconnect_max, sizeof reconnect_max);
+    nn_setsockopt(sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &max_size, sizeof max_size);
+    nn_setsockopt(sock, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof resend);
+    if (nn_connect(sock, c->config.url) < 0) {
+        snprintf(err, err_len, "cannot connect to %s: %s", c->config.url, nn_strerror(nn_errno()));
+        nn_close(sock);
+        return -1;
+    }
+    *out = sock;
+    return 0;
+}
+
 int fqc_open(const fqc_config *config, fqc_done_cb done, void *user, fqc **out, char *err,
              size_t err_len)
 {
@@ -125,11 +167,13 @@ int fqc_open(const fqc_config *config, fqc_done_cb done, void *user, fqc **out, 
         c->config.resend_ivl_ms = 30000;
     snprintf(c->node, sizeof c->node, "%s", config->node);
     c->config.node = c->node;
+    c->url = strdup(config->url ? config->url : "");
+    c->config.url = c->url;
     c->done = done;
     c->user = user;
     c->arena_buffer = malloc(FQ_DECODE_ARENA_BYTES);
     c->slots = calloc((size_t)c->config.window, sizeof *c->slots);
-    if (c->arena_buffer == NULL || c->slots == NULL) {
+    if (c->arena_buffer == NULL || c->slots == NULL || c->url == NULL) {
         snprintf(err, err_len, "out of memory");
         fqc_close(c);
         return -1;
@@ -137,32 +181,11 @@ int fqc_open(const fqc_config *config, fqc_done_cb done, void *user, fqc **out, 
     fq_arena_init(&c->arena, c->arena_buffer, FQ_DECODE_ARENA_BYTES);
     for (int i = 0; i < c->config.window; i++)
         c->slots[i].sock = -1;
-    for (int i = 0; i < c->config.window; i++) {
-        slot *s = &c->slots[i];
-        s->sock = nn_socket(AF_SP, NN_REQ);
-        if (s->sock < 0) {
-            snprintf(err, err_len, "nn_socket: %s", nn_strerror(nn_errno()));
+    for (int i = 0; i < c->config.window; i++)
+        if (open_socket(c, &c->slots[i].sock, err, err_len) != 0) {
             fqc_close(c);
             return -1;
         }
-        /* nanomsg's reconnect backoff has no jitter: add ours, so that a
-         * restarted server is not hit by every client in the same instant. */
-        int reconnect = 100 + (int)randombytes_uniform(200);
-        int reconnect_max = 5000 + (int)randombytes_uniform(2000);
-        int resend = c->config.resend_ivl_ms;
-        int max_size = FQ_MAX_FRAME_BYTES;
-        nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RECONNECT_IVL, &reconnect, sizeof reconnect);
-        nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RECONNECT_IVL_MAX, &reconnect_max,
-                      sizeof reconnect_max);
-        nn_setsockopt(s->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &max_size, sizeof max_size);
-        nn_setsockopt(s->sock, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof resend);
-        if (nn_connect(s->sock, config->url) < 0) {
-            snprintf(err, err_len, "cannot connect to %s: %s", config->url,
-                     nn_strerror(nn_errno()));
-            fqc_close(c);
-            return -1;
-        }
-    }
     *out = c;
     return 0;
 }
@@ -178,6 +201,7 @@ void fqc_close(fqc *c)
     }
     free(c->slots);
     free(c->arena_buffer);
+    free(c->url);
     sodium_memzero(c->config.key, sizeof c->config.key);
     free(c);
 }
@@ -246,6 +270,23 @@ static void send_now(fqc *c, slot *s)
 
 int fqc_submit(fqc *c, uint64_t tag, uint64_t message_id, const Fengqiao__V1__Envelope *body_only)
 {
+    return fqc_submit_timeout(c, tag, message_id, body_only, 0);
+}
+
+int fqc_submit_timeout(fqc *c, uint64_t tag, uint64_t message_id,
+                       const Fengqiao__V1__Envelope *body_only, int64_t timeout_ms)
+{
+    int default_timeout = timeout_ms <= 0;
+    if (default_timeout)
+        timeout_ms = c->config.timeout_ms;
+    if (body_only->body_case == FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC &&
+        body_only->terminal_sync != NULL) {
+        int64_t wait = body_only->terminal_sync->wait_ms;
+        if (wait + FQC_SYNC_MARGIN_MS > c->config.resend_ivl_ms)
+            return -1;
+        if (default_timeout)
+            timeout_ms = c->config.resend_ivl_ms + wait + FQC_SYNC_MARGIN_MS;
+    }
     while (c->outstanding >= c->config.window)
         fqc_poll(c, 100);
     slot *s = NULL;
@@ -271,10 +312,23 @@ int fqc_submit(fqc *c, uint64_t tag, uint64_t message_id, const Fengqiao__V1__En
     s->stale_retries = 0;
     s->bad_replies = 0;
     s->first_sent_us = monotonic_us();
-    s->deadline_ms = s->first_sent_us / 1000 + c->config.timeout_ms;
+    s->deadline_ms = s->first_sent_us / 1000 + timeout_ms;
     c->outstanding++;
     send_now(c, s);
     return 0;
+}
+
+/* A heap copy of a decoded reply (repacked and unpacked with malloc). */
+static Fengqiao__V1__Reply *copy_reply(const Fengqiao__V1__Reply *reply)
+{
+    size_t len = fengqiao__v1__reply__get_packed_size(reply);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (buf == NULL)
+        return NULL;
+    fengqiao__v1__reply__pack(reply, buf);
+    Fengqiao__V1__Reply *copy = fengqiao__v1__reply__unpack(NULL, len, buf);
+    free(buf);
+    return copy;
 }
 
 static void on_reply(fqc *c, slot *s, const uint8_t *data, size_t len)
@@ -310,6 +364,7 @@ static void on_reply(fqc *c, slot *s, const uint8_t *data, size_t len)
     }
     fqc_result r;
     memset(&r, 0, sizeof r);
+    r.authenticated = authenticated;
     r.outcome =
         (st == FENGQIAO__V1__STATUS__STATUS_BUSY || st == FENGQIAO__V1__STATUS__STATUS_INTERNAL)
             ? FQC_NO_ANSWER
@@ -342,8 +397,32 @@ static void on_reply(fqc *c, slot *s, const uint8_t *data, size_t len)
             r.rule_set = o->rule_set;
         }
     }
+    Fengqiao__V1__Reply *copy = NULL;
+    if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_SYNC && reply->sync) {
+        /* The arena is reused by the next decode (the callback may submit
+         * and poll): hand the caller a copy of its own. */
+        copy = copy_reply(reply);
+        if (copy == NULL || copy->sync == NULL) {
+            fengqiao__v1__reply__free_unpacked(copy, NULL);
+            fq_arena_reset(&c->arena);
+            finish_no_answer(c, s, "out of memory");
+            return;
+        }
+        r.has_sync = 1;
+        r.last_seq = copy->sync->last_seq;
+        r.superseded = copy->sync->superseded;
+        r.n_items = copy->sync->n_items;
+        r.items = copy->sync->items;
+    }
+    if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_ACTION && reply->action) {
+        r.has_action = 1;
+        r.incident_id = reply->action->incident_id;
+        r.event_seq = reply->action->event_seq;
+        snprintf(r.state, sizeof r.state, "%s", reply->action->state ? reply->action->state : "");
+    }
     fq_arena_reset(&c->arena);
     finish(c, s, &r);
+    fengqiao__v1__reply__free_unpacked(copy, NULL);
 }
 
 int fqc_poll(fqc *c, int wait_ms)
@@ -417,4 +496,68 @@ void fqc_drain(fqc *c)
 {
     while (c->outstanding > 0)
         fqc_poll(c, 200);
+}
+
+int fqc_reopen(fqc *c, char *err, size_t err_len)
+{
+    for (int i = 0; i < c->config.window; i++) {
+        slot *s = &c->slots[i];
+        if (s->busy)
+            continue;
+        if (s->sock >= 0)
+            nn_close(s->sock);
+        s->sock = -1;
+        if (open_socket(c, &s->sock, err, err_len) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int fqc_prepare_poll(fqc *c, struct pollfd *fds, int max, int *timeout_ms)
+{
+    int64_t now = monotonic_ms();
+    int64_t next = *timeout_ms >= 0 ? now + *timeout_ms : INT64_MAX;
+    int count = 0;
+    for (int i = 0; i < c->config.window; i++) {
+        const slot *s = &c->slots[i];
+        if (!s->busy)
+            continue;
+        int64_t due = s->resend_at_ms != 0 && s->resend_at_ms < s->deadline_ms ? s->resend_at_ms
+                                                                               : s->deadline_ms;
+        if (due < next)
+            next = due;
+        if (s->resend_at_ms != 0 || count >= max)
+            continue;
+        int fd;
+        size_t fd_len = sizeof fd;
+        if (nn_getsockopt(s->sock, NN_SOL_SOCKET, NN_RCVFD, &fd, &fd_len) != 0) {
+            /* Cannot wait on it: have the caller come back soon. */
+            if (now + 50 < next)
+                next = now + 50;
+            continue;
+        }
+        fds[count].fd = fd;
+        fds[count].events = POLLIN;
+        fds[count].revents = 0;
+        count++;
+    }
+    if (next == INT64_MAX)
+        *timeout_ms = -1;
+    else
+        *timeout_ms = next > now ? (int)(next - now < INT32_MAX ? next - now : INT32_MAX) : 0;
+    return count;
+}
+
+int fqc_outstanding(const fqc *c)
+{
+    return c->outstanding;
+}
+
+int fqc_connections(const fqc *c)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < c->config.window; i++)
+        if (c->slots[i].sock >= 0)
+            total += nn_get_statistic(c->slots[i].sock, NN_STAT_CURRENT_CONNECTIONS);
+    return total > INT32_MAX ? INT32_MAX : (int)total;
 }

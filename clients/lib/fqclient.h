@@ -15,10 +15,21 @@
 #include "fengqiao.pb-c.h"
 #include "fq_wire.h"
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct fqc fqc;
+
+/* The terminal endpoint's long-poll (TerminalSync, docs/fq-terminal.md). The
+ * server holds a sync at most FQC_SYNC_HOLD_MS; a socket that carries syncs
+ * must not resend sooner than that (else every held sync would be resent and
+ * supersede itself), so it resends after FQC_SYNC_RESEND_IVL_MS. A sync is
+ * given up FQC_SYNC_MARGIN_MS after its own hold plus one resend interval:
+ * long enough for nanomsg's resend to be answered. */
+#define FQC_SYNC_HOLD_MS 25000
+#define FQC_SYNC_RESEND_IVL_MS 35000
+#define FQC_SYNC_MARGIN_MS 5000
 
 typedef struct fqc_config {
     const char *url;
@@ -27,6 +38,10 @@ typedef struct fqc_config {
     int window;         /* outstanding requests at most (REQ sockets) */
     int64_t timeout_ms; /* give up on one request after this long */
     int resend_ivl_ms;  /* REQ resend when no reply came (nanomsg resends itself) */
+    /* Longest reconnect interval: 0 = 5-7 s; otherwise randomised in
+     * [reconnect_max_ms, 2.5 x reconnect_max_ms). The first reconnect comes
+     * after 100-300 ms (random) in either case. */
+    int reconnect_max_ms;
 } fqc_config;
 
 typedef enum fqc_outcome {
@@ -57,6 +72,18 @@ typedef struct fqc_result {
     unsigned climbed, rule_set;
     int attempts;
     double latency_ms; /* first send to final answer */
+    int authenticated; /* the reply carried a MAC that verified (always for OK) */
+    /* terminal_sync (has_sync): the items in the order the server sent them
+     * (sequence order). They are a copy owned by the library, valid only
+     * until the callback returns. */
+    int has_sync;
+    uint64_t last_seq; /* the newest sequence in the outbox */
+    int superseded;    /* a newer sync of this node took over; no items */
+    size_t n_items;
+    Fengqiao__V1__OutboxItem **items;
+    /* assignment_action (has_action): incident_id and event_seq above */
+    int has_action;
+    char state[64]; /* the assignment's state after the action */
 } fqc_result;
 
 typedef void (*fqc_done_cb)(void *user, uint64_t tag, const fqc_result *result);
@@ -72,6 +99,32 @@ void fqc_close(fqc *client);
 int fqc_submit(fqc *client, uint64_t tag, uint64_t message_id,
                const Fengqiao__V1__Envelope *body_only);
 
+/* As fqc_submit, giving up after `timeout_ms` (0: the default, which for a
+ * terminal_sync is resend interval + its wait_ms + FQC_SYNC_MARGIN_MS). A
+ * terminal_sync whose wait_ms + FQC_SYNC_MARGIN_MS exceeds the resend
+ * interval is refused (-1): the REQ socket would resend it while held. */
+int fqc_submit_timeout(fqc *client, uint64_t tag, uint64_t message_id,
+                       const Fengqiao__V1__Envelope *body_only, int64_t timeout_ms);
+
+/* Closes and reopens every socket that carries no request, with fresh
+ * random reconnect intervals: drops a connection that went silent (and any
+ * request nanomsg would still resend on it). 0 or -1 with a message. */
+int fqc_reopen(fqc *client, char *err, size_t err_len);
+
+/* For callers that wait on other descriptors too (a terminal's stdin): fills
+ * at most `max` entries of `fds` with the receive descriptors of the
+ * sockets awaiting a reply (events POLLIN), lowers *timeout_ms (-1 =
+ * infinite) to when the library next has work (a resend, a deadline), and
+ * returns the count. After poll() returns, call fqc_poll(client, 0). */
+int fqc_prepare_poll(fqc *client, struct pollfd *fds, int max, int *timeout_ms);
+
+/* Requests outstanding. */
+int fqc_outstanding(const fqc *client);
+
+/* Connections currently established over all sockets (nanomsg statistics):
+ * 0 while the server is unreachable. */
+int fqc_connections(const fqc *client);
+
 /* Serves replies until nothing is outstanding. */
 void fqc_drain(fqc *client);
 
@@ -84,6 +137,9 @@ int fqc_poll(fqc *client, int wait_ms);
  * same millisecond rarely collide), strictly increasing within the process.
  * Stays below 2^63 until the year 6400. */
 uint64_t fqc_fresh_message_id(void);
+
+/* A random message id in 1 .. 2^63-1. */
+uint64_t fqc_random_message_id(void);
 
 /* A message id derived from a string (e.g. the reporter's own case number):
  * sending the same case again yields the same id, hence no second incident. */
