@@ -1,0 +1,835 @@
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* No journal line comes near this: an item is bounded by the 64 KiB frame
+ * and JSON escaping at most sextuples a byte. */
+#define MAX_LINE_BYTES (1024 * 1024)
+
+/* ---- names ---- */
+
+static const char *const kind_names[] = {"unknown",      "assignment", "update",
+                                         "cancellation", "warning",    "supervision"};
+
+const char *fqj_kind_name(int kind)
+{
+    return kind >= 1 && kind <= 5 ? kind_names[kind] : kind_names[0];
+}
+
+int fqj_kind_parse(const char *name)
+{
+    for (int k = 1; k <= 5; k++)
+        if (strcmp(name, kind_names[k]) == 0)
+            return k;
+    return 0;
+}
+
+const char *fqj_severity_name(int severity)
+{
+    static const char *const names[] = {"", "I", "II", "III", "IV"};
+    return severity >= 1 && severity <= 4 ? names[severity] : "";
+}
+
+static int severity_parse(const char *name)
+{
+    for (int s = 1; s <= 4; s++)
+        if (strcmp(name, fqj_severity_name(s)) == 0)
+            return s;
+    return 0;
+}
+
+/* ---- items ---- */
+
+static const char *str_or_empty(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
+void fqj_item_from_outbox(const Fengqiao__V1__OutboxItem *o, fqj_item *out)
+{
+    memset(out, 0, sizeof *out);
+    out->seq = o->seq;
+    out->kind = (int)o->kind;
+    out->incident_id = o->incident_id;
+    out->text = str_or_empty(o->text);
+    out->category = str_or_empty(o->category);
+    out->severity = (int)o->severity;
+    out->title = str_or_empty(o->title);
+    out->address = str_or_empty(o->address);
+    out->territory = str_or_empty(o->territory);
+    if (o->location != NULL) {
+        out->has_location = 1;
+        out->lon = o->location->lon;
+        out->lat = o->location->lat;
+    }
+    out->acknowledge_due_ms = o->acknowledge_due_ms;
+    out->conclude_due_ms = o->conclude_due_ms;
+    out->at_ms = o->at_ms;
+}
+
+static void add_string(json_object *o, const char *key, const char *value)
+{
+    if (value != NULL && value[0] != '\0')
+        json_object_object_add(o, key, json_object_new_string(value));
+}
+
+static void add_time(json_object *o, const char *key, int64_t ms)
+{
+    if (ms != 0)
+        json_object_object_add(o, key, json_object_new_int64(ms));
+}
+
+/* A double in the fewest digits that read back to the same value (json-c
+ * would print 120.1 as 120.09999999999999). */
+static json_object *new_double(double d)
+{
+    char text[40];
+    for (int precision = 15; precision <= 17; precision++) {
+        snprintf(text, sizeof text, "%.*g", precision, d);
+        if (strtod(text, NULL) == d)
+            break;
+    }
+    return json_object_new_double_s(d, text);
+}
+
+json_object *fqj_item_to_json(const fqj_item *item)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "seq", json_object_new_uint64(item->seq));
+    json_object_object_add(o, "kind", json_object_new_string(fqj_kind_name(item->kind)));
+    json_object_object_add(o, "incident", json_object_new_uint64(item->incident_id));
+    add_string(o, "text", item->text);
+    add_string(o, "category", item->category);
+    add_string(o, "severity", fqj_severity_name(item->severity));
+    add_string(o, "title", item->title);
+    add_string(o, "address", item->address);
+    add_string(o, "territory", item->territory);
+    if (item->has_location) {
+        json_object_object_add(o, "lon", new_double(item->lon));
+        json_object_object_add(o, "lat", new_double(item->lat));
+    }
+    add_time(o, "acknowledge_due_ms", item->acknowledge_due_ms);
+    add_time(o, "conclude_due_ms", item->conclude_due_ms);
+    add_time(o, "at_ms", item->at_ms);
+    return o;
+}
+
+char *fqj_item_to_line(const fqj_item *item)
+{
+    json_object *o = fqj_item_to_json(item);
+    const char *text =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    size_t len = strlen(text);
+    char *line = malloc(len + 2);
+    if (line != NULL) {
+        memcpy(line, text, len);
+        line[len] = '\n';
+        line[len + 1] = '\0';
+    }
+    json_object_put(o);
+    return line;
+}
+
+static const char *get_string(json_object *o, const char *key)
+{
+    json_object *v;
+    if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+        return json_object_get_string(v);
+    return "";
+}
+
+static int64_t get_int(json_object *o, const char *key)
+{
+    json_object *v;
+    if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int))
+        return json_object_get_int64(v);
+    return 0;
+}
+
+int fqj_item_from_json(json_object *o, fqj_item *out)
+{
+    memset(out, 0, sizeof *out);
+    json_object *v;
+    if (o == NULL || !json_object_is_type(o, json_type_object) ||
+        !json_object_object_get_ex(o, "seq", &v) || !json_object_is_type(v, json_type_int))
+        return -1;
+    out->seq = json_object_get_uint64(v);
+    if (out->seq == 0)
+        return -1;
+    out->kind = fqj_kind_parse(get_string(o, "kind"));
+    if (json_object_object_get_ex(o, "incident", &v) && json_object_is_type(v, json_type_int))
+        out->incident_id = json_object_get_uint64(v);
+    out->text = get_string(o, "text");
+    out->category = get_string(o, "category");
+    out->severity = severity_parse(get_string(o, "severity"));
+    out->title = get_string(o, "title");
+    out->address = get_string(o, "address");
+    out->territory = get_string(o, "territory");
+    json_object *lon, *lat;
+    if (json_object_object_get_ex(o, "lon", &lon) && json_object_object_get_ex(o, "lat", &lat)) {
+        out->has_location = 1;
+        out->lon = json_object_get_double(lon);
+        out->lat = json_object_get_double(lat);
+    }
+    out->acknowledge_due_ms = get_int(o, "acknowledge_due_ms");
+    out->conclude_due_ms = get_int(o, "conclude_due_ms");
+    out->at_ms = get_int(o, "at_ms");
+    return 0;
+}
+
+/* ---- formatting ---- */
+
+typedef struct outbuf {
+    char *buf;
+    size_t len, used;
+    int full;
+} outbuf;
+
+static void out_printf(outbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void out_printf(outbuf *b, const char *fmt, ...)
+{
+    if (b->full)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b->buf + b->used, b->len - b->used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= b->len - b->used) {
+        /* Cut back to whole characters. */
+        size_t end = b->len - 1;
+        while (end > b->used && ((unsigned char)b->buf[end] & 0xC0) == 0x80)
+            end--;
+        b->buf[end] = '\0';
+        b->used = end;
+        b->full = 1;
+        return;
+    }
+    b->used += (size_t)n;
+}
+
+/* Appends text from the server, control characters (C0, DEL, C1) shown as
+ * spaces, never cutting a character in two. */
+static void out_clean(outbuf *b, const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p != '\0' && !b->full) {
+        size_t n = 1;
+        if (*p >= 0xF0)
+            n = 4;
+        else if (*p >= 0xE0)
+            n = 3;
+        else if (*p >= 0xC0)
+            n = 2;
+        for (size_t k = 1; k < n; k++)
+            if (p[k] == '\0' || (p[k] & 0xC0) != 0x80) {
+                n = k; /* broken sequence: take what there is */
+                break;
+            }
+        if (b->used + n >= b->len) {
+            b->full = 1;
+            break;
+        }
+        int control = *p < 0x20 || *p == 0x7F || (n == 2 && p[0] == 0xC2 && p[1] < 0xA0);
+        if (control) {
+            b->buf[b->used++] = ' ';
+        } else {
+            memcpy(b->buf + b->used, p, n);
+            b->used += n;
+        }
+        p += n;
+    }
+    b->buf[b->used] = '\0';
+}
+
+void fqj_format_time(int64_t ms, int64_t now_ms, char *buf, size_t len)
+{
+    time_t t = (time_t)(ms / 1000), now = (time_t)(now_ms / 1000);
+    struct tm tm, tm_now;
+    if (localtime_r(&t, &tm) == NULL || localtime_r(&now, &tm_now) == NULL) {
+        snprintf(buf, len, "%" PRId64, ms);
+        return;
+    }
+    int same_day = tm.tm_year == tm_now.tm_year && tm.tm_yday == tm_now.tm_yday;
+    if (strftime(buf, len, same_day ? "%H:%M" : "%Y-%m-%d %H:%M", &tm) == 0 && len > 0)
+        buf[0] = '\0';
+}
+
+static void out_due(outbuf *b, const char *what, int64_t due_ms, int64_t now_ms, int *first)
+{
+    if (due_ms == 0)
+        return;
+    char when[40];
+    fqj_format_time(due_ms, now_ms, when, sizeof when);
+    out_printf(b, "%s%s by %s%s", *first ? "" : ", ", what, when,
+               due_ms < now_ms ? " (overdue)" : "");
+    *first = 0;
+}
+
+void fqj_format_item(const fqj_item *item, int64_t now_ms, char *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    outbuf b = {buf, len, 0, 0};
+    buf[0] = '\0';
+    out_printf(&b, "[#%" PRIu64 " %s] incident %" PRIu64, item->seq, fqj_kind_name(item->kind),
+               item->incident_id);
+    int assignment = item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT;
+    int first = 1;
+    if (assignment) {
+        const char *parts[] = {item->category, fqj_severity_name(item->severity), item->title};
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+            if (parts[i][0] != '\0') {
+                out_printf(&b, " ");
+                out_clean(&b, parts[i]);
+            }
+        if (item->territory[0] != '\0') {
+            out_printf(&b, " @ ");
+            out_clean(&b, item->territory);
+        }
+        if (item->address[0] != '\0') {
+            out_printf(&b, " (");
+            out_clean(&b, item->address);
+            out_printf(&b, ")");
+        }
+        if (item->acknowledge_due_ms != 0 || item->conclude_due_ms != 0)
+            out_printf(&b, " ");
+        out_due(&b, "ack", item->acknowledge_due_ms, now_ms, &first);
+        out_due(&b, "conclude", item->conclude_due_ms, now_ms, &first);
+        if (item->text[0] != '\0') {
+            out_printf(&b, " — ");
+            out_clean(&b, item->text);
+        }
+        return;
+    }
+    if (item->title[0] != '\0') {
+        out_printf(&b, " ");
+        out_clean(&b, item->title);
+    }
+    if (item->text[0] != '\0') {
+        out_printf(&b, ": ");
+        out_clean(&b, item->text);
+    }
+    if (item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_WARNING &&
+        (item->acknowledge_due_ms != 0 || item->conclude_due_ms != 0)) {
+        out_printf(&b, " (");
+        out_due(&b, "ack", item->acknowledge_due_ms, now_ms, &first);
+        out_due(&b, "conclude", item->conclude_due_ms, now_ms, &first);
+        out_printf(&b, ")");
+    }
+}
+
+/* ---- times ---- */
+
+static int parse_digits(const char **p, int count, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < count; i++) {
+        if ((*p)[i] < '0' || (*p)[i] > '9')
+            return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += count;
+    *out = v;
+    return 0;
+}
+
+static int days_in_month(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+static int parse_duration(const char *p, int64_t *out_ms)
+{
+    int64_t total = 0;
+    if (*p == '+')
+        p++;
+    if (*p == '\0')
+        return -1;
+    while (*p != '\0') {
+        if (*p < '0' || *p > '9')
+            return -1;
+        int64_t n = 0;
+        while (*p >= '0' && *p <= '9') {
+            n = n * 10 + (*p++ - '0');
+            if (n > 1000000000)
+                return -1;
+        }
+        int64_t unit;
+        switch (*p++) {
+        case 's':
+            unit = 1000;
+            break;
+        case 'm':
+            unit = 60 * 1000;
+            break;
+        case 'h':
+            unit = 3600 * 1000;
+            break;
+        case 'd':
+            unit = 86400 * 1000;
+            break;
+        case 'w':
+            unit = 7 * 86400 * 1000;
+            break;
+        default:
+            return -1;
+        }
+        total += n * unit;
+        if (total > (int64_t)3660 * 86400 * 1000) /* ten years is a typo */
+            return -1;
+    }
+    if (total <= 0)
+        return -1;
+    *out_ms = total;
+    return 0;
+}
+
+int fqj_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, char *err, size_t err_len)
+{
+    while (*text == ' ')
+        text++;
+    size_t len = strlen(text);
+    while (len > 0 && text[len - 1] == ' ')
+        len--;
+    char s[64];
+    if (len == 0 || len >= sizeof s) {
+        snprintf(err, err_len, "'%s' is neither a duration (+2h, +3d) nor a time (ISO 8601)", text);
+        return -1;
+    }
+    memcpy(s, text, len);
+    s[len] = '\0';
+    int iso = len >= 5 && s[4] == '-';
+    if (!iso) {
+        int64_t d;
+        if (parse_duration(s, &d) != 0) {
+            snprintf(err, err_len,
+                     "'%s' is not a duration: a number and a unit, e.g. +90m, +2h, +3d, +1d12h, "
+                     "+1w",
+                     s);
+            return -1;
+        }
+        *out_ms = now_ms + d;
+        return 0;
+    }
+    const char *p = s;
+    int year, month, day, hour, minute, second = 0;
+    if (parse_digits(&p, 4, &year) || *p++ != '-' || parse_digits(&p, 2, &month) || *p++ != '-' ||
+        parse_digits(&p, 2, &day))
+        goto bad;
+    if (*p == '\0') {
+        snprintf(err, err_len, "'%s' has no time of day: write e.g. %sT17:00", s, s);
+        return -1;
+    }
+    if ((*p != 'T' && *p != 't' && *p != ' ') || (p++, parse_digits(&p, 2, &hour)) || *p++ != ':' ||
+        parse_digits(&p, 2, &minute))
+        goto bad;
+    if (*p == ':') {
+        p++;
+        if (parse_digits(&p, 2, &second))
+            goto bad;
+        if (*p == '.' || *p == ',') /* fractions of a second: ignored */
+            for (p++; *p >= '0' && *p <= '9'; p++)
+                ;
+    }
+    if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
+        minute > 59 || second > 59 || year < 1970)
+        goto bad;
+    struct tm tm = {0};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = minute;
+    tm.tm_sec = second;
+    int64_t seconds;
+    if (*p == '\0') {
+        tm.tm_isdst = -1;
+        time_t t = mktime(&tm);
+        if (t == (time_t)-1)
+            goto bad;
+        seconds = (int64_t)t;
+    } else {
+        int offset = 0;
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
+            if (parse_digits(&p, 2, &oh))
+                goto bad;
+            if (*p == ':')
+                p++;
+            if (*p != '\0' && parse_digits(&p, 2, &om))
+                goto bad;
+            if (oh > 23 || om > 59)
+                goto bad;
+            offset = sign * (oh * 3600 + om * 60);
+        } else {
+            goto bad;
+        }
+        if (*p != '\0')
+            goto bad;
+        seconds = (int64_t)timegm(&tm) - offset;
+    }
+    *out_ms = seconds * 1000;
+    return 0;
+bad:
+    snprintf(err, err_len,
+             "'%s' is not a time: use ISO 8601, e.g. 2026-11-28T17:00 (local), "
+             "2026-11-28T09:00Z or 2026-11-28T17:00+08:00",
+             s);
+    return -1;
+}
+
+/* ---- the file ---- */
+
+static int fsync_parent(const char *path)
+{
+    char *dir = strdup(path);
+    if (dir == NULL)
+        return -1;
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, strlen(dir) + 1, ".");
+    else if (slash == dir)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0)
+        return -1;
+    int rv = fsync(fd);
+    close(fd);
+    return rv;
+}
+
+/* Offset of the last '\n' before `end`, or -1. */
+static int64_t last_newline(int fd, int64_t end)
+{
+    char buf[65536];
+    while (end > 0) {
+        int64_t start = end > (int64_t)sizeof buf ? end - (int64_t)sizeof buf : 0;
+        ssize_t n = pread(fd, buf, (size_t)(end - start), start);
+        if (n != (ssize_t)(end - start))
+            return -2;
+        for (int64_t i = n - 1; i >= 0; i--)
+            if (buf[i] == '\n')
+                return start + i;
+        end = start;
+    }
+    return -1;
+}
+
+int fqj_open(fqj *j, const char *path, int flags, char *err, size_t err_len)
+{
+    memset(j, 0, sizeof *j);
+    j->fd = -1;
+    j->path = strdup(path);
+    if (j->path == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    int created = 0;
+    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        created = 1;
+    else if (errno == EEXIST)
+        fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, err_len, "cannot open the journal %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    j->fd = fd;
+    if (created && fsync_parent(path) != 0) {
+        snprintf(err, err_len, "cannot sync the folder of %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if ((flags & FQJ_LOCK) && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            snprintf(err, err_len,
+                     "the journal %s is in use: another fq-terminal watch runs for this node",
+                     path);
+        else
+            snprintf(err, err_len, "cannot lock the journal %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, err_len, "cannot stat %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    int64_t size = (int64_t)st.st_size;
+    int64_t nl = last_newline(fd, size);
+    if (nl == -2) {
+        snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    int64_t end = nl + 1; /* 0 when there is no complete line */
+    if (end < size) {
+        /* A write cut short by a crash: that item was never shown, and the
+         * server still has it (it was not acknowledged). */
+        if (ftruncate(fd, end) != 0 || fsync(fd) != 0) {
+            snprintf(err, err_len, "cannot cut the partial last line of %s: %s", path,
+                     strerror(errno));
+            goto fail;
+        }
+        j->cut_bytes = (size_t)(size - end);
+    }
+    j->size = end;
+    if (end == 0)
+        return 0;
+    int64_t prev = last_newline(fd, nl);
+    if (prev == -2) {
+        snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    int64_t line_len = nl - (prev + 1);
+    if (line_len > MAX_LINE_BYTES) {
+        snprintf(err, err_len, "the last line of %s is too long to be a journal line", path);
+        goto fail;
+    }
+    char *line = malloc((size_t)line_len + 1);
+    if (line == NULL) {
+        snprintf(err, err_len, "out of memory");
+        goto fail;
+    }
+    if (pread(fd, line, (size_t)line_len, prev + 1) != (ssize_t)line_len) {
+        free(line);
+        snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    line[line_len] = '\0';
+    json_object *o = json_tokener_parse(line);
+    fqj_item item;
+    int ok = fqj_item_from_json(o, &item) == 0;
+    if (ok)
+        j->last_seq = item.seq;
+    json_object_put(o);
+    free(line);
+    if (!ok) {
+        snprintf(err, err_len,
+                 "the last line of %s is not a journal line (no \"seq\"); move the file aside "
+                 "or repair it",
+                 path);
+        goto fail;
+    }
+    return 0;
+fail:
+    fqj_close(j);
+    return -1;
+}
+
+int fqj_append(fqj *j, const fqj_item *items, size_t n, char *err, size_t err_len)
+{
+    size_t cap = 0, used = 0;
+    char *buf = NULL;
+    uint64_t last = j->last_seq;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].seq <= last)
+            continue;
+        char *line = fqj_item_to_line(&items[i]);
+        if (line == NULL) {
+            free(buf);
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+        size_t len = strlen(line);
+        if (used + len > cap) {
+            size_t ncap = (used + len) * 2;
+            char *nbuf = realloc(buf, ncap);
+            if (nbuf == NULL) {
+                free(line);
+                free(buf);
+                snprintf(err, err_len, "out of memory");
+                return -1;
+            }
+            buf = nbuf;
+            cap = ncap;
+        }
+        memcpy(buf + used, line, len);
+        used += len;
+        free(line);
+        last = items[i].seq;
+    }
+    if (used == 0)
+        return 0;
+    size_t done = 0;
+    while (done < used) {
+        ssize_t w = write(j->fd, buf + done, used - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            /* Never leave half a batch: cut back to where it was. */
+            if (ftruncate(j->fd, j->size) == 0)
+                (void)fsync(j->fd);
+            free(buf);
+            snprintf(err, err_len, "cannot write the journal %s: %s", j->path, strerror(e));
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    free(buf);
+    if (fsync(j->fd) != 0) {
+        int e = errno;
+        if (ftruncate(j->fd, j->size) == 0)
+            (void)fsync(j->fd);
+        snprintf(err, err_len, "cannot sync the journal %s: %s", j->path, strerror(e));
+        return -1;
+    }
+    j->size += (int64_t)used;
+    j->last_seq = last;
+    return 0;
+}
+
+void fqj_close(fqj *j)
+{
+    if (j->fd >= 0)
+        close(j->fd);
+    j->fd = -1;
+    free(j->path);
+    j->path = NULL;
+}
+
+int fqj_read(const char *path, fqj_line_fn fn, void *user, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, err_len, "cannot open the journal %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rv = 0;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] != '\n')
+            break; /* partial last line: not (yet) part of the journal */
+        line[--len] = '\0';
+        json_object *o = json_tokener_parse(line);
+        fqj_item item;
+        int ok = fqj_item_from_json(o, &item) == 0;
+        int stop = fn(user, ok ? &item : NULL, line);
+        json_object_put(o);
+        if (stop)
+            break;
+    }
+    if (ferror(f)) {
+        snprintf(err, err_len, "cannot read the journal %s: %s", path, strerror(errno));
+        rv = -1;
+    }
+    free(line);
+    fclose(f);
+    return rv;
+}
+
+typedef struct open_entry {
+    uint64_t incident;
+    uint64_t seq;
+    char *line;
+} open_entry;
+
+typedef struct open_set {
+    open_entry *v;
+    size_t n, cap;
+    int oom;
+} open_set;
+
+static void open_remove(open_set *s, uint64_t incident)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].incident == incident) {
+            free(s->v[i].line);
+            memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof s->v[0]);
+            s->n--;
+            return;
+        }
+}
+
+static int collect_open(void *user, const fqj_item *item, const char *line)
+{
+    open_set *s = user;
+    if (item == NULL)
+        return 0;
+    if (item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION) {
+        open_remove(s, item->incident_id);
+    } else if (item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT) {
+        /* A newer assignment of the same incident replaces the older. */
+        open_remove(s, item->incident_id);
+        if (s->n == s->cap) {
+            size_t ncap = s->cap ? s->cap * 2 : 64;
+            open_entry *nv = realloc(s->v, ncap * sizeof *nv);
+            if (nv == NULL) {
+                s->oom = 1;
+                return 1;
+            }
+            s->v = nv;
+            s->cap = ncap;
+        }
+        char *copy = strdup(line);
+        if (copy == NULL) {
+            s->oom = 1;
+            return 1;
+        }
+        s->v[s->n++] = (open_entry){item->incident_id, item->seq, copy};
+    }
+    return 0;
+}
+
+int fqj_open_assignments(const char *path, fqj_line_fn fn, void *user, char *err, size_t err_len)
+{
+    open_set s = {0};
+    int rv = fqj_read(path, collect_open, &s, err, err_len);
+    if (rv == 0 && s.oom) {
+        snprintf(err, err_len, "out of memory");
+        rv = -1;
+    }
+    int stop = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        if (rv == 0 && !stop) {
+            json_object *o = json_tokener_parse(s.v[i].line);
+            fqj_item item;
+            if (fqj_item_from_json(o, &item) == 0)
+                stop = fn(user, &item, s.v[i].line);
+            json_object_put(o);
+        }
+        free(s.v[i].line);
+    }
+    free(s.v);
+    return rv;
+}
+
+int fqj_mkdirs(const char *path)
+{
+    char *p = strdup(path);
+    if (p == NULL)
+        return -1;
+    for (char *q = p + 1; *q; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *q = '/';
+    }
+    int rv = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rv;
+}

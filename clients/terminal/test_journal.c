@@ -1,0 +1,767 @@
+/* fq-terminal's pure pieces: the journal file (append, reopen, a partial
+ * last line, the lock, the list of open assignments), item lines and JSON,
+ * times and durations, typed commands, and the sync loop's handling of
+ * answers (no sockets: results are made by hand). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "command.h"
+#include "journal.h"
+#include "syncer.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* 2026-11-28T06:00:00Z */
+#define NOW_MS INT64_C(1795845600000)
+
+static void use_tz(const char *tz)
+{
+    setenv("TZ", tz, 1);
+    tzset();
+}
+
+static fqj_item make_item(uint64_t seq, int kind, uint64_t incident)
+{
+    fqj_item it;
+    memset(&it, 0, sizeof it);
+    it.seq = seq;
+    it.kind = kind;
+    it.incident_id = incident;
+    it.text = "";
+    it.category = "dispute.neighbour";
+    it.severity = 4;
+    it.title = "邻里噪音纠纷";
+    it.address = "";
+    it.territory = "xihu-wensan-grid-3";
+    return it;
+}
+
+/* ---- the journal file ---- */
+
+typedef struct tmpdir {
+    char dir[64];
+    char path[128];
+} tmpdir;
+
+static void make_tmp(tmpdir *t)
+{
+    snprintf(t->dir, sizeof t->dir, "/tmp/fqj-test-XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    snprintf(t->path, sizeof t->path, "%s/node.journal", t->dir);
+}
+
+static void remove_tmp(tmpdir *t)
+{
+    unlink(t->path);
+    rmdir(t->dir);
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_size;
+}
+
+static void append_raw(const char *path, const char *bytes)
+{
+    int fd = open(path, O_WRONLY | O_APPEND);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bytes, strlen(bytes)), (ssize_t)strlen(bytes));
+    close(fd);
+}
+
+static void test_journal_append_and_reopen(void **state)
+{
+    (void)state;
+    tmpdir t;
+    make_tmp(&t);
+    char err[256];
+    fqj j;
+    assert_int_equal(fqj_open(&j, t.path, FQJ_LOCK, err, sizeof err), 0);
+    assert_int_equal(j.last_seq, 0);
+    assert_int_equal(j.cut_bytes, 0);
+    fqj_item items[3] = {make_item(1, 1, 431), make_item(2, 2, 431), make_item(3, 1, 432)};
+    assert_int_equal(fqj_append(&j, items, 3, err, sizeof err), 0);
+    assert_int_equal(j.last_seq, 3);
+    /* At least once: the same items again, and one older, add nothing. */
+    off_t size = file_size(t.path);
+    assert_int_equal(fqj_append(&j, items, 3, err, sizeof err), 0);
+    assert_int_equal(file_size(t.path), size);
+    /* A batch with old and new mixed keeps only the new, in order. */
+    fqj_item mixed[3] = {make_item(2, 2, 431), make_item(4, 3, 431), make_item(4, 3, 431)};
+    assert_int_equal(fqj_append(&j, mixed, 3, err, sizeof err), 0);
+    assert_int_equal(j.last_seq, 4);
+    fqj_close(&j);
+
+    assert_int_equal(fqj_open(&j, t.path, FQJ_LOCK, err, sizeof err), 0);
+    assert_int_equal(j.last_seq, 4);
+    assert_int_equal(j.cut_bytes, 0);
+    fqj_close(&j);
+    remove_tmp(&t);
+}
+
+static void test_journal_partial_last_line(void **state)
+{
+    (void)state;
+    tmpdir t;
+    make_tmp(&t);
+    char err[256];
+    fqj j;
+    assert_int_equal(fqj_open(&j, t.path, FQJ_LOCK, err, sizeof err), 0);
+    fqj_item items[2] = {make_item(1, 1, 431), make_item(2, 1, 432)};
+    assert_int_equal(fqj_append(&j, items, 2, err, sizeof err), 0);
+    fqj_close(&j);
+    off_t good = file_size(t.path);
+
+    /* A crash in the middle of writing item 3. */
+    append_raw(t.path, "{\"seq\":3,\"kind\":\"assign");
+    assert_int_equal(fqj_open(&j, t.path, FQJ_LOCK, err, sizeof err), 0);
+    assert_int_equal(j.last_seq, 2);
+    assert_int_equal(j.cut_bytes, strlen("{\"seq\":3,\"kind\":\"assign"));
+    assert_int_equal(file_size(t.path), good);
+    /* Item 3 comes again and lands on a clean line. */
+    fqj_item again = make_item(3, 2, 431);
+    assert_int_equal(fqj_append(&j, &again, 1, err, sizeof err), 0);
+    fqj_close(&j);
+    assert_int_equal(fqj_open(&j, t.path, 0, err, sizeof err), 0);
+    assert_int_equal(j.last_seq, 3);
+    fqj_close(&j);
+
+    /* A journal holding only a partial line is empty. */
+    unlink(t.path);
+    int fd = open(t.path, O_WRONLY | O_CREAT, 0600);
+    assert_int_equal(write(fd, "{\"se", 4), 4);
+    close(fd);
+    assert_int_equal(fqj_open(&j, t.path, 0, err, sizeof err), 0);
+    assert_int_equal(j.last_seq, 0);
+    assert_int_equal(j.cut_bytes, 4);
+    assert_int_equal(file_size(t.path), 0);
+    fqj_close(&j);
+    remove_tmp(&t);
+}
+
+static void test_journal_bad_last_line(void **state)
+{
+    (void)state;
+    tmpdir t;
+    make_tmp(&t);
+    char err[256];
+    fqj j;
+    assert_int_equal(fqj_open(&j, t.path, 0, err, sizeof err), 0);
+    fqj_close(&j);
+    append_raw(t.path, "{\"seq\":1,\"kind\":\"assignment\",\"incident\":5}\nnot json\n");
+    assert_int_equal(fqj_open(&j, t.path, 0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a journal line"));
+    remove_tmp(&t);
+}
+
+static void test_journal_lock(void **state)
+{
+    (void)state;
+    tmpdir t;
+    make_tmp(&t);
+    char err[256];
+    fqj a, b;
+    assert_int_equal(fqj_open(&a, t.path, FQJ_LOCK, err, sizeof err), 0);
+    assert_int_equal(fqj_open(&b, t.path, FQJ_LOCK, err, sizeof err), -1);
+    assert_non_null(strstr(err, "in use"));
+    fqj_close(&a);
+    assert_int_equal(fqj_open(&b, t.path, FQJ_LOCK, err, sizeof err), 0);
+    fqj_close(&b);
+    remove_tmp(&t);
+}
+
+typedef struct seen {
+    uint64_t incidents[16];
+    uint64_t seqs[16];
+    int n;
+    int bad;
+} seen;
+
+static int collect(void *user, const fqj_item *item, const char *line)
+{
+    seen *s = user;
+    (void)line;
+    if (item == NULL) {
+        s->bad++;
+        return 0;
+    }
+    s->incidents[s->n] = item->incident_id;
+    s->seqs[s->n] = item->seq;
+    s->n++;
+    return 0;
+}
+
+static void test_journal_open_assignments(void **state)
+{
+    (void)state;
+    tmpdir t;
+    make_tmp(&t);
+    char err[256];
+    fqj j;
+    assert_int_equal(fqj_open(&j, t.path, FQJ_LOCK, err, sizeof err), 0);
+    fqj_item items[] = {
+        make_item(1, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 10),
+        make_item(2, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 11),
+        make_item(3, FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION, 10),
+        make_item(4, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 11),
+        make_item(5, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 12),
+        make_item(6, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 10), /* back again */
+        make_item(7, FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION, 12),
+        make_item(8, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, 11),
+    };
+    assert_int_equal(fqj_append(&j, items, sizeof items / sizeof items[0], err, sizeof err), 0);
+    fqj_close(&j);
+    /* A partial line at the end is not read. */
+    append_raw(t.path, "{\"seq\":9,\"kind\":\"cancellation\",\"incident\":11");
+
+    seen all = {0};
+    assert_int_equal(fqj_read(t.path, collect, &all, err, sizeof err), 0);
+    assert_int_equal(all.n, 8);
+    assert_int_equal(all.bad, 0);
+
+    seen open = {0};
+    assert_int_equal(fqj_open_assignments(t.path, collect, &open, err, sizeof err), 0);
+    assert_int_equal(open.n, 2);
+    assert_int_equal(open.incidents[0], 11);
+    assert_int_equal(open.seqs[0], 2);
+    assert_int_equal(open.incidents[1], 10);
+    assert_int_equal(open.seqs[1], 6);
+
+    /* A missing journal has nothing. */
+    seen none = {0};
+    assert_int_equal(fqj_read("/tmp/fqj-test-does-not-exist", collect, &none, err, sizeof err), 0);
+    assert_int_equal(none.n, 0);
+    remove_tmp(&t);
+}
+
+/* ---- items ---- */
+
+static void test_item_json_roundtrip(void **state)
+{
+    (void)state;
+    fqj_item it = make_item(12, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 431);
+    it.text = "line one\nline \"two\"";
+    it.address = "文三路 12 号";
+    it.has_location = 1;
+    it.lon = 120.1;
+    it.lat = 30.2;
+    it.acknowledge_due_ms = NOW_MS + 3600000;
+    it.conclude_due_ms = NOW_MS + 86400000;
+    it.at_ms = NOW_MS;
+    char *line = fqj_item_to_line(&it);
+    assert_non_null(line);
+    /* One line, newline-terminated; short numbers; UTF-8 kept. */
+    assert_int_equal(strchr(line, '\n'), line + strlen(line) - 1);
+    assert_non_null(strstr(line, "\"seq\":12,\"kind\":\"assignment\",\"incident\":431"));
+    assert_non_null(strstr(line, "\"lon\":120.1,\"lat\":30.2"));
+    assert_non_null(strstr(line, "\"severity\":\"IV\""));
+    assert_non_null(strstr(line, "文三路"));
+
+    json_object *o = json_tokener_parse(line);
+    fqj_item back;
+    assert_int_equal(fqj_item_from_json(o, &back), 0);
+    assert_int_equal(back.seq, 12);
+    assert_int_equal(back.kind, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT);
+    assert_int_equal(back.incident_id, 431);
+    assert_string_equal(back.text, it.text);
+    assert_string_equal(back.title, it.title);
+    assert_string_equal(back.address, it.address);
+    assert_string_equal(back.territory, it.territory);
+    assert_int_equal(back.severity, 4);
+    assert_true(back.has_location && back.lon == 120.1 && back.lat == 30.2);
+    assert_int_equal(back.acknowledge_due_ms, it.acknowledge_due_ms);
+    assert_int_equal(back.conclude_due_ms, it.conclude_due_ms);
+    assert_int_equal(back.at_ms, it.at_ms);
+    json_object_put(o);
+    free(line);
+
+    /* Empty fields are left out; no seq is no journal line. */
+    fqj_item bare = make_item(1, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 5);
+    bare.category = bare.title = bare.territory = "";
+    bare.severity = 0;
+    line = fqj_item_to_line(&bare);
+    assert_string_equal(line, "{\"seq\":1,\"kind\":\"update\",\"incident\":5}\n");
+    free(line);
+    o = json_tokener_parse("{\"kind\":\"update\"}");
+    assert_int_equal(fqj_item_from_json(o, &back), -1);
+    json_object_put(o);
+    assert_int_equal(fqj_item_from_json(NULL, &back), -1);
+}
+
+static void test_item_from_outbox(void **state)
+{
+    (void)state;
+    Fengqiao__V1__OutboxItem o = FENGQIAO__V1__OUTBOX_ITEM__INIT;
+    Fengqiao__V1__GeoPoint g = FENGQIAO__V1__GEO_POINT__INIT;
+    o.seq = 7;
+    o.kind = FENGQIAO__V1__ITEM_KIND__ITEM_WARNING;
+    o.incident_id = 99;
+    o.text = (char *)"acknowledge limit in 30 minutes";
+    g.lon = 120.0;
+    g.lat = 30.0;
+    o.location = &g;
+    o.conclude_due_ms = NOW_MS;
+    fqj_item it;
+    fqj_item_from_outbox(&o, &it);
+    assert_int_equal(it.seq, 7);
+    assert_int_equal(it.kind, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING);
+    assert_string_equal(it.text, "acknowledge limit in 30 minutes");
+    assert_string_equal(it.title, ""); /* protobuf-c's empty default */
+    assert_true(it.has_location);
+    assert_int_equal(it.conclude_due_ms, NOW_MS);
+}
+
+static void test_format_item(void **state)
+{
+    (void)state;
+    use_tz("UTC");
+    char buf[512];
+    fqj_item it = make_item(12, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 431);
+    it.acknowledge_due_ms = NOW_MS + 65 * 60000;              /* 07:05 today */
+    it.conclude_due_ms = NOW_MS + 2 * 86400000 + 8 * 3600000; /* 2026-11-30 14:00 */
+    fqj_format_item(&it, NOW_MS, buf, sizeof buf);
+    assert_string_equal(buf, "[#12 assignment] incident 431 dispute.neighbour IV 邻里噪音纠纷 @ "
+                             "xihu-wensan-grid-3 ack by 07:05, conclude by 2026-11-30 14:00");
+
+    it.address = "文三路 12 号";
+    it.text = "new";
+    it.acknowledge_due_ms = NOW_MS - 60000; /* missed */
+    it.conclude_due_ms = 0;
+    fqj_format_item(&it, NOW_MS, buf, sizeof buf);
+    assert_string_equal(buf, "[#12 assignment] incident 431 dispute.neighbour IV 邻里噪音纠纷 @ "
+                             "xihu-wensan-grid-3 (文三路 12 号) ack by 05:59 (overdue) — new");
+
+    fqj_item up = make_item(13, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 431);
+    up.text = "acknowledged by w-zhang";
+    fqj_format_item(&up, NOW_MS, buf, sizeof buf);
+    assert_string_equal(buf, "[#13 update] incident 431 邻里噪音纠纷: acknowledged by w-zhang");
+
+    fqj_item warn = make_item(14, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, 431);
+    warn.title = "";
+    warn.text = "conclude limit near";
+    warn.conclude_due_ms = NOW_MS + 30 * 60000;
+    fqj_format_item(&warn, NOW_MS, buf, sizeof buf);
+    assert_string_equal(buf, "[#14 warning] incident 431: conclude limit near (conclude by 06:30)");
+
+    fqj_item odd = make_item(15, 42, 1);
+    odd.title = "";
+    fqj_format_item(&odd, NOW_MS, buf, sizeof buf);
+    assert_string_equal(buf, "[#15 unknown] incident 1");
+}
+
+static void test_format_item_controls_and_truncation(void **state)
+{
+    (void)state;
+    use_tz("UTC");
+    char buf[512];
+    fqj_item it = make_item(1, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 2);
+    it.title = "";
+    /* ESC, newline, tab, DEL and the C1 control U+009B (CSI) become spaces. */
+    it.text = "a\x1b[2Jb\nc\td\x7f"
+              "e\xc2\x9b"
+              "f é";
+    fqj_format_item(&it, NOW_MS, buf, sizeof buf);
+    assert_string_equal(buf, "[#1 update] incident 2: a [2Jb c d e f é");
+
+    /* Cut to the buffer without splitting a character. */
+    fqj_item cn = make_item(1, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 2);
+    cn.title = "";
+    cn.text = "纠纷纠纷纠纷纠纷纠纷";
+    char small[32];
+    fqj_format_item(&cn, NOW_MS, small, sizeof small);
+    /* "[#1 update] incident 2: " is 24 bytes, then two 3-byte characters. */
+    assert_string_equal(small, "[#1 update] incident 2: 纠纷");
+    char tiny[8];
+    fqj_format_item(&cn, NOW_MS, tiny, sizeof tiny);
+    assert_int_equal(strlen(tiny), 7);
+}
+
+/* ---- times ---- */
+
+static void test_format_time(void **state)
+{
+    (void)state;
+    use_tz("UTC");
+    char buf[40];
+    fqj_format_time(NOW_MS + 3600000, NOW_MS, buf, sizeof buf);
+    assert_string_equal(buf, "07:00");
+    fqj_format_time(NOW_MS + 86400000, NOW_MS, buf, sizeof buf);
+    assert_string_equal(buf, "2026-11-29 06:00");
+    use_tz("Asia/Shanghai"); /* 14:00 local; midnight is 16:00Z */
+    fqj_format_time(NOW_MS + 9 * 3600000, NOW_MS, buf, sizeof buf);
+    assert_string_equal(buf, "23:00");
+    fqj_format_time(NOW_MS + 10 * 3600000, NOW_MS, buf, sizeof buf);
+    assert_string_equal(buf, "2026-11-29 00:00");
+    use_tz("UTC");
+}
+
+static void test_parse_durations(void **state)
+{
+    (void)state;
+    char err[256];
+    int64_t t;
+    static const struct {
+        const char *text;
+        int64_t ms;
+    } good[] = {
+        {"+2h", 2 * 3600000}, {"2h", 2 * 3600000},        {"+3d", 3 * 86400000LL},
+        {"+90m", 90 * 60000}, {"+1d12h", 36 * 3600000LL}, {"+1w", 7 * 86400000LL},
+        {"+45s", 45000},      {" +2h ", 2 * 3600000},     {"+1h30m", 90 * 60000},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        assert_int_equal(fqj_parse_when(good[i].text, NOW_MS, &t, err, sizeof err), 0);
+        assert_int_equal(t, NOW_MS + good[i].ms);
+    }
+    static const char *const bad[] = {"",     "+",   "2",       "+2x",  "+0h",      "h2",
+                                      "+2h-", "-2h", "+99999w", "+2 h", "tomorrow", "+1.5h"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t = 0;
+        assert_int_equal(fqj_parse_when(bad[i], NOW_MS, &t, err, sizeof err), -1);
+        assert_true(strlen(err) > 0);
+    }
+}
+
+static void test_parse_iso(void **state)
+{
+    (void)state;
+    char err[256];
+    int64_t t;
+    use_tz("UTC");
+    assert_int_equal(fqj_parse_when("2026-11-28T14:00", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(t, NOW_MS + 8 * 3600000);
+    assert_int_equal(fqj_parse_when("2026-11-28 14:00:30", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(t, NOW_MS + 8 * 3600000 + 30000);
+    assert_int_equal(fqj_parse_when("2026-11-28T14:00:30.250Z", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(t, NOW_MS + 8 * 3600000 + 30000);
+    assert_int_equal(fqj_parse_when("2026-11-28T14:00+08:00", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(t, NOW_MS);
+    assert_int_equal(fqj_parse_when("2026-11-28T14:00+0800", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(t, NOW_MS);
+    assert_int_equal(fqj_parse_when("2026-11-28T14:00+08", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(t, NOW_MS);
+    assert_int_equal(fqj_parse_when("2026-11-28T01:30-04:30", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(t, NOW_MS);
+    /* Without a zone: local time. */
+    use_tz("Asia/Shanghai");
+    assert_int_equal(fqj_parse_when("2026-11-28T14:00", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(t, NOW_MS);
+    use_tz("UTC");
+    /* Leap day. */
+    assert_int_equal(fqj_parse_when("2028-02-29T00:00Z", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(t, INT64_C(1835395200000));
+
+    assert_int_equal(fqj_parse_when("2026-11-28", NOW_MS, &t, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no time of day"));
+    static const char *const bad[] = {
+        "2026-02-29T10:00",       "2026-13-01T10:00",  "2026-00-10T10:00",
+        "2026-11-31T10:00",       "2026-11-28T24:00",  "2026-11-28T10:60",
+        "2026-11-28T10:00:61",    "2026-11-28T10",     "2026-11-28X10:00",
+        "2026-11-28T10:00+25:00", "2026-11-28T10:00 ", "26-11-28T10:00",
+        "2026-11-28T10:00Zjunk",  "1969-12-31T23:59Z",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rv = fqj_parse_when(bad[i], NOW_MS, &t, err, sizeof err);
+        if (strcmp(bad[i], "2026-11-28T10:00 ") == 0) {
+            assert_int_equal(rv, 0); /* trailing blanks are trimmed */
+            continue;
+        }
+        if (rv != -1)
+            fail_msg("'%s' was accepted", bad[i]);
+    }
+}
+
+/* ---- typed commands ---- */
+
+static void test_parse_commands(void **state)
+{
+    (void)state;
+    use_tz("UTC");
+    static fqt_action a;
+    char err[256];
+    assert_int_equal(fqt_parse_line("   ", NOW_MS, &a, err, sizeof err), 0);
+    assert_int_equal(a.cmd, FQT_CMD_NONE);
+
+    assert_int_equal(fqt_parse_line("ack 431", NOW_MS, &a, err, sizeof err), 0);
+    assert_int_equal(a.cmd, FQT_CMD_ACK);
+    assert_int_equal(a.incident_id, 431);
+    Fengqiao__V1__AssignmentAction body;
+    fqt_action_body(&a, &body);
+    assert_int_equal(body.kind, FENGQIAO__V1__ACTION_KIND__ACTION_ACKNOWLEDGE);
+    assert_int_equal(body.incident_id, 431);
+    assert_string_equal(body.note, "");
+
+    assert_int_equal(fqt_parse_line("return 431 wrong  not in our village --to lingyin.market",
+                                    NOW_MS, &a, err, sizeof err),
+                     0);
+    assert_int_equal(a.cmd, FQT_CMD_RETURN);
+    assert_int_equal(a.reason, FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION);
+    assert_string_equal(a.note, "not in our village");
+    assert_string_equal(a.right_place, "lingyin.market");
+    fqt_action_body(&a, &body);
+    assert_int_equal(body.kind, FENGQIAO__V1__ACTION_KIND__ACTION_RETURN);
+    assert_string_equal(body.right_place, "lingyin.market");
+
+    assert_int_equal(fqt_parse_line("return 431 capacity \"needs the town's enforcement team\"",
+                                    NOW_MS, &a, err, sizeof err),
+                     0);
+    assert_int_equal(a.reason, FENGQIAO__V1__RETURN_REASON__RETURN_BEYOND_CAPACITY);
+    assert_string_equal(a.note, "needs the town's enforcement team");
+    assert_string_equal(a.right_place, "");
+
+    assert_int_equal(
+        fqt_parse_line("progress 7 talked to   both sides", NOW_MS, &a, err, sizeof err), 0);
+    assert_string_equal(a.note, "talked to   both sides");
+
+    assert_int_equal(
+        fqt_parse_line("extend 7 +2h waiting for the owner", NOW_MS, &a, err, sizeof err), 0);
+    assert_int_equal(a.extend_to_ms, NOW_MS + 2 * 3600000);
+    assert_string_equal(a.note, "waiting for the owner");
+    fqt_action_body(&a, &body);
+    assert_int_equal(body.kind, FENGQIAO__V1__ACTION_KIND__ACTION_EXTEND);
+    assert_int_equal(body.extend_to_ms, NOW_MS + 2 * 3600000);
+
+    assert_int_equal(
+        fqt_parse_line("extend 7 2026-11-30 17:00 parts ordered", NOW_MS, &a, err, sizeof err), 0);
+    assert_int_equal(a.extend_to_ms, INT64_C(1796058000000));
+    assert_string_equal(a.note, "parts ordered");
+    assert_int_equal(
+        fqt_parse_line("extend 7 2026-11-30T17:00 20 people affected", NOW_MS, &a, err, sizeof err),
+        0);
+    assert_string_equal(a.note, "20 people affected");
+
+    assert_int_equal(
+        fqt_parse_line("conclude 7 'settled; both signed'", NOW_MS, &a, err, sizeof err), 0);
+    assert_int_equal(a.cmd, FQT_CMD_CONCLUDE);
+    assert_string_equal(a.note, "settled; both signed");
+
+    static const struct {
+        fqt_cmd cmd;
+        const char *line;
+    } simple[] = {{FQT_CMD_LIST, "list"},
+                  {FQT_CMD_HELP, "help"},
+                  {FQT_CMD_QUIT, "quit"},
+                  {FQT_CMD_QUIT, "exit"},
+                  {FQT_CMD_RETRY, " retry "}};
+    for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
+        assert_int_equal(fqt_parse_line(simple[i].line, NOW_MS, &a, err, sizeof err), 0);
+        assert_int_equal(a.cmd, simple[i].cmd);
+    }
+
+    static const char *const bad[] = {
+        "ack",
+        "ack x",
+        "ack 0",
+        "ack 431 now",
+        "ack 99999999999999999999",
+        "return 431",
+        "return 431 because it is not ours",
+        "return 431 wrong",
+        "return 431 capacity too big --to lingyin",
+        "return 431 wrong not ours --to",
+        "return 431 wrong not ours --to Bad/Unit",
+        "progress 431",
+        "progress 431 \"\"",
+        "extend 431 +2h",
+        "extend 431 soon later",
+        "extend 431 2020-01-01T00:00 too late",
+        "conclude 431",
+        "frobnicate 1",
+        "list all",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (fqt_parse_line(bad[i], NOW_MS, &a, err, sizeof err) != -1)
+            fail_msg("'%s' was accepted", bad[i]);
+        else
+            assert_true(strlen(err) > 0);
+}
+
+/* ---- the sync loop's answers ---- */
+
+typedef struct taken {
+    uint64_t seqs[64];
+    int n;
+    int calls;
+    int refuse;
+} taken;
+
+static int take(void *user, Fengqiao__V1__OutboxItem *const *items, size_t n)
+{
+    taken *t = user;
+    t->calls++;
+    if (t->refuse)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        t->seqs[t->n++] = items[i]->seq;
+    return 0;
+}
+
+static fqc_result sync_result(Fengqiao__V1__OutboxItem **items, size_t n, uint64_t last_seq)
+{
+    fqc_result r;
+    memset(&r, 0, sizeof r);
+    r.outcome = FQC_ANSWERED;
+    r.status = FENGQIAO__V1__STATUS__STATUS_OK;
+    r.authenticated = 1;
+    r.has_sync = 1;
+    r.items = items;
+    r.n_items = n;
+    r.last_seq = last_seq;
+    return r;
+}
+
+static void test_sync_answers(void **state)
+{
+    (void)state;
+    Fengqiao__V1__OutboxItem it[8];
+    Fengqiao__V1__OutboxItem *p[8];
+    for (int i = 0; i < 8; i++) {
+        fengqiao__v1__outbox_item__init(&it[i]);
+        p[i] = &it[i];
+    }
+    taken t = {0};
+    fqt_sync s;
+    fqt_sync_init(&s, NULL, "test", "tcp://x", "node", 3, 0, take, &t);
+    s.in_flight = 1;
+    /* 3 again (delivered twice), 5 before 4, 4 twice: taken as 4, 5. More waits (7). */
+    uint64_t seqs[] = {3, 5, 4, 4};
+    for (int i = 0; i < 4; i++)
+        it[i].seq = seqs[i];
+    fqc_result r = sync_result(p, 4, 7);
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &r);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.seqs[0], 4);
+    assert_int_equal(t.seqs[1], 5);
+    assert_int_equal(s.after_seq, 5);
+    assert_false(s.caught_up); /* next sync at once, wait 0 */
+    assert_false(s.in_flight);
+    assert_false(s.done);
+
+    /* Nothing new but caught up: a heartbeat. */
+    it[0].seq = 5;
+    r = sync_result(p, 1, 5);
+    s.in_flight = 1;
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &r);
+    assert_int_equal(t.n, 2);
+    assert_true(s.caught_up);
+
+    /* The caller cannot save them: after_seq stays, asked again later. */
+    t.refuse = 1;
+    it[0].seq = 6;
+    r = sync_result(p, 1, 6);
+    s.in_flight = 1;
+    int64_t before = fqt_monotonic_ms();
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &r);
+    assert_int_equal(s.after_seq, 5);
+    assert_true(s.next_at_ms >= before + 5000);
+    t.refuse = 0;
+
+    /* Superseded: no items taken, the next sync waits a little. */
+    r = sync_result(p, 1, 0);
+    r.superseded = 1;
+    s.in_flight = 1;
+    before = fqt_monotonic_ms();
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &r);
+    assert_int_equal(s.after_seq, 5);
+    assert_int_equal(s.superseded_streak, 1);
+    assert_true(s.next_at_ms >= before + 1000);
+    assert_false(s.done);
+
+    /* No answer: reopen the sockets after a backoff. */
+    fqc_result none;
+    memset(&none, 0, sizeof none);
+    none.outcome = FQC_NO_ANSWER;
+    s.in_flight = 1;
+    before = fqt_monotonic_ms();
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &none);
+    assert_true(s.reopen_due);
+    assert_int_equal(s.failures, 1);
+    assert_true(s.next_at_ms >= before + 1000);
+    assert_false(s.done);
+
+    /* An unsigned refusal after the node has synced is retried... */
+    fqc_result refused;
+    memset(&refused, 0, sizeof refused);
+    refused.outcome = FQC_ANSWERED;
+    refused.status = FENGQIAO__V1__STATUS__STATUS_UNAUTHENTICATED;
+    s.in_flight = 1;
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &refused);
+    assert_false(s.done);
+    /* ...a signed one stops it. */
+    refused.status = FENGQIAO__V1__STATUS__STATUS_FORBIDDEN;
+    refused.authenticated = 1;
+    s.in_flight = 1;
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &refused);
+    assert_true(s.done);
+    assert_int_equal(s.exit_code, 1);
+}
+
+static void test_sync_behind_and_once(void **state)
+{
+    (void)state;
+    Fengqiao__V1__OutboxItem it = FENGQIAO__V1__OUTBOX_ITEM__INIT;
+    Fengqiao__V1__OutboxItem *p[1] = {&it};
+    taken t = {0};
+    fqt_sync s;
+    /* The server's outbox ends below what this terminal has seen. */
+    fqt_sync_init(&s, NULL, "test", "tcp://x", "node", 16, 0, take, &t);
+    fqc_result r = sync_result(p, 0, 3);
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &r);
+    assert_true(s.done);
+    assert_int_equal(s.exit_code, 1);
+
+    /* --once: done when caught up. */
+    fqt_sync_init(&s, NULL, "test", "tcp://x", "node", 0, 1, take, &t);
+    it.seq = 1;
+    r = sync_result(p, 1, 2);
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &r);
+    assert_false(s.done);
+    it.seq = 2;
+    r = sync_result(p, 1, 2);
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &r);
+    assert_true(s.done);
+    assert_int_equal(s.exit_code, 0);
+    assert_int_equal(s.after_seq, 2);
+
+    /* --once without an answer: exit 3. */
+    fqt_sync_init(&s, NULL, "test", "tcp://x", "node", 0, 1, take, &t);
+    fqc_result none;
+    memset(&none, 0, sizeof none);
+    none.outcome = FQC_NO_ANSWER;
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &none);
+    assert_true(s.done);
+    assert_int_equal(s.exit_code, 3);
+}
+
+int main(void)
+{
+    use_tz("UTC");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_journal_append_and_reopen),
+        cmocka_unit_test(test_journal_partial_last_line),
+        cmocka_unit_test(test_journal_bad_last_line),
+        cmocka_unit_test(test_journal_lock),
+        cmocka_unit_test(test_journal_open_assignments),
+        cmocka_unit_test(test_item_json_roundtrip),
+        cmocka_unit_test(test_item_from_outbox),
+        cmocka_unit_test(test_format_item),
+        cmocka_unit_test(test_format_item_controls_and_truncation),
+        cmocka_unit_test(test_format_time),
+        cmocka_unit_test(test_parse_durations),
+        cmocka_unit_test(test_parse_iso),
+        cmocka_unit_test(test_parse_commands),
+        cmocka_unit_test(test_sync_answers),
+        cmocka_unit_test(test_sync_behind_and_once),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
