@@ -7,15 +7,23 @@
  * run again, the same message ids make that safe); 4 some input line was
  * unreadable. The worst applies. */
 #include "fqclient.h"
+#include "fqreport.h"
+#include "journal.h"
+#include "syncer.h"
 #include "validate.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNKNOWN = 3, EXIT_BAD_INPUT = 4 };
 
@@ -40,25 +48,17 @@ static void worse(run *r, int code)
 
 static void usage(FILE *out)
 {
+    fprintf(out, "usage: fq-report --node ID (--key-file FILE | FQ_NODE_KEY) [--url URL] REPORT\n"
+                 "       fq-report --node ID (--key-file FILE | FQ_NODE_KEY) [--url URL] --stdin\n"
+                 "       fq-report --node ID (--key-file FILE | FQ_NODE_KEY) follow [--url URL]\n"
+                 "                 [--from-seq N] [--seq-file FILE] [--once]\n"
+                 "\n"
+                 "Reports incidents to fengqiao's intake and prints the incident id of each;\n"
+                 "follow prints the town's feed of status changes (fq-report follow --help).\n"
+                 "\n"
+                 "REPORT flags:\n");
+    fqr_usage_fields(out);
     fprintf(out,
-            "usage: fq-report --node ID (--key-file FILE | FQ_NODE_KEY) [--url URL] REPORT\n"
-            "       fq-report --node ID (--key-file FILE | FQ_NODE_KEY) [--url URL] --stdin\n"
-            "\n"
-            "Reports incidents to fengqiao's intake and prints the incident id of each.\n"
-            "\n"
-            "REPORT flags:\n"
-            "  --category CODE       taxonomy code, e.g. dispute.neighbour (required)\n"
-            "  --severity I|II|III|IV                           (required)\n"
-            "  --risk low|medium|high                           (required)\n"
-            "  --channel hotline|petition|staff|patrol|online|walk_in (required)\n"
-            "  --place UNIT          org unit where it happened (required)\n"
-            "  --title TEXT          one line (required)\n"
-            "  --description TEXT  --address TEXT  --lon DEG --lat DEG\n"
-            "  --occurred-ms MS      when it happened, epoch milliseconds\n"
-            "  --external-ref REF    your own case number; also makes the message id, so\n"
-            "                        sending the same case again creates nothing new\n"
-            "  --reporter-name TEXT  --reporter-phone TEXT\n"
-            "  --message-id N        explicit idempotency key (1 .. 2^63-1)\n"
             "\n"
             "--stdin reads one JSON object per line with the same fields (category,\n"
             "severity, risk, channel, place_unit, title, description, address, lon, lat,\n"
@@ -77,186 +77,27 @@ static void usage(FILE *out)
             "(run again: safe), 4 some input line unreadable.\n");
 }
 
-/* ---- enum names ---- */
-
-static int parse_enum(const char *text, const char *const *names, int count)
+static void usage_follow(FILE *out)
 {
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (*text != '\0' && *end == '\0')
-        return (v >= 1 && v <= count) ? (int)v : -1;
-    for (int i = 0; i < count; i++)
-        if (strcasecmp(text, names[i]) == 0)
-            return i + 1;
-    return -1;
-}
-
-static const char *const severity_names[] = {"I", "II", "III", "IV"};
-static const char *const risk_names[] = {"low", "medium", "high"};
-static const char *const channel_names[] = {"hotline", "petition", "staff",
-                                            "patrol",  "online",   "walk_in"};
-
-/* ---- report building ---- */
-
-typedef struct report_input {
-    Fengqiao__V1__ReportIncident body;
-    Fengqiao__V1__GeoPoint point;
-    int has_lon, has_lat;
-    uint64_t message_id;
-} report_input;
-
-static void report_init(report_input *in)
-{
-    memset(in, 0, sizeof *in);
-    fengqiao__v1__report_incident__init(&in->body);
-    fengqiao__v1__geo_point__init(&in->point);
-}
-
-/* Sets one field by name; returns 0 or -1 with a message. The strings stay
- * owned by the caller. */
-static int set_field(report_input *in, const char *name, const char *value, char *err,
-                     size_t err_len)
-{
-    Fengqiao__V1__ReportIncident *b = &in->body;
-    int v;
-    char *end;
-    if (strcmp(name, "category") == 0)
-        b->category = (char *)value;
-    else if (strcmp(name, "severity") == 0) {
-        if ((v = parse_enum(value, severity_names, 4)) < 0)
-            goto bad;
-        b->severity = v;
-    } else if (strcmp(name, "risk") == 0) {
-        if ((v = parse_enum(value, risk_names, 3)) < 0)
-            goto bad;
-        b->risk = v;
-    } else if (strcmp(name, "channel") == 0) {
-        if ((v = parse_enum(value, channel_names, 6)) < 0)
-            goto bad;
-        b->channel = v;
-    } else if (strcmp(name, "place_unit") == 0 || strcmp(name, "place") == 0)
-        b->place_unit = (char *)value;
-    else if (strcmp(name, "title") == 0)
-        b->title = (char *)value;
-    else if (strcmp(name, "description") == 0)
-        b->description = (char *)value;
-    else if (strcmp(name, "address") == 0)
-        b->address = (char *)value;
-    else if (strcmp(name, "external_ref") == 0)
-        b->external_ref = (char *)value;
-    else if (strcmp(name, "reporter_name") == 0)
-        b->reporter_name = (char *)value;
-    else if (strcmp(name, "reporter_phone") == 0)
-        b->reporter_phone = (char *)value;
-    else if (strcmp(name, "lon") == 0 || strcmp(name, "lat") == 0) {
-        double d = strtod(value, &end);
-        if (*value == '\0' || *end != '\0')
-            goto bad;
-        if (name[1] == 'o') {
-            in->point.lon = d;
-            in->has_lon = 1;
-        } else {
-            in->point.lat = d;
-            in->has_lat = 1;
-        }
-    } else if (strcmp(name, "occurred_at_ms") == 0 || strcmp(name, "occurred_ms") == 0) {
-        long long ms = strtoll(value, &end, 10);
-        if (*value == '\0' || *end != '\0' || ms < 0)
-            goto bad;
-        b->occurred_at_ms = ms;
-    } else if (strcmp(name, "message_id") == 0) {
-        unsigned long long id = strtoull(value, &end, 10);
-        if (*value == '\0' || *end != '\0' || value[0] == '-' || id == 0 ||
-            id > (unsigned long long)INT64_MAX)
-            goto bad;
-        in->message_id = id;
-    } else {
-        snprintf(err, err_len, "unknown field '%s'", name);
-        return -1;
-    }
-    return 0;
-bad:
-    snprintf(err, err_len, "bad value '%s' for %s", value, name);
-    return -1;
-}
-
-static int finish_input(report_input *in, const char *node, char *err, size_t err_len)
-{
-    if (in->has_lon != in->has_lat) {
-        snprintf(err, err_len, "lon and lat go together");
-        return -1;
-    }
-    if (in->has_lon)
-        in->body.location = &in->point;
-    if (in->message_id == 0)
-        in->message_id = in->body.external_ref[0] != '\0'
-                             ? fqc_message_id_for(node, in->body.external_ref)
-                             : fqc_fresh_message_id();
-    return 0;
-}
-
-/* ---- output ---- */
-
-static void print_json_result(uint64_t line, const fqc_result *r)
-{
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "line", json_object_new_int64((int64_t)line));
-    json_object_object_add(o, "status",
-                           json_object_new_string(r->outcome == FQC_NO_ANSWER
-                                                      ? "no_answer"
-                                                      : fq_status_name(r->status)));
-    json_object_object_add(o, "message_id", json_object_new_uint64(r->message_id));
-    if (r->has_incident) {
-        json_object_object_add(o, "incident_id", json_object_new_uint64(r->incident_id));
-        json_object_object_add(o, "duplicate", json_object_new_boolean(r->duplicate));
-        json_object_object_add(o, "event_seq", json_object_new_uint64(r->event_seq));
-    }
-    if (r->has_routing) {
-        static const char *const tiers[] = {"", "village", "town", "district"};
-        static const char *const lines[] = {"", "governance", "market", "enforcement", "services"};
-        json_object *rt = json_object_new_object();
-        if (r->merged_into != 0)
-            json_object_object_add(rt, "merged_into", json_object_new_uint64(r->merged_into));
-        if (r->tier >= 1 && r->tier <= 3) {
-            json_object_object_add(rt, "tier", json_object_new_string(tiers[r->tier]));
-            json_object_object_add(
-                rt, "line",
-                json_object_new_string(r->line >= 1 && r->line <= 4 ? lines[r->line] : "unknown"));
-            json_object_object_add(rt, "climbed", json_object_new_int((int)r->climbed));
-            json_object_object_add(rt, "rule_set", json_object_new_int((int)r->rule_set));
-        }
-        if (r->lead_unit[0])
-            json_object_object_add(rt, "lead_unit", json_object_new_string(r->lead_unit));
-        if (r->worker[0])
-            json_object_object_add(rt, "worker", json_object_new_string(r->worker));
-        if (r->co_units[0]) {
-            json_object *co = json_object_new_array();
-            char units[sizeof r->co_units];
-            snprintf(units, sizeof units, "%s", r->co_units);
-            for (char *save = NULL, *u = strtok_r(units, ",", &save); u != NULL;
-                 u = strtok_r(NULL, ",", &save))
-                json_object_array_add(co, json_object_new_string(u));
-            json_object_object_add(rt, "co_units", co);
-        }
-        if (r->territory[0])
-            json_object_object_add(rt, "territory", json_object_new_string(r->territory));
-        if (r->unplaced)
-            json_object_object_add(rt, "unplaced", json_object_new_boolean(1));
-        if (r->acknowledge_due_ms)
-            json_object_object_add(rt, "acknowledge_due_ms",
-                                   json_object_new_int64(r->acknowledge_due_ms));
-        if (r->conclude_due_ms)
-            json_object_object_add(rt, "conclude_due_ms",
-                                   json_object_new_int64(r->conclude_due_ms));
-        json_object_object_add(o, "routing", rt);
-    }
-    if (r->message[0])
-        json_object_object_add(o, "message", json_object_new_string(r->message));
-    json_object_object_add(o, "attempts", json_object_new_int(r->attempts));
-    json_object_object_add(o, "latency_ms", json_object_new_double(r->latency_ms));
-    puts(
-        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(o);
+    fprintf(out,
+            "usage: fq-report --node ID (--key-file FILE | FQ_NODE_KEY) follow [--url URL]\n"
+            "                 [--from-seq N] [--seq-file FILE] [--once]\n"
+            "\n"
+            "A town platform node follows its town's feed on the terminal endpoint: one\n"
+            "JSON object per line on stdout for every status change of an incident in the\n"
+            "town ({\"seq\":…,\"kind\":\"update\",\"incident\":…,\"text\":…,…}), in order.\n"
+            "Runs until SIGINT or SIGTERM (exit 0).\n"
+            "\n"
+            "  --url URL        terminal endpoint (else the --url before follow, else\n"
+            "                   FQ_TERMINALS, else tcp://127.0.0.1:7412)\n"
+            "  --seq-file FILE  keeps the last sequence printed (written to a temporary file,\n"
+            "                   synced and renamed after each batch): a restart goes on after\n"
+            "                   it. A crash between printing and saving prints that batch\n"
+            "                   again: readers skip sequences they have seen.\n"
+            "  --from-seq N     start at item N (N-1 is acknowledged), whatever the file says;\n"
+            "                   without either, the server's oldest unacknowledged item\n"
+            "  --once           fetch what is new, print it, exit (0; 1 refused; 3 no answer\n"
+            "                   within --timeout-ms given before follow, else 40 s)\n");
 }
 
 static void on_result(void *user, uint64_t line, const fqc_result *r)
@@ -273,22 +114,15 @@ static void on_result(void *user, uint64_t line, const fqc_result *r)
         worse(rn, EXIT_REFUSED);
     }
     if (rn->json_output) {
-        print_json_result(line, r);
+        json_object *o = fqr_result_json(line, r);
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
     } else if (r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK) {
         if (!rn->quiet) {
-            static const char *const tiers[] = {"", "village", "town", "district"};
-            char routed[512] = "";
-            if (r->has_routing && r->merged_into != 0)
-                snprintf(routed, sizeof routed, "; merged into open incident %" PRIu64,
-                         r->merged_into);
-            else if (r->has_routing && r->tier >= 1 && r->tier <= 3)
-                snprintf(routed, sizeof routed, "; %s tier: %s%s%s%s%s", tiers[r->tier],
-                         r->worker[0] ? r->worker : r->lead_unit,
-                         r->worker[0] && r->lead_unit[0] ? " of " : "",
-                         r->worker[0] ? r->lead_unit : "", r->co_units[0] ? " with " : "",
-                         r->co_units);
-            printf("incident %" PRIu64 "%s (message id %" PRIu64 ")%s\n", r->incident_id,
-                   r->duplicate ? " (already reported)" : "", r->message_id, routed);
+            char text[1024];
+            fqr_result_text(r, text, sizeof text);
+            puts(text);
         }
     } else {
         fprintf(stderr, "fq-report: %s: %s (message id %" PRIu64 ")\n",
@@ -365,8 +199,8 @@ static void run_stdin(fqc *client, run *rn, const char *node)
             worse(rn, EXIT_BAD_INPUT);
             continue;
         }
-        report_input in;
-        report_init(&in);
+        fqr_input in;
+        fqr_init(&in);
         char numbers[8][40];
         int n_numbers = 0;
         int bad = 0;
@@ -381,12 +215,12 @@ static void run_stdin(fqc *client, run *rn, const char *node)
             }
             if (text == numbers[n_numbers])
                 n_numbers++;
-            if (set_field(&in, key, text, err, sizeof err) != 0) {
+            if (fqr_set_field(&in, key, text, err, sizeof err) != 0) {
                 bad = 1;
                 break;
             }
         }
-        if (!bad && finish_input(&in, node, err, sizeof err) != 0)
+        if (!bad && fqr_finish(&in, node, err, sizeof err) != 0)
             bad = 1;
         if (bad) {
             print_json_error(number, err);
@@ -405,16 +239,249 @@ static void run_stdin(fqc *client, run *rn, const char *node)
     fqc_drain(client);
 }
 
+/* ---- follow ---- */
+
+static volatile sig_atomic_t follow_stop;
+static int follow_pipe[2] = {-1, -1};
+
+static void on_follow_signal(int sig)
+{
+    (void)sig;
+    follow_stop = 1;
+    int saved = errno;
+    ssize_t ignored = write(follow_pipe[1], "x", 1);
+    (void)ignored;
+    errno = saved;
+}
+
+typedef struct follower {
+    fqt_sync sync;
+    const char *seq_file;
+    uint64_t saved_seq;
+    int stdout_broken;
+} follower;
+
+/* Reads the decimal sequence in `path`; 0 when the file does not exist. */
+static int read_seq_file(const char *path, uint64_t *out)
+{
+    *out = 0;
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return errno == ENOENT ? 0 : -1;
+    char buf[64] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(buf, &end, 10);
+    if (n == 0 || *end != '\0' || buf[0] == '-' || errno != 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Writes the sequence to a temporary file, syncs it and renames it over
+ * `path`, then syncs the folder: the file always holds a whole number. */
+static int write_seq_file(const char *path, uint64_t seq)
+{
+    char tmp[4096], dir[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    char text[32];
+    int len = snprintf(text, sizeof text, "%" PRIu64 "\n", seq);
+    int ok = write(fd, text, (size_t)len) == len && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+static int print_feed(void *user, Fengqiao__V1__OutboxItem *const *items, size_t n)
+{
+    follower *f = user;
+    for (size_t i = 0; i < n; i++) {
+        fqj_item item;
+        fqj_item_from_outbox(items[i], &item);
+        char *line = fqj_item_to_line(&item);
+        if (line == NULL)
+            return -1;
+        fputs(line, stdout);
+        free(line);
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        /* Nobody reads: stop without recording them as printed. */
+        if (!f->stdout_broken)
+            fqt_log("fq-report", "cannot write to stdout; stopping");
+        f->stdout_broken = 1;
+        follow_stop = 1;
+        return -1;
+    }
+    uint64_t last = items[n - 1]->seq;
+    if (f->seq_file != NULL) {
+        if (write_seq_file(f->seq_file, last) == 0)
+            f->saved_seq = last;
+        else
+            fqt_log("fq-report", "cannot save the sequence %" PRIu64 " to %s: %s", last,
+                    f->seq_file, strerror(errno));
+    }
+    return 0;
+}
+
+static void on_follow_result(void *user, uint64_t tag, const fqc_result *r)
+{
+    follower *f = user;
+    fqt_sync_on_result(&f->sync, tag, r);
+}
+
+static int run_follow(int argc, char **argv, const char *node, const char *key_file,
+                      const char *url_flag, long timeout_ms)
+{
+    enum { O_URL = 256, O_FROM, O_SEQ_FILE, O_ONCE };
+    static const struct option options[] = {
+        {"url", required_argument, NULL, O_URL},
+        {"from-seq", required_argument, NULL, O_FROM},
+        {"seq-file", required_argument, NULL, O_SEQ_FILE},
+        {"once", no_argument, NULL, O_ONCE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    static follower f;
+    const char *url = url_flag;
+    if (url == NULL)
+        url = getenv("FQ_TERMINALS") ? getenv("FQ_TERMINALS") : "tcp://127.0.0.1:7412";
+    int once = 0, have_from = 0;
+    uint64_t from = 0;
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case O_URL:
+            url = optarg;
+            break;
+        case O_FROM: {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || optarg[0] == '-' || errno != 0) {
+                fprintf(stderr, "fq-report: --from-seq takes a sequence number\n");
+                return EXIT_USAGE;
+            }
+            from = v;
+            have_from = 1;
+            break;
+        }
+        case O_SEQ_FILE:
+            f.seq_file = optarg;
+            break;
+        case O_ONCE:
+            once = 1;
+            break;
+        case 'h':
+            usage_follow(stdout);
+            return EXIT_OK;
+        default:
+            usage_follow(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "fq-report: unexpected argument '%s'\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (node == NULL || !fq_valid_id(node)) {
+        fprintf(stderr, "fq-report: give a valid --node (or FQ_NODE)\n");
+        return EXIT_USAGE;
+    }
+    uint64_t after = 0;
+    if (have_from) {
+        after = from > 0 ? from - 1 : 0;
+    } else if (f.seq_file != NULL && read_seq_file(f.seq_file, &after) != 0) {
+        fprintf(stderr, "fq-report: cannot read a sequence number from %s\n", f.seq_file);
+        return EXIT_USAGE;
+    }
+    f.saved_seq = after;
+    fqc_config config = {0};
+    config.url = url;
+    config.node = node;
+    config.window = 1;
+    config.resend_ivl_ms = FQC_SYNC_RESEND_IVL_MS;
+    config.reconnect_max_ms = 2000;
+    int key_ok =
+        key_file ? fqc_load_key_file(key_file, config.key)
+                 : (getenv("FQ_NODE_KEY") ? fqc_parse_key(getenv("FQ_NODE_KEY"), config.key) : -1);
+    if (key_ok != 0) {
+        fprintf(stderr, "fq-report: need the node key: --key-file FILE or FQ_NODE_KEY (64 hex)\n");
+        return EXIT_USAGE;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (pipe(follow_pipe) != 0) {
+        fprintf(stderr, "fq-report: pipe: %s\n", strerror(errno));
+        return EXIT_USAGE;
+    }
+    for (int i = 0; i < 2; i++)
+        fcntl(follow_pipe[i], F_SETFL, fcntl(follow_pipe[i], F_GETFL) | O_NONBLOCK);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_follow_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    fqc *client;
+    char err[256];
+    int rv = fqc_open(&config, on_follow_result, &f, &client, err, sizeof err);
+    sodium_memzero(config.key, sizeof config.key);
+    if (rv != 0) {
+        fprintf(stderr, "fq-report: %s\n", err);
+        return EXIT_USAGE;
+    }
+    fqt_sync_init(&f.sync, client, "fq-report", url, node, after, once, print_feed, &f);
+    if (once && timeout_ms > 0)
+        f.sync.timeout_ms = timeout_ms;
+    while (!follow_stop && !f.sync.done) {
+        int t = fqt_sync_tick(&f.sync);
+        if (t < 0 || t > 1000)
+            t = 1000;
+        struct pollfd extra[1] = {{.fd = follow_pipe[0], .events = POLLIN}};
+        fqt_wait(client, extra, 1, t);
+    }
+    fqc_close(client);
+    if (f.stdout_broken)
+        return EXIT_REFUSED;
+    return f.sync.done ? f.sync.exit_code : EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     run rn = {0};
     const char *node = getenv("FQ_NODE");
     const char *url = getenv("FQ_INTAKE") ? getenv("FQ_INTAKE") : "tcp://127.0.0.1:7411";
     const char *key_file = NULL;
-    int use_stdin = 0;
+    const char *url_flag = NULL;
+    int use_stdin = 0, timeout_given = 0;
     long window = 16, timeout_ms = 60000;
-    report_input in;
-    report_init(&in);
+    fqr_input in;
+    fqr_init(&in);
     char err[256];
 
     enum { O_NODE = 256, O_KEY, O_URL, O_STDIN, O_WINDOW, O_TIMEOUT, O_JSON, O_QUIET, O_FIELD };
@@ -428,26 +495,13 @@ int main(int argc, char **argv)
         {"json", no_argument, NULL, O_JSON},
         {"quiet", no_argument, NULL, O_QUIET},
         {"help", no_argument, NULL, 'h'},
-        {"category", required_argument, NULL, O_FIELD},
-        {"severity", required_argument, NULL, O_FIELD},
-        {"risk", required_argument, NULL, O_FIELD},
-        {"channel", required_argument, NULL, O_FIELD},
-        {"place", required_argument, NULL, O_FIELD},
-        {"title", required_argument, NULL, O_FIELD},
-        {"description", required_argument, NULL, O_FIELD},
-        {"address", required_argument, NULL, O_FIELD},
-        {"lon", required_argument, NULL, O_FIELD},
-        {"lat", required_argument, NULL, O_FIELD},
-        {"occurred-ms", required_argument, NULL, O_FIELD},
-        {"external-ref", required_argument, NULL, O_FIELD},
-        {"reporter-name", required_argument, NULL, O_FIELD},
-        {"reporter-phone", required_argument, NULL, O_FIELD},
-        {"message-id", required_argument, NULL, O_FIELD},
+        FQR_FIELD_OPTIONS(O_FIELD),
         {NULL, 0, NULL, 0},
     };
     int c, index;
     int any_field = 0;
-    while ((c = getopt_long(argc, argv, "h", options, &index)) != -1) {
+    /* "+": stop at the first word, so that `follow` has flags of its own. */
+    while ((c = getopt_long(argc, argv, "+h", options, &index)) != -1) {
         switch (c) {
         case O_NODE:
             node = optarg;
@@ -457,6 +511,7 @@ int main(int argc, char **argv)
             break;
         case O_URL:
             url = optarg;
+            url_flag = optarg;
             break;
         case O_STDIN:
             use_stdin = 1;
@@ -474,6 +529,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "fq-report: --timeout-ms must be at least 100\n");
                 return EXIT_USAGE;
             }
+            timeout_given = 1;
             break;
         case O_JSON:
             rn.json_output = 1;
@@ -481,22 +537,13 @@ int main(int argc, char **argv)
         case O_QUIET:
             rn.quiet = 1;
             break;
-        case O_FIELD: {
-            /* Flag names are the JSON field names with '-' for '_'. */
-            char name[32];
-            snprintf(name, sizeof name, "%s", options[index].name);
-            for (char *p = name; *p; p++)
-                if (*p == '-')
-                    *p = '_';
-            if (strcmp(name, "occurred_ms") == 0)
-                snprintf(name, sizeof name, "occurred_at_ms");
-            if (set_field(&in, name, optarg, err, sizeof err) != 0) {
+        case O_FIELD:
+            if (fqr_set_flag(&in, options[index].name, optarg, err, sizeof err) != 0) {
                 fprintf(stderr, "fq-report: %s\n", err);
                 return EXIT_USAGE;
             }
             any_field = 1;
             break;
-        }
         case 'h':
             usage(stdout);
             return EXIT_OK;
@@ -504,6 +551,16 @@ int main(int argc, char **argv)
             usage(stderr);
             return EXIT_USAGE;
         }
+    }
+    if (optind < argc && strcmp(argv[optind], "follow") == 0) {
+        if (use_stdin || any_field) {
+            fprintf(stderr, "fq-report: follow takes no report flags and no --stdin\n");
+            return EXIT_USAGE;
+        }
+        static char follow_name[] = "fq-report follow"; /* for getopt's messages */
+        argv[optind] = follow_name;
+        return run_follow(argc - optind, argv + optind, node, key_file, url_flag,
+                          timeout_given ? timeout_ms : 0);
     }
     if (optind != argc) {
         fprintf(stderr, "fq-report: unexpected argument '%s'\n", argv[optind]);
@@ -539,7 +596,7 @@ int main(int argc, char **argv)
         rn.json_output = 1;
         run_stdin(client, &rn, node);
     } else {
-        if (finish_input(&in, node, err, sizeof err) != 0) {
+        if (fqr_finish(&in, node, err, sizeof err) != 0) {
             fprintf(stderr, "fq-report: %s\n", err);
             fqc_close(client);
             return EXIT_USAGE;
