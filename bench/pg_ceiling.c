@@ -62,7 +62,7 @@ static void die(const char *what, PGconn *conn)
 static void usage(void)
 {
     fprintf(stderr, "usage: fq-bench-pg-ceiling --conninfo STR --rows N --batch B"
-                    " [--node NODE --place UNIT]\n");
+                    " [--node NODE --place UNIT] [--no-outbox]\n");
     exit(2);
 }
 
@@ -133,9 +133,14 @@ static void drain(PGconn *conn, struct tally *t)
 int main(int argc, char **argv)
 {
     const char *conninfo = NULL, *node = "bench-node", *place = "bench-town";
+    int no_outbox = 0; /* --no-outbox: the rows without their outbox items (what they cost) */
     long rows = -1, batch = -1;
     bu_init("fq-bench-pg-ceiling", false, usage);
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--no-outbox") == 0) {
+            no_outbox = 1;
+            continue;
+        }
         if (i + 1 >= argc)
             usage();
         if (strcmp(argv[i], "--conninfo") == 0)
@@ -252,9 +257,9 @@ int main(int argc, char **argv)
                     ROUTING_REASON,
                     (const char *)outcome,
                     NULL,
-                    boxes,
-                    "{1,2}",
-                    bodies,
+                    no_outbox ? "{}" : boxes,
+                    no_outbox ? "{}" : "{1,2}",
+                    no_outbox ? "{}" : bodies,
                 };
                 int lengths[FQ_SQL_INSERT_REPORT_NPARAMS] = {0};
                 int formats[FQ_SQL_INSERT_REPORT_NPARAMS] = {0};
