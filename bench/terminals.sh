@@ -12,20 +12,22 @@
 # so every report goes to a worker of its grid, i.e. to a terminal. Reports
 # carry points >= 1 km apart and fengqiaod runs with --dedup-window-min 0, so
 # none is merged as a duplicate.
-# 1. fengqiaod (--stats-interval 1) starts; RSS (VmRSS) measured before any
-#    terminal connects.
+# 1. fengqiaod (--stats-interval 1) starts; the intake peak of this world is
+#    measured (64 closed-loop reporters for a few seconds, every report
+#    writing its outbox items); R = half of it. RSS (VmRSS) measured before
+#    any terminal connects.
 # 2. N terminals (P = N/500 processes) sync {after_seq, wait_ms 25000} and
 #    sync again as soon as a reply arrives. Held = the server's own
 #    `terminals: ... held H` statistics line once it reaches N (or stops
 #    rising); RSS again; (after - before) / N per terminal.
-# 3. A paced reporter (town platform) sends R reports/s for T s over all
+# 3. A paced reporter (town platform, 64 sockets) sends R reports/s for T s over all
 #    grids, title "bench <CLOCK_REALTIME us>"; each terminal records receipt
 #    time minus that for every ITEM_ASSIGNMENT.
 # 4. fq-bench-nn-ceiling: raw REQ/raw-REP round trips (1 client), the
 #    transport's floor beside that latency.
-# Full: N=10000, R=2000/s, T=10 s, 3 repetitions of 3 and 4 (nn: median;
+# Full: N=10000, T=10 s, 3 repetitions of 3 and 4 (nn: median;
 # latency: percentiles of all repetitions' samples pooled).
-# FQ_BENCH_QUICK=1: N=1000, R=300/s, T=5 s, one.
+# FQ_BENCH_QUICK=1: N=1000, T=5 s, one repetition.
 # Knobs: FQ_BENCH_TERMINALS, FQ_BENCH_RATE, FQ_BENCH_SECONDS, FQ_BENCH_REPS.
 set -euo pipefail
 
@@ -33,15 +35,19 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 B=${FQ_BENCH_BUILD:?run through bench/run}
 quick=${FQ_BENCH_QUICK:-0}
+# The report rate is half of the intake peak, measured in the same run (a
+# closed-loop burst before the terminals connect) unless FQ_BENCH_RATE says.
 if [ "$quick" = 1 ]; then
     N=${FQ_BENCH_TERMINALS:-1000}
-    rate=${FQ_BENCH_RATE:-300}
+    rate=${FQ_BENCH_RATE:-}
     seconds=${FQ_BENCH_SECONDS:-5}
+    peak_seconds=3
     reps=${FQ_BENCH_REPS:-1}
 else
     N=${FQ_BENCH_TERMINALS:-10000}
-    rate=${FQ_BENCH_RATE:-2000}
+    rate=${FQ_BENCH_RATE:-}
     seconds=${FQ_BENCH_SECONDS:-10}
+    peak_seconds=6
     reps=${FQ_BENCH_REPS:-3}
 fi
 [ $((N % 100)) = 0 ] || { echo "bench terminals: N must be a multiple of 100" >&2; exit 2; }
@@ -140,6 +146,16 @@ for _ in $(seq 300); do
 done
 [ -s "$tmp/ready" ] || { log "fengqiaod did not become ready"; exit 1; }
 grep -i 'open files\|nofile' "$tmp/fengqiaod.log" | head -n 1 | sed 's/^/bench terminals: /' >&2 || true
+
+# ---- the intake peak (this world, outbox items included) ----
+"$B/bench/fq-bench-terminals" report --url "$url" --node reporter --key-file "$tmp/reporter.key" \
+    --grids "$grids" --rate 1000000 --seconds "$peak_seconds" --clients 64 >"$tmp/peak.json"
+peak=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["rate"])' "$tmp/peak.json")
+log "intake peak: $peak reports/s ($(cat "$tmp/peak.json"))"
+if [ -z "$rate" ]; then
+    rate=$(python3 -c "print(max(1, round($peak / 2)))")
+fi
+log "paced rate: $rate reports/s"
 sleep 1.2
 rss0=$(rss_kib)
 
@@ -176,7 +192,7 @@ results="$tmp/results.jsonl"
 : >"$results"
 for rep in $(seq "$reps"); do
     "$B/bench/fq-bench-terminals" report --url "$url" --node reporter --key-file "$tmp/reporter.key" \
-        --grids "$grids" --rate "$rate" --seconds "$seconds" --clients 256 >"$tmp/report.json"
+        --grids "$grids" --rate "$rate" --seconds "$seconds" --clients 64 >"$tmp/report.json"
     python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); r["kind"]="report"; print(json.dumps(r))' \
         "$tmp/report.json" >>"$results"
     log "reports #$rep: $(cat "$tmp/report.json")"
@@ -200,28 +216,36 @@ log "$(grep 'terminals: syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*fengq
 log "incidents by state: $(q "SELECT string_agg(state || ' ' || n, ', ') FROM (SELECT state, count(*) n FROM incidents GROUP BY state) s")"
 log "assigned to $(q "SELECT count(DISTINCT worker) FROM incidents WHERE worker IS NOT NULL") workers; outbox items: $(q "SELECT count(*) FROM outbox")"
 
-python3 - "$results" "$tmp/hold.json" "$N" "$held" "$rss0" "$rss1" "$rate" <<'PY'
+python3 - "$results" "$tmp/hold.json" "$N" "$held" "$rss0" "$rss1" "$rate" "$peak" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 hold = json.loads(open(sys.argv[2]).readline())
 n, held, rss0, rss1, rate = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
-def out(metric, value, unit, baseline=None):
+peak = float(sys.argv[8])
+def out(metric, value, unit, baseline=None, lower_is_better=False):
+    # ratio: how many times better ours is — ours / baseline for counts,
+    # baseline / ours for time and memory.
     o = {"bench": "terminals", "metric": metric, "value": round(value, 3), "unit": unit}
     if baseline is not None:
         o["baseline"] = round(baseline, 3)
-        o["ratio"] = round(value / baseline, 3) if baseline else None
+        if lower_is_better:
+            o["ratio"] = round(baseline / value, 4) if value else None
+        else:
+            o["ratio"] = round(value / baseline, 3) if baseline else None
     print(json.dumps(o))
     return o
 out("terminals_held", held, "terminals", n)
 per = (rss1 - rss0) * 1024 / max(held, 1)
-m = out("server_memory_per_terminal", per, "bytes", 8192)
+m = out("server_memory_per_terminal", per, "bytes", 8192, lower_is_better=True)
 nn = statistics.median(r["p50_us"] for r in rows if r["kind"] == "nn")
 rep = [r for r in rows if r["kind"] == "report"]
+out("intake_peak", peak, "reports/s")
 out("report_rate_offered", rate, "reports/s")
 out("report_rate_acked", statistics.median(r["rate"] for r in rep), "reports/s")
 out("assignments_received", hold["samples"], "items", sum(r["acked"] for r in rep))
 for q in ("p50", "p99", "p999"):
-    out("assignment_latency_" + q, hold[q + "_us"] / 1000, "ms", nn / 1000 if q == "p50" else None)
+    out("assignment_latency_" + q, hold[q + "_us"] / 1000, "ms", nn / 1000 if q == "p50" else None,
+        lower_is_better=True)
 out("assignment_latency_max", hold["max_us"] / 1000, "ms")
 out("nn_roundtrip_p50", nn, "us")
 print("bench terminals: held %d of %d; %.0f B per terminal (target <= 8192: %s); latency p50 %.2f ms p99 %.2f ms"

@@ -203,6 +203,10 @@ static void run_hold_proc(void *arg, int index, int count, int out)
     memset(&t, 0, sizeof t);
     uint32_t *samples = NULL;
     size_t cap = 0;
+    /* Items reported before the terminals started (the intake peak phase)
+     * arrive as a backlog on the first sync: they are delivered, but are
+     * not latency samples. */
+    const int64_t started_us = real_us();
     uint64_t start_id;
     bu_fill_random(&start_id, sizeof start_id);
     start_id = (start_id & ((UINT64_C(1) << 61) - 1)) | 1;
@@ -285,7 +289,8 @@ static void run_hold_proc(void *arg, int index, int count, int out)
                         continue;
                     t.assignments++;
                     long long sent;
-                    if (it->title && sscanf(it->title, "bench %lld", &sent) == 1) {
+                    if (it->title && sscanf(it->title, "bench %lld", &sent) == 1 &&
+                        (int64_t)sent >= started_us) {
                         int64_t ns = (now_us - (int64_t)sent) * 1000;
                         if (t.recorded == cap) {
                             cap = cap ? cap * 2 : 65536;
@@ -406,11 +411,13 @@ static int run_report(const struct opts *o)
     for (;;) {
         int64_t now = bu_now_ns();
         int64_t due = t0 + (int64_t)(interval * (double)sched);
-        if (due >= t_end && outstanding == 0)
+        /* Past the end, or behind schedule (a closed-loop burst: a rate the
+         * server cannot reach) when the time is up: finish what is out. */
+        if ((due >= t_end || now >= t_end) && outstanding == 0)
             break;
         if (now > t_end + INT64_C(10000000000))
             break;
-        while (due < t_end && due <= now) {
+        while (due < t_end && due <= now && now < t_end) {
             int i = -1;
             for (int j = 0; j < k; j++) {
                 int c = (hint + j) % k;
@@ -471,7 +478,7 @@ static int run_report(const struct opts *o)
             hint = (i + 1) % k;
             due = t0 + (int64_t)(interval * (double)sched);
         }
-        int64_t wait_ns = due < t_end ? due - bu_now_ns() : 100000000;
+        int64_t wait_ns = due < t_end && now < t_end ? due - bu_now_ns() : 100000000;
         int wait = wait_ns <= 0 ? 0 : (int)(wait_ns / 1000000);
         struct pollfd *pp = pfds;
         int rc = poll(pp, (nfds_t)k, wait);
