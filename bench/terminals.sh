@@ -248,6 +248,10 @@ for q in ("p50", "p99", "p999"):
         lower_is_better=True)
 out("assignment_latency_max", hold["max_us"] / 1000, "ms")
 out("nn_roundtrip_p50", nn, "us")
+# The report's own acknowledgement (after COMMIT) in the same runs: the part of
+# the latency that is the database's; the rest is delivery to the terminal.
+out("report_ack_latency_p50", statistics.median(r["ack_p50_us"] for r in rep) / 1000, "ms")
+out("report_ack_latency_p99", statistics.median(r["ack_p99_us"] for r in rep) / 1000, "ms")
 print("bench terminals: held %d of %d; %.0f B per terminal (target <= 8192: %s); latency p50 %.2f ms p99 %.2f ms"
       " p99.9 %.2f ms over %d assignments (%d reports acked); nn p50 %.0f us"
       % (held, n, per, "met" if per <= 8192 else "MISSED", hold["p50_us"] / 1000, hold["p99_us"] / 1000,

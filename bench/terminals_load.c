@@ -55,7 +55,10 @@ static void usage(void)
     exit(2);
 }
 
-static _Noreturn void nn_die(const char *what) { bu_die_detail(what, nn_strerror(nn_errno())); }
+static _Noreturn void nn_die(const char *what)
+{
+    bu_die_detail(what, nn_strerror(nn_errno()));
+}
 
 static void raise_nofile(void)
 {
@@ -193,7 +196,8 @@ static void run_hold_proc(void *arg, int index, int count, int out)
     const struct hold_arg *ha = arg;
     const struct opts *o = ha->o;
     raise_nofile();
-    long first = (long)index * (o->count / o->procs) + (index < o->count % o->procs ? index : o->count % o->procs);
+    long first = (long)index * (o->count / o->procs) +
+                 (index < o->count % o->procs ? index : o->count % o->procs);
     struct term *ts = bu_xmalloc(sizeof *ts * (size_t)count);
     struct pollfd *pfds = bu_xmalloc(sizeof *pfds * (size_t)count);
     uint8_t *abuf = bu_xmalloc(FQ_DECODE_ARENA_BYTES);
@@ -298,7 +302,9 @@ static void run_hold_proc(void *arg, int index, int count, int out)
                             if (!samples)
                                 bu_die("out of memory");
                         }
-                        samples[t.recorded++] = ns < 0 ? 0 : ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+                        samples[t.recorded++] = ns < 0            ? 0
+                                                : ns > UINT32_MAX ? UINT32_MAX
+                                                                  : (uint32_t)ns;
                     }
                 }
                 if (!s->superseded && s->last_seq > m->after_seq && s->n_items == 0)
@@ -390,6 +396,8 @@ static int run_report(const struct opts *o)
     int *socks = bu_xmalloc(sizeof(int) * (size_t)k);
     bool *busy = bu_xmalloc(sizeof(bool) * (size_t)k);
     uint64_t *ids = bu_xmalloc(sizeof(uint64_t) * (size_t)k);
+    int64_t *sent_ns = bu_xmalloc(sizeof(int64_t) * (size_t)k);
+    struct bu_latencies acks = {0}; /* send -> acknowledged (the commit) */
     struct pollfd *pfds = bu_xmalloc(sizeof *pfds * (size_t)k);
     for (int i = 0; i < k; i++) {
         socks[i] = req_socket(o->url);
@@ -472,6 +480,7 @@ static int run_report(const struct opts *o)
                 late++;
             busy[i] = true;
             ids[i] = next_id++;
+            sent_ns[i] = bu_now_ns();
             outstanding++;
             sent++;
             sched++;
@@ -497,9 +506,17 @@ static int run_report(const struct opts *o)
             int authenticated = 0;
             int w = fq_wire_open_reply(key, msg, (size_t)n, &arena, &reply, &authenticated);
             if (w == FQ_WIRE_OK && authenticated && reply->message_id == ids[i] &&
-                reply->status == FENGQIAO__V1__STATUS__STATUS_OK)
+                reply->status == FENGQIAO__V1__STATUS__STATUS_OK) {
                 acked++;
-            else if (failures++ < 5)
+                int64_t ns = bu_now_ns() - sent_ns[i];
+                if (acks.n == acks.cap) {
+                    acks.cap = acks.cap ? acks.cap * 2 : 65536;
+                    acks.v = realloc(acks.v, acks.cap * sizeof *acks.v);
+                    if (!acks.v)
+                        bu_die("out of memory");
+                }
+                acks.v[acks.n++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+            } else if (failures++ < 5)
                 fprintf(stderr, "fq-bench-terminals report: refused: %s %s\n",
                         w == FQ_WIRE_OK ? fq_status_name(reply->status) : fq_wire_strerror(w),
                         w == FQ_WIRE_OK && reply->message ? reply->message : "");
@@ -507,10 +524,14 @@ static int run_report(const struct opts *o)
             nn_freemsg(msg);
         }
     }
+    bu_latencies_sort(&acks);
     printf("{\"target_rate\":%.1f,\"sent\":%" PRIu64 ",\"acked\":%" PRIu64
            ",\"rate\":%.1f,\"late_sends\":%" PRIu64 ",\"failures\":%" PRIu64
-           ",\"unanswered\":%" PRIu64 "}\n",
-           o->rate, sent, acked, (double)acked / o->seconds, late, failures, outstanding);
+           ",\"unanswered\":%" PRIu64 ",\"ack_p50_us\":%.1f,\"ack_p99_us\":%.1f}\n",
+           o->rate, sent, acked, (double)acked / o->seconds, late, failures, outstanding,
+           acks.n ? bu_latency_us(&acks, 500) : 0.0, acks.n ? bu_latency_us(&acks, 990) : 0.0);
+    bu_latencies_free(&acks);
+    free(sent_ns);
     fflush(stdout);
     return failures || outstanding ? 1 : 0;
 }
@@ -529,33 +550,50 @@ int main(int argc, char **argv)
         if (i + 1 >= argc)
             usage();
         const char *k = argv[i], *v = argv[++i];
-        if (!strcmp(k, "--url")) o.url = v;
-        else if (!strcmp(k, "--keys")) o.keys = v;
-        else if (!strcmp(k, "--stop-file")) o.stop_file = v;
-        else if (!strcmp(k, "--server-key")) o.server_key = v;
-        else if (!strcmp(k, "--keys-out")) o.keys_out = v;
-        else if (!strcmp(k, "--node")) o.node = v;
-        else if (!strcmp(k, "--key-file")) o.key_file = v;
-        else if (!strcmp(k, "--count")) o.count = bu_parse_long(v, 1, 1000000);
-        else if (!strcmp(k, "--procs")) o.procs = bu_parse_long(v, 1, 1000);
-        else if (!strcmp(k, "--grids")) o.grids = bu_parse_long(v, 1, 1000000);
-        else if (!strcmp(k, "--clients")) o.clients = bu_parse_long(v, 1, 500);
-        else if (!strcmp(k, "--seconds")) o.seconds = bu_parse_double(v, 0.1, 3600);
-        else if (!strcmp(k, "--rate")) o.rate = bu_parse_double(v, 0.001, 1e7);
-        else usage();
+        if (!strcmp(k, "--url"))
+            o.url = v;
+        else if (!strcmp(k, "--keys"))
+            o.keys = v;
+        else if (!strcmp(k, "--stop-file"))
+            o.stop_file = v;
+        else if (!strcmp(k, "--server-key"))
+            o.server_key = v;
+        else if (!strcmp(k, "--keys-out"))
+            o.keys_out = v;
+        else if (!strcmp(k, "--node"))
+            o.node = v;
+        else if (!strcmp(k, "--key-file"))
+            o.key_file = v;
+        else if (!strcmp(k, "--count"))
+            o.count = bu_parse_long(v, 1, 1000000);
+        else if (!strcmp(k, "--procs"))
+            o.procs = bu_parse_long(v, 1, 1000);
+        else if (!strcmp(k, "--grids"))
+            o.grids = bu_parse_long(v, 1, 1000000);
+        else if (!strcmp(k, "--clients"))
+            o.clients = bu_parse_long(v, 1, 500);
+        else if (!strcmp(k, "--seconds"))
+            o.seconds = bu_parse_double(v, 0.1, 3600);
+        else if (!strcmp(k, "--rate"))
+            o.rate = bu_parse_double(v, 0.001, 1e7);
+        else
+            usage();
     }
     if (sodium_init() < 0)
         bu_die("libsodium failed to initialise");
     if (!strcmp(argv[1], "keys")) {
-        if (!o.server_key || !o.keys_out || !o.count) usage();
+        if (!o.server_key || !o.keys_out || !o.count)
+            usage();
         return run_keys(&o);
     }
     if (!strcmp(argv[1], "hold")) {
-        if (!o.url || !o.keys || !o.count) usage();
+        if (!o.url || !o.keys || !o.count)
+            usage();
         return run_hold(&o);
     }
     if (!strcmp(argv[1], "report")) {
-        if (!o.url || !o.node || !o.key_file || !o.grids || o.rate <= 0) usage();
+        if (!o.url || !o.node || !o.key_file || !o.grids || o.rate <= 0)
+            usage();
         return run_report(&o);
     }
     usage();
