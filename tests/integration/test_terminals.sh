@@ -115,6 +115,9 @@ assert_eq "$(q "SELECT count(*) FROM events WHERE incident_id = $mine AND kind =
 expect_refused ack_twice 'WRONG_STATE.*already acknowledged' term t1 ack "$mine"
 expect_refused reuse_id 'CONFLICT' term t1 progress "$mine" --note 别的 --message-id 4242
 term t1 progress "$mine" --note "到现场了" >/dev/null
+expect_refused extend_too_far 'invalid.*365 days' term t1 extend "$mine" --to +400d --note 太远
+expect_refused return_nowhere 'invalid.*not a known unit' term t1 return "$mine" --reason wrong --to nowhere --note 错
+assert_eq "$(q "SELECT assignment FROM incidents WHERE id = $mine")" acknowledged "invalid actions changed nothing"
 term t1 extend "$mine" --to +2d --note "需协调物业" >/dev/null
 assert_eq "$(q "SELECT assignment FROM incidents WHERE id = $mine")" extension_requested "extension pending"
 term t1 conclude "$mine" --note "已调解" >/dev/null
