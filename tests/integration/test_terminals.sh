@@ -133,7 +133,16 @@ assert_eq "$(q "SELECT kind FROM outbox WHERE box = 'w:$W1' AND incident_id = $r
     3 "the returning worker is told it moved on (cancellation)"
 term t1 watch --once >/dev/null
 check_view t1 "w:$W1"
-log "B: refusals, idempotency, ack/progress/extend/conclude/return"
+# The interactive line mode, as a worker types it (here through a pipe).
+typed=$(q "SELECT min(id) FROM incidents WHERE worker = '$W2' AND state = 'assigned'")
+printf 'ack %s\nprogress %s 已联系当事人\nquit\n' "$typed" "$typed" |
+    timeout 30 "$FQ_TERMINAL" --node t2 --key-file "$(key_of t2)" --url "$TERMINALS_URL" \
+        --state-dir "$STATE" watch --line >"$WORK/line.out" 2>&1 || fail "line mode: $(cat "$WORK/line.out")"
+assert_eq "$(q "SELECT assignment FROM incidents WHERE id = $typed")" acknowledged "acknowledged in line mode"
+assert_eq "$(q "SELECT string_agg(kind, ',' ORDER BY seq) FROM events WHERE incident_id = $typed AND actor_node = 't2'")" \
+    "acknowledged,progress" "typed actions in the order typed"
+check_view t2 "w:$W2"
+log "B: refusals, idempotency, ack/progress/extend/conclude/return, line mode"
 
 # ---- C. restarts in the middle of a stream ----
 watch_bg t1 "$WORK/watch.out" "$WORK/watch.err"
