@@ -60,5 +60,7 @@ int cmd_verify(const globals *g, int argc, char **argv);
 int cmd_export(const globals *g, int argc, char **argv);
 int cmd_partitions(const globals *g, int argc, char **argv);
 int cmd_replay(const globals *g, int argc, char **argv);
+/* stats.c: the meeting figures of a period (docs/statistics.md). */
+int cmd_stats(const globals *g, int argc, char **argv);
 
 #endif

@@ -1,0 +1,158 @@
+/* fengqiao-admin stats: the meeting figures of a period (migration 0008,
+ * fq_meeting_stats), as a table, CSV or JSON lines. */
+#include "admin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+    "usage: fengqiao-admin stats --from TIME --to TIME [--by town|line|unit|worker|district]\n"
+    "                            [--csv | --json]\n"
+    "The meeting figures of the cases received in [--from, --to), and what happened to\n"
+    "them before --to: received, acknowledged (on time), concluded (on time), overdue,\n"
+    "returned, redone, escalated, the share concluded at village level, mean and p90\n"
+    "hours to acknowledge and to conclude, cases still pending after 1, 3, 7 and 30\n"
+    "days. TIME is anything PostgreSQL reads as a timestamp ('2026-11-23', '2026-11-23\n"
+    "08:00+08'). --by groups the rows (default town). docs/statistics.md defines each\n"
+    "figure.\n";
+
+static const char *const columns[] = {
+    "group",           "received",          "acknowledged",    "acknowledged_on_time",
+    "concluded",       "concluded_on_time", "overdue",         "returned",
+    "redone",          "escalated",         "village_share",   "ack_mean_s",
+    "ack_p90_s",       "conclude_mean_s",   "conclude_p90_s",  "pending_over_1d",
+    "pending_over_3d", "pending_over_7d",   "pending_over_30d"};
+#define NCOLS (sizeof columns / sizeof columns[0])
+
+static void print_table(const PGresult *res)
+{
+    /* The figures people read first; the rest are in --csv and --json. */
+    printf("%-28s %8s %8s %8s %8s %8s %7s %7s %7s %7s %8s %9s %10s\n", "GROUP", "RECEIVED", "ACKED",
+           "ON TIME", "CONCLUD", "ON TIME", "OVERDUE", "RETURN", "REDONE", "ESCAL", "VILLAGE",
+           "ACK P90 h", "CONCL P90 h");
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *share = PQgetvalue(res, r, 10);
+        char share_text[16] = "-";
+        if (share[0])
+            snprintf(share_text, sizeof share_text, "%.0f%%", 100.0 * strtod(share, NULL));
+        char ack[16] = "-", con[16] = "-";
+        if (PQgetvalue(res, r, 12)[0])
+            snprintf(ack, sizeof ack, "%.1f", strtod(PQgetvalue(res, r, 12), NULL) / 3600.0);
+        if (PQgetvalue(res, r, 14)[0])
+            snprintf(con, sizeof con, "%.1f", strtod(PQgetvalue(res, r, 14), NULL) / 3600.0);
+        printf("%-28s %8s %8s %8s %8s %8s %7s %7s %7s %7s %8s %9s %10s\n", PQgetvalue(res, r, 0),
+               PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), PQgetvalue(res, r, 3),
+               PQgetvalue(res, r, 4), PQgetvalue(res, r, 5), PQgetvalue(res, r, 6),
+               PQgetvalue(res, r, 7), PQgetvalue(res, r, 8), PQgetvalue(res, r, 9), share_text, ack,
+               con);
+    }
+}
+
+/* CSV (RFC 4180): a field is quoted when it holds a comma, quote or newline. */
+static void csv_field(const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print_csv(const PGresult *res)
+{
+    for (size_t c = 0; c < NCOLS; c++)
+        printf("%s%s", c ? "," : "", columns[c]);
+    printf("\n");
+    for (int r = 0; r < PQntuples(res); r++) {
+        for (size_t c = 0; c < NCOLS; c++) {
+            if (c)
+                putchar(',');
+            csv_field(PQgetvalue(res, r, (int)c));
+        }
+        printf("\n");
+    }
+}
+
+int cmd_stats(const globals *g, int argc, char **argv)
+{
+    const char *from = NULL, *to = NULL, *by = "town";
+    int want_csv = 0, want_json = 0;
+    for (int i = 1; i < argc; i++) {
+        /* --csv and --json take no value: take them out before the
+         * name-value options are parsed. */
+        if (strcmp(argv[i], "--csv") == 0 || strcmp(argv[i], "--json") == 0) {
+            *(argv[i][2] == 'c' ? &want_csv : &want_json) = 1;
+            for (int j = i; j + 1 < argc; j++)
+                argv[j] = argv[j + 1];
+            argc--;
+            i--;
+        }
+    }
+    opt_slot slots[] = {{"--from", &from}, {"--to", &to}, {"--by", &by}};
+    const char *positional = NULL;
+    int rv = admin_parse_options(argc, argv, 1, slots, 3, &positional, help);
+    if (rv != 0)
+        return rv < 0 ? 2 : 0;
+    if (positional != NULL || from == NULL || to == NULL || (want_csv && want_json)) {
+        fprintf(stderr,
+                "fengqiao-admin: stats needs --from and --to (and at most one of --csv, "
+                "--json)\n%s",
+                help);
+        return 2;
+    }
+    if (strcmp(by, "town") != 0 && strcmp(by, "line") != 0 && strcmp(by, "unit") != 0 &&
+        strcmp(by, "worker") != 0 && strcmp(by, "district") != 0) {
+        fprintf(stderr, "fengqiao-admin: --by is town, line, unit, worker or district\n");
+        return 2;
+    }
+    PGconn *conn = admin_connect(g);
+    if (conn == NULL)
+        return 1;
+    const char *params[3] = {from, to, by};
+    PGresult *res = PQexecParams(conn, "SELECT $1::timestamptz < $2::timestamptz", 2, NULL, params,
+                                 NULL, NULL, 0);
+    if (!admin_command_ok(conn, res)) {
+        PQclear(res);
+        PQfinish(conn);
+        return 2; /* a time PostgreSQL cannot read: said above */
+    }
+    int ordered = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (!ordered) {
+        fprintf(stderr, "fengqiao-admin: --from must come before --to\n");
+        PQfinish(conn);
+        return 2;
+    }
+    if (want_json) {
+        res = PQexecParams(conn,
+                           "SELECT row_to_json(s)::text FROM fq_meeting_stats($1::timestamptz,"
+                           " $2::timestamptz, $3) s",
+                           3, NULL, params, NULL, NULL, 0);
+    } else {
+        res = PQexecParams(conn,
+                           "SELECT * FROM fq_meeting_stats($1::timestamptz, $2::timestamptz, $3)",
+                           3, NULL, params, NULL, NULL, 0);
+    }
+    if (!admin_command_ok(conn, res)) {
+        PQclear(res);
+        PQfinish(conn);
+        return 1;
+    }
+    if (want_json)
+        for (int r = 0; r < PQntuples(res); r++)
+            printf("%s\n", PQgetvalue(res, r, 0));
+    else if (want_csv)
+        print_csv(res);
+    else
+        print_table(res);
+    PQclear(res);
+    PQfinish(conn);
+    return 0;
+}
