@@ -653,8 +653,13 @@ static void on_sweep(uv_timer_t *timer)
     box_state *b, *tmp;
     HASH_ITER(hh, t->boxes, b, tmp)
     {
-        if (b->box[0] != 'w' || b->absent || b->last_sync_ms == 0 ||
-            wall - b->last_sync_ms <= t->config.presence_timeout_ms)
+        if (b->box[0] != 'w' || b->absent || b->last_sync_ms == 0)
+            continue;
+        if (b->waiters != NULL) {
+            b->last_sync_ms = wall; /* a sync held here: the terminal is there */
+            continue;
+        }
+        if (wall - b->last_sync_ms <= t->config.presence_timeout_ms)
             continue;
         b->absent = 1;
         t->stats.went_silent++;

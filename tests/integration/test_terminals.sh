@@ -180,11 +180,13 @@ term t2 watch --once >/dev/null
 for i in 1 2 3 4; do village_report "D-$i"; done
 w2_open=$(q "SELECT count(*) FROM incidents WHERE worker = '$W2' AND state = 'assigned' AND assignment = 'assigned'")
 [ "$w2_open" -gt 0 ] || fail "D: w2 holds nothing unacknowledged"
-# t1 keeps syncing; t2 falls silent.
-for ((i = 0; i < 12; i++)); do
-    term t1 watch --once >/dev/null
-    sleep 0.5
-done
+# t1 watches (its sync is held, up to 25 s: longer than the presence
+# timeout, and still present); t2 falls silent.
+watch_bg t1 "$WORK/watch-d.out" "$WORK/watch-d.err"
+sleep 6
+kill "$WATCH"
+wait "$WATCH" 2>/dev/null || true
+grep -q "worker $W1 silent" "$SERVER_LOG" && fail "D: a worker whose sync is held was judged silent"
 assert_eq "$(q "SELECT count(*) FROM incidents WHERE worker = '$W2' AND state = 'assigned' AND assignment = 'assigned'")" \
     0 "the silent worker's unacknowledged assignments moved on"
 grep -q "worker $W2 silent" "$SERVER_LOG" || fail "D: no log line for the silent worker"
