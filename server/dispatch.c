@@ -813,7 +813,11 @@ static void load_open(fq_dispatch *d, const PGresult *open)
               : kind == FQ_UNIT_TOWN    ? &dec->town
                                         : &dec->district) = u;
         }
-        dec->lead = fq_roster_find_handler(r->roster, PQgetvalue(open, i, 20));
+        /* At village tier the lead is the village's unit (not sent). */
+        const char *lead = PQgetvalue(open, i, 20);
+        dec->lead = lead[0] != '\0'     ? fq_roster_find_handler(r->roster, lead)
+                    : dec->village >= 0 ? fq_roster_village(r->roster, dec->village)
+                                        : -1;
         dec->worker = fq_roster_find_worker(r->roster, PQgetvalue(open, i, 12));
         /* co_units as an array literal of ids: {a,b} */
         const char *co = PQgetvalue(open, i, 21);

@@ -246,6 +246,10 @@ assert_eq "$(q "SELECT string_agg(kind::text, ',' ORDER BY seq) FROM outbox WHER
     "1" "the town line got the assignment"
 assert_eq "$(q "SELECT count(*) FROM outbox WHERE incident_id = $f2 AND kind IN (3, 4)")" 0 \
     "the acknowledged one: no warning, no cancellation"
+# A restart in between: the open incident's lead unit comes back from the
+# database, so its duty officer can act on it.
+server_stop
+KEEP_PORTS=1 server_start --presence-timeout 600 --dedup-window-min 0
 term gov-duty watch --once >/dev/null
 check_view gov-duty "h:lingyin.governance"
 term gov-duty ack "$f1" >/dev/null
