@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# demo-day.sh: a simulated day in the West Lake District. Like quickstart.sh
+# (packages, build, a private PostgreSQL under .fq/, migrations, topology),
+# then registers every town platform, every grid worker's terminal and every
+# town line's, department's and the command center's duty terminal, starts
+# fengqiaod with the intake and the terminal endpoint, runs fq-simulate (a day
+# of reports, acknowledgements, returns, escalations, conclusions) and prints
+# the day's meeting statistics. See docs/demo.md.
+#
+#   examples/demo-day.sh          run the day; the server keeps running after it
+#   examples/demo-day.sh stop     stop the server and the database
+#
+# Environment: FQ_DEMO_SPEEDUP (simulated seconds per real second, default 120:
+# the day in 12 minutes), FQ_DEMO_HOURS (24), FQ_DEMO_REPORTS (800),
+# FQ_DEMO_SEED (default: a new one per run; the same seed sends the same
+# cases, so nothing new is created), FQ_DEMO_INTAKE_PORT (7411),
+# FQ_DEMO_TERMINALS_PORT (7412), FQ_DEMO_STATE (.fq), FQ_DEMO_BUILD (build).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+state=${FQ_DEMO_STATE:-$root/.fq}
+build=${FQ_DEMO_BUILD:-$root/build}
+intake_port=${FQ_DEMO_INTAKE_PORT:-7411}
+terminals_port=${FQ_DEMO_TERMINALS_PORT:-7412}
+intake="tcp://127.0.0.1:$intake_port"
+terminals="tcp://127.0.0.1:$terminals_port"
+speedup=${FQ_DEMO_SPEEDUP:-120}
+hours=${FQ_DEMO_HOURS:-24}
+reports=${FQ_DEMO_REPORTS:-800}
+seed=${FQ_DEMO_SEED:-$(date +%s)}
+topology="$root/examples/westlake-topology.json"
+
+stop_all() {
+    if [ -f "$state/fengqiaod.pid" ]; then
+        kill "$(cat "$state/fengqiaod.pid")" 2>/dev/null || true
+        rm -f "$state/fengqiaod.pid"
+    fi
+    "$root/tests/pg_private.sh" stop "$state/pg"
+}
+
+if [ "${1:-}" = stop ]; then
+    stop_all
+    echo "stopped fengqiaod and the private PostgreSQL (data kept in $state)"
+    exit 0
+fi
+if [ $# -gt 0 ]; then
+    echo "usage: examples/demo-day.sh [stop]" >&2
+    exit 2
+fi
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "installing packages"
+"$root/.ci/install-deps"
+
+step "building"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+
+step "starting a private PostgreSQL in $state/pg"
+mkdir -p "$state/keys"
+chmod 755 "$state"
+chmod 700 "$state/keys"
+export FQ_DB; FQ_DB=$("$root/tests/pg_private.sh" start "$state/pg")
+export FQ_SERVER_KEY="$state/server.key"
+admin="$build/server/fengqiao-admin"
+[ -f "$FQ_SERVER_KEY" ] || "$admin" server-key create "$FQ_SERVER_KEY"
+
+step "migrating"
+"$admin" migrate
+
+step "the West Lake District topology, its time limits on the simulated clock (/$speedup)"
+python3 "$root/examples/demo_rules.py" "$speedup" <"$topology" >"$state/demo-topology.json"
+"$admin" import-topology "$state/demo-topology.json" --note "demo-day.sh: limits / $speedup"
+
+step "registering the nodes (town platforms, workers' terminals, duty terminals)"
+# One line per node: ID ROLE-ARGUMENTS...
+python3 - "$topology" >"$state/demo-nodes.txt" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+d = t["district"]
+for town in t["towns"]:
+    print(f"{town['id']}-platform --role town_platform --jurisdiction {town['id']}")
+for h in [d["center"]] + d.get("departments", []):
+    print(f"{h['id']}-duty --role terminal --serves-unit {h['id']}")
+for town in t["towns"]:
+    for line in ("governance", "market", "enforcement", "services"):
+        h = town["lines"][line]["id"]
+        print(f"{h}-duty --role terminal --serves-unit {h}")
+    for v in town.get("villages", []):
+        for g in v.get("grids", []):
+            for w in g.get("workers", []):
+                print(f"{w['id']}-term --role terminal --serves-worker {w['id']}")
+PY
+# The first worker of the first grid gets a second terminal, for watching.
+watch_worker=$(awk '$NF ~ /-w1$/ && $0 ~ /serves-worker/ {print $NF; exit}' "$state/demo-nodes.txt")
+echo "$watch_worker-watch --role terminal --serves-worker $watch_worker" >>"$state/demo-nodes.txt"
+registered=$("$admin" node list | awk '{print $1}')
+added=0
+while read -r node args; do
+    if grep -qx -- "$node" <<<"$registered"; then
+        if [ ! -s "$state/keys/$node.key" ]; then
+            echo "demo-day.sh: node $node is registered but $state/keys/$node.key is missing;" \
+                "revoke it or start afresh (examples/demo-day.sh stop; rm -rf $state)" >&2
+            exit 1
+        fi
+        continue
+    fi
+    # shellcheck disable=SC2086
+    ( umask 077; "$admin" node add "$node" $args >"$state/keys/$node.key.tmp" )
+    mv "$state/keys/$node.key.tmp" "$state/keys/$node.key"
+    added=$((added + 1))
+done <"$state/demo-nodes.txt"
+echo "$(wc -l <"$state/demo-nodes.txt") nodes, $added registered now" >&2
+
+step "starting fengqiaod: intake $intake, terminals $terminals"
+if [ -f "$state/fengqiaod.pid" ]; then
+    kill "$(cat "$state/fengqiaod.pid")" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$(cat "$state/fengqiaod.pid")" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$state/fengqiaod.pid"
+fi
+# Duplicates are looked for within 120 simulated minutes.
+dedup_min=$(( (120 * 60 + ${speedup%.*} * 60 - 1) / (${speedup%.*} * 60) ))
+[ "$dedup_min" -ge 1 ] || dedup_min=1
+rm -f "$state/fengqiaod.ready"
+"$build/server/fengqiaod" --intake "$intake" --terminals "$terminals" \
+    --dedup-window-min "$dedup_min" --ready-file "$state/fengqiaod.ready" \
+    >>"$state/fengqiaod.log" 2>&1 &
+echo $! >"$state/fengqiaod.pid"
+for _ in $(seq 100); do [ -s "$state/fengqiaod.ready" ] && break; sleep 0.1; done
+[ -s "$state/fengqiaod.ready" ] || { tail -n 20 "$state/fengqiaod.log" >&2; exit 1; }
+
+watch_town=${watch_worker%%-*}
+cat >&2 <<MSG
+
+Watch it live from another shell (in $root):
+  # the feed of $watch_town: every status change of its incidents, one JSON line each
+  build/clients/fq-report --node $watch_town-platform --key-file .fq/keys/$watch_town-platform.key \\
+    follow --url $terminals --seq-file .fq/$watch_town.seq
+  # what grid worker $watch_worker sees (a second terminal of theirs; read only, or act)
+  build/clients/fq-terminal --node $watch_worker-watch --key-file .fq/keys/$watch_worker-watch.key \\
+    --url $terminals --state-dir .fq/terminal watch
+  # the server's log
+  tail -f .fq/fengqiaod.log
+  # the database
+  psql "$FQ_DB"
+(A district operators' console comes later.)
+MSG
+
+day_start=$(date -u +'%Y-%m-%d %H:%M:%S+00')
+step "the day: $reports reports over $hours simulated hours at ${speedup}x, seed $seed"
+"$build/clients/fq-simulate" --topology "$topology" --keys "$state/keys" \
+    --intake "$intake" --terminals "$terminals" --speedup "$speedup" --hours "$hours" \
+    --reports "$reports" --seed "$seed"
+
+step "the day's meeting statistics (fengqiao-admin stats --from '$day_start' --to now)"
+"$admin" stats --from "$day_start" --to now --by town
+echo
+"$admin" stats --from "$day_start" --to now --by line
+
+cat >&2 <<MSG
+
+fengqiaod keeps running: intake $intake, terminals $terminals (log: $state/fengqiaod.log).
+Database shell:  psql "$FQ_DB"
+Statistics:      FQ_DB="$FQ_DB" $admin stats --from '$day_start' --to now --by unit
+Run another day: examples/demo-day.sh      Stop everything: examples/demo-day.sh stop
+MSG
