@@ -1231,7 +1231,7 @@ static int open_clients(sim *s, char *err, size_t err_len)
         cfg.timeout_ms = 60000;
         snprintf(path, sizeof path, "%s/%s.key", s->keys, tw->node);
         if (fqc_load_key_file(path, cfg.key) != 0) {
-            snprintf(err, err_len, "cannot read the key %s (64 hex characters)", path);
+            snprintf(err, err_len, "cannot read the key %.400s (64 hex characters)", path);
             return -1;
         }
         tw->window = window;
@@ -1251,7 +1251,7 @@ static int open_clients(sim *s, char *err, size_t err_len)
         cfg.reconnect_max_ms = 2000;
         snprintf(path, sizeof path, "%s/%s.key", s->keys, t->node);
         if (fqc_load_key_file(path, cfg.key) != 0) {
-            snprintf(err, err_len, "cannot read the key %s (64 hex characters)", path);
+            snprintf(err, err_len, "cannot read the key %.400s (64 hex characters)", path);
             return -1;
         }
         int rv = fqc_open(&cfg, term_done, t, &t->client, err, err_len);
