@@ -12,10 +12,10 @@ static const char help[] =
     "The meeting figures of the cases received in [--from, --to), and what happened to\n"
     "them before --to: received, acknowledged (on time), concluded (on time), overdue,\n"
     "returned, redone, escalated, the share concluded at village level, mean and p90\n"
-    "hours to acknowledge and to conclude, cases still pending after 1, 3, 7 and 30\n"
-    "days. TIME is anything PostgreSQL reads as a timestamp ('2026-11-23', '2026-11-23\n"
-    "08:00+08'). --by groups the rows (default town). docs/statistics.md defines each\n"
-    "figure.\n";
+    "seconds to acknowledge and to conclude (the table: p90 in minutes), cases still\n"
+    "pending after 1, 3, 7 and 30 days. TIME is anything PostgreSQL reads as a\n"
+    "timestamp ('2026-11-23', '2026-11-23 08:00+08', 'now'). --by groups the rows\n"
+    "(default town). docs/statistics.md defines each figure.\n";
 
 static const char *const columns[] = {
     "group",           "received",          "acknowledged",    "acknowledged_on_time",
@@ -28,9 +28,9 @@ static const char *const columns[] = {
 static void print_table(const PGresult *res)
 {
     /* The figures people read first; the rest are in --csv and --json. */
-    printf("%-28s %8s %8s %8s %8s %8s %7s %7s %7s %7s %8s %9s %10s\n", "GROUP", "RECEIVED", "ACKED",
-           "ON TIME", "CONCLUD", "ON TIME", "OVERDUE", "RETURN", "REDONE", "ESCAL", "VILLAGE",
-           "ACK P90 h", "CONCL P90 h");
+    printf("%-28s %8s %8s %8s %8s %8s %7s %7s %7s %7s %8s %11s %13s\n", "GROUP", "RECEIVED",
+           "ACKED", "ON TIME", "CONCLUD", "ON TIME", "OVERDUE", "RETURN", "REDONE", "ESCAL",
+           "VILLAGE", "ACK P90 min", "CONCL P90 min");
     for (int r = 0; r < PQntuples(res); r++) {
         const char *share = PQgetvalue(res, r, 10);
         char share_text[16] = "-";
@@ -38,10 +38,10 @@ static void print_table(const PGresult *res)
             snprintf(share_text, sizeof share_text, "%.0f%%", 100.0 * strtod(share, NULL));
         char ack[16] = "-", con[16] = "-";
         if (PQgetvalue(res, r, 12)[0])
-            snprintf(ack, sizeof ack, "%.1f", strtod(PQgetvalue(res, r, 12), NULL) / 3600.0);
+            snprintf(ack, sizeof ack, "%.1f", strtod(PQgetvalue(res, r, 12), NULL) / 60.0);
         if (PQgetvalue(res, r, 14)[0])
-            snprintf(con, sizeof con, "%.1f", strtod(PQgetvalue(res, r, 14), NULL) / 3600.0);
-        printf("%-28s %8s %8s %8s %8s %8s %7s %7s %7s %7s %8s %9s %10s\n", PQgetvalue(res, r, 0),
+            snprintf(con, sizeof con, "%.1f", strtod(PQgetvalue(res, r, 14), NULL) / 60.0);
+        printf("%-28s %8s %8s %8s %8s %8s %7s %7s %7s %7s %8s %11s %13s\n", PQgetvalue(res, r, 0),
                PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), PQgetvalue(res, r, 3),
                PQgetvalue(res, r, 4), PQgetvalue(res, r, 5), PQgetvalue(res, r, 6),
                PQgetvalue(res, r, 7), PQgetvalue(res, r, 8), PQgetvalue(res, r, 9), share_text, ack,
