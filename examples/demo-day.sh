@@ -14,7 +14,9 @@
 # the day in 12 minutes), FQ_DEMO_HOURS (24), FQ_DEMO_REPORTS (800),
 # FQ_DEMO_SEED (default: a new one per run; the same seed sends the same
 # cases, so nothing new is created), FQ_DEMO_INTAKE_PORT (7411),
-# FQ_DEMO_TERMINALS_PORT (7412), FQ_DEMO_STATE (.fq), FQ_DEMO_BUILD (build).
+# FQ_DEMO_TERMINALS_PORT (7412), FQ_DEMO_STATE (.fq), FQ_DEMO_BUILD (build),
+# FQ_DEMO_PREBUILT=1 (use FQ_DEMO_BUILD as it is: no packages, no build — the
+# integration test runs the demo on the build under test).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 state=${FQ_DEMO_STATE:-$root/.fq}
@@ -49,12 +51,14 @@ fi
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
-step "installing packages"
-"$root/.ci/install-deps"
+if [ "${FQ_DEMO_PREBUILT:-0}" != 1 ]; then
+    step "installing packages"
+    "$root/.ci/install-deps"
 
-step "building"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" >/dev/null
+    step "building"
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$build" -j"$(nproc)" >/dev/null
+fi
 
 step "starting a private PostgreSQL in $state/pg"
 mkdir -p "$state/keys"
