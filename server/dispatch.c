@@ -258,12 +258,20 @@ static int holder_boxes(const fq_routing *r, const fq_decision *dec, char out[][
     return n;
 }
 
-static int follow_box(const fq_snapshot *snap, const fq_decision *dec, char *out)
+/* The feeds that follow an incident: its town's (the town platforms and
+ * town operators read it) and its district's (the command center). */
+static void add_follow_items(fq_outbox_set *set, const fq_snapshot *snap, int32_t unit,
+                             const Fengqiao__V1__OutboxItem *item, int complete)
 {
-    if (dec->town < 0)
-        return 0;
-    snprintf(out, FQ_BOX_MAX, "u:%s", fq_org_id(org_of(snap), dec->town));
-    return 1;
+    const fq_org *org = org_of(snap);
+    char box[FQ_BOX_MAX];
+    for (int32_t u = unit; u >= 0; u = fq_org_parent(org, u)) {
+        fq_unit_kind kind = fq_org_kind(org, u);
+        if (kind != FQ_UNIT_TOWN && kind != FQ_UNIT_DISTRICT)
+            continue;
+        snprintf(box, sizeof box, "u:%s", fq_org_id(org, u));
+        fq_outbox_add(set, box, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, item, complete);
+    }
 }
 
 typedef struct item_buf {
@@ -316,7 +324,7 @@ static void add_routing_items(fq_outbox_set *set, const fq_snapshot *snap,
                               const Fengqiao__V1__ReportIncident *report)
 {
     const fq_routing *r = snap->routing;
-    char nb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX], ob[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX], fb[FQ_BOX_MAX];
+    char nb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX], ob[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
     int nn = holder_boxes(r, now, nb, FQ_ROUTE_MAX_CO + 1);
     int no = before ? holder_boxes(r, before, ob, FQ_ROUTE_MAX_CO + 1) : 0;
     item_buf b;
@@ -341,19 +349,20 @@ static void add_routing_items(fq_outbox_set *set, const fq_snapshot *snap,
         snprintf(b.text, sizeof b.text, "moved on to another handler: %s", why);
         fq_outbox_add(set, ob[i], FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION, &b.it, complete);
     }
-    if (follow_box(snap, now, fb) || (before && follow_box(snap, before, fb))) {
-        snprintf(b.text, sizeof b.text, "%s", why);
-        fq_outbox_add(set, fb, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &b.it, complete);
-    }
+    snprintf(b.text, sizeof b.text, "%s", why);
+    add_follow_items(set, snap, territory_of(now), &b.it, complete);
+    if (before)
+        add_follow_items(set, snap, territory_of(before), &b.it, complete);
 }
 
 /* Something happened to an assignment that does not move it: the holders
- * (all but `except`) get `kind`, the town's feed an update if `follow`. */
+ * (all but `except`) get `kind`, the town's and district's feeds an update
+ * if `follow`. */
 static void add_notice_items(fq_outbox_set *set, const fq_snapshot *snap, const fq_case *c,
                              Fengqiao__V1__ItemKind kind, const char *text, const char *except,
                              int follow)
 {
-    char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX], fb[FQ_BOX_MAX];
+    char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
     int nh = holder_boxes(snap->routing, &c->decision, hb, FQ_ROUTE_MAX_CO + 1);
     item_buf b;
     item_for(snap, &c->request, &c->decision, &b);
@@ -361,8 +370,8 @@ static void add_notice_items(fq_outbox_set *set, const fq_snapshot *snap, const 
     for (int i = 0; i < nh; i++)
         if (except == NULL || strcmp(hb[i], except) != 0)
             fq_outbox_add(set, hb[i], kind, &b.it, 0);
-    if (follow && follow_box(snap, &c->decision, fb))
-        fq_outbox_add(set, fb, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &b.it, 0);
+    if (follow)
+        add_follow_items(set, snap, territory_of(&c->decision), &b.it, 0);
 }
 
 /* ---- the server's own writes ---- */
@@ -842,6 +851,7 @@ static void load_open(fq_dispatch *d, const PGresult *open)
                             ? FQ_ASSIGNMENT_EXTENSION_REQUESTED
                         : strcmp(assignment, "returned") == 0 ? FQ_ASSIGNMENT_RETURNED
                                                               : FQ_ASSIGNMENT_ASSIGNED;
+        c->extension_ms = column_ms(open, i, 23);
         dec->ack_warn_ms = column_ms(open, i, 13);
         dec->ack_due_ms = column_ms(open, i, 14);
         dec->conclude_warn_ms = column_ms(open, i, 15);
@@ -1097,14 +1107,8 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
         b.it.title = report->title;
         b.it.address = report->address;
         snprintf(b.text, sizeof b.text, "%s: %s", t->event_kind, t->reason);
-        int32_t u = req->place >= 0 ? req->place : req->fallback_place;
-        while (u >= 0 && fq_org_kind(org, u) != FQ_UNIT_TOWN)
-            u = fq_org_parent(org, u);
-        char fb[FQ_BOX_MAX];
-        if (u >= 0) {
-            snprintf(fb, sizeof fb, "u:%s", fq_org_id(org, u));
-            fq_outbox_add(&t->outbox, fb, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &b.it, 1);
-        }
+        add_follow_items(&t->outbox, snap, req->place >= 0 ? req->place : req->fallback_place,
+                         &b.it, 1);
     }
     if (fq_outbox_params(&t->outbox) != 0)
         fq_outbox_free(&t->outbox); /* out of memory: no items, the report still counts */
@@ -1330,8 +1334,10 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
             snprintf(t->state, sizeof t->state, "concluded");
             t->result = copy_text(a->note);
         }
-        if (action == FQ_ACTION_EXTEND)
+        if (action == FQ_ACTION_EXTEND) {
             snprintf(t->extension, sizeof t->extension, "%" PRId64, a->extend_to_ms);
+            t->extend_to_ms = a->extend_to_ms;
+        }
         snprintf(text, sizeof text, "%s by %s%s%s", fq_action_event_kind(action), actor->id,
                  a->note[0] ? ": " : "", a->note);
         add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
@@ -1381,6 +1387,7 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
     op->values[27] = t->outbox.kinds ? t->outbox.kinds : "{}";
     op->values[28] = t->outbox.bodies ? t->outbox.bodies : "{}";
     op->values[29] = t->answer;
+    op->values[30] = t->recount[0] ? t->recount : "false";
 }
 
 static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
@@ -1389,6 +1396,8 @@ static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
         fq_deadlines_cancel(d->deadlines, c->deadlines[kind - 1]);
     c->deadlines[kind - 1] = 0;
 }
+
+static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int same);
 
 void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, const char *outbox_seqs)
 {
@@ -1405,6 +1414,12 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
     }
     d->stats.actions++;
     deliver(d, &t->outbox, outbox_seqs, t->incident_id);
+    if (t->command != 0) {
+        command_applied(d, c, t, same);
+        act_release(t);
+        rearm(d);
+        return;
+    }
     switch (t->action) {
     case FQ_ACTION_ACKNOWLEDGE:
         c->assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
@@ -1413,6 +1428,7 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
         break;
     case FQ_ACTION_EXTEND:
         c->assignment = FQ_ASSIGNMENT_EXTENSION_REQUESTED;
+        c->extension_ms = t->extend_to_ms;
         break;
     case FQ_ACTION_CONCLUDE:
         if (r != NULL)
@@ -1445,6 +1461,260 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
     }
     act_release(t);
     rearm(d);
+}
+
+/* ---- console commands ---- */
+
+/* The statement's answer and the memory change of a committed command. */
+static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int same)
+{
+    const fq_routing *r = d->current != NULL ? d->current->routing : NULL;
+    switch (t->command) {
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN:
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE:
+        if (same) {
+            fq_route_release(r->router, &c->decision);
+            c->decision = t->decision;
+            c->escalations++;
+        }
+        c->assignment = FQ_ASSIGNMENT_ASSIGNED;
+        c->extension_ms = 0;
+        schedule_deadlines(d, c);
+        break;
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_APPROVE_EXTENSION:
+        c->decision.conclude_due_ms = t->decision.conclude_due_ms;
+        c->decision.conclude_warn_ms = t->decision.conclude_warn_ms;
+        c->assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
+        c->extension_ms = 0;
+        schedule_deadlines(d, c);
+        break;
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_DENY_EXTENSION:
+        c->assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
+        c->extension_ms = 0;
+        break;
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE:
+        if (r != NULL)
+            fq_route_release(r->router, &c->decision);
+        for (int k = 1; k <= FQ_CASE_DEADLINES; k++)
+            cancel_deadline(d, c, k);
+        fq_dedup_remove(d->dedup, c->incident_id);
+        fq_caseload_remove(d->cases, c->incident_id);
+        break;
+    default: /* SUPERVISE: an order on record and in the outboxes */
+        break;
+    }
+}
+
+static int unit_allowed(const fq_org *org, int32_t unit, const fq_node *actor)
+{
+    /* Inside the operator's jurisdiction — a district operator's covers the
+     * district's own units (the center, departments). */
+    return unit >= 0 && fq_org_within(org, unit, actor->jurisdiction);
+}
+
+int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
+                        const Fengqiao__V1__ConsoleCommand *cmd, int64_t now_ms,
+                        fq_action_ticket *t, char *err, size_t err_len)
+{
+    memset(t, 0, sizeof *t);
+    fq_snapshot *snap = d->current;
+    if (snap == NULL || snap->routing == NULL) {
+        snprintf(err, err_len, "the routing state is not loaded; retry later");
+        return FQ_DISPATCH_EUNAVAILABLE;
+    }
+    const fq_routing *r = snap->routing;
+    const fq_org *org = org_of(snap);
+    fq_case *c = fq_caseload_find(d->cases, cmd->incident_id);
+    if (c == NULL) {
+        snprintf(err, err_len, "incident %" PRIu64 " is not open (concluded, merged or unknown)",
+                 cmd->incident_id);
+        return FQ_DISPATCH_ENOT_OPEN;
+    }
+    if (!unit_allowed(org, territory_of(&c->decision), actor)) {
+        snprintf(err, err_len, "incident %" PRIu64 " lies outside the jurisdiction of %s (%s)",
+                 cmd->incident_id, actor->id, fq_org_id(org, actor->jurisdiction));
+        return FQ_DISPATCH_EFORBIDDEN;
+    }
+    if (c->busy) {
+        snprintf(err, err_len, "another action on incident %" PRIu64 " is being stored; retry",
+                 cmd->incident_id);
+        return FQ_DISPATCH_EBUSY;
+    }
+    fq_assignment_state cur =
+        c->assignment ? (fq_assignment_state)c->assignment : FQ_ASSIGNMENT_ASSIGNED;
+    t->incident_id = cmd->incident_id;
+    t->command = cmd->kind;
+    t->next_state = cur;
+    snprintf(t->id, sizeof t->id, "%" PRIu64, cmd->incident_id);
+    snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(cur));
+    snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, c->decision.worker));
+    snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, c->decision.lead));
+    snprintf(t->state, sizeof t->state, "assigned");
+    snprintf(t->reroute, sizeof t->reroute, "false");
+    char text[512];
+    fq_outbox_init(&t->outbox);
+    const char *kind = "";
+    switch (cmd->kind) {
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN: {
+        fq_route_request req = c->request;
+        req.now_ms = now_ms;
+        int32_t unit = -1;
+        if (cmd->target_worker[0] != '\0') {
+            req.override_worker = fq_roster_find_worker(r->roster, cmd->target_worker);
+            if (req.override_worker < 0) {
+                snprintf(err, err_len, "no grid worker %s", cmd->target_worker);
+                return FQ_DISPATCH_EINVALID;
+            }
+            unit = fq_roster_worker_const(r->roster, req.override_worker)->grid;
+        } else {
+            req.override_handler = fq_roster_find_handler(r->roster, cmd->target_unit);
+            if (req.override_handler < 0) {
+                snprintf(err, err_len, "no handling unit %s", cmd->target_unit);
+                return FQ_DISPATCH_EINVALID;
+            }
+            unit = fq_roster_handler_territory(r->roster, req.override_handler);
+        }
+        if (!unit_allowed(org, unit, actor)) {
+            snprintf(err, err_len, "%s lies outside the jurisdiction of %s",
+                     cmd->target_worker[0] ? cmd->target_worker : cmd->target_unit, actor->id);
+            return FQ_DISPATCH_EFORBIDDEN;
+        }
+        if (fq_route(r->router, &req, &t->decision) != FQ_ROUTE_ASSIGNED) {
+            snprintf(err, err_len, "the routing core cannot assign it there");
+            return FQ_DISPATCH_EINVALID;
+        }
+        if (cmd->n_co_units > FQ_ROUTE_MAX_CO) {
+            snprintf(err, err_len, "at most %d co-handling units", FQ_ROUTE_MAX_CO);
+            return FQ_DISPATCH_EINVALID;
+        }
+        t->decision.n_co = 0;
+        for (size_t i = 0; i < cmd->n_co_units; i++) {
+            int32_t h = fq_roster_find_handler(r->roster, cmd->co_units[i]);
+            if (h < 0 || h == t->decision.lead) {
+                snprintf(err, err_len, "%s is no handling unit to co-handle with",
+                         cmd->co_units[i]);
+                return FQ_DISPATCH_EINVALID;
+            }
+            if (!unit_allowed(org, fq_roster_handler_territory(r->roster, h), actor)) {
+                snprintf(err, err_len, "%s lies outside the jurisdiction of %s", cmd->co_units[i],
+                         actor->id);
+                return FQ_DISPATCH_EFORBIDDEN;
+            }
+            t->decision.co[t->decision.n_co++] = h;
+        }
+        kind = "reassigned";
+        snprintf(text, sizeof text, "assigned by %s to the %s tier (%s%s%s)%s: %s", actor->id,
+                 fq_tier_name((fq_tier)t->decision.tier), handler_id(r, t->decision.lead),
+                 t->decision.worker >= 0 ? " " : "", worker_id(r, t->decision.worker),
+                 t->decision.n_co ? ", a joint operation" : "", cmd->reason);
+        break;
+    }
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE: {
+        fq_route_request req = c->request;
+        req.now_ms = now_ms;
+        if (fq_route_escalate(r->router, &req, &c->decision, &t->decision) != FQ_ROUTE_ASSIGNED) {
+            snprintf(err, err_len, "incident %" PRIu64 " is at the %s tier: nobody above",
+                     cmd->incident_id, fq_tier_name((fq_tier)c->decision.tier));
+            return FQ_DISPATCH_ESTATE;
+        }
+        kind = "escalated";
+        snprintf(text, sizeof text, "escalated by %s to the %s tier (%s%s%s): %s", actor->id,
+                 fq_tier_name((fq_tier)t->decision.tier), handler_id(r, t->decision.lead),
+                 t->decision.worker >= 0 ? " " : "", worker_id(r, t->decision.worker), cmd->reason);
+        break;
+    }
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE:
+        kind = "concluded";
+        t->concludes = 1;
+        t->next_state = FQ_ASSIGNMENT_CONCLUDED;
+        snprintf(t->state, sizeof t->state, "concluded");
+        t->result = copy_text(cmd->reason);
+        snprintf(text, sizeof text, "concluded by %s: %s", actor->id, cmd->reason);
+        break;
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_APPROVE_EXTENSION:
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_DENY_EXTENSION: {
+        int approve = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_APPROVE_EXTENSION;
+        if (cur != FQ_ASSIGNMENT_EXTENSION_REQUESTED || c->extension_ms <= 0) {
+            snprintf(err, err_len, "incident %" PRIu64 " has no extension asked for (%s)",
+                     cmd->incident_id, fq_assignment_state_name(cur));
+            return FQ_DISPATCH_ESTATE;
+        }
+        t->next_state = FQ_ASSIGNMENT_ACKNOWLEDGED;
+        kind = approve ? "extension_approved" : "extension_denied";
+        char when[32];
+        format_time(when, sizeof when, c->extension_ms);
+        if (approve) {
+            /* Same holder, the conclude limit moved; its warning keeps its
+             * distance before the limit. */
+            t->decision = c->decision;
+            int64_t lead_time = c->decision.conclude_warn_ms > 0
+                                    ? c->decision.conclude_due_ms - c->decision.conclude_warn_ms
+                                    : 0;
+            t->decision.conclude_due_ms = c->extension_ms;
+            t->decision.conclude_warn_ms = lead_time > 0 ? c->extension_ms - lead_time : 0;
+            t->rerouted = 1; /* the routing columns carry the new limit */
+        }
+        snprintf(text, sizeof text, "extension to %s %s by %s: %s", when,
+                 approve ? "approved" : "denied", actor->id, cmd->reason);
+        break;
+    }
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE: {
+        kind = "supervision_ordered";
+        char when[32];
+        format_time(when, sizeof when, cmd->deadline_ms);
+        snprintf(text, sizeof text, "supervision order (督办) from %s, reply by %s: %s", actor->id,
+                 when, cmd->reason);
+        break;
+    }
+    default:
+        snprintf(err, err_len, "command kind %d is not known", (int)cmd->kind);
+        return FQ_DISPATCH_EINVALID;
+    }
+    snprintf(t->kind, sizeof t->kind, "%s", kind);
+    t->note =
+        copy_text(cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE ? text : cmd->reason);
+    if (t->note == NULL) {
+        act_release(t);
+        snprintf(err, err_len, "out of memory");
+        return FQ_DISPATCH_EBUSY;
+    }
+    int moves = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN ||
+                cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE;
+    if (moves) {
+        t->rerouted = 1;
+        fq_route_apply(r->router, &t->decision);
+        t->applied = 1;
+        t->next_state = FQ_ASSIGNMENT_ASSIGNED;
+        snprintf(t->recount, sizeof t->recount, "true");
+        add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text, NULL);
+    } else {
+        add_notice_items(&t->outbox, snap, c,
+                         cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
+                             ? FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION
+                             : FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE,
+                         text, NULL, 1);
+    }
+    if (t->rerouted) {
+        format_decision(snap, &t->decision, &t->texts);
+        snprintf(t->reroute, sizeof t->reroute, "true");
+    }
+    snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
+    snprintf(t->answer, sizeof t->answer, "%s",
+             t->concludes ? "concluded" : fq_assignment_state_name(t->next_state));
+    if (fq_outbox_params(&t->outbox) != 0)
+        fq_outbox_free(&t->outbox);
+    fq_snapshot_ref(snap);
+    t->snapshot = snap;
+    c->busy = 1;
+    return FQ_DISPATCH_OK;
+}
+
+int fq_dispatch_is_absent(const fq_dispatch *d, const char *worker)
+{
+    for (size_t i = 0; i < d->n_absent; i++)
+        if (strcmp(d->absent[i], worker) == 0)
+            return 1;
+    return 0;
 }
 
 /* ---- presence ---- */

@@ -132,14 +132,16 @@ void fq_dispatch_set_sink(fq_dispatch *d, fq_outbox_sink_fn fn, void *user);
 typedef struct fq_action_ticket {
     fq_snapshot *snapshot;
     uint64_t incident_id;
-    fq_action action;
+    fq_action action; /* a terminal's action, or 0 */
+    int command;      /* a console command (Fengqiao__V1__CommandKind), or 0 */
     fq_assignment_state next_state;
-    int rerouted;  /* a return found a new handler: `decision` */
-    int applied;   /* the new decision took its capacity */
-    int concludes; /* the incident closes */
+    int64_t extend_to_ms; /* EXTEND: the limit asked for */
+    int rerouted;         /* a return found a new handler: `decision` */
+    int applied;          /* the new decision took its capacity */
+    int concludes;        /* the incident closes */
     fq_decision decision;
     char id[24], kind[32], expected[24], worker[65], lead[65], assignment[24], state[16];
-    char extension[24], reroute[8], answer[24];
+    char extension[24], reroute[8], answer[24], recount[8];
     char *note, *result; /* malloc'd */
     fq_decision_texts texts;
     fq_outbox_set outbox;
@@ -165,6 +167,16 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op);
  * refused, or the database disagreed); frees the ticket's memory. */
 void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied,
                           const char *outbox_seqs);
+
+/* A validated command of an operator's console (`actor`, role console): the
+ * incident must lie inside the actor's jurisdiction, and targets of an
+ * assignment too. Same ticket and statement as a terminal's action. */
+int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
+                        const Fengqiao__V1__ConsoleCommand *command, int64_t now_ms,
+                        fq_action_ticket *t, char *err, size_t err_len);
+
+/* Is the worker's terminal silent (presence)? */
+int fq_dispatch_is_absent(const fq_dispatch *d, const char *worker_id);
 
 /* ---- presence ---- */
 

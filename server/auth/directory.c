@@ -99,7 +99,7 @@ int fq_directory_add_node(fq_directory *dir, const char *id, fq_role role, const
     e->node.jurisdiction = unit;
     e->node.revoked = revoked;
     memcpy(e->node.key, key, 32);
-    if (role == FQ_ROLE_TOWN_PLATFORM)
+    if (role == FQ_ROLE_TOWN_PLATFORM || role == FQ_ROLE_CONSOLE)
         snprintf(e->node.box, sizeof e->node.box, "u:%s", jurisdiction);
     HASH_ADD_STR(dir->nodes, id, e);
     dir->node_count++;

@@ -31,8 +31,9 @@ typedef struct fq_case {
     fq_decision decision;
     fq_deadline_id deadlines[FQ_CASE_DEADLINES]; /* by kind - 1; 0 when none */
     uint8_t escalations;
-    uint8_t assignment; /* fq_assignment_state (lifecycle.h); 0 reads as assigned */
-    uint8_t busy;       /* a terminal's action on it is on its way to the database */
+    uint8_t assignment;   /* fq_assignment_state (lifecycle.h); 0 reads as assigned */
+    uint8_t busy;         /* a terminal's action on it is on its way to the database */
+    int64_t extension_ms; /* the conclude limit its holder asked for (pending), or 0 */
 } fq_case;
 
 typedef struct fq_caseload fq_caseload;

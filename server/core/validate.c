@@ -171,3 +171,38 @@ int fq_validate_action(const Fengqiao__V1__AssignmentAction *a, int64_t now_ms, 
                        "extend_to_ms must lie in the future, at most 365 days from now");
     return 0;
 }
+
+int fq_validate_command(const Fengqiao__V1__ConsoleCommand *c, int64_t now_ms, char *err,
+                        size_t err_len)
+{
+    if (c->incident_id == 0 || c->incident_id > (uint64_t)INT64_MAX)
+        return fq_errf(err, err_len, "incident_id must be between 1 and 2^63-1");
+    if (c->kind < FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN ||
+        c->kind > FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE)
+        return fq_errf(err, err_len,
+                       "kind must be assign, escalate, conclude, approve or deny an "
+                       "extension, or supervise");
+    if (check_text("reason", c->reason, FQ_NOTE_MAX_CHARS, 1, MULTI_LINE, err, err_len) != 0)
+        return -1;
+    int assign = c->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN;
+    if (assign && (c->target_unit[0] != '\0') == (c->target_worker[0] != '\0'))
+        return fq_errf(err, err_len, "assign names one target: a unit or a worker");
+    if (!assign && (c->target_unit[0] || c->target_worker[0] || c->n_co_units))
+        return fq_errf(err, err_len, "only assign takes a target or co-handling units");
+    if ((c->target_unit[0] && !fq_valid_id(c->target_unit)) ||
+        (c->target_worker[0] && !fq_valid_id(c->target_worker)))
+        return fq_errf(err, err_len, "the target is not a unit or worker id");
+    if (c->n_co_units > 8)
+        return fq_errf(err, err_len, "at most 8 co-handling units");
+    for (size_t i = 0; i < c->n_co_units; i++)
+        if (!fq_valid_id(c->co_units[i]))
+            return fq_errf(err, err_len, "co_units[%zu] is not a unit id", i);
+    int supervise = c->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE;
+    if (supervise && (c->deadline_ms <= now_ms || c->deadline_ms > now_ms + FQ_EXTEND_MAX_MS))
+        return fq_errf(err, err_len,
+                       "a supervision order needs deadline_ms in the future, at "
+                       "most 365 days from now");
+    if (!supervise && c->deadline_ms != 0)
+        return fq_errf(err, err_len, "only supervise takes a deadline");
+    return 0;
+}

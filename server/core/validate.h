@@ -38,4 +38,9 @@ int fq_validate_report(const Fengqiao__V1__ReportIncident *report, int64_t now_m
 int fq_validate_action(const Fengqiao__V1__AssignmentAction *a, int64_t now_ms, char *err,
                        size_t err_len);
 
+/* The field checks of a console's command (not the jurisdiction, not the
+ * state: the routing core checks those). */
+int fq_validate_command(const Fengqiao__V1__ConsoleCommand *c, int64_t now_ms, char *err,
+                        size_t err_len);
+
 #endif

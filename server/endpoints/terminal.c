@@ -1,6 +1,7 @@
 #include "terminal.h"
 
 #include "audit.h"
+#include "console.h"
 #include "fq_wire.h"
 #include "gate.h"
 #include "mailbox.h"
@@ -8,6 +9,7 @@
 #include "validate.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,7 @@ typedef struct action_req {
     size_t envelope_len;
     int has_ticket;
     fq_action_ticket ticket;
+    int is_command;   /* a console's command: answered as Reply.command */
     status_t refusal; /* a refused action looks for an earlier answer first */
     char refusal_message[256];
     uint64_t incident_id;
@@ -128,6 +131,34 @@ static void refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *key, c
     reply_status(t, token, key, message_id, status, reason);
     if (status != ST(BUSY))
         fq_audit_refusal(&t->audit, frame, len, node, message_id, status, reason);
+}
+
+void fq_terminals_reply(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
+                        Fengqiao__V1__Reply *reply)
+{
+    send_reply(t, token, key, reply);
+}
+
+void fq_terminals_refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
+                         const uint8_t *bytes, size_t len, const char *node, uint64_t message_id,
+                         Fengqiao__V1__Status status, const char *reason)
+{
+    refuse(t, token, key, bytes, len, node, message_id, status, reason);
+}
+
+void fq_terminals_track(fq_terminals *t, int delta)
+{
+    t->in_flight = (size_t)((ptrdiff_t)t->in_flight + delta);
+}
+
+fq_store *fq_terminals_store(fq_terminals *t)
+{
+    return t->store;
+}
+
+uint32_t fq_terminals_busy_retry_ms(const fq_terminals *t)
+{
+    return t->config.busy_retry_ms;
 }
 
 /* ---- boxes and held syncs ---- */
@@ -450,8 +481,13 @@ static void answer_action(fq_terminals *t, action_req *a, const char *state, uin
     reply.status = ST(OK);
     reply.message = "";
     reply.message_id = a->mid;
-    reply.result_case = FENGQIAO__V1__REPLY__RESULT_ACTION;
-    reply.action = &result;
+    if (a->is_command) {
+        reply.result_case = FENGQIAO__V1__REPLY__RESULT_COMMAND;
+        reply.command = &result;
+    } else {
+        reply.result_case = FENGQIAO__V1__REPLY__RESULT_ACTION;
+        reply.action = &result;
+    }
     send_reply(t, a->token, a->key, &reply);
 }
 
@@ -514,31 +550,25 @@ static void action_done(fq_store_op *op, int status, const char *message)
     free_action(a);
 }
 
-static void digest_action(const Fengqiao__V1__AssignmentAction *action, uint8_t out[32])
-{
-    uint8_t buf[FQ_MAX_FRAME_BYTES];
-    size_t n = fengqiao__v1__assignment_action__get_packed_size(action);
-    if (n > sizeof buf)
-        n = 0;
-    else
-        fengqiao__v1__assignment_action__pack(action, buf);
-    crypto_generichash(out, 32, buf, n, NULL, 0);
-}
-
+/* A terminal's action on an assignment, or (`command` set) a console's
+ * command: the same checks, the same statement, the same answers. */
 static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *gate,
-                          const Fengqiao__V1__AssignmentAction *action, fq_reply_token *token)
+                          const Fengqiao__V1__AssignmentAction *action,
+                          const Fengqiao__V1__ConsoleCommand *command, fq_reply_token *token)
 {
     const fq_opened_request *opened = &gate->opened;
     uint64_t mid = opened->envelope->message_id;
     char err[256];
-    if (node->role != FQ_ROLE_TERMINAL) {
-        snprintf(err, sizeof err, "a %s node does not act on assignments",
-                 fq_role_name(node->role));
+    fq_role needed = command ? FQ_ROLE_CONSOLE : FQ_ROLE_TERMINAL;
+    if (node->role != needed) {
+        snprintf(err, sizeof err, "a %s node does not %s", fq_role_name(node->role),
+                 command ? "command (only consoles do)" : "act on assignments");
         refuse(t, token, node->key, opened->envelope_bytes, opened->envelope_len, node->id, mid,
                ST(FORBIDDEN), err);
         return;
     }
-    if (fq_validate_action(action, fq_now_ms(), err, sizeof err) != 0) {
+    if ((command ? fq_validate_command(command, fq_now_ms(), err, sizeof err)
+                 : fq_validate_action(action, fq_now_ms(), err, sizeof err)) != 0) {
         refuse(t, token, node->key, opened->envelope_bytes, opened->envelope_len, node->id, mid,
                ST(INVALID), err);
         return;
@@ -554,19 +584,34 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
     }
     a->t = t;
     a->token = token;
+    a->is_command = command != NULL;
     memcpy(a->key, node->key, sizeof a->key);
     snprintf(a->node, sizeof a->node, "%s", node->id);
     snprintf(a->message_id, sizeof a->message_id, "%" PRIu64, mid);
     a->mid = mid;
-    a->incident_id = action->incident_id;
+    a->incident_id = command ? command->incident_id : action->incident_id;
     memcpy(a->envelope, opened->envelope_bytes, opened->envelope_len);
     a->envelope_len = opened->envelope_len;
-    digest_action(action, a->digest);
+    /* The body's digest tells a resend from a reused id: of the envelope's
+     * body, whatever sent_at carries it. */
+    uint8_t buf[FQ_MAX_FRAME_BYTES];
+    size_t n = command ? fengqiao__v1__console_command__get_packed_size(command)
+                       : fengqiao__v1__assignment_action__get_packed_size(action);
+    if (n > sizeof buf)
+        n = 0;
+    else if (command)
+        fengqiao__v1__console_command__pack(command, buf);
+    else
+        fengqiao__v1__assignment_action__pack(action, buf);
+    crypto_generichash(a->digest, 32, buf, n, NULL, 0);
     fq_store_op *op = &a->op;
     op->values[0] = a->node;
     op->values[1] = a->message_id;
     op->done = action_done;
-    int rc = fq_dispatch_act(t->dispatch, node, action, fq_now_ms(), &a->ticket, err, sizeof err);
+    int rc = command ? fq_dispatch_command(t->dispatch, node, command, fq_now_ms(), &a->ticket, err,
+                                           sizeof err)
+                     : fq_dispatch_act(t->dispatch, node, action, fq_now_ms(), &a->ticket, err,
+                                       sizeof err);
     if (rc == FQ_DISPATCH_EBUSY || rc == FQ_DISPATCH_EUNAVAILABLE) {
         reply_status(t, token, node->key, mid, ST(BUSY), err);
         free_action(a);
@@ -615,12 +660,23 @@ static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_t
         handle_sync(t, gate.node, &gate, env->terminal_sync, token);
         return;
     case FENGQIAO__V1__ENVELOPE__BODY_ASSIGNMENT_ACTION:
-        handle_action(t, gate.node, &gate, env->assignment_action, token);
+        handle_action(t, gate.node, &gate, env->assignment_action, NULL, token);
+        return;
+    case FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_COMMAND:
+        handle_action(t, gate.node, &gate, NULL, env->console_command, token);
+        return;
+    case FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY:
+        if (gate.node->role != FQ_ROLE_CONSOLE) {
+            refuse(t, token, key, frame, len, gate.node->id, env->message_id, ST(FORBIDDEN),
+                   "only console nodes query the console");
+            return;
+        }
+        fq_console_query(t, t->dispatch, gate.node, env->message_id, env->console_query, token);
         return;
     default:
         refuse(t, token, key, frame, len, gate.node->id, env->message_id, ST(UNSUPPORTED),
-               "the terminal endpoint accepts terminal_sync and assignment_action "
-               "(reports go to the intake endpoint)");
+               "the terminal endpoint accepts terminal_sync, assignment_action, console_query and "
+               "console_command (reports go to the intake endpoint)");
     }
 }
 

@@ -58,4 +58,14 @@ size_t fq_terminals_in_flight(const fq_terminals *t); /* actions and reads in th
 const fq_terminals_stats *fq_terminals_get_stats(fq_terminals *t);
 void fq_terminals_free(fq_terminals *t);
 
+/* For console.c, which answers console queries on this endpoint. */
+void fq_terminals_reply(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
+                        Fengqiao__V1__Reply *reply);
+void fq_terminals_refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
+                         const uint8_t *bytes, size_t len, const char *node, uint64_t message_id,
+                         Fengqiao__V1__Status status, const char *reason);
+void fq_terminals_track(fq_terminals *t, int delta); /* requests in the store */
+fq_store *fq_terminals_store(fq_terminals *t);
+uint32_t fq_terminals_busy_retry_ms(const fq_terminals *t);
+
 #endif

@@ -128,11 +128,12 @@
  * assignment state, $12 new incident state, $13 result note (NULL: keep),
  * $14 extension asked for, ms (NULL: keep), $15 a new routing decision
  * follows (bool; a return), $16..$26 as FQ_SQL_REROUTE $2..$12, $27 $28
- * $29 outbox items, $30 the state to answer with.
+ * $29 outbox items, $30 the state to answer with, $31 it counts as a
+ * re-decision (escalations + 1: a return, an operator's reassignment).
  * One row: event seq (NULL if not applied), outbox seqs, and the earlier
  * request's digest, state, event seq and incident (NULL if none). */
 #define FQ_SQL_ACTION_NAME "fq_action"
-#define FQ_SQL_ACTION_NPARAMS 30
+#define FQ_SQL_ACTION_NPARAMS 31
 #define FQ_SQL_ACTION                                                                              \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
     " WHERE node = $1 AND message_id = $2),"                                                       \
@@ -157,7 +158,7 @@
     " conclude_warn_at = CASE WHEN $15 THEN to_timestamp($25::double precision / 1000)"            \
     " ELSE conclude_warn_at END,"                                                                  \
     " climbed = CASE WHEN $15 THEN $26::smallint ELSE climbed END,"                                \
-    " escalations = escalations + CASE WHEN $15 THEN 1 ELSE 0 END"                                 \
+    " escalations = escalations + CASE WHEN $31 THEN 1 ELSE 0 END"                                 \
     " WHERE id = $4 AND state = 'assigned' AND assignment = $8 AND coalesce(worker, '') = $9"      \
     " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),"       \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
@@ -191,6 +192,69 @@
 #define FQ_SQL_FIND_REQUEST                                                                        \
     "SELECT digest, state, event_seq, incident_id FROM terminal_requests"                          \
     " WHERE node = $1 AND message_id = $2"
+
+/* ---- the console (statements.h FQ_SQL_CONSOLE_*): reads inside an
+ * operator's jurisdiction ($1, an org unit) ---- */
+
+/* The columns of an incident on the board (IncidentSummary, in its order). */
+#define FQ_SQL_CONSOLE_COLUMNS                                                                     \
+    "i.id, i.category, i.severity, i.risk, i.title, i.address, coalesce(i.territory, ''),"         \
+    " coalesce(fq_town_of(coalesce(i.territory, i.place_unit)), ''), coalesce(i.tier, 0),"         \
+    " coalesce(i.line, -1), coalesce(i.lead_unit, ''), coalesce(i.worker, ''),"                    \
+    " array_to_string(i.co_units, ','), i.state, i.assignment,"                                    \
+    " (date_part('epoch', i.recorded_at) * 1000)::bigint,"                                         \
+    " coalesce((date_part('epoch', i.ack_due) * 1000)::bigint, 0),"                                \
+    " coalesce((date_part('epoch', i.conclude_due) * 1000)::bigint, 0),"                           \
+    " i.state = 'assigned' AND ((i.assignment = 'assigned' AND i.ack_due < now())"                 \
+    " OR i.conclude_due < now() OR i.breached <> 0), i.escalations, i.reporter_node"
+
+/* Open incidents, most urgent first: overdue, then severity, then the nearest
+ * limit. $1 jurisdiction, $2 tier (0 any), $3 town ('' any), $4 line (-1
+ * any), $5 assignment state ('' any), $6 overdue only, $7 at most. */
+#define FQ_SQL_CONSOLE_OPEN_NAME "fq_console_open"
+#define FQ_SQL_CONSOLE_OPEN_NPARAMS 7
+#define FQ_SQL_CONSOLE_OPEN                                                                        \
+    "SELECT " FQ_SQL_CONSOLE_COLUMNS " FROM incidents i"                                           \
+    " WHERE i.state = 'assigned' AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"      \
+    " AND ($2::int = 0 OR i.tier = $2::int)"                                                       \
+    " AND ($3 = '' OR fq_town_of(coalesce(i.territory, i.place_unit)) = $3)"                       \
+    " AND ($4::int < 0 OR i.line = $4::int) AND ($5 = '' OR i.assignment = $5)"                    \
+    " AND (NOT $6::bool OR (i.assignment = 'assigned' AND i.ack_due < now())"                      \
+    " OR i.conclude_due < now() OR i.breached <> 0)"                                               \
+    " ORDER BY ((i.assignment = 'assigned' AND i.ack_due < now()) OR i.conclude_due < now()"       \
+    " OR i.breached <> 0) DESC, i.severity,"                                                       \
+    " CASE WHEN i.assignment = 'assigned' THEN i.ack_due ELSE i.conclude_due END NULLS LAST, i.id" \
+    " LIMIT $7"
+
+/* One incident with its description and its timeline: one row per event
+ * (the incident's columns repeated). $1 jurisdiction, $2 incident. */
+#define FQ_SQL_CONSOLE_INCIDENT_NAME "fq_console_incident"
+#define FQ_SQL_CONSOLE_INCIDENT_NPARAMS 2
+#define FQ_SQL_CONSOLE_INCIDENT                                                                    \
+    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", i.description, e.seq, e.kind, coalesce(e.actor_node, '')," \
+    " (date_part('epoch', e.at) * 1000)::bigint, e.reason"                                         \
+    " FROM incidents i LEFT JOIN events e ON e.incident_id = i.id"                                 \
+    " WHERE i.id = $2 AND fq_unit_within(coalesce(i.territory, i.place_unit), $1) ORDER BY e.seq"
+
+/* Units and workers inside the jurisdiction with what they hold.
+ * $1 jurisdiction. */
+#define FQ_SQL_CONSOLE_ROSTER_NAME "fq_console_roster"
+#define FQ_SQL_CONSOLE_ROSTER_NPARAMS 1
+#define FQ_SQL_CONSOLE_ROSTER                                                                      \
+    "SELECT w.id, 'worker', w.grid, '', (SELECT count(*) FROM incidents i"                         \
+    " WHERE i.worker = w.id AND i.state = 'assigned'), w.capacity, w.on_duty"                      \
+    " FROM workers w WHERE fq_unit_within(w.grid, $1)"                                             \
+    " UNION ALL SELECT h.id, h.kind, h.territory, coalesce(h.line, ''), (SELECT count(*)"          \
+    " FROM incidents i WHERE i.lead_unit = h.id AND i.state = 'assigned' AND i.tier > 1), 0, true" \
+    " FROM handlers h WHERE fq_unit_within(h.territory, $1) ORDER BY 2, 1"
+
+/* The meeting figures inside the jurisdiction. $1 jurisdiction, $2 from ms,
+ * $3 to ms, $4 by. */
+#define FQ_SQL_CONSOLE_STATS_NAME "fq_console_stats"
+#define FQ_SQL_CONSOLE_STATS_NPARAMS 4
+#define FQ_SQL_CONSOLE_STATS                                                                       \
+    "SELECT * FROM fq_meeting_stats(to_timestamp($2::double precision / 1000),"                    \
+    " to_timestamp($3::double precision / 1000), $4, $1)"
 
 /* One refused request for the audit trail.
  * $1 endpoint, $2 claimed node, $3 message id (NULL if none or out of range),
@@ -236,7 +300,9 @@
     " (date_part('epoch', recorded_at) * 1000)::bigint, breached,"                                 \
     " CASE WHEN tier > 1 THEN coalesce(lead_unit, '') ELSE '' END,"                                \
     " CASE WHEN co_units = '{}' THEN '' ELSE co_units::text END,"                                  \
-    " CASE WHEN assignment = 'assigned' THEN '' ELSE assignment END"                               \
+    " CASE WHEN assignment = 'assigned' THEN '' ELSE assignment END,"                              \
+    " CASE WHEN assignment = 'extension_requested'"                                                \
+    " THEN (date_part('epoch', extension_asked) * 1000)::bigint END"                               \
     " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */

@@ -447,6 +447,10 @@ static void send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_ACTION_NAME, FQ_SQL_ACTION, FQ_SQL_ACTION_NPARAMS},
         {FQ_SQL_READ_OUTBOX_NAME, FQ_SQL_READ_OUTBOX, FQ_SQL_READ_OUTBOX_NPARAMS},
         {FQ_SQL_FIND_REQUEST_NAME, FQ_SQL_FIND_REQUEST, FQ_SQL_FIND_REQUEST_NPARAMS},
+        {FQ_SQL_CONSOLE_OPEN_NAME, FQ_SQL_CONSOLE_OPEN, FQ_SQL_CONSOLE_OPEN_NPARAMS},
+        {FQ_SQL_CONSOLE_INCIDENT_NAME, FQ_SQL_CONSOLE_INCIDENT, FQ_SQL_CONSOLE_INCIDENT_NPARAMS},
+        {FQ_SQL_CONSOLE_ROSTER_NAME, FQ_SQL_CONSOLE_ROSTER, FQ_SQL_CONSOLE_ROSTER_NPARAMS},
+        {FQ_SQL_CONSOLE_STATS_NAME, FQ_SQL_CONSOLE_STATS, FQ_SQL_CONSOLE_STATS_NPARAMS},
     };
     for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
         PQsendPrepare(conn, statements[i].name, statements[i].sql, statements[i].nparams, NULL);
@@ -563,6 +567,8 @@ static const char *statement_name(fq_store_op_kind kind)
         return FQ_SQL_READ_OUTBOX_NAME;
     case FQ_STORE_OP_FIND_REQUEST:
         return FQ_SQL_FIND_REQUEST_NAME;
+    case FQ_STORE_OP_READ:
+        return "";
     }
     return "";
 }
@@ -581,8 +587,9 @@ static int send_batch(fq_store *s, PGconn *conn)
         op->got_row = 0;
         PQclear(op->result);
         op->result = NULL;
-        if (!PQsendQueryPrepared(conn, statement_name(op->kind), op->nparams, op->values,
-                                 op->lengths, op->formats, 0)) {
+        if (!PQsendQueryPrepared(
+                conn, op->kind == FQ_STORE_OP_READ ? op->statement : statement_name(op->kind),
+                op->nparams, op->values, op->lengths, op->formats, 0)) {
             /* libpq could not even queue it: the connection is broken. */
             q_push_front_chain(&s->pending, op, op, 1);
             break;

@@ -35,6 +35,7 @@ typedef enum fq_store_op_kind {
     FQ_STORE_OP_ACTION = 5,       /* statements.h FQ_SQL_ACTION */
     FQ_STORE_OP_READ_OUTBOX = 6,  /* statements.h FQ_SQL_READ_OUTBOX */
     FQ_STORE_OP_FIND_REQUEST = 7, /* statements.h FQ_SQL_FIND_REQUEST */
+    FQ_STORE_OP_READ = 8,         /* any prepared read: `statement` names it */
 } fq_store_op_kind;
 
 typedef struct fq_store_op fq_store_op;
@@ -50,6 +51,7 @@ struct fq_store_op {
     int lengths[FQ_STORE_MAX_PARAMS];
     int formats[FQ_STORE_MAX_PARAMS];
     fq_store_done_cb done;
+    const char *statement; /* FQ_STORE_OP_READ: the prepared statement's name */
 
     /* Results of a REPORT, valid in `done` with FQ_STORE_OK. */
     int64_t incident_id;

@@ -200,7 +200,8 @@ static void test_boxes(void **state)
     (void)state;
     char why[128];
     assert_string_equal(fq_directory_find(dir, "lingyin-platform")->box, "u:lingyin");
-    assert_string_equal(fq_directory_find(dir, "xihu-console")->box, "");
+    assert_string_equal(fq_directory_find(dir, "xihu-console")->box, "u:xihu");
+    assert_string_equal(fq_directory_find(dir, "xihu-admin")->box, "");
     assert_int_equal(fq_directory_set_serves(dir, "g1-terminal", "g1.w1", "", why, sizeof why), 0);
     assert_string_equal(fq_directory_find(dir, "g1-terminal")->box, "w:g1.w1");
     assert_int_equal(

@@ -1,0 +1,357 @@
+#include "console.h"
+
+#include "statements.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ST(name) FENGQIAO__V1__STATUS__STATUS_##name
+#define MAX_OPEN_ROWS 2000
+#define DEFAULT_OPEN_ROWS 200
+
+typedef struct query_req {
+    fq_store_op op;
+    fq_terminals *t;
+    fq_dispatch *dispatch;
+    fq_reply_token *token;
+    uint8_t key[32];
+    uint64_t message_id;
+    Fengqiao__V1__ConsoleQuery__QueryCase kind;
+    char params[7][80];
+} query_req;
+
+static int64_t col_i64(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* FQ_SQL_CONSOLE_COLUMNS of one row into an IncidentSummary (strings point
+ * into `res`; co-units into `co`, which must hold FQ_ROUTE_MAX_CO + 1). */
+static void summary_of(const PGresult *res, int row, Fengqiao__V1__IncidentSummary *s, char **co,
+                       char *co_buf, size_t co_len)
+{
+    fengqiao__v1__incident_summary__init(s);
+    s->incident_id = (uint64_t)col_i64(res, row, 0);
+    s->category = PQgetvalue(res, row, 1);
+    s->severity = (Fengqiao__V1__Severity)col_i64(res, row, 2);
+    s->risk = (Fengqiao__V1__Risk)col_i64(res, row, 3);
+    s->title = PQgetvalue(res, row, 4);
+    s->address = PQgetvalue(res, row, 5);
+    s->territory = PQgetvalue(res, row, 6);
+    s->town = PQgetvalue(res, row, 7);
+    s->tier = (Fengqiao__V1__Tier)col_i64(res, row, 8);
+    s->line = (Fengqiao__V1__Line)(col_i64(res, row, 9) + 1); /* the wire's 0 is "none" */
+    s->lead_unit = PQgetvalue(res, row, 10);
+    s->worker = PQgetvalue(res, row, 11);
+    snprintf(co_buf, co_len, "%s", PQgetvalue(res, row, 12));
+    size_t n = 0;
+    for (char *p = co_buf, *next; *p != '\0' && n <= FQ_ROUTE_MAX_CO; p = next) {
+        next = p + strcspn(p, ",");
+        if (*next == ',')
+            *next++ = '\0';
+        co[n++] = p;
+    }
+    s->co_units = co;
+    s->n_co_units = n;
+    s->state = PQgetvalue(res, row, 13);
+    s->assignment = PQgetvalue(res, row, 14);
+    s->recorded_at_ms = col_i64(res, row, 15);
+    s->acknowledge_due_ms = col_i64(res, row, 16);
+    s->conclude_due_ms = col_i64(res, row, 17);
+    s->overdue = PQgetvalue(res, row, 18)[0] == 't';
+    s->escalations = (uint32_t)col_i64(res, row, 19);
+    s->reporter_node = PQgetvalue(res, row, 20);
+}
+
+static void reply_result(query_req *q, Fengqiao__V1__ConsoleResult *result)
+{
+    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
+    reply.status = ST(OK);
+    reply.message = "";
+    reply.message_id = q->message_id;
+    reply.result_case = FENGQIAO__V1__REPLY__RESULT_CONSOLE;
+    reply.console = result;
+    fq_terminals_reply(q->t, q->token, q->key, &reply);
+}
+
+static void reply_status(query_req *q, Fengqiao__V1__Status status, const char *message)
+{
+    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
+    reply.status = status;
+    reply.message = (char *)message;
+    reply.message_id = q->message_id;
+    if (status == ST(BUSY))
+        reply.retry_after_ms = fq_terminals_busy_retry_ms(q->t);
+    fq_terminals_reply(q->t, q->token, q->key, &reply);
+}
+
+static void answer_incidents(query_req *q, const PGresult *res)
+{
+    int rows = PQntuples(res);
+    Fengqiao__V1__IncidentSummary *s = calloc((size_t)rows + 1, sizeof *s);
+    Fengqiao__V1__IncidentSummary **list = calloc((size_t)rows + 1, sizeof *list);
+    char **co = calloc(((size_t)rows + 1) * (FQ_ROUTE_MAX_CO + 1), sizeof *co);
+    char *co_buf = calloc((size_t)rows + 1, 512);
+    if (s == NULL || list == NULL || co == NULL || co_buf == NULL) {
+        reply_status(q, ST(BUSY), "out of memory; retry later");
+    } else {
+        for (int r = 0; r < rows; r++) {
+            summary_of(res, r, &s[r], co + (size_t)r * (FQ_ROUTE_MAX_CO + 1),
+                       co_buf + (size_t)r * 512, 512);
+            list[r] = &s[r];
+        }
+        Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
+        result.incidents = list;
+        result.n_incidents = (size_t)rows;
+        reply_result(q, &result);
+    }
+    free(s);
+    free(list);
+    free(co);
+    free(co_buf);
+}
+
+static void answer_incident(query_req *q, const PGresult *res)
+{
+    int rows = PQntuples(res);
+    if (rows == 0) {
+        reply_status(q, ST(FORBIDDEN), "no such incident inside this console's jurisdiction");
+        return;
+    }
+    Fengqiao__V1__IncidentSummary s;
+    Fengqiao__V1__IncidentSummary *one = &s;
+    char *co[FQ_ROUTE_MAX_CO + 1];
+    char co_buf[512];
+    summary_of(res, 0, &s, co, co_buf, sizeof co_buf);
+    Fengqiao__V1__TimelineEvent *ev = calloc((size_t)rows, sizeof *ev);
+    Fengqiao__V1__TimelineEvent **list = calloc((size_t)rows, sizeof *list);
+    if (ev == NULL || list == NULL) {
+        free(ev);
+        free(list);
+        reply_status(q, ST(BUSY), "out of memory; retry later");
+        return;
+    }
+    size_t n = 0;
+    for (int r = 0; r < rows; r++) {
+        if (PQgetisnull(res, r, 22))
+            continue; /* no events (not possible for a stored incident) */
+        fengqiao__v1__timeline_event__init(&ev[n]);
+        ev[n].seq = (uint64_t)col_i64(res, r, 22);
+        ev[n].kind = PQgetvalue(res, r, 23);
+        ev[n].actor = PQgetvalue(res, r, 24);
+        ev[n].at_ms = col_i64(res, r, 25);
+        ev[n].reason = PQgetvalue(res, r, 26);
+        list[n] = &ev[n];
+        n++;
+    }
+    Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
+    result.incidents = &one;
+    result.n_incidents = 1;
+    result.timeline = list;
+    result.n_timeline = n;
+    result.description = PQgetvalue(res, 0, 21);
+    reply_result(q, &result);
+    free(ev);
+    free(list);
+}
+
+static void answer_roster(query_req *q, const PGresult *res)
+{
+    int rows = PQntuples(res);
+    Fengqiao__V1__RosterEntry *e = calloc((size_t)rows + 1, sizeof *e);
+    Fengqiao__V1__RosterEntry **list = calloc((size_t)rows + 1, sizeof *list);
+    if (e == NULL || list == NULL) {
+        reply_status(q, ST(BUSY), "out of memory; retry later");
+    } else {
+        for (int r = 0; r < rows; r++) {
+            fengqiao__v1__roster_entry__init(&e[r]);
+            e[r].id = PQgetvalue(res, r, 0);
+            e[r].kind = PQgetvalue(res, r, 1);
+            e[r].territory = PQgetvalue(res, r, 2);
+            e[r].line = PQgetvalue(res, r, 3);
+            e[r].load = (uint32_t)col_i64(res, r, 4);
+            e[r].capacity = (uint32_t)col_i64(res, r, 5);
+            e[r].on_duty = PQgetvalue(res, r, 6)[0] == 't';
+            int worker = strcmp(e[r].kind, "worker") == 0;
+            e[r].present = !worker || !fq_dispatch_is_absent(q->dispatch, e[r].id);
+            list[r] = &e[r];
+        }
+        Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
+        result.roster = list;
+        result.n_roster = (size_t)rows;
+        reply_result(q, &result);
+    }
+    free(e);
+    free(list);
+}
+
+/* CSV (RFC 4180) with a header: the columns of fq_meeting_stats. */
+static void answer_stats(query_req *q, const PGresult *res)
+{
+    size_t cap = 4096, len = 0;
+    char *csv = malloc(cap);
+    int ok = csv != NULL;
+    for (int r = -1; ok && r < PQntuples(res); r++) {
+        for (int c = 0; ok && c < PQnfields(res); c++) {
+            const char *v = r < 0 ? PQfname(res, c) : PQgetvalue(res, r, c);
+            size_t need = len + 2 * strlen(v) + 8;
+            if (need > cap) {
+                while (cap < need)
+                    cap *= 2;
+                char *grown = realloc(csv, cap);
+                if (grown == NULL) {
+                    ok = 0;
+                    break;
+                }
+                csv = grown;
+            }
+            if (c > 0)
+                csv[len++] = ',';
+            int quote = strpbrk(v, ",\"\r\n") != NULL;
+            if (quote)
+                csv[len++] = '"';
+            for (const char *p = v; *p; p++) {
+                if (*p == '"')
+                    csv[len++] = '"';
+                csv[len++] = *p;
+            }
+            if (quote)
+                csv[len++] = '"';
+        }
+        if (ok)
+            csv[len++] = '\n';
+    }
+    if (!ok) {
+        free(csv);
+        reply_status(q, ST(BUSY), "out of memory; retry later");
+        return;
+    }
+    csv[len] = '\0';
+    Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
+    result.stats_csv = csv;
+    reply_result(q, &result);
+    free(csv);
+}
+
+static void query_done(fq_store_op *op, int status, const char *message)
+{
+    query_req *q = (query_req *)op;
+    fq_terminals_track(q->t, -1);
+    if (status != FQ_STORE_OK || op->result == NULL) {
+        reply_status(q, status == FQ_STORE_EREJECTED ? ST(INVALID) : ST(BUSY),
+                     status == FQ_STORE_EREJECTED ? op->error : message);
+    } else {
+        switch (q->kind) {
+        case FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS:
+            answer_incidents(q, op->result);
+            break;
+        case FENGQIAO__V1__CONSOLE_QUERY__QUERY_INCIDENT:
+            answer_incident(q, op->result);
+            break;
+        case FENGQIAO__V1__CONSOLE_QUERY__QUERY_ROSTER:
+            answer_roster(q, op->result);
+            break;
+        default:
+            answer_stats(q, op->result);
+            break;
+        }
+    }
+    sodium_memzero(q->key, sizeof q->key);
+    free(q);
+}
+
+void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *node,
+                      uint64_t message_id, const Fengqiao__V1__ConsoleQuery *query,
+                      fq_reply_token *token)
+{
+    query_req *q = calloc(1, sizeof *q);
+    if (q == NULL) {
+        fq_terminals_refuse(t, token, node->key, NULL, 0, node->id, message_id, ST(BUSY),
+                            "out of memory; retry later");
+        return;
+    }
+    q->t = t;
+    q->dispatch = dispatch;
+    q->token = token;
+    q->message_id = message_id;
+    memcpy(q->key, node->key, sizeof q->key);
+    q->kind = query->query_case;
+    const fq_snapshot *snap = fq_dispatch_current(dispatch);
+    const char *within = fq_org_id(fq_directory_org(snap->directory), node->jurisdiction);
+    snprintf(q->params[0], sizeof q->params[0], "%s", within);
+    fq_store_op *op = &q->op;
+    op->kind = FQ_STORE_OP_READ;
+    op->done = query_done;
+    const char *bad = NULL;
+    switch (query->query_case) {
+    case FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS: {
+        const Fengqiao__V1__OpenIncidentsQuery *o = query->open_incidents;
+        uint32_t limit = o->limit == 0 ? DEFAULT_OPEN_ROWS : o->limit;
+        if (limit > MAX_OPEN_ROWS)
+            limit = MAX_OPEN_ROWS;
+        if (o->tier < 0 || o->tier > FENGQIAO__V1__TIER__TIER_DISTRICT || o->line < 0 ||
+            o->line > FENGQIAO__V1__LINE__LINE_SERVICES || strlen(o->town) > 64 ||
+            strlen(o->assignment) > 32)
+            bad = "tier, line, town or assignment out of range";
+        snprintf(q->params[1], sizeof q->params[1], "%d", (int)o->tier);
+        snprintf(q->params[2], sizeof q->params[2], "%s", o->town);
+        snprintf(q->params[3], sizeof q->params[3], "%d", (int)o->line - 1);
+        snprintf(q->params[4], sizeof q->params[4], "%s", o->assignment);
+        snprintf(q->params[5], sizeof q->params[5], "%s", o->overdue_only ? "true" : "false");
+        snprintf(q->params[6], sizeof q->params[6], "%u", limit);
+        op->statement = FQ_SQL_CONSOLE_OPEN_NAME;
+        op->nparams = FQ_SQL_CONSOLE_OPEN_NPARAMS;
+        break;
+    }
+    case FENGQIAO__V1__CONSOLE_QUERY__QUERY_INCIDENT:
+        if (query->incident == 0 || query->incident > (uint64_t)INT64_MAX)
+            bad = "incident must be between 1 and 2^63-1";
+        snprintf(q->params[1], sizeof q->params[1], "%" PRIu64, query->incident);
+        op->statement = FQ_SQL_CONSOLE_INCIDENT_NAME;
+        op->nparams = FQ_SQL_CONSOLE_INCIDENT_NPARAMS;
+        break;
+    case FENGQIAO__V1__CONSOLE_QUERY__QUERY_ROSTER:
+        /* A town inside the jurisdiction narrows it. */
+        if (query->roster->town[0] != '\0') {
+            int32_t town = fq_org_find(fq_directory_org(snap->directory), query->roster->town);
+            if (town < 0 ||
+                !fq_org_within(fq_directory_org(snap->directory), town, node->jurisdiction))
+                bad = "that town is not inside this console's jurisdiction";
+            else
+                snprintf(q->params[0], sizeof q->params[0], "%s", query->roster->town);
+        }
+        op->statement = FQ_SQL_CONSOLE_ROSTER_NAME;
+        op->nparams = FQ_SQL_CONSOLE_ROSTER_NPARAMS;
+        break;
+    case FENGQIAO__V1__CONSOLE_QUERY__QUERY_STATS: {
+        const Fengqiao__V1__StatsQuery *s = query->stats;
+        const char *by = s->by[0] ? s->by : "town";
+        if (s->from_ms >= s->to_ms)
+            bad = "stats: from_ms must come before to_ms";
+        else if (strcmp(by, "town") != 0 && strcmp(by, "line") != 0 && strcmp(by, "unit") != 0 &&
+                 strcmp(by, "worker") != 0 && strcmp(by, "district") != 0)
+            bad = "stats: by is town, line, unit, worker or district";
+        snprintf(q->params[1], sizeof q->params[1], "%" PRId64, s->from_ms);
+        snprintf(q->params[2], sizeof q->params[2], "%" PRId64, s->to_ms);
+        snprintf(q->params[3], sizeof q->params[3], "%s", by);
+        op->statement = FQ_SQL_CONSOLE_STATS_NAME;
+        op->nparams = FQ_SQL_CONSOLE_STATS_NPARAMS;
+        break;
+    }
+    default:
+        bad = "an empty console query";
+        break;
+    }
+    if (bad != NULL) {
+        fq_terminals_refuse(t, token, node->key, NULL, 0, node->id, message_id, ST(INVALID), bad);
+        free(q);
+        return;
+    }
+    for (int i = 0; i < op->nparams; i++)
+        op->values[i] = q->params[i];
+    fq_terminals_track(t, +1);
+    fq_store_submit(fq_terminals_store(t), op);
+}
