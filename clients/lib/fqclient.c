@@ -420,6 +420,24 @@ static void on_reply(fqc *c, slot *s, const uint8_t *data, size_t len)
         r.event_seq = reply->action->event_seq;
         snprintf(r.state, sizeof r.state, "%s", reply->action->state ? reply->action->state : "");
     }
+    if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND && reply->command) {
+        r.has_command = 1;
+        r.incident_id = reply->command->incident_id;
+        r.event_seq = reply->command->event_seq;
+        snprintf(r.state, sizeof r.state, "%s", reply->command->state ? reply->command->state : "");
+    }
+    if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_CONSOLE && reply->console) {
+        /* As with a sync: the caller gets a copy that outlives the arena. */
+        copy = copy_reply(reply);
+        if (copy == NULL || copy->console == NULL) {
+            fengqiao__v1__reply__free_unpacked(copy, NULL);
+            fq_arena_reset(&c->arena);
+            finish_no_answer(c, s, "out of memory");
+            return;
+        }
+        r.has_console = 1;
+        r.console = copy->console;
+    }
     fq_arena_reset(&c->arena);
     finish(c, s, &r);
     fengqiao__v1__reply__free_unpacked(copy, NULL);

@@ -84,6 +84,12 @@ typedef struct fqc_result {
     /* assignment_action (has_action): incident_id and event_seq above */
     int has_action;
     char state[64]; /* the assignment's state after the action */
+    /* console_command (has_command): incident_id, event_seq and state above */
+    int has_command;
+    /* console_query (has_console): the result, a copy owned by the library,
+     * valid only until the callback returns. */
+    int has_console;
+    const Fengqiao__V1__ConsoleResult *console;
 } fqc_result;
 
 typedef void (*fqc_done_cb)(void *user, uint64_t tag, const fqc_result *result);
