@@ -1,0 +1,762 @@
+#define _GNU_SOURCE /* timegm */
+#include "console.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wchar.h>
+
+const char *const fqcon_command_help[] = {
+    ":assign ID unit|worker TARGET [co A,B] REASON...   hand it to any unit or worker",
+    ":escalate ID REASON...                             one tier up",
+    ":conclude ID REASON...                             concluded by the command center",
+    ":approve ID REASON...  :deny ID REASON...          an extension request",
+    ":supervise ID DURATION REASON...                   supervision order, reply due in 2h/30m/1d",
+    ":filter tier=village|town|district town=ID line=governance|market|enforcement|services",
+    "        assignment=STATE overdue    (several at once)    :filter clear",
+    ":stats [today|week|month] [by town|line|unit|worker|district]",
+    ":roster [TOWN]   :board   :retry (the last unanswered command, same message id)",
+    ":help   :quit",
+    "keys: j/k or arrows select, Enter detail, s statistics, r roster, g refresh, : command,",
+    "      Esc/q back (q on the board quits); in statistics t/w/m period, b next grouping",
+    NULL};
+
+/* ---- names ---- */
+
+static const char *const tiers[] = {"-", "village", "town", "district"};
+static const char *const line_names[] = {"-", "governance", "market", "enforcement", "services"};
+static const char *const severities[] = {"-", "I", "II", "III", "IV"};
+
+const char *fqcon_tier_name(int tier)
+{
+    return tier >= 0 && tier <= 3 ? tiers[tier] : "?";
+}
+
+const char *fqcon_line_name(int line)
+{
+    return line >= 0 && line <= 4 ? line_names[line] : "?";
+}
+
+const char *fqcon_severity_name(int severity)
+{
+    return severity >= 0 && severity <= 4 ? severities[severity] : "?";
+}
+
+int fqcon_tier_from(const char *name)
+{
+    for (int i = 1; i <= 3; i++)
+        if (strcmp(name, tiers[i]) == 0)
+            return i;
+    return -1;
+}
+
+int fqcon_line_from(const char *name)
+{
+    for (int i = 1; i <= 4; i++)
+        if (strcmp(name, line_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- durations and times ---- */
+
+int fqcon_parse_duration(const char *text, int64_t *ms)
+{
+    int64_t total = 0;
+    const char *p = text;
+    if (*p == '\0')
+        return -1;
+    while (*p) {
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        int64_t n = 0;
+        while (isdigit((unsigned char)*p)) {
+            n = n * 10 + (*p - '0');
+            if (n > 100000000)
+                return -1;
+            p++;
+        }
+        int64_t unit;
+        switch (*p) {
+        case 'd':
+            unit = 86400000;
+            break;
+        case 'h':
+            unit = 3600000;
+            break;
+        case 'm':
+            unit = 60000;
+            break;
+        case 's':
+            unit = 1000;
+            break;
+        default:
+            return -1;
+        }
+        p++;
+        total += n * unit;
+    }
+    if (total <= 0 || total > INT64_C(366) * 86400000)
+        return -1;
+    *ms = total;
+    return 0;
+}
+
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i]))
+            return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+int fqcon_parse_time(const char *text, int64_t now_ms, int64_t *ms)
+{
+    if (strcmp(text, "now") == 0) {
+        *ms = now_ms;
+        return 0;
+    }
+    size_t len = strlen(text);
+    if (len > 0 && strspn(text, "0123456789") == len) {
+        if (len > 15)
+            return -1;
+        *ms = strtoll(text, NULL, 10);
+        return 0;
+    }
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *p = text;
+    int y, mo, d, h = 0, mi = 0, s = 0;
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
+        return -1;
+    if (*p == 'T' || *p == ' ') {
+        p++;
+        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
+            return -1;
+        if (*p == ':') {
+            p++;
+            if (digits(&p, 2, &s))
+                return -1;
+        }
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+        return -1;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    time_t t;
+    if (*p == '\0') {
+        tm.tm_isdst = -1;
+        t = mktime(&tm);
+    } else if (*p == 'Z' && p[1] == '\0') {
+        t = timegm(&tm);
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p++ == '-' ? -1 : 1, zh, zm = 0;
+        if (digits(&p, 2, &zh))
+            return -1;
+        if (*p == ':')
+            p++;
+        if (*p != '\0' && digits(&p, 2, &zm))
+            return -1;
+        if (*p != '\0' || zh > 14 || zm > 59)
+            return -1;
+        t = timegm(&tm) - sign * (zh * 3600 + zm * 60);
+    } else {
+        return -1;
+    }
+    if (t == (time_t)-1)
+        return -1;
+    *ms = (int64_t)t * 1000;
+    return 0;
+}
+
+int fqcon_period(const char *name, int64_t now_ms, int64_t *from_ms, int64_t *to_ms)
+{
+    time_t now = (time_t)(now_ms / 1000);
+    struct tm tm;
+    if (localtime_r(&now, &tm) == NULL)
+        return -1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    if (strcmp(name, "today") == 0) {
+    } else if (strcmp(name, "week") == 0) {
+        tm.tm_mday -= (tm.tm_wday + 6) % 7; /* back to Monday */
+    } else if (strcmp(name, "month") == 0) {
+        tm.tm_mday = 1;
+    } else {
+        return -1;
+    }
+    tm.tm_isdst = -1;
+    time_t from = mktime(&tm);
+    if (from == (time_t)-1)
+        return -1;
+    *from_ms = (int64_t)from * 1000;
+    *to_ms = now_ms;
+    return 0;
+}
+
+void fqcon_format_left(int64_t left_ms, int has_limit, char *out, size_t len)
+{
+    if (!has_limit) {
+        snprintf(out, len, "-");
+        return;
+    }
+    const char *sign = left_ms < 0 ? "-" : "";
+    int64_t m = (left_ms < 0 ? -left_ms : left_ms) / 60000;
+    if (m < 60)
+        snprintf(out, len, "%s%" PRId64 "m", sign, m);
+    else if (m < 24 * 60)
+        snprintf(out, len, "%s%" PRId64 "h%02" PRId64 "m", sign, m / 60, m % 60);
+    else
+        snprintf(out, len, "%s%" PRId64 "d%02" PRId64 "h", sign, m / 1440, (m % 1440) / 60);
+}
+
+void fqcon_format_clock(int64_t ms, int date, char *out, size_t len)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (ms <= 0 || localtime_r(&t, &tm) == NULL) {
+        snprintf(out, len, "-");
+        return;
+    }
+    strftime(out, len, date ? "%m-%d %H:%M" : "%H:%M:%S", &tm);
+}
+
+/* ---- display width ---- */
+
+/* One character of s: its length in bytes (>= 1) and display width. */
+static size_t next_char(const char *s, int *width, int *control)
+{
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    wchar_t wc;
+    size_t n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
+    *control = 0;
+    if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+        *width = 1;
+        *control = (unsigned char)*s < 0x20 || *s == 0x7f;
+        return 1;
+    }
+    int w = wcwidth(wc);
+    if (w < 0) {
+        *control = 1;
+        w = 1;
+    }
+    *width = w;
+    return n;
+}
+
+int fqcon_width(const char *s)
+{
+    int total = 0;
+    while (*s) {
+        int w, control;
+        s += next_char(s, &w, &control);
+        total += w;
+    }
+    return total;
+}
+
+int fqcon_fit(const char *s, int width, int pad, char *out, size_t out_len)
+{
+    size_t used = 0;
+    int cols = 0;
+    if (out_len == 0)
+        return 0;
+    if (s == NULL)
+        s = "";
+    int whole = fqcon_width(s);
+    int room = whole > width && width >= 2 ? width - 1 : width; /* keep one for "…" */
+    while (*s) {
+        int w, control;
+        size_t n = next_char(s, &w, &control);
+        if (cols + w > room)
+            break;
+        if (control) {
+            if (used + 1 >= out_len)
+                break;
+            out[used++] = ' ';
+        } else {
+            if (used + n >= out_len)
+                break;
+            memcpy(out + used, s, n);
+            used += n;
+        }
+        cols += w;
+        s += n;
+    }
+    if (*s && width >= 2 && cols < width && used + 3 < out_len) {
+        memcpy(out + used, "\xe2\x80\xa6", 3); /* … */
+        used += 3;
+        cols += 1;
+    }
+    while (pad && cols < width && used + 1 < out_len) {
+        out[used++] = ' ';
+        cols++;
+    }
+    out[used] = '\0';
+    return cols;
+}
+
+/* ---- the command line ---- */
+
+/* The next space-separated word of *p into word; *p moves past it. */
+static int word(const char **p, char *out, size_t len)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    const char *e = s;
+    while (*e && *e != ' ' && *e != '\t')
+        e++;
+    *p = e;
+    if (e == s)
+        return -1;
+    size_t n = (size_t)(e - s);
+    if (n >= len)
+        n = len - 1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static const char *rest(const char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+static int parse_id(const char *text, uint64_t *id)
+{
+    const char *t = text[0] == '#' ? text + 1 : text;
+    if (*t == '\0' || strspn(t, "0123456789") != strlen(t) || strlen(t) > 18)
+        return -1;
+    *id = strtoull(t, NULL, 10);
+    return *id == 0 ? -1 : 0;
+}
+
+static int need_reason(const char *p, fqcon_cmd *c, char *err, size_t err_len)
+{
+    p = rest(p);
+    size_t n = strlen(p);
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    if (n == 0) {
+        snprintf(err, err_len, "a reason is required");
+        return -1;
+    }
+    if (n >= sizeof c->reason) {
+        snprintf(err, err_len, "the reason is too long");
+        return -1;
+    }
+    memcpy(c->reason, p, n);
+    c->reason[n] = '\0';
+    return 0;
+}
+
+int fqcon_parse_filter_token(const char *t, fqcon_filter *f)
+{
+    if (strcmp(t, "overdue") == 0) {
+        f->overdue_only = 1;
+        return 0;
+    }
+    const char *eq = strchr(t, '=');
+    if (eq == NULL || eq[1] == '\0')
+        return -1;
+    size_t k = (size_t)(eq - t);
+    const char *v = eq + 1;
+    if (k == 4 && strncmp(t, "tier", 4) == 0) {
+        int n = fqcon_tier_from(v);
+        if (n < 0)
+            return -1;
+        f->tier = n;
+    } else if (k == 4 && strncmp(t, "line", 4) == 0) {
+        int n = fqcon_line_from(v);
+        if (n < 0)
+            return -1;
+        f->line = n;
+    } else if (k == 4 && strncmp(t, "town", 4) == 0) {
+        if (strlen(v) >= sizeof f->town)
+            return -1;
+        strcpy(f->town, v);
+    } else if (k == 10 && strncmp(t, "assignment", 10) == 0) {
+        if (strlen(v) >= sizeof f->assignment)
+            return -1;
+        strcpy(f->assignment, v);
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+static int split_co(const char *list, fqcon_cmd *c)
+{
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 0 || n >= sizeof c->co[0] || c->n_co >= FQCON_MAX_CO)
+            return -1;
+        memcpy(c->co[c->n_co], p, n);
+        c->co[c->n_co][n] = '\0';
+        c->n_co++;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return c->n_co > 0 ? 0 : -1;
+}
+
+int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_len)
+{
+    memset(c, 0, sizeof *c);
+    const char *p = line;
+    char verb[32], w[128];
+    if (word(&p, verb, sizeof verb) != 0) {
+        snprintf(err, err_len, "empty command");
+        return -1;
+    }
+    struct {
+        const char *name;
+        fqcon_kind kind;
+    } simple[] = {{"escalate", FQCON_ESCALATE},
+                  {"conclude", FQCON_CONCLUDE},
+                  {"approve", FQCON_APPROVE},
+                  {"deny", FQCON_DENY}};
+    for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
+        if (strcmp(verb, simple[i].name) != 0)
+            continue;
+        c->kind = simple[i].kind;
+        if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0) {
+            snprintf(err, err_len, "usage: %s ID REASON...", verb);
+            return -1;
+        }
+        return need_reason(p, c, err, err_len);
+    }
+    if (strcmp(verb, "assign") == 0) {
+        c->kind = FQCON_ASSIGN;
+        char kind[16];
+        if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0 ||
+            word(&p, kind, sizeof kind) != 0 ||
+            (strcmp(kind, "unit") != 0 && strcmp(kind, "worker") != 0) ||
+            word(&p, w, sizeof w) != 0 || strlen(w) >= sizeof c->target) {
+            snprintf(err, err_len, "usage: assign ID unit|worker TARGET [co A,B] REASON...");
+            return -1;
+        }
+        c->to_worker = strcmp(kind, "worker") == 0;
+        strcpy(c->target, w);
+        const char *save = p;
+        if (word(&p, w, sizeof w) == 0 && strcmp(w, "co") == 0) {
+            char list[5 * 66];
+            if (word(&p, list, sizeof list) != 0 || split_co(list, c) != 0) {
+                snprintf(err, err_len, "co: up to %d comma-separated unit ids", FQCON_MAX_CO);
+                return -1;
+            }
+        } else {
+            p = save;
+        }
+        return need_reason(p, c, err, err_len);
+    }
+    if (strcmp(verb, "supervise") == 0) {
+        c->kind = FQCON_SUPERVISE;
+        if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0 ||
+            word(&p, w, sizeof w) != 0 || fqcon_parse_duration(w, &c->duration_ms) != 0) {
+            snprintf(err, err_len, "usage: supervise ID DURATION(2h, 30m, 1d) REASON...");
+            return -1;
+        }
+        return need_reason(p, c, err, err_len);
+    }
+    if (strcmp(verb, "filter") == 0) {
+        c->kind = FQCON_FILTER;
+        int any = 0;
+        while (word(&p, w, sizeof w) == 0) {
+            any = 1;
+            if (strcmp(w, "clear") == 0) {
+                c->filter_clear = 1;
+                continue;
+            }
+            if (fqcon_parse_filter_token(w, &c->filter) != 0) {
+                snprintf(err, err_len,
+                         "filter: tier=village|town|district town=ID line=LINE assignment=STATE "
+                         "overdue, or clear (not '%s')",
+                         w);
+                return -1;
+            }
+        }
+        if (!any) {
+            snprintf(err, err_len, "usage: filter tier=…|town=…|line=…|overdue, or filter clear");
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(verb, "stats") == 0) {
+        c->kind = FQCON_STATS;
+        while (word(&p, w, sizeof w) == 0) {
+            if (strcmp(w, "today") == 0 || strcmp(w, "week") == 0 || strcmp(w, "month") == 0) {
+                strcpy(c->period, w);
+            } else if (strcmp(w, "by") == 0 && word(&p, w, sizeof w) == 0 &&
+                       (strcmp(w, "town") == 0 || strcmp(w, "line") == 0 ||
+                        strcmp(w, "unit") == 0 || strcmp(w, "worker") == 0 ||
+                        strcmp(w, "district") == 0)) {
+                strcpy(c->by, w);
+            } else {
+                snprintf(err, err_len,
+                         "usage: stats [today|week|month] [by town|line|unit|worker|district]");
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (strcmp(verb, "roster") == 0) {
+        c->kind = FQCON_ROSTER;
+        if (word(&p, w, sizeof w) == 0) {
+            if (strlen(w) >= sizeof c->town || *rest(p) != '\0') {
+                snprintf(err, err_len, "usage: roster [TOWN]");
+                return -1;
+            }
+            strcpy(c->town, w);
+        }
+        return 0;
+    }
+    struct {
+        const char *name;
+        fqcon_kind kind;
+    } bare[] = {{"help", FQCON_HELP},
+                {"quit", FQCON_QUIT},
+                {"q", FQCON_QUIT},
+                {"retry", FQCON_RETRY},
+                {"board", FQCON_BOARD}};
+    for (size_t i = 0; i < sizeof bare / sizeof bare[0]; i++)
+        if (strcmp(verb, bare[i].name) == 0) {
+            c->kind = bare[i].kind;
+            return 0;
+        }
+    snprintf(err, err_len, "unknown command '%s' (:help)", verb);
+    return -1;
+}
+
+/* ---- CSV ---- */
+
+int fqcon_csv_parse(const char *text, fqcon_csv *out)
+{
+    memset(out, 0, sizeof *out);
+    /* First pass: cells as a flat list with row breaks. */
+    size_t cap = 64, n = 0, rows = 0, cols = 0, row_cells = 0;
+    char **cells = malloc(cap * sizeof *cells);
+    size_t *row_len = NULL, row_cap = 0;
+    if (cells == NULL)
+        return -1;
+    const char *p = text;
+    while (*p) {
+        /* one cell */
+        size_t blen = 0, bcap = 32;
+        char *buf = malloc(bcap);
+        if (buf == NULL)
+            goto fail;
+        if (*p == '"') {
+            p++;
+            while (*p) {
+                if (*p == '"' && p[1] == '"') {
+                    p += 2;
+                    buf[blen++] = '"';
+                } else if (*p == '"') {
+                    p++;
+                    break;
+                } else {
+                    buf[blen++] = *p++;
+                }
+                if (blen + 1 >= bcap) {
+                    char *nb = realloc(buf, bcap *= 2);
+                    if (nb == NULL) {
+                        free(buf);
+                        goto fail;
+                    }
+                    buf = nb;
+                }
+            }
+        }
+        while (*p && *p != ',' && *p != '\n' && *p != '\r') {
+            buf[blen++] = *p++;
+            if (blen + 1 >= bcap) {
+                char *nb = realloc(buf, bcap *= 2);
+                if (nb == NULL) {
+                    free(buf);
+                    goto fail;
+                }
+                buf = nb;
+            }
+        }
+        buf[blen] = '\0';
+        if (n == cap) {
+            char **nc = realloc(cells, (cap *= 2) * sizeof *cells);
+            if (nc == NULL) {
+                free(buf);
+                goto fail;
+            }
+            cells = nc;
+        }
+        cells[n++] = buf;
+        row_cells++;
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        /* end of a row */
+        if (*p == '\r')
+            p++;
+        if (*p == '\n')
+            p++;
+        if (rows == row_cap) {
+            size_t *nr = realloc(row_len, (row_cap = row_cap ? row_cap * 2 : 16) * sizeof *nr);
+            if (nr == NULL)
+                goto fail;
+            row_len = nr;
+        }
+        row_len[rows++] = row_cells;
+        if (row_cells > cols)
+            cols = row_cells;
+        row_cells = 0;
+    }
+    out->rows = rows;
+    out->cols = cols;
+    out->cells = calloc(rows * cols + 1, sizeof *out->cells);
+    if (out->cells == NULL)
+        goto fail;
+    size_t k = 0;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            out->cells[r * cols + c] = c < row_len[r] ? cells[k++] : NULL;
+    free(cells);
+    free(row_len);
+    return 0;
+fail:
+    for (size_t i = 0; i < n; i++)
+        free(cells[i]);
+    free(cells);
+    free(row_len);
+    memset(out, 0, sizeof *out);
+    return -1;
+}
+
+void fqcon_csv_free(fqcon_csv *csv)
+{
+    for (size_t i = 0; csv->cells && i < csv->rows * csv->cols; i++)
+        free(csv->cells[i]);
+    free(csv->cells);
+    memset(csv, 0, sizeof *csv);
+}
+
+const char *fqcon_csv_cell(const fqcon_csv *csv, size_t row, const char *column)
+{
+    if (csv->rows == 0 || row >= csv->rows)
+        return "";
+    for (size_t c = 0; c < csv->cols; c++) {
+        const char *h = csv->cells[c];
+        if (h != NULL && strcmp(h, column) == 0) {
+            const char *v = csv->cells[row * csv->cols + c];
+            return v ? v : "";
+        }
+    }
+    return "";
+}
+
+void fqcon_lines_free(char **lines, size_t n)
+{
+    for (size_t i = 0; lines && i < n; i++)
+        free(lines[i]);
+    free(lines);
+}
+
+#define STATS_COLS 11
+
+int fqcon_stats_table(const fqcon_csv *csv, char ***out, size_t *n_out)
+{
+    static const char *const heads[STATS_COLS] = {
+        "group",    "received",  "acked on time", "concluded", "concl. on time", "overdue",
+        "returned", "escalated", "village share", "ack p90 h", "concl. p90 h"};
+    *out = NULL;
+    *n_out = 0;
+    size_t rows = csv->rows; /* header + data */
+    if (rows == 0)
+        rows = 1;
+    char *cell[STATS_COLS];
+    char(*grid)[STATS_COLS][96] = calloc(rows, sizeof *grid);
+    char **lines = calloc(rows, sizeof *lines);
+    if (grid == NULL || lines == NULL) {
+        free(grid);
+        free(lines);
+        return -1;
+    }
+    int width[STATS_COLS];
+    for (int c = 0; c < STATS_COLS; c++) {
+        snprintf(grid[0][c], sizeof grid[0][c], "%s", heads[c]);
+        width[c] = fqcon_width(heads[c]);
+    }
+    for (size_t r = 1; r < rows; r++) {
+        const char *direct[] = {"group",     "received",          "acknowledged_on_time",
+                                "concluded", "concluded_on_time", "overdue",
+                                "returned",  "escalated"};
+        for (int c = 0; c < 8; c++)
+            snprintf(grid[r][c], sizeof grid[r][c], "%s", fqcon_csv_cell(csv, r, direct[c]));
+        const char *share = fqcon_csv_cell(csv, r, "village_share");
+        if (*share)
+            snprintf(grid[r][8], sizeof grid[r][8], "%.0f%%", strtod(share, NULL) * 100);
+        const char *p90[] = {"ack_p90_s", "conclude_p90_s"};
+        for (int k = 0; k < 2; k++) {
+            const char *v = fqcon_csv_cell(csv, r, p90[k]);
+            if (*v)
+                snprintf(grid[r][9 + k], sizeof grid[r][9 + k], "%.1f", strtod(v, NULL) / 3600);
+            else
+                snprintf(grid[r][9 + k], sizeof grid[r][9 + k], "-");
+        }
+        if (!*share)
+            snprintf(grid[r][8], sizeof grid[r][8], "-");
+        for (int c = 0; c < STATS_COLS; c++) {
+            int w = fqcon_width(grid[r][c]);
+            if (c == 0 && w > 40)
+                w = 40;
+            if (w > width[c])
+                width[c] = w;
+        }
+    }
+    (void)cell;
+    for (size_t r = 0; r < rows; r++) {
+        size_t cap = 16;
+        for (int c = 0; c < STATS_COLS; c++)
+            cap += (size_t)width[c] * 4 + 8;
+        char *line = malloc(cap);
+        if (line == NULL) {
+            fqcon_lines_free(lines, rows);
+            free(grid);
+            return -1;
+        }
+        size_t used = 0;
+        for (int c = 0; c < STATS_COLS; c++) {
+            char fitted[400];
+            if (c == 0) {
+                fqcon_fit(grid[r][c], width[c], 1, fitted, sizeof fitted);
+            } else { /* right-aligned numbers */
+                int w = fqcon_width(grid[r][c]);
+                int padn = width[c] > w ? width[c] - w : 0;
+                snprintf(fitted, sizeof fitted, "%*s%s", padn, "", grid[r][c]);
+            }
+            used += (size_t)snprintf(line + used, cap - used, "%s%s", c ? "  " : "", fitted);
+        }
+        lines[r] = line;
+    }
+    free(grid);
+    *out = lines;
+    *n_out = rows;
+    return 0;
+}

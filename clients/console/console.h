@@ -1,0 +1,113 @@
+/* console: the pure pieces of fq-console (no sockets, no curses): the typed
+ * command line, durations and times, display-width fitting of UTF-8 text,
+ * the statistics CSV and its table. See docs/fq-console.md. */
+#ifndef FQ_CONSOLE_H
+#define FQ_CONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FQCON_MAX_CO 4
+
+typedef enum fqcon_kind {
+    FQCON_NONE = 0,
+    FQCON_ASSIGN,
+    FQCON_ESCALATE,
+    FQCON_CONCLUDE,
+    FQCON_APPROVE,
+    FQCON_DENY,
+    FQCON_SUPERVISE,
+    FQCON_FILTER,
+    FQCON_STATS,
+    FQCON_ROSTER,
+    FQCON_HELP,
+    FQCON_QUIT,
+    FQCON_RETRY,
+    FQCON_BOARD
+} fqcon_kind;
+
+typedef struct fqcon_filter {
+    int tier; /* Fengqiao__V1__Tier, 0 any */
+    int line; /* Fengqiao__V1__Line, 0 any */
+    char town[65];
+    char assignment[32];
+    int overdue_only;
+} fqcon_filter;
+
+typedef struct fqcon_cmd {
+    fqcon_kind kind;
+    uint64_t incident_id;
+    int to_worker; /* assign: the target is a worker (else a unit) */
+    char target[65];
+    int n_co;
+    char co[FQCON_MAX_CO][65];
+    char reason[1024];
+    int64_t duration_ms; /* supervise */
+    int filter_clear;
+    fqcon_filter filter; /* filter: the fields given (others 0/'') */
+    char period[8];      /* stats: today, week, month ('' = unchanged) */
+    char by[16];         /* stats: town, line, unit, worker, district ('' = unchanged) */
+    char town[65];       /* roster */
+} fqcon_cmd;
+
+/* Parses one command line (without the ':'). 0, or -1 with a message. */
+int fqcon_parse_command(const char *line, fqcon_cmd *out, char *err, size_t err_len);
+
+/* Parses a filter token (tier=town, town=ID, line=market,
+ * assignment=acknowledged, overdue) into f. 0 or -1. */
+int fqcon_parse_filter_token(const char *token, fqcon_filter *f);
+
+/* "2h", "30m", "1d", "45s", "1h30m" -> milliseconds (> 0). 0 or -1. */
+int fqcon_parse_duration(const char *text, int64_t *ms);
+
+/* "now", epoch milliseconds (digits), "2026-11-27", "2026-11-27T08:00",
+ * "2026-11-27 08:00:30", each optionally with "Z" or "+08:00"/"+0800"/"+08"
+ * (no zone: local time). 0 or -1. */
+int fqcon_parse_time(const char *text, int64_t now_ms, int64_t *ms);
+
+/* The local-time period ending now: today (since midnight), week (since
+ * Monday 00:00), month (since the 1st 00:00). 0 or -1. */
+int fqcon_period(const char *name, int64_t now_ms, int64_t *from_ms, int64_t *to_ms);
+
+/* Display width of UTF-8 text (wcwidth; needs a UTF-8 LC_CTYPE; an
+ * undecodable byte counts 1). */
+int fqcon_width(const char *s);
+
+/* Copies s into out cut to at most `width` display columns (an ellipsis "…"
+ * marks a cut when width allows) and, with pad, padded with spaces to exactly
+ * `width`. Control characters become spaces. Returns the display width
+ * written. */
+int fqcon_fit(const char *s, int width, int pad, char *out, size_t out_len);
+
+/* Time left as "45m", "3h05m", "2d04h", "-12m" (overdue), "-" (no limit). */
+void fqcon_format_left(int64_t left_ms, int has_limit, char *out, size_t len);
+
+/* Local "HH:MM:SS" or, with date, "MM-DD HH:MM". */
+void fqcon_format_clock(int64_t ms, int date, char *out, size_t len);
+
+const char *fqcon_tier_name(int tier);
+const char *fqcon_line_name(int line);
+const char *fqcon_severity_name(int severity);
+int fqcon_tier_from(const char *name);
+int fqcon_line_from(const char *name);
+
+/* A parsed CSV (RFC 4180 quoting), the first row the header. */
+typedef struct fqcon_csv {
+    size_t rows, cols; /* rows includes the header */
+    char **cells;      /* rows x cols; missing cells are "" */
+} fqcon_csv;
+
+int fqcon_csv_parse(const char *text, fqcon_csv *out);
+void fqcon_csv_free(fqcon_csv *csv);
+const char *fqcon_csv_cell(const fqcon_csv *csv, size_t row, const char *column);
+
+/* The statistics as a table for people: header + one line per group, columns
+ * aligned by display width. Lines are malloc'ed; free with fqcon_lines_free.
+ * 0 or -1. */
+int fqcon_stats_table(const fqcon_csv *csv, char ***lines, size_t *n);
+void fqcon_lines_free(char **lines, size_t n);
+
+/* Text for the help screen / usage (NULL-terminated). */
+extern const char *const fqcon_command_help[];
+
+#endif
