@@ -196,7 +196,7 @@ static void answer_stats(query_req *q, const PGresult *res)
     int ok = csv != NULL;
     for (int r = -1; ok && r < PQntuples(res); r++) {
         for (int c = 0; ok && c < PQnfields(res); c++) {
-            const char *v = r < 0 ? PQfname(res, c) : PQgetvalue(res, r, c);
+            const char *v = r >= 0 ? PQgetvalue(res, r, c) : c == 0 ? "group" : PQfname(res, c);
             size_t need = len + 2 * strlen(v) + 8;
             if (need > cap) {
                 while (cap < need)

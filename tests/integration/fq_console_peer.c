@@ -1,0 +1,278 @@
+/* fq_console_peer: one console request, its answer as JSON — for the
+ * integration tests of the console's queries and commands (the ncurses
+ * fq-console is tested through tmux). Exit 0 on an OK answer, 1 on a
+ * refusal (the status and message are printed), 2 on usage, 3 when no
+ * answer came.
+ *
+ *   fq_console_peer --url U --node N --key-file F [--message-id M] COMMAND
+ *     open [--tier N] [--town T] [--line N] [--assignment S] [--overdue] [--limit N]
+ *     incident ID
+ *     roster [TOWN]
+ *     stats FROM_MS TO_MS BY
+ *     command KIND ID --reason R [--unit U] [--worker W] [--co A,B] [--deadline-ms N]
+ *       (KIND: assign escalate conclude approve deny supervise)
+ *     sync AFTER_SEQ */
+#include "fengqiao.pb-c.h"
+#include "fq_wire.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned char arena_buffer[FQ_DECODE_ARENA_BYTES];
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: fq_console_peer --url U --node N --key-file F [--message-id M] "
+                    "open|incident|roster|stats|command|sync ...\n");
+    exit(2);
+}
+
+static json_object *summary_json(const Fengqiao__V1__IncidentSummary *s)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_int64((int64_t)s->incident_id));
+    json_object_object_add(o, "title", json_object_new_string(s->title));
+    json_object_object_add(o, "category", json_object_new_string(s->category));
+    json_object_object_add(o, "severity", json_object_new_int(s->severity));
+    json_object_object_add(o, "town", json_object_new_string(s->town));
+    json_object_object_add(o, "territory", json_object_new_string(s->territory));
+    json_object_object_add(o, "tier", json_object_new_int(s->tier));
+    json_object_object_add(o, "line", json_object_new_int(s->line));
+    json_object_object_add(o, "lead", json_object_new_string(s->lead_unit));
+    json_object_object_add(o, "worker", json_object_new_string(s->worker));
+    json_object *co = json_object_new_array();
+    for (size_t i = 0; i < s->n_co_units; i++)
+        json_object_array_add(co, json_object_new_string(s->co_units[i]));
+    json_object_object_add(o, "co", co);
+    json_object_object_add(o, "state", json_object_new_string(s->state));
+    json_object_object_add(o, "assignment", json_object_new_string(s->assignment));
+    json_object_object_add(o, "overdue", json_object_new_boolean(s->overdue));
+    json_object_object_add(o, "conclude_due_ms", json_object_new_int64(s->conclude_due_ms));
+    json_object_object_add(o, "escalations", json_object_new_int((int)s->escalations));
+    return o;
+}
+
+static void print_json(json_object *o)
+{
+    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+}
+
+int main(int argc, char **argv)
+{
+    const char *url = NULL, *node = NULL, *key_file = NULL;
+    uint64_t message_id = 0;
+    int i = 1;
+    for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+        if (strcmp(argv[i], "--url") == 0)
+            url = argv[i + 1];
+        else if (strcmp(argv[i], "--node") == 0)
+            node = argv[i + 1];
+        else if (strcmp(argv[i], "--key-file") == 0)
+            key_file = argv[i + 1];
+        else if (strcmp(argv[i], "--message-id") == 0)
+            message_id = strtoull(argv[i + 1], NULL, 10);
+        else
+            usage();
+    }
+    if (!url || !node || !key_file || i >= argc || sodium_init() < 0)
+        usage();
+    uint8_t key[FQ_KEY_BYTES];
+    char hex[130] = "";
+    FILE *f = fopen(key_file, "r");
+    if (f == NULL || fgets(hex, sizeof hex, f) == NULL ||
+        sodium_hex2bin(key, sizeof key, hex, strcspn(hex, "\r\n"), NULL, NULL, NULL) != 0)
+        usage();
+    fclose(f);
+    if (message_id == 0) {
+        randombytes_buf(&message_id, sizeof message_id);
+        message_id = (message_id & (uint64_t)INT64_MAX) | 1;
+    }
+    const char *cmd = argv[i++];
+    Fengqiao__V1__Envelope env = FENGQIAO__V1__ENVELOPE__INIT;
+    Fengqiao__V1__ConsoleQuery query = FENGQIAO__V1__CONSOLE_QUERY__INIT;
+    Fengqiao__V1__OpenIncidentsQuery open = FENGQIAO__V1__OPEN_INCIDENTS_QUERY__INIT;
+    Fengqiao__V1__RosterQuery roster = FENGQIAO__V1__ROSTER_QUERY__INIT;
+    Fengqiao__V1__StatsQuery stats = FENGQIAO__V1__STATS_QUERY__INIT;
+    Fengqiao__V1__ConsoleCommand command = FENGQIAO__V1__CONSOLE_COMMAND__INIT;
+    Fengqiao__V1__TerminalSync sync = FENGQIAO__V1__TERMINAL_SYNC__INIT;
+    char *co[8];
+    char co_buf[512];
+    if (strcmp(cmd, "open") == 0) {
+        for (; i < argc; i++) {
+            const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+            if (strcmp(a, "--overdue") == 0) {
+                open.overdue_only = 1;
+                continue;
+            }
+            i++;
+            if (strcmp(a, "--tier") == 0)
+                open.tier = atoi(v);
+            else if (strcmp(a, "--town") == 0)
+                open.town = (char *)v;
+            else if (strcmp(a, "--line") == 0)
+                open.line = atoi(v);
+            else if (strcmp(a, "--assignment") == 0)
+                open.assignment = (char *)v;
+            else if (strcmp(a, "--limit") == 0)
+                open.limit = (uint32_t)atoi(v);
+            else
+                usage();
+        }
+        query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS;
+        query.open_incidents = &open;
+    } else if (strcmp(cmd, "incident") == 0 && i < argc) {
+        query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_INCIDENT;
+        query.incident = strtoull(argv[i], NULL, 10);
+    } else if (strcmp(cmd, "roster") == 0) {
+        roster.town = i < argc ? argv[i] : "";
+        query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_ROSTER;
+        query.roster = &roster;
+    } else if (strcmp(cmd, "stats") == 0 && i + 2 < argc) {
+        stats.from_ms = strtoll(argv[i], NULL, 10);
+        stats.to_ms = strtoll(argv[i + 1], NULL, 10);
+        stats.by = argv[i + 2];
+        query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_STATS;
+        query.stats = &stats;
+    } else if (strcmp(cmd, "command") == 0 && i + 1 < argc) {
+        static const char *kinds[] = {"",        "assign", "escalate", "conclude",
+                                      "approve", "deny",   "supervise"};
+        for (int k = 1; k < 7; k++)
+            if (strcmp(argv[i], kinds[k]) == 0)
+                command.kind = (Fengqiao__V1__CommandKind)k;
+        command.incident_id = strtoull(argv[i + 1], NULL, 10);
+        for (i += 2; i + 1 < argc; i += 2) {
+            const char *a = argv[i], *v = argv[i + 1];
+            if (strcmp(a, "--reason") == 0)
+                command.reason = (char *)v;
+            else if (strcmp(a, "--unit") == 0)
+                command.target_unit = (char *)v;
+            else if (strcmp(a, "--worker") == 0)
+                command.target_worker = (char *)v;
+            else if (strcmp(a, "--deadline-ms") == 0)
+                command.deadline_ms = strtoll(v, NULL, 10);
+            else if (strcmp(a, "--co") == 0) {
+                snprintf(co_buf, sizeof co_buf, "%s", v);
+                for (char *p = strtok(co_buf, ","); p && command.n_co_units < 8;
+                     p = strtok(NULL, ","))
+                    co[command.n_co_units++] = p;
+                command.co_units = co;
+            } else
+                usage();
+        }
+    } else if (strcmp(cmd, "sync") == 0 && i < argc) {
+        sync.after_seq = strtoull(argv[i], NULL, 10);
+    } else {
+        usage();
+    }
+    env.schema_version = FQ_SCHEMA_VERSION;
+    env.sender = (char *)node;
+    env.message_id = message_id;
+    env.sent_at_ms = fq_now_ms();
+    if (strcmp(cmd, "command") == 0) {
+        env.body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_COMMAND;
+        env.console_command = &command;
+    } else if (strcmp(cmd, "sync") == 0) {
+        env.body_case = FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC;
+        env.terminal_sync = &sync;
+    } else {
+        env.body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY;
+        env.console_query = &query;
+    }
+    uint8_t *frame;
+    size_t len;
+    if (fq_wire_seal_request(key, &env, &frame, &len) != FQ_WIRE_OK)
+        usage();
+    int s = nn_socket(AF_SP, NN_REQ);
+    int timeout = 20000, resend = 60000;
+    nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout, sizeof timeout);
+    nn_setsockopt(s, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof resend);
+    if (s < 0 || nn_connect(s, url) < 0 || nn_send(s, frame, len, 0) < 0) {
+        fprintf(stderr, "fq_console_peer: %s\n", nn_strerror(nn_errno()));
+        return 3;
+    }
+    free(frame);
+    void *buf = NULL;
+    int n = nn_recv(s, &buf, NN_MSG, 0);
+    if (n < 0) {
+        fprintf(stderr, "fq_console_peer: no answer: %s\n", nn_strerror(nn_errno()));
+        return 3;
+    }
+    fq_arena arena;
+    fq_arena_init(&arena, arena_buffer, sizeof arena_buffer);
+    Fengqiao__V1__Reply *reply = NULL;
+    int authenticated = 0;
+    if (fq_wire_open_reply(key, buf, (size_t)n, &arena, &reply, &authenticated) != FQ_WIRE_OK ||
+        !authenticated) {
+        fprintf(stderr, "fq_console_peer: the reply does not verify\n");
+        return 3;
+    }
+    if (reply->status != FENGQIAO__V1__STATUS__STATUS_OK) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "status", json_object_new_string(fq_status_name(reply->status)));
+        json_object_object_add(o, "message", json_object_new_string(reply->message));
+        print_json(o);
+        return 1;
+    }
+    if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "status", json_object_new_string("ok"));
+        json_object_object_add(o, "incident",
+                               json_object_new_int64((int64_t)reply->command->incident_id));
+        json_object_object_add(o, "state", json_object_new_string(reply->command->state));
+        json_object_object_add(o, "event_seq",
+                               json_object_new_int64((int64_t)reply->command->event_seq));
+        print_json(o);
+    } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_SYNC) {
+        for (size_t k = 0; k < reply->sync->n_items; k++) {
+            const Fengqiao__V1__OutboxItem *it = reply->sync->items[k];
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "seq", json_object_new_int64((int64_t)it->seq));
+            json_object_object_add(o, "kind", json_object_new_int(it->kind));
+            json_object_object_add(o, "incident", json_object_new_int64((int64_t)it->incident_id));
+            json_object_object_add(o, "text", json_object_new_string(it->text));
+            print_json(o);
+        }
+    } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_CONSOLE) {
+        const Fengqiao__V1__ConsoleResult *r = reply->console;
+        if (strcmp(cmd, "incident") == 0 && r->n_incidents == 1) {
+            json_object *o = summary_json(r->incidents[0]);
+            json_object *tl = json_object_new_array();
+            for (size_t k = 0; k < r->n_timeline; k++) {
+                json_object *e = json_object_new_object();
+                json_object_object_add(e, "kind", json_object_new_string(r->timeline[k]->kind));
+                json_object_object_add(e, "actor", json_object_new_string(r->timeline[k]->actor));
+                json_object_object_add(e, "reason", json_object_new_string(r->timeline[k]->reason));
+                json_object_array_add(tl, e);
+            }
+            json_object_object_add(o, "timeline", tl);
+            json_object_object_add(o, "description", json_object_new_string(r->description));
+            print_json(o);
+        } else {
+            for (size_t k = 0; k < r->n_incidents; k++)
+                print_json(summary_json(r->incidents[k]));
+            for (size_t k = 0; k < r->n_roster; k++) {
+                const Fengqiao__V1__RosterEntry *e = r->roster[k];
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "id", json_object_new_string(e->id));
+                json_object_object_add(o, "kind", json_object_new_string(e->kind));
+                json_object_object_add(o, "territory", json_object_new_string(e->territory));
+                json_object_object_add(o, "load", json_object_new_int((int)e->load));
+                json_object_object_add(o, "on_duty", json_object_new_boolean(e->on_duty));
+                json_object_object_add(o, "present", json_object_new_boolean(e->present));
+                print_json(o);
+            }
+            if (r->stats_csv[0])
+                fputs(r->stats_csv, stdout);
+        }
+    }
+    nn_freemsg(buf);
+    nn_close(s);
+    return 0;
+}
