@@ -707,7 +707,10 @@ int fqcon_stats_table(const fqcon_csv *csv, char ***out, size_t *n_out)
         const char *direct[] = {"group",     "received",          "acknowledged_on_time",
                                 "concluded", "concluded_on_time", "overdue",
                                 "returned",  "escalated"};
-        for (int c = 0; c < 8; c++)
+        /* the group is the first column, whatever its header calls it */
+        const char *group = csv->cols > 0 ? csv->cells[r * csv->cols] : NULL;
+        snprintf(grid[r][0], sizeof grid[r][0], "%s", group ? group : "");
+        for (int c = 1; c < 8; c++)
             snprintf(grid[r][c], sizeof grid[r][c], "%s", fqcon_csv_cell(csv, r, direct[c]));
         const char *share = fqcon_csv_cell(csv, r, "village_share");
         if (*share)
