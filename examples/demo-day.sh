@@ -98,6 +98,9 @@ PY
 # The first worker of the first grid gets a second terminal, for watching.
 watch_worker=$(awk '$NF ~ /-w1$/ && $0 ~ /serves-worker/ {print $NF; exit}' "$state/demo-nodes.txt")
 echo "$watch_worker-watch --role terminal --serves-worker $watch_worker" >>"$state/demo-nodes.txt"
+# The district command center's console, and one town's.
+district_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["district"]["id"])' "$topology")
+echo "$district_id-ops --role console --jurisdiction $district_id" >>"$state/demo-nodes.txt"
 registered=$("$admin" node list | awk '{print $1}')
 added=0
 while read -r node args; do
@@ -137,6 +140,10 @@ watch_town=${watch_worker%%-*}
 cat >&2 <<MSG
 
 Watch it live from another shell (in $root):
+  # the district command console: the board of open incidents, most urgent first
+  # (Enter: an incident's timeline; : commands; s statistics; r roster; q quits)
+  build/clients/fq-console --node $district_id-ops --key-file .fq/keys/$district_id-ops.key \\
+    --url $terminals
   # the feed of $watch_town: every status change of its incidents, one JSON line each
   build/clients/fq-report --node $watch_town-platform --key-file .fq/keys/$watch_town-platform.key \\
     follow --url $terminals --seq-file .fq/$watch_town.seq
@@ -147,7 +154,7 @@ Watch it live from another shell (in $root):
   tail -f .fq/fengqiaod.log
   # the database
   psql "$FQ_DB"
-(A district operators' console comes later.)
+
 MSG
 
 day_start=$(date -u +'%Y-%m-%d %H:%M:%S+00')
