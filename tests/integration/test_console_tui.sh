@@ -124,6 +124,7 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 screen | grep -q "most urgent first" && fail ":quit did not end fq-console"
+check_log "$WORK/console.log" # the board's stderr: sanitizer reports land there
 
 # ---- report ----
 t_to=$(($(now_ms) + 1000))
