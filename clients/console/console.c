@@ -212,8 +212,11 @@ void fqcon_format_left(int64_t left_ms, int has_limit, char *out, size_t len)
         return;
     }
     const char *sign = left_ms < 0 ? "-" : "";
-    int64_t m = (left_ms < 0 ? -left_ms : left_ms) / 60000;
-    if (m < 60)
+    int64_t abs_ms = left_ms < 0 ? -left_ms : left_ms;
+    int64_t m = abs_ms / 60000;
+    if (m == 0)
+        snprintf(out, len, "%s%" PRId64 "s", sign, abs_ms / 1000);
+    else if (m < 60)
         snprintf(out, len, "%s%" PRId64 "m", sign, m);
     else if (m < 24 * 60)
         snprintf(out, len, "%s%" PRId64 "h%02" PRId64 "m", sign, m / 60, m % 60);
@@ -229,7 +232,7 @@ void fqcon_format_clock(int64_t ms, int date, char *out, size_t len)
         snprintf(out, len, "-");
         return;
     }
-    strftime(out, len, date ? "%m-%d %H:%M" : "%H:%M:%S", &tm);
+    strftime(out, len, date == 2 ? "%m-%d %H:%M:%S" : date ? "%m-%d %H:%M" : "%H:%M:%S", &tm);
 }
 
 /* ---- display width ---- */
@@ -718,8 +721,9 @@ int fqcon_stats_table(const fqcon_csv *csv, char ***out, size_t *n_out)
         const char *p90[] = {"ack_p90_s", "conclude_p90_s"};
         for (int k = 0; k < 2; k++) {
             const char *v = fqcon_csv_cell(csv, r, p90[k]);
+            double h = strtod(v, NULL) / 3600;
             if (*v)
-                snprintf(grid[r][9 + k], sizeof grid[r][9 + k], "%.1f", strtod(v, NULL) / 3600);
+                snprintf(grid[r][9 + k], sizeof grid[r][9 + k], h < 1 ? "%.2f" : "%.1f", h);
             else
                 snprintf(grid[r][9 + k], sizeof grid[r][9 + k], "-");
         }

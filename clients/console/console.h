@@ -79,10 +79,11 @@ int fqcon_width(const char *s);
  * written. */
 int fqcon_fit(const char *s, int width, int pad, char *out, size_t out_len);
 
-/* Time left as "45m", "3h05m", "2d04h", "-12m" (overdue), "-" (no limit). */
+/* Time left as "40s", "45m", "3h05m", "2d04h", "-12m" (overdue), "-" (no
+ * limit). */
 void fqcon_format_left(int64_t left_ms, int has_limit, char *out, size_t len);
 
-/* Local "HH:MM:SS" or, with date, "MM-DD HH:MM". */
+/* Local "HH:MM:SS"; date 1: "MM-DD HH:MM"; date 2: "MM-DD HH:MM:SS". */
 void fqcon_format_clock(int64_t ms, int date, char *out, size_t len);
 
 const char *fqcon_tier_name(int tier);

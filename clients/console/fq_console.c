@@ -78,6 +78,7 @@ typedef struct app {
     int board_in_flight, board_dirty, board_failures, board_ok;
     int64_t board_next_ms; /* monotonic */
     int64_t refreshed_ms;  /* wall clock */
+    char board_note[600];  /* why the board is stale ('' when fresh) */
     fqcon_filter filter;
     int selected, top;
 
@@ -249,7 +250,9 @@ static void format_row(const row *w, int64_t now_ms, int title_w, char *out, siz
     char t[1200], c[80], p[200], tl[80], h[200], as[80], left[32], place[140], tierline[40];
     fqcon_fit(w->title, title_w, 1, t, sizeof t);
     fqcon_fit(w->category, W_CAT, 1, c, sizeof c);
-    if (*w->town && strcmp(w->town, w->territory) != 0)
+    size_t town_len = strlen(w->town);
+    if (*w->town && strcmp(w->town, w->territory) != 0 &&
+        !(strncmp(w->territory, w->town, town_len) == 0 && w->territory[town_len] == '-'))
         snprintf(place, sizeof place, "%s/%s", w->town, w->territory);
     else
         snprintf(place, sizeof place, "%s", s_or(w->territory, s_or(w->town, "-")));
@@ -450,6 +453,7 @@ static void result_board(app *a, const fqc_result *r)
         }
         a->board_ok = 1;
         a->board_failures = 0;
+        a->board_note[0] = '\0';
         a->refreshed_ms = fq_now_ms();
         a->board_next_ms = now + REFRESH_MS;
         a->once_exit = EXIT_OK;
@@ -464,9 +468,8 @@ static void result_board(app *a, const fqc_result *r)
         a->board_next_ms = now + base + (int64_t)randombytes_uniform((uint32_t)base);
         a->once_exit = EXIT_NO_ANSWER;
         if (a->tui)
-            set_status(a, 1, "board: no answer from %s (%s); retrying in %.0f s", a->url,
-                       fqc_connections(a->client) > 0 ? "connected" : "unreachable",
-                       (double)(a->board_next_ms - now) / 1000);
+            snprintf(a->board_note, sizeof a->board_note, "board: no answer, retrying in %.0f s",
+                     (double)(a->board_next_ms - now) / 1000);
         else
             fprintf(stderr, PROG ": no answer from %s: %s\n", a->url, r->message);
         return;
@@ -474,7 +477,8 @@ static void result_board(app *a, const fqc_result *r)
     a->board_next_ms = now + REFRESH_MS;
     a->once_exit = EXIT_REFUSED;
     if (a->tui)
-        set_status(a, 1, "board refused: %s: %s", fq_status_name(r->status), r->message);
+        snprintf(a->board_note, sizeof a->board_note, "board refused: %s: %s",
+                 fq_status_name(r->status), r->message);
     else
         fprintf(stderr, PROG ": refused: %s: %s\n", fq_status_name(r->status), r->message);
 }
@@ -504,8 +508,9 @@ static void result_detail(app *a, const fqc_result *r)
     fqcon_format_clock(s->acknowledge_due_ms, 1, ack, sizeof ack);
     fqcon_format_clock(s->conclude_due_ms, 1, concl, sizeof concl);
     add_line(L, n, "#%" PRIu64 "  %s", s->incident_id, s_or(s->title, ""));
-    add_line(L, n, "  severity %s  risk %d  category %s", fqcon_severity_name(s->severity),
-             (int)s->risk, s_or(s->category, "-"));
+    static const char *const risks[] = {"-", "low", "medium", "high"};
+    add_line(L, n, "  severity %s  risk %s  category %s", fqcon_severity_name(s->severity),
+             s->risk >= 0 && s->risk <= 3 ? risks[s->risk] : "?", s_or(s->category, "-"));
     add_line(L, n, "  place    %s / %s  %s", s_or(s->town, "-"), s_or(s->territory, "-"),
              s_or(s->address, ""));
     add_line(L, n, "  routing  %s / %s  lead %s  worker %s", fqcon_tier_name(s->tier),
@@ -539,7 +544,7 @@ static void result_detail(app *a, const fqc_result *r)
     for (size_t i = 0; i < cr->n_timeline; i++) {
         const Fengqiao__V1__TimelineEvent *e = cr->timeline[i];
         char at[32];
-        fqcon_format_clock(e->at_ms, 1, at, sizeof at);
+        fqcon_format_clock(e->at_ms, 2, at, sizeof at);
         add_line(L, n, "  %8" PRIu64 "  %s  %-20s %-22s %s", e->seq, at, s_or(e->kind, "-"),
                  s_or(e->actor, "fengqiaod"), s_or(e->reason, ""));
     }
@@ -811,13 +816,14 @@ static void draw(app *a)
     int overdue = 0;
     for (size_t i = 0; i < a->n_rows; i++)
         overdue += row_overdue(&a->rows[i], now);
-    char when[32], st[1200];
+    char when[32], st[2000];
     fqcon_format_clock(a->refreshed_ms, 0, when, sizeof when);
-    snprintf(st, sizeof st, "%s | feed %" PRIu64 " | open %zu overdue %d | refreshed %s%s | %s",
+    snprintf(st, sizeof st, "%s | feed %" PRIu64 " | open %zu overdue %d | refreshed %s%s%s%s | %s",
              up ? "connected" : "UNREACHABLE, retrying", a->sync.after_seq, a->n_rows, overdue,
-             when, a->board_in_flight ? " …" : "", a->status);
+             when, a->board_in_flight ? " …" : "", a->board_note[0] ? " | " : "", a->board_note,
+             a->status);
     attr_t sattr = A_REVERSE;
-    if ((!up || a->status_bad) && has_colors())
+    if ((!up || a->status_bad || a->board_note[0]) && has_colors())
         sattr |= COLOR_PAIR(1);
     put_line(H - 2, st, W, sattr);
     if (a->editing) {

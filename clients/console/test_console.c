@@ -107,6 +107,8 @@ static void test_durations_and_times(void **state)
     assert_string_equal(buf, "-3h05m");
     fqcon_format_left((2 * 24 + 4) * 3600000LL, 1, buf, sizeof buf);
     assert_string_equal(buf, "2d04h");
+    fqcon_format_left(-29500, 1, buf, sizeof buf);
+    assert_string_equal(buf, "-29s");
     fqcon_format_left(0, 0, buf, sizeof buf);
     assert_string_equal(buf, "-");
 }
