@@ -88,7 +88,7 @@ assert_eq "ops|控制台测试 升级到街道" \
     "$(q "SELECT actor_node || '|' || reason FROM events WHERE incident_id = $ID1 ORDER BY seq DESC LIMIT 1")" \
     "the escalation event: the console node and the typed reason"
 # the feed brings the change, the board shows the new tier
-wait_screen "邻里噪音 一般 +lingyin/lingyin-v1-g1 +town/governance" 15
+wait_screen "邻里噪音 一般 +lingyin-v1-g1 +town/governance" 15
 
 # a refused command shows the server's status
 tmx send-keys -t console ":approve $ID2 nothing was asked" Enter
@@ -116,6 +116,20 @@ wait_screen "filter: tier=village"
 wait_screen "open 0 "
 tmx send-keys -t console ":filter clear" Enter
 wait_screen "open 3 "
+
+# the server goes away: the board says so and stays usable; a command typed
+# meanwhile goes through once the server is back (same ports)
+server_stop
+wait_screen "UNREACHABLE" 20
+tmx send-keys -t console j k
+tmx send-keys -t console ":escalate $ID3 服务器重启期间的指令" Enter
+sleep 1
+KEEP_PORTS=1 server_start --dedup-window-min 0
+wait_screen "escalate #$ID3: OK" 60
+wait_q "SELECT tier FROM incidents WHERE id = $ID3" 3 5
+assert_eq 1 "$(q "SELECT count(*) FROM events WHERE incident_id = $ID3 AND actor_node = 'ops'")" \
+    "escalations of #$ID3 by the console"
+wait_screen "^connected" 30
 
 # quit
 tmx send-keys -t console ":quit" Enter
