@@ -1186,6 +1186,7 @@ static int run_tui(app *a)
     a->board_dirty = 1;
     set_status(a, 0, "started");
     int64_t last_draw = 0;
+    int feed_refused = 0;
     while (!a->quit && !stop_signal) {
         int t = fqt_sync_tick(&a->sync);
         int64_t now = fqt_monotonic_ms();
@@ -1193,8 +1194,10 @@ static int run_tui(app *a)
             send_board(a);
         if (a->cmd_retry_at && now >= a->cmd_retry_at && !a->cmd_in_flight)
             send_command(a);
-        if (a->sync.done) { /* refused for good (revoked, not a console) */
-            set_status(a, 1, "the feed was refused (see the log); the board still refreshes");
+        if (a->sync.done && !feed_refused) { /* refused for good (revoked, not a console) */
+            feed_refused = 1;
+            set_status(a, 1,
+                       "the feed was refused (--log FILE says why); the board still refreshes");
         }
         draw(a);
         last_draw = now;
