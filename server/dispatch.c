@@ -193,9 +193,9 @@ static void schedule_deadlines(fq_dispatch *d, fq_case *c)
     const fq_decision *dec = &c->decision;
     int acknowledged = c->assignment == FQ_ASSIGNMENT_ACKNOWLEDGED ||
                        c->assignment == FQ_ASSIGNMENT_EXTENSION_REQUESTED;
-    const int64_t at[FQ_CASE_DEADLINES] = {acknowledged ? 0 : dec->ack_warn_ms,
-                                           acknowledged ? 0 : dec->ack_due_ms,
-                                           dec->conclude_warn_ms, dec->conclude_due_ms};
+    const int64_t at[FQ_CASE_DEADLINES] = {
+        acknowledged ? 0 : dec->ack_warn_ms, acknowledged ? 0 : dec->ack_due_ms,
+        dec->conclude_warn_ms, dec->conclude_due_ms, c->supervision_ms};
     for (int k = 0; k < FQ_CASE_DEADLINES; k++) {
         if (c->deadlines[k] != 0)
             fq_deadlines_cancel(d->deadlines, c->deadlines[k]);
@@ -456,7 +456,7 @@ static void bind_outbox(fq_outbox_set *set, fq_store_op *op, int first)
 
 /* `set`: the outbox items the event leaves (taken over; NULL for none). */
 static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, const char *reason,
-                        int breached, fq_outbox_set *set)
+                        int breached, int supervision_over, fq_outbox_set *set)
 {
     sysop *s = new_sysop(d, incident_id, kind);
     if (s == NULL) {
@@ -478,6 +478,7 @@ static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, 
     s->op.values[3] = s->texts.climbed; /* a spare small text field */
     s->op.values[4] = s->nonce;
     bind_outbox(&s->outbox, &s->op, 5);
+    s->op.values[8] = supervision_over ? "true" : "false";
     submit_sysop(d, s);
 }
 
@@ -565,7 +566,7 @@ static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit)
         fq_outbox_init(&set);
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
                          1);
-        write_event(d, c->incident_id, "breached", reason, limit, &set);
+        write_event(d, c->incident_id, "breached", reason, limit, 0, &set);
         return;
     }
     snprintf(reason, sizeof reason, "%s at the %s tier: escalated to the %s tier (%s%s%s)", why,
@@ -621,7 +622,7 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
         d->stats.warnings++;
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
                          0);
-        write_event(d, c->incident_id, "ack_warning", reason, 0, &set);
+        write_event(d, c->incident_id, "ack_warning", reason, 0, 0, &set);
         break;
     case FQ_DEADLINE_CONCLUDE_WARNING:
         format_time(at, sizeof at, c->decision.conclude_due_ms);
@@ -629,10 +630,20 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
         d->stats.warnings++;
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
                          0);
-        write_event(d, c->incident_id, "conclude_warning", reason, 0, &set);
+        write_event(d, c->incident_id, "conclude_warning", reason, 0, 0, &set);
         break;
     case FQ_DEADLINE_ACK_DUE:
         escalate(d, c, "acknowledge limit passed", 1);
+        break;
+    case FQ_DEADLINE_SUPERVISION_DUE:
+        if (c->supervision_ms == 0)
+            break; /* replied meanwhile */
+        format_time(at, sizeof at, c->supervision_ms);
+        snprintf(reason, sizeof reason, "supervision order not answered by %s", at);
+        c->supervision_ms = 0;
+        add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
+                         1);
+        write_event(d, c->incident_id, "supervision_breached", reason, 0, 1, &set);
         break;
     case FQ_DEADLINE_CONCLUDE_DUE:
         escalate(d, c, "conclude limit passed", 2);
@@ -880,8 +891,10 @@ static void load_open(fq_dispatch *d, const PGresult *open)
             dec->conclude_warn_ms = 0;
         /* schedule_deadlines for a new case (none to cancel), without
          * re-arming the timer per row: fq_dispatch_install re-arms it once. */
+        c->supervision_ms = column_ms(open, i, 24);
         const int64_t at[FQ_CASE_DEADLINES] = {dec->ack_warn_ms, dec->ack_due_ms,
-                                               dec->conclude_warn_ms, dec->conclude_due_ms};
+                                               dec->conclude_warn_ms, dec->conclude_due_ms,
+                                               c->supervision_ms};
         for (int k = 0; k < FQ_CASE_DEADLINES; k++)
             c->deadlines[k] =
                 at[k] > 0 ? fq_deadlines_add(d->deadlines, at[k], id, (uint32_t)(k + 1)) : 0;
@@ -1256,6 +1269,55 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     int lead = nh > 0 && strcmp(hb[0], actor->box) == 0;
     /* Co-handling units add progress notes; the lead acts on the assignment. */
     int co = !lead && action == FQ_ACTION_PROGRESS && in_boxes(hb + 1, nh - 1, actor->box);
+    if (a->kind == FENGQIAO__V1__ACTION_KIND__ACTION_REPLY) {
+        /* The reply to a supervision order: by a holder, while one is open;
+         * the assignment's state stays. */
+        fq_assignment_state now_state =
+            c->assignment ? (fq_assignment_state)c->assignment : FQ_ASSIGNMENT_ASSIGNED;
+        if (!lead && !in_boxes(hb + 1, nh - 1, actor->box)) {
+            snprintf(err, err_len, "incident %" PRIu64 ": this incident is not assigned to you",
+                     a->incident_id);
+            return FQ_DISPATCH_EFORBIDDEN;
+        }
+        if (c->supervision_ms == 0) {
+            snprintf(err, err_len, "incident %" PRIu64 ": no supervision order waits for a reply",
+                     a->incident_id);
+            return FQ_DISPATCH_ESTATE;
+        }
+        if (a->note[0] == '\0') {
+            snprintf(err, err_len, "a reply to a supervision order needs a note");
+            return FQ_DISPATCH_EINVALID;
+        }
+        t->incident_id = a->incident_id;
+        t->action = 0; /* no transition: marked by supervision_ms < 0 */
+        t->next_state = now_state;
+        t->supervision_ms = -1;
+        snprintf(t->id, sizeof t->id, "%" PRIu64, a->incident_id);
+        snprintf(t->kind, sizeof t->kind, "supervision_replied");
+        snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(now_state));
+        snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(now_state));
+        snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(now_state));
+        snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, c->decision.worker));
+        snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, c->decision.lead));
+        snprintf(t->state, sizeof t->state, "assigned");
+        snprintf(t->reroute, sizeof t->reroute, "false");
+        t->note = copy_text(a->note);
+        if (t->note == NULL) {
+            snprintf(err, err_len, "out of memory");
+            return FQ_DISPATCH_EBUSY;
+        }
+        char said[512];
+        snprintf(said, sizeof said, "reply to the supervision order by %s: %s", actor->id, a->note);
+        fq_outbox_init(&t->outbox);
+        add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, said,
+                         actor->box, 1);
+        if (fq_outbox_params(&t->outbox) != 0)
+            fq_outbox_free(&t->outbox);
+        fq_snapshot_ref(snap);
+        t->snapshot = snap;
+        c->busy = 1;
+        return FQ_DISPATCH_OK;
+    }
     fq_assignment cur = {c->assignment ? (fq_assignment_state)c->assignment
                                        : FQ_ASSIGNMENT_ASSIGNED,
                          c->decision.conclude_due_ms, 0};
@@ -1388,6 +1450,8 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
     op->values[28] = t->outbox.bodies ? t->outbox.bodies : "{}";
     op->values[29] = t->answer;
     op->values[30] = t->recount[0] ? t->recount : "false";
+    op->values[31] = or_null(t->merged);
+    op->values[32] = t->supervision_ms > 0 ? t->supervision : t->supervision_ms < 0 ? "" : NULL;
 }
 
 static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
@@ -1419,6 +1483,10 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
         act_release(t);
         rearm(d);
         return;
+    }
+    if (t->supervision_ms < 0) { /* a reply to the supervision order */
+        c->supervision_ms = 0;
+        cancel_deadline(d, c, FQ_DEADLINE_SUPERVISION_DUE);
     }
     switch (t->action) {
     case FQ_ACTION_ACKNOWLEDGE:
@@ -1500,7 +1568,20 @@ static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int
         fq_dedup_remove(d->dedup, c->incident_id);
         fq_caseload_remove(d->cases, c->incident_id);
         break;
-    default: /* SUPERVISE: an order on record and in the outboxes */
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE:
+        c->supervision_ms = t->supervision_ms;
+        schedule_deadlines(d, c);
+        break;
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE:
+        if (r != NULL)
+            fq_route_release(r->router, &c->decision);
+        for (int k = 1; k <= FQ_CASE_DEADLINES; k++)
+            cancel_deadline(d, c, k);
+        fq_dedup_remove(d->dedup, c->incident_id);
+        fq_caseload_remove(d->cases, c->incident_id);
+        d->stats.merged++;
+        break;
+    default:
         break;
     }
 }
@@ -1658,7 +1739,31 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
                  approve ? "approved" : "denied", actor->id, cmd->reason);
         break;
     }
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE: {
+        fq_case *into = fq_caseload_find(d->cases, cmd->merge_into);
+        if (cmd->merge_into == cmd->incident_id || into == NULL) {
+            snprintf(err, err_len,
+                     "incident %" PRIu64 " is not another open incident to merge into",
+                     cmd->merge_into);
+            return FQ_DISPATCH_ESTATE;
+        }
+        if (!unit_allowed(org, territory_of(&into->decision), actor)) {
+            snprintf(err, err_len, "incident %" PRIu64 " lies outside the jurisdiction of %s",
+                     cmd->merge_into, actor->id);
+            return FQ_DISPATCH_EFORBIDDEN;
+        }
+        kind = "merged";
+        t->merge_into = cmd->merge_into;
+        snprintf(t->merged, sizeof t->merged, "%" PRIu64, cmd->merge_into);
+        t->next_state = FQ_ASSIGNMENT_CONCLUDED;
+        snprintf(t->state, sizeof t->state, "merged");
+        snprintf(text, sizeof text, "merged by %s into incident %" PRIu64 ": %s", actor->id,
+                 cmd->merge_into, cmd->reason);
+        break;
+    }
     case FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE: {
+        t->supervision_ms = cmd->deadline_ms;
+        snprintf(t->supervision, sizeof t->supervision, "%" PRId64, cmd->deadline_ms);
         kind = "supervision_ordered";
         char when[32];
         format_time(when, sizeof when, cmd->deadline_ms);
@@ -1691,6 +1796,8 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         add_notice_items(&t->outbox, snap, c,
                          cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
                              ? FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION
+                         : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE
+                             ? FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION
                              : FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE,
                          text, NULL, 1);
     }
@@ -1700,7 +1807,10 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     }
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
     snprintf(t->answer, sizeof t->answer, "%s",
-             t->concludes ? "concluded" : fq_assignment_state_name(t->next_state));
+             t->concludes ? "concluded"
+             : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE
+                 ? "merged"
+                 : fq_assignment_state_name(t->next_state));
     if (fq_outbox_params(&t->outbox) != 0)
         fq_outbox_free(&t->outbox);
     fq_snapshot_ref(snap);

@@ -141,8 +141,10 @@ typedef struct fq_action_ticket {
     int concludes;        /* the incident closes */
     fq_decision decision;
     char id[24], kind[32], expected[24], worker[65], lead[65], assignment[24], state[16];
-    char extension[24], reroute[8], answer[24], recount[8];
-    char *note, *result; /* malloc'd */
+    char extension[24], reroute[8], answer[24], recount[8], merged[24], supervision[24];
+    uint64_t merge_into;    /* MERGE: the open incident it joins */
+    int64_t supervision_ms; /* SUPERVISE: the deadline set; REPLY: -1 (cleared) */
+    char *note, *result;    /* malloc'd */
     fq_decision_texts texts;
     fq_outbox_set outbox;
 } fq_action_ticket;

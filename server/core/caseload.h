@@ -22,8 +22,9 @@ enum {
     FQ_DEADLINE_ACK_DUE = 2,
     FQ_DEADLINE_CONCLUDE_WARNING = 3,
     FQ_DEADLINE_CONCLUDE_DUE = 4,
+    FQ_DEADLINE_SUPERVISION_DUE = 5, /* a supervision order's reply */
 };
-#define FQ_CASE_DEADLINES 4
+#define FQ_CASE_DEADLINES 5
 
 typedef struct fq_case {
     uint64_t incident_id;
@@ -31,9 +32,10 @@ typedef struct fq_case {
     fq_decision decision;
     fq_deadline_id deadlines[FQ_CASE_DEADLINES]; /* by kind - 1; 0 when none */
     uint8_t escalations;
-    uint8_t assignment;   /* fq_assignment_state (lifecycle.h); 0 reads as assigned */
-    uint8_t busy;         /* a terminal's action on it is on its way to the database */
-    int64_t extension_ms; /* the conclude limit its holder asked for (pending), or 0 */
+    uint8_t assignment;     /* fq_assignment_state (lifecycle.h); 0 reads as assigned */
+    uint8_t busy;           /* a terminal's action on it is on its way to the database */
+    int64_t extension_ms;   /* the conclude limit its holder asked for (pending), or 0 */
+    int64_t supervision_ms; /* the open supervision order's reply deadline, or 0 */
 } fq_case;
 
 typedef struct fq_caseload fq_caseload;

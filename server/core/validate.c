@@ -156,9 +156,9 @@ int fq_validate_action(const Fengqiao__V1__AssignmentAction *a, int64_t now_ms, 
     if (a->incident_id == 0 || a->incident_id > (uint64_t)INT64_MAX)
         return fq_errf(err, err_len, "incident_id must be between 1 and 2^63-1");
     if (a->kind < FENGQIAO__V1__ACTION_KIND__ACTION_ACKNOWLEDGE ||
-        a->kind > FENGQIAO__V1__ACTION_KIND__ACTION_CONCLUDE)
+        a->kind > FENGQIAO__V1__ACTION_KIND__ACTION_REPLY)
         return fq_errf(err, err_len,
-                       "kind must be acknowledge, return, progress, extend or conclude");
+                       "kind must be acknowledge, return, progress, extend, conclude or reply");
     if (a->reason < 0 || a->reason > FENGQIAO__V1__RETURN_REASON__RETURN_BEYOND_CAPACITY)
         return fq_errf(err, err_len, "reason %d is not a return reason", (int)a->reason);
     if (check_text("note", a->note, FQ_NOTE_MAX_CHARS, 0, MULTI_LINE, err, err_len) != 0)
@@ -178,17 +178,30 @@ int fq_validate_command(const Fengqiao__V1__ConsoleCommand *c, int64_t now_ms, c
     if (c->incident_id == 0 || c->incident_id > (uint64_t)INT64_MAX)
         return fq_errf(err, err_len, "incident_id must be between 1 and 2^63-1");
     if (c->kind < FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN ||
-        c->kind > FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE)
+        c->kind > FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP)
         return fq_errf(err, err_len,
                        "kind must be assign, escalate, conclude, approve or deny an "
-                       "extension, or supervise");
+                       "extension, supervise, merge, reopen, verify or follow up");
     if (check_text("reason", c->reason, FQ_NOTE_MAX_CHARS, 1, MULTI_LINE, err, err_len) != 0)
         return -1;
     int assign = c->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN;
+    int reopen = c->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN;
     if (assign && (c->target_unit[0] != '\0') == (c->target_worker[0] != '\0'))
         return fq_errf(err, err_len, "assign names one target: a unit or a worker");
-    if (!assign && (c->target_unit[0] || c->target_worker[0] || c->n_co_units))
-        return fq_errf(err, err_len, "only assign takes a target or co-handling units");
+    if (reopen && c->target_unit[0] && c->target_worker[0])
+        return fq_errf(err, err_len, "reopen names at most one target: a unit or a worker");
+    if (!assign && !reopen && (c->target_unit[0] || c->target_worker[0]))
+        return fq_errf(err, err_len, "only assign and reopen take a target");
+    if (!assign && c->n_co_units)
+        return fq_errf(err, err_len, "only assign takes co-handling units");
+    int merge = c->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE;
+    if (merge != (c->merge_into != 0) || c->merge_into > (uint64_t)INT64_MAX)
+        return fq_errf(err, err_len, "merge, and only merge, names the incident to merge into");
+    int follow_up = c->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP;
+    if (follow_up ? c->satisfaction < 1 || c->satisfaction > 5 : c->satisfaction != 0)
+        return fq_errf(err, err_len,
+                       "a follow-up, and only a follow-up, gives the reporter's "
+                       "satisfaction, 1 to 5");
     if ((c->target_unit[0] && !fq_valid_id(c->target_unit)) ||
         (c->target_worker[0] && !fq_valid_id(c->target_worker)))
         return fq_errf(err, err_len, "the target is not a unit or worker id");

@@ -68,8 +68,10 @@ typedef struct action_req {
     size_t envelope_len;
     int has_ticket;
     fq_action_ticket ticket;
-    int is_command;   /* a console's command: answered as Reply.command */
-    status_t refusal; /* a refused action looks for an earlier answer first */
+    int is_command;        /* a console's command: answered as Reply.command */
+    char aftercare[3][80]; /* verify, follow-up: incident, satisfaction, jurisdiction */
+    char *reason;          /* verify, follow-up: the command's reason (copied) */
+    status_t refusal;      /* a refused action looks for an earlier answer first */
     char refusal_message[256];
     uint64_t incident_id;
 } action_req;
@@ -467,6 +469,7 @@ static void handle_sync(fq_terminals *t, const fq_node *node, const fq_gate *gat
 static void free_action(action_req *a)
 {
     free(a->envelope);
+    free(a->reason);
     sodium_memzero(a->key, sizeof a->key);
     free(a);
 }
@@ -550,6 +553,34 @@ static void action_done(fq_store_op *op, int status, const char *message)
     free_action(a);
 }
 
+/* After the conclusion (verify, follow-up): answered from the statement. */
+static void aftercare_done(fq_store_op *op, int status, const char *message)
+{
+    action_req *a = (action_req *)op;
+    fq_terminals *t = a->t;
+    t->in_flight--;
+    const PGresult *res = op->result;
+    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) != 1) {
+        reply_status(t, a->token, a->key, a->mid,
+                     status == FQ_STORE_EREJECTED ? ST(INTERNAL) : ST(BUSY), message);
+    } else if (!PQgetisnull(res, 0, 0)) {
+        t->stats.actions++;
+        answer_action(t, a, "concluded", (uint64_t)column_i64(res, 0, 0));
+    } else if (!answer_prior(t, a, res, 1)) {
+        char why[160];
+        if (PQgetisnull(res, 0, 5))
+            snprintf(why, sizeof why, "no incident %" PRIu64 " inside this console's jurisdiction",
+                     a->incident_id);
+        else
+            snprintf(why, sizeof why,
+                     "incident %" PRIu64 " is %s: only a concluded one is verified or followed up",
+                     a->incident_id, PQgetvalue(res, 0, 5));
+        refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid,
+               PQgetisnull(res, 0, 5) ? ST(FORBIDDEN) : ST(WRONG_STATE), why);
+    }
+    free_action(a);
+}
+
 /* A terminal's action on an assignment, or (`command` set) a console's
  * command: the same checks, the same statement, the same answers. */
 static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *gate,
@@ -608,6 +639,47 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
     op->values[0] = a->node;
     op->values[1] = a->message_id;
     op->done = action_done;
+    if (command && (command->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_VERIFY ||
+                    command->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP)) {
+        /* The incident is closed: nothing of it is in memory; the statement
+         * checks state and jurisdiction. */
+        const fq_snapshot *snap = fq_dispatch_current(t->dispatch);
+        snprintf(a->aftercare[0], sizeof a->aftercare[0], "%" PRIu64, command->incident_id);
+        snprintf(a->aftercare[1], sizeof a->aftercare[1], "%u", command->satisfaction);
+        snprintf(a->aftercare[2], sizeof a->aftercare[2], "%s",
+                 fq_org_id(fq_directory_org(snap->directory), node->jurisdiction));
+        op->kind = FQ_STORE_OP_READ;
+        op->statement = FQ_SQL_AFTERCARE_NAME;
+        op->nparams = FQ_SQL_AFTERCARE_NPARAMS;
+        op->values[2] = (const char *)a->digest;
+        op->lengths[2] = 32;
+        op->formats[2] = 1;
+        op->values[3] = a->aftercare[0];
+        op->values[4] = command->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_VERIFY ? "verified"
+                                                                                    : "followed_up";
+        a->reason = strdup(command->reason);
+        if (a->reason == NULL) {
+            reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
+            free_action(a);
+            return;
+        }
+        op->values[5] = a->reason;
+        op->values[6] = (const char *)a->envelope;
+        op->lengths[6] = (int)a->envelope_len;
+        op->formats[6] = 1;
+        op->values[7] = command->satisfaction ? a->aftercare[1] : NULL;
+        op->values[8] = a->aftercare[2];
+        op->done = aftercare_done;
+        t->in_flight++;
+        fq_store_submit(t->store, op);
+        return;
+    }
+    if (command && command->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN) {
+        reply_status(t, token, node->key, mid, ST(UNSUPPORTED),
+                     "reopen (redo) is not served by this server yet");
+        free_action(a);
+        return;
+    }
     int rc = command ? fq_dispatch_command(t->dispatch, node, command, fq_now_ms(), &a->ticket, err,
                                            sizeof err)
                      : fq_dispatch_act(t->dispatch, node, action, fq_now_ms(), &a->ticket, err,

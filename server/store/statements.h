@@ -105,15 +105,16 @@
 /* One event of the server's own about an incident (deadline warnings, a
  * breach at the district tier). $1 incident, $2 kind, $3 reason, $4 the
  * breached limits to record on the incident (bits; 0 for none), $5 the
- * write's nonce (applied_ops), $6 $7 $8 outbox items. One row: the outbox
- * seqs drawn. */
+ * write's nonce (applied_ops), $6 $7 $8 outbox items, $9 the supervision
+ * order is over (its breach). One row: the outbox seqs drawn. */
 #define FQ_SQL_INSERT_EVENT_NAME "fq_insert_event"
-#define FQ_SQL_INSERT_EVENT_NPARAMS 8
+#define FQ_SQL_INSERT_EVENT_NPARAMS 9
 #define FQ_SQL_INSERT_EVENT                                                                        \
     "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($5) ON CONFLICT DO NOTHING"                \
     " RETURNING nonce),"                                                                           \
-    " b AS (UPDATE incidents SET breached = breached | $4::smallint"                               \
-    " WHERE id = $1 AND $4::smallint <> 0 AND EXISTS (SELECT 1 FROM g)),"                          \
+    " b AS (UPDATE incidents SET breached = breached | $4::smallint,"                              \
+    " supervision_due = CASE WHEN $9 THEN NULL ELSE supervision_due END"                           \
+    " WHERE id = $1 AND ($4::smallint <> 0 OR $9) AND EXISTS (SELECT 1 FROM g)),"                  \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason)"                           \
     " SELECT $1, $2, NULL, $3 FROM g RETURNING incident_id AS id)," FQ_SQL_OUTBOX_CTE(             \
         "ev", "$6", "$7", "$8") " SELECT " FQ_SQL_OUTBOX_SEQS
@@ -129,11 +130,14 @@
  * $14 extension asked for, ms (NULL: keep), $15 a new routing decision
  * follows (bool; a return), $16..$26 as FQ_SQL_REROUTE $2..$12, $27 $28
  * $29 outbox items, $30 the state to answer with, $31 it counts as a
- * re-decision (escalations + 1: a return, an operator's reassignment).
+ * re-decision (escalations + 1: a return, an operator's reassignment), $32
+ * merged into this open incident (NULL: not a merge; it gets a
+ * report_merged event), $33 the supervision order's deadline: NULL keep, ''
+ * clear (replied), else epoch ms (ordered).
  * One row: event seq (NULL if not applied), outbox seqs, and the earlier
  * request's digest, state, event seq and incident (NULL if none). */
 #define FQ_SQL_ACTION_NAME "fq_action"
-#define FQ_SQL_ACTION_NPARAMS 31
+#define FQ_SQL_ACTION_NPARAMS 33
 #define FQ_SQL_ACTION                                                                              \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
     " WHERE node = $1 AND message_id = $2),"                                                       \
@@ -158,13 +162,19 @@
     " conclude_warn_at = CASE WHEN $15 THEN to_timestamp($25::double precision / 1000)"            \
     " ELSE conclude_warn_at END,"                                                                  \
     " climbed = CASE WHEN $15 THEN $26::smallint ELSE climbed END,"                                \
-    " escalations = escalations + CASE WHEN $31 THEN 1 ELSE 0 END"                                 \
+    " escalations = escalations + CASE WHEN $31 THEN 1 ELSE 0 END,"                                \
+    " merged_into = coalesce($32::bigint, merged_into),"                                           \
+    " supervision_due = CASE WHEN $33::text IS NULL THEN supervision_due WHEN $33 = '' THEN NULL"  \
+    " ELSE to_timestamp($33::double precision / 1000) END"                                         \
     " WHERE id = $4 AND state = 'assigned' AND assignment = $8 AND coalesce(worker, '') = $9"      \
     " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),"       \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
     " SELECT id, $5, $1, $6, $7 FROM u RETURNING incident_id AS id, seq),"                         \
     " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"         \
-    " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev)," FQ_SQL_OUTBOX_CTE(                     \
+    " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"                                        \
+    " mg AS (INSERT INTO events (incident_id, kind, actor_node, reason)"                           \
+    " SELECT $32, 'report_merged', $1, 'incident ' || id || ' merged into it' FROM ev"             \
+    " WHERE $32::bigint IS NOT NULL)," FQ_SQL_OUTBOX_CTE(                                          \
         "ev", "$27", "$28", "$29") " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS             \
                                    ", p.digest, p.state, p.event_seq,"                             \
                                    " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"
@@ -192,6 +202,34 @@
 #define FQ_SQL_FIND_REQUEST                                                                        \
     "SELECT digest, state, event_seq, incident_id FROM terminal_requests"                          \
     " WHERE node = $1 AND message_id = $2"
+
+/* What the command center records after a conclusion (verify, follow-up),
+ * idempotent like an action. $1 node, $2 message id, $3 digest, $4
+ * incident, $5 event kind (verified, followed_up), $6 reason, $7 envelope,
+ * $8 satisfaction (NULL: none), $9 the operator's jurisdiction. One row:
+ * event seq (NULL if not applied), the earlier request's digest, state,
+ * event seq, incident (NULL if none), and the incident's state inside the
+ * jurisdiction (NULL: unknown or outside). */
+#define FQ_SQL_AFTERCARE_NAME "fq_aftercare"
+#define FQ_SQL_AFTERCARE_NPARAMS 9
+#define FQ_SQL_AFTERCARE                                                                           \
+    "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
+    " WHERE node = $1 AND message_id = $2),"                                                       \
+    " u AS (UPDATE incidents SET"                                                                  \
+    " verified_at = CASE WHEN $5 = 'verified' THEN now() ELSE verified_at END,"                    \
+    " followed_up_at = CASE WHEN $5 = 'followed_up' THEN now() ELSE followed_up_at END,"           \
+    " satisfaction = coalesce($8::smallint, satisfaction)"                                         \
+    " WHERE id = $4 AND state = 'concluded'"                                                       \
+    " AND fq_unit_within(coalesce(territory, place_unit), $9)"                                     \
+    " AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),"                                         \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
+    " SELECT id, $5, $1, $6, $7 FROM u RETURNING incident_id AS id, seq),"                         \
+    " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"         \
+    " event_seq) SELECT $1, $2, $3, id, 'concluded', seq FROM ev)"                                 \
+    " SELECT (SELECT seq FROM ev), p.digest, p.state, p.event_seq, p.incident_id,"                 \
+    " (SELECT i.state FROM incidents i WHERE i.id = $4"                                            \
+    " AND fq_unit_within(coalesce(i.territory, i.place_unit), $9))"                                \
+    " FROM (SELECT 1) one LEFT JOIN prior p ON true"
 
 /* ---- the console (statements.h FQ_SQL_CONSOLE_*): reads inside an
  * operator's jurisdiction ($1, an org unit) ---- */
@@ -302,7 +340,8 @@
     " CASE WHEN co_units = '{}' THEN '' ELSE co_units::text END,"                                  \
     " CASE WHEN assignment = 'assigned' THEN '' ELSE assignment END,"                              \
     " CASE WHEN assignment = 'extension_requested'"                                                \
-    " THEN (date_part('epoch', extension_asked) * 1000)::bigint END"                               \
+    " THEN (date_part('epoch', extension_asked) * 1000)::bigint END,"                              \
+    " (date_part('epoch', supervision_due) * 1000)::bigint"                                        \
     " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */

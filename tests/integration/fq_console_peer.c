@@ -10,7 +10,10 @@
  *     roster [TOWN]
  *     stats FROM_MS TO_MS BY
  *     command KIND ID --reason R [--unit U] [--worker W] [--co A,B] [--deadline-ms N]
- *       (KIND: assign escalate conclude approve deny supervise)
+ *             [--into ID] [--satisfaction N]
+ *       (KIND: assign escalate conclude approve deny supervise merge reopen verify
+ *        follow_up)
+ *     reply ID NOTE        (a terminal's reply to a supervision order)
  *     sync AFTER_SEQ */
 #include "fengqiao.pb-c.h"
 #include "fq_wire.h"
@@ -102,6 +105,7 @@ int main(int argc, char **argv)
     Fengqiao__V1__StatsQuery stats = FENGQIAO__V1__STATS_QUERY__INIT;
     Fengqiao__V1__ConsoleCommand command = FENGQIAO__V1__CONSOLE_COMMAND__INIT;
     Fengqiao__V1__TerminalSync sync = FENGQIAO__V1__TERMINAL_SYNC__INIT;
+    Fengqiao__V1__AssignmentAction action = FENGQIAO__V1__ASSIGNMENT_ACTION__INIT;
     char *co[8];
     char co_buf[512];
     if (strcmp(cmd, "open") == 0) {
@@ -141,9 +145,10 @@ int main(int argc, char **argv)
         query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_STATS;
         query.stats = &stats;
     } else if (strcmp(cmd, "command") == 0 && i + 1 < argc) {
-        static const char *kinds[] = {"",        "assign", "escalate", "conclude",
-                                      "approve", "deny",   "supervise"};
-        for (int k = 1; k < 7; k++)
+        static const char *kinds[] = {"",        "assign", "escalate",  "conclude",
+                                      "approve", "deny",   "supervise", "merge",
+                                      "reopen",  "verify", "follow_up"};
+        for (int k = 1; k < 11; k++)
             if (strcmp(argv[i], kinds[k]) == 0)
                 command.kind = (Fengqiao__V1__CommandKind)k;
         command.incident_id = strtoull(argv[i + 1], NULL, 10);
@@ -157,6 +162,10 @@ int main(int argc, char **argv)
                 command.target_worker = (char *)v;
             else if (strcmp(a, "--deadline-ms") == 0)
                 command.deadline_ms = strtoll(v, NULL, 10);
+            else if (strcmp(a, "--into") == 0)
+                command.merge_into = strtoull(v, NULL, 10);
+            else if (strcmp(a, "--satisfaction") == 0)
+                command.satisfaction = (uint32_t)atoi(v);
             else if (strcmp(a, "--co") == 0) {
                 snprintf(co_buf, sizeof co_buf, "%s", v);
                 for (char *p = strtok(co_buf, ","); p && command.n_co_units < 8;
@@ -168,6 +177,10 @@ int main(int argc, char **argv)
         }
     } else if (strcmp(cmd, "sync") == 0 && i < argc) {
         sync.after_seq = strtoull(argv[i], NULL, 10);
+    } else if (strcmp(cmd, "reply") == 0 && i + 1 < argc) {
+        action.incident_id = strtoull(argv[i], NULL, 10);
+        action.kind = FENGQIAO__V1__ACTION_KIND__ACTION_REPLY;
+        action.note = argv[i + 1];
     } else {
         usage();
     }
@@ -181,6 +194,9 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "sync") == 0) {
         env.body_case = FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC;
         env.terminal_sync = &sync;
+    } else if (strcmp(cmd, "reply") == 0) {
+        env.body_case = FENGQIAO__V1__ENVELOPE__BODY_ASSIGNMENT_ACTION;
+        env.assignment_action = &action;
     } else {
         env.body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY;
         env.console_query = &query;
@@ -220,14 +236,16 @@ int main(int argc, char **argv)
         print_json(o);
         return 1;
     }
-    if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND) {
+    if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND ||
+        reply->result_case == FENGQIAO__V1__REPLY__RESULT_ACTION) {
+        const Fengqiao__V1__ActionResult *r =
+            reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND ? reply->command
+                                                                      : reply->action;
         json_object *o = json_object_new_object();
         json_object_object_add(o, "status", json_object_new_string("ok"));
-        json_object_object_add(o, "incident",
-                               json_object_new_int64((int64_t)reply->command->incident_id));
-        json_object_object_add(o, "state", json_object_new_string(reply->command->state));
-        json_object_object_add(o, "event_seq",
-                               json_object_new_int64((int64_t)reply->command->event_seq));
+        json_object_object_add(o, "incident", json_object_new_int64((int64_t)r->incident_id));
+        json_object_object_add(o, "state", json_object_new_string(r->state));
+        json_object_object_add(o, "event_seq", json_object_new_int64((int64_t)r->event_seq));
         print_json(o);
     } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_SYNC) {
         for (size_t k = 0; k < reply->sync->n_items; k++) {

@@ -131,6 +131,51 @@ expect_status closed wrong_state ops command conclude "$k3" --reason 再办结
 assert_eq "extension_approved extension_denied concluded" \
     "$(q "SELECT string_agg(kind, ' ' ORDER BY seq) FROM events WHERE incident_id = $k3 AND actor_node = 'ops'")" \
     "the operator's events"
+# ---- supervision: a reply clears the order, silence breaches it ----
+add_node duty2 terminal xihu >/dev/null 2>&1 || true
+q "UPDATE nodes SET serves_handler = '$lead2' WHERE id = 'duty2'" >/dev/null
+q "NOTIFY fengqiao_directory" >/dev/null
+reply_ok=""
+for ((i = 0; i < 50; i++)); do
+    if out=$(con duty2 reply "$k2" "已处置，今日回复"); then reply_ok=1; break; fi
+    sleep 0.1 # the server reloads its directory on NOTIFY
+done
+[ -n "$reply_ok" ] || fail "the holder's reply to the supervision order: $out"
+assert_eq "supervision_replied|" "$(q "SELECT (SELECT kind FROM events WHERE incident_id = $k2 ORDER BY seq DESC LIMIT 1) || '|' || coalesce(supervision_due::text, '') FROM incidents WHERE id = $k2")" \
+    "replied: on record, the order closed"
+expect_status reply_twice wrong_state duty2 reply "$k2" "再回复"
+con ops command supervise "$k4" --deadline-ms $(($(now_ms) + 1500)) --reason "一小时内回复" >/dev/null
+lead4=$(q "SELECT lead_unit FROM incidents WHERE id = $k4")
+for ((i = 0; i < 60; i++)); do
+    [ "$(q "SELECT count(*) FROM events WHERE incident_id = $k4 AND kind = 'supervision_breached'")" = 1 ] && break
+    sleep 0.1
+done
+assert_eq "1|" "$(q "SELECT (SELECT count(*) FROM events WHERE incident_id = $k4 AND kind = 'supervision_breached') || '|' || coalesce(supervision_due::text, '') FROM incidents WHERE id = $k4")" \
+    "unanswered: the breach on record once, the order closed"
+assert_eq 4 "$(q "SELECT kind FROM outbox WHERE box = 'h:$lead4' AND incident_id = $k4 ORDER BY seq DESC LIMIT 1")" \
+    "the holder is warned of the breach"
+
+# ---- merge a duplicate ----
+rep lingyin-platform K5 lingyin-v2 dispute.neighbour
+k5=$(id_of K5)
+expect_status merge_self wrong_state ops command merge "$k5" --into "$k5" --reason 同一
+expect_status merge_outside forbidden lingyin-ops command merge "$k5" --into "$k2" --reason 越权
+out=$(con ops command merge "$k5" --into "$k1" --reason "同一纠纷的再次反映")
+assert_eq merged "$(field .state "$out")" "merge: the answer"
+assert_eq "merged|$k1" "$(q "SELECT state || '|' || merged_into FROM incidents WHERE id = $k5")" "merged into the open one"
+assert_eq 1 "$(q "SELECT count(*) FROM events WHERE incident_id = $k1 AND kind = 'report_merged'")" \
+    "the open one has it on record"
+
+# ---- after the conclusion: verify, follow up; reopen is not served yet ----
+expect_status verify_open wrong_state ops command verify "$k1" --reason 核查
+expect_status follow_up_no_score invalid ops command follow_up "$k3" --reason 回访
+con ops command verify "$k3" --reason "现场核查属实" >/dev/null
+con ops command follow_up "$k3" --satisfaction 4 --reason "当事人基本满意" >/dev/null
+assert_eq "4|true|true" "$(q "SELECT satisfaction || '|' || (verified_at IS NOT NULL) || '|' || (followed_up_at IS NOT NULL) FROM incidents WHERE id = $k3")" \
+    "verified and followed up, with the satisfaction"
+expect_status verify_outside forbidden lingyin-ops command verify "$k2" --reason 越权
+expect_status reopen unsupported ops command reopen "$k3" --reason 重办
+
 # A restart keeps what the commands did (the recovered cases carry them).
 server_stop
 server_start --dedup-window-min 0 --presence-timeout 600
