@@ -15,6 +15,10 @@ const char *const fqcon_command_help[] = {
     ":conclude ID REASON...                             concluded by the command center",
     ":approve ID REASON...  :deny ID REASON...          an extension request",
     ":supervise ID DURATION REASON...                   supervision order, reply due in 2h/30m/1d",
+    ":merge ID INTO REASON...                           a duplicate closed into open incident INTO",
+    ":reopen ID [unit|worker TARGET] REASON...          redo a concluded one (else routed afresh)",
+    ":verify ID REASON...  :followup ID 1-5 REASON...   check on the spot; the reporter's "
+    "satisfaction",
     ":filter tier=village|town|district town=ID line=governance|market|enforcement|services",
     "        assignment=STATE overdue    (several at once)    :filter clear",
     ":stats [today|week|month] [by town|line|unit|worker|district]",
@@ -436,7 +440,8 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
     } simple[] = {{"escalate", FQCON_ESCALATE},
                   {"conclude", FQCON_CONCLUDE},
                   {"approve", FQCON_APPROVE},
-                  {"deny", FQCON_DENY}};
+                  {"deny", FQCON_DENY},
+                  {"verify", FQCON_VERIFY}};
     for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
         if (strcmp(verb, simple[i].name) != 0)
             continue;
@@ -469,6 +474,45 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
         } else {
             p = save;
         }
+        return need_reason(p, c, err, err_len);
+    }
+    if (strcmp(verb, "merge") == 0) {
+        c->kind = FQCON_MERGE;
+        if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0 ||
+            word(&p, w, sizeof w) != 0 || parse_id(w, &c->merge_into) != 0 ||
+            c->merge_into == c->incident_id) {
+            snprintf(err, err_len, "usage: merge ID INTO_ID REASON... (two different incidents)");
+            return -1;
+        }
+        return need_reason(p, c, err, err_len);
+    }
+    if (strcmp(verb, "reopen") == 0) {
+        c->kind = FQCON_REOPEN;
+        if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0) {
+            snprintf(err, err_len, "usage: reopen ID [unit|worker TARGET] REASON...");
+            return -1;
+        }
+        const char *save = p;
+        if (word(&p, w, sizeof w) == 0 && (strcmp(w, "unit") == 0 || strcmp(w, "worker") == 0)) {
+            c->to_worker = strcmp(w, "worker") == 0;
+            if (word(&p, w, sizeof w) != 0 || strlen(w) >= sizeof c->target) {
+                snprintf(err, err_len, "usage: reopen ID [unit|worker TARGET] REASON...");
+                return -1;
+            }
+            strcpy(c->target, w);
+        } else {
+            p = save;
+        }
+        return need_reason(p, c, err, err_len);
+    }
+    if (strcmp(verb, "followup") == 0 || strcmp(verb, "follow-up") == 0) {
+        c->kind = FQCON_FOLLOW_UP;
+        if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0 ||
+            word(&p, w, sizeof w) != 0 || strlen(w) != 1 || w[0] < '1' || w[0] > '5') {
+            snprintf(err, err_len, "usage: followup ID SATISFACTION(1 low .. 5 high) REASON...");
+            return -1;
+        }
+        c->satisfaction = (unsigned)(w[0] - '0');
         return need_reason(p, c, err, err_len);
     }
     if (strcmp(verb, "supervise") == 0) {

@@ -17,6 +17,10 @@ typedef enum fqcon_kind {
     FQCON_APPROVE,
     FQCON_DENY,
     FQCON_SUPERVISE,
+    FQCON_MERGE,
+    FQCON_REOPEN,
+    FQCON_VERIFY,
+    FQCON_FOLLOW_UP,
     FQCON_FILTER,
     FQCON_STATS,
     FQCON_ROSTER,
@@ -37,8 +41,10 @@ typedef struct fqcon_filter {
 typedef struct fqcon_cmd {
     fqcon_kind kind;
     uint64_t incident_id;
-    int to_worker; /* assign: the target is a worker (else a unit) */
-    char target[65];
+    int to_worker;         /* assign, reopen: the target is a worker (else a unit) */
+    char target[65];       /* assign; reopen ('' = routed afresh) */
+    uint64_t merge_into;   /* merge */
+    unsigned satisfaction; /* followup: 1 .. 5 */
     int n_co;
     char co[FQCON_MAX_CO][65];
     char reason[1024];

@@ -369,6 +369,14 @@ static const char *command_name(fqcon_kind k)
         return "deny";
     case FQCON_SUPERVISE:
         return "supervise";
+    case FQCON_MERGE:
+        return "merge";
+    case FQCON_REOPEN:
+        return "reopen";
+    case FQCON_VERIFY:
+        return "verify";
+    case FQCON_FOLLOW_UP:
+        return "followup";
     default:
         return "?";
     }
@@ -409,6 +417,24 @@ static void send_command(app *a)
     case FQCON_SUPERVISE:
         cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE;
         cc.deadline_ms = a->cmd_deadline_ms;
+        break;
+    case FQCON_MERGE:
+        cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE;
+        cc.merge_into = c->merge_into;
+        break;
+    case FQCON_REOPEN:
+        cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN;
+        if (c->target[0] && c->to_worker)
+            cc.target_worker = c->target;
+        else if (c->target[0])
+            cc.target_unit = c->target;
+        break;
+    case FQCON_VERIFY:
+        cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_VERIFY;
+        break;
+    case FQCON_FOLLOW_UP:
+        cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP;
+        cc.satisfaction = c->satisfaction;
         break;
     default:
         return;
@@ -884,6 +910,10 @@ static void run_line(app *a, const char *text)
     case FQCON_APPROVE:
     case FQCON_DENY:
     case FQCON_SUPERVISE:
+    case FQCON_MERGE:
+    case FQCON_REOPEN:
+    case FQCON_VERIFY:
+    case FQCON_FOLLOW_UP:
         start_command(a, &c);
         break;
     case FQCON_FILTER:

@@ -42,6 +42,24 @@ static void test_parse_commands(void **state)
     assert_string_equal(c.reason, "closer");
     assert_int_equal(fqcon_parse_command("assign 7 team g1.w2 closer", &c, err, sizeof err), -1);
 
+    assert_int_equal(fqcon_parse_command("merge 5 3 同一事件", &c, err, sizeof err), 0);
+    assert_int_equal(c.kind, FQCON_MERGE);
+    assert_int_equal(c.merge_into, 3);
+    assert_int_equal(fqcon_parse_command("merge 5 5 itself", &c, err, sizeof err), -1);
+    assert_int_equal(fqcon_parse_command("reopen 5 worker g1.w1 redo it", &c, err, sizeof err), 0);
+    assert_int_equal(c.kind, FQCON_REOPEN);
+    assert_true(c.to_worker);
+    assert_string_equal(c.target, "g1.w1");
+    assert_string_equal(c.reason, "redo it");
+    assert_int_equal(fqcon_parse_command("reopen 5 群众不满意", &c, err, sizeof err), 0);
+    assert_string_equal(c.target, "");
+    assert_string_equal(c.reason, "群众不满意");
+    assert_int_equal(fqcon_parse_command("followup 5 4 满意", &c, err, sizeof err), 0);
+    assert_int_equal(c.satisfaction, 4);
+    assert_int_equal(fqcon_parse_command("followup 5 6 ?", &c, err, sizeof err), -1);
+    assert_int_equal(fqcon_parse_command("verify 5 现场核查属实", &c, err, sizeof err), 0);
+    assert_int_equal(c.kind, FQCON_VERIFY);
+
     assert_int_equal(fqcon_parse_command("supervise 9 1h30m reply please", &c, err, sizeof err), 0);
     assert_int_equal(c.duration_ms, 90 * 60000);
     assert_int_equal(fqcon_parse_command("supervise 9 soon reply", &c, err, sizeof err), -1);
