@@ -781,13 +781,91 @@ static int64_t column_ms(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? 0 : parse_i64(PQgetvalue(res, row, col));
 }
 
+/* One row of FQ_SQL_CASE_COLUMNS into a case: its routing request and its
+ * decision as stored (limits as stored, not yet adjusted). -1 when the row
+ * cannot be a case here (a category or tier this snapshot does not know).
+ * The last reporter's lookup is remembered across calls. */
+static int parse_case_row(const fq_snapshot *snap, const PGresult *res, int i, fq_case *c,
+                          const char **last_reporter, int32_t *last_fallback)
+{
+    const fq_routing *r = snap->routing;
+    const fq_org *org = org_of(snap);
+    fq_route_request *req = &c->request;
+    fq_route_request_init(req);
+    req->category = fq_taxonomy_find(r->taxonomy, PQgetvalue(res, i, 1));
+    req->severity = (int)parse_i64(PQgetvalue(res, i, 2));
+    req->risk = (int)parse_i64(PQgetvalue(res, i, 3));
+    req->place = fq_org_find(org, PQgetvalue(res, i, 4));
+    req->has_location = PQgetvalue(res, i, 5)[0] == 't';
+    req->lon = parse_f64(PQgetvalue(res, i, 6));
+    req->lat = parse_f64(PQgetvalue(res, i, 7));
+    const char *reporter_id = PQgetvalue(res, i, 8);
+    if (*last_reporter == NULL || strcmp(reporter_id, *last_reporter) != 0) {
+        const fq_node *reporter = fq_directory_find(snap->directory, reporter_id);
+        *last_reporter = reporter_id;
+        *last_fallback = reporter ? reporter->jurisdiction : -1;
+    }
+    req->fallback_place = *last_fallback;
+    fq_decision *dec = &c->decision;
+    memset(dec, 0, sizeof *dec);
+    dec->status = FQ_ROUTE_ASSIGNED;
+    dec->tier = (uint8_t)parse_i64(PQgetvalue(res, i, 9));
+    dec->line = (uint8_t)parse_i64(PQgetvalue(res, i, 10));
+    int32_t territory = fq_org_find(org, PQgetvalue(res, i, 11));
+    dec->grid = dec->village = dec->town = dec->district = -1;
+    for (int32_t u = territory; u >= 0; u = fq_org_parent(org, u)) {
+        fq_unit_kind kind = fq_org_kind(org, u);
+        *(kind == FQ_UNIT_GRID      ? &dec->grid
+          : kind == FQ_UNIT_VILLAGE ? &dec->village
+          : kind == FQ_UNIT_TOWN    ? &dec->town
+                                    : &dec->district) = u;
+    }
+    /* At village tier the lead is the village's unit (not sent). */
+    const char *lead = PQgetvalue(res, i, 20);
+    dec->lead = lead[0] != '\0'     ? fq_roster_find_handler(r->roster, lead)
+                : dec->village >= 0 ? fq_roster_village(r->roster, dec->village)
+                                    : -1;
+    dec->worker = fq_roster_find_worker(r->roster, PQgetvalue(res, i, 12));
+    /* co_units as an array literal of ids: {a,b} */
+    const char *co = PQgetvalue(res, i, 21);
+    while (*co != '\0' && dec->n_co < FQ_ROUTE_MAX_CO) {
+        co += *co == '{' || *co == ',';
+        size_t l = strcspn(co, ",}");
+        char one[72];
+        if (l == 0 || l >= sizeof one)
+            break;
+        memcpy(one, co, l);
+        one[l] = '\0';
+        int32_t h = fq_roster_find_handler(r->roster, one);
+        if (h >= 0)
+            dec->co[dec->n_co++] = h;
+        co += l;
+        if (*co == '}')
+            break;
+    }
+    const char *assignment = PQgetvalue(res, i, 22);
+    c->assignment = strcmp(assignment, "acknowledged") == 0 ? FQ_ASSIGNMENT_ACKNOWLEDGED
+                    : strcmp(assignment, "extension_requested") == 0
+                        ? FQ_ASSIGNMENT_EXTENSION_REQUESTED
+                    : strcmp(assignment, "returned") == 0 ? FQ_ASSIGNMENT_RETURNED
+                                                          : FQ_ASSIGNMENT_ASSIGNED;
+    c->extension_ms = column_ms(res, i, 23);
+    dec->ack_warn_ms = column_ms(res, i, 13);
+    dec->ack_due_ms = column_ms(res, i, 14);
+    dec->conclude_warn_ms = column_ms(res, i, 15);
+    dec->conclude_due_ms = column_ms(res, i, 16);
+    c->escalations = (uint8_t)parse_i64(PQgetvalue(res, i, 17));
+    /* Reported at: the duplicate window counts from it. */
+    req->now_ms = column_ms(res, i, 18);
+    return req->category >= 0 && dec->tier >= FQ_TIER_VILLAGE && dec->tier <= FQ_TIER_DISTRICT ? 0
+                                                                                               : -1;
+}
+
 /* The open incidents as stored: rebuild the caseload and the deadlines.
  * Deadlines that passed while the server was down fire at once, in order. */
 static void load_open(fq_dispatch *d, const PGresult *open)
 {
     const fq_snapshot *snap = d->current;
-    const fq_routing *r = snap->routing;
-    const fq_org *org = org_of(snap);
     const int64_t now = wall_ms(); /* once, not per row (1 M rows at start) */
     const int rows = PQntuples(open);
     /* Room for every row at once: no step-by-step growth (failure is not
@@ -803,77 +881,12 @@ static void load_open(fq_dispatch *d, const PGresult *open)
         fq_case *c = fq_caseload_add(d->cases, id);
         if (c == NULL)
             continue;
-        fq_route_request *req = &c->request;
-        fq_route_request_init(req);
-        req->category = fq_taxonomy_find(r->taxonomy, PQgetvalue(open, i, 1));
-        req->severity = (int)parse_i64(PQgetvalue(open, i, 2));
-        req->risk = (int)parse_i64(PQgetvalue(open, i, 3));
-        req->place = fq_org_find(org, PQgetvalue(open, i, 4));
-        req->has_location = PQgetvalue(open, i, 5)[0] == 't';
-        req->lon = parse_f64(PQgetvalue(open, i, 6));
-        req->lat = parse_f64(PQgetvalue(open, i, 7));
-        const char *reporter_id = PQgetvalue(open, i, 8);
-        if (last_reporter == NULL || strcmp(reporter_id, last_reporter) != 0) {
-            const fq_node *reporter = fq_directory_find(snap->directory, reporter_id);
-            last_reporter = reporter_id;
-            last_fallback = reporter ? reporter->jurisdiction : -1;
-        }
-        req->fallback_place = last_fallback;
-        fq_decision *dec = &c->decision;
-        memset(dec, 0, sizeof *dec);
-        dec->status = FQ_ROUTE_ASSIGNED;
-        dec->tier = (uint8_t)parse_i64(PQgetvalue(open, i, 9));
-        dec->line = (uint8_t)parse_i64(PQgetvalue(open, i, 10));
-        int32_t territory = fq_org_find(org, PQgetvalue(open, i, 11));
-        dec->grid = dec->village = dec->town = dec->district = -1;
-        for (int32_t u = territory; u >= 0; u = fq_org_parent(org, u)) {
-            fq_unit_kind kind = fq_org_kind(org, u);
-            *(kind == FQ_UNIT_GRID      ? &dec->grid
-              : kind == FQ_UNIT_VILLAGE ? &dec->village
-              : kind == FQ_UNIT_TOWN    ? &dec->town
-                                        : &dec->district) = u;
-        }
-        /* At village tier the lead is the village's unit (not sent). */
-        const char *lead = PQgetvalue(open, i, 20);
-        dec->lead = lead[0] != '\0'     ? fq_roster_find_handler(r->roster, lead)
-                    : dec->village >= 0 ? fq_roster_village(r->roster, dec->village)
-                                        : -1;
-        dec->worker = fq_roster_find_worker(r->roster, PQgetvalue(open, i, 12));
-        /* co_units as an array literal of ids: {a,b} */
-        const char *co = PQgetvalue(open, i, 21);
-        while (*co != '\0' && dec->n_co < FQ_ROUTE_MAX_CO) {
-            co += *co == '{' || *co == ',';
-            size_t l = strcspn(co, ",}");
-            char one[72];
-            if (l == 0 || l >= sizeof one)
-                break;
-            memcpy(one, co, l);
-            one[l] = '\0';
-            int32_t h = fq_roster_find_handler(r->roster, one);
-            if (h >= 0)
-                dec->co[dec->n_co++] = h;
-            co += l;
-            if (*co == '}')
-                break;
-        }
-        const char *assignment = PQgetvalue(open, i, 22);
-        c->assignment = strcmp(assignment, "acknowledged") == 0 ? FQ_ASSIGNMENT_ACKNOWLEDGED
-                        : strcmp(assignment, "extension_requested") == 0
-                            ? FQ_ASSIGNMENT_EXTENSION_REQUESTED
-                        : strcmp(assignment, "returned") == 0 ? FQ_ASSIGNMENT_RETURNED
-                                                              : FQ_ASSIGNMENT_ASSIGNED;
-        c->extension_ms = column_ms(open, i, 23);
-        dec->ack_warn_ms = column_ms(open, i, 13);
-        dec->ack_due_ms = column_ms(open, i, 14);
-        dec->conclude_warn_ms = column_ms(open, i, 15);
-        dec->conclude_due_ms = column_ms(open, i, 16);
-        c->escalations = (uint8_t)parse_i64(PQgetvalue(open, i, 17));
-        /* Reported at: the duplicate window counts from it. */
-        req->now_ms = column_ms(open, i, 18);
-        if (req->category < 0 || dec->tier < FQ_TIER_VILLAGE || dec->tier > FQ_TIER_DISTRICT) {
+        if (parse_case_row(snap, open, i, c, &last_reporter, &last_fallback) != 0) {
             fq_caseload_remove(d->cases, id);
             continue;
         }
+        fq_route_request *req = &c->request;
+        fq_decision *dec = &c->decision;
         /* Breaches on record are not fired again; warnings already behind
          * us are not repeated after a restart. */
         int breached = (int)parse_i64(PQgetvalue(open, i, 19));

@@ -133,11 +133,12 @@
  * re-decision (escalations + 1: a return, an operator's reassignment), $32
  * merged into this open incident (NULL: not a merge; it gets a
  * report_merged event), $33 the supervision order's deadline: NULL keep, ''
- * clear (replied), else epoch ms (ordered).
+ * clear (replied), else epoch ms (ordered), $34 the incident's state
+ * expected (NULL: open, 'assigned'; 'concluded' for a reopen).
  * One row: event seq (NULL if not applied), outbox seqs, and the earlier
  * request's digest, state, event seq and incident (NULL if none). */
 #define FQ_SQL_ACTION_NAME "fq_action"
-#define FQ_SQL_ACTION_NPARAMS 33
+#define FQ_SQL_ACTION_NPARAMS 34
 #define FQ_SQL_ACTION                                                                              \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
     " WHERE node = $1 AND message_id = $2),"                                                       \
@@ -166,7 +167,8 @@
     " merged_into = coalesce($32::bigint, merged_into),"                                           \
     " supervision_due = CASE WHEN $33::text IS NULL THEN supervision_due WHEN $33 = '' THEN NULL"  \
     " ELSE to_timestamp($33::double precision / 1000) END"                                         \
-    " WHERE id = $4 AND state = 'assigned' AND assignment = $8 AND coalesce(worker, '') = $9"      \
+    " WHERE id = $4 AND state = coalesce($34, 'assigned') AND assignment = $8"                     \
+    " AND coalesce(worker, '') = $9"                                                               \
     " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),"       \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
     " SELECT id, $5, $1, $6, $7 FROM u RETURNING incident_id AS id, seq),"                         \
@@ -230,6 +232,16 @@
     " (SELECT i.state FROM incidents i WHERE i.id = $4"                                            \
     " AND fq_unit_within(coalesce(i.territory, i.place_unit), $9))"                                \
     " FROM (SELECT 1) one LEFT JOIN prior p ON true"
+
+/* A concluded incident inside a jurisdiction, as FQ_SQL_LOAD_OPEN has an
+ * open one: what a reopen (redo) rebuilds its case from. $1 incident, $2
+ * the operator's jurisdiction. Then one more column: its state (any state;
+ * none when outside). */
+#define FQ_SQL_REOPEN_ROW_NAME "fq_reopen_row"
+#define FQ_SQL_REOPEN_ROW_NPARAMS 2
+#define FQ_SQL_REOPEN_ROW                                                                          \
+    "SELECT" FQ_SQL_CASE_COLUMNS ", state FROM incidents"                                          \
+    " WHERE id = $1 AND fq_unit_within(coalesce(territory, place_unit), $2)"
 
 /* ---- the console (statements.h FQ_SQL_CONSOLE_*): reads inside an
  * operator's jurisdiction ($1, an org unit) ---- */
@@ -328,8 +340,8 @@
  * (numeric): with 1 M open incidents the numeric arithmetic alone took
  * ~0.7 s of the start (bench/run recovery); the double carries a
  * timestamp's microseconds exactly enough to round to the same ms. */
-#define FQ_SQL_LOAD_OPEN                                                                           \
-    "SELECT id, category, severity, risk, coalesce(place_unit, ''), lon IS NOT NULL,"              \
+#define FQ_SQL_CASE_COLUMNS                                                                        \
+    " id, category, severity, risk, coalesce(place_unit, ''), lon IS NOT NULL,"                    \
     " coalesce(lon, 0), coalesce(lat, 0), reporter_node, tier, line, coalesce(territory, ''),"     \
     " coalesce(worker, ''), (date_part('epoch', ack_warn_at) * 1000)::bigint,"                     \
     " (date_part('epoch', ack_due) * 1000)::bigint,"                                               \
@@ -341,8 +353,8 @@
     " CASE WHEN assignment = 'assigned' THEN '' ELSE assignment END,"                              \
     " CASE WHEN assignment = 'extension_requested'"                                                \
     " THEN (date_part('epoch', extension_asked) * 1000)::bigint END,"                              \
-    " (date_part('epoch', supervision_due) * 1000)::bigint"                                        \
-    " FROM incidents WHERE state = 'assigned'"
+    " (date_part('epoch', supervision_due) * 1000)::bigint"
+#define FQ_SQL_LOAD_OPEN "SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */
 enum {
