@@ -1240,6 +1240,8 @@ static char *copy_text(const char *s)
 
 static void act_release(fq_action_ticket *t)
 {
+    free(t->reopened);
+    t->reopened = NULL;
     fq_outbox_free(&t->outbox);
     free(t->note);
     free(t->result);
@@ -1465,6 +1467,7 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
     op->values[30] = t->recount[0] ? t->recount : "false";
     op->values[31] = or_null(t->merged);
     op->values[32] = t->supervision_ms > 0 ? t->supervision : t->supervision_ms < 0 ? "" : NULL;
+    op->values[33] = or_null(t->expected_state);
 }
 
 static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
@@ -1478,6 +1481,30 @@ static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int
 
 void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, const char *outbox_seqs)
 {
+    if (t->reopened != NULL) {
+        int same = t->snapshot == d->current && d->current->routing != NULL;
+        fq_case *c = applied && same ? fq_caseload_add(d->cases, t->incident_id) : NULL;
+        if (c != NULL) {
+            fq_deadline_id none[FQ_CASE_DEADLINES] = {0};
+            *c = *t->reopened;
+            memcpy(c->deadlines, none, sizeof none);
+            c->incident_id = t->incident_id;
+            c->decision = t->decision;
+            c->assignment = FQ_ASSIGNMENT_ASSIGNED;
+            c->extension_ms = c->supervision_ms = 0;
+            c->escalations++;
+            schedule_deadlines(d, c);
+            fq_dedup_add(d->dedup, c->incident_id, c->request.category, c->request.has_location,
+                         c->request.lon, c->request.lat, territory_of(&c->decision),
+                         c->request.now_ms);
+            d->stats.actions++;
+            deliver(d, &t->outbox, outbox_seqs, t->incident_id);
+        } else if (t->applied && same) {
+            fq_route_release(d->current->routing->router, &t->decision);
+        }
+        act_release(t);
+        return;
+    }
     fq_case *c = fq_caseload_find(d->cases, t->incident_id);
     const fq_routing *r = d->current != NULL ? d->current->routing : NULL;
     int same = t->snapshot == d->current && r != NULL;
@@ -1829,6 +1856,109 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     fq_snapshot_ref(snap);
     t->snapshot = snap;
     c->busy = 1;
+    return FQ_DISPATCH_OK;
+}
+
+int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_unit,
+                       const char *target_worker, const char *reason, const PGresult *row,
+                       int64_t now_ms, fq_action_ticket *t, char *err, size_t err_len)
+{
+    memset(t, 0, sizeof *t);
+    fq_snapshot *snap = d->current;
+    if (snap == NULL || snap->routing == NULL) {
+        snprintf(err, err_len, "the routing state is not loaded; retry later");
+        return FQ_DISPATCH_EUNAVAILABLE;
+    }
+    const fq_routing *r = snap->routing;
+    const fq_org *org = org_of(snap);
+    uint64_t id = parse_u64(PQgetvalue(row, 0, 0));
+    if (fq_caseload_find(d->cases, id) != NULL) {
+        snprintf(err, err_len, "incident %" PRIu64 " is open", id);
+        return FQ_DISPATCH_ESTATE;
+    }
+    fq_case *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return FQ_DISPATCH_EBUSY;
+    }
+    const char *last_reporter = NULL;
+    int32_t last_fallback = -1;
+    if (parse_case_row(snap, row, 0, c, &last_reporter, &last_fallback) != 0) {
+        free(c);
+        snprintf(err, err_len, "incident %" PRIu64 " cannot be routed under the current rules", id);
+        return FQ_DISPATCH_EINVALID;
+    }
+    fq_route_request req = c->request;
+    req.now_ms = now_ms;
+    int32_t unit = -1;
+    if (target_worker[0] != '\0') {
+        req.override_worker = fq_roster_find_worker(r->roster, target_worker);
+        unit = req.override_worker >= 0
+                   ? fq_roster_worker_const(r->roster, req.override_worker)->grid
+                   : -1;
+    } else if (target_unit[0] != '\0') {
+        req.override_handler = fq_roster_find_handler(r->roster, target_unit);
+        unit = req.override_handler >= 0
+                   ? fq_roster_handler_territory(r->roster, req.override_handler)
+                   : -1;
+    } else if (c->decision.worker >= 0) {
+        req.override_worker = c->decision.worker; /* redo: back to who concluded it */
+        unit = territory_of(&c->decision);
+    } else if (c->decision.lead >= 0) {
+        req.override_handler = c->decision.lead;
+        unit = territory_of(&c->decision);
+    }
+    if ((target_worker[0] || target_unit[0]) && unit < 0) {
+        free(c);
+        snprintf(err, err_len, "no such %s %s", target_worker[0] ? "grid worker" : "unit",
+                 target_worker[0] ? target_worker : target_unit);
+        return FQ_DISPATCH_EINVALID;
+    }
+    if (unit >= 0 && !unit_allowed(org, unit, actor)) {
+        free(c);
+        snprintf(err, err_len, "the target lies outside the jurisdiction of %s", actor->id);
+        return FQ_DISPATCH_EFORBIDDEN;
+    }
+    if (fq_route(r->router, &req, &t->decision) != FQ_ROUTE_ASSIGNED) {
+        free(c);
+        snprintf(err, err_len, "the routing core finds nobody to redo it");
+        return FQ_DISPATCH_EINVALID;
+    }
+    const char *assignment = PQgetvalue(row, 0, 22);
+    t->incident_id = id;
+    t->command = FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN;
+    t->next_state = FQ_ASSIGNMENT_ASSIGNED;
+    t->rerouted = 1;
+    snprintf(t->id, sizeof t->id, "%" PRIu64, id);
+    snprintf(t->kind, sizeof t->kind, "reopened");
+    snprintf(t->expected, sizeof t->expected, "%s", assignment[0] ? assignment : "assigned");
+    snprintf(t->expected_state, sizeof t->expected_state, "concluded");
+    snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, c->decision.worker));
+    snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, c->decision.lead));
+    snprintf(t->state, sizeof t->state, "assigned");
+    snprintf(t->reroute, sizeof t->reroute, "true");
+    snprintf(t->recount, sizeof t->recount, "true");
+    snprintf(t->assignment, sizeof t->assignment, "assigned");
+    snprintf(t->answer, sizeof t->answer, "assigned");
+    t->note = copy_text(reason);
+    char text[512];
+    snprintf(text, sizeof text, "reopened for redo by %s: %s", actor->id, reason);
+    fq_outbox_init(&t->outbox);
+    add_routing_items(&t->outbox, snap, &c->request, &t->decision, NULL, text, NULL);
+    if (t->note == NULL || fq_outbox_params(&t->outbox) != 0) {
+        free(c);
+        fq_outbox_free(&t->outbox);
+        free(t->note);
+        t->note = NULL;
+        snprintf(err, err_len, "out of memory");
+        return FQ_DISPATCH_EBUSY;
+    }
+    format_decision(snap, &t->decision, &t->texts);
+    fq_route_apply(r->router, &t->decision);
+    t->applied = 1;
+    t->reopened = c;
+    fq_snapshot_ref(snap);
+    t->snapshot = snap;
     return FQ_DISPATCH_OK;
 }
 

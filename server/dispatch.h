@@ -142,9 +142,11 @@ typedef struct fq_action_ticket {
     fq_decision decision;
     char id[24], kind[32], expected[24], worker[65], lead[65], assignment[24], state[16];
     char extension[24], reroute[8], answer[24], recount[8], merged[24], supervision[24];
-    uint64_t merge_into;    /* MERGE: the open incident it joins */
-    int64_t supervision_ms; /* SUPERVISE: the deadline set; REPLY: -1 (cleared) */
-    char *note, *result;    /* malloc'd */
+    uint64_t merge_into;      /* MERGE: the open incident it joins */
+    char expected_state[16];  /* the incident's state the statement expects ('' open) */
+    struct fq_case *reopened; /* REOPEN: the case to add once the reopen is stored */
+    int64_t supervision_ms;   /* SUPERVISE: the deadline set; REPLY: -1 (cleared) */
+    char *note, *result;      /* malloc'd */
     fq_decision_texts texts;
     fq_outbox_set outbox;
 } fq_action_ticket;
@@ -176,6 +178,14 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied,
 int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
                         const Fengqiao__V1__ConsoleCommand *command, int64_t now_ms,
                         fq_action_ticket *t, char *err, size_t err_len);
+
+/* A reopen (redo) of a concluded incident: `row` is its FQ_SQL_REOPEN_ROW
+ * row; back to `target_worker` or `target_unit` if named, else to the
+ * handler it had. The case joins the open ones when the write commits
+ * (fq_dispatch_act_done). */
+int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_unit,
+                       const char *target_worker, const char *reason, const PGresult *row,
+                       int64_t now_ms, fq_action_ticket *t, char *err, size_t err_len);
 
 /* Is the worker's terminal silent (presence)? */
 int fq_dispatch_is_absent(const fq_dispatch *d, const char *worker_id);

@@ -68,10 +68,11 @@ typedef struct action_req {
     size_t envelope_len;
     int has_ticket;
     fq_action_ticket ticket;
-    int is_command;        /* a console's command: answered as Reply.command */
-    char aftercare[3][80]; /* verify, follow-up: incident, satisfaction, jurisdiction */
-    char *reason;          /* verify, follow-up: the command's reason (copied) */
-    status_t refusal;      /* a refused action looks for an earlier answer first */
+    int is_command;         /* a console's command: answered as Reply.command */
+    char aftercare[3][80];  /* verify, follow-up: incident, satisfaction, jurisdiction */
+    char *reason;           /* verify, follow-up, reopen: the command's reason (copied) */
+    char target_worker[72]; /* reopen */
+    status_t refusal;       /* a refused action looks for an earlier answer first */
     char refusal_message[256];
     uint64_t incident_id;
 } action_req;
@@ -581,6 +582,97 @@ static void aftercare_done(fq_store_op *op, int status, const char *message)
     free_action(a);
 }
 
+/* Sends the request again as its next statement (from inside a callback:
+ * the rows of the last one belong to the store, which frees them). */
+static void resubmit(fq_terminals *t, action_req *a)
+{
+    a->op.result = NULL;
+    a->op.statement = NULL;
+    t->in_flight++;
+    fq_store_submit(t->store, &a->op);
+}
+
+/* Refused as things stand — unless it is a resend of a request that was
+ * done: look for the earlier answer first (action_done). */
+static void refuse_unless_done(fq_terminals *t, action_req *a, status_t status, const char *why)
+{
+    a->refusal = status;
+    snprintf(a->refusal_message, sizeof a->refusal_message, "%s", why);
+    memset(a->op.values, 0, sizeof a->op.values);
+    memset(a->op.lengths, 0, sizeof a->op.lengths);
+    memset(a->op.formats, 0, sizeof a->op.formats);
+    a->op.values[0] = a->node;
+    a->op.values[1] = a->message_id;
+    a->op.kind = FQ_STORE_OP_FIND_REQUEST;
+    a->op.nparams = FQ_SQL_FIND_REQUEST_NPARAMS;
+    a->op.done = action_done;
+    resubmit(t, a);
+}
+
+/* The reopen's read: the concluded incident as stored; then the decision
+ * and the write, the way of every command. */
+static void reopen_read_done(fq_store_op *op, int status, const char *message)
+{
+    action_req *a = (action_req *)op;
+    fq_terminals *t = a->t;
+    t->in_flight--;
+    const PGresult *res = op->result;
+    if (status != FQ_STORE_OK || res == NULL) {
+        reply_status(t, a->token, a->key, a->mid, ST(BUSY), message);
+        free_action(a);
+        return;
+    }
+    char why[256];
+    if (PQntuples(res) != 1) {
+        snprintf(why, sizeof why, "no incident %" PRIu64 " inside this console's jurisdiction",
+                 a->incident_id);
+        refuse_unless_done(t, a, ST(FORBIDDEN), why);
+        return;
+    }
+    const char *state = PQgetvalue(res, 0, PQnfields(res) - 1);
+    if (strcmp(state, "concluded") != 0) {
+        snprintf(why, sizeof why, "incident %" PRIu64 " is %s: only a concluded one is reopened",
+                 a->incident_id, strcmp(state, "assigned") == 0 ? "open" : state);
+        refuse_unless_done(t, a, ST(WRONG_STATE), why);
+        return;
+    }
+    const fq_snapshot *snap = fq_dispatch_current(t->dispatch);
+    const fq_node *node = snap ? fq_directory_find(snap->directory, a->node) : NULL;
+    if (node == NULL || node->revoked) {
+        reply_status(t, a->token, a->key, a->mid, ST(BUSY), "the directory changed; retry");
+        free_action(a);
+        return;
+    }
+    int rc = fq_dispatch_reopen(t->dispatch, node, a->aftercare[1], a->target_worker, a->reason,
+                                res, fq_now_ms(), &a->ticket, why, sizeof why);
+    if (rc == FQ_DISPATCH_EBUSY || rc == FQ_DISPATCH_EUNAVAILABLE) {
+        reply_status(t, a->token, a->key, a->mid, ST(BUSY), why);
+        free_action(a);
+        return;
+    }
+    if (rc != FQ_DISPATCH_OK) {
+        refuse_unless_done(t, a,
+                           rc == FQ_DISPATCH_EFORBIDDEN ? ST(FORBIDDEN)
+                           : rc == FQ_DISPATCH_EINVALID ? ST(INVALID)
+                                                        : ST(WRONG_STATE),
+                           why);
+        return;
+    }
+    a->has_ticket = 1;
+    memset(op->values, 0, sizeof op->values);
+    op->values[0] = a->node;
+    op->values[1] = a->message_id;
+    fq_dispatch_act_bind(&a->ticket, op);
+    op->values[2] = (const char *)a->digest;
+    op->lengths[2] = 32;
+    op->formats[2] = 1;
+    op->values[6] = (const char *)a->envelope;
+    op->lengths[6] = (int)a->envelope_len;
+    op->formats[6] = 1;
+    op->done = action_done;
+    resubmit(t, a);
+}
+
 /* A terminal's action on an assignment, or (`command` set) a console's
  * command: the same checks, the same statement, the same answers. */
 static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *gate,
@@ -675,9 +767,27 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         return;
     }
     if (command && command->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN) {
-        reply_status(t, token, node->key, mid, ST(UNSUPPORTED),
-                     "reopen (redo) is not served by this server yet");
-        free_action(a);
+        /* A concluded incident is not in memory: read it, then decide. */
+        const fq_snapshot *snap = fq_dispatch_current(t->dispatch);
+        a->reason = strdup(command->reason);
+        if (a->reason == NULL) {
+            reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
+            free_action(a);
+            return;
+        }
+        snprintf(a->aftercare[0], sizeof a->aftercare[0], "%" PRIu64, command->incident_id);
+        snprintf(a->aftercare[1], sizeof a->aftercare[1], "%s", command->target_unit);
+        snprintf(a->aftercare[2], sizeof a->aftercare[2], "%s",
+                 fq_org_id(fq_directory_org(snap->directory), node->jurisdiction));
+        snprintf(a->target_worker, sizeof a->target_worker, "%s", command->target_worker);
+        op->kind = FQ_STORE_OP_READ;
+        op->statement = FQ_SQL_REOPEN_ROW_NAME;
+        op->nparams = FQ_SQL_REOPEN_ROW_NPARAMS;
+        op->values[0] = a->aftercare[0];
+        op->values[1] = a->aftercare[2];
+        op->done = reopen_read_done;
+        t->in_flight++;
+        fq_store_submit(t->store, op);
         return;
     }
     int rc = command ? fq_dispatch_command(t->dispatch, node, command, fq_now_ms(), &a->ticket, err,

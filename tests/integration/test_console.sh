@@ -174,7 +174,22 @@ con ops command follow_up "$k3" --satisfaction 4 --reason "当事人基本满意
 assert_eq "4|true|true" "$(q "SELECT satisfaction || '|' || (verified_at IS NOT NULL) || '|' || (followed_up_at IS NOT NULL) FROM incidents WHERE id = $k3")" \
     "verified and followed up, with the satisfaction"
 expect_status verify_outside forbidden lingyin-ops command verify "$k2" --reason 越权
-expect_status reopen unsupported ops command reopen "$k3" --reason 重办
+# Reopen for redo: back to the worker who concluded it, with fresh limits.
+out=$(con ops --message-id 9090 command reopen "$k3" --reason "群众不满意，重新办理")
+assert_eq assigned "$(field .state "$out")" "reopen: the answer"
+assert_eq "assigned|assigned|$holder" "$(q "SELECT state || '|' || assignment || '|' || worker FROM incidents WHERE id = $k3")" \
+    "reopened: open again with the worker who had it"
+assert_eq "reopened|ops" "$(q "SELECT kind || '|' || actor_node FROM events WHERE incident_id = $k3 ORDER BY seq DESC LIMIT 1")" "on record"
+assert_eq 1 "$(q "SELECT count(*) FROM outbox WHERE box = 'w:$holder' AND incident_id = $k3 AND kind = 1 AND seq = (SELECT max(seq) FROM outbox WHERE box = 'w:$holder')")" \
+    "the worker gets it again"
+again=$(con ops --message-id 9090 command reopen "$k3" --reason "群众不满意，重新办理")
+assert_eq "$(field .event_seq "$out")" "$(field .event_seq "$again")" "a resent reopen: the same answer"
+expect_status reopen_open wrong_state ops command reopen "$k3" --reason 再重办
+term "$tnode" ack "$k3"
+term "$tnode" conclude "$k3" --note "重新调解成功"
+assert_eq concluded "$(q "SELECT state FROM incidents WHERE id = $k3")" "the redo concluded by the worker"
+assert_eq 1 "$(admin stats --from 2000-01-01 --to 2100-01-01 --by district --json | jq .redone)" \
+    "the statistics count it as redone"
 
 # A restart keeps what the commands did (the recovered cases carry them).
 server_stop
