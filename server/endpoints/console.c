@@ -20,7 +20,7 @@ typedef struct query_req {
     uint8_t key[32];
     uint64_t message_id;
     Fengqiao__V1__ConsoleQuery__QueryCase kind;
-    char params[7][80];
+    char params[8][80];
 } query_req;
 
 static int64_t col_i64(const PGresult *res, int row, int col)
@@ -64,6 +64,7 @@ static void summary_of(const PGresult *res, int row, Fengqiao__V1__IncidentSumma
     s->overdue = PQgetvalue(res, row, 18)[0] == 't';
     s->escalations = (uint32_t)col_i64(res, row, 19);
     s->reporter_node = PQgetvalue(res, row, 20);
+    s->supervision_due_ms = col_i64(res, row, 21);
 }
 
 static void reply_result(query_req *q, Fengqiao__V1__ConsoleResult *result)
@@ -136,14 +137,14 @@ static void answer_incident(query_req *q, const PGresult *res)
     }
     size_t n = 0;
     for (int r = 0; r < rows; r++) {
-        if (PQgetisnull(res, r, 22))
+        if (PQgetisnull(res, r, 23))
             continue; /* no events (not possible for a stored incident) */
         fengqiao__v1__timeline_event__init(&ev[n]);
-        ev[n].seq = (uint64_t)col_i64(res, r, 22);
-        ev[n].kind = PQgetvalue(res, r, 23);
-        ev[n].actor = PQgetvalue(res, r, 24);
-        ev[n].at_ms = col_i64(res, r, 25);
-        ev[n].reason = PQgetvalue(res, r, 26);
+        ev[n].seq = (uint64_t)col_i64(res, r, 23);
+        ev[n].kind = PQgetvalue(res, r, 24);
+        ev[n].actor = PQgetvalue(res, r, 25);
+        ev[n].at_ms = col_i64(res, r, 26);
+        ev[n].reason = PQgetvalue(res, r, 27);
         list[n] = &ev[n];
         n++;
     }
@@ -152,7 +153,7 @@ static void answer_incident(query_req *q, const PGresult *res)
     result.n_incidents = 1;
     result.timeline = list;
     result.n_timeline = n;
-    result.description = PQgetvalue(res, 0, 21);
+    result.description = PQgetvalue(res, 0, 22);
     reply_result(q, &result);
     free(ev);
     free(list);
@@ -302,6 +303,7 @@ void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *nod
         snprintf(q->params[4], sizeof q->params[4], "%s", o->assignment);
         snprintf(q->params[5], sizeof q->params[5], "%s", o->overdue_only ? "true" : "false");
         snprintf(q->params[6], sizeof q->params[6], "%u", limit);
+        snprintf(q->params[7], sizeof q->params[7], "%s", o->supervised_only ? "true" : "false");
         op->statement = FQ_SQL_CONSOLE_OPEN_NAME;
         op->nparams = FQ_SQL_CONSOLE_OPEN_NPARAMS;
         break;

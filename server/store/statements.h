@@ -256,13 +256,15 @@
     " coalesce((date_part('epoch', i.ack_due) * 1000)::bigint, 0),"                                \
     " coalesce((date_part('epoch', i.conclude_due) * 1000)::bigint, 0),"                           \
     " i.state = 'assigned' AND ((i.assignment = 'assigned' AND i.ack_due < now())"                 \
-    " OR i.conclude_due < now() OR i.breached <> 0), i.escalations, i.reporter_node"
+    " OR i.conclude_due < now() OR i.breached <> 0), i.escalations, i.reporter_node,"              \
+    " coalesce((date_part('epoch', i.supervision_due) * 1000)::bigint, 0)"
 
 /* Open incidents, most urgent first: overdue, then severity, then the nearest
  * limit. $1 jurisdiction, $2 tier (0 any), $3 town ('' any), $4 line (-1
- * any), $5 assignment state ('' any), $6 overdue only, $7 at most. */
+ * any), $5 assignment state ('' any), $6 overdue only, $7 at most, $8 only
+ * those with a supervision order waiting. */
 #define FQ_SQL_CONSOLE_OPEN_NAME "fq_console_open"
-#define FQ_SQL_CONSOLE_OPEN_NPARAMS 7
+#define FQ_SQL_CONSOLE_OPEN_NPARAMS 8
 #define FQ_SQL_CONSOLE_OPEN                                                                        \
     "SELECT " FQ_SQL_CONSOLE_COLUMNS " FROM incidents i"                                           \
     " WHERE i.state = 'assigned' AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"      \
@@ -271,6 +273,7 @@
     " AND ($4::int < 0 OR i.line = $4::int) AND ($5 = '' OR i.assignment = $5)"                    \
     " AND (NOT $6::bool OR (i.assignment = 'assigned' AND i.ack_due < now())"                      \
     " OR i.conclude_due < now() OR i.breached <> 0)"                                               \
+    " AND (NOT $8::bool OR i.supervision_due IS NOT NULL)"                                         \
     " ORDER BY ((i.assignment = 'assigned' AND i.ack_due < now()) OR i.conclude_due < now()"       \
     " OR i.breached <> 0) DESC, i.severity,"                                                       \
     " CASE WHEN i.assignment = 'assigned' THEN i.ack_due ELSE i.conclude_due END NULLS LAST, i.id" \

@@ -58,6 +58,7 @@ static json_object *summary_json(const Fengqiao__V1__IncidentSummary *s)
     json_object_object_add(o, "overdue", json_object_new_boolean(s->overdue));
     json_object_object_add(o, "conclude_due_ms", json_object_new_int64(s->conclude_due_ms));
     json_object_object_add(o, "escalations", json_object_new_int((int)s->escalations));
+    json_object_object_add(o, "supervision_due_ms", json_object_new_int64(s->supervision_due_ms));
     return o;
 }
 
@@ -113,6 +114,10 @@ int main(int argc, char **argv)
             const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
             if (strcmp(a, "--overdue") == 0) {
                 open.overdue_only = 1;
+                continue;
+            }
+            if (strcmp(a, "--supervised") == 0) {
+                open.supervised_only = 1;
                 continue;
             }
             i++;

@@ -107,6 +107,9 @@ assert_eq "$((tier2 + 1))" "$(q "SELECT tier FROM incidents WHERE id = $k2")" "e
 lead2=$(q "SELECT lead_unit FROM incidents WHERE id = $k2")
 deadline=$(($(now_ms) + 3600000))
 con ops command supervise "$k2" --deadline-ms "$deadline" --reason "请今日回复" >/dev/null
+sup=$(con ops open --supervised)
+assert_eq "$k2|$deadline" "$(jq -r '[.id, .supervision_due_ms] | map(tostring) | join("|")' <<<"$sup")" \
+    "the supervision orders waiting: the incident and its deadline"
 assert_eq 5 "$(q "SELECT kind FROM outbox WHERE box = 'h:$lead2' AND incident_id = $k2 ORDER BY seq DESC LIMIT 1")" \
     "the holder gets the supervision order"
 assert_eq supervision_ordered "$(q "SELECT kind FROM events WHERE incident_id = $k2 ORDER BY seq DESC LIMIT 1")" "supervision on record"
