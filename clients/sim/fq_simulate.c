@@ -127,7 +127,16 @@ typedef struct term {
     struct sim *sim;
 } term;
 
-enum stage { ST_ACK, ST_RETURN, ST_EXTEND, ST_PROGRESS, ST_CONCLUDE, ST_CO_PROGRESS, ST_DONE };
+enum stage {
+    ST_ACK,
+    ST_RETURN,
+    ST_EXTEND,
+    ST_PROGRESS,
+    ST_CONCLUDE,
+    ST_CO_PROGRESS,
+    ST_REPLY, /* the reply to a supervision order, beside the case itself */
+    ST_DONE
+};
 
 typedef struct kase {
     int term;
@@ -144,6 +153,7 @@ typedef struct kase {
     int reason; /* for a return */
     char right_place[ID_LEN];
     int64_t extend_to_ms;
+    int late;      /* a supervision reply planned after its deadline */
     char note[96]; /* chosen once per action: a retry sends the same body */
 } kase;
 
@@ -163,7 +173,49 @@ typedef struct counters {
     long acknowledged, concluded, returned, extensions, progress, late_acks_planned;
     long refused, refused_wrong_state, refused_forbidden, action_no_answer;
     long burst_reports;
+    /* supervision seen from the terminals */
+    long supervision_items, replies, replies_late_planned, breaches_seen;
 } counters;
+
+/* ---- the simulated command-center operator (<district>-ops) ---- */
+
+#define OPS_KINDS 11 /* CommandKind values 0 .. 10 */
+#define OPS_ATTEMPTS 3
+#define OPS_TAG_OVERDUE 1
+#define OPS_TAG_EXTENSIONS 2
+#define OPS_TAG_COMMAND 3
+
+typedef struct opcmd {
+    int kind; /* Fengqiao__V1__CommandKind */
+    uint64_t incident;
+    const char *reason;
+    int64_t deadline_ms;
+    unsigned satisfaction;
+    char target_unit[ID_LEN], co_unit[ID_LEN];
+    uint64_t message_id;
+    int attempts;
+} opcmd;
+
+typedef struct supervised {
+    uint64_t incident;
+    int64_t deadline_ms; /* epoch ms */
+} supervised;
+
+typedef struct ops {
+    char node[ID_LEN + 16];
+    fqc *client;
+    int enabled, busy;
+    int phase;           /* 0 idle, 1 overdue query, 2 extensions query, 3 commands */
+    int64_t next_round;  /* monotonic ms */
+    double next_round_s; /* simulated */
+    opcmd *q;
+    int q_head, q_n, q_cap;
+    supervised *sup;
+    int n_sup, cap_sup;
+    size_t concluded_seen; /* how much of sim.concluded was looked at */
+    long sent[OPS_KINDS], ok[OPS_KINDS], refused[OPS_KINDS], races[OPS_KINDS];
+    long no_answer, query_failed, rounds;
+} ops;
 
 typedef struct sim {
     /* options */
@@ -194,6 +246,12 @@ typedef struct sim {
     counters n;
     int burst_towns[3];
     int n_burst_towns;
+    /* the operator */
+    ops op;
+    uint64_t *concluded; /* incidents the terminals concluded (lead), in order */
+    size_t n_concluded, cap_concluded;
+    char (*deps)[ID_LEN]; /* the district departments, for joint operations */
+    int n_deps;
 } sim;
 
 static volatile sig_atomic_t stop_requested;
@@ -350,8 +408,14 @@ static int load_topology(sim *s, char *err, size_t err_len)
     if (center)
         add_duty(s, center, -1);
     json_object *deps = jarr(district, "departments");
-    for (size_t i = 0; deps && i < json_object_array_length(deps); i++)
-        add_duty(s, json_object_array_get_idx(deps, i), -1);
+    size_t nd = deps ? json_object_array_length(deps) : 0;
+    s->deps = calloc(nd ? nd : 1, sizeof *s->deps);
+    for (size_t i = 0; i < nd; i++) {
+        json_object *dep = json_object_array_get_idx(deps, i);
+        add_duty(s, dep, -1);
+        if (s->deps && jstr(dep, "id"))
+            copy_id(s->deps[s->n_deps++], ID_LEN, jstr(dep, "id"));
+    }
 
     size_t nt = json_object_array_length(towns);
     s->towns = calloc(nt ? nt : 1, sizeof *s->towns);
@@ -832,8 +896,38 @@ static int has_case(const sim *s, int term_index, uint64_t incident)
 {
     for (int i = 0; i < s->n_cases; i++)
         if (s->cases[i].term == term_index && s->cases[i].incident == incident &&
-            s->cases[i].stage != ST_DONE && !s->cases[i].cancelled)
+            s->cases[i].stage != ST_DONE && s->cases[i].stage != ST_REPLY && !s->cases[i].cancelled)
             return 1;
+    return 0;
+}
+
+static int has_co_case(const sim *s, int term_index, uint64_t incident)
+{
+    for (int i = 0; i < s->n_cases; i++)
+        if (s->cases[i].term == term_index && s->cases[i].incident == incident && s->cases[i].co &&
+            s->cases[i].stage != ST_REPLY)
+            return 1;
+    return 0;
+}
+
+static void remember_concluded(sim *s, uint64_t incident)
+{
+    if (s->n_concluded == s->cap_concluded) {
+        s->cap_concluded = s->cap_concluded ? 2 * s->cap_concluded : 1024;
+        s->concluded = realloc(s->concluded, s->cap_concluded * sizeof *s->concluded);
+        if (s->concluded == NULL) {
+            fprintf(stderr, PROG ": out of memory\n");
+            exit(1);
+        }
+    }
+    s->concluded[s->n_concluded++] = incident;
+}
+
+static int64_t supervision_deadline(const sim *s, uint64_t incident)
+{
+    for (int i = s->op.n_sup - 1; i >= 0; i--)
+        if (s->op.sup[i].incident == incident)
+            return s->op.sup[i].deadline_ms;
     return 0;
 }
 
@@ -971,6 +1065,12 @@ static void next_stage(sim *s, kase *k)
         return;
     case ST_CONCLUDE:
         s->n.concluded++;
+        if (!k->co)
+            remember_concluded(s, k->incident);
+        k->stage = ST_DONE;
+        return;
+    case ST_REPLY:
+        s->n.replies++;
         k->stage = ST_DONE;
         return;
     case ST_RETURN:
@@ -994,6 +1094,40 @@ static const char *conclude_note(sim *s)
     static const char *const notes[] = {"已处置完毕，当事人满意", "双方已签调解协议",
                                         "隐患已消除，已回访", "已办结并反馈来电人"};
     return notes[rng_below(&s->behave, 4)];
+}
+
+static const char *reply_note(sim *s)
+{
+    static const char *const notes[] = {
+        "已按督办要求加快办理，预计今日办结", "已组织力量到场处置，进展顺利",
+        "督办收悉，已协调相关部门联合处置", "已落实整改措施，正在跟进反馈"};
+    return notes[rng_below(&s->behave, 4)];
+}
+
+/* A supervision order came: reply after a delay, mostly within the deadline,
+ * about 15 % too late (the server records a breach first). */
+static void plan_reply(sim *s, int term_index, const Fengqiao__V1__OutboxItem *it)
+{
+    s->n.supervision_items++;
+    if (has_co_case(s, term_index, it->incident_id))
+        return; /* the lead replies */
+    int64_t epoch = fq_now_ms();
+    int64_t deadline = supervision_deadline(s, it->incident_id);
+    if (deadline == 0)
+        deadline = (it->at_ms ? it->at_ms : epoch) + real_ms(s, 2 * 3600.0);
+    int64_t window = deadline - epoch;
+    if (window < 1000)
+        window = 1000;
+    kase *k = new_case(s, term_index, it->incident_id);
+    k->stage = ST_REPLY;
+    k->message_id = fqc_random_message_id();
+    if (rng_unit(&s->behave) < 0.15) {
+        k->late = 1;
+        s->n.replies_late_planned++;
+        k->due = now_mono() + (int64_t)((double)window * rng_between(&s->behave, 1.1, 1.5));
+    } else {
+        k->due = now_mono() + (int64_t)((double)window * rng_between(&s->behave, 0.1, 0.8));
+    }
 }
 
 static int send_action(sim *s, int case_index)
@@ -1024,6 +1158,9 @@ static int send_action(sim *s, int case_index)
         case ST_CONCLUDE:
             text = conclude_note(s);
             break;
+        case ST_REPLY:
+            text = reply_note(s);
+            break;
         default:
             break;
         }
@@ -1052,6 +1189,10 @@ static int send_action(sim *s, int case_index)
         break;
     case ST_CONCLUDE:
         a.kind = FENGQIAO__V1__ACTION_KIND__ACTION_CONCLUDE;
+        a.note = note;
+        break;
+    case ST_REPLY:
+        a.kind = FENGQIAO__V1__ACTION_KIND__ACTION_REPLY;
         a.note = note;
         break;
     default:
@@ -1125,6 +1266,12 @@ static int on_items(void *user, Fengqiao__V1__OutboxItem *const *items, size_t n
             break;
         case FENGQIAO__V1__ITEM_KIND__ITEM_WARNING:
             s->n.warnings++;
+            if (strstr(text, "supervision order not answered") != NULL &&
+                !has_co_case(s, ti, it->incident_id))
+                s->n.breaches_seen++;
+            break;
+        case FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION:
+            plan_reply(s, ti, it);
             break;
         case FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE:
             if (strncmp(text, "updated (co-handling)", 21) == 0) {
@@ -1182,6 +1329,266 @@ static int64_t next_action_due(const sim *s)
     return next;
 }
 
+/* ---- the command-center operator ---- */
+
+static const char *const command_names[OPS_KINDS] = {"?",       "assign", "escalate",  "conclude",
+                                                     "approve", "deny",   "supervise", "merge",
+                                                     "reopen",  "verify", "follow_up"};
+
+static opcmd *ops_enqueue(sim *s, int kind, uint64_t incident, const char *reason)
+{
+    ops *o = &s->op;
+    if (o->q_head > 0 && o->q_head == o->q_n) {
+        o->q_head = 0;
+        o->q_n = 0;
+    }
+    if (o->q_n == o->q_cap) {
+        o->q_cap = o->q_cap ? 2 * o->q_cap : 256;
+        o->q = realloc(o->q, (size_t)o->q_cap * sizeof *o->q);
+        if (o->q == NULL) {
+            fprintf(stderr, PROG ": out of memory\n");
+            exit(1);
+        }
+    }
+    opcmd *c = &o->q[o->q_n++];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->incident = incident;
+    c->reason = reason;
+    c->message_id = fqc_random_message_id();
+    return c;
+}
+
+static int ops_is_supervised(const sim *s, uint64_t incident)
+{
+    return supervision_deadline(s, incident) != 0;
+}
+
+static void ops_remember_supervised(sim *s, uint64_t incident, int64_t deadline_ms)
+{
+    ops *o = &s->op;
+    if (o->n_sup == o->cap_sup) {
+        o->cap_sup = o->cap_sup ? 2 * o->cap_sup : 256;
+        o->sup = realloc(o->sup, (size_t)o->cap_sup * sizeof *o->sup);
+        if (o->sup == NULL) {
+            fprintf(stderr, PROG ": out of memory\n");
+            exit(1);
+        }
+    }
+    o->sup[o->n_sup].incident = incident;
+    o->sup[o->n_sup].deadline_ms = deadline_ms;
+    o->n_sup++;
+}
+
+static int ops_query(sim *s, uint64_t tag)
+{
+    Fengqiao__V1__OpenIncidentsQuery oq = FENGQIAO__V1__OPEN_INCIDENTS_QUERY__INIT;
+    if (tag == OPS_TAG_OVERDUE) {
+        oq.overdue_only = 1;
+        oq.limit = 100;
+    } else {
+        oq.assignment = "extension_requested";
+        oq.limit = 200;
+    }
+    Fengqiao__V1__ConsoleQuery q = FENGQIAO__V1__CONSOLE_QUERY__INIT;
+    q.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS;
+    q.open_incidents = &oq;
+    Fengqiao__V1__Envelope env = FENGQIAO__V1__ENVELOPE__INIT;
+    env.body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY;
+    env.console_query = &q;
+    if (fqc_submit_timeout(s->op.client, tag, fqc_fresh_message_id(), &env, 30000) != 0)
+        return -1;
+    s->op.busy = 1;
+    return 0;
+}
+
+static int ops_send_command(sim *s)
+{
+    ops *o = &s->op;
+    opcmd *c = &o->q[o->q_head];
+    Fengqiao__V1__ConsoleCommand cmd = FENGQIAO__V1__CONSOLE_COMMAND__INIT;
+    char *co[1] = {c->co_unit};
+    cmd.incident_id = c->incident;
+    cmd.kind = c->kind;
+    cmd.reason = (char *)c->reason;
+    cmd.deadline_ms = c->deadline_ms;
+    cmd.satisfaction = c->satisfaction;
+    if (c->target_unit[0])
+        cmd.target_unit = c->target_unit;
+    if (c->co_unit[0]) {
+        cmd.n_co_units = 1;
+        cmd.co_units = co;
+    }
+    Fengqiao__V1__Envelope env = FENGQIAO__V1__ENVELOPE__INIT;
+    env.body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_COMMAND;
+    env.console_command = &cmd;
+    if (fqc_submit_timeout(o->client, OPS_TAG_COMMAND, c->message_id, &env, 30000) != 0)
+        return -1;
+    if (c->attempts++ == 0)
+        o->sent[c->kind]++;
+    o->busy = 1;
+    return 0;
+}
+
+/* The overdue list: supervise a few not supervised yet; now and then escalate
+ * one, or hand a grave one to a district department with a co-unit. */
+static void ops_on_overdue(sim *s, const Fengqiao__V1__ConsoleResult *res)
+{
+    int supervise = 1 + rng_below(&s->behave, 3);
+    for (size_t i = 0; res && i < res->n_incidents; i++) {
+        const Fengqiao__V1__IncidentSummary *in = res->incidents[i];
+        if (ops_is_supervised(s, in->incident_id))
+            continue;
+        double x = rng_unit(&s->behave);
+        if (in->tier != FENGQIAO__V1__TIER__TIER_DISTRICT && x < 0.01) {
+            ops_enqueue(s, FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE, in->incident_id,
+                        "案情复杂，指挥中心提级处置");
+            continue;
+        }
+        if (in->tier != FENGQIAO__V1__TIER__TIER_DISTRICT && s->n_deps >= 2 &&
+            in->severity != FENGQIAO__V1__SEVERITY__SEVERITY_UNSPECIFIED &&
+            in->severity <= FENGQIAO__V1__SEVERITY__SEVERITY_II && x < 0.05) {
+            opcmd *c = ops_enqueue(s, FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN, in->incident_id,
+                                   "重大案件，指定区级部门牵头联合处置");
+            int a = rng_below(&s->behave, s->n_deps);
+            int b = (a + 1 + rng_below(&s->behave, s->n_deps - 1)) % s->n_deps;
+            copy_id(c->target_unit, sizeof c->target_unit, s->deps[a]);
+            copy_id(c->co_unit, sizeof c->co_unit, s->deps[b]);
+            continue;
+        }
+        if (supervise > 0) {
+            supervise--;
+            opcmd *c = ops_enqueue(s, FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE,
+                                   in->incident_id, "案件已超时，请抓紧办理并回复办理情况");
+            c->deadline_ms = fq_now_ms() + real_ms(s, 2 * 3600.0);
+            if (c->deadline_ms <= fq_now_ms() + 1000)
+                c->deadline_ms = fq_now_ms() + 1000;
+            ops_remember_supervised(s, in->incident_id, c->deadline_ms);
+        }
+    }
+}
+
+static void ops_on_extensions(sim *s, const Fengqiao__V1__ConsoleResult *res)
+{
+    for (size_t i = 0; res && i < res->n_incidents; i++) {
+        if (rng_unit(&s->behave) < 0.7)
+            ops_enqueue(s, FENGQIAO__V1__COMMAND_KIND__COMMAND_APPROVE_EXTENSION,
+                        res->incidents[i]->incident_id, "理由充分，同意延期");
+        else
+            ops_enqueue(s, FENGQIAO__V1__COMMAND_KIND__COMMAND_DENY_EXTENSION,
+                        res->incidents[i]->incident_id, "时限内可以办结，不同意延期");
+    }
+}
+
+/* The incidents concluded since the last round: verify some, follow up
+ * most, and send back for redo those whose reporter was unhappy. */
+static void ops_on_concluded(sim *s)
+{
+    ops *o = &s->op;
+    static const double sat_w[5] = {0.02, 0.03, 0.10, 0.30, 0.55}; /* 1 .. 5 */
+    for (; o->concluded_seen < s->n_concluded; o->concluded_seen++) {
+        uint64_t id = s->concluded[o->concluded_seen];
+        if (rng_unit(&s->behave) < 0.5)
+            ops_enqueue(s, FENGQIAO__V1__COMMAND_KIND__COMMAND_VERIFY, id,
+                        "已到现场核查，处置情况属实");
+        if (rng_unit(&s->behave) < 0.7) {
+            opcmd *c =
+                ops_enqueue(s, FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP, id, "电话回访来电人");
+            c->satisfaction = (unsigned)rng_weighted(&s->behave, sat_w, 5) + 1;
+            if (c->satisfaction <= 2)
+                ops_enqueue(s, FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN, id,
+                            "回访不满意，退回原承办人重办");
+        }
+    }
+}
+
+static void ops_done(void *user, uint64_t tag, const fqc_result *r)
+{
+    sim *s = user;
+    ops *o = &s->op;
+    o->busy = 0;
+    if (tag == OPS_TAG_OVERDUE || tag == OPS_TAG_EXTENSIONS) {
+        int ok = r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK &&
+                 r->has_console;
+        if (!ok) {
+            o->query_failed++;
+            logf_(s, "%s: query refused or unanswered: %s: %s", o->node,
+                  r->outcome == FQC_ANSWERED ? fq_status_name(r->status) : "no answer", r->message);
+        } else if (tag == OPS_TAG_OVERDUE) {
+            ops_on_overdue(s, r->console);
+        } else {
+            ops_on_extensions(s, r->console);
+        }
+        if (tag == OPS_TAG_OVERDUE) {
+            o->phase = 2;
+        } else {
+            ops_on_concluded(s);
+            o->phase = 3;
+        }
+        return;
+    }
+    opcmd *c = &o->q[o->q_head];
+    if (r->outcome == FQC_NO_ANSWER) {
+        if (c->attempts < OPS_ATTEMPTS)
+            return; /* the same message id again */
+        o->no_answer++;
+        o->q_head++;
+        return;
+    }
+    o->q_head++;
+    if (r->status == FENGQIAO__V1__STATUS__STATUS_OK) {
+        o->ok[c->kind]++;
+        return;
+    }
+    o->refused[c->kind]++;
+    if (r->status == FENGQIAO__V1__STATUS__STATUS_WRONG_STATE ||
+        r->status == FENGQIAO__V1__STATUS__STATUS_FORBIDDEN ||
+        r->status == FENGQIAO__V1__STATUS__STATUS_BUSY)
+        o->races[c->kind]++;
+    else
+        logf_(s, "%s: %s on incident %" PRIu64 " refused: %s: %s", o->node, command_names[c->kind],
+              c->incident, fq_status_name(r->status), r->message);
+}
+
+/* One step of the operator's round, every simulated 30 minutes: the overdue
+ * list, the extension requests, the concluded ones; then the commands one at
+ * a time. */
+static void ops_step(sim *s)
+{
+    ops *o = &s->op;
+    if (!o->enabled || o->busy)
+        return;
+    int64_t now = now_mono();
+    switch (o->phase) {
+    case 0:
+        if (now < o->next_round)
+            return;
+        o->rounds++;
+        o->next_round_s += 1800.0;
+        o->next_round = mono_for_sim(s, o->next_round_s);
+        o->phase = 1;
+        if (ops_query(s, OPS_TAG_OVERDUE) != 0)
+            o->phase = 2;
+        return;
+    case 1:
+        return;
+    case 2:
+        if (ops_query(s, OPS_TAG_EXTENSIONS) != 0) {
+            ops_on_concluded(s);
+            o->phase = 3;
+        }
+        return;
+    default:
+        if (o->q_head >= o->q_n) {
+            o->phase = 0;
+            return;
+        }
+        if (ops_send_command(s) != 0)
+            o->q_head++;
+        return;
+    }
+}
+
 /* ---- progress ---- */
 
 static void clock_text(double sim_s, char *buf, size_t len)
@@ -1200,9 +1607,16 @@ static void progress_line(sim *s, double sim_s, int burst_hour)
     char clock[32];
     clock_text(sim_s, clock, sizeof clock);
     printf("[sim %s] reports %ld%s | acknowledged %ld concluded %ld returned %ld extensions %ld "
-           "| moved on %ld warnings %ld | refused %ld\n",
+           "| moved on %ld warnings %ld | refused %ld | supervised %ld replied %ld breached %ld "
+           "| extensions approved %ld denied %ld | verified %ld followed up %ld reopened %ld\n",
            clock, s->n.reports, burst_hour ? " (burst)" : "", s->n.acknowledged, s->n.concluded,
-           s->n.returned, s->n.extensions, s->n.cancellations, s->n.warnings, s->n.refused);
+           s->n.returned, s->n.extensions, s->n.cancellations, s->n.warnings, s->n.refused,
+           s->op.ok[FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE], s->n.replies,
+           s->n.breaches_seen, s->op.ok[FENGQIAO__V1__COMMAND_KIND__COMMAND_APPROVE_EXTENSION],
+           s->op.ok[FENGQIAO__V1__COMMAND_KIND__COMMAND_DENY_EXTENSION],
+           s->op.ok[FENGQIAO__V1__COMMAND_KIND__COMMAND_VERIFY],
+           s->op.ok[FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP],
+           s->op.ok[FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN]);
     fflush(stdout);
 }
 
@@ -1261,6 +1675,28 @@ static int open_clients(sim *s, char *err, size_t err_len)
         fqt_sync_init(&t->sync, t->client, PROG, s->terminals, t->node, 0, 0, on_items, t);
         t->next_tick = 0;
     }
+    /* The command center's operator, if its console node has a key. */
+    ops *o = &s->op;
+    snprintf(o->node, sizeof o->node, "%s-ops", s->district);
+    snprintf(path, sizeof path, "%s/%s.key", s->keys, o->node);
+    fqc_config cfg = {0};
+    cfg.url = s->terminals;
+    cfg.node = o->node;
+    cfg.window = 1;
+    cfg.timeout_ms = 30000;
+    cfg.reconnect_max_ms = 2000;
+    if (fqc_load_key_file(path, cfg.key) != 0) {
+        fqt_log(PROG,
+                "no key %.400s: no simulated operator (supervision, extension decisions, "
+                "verification, follow-up and redo are left out)",
+                path);
+        return 0;
+    }
+    int rv = fqc_open(&cfg, ops_done, s, &o->client, err, err_len);
+    sodium_memzero(cfg.key, sizeof cfg.key);
+    if (rv != 0)
+        return -1;
+    o->enabled = 1;
     return 0;
 }
 
@@ -1294,7 +1730,7 @@ typedef struct client_ref {
 
 static void run(sim *s)
 {
-    int n_clients = s->n_towns + s->n_terms;
+    int n_clients = s->n_towns + s->n_terms + (s->op.enabled ? 1 : 0);
     client_ref *refs = calloc((size_t)n_clients, sizeof *refs);
     struct pollfd *fds = calloc((size_t)n_clients * TOWN_WINDOW_MAX + 8, sizeof *fds);
     if (refs == NULL || fds == NULL) {
@@ -1305,6 +1741,10 @@ static void run(sim *s)
         refs[i].client = s->towns[i].client;
     for (int i = 0; i < s->n_terms; i++)
         refs[s->n_towns + i].client = s->terms[i].client;
+    if (s->op.enabled)
+        refs[s->n_towns + s->n_terms].client = s->op.client;
+    s->op.next_round_s = s->start_hour * 3600.0 + 1800.0;
+    s->op.next_round = mono_for_sim(s, s->op.next_round_s);
 
     double end_s = (s->start_hour + s->hours) * 3600.0;
     double next_hour_s = (floor(s->start_hour) + 1) * 3600.0;
@@ -1324,7 +1764,10 @@ static void run(sim *s)
             break;
         push_due_reports(s, sim_s);
         run_due_actions(s);
+        ops_step(s);
         int64_t wake = now + 1000;
+        if (s->op.enabled && !s->op.busy)
+            wake = s->op.phase == 0 ? (s->op.next_round < wake ? s->op.next_round : wake) : now;
         for (int i = 0; i < s->n_terms; i++) {
             term *t = &s->terms[i];
             if (t->next_tick > now)
@@ -1379,6 +1822,7 @@ static void run(sim *s)
             busy += fqc_outstanding(s->towns[i].client);
         for (int i = 0; i < s->n_terms; i++)
             busy += s->terms[i].action_busy;
+        busy += s->op.busy;
         if (busy == 0 || now_mono() >= until || stop_requested > 1)
             break;
         for (int i = 0; i < s->n_towns; i++)
@@ -1387,6 +1831,8 @@ static void run(sim *s)
         for (int i = 0; i < s->n_terms; i++)
             if (s->terms[i].action_busy)
                 fqc_poll(s->terms[i].client, 0);
+        if (s->op.busy)
+            fqc_poll(s->op.client, 0);
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -1400,7 +1846,7 @@ static void summary(sim *s)
     clock_text(fmin(sim_now_s(s), (s->start_hour + s->hours) * 3600.0), clock, sizeof clock);
     long pending = 0;
     for (int i = 0; i < s->n_cases; i++)
-        pending += s->cases[i].stage != ST_DONE && !s->cases[i].co;
+        pending += s->cases[i].stage != ST_DONE && s->cases[i].stage != ST_REPLY && !s->cases[i].co;
     printf("[sim %s] day %s: reports %ld (burst %ld) stored %ld: village %ld town %ld "
            "district %ld merged %ld unroutable %ld; refused %ld, no answer %ld | assignments "
            "%ld (+%ld co-handling) acknowledged %ld concluded %ld returned %ld extensions %ld "
@@ -1412,6 +1858,32 @@ static void summary(sim *s)
            s->n.acknowledged, s->n.concluded, s->n.returned, s->n.extensions, s->n.progress,
            pending, s->n.cancellations, s->n.warnings, s->n.refused, s->n.refused_wrong_state,
            s->n.refused_forbidden, s->n.action_no_answer);
+    const ops *o = &s->op;
+    if (o->enabled) {
+        char per[1024] = "";
+        size_t len = 0;
+        for (int k = 1; k < OPS_KINDS; k++)
+            if (o->sent[k] && len < sizeof per)
+                len += (size_t)snprintf(per + len, sizeof per - len, "%s%s %ld/%ld",
+                                        len ? ", " : "", command_names[k], o->ok[k], o->sent[k]);
+        long refused = 0, races = 0;
+        for (int k = 0; k < OPS_KINDS; k++) {
+            refused += o->refused[k];
+            races += o->races[k];
+        }
+        printf("[sim %s] operator %s: %ld rounds; commands done/sent: %s; refused %ld (races %ld: "
+               "wrong_state, forbidden, busy) no answer %ld, queries failed %ld | supervision: "
+               "orders %ld, items %ld, replied %ld (%ld planned late), breached %ld | extensions "
+               "approved %ld denied %ld | verified %ld followed up %ld reopened %ld\n",
+               clock, o->node, o->rounds, per[0] ? per : "none", refused, races, o->no_answer,
+               o->query_failed, o->ok[FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE],
+               s->n.supervision_items, s->n.replies, s->n.replies_late_planned, s->n.breaches_seen,
+               o->ok[FENGQIAO__V1__COMMAND_KIND__COMMAND_APPROVE_EXTENSION],
+               o->ok[FENGQIAO__V1__COMMAND_KIND__COMMAND_DENY_EXTENSION],
+               o->ok[FENGQIAO__V1__COMMAND_KIND__COMMAND_VERIFY],
+               o->ok[FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP],
+               o->ok[FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN]);
+    }
     fflush(stdout);
 }
 
@@ -1547,5 +2019,7 @@ int main(int argc, char **argv)
         fqc_close(s.towns[i].client);
     for (int i = 0; i < s.n_terms; i++)
         fqc_close(s.terms[i].client);
+    if (s.op.enabled)
+        fqc_close(s.op.client);
     return 0;
 }
