@@ -12,7 +12,10 @@
  * "on time" or "late" is taken in real time against the due times the items
  * carry (epoch milliseconds); the demo imports rules whose limits are the
  * district's divided by the speedup (examples/demo_rules.py), so that they
- * read as the real limits on the simulated clock. See docs/demo.md. */
+ * read as the real limits on the simulated clock. The command center's
+ * operator (<district>-ops) supervises, decides extensions, verifies, follows
+ * up and reopens for redo; terminals reply to supervision orders. See
+ * docs/demo.md. */
 #define _GNU_SOURCE
 #include "fqclient.h"
 #include "syncer.h"
@@ -271,7 +274,10 @@ static void usage(FILE *out)
             "pushes reports with a daily rhythm and a rainstorm burst around 15:00; every grid\n"
             "worker's terminal (<worker>-term) and every town line's, department's and the\n"
             "command center's duty officer (<handler>-duty) long-poll their outboxes and act:\n"
-            "acknowledge, progress, extension, return, conclude - a few too late.\n"
+            "acknowledge, progress, extension, return, conclude - a few too late - and reply\n"
+            "to supervision orders. The command center's operator (<district>-ops, if its key\n"
+            "is there) supervises overdue cases, decides extensions, verifies, follows up and\n"
+            "sends unsatisfying cases back for redo every 30 simulated minutes.\n"
             "\n"
             "  --topology FILE   the topology JSON (examples/westlake-topology.json)\n"
             "  --keys DIR        node keys as DIR/NODE.key (64 hex characters)\n"
