@@ -1893,6 +1893,26 @@ static void summary(sim *s)
     fflush(stdout);
 }
 
+/* Everything the day allocated (a clean exit for the leak checker). */
+static void free_sim(sim *s)
+{
+    for (int i = 0; i < s->n_grids; i++) {
+        free(s->grids[i].lon);
+        free(s->grids[i].lat);
+    }
+    free(s->grids);
+    free(s->villages);
+    free(s->towns);
+    free(s->cats);
+    free(s->deps);
+    free(s->terms);
+    free(s->reports);
+    free(s->cases);
+    free(s->concluded);
+    free(s->op.q);
+    free(s->op.sup);
+}
+
 int main(int argc, char **argv)
 {
     sim s;
@@ -2027,5 +2047,6 @@ int main(int argc, char **argv)
         fqc_close(s.terms[i].client);
     if (s.op.enabled)
         fqc_close(s.op.client);
+    free_sim(&s);
     return 0;
 }
