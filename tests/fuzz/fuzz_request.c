@@ -2,7 +2,8 @@
  *
  * fq_wire_open_request into a bounded arena; when it opens: MAC checks (the
  * sender's key from a fixed directory, and a fixed key), freshness, and for a
- * report body fq_validate_report and fq_policy_may_report for every node.
+ * report body fq_validate_report and fq_policy_may_report for every node;
+ * for an action or a console command, their field checks.
  * Oracles beyond "no crash, no sanitizer report":
  *  - oversize frames are ETOOBIG; failures hand out no envelope;
  *  - an opened envelope re-encodes to its own length and fits the server's
@@ -112,13 +113,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fq_wire_verify(sender->key, o.envelope_bytes, o.envelope_len, o.mac, o.mac_len);
     fq_check_fresh(env->sent_at_ms, FX_NOW_MS, FX_SKEW_MS);
 
+    char err[256];
+    memset(err, 'x', sizeof err);
+    /* The terminal endpoint's bodies: their field checks, on anything. */
+    if (env->body_case == FENGQIAO__V1__ENVELOPE__BODY_ASSIGNMENT_ACTION) {
+        FQ_FUZZ_CHECK(env->assignment_action != NULL);
+        if (fq_validate_action(env->assignment_action, FX_NOW_MS, err, sizeof err) != 0)
+            FQ_FUZZ_CHECK(memchr(err, 0, sizeof err) != NULL && err[0] != '\0');
+        else
+            FQ_FUZZ_CHECK(env->assignment_action->incident_id > 0);
+        return 0;
+    }
+    if (env->body_case == FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_COMMAND) {
+        const Fengqiao__V1__ConsoleCommand *c = env->console_command;
+        FQ_FUZZ_CHECK(c != NULL);
+        if (fq_validate_command(c, FX_NOW_MS, err, sizeof err) != 0) {
+            FQ_FUZZ_CHECK(memchr(err, 0, sizeof err) != NULL && err[0] != '\0');
+        } else {
+            FQ_FUZZ_CHECK(c->incident_id > 0 && c->reason[0] != '\0');
+            FQ_FUZZ_CHECK(c->n_co_units <= 8);
+        }
+        return 0;
+    }
     if (env->body_case != FENGQIAO__V1__ENVELOPE__BODY_REPORT_INCIDENT)
         return 0;
     const Fengqiao__V1__ReportIncident *r = env->report_incident;
     FQ_FUZZ_CHECK(r != NULL);
     FQ_FUZZ_CHECK(fengqiao__v1__report_incident__get_packed_size(r) <= FQ_MAX_FRAME_BYTES);
 
-    char err[256];
     memset(err, 'x', sizeof err);
     if (fq_validate_report(r, FX_NOW_MS, FX_SKEW_MS, err, sizeof err) != 0) {
         FQ_FUZZ_CHECK(memchr(err, 0, sizeof err) != NULL && err[0] != '\0');

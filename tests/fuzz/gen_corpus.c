@@ -225,6 +225,65 @@ static void requests(void)
     put("request", "inner-garbage", "\x0a\x03\xff\xff\xff", 5);
 }
 
+/* The terminal endpoint's bodies: a sync, actions, console queries and
+ * commands — seeds for the fuzzer's validation of each. */
+static void terminal_bodies(void)
+{
+    Fengqiao__V1__Envelope *e = base("xihu-console", "lingyin");
+    Fengqiao__V1__TerminalSync sync = FENGQIAO__V1__TERMINAL_SYNC__INIT;
+    sync.after_seq = 41;
+    sync.wait_ms = 25000;
+    e->body_case = FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC;
+    e->terminal_sync = &sync;
+    put_request("sync", e, 2);
+
+    Fengqiao__V1__AssignmentAction act = FENGQIAO__V1__ASSIGNMENT_ACTION__INIT;
+    act.incident_id = 431;
+    act.kind = FENGQIAO__V1__ACTION_KIND__ACTION_RETURN;
+    act.reason = FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION;
+    act.note = "属于隔壁社区";
+    act.right_place = "lingyin-v2";
+    e = base("g1-node", "lingyin");
+    e->body_case = FENGQIAO__V1__ENVELOPE__BODY_ASSIGNMENT_ACTION;
+    e->assignment_action = &act;
+    put_request("action-return", e, 1);
+    act.kind = FENGQIAO__V1__ACTION_KIND__ACTION_EXTEND;
+    act.extend_to_ms = 1700000000000LL + 86400000LL;
+    put_request("action-extend", e, 1);
+
+    Fengqiao__V1__OpenIncidentsQuery open = FENGQIAO__V1__OPEN_INCIDENTS_QUERY__INIT;
+    open.tier = FENGQIAO__V1__TIER__TIER_TOWN;
+    open.town = "lingyin";
+    open.overdue_only = 1;
+    Fengqiao__V1__ConsoleQuery query = FENGQIAO__V1__CONSOLE_QUERY__INIT;
+    query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS;
+    query.open_incidents = &open;
+    e = base("xihu-console", "lingyin");
+    e->body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY;
+    e->console_query = &query;
+    put_request("console-open", e, 2);
+
+    static char *co[] = {"xihu.market_regulation"};
+    Fengqiao__V1__ConsoleCommand cmd = FENGQIAO__V1__CONSOLE_COMMAND__INIT;
+    cmd.incident_id = 431;
+    cmd.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN;
+    cmd.reason = "涉及治安，联合处置";
+    cmd.target_unit = "xihu.public_security";
+    cmd.co_units = co;
+    cmd.n_co_units = 1;
+    e = base("xihu-console", "lingyin");
+    e->body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_COMMAND;
+    e->console_command = &cmd;
+    put_request("console-assign", e, 2);
+    Fengqiao__V1__ConsoleCommand fu = FENGQIAO__V1__CONSOLE_COMMAND__INIT;
+    fu.incident_id = 431;
+    fu.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP;
+    fu.reason = "回访满意";
+    fu.satisfaction = 5;
+    e->console_command = &fu;
+    put_request("console-follow-up", e, 2);
+}
+
 static void replies(void)
 {
     Fengqiao__V1__Reply r = FENGQIAO__V1__REPLY__INIT;
@@ -299,6 +358,7 @@ int main(int argc, char **argv)
     out_dir = argv[1];
     mkdir(out_dir, 0755);
     requests();
+    terminal_bodies();
     replies();
     org_ids();
     return failed;
