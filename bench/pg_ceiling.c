@@ -35,7 +35,8 @@
 #define LEAD_UNIT "lingyin-governance"
 #define ROUTING_REASON "by the built-in principle: town tier, governance line"
 /* The outbox items the server writes with such a report: the assignment
- * for the lead unit and the update on the town's feed, ~300 bytes each
+ * for the lead unit and the updates on the town's and the district's feeds,
+ * ~300 bytes each
  * (an OutboxItem with the text, title, address, category, territory). */
 #define OUTBOX_ITEM_BYTES 300
 
@@ -162,14 +163,14 @@ int main(int argc, char **argv)
     PGconn *conn = PQconnectdb(conninfo);
     if (PQstatus(conn) != CONNECTION_OK)
         die("connect", conn);
-    char boxes[160];
-    snprintf(boxes, sizeof boxes, "{h:%s,u:%s}", LEAD_UNIT, place);
-    static char bodies[2 * (2 * OUTBOX_ITEM_BYTES + 8) + 4];
+    char boxes[200];
+    snprintf(boxes, sizeof boxes, "{h:%s,u:%s,u:%s-district}", LEAD_UNIT, place, place);
+    static char bodies[3 * (2 * OUTBOX_ITEM_BYTES + 8) + 4];
     {
         /* Hex, as the server sends them (a bytea[] literal). */
         char *b = bodies;
         b += sprintf(b, "{");
-        for (int item = 0; item < 2; item++) {
+        for (int item = 0; item < 3; item++) {
             b += sprintf(b, "%s\"\\\\x", item ? "," : "");
             for (int k = 0; k < OUTBOX_ITEM_BYTES; k++)
                 b += sprintf(b, "%02x", (unsigned)((k * 37 + item) & 0xff));
@@ -258,7 +259,7 @@ int main(int argc, char **argv)
                     (const char *)outcome,
                     NULL,
                     no_outbox ? "{}" : boxes,
-                    no_outbox ? "{}" : "{1,2}",
+                    no_outbox ? "{}" : "{1,2,2}",
                     no_outbox ? "{}" : bodies,
                 };
                 int lengths[FQ_SQL_INSERT_REPORT_NPARAMS] = {0};
