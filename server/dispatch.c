@@ -366,6 +366,7 @@ static void add_notice_items(fq_outbox_set *set, const fq_snapshot *snap, const 
     int nh = holder_boxes(snap->routing, &c->decision, hb, FQ_ROUTE_MAX_CO + 1);
     item_buf b;
     item_for(snap, &c->request, &c->decision, &b);
+    b.it.supervision_due_ms = c->supervision_ms;
     snprintf(b.text, sizeof b.text, "%s", text);
     for (int i = 0; i < nh; i++)
         if (except == NULL || strcmp(hb[i], except) != 0)
@@ -1833,6 +1834,11 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         snprintf(t->recount, sizeof t->recount, "true");
         add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text, NULL);
     } else {
+        /* The order's deadline goes with its items (the case takes it on
+         * at the commit). */
+        int64_t supervision = c->supervision_ms;
+        if (cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE)
+            c->supervision_ms = cmd->deadline_ms;
         add_notice_items(&t->outbox, snap, c,
                          cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
                              ? FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION
@@ -1840,6 +1846,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
                              ? FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION
                              : FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE,
                          text, NULL, 1);
+        c->supervision_ms = supervision;
     }
     if (t->rerouted) {
         format_decision(snap, &t->decision, &t->texts);

@@ -260,6 +260,8 @@ int main(int argc, char **argv)
             json_object_object_add(o, "kind", json_object_new_int(it->kind));
             json_object_object_add(o, "incident", json_object_new_int64((int64_t)it->incident_id));
             json_object_object_add(o, "text", json_object_new_string(it->text));
+            json_object_object_add(o, "supervision_due_ms",
+                                   json_object_new_int64(it->supervision_due_ms));
             print_json(o);
         }
     } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_CONSOLE) {

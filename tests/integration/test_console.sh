@@ -144,6 +144,8 @@ for ((i = 0; i < 50; i++)); do
     sleep 0.1 # the server reloads its directory on NOTIFY
 done
 [ -n "$reply_ok" ] || fail "the holder's reply to the supervision order: $out"
+assert_eq "$deadline" "$(con duty2 sync 0 | jq -r "select(.kind == 5 and .incident == $k2) | .supervision_due_ms")" \
+    "the order's item carries its deadline"
 assert_eq "supervision_replied|" "$(q "SELECT (SELECT kind FROM events WHERE incident_id = $k2 ORDER BY seq DESC LIMIT 1) || '|' || coalesce(supervision_due::text, '') FROM incidents WHERE id = $k2")" \
     "replied: on record, the order closed"
 expect_status reply_twice wrong_state duty2 reply "$k2" "再回复"
