@@ -22,6 +22,8 @@ static void usage(FILE *out)
             "                         default ./fengqiao-server.key)\n"
             "  --intake URL           intake endpoint (default tcp://127.0.0.1:7411)\n"
             "  --terminals URL        field terminals' endpoint (default tcp://127.0.0.1:7412)\n"
+            "  --console URL          a listener of its own for operators' consoles (default:\n"
+            "                         consoles use the terminal endpoint)\n"
             "  --presence-timeout S   a worker's terminal silent this long goes off duty and\n"
             "                         their unacknowledged assignments move on (default 120)\n"
             "  --max-skew-ms N        accepted clock skew of sent_at (default 120000)\n"
@@ -64,6 +66,7 @@ int main(int argc, char **argv)
         {"server-key", required_argument, NULL, 'k'},
         {"intake", required_argument, NULL, 'i'},
         {"terminals", required_argument, NULL, 't'},
+        {"console", required_argument, NULL, 'c'},
         {"presence-timeout", required_argument, NULL, 'P'},
         {"max-skew-ms", required_argument, NULL, 's'},
         {"hold-ms", required_argument, NULL, 'H'},
@@ -93,6 +96,9 @@ int main(int argc, char **argv)
             break;
         case 't':
             config.terminals_url = optarg;
+            break;
+        case 'c':
+            config.console_url = optarg;
             break;
         case 'P':
             if (parse_number("--presence-timeout", optarg, 86400, &v) != 0 || v == 0)

@@ -31,6 +31,7 @@ typedef struct server {
     fq_msgsock *intake_sock;
     fq_terminals *terminals;
     fq_msgsock *terminals_sock;
+    fq_msgsock *console_sock; /* --console: the same endpoint on its own listener */
     fq_dispatch *dispatch;
     int serving; /* a snapshot has been installed once */
     uv_signal_t sigint, sigterm;
@@ -245,6 +246,8 @@ static void finish_stop(server *srv)
         fq_msgsock_close(srv->intake_sock);
     if (srv->terminals_sock)
         fq_msgsock_close(srv->terminals_sock);
+    if (srv->console_sock)
+        fq_msgsock_close(srv->console_sock);
 }
 
 static void on_drain_tick(uv_timer_t *timer)
@@ -267,6 +270,8 @@ static void on_signal(uv_signal_t *handle, int signum)
         fq_msgsock_pause(srv->intake_sock);
     if (srv->terminals_sock)
         fq_msgsock_pause(srv->terminals_sock);
+    if (srv->console_sock)
+        fq_msgsock_pause(srv->console_sock);
     /* Held syncs are answered now: their terminals come back to the next
      * server without waiting out the hold. */
     fq_terminals_stop(srv->terminals);
@@ -349,6 +354,25 @@ int fq_server_run(const fq_server_config *config)
         return 1;
     }
     fq_terminals_attach(srv.terminals, srv.terminals_sock);
+    if (config->console_url != NULL &&
+        fq_msgsock_listen(srv.loop, config->console_url, FQ_MAX_FRAME_BYTES, config->drain_budget,
+                          fq_terminals_on_request, srv.terminals, &srv.console_sock,
+                          &nn_error) != 0) {
+        log_line("cannot listen on %s: %s", config->console_url, nn_error ? nn_error : "?");
+        fq_terminals_stop(srv.terminals);
+        fq_msgsock_close(srv.intake_sock);
+        fq_msgsock_close(srv.terminals_sock);
+        fq_store_close(srv.store);
+        fq_dispatch_stop(srv.dispatch);
+        uv_run(srv.loop, UV_RUN_DEFAULT);
+        fq_intake_free(srv.intake);
+        fq_terminals_free(srv.terminals);
+        fq_dispatch_free(srv.dispatch);
+        return 1;
+    }
+    if (srv.console_sock != NULL)
+        log_line("consoles listening on %s (raw REP; the terminal endpoint's requests)",
+                 config->console_url);
     fq_dispatch_set_sink(srv.dispatch, fq_terminals_sink, srv.terminals);
     log_line("terminals listening on %s (raw REP); sync held up to 25 s; presence timeout %" PRId64
              " s",

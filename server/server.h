@@ -10,6 +10,7 @@ typedef struct fq_server_config {
     const char *conninfo;
     const char *intake_url;
     const char *terminals_url;   /* the field terminals' endpoint */
+    const char *console_url;     /* consoles' own listener (NULL: the terminal endpoint's) */
     int64_t presence_timeout_ms; /* a worker's terminal silent this long goes off duty */
     const char *server_key_path;
     const char *ready_file; /* written once the intake is bound and the directory loaded */

@@ -101,14 +101,15 @@ struct fq_terminals {
 static void send_reply(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
                        Fengqiao__V1__Reply *reply)
 {
+    (void)t; /* the answer goes back the way the request came (terminals' or consoles' socket) */
     uint8_t *frame;
     size_t frame_len;
     reply->server_time_ms = fq_now_ms();
     if (fq_wire_seal_reply(key, reply, &frame, &frame_len) != FQ_WIRE_OK) {
-        fq_msgsock_drop(t->sock, token);
+        fq_msgsock_drop(fq_reply_token_socket(token), token);
         return;
     }
-    fq_msgsock_reply(t->sock, token, frame, frame_len);
+    fq_msgsock_reply(fq_reply_token_socket(token), token, frame, frame_len);
     free(frame);
 }
 
@@ -866,7 +867,7 @@ void fq_terminals_on_request(void *user, const uint8_t *frame, size_t len, fq_re
 {
     fq_terminals *t = user;
     if (t->stopped) {
-        fq_msgsock_drop(t->sock, token);
+        fq_msgsock_drop(fq_reply_token_socket(token), token);
         return;
     }
     handle(t, frame, len, token);

@@ -7,7 +7,8 @@
 #include <string.h>
 
 struct fq_reply_token {
-    void *control; /* nanomsg chunk holding the SP backtrace header */
+    void *control;    /* nanomsg chunk holding the SP backtrace header */
+    fq_msgsock *sock; /* where the request came in, where its answer goes */
 };
 
 typedef struct queued_reply {
@@ -138,6 +139,7 @@ static void on_readable(uv_poll_t *poll, int status, int events)
             continue;
         }
         token->control = control;
+        token->sock = sock;
         sock->on_request(sock->user, body, (size_t)len, token);
         nn_freemsg(body);
     }
@@ -244,6 +246,11 @@ int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *bod
     sock->stats.reply_queued++;
     arm_send(sock, 1);
     return FQ_MSGSOCK_OK;
+}
+
+fq_msgsock *fq_reply_token_socket(const fq_reply_token *token)
+{
+    return token->sock;
 }
 
 void fq_msgsock_drop(fq_msgsock *sock, fq_reply_token *token)

@@ -49,6 +49,9 @@ int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int bu
  * FQ_MSGSOCK_ENOMEM (token consumed, reply lost) only when out of memory. */
 int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *body, size_t len);
 
+/* The socket a request came in on (an endpoint may listen on several). */
+fq_msgsock *fq_reply_token_socket(const fq_reply_token *token);
+
 /* Consumes the token without answering (the peer's REQ will resend). */
 void fq_msgsock_drop(fq_msgsock *sock, fq_reply_token *token);
 

@@ -21,12 +21,14 @@ add_node lingyin-ops console lingyin
 for w in 1 2; do
     admin node add "t$w" --role terminal --serves-worker "lingyin-v1-g1.w$w" >"$WORK/keys/t$w.key" 2>/dev/null
 done
-server_start --dedup-window-min 0 --presence-timeout 600
+# Consoles on a listener of their own (--console); terminals keep theirs.
+CONSOLE_URL="tcp://127.0.0.1:$(free_port)"
+server_start --dedup-window-min 0 --presence-timeout 600 --console "$CONSOLE_URL"
 
 con() { # node args...
     local node=$1
     shift
-    "$FQ_CONSOLE_PEER" --url "$TERMINALS_URL" --node "$node" --key-file "$(key_of "$node")" "$@"
+    "$FQ_CONSOLE_PEER" --url "$CONSOLE_URL" --node "$node" --key-file "$(key_of "$node")" "$@"
 }
 field() { jq -r "$1" <<<"$2"; }
 id_of() { q "SELECT id FROM incidents WHERE external_ref = '$1'"; }
@@ -54,6 +56,9 @@ for ((i = 0; i < 100; i++)); do
 done
 
 # ---- reads ----
+# The terminal endpoint answers consoles too (one endpoint, two listeners).
+"$FQ_CONSOLE_PEER" --url "$TERMINALS_URL" --node ops --key-file "$(key_of ops)" roster >/dev/null ||
+    fail "a console on the terminal endpoint"
 all=$(con ops open)
 assert_eq 4 "$(wc -l <<<"$all")" "the district operator sees every open incident"
 assert_eq "$k4" "$(head -n 1 <<<"$all" | jq -r .id)" "the overdue one first"
@@ -198,7 +203,7 @@ assert_eq 1 "$(admin stats --from 2000-01-01 --to 2100-01-01 --by district --jso
 
 # A restart keeps what the commands did (the recovered cases carry them).
 server_stop
-server_start --dedup-window-min 0 --presence-timeout 600
+server_start --dedup-window-min 0 --presence-timeout 600 --console "$CONSOLE_URL"
 expect_status still_at_top wrong_state ops command escalate "$k1" --reason 再升
 out=$(con ops open --town lingyin)
 assert_eq "$k4 $k1" "$(jq -r .id <<<"$out" | xargs)" "after a restart: the board (overdue first)"
