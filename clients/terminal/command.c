@@ -8,8 +8,8 @@
 
 const char *fqt_cmd_name(fqt_cmd cmd)
 {
-    static const char *const names[] = {"",         "ack",  "return", "progress", "extend",
-                                        "conclude", "list", "help",   "quit",     "retry"};
+    static const char *const names[] = {"",      "ack",  "return", "progress", "extend", "conclude",
+                                        "reply", "list", "help",   "quit",     "retry"};
     return (int)cmd >= 0 && (size_t)cmd < sizeof names / sizeof names[0] ? names[cmd] : "";
 }
 
@@ -137,10 +137,11 @@ int fqt_parse_line(const char *line, int64_t now_ms, fqt_action *out, char *err,
         {"ack", FQT_CMD_ACK},       {"acknowledge", FQT_CMD_ACK},
         {"return", FQT_CMD_RETURN}, {"progress", FQT_CMD_PROGRESS},
         {"extend", FQT_CMD_EXTEND}, {"conclude", FQT_CMD_CONCLUDE},
-        {"list", FQT_CMD_LIST},     {"ls", FQT_CMD_LIST},
-        {"help", FQT_CMD_HELP},     {"?", FQT_CMD_HELP},
-        {"quit", FQT_CMD_QUIT},     {"exit", FQT_CMD_QUIT},
-        {"q", FQT_CMD_QUIT},        {"retry", FQT_CMD_RETRY},
+        {"reply", FQT_CMD_REPLY},   {"list", FQT_CMD_LIST},
+        {"ls", FQT_CMD_LIST},       {"help", FQT_CMD_HELP},
+        {"?", FQT_CMD_HELP},        {"quit", FQT_CMD_QUIT},
+        {"exit", FQT_CMD_QUIT},     {"q", FQT_CMD_QUIT},
+        {"retry", FQT_CMD_RETRY},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(word, names[i].name) == 0)
@@ -264,6 +265,9 @@ void fqt_action_body(const fqt_action *a, Fengqiao__V1__AssignmentAction *body)
     case FQT_CMD_CONCLUDE:
         body->kind = FENGQIAO__V1__ACTION_KIND__ACTION_CONCLUDE;
         break;
+    case FQT_CMD_REPLY:
+        body->kind = FENGQIAO__V1__ACTION_KIND__ACTION_REPLY;
+        break;
     default:
         break;
     }
@@ -281,6 +285,7 @@ const char *fqt_line_help(void)
            "  progress ID NOTE                        a progress note\n"
            "  extend ID +2h|+3d|2026-11-28T17:00 NOTE ask for a later conclude limit\n"
            "  conclude ID NOTE                        conclude (办结) with the result\n"
+           "  reply ID NOTE                           answer a supervision order (督办)\n"
            "  retry                                   resend the last action that got no answer\n"
            "  list                                    the assignments you hold\n"
            "  help                                    this text\n"

@@ -18,6 +18,7 @@ typedef enum fqt_cmd {
     FQT_CMD_PROGRESS,
     FQT_CMD_EXTEND,
     FQT_CMD_CONCLUDE,
+    FQT_CMD_REPLY, /* the reply to a supervision order (督办回复) */
     FQT_CMD_LIST,
     FQT_CMD_HELP,
     FQT_CMD_QUIT,
@@ -48,7 +49,7 @@ int fqt_valid_unit(const char *text);
 
 /* Parses a typed line:
  *   ack ID | return ID wrong|capacity NOTE [--to UNIT] | progress ID NOTE |
- *   extend ID DURATION|ISO NOTE | conclude ID NOTE | list | help | quit |
+ *   extend ID DURATION|ISO NOTE | conclude ID NOTE | reply ID NOTE | list | help | quit |
  *   retry
  * A NOTE is the rest of the line (one pair of surrounding quotes is
  * dropped). 0 (cmd NONE for a blank line), or -1 with a message. */

@@ -133,6 +133,7 @@ static void usage(FILE *out)
         "  progress ID --note TEXT\n"
         "  extend ID --to ISO8601|+DURATION --note TEXT\n"
         "  conclude ID --note TEXT\n"
+        "  reply ID --note TEXT             answer a supervision order (督办)\n"
         "  report REPORT-FLAGS            report an incident from the field (as fq-report)\n"
         "  list [--json]                  the assignments in the journal not taken away\n"
         "  COMMAND --help                 help on one command\n"
@@ -201,6 +202,10 @@ static void usage_action(FILE *out, fqt_cmd cmd)
     case FQT_CMD_CONCLUDE:
         fprintf(out, "usage: fq-terminal [OPTIONS] conclude ID --note TEXT [--message-id N] "
                      "[--json]\n\nConcludes (办结) the assignment with the result.\n");
+        break;
+    case FQT_CMD_REPLY:
+        fprintf(out, "usage: fq-terminal [OPTIONS] reply ID --note TEXT [--message-id N] "
+                     "[--json]\n\nAnswers the supervision order (督办) waiting on incident ID.\n");
         break;
     default:
         break;
@@ -1048,6 +1053,7 @@ int main(int argc, char **argv)
         {"ack", FQT_CMD_ACK},       {"acknowledge", FQT_CMD_ACK},
         {"return", FQT_CMD_RETURN}, {"progress", FQT_CMD_PROGRESS},
         {"extend", FQT_CMD_EXTEND}, {"conclude", FQT_CMD_CONCLUDE},
+        {"reply", FQT_CMD_REPLY},
     };
     fqt_cmd action = FQT_CMD_NONE;
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)

@@ -145,7 +145,12 @@ q "UPDATE nodes SET serves_handler = '$lead2' WHERE id = 'duty2'" >/dev/null
 q "NOTIFY fengqiao_directory" >/dev/null
 reply_ok=""
 for ((i = 0; i < 50; i++)); do
-    if out=$(con duty2 reply "$k2" "已处置，今日回复"); then reply_ok=1; break; fi
+    # The duty officer's own terminal answers (fq-terminal reply).
+    if out=$("$FQ_TERMINAL" --node duty2 --key-file "$(key_of duty2)" --url "$TERMINALS_URL" \
+        --state-dir "$WORK/st" reply "$k2" --note "已处置，今日回复" 2>&1); then
+        reply_ok=1
+        break
+    fi
     sleep 0.1 # the server reloads its directory on NOTIFY
 done
 [ -n "$reply_ok" ] || fail "the holder's reply to the supervision order: $out"
