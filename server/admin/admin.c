@@ -50,6 +50,8 @@ static void usage(FILE *out)
             "  replay --rules FILE --from TIME --to TIME [--json]\n"
             "                                      what if: the period's reports routed by\n"
             "                                      the FILE's rules; writes nothing\n"
+            "  outbox list | prune --older-than DURATION [--dry-run]\n"
+            "                                      the terminals' outboxes; their retention\n"
             "  stats --from TIME --to TIME [--by town|line|unit|worker|district] [--csv|--json]\n"
             "                                      the meeting figures of a period\n"
             "\n"
@@ -503,6 +505,8 @@ int main(int argc, char **argv)
         return cmd_export(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "partitions") == 0)
         return cmd_partitions(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "outbox") == 0)
+        return cmd_outbox(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "stats") == 0)
         return cmd_stats(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "replay") == 0)

@@ -257,6 +257,20 @@ assert_eq "$(q "SELECT assignment FROM incidents WHERE id = $f1")" acknowledged 
 expect_refused old_holder 'forbidden' term "$(node_of "$holder1")" ack "$f1"
 log "F: warning, escalation to the town line (both told), the duty officer acknowledges"
 
+# ---- retention: pruning keeps each outbox's newest item, so numbering goes on ----
+boxes=$(q "SELECT count(DISTINCT box) FROM outbox")
+total=$(q "SELECT count(*) FROM outbox")
+assert_match "^$((total - boxes)) would be pruned" "$(admin outbox prune --older-than 0s --dry-run)" "prune --dry-run"
+assert_eq "$total" "$(q "SELECT count(*) FROM outbox")" "a dry run deletes nothing"
+admin outbox prune --older-than 0s >/dev/null
+assert_eq "$boxes" "$(q "SELECT count(*) FROM outbox")" "pruned: one item kept per box"
+feed_last=$(q "SELECT max(seq) FROM outbox WHERE box = 'u:lingyin'")
+village_report P-1
+assert_eq "$((feed_last + 1))" "$(q "SELECT max(seq) FROM outbox WHERE box = 'u:lingyin'")" \
+    "after pruning the numbering goes on"
+admin outbox list | grep -q "^u:lingyin " || fail "outbox list: $(admin outbox list)"
+log "retention: pruned to one item per box; numbering goes on"
+
 # ---- a stop does not wait out the held syncs ----
 watch_bg t2 "$WORK/watch2.out" "$WORK/watch2.err"
 for ((i = 0; i < 50; i++)); do
