@@ -353,7 +353,6 @@ int fq_server_run(const fq_server_config *config)
         fq_dispatch_free(srv.dispatch);
         return 1;
     }
-    fq_terminals_attach(srv.terminals, srv.terminals_sock);
     if (config->console_url != NULL &&
         fq_msgsock_listen(srv.loop, config->console_url, FQ_MAX_FRAME_BYTES, config->drain_budget,
                           fq_terminals_on_request, srv.terminals, &srv.console_sock,

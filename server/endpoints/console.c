@@ -23,27 +23,23 @@ typedef struct query_req {
     char params[8][80];
 } query_req;
 
-static int64_t col_i64(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
 /* FQ_SQL_CONSOLE_COLUMNS of one row into an IncidentSummary (strings point
  * into `res`; co-units into `co`, which must hold FQ_ROUTE_MAX_CO + 1). */
 static void summary_of(const PGresult *res, int row, Fengqiao__V1__IncidentSummary *s, char **co,
                        char *co_buf, size_t co_len)
 {
     fengqiao__v1__incident_summary__init(s);
-    s->incident_id = (uint64_t)col_i64(res, row, 0);
+    s->incident_id = (uint64_t)fq_store_column_i64(res, row, 0);
     s->category = PQgetvalue(res, row, 1);
-    s->severity = (Fengqiao__V1__Severity)col_i64(res, row, 2);
-    s->risk = (Fengqiao__V1__Risk)col_i64(res, row, 3);
+    s->severity = (Fengqiao__V1__Severity)fq_store_column_i64(res, row, 2);
+    s->risk = (Fengqiao__V1__Risk)fq_store_column_i64(res, row, 3);
     s->title = PQgetvalue(res, row, 4);
     s->address = PQgetvalue(res, row, 5);
     s->territory = PQgetvalue(res, row, 6);
     s->town = PQgetvalue(res, row, 7);
-    s->tier = (Fengqiao__V1__Tier)col_i64(res, row, 8);
-    s->line = (Fengqiao__V1__Line)(col_i64(res, row, 9) + 1); /* the wire's 0 is "none" */
+    s->tier = (Fengqiao__V1__Tier)fq_store_column_i64(res, row, 8);
+    s->line =
+        (Fengqiao__V1__Line)(fq_store_column_i64(res, row, 9) + 1); /* the wire's 0 is "none" */
     s->lead_unit = PQgetvalue(res, row, 10);
     s->worker = PQgetvalue(res, row, 11);
     snprintf(co_buf, co_len, "%s", PQgetvalue(res, row, 12));
@@ -58,13 +54,13 @@ static void summary_of(const PGresult *res, int row, Fengqiao__V1__IncidentSumma
     s->n_co_units = n;
     s->state = PQgetvalue(res, row, 13);
     s->assignment = PQgetvalue(res, row, 14);
-    s->recorded_at_ms = col_i64(res, row, 15);
-    s->acknowledge_due_ms = col_i64(res, row, 16);
-    s->conclude_due_ms = col_i64(res, row, 17);
+    s->recorded_at_ms = fq_store_column_i64(res, row, 15);
+    s->acknowledge_due_ms = fq_store_column_i64(res, row, 16);
+    s->conclude_due_ms = fq_store_column_i64(res, row, 17);
     s->overdue = PQgetvalue(res, row, 18)[0] == 't';
-    s->escalations = (uint32_t)col_i64(res, row, 19);
+    s->escalations = (uint32_t)fq_store_column_i64(res, row, 19);
     s->reporter_node = PQgetvalue(res, row, 20);
-    s->supervision_due_ms = col_i64(res, row, 21);
+    s->supervision_due_ms = fq_store_column_i64(res, row, 21);
 }
 
 static void reply_result(query_req *q, Fengqiao__V1__ConsoleResult *result)
@@ -140,10 +136,10 @@ static void answer_incident(query_req *q, const PGresult *res)
         if (PQgetisnull(res, r, 23))
             continue; /* no events (not possible for a stored incident) */
         fengqiao__v1__timeline_event__init(&ev[n]);
-        ev[n].seq = (uint64_t)col_i64(res, r, 23);
+        ev[n].seq = (uint64_t)fq_store_column_i64(res, r, 23);
         ev[n].kind = PQgetvalue(res, r, 24);
         ev[n].actor = PQgetvalue(res, r, 25);
-        ev[n].at_ms = col_i64(res, r, 26);
+        ev[n].at_ms = fq_store_column_i64(res, r, 26);
         ev[n].reason = PQgetvalue(res, r, 27);
         list[n] = &ev[n];
         n++;
@@ -173,8 +169,8 @@ static void answer_roster(query_req *q, const PGresult *res)
             e[r].kind = PQgetvalue(res, r, 1);
             e[r].territory = PQgetvalue(res, r, 2);
             e[r].line = PQgetvalue(res, r, 3);
-            e[r].load = (uint32_t)col_i64(res, r, 4);
-            e[r].capacity = (uint32_t)col_i64(res, r, 5);
+            e[r].load = (uint32_t)fq_store_column_i64(res, r, 4);
+            e[r].capacity = (uint32_t)fq_store_column_i64(res, r, 5);
             e[r].on_duty = PQgetvalue(res, r, 6)[0] == 't';
             int worker = strcmp(e[r].kind, "worker") == 0;
             e[r].present = !worker || !fq_dispatch_is_absent(q->dispatch, e[r].id);

@@ -82,7 +82,6 @@ struct fq_terminals {
     fq_terminals_config config;
     fq_store *store;
     fq_dispatch *dispatch;
-    fq_msgsock *sock;
     fq_arena arena;
     unsigned char *arena_buffer;
     box_state *boxes;
@@ -294,11 +293,6 @@ static void try_answer(fq_terminals *t, waiter *w, uint64_t now)
         fengqiao__v1__outbox_item__free_unpacked(items[i], NULL);
 }
 
-static int64_t column_i64(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
 static void read_done(fq_store_op *op, int status, const char *message)
 {
     (void)message;
@@ -315,7 +309,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
         free(r);
         return;
     }
-    uint64_t last = (uint64_t)column_i64(res, 0, 0);
+    uint64_t last = (uint64_t)fq_store_column_i64(res, 0, 0);
     box_state *b = find_box(t, r->box, 0);
     if (b != NULL)
         fq_mailbox_loaded(&b->mail, last);
@@ -344,10 +338,10 @@ static void read_done(fq_store_op *op, int status, const char *message)
         unpacked[n] = it;
         Fengqiao__V1__OutboxItem *c = &copies[n];
         *c = *it;
-        c->seq = (uint64_t)column_i64(res, i, 1);
-        c->kind = (Fengqiao__V1__ItemKind)column_i64(res, i, 2);
-        c->incident_id = (uint64_t)column_i64(res, i, 3);
-        c->at_ms = column_i64(res, i, 4);
+        c->seq = (uint64_t)fq_store_column_i64(res, i, 1);
+        c->kind = (Fengqiao__V1__ItemKind)fq_store_column_i64(res, i, 2);
+        c->incident_id = (uint64_t)fq_store_column_i64(res, i, 3);
+        c->at_ms = fq_store_column_i64(res, i, 4);
         if (c->title[0] == '\0') {
             /* Only reports carry the details: the rest get them as stored. */
             c->title = PQgetvalue(res, i, 8);
@@ -355,7 +349,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
             if (c->category[0] == '\0')
                 c->category = PQgetvalue(res, i, 6);
             if (c->severity == 0)
-                c->severity = (Fengqiao__V1__Severity)column_i64(res, i, 7);
+                c->severity = (Fengqiao__V1__Severity)fq_store_column_i64(res, i, 7);
             if (c->territory[0] == '\0')
                 c->territory = PQgetvalue(res, i, 10);
             if (c->location == NULL && !PQgetisnull(res, i, 11)) {
@@ -512,8 +506,9 @@ static int answer_prior(fq_terminals *t, action_req *a, const PGresult *res, int
                "this message id was already used for a different action");
         return 1;
     }
-    a->incident_id = (uint64_t)column_i64(res, 0, col + 3);
-    answer_action(t, a, PQgetvalue(res, 0, col + 1), (uint64_t)column_i64(res, 0, col + 2));
+    a->incident_id = (uint64_t)fq_store_column_i64(res, 0, col + 3);
+    answer_action(t, a, PQgetvalue(res, 0, col + 1),
+                  (uint64_t)fq_store_column_i64(res, 0, col + 2));
     return 1;
 }
 
@@ -540,7 +535,7 @@ static void action_done(fq_store_op *op, int status, const char *message)
     fq_dispatch_act_done(t->dispatch, &a->ticket, applied, seqs);
     if (applied) {
         t->stats.actions++;
-        answer_action(t, a, state, (uint64_t)column_i64(res, 0, 0));
+        answer_action(t, a, state, (uint64_t)fq_store_column_i64(res, 0, 0));
     } else if (status == FQ_STORE_OK && answer_prior(t, a, res, 2)) {
         /* a resend */
     } else if (status == FQ_STORE_OK) {
@@ -567,7 +562,7 @@ static void aftercare_done(fq_store_op *op, int status, const char *message)
                      status == FQ_STORE_EREJECTED ? ST(INTERNAL) : ST(BUSY), message);
     } else if (!PQgetisnull(res, 0, 0)) {
         t->stats.actions++;
-        answer_action(t, a, "concluded", (uint64_t)column_i64(res, 0, 0));
+        answer_action(t, a, "concluded", (uint64_t)fq_store_column_i64(res, 0, 0));
     } else if (!answer_prior(t, a, res, 1)) {
         char why[160];
         if (PQgetisnull(res, 0, 5))
@@ -583,11 +578,9 @@ static void aftercare_done(fq_store_op *op, int status, const char *message)
     free_action(a);
 }
 
-/* Sends the request again as its next statement (from inside a callback:
- * the rows of the last one belong to the store, which frees them). */
+/* Sends the request again as its next statement. */
 static void resubmit(fq_terminals *t, action_req *a)
 {
-    a->op.result = NULL;
     a->op.statement = NULL;
     t->in_flight++;
     fq_store_submit(t->store, &a->op);
@@ -933,11 +926,6 @@ fq_terminals *fq_terminals_new(uv_loop_t *loop, const fq_terminals_config *confi
     t->sweep.data = t;
     uv_timer_start(&t->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
     return t;
-}
-
-void fq_terminals_attach(fq_terminals *t, fq_msgsock *sock)
-{
-    t->sock = sock;
 }
 
 void fq_terminals_stop(fq_terminals *t)

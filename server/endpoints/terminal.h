@@ -44,7 +44,6 @@ typedef struct fq_terminals_stats {
 
 fq_terminals *fq_terminals_new(uv_loop_t *loop, const fq_terminals_config *config, fq_store *store,
                                fq_dispatch *dispatch);
-void fq_terminals_attach(fq_terminals *t, fq_msgsock *sock);
 /* fq_msgsock_request_cb */
 void fq_terminals_on_request(void *terminals, const uint8_t *frame, size_t len,
                              fq_reply_token *token);

@@ -178,6 +178,9 @@ static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except
             continue;
         }
         s->stats.ops_retried++;
+        /* Rows of the attempt that did not commit are not the answer. */
+        PQclear(op->result);
+        op->result = NULL;
         op->next = NULL;
         if (last)
             last->next = op;
@@ -587,8 +590,6 @@ static int send_batch(fq_store *s, PGconn *conn)
     while (n < s->config.max_batch && s->pending.head != NULL) {
         fq_store_op *op = q_pop(&s->pending);
         op->got_row = 0;
-        PQclear(op->result);
-        op->result = NULL;
         if (!PQsendQueryPrepared(
                 conn, op->kind == FQ_STORE_OP_READ ? op->statement : statement_name(op->kind),
                 op->nparams, op->values, op->lengths, op->formats, 0)) {
@@ -734,6 +735,9 @@ void fq_store_start(fq_store *s)
 void fq_store_submit(fq_store *s, fq_store_op *op)
 {
     op->queued_at = uv_now(s->loop);
+    /* Not freed here: an op submitted again from its own callback still
+     * points at the rows the store frees when that callback returns. */
+    op->result = NULL;
     op->attempts = 0;
     op->got_row = 0;
     op->error[0] = '\0';
@@ -786,4 +790,9 @@ const fq_store_stats *fq_store_get_stats(fq_store *s)
 {
     s->stats.pending = s->pending.count;
     return &s->stats;
+}
+
+int64_t fq_store_column_i64(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }

@@ -108,7 +108,8 @@ fq_store *fq_store_new(uv_loop_t *loop, const fq_store_config *config,
                        void *user);
 void fq_store_start(fq_store *store);
 
-/* Queues `op`; its callback runs later, never from inside this call. */
+/* Queues `op`; its callback runs later, never from inside this call. An op
+ * may be submitted again from inside its own callback (its next statement). */
 void fq_store_submit(fq_store *store, fq_store_op *op);
 
 /* 1 while connected and the directory is loaded. */
@@ -121,5 +122,8 @@ void fq_store_close(fq_store *store);
 void fq_store_skip_open_load(fq_store *store);
 
 const fq_store_stats *fq_store_get_stats(fq_store *store);
+
+/* An integer column of a result row; 0 when NULL. */
+int64_t fq_store_column_i64(const PGresult *res, int row, int col);
 
 #endif
