@@ -358,21 +358,29 @@ static void add_routing_items(fq_outbox_set *set, const fq_snapshot *snap,
 /* Something happened to an assignment that does not move it: the holders
  * (all but `except`) get `kind`, the town's and district's feeds an update
  * if `follow`. */
-static void add_notice_items(fq_outbox_set *set, const fq_snapshot *snap, const fq_case *c,
-                             Fengqiao__V1__ItemKind kind, const char *text, const char *except,
-                             int follow)
+static void add_notice_items_due(fq_outbox_set *set, const fq_snapshot *snap, const fq_case *c,
+                                 Fengqiao__V1__ItemKind kind, const char *text, const char *except,
+                                 int follow, int64_t supervision_due_ms)
 {
     char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
     int nh = holder_boxes(snap->routing, &c->decision, hb, FQ_ROUTE_MAX_CO + 1);
     item_buf b;
     item_for(snap, &c->request, &c->decision, &b);
-    b.it.supervision_due_ms = c->supervision_ms;
+    b.it.supervision_due_ms = supervision_due_ms;
     snprintf(b.text, sizeof b.text, "%s", text);
     for (int i = 0; i < nh; i++)
         if (except == NULL || strcmp(hb[i], except) != 0)
             fq_outbox_add(set, hb[i], kind, &b.it, 0);
     if (follow)
         add_follow_items(set, snap, territory_of(&c->decision), &b.it, 0);
+}
+
+/* The same, with the case's own open supervision order (if any). */
+static void add_notice_items(fq_outbox_set *set, const fq_snapshot *snap, const fq_case *c,
+                             Fengqiao__V1__ItemKind kind, const char *text, const char *except,
+                             int follow)
+{
+    add_notice_items_due(set, snap, c, kind, text, except, follow, c->supervision_ms);
 }
 
 /* ---- the server's own writes ---- */
@@ -618,21 +626,18 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
     fq_outbox_init(&set);
     switch (due->kind) {
     case FQ_DEADLINE_ACK_WARNING:
-        format_time(at, sizeof at, c->decision.ack_due_ms);
-        snprintf(reason, sizeof reason, "not acknowledged yet; due %s", at);
+    case FQ_DEADLINE_CONCLUDE_WARNING: {
+        int ack = due->kind == FQ_DEADLINE_ACK_WARNING;
+        format_time(at, sizeof at, ack ? c->decision.ack_due_ms : c->decision.conclude_due_ms);
+        snprintf(reason, sizeof reason, "not %s yet; due %s", ack ? "acknowledged" : "concluded",
+                 at);
         d->stats.warnings++;
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
                          0);
-        write_event(d, c->incident_id, "ack_warning", reason, 0, 0, &set);
+        write_event(d, c->incident_id, ack ? "ack_warning" : "conclude_warning", reason, 0, 0,
+                    &set);
         break;
-    case FQ_DEADLINE_CONCLUDE_WARNING:
-        format_time(at, sizeof at, c->decision.conclude_due_ms);
-        snprintf(reason, sizeof reason, "not concluded yet; due %s", at);
-        d->stats.warnings++;
-        add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
-                         0);
-        write_event(d, c->incident_id, "conclude_warning", reason, 0, 0, &set);
-        break;
+    }
     case FQ_DEADLINE_ACK_DUE:
         escalate(d, c, "acknowledge limit passed", 1);
         break;
@@ -1230,15 +1235,6 @@ void fq_dispatch_dropped(fq_dispatch *d, fq_ticket *t)
 
 /* ---- terminal actions ---- */
 
-static char *copy_text(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *c = malloc(n);
-    if (c != NULL)
-        memcpy(c, s, n);
-    return c;
-}
-
 static void act_release(fq_action_ticket *t)
 {
     free(t->reopened);
@@ -1316,8 +1312,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, c->decision.worker));
         snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, c->decision.lead));
         snprintf(t->state, sizeof t->state, "assigned");
-        snprintf(t->reroute, sizeof t->reroute, "false");
-        t->note = copy_text(a->note);
+        t->note = strdup(a->note);
         if (t->note == NULL) {
             snprintf(err, err_len, "out of memory");
             return FQ_DISPATCH_EBUSY;
@@ -1357,8 +1352,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, c->decision.worker));
     snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, c->decision.lead));
     snprintf(t->state, sizeof t->state, "assigned");
-    snprintf(t->reroute, sizeof t->reroute, "false");
-    t->note = copy_text(a->note[0] ? a->note : fq_action_event_kind(action));
+    t->note = strdup(a->note[0] ? a->note : fq_action_event_kind(action));
     if (t->note == NULL) {
         snprintf(err, err_len, "out of memory");
         return FQ_DISPATCH_EBUSY;
@@ -1385,8 +1379,8 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
             fq_route_apply(r->router, &t->decision);
             t->applied = 1;
             t->next_state = FQ_ASSIGNMENT_ASSIGNED;
+            t->recount = 1; /* a re-decision, like an escalation */
             format_decision(snap, &t->decision, &t->texts);
-            snprintf(t->reroute, sizeof t->reroute, "true");
             snprintf(
                 text, sizeof text, "returned by %s (%s): %s; now the %s tier (%s%s%s)", actor->id,
                 a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION
@@ -1410,7 +1404,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         if (action == FQ_ACTION_CONCLUDE) {
             t->concludes = 1;
             snprintf(t->state, sizeof t->state, "concluded");
-            t->result = copy_text(a->note);
+            t->result = strdup(a->note);
         }
         if (action == FQ_ACTION_EXTEND) {
             snprintf(t->extension, sizeof t->extension, "%" PRId64, a->extend_to_ms);
@@ -1447,7 +1441,7 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
     op->values[11] = t->state;
     op->values[12] = t->result;
     op->values[13] = or_null(t->extension);
-    op->values[14] = t->reroute;
+    op->values[14] = t->rerouted ? "true" : "false";
     const char *route[11] = {x->tier,
                              x->line,
                              or_null(x->territory),
@@ -1465,7 +1459,7 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
     op->values[27] = t->outbox.kinds ? t->outbox.kinds : "{}";
     op->values[28] = t->outbox.bodies ? t->outbox.bodies : "{}";
     op->values[29] = t->answer;
-    op->values[30] = t->recount[0] ? t->recount : "false";
+    op->values[30] = t->recount ? "true" : "false";
     op->values[31] = or_null(t->merged);
     op->values[32] = t->supervision_ms > 0 ? t->supervision : t->supervision_ms < 0 ? "" : NULL;
     op->values[33] = or_null(t->expected_state);
@@ -1476,6 +1470,18 @@ static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
     if (c->deadlines[kind - 1] != 0)
         fq_deadlines_cancel(d->deadlines, c->deadlines[kind - 1]);
     c->deadlines[kind - 1] = 0;
+}
+
+/* The case is closed (concluded, merged): its capacity, deadlines and
+ * duplicate entry go with it. */
+static void close_case(fq_dispatch *d, fq_case *c)
+{
+    if (d->current != NULL && d->current->routing != NULL)
+        fq_route_release(d->current->routing->router, &c->decision);
+    for (int k = 1; k <= FQ_CASE_DEADLINES; k++)
+        cancel_deadline(d, c, k);
+    fq_dedup_remove(d->dedup, c->incident_id);
+    fq_caseload_remove(d->cases, c->incident_id);
 }
 
 static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int same);
@@ -1540,12 +1546,7 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
         c->extension_ms = t->extend_to_ms;
         break;
     case FQ_ACTION_CONCLUDE:
-        if (r != NULL)
-            fq_route_release(r->router, &c->decision);
-        for (int k = 1; k <= FQ_CASE_DEADLINES; k++)
-            cancel_deadline(d, c, k);
-        fq_dedup_remove(d->dedup, c->incident_id);
-        fq_caseload_remove(d->cases, c->incident_id);
+        close_case(d, c);
         c = NULL;
         break;
     case FQ_ACTION_RETURN:
@@ -1602,24 +1603,14 @@ static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int
         c->extension_ms = 0;
         break;
     case FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE:
-        if (r != NULL)
-            fq_route_release(r->router, &c->decision);
-        for (int k = 1; k <= FQ_CASE_DEADLINES; k++)
-            cancel_deadline(d, c, k);
-        fq_dedup_remove(d->dedup, c->incident_id);
-        fq_caseload_remove(d->cases, c->incident_id);
+        close_case(d, c);
         break;
     case FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE:
         c->supervision_ms = t->supervision_ms;
         schedule_deadlines(d, c);
         break;
     case FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE:
-        if (r != NULL)
-            fq_route_release(r->router, &c->decision);
-        for (int k = 1; k <= FQ_CASE_DEADLINES; k++)
-            cancel_deadline(d, c, k);
-        fq_dedup_remove(d->dedup, c->incident_id);
-        fq_caseload_remove(d->cases, c->incident_id);
+        close_case(d, c);
         d->stats.merged++;
         break;
     default:
@@ -1672,7 +1663,6 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, c->decision.worker));
     snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, c->decision.lead));
     snprintf(t->state, sizeof t->state, "assigned");
-    snprintf(t->reroute, sizeof t->reroute, "false");
     char text[512];
     fq_outbox_init(&t->outbox);
     const char *kind = "";
@@ -1750,7 +1740,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         t->concludes = 1;
         t->next_state = FQ_ASSIGNMENT_CONCLUDED;
         snprintf(t->state, sizeof t->state, "concluded");
-        t->result = copy_text(cmd->reason);
+        t->result = strdup(cmd->reason);
         snprintf(text, sizeof text, "concluded by %s: %s", actor->id, cmd->reason);
         break;
     case FENGQIAO__V1__COMMAND_KIND__COMMAND_APPROVE_EXTENSION:
@@ -1818,7 +1808,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     }
     snprintf(t->kind, sizeof t->kind, "%s", kind);
     t->note =
-        copy_text(cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE ? text : cmd->reason);
+        strdup(cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE ? text : cmd->reason);
     if (t->note == NULL) {
         act_release(t);
         snprintf(err, err_len, "out of memory");
@@ -1831,26 +1821,24 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         fq_route_apply(r->router, &t->decision);
         t->applied = 1;
         t->next_state = FQ_ASSIGNMENT_ASSIGNED;
-        snprintf(t->recount, sizeof t->recount, "true");
+        t->recount = 1;
         add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text, NULL);
     } else {
-        /* The order's deadline goes with its items (the case takes it on
+        /* A new order's deadline goes with its items (the case takes it on
          * at the commit). */
-        int64_t supervision = c->supervision_ms;
-        if (cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE)
-            c->supervision_ms = cmd->deadline_ms;
-        add_notice_items(&t->outbox, snap, c,
-                         cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
-                             ? FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION
-                         : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE
-                             ? FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION
-                             : FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE,
-                         text, NULL, 1);
-        c->supervision_ms = supervision;
+        add_notice_items_due(&t->outbox, snap, c,
+                             cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
+                                 ? FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION
+                             : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE
+                                 ? FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION
+                                 : FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE,
+                             text, NULL, 1,
+                             cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
+                                 ? cmd->deadline_ms
+                                 : c->supervision_ms);
     }
     if (t->rerouted) {
         format_decision(snap, &t->decision, &t->texts);
-        snprintf(t->reroute, sizeof t->reroute, "true");
     }
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
     snprintf(t->answer, sizeof t->answer, "%s",
@@ -1943,11 +1931,10 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, c->decision.worker));
     snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, c->decision.lead));
     snprintf(t->state, sizeof t->state, "assigned");
-    snprintf(t->reroute, sizeof t->reroute, "true");
-    snprintf(t->recount, sizeof t->recount, "true");
+    t->recount = 1;
     snprintf(t->assignment, sizeof t->assignment, "assigned");
     snprintf(t->answer, sizeof t->answer, "assigned");
-    t->note = copy_text(reason);
+    t->note = strdup(reason);
     char text[512];
     snprintf(text, sizeof text, "reopened for redo by %s: %s", actor->id, reason);
     fq_outbox_init(&t->outbox);
@@ -2022,7 +2009,7 @@ void fq_dispatch_set_presence(fq_dispatch *d, const char *worker, int present)
     }
     if (!was_absent) {
         char **grown = realloc(d->absent, (d->n_absent + 1) * sizeof *grown);
-        char *copy = copy_text(worker);
+        char *copy = strdup(worker);
         if (grown == NULL || copy == NULL) {
             free(copy);
             if (grown != NULL)

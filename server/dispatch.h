@@ -141,7 +141,8 @@ typedef struct fq_action_ticket {
     int concludes;        /* the incident closes */
     fq_decision decision;
     char id[24], kind[32], expected[24], worker[65], lead[65], assignment[24], state[16];
-    char extension[24], reroute[8], answer[24], recount[8], merged[24], supervision[24];
+    char extension[24], answer[24], merged[24], supervision[24];
+    int recount;              /* counts as a re-decision (escalations + 1) */
     uint64_t merge_into;      /* MERGE: the open incident it joins */
     char expected_state[16];  /* the incident's state the statement expects ('' open) */
     struct fq_case *reopened; /* REOPEN: the case to add once the reopen is stored */
