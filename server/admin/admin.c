@@ -115,6 +115,11 @@ int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_
         int matched = 0;
         for (size_t s = 0; s < nslots; s++) {
             if (strcmp(argv[i], slots[s].name) == 0) {
+                if (slots[s].flag != NULL) {
+                    *slots[s].flag = 1;
+                    matched = 1;
+                    break;
+                }
                 if (i + 1 >= argc) {
                     fprintf(stderr, "fengqiao-admin: %s needs a value\n", argv[i]);
                     return -1;
@@ -167,7 +172,7 @@ int admin_list(const globals *g, int argc, char **argv, const char *help, const 
 static int cmd_migrate(const globals *g, int argc, char **argv)
 {
     const char *dir = g->migrations_dir;
-    opt_slot slots[] = {{"--dir", &dir}};
+    opt_slot slots[] = {{"--dir", &dir, NULL}};
     int rv =
         admin_parse_options(argc, argv, 1, slots, 1, NULL,
                             "usage: fengqiao-admin migrate [--dir DIR]\n"
@@ -242,7 +247,8 @@ static int cmd_unit(const globals *g, int argc, char **argv)
         return 2;
     }
     const char *id = NULL, *kind = NULL, *name = NULL, *parent = NULL;
-    opt_slot slots[] = {{"--kind", &kind}, {"--name", &name}, {"--parent", &parent}};
+    opt_slot slots[] = {
+        {"--kind", &kind, NULL}, {"--name", &name, NULL}, {"--parent", &parent, NULL}};
     int rv = admin_parse_options(argc, argv, 2, slots, 3, &id, help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
@@ -349,11 +355,11 @@ static int cmd_node(const globals *g, int argc, char **argv)
     }
     const char *id = NULL, *role = NULL, *jurisdiction = NULL, *description = "";
     const char *serves_worker = NULL, *serves_unit = NULL;
-    opt_slot slots[] = {{"--role", &role},
-                        {"--jurisdiction", &jurisdiction},
-                        {"--description", &description},
-                        {"--serves-worker", &serves_worker},
-                        {"--serves-unit", &serves_unit}};
+    opt_slot slots[] = {{"--role", &role, NULL},
+                        {"--jurisdiction", &jurisdiction, NULL},
+                        {"--description", &description, NULL},
+                        {"--serves-worker", &serves_worker, NULL},
+                        {"--serves-unit", &serves_unit, NULL}};
     int rv = admin_parse_options(argc, argv, 2, slots, 5, &id, help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;

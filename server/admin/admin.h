@@ -15,9 +15,12 @@ typedef struct globals {
 } globals;
 
 /* "--name value" options after a subcommand. */
+/* "--name value" options after a subcommand; with `flag` set instead of
+ * `value`, "--name" alone (it sets *flag to 1). */
 typedef struct opt_slot {
     const char *name;
     const char **value;
+    int *flag;
 } opt_slot;
 
 /* Connects (NULL and a message on failure). */

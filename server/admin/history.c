@@ -609,7 +609,7 @@ int cmd_export(const globals *g, int argc, char **argv)
         "PostgreSQL reads as timestamptz ('2026-11-01', '2026-11-01 08:00+08').\n"
         "Refuses to overwrite FILE.\n";
     const char *from = NULL, *to = NULL, *path = NULL;
-    opt_slot slots[] = {{"--from", &from}, {"--to", &to}, {"--out", &path}};
+    opt_slot slots[] = {{"--from", &from, NULL}, {"--to", &to, NULL}, {"--out", &path, NULL}};
     int rv = admin_parse_options(argc, argv, 1, slots, 3, NULL, help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
@@ -935,7 +935,7 @@ int cmd_verify(const globals *g, int argc, char **argv)
         "docs/history.md). Exit status: 0 intact, 1 broken (the first broken link is named),\n"
         "2 usage, 3 could not check (database or file unreadable).\n";
     const char *from = NULL, *to = NULL, *file = NULL;
-    opt_slot slots[] = {{"--from", &from}, {"--to", &to}, {"--file", &file}};
+    opt_slot slots[] = {{"--from", &from, NULL}, {"--to", &to, NULL}, {"--file", &file, NULL}};
     int rv = admin_parse_options(argc, argv, 1, slots, 3, NULL, help);
     if (rv != 0)
         return rv < 0 ? VERIFY_USAGE : VERIFY_OK;
@@ -1225,7 +1225,7 @@ int cmd_partitions(const globals *g, int argc, char **argv)
     }
     if (strcmp(action, "ensure") == 0) {
         const char *months = "2";
-        opt_slot slots[] = {{"--months", &months}};
+        opt_slot slots[] = {{"--months", &months, NULL}};
         int rv = admin_parse_options(argc, argv, 2, slots, 1, NULL, help);
         if (rv != 0)
             return rv < 0 ? 2 : 0;

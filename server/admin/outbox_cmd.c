@@ -38,16 +38,8 @@ int cmd_outbox(const globals *g, int argc, char **argv)
     }
     const char *older = NULL;
     int dry_run = 0;
-    for (int i = 2; i < argc; i++)
-        if (strcmp(argv[i], "--dry-run") == 0) {
-            dry_run = 1;
-            for (int j = i; j + 1 < argc; j++)
-                argv[j] = argv[j + 1];
-            argc--;
-            i--;
-        }
-    opt_slot slots[] = {{"--older-than", &older}};
-    int rv = admin_parse_options(argc, argv, 2, slots, 1, NULL, help);
+    opt_slot slots[] = {{"--older-than", &older, NULL}, {"--dry-run", NULL, &dry_run}};
+    int rv = admin_parse_options(argc, argv, 2, slots, 2, NULL, help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
     char err[160];

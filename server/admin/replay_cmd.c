@@ -447,20 +447,11 @@ int cmd_replay(const globals *g, int argc, char **argv)
         "  --json         one JSON object instead of the tables\n";
     replay_ctx c;
     memset(&c, 0, sizeof c);
-    char *args[64];
-    int n = 0;
-    if (argc > 64) {
-        fprintf(stderr, "fengqiao-admin: too many arguments\n");
-        return 2;
-    }
-    for (int i = 0; i < argc; i++) {
-        if (i > 0 && strcmp(argv[i], "--json") == 0)
-            c.json = 1;
-        else
-            args[n++] = argv[i];
-    }
-    opt_slot slots[] = {{"--rules", &c.rules_path}, {"--from", &c.from}, {"--to", &c.to}};
-    int rv = admin_parse_options(n, args, 1, slots, 3, NULL, help);
+    opt_slot slots[] = {{"--rules", &c.rules_path, NULL},
+                        {"--from", &c.from, NULL},
+                        {"--to", &c.to, NULL},
+                        {"--json", NULL, &c.json}};
+    int rv = admin_parse_options(argc, argv, 1, slots, 4, NULL, help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
     if (c.rules_path == NULL || c.from == NULL || c.to == NULL) {

@@ -84,20 +84,13 @@ int cmd_stats(const globals *g, int argc, char **argv)
 {
     const char *from = NULL, *to = NULL, *by = "town";
     int want_csv = 0, want_json = 0;
-    for (int i = 1; i < argc; i++) {
-        /* --csv and --json take no value: take them out before the
-         * name-value options are parsed. */
-        if (strcmp(argv[i], "--csv") == 0 || strcmp(argv[i], "--json") == 0) {
-            *(argv[i][2] == 'c' ? &want_csv : &want_json) = 1;
-            for (int j = i; j + 1 < argc; j++)
-                argv[j] = argv[j + 1];
-            argc--;
-            i--;
-        }
-    }
-    opt_slot slots[] = {{"--from", &from}, {"--to", &to}, {"--by", &by}};
+    opt_slot slots[] = {{"--from", &from, NULL},
+                        {"--to", &to, NULL},
+                        {"--by", &by, NULL},
+                        {"--csv", NULL, &want_csv},
+                        {"--json", NULL, &want_json}};
     const char *positional = NULL;
-    int rv = admin_parse_options(argc, argv, 1, slots, 3, &positional, help);
+    int rv = admin_parse_options(argc, argv, 1, slots, 5, &positional, help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
     if (positional != NULL || from == NULL || to == NULL || (want_csv && want_json)) {

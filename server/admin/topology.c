@@ -1551,21 +1551,9 @@ int cmd_import_topology(const globals *g, int argc, char **argv)
         "rule set version, active from the commit on (fengqiao-admin rules history).\n";
     const char *file = NULL, *by = NULL, *note = NULL;
     int replace = 0;
-    /* --replace is a flag: take it out before the generic option parser. */
-    char *args[64];
-    int n = 0;
-    for (int i = 0; i < argc && n < 64; i++) {
-        if (i > 0 && strcmp(argv[i], "--replace") == 0)
-            replace = 1;
-        else
-            args[n++] = argv[i];
-    }
-    if (argc > 64) {
-        fprintf(stderr, "fengqiao-admin: too many arguments\n");
-        return 2;
-    }
-    opt_slot slots[] = {{"--by", &by}, {"--note", &note}};
-    int rv = admin_parse_options(n, args, 1, slots, 2, &file, help);
+    opt_slot slots[] = {
+        {"--by", &by, NULL}, {"--note", &note, NULL}, {"--replace", NULL, &replace}};
+    int rv = admin_parse_options(argc, argv, 1, slots, 3, &file, help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
     if (file == NULL) {
