@@ -1,4 +1,4 @@
--- 0010 supervision and after-care: the open supervision order's deadline on
+-- 0009 supervision and after-care: the open supervision order's deadline on
 -- the incident (cleared by the holder's reply or by its breach, both events),
 -- and what the command center records after the conclusion — its check on
 -- the spot (核查) and the follow-up with the reporter (回访) with the
