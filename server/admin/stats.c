@@ -1,6 +1,7 @@
 /* fengqiao-admin stats: the meeting figures of a period (migration 0008,
  * fq_meeting_stats), as a table, CSV or JSON lines. */
 #include "admin.h"
+#include "rows_csv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,14 +17,6 @@ static const char help[] =
     "pending after 1, 3, 7 and 30 days. TIME is anything PostgreSQL reads as a\n"
     "timestamp ('2026-11-23', '2026-11-23 08:00+08', 'now'). --by groups the rows\n"
     "(default town). docs/statistics.md defines each figure.\n";
-
-static const char *const columns[] = {
-    "group",           "received",          "acknowledged",    "acknowledged_on_time",
-    "concluded",       "concluded_on_time", "overdue",         "returned",
-    "redone",          "escalated",         "village_share",   "ack_mean_s",
-    "ack_p90_s",       "conclude_mean_s",   "conclude_p90_s",  "pending_over_1d",
-    "pending_over_3d", "pending_over_7d",   "pending_over_30d"};
-#define NCOLS (sizeof columns / sizeof columns[0])
 
 static void print_table(const PGresult *res)
 {
@@ -46,37 +39,6 @@ static void print_table(const PGresult *res)
                PQgetvalue(res, r, 4), PQgetvalue(res, r, 5), PQgetvalue(res, r, 6),
                PQgetvalue(res, r, 7), PQgetvalue(res, r, 8), PQgetvalue(res, r, 9), share_text, ack,
                con);
-    }
-}
-
-/* CSV (RFC 4180): a field is quoted when it holds a comma, quote or newline. */
-static void csv_field(const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
-static void print_csv(const PGresult *res)
-{
-    for (size_t c = 0; c < NCOLS; c++)
-        printf("%s%s", c ? "," : "", columns[c]);
-    printf("\n");
-    for (int r = 0; r < PQntuples(res); r++) {
-        for (size_t c = 0; c < NCOLS; c++) {
-            if (c)
-                putchar(',');
-            csv_field(PQgetvalue(res, r, (int)c));
-        }
-        printf("\n");
     }
 }
 
@@ -141,9 +103,17 @@ int cmd_stats(const globals *g, int argc, char **argv)
     if (want_json)
         for (int r = 0; r < PQntuples(res); r++)
             printf("%s\n", PQgetvalue(res, r, 0));
-    else if (want_csv)
-        print_csv(res);
-    else
+    else if (want_csv) {
+        char *csv = fq_rows_csv(res, "group");
+        if (csv == NULL) {
+            fprintf(stderr, "fengqiao-admin: out of memory\n");
+            PQclear(res);
+            PQfinish(conn);
+            return 1;
+        }
+        fputs(csv, stdout);
+        free(csv);
+    } else
         print_table(res);
     PQclear(res);
     PQfinish(conn);

@@ -1,5 +1,6 @@
 #include "console.h"
 
+#include "rows_csv.h"
 #include "statements.h"
 
 #include <inttypes.h>
@@ -185,48 +186,14 @@ static void answer_roster(query_req *q, const PGresult *res)
     free(list);
 }
 
-/* CSV (RFC 4180) with a header: the columns of fq_meeting_stats. */
+/* CSV with a header: the columns of fq_meeting_stats. */
 static void answer_stats(query_req *q, const PGresult *res)
 {
-    size_t cap = 4096, len = 0;
-    char *csv = malloc(cap);
-    int ok = csv != NULL;
-    for (int r = -1; ok && r < PQntuples(res); r++) {
-        for (int c = 0; ok && c < PQnfields(res); c++) {
-            const char *v = r >= 0 ? PQgetvalue(res, r, c) : c == 0 ? "group" : PQfname(res, c);
-            size_t need = len + 2 * strlen(v) + 8;
-            if (need > cap) {
-                while (cap < need)
-                    cap *= 2;
-                char *grown = realloc(csv, cap);
-                if (grown == NULL) {
-                    ok = 0;
-                    break;
-                }
-                csv = grown;
-            }
-            if (c > 0)
-                csv[len++] = ',';
-            int quote = strpbrk(v, ",\"\r\n") != NULL;
-            if (quote)
-                csv[len++] = '"';
-            for (const char *p = v; *p; p++) {
-                if (*p == '"')
-                    csv[len++] = '"';
-                csv[len++] = *p;
-            }
-            if (quote)
-                csv[len++] = '"';
-        }
-        if (ok)
-            csv[len++] = '\n';
-    }
-    if (!ok) {
-        free(csv);
+    char *csv = fq_rows_csv(res, "group");
+    if (csv == NULL) {
         reply_status(q, ST(BUSY), "out of memory; retry later");
         return;
     }
-    csv[len] = '\0';
     Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
     result.stats_csv = csv;
     reply_result(q, &result);
