@@ -1,5 +1,6 @@
 #include "console.h"
 
+#include "reply.h"
 #include "rows_csv.h"
 #include "statements.h"
 
@@ -72,18 +73,14 @@ static void reply_result(query_req *q, Fengqiao__V1__ConsoleResult *result)
     reply.message_id = q->message_id;
     reply.result_case = FENGQIAO__V1__REPLY__RESULT_CONSOLE;
     reply.console = result;
-    fq_terminals_reply(q->t, q->token, q->key, &reply);
+    fq_reply_send(q->token, q->key, &reply);
 }
 
 static void reply_status(query_req *q, Fengqiao__V1__Status status, const char *message)
 {
-    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
-    reply.status = status;
-    reply.message = (char *)message;
-    reply.message_id = q->message_id;
-    if (status == ST(BUSY))
-        reply.retry_after_ms = fq_terminals_busy_retry_ms(q->t);
-    fq_terminals_reply(q->t, q->token, q->key, &reply);
+    Fengqiao__V1__Reply reply;
+    fq_reply_status_init(&reply, q->message_id, status, message, fq_terminals_busy_retry_ms(q->t));
+    fq_reply_send(q->token, q->key, &reply);
 }
 
 static void answer_incidents(query_req *q, const PGresult *res)

@@ -1,6 +1,7 @@
 #include "intake.h"
 
 #include "audit.h"
+#include "reply.h"
 
 #include "gate.h"
 
@@ -74,28 +75,16 @@ static intake_request *request_of(fq_store_op *op)
 static void send_reply(fq_intake *in, fq_reply_token *token, const uint8_t *key,
                        Fengqiao__V1__Reply *reply)
 {
-    uint8_t *frame;
-    size_t frame_len;
-    reply->server_time_ms = fq_now_ms();
     if (reply->status >= 0 && reply->status < 16)
         in->stats.by_status[reply->status]++;
-    if (fq_wire_seal_reply(key, reply, &frame, &frame_len) != FQ_WIRE_OK) {
-        fq_msgsock_drop(in->sock, token);
-        return;
-    }
-    fq_msgsock_reply(in->sock, token, frame, frame_len);
-    free(frame);
+    fq_reply_send(token, key, reply);
 }
 
 static void reply_status(fq_intake *in, fq_reply_token *token, const uint8_t *key,
                          uint64_t message_id, status_t status, const char *message)
 {
-    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
-    reply.status = status;
-    reply.message = (char *)message;
-    reply.message_id = message_id;
-    if (status == ST(BUSY) || status == ST(INTERNAL))
-        reply.retry_after_ms = in->config.busy_retry_ms;
+    Fengqiao__V1__Reply reply;
+    fq_reply_status_init(&reply, message_id, status, message, in->config.busy_retry_ms);
     send_reply(in, token, key, &reply);
 }
 

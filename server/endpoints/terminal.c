@@ -2,6 +2,7 @@
 
 #include "audit.h"
 #include "console.h"
+#include "reply.h"
 #include "fq_wire.h"
 #include "gate.h"
 #include "mailbox.h"
@@ -97,33 +98,14 @@ struct fq_terminals {
 
 /* ---- replies ---- */
 
-static void send_reply(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
-                       Fengqiao__V1__Reply *reply)
-{
-    (void)t; /* the answer goes back the way the request came (terminals' or consoles' socket) */
-    uint8_t *frame;
-    size_t frame_len;
-    reply->server_time_ms = fq_now_ms();
-    if (fq_wire_seal_reply(key, reply, &frame, &frame_len) != FQ_WIRE_OK) {
-        fq_msgsock_drop(fq_reply_token_socket(token), token);
-        return;
-    }
-    fq_msgsock_reply(fq_reply_token_socket(token), token, frame, frame_len);
-    free(frame);
-}
-
 static void reply_status(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
                          uint64_t message_id, status_t status, const char *message)
 {
-    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
-    reply.status = status;
-    reply.message = (char *)message;
-    reply.message_id = message_id;
-    if (status == ST(BUSY) || status == ST(INTERNAL))
-        reply.retry_after_ms = t->config.busy_retry_ms;
+    Fengqiao__V1__Reply reply;
+    fq_reply_status_init(&reply, message_id, status, message, t->config.busy_retry_ms);
     if (status != ST(OK))
         t->stats.refused++;
-    send_reply(t, token, key, &reply);
+    fq_reply_send(token, key, &reply);
 }
 
 /* Answers a refused request and records it (BUSY is no refusal). */
@@ -134,12 +116,6 @@ static void refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *key, c
     reply_status(t, token, key, message_id, status, reason);
     if (status != ST(BUSY))
         fq_audit_refusal(&t->audit, frame, len, node, message_id, status, reason);
-}
-
-void fq_terminals_reply(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
-                        Fengqiao__V1__Reply *reply)
-{
-    send_reply(t, token, key, reply);
 }
 
 void fq_terminals_refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
@@ -221,7 +197,7 @@ static void answer(fq_terminals *t, waiter *w, Fengqiao__V1__OutboxItem **items,
     if (n == 0 && !superseded)
         t->stats.heartbeats++;
     unlink_waiter(t, w);
-    send_reply(t, w->token, w->key, &reply);
+    fq_reply_send(w->token, w->key, &reply);
     sodium_memzero(w->key, sizeof w->key);
     free(w);
 }
@@ -470,7 +446,7 @@ static void free_action(action_req *a)
     free(a);
 }
 
-static void answer_action(fq_terminals *t, action_req *a, const char *state, uint64_t event_seq)
+static void answer_action(action_req *a, const char *state, uint64_t event_seq)
 {
     Fengqiao__V1__ActionResult result = FENGQIAO__V1__ACTION_RESULT__INIT;
     result.incident_id = a->incident_id;
@@ -487,7 +463,7 @@ static void answer_action(fq_terminals *t, action_req *a, const char *state, uin
         reply.result_case = FENGQIAO__V1__REPLY__RESULT_ACTION;
         reply.action = &result;
     }
-    send_reply(t, a->token, a->key, &reply);
+    fq_reply_send(a->token, a->key, &reply);
 }
 
 /* An earlier request with this id (columns digest, state, event seq,
@@ -507,8 +483,7 @@ static int answer_prior(fq_terminals *t, action_req *a, const PGresult *res, int
         return 1;
     }
     a->incident_id = (uint64_t)fq_store_column_i64(res, 0, col + 3);
-    answer_action(t, a, PQgetvalue(res, 0, col + 1),
-                  (uint64_t)fq_store_column_i64(res, 0, col + 2));
+    answer_action(a, PQgetvalue(res, 0, col + 1), (uint64_t)fq_store_column_i64(res, 0, col + 2));
     return 1;
 }
 
@@ -535,7 +510,7 @@ static void action_done(fq_store_op *op, int status, const char *message)
     fq_dispatch_act_done(t->dispatch, &a->ticket, applied, seqs);
     if (applied) {
         t->stats.actions++;
-        answer_action(t, a, state, (uint64_t)fq_store_column_i64(res, 0, 0));
+        answer_action(a, state, (uint64_t)fq_store_column_i64(res, 0, 0));
     } else if (status == FQ_STORE_OK && answer_prior(t, a, res, 2)) {
         /* a resend */
     } else if (status == FQ_STORE_OK) {
@@ -562,7 +537,7 @@ static void aftercare_done(fq_store_op *op, int status, const char *message)
                      status == FQ_STORE_EREJECTED ? ST(INTERNAL) : ST(BUSY), message);
     } else if (!PQgetisnull(res, 0, 0)) {
         t->stats.actions++;
-        answer_action(t, a, "concluded", (uint64_t)fq_store_column_i64(res, 0, 0));
+        answer_action(a, "concluded", (uint64_t)fq_store_column_i64(res, 0, 0));
     } else if (!answer_prior(t, a, res, 1)) {
         char why[160];
         if (PQgetisnull(res, 0, 5))

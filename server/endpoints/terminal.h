@@ -58,8 +58,6 @@ const fq_terminals_stats *fq_terminals_get_stats(fq_terminals *t);
 void fq_terminals_free(fq_terminals *t);
 
 /* For console.c, which answers console queries on this endpoint. */
-void fq_terminals_reply(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
-                        Fengqiao__V1__Reply *reply);
 void fq_terminals_refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
                          const uint8_t *bytes, size_t len, const char *node, uint64_t message_id,
                          Fengqiao__V1__Status status, const char *reason);
