@@ -30,6 +30,9 @@ static void usage(FILE *out)
             "  --hold-ms N            how long requests wait for an unreachable database\n"
             "                         before they are answered busy (default 5000)\n"
             "  --max-pending N        requests waiting for the database at most (default 20000)\n"
+            "  --max-pending-kib N    memory held by reports waiting for the database, in KiB;\n"
+            "                         beyond it reports are answered busy at once\n"
+            "                         (default 262144, 256 MiB)\n"
             "  --batch N              statements per transaction at most (default 256)\n"
             "  --batches-in-flight N  transactions in flight at most (default 2)\n"
             "  --audit-rate N         audit rows per second for refused requests (default 200)\n"
@@ -71,6 +74,7 @@ int main(int argc, char **argv)
         {"max-skew-ms", required_argument, NULL, 's'},
         {"hold-ms", required_argument, NULL, 'H'},
         {"max-pending", required_argument, NULL, 'p'},
+        {"max-pending-kib", required_argument, NULL, 'M'},
         {"batch", required_argument, NULL, 'b'},
         {"batches-in-flight", required_argument, NULL, 'f'},
         {"audit-rate", required_argument, NULL, 'a'},
@@ -119,6 +123,11 @@ int main(int argc, char **argv)
             if (parse_number("--max-pending", optarg, 10000000, &v) != 0 || v == 0)
                 return 2;
             config.max_pending = (size_t)v;
+            break;
+        case 'M':
+            if (parse_number("--max-pending-kib", optarg, 1024 * 1024 * 1024, &v) != 0 || v == 0)
+                return 2;
+            config.max_pending_bytes = (size_t)v << 10;
             break;
         case 'b':
             if (parse_number("--batch", optarg, 10000, &v) != 0 || v == 0)

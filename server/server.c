@@ -67,6 +67,7 @@ void fq_server_config_defaults(fq_server_config *c)
     c->max_skew_ms = 120000;
     c->hold_ms = 5000;
     c->max_pending = 20000;
+    c->max_pending_bytes = (size_t)256 << 20;
     c->max_batch = 256;
     c->max_batches_in_flight = 2;
     c->audit_per_second = 200;
@@ -206,12 +207,15 @@ static void on_stats(uv_timer_t *timer)
     const fq_store_stats *ss = fq_store_get_stats(srv->store);
     const fq_dispatch_stats *ds = fq_dispatch_get_stats(srv->dispatch);
     log_line("stats: requests %" PRIu64 " accepted %" PRIu64 " duplicates %" PRIu64
-             " invalid %" PRIu64 " unauthenticated %" PRIu64 " forbidden %" PRIu64 " stale %" PRIu64
-             " busy %" PRIu64 " | batches %" PRIu64 " largest %zu pending %zu"
-             " in-flight %zu | audit %" PRIu64 " dropped %" PRIu64,
-             is->requests, is->accepted, is->duplicates, is->by_status[2], is->by_status[3],
-             is->by_status[4], is->by_status[8], is->by_status[5], ss->batches, ss->largest_batch,
-             ss->pending, is->in_flight, is->audit_written, is->audit_dropped);
+             " coalesced %" PRIu64 " invalid %" PRIu64 " unauthenticated %" PRIu64
+             " forbidden %" PRIu64 " stale %" PRIu64 " busy %" PRIu64 " | batches %" PRIu64
+             " largest %zu pending %zu"
+             " in-flight %zu pending-bytes %zu over-budget %" PRIu64 " | audit %" PRIu64
+             " dropped %" PRIu64,
+             is->requests, is->accepted, is->duplicates, is->coalesced, is->by_status[2],
+             is->by_status[3], is->by_status[4], is->by_status[8], is->by_status[5], ss->batches,
+             ss->largest_batch, ss->pending, is->in_flight, is->pending_bytes, is->over_budget,
+             is->audit_written, is->audit_dropped);
     log_line("routing: village %" PRIu64 " town %" PRIu64 " district %" PRIu64 " merged %" PRIu64
              " unplaced %" PRIu64 " unroutable %" PRIu64 " | warnings %" PRIu64
              " escalations %" PRIu64 " breaches at the top %" PRIu64 " | open %zu deadlines %zu",
@@ -320,7 +324,8 @@ int fq_server_run(const fq_server_config *config)
     srv.store = fq_store_new(srv.loop, &sc, on_directory, on_store_status, &srv);
     fq_dispatch_config dc = {config->dedup_distance_m, config->dedup_window_ms, 256};
     srv.dispatch = srv.store ? fq_dispatch_new(srv.loop, srv.store, &dc) : NULL;
-    fq_intake_config ic = {config->max_skew_ms, config->audit_per_second, 1000};
+    fq_intake_config ic = {config->max_skew_ms, config->audit_per_second, 1000,
+                           config->max_pending_bytes};
     srv.intake = srv.dispatch ? fq_intake_new(srv.loop, &ic, srv.store, srv.dispatch) : NULL;
     fq_terminals_config tc = {config->max_skew_ms, 25000, config->presence_timeout_ms, 1000,
                               config->audit_per_second};

@@ -17,6 +17,7 @@ typedef struct fq_server_config {
     int64_t max_skew_ms;
     uint64_t hold_ms;
     size_t max_pending;
+    size_t max_pending_bytes; /* reports waiting for the database hold this much memory at most */
     size_t max_batch;
     int max_batches_in_flight;
     uint32_t audit_per_second;

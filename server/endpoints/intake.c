@@ -18,9 +18,6 @@
 #include <uthash.h>
 
 #define ENDPOINT_NAME "intake"
-/* Copies of one request answered together when its commit completes; more
- * (a replay flood while the database is slow) are dropped: REQ resends. */
-#define MAX_FOLLOWERS 8
 
 typedef Fengqiao__V1__Status status_t;
 #define ST(name) FENGQIAO__V1__STATUS__STATUS_##name
@@ -42,9 +39,12 @@ struct intake_request {
     uint8_t body_digest[32];
     flight_key fkey;
     UT_hash_handle hh;
-    intake_request *followers; /* identical requests that arrived meanwhile */
+    /* Identical requests that arrived meanwhile, answered together when the
+     * commit completes. No count limits them: each is charged to the byte
+     * budget like any pending request, and beyond it is answered busy. */
+    intake_request *followers;
     intake_request *next_follower;
-    int follower_count;
+    size_t charged_bytes; /* what this request counts in pending_bytes */
     char message_id_text[24], severity_text[4], risk_text[4], channel_text[4];
     char lon_text[32], lat_text[32], occurred_text[24], sent_text[24];
     size_t blob_len;
@@ -62,12 +62,27 @@ struct fq_intake {
     unsigned char *arena_buffer;
     uint8_t *pack_buffer; /* to digest the report body */
     fq_audit audit;       /* refused requests, rate-limited */
+    size_t pending_bytes; /* memory held by requests waiting for the store */
     fq_intake_stats stats;
 };
 
 static intake_request *request_of(fq_store_op *op)
 {
     return (intake_request *)((char *)op - offsetof(intake_request, op));
+}
+
+static size_t request_bytes(const intake_request *req)
+{
+    return sizeof *req + req->blob_len;
+}
+
+/* Frees a request the intake no longer needs, giving back its share of the
+ * byte budget. */
+static void release_request(fq_intake *in, intake_request *req)
+{
+    in->pending_bytes -= req->charged_bytes;
+    sodium_memzero(req->key, sizeof req->key);
+    free(req);
 }
 
 /* ---- replies ---- */
@@ -113,6 +128,15 @@ static void answer_stored(fq_intake *in, intake_request *req, int duplicate)
     if (req->op.stored_outcome_len > 0)
         routing = fengqiao__v1__routing_outcome__unpack(NULL, req->op.stored_outcome_len,
                                                         req->op.stored_outcome);
+    if (req->op.stored_outcome_len > 0 && routing == NULL) {
+        /* Out of memory: an answer without its routing would tell the
+         * sender less than was decided. The report is stored; a retry with
+         * the same message id gets the whole answer. */
+        reply_status(in, req->token, req->key, req->fkey.message_id, ST(INTERNAL),
+                     "stored, but the answer could not be built; retry with the same message id");
+        req->token = NULL;
+        return;
+    }
     accepted.routing = routing;
     Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
     reply.status = ST(OK);
@@ -212,11 +236,9 @@ static void on_stored(fq_store_op *op, int status, const char *message)
             sodium_memcmp(f->op.stored_digest, f->body_digest, sizeof f->body_digest) == 0)
             in->stats.duplicates++;
         answer(in, f, status, message, 1);
-        sodium_memzero(f->key, sizeof f->key);
-        free(f);
+        release_request(in, f);
     }
-    sodium_memzero(req->key, sizeof req->key);
-    free(req);
+    release_request(in, req);
 }
 
 /* ---- request building ---- */
@@ -231,13 +253,56 @@ static const char *blob_put(intake_request *req, size_t *used, const char *s)
     return dst;
 }
 
+/* Drops the unknown fields protobuf-c kept while decoding, in `m` and every
+ * message below it; returns how many there were. The decoded tree lives in
+ * the request's arena, so nothing is freed here. */
+static size_t strip_unknown_fields(ProtobufCMessage *m)
+{
+    size_t stripped = m->n_unknown_fields;
+    m->n_unknown_fields = 0;
+    m->unknown_fields = NULL;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        char *base = (char *)m;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(size_t *)(base + f->quantifier_offset);
+            ProtobufCMessage **items = *(ProtobufCMessage ***)(base + f->offset);
+            for (size_t k = 0; k < n; k++)
+                if (items[k] != NULL)
+                    stripped += strip_unknown_fields(items[k]);
+            continue;
+        }
+        /* A oneof member's pointer is only meaningful while it is the case
+         * set: the slot is shared with the other members. */
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(uint32_t *)(base + f->quantifier_offset) != f->id)
+            continue;
+        ProtobufCMessage *sub = *(ProtobufCMessage **)(base + f->offset);
+        if (sub != NULL)
+            stripped += strip_unknown_fields(sub);
+    }
+    return stripped;
+}
+
 static intake_request *build_request(fq_intake *in, const fq_opened_request *opened,
                                      const fq_node *node, const uint8_t digest[32])
 {
     const Fengqiao__V1__ReportIncident *r = opened->envelope->report_incident;
     const char *strings[] = {r->category,    r->place_unit,   r->address,       r->title,
                              r->description, r->external_ref, r->reporter_name, r->reporter_phone};
-    size_t blob_len = opened->envelope_len;
+    /* The event keeps the envelope as received, byte for byte, unless it
+     * carries fields this server does not know: those are not stored
+     * (docs/protocol.md, section 12), so the stored copy is the envelope
+     * re-encoded without them. The MAC was checked over the bytes received;
+     * the body digest (computed before) still covers what was sent. */
+    Fengqiao__V1__Envelope *envelope = (Fengqiao__V1__Envelope *)opened->envelope;
+    size_t stripped = strip_unknown_fields(&envelope->base);
+    size_t stored_len =
+        stripped > 0 ? fengqiao__v1__envelope__get_packed_size(envelope) : opened->envelope_len;
+    size_t blob_len = stored_len;
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         blob_len += strlen(strings[i]) + 1;
     intake_request *req = calloc(1, sizeof *req + blob_len);
@@ -288,21 +353,29 @@ static intake_request *build_request(fq_intake *in, const fq_opened_request *ope
     op->values[15] = blob_put(req, &used, r->reporter_name);
     op->values[16] = blob_put(req, &used, r->reporter_phone);
     op->values[17] = req->sent_text;
-    memcpy(req->blob + used, opened->envelope_bytes, opened->envelope_len);
+    if (stripped > 0)
+        fengqiao__v1__envelope__pack(envelope, (uint8_t *)req->blob + used);
+    else
+        memcpy(req->blob + used, opened->envelope_bytes, opened->envelope_len);
     op->values[18] = req->blob + used;
-    op->lengths[18] = (int)opened->envelope_len;
+    op->lengths[18] = (int)stored_len;
     op->formats[18] = 1;
     return req;
 }
 
 /* BLAKE2b-256 of the report body as protobuf-c encodes it: the same body
  * always gives the same digest, whatever envelope (sent_at) carries it. */
-static void digest_report(fq_intake *in, const Fengqiao__V1__ReportIncident *r, uint8_t out[32])
+static int digest_report(fq_intake *in, const Fengqiao__V1__ReportIncident *r, uint8_t out[32])
 {
     size_t n = fengqiao__v1__report_incident__get_packed_size(r);
-    /* The body came out of a frame of at most FQ_MAX_FRAME_BYTES. */
+    /* The body came out of a frame of at most FQ_MAX_FRAME_BYTES and the gate
+     * refuses encodings that re-encode differently in size, so it fits; the
+     * check keeps a mistake there from writing past the buffer. */
+    if (n > FQ_MAX_FRAME_BYTES)
+        return -1;
     fengqiao__v1__report_incident__pack(r, in->pack_buffer);
     crypto_generichash(out, 32, in->pack_buffer, n, NULL, 0);
+    return 0;
 }
 
 /* ---- the request path ---- */
@@ -366,12 +439,33 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     }
 
     uint8_t digest[32];
-    digest_report(in, report, digest);
+    if (digest_report(in, report, digest) != 0) {
+        refuse(in, token, key, frame, len, sender, mid, ST(INVALID),
+               "the report re-encodes larger than a frame may be");
+        return;
+    }
     intake_request *req = build_request(in, &opened, node, digest);
     if (req == NULL) {
         reply_status(in, token, key, mid, ST(BUSY), "out of memory; retry later");
         return;
     }
+    /* Pending work is capped by the memory it holds, not by its count: a
+     * padded envelope weighs sixty times a plain one. Over the budget the
+     * request is answered busy now rather than held or dropped. */
+    size_t bytes = request_bytes(req);
+    if (bytes > in->config.max_pending_bytes - in->pending_bytes ||
+        in->pending_bytes > in->config.max_pending_bytes) {
+        in->stats.over_budget++;
+        snprintf(err, sizeof err,
+                 "not stored: the server holds %zu bytes of reports waiting for the database "
+                 "(budget %zu); retry with the same message id",
+                 in->pending_bytes, in->config.max_pending_bytes);
+        release_request(in, req);
+        reply_status(in, token, key, mid, ST(BUSY), err);
+        return;
+    }
+    req->charged_bytes = bytes;
+    in->pending_bytes += bytes;
     req->token = token;
     intake_request *first;
     HASH_FIND(hh, in->in_flight, &req->fkey, sizeof req->fkey, first);
@@ -382,8 +476,7 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
         int decided = fq_dispatch_decide(in->dispatch, snap, node, report, place, now, &req->ticket,
                                          err, sizeof err);
         if (decided != FQ_DISPATCH_OK) {
-            sodium_memzero(req->key, sizeof req->key);
-            free(req);
+            release_request(in, req);
             status_t st = decided == FQ_DISPATCH_EFORBIDDEN ? ST(FORBIDDEN)
                           : decided == FQ_DISPATCH_EINVALID ? ST(INVALID)
                                                             : ST(BUSY);
@@ -396,17 +489,9 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
         req->has_ticket = 1;
         fq_dispatch_bind(&req->ticket, &req->op);
     }
-    if (first != NULL && first->follower_count >= MAX_FOLLOWERS) {
-        in->stats.coalesce_dropped++;
-        fq_msgsock_drop(in->sock, token);
-        sodium_memzero(req->key, sizeof req->key);
-        free(req);
-        return;
-    }
     if (first != NULL) {
         /* REQ resent while the first copy waits for its commit. */
         in->stats.coalesced++;
-        first->follower_count++;
         req->next_follower = first->followers;
         first->followers = req;
         return;
@@ -459,6 +544,7 @@ size_t fq_intake_in_flight(const fq_intake *in)
 
 const fq_intake_stats *fq_intake_get_stats(fq_intake *in)
 {
+    in->stats.pending_bytes = in->pending_bytes;
     in->stats.audit_written = in->audit.written;
     in->stats.audit_dropped = in->audit.dropped;
     return &in->stats;

@@ -24,18 +24,20 @@ typedef struct fq_intake_config {
     int64_t max_skew_ms;       /* freshness window for sent_at */
     uint32_t audit_per_second; /* audit rows written per second at most */
     uint32_t busy_retry_ms;    /* retry hint with BUSY / INTERNAL */
+    size_t max_pending_bytes;  /* memory of reports waiting for the store, at most */
 } fq_intake_config;
 
 typedef struct fq_intake_stats {
     uint64_t requests;
-    uint64_t accepted;         /* new incidents */
-    uint64_t duplicates;       /* answered from an earlier outcome */
-    uint64_t coalesced;        /* duplicates that arrived while the first was in flight */
-    uint64_t coalesce_dropped; /* copies beyond the follower cap, dropped unanswered */
-    uint64_t by_status[16];    /* by Fengqiao__V1__Status */
+    uint64_t accepted;      /* new incidents */
+    uint64_t duplicates;    /* answered from an earlier outcome */
+    uint64_t coalesced;     /* duplicates that arrived while the first was in flight */
+    uint64_t over_budget;   /* answered busy: pending reports held too many bytes */
+    uint64_t by_status[16]; /* by Fengqiao__V1__Status */
     uint64_t audit_written;
     uint64_t audit_dropped; /* over the audit rate or refused by a busy store */
     size_t in_flight;
+    size_t pending_bytes; /* held by reports waiting for the store */
 } fq_intake_stats;
 
 /* Takes each validated report to the routing core, whose current snapshot

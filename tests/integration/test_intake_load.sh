@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# integ_intake_load: what the intake holds while the database is slow.
+#
+#  A. Twenty byte-identical copies of one report arrive while the first is
+#     still waiting for its commit (a psql session holds a lock on incidents,
+#     so the commit cannot finish until the test lets it): every copy gets
+#     exactly one reply, the same incident, and only one is the first.
+#  B. Envelopes padded with an unknown field to 60 KB each, against a 100 KiB
+#     budget of pending reports. The padding is not kept (a held report
+#     weighs some 7 KB, not 60), and beyond the budget reports are answered
+#     BUSY at once, while the database is still blocked; the ones within it
+#     are stored after the lock goes, and their stored envelope carries no
+#     unknown field (it is the envelope without the padding, byte for byte).
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+db_create
+setup_world
+
+# lock_incidents: a psql session in the background takes a lock that makes
+# every INSERT INTO incidents wait, and keeps it until unlock_incidents.
+LOCKER_APP="fq_locker_$$"
+lock_incidents() {
+    PGAPPNAME="$LOCKER_APP" spawn psql -X -q -d "$FQ_DB" \
+        -c "BEGIN; LOCK TABLE incidents IN EXCLUSIVE MODE; SELECT pg_sleep(600); COMMIT;" >/dev/null 2>&1
+    wait_q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE a.application_name = '$LOCKER_APP' AND l.relation = 'incidents'::regclass
+            AND l.granted" 1 30
+}
+unlock_incidents() {
+    q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$LOCKER_APP'" >/dev/null
+}
+CLEANUPS+=("unlock_incidents 2>/dev/null")
+
+# stats_field NAME: the last value of NAME in the server's statistics lines.
+stats_field() {
+    grep 'stats: requests' "$SERVER_LOG" | tail -n 1 | sed -E "s/.* $1 ([0-9]+) .*/\\1/"
+}
+
+# wait_stats NAME MIN SECONDS: until the statistics show NAME >= MIN.
+wait_stats() {
+    local name=$1 min=$2 limit=$3 got i
+    for ((i = 0; i < limit * 10; i++)); do
+        got=$(stats_field "$name")
+        [ -n "$got" ] && [ "$got" -ge "$min" ] && return 0
+        sleep 0.1
+    done
+    fail "statistics did not reach $name >= $min within $limit s (last: ${got:-none})"
+}
+
+server_start --hold-ms 120000
+
+# ---- A. twenty copies in flight ----
+COPIES=20
+raw lingyin-platform report --title 二十份副本 --external-ref COPIES-1 --save "$WORK/copies.bin" \
+    --no-send 2>/dev/null
+lock_incidents
+requests_before=$(stats_field requests)
+raw lingyin-platform --timeout-ms 30000 replay "$WORK/copies.bin" --times "$COPIES" --parallel \
+    >"$WORK/copies.out" &
+replay_pid=$!
+BG_PIDS+=("$replay_pid")
+# All copies are in the server before the first can commit.
+wait_stats requests $((requests_before + COPIES)) 60
+wait_stats coalesced $((COPIES - 1)) 30
+assert_eq 0 "$(q "SELECT count(*) FROM incidents WHERE external_ref = 'COPIES-1'")" "incidents while locked"
+unlock_incidents
+wait_client "$replay_pid" 60 || fail "the replay of $COPIES copies failed"
+mapfile -t replies <"$WORK/copies.out"
+assert_eq "$COPIES" "$(grep -c '^reply ' "$WORK/copies.out")" \
+    "replies to $COPIES copies in flight (no_reply lines: $(grep -c no_reply "$WORK/copies.out"))"
+inc=$(reply_field "${replies[0]}" incident)
+fresh=0
+for r in "${replies[@]}"; do
+    assert_match "^reply status=ok signed=1 message_id=[0-9]+ incident=$inc " "$r" "copy in flight"
+    [ "$(reply_field "$r" duplicate)" = 0 ] && fresh=$((fresh + 1))
+done
+assert_eq 1 "$fresh" "copies answered as the first (duplicate=0)"
+assert_eq "1|1" "$(q "SELECT count(*), (SELECT count(*) FROM events WHERE incident_id = $inc AND kind = 'reported')
+                     FROM incidents WHERE external_ref = 'COPIES-1'")" "rows for the copies"
+server_stop
+
+# ---- B. padded envelopes against a byte budget ----
+server_start --hold-ms 120000 --max-pending-kib 100
+SENDERS=40
+PAD=60000
+lock_incidents
+pids=()
+for ((i = 0; i < SENDERS; i++)); do
+    raw lingyin-platform --timeout-ms 60000 report --message-id $((7000 + i)) --title "填充 $i" \
+        --external-ref "PAD-$i" --pad-to "$PAD" --save "$WORK/pad.$i.bin" \
+        >"$WORK/pad.$i.out" 2>/dev/null &
+    pids+=("$!")
+    BG_PIDS+=("$!")
+done
+# Over the budget means BUSY now: with the database still blocked, at least
+# half of them are answered (100 KiB holds about fifteen held reports).
+busy=0
+for ((i = 0; i < 600; i++)); do
+    busy=$(cat "$WORK"/pad.*.out 2>/dev/null | grep -c '^reply status=busy ' || true)
+    [ "$busy" -ge $((SENDERS / 2)) ] && break
+    sleep 0.1
+done
+[ "$busy" -ge $((SENDERS / 2)) ] || fail "only $busy of $SENDERS padded reports were answered busy while the database was blocked"
+log "$busy of $SENDERS padded reports answered busy while the database was blocked"
+assert_eq 0 "$(q "SELECT count(*) FROM incidents WHERE external_ref LIKE 'PAD-%'")" "padded incidents while locked"
+grep -h '^reply status=busy ' "$WORK"/pad.*.out | head -n 1 | grep -q 'budget 102400' ||
+    fail "the busy answer names the budget: $(grep -h '^reply status=busy ' "$WORK"/pad.*.out | head -n 1)"
+wait_stats over-budget "$busy" 10
+held=$(stats_field pending-bytes)
+[ "$held" -le 102400 ] || fail "the server holds $held bytes of pending reports, over the 100 KiB budget"
+unlock_incidents
+for p in "${pids[@]}"; do wait_client "$p" 60 || fail "a padded report's sender failed"; done
+ok=$(cat "$WORK"/pad.*.out | grep -c '^reply status=ok ' || true)
+assert_eq "$SENDERS" "$((ok + $(cat "$WORK"/pad.*.out | grep -c '^reply status=busy ' || true)))" \
+    "padded reports answered ok or busy"
+[ "$ok" -ge 1 ] || fail "no padded report was stored"
+assert_eq "$ok" "$(q "SELECT count(*) FROM incidents WHERE external_ref LIKE 'PAD-%'")" "padded incidents stored"
+# The stored envelope is the one received without the unknown field: the
+# padding was appended after the known fields, so it is a strict prefix.
+for ((i = 0; i < SENDERS; i++)); do
+    grep -q '^reply status=ok ' "$WORK/pad.$i.out" || continue
+    sent=$(frame_envelope_hex "$WORK/pad.$i.bin")
+    stored=$(q "SELECT encode(e.payload, 'hex') FROM events e JOIN incidents i ON i.id = e.incident_id
+                WHERE i.external_ref = 'PAD-$i' AND e.kind = 'reported'")
+    [ "${#stored}" -lt 4000 ] || fail "PAD-$i: the stored envelope is ${#stored} hex digits; the padding was kept"
+    [ "${sent:0:${#stored}}" = "$stored" ] || fail "PAD-$i: the stored envelope is not the sent one without its padding"
+done
+server_stop
