@@ -40,6 +40,9 @@ static void usage(FILE *out)
             "  --dedup-distance-m N   a report this close to an open incident of its\n"
             "                         category is merged into it (default 200)\n"
             "  --dedup-window-min N   ... if that one was reported this recently (default 120)\n"
+            "  --if-locked exit|wait  another fengqiaod serves this database: exit with\n"
+            "                         status 3 once it has held it for 5 s (default), or\n"
+            "                         wait for it to stop, answering reports busy meanwhile\n"
             "  --ready-file FILE      write the pid here once serving\n"
             "  -h, --help             this text\n");
 }
@@ -80,6 +83,7 @@ int main(int argc, char **argv)
         {"audit-rate", required_argument, NULL, 'a'},
         {"stats-interval", required_argument, NULL, 'S'},
         {"ready-file", required_argument, NULL, 'r'},
+        {"if-locked", required_argument, NULL, 'L'},
         {"dedup-distance-m", required_argument, NULL, 'D'},
         {"dedup-window-min", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
@@ -151,6 +155,16 @@ int main(int argc, char **argv)
             break;
         case 'r':
             config.ready_file = optarg;
+            break;
+        case 'L':
+            if (strcmp(optarg, "exit") == 0)
+                config.if_locked_wait = 0;
+            else if (strcmp(optarg, "wait") == 0)
+                config.if_locked_wait = 1;
+            else {
+                fprintf(stderr, "fengqiaod: --if-locked takes exit or wait, got '%s'\n", optarg);
+                return 2;
+            }
             break;
         case 'D':
             if (parse_number("--dedup-distance-m", optarg, 100000, &v) != 0 || v == 0)

@@ -40,7 +40,15 @@ typedef struct server {
     uint64_t drain_deadline;
     int stopping;
     int exit_code;
+    uint64_t locked_out_since; /* loop time the serving lock was first refused (0: not refused) */
 } server;
+
+/* A server killed a moment ago may still hold the serving lock until
+ * PostgreSQL notices its session is gone: --if-locked exit gives it this
+ * long before it gives up. */
+#define LOCKED_OUT_GRACE_MS 5000
+/* Exit status when another server holds the database. */
+#define EXIT_LOCKED_OUT 3
 
 static void log_line(const char *fmt, ...)
 {
@@ -198,6 +206,40 @@ static void on_store_status(void *user, int connected, const char *why)
         log_line("store: lost PostgreSQL (%s); holding requests and reconnecting", why ? why : "");
 }
 
+static void begin_stop(server *srv, uint64_t drain_ms);
+
+static void on_store_guard(void *user, int held, const char *why)
+{
+    server *srv = user;
+    if (held) {
+        if (srv->locked_out_since != 0)
+            log_line("store: the other server let go: this one now serves the database");
+        else
+            log_line("store: holding the database's serving lock");
+        srv->locked_out_since = 0;
+        return;
+    }
+    uint64_t now = uv_now(srv->loop);
+    if (srv->locked_out_since == 0) {
+        srv->locked_out_since = now;
+        if (srv->config.if_locked_wait)
+            log_line("store: %s; waiting until it stops (--if-locked wait); nothing is written "
+                     "meanwhile and reports are answered busy",
+                     why);
+        else
+            log_line("store: %s; exiting unless it lets go within %d s (--if-locked wait waits "
+                     "instead)",
+                     why, LOCKED_OUT_GRACE_MS / 1000);
+    }
+    if (!srv->config.if_locked_wait && !srv->stopping &&
+        now - srv->locked_out_since >= LOCKED_OUT_GRACE_MS) {
+        log_line("store: %s; exiting with status %d", why, EXIT_LOCKED_OUT);
+        srv->exit_code = EXIT_LOCKED_OUT;
+        /* Nothing can be written: no point waiting for what is in flight. */
+        begin_stop(srv, 0);
+    }
+}
+
 /* ---- stats ---- */
 
 static void on_stats(uv_timer_t *timer)
@@ -267,9 +309,17 @@ static void on_signal(uv_signal_t *handle, int signum)
     server *srv = handle->data;
     if (srv->stopping)
         return;
-    srv->stopping = 1;
     log_line("received signal %d: no new requests; finishing %zu in flight", signum,
              fq_intake_in_flight(srv->intake));
+    begin_stop(srv, srv->config.hold_ms + 1000);
+}
+
+/* No new requests; what is in flight gets at most `drain_ms` to finish. */
+static void begin_stop(server *srv, uint64_t drain_ms)
+{
+    if (srv->stopping)
+        return;
+    srv->stopping = 1;
     if (srv->intake_sock)
         fq_msgsock_pause(srv->intake_sock);
     if (srv->terminals_sock)
@@ -279,7 +329,7 @@ static void on_signal(uv_signal_t *handle, int signum)
     /* Held syncs are answered now: their terminals come back to the next
      * server without waiting out the hold. */
     fq_terminals_stop(srv->terminals);
-    srv->drain_deadline = uv_now(srv->loop) + srv->config.hold_ms + 1000;
+    srv->drain_deadline = uv_now(srv->loop) + drain_ms;
     uv_timer_start(&srv->drain_timer, on_drain_tick, 0, 20);
 }
 
@@ -322,6 +372,8 @@ int fq_server_run(const fq_server_config *config)
     fq_store_config sc = {config->conninfo, config->hold_ms, config->max_pending, config->max_batch,
                           config->max_batches_in_flight};
     srv.store = fq_store_new(srv.loop, &sc, on_directory, on_store_status, &srv);
+    if (srv.store != NULL)
+        fq_store_on_guard(srv.store, on_store_guard);
     fq_dispatch_config dc = {config->dedup_distance_m, config->dedup_window_ms, 256};
     srv.dispatch = srv.store ? fq_dispatch_new(srv.loop, srv.store, &dc) : NULL;
     fq_intake_config ic = {config->max_skew_ms, config->audit_per_second, 1000,

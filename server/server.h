@@ -25,6 +25,7 @@ typedef struct fq_server_config {
     unsigned stats_interval_s;
     double dedup_distance_m; /* a report this close to an open one of its category … */
     int64_t dedup_window_ms; /* … and this recent is merged into it */
+    int if_locked_wait;      /* another server holds the database: 1 wait, 0 exit */
 } fq_server_config;
 
 void fq_server_config_defaults(fq_server_config *config);

@@ -10,6 +10,43 @@
 
 #define MAX_ATTEMPTS 5
 #define SWEEP_INTERVAL_MS 50
+/* While another server holds the serving lock, the claim is tried again on
+ * the same connection this often. */
+#define GUARD_RETRY_MS 1000
+
+#ifdef FQ_FAULT_INJECTION
+/* Test builds only (fengqiaod-faults, tests/integration/test_store_faults.sh):
+ * FQ_FAULT_ALLOC_FAIL_AT=N makes the store's N-th allocation fail, and
+ * FQ_FAULT_ALLOC_FAIL_EVERY=K every K-th one after it. The expectation ring
+ * starts small so that its growth, rare in production, happens under load. */
+#define EXPECT_FIRST_CAP 8
+static void *store_alloc(size_t size, int zeroed)
+{
+    static unsigned long count, fail_at, every;
+    static int configured;
+    if (!configured) {
+        const char *at = getenv("FQ_FAULT_ALLOC_FAIL_AT");
+        const char *ev = getenv("FQ_FAULT_ALLOC_FAIL_EVERY");
+        fail_at = at ? strtoul(at, NULL, 10) : 0;
+        every = ev ? strtoul(ev, NULL, 10) : 0;
+        configured = 1;
+    }
+    count++;
+    if (fail_at != 0 &&
+        (count == fail_at || (every != 0 && count > fail_at && (count - fail_at) % every == 0))) {
+        fprintf(stderr, "fengqiaod: store: fault injection: allocation %lu of %zu bytes fails\n",
+                count, size);
+        return NULL;
+    }
+    return zeroed ? calloc(1, size) : malloc(size);
+}
+#else
+#define EXPECT_FIRST_CAP 1024
+static void *store_alloc(size_t size, int zeroed)
+{
+    return zeroed ? calloc(1, size) : malloc(size);
+}
+#endif
 
 /* One COMMIT's worth of operations. */
 typedef struct batch {
@@ -27,6 +64,7 @@ typedef enum {
     EXP_OP,
     EXP_COMMIT,
     EXP_SYNC,       /* end of a batch */
+    EXP_GUARD,      /* the serving lock's claim, first of the setup */
     EXP_SETUP,      /* PREPARE, LISTEN: must succeed */
     EXP_LOAD,       /* directory: one of the FQ_LOAD_* queries */
     EXP_LOAD_SYNC,  /* end of a directory load */
@@ -64,8 +102,16 @@ struct fq_store {
     int batches_in_flight;
     int batches_executing; /* in flight and not yet at their COMMIT */
     int setup_done;        /* statements prepared on this connection */
-    int directory_loaded;  /* at least once on this connection */
-    int directory_wanted;  /* a reload is due */
+    /* The serving lock (docs/operations.md): held by this connection's
+     * session once its setup succeeded; refused while another server holds
+     * it, and then claimed again at guard_retry_at. */
+    int guard_held;
+    int guard_refused; /* by the setup in flight */
+    uint64_t guard_retry_at;
+    char guard_message[256];
+    fq_store_guard_cb on_guard;
+    int directory_loaded; /* at least once on this connection */
+    int directory_wanted; /* a reload is due */
     int directory_in_flight;
     int open_loaded;             /* the open incidents were loaded once; never again */
     uint64_t directory_retry_at; /* loop time before which no load is sent */
@@ -126,20 +172,33 @@ static void finish(fq_store *s, fq_store_op *op, int status)
 
 /* ---- expectations ---- */
 
-static int expect_push(fq_store *s, exp_kind kind, fq_store_op *op, batch *b)
+/* Makes room for `n` more expectations before anything is sent: once a
+ * statement is queued its result will come, and an expectation missing for
+ * it would hand every later result to the wrong operation. */
+static int expect_reserve(fq_store *s, size_t n)
 {
-    if (s->expect_count == s->expect_cap) {
-        size_t cap = s->expect_cap ? s->expect_cap * 2 : 1024;
-        expectation *e = malloc(cap * sizeof *e);
-        if (e == NULL)
-            return -1;
-        for (size_t i = 0; i < s->expect_count; i++)
-            e[i] = s->expect[(s->expect_head + i) % s->expect_cap];
-        free(s->expect);
-        s->expect = e;
-        s->expect_cap = cap;
-        s->expect_head = 0;
-    }
+    if (s->expect_cap - s->expect_count >= n)
+        return 0;
+    size_t cap = s->expect_cap ? s->expect_cap : EXPECT_FIRST_CAP;
+    while (cap - s->expect_count < n)
+        cap *= 2;
+    expectation *e = store_alloc(cap * sizeof *e, 0);
+    if (e == NULL)
+        return -1;
+    for (size_t i = 0; i < s->expect_count; i++)
+        e[i] = s->expect[(s->expect_head + i) % s->expect_cap];
+    free(s->expect);
+    s->expect = e;
+    s->expect_cap = cap;
+    s->expect_head = 0;
+    return 0;
+}
+
+/* Only after expect_reserve: never allocates, never fails. */
+static void expect_push(fq_store *s, exp_kind kind, fq_store_op *op, batch *b)
+{
+    if (s->expect_count == s->expect_cap)
+        abort(); /* a statement sent without reserving: a bug, not a condition */
     expectation *e = &s->expect[(s->expect_head + s->expect_count) % s->expect_cap];
     e->kind = kind;
     e->got_result = 0;
@@ -147,7 +206,6 @@ static int expect_push(fq_store *s, exp_kind kind, fq_store_op *op, batch *b)
     e->op = op;
     e->batch = b;
     s->expect_count++;
-    return 0;
 }
 
 static expectation *expect_front(fq_store *s)
@@ -251,6 +309,10 @@ static void parse_report_row(fq_store_op *op, const PGresult *res)
         if (outcome != NULL && len <= sizeof op->stored_outcome) {
             memcpy(op->stored_outcome, outcome, len);
             op->stored_outcome_len = len;
+        } else {
+            /* Out of memory, or an outcome that does not fit: answering
+             * without it would tell the sender less than was decided. */
+            op->got_row = 0;
         }
         PQfreemem(outcome);
     }
@@ -298,8 +360,23 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
             }
         }
         break;
+    case EXP_GUARD: {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (!ok && state != NULL && strcmp(state, "55P03") == 0) {
+            /* Another server holds it: the rest of the setup is skipped by
+             * the pipeline, and nothing is written from this connection. */
+            const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+            snprintf(s->guard_message, sizeof s->guard_message, "%s",
+                     primary ? primary : "another server holds the serving lock");
+            s->guard_refused = 1;
+        } else if (!ok) {
+            fprintf(stderr, "fengqiaod: store: setup failed: %s", PQresultErrorMessage(res));
+            s->setup_done = -1;
+        }
+        break;
+    }
     case EXP_SETUP:
-        if (!ok) {
+        if (!ok && !(st == PGRES_PIPELINE_ABORTED && (s->guard_refused || s->setup_done < 0))) {
             fprintf(stderr, "fengqiaod: store: setup failed: %s", PQresultErrorMessage(res));
             s->setup_done = -1;
         }
@@ -330,6 +407,8 @@ static void clear_loaded(fq_store *s)
 }
 
 static void run_finished(fq_store *s);
+static void guard_refused(fq_store *s);
+static void guard_claimed(fq_store *s);
 
 static void finish_load(fq_store *s)
 {
@@ -406,10 +485,12 @@ static void on_pg_result(void *user, PGresult *res)
             finish_batch(s, b);
         else if (kind == EXP_LOAD_SYNC)
             finish_load(s);
+        else if (s->guard_refused)
+            guard_refused(s);
         else if (s->setup_done < 0)
             fq_pg_reset(s->pg, "setup failed (are the migrations applied?)");
         else
-            s->setup_done = 1;
+            guard_claimed(s);
         return;
     }
     if (is_sync(e->kind)) {
@@ -437,7 +518,11 @@ static int on_pg_expecting(void *user)
 
 /* ---- connection events ---- */
 
-static void send_setup(fq_store *s, PGconn *conn)
+/* The connection's first work: claim the serving lock, then prepare the
+ * statements, LISTEN and make partitions. Returns -1 (and drops the
+ * connection) if it could not be queued whole: results must match what was
+ * queued, one for one. */
+static int send_setup(fq_store *s, PGconn *conn)
 {
     static const struct {
         const char *name, *sql;
@@ -457,21 +542,67 @@ static void send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_CONSOLE_ROSTER_NAME, FQ_SQL_CONSOLE_ROSTER, FQ_SQL_CONSOLE_ROSTER_NPARAMS},
         {FQ_SQL_CONSOLE_STATS_NAME, FQ_SQL_CONSOLE_STATS, FQ_SQL_CONSOLE_STATS_NPARAMS},
     };
-    for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
-        PQsendPrepare(conn, statements[i].name, statements[i].sql, statements[i].nparams, NULL);
-        expect_push(s, EXP_SETUP, NULL, NULL);
+    size_t n = sizeof statements / sizeof statements[0];
+    if (expect_reserve(s, n + 4) != 0) {
+        fq_pg_reset(s->pg, "out of memory preparing the connection");
+        return -1;
     }
-    PQsendQueryParams(conn, "LISTEN " FQ_DIRECTORY_CHANNEL, 0, NULL, NULL, NULL, NULL, 0);
-    expect_push(s, EXP_SETUP, NULL, NULL);
+    s->guard_refused = 0;
+    s->setup_done = 2; /* in flight */
+    /* First the serving lock (migrations/0012): one server writes to a
+     * database at a time. It is a session lock, so it goes with this
+     * connection, and every new connection claims it again here, before
+     * anything can be written. If another server holds it, this statement
+     * fails and the pipeline skips the rest up to the sync. */
+    int queued =
+        PQsendQueryParams(conn, "SELECT fq_claim_serving_lock()", 0, NULL, NULL, NULL, NULL, 0);
+    if (queued)
+        expect_push(s, EXP_GUARD, NULL, NULL);
+    for (size_t i = 0; queued && i < n; i++) {
+        queued =
+            PQsendPrepare(conn, statements[i].name, statements[i].sql, statements[i].nparams, NULL);
+        if (queued)
+            expect_push(s, EXP_SETUP, NULL, NULL);
+    }
+    if (queued && (queued = PQsendQueryParams(conn, "LISTEN " FQ_DIRECTORY_CHANNEL, 0, NULL, NULL,
+                                              NULL, NULL, 0)))
+        expect_push(s, EXP_SETUP, NULL, NULL);
     /* The event log's monthly partitions, this month and the next two: the
      * server never waits for an operator to make them (docs/history.md). */
-    PQsendQueryParams(conn, "SELECT fq_ensure_event_partitions(2)", 0, NULL, NULL, NULL, NULL, 0);
-    expect_push(s, EXP_SETUP, NULL, NULL);
-    PQpipelineSync(conn);
-    expect_push(s, EXP_SETUP_SYNC, NULL, NULL);
+    if (queued && (queued = PQsendQueryParams(conn, "SELECT fq_ensure_event_partitions(2)", 0, NULL,
+                                              NULL, NULL, NULL, 0)))
+        expect_push(s, EXP_SETUP, NULL, NULL);
+    if (queued && (queued = PQpipelineSync(conn)))
+        expect_push(s, EXP_SETUP_SYNC, NULL, NULL);
+    if (!queued) {
+        fq_pg_reset(s->pg, "libpq could not queue the connection's setup");
+        return -1;
+    }
     s->directory_wanted = 1; /* sent once the setup sync is back */
     s->directory_retry_at = 0;
-    s->setup_done = 2; /* in flight */
+    return 0;
+}
+
+/* The setup came back with the lock refused: the connection stays, holds
+ * nothing and writes nothing; the claim is repeated a little later. */
+static void guard_refused(fq_store *s)
+{
+    s->guard_refused = 0;
+    s->setup_done = 0;
+    s->guard_retry_at = uv_now(s->loop) + GUARD_RETRY_MS;
+    if (s->on_guard && !s->closing)
+        s->on_guard(s->user, 0, s->guard_message);
+}
+
+static void guard_claimed(fq_store *s)
+{
+    s->setup_done = 1;
+    s->guard_retry_at = 0;
+    if (!s->guard_held) {
+        s->guard_held = 1;
+        if (s->on_guard && !s->closing)
+            s->on_guard(s->user, 1, NULL);
+    }
 }
 
 static void on_pg_ready(void *user, PGconn *conn)
@@ -479,6 +610,7 @@ static void on_pg_ready(void *user, PGconn *conn)
     fq_store *s = user;
     s->stats.reconnects++;
     s->directory_loaded = 0;
+    s->guard_retry_at = 0;
     send_setup(s, conn);
 }
 
@@ -515,6 +647,11 @@ static void on_pg_lost(void *user, const char *why)
     s->directory_in_flight = 0;
     s->setup_done = 0;
     s->directory_loaded = 0;
+    /* The lock went with the session; the next connection claims it again
+     * before it writes. */
+    s->guard_held = 0;
+    s->guard_refused = 0;
+    s->guard_retry_at = 0;
     if (s->on_status && !s->closing)
         s->on_status(s->user, 0, why);
 }
@@ -528,31 +665,41 @@ static void on_pg_notify(void *user, const PGnotify *notify)
 
 /* ---- sending ---- */
 
-static void send_load(fq_store *s, PGconn *conn)
+static int send_load(fq_store *s, PGconn *conn)
 {
     static const char *const queries[FQ_LOAD_COUNT] = FQ_SQL_LOADS;
+    if (expect_reserve(s, FQ_LOAD_COUNT + 3) != 0)
+        return -1; /* nothing queued: tried again next turn */
     /* One snapshot: the directory and the routing state must agree. */
-    PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, NULL,
-                      NULL, 0);
-    expect_push(s, EXP_LOAD, NULL, NULL);
-    s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = -1;
-    for (int i = 0; i < FQ_LOAD_COUNT; i++) {
+    int queued = PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
+                                   NULL, NULL, NULL, 0);
+    if (queued)
+        expect_push(s, EXP_LOAD, NULL, NULL);
+    for (int i = 0; queued && i < FQ_LOAD_COUNT; i++) {
         /* The open incidents rebuild the server's state once, at start;
          * later reloads (a rule change, a worker off duty) carry the state
          * over in memory and need no second million rows. */
         const char *sql =
             i == FQ_LOAD_OPEN && s->open_loaded ? FQ_SQL_LOAD_OPEN " LIMIT 0" : queries[i];
-        PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
-        expect_push(s, EXP_LOAD, NULL, NULL);
-        s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = i;
+        queued = PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+        if (queued) {
+            expect_push(s, EXP_LOAD, NULL, NULL);
+            s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = i;
+        }
     }
-    PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
-    expect_push(s, EXP_LOAD, NULL, NULL);
-    s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = -1;
-    PQpipelineSync(conn);
-    expect_push(s, EXP_LOAD_SYNC, NULL, NULL);
+    if (queued && (queued = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)))
+        expect_push(s, EXP_LOAD, NULL, NULL);
+    if (queued && (queued = PQpipelineSync(conn)))
+        expect_push(s, EXP_LOAD_SYNC, NULL, NULL);
+    if (!queued) {
+        /* Part of it may be queued in libpq: only a new connection puts the
+         * results and the expectations back in step. */
+        fq_pg_reset(s->pg, "libpq could not queue the directory load");
+        return -1;
+    }
     s->directory_in_flight = 1;
     s->directory_wanted = 0;
+    return 0;
 }
 
 static const char *statement_name(fq_store_op_kind kind)
@@ -578,23 +725,39 @@ static const char *statement_name(fq_store_op_kind kind)
     return "";
 }
 
+/* Sends one transaction of pending operations. Returns -1 when nothing more
+ * should be sent this turn: out of memory (the operations stay pending and
+ * wait, within their hold bound, for the next turn) or the connection was
+ * dropped because libpq could not queue a statement (the batch goes back to
+ * pending through on_pg_lost). */
 static int send_batch(fq_store *s, PGconn *conn)
 {
-    batch *b = calloc(1, sizeof *b);
+    size_t want = s->pending.count < s->config.max_batch ? s->pending.count : s->config.max_batch;
+    /* BEGIN, the statements, COMMIT, the sync: all reserved before the
+     * first is queued. */
+    if (expect_reserve(s, want + 3) != 0)
+        return -1;
+    batch *b = store_alloc(sizeof *b, 1);
     if (b == NULL)
         return -1;
-    PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
+    if (!PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0)) {
+        free(b);
+        fq_pg_reset(s->pg, "libpq could not queue a statement");
+        return -1;
+    }
     expect_push(s, EXP_BEGIN, NULL, b);
     fq_store_op *last = NULL;
     size_t n = 0;
-    while (n < s->config.max_batch && s->pending.head != NULL) {
+    int queued = 1;
+    while (n < want && s->pending.head != NULL) {
         fq_store_op *op = q_pop(&s->pending);
         op->got_row = 0;
         if (!PQsendQueryPrepared(
                 conn, op->kind == FQ_STORE_OP_READ ? op->statement : statement_name(op->kind),
                 op->nparams, op->values, op->lengths, op->formats, 0)) {
-            /* libpq could not even queue it: the connection is broken. */
+            /* Not queued: it goes back in front, untried. */
             q_push_front_chain(&s->pending, op, op, 1);
+            queued = 0;
             break;
         }
         expect_push(s, EXP_OP, op, b);
@@ -607,10 +770,14 @@ static int send_batch(fq_store *s, PGconn *conn)
     }
     /* PostgreSQL holds results until a Sync or a Flush: ask for them now, so
      * that their arrival says the batch has reached its COMMIT. */
-    PQsendFlushRequest(conn);
-    PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
-    expect_push(s, EXP_COMMIT, NULL, b);
-    PQpipelineSync(conn);
+    if (queued)
+        queued = PQsendFlushRequest(conn);
+    if (queued && (queued = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)))
+        expect_push(s, EXP_COMMIT, NULL, b);
+    int synced = queued && PQpipelineSync(conn);
+    /* The sync's expectation is what on_pg_lost finds the batch by: it is
+     * pushed even when libpq refused something, so that the reset below
+     * gives every operation of the batch back. */
     expect_push(s, EXP_SYNC, NULL, b);
     s->batches_in_flight++;
     b->ops_waiting = n;
@@ -619,6 +786,10 @@ static int send_batch(fq_store *s, PGconn *conn)
     s->stats.batches++;
     if (n > s->stats.largest_batch)
         s->stats.largest_batch = n;
+    if (!synced) {
+        fq_pg_reset(s->pg, "libpq could not queue a statement");
+        return -1;
+    }
     return 0;
 }
 
@@ -653,12 +824,21 @@ static void on_prepare(uv_prepare_t *handle)
     fq_store *s = handle->data;
     run_finished(s);
     PGconn *conn = fq_pg_conn(s->pg);
+    if (conn != NULL && s->setup_done == 0 && s->guard_retry_at != 0 &&
+        uv_now(s->loop) >= s->guard_retry_at && !s->closing) {
+        /* Claim the serving lock again (another server held it). */
+        s->guard_retry_at = 0;
+        if (send_setup(s, conn) == 0)
+            fq_pg_flush(s->pg);
+        return;
+    }
     if (conn == NULL || s->setup_done != 1)
         return;
     int sent = 0;
     if (s->directory_wanted && !s->directory_in_flight &&
         uv_now(s->loop) >= s->directory_retry_at) {
-        send_load(s, conn);
+        if (send_load(s, conn) != 0)
+            return;
         sent = 1;
     }
     /* Operations go out only once the directory they were checked against
@@ -779,6 +959,11 @@ void fq_store_close(fq_store *s)
     run_finished(s);
     uv_close((uv_handle_t *)&s->prepare, on_closed);
     uv_close((uv_handle_t *)&s->sweeper, on_closed);
+}
+
+void fq_store_on_guard(fq_store *s, fq_store_guard_cb on_guard)
+{
+    s->on_guard = on_guard;
 }
 
 void fq_store_skip_open_load(fq_store *s)

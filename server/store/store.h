@@ -100,6 +100,12 @@ typedef struct fq_store_stats {
  * load queries, all from one transaction. Freed by the store after the call. */
 typedef void (*fq_store_directory_cb)(void *user, const PGresult *const *results);
 typedef void (*fq_store_status_cb)(void *user, int connected, const char *why);
+/* The serving lock (one server per database): `held` 1 once this server
+ * holds it (again, after a reconnect); 0 each time it is refused because
+ * another server holds it, with PostgreSQL's message naming the holder.
+ * While refused, nothing is written and operations wait, then are answered
+ * busy; the claim is repeated every second. */
+typedef void (*fq_store_guard_cb)(void *user, int held, const char *why);
 
 typedef struct fq_store fq_store;
 
@@ -117,6 +123,9 @@ int fq_store_ready(const fq_store *store);
 
 /* Answers every waiting operation busy, closes the connection, frees. */
 void fq_store_close(fq_store *store);
+
+/* Who hears about the serving lock (the `user` of fq_store_new). */
+void fq_store_on_guard(fq_store *store, fq_store_guard_cb on_guard);
 
 /* The open incidents have been taken in: later directory loads skip them. */
 void fq_store_skip_open_load(fq_store *store);

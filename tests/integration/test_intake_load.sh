@@ -62,7 +62,6 @@ replay_pid=$!
 BG_PIDS+=("$replay_pid")
 # All copies are in the server before the first can commit.
 wait_stats requests $((requests_before + COPIES)) 60
-wait_stats coalesced $((COPIES - 1)) 30
 assert_eq 0 "$(q "SELECT count(*) FROM incidents WHERE external_ref = 'COPIES-1'")" "incidents while locked"
 unlock_incidents
 wait_client "$replay_pid" 60 || fail "the replay of $COPIES copies failed"

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# integ_two_servers: one fengqiaod per database (the serving lock,
+# migrations/0012, docs/operations.md).
+#
+#  1. A serves. B, started on the same database with the default
+#     --if-locked exit, says who holds it and exits with status 3, having
+#     served nothing.
+#  2. B with --if-locked wait: waits (reports to it are answered busy, none
+#     stored) until A stops, then takes over and serves.
+#  3. B loses its connection and, before it is back, someone else takes the
+#     lock: B writes nothing (a report is answered busy, not stored) until
+#     the lock is free again, then claims it again and serves.
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+db_create
+setup_world
+SERVING_KEY=7236111411
+
+# start_b NAME [flags...]: a second server on ports of its own; sets B_PID,
+# B_URL, B_LOG, B_READY.
+start_b() {
+    local name=$1
+    shift
+    B_URL="tcp://127.0.0.1:$(free_port)"
+    B_LOG="$WORK/b.$name.log"
+    B_READY="$WORK/b.$name.ready"
+    SERVER_LOGS+=("$B_LOG")
+    "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$B_URL" \
+        --terminals "tcp://127.0.0.1:$(free_port)" --ready-file "$B_READY" --stats-interval 1 \
+        "$@" 2>"$B_LOG" &
+    B_PID=$!
+    BG_PIDS+=("$B_PID")
+}
+
+# wait_log FILE REGEX SECONDS
+wait_log() {
+    local i
+    for ((i = 0; i < $3 * 20; i++)); do
+        grep -qE "$2" "$1" && return 0
+        sleep 0.05
+    done
+    fail "no /$2/ in $1 within $3 s: $(tail -n 5 "$1")"
+}
+
+# wait_file FILE SECONDS
+wait_file() {
+    local i
+    for ((i = 0; i < $2 * 20; i++)); do
+        [ -s "$1" ] && return 0
+        sleep 0.05
+    done
+    fail "$1 did not appear within $2 s"
+}
+
+b_report() { # TITLE: one report to B, prints the reply line
+    "$FQ_RAW_PEER" --url "$B_URL" --node lingyin-platform --key-file "$(key_of lingyin-platform)" \
+        --timeout-ms 20000 report --title "$1" 2>/dev/null
+}
+
+server_start
+line=$(raw lingyin-platform report --title 甲服务)
+assert_match '^reply status=ok ' "$line" "a report to A"
+
+# ---- 1. a second server exits, saying who serves ----
+start_b exit
+rc=0
+wait_for_pid "$B_PID" 30 || rc=$?
+assert_eq 3 "$rc" "exit status of a second server (--if-locked exit)"
+grep -qE 'another fengqiaod is serving this database \(PostgreSQL backend pid [0-9]+' "$B_LOG" ||
+    fail "B does not say who holds the database: $(grep store: "$B_LOG" | tail -n 3)"
+grep -q 'exiting with status 3' "$B_LOG" || fail "B does not say it exits: $(tail -n 3 "$B_LOG")"
+[ ! -e "$B_READY" ] || fail "B wrote its ready file: it served"
+check_log "$B_LOG"
+assert_server_alive "A after B gave up"
+line=$(raw lingyin-platform report --title 甲仍服务)
+assert_match '^reply status=ok ' "$line" "a report to A after B gave up"
+
+# ---- 2. --if-locked wait: B waits, then takes over ----
+start_b wait --if-locked wait --hold-ms 2000
+wait_log "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30
+before=$(q "SELECT count(*) FROM incidents")
+line=$(b_report 乙等待)
+assert_match '^reply status=busy ' "$line" "a report to a waiting B"
+assert_eq "$before" "$(q "SELECT count(*) FROM incidents")" "incidents after a report to a waiting B"
+[ ! -e "$B_READY" ] || fail "B served while A held the database"
+pid_alive "$B_PID" || fail "B (--if-locked wait) exited"
+server_stop
+wait_file "$B_READY" 30
+wait_log "$B_LOG" 'the other server let go' 5
+line=$(b_report 乙接管)
+assert_match '^reply status=ok ' "$line" "a report to B once A stopped"
+
+# ---- 3. the lock lost on a reconnect: B stops writing until it has it again ----
+b_backend=$(q "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+               AND l.objid = ($SERVING_KEY & 4294967295)::oid AND l.database =
+               (SELECT oid FROM pg_database WHERE datname = current_database())")
+[ -n "$b_backend" ] || fail "no session holds the serving lock while B serves"
+# One statement ends B's session and takes the lock in its place, before B
+# (whose reconnect waits at least 25 ms) can claim it again.
+TAKER_APP="fq_taker_$$"
+PGAPPNAME="$TAKER_APP" spawn psql -X -q -d "$FQ_DB" -v ON_ERROR_STOP=1 \
+    -c "DO \$\$ BEGIN PERFORM pg_terminate_backend($b_backend, 10000);
+        PERFORM pg_advisory_lock($SERVING_KEY); END \$\$;" -c "SELECT pg_sleep(600)" >/dev/null 2>&1
+taker=$BG_PID
+CLEANUPS+=("q \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$TAKER_APP'\" >/dev/null 2>&1")
+wait_q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE a.application_name = '$TAKER_APP' AND l.locktype = 'advisory' AND l.granted" 1 30
+wait_log "$B_LOG" 'lost PostgreSQL' 30
+wait_log "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30
+before=$(q "SELECT count(*) FROM incidents")
+line=$(b_report 乙失锁)
+assert_match '^reply status=busy ' "$line" "a report to B while another session holds the lock"
+assert_eq "$before" "$(q "SELECT count(*) FROM incidents")" "incidents written without the lock"
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$TAKER_APP'" >/dev/null
+wait_for_pid "$taker" 10 || true
+wait_log "$B_LOG" 'the other server let go' 30
+line=$(b_report 乙复得)
+assert_match '^reply status=ok ' "$line" "a report to B once it holds the lock again"
+assert_eq "$((before + 1))" "$(q "SELECT count(*) FROM incidents")" "incidents after B claimed the lock again"
+
+kill -TERM "$B_PID"
+rc=0
+wait_for_pid "$B_PID" 20 || rc=$?
+assert_eq 0 "$rc" "B's exit status on SIGTERM"
+check_log "$B_LOG"
