@@ -64,6 +64,7 @@ BG_PIDS+=("$replay_pid")
 wait_stats requests $((requests_before + COPIES)) 60
 assert_eq 0 "$(q "SELECT count(*) FROM incidents WHERE external_ref = 'COPIES-1'")" "incidents while locked"
 unlock_incidents
+log "database unblocked; waiting for the copies' replies"
 wait_client "$replay_pid" 60 || fail "the replay of $COPIES copies failed"
 mapfile -t replies <"$WORK/copies.out"
 assert_eq "$COPIES" "$(grep -c '^reply ' "$WORK/copies.out")" \
@@ -109,7 +110,9 @@ wait_stats over-budget "$busy" 10
 held=$(stats_field pending-bytes)
 [ "$held" -le 102400 ] || fail "the server holds $held bytes of pending reports, over the 100 KiB budget"
 unlock_incidents
+log "database unblocked; waiting for the senders"
 for p in "${pids[@]}"; do wait_client "$p" 60 || fail "a padded report's sender failed"; done
+log "all senders answered"
 ok=$(cat "$WORK"/pad.*.out | grep -c '^reply status=ok ' || true)
 assert_eq "$SENDERS" "$((ok + $(cat "$WORK"/pad.*.out | grep -c '^reply status=busy ' || true)))" \
     "padded reports answered ok or busy"
