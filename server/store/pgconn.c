@@ -62,11 +62,16 @@ static void drop_poll(fq_pg *pg)
     }
 }
 
-static void watch(fq_pg *pg, int events)
+static void lose(fq_pg *pg, const char *why_text);
+
+/* Returns -1 when the socket cannot be watched (out of memory): the
+ * connection is then dropped, since a connection nobody watches would stall
+ * until the watchdog gave up on it. */
+static int watch(fq_pg *pg, int events)
 {
     int fd = pg->conn ? PQsocket(pg->conn) : -1;
     if (fd < 0)
-        return;
+        return 0;
     if (pg->poll != NULL && pg->poll_fd != fd)
         drop_poll(pg);
     if (pg->poll == NULL) {
@@ -74,7 +79,8 @@ static void watch(fq_pg *pg, int events)
         if (pg->poll == NULL || uv_poll_init(pg->loop, pg->poll, fd) != 0) {
             free(pg->poll);
             pg->poll = NULL;
-            return;
+            lose(pg, "cannot watch the connection's socket (out of memory?)");
+            return -1;
         }
         pg->poll->data = pg;
         pg->open_handles++;
@@ -85,6 +91,7 @@ static void watch(fq_pg *pg, int events)
         uv_poll_start(pg->poll, events, on_socket);
         pg->poll_events = events;
     }
+    return 0;
 }
 
 static void lose(fq_pg *pg, const char *why_text)
@@ -167,7 +174,8 @@ static void continue_connect(fq_pg *pg)
     pg->last_progress = uv_now(pg->loop);
     pg->backoff_ms = 0;
     pg->generation++;
-    watch(pg, UV_READABLE);
+    if (watch(pg, UV_READABLE) != 0)
+        return;
     pg->cb.on_ready(pg->user, pg->conn);
     fq_pg_flush(pg);
 }
