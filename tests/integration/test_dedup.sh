@@ -108,5 +108,28 @@ backfill OLD-3 $((now_ms - 3 * day + 1200000))
 backfill NEW-2 0
 assert_eq "merged|$(id_of OLD-1)|lingyin-v1-g1" "$(state_of OLD-3)" "after a restart: merged into three days ago"
 assert_eq "merged|$(id_of NEW-1)|lingyin-v1-g1" "$(state_of NEW-2)" "after a restart: merged into today's"
+
+# ---- the first one's commit fails: nothing merges into it ----
+# PostgreSQL refuses GHOST-1 (a check constraint, for the test). GHOST-2,
+# the same matter sent with it, either waited for it and was answered "retry" (then
+# decided afresh: dispatched on its own), or came after: never merged into
+# an incident that does not exist. (Needs the store to roll back the
+# transaction a refused statement leaves aborted — branch fix-replies,
+# "store: roll back …"; without it every later batch fails until a
+# reconnect, so this part comes last.)
+q "ALTER TABLE incidents ADD CONSTRAINT refuse_ghost CHECK (external_ref IS DISTINCT FROM 'GHOST-1')" >/dev/null
+for i in 1 2; do
+    printf '{"category":"dispute.labour","severity":"IV","risk":"low","channel":"hotline","place_unit":"lingyin-v1-g1","title":"欠薪","external_ref":"GHOST-%d"}\n' "$i"
+done >"$WORK/ghost.jsonl"
+report lingyin-platform --stdin --window 2 <"$WORK/ghost.jsonl" >"$WORK/ghost.out" || true
+assert_eq "1 invalid|2 ok" "$(jq -r '"\(.line) \(.status)"' "$WORK/ghost.out" | sort | paste -sd'|')" \
+    "the first refused, the second stored"
+assert_eq "" "$(q "SELECT id FROM incidents WHERE external_ref = 'GHOST-1'")" "nothing stored of the first"
+assert_eq "assigned||lingyin-v1-g1" "$(state_of GHOST-2)" "the second dispatched on its own"
+q "ALTER TABLE incidents DROP CONSTRAINT refuse_ghost" >/dev/null
+r=$(report lingyin-platform --json --category dispute.labour --severity IV --risk low --channel hotline \
+    --place lingyin-v1-g1 --title "欠薪" --external-ref GHOST-3)
+assert_eq "$(id_of GHOST-2)" "$(jq -r .routing.merged_into <<<"$r")" "a third merges into the second"
+
 server_stop
 log "dedup ok"
