@@ -9,6 +9,8 @@
 #  - the window counts from when it happened (occurred_at_ms), not from
 #    intake: a back-filled report of three days ago is not merged into
 #    today's incident, but into the one of three days ago.
+#  - when the first one's commit fails, the one waiting for it is answered
+#    "retry" and then dispatched on its own: nothing merges into a ghost.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
