@@ -1,7 +1,9 @@
 /* dedup: the merge rule by hand (category, distance and window boundaries,
  * nearest then earliest then lowest id, removal, the place-only case, expiry,
- * the antimeridian and high latitudes), and a seeded model test against a
- * brute-force scan of all open entries with the same distance function. */
+ * the antimeridian and high latitudes, the town border, incident times and
+ * the back-dating bound, provisional entries renamed or forgotten), and a
+ * seeded model test against a brute-force scan of all open entries with the
+ * same distance function, towns and back-dated incident times included. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -306,10 +308,13 @@ typedef struct model_entry {
     uint64_t id;
     int category, has_location;
     double lon, lat;
-    int32_t place;
+    int32_t place, town;
     int64_t at_ms;
     int open;
 } model_entry;
+
+/* The model's back-dating bound: queries reach this far before now. */
+#define MODEL_BACKDATE (4 * W)
 
 static uint64_t rng_state;
 
@@ -328,14 +333,20 @@ static double rnd01(void)
 }
 
 static uint64_t brute(const model_entry *m, size_t n, double distance_m, int64_t window_ms,
-                      int category, int has_location, double lon, double lat, int32_t place,
-                      int64_t now)
+                      const model_entry *q, int64_t now)
 {
+    int category = q->category, has_location = q->has_location;
+    double lon = q->lon, lat = q->lat;
+    int32_t place = q->place;
+    int64_t at = q->at_ms > now ? now : q->at_ms;
+    if (at < now - MODEL_BACKDATE)
+        return 0;
     size_t best = SIZE_MAX;
     double best_d = 0;
     for (size_t i = 0; i < n; i++) {
         const model_entry *e = &m[i];
-        if (!e->open || e->category != category || e->at_ms < now - window_ms)
+        if (!e->open || e->category != category || e->town != q->town ||
+            e->at_ms < at - window_ms || e->at_ms > at + window_ms)
             continue;
         double dist;
         if (has_location) {
@@ -366,7 +377,7 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
     rng_state = seed;
     model_entry *m = calloc(N, sizeof *m);
     assert_non_null(m);
-    fq_dedup *d = make(distance_m, W, ref_lat);
+    fq_dedup *d = make_backdated(distance_m, W, ref_lat, MODEL_BACKDATE);
     int64_t now = t0;
     size_t n = 0, merged = 0, by_place = 0, closed = 0;
     for (int step = 0; step < N; step++) {
@@ -376,6 +387,8 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
         q.category = (int)(rnd() % CATEGORIES);
         q.has_location = rnd() % 5 != 0;
         q.place = rnd() % 4 == 0 ? -1 : (int32_t)(rnd() % PLACES);
+        /* a place lies in one town; a town of -1: placed at the district */
+        q.town = q.place >= 0 ? q.place % 3 : (int32_t)(rnd() % 4) - 1;
         if (n > 0 && rnd() % 20 == 0) {
             /* exactly where (and when) an earlier one was: ties */
             const model_entry *o = &m[rnd() % n];
@@ -383,6 +396,7 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
             q.lat = o->lat;
             q.has_location = o->has_location;
             q.place = o->place;
+            q.town = o->town;
             q.category = o->category;
         } else {
             q.lon = lon0 + (rnd01() - 0.5) * span_deg;
@@ -392,12 +406,23 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
         }
         if (!q.has_location)
             q.lon = q.lat = 0;
-        /* reported a little before now, not in order */
-        q.at_ms = now - (int64_t)(rnd() % 120000);
+        /* happened a little before now, not in order; now and then hours
+         * before (a back-fill, some beyond the bound) or after (a clock
+         * ahead of ours) */
+        switch (rnd() % 8) {
+        case 0:
+            q.at_ms = now - (int64_t)(rnd() % (MODEL_BACKDATE + 2 * W));
+            break;
+        case 1:
+            q.at_ms = now + (int64_t)(rnd() % W);
+            break;
+        default:
+            q.at_ms = now - (int64_t)(rnd() % 120000);
+        }
 
-        uint64_t want =
-            brute(m, n, distance_m, W, q.category, q.has_location, q.lon, q.lat, q.place, now);
-        uint64_t got = find_now(d, q.category, q.has_location, q.lon, q.lat, q.place, now);
+        uint64_t want = brute(m, n, distance_m, W, &q, now);
+        uint64_t got = fq_dedup_find(d, q.category, q.has_location, q.lon, q.lat, q.place, q.town,
+                                     q.at_ms, now);
         if (got != want)
             fail_msg("seed %llu step %d: find %llu, brute force %llu", (unsigned long long)seed,
                      step, (unsigned long long)got, (unsigned long long)want);
@@ -408,9 +433,10 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
         /* an operator may judge it not a duplicate after all: then it is
          * dispatched and indexed beside the one it matched (ties follow) */
         if (!got || rnd() % 4 == 0) {
-            assert_int_equal(
-                add_here(d, q.id, q.category, q.has_location, q.lon, q.lat, q.place, q.at_ms),
-                FQ_DEDUP_OK);
+            q.at_ms = fq_dedup_incident_time(q.at_ms, now); /* never after intake */
+            assert_int_equal(fq_dedup_add(d, q.id, q.category, q.has_location, q.lon, q.lat,
+                                          q.place, q.town, q.at_ms),
+                             FQ_DEDUP_OK);
             q.open = 1;
             m[n++] = q;
         }
@@ -421,7 +447,7 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
                 int rc = fq_dedup_remove(d, e->id);
                 if (rc != FQ_DEDUP_OK) {
                     assert_int_equal(rc, FQ_DEDUP_ENOENT);
-                    assert_true(e->at_ms < now - W);
+                    assert_true(e->at_ms < now - MODEL_BACKDATE - W);
                 }
                 e->open = 0;
                 closed++;
@@ -432,7 +458,7 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
     size_t open = 0, live = 0;
     for (size_t i = 0; i < n; i++) {
         open += m[i].open;
-        live += m[i].open && m[i].at_ms >= now - W;
+        live += m[i].open && m[i].at_ms >= now - MODEL_BACKDATE - W;
     }
     assert_true(fq_dedup_count(d) >= live && fq_dedup_count(d) <= open);
     fq_dedup_expire(d, now, SIZE_MAX);
