@@ -122,7 +122,11 @@ enum {
 /* Decides for a validated, authorised report. `place` is the report's
  * place unit in the snapshot's org tree, or -1 (coordinates only). On
  * FQ_DISPATCH_OK the ticket holds the decision (and a snapshot reference);
- * it must end in fq_dispatch_stored or fq_dispatch_dropped. */
+ * it goes to the store through fq_dispatch_submit and must end in
+ * fq_dispatch_stored or fq_dispatch_dropped. The ticket must stay where it
+ * is until then: the dispatcher indexes it while it is in flight. The
+ * duplicate window counts from report->occurred_at_ms when given (never
+ * later than now_ms). */
 int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporter,
                        const Fengqiao__V1__ReportIncident *report, int32_t place, int64_t now_ms,
                        fq_ticket *t, char *err, size_t err_len);
