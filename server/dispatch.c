@@ -31,6 +31,8 @@ struct fq_dispatch {
     fq_snapshot *current;
     fq_caseload *cases;
     fq_dedup *dedup;
+    fq_ticket *pending;        /* uthash by provisional id: decided, not yet committed */
+    uint64_t next_provisional; /* the last provisional id handed out, without the bit */
     fq_deadlines *deadlines;
     uv_timer_t timer;               /* the one timer of all deadlines */
     uv_timer_t retry_timer;         /* resubmits the server's own writes that did not commit */
@@ -861,8 +863,13 @@ static int parse_case_row(const fq_snapshot *snap, const PGresult *res, int i, f
     dec->conclude_warn_ms = column_ms(res, i, 15);
     dec->conclude_due_ms = column_ms(res, i, 16);
     c->escalations = (uint8_t)parse_i64(PQgetvalue(res, i, 17));
-    /* Reported at: the duplicate window counts from it. */
+    /* Reported at: the time limits of a re-decision count from it. */
     req->now_ms = column_ms(res, i, 18);
+    /* When it happened (never after intake): the duplicate window counts
+     * from it. */
+    c->incident_at_ms = column_ms(res, i, 25);
+    if (c->incident_at_ms == 0)
+        c->incident_at_ms = req->now_ms;
     return req->category >= 0 && dec->tier >= FQ_TIER_VILLAGE && dec->tier <= FQ_TIER_DISTRICT ? 0
                                                                                                : -1;
 }
@@ -922,7 +929,7 @@ static void load_open(fq_dispatch *d, const PGresult *open)
             dec->ack_due_ms = ack_due;
         }
         fq_dedup_add(d->dedup, id, req->category, req->has_location, req->lon, req->lat,
-                     territory_of(dec), req->now_ms);
+                     territory_of(dec), dec->town, c->incident_at_ms);
     }
 }
 
@@ -955,7 +962,30 @@ static void carry_case(fq_case *c, void *user)
     translate(carry->from, carry->to, &c->request, &c->decision);
     if (carry->dedup != NULL && c->request.category >= 0)
         fq_dedup_add(carry->dedup, c->incident_id, c->request.category, c->request.has_location,
-                     c->request.lon, c->request.lat, territory_of(&c->decision), c->request.now_ms);
+                     c->request.lon, c->request.lat, territory_of(&c->decision), c->decision.town,
+                     c->incident_at_ms);
+}
+
+/* An incident decided on `t->snapshot` and not yet committed, indexed for
+ * duplicates under its provisional id in the terms of `to`. */
+static void index_pending(fq_dedup *dedup, const fq_ticket *t, const fq_snapshot *to)
+{
+    fq_route_request req = t->request;
+    fq_decision dec = t->decision;
+    if (t->snapshot != to)
+        translate(t->snapshot, to, &req, &dec);
+    if (req.category >= 0)
+        fq_dedup_add(dedup, t->provisional, req.category, req.has_location, req.lon, req.lat,
+                     territory_of(&dec), dec.town, t->incident_at_ms);
+}
+
+static fq_dedup *new_dedup(const fq_dispatch_config *config, char *err, size_t err_len)
+{
+    fq_dedup_config dc = {.distance_m = config->dedup_distance_m,
+                          .window_ms = config->dedup_window_ms,
+                          .reference_lat = 30.0,
+                          .max_backdate_ms = FQ_DEDUP_DEFAULT_BACKDATE_MS};
+    return fq_dedup_new(&dc, err, err_len);
 }
 
 int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open)
@@ -975,11 +1005,13 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open)
     } else {
         /* Carry every open case over to the new indices. The duplicate
          * index keys by unit index too: rebuild it. */
-        fq_dedup_config dc = {d->config.dedup_distance_m, d->config.dedup_window_ms, 30.0};
         char err[128];
-        fq_dedup *fresh = fq_dedup_new(&dc, err, sizeof err);
+        fq_dedup *fresh = new_dedup(&d->config, err, sizeof err);
         carry_over carry = {old, snap, fresh};
         fq_caseload_foreach(d->cases, carry_case, &carry);
+        /* Decided but not yet committed: still matchable after the reload. */
+        for (fq_ticket *p = d->pending; fresh != NULL && p != NULL; p = p->hh.next)
+            index_pending(fresh, p, snap);
         if (fresh != NULL) {
             fq_dedup_free(d->dedup);
             d->dedup = fresh;
@@ -1060,6 +1092,21 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     t->outcome_len = pack_outcome(snap, dec, t->merged_into, t->outcome, sizeof t->outcome);
 }
 
+/* Merged or unroutable: only the town's feed hears of it. */
+static void add_feed_items(fq_ticket *t, const char *title, const char *address)
+{
+    const fq_route_request *req = &t->request;
+    item_buf b;
+    item_for(t->snapshot, req, &t->decision, &b);
+    b.it.title = (char *)title;
+    b.it.address = (char *)address;
+    snprintf(b.text, sizeof b.text, "%s: %s", t->event_kind, t->reason);
+    add_follow_items(&t->outbox, t->snapshot, req->place >= 0 ? req->place : req->fallback_place,
+                     &b.it, 1);
+    if (fq_outbox_params(&t->outbox) != 0)
+        fq_outbox_free(&t->outbox); /* out of memory: no items, the report still counts */
+}
+
 int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporter,
                        const Fengqiao__V1__ReportIncident *report, int32_t place, int64_t now_ms,
                        fq_ticket *t, char *err, size_t err_len)
@@ -1099,27 +1146,59 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
         req->place = grid;
     }
     fq_route_status st = fq_route(r->router, req, &t->decision);
+    t->incident_at_ms = fq_dedup_incident_time(report->occurred_at_ms, now_ms);
     if (st == FQ_ROUTE_ASSIGNED) {
-        uint64_t twin = fq_dedup_find(d->dedup, req->category, req->has_location, req->lon,
-                                      req->lat, territory_of(&t->decision), now_ms);
-        fq_case *c = twin != 0 ? fq_caseload_find(d->cases, twin) : NULL;
-        if (c == NULL)
-            twin = 0; /* no longer open (concluded): nothing to join */
-        /* A graver report of the same matter (it would enter a higher tier
-         * than the open one sits at) is dispatched on its own, not merged. */
-        if (c != NULL && t->decision.tier > c->decision.tier)
+        uint64_t twin =
+            fq_dedup_find(d->dedup, req->category, req->has_location, req->lon, req->lat,
+                          territory_of(&t->decision), t->decision.town, t->incident_at_ms, now_ms);
+        /* The open one as it is handled now, in this snapshot's terms:
+         * committed (a case), or decided and on its way to the database. */
+        fq_decision open;
+        int found = 0;
+        fq_ticket *pending = NULL;
+        if (twin & FQ_DISPATCH_PROVISIONAL) {
+            HASH_FIND(hh, d->pending, &twin, sizeof twin, pending);
+            if (pending != NULL) {
+                fq_route_request ignored = pending->request;
+                open = pending->decision;
+                if (pending->snapshot != snap)
+                    translate(pending->snapshot, snap, &ignored, &open);
+                found = 1;
+            }
+        } else if (twin != 0) {
+            const fq_case *c = fq_caseload_find(d->cases, twin);
+            if (c != NULL) {
+                open = c->decision;
+                found = 1;
+            }
+        }
+        /* Not open any more (concluded), or a graver report of the same
+         * matter (it would enter a higher tier than the open one sits at):
+         * dispatched on its own, not merged. */
+        if (!found || t->decision.tier > open.tier)
             twin = 0;
         if (twin != 0) {
-            /* One more report on an open matter: not dispatched again. */
+            /* One more report on an open matter: not dispatched again. It
+             * is handled as the open one is, but keeps its own place (the
+             * territory columns say where THIS report happened). */
+            fq_decision own = t->decision;
+            t->decision = open;
+            t->decision.grid = own.grid;
+            t->decision.village = own.village;
+            t->decision.town = own.town;
+            t->decision.district = own.district;
+            t->decision.unplaced = own.unplaced;
             t->merged_into = twin;
-            if (c != NULL) {
-                int unplaced = t->decision.unplaced;
-                t->decision = c->decision;
-                t->decision.unplaced = (uint8_t)unplaced;
-            }
+            t->waiting_for = pending; /* its incident id comes with its commit */
         } else {
             fq_route_apply(r->router, &t->decision);
             t->applied = 1;
+            /* Matchable at once, before its commit: the next report of the
+             * same matter may arrive while this one is still in flight. */
+            t->provisional = FQ_DISPATCH_PROVISIONAL | ++d->next_provisional;
+            HASH_ADD(hh, d->pending, provisional, sizeof t->provisional, t);
+            fq_dedup_add(d->dedup, t->provisional, req->category, req->has_location, req->lon,
+                         req->lat, territory_of(&t->decision), t->decision.town, t->incident_at_ms);
         }
     }
     fq_snapshot_ref(snap);
@@ -1128,22 +1207,17 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     randombytes_buf(&nonce, sizeof nonce);
     t->nonce = (int64_t)((nonce & (uint64_t)INT64_MAX) | 1);
     snprintf(t->nonce_text, sizeof t->nonce_text, "%" PRId64, t->nonce);
-    fill_texts(d, snap, t);
     fq_outbox_init(&t->outbox);
+    if (t->waiting_for != NULL)
+        return FQ_DISPATCH_OK; /* texts and items once the open one's id is known */
+    fill_texts(d, snap, t);
     if (t->merged_into == 0 && t->decision.status == FQ_ROUTE_ASSIGNED) {
         add_routing_items(&t->outbox, snap, req, &t->decision, NULL, t->reason, report);
+        if (fq_outbox_params(&t->outbox) != 0)
+            fq_outbox_free(&t->outbox); /* out of memory: no items, the report still counts */
     } else {
-        /* Merged or unroutable: only the town's feed hears of it. */
-        item_buf b;
-        item_for(snap, req, &t->decision, &b);
-        b.it.title = report->title;
-        b.it.address = report->address;
-        snprintf(b.text, sizeof b.text, "%s: %s", t->event_kind, t->reason);
-        add_follow_items(&t->outbox, snap, req->place >= 0 ? req->place : req->fallback_place,
-                         &b.it, 1);
+        add_feed_items(t, report->title, report->address);
     }
-    if (fq_outbox_params(&t->outbox) != 0)
-        fq_outbox_free(&t->outbox); /* out of memory: no items, the report still counts */
     return FQ_DISPATCH_OK;
 }
 
@@ -1188,12 +1262,67 @@ static void undo(fq_ticket *t)
     t->applied = 0;
 }
 
+void fq_dispatch_submit(fq_dispatch *d, fq_ticket *t, fq_store_op *op)
+{
+    t->op = op;
+    if (t->waiting_for != NULL) {
+        /* Sent when the open one it duplicates has committed. */
+        t->next_waiter = t->waiting_for->waiters;
+        t->waiting_for->waiters = t;
+        return;
+    }
+    fq_store_submit(d->store, op);
+}
+
+/* The uncommitted incident `t` is stored as `incident_id`, or (0) was not:
+ * its duplicates waiting for it go to the store merged into it, or are
+ * answered "not stored, retry" (decided afresh when resent). */
+static void release_waiters(fq_dispatch *d, fq_ticket *t, uint64_t incident_id)
+{
+    fq_ticket *w = t->waiters;
+    t->waiters = NULL;
+    while (w != NULL) {
+        fq_ticket *next = w->next_waiter;
+        w->next_waiter = NULL;
+        w->waiting_for = NULL;
+        if (incident_id != 0) {
+            w->merged_into = incident_id;
+            fill_texts(d, w->snapshot, w);
+            /* The report's own title and address, copied by the intake
+             * into the statement's parameters ($11 address, $12 title). */
+            add_feed_items(w, w->op->values[11], w->op->values[10]);
+            fq_dispatch_bind(w, w->op);
+            fq_store_submit(d->store, w->op);
+        } else {
+            /* Undone by the callback (fq_dispatch_dropped); the intake may
+             * free w there, so nothing of it is touched after. */
+            w->op->done(w->op, FQ_STORE_EBUSY,
+                        "the report it duplicates was not stored (its decision is undone)");
+        }
+        w = next;
+    }
+}
+
+/* An uncommitted incident is settled: out of the pending table and (unless
+ * it became `incident_id`) out of the duplicate index. */
+static void settle_pending(fq_dispatch *d, fq_ticket *t, uint64_t incident_id)
+{
+    if (t->provisional == 0)
+        return;
+    HASH_DELETE(hh, d->pending, t);
+    if (incident_id == 0)
+        fq_dedup_remove(d->dedup, t->provisional);
+    t->provisional = 0;
+}
+
 void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int created,
                         const char *outbox_seqs)
 {
     if (created)
         deliver(d, &t->outbox, outbox_seqs, incident_id);
     fq_outbox_free(&t->outbox);
+    /* The incident its waiting duplicates merge into (0: none, they retry). */
+    uint64_t open_id = 0;
     if (!created) {
         undo(t);
     } else if (t->merged_into != 0) {
@@ -1213,22 +1342,39 @@ void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int 
                 fq_route_apply(d->current->routing->router, &c->decision);
             }
             schedule_deadlines(d, c);
-            fq_dedup_add(d->dedup, incident_id, c->request.category, c->request.has_location,
-                         c->request.lon, c->request.lat, territory_of(&c->decision),
-                         c->request.now_ms);
+            c->incident_at_ms = t->incident_at_ms;
+            /* Indexed since its decision under its provisional id (in the
+             * current snapshot's terms since any reload): now by its id. */
+            if (fq_dedup_rekey(d->dedup, t->provisional, incident_id) != FQ_DEDUP_OK)
+                fq_dedup_add(d->dedup, incident_id, c->request.category, c->request.has_location,
+                             c->request.lon, c->request.lat, territory_of(&c->decision),
+                             c->decision.town, c->incident_at_ms);
+            open_id = incident_id;
         }
     }
+    settle_pending(d, t, open_id);
+    release_waiters(d, t, open_id);
     fq_snapshot_unref(t->snapshot);
     t->snapshot = NULL;
 }
 
 void fq_dispatch_dropped(fq_dispatch *d, fq_ticket *t)
 {
-    (void)d;
     fq_outbox_free(&t->outbox);
+    if (t->waiting_for != NULL) {
+        /* Dropped while waiting: out of the list of the one it waits for. */
+        fq_ticket **p = &t->waiting_for->waiters;
+        while (*p != NULL && *p != t)
+            p = &(*p)->next_waiter;
+        if (*p == t)
+            *p = t->next_waiter;
+        t->waiting_for = NULL;
+    }
     if (t->snapshot == NULL)
         return;
     undo(t);
+    settle_pending(d, t, 0);
+    release_waiters(d, t, 0);
     fq_snapshot_unref(t->snapshot);
     t->snapshot = NULL;
 }
@@ -1503,7 +1649,7 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
             schedule_deadlines(d, c);
             fq_dedup_add(d->dedup, c->incident_id, c->request.category, c->request.has_location,
                          c->request.lon, c->request.lat, territory_of(&c->decision),
-                         c->request.now_ms);
+                         c->decision.town, c->incident_at_ms);
             d->stats.actions++;
             deliver(d, &t->outbox, outbox_seqs, t->incident_id);
         } else if (t->applied && same) {
@@ -2052,9 +2198,8 @@ fq_dispatch *fq_dispatch_new(uv_loop_t *loop, fq_store *store, const fq_dispatch
     if (d->config.deadline_budget <= 0)
         d->config.deadline_budget = 256;
     char err[128];
-    fq_dedup_config dc = {config->dedup_distance_m, config->dedup_window_ms, 30.0};
     d->cases = fq_caseload_new();
-    d->dedup = fq_dedup_new(&dc, err, sizeof err);
+    d->dedup = new_dedup(config, err, sizeof err);
     d->deadlines = fq_deadlines_new(1024);
     d->due = calloc((size_t)d->config.deadline_budget, sizeof *d->due);
     if (d->cases == NULL || d->dedup == NULL || d->deadlines == NULL || d->due == NULL) {
@@ -2094,6 +2239,8 @@ void fq_dispatch_free(fq_dispatch *d)
     for (size_t i = 0; i < d->n_absent; i++)
         free(d->absent[i]);
     free(d->absent);
+    /* The tickets belong to the intake's requests. */
+    HASH_CLEAR(hh, d->pending);
     fq_caseload_free(d->cases);
     fq_dedup_free(d->dedup);
     fq_deadlines_free(d->deadlines);

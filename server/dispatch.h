@@ -22,6 +22,7 @@
 
 #include <libpq-fe.h>
 #include <stdint.h>
+#include <uthash.h>
 #include <uv.h>
 
 /* One load of the database: who may talk (directory) and how to route. */
@@ -47,12 +48,27 @@ typedef struct fq_decision_texts {
     char ack_due[24], ack_warn[24], conclude_due[24], conclude_warn[24], climbed[4];
 } fq_decision_texts;
 
-/* A decision on its way to the database, embedded in the intake's request. */
-typedef struct fq_ticket {
+/* A decision on its way to the database, embedded in the intake's request.
+ *
+ * Duplicates in flight: an assigned report is matchable for duplicates from
+ * its decision on, under a provisional id (FQ_DISPATCH_PROVISIONAL set),
+ * not only once committed. A report that duplicates such a one waits for it
+ * (`waiting_for`): it is sent to the store only when the first has committed
+ * and its incident id is known; if the first's commit fails, the waiting
+ * one is answered "not stored, retry" and is decided afresh when resent. */
+typedef struct fq_ticket fq_ticket;
+struct fq_ticket {
     fq_snapshot *snapshot; /* held until stored or dropped */
     int applied;           /* the decision took a worker's capacity */
     fq_route_request request;
     fq_decision decision;
+    int64_t incident_at_ms; /* when it happened: the duplicate window counts from it */
+    uint64_t provisional;   /* its id in the duplicate index until committed, or 0 */
+    UT_hash_handle hh;      /* the dispatcher's tickets by provisional id */
+    fq_ticket *waiting_for; /* the uncommitted incident it duplicates, or NULL */
+    fq_ticket *waiters;     /* duplicates of this one waiting for its commit */
+    fq_ticket *next_waiter;
+    fq_store_op *op; /* its statement, once handed to fq_dispatch_submit */
     uint64_t merged_into;
     const char *state, *event_kind;
     fq_decision_texts texts;
@@ -63,7 +79,11 @@ typedef struct fq_ticket {
     uint8_t outcome[FQ_STORE_MAX_OUTCOME];
     size_t outcome_len;
     fq_outbox_set outbox; /* the items the report leaves (params 40..42) */
-} fq_ticket;
+};
+
+/* The bit that marks provisional ids in the duplicate index (incident ids
+ * are PostgreSQL bigints, below 2^63). */
+#define FQ_DISPATCH_PROVISIONAL (1ULL << 63)
 
 typedef struct fq_dispatch_stats {
     uint64_t routed[4]; /* by tier: [1] village, [2] town, [3] district */
@@ -102,13 +122,23 @@ enum {
 /* Decides for a validated, authorised report. `place` is the report's
  * place unit in the snapshot's org tree, or -1 (coordinates only). On
  * FQ_DISPATCH_OK the ticket holds the decision (and a snapshot reference);
- * it must end in fq_dispatch_stored or fq_dispatch_dropped. */
+ * it goes to the store through fq_dispatch_submit and must end in
+ * fq_dispatch_stored or fq_dispatch_dropped. The ticket must stay where it
+ * is until then: the dispatcher indexes it while it is in flight. The
+ * duplicate window counts from report->occurred_at_ms when given (never
+ * later than now_ms). */
 int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporter,
                        const Fengqiao__V1__ReportIncident *report, int32_t place, int64_t now_ms,
                        fq_ticket *t, char *err, size_t err_len);
 
 /* Points op->values[19..41] at the ticket's texts (the report statement). */
 void fq_dispatch_bind(fq_ticket *t, fq_store_op *op);
+
+/* Sends the report's statement (bound with fq_dispatch_bind) to the store —
+ * at once, or, for a duplicate of an incident not yet committed, once that
+ * one has committed (its merged_into is then known); if that commit fails,
+ * op->done runs with FQ_STORE_EBUSY instead. */
+void fq_dispatch_submit(fq_dispatch *d, fq_ticket *t, fq_store_op *op);
 
 /* The transaction committed: `created` is 0 when the report was a resend
  * (the decision is then undone; the stored one stands). `outbox_seqs`: the

@@ -36,6 +36,7 @@ typedef struct fq_case {
     uint8_t busy;           /* a terminal's action on it is on its way to the database */
     int64_t extension_ms;   /* the conclude limit its holder asked for (pending), or 0 */
     int64_t supervision_ms; /* the open supervision order's reply deadline, or 0 */
+    int64_t incident_at_ms; /* when it happened (dedup.h): the duplicate window counts from it */
 } fq_case;
 
 typedef struct fq_caseload fq_caseload;

@@ -31,6 +31,7 @@ typedef struct entry {
     fq_deadline_id expiry;
     int32_t category;
     int32_t place;
+    int32_t town;
     int32_t cx, cy; /* cell, when has_location */
     uint32_t cell_next, cell_prev;
     uint32_t place_next, place_prev;
@@ -299,6 +300,10 @@ fq_dedup *fq_dedup_new(const fq_dedup_config *config, char *err, size_t err_len)
         fq_errf(err, err_len, "dedup window must be >= 0 ms");
         return NULL;
     }
+    if (config->max_backdate_ms < 0) {
+        fq_errf(err, err_len, "dedup back-dating bound must be >= 0 ms");
+        return NULL;
+    }
     if (!(fabs(config->reference_lat) <= FQ_DEDUP_MAX_LAT)) {
         fq_errf(err, err_len, "dedup reference latitude must be within +-%g degrees",
                 FQ_DEDUP_MAX_LAT);
@@ -472,8 +477,32 @@ static void list_unlink(fq_dedup *d, btable *t, int cell, uint32_t s, int32_t a,
         bt_delete_at(t, i);
 }
 
+/* a + b, saturating at the int64 range (b >= 0). */
+static inline int64_t add_sat(int64_t a, int64_t b)
+{
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+static inline int64_t sub_sat(int64_t a, int64_t b)
+{
+    return a < INT64_MIN + b ? INT64_MIN : a - b;
+}
+
+int64_t fq_dedup_incident_time(int64_t occurred_ms, int64_t intake_ms)
+{
+    return occurred_ms != 0 && occurred_ms <= intake_ms ? occurred_ms : intake_ms;
+}
+
+/* How long after its incident time an entry may still be matched (as
+ * intake time): a query may be back-dated by max_backdate_ms and then
+ * reaches window_ms further back. */
+static inline int64_t reach_ms(const fq_dedup *d)
+{
+    return add_sat(d->cfg.max_backdate_ms, d->cfg.window_ms);
+}
+
 int fq_dedup_add(fq_dedup *d, uint64_t id, int category, int has_location, double lon, double lat,
-                 int32_t place, int64_t at_ms)
+                 int32_t place, int32_t town, int64_t at_ms)
 {
     if (id == 0 || category < 0 || (has_location && !valid_point(lon, lat)))
         return FQ_DEDUP_EINVAL;
@@ -484,10 +513,9 @@ int fq_dedup_add(fq_dedup *d, uint64_t id, int category, int has_location, doubl
         (place >= 0 && bt_reserve(&d->places)))
         return FQ_DEDUP_ENOMEM;
     uint32_t s = d->free_head != NIL ? d->free_head : (uint32_t)d->used;
-    /* Expired once now_ms - window_ms > at_ms, i.e. due at at_ms + window + 1
+    /* Expired once now_ms - reach > at_ms, i.e. due at at_ms + reach + 1
      * (never, when that overflows: fq_dedup_expire stops short of INT64_MAX). */
-    int64_t due =
-        at_ms > INT64_MAX - 1 - d->cfg.window_ms ? INT64_MAX : at_ms + d->cfg.window_ms + 1;
+    int64_t due = add_sat(add_sat(at_ms, reach_ms(d)), 1);
     fq_deadline_id x = fq_deadlines_add(d->expiry, due, s, 0);
     if (x == 0)
         return FQ_DEDUP_ENOMEM;
@@ -502,6 +530,7 @@ int fq_dedup_add(fq_dedup *d, uint64_t id, int category, int has_location, doubl
                  .expiry = x,
                  .category = category,
                  .place = place < 0 ? -1 : place,
+                 .town = town < 0 ? -1 : town,
                  .cell_next = NIL,
                  .cell_prev = NIL,
                  .place_next = NIL,
@@ -537,6 +566,25 @@ static void drop(fq_dedup *d, uint32_t s, size_t id_pos)
     d->count--;
 }
 
+int fq_dedup_rekey(fq_dedup *d, uint64_t from, uint64_t to)
+{
+    if (to == 0)
+        return FQ_DEDUP_EINVAL;
+    size_t pos = from == 0 ? SIZE_MAX : id_find(d, from);
+    if (pos == SIZE_MAX)
+        return FQ_DEDUP_ENOENT;
+    if (from == to)
+        return FQ_DEDUP_OK;
+    if (id_find(d, to) != SIZE_MAX)
+        return FQ_DEDUP_EEXIST;
+    /* The table has room: one key out, one in. */
+    uint32_t s = d->ids[pos];
+    id_delete_at(d, pos);
+    d->entries[s].id = to;
+    id_put(d->ids, d->ids_cap, to, s);
+    return FQ_DEDUP_OK;
+}
+
 int fq_dedup_remove(fq_dedup *d, uint64_t id)
 {
     size_t pos = id == 0 ? SIZE_MAX : id_find(d, id);
@@ -552,6 +600,8 @@ size_t fq_dedup_expire(fq_dedup *d, int64_t now_ms, size_t max)
 {
     if (now_ms == INT64_MAX)
         now_ms = INT64_MAX - 1; /* due INT64_MAX means never */
+    /* Deadlines are set at incident time + reach + 1 and compared to now
+     * itself. */
     size_t done = 0;
     fq_deadline batch[16];
     while (done < max) {
@@ -589,12 +639,23 @@ static inline int better(const fq_dedup *d, double dist, uint32_t s, const best 
     return e->id < o->id;
 }
 
+/* The time and border a candidate must share with the query. */
+typedef struct within {
+    int64_t from_ms, to_ms; /* incident time, inclusive */
+    int32_t town;
+} within;
+
+static inline int inside(const entry *e, const within *w)
+{
+    return e->at_ms >= w->from_ms && e->at_ms <= w->to_ms && e->town == w->town;
+}
+
 static void scan_cell(const fq_dedup *d, uint32_t s, double lon, double lat, double cos_lat,
-                      int64_t cutoff, best *b)
+                      const within *w, best *b)
 {
     for (; s != NIL; s = d->entries[s].cell_next) {
         const entry *e = &d->entries[s];
-        if (e->at_ms < cutoff)
+        if (!inside(e, w))
             continue;
         double h = haversine_h(lon, lat, cos_lat, e->lon, e->lat, e->cos_lat);
         if (h > d->h_max)
@@ -608,12 +669,17 @@ static void scan_cell(const fq_dedup *d, uint32_t s, double lon, double lat, dou
 }
 
 uint64_t fq_dedup_find(fq_dedup *d, int category, int has_location, double lon, double lat,
-                       int32_t place, int64_t now_ms)
+                       int32_t place, int32_t town, int64_t at_ms, int64_t now_ms)
 {
     fq_dedup_expire(d, now_ms, FQ_DEDUP_EXPIRE_BATCH);
     if (category < 0)
         return 0;
-    int64_t cutoff = now_ms < INT64_MIN + d->cfg.window_ms ? INT64_MIN : now_ms - d->cfg.window_ms;
+    if (at_ms > now_ms)
+        at_ms = now_ms;
+    if (at_ms < sub_sat(now_ms, d->cfg.max_backdate_ms))
+        return 0; /* further back than the index keeps */
+    const within w = {sub_sat(at_ms, d->cfg.window_ms), add_sat(at_ms, d->cfg.window_ms),
+                      town < 0 ? -1 : town};
     best b = {NIL, 0};
     if (!has_location) {
         if (place < 0)
@@ -622,7 +688,7 @@ uint64_t fq_dedup_find(fq_dedup *d, int category, int has_location, double lon, 
         if (i == SIZE_MAX)
             return 0;
         for (uint32_t s = d->places.b[i].head; s != NIL; s = d->entries[s].place_next) {
-            if (d->entries[s].at_ms >= cutoff && better(d, 0.0, s, &b)) {
+            if (inside(&d->entries[s], &w) && better(d, 0.0, s, &b)) {
                 b.slot = s;
                 b.dist = 0.0;
             }
@@ -651,7 +717,7 @@ uint64_t fq_dedup_find(fq_dedup *d, int category, int has_location, double lon, 
                 x -= d->n_lon;
             size_t i = bt_find(&d->cells, category, x, y);
             if (i != SIZE_MAX)
-                scan_cell(d, d->cells.b[i].head, lon, lat, cos_lat, cutoff, &b);
+                scan_cell(d, d->cells.b[i].head, lon, lat, cos_lat, &w, &b);
         }
     }
     return b.slot == NIL ? 0 : d->entries[b.slot].id;

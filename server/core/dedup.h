@@ -5,13 +5,17 @@
  *
  * The index holds the OPEN incidents that may still absorb a duplicate: for
  * each its id, category, position (WGS84 lon/lat degrees) if known, place (org
- * unit index, -1 if none) and reported-at time. fq_dedup_find names the open
- * incident a new one merges into, or 0:
+ * unit index, -1 if none), town (org unit index of the town it lies in, -1 if
+ * none) and incident time. Ids are the caller's: the dispatcher also indexes
+ * incidents decided but not yet committed under provisional ids, and renames
+ * (fq_dedup_rekey) or removes them when their commit succeeds or fails.
+ * fq_dedup_find names the open incident a new one merges into, or 0:
  *
  *  - same category, and
- *  - the open one was reported at or after now_ms - window_ms (an open one
- *    reported "after" now, e.g. by a device clock ahead of ours, counts as
- *    inside the window), and
+ *  - same town (both -1 counts as the same): a matter is handled by its own
+ *    town, so a report never merges across a town border, however near, and
+ *  - incident times at most window_ms apart, either way (a report back-filled
+ *    later may be about an earlier or a later moment than the open one), and
  *  - either both have coordinates and fq_dedup_distance_m(new, open) <=
  *    distance_m (the boundary is inclusive, compared on that double exactly),
  *  - or the new one has no coordinates, a place >= 0, and the open one has
@@ -41,10 +45,17 @@
  * Latitudes beyond +-FQ_DEDUP_MAX_LAT are refused, which bounds that count.
  * A second table keyed by (category, place) serves the no-coordinates case.
  *
- * Expiry: an entry older than the window can never match again. fq_dedup_find
- * drops up to FQ_DEDUP_EXPIRE_BATCH of them (oldest first) per call, and
- * fq_dedup_expire lets the caller drop more; matching filters by time itself,
- * so correctness never waits on expiry. now_ms should not go backwards: an
+ * Incident time: when it happened if the report says so, else when the
+ * server received it (fq_dedup_incident_time): never later than intake. A
+ * query's incident time may lie up to max_backdate_ms before its intake time
+ * (now_ms); one further back is not compared at all (fq_dedup_find answers
+ * 0): the index keeps nothing older, so a match could not be trusted.
+ *
+ * Expiry: an entry whose incident time lies more than max_backdate_ms +
+ * window_ms before now can never match again. fq_dedup_find drops up to
+ * FQ_DEDUP_EXPIRE_BATCH of them (oldest first) per call, and fq_dedup_expire
+ * lets the caller drop more; matching filters by time itself, so correctness
+ * never waits on expiry. now_ms (intake time) should not go backwards: an
  * entry dropped at a later now stays dropped.
  *
  * Pure: no I/O, no clock reads. find does not allocate; add may (arrays and
@@ -59,6 +70,10 @@
 #define FQ_DEDUP_MIN_DISTANCE_M 1.0
 #define FQ_DEDUP_MAX_DISTANCE_M 100000.0
 #define FQ_DEDUP_EXPIRE_BATCH 4
+/* How far before its intake a report's incident time may lie and still be
+ * compared: a week covers back-filling a few days of reports (a hotline's
+ * weekend, an outage) while the index stays a week of open incidents. */
+#define FQ_DEDUP_DEFAULT_BACKDATE_MS (7LL * 24 * 3600 * 1000)
 
 typedef enum fq_dedup_status {
     FQ_DEDUP_OK = 0,
@@ -69,9 +84,10 @@ typedef enum fq_dedup_status {
 } fq_dedup_status;
 
 typedef struct fq_dedup_config {
-    double distance_m;    /* FQ_DEDUP_MIN_DISTANCE_M .. FQ_DEDUP_MAX_DISTANCE_M */
-    int64_t window_ms;    /* >= 0 */
-    double reference_lat; /* degrees, |lat| <= FQ_DEDUP_MAX_LAT: where cells are square */
+    double distance_m;       /* FQ_DEDUP_MIN_DISTANCE_M .. FQ_DEDUP_MAX_DISTANCE_M */
+    int64_t window_ms;       /* >= 0 */
+    double reference_lat;    /* degrees, |lat| <= FQ_DEDUP_MAX_LAT: where cells are square */
+    int64_t max_backdate_ms; /* >= 0: how far before intake an incident time is compared */
 } fq_dedup_config;
 
 typedef struct fq_dedup fq_dedup;
@@ -80,12 +96,23 @@ typedef struct fq_dedup fq_dedup;
 fq_dedup *fq_dedup_new(const fq_dedup_config *config, char *err, size_t err_len);
 void fq_dedup_free(fq_dedup *d);
 
-/* Adds an open incident. place is an org unit index or -1. With has_location
- * 0, lon and lat are ignored. Returns FQ_DEDUP_OK, or a negative status and d
- * is unchanged. An entry that has neither coordinates nor place is kept
- * (remove finds it) but can never be matched. */
+/* The incident time of a report: occurred_ms when it is known (non-zero) and
+ * not later than intake_ms (a device clock ahead of ours), else intake_ms. */
+int64_t fq_dedup_incident_time(int64_t occurred_ms, int64_t intake_ms);
+
+/* Adds an open incident. place and town are org unit indices or -1; at_ms
+ * its incident time. With has_location 0, lon and lat are ignored. Returns
+ * FQ_DEDUP_OK, or a negative status and d is unchanged. An entry that has
+ * neither coordinates nor place is kept (remove finds it) but can never be
+ * matched. */
 int fq_dedup_add(fq_dedup *d, uint64_t id, int category, int has_location, double lon, double lat,
-                 int32_t place, int64_t at_ms);
+                 int32_t place, int32_t town, int64_t at_ms);
+
+/* The entry `from` is known as `to` from now on (a provisional id replaced
+ * by the committed one), all else kept. FQ_DEDUP_OK, FQ_DEDUP_ENOENT (no
+ * `from`: expired), FQ_DEDUP_EEXIST (`to` is taken) or FQ_DEDUP_EINVAL (`to`
+ * is 0). */
+int fq_dedup_rekey(fq_dedup *d, uint64_t from, uint64_t to);
 
 /* Room for n more entries in the pool and the id table, so that a bulk load
  * of n adds does not grow them step by step (the cell and place tables and
@@ -93,18 +120,21 @@ int fq_dedup_add(fq_dedup *d, uint64_t id, int category, int has_location, doubl
  * unchanged and still usable). */
 int fq_dedup_reserve(fq_dedup *d, size_t n);
 
-/* The id of the open incident a new one (category, location or not, place)
- * merges into at now_ms, or 0 (also for an invalid query). Drops up to
- * FQ_DEDUP_EXPIRE_BATCH expired entries first; allocates nothing. */
+/* The id of the open incident a new one (category, location or not, place,
+ * town, incident time at_ms) received at now_ms merges into, or 0 (also for
+ * an invalid query, and for at_ms more than max_backdate_ms before now_ms;
+ * an at_ms after now_ms counts as now_ms). Drops up to FQ_DEDUP_EXPIRE_BATCH
+ * expired entries first; allocates nothing. */
 uint64_t fq_dedup_find(fq_dedup *d, int category, int has_location, double lon, double lat,
-                       int32_t place, int64_t now_ms);
+                       int32_t place, int32_t town, int64_t at_ms, int64_t now_ms);
 
 /* The incident closed or was merged into another. FQ_DEDUP_OK or
  * FQ_DEDUP_ENOENT (which a caller may ignore: it was already expired). */
 int fq_dedup_remove(fq_dedup *d, uint64_t id);
 
-/* Drops up to max entries reported before now_ms - window_ms, oldest first;
- * returns how many. */
+/* Drops up to max entries no query at now_ms can match any more (incident
+ * time before now_ms - max_backdate_ms - window_ms), oldest first; returns
+ * how many. */
 size_t fq_dedup_expire(fq_dedup *d, int64_t now_ms, size_t max);
 
 /* Entries held (expired ones not yet dropped included). */

@@ -498,7 +498,8 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     }
     HASH_ADD(hh, in->in_flight, fkey, sizeof req->fkey, req);
     in->stats.in_flight++;
-    fq_store_submit(in->store, &req->op);
+    /* Now, or once the open incident it duplicates has committed. */
+    fq_dispatch_submit(in->dispatch, &req->ticket, &req->op);
 }
 
 void fq_intake_on_request(void *user, const uint8_t *frame, size_t len, fq_reply_token *token)

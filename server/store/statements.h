@@ -342,7 +342,9 @@
  * Times as epoch ms through date_part (double precision), not extract
  * (numeric): with 1 M open incidents the numeric arithmetic alone took
  * ~0.7 s of the start (bench/run recovery); the double carries a
- * timestamp's microseconds exactly enough to round to the same ms. */
+ * timestamp's microseconds exactly enough to round to the same ms.
+ * The last column is the incident time the duplicate window counts from:
+ * when it happened, if the report said so, never later than its intake. */
 #define FQ_SQL_CASE_COLUMNS                                                                        \
     " id, category, severity, risk, coalesce(place_unit, ''), lon IS NOT NULL,"                    \
     " coalesce(lon, 0), coalesce(lat, 0), reporter_node, tier, line, coalesce(territory, ''),"     \
@@ -356,7 +358,8 @@
     " CASE WHEN assignment = 'assigned' THEN '' ELSE assignment END,"                              \
     " CASE WHEN assignment = 'extension_requested'"                                                \
     " THEN (date_part('epoch', extension_asked) * 1000)::bigint END,"                              \
-    " (date_part('epoch', supervision_due) * 1000)::bigint"
+    " (date_part('epoch', supervision_due) * 1000)::bigint,"                                       \
+    " (date_part('epoch', least(coalesce(occurred_at, recorded_at), recorded_at)) * 1000)::bigint"
 #define FQ_SQL_LOAD_OPEN "SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */

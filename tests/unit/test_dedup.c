@@ -1,7 +1,9 @@
 /* dedup: the merge rule by hand (category, distance and window boundaries,
  * nearest then earliest then lowest id, removal, the place-only case, expiry,
- * the antimeridian and high latitudes), and a seeded model test against a
- * brute-force scan of all open entries with the same distance function. */
+ * the antimeridian and high latitudes, the town border, incident times and
+ * the back-dating bound, provisional entries renamed or forgotten), and a
+ * seeded model test against a brute-force scan of all open entries with the
+ * same distance function, towns and back-dated incident times included. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -21,10 +23,34 @@ static const double LON = 120.15, LAT = 30.25; /* a city */
 /* degrees of latitude per metre on the sphere the module uses */
 #define DLAT_PER_M (180.0 / (3.14159265358979323846 * 6371008.8))
 
+static fq_dedup *make_backdated(double distance_m, int64_t window_ms, double ref_lat,
+                                int64_t backdate_ms)
+{
+    char err[128];
+    fq_dedup_config c = {distance_m, window_ms, ref_lat, backdate_ms};
+    fq_dedup *d = fq_dedup_new(&c, err, sizeof err);
+    assert_non_null(d);
+    return d;
+}
+
+/* Most cases below are about one town and reports received when they
+ * happened: town -1, incident time = intake time. */
+static int add_here(fq_dedup *d, uint64_t id, int category, int has_location, double lon,
+                    double lat, int32_t place, int64_t at_ms)
+{
+    return fq_dedup_add(d, id, category, has_location, lon, lat, place, -1, at_ms);
+}
+
+static uint64_t find_now(fq_dedup *d, int category, int has_location, double lon, double lat,
+                         int32_t place, int64_t now_ms)
+{
+    return fq_dedup_find(d, category, has_location, lon, lat, place, -1, now_ms, now_ms);
+}
+
 static fq_dedup *make(double distance_m, int64_t window_ms, double ref_lat)
 {
     char err[128];
-    fq_dedup_config c = {distance_m, window_ms, ref_lat};
+    fq_dedup_config c = {distance_m, window_ms, ref_lat, 0};
     fq_dedup *d = fq_dedup_new(&c, err, sizeof err);
     assert_non_null(d);
     return d;
@@ -34,8 +60,8 @@ static void test_config(void **state)
 {
     (void)state;
     char err[128];
-    fq_dedup_config bad[] = {{0.5, W, 30},  {200000, W, 30}, {NAN, W, 30},
-                             {200, -1, 30}, {200, W, 86},    {200, W, NAN}};
+    fq_dedup_config bad[] = {{0.5, W, 30, 0}, {200000, W, 30, 0}, {NAN, W, 30, 0}, {200, -1, 30, 0},
+                             {200, W, 86, 0}, {200, W, NAN, 0},   {200, W, 30, -1}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = 0;
         assert_null(fq_dedup_new(&bad[i], err, sizeof err));
@@ -45,8 +71,8 @@ static void test_config(void **state)
     fq_dedup *d = make(1, 0, -85);
     fq_dedup_free(d);
     d = make(100000, INT64_MAX, 85);
-    assert_int_equal(fq_dedup_add(d, 1, 0, 1, LON, LAT, -1, t0), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 0, 1, LON + 0.5, LAT, -1, INT64_MAX), 1);
+    assert_int_equal(add_here(d, 1, 0, 1, LON, LAT, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 0, 1, LON + 0.5, LAT, -1, INT64_MAX), 1);
     fq_dedup_free(d);
     fq_dedup_free(NULL);
 }
@@ -55,16 +81,16 @@ static void test_invalid(void **state)
 {
     (void)state;
     fq_dedup *d = make(200, W, 30);
-    assert_int_equal(fq_dedup_add(d, 0, 1, 1, LON, LAT, -1, t0), FQ_DEDUP_EINVAL);
-    assert_int_equal(fq_dedup_add(d, 1, -1, 1, LON, LAT, -1, t0), FQ_DEDUP_EINVAL);
-    assert_int_equal(fq_dedup_add(d, 1, 1, 1, NAN, LAT, -1, t0), FQ_DEDUP_EINVAL);
-    assert_int_equal(fq_dedup_add(d, 1, 1, 1, LON, 85.001, -1, t0), FQ_DEDUP_EINVAL);
-    assert_int_equal(fq_dedup_add(d, 1, 1, 1, 180.001, LAT, -1, t0), FQ_DEDUP_EINVAL);
-    assert_int_equal(fq_dedup_add(d, 1, 1, 0, NAN, NAN, 3, t0), FQ_DEDUP_OK); /* ignored */
-    assert_int_equal(fq_dedup_add(d, 1, 2, 1, LON, LAT, 4, t0), FQ_DEDUP_EEXIST);
+    assert_int_equal(add_here(d, 0, 1, 1, LON, LAT, -1, t0), FQ_DEDUP_EINVAL);
+    assert_int_equal(add_here(d, 1, -1, 1, LON, LAT, -1, t0), FQ_DEDUP_EINVAL);
+    assert_int_equal(add_here(d, 1, 1, 1, NAN, LAT, -1, t0), FQ_DEDUP_EINVAL);
+    assert_int_equal(add_here(d, 1, 1, 1, LON, 85.001, -1, t0), FQ_DEDUP_EINVAL);
+    assert_int_equal(add_here(d, 1, 1, 1, 180.001, LAT, -1, t0), FQ_DEDUP_EINVAL);
+    assert_int_equal(add_here(d, 1, 1, 0, NAN, NAN, 3, t0), FQ_DEDUP_OK); /* ignored */
+    assert_int_equal(add_here(d, 1, 2, 1, LON, LAT, 4, t0), FQ_DEDUP_EEXIST);
     assert_int_equal(fq_dedup_count(d), 1);
-    assert_int_equal(fq_dedup_find(d, -1, 0, 0, 0, 3, t0), 0);
-    assert_int_equal(fq_dedup_find(d, 1, 1, INFINITY, LAT, 3, t0), 0);
+    assert_int_equal(find_now(d, -1, 0, 0, 0, 3, t0), 0);
+    assert_int_equal(find_now(d, 1, 1, INFINITY, LAT, 3, t0), 0);
     assert_int_equal(fq_dedup_remove(d, 0), FQ_DEDUP_ENOENT);
     fq_dedup_free(d);
 }
@@ -73,18 +99,18 @@ static void test_merge_rule(void **state)
 {
     (void)state;
     fq_dedup *d = make(200, W, 30);
-    assert_int_equal(fq_dedup_add(d, 11, 3, 1, LON, LAT, 5, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 11, 3, 1, LON, LAT, 5, t0), FQ_DEDUP_OK);
     /* 100 m north, a minute later: merges */
-    assert_int_equal(fq_dedup_find(d, 3, 1, LON, LAT + 100 * DLAT_PER_M, -1, t0 + 60000), 11);
+    assert_int_equal(find_now(d, 3, 1, LON, LAT + 100 * DLAT_PER_M, -1, t0 + 60000), 11);
     /* same place but another category: no */
-    assert_int_equal(fq_dedup_find(d, 4, 1, LON, LAT, 5, t0 + 60000), 0);
+    assert_int_equal(find_now(d, 4, 1, LON, LAT, 5, t0 + 60000), 0);
     /* 250 m east: no */
     double dlon = 250 * DLAT_PER_M / cos(LAT * 3.14159265358979323846 / 180);
     assert_true(fq_dedup_distance_m(LON, LAT, LON + dlon, LAT) > 249);
-    assert_int_equal(fq_dedup_find(d, 3, 1, LON + dlon, LAT, 5, t0), 0);
+    assert_int_equal(find_now(d, 3, 1, LON + dlon, LAT, 5, t0), 0);
     /* a new one with coordinates never matches by place */
-    assert_int_equal(fq_dedup_add(d, 12, 6, 0, 0, 0, 5, t0), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 6, 1, LON, LAT, 5, t0), 0);
+    assert_int_equal(add_here(d, 12, 6, 0, 0, 0, 5, t0), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 6, 1, LON, LAT, 5, t0), 0);
     fq_dedup_free(d);
 }
 
@@ -96,12 +122,12 @@ static void test_distance_boundary(void **state)
     double D = fq_dedup_distance_m(LON, LAT, lon2, lat2);
     assert_true(D > 150 && D < 250);
     fq_dedup *d = make(D, W, 30);
-    assert_int_equal(fq_dedup_add(d, 1, 0, 1, LON, LAT, -1, t0), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 0, 1, lon2, lat2, -1, t0), 1);
+    assert_int_equal(add_here(d, 1, 0, 1, LON, LAT, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 0, 1, lon2, lat2, -1, t0), 1);
     fq_dedup_free(d);
     d = make(nextafter(D, 0), W, 30);
-    assert_int_equal(fq_dedup_add(d, 1, 0, 1, LON, LAT, -1, t0), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 0, 1, lon2, lat2, -1, t0), 0);
+    assert_int_equal(add_here(d, 1, 0, 1, LON, LAT, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 0, 1, lon2, lat2, -1, t0), 0);
     fq_dedup_free(d);
     /* symmetric, and the same point is 0 m */
     assert_true(fq_dedup_distance_m(lon2, lat2, LON, LAT) == D);
@@ -115,32 +141,32 @@ static void test_window_boundary(void **state)
 {
     (void)state;
     fq_dedup *d = make(200, W, 30);
-    assert_int_equal(fq_dedup_add(d, 7, 1, 1, LON, LAT, 2, t0), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 1, 1, LON, LAT, -1, t0 + W), 7);
-    assert_int_equal(fq_dedup_find(d, 1, 0, 0, 0, 2, t0 + W), 7);
+    assert_int_equal(add_here(d, 7, 1, 1, LON, LAT, 2, t0), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, t0 + W), 7);
+    assert_int_equal(find_now(d, 1, 0, 0, 0, 2, t0 + W), 7);
     /* reported "after" now (a clock ahead of ours) is inside the window */
-    assert_int_equal(fq_dedup_find(d, 1, 1, LON, LAT, -1, t0 - 5000), 7);
+    assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, t0 - 5000), 7);
     assert_int_equal(fq_dedup_count(d), 1);
     /* one ms past: no, and this find expired it */
-    assert_int_equal(fq_dedup_find(d, 1, 1, LON, LAT, -1, t0 + W + 1), 0);
+    assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, t0 + W + 1), 0);
     assert_int_equal(fq_dedup_count(d), 0);
     assert_int_equal(fq_dedup_remove(d, 7), FQ_DEDUP_ENOENT);
     fq_dedup_free(d);
 
     /* window 0: only the same millisecond (or later) */
     d = make(200, 0, 30);
-    assert_int_equal(fq_dedup_add(d, 7, 1, 1, LON, LAT, 2, t0), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 1, 1, LON, LAT, -1, t0), 7);
-    assert_int_equal(fq_dedup_find(d, 1, 1, LON, LAT, -1, t0 + 1), 0);
+    assert_int_equal(add_here(d, 7, 1, 1, LON, LAT, 2, t0), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, t0), 7);
+    assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, t0 + 1), 0);
     fq_dedup_free(d);
 
     /* extreme times do not overflow */
     d = make(200, W, 30);
-    assert_int_equal(fq_dedup_add(d, 1, 1, 1, LON, LAT, -1, INT64_MAX), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_add(d, 2, 2, 1, LON, LAT, -1, INT64_MIN), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 2, 1, LON, LAT, -1, INT64_MIN), 2);
-    assert_int_equal(fq_dedup_find(d, 2, 1, LON, LAT, -1, INT64_MIN + W + 1), 0);
-    assert_int_equal(fq_dedup_find(d, 1, 1, LON, LAT, -1, INT64_MAX), 1);
+    assert_int_equal(add_here(d, 1, 1, 1, LON, LAT, -1, INT64_MAX), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 2, 2, 1, LON, LAT, -1, INT64_MIN), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 2, 1, LON, LAT, -1, INT64_MIN), 2);
+    assert_int_equal(find_now(d, 2, 1, LON, LAT, -1, INT64_MIN + W + 1), 0);
+    assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, INT64_MAX), 1);
     assert_int_equal(fq_dedup_count(d), 1);                  /* that find expired 2 */
     assert_int_equal(fq_dedup_expire(d, INT64_MAX, 100), 0); /* 1 never expires */
     assert_int_equal(fq_dedup_count(d), 1);
@@ -152,18 +178,18 @@ static void test_nearest_then_earliest_then_id(void **state)
     (void)state;
     fq_dedup *d = make(200, W, 30);
     double m = DLAT_PER_M;
-    assert_int_equal(fq_dedup_add(d, 1, 0, 1, LON, LAT + 150 * m, -1, t0), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_add(d, 2, 0, 1, LON, LAT - 50 * m, -1, t0 + 10), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_add(d, 3, 0, 1, LON, LAT - 120 * m, -1, t0 - 10), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, -1, t0 + 20), 2);
+    assert_int_equal(add_here(d, 1, 0, 1, LON, LAT + 150 * m, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 2, 0, 1, LON, LAT - 50 * m, -1, t0 + 10), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 3, 0, 1, LON, LAT - 120 * m, -1, t0 - 10), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 20), 2);
     assert_int_equal(fq_dedup_remove(d, 2), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, -1, t0 + 20), 3);
+    assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 20), 3);
     /* equal distance: the earlier */
-    assert_int_equal(fq_dedup_add(d, 9, 0, 1, LON, LAT - 120 * m, -1, t0 - 20), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, -1, t0 + 20), 9);
+    assert_int_equal(add_here(d, 9, 0, 1, LON, LAT - 120 * m, -1, t0 - 20), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 20), 9);
     /* equal distance and time: the lower id, whatever the insertion order */
-    assert_int_equal(fq_dedup_add(d, 8, 0, 1, LON, LAT - 120 * m, -1, t0 - 20), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, -1, t0 + 20), 8);
+    assert_int_equal(add_here(d, 8, 0, 1, LON, LAT - 120 * m, -1, t0 - 20), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 20), 8);
     assert_int_equal(fq_dedup_count(d), 4);
     fq_dedup_free(d);
 }
@@ -172,20 +198,20 @@ static void test_remove(void **state)
 {
     (void)state;
     fq_dedup *d = make(200, W, 30);
-    assert_int_equal(fq_dedup_add(d, 5, 0, 1, LON, LAT, 9, t0), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_add(d, 6, 0, 1, LON, LAT, 9, t0 + 1), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 5, 0, 1, LON, LAT, 9, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 6, 0, 1, LON, LAT, 9, t0 + 1), FQ_DEDUP_OK);
     assert_int_equal(fq_dedup_remove(d, 5), FQ_DEDUP_OK); /* not the head of its lists */
     assert_int_equal(fq_dedup_remove(d, 5), FQ_DEDUP_ENOENT);
-    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, -1, t0 + 2), 6);
-    assert_int_equal(fq_dedup_find(d, 0, 0, 0, 0, 9, t0 + 2), 6);
+    assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 2), 6);
+    assert_int_equal(find_now(d, 0, 0, 0, 0, 9, t0 + 2), 6);
     assert_int_equal(fq_dedup_remove(d, 6), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, -1, t0 + 2), 0);
-    assert_int_equal(fq_dedup_find(d, 0, 0, 0, 0, 9, t0 + 2), 0);
+    assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 2), 0);
+    assert_int_equal(find_now(d, 0, 0, 0, 0, 9, t0 + 2), 0);
     assert_int_equal(fq_dedup_count(d), 0);
     /* the id can come back, and nothing of the old one is left */
-    assert_int_equal(fq_dedup_add(d, 5, 0, 0, 0, 0, 9, t0 + 3), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, -1, t0 + 4), 0);
-    assert_int_equal(fq_dedup_find(d, 0, 0, 0, 0, 9, t0 + 4), 5);
+    assert_int_equal(add_here(d, 5, 0, 0, 0, 0, 9, t0 + 3), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 4), 0);
+    assert_int_equal(find_now(d, 0, 0, 0, 0, 9, t0 + 4), 5);
     /* the removed deadline does not expire the new entry */
     assert_int_equal(fq_dedup_expire(d, t0 + W + 2, 10), 0);
     assert_int_equal(fq_dedup_count(d), 1);
@@ -197,28 +223,28 @@ static void test_place_only(void **state)
     (void)state;
     fq_dedup *d = make(200, W, 30);
     /* one with coordinates and a place, a later one with the place only */
-    assert_int_equal(fq_dedup_add(d, 20, 2, 1, LON, LAT, 40, t0 + 5), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_add(d, 21, 2, 0, 0, 0, 40, t0 + 9), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_add(d, 22, 2, 0, 0, 0, 41, t0), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_add(d, 23, 3, 0, 0, 0, 40, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 20, 2, 1, LON, LAT, 40, t0 + 5), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 21, 2, 0, 0, 0, 40, t0 + 9), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 22, 2, 0, 0, 0, 41, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 23, 3, 0, 0, 0, 40, t0), FQ_DEDUP_OK);
     /* the earliest at the same place and category */
-    assert_int_equal(fq_dedup_find(d, 2, 0, 0, 0, 40, t0 + 10), 20);
-    assert_int_equal(fq_dedup_find(d, 3, 0, 0, 0, 40, t0 + 10), 23);
-    assert_int_equal(fq_dedup_find(d, 2, 0, 0, 0, 41, t0 + 10), 22);
-    assert_int_equal(fq_dedup_find(d, 2, 0, 0, 0, 42, t0 + 10), 0);
-    assert_int_equal(fq_dedup_find(d, 2, 0, 0, 0, -1, t0 + 10), 0);
+    assert_int_equal(find_now(d, 2, 0, 0, 0, 40, t0 + 10), 20);
+    assert_int_equal(find_now(d, 3, 0, 0, 0, 40, t0 + 10), 23);
+    assert_int_equal(find_now(d, 2, 0, 0, 0, 41, t0 + 10), 22);
+    assert_int_equal(find_now(d, 2, 0, 0, 0, 42, t0 + 10), 0);
+    assert_int_equal(find_now(d, 2, 0, 0, 0, -1, t0 + 10), 0);
     /* a coordinate query finds neither place-only entry */
-    assert_int_equal(fq_dedup_find(d, 2, 1, LON, LAT, 40, t0 + 10), 20);
+    assert_int_equal(find_now(d, 2, 1, LON, LAT, 40, t0 + 10), 20);
     assert_int_equal(fq_dedup_remove(d, 20), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 2, 1, LON, LAT, 40, t0 + 10), 0);
+    assert_int_equal(find_now(d, 2, 1, LON, LAT, 40, t0 + 10), 0);
     /* neither coordinates nor place: kept, never matched */
-    assert_int_equal(fq_dedup_add(d, 30, 2, 0, 0, 0, -1, t0), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 2, 0, 0, 0, -1, t0), 0);
+    assert_int_equal(add_here(d, 30, 2, 0, 0, 0, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 2, 0, 0, 0, -1, t0), 0);
     assert_int_equal(fq_dedup_remove(d, 30), FQ_DEDUP_OK);
     /* past 20's window (removed anyway), 21 is left */
-    assert_int_equal(fq_dedup_add(d, 20, 2, 1, LON, LAT, 40, t0 + 5), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 2, 0, 0, 0, 40, t0 + 10), 20);
-    assert_int_equal(fq_dedup_find(d, 2, 0, 0, 0, 40, t0 + 5 + W + 1), 21);
+    assert_int_equal(add_here(d, 20, 2, 1, LON, LAT, 40, t0 + 5), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 2, 0, 0, 0, 40, t0 + 10), 20);
+    assert_int_equal(find_now(d, 2, 0, 0, 0, 40, t0 + 5 + W + 1), 21);
     fq_dedup_free(d);
 }
 
@@ -228,14 +254,14 @@ static void test_expiry(void **state)
     fq_dedup *d = make(200, W, 30);
     for (int i = 0; i < 100; i++) /* added out of time order */
         assert_int_equal(
-            fq_dedup_add(d, (uint64_t)i + 1, i % 3, i % 2, LON, LAT, i % 5, t0 + (i * 37) % 100),
+            add_here(d, (uint64_t)i + 1, i % 3, i % 2, LON, LAT, i % 5, t0 + (i * 37) % 100),
             FQ_DEDUP_OK);
     size_t before = fq_dedup_memory(d);
     assert_true(before > 100 * sizeof(double));
     /* nothing is due yet */
     assert_int_equal(fq_dedup_expire(d, t0 + W, 1000), 0);
     /* a find drops at most FQ_DEDUP_EXPIRE_BATCH */
-    assert_int_equal(fq_dedup_find(d, 99, 1, LON, LAT, -1, t0 + W + 50), 0);
+    assert_int_equal(find_now(d, 99, 1, LON, LAT, -1, t0 + W + 50), 0);
     assert_int_equal(fq_dedup_count(d), 100 - FQ_DEDUP_EXPIRE_BATCH);
     /* reported t0 + 0 .. 49 are out; the rest stay */
     assert_int_equal(fq_dedup_expire(d, t0 + W + 50, 1000), 50 - FQ_DEDUP_EXPIRE_BATCH);
@@ -255,24 +281,24 @@ static void test_antimeridian_and_latitudes(void **state)
 {
     (void)state;
     fq_dedup *d = make(200, W, 0);
-    assert_int_equal(fq_dedup_add(d, 1, 0, 1, 179.9995, 0, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 1, 0, 1, 179.9995, 0, -1, t0), FQ_DEDUP_OK);
     assert_true(fq_dedup_distance_m(-179.9995, 0, 179.9995, 0) < 112);
-    assert_int_equal(fq_dedup_find(d, 0, 1, -179.9995, 0, -1, t0), 1);
-    assert_int_equal(fq_dedup_find(d, 0, 1, -180, 0, -1, t0), 1);
-    assert_int_equal(fq_dedup_find(d, 0, 1, 180, 0, -1, t0), 1);
+    assert_int_equal(find_now(d, 0, 1, -179.9995, 0, -1, t0), 1);
+    assert_int_equal(find_now(d, 0, 1, -180, 0, -1, t0), 1);
+    assert_int_equal(find_now(d, 0, 1, 180, 0, -1, t0), 1);
     /* at 84.9 degrees 190 m east is ~0.019 degrees of longitude, ~10 cells
      * of an index whose cells are square at the equator */
     double lat = 84.9, lon = 10;
     double dlon = 190 * DLAT_PER_M / cos(lat * 3.14159265358979323846 / 180);
-    assert_int_equal(fq_dedup_add(d, 2, 0, 1, lon, lat, -1, t0), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 0, 1, lon + dlon, lat, -1, t0), 2);
-    assert_int_equal(fq_dedup_find(d, 0, 1, lon - dlon, lat - 0.0001, -1, t0), 2);
-    assert_int_equal(fq_dedup_find(d, 0, 1, lon + 1.2 * dlon, lat, -1, t0), 0);
+    assert_int_equal(add_here(d, 2, 0, 1, lon, lat, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 0, 1, lon + dlon, lat, -1, t0), 2);
+    assert_int_equal(find_now(d, 0, 1, lon - dlon, lat - 0.0001, -1, t0), 2);
+    assert_int_equal(find_now(d, 0, 1, lon + 1.2 * dlon, lat, -1, t0), 0);
     fq_dedup_free(d);
     /* and south */
     d = make(200, W, -40);
-    assert_int_equal(fq_dedup_add(d, 3, 0, 1, lon, -lat, -1, t0), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_find(d, 0, 1, lon + dlon, -lat, -1, t0), 3);
+    assert_int_equal(add_here(d, 3, 0, 1, lon, -lat, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(find_now(d, 0, 1, lon + dlon, -lat, -1, t0), 3);
     fq_dedup_free(d);
 }
 
@@ -282,10 +308,13 @@ typedef struct model_entry {
     uint64_t id;
     int category, has_location;
     double lon, lat;
-    int32_t place;
+    int32_t place, town;
     int64_t at_ms;
     int open;
 } model_entry;
+
+/* The model's back-dating bound: queries reach this far before now. */
+#define MODEL_BACKDATE (4 * W)
 
 static uint64_t rng_state;
 
@@ -304,14 +333,20 @@ static double rnd01(void)
 }
 
 static uint64_t brute(const model_entry *m, size_t n, double distance_m, int64_t window_ms,
-                      int category, int has_location, double lon, double lat, int32_t place,
-                      int64_t now)
+                      const model_entry *q, int64_t now)
 {
+    int category = q->category, has_location = q->has_location;
+    double lon = q->lon, lat = q->lat;
+    int32_t place = q->place;
+    int64_t at = q->at_ms > now ? now : q->at_ms;
+    if (at < now - MODEL_BACKDATE)
+        return 0;
     size_t best = SIZE_MAX;
     double best_d = 0;
     for (size_t i = 0; i < n; i++) {
         const model_entry *e = &m[i];
-        if (!e->open || e->category != category || e->at_ms < now - window_ms)
+        if (!e->open || e->category != category || e->town != q->town ||
+            e->at_ms < at - window_ms || e->at_ms > at + window_ms)
             continue;
         double dist;
         if (has_location) {
@@ -342,7 +377,7 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
     rng_state = seed;
     model_entry *m = calloc(N, sizeof *m);
     assert_non_null(m);
-    fq_dedup *d = make(distance_m, W, ref_lat);
+    fq_dedup *d = make_backdated(distance_m, W, ref_lat, MODEL_BACKDATE);
     int64_t now = t0;
     size_t n = 0, merged = 0, by_place = 0, closed = 0;
     for (int step = 0; step < N; step++) {
@@ -352,6 +387,8 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
         q.category = (int)(rnd() % CATEGORIES);
         q.has_location = rnd() % 5 != 0;
         q.place = rnd() % 4 == 0 ? -1 : (int32_t)(rnd() % PLACES);
+        /* a place lies in one town; a town of -1: placed at the district */
+        q.town = q.place >= 0 ? q.place % 3 : (int32_t)(rnd() % 4) - 1;
         if (n > 0 && rnd() % 20 == 0) {
             /* exactly where (and when) an earlier one was: ties */
             const model_entry *o = &m[rnd() % n];
@@ -359,6 +396,7 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
             q.lat = o->lat;
             q.has_location = o->has_location;
             q.place = o->place;
+            q.town = o->town;
             q.category = o->category;
         } else {
             q.lon = lon0 + (rnd01() - 0.5) * span_deg;
@@ -368,12 +406,23 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
         }
         if (!q.has_location)
             q.lon = q.lat = 0;
-        /* reported a little before now, not in order */
-        q.at_ms = now - (int64_t)(rnd() % 120000);
+        /* happened a little before now, not in order; now and then hours
+         * before (a back-fill, some beyond the bound) or after (a clock
+         * ahead of ours) */
+        switch (rnd() % 8) {
+        case 0:
+            q.at_ms = now - (int64_t)(rnd() % (MODEL_BACKDATE + 2 * W));
+            break;
+        case 1:
+            q.at_ms = now + (int64_t)(rnd() % W);
+            break;
+        default:
+            q.at_ms = now - (int64_t)(rnd() % 120000);
+        }
 
-        uint64_t want =
-            brute(m, n, distance_m, W, q.category, q.has_location, q.lon, q.lat, q.place, now);
-        uint64_t got = fq_dedup_find(d, q.category, q.has_location, q.lon, q.lat, q.place, now);
+        uint64_t want = brute(m, n, distance_m, W, &q, now);
+        uint64_t got = fq_dedup_find(d, q.category, q.has_location, q.lon, q.lat, q.place, q.town,
+                                     q.at_ms, now);
         if (got != want)
             fail_msg("seed %llu step %d: find %llu, brute force %llu", (unsigned long long)seed,
                      step, (unsigned long long)got, (unsigned long long)want);
@@ -384,9 +433,10 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
         /* an operator may judge it not a duplicate after all: then it is
          * dispatched and indexed beside the one it matched (ties follow) */
         if (!got || rnd() % 4 == 0) {
-            assert_int_equal(
-                fq_dedup_add(d, q.id, q.category, q.has_location, q.lon, q.lat, q.place, q.at_ms),
-                FQ_DEDUP_OK);
+            q.at_ms = fq_dedup_incident_time(q.at_ms, now); /* never after intake */
+            assert_int_equal(fq_dedup_add(d, q.id, q.category, q.has_location, q.lon, q.lat,
+                                          q.place, q.town, q.at_ms),
+                             FQ_DEDUP_OK);
             q.open = 1;
             m[n++] = q;
         }
@@ -397,7 +447,7 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
                 int rc = fq_dedup_remove(d, e->id);
                 if (rc != FQ_DEDUP_OK) {
                     assert_int_equal(rc, FQ_DEDUP_ENOENT);
-                    assert_true(e->at_ms < now - W);
+                    assert_true(e->at_ms < now - MODEL_BACKDATE - W);
                 }
                 e->open = 0;
                 closed++;
@@ -408,7 +458,7 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
     size_t open = 0, live = 0;
     for (size_t i = 0; i < n; i++) {
         open += m[i].open;
-        live += m[i].open && m[i].at_ms >= now - W;
+        live += m[i].open && m[i].at_ms >= now - MODEL_BACKDATE - W;
     }
     assert_true(fq_dedup_count(d) >= live && fq_dedup_count(d) <= open);
     fq_dedup_expire(d, now, SIZE_MAX);
@@ -443,6 +493,114 @@ static void test_model_high_latitude_antimeridian(void **state)
     model_run(3, 180, 84, 0.5, 30, 400);
 }
 
+/* Two towns meet along a street: a report 50 m away across the border is
+ * another town's matter and is not merged into this town's incident; the
+ * same report on this side is. By place alone the town is compared too. */
+static void test_town_border(void **state)
+{
+    (void)state;
+    fq_dedup *d = make(200, W, 30);
+    const int32_t town_a = 3, town_b = 4;
+    assert_int_equal(fq_dedup_add(d, 1, 0, 1, LON, LAT, 10, town_a, t0), FQ_DEDUP_OK);
+    double near = LAT + 50 * DLAT_PER_M;
+    assert_int_equal(fq_dedup_find(d, 0, 1, LON, near, 20, town_b, t0, t0), 0);
+    assert_int_equal(fq_dedup_find(d, 0, 1, LON, near, 11, town_a, t0, t0), 1);
+    /* a town's own incident nearer than the neighbour's is still found */
+    assert_int_equal(fq_dedup_add(d, 2, 0, 1, LON, near, 20, town_b, t0), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_find(d, 0, 1, LON, near, 11, town_a, t0, t0), 1);
+    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 20, town_b, t0, t0), 2);
+    /* by place: the same place in another town cannot happen, but a caller
+     * passing a different town is believed */
+    assert_int_equal(fq_dedup_add(d, 3, 5, 0, 0, 0, 30, town_a, t0), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_find(d, 5, 0, 0, 0, 30, town_a, t0, t0), 3);
+    assert_int_equal(fq_dedup_find(d, 5, 0, 0, 0, 30, town_b, t0, t0), 0);
+    /* no town (placed at the district) matches only no town */
+    assert_int_equal(fq_dedup_add(d, 4, 6, 1, LON, LAT, 1, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_find(d, 6, 1, LON, LAT, 1, -7, t0, t0), 4);
+    assert_int_equal(fq_dedup_find(d, 6, 1, LON, LAT, 1, town_a, t0, t0), 0);
+    fq_dedup_free(d);
+}
+
+/* Incident time: a back-fill of three days received within seconds merges
+ * only reports that happened within the window of each other, whichever
+ * comes in first; a time later than intake counts as intake; one further
+ * back than the bound is not compared. */
+static void test_incident_time_window(void **state)
+{
+    (void)state;
+    const int64_t day = 24LL * 3600 * 1000, backdate = 7 * day;
+    assert_int_equal(fq_dedup_incident_time(0, t0), t0);
+    assert_int_equal(fq_dedup_incident_time(t0 - day, t0), t0 - day);
+    assert_int_equal(fq_dedup_incident_time(t0 + 1, t0), t0);
+    fq_dedup *d = make_backdated(200, W, 30, backdate);
+    /* received now, happened three days ago */
+    assert_int_equal(fq_dedup_add(d, 1, 0, 1, LON, LAT, 9, -1, t0 - 3 * day), FQ_DEDUP_OK);
+    /* received a second later, happened now: three days apart, no merge */
+    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 9, -1, t0 + 1000, t0 + 1000), 0);
+    /* happened 10 min after the first: merged, though received 3 days later */
+    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 9, -1, t0 - 3 * day + 600000, t0 + 2000), 1);
+    /* happened just inside the window before it (a back-fill out of order) */
+    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 9, -1, t0 - 3 * day - W, t0 + 2000), 1);
+    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 9, -1, t0 - 3 * day - W - 1, t0 + 2000), 0);
+    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 9, -1, t0 - 3 * day + W + 1, t0 + 2000), 0);
+    /* an incident time after intake counts as intake */
+    assert_int_equal(fq_dedup_add(d, 2, 1, 1, LON, LAT, 9, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_find(d, 1, 1, LON, LAT, 9, -1, t0 + 10 * day, t0 + 60000), 2);
+    /* further back than the bound: not compared, even with a twin there */
+    assert_int_equal(fq_dedup_add(d, 3, 2, 1, LON, LAT, 9, -1, t0 - backdate - 1000), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_find(d, 2, 1, LON, LAT, 9, -1, t0 - backdate - 1000, t0), 0);
+    assert_int_equal(fq_dedup_find(d, 2, 1, LON, LAT, 9, -1, t0 - backdate, t0), 3);
+    /* expiry keeps what a back-dated query can still reach: the first is
+     * kept until now passes its time + bound + window */
+    assert_int_equal(fq_dedup_expire(d, t0 - 3 * day + backdate + W, 100), 1); /* 3 */
+    assert_int_equal(
+        fq_dedup_find(d, 0, 1, LON, LAT, 9, -1, t0 - 3 * day + W, t0 - 3 * day + backdate + W), 1);
+    assert_int_equal(fq_dedup_expire(d, t0 - 3 * day + backdate + W + 1, 100), 1);
+    assert_int_equal(fq_dedup_count(d), 1);
+    fq_dedup_free(d);
+}
+
+/* Incidents decided but not yet committed are indexed under provisional ids
+ * (the dispatcher's): a second report in flight finds the first; when the
+ * first commits its entry takes the committed id, when its commit fails it
+ * is removed and matches nothing more. */
+static void test_provisional_entries(void **state)
+{
+    (void)state;
+    const uint64_t provisional = (1ULL << 63) | 1, provisional2 = (1ULL << 63) | 2;
+    fq_dedup *d = make(200, W, 30);
+    assert_int_equal(fq_dedup_add(d, provisional, 0, 1, LON, LAT, 9, 2, t0), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 9, 2, t0 + 1, t0 + 1), provisional);
+    /* committed as incident 41 */
+    assert_int_equal(fq_dedup_rekey(d, provisional, 41), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 9, 2, t0 + 2, t0 + 2), 41);
+    assert_int_equal(fq_dedup_find(d, 0, 0, 0, 0, 9, 2, t0 + 2, t0 + 2), 41);
+    assert_int_equal(fq_dedup_rekey(d, provisional, 42), FQ_DEDUP_ENOENT);
+    assert_int_equal(fq_dedup_remove(d, provisional), FQ_DEDUP_ENOENT);
+    /* another in flight; its commit fails: forgotten */
+    assert_int_equal(fq_dedup_add(d, provisional2, 1, 1, LON, LAT, 9, 2, t0), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_rekey(d, provisional2, 41), FQ_DEDUP_EEXIST);
+    assert_int_equal(fq_dedup_rekey(d, provisional2, 0), FQ_DEDUP_EINVAL);
+    assert_int_equal(fq_dedup_find(d, 1, 1, LON, LAT, 9, 2, t0 + 3, t0 + 3), provisional2);
+    assert_int_equal(fq_dedup_remove(d, provisional2), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_find(d, 1, 1, LON, LAT, 9, 2, t0 + 3, t0 + 3), 0);
+    assert_int_equal(fq_dedup_find(d, 1, 0, 0, 0, 9, 2, t0 + 3, t0 + 3), 0);
+    /* the renamed entry is removed and expires like any other */
+    assert_int_equal(fq_dedup_remove(d, 41), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_count(d), 0);
+    /* many renames keep the id table consistent (backward-shift delete) */
+    for (uint64_t i = 1; i <= 500; i++)
+        assert_int_equal(fq_dedup_add(d, (1ULL << 63) | i, 0, 1, LON, LAT, 9, 2, t0), FQ_DEDUP_OK);
+    for (uint64_t i = 1; i <= 500; i++)
+        assert_int_equal(fq_dedup_rekey(d, (1ULL << 63) | i, i), FQ_DEDUP_OK);
+    for (uint64_t i = 1; i <= 500; i++) {
+        assert_int_equal(fq_dedup_remove(d, (1ULL << 63) | i), FQ_DEDUP_ENOENT);
+        assert_int_equal(fq_dedup_remove(d, i), FQ_DEDUP_OK);
+    }
+    assert_int_equal(fq_dedup_count(d), 0);
+    fq_dedup_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +614,9 @@ int main(void)
         cmocka_unit_test(test_place_only),
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_antimeridian_and_latitudes),
+        cmocka_unit_test(test_town_border),
+        cmocka_unit_test(test_incident_time_window),
+        cmocka_unit_test(test_provisional_entries),
         cmocka_unit_test(test_model_city),
         cmocka_unit_test(test_model_city_far_from_reference),
         cmocka_unit_test(test_model_high_latitude_antimeridian),
