@@ -20,7 +20,7 @@
  * message id), at most --pages N pages (default: all), and print what the
  * pages hold together (the statistics' header once); stderr gets one line
  * "pages P more M" (M: 1 when it stopped before the end). A sync prints
- * its items and a last line {"last_seq":…,"more":…}. */
+ * its items, and on stderr "sync last_seq L more M frame_bytes B". */
 #include "fengqiao.pb-c.h"
 #include "fq_wire.h"
 
@@ -290,12 +290,8 @@ int main(int argc, char **argv)
                                        json_object_new_int64(it->supervision_due_ms));
                 print_json(o);
             }
-            json_object *o = json_object_new_object();
-            json_object_object_add(o, "last_seq",
-                                   json_object_new_int64((int64_t)reply->sync->last_seq));
-            json_object_object_add(o, "more", json_object_new_boolean(reply->sync->more));
-            json_object_object_add(o, "frame_bytes", json_object_new_int(n));
-            print_json(o);
+            fprintf(stderr, "sync last_seq %" PRIu64 " more %d frame_bytes %d\n",
+                    reply->sync->last_seq, (int)reply->sync->more, n);
         } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_CONSOLE) {
             const Fengqiao__V1__ConsoleResult *r = reply->console;
             if (strcmp(cmd, "incident") == 0 && r->n_incidents == 1) {
