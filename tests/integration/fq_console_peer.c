@@ -4,7 +4,8 @@
  * refusal (the status and message are printed), 2 on usage, 3 when no
  * answer came.
  *
- *   fq_console_peer --url U --node N --key-file F [--message-id M] [--pages N] COMMAND
+ *   fq_console_peer --url U --node N --key-file F [--message-id M] [--pages N]
+ *                   [--cursor C] COMMAND
  *     open [--tier N] [--town T] [--line N] [--assignment S] [--overdue] [--limit N]
  *     incident ID
  *     roster [TOWN]
@@ -19,7 +20,8 @@
  * Queries follow the reply's cursor while it says "more" (each page a new
  * message id), at most --pages N pages (default: all), and print what the
  * pages hold together (the statistics' header once); stderr gets one line
- * "pages P more M" (M: 1 when it stopped before the end). A sync prints
+ * "pages P more M max_frame B" (M: 1 when it stopped before the end; B the
+ * largest reply in bytes). --cursor starts from that cursor. A sync prints
  * its items, and on stderr "sync last_seq L more M frame_bytes B". */
 #include "fengqiao.pb-c.h"
 #include "fq_wire.h"
@@ -79,6 +81,7 @@ int main(int argc, char **argv)
     const char *url = NULL, *node = NULL, *key_file = NULL;
     uint64_t message_id = 0;
     int max_pages = 0; /* 0: all */
+    const char *start_cursor = "";
     int i = 1;
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         if (strcmp(argv[i], "--url") == 0)
@@ -91,6 +94,8 @@ int main(int argc, char **argv)
             message_id = strtoull(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--pages") == 0)
             max_pages = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--cursor") == 0)
+            start_cursor = argv[i + 1];
         else
             usage();
     }
@@ -224,8 +229,9 @@ int main(int argc, char **argv)
         return 3;
     }
     json_object *incident = NULL, *timeline = NULL; /* `incident`: gathered over the pages */
-    char cursor[256] = "";
-    int pages = 0, more = 0;
+    char cursor[256];
+    snprintf(cursor, sizeof cursor, "%s", start_cursor);
+    int pages = 0, more = 0, max_frame = 0;
     for (;;) {
         query.cursor = cursor;
         uint8_t *frame;
@@ -262,6 +268,8 @@ int main(int argc, char **argv)
         }
         pages++;
         more = 0;
+        if (n > max_frame)
+            max_frame = n;
         if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND ||
             reply->result_case == FENGQIAO__V1__REPLY__RESULT_ACTION) {
             const Fengqiao__V1__ActionResult *r =
@@ -346,7 +354,7 @@ int main(int argc, char **argv)
     }
     if (incident != NULL)
         print_json(incident);
-    fprintf(stderr, "pages %d more %d\n", pages, more);
+    fprintf(stderr, "pages %d more %d max_frame %d\n", pages, more, max_frame);
     nn_close(s);
     return 0;
 }
