@@ -626,6 +626,13 @@ static int send_batch(fq_store *s, PGconn *conn)
     batch *b = calloc(1, sizeof *b);
     if (b == NULL)
         return -1;
+    if (PQtransactionStatus(conn) == PQTRANS_INERROR) {
+        /* A failed statement skips its batch's COMMIT, and a Sync does not
+         * end an explicit transaction: the session stays in the aborted
+         * one, and every later statement would fail (25P02) until this. */
+        PQsendQueryParams(conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0);
+        expect_push(s, EXP_BEGIN, NULL, b);
+    }
     PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
     expect_push(s, EXP_BEGIN, NULL, b);
     fq_store_op *last = NULL;

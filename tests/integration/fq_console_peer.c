@@ -5,7 +5,7 @@
  * answer came.
  *
  *   fq_console_peer --url U --node N --key-file F [--message-id M] [--pages N]
- *                   [--cursor C] COMMAND
+ *                   [--cursor C] [--timeout-ms N] COMMAND
  *     open [--tier N] [--town T] [--line N] [--assignment S] [--overdue] [--limit N]
  *     incident ID
  *     roster [TOWN]
@@ -82,6 +82,7 @@ int main(int argc, char **argv)
     uint64_t message_id = 0;
     int max_pages = 0; /* 0: all */
     const char *start_cursor = "";
+    int timeout = 20000; /* for one answer */
     int i = 1;
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         if (strcmp(argv[i], "--url") == 0)
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
             max_pages = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--cursor") == 0)
             start_cursor = argv[i + 1];
+        else if (strcmp(argv[i], "--timeout-ms") == 0)
+            timeout = atoi(argv[i + 1]);
         else
             usage();
     }
@@ -221,7 +224,7 @@ int main(int argc, char **argv)
         env.console_query = &query;
     }
     int s = nn_socket(AF_SP, NN_REQ);
-    int timeout = 20000, resend = 60000;
+    int resend = 60000;
     nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout, sizeof timeout);
     nn_setsockopt(s, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof resend);
     if (s < 0 || nn_connect(s, url) < 0) {

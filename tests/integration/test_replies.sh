@@ -53,7 +53,7 @@ for i in range(120):
                       "channel": "hotline", "place_unit": "lingyin-v1-g1", "title": sys.argv[1],
                       "address": sys.argv[2], "external_ref": "LONG-%d" % i}, ensure_ascii=False))
 EOF
-report lingyin-platform --stdin --window 64 --quiet <"$WORK/long.jsonl" ||
+report lingyin-platform --stdin --window 64 --quiet <"$WORK/long.jsonl" >"$WORK/long.out" ||
     fail "the long reports were not all stored"
 box=w:lingyin-v1-g1.w1
 total=$(q "SELECT count(*) FROM outbox WHERE box = '$box'")
@@ -88,7 +88,7 @@ print(json.dumps({"category": "dispute.labour", "severity": "II", "risk": "high"
                   "place_unit": "lingyin", "title": "长时间线", "description": sys.argv[1],
                   "external_ref": "TIMELINE"}, ensure_ascii=False))
 EOF
-report lingyin-platform --stdin --quiet <"$WORK/desc.jsonl" || fail "the long description was not stored"
+report lingyin-platform --stdin --quiet <"$WORK/desc.jsonl" >"$WORK/desc.out" || fail "the long description was not stored"
 tid=$(q "SELECT id FROM incidents WHERE external_ref = 'TIMELINE'")
 # Every 500th reason at its maximum (2000 characters, 8 KB).
 q "INSERT INTO events (incident_id, kind, actor_node, reason)
@@ -145,7 +145,7 @@ for i in range(int(sys.argv[1])):
                      ensure_ascii=False))
 EOF
 log "board: reporting $N_OPEN incidents"
-report lingyin-platform --stdin --window 256 --quiet <"$WORK/open.jsonl" ||
+report lingyin-platform --stdin --window 256 --quiet <"$WORK/open.jsonl" >"$WORK/open.out" ||
     fail "the $N_OPEN reports were not all stored"
 log "board: reported"
 # The board's order (docs/console.md): overdue first, then severity, then
