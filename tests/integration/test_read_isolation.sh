@@ -91,6 +91,25 @@ if grep -E "lost PostgreSQL|no answer from PostgreSQL" "$SERVER_LOG" >&2; then
     fail "a connection was lost while the read ran"
 fi
 
+# The same on the write connection: a report PostgreSQL refuses is answered
+# with its error, and the reports after it are stored (before the fix the
+# failed transaction stayed open and every later batch failed 25P02 until
+# they were answered INTERNAL).
+q "CREATE FUNCTION refuse_marked() RETURNS trigger LANGUAGE plpgsql AS \$\$
+   BEGIN IF NEW.title = 'REFUSE-ME' THEN RAISE EXCEPTION 'refused for the test'; END IF;
+   RETURN NEW; END \$\$;
+   CREATE TRIGGER refuse_marked BEFORE INSERT ON incidents FOR EACH ROW EXECUTE FUNCTION refuse_marked()" >/dev/null
+out=$(report lingyin-platform --category dispute.neighbour --severity IV --risk low --channel hotline \
+    --place lingyin-v1-g1 --title REFUSE-ME --external-ref RW-REFUSED 2>&1) && fail "the marked report was stored: $out"
+assert_match 'refused for the test' "$out" "the refused report: why"
+for i in 1 2 3; do
+    report lingyin-platform --category dispute.neighbour --severity IV --risk low --channel hotline \
+        --place lingyin-v1-g1 --title "after the refusal $i" --external-ref "RW-AFTER-$i" --quiet ||
+        fail "report $i after the refused one"
+done
+assert_eq 3 "$(q "SELECT count(*) FROM incidents WHERE external_ref LIKE 'RW-AFTER-%'")" \
+    "the reports after the refused one are stored"
+
 # A flag out of range is refused at start.
 rc=0
 "$FQ_SERVERD" --db "$FQ_DB" --read-timeout-ms 5 >/dev/null 2>"$WORK/flag.err" || rc=$?
