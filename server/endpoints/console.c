@@ -308,6 +308,12 @@ static void query_done(fq_store_op *op, int status, const char *message)
                  "period, a smaller page) or retry later",
                  fq_terminals_read_timeout_ms(q->t));
         reply_status(q, ST(BUSY), why);
+    } else if (status == FQ_STORE_EBUSY) {
+        /* Waited longer than --hold-ms: the database is away, or slower
+         * reads are ahead of this one on the reads connection. */
+        reply_status(q, ST(BUSY),
+                     "the console's reads are busy or the database is unreachable; "
+                     "retry later");
     } else if (status != FQ_STORE_OK || op->result == NULL) {
         reply_status(q, status == FQ_STORE_EREJECTED ? ST(INVALID) : ST(BUSY),
                      status == FQ_STORE_EREJECTED ? op->error : message);
