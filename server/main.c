@@ -35,6 +35,8 @@ static void usage(FILE *out)
             "                         (default 262144, 256 MiB)\n"
             "  --batch N              statements per transaction at most (default 256)\n"
             "  --batches-in-flight N  transactions in flight at most (default 2)\n"
+            "  --read-timeout-ms N    the console's reads run on their own connection and are\n"
+            "                         cancelled (answered busy) after this long (default 5000)\n"
             "  --audit-rate N         audit rows per second for refused requests (default 200)\n"
             "  --stats-interval S     seconds between statistics lines, 0 = off (default 30)\n"
             "  --dedup-distance-m N   a report this close to an open incident of its\n"
@@ -76,6 +78,7 @@ int main(int argc, char **argv)
         {"presence-timeout", required_argument, NULL, 'P'},
         {"max-skew-ms", required_argument, NULL, 's'},
         {"hold-ms", required_argument, NULL, 'H'},
+        {"read-timeout-ms", required_argument, NULL, 'R'},
         {"max-pending", required_argument, NULL, 'p'},
         {"max-pending-kib", required_argument, NULL, 'M'},
         {"batch", required_argument, NULL, 'b'},
@@ -122,6 +125,13 @@ int main(int argc, char **argv)
             if (parse_number("--hold-ms", optarg, 3600000, &v) != 0)
                 return 2;
             config.hold_ms = v;
+            break;
+        case 'R':
+            if (parse_number("--read-timeout-ms", optarg, 600000, &v) != 0 || v < 100) {
+                fprintf(stderr, "fengqiaod: --read-timeout-ms is 100 .. 600000\n");
+                return 2;
+            }
+            config.read_timeout_ms = (unsigned)v;
             break;
         case 'p':
             if (parse_number("--max-pending", optarg, 10000000, &v) != 0 || v == 0)

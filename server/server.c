@@ -27,6 +27,7 @@ typedef struct server {
     fq_server_config config;
     uint8_t server_key[FQ_SERVER_KEY_BYTES];
     fq_store *store;
+    fq_store *read_store; /* the console's reads: their own connection */
     fq_intake *intake;
     fq_msgsock *intake_sock;
     fq_terminals *terminals;
@@ -78,6 +79,7 @@ void fq_server_config_defaults(fq_server_config *c)
     c->max_pending_bytes = (size_t)256 << 20;
     c->max_batch = 256;
     c->max_batches_in_flight = 2;
+    c->read_timeout_ms = 5000;
     c->audit_per_second = 200;
     c->drain_budget = 256;
     c->stats_interval_s = 30;
@@ -197,6 +199,16 @@ static void on_directory(void *user, const PGresult *const *loaded)
     }
 }
 
+static void on_read_store_status(void *user, int connected, const char *why)
+{
+    server *srv = user;
+    if (connected)
+        log_line("reads: connected to PostgreSQL (statement_timeout %u ms)",
+                 srv->config.read_timeout_ms);
+    else
+        log_line("reads: lost PostgreSQL (%s); reconnecting", why ? why : "");
+}
+
 static void on_store_status(void *user, int connected, const char *why)
 {
     (void)user;
@@ -287,6 +299,7 @@ static void finish_stop(server *srv)
      * which needs the socket: close the store first. */
     fq_terminals_stop(srv->terminals);
     fq_store_close(srv->store);
+    fq_store_close(srv->read_store);
     fq_dispatch_stop(srv->dispatch);
     if (srv->intake_sock)
         fq_msgsock_close(srv->intake_sock);
@@ -369,8 +382,12 @@ int fq_server_run(const fq_server_config *config)
     raise_open_files_limit();
     srv.loop = uv_default_loop();
 
-    fq_store_config sc = {config->conninfo, config->hold_ms, config->max_pending, config->max_batch,
-                          config->max_batches_in_flight};
+    fq_store_config sc = {config->conninfo,
+                          config->hold_ms,
+                          config->max_pending,
+                          config->max_batch,
+                          config->max_batches_in_flight,
+                          0};
     srv.store = fq_store_new(srv.loop, &sc, on_directory, on_store_status, &srv);
     if (srv.store != NULL)
         fq_store_on_guard(srv.store, on_store_guard);
@@ -382,7 +399,16 @@ int fq_server_run(const fq_server_config *config)
     fq_terminals_config tc = {config->max_skew_ms, 25000, config->presence_timeout_ms, 1000,
                               config->audit_per_second};
     srv.terminals = srv.dispatch ? fq_terminals_new(srv.loop, &tc, srv.store, srv.dispatch) : NULL;
-    if (srv.store == NULL || srv.intake == NULL || srv.terminals == NULL) {
+    /* The console's reads on a second connection: a heavy statistics query
+     * waits there, bounded by its statement_timeout, never in front of the
+     * intake's writes (docs/operations.md). Group commit makes no sense for
+     * reads: small batches, so one slow read holds few others. */
+    fq_store_config rc = {config->conninfo, config->hold_ms, 1000, 4, 2, config->read_timeout_ms};
+    srv.read_store = fq_store_new(srv.loop, &rc, NULL, on_read_store_status, &srv);
+    if (srv.read_store != NULL && srv.terminals != NULL)
+        fq_terminals_set_read_store(srv.terminals, srv.read_store, config->read_timeout_ms);
+    if (srv.store == NULL || srv.intake == NULL || srv.terminals == NULL ||
+        srv.read_store == NULL) {
         log_line("out of memory");
         return 1;
     }
@@ -391,6 +417,7 @@ int fq_server_run(const fq_server_config *config)
                           fq_intake_on_request, srv.intake, &srv.intake_sock, &nn_error) != 0) {
         log_line("cannot listen on %s: %s", config->intake_url, nn_error ? nn_error : "?");
         fq_store_close(srv.store);
+        fq_store_close(srv.read_store);
         uv_run(srv.loop, UV_RUN_DEFAULT);
         fq_intake_free(srv.intake);
         return 1;
@@ -403,6 +430,7 @@ int fq_server_run(const fq_server_config *config)
         fq_terminals_stop(srv.terminals);
         fq_msgsock_close(srv.intake_sock);
         fq_store_close(srv.store);
+        fq_store_close(srv.read_store);
         fq_dispatch_stop(srv.dispatch);
         uv_run(srv.loop, UV_RUN_DEFAULT);
         fq_intake_free(srv.intake);
@@ -419,6 +447,7 @@ int fq_server_run(const fq_server_config *config)
         fq_msgsock_close(srv.intake_sock);
         fq_msgsock_close(srv.terminals_sock);
         fq_store_close(srv.store);
+        fq_store_close(srv.read_store);
         fq_dispatch_stop(srv.dispatch);
         uv_run(srv.loop, UV_RUN_DEFAULT);
         fq_intake_free(srv.intake);
@@ -448,6 +477,7 @@ int fq_server_run(const fq_server_config *config)
         uv_timer_start(&srv.stats_timer, on_stats, config->stats_interval_s * 1000ULL,
                        config->stats_interval_s * 1000ULL);
     fq_store_start(srv.store);
+    fq_store_start(srv.read_store);
 
     uv_run(srv.loop, UV_RUN_DEFAULT);
 

@@ -45,7 +45,11 @@
 #define TAG_COMMAND 5
 
 #define REFRESH_MS 10000
+/* Rows per board page: the server cuts a page shorter to keep its reply
+ * under the frame limit, and says "more" with a cursor; the board follows
+ * the cursor to the end before it shows the new rows. */
 #define BOARD_LIMIT 500
+#define CURSOR_MAX 256
 #define TICKER 64
 #define COMMAND_TRIES 3
 
@@ -81,18 +85,24 @@ typedef struct app {
     char board_note[600];  /* why the board is stale ('' when fresh) */
     fqcon_filter filter;
     int selected, top;
+    row *paging; /* the pages of the board being read */
+    size_t n_paging, cap_paging;
+    char board_cursor[CURSOR_MAX];
 
     /* detail */
     uint64_t detail_id;
     char **detail;
     size_t n_detail;
     int detail_scroll, detail_in_flight, detail_again;
+    char detail_cursor[CURSOR_MAX]; /* the next page of the timeline ('' none) */
+    size_t detail_events, detail_timeline_line;
 
     /* roster */
     char roster_town[65];
     char **roster;
     size_t n_roster;
     int roster_scroll, roster_in_flight;
+    char roster_cursor[CURSOR_MAX];
 
     /* statistics */
     char period[8], by[16];
@@ -101,6 +111,8 @@ typedef struct app {
     char **stats;
     size_t n_stats;
     int stats_in_flight;
+    char stats_cursor[CURSOR_MAX];
+    char *stats_paging; /* the pages' CSV so far (the header once) */
 
     /* the last command */
     fqcon_cmd cmd;
@@ -284,7 +296,8 @@ static int send_query(app *a, uint64_t tag, Fengqiao__V1__ConsoleQuery *q)
     return submit(a, tag, fqc_fresh_message_id(), &env);
 }
 
-static void send_board(app *a)
+/* One page of the board: the first ('' cursor) or the next. */
+static void send_board_page(app *a)
 {
     Fengqiao__V1__OpenIncidentsQuery oq = FENGQIAO__V1__OPEN_INCIDENTS_QUERY__INIT;
     oq.tier = (Fengqiao__V1__Tier)a->filter.tier;
@@ -296,37 +309,73 @@ static void send_board(app *a)
     Fengqiao__V1__ConsoleQuery q = FENGQIAO__V1__CONSOLE_QUERY__INIT;
     q.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS;
     q.open_incidents = &oq;
-    a->board_dirty = 0;
+    q.cursor = a->board_cursor;
     if (send_query(a, TAG_BOARD, &q) == 0)
         a->board_in_flight = 1;
     else
         a->board_next_ms = fqt_monotonic_ms() + 1000;
 }
 
-static void send_detail(app *a)
+static void send_board(app *a)
+{
+    a->board_dirty = 0;
+    a->board_cursor[0] = '\0';
+    a->n_paging = 0;
+    send_board_page(a);
+}
+
+static void send_detail_page(app *a)
 {
     Fengqiao__V1__ConsoleQuery q = FENGQIAO__V1__CONSOLE_QUERY__INIT;
     q.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_INCIDENT;
     q.incident = a->detail_id;
+    q.cursor = a->detail_cursor;
+    if (send_query(a, TAG_DETAIL, &q) == 0)
+        a->detail_in_flight = 1;
+}
+
+static void send_detail(app *a)
+{
     if (a->detail_in_flight) {
         a->detail_again = 1;
         return;
     }
-    if (send_query(a, TAG_DETAIL, &q) == 0)
-        a->detail_in_flight = 1;
+    a->detail_cursor[0] = '\0';
+    send_detail_page(a);
+}
+
+static void send_roster_page(app *a)
+{
+    Fengqiao__V1__RosterQuery rq = FENGQIAO__V1__ROSTER_QUERY__INIT;
+    rq.town = a->roster_town;
+    Fengqiao__V1__ConsoleQuery q = FENGQIAO__V1__CONSOLE_QUERY__INIT;
+    q.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_ROSTER;
+    q.roster = &rq;
+    q.cursor = a->roster_cursor;
+    if (send_query(a, TAG_ROSTER, &q) == 0)
+        a->roster_in_flight = 1;
 }
 
 static void send_roster(app *a)
 {
     if (a->roster_in_flight)
         return;
-    Fengqiao__V1__RosterQuery rq = FENGQIAO__V1__ROSTER_QUERY__INIT;
-    rq.town = a->roster_town;
+    a->roster_cursor[0] = '\0';
+    send_roster_page(a);
+}
+
+static void send_stats_page(app *a)
+{
+    Fengqiao__V1__StatsQuery sq = FENGQIAO__V1__STATS_QUERY__INIT;
+    sq.from_ms = a->stats_from;
+    sq.to_ms = a->stats_to;
+    sq.by = a->by;
     Fengqiao__V1__ConsoleQuery q = FENGQIAO__V1__CONSOLE_QUERY__INIT;
-    q.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_ROSTER;
-    q.roster = &rq;
-    if (send_query(a, TAG_ROSTER, &q) == 0)
-        a->roster_in_flight = 1;
+    q.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_STATS;
+    q.stats = &sq;
+    q.cursor = a->stats_cursor;
+    if (send_query(a, TAG_STATS, &q) == 0)
+        a->stats_in_flight = 1;
 }
 
 static void send_stats_range(app *a, int64_t from, int64_t to)
@@ -335,15 +384,10 @@ static void send_stats_range(app *a, int64_t from, int64_t to)
         return;
     a->stats_from = from;
     a->stats_to = to;
-    Fengqiao__V1__StatsQuery sq = FENGQIAO__V1__STATS_QUERY__INIT;
-    sq.from_ms = from;
-    sq.to_ms = to;
-    sq.by = a->by;
-    Fengqiao__V1__ConsoleQuery q = FENGQIAO__V1__CONSOLE_QUERY__INIT;
-    q.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_STATS;
-    q.stats = &sq;
-    if (send_query(a, TAG_STATS, &q) == 0)
-        a->stats_in_flight = 1;
+    a->stats_cursor[0] = '\0';
+    free(a->stats_paging);
+    a->stats_paging = NULL;
+    send_stats_page(a);
 }
 
 static void send_stats(app *a)
@@ -461,16 +505,38 @@ static void result_board(app *a, const fqc_result *r)
     if (r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK &&
         r->has_console) {
         const Fengqiao__V1__ConsoleResult *cr = r->console;
-        row *rows = calloc(cr->n_incidents ? cr->n_incidents : 1, sizeof *rows);
+        if (a->n_paging + cr->n_incidents > a->cap_paging) {
+            size_t cap = a->cap_paging ? a->cap_paging : 1024;
+            while (cap < a->n_paging + cr->n_incidents)
+                cap *= 2;
+            row *grown = realloc(a->paging, cap * sizeof *grown);
+            if (grown == NULL) {
+                a->board_next_ms = now + 1000;
+                a->once_exit = EXIT_NO_ANSWER;
+                snprintf(a->board_note, sizeof a->board_note, "board: out of memory");
+                return;
+            }
+            a->paging = grown;
+            a->cap_paging = cap;
+        }
+        for (size_t i = 0; i < cr->n_incidents; i++)
+            copy_row(&a->paging[a->n_paging++], cr->incidents[i]);
+        if (cr->more && cr->cursor && cr->cursor[0] && strlen(cr->cursor) < CURSOR_MAX) {
+            /* The next page before the board changes: it shows whole. */
+            snprintf(a->board_cursor, sizeof a->board_cursor, "%s", cr->cursor);
+            send_board_page(a);
+            return;
+        }
+        size_t total = a->n_paging;
+        row *rows = calloc(total ? total : 1, sizeof *rows);
         if (rows != NULL) {
-            for (size_t i = 0; i < cr->n_incidents; i++)
-                copy_row(&rows[i], cr->incidents[i]);
+            memcpy(rows, a->paging, total * sizeof *rows);
             /* keep the selection on the same incident */
             uint64_t sel =
                 a->selected >= 0 && (size_t)a->selected < a->n_rows ? a->rows[a->selected].id : 0;
             free(a->rows);
             a->rows = rows;
-            a->n_rows = cr->n_incidents;
+            a->n_rows = total;
             for (size_t i = 0; sel && i < a->n_rows; i++)
                 if (a->rows[i].id == sel)
                     a->selected = (int)i;
@@ -517,6 +583,7 @@ static void result_detail(app *a, const fqc_result *r)
         send_detail(a);
         return;
     }
+    int first_page = a->detail_cursor[0] == '\0';
     if (!(r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK &&
           r->has_console && r->console->n_incidents > 0)) {
         set_status(a, 1, "incident #%" PRIu64 ": %s: %s", a->detail_id,
@@ -526,9 +593,12 @@ static void result_detail(app *a, const fqc_result *r)
     }
     const Fengqiao__V1__ConsoleResult *cr = r->console;
     const Fengqiao__V1__IncidentSummary *s = cr->incidents[0];
-    free_lines(&a->detail, &a->n_detail);
     char ***L = &a->detail;
     size_t *n = &a->n_detail;
+    if (!first_page)
+        goto events; /* a later page of the timeline: its events only */
+    free_lines(&a->detail, &a->n_detail);
+    a->detail_events = 0;
     char when[32], ack[32], concl[32];
     fqcon_format_clock(s->recorded_at_ms, 1, when, sizeof when);
     fqcon_format_clock(s->acknowledge_due_ms, 1, ack, sizeof ack);
@@ -566,7 +636,20 @@ static void result_detail(app *a, const fqc_result *r)
         }
     }
     add_line(L, n, "%s", "");
-    add_line(L, n, "timeline (%zu events)", cr->n_timeline);
+    a->detail_timeline_line = *n;
+    add_line(L, n, "timeline");
+events:
+    a->detail_events += cr->n_timeline;
+    if (a->detail_timeline_line < *n) {
+        char head[96];
+        snprintf(head, sizeof head, "timeline (%zu events%s)", a->detail_events,
+                 cr->more ? ", reading…" : "");
+        char *copy = strdup(head);
+        if (copy != NULL) {
+            free((*L)[a->detail_timeline_line]);
+            (*L)[a->detail_timeline_line] = copy;
+        }
+    }
     for (size_t i = 0; i < cr->n_timeline; i++) {
         const Fengqiao__V1__TimelineEvent *e = cr->timeline[i];
         char at[32];
@@ -576,6 +659,12 @@ static void result_detail(app *a, const fqc_result *r)
     }
     if ((size_t)a->detail_scroll >= a->n_detail)
         a->detail_scroll = 0;
+    if (cr->more && cr->cursor && cr->cursor[0] && strlen(cr->cursor) < CURSOR_MAX) {
+        snprintf(a->detail_cursor, sizeof a->detail_cursor, "%s", cr->cursor);
+        send_detail_page(a);
+    } else {
+        a->detail_cursor[0] = '\0';
+    }
 }
 
 static void result_roster(app *a, const fqc_result *r)
@@ -588,10 +677,12 @@ static void result_roster(app *a, const fqc_result *r)
                    r->message);
         return;
     }
-    free_lines(&a->roster, &a->n_roster);
     const Fengqiao__V1__ConsoleResult *cr = r->console;
-    add_line(&a->roster, &a->n_roster, "%-34s %-11s %-22s %-12s %9s %-7s %-7s", "id", "kind",
-             "territory", "line", "load/cap", "duty", "present");
+    if (a->roster_cursor[0] == '\0') { /* the first page */
+        free_lines(&a->roster, &a->n_roster);
+        add_line(&a->roster, &a->n_roster, "%-34s %-11s %-22s %-12s %9s %-7s %-7s", "id", "kind",
+                 "territory", "line", "load/cap", "duty", "present");
+    }
     for (size_t i = 0; i < cr->n_roster; i++) {
         const Fengqiao__V1__RosterEntry *e = cr->roster[i];
         int worker = e->kind && strcmp(e->kind, "worker") == 0;
@@ -604,6 +695,12 @@ static void result_roster(app *a, const fqc_result *r)
                  s_or(e->kind, ""), s_or(e->territory, "-"), s_or(e->line, "-"), load,
                  worker ? (e->on_duty ? "on" : "off") : "",
                  worker ? (e->present ? "yes" : "no") : "");
+    }
+    if (cr->more && cr->cursor && cr->cursor[0] && strlen(cr->cursor) < CURSOR_MAX) {
+        snprintf(a->roster_cursor, sizeof a->roster_cursor, "%s", cr->cursor);
+        send_roster_page(a);
+    } else {
+        a->roster_cursor[0] = '\0';
     }
 }
 
@@ -623,9 +720,29 @@ static void result_stats(app *a, const fqc_result *r)
                     r->message);
         return;
     }
+    /* Every page is a CSV with its header: keep the first page's only. */
+    const char *page = s_or(r->console->stats_csv, "");
+    if (a->stats_paging != NULL)
+        page = strchr(page, '\n') ? strchr(page, '\n') + 1 : "";
+    size_t had = a->stats_paging ? strlen(a->stats_paging) : 0;
+    char *grown = realloc(a->stats_paging, had + strlen(page) + 1);
+    if (grown == NULL) {
+        a->once_exit = EXIT_NO_ANSWER;
+        set_status(a, 1, "statistics: out of memory");
+        return;
+    }
+    memcpy(grown + had, page, strlen(page) + 1);
+    a->stats_paging = grown;
+    if (r->console->more && r->console->cursor && r->console->cursor[0] &&
+        strlen(r->console->cursor) < CURSOR_MAX) {
+        snprintf(a->stats_cursor, sizeof a->stats_cursor, "%s", r->console->cursor);
+        send_stats_page(a);
+        return;
+    }
     a->once_exit = EXIT_OK;
     free(a->stats_csv);
-    a->stats_csv = strdup(s_or(r->console->stats_csv, ""));
+    a->stats_csv = a->stats_paging;
+    a->stats_paging = NULL;
     free_lines(&a->stats, &a->n_stats);
     fqcon_csv csv;
     if (a->stats_csv && fqcon_csv_parse(a->stats_csv, &csv) == 0) {
@@ -691,7 +808,8 @@ static void on_done(void *user, uint64_t tag, const fqc_result *r)
     default:
         break;
     }
-    a->once_done = 1;
+    /* A paged answer is done at its last page. */
+    a->once_done = !a->board_in_flight && !a->stats_in_flight;
 }
 
 static int on_feed(void *user, Fengqiao__V1__OutboxItem *const *items, size_t n)

@@ -411,6 +411,7 @@ static void on_reply(fqc *c, slot *s, const uint8_t *data, size_t len)
         r.has_sync = 1;
         r.last_seq = copy->sync->last_seq;
         r.superseded = copy->sync->superseded;
+        r.more = copy->sync->more;
         r.n_items = copy->sync->n_items;
         r.items = copy->sync->items;
     }

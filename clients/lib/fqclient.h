@@ -79,6 +79,7 @@ typedef struct fqc_result {
     int has_sync;
     uint64_t last_seq; /* the newest sequence in the outbox */
     int superseded;    /* a newer sync of this node took over; no items */
+    int more;          /* more items wait after these (the reply's frame was full): sync again */
     size_t n_items;
     Fengqiao__V1__OutboxItem **items;
     /* assignment_action (has_action): incident_id and event_seq above */

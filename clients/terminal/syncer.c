@@ -245,7 +245,9 @@ void fqt_sync_on_result(fqt_sync *s, uint64_t tag, const fqc_result *r)
                 finish_once(s, 3);
             return;
         }
-        int more = r->last_seq > s->after_seq;
+        /* "more": the server cut its answer to stay under the frame limit;
+         * last_seq past ours says the same for older servers. */
+        int more = r->more || r->last_seq > s->after_seq;
         s->caught_up = !more;
         if (s->once && !more) {
             finish_once(s, 0);

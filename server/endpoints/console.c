@@ -13,6 +13,15 @@
 #define ST(name) FENGQIAO__V1__STATUS__STATUS_##name
 #define MAX_OPEN_ROWS 2000
 #define DEFAULT_OPEN_ROWS 200
+/* Rows read for one page of the timeline, the roster, the statistics: the
+ * byte budget usually ends a page first (docs/console.md, "Paging"). */
+#define TIMELINE_PAGE_ROWS 1000
+#define ROSTER_PAGE_ROWS 2000
+#define STATS_PAGE_ROWS 1000
+/* The longest statistics period: a year and a leap day. A longer one reads
+ * years of the event log in one statement. */
+#define STATS_MAX_PERIOD_MS (366LL * 24 * 3600 * 1000)
+#define N_PARAMS 13
 
 typedef struct query_req {
     fq_store_op op;
@@ -22,8 +31,42 @@ typedef struct query_req {
     uint8_t key[32];
     uint64_t message_id;
     Fengqiao__V1__ConsoleQuery__QueryCase kind;
-    char params[8][80];
+    uint32_t page_rows; /* rows a page may hold; one more is read to see "more" */
+    int64_t asof_us;    /* open incidents: the board's moment */
+    uint64_t after;     /* incident: the last event seq before this page */
+    uint64_t offset;    /* roster, stats: rows before this page */
+    char params[N_PARAMS][80];
 } query_req;
+
+/* ---- cursors: opaque to clients, checked strictly here ---- */
+
+/* "o1.<asof µs>.<not overdue>.<severity>.<due µs>.<id>" */
+static int parse_open_cursor(const char *c, int64_t *asof_us, long long key[4])
+{
+    int end = -1;
+    long long asof = 0;
+    if (sscanf(c, "o1.%lld.%lld.%lld.%lld.%lld%n", &asof, &key[0], &key[1], &key[2], &key[3],
+               &end) != 5 ||
+        end < 0 || c[end] != '\0' || asof <= 0 || key[0] < 0 || key[0] > 1 || key[1] < 0 ||
+        key[1] > 9 || key[3] <= 0)
+        return -1;
+    *asof_us = asof;
+    return 0;
+}
+
+/* "<tag>.<n>" for the timeline (t1, the last seq) and the offsets (r1, s1). */
+static int parse_number_cursor(const char *c, const char *tag, uint64_t *n)
+{
+    size_t tl = strlen(tag);
+    if (strncmp(c, tag, tl) != 0 || c[tl] != '.' || c[tl + 1] < '0' || c[tl + 1] > '9')
+        return -1;
+    char *end;
+    unsigned long long v = strtoull(c + tl + 1, &end, 10);
+    if (*end != '\0' || v > (unsigned long long)INT64_MAX)
+        return -1;
+    *n = v;
+    return 0;
+}
 
 /* FQ_SQL_CONSOLE_COLUMNS of one row into an IncidentSummary (strings point
  * into `res`; co-units into `co`, which must hold FQ_ROUTE_MAX_CO + 1). */
@@ -83,6 +126,8 @@ static void reply_status(query_req *q, Fengqiao__V1__Status status, const char *
     fq_reply_send(q->token, q->key, &reply);
 }
 
+/* A page of the board: rows while the budget lasts, at most page_rows of
+ * them; the statement read one more to tell whether more follow. */
 static void answer_incidents(query_req *q, const PGresult *res)
 {
     int rows = PQntuples(res);
@@ -93,14 +138,28 @@ static void answer_incidents(query_req *q, const PGresult *res)
     if (s == NULL || list == NULL || co == NULL || co_buf == NULL) {
         reply_status(q, ST(BUSY), "out of memory; retry later");
     } else {
-        for (int r = 0; r < rows; r++) {
+        fq_reply_budget budget = {0};
+        int n = 0;
+        for (int r = 0; r < rows && (uint32_t)n < q->page_rows; r++) {
             summary_of(res, r, &s[r], co + (size_t)r * (FQ_ROUTE_MAX_CO + 1),
                        co_buf + (size_t)r * 512, 512);
-            list[r] = &s[r];
+            if (!fq_reply_budget_take(&budget,
+                                      fengqiao__v1__incident_summary__get_packed_size(&s[r])))
+                break;
+            list[n++] = &s[r];
         }
         Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
         result.incidents = list;
-        result.n_incidents = (size_t)rows;
+        result.n_incidents = (size_t)n;
+        char cursor[FQ_REPLY_CURSOR_MAX] = "";
+        if (n < rows && n > 0) {
+            /* The last row's sort key: columns 22, 23 after the summary. */
+            snprintf(cursor, sizeof cursor, "o1.%" PRId64 ".%s.%s.%s.%s", q->asof_us,
+                     PQgetvalue(res, n - 1, 22), PQgetvalue(res, n - 1, 2),
+                     PQgetvalue(res, n - 1, 23), PQgetvalue(res, n - 1, 0));
+            result.more = 1;
+            result.cursor = cursor;
+        }
         reply_result(q, &result);
     }
     free(s);
@@ -109,6 +168,10 @@ static void answer_incidents(query_req *q, const PGresult *res)
     free(co_buf);
 }
 
+/* An incident and a page of its timeline; the description with the first
+ * page. Stored fields are bounded (a description 4000 characters, a reason
+ * 2000: at most 16 KB and 8 KB), so the summary, the description and one
+ * event always fit one page. */
 static void answer_incident(query_req *q, const PGresult *res)
 {
     int rows = PQntuples(res);
@@ -129,25 +192,43 @@ static void answer_incident(query_req *q, const PGresult *res)
         reply_status(q, ST(BUSY), "out of memory; retry later");
         return;
     }
+    Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
+    result.incidents = &one;
+    result.n_incidents = 1;
+    result.description = PQgetvalue(res, 0, 22);
+    fq_reply_budget budget = {0};
+    fq_reply_budget_take(&budget, fengqiao__v1__incident_summary__get_packed_size(&s));
+    fq_reply_budget_take(&budget, strlen(result.description));
     size_t n = 0;
+    int more = 0;
     for (int r = 0; r < rows; r++) {
         if (PQgetisnull(res, r, 23))
-            continue; /* no events (not possible for a stored incident) */
+            continue; /* no events (after the cursor) */
+        if (n == q->page_rows) {
+            more = 1;
+            break;
+        }
         fengqiao__v1__timeline_event__init(&ev[n]);
         ev[n].seq = (uint64_t)fq_store_column_i64(res, r, 23);
         ev[n].kind = PQgetvalue(res, r, 24);
         ev[n].actor = PQgetvalue(res, r, 25);
         ev[n].at_ms = fq_store_column_i64(res, r, 26);
         ev[n].reason = PQgetvalue(res, r, 27);
+        if (!fq_reply_budget_take(&budget, fengqiao__v1__timeline_event__get_packed_size(&ev[n]))) {
+            more = 1;
+            break;
+        }
         list[n] = &ev[n];
         n++;
     }
-    Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
-    result.incidents = &one;
-    result.n_incidents = 1;
     result.timeline = list;
     result.n_timeline = n;
-    result.description = PQgetvalue(res, 0, 22);
+    char cursor[FQ_REPLY_CURSOR_MAX] = "";
+    if (more && n > 0) {
+        snprintf(cursor, sizeof cursor, "t1.%" PRIu64, ev[n - 1].seq);
+        result.more = 1;
+        result.cursor = cursor;
+    }
     reply_result(q, &result);
     free(ev);
     free(list);
@@ -161,7 +242,9 @@ static void answer_roster(query_req *q, const PGresult *res)
     if (e == NULL || list == NULL) {
         reply_status(q, ST(BUSY), "out of memory; retry later");
     } else {
-        for (int r = 0; r < rows; r++) {
+        fq_reply_budget budget = {0};
+        int n = 0;
+        for (int r = 0; r < rows && (uint32_t)n < q->page_rows; r++) {
             fengqiao__v1__roster_entry__init(&e[r]);
             e[r].id = PQgetvalue(res, r, 0);
             e[r].kind = PQgetvalue(res, r, 1);
@@ -172,27 +255,43 @@ static void answer_roster(query_req *q, const PGresult *res)
             e[r].on_duty = PQgetvalue(res, r, 6)[0] == 't';
             int worker = strcmp(e[r].kind, "worker") == 0;
             e[r].present = !worker || !fq_dispatch_is_absent(q->dispatch, e[r].id);
-            list[r] = &e[r];
+            if (!fq_reply_budget_take(&budget, fengqiao__v1__roster_entry__get_packed_size(&e[r])))
+                break;
+            list[n++] = &e[r];
         }
         Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
         result.roster = list;
-        result.n_roster = (size_t)rows;
+        result.n_roster = (size_t)n;
+        char cursor[FQ_REPLY_CURSOR_MAX] = "";
+        if (n < rows && n > 0) {
+            snprintf(cursor, sizeof cursor, "r1.%" PRIu64, q->offset + (uint64_t)n);
+            result.more = 1;
+            result.cursor = cursor;
+        }
         reply_result(q, &result);
     }
     free(e);
     free(list);
 }
 
-/* CSV with a header: the columns of fq_meeting_stats. */
+/* CSV with a header (on every page): the columns of fq_meeting_stats. */
 static void answer_stats(query_req *q, const PGresult *res)
 {
-    char *csv = fq_rows_csv(res, "group");
+    int n = 0;
+    /* The CSV is one string field: its tag and length come off the budget. */
+    char *csv = fq_rows_csv_fit(res, "group", (int)q->page_rows, FQ_REPLY_BUDGET_BYTES - 8, &n);
     if (csv == NULL) {
         reply_status(q, ST(BUSY), "out of memory; retry later");
         return;
     }
     Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
     result.stats_csv = csv;
+    char cursor[FQ_REPLY_CURSOR_MAX] = "";
+    if (n < PQntuples(res) && n > 0) {
+        snprintf(cursor, sizeof cursor, "s1.%" PRIu64, q->offset + (uint64_t)n);
+        result.more = 1;
+        result.cursor = cursor;
+    }
     reply_result(q, &result);
     free(csv);
 }
@@ -201,7 +300,21 @@ static void query_done(fq_store_op *op, int status, const char *message)
 {
     query_req *q = (query_req *)op;
     fq_terminals_track(q->t, -1);
-    if (status != FQ_STORE_OK || op->result == NULL) {
+    if (status == FQ_STORE_EREJECTED && strcmp(op->sqlstate, "57014") == 0) {
+        /* The read store's statement_timeout: the read is too heavy now. */
+        char why[200];
+        snprintf(why, sizeof why,
+                 "the read took longer than %u ms and was cancelled; narrow it (a shorter "
+                 "period, a smaller page) or retry later",
+                 fq_terminals_read_timeout_ms(q->t));
+        reply_status(q, ST(BUSY), why);
+    } else if (status == FQ_STORE_EBUSY) {
+        /* Waited longer than --hold-ms: the database is away, or slower
+         * reads are ahead of this one on the reads connection. */
+        reply_status(q, ST(BUSY),
+                     "the console's reads are busy or the database is unreachable; "
+                     "retry later");
+    } else if (status != FQ_STORE_OK || op->result == NULL) {
         reply_status(q, status == FQ_STORE_EREJECTED ? ST(INVALID) : ST(BUSY),
                      status == FQ_STORE_EREJECTED ? op->error : message);
     } else {
@@ -247,23 +360,40 @@ void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *nod
     op->kind = FQ_STORE_OP_READ;
     op->done = query_done;
     const char *bad = NULL;
+    const char *cursor = query->cursor ? query->cursor : "";
+    int first_page = cursor[0] == '\0';
+    const char *bad_cursor = "cursor: not one this server gave for this kind of query";
+    for (int i = 0; i < N_PARAMS; i++)
+        op->values[i] = q->params[i];
     switch (query->query_case) {
     case FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS: {
         const Fengqiao__V1__OpenIncidentsQuery *o = query->open_incidents;
         uint32_t limit = o->limit == 0 ? DEFAULT_OPEN_ROWS : o->limit;
         if (limit > MAX_OPEN_ROWS)
             limit = MAX_OPEN_ROWS;
+        q->page_rows = limit;
+        long long key[4] = {0, 0, 0, 0};
         if (o->tier < 0 || o->tier > FENGQIAO__V1__TIER__TIER_DISTRICT || o->line < 0 ||
             o->line > FENGQIAO__V1__LINE__LINE_SERVICES || strlen(o->town) > 64 ||
             strlen(o->assignment) > 32)
             bad = "tier, line, town or assignment out of range";
+        else if (first_page)
+            q->asof_us = fq_now_ms() * 1000;
+        else if (parse_open_cursor(cursor, &q->asof_us, key) != 0)
+            bad = bad_cursor;
         snprintf(q->params[1], sizeof q->params[1], "%d", (int)o->tier);
         snprintf(q->params[2], sizeof q->params[2], "%s", o->town);
         snprintf(q->params[3], sizeof q->params[3], "%d", (int)o->line - 1);
         snprintf(q->params[4], sizeof q->params[4], "%s", o->assignment);
         snprintf(q->params[5], sizeof q->params[5], "%s", o->overdue_only ? "true" : "false");
-        snprintf(q->params[6], sizeof q->params[6], "%u", limit);
+        snprintf(q->params[6], sizeof q->params[6], "%u", limit + 1);
         snprintf(q->params[7], sizeof q->params[7], "%s", o->supervised_only ? "true" : "false");
+        snprintf(q->params[8], sizeof q->params[8], "%" PRId64, q->asof_us);
+        for (int k = 0; k < 4; k++) {
+            snprintf(q->params[9 + k], sizeof q->params[9 + k], "%lld", key[k]);
+            if (first_page)
+                op->values[9 + k] = NULL;
+        }
         op->statement = FQ_SQL_CONSOLE_OPEN_NAME;
         op->nparams = FQ_SQL_CONSOLE_OPEN_NPARAMS;
         break;
@@ -271,7 +401,12 @@ void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *nod
     case FENGQIAO__V1__CONSOLE_QUERY__QUERY_INCIDENT:
         if (query->incident == 0 || query->incident > (uint64_t)INT64_MAX)
             bad = "incident must be between 1 and 2^63-1";
+        else if (!first_page && parse_number_cursor(cursor, "t1", &q->after) != 0)
+            bad = bad_cursor;
+        q->page_rows = TIMELINE_PAGE_ROWS;
         snprintf(q->params[1], sizeof q->params[1], "%" PRIu64, query->incident);
+        snprintf(q->params[2], sizeof q->params[2], "%" PRIu64, q->after);
+        snprintf(q->params[3], sizeof q->params[3], "%u", TIMELINE_PAGE_ROWS + 1);
         op->statement = FQ_SQL_CONSOLE_INCIDENT_NAME;
         op->nparams = FQ_SQL_CONSOLE_INCIDENT_NPARAMS;
         break;
@@ -285,6 +420,11 @@ void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *nod
             else
                 snprintf(q->params[0], sizeof q->params[0], "%s", query->roster->town);
         }
+        if (bad == NULL && !first_page && parse_number_cursor(cursor, "r1", &q->offset) != 0)
+            bad = bad_cursor;
+        q->page_rows = ROSTER_PAGE_ROWS;
+        snprintf(q->params[1], sizeof q->params[1], "%" PRIu64, q->offset);
+        snprintf(q->params[2], sizeof q->params[2], "%u", ROSTER_PAGE_ROWS + 1);
         op->statement = FQ_SQL_CONSOLE_ROSTER_NAME;
         op->nparams = FQ_SQL_CONSOLE_ROSTER_NPARAMS;
         break;
@@ -293,12 +433,19 @@ void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *nod
         const char *by = s->by[0] ? s->by : "town";
         if (s->from_ms >= s->to_ms)
             bad = "stats: from_ms must come before to_ms";
+        else if ((uint64_t)s->to_ms - (uint64_t)s->from_ms > (uint64_t)STATS_MAX_PERIOD_MS)
+            bad = "stats: the period is at most 366 days (ask year by year)";
         else if (strcmp(by, "town") != 0 && strcmp(by, "line") != 0 && strcmp(by, "unit") != 0 &&
                  strcmp(by, "worker") != 0 && strcmp(by, "district") != 0)
             bad = "stats: by is town, line, unit, worker or district";
+        else if (!first_page && parse_number_cursor(cursor, "s1", &q->offset) != 0)
+            bad = bad_cursor;
+        q->page_rows = STATS_PAGE_ROWS;
         snprintf(q->params[1], sizeof q->params[1], "%" PRId64, s->from_ms);
         snprintf(q->params[2], sizeof q->params[2], "%" PRId64, s->to_ms);
         snprintf(q->params[3], sizeof q->params[3], "%s", by);
+        snprintf(q->params[4], sizeof q->params[4], "%" PRIu64, q->offset);
+        snprintf(q->params[5], sizeof q->params[5], "%u", STATS_PAGE_ROWS + 1);
         op->statement = FQ_SQL_CONSOLE_STATS_NAME;
         op->nparams = FQ_SQL_CONSOLE_STATS_NPARAMS;
         break;
@@ -312,8 +459,8 @@ void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *nod
         free(q);
         return;
     }
-    for (int i = 0; i < op->nparams; i++)
-        op->values[i] = q->params[i];
     fq_terminals_track(t, +1);
-    fq_store_submit(fq_terminals_store(t), op);
+    /* The console's reads have their own connection, with a statement
+     * timeout: a heavy one never holds the intake's writes up. */
+    fq_store_submit(fq_terminals_read_store(t), op);
 }

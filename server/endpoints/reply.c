@@ -1,8 +1,24 @@
 #include "reply.h"
 
-#include "fq_wire.h"
-
+#include <stdio.h>
 #include <stdlib.h>
+
+size_t fq_reply_field_bytes(size_t len)
+{
+    size_t varint = 1;
+    for (size_t v = len; v >= 0x80; v >>= 7)
+        varint++;
+    return 2 + varint + len;
+}
+
+int fq_reply_budget_take(fq_reply_budget *budget, size_t len)
+{
+    size_t cost = fq_reply_field_bytes(len);
+    if (budget->used + cost > FQ_REPLY_BUDGET_BYTES)
+        return 0;
+    budget->used += cost;
+    return 1;
+}
 
 void fq_reply_send(fq_reply_token *token, const uint8_t *key, Fengqiao__V1__Reply *reply)
 {
@@ -13,6 +29,24 @@ void fq_reply_send(fq_reply_token *token, const uint8_t *key, Fengqiao__V1__Repl
     if (fq_wire_seal_reply(key, reply, &frame, &frame_len) != FQ_WIRE_OK) {
         fq_msgsock_drop(sock, token);
         return;
+    }
+    if (frame_len > FQ_MAX_FRAME_BYTES) {
+        /* A list filled without its budget: a bug here, not the peer's
+         * fault; a status tells it instead of a frame it would drop. */
+        fprintf(stderr,
+                "fengqiaod: a reply of %zu bytes passes the frame limit; answered INTERNAL\n",
+                frame_len);
+        free(frame);
+        Fengqiao__V1__Reply small;
+        fq_reply_status_init(&small, reply->message_id, FENGQIAO__V1__STATUS__STATUS_INTERNAL,
+                             "the reply would pass the frame limit (a server bug); "
+                             "narrow the request",
+                             1000);
+        small.server_time_ms = reply->server_time_ms;
+        if (fq_wire_seal_reply(key, &small, &frame, &frame_len) != FQ_WIRE_OK) {
+            fq_msgsock_drop(sock, token);
+            return;
+        }
     }
     fq_msgsock_reply(sock, token, frame, frame_len);
     free(frame);

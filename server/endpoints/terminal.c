@@ -82,6 +82,8 @@ struct fq_terminals {
     uv_loop_t *loop;
     fq_terminals_config config;
     fq_store *store;
+    fq_store *read_store; /* the console's reads (NULL: `store`) */
+    unsigned read_timeout_ms;
     fq_dispatch *dispatch;
     fq_arena arena;
     unsigned char *arena_buffer;
@@ -135,6 +137,22 @@ fq_store *fq_terminals_store(fq_terminals *t)
     return t->store;
 }
 
+void fq_terminals_set_read_store(fq_terminals *t, fq_store *read_store, unsigned timeout_ms)
+{
+    t->read_store = read_store;
+    t->read_timeout_ms = timeout_ms;
+}
+
+fq_store *fq_terminals_read_store(fq_terminals *t)
+{
+    return t->read_store != NULL ? t->read_store : t->store;
+}
+
+unsigned fq_terminals_read_timeout_ms(const fq_terminals *t)
+{
+    return t->read_timeout_ms;
+}
+
 uint32_t fq_terminals_busy_retry_ms(const fq_terminals *t)
 {
     return t->config.busy_retry_ms;
@@ -182,11 +200,24 @@ static void unlink_waiter(fq_terminals *t, waiter *w)
 static void answer(fq_terminals *t, waiter *w, Fengqiao__V1__OutboxItem **items, size_t n,
                    uint64_t last_seq, int superseded)
 {
+    /* Under the frame limit: as many items as fit, in order. One always
+     * does: an item's fields are bounded (a title 200 characters, an address
+     * 500, a text 2000: at most ~12 KB, docs/terminals.md). The rest wait
+     * for the next sync, which "more" asks for at once. */
+    fq_reply_budget budget = {0};
+    size_t fit = 0;
+    for (; fit < n; fit++)
+        if (!fq_reply_budget_take(&budget,
+                                  fengqiao__v1__outbox_item__get_packed_size(items[fit])) &&
+            fit > 0)
+            break;
     Fengqiao__V1__SyncResult sync = FENGQIAO__V1__SYNC_RESULT__INIT;
     sync.items = items;
-    sync.n_items = n;
+    sync.n_items = fit;
     sync.last_seq = last_seq;
     sync.superseded = superseded;
+    sync.more = fit > 0 && items[fit - 1]->seq < last_seq;
+    n = fit;
     Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
     reply.status = ST(OK);
     reply.message = "";

@@ -63,6 +63,11 @@ void fq_terminals_refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *
                          Fengqiao__V1__Status status, const char *reason);
 void fq_terminals_track(fq_terminals *t, int delta); /* requests in the store */
 fq_store *fq_terminals_store(fq_terminals *t);
+/* The console's reads go to their own store (a second connection with a
+ * statement timeout, fq_store_config.reads_timeout_ms), when there is one. */
+void fq_terminals_set_read_store(fq_terminals *t, fq_store *read_store, unsigned timeout_ms);
+fq_store *fq_terminals_read_store(fq_terminals *t);
+unsigned fq_terminals_read_timeout_ms(const fq_terminals *t);
 uint32_t fq_terminals_busy_retry_ms(const fq_terminals *t);
 
 #endif

@@ -11,4 +11,10 @@
  * the first column's name in the header (NULL: as the query named it). */
 char *fq_rows_csv(const PGresult *res, const char *first_name);
 
+/* The header and the first rows, as many whole rows as keep the text within
+ * `max_bytes` (the header always) and at most `max_rows`; *rows_out (if not
+ * NULL) says how many. For a reply under the frame limit. */
+char *fq_rows_csv_fit(const PGresult *res, const char *first_name, int max_rows, size_t max_bytes,
+                      int *rows_out);
+
 #endif

@@ -246,8 +246,9 @@
 /* ---- the console (statements.h FQ_SQL_CONSOLE_*): reads inside an
  * operator's jurisdiction ($1, an org unit) ---- */
 
-/* The columns of an incident on the board (IncidentSummary, in its order). */
-#define FQ_SQL_CONSOLE_COLUMNS                                                                     \
+/* The columns of an incident on the board (IncidentSummary, in its order);
+ * NOW is the moment "overdue" is judged at. */
+#define FQ_SQL_CONSOLE_COLUMNS_AT(NOW)                                                             \
     "i.id, i.category, i.severity, i.risk, i.title, i.address, coalesce(i.territory, ''),"         \
     " coalesce(fq_town_of(coalesce(i.territory, i.place_unit)), ''), coalesce(i.tier, 0),"         \
     " coalesce(i.line, -1), coalesce(i.lead_unit, ''), coalesce(i.worker, ''),"                    \
@@ -255,59 +256,89 @@
     " (date_part('epoch', i.recorded_at) * 1000)::bigint,"                                         \
     " coalesce((date_part('epoch', i.ack_due) * 1000)::bigint, 0),"                                \
     " coalesce((date_part('epoch', i.conclude_due) * 1000)::bigint, 0),"                           \
-    " i.state = 'assigned' AND ((i.assignment = 'assigned' AND i.ack_due < now())"                 \
-    " OR i.conclude_due < now() OR i.breached <> 0), i.escalations, i.reporter_node,"              \
+    " i.state = 'assigned' AND ((i.assignment = 'assigned' AND i.ack_due < " NOW ")"               \
+    " OR i.conclude_due < " NOW " OR i.breached <> 0), i.escalations, i.reporter_node,"            \
     " coalesce((date_part('epoch', i.supervision_due) * 1000)::bigint, 0)"
+#define FQ_SQL_CONSOLE_COLUMNS FQ_SQL_CONSOLE_COLUMNS_AT("now()")
 
 /* Open incidents, most urgent first: overdue, then severity, then the nearest
- * limit. $1 jurisdiction, $2 tier (0 any), $3 town ('' any), $4 line (-1
- * any), $5 assignment state ('' any), $6 overdue only, $7 at most, $8 only
- * those with a supervision order waiting. */
+ * limit, then the id. $1 jurisdiction, $2 tier (0 any), $3 town ('' any), $4
+ * line (-1 any), $5 assignment state ('' any), $6 overdue only, $7 at most,
+ * $8 only those with a supervision order waiting.
+ *
+ * Paged by keyset (docs/console.md, "Paging"): $9 the board's moment in
+ * epoch microseconds — the first page's, carried by the cursor, so that
+ * "overdue" and with it the order stay the same across the pages — and
+ * $10..$13 the sort key of the last row of the previous page (NULL: the
+ * first page). The key follows the summary columns: (not overdue, due in
+ * epoch µs or the largest bigint when none) as columns 22 and 23. */
+#define FQ_SQL_CONSOLE_ASOF "('epoch'::timestamptz + $9::bigint * interval '1 microsecond')"
 #define FQ_SQL_CONSOLE_OPEN_NAME "fq_console_open"
-#define FQ_SQL_CONSOLE_OPEN_NPARAMS 8
+#define FQ_SQL_CONSOLE_OPEN_NPARAMS 13
 #define FQ_SQL_CONSOLE_OPEN                                                                        \
-    "SELECT " FQ_SQL_CONSOLE_COLUMNS " FROM incidents i"                                           \
-    " WHERE i.state = 'assigned' AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"      \
-    " AND ($2::int = 0 OR i.tier = $2::int)"                                                       \
-    " AND ($3 = '' OR fq_town_of(coalesce(i.territory, i.place_unit)) = $3)"                       \
-    " AND ($4::int < 0 OR i.line = $4::int) AND ($5 = '' OR i.assignment = $5)"                    \
-    " AND (NOT $6::bool OR (i.assignment = 'assigned' AND i.ack_due < now())"                      \
-    " OR i.conclude_due < now() OR i.breached <> 0)"                                               \
-    " AND (NOT $8::bool OR i.supervision_due IS NOT NULL)"                                         \
-    " ORDER BY ((i.assignment = 'assigned' AND i.ack_due < now()) OR i.conclude_due < now()"       \
-    " OR i.breached <> 0) DESC, i.severity,"                                                       \
-    " CASE WHEN i.assignment = 'assigned' THEN i.ack_due ELSE i.conclude_due END NULLS LAST, i.id" \
-    " LIMIT $7"
+    "SELECT " FQ_SQL_CONSOLE_COLUMNS_AT(                                                           \
+        FQ_SQL_CONSOLE_ASOF) ", k.not_overdue, k.due_us"                                           \
+                             " FROM incidents i CROSS JOIN LATERAL (SELECT (NOT "                  \
+                             "coalesce((i.assignment = 'assigned'"                                 \
+                             " AND i.ack_due < " FQ_SQL_CONSOLE_ASOF                               \
+                             ") OR i.conclude_due < " FQ_SQL_CONSOLE_ASOF                          \
+                             " OR i.breached <> 0, false))::int AS not_overdue, "                  \
+                             "coalesce((extract(epoch FROM CASE WHEN"                              \
+                             " i.assignment = 'assigned' THEN i.ack_due ELSE i.conclude_due END) " \
+                             "* 1000000)::bigint,"                                                 \
+                             " 9223372036854775807) AS due_us) k"                                  \
+                             " WHERE i.state = 'assigned' AND "                                    \
+                             "fq_unit_within(coalesce(i.territory, i.place_unit), $1)"             \
+                             " AND ($2::int = 0 OR i.tier = $2::int)"                              \
+                             " AND ($3 = '' OR fq_town_of(coalesce(i.territory, i.place_unit)) = " \
+                             "$3)"                                                                 \
+                             " AND ($4::int < 0 OR i.line = $4::int) AND ($5 = '' OR "             \
+                             "i.assignment = $5)"                                                  \
+                             " AND (NOT $6::bool OR k.not_overdue = 0)"                            \
+                             " AND (NOT $8::bool OR i.supervision_due IS NOT NULL)"                \
+                             " AND ($10::int IS NULL OR (k.not_overdue, i.severity::int, "         \
+                             "k.due_us, i.id)"                                                     \
+                             " > ($10::int, $11::int, $12::bigint, $13::bigint))"                  \
+                             " ORDER BY k.not_overdue, i.severity, k.due_us, i.id LIMIT $7"
 
-/* One incident with its description and its timeline: one row per event
- * (the incident's columns repeated). $1 jurisdiction, $2 incident. */
+/* One incident with its description and a page of its timeline: one row
+ * per event (the incident's columns repeated; the description on the first
+ * row of the first page only, it can be 16 KB). $1 jurisdiction, $2
+ * incident, $3 the events after this seq (0: from the start), $4 at most. */
 #define FQ_SQL_CONSOLE_INCIDENT_NAME "fq_console_incident"
-#define FQ_SQL_CONSOLE_INCIDENT_NPARAMS 2
+#define FQ_SQL_CONSOLE_INCIDENT_NPARAMS 4
 #define FQ_SQL_CONSOLE_INCIDENT                                                                    \
-    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", i.description, e.seq, e.kind, coalesce(e.actor_node, '')," \
+    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", CASE WHEN $3::bigint = 0 AND (e.seq IS NULL"               \
+    " OR e.seq = min(e.seq) OVER ()) THEN i.description ELSE '' END,"                              \
+    " e.seq, e.kind, coalesce(e.actor_node, ''),"                                                  \
     " (date_part('epoch', e.at) * 1000)::bigint, e.reason"                                         \
-    " FROM incidents i LEFT JOIN events e ON e.incident_id = i.id"                                 \
-    " WHERE i.id = $2 AND fq_unit_within(coalesce(i.territory, i.place_unit), $1) ORDER BY e.seq"
+    " FROM incidents i LEFT JOIN events e ON e.incident_id = i.id AND e.seq > $3::bigint"          \
+    " WHERE i.id = $2 AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                 \
+    " ORDER BY e.seq LIMIT $4::bigint"
 
-/* Units and workers inside the jurisdiction with what they hold.
- * $1 jurisdiction. */
+/* Units and workers inside the jurisdiction with what they hold, a page of
+ * them: $1 jurisdiction, $2 rows to skip, $3 at most. (kind, id) is unique:
+ * the order is total. */
 #define FQ_SQL_CONSOLE_ROSTER_NAME "fq_console_roster"
-#define FQ_SQL_CONSOLE_ROSTER_NPARAMS 1
+#define FQ_SQL_CONSOLE_ROSTER_NPARAMS 3
 #define FQ_SQL_CONSOLE_ROSTER                                                                      \
     "SELECT w.id, 'worker', w.grid, '', (SELECT count(*) FROM incidents i"                         \
     " WHERE i.worker = w.id AND i.state = 'assigned'), w.capacity, w.on_duty"                      \
     " FROM workers w WHERE fq_unit_within(w.grid, $1)"                                             \
     " UNION ALL SELECT h.id, h.kind, h.territory, coalesce(h.line, ''), (SELECT count(*)"          \
     " FROM incidents i WHERE i.lead_unit = h.id AND i.state = 'assigned' AND i.tier > 1), 0, true" \
-    " FROM handlers h WHERE fq_unit_within(h.territory, $1) ORDER BY 2, 1"
+    " FROM handlers h WHERE fq_unit_within(h.territory, $1) ORDER BY 2, 1"                         \
+    " OFFSET $2::bigint LIMIT $3::bigint"
 
-/* The meeting figures inside the jurisdiction. $1 jurisdiction, $2 from ms,
- * $3 to ms, $4 by. */
+/* The meeting figures inside the jurisdiction, a page of the groups. $1
+ * jurisdiction, $2 from ms, $3 to ms, $4 by, $5 groups to skip, $6 at most.
+ * The group (the first column) is unique: the order is total. */
 #define FQ_SQL_CONSOLE_STATS_NAME "fq_console_stats"
-#define FQ_SQL_CONSOLE_STATS_NPARAMS 4
+#define FQ_SQL_CONSOLE_STATS_NPARAMS 6
 #define FQ_SQL_CONSOLE_STATS                                                                       \
     "SELECT * FROM fq_meeting_stats(to_timestamp($2::double precision / 1000),"                    \
-    " to_timestamp($3::double precision / 1000), $4, $1)"
+    " to_timestamp($3::double precision / 1000), $4, $1) ORDER BY 1"                               \
+    " OFFSET $5::bigint LIMIT $6::bigint"
 
 /* One refused request for the audit trail.
  * $1 endpoint, $2 claimed node, $3 message id (NULL if none or out of range),

@@ -250,8 +250,12 @@ static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except
     q_push_front_chain(&s->pending, first, last, n);
 }
 
-static int transient_sqlstate(const char *state)
+static int transient_sqlstate(const fq_store *s, const char *state)
 {
+    /* A reads store's statement_timeout (57014, query_canceled) is the
+     * answer, not a hiccup: the same read would be cancelled again. */
+    if (s->config.reads_timeout_ms > 0 && strcmp(state, "57014") == 0)
+        return 0;
     /* 40: serialization failure, deadlock; 53: insufficient resources;
      * 57: operator intervention (shutdown); 08: connection. */
     return strncmp(state, "40", 2) == 0 || strncmp(state, "53", 2) == 0 ||
@@ -271,13 +275,14 @@ static void finish_batch(fq_store *s, batch *b)
             s->stats.ops_committed++;
             finish(s, op, FQ_STORE_OK);
         }
-    } else if (b->failed_op != NULL && !transient_sqlstate(b->sqlstate)) {
+    } else if (b->failed_op != NULL && !transient_sqlstate(s, b->sqlstate)) {
         /* Isolate: the failing statement is answered, the rest go again. */
         fq_store_op *bad = b->failed_op;
         fprintf(stderr, "fengqiaod: store: statement refused (SQLSTATE %s): %s", b->sqlstate,
                 b->error);
         requeue_ops(s, b->ops, bad);
         snprintf(bad->error, sizeof bad->error, "%s", b->primary);
+        snprintf(bad->sqlstate, sizeof bad->sqlstate, "%s", b->sqlstate);
         s->stats.ops_rejected++;
         finish(s, bad, FQ_STORE_EREJECTED);
     } else {
@@ -489,7 +494,14 @@ static void on_pg_result(void *user, PGresult *res)
             guard_refused(s);
         else if (s->setup_done < 0)
             fq_pg_reset(s->pg, "setup failed (are the migrations applied?)");
-        else
+        else if (s->config.reads_timeout_ms > 0) {
+            /* A reads store holds no serving lock and loads no directory:
+             * ready once its statements are. */
+            s->setup_done = 1;
+            s->directory_loaded = 1;
+            if (s->on_status)
+                s->on_status(s->user, 1, "connected");
+        } else
             guard_claimed(s);
         return;
     }
@@ -605,13 +617,57 @@ static void guard_claimed(fq_store *s)
     }
 }
 
+/* A reads store's connection: the console's reads only, read-only, each
+ * statement cancelled after reads_timeout_ms. */
+static void send_reads_setup(fq_store *s, PGconn *conn)
+{
+    static const struct {
+        const char *name, *sql;
+        int nparams;
+    } statements[] = {
+        {FQ_SQL_CONSOLE_OPEN_NAME, FQ_SQL_CONSOLE_OPEN, FQ_SQL_CONSOLE_OPEN_NPARAMS},
+        {FQ_SQL_CONSOLE_INCIDENT_NAME, FQ_SQL_CONSOLE_INCIDENT, FQ_SQL_CONSOLE_INCIDENT_NPARAMS},
+        {FQ_SQL_CONSOLE_ROSTER_NAME, FQ_SQL_CONSOLE_ROSTER, FQ_SQL_CONSOLE_ROSTER_NPARAMS},
+        {FQ_SQL_CONSOLE_STATS_NAME, FQ_SQL_CONSOLE_STATS, FQ_SQL_CONSOLE_STATS_NPARAMS},
+    };
+    size_t n = sizeof statements / sizeof statements[0];
+    if (expect_reserve(s, n + 3) != 0) {
+        fq_pg_reset(s->pg, "out of memory preparing the connection");
+        return;
+    }
+    char set[96];
+    snprintf(set, sizeof set, "SET statement_timeout = %u", s->config.reads_timeout_ms);
+    int queued = PQsendQueryParams(conn, set, 0, NULL, NULL, NULL, NULL, 0);
+    if (queued)
+        expect_push(s, EXP_SETUP, NULL, NULL);
+    if (queued && (queued = PQsendQueryParams(conn, "SET default_transaction_read_only = on", 0,
+                                              NULL, NULL, NULL, NULL, 0)))
+        expect_push(s, EXP_SETUP, NULL, NULL);
+    for (size_t i = 0; queued && i < n; i++) {
+        queued =
+            PQsendPrepare(conn, statements[i].name, statements[i].sql, statements[i].nparams, NULL);
+        if (queued)
+            expect_push(s, EXP_SETUP, NULL, NULL);
+    }
+    if (queued && (queued = PQpipelineSync(conn)))
+        expect_push(s, EXP_SETUP_SYNC, NULL, NULL);
+    if (!queued) {
+        fq_pg_reset(s->pg, "libpq could not queue the connection's setup");
+        return;
+    }
+    s->setup_done = 2; /* in flight */
+}
+
 static void on_pg_ready(void *user, PGconn *conn)
 {
     fq_store *s = user;
     s->stats.reconnects++;
     s->directory_loaded = 0;
     s->guard_retry_at = 0;
-    send_setup(s, conn);
+    if (s->config.reads_timeout_ms > 0)
+        send_reads_setup(s, conn);
+    else
+        send_setup(s, conn);
 }
 
 static void on_pg_lost(void *user, const char *why)
@@ -733,13 +789,24 @@ static const char *statement_name(fq_store_op_kind kind)
 static int send_batch(fq_store *s, PGconn *conn)
 {
     size_t want = s->pending.count < s->config.max_batch ? s->pending.count : s->config.max_batch;
-    /* BEGIN, the statements, COMMIT, the sync: all reserved before the
-     * first is queued. */
-    if (expect_reserve(s, want + 3) != 0)
+    /* ROLLBACK of an aborted transaction, BEGIN, the statements, COMMIT,
+     * the sync: all reserved before the first is queued. */
+    if (expect_reserve(s, want + 4) != 0)
         return -1;
     batch *b = store_alloc(sizeof *b, 1);
     if (b == NULL)
         return -1;
+    if (PQtransactionStatus(conn) == PQTRANS_INERROR) {
+        /* A failed statement skips its batch's COMMIT, and a Sync does not
+         * end an explicit transaction: the session stays in the aborted
+         * one, and every later statement would fail (25P02) until this. */
+        if (!PQsendQueryParams(conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0)) {
+            free(b);
+            fq_pg_reset(s->pg, "libpq could not queue a statement");
+            return -1;
+        }
+        expect_push(s, EXP_BEGIN, NULL, b);
+    }
     if (!PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0)) {
         free(b);
         fq_pg_reset(s->pg, "libpq could not queue a statement");
@@ -921,6 +988,7 @@ void fq_store_submit(fq_store *s, fq_store_op *op)
     op->attempts = 0;
     op->got_row = 0;
     op->error[0] = '\0';
+    op->sqlstate[0] = '\0';
     /* Audit rows yield to reports: they are refused first when loaded. */
     size_t limit =
         op->kind == FQ_STORE_OP_REJECTED ? s->config.max_pending / 2 : s->config.max_pending;

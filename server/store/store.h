@@ -65,8 +65,10 @@ struct fq_store_op {
     /* With FQ_STORE_OK: the statement's rows (all kinds but REJECTED),
      * valid during `done` only. */
     PGresult *result;
-    /* With FQ_STORE_EREJECTED: PostgreSQL's primary message. */
+    /* With FQ_STORE_EREJECTED: PostgreSQL's primary message and its
+     * SQLSTATE (57014: a reads store's statement_timeout cancelled it). */
     char error[160];
+    char sqlstate[6];
 
     /* Private to the store. */
     fq_store_op *next;
@@ -82,6 +84,13 @@ typedef struct fq_store_config {
     size_t max_pending; /* operations waiting beyond this are refused busy */
     size_t max_batch;   /* operations per transaction */
     int max_batches_in_flight;
+    /* A reads store: a second connection for the console's reads (FQ_STORE_OP_READ
+     * of the FQ_SQL_CONSOLE_* statements only). Read-only transactions, no
+     * directory, and this statement_timeout, so that a heavy read is
+     * cancelled rather than left to hold anything up; a cancelled read is
+     * answered EREJECTED with SQLSTATE 57014, not retried. 0: the writes
+     * store. */
+    unsigned reads_timeout_ms;
 } fq_store_config;
 
 typedef struct fq_store_stats {
@@ -118,7 +127,8 @@ void fq_store_start(fq_store *store);
  * may be submitted again from inside its own callback (its next statement). */
 void fq_store_submit(fq_store *store, fq_store_op *op);
 
-/* 1 while connected and the directory is loaded. */
+/* 1 while connected and the directory is loaded (a reads store: while
+ * connected and its statements are prepared). */
 int fq_store_ready(const fq_store *store);
 
 /* Answers every waiting operation busy, closes the connection, frees. */

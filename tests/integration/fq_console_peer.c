@@ -4,7 +4,8 @@
  * refusal (the status and message are printed), 2 on usage, 3 when no
  * answer came.
  *
- *   fq_console_peer --url U --node N --key-file F [--message-id M] COMMAND
+ *   fq_console_peer --url U --node N --key-file F [--message-id M] [--pages N]
+ *                   [--cursor C] [--timeout-ms N] COMMAND
  *     open [--tier N] [--town T] [--line N] [--assignment S] [--overdue] [--limit N]
  *     incident ID
  *     roster [TOWN]
@@ -14,7 +15,14 @@
  *       (KIND: assign escalate conclude approve deny supervise merge reopen verify
  *        follow_up)
  *     reply ID NOTE        (a terminal's reply to a supervision order)
- *     sync AFTER_SEQ */
+ *     sync AFTER_SEQ
+ *
+ * Queries follow the reply's cursor while it says "more" (each page a new
+ * message id), at most --pages N pages (default: all), and print what the
+ * pages hold together (the statistics' header once); stderr gets one line
+ * "pages P more M max_frame B" (M: 1 when it stopped before the end; B the
+ * largest reply in bytes). --cursor starts from that cursor. A sync prints
+ * its items, and on stderr "sync last_seq L more M frame_bytes B". */
 #include "fengqiao.pb-c.h"
 #include "fq_wire.h"
 
@@ -72,6 +80,9 @@ int main(int argc, char **argv)
 {
     const char *url = NULL, *node = NULL, *key_file = NULL;
     uint64_t message_id = 0;
+    int max_pages = 0; /* 0: all */
+    const char *start_cursor = "";
+    int timeout = 20000; /* for one answer */
     int i = 1;
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         if (strcmp(argv[i], "--url") == 0)
@@ -82,6 +93,12 @@ int main(int argc, char **argv)
             key_file = argv[i + 1];
         else if (strcmp(argv[i], "--message-id") == 0)
             message_id = strtoull(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--pages") == 0)
+            max_pages = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--cursor") == 0)
+            start_cursor = argv[i + 1];
+        else if (strcmp(argv[i], "--timeout-ms") == 0)
+            timeout = atoi(argv[i + 1]);
         else
             usage();
     }
@@ -206,98 +223,141 @@ int main(int argc, char **argv)
         env.body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY;
         env.console_query = &query;
     }
-    uint8_t *frame;
-    size_t len;
-    if (fq_wire_seal_request(key, &env, &frame, &len) != FQ_WIRE_OK)
-        usage();
     int s = nn_socket(AF_SP, NN_REQ);
-    int timeout = 20000, resend = 60000;
+    int resend = 60000;
     nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout, sizeof timeout);
     nn_setsockopt(s, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof resend);
-    if (s < 0 || nn_connect(s, url) < 0 || nn_send(s, frame, len, 0) < 0) {
+    if (s < 0 || nn_connect(s, url) < 0) {
         fprintf(stderr, "fq_console_peer: %s\n", nn_strerror(nn_errno()));
         return 3;
     }
-    free(frame);
-    void *buf = NULL;
-    int n = nn_recv(s, &buf, NN_MSG, 0);
-    if (n < 0) {
-        fprintf(stderr, "fq_console_peer: no answer: %s\n", nn_strerror(nn_errno()));
-        return 3;
-    }
-    fq_arena arena;
-    fq_arena_init(&arena, arena_buffer, sizeof arena_buffer);
-    Fengqiao__V1__Reply *reply = NULL;
-    int authenticated = 0;
-    if (fq_wire_open_reply(key, buf, (size_t)n, &arena, &reply, &authenticated) != FQ_WIRE_OK ||
-        !authenticated) {
-        fprintf(stderr, "fq_console_peer: the reply does not verify\n");
-        return 3;
-    }
-    if (reply->status != FENGQIAO__V1__STATUS__STATUS_OK) {
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "status", json_object_new_string(fq_status_name(reply->status)));
-        json_object_object_add(o, "message", json_object_new_string(reply->message));
-        print_json(o);
-        return 1;
-    }
-    if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND ||
-        reply->result_case == FENGQIAO__V1__REPLY__RESULT_ACTION) {
-        const Fengqiao__V1__ActionResult *r =
-            reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND ? reply->command
-                                                                      : reply->action;
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "status", json_object_new_string("ok"));
-        json_object_object_add(o, "incident", json_object_new_int64((int64_t)r->incident_id));
-        json_object_object_add(o, "state", json_object_new_string(r->state));
-        json_object_object_add(o, "event_seq", json_object_new_int64((int64_t)r->event_seq));
-        print_json(o);
-    } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_SYNC) {
-        for (size_t k = 0; k < reply->sync->n_items; k++) {
-            const Fengqiao__V1__OutboxItem *it = reply->sync->items[k];
-            json_object *o = json_object_new_object();
-            json_object_object_add(o, "seq", json_object_new_int64((int64_t)it->seq));
-            json_object_object_add(o, "kind", json_object_new_int(it->kind));
-            json_object_object_add(o, "incident", json_object_new_int64((int64_t)it->incident_id));
-            json_object_object_add(o, "text", json_object_new_string(it->text));
-            json_object_object_add(o, "supervision_due_ms",
-                                   json_object_new_int64(it->supervision_due_ms));
-            print_json(o);
+    json_object *incident = NULL, *timeline = NULL; /* `incident`: gathered over the pages */
+    char cursor[256];
+    snprintf(cursor, sizeof cursor, "%s", start_cursor);
+    int pages = 0, more = 0, max_frame = 0;
+    for (;;) {
+        query.cursor = cursor;
+        uint8_t *frame;
+        size_t len;
+        if (fq_wire_seal_request(key, &env, &frame, &len) != FQ_WIRE_OK)
+            usage();
+        if (nn_send(s, frame, len, 0) < 0) {
+            fprintf(stderr, "fq_console_peer: %s\n", nn_strerror(nn_errno()));
+            return 3;
         }
-    } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_CONSOLE) {
-        const Fengqiao__V1__ConsoleResult *r = reply->console;
-        if (strcmp(cmd, "incident") == 0 && r->n_incidents == 1) {
-            json_object *o = summary_json(r->incidents[0]);
-            json_object *tl = json_object_new_array();
-            for (size_t k = 0; k < r->n_timeline; k++) {
-                json_object *e = json_object_new_object();
-                json_object_object_add(e, "kind", json_object_new_string(r->timeline[k]->kind));
-                json_object_object_add(e, "actor", json_object_new_string(r->timeline[k]->actor));
-                json_object_object_add(e, "reason", json_object_new_string(r->timeline[k]->reason));
-                json_object_array_add(tl, e);
-            }
-            json_object_object_add(o, "timeline", tl);
-            json_object_object_add(o, "description", json_object_new_string(r->description));
+        free(frame);
+        void *buf = NULL;
+        int n = nn_recv(s, &buf, NN_MSG, 0);
+        if (n < 0) {
+            fprintf(stderr, "fq_console_peer: no answer: %s\n", nn_strerror(nn_errno()));
+            return 3;
+        }
+        fq_arena arena;
+        fq_arena_init(&arena, arena_buffer, sizeof arena_buffer);
+        Fengqiao__V1__Reply *reply = NULL;
+        int authenticated = 0;
+        if (fq_wire_open_reply(key, buf, (size_t)n, &arena, &reply, &authenticated) != FQ_WIRE_OK ||
+            !authenticated) {
+            fprintf(stderr, "fq_console_peer: the reply does not verify\n");
+            return 3;
+        }
+        if (reply->status != FENGQIAO__V1__STATUS__STATUS_OK) {
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "status",
+                                   json_object_new_string(fq_status_name(reply->status)));
+            json_object_object_add(o, "message", json_object_new_string(reply->message));
             print_json(o);
-        } else {
-            for (size_t k = 0; k < r->n_incidents; k++)
-                print_json(summary_json(r->incidents[k]));
-            for (size_t k = 0; k < r->n_roster; k++) {
-                const Fengqiao__V1__RosterEntry *e = r->roster[k];
+            return 1;
+        }
+        pages++;
+        more = 0;
+        if (n > max_frame)
+            max_frame = n;
+        if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND ||
+            reply->result_case == FENGQIAO__V1__REPLY__RESULT_ACTION) {
+            const Fengqiao__V1__ActionResult *r =
+                reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND ? reply->command
+                                                                          : reply->action;
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "status", json_object_new_string("ok"));
+            json_object_object_add(o, "incident", json_object_new_int64((int64_t)r->incident_id));
+            json_object_object_add(o, "state", json_object_new_string(r->state));
+            json_object_object_add(o, "event_seq", json_object_new_int64((int64_t)r->event_seq));
+            print_json(o);
+        } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_SYNC) {
+            for (size_t k = 0; k < reply->sync->n_items; k++) {
+                const Fengqiao__V1__OutboxItem *it = reply->sync->items[k];
                 json_object *o = json_object_new_object();
-                json_object_object_add(o, "id", json_object_new_string(e->id));
-                json_object_object_add(o, "kind", json_object_new_string(e->kind));
-                json_object_object_add(o, "territory", json_object_new_string(e->territory));
-                json_object_object_add(o, "load", json_object_new_int((int)e->load));
-                json_object_object_add(o, "on_duty", json_object_new_boolean(e->on_duty));
-                json_object_object_add(o, "present", json_object_new_boolean(e->present));
+                json_object_object_add(o, "seq", json_object_new_int64((int64_t)it->seq));
+                json_object_object_add(o, "kind", json_object_new_int(it->kind));
+                json_object_object_add(o, "incident",
+                                       json_object_new_int64((int64_t)it->incident_id));
+                json_object_object_add(o, "text", json_object_new_string(it->text));
+                json_object_object_add(o, "title_bytes",
+                                       json_object_new_int((int)strlen(it->title)));
+                json_object_object_add(o, "address_bytes",
+                                       json_object_new_int((int)strlen(it->address)));
+                json_object_object_add(o, "supervision_due_ms",
+                                       json_object_new_int64(it->supervision_due_ms));
                 print_json(o);
             }
-            if (r->stats_csv[0])
-                fputs(r->stats_csv, stdout);
+            fprintf(stderr, "sync last_seq %" PRIu64 " more %d frame_bytes %d\n",
+                    reply->sync->last_seq, (int)reply->sync->more, n);
+        } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_CONSOLE) {
+            const Fengqiao__V1__ConsoleResult *r = reply->console;
+            if (strcmp(cmd, "incident") == 0 && r->n_incidents == 1) {
+                if (incident == NULL) {
+                    incident = summary_json(r->incidents[0]);
+                    timeline = json_object_new_array();
+                    json_object_object_add(incident, "timeline", timeline);
+                    json_object_object_add(incident, "description",
+                                           json_object_new_string(r->description));
+                }
+                for (size_t k = 0; k < r->n_timeline; k++) {
+                    json_object *e = json_object_new_object();
+                    json_object_object_add(e, "seq",
+                                           json_object_new_int64((int64_t)r->timeline[k]->seq));
+                    json_object_object_add(e, "kind", json_object_new_string(r->timeline[k]->kind));
+                    json_object_object_add(e, "actor",
+                                           json_object_new_string(r->timeline[k]->actor));
+                    json_object_object_add(e, "reason",
+                                           json_object_new_string(r->timeline[k]->reason));
+                    json_object_array_add(timeline, e);
+                }
+            } else {
+                for (size_t k = 0; k < r->n_incidents; k++)
+                    print_json(summary_json(r->incidents[k]));
+                for (size_t k = 0; k < r->n_roster; k++) {
+                    const Fengqiao__V1__RosterEntry *e = r->roster[k];
+                    json_object *o = json_object_new_object();
+                    json_object_object_add(o, "id", json_object_new_string(e->id));
+                    json_object_object_add(o, "kind", json_object_new_string(e->kind));
+                    json_object_object_add(o, "territory", json_object_new_string(e->territory));
+                    json_object_object_add(o, "load", json_object_new_int((int)e->load));
+                    json_object_object_add(o, "on_duty", json_object_new_boolean(e->on_duty));
+                    json_object_object_add(o, "present", json_object_new_boolean(e->present));
+                    print_json(o);
+                }
+                const char *csv = r->stats_csv;
+                if (csv[0] && pages > 1) /* the header once */
+                    csv = strchr(csv, '\n') ? strchr(csv, '\n') + 1 : "";
+                if (csv[0])
+                    fputs(csv, stdout);
+            }
+            more = r->more;
+            snprintf(cursor, sizeof cursor, "%s", r->cursor);
         }
+        nn_freemsg(buf);
+        if (!more || (max_pages > 0 && pages >= max_pages))
+            break;
+        /* The next page is a new request. */
+        randombytes_buf(&env.message_id, sizeof env.message_id);
+        env.message_id = (env.message_id & (uint64_t)INT64_MAX) | 1;
+        env.sent_at_ms = fq_now_ms();
     }
-    nn_freemsg(buf);
+    if (incident != NULL)
+        print_json(incident);
+    fprintf(stderr, "pages %d more %d max_frame %d\n", pages, more, max_frame);
     nn_close(s);
     return 0;
 }
