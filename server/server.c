@@ -81,20 +81,9 @@ void fq_server_config_defaults(fq_server_config *c)
 static fq_directory *build_directory(server *srv, const PGresult *units, const PGresult *nodes)
 {
     char err[256];
-    fq_org *org = fq_org_new();
-    if (org == NULL)
-        return NULL;
-    for (int i = 0; i < PQntuples(units); i++) {
-        if (fq_org_add(org, PQgetvalue(units, i, 0), fq_unit_kind_parse(PQgetvalue(units, i, 1)),
-                       PQgetvalue(units, i, 2), PQgetvalue(units, i, 3), err, sizeof err) != 0) {
-            log_line("directory: %s", err);
-            fq_org_free(org);
-            return NULL;
-        }
-    }
-    if (fq_org_finish(org, err, sizeof err) != 0) {
+    fq_org *org = fq_routing_org(units, err, sizeof err);
+    if (org == NULL) {
         log_line("directory: %s", err);
-        fq_org_free(org);
         return NULL;
     }
     fq_directory *dir = fq_directory_new(org);

@@ -181,6 +181,36 @@ rc=0
 admin worker duty nobody off 2>/dev/null || rc=$?
 assert_eq 1 "$rc" "duty of an unknown worker"
 
+# ---- what the import accepts, the server loads: one loader, one vertex limit ----
+# A grid traced finely: beishan-c1-g1's four edges with 1300 points each
+# (5200 vertices, more than the server's old fixed 4096). The import builds the
+# server's routing snapshot before it commits; the server then loads the same
+# and places a report by coordinates in that grid.
+DENSE_GRID=$(jq -r '.towns[0].villages[0].grids[0].id' "$EXAMPLE")
+f=$(mutate dense '.towns[0].villages[0].grids[0].polygon |= (. as $p | [range(0; $p | length) as $i
+      | range(0; 1300) as $j | ($p[$i]) as $a | ($p[($i + 1) % ($p | length)]) as $b
+      | [$a[0] + ($b[0] - $a[0]) * $j / 1300, $a[1] + ($b[1] - $a[1]) * $j / 1300]])')
+out=$(admin import-topology "$f" --replace)
+assert_match 'polygons +72 in file: 0 added, 1 changed' "$out" "a 5200-vertex polygon imports"
+assert_eq 5200 "$(q "SELECT cardinality(ring) / 2 FROM grid_polygons WHERE grid = '$DENSE_GRID'")" "vertices stored"
+FQ_SERVER_KEY="$WORK/server.key"
+export FQ_SERVER_KEY
+admin server-key create "$FQ_SERVER_KEY" >/dev/null
+add_node beishan-platform town_platform beishan
+server_start
+inside=$(jq -r '.towns[0].villages[0].grids[0].polygon | "\(map(.[0]) | add / length) \(map(.[1]) | add / length)"' "$EXAMPLE")
+out=$(report beishan-platform --json --category dispute.neighbour --severity IV --risk low --channel hotline \
+    --lon "${inside% *}" --lat "${inside#* }" --title "细网格" --external-ref TOPO-DENSE)
+log "report in the dense grid: $out"
+assert_eq "ok|$DENSE_GRID|false" "$(jq -r '[.status, .routing.territory, (.routing.unplaced // false)] | map(tostring) | join("|")' <<<"$out")" \
+    "a report by coordinates in the dense grid"
+# More than FQ_GEO_MAX_VERTICES: refused by the importer, with the limit.
+f=$(mutate too-dense '.towns[0].villages[0].grids[0].polygon |= (. as $p | [range(0; 1000001) as $k
+      | ($k / 1000001) as $t | [$p[0][0] + 0.003 * $t, $p[0][1] + (if $k % 2 == 0 then 0 else 0.000001 end)]])')
+expect_refused "too many vertices" \
+    'towns\[0\]\.villages\[0\]\.grids\[0\]\.polygon: ring has 1000001 vertices; at most 1000000' "$f" --replace
+server_stop
+
 # ---- every command has --help ----
 for c in import-topology "rules" "worker"; do
     # shellcheck disable=SC2086
