@@ -2,8 +2,10 @@
  * file (docs/topology.md), checks all of it, then writes it in one
  * transaction: units, handlers, grid workers, grid polygons, categories and,
  * when the file has rules that differ from the active set, a new rule set
- * version. Before committing, the database as it would be is loaded into the
- * server's own modules, so whatever commits is what the server can load.
+ * version. Before committing, the database as it would be is loaded by the
+ * server's own loader (routing_state.c, the same queries), so whatever
+ * commits is what the server loads, and its grids are checked for overlaps
+ * (fq_geo_find_overlap).
  *
  * Phases: (1) parse and check the file alone, keeping each record's JSON
  * path, so the first error names where it is; (2) stage the records into
@@ -1321,7 +1323,53 @@ static PGresult *select_rows(PGconn *conn, const char *sql)
  * it loads; -1 with the server's own reason in err. Also refuses grids that
  * overlap (fq_geo_find_overlap): placement by coordinates is only well
  * defined when grids do not. */
-static int verify_database(PGconn *conn, char *err, size_t err_len)
+/* The JSON path of grid `grid`'s polygon in the file, or "" (a grid only in
+ * the database). */
+static const char *polygon_path(const model *m, const char *grid)
+{
+    for (size_t i = 0; i < m->n_polygons; i++)
+        if (strcmp(m->polygons[i].grid, grid) == 0)
+            return m->polygons[i].path;
+    return "";
+}
+
+/* Refuses polygons of different grids that overlap beyond the tolerance of
+ * geo.h: 0, or -1 with both grids, where (a JSON path when the file has the
+ * polygon), how much and a point inside the overlap in err. */
+static int check_overlaps(const model *m, const fq_org *org, const PGresult *polygons, char *err,
+                          size_t err_len)
+{
+    fq_geo_builder *b = fq_routing_polygons(org, polygons, err, err_len);
+    if (b == NULL)
+        return -1;
+    fq_geo_overlap o;
+    int found = fq_geo_find_overlap(b, &o);
+    fq_geo_builder_free(b);
+    if (found < 0) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    if (found == 0)
+        return 0;
+    /* Named in id order: the rows come in no particular order. */
+    const char *a = fq_org_id(org, o.grid_a), *c = fq_org_id(org, o.grid_b);
+    if (strcmp(a, c) > 0) {
+        const char *t = a;
+        a = c;
+        c = t;
+    }
+    const char *pa = polygon_path(m, a), *pc = polygon_path(m, c);
+    snprintf(err, err_len,
+             "grids %s%s%s%s and %s%s%s%s overlap by about %.0f m² (%.1f%% of the smaller), e.g. "
+             "at lon %.7f, lat %.7f; grids may share edges, and overlap by at most %g m² or "
+             "%g%% of the smaller (docs/topology.md)",
+             a, pa[0] ? " (" : "", pa, pa[0] ? ")" : "", c, pc[0] ? " (" : "", pc, pc[0] ? ")" : "",
+             o.area_m2, 100 * o.share, o.lon, o.lat, FQ_GEO_OVERLAP_MIN_M2,
+             100 * FQ_GEO_OVERLAP_SHARE);
+    return -1;
+}
+
+static int verify_database(PGconn *conn, const model *m, char *err, size_t err_len)
 {
     static const char *const loads[FQ_LOAD_COUNT] = FQ_SQL_LOADS;
     static const int wanted[] = {FQ_LOAD_UNITS,    FQ_LOAD_CATEGORIES, FQ_LOAD_RULES,
@@ -1329,7 +1377,7 @@ static int verify_database(PGconn *conn, char *err, size_t err_len)
     PGresult *res[FQ_LOAD_COUNT] = {0};
     fq_org *org = NULL;
     fq_routing *routing = NULL;
-    int rc = -1;
+    int rc = -1, overlap = 0;
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
         if ((res[wanted[i]] = select_rows(conn, loads[wanted[i]])) == NULL) {
             snprintf(err, err_len, "reading the database failed");
@@ -1342,13 +1390,17 @@ static int verify_database(PGconn *conn, char *err, size_t err_len)
                          res[FQ_LOAD_WORKERS], res[FQ_LOAD_POLYGONS], err, err_len);
     if (routing == NULL)
         goto done;
+    if (check_overlaps(m, org, res[FQ_LOAD_POLYGONS], err, err_len) != 0) {
+        overlap = 1;
+        goto done;
+    }
     rc = 0;
 done:
     fq_routing_free(routing);
     fq_org_free(org);
     for (int i = 0; i < FQ_LOAD_COUNT; i++)
         PQclear(res[i]);
-    return rc;
+    return rc == 0 ? 0 : overlap ? -2 : -1;
 }
 
 /* ---- the command ---- */
@@ -1372,8 +1424,13 @@ static int import(PGconn *conn, model *m, int replace, const char *by, const cha
             goto db_fail;
     if (m->has_rules && write_rules(conn, by, note, &version) != 0)
         goto db_fail;
-    char verr[512];
-    if (verify_database(conn, verr, sizeof verr) != 0) {
+    char verr[768];
+    int verified = verify_database(conn, m, verr, sizeof verr);
+    if (verified == -2) {
+        snprintf(m->err, sizeof m->err, "%s", verr);
+        goto refused;
+    }
+    if (verified != 0) {
         snprintf(m->err, sizeof m->err,
                  "the server could not load the topology after this import: %s", verr);
         goto refused;

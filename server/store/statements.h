@@ -320,7 +320,10 @@
 
 /* The directory the server keeps in memory: organisation tree and nodes,
  * and the routing snapshot (routing_state.h says the columns). */
-#define FQ_SQL_LOAD_UNITS "SELECT id, kind, coalesce(parent_id, ''), name FROM org_units"
+/* Units in id order (byte order): a unit's index, and so which grid wins
+ * inside a tolerated sliver of overlap (geo.h), is the same on every load. */
+#define FQ_SQL_LOAD_UNITS                                                                          \
+    "SELECT id, kind, coalesce(parent_id, ''), name FROM org_units ORDER BY id COLLATE \"C\""
 #define FQ_SQL_LOAD_NODES                                                                          \
     "SELECT id, role, jurisdiction, key_sealed, revoked_at IS NOT NULL,"                           \
     " coalesce(serves_worker, ''), coalesce(serves_handler, '') FROM nodes"

@@ -181,6 +181,29 @@ rc=0
 admin worker duty nobody off 2>/dev/null || rc=$?
 assert_eq 1 "$rc" "duty of an unknown worker"
 
+# ---- overlapping grids: refused beyond a digitising sliver ----
+G1=$(jq -r '.towns[0].villages[0].grids[0].id' "$EXAMPLE")
+G2=$(jq -r '.towns[0].villages[0].grids[1].id' "$EXAMPLE")
+# A copy of its neighbour's polygon (--replace: the content check would stop
+# it first otherwise).
+f=$(mutate overlap-copy '.towns[0].villages[0].grids[1].polygon = .towns[0].villages[0].grids[0].polygon')
+expect_refused "a grid copying another" \
+    "grids $G1 \\(towns\\[0\\]\\.villages\\[0\\]\\.grids\\[0\\]\\.polygon\\) and $G2 \\(towns\\[0\\]\\.villages\\[0\\]\\.grids\\[1\\]\\.polygon\\) overlap by about [0-9]+ m² \\(100\\.0% of the smaller\\), e\\.g\\. at lon 120\\.14[5-8][0-9]*, lat 30\\.2[56][0-9]*" \
+    "$f" --replace
+# Reaching 100 m into the neighbour to the north: refused, with a point in
+# the strip both claim.
+f=$(mutate overlap-strip '.towns[0].villages[0].grids[0].polygon[2][1] += 0.0009 | .towns[0].villages[0].grids[0].polygon[3][1] += 0.0009')
+expect_refused "a grid reaching into its neighbour" \
+    "grids $G1 .* and $G2 .* overlap by about [0-9]+ m² \\([0-9.]+% of the smaller\\), e\\.g\\. at lon 120\\.14[5-8][0-9]*, lat 30\\.262[0-9]*" \
+    "$f" --replace
+# A sliver: the shared edge digitised 5 cm (5e-7 degree) into the neighbour,
+# some 1.6 m² but 0.002 % of the grid,
+# is below the tolerance, and imports.
+f=$(mutate overlap-sliver '.towns[0].villages[0].grids[0].polygon[2][1] += 0.0000005 | .towns[0].villages[0].grids[0].polygon[3][1] += 0.0000005')
+out=$(admin import-topology "$f" --replace)
+assert_match 'polygons +72 in file: 0 added, 1 changed' "$out" "a sliver of overlap is accepted"
+admin import-topology "$EXAMPLE" --replace >/dev/null
+
 # ---- what the import accepts, the server loads: one loader, one vertex limit ----
 # A grid traced finely: beishan-c1-g1's four edges with 1300 points each
 # (5200 vertices, more than the server's old fixed 4096). The import builds the
