@@ -456,6 +456,7 @@ static void send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_CONSOLE_INCIDENT_NAME, FQ_SQL_CONSOLE_INCIDENT, FQ_SQL_CONSOLE_INCIDENT_NPARAMS},
         {FQ_SQL_CONSOLE_ROSTER_NAME, FQ_SQL_CONSOLE_ROSTER, FQ_SQL_CONSOLE_ROSTER_NPARAMS},
         {FQ_SQL_CONSOLE_STATS_NAME, FQ_SQL_CONSOLE_STATS, FQ_SQL_CONSOLE_STATS_NPARAMS},
+        {FQ_SQL_ROUTING_STATUS_NAME, FQ_SQL_ROUTING_STATUS, FQ_SQL_ROUTING_STATUS_NPARAMS},
     };
     for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
         PQsendPrepare(conn, statements[i].name, statements[i].sql, statements[i].nparams, NULL);

@@ -227,6 +227,24 @@ out=$(report beishan-platform --json --category dispute.neighbour --severity IV 
 log "report in the dense grid: $out"
 assert_eq "ok|$DENSE_GRID|false" "$(jq -r '[.status, .routing.territory, (.routing.unplaced // false)] | map(tostring) | join("|")' <<<"$out")" \
     "a report by coordinates in the dense grid"
+# The server records each load in routing_status.
+wait_q "SELECT ok, serving, error FROM routing_status" "t|current|" 30
+# A failed reload is loud: a change made around the importer (a ring the
+# schema accepts but the loader refuses) and a notification. The server keeps
+# the previous routing, logs at ERROR and says so in routing_status.
+q "UPDATE grid_polygons SET ring = '{120.1,30.1,120.2,30.2,120.3,30.3}' WHERE grid = '$G2';
+   NOTIFY fengqiao_directory" >/dev/null
+wait_q "SELECT ok, serving, error LIKE '%polygon of grid $G2: the ring has zero area%', loaded_at < at
+        FROM routing_status" "f|previous|t|t" 30
+grep -q "ERROR routing: the routing state did not load: polygon of grid $G2: the ring has zero area; keeping the previous directory and routing" "$SERVER_LOG" ||
+    fail "no ERROR line for the failed reload"
+out=$(report beishan-platform --json --category dispute.neighbour --severity IV --risk low --channel hotline \
+    --lon "${inside% *}" --lat "${inside#* }" --title "仍按原网格" --external-ref TOPO-KEPT)
+assert_eq "ok|$DENSE_GRID" "$(jq -r '[.status, .routing.territory] | join("|")' <<<"$out")" \
+    "the previous routing still places reports"
+# Mended through the importer: loaded again, the status says so.
+admin import-topology "$EXAMPLE" --replace >/dev/null
+wait_q "SELECT ok, serving, error FROM routing_status" "t|current|" 30
 # More than FQ_GEO_MAX_VERTICES: refused by the importer, with the limit.
 f=$(mutate too-dense '.towns[0].villages[0].grids[0].polygon |= (. as $p | [range(0; 1000001) as $k
       | ($k / 1000001) as $t | [$p[0][0] + 0.003 * $t, $p[0][1] + (if $k % 2 == 0 then 0 else 0.000001 end)]])')

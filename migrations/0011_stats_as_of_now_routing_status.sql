@@ -1,4 +1,4 @@
--- 0011 statistics of a period that ends in the future: a case can only be
+-- 0011 (1) statistics of a period that ends in the future: a case can only be
 -- overdue, or pending for so long, at a moment that has come. 0008 judged
 -- both at the end of the period, so `fengqiao-admin stats --to` a future
 -- date counted every open case whose limit falls before that date as
@@ -91,3 +91,18 @@ LANGUAGE sql STABLE AS $$
     GROUP BY g
     ORDER BY g
 $$;
+
+-- 0011 (2) the server's routing state: whether its last load of the directory and
+-- routing (at start, and on every fengqiao_directory notification) worked.
+-- One row, written by fengqiaod after each load; a failed reload is no
+-- longer only a log line. serving: 'current' (the last load is in use),
+-- 'previous' (it failed; the last good state routes on) or 'none' (nothing
+-- has loaded: reports are answered busy). docs/operations.md.
+CREATE TABLE routing_status (
+    one        boolean PRIMARY KEY DEFAULT true CHECK (one),
+    ok         boolean NOT NULL,
+    serving    text NOT NULL CHECK (serving IN ('current', 'previous', 'none')),
+    error      text NOT NULL DEFAULT '',
+    at         timestamptz NOT NULL,  -- of the last load, good or not
+    loaded_at  timestamptz            -- of the last load that worked
+);
