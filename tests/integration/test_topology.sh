@@ -210,6 +210,7 @@ admin import-topology "$EXAMPLE" --replace >/dev/null
 # server's routing snapshot before it commits; the server then loads the same
 # and places a report by coordinates in that grid.
 DENSE_GRID=$(jq -r '.towns[0].villages[0].grids[0].id' "$EXAMPLE")
+# shellcheck disable=SC2016 # jq's own variables
 f=$(mutate dense '.towns[0].villages[0].grids[0].polygon |= (. as $p | [range(0; $p | length) as $i
       | range(0; 1300) as $j | ($p[$i]) as $a | ($p[($i + 1) % ($p | length)]) as $b
       | [$a[0] + ($b[0] - $a[0]) * $j / 1300, $a[1] + ($b[1] - $a[1]) * $j / 1300]])')
@@ -246,6 +247,7 @@ assert_eq "ok|$DENSE_GRID" "$(jq -r '[.status, .routing.territory] | join("|")' 
 admin import-topology "$EXAMPLE" --replace >/dev/null
 wait_q "SELECT ok, serving, error FROM routing_status" "t|current|" 30
 # More than FQ_GEO_MAX_VERTICES: refused by the importer, with the limit.
+# shellcheck disable=SC2016 # jq's own variables
 f=$(mutate too-dense '.towns[0].villages[0].grids[0].polygon |= (. as $p | [range(0; 1000001) as $k
       | ($k / 1000001) as $t | [$p[0][0] + 0.003 * $t, $p[0][1] + (if $k % 2 == 0 then 0 else 0.000001 end)]])')
 expect_refused "too many vertices" \
