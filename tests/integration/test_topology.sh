@@ -246,12 +246,6 @@ assert_eq "ok|$DENSE_GRID" "$(jq -r '[.status, .routing.territory] | join("|")' 
 # Mended through the importer: loaded again, the status says so.
 admin import-topology "$EXAMPLE" --replace >/dev/null
 wait_q "SELECT ok, serving, error FROM routing_status" "t|current|" 30
-# More than FQ_GEO_MAX_VERTICES: refused by the importer, with the limit.
-# shellcheck disable=SC2016 # jq's own variables
-f=$(mutate too-dense '.towns[0].villages[0].grids[0].polygon |= (. as $p | [range(0; 1000001) as $k
-      | ($k / 1000001) as $t | [$p[0][0] + 0.003 * $t, $p[0][1] + (if $k % 2 == 0 then 0 else 0.000001 end)]])')
-expect_refused "too many vertices" \
-    'towns\[0\]\.villages\[0\]\.grids\[0\]\.polygon: ring has 1000001 vertices; at most 1000000' "$f" --replace
 server_stop
 
 # ---- every command has --help ----

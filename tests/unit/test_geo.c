@@ -526,6 +526,30 @@ static void test_random_cities(void **state)
     city_check(seed + 3, 40, 15, 0, 1e-4, 25000);    /* no jitter: axis-parallel edges */
 }
 
+/* FQ_GEO_MAX_VERTICES is the one limit: the builder (so the server's loader
+ * and import-topology, which both add through it) takes a ring of exactly
+ * that many vertices and refuses one more. */
+static void test_vertex_limit(void **state)
+{
+    (void)state;
+    size_t n = FQ_GEO_MAX_VERTICES + 1;
+    double *ring = malloc(2 * n * sizeof *ring);
+    assert_non_null(ring);
+    /* A saw blade: teeth along a line, the first vertex below it (without
+     * it, teeth and the closing diagonal would cancel to zero area). */
+    for (size_t i = 0; i < n; i++) {
+        ring[2 * i] = 120.0 + (double)i * 1e-7;
+        ring[2 * i + 1] = 30.0 + (i % 2 ? 1e-5 : 0) - (i == 0 ? 1e-5 : 0);
+    }
+    fq_geo_builder *b = fq_geo_builder_new();
+    err[0] = '\0';
+    assert_int_equal(fq_geo_builder_add(b, 1, ring, n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "at most 1000000"));
+    add_ok(b, 1, ring, n - 1);
+    fq_geo_builder_free(b);
+    free(ring);
+}
+
 /* ---- overlaps ---- */
 
 static double overlap_m2(const double *a, size_t na, const double *b, size_t nb, double *lon,
@@ -691,17 +715,12 @@ static void test_find_overlap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_square),
-        cmocka_unit_test(test_shared_edges_and_vertex),
-        cmocka_unit_test(test_concave),
-        cmocka_unit_test(test_outside_and_bad_queries),
-        cmocka_unit_test(test_builder_rejects),
-        cmocka_unit_test(test_overlap_and_multipart),
-        cmocka_unit_test(test_sparse),
-        cmocka_unit_test(test_random_cities),
-        cmocka_unit_test(test_overlap_area),
-        cmocka_unit_test(test_overlap_concave),
-        cmocka_unit_test(test_overlap_random_boxes),
+        cmocka_unit_test(test_square),          cmocka_unit_test(test_shared_edges_and_vertex),
+        cmocka_unit_test(test_concave),         cmocka_unit_test(test_outside_and_bad_queries),
+        cmocka_unit_test(test_builder_rejects), cmocka_unit_test(test_overlap_and_multipart),
+        cmocka_unit_test(test_sparse),          cmocka_unit_test(test_random_cities),
+        cmocka_unit_test(test_vertex_limit),    cmocka_unit_test(test_overlap_area),
+        cmocka_unit_test(test_overlap_concave), cmocka_unit_test(test_overlap_random_boxes),
         cmocka_unit_test(test_find_overlap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
