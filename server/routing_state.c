@@ -5,28 +5,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parses a PostgreSQL text array of numbers "{1.5,2,3}" into out[]. Returns
- * the count, or -1 when malformed or longer than max. */
-static long parse_number_array(const char *text, double *out, size_t max)
+/* Parses a PostgreSQL text array of numbers "{1.5,2,3}" into a new array
+ * sized from the text (a number per comma, plus one). Returns the count, or
+ * -1 when malformed or out of memory; *out is NULL then. */
+static long parse_number_array(const char *text, double **out)
 {
+    *out = NULL;
     if (*text != '{')
+        return -1;
+    size_t cap = 1;
+    for (const char *c = text; *c; c++)
+        cap += *c == ',';
+    double *v = malloc(cap * sizeof *v);
+    if (v == NULL)
         return -1;
     const char *p = text + 1;
     size_t n = 0;
-    if (*p == '}')
+    if (*p == '}') {
+        *out = v;
         return 0;
+    }
     for (;;) {
         char *end;
-        double v = strtod(p, &end);
-        if (end == p || n >= max)
-            return -1;
-        out[n++] = v;
-        if (*end == '}')
+        double x = strtod(p, &end);
+        if (end == p || n >= cap)
+            break;
+        v[n++] = x;
+        if (*end == '}') {
+            *out = v;
             return (long)n;
+        }
         if (*end != ',')
-            return -1;
+            break;
         p = end + 1;
     }
+    free(v);
+    return -1;
 }
 
 /* Splits a text array of identifiers "{a,b}" into pointers into buf. */
@@ -93,34 +107,73 @@ static int load_rules(fq_routing *r, const PGresult *res, char *err, size_t err_
     return rv;
 }
 
+fq_org *fq_routing_org(const PGresult *units, char *err, size_t err_len)
+{
+    fq_org *org = fq_org_new();
+    if (org == NULL) {
+        fq_errf(err, err_len, "out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < PQntuples(units); i++)
+        if (fq_org_add(org, PQgetvalue(units, i, 0), fq_unit_kind_parse(PQgetvalue(units, i, 1)),
+                       PQgetvalue(units, i, 2), PQgetvalue(units, i, 3), err, err_len) != 0)
+            goto fail;
+    if (fq_org_finish(org, err, err_len) != 0)
+        goto fail;
+    return org;
+fail:
+    fq_org_free(org);
+    return NULL;
+}
+
+fq_geo_builder *fq_routing_polygons(const fq_org *org, const PGresult *res, char *err,
+                                    size_t err_len)
+{
+    fq_geo_builder *b = fq_geo_builder_new();
+    if (b == NULL) {
+        fq_errf(err, err_len, "out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *grid_id = PQgetvalue(res, i, 0);
+        int32_t grid = fq_org_find(org, grid_id);
+        if (grid < 0 || fq_org_kind(org, grid) != FQ_UNIT_GRID) {
+            fq_errf(err, err_len, "polygon of %s: not a grid", grid_id);
+            goto fail;
+        }
+        double *ring;
+        long n = parse_number_array(PQgetvalue(res, i, 1), &ring);
+        if (n < 0 || n % 2 != 0) {
+            free(ring);
+            fq_errf(err, err_len, "polygon of grid %s: malformed ring", grid_id);
+            goto fail;
+        }
+        /* The builder enforces FQ_GEO_MAX_VERTICES, the limit the importer
+         * checks too. */
+        char gerr[256];
+        int rv = fq_geo_builder_add(b, grid, ring, (size_t)n / 2, gerr, sizeof gerr);
+        free(ring);
+        if (rv != 0) {
+            /* gerr names the grid by its index: name it by its id. */
+            const char *why = strstr(gerr, ": ");
+            fq_errf(err, err_len, "polygon of grid %s: %s", grid_id,
+                    why != NULL && strncmp(gerr, "grid ", 5) == 0 ? why + 2 : gerr);
+            goto fail;
+        }
+    }
+    return b;
+fail:
+    fq_geo_builder_free(b);
+    return NULL;
+}
+
 static int load_polygons(fq_routing *r, const PGresult *res, char *err, size_t err_len)
 {
     if (PQntuples(res) == 0)
         return 0;
-    fq_geo_builder *b = fq_geo_builder_new();
-    double *ring = malloc(2 * 4096 * sizeof *ring);
-    if (b == NULL || ring == NULL) {
-        fq_geo_builder_free(b);
-        free(ring);
-        return fq_errf(err, err_len, "out of memory");
-    }
-    int rv = 0;
-    for (int i = 0; i < PQntuples(res) && rv == 0; i++) {
-        const char *grid_id = PQgetvalue(res, i, 0);
-        int32_t grid = fq_org_find(r->org, grid_id);
-        long n = parse_number_array(PQgetvalue(res, i, 1), ring, 2 * 4096);
-        if (grid < 0 || fq_org_kind(r->org, grid) != FQ_UNIT_GRID)
-            rv = fq_errf(err, err_len, "polygon of %s: not a grid", grid_id);
-        else if (n < 0 || n % 2 != 0)
-            rv = fq_errf(err, err_len, "polygon of grid %s: malformed ring", grid_id);
-        else
-            rv = fq_geo_builder_add(b, grid, ring, (size_t)n / 2, err, err_len);
-    }
-    free(ring);
-    if (rv != 0) {
-        fq_geo_builder_free(b);
+    fq_geo_builder *b = fq_routing_polygons(r->org, res, err, err_len);
+    if (b == NULL)
         return -1;
-    }
     r->geo = fq_geo_build(b, err, err_len);
     return r->geo ? 0 : -1;
 }

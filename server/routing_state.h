@@ -2,7 +2,12 @@
  * taxonomy, compiled rules, roster (handlers and workers with their current
  * loads), grid polygons and the router over them. Loaded together with the
  * directory and swapped in whole when the database says something changed
- * (rules, topology, duty); the organisation tree is the directory's. */
+ * (rules, topology, duty); the organisation tree is the directory's.
+ *
+ * The one loader: the server (server.c), fengqiao-admin import-topology
+ * (before it commits) and fengqiao-admin replay all build from the same
+ * statements.h queries through these functions, so what an import accepts is
+ * what the server loads. */
 #ifndef FQ_ROUTING_STATE_H
 #define FQ_ROUTING_STATE_H
 
@@ -37,5 +42,16 @@ fq_routing *fq_routing_build(const fq_org *org, const PGresult *categories, cons
                              const PGresult *handlers, const PGresult *workers,
                              const PGresult *polygons, char *err, size_t err_len);
 void fq_routing_free(fq_routing *r);
+
+/* The organisation tree from the rows of FQ_SQL_LOAD_UNITS (id, kind,
+ * parent, name), finished; NULL with the reason in err. */
+fq_org *fq_routing_org(const PGresult *units, char *err, size_t err_len);
+
+/* The grid polygons of FQ_SQL_LOAD_POLYGONS in a geo builder, each checked
+ * as the index checks it (FQ_GEO_MAX_VERTICES, ranges, area); NULL with the
+ * reason, naming the grid, in err. fq_routing_build loads them this way; the
+ * importer also hands the builder to fq_geo_find_overlap. */
+fq_geo_builder *fq_routing_polygons(const fq_org *org, const PGresult *polygons, char *err,
+                                    size_t err_len);
 
 #endif

@@ -35,6 +35,13 @@ typedef struct server {
     fq_msgsock *console_sock; /* --console: the same endpoint on its own listener */
     fq_dispatch *dispatch;
     int serving; /* a snapshot has been installed once */
+    /* The outcome of the last directory load, written to routing_status
+     * (docs/operations.md); one write in flight, the latest outcome wins. */
+    struct routing_status {
+        fq_store_op op;
+        int in_flight, wanted;
+        char ok[2], serving[10], error[512];
+    } status;
     uv_signal_t sigint, sigterm;
     uv_timer_t stats_timer;
     uv_timer_t drain_timer;
@@ -89,28 +96,18 @@ void fq_server_config_defaults(fq_server_config *c)
 
 /* ---- directory ---- */
 
-static fq_directory *build_directory(server *srv, const PGresult *units, const PGresult *nodes)
+static fq_directory *build_directory(server *srv, const PGresult *units, const PGresult *nodes,
+                                     char *why, size_t why_len)
 {
     char err[256];
-    fq_org *org = fq_org_new();
+    fq_org *org = fq_routing_org(units, why, why_len);
     if (org == NULL)
         return NULL;
-    for (int i = 0; i < PQntuples(units); i++) {
-        if (fq_org_add(org, PQgetvalue(units, i, 0), fq_unit_kind_parse(PQgetvalue(units, i, 1)),
-                       PQgetvalue(units, i, 2), PQgetvalue(units, i, 3), err, sizeof err) != 0) {
-            log_line("directory: %s", err);
-            fq_org_free(org);
-            return NULL;
-        }
-    }
-    if (fq_org_finish(org, err, sizeof err) != 0) {
-        log_line("directory: %s", err);
-        fq_org_free(org);
-        return NULL;
-    }
     fq_directory *dir = fq_directory_new(org);
-    if (dir == NULL)
+    if (dir == NULL) {
+        snprintf(why, why_len, "out of memory");
         return NULL;
+    }
     for (int i = 0; i < PQntuples(nodes); i++) {
         const char *id = PQgetvalue(nodes, i, 0);
         size_t sealed_len = 0;
@@ -152,29 +149,84 @@ static void write_ready_file(server *srv)
     }
 }
 
+static void submit_routing_status(server *srv);
+
+static void on_routing_status_written(fq_store_op *op, int status, const char *message)
+{
+    server *srv = (server *)((char *)op - offsetof(server, status.op));
+    srv->status.in_flight = 0;
+    if (status != FQ_STORE_OK)
+        log_line("routing: recording the routing status failed: %s", message ? message : "");
+    if (srv->status.wanted && !srv->stopping)
+        submit_routing_status(srv);
+}
+
+static void submit_routing_status(server *srv)
+{
+    struct routing_status *st = &srv->status;
+    if (st->in_flight) {
+        st->wanted = 1; /* written again, with the latest outcome, when this one is done */
+        return;
+    }
+    st->wanted = 0;
+    st->in_flight = 1;
+    fq_store_op *op = &st->op;
+    memset(op, 0, sizeof *op);
+    op->kind = FQ_STORE_OP_READ;
+    op->statement = FQ_SQL_ROUTING_STATUS_NAME;
+    op->nparams = FQ_SQL_ROUTING_STATUS_NPARAMS;
+    op->values[0] = st->ok;
+    op->values[1] = st->serving;
+    op->values[2] = st->error;
+    op->done = on_routing_status_written;
+    fq_store_submit(srv->store, op);
+}
+
+/* Records the outcome of a directory load: in the log (a failure at ERROR,
+ * which an operator's log watch can match) and in routing_status, which the
+ * console's operators and monitoring can query. */
+static void routing_status(server *srv, int ok, const char *serving, const char *why)
+{
+    struct routing_status *st = &srv->status;
+    snprintf(st->ok, sizeof st->ok, "%s", ok ? "t" : "f");
+    snprintf(st->serving, sizeof st->serving, "%s", serving);
+    snprintf(st->error, sizeof st->error, "%s", ok ? "" : why);
+    if (!ok)
+        log_line("ERROR routing: the routing state did not load: %s; %s", why,
+                 strcmp(serving, "previous") == 0 ? "keeping the previous directory and routing"
+                                                  : "reports are refused busy until it loads");
+    submit_routing_status(srv);
+}
+
 static void on_directory(void *user, const PGresult *const *loaded)
 {
     server *srv = user;
-    fq_directory *dir = build_directory(srv, loaded[FQ_LOAD_UNITS], loaded[FQ_LOAD_NODES]);
+    char err[512];
+    fq_directory *dir =
+        build_directory(srv, loaded[FQ_LOAD_UNITS], loaded[FQ_LOAD_NODES], err, sizeof err);
+    fq_snapshot *old = fq_dispatch_current(srv->dispatch);
+    int have_routing = old != NULL && old->routing != NULL;
     if (dir == NULL) {
-        log_line("directory: keeping the previous directory");
+        char why[600];
+        snprintf(why, sizeof why, "directory: %s", err);
+        routing_status(srv, 0, old != NULL ? "previous" : "none", why);
         return;
     }
-    char err[256];
     fq_routing *routing =
         fq_routing_build(fq_directory_org(dir), loaded[FQ_LOAD_CATEGORIES], loaded[FQ_LOAD_RULES],
                          loaded[FQ_LOAD_HANDLERS], loaded[FQ_LOAD_WORKERS],
                          loaded[FQ_LOAD_POLYGONS], err, sizeof err);
-    fq_snapshot *old = fq_dispatch_current(srv->dispatch);
-    if (routing == NULL && old != NULL && old->routing != NULL) {
+    if (routing == NULL && have_routing) {
         /* A broken rule or topology change must not stop the routing: keep
          * the last good state whole (directory included, so they agree). */
-        log_line("routing: %s; keeping the previous directory and routing", err);
+        routing_status(srv, 0, "previous", err);
         fq_directory_free(dir);
         return;
     }
     if (routing == NULL)
-        log_line("routing: %s; reports are refused busy until it loads", err);
+        routing_status(srv, 0, "none", err);
+    else
+        routing_status(srv, 1, "current", "");
     fq_snapshot *snap = fq_snapshot_new(dir, routing);
     if (snap == NULL) {
         fq_routing_free(routing);

@@ -78,18 +78,8 @@ static int exec_ok(PGconn *conn, const char *sql)
 static int load_org(replay_ctx *c, const PGresult *units)
 {
     char err[256];
-    c->org = fq_org_new();
+    c->org = fq_routing_org(units, err, sizeof err);
     if (c->org == NULL) {
-        fprintf(stderr, "fengqiao-admin: out of memory\n");
-        return -1;
-    }
-    for (int i = 0; i < PQntuples(units); i++)
-        if (fq_org_add(c->org, PQgetvalue(units, i, 0), fq_unit_kind_parse(PQgetvalue(units, i, 1)),
-                       PQgetvalue(units, i, 2), PQgetvalue(units, i, 3), err, sizeof err) != 0) {
-            fprintf(stderr, "fengqiao-admin: organisation: %s\n", err);
-            return -1;
-        }
-    if (fq_org_finish(c->org, err, sizeof err) != 0) {
         fprintf(stderr, "fengqiao-admin: organisation: %s\n", err);
         return -1;
     }

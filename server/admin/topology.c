@@ -2,8 +2,10 @@
  * file (docs/topology.md), checks all of it, then writes it in one
  * transaction: units, handlers, grid workers, grid polygons, categories and,
  * when the file has rules that differ from the active set, a new rule set
- * version. Before committing, the database as it would be is loaded into the
- * server's own modules, so whatever commits is what the server can load.
+ * version. Before committing, the database as it would be is loaded by the
+ * server's own loader (routing_state.c, the same queries), so whatever
+ * commits is what the server loads, and its grids are checked for overlaps
+ * (fq_geo_find_overlap).
  *
  * Phases: (1) parse and check the file alone, keeping each record's JSON
  * path, so the first error names where it is; (2) stage the records into
@@ -14,6 +16,7 @@
 #include "geo.h"
 #include "org.h"
 #include "roster.h"
+#include "routing_state.h"
 #include "rules.h"
 #include "statements.h"
 #include "taxonomy.h"
@@ -1302,27 +1305,7 @@ static int write_rules(PGconn *conn, const char *by, const char *note, long *ver
     return exec_sql(conn, sql) ? 0 : -1;
 }
 
-/* ---- verification: load the database as the server would ---- */
-
-/* Parses a float8[] text value ("{1.5,2}") into a new array. */
-static double *parse_ring(const char *text, size_t *n_values)
-{
-    size_t cap = 1;
-    for (const char *p = text; *p; p++)
-        cap += *p == ',';
-    double *v = malloc(cap * sizeof *v);
-    if (v == NULL)
-        return NULL;
-    size_t n = 0;
-    const char *p = text + (*text == '{');
-    while (*p && *p != '}' && n < cap) {
-        char *end;
-        v[n++] = strtod(p, &end);
-        p = *end == ',' ? end + 1 : end;
-    }
-    *n_values = n;
-    return v;
-}
+/* ---- verification: load the database as the server will ---- */
 
 static PGresult *select_rows(PGconn *conn, const char *sql)
 {
@@ -1334,135 +1317,90 @@ static PGresult *select_rows(PGconn *conn, const char *sql)
     return res;
 }
 
-static const char *nullable(PGresult *res, int r, int c)
+/* Builds, inside the import's transaction, the routing snapshot the server
+ * will build after the commit: the same statements.h queries, the same
+ * loader (routing_state.c, which also applies FQ_GEO_MAX_VERTICES). 0 when
+ * it loads; -1 with the server's own reason in err. Also refuses grids that
+ * overlap (fq_geo_find_overlap): placement by coordinates is only well
+ * defined when grids do not. */
+/* The JSON path of grid `grid`'s polygon in the file, or "" (a grid only in
+ * the database). */
+static const char *polygon_path(const model *m, const char *grid)
 {
-    return PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+    for (size_t i = 0; i < m->n_polygons; i++)
+        if (strcmp(m->polygons[i].grid, grid) == 0)
+            return m->polygons[i].path;
+    return "";
 }
 
-/* Loads the whole directory into the pure modules the server uses: 0 when it
- * loads, -1 with the reason in err. */
-static int verify_database(PGconn *conn, char *err, size_t err_len)
+/* Refuses polygons of different grids that overlap beyond the tolerance of
+ * geo.h: 0, or -1 with both grids, where (a JSON path when the file has the
+ * polygon), how much and a point inside the overlap in err. */
+static int check_overlaps(const model *m, const fq_org *org, const PGresult *polygons, char *err,
+                          size_t err_len)
 {
-    fq_org *org = fq_org_new();
-    fq_roster *roster = NULL;
-    fq_taxonomy *tax = fq_taxonomy_new();
-    fq_rules *rules = NULL;
-    fq_geo_builder *geo = fq_geo_builder_new();
-    fq_rule_row *rows = NULL;
-    PGresult *res = NULL;
-    int rc = -1;
-    snprintf(err, err_len, "out of memory");
-    if (org == NULL || tax == NULL || geo == NULL)
-        goto done;
-    if ((res = select_rows(conn, "SELECT id, kind, parent_id, name FROM org_units")) == NULL)
-        goto db_error;
-    for (int i = 0; i < PQntuples(res); i++)
-        if (fq_org_add(org, PQgetvalue(res, i, 0), fq_unit_kind_parse(PQgetvalue(res, i, 1)),
-                       PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), err, err_len) != 0)
-            goto done;
-    PQclear(res);
-    res = NULL;
-    if (fq_org_finish(org, err, err_len) != 0 || (roster = fq_roster_new(org)) == NULL)
-        goto done;
-    if ((res = select_rows(conn, "SELECT id, kind, territory, line, code FROM handlers")) == NULL)
-        goto db_error;
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *line = nullable(res, i, 3);
-        if (fq_roster_add_handler(roster, PQgetvalue(res, i, 0),
-                                  fq_handler_kind_parse(PQgetvalue(res, i, 1)),
-                                  PQgetvalue(res, i, 2), line ? fq_line_parse(line) : -1,
-                                  nullable(res, i, 4), err, err_len) != 0)
-            goto done;
+    fq_geo_builder *b = fq_routing_polygons(org, polygons, err, err_len);
+    if (b == NULL)
+        return -1;
+    fq_geo_overlap o;
+    int found = fq_geo_find_overlap(b, &o);
+    fq_geo_builder_free(b);
+    if (found < 0) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
     }
-    PQclear(res);
-    if ((res = select_rows(conn, "SELECT id, grid, capacity, on_duty FROM workers")) == NULL)
-        goto db_error;
-    for (int i = 0; i < PQntuples(res); i++)
-        if (fq_roster_add_worker(roster, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-                                 (unsigned)atoi(PQgetvalue(res, i, 2)),
-                                 PQgetvalue(res, i, 3)[0] == 't', 0, err, err_len) != 0)
-            goto done;
-    PQclear(res);
-    res = NULL;
-    if (fq_roster_finish(roster, err, err_len) != 0)
-        goto done;
-    if ((res = select_rows(conn, "SELECT grid, ring FROM grid_polygons")) == NULL)
-        goto db_error;
-    for (int i = 0; i < PQntuples(res); i++) {
-        size_t n;
-        double *ring = parse_ring(PQgetvalue(res, i, 1), &n);
-        if (ring == NULL)
-            goto done;
-        char gerr[256];
-        int bad = fq_geo_builder_add(geo, fq_org_find(org, PQgetvalue(res, i, 0)), ring, n / 2,
-                                     gerr, sizeof gerr);
-        free(ring);
-        if (bad) {
-            snprintf(err, err_len, "polygon of %s: %s", PQgetvalue(res, i, 0), gerr);
+    if (found == 0)
+        return 0;
+    /* Named in id order: the rows come in no particular order. */
+    const char *a = fq_org_id(org, o.grid_a), *c = fq_org_id(org, o.grid_b);
+    if (strcmp(a, c) > 0) {
+        const char *t = a;
+        a = c;
+        c = t;
+    }
+    const char *pa = polygon_path(m, a), *pc = polygon_path(m, c);
+    snprintf(err, err_len,
+             "grids %s%s%s%s and %s%s%s%s overlap by about %.0f m² (%.1f%% of the smaller), e.g. "
+             "at lon %.7f, lat %.7f; grids may share edges, and overlap by at most %g m² or "
+             "%g%% of the smaller (docs/topology.md)",
+             a, pa[0] ? " (" : "", pa, pa[0] ? ")" : "", c, pc[0] ? " (" : "", pc, pc[0] ? ")" : "",
+             o.area_m2, 100 * o.share, o.lon, o.lat, FQ_GEO_OVERLAP_MIN_M2,
+             100 * FQ_GEO_OVERLAP_SHARE);
+    return -1;
+}
+
+static int verify_database(PGconn *conn, const model *m, char *err, size_t err_len)
+{
+    static const char *const loads[FQ_LOAD_COUNT] = FQ_SQL_LOADS;
+    static const int wanted[] = {FQ_LOAD_UNITS,    FQ_LOAD_CATEGORIES, FQ_LOAD_RULES,
+                                 FQ_LOAD_HANDLERS, FQ_LOAD_WORKERS,    FQ_LOAD_POLYGONS};
+    PGresult *res[FQ_LOAD_COUNT] = {0};
+    fq_org *org = NULL;
+    fq_routing *routing = NULL;
+    int rc = -1, overlap = 0;
+    for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
+        if ((res[wanted[i]] = select_rows(conn, loads[wanted[i]])) == NULL) {
+            snprintf(err, err_len, "reading the database failed");
             goto done;
         }
-    }
-    PQclear(res);
-    if ((res = select_rows(conn, "SELECT code, line FROM categories ORDER BY code")) == NULL)
-        goto db_error;
-    for (int i = 0; i < PQntuples(res); i++)
-        if (fq_taxonomy_add(tax, PQgetvalue(res, i, 0),
-                            (fq_line)fq_line_parse(PQgetvalue(res, i, 1)), err, err_len) < 0)
-            goto done;
-    PQclear(res);
-    res = select_rows(conn, "SELECT r.id, category, severity, risk, tier, line,"
-                            " array_to_string(co_departments, ','), ack_s, ack_warn_s,"
-                            " conclude_s, conclude_warn_s, s.version"
-                            " FROM rules r JOIN rule_sets s ON r.rule_set = s.version AND s.active"
-                            " ORDER BY r.id");
-    if (res == NULL)
-        goto db_error;
-    int n = PQntuples(res);
-    rows = calloc((size_t)n + 1, sizeof *rows);
-    char(*co)[4 * (FQ_ID_MAX_LEN + 1)] = calloc((size_t)n + 1, sizeof *co);
-    if (rows == NULL || co == NULL) {
-        free(co);
+    if ((org = fq_routing_org(res[FQ_LOAD_UNITS], err, err_len)) == NULL)
+        goto done;
+    routing =
+        fq_routing_build(org, res[FQ_LOAD_CATEGORIES], res[FQ_LOAD_RULES], res[FQ_LOAD_HANDLERS],
+                         res[FQ_LOAD_WORKERS], res[FQ_LOAD_POLYGONS], err, err_len);
+    if (routing == NULL)
+        goto done;
+    if (check_overlaps(m, org, res[FQ_LOAD_POLYGONS], err, err_len) != 0) {
+        overlap = 1;
         goto done;
     }
-    for (int i = 0; i < n; i++) {
-        fq_rule_row *r = &rows[i];
-        r->id = (uint32_t)atol(PQgetvalue(res, i, 0));
-        r->category = nullable(res, i, 1);
-        r->severity = atoi(PQgetvalue(res, i, 2));
-        r->risk = atoi(PQgetvalue(res, i, 3));
-        r->tier = (fq_tier)fq_tier_parse(PQgetvalue(res, i, 4));
-        r->line = nullable(res, i, 5) ? fq_line_parse(PQgetvalue(res, i, 5)) : -1;
-        snprintf(co[i], sizeof co[i], "%s", PQgetvalue(res, i, 6));
-        for (char *s = co[i]; *s && r->n_co < FQ_RULE_MAX_CO;) {
-            r->co[r->n_co++] = s;
-            char *comma = strchr(s, ',');
-            if (comma == NULL)
-                break;
-            *comma = '\0';
-            s = comma + 1;
-        }
-        r->ack_s = (uint32_t)atol(PQgetvalue(res, i, 7));
-        r->ack_warn_s = (uint32_t)atol(PQgetvalue(res, i, 8));
-        r->conclude_s = (uint32_t)atol(PQgetvalue(res, i, 9));
-        r->conclude_warn_s = (uint32_t)atol(PQgetvalue(res, i, 10));
-    }
-    rules = fq_rules_compile(tax, n ? (uint32_t)atol(PQgetvalue(res, 0, 11)) : 0, rows, (size_t)n,
-                             err, err_len);
-    free(co);
-    if (rules != NULL)
-        rc = 0;
-    goto done;
-db_error:
-    snprintf(err, err_len, "reading the database failed");
+    rc = 0;
 done:
-    PQclear(res);
-    free(rows);
-    fq_rules_free(rules);
-    fq_taxonomy_free(tax);
-    fq_geo_builder_free(geo);
-    fq_roster_free(roster);
+    fq_routing_free(routing);
     fq_org_free(org);
-    return rc;
+    for (int i = 0; i < FQ_LOAD_COUNT; i++)
+        PQclear(res[i]);
+    return rc == 0 ? 0 : overlap ? -2 : -1;
 }
 
 /* ---- the command ---- */
@@ -1486,9 +1424,15 @@ static int import(PGconn *conn, model *m, int replace, const char *by, const cha
             goto db_fail;
     if (m->has_rules && write_rules(conn, by, note, &version) != 0)
         goto db_fail;
-    char verr[512];
-    if (verify_database(conn, verr, sizeof verr) != 0) {
-        snprintf(m->err, sizeof m->err, "the database would not load after this import: %s", verr);
+    char verr[768];
+    int verified = verify_database(conn, m, verr, sizeof verr);
+    if (verified == -2) {
+        snprintf(m->err, sizeof m->err, "%s", verr);
+        goto refused;
+    }
+    if (verified != 0) {
+        snprintf(m->err, sizeof m->err,
+                 "the server could not load the topology after this import: %s", verr);
         goto refused;
     }
     long changes = version;

@@ -485,3 +485,374 @@ void fq_geo_free(fq_geo_index *ix)
     free(ix->rec);
     free(ix);
 }
+
+/* ---- overlaps ----
+ *
+ * The area of A ∩ B by trapezoids: for every x, the indicator of a simple
+ * ring is the signed sum, over its edges that span x, of "y below the edge"
+ * (an edge running west counts +1 on a counter-clockwise ring, east -1;
+ * below a ring the two cancel). So the area of A ∩ B is the sum, over pairs
+ * of an edge of A and an edge of B whose x ranges overlap, of the signs
+ * times the integral of the lower of the two edges above a common baseline.
+ * Shared edges and vertices cancel to zero exactly as they should, with no
+ * special case; only pairs whose x ranges overlap inside both bounding
+ * boxes are visited (a sweep), so the work follows the boundary near the
+ * overlap, not n x m. */
+
+/* One edge clipped to an x range: heights above the baseline at both ends,
+ * sign as above. */
+typedef struct span {
+    double xl, xr, yl, yr, sign;
+} span;
+
+/* The part of a ring [v, n) in the x range [x0, x1], relative to (x0, y0). */
+static span *ring_spans(const int32_t *v, uint32_t n, double orientation, int64_t x0, int64_t x1,
+                        int64_t y0, size_t *count)
+{
+    span *s = malloc((n ? n : 1) * sizeof *s);
+    if (s == NULL)
+        return NULL;
+    size_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t j = i + 1 == n ? 0 : i + 1;
+        double ax = (double)(v[2 * i] - x0), ay = (double)(v[2 * i + 1] - y0);
+        double bx = (double)(v[2 * j] - x0), by = (double)(v[2 * j + 1] - y0);
+        if (ax == bx)
+            continue; /* vertical: no width, no area */
+        double sign = (ax > bx ? 1.0 : -1.0) * orientation;
+        double xl = ax < bx ? ax : bx, yl = ax < bx ? ay : by;
+        double xr = ax < bx ? bx : ax, yr = ax < bx ? by : ay;
+        double w = (double)(x1 - x0);
+        if (xr <= 0 || xl >= w)
+            continue;
+        double slope = (yr - yl) / (xr - xl);
+        if (xl < 0) {
+            yl += slope * (0 - xl);
+            xl = 0;
+        }
+        if (xr > w) {
+            yr -= slope * (xr - w);
+            xr = w;
+        }
+        s[k++] = (span){xl, xr, yl, yr, sign};
+    }
+    *count = k;
+    return s;
+}
+
+static int by_left(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return (x->xl > y->xl) - (x->xl < y->xl);
+}
+
+static double height_at(const span *s, double x)
+{
+    if (s->xr == s->xl)
+        return s->yl;
+    return s->yl + (s->yr - s->yl) * (x - s->xl) / (s->xr - s->xl);
+}
+
+/* Integral and first x moment of the lower of two spans over their common
+ * x range. */
+static void lower_integral(const span *e, const span *f, double *area, double *moment)
+{
+    double l = e->xl > f->xl ? e->xl : f->xl, r = e->xr < f->xr ? e->xr : f->xr;
+    if (!(r > l))
+        return;
+    double el = height_at(e, l), er = height_at(e, r), fl = height_at(f, l), fr = height_at(f, r);
+    double dl = el - fl, dr = er - fr;
+    /* Pieces [a, b] with the lower heights at their ends. */
+    double pa[2], pb[2], ha[2], hb[2];
+    int n = 0;
+    if (dl <= 0 && dr <= 0) {
+        pa[0] = l, pb[0] = r, ha[0] = el, hb[0] = er, n = 1;
+    } else if (dl >= 0 && dr >= 0) {
+        pa[0] = l, pb[0] = r, ha[0] = fl, hb[0] = fr, n = 1;
+    } else {
+        double m = l + (r - l) * dl / (dl - dr);
+        double hm = el + (er - el) * (m - l) / (r - l);
+        pa[0] = l, pb[0] = m, ha[0] = dl < 0 ? el : fl, hb[0] = hm;
+        pa[1] = m, pb[1] = r, ha[1] = hm, hb[1] = dr < 0 ? er : fr;
+        n = 2;
+    }
+    double sign = e->sign * f->sign;
+    for (int i = 0; i < n; i++) {
+        double w = pb[i] - pa[i];
+        *area += sign * w * (ha[i] + hb[i]) / 2;
+        *moment += sign * w / 6 * (pa[i] * (2 * ha[i] + hb[i]) + pb[i] * (ha[i] + 2 * hb[i]));
+    }
+}
+
+/* Twice the signed area of a ring, in square units. */
+static double ring_area2(const int32_t *v, uint32_t n)
+{
+    double a = 0;
+    for (uint32_t i = 1; i + 1 < n; i++) {
+        double ax = (double)v[2 * i] - v[0], ay = (double)v[2 * i + 1] - v[1];
+        double bx = (double)v[2 * i + 2] - v[0], by = (double)v[2 * i + 3] - v[1];
+        a += ax * by - ay * bx;
+    }
+    return a;
+}
+
+/* Where the vertical line x = X (in units, relative to nothing) is inside
+ * the ring: sorted crossing heights into ys (n entries at most); pairs of
+ * them bound the inside (even-odd, like pip). Returns the count. */
+static size_t line_crossings(const int32_t *v, uint32_t n, double x, double *ys)
+{
+    size_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t j = i + 1 == n ? 0 : i + 1;
+        double ax = v[2 * i], ay = v[2 * i + 1], bx = v[2 * j], by = v[2 * j + 1];
+        if ((ax <= x) != (bx <= x))
+            ys[k++] = ay + (by - ay) * (x - ax) / (bx - ax);
+    }
+    for (size_t i = 1; i < k; i++) /* insertion sort: few crossings per line */
+        for (size_t j = i; j > 0 && ys[j - 1] > ys[j]; j--) {
+            double t = ys[j];
+            ys[j] = ys[j - 1];
+            ys[j - 1] = t;
+        }
+    return k & ~(size_t)1;
+}
+
+/* The longest piece of the line x = X inside both rings: its length, and
+ * its middle in *y (0 when none). */
+static double common_piece(const int32_t *a, uint32_t na, const int32_t *b, uint32_t nb, double x,
+                           double *ya, double *yb, double *y)
+{
+    size_t ka = line_crossings(a, na, x, ya), kb = line_crossings(b, nb, x, yb);
+    double best = 0;
+    for (size_t i = 0, j = 0; i < ka && j < kb;) {
+        double lo = ya[i] > yb[j] ? ya[i] : yb[j],
+               hi = ya[i + 1] < yb[j + 1] ? ya[i + 1] : yb[j + 1];
+        if (hi - lo > best) {
+            best = hi - lo;
+            *y = (lo + hi) / 2;
+        }
+        if (ya[i + 1] < yb[j + 1])
+            i += 2;
+        else
+            j += 2;
+    }
+    return best;
+}
+
+static int by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Metres per unit (1e-7 degree) north-south; east-west times cos(lat). */
+#define METRES_PER_UNIT (6371008.8 * 3.14159265358979323846 / 180.0 / FQ_GEO_SCALE)
+
+/* Area of A ∩ B in square units, and a point inside it (NaN when empty).
+ * 0, or -1 when out of memory. */
+static int ring_overlap(const int32_t *a, uint32_t na, const int32_t *b, uint32_t nb,
+                        double *area_out, double *px, double *py)
+{
+    *area_out = 0;
+    *px = *py = NAN;
+    int64_t aminx = INT64_MAX, amaxx = INT64_MIN, aminy = INT64_MAX, amaxy = INT64_MIN;
+    int64_t bminx = INT64_MAX, bmaxx = INT64_MIN, bminy = INT64_MAX, bmaxy = INT64_MIN;
+    for (uint32_t i = 0; i < na; i++) {
+        aminx = a[2 * i] < aminx ? a[2 * i] : aminx, amaxx = a[2 * i] > amaxx ? a[2 * i] : amaxx;
+        aminy = a[2 * i + 1] < aminy ? a[2 * i + 1] : aminy;
+        amaxy = a[2 * i + 1] > amaxy ? a[2 * i + 1] : amaxy;
+    }
+    for (uint32_t i = 0; i < nb; i++) {
+        bminx = b[2 * i] < bminx ? b[2 * i] : bminx, bmaxx = b[2 * i] > bmaxx ? b[2 * i] : bmaxx;
+        bminy = b[2 * i + 1] < bminy ? b[2 * i + 1] : bminy;
+        bmaxy = b[2 * i + 1] > bmaxy ? b[2 * i + 1] : bmaxy;
+    }
+    int64_t x0 = aminx > bminx ? aminx : bminx, x1 = amaxx < bmaxx ? amaxx : bmaxx;
+    int64_t y0 = aminy < bminy ? aminy : bminy;
+    if (x1 <= x0 || (amaxy < bmaxy ? amaxy : bmaxy) <= (aminy > bminy ? aminy : bminy))
+        return 0;
+    double oa = ring_area2(a, na) > 0 ? 1.0 : -1.0, ob = ring_area2(b, nb) > 0 ? 1.0 : -1.0;
+    size_t sa, sb;
+    span *ea = ring_spans(a, na, oa, x0, x1, y0, &sa);
+    span *eb = ring_spans(b, nb, ob, x0, x1, y0, &sb);
+    size_t *act_a = malloc((sa ? sa : 1) * sizeof *act_a);
+    size_t *act_b = malloc((sb ? sb : 1) * sizeof *act_b);
+    double *ya = malloc(((size_t)na + 1) * sizeof *ya), *yb = malloc(((size_t)nb + 1) * sizeof *yb);
+    double *xs = NULL;
+    int rv = -1;
+    if (ea == NULL || eb == NULL || act_a == NULL || act_b == NULL || ya == NULL || yb == NULL)
+        goto done;
+    qsort(ea, sa, sizeof *ea, by_left);
+    qsort(eb, sb, sizeof *eb, by_left);
+    /* Sweep west to east: each span meets the spans of the other ring that
+     * are still open where it starts. */
+    double area = 0, moment = 0;
+    size_t na_act = 0, nb_act = 0;
+    for (size_t i = 0, j = 0; i < sa || j < sb;) {
+        int from_a = j == sb || (i < sa && ea[i].xl <= eb[j].xl);
+        const span *s = from_a ? &ea[i++] : &eb[j++];
+        size_t *other = from_a ? act_b : act_a, *n_other = from_a ? &nb_act : &na_act;
+        const span *pool = from_a ? eb : ea;
+        size_t kept = 0;
+        for (size_t k = 0; k < *n_other; k++) {
+            const span *o = &pool[other[k]];
+            if (o->xr <= s->xl)
+                continue; /* closed before s starts: never meets anything again */
+            other[kept++] = other[k];
+            lower_integral(s, o, &area, &moment);
+        }
+        *n_other = kept;
+        if (from_a)
+            act_a[na_act++] = (size_t)(s - ea);
+        else
+            act_b[nb_act++] = (size_t)(s - eb);
+    }
+    *area_out = area > 0 ? area : 0;
+    rv = 0;
+    if (area < 0.5)
+        goto done; /* below a square unit: nothing to point at */
+    /* A point inside: on the vertical line through the overlap's centroid,
+     * or, for an overlap that line misses (it can be concave), between two
+     * consecutive vertex x of either ring. */
+    double y = 0, cx = moment / area + (double)x0;
+    if (common_piece(a, na, b, nb, cx, ya, yb, &y) > 0) {
+        *px = cx;
+        *py = y;
+        goto done;
+    }
+    rv = -1;
+    if ((xs = malloc(((size_t)na + nb) * sizeof *xs)) == NULL)
+        goto done;
+    rv = 0;
+    size_t nx = 0;
+    for (uint32_t i = 0; i < na; i++)
+        if (a[2 * i] >= x0 && a[2 * i] <= x1)
+            xs[nx++] = a[2 * i];
+    for (uint32_t i = 0; i < nb; i++)
+        if (b[2 * i] >= x0 && b[2 * i] <= x1)
+            xs[nx++] = b[2 * i];
+    qsort(xs, nx, sizeof *xs, by_double);
+    double best = 0;
+    for (size_t i = 0; i + 1 < nx; i++) {
+        if (xs[i + 1] == xs[i])
+            continue;
+        double x = (xs[i] + xs[i + 1]) / 2, yy = 0;
+        double len = common_piece(a, na, b, nb, x, ya, yb, &yy);
+        if (len > best) {
+            best = len;
+            *px = x;
+            *py = yy;
+        }
+    }
+done:
+    free(ea);
+    free(eb);
+    free(act_a);
+    free(act_b);
+    free(ya);
+    free(yb);
+    free(xs);
+    return rv;
+}
+
+/* Square units at latitude y (units) -> m². */
+static double square_metres(double area, double y)
+{
+    double lat = y / FQ_GEO_SCALE * 3.14159265358979323846 / 180.0;
+    return area * METRES_PER_UNIT * METRES_PER_UNIT * cos(lat);
+}
+
+static bool tolerated(double area_m2, double share)
+{
+    return area_m2 <= FQ_GEO_OVERLAP_MIN_M2 || share <= FQ_GEO_OVERLAP_SHARE;
+}
+
+int fq_geo_overlap_area(const double *a, size_t na, const double *b, size_t nb, double *area_m2,
+                        double *lon, double *lat, char *err, size_t err_len)
+{
+    fq_geo_builder *t = fq_geo_builder_new();
+    if (t == NULL)
+        return fq_errf(err, err_len, "out of memory");
+    int rv = -1;
+    if (fq_geo_builder_add(t, 0, a, na, err, err_len) == 0 &&
+        fq_geo_builder_add(t, 1, b, nb, err, err_len) == 0) {
+        const poly *p = &t->polys[0], *q = &t->polys[1];
+        double area, x, y;
+        rv = ring_overlap(t->xy + p->off, p->n, t->xy + q->off, q->n, &area, &x, &y);
+        if (rv != 0)
+            fq_errf(err, err_len, "out of memory");
+        else {
+            double mid = isnan(y) ? ((double)p->miny + p->maxy) / 2 : y;
+            *area_m2 = square_metres(area, mid);
+            *lon = x / FQ_GEO_SCALE;
+            *lat = y / FQ_GEO_SCALE;
+        }
+    }
+    fq_geo_builder_free(t);
+    return rv;
+}
+
+/* A polygon's west edge and its index, to sweep the builder west to east. */
+typedef struct west_edge {
+    int32_t minx;
+    uint32_t index;
+} west_edge;
+
+static int by_west_edge(const void *x, const void *y)
+{
+    const west_edge *a = x, *b = y;
+    if (a->minx != b->minx)
+        return a->minx < b->minx ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+int fq_geo_find_overlap(const fq_geo_builder *b, fq_geo_overlap *out)
+{
+    size_t np = b->n_polys;
+    west_edge *order = malloc((np ? np : 1) * sizeof *order);
+    uint32_t *active = malloc((np ? np : 1) * sizeof *active);
+    int rv = -1;
+    if (order == NULL || active == NULL)
+        goto done;
+    for (uint32_t i = 0; i < np; i++)
+        order[i] = (west_edge){b->polys[i].minx, i};
+    qsort(order, np, sizeof *order, by_west_edge);
+    size_t n_active = 0;
+    rv = 0;
+    for (size_t k = 0; k < np && rv == 0; k++) {
+        const poly *p = &b->polys[order[k].index];
+        size_t kept = 0;
+        for (size_t m = 0; m < n_active; m++) {
+            const poly *q = &b->polys[active[m]];
+            if (q->maxx <= p->minx)
+                continue; /* ends west of every polygon still to come */
+            active[kept++] = active[m];
+            if (rv != 0 || q->grid == p->grid || q->maxy <= p->miny || p->maxy <= q->miny)
+                continue;
+            double area, x, y;
+            const poly *first = active[m] < order[k].index ? q : p, *second = first == q ? p : q;
+            if (ring_overlap(b->xy + first->off, first->n, b->xy + second->off, second->n, &area,
+                             &x, &y) != 0) {
+                rv = -1;
+                continue;
+            }
+            double smaller = fmin(fabs(ring_area2(b->xy + p->off, p->n)),
+                                  fabs(ring_area2(b->xy + q->off, q->n))) /
+                             2;
+            double m2 = square_metres(area, isnan(y) ? (double)p->miny : y);
+            double share = smaller > 0 ? area / smaller : 1;
+            if (tolerated(m2, share))
+                continue;
+            *out = (fq_geo_overlap){first->grid, second->grid,     m2,
+                                    share,       x / FQ_GEO_SCALE, y / FQ_GEO_SCALE};
+            rv = 1;
+        }
+        n_active = kept;
+        if (rv == 0)
+            active[n_active++] = order[k].index;
+    }
+done:
+    free(order);
+    free(active);
+    return rv;
+}

@@ -27,8 +27,11 @@
  *    it in exactly one grid, and points on the east and north outline of the
  *    whole area in none.
  * Self-intersecting rings get even-odd semantics. Overlapping polygons (bad
- * topology) are not an error: the lowest grid id wins, then the polygon added
- * first, so the same input always gives the same answer. */
+ * topology) are not an error for the index: the lowest grid id wins, then the
+ * polygon added first, so the same input always gives the same answer. The
+ * importer refuses overlaps beyond a digitising tolerance
+ * (fq_geo_find_overlap), so in an imported topology only slivers of at most
+ * that size are decided by this rule. */
 #ifndef FQ_GEO_H
 #define FQ_GEO_H
 
@@ -40,8 +43,19 @@
 /* Units per degree of the snapped coordinates. */
 #define FQ_GEO_SCALE 1e7
 
-/* Cap on one ring, so that sizes stay in 32 bits. */
+/* Cap on one ring, so that sizes stay in 32 bits: the one limit, applied by
+ * the builder, so by the server's loader and by import-topology alike; the
+ * schema's fq_valid_ring allows the same (2,000,000 numbers). */
 #define FQ_GEO_MAX_VERTICES 1000000
+
+/* Two grids may overlap by at most the larger of these, as digitising leaves
+ * slivers along shared edges (docs/topology.md): 1 m², or 0.1 % of the
+ * smaller of the two polygons. A sliver is as wide as the digitising error
+ * (centimetres) along an edge: 5 cm along a whole side of a 300 m x 300 m
+ * grid is 15 m², 0.017 %; a copied or misplaced polygon overlaps by far
+ * more. */
+#define FQ_GEO_OVERLAP_MIN_M2 1.0
+#define FQ_GEO_OVERLAP_SHARE 0.001
 
 typedef struct fq_geo_builder fq_geo_builder;
 typedef struct fq_geo_index fq_geo_index;
@@ -68,6 +82,29 @@ void fq_geo_builder_free(fq_geo_builder *b);
  * ring leaves the builder as it was. */
 int fq_geo_builder_add(fq_geo_builder *b, int32_t grid, const double *lon_lat, size_t n_vertices,
                        char *err, size_t err_len);
+
+/* Two polygons of different grids that overlap beyond the tolerance. */
+typedef struct fq_geo_overlap {
+    int32_t grid_a, grid_b; /* the caller's ids; polygon a was added first */
+    double area_m2;         /* of the overlap (local equirectangular metres) */
+    double share;           /* area / the smaller polygon's area */
+    double lon, lat;        /* a point inside both (snapped degrees) */
+} fq_geo_overlap;
+
+/* Looks for polygons of different grids in the builder (not consumed) whose
+ * overlap exceeds max(FQ_GEO_OVERLAP_MIN_M2, FQ_GEO_OVERLAP_SHARE x the
+ * smaller area). Grids that share an edge or a vertex do not overlap. Exact
+ * integer input, double arithmetic: the error is far below 1 m². Returns 1
+ * with the first such pair in *out (in order of the polygons' west edges),
+ * 0 when there is none, -1 when out of memory. */
+int fq_geo_find_overlap(const fq_geo_builder *b, fq_geo_overlap *out);
+
+/* The area of the intersection of two rings given as fq_geo_builder_add
+ * takes them, in m², and a point inside it when it is not empty (else
+ * *lon = *lat = NaN). -1 when a ring is invalid (err says why) or out of
+ * memory, else 0. For tests and tools; fq_geo_find_overlap uses the same. */
+int fq_geo_overlap_area(const double *a, size_t na, const double *b, size_t nb, double *area_m2,
+                        double *lon, double *lat, char *err, size_t err_len);
 
 /* Builds the index and frees the builder, whether it succeeds or not. A
  * builder with no polygons gives an index that finds nothing. NULL, with a

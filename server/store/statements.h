@@ -349,9 +349,23 @@
     "INSERT INTO rejected_requests (endpoint, claimed_node, message_id, status, reason,"           \
     " frame_bytes, frame_digest) VALUES ($1, $2, $3, $4, $5, $6, $7)"
 
+/* The outcome of the last directory load (migration 0011, docs/operations.md).
+ * $1 ok, $2 serving (current, previous, none), $3 error ('' when ok). */
+#define FQ_SQL_ROUTING_STATUS_NAME "fq_routing_status"
+#define FQ_SQL_ROUTING_STATUS_NPARAMS 3
+#define FQ_SQL_ROUTING_STATUS                                                                      \
+    "INSERT INTO routing_status AS s (ok, serving, error, at, loaded_at)"                          \
+    " VALUES ($1::boolean, $2, $3, now(), CASE WHEN $1::boolean THEN now() END)"                   \
+    " ON CONFLICT (one) DO UPDATE SET ok = excluded.ok, serving = excluded.serving,"               \
+    " error = excluded.error, at = excluded.at,"                                                   \
+    " loaded_at = coalesce(excluded.loaded_at, s.loaded_at)"
+
 /* The directory the server keeps in memory: organisation tree and nodes,
  * and the routing snapshot (routing_state.h says the columns). */
-#define FQ_SQL_LOAD_UNITS "SELECT id, kind, coalesce(parent_id, ''), name FROM org_units"
+/* Units in id order (byte order): a unit's index, and so which grid wins
+ * inside a tolerated sliver of overlap (geo.h), is the same on every load. */
+#define FQ_SQL_LOAD_UNITS                                                                          \
+    "SELECT id, kind, coalesce(parent_id, ''), name FROM org_units ORDER BY id COLLATE \"C\""
 #define FQ_SQL_LOAD_NODES                                                                          \
     "SELECT id, role, jurisdiction, key_sealed, revoked_at IS NOT NULL,"                           \
     " coalesce(serves_worker, ''), coalesce(serves_handler, '') FROM nodes"

@@ -553,6 +553,7 @@ static int send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_CONSOLE_INCIDENT_NAME, FQ_SQL_CONSOLE_INCIDENT, FQ_SQL_CONSOLE_INCIDENT_NPARAMS},
         {FQ_SQL_CONSOLE_ROSTER_NAME, FQ_SQL_CONSOLE_ROSTER, FQ_SQL_CONSOLE_ROSTER_NPARAMS},
         {FQ_SQL_CONSOLE_STATS_NAME, FQ_SQL_CONSOLE_STATS, FQ_SQL_CONSOLE_STATS_NPARAMS},
+        {FQ_SQL_ROUTING_STATUS_NAME, FQ_SQL_ROUTING_STATUS, FQ_SQL_ROUTING_STATUS_NPARAMS},
     };
     size_t n = sizeof statements / sizeof statements[0];
     if (expect_reserve(s, n + 4) != 0) {

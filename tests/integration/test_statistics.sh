@@ -4,7 +4,9 @@
 # terminals: received, acknowledged (on time), concluded (on time), overdue,
 # returned, escalated, the village share, times; each figure also checked
 # against a direct count of the events; a period that ends before the
-# conclusions does not count them; CSV and JSON carry the same rows.
+# conclusions does not count them; one that ends in the future is judged as
+# of now (open cases not overdue before their limit); CSV and JSON carry the
+# same rows.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -97,6 +99,15 @@ assert_eq 2 "$(jq -s 'map(.received) | add' <<<"$w")" "by worker: the two cases 
 m=$(TO=$t_mid stats --by district --json)
 assert_eq "4|3|0" "$(field '[.received, .acknowledged, .concluded] | map(tostring) | join("|")' "$m")" \
     "as of before the conclusions"
+
+# ---- a period that ends in the future: judged as of now ----
+# S2 (acknowledged) and S3 (returned) are open with limits far beyond today
+# but before a --to a year ahead: not overdue yet, and not pending for a year.
+f=$(TO=$(q "SELECT now() + interval '400 days'") stats --by district --json)
+log "to a future date: $f"
+assert_eq "4|1|0|0" \
+    "$(field '[.received, .overdue, .pending_over_7d, .pending_over_30d] | map(tostring) | join("|")' "$f")" \
+    "a future --to: overdue and pending ages as of now"
 
 # ---- CSV and the table ----
 csv=$(stats --by district --csv)

@@ -181,6 +181,73 @@ rc=0
 admin worker duty nobody off 2>/dev/null || rc=$?
 assert_eq 1 "$rc" "duty of an unknown worker"
 
+# ---- overlapping grids: refused beyond a digitising sliver ----
+G1=$(jq -r '.towns[0].villages[0].grids[0].id' "$EXAMPLE")
+G2=$(jq -r '.towns[0].villages[0].grids[1].id' "$EXAMPLE")
+# A copy of its neighbour's polygon (--replace: the content check would stop
+# it first otherwise).
+f=$(mutate overlap-copy '.towns[0].villages[0].grids[1].polygon = .towns[0].villages[0].grids[0].polygon')
+expect_refused "a grid copying another" \
+    "grids $G1 \\(towns\\[0\\]\\.villages\\[0\\]\\.grids\\[0\\]\\.polygon\\) and $G2 \\(towns\\[0\\]\\.villages\\[0\\]\\.grids\\[1\\]\\.polygon\\) overlap by about [0-9]+ m² \\(100\\.0% of the smaller\\), e\\.g\\. at lon 120\\.14[5-8][0-9]*, lat 30\\.2[56][0-9]*" \
+    "$f" --replace
+# Reaching 100 m into the neighbour to the north: refused, with a point in
+# the strip both claim.
+f=$(mutate overlap-strip '.towns[0].villages[0].grids[0].polygon[2][1] += 0.0009 | .towns[0].villages[0].grids[0].polygon[3][1] += 0.0009')
+expect_refused "a grid reaching into its neighbour" \
+    "grids $G1 .* and $G2 .* overlap by about [0-9]+ m² \\([0-9.]+% of the smaller\\), e\\.g\\. at lon 120\\.14[5-8][0-9]*, lat 30\\.262[0-9]*" \
+    "$f" --replace
+# A sliver: the shared edge digitised 5 cm (5e-7 degree) into the neighbour,
+# some 1.6 m² but 0.002 % of the grid,
+# is below the tolerance, and imports.
+f=$(mutate overlap-sliver '.towns[0].villages[0].grids[0].polygon[2][1] += 0.0000005 | .towns[0].villages[0].grids[0].polygon[3][1] += 0.0000005')
+out=$(admin import-topology "$f" --replace)
+assert_match 'polygons +72 in file: 0 added, 1 changed' "$out" "a sliver of overlap is accepted"
+admin import-topology "$EXAMPLE" --replace >/dev/null
+
+# ---- what the import accepts, the server loads: one loader, one vertex limit ----
+# A grid traced finely: beishan-c1-g1's four edges with 1300 points each
+# (5200 vertices, more than the server's old fixed 4096). The import builds the
+# server's routing snapshot before it commits; the server then loads the same
+# and places a report by coordinates in that grid.
+DENSE_GRID=$(jq -r '.towns[0].villages[0].grids[0].id' "$EXAMPLE")
+# shellcheck disable=SC2016 # jq's own variables
+f=$(mutate dense '.towns[0].villages[0].grids[0].polygon |= (. as $p | [range(0; $p | length) as $i
+      | range(0; 1300) as $j | ($p[$i]) as $a | ($p[($i + 1) % ($p | length)]) as $b
+      | [$a[0] + ($b[0] - $a[0]) * $j / 1300, $a[1] + ($b[1] - $a[1]) * $j / 1300]])')
+out=$(admin import-topology "$f" --replace)
+assert_match 'polygons +72 in file: 0 added, 1 changed' "$out" "a 5200-vertex polygon imports"
+assert_eq 5200 "$(q "SELECT cardinality(ring) / 2 FROM grid_polygons WHERE grid = '$DENSE_GRID'")" "vertices stored"
+FQ_SERVER_KEY="$WORK/server.key"
+export FQ_SERVER_KEY
+admin server-key create "$FQ_SERVER_KEY" >/dev/null
+add_node beishan-platform town_platform beishan
+server_start
+inside=$(jq -r '.towns[0].villages[0].grids[0].polygon | "\(map(.[0]) | add / length) \(map(.[1]) | add / length)"' "$EXAMPLE")
+out=$(report beishan-platform --json --category dispute.neighbour --severity IV --risk low --channel hotline \
+    --lon "${inside% *}" --lat "${inside#* }" --title "细网格" --external-ref TOPO-DENSE)
+log "report in the dense grid: $out"
+assert_eq "ok|$DENSE_GRID|false" "$(jq -r '[.status, .routing.territory, (.routing.unplaced // false)] | map(tostring) | join("|")' <<<"$out")" \
+    "a report by coordinates in the dense grid"
+# The server records each load in routing_status.
+wait_q "SELECT ok, serving, error FROM routing_status" "t|current|" 30
+# A failed reload is loud: a change made around the importer (a ring the
+# schema accepts but the loader refuses) and a notification. The server keeps
+# the previous routing, logs at ERROR and says so in routing_status.
+q "UPDATE grid_polygons SET ring = '{120.1,30.1,120.2,30.2,120.3,30.3}' WHERE grid = '$G2';
+   NOTIFY fengqiao_directory" >/dev/null
+wait_q "SELECT ok, serving, error LIKE '%polygon of grid $G2: the ring has zero area%', loaded_at < at
+        FROM routing_status" "f|previous|t|t" 30
+grep -q "ERROR routing: the routing state did not load: polygon of grid $G2: the ring has zero area; keeping the previous directory and routing" "$SERVER_LOG" ||
+    fail "no ERROR line for the failed reload"
+out=$(report beishan-platform --json --category dispute.neighbour --severity IV --risk low --channel hotline \
+    --lon "${inside% *}" --lat "${inside#* }" --title "仍按原网格" --external-ref TOPO-KEPT)
+assert_eq "ok|$DENSE_GRID" "$(jq -r '[.status, .routing.territory] | join("|")' <<<"$out")" \
+    "the previous routing still places reports"
+# Mended through the importer: loaded again, the status says so.
+admin import-topology "$EXAMPLE" --replace >/dev/null
+wait_q "SELECT ok, serving, error FROM routing_status" "t|current|" 30
+server_stop
+
 # ---- every command has --help ----
 for c in import-topology "rules" "worker"; do
     # shellcheck disable=SC2086

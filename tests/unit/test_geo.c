@@ -526,6 +526,192 @@ static void test_random_cities(void **state)
     city_check(seed + 3, 40, 15, 0, 1e-4, 25000);    /* no jitter: axis-parallel edges */
 }
 
+/* FQ_GEO_MAX_VERTICES is the one limit: the builder (so the server's loader
+ * and import-topology, which both add through it) takes a ring of exactly
+ * that many vertices and refuses one more. */
+static void test_vertex_limit(void **state)
+{
+    (void)state;
+    size_t n = FQ_GEO_MAX_VERTICES + 1;
+    double *ring = malloc(2 * n * sizeof *ring);
+    assert_non_null(ring);
+    /* A saw blade: teeth along a line, the first vertex below it (without
+     * it, teeth and the closing diagonal would cancel to zero area). */
+    for (size_t i = 0; i < n; i++) {
+        ring[2 * i] = 120.0 + (double)i * 1e-7;
+        ring[2 * i + 1] = 30.0 + (i % 2 ? 1e-5 : 0) - (i == 0 ? 1e-5 : 0);
+    }
+    fq_geo_builder *b = fq_geo_builder_new();
+    err[0] = '\0';
+    assert_int_equal(fq_geo_builder_add(b, 1, ring, n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "at most 1000000"));
+    add_ok(b, 1, ring, n - 1);
+    fq_geo_builder_free(b);
+    free(ring);
+}
+
+/* ---- overlaps ---- */
+
+static double overlap_m2(const double *a, size_t na, const double *b, size_t nb, double *lon,
+                         double *lat)
+{
+    double area;
+    err[0] = '\0';
+    if (fq_geo_overlap_area(a, na, b, nb, &area, lon, lat, err, sizeof err) != 0)
+        fail_msg("overlap: %s", err);
+    return area;
+}
+
+/* Whether (lon, lat) is inside the ring, by the index itself. */
+static int inside(const double *ring, size_t n, double lon, double lat)
+{
+    fq_geo_builder *b = fq_geo_builder_new();
+    add_ok(b, 7, ring, n);
+    fq_geo_index *ix = build_ok(b);
+    int in = fq_geo_locate(ix, lon, lat) == 7;
+    fq_geo_free(ix);
+    return in;
+}
+
+/* m² of a lon/lat box of the given size at latitude lat (the same
+ * equirectangular approximation geo.c uses). */
+static double box_m2(double dlon, double dlat, double lat)
+{
+    double m = 6371008.8 * M_PI / 180.0;
+    return dlon * m * dlat * m * cos(lat * M_PI / 180.0);
+}
+
+static void test_overlap_area(void **state)
+{
+    (void)state;
+    double lon, lat;
+    double a[] = {120.000, 30.000, 120.002, 30.000, 120.002, 30.002, 120.000, 30.002};
+    /* A copy overlaps by all of its area, whatever the orientation. */
+    double a_cw[] = {120.000, 30.000, 120.000, 30.002, 120.002, 30.002, 120.002, 30.000};
+    double want = box_m2(0.002, 0.002, 30.001);
+    assert_float_equal(overlap_m2(a, 4, a, 4, &lon, &lat), want, want * 1e-9);
+    assert_float_equal(overlap_m2(a, 4, a_cw, 4, &lon, &lat), want, want * 1e-9);
+    assert_true(inside(a, 4, lon, lat));
+    /* Shifted by half: a quarter. */
+    double b[] = {120.001, 30.001, 120.003, 30.001, 120.003, 30.003, 120.001, 30.003};
+    want = box_m2(0.001, 0.001, 30.0015);
+    assert_float_equal(overlap_m2(a, 4, b, 4, &lon, &lat), want, want * 1e-9);
+    assert_true(inside(a, 4, lon, lat) && inside(b, 4, lon, lat));
+    /* Sharing an edge, or only a vertex: nothing. */
+    double east[] = {120.002, 30.000, 120.004, 30.000, 120.004, 30.002, 120.002, 30.002};
+    double corner[] = {120.002, 30.002, 120.004, 30.002, 120.004, 30.004, 120.002, 30.004};
+    assert_true(overlap_m2(a, 4, east, 4, &lon, &lat) < 1e-6);
+    assert_true(isnan(lon) && isnan(lat));
+    assert_true(overlap_m2(a, 4, corner, 4, &lon, &lat) < 1e-6);
+    /* Apart: nothing. */
+    double far[] = {121.0, 31.0, 121.1, 31.0, 121.1, 31.1};
+    assert_true(overlap_m2(a, 4, far, 3, &lon, &lat) == 0);
+}
+
+static void test_overlap_concave(void **state)
+{
+    (void)state;
+    double lon, lat;
+    /* An L: the 2x2 box without its north-east quarter. */
+    double l[] = {120.000, 30.000, 120.002, 30.000, 120.002, 30.001,
+                  120.001, 30.001, 120.001, 30.002, 120.000, 30.002};
+    /* The missing quarter fills the notch: shares two edges, no overlap. */
+    double notch[] = {120.001, 30.001, 120.002, 30.001, 120.002, 30.002, 120.001, 30.002};
+    assert_true(overlap_m2(l, 6, notch, 4, &lon, &lat) < 1e-6);
+    /* A box across both arms and the notch: overlaps the L by 3 of its
+     * 4 quarters of 0.001 x 0.001... here a 0.001-wide band over the
+     * middle: 0.0005 x 0.001 in each arm. */
+    double band[] = {120.0005, 30.0005, 120.0015, 30.0005, 120.0015, 30.0015, 120.0005, 30.0015};
+    double got = overlap_m2(l, 6, band, 4, &lon, &lat);
+    double want = box_m2(0.001, 0.001, 30.001) * 0.75;
+    assert_float_equal(got, want, want * 1e-6);
+    assert_true(inside(l, 6, lon, lat) && inside(band, 4, lon, lat));
+    /* A U whose overlap with a bar misses the centroid's vertical line:
+     * the point must still be inside both. */
+    double u[] = {120.000, 30.000, 120.003, 30.000, 120.003, 30.003, 120.002, 30.003,
+                  120.002, 30.001, 120.001, 30.001, 120.001, 30.003, 120.000, 30.003};
+    double bar[] = {119.999, 30.002, 120.004, 30.002, 120.004, 30.0025, 119.999, 30.0025};
+    got = overlap_m2(u, 8, bar, 4, &lon, &lat);
+    want = 2 * box_m2(0.001, 0.0005, 30.00225);
+    assert_float_equal(got, want, want * 1e-6);
+    assert_true(inside(u, 8, lon, lat) && inside(bar, 4, lon, lat));
+}
+
+/* Random boxes against the exact box intersection. */
+static void test_overlap_random_boxes(void **state)
+{
+    (void)state;
+    srand(20261205);
+    for (int t = 0; t < 500; t++) {
+        double v[8];
+        for (int k = 0; k < 8; k++)
+            v[k] = (k % 2 ? 30.0 : 120.0) + (rand() % 2000) * 1e-6;
+        double ax0 = fmin(v[0], v[2]), ax1 = fmax(v[0], v[2]), ay0 = fmin(v[1], v[3]),
+               ay1 = fmax(v[1], v[3]);
+        double bx0 = fmin(v[4], v[6]), bx1 = fmax(v[4], v[6]), by0 = fmin(v[5], v[7]),
+               by1 = fmax(v[5], v[7]);
+        if (ax1 - ax0 < 1e-6 || ay1 - ay0 < 1e-6 || bx1 - bx0 < 1e-6 || by1 - by0 < 1e-6)
+            continue;
+        double a[] = {ax0, ay0, ax1, ay0, ax1, ay1, ax0, ay1};
+        double b[] = {bx0, by1, bx1, by1, bx1, by0, bx0, by0}; /* clockwise */
+        double ix0 = fmax(ax0, bx0), ix1 = fmin(ax1, bx1), iy0 = fmax(ay0, by0),
+               iy1 = fmin(ay1, by1);
+        double lon, lat, want = 0;
+        if (ix1 > ix0 && iy1 > iy0) {
+            double ib[] = {ix0, iy0, ix1, iy0, ix1, iy1, ix0, iy1};
+            double l2, t2;
+            want = overlap_m2(ib, 4, ib, 4, &l2, &t2);
+        }
+        double got = overlap_m2(a, 4, b, 4, &lon, &lat);
+        if (fabs(got - want) > 1e-6 * fmax(1, want))
+            fail_msg("boxes %d: overlap %.6f m², want %.6f", t, got, want);
+        if (want > 0 && !(inside(a, 4, lon, lat) && inside(b, 4, lon, lat)))
+            fail_msg("boxes %d: (%.7f, %.7f) is not inside both", t, lon, lat);
+    }
+}
+
+static void test_find_overlap(void **state)
+{
+    (void)state;
+    fq_geo_overlap o;
+    /* A 3 x 3 tiling: neighbours share edges and vertices, nothing overlaps. */
+    fq_geo_builder *b = fq_geo_builder_new();
+    for (int i = 0; i < 9; i++)
+        add_rect(b, i, 120.0 + (i % 3) * 0.002, 30.0 + (i / 3) * 0.002, 120.002 + (i % 3) * 0.002,
+                 30.002 + (i / 3) * 0.002);
+    assert_int_equal(fq_geo_find_overlap(b, &o), 0);
+    /* A sliver: grid 9 digitised 1e-7 degree (one unit) into grid 4 along
+     * its whole west edge: ~2 m², 0.005 % of the grid: tolerated. */
+    fq_geo_builder *s = fq_geo_builder_new();
+    add_rect(s, 4, 120.002, 30.002, 120.004, 30.004);
+    add_rect(s, 9, 120.004 - 1e-7, 30.002, 120.006, 30.004);
+    assert_int_equal(fq_geo_find_overlap(s, &o), 0);
+    /* The same polygon twice as another grid of the same grid: one grid in
+     * two pieces may overlap itself. */
+    add_rect(s, 4, 120.002, 30.002, 120.004, 30.004);
+    assert_int_equal(fq_geo_find_overlap(s, &o), 0);
+    fq_geo_builder_free(s);
+    /* A copy of grid 4 as grid 12: refused, with both grids, the area and a
+     * point inside. */
+    add_rect(b, 12, 120.002, 30.002, 120.004, 30.004);
+    assert_int_equal(fq_geo_find_overlap(b, &o), 1);
+    assert_int_equal(o.grid_a, 4);
+    assert_int_equal(o.grid_b, 12);
+    double want = box_m2(0.002, 0.002, 30.003);
+    assert_float_equal(o.area_m2, want, want * 1e-9);
+    assert_float_equal(o.share, 1.0, 1e-9);
+    assert_true(o.lon > 120.002 && o.lon < 120.004 && o.lat > 30.002 && o.lat < 30.004);
+    fq_geo_builder_free(b);
+    /* Overlapping by 10 % of the smaller: refused. */
+    b = fq_geo_builder_new();
+    add_rect(b, 1, 120.000, 30.000, 120.002, 30.002);
+    add_rect(b, 2, 120.0018, 30.000, 120.004, 30.002);
+    assert_int_equal(fq_geo_find_overlap(b, &o), 1);
+    assert_float_equal(o.share, 0.1, 1e-6);
+    assert_true(o.lon > 120.0018 && o.lon < 120.002);
+    fq_geo_builder_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +719,9 @@ int main(void)
         cmocka_unit_test(test_concave),         cmocka_unit_test(test_outside_and_bad_queries),
         cmocka_unit_test(test_builder_rejects), cmocka_unit_test(test_overlap_and_multipart),
         cmocka_unit_test(test_sparse),          cmocka_unit_test(test_random_cities),
+        cmocka_unit_test(test_vertex_limit),    cmocka_unit_test(test_overlap_area),
+        cmocka_unit_test(test_overlap_concave), cmocka_unit_test(test_overlap_random_boxes),
+        cmocka_unit_test(test_find_overlap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
