@@ -56,9 +56,9 @@ RATE=150
 
 # ---- the server, killed and restarted on one URL ----
 
-# server_restart: starts fengqiaod again on SERVER_URL (the port of the first
-# server_start), so that clients holding the URL reconnect; retries while the
-# port is not free yet.
+# server_restart: starts fengqiaod again on SERVER_URL and TERMINALS_URL (the
+# ports of the first server_start), so that clients holding the URL reconnect;
+# retries while the ports are not free yet.
 server_restart() {
     local attempt ready i
     [ -z "$SERVER_PID" ] || fail "server_restart: a server is already running"
@@ -67,8 +67,10 @@ server_restart() {
         SERVER_LOG="$WORK/server.$SERVER_N.log"
         SERVER_LOGS+=("$SERVER_LOG")
         ready="$WORK/server.$SERVER_N.ready"
+        # Both endpoints explicit: the terminals' default (7412) may be a
+        # running demo's.
         "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$SERVER_URL" \
-            --ready-file "$ready" --stats-interval 1 2>"$SERVER_LOG" &
+            --terminals "$TERMINALS_URL" --ready-file "$ready" --stats-interval 1 2>"$SERVER_LOG" &
         SERVER_PID=$!
         for ((i = 0; i < 600; i++)); do
             if [ -s "$ready" ]; then
