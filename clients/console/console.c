@@ -605,7 +605,9 @@ int fqcon_csv_parse(const char *text, fqcon_csv *out)
     if (cells == NULL)
         return -1;
     const char *p = text;
-    while (*p) {
+    /* A text that ends right after a ',' still has that row's last, empty
+     * cell to take (and the row to close). */
+    while (*p || row_cells > 0) {
         /* one cell */
         size_t blen = 0, bcap = 32;
         char *buf = malloc(bcap);
@@ -783,9 +785,12 @@ int fqcon_stats_table(const fqcon_csv *csv, char ***out, size_t *n_out)
     }
     (void)cell;
     for (size_t r = 0; r < rows; r++) {
+        /* Display widths bound the padding, not the bytes: a zero-width
+         * character takes bytes but no column, so each cell's own length
+         * counts too. */
         size_t cap = 16;
         for (int c = 0; c < STATS_COLS; c++)
-            cap += (size_t)width[c] * 4 + 8;
+            cap += (size_t)width[c] * 4 + 8 + strlen(grid[r][c]);
         char *line = malloc(cap);
         if (line == NULL) {
             fqcon_lines_free(lines, rows);
