@@ -101,13 +101,15 @@ assert_eq "xihu.public_security|{lingyin.governance}" \
     "$(q "SELECT lead_unit, co_units FROM incidents WHERE id = $id8")" "escalated along its line to the district"
 
 # ---- a rule change takes effect without a restart, and is recorded ----
+loads=$(directory_loads)
 q "UPDATE rule_sets SET active = false, retired_at = now() WHERE active;
    INSERT INTO rule_sets (version, created_by, note, active) VALUES (2, 'integ_routing', 'labour disputes to the town', true);
    INSERT INTO rules (rule_set, category, severity, risk, tier, line, co_departments,
                       ack_s, ack_warn_s, conclude_s, conclude_warn_s)
      VALUES (2, 'dispute.labour', 0, 0, 'town', NULL, '{}', 1800, 300, 604800, 86400);
    NOTIFY fengqiao_directory;" >/dev/null
-for ((i = 0; i < 40; i++)); do grep -q "rule set 2" "$SERVER_LOG" && break; sleep 0.05; done
+wait_directory_reload "$loads"
+grep -q "rule set 2" "$SERVER_LOG" || fail "the reload did not bring rule set 2"
 r9=$(route --category dispute.labour --severity IV --risk low --channel hotline \
     --place lingyin-v2 --title "欠薪" --external-ref RT-9)
 assert_eq "town|lingyin.governance" "$(field '[.routing.tier, .routing.lead_unit] | join("|")' "$r9")" \
@@ -115,8 +117,9 @@ assert_eq "town|lingyin.governance" "$(field '[.routing.tier, .routing.lead_unit
 assert_eq 2 "$(q "SELECT rule_set FROM incidents WHERE external_ref = 'RT-9'")" "decided by rule set 2"
 
 # ---- workers off duty: nobody in the village can take it, it climbs ----
+loads=$(directory_loads)
 q "UPDATE workers SET on_duty = false; NOTIFY fengqiao_directory;" >/dev/null
-sleep 0.5
+wait_directory_reload "$loads"
 r10=$(route --category service.elderly_care --severity IV --risk low --channel walk_in \
     --place lingyin-v1-g1 --title "助餐" --external-ref RT-10)
 assert_eq "town|lingyin.services|" "$(field '[.routing.tier, .routing.lead_unit, .routing.worker // ""] | join("|")' "$r10")" \
