@@ -289,12 +289,15 @@ int fqcon_fit(const char *s, int width, int pad, char *out, size_t out_len)
         size_t n = next_char(s, &w, &control);
         if (cols + w > room)
             break;
+        /* Bytes kept for the padding still owed after this character, so
+         * that a run of zero-width characters cannot crowd it out of `out`. */
+        size_t owed = pad && width > cols + w ? (size_t)(width - cols - w) : 0;
         if (control) {
-            if (used + 1 >= out_len)
+            if (used + 1 + owed >= out_len)
                 break;
             out[used++] = ' ';
         } else {
-            if (used + n >= out_len)
+            if (used + n + owed >= out_len)
                 break;
             memcpy(out + used, s, n);
             used += n;
@@ -302,7 +305,8 @@ int fqcon_fit(const char *s, int width, int pad, char *out, size_t out_len)
         cols += w;
         s += n;
     }
-    if (*s && width >= 2 && cols < width && used + 3 < out_len) {
+    if (*s && width >= 2 && cols < width &&
+        used + 3 + (pad ? (size_t)(width - cols - 1) : 0) < out_len) {
         memcpy(out + used, "\xe2\x80\xa6", 3); /* … */
         used += 3;
         cols += 1;

@@ -218,6 +218,15 @@ static void test_csv_edges(void **state)
     assert_true(strlen(lines[1]) > 7 * 94); /* every cell whole */
     fqcon_lines_free(lines, n);
     fqcon_csv_free(&csv);
+
+    /* Zero-width characters that fill the output leave room for the
+     * padding: the cell is still exactly as wide as asked. */
+    char marks[601] = "";
+    for (int i = 0; i < 300; i++)
+        strcat(marks, "\xcc\x81");
+    char out[64];
+    assert_int_equal(fqcon_fit(marks, 10, 1, out, sizeof out), 10);
+    assert_int_equal(fqcon_width(out), 10);
 }
 
 int main(void)
