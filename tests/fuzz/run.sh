@@ -18,7 +18,7 @@ cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DFQ_FUZZ=ON >"$build/conf
     exit 1
 }
 names="request reply org_ids topology console"
-# shellcheck disable=SC2086 # one target per name
+# shellcheck disable=SC2046,SC2086 # one target per name
 cmake --build "$build" -j"$jobs" --target $(printf 'fuzz_%s ' $names)
 
 status=0
