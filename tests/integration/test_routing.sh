@@ -91,9 +91,11 @@ r8=$(route --category hazard.flood --severity IV --risk low --channel patrol \
     --place lingyin-v1-g1 --title "积水" --external-ref RT-8)
 id8=$(field .incident_id "$r8")
 assert_eq village "$(field .routing.tier "$r8")" "flood starts in the village"
-wait_q "SELECT tier FROM incidents WHERE id = $id8" 2 10
-wait_q "SELECT tier FROM incidents WHERE id = $id8" 3 10
-wait_q "SELECT count(*) FROM events WHERE incident_id = $id8 AND kind = 'breached'" 1 10
+# The end state, not the tiers on the way: a tier held for a second or two
+# can pass between two polls on a busy machine. The history below shows each
+# step.
+wait_q "SELECT count(*) FROM events WHERE incident_id = $id8 AND kind = 'breached'" 1 60
+assert_eq 3 "$(q "SELECT tier FROM incidents WHERE id = $id8")" "the flood at the district"
 assert_eq "reported,assigned,ack_warning,escalated,ack_warning,escalated,ack_warning,breached" \
     "$(q "SELECT string_agg(kind, ',' ORDER BY seq) FROM events WHERE incident_id = $id8")" \
     "the flood's history"
