@@ -142,8 +142,10 @@ admin import-topology examples/westlake-topology.json
 
 port=$(free_port)
 url="tcp://127.0.0.1:$port"
+# The terminals' endpoint on a free port too: its default (7412) may be taken.
+turl="tcp://127.0.0.1:$(free_port)"
 log "starting fengqiaod on $url ${extra_args[*]:-}"
-"$B/server/fengqiaod" --intake "$url" --ready-file "$tmp/ready" --stats-interval 1 \
+"$B/server/fengqiaod" --intake "$url" --terminals "$turl" --ready-file "$tmp/ready" --stats-interval 1 \
     "${extra_args[@]}" >"$tmp/fengqiaod.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 200); do

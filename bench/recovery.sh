@@ -162,7 +162,7 @@ for ((rep = 1; rep <= reps; rep++)); do
     ready="$tmp/ready.$rep"
     t0=$(now_ns)
     "$B/server/fengqiaod" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "tcp://127.0.0.1:$port" \
-        --ready-file "$ready" --stats-interval 0 2>"$tmp/fengqiaod.log" &
+        --terminals "tcp://127.0.0.1:$(free_port)" --ready-file "$ready" --stats-interval 0 2>"$tmp/fengqiaod.log" &
     server_pid=$!
     until [ -s "$ready" ]; do
         kill -0 "$server_pid" 2>/dev/null || { log "fengqiaod exited during start"; exit 1; }

@@ -289,12 +289,15 @@ int fqcon_fit(const char *s, int width, int pad, char *out, size_t out_len)
         size_t n = next_char(s, &w, &control);
         if (cols + w > room)
             break;
+        /* Bytes kept for the padding still owed after this character, so
+         * that a run of zero-width characters cannot crowd it out of `out`. */
+        size_t owed = pad && width > cols + w ? (size_t)(width - cols - w) : 0;
         if (control) {
-            if (used + 1 >= out_len)
+            if (used + 1 + owed >= out_len)
                 break;
             out[used++] = ' ';
         } else {
-            if (used + n >= out_len)
+            if (used + n + owed >= out_len)
                 break;
             memcpy(out + used, s, n);
             used += n;
@@ -302,7 +305,8 @@ int fqcon_fit(const char *s, int width, int pad, char *out, size_t out_len)
         cols += w;
         s += n;
     }
-    if (*s && width >= 2 && cols < width && used + 3 < out_len) {
+    if (*s && width >= 2 && cols < width &&
+        used + 3 + (pad ? (size_t)(width - cols - 1) : 0) < out_len) {
         memcpy(out + used, "\xe2\x80\xa6", 3); /* … */
         used += 3;
         cols += 1;
@@ -605,7 +609,9 @@ int fqcon_csv_parse(const char *text, fqcon_csv *out)
     if (cells == NULL)
         return -1;
     const char *p = text;
-    while (*p) {
+    /* A text that ends right after a ',' still has that row's last, empty
+     * cell to take (and the row to close). */
+    while (*p || row_cells > 0) {
         /* one cell */
         size_t blen = 0, bcap = 32;
         char *buf = malloc(bcap);
@@ -783,9 +789,12 @@ int fqcon_stats_table(const fqcon_csv *csv, char ***out, size_t *n_out)
     }
     (void)cell;
     for (size_t r = 0; r < rows; r++) {
+        /* Display widths bound the padding, not the bytes: a zero-width
+         * character takes bytes but no column, so each cell's own length
+         * counts too. */
         size_t cap = 16;
         for (int c = 0; c < STATS_COLS; c++)
-            cap += (size_t)width[c] * 4 + 8;
+            cap += (size_t)width[c] * 4 + 8 + strlen(grid[r][c]);
         char *line = malloc(cap);
         if (line == NULL) {
             fqcon_lines_free(lines, rows);

@@ -101,7 +101,7 @@ int fqcon_line_from(const char *name);
 /* A parsed CSV (RFC 4180 quoting), the first row the header. */
 typedef struct fqcon_csv {
     size_t rows, cols; /* rows includes the header */
-    char **cells;      /* rows x cols; missing cells are "" */
+    char **cells;      /* rows x cols; cells a short row lacks are NULL (fqcon_csv_cell: "") */
 } fqcon_csv;
 
 int fqcon_csv_parse(const char *text, fqcon_csv *out);

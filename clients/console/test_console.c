@@ -189,6 +189,46 @@ static void test_csv_and_table(void **state)
     fqcon_csv_free(&csv);
 }
 
+/* Found by fuzz_console: a text ending right after a ',' lost (and leaked)
+ * its last row; cells of zero-width characters overflowed a table line. */
+static void test_csv_edges(void **state)
+{
+    (void)state;
+    fqcon_csv csv;
+    assert_int_equal(fqcon_csv_parse("group,received\nbeishan,", &csv), 0);
+    assert_int_equal(csv.rows, 2);
+    assert_int_equal(csv.cols, 2);
+    assert_string_equal(fqcon_csv_cell(&csv, 1, "group"), "beishan");
+    assert_string_equal(fqcon_csv_cell(&csv, 1, "received"), "");
+    fqcon_csv_free(&csv);
+
+    /* U+0301 (combining acute accent): 2 bytes, no column; 47 per cell. */
+    char text[2048] = "group,received,acknowledged_on_time,concluded,concluded_on_time,overdue,"
+                      "returned,escalated\nx";
+    for (int c = 0; c < 7; c++) {
+        strcat(text, ",");
+        for (int i = 0; i < 47; i++)
+            strcat(text, "\xcc\x81");
+    }
+    assert_int_equal(fqcon_csv_parse(text, &csv), 0);
+    char **lines;
+    size_t n;
+    assert_int_equal(fqcon_stats_table(&csv, &lines, &n), 0);
+    assert_int_equal(n, 2);
+    assert_true(strlen(lines[1]) > 7 * 94); /* every cell whole */
+    fqcon_lines_free(lines, n);
+    fqcon_csv_free(&csv);
+
+    /* Zero-width characters that fill the output leave room for the
+     * padding: the cell is still exactly as wide as asked. */
+    char marks[601] = "";
+    for (int i = 0; i < 300; i++)
+        strcat(marks, "\xcc\x81");
+    char out[64];
+    assert_int_equal(fqcon_fit(marks, 10, 1, out, sizeof out), 10);
+    assert_int_equal(fqcon_width(out), 10);
+}
+
 int main(void)
 {
     if (setlocale(LC_ALL, "C.UTF-8") == NULL) {
@@ -200,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_durations_and_times),
         cmocka_unit_test(test_fit),
         cmocka_unit_test(test_csv_and_table),
+        cmocka_unit_test(test_csv_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,19 +1,26 @@
-/* fuzz_request: the server's intake path up to the store, on arbitrary frames.
+/* fuzz_request: the server's request path up to the store, on arbitrary
+ * frames, through the code that faces the network.
  *
- * fq_wire_open_request into a bounded arena; when it opens: MAC checks (the
- * sender's key from a fixed directory, and a fixed key), freshness, and for a
- * report body fq_validate_report and fq_policy_may_report for every node;
- * for an action or a console command, their field checks.
+ * fq_gate_check (server/endpoints/gate.c: decode into a bounded arena,
+ * sender, MAC, schema, message id, freshness) against the fixture's directory,
+ * and against no directory (a server still starting); for a frame that passes,
+ * the endpoints' body checks: fq_validate_report and fq_policy_may_report for
+ * every node, fq_validate_action, fq_validate_command.
  * Oracles beyond "no crash, no sanitizer report":
- *  - oversize frames are ETOOBIG; failures hand out no envelope;
+ *  - oversize frames are refused as INVALID and never decoded; a frame that
+ *    does not decode hands out no envelope;
+ *  - the gate's message is a terminated string, empty only when it passed;
+ *    a pass names the node whose key verified the MAC, and the sender is
+ *    that node;
  *  - an opened envelope re-encodes to its own length and fits the server's
  *    report pack buffer (FQ_MAX_FRAME_BYTES);
  *  - a report that opens and validates has no NUL inside any string field of
  *    the bytes as sent (what ENONCANON exists to guarantee);
- *  - the error message of a refused report is a terminated string;
+ *  - the error message of a refused body is a terminated string;
  *  - an allowed place is a known unit inside the node's jurisdiction. */
 #include "fuzz_check.h"
 #include "fuzz_fixture.h"
+#include "gate.h"
 #include "validate.h"
 
 #include <string.h>
@@ -91,27 +98,50 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fx_key(0, fixed_key);
     }
     fq_arena arena;
+    /* A server whose directory is not loaded yet: BUSY once it decodes. */
     fq_arena_init(&arena, arena_buffer, FQ_DECODE_ARENA_BYTES);
-    fq_opened_request o;
-    int rv = fq_wire_open_request(data, size, &arena, &o);
+    fq_gate g;
+    fq_gate_check(data, size, &arena, NULL, FX_NOW_MS, FX_SKEW_MS, &g);
+    FQ_FUZZ_CHECK(g.status == (g.decoded ? FENGQIAO__V1__STATUS__STATUS_BUSY
+                                         : FENGQIAO__V1__STATUS__STATUS_INVALID));
+    FQ_FUZZ_CHECK(g.node == NULL);
+
+    fq_arena_init(&arena, arena_buffer, FQ_DECODE_ARENA_BYTES);
+    memset(&g, 'x', sizeof g);
+    fq_gate_check(data, size, &arena, dir, FX_NOW_MS, FX_SKEW_MS, &g);
+    FQ_FUZZ_CHECK(memchr(g.message, 0, sizeof g.message) != NULL);
+    FQ_FUZZ_CHECK((g.status == FENGQIAO__V1__STATUS__STATUS_OK) == (g.message[0] == '\0'));
     if (size > FQ_MAX_FRAME_BYTES)
-        FQ_FUZZ_CHECK(rv == FQ_WIRE_ETOOBIG);
-    if (rv != FQ_WIRE_OK) {
-        FQ_FUZZ_CHECK(rv == FQ_WIRE_EFRAME || rv == FQ_WIRE_EENVELOPE || rv == FQ_WIRE_ENONCANON ||
-                      rv == FQ_WIRE_ETOOBIG);
-        FQ_FUZZ_CHECK(o.envelope == NULL);
+        FQ_FUZZ_CHECK(!g.decoded);
+    if (!g.decoded) {
+        FQ_FUZZ_CHECK(g.status == FENGQIAO__V1__STATUS__STATUS_INVALID);
+        FQ_FUZZ_CHECK(g.opened.envelope == NULL && g.node == NULL && g.message_id == 0);
         return 0;
     }
+    const fq_opened_request o = g.opened;
     const Fengqiao__V1__Envelope *env = o.envelope;
     FQ_FUZZ_CHECK(env != NULL);
     FQ_FUZZ_CHECK(o.envelope_len <= size);
     FQ_FUZZ_CHECK(fengqiao__v1__envelope__get_packed_size(env) == o.envelope_len);
-
-    fq_wire_verify(fixed_key, o.envelope_bytes, o.envelope_len, o.mac, o.mac_len);
-    const fq_node *sender = fq_valid_id(env->sender) ? fq_directory_find(dir, env->sender) : NULL;
-    if (sender != NULL)
-        fq_wire_verify(sender->key, o.envelope_bytes, o.envelope_len, o.mac, o.mac_len);
-    fq_check_fresh(env->sent_at_ms, FX_NOW_MS, FX_SKEW_MS);
+    FQ_FUZZ_CHECK(g.message_id == env->message_id);
+    if (g.status != FENGQIAO__V1__STATUS__STATUS_OK) {
+        /* Refused after the MAC verified (schema, id, freshness): the node is
+         * known; before it, it is not. */
+        if (g.status == FENGQIAO__V1__STATUS__STATUS_UNAUTHENTICATED)
+            FQ_FUZZ_CHECK(g.node == NULL);
+        return 0;
+    }
+    /* Passed: the sender is a node of the directory whose key verifies the
+     * exact envelope bytes, not revoked. */
+    FQ_FUZZ_CHECK(g.node != NULL && !g.node->revoked);
+    FQ_FUZZ_CHECK(g.node == fq_directory_find(dir, env->sender));
+    FQ_FUZZ_CHECK(fq_wire_verify(g.node->key, o.envelope_bytes, o.envelope_len, o.mac, o.mac_len) ==
+                  FQ_WIRE_OK);
+    FQ_FUZZ_CHECK(fq_wire_verify(fixed_key, o.envelope_bytes, o.envelope_len, o.mac, o.mac_len) !=
+                      FQ_WIRE_OK ||
+                  strcmp(env->sender, fx_node_ids[0]) == 0);
+    FQ_FUZZ_CHECK(env->message_id >= 1 && env->message_id <= FQ_MAX_MESSAGE_ID);
+    FQ_FUZZ_CHECK(fq_check_fresh(env->sent_at_ms, FX_NOW_MS, FX_SKEW_MS) == 0);
 
     char err[256];
     memset(err, 'x', sizeof err);

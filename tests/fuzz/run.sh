@@ -17,10 +17,12 @@ cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DFQ_FUZZ=ON >"$build/conf
     cat "$build/configure.log"
     exit 1
 }
-cmake --build "$build" -j"$jobs" --target fuzz_request fuzz_reply fuzz_org_ids
+names="request reply org_ids topology console"
+# shellcheck disable=SC2046,SC2086 # one target per name
+cmake --build "$build" -j"$jobs" --target $(printf 'fuzz_%s ' $names)
 
 status=0
-for name in request reply org_ids; do
+for name in $names; do
     work=$build/fuzz-work/$name
     artifacts=$build/fuzz-artifacts/$name
     log=$build/fuzz-$name.log

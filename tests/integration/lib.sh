@@ -218,7 +218,7 @@ server_start() {
             --terminals "$TERMINALS_URL" \
             --ready-file "$ready" --stats-interval 1 "$@" 2>"$SERVER_LOG" &
         SERVER_PID=$!
-        for ((i = 0; i < 600; i++)); do
+        for ((i = 0; i < 1200; i++)); do
             if [ -s "$ready" ]; then
                 log "server $SERVER_PID serving on $SERVER_URL"
                 return 0
@@ -227,7 +227,7 @@ server_start() {
             sleep 0.05
         done
         if pid_alive "$SERVER_PID"; then
-            fail "server did not become ready within 30 s"
+            fail "server did not become ready within 60 s"
         fi
         wait "$SERVER_PID" || true
         SERVER_PID=""
@@ -290,6 +290,23 @@ wait_client() {
         sleep 0.05
     done
     wait_for_pid "$pid" 1
+}
+
+# directory_loads: how often the running server has installed its directory
+# (at the start, and again on each NOTIFY fengqiao_directory).
+directory_loads() { grep -c "fengqiaod: directory: [0-9]* units" "$SERVER_LOG" || true; }
+
+# wait_directory_reload BEFORE: waits (at most 60 s) until the server has
+# installed its directory again since directory_loads answered BEFORE; for
+# changes made in the database behind its back, instead of a sleep.
+wait_directory_reload() {
+    local before=$1 i
+    for ((i = 0; i < 1200; i++)); do
+        (($(directory_loads) > before)) && return 0
+        assert_server_alive "while reloading its directory"
+        sleep 0.05
+    done
+    fail "the server did not reload its directory within 60 s"
 }
 
 # ---- clients ----
@@ -359,8 +376,9 @@ blake2b_hex() {
 
 # wait_q SQL EXPECTED [seconds]: polls until the query answers EXPECTED (rows
 # written after the reply, such as audit rows); fails with the last answer.
+# The bound (default 30 s) is for a busy machine; a pass returns at once.
 wait_q() {
-    local sql=$1 want=$2 limit=${3:-3} got="" i
+    local sql=$1 want=$2 limit=${3:-30} got="" i
     for ((i = 0; i < limit * 20; i++)); do
         got=$(q "$sql")
         [ "$got" = "$want" ] && return 0

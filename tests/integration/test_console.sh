@@ -50,7 +50,7 @@ rep lingyin-platform K3 lingyin-v1-g1 dispute.neighbour
 rep lingyin-platform K4 lingyin-v1-g1 hazard.flood
 k1=$(id_of K1) k2=$(id_of K2) k3=$(id_of K3) k4=$(id_of K4)
 # K4 misses its 1 s limits tier by tier up to the district: overdue.
-for ((i = 0; i < 100; i++)); do
+for ((i = 0; i < 600; i++)); do
     [ "$(q "SELECT breached FROM incidents WHERE id = $k4")" != 0 ] && break
     sleep 0.1
 done
@@ -144,7 +144,7 @@ add_node duty2 terminal xihu >/dev/null 2>&1 || true
 q "UPDATE nodes SET serves_handler = '$lead2' WHERE id = 'duty2'" >/dev/null
 q "NOTIFY fengqiao_directory" >/dev/null
 reply_ok=""
-for ((i = 0; i < 50; i++)); do
+for ((i = 0; i < 600; i++)); do
     # The duty officer's own terminal answers (fq-terminal reply).
     if out=$("$FQ_TERMINAL" --node duty2 --key-file "$(key_of duty2)" --url "$TERMINALS_URL" \
         --state-dir "$WORK/st" reply "$k2" --note "已处置，今日回复" 2>&1); then
@@ -159,9 +159,10 @@ assert_eq "$deadline" "$(con duty2 sync 0 | jq -r "select(.kind == 5 and .incide
 assert_eq "supervision_replied|" "$(q "SELECT (SELECT kind FROM events WHERE incident_id = $k2 ORDER BY seq DESC LIMIT 1) || '|' || coalesce(supervision_due::text, '') FROM incidents WHERE id = $k2")" \
     "replied: on record, the order closed"
 expect_status reply_twice wrong_state duty2 reply "$k2" "再回复"
-con ops command supervise "$k4" --deadline-ms $(($(now_ms) + 1500)) --reason "一小时内回复" >/dev/null
+# 5 s: still in the future when the command arrives on a busy machine.
+con ops command supervise "$k4" --deadline-ms $(($(now_ms) + 5000)) --reason "一小时内回复" >/dev/null
 lead4=$(q "SELECT lead_unit FROM incidents WHERE id = $k4")
-for ((i = 0; i < 60; i++)); do
+for ((i = 0; i < 900; i++)); do
     [ "$(q "SELECT count(*) FROM events WHERE incident_id = $k4 AND kind = 'supervision_breached'")" = 1 ] && break
     sleep 0.1
 done

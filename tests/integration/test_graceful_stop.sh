@@ -9,11 +9,14 @@ db_create
 setup_world
 server_start
 
-# Inserts into incidents wait while another session holds SHARE on it.
-spawn psql -X -q -d "$FQ_DB" -c "BEGIN; LOCK TABLE incidents IN SHARE MODE; SELECT pg_sleep(4); COMMIT;"
+# Inserts into incidents wait while another session holds SHARE on it. The
+# lock is held until the test releases it (cancelling that session's sleep),
+# not for a time: however slow the machine, the reports are still waiting at
+# SIGTERM.
+spawn env PGAPPNAME=integ_locker psql -X -q -d "$FQ_DB" -c "BEGIN; LOCK TABLE incidents IN SHARE MODE; SELECT pg_sleep(600); COMMIT;"
 locker=$BG_PID
 wait_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-        WHERE c.relname = 'incidents' AND l.mode = 'ShareLock' AND l.granted" 1 5
+        WHERE c.relname = 'incidents' AND l.mode = 'ShareLock' AND l.granted" 1 60
 
 for i in $(seq 1 16); do
     printf '{"category":"dispute.labour","severity":"III","risk":"medium","channel":"walk_in","place_unit":"lingyin-v1","title":"欠薪投诉 %d","external_ref":"STOP-%02d"}\n' "$i" "$i"
@@ -23,9 +26,9 @@ client=$BG_PID
 
 # The server's insert is queued behind the lock: the reports are in flight.
 wait_q "SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = current_database()
-        AND wait_event_type = 'Lock'" t 5
+        AND wait_event_type = 'Lock'" t 60
 # All 16 have arrived once the server's statistics (every second) say so.
-for ((i = 0; i < 60; i++)); do
+for ((i = 0; i < 1200; i++)); do
     grep -q "in-flight 16 " "$SERVER_LOG" && break
     sleep 0.05
 done
@@ -39,8 +42,11 @@ late=$(raw lingyin-platform --timeout-ms 1000 report --title 停机后的请求 
 log "request after SIGTERM: $late"
 [[ $late == "reply status=ok"* ]] && fail "a request sent after SIGTERM was accepted"
 
+# Release the lock: the 16 commit and are answered.
+assert_eq t "$(q "SELECT bool_or(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE application_name = 'integ_locker'")" \
+    "the lock holder's session cancelled"
 rc=0
-wait_for_pid "$client" 30 || rc=$?
+wait_for_pid "$client" 120 || rc=$?
 cat "$WORK/inflight.err" >&2
 assert_eq 0 "$rc" "fq-report exit status"
 assert_eq 16 "$(jq -r 'select(.status == "ok" and .incident_id > 0) | .line' "$WORK/inflight.out" | sort -u | wc -l)" \

@@ -13,16 +13,17 @@ setup_world
 server_start
 
 VALID=0
-# A valid report must go through in under 2 s while the server is (or was
-# just) under attack.
+# A valid report must go through while the server is (or was just) under
+# attack, in under 10 s: a stalled event loop would take far longer (the
+# bound leaves room for a machine whose cores are both busy).
 valid_report() {
     local what=$1 t0 out ms
     t0=$(now_ms)
     out=$(report lingyin-platform --category hazard.fire --severity IV --risk low --channel online \
-        --place lingyin --title "攻击之后的正常报告 $what" --timeout-ms 5000)
+        --place lingyin --title "攻击之后的正常报告 $what" --timeout-ms 20000)
     ms=$(($(now_ms) - t0))
     assert_match '^incident [0-9]+ ' "$out" "valid report after $what"
-    ((ms < 2000)) || fail "valid report after $what took $ms ms"
+    ((ms < 10000)) || fail "valid report after $what took $ms ms"
     server_alive || fail "server died ($what)"
     VALID=$((VALID + 1))
     log "after $what: valid report answered in $ms ms"
@@ -71,17 +72,19 @@ valid_report "TCP junk"
 
 # ---- half-open connections held while a valid client comes ----
 port=${SERVER_URL##*:}
-spawn python3 - "$port" <<'PY'
+spawn python3 - "$port" "$WORK/held" <<'PY'
 import socket, sys, time
 held = []
 for i in range(100):
     s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
     s.sendall(b"\x00SP"[: i % 4])  # nothing, or a partial SP header
     held.append(s)
-time.sleep(20)
+open(sys.argv[2], "w").close()  # all 100 are connected
+time.sleep(60)
 PY
 holder=$BG_PID
-sleep 0.5
+for ((i = 0; i < 1200; i++)); do [ -e "$WORK/held" ] && break; sleep 0.05; done
+[ -e "$WORK/held" ] || fail "the 100 half-open connections were not made within 60 s"
 valid_report "100 half-open connections"
 kill "$holder" 2>/dev/null || true
 
@@ -94,8 +97,17 @@ assert_eq 0 "$(reply_field "$out" other)" "flood replies that were signed or ok"
 assert_eq 2000 "$(($(reply_field "$out" invalid_unsigned) + $(reply_field "$out" refused_unsigned)))" "flood refusals"
 valid_report "flood"
 flood_ms=$(reply_field "$out" ms)
-sleep 0.3
-audit_rows=$(($(q "SELECT count(*) FROM rejected_requests") - audit_before))
+# Audit rows are written after the replies: wait for the first, then until
+# the count stops growing.
+wait_q "SELECT count(*) > $audit_before FROM rejected_requests" t 60
+audit_now=-1
+for ((i = 0; i < 120; i++)); do
+    n=$(q "SELECT count(*) FROM rejected_requests")
+    [ "$n" = "$audit_now" ] && break
+    audit_now=$n
+    sleep 0.5
+done
+audit_rows=$((audit_now - audit_before))
 # Audit rows are rate-limited (default 200 per second, burst 200).
 limit=$((200 + 200 * (flood_ms / 1000 + 2)))
 log "flood took $flood_ms ms and left $audit_rows audit rows (limit $limit)"
@@ -110,7 +122,7 @@ valid_sync() {
     "$FQ_TERMINAL" --node t1 --key-file "$(key_of t1)" --url "$TERMINALS_URL" \
         --state-dir "$WORK/t1-state" watch --once >/dev/null || fail "terminal sync after $what"
     ms=$(($(now_ms) - t0))
-    ((ms < 2000)) || fail "terminal sync after $what took $ms ms"
+    ((ms < 10000)) || fail "terminal sync after $what took $ms ms"
     server_alive || fail "server died ($what)"
     log "terminals, after $what: a valid sync answered in $ms ms"
 }

@@ -120,12 +120,14 @@ log "PostgreSQL stopped for 4 s after $(wc -l <"$WORK/B.out") answers"
 
 # In the outage: BUSY after the hold bound, signed, with a retry hint.
 t0=$(now_ms)
-busy=$(raw lingyin-platform --timeout-ms 5000 report --title 停库期间 --external-ref B-BUSY 2>/dev/null)
+busy=$(raw lingyin-platform --timeout-ms 20000 report --title 停库期间 --external-ref B-BUSY 2>/dev/null)
 ms=$(($(now_ms) - t0))
 log "during the outage ($ms ms): $busy"
 assert_match '^reply status=busy signed=1 .* retry_after_ms=[1-9][0-9]* message=not stored: .*retry with the same message id' \
     "$busy" "reply during the outage"
-((ms >= 900 && ms < 3000)) || fail "BUSY came after $ms ms (hold bound 1000 ms)"
+# Not before the hold bound; the upper bound only says "not never" (a busy
+# machine answers late).
+((ms >= 900 && ms < 15000)) || fail "BUSY came after $ms ms (hold bound 1000 ms)"
 busy_mid=$(reply_field "$busy" message_id)
 # fq-report with a short timeout: no definitive answer, exit 3.
 rc=0

@@ -86,7 +86,7 @@ while :; do
     line=$("$FQ_RAW_PEER" --url "$SERVER_URL" "${S[@]}" report 2>/dev/null)
     [[ $line == "reply status=unauthenticated "* ]] && break
     assert_match '^reply status=ok ' "$line" "spare-platform while the revocation propagates"
-    (($(now_ms) - t0 < 3000)) || fail "revocation not in effect 3 s after 'node revoke'"
+    (($(now_ms) - t0 < 30000)) || fail "revocation not in effect 30 s after 'node revoke'"
     sleep 0.05
 done
 elapsed=$(($(now_ms) - t0))

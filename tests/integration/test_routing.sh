@@ -91,9 +91,11 @@ r8=$(route --category hazard.flood --severity IV --risk low --channel patrol \
     --place lingyin-v1-g1 --title "积水" --external-ref RT-8)
 id8=$(field .incident_id "$r8")
 assert_eq village "$(field .routing.tier "$r8")" "flood starts in the village"
-wait_q "SELECT tier FROM incidents WHERE id = $id8" 2 10
-wait_q "SELECT tier FROM incidents WHERE id = $id8" 3 10
-wait_q "SELECT count(*) FROM events WHERE incident_id = $id8 AND kind = 'breached'" 1 10
+# The end state, not the tiers on the way: a tier held for a second or two
+# can pass between two polls on a busy machine. The history below shows each
+# step.
+wait_q "SELECT count(*) FROM events WHERE incident_id = $id8 AND kind = 'breached'" 1 60
+assert_eq 3 "$(q "SELECT tier FROM incidents WHERE id = $id8")" "the flood at the district"
 assert_eq "reported,assigned,ack_warning,escalated,ack_warning,escalated,ack_warning,breached" \
     "$(q "SELECT string_agg(kind, ',' ORDER BY seq) FROM events WHERE incident_id = $id8")" \
     "the flood's history"
@@ -101,13 +103,15 @@ assert_eq "xihu.public_security|{lingyin.governance}" \
     "$(q "SELECT lead_unit, co_units FROM incidents WHERE id = $id8")" "escalated along its line to the district"
 
 # ---- a rule change takes effect without a restart, and is recorded ----
+loads=$(directory_loads)
 q "UPDATE rule_sets SET active = false, retired_at = now() WHERE active;
    INSERT INTO rule_sets (version, created_by, note, active) VALUES (2, 'integ_routing', 'labour disputes to the town', true);
    INSERT INTO rules (rule_set, category, severity, risk, tier, line, co_departments,
                       ack_s, ack_warn_s, conclude_s, conclude_warn_s)
      VALUES (2, 'dispute.labour', 0, 0, 'town', NULL, '{}', 1800, 300, 604800, 86400);
    NOTIFY fengqiao_directory;" >/dev/null
-for ((i = 0; i < 40; i++)); do grep -q "rule set 2" "$SERVER_LOG" && break; sleep 0.05; done
+wait_directory_reload "$loads"
+grep -q "rule set 2" "$SERVER_LOG" || fail "the reload did not bring rule set 2"
 r9=$(route --category dispute.labour --severity IV --risk low --channel hotline \
     --place lingyin-v2 --title "欠薪" --external-ref RT-9)
 assert_eq "town|lingyin.governance" "$(field '[.routing.tier, .routing.lead_unit] | join("|")' "$r9")" \
@@ -115,8 +119,9 @@ assert_eq "town|lingyin.governance" "$(field '[.routing.tier, .routing.lead_unit
 assert_eq 2 "$(q "SELECT rule_set FROM incidents WHERE external_ref = 'RT-9'")" "decided by rule set 2"
 
 # ---- workers off duty: nobody in the village can take it, it climbs ----
+loads=$(directory_loads)
 q "UPDATE workers SET on_duty = false; NOTIFY fengqiao_directory;" >/dev/null
-sleep 0.5
+wait_directory_reload "$loads"
 r10=$(route --category service.elderly_care --severity IV --risk low --channel walk_in \
     --place lingyin-v1-g1 --title "助餐" --external-ref RT-10)
 assert_eq "town|lingyin.services|" "$(field '[.routing.tier, .routing.lead_unit, .routing.worker // ""] | join("|")' "$r10")" \

@@ -1,0 +1,204 @@
+/* fuzz_console: what people type at the district console and at a grid
+ * worker's terminal, through the clients' own parsers (no sockets, no curses).
+ *
+ * The input is split at its first NUL: before it the typed line, after it
+ * text for the statistics CSV. The line goes to fqcon_parse_command (the
+ * console's ':' commands), fqcon_parse_filter_token, fqcon_parse_duration,
+ * fqcon_parse_time, fqcon_fit/fqcon_width (how the board shows any text) and
+ * fqt_parse_line + fqt_action_check (fq-terminal's line mode); the rest goes
+ * to fqcon_csv_parse and fqcon_stats_table.
+ * Oracles beyond "no crash, no sanitizer report":
+ *  - a refusal has a terminated, non-empty message;
+ *  - a parsed command's strings are terminated and within their buffers,
+ *    the commands that act on an incident name one (1 .. 2^63-1), co-units
+ *    are at most FQCON_MAX_CO, a follow-up's satisfaction is 1 .. 5, a
+ *    supervision's duration is positive;
+ *  - a parsed duration is positive; fitted text is at most the width asked
+ *    (exactly it when padded) and terminated;
+ *  - every cell of a parsed CSV can be looked up; the table has a line
+ *    per row (the header's even with no rows). */
+#include "command.h"
+#include "console.h"
+#include "fuzz_check.h"
+
+#include <locale.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOW_MS 1764547200000LL /* 2025-12-01T00:00:00Z */
+
+static void check_string(const char *s, size_t cap)
+{
+    FQ_FUZZ_CHECK(memchr(s, 0, cap) != NULL);
+}
+
+static void check_refusal(const char *err, size_t cap)
+{
+    check_string(err, cap);
+    FQ_FUZZ_CHECK(err[0] != '\0');
+}
+
+static int acts_on_incident(fqcon_kind k)
+{
+    switch (k) {
+    case FQCON_ASSIGN:
+    case FQCON_ESCALATE:
+    case FQCON_CONCLUDE:
+    case FQCON_APPROVE:
+    case FQCON_DENY:
+    case FQCON_SUPERVISE:
+    case FQCON_MERGE:
+    case FQCON_REOPEN:
+    case FQCON_VERIFY:
+    case FQCON_FOLLOW_UP:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void console_command(const char *line)
+{
+    fqcon_cmd c;
+    char err[256];
+    memset(err, 'x', sizeof err);
+    if (fqcon_parse_command(line, &c, err, sizeof err) != 0) {
+        check_refusal(err, sizeof err);
+        return;
+    }
+    FQ_FUZZ_CHECK(c.kind != FQCON_NONE);
+    check_string(c.target, sizeof c.target);
+    check_string(c.reason, sizeof c.reason);
+    check_string(c.period, sizeof c.period);
+    check_string(c.by, sizeof c.by);
+    check_string(c.town, sizeof c.town);
+    check_string(c.filter.town, sizeof c.filter.town);
+    check_string(c.filter.assignment, sizeof c.filter.assignment);
+    FQ_FUZZ_CHECK(c.n_co >= 0 && c.n_co <= FQCON_MAX_CO);
+    for (int i = 0; i < c.n_co; i++)
+        check_string(c.co[i], sizeof c.co[i]);
+    if (acts_on_incident(c.kind)) {
+        FQ_FUZZ_CHECK(c.incident_id >= 1 && c.incident_id <= (uint64_t)INT64_MAX);
+        FQ_FUZZ_CHECK(c.reason[0] != '\0'); /* every action says why */
+    }
+    if (c.kind == FQCON_MERGE)
+        FQ_FUZZ_CHECK(c.merge_into >= 1 && c.merge_into <= (uint64_t)INT64_MAX);
+    if (c.kind == FQCON_FOLLOW_UP)
+        FQ_FUZZ_CHECK(c.satisfaction >= 1 && c.satisfaction <= 5);
+    if (c.kind == FQCON_SUPERVISE)
+        FQ_FUZZ_CHECK(c.duration_ms > 0);
+    if (c.kind == FQCON_ASSIGN)
+        FQ_FUZZ_CHECK(c.target[0] != '\0');
+}
+
+static void console_pieces(const char *line)
+{
+    fqcon_filter f;
+    memset(&f, 0, sizeof f);
+    if (fqcon_parse_filter_token(line, &f) == 0) {
+        check_string(f.town, sizeof f.town);
+        check_string(f.assignment, sizeof f.assignment);
+    }
+    int64_t ms = 0;
+    if (fqcon_parse_duration(line, &ms) == 0)
+        FQ_FUZZ_CHECK(ms > 0);
+    (void)fqcon_parse_time(line, NOW_MS, &ms);
+    FQ_FUZZ_CHECK(fqcon_width(line) >= 0);
+    static const int widths[] = {0, 1, 2, 7, 40};
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+        char out[256];
+        for (int pad = 0; pad < 2; pad++) {
+            memset(out, 'x', sizeof out);
+            int w = fqcon_fit(line, widths[i], pad, out, sizeof out);
+            check_string(out, sizeof out);
+            FQ_FUZZ_CHECK(w >= 0 && w <= widths[i]);
+            if (pad)
+                FQ_FUZZ_CHECK(w == widths[i]);
+        }
+    }
+}
+
+static void terminal_line(const char *line)
+{
+    static fqt_action a; /* 8 KiB of note: not on the stack */
+    char err[256];
+    memset(err, 'x', sizeof err);
+    if (fqt_parse_line(line, NOW_MS, &a, err, sizeof err) != 0) {
+        check_refusal(err, sizeof err);
+        return;
+    }
+    check_string(a.note, sizeof a.note);
+    check_string(a.right_place, sizeof a.right_place);
+    switch (a.cmd) {
+    case FQT_CMD_ACK:
+    case FQT_CMD_RETURN:
+    case FQT_CMD_PROGRESS:
+    case FQT_CMD_EXTEND:
+    case FQT_CMD_CONCLUDE:
+    case FQT_CMD_REPLY: {
+        FQ_FUZZ_CHECK(a.incident_id >= 1 && a.incident_id <= (uint64_t)INT64_MAX);
+        memset(err, 'x', sizeof err);
+        if (fqt_action_check(&a, NOW_MS, err, sizeof err) != 0) {
+            check_refusal(err, sizeof err);
+            break;
+        }
+        Fengqiao__V1__AssignmentAction body = FENGQIAO__V1__ASSIGNMENT_ACTION__INIT;
+        fqt_action_body(&a, &body);
+        FQ_FUZZ_CHECK(body.incident_id == a.incident_id);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void stats_csv(const char *text)
+{
+    fqcon_csv csv;
+    if (fqcon_csv_parse(text, &csv) != 0)
+        return;
+    /* Cells a short row lacks are NULL; a lookup gives "" for them. */
+    FQ_FUZZ_CHECK(csv.rows == 0 || csv.cols > 0);
+    for (size_t r = 0; r < csv.rows; r++)
+        for (size_t c = 0; c < csv.cols; c++)
+            if (csv.cells[c] != NULL)
+                FQ_FUZZ_CHECK(fqcon_csv_cell(&csv, r, csv.cells[c]) != NULL);
+    char **lines = NULL;
+    size_t n = 0;
+    if (fqcon_stats_table(&csv, &lines, &n) == 0) {
+        FQ_FUZZ_CHECK(n == (csv.rows > 0 ? csv.rows : 1)); /* the header, then a line per row */
+        for (size_t i = 0; i < n; i++)
+            FQ_FUZZ_CHECK(lines[i] != NULL);
+        fqcon_lines_free(lines, n);
+    }
+    fqcon_csv_free(&csv);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int initialised;
+    if (!initialised) {
+        /* The console runs in a UTF-8 locale: widths of CJK text count 2. */
+        if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+            setlocale(LC_CTYPE, "");
+        initialised = 1;
+    }
+    if (size > 2 * FQT_LINE_MAX) /* longer than any line a terminal reads */
+        return 0;
+    char *text = malloc(size + 2);
+    FQ_FUZZ_CHECK(text != NULL);
+    memcpy(text, data, size);
+    text[size] = '\0';
+    text[size + 1] = '\0';
+    const char *line = text;
+    const char *rest = text + strlen(text) + 1; /* after the first NUL, or "" */
+    console_command(line);
+    console_pieces(line);
+    terminal_line(line);
+    stats_csv(rest);
+    free(text);
+    return 0;
+}
