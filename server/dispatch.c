@@ -86,6 +86,19 @@ static int64_t wall_ms(void)
     return fq_now_ms();
 }
 
+/* The clock the deadlines run on: monotonic (libuv's loop time, the clock
+ * its timers use), so that a step of the wall clock neither fires a limit
+ * early nor holds it back. Limits are decided and recorded in wall-clock
+ * time; fq_case_new_limits maps them at the moment they are set. */
+static int64_t mono_ms(const fq_dispatch *d)
+{
+    return (int64_t)uv_now(d->loop);
+}
+
+#define ALL_LIMITS ((1u << FQ_CASE_DEADLINES) - 1)
+#define CONCLUDE_LIMITS                                                                            \
+    ((1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1)) | (1u << (FQ_DEADLINE_CONCLUDE_DUE - 1)))
+
 static void format_ms(char *buf, size_t len, int64_t ms)
 {
     snprintf(buf, len, "%" PRId64, ms);
@@ -188,22 +201,19 @@ static size_t pack_outcome(const fq_snapshot *snap, const fq_decision *dec, uint
 
 static void rearm(fq_dispatch *d);
 
+/* (Re)schedules the limits of the case still to fire (fq_case_schedule:
+ * the ones spent for this holder stay spent). */
 static void schedule_deadlines(fq_dispatch *d, fq_case *c)
 {
-    const fq_decision *dec = &c->decision;
-    int acknowledged = c->assignment == FQ_ASSIGNMENT_ACKNOWLEDGED ||
-                       c->assignment == FQ_ASSIGNMENT_EXTENSION_REQUESTED;
-    const int64_t at[FQ_CASE_DEADLINES] = {
-        acknowledged ? 0 : dec->ack_warn_ms, acknowledged ? 0 : dec->ack_due_ms,
-        dec->conclude_warn_ms, dec->conclude_due_ms, c->supervision_ms};
-    for (int k = 0; k < FQ_CASE_DEADLINES; k++) {
-        if (c->deadlines[k] != 0)
-            fq_deadlines_cancel(d->deadlines, c->deadlines[k]);
-        c->deadlines[k] =
-            at[k] > 0 ? fq_deadlines_add(d->deadlines, at[k], c->incident_id, (uint32_t)(k + 1))
-                      : 0;
-    }
+    fq_case_schedule(c, d->deadlines);
     rearm(d);
+}
+
+/* The case has new limits (`kinds`), set now: they fire again, mapped onto
+ * the monotonic clock as of now. */
+static void new_limits(fq_dispatch *d, fq_case *c, unsigned kinds)
+{
+    fq_case_new_limits(c, wall_ms(), mono_ms(d), kinds);
 }
 
 /* ---- outbox items ---- */
@@ -388,9 +398,18 @@ static void add_notice_items(fq_outbox_set *set, const fq_snapshot *snap, const 
 static void sysop_done(fq_store_op *op, int status, const char *message);
 static void on_retry(uv_timer_t *timer);
 
+static void queue_retry(fq_dispatch *d, sysop *s);
+
+/* While earlier writes wait to be retried, a new one queues behind them:
+ * submitted at once it could commit first, and the history would show, say,
+ * a breach at the district before the escalation that took the case there. */
 static void submit_sysop(fq_dispatch *d, sysop *s)
 {
     s->op.done = sysop_done;
+    if (d->retry_head != NULL && !d->stopped) {
+        queue_retry(d, s);
+        return;
+    }
     fq_store_submit(d->store, &s->op);
 }
 
@@ -412,6 +431,11 @@ static void sysop_done(fq_store_op *op, int status, const char *message)
      * trying until it is written — in the order of the decisions, so two
      * re-decisions of one incident land as they were taken. */
     (void)message;
+    queue_retry(d, s);
+}
+
+static void queue_retry(fq_dispatch *d, sysop *s)
+{
     s->next_retry = NULL;
     if (d->retry_tail)
         d->retry_tail->next_retry = s;
@@ -430,7 +454,8 @@ static void on_retry(uv_timer_t *timer)
     while (list != NULL) {
         sysop *s = list;
         list = s->next_retry;
-        submit_sysop(d, s);
+        s->op.done = sysop_done;
+        fq_store_submit(d->store, &s->op);
     }
 }
 
@@ -551,6 +576,7 @@ static void redirect(fq_dispatch *d, fq_case *c, const fq_decision *to, const ch
     c->decision = *to;
     c->assignment = FQ_ASSIGNMENT_ASSIGNED;
     c->escalations++;
+    new_limits(d, c, ALL_LIMITS);
     schedule_deadlines(d, c);
     write_reroute(d, c, kind, reason, &set);
 }
@@ -617,10 +643,10 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
     if (c->busy) {
         /* A terminal's action on it is being stored: decide after it. */
         c->deadlines[due->kind - 1] =
-            fq_deadlines_add(d->deadlines, wall_ms() + 50, c->incident_id, due->kind);
+            fq_deadlines_add(d->deadlines, mono_ms(d) + 50, c->incident_id, due->kind);
         return;
     }
-    c->deadlines[due->kind - 1] = 0;
+    fq_case_fired(c, due->kind);
     char reason[128], at[32];
     fq_outbox_set set;
     fq_outbox_init(&set);
@@ -665,7 +691,7 @@ static void on_timer(uv_timer_t *timer)
     /* A burst of due deadlines is served a budget at a time: the timer is
      * re-armed at once and I/O runs in between. */
     size_t n =
-        fq_deadlines_pop_due(d->deadlines, wall_ms(), d->due, (size_t)d->config.deadline_budget);
+        fq_deadlines_pop_due(d->deadlines, mono_ms(d), d->due, (size_t)d->config.deadline_budget);
     for (size_t i = 0; i < n; i++)
         on_deadline(d, &d->due[i]);
     rearm(d);
@@ -680,7 +706,7 @@ static void rearm(fq_dispatch *d)
         uv_timer_stop(&d->timer);
         return;
     }
-    int64_t wait = next - wall_ms();
+    int64_t wait = next - mono_ms(d);
     uv_timer_start(&d->timer, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
 }
 
@@ -872,7 +898,10 @@ static int parse_case_row(const fq_snapshot *snap, const PGresult *res, int i, f
 static void load_open(fq_dispatch *d, const PGresult *open)
 {
     const fq_snapshot *snap = d->current;
-    const int64_t now = wall_ms(); /* once, not per row (1 M rows at start) */
+    /* Once, not per row (1 M rows at start). The stored limits are wall-clock
+     * times: the wall clock now is the only reference there is for them
+     * (a step of it while the server was down moves them all alike). */
+    const int64_t now = wall_ms(), mono = mono_ms(d);
     const int rows = PQntuples(open);
     /* Room for every row at once: no step-by-step growth (failure is not
      * fatal: the adds grow as needed). */
@@ -893,34 +922,23 @@ static void load_open(fq_dispatch *d, const PGresult *open)
         }
         fq_route_request *req = &c->request;
         fq_decision *dec = &c->decision;
-        /* Breaches on record are not fired again; warnings already behind
-         * us are not repeated after a restart. */
+        fq_case_new_limits(c, now, mono, ALL_LIMITS);
+        /* Breaches on record (this holder's: a re-decision clears them) are
+         * not fired again, nor their warnings; warnings already behind us
+         * are not repeated after a restart. */
         int breached = (int)parse_i64(PQgetvalue(open, i, 19));
+        if (breached & 1 || dec->ack_warn_ms <= now)
+            c->fired |= 1u << (FQ_DEADLINE_ACK_WARNING - 1);
         if (breached & 1)
-            dec->ack_warn_ms = dec->ack_due_ms = 0;
+            c->fired |= 1u << (FQ_DEADLINE_ACK_DUE - 1);
+        if (breached & 2 || dec->conclude_warn_ms <= now)
+            c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1);
         if (breached & 2)
-            dec->conclude_warn_ms = dec->conclude_due_ms = 0;
-        /* Acknowledged: its acknowledge limits are behind it. */
-        int64_t ack_warn = dec->ack_warn_ms, ack_due = dec->ack_due_ms;
-        if (c->assignment != FQ_ASSIGNMENT_ASSIGNED && c->assignment != FQ_ASSIGNMENT_RETURNED)
-            dec->ack_warn_ms = dec->ack_due_ms = 0;
-        if (dec->ack_warn_ms <= now)
-            dec->ack_warn_ms = 0;
-        if (dec->conclude_warn_ms <= now)
-            dec->conclude_warn_ms = 0;
-        /* schedule_deadlines for a new case (none to cancel), without
+            c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_DUE - 1);
+        /* fq_case_schedule for a new case (none to cancel), without
          * re-arming the timer per row: fq_dispatch_install re-arms it once. */
         c->supervision_ms = column_ms(open, i, 24);
-        const int64_t at[FQ_CASE_DEADLINES] = {dec->ack_warn_ms, dec->ack_due_ms,
-                                               dec->conclude_warn_ms, dec->conclude_due_ms,
-                                               c->supervision_ms};
-        for (int k = 0; k < FQ_CASE_DEADLINES; k++)
-            c->deadlines[k] =
-                at[k] > 0 ? fq_deadlines_add(d->deadlines, at[k], id, (uint32_t)(k + 1)) : 0;
-        if (c->assignment != FQ_ASSIGNMENT_ASSIGNED && c->assignment != FQ_ASSIGNMENT_RETURNED) {
-            dec->ack_warn_ms = ack_warn; /* for what the terminals are shown */
-            dec->ack_due_ms = ack_due;
-        }
+        fq_case_schedule(c, d->deadlines);
         fq_dedup_add(d->dedup, id, req->category, req->has_location, req->lon, req->lat,
                      territory_of(dec), req->now_ms);
     }
@@ -1212,6 +1230,7 @@ void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int 
                 translate(t->snapshot, d->current, &c->request, &c->decision);
                 fq_route_apply(d->current->routing->router, &c->decision);
             }
+            new_limits(d, c, ALL_LIMITS);
             schedule_deadlines(d, c);
             fq_dedup_add(d->dedup, incident_id, c->request.category, c->request.has_location,
                          c->request.lon, c->request.lat, territory_of(&c->decision),
@@ -1500,6 +1519,7 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
             c->assignment = FQ_ASSIGNMENT_ASSIGNED;
             c->extension_ms = c->supervision_ms = 0;
             c->escalations++;
+            new_limits(d, c, ALL_LIMITS);
             schedule_deadlines(d, c);
             fq_dedup_add(d->dedup, c->incident_id, c->request.category, c->request.has_location,
                          c->request.lon, c->request.lat, territory_of(&c->decision),
@@ -1557,6 +1577,7 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
             c->decision = t->decision;
             c->assignment = FQ_ASSIGNMENT_ASSIGNED;
             c->escalations++;
+            new_limits(d, c, ALL_LIMITS);
             schedule_deadlines(d, c);
         } else if (t->rerouted) {
             /* Reloaded meanwhile: the stored decision stands; rebuild it from
@@ -1586,6 +1607,7 @@ static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int
             fq_route_release(r->router, &c->decision);
             c->decision = t->decision;
             c->escalations++;
+            new_limits(d, c, ALL_LIMITS);
         }
         c->assignment = FQ_ASSIGNMENT_ASSIGNED;
         c->extension_ms = 0;
@@ -1596,6 +1618,9 @@ static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int
         c->decision.conclude_warn_ms = t->decision.conclude_warn_ms;
         c->assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
         c->extension_ms = 0;
+        /* The conclude limit moved (same wall-clock frame as the decision's:
+         * the case's clock offset stays): its warning and breach run again. */
+        c->fired &= (uint8_t)~CONCLUDE_LIMITS;
         schedule_deadlines(d, c);
         break;
     case FENGQIAO__V1__COMMAND_KIND__COMMAND_DENY_EXTENSION:
