@@ -16,7 +16,8 @@
 typedef struct sysop {
     fq_store_op op;
     fq_dispatch *dispatch;
-    struct sysop *next_retry;
+    struct sysop *next; /* in the queue or the wave, in the order decided */
+    int failed;         /* its wave's attempt did not store it */
     char id[24], kind[32], reason[256], nonce[24];
     fq_decision_texts texts;
     uint8_t outcome[FQ_STORE_MAX_OUTCOME];
@@ -32,9 +33,14 @@ struct fq_dispatch {
     fq_caseload *cases;
     fq_dedup *dedup;
     fq_deadlines *deadlines;
-    uv_timer_t timer;               /* the one timer of all deadlines */
-    uv_timer_t retry_timer;         /* resubmits the server's own writes that did not commit */
-    sysop *retry_head, *retry_tail; /* in the order they were decided */
+    uv_timer_t timer;       /* the one timer of all deadlines */
+    uv_timer_t retry_timer; /* sends the server's own writes again after a failed wave */
+    /* The server's own writes go to the store in waves, one at a time: the
+     * queue (decided, not sent yet) and the wave (sent, wave_left not
+     * answered yet), both in the order decided. */
+    sysop *queue_head, *queue_tail;
+    sysop *wave;
+    size_t wave_left;
     fq_outbox_sink_fn sink;
     void *sink_user;
     char **absent; /* workers whose terminals went silent */
@@ -398,65 +404,96 @@ static void add_notice_items(fq_outbox_set *set, const fq_snapshot *snap, const 
 static void sysop_done(fq_store_op *op, int status, const char *message);
 static void on_retry(uv_timer_t *timer);
 
-static void queue_retry(fq_dispatch *d, sysop *s);
+/* The server's own writes must land in the order they were decided — an
+ * escalation before the warning and the breach of the new holder, two
+ * re-decisions of one incident as they were taken — also when the database
+ * goes away. The store keeps the order of what it holds, but a write it
+ * answers busy and that is sent again goes behind everything sent after it
+ * (that is how a breach at the district was once stored before the
+ * escalation that took the case there). So they go in waves: everything
+ * queued goes to the store at once (one group commit), the next wave only
+ * when this one is answered, and what did not commit goes first again. */
+static void send_wave(fq_dispatch *d)
+{
+    if (d->wave != NULL || d->queue_head == NULL || uv_is_active((uv_handle_t *)&d->retry_timer))
+        return;
+    d->wave = d->queue_head;
+    d->queue_head = d->queue_tail = NULL;
+    for (sysop *s = d->wave; s != NULL; s = s->next)
+        d->wave_left++;
+    /* Counted first: answers come back on later loop turns, but the count
+     * must not reach zero before the whole wave is in. */
+    for (sysop *s = d->wave, *next; s != NULL; s = next) {
+        next = s->next;
+        s->failed = 0;
+        s->op.done = sysop_done;
+        fq_store_submit(d->store, &s->op);
+    }
+}
 
-/* While earlier writes wait to be retried, a new one queues behind them:
- * submitted at once it could commit first, and the history would show, say,
- * a breach at the district before the escalation that took the case there. */
 static void submit_sysop(fq_dispatch *d, sysop *s)
 {
-    s->op.done = sysop_done;
-    if (d->retry_head != NULL && !d->stopped) {
-        queue_retry(d, s);
+    s->next = NULL;
+    if (d->queue_tail)
+        d->queue_tail->next = s;
+    else
+        d->queue_head = s;
+    d->queue_tail = s;
+    send_wave(d);
+}
+
+/* Every write of the wave is answered: the stored ones are done, the others
+ * go back in front of the queue in their order and are sent again after a
+ * pause (the database is away) — before anything decided since. */
+static void wave_done(fq_dispatch *d)
+{
+    sysop *again = NULL, *last = NULL;
+    for (sysop *s = d->wave, *next; s != NULL; s = next) {
+        next = s->next;
+        if (s->failed && !d->stopped) {
+            if (last)
+                last->next = s;
+            else
+                again = s;
+            last = s;
+            continue;
+        }
+        fq_outbox_free(&s->outbox);
+        free(s);
+    }
+    d->wave = NULL;
+    if (again != NULL) {
+        last->next = d->queue_head;
+        if (d->queue_head == NULL)
+            d->queue_tail = last;
+        d->queue_head = again;
+        uv_timer_start(&d->retry_timer, on_retry, RETRY_INTERVAL_MS, 0);
         return;
     }
-    fq_store_submit(d->store, &s->op);
+    if (!d->stopped)
+        send_wave(d);
 }
 
 static void sysop_done(fq_store_op *op, int status, const char *message)
 {
     sysop *s = (sysop *)op;
     fq_dispatch *d = s->dispatch;
-    if (status == FQ_STORE_OK || status == FQ_STORE_EREJECTED || d->stopped) {
-        if (status == FQ_STORE_EREJECTED)
-            fprintf(stderr, "fengqiaod: dispatch: %s of incident %s refused: %s\n", s->kind, s->id,
-                    op->error);
-        if (status == FQ_STORE_OK)
-            deliver(d, &s->outbox, result_text(op, 0), strtoull(s->id, NULL, 10));
-        fq_outbox_free(&s->outbox);
-        free(s);
-        return;
-    }
-    /* Not stored (database away): the decision stands in memory, so keep
-     * trying until it is written — in the order of the decisions, so two
-     * re-decisions of one incident land as they were taken. */
     (void)message;
-    queue_retry(d, s);
-}
-
-static void queue_retry(fq_dispatch *d, sysop *s)
-{
-    s->next_retry = NULL;
-    if (d->retry_tail)
-        d->retry_tail->next_retry = s;
-    else
-        d->retry_head = s;
-    d->retry_tail = s;
-    if (!uv_is_active((uv_handle_t *)&d->retry_timer))
-        uv_timer_start(&d->retry_timer, on_retry, RETRY_INTERVAL_MS, 0);
+    if (status == FQ_STORE_EREJECTED)
+        fprintf(stderr, "fengqiaod: dispatch: %s of incident %s refused: %s\n", s->kind, s->id,
+                op->error);
+    if (status == FQ_STORE_OK)
+        deliver(d, &s->outbox, result_text(op, 0), strtoull(s->id, NULL, 10));
+    /* Not stored (database away): the decision stands in memory, so it is
+     * tried again until it is written. */
+    s->failed = status != FQ_STORE_OK && status != FQ_STORE_EREJECTED;
+    if (--d->wave_left == 0)
+        wave_done(d);
 }
 
 static void on_retry(uv_timer_t *timer)
 {
-    fq_dispatch *d = timer->data;
-    sysop *list = d->retry_head;
-    d->retry_head = d->retry_tail = NULL;
-    while (list != NULL) {
-        sysop *s = list;
-        list = s->next_retry;
-        s->op.done = sysop_done;
-        fq_store_submit(d->store, &s->op);
-    }
+    send_wave(timer->data);
 }
 
 static sysop *new_sysop(fq_dispatch *d, uint64_t incident_id, const char *kind)
@@ -1351,11 +1388,25 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     fq_assignment cur = {c->assignment ? (fq_assignment_state)c->assignment
                                        : FQ_ASSIGNMENT_ASSIGNED,
                          c->decision.conclude_due_ms, 0};
+    /* "+2d" counts from the current conclude limit, not from now. */
+    int64_t extend_to_ms =
+        a->extend_by_ms > 0 ? c->decision.conclude_due_ms + a->extend_by_ms : a->extend_to_ms;
     fq_action_input in = {
-        action, lead || co, 0, (fq_return_reason)a->reason, a->note[0] != '\0', a->extend_to_ms};
+        action, lead || co, 0, (fq_return_reason)a->reason, a->note[0] != '\0', extend_to_ms};
     fq_assignment next;
     const char *why;
     int rc = fq_lifecycle_apply(&cur, &in, now_ms, &next, &why);
+    if (rc != FQ_LIFECYCLE_OK && action == FQ_ACTION_EXTEND && rc == FQ_LIFECYCLE_EINPUT &&
+        a->note[0] != '\0') {
+        /* The limit was refused: say what it is now, and what was asked. */
+        char current[32], asked[32];
+        format_time(current, sizeof current, c->decision.conclude_due_ms);
+        format_time(asked, sizeof asked, extend_to_ms);
+        snprintf(err, err_len,
+                 "incident %" PRIu64 ": %s (the current conclude limit is %s; asked %s)",
+                 a->incident_id, why, current, asked);
+        return FQ_DISPATCH_EINVALID;
+    }
     if (rc != FQ_LIFECYCLE_OK) {
         snprintf(err, err_len, "incident %" PRIu64 ": %s", a->incident_id, why);
         return rc == FQ_LIFECYCLE_ENOT_HOLDER ? FQ_DISPATCH_EFORBIDDEN
@@ -1426,8 +1477,8 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
             t->result = strdup(a->note);
         }
         if (action == FQ_ACTION_EXTEND) {
-            snprintf(t->extension, sizeof t->extension, "%" PRId64, a->extend_to_ms);
-            t->extend_to_ms = a->extend_to_ms;
+            snprintf(t->extension, sizeof t->extension, "%" PRId64, extend_to_ms);
+            t->extend_to_ms = extend_to_ms;
         }
         snprintf(text, sizeof text, "%s by %s%s%s", fq_action_event_kind(action), actor->id,
                  a->note[0] ? ": " : "", a->note);
@@ -2110,9 +2161,10 @@ void fq_dispatch_free(fq_dispatch *d)
 {
     if (d == NULL)
         return;
-    while (d->retry_head != NULL) {
-        sysop *s = d->retry_head;
-        d->retry_head = s->next_retry;
+    /* The store was closed and drained first: no wave is left in it. */
+    while (d->queue_head != NULL) {
+        sysop *s = d->queue_head;
+        d->queue_head = s->next;
         fq_outbox_free(&s->outbox);
         free(s);
     }

@@ -525,15 +525,20 @@ static void test_parse_commands(void **state)
 
     assert_int_equal(
         fqt_parse_line("extend 7 +2h waiting for the owner", NOW_MS, &a, err, sizeof err), 0);
-    assert_int_equal(a.extend_to_ms, NOW_MS + 2 * 3600000);
+    /* A duration counts from the current conclude limit, which the server
+     * knows: it goes as extend_by_ms, not as now + 2 h. */
+    assert_int_equal(a.extend_by_ms, 2 * 3600000);
+    assert_int_equal(a.extend_to_ms, 0);
     assert_string_equal(a.note, "waiting for the owner");
     fqt_action_body(&a, &body);
     assert_int_equal(body.kind, FENGQIAO__V1__ACTION_KIND__ACTION_EXTEND);
-    assert_int_equal(body.extend_to_ms, NOW_MS + 2 * 3600000);
+    assert_int_equal(body.extend_by_ms, 2 * 3600000);
+    assert_int_equal(body.extend_to_ms, 0);
 
     assert_int_equal(
         fqt_parse_line("extend 7 2026-11-30 17:00 parts ordered", NOW_MS, &a, err, sizeof err), 0);
     assert_int_equal(a.extend_to_ms, INT64_C(1796058000000));
+    assert_int_equal(a.extend_by_ms, 0);
     assert_string_equal(a.note, "parts ordered");
     assert_int_equal(
         fqt_parse_line("extend 7 2026-11-30T17:00 20 people affected", NOW_MS, &a, err, sizeof err),

@@ -13,6 +13,7 @@
 #     its journal equals its outbox exactly — nothing lost, nothing twice.
 #  D. Presence: a worker whose terminal goes silent goes off duty, their
 #     unacknowledged assignments move on; the next sync brings them back.
+#     Any request counts: a worker using only one-shot commands stays on.
 #  E. The town platform follows its town (fq-report follow): every item of
 #     its feed once, resumable from the stored seq.
 # shellcheck source=tests/integration/lib.sh
@@ -73,7 +74,7 @@ check_view() { # node box
     assert_eq "$journal" "$outbox" "$1: journal = outbox of $2"
 }
 
-server_start --presence-timeout 3 --dedup-window-min 0
+server_start --presence-timeout 600 --dedup-window-min 0 # presence: section D
 
 # ---- A. own assignments, in order ----
 for i in 1 2 3 4 5 6; do village_report "A-$i"; done
@@ -118,8 +119,14 @@ term t1 progress "$mine" --note "到现场了" >/dev/null
 expect_refused extend_too_far 'invalid.*365 days' term t1 extend "$mine" --to +400d --note 太远
 expect_refused return_nowhere 'invalid.*not a known unit' term t1 return "$mine" --reason wrong --to nowhere --note 错
 assert_eq "$(q "SELECT assignment FROM incidents WHERE id = $mine")" acknowledged "invalid actions changed nothing"
+# A limit before the current one is refused, and the refusal says the current limit.
+early=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M+00:00)
+expect_refused extend_before_limit 'current conclude limit is 20' \
+    term t1 extend "$mine" --to "$early" --note 早
 term t1 extend "$mine" --to +2d --note "需协调物业" >/dev/null
 assert_eq "$(q "SELECT assignment FROM incidents WHERE id = $mine")" extension_requested "extension pending"
+assert_eq "$(q "SELECT extension_asked = conclude_due + interval '2 days' FROM incidents WHERE id = $mine")" t \
+    "extend +2d counts from the current conclude limit, not from now"
 term t1 conclude "$mine" --note "已调解" >/dev/null
 assert_eq "$(q "SELECT state || '|' || assignment || '|' || result FROM incidents WHERE id = $mine")" \
     "concluded|concluded|已调解" "concluded"
@@ -203,6 +210,28 @@ village_report D-back-2
 back=$(q "SELECT count(*) FROM incidents WHERE external_ref LIKE 'D-back-%' AND worker = '$W2'")
 [ "$back" -ge 1 ] || fail "back on duty after the next sync: the worker is chosen again"
 log "D: $w2_open assignments moved off the silent terminal; back on duty after its sync"
+
+# One-shot commands count as presence (the README's way of working): t2
+# acts for twice the presence timeout without a single sync and stays on
+# duty; its unacknowledged assignment stays with it.
+server_stop
+server_start --presence-timeout 4 --dedup-window-min 0
+mine=$(q "SELECT min(id) FROM incidents WHERE worker = '$W2' AND state = 'assigned' AND assignment = 'assigned'")
+[ -n "$mine" ] || fail "D: w2 holds nothing unacknowledged after coming back"
+silent_before=$(grep -c "worker $W2 silent" "$SERVER_LOG" || true)
+moved_before=$(q "SELECT count(*) FROM events WHERE kind = 'rerouted' AND reason LIKE '%terminal went silent%'")
+term t2 watch --once >/dev/null # the server knows the terminal from here on
+term t2 ack "$mine" >/dev/null
+until_s=$((SECONDS + 9))
+while [ "$SECONDS" -lt "$until_s" ]; do
+    term t2 progress "$mine" --note "仍在处理" >/dev/null
+    sleep 0.5
+done
+assert_eq "$(grep -c "worker $W2 silent" "$SERVER_LOG" || true)" "$silent_before" \
+    "a worker acting through one-shot commands was judged silent"
+assert_eq "$(q "SELECT count(*) FROM events WHERE kind = 'rerouted' AND reason LIKE '%terminal went silent%'")" \
+    "$moved_before" "nothing moved off the worker who acts"
+log "D: one-shot commands for 9 s (presence timeout 4 s): still on duty"
 
 # ---- E. the town follows ----
 "$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" follow \
