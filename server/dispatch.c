@@ -1482,8 +1482,14 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         }
         snprintf(text, sizeof text, "%s by %s%s%s", fq_action_event_kind(action), actor->id,
                  a->note[0] ? ": " : "", a->note);
-        add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
-                         actor->box, 1);
+        /* A conclusion closes it for every holder, the actor's own box
+         * included: the worker's other terminals follow it too. */
+        if (action == FQ_ACTION_CONCLUDE)
+            add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED, text, NULL,
+                             1);
+        else
+            add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
+                             actor->box, 1);
     }
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
     snprintf(t->answer, sizeof t->answer, "%s",
@@ -1905,8 +1911,9 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         add_notice_items_due(&t->outbox, snap, c,
                              cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
                                  ? FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION
-                             : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE
-                                 ? FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION
+                             : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE ||
+                                     cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE
+                                 ? FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED
                                  : FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE,
                              text, NULL, 1,
                              cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE

@@ -31,6 +31,8 @@ W1=lingyin-v1-g1.w1
 W2=lingyin-v1-g1.w2
 admin node add t1 --role terminal --serves-worker "$W1" >"$WORK/keys/t1.key" 2>/dev/null
 admin node add t2 --role terminal --serves-worker "$W2" >"$WORK/keys/t2.key" 2>/dev/null
+# w1's second terminal (a tablet next to the phone): it follows what t1 does.
+admin node add t1b --role terminal --serves-worker "$W1" >"$WORK/keys/t1b.key" 2>/dev/null
 admin node list | grep -qE "^t2 +terminal +lingyin-v1-g1 +worker $W2 " ||
     fail "node list does not show what t2 serves: $(admin node list)"
 out=$(admin node add bad --role grid_node --jurisdiction lingyin-v1-g1 --serves-worker "$W1" 2>&1) &&
@@ -130,6 +132,12 @@ assert_eq "$(q "SELECT extension_asked = conclude_due + interval '2 days' FROM i
 term t1 conclude "$mine" --note "已调解" >/dev/null
 assert_eq "$(q "SELECT state || '|' || assignment || '|' || result FROM incidents WHERE id = $mine")" \
     "concluded|concluded|已调解" "concluded"
+# The worker's other terminal learns it is closed: its list no longer has it.
+term t1b watch --once >/dev/null
+jq -e "select(.incident == $mine and .kind == \"closed\")" "$STATE/t1b.journal" >/dev/null ||
+    fail "t1b was not told that incident $mine is concluded"
+term t1b list --json | jq -e "select(.incident == $mine)" >/dev/null &&
+    fail "t1b still lists the concluded incident $mine"
 expect_refused reopen 'WRONG_STATE' term t1 progress "$mine" --note 再来
 # A return for beyond capacity goes one tier up: the town line gets it.
 ret=$(q "SELECT min(id) FROM incidents WHERE worker = '$W1' AND state = 'assigned'")
@@ -204,9 +212,13 @@ assert_eq "$(q "SELECT worker FROM incidents WHERE external_ref = 'D-after'")" "
     "the router does not choose the silent worker"
 term t2 watch --once >/dev/null
 check_view t2 "w:$W2"
-sleep 1.2
+# Its watch goes on (a held sync: present however slow the machine is)
+# while the next reports come in.
+watch_bg t2 "$WORK/watch-d2.out" "$WORK/watch-d2.err"
 village_report D-back-1
 village_report D-back-2
+kill "$WATCH"
+wait "$WATCH" 2>/dev/null || true
 back=$(q "SELECT count(*) FROM incidents WHERE external_ref LIKE 'D-back-%' AND worker = '$W2'")
 [ "$back" -ge 1 ] || fail "back on duty after the next sync: the worker is chosen again"
 log "D: $w2_open assignments moved off the silent terminal; back on duty after its sync"
