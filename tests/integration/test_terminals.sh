@@ -259,6 +259,8 @@ log "E: the town feed, $total items"
 
 # ---- F. time limits: the warning reaches the worker, a breach tells both ----
 server_stop
+# Room for F's two reports with the village workers, whatever A-E left them holding.
+q "UPDATE workers SET capacity = 500" >/dev/null
 q "INSERT INTO rule_sets (version, created_by, note, active) VALUES (1, 'integ_terminals', 'short limits', true);
    INSERT INTO rules (rule_set, category, severity, risk, tier, line, co_departments,
                       ack_s, ack_warn_s, conclude_s, conclude_warn_s)
