@@ -7,7 +7,8 @@
 # of reports, acknowledgements, returns, escalations, conclusions) and prints
 # the day's meeting statistics. See docs/demo.md.
 #
-#   examples/demo-day.sh          run the day; the server keeps running after it
+#   examples/demo-day.sh          run the day; the server keeps running after it,
+#                                 with the district's real time limits again
 #   examples/demo-day.sh stop     stop the server and the database
 #
 # Environment: FQ_DEMO_SPEEDUP (simulated seconds per real second, default 120:
@@ -75,6 +76,26 @@ step "migrating"
 step "the West Lake District topology, its time limits on the simulated clock (/$speedup)"
 python3 "$root/examples/demo_rules.py" "$speedup" <"$topology" >"$state/demo-topology.json"
 "$admin" import-topology "$state/demo-topology.json" --note "demo-day.sh: limits / $speedup"
+
+# The day ends — also when it is cut short (an error, Ctrl-C) — with the
+# district's real limits active again, so that whoever attaches a console or
+# a terminal afterwards has real time to act: new incidents get real limits.
+# (Incidents decided during the day keep the limits they were decided with.)
+# Waits until the running server routes by them (its log names the rule set).
+restore_limits() {
+    local out version
+    out=$("$admin" import-topology "$topology" --note "demo-day.sh: the day is over, real limits") ||
+        { echo "demo-day.sh: could not restore the real time limits: $out" >&2; return 1; }
+    version=$(sed -n 's/.*version \([0-9]*\) created and activated.*/\1/p' <<<"$out")
+    echo "the district's real time limits are active again${version:+ (rule set $version)}" >&2
+    [ -n "$version" ] && [ -f "$state/fengqiaod.pid" ] || return 0
+    for _ in $(seq 100); do
+        grep -q "routing: rule set $version," "$state/fengqiaod.log" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "demo-day.sh: fengqiaod has not loaded rule set $version yet (see $state/fengqiaod.log)" >&2
+}
+trap 'restore_limits || true' EXIT
 
 step "registering the nodes (town platforms, workers' terminals, duty terminals)"
 # One line per node: ID ROLE-ARGUMENTS...
@@ -163,6 +184,10 @@ step "the day: $reports reports over $hours simulated hours at ${speedup}x, seed
     --intake "$intake" --terminals "$terminals" --speedup "$speedup" --hours "$hours" \
     --reports "$reports" --seed "$seed"
 
+step "the day is over: the district's real time limits again"
+trap - EXIT
+restore_limits
+
 step "the day's meeting statistics (fengqiao-admin stats --from '$day_start' --to now)"
 "$admin" stats --from "$day_start" --to now --by town
 echo
@@ -170,7 +195,8 @@ echo
 
 cat >&2 <<MSG
 
-fengqiaod keeps running: intake $intake, terminals $terminals (log: $state/fengqiaod.log).
+fengqiaod keeps running, with the district's real time limits: intake $intake, terminals
+$terminals (log: $state/fengqiaod.log).
 Database shell:  psql "$FQ_DB"
 Statistics:      FQ_DB="$FQ_DB" $admin stats --from '$day_start' --to now --by unit
 Run another day: examples/demo-day.sh      Stop everything: examples/demo-day.sh stop

@@ -16,7 +16,8 @@
 typedef struct sysop {
     fq_store_op op;
     fq_dispatch *dispatch;
-    struct sysop *next_retry;
+    struct sysop *next; /* in the queue or the wave, in the order decided */
+    int failed;         /* its wave's attempt did not store it */
     char id[24], kind[32], reason[256], nonce[24];
     fq_decision_texts texts;
     uint8_t outcome[FQ_STORE_MAX_OUTCOME];
@@ -34,9 +35,14 @@ struct fq_dispatch {
     fq_ticket *pending;        /* uthash by provisional id: decided, not yet committed */
     uint64_t next_provisional; /* the last provisional id handed out, without the bit */
     fq_deadlines *deadlines;
-    uv_timer_t timer;               /* the one timer of all deadlines */
-    uv_timer_t retry_timer;         /* resubmits the server's own writes that did not commit */
-    sysop *retry_head, *retry_tail; /* in the order they were decided */
+    uv_timer_t timer;       /* the one timer of all deadlines */
+    uv_timer_t retry_timer; /* sends the server's own writes again after a failed wave */
+    /* The server's own writes go to the store in waves, one at a time: the
+     * queue (decided, not sent yet) and the wave (sent, wave_left not
+     * answered yet), both in the order decided. */
+    sysop *queue_head, *queue_tail;
+    sysop *wave;
+    size_t wave_left;
     fq_outbox_sink_fn sink;
     void *sink_user;
     char **absent; /* workers whose terminals went silent */
@@ -87,6 +93,19 @@ static int64_t wall_ms(void)
 {
     return fq_now_ms();
 }
+
+/* The clock the deadlines run on: monotonic (libuv's loop time, the clock
+ * its timers use), so that a step of the wall clock neither fires a limit
+ * early nor holds it back. Limits are decided and recorded in wall-clock
+ * time; fq_case_new_limits maps them at the moment they are set. */
+static int64_t mono_ms(const fq_dispatch *d)
+{
+    return (int64_t)uv_now(d->loop);
+}
+
+#define ALL_LIMITS ((1u << FQ_CASE_DEADLINES) - 1)
+#define CONCLUDE_LIMITS                                                                            \
+    ((1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1)) | (1u << (FQ_DEADLINE_CONCLUDE_DUE - 1)))
 
 static void format_ms(char *buf, size_t len, int64_t ms)
 {
@@ -190,22 +209,19 @@ static size_t pack_outcome(const fq_snapshot *snap, const fq_decision *dec, uint
 
 static void rearm(fq_dispatch *d);
 
+/* (Re)schedules the limits of the case still to fire (fq_case_schedule:
+ * the ones spent for this holder stay spent). */
 static void schedule_deadlines(fq_dispatch *d, fq_case *c)
 {
-    const fq_decision *dec = &c->decision;
-    int acknowledged = c->assignment == FQ_ASSIGNMENT_ACKNOWLEDGED ||
-                       c->assignment == FQ_ASSIGNMENT_EXTENSION_REQUESTED;
-    const int64_t at[FQ_CASE_DEADLINES] = {
-        acknowledged ? 0 : dec->ack_warn_ms, acknowledged ? 0 : dec->ack_due_ms,
-        dec->conclude_warn_ms, dec->conclude_due_ms, c->supervision_ms};
-    for (int k = 0; k < FQ_CASE_DEADLINES; k++) {
-        if (c->deadlines[k] != 0)
-            fq_deadlines_cancel(d->deadlines, c->deadlines[k]);
-        c->deadlines[k] =
-            at[k] > 0 ? fq_deadlines_add(d->deadlines, at[k], c->incident_id, (uint32_t)(k + 1))
-                      : 0;
-    }
+    fq_case_schedule(c, d->deadlines);
     rearm(d);
+}
+
+/* The case has new limits (`kinds`), set now: they fire again, mapped onto
+ * the monotonic clock as of now. */
+static void new_limits(fq_dispatch *d, fq_case *c, unsigned kinds)
+{
+    fq_case_new_limits(c, wall_ms(), mono_ms(d), kinds);
 }
 
 /* ---- outbox items ---- */
@@ -390,50 +406,96 @@ static void add_notice_items(fq_outbox_set *set, const fq_snapshot *snap, const 
 static void sysop_done(fq_store_op *op, int status, const char *message);
 static void on_retry(uv_timer_t *timer);
 
+/* The server's own writes must land in the order they were decided — an
+ * escalation before the warning and the breach of the new holder, two
+ * re-decisions of one incident as they were taken — also when the database
+ * goes away. The store keeps the order of what it holds, but a write it
+ * answers busy and that is sent again goes behind everything sent after it
+ * (that is how a breach at the district was once stored before the
+ * escalation that took the case there). So they go in waves: everything
+ * queued goes to the store at once (one group commit), the next wave only
+ * when this one is answered, and what did not commit goes first again. */
+static void send_wave(fq_dispatch *d)
+{
+    if (d->wave != NULL || d->queue_head == NULL || uv_is_active((uv_handle_t *)&d->retry_timer))
+        return;
+    d->wave = d->queue_head;
+    d->queue_head = d->queue_tail = NULL;
+    for (sysop *s = d->wave; s != NULL; s = s->next)
+        d->wave_left++;
+    /* Counted first: answers come back on later loop turns, but the count
+     * must not reach zero before the whole wave is in. */
+    for (sysop *s = d->wave, *next; s != NULL; s = next) {
+        next = s->next;
+        s->failed = 0;
+        s->op.done = sysop_done;
+        fq_store_submit(d->store, &s->op);
+    }
+}
+
 static void submit_sysop(fq_dispatch *d, sysop *s)
 {
-    s->op.done = sysop_done;
-    fq_store_submit(d->store, &s->op);
+    s->next = NULL;
+    if (d->queue_tail)
+        d->queue_tail->next = s;
+    else
+        d->queue_head = s;
+    d->queue_tail = s;
+    send_wave(d);
+}
+
+/* Every write of the wave is answered: the stored ones are done, the others
+ * go back in front of the queue in their order and are sent again after a
+ * pause (the database is away) — before anything decided since. */
+static void wave_done(fq_dispatch *d)
+{
+    sysop *again = NULL, *last = NULL;
+    for (sysop *s = d->wave, *next; s != NULL; s = next) {
+        next = s->next;
+        if (s->failed && !d->stopped) {
+            if (last)
+                last->next = s;
+            else
+                again = s;
+            last = s;
+            continue;
+        }
+        fq_outbox_free(&s->outbox);
+        free(s);
+    }
+    d->wave = NULL;
+    if (again != NULL) {
+        last->next = d->queue_head;
+        if (d->queue_head == NULL)
+            d->queue_tail = last;
+        d->queue_head = again;
+        uv_timer_start(&d->retry_timer, on_retry, RETRY_INTERVAL_MS, 0);
+        return;
+    }
+    if (!d->stopped)
+        send_wave(d);
 }
 
 static void sysop_done(fq_store_op *op, int status, const char *message)
 {
     sysop *s = (sysop *)op;
     fq_dispatch *d = s->dispatch;
-    if (status == FQ_STORE_OK || status == FQ_STORE_EREJECTED || d->stopped) {
-        if (status == FQ_STORE_EREJECTED)
-            fprintf(stderr, "fengqiaod: dispatch: %s of incident %s refused: %s\n", s->kind, s->id,
-                    op->error);
-        if (status == FQ_STORE_OK)
-            deliver(d, &s->outbox, result_text(op, 0), strtoull(s->id, NULL, 10));
-        fq_outbox_free(&s->outbox);
-        free(s);
-        return;
-    }
-    /* Not stored (database away): the decision stands in memory, so keep
-     * trying until it is written — in the order of the decisions, so two
-     * re-decisions of one incident land as they were taken. */
     (void)message;
-    s->next_retry = NULL;
-    if (d->retry_tail)
-        d->retry_tail->next_retry = s;
-    else
-        d->retry_head = s;
-    d->retry_tail = s;
-    if (!uv_is_active((uv_handle_t *)&d->retry_timer))
-        uv_timer_start(&d->retry_timer, on_retry, RETRY_INTERVAL_MS, 0);
+    if (status == FQ_STORE_EREJECTED)
+        fprintf(stderr, "fengqiaod: dispatch: %s of incident %s refused: %s\n", s->kind, s->id,
+                op->error);
+    if (status == FQ_STORE_OK)
+        deliver(d, &s->outbox, result_text(op, 0), strtoull(s->id, NULL, 10));
+    /* Not stored (database away): the decision stands in memory, so it is
+     * tried again until it is written. */
+    s->failed = status != FQ_STORE_OK && status != FQ_STORE_EREJECTED;
+    if (--d->wave_left == 0)
+        wave_done(d);
 }
 
 static void on_retry(uv_timer_t *timer)
 {
-    fq_dispatch *d = timer->data;
-    sysop *list = d->retry_head;
-    d->retry_head = d->retry_tail = NULL;
-    while (list != NULL) {
-        sysop *s = list;
-        list = s->next_retry;
-        submit_sysop(d, s);
-    }
+    send_wave(timer->data);
 }
 
 static sysop *new_sysop(fq_dispatch *d, uint64_t incident_id, const char *kind)
@@ -553,6 +615,7 @@ static void redirect(fq_dispatch *d, fq_case *c, const fq_decision *to, const ch
     c->decision = *to;
     c->assignment = FQ_ASSIGNMENT_ASSIGNED;
     c->escalations++;
+    new_limits(d, c, ALL_LIMITS);
     schedule_deadlines(d, c);
     write_reroute(d, c, kind, reason, &set);
 }
@@ -619,10 +682,10 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
     if (c->busy) {
         /* A terminal's action on it is being stored: decide after it. */
         c->deadlines[due->kind - 1] =
-            fq_deadlines_add(d->deadlines, wall_ms() + 50, c->incident_id, due->kind);
+            fq_deadlines_add(d->deadlines, mono_ms(d) + 50, c->incident_id, due->kind);
         return;
     }
-    c->deadlines[due->kind - 1] = 0;
+    fq_case_fired(c, due->kind);
     char reason[128], at[32];
     fq_outbox_set set;
     fq_outbox_init(&set);
@@ -667,7 +730,7 @@ static void on_timer(uv_timer_t *timer)
     /* A burst of due deadlines is served a budget at a time: the timer is
      * re-armed at once and I/O runs in between. */
     size_t n =
-        fq_deadlines_pop_due(d->deadlines, wall_ms(), d->due, (size_t)d->config.deadline_budget);
+        fq_deadlines_pop_due(d->deadlines, mono_ms(d), d->due, (size_t)d->config.deadline_budget);
     for (size_t i = 0; i < n; i++)
         on_deadline(d, &d->due[i]);
     rearm(d);
@@ -682,7 +745,7 @@ static void rearm(fq_dispatch *d)
         uv_timer_stop(&d->timer);
         return;
     }
-    int64_t wait = next - wall_ms();
+    int64_t wait = next - mono_ms(d);
     uv_timer_start(&d->timer, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
 }
 
@@ -879,7 +942,10 @@ static int parse_case_row(const fq_snapshot *snap, const PGresult *res, int i, f
 static void load_open(fq_dispatch *d, const PGresult *open)
 {
     const fq_snapshot *snap = d->current;
-    const int64_t now = wall_ms(); /* once, not per row (1 M rows at start) */
+    /* Once, not per row (1 M rows at start). The stored limits are wall-clock
+     * times: the wall clock now is the only reference there is for them
+     * (a step of it while the server was down moves them all alike). */
+    const int64_t now = wall_ms(), mono = mono_ms(d);
     const int rows = PQntuples(open);
     /* Room for every row at once: no step-by-step growth (failure is not
      * fatal: the adds grow as needed). */
@@ -900,34 +966,23 @@ static void load_open(fq_dispatch *d, const PGresult *open)
         }
         fq_route_request *req = &c->request;
         fq_decision *dec = &c->decision;
-        /* Breaches on record are not fired again; warnings already behind
-         * us are not repeated after a restart. */
+        fq_case_new_limits(c, now, mono, ALL_LIMITS);
+        /* Breaches on record (this holder's: a re-decision clears them) are
+         * not fired again, nor their warnings; warnings already behind us
+         * are not repeated after a restart. */
         int breached = (int)parse_i64(PQgetvalue(open, i, 19));
+        if (breached & 1 || dec->ack_warn_ms <= now)
+            c->fired |= 1u << (FQ_DEADLINE_ACK_WARNING - 1);
         if (breached & 1)
-            dec->ack_warn_ms = dec->ack_due_ms = 0;
+            c->fired |= 1u << (FQ_DEADLINE_ACK_DUE - 1);
+        if (breached & 2 || dec->conclude_warn_ms <= now)
+            c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1);
         if (breached & 2)
-            dec->conclude_warn_ms = dec->conclude_due_ms = 0;
-        /* Acknowledged: its acknowledge limits are behind it. */
-        int64_t ack_warn = dec->ack_warn_ms, ack_due = dec->ack_due_ms;
-        if (c->assignment != FQ_ASSIGNMENT_ASSIGNED && c->assignment != FQ_ASSIGNMENT_RETURNED)
-            dec->ack_warn_ms = dec->ack_due_ms = 0;
-        if (dec->ack_warn_ms <= now)
-            dec->ack_warn_ms = 0;
-        if (dec->conclude_warn_ms <= now)
-            dec->conclude_warn_ms = 0;
-        /* schedule_deadlines for a new case (none to cancel), without
+            c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_DUE - 1);
+        /* fq_case_schedule for a new case (none to cancel), without
          * re-arming the timer per row: fq_dispatch_install re-arms it once. */
         c->supervision_ms = column_ms(open, i, 24);
-        const int64_t at[FQ_CASE_DEADLINES] = {dec->ack_warn_ms, dec->ack_due_ms,
-                                               dec->conclude_warn_ms, dec->conclude_due_ms,
-                                               c->supervision_ms};
-        for (int k = 0; k < FQ_CASE_DEADLINES; k++)
-            c->deadlines[k] =
-                at[k] > 0 ? fq_deadlines_add(d->deadlines, at[k], id, (uint32_t)(k + 1)) : 0;
-        if (c->assignment != FQ_ASSIGNMENT_ASSIGNED && c->assignment != FQ_ASSIGNMENT_RETURNED) {
-            dec->ack_warn_ms = ack_warn; /* for what the terminals are shown */
-            dec->ack_due_ms = ack_due;
-        }
+        fq_case_schedule(c, d->deadlines);
         fq_dedup_add(d->dedup, id, req->category, req->has_location, req->lon, req->lat,
                      territory_of(dec), dec->town, c->incident_at_ms);
     }
@@ -1341,6 +1396,7 @@ void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int 
                 translate(t->snapshot, d->current, &c->request, &c->decision);
                 fq_route_apply(d->current->routing->router, &c->decision);
             }
+            new_limits(d, c, ALL_LIMITS);
             schedule_deadlines(d, c);
             c->incident_at_ms = t->incident_at_ms;
             /* Indexed since its decision under its provisional id (in the
@@ -1478,11 +1534,25 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     fq_assignment cur = {c->assignment ? (fq_assignment_state)c->assignment
                                        : FQ_ASSIGNMENT_ASSIGNED,
                          c->decision.conclude_due_ms, 0};
+    /* "+2d" counts from the current conclude limit, not from now. */
+    int64_t extend_to_ms =
+        a->extend_by_ms > 0 ? c->decision.conclude_due_ms + a->extend_by_ms : a->extend_to_ms;
     fq_action_input in = {
-        action, lead || co, 0, (fq_return_reason)a->reason, a->note[0] != '\0', a->extend_to_ms};
+        action, lead || co, 0, (fq_return_reason)a->reason, a->note[0] != '\0', extend_to_ms};
     fq_assignment next;
     const char *why;
     int rc = fq_lifecycle_apply(&cur, &in, now_ms, &next, &why);
+    if (rc != FQ_LIFECYCLE_OK && action == FQ_ACTION_EXTEND && rc == FQ_LIFECYCLE_EINPUT &&
+        a->note[0] != '\0') {
+        /* The limit was refused: say what it is now, and what was asked. */
+        char current[32], asked[32];
+        format_time(current, sizeof current, c->decision.conclude_due_ms);
+        format_time(asked, sizeof asked, extend_to_ms);
+        snprintf(err, err_len,
+                 "incident %" PRIu64 ": %s (the current conclude limit is %s; asked %s)",
+                 a->incident_id, why, current, asked);
+        return FQ_DISPATCH_EINVALID;
+    }
     if (rc != FQ_LIFECYCLE_OK) {
         snprintf(err, err_len, "incident %" PRIu64 ": %s", a->incident_id, why);
         return rc == FQ_LIFECYCLE_ENOT_HOLDER ? FQ_DISPATCH_EFORBIDDEN
@@ -1553,13 +1623,19 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
             t->result = strdup(a->note);
         }
         if (action == FQ_ACTION_EXTEND) {
-            snprintf(t->extension, sizeof t->extension, "%" PRId64, a->extend_to_ms);
-            t->extend_to_ms = a->extend_to_ms;
+            snprintf(t->extension, sizeof t->extension, "%" PRId64, extend_to_ms);
+            t->extend_to_ms = extend_to_ms;
         }
         snprintf(text, sizeof text, "%s by %s%s%s", fq_action_event_kind(action), actor->id,
                  a->note[0] ? ": " : "", a->note);
-        add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
-                         actor->box, 1);
+        /* A conclusion closes it for every holder, the actor's own box
+         * included: the worker's other terminals follow it too. */
+        if (action == FQ_ACTION_CONCLUDE)
+            add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED, text, NULL,
+                             1);
+        else
+            add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
+                             actor->box, 1);
     }
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
     snprintf(t->answer, sizeof t->answer, "%s",
@@ -1646,6 +1722,7 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
             c->assignment = FQ_ASSIGNMENT_ASSIGNED;
             c->extension_ms = c->supervision_ms = 0;
             c->escalations++;
+            new_limits(d, c, ALL_LIMITS);
             schedule_deadlines(d, c);
             fq_dedup_add(d->dedup, c->incident_id, c->request.category, c->request.has_location,
                          c->request.lon, c->request.lat, territory_of(&c->decision),
@@ -1703,6 +1780,7 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
             c->decision = t->decision;
             c->assignment = FQ_ASSIGNMENT_ASSIGNED;
             c->escalations++;
+            new_limits(d, c, ALL_LIMITS);
             schedule_deadlines(d, c);
         } else if (t->rerouted) {
             /* Reloaded meanwhile: the stored decision stands; rebuild it from
@@ -1732,6 +1810,7 @@ static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int
             fq_route_release(r->router, &c->decision);
             c->decision = t->decision;
             c->escalations++;
+            new_limits(d, c, ALL_LIMITS);
         }
         c->assignment = FQ_ASSIGNMENT_ASSIGNED;
         c->extension_ms = 0;
@@ -1742,6 +1821,9 @@ static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int
         c->decision.conclude_warn_ms = t->decision.conclude_warn_ms;
         c->assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
         c->extension_ms = 0;
+        /* The conclude limit moved (same wall-clock frame as the decision's:
+         * the case's clock offset stays): its warning and breach run again. */
+        c->fired &= (uint8_t)~CONCLUDE_LIMITS;
         schedule_deadlines(d, c);
         break;
     case FENGQIAO__V1__COMMAND_KIND__COMMAND_DENY_EXTENSION:
@@ -1975,8 +2057,9 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         add_notice_items_due(&t->outbox, snap, c,
                              cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
                                  ? FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION
-                             : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE
-                                 ? FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION
+                             : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE ||
+                                     cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE
+                                 ? FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED
                                  : FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE,
                              text, NULL, 1,
                              cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
@@ -2230,9 +2313,10 @@ void fq_dispatch_free(fq_dispatch *d)
 {
     if (d == NULL)
         return;
-    while (d->retry_head != NULL) {
-        sysop *s = d->retry_head;
-        d->retry_head = s->next_retry;
+    /* The store was closed and drained first: no wave is left in it. */
+    while (d->queue_head != NULL) {
+        sysop *s = d->queue_head;
+        d->queue_head = s->next;
         fq_outbox_free(&s->outbox);
         free(s);
     }

@@ -1270,6 +1270,9 @@ static int on_items(void *user, Fengqiao__V1__OutboxItem *const *items, size_t n
             s->n.cancellations++;
             drop_cases(s, ti, it->incident_id);
             break;
+        case FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED:
+            drop_cases(s, ti, it->incident_id);
+            break;
         case FENGQIAO__V1__ITEM_KIND__ITEM_WARNING:
             s->n.warnings++;
             if (strstr(text, "supervision order not answered") != NULL &&

@@ -31,6 +31,24 @@ int fqt_parse_id(const char *text, uint64_t *id)
     return 0;
 }
 
+int fqt_parse_extension(const char *text, fqt_action *a, char *err, size_t err_len)
+{
+    while (*text == ' ')
+        text++;
+    /* A time starts with its year ("2026-"); anything else is a duration. */
+    int is_time = strlen(text) >= 5 && text[4] == '-';
+    int64_t ms;
+    if (fqj_parse_when(text, 0, &ms, err, err_len) != 0)
+        return -1;
+    if (!is_time && ms <= 0) {
+        snprintf(err, err_len, "'%s': an extension must add some time", text);
+        return -1;
+    }
+    a->extend_to_ms = is_time ? ms : 0;
+    a->extend_by_ms = is_time ? 0 : ms;
+    return 0;
+}
+
 int fqt_parse_reason(const char *text)
 {
     if (strcmp(text, "wrong") == 0 || strcmp(text, "wrong_jurisdiction") == 0 ||
@@ -197,7 +215,7 @@ int fqt_parse_line(const char *line, int64_t now_ms, fqt_action *out, char *err,
                 p = peek;
             }
         }
-        if (fqj_parse_when(word, now_ms, &out->extend_to_ms, err, err_len) != 0)
+        if (fqt_parse_extension(word, out, err, err_len) != 0)
             return -1;
         rest_of_line(p, out->note, sizeof out->note);
         break;
@@ -234,7 +252,7 @@ int fqt_action_check(const fqt_action *a, int64_t now_ms, char *err, size_t err_
             return -1;
         }
     }
-    if (a->cmd == FQT_CMD_EXTEND && a->extend_to_ms <= now_ms) {
+    if (a->cmd == FQT_CMD_EXTEND && a->extend_by_ms == 0 && a->extend_to_ms <= now_ms) {
         snprintf(err, err_len, "the new conclude limit must lie in the future");
         return -1;
     }
@@ -261,6 +279,7 @@ void fqt_action_body(const fqt_action *a, Fengqiao__V1__AssignmentAction *body)
     case FQT_CMD_EXTEND:
         body->kind = FENGQIAO__V1__ACTION_KIND__ACTION_EXTEND;
         body->extend_to_ms = a->extend_to_ms;
+        body->extend_by_ms = a->extend_by_ms;
         break;
     case FQT_CMD_CONCLUDE:
         body->kind = FENGQIAO__V1__ACTION_KIND__ACTION_CONCLUDE;

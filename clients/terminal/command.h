@@ -31,8 +31,14 @@ typedef struct fqt_action {
     int reason; /* Fengqiao__V1__ReturnReason, with RETURN */
     char note[FQT_LINE_MAX];
     char right_place[72]; /* with RETURN wrong: the right unit, optional */
-    int64_t extend_to_ms; /* with EXTEND */
+    int64_t extend_to_ms; /* with EXTEND: an absolute new limit, or */
+    int64_t extend_by_ms; /* with EXTEND: the current limit plus this (+2d) */
 } fqt_action;
+
+/* The new limit of an extension: a duration (+2h, +3d) counts from the
+ * current conclude limit (which the server knows: extend_by_ms), an ISO
+ * 8601 time is the limit itself (extend_to_ms). 0, or -1 with a message. */
+int fqt_parse_extension(const char *text, fqt_action *a, char *err, size_t err_len);
 
 /* "ack", "return", "progress", "extend", "conclude", … */
 const char *fqt_cmd_name(fqt_cmd cmd);

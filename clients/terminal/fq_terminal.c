@@ -473,7 +473,7 @@ static int cmd_action(app *a, fqt_cmd cmd, int argc, char **argv)
             }
             snprintf(act.right_place, sizeof act.right_place, "%.64s", to);
         } else if (cmd == FQT_CMD_EXTEND) {
-            if (fqj_parse_when(to, now, &act.extend_to_ms, err, sizeof err) != 0) {
+            if (fqt_parse_extension(to, &act, err, sizeof err) != 0) {
                 fprintf(stderr, PROG ": --to: %s\n", err);
                 return EXIT_USAGE;
             }

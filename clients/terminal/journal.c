@@ -18,17 +18,18 @@
 
 /* ---- names ---- */
 
-static const char *const kind_names[] = {"unknown",      "assignment", "update",
-                                         "cancellation", "warning",    "supervision"};
+static const char *const kind_names[] = {"unknown", "assignment",  "update", "cancellation",
+                                         "warning", "supervision", "closed"};
+#define KIND_LAST FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED
 
 const char *fqj_kind_name(int kind)
 {
-    return kind >= 1 && kind <= 5 ? kind_names[kind] : kind_names[0];
+    return kind >= 1 && kind <= KIND_LAST ? kind_names[kind] : kind_names[0];
 }
 
 int fqj_kind_parse(const char *name)
 {
-    for (int k = 1; k <= 5; k++)
+    for (int k = 1; k <= KIND_LAST; k++)
         if (strcmp(name, kind_names[k]) == 0)
             return k;
     return 0;
@@ -766,7 +767,10 @@ static int collect_open(void *user, const fqj_item *item, const char *line)
     open_set *s = user;
     if (item == NULL)
         return 0;
-    if (item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION) {
+    if (item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION ||
+        item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED) {
+        /* Moved on, or concluded or merged — from this terminal, another
+         * of the same worker or the console: no longer open here. */
         open_remove(s, item->incident_id);
     } else if (item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT) {
         /* A newer assignment of the same incident replaces the older. */

@@ -36,7 +36,7 @@ typedef struct fqj_item {
     int64_t at_ms;
 } fqj_item;
 
-/* "assignment", "update", "cancellation", "warning", "supervision";
+/* "assignment", "update", "cancellation", "warning", "supervision", "closed";
  * "unknown" for anything else. */
 const char *fqj_kind_name(int kind);
 /* The inverse; 0 when not a kind name. */
@@ -106,7 +106,8 @@ void fqj_close(fqj *j);
 typedef int (*fqj_line_fn)(void *user, const fqj_item *item, const char *line);
 int fqj_read(const char *path, fqj_line_fn fn, void *user, char *err, size_t err_len);
 
-/* The assignments of the journal that no later cancellation took away, in
+/* The assignments of the journal that no later cancellation or closing
+ * (concluded, merged) took away, in
  * sequence order: for `list`. Calls `fn` for each (item and line as in
  * fqj_read). 0, or -1 with a message. */
 int fqj_open_assignments(const char *path, fqj_line_fn fn, void *user, char *err, size_t err_len);

@@ -245,6 +245,38 @@ static void test_journal_open_assignments(void **state)
     remove_tmp(&t);
 }
 
+/* An incident concluded — from another terminal of the same worker, or by
+ * an operator — or merged leaves the list: the view follows its state. A
+ * "closed" line also reads back as its kind. */
+static void test_journal_closed_leaves_list(void **state)
+{
+    (void)state;
+    tmpdir t;
+    make_tmp(&t);
+    char err[256];
+    fqj j;
+    assert_int_equal(fqj_open(&j, t.path, FQJ_LOCK, err, sizeof err), 0);
+    fqj_item items[] = {
+        make_item(1, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 20),
+        make_item(2, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 21),
+        make_item(3, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 20),
+        make_item(4, FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED, 20),
+    };
+    assert_int_equal(fqj_append(&j, items, 4, err, sizeof err), 0);
+    fqj_close(&j);
+    seen all = {0};
+    assert_int_equal(fqj_read(t.path, collect, &all, err, sizeof err), 0);
+    assert_int_equal(all.n, 4);
+    assert_int_equal(all.bad, 0);
+    seen open = {0};
+    assert_int_equal(fqj_open_assignments(t.path, collect, &open, err, sizeof err), 0);
+    assert_int_equal(open.n, 1);
+    assert_int_equal(open.incidents[0], 21);
+    assert_string_equal(fqj_kind_name(FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED), "closed");
+    assert_int_equal(fqj_kind_parse("closed"), FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED);
+    remove_tmp(&t);
+}
+
 /* ---- items ---- */
 
 static void test_item_json_roundtrip(void **state)
@@ -525,15 +557,20 @@ static void test_parse_commands(void **state)
 
     assert_int_equal(
         fqt_parse_line("extend 7 +2h waiting for the owner", NOW_MS, &a, err, sizeof err), 0);
-    assert_int_equal(a.extend_to_ms, NOW_MS + 2 * 3600000);
+    /* A duration counts from the current conclude limit, which the server
+     * knows: it goes as extend_by_ms, not as now + 2 h. */
+    assert_int_equal(a.extend_by_ms, 2 * 3600000);
+    assert_int_equal(a.extend_to_ms, 0);
     assert_string_equal(a.note, "waiting for the owner");
     fqt_action_body(&a, &body);
     assert_int_equal(body.kind, FENGQIAO__V1__ACTION_KIND__ACTION_EXTEND);
-    assert_int_equal(body.extend_to_ms, NOW_MS + 2 * 3600000);
+    assert_int_equal(body.extend_by_ms, 2 * 3600000);
+    assert_int_equal(body.extend_to_ms, 0);
 
     assert_int_equal(
         fqt_parse_line("extend 7 2026-11-30 17:00 parts ordered", NOW_MS, &a, err, sizeof err), 0);
     assert_int_equal(a.extend_to_ms, INT64_C(1796058000000));
+    assert_int_equal(a.extend_by_ms, 0);
     assert_string_equal(a.note, "parts ordered");
     assert_int_equal(
         fqt_parse_line("extend 7 2026-11-30T17:00 20 people affected", NOW_MS, &a, err, sizeof err),
@@ -752,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_journal_bad_last_line),
         cmocka_unit_test(test_journal_lock),
         cmocka_unit_test(test_journal_open_assignments),
+        cmocka_unit_test(test_journal_closed_leaves_list),
         cmocka_unit_test(test_item_json_roundtrip),
         cmocka_unit_test(test_item_from_outbox),
         cmocka_unit_test(test_format_item),

@@ -271,3 +271,37 @@ size_t fq_caseload_memory(const fq_caseload *c)
     return sizeof *c + c->cap_chunks * sizeof(chunk *) + c->n_chunks * sizeof(chunk) +
            c->table_cap * sizeof(slot);
 }
+
+void fq_case_new_limits(fq_case *c, int64_t wall_now_ms, int64_t mono_now_ms, unsigned kinds)
+{
+    c->clock_offset_ms = mono_now_ms - wall_now_ms;
+    c->fired &= (uint8_t)~kinds;
+}
+
+void fq_case_schedule(fq_case *c, fq_deadlines *dl)
+{
+    const fq_decision *dec = &c->decision;
+    int acknowledged = c->assignment == FQ_ASSIGNMENT_ACKNOWLEDGED ||
+                       c->assignment == FQ_ASSIGNMENT_EXTENSION_REQUESTED;
+    const int64_t wall[FQ_CASE_DEADLINES] = {
+        acknowledged ? 0 : dec->ack_warn_ms, acknowledged ? 0 : dec->ack_due_ms,
+        dec->conclude_warn_ms, dec->conclude_due_ms, c->supervision_ms};
+    for (int k = 0; k < FQ_CASE_DEADLINES; k++) {
+        if (c->deadlines[k] != 0)
+            fq_deadlines_cancel(dl, c->deadlines[k]);
+        /* A limit that fired stays spent: rescheduling it would warn or
+         * breach the same holder a second time for the same due time. */
+        int pending = wall[k] > 0 && !(c->fired & (1u << k));
+        c->deadlines[k] = pending ? fq_deadlines_add(dl, wall[k] + c->clock_offset_ms,
+                                                     c->incident_id, (uint32_t)(k + 1))
+                                  : 0;
+    }
+}
+
+void fq_case_fired(fq_case *c, uint32_t kind)
+{
+    if (kind < 1 || kind > FQ_CASE_DEADLINES)
+        return;
+    c->deadlines[kind - 1] = 0;
+    c->fired |= (uint8_t)(1u << (kind - 1));
+}

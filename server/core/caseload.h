@@ -11,6 +11,7 @@
 #define FQ_CASELOAD_H
 
 #include "deadlines.h"
+#include "lifecycle.h"
 #include "router.h"
 
 #include <stddef.h>
@@ -37,7 +38,30 @@ typedef struct fq_case {
     int64_t extension_ms;   /* the conclude limit its holder asked for (pending), or 0 */
     int64_t supervision_ms; /* the open supervision order's reply deadline, or 0 */
     int64_t incident_at_ms; /* when it happened (dedup.h): the duplicate window counts from it */
+    /* Maps the decision's wall-clock limits onto the monotonic clock the
+     * deadlines run on: monotonic minus wall-clock ms when the limits were
+     * set (fq_case_new_limits). Records keep wall time; a later step of the
+     * wall clock moves no pending limit. */
+    int64_t clock_offset_ms;
+    /* The limits that already fired for the current holder, bit (kind - 1):
+     * each is warned and breached at most once per holder, however often
+     * the case is rescheduled (a supervision order, an extension). */
+    uint8_t fired;
 } fq_case;
+
+/* The case's limits were (re)set at wall_now_ms, which the monotonic clock
+ * reads as mono_now_ms: the limits in `kinds` (bits (kind - 1)) are to fire
+ * again — a new holder (all), a granted extension (the conclude ones). */
+void fq_case_new_limits(fq_case *c, int64_t wall_now_ms, int64_t mono_now_ms, unsigned kinds);
+
+/* (Re)schedules in dl every limit of the case still to fire: not fired for
+ * this holder, set (non-zero) in the decision, the acknowledge ones only
+ * while unacknowledged, the supervision order's while one is open. Due
+ * times are monotonic (wall due + clock_offset_ms). */
+void fq_case_schedule(fq_case *c, fq_deadlines *dl);
+
+/* The deadline of `kind` came out of dl: it is spent for this holder. */
+void fq_case_fired(fq_case *c, uint32_t kind);
 
 typedef struct fq_caseload fq_caseload;
 

@@ -353,7 +353,20 @@ fq_route_status fq_route_reroute(const fq_router *r, const fq_route_request *req
     if (current->worker >= 0 && again.n_excluded < FQ_ROUTE_MAX_EXCLUDED &&
         !excluded(&again, current->worker))
         again.excluded[again.n_excluded++] = current->worker;
-    return fq_route(r, &again, out);
+    fq_route_status st = fq_route(r, &again, out);
+    /* Climbed out of the named village only because none of its workers
+     * was free (or it has none): its village unit takes it instead. */
+    int32_t village_unit = st == FQ_ROUTE_ASSIGNED && out->village >= 0
+                               ? fq_roster_village(r->roster, out->village)
+                               : -1;
+    if (village_unit >= 0 && out->climbed > 0 && out->tier - out->climbed == FQ_TIER_VILLAGE) {
+        out->tier = FQ_TIER_VILLAGE;
+        out->climbed = 0;
+        out->lead = village_unit;
+        out->worker = -1;
+        out->n_co = 0;
+    }
+    return st;
 }
 
 size_t fq_router_memory(const fq_router *r)

@@ -100,7 +100,10 @@ fq_route_status fq_route_escalate(const fq_router *router, const fq_route_reques
 
 /* A return "wrong jurisdiction": the same incident decided afresh for its
  * right territorial owner `place`, at the tier of the current decision or
- * above, never back to the worker who returned it. */
+ * above, never back to the worker who returned it. When the place is a
+ * village (or in one) whose workers cannot take it although the rule keeps
+ * it in the village, the village's own unit holds it at the village tier:
+ * the holder named where it belongs, and that is not the town line. */
 fq_route_status fq_route_reroute(const fq_router *router, const fq_route_request *req,
                                  const fq_decision *current, int32_t place, fq_decision *out);
 

@@ -165,10 +165,18 @@ int fq_validate_action(const Fengqiao__V1__AssignmentAction *a, int64_t now_ms, 
         return -1;
     if (a->right_place[0] != '\0' && !fq_valid_id(a->right_place))
         return fq_errf(err, err_len, "right_place is not a unit id");
-    if (a->kind == FENGQIAO__V1__ACTION_KIND__ACTION_EXTEND &&
-        (a->extend_to_ms <= now_ms || a->extend_to_ms > now_ms + FQ_EXTEND_MAX_MS))
+    if (a->kind == FENGQIAO__V1__ACTION_KIND__ACTION_EXTEND && a->extend_by_ms != 0) {
+        /* Relative to the current conclude limit (the state machine checks
+         * the sum against it and now). */
+        if (a->extend_to_ms != 0)
+            return fq_errf(err, err_len, "give extend_to_ms or extend_by_ms, not both");
+        if (a->extend_by_ms < 0 || a->extend_by_ms > FQ_EXTEND_MAX_MS)
+            return fq_errf(err, err_len, "extend_by_ms must be positive, at most 365 days");
+    } else if (a->kind == FENGQIAO__V1__ACTION_KIND__ACTION_EXTEND &&
+               (a->extend_to_ms <= now_ms || a->extend_to_ms > now_ms + FQ_EXTEND_MAX_MS)) {
         return fq_errf(err, err_len,
                        "extend_to_ms must lie in the future, at most 365 days from now");
+    }
     return 0;
 }
 

@@ -30,9 +30,15 @@ typedef struct read_op read_op;
 typedef struct box_state {
     char box[FQ_BOX_MAX];
     fq_mailbox mail;
-    waiter *waiters;      /* held syncs on this box */
-    int64_t last_sync_ms; /* wall clock; worker boxes only (presence) */
+    waiter *waiters; /* held syncs on this box */
+    /* Presence, worker boxes only: when the worker's terminal last made an
+     * authenticated request (loop time: monotonic, so that a step of the
+     * wall clock sends nobody off duty), whether it ever did, whether the
+     * worker is off duty and whether they signed off themselves. */
+    uint64_t last_seen_ms;
+    int seen;
     int absent;
+    int signed_off;
     UT_hash_handle hh;
 } box_state;
 
@@ -403,6 +409,31 @@ void fq_terminals_sink(void *user, const char *box, uint64_t seq, int kind, uint
     }
 }
 
+/* ---- presence ---- */
+
+/* Any authenticated request of a worker's terminal says the worker is there:
+ * a one-shot `fq-terminal ack` or `progress` as much as a held sync, so a
+ * worker who never runs `watch` does not go off duty while they act. A sync
+ * also says whether they are on duty (off_duty signs them off, any other
+ * sync signs them on); other requests leave a sign-off as it is and bring
+ * back only a worker the sweep found silent. */
+static void note_presence(fq_terminals *t, const fq_node *node, int is_sync, int off_duty)
+{
+    if (node->box[0] != 'w')
+        return;
+    box_state *b = find_box(t, node->box, 1);
+    if (b == NULL)
+        return; /* out of memory: presence is judged at the next request */
+    b->last_seen_ms = uv_now(t->loop);
+    b->seen = 1;
+    if (is_sync)
+        b->signed_off = off_duty != 0;
+    if (b->absent != b->signed_off) {
+        b->absent = b->signed_off;
+        fq_dispatch_set_presence(t->dispatch, node->box + 2, !b->absent);
+    }
+}
+
 /* ---- sync ---- */
 
 static void handle_sync(fq_terminals *t, const fq_node *node, const fq_gate *gate,
@@ -426,17 +457,7 @@ static void handle_sync(fq_terminals *t, const fq_node *node, const fq_gate *gat
         return;
     }
     t->stats.syncs++;
-    /* Presence: a worker's sync says they are there, or signs them off. */
-    if (node->box[0] == 'w') {
-        b->last_sync_ms = fq_now_ms();
-        if (sync->off_duty && !b->absent) {
-            b->absent = 1;
-            fq_dispatch_set_presence(t->dispatch, node->box + 2, 0);
-        } else if (!sync->off_duty && b->absent) {
-            b->absent = 0;
-            fq_dispatch_set_presence(t->dispatch, node->box + 2, 1);
-        }
-    }
+    note_presence(t, node, 1, sync->off_duty);
     /* Everything up to after_seq has reached the terminal. */
     fq_mailbox_trim(&b->mail, sync->after_seq);
     waiter *old;
@@ -837,6 +858,8 @@ static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_t
         return;
     }
     const Fengqiao__V1__Envelope *env = gate.opened.envelope;
+    if (env->body_case != FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC)
+        note_presence(t, gate.node, 0, 0); /* a sync says more: handle_sync */
     switch (env->body_case) {
     case FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC:
         handle_sync(t, gate.node, &gate, env->terminal_sync, token);
@@ -887,22 +910,21 @@ static void on_sweep(uv_timer_t *timer)
     if (now - t->last_presence_check < 1000)
         return;
     t->last_presence_check = now;
-    int64_t wall = fq_now_ms();
     box_state *b, *tmp;
     HASH_ITER(hh, t->boxes, b, tmp)
     {
-        if (b->box[0] != 'w' || b->absent || b->last_sync_ms == 0)
+        if (b->box[0] != 'w' || b->absent || !b->seen)
             continue;
         if (b->waiters != NULL) {
-            b->last_sync_ms = wall; /* a sync held here: the terminal is there */
+            b->last_seen_ms = now; /* a sync held here: the terminal is there */
             continue;
         }
-        if (wall - b->last_sync_ms <= t->config.presence_timeout_ms)
+        if ((int64_t)(now - b->last_seen_ms) <= t->config.presence_timeout_ms)
             continue;
         b->absent = 1;
         t->stats.went_silent++;
         fprintf(stderr, "fengqiaod: terminals: worker %s silent for %" PRId64 " s: off duty\n",
-                b->box + 2, (wall - b->last_sync_ms) / 1000);
+                b->box + 2, (int64_t)(now - b->last_seen_ms) / 1000);
         fq_dispatch_set_presence(t->dispatch, b->box + 2, 0);
     }
 }

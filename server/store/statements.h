@@ -84,7 +84,8 @@
  * $10 conclude due ms, $11 conclude warning ms, $12 tiers climbed, $13 event
  * kind, $14 reason, $15 RoutingOutcome bytes, $16 the write's nonce (applied_ops:
  * a re-sent write has no second effect), $17 $18 $19 outbox items. The new
- * holder starts from 'assigned'. One row: the outbox seqs drawn. */
+ * holder starts from 'assigned', with no limit breached (breaches are
+ * recorded per holder: the new one's limits may fire). One row: the outbox seqs drawn. */
 #define FQ_SQL_REROUTE_NAME "fq_reroute"
 #define FQ_SQL_REROUTE_NPARAMS 19
 #define FQ_SQL_REROUTE                                                                             \
@@ -95,7 +96,8 @@
     " ack_warn_at = to_timestamp($9::double precision / 1000),"                                    \
     " conclude_due = to_timestamp($10::double precision / 1000),"                                  \
     " conclude_warn_at = to_timestamp($11::double precision / 1000), climbed = $12,"               \
-    " escalations = escalations + 1, assignment = 'assigned', acknowledged_at = NULL,"             \
+    " escalations = escalations + 1, assignment = 'assigned', acknowledged_at = NULL, breached = " \
+    "0,"                                                                                           \
     " extension_asked = NULL WHERE id = $1 AND state = 'assigned'"                                 \
     " AND EXISTS (SELECT 1 FROM g) RETURNING id),"                                                 \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
@@ -163,6 +165,7 @@
     " conclude_warn_at = CASE WHEN $15 THEN to_timestamp($25::double precision / 1000)"            \
     " ELSE conclude_warn_at END,"                                                                  \
     " climbed = CASE WHEN $15 THEN $26::smallint ELSE climbed END,"                                \
+    " breached = CASE WHEN $15 THEN 0 ELSE breached END,"                                          \
     " escalations = escalations + CASE WHEN $31 THEN 1 ELSE 0 END,"                                \
     " merged_into = coalesce($32::bigint, merged_into),"                                           \
     " supervision_due = CASE WHEN $33::text IS NULL THEN supervision_due WHEN $33 = '' THEN NULL"  \

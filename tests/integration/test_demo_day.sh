@@ -3,7 +3,8 @@
 # build under test, with its own PostgreSQL: three simulated hours at 1440×
 # (under 10 s of reports). It must end well, every report must be stored,
 # terminals must have acknowledged and concluded cases, and the day's
-# statistics must be printed; run twice, the same seed creates nothing new.
+# statistics must be printed; run twice, the same seed creates nothing new;
+# afterwards the server runs with the district's real limits again.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -29,6 +30,19 @@ concluded=$(q "SELECT count(*) FROM incidents WHERE state = 'concluded'")
 log "day 1: 120 reports, $acked acknowledged, $concluded concluded"
 demo >"$WORK/day2.out" 2>"$WORK/day2.err" || fail "second run failed: $(tail -n 20 "$WORK/day2.err")"
 assert_eq 120 "$(q "SELECT count(*) FROM incidents")" "the same seed again creates nothing new"
+# The day ends with the district's real limits: the active rule set is the
+# original one again, and the running server gives a new report real time
+# (the demo's limits are the real ones / 1440: seconds).
+assert_eq "demo-day.sh: the day is over, real limits" "$(q "SELECT note FROM rule_sets WHERE active")" \
+    "the active rule set after the day"
+(($(q "SELECT min(r.ack_s) FROM rules r JOIN rule_sets s ON s.version = r.rule_set WHERE s.active") >= 60)) ||
+    fail "the active rules still have limits of seconds"
+"$FQ_REPORT" --node beishan-platform --key-file "$WORK/demo/keys/beishan-platform.key" \
+    --url "tcp://127.0.0.1:$iport" --category dispute.neighbour --severity IV --risk low \
+    --channel hotline --place beishan-c1 --title "演示之后的报告" --external-ref AFTER-DEMO-1 >/dev/null ||
+    fail "a report after the day was not stored"
+assert_eq t "$(q "SELECT ack_due - recorded_at >= interval '5 minutes' FROM incidents WHERE external_ref = 'AFTER-DEMO-1'")" \
+    "a report after the day has a real acknowledge limit"
 check_log "$WORK/demo/fengqiaod.log"
 demo stop >/dev/null
 log "demo day ok"

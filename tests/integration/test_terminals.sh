@@ -13,6 +13,7 @@
 #     its journal equals its outbox exactly — nothing lost, nothing twice.
 #  D. Presence: a worker whose terminal goes silent goes off duty, their
 #     unacknowledged assignments move on; the next sync brings them back.
+#     Any request counts: a worker using only one-shot commands stays on.
 #  E. The town platform follows its town (fq-report follow): every item of
 #     its feed once, resumable from the stored seq.
 # shellcheck source=tests/integration/lib.sh
@@ -30,6 +31,8 @@ W1=lingyin-v1-g1.w1
 W2=lingyin-v1-g1.w2
 admin node add t1 --role terminal --serves-worker "$W1" >"$WORK/keys/t1.key" 2>/dev/null
 admin node add t2 --role terminal --serves-worker "$W2" >"$WORK/keys/t2.key" 2>/dev/null
+# w1's second terminal (a tablet next to the phone): it follows what t1 does.
+admin node add t1b --role terminal --serves-worker "$W1" >"$WORK/keys/t1b.key" 2>/dev/null
 admin node list | grep -qE "^t2 +terminal +lingyin-v1-g1 +worker $W2 " ||
     fail "node list does not show what t2 serves: $(admin node list)"
 out=$(admin node add bad --role grid_node --jurisdiction lingyin-v1-g1 --serves-worker "$W1" 2>&1) &&
@@ -121,11 +124,23 @@ term t1 progress "$mine" --note "到现场了" >/dev/null
 expect_refused extend_too_far 'invalid.*365 days' term t1 extend "$mine" --to +400d --note 太远
 expect_refused return_nowhere 'invalid.*not a known unit' term t1 return "$mine" --reason wrong --to nowhere --note 错
 assert_eq "$(q "SELECT assignment FROM incidents WHERE id = $mine")" acknowledged "invalid actions changed nothing"
+# A limit before the current one is refused, and the refusal says the current limit.
+early=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M+00:00)
+expect_refused extend_before_limit 'current conclude limit is 20' \
+    term t1 extend "$mine" --to "$early" --note 早
 term t1 extend "$mine" --to +2d --note "需协调物业" >/dev/null
 assert_eq "$(q "SELECT assignment FROM incidents WHERE id = $mine")" extension_requested "extension pending"
+assert_eq "$(q "SELECT extension_asked = conclude_due + interval '2 days' FROM incidents WHERE id = $mine")" t \
+    "extend +2d counts from the current conclude limit, not from now"
 term t1 conclude "$mine" --note "已调解" >/dev/null
 assert_eq "$(q "SELECT state || '|' || assignment || '|' || result FROM incidents WHERE id = $mine")" \
     "concluded|concluded|已调解" "concluded"
+# The worker's other terminal learns it is closed: its list no longer has it.
+term t1b watch --once >/dev/null
+jq -e "select(.incident == $mine and .kind == \"closed\")" "$STATE/t1b.journal" >/dev/null ||
+    fail "t1b was not told that incident $mine is concluded"
+term t1b list --json | jq -e "select(.incident == $mine)" >/dev/null &&
+    fail "t1b still lists the concluded incident $mine"
 expect_refused reopen 'WRONG_STATE' term t1 progress "$mine" --note 再来
 # A return for beyond capacity goes one tier up: the town line gets it.
 ret=$(q "SELECT min(id) FROM incidents WHERE worker = '$W1' AND state = 'assigned'")
@@ -211,11 +226,38 @@ assert_eq "$(q "SELECT worker FROM incidents WHERE external_ref = 'D-after'")" "
     "the router does not choose the silent worker"
 term t2 watch --once >/dev/null
 check_view t2 "w:$W2"
+# Its watch goes on (a held sync: present however slow the machine is)
+# while the next reports come in.
+watch_bg t2 "$WORK/watch-d2.out" "$WORK/watch-d2.err"
 village_report D-back-1
 village_report D-back-2
+kill "$WATCH"
+wait "$WATCH" 2>/dev/null || true
 back=$(q "SELECT count(*) FROM incidents WHERE external_ref LIKE 'D-back-%' AND worker = '$W2'")
 [ "$back" -ge 1 ] || fail "back on duty after the next sync: the worker is chosen again"
 log "D: $w2_open assignments moved off the silent terminal; back on duty after its sync"
+
+# One-shot commands count as presence (the README's way of working): t2
+# acts for twice the presence timeout without a single sync and stays on
+# duty; its unacknowledged assignment stays with it.
+server_stop
+server_start --presence-timeout 4 --dedup-window-min 0
+mine=$(q "SELECT min(id) FROM incidents WHERE worker = '$W2' AND state = 'assigned' AND assignment = 'assigned'")
+[ -n "$mine" ] || fail "D: w2 holds nothing unacknowledged after coming back"
+silent_before=$(grep -c "worker $W2 silent" "$SERVER_LOG" || true)
+moved_before=$(q "SELECT count(*) FROM events WHERE kind = 'rerouted' AND reason LIKE '%terminal went silent%'")
+term t2 watch --once >/dev/null # the server knows the terminal from here on
+term t2 ack "$mine" >/dev/null
+until_s=$((SECONDS + 9))
+while [ "$SECONDS" -lt "$until_s" ]; do
+    term t2 progress "$mine" --note "仍在处理" >/dev/null
+    sleep 0.5
+done
+assert_eq "$(grep -c "worker $W2 silent" "$SERVER_LOG" || true)" "$silent_before" \
+    "a worker acting through one-shot commands was judged silent"
+assert_eq "$(q "SELECT count(*) FROM events WHERE kind = 'rerouted' AND reason LIKE '%terminal went silent%'")" \
+    "$moved_before" "nothing moved off the worker who acts"
+log "D: one-shot commands for 9 s (presence timeout 4 s): still on duty"
 
 # ---- E. the town follows ----
 "$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" follow \
@@ -236,6 +278,8 @@ log "E: the town feed, $total items"
 # busy machine (they take seconds), or the case would climb to the district.
 ACK_S=30
 server_stop
+# Room for F's two reports with the village workers, whatever A-E left them holding.
+q "UPDATE workers SET capacity = 500" >/dev/null
 q "INSERT INTO rule_sets (version, created_by, note, active) VALUES (1, 'integ_terminals', 'short limits', true);
    INSERT INTO rules (rule_set, category, severity, risk, tier, line, co_departments,
                       ack_s, ack_warn_s, conclude_s, conclude_warn_s)
@@ -260,13 +304,19 @@ assert_eq "$(q "SELECT tier || '|' || lead_unit FROM incidents WHERE id = $f1")"
     "F-1 escalated to the town line at its acknowledge limit"
 assert_eq "$(q "SELECT string_agg(kind::text, ',' ORDER BY seq) FROM outbox WHERE box = 'w:$holder1' AND incident_id = $f1")" \
     "1,4,3" "the worker got the assignment, the warning, then the cancellation"
-assert_eq "$(q "SELECT string_agg(kind::text, ',' ORDER BY seq) FROM outbox WHERE box = 'h:lingyin.governance' AND incident_id = $f1")" \
+# (Its own limit runs from the escalation: on a slow machine its warning
+# may already follow the assignment.)
+assert_eq "$(q "SELECT kind FROM outbox WHERE box = 'h:lingyin.governance' AND incident_id = $f1 ORDER BY seq LIMIT 1")" \
     "1" "the town line got the assignment"
 assert_eq "$(q "SELECT count(*) FROM outbox WHERE incident_id = $f2 AND kind IN (3, 4)")" 0 \
     "the acknowledged one: no warning, no cancellation"
 # A restart in between: the open incident's lead unit comes back from the
-# database, so its duty officer can act on it.
+# database, so its duty officer can act on it. (The town's acknowledge limit
+# is ACK_S too: moved an hour on while the server is down, so that a slow
+# restart does not escalate it further first.)
 server_stop
+q "UPDATE incidents SET ack_due = now() + interval '1 hour', ack_warn_at = now() + interval '50 minutes'
+   WHERE id = $f1" >/dev/null
 KEEP_PORTS=1 server_start --presence-timeout 600 --dedup-window-min 0
 term gov-duty watch --once >/dev/null
 check_view gov-duty "h:lingyin.governance"

@@ -322,10 +322,146 @@ static void test_model_clustered(void **state)
     run_model(12, 2);
 }
 
+/* ---- limits: scheduled on the monotonic clock, fired once per holder ---- */
+
+enum { T_ACK_WARN = 1000, T_ACK = 2000, T_CONCLUDE_WARN = 3000, T_CONCLUDE = 5000 };
+#define ALL_LIMITS 0x1fu
+#define CONCLUDE_LIMITS                                                                            \
+    ((1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1)) | (1u << (FQ_DEADLINE_CONCLUDE_DUE - 1)))
+
+static void set_limits(fq_case *k, int64_t base)
+{
+    k->decision.ack_warn_ms = base + T_ACK_WARN;
+    k->decision.ack_due_ms = base + T_ACK;
+    k->decision.conclude_warn_ms = base + T_CONCLUDE_WARN;
+    k->decision.conclude_due_ms = base + T_CONCLUDE;
+    k->assignment = FQ_ASSIGNMENT_ASSIGNED;
+}
+
+/* Pops what is due at mono_now and marks it fired, as the server does (a
+ * breach at the top tier leaves the case with its holder). Returns the kinds
+ * popped, one bit each; *n how many entries. */
+static unsigned fire_due(fq_deadlines *dl, fq_case *k, int64_t mono_now, size_t *n)
+{
+    fq_deadline out[16];
+    size_t got = fq_deadlines_pop_due(dl, mono_now, out, 16);
+    unsigned kinds = 0;
+    for (size_t i = 0; i < got; i++) {
+        assert_true(out[i].key == k->incident_id);
+        assert_true(k->deadlines[out[i].kind - 1] == out[i].id);
+        kinds |= 1u << (out[i].kind - 1);
+        fq_case_fired(k, out[i].kind);
+    }
+    *n = got;
+    return kinds;
+}
+
+/* The timeline that showed ack_warning and breached twice for one due time:
+ * the acknowledge limit passes at the top tier (warned, breached, the case
+ * stays), then an operator's supervision order reschedules the case. The
+ * spent limits must not come back. */
+static void test_limits_once_around_supervision(void **state)
+{
+    (void)state;
+    fq_caseload *c = make();
+    fq_deadlines *dl = fq_deadlines_new(0);
+    assert_non_null(dl);
+    fq_case *k = fq_caseload_add(c, 42);
+    set_limits(k, 0);
+    fq_case_new_limits(k, 0, 0, ALL_LIMITS);
+    fq_case_schedule(k, dl);
+    size_t n;
+    unsigned kinds = fire_due(dl, k, T_ACK + 500, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(kinds, 0x3);
+
+    k->supervision_ms = 60000; /* the order, a few seconds later */
+    fq_case_schedule(k, dl);
+    assert_int_equal(fire_due(dl, k, T_ACK + 600, &n), 0);
+    assert_int_equal(n, 0);
+    /* The others still run, each once. */
+    assert_int_equal(fire_due(dl, k, T_CONCLUDE_WARN, &n),
+                     1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1));
+    fq_case_schedule(k, dl); /* rescheduled once more (e.g. the order's reply) */
+    assert_int_equal(fire_due(dl, k, T_CONCLUDE, &n), 1u << (FQ_DEADLINE_CONCLUDE_DUE - 1));
+    assert_int_equal(fire_due(dl, k, 60000, &n), 1u << (FQ_DEADLINE_SUPERVISION_DUE - 1));
+    k->supervision_ms = 0; /* the server clears it when it fires */
+    fq_case_schedule(k, dl);
+    assert_int_equal(fq_deadlines_count(dl), 0);
+
+    /* A new holder (escalation, reassignment) has limits of its own. */
+    set_limits(k, 100000);
+    fq_case_new_limits(k, 100000, 100000, ALL_LIMITS);
+    fq_case_schedule(k, dl);
+    assert_int_equal(fire_due(dl, k, 100000 + T_CONCLUDE, &n), 0xf);
+    assert_int_equal(n, 4);
+    fq_deadlines_free(dl);
+    fq_caseload_free(c);
+}
+
+/* A granted extension moves the conclude limit: its warning and breach run
+ * again, the acknowledge ones (spent, or behind an acknowledgement) do not. */
+static void test_limits_extension(void **state)
+{
+    (void)state;
+    fq_caseload *c = make();
+    fq_deadlines *dl = fq_deadlines_new(0);
+    fq_case *k = fq_caseload_add(c, 7);
+    set_limits(k, 0);
+    fq_case_new_limits(k, 0, 0, ALL_LIMITS);
+    fq_case_schedule(k, dl);
+    size_t n;
+    assert_int_equal(fire_due(dl, k, T_CONCLUDE_WARN, &n), 0x7);
+    k->assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
+    k->decision.conclude_warn_ms = 9000;
+    k->decision.conclude_due_ms = 10000;
+    fq_case_new_limits(k, 4000, 4000, CONCLUDE_LIMITS);
+    fq_case_schedule(k, dl);
+    assert_int_equal(fire_due(dl, k, 9999, &n), 1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1));
+    assert_int_equal(fire_due(dl, k, 10000, &n), 1u << (FQ_DEADLINE_CONCLUDE_DUE - 1));
+    assert_int_equal(fq_deadlines_count(dl), 0);
+    fq_deadlines_free(dl);
+    fq_caseload_free(c);
+}
+
+/* Limits are wall-clock times in the records, timed on the monotonic clock:
+ * decided at wall W (monotonic M), an acknowledge limit of 60 s falls due at
+ * M + 60 s however the wall clock steps meanwhile — also when the case is
+ * rescheduled after the step. */
+static void test_limits_monotonic(void **state)
+{
+    (void)state;
+    const int64_t wall = 1800000000000, mono = 5000;
+    for (int step = -1; step <= 1; step += 2) {
+        fq_caseload *c = make();
+        fq_deadlines *dl = fq_deadlines_new(0);
+        fq_case *k = fq_caseload_add(c, 9);
+        k->assignment = FQ_ASSIGNMENT_ASSIGNED;
+        k->decision.ack_due_ms = wall + 60000;
+        fq_case_new_limits(k, wall, mono, ALL_LIMITS);
+        fq_case_schedule(k, dl);
+        assert_true(fq_deadlines_next_due(dl) == mono + 60000);
+        /* 10 s later the wall clock steps an hour (forward or back) and an
+         * order reschedules the case: still due at M + 60 s. */
+        k->supervision_ms = wall + step * 3600000 + 10000 + 30000;
+        fq_case_schedule(k, dl);
+        size_t n;
+        fq_deadline out[4];
+        assert_int_equal(fq_deadlines_pop_due(dl, mono + 59999, out, 4),
+                         step > 0 ? 0 : 1); /* back: the order falls due first */
+        assert_int_equal(fire_due(dl, k, mono + 60000, &n), 1u << (FQ_DEADLINE_ACK_DUE - 1));
+        fq_deadlines_free(dl);
+        fq_caseload_free(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_limits_once_around_supervision),
+        cmocka_unit_test(test_limits_extension),
+        cmocka_unit_test(test_limits_monotonic),
         cmocka_unit_test(test_extreme_ids),
         cmocka_unit_test(test_foreach),
         cmocka_unit_test(test_reserve),

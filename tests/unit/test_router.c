@@ -731,6 +731,46 @@ static void test_reroute_wrong_jurisdiction(void **state)
     assert_int_equal(moved.tier, FQ_TIER_TOWN);
 }
 
+/* `fq-terminal return ID --reason wrong --to VILLAGE`: the right place named
+ * is a village, not a grid — the village's own workers take it, at the
+ * village tier; it does not go up to the town line. */
+static void test_reroute_to_a_village(void **state)
+{
+    fixture *f = *state;
+    fq_route_request r = request(f, f->cat_dispute, 4, 1, "d1-t1-v1-g2");
+    fq_decision d = route_ok(f, &r), moved;
+    assert_int_equal(d.tier, FQ_TIER_VILLAGE);
+    assert_worker(f, d, "e");
+    assert_int_equal(fq_route_reroute(f->router, &r, &d, U(f, "d1-t1-v1"), &moved),
+                     FQ_ROUTE_ASSIGNED);
+    assert_int_equal(moved.tier, FQ_TIER_VILLAGE);
+    assert_int_equal(moved.village, U(f, "d1-t1-v1"));
+    assert_true(moved.worker >= 0);
+    assert_int_not_equal(moved.worker, d.worker);
+}
+
+/* The named village's workers cannot take it (d1-t2-v1's one worker is off
+ * duty): it stays in that village with the village unit, instead of going
+ * up to the town line as it did. */
+static void test_reroute_to_a_village_without_workers(void **state)
+{
+    fixture *f = *state;
+    fq_route_request r = request(f, f->cat_dispute, 4, 1, "d1-t1-v1-g1");
+    fq_decision d = route_ok(f, &r), moved;
+    assert_int_equal(d.tier, FQ_TIER_VILLAGE);
+    assert_int_equal(fq_route_reroute(f->router, &r, &d, U(f, "d1-t2-v1"), &moved),
+                     FQ_ROUTE_ASSIGNED);
+    assert_int_equal(moved.tier, FQ_TIER_VILLAGE);
+    assert_int_equal(moved.climbed, 0);
+    assert_int_equal(moved.village, U(f, "d1-t2-v1"));
+    assert_int_equal(moved.worker, -1);
+    assert_int_equal(moved.lead, fq_roster_find_handler(f->roster, "d1-t2-v1.village"));
+    /* A village without a village unit (d1-t1-v2) still climbs. */
+    assert_int_equal(fq_route_reroute(f->router, &r, &d, U(f, "d1-t1-v2"), &moved),
+                     FQ_ROUTE_ASSIGNED);
+    assert_int_equal(moved.tier, FQ_TIER_TOWN);
+}
+
 static void test_escalation_chain(void **state)
 {
     fixture *f = *state;
@@ -1337,6 +1377,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_coordinates_in_no_grid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escalation_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reroute_wrong_jurisdiction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reroute_to_a_village, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reroute_to_a_village_without_workers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadlines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test(test_property_decisions),
