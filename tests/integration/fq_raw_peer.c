@@ -830,8 +830,9 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--node") == 0)
             o.node = v;
         else if (strcmp(a, "--key-file") == 0) {
-            if (fqc_load_key_file(v, o.key) != 0) {
-                fprintf(stderr, "fq_raw_peer: cannot read a key from %s\n", v);
+            char key_err[512];
+            if (fqc_load_key_file(v, o.key, key_err, sizeof key_err) != 0) {
+                fprintf(stderr, "fq_raw_peer: %s\n", key_err);
                 return 2;
             }
             o.have_key = 1;
