@@ -8,6 +8,7 @@
 #include "keyseal.h"
 #include "migrate.h"
 #include "org.h"
+#include "pgerror.h"
 #include "statements.h"
 #include "validate.h"
 
@@ -76,6 +77,8 @@ PGconn *admin_connect(const globals *g)
         PQfinish(conn);
         return NULL;
     }
+    /* Terse: PQerrorMessage never carries DETAIL (the failing row). */
+    PQsetErrorVerbosity(conn, PQERRORS_TERSE);
     PGresult *res = PQexec(conn, "SET client_min_messages = warning");
     PQclear(res);
     return conn;
@@ -86,10 +89,12 @@ int admin_command_ok(PGconn *conn, PGresult *res)
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return 1;
-    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-    fprintf(stderr, "fengqiao-admin: %s%s%s\n", msg ? msg : PQerrorMessage(conn),
-            detail ? ": " : "", detail ? detail : "");
+    (void)conn;
+    /* Never PostgreSQL's DETAIL: it quotes the failing row (workers' names
+     * and phones from a topology file); the constraint and column say where. */
+    char why[320];
+    fq_pg_error_describe(res, why, sizeof why);
+    fprintf(stderr, "fengqiao-admin: %s\n", why);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include "pgconn.h"
+#include "pgerror.h"
 #include "statements.h"
 
 #include <inttypes.h>
@@ -15,10 +16,9 @@
 typedef struct batch {
     fq_store_op *ops; /* in statement order, linked through next */
     fq_store_op *failed_op;
-    int failed; /* some result in the batch was an error */
-    char error[256];
+    int failed;      /* some result in the batch was an error */
+    char error[256]; /* fq_pg_error_describe: no values of the failing row */
     char sqlstate[6];
-    char primary[160];
     size_t ops_waiting; /* statements whose results have not arrived */
 } batch;
 
@@ -216,10 +216,9 @@ static void finish_batch(fq_store *s, batch *b)
     } else if (b->failed_op != NULL && !transient_sqlstate(b->sqlstate)) {
         /* Isolate: the failing statement is answered, the rest go again. */
         fq_store_op *bad = b->failed_op;
-        fprintf(stderr, "fengqiaod: store: statement refused (SQLSTATE %s): %s", b->sqlstate,
-                b->error);
+        fprintf(stderr, "fengqiaod: store: statement refused: %s\n", b->error);
         requeue_ops(s, b->ops, bad);
-        snprintf(bad->error, sizeof bad->error, "%s", b->primary);
+        snprintf(bad->error, sizeof bad->error, "%s", b->error);
         s->stats.ops_rejected++;
         finish(s, bad, FQ_STORE_EREJECTED);
     } else {
@@ -264,9 +263,7 @@ static void note_error(batch *b, fq_store_op *op, const PGresult *res)
     b->failed_op = op;
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     snprintf(b->sqlstate, sizeof b->sqlstate, "%s", state ? state : "");
-    snprintf(b->error, sizeof b->error, "%s", PQresultErrorMessage(res));
-    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    snprintf(b->primary, sizeof b->primary, "%s", primary ? primary : "");
+    fq_pg_error_describe(res, b->error, sizeof b->error);
 }
 
 static void handle_result(fq_store *s, expectation *e, PGresult *res)
@@ -300,7 +297,9 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         break;
     case EXP_SETUP:
         if (!ok) {
-            fprintf(stderr, "fengqiaod: store: setup failed: %s", PQresultErrorMessage(res));
+            char why[256];
+            fq_pg_error_describe(res, why, sizeof why);
+            fprintf(stderr, "fengqiaod: store: setup failed: %s\n", why);
             s->setup_done = -1;
         }
         break;
@@ -308,8 +307,9 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         if (e->load < 0)
             break; /* the load's BEGIN or COMMIT */
         if (st != PGRES_TUPLES_OK) {
-            fprintf(stderr, "fengqiaod: store: directory load failed: %s",
-                    PQresultErrorMessage(res));
+            char why[256];
+            fq_pg_error_describe(res, why, sizeof why);
+            fprintf(stderr, "fengqiaod: store: directory load failed: %s\n", why);
             break;
         }
         PQclear(s->loaded[e->load]);
@@ -416,9 +416,10 @@ static void on_pg_result(void *user, PGresult *res)
         /* A result where only a sync can come: typically the server's own
          * FATAL error as it terminates the session (shutdown, kill). */
         char why[256];
-        snprintf(why, sizeof why, "%s",
-                 PQresultStatus(res) == PGRES_FATAL_ERROR ? PQresultErrorMessage(res)
-                                                          : "unexpected result order");
+        if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+            fq_pg_error_describe(res, why, sizeof why);
+        else
+            snprintf(why, sizeof why, "unexpected result order");
         PQclear(res);
         fq_pg_reset(s->pg, why);
         return;

@@ -65,8 +65,9 @@ struct fq_store_op {
     /* With FQ_STORE_OK: the statement's rows (all kinds but REJECTED),
      * valid during `done` only. */
     PGresult *result;
-    /* With FQ_STORE_EREJECTED: PostgreSQL's primary message. */
-    char error[160];
+    /* With FQ_STORE_EREJECTED: why, as fq_pg_error_describe puts it (SQLSTATE,
+     * constraint, a primary message that quotes no values; never the row). */
+    char error[256];
 
     /* Private to the store. */
     fq_store_op *next;
