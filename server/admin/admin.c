@@ -89,7 +89,10 @@ int admin_command_ok(PGconn *conn, PGresult *res)
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return 1;
-    (void)conn;
+    if (res == NULL) { /* no result at all: the connection's (terse) message */
+        fprintf(stderr, "fengqiao-admin: %s", PQerrorMessage(conn));
+        return 0;
+    }
     /* Never PostgreSQL's DETAIL: it quotes the failing row (workers' names
      * and phones from a topology file); the constraint and column say where. */
     char why[320];
