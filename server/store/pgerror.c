@@ -41,6 +41,42 @@ static size_t add_name(char *out, size_t cap, size_t used, const char *label, co
     return n < 0 ? used : used + (size_t)n;
 }
 
+void fq_pg_redact_values(const char *message, char *out, size_t cap)
+{
+    static const char ellipsis[] = "\xe2\x80\xa6"; /* … */
+    size_t o = 0;
+    int quoted = 0;
+    if (cap == 0)
+        return;
+    for (const char *p = message; *p; p++) {
+        if (*p == '"') {
+            if (o + 1 + (quoted ? 0 : 3) >= cap)
+                break;
+            out[o++] = '"';
+            if (!quoted) {
+                memcpy(out + o, ellipsis, 3);
+                o += 3;
+            }
+            quoted = !quoted;
+            continue;
+        }
+        if (quoted)
+            continue;
+        if (p[0] == ':' && p[1] == ' ') {
+            if (o + 5 < cap) {
+                memcpy(out + o, ": ", 2);
+                memcpy(out + o + 2, ellipsis, 3);
+                o += 5;
+            }
+            break;
+        }
+        if (o + 1 >= cap)
+            break;
+        out[o++] = *p;
+    }
+    out[o] = '\0';
+}
+
 void fq_pg_error_describe(const PGresult *res, char *out, size_t cap)
 {
     if (cap == 0)
@@ -58,11 +94,13 @@ void fq_pg_error_describe(const PGresult *res, char *out, size_t cap)
     used = add_name(out, cap, used, "column", PQresultErrorField(res, PG_DIAG_COLUMN_NAME));
     used = add_name(out, cap, used, "type", PQresultErrorField(res, PG_DIAG_DATATYPE_NAME));
     if (used < cap) {
-        if (fq_pg_primary_is_safe(state))
+        if (fq_pg_primary_is_safe(state)) {
             snprintf(out + used, cap - used, ": %s", primary ? primary : "(no message)");
-        else
-            snprintf(out + used, cap - used,
-                     ": (message withheld: errors of this class quote the value)");
+        } else {
+            char redacted[256];
+            fq_pg_redact_values(primary ? primary : "(no message)", redacted, sizeof redacted);
+            snprintf(out + used, cap - used, ": %s", redacted);
+        }
     }
     /* One line: libpq's own messages may end in a newline. */
     for (char *p = out; *p; p++)

@@ -32,6 +32,31 @@ static void test_classes(void **state)
     assert_false(fq_pg_primary_is_safe("HV000"));
 }
 
+static void test_redact(void **state)
+{
+    (void)state;
+    char out[128];
+    fq_pg_redact_values(
+        "invalid input syntax for type timestamp with time zone: \"王小明 13912345678\"", out,
+        sizeof out);
+    assert_string_equal(out,
+                        "invalid input syntax for type timestamp with time zone: \xe2\x80\xa6");
+    fq_pg_redact_values("value \"13912345678\" is out of range for type integer", out, sizeof out);
+    assert_string_equal(out, "value \"\xe2\x80\xa6\" is out of range for type integer");
+    fq_pg_redact_values("invalid byte sequence for encoding \"UTF8\": 0xe4 0xb8", out, sizeof out);
+    assert_string_equal(out, "invalid byte sequence for encoding \"\xe2\x80\xa6\": \xe2\x80\xa6");
+    fq_pg_redact_values("division by zero", out, sizeof out);
+    assert_string_equal(out, "division by zero");
+    /* Small buffers: cut, never overrun, never half an ellipsis. */
+    for (size_t cap = 1; cap < 24; cap++) {
+        char small[24];
+        memset(small, 'x', sizeof small);
+        fq_pg_redact_values("value \"secret\" is out of range", small, cap);
+        assert_true(strlen(small) < cap);
+        assert_null(strstr(small, "secret"));
+    }
+}
+
 static void test_no_result(void **state)
 {
     (void)state;
@@ -54,6 +79,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classes),
+        cmocka_unit_test(test_redact),
         cmocka_unit_test(test_no_result),
     };
     return cmocka_run_group_tests_name("pgerror", tests, NULL, NULL);
