@@ -134,7 +134,7 @@ admin server-key create "$FQ_SERVER_KEY"
 admin migrate
 admin import-topology examples/westlake-topology.json
 "$B/server/fengqiao-admin" node add lingyin-platform --role town_platform \
-    --jurisdiction lingyin >"$tmp/node.key" 2>/dev/null
+    --jurisdiction lingyin --key-out "$tmp/node.key" >/dev/null 2>&1
 # The database ceiling writes as another node, so the durability check can
 # count the server's incidents alone.
 "$B/server/fengqiao-admin" node add bench-ceiling --role town_platform \

@@ -34,6 +34,7 @@
  * acked_total counts every OK ack of the run (warm-up and drain included):
  * the number of incidents the database must hold at least. */
 #define _GNU_SOURCE /* ppoll: nanosecond waits for pacing */
+#include "fq_keyfile.h"
 #include "fq_wire.h"
 
 #include <errno.h>
@@ -538,20 +539,9 @@ int main(int argc, char **argv)
     }
     if (sodium_init() < 0)
         bu_die("libsodium failed to initialise");
-    FILE *kf = fopen(o.key_file, "r");
-    char hex[160];
-    size_t hl = kf ? fread(hex, 1, sizeof hex - 1, kf) : 0;
-    if (kf)
-        fclose(kf);
-    hex[hl] = '\0';
-    while (hl > 0 && (hex[hl - 1] == '\n' || hex[hl - 1] == '\r' || hex[hl - 1] == ' '))
-        hex[--hl] = '\0';
-    size_t bin_len = 0;
-    if (hl != 2 * FQ_KEY_BYTES ||
-        sodium_hex2bin(o.key, sizeof o.key, hex, hl, NULL, &bin_len, NULL) != 0 ||
-        bin_len != FQ_KEY_BYTES) {
-        fprintf(stderr, "fq-bench-intake-load: %s does not hold a 64-hex-digit node key\n",
-                o.key_file);
+    char key_err[512];
+    if (fq_key_file_read(o.key_file, o.key, sizeof o.key, key_err, sizeof key_err) != 0) {
+        fprintf(stderr, "fq-bench-intake-load: %s\n", key_err);
         return 2;
     }
 

@@ -128,7 +128,7 @@ q "INSERT INTO org_units (id, kind, parent_id, name) VALUES
 psql -X -q -v ON_ERROR_STOP=1 -d "$CI" \
     -c "\\copy nodes (id, role, jurisdiction, key_sealed, serves_worker) FROM '$tmp/nodes.tsv'" >&2
 "$B/server/fengqiao-admin" node add reporter --role town_platform --jurisdiction town \
-    >"$tmp/reporter.key" 2>/dev/null
+    --key-out "$tmp/reporter.key" >/dev/null 2>&1
 
 port=$(free_port)
 tport=$(free_port)

@@ -20,10 +20,12 @@
  *
  * Every process raises RLIMIT_NOFILE to its hard limit. */
 #define _GNU_SOURCE
+#include "fq_keyfile.h"
 #include "fq_wire.h"
 #include "keyseal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -122,7 +124,9 @@ static int run_keys(const struct opts *o)
     uint8_t server_key[FQ_SERVER_KEY_BYTES];
     if (fq_server_key_load(o->server_key, server_key, err, sizeof err) != 0)
         bu_die_detail("server key", err);
-    FILE *kf = fopen(o->keys_out, "w");
+    /* The terminals' keys: owner-only from the start, never over an old file. */
+    int kfd = open(o->keys_out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    FILE *kf = kfd >= 0 ? fdopen(kfd, "w") : NULL;
     if (!kf)
         bu_die_errno("keys-out");
     for (long i = 0; i < o->count; i++) {
@@ -385,13 +389,9 @@ static int run_report(const struct opts *o)
 {
     raise_nofile();
     uint8_t key[FQ_KEY_BYTES];
-    FILE *kf = fopen(o->key_file, "r");
-    char hex[200] = "";
-    if (!kf || !fgets(hex, sizeof hex, kf))
-        bu_die("cannot read --key-file");
-    fclose(kf);
-    hex[strcspn(hex, "\r\n ")] = '\0';
-    parse_key(hex, key);
+    char key_err[512];
+    if (fq_key_file_read(o->key_file, key, sizeof key, key_err, sizeof key_err) != 0)
+        bu_die_detail("--key-file", key_err);
     int k = (int)o->clients;
     int *socks = bu_xmalloc(sizeof(int) * (size_t)k);
     bool *busy = bu_xmalloc(sizeof(bool) * (size_t)k);

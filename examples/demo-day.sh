@@ -134,7 +134,8 @@ while read -r node args; do
         continue
     fi
     # shellcheck disable=SC2086
-    ( umask 077; "$admin" node add "$node" $args >"$state/keys/$node.key.tmp" )
+    rm -f "$state/keys/$node.key.tmp" # left by an interrupted run: the node was not added
+    "$admin" node add "$node" $args --key-out "$state/keys/$node.key.tmp"
     mv "$state/keys/$node.key.tmp" "$state/keys/$node.key"
     added=$((added + 1))
 done <"$state/demo-nodes.txt"

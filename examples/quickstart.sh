@@ -52,8 +52,9 @@ step "migrating"
 step "the West Lake District topology (towns, villages, grids, units, workers, rules)"
 "$admin" import-topology "$root/examples/westlake-topology.json"
 if ! "$admin" node list | awk '{print $1}' | grep -qx lingyin-platform; then
-    ( umask 077; "$admin" node add lingyin-platform --role town_platform --jurisdiction lingyin \
-        --description "灵隐街道基层治理四平台" > "$state/keys/lingyin-platform.key" )
+    rm -f "$state/keys/lingyin-platform.key" # a key of a node that is not registered
+    "$admin" node add lingyin-platform --role town_platform --jurisdiction lingyin \
+        --description "灵隐街道基层治理四平台" --key-out "$state/keys/lingyin-platform.key"
 fi
 
 step "starting fengqiaod on $url"

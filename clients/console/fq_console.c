@@ -1541,10 +1541,13 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": --node ID is required (or FQ_NODE)\n");
         return EXIT_USAGE;
     }
-    int rv = a.key_file
-                 ? fqc_load_key_file(a.key_file, a.key)
-                 : (getenv("FQ_NODE_KEY") ? fqc_parse_key(getenv("FQ_NODE_KEY"), a.key) : -1);
-    if (rv != 0) {
+    char key_err[512];
+    if (a.key_file) {
+        if (fqc_load_key_file(a.key_file, a.key, key_err, sizeof key_err) != 0) {
+            fprintf(stderr, PROG ": %s\n", key_err);
+            return EXIT_USAGE;
+        }
+    } else if (getenv("FQ_NODE_KEY") == NULL || fqc_parse_key(getenv("FQ_NODE_KEY"), a.key) != 0) {
         fprintf(stderr, PROG ": need the node key: --key-file FILE or FQ_NODE_KEY (64 hex)\n");
         return EXIT_USAGE;
     }

@@ -1,5 +1,7 @@
 #include "fqclient.h"
 
+#include "fq_keyfile.h"
+
 #include <errno.h>
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
@@ -100,18 +102,9 @@ int fqc_parse_key(const char *hex, uint8_t key[FQ_KEY_BYTES])
     return 0;
 }
 
-int fqc_load_key_file(const char *path, uint8_t key[FQ_KEY_BYTES])
+int fqc_load_key_file(const char *path, uint8_t key[FQ_KEY_BYTES], char *err, size_t err_len)
 {
-    char buf[160];
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    int rv = fqc_parse_key(buf, key);
-    sodium_memzero(buf, sizeof buf);
-    return rv;
+    return fq_key_file_read(path, key, FQ_KEY_BYTES, err, err_len);
 }
 
 /* One REQ socket connected to the endpoint, with its own random reconnect

@@ -155,7 +155,9 @@ uint64_t fqc_message_id_for(const char *node, const char *text);
 /* Reads a 64-hex-character key from `hex`. 0 or -1. */
 int fqc_parse_key(const char *hex, uint8_t key[FQ_KEY_BYTES]);
 
-/* Reads the key from a file holding its hex. 0 or -1. */
-int fqc_load_key_file(const char *path, uint8_t key[FQ_KEY_BYTES]);
+/* Reads the key from a file holding its hex, readable by its owner only
+ * (fq_keyfile.h): a file group or others may read is refused with the chmod
+ * that fixes it. 0, or -1 with a message in err (errno ENOENT: no such file). */
+int fqc_load_key_file(const char *path, uint8_t key[FQ_KEY_BYTES], char *err, size_t err_len);
 
 #endif

@@ -100,6 +100,24 @@ static void usage_follow(FILE *out)
             "                   within --timeout-ms given before follow, else 40 s)\n");
 }
 
+/* The node key from --key-file (owner-only, fq_keyfile.h) or FQ_NODE_KEY. */
+static int load_key(const char *key_file, uint8_t key[FQ_KEY_BYTES])
+{
+    char err[512];
+    if (key_file) {
+        if (fqc_load_key_file(key_file, key, err, sizeof err) != 0) {
+            fprintf(stderr, "fq-report: %s\n", err);
+            return -1;
+        }
+        return 0;
+    }
+    if (getenv("FQ_NODE_KEY") == NULL || fqc_parse_key(getenv("FQ_NODE_KEY"), key) != 0) {
+        fprintf(stderr, "fq-report: need the node key: --key-file FILE or FQ_NODE_KEY (64 hex)\n");
+        return -1;
+    }
+    return 0;
+}
+
 static void on_result(void *user, uint64_t line, const fqc_result *r)
 {
     run *rn = user;
@@ -427,13 +445,8 @@ static int run_follow(int argc, char **argv, const char *node, const char *key_f
     config.window = 1;
     config.resend_ivl_ms = FQC_SYNC_RESEND_IVL_MS;
     config.reconnect_max_ms = 2000;
-    int key_ok =
-        key_file ? fqc_load_key_file(key_file, config.key)
-                 : (getenv("FQ_NODE_KEY") ? fqc_parse_key(getenv("FQ_NODE_KEY"), config.key) : -1);
-    if (key_ok != 0) {
-        fprintf(stderr, "fq-report: need the node key: --key-file FILE or FQ_NODE_KEY (64 hex)\n");
+    if (load_key(key_file, config.key) != 0)
         return EXIT_USAGE;
-    }
     signal(SIGPIPE, SIG_IGN);
     if (pipe(follow_pipe) != 0) {
         fprintf(stderr, "fq-report: pipe: %s\n", strerror(errno));
@@ -580,13 +593,8 @@ int main(int argc, char **argv)
     config.node = node;
     config.window = use_stdin ? (int)window : 1;
     config.timeout_ms = timeout_ms;
-    int key_ok =
-        key_file ? fqc_load_key_file(key_file, config.key)
-                 : (getenv("FQ_NODE_KEY") ? fqc_parse_key(getenv("FQ_NODE_KEY"), config.key) : -1);
-    if (key_ok != 0) {
-        fprintf(stderr, "fq-report: need the node key: --key-file FILE or FQ_NODE_KEY (64 hex)\n");
+    if (load_key(key_file, config.key) != 0)
         return EXIT_USAGE;
-    }
     fqc *client;
     if (fqc_open(&config, on_result, &rn, &client, err, sizeof err) != 0) {
         fprintf(stderr, "fq-report: %s\n", err);

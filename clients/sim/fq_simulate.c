@@ -1653,10 +1653,8 @@ static int open_clients(sim *s, char *err, size_t err_len)
         cfg.window = window;
         cfg.timeout_ms = 60000;
         snprintf(path, sizeof path, "%s/%s.key", s->keys, tw->node);
-        if (fqc_load_key_file(path, cfg.key) != 0) {
-            snprintf(err, err_len, "cannot read the key %.400s (64 hex characters)", path);
+        if (fqc_load_key_file(path, cfg.key, err, err_len) != 0)
             return -1;
-        }
         tw->window = window;
         int rv = fqc_open(&cfg, town_done, tw, &tw->client, err, err_len);
         sodium_memzero(cfg.key, sizeof cfg.key);
@@ -1673,10 +1671,8 @@ static int open_clients(sim *s, char *err, size_t err_len)
         cfg.resend_ivl_ms = FQC_SYNC_RESEND_IVL_MS;
         cfg.reconnect_max_ms = 2000;
         snprintf(path, sizeof path, "%s/%s.key", s->keys, t->node);
-        if (fqc_load_key_file(path, cfg.key) != 0) {
-            snprintf(err, err_len, "cannot read the key %.400s (64 hex characters)", path);
+        if (fqc_load_key_file(path, cfg.key, err, err_len) != 0)
             return -1;
-        }
         int rv = fqc_open(&cfg, term_done, t, &t->client, err, err_len);
         sodium_memzero(cfg.key, sizeof cfg.key);
         if (rv != 0)
@@ -1694,7 +1690,9 @@ static int open_clients(sim *s, char *err, size_t err_len)
     cfg.window = 1;
     cfg.timeout_ms = 30000;
     cfg.reconnect_max_ms = 2000;
-    if (fqc_load_key_file(path, cfg.key) != 0) {
+    if (fqc_load_key_file(path, cfg.key, err, err_len) != 0) {
+        if (errno != ENOENT)
+            return -1; /* a key there but unreadable or open to others: say so */
         fqt_log(PROG,
                 "no key %.400s: no simulated operator (supervision, extension decisions, "
                 "verification, follow-up and redo are left out)",

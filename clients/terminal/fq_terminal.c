@@ -238,12 +238,19 @@ static void usage_list(FILE *out)
 
 static int load_key(app *a)
 {
-    int rv = a->key_file
-                 ? fqc_load_key_file(a->key_file, a->key)
-                 : (getenv("FQ_NODE_KEY") ? fqc_parse_key(getenv("FQ_NODE_KEY"), a->key) : -1);
-    if (rv != 0)
+    char err[512];
+    if (a->key_file) {
+        if (fqc_load_key_file(a->key_file, a->key, err, sizeof err) != 0) {
+            fprintf(stderr, PROG ": %s\n", err);
+            return -1;
+        }
+        return 0;
+    }
+    if (getenv("FQ_NODE_KEY") == NULL || fqc_parse_key(getenv("FQ_NODE_KEY"), a->key) != 0) {
         fprintf(stderr, PROG ": need the node key: --key-file FILE or FQ_NODE_KEY (64 hex)\n");
-    return rv;
+        return -1;
+    }
+    return 0;
 }
 
 static int resolve_journal(app *a)

@@ -4,9 +4,11 @@
  * a one-shot tool) and tells a running server to reload with NOTIFY. */
 #include "admin.h"
 #include "directory.h"
+#include "fq_keyfile.h"
 #include "keyseal.h"
 #include "migrate.h"
 #include "org.h"
+#include "pgerror.h"
 #include "statements.h"
 #include "validate.h"
 
@@ -16,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -29,7 +33,8 @@ static void usage(FILE *out)
             "                                      (KIND: district, town, village, grid)\n"
             "  unit list                           list organisation units\n"
             "  node add ID --role ROLE --jurisdiction UNIT [--description TEXT]\n"
-            "                                      register a node; prints its key once\n"
+            "           [--key-out FILE]           register a node; writes its key once to\n"
+            "                                      FILE (new, mode 0600) or prints it\n"
             "                                      (ROLE: town_platform, grid_node, terminal,\n"
             "                                      console, admin)\n"
             "  node revoke ID                      refuse the node from now on\n"
@@ -72,6 +77,8 @@ PGconn *admin_connect(const globals *g)
         PQfinish(conn);
         return NULL;
     }
+    /* Terse: PQerrorMessage never carries DETAIL (the failing row). */
+    PQsetErrorVerbosity(conn, PQERRORS_TERSE);
     PGresult *res = PQexec(conn, "SET client_min_messages = warning");
     PQclear(res);
     return conn;
@@ -82,10 +89,15 @@ int admin_command_ok(PGconn *conn, PGresult *res)
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return 1;
-    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-    fprintf(stderr, "fengqiao-admin: %s%s%s\n", msg ? msg : PQerrorMessage(conn),
-            detail ? ": " : "", detail ? detail : "");
+    if (res == NULL) { /* no result at all: the connection's (terse) message */
+        fprintf(stderr, "fengqiao-admin: %s", PQerrorMessage(conn));
+        return 0;
+    }
+    /* Never PostgreSQL's DETAIL: it quotes the failing row (workers' names
+     * and phones from a topology file); the constraint and column say where. */
+    char why[320];
+    fq_pg_error_describe(res, why, sizeof why);
+    fprintf(stderr, "fengqiao-admin: %s\n", why);
     return 0;
 }
 
@@ -290,19 +302,37 @@ static int cmd_unit(const globals *g, int argc, char **argv)
 
 /* ---- nodes ---- */
 
+/* `node add > x.key` creates the file at the shell's umask, usually readable
+ * by everyone, and the clients then refuse it: say so at once. */
+static void warn_if_stdout_exposed(void)
+{
+    struct stat st;
+    if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+        (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        fprintf(stderr,
+                "fengqiao-admin: warning: the key went to a file with mode %04o that group or "
+                "others may read, which the clients refuse; chmod 600 it now, and next time use "
+                "--key-out FILE\n",
+                (unsigned)(st.st_mode & 07777));
+}
+
 static int cmd_node(const globals *g, int argc, char **argv)
 {
     static const char help[] =
         "usage: fengqiao-admin node add ID --role ROLE --jurisdiction UNIT [--description TEXT]\n"
+        "                               [--key-out FILE]\n"
         "       fengqiao-admin node add ID --role terminal (--serves-worker W | --serves-unit H)\n"
-        "                               [--jurisdiction UNIT] [--description TEXT]\n"
+        "                               [--jurisdiction UNIT] [--description TEXT] [--key-out "
+        "FILE]\n"
         "       fengqiao-admin node revoke ID\n"
         "       fengqiao-admin node list\n"
         "ROLE is town_platform (jurisdiction: a town), grid_node (a grid), terminal,\n"
         "console or admin. A terminal serves one grid worker or one handling unit (its duty\n"
         "officer): it receives their assignments; its jurisdiction defaults to the worker's grid\n"
-        "or the unit's territory. 'add' prints the node's 32-byte key once, as 64 hex characters:\n"
-        "hand it to the node over a trusted channel; it is stored sealed with the server key.\n"
+        "or the unit's territory. 'add' makes the node's 32-byte key, shown once as 64 hex\n"
+        "characters: --key-out FILE creates FILE (refusing an existing one) readable by you\n"
+        "only, as the clients' --key-file demands; without it the key goes to standard output.\n"
+        "Hand it to the node over a trusted channel; it is stored sealed with the server key.\n"
         "'revoke' takes effect on a running server within a second.\n";
     const char *action;
     int done = admin_subcommand(argc, argv, help, &action);
@@ -354,13 +384,14 @@ static int cmd_node(const globals *g, int argc, char **argv)
         return 2;
     }
     const char *id = NULL, *role = NULL, *jurisdiction = NULL, *description = "";
-    const char *serves_worker = NULL, *serves_unit = NULL;
+    const char *serves_worker = NULL, *serves_unit = NULL, *key_out = NULL;
     opt_slot slots[] = {{"--role", &role, NULL},
                         {"--jurisdiction", &jurisdiction, NULL},
                         {"--description", &description, NULL},
                         {"--serves-worker", &serves_worker, NULL},
-                        {"--serves-unit", &serves_unit, NULL}};
-    int rv = admin_parse_options(argc, argv, 2, slots, 5, &id, help);
+                        {"--serves-unit", &serves_unit, NULL},
+                        {"--key-out", &key_out, NULL}};
+    int rv = admin_parse_options(argc, argv, 2, slots, 6, &id, help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
     if ((serves_worker || serves_unit) &&
@@ -434,6 +465,14 @@ static int cmd_node(const globals *g, int argc, char **argv)
     randombytes_buf(key, sizeof key);
     fq_key_seal(server_key, id, key, sealed);
     sodium_memzero(server_key, sizeof server_key);
+    /* The key file first, synced: a node is registered only once its key is
+     * safely somewhere, and an existing file is refused before anything changes. */
+    if (key_out != NULL && fq_key_file_create(key_out, key, sizeof key, err, sizeof err) != 0) {
+        fprintf(stderr, "fengqiao-admin: %s\n", err);
+        sodium_memzero(key, sizeof key);
+        PQfinish(conn);
+        return 1;
+    }
     const char *params[7] = {id,          role,          jurisdiction, (const char *)sealed,
                              description, serves_worker, serves_unit};
     int lengths[7] = {0, 0, 0, sizeof sealed, 0, 0, 0};
@@ -444,14 +483,22 @@ static int cmd_node(const globals *g, int argc, char **argv)
                        7, NULL, params, lengths, formats, 0);
     int ok = admin_command_ok(conn, res);
     PQclear(res);
-    if (ok) {
+    if (!ok && key_out != NULL)
+        unlink(key_out); /* the key of a node that was not added */
+    if (ok && key_out != NULL) {
+        admin_notify_server(conn);
+        fprintf(stderr, "node %s added as %s of %s; its key is in %s (mode 0600), shown once\n", id,
+                role, jurisdiction, key_out);
+    } else if (ok) {
         admin_notify_server(conn);
         char hex[65];
         sodium_bin2hex(hex, sizeof hex, key, sizeof key);
         /* The only time the key is shown: the database keeps it sealed. */
         printf("%s\n", hex);
+        fflush(stdout);
         fprintf(stderr, "node %s added as %s of %s; the line above is its key, shown once\n", id,
                 role, jurisdiction);
+        warn_if_stdout_exposed();
         sodium_memzero(hex, sizeof hex);
     }
     sodium_memzero(key, sizeof key);

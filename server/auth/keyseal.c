@@ -1,11 +1,10 @@
 #include "keyseal.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include "fq_keyfile.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #define AD_PREFIX "fengqiao node key v1:"
 
@@ -16,53 +15,23 @@ _Static_assert(FQ_SEALED_KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_NPUBBYT
 int fq_server_key_load(const char *path, uint8_t key[FQ_SERVER_KEY_BYTES], char *err,
                        size_t err_len)
 {
-    char hex[2 * FQ_SERVER_KEY_BYTES + 4];
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        snprintf(err, err_len, "cannot open server key %s: %s", path, strerror(errno));
+    char why[512];
+    if (fq_key_file_read(path, key, FQ_SERVER_KEY_BYTES, why, sizeof why) != 0) {
+        snprintf(err, err_len, "server key: %s", why);
         return -1;
     }
-    /* Read one byte more than a valid file can hold, to see trailing junk. */
-    size_t n = fread(hex, 1, sizeof hex - 1, f);
-    fclose(f);
-    hex[n] = '\0';
-    if (n > 0 && hex[n - 1] == '\n')
-        hex[--n] = '\0';
-    if (n > 0 && hex[n - 1] == '\r')
-        hex[--n] = '\0';
-    size_t bin_len = 0;
-    if (n != 2 * FQ_SERVER_KEY_BYTES ||
-        sodium_hex2bin(key, FQ_SERVER_KEY_BYTES, hex, n, NULL, &bin_len, NULL) != 0 ||
-        bin_len != FQ_SERVER_KEY_BYTES) {
-        sodium_memzero(hex, sizeof hex);
-        snprintf(err, err_len, "server key %s must hold exactly 64 hex characters", path);
-        return -1;
-    }
-    sodium_memzero(hex, sizeof hex);
     return 0;
 }
 
 int fq_server_key_create(const char *path, char *err, size_t err_len)
 {
     uint8_t key[FQ_SERVER_KEY_BYTES];
-    char hex[2 * FQ_SERVER_KEY_BYTES + 1];
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0) {
-        snprintf(err, err_len, "cannot create server key %s: %s", path, strerror(errno));
-        return -1;
-    }
     randombytes_buf(key, sizeof key);
-    sodium_bin2hex(hex, sizeof hex, key, sizeof key);
-    hex[2 * FQ_SERVER_KEY_BYTES] = '\n';
-    ssize_t w = write(fd, hex, sizeof hex);
-    int rv = (w == (ssize_t)sizeof hex && fsync(fd) == 0) ? 0 : -1;
-    close(fd);
+    char why[512];
+    int rv = fq_key_file_create(path, key, sizeof key, why, sizeof why);
     sodium_memzero(key, sizeof key);
-    sodium_memzero(hex, sizeof hex);
-    if (rv != 0) {
-        unlink(path);
-        snprintf(err, err_len, "cannot write server key %s", path);
-    }
+    if (rv != 0)
+        snprintf(err, err_len, "server key: %s", why);
     return rv;
 }
 

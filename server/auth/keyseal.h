@@ -13,7 +13,8 @@
 #define FQ_SEALED_KEY_BYTES (24 + 32 + 16) /* nonce, key, tag */
 
 /* Reads the server key file (exactly 64 hex characters and an optional
- * newline). 0 or -1 with a message. */
+ * newline); refuses a file group or others may read (fq_keyfile.h). 0 or -1
+ * with a message. */
 int fq_server_key_load(const char *path, uint8_t key[FQ_SERVER_KEY_BYTES], char *err,
                        size_t err_len);
 

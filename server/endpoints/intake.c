@@ -152,7 +152,7 @@ static void answer_stored(fq_intake *in, intake_request *req, int duplicate)
 static void answer(fq_intake *in, intake_request *req, int status, const char *store_message,
                    int duplicate)
 {
-    char text[256];
+    char text[320];
     if (status == FQ_STORE_OK) {
         if (!req->op.created &&
             sodium_memcmp(req->op.stored_digest, req->body_digest, sizeof req->body_digest) != 0) {

@@ -7,6 +7,7 @@
 #include "gate.h"
 #include "mailbox.h"
 #include "statements.h"
+#include "syncguard.h"
 #include "validate.h"
 
 #include <inttypes.h>
@@ -56,6 +57,14 @@ struct waiter {
     read_op *reading; /* a database read for it is in flight */
 };
 
+/* The newest sync of a node that took effect (syncguard.h): kept for the
+ * server's life, one per node that ever synced. */
+typedef struct sync_mark {
+    char node[72];
+    fq_sync_mark mark;
+    UT_hash_handle hh;
+} sync_mark;
+
 struct read_op {
     fq_store_op op;
     fq_terminals *t;
@@ -96,6 +105,8 @@ struct fq_terminals {
     box_state *boxes;
     waiter *by_node;
     waiter *all; /* held syncs */
+    sync_mark *marks;
+    int64_t started_ms; /* wall clock: syncs signed before it prove nothing */
     uv_timer_t sweep;
     uint64_t last_presence_check;
     size_t in_flight;
@@ -436,6 +447,20 @@ static void note_presence(fq_terminals *t, const fq_node *node, int is_sync, int
 
 /* ---- sync ---- */
 
+static sync_mark *find_mark(fq_terminals *t, const char *node)
+{
+    sync_mark *m;
+    HASH_FIND_STR(t->marks, node, m);
+    if (m != NULL)
+        return m;
+    m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return NULL;
+    snprintf(m->node, sizeof m->node, "%s", node);
+    HASH_ADD_STR(t->marks, node, m);
+    return m;
+}
+
 static void handle_sync(fq_terminals *t, const fq_node *node, const fq_gate *gate,
                         const Fengqiao__V1__TerminalSync *sync, fq_reply_token *token)
 {
@@ -450,19 +475,37 @@ static void handle_sync(fq_terminals *t, const fq_node *node, const fq_gate *gat
         return;
     }
     box_state *b = find_box(t, node->box, 1);
+    sync_mark *m = find_mark(t, node->id);
     waiter *w = calloc(1, sizeof *w);
-    if (b == NULL || w == NULL) {
+    if (b == NULL || m == NULL || w == NULL) {
         free(w);
         reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
         return;
     }
+    fq_sync_verdict verdict =
+        fq_sync_judge(&m->mark, t->started_ms, gate->opened.envelope->sent_at_ms, mid);
+    if (verdict == FQ_SYNC_REPLAYED) {
+        free(w);
+        refuse(t, token, node->key, gate->opened.envelope_bytes, gate->opened.envelope_len,
+               node->id, mid, ST(STALE),
+               "this sync was signed before one this node sent later (a replayed or reordered "
+               "frame): nothing changed; sign a new sync");
+        return;
+    }
     t->stats.syncs++;
-    note_presence(t, node, 1, sync->off_duty);
+    /* A resend of the newest sync still says the worker is there, but only
+     * a new one signs them on or off: a replayed frame changes no duty. */
+    note_presence(t, node, verdict == FQ_SYNC_NEW, sync->off_duty);
     /* Everything up to after_seq has reached the terminal. */
-    fq_mailbox_trim(&b->mail, sync->after_seq);
+    if (verdict == FQ_SYNC_NEW)
+        fq_mailbox_trim(&b->mail, sync->after_seq);
     waiter *old;
     HASH_FIND_STR(t->by_node, node->id, old);
-    if (old != NULL) {
+    if (old != NULL && old->message_id == mid) {
+        /* The same sync again (a REQ resend after a reconnect): the earlier
+         * copy gets an empty answer, not "superseded" — nothing took over. */
+        answer_empty(t, old, 0);
+    } else if (old != NULL) {
         t->stats.superseded++;
         answer_empty(t, old, 1);
     }
@@ -944,6 +987,7 @@ fq_terminals *fq_terminals_new(uv_loop_t *loop, const fq_terminals_config *confi
     }
     fq_arena_init(&t->arena, t->arena_buffer, FQ_DECODE_ARENA_BYTES);
     t->loop = loop;
+    t->started_ms = fq_now_ms();
     t->config = *config;
     if (t->config.max_hold_ms == 0 || t->config.max_hold_ms > 25000)
         t->config.max_hold_ms = 25000;
@@ -979,6 +1023,7 @@ const fq_terminals_stats *fq_terminals_get_stats(fq_terminals *t)
     HASH_ITER(hh, t->boxes, b, tmp)
     memory += sizeof *b + fq_mailbox_memory(&b->mail);
     memory += t->stats.held * sizeof(waiter);
+    memory += HASH_COUNT(t->marks) * sizeof(sync_mark);
     t->stats.memory = memory;
     return &t->stats;
 }
@@ -993,6 +1038,12 @@ void fq_terminals_free(fq_terminals *t)
         HASH_DEL(t->boxes, b);
         fq_mailbox_clear(&b->mail);
         free(b);
+    }
+    sync_mark *m, *mtmp;
+    HASH_ITER(hh, t->marks, m, mtmp)
+    {
+        HASH_DEL(t->marks, m);
+        free(m);
     }
     free(t->arena_buffer);
     free(t);

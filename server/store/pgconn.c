@@ -205,6 +205,11 @@ static void connect_now(fq_pg *pg)
         lose(pg, PQerrorMessage(pg->conn));
         return;
     }
+    /* Terse: the connection's error text (PQerrorMessage, logged when the
+     * connection is lost) then never carries DETAIL, which quotes rows
+     * ("Failing row contains …", reporters' names and phones). Results are
+     * described field by field (pgerror.h). */
+    PQsetErrorVerbosity(pg->conn, PQERRORS_TERSE);
     pg->state = PG_CONNECTING;
     continue_connect(pg);
 }

@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include "pgconn.h"
+#include "pgerror.h"
 #include "statements.h"
 
 #include <inttypes.h>
@@ -52,10 +53,9 @@ static void *store_alloc(size_t size, int zeroed)
 typedef struct batch {
     fq_store_op *ops; /* in statement order, linked through next */
     fq_store_op *failed_op;
-    int failed; /* some result in the batch was an error */
-    char error[256];
+    int failed;      /* some result in the batch was an error */
+    char error[256]; /* fq_pg_error_describe: no values of the failing row */
     char sqlstate[6];
-    char primary[160];
     size_t ops_waiting; /* statements whose results have not arrived */
 } batch;
 
@@ -278,10 +278,9 @@ static void finish_batch(fq_store *s, batch *b)
     } else if (b->failed_op != NULL && !transient_sqlstate(s, b->sqlstate)) {
         /* Isolate: the failing statement is answered, the rest go again. */
         fq_store_op *bad = b->failed_op;
-        fprintf(stderr, "fengqiaod: store: statement refused (SQLSTATE %s): %s", b->sqlstate,
-                b->error);
+        fprintf(stderr, "fengqiaod: store: statement refused: %s\n", b->error);
         requeue_ops(s, b->ops, bad);
-        snprintf(bad->error, sizeof bad->error, "%s", b->primary);
+        snprintf(bad->error, sizeof bad->error, "%s", b->error);
         snprintf(bad->sqlstate, sizeof bad->sqlstate, "%s", b->sqlstate);
         s->stats.ops_rejected++;
         finish(s, bad, FQ_STORE_EREJECTED);
@@ -331,9 +330,7 @@ static void note_error(batch *b, fq_store_op *op, const PGresult *res)
     b->failed_op = op;
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     snprintf(b->sqlstate, sizeof b->sqlstate, "%s", state ? state : "");
-    snprintf(b->error, sizeof b->error, "%s", PQresultErrorMessage(res));
-    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    snprintf(b->primary, sizeof b->primary, "%s", primary ? primary : "");
+    fq_pg_error_describe(res, b->error, sizeof b->error);
 }
 
 static void handle_result(fq_store *s, expectation *e, PGresult *res)
@@ -375,14 +372,18 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
                      primary ? primary : "another server holds the serving lock");
             s->guard_refused = 1;
         } else if (!ok) {
-            fprintf(stderr, "fengqiaod: store: setup failed: %s", PQresultErrorMessage(res));
+            char why[256];
+            fq_pg_error_describe(res, why, sizeof why);
+            fprintf(stderr, "fengqiaod: store: setup failed: %s\n", why);
             s->setup_done = -1;
         }
         break;
     }
     case EXP_SETUP:
         if (!ok && !(st == PGRES_PIPELINE_ABORTED && (s->guard_refused || s->setup_done < 0))) {
-            fprintf(stderr, "fengqiaod: store: setup failed: %s", PQresultErrorMessage(res));
+            char why[256];
+            fq_pg_error_describe(res, why, sizeof why);
+            fprintf(stderr, "fengqiaod: store: setup failed: %s\n", why);
             s->setup_done = -1;
         }
         break;
@@ -390,8 +391,9 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         if (e->load < 0)
             break; /* the load's BEGIN or COMMIT */
         if (st != PGRES_TUPLES_OK) {
-            fprintf(stderr, "fengqiaod: store: directory load failed: %s",
-                    PQresultErrorMessage(res));
+            char why[256];
+            fq_pg_error_describe(res, why, sizeof why);
+            fprintf(stderr, "fengqiaod: store: directory load failed: %s\n", why);
             break;
         }
         PQclear(s->loaded[e->load]);
@@ -509,9 +511,10 @@ static void on_pg_result(void *user, PGresult *res)
         /* A result where only a sync can come: typically the server's own
          * FATAL error as it terminates the session (shutdown, kill). */
         char why[256];
-        snprintf(why, sizeof why, "%s",
-                 PQresultStatus(res) == PGRES_FATAL_ERROR ? PQresultErrorMessage(res)
-                                                          : "unexpected result order");
+        if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+            fq_pg_error_describe(res, why, sizeof why);
+        else
+            snprintf(why, sizeof why, "unexpected result order");
         PQclear(res);
         fq_pg_reset(s->pg, why);
         return;

@@ -65,9 +65,10 @@ struct fq_store_op {
     /* With FQ_STORE_OK: the statement's rows (all kinds but REJECTED),
      * valid during `done` only. */
     PGresult *result;
-    /* With FQ_STORE_EREJECTED: PostgreSQL's primary message and its
-     * SQLSTATE (57014: a reads store's statement_timeout cancelled it). */
-    char error[160];
+    /* With FQ_STORE_EREJECTED: why, as fq_pg_error_describe puts it (SQLSTATE,
+     * constraint, a primary message that quotes no values; never the row),
+     * and the SQLSTATE (57014: a reads store's statement_timeout cancelled it). */
+    char error[256];
     char sqlstate[6];
 
     /* Private to the store. */

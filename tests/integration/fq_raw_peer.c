@@ -59,6 +59,8 @@ static void usage(FILE *out)
         "         --risk N --channel N --place S --title S --title-hex HEX --external-ref S\n"
         "         --occurred-ms N --lon D --lat D --description S\n"
         "         --pad-to N: add an unknown envelope field so the frame is N bytes\n"
+        "         --sync [--off-duty] [--after-seq N] [--wait-ms N]: a terminal_sync body\n"
+        "         instead of the report (the reply line then has items= last_seq= superseded=)\n"
         "  replay FILE [--times N] [--parallel]   send the saved frame's exact bytes again\n"
         "  random [--count N] [--size N]          random bytes as frames (REQ)\n"
         "  oversize [--size N]                    a frame larger than 64 KiB (REQ)\n"
@@ -143,6 +145,13 @@ static void print_reply(const opts *o, const uint8_t *frame, size_t len)
         }
     } else if (r->status == FENGQIAO__V1__STATUS__STATUS_OK) {
         printf("bad_reply unsigned ok\n");
+        return;
+    }
+    if (r->result_case == FENGQIAO__V1__REPLY__RESULT_SYNC && r->sync != NULL) {
+        printf("reply status=%s signed=%d message_id=%" PRIu64 " items=%zu last_seq=%" PRIu64
+               " superseded=%d message=%s\n",
+               fq_status_name(r->status), is_signed, r->message_id, r->sync->n_items,
+               r->sync->last_seq, r->sync->superseded, r->message ? r->message : "");
         return;
     }
     uint64_t incident = 0, seq = 0;
@@ -277,6 +286,7 @@ static int cmd_report(opts *o, int argc, char **argv)
     Fengqiao__V1__Envelope env = FENGQIAO__V1__ENVELOPE__INIT;
     Fengqiao__V1__ReportIncident rep = FENGQIAO__V1__REPORT_INCIDENT__INIT;
     Fengqiao__V1__GeoPoint point = FENGQIAO__V1__GEO_POINT__INIT;
+    Fengqiao__V1__TerminalSync sync = FENGQIAO__V1__TERMINAL_SYNC__INIT;
     env.schema_version = FQ_SCHEMA_VERSION;
     env.message_id = fqc_fresh_message_id();
     env.sent_at_ms = fq_now_ms();
@@ -309,6 +319,13 @@ static int cmd_report(opts *o, int argc, char **argv)
         } else if (strcmp(a, "--no-send") == 0) {
             no_send = 1;
             takes = 0;
+        } else if (strcmp(a, "--sync") == 0) {
+            env.body_case = FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC;
+            env.terminal_sync = &sync;
+            takes = 0;
+        } else if (strcmp(a, "--off-duty") == 0) {
+            sync.off_duty = 1;
+            takes = 0;
         } else if (strcmp(a, "--no-body") == 0) {
             env.body_case = FENGQIAO__V1__ENVELOPE__BODY__NOT_SET;
             env.report_incident = NULL;
@@ -320,6 +337,10 @@ static int cmd_report(opts *o, int argc, char **argv)
             save = v;
         } else if (strcmp(a, "--schema") == 0 && parse_u64(v, &u) == 0) {
             env.schema_version = (uint32_t)u;
+        } else if (strcmp(a, "--after-seq") == 0 && parse_u64(v, &u) == 0) {
+            sync.after_seq = u;
+        } else if (strcmp(a, "--wait-ms") == 0 && parse_u64(v, &u) == 0) {
+            sync.wait_ms = (uint32_t)u;
         } else if (strcmp(a, "--message-id") == 0 && parse_u64(v, &u) == 0) {
             env.message_id = u;
         } else if (strcmp(a, "--sent-at-ms") == 0 && parse_i64(v, &n) == 0) {
@@ -830,8 +851,9 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--node") == 0)
             o.node = v;
         else if (strcmp(a, "--key-file") == 0) {
-            if (fqc_load_key_file(v, o.key) != 0) {
-                fprintf(stderr, "fq_raw_peer: cannot read a key from %s\n", v);
+            char key_err[512];
+            if (fqc_load_key_file(v, o.key, key_err, sizeof key_err) != 0) {
+                fprintf(stderr, "fq_raw_peer: %s\n", key_err);
                 return 2;
             }
             o.have_key = 1;

@@ -185,7 +185,7 @@ setup_routing() {
 }
 
 add_node() { # id role jurisdiction
-    admin node add "$1" --role "$2" --jurisdiction "$3" >"$WORK/keys/$1.key" 2>/dev/null
+    admin node add "$1" --role "$2" --jurisdiction "$3" --key-out "$WORK/keys/$1.key" >/dev/null 2>&1
     [ "$(wc -c <"$WORK/keys/$1.key")" = 65 ] || fail "node add $1 printed no key"
 }
 

@@ -19,7 +19,7 @@ q "INSERT INTO rule_sets (version, created_by, note, active) VALUES (1, 'integ_c
 add_node ops console xihu
 add_node lingyin-ops console lingyin
 for w in 1 2; do
-    admin node add "t$w" --role terminal --serves-worker "lingyin-v1-g1.w$w" >"$WORK/keys/t$w.key" 2>/dev/null
+    admin node add "t$w" --role terminal --serves-worker "lingyin-v1-g1.w$w" --key-out "$WORK/keys/t$w.key" >/dev/null 2>&1
 done
 # Consoles on a listener of their own (--console); terminals keep theirs.
 CONSOLE_URL="tcp://127.0.0.1:$(free_port)"

@@ -17,7 +17,7 @@ export LANG=C.UTF-8 LC_ALL=C.UTF-8
 
 db_create
 setup_world
-admin node add ops --role console --jurisdiction xihu >"$WORK/keys/ops.key" 2>/dev/null
+admin node add ops --role console --jurisdiction xihu --key-out "$WORK/keys/ops.key" >/dev/null 2>&1
 [ "$(wc -c <"$WORK/keys/ops.key")" = 65 ] || fail "node add ops printed no key"
 server_start --dedup-window-min 0
 

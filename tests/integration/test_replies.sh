@@ -31,7 +31,7 @@ N_EVENTS=5000
 db_create
 setup_world
 add_node ops console xihu
-admin node add t1 --role terminal --serves-worker lingyin-v1-g1.w1 >"$WORK/keys/t1.key" 2>/dev/null
+admin node add t1 --role terminal --serves-worker lingyin-v1-g1.w1 --key-out "$WORK/keys/t1.key" >/dev/null 2>&1
 server_start --dedup-window-min 0 --presence-timeout 600
 
 con() { # node args...

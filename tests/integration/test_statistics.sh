@@ -23,9 +23,9 @@ q "INSERT INTO rule_sets (version, created_by, note, active) VALUES (1, 'integ_s
                       ack_s, ack_warn_s, conclude_s, conclude_warn_s)
      VALUES (1, 'hazard.flood', 0, 0, 'village', NULL, '{}', $ACK_S, 10, 3600, 60)" >/dev/null
 for w in 1 2; do
-    admin node add "t$w" --role terminal --serves-worker "lingyin-v1-g1.w$w" >"$WORK/keys/t$w.key" 2>/dev/null
+    admin node add "t$w" --role terminal --serves-worker "lingyin-v1-g1.w$w" --key-out "$WORK/keys/t$w.key" >/dev/null 2>&1
 done
-admin node add gov --role terminal --serves-unit lingyin.governance >"$WORK/keys/gov.key" 2>/dev/null
+admin node add gov --role terminal --serves-unit lingyin.governance --key-out "$WORK/keys/gov.key" >/dev/null 2>&1
 server_start --dedup-window-min 0 --presence-timeout 600
 
 term() {

@@ -29,10 +29,10 @@ setup_world
 
 W1=lingyin-v1-g1.w1
 W2=lingyin-v1-g1.w2
-admin node add t1 --role terminal --serves-worker "$W1" >"$WORK/keys/t1.key" 2>/dev/null
-admin node add t2 --role terminal --serves-worker "$W2" >"$WORK/keys/t2.key" 2>/dev/null
+admin node add t1 --role terminal --serves-worker "$W1" --key-out "$WORK/keys/t1.key" >/dev/null 2>&1
+admin node add t2 --role terminal --serves-worker "$W2" --key-out "$WORK/keys/t2.key" >/dev/null 2>&1
 # w1's second terminal (a tablet next to the phone): it follows what t1 does.
-admin node add t1b --role terminal --serves-worker "$W1" >"$WORK/keys/t1b.key" 2>/dev/null
+admin node add t1b --role terminal --serves-worker "$W1" --key-out "$WORK/keys/t1b.key" >/dev/null 2>&1
 admin node list | grep -qE "^t2 +terminal +lingyin-v1-g1 +worker $W2 " ||
     fail "node list does not show what t2 serves: $(admin node list)"
 out=$(admin node add bad --role grid_node --jurisdiction lingyin-v1-g1 --serves-worker "$W1" 2>&1) &&
@@ -284,7 +284,7 @@ q "INSERT INTO rule_sets (version, created_by, note, active) VALUES (1, 'integ_t
    INSERT INTO rules (rule_set, category, severity, risk, tier, line, co_departments,
                       ack_s, ack_warn_s, conclude_s, conclude_warn_s)
      VALUES (1, 'hazard.flood', 0, 0, 'village', NULL, '{}', $ACK_S, 10, 3600, 60)" >/dev/null
-admin node add gov-duty --role terminal --serves-unit lingyin.governance >"$WORK/keys/gov-duty.key" 2>/dev/null
+admin node add gov-duty --role terminal --serves-unit lingyin.governance --key-out "$WORK/keys/gov-duty.key" >/dev/null 2>&1
 server_start --presence-timeout 600 --dedup-window-min 0
 report lingyin-platform --category hazard.flood --severity IV --risk low --channel patrol \
     --place lingyin-v1-g1 --title 积水 --external-ref F-1 --quiet

@@ -4,8 +4,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fq_keyfile.h"
 #include "keyseal.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,8 @@ static void write_file(const char *name, const void *data, size_t len)
     assert_non_null(f);
     assert_int_equal(fwrite(data, 1, len, f), len);
     assert_int_equal(fclose(f), 0);
+    /* Key files are owner-only; the mode checks have their own test. */
+    assert_int_equal(chmod(path(name), 0600), 0);
 }
 
 static void test_seal_round_trip(void **state)
@@ -207,6 +211,63 @@ static void test_server_key_load_formats(void **state)
     assert_int_equal(fq_server_key_load(path("binary"), k, err, sizeof err), -1);
 }
 
+/* A key file that group or others may read or write is refused, naming the
+ * chmod that fixes it; owner-only modes load. */
+static void test_key_file_modes(void **state)
+{
+    (void)state;
+    static const char hex[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+    uint8_t k[32];
+    write_file("node.key", hex, sizeof hex - 1);
+    static const mode_t refused[] = {0644, 0640, 0604, 0620, 0602, 0660, 0666, 0700 | 0070};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_int_equal(chmod(path("node.key"), refused[i]), 0);
+        err[0] = '\0';
+        assert_int_equal(fq_key_file_read(path("node.key"), k, sizeof k, err, sizeof err), -1);
+        assert_int_equal(errno, EACCES);
+        assert_non_null(strstr(err, "chmod 600 "));
+        assert_non_null(strstr(err, path("node.key")));
+        assert_int_equal(fq_server_key_load(path("node.key"), k, err, sizeof err), -1);
+    }
+    static const mode_t accepted[] = {0600, 0400, 0700};
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        assert_int_equal(chmod(path("node.key"), accepted[i]), 0);
+        memset(k, 0xee, sizeof k);
+        assert_int_equal(fq_key_file_read(path("node.key"), k, sizeof k, err, sizeof err), 0);
+        assert_int_equal(k[0], 0);
+        assert_int_equal(k[31], 0x1f);
+    }
+    /* A missing file says ENOENT (an optional key); a directory is no key. */
+    assert_int_equal(fq_key_file_read(path("absent.key"), k, sizeof k, err, sizeof err), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(fq_key_file_read(dir_path, k, sizeof k, err, sizeof err), -1);
+}
+
+/* Created owner-only even under a umask that would leave it open to all, and
+ * never over an existing file. */
+static void test_key_file_create(void **state)
+{
+    (void)state;
+    uint8_t key[32], back[32];
+    randombytes_buf(key, sizeof key);
+    mode_t old = umask(0);
+    int rv = fq_key_file_create(path("made.key"), key, sizeof key, err, sizeof err);
+    umask(old);
+    assert_int_equal(rv, 0);
+    struct stat st;
+    assert_int_equal(stat(path("made.key"), &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(st.st_size, 65);
+    assert_int_equal(fq_key_file_read(path("made.key"), back, sizeof back, err, sizeof err), 0);
+    assert_memory_equal(key, back, sizeof key);
+    uint8_t other[32] = {1};
+    assert_int_equal(fq_key_file_create(path("made.key"), other, sizeof other, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "refusing to overwrite"));
+    assert_int_equal(fq_key_file_read(path("made.key"), back, sizeof back, err, sizeof err), 0);
+    assert_memory_equal(key, back, sizeof key);
+}
+
 /* fq_server_key_load reads at most 66 bytes and strips trailing CR/LF, so
  * content after byte 66 is never looked at: "<64 hex>\n\nGARBAGE" loads, as
  * does "<64 hex>\r\r". keyseal.h promises "exactly 64 hex characters and an
@@ -230,6 +291,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tampered_and_lengths),
         cmocka_unit_test(test_server_key_create_and_load),
         cmocka_unit_test(test_server_key_load_formats),
+        cmocka_unit_test(test_key_file_modes),
+        cmocka_unit_test(test_key_file_create),
     };
     const struct CMUnitTest known_bugs[] = {
         cmocka_unit_test(test_bug_trailing_content_ignored),
