@@ -115,6 +115,9 @@ static void reply_result(query_req *q, Fengqiao__V1__ConsoleResult *result)
     reply.message = "";
     reply.message_id = q->message_id;
     reply.result_case = FENGQIAO__V1__REPLY__RESULT_CONSOLE;
+    /* Every console reply carries it: an operator on any screen sees that
+     * the server routes with a state that is not the database's. */
+    result->routing_status = (char *)fq_terminals_routing_status(q->t);
     reply.console = result;
     fq_reply_send(q->token, q->key, &reply);
 }
