@@ -239,6 +239,14 @@ console_status() {
         "$@" >/dev/null 2>"$err" || fail "console $*: $(cat "$err")"
     sed -n 's/^routing_status //p' "$err"
 }
+# board_once_routing: what `fq-console board --once` says of the routing on
+# stderr ('' when nothing); its board must be answered.
+board_once_routing() {
+    local err="$WORK/board.err"
+    "$FQ_CONSOLE" --node topo-ops --key-file "$(key_of topo-ops)" --url "$TERMINALS_URL" \
+        board --once >/dev/null 2>"$err" || fail "fq-console board --once: $(cat "$err")"
+    sed -n 's/^fq-console: ROUTING: //p' "$err"
+}
 assert_eq "" "$(console_status open)" "the board says nothing while the routing is current"
 # A failed reload is loud: a change made around the importer (a ring the
 # schema accepts but the loader refuses) and a notification. The server keeps
@@ -254,6 +262,10 @@ for query in open roster; do
     assert_eq "the routing state did not load: polygon of grid $G2: the ring has zero area; keeping the previous directory and routing" \
         "$(console_status $query)" "the console's $query reply after the failed reload"
 done
+if [ -n "${FQ_CONSOLE:-}" ]; then
+    assert_eq "the routing state did not load: polygon of grid $G2: the ring has zero area; keeping the previous directory and routing" \
+        "$(board_once_routing)" "fq-console board --once after the failed reload"
+fi
 out=$(report beishan-platform --json --category dispute.neighbour --severity IV --risk low --channel hotline \
     --lon "${inside% *}" --lat "${inside#* }" --title "仍按原网格" --external-ref TOPO-KEPT)
 assert_eq "ok|$DENSE_GRID" "$(jq -r '[.status, .routing.territory] | join("|")' <<<"$out")" \
@@ -266,6 +278,9 @@ wait_q "SELECT ok, serving, error FROM routing_status" "t|current|" 30
 for query in open roster; do
     assert_eq "" "$(console_status $query)" "the console's $query reply after the good reload"
 done
+if [ -n "${FQ_CONSOLE:-}" ]; then
+    assert_eq "" "$(board_once_routing)" "fq-console board --once after the good reload"
+fi
 server_stop
 
 # ---- every command has --help ----
