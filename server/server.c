@@ -41,6 +41,9 @@ typedef struct server {
         fq_store_op op;
         int in_flight, wanted;
         char ok[2], serving[10], error[512];
+        /* For the console's replies (fq_terminals_set_routing_status): ''
+         * after a good load, else what failed and what the server routes with. */
+        char line[1024];
     } status;
     uv_signal_t sigint, sigterm;
     uv_timer_t stats_timer;
@@ -191,10 +194,16 @@ static void routing_status(server *srv, int ok, const char *serving, const char 
     snprintf(st->ok, sizeof st->ok, "%s", ok ? "t" : "f");
     snprintf(st->serving, sizeof st->serving, "%s", serving);
     snprintf(st->error, sizeof st->error, "%s", ok ? "" : why);
+    const char *meanwhile = strcmp(serving, "previous") == 0
+                                ? "keeping the previous directory and routing"
+                                : "reports are refused busy until it loads";
+    if (ok)
+        st->line[0] = '\0';
+    else
+        snprintf(st->line, sizeof st->line, "the routing state did not load: %s; %s", why,
+                 meanwhile);
     if (!ok)
-        log_line("ERROR routing: the routing state did not load: %s; %s", why,
-                 strcmp(serving, "previous") == 0 ? "keeping the previous directory and routing"
-                                                  : "reports are refused busy until it loads");
+        log_line("ERROR routing: %s", st->line);
     submit_routing_status(srv);
 }
 
@@ -451,6 +460,8 @@ int fq_server_run(const fq_server_config *config)
     fq_terminals_config tc = {config->max_skew_ms, 25000, config->presence_timeout_ms, 1000,
                               config->audit_per_second};
     srv.terminals = srv.dispatch ? fq_terminals_new(srv.loop, &tc, srv.store, srv.dispatch) : NULL;
+    if (srv.terminals != NULL)
+        fq_terminals_set_routing_status(srv.terminals, srv.status.line);
     /* The console's reads on a second connection: a heavy statistics query
      * waits there, bounded by its statement_timeout, never in front of the
      * intake's writes (docs/operations.md). Group commit makes no sense for

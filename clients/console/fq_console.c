@@ -127,6 +127,9 @@ typedef struct app {
 
     char status[700];
     int status_bad;
+    /* The server's routing status from the latest console reply: '' while
+     * it routes with what the database holds; else shown at the top. */
+    char routing_status[1100];
     console_screen scr;
     int editing;
     wchar_t edit[600];
@@ -498,6 +501,13 @@ static void send_command(app *a)
 
 /* ---- results ---- */
 
+/* Every console reply carries the server's routing status (a failed
+ * routing load; '' again after a good one): the latest reply's wins. */
+static void note_routing_status(app *a, const Fengqiao__V1__ConsoleResult *cr)
+{
+    snprintf(a->routing_status, sizeof a->routing_status, "%s", s_or(cr->routing_status, ""));
+}
+
 static void result_board(app *a, const fqc_result *r)
 {
     a->board_in_flight = 0;
@@ -505,6 +515,7 @@ static void result_board(app *a, const fqc_result *r)
     if (r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK &&
         r->has_console) {
         const Fengqiao__V1__ConsoleResult *cr = r->console;
+        note_routing_status(a, cr);
         if (a->n_paging + cr->n_incidents > a->cap_paging) {
             size_t cap = a->cap_paging ? a->cap_paging : 1024;
             while (cap < a->n_paging + cr->n_incidents)
@@ -592,6 +603,7 @@ static void result_detail(app *a, const fqc_result *r)
         return;
     }
     const Fengqiao__V1__ConsoleResult *cr = r->console;
+    note_routing_status(a, cr);
     const Fengqiao__V1__IncidentSummary *s = cr->incidents[0];
     char ***L = &a->detail;
     size_t *n = &a->n_detail;
@@ -678,6 +690,7 @@ static void result_roster(app *a, const fqc_result *r)
         return;
     }
     const Fengqiao__V1__ConsoleResult *cr = r->console;
+    note_routing_status(a, cr);
     if (a->roster_cursor[0] == '\0') { /* the first page */
         free_lines(&a->roster, &a->n_roster);
         add_line(&a->roster, &a->n_roster, "%-34s %-11s %-22s %-12s %9s %-7s %-7s", "id", "kind",
@@ -720,6 +733,7 @@ static void result_stats(app *a, const fqc_result *r)
                     r->message);
         return;
     }
+    note_routing_status(a, r->console);
     /* Every page is a CSV with its header: keep the first page's only. */
     const char *page = s_or(r->console->stats_csv, "");
     if (a->stats_paging != NULL)
@@ -833,12 +847,16 @@ static int on_feed(void *user, Fengqiao__V1__OutboxItem *const *items, size_t n)
 
 /* ---- drawing ---- */
 
+/* Rows the routing status takes at the top of the screen (0 or 1): the
+ * screens' rows start below it. */
+static int rows_above;
+
 static void put_line(int y, const char *text, int cols, attr_t attr)
 {
     char buf[2400];
     fqcon_fit(text, cols, 1, buf, sizeof buf);
     attron(attr);
-    mvaddstr(y, 0, buf);
+    mvaddstr(y + rows_above, 0, buf);
     attroff(attr);
 }
 
@@ -866,6 +884,16 @@ static void draw(app *a)
     erase();
     int body = H - 2; /* rows 0 .. H-3; status H-2; command line H-1 */
     char title[600];
+    rows_above = 0;
+    if (a->routing_status[0] != '\0') {
+        /* The server routes with a state that is not the database's: above
+         * every screen, in red, until a reply says the routing is current. */
+        char alarm[1200];
+        snprintf(alarm, sizeof alarm, "ROUTING: %s", a->routing_status);
+        put_line(0, alarm, W, A_BOLD | A_REVERSE | (has_colors() ? COLOR_PAIR(1) : 0));
+        rows_above = 1;
+        body -= 1;
+    }
     if (a->scr == SCR_BOARD) {
         int ticker_rows = H >= 20 ? 3 : 0;
         int list_rows = body - 2 - ticker_rows;
@@ -955,6 +983,7 @@ static void draw(app *a)
             put_line(i + 1, fqcon_command_help[i], W, 0);
     }
 
+    rows_above = 0; /* the status and command lines stay at the bottom */
     /* status line */
     int up = fqc_connections(a->client) > 0;
     int overdue = 0;
@@ -1386,6 +1415,8 @@ static int board_once(app *a)
         return EXIT_USAGE;
     send_board(a);
     int rc = wait_once(a);
+    if (a->routing_status[0] != '\0')
+        fprintf(stderr, PROG ": ROUTING: %s\n", a->routing_status);
     if (rc == EXIT_OK) {
         char line[2400];
         int64_t now = fq_now_ms();
@@ -1418,6 +1449,8 @@ static int report(app *a, const char *from, const char *to, int csv)
         return EXIT_USAGE;
     send_stats_range(a, f, t);
     int rc = wait_once(a);
+    if (a->routing_status[0] != '\0')
+        fprintf(stderr, PROG ": ROUTING: %s\n", a->routing_status);
     if (rc == EXIT_OK) {
         if (csv) {
             fputs(a->stats_csv ? a->stats_csv : "", stdout);

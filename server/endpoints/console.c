@@ -31,10 +31,11 @@ typedef struct query_req {
     uint8_t key[32];
     uint64_t message_id;
     Fengqiao__V1__ConsoleQuery__QueryCase kind;
-    uint32_t page_rows; /* rows a page may hold; one more is read to see "more" */
-    int64_t asof_us;    /* open incidents: the board's moment */
-    uint64_t after;     /* incident: the last event seq before this page */
-    uint64_t offset;    /* roster, stats: rows before this page */
+    uint32_t page_rows;         /* rows a page may hold; one more is read to see "more" */
+    int64_t asof_us;            /* open incidents: the board's moment */
+    uint64_t after;             /* incident: the last event seq before this page */
+    uint64_t offset;            /* roster, stats: rows before this page */
+    const char *routing_status; /* the server's, taken once when the answer is built */
     char params[N_PARAMS][80];
 } query_req;
 
@@ -115,8 +116,22 @@ static void reply_result(query_req *q, Fengqiao__V1__ConsoleResult *result)
     reply.message = "";
     reply.message_id = q->message_id;
     reply.result_case = FENGQIAO__V1__REPLY__RESULT_CONSOLE;
+    /* Every console reply carries it: an operator on any screen sees that
+     * the server routes with a state that is not the database's. Its bytes
+     * came off the page's budget (new_budget). */
+    result->routing_status = (char *)q->routing_status;
     reply.console = result;
     fq_reply_send(q->token, q->key, &reply);
+}
+
+/* A page's byte budget, less the routing status every reply carries (at
+ * most 1 KiB: a full page with it still fits the frame). */
+static fq_reply_budget new_budget(const query_req *q)
+{
+    fq_reply_budget budget = {0};
+    if (q->routing_status[0] != '\0')
+        fq_reply_budget_take(&budget, strlen(q->routing_status));
+    return budget;
 }
 
 static void reply_status(query_req *q, Fengqiao__V1__Status status, const char *message)
@@ -138,7 +153,7 @@ static void answer_incidents(query_req *q, const PGresult *res)
     if (s == NULL || list == NULL || co == NULL || co_buf == NULL) {
         reply_status(q, ST(BUSY), "out of memory; retry later");
     } else {
-        fq_reply_budget budget = {0};
+        fq_reply_budget budget = new_budget(q);
         int n = 0;
         for (int r = 0; r < rows && (uint32_t)n < q->page_rows; r++) {
             summary_of(res, r, &s[r], co + (size_t)r * (FQ_ROUTE_MAX_CO + 1),
@@ -196,7 +211,7 @@ static void answer_incident(query_req *q, const PGresult *res)
     result.incidents = &one;
     result.n_incidents = 1;
     result.description = PQgetvalue(res, 0, 22);
-    fq_reply_budget budget = {0};
+    fq_reply_budget budget = new_budget(q);
     fq_reply_budget_take(&budget, fengqiao__v1__incident_summary__get_packed_size(&s));
     fq_reply_budget_take(&budget, strlen(result.description));
     size_t n = 0;
@@ -242,7 +257,7 @@ static void answer_roster(query_req *q, const PGresult *res)
     if (e == NULL || list == NULL) {
         reply_status(q, ST(BUSY), "out of memory; retry later");
     } else {
-        fq_reply_budget budget = {0};
+        fq_reply_budget budget = new_budget(q);
         int n = 0;
         for (int r = 0; r < rows && (uint32_t)n < q->page_rows; r++) {
             fengqiao__v1__roster_entry__init(&e[r]);
@@ -278,8 +293,10 @@ static void answer_roster(query_req *q, const PGresult *res)
 static void answer_stats(query_req *q, const PGresult *res)
 {
     int n = 0;
-    /* The CSV is one string field: its tag and length come off the budget. */
-    char *csv = fq_rows_csv_fit(res, "group", (int)q->page_rows, FQ_REPLY_BUDGET_BYTES - 8, &n);
+    /* The CSV is one string field: its tag and length come off the budget,
+     * and the routing status the reply carries. */
+    char *csv = fq_rows_csv_fit(res, "group", (int)q->page_rows,
+                                FQ_REPLY_BUDGET_BYTES - 8 - new_budget(q).used, &n);
     if (csv == NULL) {
         reply_status(q, ST(BUSY), "out of memory; retry later");
         return;
@@ -300,6 +317,7 @@ static void query_done(fq_store_op *op, int status, const char *message)
 {
     query_req *q = (query_req *)op;
     fq_terminals_track(q->t, -1);
+    q->routing_status = fq_terminals_routing_status(q->t);
     if (status == FQ_STORE_EREJECTED && strcmp(op->sqlstate, "57014") == 0) {
         /* The read store's statement_timeout: the read is too heavy now. */
         char why[200];

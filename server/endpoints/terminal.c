@@ -99,6 +99,7 @@ struct fq_terminals {
     fq_store *store;
     fq_store *read_store; /* the console's reads (NULL: `store`) */
     unsigned read_timeout_ms;
+    const char *routing_status; /* the server's, for console replies (NULL: none) */
     fq_dispatch *dispatch;
     fq_arena arena;
     unsigned char *arena_buffer;
@@ -173,6 +174,16 @@ unsigned fq_terminals_read_timeout_ms(const fq_terminals *t)
 uint32_t fq_terminals_busy_retry_ms(const fq_terminals *t)
 {
     return t->config.busy_retry_ms;
+}
+
+void fq_terminals_set_routing_status(fq_terminals *t, const char *status_line)
+{
+    t->routing_status = status_line;
+}
+
+const char *fq_terminals_routing_status(const fq_terminals *t)
+{
+    return t->routing_status != NULL ? t->routing_status : "";
 }
 
 /* ---- boxes and held syncs ---- */

@@ -69,5 +69,10 @@ void fq_terminals_set_read_store(fq_terminals *t, fq_store *read_store, unsigned
 fq_store *fq_terminals_read_store(fq_terminals *t);
 unsigned fq_terminals_read_timeout_ms(const fq_terminals *t);
 uint32_t fq_terminals_busy_retry_ms(const fq_terminals *t);
+/* The server's routing status line ('' while the routing loaded is the
+ * database's), owned by the caller and read for every console reply: the
+ * console tells its operators when the server routes with a stale state. */
+void fq_terminals_set_routing_status(fq_terminals *t, const char *status_line);
+const char *fq_terminals_routing_status(const fq_terminals *t);
 
 #endif

@@ -22,7 +22,9 @@
  * pages hold together (the statistics' header once); stderr gets one line
  * "pages P more M max_frame B" (M: 1 when it stopped before the end; B the
  * largest reply in bytes). --cursor starts from that cursor. A sync prints
- * its items, and on stderr "sync last_seq L more M frame_bytes B". */
+ * its items, and on stderr "sync last_seq L more M frame_bytes B". When the
+ * first page carries the server's routing status (a failed routing load),
+ * stderr also gets "routing_status <the status line>". */
 #include "fengqiao.pb-c.h"
 #include "fq_wire.h"
 
@@ -305,6 +307,8 @@ int main(int argc, char **argv)
                     reply->sync->last_seq, (int)reply->sync->more, n);
         } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_CONSOLE) {
             const Fengqiao__V1__ConsoleResult *r = reply->console;
+            if (r->routing_status[0] != '\0' && pages == 1)
+                fprintf(stderr, "routing_status %s\n", r->routing_status);
             if (strcmp(cmd, "incident") == 0 && r->n_incidents == 1) {
                 if (incident == NULL) {
                     incident = summary_json(r->incidents[0]);

@@ -6,7 +6,8 @@
 # database), a refused command shows the server's status, the statistics and
 # roster screens render, filters narrow the board, the board survives a
 # server restart (a command typed meanwhile acts once), `:merge` closes a
-# duplicate; `board --once` and `report` print without the UI, with the exit
+# duplicate, a failed routing load shows as a red line at the top until a
+# good one; `board --once` and `report` print without the UI, with the exit
 # codes 1 (refused), 2 (usage) and 3 (no answer).
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -139,6 +140,24 @@ tmx send-keys -t console ":merge $ID1 $ID3 同一楼道 重复上报" Enter
 wait_screen "merge #$ID1: OK" 15
 wait_q "SELECT state FROM incidents WHERE id = $ID1" merged 5
 wait_screen "open 2 " 15
+
+# a failed routing load (a ring the schema accepts and the loader refuses,
+# written around the importer): a red line at the top of the screen says so
+# until the data is mended and loads again
+q "INSERT INTO grid_polygons (grid, ring) VALUES ('lingyin-v1-g1', '{120.1,30.1,120.2,30.2,120.3,30.3}');
+   NOTIFY fengqiao_directory" >/dev/null
+wait_q "SELECT ok, serving FROM routing_status" "f|previous" 30
+wait_screen "^ROUTING: the routing state did not load: polygon of grid lingyin-v1-g1: the ring has zero area" 30
+screen | head -n 1 | grep -q "^ROUTING: " || fail "the routing status is not the top line"
+screen | grep -q "most urgent first" || fail "the board is not shown below the routing status"
+q "DELETE FROM grid_polygons WHERE grid = 'lingyin-v1-g1'; NOTIFY fengqiao_directory" >/dev/null
+wait_q "SELECT ok, serving FROM routing_status" "t|current" 30
+for _ in $(seq 300); do # the next board refresh (every 10 s) clears it
+    screen | grep -q "^ROUTING: " || break
+    sleep 0.1
+done
+screen | grep -q "^ROUTING: " && fail "the routing status stayed after a good load"
+screen | head -n 1 | grep -q "most urgent first" || fail "the board's title is not back at the top"
 
 # quit
 tmx send-keys -t console ":quit" Enter

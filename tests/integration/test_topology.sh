@@ -221,6 +221,7 @@ FQ_SERVER_KEY="$WORK/server.key"
 export FQ_SERVER_KEY
 admin server-key create "$FQ_SERVER_KEY" >/dev/null
 add_node beishan-platform town_platform beishan
+add_node topo-ops console xihu
 server_start
 inside=$(jq -r '.towns[0].villages[0].grids[0].polygon | "\(map(.[0]) | add / length) \(map(.[1]) | add / length)"' "$EXAMPLE")
 out=$(report beishan-platform --json --category dispute.neighbour --severity IV --risk low --channel hotline \
@@ -230,6 +231,23 @@ assert_eq "ok|$DENSE_GRID|false" "$(jq -r '[.status, .routing.territory, (.routi
     "a report by coordinates in the dense grid"
 # The server records each load in routing_status.
 wait_q "SELECT ok, serving, error FROM routing_status" "t|current|" 30
+# console_status QUERY...: the routing status line a console reply carries
+# ('' when none); the query must be answered OK.
+console_status() {
+    local err="$WORK/console.err"
+    "$FQ_CONSOLE_PEER" --url "$TERMINALS_URL" --node topo-ops --key-file "$(key_of topo-ops)" \
+        "$@" >/dev/null 2>"$err" || fail "console $*: $(cat "$err")"
+    sed -n 's/^routing_status //p' "$err"
+}
+# board_once_routing: what `fq-console board --once` says of the routing on
+# stderr ('' when nothing); its board must be answered.
+board_once_routing() {
+    local err="$WORK/board.err"
+    "$FQ_CONSOLE" --node topo-ops --key-file "$(key_of topo-ops)" --url "$TERMINALS_URL" \
+        board --once >/dev/null 2>"$err" || fail "fq-console board --once: $(cat "$err")"
+    sed -n 's/^fq-console: ROUTING: //p' "$err"
+}
+assert_eq "" "$(console_status open)" "the board says nothing while the routing is current"
 # A failed reload is loud: a change made around the importer (a ring the
 # schema accepts but the loader refuses) and a notification. The server keeps
 # the previous routing, logs at ERROR and says so in routing_status.
@@ -239,6 +257,15 @@ wait_q "SELECT ok, serving, error LIKE '%polygon of grid $G2: the ring has zero 
         FROM routing_status" "f|previous|t|t" 30
 grep -q "ERROR routing: the routing state did not load: polygon of grid $G2: the ring has zero area; keeping the previous directory and routing" "$SERVER_LOG" ||
     fail "no ERROR line for the failed reload"
+# ... and every console reply says so: the board and the roster.
+for query in open roster; do
+    assert_eq "the routing state did not load: polygon of grid $G2: the ring has zero area; keeping the previous directory and routing" \
+        "$(console_status $query)" "the console's $query reply after the failed reload"
+done
+if [ -n "${FQ_CONSOLE:-}" ]; then
+    assert_eq "the routing state did not load: polygon of grid $G2: the ring has zero area; keeping the previous directory and routing" \
+        "$(board_once_routing)" "fq-console board --once after the failed reload"
+fi
 out=$(report beishan-platform --json --category dispute.neighbour --severity IV --risk low --channel hotline \
     --lon "${inside% *}" --lat "${inside#* }" --title "仍按原网格" --external-ref TOPO-KEPT)
 assert_eq "ok|$DENSE_GRID" "$(jq -r '[.status, .routing.territory] | join("|")' <<<"$out")" \
@@ -246,6 +273,14 @@ assert_eq "ok|$DENSE_GRID" "$(jq -r '[.status, .routing.territory] | join("|")' 
 # Mended through the importer: loaded again, the status says so.
 admin import-topology "$EXAMPLE" --replace >/dev/null
 wait_q "SELECT ok, serving, error FROM routing_status" "t|current|" 30
+# The server writes routing_status after it takes the new state: the
+# console's line is gone by then.
+for query in open roster; do
+    assert_eq "" "$(console_status $query)" "the console's $query reply after the good reload"
+done
+if [ -n "${FQ_CONSOLE:-}" ]; then
+    assert_eq "" "$(board_once_routing)" "fq-console board --once after the good reload"
+fi
 server_stop
 
 # ---- every command has --help ----
