@@ -672,7 +672,10 @@ uint64_t fq_dedup_find(fq_dedup *d, int category, int has_location, double lon, 
                        int32_t place, int32_t town, int64_t at_ms, int64_t now_ms)
 {
     fq_dedup_expire(d, now_ms, FQ_DEDUP_EXPIRE_BATCH);
-    if (category < 0)
+    /* A window of 0 turns merging off (--dedup-window-min 0): without it,
+     * reports of one burst, decided in the same millisecond, would still
+     * match each other. */
+    if (category < 0 || d->cfg.window_ms == 0)
         return 0;
     if (at_ms > now_ms)
         at_ms = now_ms;

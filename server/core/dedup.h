@@ -85,7 +85,7 @@ typedef enum fq_dedup_status {
 
 typedef struct fq_dedup_config {
     double distance_m;       /* FQ_DEDUP_MIN_DISTANCE_M .. FQ_DEDUP_MAX_DISTANCE_M */
-    int64_t window_ms;       /* >= 0 */
+    int64_t window_ms;       /* >= 0; 0: nothing is ever a duplicate */
     double reference_lat;    /* degrees, |lat| <= FQ_DEDUP_MAX_LAT: where cells are square */
     int64_t max_backdate_ms; /* >= 0: how far before intake an incident time is compared */
 } fq_dedup_config;

@@ -33,8 +33,9 @@ unlock_incidents() {
 CLEANUPS+=("unlock_incidents 2>/dev/null")
 
 # stats_field NAME: the last value of NAME in the server's statistics lines.
+# Empty until the first line (a second after the start): counters start at 0.
 stats_field() {
-    grep 'stats: requests' "$SERVER_LOG" | tail -n 1 | sed -E "s/.* $1 ([0-9]+) .*/\\1/"
+    { grep 'stats: requests' "$SERVER_LOG" || true; } | tail -n 1 | sed -E "s/.* $1 ([0-9]+) .*/\\1/"
 }
 
 # wait_stats NAME MIN SECONDS: until the statistics show NAME >= MIN.
@@ -56,6 +57,7 @@ raw lingyin-platform report --title 二十份副本 --external-ref COPIES-1 --sa
     --no-send 2>/dev/null
 lock_incidents
 requests_before=$(stats_field requests)
+requests_before=${requests_before:-0}
 raw lingyin-platform --timeout-ms 30000 replay "$WORK/copies.bin" --times "$COPIES" --parallel \
     >"$WORK/copies.out" &
 replay_pid=$!

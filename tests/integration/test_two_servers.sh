@@ -96,14 +96,17 @@ b_backend=$(q "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.
                AND l.objid = ($SERVING_KEY & 4294967295)::oid AND l.database =
                (SELECT oid FROM pg_database WHERE datname = current_database())")
 [ -n "$b_backend" ] || fail "no session holds the serving lock while B serves"
-# One statement ends B's session and takes the lock in its place, before B
-# (whose reconnect waits at least 25 ms) can claim it again.
+# Another session queues for the lock first; then B's session ends. On its
+# release PostgreSQL grants the lock to the session already waiting, so B's
+# reconnect finds it taken however slow or fast either side is.
 TAKER_APP="fq_taker_$$"
 PGAPPNAME="$TAKER_APP" spawn psql -X -q -d "$FQ_DB" -v ON_ERROR_STOP=1 \
-    -c "DO \$\$ BEGIN PERFORM pg_terminate_backend($b_backend, 10000);
-        PERFORM pg_advisory_lock($SERVING_KEY); END \$\$;" -c "SELECT pg_sleep(600)" >/dev/null 2>&1
+    -c "SELECT pg_advisory_lock($SERVING_KEY)" -c "SELECT pg_sleep(600)" >/dev/null 2>&1
 taker=$BG_PID
 CLEANUPS+=("q \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$TAKER_APP'\" >/dev/null 2>&1")
+wait_q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE a.application_name = '$TAKER_APP' AND l.locktype = 'advisory' AND NOT l.granted" 1 30
+q "SELECT pg_terminate_backend($b_backend, 10000)" >/dev/null
 wait_q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE a.application_name = '$TAKER_APP' AND l.locktype = 'advisory' AND l.granted" 1 30
 wait_log "$B_LOG" 'lost PostgreSQL' 30

@@ -153,10 +153,10 @@ static void test_window_boundary(void **state)
     assert_int_equal(fq_dedup_remove(d, 7), FQ_DEDUP_ENOENT);
     fq_dedup_free(d);
 
-    /* window 0: only the same millisecond (or later) */
+    /* window 0: merging is off, even within the same millisecond */
     d = make(200, 0, 30);
     assert_int_equal(add_here(d, 7, 1, 1, LON, LAT, 2, t0), FQ_DEDUP_OK);
-    assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, t0), 7);
+    assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, t0), 0);
     assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, t0 + 1), 0);
     fq_dedup_free(d);
 
@@ -339,7 +339,7 @@ static uint64_t brute(const model_entry *m, size_t n, double distance_m, int64_t
     double lon = q->lon, lat = q->lat;
     int32_t place = q->place;
     int64_t at = q->at_ms > now ? now : q->at_ms;
-    if (at < now - MODEL_BACKDATE)
+    if (window_ms == 0 || at < now - MODEL_BACKDATE)
         return 0;
     size_t best = SIZE_MAX;
     double best_d = 0;
