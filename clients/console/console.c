@@ -820,3 +820,22 @@ int fqcon_stats_table(const fqcon_csv *csv, char ***out, size_t *n_out)
     *n_out = rows;
     return 0;
 }
+
+int fqcon_kind_acts_on_incident(fqcon_kind k)
+{
+    switch (k) {
+    case FQCON_ASSIGN:
+    case FQCON_ESCALATE:
+    case FQCON_CONCLUDE:
+    case FQCON_APPROVE:
+    case FQCON_DENY:
+    case FQCON_SUPERVISE:
+    case FQCON_MERGE:
+    case FQCON_REOPEN:
+    case FQCON_VERIFY:
+    case FQCON_FOLLOW_UP:
+        return 1;
+    default:
+        return 0;
+    }
+}

@@ -59,6 +59,11 @@ typedef struct fqcon_cmd {
 /* Parses one command line (without the ':'). 0, or -1 with a message. */
 int fqcon_parse_command(const char *line, fqcon_cmd *out, char *err, size_t err_len);
 
+/* 1 when a parsed command of this kind is sent to the server as a command on
+ * one incident (assign, escalate, conclude, ...); 0 for the console's own
+ * ones (filters, screens, statistics). */
+int fqcon_kind_acts_on_incident(fqcon_kind k);
+
 /* Parses a filter token (tier=town, town=ID, line=market,
  * assignment=acknowledged, overdue) into f. 0 or -1. */
 int fqcon_parse_filter_token(const char *token, fqcon_filter *f);

@@ -1050,19 +1050,11 @@ static void run_line(app *a, const char *text)
         set_status(a, 1, "%s", err);
         return;
     }
-    switch (c.kind) {
-    case FQCON_ASSIGN:
-    case FQCON_ESCALATE:
-    case FQCON_CONCLUDE:
-    case FQCON_APPROVE:
-    case FQCON_DENY:
-    case FQCON_SUPERVISE:
-    case FQCON_MERGE:
-    case FQCON_REOPEN:
-    case FQCON_VERIFY:
-    case FQCON_FOLLOW_UP:
+    if (fqcon_kind_acts_on_incident(c.kind)) {
         start_command(a, &c);
-        break;
+        return;
+    }
+    switch (c.kind) {
     case FQCON_FILTER:
         if (c.filter_clear)
             memset(&a->filter, 0, sizeof a->filter);

@@ -39,25 +39,6 @@ static void check_refusal(const char *err, size_t cap)
     FQ_FUZZ_CHECK(err[0] != '\0');
 }
 
-static int acts_on_incident(fqcon_kind k)
-{
-    switch (k) {
-    case FQCON_ASSIGN:
-    case FQCON_ESCALATE:
-    case FQCON_CONCLUDE:
-    case FQCON_APPROVE:
-    case FQCON_DENY:
-    case FQCON_SUPERVISE:
-    case FQCON_MERGE:
-    case FQCON_REOPEN:
-    case FQCON_VERIFY:
-    case FQCON_FOLLOW_UP:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 static void console_command(const char *line)
 {
     fqcon_cmd c;
@@ -78,7 +59,7 @@ static void console_command(const char *line)
     FQ_FUZZ_CHECK(c.n_co >= 0 && c.n_co <= FQCON_MAX_CO);
     for (int i = 0; i < c.n_co; i++)
         check_string(c.co[i], sizeof c.co[i]);
-    if (acts_on_incident(c.kind)) {
+    if (fqcon_kind_acts_on_incident(c.kind)) {
         FQ_FUZZ_CHECK(c.incident_id >= 1 && c.incident_id <= (uint64_t)INT64_MAX);
         FQ_FUZZ_CHECK(c.reason[0] != '\0'); /* every action says why */
     }
