@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run intake: durable intake throughput and report->ack latency of
 # fengqiaod, against the two ceilings measured in the same run.
-# targets: fengqiaod fengqiao-admin fq-bench-intake-load fq-bench-pg-ceiling fq-bench-nn-ceiling
+# targets: fengqiaod fengqiao-admin fq-bench-intake-load fq-bench-pg-ceiling fq-bench-nn-ceiling fq-console
 #
 # 1. A private PostgreSQL (fsync and synchronous_commit on), migrated, one
 #    town platform node, and fengqiaod on a free port.
@@ -139,6 +139,10 @@ admin import-topology examples/westlake-topology.json
 # count the server's incidents alone.
 "$B/server/fengqiao-admin" node add bench-ceiling --role town_platform \
     --jurisdiction lingyin >/dev/null 2>&1
+# A district console whose reads run beside the half load (docs/console.md:
+# reads have their own connection; intake's latency should not notice them).
+"$B/server/fengqiao-admin" node add bench-console --role console --jurisdiction xihu \
+    --key-out "$tmp/console.key" >/dev/null 2>&1
 
 port=$(free_port)
 url="tcp://127.0.0.1:$port"
@@ -242,6 +246,43 @@ r = json.loads(sys.stdin.read())
 print("achieved %.0f/s, p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us"
       % (r["rate"], r["p50_us"], r["p99_us"], r["p999_us"], r["max_us"]))')"
 
+    # The same half load while consoles read without pause (one, or
+    # FQ_BENCH_CONSOLE_READERS; each a fresh fq-console per read): the year's
+    # statistics by worker and the whole board, page by page
+    # (FQ_BENCH_CONSOLE_READS="report board" chooses which).
+    : >"$tmp/reads"
+    readers=()
+    for ((r = 0; r < ${FQ_BENCH_CONSOLE_READERS:-1}; r++)); do
+        (
+            year_ago=$(($(date +%s%3N) - 366 * 86400 * 1000 + 86400 * 1000))
+            con=("$B/clients/fq-console" --node bench-console --key-file "$tmp/console.key"
+                --url "$turl" --timeout-ms 30000)
+            while [ ! -e "$tmp/readers.stop" ]; do
+                for kind in ${FQ_BENCH_CONSOLE_READS:-report board}; do
+                    case $kind in
+                    report) "${con[@]}" report --from "$year_ago" --to now --by worker ;;
+                    board) "${con[@]}" board --once ;;
+                    esac >/dev/null 2>&1 && echo "$kind" >>"$tmp/reads"
+                done
+            done
+        ) &
+        readers+=("$!")
+    done
+    "${load[@]}" open --url "$url" "${common[@]}" --rate "$half" >"$tmp/open_reads.json"
+    touch "$tmp/readers.stop"
+    wait "${readers[@]}" || true
+    rm -f "$tmp/readers.stop"
+    reads=$(wc -l <"$tmp/reads")
+    python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+r.update(kind="open_reads", rep=int(sys.argv[2]), console_reads=int(sys.argv[3]))
+print(json.dumps(r))' "$tmp/open_reads.json" "$rep" "$reads" >>"$results"
+    log "open #$rep at $half/s with $reads console reads beside it: $(tail -n 1 "$results" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+print("achieved %.0f/s, p50 %.0f us, p99 %.0f us" % (r["rate"], r["p50_us"], r["p99_us"]))')"
+
     if [ "${FQ_BENCH_SKIP_CEILINGS:-0}" = 1 ]; then continue; fi
 
     # The transport alone at the same paced load: the same load generator
@@ -298,7 +339,7 @@ stored=$(psql "$CI" -qAtc "SELECT count(*) FROM incidents WHERE reporter_node = 
 acked=$(python3 - "$results" <<'PY'
 import json, sys
 print(sum(json.loads(l)["acked_total"] for l in open(sys.argv[1])
-          if json.loads(l)["kind"] in ("closed", "open")))
+          if json.loads(l)["kind"] in ("closed", "open", "open_reads")))
 PY
 )
 if [ "$stored" -lt "$acked" ]; then
@@ -353,6 +394,14 @@ for q, key in (("p50", "p50_us"), ("p99", "p99_us"), ("p999", "p999_us")):
     lat[q] = out("ack_latency_%s_at_half_load" % q, med("open", key), "us",
                  med("echo", key) if have("echo") else None, time_like=True)
 out("ack_latency_max_at_half_load", med("open", "max_us"), "us")
+# Console reads beside the half load: their own connection, so the baseline
+# is the same load without them, measured in the same run.
+if have("open_reads"):
+    out("ack_latency_p50_at_half_load_with_console_reads", med("open_reads", "p50_us"), "us",
+        med("open", "p50_us"), time_like=True)
+    out("ack_latency_p99_at_half_load_with_console_reads", med("open_reads", "p99_us"), "us",
+        med("open", "p99_us"), time_like=True)
+    out("console_reads_beside_half_load", med("open_reads", "console_reads"), "reads")
 out("avg_batch_at_peak", closed_batch, "reports/batch")
 out("largest_batch", max(r["largest_batch"] for r in rows if r["kind"] == "closed"), "reports/batch")
 for who in ("server", "postgres", "load"):
