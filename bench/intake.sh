@@ -18,12 +18,18 @@
 #    peak, at 16 and at 64), and raw nanomsg REQ/raw-REP round trips with the
 #    measured frame sizes and K clients; the same paced open loop against the
 #    raw REP server gives the transport's latency at the same load.
+#    Then the same paced load again with a district console reading without
+#    pause beside it (statistics by worker over a year, the whole board):
+#    ack_latency_*_at_half_load_with_console_reads against the load alone.
+#    Reads have their own connection, so nothing waits on them; on a 2-core
+#    machine a CPU-bound read still takes the CPU the write backend needs.
 # 5. Durability: the incidents stored must be at least the acks counted.
 #
 # Full: T=10 s, 3 repetitions, medians. FQ_BENCH_QUICK=1: T=3 s, one.
 # Knobs for investigation: FQ_BENCH_SECONDS, FQ_BENCH_REPS, FQ_BENCH_CLIENTS,
 # FQ_BENCH_PROCS, FQ_BENCH_FENGQIAOD_ARGS (extra fengqiaod flags, e.g.
-# "--batches-in-flight 4"), FQ_BENCH_SKIP_CEILINGS=1, FQ_BENCH_PG_SETTINGS.
+# "--batches-in-flight 4"), FQ_BENCH_SKIP_CEILINGS=1, FQ_BENCH_PG_SETTINGS,
+# FQ_BENCH_CONSOLE_READS ("report board"), FQ_BENCH_CONSOLE_READERS (1).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
