@@ -303,5 +303,8 @@ void fq_case_fired(fq_case *c, uint32_t kind)
     if (kind < 1 || kind > FQ_CASE_DEADLINES)
         return;
     c->deadlines[kind - 1] = 0;
-    c->fired |= (uint8_t)(1u << (kind - 1));
+    /* A supervision order is spent when the server clears supervision_ms;
+     * marking it here would silence the holder's next order. */
+    if (kind != FQ_DEADLINE_SUPERVISION_DUE)
+        c->fired |= (uint8_t)(1u << (kind - 1));
 }

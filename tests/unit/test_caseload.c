@@ -388,6 +388,13 @@ static void test_limits_once_around_supervision(void **state)
     k->supervision_ms = 0; /* the server clears it when it fires */
     fq_case_schedule(k, dl);
     assert_int_equal(fq_deadlines_count(dl), 0);
+    /* A second order to the same holder has a deadline of its own: it
+     * fires too (the order is spent by clearing supervision_ms, not by the
+     * per-holder mask). */
+    k->supervision_ms = 80000;
+    fq_case_schedule(k, dl);
+    assert_int_equal(fire_due(dl, k, 80000, &n), 1u << (FQ_DEADLINE_SUPERVISION_DUE - 1));
+    k->supervision_ms = 0;
 
     /* A new holder (escalation, reassignment) has limits of its own. */
     set_limits(k, 100000);
