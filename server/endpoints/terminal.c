@@ -97,7 +97,7 @@ struct fq_terminals {
     uv_loop_t *loop;
     fq_terminals_config config;
     fq_store *store;
-    fq_store *read_store; /* the console's reads (NULL: `store`) */
+    fq_store *read_store; /* the console's reads: their own connection */
     unsigned read_timeout_ms;
     const char *routing_status; /* the server's, for console replies (NULL: none) */
     fq_dispatch *dispatch;
@@ -163,7 +163,7 @@ void fq_terminals_set_read_store(fq_terminals *t, fq_store *read_store, unsigned
 
 fq_store *fq_terminals_read_store(fq_terminals *t)
 {
-    return t->read_store != NULL ? t->read_store : t->store;
+    return t->read_store;
 }
 
 unsigned fq_terminals_read_timeout_ms(const fq_terminals *t)

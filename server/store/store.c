@@ -362,23 +362,19 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
             }
         }
         break;
-    case EXP_GUARD: {
-        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        if (!ok && state != NULL && strcmp(state, "55P03") == 0) {
+    case EXP_GUARD:
+        if (!ok && PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL &&
+            strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "55P03") == 0) {
             /* Another server holds it: the rest of the setup is skipped by
              * the pipeline, and nothing is written from this connection. */
             const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
             snprintf(s->guard_message, sizeof s->guard_message, "%s",
                      primary ? primary : "another server holds the serving lock");
             s->guard_refused = 1;
-        } else if (!ok) {
-            char why[256];
-            fq_pg_error_describe(res, why, sizeof why);
-            fprintf(stderr, "fengqiaod: store: setup failed: %s\n", why);
-            s->setup_done = -1;
+            break;
         }
-        break;
-    }
+        /* Any other failure of the claim is a setup failure. */
+        /* fall through */
     case EXP_SETUP:
         if (!ok && !(st == PGRES_PIPELINE_ABORTED && (s->guard_refused || s->setup_done < 0))) {
             char why[256];
@@ -550,12 +546,8 @@ static int send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_ACTION_NAME, FQ_SQL_ACTION, FQ_SQL_ACTION_NPARAMS},
         {FQ_SQL_READ_OUTBOX_NAME, FQ_SQL_READ_OUTBOX, FQ_SQL_READ_OUTBOX_NPARAMS},
         {FQ_SQL_FIND_REQUEST_NAME, FQ_SQL_FIND_REQUEST, FQ_SQL_FIND_REQUEST_NPARAMS},
-        {FQ_SQL_CONSOLE_OPEN_NAME, FQ_SQL_CONSOLE_OPEN, FQ_SQL_CONSOLE_OPEN_NPARAMS},
         {FQ_SQL_AFTERCARE_NAME, FQ_SQL_AFTERCARE, FQ_SQL_AFTERCARE_NPARAMS},
         {FQ_SQL_REOPEN_ROW_NAME, FQ_SQL_REOPEN_ROW, FQ_SQL_REOPEN_ROW_NPARAMS},
-        {FQ_SQL_CONSOLE_INCIDENT_NAME, FQ_SQL_CONSOLE_INCIDENT, FQ_SQL_CONSOLE_INCIDENT_NPARAMS},
-        {FQ_SQL_CONSOLE_ROSTER_NAME, FQ_SQL_CONSOLE_ROSTER, FQ_SQL_CONSOLE_ROSTER_NPARAMS},
-        {FQ_SQL_CONSOLE_STATS_NAME, FQ_SQL_CONSOLE_STATS, FQ_SQL_CONSOLE_STATS_NPARAMS},
         {FQ_SQL_ROUTING_STATUS_NAME, FQ_SQL_ROUTING_STATUS, FQ_SQL_ROUTING_STATUS_NPARAMS},
     };
     size_t n = sizeof statements / sizeof statements[0];
