@@ -44,7 +44,6 @@ struct intake_request {
      * budget like any pending request, and beyond it is answered busy. */
     intake_request *followers;
     intake_request *next_follower;
-    size_t charged_bytes; /* what this request counts in pending_bytes */
     char message_id_text[24], severity_text[4], risk_text[4], channel_text[4];
     char lon_text[32], lat_text[32], occurred_text[24], sent_text[24];
     size_t blob_len;
@@ -76,13 +75,18 @@ static size_t request_bytes(const intake_request *req)
     return sizeof *req + req->blob_len;
 }
 
-/* Frees a request the intake no longer needs, giving back its share of the
- * byte budget. */
-static void release_request(fq_intake *in, intake_request *req)
+static void free_request(intake_request *req)
 {
-    in->pending_bytes -= req->charged_bytes;
     sodium_memzero(req->key, sizeof req->key);
     free(req);
+}
+
+/* Frees a request the intake held, giving back its share of the byte
+ * budget (request_bytes, charged when it was accepted). */
+static void release_request(fq_intake *in, intake_request *req)
+{
+    in->pending_bytes -= request_bytes(req);
+    free_request(req);
 }
 
 /* ---- replies ---- */
@@ -460,11 +464,10 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
                  "not stored: the server holds %zu bytes of reports waiting for the database "
                  "(budget %zu); retry with the same message id",
                  in->pending_bytes, in->config.max_pending_bytes);
-        release_request(in, req);
+        free_request(req); /* never charged */
         reply_status(in, token, key, mid, ST(BUSY), err);
         return;
     }
-    req->charged_bytes = bytes;
     in->pending_bytes += bytes;
     req->token = token;
     intake_request *first;
