@@ -1,0 +1,36 @@
+/* api: the JSON API of the web console under /api/v1/ (docs/http-api.md) —
+ * every read and command of the operators' console, and the live feed.
+ *
+ * The web console is a console client inside fengqiaod: each request of a
+ * signed-in person becomes the ConsoleQuery or ConsoleCommand fq-console
+ * would send, in an Envelope signed with the key of the person's console
+ * node ('p.<account>'), and goes through the terminal endpoint's own path
+ * (fq_terminals_on_request: the gate, the jurisdiction checks, idempotency,
+ * the events) with a local reply token instead of a nanomsg one. So a town
+ * operator in a browser sees and commands exactly what a town console node
+ * would. */
+#ifndef FQ_API_H
+#define FQ_API_H
+
+#include "dispatch.h"
+#include "store.h"
+#include "terminal.h"
+#include "webreq.h"
+
+#include <uv.h>
+
+typedef struct fq_api fq_api;
+
+fq_api *fq_api_new(uv_loop_t *loop, fq_terminals *terminals, fq_dispatch *dispatch,
+                   fq_store *read_store);
+/* Every /api/v1/ path but login, logout and session (http.c answers those). */
+void fq_api_handle(fq_api *api, fq_web_req *r);
+/* fq_outbox_sink_fn, teed with fq_terminals_sink: committed items to the
+ * live feeds of the browsers that follow the item's box. */
+void fq_api_sink(void *api, const char *box, uint64_t seq, int kind, uint64_t incident_id,
+                 int64_t at_ms, const uint8_t *body, size_t len, int complete);
+/* Closes every stream: for a stop. */
+void fq_api_stop(fq_api *api);
+void fq_api_free(fq_api *api);
+
+#endif
