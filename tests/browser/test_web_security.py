@@ -1,0 +1,195 @@
+"""browser_web_security: the web console's security rules against a real
+fengqiaod and PostgreSQL (issue #11 items 2 and 5). HTTP-only checks go
+through http.client; what only a browser shows runs in headless Chromium.
+
+- no session: 401 on the API;
+- a town operator: 403 on another town's incident, to read and to command;
+- a command without the CSRF token, or with another session's: 403;
+- the 6th wrong password in a minute is refused (429) even when correct,
+  and every attempt is a row of web_logins;
+- a viewer cannot command (403);
+- a report titled <img src=x onerror=alert(1)> renders as text on the board
+  and on the incident page: no alert, no such element, the text visible;
+- TLS is required off loopback: --http 0.0.0.0:PORT without --tls-cert exits
+  non-zero with a message;
+- HTTPS with a self-signed certificate works in Chromium, and the session
+  cookie is Secure, HttpOnly and SameSite=Strict.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import webtest  # noqa: E402
+from webtest import Api, Browser, WALL, check, log, self_signed_cert  # noqa: E402
+
+PASSWORD = "town-secret-2026!"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def error_code(body):
+    return body.get("error", {}).get("code") if isinstance(body, dict) else None
+
+
+def expect(resp, status, code, what):
+    got, _, body = resp
+    check(got == status, f"{what}: expected {status}, got {got} {body}")
+    if code:
+        check(error_code(body) == code, f"{what}: expected error code {code}, got {body}")
+    check(not isinstance(body, dict) or "error" not in body or body["error"].get("message"),
+          f"{what}: an error without a message for people: {body}")
+
+
+def main(world):
+    world.setup_district()
+    towns = world.towns()
+    town_a, town_b = towns[0], towns[1]
+    grid_a = town_a["villages"][0]["grids"][0]
+    grid_b = town_b["villages"][0]["grids"][0]
+    world.add_town_platform(town_a["id"])
+    world.add_town_platform(town_b["id"])
+    district = world.district_id()
+    world.add_user("town.a.op", "operator", town_a["id"], PASSWORD, "北山街道值班员")
+    world.add_user("district.viewer", "viewer", district, PASSWORD, "区领导")
+    world.add_user("district.sup", "supervisor", district, PASSWORD, "区督办员")
+    world.add_user("victim", "operator", district, PASSWORD, "被猜密码的人")
+
+    # -- TLS required off loopback: the server refuses to start --
+    port = webtest.free_port()
+    r = subprocess.run([world.serverd, "--db", world.db, "--server-key", world.server_key,
+                        "--intake", f"tcp://127.0.0.1:{webtest.free_port()}",
+                        "--terminals", f"tcp://127.0.0.1:{webtest.free_port()}",
+                        "--http", f"0.0.0.0:{port}"], capture_output=True, text=True, timeout=60)
+    check(r.returncode != 0, "fengqiaod --http 0.0.0.0:PORT without --tls-cert started")
+    check("tls" in r.stderr.lower(), f"the refusal names TLS: {r.stderr.strip()!r}")
+    log(f"off loopback without TLS: exit {r.returncode}: {r.stderr.strip()[:200]}")
+
+    server = world.start_server()
+    inc_a, _ = server.report(f"{town_a['id']}-platform", grid_a["id"], "A镇事件", severity="III",
+                             risk="medium", external_ref="SEC-A")
+    inc_b, _ = server.report(f"{town_b['id']}-platform", grid_b["id"], "B镇事件", severity="III",
+                             risk="medium", external_ref="SEC-B")
+    xss_id, _ = server.report(f"{town_a['id']}-platform", grid_a["id"], XSS, severity="II", risk="high",
+                              external_ref="SEC-XSS", description=XSS, address=XSS)
+
+    # -- no session: 401 everywhere under /api/v1 --
+    anon = Api(server)
+    for path in ("/api/v1/session", "/api/v1/board", f"/api/v1/incidents/{inc_a}", "/api/v1/topology",
+                 "/api/v1/roster", "/api/v1/stats?by=town", "/api/v1/events"):
+        expect(anon.request("GET", path), 401, "unauthenticated", f"GET {path} without a session")
+    expect(anon.command(inc_a, "escalate"), 401, "unauthenticated", "a command without a session")
+    anon.cookie = "fq_session=" + "0" * 64
+    expect(anon.request("GET", "/api/v1/board"), 401, "unauthenticated", "a made-up session cookie")
+
+    # -- a town operator: its town only --
+    town_op = Api(server)
+    status, hdrs, body = town_op.login("town.a.op", PASSWORD)
+    check(status == 200, f"town operator signs in: {status} {body}")
+    cookie = next((c for c in hdrs["set-cookie-all"] if c.startswith("fq_session=")), "")
+    attrs = [a.strip().lower() for a in cookie.split(";")[1:]]
+    check("httponly" in attrs and "secure" in attrs and "samesite=strict" in attrs,
+          f"the session cookie is HttpOnly, Secure, SameSite=Strict: {cookie.split(';', 1)[-1]}")
+    check(town_op.request("GET", f"/api/v1/incidents/{inc_a}")[0] == 200, "the operator reads its town's incident")
+    expect(town_op.request("GET", f"/api/v1/incidents/{inc_b}"), 403, "forbidden",
+           "a town operator reads another town's incident")
+    expect(town_op.command(inc_b, "escalate"), 403, "forbidden", "a town operator commands another town's incident")
+    board = town_op.request("GET", "/api/v1/board")[2]
+    ids = {i["incident_id"] for i in board["incidents"]}
+    check(inc_a in ids and inc_b not in ids, f"the town's board holds its own incidents only: {sorted(ids)}")
+    found = town_op.request("GET", "/api/v1/board?q=SEC-B")[2]
+    check(not found["incidents"], "a search does not reach another town's incidents")
+    check(world.q1(f"SELECT count(*) FROM events WHERE incident_id = {inc_b} AND actor_node = 'p.town.a.op'") == "0",
+          "no event from the refused command")
+
+    # -- CSRF: a command without the token, or with another session's --
+    expect(town_op.command(inc_a, "escalate", csrf=False), 403, "csrf", "a command without the CSRF token")
+    sup = Api(server)
+    check(sup.login("district.sup", PASSWORD)[0] == 200, "the supervisor signs in")
+    status, _, body = town_op.request("POST", f"/api/v1/incidents/{inc_a}/commands",
+                                      {"request_id": "csrf-other", "kind": "escalate", "reason": "x"},
+                                      csrf=False, headers={"X-CSRF-Token": sup.csrf})
+    check(status == 403 and error_code(body) == "csrf", f"another session's CSRF token: {status} {body}")
+    expect(town_op.request("POST", "/api/v1/logout", csrf=False), 403, "csrf", "a logout without the CSRF token")
+    check(world.q1(f"SELECT count(*) FROM events WHERE incident_id = {inc_a} AND actor_node = 'p.town.a.op'") == "0",
+          "no event from the commands without a CSRF token")
+
+    # -- a viewer cannot command --
+    viewer = Api(server)
+    check(viewer.login("district.viewer", PASSWORD)[0] == 200, "the viewer signs in")
+    check(viewer.request("GET", f"/api/v1/incidents/{inc_b}")[0] == 200, "the viewer reads")
+    in_an_hour = int(time.time() * 1000) + 3600 * 1000
+    for kind, extra in (("escalate", {}), ("conclude", {}), ("supervise", {"deadline_ms": in_an_hour})):
+        expect(viewer.command(inc_a, kind, **extra), 403, "role", f"a viewer's {kind}")
+    check(world.q1("SELECT count(*) FROM events WHERE actor_node = 'p.district.viewer'") == "0",
+          "no event from the viewer")
+
+    # -- the 6th wrong password in a minute is refused even when correct --
+    guesser = Api(server)
+    for n in range(5):
+        expect(guesser.login("victim", f"wrong-{n}"), 401, "unauthenticated", f"wrong password {n + 1}")
+    status, hdrs, body = guesser.login("victim", PASSWORD)
+    check(status == 429 and error_code(body) == "rate_limited",
+          f"the 6th attempt in a minute, with the right password: {status} {body}")
+    check("retry-after" in hdrs, "a 429 says when to retry (Retry-After)")
+    check(guesser.cookie is None, "no session from a refused attempt")
+    outcomes = [r[0] for r in world.q("SELECT outcome FROM web_logins WHERE account = 'victim' ORDER BY id")]
+    check(outcomes == ["wrong_password"] * 5 + ["rate_limited"], f"every attempt audited: {outcomes}")
+    check(Api(server).login("district.sup", PASSWORD)[0] == 200, "another account is not locked out")
+
+    # -- logout ends the session at once --
+    check(sup.request("POST", "/api/v1/logout")[0] == 204, "logout")
+    expect(sup.request("GET", "/api/v1/board"), 401, "unauthenticated", "the session after logout")
+
+    # -- a hostile title renders as text, on the board and the incident page --
+    b = Browser(world, WALL)
+    try:
+        d = b.driver
+        d.get(server.base_url + "/")
+        b.wait_js("return !!document.querySelector('input[name=account]')", "the sign-in form")
+        d.find_element("css selector", "input[name=account]").send_keys("town.a.op")
+        d.find_element("css selector", "input[name=password]").send_keys(PASSWORD)
+        d.find_element("css selector", "form button[type=submit], form input[type=submit]").click()
+        b.wait_js("return document.body.dataset.view && document.body.dataset.view !== 'login'", "signed in")
+        b.js("window.__fqAlerts = 0; window.alert = () => { window.__fqAlerts++; };")
+        for view, what in (("board", "board"), (f"incident/{xss_id}", "incident")):
+            d.get(f"{server.base_url}/#/{view}")
+            # A navigation within the page keeps the hook; a reload would not, but
+            # then a real alert would stop Selenium's next command.
+            b.wait_js(f"return document.body.innerText.includes({XSS!r})", f"the hostile title as text on the {what}")
+            check(b.js("return document.querySelectorAll('img[src=x], img[src$=\"/x\"]').length") == 0,
+                  f"the hostile title made an element on the {what}")
+            check(not b.js("return window.__fqAlerts || 0"), f"alert() ran on the {what}")
+            b.screenshot(f"xss-{what}")
+        b.assert_no_console_errors("with a hostile title")
+    finally:
+        b.close()
+
+    # -- HTTPS with a self-signed certificate, in Chromium --
+    cert, key = self_signed_cert(world)
+    tls = world.start_server(tls=(cert, key))
+    b = Browser(world, WALL, extra_args=("--ignore-certificate-errors",))
+    try:
+        d = b.driver
+        d.get(tls.base_url + "/")
+        b.wait_js("return !!document.querySelector('input[name=account]')", "the sign-in form over HTTPS")
+        d.find_element("css selector", "input[name=account]").send_keys("district.sup")
+        d.find_element("css selector", "input[name=password]").send_keys(PASSWORD)
+        d.find_element("css selector", "form button[type=submit], form input[type=submit]").click()
+        b.wait_js("return document.body.dataset.view && document.body.dataset.view !== 'login'",
+                  "signed in over HTTPS")
+        c = d.get_cookie("fq_session")
+        check(c is not None, "the session cookie over HTTPS")
+        check(c.get("secure") and c.get("httpOnly") and c.get("sameSite") == "Strict",
+              f"the cookie is Secure, HttpOnly, SameSite=Strict: {c}")
+        check(b.js("return document.cookie").find("fq_session") < 0, "the page's script cannot read the session")
+        b.screenshot("https-board")
+        b.assert_no_console_errors("over HTTPS")
+    finally:
+        b.close()
+
+
+if __name__ == "__main__":
+    webtest.run(main)
