@@ -146,23 +146,24 @@ def main(world):
     # -- a hostile title renders as text, on the board and the incident page --
     b = Browser(world, WALL)
     try:
-        d = b.driver
-        d.get(server.base_url + "/")
-        b.wait_js("return !!document.querySelector('input[name=account]')", "the sign-in form")
-        d.find_element("css selector", "input[name=account]").send_keys("town.a.op")
-        d.find_element("css selector", "input[name=password]").send_keys(PASSWORD)
-        d.find_element("css selector", "form button[type=submit], form input[type=submit]").click()
-        b.wait_js("return document.body.dataset.view && document.body.dataset.view !== 'login'", "signed in")
+        sign_in(b, server, "town.a.op")
+        # alert() counted instead of shown (a shown one would also stop Selenium's
+        # next command); the page is never reloaded below, so the hook stays.
         b.js("window.__fqAlerts = 0; window.alert = () => { window.__fqAlerts++; };")
-        for view, what in (("board", "board"), (f"incident/{xss_id}", "incident")):
-            d.get(f"{server.base_url}/#/{view}")
-            # A navigation within the page keeps the hook; a reload would not, but
-            # then a real alert would stop Selenium's next command.
-            b.wait_js(f"return document.body.innerText.includes({XSS!r})", f"the hostile title as text on the {what}")
-            check(b.js("return document.querySelectorAll('img[src=x], img[src$=\"/x\"]').length") == 0,
-                  f"the hostile title made an element on the {what}")
-            check(not b.js("return window.__fqAlerts || 0"), f"alert() ran on the {what}")
-            b.screenshot(f"xss-{what}")
+        b.wait_js(f"return document.querySelector('table.board').innerText.includes({XSS!r})",
+                  "the hostile title as text on the board")
+        check(b.js("return document.querySelectorAll('img[src=x], img[src$=\"/x\"]').length") == 0,
+              "the hostile title made an element on the board")
+        b.screenshot("xss-board")
+        b.driver.find_element("xpath", f"//table[contains(@class,'board')]//tr[.//span[@class='inc-id' and "
+                                       f"normalize-space(text())='#{xss_id}']]").click()
+        b.wait_js("const p = document.querySelector('aside.incident-panel');"
+                  f"return p && !p.hidden && p.querySelector('.incident-title').innerText.includes({XSS!r})"
+                  f"", "the hostile title as text on the incident page")
+        check(b.js("return document.querySelectorAll('img[src=x], img[src$=\"/x\"]').length") == 0,
+              "the hostile title, description or address made an element on the incident page")
+        check(not b.js("return window.__fqAlerts"), "alert() ran")
+        b.screenshot("xss-incident")
         b.assert_no_console_errors("with a hostile title")
     finally:
         b.close()
@@ -172,23 +173,27 @@ def main(world):
     tls = world.start_server(tls=(cert, key))
     b = Browser(world, WALL, extra_args=("--ignore-certificate-errors",))
     try:
-        d = b.driver
-        d.get(tls.base_url + "/")
-        b.wait_js("return !!document.querySelector('input[name=account]')", "the sign-in form over HTTPS")
-        d.find_element("css selector", "input[name=account]").send_keys("district.sup")
-        d.find_element("css selector", "input[name=password]").send_keys(PASSWORD)
-        d.find_element("css selector", "form button[type=submit], form input[type=submit]").click()
-        b.wait_js("return document.body.dataset.view && document.body.dataset.view !== 'login'",
-                  "signed in over HTTPS")
-        c = d.get_cookie("fq_session")
+        sign_in(b, tls, "district.sup")
+        c = b.driver.get_cookie("fq_session")
         check(c is not None, "the session cookie over HTTPS")
         check(c.get("secure") and c.get("httpOnly") and c.get("sameSite") == "Strict",
               f"the cookie is Secure, HttpOnly, SameSite=Strict: {c}")
-        check(b.js("return document.cookie").find("fq_session") < 0, "the page's script cannot read the session")
+        check("fq_session" not in b.js("return document.cookie"), "the page's script cannot read the session")
+        check(b.js("return location.protocol") == "https:", "the page came over HTTPS")
         b.screenshot("https-board")
         b.assert_no_console_errors("over HTTPS")
     finally:
         b.close()
+
+
+def sign_in(b, server, account):
+    d = b.driver
+    d.get(server.base_url + "/")
+    b.wait_js("return !!document.querySelector('form.signin input[name=account]')", "the sign-in form")
+    d.find_element("css selector", "form.signin input[name=account]").send_keys(account)
+    d.find_element("css selector", "form.signin input[name=password]").send_keys(PASSWORD)
+    d.find_element("css selector", "form.signin button[type=submit]").click()
+    b.wait_js("return !!document.querySelector('.console table.board')", f"the console of {account}")
 
 
 if __name__ == "__main__":
