@@ -160,6 +160,7 @@ def main(world):
         b.assert_no_console_errors("after the assignment")
 
         # -- a report pushed by fq-report appears on the open board within 1 s --
+        b.wait_js("return !!document.querySelector('header.topbar .feed-state.open')", "the live feed open")
         b.js("""
             window.__fqSeen = {};
             const look = () => {
