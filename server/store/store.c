@@ -625,6 +625,7 @@ static void send_reads_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_CONSOLE_INCIDENT_NAME, FQ_SQL_CONSOLE_INCIDENT, FQ_SQL_CONSOLE_INCIDENT_NPARAMS},
         {FQ_SQL_CONSOLE_ROSTER_NAME, FQ_SQL_CONSOLE_ROSTER, FQ_SQL_CONSOLE_ROSTER_NPARAMS},
         {FQ_SQL_CONSOLE_STATS_NAME, FQ_SQL_CONSOLE_STATS, FQ_SQL_CONSOLE_STATS_NPARAMS},
+        {FQ_SQL_CONSOLE_SEARCH_NAME, FQ_SQL_CONSOLE_SEARCH, FQ_SQL_CONSOLE_SEARCH_NPARAMS},
     };
     size_t n = sizeof statements / sizeof statements[0];
     if (expect_reserve(s, n + 3) != 0) {

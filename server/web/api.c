@@ -92,7 +92,9 @@ typedef struct pending {
     /* A board read as CSV goes on page after page. */
     Fengqiao__V1__ConsoleQuery query;
     Fengqiao__V1__OpenIncidentsQuery open;
-    char town[80], assignment[40], cursor[512];
+    Fengqiao__V1__SearchQuery search;
+    Fengqiao__V1__StatsQuery stats;
+    char town[80], assignment[40], cursor[512], text[4 * 64 + 1], by[16];
     char *csv;
     size_t csv_len, csv_cap, rows;
 } pending;
@@ -444,17 +446,37 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
         answer_board_csv(p, res);
         return;
     case W_STATS_CSV:
-        fq_web_add_header(p->r, "Content-Disposition", "attachment; filename=\"statistics.csv\"");
-        fq_web_respond(p->r, 200, "text/csv; charset=utf-8", res->stats_csv ? res->stats_csv : "",
-                       res->stats_csv ? strlen(res->stats_csv) : 0);
-        pending_free(p);
-        return;
-    case W_STATS:
-        doc = stats_json(res->stats_csv ? res->stats_csv : "");
+    case W_STATS: {
+        /* Every page, one CSV: the header of the first page only. */
+        const char *csv = res->stats_csv ? res->stats_csv : "";
+        if (p->csv_len > 0) {
+            const char *nl = strchr(csv, '\n');
+            csv = nl ? nl + 1 : "";
+        }
+        if (csv_put(p, csv, strlen(csv)) != 0) {
+            fq_web_respond_error(p->r, 503, "busy", "out of memory", 1);
+            pending_free(p);
+            return;
+        }
+        if (res->more && res->cursor && strlen(res->cursor) < sizeof p->cursor) {
+            snprintf(p->cursor, sizeof p->cursor, "%s", res->cursor);
+            p->query.cursor = p->cursor;
+            send_console(p, &p->query, NULL, random_message_id());
+            return;
+        }
+        if (p->what == W_STATS_CSV) {
+            fq_web_add_header(p->r, "Content-Disposition",
+                              "attachment; filename=\"statistics.csv\"");
+            fq_web_respond(p->r, 200, "text/csv; charset=utf-8", p->csv ? p->csv : "", p->csv_len);
+            pending_free(p);
+            return;
+        }
+        doc = stats_json(p->csv ? p->csv : "");
         json_object_object_add(
             doc, "routing_status",
             json_object_new_string(res->routing_status ? res->routing_status : ""));
         break;
+    }
     case W_INCIDENT: {
         json_object *all = fq_pbjson_message(&res->base);
         doc = json_object_new_object();
@@ -554,34 +576,37 @@ static void handle_board(fq_api *api, fq_web_req *r)
 {
     const char *format = fq_web_req_query(r, "format");
     int csv = format != NULL && strcmp(format, "csv") == 0;
-    if (fq_web_req_query(r, "q") != NULL) {
-        fq_web_respond_error(r, 400, "invalid", "search (q) is not served by this server yet", 0);
-        return;
-    }
     pending *p = pending_new(api, r, csv ? W_BOARD_CSV : W_BOARD);
     if (p == NULL)
         return;
     fengqiao__v1__console_query__init(&p->query);
     fengqiao__v1__open_incidents_query__init(&p->open);
-    int tier = 0, line = 0;
+    fengqiao__v1__search_query__init(&p->search);
+    int tier = 0, line = 0, severity = 0;
     long long limit = csv ? 2000 : 200;
     if (param_enum(r, "tier", &fengqiao__v1__tier__descriptor, &tier) ||
         param_enum(r, "line", &fengqiao__v1__line__descriptor, &line) ||
+        param_enum(r, "severity", &fengqiao__v1__severity__descriptor, &severity) ||
         param_text(r, "town", p->town, 65) || param_text(r, "assignment", p->assignment, 33) ||
         param_text(r, "cursor", p->cursor, sizeof p->cursor) ||
-        param_int(r, "limit", 1, 2000, &limit)) {
+        param_text(r, "q", p->text, sizeof p->text) || param_int(r, "limit", 1, 2000, &limit)) {
         pending_free(p);
         return;
     }
-    if (fq_web_req_query(r, "severity") != NULL) {
-        int sev = 0;
-        if (param_enum(r, "severity", &fengqiao__v1__severity__descriptor, &sev)) {
-            pending_free(p);
-            return;
-        }
+    p->query.cursor = p->cursor;
+    if (fq_web_req_query(r, "q") != NULL) {
+        /* A search (the board's filters do not apply): newest first,
+         * concluded incidents included. */
+        p->search.text = p->text;
+        p->search.limit = (uint32_t)limit;
+        p->query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_SEARCH;
+        p->query.search = &p->search;
+        send_console(p, &p->query, NULL, random_message_id());
+        return;
     }
     p->open.tier = (Fengqiao__V1__Tier)tier;
     p->open.line = (Fengqiao__V1__Line)line;
+    p->open.severity = (Fengqiao__V1__Severity)severity;
     p->open.town = p->town;
     p->open.assignment = p->assignment;
     p->open.overdue_only = param_flag(r, "overdue");
@@ -589,7 +614,6 @@ static void handle_board(fq_api *api, fq_web_req *r)
     p->open.limit = (uint32_t)limit;
     p->query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS;
     p->query.open_incidents = &p->open;
-    p->query.cursor = p->cursor;
     send_console(p, &p->query, NULL, random_message_id());
 }
 
@@ -655,14 +679,15 @@ static void handle_stats(fq_api *api, fq_web_req *r)
     pending *p = pending_new(api, r, csv ? W_STATS_CSV : W_STATS);
     if (p == NULL)
         return;
-    Fengqiao__V1__StatsQuery sq;
-    fengqiao__v1__stats_query__init(&sq);
-    sq.from_ms = from;
-    sq.to_ms = to;
-    sq.by = by;
+    /* Kept in the pending: the next pages ask the same. */
+    fengqiao__v1__stats_query__init(&p->stats);
+    memcpy(p->by, by, sizeof p->by);
+    p->stats.from_ms = from;
+    p->stats.to_ms = to;
+    p->stats.by = p->by;
     fengqiao__v1__console_query__init(&p->query);
     p->query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_STATS;
-    p->query.stats = &sq;
+    p->query.stats = &p->stats;
     p->query.cursor = p->cursor;
     send_console(p, &p->query, NULL, random_message_id());
 }
