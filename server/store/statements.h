@@ -342,6 +342,38 @@
     " AND ($6::bigint IS NULL OR i.id < $6::bigint)"                                               \
     " ORDER BY i.id DESC LIMIT $5::bigint"
 
+/* The web console's names and shapes inside a jurisdiction ($1, an org
+ * unit), as one JSON document (docs/http-api.md, "Reference data"): the
+ * district, the towns with their villages and grids (rings as [lat, lng]),
+ * the handling units, the workers, the categories. One row, one column. */
+#define FQ_SQL_WEB_TOPOLOGY_NAME "fq_web_topology"
+#define FQ_SQL_WEB_TOPOLOGY_NPARAMS 1
+#define FQ_SQL_WEB_TOPOLOGY                                                                        \
+    "WITH RECURSIVE sub (id, kind, parent_id, name) AS ("                                          \
+    " SELECT id, kind, parent_id, name FROM org_units WHERE id = $1"                               \
+    " UNION ALL SELECT o.id, o.kind, o.parent_id, o.name FROM org_units o"                         \
+    " JOIN sub ON o.parent_id = sub.id)"                                                           \
+    " SELECT json_build_object("                                                                   \
+    " 'district', (SELECT json_build_object('id', d.id, 'name', d.name) FROM org_units d"          \
+    " WHERE d.kind = 'district' AND fq_unit_within($1, d.id)),"                                    \
+    " 'towns', coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name,"            \
+    " 'villages', coalesce((SELECT json_agg(json_build_object('id', v.id, 'name', v.name,"         \
+    " 'grids', coalesce((SELECT json_agg(json_build_object('id', g.id, 'name', g.name,"            \
+    " 'ring', coalesce((SELECT json_agg(json_build_array(p.ring[2 * k], p.ring[2 * k - 1])"        \
+    " ORDER BY k) FROM grid_polygons p,"                                                           \
+    " generate_series(1, array_length(p.ring, 1) / 2) k WHERE p.grid = g.id), '[]'))"              \
+    " ORDER BY g.id) FROM sub g WHERE g.parent_id = v.id AND g.kind = 'grid'), '[]'))"             \
+    " ORDER BY v.id) FROM sub v WHERE v.parent_id = t.id AND v.kind = 'village'), '[]'))"          \
+    " ORDER BY t.id) FROM sub t WHERE t.kind = 'town'), '[]'),"                                    \
+    " 'units', coalesce((SELECT json_agg(json_build_object('id', h.id, 'name', h.name,"            \
+    " 'kind', h.kind, 'line', coalesce(h.line, ''), 'territory', h.territory) ORDER BY h.id)"      \
+    " FROM handlers h WHERE h.territory IN (SELECT id FROM sub)), '[]'),"                          \
+    " 'workers', coalesce((SELECT json_agg(json_build_object('id', w.id, 'name', w.name,"          \
+    " 'grid', w.grid, 'capacity', w.capacity) ORDER BY w.id)"                                      \
+    " FROM workers w WHERE w.grid IN (SELECT id FROM sub)), '[]'),"                                \
+    " 'categories', coalesce((SELECT json_agg(json_build_object('code', c.code, 'name', c.name,"   \
+    " 'line', c.line) ORDER BY c.code) FROM categories c), '[]'))::text"
+
 /* Units and workers inside the jurisdiction with what they hold, a page of
  * them: $1 jurisdiction, $2 rows to skip, $3 at most. (kind, id) is unique:
  * the order is total. */

@@ -626,6 +626,7 @@ static void send_reads_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_CONSOLE_ROSTER_NAME, FQ_SQL_CONSOLE_ROSTER, FQ_SQL_CONSOLE_ROSTER_NPARAMS},
         {FQ_SQL_CONSOLE_STATS_NAME, FQ_SQL_CONSOLE_STATS, FQ_SQL_CONSOLE_STATS_NPARAMS},
         {FQ_SQL_CONSOLE_SEARCH_NAME, FQ_SQL_CONSOLE_SEARCH, FQ_SQL_CONSOLE_SEARCH_NPARAMS},
+        {FQ_SQL_WEB_TOPOLOGY_NAME, FQ_SQL_WEB_TOPOLOGY, FQ_SQL_WEB_TOPOLOGY_NPARAMS},
     };
     size_t n = sizeof statements / sizeof statements[0];
     if (expect_reserve(s, n + 3) != 0) {

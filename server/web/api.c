@@ -59,8 +59,19 @@ struct stream_state {
     char limit[8];
 };
 
+/* The topology document of one jurisdiction, as built by PostgreSQL. */
+typedef struct topo_cache {
+    char jurisdiction[72];
+    char *json;
+    size_t len;
+    UT_hash_handle hh;
+} topo_cache;
+
 struct fq_api {
     uv_loop_t *loop;
+    topo_cache *topologies;
+    uint64_t topology_generation; /* bumped when the directory reloads */
+    char *tile_url;
     fq_terminals *terminals;
     fq_dispatch *dispatch;
     fq_store *read_store;
@@ -975,6 +986,130 @@ static void on_keepalive(uv_timer_t *timer)
     }
 }
 
+/* ---- reference data: the topology ---- */
+
+typedef struct topo_read {
+    fq_store_op op;
+    fq_api *api;
+    fq_web_req *r;
+    uint64_t generation;
+    char jurisdiction[72];
+} topo_read;
+
+static void drop_topologies(fq_api *api)
+{
+    topo_cache *c, *tmp;
+    HASH_ITER(hh, api->topologies, c, tmp)
+    {
+        HASH_DEL(api->topologies, c);
+        free(c->json);
+        free(c);
+    }
+}
+
+void fq_api_directory_changed(fq_api *api)
+{
+    drop_topologies(api);
+    api->topology_generation++;
+}
+
+int fq_api_set_tile_url(fq_api *api, const char *url)
+{
+    char *copy = strdup(url ? url : "");
+    if (copy == NULL)
+        return -1;
+    free(api->tile_url);
+    api->tile_url = copy;
+    drop_topologies(api);
+    return 0;
+}
+
+/* The document with the configured tile URL in: parsed once per read, kept
+ * as text. */
+static char *topology_document(fq_api *api, const char *sql_json, size_t *len)
+{
+    json_object *doc = json_tokener_parse(sql_json);
+    if (doc == NULL)
+        return NULL;
+    json_object_object_add(doc, "tile_url",
+                           json_object_new_string(api->tile_url ? api->tile_url : ""));
+    size_t n = 0;
+    const char *text = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &n);
+    char *out = malloc(n + 1);
+    if (out != NULL) {
+        memcpy(out, text, n + 1);
+        *len = n;
+    }
+    json_object_put(doc);
+    return out;
+}
+
+static void topology_done(fq_store_op *op, int status, const char *message)
+{
+    topo_read *t = (topo_read *)op;
+    fq_api *api = t->api;
+    const PGresult *res = op->result;
+    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) != 1) {
+        fq_web_respond_error(t->r, 503, "busy",
+                             status == FQ_STORE_OK ? "the topology read found nothing"
+                                                   : (message ? message : "the database is away"),
+                             2);
+        free(t);
+        return;
+    }
+    size_t len = 0;
+    char *json = topology_document(api, PQgetvalue(res, 0, 0), &len);
+    if (json == NULL) {
+        fq_web_respond_error(t->r, 503, "busy", "out of memory", 1);
+        free(t);
+        return;
+    }
+    fq_web_add_header(t->r, "Cache-Control", "private, no-cache");
+    fq_web_respond(t->r, 200, "application/json; charset=utf-8", json, len);
+    /* Kept unless the directory reloaded while it was read. */
+    topo_cache *c = NULL;
+    HASH_FIND_STR(api->topologies, t->jurisdiction, c);
+    if (c == NULL && t->generation == api->topology_generation && !api->stopped &&
+        (c = calloc(1, sizeof *c)) != NULL) {
+        snprintf(c->jurisdiction, sizeof c->jurisdiction, "%s", t->jurisdiction);
+        c->json = json;
+        c->len = len;
+        HASH_ADD_STR(api->topologies, jurisdiction, c);
+    } else {
+        free(json);
+    }
+    free(t);
+}
+
+static void handle_topology(fq_api *api, fq_web_req *r)
+{
+    const fq_web_session *s = fq_web_req_session(r);
+    topo_cache *c = NULL;
+    HASH_FIND_STR(api->topologies, s->jurisdiction, c);
+    if (c != NULL) {
+        fq_web_add_header(r, "Cache-Control", "private, no-cache");
+        fq_web_respond(r, 200, "application/json; charset=utf-8", c->json, c->len);
+        return;
+    }
+    fq_store *store = api->read_store ? api->read_store : fq_terminals_read_store(api->terminals);
+    topo_read *t = calloc(1, sizeof *t);
+    if (t == NULL || store == NULL) {
+        free(t);
+        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        return;
+    }
+    t->api = api;
+    t->r = r;
+    t->generation = api->topology_generation;
+    snprintf(t->jurisdiction, sizeof t->jurisdiction, "%s", s->jurisdiction);
+    t->op.kind = FQ_STORE_OP_READ;
+    t->op.statement = FQ_SQL_WEB_TOPOLOGY_NAME;
+    t->op.nparams = FQ_SQL_WEB_TOPOLOGY_NPARAMS;
+    t->op.values[0] = t->jurisdiction;
+    t->op.done = topology_done;
+    fq_store_submit(store, &t->op);
+}
+
 /* ---- routing ---- */
 
 void fq_api_handle(fq_api *api, fq_web_req *r)
@@ -1000,6 +1135,8 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         handle_stats(api, r);
     else if (get && strcmp(rest, "events") == 0)
         handle_events(api, r);
+    else if (get && strcmp(rest, "topology") == 0)
+        handle_topology(api, r);
     else if (strncmp(rest, "incidents/", 10) == 0) {
         uint64_t id = 0;
         const char *tail = NULL;
@@ -1068,5 +1205,7 @@ void fq_api_free(fq_api *api)
     if (api == NULL)
         return;
     fq_api_stop(api);
+    drop_topologies(api);
+    free(api->tile_url);
     free(api);
 }
