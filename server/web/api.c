@@ -22,6 +22,7 @@
 #include "statements.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -51,6 +52,7 @@ struct stream_state {
     fq_web_stream *s;
     stream_state *prev, *next;
     uint64_t last_sent; /* the newest seq the browser has; 0: none yet */
+    uint64_t live_max;  /* the newest seq committed while catching up */
     int catching_up;    /* reading the outbox table */
     int reading;        /* a catch-up read is in the store */
     int closed;         /* the browser went away while a read was in the store */
@@ -310,84 +312,6 @@ static int csv_board_rows(pending *p, Fengqiao__V1__ConsoleResult *res)
     return rc;
 }
 
-/* The statistics' CSV (rows_csv.c: a header line, RFC 4180 quoting) as
- * {"columns":[…],"rows":[[…]]}; cells that are numbers become numbers. */
-static json_object *stats_json(const char *csv)
-{
-    json_object *doc = json_object_new_object();
-    json_object *columns = json_object_new_array();
-    json_object *rows = json_object_new_array();
-    json_object *row = json_object_new_array();
-    size_t cap = 256, n = 0;
-    char *cell = malloc(cap);
-    int header = 1;
-    const char *q = csv;
-    while (cell != NULL && *q) {
-        n = 0;
-        int quoted = 0;
-        if (*q == '"') {
-            quoted = 1;
-            q++;
-        }
-        for (;;) {
-            if (*q == '\0')
-                break;
-            if (quoted && *q == '"') {
-                if (q[1] == '"') {
-                    q += 2;
-                    cell[n++] = '"';
-                } else {
-                    q++;
-                    quoted = 0;
-                }
-            } else if (!quoted && (*q == ',' || *q == '\n' || *q == '\r')) {
-                break;
-            } else {
-                cell[n++] = *q++;
-            }
-            if (n + 2 > cap) {
-                char *b = realloc(cell, cap *= 2);
-                if (b == NULL) {
-                    free(cell);
-                    cell = NULL;
-                    break;
-                }
-                cell = b;
-            }
-        }
-        if (cell == NULL)
-            break;
-        cell[n] = '\0';
-        char *end = NULL;
-        double num = n > 0 && !header ? strtod(cell, &end) : 0;
-        json_object *v = n > 0 && !header && end && *end == '\0' && !isspace((unsigned char)cell[0])
-                             ? (strchr(cell, '.') || strchr(cell, 'e')
-                                    ? json_object_new_double(num)
-                                    : json_object_new_int64(strtoll(cell, NULL, 10)))
-                             : json_object_new_string(cell);
-        json_object_array_add(header ? columns : row, v);
-        if (*q == ',') {
-            q++;
-            continue;
-        }
-        while (*q == '\r')
-            q++;
-        if (*q == '\n')
-            q++;
-        if (!header)
-            json_object_array_add(rows, row);
-        else
-            json_object_put(row);
-        row = json_object_new_array();
-        header = 0;
-    }
-    json_object_put(row);
-    free(cell);
-    json_object_object_add(doc, "columns", columns);
-    json_object_object_add(doc, "rows", rows);
-    return doc;
-}
-
 /* ---- replies ---- */
 
 static void answer_board_csv(pending *p, Fengqiao__V1__ConsoleResult *res)
@@ -482,7 +406,7 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
             pending_free(p);
             return;
         }
-        doc = stats_json(p->csv ? p->csv : "");
+        doc = fq_pbjson_stats_csv(p->csv ? p->csv : "");
         json_object_object_add(
             doc, "routing_status",
             json_object_new_string(res->routing_status ? res->routing_status : ""));
@@ -861,7 +785,11 @@ static void catchup_done(fq_store_op *op, int status, const char *message)
         st->last_sent = seq;
         sent++;
     }
-    if (sent > 0 || st->last_sent < last) {
+    if (last < st->last_sent)
+        st->last_sent = last; /* an id from before the outbox was emptied: from here */
+    /* An item committed after this read's snapshot, whose live copy was
+     * passed over meanwhile, is read by the next round. */
+    if (sent > 0 || st->last_sent < last || st->live_max > st->last_sent) {
         catch_up(st);
         return;
     }
@@ -933,7 +861,8 @@ static void handle_events(fq_api *api, fq_web_req *r)
         free(st);
         return;
     }
-    if (stream_send(st, ": fengqiao live feed\n\n", 22) != 0)
+    static const char hello[] = ": fengqiao live feed\n\n";
+    if (stream_send(st, hello, sizeof hello - 1) != 0)
         return;
     if (resuming)
         catch_up(st);
@@ -959,8 +888,13 @@ void fq_api_sink(void *user, const char *box, uint64_t seq, int kind, uint64_t i
     }
     for (stream_state *st = f->streams, *next; st != NULL; st = next) {
         next = st->next;
-        if (st->catching_up || (st->last_sent != 0 && seq <= st->last_sent))
-            continue; /* the catch-up reads it from the table */
+        if (st->catching_up) {
+            if (seq > st->live_max)
+                st->live_max = seq; /* the catch-up reads it from the table */
+            continue;
+        }
+        if (st->last_sent != 0 && seq <= st->last_sent)
+            continue; /* sent already */
         if (ev == NULL || (st->last_sent != 0 && seq != st->last_sent + 1)) {
             catch_up(st); /* a gap, or an item we could not build: read it */
             continue;
