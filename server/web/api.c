@@ -11,8 +11,9 @@
  * outbox table, page by page, until it has reached the newest committed
  * item; committed items that arrive meanwhile are in the table already
  * (the sink runs after COMMIT), so the catch-up reads them too and nothing
- * is buffered: a stream holds its state (about 200 bytes) and the HTTP
- * layer's unsent bytes (at most FQ_WEB_STREAM_BACKLOG). */
+ * is buffered: a stream holds its state (80 bytes; a catch-up read in the
+ * store 2.2 KB more) and the HTTP layer's unsent bytes (at most
+ * FQ_WEB_STREAM_BACKLOG). */
 #include "api.h"
 
 #include "fq_arena.h"
@@ -51,15 +52,22 @@ struct stream_state {
     feed *feed;
     fq_web_stream *s;
     stream_state *prev, *next;
-    uint64_t last_sent; /* the newest seq the browser has; 0: none yet */
-    uint64_t live_max;  /* the newest seq committed while catching up */
-    int catching_up;    /* reading the outbox table */
-    int reading;        /* a catch-up read is in the store */
-    int closed;         /* the browser went away while a read was in the store */
+    uint64_t last_sent;        /* the newest seq the browser has; 0: none yet */
+    uint64_t live_max;         /* the newest seq committed while catching up */
+    int catching_up;           /* reading the outbox table */
+    struct catchup_read *read; /* the read in the store, if any */
+};
+
+/* One page of a stream's catch-up, in the store: apart from the stream so
+ * that a stream costs little while it is live (the op is 2 KB), and so that
+ * a stream closed meanwhile can go at once (the read finds st NULL). */
+typedef struct catchup_read {
     fq_store_op op;
+    stream_state *st;
+    char box[80];
     char after[24];
     char limit[8];
-};
+} catchup_read;
 
 /* The topology document of one jurisdiction, as built by PostgreSQL. */
 typedef struct topo_cache {
@@ -689,10 +697,9 @@ static void on_stream_closed(void *user, fq_web_stream *s)
     stream_state *st = user;
     stream_unlink(st);
     st->s = NULL;
-    if (st->reading)
-        st->closed = 1; /* freed when the read comes back */
-    else
-        free(st);
+    if (st->read != NULL)
+        st->read->st = NULL; /* the read frees itself when it comes back */
+    free(st);
 }
 
 /* "id: N\nevent: item\ndata: {…}\n\n" into a malloc'ed string. */
@@ -712,6 +719,7 @@ static char *sse_event(const Fengqiao__V1__OutboxItem *item, size_t *len)
 }
 
 static void catch_up(stream_state *st);
+static void catchup_done(fq_store_op *op, int status, const char *message);
 
 /* Sends one event; 0, or -1 when the stream is gone (freed). */
 static int stream_send(stream_state *st, const char *bytes, size_t len)
@@ -719,16 +727,9 @@ static int stream_send(stream_state *st, const char *bytes, size_t len)
     return fq_web_stream_send(st->s, bytes, len);
 }
 
-static void catchup_done(fq_store_op *op, int status, const char *message)
+/* Sends a page of the catch-up and asks for the next, or goes live. */
+static void catchup_page(stream_state *st, const PGresult *res, int status)
 {
-    (void)message;
-    stream_state *st = (stream_state *)((char *)op - offsetof(stream_state, op));
-    st->reading = 0;
-    if (st->closed) {
-        free(st);
-        return;
-    }
-    const PGresult *res = op->result;
     if (status != FQ_STORE_OK || res == NULL || PQntuples(res) < 1) {
         /* The database is away: the browser reconnects with its Last-Event-ID. */
         fq_web_stream_close(st->s);
@@ -796,21 +797,41 @@ static void catchup_done(fq_store_op *op, int status, const char *message)
     st->catching_up = 0; /* up to date: live items from now on */
 }
 
+static void catchup_done(fq_store_op *op, int status, const char *message)
+{
+    (void)message;
+    catchup_read *read = (catchup_read *)op;
+    stream_state *st = read->st;
+    if (st != NULL) {
+        st->read = NULL;
+        catchup_page(st, op->result, status);
+    }
+    free(read);
+}
+
 static void catch_up(stream_state *st)
 {
     fq_api *api = st->api;
     st->catching_up = 1;
-    st->reading = 1;
-    memset(&st->op, 0, sizeof st->op);
-    snprintf(st->after, sizeof st->after, "%" PRIu64, st->last_sent);
-    snprintf(st->limit, sizeof st->limit, "%d", CATCHUP_PAGE);
-    st->op.kind = FQ_STORE_OP_READ_OUTBOX;
-    st->op.nparams = FQ_SQL_READ_OUTBOX_NPARAMS;
-    st->op.values[0] = st->feed->box;
-    st->op.values[1] = st->after;
-    st->op.values[2] = st->limit;
-    st->op.done = catchup_done;
-    fq_store_submit(fq_terminals_store(api->terminals), &st->op);
+    if (st->read != NULL)
+        return; /* one read at a time; it reads on until up to date */
+    catchup_read *read = calloc(1, sizeof *read);
+    if (read == NULL) {
+        fq_web_stream_close(st->s); /* the browser reconnects with Last-Event-ID */
+        return;
+    }
+    read->st = st;
+    st->read = read;
+    snprintf(read->box, sizeof read->box, "%s", st->feed->box);
+    snprintf(read->after, sizeof read->after, "%" PRIu64, st->last_sent);
+    snprintf(read->limit, sizeof read->limit, "%d", CATCHUP_PAGE);
+    read->op.kind = FQ_STORE_OP_READ_OUTBOX;
+    read->op.nparams = FQ_SQL_READ_OUTBOX_NPARAMS;
+    read->op.values[0] = read->box;
+    read->op.values[1] = read->after;
+    read->op.values[2] = read->limit;
+    read->op.done = catchup_done;
+    fq_store_submit(fq_terminals_store(api->terminals), &read->op);
 }
 
 static void handle_events(fq_api *api, fq_web_req *r)
