@@ -45,7 +45,8 @@ export class IncidentPanel {
     open(id) {
         this.id = id;
         this.node.hidden = false;
-        this.keepForm = null;
+        this.form = null;
+        this.formKey = '';
         replace(this.content, t('loading'));
         replace(this.title, `${t('incident')} #${id}`);
         if (!this.placeMap) this.placeMap = new PlaceMap(this.mapBox, this.topo);
@@ -110,7 +111,14 @@ export class IncidentPanel {
             el('strong', null, label('events', ev.kind)), ' ',
             el('span', { class: 'actor' }, ev.actor_name || (ev.actor ? topo.name(ev.actor) : t('system'))),
             ev.reason ? el('div', { class: 'reason' }, ev.reason) : null)));
-        replace(this.content, details, desc, this.commandForm(inc),
+        // A live refresh keeps the command form (and what is being typed in it)
+        // unless the commands the incident allows have changed.
+        const formKey = `${inc.incident_id}:${commandsFor(inc, this.session.role).join(',')}`;
+        if (formKey !== this.formKey || !this.form) {
+            this.formKey = formKey;
+            this.form = this.commandForm(inc);
+        }
+        replace(this.content, details, desc, this.form,
             el('section', null, el('h3', null, t('timeline')), events));
     }
 
