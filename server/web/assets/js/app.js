@@ -2,11 +2,11 @@
 // statistics and roster tabs), the incident panel, alerts and the live feed.
 
 import { api, setCsrf, onSignedOut } from './api.js';
-import { el, replace, coalesce, duration } from './dom.js';
+import { el, replace, coalesce } from './dom.js';
 import { t, currentLang, setLang } from './i18n.js';
 import { Topology } from './topology.js';
 import { DistrictMap } from './map.js';
-import { Board } from './board.js';
+import { Board, updateCountdown } from './board.js';
 import { IncidentPanel } from './incident.js';
 import { Alerts } from './alerts.js';
 import { Stats } from './stats.js';
@@ -28,7 +28,8 @@ function languageButton() {
 function showSignIn(notice) {
     if (console_) { console_.stop(); console_ = null; }
     setCsrf('');
-    const account = el('input', { type: 'text', name: 'account', autocomplete: 'username', required: true, autofocus: true });
+    rememberSignedIn(false);
+    const account = el('input', { type: 'text', name: 'account', autocomplete: 'username', required: true });
     const password = el('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
     const message = el('p', { class: 'message error', role: 'alert' }, notice || '');
     const button = el('button', { type: 'submit', class: 'primary' }, t('signIn'));
@@ -235,13 +236,7 @@ class Console {
     // The countdowns: one tick a second for every live limit on the page.
     tick() {
         const now = Date.now();
-        for (const node of document.querySelectorAll('.countdown')) {
-            const left = Number(node.dataset.due) - now;
-            const text = left >= 0 ? t('remaining', { t: duration(left) }) : t('late', { t: duration(left) });
-            if (node.textContent !== text) node.textContent = text;
-            node.classList.toggle('late', left < 0);
-            node.classList.toggle('soon', left >= 0 && left < 3600000);
-        }
+        for (const node of document.querySelectorAll('.countdown')) updateCountdown(node, now);
     }
 
     key(e) {
@@ -270,6 +265,7 @@ class Console {
 
 async function start(session) {
     setCsrf(session.csrf);
+    rememberSignedIn(true);
     replace(root, el('p', { class: 'boot' }, t('loading')));
     let topo;
     try {
@@ -282,7 +278,22 @@ async function start(session) {
     console_.begin();
 }
 
+// Whether this browser signed in (not a secret: the session itself is an
+// HttpOnly cookie). Without it the page shows sign-in without asking the
+// server, so a first visit has no failed request in the browser's console.
+const SIGNED_IN_KEY = 'fq.signedIn';
+function rememberSignedIn(on) {
+    try {
+        if (on) localStorage.setItem(SIGNED_IN_KEY, '1');
+        else localStorage.removeItem(SIGNED_IN_KEY);
+    } catch (e) { /* not remembered: the page asks the server each time */ }
+}
+function maybeSignedIn() {
+    try { return localStorage.getItem(SIGNED_IN_KEY) !== null; } catch (e) { return true; }
+}
+
 async function boot() {
+    if (!maybeSignedIn()) { showSignIn(''); return; }
     try {
         start(await api.session());
     } catch (e) {

@@ -2,7 +2,7 @@
 // filters, search (concluded included), paging and CSV of what is shown.
 
 import { api, boardCsvUrl } from './api.js';
-import { el, replace, select } from './dom.js';
+import { el, replace, select, duration } from './dom.js';
 import { t, label } from './i18n.js';
 
 const SEVERITIES = ['i', 'ii', 'iii', 'iv'];
@@ -27,7 +27,18 @@ export function nextLimit(inc) {
 // A live countdown cell: the page's one-second ticker (app.js) updates every
 // element with class "countdown" from its data-due.
 export function countdown(ms, what) {
-    return el('span', { class: 'countdown', dataset: { due: String(ms) }, title: what ? t(what) : null });
+    const node = el('span', { class: 'countdown', dataset: { due: String(ms) }, title: what ? t(what) : null });
+    updateCountdown(node, Date.now());
+    return node;
+}
+
+// Left (or late) against the limit in data-due; amber in its last hour, red once passed.
+export function updateCountdown(node, now) {
+    const left = Number(node.dataset.due) - now;
+    const text = left >= 0 ? t('remaining', { t: duration(left) }) : t('late', { t: duration(left) });
+    if (node.textContent !== text) node.textContent = text;
+    node.classList.toggle('late', left < 0);
+    node.classList.toggle('soon', left >= 0 && left < 3600000);
 }
 
 export function stateLabel(inc) {
@@ -85,8 +96,8 @@ export class Board {
         this.body = el('tbody');
         this.table = el('table', { class: 'board' },
             el('thead', null, el('tr', null,
-                el('th', { class: 'c-sev' }, t('colSeverity')), el('th', { class: 'c-title' }, t('colTitle')),
-                el('th', { class: 'c-cat' }, t('colCategory')), el('th', { class: 'c-place' }, t('colPlace')),
+                el('th', { class: 'c-sev' }, t('colSeverity')), el('th', { class: 'c-title' }, `${t('colTitle')} / ${t('colPlace')}`),
+                el('th', { class: 'c-cat' }, t('colCategory')),
                 el('th', { class: 'c-holder' }, t('colHolder')), el('th', { class: 'c-state' }, t('colState')),
                 el('th', { class: 'c-due' }, t('colDue')), el('th', { class: 'c-marks' }, t('colMarks')))),
             this.body);
@@ -135,7 +146,7 @@ export class Board {
 
     render() {
         const rows = this.incidents.map((inc, i) => this.row(inc, i));
-        replace(this.body, rows.length ? rows : el('tr', null, el('td', { colspan: '8', class: 'empty' }, t('noIncidents'))));
+        replace(this.body, rows.length ? rows : el('tr', null, el('td', { colspan: '7', class: 'empty' }, t('noIncidents'))));
         replace(this.caption, this.q ? `${t('searchResults')} · ${this.incidents.length}` : String(this.incidents.length));
         this.moreButton.hidden = !this.more;
         if (this.selected >= this.incidents.length) this.selected = -1;
@@ -155,10 +166,13 @@ export class Board {
             onkeydown: (e) => { if (e.key === 'Enter') this.onOpen(inc.incident_id); },
         },
         el('td', { class: 'c-sev' }, el('span', { class: `sev-badge sev-${inc.severity || 'unspecified'}` }, label('severities', inc.severity))),
-        el('td', { class: 'c-title', title: inc.title }, el('span', { class: 'inc-id' }, `#${inc.incident_id} `), inc.title),
+        // The title, and under it the number and the place (town · territory): the
+        // widest column carries what an operator reads first.
+        el('td', { class: 'c-title', title: `${inc.title || ''}\n${this.topo.place(inc)}` },
+            el('div', { class: 'title-line' }, inc.title),
+            el('div', { class: 'place-line' }, `#${inc.incident_id} · ${this.topo.place(inc)}`)),
         el('td', { class: 'c-cat' }, this.topo.category(inc.category)),
-        el('td', { class: 'c-place' }, this.topo.place(inc)),
-        el('td', { class: 'c-holder' }, this.topo.holder(inc)),
+        el('td', { class: 'c-holder', title: this.topo.holder(inc) }, this.topo.holder(inc)),
         el('td', { class: 'c-state' }, stateLabel(inc)),
         el('td', { class: 'c-due' }, limit ? countdown(limit.ms, limit.what) : '—'),
         marks);

@@ -121,6 +121,15 @@ const zh = {
     dismiss: '知道了',
     error: '错误',
     sessionEnded: '登录已失效，请重新登录',
+    // The meeting figures (docs/statistics.md) and the grouping column.
+    statColumns: {
+        town: '街镇', line: '条线', unit: '单位', worker: '网格员', district: '全区', group: '分组',
+        received: '受理', acknowledged: '签收', acknowledged_on_time: '按时签收', concluded: '办结',
+        concluded_on_time: '按时办结', overdue: '超时', returned: '退回', redone: '重办', escalated: '升级',
+        village_share: '村社办结占比', ack_mean_s: '平均签收（秒）', ack_p90_s: '签收 P90（秒）',
+        conclude_mean_s: '平均办结（秒）', conclude_p90_s: '办结 P90（秒）', pending_over_1d: '积压超 1 天',
+        pending_over_3d: '积压超 3 天', pending_over_7d: '积压超 7 天', pending_over_30d: '积压超 30 天',
+    },
     kindNames: {
         worker: '网格员', center: '指挥中心', department: '区级部门', town_line: '街镇平台',
         village: '村社',
@@ -273,6 +282,15 @@ const en = {
     dismiss: 'Dismiss',
     error: 'Error',
     sessionEnded: 'Your session ended: sign in again',
+    statColumns: {
+        town: 'Town', line: 'Line', unit: 'Unit', worker: 'Worker', district: 'District', group: 'Group',
+        received: 'Received', acknowledged: 'Acknowledged', acknowledged_on_time: 'Ack. on time',
+        concluded: 'Concluded', concluded_on_time: 'Concl. on time', overdue: 'Overdue', returned: 'Returned',
+        redone: 'Redone', escalated: 'Escalated', village_share: 'Village share', ack_mean_s: 'Ack. mean (s)',
+        ack_p90_s: 'Ack. p90 (s)', conclude_mean_s: 'Concl. mean (s)', conclude_p90_s: 'Concl. p90 (s)',
+        pending_over_1d: 'Pending > 1 d', pending_over_3d: 'Pending > 3 d', pending_over_7d: 'Pending > 7 d',
+        pending_over_30d: 'Pending > 30 d',
+    },
     kindNames: {
         worker: 'grid worker', center: 'command center', department: 'department',
         town_line: 'town platform', village: 'village',

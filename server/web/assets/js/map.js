@@ -24,16 +24,19 @@ export class DistrictMap {
         this.topo = topo;
         this.onOpen = onOpen;
         this.map = L.map(container, { zoomControl: true, attributionControl: false, minZoom: 9, maxZoom: 19 });
+        // The view first: Leaflet's renderers need one before shapes are added.
+        const bounds = L.latLngBounds([]);
+        for (const g of topo.grids.values()) for (const p of g.ring || []) bounds.extend(p);
+        if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [20, 20] });
+        else this.map.setView([30.25, 120.13], 12);
         baseLayer(this.map, topo);
         this.gridLayer = L.layerGroup().addTo(this.map);
-        const bounds = L.latLngBounds([]);
         for (const g of topo.grids.values()) {
             if (!g.ring || g.ring.length < 3) continue;
             const poly = L.polygon(g.ring, { className: 'grid-shape', weight: 1, fillOpacity: 0.12 });
             poly.bindTooltip(el('span', null, g.name), { sticky: true, className: 'grid-tip' });
             poly.bindPopup(() => gridInfo(g.id), { maxWidth: 360, minWidth: 260, autoPanPadding: [40, 40] });
             poly.addTo(this.gridLayer);
-            bounds.extend(poly.getBounds());
         }
         for (const v of topo.villageOutlines()) {
             if (v.segments.length) L.polyline(v.segments, { className: 'village-line', weight: 2, interactive: false }).addTo(this.map);
@@ -57,8 +60,6 @@ export class DistrictMap {
         });
         this.clusters.addTo(this.map);
         this.bounds = bounds;
-        if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [20, 20] });
-        else this.map.setView([30.25, 120.13], 12);
     }
 
     // The open incidents (a board's list) as markers.
@@ -88,6 +89,7 @@ export class PlaceMap {
     constructor(container, topo) {
         this.topo = topo;
         this.map = L.map(container, { zoomControl: false, attributionControl: false, dragging: true, scrollWheelZoom: false });
+        this.map.setView([30.25, 120.13], 12);
         baseLayer(this.map, topo);
         for (const g of topo.grids.values()) {
             if (g.ring && g.ring.length >= 3) L.polygon(g.ring, { className: 'grid-shape', weight: 1, fillOpacity: 0.08, interactive: false }).addTo(this.map);

@@ -66,7 +66,7 @@ export class Stats {
         const rows = doc.rows || [];
         const groupCol = 0;
         replace(this.table,
-            el('thead', null, el('tr', null, columns.map((c) => el('th', null, c)))),
+            el('thead', null, el('tr', null, columns.map((c, i) => el('th', { class: i === groupCol ? '' : 'num', title: c }, label('statColumns', c))))),
             el('tbody', null, rows.length ? rows.map((r) => el('tr', null, r.map((v, i) => el('td', { class: i === groupCol ? '' : 'num' },
                 i === groupCol ? this.groupName(p.by, v) : (v === null ? '' : String(v)))))) :
                 el('tr', null, el('td', { colspan: String(columns.length || 1), class: 'empty' }, t('noRows')))));
@@ -78,7 +78,7 @@ export class Stats {
         if (!Chart) return;
         const labels = rows.map((r) => this.groupName(by, r[0]));
         const datasets = CHARTED.filter((c) => columns.includes(c)).map((c) => ({
-            label: c, backgroundColor: COLOURS[c], data: rows.map((r) => Number(r[columns.indexOf(c)]) || 0),
+            label: label('statColumns', c), backgroundColor: COLOURS[c], data: rows.map((r) => Number(r[columns.indexOf(c)]) || 0),
         }));
         if (this.chart) this.chart.destroy();
         this.chart = new Chart(this.canvas, {
