@@ -165,7 +165,8 @@ export class Board {
             onclick: () => { this.selected = i; this.highlight(); this.onOpen(inc.incident_id); },
             onkeydown: (e) => { if (e.key === 'Enter') this.onOpen(inc.incident_id); },
         },
-        el('td', { class: 'c-sev' }, el('span', { class: `sev-badge sev-${inc.severity || 'unspecified'}` }, label('severities', inc.severity))),
+        el('td', { class: 'c-sev', title: label('severities', inc.severity) },
+            el('span', { class: `sev-badge sev-${inc.severity || 'unspecified'}` }, label('severitiesShort', inc.severity))),
         // The title, and under it the number and the place (town · territory): the
         // widest column carries what an operator reads first.
         el('td', { class: 'c-title', title: `${inc.title || ''}\n${this.topo.place(inc)}` },

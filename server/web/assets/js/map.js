@@ -14,6 +14,27 @@ export function markerIcon(inc) {
     return L.divIcon({ className: cls.join(' '), iconSize: [18, 18], iconAnchor: [9, 9] });
 }
 
+const RANK = { i: 1, ii: 2, iii: 3, iv: 4 };
+
+// A cluster takes the colour of the gravest incident in it (not the plugin's
+// count colours, which would read as severities), ringed red if any is overdue.
+function clusterIcon(cluster) {
+    let worst = 'unspecified';
+    let overdue = false;
+    for (const m of cluster.getAllChildMarkers()) {
+        const s = m.options.severity;
+        if (RANK[s] && (!RANK[worst] || RANK[s] < RANK[worst])) worst = s;
+        if (m.options.overdue) overdue = true;
+    }
+    const n = cluster.getChildCount();
+    const size = n < 10 ? 30 : n < 100 ? 36 : 44;
+    return L.divIcon({
+        html: el('span', null, String(n)),
+        className: `inc-cluster sev-${worst}${overdue ? ' overdue' : ''}`,
+        iconSize: [size, size],
+    });
+}
+
 function baseLayer(map, topo) {
     if (topo.tileUrl) L.tileLayer(topo.tileUrl, { maxZoom: 19 }).addTo(map);
 }
@@ -46,13 +67,14 @@ export class DistrictMap {
             L.polyline(town.segments, { className: 'town-line', weight: 3.5, interactive: false }).addTo(this.map);
             const c = topo.centre(town.id);
             if (c) {
-                L.tooltip({ permanent: true, direction: 'center', className: 'town-label', interactive: false })
+                L.tooltip({ permanent: true, direction: 'top', offset: [0, -14], className: 'town-label', interactive: false })
                     .setLatLng([c.lat, c.lng])
                     .setContent(el('span', null, town.name))
                     .addTo(this.map);
             }
         }
         this.clusters = L.markerClusterGroup({
+            iconCreateFunction: clusterIcon,
             maxClusterRadius: 45,
             disableClusteringAtZoom: 16,
             showCoverageOnHover: false,
@@ -71,6 +93,8 @@ export class DistrictMap {
             if (!p) continue;
             const m = L.marker([p.lat, p.lng], {
                 icon: markerIcon(inc),
+                severity: inc.severity,
+                overdue: !!inc.overdue,
                 title: `${label('severities', inc.severity)} · ${inc.title || ''}`,
                 keyboard: true,
             });

@@ -127,7 +127,12 @@ export class Topology {
     targets() {
         const out = [];
         for (const u of this.units) out.push({ id: u.id, name: u.name, kind: 'unit' });
-        for (const w of this.workers) out.push({ id: w.id, name: `${w.name}（${this.name(w.grid)}）`, kind: 'worker' });
+        for (const w of this.workers) {
+            // A worker's name with the grid, unless the name says it already (as the demo's do).
+            const grid = this.name(w.grid);
+            const name = grid && !w.name.includes(grid) ? `${w.name}（${grid}）` : w.name;
+            out.push({ id: w.id, name, plain: w.name, kind: 'worker' });
+        }
         return out;
     }
 }
