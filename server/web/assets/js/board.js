@@ -11,10 +11,14 @@ const TIERS = ['village', 'town', 'district'];
 const ASSIGNMENT_STATES = ['assigned', 'acknowledged', 'extension_requested', 'returned'];
 const PAGE = 100;
 
+// Open: assigned (held by someone) or unroutable (waiting for the command
+// center); concluded and merged ones are closed.
+export function isOpen(inc) { return !inc.state || inc.state === 'assigned' || inc.state === 'unroutable' || inc.state === 'open'; }
+
 // The limit an incident runs against next: acknowledging while unacknowledged,
 // then concluding; a supervision order's reply when that comes first.
 export function nextLimit(inc) {
-    if (inc.state && inc.state !== 'assigned' && inc.state !== 'open') return null;
+    if (!isOpen(inc)) return null;
     const due = [];
     if (inc.assignment === 'assigned' && inc.acknowledge_due_ms) due.push({ ms: inc.acknowledge_due_ms, what: 'ackDue' });
     else if (inc.conclude_due_ms) due.push({ ms: inc.conclude_due_ms, what: 'concludeDue' });
@@ -43,6 +47,7 @@ export function updateCountdown(node, now) {
 
 export function stateLabel(inc) {
     if (inc.state && inc.state !== 'assigned' && inc.state !== 'open') return label('states', inc.state);
+    if (!inc.assignment) return label('states', 'open');
     return label('states', inc.assignment || 'open');
 }
 

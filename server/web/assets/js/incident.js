@@ -6,13 +6,12 @@
 import { api } from './api.js';
 import { el, replace, select, dateTime, requestId } from './dom.js';
 import { t, label } from './i18n.js';
-import { countdown, stateLabel } from './board.js';
+import { countdown, stateLabel, isOpen } from './board.js';
 import { PlaceMap } from './map.js';
 
 const OPEN_COMMANDS = ['assign', 'escalate', 'supervise', 'approve_extension', 'deny_extension', 'merge', 'conclude'];
 const CLOSED_COMMANDS = ['verify', 'follow_up', 'reopen'];
 
-function isOpen(inc) { return !inc.state || inc.state === 'assigned' || inc.state === 'open'; }
 
 function commandsFor(inc, role) {
     if (role === 'viewer') return [];

@@ -4,6 +4,7 @@
 
 import { el } from './dom.js';
 import { label } from './i18n.js';
+import { isOpen } from './board.js';
 
 const L = window.L;
 
@@ -88,7 +89,7 @@ export class DistrictMap {
     setIncidents(incidents) {
         const markers = [];
         for (const inc of incidents) {
-            if (inc.state && inc.state !== 'assigned' && inc.state !== 'open') continue;
+            if (!isOpen(inc)) continue;
             const p = this.topo.point(inc);
             if (!p) continue;
             const m = L.marker([p.lat, p.lng], {

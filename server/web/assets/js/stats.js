@@ -13,6 +13,13 @@ function dayInput(d) {
     return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
+// Shares and means as the server gives them, but not to fifteen places.
+function cell(v) {
+    if (v === null || v === undefined) return '';
+    if (typeof v === 'number' && !Number.isInteger(v)) return v.toFixed(Math.abs(v) < 10 ? 2 : 0);
+    return String(v);
+}
+
 export class Stats {
     constructor(topo) {
         this.topo = topo;
@@ -43,8 +50,14 @@ export class Stats {
 
     // A group's name: towns, units and workers by name, lines labelled.
     groupName(by, value) {
-        if (by === 'line') return label('lines', value);
-        return this.topo.name(value);
+        if (value === null || value === undefined || value === '') return '—';
+        if (by === 'line') {
+            // The line may come as its name or as its number in the proto's enumeration.
+            const byNumber = ['', 'governance', 'market', 'enforcement', 'services'];
+            const name = typeof value === 'number' || /^\d+$/.test(value) ? byNumber[Number(value)] || String(value) : value;
+            return label('lines', name);
+        }
+        return this.topo.name(String(value));
     }
 
     async refresh() {
@@ -66,9 +79,10 @@ export class Stats {
         const rows = doc.rows || [];
         const groupCol = 0;
         replace(this.table,
-            el('thead', null, el('tr', null, columns.map((c, i) => el('th', { class: i === groupCol ? '' : 'num', title: c }, label('statColumns', c))))),
+            el('thead', null, el('tr', null, columns.map((c, i) => el('th', { class: i === groupCol ? '' : 'num', title: c },
+                label('statColumns', i === groupCol ? p.by : c))))),
             el('tbody', null, rows.length ? rows.map((r) => el('tr', null, r.map((v, i) => el('td', { class: i === groupCol ? '' : 'num' },
-                i === groupCol ? this.groupName(p.by, v) : (v === null ? '' : String(v)))))) :
+                i === groupCol ? this.groupName(p.by, v) : cell(v))))) :
                 el('tr', null, el('td', { colspan: String(columns.length || 1), class: 'empty' }, t('noRows')))));
         this.draw(columns, rows, p.by);
     }
