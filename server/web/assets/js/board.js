@@ -176,7 +176,7 @@ export class Board {
         // widest column carries what an operator reads first.
         el('td', { class: 'c-title', title: `${inc.title || ''}\n${this.topo.place(inc)}` },
             el('div', { class: 'title-line' }, inc.title),
-            el('div', { class: 'place-line' }, `#${inc.incident_id} · ${this.topo.place(inc)}`)),
+            el('div', { class: 'place-line' }, el('span', { class: 'inc-id' }, `#${inc.incident_id}`), ` · ${this.topo.place(inc)}`)),
         el('td', { class: 'c-cat' }, this.topo.category(inc.category)),
         el('td', { class: 'c-holder', title: this.topo.holder(inc) }, this.topo.holder(inc)),
         el('td', { class: 'c-state' }, stateLabel(inc)),

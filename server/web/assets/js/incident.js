@@ -127,7 +127,7 @@ export class IncidentPanel {
         const topo = this.topo;
         const targets = topo.targets();
         const byName = new Map(targets.map((x) => [x.name, x]));
-        for (const x of targets) if (x.plain && !byName.has(x.plain)) byName.set(x.plain, x);
+        for (const x of targets) for (const a of x.aliases || []) if (!byName.has(a)) byName.set(a, x);
         const unitByName = new Map(topo.units.map((u) => [u.name, u]));
         const listId = `targets-${inc.incident_id}`;
         const unitListId = `units-${inc.incident_id}`;

@@ -31,7 +31,7 @@ function clusterIcon(cluster) {
     const size = n < 10 ? 30 : n < 100 ? 36 : 44;
     return L.divIcon({
         html: el('span', null, String(n)),
-        className: `inc-cluster sev-${worst}${overdue ? ' overdue' : ''}`,
+        className: `marker-cluster inc-cluster sev-${worst}${overdue ? ' overdue' : ''}`,
         iconSize: [size, size],
     });
 }

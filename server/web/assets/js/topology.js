@@ -131,7 +131,8 @@ export class Topology {
             // A worker's name with the grid, unless the name says it already (as the demo's do).
             const grid = this.name(w.grid);
             const name = grid && !w.name.includes(grid) ? `${w.name}（${grid}）` : w.name;
-            out.push({ id: w.id, name, plain: w.name, kind: 'worker' });
+            // Also found as typed the other way: the plain name, or the name with its grid.
+            out.push({ id: w.id, name, aliases: [w.name, `${w.name}（${grid}）`], kind: 'worker' });
         }
         return out;
     }
