@@ -163,6 +163,7 @@ export class IncidentPanel {
         kind.addEventListener('change', () => { message.textContent = ''; showFields(); });
         showFields();
         const sendButton = el('button', { type: 'submit', class: 'primary' }, t('send'));
+        let unsure = null; // {id, body} of a command whose answer was lost
         const form = el('form', { class: 'command-form' },
             el('datalist', { id: listId }, targets.map((x) => el('option', { value: x.name }))),
             el('datalist', { id: unitListId }, topo.units.map((u) => el('option', { value: u.name }))),
@@ -170,7 +171,7 @@ export class IncidentPanel {
         form.addEventListener('submit', async (e) => {
             e.preventDefault();
             const body = {
-                request_id: requestId(), kind: kind.value, reason: reason.value.trim(),
+                request_id: '', kind: kind.value, reason: reason.value.trim(),
                 target_unit: '', target_worker: '', co_units: [], deadline_ms: 0, merge_into: 0, satisfaction: 0,
             };
             if (!body.reason) { message.textContent = t('needReason'); reason.focus(); return; }
@@ -187,6 +188,12 @@ export class IncidentPanel {
             } else if (body.kind === 'follow_up') {
                 body.satisfaction = parseInt(satisfaction.value, 10);
             }
+            // A fresh request id for each command; the same one again only when
+            // the same command is sent again after an answer that never came
+            // (network, busy), so the server answers it as it was, never twice.
+            const same = JSON.stringify({ ...body, request_id: '' });
+            body.request_id = unsure && unsure.body === same ? unsure.id : requestId();
+            unsure = null;
             sendButton.disabled = true;
             message.className = 'message';
             message.textContent = t('sending');
@@ -197,6 +204,7 @@ export class IncidentPanel {
                 this.onChanged();
                 this.refresh();
             } catch (err) {
+                if (err.status === 0 || err.status === 503) unsure = { id: body.request_id, body: same };
                 message.className = 'message error';
                 message.textContent = err.words ? err.words() : String(err);
             } finally {
