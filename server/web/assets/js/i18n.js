@@ -329,7 +329,8 @@ const en = {
     },
 };
 
-const tables = { zh, en };
+// Both tables, for the test that every text exists in each language (tests/web).
+export const tables = { zh, en };
 const STORAGE_KEY = 'fq.lang';
 
 let lang = 'zh';
@@ -364,4 +365,4 @@ export function label(table, value) {
     return v;
 }
 
-document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+if (typeof document !== 'undefined') document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
