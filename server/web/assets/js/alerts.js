@@ -84,13 +84,24 @@ export class Alerts {
         }
     }
 
-    // From a board refresh: an incident that became overdue since the last look.
+    // From a refresh of the open incidents: one that became overdue, a new
+    // grade I/II one, a supervision reply that came due — whichever the feed's
+    // items did not already announce (the keys are shared, so never twice).
     fromBoard(incidents, first) {
+        const now = Date.now();
         for (const inc of incidents) {
-            if (!inc.overdue) continue;
-            const key = `overdue:${inc.incident_id}`;
-            if (first) this.seen.add(key); // what was overdue before the page opened is on the board already
-            else this.raise(key, t('alertOverdue', { title: inc.title || '' }), inc.incident_id, inc.severity === 'i' || inc.severity === 'ii');
+            const grave = inc.severity === 'i' || inc.severity === 'ii';
+            const keys = [];
+            if (grave) keys.push([`new:${inc.incident_id}`, t('alertNewMajor', { sev: label('severities', inc.severity), title: inc.title || '' }), true]);
+            if (inc.overdue) keys.push([`overdue:${inc.incident_id}`, t('alertOverdue', { title: inc.title || '' }), grave]);
+            if (inc.supervision_due_ms && inc.supervision_due_ms < now) {
+                keys.push([`supervision:${inc.incident_id}:${inc.supervision_due_ms}`, t('alertSupervision', { text: inc.title || '' }), true]);
+            }
+            for (const [key, text, urgent] of keys) {
+                // What was so before the page opened is on the board already.
+                if (first) this.seen.add(key);
+                else this.raise(key, text, inc.incident_id, urgent);
+            }
         }
     }
 

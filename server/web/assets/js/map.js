@@ -126,6 +126,11 @@ export class PlaceMap {
     }
 
     show(inc) {
+        // After the panel is laid out: the map measures its box when it fits the view.
+        requestAnimationFrame(() => this.place(inc));
+    }
+
+    place(inc) {
         const p = this.topo.point(inc);
         if (this.marker) this.marker.remove();
         this.marker = null;
