@@ -147,7 +147,10 @@ export class IncidentPanel {
             message.textContent = '';
             drawCo();
         };
-        const deadline = el('input', { type: 'datetime-local' });
+        // A supervision order's reply is due in two hours unless the supervisor says otherwise.
+        const soon = new Date(Date.now() + 2 * 3600000);
+        soon.setMinutes(soon.getMinutes() - soon.getTimezoneOffset());
+        const deadline = el('input', { type: 'datetime-local', value: soon.toISOString().slice(0, 16) });
         const mergeInto = el('input', { type: 'number', min: '1', step: '1' });
         const satisfaction = select(null, [1, 2, 3, 4, 5].map((n) => [String(n), String(n)]), '5');
         const message = el('p', { class: 'message', role: 'status' });
