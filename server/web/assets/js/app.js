@@ -95,10 +95,12 @@ class Console {
         });
         this.stats = new Stats(topo);
         this.roster = new Roster(topo);
-        this.refreshBoard = coalesce(() => this.board.refresh(), REFETCH_MS);
-        this.refreshMap = coalesce(() => this.loadMap(), REFETCH_MS);
-        this.refreshIncident = coalesce(() => this.panel.refresh(), REFETCH_MS);
-        this.refreshRoster = coalesce(() => this.roster.refresh(), REFETCH_MS);
+        // A refetch folded into the end of a quiet time may come due after sign-out: it is dropped.
+        const live = (fn) => coalesce(() => { if (!this.stopped) fn(); }, REFETCH_MS);
+        this.refreshBoard = live(() => this.board.refresh());
+        this.refreshMap = live(() => this.loadMap());
+        this.refreshIncident = live(() => this.panel.refresh());
+        this.refreshRoster = live(() => this.roster.refresh());
         this.build();
         this.feed = new LiveFeed({
             onItem: (item) => this.onItem(item),
@@ -159,6 +161,7 @@ class Console {
     }
 
     stop() {
+        this.stopped = true;
         this.feed.stop();
         clearInterval(this.ticker);
         document.removeEventListener('keydown', this.onKey);
