@@ -184,7 +184,7 @@ class World:
     def add_user(self, account, role, jurisdiction, password, display_name=None):
         """fengqiao-admin user add, the password on stdin."""
         self.admin("user", "add", account, "--role", role, "--jurisdiction", jurisdiction,
-                   "--name", display_name or account, stdin=password + "\n")
+                   "--display-name", display_name or account, stdin=password + "\n")
         return account
 
     # -- the server --
