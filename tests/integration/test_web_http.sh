@@ -97,6 +97,25 @@ out=$(curl_api GET /api/v1/board "${C[@]}")
 [[ "$out" != 401* ]] || fail "a signed-in board read got 401: $out"
 log "board with a session: ${out:0:80}"
 
+# ---- the live feed: a stream whose browser goes away, one open at the stop ----
+wait_file_match() { # FILE REGEX WHAT
+    local i
+    for ((i = 0; i < 600; i++)); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    fail "$3: nothing matching '$2' in $1 within 30 s"
+}
+curl -sN -D "$WORK/sse1.h" "${C[@]}" "$BASE/api/v1/events" >"$WORK/sse1.out" &
+sse1=$!
+wait_file_match "$WORK/sse1.h" '^content-type: text/event-stream' "the live feed answers"
+kill "$sse1"; wait "$sse1" || true
+curl -sN -D "$WORK/sse2.h" "${C[@]}" "$BASE/api/v1/events" >"$WORK/sse2.out" &
+sse2=$!
+BG_PIDS+=("$sse2")
+wait_file_match "$WORK/sse2.h" '^HTTP/1.1 200' "a second stream opens"
+assert_server_alive "after a browser left its stream"
+
 # wrong password and unknown account: the same answer
 wrong=$(curl_api POST /api/v1/login -d "$(login_body wang.op 'not the password')")
 unknown=$(curl_api POST /api/v1/login -d "$(login_body nobody.here 'not the password')")
@@ -125,8 +144,11 @@ out=$(curl_api POST /api/v1/login -d "$(login_body li.op "$PW")")
 assert_match '^429 \{"error":\{"code":"rate_limited"' "$out" "the 6th attempt is refused even with the right password"
 assert_match '^[0-9]+$' "$(header retry-after)" "429 says when to retry"
 
-# ---- a session survives a restart ----
+# ---- a session survives a restart (the stop ends the open stream) ----
 server_stop
+rc=0
+wait_for_pid "$sse2" 20 || rc=$?
+[ "$rc" != 124 ] || fail "the live feed was not ended by the stop"
 server_start --http "127.0.0.1:$PORT" --web-root "$WORK/web"
 out=$(curl_api GET /api/v1/session "${C[@]}")
 assert_match '^200 .*"account":"wang.op"' "$out" "the session survives a restart (read from the database)"
