@@ -49,7 +49,7 @@ struct fq_http {
     const char *dummy_hash;
     fq_web_stream *streams; /* every open stream, for keepalives and the stop */
     uv_timer_t keepalive;
-    int stopped;
+    int stopped, disposed;
 };
 
 /* Ties a request's life in H2O to ours: allocated in the request's pool, its
@@ -1226,12 +1226,31 @@ void fq_http_stop(fq_http *h)
     h2o_context_request_shutdown(&h->ctx);
 }
 
+int fq_http_idle(fq_http *h)
+{
+    return h2o_linklist_is_empty(&h->ctx.http1._conns) &&
+           h2o_linklist_is_empty(&h->ctx.http2._conns);
+}
+
+void fq_http_close(fq_http *h)
+{
+    fq_http_stop(h);
+    if (h->accept_ctx.ctx != NULL && !h->disposed) {
+        h->disposed = 1;
+        /* The shutdown's own HTTP/2 timer is still armed when nothing is left. */
+        if (h2o_timeout_is_linked(&h->ctx.http2._graceful_shutdown_timeout))
+            h2o_timeout_unlink(&h->ctx.http2._graceful_shutdown_timeout);
+        h2o_context_dispose(&h->ctx);
+    }
+}
+
 void fq_http_free(fq_http *h)
 {
     if (h == NULL)
         return;
     if (h->accept_ctx.ctx != NULL) {
-        h2o_context_dispose(&h->ctx);
+        if (!h->disposed)
+            h2o_context_dispose(&h->ctx);
         h2o_config_dispose(&h->globalconf);
     }
     if (h->ssl_ctx)
