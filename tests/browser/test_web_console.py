@@ -149,7 +149,8 @@ def main(world):
         item = watch.wait_item(target, "assignment")
         log(f"the worker's terminal received incident {target} (tier before: {tier_before}): seq {item.get('seq')}")
         holder = world.q(f"SELECT e.actor_node, i.worker FROM events e JOIN incidents i ON i.id = e.incident_id"
-                         f" WHERE e.incident_id = {target} AND e.kind = 'assigned' ORDER BY e.seq DESC LIMIT 1")
+                         f" WHERE e.incident_id = {target} AND e.kind IN ('assigned', 'reassigned')"
+                         f" ORDER BY e.seq DESC LIMIT 1")
         check(holder and holder[0][0] == "p.district.op",
               f"the assignment's actor is the person's node p.district.op: {holder}")
         check(holder[0][1] == worker["id"], f"the incident's holder is the worker {worker['id']}: {holder}")
