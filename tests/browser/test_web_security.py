@@ -169,9 +169,11 @@ def main(world):
         b.close()
 
     # -- HTTPS with a self-signed certificate, in Chromium --
+    problems = server.stop()  # one fengqiaod serves a database at a time
+    check(not problems, "; ".join(problems))
     cert, key = self_signed_cert(world)
     tls = world.start_server(tls=(cert, key))
-    b = Browser(world, WALL, extra_args=("--ignore-certificate-errors",))
+    b = Browser(world, WALL, extra_args=("--ignore-certificate-errors"))
     try:
         sign_in(b, tls, "district.sup")
         c = b.driver.get_cookie("fq_session")

@@ -225,6 +225,7 @@ class Server:
         self.extra = extra
         self.tls = tls
         self.proc = None
+        self.stopped = False
         self.n = len(world.servers) + 1
         self.log_path = os.path.join(world.work, f"server.{self.n}.log")
 
@@ -286,6 +287,8 @@ class Server:
         """SIGTERM, a clean exit within 20 s, no sanitizer report. Returns
         the problems found."""
         problems = []
+        if self.proc and self.proc.poll() is not None and not self.stopped:
+            problems.append(f"fengqiaod died before it was stopped (status {self.proc.returncode})")
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -297,6 +300,7 @@ class Server:
                 problems.append("fengqiaod did not exit within 20 s of SIGTERM")
             if rc != 0 and rc != "killed":
                 problems.append(f"fengqiaod exited with status {rc}")
+        self.stopped = True
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
             text = f.read()
         if any(m in text for m in SANITIZER_MARKS):
