@@ -213,6 +213,9 @@ def main(world):
             b.resize(size)
             b.screenshot("board-en")
         b.assert_no_console_errors("at the end")
+    except BaseException:
+        b.dump()
+        raise
     finally:
         b.close()
 

@@ -165,6 +165,9 @@ def main(world):
         check(not b.js("return window.__fqAlerts"), "alert() ran")
         b.screenshot("xss-incident")
         b.assert_no_console_errors("with a hostile title")
+    except BaseException:
+        b.dump()
+        raise
     finally:
         b.close()
 
@@ -173,7 +176,7 @@ def main(world):
     check(not problems, "; ".join(problems))
     cert, key = self_signed_cert(world)
     tls = world.start_server(tls=(cert, key))
-    b = Browser(world, WALL, extra_args=("--ignore-certificate-errors"))
+    b = Browser(world, WALL, extra_args=("--ignore-certificate-errors",))
     try:
         sign_in(b, tls, "district.sup")
         c = b.driver.get_cookie("fq_session")
@@ -184,6 +187,9 @@ def main(world):
         check(b.js("return location.protocol") == "https:", "the page came over HTTPS")
         b.screenshot("https-board")
         b.assert_no_console_errors("over HTTPS")
+    except BaseException:
+        b.dump()
+        raise
     finally:
         b.close()
 

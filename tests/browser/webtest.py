@@ -105,6 +105,7 @@ class World:
         os.makedirs(os.path.join(self.artifacts, "screenshots"), exist_ok=True)
         self.servers = []
         self.procs = []
+        self.browsers = []
         self.topology = json.load(open(os.path.join(self.src, self.TOPOLOGY), encoding="utf-8"))
         self._create_db()
 
@@ -430,6 +431,8 @@ class Api:
 
 
 def chrome_options(size, user_data_dir, extra_args=()):
+    if isinstance(extra_args, str):  # one flag given without a tuple
+        extra_args = (extra_args,)
     from selenium.webdriver.chrome.options import Options
     o = Options()
     o.binary_location = os.environ.get("FQ_CHROMIUM", "/usr/bin/chromium")
@@ -462,6 +465,7 @@ class Browser:
         self.driver.set_page_load_timeout(WAIT_S * 2)
         self.driver.set_script_timeout(WAIT_S)
         self.console = []
+        world.browsers.append(self)
         self.resize(size)
         log(f"chromium started in {time.monotonic() - t0:.1f} s")
 
@@ -499,7 +503,19 @@ class Browser:
         check(not errors, f"console errors {where}: " +
               "; ".join(e.get("message", "")[:300] for e in errors))
 
+    def dump(self):
+        """On a failure: what the browser shows, and its console."""
+        try:
+            log(f"failure screenshot: {self.screenshot('FAILED')} at {self.driver.current_url}")
+            for e in self.read_console():
+                log(f"browser console: {e.get('level')} {e.get('message', '')[:300]}")
+            log("page text: " + (self.js("return document.body.innerText") or "")[:600].replace("\n", " | "))
+        except Exception as exc:
+            log(f"could not read the browser: {exc!r}")
+
     def close(self):
+        if self in self.world.browsers:
+            self.world.browsers.remove(self)
         try:
             self.driver.quit()
         finally:
