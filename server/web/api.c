@@ -25,6 +25,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +89,7 @@ struct fq_api {
     feed *feeds;
     uv_timer_t *keepalive;
     int stopped;
-    uint8_t arena_buf[ARENA_BYTES];
+    _Alignas(max_align_t) uint8_t arena_buf[ARENA_BYTES]; /* protobuf-c lays structs in it */
     fq_arena arena;
 };
 

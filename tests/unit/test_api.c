@@ -159,7 +159,7 @@ fq_snapshot *fq_dispatch_current(fq_dispatch *d)
 static Fengqiao__V1__Envelope *last_envelope;
 static uint64_t last_message_id;
 static int requests;
-static uint8_t arena_buf[1 << 20];
+static _Alignas(max_align_t) uint8_t arena_buf[1 << 20];
 static fq_arena arena;
 typedef struct scripted {
     Fengqiao__V1__Status status;
