@@ -485,6 +485,57 @@ enum {
 
 /* Admin tools NOTIFY this channel after changing units or nodes; the server
  * LISTENs and reloads its directory. */
+/* ---- the web console's accounts and sessions (migrations/0016, server/web/http.c) ----
+ * Run on the writes store: a session is answered only once its row is
+ * committed. */
+
+/* One account by name: account, display name, role, node id, the node's
+ * jurisdiction, its name, password hash, disabled (bool), node revoked (bool). */
+#define FQ_SQL_WEB_ACCOUNT_NAME "fq_web_account"
+#define FQ_SQL_WEB_ACCOUNT_NPARAMS 1
+#define FQ_SQL_WEB_ACCOUNT                                                                         \
+    "SELECT a.account, a.display_name, a.role, a.node_id, n.jurisdiction, u.name,"                 \
+    " a.password_hash, a.disabled_at IS NOT NULL, n.revoked_at IS NOT NULL FROM web_accounts a"    \
+    " JOIN nodes n ON n.id = a.node_id JOIN org_units u ON u.id = n.jurisdiction"                  \
+    " WHERE a.account = $1"
+
+/* A new session and its 'ok' sign-in row. $1 token hash (bytea), $2 account,
+ * $3 CSRF token, $4 remote, $5 life in seconds. Out: expires_at (epoch ms). */
+#define FQ_SQL_WEB_SESSION_NEW_NAME "fq_web_session_new"
+#define FQ_SQL_WEB_SESSION_NEW_NPARAMS 5
+#define FQ_SQL_WEB_SESSION_NEW                                                                     \
+    "WITH s AS (INSERT INTO web_sessions (token_hash, account, csrf_token, remote, expires_at)"    \
+    " VALUES ($1, $2, $3, $4, now() + $5::int * interval '1 second') RETURNING expires_at),"       \
+    " l AS (INSERT INTO web_logins (account, remote, outcome) VALUES ($2, $4, 'ok'))"              \
+    " SELECT (extract(epoch FROM expires_at) * 1000)::bigint FROM s"
+
+/* A sign-in attempt that opened nothing: $1 the account as typed (cut to 64
+ * characters), $2 remote, $3 outcome. */
+#define FQ_SQL_WEB_LOGIN_NAME "fq_web_login"
+#define FQ_SQL_WEB_LOGIN_NPARAMS 3
+#define FQ_SQL_WEB_LOGIN                                                                           \
+    "INSERT INTO web_logins (account, remote, outcome) VALUES (left($1, 64), $2, $3)"
+
+/* A live session by its token hash ($1): account, display name, role, node
+ * id, jurisdiction, its name, CSRF token, expires_at (epoch ms). No row: no
+ * such session, ended, expired, account disabled or node revoked. */
+#define FQ_SQL_WEB_SESSION_GET_NAME "fq_web_session_get"
+#define FQ_SQL_WEB_SESSION_GET_NPARAMS 1
+#define FQ_SQL_WEB_SESSION_GET                                                                     \
+    "SELECT a.account, a.display_name, a.role, a.node_id, n.jurisdiction, u.name, s.csrf_token,"   \
+    " (extract(epoch FROM s.expires_at) * 1000)::bigint FROM web_sessions s"                       \
+    " JOIN web_accounts a ON a.account = s.account JOIN nodes n ON n.id = a.node_id"               \
+    " JOIN org_units u ON u.id = n.jurisdiction WHERE s.token_hash = $1 AND s.ended_at IS NULL"    \
+    " AND s.expires_at > now() AND a.disabled_at IS NULL AND n.revoked_at IS NULL"
+
+/* Ends a session ($1 token hash) with a 'logout' row ($2 remote). */
+#define FQ_SQL_WEB_SESSION_END_NAME "fq_web_session_end"
+#define FQ_SQL_WEB_SESSION_END_NPARAMS 2
+#define FQ_SQL_WEB_SESSION_END                                                                     \
+    "WITH s AS (UPDATE web_sessions SET ended_at = now() WHERE token_hash = $1 AND ended_at IS"    \
+    " NULL RETURNING account) INSERT INTO web_logins (account, remote, outcome)"                   \
+    " SELECT account, $2, 'logout' FROM s"
+
 #define FQ_DIRECTORY_CHANNEL "fengqiao_directory"
 
 #endif
