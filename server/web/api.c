@@ -838,7 +838,7 @@ static void catch_up(stream_state *st)
 static void handle_events(fq_api *api, fq_web_req *r)
 {
     const fq_web_session *s = fq_web_req_session(r);
-    const char *resume = fq_web_req_header(r, "Last-Event-ID");
+    const char *resume = fq_web_req_header(r, "last-event-id") /* lowercase: H2O compares so */;
     if (resume == NULL)
         resume = fq_web_req_query(r, "after");
     uint64_t after = 0;
