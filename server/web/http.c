@@ -1161,7 +1161,10 @@ fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *st
     }
 
     h2o_config_init(&h->globalconf);
-    h->globalconf.max_request_entity_size = FQ_WEB_MAX_BODY;
+    /* H2O refuses bodies beyond this itself (a plain 413); between the two
+     * the API's own 413 in the error shape of docs/http-api.md. */
+    h->globalconf.max_request_entity_size = 4 * FQ_WEB_MAX_BODY;
+    h->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("fengqiao"));
     h2o_hostconf_t *hostconf =
         h2o_config_register_host(&h->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *api_path = h2o_config_register_path(hostconf, "/api/", 0);

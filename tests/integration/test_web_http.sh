@@ -64,6 +64,7 @@ assert_match "script-src 'self';" "$(header content-security-policy)" "no inline
 assert_eq nosniff "$(header x-content-type-options)" "nosniff"
 assert_eq DENY "$(header x-frame-options)" "X-Frame-Options"
 assert_eq no-referrer "$(header referrer-policy)" "Referrer-Policy"
+assert_eq fengqiao "$(header server)" "the Server header names no library version"
 out=$(curl_api GET /vendor/leaflet.js)
 assert_match '^200 ' "$out" "Leaflet from the build's web root"
 out=$(curl_api GET /vendor/chart.min.js)
@@ -133,7 +134,7 @@ assert_match '^403 \{"error":\{"code":"csrf"' "$out" "a command with another tok
 # ---- a body over 64 KiB ----
 head -c 70000 /dev/zero | tr '\0' 'a' >"$WORK/big"
 out=$(curl_api POST /api/v1/login --data-binary @"$WORK/big")
-assert_match '^413' "$out" "a body over 64 KiB: 413"
+assert_match '^413 \{"error":\{"code":"too_large"' "$out" "a body over 64 KiB: 413"
 
 # ---- rate limit: the 6th wrong password in a minute for one account ----
 for i in 1 2 3 4 5; do
