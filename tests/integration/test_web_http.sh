@@ -154,6 +154,16 @@ server_start --http "127.0.0.1:$PORT" --web-root "$WORK/web"
 out=$(curl_api GET /api/v1/session "${C[@]}")
 assert_match '^200 .*"account":"wang.op"' "$out" "the session survives a restart (read from the database)"
 
+# ---- an unknown account takes as long as a wrong password (Argon2id either way) ----
+t_wrong=0 t_unknown=0
+for i in 1 2 3; do
+    t=$(curl -s -o /dev/null -w '%{time_total}' -d "$(login_body wang.op "wrong password $i")" "$BASE/api/v1/login")
+    t_wrong=$(echo "$t_wrong + $t" | bc -l)
+    t=$(curl -s -o /dev/null -w '%{time_total}' -d "$(login_body "ghost$i" "wrong password $i")" "$BASE/api/v1/login")
+    t_unknown=$(echo "$t_unknown + $t" | bc -l)
+done
+log "sign-in refusal, 3 each: wrong password ${t_wrong}s, unknown account ${t_unknown}s"
+
 # ---- logout ----
 out=$(curl_api POST /api/v1/logout "${C[@]}" -H "X-CSRF-Token: $CSRF")
 assert_match '^204' "$out" "logout"
@@ -183,9 +193,9 @@ assert_match 'disabled:1 ' "$rows" "the disabled account's attempt is audited"
 assert_match 'logout:1 ' "$rows" "the logout is audited"
 assert_match 'ok:2 ' "$rows" "the successful sign-ins are audited"
 assert_match 'rate_limited:1 ' "$rows" "the refused attempt is audited"
-assert_match 'unknown_account:1 ' "$rows" "the unknown account is audited"
-assert_match 'wrong_password:6 ' "$rows" "the wrong passwords are audited"
-assert_eq "nobody.here" "$(q "SELECT account FROM web_logins WHERE outcome = 'unknown_account'")" \
+assert_match 'unknown_account:4 ' "$rows" "the unknown account is audited"
+assert_match 'wrong_password:9 ' "$rows" "the wrong passwords are audited"
+assert_eq "1" "$(q "SELECT count(*) FROM web_logins WHERE outcome = 'unknown_account' AND account = 'nobody.here'")" \
     "the account as typed"
 server_stop
 
