@@ -274,13 +274,14 @@
  * "overdue" and with it the order stay the same across the pages — and
  * $10..$13 the sort key of the last row of the previous page (NULL: the
  * first page). The key follows the summary columns: (not overdue, due in
- * epoch µs or the largest bigint when none) as columns 22 and 23. */
+ * epoch µs or the largest bigint when none) as columns 22 and 23; then the
+ * report's point (lon, lat: 24, 25; NULL when none). $14 severity (0 any). */
 #define FQ_SQL_CONSOLE_ASOF "('epoch'::timestamptz + $9::bigint * interval '1 microsecond')"
 #define FQ_SQL_CONSOLE_OPEN_NAME "fq_console_open"
-#define FQ_SQL_CONSOLE_OPEN_NPARAMS 13
+#define FQ_SQL_CONSOLE_OPEN_NPARAMS 14
 #define FQ_SQL_CONSOLE_OPEN                                                                        \
     "SELECT " FQ_SQL_CONSOLE_COLUMNS_AT(                                                           \
-        FQ_SQL_CONSOLE_ASOF) ", k.not_overdue, k.due_us"                                           \
+        FQ_SQL_CONSOLE_ASOF) ", k.not_overdue, k.due_us, i.lon, i.lat"                             \
                              " FROM incidents i CROSS JOIN LATERAL (SELECT (NOT "                  \
                              "coalesce((i.assignment = 'assigned'"                                 \
                              " AND i.ack_due < " FQ_SQL_CONSOLE_ASOF                               \
@@ -299,6 +300,7 @@
                              "i.assignment = $5)"                                                  \
                              " AND (NOT $6::bool OR k.not_overdue = 0)"                            \
                              " AND (NOT $8::bool OR i.supervision_due IS NOT NULL)"                \
+                             " AND ($14::int = 0 OR i.severity = $14::int)"                        \
                              " AND ($10::int IS NULL OR (k.not_overdue, i.severity::int, "         \
                              "k.due_us, i.id)"                                                     \
                              " > ($10::int, $11::int, $12::bigint, $13::bigint))"                  \
@@ -307,17 +309,70 @@
 /* One incident with its description and a page of its timeline: one row
  * per event (the incident's columns repeated; the description on the first
  * row of the first page only, it can be 16 KB). $1 jurisdiction, $2
- * incident, $3 the events after this seq (0: from the start), $4 at most. */
+ * incident, $3 the events after this seq (0: from the start), $4 at most.
+ * After the event: the display name of the person whose console node acted
+ * (28; '' for other nodes), the report's point (29 lon, 30 lat). */
 #define FQ_SQL_CONSOLE_INCIDENT_NAME "fq_console_incident"
 #define FQ_SQL_CONSOLE_INCIDENT_NPARAMS 4
 #define FQ_SQL_CONSOLE_INCIDENT                                                                    \
     "SELECT " FQ_SQL_CONSOLE_COLUMNS ", CASE WHEN $3::bigint = 0 AND (e.seq IS NULL"               \
     " OR e.seq = min(e.seq) OVER ()) THEN i.description ELSE '' END,"                              \
     " e.seq, e.kind, coalesce(e.actor_node, ''),"                                                  \
-    " (date_part('epoch', e.at) * 1000)::bigint, e.reason"                                         \
+    " (date_part('epoch', e.at) * 1000)::bigint, e.reason,"                                        \
+    " coalesce((SELECT a.display_name FROM web_accounts a WHERE a.node_id = e.actor_node), ''),"   \
+    " i.lon, i.lat"                                                                                \
     " FROM incidents i LEFT JOIN events e ON e.incident_id = i.id AND e.seq > $3::bigint"          \
     " WHERE i.id = $2 AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                 \
     " ORDER BY e.seq LIMIT $4::bigint"
+
+/* Search (docs/console.md, "Search"): incidents inside the jurisdiction,
+ * open or not, newest first. $1 jurisdiction, $2 the id the text names
+ * (NULL: it names none), $3 the text as a LIKE pattern ('%text%', escaped),
+ * $4 the text itself (the external reference matches whole), $5 at most,
+ * $6 the id of the previous page's last row (NULL: the first page). The
+ * trigram indexes of migration 0017 serve the LIKEs; columns as the board's,
+ * then the point (22 lon, 23 lat). */
+#define FQ_SQL_CONSOLE_SEARCH_NAME "fq_console_search"
+#define FQ_SQL_CONSOLE_SEARCH_NPARAMS 6
+#define FQ_SQL_CONSOLE_SEARCH                                                                      \
+    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", i.lon, i.lat FROM incidents i"                             \
+    " WHERE (i.id = $2::bigint OR i.title ILIKE $3 OR i.address ILIKE $3"                          \
+    " OR i.reporter_phone LIKE $3 OR (i.external_ref = $4 AND $4 <> ''))"                          \
+    " AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                                 \
+    " AND ($6::bigint IS NULL OR i.id < $6::bigint)"                                               \
+    " ORDER BY i.id DESC LIMIT $5::bigint"
+
+/* The web console's names and shapes inside a jurisdiction ($1, an org
+ * unit), as one JSON document (docs/http-api.md, "Reference data"): the
+ * district, the towns with their villages and grids (rings as [lat, lng]),
+ * the handling units, the workers, the categories. One row, one column. */
+#define FQ_SQL_WEB_TOPOLOGY_NAME "fq_web_topology"
+#define FQ_SQL_WEB_TOPOLOGY_NPARAMS 1
+#define FQ_SQL_WEB_TOPOLOGY                                                                        \
+    "WITH RECURSIVE sub (id, kind, parent_id, name) AS ("                                          \
+    " SELECT id, kind, parent_id, name FROM org_units WHERE id = $1"                               \
+    " UNION ALL SELECT o.id, o.kind, o.parent_id, o.name FROM org_units o"                         \
+    " JOIN sub ON o.parent_id = sub.id)"                                                           \
+    " SELECT json_build_object("                                                                   \
+    " 'district', (SELECT json_build_object('id', d.id, 'name', d.name) FROM org_units d"          \
+    " WHERE d.kind = 'district' AND fq_unit_within($1, d.id)),"                                    \
+    " 'towns', coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name,"            \
+    " 'villages', coalesce((SELECT json_agg(json_build_object('id', v.id, 'name', v.name,"         \
+    " 'grids', coalesce((SELECT json_agg(json_build_object('id', g.id, 'name', g.name,"            \
+    " 'ring', coalesce((SELECT json_agg(json_build_array(p.ring[2 * k], p.ring[2 * k - 1])"        \
+    " ORDER BY k) FROM grid_polygons p,"                                                           \
+    " generate_series(1, array_length(p.ring, 1) / 2) k WHERE p.grid = g.id), '[]'))"              \
+    " ORDER BY g.id) FROM sub g WHERE g.parent_id = v.id AND g.kind = 'grid'), '[]'))"             \
+    " ORDER BY v.id) FROM sub v WHERE v.parent_id = t.id AND v.kind = 'village'), '[]'))"          \
+    " ORDER BY t.id) FROM sub t WHERE t.kind = 'town'), '[]'),"                                    \
+    " 'units', coalesce((SELECT json_agg(json_build_object('id', h.id, 'name', h.name,"            \
+    " 'kind', h.kind, 'line', coalesce(h.line, ''), 'territory', h.territory) ORDER BY h.id)"      \
+    " FROM handlers h WHERE h.territory IN (SELECT id FROM sub)), '[]'),"                          \
+    " 'workers', coalesce((SELECT json_agg(json_build_object('id', w.id, 'name', w.name,"          \
+    " 'grid', w.grid, 'capacity', w.capacity) ORDER BY w.id)"                                      \
+    " FROM workers w WHERE w.grid IN (SELECT id FROM sub)), '[]'),"                                \
+    " 'categories', coalesce((SELECT json_agg(json_build_object('code', c.code, 'name', c.name,"   \
+    " 'line', c.line) ORDER BY c.code) FROM categories c), '[]'))::text"
 
 /* Units and workers inside the jurisdiction with what they hold, a page of
  * them: $1 jurisdiction, $2 rows to skip, $3 at most. (kind, id) is unique:

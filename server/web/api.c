@@ -11,8 +11,9 @@
  * outbox table, page by page, until it has reached the newest committed
  * item; committed items that arrive meanwhile are in the table already
  * (the sink runs after COMMIT), so the catch-up reads them too and nothing
- * is buffered: a stream holds its state (about 200 bytes) and the HTTP
- * layer's unsent bytes (at most FQ_WEB_STREAM_BACKLOG). */
+ * is buffered: a stream holds its state (80 bytes; a catch-up read in the
+ * store 2.2 KB more) and the HTTP layer's unsent bytes (at most
+ * FQ_WEB_STREAM_BACKLOG). */
 #include "api.h"
 
 #include "fq_arena.h"
@@ -22,6 +23,7 @@
 #include "statements.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -50,17 +52,36 @@ struct stream_state {
     feed *feed;
     fq_web_stream *s;
     stream_state *prev, *next;
-    uint64_t last_sent; /* the newest seq the browser has; 0: none yet */
-    int catching_up;    /* reading the outbox table */
-    int reading;        /* a catch-up read is in the store */
-    int closed;         /* the browser went away while a read was in the store */
+    uint64_t last_sent;        /* the newest seq the browser has; 0: none yet */
+    uint64_t live_max;         /* the newest seq committed while catching up */
+    int catching_up;           /* reading the outbox table */
+    struct catchup_read *read; /* the read in the store, if any */
+};
+
+/* One page of a stream's catch-up, in the store: apart from the stream so
+ * that a stream costs little while it is live (the op is 2 KB), and so that
+ * a stream closed meanwhile can go at once (the read finds st NULL). */
+typedef struct catchup_read {
     fq_store_op op;
+    stream_state *st;
+    char box[80];
     char after[24];
     char limit[8];
-};
+} catchup_read;
+
+/* The topology document of one jurisdiction, as built by PostgreSQL. */
+typedef struct topo_cache {
+    char jurisdiction[72];
+    char *json;
+    size_t len;
+    UT_hash_handle hh;
+} topo_cache;
 
 struct fq_api {
     uv_loop_t *loop;
+    topo_cache *topologies;
+    uint64_t topology_generation; /* bumped when the directory reloads */
+    char *tile_url;
     fq_terminals *terminals;
     fq_dispatch *dispatch;
     fq_store *read_store;
@@ -92,7 +113,9 @@ typedef struct pending {
     /* A board read as CSV goes on page after page. */
     Fengqiao__V1__ConsoleQuery query;
     Fengqiao__V1__OpenIncidentsQuery open;
-    char town[80], assignment[40], cursor[512];
+    Fengqiao__V1__SearchQuery search;
+    Fengqiao__V1__StatsQuery stats;
+    char town[80], assignment[40], cursor[512], text[4 * 64 + 1], by[16];
     char *csv;
     size_t csv_len, csv_cap, rows;
 } pending;
@@ -297,84 +320,6 @@ static int csv_board_rows(pending *p, Fengqiao__V1__ConsoleResult *res)
     return rc;
 }
 
-/* The statistics' CSV (rows_csv.c: a header line, RFC 4180 quoting) as
- * {"columns":[…],"rows":[[…]]}; cells that are numbers become numbers. */
-static json_object *stats_json(const char *csv)
-{
-    json_object *doc = json_object_new_object();
-    json_object *columns = json_object_new_array();
-    json_object *rows = json_object_new_array();
-    json_object *row = json_object_new_array();
-    size_t cap = 256, n = 0;
-    char *cell = malloc(cap);
-    int header = 1;
-    const char *q = csv;
-    while (cell != NULL && *q) {
-        n = 0;
-        int quoted = 0;
-        if (*q == '"') {
-            quoted = 1;
-            q++;
-        }
-        for (;;) {
-            if (*q == '\0')
-                break;
-            if (quoted && *q == '"') {
-                if (q[1] == '"') {
-                    q += 2;
-                    cell[n++] = '"';
-                } else {
-                    q++;
-                    quoted = 0;
-                }
-            } else if (!quoted && (*q == ',' || *q == '\n' || *q == '\r')) {
-                break;
-            } else {
-                cell[n++] = *q++;
-            }
-            if (n + 2 > cap) {
-                char *b = realloc(cell, cap *= 2);
-                if (b == NULL) {
-                    free(cell);
-                    cell = NULL;
-                    break;
-                }
-                cell = b;
-            }
-        }
-        if (cell == NULL)
-            break;
-        cell[n] = '\0';
-        char *end = NULL;
-        double num = n > 0 && !header ? strtod(cell, &end) : 0;
-        json_object *v = n > 0 && !header && end && *end == '\0' && !isspace((unsigned char)cell[0])
-                             ? (strchr(cell, '.') || strchr(cell, 'e')
-                                    ? json_object_new_double(num)
-                                    : json_object_new_int64(strtoll(cell, NULL, 10)))
-                             : json_object_new_string(cell);
-        json_object_array_add(header ? columns : row, v);
-        if (*q == ',') {
-            q++;
-            continue;
-        }
-        while (*q == '\r')
-            q++;
-        if (*q == '\n')
-            q++;
-        if (!header)
-            json_object_array_add(rows, row);
-        else
-            json_object_put(row);
-        row = json_object_new_array();
-        header = 0;
-    }
-    json_object_put(row);
-    free(cell);
-    json_object_object_add(doc, "columns", columns);
-    json_object_object_add(doc, "rows", rows);
-    return doc;
-}
-
 /* ---- replies ---- */
 
 static void answer_board_csv(pending *p, Fengqiao__V1__ConsoleResult *res)
@@ -444,17 +389,37 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
         answer_board_csv(p, res);
         return;
     case W_STATS_CSV:
-        fq_web_add_header(p->r, "Content-Disposition", "attachment; filename=\"statistics.csv\"");
-        fq_web_respond(p->r, 200, "text/csv; charset=utf-8", res->stats_csv ? res->stats_csv : "",
-                       res->stats_csv ? strlen(res->stats_csv) : 0);
-        pending_free(p);
-        return;
-    case W_STATS:
-        doc = stats_json(res->stats_csv ? res->stats_csv : "");
+    case W_STATS: {
+        /* Every page, one CSV: the header of the first page only. */
+        const char *csv = res->stats_csv ? res->stats_csv : "";
+        if (p->csv_len > 0) {
+            const char *nl = strchr(csv, '\n');
+            csv = nl ? nl + 1 : "";
+        }
+        if (csv_put(p, csv, strlen(csv)) != 0) {
+            fq_web_respond_error(p->r, 503, "busy", "out of memory", 1);
+            pending_free(p);
+            return;
+        }
+        if (res->more && res->cursor && strlen(res->cursor) < sizeof p->cursor) {
+            snprintf(p->cursor, sizeof p->cursor, "%s", res->cursor);
+            p->query.cursor = p->cursor;
+            send_console(p, &p->query, NULL, random_message_id());
+            return;
+        }
+        if (p->what == W_STATS_CSV) {
+            fq_web_add_header(p->r, "Content-Disposition",
+                              "attachment; filename=\"statistics.csv\"");
+            fq_web_respond(p->r, 200, "text/csv; charset=utf-8", p->csv ? p->csv : "", p->csv_len);
+            pending_free(p);
+            return;
+        }
+        doc = fq_pbjson_stats_csv(p->csv ? p->csv : "");
         json_object_object_add(
             doc, "routing_status",
             json_object_new_string(res->routing_status ? res->routing_status : ""));
         break;
+    }
     case W_INCIDENT: {
         json_object *all = fq_pbjson_message(&res->base);
         doc = json_object_new_object();
@@ -554,34 +519,37 @@ static void handle_board(fq_api *api, fq_web_req *r)
 {
     const char *format = fq_web_req_query(r, "format");
     int csv = format != NULL && strcmp(format, "csv") == 0;
-    if (fq_web_req_query(r, "q") != NULL) {
-        fq_web_respond_error(r, 400, "invalid", "search (q) is not served by this server yet", 0);
-        return;
-    }
     pending *p = pending_new(api, r, csv ? W_BOARD_CSV : W_BOARD);
     if (p == NULL)
         return;
     fengqiao__v1__console_query__init(&p->query);
     fengqiao__v1__open_incidents_query__init(&p->open);
-    int tier = 0, line = 0;
+    fengqiao__v1__search_query__init(&p->search);
+    int tier = 0, line = 0, severity = 0;
     long long limit = csv ? 2000 : 200;
     if (param_enum(r, "tier", &fengqiao__v1__tier__descriptor, &tier) ||
         param_enum(r, "line", &fengqiao__v1__line__descriptor, &line) ||
+        param_enum(r, "severity", &fengqiao__v1__severity__descriptor, &severity) ||
         param_text(r, "town", p->town, 65) || param_text(r, "assignment", p->assignment, 33) ||
         param_text(r, "cursor", p->cursor, sizeof p->cursor) ||
-        param_int(r, "limit", 1, 2000, &limit)) {
+        param_text(r, "q", p->text, sizeof p->text) || param_int(r, "limit", 1, 2000, &limit)) {
         pending_free(p);
         return;
     }
-    if (fq_web_req_query(r, "severity") != NULL) {
-        int sev = 0;
-        if (param_enum(r, "severity", &fengqiao__v1__severity__descriptor, &sev)) {
-            pending_free(p);
-            return;
-        }
+    p->query.cursor = p->cursor;
+    if (fq_web_req_query(r, "q") != NULL) {
+        /* A search (the board's filters do not apply): newest first,
+         * concluded incidents included. */
+        p->search.text = p->text;
+        p->search.limit = (uint32_t)limit;
+        p->query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_SEARCH;
+        p->query.search = &p->search;
+        send_console(p, &p->query, NULL, random_message_id());
+        return;
     }
     p->open.tier = (Fengqiao__V1__Tier)tier;
     p->open.line = (Fengqiao__V1__Line)line;
+    p->open.severity = (Fengqiao__V1__Severity)severity;
     p->open.town = p->town;
     p->open.assignment = p->assignment;
     p->open.overdue_only = param_flag(r, "overdue");
@@ -589,7 +557,6 @@ static void handle_board(fq_api *api, fq_web_req *r)
     p->open.limit = (uint32_t)limit;
     p->query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS;
     p->query.open_incidents = &p->open;
-    p->query.cursor = p->cursor;
     send_console(p, &p->query, NULL, random_message_id());
 }
 
@@ -655,14 +622,15 @@ static void handle_stats(fq_api *api, fq_web_req *r)
     pending *p = pending_new(api, r, csv ? W_STATS_CSV : W_STATS);
     if (p == NULL)
         return;
-    Fengqiao__V1__StatsQuery sq;
-    fengqiao__v1__stats_query__init(&sq);
-    sq.from_ms = from;
-    sq.to_ms = to;
-    sq.by = by;
+    /* Kept in the pending: the next pages ask the same. */
+    fengqiao__v1__stats_query__init(&p->stats);
+    memcpy(p->by, by, sizeof p->by);
+    p->stats.from_ms = from;
+    p->stats.to_ms = to;
+    p->stats.by = p->by;
     fengqiao__v1__console_query__init(&p->query);
     p->query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_STATS;
-    p->query.stats = &sq;
+    p->query.stats = &p->stats;
     p->query.cursor = p->cursor;
     send_console(p, &p->query, NULL, random_message_id());
 }
@@ -729,10 +697,9 @@ static void on_stream_closed(void *user, fq_web_stream *s)
     stream_state *st = user;
     stream_unlink(st);
     st->s = NULL;
-    if (st->reading)
-        st->closed = 1; /* freed when the read comes back */
-    else
-        free(st);
+    if (st->read != NULL)
+        st->read->st = NULL; /* the read frees itself when it comes back */
+    free(st);
 }
 
 /* "id: N\nevent: item\ndata: {…}\n\n" into a malloc'ed string. */
@@ -752,6 +719,7 @@ static char *sse_event(const Fengqiao__V1__OutboxItem *item, size_t *len)
 }
 
 static void catch_up(stream_state *st);
+static void catchup_done(fq_store_op *op, int status, const char *message);
 
 /* Sends one event; 0, or -1 when the stream is gone (freed). */
 static int stream_send(stream_state *st, const char *bytes, size_t len)
@@ -759,16 +727,9 @@ static int stream_send(stream_state *st, const char *bytes, size_t len)
     return fq_web_stream_send(st->s, bytes, len);
 }
 
-static void catchup_done(fq_store_op *op, int status, const char *message)
+/* Sends a page of the catch-up and asks for the next, or goes live. */
+static void catchup_page(stream_state *st, const PGresult *res, int status)
 {
-    (void)message;
-    stream_state *st = (stream_state *)((char *)op - offsetof(stream_state, op));
-    st->reading = 0;
-    if (st->closed) {
-        free(st);
-        return;
-    }
-    const PGresult *res = op->result;
     if (status != FQ_STORE_OK || res == NULL || PQntuples(res) < 1) {
         /* The database is away: the browser reconnects with its Last-Event-ID. */
         fq_web_stream_close(st->s);
@@ -825,28 +786,52 @@ static void catchup_done(fq_store_op *op, int status, const char *message)
         st->last_sent = seq;
         sent++;
     }
-    if (sent > 0 || st->last_sent < last) {
+    if (last < st->last_sent)
+        st->last_sent = last; /* an id from before the outbox was emptied: from here */
+    /* An item committed after this read's snapshot, whose live copy was
+     * passed over meanwhile, is read by the next round. */
+    if (sent > 0 || st->last_sent < last || st->live_max > st->last_sent) {
         catch_up(st);
         return;
     }
     st->catching_up = 0; /* up to date: live items from now on */
 }
 
+static void catchup_done(fq_store_op *op, int status, const char *message)
+{
+    (void)message;
+    catchup_read *read = (catchup_read *)op;
+    stream_state *st = read->st;
+    if (st != NULL) {
+        st->read = NULL;
+        catchup_page(st, op->result, status);
+    }
+    free(read);
+}
+
 static void catch_up(stream_state *st)
 {
     fq_api *api = st->api;
     st->catching_up = 1;
-    st->reading = 1;
-    memset(&st->op, 0, sizeof st->op);
-    snprintf(st->after, sizeof st->after, "%" PRIu64, st->last_sent);
-    snprintf(st->limit, sizeof st->limit, "%d", CATCHUP_PAGE);
-    st->op.kind = FQ_STORE_OP_READ_OUTBOX;
-    st->op.nparams = FQ_SQL_READ_OUTBOX_NPARAMS;
-    st->op.values[0] = st->feed->box;
-    st->op.values[1] = st->after;
-    st->op.values[2] = st->limit;
-    st->op.done = catchup_done;
-    fq_store_submit(fq_terminals_store(api->terminals), &st->op);
+    if (st->read != NULL)
+        return; /* one read at a time; it reads on until up to date */
+    catchup_read *read = calloc(1, sizeof *read);
+    if (read == NULL) {
+        fq_web_stream_close(st->s); /* the browser reconnects with Last-Event-ID */
+        return;
+    }
+    read->st = st;
+    st->read = read;
+    snprintf(read->box, sizeof read->box, "%s", st->feed->box);
+    snprintf(read->after, sizeof read->after, "%" PRIu64, st->last_sent);
+    snprintf(read->limit, sizeof read->limit, "%d", CATCHUP_PAGE);
+    read->op.kind = FQ_STORE_OP_READ_OUTBOX;
+    read->op.nparams = FQ_SQL_READ_OUTBOX_NPARAMS;
+    read->op.values[0] = read->box;
+    read->op.values[1] = read->after;
+    read->op.values[2] = read->limit;
+    read->op.done = catchup_done;
+    fq_store_submit(fq_terminals_store(api->terminals), &read->op);
 }
 
 static void handle_events(fq_api *api, fq_web_req *r)
@@ -897,7 +882,8 @@ static void handle_events(fq_api *api, fq_web_req *r)
         free(st);
         return;
     }
-    if (stream_send(st, ": fengqiao live feed\n\n", 22) != 0)
+    static const char hello[] = ": fengqiao live feed\n\n";
+    if (stream_send(st, hello, sizeof hello - 1) != 0)
         return;
     if (resuming)
         catch_up(st);
@@ -923,8 +909,13 @@ void fq_api_sink(void *user, const char *box, uint64_t seq, int kind, uint64_t i
     }
     for (stream_state *st = f->streams, *next; st != NULL; st = next) {
         next = st->next;
-        if (st->catching_up || (st->last_sent != 0 && seq <= st->last_sent))
-            continue; /* the catch-up reads it from the table */
+        if (st->catching_up) {
+            if (seq > st->live_max)
+                st->live_max = seq; /* the catch-up reads it from the table */
+            continue;
+        }
+        if (st->last_sent != 0 && seq <= st->last_sent)
+            continue; /* sent already */
         if (ev == NULL || (st->last_sent != 0 && seq != st->last_sent + 1)) {
             catch_up(st); /* a gap, or an item we could not build: read it */
             continue;
@@ -948,6 +939,130 @@ static void on_keepalive(uv_timer_t *timer)
             stream_send(st, ": keepalive\n\n", 13);
         }
     }
+}
+
+/* ---- reference data: the topology ---- */
+
+typedef struct topo_read {
+    fq_store_op op;
+    fq_api *api;
+    fq_web_req *r;
+    uint64_t generation;
+    char jurisdiction[72];
+} topo_read;
+
+static void drop_topologies(fq_api *api)
+{
+    topo_cache *c, *tmp;
+    HASH_ITER(hh, api->topologies, c, tmp)
+    {
+        HASH_DEL(api->topologies, c);
+        free(c->json);
+        free(c);
+    }
+}
+
+void fq_api_directory_changed(fq_api *api)
+{
+    drop_topologies(api);
+    api->topology_generation++;
+}
+
+int fq_api_set_tile_url(fq_api *api, const char *url)
+{
+    char *copy = strdup(url ? url : "");
+    if (copy == NULL)
+        return -1;
+    free(api->tile_url);
+    api->tile_url = copy;
+    drop_topologies(api);
+    return 0;
+}
+
+/* The document with the configured tile URL in: parsed once per read, kept
+ * as text. */
+static char *topology_document(fq_api *api, const char *sql_json, size_t *len)
+{
+    json_object *doc = json_tokener_parse(sql_json);
+    if (doc == NULL)
+        return NULL;
+    json_object_object_add(doc, "tile_url",
+                           json_object_new_string(api->tile_url ? api->tile_url : ""));
+    size_t n = 0;
+    const char *text = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &n);
+    char *out = malloc(n + 1);
+    if (out != NULL) {
+        memcpy(out, text, n + 1);
+        *len = n;
+    }
+    json_object_put(doc);
+    return out;
+}
+
+static void topology_done(fq_store_op *op, int status, const char *message)
+{
+    topo_read *t = (topo_read *)op;
+    fq_api *api = t->api;
+    const PGresult *res = op->result;
+    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) != 1) {
+        fq_web_respond_error(t->r, 503, "busy",
+                             status == FQ_STORE_OK ? "the topology read found nothing"
+                                                   : (message ? message : "the database is away"),
+                             2);
+        free(t);
+        return;
+    }
+    size_t len = 0;
+    char *json = topology_document(api, PQgetvalue(res, 0, 0), &len);
+    if (json == NULL) {
+        fq_web_respond_error(t->r, 503, "busy", "out of memory", 1);
+        free(t);
+        return;
+    }
+    fq_web_add_header(t->r, "Cache-Control", "private, no-cache");
+    fq_web_respond(t->r, 200, "application/json; charset=utf-8", json, len);
+    /* Kept unless the directory reloaded while it was read. */
+    topo_cache *c = NULL;
+    HASH_FIND_STR(api->topologies, t->jurisdiction, c);
+    if (c == NULL && t->generation == api->topology_generation && !api->stopped &&
+        (c = calloc(1, sizeof *c)) != NULL) {
+        snprintf(c->jurisdiction, sizeof c->jurisdiction, "%s", t->jurisdiction);
+        c->json = json;
+        c->len = len;
+        HASH_ADD_STR(api->topologies, jurisdiction, c);
+    } else {
+        free(json);
+    }
+    free(t);
+}
+
+static void handle_topology(fq_api *api, fq_web_req *r)
+{
+    const fq_web_session *s = fq_web_req_session(r);
+    topo_cache *c = NULL;
+    HASH_FIND_STR(api->topologies, s->jurisdiction, c);
+    if (c != NULL) {
+        fq_web_add_header(r, "Cache-Control", "private, no-cache");
+        fq_web_respond(r, 200, "application/json; charset=utf-8", c->json, c->len);
+        return;
+    }
+    fq_store *store = api->read_store ? api->read_store : fq_terminals_read_store(api->terminals);
+    topo_read *t = calloc(1, sizeof *t);
+    if (t == NULL || store == NULL) {
+        free(t);
+        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        return;
+    }
+    t->api = api;
+    t->r = r;
+    t->generation = api->topology_generation;
+    snprintf(t->jurisdiction, sizeof t->jurisdiction, "%s", s->jurisdiction);
+    t->op.kind = FQ_STORE_OP_READ;
+    t->op.statement = FQ_SQL_WEB_TOPOLOGY_NAME;
+    t->op.nparams = FQ_SQL_WEB_TOPOLOGY_NPARAMS;
+    t->op.values[0] = t->jurisdiction;
+    t->op.done = topology_done;
+    fq_store_submit(store, &t->op);
 }
 
 /* ---- routing ---- */
@@ -975,6 +1090,8 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         handle_stats(api, r);
     else if (get && strcmp(rest, "events") == 0)
         handle_events(api, r);
+    else if (get && strcmp(rest, "topology") == 0)
+        handle_topology(api, r);
     else if (strncmp(rest, "incidents/", 10) == 0) {
         uint64_t id = 0;
         const char *tail = NULL;
@@ -1043,5 +1160,7 @@ void fq_api_free(fq_api *api)
     if (api == NULL)
         return;
     fq_api_stop(api);
+    drop_topologies(api);
+    free(api->tile_url);
     free(api);
 }

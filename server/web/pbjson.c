@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -143,6 +144,106 @@ json_object *fq_pbjson_message(const ProtobufCMessage *msg)
             json_object_object_add(o, f->name, v);
     }
     return o;
+}
+
+/* A decimal number as PostgreSQL prints one ("12", "-0.5", "1.5e+20"): no
+ * "inf", "nan", hex or leading zeros, which would not come back as they
+ * were. */
+static int is_number(const char *s)
+{
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (!isdigit((unsigned char)*p) || (p[0] == '0' && isdigit((unsigned char)p[1])))
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(s, &end);
+    (void)d;
+    if (errno != 0 || *end != '\0')
+        return 0;
+    for (p = s; *p; p++)
+        if (!(isdigit((unsigned char)*p) || strchr("-+.eE", *p) != NULL))
+            return 0;
+    if (strpbrk(s, ".eE") == NULL && strlen(s) > 18)
+        return 0; /* beyond int64 */
+    return 1;
+}
+
+/* The statistics' CSV (rows_csv.c: a header line, RFC 4180 quoting) as
+ * {"columns":[…],"rows":[[…]]}; cells that are numbers become numbers. */
+json_object *fq_pbjson_stats_csv(const char *csv)
+{
+    json_object *doc = json_object_new_object();
+    json_object *columns = json_object_new_array();
+    json_object *rows = json_object_new_array();
+    json_object *row = json_object_new_array();
+    size_t cap = 256, n = 0;
+    char *cell = malloc(cap);
+    int header = 1;
+    const char *q = csv;
+    while (cell != NULL && *q) {
+        n = 0;
+        int quoted = 0;
+        if (*q == '"') {
+            quoted = 1;
+            q++;
+        }
+        for (;;) {
+            if (*q == '\0')
+                break;
+            if (quoted && *q == '"') {
+                if (q[1] == '"') {
+                    q += 2;
+                    cell[n++] = '"';
+                } else {
+                    q++;
+                    quoted = 0;
+                }
+            } else if (!quoted && (*q == ',' || *q == '\n' || *q == '\r')) {
+                break;
+            } else {
+                cell[n++] = *q++;
+            }
+            if (n + 2 > cap) {
+                char *b = realloc(cell, cap *= 2);
+                if (b == NULL) {
+                    free(cell);
+                    cell = NULL;
+                    break;
+                }
+                cell = b;
+            }
+        }
+        if (cell == NULL)
+            break;
+        cell[n] = '\0';
+        json_object *v =
+            !header && is_number(cell)
+                ? (strpbrk(cell, ".eE") ? json_object_new_double(strtod(cell, NULL))
+                                        : json_object_new_int64(strtoll(cell, NULL, 10)))
+                : json_object_new_string(cell);
+        json_object_array_add(header ? columns : row, v);
+        if (*q == ',') {
+            q++;
+            continue;
+        }
+        while (*q == '\r')
+            q++;
+        if (*q == '\n')
+            q++;
+        if (!header)
+            json_object_array_add(rows, row);
+        else
+            json_object_put(row);
+        row = json_object_new_array();
+        header = 0;
+    }
+    json_object_put(row);
+    free(cell);
+    json_object_object_add(doc, "columns", columns);
+    json_object_object_add(doc, "rows", rows);
+    return doc;
 }
 
 /* ---- the command decoder ---- */

@@ -23,6 +23,11 @@ const char *fq_pbjson_enum_name(const ProtobufCEnumDescriptor *d, int value, cha
  * (the unspecified value included). */
 int fq_pbjson_enum_value(const ProtobufCEnumDescriptor *d, const char *name);
 
+/* The statistics' CSV (a header line, RFC 4180 quoting, as rows_csv.c
+ * writes it) as {"columns":[…],"rows":[[…]…]}: cells that are decimal
+ * numbers become JSON numbers, the rest strings. */
+json_object *fq_pbjson_stats_csv(const char *csv);
+
 /* A command as the page sends it (docs/http-api.md, "Commands"). */
 #define FQ_WEBCMD_REQUEST_ID_MAX 64
 #define FQ_WEBCMD_MAX_CO_UNITS 8

@@ -167,6 +167,38 @@ static void test_decode_refusals_name_the_field(void **state)
     refused("", "JSON");
 }
 
+static void test_stats_csv(void **state)
+{
+    (void)state;
+    json_object *o = fq_pbjson_stats_csv("group,received,mean_s,note\n"
+                                         "lingyin,120,3.5,\"a, \"\"quoted\"\"\nline\"\n"
+                                         "0012,-7,1e3,\n"
+                                         "inf,nan,99999999999999999999,x\n");
+    json_object *cols = field(o, "columns");
+    assert_int_equal(json_object_array_length(cols), 4);
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(cols, 1)), "received");
+    json_object *rows = field(o, "rows");
+    assert_int_equal(json_object_array_length(rows), 3);
+    json_object *r0 = json_object_array_get_idx(rows, 0);
+    assert_true(json_object_is_type(json_object_array_get_idx(r0, 1), json_type_int));
+    assert_int_equal(json_object_get_int(json_object_array_get_idx(r0, 1)), 120);
+    assert_true(json_object_get_double(json_object_array_get_idx(r0, 2)) == 3.5);
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(r0, 3)),
+                        "a, \"quoted\"\nline");
+    json_object *r1 = json_object_array_get_idx(rows, 1);
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(r1, 0)), "0012");
+    assert_int_equal(json_object_get_int(json_object_array_get_idx(r1, 1)), -7);
+    assert_true(json_object_get_double(json_object_array_get_idx(r1, 2)) == 1000.0);
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(r1, 3)), "");
+    json_object *r2 = json_object_array_get_idx(rows, 2);
+    for (int i = 0; i < 3; i++)
+        assert_true(json_object_is_type(json_object_array_get_idx(r2, i), json_type_string));
+    json_object_put(o);
+    o = fq_pbjson_stats_csv("");
+    assert_int_equal(json_object_array_length(field(o, "rows")), 0);
+    json_object_put(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_point_and_oneof),
         cmocka_unit_test(test_decode_a_joint_assignment),
         cmocka_unit_test(test_decode_refusals_name_the_field),
+        cmocka_unit_test(test_stats_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
