@@ -405,7 +405,7 @@ static void finish_stop(server *srv)
     if (srv->api != NULL)
         fq_api_stop(srv->api);
     if (srv->http != NULL)
-        fq_http_stop(srv->http);
+        fq_http_close(srv->http);
     fq_store_close(srv->store);
     fq_store_close(srv->read_store);
     fq_dispatch_stop(srv->dispatch);
@@ -420,7 +420,8 @@ static void finish_stop(server *srv)
 static void on_drain_tick(uv_timer_t *timer)
 {
     server *srv = timer->data;
-    if ((fq_intake_in_flight(srv->intake) == 0 && fq_terminals_in_flight(srv->terminals) == 0) ||
+    if ((fq_intake_in_flight(srv->intake) == 0 && fq_terminals_in_flight(srv->terminals) == 0 &&
+         (srv->http == NULL || fq_http_idle(srv->http))) ||
         uv_now(srv->loop) >= srv->drain_deadline)
         finish_stop(srv);
 }
