@@ -261,7 +261,8 @@ json_object *fq_pbjson_stats_csv(const char *csv)
 
 /* ---- the command decoder ---- */
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt,
+                                                      ...)
 {
     va_list ap;
     va_start(ap, fmt);
