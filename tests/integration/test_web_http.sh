@@ -65,9 +65,9 @@ assert_eq nosniff "$(header x-content-type-options)" "nosniff"
 assert_eq DENY "$(header x-frame-options)" "X-Frame-Options"
 assert_eq no-referrer "$(header referrer-policy)" "Referrer-Policy"
 assert_eq fengqiao "$(header server)" "the Server header names no library version"
-out=$(curl_api GET /vendor/leaflet.js)
+out=$(curl_api GET /vendor/leaflet/leaflet.js)
 assert_match '^200 ' "$out" "Leaflet from the build's web root"
-out=$(curl_api GET /vendor/chart.min.js)
+out=$(curl_api GET /vendor/chart.js/chart.min.js)
 assert_match '^200 ' "$out" "Chart.js from the build's web root"
 
 # ---- no session ----
