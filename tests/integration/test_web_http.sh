@@ -128,6 +128,8 @@ assert_match '^400 \{"error":\{"code":"invalid"' "$out" "a malformed login body:
 # ---- CSRF ----
 out=$(curl_api POST /api/v1/logout "${C[@]}")
 assert_match '^403 \{"error":\{"code":"csrf"' "$out" "a POST without X-CSRF-Token: 403"
+out=$(curl_api GET /api/v1/session "${C[@]}" -H "x-csrf-token: $CSRF")
+assert_match '^200 ' "$out" "headers are matched whatever their case"
 out=$(curl_api POST /api/v1/incidents/1/commands "${C[@]}" -H 'X-CSRF-Token: wrongwrongwrongwrongwrongwrongwrong' -d '{}')
 assert_match '^403 \{"error":\{"code":"csrf"' "$out" "a command with another token: 403"
 
