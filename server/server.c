@@ -297,7 +297,7 @@ static void on_directory(void *user, const PGresult *const *loaded)
     if (srv->http != NULL)
         fq_http_directory_reloaded(srv->http);
     if (srv->api != NULL)
-        fq_api_directory_changed(srv->api);
+        fq_api_directory_changed(srv->api); /* the cached topology documents */
     if (!srv->serving) {
         srv->serving = 1;
         start_http(srv);

@@ -170,10 +170,10 @@ out=$(post wang.op "/incidents/$BIG/commands" \
 expect 200 "assign skip-level"
 seq1=$(jq -r .event_seq <<<"$out")
 for ((i = 0; i < 600; i++)); do
-    grep -q "\"incident_id\":$BIG" "$WORK/watch.out" 2>/dev/null && break
+    grep -q "\"incident\":$BIG," "$WORK/watch.out" 2>/dev/null && break
     sleep 0.05
 done
-grep -q "\"incident_id\":$BIG" "$WORK/watch.out" || fail "the worker's terminal did not get $BIG: $(cat "$WORK/watch.err")"
+grep -q "\"incident\":$BIG," "$WORK/watch.out" || fail "the worker's terminal did not get $BIG: $(cat "$WORK/watch.err")"
 assert_eq "$WORKER" "$(q "SELECT worker FROM incidents WHERE id = $BIG")" "held by the worker"
 out=$(get wang.op "/incidents/$BIG")
 expect 200 "the incident"
