@@ -576,7 +576,12 @@ int fq_server_run(const fq_server_config *config)
                  config->console_url);
     if (config->http_listen != NULL) {
         srv.api = fq_api_new(srv.loop, srv.terminals, srv.dispatch, srv.read_store);
-        if (srv.api == NULL || fq_api_set_tile_url(srv.api, config->tile_url) != 0) {
+        if (srv.api != NULL &&
+            fq_api_set_tile_url(srv.api, config->tile_url ? config->tile_url : "") != 0) {
+            fq_api_free(srv.api);
+            srv.api = NULL;
+        }
+        if (srv.api == NULL) {
             log_line("out of memory");
             return 1;
         }

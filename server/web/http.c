@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define SSE_KEEPALIVE_MS 15000
@@ -374,7 +375,8 @@ const char *fq_web_req_header(const fq_web_req *r, const char *name)
         return NULL;
     for (size_t i = 0; i < wr->req->headers.size; i++) {
         const h2o_header_t *hd = &wr->req->headers.entries[i];
-        if (h2o_lcstris(hd->name->base, hd->name->len, name, strlen(name)))
+        /* Both sides folded: H2O's h2o_lcstris folds only its first argument. */
+        if (hd->name->len == strlen(name) && strncasecmp(hd->name->base, name, hd->name->len) == 0)
             return own(wr, hd->value.base, hd->value.len);
     }
     return NULL;
