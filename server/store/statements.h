@@ -357,7 +357,10 @@
 /* The web console's names and shapes inside a jurisdiction ($1, an org
  * unit), as one JSON document (docs/http-api.md, "Reference data"): the
  * district, the towns with their villages and grids (rings as [lat, lng]),
- * the handling units, the workers, the categories. One row, one column. */
+ * the handling units, the workers, the categories. One row, one column.
+ * The units include those above the jurisdiction (a town's page names the
+ * district's center and departments that hold or co-handle its incidents,
+ * and offers them in the assignment chooser), not only those inside it. */
 #define FQ_SQL_WEB_TOPOLOGY_NAME "fq_web_topology"
 #define FQ_SQL_WEB_TOPOLOGY_NPARAMS 1
 #define FQ_SQL_WEB_TOPOLOGY                                                                        \
@@ -379,7 +382,8 @@
     " ORDER BY t.id) FROM sub t WHERE t.kind = 'town'), '[]'),"                                    \
     " 'units', coalesce((SELECT json_agg(json_build_object('id', h.id, 'name', h.name,"            \
     " 'kind', h.kind, 'line', coalesce(h.line, ''), 'territory', h.territory) ORDER BY h.id)"      \
-    " FROM handlers h WHERE h.territory IN (SELECT id FROM sub)), '[]'),"                          \
+    " FROM handlers h WHERE h.territory IN (SELECT id FROM sub)"                                   \
+    " OR fq_unit_within($1, h.territory)), '[]'),"                                                 \
     " 'workers', coalesce((SELECT json_agg(json_build_object('id', w.id, 'name', w.name,"          \
     " 'grid', w.grid, 'capacity', w.capacity) ORDER BY w.id)"                                      \
     " FROM workers w WHERE w.grid IN (SELECT id FROM sub)), '[]'),"                                \
