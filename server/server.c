@@ -297,6 +297,8 @@ static void on_directory(void *user, const PGresult *const *loaded)
                  fq_dispatch_get_stats(srv->dispatch)->open);
     if (srv->http != NULL)
         fq_http_directory_reloaded(srv->http);
+    if (srv->api != NULL)
+        fq_api_directory_changed(srv->api); /* the cached topology documents */
     if (!srv->serving) {
         srv->serving = 1;
         start_http(srv);
@@ -575,6 +577,11 @@ int fq_server_run(const fq_server_config *config)
                  config->console_url);
     if (config->http_listen != NULL) {
         srv.api = fq_api_new(srv.loop, srv.terminals, srv.dispatch, srv.read_store);
+        if (srv.api != NULL &&
+            fq_api_set_tile_url(srv.api, config->tile_url ? config->tile_url : "") != 0) {
+            fq_api_free(srv.api);
+            srv.api = NULL;
+        }
         if (srv.api == NULL) {
             log_line("out of memory");
             return 1;

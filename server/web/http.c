@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define SSE_KEEPALIVE_MS 15000
@@ -374,7 +375,8 @@ const char *fq_web_req_header(const fq_web_req *r, const char *name)
         return NULL;
     for (size_t i = 0; i < wr->req->headers.size; i++) {
         const h2o_header_t *hd = &wr->req->headers.entries[i];
-        if (h2o_lcstris(hd->name->base, hd->name->len, name, strlen(name)))
+        /* Both sides folded: H2O's h2o_lcstris folds only its first argument. */
+        if (hd->name->len == strlen(name) && strncasecmp(hd->name->base, name, hd->name->len) == 0)
             return own(wr, hd->value.base, hd->value.len);
     }
     return NULL;
@@ -1161,7 +1163,10 @@ fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *st
     }
 
     h2o_config_init(&h->globalconf);
-    h->globalconf.max_request_entity_size = FQ_WEB_MAX_BODY;
+    /* H2O refuses bodies beyond this itself (a plain 413); between the two
+     * the API's own 413 in the error shape of docs/http-api.md. */
+    h->globalconf.max_request_entity_size = 4 * FQ_WEB_MAX_BODY;
+    h->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("fengqiao"));
     h2o_hostconf_t *hostconf =
         h2o_config_register_host(&h->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *api_path = h2o_config_register_path(hostconf, "/api/", 0);
