@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -594,11 +593,6 @@ int fq_server_run(const fq_server_config *config)
     log_line("intake listening on %s (raw REP); max skew %" PRId64 " ms, hold %" PRIu64 " ms",
              config->intake_url, config->max_skew_ms, config->hold_ms);
 
-    /* A peer that closes its connection while we write to it (a browser
-     * leaving a page, Chromium dropping its spare TLS connection) must cost
-     * that connection an EPIPE, not the process a SIGPIPE: H2O writes with
-     * plain write(2) through libuv, which does not ask for MSG_NOSIGNAL. */
-    signal(SIGPIPE, SIG_IGN);
     uv_signal_init(srv.loop, &srv.sigint);
     uv_signal_init(srv.loop, &srv.sigterm);
     srv.sigint.data = srv.sigterm.data = &srv;
