@@ -163,6 +163,13 @@ def main(world):
         check(b.js("return document.querySelectorAll('img[src=x], img[src$=\"/x\"]').length") == 0,
               "the hostile title, description or address made an element on the incident page")
         check(not b.js("return window.__fqAlerts"), "alert() ran")
+        # Names, not ids: a town's page names the district's units that hold its incidents.
+        center = world.topology["district"]["center"]
+        panel = b.js("return document.querySelector('aside.incident-panel').innerText")
+        holder = world.q1(f"SELECT coalesce(worker, lead_unit) FROM incidents WHERE id = {xss_id}")
+        check(holder not in panel, f"the incident page shows the holder's id {holder}, not its name")
+        if holder == center["id"]:
+            check(center["name"] in panel, f"the incident page names the holder {center['name']}")
         b.screenshot("xss-incident")
         b.assert_no_console_errors("with a hostile title")
     except BaseException:
