@@ -38,6 +38,7 @@ class Stream:
     def __init__(self):
         self.ready = False
         self.failed = ""
+        self.writer = None
         self.samples = []  # (sent_us, latency_us)
 
 
@@ -60,12 +61,14 @@ async def read_events(reader, chunked, on_bytes):
         await reader.readexactly(2)  # the CRLF after the chunk
 
 
-async def one_stream(args, st, ready_count, all_ready):
+async def open_stream(args, st):
+    """Connects and asks for the feed: (reader, chunked), or None with
+    st.failed set."""
     try:
         reader, writer = await asyncio.open_connection(args.host, args.port, limit=1 << 20)
     except OSError as e:
         st.failed = "connect: %s" % e
-        return
+        return None
     writer.write(
         ("GET /api/v1/events HTTP/1.1\r\nHost: %s:%d\r\nCookie: %s\r\n"
          "Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
@@ -75,7 +78,7 @@ async def one_stream(args, st, ready_count, all_ready):
     if not status.startswith(b"HTTP/1.1 200"):
         st.failed = "status: %r" % status.strip()
         writer.close()
-        return
+        return None
     chunked = False
     content_type = b""
     while True:
@@ -91,7 +94,20 @@ async def one_stream(args, st, ready_count, all_ready):
     if not content_type.startswith(b"text/event-stream"):
         st.failed = "content-type: %r" % content_type
         writer.close()
+        return None
+    st.writer = writer  # kept open while the stream runs
+    return reader, chunked
+
+
+async def one_stream(args, st, ready_count, all_ready, opening):
+    # At most 32 streams are being opened at once: browsers do not all
+    # connect in the same millisecond, and a burst of N SYNs would measure
+    # the listen backlog, not the feed.
+    async with opening:
+        opened = await open_stream(args, st)
+    if opened is None:
         return
+    reader, chunked = opened
     pending = bytearray()
 
     def on_bytes(data):
@@ -134,7 +150,9 @@ async def main():
     streams = [Stream() for _ in range(args.streams)]
     ready_count = [0]
     all_ready = asyncio.Event()
-    tasks = [asyncio.create_task(one_stream(args, st, ready_count, all_ready)) for st in streams]
+    opening = asyncio.Semaphore(32)
+    tasks = [asyncio.create_task(one_stream(args, st, ready_count, all_ready, opening))
+             for st in streams]
 
     async def wait_ready():
         await all_ready.wait()
