@@ -15,11 +15,14 @@
 #    from 64 REQ sockets (fq-bench-terminals report), each at its own point,
 #    in rounds until the database holds I open ones; then ANALYZE (what
 #    autovacuum does after such a load).
-# 3. Board, R repetitions, alternating: wrk (K connections, 2 threads, T s,
-#    the cookie in bench/http_board.lua) on GET /api/v1/board?limit=100, then
-#    fq-bench-console-board (K REQ sockets, T s) on ConsoleQuery
-#    open_incidents limit 100 — the baseline. Both closed loops with the same
-#    K; p50/p99 from each tool's own histogram, medians over repetitions.
+# 3. Board, R repetitions, alternating: wrk (the cookie in
+#    bench/http_board.lua, T s) on GET /api/v1/board?limit=100, then
+#    fq-bench-console-board (T s) on ConsoleQuery open_incidents limit 100 —
+#    the baseline; each with 1 connection (the page's latency) and with K
+#    (the rate; the latency then includes the queue K readers make: the
+#    console's reads run one at a time on their own database connection).
+#    Closed loops; p50/p99 from each tool's own histogram, medians over
+#    repetitions.
 #    Before them one page of each is checked to hold 100 incidents.
 # 4. Live feed: fengqiaod's RSS, then N streams (bench/http_feed.py, one
 #    asyncio loop) open GET /api/v1/events with the cookie; RSS again once
@@ -31,7 +34,7 @@
 #    printed beside it.
 #
 # Full: I=10000, K=8, T=10 s, R=3, N=200, F=20/s for 10 s.
-# FQ_BENCH_QUICK=1: I=10000, T=3 s, R=1, feed for 5 s (loading is ~half of it).
+# FQ_BENCH_QUICK=1: I=10000, T=2 s, R=1, feed for 4 s (loading is ~15 s of it).
 # Knobs: FQ_BENCH_INCIDENTS, FQ_BENCH_CONNECTIONS, FQ_BENCH_SECONDS,
 # FQ_BENCH_REPS, FQ_BENCH_STREAMS, FQ_BENCH_FEED_RATE.
 set -euo pipefail
@@ -45,9 +48,9 @@ conns=${FQ_BENCH_CONNECTIONS:-8}
 streams=${FQ_BENCH_STREAMS:-200}
 feed_rate=${FQ_BENCH_FEED_RATE:-20}
 if [ "$quick" = 1 ]; then
-    seconds=${FQ_BENCH_SECONDS:-3}
+    seconds=${FQ_BENCH_SECONDS:-2}
     reps=${FQ_BENCH_REPS:-1}
-    feed_seconds=5
+    feed_seconds=4
 else
     seconds=${FQ_BENCH_SECONDS:-10}
     reps=${FQ_BENCH_REPS:-3}
@@ -206,23 +209,27 @@ page_bytes=$(wc -c <"$tmp/page.json")
 results="$tmp/results.jsonl"
 : >"$results"
 con=("$B/bench/fq-bench-console-board" --url "$turl" --node bench-console --key-file "$tmp/console.key"
-    --limit "$limit" --clients "$conns" --seconds "$seconds")
+    --limit "$limit" --seconds "$seconds")
 for rep in $(seq "$reps"); do
-    wrk -t 2 -c "$conns" -d "${seconds}s" --timeout 10s -s bench/http_board.lua "$board_url" \
-        >"$tmp/wrk.out"
-    tail -n 1 "$tmp/wrk.out" >"$tmp/wrk.json"
-    python3 -c '
+    for c in 1 "$conns"; do
+        wrk -t "$((c < 2 ? 1 : 2))" -c "$c" -d "${seconds}s" --timeout 10s -s bench/http_board.lua \
+            "$board_url" >"$tmp/wrk.out"
+        tail -n 1 "$tmp/wrk.out" >"$tmp/wrk.json"
+        python3 -c '
 import json, sys
 r = json.loads(open(sys.argv[1]).readline())
 errors = sum(v for k, v in r.items() if k.startswith("errors_"))
 if errors:
     sys.exit("bench http: wrk counted %d errors: %s" % (errors, r))
-r["kind"] = "http"; print(json.dumps(r))' "$tmp/wrk.json" >>"$results"
-    log "http board #$rep: $(tail -n 1 "$results")"
-    "${con[@]}" >"$tmp/nn.json"
-    python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); r["kind"]="nn"; print(json.dumps(r))' \
-        "$tmp/nn.json" >>"$results"
-    log "nanomsg board #$rep: $(tail -n 1 "$results")"
+r["kind"] = "http"; r["conns"] = int(sys.argv[2]); print(json.dumps(r))' "$tmp/wrk.json" "$c" >>"$results"
+        log "http board #$rep, $c connections: $(tail -n 1 "$results")"
+        "${con[@]}" --clients "$c" >"$tmp/nn.json"
+        python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1]).readline()); r["kind"] = "nn"; r["conns"] = int(sys.argv[2])
+print(json.dumps(r))' "$tmp/nn.json" "$c" >>"$results"
+        log "nanomsg board #$rep, $c sockets: $(tail -n 1 "$results")"
+    done
 done
 
 # ---- 4. the live feed: N consoles ----
@@ -264,7 +271,9 @@ reports = json.loads(open(sys.argv[3]).readline())
 have, load_s, rss0, rss1, streams, page_bytes = (
     int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8]),
     int(sys.argv[9]))
-med = lambda kind, key: statistics.median(r[key] for r in rows if r["kind"] == kind)
+med = lambda kind, key, conns: statistics.median(
+    r[key] for r in rows if r["kind"] == kind and r["conns"] == conns)
+conns = max(r["conns"] for r in rows)
 
 def out(metric, value, unit, baseline=None, time_like=False):
     # ratio: how many times better ours is — ours/baseline for throughput,
@@ -278,10 +287,17 @@ def out(metric, value, unit, baseline=None, time_like=False):
 
 out("open_incidents", have, "incidents")
 out("load_seconds", load_s, "s")
-rate = out("board_page_requests_per_s", med("http", "rate"), "requests/s", med("nn", "rate"))
-p50 = out("board_page_latency_p50", med("http", "p50_us") / 1000, "ms", med("nn", "p50_us") / 1000, True)
-p99 = out("board_page_latency_p99", med("http", "p99_us") / 1000, "ms", med("nn", "p99_us") / 1000, True)
-out("board_page_bytes", page_bytes, "bytes", med("nn", "reply_bytes_mean"), True)
+# One reader at a time: the page's own latency. K at once: the rate, and the
+# latency with the queue K readers make.
+p50 = out("board_page_latency_p50", med("http", "p50_us", 1) / 1000, "ms", med("nn", "p50_us", 1) / 1000, True)
+p99 = out("board_page_latency_p99", med("http", "p99_us", 1) / 1000, "ms", med("nn", "p99_us", 1) / 1000, True)
+out("board_page_requests_per_s_one_reader", med("http", "rate", 1), "requests/s", med("nn", "rate", 1))
+rate = out("board_page_requests_per_s", med("http", "rate", conns), "requests/s", med("nn", "rate", conns))
+out("board_page_latency_p50_%d_readers" % conns, med("http", "p50_us", conns) / 1000, "ms",
+    med("nn", "p50_us", conns) / 1000, True)
+out("board_page_latency_p99_%d_readers" % conns, med("http", "p99_us", conns) / 1000, "ms",
+    med("nn", "p99_us", conns) / 1000, True)
+out("board_page_bytes", page_bytes, "bytes", med("nn", "reply_bytes_mean", 1), True)
 out("feed_streams_open", feed["open"], "streams", streams)
 out("feed_deliveries", feed["samples"], "items", reports["acked"] * streams)
 f50 = out("feed_report_to_console_p50", feed["p50_ms"], "ms")
@@ -291,9 +307,10 @@ out("feed_report_ack_p50", reports["ack_p50_us"] / 1000, "ms")
 out("feed_report_ack_p99", reports["ack_p99_us"] / 1000, "ms")
 per = (rss1 - rss0) * 1024 / max(streams, 1)
 out("memory_per_console", per, "bytes")
-print("bench http: board page over HTTP %.0f/s p50 %.2f ms p99 %.2f ms (nanomsg %.0f/s p50 %.2f ms p99 %.2f ms);"
+print("bench http: board page over HTTP p50 %.2f ms p99 %.2f ms, %.0f/s with %d readers"
+      " (nanomsg p50 %.2f ms p99 %.2f ms, %.0f/s);"
       " live feed to %d consoles p50 %.1f ms p99 %.1f ms (%d of %d deliveries); %.0f B per console"
-      % (rate["value"], p50["value"], p99["value"], rate["baseline"], p50["baseline"], p99["baseline"],
+      % (p50["value"], p99["value"], rate["value"], conns, p50["baseline"], p99["baseline"], rate["baseline"],
          feed["open"], f50["value"], f99["value"], feed["samples"], reports["acked"] * streams, per),
       file=sys.stderr)
 if feed["samples"] < reports["acked"] * streams:
