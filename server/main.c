@@ -1,12 +1,14 @@
 /* fengqiaod: the command-and-dispatch server. Command line and environment
  * in, one libuv loop run by server.c. */
 #include "server.h"
+#include "http.h"
 
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -45,8 +47,31 @@ static void usage(FILE *out)
             "  --if-locked exit|wait  another fengqiaod serves this database: exit with\n"
             "                         status 3 once it has held it for 5 s (default), or\n"
             "                         wait for it to stop, answering reports busy meanwhile\n"
+            "  --http ADDR:PORT       serve the web console and its API (default: no HTTP);\n"
+            "                         off loopback it needs --tls-cert and --tls-key\n"
+            "  --tls-cert FILE        TLS certificate chain (PEM) for --http\n"
+            "  --tls-key FILE         its private key (PEM)\n"
+            "  --web-root DIR         the page's files (default: the installed copy, or the\n"
+            "                         build tree's for a build-tree binary)\n"
+            "  --session-hours N      a web session's life (default 12)\n"
+            "  --tile-url URL         a base-map tile URL template (default: none, the map\n"
+            "                         draws the district's own shapes only)\n"
             "  --ready-file FILE      write the pid here once serving\n"
             "  -h, --help             this text\n");
+}
+
+/* The installed page, or the build tree's for a binary run from it. */
+static const char *default_web_root(void)
+{
+    static char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        size_t b = strlen(FQ_BUILD_DIR);
+        if (strncmp(exe, FQ_BUILD_DIR, b) == 0 && exe[b] == '/')
+            return FQ_WEB_ROOT_BUILD;
+    }
+    return FQ_WEB_ROOT_INSTALLED;
 }
 
 static int parse_number(const char *name, const char *text, uint64_t max, uint64_t *out)
@@ -89,6 +114,12 @@ int main(int argc, char **argv)
         {"if-locked", required_argument, NULL, 'L'},
         {"dedup-distance-m", required_argument, NULL, 'D'},
         {"dedup-window-min", required_argument, NULL, 'W'},
+        {"http", required_argument, NULL, 1000},
+        {"tls-cert", required_argument, NULL, 1001},
+        {"tls-key", required_argument, NULL, 1002},
+        {"web-root", required_argument, NULL, 1003},
+        {"session-hours", required_argument, NULL, 1004},
+        {"tile-url", required_argument, NULL, 1005},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -186,6 +217,26 @@ int main(int argc, char **argv)
                 return 2;
             config.dedup_window_ms = (int64_t)v * 60000;
             break;
+        case 1000:
+            config.http_listen = optarg;
+            break;
+        case 1001:
+            config.tls_cert = optarg;
+            break;
+        case 1002:
+            config.tls_key = optarg;
+            break;
+        case 1003:
+            config.web_root = optarg;
+            break;
+        case 1004:
+            if (parse_number("--session-hours", optarg, 24 * 90, &v) != 0 || v == 0)
+                return 2;
+            config.session_hours = (unsigned)v;
+            break;
+        case 1005:
+            config.tile_url = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -199,5 +250,20 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (config.http_listen != NULL && (config.tls_cert == NULL) != (config.tls_key == NULL)) {
+        fprintf(stderr, "fengqiaod: TLS needs both --tls-cert FILE and --tls-key FILE\n");
+        return 2;
+    }
+    if (config.http_listen != NULL && config.tls_cert == NULL &&
+        !fq_http_is_loopback(config.http_listen)) {
+        fprintf(stderr,
+                "fengqiaod: --http %s is not a loopback address: give --tls-cert FILE and "
+                "--tls-key FILE (passwords and session cookies never cross a network in clear), "
+                "or listen on 127.0.0.1\n",
+                config.http_listen);
+        return 2;
+    }
+    if (config.web_root == NULL)
+        config.web_root = default_web_root();
     return fq_server_run(&config);
 }

@@ -10,6 +10,8 @@
 #include "keyseal.h"
 #include "msgsock.h"
 #include "store.h"
+#include "api.h"
+#include "http.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -34,7 +36,9 @@ typedef struct server {
     fq_msgsock *terminals_sock;
     fq_msgsock *console_sock; /* --console: the same endpoint on its own listener */
     fq_dispatch *dispatch;
-    int serving; /* a snapshot has been installed once */
+    fq_api *api;   /* the web console's JSON API (--http) */
+    fq_http *http; /* its HTTP listener */
+    int serving;   /* a snapshot has been installed once */
     /* The outcome of the last directory load, written to routing_status
      * (docs/operations.md); one write in flight, the latest outcome wins. */
     struct routing_status {
@@ -95,6 +99,42 @@ void fq_server_config_defaults(fq_server_config *c)
     c->stats_interval_s = 30;
     c->dedup_distance_m = 200;
     c->dedup_window_ms = 2 * 3600 * 1000;
+    c->session_hours = 12;
+}
+
+/* Committed outbox items go to the terminals and to the browsers' feeds:
+ * fq_dispatch_set_sink takes one sink. */
+static void sink_tee(void *user, const char *box, uint64_t seq, int kind, uint64_t incident_id,
+                     int64_t at_ms, const uint8_t *body, size_t len, int complete)
+{
+    struct server *srv = user;
+    fq_terminals_sink(srv->terminals, box, seq, kind, incident_id, at_ms, body, len, complete);
+    if (srv->api != NULL)
+        fq_api_sink(srv->api, box, seq, kind, incident_id, at_ms, body, len, complete);
+}
+
+/* The web console: after the first directory load (the accounts' nodes are
+ * known by then). A failure stops the server: asked for HTTP, it must not
+ * run silently without it. */
+static void begin_stop(server *srv, uint64_t drain_ms);
+static void start_http(server *srv)
+{
+    const fq_server_config *c = &srv->config;
+    if (c->http_listen == NULL || srv->http != NULL || srv->stopping)
+        return;
+    char err[512];
+    fq_http_config hc = {c->http_listen, c->tls_cert,      c->tls_key,
+                         c->web_root,    c->session_hours, c->tile_url};
+    srv->http = fq_http_new(srv->loop, &hc, srv->store, srv->api, err, sizeof err);
+    if (srv->http == NULL || err[0] != '\0') {
+        log_line("web: %s", err);
+        srv->exit_code = 2;
+        begin_stop(srv, 0);
+        return;
+    }
+    log_line("web: listening on %s (%s), web root %s, sessions %u h", c->http_listen,
+             c->tls_cert ? "HTTPS, HTTP/2 by ALPN" : "HTTP, loopback only", c->web_root,
+             c->session_hours);
 }
 
 /* ---- directory ---- */
@@ -254,8 +294,11 @@ static void on_directory(void *user, const PGresult *const *loaded)
                  fq_roster_handler_count(routing->roster), fq_roster_worker_count(routing->roster),
                  routing->geo ? "grid polygons" : "no grid polygons",
                  fq_dispatch_get_stats(srv->dispatch)->open);
+    if (srv->http != NULL)
+        fq_http_directory_reloaded(srv->http);
     if (!srv->serving) {
         srv->serving = 1;
+        start_http(srv);
         write_ready_file(srv);
     }
 }
@@ -278,8 +321,6 @@ static void on_store_status(void *user, int connected, const char *why)
     else
         log_line("store: lost PostgreSQL (%s); holding requests and reconnecting", why ? why : "");
 }
-
-static void begin_stop(server *srv, uint64_t drain_ms);
 
 static void on_store_guard(void *user, int held, const char *why)
 {
@@ -359,6 +400,10 @@ static void finish_stop(server *srv)
     /* The store answers what is still waiting (busy) through the intake,
      * which needs the socket: close the store first. */
     fq_terminals_stop(srv->terminals);
+    if (srv->api != NULL)
+        fq_api_stop(srv->api);
+    if (srv->http != NULL)
+        fq_http_stop(srv->http);
     fq_store_close(srv->store);
     fq_store_close(srv->read_store);
     fq_dispatch_stop(srv->dispatch);
@@ -403,6 +448,11 @@ static void begin_stop(server *srv, uint64_t drain_ms)
     /* Held syncs are answered now: their terminals come back to the next
      * server without waiting out the hold. */
     fq_terminals_stop(srv->terminals);
+    /* No new connections; the live feeds end (browsers reconnect elsewhere). */
+    if (srv->api != NULL)
+        fq_api_stop(srv->api);
+    if (srv->http != NULL)
+        fq_http_stop(srv->http);
     srv->drain_deadline = uv_now(srv->loop) + drain_ms;
     uv_timer_start(&srv->drain_timer, on_drain_tick, 0, 20);
 }
@@ -521,7 +571,14 @@ int fq_server_run(const fq_server_config *config)
     if (srv.console_sock != NULL)
         log_line("consoles listening on %s (raw REP; the terminal endpoint's requests)",
                  config->console_url);
-    fq_dispatch_set_sink(srv.dispatch, fq_terminals_sink, srv.terminals);
+    if (config->http_listen != NULL) {
+        srv.api = fq_api_new(srv.loop, srv.terminals, srv.dispatch, srv.read_store);
+        if (srv.api == NULL) {
+            log_line("out of memory");
+            return 1;
+        }
+    }
+    fq_dispatch_set_sink(srv.dispatch, sink_tee, &srv);
     log_line("terminals listening on %s (raw REP); sync held up to 25 s; presence timeout %" PRId64
              " s",
              config->terminals_url, config->presence_timeout_ms / 1000);
@@ -544,6 +601,9 @@ int fq_server_run(const fq_server_config *config)
 
     uv_run(srv.loop, UV_RUN_DEFAULT);
 
+    fq_http_free(srv.http);
+    if (srv.api != NULL)
+        fq_api_free(srv.api);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);
     fq_dispatch_free(srv.dispatch);

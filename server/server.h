@@ -27,6 +27,12 @@ typedef struct fq_server_config {
     double dedup_distance_m; /* a report this close to an open one of its category … */
     int64_t dedup_window_ms; /* … and this recent is merged into it */
     int if_locked_wait;      /* another server holds the database: 1 wait, 0 exit */
+    /* The web console (docs/web-console.md): NULL http_listen, no HTTP. */
+    const char *http_listen; /* ADDR:PORT */
+    const char *tls_cert, *tls_key;
+    const char *web_root;
+    unsigned session_hours;
+    const char *tile_url; /* a base-map tile URL template; NULL: none */
 } fq_server_config;
 
 void fq_server_config_defaults(fq_server_config *config);

@@ -21,7 +21,8 @@
 /* The longest statistics period: a year and a leap day. A longer one reads
  * years of the event log in one statement. */
 #define STATS_MAX_PERIOD_MS (366LL * 24 * 3600 * 1000)
-#define N_PARAMS 13
+#define N_PARAMS 14
+#define SEARCH_MAX_CHARS 64
 
 typedef struct query_req {
     fq_store_op op;
@@ -37,7 +38,15 @@ typedef struct query_req {
     uint64_t offset;            /* roster, stats: rows before this page */
     const char *routing_status; /* the server's, taken once when the answer is built */
     char params[N_PARAMS][80];
+    char pattern[2 * 4 * SEARCH_MAX_CHARS + 3]; /* search: the LIKE pattern */
+    char text[4 * SEARCH_MAX_CHARS + 1];        /* search: the text */
 } query_req;
+
+static const char *text_copy(query_req *q, const char *text)
+{
+    snprintf(q->text, sizeof q->text, "%s", text);
+    return q->text;
+}
 
 /* ---- cursors: opaque to clients, checked strictly here ---- */
 
@@ -70,9 +79,11 @@ static int parse_number_cursor(const char *c, const char *tag, uint64_t *n)
 }
 
 /* FQ_SQL_CONSOLE_COLUMNS of one row into an IncidentSummary (strings point
- * into `res`; co-units into `co`, which must hold FQ_ROUTE_MAX_CO + 1). */
+ * into `res`; co-units into `co`, which must hold FQ_ROUTE_MAX_CO + 1); the
+ * report's point from columns lon_col, lon_col + 1 into `point` when they
+ * are not NULL. */
 static void summary_of(const PGresult *res, int row, Fengqiao__V1__IncidentSummary *s, char **co,
-                       char *co_buf, size_t co_len)
+                       char *co_buf, size_t co_len, int lon_col, Fengqiao__V1__GeoPoint *point)
 {
     fengqiao__v1__incident_summary__init(s);
     s->incident_id = (uint64_t)fq_store_column_i64(res, row, 0);
@@ -107,6 +118,12 @@ static void summary_of(const PGresult *res, int row, Fengqiao__V1__IncidentSumma
     s->escalations = (uint32_t)fq_store_column_i64(res, row, 19);
     s->reporter_node = PQgetvalue(res, row, 20);
     s->supervision_due_ms = fq_store_column_i64(res, row, 21);
+    if (!PQgetisnull(res, row, lon_col) && !PQgetisnull(res, row, lon_col + 1)) {
+        fengqiao__v1__geo_point__init(point);
+        point->lon = strtod(PQgetvalue(res, row, lon_col), NULL);
+        point->lat = strtod(PQgetvalue(res, row, lon_col + 1), NULL);
+        s->location = point;
+    }
 }
 
 static void reply_result(query_req *q, Fengqiao__V1__ConsoleResult *result)
@@ -141,23 +158,26 @@ static void reply_status(query_req *q, Fengqiao__V1__Status status, const char *
     fq_reply_send(q->token, q->key, &reply);
 }
 
-/* A page of the board: rows while the budget lasts, at most page_rows of
- * them; the statement read one more to tell whether more follow. */
+/* A page of the board or of a search: rows while the budget lasts, at most
+ * page_rows of them; the statement read one more to tell whether more
+ * follow. */
 static void answer_incidents(query_req *q, const PGresult *res)
 {
     int rows = PQntuples(res);
+    int search = q->kind == FENGQIAO__V1__CONSOLE_QUERY__QUERY_SEARCH;
+    Fengqiao__V1__GeoPoint *points = calloc((size_t)rows + 1, sizeof *points);
     Fengqiao__V1__IncidentSummary *s = calloc((size_t)rows + 1, sizeof *s);
     Fengqiao__V1__IncidentSummary **list = calloc((size_t)rows + 1, sizeof *list);
     char **co = calloc(((size_t)rows + 1) * (FQ_ROUTE_MAX_CO + 1), sizeof *co);
     char *co_buf = calloc((size_t)rows + 1, 512);
-    if (s == NULL || list == NULL || co == NULL || co_buf == NULL) {
+    if (s == NULL || list == NULL || co == NULL || co_buf == NULL || points == NULL) {
         reply_status(q, ST(BUSY), "out of memory; retry later");
     } else {
         fq_reply_budget budget = new_budget(q);
         int n = 0;
         for (int r = 0; r < rows && (uint32_t)n < q->page_rows; r++) {
             summary_of(res, r, &s[r], co + (size_t)r * (FQ_ROUTE_MAX_CO + 1),
-                       co_buf + (size_t)r * 512, 512);
+                       co_buf + (size_t)r * 512, 512, search ? 22 : 24, &points[r]);
             if (!fq_reply_budget_take(&budget,
                                       fengqiao__v1__incident_summary__get_packed_size(&s[r])))
                 break;
@@ -167,7 +187,12 @@ static void answer_incidents(query_req *q, const PGresult *res)
         result.incidents = list;
         result.n_incidents = (size_t)n;
         char cursor[FQ_REPLY_CURSOR_MAX] = "";
-        if (n < rows && n > 0) {
+        if (n < rows && n > 0 && search) {
+            /* Newest first: the last row's id. */
+            snprintf(cursor, sizeof cursor, "q1.%s", PQgetvalue(res, n - 1, 0));
+            result.more = 1;
+            result.cursor = cursor;
+        } else if (n < rows && n > 0) {
             /* The last row's sort key: columns 22, 23 after the summary. */
             snprintf(cursor, sizeof cursor, "o1.%" PRId64 ".%s.%s.%s.%s", q->asof_us,
                      PQgetvalue(res, n - 1, 22), PQgetvalue(res, n - 1, 2),
@@ -181,6 +206,7 @@ static void answer_incidents(query_req *q, const PGresult *res)
     free(list);
     free(co);
     free(co_buf);
+    free(points);
 }
 
 /* An incident and a page of its timeline; the description with the first
@@ -198,7 +224,8 @@ static void answer_incident(query_req *q, const PGresult *res)
     Fengqiao__V1__IncidentSummary *one = &s;
     char *co[FQ_ROUTE_MAX_CO + 1];
     char co_buf[512];
-    summary_of(res, 0, &s, co, co_buf, sizeof co_buf);
+    Fengqiao__V1__GeoPoint point;
+    summary_of(res, 0, &s, co, co_buf, sizeof co_buf, 29, &point);
     Fengqiao__V1__TimelineEvent *ev = calloc((size_t)rows, sizeof *ev);
     Fengqiao__V1__TimelineEvent **list = calloc((size_t)rows, sizeof *list);
     if (ev == NULL || list == NULL) {
@@ -229,6 +256,7 @@ static void answer_incident(query_req *q, const PGresult *res)
         ev[n].actor = PQgetvalue(res, r, 25);
         ev[n].at_ms = fq_store_column_i64(res, r, 26);
         ev[n].reason = PQgetvalue(res, r, 27);
+        ev[n].actor_name = PQgetvalue(res, r, 28);
         if (!fq_reply_budget_take(&budget, fengqiao__v1__timeline_event__get_packed_size(&ev[n]))) {
             more = 1;
             break;
@@ -313,6 +341,58 @@ static void answer_stats(query_req *q, const PGresult *res)
     free(csv);
 }
 
+/* The search's parameters (statements.h FQ_SQL_CONSOLE_SEARCH); NULL, or
+ * why the query is refused. */
+static const char *search_params(query_req *q, const Fengqiao__V1__SearchQuery *sq,
+                                 const char *cursor)
+{
+    fq_store_op *op = &q->op;
+    const char *text = sq->text;
+    size_t len = strlen(text), chars = 0;
+    for (size_t i = 0; i < len; i++)
+        chars += ((unsigned char)text[i] & 0xc0) != 0x80;
+    if (chars < 1 || chars > SEARCH_MAX_CHARS || len > 4 * SEARCH_MAX_CHARS)
+        return "search: the text is 1 to 64 characters";
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] < 0x20)
+            return "search: the text has a control character";
+    uint32_t limit = sq->limit == 0 ? DEFAULT_OPEN_ROWS : sq->limit;
+    if (limit > MAX_OPEN_ROWS)
+        limit = MAX_OPEN_ROWS;
+    q->page_rows = limit;
+    uint64_t before = 0;
+    if (cursor[0] != '\0' && parse_number_cursor(cursor, "q1", &before) != 0)
+        return "cursor: not one this server gave for this kind of query";
+    /* $2: the id the text names, if it is a number. */
+    char *end = NULL;
+    unsigned long long id = strtoull(text, &end, 10);
+    int is_id = text[0] >= '0' && text[0] <= '9' && *end == '\0' && id > 0 &&
+                id <= (unsigned long long)INT64_MAX;
+    snprintf(q->params[1], sizeof q->params[1], "%llu", is_id ? id : 0ULL);
+    if (!is_id)
+        op->values[1] = NULL;
+    /* $3: '%text%' with LIKE's own characters escaped (at most 64
+     * characters of 4 bytes, each doubled: a buffer of its own). */
+    char *p = q->pattern;
+    *p++ = '%';
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
+            *p++ = '\\';
+        *p++ = text[i];
+    }
+    *p++ = '%';
+    *p = '\0';
+    op->values[2] = q->pattern;
+    op->values[3] = text_copy(q, text);
+    snprintf(q->params[4], sizeof q->params[4], "%u", limit + 1);
+    snprintf(q->params[5], sizeof q->params[5], "%" PRIu64, before);
+    if (before == 0)
+        op->values[5] = NULL;
+    op->statement = FQ_SQL_CONSOLE_SEARCH_NAME;
+    op->nparams = FQ_SQL_CONSOLE_SEARCH_NPARAMS;
+    return NULL;
+}
+
 static void query_done(fq_store_op *op, int status, const char *message)
 {
     query_req *q = (query_req *)op;
@@ -338,6 +418,7 @@ static void query_done(fq_store_op *op, int status, const char *message)
     } else {
         switch (q->kind) {
         case FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS:
+        case FENGQIAO__V1__CONSOLE_QUERY__QUERY_SEARCH:
             answer_incidents(q, op->result);
             break;
         case FENGQIAO__V1__CONSOLE_QUERY__QUERY_INCIDENT:
@@ -393,8 +474,9 @@ void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *nod
         long long key[4] = {0, 0, 0, 0};
         if (o->tier < 0 || o->tier > FENGQIAO__V1__TIER__TIER_DISTRICT || o->line < 0 ||
             o->line > FENGQIAO__V1__LINE__LINE_SERVICES || strlen(o->town) > 64 ||
-            strlen(o->assignment) > 32)
-            bad = "tier, line, town or assignment out of range";
+            strlen(o->assignment) > 32 || o->severity < 0 ||
+            o->severity > FENGQIAO__V1__SEVERITY__SEVERITY_IV)
+            bad = "tier, line, town, assignment or severity out of range";
         else if (first_page)
             q->asof_us = fq_now_ms() * 1000;
         else if (parse_open_cursor(cursor, &q->asof_us, key) != 0)
@@ -407,6 +489,7 @@ void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *nod
         snprintf(q->params[6], sizeof q->params[6], "%u", limit + 1);
         snprintf(q->params[7], sizeof q->params[7], "%s", o->supervised_only ? "true" : "false");
         snprintf(q->params[8], sizeof q->params[8], "%" PRId64, q->asof_us);
+        snprintf(q->params[13], sizeof q->params[13], "%d", (int)o->severity);
         for (int k = 0; k < 4; k++) {
             snprintf(q->params[9 + k], sizeof q->params[9 + k], "%lld", key[k]);
             if (first_page)
@@ -468,6 +551,9 @@ void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *nod
         op->nparams = FQ_SQL_CONSOLE_STATS_NPARAMS;
         break;
     }
+    case FENGQIAO__V1__CONSOLE_QUERY__QUERY_SEARCH:
+        bad = search_params(q, query->search, cursor);
+        break;
     default:
         bad = "an empty console query";
         break;

@@ -9,7 +9,30 @@
 struct fq_reply_token {
     void *control;    /* nanomsg chunk holding the SP backtrace header */
     fq_msgsock *sock; /* where the request came in, where its answer goes */
+    /* A local token (sock NULL, control NULL): the answer goes to a function
+     * in this process (the web console's API) instead of nanomsg. */
+    fq_reply_local_fn local_fn;
+    void *local_user;
 };
+
+fq_reply_token *fq_reply_token_local(fq_reply_local_fn fn, void *user)
+{
+    fq_reply_token *token = calloc(1, sizeof *token);
+    if (token == NULL)
+        return NULL;
+    token->local_fn = fn;
+    token->local_user = user;
+    return token;
+}
+
+/* Answers a local token (body NULL: dropped) and consumes it. */
+static void answer_local(fq_reply_token *token, const uint8_t *body, size_t len)
+{
+    fq_reply_local_fn fn = token->local_fn;
+    void *user = token->local_user;
+    free(token);
+    fn(user, body, body != NULL ? len : 0);
+}
 
 typedef struct queued_reply {
     struct queued_reply *next;
@@ -128,7 +151,7 @@ static void on_readable(uv_poll_t *poll, int status, int events)
             return;
         }
         sock->stats.received++;
-        fq_reply_token *token = malloc(sizeof *token);
+        fq_reply_token *token = calloc(1, sizeof *token);
         if (token == NULL || control == NULL) {
             /* Cannot remember whom to answer: the peer's REQ resends. */
             free(token);
@@ -203,6 +226,11 @@ static void on_writable(uv_poll_t *poll, int status, int events)
 
 int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *body, size_t len)
 {
+    if (token->local_fn != NULL) {
+        static const uint8_t empty[1];
+        answer_local(token, body != NULL ? body : empty, len);
+        return FQ_MSGSOCK_OK;
+    }
     void *control = token->control;
     free(token);
     void *chunk = nn_allocmsg(len, 0);
@@ -255,6 +283,10 @@ fq_msgsock *fq_reply_token_socket(const fq_reply_token *token)
 
 void fq_msgsock_drop(fq_msgsock *sock, fq_reply_token *token)
 {
+    if (token->local_fn != NULL) {
+        answer_local(token, NULL, 0);
+        return;
+    }
     nn_freemsg(token->control);
     free(token);
     sock->stats.dropped++;

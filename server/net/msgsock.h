@@ -52,6 +52,14 @@ int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *bod
 /* The socket a request came in on (an endpoint may listen on several). */
 fq_msgsock *fq_reply_token_socket(const fq_reply_token *token);
 
+/* A token answered inside this process: fq_msgsock_reply(NULL, token, b, n)
+ * calls fn(user, b, n) and fq_msgsock_drop(NULL, token) calls
+ * fn(user, NULL, 0), each once, consuming the token (fq_reply_token_socket
+ * gives NULL for it). The web console's API puts its requests through the
+ * endpoints' own code with such a token. NULL when out of memory. */
+typedef void (*fq_reply_local_fn)(void *user, const uint8_t *body, size_t len);
+fq_reply_token *fq_reply_token_local(fq_reply_local_fn fn, void *user);
+
 /* Consumes the token without answering (the peer's REQ will resend). */
 void fq_msgsock_drop(fq_msgsock *sock, fq_reply_token *token);
 

@@ -284,14 +284,15 @@
  * "overdue" and with it the order stay the same across the pages — and
  * $10..$13 the sort key of the last row of the previous page (NULL: the
  * first page). The key follows the summary columns: (not overdue, due in
- * epoch µs or the largest bigint when none) as columns 22 and 23. */
+ * epoch µs or the largest bigint when none) as columns 22 and 23; then the
+ * report's point (lon, lat: 24, 25; NULL when none). $14 severity (0 any). */
 #define FQ_SQL_CONSOLE_ASOF "('epoch'::timestamptz + $9::bigint * interval '1 microsecond')"
 #define FQ_SQL_CONSOLE_OPEN_NAME "fq_console_open"
-#define FQ_SQL_CONSOLE_OPEN_NPARAMS 13
+#define FQ_SQL_CONSOLE_OPEN_NPARAMS 14
 #define FQ_SQL_CONSOLE_OPEN                                                                        \
     FQ_SQL_UNITS_WITHIN_CTE("$1")                                                                  \
     " SELECT " FQ_SQL_CONSOLE_COLUMNS_AT(                                                          \
-        FQ_SQL_CONSOLE_ASOF) ", k.not_overdue, k.due_us"                                           \
+        FQ_SQL_CONSOLE_ASOF) ", k.not_overdue, k.due_us, i.lon, i.lat"                             \
                              " FROM incidents i CROSS JOIN LATERAL (SELECT (NOT "                  \
                              "coalesce((i.assignment = 'assigned'"                                 \
                              " AND i.ack_due < " FQ_SQL_CONSOLE_ASOF                               \
@@ -311,6 +312,7 @@
                              "i.assignment = $5)"                                                  \
                              " AND (NOT $6::bool OR k.not_overdue = 0)"                            \
                              " AND (NOT $8::bool OR i.supervision_due IS NOT NULL)"                \
+                             " AND ($14::int = 0 OR i.severity = $14::int)"                        \
                              " AND ($10::int IS NULL OR (k.not_overdue, i.severity::int, "         \
                              "k.due_us, i.id)"                                                     \
                              " > ($10::int, $11::int, $12::bigint, $13::bigint))"                  \
@@ -319,17 +321,70 @@
 /* One incident with its description and a page of its timeline: one row
  * per event (the incident's columns repeated; the description on the first
  * row of the first page only, it can be 16 KB). $1 jurisdiction, $2
- * incident, $3 the events after this seq (0: from the start), $4 at most. */
+ * incident, $3 the events after this seq (0: from the start), $4 at most.
+ * After the event: the display name of the person whose console node acted
+ * (28; '' for other nodes), the report's point (29 lon, 30 lat). */
 #define FQ_SQL_CONSOLE_INCIDENT_NAME "fq_console_incident"
 #define FQ_SQL_CONSOLE_INCIDENT_NPARAMS 4
 #define FQ_SQL_CONSOLE_INCIDENT                                                                    \
     "SELECT " FQ_SQL_CONSOLE_COLUMNS ", CASE WHEN $3::bigint = 0 AND (e.seq IS NULL"               \
     " OR e.seq = min(e.seq) OVER ()) THEN i.description ELSE '' END,"                              \
     " e.seq, e.kind, coalesce(e.actor_node, ''),"                                                  \
-    " (date_part('epoch', e.at) * 1000)::bigint, e.reason"                                         \
+    " (date_part('epoch', e.at) * 1000)::bigint, e.reason,"                                        \
+    " coalesce((SELECT a.display_name FROM web_accounts a WHERE a.node_id = e.actor_node), ''),"   \
+    " i.lon, i.lat"                                                                                \
     " FROM incidents i LEFT JOIN events e ON e.incident_id = i.id AND e.seq > $3::bigint"          \
     " WHERE i.id = $2 AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                 \
     " ORDER BY e.seq LIMIT $4::bigint"
+
+/* Search (docs/console.md, "Search"): incidents inside the jurisdiction,
+ * open or not, newest first. $1 jurisdiction, $2 the id the text names
+ * (NULL: it names none), $3 the text as a LIKE pattern ('%text%', escaped),
+ * $4 the text itself (the external reference matches whole), $5 at most,
+ * $6 the id of the previous page's last row (NULL: the first page). The
+ * trigram indexes of migration 0017 serve the LIKEs; columns as the board's,
+ * then the point (22 lon, 23 lat). */
+#define FQ_SQL_CONSOLE_SEARCH_NAME "fq_console_search"
+#define FQ_SQL_CONSOLE_SEARCH_NPARAMS 6
+#define FQ_SQL_CONSOLE_SEARCH                                                                      \
+    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", i.lon, i.lat FROM incidents i"                             \
+    " WHERE (i.id = $2::bigint OR i.title ILIKE $3 OR i.address ILIKE $3"                          \
+    " OR i.reporter_phone LIKE $3 OR (i.external_ref = $4 AND $4 <> ''))"                          \
+    " AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                                 \
+    " AND ($6::bigint IS NULL OR i.id < $6::bigint)"                                               \
+    " ORDER BY i.id DESC LIMIT $5::bigint"
+
+/* The web console's names and shapes inside a jurisdiction ($1, an org
+ * unit), as one JSON document (docs/http-api.md, "Reference data"): the
+ * district, the towns with their villages and grids (rings as [lat, lng]),
+ * the handling units, the workers, the categories. One row, one column. */
+#define FQ_SQL_WEB_TOPOLOGY_NAME "fq_web_topology"
+#define FQ_SQL_WEB_TOPOLOGY_NPARAMS 1
+#define FQ_SQL_WEB_TOPOLOGY                                                                        \
+    "WITH RECURSIVE sub (id, kind, parent_id, name) AS ("                                          \
+    " SELECT id, kind, parent_id, name FROM org_units WHERE id = $1"                               \
+    " UNION ALL SELECT o.id, o.kind, o.parent_id, o.name FROM org_units o"                         \
+    " JOIN sub ON o.parent_id = sub.id)"                                                           \
+    " SELECT json_build_object("                                                                   \
+    " 'district', (SELECT json_build_object('id', d.id, 'name', d.name) FROM org_units d"          \
+    " WHERE d.kind = 'district' AND fq_unit_within($1, d.id)),"                                    \
+    " 'towns', coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name,"            \
+    " 'villages', coalesce((SELECT json_agg(json_build_object('id', v.id, 'name', v.name,"         \
+    " 'grids', coalesce((SELECT json_agg(json_build_object('id', g.id, 'name', g.name,"            \
+    " 'ring', coalesce((SELECT json_agg(json_build_array(p.ring[2 * k], p.ring[2 * k - 1])"        \
+    " ORDER BY k) FROM grid_polygons p,"                                                           \
+    " generate_series(1, array_length(p.ring, 1) / 2) k WHERE p.grid = g.id), '[]'))"              \
+    " ORDER BY g.id) FROM sub g WHERE g.parent_id = v.id AND g.kind = 'grid'), '[]'))"             \
+    " ORDER BY v.id) FROM sub v WHERE v.parent_id = t.id AND v.kind = 'village'), '[]'))"          \
+    " ORDER BY t.id) FROM sub t WHERE t.kind = 'town'), '[]'),"                                    \
+    " 'units', coalesce((SELECT json_agg(json_build_object('id', h.id, 'name', h.name,"            \
+    " 'kind', h.kind, 'line', coalesce(h.line, ''), 'territory', h.territory) ORDER BY h.id)"      \
+    " FROM handlers h WHERE h.territory IN (SELECT id FROM sub)), '[]'),"                          \
+    " 'workers', coalesce((SELECT json_agg(json_build_object('id', w.id, 'name', w.name,"          \
+    " 'grid', w.grid, 'capacity', w.capacity) ORDER BY w.id)"                                      \
+    " FROM workers w WHERE w.grid IN (SELECT id FROM sub)), '[]'),"                                \
+    " 'categories', coalesce((SELECT json_agg(json_build_object('code', c.code, 'name', c.name,"   \
+    " 'line', c.line) ORDER BY c.code) FROM categories c), '[]'))::text"
 
 /* Units and workers inside the jurisdiction with what they hold, a page of
  * them: $1 jurisdiction, $2 rows to skip, $3 at most. (kind, id) is unique:
@@ -442,6 +497,57 @@ enum {
 
 /* Admin tools NOTIFY this channel after changing units or nodes; the server
  * LISTENs and reloads its directory. */
+/* ---- the web console's accounts and sessions (migrations/0016, server/web/http.c) ----
+ * Run on the writes store: a session is answered only once its row is
+ * committed. */
+
+/* One account by name: account, display name, role, node id, the node's
+ * jurisdiction, its name, password hash, disabled (bool), node revoked (bool). */
+#define FQ_SQL_WEB_ACCOUNT_NAME "fq_web_account"
+#define FQ_SQL_WEB_ACCOUNT_NPARAMS 1
+#define FQ_SQL_WEB_ACCOUNT                                                                         \
+    "SELECT a.account, a.display_name, a.role, a.node_id, n.jurisdiction, u.name,"                 \
+    " a.password_hash, a.disabled_at IS NOT NULL, n.revoked_at IS NOT NULL FROM web_accounts a"    \
+    " JOIN nodes n ON n.id = a.node_id JOIN org_units u ON u.id = n.jurisdiction"                  \
+    " WHERE a.account = $1"
+
+/* A new session and its 'ok' sign-in row. $1 token hash (bytea), $2 account,
+ * $3 CSRF token, $4 remote, $5 life in seconds. Out: expires_at (epoch ms). */
+#define FQ_SQL_WEB_SESSION_NEW_NAME "fq_web_session_new"
+#define FQ_SQL_WEB_SESSION_NEW_NPARAMS 5
+#define FQ_SQL_WEB_SESSION_NEW                                                                     \
+    "WITH s AS (INSERT INTO web_sessions (token_hash, account, csrf_token, remote, expires_at)"    \
+    " VALUES ($1, $2, $3, $4, now() + $5::int * interval '1 second') RETURNING expires_at),"       \
+    " l AS (INSERT INTO web_logins (account, remote, outcome) VALUES ($2, $4, 'ok'))"              \
+    " SELECT (extract(epoch FROM expires_at) * 1000)::bigint FROM s"
+
+/* A sign-in attempt that opened nothing: $1 the account as typed (cut to 64
+ * characters), $2 remote, $3 outcome. */
+#define FQ_SQL_WEB_LOGIN_NAME "fq_web_login"
+#define FQ_SQL_WEB_LOGIN_NPARAMS 3
+#define FQ_SQL_WEB_LOGIN                                                                           \
+    "INSERT INTO web_logins (account, remote, outcome) VALUES (left($1, 64), $2, $3)"
+
+/* A live session by its token hash ($1): account, display name, role, node
+ * id, jurisdiction, its name, CSRF token, expires_at (epoch ms). No row: no
+ * such session, ended, expired, account disabled or node revoked. */
+#define FQ_SQL_WEB_SESSION_GET_NAME "fq_web_session_get"
+#define FQ_SQL_WEB_SESSION_GET_NPARAMS 1
+#define FQ_SQL_WEB_SESSION_GET                                                                     \
+    "SELECT a.account, a.display_name, a.role, a.node_id, n.jurisdiction, u.name, s.csrf_token,"   \
+    " (extract(epoch FROM s.expires_at) * 1000)::bigint FROM web_sessions s"                       \
+    " JOIN web_accounts a ON a.account = s.account JOIN nodes n ON n.id = a.node_id"               \
+    " JOIN org_units u ON u.id = n.jurisdiction WHERE s.token_hash = $1 AND s.ended_at IS NULL"    \
+    " AND s.expires_at > now() AND a.disabled_at IS NULL AND n.revoked_at IS NULL"
+
+/* Ends a session ($1 token hash) with a 'logout' row ($2 remote). */
+#define FQ_SQL_WEB_SESSION_END_NAME "fq_web_session_end"
+#define FQ_SQL_WEB_SESSION_END_NPARAMS 2
+#define FQ_SQL_WEB_SESSION_END                                                                     \
+    "WITH s AS (UPDATE web_sessions SET ended_at = now() WHERE token_hash = $1 AND ended_at IS"    \
+    " NULL RETURNING account) INSERT INTO web_logins (account, remote, outcome)"                   \
+    " SELECT account, $2, 'logout' FROM s"
+
 #define FQ_DIRECTORY_CHANNEL "fengqiao_directory"
 
 #endif

@@ -29,8 +29,17 @@ void fq_api_handle(fq_api *api, fq_web_req *r);
  * live feeds of the browsers that follow the item's box. */
 void fq_api_sink(void *api, const char *box, uint64_t seq, int kind, uint64_t incident_id,
                  int64_t at_ms, const uint8_t *body, size_t len, int complete);
+/* The directory was loaded again (server.c on_directory): the cached
+ * topology documents (GET /api/v1/topology, one per jurisdiction) are
+ * dropped and read again when next asked for. */
+void fq_api_directory_changed(fq_api *api);
+/* The base-map tile URL the page is given ('' on a closed network); copied.
+ * -1 when out of memory. */
+int fq_api_set_tile_url(fq_api *api, const char *url);
 /* Closes every stream: for a stop. */
 void fq_api_stop(fq_api *api);
+/* After the loop has run out: a console request still in the store holds
+ * the api. */
 void fq_api_free(fq_api *api);
 
 #endif

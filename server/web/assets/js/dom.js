@@ -1,0 +1,96 @@
+// dom: building elements without innerHTML. Every text goes in as a text node,
+// so nothing the server sends (a report's title, a reason) can become markup.
+
+// el('div', {class: 'x', onclick: fn, dataset: {id: 1}}, child, 'text', ...)
+export function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    if (attrs) {
+        for (const [k, v] of Object.entries(attrs)) {
+            if (v === undefined || v === null || v === false) continue;
+            if (k === 'class') node.className = v;
+            else if (k === 'dataset') Object.assign(node.dataset, v);
+            else if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
+            else if (k === 'value' || k === 'checked' || k === 'disabled' || k === 'selected') node[k] = v;
+            else node.setAttribute(k, v === true ? '' : String(v));
+        }
+    }
+    append(node, children);
+    return node;
+}
+
+function append(node, children) {
+    for (const c of children) {
+        if (c === undefined || c === null || c === false) continue;
+        if (Array.isArray(c)) append(node, c);
+        else if (c instanceof Node) node.appendChild(c);
+        else node.appendChild(document.createTextNode(String(c)));
+    }
+}
+
+export function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+    return node;
+}
+
+export function replace(node, ...children) {
+    clear(node);
+    append(node, children);
+    return node;
+}
+
+// A select with options [[value, text], ...].
+export function select(attrs, options, selected) {
+    const s = el('select', attrs);
+    for (const [v, text] of options) s.appendChild(el('option', { value: v, selected: v === selected }, text));
+    return s;
+}
+
+// Runs fn at most once per `ms`: the first call at once, calls during the
+// quiet time folded into one call at its end. A burst of live items costs one
+// refetch, and the last item is never left unseen for more than `ms`.
+export function coalesce(fn, ms) {
+    let last = 0;
+    let timer = 0;
+    return function run() {
+        if (timer) return;
+        const wait = last + ms - Date.now();
+        if (wait <= 0) {
+            last = Date.now();
+            fn();
+            return;
+        }
+        timer = setTimeout(() => {
+            timer = 0;
+            last = Date.now();
+            fn();
+        }, wait);
+    };
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+// 1 d 02:03:04 style: a countdown an operator reads at a glance.
+export function duration(ms) {
+    let s = Math.floor(Math.abs(ms) / 1000);
+    const d = Math.floor(s / 86400);
+    s -= d * 86400;
+    const h = Math.floor(s / 3600);
+    s -= h * 3600;
+    const m = Math.floor(s / 60);
+    s -= m * 60;
+    const hms = `${pad(h)}:${pad(m)}:${pad(s)}`;
+    return d > 0 ? `${d}d ${hms}` : hms;
+}
+
+export function dateTime(ms) {
+    if (!ms) return '—';
+    const d = new Date(ms);
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+// A request id for a command: random, of [A-Za-z0-9_-] (docs/http-api.md).
+export function requestId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
