@@ -84,8 +84,9 @@ def main():
         d.save_screenshot(os.path.join(out, "web-board.png"))
         resize(d, WALL)
         time.sleep(1)
-        d.find_element("css selector", "table.board tbody tr").click()
-        wait_js(d, "return !!document.querySelector('aside.incident-panel')", "the incident panel")
+        d.execute_script("document.querySelector('table.board tbody tr.sev-row').click()")
+        wait_js(d, "const p = document.querySelector('aside.incident-panel');"
+                   " return p && !p.hidden && p.innerText.length > 0", "the incident panel")
         time.sleep(1.5)
         d.save_screenshot(os.path.join(out, "web-incident.png"))
         d.execute_script(
