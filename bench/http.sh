@@ -139,7 +139,7 @@ q "INSERT INTO org_units (id, kind, parent_id, name) VALUES
     --key-out "$tmp/console.key" >/dev/null 2>&1
 password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s\n' "$password" | "$B/server/fengqiao-admin" user add bench.op --role operator \
-    --jurisdiction xihu --name '压测值班员' >&2
+    --jurisdiction xihu --display-name '压测值班员' >&2
 
 port=$(free_port)
 tport=$(free_port)

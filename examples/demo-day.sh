@@ -178,7 +178,7 @@ for entry in "${web_accounts[@]}"; do
         printf '%s\n' "$password" | "$admin" user passwd "$account"
     else
         printf '%s\n' "$password" | "$admin" user add "$account" --role "$role" \
-            --jurisdiction "$unit" --name "$name"
+            --jurisdiction "$unit" --display-name "$name"
     fi
     awk -v a="$account" '$1 != a' "$state/web-logins" >"$state/web-logins.tmp"
     echo "$account $password" >>"$state/web-logins.tmp"
