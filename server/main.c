@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,11 @@ static int parse_number(const char *name, const char *text, uint64_t max, uint64
 
 int main(int argc, char **argv)
 {
+    /* A write to a connection its peer has closed (a browser that went away
+     * while its live feed or a file was being sent) must be an EPIPE that
+     * the HTTP layer handles, not a SIGPIPE that ends the server: libuv and
+     * H2O leave that policy to the program. */
+    signal(SIGPIPE, SIG_IGN);
     fq_server_config config;
     fq_server_config_defaults(&config);
     config.conninfo = getenv("FQ_DB");

@@ -296,6 +296,8 @@ static void on_directory(void *user, const PGresult *const *loaded)
                  fq_dispatch_get_stats(srv->dispatch)->open);
     if (srv->http != NULL)
         fq_http_directory_reloaded(srv->http);
+    if (srv->api != NULL)
+        fq_api_directory_changed(srv->api); /* the cached topology documents */
     if (!srv->serving) {
         srv->serving = 1;
         start_http(srv);
@@ -403,7 +405,7 @@ static void finish_stop(server *srv)
     if (srv->api != NULL)
         fq_api_stop(srv->api);
     if (srv->http != NULL)
-        fq_http_stop(srv->http);
+        fq_http_close(srv->http);
     fq_store_close(srv->store);
     fq_store_close(srv->read_store);
     fq_dispatch_stop(srv->dispatch);
@@ -418,7 +420,8 @@ static void finish_stop(server *srv)
 static void on_drain_tick(uv_timer_t *timer)
 {
     server *srv = timer->data;
-    if ((fq_intake_in_flight(srv->intake) == 0 && fq_terminals_in_flight(srv->terminals) == 0) ||
+    if ((fq_intake_in_flight(srv->intake) == 0 && fq_terminals_in_flight(srv->terminals) == 0 &&
+         (srv->http == NULL || fq_http_idle(srv->http))) ||
         uv_now(srv->loop) >= srv->drain_deadline)
         finish_stop(srv);
 }
@@ -573,6 +576,11 @@ int fq_server_run(const fq_server_config *config)
                  config->console_url);
     if (config->http_listen != NULL) {
         srv.api = fq_api_new(srv.loop, srv.terminals, srv.dispatch, srv.read_store);
+        if (srv.api != NULL &&
+            fq_api_set_tile_url(srv.api, config->tile_url ? config->tile_url : "") != 0) {
+            fq_api_free(srv.api);
+            srv.api = NULL;
+        }
         if (srv.api == NULL) {
             log_line("out of memory");
             return 1;

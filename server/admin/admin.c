@@ -39,6 +39,12 @@ static void usage(FILE *out)
             "                                      console, admin)\n"
             "  node revoke ID                      refuse the node from now on\n"
             "  node list                           list nodes\n"
+            "  user add NAME --role operator|supervisor|viewer --jurisdiction UNIT\n"
+            "           [--display-name TEXT]      a person's web console account; the\n"
+            "                                      password from the terminal (no echo) or\n"
+            "                                      stdin; makes its console node p.NAME\n"
+            "  user passwd NAME | disable NAME     a new password / disable (ends sessions)\n"
+            "  user list                           the web console's accounts\n"
             "  import-topology FILE [--replace]    import the district's units, handlers,\n"
             "                                      grids, workers, categories and rules\n"
             "                                      from a JSON file (docs/topology.md)\n"
@@ -544,6 +550,8 @@ int main(int argc, char **argv)
         return cmd_unit(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "node") == 0)
         return cmd_node(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "user") == 0)
+        return cmd_user(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "import-topology") == 0)
         return cmd_import_topology(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "rules") == 0)

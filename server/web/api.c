@@ -25,6 +25,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +89,7 @@ struct fq_api {
     feed *feeds;
     uv_timer_t *keepalive;
     int stopped;
-    uint8_t arena_buf[ARENA_BYTES];
+    _Alignas(max_align_t) uint8_t arena_buf[ARENA_BYTES]; /* protobuf-c lays structs in it */
     fq_arena arena;
 };
 
@@ -703,11 +704,18 @@ static void on_stream_closed(void *user, fq_web_stream *s)
 }
 
 /* "id: N\nevent: item\ndata: {…}\n\n" into a malloc'ed string. */
-static char *sse_event(const Fengqiao__V1__OutboxItem *item, size_t *len)
+static char *sse_event(const Fengqiao__V1__OutboxItem *item, int complete, size_t *len)
 {
     json_object *o = fq_pbjson_message(&item->base);
     if (o == NULL)
         return NULL;
+    if (!complete) {
+        /* A change's item carries no title or address (only a report has
+         * them at hand): left out rather than sent empty, so that the page
+         * keeps what it shows. */
+        json_object_object_del(o, "title");
+        json_object_object_del(o, "address");
+    }
     size_t jlen = 0;
     const char *j = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &jlen);
     char *out = malloc(jlen + 64);
@@ -773,7 +781,7 @@ static void catchup_page(stream_state *st, const PGresult *res, int status)
             }
         }
         size_t len = 0;
-        char *ev = sse_event(&c, &len);
+        char *ev = sse_event(&c, 1, &len);
         fengqiao__v1__outbox_item__free_unpacked(it, NULL);
         if (ev == NULL) {
             fq_web_stream_close(st->s);
@@ -837,7 +845,7 @@ static void catch_up(stream_state *st)
 static void handle_events(fq_api *api, fq_web_req *r)
 {
     const fq_web_session *s = fq_web_req_session(r);
-    const char *resume = fq_web_req_header(r, "Last-Event-ID");
+    const char *resume = fq_web_req_header(r, "last-event-id") /* lowercase: H2O compares so */;
     if (resume == NULL)
         resume = fq_web_req_query(r, "after");
     uint64_t after = 0;
@@ -892,7 +900,6 @@ static void handle_events(fq_api *api, fq_web_req *r)
 void fq_api_sink(void *user, const char *box, uint64_t seq, int kind, uint64_t incident_id,
                  int64_t at_ms, const uint8_t *body, size_t len, int complete)
 {
-    (void)complete;
     fq_api *api = user;
     feed *f = NULL;
     HASH_FIND_STR(api->feeds, box, f);
@@ -904,7 +911,7 @@ void fq_api_sink(void *user, const char *box, uint64_t seq, int kind, uint64_t i
     char *ev = NULL;
     size_t ev_len = 0;
     if (it != NULL) {
-        ev = sse_event(it, &ev_len);
+        ev = sse_event(it, complete, &ev_len);
         fengqiao__v1__outbox_item__free_unpacked(it, NULL);
     }
     for (stream_state *st = f->streams, *next; st != NULL; st = next) {

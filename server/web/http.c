@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define SSE_KEEPALIVE_MS 15000
@@ -49,7 +50,7 @@ struct fq_http {
     const char *dummy_hash;
     fq_web_stream *streams; /* every open stream, for keepalives and the stop */
     uv_timer_t keepalive;
-    int stopped;
+    int stopped, disposed;
 };
 
 /* Ties a request's life in H2O to ours: allocated in the request's pool, its
@@ -374,7 +375,8 @@ const char *fq_web_req_header(const fq_web_req *r, const char *name)
         return NULL;
     for (size_t i = 0; i < wr->req->headers.size; i++) {
         const h2o_header_t *hd = &wr->req->headers.entries[i];
-        if (h2o_lcstris(hd->name->base, hd->name->len, name, strlen(name)))
+        /* Both sides folded: H2O's h2o_lcstris folds only its first argument. */
+        if (hd->name->len == strlen(name) && strncasecmp(hd->name->base, name, hd->name->len) == 0)
             return own(wr, hd->value.base, hd->value.len);
     }
     return NULL;
@@ -1161,7 +1163,10 @@ fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *st
     }
 
     h2o_config_init(&h->globalconf);
-    h->globalconf.max_request_entity_size = FQ_WEB_MAX_BODY;
+    /* H2O refuses bodies beyond this itself (a plain 413); between the two
+     * the API's own 413 in the error shape of docs/http-api.md. */
+    h->globalconf.max_request_entity_size = 4 * FQ_WEB_MAX_BODY;
+    h->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("fengqiao"));
     h2o_hostconf_t *hostconf =
         h2o_config_register_host(&h->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *api_path = h2o_config_register_path(hostconf, "/api/", 0);
@@ -1226,12 +1231,31 @@ void fq_http_stop(fq_http *h)
     h2o_context_request_shutdown(&h->ctx);
 }
 
+int fq_http_idle(fq_http *h)
+{
+    return h2o_linklist_is_empty(&h->ctx.http1._conns) &&
+           h2o_linklist_is_empty(&h->ctx.http2._conns);
+}
+
+void fq_http_close(fq_http *h)
+{
+    fq_http_stop(h);
+    if (h->accept_ctx.ctx != NULL && !h->disposed) {
+        h->disposed = 1;
+        /* The shutdown's own HTTP/2 timer is still armed when nothing is left. */
+        if (h2o_timeout_is_linked(&h->ctx.http2._graceful_shutdown_timeout))
+            h2o_timeout_unlink(&h->ctx.http2._graceful_shutdown_timeout);
+        h2o_context_dispose(&h->ctx);
+    }
+}
+
 void fq_http_free(fq_http *h)
 {
     if (h == NULL)
         return;
     if (h->accept_ctx.ctx != NULL) {
-        h2o_context_dispose(&h->ctx);
+        if (!h->disposed)
+            h2o_context_dispose(&h->ctx);
         h2o_config_dispose(&h->globalconf);
     }
     if (h->ssl_ctx)

@@ -36,6 +36,10 @@ fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *st
 void fq_http_directory_reloaded(fq_http *http);
 /* Stops listening, ends the streams, closes idle connections. */
 void fq_http_stop(fq_http *http);
+/* 1 when no browser is connected (a stop waits for it, within its bound). */
+int fq_http_idle(fq_http *http);
+/* The last of a stop: H2O's context lets go of the loop. */
+void fq_http_close(fq_http *http);
 /* After the loop has finished. */
 void fq_http_free(fq_http *http);
 

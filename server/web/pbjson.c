@@ -39,6 +39,19 @@ int fq_pbjson_enum_value(const ProtobufCEnumDescriptor *d, const char *name)
     return -1;
 }
 
+/* A double as the shortest text that reads back the same ("30.2", not
+ * json-c's "30.199999999999999"). */
+static json_object *new_double(double d)
+{
+    char text[32];
+    for (int precision = 15; precision <= 17; precision++) {
+        snprintf(text, sizeof text, "%.*g", precision, d);
+        if (strtod(text, NULL) == d)
+            break;
+    }
+    return json_object_new_double_s(d, text);
+}
+
 static json_object *scalar(const ProtobufCFieldDescriptor *f, const void *p)
 {
     char buf[64];
@@ -58,9 +71,9 @@ static json_object *scalar(const ProtobufCFieldDescriptor *f, const void *p)
     case PROTOBUF_C_TYPE_FIXED64:
         return json_object_new_uint64(*(const uint64_t *)p);
     case PROTOBUF_C_TYPE_FLOAT:
-        return json_object_new_double(*(const float *)p);
+        return new_double(*(const float *)p);
     case PROTOBUF_C_TYPE_DOUBLE:
-        return json_object_new_double(*(const double *)p);
+        return new_double(*(const double *)p);
     case PROTOBUF_C_TYPE_BOOL:
         return json_object_new_boolean(*(const protobuf_c_boolean *)p);
     case PROTOBUF_C_TYPE_ENUM:
@@ -112,8 +125,8 @@ json_object *fq_pbjson_message(const ProtobufCMessage *msg)
         /* Leaflet's names: the page puts it on the map as it is. */
         const Fengqiao__V1__GeoPoint *g = (const Fengqiao__V1__GeoPoint *)msg;
         json_object *o = json_object_new_object();
-        json_object_object_add(o, "lat", json_object_new_double(g->lat));
-        json_object_object_add(o, "lng", json_object_new_double(g->lon));
+        json_object_object_add(o, "lat", new_double(g->lat));
+        json_object_object_add(o, "lng", new_double(g->lon));
         return o;
     }
     json_object *o = json_object_new_object();
@@ -220,7 +233,7 @@ json_object *fq_pbjson_stats_csv(const char *csv)
         cell[n] = '\0';
         json_object *v =
             !header && is_number(cell)
-                ? (strpbrk(cell, ".eE") ? json_object_new_double(strtod(cell, NULL))
+                ? (strpbrk(cell, ".eE") ? new_double(strtod(cell, NULL))
                                         : json_object_new_int64(strtoll(cell, NULL, 10)))
                 : json_object_new_string(cell);
         json_object_array_add(header ? columns : row, v);
@@ -248,7 +261,8 @@ json_object *fq_pbjson_stats_csv(const char *csv)
 
 /* ---- the command decoder ---- */
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt,
+                                                      ...)
 {
     va_list ap;
     va_start(ap, fmt);

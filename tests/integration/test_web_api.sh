@@ -170,10 +170,10 @@ out=$(post wang.op "/incidents/$BIG/commands" \
 expect 200 "assign skip-level"
 seq1=$(jq -r .event_seq <<<"$out")
 for ((i = 0; i < 600; i++)); do
-    grep -q "\"incident_id\":$BIG" "$WORK/watch.out" 2>/dev/null && break
+    grep -q "\"incident\":$BIG," "$WORK/watch.out" 2>/dev/null && break
     sleep 0.05
 done
-grep -q "\"incident_id\":$BIG" "$WORK/watch.out" || fail "the worker's terminal did not get $BIG: $(cat "$WORK/watch.err")"
+grep -q "\"incident\":$BIG," "$WORK/watch.out" || fail "the worker's terminal did not get $BIG: $(cat "$WORK/watch.err")"
 assert_eq "$WORKER" "$(q "SELECT worker FROM incidents WHERE id = $BIG")" "held by the worker"
 out=$(get wang.op "/incidents/$BIG")
 expect 200 "the incident"
@@ -218,6 +218,26 @@ assert_eq "" "$(get li.town "/board?q=北山" | jq -r '[.incidents[].incident_id
 assert_eq "$(q "SELECT string_agg(id::text, ',' ORDER BY id DESC) FROM incidents WHERE title LIKE '%邻里纠纷%'")" \
     "$(board_ids wang.op "q=$(jq -rn '"邻里纠纷"|@uri')")" "search pages, newest first"
 log "search: phone, external ref, title, id, concluded included, paged"
+
+# ---- roster and statistics ----
+out=$(get li.town /roster)
+expect 200 roster
+assert_eq "$(q "SELECT count(*) FROM workers WHERE fq_unit_within(grid, 'lingyin')") $(q "SELECT count(*) FROM handlers WHERE fq_unit_within(territory, 'lingyin')")" \
+    "$(jq -r '[([.roster[] | select(.kind == "worker")] | length), ([.roster[] | select(.kind != "worker")] | length)] | join(" ")' <<<"$out")" \
+    "the town's roster: its workers and units"
+to=$(($(now_ms) + 60000))
+out=$(get wang.op "/stats?from_ms=$((to - 86400000))&to_ms=$to&by=town")
+expect 200 statistics
+assert_eq group "$(jq -r '.columns[0]' <<<"$out")" "statistics columns"
+assert_eq "$(q "SELECT count(*) FROM incidents WHERE fq_town_of(coalesce(territory, place_unit)) = 'lingyin'")" \
+    "$(jq -r '.rows[] | select(.[0] == "lingyin") | .[1]' <<<"$out")" "lingyin's received count"
+assert_match '^"?group"?,' "$(get wang.op "/stats?from_ms=$((to - 86400000))&to_ms=$to&by=town&format=csv" | head -1)" "statistics as CSV"
+get wang.op "/stats?from_ms=$to&to_ms=$to" >/dev/null
+expect 400 "an empty period"
+post wang.op "/incidents/$PH/commands" '{"request_id":"c2","kind":"escalate","reason":"已办结的"}' >/dev/null
+expect 409 "a command the state does not allow"
+assert_eq wrong_state "$(jq -r .error.code "$WORK/body")" "wrong_state code"
+log "roster, statistics (JSON and CSV), 409 wrong_state"
 
 # ---- the live feed ----
 curl -sN -H "Cookie: ${COOKIE[wang.op]}" "$BASE/events" >"$WORK/sse1" 2>/dev/null &

@@ -103,7 +103,8 @@ export class IncidentPanel {
             row('concludeDue', ...[].concat(limit(inc.conclude_due_ms, 'concludeDue'))),
             inc.supervision_due_ms ? row('supervisionDue', ...[].concat(limit(inc.supervision_due_ms, 'supervisionDue'))) : null,
             inc.escalations ? row('escalations', String(inc.escalations)) : null,
-            inc.reporter_node ? row('reporter', topo.name(inc.reporter_node)) : null));
+            // Reporting nodes have no names in the topology: shown only when one is known.
+            inc.reporter_node && topo.name(inc.reporter_node) !== inc.reporter_node ? row('reporter', topo.name(inc.reporter_node)) : null));
         const desc = description ? el('section', null, el('h3', null, t('description')), el('p', { class: 'description' }, description)) : null;
         const events = el('ol', { class: 'timeline' }, timeline.map((ev) => el('li', null,
             el('time', null, dateTime(ev.at_ms)), ' ',

@@ -100,7 +100,7 @@ export class Stats {
             data: { labels, datasets },
             options: {
                 animation: false, responsive: true, maintainAspectRatio: false,
-                scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+                scales: { y: { beginAtZero: true, grace: '5%', ticks: { precision: 0 } } },
                 plugins: { legend: { position: 'top' } },
             },
         });
