@@ -201,10 +201,10 @@ q "ANALYZE" >/dev/null
 board_url="$http/api/v1/board?limit=$limit"
 status=$(curl -sS -o "$tmp/page.json" -w '%{http_code}' -H "Cookie: $FQ_COOKIE" "$board_url")
 rows=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["incidents"]))' "$tmp/page.json" 2>/dev/null || echo 0)
-[ "$status" = 200 ] && [ "$rows" = "$limit" ] || {
+if [ "$status" != 200 ] || [ "$rows" != "$limit" ]; then
     log "the board page is not $limit incidents: HTTP $status, $rows rows"
     exit 1
-}
+fi
 page_bytes=$(wc -c <"$tmp/page.json")
 results="$tmp/results.jsonl"
 : >"$results"
