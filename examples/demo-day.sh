@@ -3,9 +3,11 @@
 # (packages, build, a private PostgreSQL under .fq/, migrations, topology),
 # then registers every town platform, every grid worker's terminal and every
 # town line's, department's and the command center's duty terminal, starts
-# fengqiaod with the intake and the terminal endpoint, runs fq-simulate (a day
-# of reports, acknowledgements, returns, escalations, conclusions) and prints
-# the day's meeting statistics. See docs/demo.md.
+# fengqiaod with the intake, the terminal endpoint and the web console (HTTPS
+# with a self-signed certificate made here, a district supervisor's and a town
+# operator's accounts), runs fq-simulate (a day of reports, acknowledgements,
+# returns, escalations, conclusions) and prints the day's meeting statistics.
+# See docs/demo.md and docs/web-console.md.
 #
 #   examples/demo-day.sh          run the day; the server keeps running after it,
 #                                 with the district's real time limits again
@@ -15,7 +17,8 @@
 # the day in 12 minutes), FQ_DEMO_HOURS (24), FQ_DEMO_REPORTS (800),
 # FQ_DEMO_SEED (default: a new one per run; the same seed sends the same
 # cases, so nothing new is created), FQ_DEMO_INTAKE_PORT (7411),
-# FQ_DEMO_TERMINALS_PORT (7412), FQ_DEMO_STATE (.fq), FQ_DEMO_BUILD (build),
+# FQ_DEMO_TERMINALS_PORT (7412), FQ_DEMO_HTTP_PORT (8443: the web console on
+# https://127.0.0.1:PORT/), FQ_DEMO_STATE (.fq), FQ_DEMO_BUILD (build),
 # FQ_DEMO_PREBUILT=1 (use FQ_DEMO_BUILD as it is: no packages, no build — the
 # integration test runs the demo on the build under test).
 set -euo pipefail
@@ -26,6 +29,8 @@ intake_port=${FQ_DEMO_INTAKE_PORT:-7411}
 terminals_port=${FQ_DEMO_TERMINALS_PORT:-7412}
 intake="tcp://127.0.0.1:$intake_port"
 terminals="tcp://127.0.0.1:$terminals_port"
+http_port=${FQ_DEMO_HTTP_PORT:-8443}
+web_url="https://127.0.0.1:$http_port/"
 speedup=${FQ_DEMO_SPEEDUP:-120}
 hours=${FQ_DEMO_HOURS:-24}
 reports=${FQ_DEMO_REPORTS:-800}
@@ -141,7 +146,54 @@ while read -r node args; do
 done <"$state/demo-nodes.txt"
 echo "$(wc -l <"$state/demo-nodes.txt") nodes, $added registered now" >&2
 
-step "starting fengqiaod: intake $intake, terminals $terminals"
+step "the web console: a self-signed certificate and two people's accounts"
+# The certificate is the demo's own (in $state/tls, kept between runs): a
+# browser warns about it once. A deployment uses one its clients trust.
+mkdir -p "$state/tls"
+if [ ! -s "$state/tls/cert.pem" ] || [ ! -s "$state/tls/key.pem" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
+        -subj "/CN=fengqiao demo" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -keyout "$state/tls/key.pem.tmp" -out "$state/tls/cert.pem" 2>/dev/null
+    chmod 600 "$state/tls/key.pem.tmp"
+    mv "$state/tls/key.pem.tmp" "$state/tls/key.pem"
+fi
+fingerprint=$(openssl x509 -in "$state/tls/cert.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+# A supervisor of the district's command center and an operator of the first
+# town (the one whose worker is watched). Passwords are made on the first run
+# and kept in $state/web-logins (readable by you only); given on stdin.
+first_town=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["towns"][0]["id"])' "$topology")
+web_accounts=("$district_id.duty supervisor $district_id 区指挥中心值班长"
+    "$first_town.op operator $first_town 街道平台操作员")
+touch "$state/web-logins"
+chmod 600 "$state/web-logins"
+for entry in "${web_accounts[@]}"; do
+    read -r account role unit name <<<"$entry"
+    password=$(awk -v a="$account" '$1 == a {print $2}' "$state/web-logins")
+    exists=$(psql -X -qAt -d "$FQ_DB" -c "SELECT count(*) FROM web_accounts WHERE account = '$account'")
+    if [ "$exists" = 1 ] && [ -n "$password" ]; then
+        continue
+    fi
+    password="demo-$(openssl rand -hex 6)"
+    if [ "$exists" = 1 ]; then
+        printf '%s\n' "$password" | "$admin" user passwd "$account"
+    else
+        printf '%s\n' "$password" | "$admin" user add "$account" --role "$role" \
+            --jurisdiction "$unit" --display-name "$name"
+    fi
+    awk -v a="$account" '$1 != a' "$state/web-logins" >"$state/web-logins.tmp"
+    echo "$account $password" >>"$state/web-logins.tmp"
+    mv "$state/web-logins.tmp" "$state/web-logins"
+done
+web_logins() {
+    local entry account role unit name
+    for entry in "${web_accounts[@]}"; do
+        read -r account role unit name <<<"$entry"
+        printf '  %-22s account %-16s password %s\n' "$name ($role, $unit)" "$account" \
+            "$(awk -v a="$account" '$1 == a {print $2}' "$state/web-logins")"
+    done
+}
+
+step "starting fengqiaod: intake $intake, terminals $terminals, web console $web_url"
 if [ -f "$state/fengqiaod.pid" ]; then
     kill "$(cat "$state/fengqiaod.pid")" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$(cat "$state/fengqiaod.pid")" 2>/dev/null || break; sleep 0.1; done
@@ -152,6 +204,7 @@ dedup_min=$(( (120 * 60 + ${speedup%.*} * 60 - 1) / (${speedup%.*} * 60) ))
 [ "$dedup_min" -ge 1 ] || dedup_min=1
 rm -f "$state/fengqiaod.ready"
 "$build/server/fengqiaod" --intake "$intake" --terminals "$terminals" \
+    --http "127.0.0.1:$http_port" --tls-cert "$state/tls/cert.pem" --tls-key "$state/tls/key.pem" \
     --dedup-window-min "$dedup_min" --ready-file "$state/fengqiaod.ready" \
     >>"$state/fengqiaod.log" 2>&1 &
 echo $! >"$state/fengqiaod.pid"
@@ -161,7 +214,11 @@ for _ in $(seq 100); do [ -s "$state/fengqiaod.ready" ] && break; sleep 0.1; don
 watch_town=${watch_worker%%-*}
 cat >&2 <<MSG
 
-Watch it live from another shell (in $root):
+Watch it live in a browser: the web console at $web_url
+(the demo's self-signed certificate, SHA-256 $fingerprint):
+$(web_logins)
+
+Or from another shell (in $root):
   # the district command console: the board of open incidents, most urgent first
   # (Enter: an incident's timeline; : commands; s statistics; r roster; q quits)
   build/clients/fq-console --node $district_id-ops --key-file .fq/keys/$district_id-ops.key \\
@@ -198,6 +255,8 @@ cat >&2 <<MSG
 
 fengqiaod keeps running, with the district's real time limits: intake $intake, terminals
 $terminals (log: $state/fengqiaod.log).
+Web console:     $web_url (self-signed certificate, SHA-256 $fingerprint)
+$(web_logins)
 Database shell:  psql "$FQ_DB"
 Statistics:      FQ_DB="$FQ_DB" $admin stats --from '$day_start' --to now --by unit
 Run another day: examples/demo-day.sh      Stop everything: examples/demo-day.sh stop

@@ -4,7 +4,10 @@
 # (under 10 s of reports). It must end well, every report must be stored,
 # terminals must have acknowledged and concluded cases, and the day's
 # statistics must be printed; run twice, the same seed creates nothing new;
-# afterwards the server runs with the district's real limits again.
+# afterwards the server runs with the district's real limits again. The web
+# console answers over HTTPS with the certificate the demo made, the printed
+# logins sign in, the district supervisor's board is the database's open
+# incidents and the town operator's holds its town's only.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -12,11 +15,13 @@ build=$(cd "$(dirname "$FQ_SERVERD")/.." && pwd)
 demo() {
     FQ_DEMO_PREBUILT=1 FQ_DEMO_BUILD="$build" FQ_DEMO_STATE="$WORK/demo" FQ_DEMO_SPEEDUP=1440 \
         FQ_DEMO_HOURS=3 FQ_DEMO_REPORTS=120 FQ_DEMO_SEED=42 FQ_DEMO_INTAKE_PORT="$iport" \
-        FQ_DEMO_TERMINALS_PORT="$tport" "$FQ_SRC_DIR/examples/demo-day.sh" "$@"
+        FQ_DEMO_TERMINALS_PORT="$tport" FQ_DEMO_HTTP_PORT="$hport" "$FQ_SRC_DIR/examples/demo-day.sh" "$@"
 }
 iport=$(free_port)
 tport=$(free_port)
 [ "$tport" != "$iport" ] || tport=$(free_port)
+hport=$(free_port)
+while [ "$hport" = "$iport" ] || [ "$hport" = "$tport" ]; do hport=$(free_port); done
 CLEANUPS+=("demo stop >/dev/null 2>&1 || true")
 demo >"$WORK/day1.out" 2>"$WORK/day1.err" || fail "demo-day.sh failed: $(tail -n 20 "$WORK/day1.err")"
 grep -q "day done: reports 120" "$WORK/day1.out" || fail "no summary line: $(tail -n 5 "$WORK/day1.out")"
@@ -28,6 +33,45 @@ acked=$(q "SELECT count(DISTINCT incident_id) FROM events WHERE kind = 'acknowle
 concluded=$(q "SELECT count(*) FROM incidents WHERE state = 'concluded'")
 ((acked > 0 && concluded > 0)) || fail "terminals acknowledged $acked and concluded $concluded"
 log "day 1: 120 reports, $acked acknowledged, $concluded concluded"
+
+# The web console, as the demo printed it.
+web="https://127.0.0.1:$hport"
+grep -q "the web console at $web/" "$WORK/day1.err" || fail "the demo did not print the web console's URL"
+web_curl() { curl -sS --max-time 30 --cacert "$WORK/demo/tls/cert.pem" "$@"; }
+assert_eq 200 "$(web_curl -o "$WORK/index.html" -w '%{http_code}' "$web/")" "the page over HTTPS"
+grep -qi '<html' "$WORK/index.html" || fail "the page is not HTML: $(head -c 200 "$WORK/index.html")"
+assert_eq 401 "$(web_curl -o /dev/null -w '%{http_code}' "$web/api/v1/board")" "the board without a session"
+# "  NAME (ROLE, UNIT)   account ACCOUNT   password PASSWORD", once per account.
+mapfile -t logins < <(sed -n 's/.* account \([^ ]*\) *password \([^ ]*\)$/\1 \2/p' "$WORK/day1.err" | sort -u)
+assert_eq 2 "${#logins[@]}" "the demo printed two logins"
+# sign_in ACCOUNT PASSWORD: the session cookie ("fq_session=...") on stdout.
+sign_in() {
+    python3 -c 'import json,sys; print(json.dumps({"account": sys.argv[1], "password": sys.argv[2]}))' \
+        "$1" "$2" >"$WORK/login.json"
+    local status
+    status=$(web_curl -o "$WORK/login.out" -D "$WORK/login.headers" -w '%{http_code}' \
+        -H 'Content-Type: application/json' --data-binary "@$WORK/login.json" "$web/api/v1/login")
+    [ "$status" = 200 ] || fail "$1 could not sign in: HTTP $status $(cat "$WORK/login.out")"
+    sed -n 's/^[Ss]et-[Cc]ookie: *\(fq_session=[^;]*\).*/\1/p' "$WORK/login.headers" | tr -d '\r' | head -n 1
+}
+# board_json COOKIE: every open incident the person sees, one JSON array.
+board_json() {
+    web_curl -H "Cookie: $1" "$web/api/v1/board?limit=2000" >"$WORK/board.json"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert not d["more"]; print(json.dumps(d["incidents"]))' \
+        "$WORK/board.json" || fail "the board is not a whole page: $(head -c 300 "$WORK/board.json")"
+}
+read -r district_account district_password <<<"$(printf '%s\n' "${logins[@]}" | grep '\.duty ')"
+read -r town_account town_password <<<"$(printf '%s\n' "${logins[@]}" | grep '\.op ')"
+district_cookie=$(sign_in "$district_account" "$district_password")
+[ -n "$district_cookie" ] || fail "no session cookie for $district_account"
+open_db=$(q "SELECT count(*) FROM incidents WHERE state = 'assigned'")
+open_web=$(board_json "$district_cookie" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+assert_eq "$open_db" "$open_web" "the district supervisor's board holds every open incident"
+town=${town_account%.op}
+town_cookie=$(sign_in "$town_account" "$town_password")
+others=$(board_json "$town_cookie" | python3 -c 'import json,sys; print(sum(1 for i in json.load(sys.stdin) if i["town"] != sys.argv[1]))' "$town")
+assert_eq 0 "$others" "incidents of other towns on $town_account's board"
+log "web console: $web answers; $district_account sees $open_web open incidents, $town_account only $town's"
 demo >"$WORK/day2.out" 2>"$WORK/day2.err" || fail "second run failed: $(tail -n 20 "$WORK/day2.err")"
 assert_eq 120 "$(q "SELECT count(*) FROM incidents")" "the same seed again creates nothing new"
 # The day ends with the district's real limits: the active rule set is the
