@@ -763,6 +763,7 @@ typedef struct login {
     size_t password_len;
     char hash[FQ_PASSWORD_HASH_BYTES];
     int found, disabled, matched;
+    int64_t counted_ms; /* when the attempt was counted as failed (loginlimit.h) */
     const char *outcome;
     uv_work_t work;
     uint8_t token[32];
@@ -856,10 +857,10 @@ static void after_verify(uv_work_t *w, int status)
         const char *outcome = !l->found     ? "unknown_account"
                               : !l->matched ? "wrong_password"
                                             : "disabled";
-        fq_loginlimit_failed(h->limit, l->account, wr->remote, wall_ms());
-        login_refuse(l, outcome);
+        login_refuse(l, outcome); /* counted when it began */
         return;
     }
+    fq_loginlimit_forgive(h->limit, l->account, wr->remote, l->counted_ms);
     randombytes_buf(l->token, sizeof l->token);
     crypto_hash_sha256(wr->token_hash, l->token, sizeof l->token);
     uint8_t csrf[32];
@@ -977,6 +978,10 @@ static void start_login(fq_web_req *wr)
         login_refuse(l, "rate_limited");
         return;
     }
+    /* Counted as failed now, taken back if the password matches: parallel
+     * attempts faster than one check cannot pass the limit. */
+    l->counted_ms = wall_ms();
+    fq_loginlimit_failed(h->limit, l->account, wr->remote, l->counted_ms);
     lo->l = l;
     lo->op.kind = FQ_STORE_OP_READ;
     lo->op.statement = FQ_SQL_WEB_ACCOUNT_NAME;

@@ -108,3 +108,36 @@ void fq_loginlimit_failed(fq_loginlimit *l, const char *account, const char *rem
     record(l, 'a', account, now_ms);
     record(l, 'r', remote, now_ms);
 }
+
+/* Takes back the failure recorded at `at_ms` (the newest one with that
+ * time): the ring is rebuilt oldest first without it. */
+static void unrecord(fq_loginlimit *l, char kind, const char *name, int64_t at_ms)
+{
+    char key[FQ_LOGINLIMIT_KEY];
+    make_key(key, kind, name);
+    fq_loginlimit_slot *s = (fq_loginlimit_slot *)find(l, key);
+    if (s == NULL)
+        return;
+    int64_t kept[FQ_LOGINLIMIT_PER_REMOTE];
+    unsigned n = 0, skipped = 0;
+    for (unsigned i = 0; i < s->count; i++) { /* newest first */
+        unsigned idx = (s->head + FQ_LOGINLIMIT_PER_REMOTE - 1 - i) % FQ_LOGINLIMIT_PER_REMOTE;
+        if (!skipped && s->failures_ms[idx] == at_ms) {
+            skipped = 1;
+            continue;
+        }
+        kept[n++] = s->failures_ms[idx];
+    }
+    if (!skipped)
+        return;
+    for (unsigned i = 0; i < n; i++)
+        s->failures_ms[i] = kept[n - 1 - i];
+    s->count = n;
+    s->head = n % FQ_LOGINLIMIT_PER_REMOTE;
+}
+
+void fq_loginlimit_forgive(fq_loginlimit *l, const char *account, const char *remote, int64_t at_ms)
+{
+    unrecord(l, 'a', account, at_ms);
+    unrecord(l, 'r', remote, at_ms);
+}

@@ -37,5 +37,11 @@ unsigned fq_loginlimit_check(const fq_loginlimit *l, const char *account, const 
 /* A failed attempt (wrong password, unknown or disabled account). */
 void fq_loginlimit_failed(fq_loginlimit *l, const char *account, const char *remote,
                           int64_t now_ms);
+/* An attempt is counted as failed when it begins (fq_loginlimit_failed
+ * before the password is checked), so that attempts sent in parallel,
+ * faster than one check, cannot pass the limit; a successful one is then
+ * taken back with the time it was counted at. */
+void fq_loginlimit_forgive(fq_loginlimit *l, const char *account, const char *remote,
+                           int64_t at_ms);
 
 #endif

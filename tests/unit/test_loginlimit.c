@@ -89,6 +89,30 @@ static void test_flooding_the_table_only_forgets(void **state)
     free(l);
 }
 
+/* An attempt counts as failed from its start; a success takes it back. */
+static void test_attempts_count_from_their_start(void **state)
+{
+    (void)state;
+    fq_loginlimit *l = fresh();
+    /* Five begin together: each is counted before any is checked. */
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(fq_loginlimit_check(l, "wang.op", "10.0.0.1", T0 + i), 0);
+        fq_loginlimit_failed(l, "wang.op", "10.0.0.1", T0 + i);
+    }
+    assert_true(fq_loginlimit_check(l, "wang.op", "10.0.0.1", T0 + 10) > 0);
+    /* The third one's password matched: taken back, one more may try. */
+    fq_loginlimit_forgive(l, "wang.op", "10.0.0.1", T0 + 2);
+    assert_int_equal(fq_loginlimit_check(l, "wang.op", "10.0.0.1", T0 + 10), 0);
+    fq_loginlimit_failed(l, "wang.op", "10.0.0.1", T0 + 10);
+    assert_true(fq_loginlimit_check(l, "wang.op", "10.0.0.1", T0 + 11) > 0);
+    /* The oldest (T0) leaves the minute first: the ring kept its order. */
+    assert_int_equal(fq_loginlimit_check(l, "wang.op", "10.0.0.1", T0 + 60000), 0);
+    /* Forgiving a time never counted changes nothing. */
+    fq_loginlimit_forgive(l, "wang.op", "10.0.0.1", T0 + 999);
+    assert_true(fq_loginlimit_check(l, "wang.op", "10.0.0.1", T0 + 11) > 0);
+    free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -96,6 +120,7 @@ int main(void)
         cmocka_unit_test(test_twenty_first_from_an_address_is_refused),
         cmocka_unit_test(test_old_failures_do_not_count),
         cmocka_unit_test(test_flooding_the_table_only_forgets),
+        cmocka_unit_test(test_attempts_count_from_their_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
