@@ -1155,8 +1155,8 @@ fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *st
     char origin[300];
     tile_origin(config->tile_url, origin, sizeof origin);
     snprintf(h->csp, sizeof h->csp,
-             "default-src 'self'; img-src 'self' data:%s%s; script-src 'self'; style-src 'self' "
-             "'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+             "default-src 'self'; img-src 'self' data:%s%s; script-src 'self'; style-src 'self'; "
+             "connect-src 'self'; object-src 'none'; base-uri 'none'; "
              "frame-ancestors 'none'; form-action 'self'",
              origin[0] ? " " : "", origin);
     if (tls) {
