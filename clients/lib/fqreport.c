@@ -7,12 +7,10 @@
 
 /* ---- enum names ---- */
 
+/* Names only: a number (the wire's enum value) is refused, so that "1" can
+ * never be read as the most severe class by someone who meant the mildest. */
 static int parse_enum(const char *text, const char *const *names, int count)
 {
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (*text != '\0' && *end == '\0')
-        return (v >= 1 && v <= count) ? (int)v : -1;
     for (int i = 0; i < count; i++)
         if (strcasecmp(text, names[i]) == 0)
             return i + 1;
@@ -41,20 +39,32 @@ int fqr_set_field(fqr_input *in, const char *name, const char *value, char *err,
     if (strcmp(name, "category") == 0)
         b->category = (char *)value;
     else if (strcmp(name, "severity") == 0) {
-        if ((v = parse_enum(value, severity_names, 4)) < 0)
-            goto bad;
+        if ((v = parse_enum(value, severity_names, 4)) < 0) {
+            snprintf(err, err_len, "bad value '%s' for severity: one of I, II, III, IV", value);
+            return -1;
+        }
         b->severity = v;
     } else if (strcmp(name, "risk") == 0) {
-        if ((v = parse_enum(value, risk_names, 3)) < 0)
-            goto bad;
+        if ((v = parse_enum(value, risk_names, 3)) < 0) {
+            snprintf(err, err_len, "bad value '%s' for risk: one of low, medium, high", value);
+            return -1;
+        }
         b->risk = v;
     } else if (strcmp(name, "channel") == 0) {
-        if ((v = parse_enum(value, channel_names, 6)) < 0)
-            goto bad;
+        if ((v = parse_enum(value, channel_names, 6)) < 0) {
+            snprintf(err, err_len,
+                     "bad value '%s' for channel: one of hotline, petition, staff, patrol, "
+                     "online, walk_in",
+                     value);
+            return -1;
+        }
         b->channel = v;
-    } else if (strcmp(name, "place_unit") == 0 || strcmp(name, "place") == 0)
+    } else if (strcmp(name, "place_unit") == 0)
         b->place_unit = (char *)value;
-    else if (strcmp(name, "title") == 0)
+    else if (strcmp(name, "place") == 0) {
+        snprintf(err, err_len, "unknown field 'place': the field is place_unit (the flag --place)");
+        return -1;
+    } else if (strcmp(name, "title") == 0)
         b->title = (char *)value;
     else if (strcmp(name, "description") == 0)
         b->description = (char *)value;
@@ -77,7 +87,7 @@ int fqr_set_field(fqr_input *in, const char *name, const char *value, char *err,
             in->point.lat = d;
             in->has_lat = 1;
         }
-    } else if (strcmp(name, "occurred_at_ms") == 0 || strcmp(name, "occurred_ms") == 0) {
+    } else if (strcmp(name, "occurred_at_ms") == 0) {
         long long ms = strtoll(value, &end, 10);
         if (*value == '\0' || *end != '\0' || ms < 0)
             goto bad;
@@ -108,6 +118,8 @@ int fqr_set_flag(fqr_input *in, const char *flag, const char *value, char *err, 
             *p = '_';
     if (strcmp(name, "occurred_ms") == 0)
         snprintf(name, sizeof name, "occurred_at_ms");
+    else if (strcmp(name, "place") == 0)
+        snprintf(name, sizeof name, "place_unit");
     return fqr_set_field(in, name, value, err, err_len);
 }
 
@@ -132,9 +144,12 @@ void fqr_usage_fields(FILE *out)
                  "  --severity I|II|III|IV                           (required)\n"
                  "  --risk low|medium|high                           (required)\n"
                  "  --channel hotline|petition|staff|patrol|online|walk_in (required)\n"
-                 "  --place UNIT          org unit where it happened (required)\n"
+                 "  --place UNIT          org unit where it happened (JSON: place_unit)\n"
+                 "  --lon DEG --lat DEG   where it happened; without --place the grid this\n"
+                 "                        point lies in (one of --place or --lon/--lat\n"
+                 "                        required; with both, --place decides)\n"
                  "  --title TEXT          one line (required)\n"
-                 "  --description TEXT  --address TEXT  --lon DEG --lat DEG\n"
+                 "  --description TEXT  --address TEXT\n"
                  "  --occurred-ms MS      when it happened, epoch milliseconds\n"
                  "  --external-ref REF    your own case number; also makes the message id, so\n"
                  "                        sending the same case again creates nothing new\n"

@@ -62,7 +62,8 @@ static void usage(FILE *out)
             "\n"
             "--stdin reads one JSON object per line with the same fields (category,\n"
             "severity, risk, channel, place_unit, title, description, address, lon, lat,\n"
-            "occurred_at_ms, external_ref, reporter_name, reporter_phone, message_id) and\n"
+            "occurred_at_ms, external_ref, reporter_name, reporter_phone, message_id; the\n"
+            "place is place_unit, severity, risk and channel are names: \"IV\", not 4) and\n"
             "prints one JSON object per line: {\"line\":N,\"status\":...,\"incident_id\":...}.\n"
             "\n"
             "  --node ID           this node's id (or FQ_NODE)\n"
@@ -71,7 +72,8 @@ static void usage(FILE *out)
             "  --window N          reports in flight at once with --stdin (default 16)\n"
             "  --timeout-ms N      give up on one report after this long (default 60000)\n"
             "  --json              JSON output also for a single report\n"
-            "  --quiet             print nothing but errors\n"
+            "  --quiet             print nothing but errors (with --stdin: only the lines\n"
+            "                      of reports not stored, and no summary)\n"
             "\n"
             "Exit: 0 all stored, 1 some refused, 2 usage, 3 some without a definitive answer\n"
             "(run again: safe), 4 some input line unreadable.\n");
@@ -131,12 +133,15 @@ static void on_result(void *user, uint64_t line, const fqc_result *r)
         rn->refused++;
         worse(rn, EXIT_REFUSED);
     }
-    if (rn->json_output) {
+    int stored = r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK;
+    if (rn->json_output && !(rn->quiet && stored)) {
         json_object *o = fqr_result_json(line, r);
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
-    } else if (r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK) {
+    } else if (rn->json_output) {
+        /* --quiet: a stored report's line is left out. */
+    } else if (stored) {
         if (!rn->quiet) {
             char text[1024];
             fqr_result_text(r, text, sizeof text);

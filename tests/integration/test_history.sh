@@ -166,7 +166,7 @@ assert_eq "1|1" "$rc_default|$rc_current" "the default partition and the current
 
 # Detach the old month while the server serves a stream of reports.
 for i in $(seq 1 30); do
-    printf '{"category":"dispute.labour","severity":"IV","risk":"low","channel":"hotline","place":"lingyin-v2","title":"欠薪 %d","external_ref":"HI-D%d"}\n' "$i" "$i"
+    printf '{"category":"dispute.labour","severity":"IV","risk":"low","channel":"hotline","place_unit":"lingyin-v2","title":"欠薪 %d","external_ref":"HI-D%d"}\n' "$i" "$i"
 done >"$WORK/stream.jsonl"
 spawn_report lingyin-platform --stdin <"$WORK/stream.jsonl" >"$WORK/stream.out" 2>&1
 stream_pid=$BG_PID

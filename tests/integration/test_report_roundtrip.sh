@@ -113,4 +113,40 @@ assert_eq 0 "$(q "SELECT count(*) FROM incidents i WHERE (SELECT count(*) FROM e
 assert_eq 22 "$(q "SELECT count(*) FROM events WHERE kind = 'reported'")" "reported events"
 assert_eq 0 "$(q "SELECT count(*) FROM rejected_requests")" "rejected requests"
 
+# ---- one spelling for each field: --help, docs/protocol.md and the code agree ----
+help=$("$FQ_REPORT" --help)
+if grep -qE -- '--place UNIT.*required' <<<"$help"; then
+    fail "--help calls --place required although coordinates alone work"
+fi
+assert_match 'one of --place or --lon/--lat' "$help" "--help: place or coordinates"
+# Coordinates alone are a place (a point in no grid: the sender's jurisdiction).
+out=$(report lingyin-platform --category dispute.neighbour --severity IV --risk low \
+    --channel hotline --lon 120.5 --lat 30.5 --title 只有坐标 --external-ref COORD-ONLY)
+assert_match '^incident [0-9]+ ' "$out" "a report with coordinates and no --place"
+# Severity, risk and channel are names; the wire's numbers are refused before sending.
+rc=0
+err=$(report lingyin-platform --category dispute.neighbour --severity 4 --risk low \
+    --channel hotline --place lingyin --title 数字等级 2>&1 >/dev/null) || rc=$?
+assert_eq 2 "$rc" "fq-report --severity 4: exit status"
+assert_match "bad value '4' for severity: one of I, II, III, IV" "$err" "--severity 4: message"
+# JSON input: "place" and a numeric severity are refused with a clear message,
+# and --quiet prints only the lines of reports not stored, and no summary.
+good='"category":"dispute.neighbour","risk":"low","channel":"hotline","title":"安静"'
+printf '%s\n' \
+    "{$good,\"severity\":\"IV\",\"place_unit\":\"lingyin\",\"external_ref\":\"QUIET-1\"}" \
+    "{$good,\"severity\":\"IV\",\"place\":\"lingyin\",\"external_ref\":\"QUIET-2\"}" \
+    "{$good,\"severity\":4,\"place_unit\":\"lingyin\",\"external_ref\":\"QUIET-3\"}" \
+    "{$good,\"severity\":\"III\",\"place_unit\":\"lingyin\",\"external_ref\":\"QUIET-4\"}" \
+    >"$WORK/quiet.jsonl"
+rc=0
+report lingyin-platform --stdin --quiet <"$WORK/quiet.jsonl" >"$WORK/quiet.out" \
+    2>"$WORK/quiet.err" || rc=$?
+assert_eq 4 "$rc" "--stdin --quiet with unreadable lines: exit status"
+assert_eq "2|bad_input|unknown field 'place': the field is place_unit (the flag --place)
+3|bad_input|bad value '4' for severity: one of I, II, III, IV" \
+    "$(jq -r '[.line, .status, .message] | join("|")' "$WORK/quiet.out")" "--stdin --quiet output"
+assert_eq "" "$(cat "$WORK/quiet.err")" "--stdin --quiet: nothing on stderr"
+assert_eq 2 "$(q "SELECT count(*) FROM incidents WHERE external_ref IN ('QUIET-1', 'QUIET-4')")" \
+    "the good lines of the quiet run stored"
+
 server_stop
