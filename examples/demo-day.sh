@@ -138,10 +138,12 @@ while read -r node args; do
         fi
         continue
     fi
+    # A key file of a node not registered was left by an interrupted run
+    # (node add writes the file before it registers): it is no one's key.
+    rm -f "$state/keys/$node.key"
+    # One line per node from node add: "node ID added: ROLE of UNIT, key in FILE".
     # shellcheck disable=SC2086
-    rm -f "$state/keys/$node.key.tmp" # left by an interrupted run: the node was not added
-    "$admin" node add "$node" $args --key-out "$state/keys/$node.key.tmp"
-    mv "$state/keys/$node.key.tmp" "$state/keys/$node.key"
+    "$admin" node add "$node" $args --key-out "$state/keys/$node.key"
     added=$((added + 1))
 done <"$state/demo-nodes.txt"
 echo "$(wc -l <"$state/demo-nodes.txt") nodes, $added registered now" >&2

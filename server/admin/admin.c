@@ -500,8 +500,9 @@ static int cmd_node(const globals *g, int argc, char **argv)
         unlink(key_out); /* the key of a node that was not added */
     if (ok && key_out != NULL) {
         admin_notify_server(conn);
-        fprintf(stderr, "node %s added as %s of %s; its key is in %s (mode 0600), shown once\n", id,
-                role, jurisdiction, key_out);
+        /* One line per node: a setup script registering hundreds reads one
+         * line each, naming the file the key went to. */
+        fprintf(stderr, "node %s added: %s of %s, key in %s\n", id, role, jurisdiction, key_out);
     } else if (ok) {
         admin_notify_server(conn);
         char hex[65];

@@ -22,7 +22,8 @@ err=$(umask 000; admin node add new-platform --role town_platform --jurisdiction
 assert_eq 600 "$(mode_of "$out")" "mode of a --key-out file under umask 000"
 assert_eq 65 "$(wc -c <"$out")" "size of a --key-out file"
 assert_match '^[0-9a-f]{64}$' "$(cat "$out")" "a --key-out file holds the key's hex"
-assert_match "its key is in $out" "$err" "node add names the key file"
+assert_eq "node new-platform added: town_platform of lingyin, key in $out" "$err" \
+    "node add --key-out says one line, naming the key file"
 line=$(report new-platform --category dispute.neighbour --severity IV --risk low \
     --channel hotline --place lingyin-v1 --title 密钥文件测试) || fail "report with the new key: $line"
 assert_match '^incident [0-9]+ ' "$line" "a report signed with the --key-out key"
