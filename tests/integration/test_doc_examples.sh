@@ -65,6 +65,31 @@ done <"$WORK/examples.tsv"
 assert_eq 1 "$(q "SELECT count(*) FROM incidents WHERE external_ref = 'LY-0001'
                   AND lead_unit = 'lingyin-yuquan-unit'")" "the README's report, routed in 玉泉社区"
 
+# ---- routing.md's worked example, steps 1, 2 and 4, on the demo district ----
+# (lingyin-yuquan-g2, since the README's report may hold a worker of g1.)
+ly=(--category dispute.neighbour --severity IV --risk low --channel hotline)
+route() { report_as lingyin-platform --json "$@"; }
+report_as() { "$FQ_REPORT" --node "$1" --key-file "$RUN/lingyin.key" --url "$SERVER_URL" "${@:2}"; }
+field() { jq -r "$1" <<<"$2"; }
+r1=$(route "${ly[@]}" --place lingyin-yuquan-g2 --title 楼上噪音 --external-ref WX-1)
+log "routing.md step 1: $r1"
+assert_eq "village|governance|lingyin-yuquan-unit" \
+    "$(field '[.routing.tier, .routing.line, .routing.lead_unit] | join("|")' "$r1")" "routing.md step 1"
+r2=$(route --category dispute.family --severity IV --risk low --channel hotline \
+    --place lingyin-yuquan-g2 --title 家庭纠纷 --external-ref WX-2)
+log "routing.md step 2: $r2"
+w1=$(field .routing.worker "$r1")
+w2=$(field .routing.worker "$r2")
+assert_match '^lingyin-yuquan-g2-w[12]$' "$w1" "routing.md step 1: a worker of the grid"
+assert_match '^lingyin-yuquan-g2-w[12]$' "$w2" "routing.md step 2: a worker of the grid"
+[ "$w1" != "$w2" ] || fail "routing.md step 2: the other worker, not $w2 again"
+r4=$(route --category public_order --severity I --risk high --channel hotline \
+    --place lingyin-yuquan --title 聚集事件 --external-ref WX-4)
+log "routing.md step 4: $r4"
+assert_eq "district|xihu-center|lingyin-governance" \
+    "$(field '[.routing.tier, .routing.lead_unit, (.routing.co_units | join(","))] | join("|")' "$r4")" \
+    "routing.md step 4"
+
 # ---- every id named in the docs exists in the demo district ----
 # (The README's runnable block imported the topology; import it again in
 # case that block changes: the same file changes nothing.)
