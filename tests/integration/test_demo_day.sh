@@ -26,6 +26,14 @@ CLEANUPS+=("demo stop >/dev/null 2>&1 || true")
 demo >"$WORK/day1.out" 2>"$WORK/day1.err" || fail "demo-day.sh failed: $(tail -n 20 "$WORK/day1.err")"
 grep -q "day done: reports 120" "$WORK/day1.out" || fail "no summary line: $(tail -n 5 "$WORK/day1.out")"
 grep -q "^GROUP " "$WORK/day1.out" || fail "no statistics in the output"
+# Quiet setup: one line per node registered, naming its key file, and nothing
+# about a key shown.
+added=$(grep -cE '^node [a-z0-9._-]+ added: [a-z_]+ of [a-z0-9._-]+, key in /.*/keys/[a-z0-9._-]+\.key$' "$WORK/day1.err" || true)
+grep -q "^$added nodes, $added registered now$" "$WORK/day1.err" ||
+    fail "not one line per registered node ($added lines): $(grep 'registered now' "$WORK/day1.err")"
+if grep -qi "shown once\|the line above is its key" "$WORK/day1.err"; then
+    fail "node registration talks about a key shown"
+fi
 FQ_DB=$("$PG_PRIVATE" conninfo "$WORK/demo/pg")
 export FQ_DB
 assert_eq 120 "$(q "SELECT count(*) FROM incidents")" "every report stored"
