@@ -28,6 +28,9 @@ FQ_SERVER_KEY="$RUN/server.key"
 export FQ_SERVER_KEY
 PATH="$(dirname "$FQ_ADMIN"):$(dirname "$FQ_REPORT"):$(dirname "$FQ_TERMINAL"):$PATH"
 export PATH
+password=doc-example-password-1
+export password
+printf '%s\n' "$password" >"$WORK/password"
 
 "$FQ_SRC_DIR/tests/integration/doc_examples.py" "$FQ_SRC_DIR" >"$WORK/examples.tsv" ||
     fail "doc_examples.py failed"
@@ -54,7 +57,8 @@ while IFS=$'\t' read -r what where cmd; do
                   s#tcp://[A-Za-z0-9.-]+:7412#${TERMINALS_URL:-tcp://127.0.0.1:7412}#g" <<<"$cmd")
     n=$((n + 1))
     rc=0
-    (cd "$RUN" && eval "$cmd") >"$WORK/cmd.$n.out" 2>&1 </dev/null || rc=$?
+    (cd "$RUN" && export FQ_INTAKE="${SERVER_URL:-}" FQ_TERMINALS="${TERMINALS_URL:-}" && eval "$cmd") \
+        >"$WORK/cmd.$n.out" 2>&1 <"$WORK/password" || rc=$?
     log "$where: exit $rc: $cmd"
     [ "$rc" = 0 ] || fail "$where: the documented command failed (exit $rc): $cmd
 $(tail -n 5 "$WORK/cmd.$n.out")"
