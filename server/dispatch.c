@@ -1487,15 +1487,10 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     /* Co-handling units add progress notes; the lead acts on the assignment. */
     int co = !lead && action == FQ_ACTION_PROGRESS && in_boxes(hb + 1, nh - 1, actor->box);
     if (a->kind == FENGQIAO__V1__ACTION_KIND__ACTION_REPLY) {
-        /* The reply to a supervision order: by a holder, while one is open;
-         * the assignment's state stays. */
+        /* The reply to a supervision order: by a holder (checked above),
+         * while one is open; the assignment's state stays. */
         fq_assignment_state now_state =
             c->assignment ? (fq_assignment_state)c->assignment : FQ_ASSIGNMENT_ASSIGNED;
-        if (!lead && !in_boxes(hb + 1, nh - 1, actor->box)) {
-            snprintf(err, err_len, "incident %" PRIu64 ": this incident is not assigned to you",
-                     a->incident_id);
-            return FQ_DISPATCH_EFORBIDDEN;
-        }
         if (c->supervision_ms == 0) {
             snprintf(err, err_len, "incident %" PRIu64 ": no supervision order waits for a reply",
                      a->incident_id);
