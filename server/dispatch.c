@@ -1466,36 +1466,35 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
                  actor->id);
         return FQ_DISPATCH_EFORBIDDEN;
     }
+    /* An incident that is not open and one that someone else holds get the
+     * same answer, before anything else is looked at (busy included): a
+     * terminal learns nothing of the incidents that are not its own. */
     fq_case *c = fq_caseload_find(d->cases, a->incident_id);
-    if (c == NULL) {
-        snprintf(err, err_len, "incident %" PRIu64 " is not open (concluded, merged or unknown)",
+    char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
+    int nh = c ? holder_boxes(r, &c->decision, hb, FQ_ROUTE_MAX_CO + 1) : 0;
+    int lead = nh > 0 && strcmp(hb[0], actor->box) == 0;
+    if (c == NULL || (!lead && !in_boxes(hb + 1, nh - 1, actor->box))) {
+        snprintf(err, err_len, "incident %" PRIu64 " is not an open assignment of yours",
                  a->incident_id);
-        return FQ_DISPATCH_ENOT_OPEN;
+        return FQ_DISPATCH_EFORBIDDEN;
     }
     if (c->busy) {
         snprintf(err, err_len, "another action on incident %" PRIu64 " is being stored; retry",
                  a->incident_id);
         return FQ_DISPATCH_EBUSY;
     }
-    char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
-    int nh = holder_boxes(r, &c->decision, hb, FQ_ROUTE_MAX_CO + 1);
     fq_action action = (fq_action)a->kind;
-    int lead = nh > 0 && strcmp(hb[0], actor->box) == 0;
     /* Co-handling units add progress notes; the lead acts on the assignment. */
     int co = !lead && action == FQ_ACTION_PROGRESS && in_boxes(hb + 1, nh - 1, actor->box);
     if (a->kind == FENGQIAO__V1__ACTION_KIND__ACTION_REPLY) {
-        /* The reply to a supervision order: by a holder, while one is open;
-         * the assignment's state stays. */
+        /* The reply to a supervision order: by a holder (checked above),
+         * while one is open; the assignment's state stays. */
         fq_assignment_state now_state =
             c->assignment ? (fq_assignment_state)c->assignment : FQ_ASSIGNMENT_ASSIGNED;
-        if (!lead && !in_boxes(hb + 1, nh - 1, actor->box)) {
-            snprintf(err, err_len, "incident %" PRIu64 ": this incident is not assigned to you",
-                     a->incident_id);
-            return FQ_DISPATCH_EFORBIDDEN;
-        }
         if (c->supervision_ms == 0) {
             snprintf(err, err_len, "incident %" PRIu64 ": no supervision order waits for a reply",
                      a->incident_id);
+            snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(now_state));
             return FQ_DISPATCH_ESTATE;
         }
         if (a->note[0] == '\0') {
@@ -1552,6 +1551,15 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
                  "incident %" PRIu64 ": %s (the current conclude limit is %s; asked %s)",
                  a->incident_id, why, current, asked);
         return FQ_DISPATCH_EINVALID;
+    }
+    if (rc == FQ_LIFECYCLE_ESTATE) {
+        /* The holder asked for something the state does not allow: say the
+         * state, and whether what was asked is in effect already (an action
+         * resent under a new message id after it was done). */
+        snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur.state));
+        t->already_done =
+            (action == FQ_ACTION_ACKNOWLEDGE && cur.state != FQ_ASSIGNMENT_ASSIGNED) ||
+            (action == FQ_ACTION_EXTEND && cur.state == FQ_ASSIGNMENT_EXTENSION_REQUESTED);
     }
     if (rc != FQ_LIFECYCLE_OK) {
         snprintf(err, err_len, "incident %" PRIu64 ": %s", a->incident_id, why);

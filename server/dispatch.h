@@ -172,6 +172,9 @@ typedef struct fq_action_ticket {
     fq_decision decision;
     char id[24], kind[32], expected[24], worker[65], lead[65], assignment[24], state[16];
     char extension[24], answer[24], merged[24], supervision[24];
+    /* A terminal's action refused for the assignment's state: `answer` holds
+     * that state, and this says the action asked for is already in effect. */
+    int already_done;
     int recount;              /* counts as a re-decision (escalations + 1) */
     uint64_t merge_into;      /* MERGE: the open incident it joins */
     char expected_state[16];  /* the incident's state the statement expects ('' open) */
@@ -191,7 +194,10 @@ enum {
 /* Checks a validated action of `actor` against the assignment and its
  * state machine, and decides what follows (a return is routed on). On
  * FQ_DISPATCH_OK the case is held until fq_dispatch_act_done; otherwise
- * nothing changed and *err says why for people. */
+ * nothing changed and *err says why for people. An incident that is not
+ * open and one the actor does not hold get the same FQ_DISPATCH_EFORBIDDEN
+ * and the same *err (a terminal cannot probe which ids are open); on
+ * FQ_DISPATCH_ESTATE t->answer and t->already_done say the current state. */
 int fq_dispatch_act(fq_dispatch *d, const fq_node *actor,
                     const Fengqiao__V1__AssignmentAction *action, int64_t now_ms,
                     fq_action_ticket *t, char *err, size_t err_len);

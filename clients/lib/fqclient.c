@@ -413,6 +413,7 @@ static void on_reply(fqc *c, slot *s, const uint8_t *data, size_t len)
         r.incident_id = reply->action->incident_id;
         r.event_seq = reply->action->event_seq;
         snprintf(r.state, sizeof r.state, "%s", reply->action->state ? reply->action->state : "");
+        r.already_done = reply->action->already_done;
     }
     if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND && reply->command) {
         r.has_command = 1;

@@ -85,6 +85,9 @@ typedef struct fqc_result {
     /* assignment_action (has_action): incident_id and event_seq above */
     int has_action;
     char state[64]; /* the assignment's state after the action */
+    /* A terminal's action refused with WRONG_STATE (has_action set, state
+     * the current one): what was asked is in effect already. */
+    int already_done;
     /* console_command (has_command): incident_id, event_seq and state above */
     int has_command;
     /* console_query (has_console): the result, a copy owned by the library,

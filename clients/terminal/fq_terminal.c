@@ -319,6 +319,14 @@ static void print_json(json_object *o)
     fflush(stdout);
 }
 
+/* Refused because what was asked is in effect already (an acknowledge
+ * resent under a new message id after it was done): done, not an error. */
+static int already_done(const fqc_result *r)
+{
+    return r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_WRONG_STATE &&
+           r->has_action && r->already_done;
+}
+
 static json_object *action_json(const fqc_result *r, const fqt_action *act)
 {
     json_object *o = json_object_new_object();
@@ -332,6 +340,8 @@ static json_object *action_json(const fqc_result *r, const fqt_action *act)
         json_object_object_add(o, "state", json_object_new_string(r->state));
         json_object_object_add(o, "event_seq", json_object_new_uint64(r->event_seq));
     }
+    if (already_done(r))
+        json_object_object_add(o, "already_done", json_object_new_boolean(1));
     json_object_object_add(o, "message_id", json_object_new_uint64(r->message_id));
     if (r->message[0])
         json_object_object_add(o, "message", json_object_new_string(r->message));
@@ -349,13 +359,24 @@ static int action_ok(const fqc_result *r)
  * Returns the exit code it stands for. */
 static int show_action_result(const fqc_result *r, const fqt_action *act, int json, int in_watch)
 {
-    int code = action_ok(r)                  ? EXIT_OK
-               : r->outcome == FQC_NO_ANSWER ? EXIT_UNKNOWN
+    int code = action_ok(r) || already_done(r) ? EXIT_OK
+               : r->outcome == FQC_NO_ANSWER   ? EXIT_UNKNOWN
                : r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK
                    ? EXIT_UNKNOWN /* OK without a result: not the terminal endpoint */
                    : EXIT_REFUSED;
     if (json)
         print_json(action_json(r, act));
+    if (code == EXIT_OK && already_done(r)) {
+        if (!json) {
+            if (strcmp(r->state, "acknowledged") == 0)
+                printf("incident %" PRIu64 ": already acknowledged\n", r->incident_id);
+            else
+                printf("incident %" PRIu64 ": already done (the assignment is %s)\n",
+                       r->incident_id, r->state);
+            fflush(stdout);
+        }
+        return code;
+    }
     if (code == EXIT_OK) {
         if (!json) {
             printf("incident %" PRIu64 ": %s (event %" PRIu64 ")\n", r->incident_id,

@@ -90,6 +90,8 @@ typedef struct action_req {
     char target_worker[72]; /* reopen */
     status_t refusal;       /* a refused action looks for an earlier answer first */
     char refusal_message[256];
+    char refusal_state[24]; /* a terminal's WRONG_STATE: the assignment's state, or '' */
+    int refusal_done;       /* ... and what was asked is in effect already */
     uint64_t incident_id;
 } action_req;
 
@@ -593,6 +595,25 @@ static int answer_prior(fq_terminals *t, action_req *a, const PGresult *res, int
     return 1;
 }
 
+/* A terminal's action refused for the assignment's state: the reply says
+ * the state in an ActionResult, and whether what was asked is done already,
+ * so that a client need not read the message. Recorded like any refusal. */
+static void refuse_with_state(fq_terminals *t, action_req *a)
+{
+    Fengqiao__V1__ActionResult result = FENGQIAO__V1__ACTION_RESULT__INIT;
+    result.incident_id = a->incident_id;
+    result.state = a->refusal_state;
+    result.already_done = a->refusal_done != 0;
+    Fengqiao__V1__Reply reply;
+    fq_reply_status_init(&reply, a->mid, a->refusal, a->refusal_message, t->config.busy_retry_ms);
+    reply.result_case = FENGQIAO__V1__REPLY__RESULT_ACTION;
+    reply.action = &result;
+    t->stats.refused++;
+    fq_reply_send(a->token, a->key, &reply);
+    fq_audit_refusal(&t->audit, a->envelope, a->envelope_len, a->node, a->mid, a->refusal,
+                     a->refusal_message);
+}
+
 static void action_done(fq_store_op *op, int status, const char *message)
 {
     action_req *a = (action_req *)op;
@@ -601,10 +622,15 @@ static void action_done(fq_store_op *op, int status, const char *message)
     const PGresult *res = op->result;
     if (!a->has_ticket) {
         /* The refusal path: was it a resend of something already done? */
-        if (status != FQ_STORE_OK || !answer_prior(t, a, res, 0))
+        if (status == FQ_STORE_OK && answer_prior(t, a, res, 0)) {
+            /* answered as it was */
+        } else if (status == FQ_STORE_OK && a->refusal_state[0] != '\0') {
+            refuse_with_state(t, a);
+        } else {
             refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid,
                    status == FQ_STORE_OK ? a->refusal : ST(BUSY),
                    status == FQ_STORE_OK ? a->refusal_message : message);
+        }
         free_action(a);
         return;
     }
@@ -881,6 +907,10 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
                      : rc == FQ_DISPATCH_EINVALID ? ST(INVALID)
                                                   : ST(WRONG_STATE);
         snprintf(a->refusal_message, sizeof a->refusal_message, "%s", err);
+        if (!a->is_command && rc == FQ_DISPATCH_ESTATE) {
+            snprintf(a->refusal_state, sizeof a->refusal_state, "%s", a->ticket.answer);
+            a->refusal_done = a->ticket.already_done;
+        }
         op->kind = FQ_STORE_OP_FIND_REQUEST;
         op->nparams = FQ_SQL_FIND_REQUEST_NPARAMS;
     } else {

@@ -106,11 +106,29 @@ expect_refused() { # name status-regex command...
     grep -qiE "$want" <<<"$out" || fail "$name: expected /$want/ in: $out"
 }
 before=$(q "SELECT count(*) FROM events")
-expect_refused other_ack 'FORBIDDEN.*not assigned to you' term t1 ack "$theirs"
+expect_refused other_ack 'FORBIDDEN.*not an open assignment of yours' term t1 ack "$theirs"
 expect_refused other_conclude 'FORBIDDEN' term t1 conclude "$theirs" --note "不是我的"
 expect_refused conclude_first 'WRONG_STATE.*acknowledge' term t1 conclude "$mine" --note 办结
 expect_refused progress_first 'WRONG_STATE' term t1 progress "$mine" --note 进展
-expect_refused unknown 'WRONG_STATE.*not open' term t1 ack 999999
+# A state refusal says the state, machine-readably, and is no "already done".
+out=$(term t1 conclude "$mine" --note 办结 --json 2>/dev/null) && fail "conclude first: exit 0 ($out)"
+jq -e '.status == "wrong_state" and .state == "assigned" and (has("already_done") | not)' \
+    <<<"$out" >/dev/null || fail "conclude first: the state is not in the answer: $out"
+expect_refused unknown 'FORBIDDEN.*not an open assignment of yours' term t1 ack 999999
+# Someone else's open incident and an id that is not open answer alike, for
+# every action: the answers differ in the id alone, so a terminal cannot
+# probe which incidents are open.
+for act in "ack" "progress --note x" "extend --to +1d --note x" "conclude --note x" \
+    "return --reason capacity --note x" "reply --note x"; do
+    # shellcheck disable=SC2086 # the action's words
+    a=$(term t1 $act "$theirs" --json 2>/dev/null) || true
+    a=$(jq -c "del(.message_id, .attempts)" <<<"$a" | sed "s/$theirs/N/g")
+    # shellcheck disable=SC2086
+    b=$(term t1 $act 999999 --json 2>/dev/null) || true
+    b=$(jq -c "del(.message_id, .attempts)" <<<"$b" | sed "s/999999/N/g")
+    assert_match '"status":"forbidden"' "$a" "$act on someone else's incident"
+    assert_eq "$a" "$b" "$act: someone else's incident and an unknown one answer alike"
+done
 assert_eq "$(q "SELECT count(*) FROM events")" "$before" "refused actions wrote nothing"
 term t1 ack "$mine" --message-id 4242 >"$WORK/ack1.out"
 grep -q acknowledged "$WORK/ack1.out" || fail "ack: $(cat "$WORK/ack1.out")"
@@ -118,7 +136,13 @@ term t1 ack "$mine" --message-id 4242 >"$WORK/ack2.out"
 assert_eq "$(cat "$WORK/ack2.out")" "$(cat "$WORK/ack1.out")" "a resent ack gets the same answer"
 assert_eq "$(q "SELECT count(*) FROM events WHERE incident_id = $mine AND kind = 'acknowledged'")" 1 \
     "one acknowledged event"
-expect_refused ack_twice 'WRONG_STATE.*already acknowledged' term t1 ack "$mine"
+# Acknowledged again under a new message id: refused (WRONG_STATE) with the
+# current state and already_done, which the terminal shows as done.
+out=$(term t1 ack "$mine" --json) || fail "ack twice: exit $? ($out)"
+jq -e '.status == "wrong_state" and .state == "acknowledged" and .already_done == true' \
+    <<<"$out" >/dev/null || fail "ack twice: not marked already done: $out"
+out=$(term t1 ack "$mine") || fail "ack twice: exit $? ($out)"
+assert_eq "$out" "incident $mine: already acknowledged" "ack twice, as a worker reads it"
 expect_refused reuse_id 'CONFLICT' term t1 progress "$mine" --note 别的 --message-id 4242
 term t1 progress "$mine" --note "到现场了" >/dev/null
 expect_refused extend_too_far 'invalid.*365 days' term t1 extend "$mine" --to +400d --note 太远
@@ -129,6 +153,9 @@ early=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M+00:00)
 expect_refused extend_before_limit 'current conclude limit is 20' \
     term t1 extend "$mine" --to "$early" --note 早
 term t1 extend "$mine" --to +2d --note "需协调物业" >/dev/null
+out=$(term t1 extend "$mine" --to +3d --note "再申请" --json) || fail "extend twice: exit $? ($out)"
+jq -e '.status == "wrong_state" and .state == "extension_requested" and .already_done == true' \
+    <<<"$out" >/dev/null || fail "extend twice: not marked already done: $out"
 assert_eq "$(q "SELECT assignment FROM incidents WHERE id = $mine")" extension_requested "extension pending"
 assert_eq "$(q "SELECT extension_asked = conclude_due + interval '2 days' FROM incidents WHERE id = $mine")" t \
     "extend +2d counts from the current conclude limit, not from now"
@@ -141,7 +168,7 @@ jq -e "select(.incident == $mine and .kind == \"closed\")" "$STATE/t1b.journal" 
     fail "t1b was not told that incident $mine is concluded"
 term t1b list --json | jq -e "select(.incident == $mine)" >/dev/null &&
     fail "t1b still lists the concluded incident $mine"
-expect_refused reopen 'WRONG_STATE' term t1 progress "$mine" --note 再来
+expect_refused reopen 'FORBIDDEN.*not an open assignment of yours' term t1 progress "$mine" --note 再来
 # A return for beyond capacity goes one tier up: the town line gets it.
 ret=$(q "SELECT min(id) FROM incidents WHERE worker = '$W1' AND state = 'assigned'")
 term t1 return "$ret" --reason capacity --note "需要街道协调" >/dev/null
