@@ -5,7 +5,9 @@
 # year's working days (248: 261 weekdays, 19 of them holidays, 6 make-up
 # days); importing again replaces the year (no duplicates), another year in a
 # second file leaves 2026 alone; broken files and an unknown district are
-# refused and change nothing.
+# refused and change nothing. A running server loads the calendars with its
+# directory, reloads them after an import, and keeps its previous state when
+# a calendar row is broken.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -67,6 +69,34 @@ jq '.years[0].working_days[0].date = "2026-01-05"' "$EXAMPLE" >"$WORK/monday.jso
 expect_refused "make-up day on a Monday" 'years\[0\]\.working_days\[0\]\.date: 2026-01-05 is a Monday' "$WORK/monday.json"
 printf '{"schema":' >"$WORK/truncated.json"
 expect_refused "truncated" 'line 1, column 11: not valid JSON' "$WORK/truncated.json"
+
+# The server loads the calendars with its directory (read-only for now) and
+# again on each import's NOTIFY.
+FQ_SERVER_KEY="$WORK/server.key"
+export FQ_SERVER_KEY
+admin server-key create "$FQ_SERVER_KEY" >/dev/null
+server_start
+grep -q "calendar: xihu, working days of the years 2026,2027 " "$SERVER_LOG" ||
+    fail "the server did not load the calendar: $(grep calendar "$SERVER_LOG")"
+before=$(directory_loads)
+jq '.years = [{"year": 2028, "holidays": [], "working_days": []}]' "$EXAMPLE" >"$WORK/2028.json"
+admin calendar import "$WORK/2028.json" >/dev/null
+wait_directory_reload "$before"
+grep -q "calendar: xihu, working days of the years 2026,2027,2028 " "$SERVER_LOG" ||
+    fail "the server did not reload the calendar: $(grep calendar "$SERVER_LOG")"
+# A calendar broken by hand behind the importer's back: the server keeps its
+# previous state whole and says why, as for a broken rule.
+q "UPDATE calendars SET working_periods = '{600,500}'" >/dev/null
+q "NOTIFY fengqiao_directory" >/dev/null
+for ((i = 0; i < 1200; i++)); do
+    grep -q "routing state did not load: calendar of xihu: working period 1" "$SERVER_LOG" && break
+    assert_server_alive "after a broken calendar"
+    sleep 0.05
+done
+grep -q "routing state did not load: calendar of xihu: working period 1.*keeping the previous" "$SERVER_LOG" ||
+    fail "no refusal of the broken calendar: $(tail -n 3 "$SERVER_LOG")"
+assert_server_alive "after a broken calendar"
+server_stop
 
 # Usage.
 rc=0
