@@ -55,7 +55,10 @@ static char *read_file(const char *path, size_t *len)
 
 static int exec_params(PGconn *conn, const char *sql, int n, const char *const *params)
 {
-    return admin_command_ok(conn, PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0));
+    PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+    int ok = admin_command_ok(conn, res);
+    PQclear(res);
+    return ok;
 }
 
 static int exec_plain(PGconn *conn, const char *sql)
