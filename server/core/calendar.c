@@ -78,16 +78,17 @@ static int weekly_working(const fq_calendar *c, int64_t day_number)
 static void apply_weekly(fq_calendar *c)
 {
     int64_t base = first_bitmap_day();
-    for (int64_t i = 0; i < FQ_CAL_DAYS; i++) {
-        int year, month, day;
-        fq_cal_date_from_day(base + i, &year, &month, &day);
+    for (int year = FQ_CAL_FIRST_YEAR; year <= FQ_CAL_LAST_YEAR; year++) {
         if (fq_calendar_covers_year(c, year))
             continue;
-        uint64_t bit = 1ULL << (i % 64);
-        if (weekly_working(c, base + i))
-            c->working[i / 64] |= bit;
-        else
-            c->working[i / 64] &= ~bit;
+        int64_t end = fq_cal_day_from_date(year + 1, 1, 1) - base;
+        for (int64_t i = fq_cal_day_from_date(year, 1, 1) - base; i < end; i++) {
+            uint64_t bit = 1ULL << (i % 64);
+            if (weekly_working(c, base + i))
+                c->working[i / 64] |= bit;
+            else
+                c->working[i / 64] &= ~bit;
+        }
     }
 }
 
