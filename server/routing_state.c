@@ -241,5 +241,96 @@ void fq_routing_free(fq_routing *r)
     fq_roster_free(r->roster);
     fq_rules_free(r->rules);
     fq_taxonomy_free(r->taxonomy);
+    free(r->calendars);
     free(r);
+}
+
+static int load_calendar_settings(fq_calendar *c, const PGresult *settings, int row, char *err,
+                                  size_t err_len)
+{
+    char why[160];
+    fq_calendar_init(c, 0);
+    if (fq_calendar_set_offset(c, (int32_t)atol(PQgetvalue(settings, row, 1)), why, sizeof why))
+        return fq_errf(err, err_len, "%s", why);
+    fq_cal_period periods[FQ_CAL_MAX_PERIODS + 1];
+    size_t n = 0;
+    const char *s = PQgetvalue(settings, row, 2);
+    while (*s != '\0' && n <= FQ_CAL_MAX_PERIODS) {
+        char *end;
+        unsigned long a = strtoul(s, &end, 10), b;
+        if (*end != ',')
+            return fq_errf(err, err_len, "working periods \"%s\" are not start,end pairs",
+                           PQgetvalue(settings, row, 2));
+        b = strtoul(end + 1, &end, 10);
+        if (a > 1440 || b > 1440 || (*end != ',' && *end != '\0'))
+            return fq_errf(err, err_len, "working periods \"%s\" are not start,end pairs",
+                           PQgetvalue(settings, row, 2));
+        periods[n++] = (fq_cal_period){(uint16_t)a, (uint16_t)b};
+        s = *end == ',' ? end + 1 : end;
+    }
+    if (fq_calendar_set_periods(c, periods, n, why, sizeof why) != 0 ||
+        fq_calendar_set_weekly(c, (uint8_t)atoi(PQgetvalue(settings, row, 3)), why, sizeof why) !=
+            0)
+        return fq_errf(err, err_len, "%s", why);
+    for (s = PQgetvalue(settings, row, 4); *s != '\0';) {
+        char *end;
+        long year = strtol(s, &end, 10);
+        if (fq_calendar_cover_year(c, (int)year, why, sizeof why) != 0)
+            return fq_errf(err, err_len, "%s", why);
+        s = *end == ',' ? end + 1 : end;
+        if (end == s && *s != '\0')
+            return fq_errf(err, err_len, "years \"%s\" malformed", PQgetvalue(settings, row, 4));
+    }
+    return 0;
+}
+
+int fq_routing_load_calendars(fq_routing *r, const PGresult *settings, const PGresult *days,
+                              char *err, size_t err_len)
+{
+    char why[200];
+    size_t n = (size_t)PQntuples(settings);
+    fq_district_calendar *cals = n > 0 ? calloc(n, sizeof *cals) : NULL;
+    if (n > 0 && cals == NULL)
+        return fq_errf(err, err_len, "calendars: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *id = PQgetvalue(settings, (int)i, 0);
+        cals[i].district = fq_org_find(r->org, id);
+        if (cals[i].district < 0 || fq_org_kind(r->org, cals[i].district) != FQ_UNIT_DISTRICT) {
+            free(cals);
+            return fq_errf(err, err_len, "calendar of %s: not a district", id);
+        }
+        if (load_calendar_settings(&cals[i].calendar, settings, (int)i, why, sizeof why) != 0) {
+            free(cals);
+            return fq_errf(err, err_len, "calendar of %s: %s", id, why);
+        }
+    }
+    for (int row = 0; row < PQntuples(days); row++) {
+        const char *id = PQgetvalue(days, row, 0);
+        int32_t district = fq_org_find(r->org, id);
+        fq_district_calendar *dc = NULL;
+        for (size_t i = 0; i < n && dc == NULL; i++)
+            if (cals[i].district == district)
+                dc = &cals[i];
+        int y, m, d;
+        fq_cal_date_from_day(atol(PQgetvalue(days, row, 1)), &y, &m, &d);
+        if (dc == NULL || !fq_calendar_covers_year(&dc->calendar, y) ||
+            fq_calendar_set_day(&dc->calendar, y, m, d, strcmp(PQgetvalue(days, row, 2), "t") == 0,
+                                why, sizeof why) != 0) {
+            free(cals);
+            return fq_errf(err, err_len, "calendar of %s: day %04d-%02d-%02d of no imported year",
+                           id, y, m, d);
+        }
+    }
+    free(r->calendars);
+    r->calendars = cals;
+    r->n_calendars = n;
+    return 0;
+}
+
+const fq_calendar *fq_routing_calendar(const fq_routing *r, int32_t district)
+{
+    for (size_t i = 0; i < r->n_calendars; i++)
+        if (r->calendars[i].district == district)
+            return &r->calendars[i].calendar;
+    return NULL;
 }

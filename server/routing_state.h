@@ -11,6 +11,7 @@
 #ifndef FQ_ROUTING_STATE_H
 #define FQ_ROUTING_STATE_H
 
+#include "calendar.h"
 #include "geo.h"
 #include "org.h"
 #include "roster.h"
@@ -21,6 +22,12 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+/* A district's working calendar (docs/calendar.md). */
+typedef struct fq_district_calendar {
+    int32_t district; /* unit index in the org */
+    fq_calendar calendar;
+} fq_district_calendar;
+
 typedef struct fq_routing {
     const fq_org *org; /* borrowed from the directory of the same load */
     fq_taxonomy *taxonomy;
@@ -29,6 +36,10 @@ typedef struct fq_routing {
     fq_geo_index *geo; /* NULL when no grid has a polygon */
     fq_router *router;
     uint32_t rule_set;
+    /* Loaded and kept with the snapshot, read-only; the limits do not use
+     * them yet (the next step of issue #12). */
+    fq_district_calendar *calendars;
+    size_t n_calendars;
 } fq_routing;
 
 /* Result columns, in order (statements.h has the queries):
@@ -42,6 +53,16 @@ fq_routing *fq_routing_build(const fq_org *org, const PGresult *categories, cons
                              const PGresult *handlers, const PGresult *workers,
                              const PGresult *polygons, char *err, size_t err_len);
 void fq_routing_free(fq_routing *r);
+
+/* Loads the working calendars into r from the rows of FQ_SQL_LOAD_CALENDARS
+ * (district, utc_offset_s, periods "start,end,...", weekday mask, years
+ * "2026,2027") and FQ_SQL_LOAD_CALENDAR_DAYS (district, day number, working),
+ * each checked as the importer checks it. 0, or -1 with the reason, naming
+ * the district, in err (r then has none). */
+int fq_routing_load_calendars(fq_routing *r, const PGresult *settings, const PGresult *days,
+                              char *err, size_t err_len);
+/* The calendar of a district (unit index), or NULL when none was imported. */
+const fq_calendar *fq_routing_calendar(const fq_routing *r, int32_t district);
 
 /* The organisation tree from the rows of FQ_SQL_LOAD_UNITS (id, kind,
  * parent, name), finished; NULL with the reason in err. */

@@ -265,6 +265,14 @@ static void on_directory(void *user, const PGresult *const *loaded)
         fq_routing_build(fq_directory_org(dir), loaded[FQ_LOAD_CATEGORIES], loaded[FQ_LOAD_RULES],
                          loaded[FQ_LOAD_HANDLERS], loaded[FQ_LOAD_WORKERS],
                          loaded[FQ_LOAD_POLYGONS], err, sizeof err);
+    /* The working calendars belong to the same snapshot: a calendar that does
+     * not load fails the routing state like a broken rule would. */
+    if (routing != NULL &&
+        fq_routing_load_calendars(routing, loaded[FQ_LOAD_CALENDARS], loaded[FQ_LOAD_CALENDAR_DAYS],
+                                  err, sizeof err) != 0) {
+        fq_routing_free(routing);
+        routing = NULL;
+    }
     if (routing == NULL && have_routing) {
         /* A broken rule or topology change must not stop the routing: keep
          * the last good state whole (directory included, so they agree). */
@@ -294,6 +302,16 @@ static void on_directory(void *user, const PGresult *const *loaded)
                  fq_roster_handler_count(routing->roster), fq_roster_worker_count(routing->roster),
                  routing->geo ? "grid polygons" : "no grid polygons",
                  fq_dispatch_get_stats(srv->dispatch)->open);
+    for (size_t i = 0; routing != NULL && i < routing->n_calendars; i++) {
+        const fq_district_calendar *dc = &routing->calendars[i];
+        char years[128] = "";
+        for (int y = FQ_CAL_FIRST_YEAR; y <= FQ_CAL_LAST_YEAR; y++)
+            if (fq_calendar_covers_year(&dc->calendar, y) && strlen(years) + 6 < sizeof years)
+                snprintf(years + strlen(years), sizeof years - strlen(years), "%s%d",
+                         years[0] ? "," : "", y);
+        log_line("calendar: %s, working days of the years %s (not yet used by the limits)",
+                 fq_org_id(fq_directory_org(dir), dc->district), years[0] ? years : "none");
+    }
     if (srv->http != NULL)
         fq_http_directory_reloaded(srv->http);
     if (srv->api != NULL)

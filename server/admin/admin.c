@@ -55,6 +55,9 @@ static void usage(FILE *out)
             "                                      import the district's units, handlers,\n"
             "                                      grids, workers, categories and rules\n"
             "                                      from a JSON file (docs/topology.md)\n"
+            "  calendar import FILE | show [YEAR] [--district ID]\n"
+            "                                      the district's working calendar: holidays\n"
+            "                                      and make-up working days (docs/calendar.md)\n"
             "  rules list | history                the active routing rules; all versions\n"
             "  worker duty ID on|off               put a grid worker on or off duty\n"
             "  worker list                         list grid workers\n"
@@ -578,6 +581,8 @@ int main(int argc, char **argv)
         return cmd_outbox(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "stats") == 0)
         return cmd_stats(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "calendar") == 0)
+        return cmd_calendar(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(&g, sub_argc, sub_argv);
     fprintf(stderr, "fengqiao-admin: unknown command '%s'\n", cmd);

@@ -455,6 +455,15 @@
     " (SELECT count(*) FROM incidents i WHERE i.worker = w.id AND i.state = 'assigned')"           \
     " FROM workers w"
 #define FQ_SQL_LOAD_POLYGONS "SELECT grid, ring FROM grid_polygons"
+/* The districts' working calendars (docs/calendar.md, migrations/0018):
+ * settings with the years imported, then every dated exception as a day
+ * number (days since 1970-01-01). */
+#define FQ_SQL_LOAD_CALENDARS                                                                      \
+    "SELECT c.district, c.utc_offset_s, array_to_string(c.working_periods, ','),"                  \
+    " c.working_weekdays, coalesce((SELECT string_agg(y.year::text, ',') FROM calendar_years y"    \
+    " WHERE y.district = c.district), '') FROM calendars c"
+#define FQ_SQL_LOAD_CALENDAR_DAYS                                                                  \
+    "SELECT district, day - date '1970-01-01', working FROM calendar_days"
 /* Open incidents to rebuild the caseload and the deadlines at start. The
  * common values (a village-tier lead, no co-handlers, not yet acknowledged)
  * come as empty strings: 1 M rows at start, every byte counts.
@@ -490,13 +499,16 @@ enum {
     FQ_LOAD_HANDLERS,
     FQ_LOAD_WORKERS,
     FQ_LOAD_POLYGONS,
+    FQ_LOAD_CALENDARS,
+    FQ_LOAD_CALENDAR_DAYS,
     FQ_LOAD_OPEN,
     FQ_LOAD_COUNT
 };
 #define FQ_SQL_LOADS                                                                               \
     {                                                                                              \
         FQ_SQL_LOAD_UNITS, FQ_SQL_LOAD_NODES, FQ_SQL_LOAD_CATEGORIES, FQ_SQL_LOAD_RULES,           \
-            FQ_SQL_LOAD_HANDLERS, FQ_SQL_LOAD_WORKERS, FQ_SQL_LOAD_POLYGONS, FQ_SQL_LOAD_OPEN      \
+            FQ_SQL_LOAD_HANDLERS, FQ_SQL_LOAD_WORKERS, FQ_SQL_LOAD_POLYGONS,                       \
+            FQ_SQL_LOAD_CALENDARS, FQ_SQL_LOAD_CALENDAR_DAYS, FQ_SQL_LOAD_OPEN                     \
     }
 
 /* Admin tools NOTIFY this channel after changing units or nodes; the server
