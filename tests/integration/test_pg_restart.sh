@@ -36,10 +36,10 @@ pg_restart() { # seconds down
 }
 
 make_input() { # prefix count file
-    local i
+    local i severities=(I II III IV)
     for ((i = 1; i <= $2; i++)); do
         printf '{"category":"hazard.flood","severity":"%s","risk":"medium","channel":"patrol","place_unit":"lingyin-v1-g1","title":"暴雨积水 %s-%d","external_ref":"%s-%05d"}\n' \
-            "$((i % 4 + 1))" "$1" "$i" "$1" "$i"
+            "${severities[$((i % 4))]}" "$1" "$i" "$1" "$i"
     done >"$3"
 }
 
