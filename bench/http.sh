@@ -66,36 +66,8 @@ for tool in wrk curl python3 psql; do
     command -v "$tool" >/dev/null || { log "$tool is missing (.ci/install-deps)"; exit 1; }
 done
 
-tmp=$(mktemp -d /tmp/fq-bench-http.XXXXXX)
-chmod 755 "$tmp"
-server_pid=""
-feed_pid=""
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    for p in "$feed_pid" "$server_pid"; do
-        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-            kill "$p" 2>/dev/null || true
-            for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-            kill -9 "$p" 2>/dev/null || true
-            wait "$p" 2>/dev/null || true
-        fi
-    done
-    if [ "$rc" != 0 ] && [ -f "$tmp/fengqiaod.log" ]; then
-        log "failed (exit $rc); the last lines of fengqiaod's log:"
-        tail -n 15 "$tmp/fengqiaod.log" >&2 || true
-    fi
-    tests/pg_private.sh stop "$tmp/pg" >/dev/null 2>&1 || true
-    rm -rf "$tmp"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. bench/lib.sh
+bench_workdir http
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
 jfield() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())[sys.argv[2]])' "$1" "$2"; }
 
@@ -238,10 +210,10 @@ sleep 1.5
 rss0=$(rss_kib)
 python3 bench/http_feed.py --port "$hport" --cookie "$FQ_COOKIE" --streams "$streams" \
     --ready-file "$tmp/feed.ready" --stop-file "$tmp/feed.stop" >"$tmp/feed.json" 2>"$tmp/feed.log" &
-feed_pid=$!
+client_pid=$!
 for _ in $(seq 600); do
     [ -s "$tmp/feed.ready" ] && break
-    kill -0 "$feed_pid" 2>/dev/null || { log "the feed client exited"; cat "$tmp/feed.log" >&2; exit 1; }
+    kill -0 "$client_pid" 2>/dev/null || { log "the feed client exited"; cat "$tmp/feed.log" >&2; exit 1; }
     sleep 0.1
 done
 [ -s "$tmp/feed.ready" ] || { log "not every stream opened in 60 s"; exit 1; }
@@ -254,8 +226,8 @@ log "feed reports: $(cat "$tmp/feed_reports.json")"
 sleep 2 # the last items on their way
 touch "$tmp/feed.stop"
 feed_rc=0
-wait "$feed_pid" || feed_rc=$?
-feed_pid=""
+wait "$client_pid" || feed_rc=$?
+client_pid=""
 cat "$tmp/feed.log" >&2
 log "feed: $(cat "$tmp/feed.json")"
 [ "$feed_rc" = 0 ] || { log "the feed client failed ($feed_rc)"; exit 1; }

@@ -56,36 +56,8 @@ grids=$((N / 10))
 
 log() { echo "bench terminals: $*" >&2; }
 
-tmp=$(mktemp -d /tmp/fq-bench-terminals.XXXXXX)
-chmod 755 "$tmp"
-server_pid=""
-hold_pid=""
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    for p in "$hold_pid" "$server_pid"; do
-        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-            kill "$p" 2>/dev/null || true
-            for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-            kill -9 "$p" 2>/dev/null || true
-            wait "$p" 2>/dev/null || true
-        fi
-    done
-    if [ "$rc" != 0 ] && [ -f "$tmp/fengqiaod.log" ]; then
-        log "failed (exit $rc); the last lines of fengqiaod's log:"
-        tail -n 15 "$tmp/fengqiaod.log" >&2 || true
-    fi
-    tests/pg_private.sh stop "$tmp/pg" >/dev/null 2>&1 || true
-    rm -rf "$tmp"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. bench/lib.sh
+bench_workdir terminals
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
 held_now() {
     grep 'terminals: syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed -E 's/.* held ([0-9]+) .*/\1/' || true
@@ -164,14 +136,14 @@ rss0=$(rss_kib)
 hold_seconds=$(python3 -c "print(int(30 + $N / 500 + $reps * ($seconds + 6)))")
 "$B/bench/fq-bench-terminals" hold --url "$turl" --keys "$tmp/terminal.keys" --count "$N" \
     --procs "$procs" --seconds "$hold_seconds" --stop-file "$tmp/stop" >"$tmp/hold.json" 2>"$tmp/hold.log" &
-hold_pid=$!
+client_pid=$!
 t_conn0=$(date +%s.%N)
 held=0
 prev=-1
 stable=0
 for _ in $(seq 600); do
     sleep 0.5
-    kill -0 "$hold_pid" 2>/dev/null || { log "terminals exited early"; cat "$tmp/hold.log" >&2; exit 1; }
+    kill -0 "$client_pid" 2>/dev/null || { log "terminals exited early"; cat "$tmp/hold.log" >&2; exit 1; }
     held=$(held_now)
     held=${held:-0}
     [ "$held" -ge "$N" ] && break
@@ -204,11 +176,11 @@ for rep in $(seq "$reps"); do
     log "nn ceiling #$rep: $(cat "$tmp/nn.json")"
 done
 sleep 1
-kill -0 "$hold_pid" 2>/dev/null || { log "terminals exited early"; cat "$tmp/hold.log" >&2; exit 1; }
+kill -0 "$client_pid" 2>/dev/null || { log "terminals exited early"; cat "$tmp/hold.log" >&2; exit 1; }
 touch "$tmp/stop"
 hold_rc=0
-wait "$hold_pid" || hold_rc=$?
-hold_pid=""
+wait "$client_pid" || hold_rc=$?
+client_pid=""
 cat "$tmp/hold.log" >&2
 [ "$hold_rc" = 0 ] || log "terminals exited with $hold_rc"
 log "terminals: $(cat "$tmp/hold.json")"
