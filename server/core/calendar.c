@@ -310,3 +310,16 @@ int64_t fq_calendar_working_ms_between(const fq_calendar *c, int64_t from_ms, in
         total += working_in_day(c, 0, hi);
     return total;
 }
+
+int64_t fq_limit_after_pause(const fq_calendar *c, int64_t due_ms, int64_t paused_ms,
+                             int64_t resumed_ms)
+{
+    if (due_ms <= 0 || due_ms <= paused_ms || resumed_ms <= paused_ms)
+        return due_ms;
+    if (c == NULL)
+        return due_ms + (resumed_ms - paused_ms);
+    /* The working time left when paused. None left (paused after the last
+     * working period before the limit) makes the limit due at resumption. */
+    int64_t left = fq_calendar_working_ms_between(c, paused_ms, due_ms);
+    return fq_calendar_add_working_ms(c, resumed_ms, left);
+}

@@ -109,4 +109,21 @@ int64_t fq_calendar_add_working_days(const fq_calendar *c, int64_t start_ms, uin
 int64_t fq_calendar_add_working_ms(const fq_calendar *c, int64_t start_ms, int64_t working_ms);
 int64_t fq_calendar_working_ms_between(const fq_calendar *c, int64_t from_ms, int64_t to_ms);
 
+/* Working time taken back from an instant (a warning "1d" before a working
+ * limit): the earliest instant t <= end_ms with working_ms of working time
+ * in [t, end_ms). Earliest, so a warning falls at the close of the previous
+ * working period rather than at the opening of the next (a worker is warned
+ * before going home, not on arrival). Taking 0 gives end_ms itself. */
+int64_t fq_calendar_sub_working_ms(const fq_calendar *c, int64_t end_ms, int64_t working_ms);
+
+/* A limit after a pause (suspension, 中止): the limit due_ms, paused at
+ * paused_ms and resumed at resumed_ms, keeps what was left of it when it was
+ * paused. With c NULL (natural time) that is due_ms + (resumed - paused);
+ * with a calendar, the working time left in [paused, due) is added to
+ * resumed_ms in working time. A limit already passed when paused (due <=
+ * paused) or not set (0) is returned as it is; so is any limit when
+ * resumed <= paused. */
+int64_t fq_limit_after_pause(const fq_calendar *c, int64_t due_ms, int64_t paused_ms,
+                             int64_t resumed_ms);
+
 #endif

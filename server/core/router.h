@@ -63,6 +63,10 @@ typedef struct fq_decision {
     uint8_t unplaced; /* coordinates in no grid: placed at the fallback */
     uint8_t overridden;
     uint8_t n_co;
+    /* The limits were computed in working time on the district's calendar
+     * (the rule says so, docs/calendar.md); natural time otherwise. An
+     * extension, a pause and a re-decision count the same way. */
+    uint8_t working_time;
     int32_t grid, village, town, district; /* territorial owners, -1 where none */
     int32_t lead;   /* handler index; at village tier the village unit (may be -1) */
     int32_t worker; /* worker index at village tier, else -1 */
