@@ -136,8 +136,7 @@ static const label assignment_states[] = {
 
 const char *fq_label_assignment(const char *state)
 {
-    return lookup(assignment_states, sizeof assignment_states / sizeof assignment_states[0],
-                  state);
+    return lookup(assignment_states, sizeof assignment_states / sizeof assignment_states[0], state);
 }
 
 static const label incident_states[] = {
@@ -163,8 +162,7 @@ static const char *indexed(const char *const *table, size_t n, int value)
 
 const char *fq_label_tier(int tier)
 {
-    static const char *const t[] = {NULL, N_("village tier"), N_("town tier"),
-                                    N_("district tier")};
+    static const char *const t[] = {NULL, N_("village tier"), N_("town tier"), N_("district tier")};
     return INDEXED(t, tier);
 }
 
@@ -190,16 +188,15 @@ const char *fq_label_risk(int risk)
 
 const char *fq_label_channel(int channel)
 {
-    static const char *const t[] = {NULL,           N_("hotline"), N_("petition"),
-                                    N_("staff"),    N_("patrol"),  N_("online"),
-                                    N_("walk-in")};
+    static const char *const t[] = {NULL,         N_("hotline"), N_("petition"), N_("staff"),
+                                    N_("patrol"), N_("online"),  N_("walk-in")};
     return INDEXED(t, channel);
 }
 
 const char *fq_label_item_kind(int kind)
 {
-    static const char *const t[] = {NULL,          N_("new assignment"), N_("update"),
-                                    N_("moved on"), N_("time warning"),  N_("supervision order"),
+    static const char *const t[] = {NULL,           N_("new assignment"), N_("update"),
+                                    N_("moved on"), N_("time warning"),   N_("supervision order"),
                                     N_("closed")};
     return INDEXED(t, kind);
 }
@@ -220,8 +217,7 @@ const char *fq_label_limit(unsigned bit)
 
 int fq_tz_parse(const char *text, int32_t *offset_s)
 {
-    if (text == NULL || strlen(text) != 6 || (text[0] != '+' && text[0] != '-') ||
-        text[3] != ':')
+    if (text == NULL || strlen(text) != 6 || (text[0] != '+' && text[0] != '-') || text[3] != ':')
         return -1;
     for (int i = 1; i < 6; i++)
         if (i != 3 && (text[i] < '0' || text[i] > '9'))
