@@ -13,6 +13,11 @@ set -euo pipefail
 : "${FQ_CLUSTER:?}" "${FQ_WORK_ROOT:?}" "${FQ_TEST_NAME:?}"
 
 PG_PRIVATE="$FQ_SRC_DIR/tests/pg_private.sh"
+
+# The clients speak Chinese unless asked otherwise (clients/lib/fqi18n.h);
+# the tests read their English. A test of the Chinese sets LANG itself.
+export LANG=C.UTF-8
+unset LANGUAGE LC_ALL LC_MESSAGES
 WORK="$FQ_WORK_ROOT/$FQ_TEST_NAME"
 rm -rf "$WORK"
 mkdir -p "$WORK/keys"
