@@ -1,7 +1,9 @@
 #define _GNU_SOURCE /* timegm */
 #include "console.h"
+#include "fqi18n.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,23 +11,31 @@
 #include <time.h>
 #include <wchar.h>
 
+/* The help screen, line by line (translated where shown). */
 const char *const fqcon_command_help[] = {
-    ":assign ID unit|worker TARGET [co A,B] REASON...   hand it to any unit or worker",
-    ":escalate ID REASON...                             one tier up",
-    ":conclude ID REASON...                             concluded by the command center",
-    ":approve ID REASON...  :deny ID REASON...          an extension request",
-    ":supervise ID DURATION REASON...                   supervision order, reply due in 2h/30m/1d",
-    ":merge ID INTO REASON...                           a duplicate closed into open incident INTO",
-    ":reopen ID [unit|worker TARGET] REASON...          redo a concluded one (else routed afresh)",
-    ":verify ID REASON...  :followup ID 1-5 REASON...   check on the spot; the reporter's "
-    "satisfaction",
-    ":filter tier=village|town|district town=ID line=governance|market|enforcement|services",
-    "        assignment=STATE overdue    (several at once)    :filter clear",
-    ":stats [today|week|month] [by town|line|unit|worker|district]",
-    ":roster [TOWN]   :board   :retry (the last unanswered command, same message id)",
-    ":help   :quit",
-    "keys: j/k or arrows select, Enter detail, s statistics, r roster, g refresh, : command,",
-    "      Esc/q back (q on the board quits); in statistics t/w/m period, b next grouping",
+    N_(":assign ID unit|worker TARGET [co A,B] REASON...   hand it to any unit or worker"),
+    N_(":escalate ID REASON...                             one tier up"),
+    N_(":conclude ID REASON...                             concluded by the command center"),
+    N_(":approve ID REASON...  :deny ID REASON...          an extension request"),
+    N_(":supervise ID DURATION REASON...                   supervision order, reply due in "
+       "2h/30m/1d"),
+    N_(":merge ID INTO REASON...                           a duplicate closed into open "
+       "incident INTO"),
+    N_(":reopen ID [unit|worker TARGET] REASON...          redo a concluded one (else routed "
+       "afresh)"),
+    N_(":verify ID REASON...  :followup ID 1-5 REASON...   check on the spot; the reporter's "
+       "satisfaction"),
+    N_(":open ID                                           any incident, concluded ones too"),
+    N_(":search TEXT  (or /)                               by number, title, address, phone, "
+       "external ref"),
+    N_(":filter tier=village|town|district town=ID line=governance|market|enforcement|services"),
+    N_("        assignment=STATE overdue    (several at once)    :filter clear"),
+    N_(":stats [today|week|month] [by town|line|unit|worker|district]"),
+    N_(":roster [TOWN]   :board   :retry (the last unanswered command, same message id)"),
+    N_(":ids (or i) ids instead of names, and back   :help   :quit"),
+    N_("keys: j/k or arrows select, Enter detail, s statistics, r roster, g refresh, : command,"),
+    N_("      Esc/q back (q on the board quits); in statistics t/w/m period, b next grouping,"),
+    N_("      arrows scroll up, down and sideways"),
     NULL};
 
 /* ---- names ---- */
@@ -66,6 +76,18 @@ int fqcon_line_from(const char *name)
 }
 
 /* ---- durations and times ---- */
+
+static int32_t utc_offset_s = FQ_DEFAULT_UTC_OFFSET_S;
+
+void fqcon_set_utc_offset(int32_t offset_s)
+{
+    utc_offset_s = offset_s;
+}
+
+int32_t fqcon_utc_offset(void)
+{
+    return utc_offset_s;
+}
 
 int fqcon_parse_duration(const char *text, int64_t *ms)
 {
@@ -161,8 +183,7 @@ int fqcon_parse_time(const char *text, int64_t now_ms, int64_t *ms)
     tm.tm_sec = s;
     time_t t;
     if (*p == '\0') {
-        tm.tm_isdst = -1;
-        t = mktime(&tm);
+        t = timegm(&tm) - utc_offset_s; /* the district's time */
     } else if (*p == 'Z' && p[1] == '\0') {
         t = timegm(&tm);
     } else if (*p == '+' || *p == '-') {
@@ -187,9 +208,10 @@ int fqcon_parse_time(const char *text, int64_t now_ms, int64_t *ms)
 
 int fqcon_period(const char *name, int64_t now_ms, int64_t *from_ms, int64_t *to_ms)
 {
-    time_t now = (time_t)(now_ms / 1000);
+    /* The district's calendar day: shift to its wall clock, cut, shift back. */
+    time_t now = (time_t)(now_ms / 1000 + utc_offset_s);
     struct tm tm;
-    if (localtime_r(&now, &tm) == NULL)
+    if (gmtime_r(&now, &tm) == NULL)
         return -1;
     tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
     if (strcmp(name, "today") == 0) {
@@ -200,11 +222,10 @@ int fqcon_period(const char *name, int64_t now_ms, int64_t *from_ms, int64_t *to
     } else {
         return -1;
     }
-    tm.tm_isdst = -1;
-    time_t from = mktime(&tm);
+    time_t from = timegm(&tm);
     if (from == (time_t)-1)
         return -1;
-    *from_ms = (int64_t)from * 1000;
+    *from_ms = ((int64_t)from - utc_offset_s) * 1000;
     *to_ms = now_ms;
     return 0;
 }
@@ -230,9 +251,9 @@ void fqcon_format_left(int64_t left_ms, int has_limit, char *out, size_t len)
 
 void fqcon_format_clock(int64_t ms, int date, char *out, size_t len)
 {
-    time_t t = (time_t)(ms / 1000);
+    time_t t = (time_t)(ms / 1000 + utc_offset_s);
     struct tm tm;
-    if (ms <= 0 || localtime_r(&t, &tm) == NULL) {
+    if (ms <= 0 || gmtime_r(&t, &tm) == NULL) {
         snprintf(out, len, "-");
         return;
     }
@@ -316,6 +337,134 @@ int fqcon_fit(const char *s, int width, int pad, char *out, size_t out_len)
         cols++;
     }
     out[used] = '\0';
+    return cols;
+}
+
+int fqcon_slice(const char *s, int from, int width, char *out, size_t out_len)
+{
+    size_t used = 0;
+    int col = 0, cols = 0;
+    if (out_len == 0)
+        return 0;
+    if (s == NULL)
+        s = "";
+    while (*s && cols < width) {
+        int w, control;
+        size_t n = next_char(s, &w, &control);
+        if (col + w <= from) { /* left of the window */
+            col += w;
+            s += n;
+            continue;
+        }
+        int cut = col < from || col + w > from + width; /* straddles an edge */
+        int shown =
+            cut ? (col + w > from + width ? from + width : col + w) - (col < from ? from : col) : w;
+        if (cut || control) {
+            for (int i = 0; i < shown && used + 1 < out_len; i++, cols++)
+                out[used++] = ' ';
+        } else {
+            if (used + n + 1 >= out_len)
+                break;
+            memcpy(out + used, s, n);
+            used += n;
+            cols += w;
+        }
+        col += w;
+        s += n;
+    }
+    while (cols < width && used + 1 < out_len) {
+        out[used++] = ' ';
+        cols++;
+    }
+    out[used] = '\0';
+    return cols;
+}
+
+/* ---- the board's columns ---- */
+
+static int layout_total(const fqcon_layout *l)
+{
+    int total = 1; /* the mark */
+    for (int c = 0; c < FQCON_BOARD_COLS; c++)
+        if (l->width[c] > 0)
+            total += l->width[c] + 1;
+    return total;
+}
+
+/* Narrows column c towards floor (0: leaves it out) while the line is too
+ * wide. */
+static void give_way(fqcon_layout *l, int cols, fqcon_board_col c, int floor)
+{
+    int excess = layout_total(l) - cols;
+    if (excess <= 0 || l->width[c] <= floor)
+        return;
+    if (floor == 0) {
+        l->width[c] = 0;
+        return;
+    }
+    int w = l->width[c] - excess;
+    l->width[c] = w > floor ? w : floor;
+}
+
+void fqcon_board_layout(int cols, int id_w, int state_w, fqcon_layout *out)
+{
+    fqcon_layout *l = out;
+    memset(l, 0, sizeof *l);
+    l->width[FQCON_COL_ID] = id_w < 2 ? 2 : id_w > 19 ? 19 : id_w;
+    l->width[FQCON_COL_SEV] = 3; /* I .. IV */
+    l->width[FQCON_COL_CATEGORY] = 16;
+    l->width[FQCON_COL_TITLE] = 40;
+    l->width[FQCON_COL_PLACE] = 20;
+    l->width[FQCON_COL_TIERLINE] = 18;
+    l->width[FQCON_COL_HOLDER] = 16;
+    l->width[FQCON_COL_STATE] = state_w < 6 ? 6 : state_w > 14 ? 14 : state_w;
+    l->width[FQCON_COL_LEFT] = 7;
+    give_way(l, cols, FQCON_COL_TITLE, 12);
+    give_way(l, cols, FQCON_COL_TIERLINE, 0);
+    give_way(l, cols, FQCON_COL_PLACE, 8);
+    give_way(l, cols, FQCON_COL_CATEGORY, 6);
+    give_way(l, cols, FQCON_COL_TITLE, 6);
+    give_way(l, cols, FQCON_COL_STATE, 8);
+    give_way(l, cols, FQCON_COL_HOLDER, 10);
+    give_way(l, cols, FQCON_COL_CATEGORY, 0);
+    give_way(l, cols, FQCON_COL_PLACE, 0);
+    give_way(l, cols, FQCON_COL_TITLE, 0);
+    int slack = cols - layout_total(l);
+    if (slack > 0 && l->width[FQCON_COL_TITLE] > 0)
+        l->width[FQCON_COL_TITLE] += slack;
+}
+
+int fqcon_board_line(const fqcon_layout *l, const char *mark,
+                     const char *const cells[FQCON_BOARD_COLS], char *out, size_t out_len)
+{
+    size_t used = 0;
+    int cols = 0;
+    if (out_len == 0)
+        return 0;
+    out[0] = '\0';
+    char m[16];
+    cols += fqcon_fit(mark, 1, 1, m, sizeof m);
+    used += (size_t)snprintf(out, out_len, "%s", m);
+    for (int c = 0; c < FQCON_BOARD_COLS && used < out_len; c++) {
+        int w = l->width[c];
+        if (w <= 0)
+            continue;
+        char cell[1024];
+        if (c == FQCON_COL_ID || c == FQCON_COL_LEFT) { /* numbers: to the right */
+            char cut[512];
+            int cw = fqcon_fit(cells[c], w, 0, cut, sizeof cut);
+            snprintf(cell, sizeof cell, "%*s%s", w - cw > 0 ? w - cw : 0, "", cut);
+        } else {
+            fqcon_fit(cells[c], w, 1, cell, sizeof cell);
+        }
+        int n = snprintf(out + used, out_len - used, " %s", cell);
+        if (n < 0 || (size_t)n >= out_len - used) {
+            out[used] = '\0';
+            break;
+        }
+        used += (size_t)n;
+        cols += w + 1;
+    }
     return cols;
 }
 
@@ -580,14 +729,44 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
         }
         return 0;
     }
+    if (strcmp(verb, "open") == 0) {
+        c->kind = FQCON_OPEN;
+        if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0 || *rest(p) != '\0') {
+            snprintf(err, err_len, "usage: open ID");
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(verb, "search") == 0 || strcmp(verb, "find") == 0) {
+        c->kind = FQCON_SEARCH;
+        p = rest(p);
+        size_t n = strlen(p);
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        /* the server's limit is 64 characters (docs/console.md, "Search") */
+        int chars = 0;
+        for (size_t i = 0; i < n; i++)
+            chars += ((unsigned char)p[i] & 0xC0) != 0x80;
+        if (n == 0 || chars > 64 || n >= sizeof c->text) {
+            snprintf(err, err_len,
+                     "usage: search TEXT (1 to 64 characters: an id, words of the "
+                     "title or address, a phone, an external reference)");
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) {
+                snprintf(err, err_len, "search: no control characters");
+                return -1;
+            }
+        memcpy(c->text, p, n);
+        c->text[n] = '\0';
+        return 0;
+    }
     struct {
         const char *name;
         fqcon_kind kind;
-    } bare[] = {{"help", FQCON_HELP},
-                {"quit", FQCON_QUIT},
-                {"q", FQCON_QUIT},
-                {"retry", FQCON_RETRY},
-                {"board", FQCON_BOARD}};
+    } bare[] = {{"help", FQCON_HELP},   {"quit", FQCON_QUIT},   {"q", FQCON_QUIT},
+                {"retry", FQCON_RETRY}, {"board", FQCON_BOARD}, {"ids", FQCON_IDS}};
     for (size_t i = 0; i < sizeof bare / sizeof bare[0]; i++)
         if (strcmp(verb, bare[i].name) == 0) {
             c->kind = bare[i].kind;
@@ -731,19 +910,91 @@ void fqcon_lines_free(char **lines, size_t n)
     free(lines);
 }
 
-#define STATS_COLS 11
+/* The statistics screen's columns: what a meeting reads, in the units of
+ * `fengqiao-admin stats` (hours with one decimal, shares in percent). */
+enum {
+    SC_GROUP,
+    SC_RECEIVED,
+    SC_ACKED,
+    SC_ACKED_ON_TIME,
+    SC_CONCLUDED,
+    SC_CONCLUDED_ON_TIME,
+    SC_ON_TIME_RATE,
+    SC_OVERDUE,
+    SC_RETURNED,
+    SC_REDONE,
+    SC_ESCALATED,
+    SC_VILLAGE_SHARE,
+    SC_ACK_MEAN,
+    SC_ACK_P90,
+    SC_CONCLUDE_MEAN,
+    SC_CONCLUDE_P90,
+    SC_PENDING_7D,
+    SC_PENDING_30D,
+    STATS_COLS
+};
+
+static const char *const stats_heads[STATS_COLS] = {
+    N_("group"),       N_("received"),       N_("acknowledged"),     N_("acked on time"),
+    N_("concluded"),   N_("concl. on time"), N_("on-time concl. %"), N_("overdue"),
+    N_("returned"),    N_("redone"),         N_("escalated"),        N_("village share %"),
+    N_("ack mean h"),  N_("ack p90 h"),      N_("concl. mean h"),    N_("concl. p90 h"),
+    N_("pending >7d"), N_("pending >30d")};
+
+/* The CSV's count columns shown as they are, by screen column. */
+static const struct {
+    int col;
+    const char *csv;
+} stats_counts[] = {
+    {SC_RECEIVED, "received"},
+    {SC_ACKED, "acknowledged"},
+    {SC_ACKED_ON_TIME, "acknowledged_on_time"},
+    {SC_CONCLUDED, "concluded"},
+    {SC_CONCLUDED_ON_TIME, "concluded_on_time"},
+    {SC_OVERDUE, "overdue"},
+    {SC_RETURNED, "returned"},
+    {SC_REDONE, "redone"},
+    {SC_ESCALATED, "escalated"},
+    {SC_PENDING_7D, "pending_over_7d"},
+    {SC_PENDING_30D, "pending_over_30d"},
+};
+#define N_STATS_COUNTS (sizeof stats_counts / sizeof stats_counts[0])
+
+static void cell_percent(char *out, size_t len, double part, double whole)
+{
+    if (whole > 0)
+        snprintf(out, len, "%.0f%%", 100 * part / whole);
+    else
+        snprintf(out, len, "—");
+}
+
+static void cell_hours(char *out, size_t len, const char *seconds)
+{
+    if (seconds == NULL || *seconds == '\0')
+        snprintf(out, len, "—");
+    else
+        snprintf(out, len, "%.1f", strtod(seconds, NULL) / 3600);
+}
+
+static double number(const char *text)
+{
+    return text && *text ? strtod(text, NULL) : 0;
+}
 
 int fqcon_stats_table(const fqcon_csv *csv, char ***out, size_t *n_out)
 {
-    static const char *const heads[STATS_COLS] = {
-        "group",    "received",  "acked on time", "concluded", "concl. on time", "overdue",
-        "returned", "escalated", "village share", "ack p90 h", "concl. p90 h"};
+    int group_w;
+    return fqcon_stats_table_named(csv, NULL, NULL, out, n_out, &group_w);
+}
+
+int fqcon_stats_table_named(const fqcon_csv *csv, const char *(*name)(void *ctx, const char *group),
+                            void *ctx, char ***out, size_t *n_out, int *group_w)
+{
     *out = NULL;
     *n_out = 0;
-    size_t rows = csv->rows; /* header + data */
-    if (rows == 0)
-        rows = 1;
-    char *cell[STATS_COLS];
+    *group_w = 0;
+    size_t groups = csv->rows > 1 ? csv->rows - 1 : 0;
+    size_t rows = 1 + groups + (groups > 0); /* header, groups, totals */
     char(*grid)[STATS_COLS][96] = calloc(rows, sizeof *grid);
     char **lines = calloc(rows, sizeof *lines);
     if (grid == NULL || lines == NULL) {
@@ -752,42 +1003,75 @@ int fqcon_stats_table(const fqcon_csv *csv, char ***out, size_t *n_out)
         return -1;
     }
     int width[STATS_COLS];
-    for (int c = 0; c < STATS_COLS; c++) {
-        snprintf(grid[0][c], sizeof grid[0][c], "%s", heads[c]);
-        width[c] = fqcon_width(heads[c]);
-    }
-    for (size_t r = 1; r < rows; r++) {
-        const char *direct[] = {"group",     "received",          "acknowledged_on_time",
-                                "concluded", "concluded_on_time", "overdue",
-                                "returned",  "escalated"};
+    for (int c = 0; c < STATS_COLS; c++)
+        snprintf(grid[0][c], sizeof grid[0][c], "%s", gettext(stats_heads[c]));
+    /* The totals: sums of the counts, and the counts behind the rates and
+     * means (a mean times its count is a sum of seconds). */
+    double sum[STATS_COLS] = {0}, village = 0, ack_s = 0, conclude_s = 0;
+    for (size_t r = 1; r <= groups; r++) {
         /* the group is the first column, whatever its header calls it */
         const char *group = csv->cols > 0 ? csv->cells[r * csv->cols] : NULL;
-        snprintf(grid[r][0], sizeof grid[r][0], "%s", group ? group : "");
-        for (int c = 1; c < 8; c++)
-            snprintf(grid[r][c], sizeof grid[r][c], "%s", fqcon_csv_cell(csv, r, direct[c]));
-        const char *share = fqcon_csv_cell(csv, r, "village_share");
-        if (*share)
-            snprintf(grid[r][8], sizeof grid[r][8], "%.0f%%", strtod(share, NULL) * 100);
-        const char *p90[] = {"ack_p90_s", "conclude_p90_s"};
-        for (int k = 0; k < 2; k++) {
-            const char *v = fqcon_csv_cell(csv, r, p90[k]);
-            double h = strtod(v, NULL) / 3600;
-            if (*v)
-                snprintf(grid[r][9 + k], sizeof grid[r][9 + k], h < 1 ? "%.2f" : "%.1f", h);
-            else
-                snprintf(grid[r][9 + k], sizeof grid[r][9 + k], "-");
+        const char *shown = group && name ? name(ctx, group) : NULL;
+        snprintf(grid[r][SC_GROUP], sizeof grid[r][SC_GROUP], "%s",
+                 shown   ? shown
+                 : group ? group
+                         : "");
+        for (size_t k = 0; k < N_STATS_COUNTS; k++) {
+            const char *v = fqcon_csv_cell(csv, r, stats_counts[k].csv);
+            snprintf(grid[r][stats_counts[k].col], sizeof grid[r][0], "%s", *v ? v : "—");
+            sum[stats_counts[k].col] += number(v);
         }
-        if (!*share)
-            snprintf(grid[r][8], sizeof grid[r][8], "-");
-        for (int c = 0; c < STATS_COLS; c++) {
+        double concluded = number(fqcon_csv_cell(csv, r, "concluded"));
+        double acked = number(fqcon_csv_cell(csv, r, "acknowledged"));
+        cell_percent(grid[r][SC_ON_TIME_RATE], sizeof grid[r][0],
+                     number(fqcon_csv_cell(csv, r, "concluded_on_time")), concluded);
+        const char *share = fqcon_csv_cell(csv, r, "village_share");
+        if (*share) {
+            /* the share of the concluded: back to a count for the totals */
+            double v = floor(number(share) * concluded + 0.5);
+            village += v;
+            cell_percent(grid[r][SC_VILLAGE_SHARE], sizeof grid[r][0], v, concluded);
+        } else {
+            snprintf(grid[r][SC_VILLAGE_SHARE], sizeof grid[r][0], "—");
+        }
+        const char *ack_mean = fqcon_csv_cell(csv, r, "ack_mean_s");
+        const char *conclude_mean = fqcon_csv_cell(csv, r, "conclude_mean_s");
+        ack_s += number(ack_mean) * acked;
+        conclude_s += number(conclude_mean) * concluded;
+        cell_hours(grid[r][SC_ACK_MEAN], sizeof grid[r][0], ack_mean);
+        cell_hours(grid[r][SC_ACK_P90], sizeof grid[r][0], fqcon_csv_cell(csv, r, "ack_p90_s"));
+        cell_hours(grid[r][SC_CONCLUDE_MEAN], sizeof grid[r][0], conclude_mean);
+        cell_hours(grid[r][SC_CONCLUDE_P90], sizeof grid[r][0],
+                   fqcon_csv_cell(csv, r, "conclude_p90_s"));
+    }
+    if (groups > 0) {
+        size_t t = rows - 1;
+        snprintf(grid[t][SC_GROUP], sizeof grid[t][0], "%s", _("total"));
+        for (size_t k = 0; k < N_STATS_COUNTS; k++)
+            snprintf(grid[t][stats_counts[k].col], sizeof grid[t][0], "%.0f",
+                     sum[stats_counts[k].col]);
+        cell_percent(grid[t][SC_ON_TIME_RATE], sizeof grid[t][0], sum[SC_CONCLUDED_ON_TIME],
+                     sum[SC_CONCLUDED]);
+        cell_percent(grid[t][SC_VILLAGE_SHARE], sizeof grid[t][0], village, sum[SC_CONCLUDED]);
+        char secs[64];
+        snprintf(secs, sizeof secs, "%.3f", ack_s / sum[SC_ACKED]);
+        cell_hours(grid[t][SC_ACK_MEAN], sizeof grid[t][0], sum[SC_ACKED] > 0 ? secs : "");
+        snprintf(secs, sizeof secs, "%.3f", conclude_s / sum[SC_CONCLUDED]);
+        cell_hours(grid[t][SC_CONCLUDE_MEAN], sizeof grid[t][0], sum[SC_CONCLUDED] > 0 ? secs : "");
+        /* a 90th percentile is not a sum of the groups' */
+        snprintf(grid[t][SC_ACK_P90], sizeof grid[t][0], "—");
+        snprintf(grid[t][SC_CONCLUDE_P90], sizeof grid[t][0], "—");
+    }
+    for (int c = 0; c < STATS_COLS; c++) {
+        width[c] = 0;
+        for (size_t r = 0; r < rows; r++) {
             int w = fqcon_width(grid[r][c]);
-            if (c == 0 && w > 40)
+            if (c == SC_GROUP && w > 40)
                 w = 40;
             if (w > width[c])
                 width[c] = w;
         }
     }
-    (void)cell;
     for (size_t r = 0; r < rows; r++) {
         /* Display widths bound the padding, not the bytes: a zero-width
          * character takes bytes but no column, so each cell's own length
@@ -804,7 +1088,7 @@ int fqcon_stats_table(const fqcon_csv *csv, char ***out, size_t *n_out)
         size_t used = 0;
         for (int c = 0; c < STATS_COLS; c++) {
             char fitted[400];
-            if (c == 0) {
+            if (c == SC_GROUP) {
                 fqcon_fit(grid[r][c], width[c], 1, fitted, sizeof fitted);
             } else { /* right-aligned numbers */
                 int w = fqcon_width(grid[r][c]);
@@ -818,6 +1102,7 @@ int fqcon_stats_table(const fqcon_csv *csv, char ***out, size_t *n_out)
     free(grid);
     *out = lines;
     *n_out = rows;
+    *group_w = width[SC_GROUP] + 2;
     return 0;
 }
 

@@ -27,7 +27,10 @@ typedef enum fqcon_kind {
     FQCON_HELP,
     FQCON_QUIT,
     FQCON_RETRY,
-    FQCON_BOARD
+    FQCON_BOARD,
+    FQCON_OPEN,   /* open ID: any incident of the jurisdiction, concluded ones too */
+    FQCON_SEARCH, /* search TEXT: by id, words of the title or address, phone, external ref */
+    FQCON_IDS     /* ids: show the topology's ids instead of names (again: names) */
 } fqcon_kind;
 
 typedef struct fqcon_filter {
@@ -54,6 +57,7 @@ typedef struct fqcon_cmd {
     char period[8];      /* stats: today, week, month ('' = unchanged) */
     char by[16];         /* stats: town, line, unit, worker, district ('' = unchanged) */
     char town[65];       /* roster */
+    char text[260];      /* search: 1 .. 64 characters */
 } fqcon_cmd;
 
 /* Parses one command line (without the ':'). 0, or -1 with a message. */
@@ -71,13 +75,20 @@ int fqcon_parse_filter_token(const char *token, fqcon_filter *f);
 /* "2h", "30m", "1d", "45s", "1h30m" -> milliseconds (> 0). 0 or -1. */
 int fqcon_parse_duration(const char *text, int64_t *ms);
 
+/* The district's offset from UTC in seconds (ConsoleResult.time_zone,
+ * docs/calendar.md): every time the console shows, reads without a zone, or
+ * takes a period from is the district's. FQ_DEFAULT_UTC_OFFSET_S (+08:00)
+ * until set. */
+void fqcon_set_utc_offset(int32_t offset_s);
+int32_t fqcon_utc_offset(void);
+
 /* "now", epoch milliseconds (digits), "2026-11-27", "2026-11-27T08:00",
  * "2026-11-27 08:00:30", each optionally with "Z" or "+08:00"/"+0800"/"+08"
- * (no zone: local time). 0 or -1. */
+ * (no zone: the district's time). 0 or -1. */
 int fqcon_parse_time(const char *text, int64_t now_ms, int64_t *ms);
 
-/* The local-time period ending now: today (since midnight), week (since
- * Monday 00:00), month (since the 1st 00:00). 0 or -1. */
+/* The period ending now in the district's time: today (since midnight),
+ * week (since Monday 00:00), month (since the 1st 00:00). 0 or -1. */
 int fqcon_period(const char *name, int64_t now_ms, int64_t *from_ms, int64_t *to_ms);
 
 /* Display width of UTF-8 text (wcwidth; needs a UTF-8 LC_CTYPE; an
@@ -90,11 +101,46 @@ int fqcon_width(const char *s);
  * written. */
 int fqcon_fit(const char *s, int width, int pad, char *out, size_t out_len);
 
+/* Copies the display columns [from, from + width) of s into out, padded
+ * with spaces to exactly width (a wide character cut by either edge
+ * becomes spaces): the statistics table scrolled sideways. */
+int fqcon_slice(const char *s, int from, int width, char *out, size_t out_len);
+
+/* The board's columns at a window's width (docs/fq-console.md, "Sizes"):
+ * widths in display columns, 0 for a column left out. The holder, the state
+ * and the time left always show; the title gives way first (down to 12),
+ * then tier/line goes, then the place and the category narrow, then the
+ * title again (down to 6); room left over goes to the title. id_w is the
+ * widest incident number, state_w the widest state label. */
+typedef enum fqcon_board_col {
+    FQCON_COL_ID,
+    FQCON_COL_SEV,
+    FQCON_COL_CATEGORY,
+    FQCON_COL_TITLE,
+    FQCON_COL_PLACE,
+    FQCON_COL_TIERLINE,
+    FQCON_COL_HOLDER,
+    FQCON_COL_STATE,
+    FQCON_COL_LEFT,
+    FQCON_BOARD_COLS
+} fqcon_board_col;
+
+typedef struct fqcon_layout {
+    int width[FQCON_BOARD_COLS];
+} fqcon_layout;
+
+void fqcon_board_layout(int cols, int id_w, int state_w, fqcon_layout *out);
+/* One board line: the one-column mark, then each shown column fitted to its
+ * width (the id and the time left aligned right) after one space. Returns
+ * its display width (the layout's total, at most the cols it was made for). */
+int fqcon_board_line(const fqcon_layout *l, const char *mark,
+                     const char *const cells[FQCON_BOARD_COLS], char *out, size_t out_len);
+
 /* Time left as "40s", "45m", "3h05m", "2d04h", "-12m" (overdue), "-" (no
  * limit). */
 void fqcon_format_left(int64_t left_ms, int has_limit, char *out, size_t len);
 
-/* Local "HH:MM:SS"; date 1: "MM-DD HH:MM"; date 2: "MM-DD HH:MM:SS". */
+/* The district's "HH:MM:SS"; date 1: "MM-DD HH:MM"; date 2: "MM-DD HH:MM:SS". */
 void fqcon_format_clock(int64_t ms, int date, char *out, size_t len);
 
 const char *fqcon_tier_name(int tier);
@@ -113,10 +159,19 @@ int fqcon_csv_parse(const char *text, fqcon_csv *out);
 void fqcon_csv_free(fqcon_csv *csv);
 const char *fqcon_csv_cell(const fqcon_csv *csv, size_t row, const char *column);
 
-/* The statistics as a table for people: header + one line per group, columns
+/* The statistics as a table for people (docs/fq-console.md, "Statistics"):
+ * the header, one line per group, then a totals row computed from the
+ * groups' counts (rates from summed counts, means weighted by their counts;
+ * a 90th percentile cannot be summed and shows "—"); durations in hours
+ * with one decimal, shares in percent, in the language chosen. Columns are
  * aligned by display width. Lines are malloc'ed; free with fqcon_lines_free.
  * 0 or -1. */
 int fqcon_stats_table(const fqcon_csv *csv, char ***lines, size_t *n);
+/* The same, the groups named by name(ctx, group) when it returns non-NULL
+ * (a town's or a unit's display name), and *group_w set to the width of the
+ * group column (kept in place when the table scrolls sideways). */
+int fqcon_stats_table_named(const fqcon_csv *csv, const char *(*name)(void *ctx, const char *group),
+                            void *ctx, char ***lines, size_t *n, int *group_w);
 void fqcon_lines_free(char **lines, size_t n);
 
 /* Text for the help screen / usage (NULL-terminated). */

@@ -13,6 +13,7 @@
 #define NCURSES_WIDECHAR 1
 #include "console.h"
 #include "fqclient.h"
+#include "fqi18n.h"
 #include "syncer.h"
 
 #include <curses.h>
@@ -43,6 +44,7 @@
 #define TAG_ROSTER 3
 #define TAG_STATS 4
 #define TAG_COMMAND 5
+#define TAG_SEARCH 6
 
 #define REFRESH_MS 10000
 /* Rows per board page: the server cuts a page shorter to keep its reply
@@ -56,12 +58,17 @@
 typedef struct row {
     uint64_t id;
     int severity, tier, line, overdue;
+    unsigned overdue_limits; /* the server's: 1 acknowledge, 2 conclude, 4 supervision reply */
+    int64_t suspended_at;
     char category[64], title[256], town[65], territory[65], holder[160], assignment[32];
+    /* The topology's display names ('' when the server sent none: the id shows) */
+    char category_name[128], town_name[128], territory_name[128], holder_name[200];
     int64_t ack_due, conclude_due;
 } row;
 
 typedef enum console_screen {
     SCR_BOARD,
+    SCR_SEARCH,
     SCR_DETAIL,
     SCR_STATS,
     SCR_ROSTER,
@@ -89,8 +96,26 @@ typedef struct app {
     size_t n_paging, cap_paging;
     char board_cursor[CURSOR_MAX];
 
+    /* ids instead of names (the `i` key, `:ids`) */
+    int show_ids;
+    /* names seen in replies, by id: the statistics' groups are ids */
+    struct named {
+        char id[65], name[128];
+    } * names;
+    size_t n_names, cap_names;
+
+    /* search results (`:search TEXT`) */
+    char search_text[260];
+    row *found;
+    size_t n_found;
+    int found_selected, found_top, search_in_flight;
+    row *found_paging;
+    size_t n_found_paging, cap_found_paging;
+    char search_cursor[CURSOR_MAX];
+
     /* detail */
     uint64_t detail_id;
+    console_screen detail_back; /* where Esc goes: the board or the search results */
     char **detail;
     size_t n_detail;
     int detail_scroll, detail_in_flight, detail_again;
@@ -110,7 +135,7 @@ typedef struct app {
     char *stats_csv;
     char **stats;
     size_t n_stats;
-    int stats_in_flight;
+    int stats_in_flight, stats_scroll, stats_hscroll, stats_group_w;
     char stats_cursor[CURSOR_MAX];
     char *stats_paging; /* the pages' CSV so far (the header once) */
 
@@ -192,9 +217,62 @@ static const char *s_or(const char *s, const char *dflt)
     return s && *s ? s : dflt;
 }
 
+/* ---- names ---- */
+
+/* The statistics' periods and groupings, named in the screen's title. */
+static const char *const stats_words[]
+    __attribute__((unused)) = {N_("today"), N_("week"), N_("month"),  N_("town"),
+                               N_("line"),  N_("unit"), N_("worker"), N_("district")};
+
+/* Remembers a display name of an id (a town, a unit, a worker) from a
+ * reply: the statistics name their groups with these. */
+static void remember_name(app *a, const char *id, const char *name)
+{
+    if (id == NULL || name == NULL || !*id || !*name || strlen(id) >= sizeof a->names[0].id)
+        return;
+    for (size_t i = 0; i < a->n_names; i++)
+        if (strcmp(a->names[i].id, id) == 0) {
+            snprintf(a->names[i].name, sizeof a->names[i].name, "%s", name);
+            return;
+        }
+    if (a->n_names == a->cap_names) {
+        size_t cap = a->cap_names ? a->cap_names * 2 : 64;
+        struct named *grown = realloc(a->names, cap * sizeof *grown);
+        if (grown == NULL)
+            return;
+        a->names = grown;
+        a->cap_names = cap;
+    }
+    snprintf(a->names[a->n_names].id, sizeof a->names[0].id, "%s", id);
+    snprintf(a->names[a->n_names].name, sizeof a->names[0].name, "%s", name);
+    a->n_names++;
+}
+
+static const char *name_of(void *ctx, const char *id)
+{
+    app *a = ctx;
+    if (a->show_ids)
+        return NULL;
+    if (strcmp(id, "(district)") == 0)
+        return _("(the district itself)");
+    int line = fqcon_line_from(id);
+    if (line > 0)
+        return fq_label_line(line);
+    for (size_t i = 0; i < a->n_names; i++)
+        if (strcmp(a->names[i].id, id) == 0)
+            return a->names[i].name;
+    return NULL;
+}
+
+/* A name, or its id while the server sends none (or ids are asked for). */
+static const char *shown(const app *a, const char *name, const char *id)
+{
+    return !a->show_ids && name && *name ? name : id && *id ? id : "-";
+}
+
 /* ---- the board's rows ---- */
 
-static void copy_row(row *w, const Fengqiao__V1__IncidentSummary *s)
+static void copy_row(app *a, row *w, const Fengqiao__V1__IncidentSummary *s)
 {
     memset(w, 0, sizeof *w);
     w->id = s->incident_id;
@@ -202,86 +280,174 @@ static void copy_row(row *w, const Fengqiao__V1__IncidentSummary *s)
     w->tier = s->tier;
     w->line = s->line;
     w->overdue = s->overdue;
+    w->overdue_limits = s->overdue_limits;
+    w->suspended_at = s->suspended_at_ms;
     snprintf(w->category, sizeof w->category, "%s", s_or(s->category, ""));
     snprintf(w->title, sizeof w->title, "%s", s_or(s->title, ""));
     snprintf(w->town, sizeof w->town, "%s", s_or(s->town, ""));
     snprintf(w->territory, sizeof w->territory, "%s", s_or(s->territory, ""));
+    snprintf(w->category_name, sizeof w->category_name, "%s", s_or(s->category_name, ""));
+    snprintf(w->town_name, sizeof w->town_name, "%s", s_or(s->town_name, ""));
+    snprintf(w->territory_name, sizeof w->territory_name, "%s", s_or(s->territory_name, ""));
+    int by_worker = s->worker && *s->worker;
     size_t used = (size_t)snprintf(w->holder, sizeof w->holder, "%s",
-                                   s->worker && *s->worker ? s->worker : s_or(s->lead_unit, "-"));
+                                   by_worker ? s->worker : s_or(s->lead_unit, ""));
+    size_t used_name =
+        (size_t)snprintf(w->holder_name, sizeof w->holder_name, "%s",
+                         by_worker ? s_or(s->worker_name, "") : s_or(s->lead_unit_name, ""));
     if (s->n_co_units > 0 && used < sizeof w->holder)
         snprintf(w->holder + used, sizeof w->holder - used, " +%zu", s->n_co_units);
+    if (s->n_co_units > 0 && used_name > 0 && used_name < sizeof w->holder_name)
+        snprintf(w->holder_name + used_name, sizeof w->holder_name - used_name, " +%zu",
+                 s->n_co_units);
     snprintf(w->assignment, sizeof w->assignment, "%s", s_or(s->assignment, s_or(s->state, "")));
     w->ack_due = s->acknowledge_due_ms;
     w->conclude_due = s->conclude_due_ms;
+    remember_name(a, s->town, s->town_name);
+    remember_name(a, s->territory, s->territory_name);
+    remember_name(a, s->lead_unit, s->lead_unit_name);
+    remember_name(a, s->worker, s->worker_name);
+    remember_name(a, s->category, s->category_name);
+}
+
+static int row_unacked(const row *w)
+{
+    return strcmp(w->assignment, "assigned") == 0 || strcmp(w->assignment, "returned") == 0;
 }
 
 /* The limit that counts now: acknowledging while unacknowledged, else
  * concluding. */
 static int64_t row_due(const row *w)
 {
-    int unacked = strcmp(w->assignment, "assigned") == 0 || strcmp(w->assignment, "returned") == 0;
-    if (unacked && w->ack_due > 0)
+    if (row_unacked(w) && w->ack_due > 0)
         return w->ack_due;
     return w->conclude_due;
 }
 
+/* Which limits have passed (bits as IncidentSummary.overdue_limits): the
+ * server's at the last read, and those the clock has passed since. A
+ * suspended incident's clocks stand still; a concluded one has none. */
+static unsigned row_limits(const row *w, int64_t now_ms)
+{
+    if (w->suspended_at != 0 || strcmp(w->assignment, "concluded") == 0)
+        return 0;
+    unsigned bits = w->overdue_limits;
+    if (row_unacked(w) && w->ack_due > 0 && w->ack_due < now_ms)
+        bits |= 1;
+    if (w->conclude_due > 0 && w->conclude_due < now_ms)
+        bits |= 2;
+    if (bits == 0 && w->overdue) /* a server without overdue_limits */
+        bits = row_unacked(w) ? 1 : 2;
+    return bits;
+}
+
 static int row_overdue(const row *w, int64_t now_ms)
 {
-    int64_t due = row_due(w);
-    return w->overdue || (due > 0 && due < now_ms);
+    return row_limits(w, now_ms) != 0;
 }
 
-#define W_ID 7
-#define W_SEV 3
-#define W_CAT 18
-#define W_PLACE 22
-#define W_TIERLINE 17
-#define W_HOLDER 22
-#define W_ASSIGN 12
-#define W_LEFT 7
-#define W_FIXED (1 + W_ID + W_SEV + W_CAT + W_PLACE + W_TIERLINE + W_HOLDER + W_ASSIGN + W_LEFT + 9)
-
-static int title_width(int cols)
+/* The short mark of the first limit passed, for the board's state column. */
+static const char *limit_mark(unsigned bits)
 {
-    int w = cols - W_FIXED - 1;
-    return w < 10 ? 10 : w;
+    if (bits & 1)
+        return _("ack late");
+    if (bits & 2)
+        return _("conclude late");
+    if (bits & 4)
+        return _("reply late");
+    return "";
 }
 
-static void format_header(int title_w, char *out, size_t len)
+static const char *row_state(const row *w, int64_t now_ms)
 {
-    char t[400], c[80], p[80], tl[80], h[80], as[80];
-    fqcon_fit("title", title_w, 1, t, sizeof t);
-    fqcon_fit("category", W_CAT, 1, c, sizeof c);
-    fqcon_fit("town/territory", W_PLACE, 1, p, sizeof p);
-    fqcon_fit("tier/line", W_TIERLINE, 1, tl, sizeof tl);
-    fqcon_fit("holder", W_HOLDER, 1, h, sizeof h);
-    fqcon_fit("assignment", W_ASSIGN, 1, as, sizeof as);
-    snprintf(out, len, " %*s %-*s %s %s %s %s %s %s %*s", W_ID, "id", W_SEV, "sev", c, t, p, tl, h,
-             as, W_LEFT, "left");
+    unsigned bits = row_limits(w, now_ms);
+    if (bits)
+        return limit_mark(bits);
+    if (w->suspended_at != 0)
+        return fq_label_event_kind("suspended");
+    if (strcmp(w->assignment, "concluded") == 0 || strcmp(w->assignment, "merged") == 0 ||
+        strcmp(w->assignment, "unroutable") == 0)
+        return fq_label_incident_state(w->assignment);
+    return fq_label_assignment(w->assignment);
 }
 
-static void format_row(const row *w, int64_t now_ms, int title_w, char *out, size_t len)
+/* The widest of the state column's words in the language chosen. */
+static int state_width(void)
 {
-    char t[1200], c[80], p[200], tl[80], h[200], as[80], left[32], place[140], tierline[40];
-    fqcon_fit(w->title, title_w, 1, t, sizeof t);
-    fqcon_fit(w->category, W_CAT, 1, c, sizeof c);
-    size_t town_len = strlen(w->town);
-    if (*w->town && strcmp(w->town, w->territory) != 0 &&
-        !(strncmp(w->territory, w->town, town_len) == 0 && w->territory[town_len] == '-'))
-        snprintf(place, sizeof place, "%s/%s", w->town, w->territory);
+    static const char *const states[] = {"assigned", "acknowledged", "extension_requested",
+                                         "returned"};
+    int w = 0;
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        int x = fqcon_width(fq_label_assignment(states[i]));
+        w = x > w ? x : w;
+    }
+    for (unsigned bit = 1; bit <= 4; bit <<= 1) {
+        int x = fqcon_width(limit_mark(bit));
+        w = x > w ? x : w;
+    }
+    return w;
+}
+
+static int id_width(const row *rows, size_t n)
+{
+    uint64_t max = 9;
+    for (size_t i = 0; i < n; i++)
+        max = rows[i].id > max ? rows[i].id : max;
+    int w = 0;
+    for (; max > 0; max /= 10)
+        w++;
+    return w;
+}
+
+static void board_layout(int cols, const row *rows, size_t n, fqcon_layout *l)
+{
+    fqcon_board_layout(cols, id_width(rows, n) + 1, state_width(), l);
+}
+
+static void format_header(const fqcon_layout *l, char *out, size_t len)
+{
+    const char *cells[FQCON_BOARD_COLS] = {[FQCON_COL_ID] = _("no."),
+                                           [FQCON_COL_SEV] = _("sev"),
+                                           [FQCON_COL_CATEGORY] = _("category"),
+                                           [FQCON_COL_TITLE] = _("title"),
+                                           [FQCON_COL_PLACE] = _("place"),
+                                           [FQCON_COL_TIERLINE] = _("tier/line"),
+                                           [FQCON_COL_HOLDER] = _("holder"),
+                                           [FQCON_COL_STATE] = _("state"),
+                                           [FQCON_COL_LEFT] = _("left")};
+    fqcon_board_line(l, " ", cells, out, len);
+}
+
+static void format_row(const app *a, const row *w, int64_t now_ms, const fqcon_layout *l, char *out,
+                       size_t len)
+{
+    char id[32], place[300], tierline[160], left[32];
+    snprintf(id, sizeof id, "#%" PRIu64, w->id);
+    /* The place: the territory (a grid, a village), after its town when the
+     * territory is not the town itself. */
+    const char *town = shown(a, w->town_name, w->town);
+    const char *territory = shown(a, w->territory_name, w->territory);
+    if (*w->town && *w->territory && strcmp(w->town, w->territory) != 0)
+        snprintf(place, sizeof place, "%s/%s", town, territory);
     else
-        snprintf(place, sizeof place, "%s", s_or(w->territory, s_or(w->town, "-")));
-    fqcon_fit(place, W_PLACE, 1, p, sizeof p);
-    snprintf(tierline, sizeof tierline, "%s/%s", fqcon_tier_name(w->tier),
-             fqcon_line_name(w->line));
-    fqcon_fit(tierline, W_TIERLINE, 1, tl, sizeof tl);
-    fqcon_fit(w->holder, W_HOLDER, 1, h, sizeof h);
-    fqcon_fit(w->assignment, W_ASSIGN, 1, as, sizeof as);
+        snprintf(place, sizeof place, "%s", *w->territory ? territory : town);
+    snprintf(tierline, sizeof tierline, "%s/%s", fq_label_tier(w->tier), fq_label_line(w->line));
     int64_t due = row_due(w);
-    fqcon_format_left(due - now_ms, due > 0, left, sizeof left);
-    snprintf(out, len, "%s%*" PRIu64 " %-*s %s %s %s %s %s %s %*s",
-             row_overdue(w, now_ms) ? "!" : " ", W_ID, w->id, W_SEV,
-             fqcon_severity_name(w->severity), c, t, p, tl, h, as, W_LEFT, left);
+    if (w->suspended_at != 0)
+        snprintf(left, sizeof left, "%s", _("paused"));
+    else
+        fqcon_format_left(due - now_ms, due > 0, left, sizeof left);
+    const char *cells[FQCON_BOARD_COLS] = {[FQCON_COL_ID] = id,
+                                           [FQCON_COL_SEV] = fqcon_severity_name(w->severity),
+                                           [FQCON_COL_CATEGORY] =
+                                               shown(a, w->category_name, w->category),
+                                           [FQCON_COL_TITLE] = w->title,
+                                           [FQCON_COL_PLACE] = place,
+                                           [FQCON_COL_TIERLINE] = tierline,
+                                           [FQCON_COL_HOLDER] = shown(a, w->holder_name, w->holder),
+                                           [FQCON_COL_STATE] = row_state(w, now_ms),
+                                           [FQCON_COL_LEFT] = left};
+    fqcon_board_line(l, row_overdue(w, now_ms) ? "!" : " ", cells, out, len);
 }
 
 /* ---- requests ---- */
@@ -345,6 +511,28 @@ static void send_detail(app *a)
     }
     a->detail_cursor[0] = '\0';
     send_detail_page(a);
+}
+
+static void send_search_page(app *a)
+{
+    Fengqiao__V1__SearchQuery sq = FENGQIAO__V1__SEARCH_QUERY__INIT;
+    sq.text = a->search_text;
+    sq.limit = BOARD_LIMIT;
+    Fengqiao__V1__ConsoleQuery q = FENGQIAO__V1__CONSOLE_QUERY__INIT;
+    q.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_SEARCH;
+    q.search = &sq;
+    q.cursor = a->search_cursor;
+    if (send_query(a, TAG_SEARCH, &q) == 0)
+        a->search_in_flight = 1;
+}
+
+static void send_search(app *a)
+{
+    if (a->search_in_flight)
+        return;
+    a->search_cursor[0] = '\0';
+    a->n_found_paging = 0;
+    send_search_page(a);
 }
 
 static void send_roster_page(app *a)
@@ -494,7 +682,7 @@ static void send_command(app *a)
         a->cmd_in_flight = 1;
         a->cmd_tries++;
     } else {
-        set_status(a, 1, "%s #%" PRIu64 ": cannot send (out of memory?)", command_name(c->kind),
+        set_status(a, 1, _("%s #%" PRIu64 ": cannot send (out of memory?)"), command_name(c->kind),
                    c->incident_id);
     }
 }
@@ -506,6 +694,29 @@ static void send_command(app *a)
 static void note_routing_status(app *a, const Fengqiao__V1__ConsoleResult *cr)
 {
     snprintf(a->routing_status, sizeof a->routing_status, "%s", s_or(cr->routing_status, ""));
+    /* The district's time zone: every time shown is in it. */
+    int32_t offset;
+    if (cr->time_zone && fq_tz_parse(cr->time_zone, &offset) == 0)
+        fqcon_set_utc_offset(offset);
+}
+
+/* Appends a page of incidents to a paging buffer. 0, or -1 out of memory. */
+static int add_rows(app *a, row **buf, size_t *n, size_t *cap,
+                    Fengqiao__V1__IncidentSummary *const *incidents, size_t k)
+{
+    if (*n + k > *cap) {
+        size_t c = *cap ? *cap : 1024;
+        while (c < *n + k)
+            c *= 2;
+        row *grown = realloc(*buf, c * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        *buf = grown;
+        *cap = c;
+    }
+    for (size_t i = 0; i < k; i++)
+        copy_row(a, &(*buf)[(*n)++], incidents[i]);
+    return 0;
 }
 
 static void result_board(app *a, const fqc_result *r)
@@ -516,22 +727,13 @@ static void result_board(app *a, const fqc_result *r)
         r->has_console) {
         const Fengqiao__V1__ConsoleResult *cr = r->console;
         note_routing_status(a, cr);
-        if (a->n_paging + cr->n_incidents > a->cap_paging) {
-            size_t cap = a->cap_paging ? a->cap_paging : 1024;
-            while (cap < a->n_paging + cr->n_incidents)
-                cap *= 2;
-            row *grown = realloc(a->paging, cap * sizeof *grown);
-            if (grown == NULL) {
-                a->board_next_ms = now + 1000;
-                a->once_exit = EXIT_NO_ANSWER;
-                snprintf(a->board_note, sizeof a->board_note, "board: out of memory");
-                return;
-            }
-            a->paging = grown;
-            a->cap_paging = cap;
+        if (add_rows(a, &a->paging, &a->n_paging, &a->cap_paging, cr->incidents, cr->n_incidents) !=
+            0) {
+            a->board_next_ms = now + 1000;
+            a->once_exit = EXIT_NO_ANSWER;
+            snprintf(a->board_note, sizeof a->board_note, "%s", _("board: out of memory"));
+            return;
         }
-        for (size_t i = 0; i < cr->n_incidents; i++)
-            copy_row(&a->paging[a->n_paging++], cr->incidents[i]);
         if (cr->more && cr->cursor && cr->cursor[0] && strlen(cr->cursor) < CURSOR_MAX) {
             /* The next page before the board changes: it shows whole. */
             snprintf(a->board_cursor, sizeof a->board_cursor, "%s", cr->cursor);
@@ -571,7 +773,7 @@ static void result_board(app *a, const fqc_result *r)
         a->board_next_ms = now + base + (int64_t)randombytes_uniform((uint32_t)base);
         a->once_exit = EXIT_NO_ANSWER;
         if (a->tui)
-            snprintf(a->board_note, sizeof a->board_note, "board: no answer, retrying in %.0f s",
+            snprintf(a->board_note, sizeof a->board_note, _("board: no answer, retrying in %.0f s"),
                      (double)(a->board_next_ms - now) / 1000);
         else
             fprintf(stderr, PROG ": no answer from %s: %s\n", a->url, r->message);
@@ -580,10 +782,43 @@ static void result_board(app *a, const fqc_result *r)
     a->board_next_ms = now + REFRESH_MS;
     a->once_exit = EXIT_REFUSED;
     if (a->tui)
-        snprintf(a->board_note, sizeof a->board_note, "board refused: %s: %s",
+        snprintf(a->board_note, sizeof a->board_note, _("board refused: %s: %s"),
                  fq_status_name(r->status), r->message);
     else
         fprintf(stderr, PROG ": refused: %s: %s\n", fq_status_name(r->status), r->message);
+}
+
+static void result_search(app *a, const fqc_result *r)
+{
+    a->search_in_flight = 0;
+    if (!(r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK &&
+          r->has_console)) {
+        set_status(a, 1, _("search: %s: %s"),
+                   r->outcome == FQC_NO_ANSWER ? _("no answer") : fq_status_name(r->status),
+                   r->message);
+        return;
+    }
+    const Fengqiao__V1__ConsoleResult *cr = r->console;
+    note_routing_status(a, cr);
+    if (add_rows(a, &a->found_paging, &a->n_found_paging, &a->cap_found_paging, cr->incidents,
+                 cr->n_incidents) != 0) {
+        set_status(a, 1, "%s", _("search: out of memory"));
+        return;
+    }
+    if (cr->more && cr->cursor && cr->cursor[0] && strlen(cr->cursor) < CURSOR_MAX) {
+        snprintf(a->search_cursor, sizeof a->search_cursor, "%s", cr->cursor);
+        send_search_page(a);
+        return;
+    }
+    row *rows = calloc(a->n_found_paging ? a->n_found_paging : 1, sizeof *rows);
+    if (rows == NULL)
+        return;
+    memcpy(rows, a->found_paging, a->n_found_paging * sizeof *rows);
+    free(a->found);
+    a->found = rows;
+    a->n_found = a->n_found_paging;
+    a->found_selected = a->found_top = 0;
+    set_status(a, 0, _("search \"%s\": %zu found"), a->search_text, a->n_found);
 }
 
 static void result_detail(app *a, const fqc_result *r)
@@ -597,8 +832,8 @@ static void result_detail(app *a, const fqc_result *r)
     int first_page = a->detail_cursor[0] == '\0';
     if (!(r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK &&
           r->has_console && r->console->n_incidents > 0)) {
-        set_status(a, 1, "incident #%" PRIu64 ": %s: %s", a->detail_id,
-                   r->outcome == FQC_NO_ANSWER ? "no answer" : fq_status_name(r->status),
+        set_status(a, 1, _("incident #%" PRIu64 ": %s: %s"), a->detail_id,
+                   r->outcome == FQC_NO_ANSWER ? _("no answer") : fq_status_name(r->status),
                    r->message);
         return;
     }
@@ -611,30 +846,55 @@ static void result_detail(app *a, const fqc_result *r)
         goto events; /* a later page of the timeline: its events only */
     free_lines(&a->detail, &a->n_detail);
     a->detail_events = 0;
-    char when[32], ack[32], concl[32];
+    char when[32], ack[32], concl[32], sup[32];
     fqcon_format_clock(s->recorded_at_ms, 1, when, sizeof when);
     fqcon_format_clock(s->acknowledge_due_ms, 1, ack, sizeof ack);
     fqcon_format_clock(s->conclude_due_ms, 1, concl, sizeof concl);
+    fqcon_format_clock(s->supervision_due_ms, 1, sup, sizeof sup);
+    remember_name(a, s->town, s->town_name);
+    remember_name(a, s->lead_unit, s->lead_unit_name);
+    remember_name(a, s->worker, s->worker_name);
     add_line(L, n, "#%" PRIu64 "  %s", s->incident_id, s_or(s->title, ""));
-    static const char *const risks[] = {"-", "low", "medium", "high"};
-    add_line(L, n, "  severity %s  risk %s  category %s", fqcon_severity_name(s->severity),
-             s->risk >= 0 && s->risk <= 3 ? risks[s->risk] : "?", s_or(s->category, "-"));
-    add_line(L, n, "  place    %s / %s  %s", s_or(s->town, "-"), s_or(s->territory, "-"),
-             s_or(s->address, ""));
-    add_line(L, n, "  routing  %s / %s  lead %s  worker %s", fqcon_tier_name(s->tier),
-             fqcon_line_name(s->line), s_or(s->lead_unit, "-"), s_or(s->worker, "-"));
+    add_line(L, n, _("  severity %s  risk %s  category %s"), fq_label_severity(s->severity),
+             fq_label_risk(s->risk), shown(a, s->category_name, s->category));
+    add_line(L, n, _("  place    %s / %s  %s"), shown(a, s->town_name, s->town),
+             shown(a, s->territory_name, s->territory), s_or(s->address, ""));
+    add_line(L, n, _("  routing  %s / %s  lead %s  worker %s"), fq_label_tier(s->tier),
+             fq_label_line(s->line), shown(a, s->lead_unit_name, s->lead_unit),
+             shown(a, s->worker_name, s->worker));
     if (s->n_co_units > 0) {
-        char co[400] = "";
+        char co[800] = "";
         size_t used = 0;
         for (size_t i = 0; i < s->n_co_units && used < sizeof co; i++)
-            used += (size_t)snprintf(co + used, sizeof co - used, "%s%s", i ? ", " : "",
-                                     s->co_units[i]);
-        add_line(L, n, "  co-units %s", co);
+            used += (size_t)snprintf(
+                co + used, sizeof co - used, "%s%s", i ? ", " : "",
+                shown(a, i < s->n_co_unit_names ? s->co_unit_names[i] : "", s->co_units[i]));
+        add_line(L, n, _("  co-units %s"), co);
     }
-    add_line(L, n, "  state    %s  assignment %s  escalations %u%s", s_or(s->state, "-"),
-             s_or(s->assignment, "-"), s->escalations, s->overdue ? "  OVERDUE" : "");
-    add_line(L, n, "  recorded %s  acknowledge by %s  conclude by %s  reported by %s", when, ack,
-             concl, s_or(s->reporter_node, "-"));
+    const char *state = s->assignment && *s->assignment ? fq_label_assignment(s->assignment)
+                                                        : fq_label_incident_state(s->state);
+    add_line(L, n, _("  state    %s (%s)  escalations %u"), fq_label_incident_state(s->state),
+             state, s->escalations);
+    /* Which limits passed (the server's overdue_limits), by name. */
+    unsigned bits = s->overdue_limits;
+    if (bits == 0 && s->overdue)
+        add_line(L, n, "  %s", _("OVERDUE"));
+    for (unsigned bit = 1; bit <= 4; bit <<= 1)
+        if (bits & bit)
+            add_line(L, n, "  ! %s", fq_label_limit(bit));
+    if (s->suspended_at_ms != 0) {
+        char since[32];
+        fqcon_format_clock(s->suspended_at_ms, 1, since, sizeof since);
+        add_line(L, n, _("  suspended since %s: %s (the clocks stand still)"), since,
+                 s_or(s->suspend_reason, "-"));
+    }
+    add_line(L, n, _("  recorded %s  acknowledge by %s  conclude by %s%s"), when, ack, concl,
+             s->working_time ? _(" (working time)") : "");
+    if (s->supervision_due_ms != 0)
+        add_line(L, n, _("  supervision reply due %s"), sup);
+    add_line(L, n, _("  reported by %s%s%s"), shown(a, s->reporter_node_name, s->reporter_node),
+             s->external_ref && *s->external_ref ? _("  their case no. ") : "",
+             s_or(s->external_ref, ""));
     if (cr->description && *cr->description) {
         add_line(L, n, "%s", "");
         const char *d = cr->description;
@@ -649,13 +909,13 @@ static void result_detail(app *a, const fqc_result *r)
     }
     add_line(L, n, "%s", "");
     a->detail_timeline_line = *n;
-    add_line(L, n, "timeline");
+    add_line(L, n, "%s", _("timeline"));
 events:
     a->detail_events += cr->n_timeline;
     if (a->detail_timeline_line < *n) {
-        char head[96];
-        snprintf(head, sizeof head, "timeline (%zu events%s)", a->detail_events,
-                 cr->more ? ", reading…" : "");
+        char head[160];
+        snprintf(head, sizeof head, _("timeline (%zu events%s)"), a->detail_events,
+                 cr->more ? _(", reading…") : "");
         char *copy = strdup(head);
         if (copy != NULL) {
             free((*L)[a->detail_timeline_line]);
@@ -664,10 +924,17 @@ events:
     }
     for (size_t i = 0; i < cr->n_timeline; i++) {
         const Fengqiao__V1__TimelineEvent *e = cr->timeline[i];
-        char at[32];
+        char at[32], kind[120], actor[200];
         fqcon_format_clock(e->at_ms, 2, at, sizeof at);
-        add_line(L, n, "  %8" PRIu64 "  %s  %-20s %-22s %s", e->seq, at, s_or(e->kind, "-"),
-                 s_or(e->actor, "fengqiaod"), s_or(e->reason, ""));
+        fqcon_fit(a->show_ids ? s_or(e->kind, "-") : fq_label_event_kind(s_or(e->kind, "-")), 16, 1,
+                  kind, sizeof kind);
+        fqcon_fit(e->actor && *e->actor ? shown(a, e->actor_name, e->actor) : _("fengqiaod"), 18, 1,
+                  actor, sizeof actor);
+        if (a->show_ids)
+            add_line(L, n, "  %8" PRIu64 "  %s  %s %s %s", e->seq, at, kind, actor,
+                     s_or(e->reason, ""));
+        else
+            add_line(L, n, "  %s  %s %s %s", at, kind, actor, s_or(e->reason, ""));
     }
     if ((size_t)a->detail_scroll >= a->n_detail)
         a->detail_scroll = 0;
@@ -679,13 +946,31 @@ events:
     }
 }
 
+/* One roster line, its columns by display width. */
+static void add_roster_line(app *a, const char *name, const char *kind, const char *territory,
+                            const char *line, const char *load, const char *duty,
+                            const char *present)
+{
+    char c[7][400];
+    fqcon_fit(name, 28, 1, c[0], sizeof c[0]);
+    fqcon_fit(kind, 10, 1, c[1], sizeof c[1]);
+    fqcon_fit(territory, 22, 1, c[2], sizeof c[2]);
+    fqcon_fit(line, 12, 1, c[3], sizeof c[3]);
+    int lw = fqcon_width(load);
+    snprintf(c[4], sizeof c[4], "%*s%s", lw < 9 ? 9 - lw : 0, "", load);
+    fqcon_fit(duty, 6, 1, c[5], sizeof c[5]);
+    fqcon_fit(present, 6, 0, c[6], sizeof c[6]);
+    add_line(&a->roster, &a->n_roster, "%s %s %s %s %s %s %s", c[0], c[1], c[2], c[3], c[4], c[5],
+             c[6]);
+}
+
 static void result_roster(app *a, const fqc_result *r)
 {
     a->roster_in_flight = 0;
     if (!(r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK &&
           r->has_console)) {
-        set_status(a, 1, "roster: %s: %s",
-                   r->outcome == FQC_NO_ANSWER ? "no answer" : fq_status_name(r->status),
+        set_status(a, 1, _("roster: %s: %s"),
+                   r->outcome == FQC_NO_ANSWER ? _("no answer") : fq_status_name(r->status),
                    r->message);
         return;
     }
@@ -693,8 +978,8 @@ static void result_roster(app *a, const fqc_result *r)
     note_routing_status(a, cr);
     if (a->roster_cursor[0] == '\0') { /* the first page */
         free_lines(&a->roster, &a->n_roster);
-        add_line(&a->roster, &a->n_roster, "%-34s %-11s %-22s %-12s %9s %-7s %-7s", "id", "kind",
-                 "territory", "line", "load/cap", "duty", "present");
+        add_roster_line(a, _("name"), _("kind"), _("territory"), _("line"), _("load/cap"),
+                        _("duty"), _("present"));
     }
     for (size_t i = 0; i < cr->n_roster; i++) {
         const Fengqiao__V1__RosterEntry *e = cr->roster[i];
@@ -704,10 +989,14 @@ static void result_roster(app *a, const fqc_result *r)
             snprintf(load, sizeof load, "%u/%u", e->load, e->capacity);
         else
             snprintf(load, sizeof load, "%u", e->load);
-        add_line(&a->roster, &a->n_roster, "%-34s %-11s %-22s %-12s %9s %-7s %-7s", s_or(e->id, ""),
-                 s_or(e->kind, ""), s_or(e->territory, "-"), s_or(e->line, "-"), load,
-                 worker ? (e->on_duty ? "on" : "off") : "",
-                 worker ? (e->present ? "yes" : "no") : "");
+        remember_name(a, e->id, e->name);
+        remember_name(a, e->territory, e->territory_name);
+        int line = fqcon_line_from(s_or(e->line, ""));
+        add_roster_line(a, shown(a, e->name, e->id), worker ? _("grid worker") : _("unit"),
+                        shown(a, e->territory_name, e->territory),
+                        line > 0 ? fq_label_line(line) : s_or(e->line, "-"), load,
+                        worker ? (e->on_duty ? _("on") : _("off")) : "",
+                        worker ? (e->present ? _("yes") : _("no")) : "");
     }
     if (cr->more && cr->cursor && cr->cursor[0] && strlen(cr->cursor) < CURSOR_MAX) {
         snprintf(a->roster_cursor, sizeof a->roster_cursor, "%s", cr->cursor);
@@ -717,6 +1006,19 @@ static void result_roster(app *a, const fqc_result *r)
     }
 }
 
+/* The table from the CSV kept: again when names or ids are toggled. */
+static void rebuild_stats(app *a)
+{
+    free_lines(&a->stats, &a->n_stats);
+    fqcon_csv csv;
+    if (a->stats_csv && fqcon_csv_parse(a->stats_csv, &csv) == 0) {
+        fqcon_stats_table_named(&csv, name_of, a, &a->stats, &a->n_stats, &a->stats_group_w);
+        fqcon_csv_free(&csv);
+    }
+    if (a->stats_scroll > 0 && (size_t)a->stats_scroll >= a->n_stats)
+        a->stats_scroll = 0;
+}
+
 static void result_stats(app *a, const fqc_result *r)
 {
     a->stats_in_flight = 0;
@@ -724,8 +1026,8 @@ static void result_stats(app *a, const fqc_result *r)
           r->has_console)) {
         a->once_exit = r->outcome == FQC_NO_ANSWER ? EXIT_NO_ANSWER : EXIT_REFUSED;
         if (a->tui)
-            set_status(a, 1, "statistics: %s: %s",
-                       r->outcome == FQC_NO_ANSWER ? "no answer" : fq_status_name(r->status),
+            set_status(a, 1, _("statistics: %s: %s"),
+                       r->outcome == FQC_NO_ANSWER ? _("no answer") : fq_status_name(r->status),
                        r->message);
         else
             fprintf(stderr, PROG ": %s: %s\n",
@@ -742,7 +1044,7 @@ static void result_stats(app *a, const fqc_result *r)
     char *grown = realloc(a->stats_paging, had + strlen(page) + 1);
     if (grown == NULL) {
         a->once_exit = EXIT_NO_ANSWER;
-        set_status(a, 1, "statistics: out of memory");
+        set_status(a, 1, "%s", _("statistics: out of memory"));
         return;
     }
     memcpy(grown + had, page, strlen(page) + 1);
@@ -758,11 +1060,7 @@ static void result_stats(app *a, const fqc_result *r)
     a->stats_csv = a->stats_paging;
     a->stats_paging = NULL;
     free_lines(&a->stats, &a->n_stats);
-    fqcon_csv csv;
-    if (a->stats_csv && fqcon_csv_parse(a->stats_csv, &csv) == 0) {
-        fqcon_stats_table(&csv, &a->stats, &a->n_stats);
-        fqcon_csv_free(&csv);
-    }
+    rebuild_stats(a);
 }
 
 static void result_command(app *a, const fqc_result *r)
@@ -772,26 +1070,27 @@ static void result_command(app *a, const fqc_result *r)
     if (r->outcome == FQC_NO_ANSWER) {
         if (a->cmd_tries < COMMAND_TRIES) {
             a->cmd_retry_at = fqt_monotonic_ms() + 1000 + randombytes_uniform(2000);
-            set_status(a, 1, "%s #%" PRIu64 ": no answer (%s); retrying with the same message id",
+            set_status(a, 1,
+                       _("%s #%" PRIu64 ": no answer (%s); retrying with the same message id"),
                        name, a->cmd.incident_id, r->message);
         } else {
             a->cmd_unanswered = 1;
             set_status(a, 1,
-                       "%s #%" PRIu64 ": no answer, outcome unknown (message id %" PRIu64
-                       "); :retry sends it again with the same id",
+                       _("%s #%" PRIu64 ": no answer, outcome unknown (message id %" PRIu64
+                         "); :retry sends it again with the same id"),
                        name, a->cmd.incident_id, a->cmd_id);
         }
         return;
     }
     a->cmd_unanswered = 0;
     if (r->status == FENGQIAO__V1__STATUS__STATUS_OK) {
-        set_status(a, 0, "%s #%" PRIu64 ": OK, state %s, event %" PRIu64, name, r->incident_id,
-                   r->state[0] ? r->state : "-", r->event_seq);
+        set_status(a, 0, _("%s #%" PRIu64 ": OK, state %s, event %" PRIu64), name, r->incident_id,
+                   r->state[0] ? fq_label_incident_state(r->state) : "-", r->event_seq);
         a->board_dirty = 1;
         if (a->detail_id == r->incident_id && a->scr == SCR_DETAIL)
             send_detail(a);
     } else {
-        set_status(a, 1, "%s #%" PRIu64 " refused: %s: %s", name, a->cmd.incident_id,
+        set_status(a, 1, _("%s #%" PRIu64 " refused: %s: %s"), name, a->cmd.incident_id,
                    fq_status_name(r->status), r->message);
     }
 }
@@ -819,6 +1118,9 @@ static void on_done(void *user, uint64_t tag, const fqc_result *r)
     case TAG_COMMAND:
         result_command(a, r);
         break;
+    case TAG_SEARCH:
+        result_search(a, r);
+        break;
     default:
         break;
     }
@@ -833,8 +1135,21 @@ static int on_feed(void *user, Fengqiao__V1__OutboxItem *const *items, size_t n)
         const Fengqiao__V1__OutboxItem *it = items[i];
         char at[32];
         fqcon_format_clock(it->at_ms ? it->at_ms : fq_now_ms(), 0, at, sizeof at);
-        snprintf(a->ticker[a->ticker_head], sizeof a->ticker[0], "%s #%" PRIu64 " %s  %s", at,
-                 it->incident_id, s_or(it->text, ""), s_or(it->title, ""));
+        /* The event by its label and the holder by name; the server's own
+         * text (built from rule numbers) only from a server that sends no
+         * event kind. */
+        const char *what = it->event_kind && *it->event_kind
+                               ? fq_label_event_kind(it->event_kind)
+                               : s_or(it->text, fq_label_item_kind(it->kind));
+        const char *holder = it->holder_worker && *it->holder_worker
+                                 ? shown(a, it->holder_worker_name, it->holder_worker)
+                             : it->holder_unit && *it->holder_unit
+                                 ? shown(a, it->holder_unit_name, it->holder_unit)
+                                 : "";
+        remember_name(a, it->holder_unit, it->holder_unit_name);
+        remember_name(a, it->holder_worker, it->holder_worker_name);
+        snprintf(a->ticker[a->ticker_head], sizeof a->ticker[0], "%s #%" PRIu64 " %s%s%s  %s", at,
+                 it->incident_id, what, *holder ? " → " : "", holder, s_or(it->title, ""));
         a->ticker_head = (a->ticker_head + 1) % TICKER;
         if (a->n_ticker < TICKER)
             a->n_ticker++;
@@ -870,13 +1185,48 @@ static void draw_list(app *a, char **lines, size_t n, int scroll, const char *ti
     }
 }
 
+/* The board's rows (or the search's) from row `y0`, `n_lines` lines, with
+ * the header above them; keeps the selection in view. */
+static void draw_rows(const app *a, const row *rows, size_t n, int selected, int *top, int y0,
+                      int n_lines, int W, int64_t now, const char *empty)
+{
+    fqcon_layout l;
+    board_layout(W, rows, n, &l);
+    char line[2400];
+    format_header(&l, line, sizeof line);
+    put_line(y0, line, W, A_BOLD | A_UNDERLINE);
+    if (selected < *top)
+        *top = selected;
+    if (selected >= *top + n_lines)
+        *top = selected - n_lines + 1;
+    if (*top < 0)
+        *top = 0;
+    for (int y = 0; y < n_lines; y++) {
+        size_t i = (size_t)(*top + y);
+        if (i >= n) {
+            if (i == 0 && y == 0)
+                put_line(y0 + 1, empty, W, 0);
+            break;
+        }
+        format_row(a, &rows[i], now, &l, line, sizeof line);
+        attr_t attr = 0;
+        if (row_overdue(&rows[i], now))
+            attr |= A_BOLD | (has_colors() ? COLOR_PAIR(1) : 0);
+        else if (rows[i].severity == 1 || rows[i].severity == 2)
+            attr |= has_colors() ? COLOR_PAIR(2) : 0;
+        if ((int)i == selected)
+            attr |= A_REVERSE;
+        put_line(y0 + 1 + y, line, W, attr);
+    }
+}
+
 static void draw(app *a)
 {
     int H, W;
     getmaxyx(stdscr, H, W);
     if (H < 8 || W < 40) {
         erase();
-        mvaddstr(0, 0, "window too small");
+        mvaddstr(0, 0, _("window too small"));
         refresh();
         return;
     }
@@ -912,36 +1262,11 @@ static void draw(app *a)
                                      a->filter.assignment);
         if (a->filter.overdue_only && used < sizeof filt)
             snprintf(filt + used, sizeof filt - used, " overdue");
-        snprintf(title, sizeof title, "fq-console %s — open incidents, most urgent first%s%s",
-                 a->node, filt[0] ? "  filter:" : "", filt);
+        snprintf(title, sizeof title, _("fq-console %s — open incidents, most urgent first%s%s"),
+                 a->node, filt[0] ? _("  filter:") : "", filt);
         put_line(0, title, W, A_BOLD | A_REVERSE);
-        char line[2400];
-        int tw = title_width(W);
-        format_header(tw, line, sizeof line);
-        put_line(1, line, W, A_BOLD | A_UNDERLINE);
-        if (a->selected < a->top)
-            a->top = a->selected;
-        if (a->selected >= a->top + list_rows)
-            a->top = a->selected - list_rows + 1;
-        if (a->top < 0)
-            a->top = 0;
-        for (int y = 0; y < list_rows; y++) {
-            size_t i = (size_t)(a->top + y);
-            if (i >= a->n_rows) {
-                if (i == 0 && y == 0)
-                    put_line(2, a->board_ok ? "  (no open incidents)" : "  (loading…)", W, 0);
-                break;
-            }
-            format_row(&a->rows[i], now, tw, line, sizeof line);
-            attr_t attr = 0;
-            if (row_overdue(&a->rows[i], now))
-                attr |= A_BOLD | (has_colors() ? COLOR_PAIR(1) : 0);
-            else if (a->rows[i].severity == 1 || a->rows[i].severity == 2)
-                attr |= has_colors() ? COLOR_PAIR(2) : 0;
-            if ((int)i == a->selected)
-                attr |= A_REVERSE;
-            put_line(2 + y, line, W, attr);
-        }
+        draw_rows(a, a->rows, a->n_rows, a->selected, &a->top, 1, list_rows, W, now,
+                  a->board_ok ? _("  (no open incidents)") : _("  (loading…)"));
         for (int k = 0; k < ticker_rows; k++) {
             int y = body - ticker_rows + k;
             int back = ticker_rows - 1 - k; /* the newest at the bottom */
@@ -951,49 +1276,73 @@ static void draw(app *a)
                 snprintf(t, sizeof t, "» %s", a->ticker[idx]);
                 put_line(y, t, W, has_colors() ? COLOR_PAIR(4) : A_DIM);
             } else if (k == 0) {
-                put_line(y, "» (feed: no changes yet)", W, A_DIM);
+                put_line(y, _("» (feed: no changes yet)"), W, A_DIM);
             }
         }
+    } else if (a->scr == SCR_SEARCH) {
+        snprintf(title, sizeof title, _("search \"%s\": %zu found%s   (Enter open, Esc/q back)"),
+                 a->search_text, a->n_found, a->search_in_flight ? _(" (loading…)") : "");
+        put_line(0, title, W, A_BOLD | A_REVERSE);
+        draw_rows(a, a->found, a->n_found, a->found_selected, &a->found_top, 1, body - 2, W, now,
+                  a->search_in_flight ? _("  (loading…)") : _("  (nothing found)"));
     } else if (a->scr == SCR_DETAIL) {
         snprintf(title, sizeof title,
-                 "incident #%" PRIu64 "%s   (↑/↓ PgUp/PgDn scroll, g reload, Esc/q back)",
-                 a->detail_id, a->detail_in_flight ? " (loading…)" : "");
+                 _("incident #%" PRIu64 "%s   (↑/↓ PgUp/PgDn scroll, g reload, Esc/q back)"),
+                 a->detail_id, a->detail_in_flight ? _(" (loading…)") : "");
         draw_list(a, a->detail, a->n_detail, a->detail_scroll, title, body, W);
     } else if (a->scr == SCR_STATS) {
         char from[32], to[32];
         fqcon_format_clock(a->stats_from, 1, from, sizeof from);
         fqcon_format_clock(a->stats_to, 1, to, sizeof to);
-        snprintf(
-            title, sizeof title,
-            "statistics %s by %s (%s .. %s)%s   (t/w/m period, b grouping, g reload, Esc/q back)",
-            a->period, a->by, from, to, a->stats_in_flight ? " (loading…)" : "");
-        draw_list(a, a->stats, a->n_stats, 0, title, body, W);
+        snprintf(title, sizeof title,
+                 _("statistics %s by %s (%s .. %s)%s   (t/w/m period, b grouping, ←/→ ↑/↓ "
+                   "scroll, g reload, Esc/q back)"),
+                 gettext(a->period), gettext(a->by), from, to,
+                 a->stats_in_flight ? _(" (loading…)") : "");
+        put_line(0, title, W, A_BOLD | A_REVERSE);
+        /* The header stays on top and the group column on the left; the
+         * rest scrolls. */
+        int gw = a->stats_group_w < W ? a->stats_group_w : W;
+        for (int y = 1; y < body; y++) {
+            size_t i = y == 1 ? 0 : (size_t)a->stats_scroll + (size_t)(y - 1);
+            if (i >= a->n_stats)
+                break;
+            char left[800], right[2400], both[3200];
+            fqcon_slice(a->stats[i], 0, gw, left, sizeof left);
+            fqcon_slice(a->stats[i], gw + a->stats_hscroll, W - gw, right, sizeof right);
+            snprintf(both, sizeof both, "%s%s", left, right);
+            int total = i + 1 == a->n_stats && i > 0;
+            put_line(y, both, W, y == 1 || total ? A_BOLD : 0);
+        }
     } else if (a->scr == SCR_ROSTER) {
-        snprintf(title, sizeof title, "roster %s%s   (↑/↓ scroll, g reload, Esc/q back)",
-                 a->roster_town[0] ? a->roster_town : "(jurisdiction)",
-                 a->roster_in_flight ? " (loading…)" : "");
+        snprintf(title, sizeof title, _("roster %s%s   (↑/↓ scroll, g reload, Esc/q back)"),
+                 a->roster_town[0] ? a->roster_town : _("(jurisdiction)"),
+                 a->roster_in_flight ? _(" (loading…)") : "");
         put_line(0, title, W, A_BOLD | A_REVERSE);
         for (int y = 1; y < body; y++) {
             size_t i = y == 1 ? 0 : (size_t)a->roster_scroll + (size_t)(y - 1);
             put_line(y, i < a->n_roster ? a->roster[i] : "", W, y == 1 ? A_BOLD : 0);
         }
     } else {
-        put_line(0, "fq-console — commands and keys (any key: back)", W, A_BOLD | A_REVERSE);
+        put_line(0, _("fq-console — commands and keys (any key: back)"), W, A_BOLD | A_REVERSE);
         for (int i = 0; fqcon_command_help[i] && i + 1 < body; i++)
-            put_line(i + 1, fqcon_command_help[i], W, 0);
+            put_line(i + 1, gettext(fqcon_command_help[i]), W, 0);
     }
 
     rows_above = 0; /* the status and command lines stay at the bottom */
-    /* status line */
+    /* status line: at 80 columns the command's answer matters more than the
+     * feed's sequence */
     int up = fqc_connections(a->client) > 0;
     int overdue = 0;
     for (size_t i = 0; i < a->n_rows; i++)
         overdue += row_overdue(&a->rows[i], now);
-    char when[32], st[2000];
+    char when[32], st[2000], feed[64] = "";
     fqcon_format_clock(a->refreshed_ms, 0, when, sizeof when);
-    snprintf(st, sizeof st, "%s | feed %" PRIu64 " | open %zu overdue %d | refreshed %s%s%s%s | %s",
-             up ? "connected" : "UNREACHABLE, retrying", a->sync.after_seq, a->n_rows, overdue,
-             when, a->board_in_flight ? " …" : "", a->board_note[0] ? " | " : "", a->board_note,
+    if (W >= 120)
+        snprintf(feed, sizeof feed, _(" | feed %" PRIu64), a->sync.after_seq);
+    snprintf(st, sizeof st, _("%s%s | open %zu overdue %d | %s%s%s%s | %s"),
+             up ? _("connected") : _("UNREACHABLE, retrying"), feed, a->n_rows, overdue, when,
+             a->board_in_flight ? " …" : "", a->board_note[0] ? " | " : "", a->board_note,
              a->status);
     attr_t sattr = A_REVERSE;
     if ((!up || a->status_bad || a->board_note[0]) && has_colors())
@@ -1007,20 +1356,21 @@ static void draw(app *a)
             n = 0;
         buf[n + 1] = '\0';
         int w = fqcon_width(buf);
-        const char *shown = buf;
-        while (w >= W && *shown) { /* keep the end (where one types) visible */
-            shown++;
-            while ((*shown & 0xC0) == 0x80)
-                shown++;
-            w = fqcon_width(shown);
+        const char *shown_part = buf;
+        while (w >= W && *shown_part) { /* keep the end (where one types) visible */
+            shown_part++;
+            while ((*shown_part & 0xC0) == 0x80)
+                shown_part++;
+            w = fqcon_width(shown_part);
         }
-        put_line(H - 1, shown, W, 0);
+        put_line(H - 1, shown_part, W, 0);
         curs_set(1);
         move(H - 1, w < W ? w : W - 1);
     } else {
         curs_set(0);
-        put_line(H - 1, ": command  Enter detail  s stats  r roster  g refresh  ? help  q quit", W,
-                 A_DIM);
+        put_line(H - 1,
+                 _(": command  Enter detail  s stats  r roster  i ids  g refresh  ? help  q quit"),
+                 W, A_DIM);
     }
     refresh();
 }
@@ -1030,7 +1380,7 @@ static void draw(app *a)
 static void start_command(app *a, const fqcon_cmd *c)
 {
     if (a->cmd_in_flight || a->cmd_retry_at) {
-        set_status(a, 1, "the previous command has no answer yet");
+        set_status(a, 1, "%s", _("the previous command has no answer yet"));
         return;
     }
     a->cmd = *c;
@@ -1038,8 +1388,32 @@ static void start_command(app *a, const fqcon_cmd *c)
     a->cmd_deadline_ms = c->kind == FQCON_SUPERVISE ? fq_now_ms() + c->duration_ms : 0;
     a->cmd_tries = 0;
     a->cmd_unanswered = 0;
-    set_status(a, 0, "%s #%" PRIu64 ": sent…", command_name(c->kind), c->incident_id);
+    set_status(a, 0, _("%s #%" PRIu64 ": sent…"), command_name(c->kind), c->incident_id);
     send_command(a);
+}
+
+/* The detail pane of any incident of the jurisdiction (the server answers
+ * for concluded and merged ones too); Esc goes back where it came from. */
+static void open_detail(app *a, uint64_t id)
+{
+    if (a->scr != SCR_DETAIL)
+        a->detail_back = a->scr == SCR_SEARCH ? SCR_SEARCH : SCR_BOARD;
+    a->detail_id = id;
+    a->detail_scroll = 0;
+    free_lines(&a->detail, &a->n_detail);
+    a->scr = SCR_DETAIL;
+    send_detail(a);
+}
+
+static void toggle_ids(app *a)
+{
+    a->show_ids = !a->show_ids;
+    set_status(a, 0, "%s", a->show_ids ? _("showing ids") : _("showing names"));
+    rebuild_stats(a);
+    if (a->scr == SCR_DETAIL)
+        send_detail(a);
+    if (a->scr == SCR_ROSTER)
+        send_roster(a);
 }
 
 static void run_line(app *a, const char *text)
@@ -1071,7 +1445,7 @@ static void run_line(app *a, const char *text)
         a->selected = a->top = 0;
         a->board_dirty = 1;
         a->scr = SCR_BOARD;
-        set_status(a, 0, "filter set");
+        set_status(a, 0, "%s", _("filter set"));
         break;
     case FQCON_STATS:
         if (c.period[0])
@@ -1095,17 +1469,36 @@ static void run_line(app *a, const char *text)
         break;
     case FQCON_RETRY:
         if (!a->cmd_unanswered || a->cmd_in_flight) {
-            set_status(a, 1, "no unanswered command to retry");
+            set_status(a, 1, "%s", _("no unanswered command to retry"));
             break;
         }
         a->cmd_unanswered = 0;
         a->cmd_tries = 0;
-        set_status(a, 0, "%s #%" PRIu64 ": sent again (message id %" PRIu64 ")",
+        set_status(a, 0, _("%s #%" PRIu64 ": sent again (message id %" PRIu64 ")"),
                    command_name(a->cmd.kind), a->cmd.incident_id, a->cmd_id);
         send_command(a);
         break;
     case FQCON_BOARD:
         a->scr = SCR_BOARD;
+        break;
+    case FQCON_OPEN:
+        open_detail(a, c.incident_id);
+        break;
+    case FQCON_SEARCH:
+        snprintf(a->search_text, sizeof a->search_text, "%s", c.text);
+        free(a->found);
+        a->found = NULL;
+        a->n_found = 0;
+        a->found_selected = a->found_top = 0;
+        a->scr = SCR_SEARCH;
+        if (a->search_in_flight) {
+            set_status(a, 1, "%s", _("the previous search has no answer yet"));
+            break;
+        }
+        send_search(a);
+        break;
+    case FQCON_IDS:
+        toggle_ids(a);
         break;
     default:
         break;
@@ -1155,7 +1548,7 @@ enter:;
     size_t n = wcstombs(buf, a->edit, sizeof buf - 1);
     a->editing = 0;
     if (n == (size_t)-1) {
-        set_status(a, 1, "the command line could not be encoded");
+        set_status(a, 1, "%s", _("the command line could not be encoded"));
         return;
     }
     buf[n] = '\0';
@@ -1182,7 +1575,6 @@ static void key(app *a, int kind, wint_t ch)
     }
     int H, W;
     getmaxyx(stdscr, H, W);
-    (void)W;
     int page = H - 6 > 1 ? H - 6 : 1;
     int up = 0, down = 0, pgup = 0, pgdn = 0, enter = 0, back = 0;
     if (kind == KEY_CODE_YES) {
@@ -1212,7 +1604,18 @@ static void key(app *a, int kind, wint_t ch)
             a->scr = SCR_HELP;
             return;
         }
+        if (ch == 'i' && a->scr != SCR_HELP) {
+            toggle_ids(a);
+            return;
+        }
+        if (ch == '/') { /* a search: the command line, begun */
+            a->editing = 1;
+            a->edit_len = (int)mbstowcs(a->edit, "search ", sizeof a->edit / sizeof a->edit[0]);
+            return;
+        }
     }
+    int left = kind == KEY_CODE_YES && ch == KEY_LEFT,
+        right = kind == KEY_CODE_YES && ch == KEY_RIGHT;
     switch (a->scr) {
     case SCR_BOARD:
         if (back) {
@@ -1223,11 +1626,7 @@ static void key(app *a, int kind, wint_t ch)
         if (up || down || pgup || pgdn) {
             scroll_by(&a->selected, up ? -1 : down ? 1 : pgup ? -page : page, a->n_rows);
         } else if (enter && a->n_rows > 0) {
-            a->detail_id = a->rows[a->selected].id;
-            a->detail_scroll = 0;
-            free_lines(&a->detail, &a->n_detail);
-            a->scr = SCR_DETAIL;
-            send_detail(a);
+            open_detail(a, a->rows[a->selected].id);
         } else if (kind != KEY_CODE_YES && ch == 's') {
             a->scr = SCR_STATS;
             send_stats(a);
@@ -1238,9 +1637,19 @@ static void key(app *a, int kind, wint_t ch)
             a->board_dirty = 1;
         }
         return;
-    case SCR_DETAIL:
+    case SCR_SEARCH:
         if (back)
             a->scr = SCR_BOARD;
+        else if (up || down || pgup || pgdn)
+            scroll_by(&a->found_selected, up ? -1 : down ? 1 : pgup ? -page : page, a->n_found);
+        else if (enter && a->n_found > 0)
+            open_detail(a, a->found[a->found_selected].id);
+        else if (kind != KEY_CODE_YES && ch == 'g')
+            send_search(a);
+        return;
+    case SCR_DETAIL:
+        if (back)
+            a->scr = a->detail_back;
         else if (up || down || pgup || pgdn)
             scroll_by(&a->detail_scroll, up ? -1 : down ? 1 : pgup ? -page : page, a->n_detail);
         else if (kind != KEY_CODE_YES && ch == 'g')
@@ -1261,6 +1670,27 @@ static void key(app *a, int kind, wint_t ch)
             send_stats(a);
         } else if (kind != KEY_CODE_YES && ch == 'g') {
             send_stats(a);
+        } else if (up || down || pgup || pgdn) {
+            scroll_by(&a->stats_scroll,
+                      up     ? -1
+                      : down ? 1
+                      : pgup ? -page
+                             : page,
+                      a->n_stats > 1 ? a->n_stats - 1 : 1);
+        } else if (left || right || (kind != KEY_CODE_YES && (ch == '<' || ch == '>'))) {
+            /* sideways by a quarter of the window */
+            int step = W / 4 > 4 ? W / 4 : 4;
+            a->stats_hscroll += left || ch == '<' ? -step : step;
+            int widest = 0;
+            for (size_t i = 0; i < a->n_stats; i++) {
+                int w = fqcon_width(a->stats[i]);
+                widest = w > widest ? w : widest;
+            }
+            int max = widest - W > 0 ? widest - W : 0;
+            if (a->stats_hscroll > max)
+                a->stats_hscroll = max;
+            if (a->stats_hscroll < 0)
+                a->stats_hscroll = 0;
         }
         return;
     case SCR_ROSTER:
@@ -1302,10 +1732,9 @@ static int open_client(app *a, int window)
     return rv;
 }
 
-/* A UTF-8 LC_CTYPE: the environment's, else C.UTF-8. */
+/* A UTF-8 LC_CTYPE: the environment's (fq_i18n_init set it), else C.UTF-8. */
 static void utf8_locale(void)
 {
-    setlocale(LC_ALL, "");
     const char *cs = nl_langinfo(CODESET);
     if (cs == NULL || strcmp(cs, "UTF-8") != 0) {
         if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
@@ -1353,7 +1782,7 @@ static int run_tui(app *a)
     }
     fqt_sync_init(&a->sync, a->client, PROG, a->url, a->node, 0, 0, on_feed, a);
     a->board_dirty = 1;
-    set_status(a, 0, "started");
+    set_status(a, 0, "%s", _("started"));
     int64_t last_draw = 0;
     int feed_refused = 0;
     while (!a->quit && !stop_signal) {
@@ -1365,8 +1794,8 @@ static int run_tui(app *a)
             send_command(a);
         if (a->sync.done && !feed_refused) { /* refused for good (revoked, not a console) */
             feed_refused = 1;
-            set_status(a, 1,
-                       "the feed was refused (--log FILE says why); the board still refreshes");
+            set_status(a, 1, "%s",
+                       _("the feed was refused (--log FILE says why); the board still refreshes"));
         }
         draw(a);
         last_draw = now;
@@ -1412,11 +1841,13 @@ static int board_once(app *a)
     if (rc == EXIT_OK) {
         char line[2400];
         int64_t now = fq_now_ms();
-        int tw = 40;
-        format_header(tw, line, sizeof line);
+        /* every column, the title 40 wide or more */
+        fqcon_layout l;
+        board_layout(160, a->rows, a->n_rows, &l);
+        format_header(&l, line, sizeof line);
         printf("%s\n", line);
         for (size_t i = 0; i < a->n_rows; i++) {
-            format_row(&a->rows[i], now, tw, line, sizeof line);
+            format_row(a, &a->rows[i], now, &l, line, sizeof line);
             /* no trailing padding in plain text */
             size_t n = strlen(line);
             while (n > 0 && line[n - 1] == ' ')
@@ -1491,6 +1922,7 @@ int main(int argc, char **argv)
     strcpy(a.by, "town");
     const char *cmd = NULL, *from = NULL, *to = NULL;
     int once = 0, csv = 0;
+    fq_i18n_init("fq-console");
     utf8_locale();
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
