@@ -171,13 +171,22 @@ static void test_csv_and_table(void **state)
     char **lines;
     size_t n;
     assert_int_equal(fqcon_stats_table(&csv, &lines, &n), 0);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4); /* header, two groups, totals */
     assert_non_null(strstr(lines[0], "received"));
     assert_non_null(strstr(lines[1], "60%"));
-    assert_non_null(strstr(lines[1], "2.0")); /* ack p90 7200 s */
-    assert_non_null(strstr(lines[1], "10.0"));
+    assert_non_null(strstr(lines[1], "2.0"));  /* ack p90 7200 s, in hours */
+    assert_non_null(strstr(lines[1], "10.0")); /* conclude p90 36000 s */
+    assert_non_null(strstr(lines[1], "80%"));  /* 4 of 5 concluded on time */
     assert_int_equal(fqcon_width(lines[0]), fqcon_width(lines[1]));
     assert_int_equal(fqcon_width(lines[1]), fqcon_width(lines[2]));
+    assert_int_equal(fqcon_width(lines[2]), fqcon_width(lines[3]));
+    /* the totals: counts summed, rates from the summed counts */
+    assert_true(strncmp(lines[3], "total", 5) == 0);
+    assert_non_null(strstr(lines[3], "  13  ")); /* received 10 + 3 */
+    /* concluded on time (4 + 3) of concluded (5 + 3): 88%, not the mean of
+     * 80% and 100% (90%) */
+    assert_non_null(strstr(lines[3], "88%"));
+    assert_null(strstr(lines[3], "90%"));
     fqcon_lines_free(lines, n);
     fqcon_csv_free(&csv);
 
@@ -214,7 +223,7 @@ static void test_csv_edges(void **state)
     char **lines;
     size_t n;
     assert_int_equal(fqcon_stats_table(&csv, &lines, &n), 0);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     assert_true(strlen(lines[1]) > 7 * 94); /* every cell whole */
     fqcon_lines_free(lines, n);
     fqcon_csv_free(&csv);
@@ -229,6 +238,156 @@ static void test_csv_edges(void **state)
     assert_int_equal(fqcon_width(out), 10);
 }
 
+/* Totals that need weights: the village share and the mean hours come back
+ * to counts and seconds before they are summed. */
+static void test_stats_totals(void **state)
+{
+    (void)state;
+    const char *text =
+        "group,received,acknowledged,acknowledged_on_time,concluded,concluded_on_time,overdue,"
+        "returned,redone,escalated,village_share,ack_mean_s,ack_p90_s,conclude_mean_s,"
+        "conclude_p90_s,pending_over_1d,pending_over_3d,pending_over_7d,pending_over_30d\n"
+        "a,4,4,4,4,4,0,0,0,0,1.0,3600,3600,7200,7200,0,0,0,0\n"
+        "b,1,1,1,1,1,0,0,0,0,0.0,36000,36000,36000,36000,0,0,0,0\n";
+    fqcon_csv csv;
+    assert_int_equal(fqcon_csv_parse(text, &csv), 0);
+    char **lines;
+    size_t n;
+    int group_w;
+    assert_int_equal(fqcon_stats_table_named(&csv, NULL, NULL, &lines, &n, &group_w), 0);
+    assert_int_equal(n, 4);
+    /* village: 4 of 5 = 80% (not the mean of 100% and 0%); ack mean:
+     * (4 x 1 h + 1 x 10 h) / 5 = 2.8 h (not 5.5); conclude mean (4 x 2 h +
+     * 10 h) / 5 = 3.6 h; the p90s are not summed */
+    assert_non_null(strstr(lines[3], "80%"));
+    assert_non_null(strstr(lines[3], "2.8"));
+    assert_non_null(strstr(lines[3], "3.6"));
+    assert_null(strstr(lines[3], "5.5"));
+    assert_non_null(strstr(lines[3], "—"));
+    assert_int_equal(group_w, fqcon_width("total") + 2);
+    /* every heading once */
+    const char *heads[] = {"received",       "acknowledged", "acked on time", "concluded",
+                           "concl. on time", "ack mean h",   "ack p90 h"};
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        const char *first = strstr(lines[0], heads[i]);
+        assert_non_null(first);
+        char padded[64];
+        snprintf(padded, sizeof padded, "  %s  ", heads[i]);
+        const char *p = strstr(lines[0], padded);
+        if (p != NULL)
+            assert_null(strstr(p + 1, padded));
+    }
+    fqcon_lines_free(lines, n);
+    fqcon_csv_free(&csv);
+}
+
+/* The board at 80 columns: every line fits, the holder, the state and the
+ * time left keep their room, the title gives way first. */
+static void test_board_layout(void **state)
+{
+    (void)state;
+    fqcon_layout l80, l100, l200;
+    fqcon_board_layout(80, 5, 8, &l80);
+    fqcon_board_layout(100, 5, 8, &l100);
+    fqcon_board_layout(200, 5, 8, &l200);
+    const char *cells[FQCON_BOARD_COLS] = {
+        [FQCON_COL_ID] = "#1234",
+        [FQCON_COL_SEV] = "III",
+        [FQCON_COL_CATEGORY] = "邻里纠纷",
+        [FQCON_COL_TITLE] = "北山街道某小区楼道堆物严重影响消防通道，群众多次反映",
+        [FQCON_COL_PLACE] = "灵隐街道/灵隐村第一网格",
+        [FQCON_COL_TIERLINE] = "村社级/综治工作",
+        [FQCON_COL_HOLDER] = "网格员 王某",
+        [FQCON_COL_STATE] = "签收超时",
+        [FQCON_COL_LEFT] = "-3h05m"};
+    char out[2048];
+    assert_int_equal(fqcon_board_line(&l80, "!", cells, out, sizeof out), 80);
+    assert_int_equal(fqcon_width(out), 80);
+    assert_non_null(strstr(out, "网格员 王某"));
+    assert_non_null(strstr(out, "签收超时"));
+    assert_non_null(strstr(out, "-3h05m"));
+    assert_non_null(strstr(out, "#1234"));
+    assert_non_null(strstr(out, "…")); /* the title was cut */
+    assert_int_equal(l80.width[FQCON_COL_TIERLINE], 0);
+    assert_true(l80.width[FQCON_COL_TITLE] >= 6);
+    /* more room: the title takes it; tier/line comes back when it fits */
+    assert_true(l100.width[FQCON_COL_TITLE] > l80.width[FQCON_COL_TITLE]);
+    assert_int_equal(fqcon_board_line(&l100, " ", cells, out, sizeof out), 100);
+    assert_int_equal(fqcon_width(out), 100);
+    assert_true(l200.width[FQCON_COL_TIERLINE] > 0);
+    assert_true(l200.width[FQCON_COL_TITLE] >= 40);
+    assert_int_equal(fqcon_board_line(&l200, " ", cells, out, sizeof out), 200);
+    assert_non_null(strstr(out, "北山街道某小区楼道堆物严重影响消防通道，群众多次反映"));
+    /* the state column at its widest (English "to acknowledge") */
+    fqcon_layout e80;
+    fqcon_board_layout(80, 5, 14, &e80);
+    cells[FQCON_COL_STATE] = "to acknowledge";
+    assert_int_equal(fqcon_board_line(&e80, " ", cells, out, sizeof out), 80);
+    assert_non_null(strstr(out, "网格员 王某"));
+    assert_non_null(strstr(out, "-3h05m"));
+    /* the narrowest window the console draws */
+    fqcon_layout l40;
+    fqcon_board_layout(40, 5, 8, &l40);
+    assert_true(fqcon_board_line(&l40, " ", cells, out, sizeof out) <= 40);
+    assert_true(l40.width[FQCON_COL_HOLDER] >= 8 && l40.width[FQCON_COL_LEFT] == 7);
+}
+
+static void test_slice_and_zone(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_int_equal(fqcon_slice("abcdef", 2, 3, out, sizeof out), 3);
+    assert_string_equal(out, "cde");
+    /* a wide character cut by an edge becomes spaces */
+    assert_int_equal(fqcon_slice("灵隐街道", 1, 4, out, sizeof out), 4);
+    assert_string_equal(out, " 隐 ");
+    assert_int_equal(fqcon_width(out), 4);
+    assert_int_equal(fqcon_slice("ab", 5, 3, out, sizeof out), 3);
+    assert_string_equal(out, "   ");
+
+    /* the district's time: +08:00 by default, then whatever the server says */
+    int64_t ms;
+    fqcon_set_utc_offset(8 * 3600);
+    assert_int_equal(fqcon_parse_time("2026-11-27 16:00", 0, &ms), 0);
+    assert_int_equal(ms, INT64_C(1795766400000));
+    char buf[32];
+    fqcon_format_clock(INT64_C(1795766400000), 1, buf, sizeof buf);
+    assert_string_equal(buf, "11-27 16:00");
+    int64_t from, to;
+    /* 2026-11-27 23:30 +08:00 is 15:30 UTC: "today" began at 00:00 +08:00 */
+    assert_int_equal(fqcon_period("today", INT64_C(1795793400000), &from, &to), 0);
+    assert_int_equal(from, INT64_C(1795708800000));
+    fqcon_set_utc_offset(0);
+    fqcon_format_clock(INT64_C(1795766400000), 1, buf, sizeof buf);
+    assert_string_equal(buf, "11-27 08:00");
+    fqcon_set_utc_offset(8 * 3600);
+}
+
+static void test_open_search_ids(void **state)
+{
+    (void)state;
+    fqcon_cmd c;
+    char err[256];
+    assert_int_equal(fqcon_parse_command("open #17", &c, err, sizeof err), 0);
+    assert_int_equal(c.kind, FQCON_OPEN);
+    assert_int_equal(c.incident_id, 17);
+    assert_false(fqcon_kind_acts_on_incident(c.kind));
+    assert_int_equal(fqcon_parse_command("open", &c, err, sizeof err), -1);
+    assert_int_equal(fqcon_parse_command("open 17 18", &c, err, sizeof err), -1);
+    assert_int_equal(fqcon_parse_command("search  楼道 堆物 ", &c, err, sizeof err), 0);
+    assert_int_equal(c.kind, FQCON_SEARCH);
+    assert_string_equal(c.text, "楼道 堆物");
+    assert_int_equal(fqcon_parse_command("search", &c, err, sizeof err), -1);
+    char long_text[200] = "search ";
+    for (int i = 0; i < 65; i++)
+        strcat(long_text, "灵");
+    assert_int_equal(fqcon_parse_command(long_text, &c, err, sizeof err), -1);
+    long_text[strlen(long_text) - 3] = '\0'; /* 64 characters */
+    assert_int_equal(fqcon_parse_command(long_text, &c, err, sizeof err), 0);
+    assert_int_equal(fqcon_parse_command("ids", &c, err, sizeof err), 0);
+    assert_int_equal(c.kind, FQCON_IDS);
+}
+
 int main(void)
 {
     if (setlocale(LC_ALL, "C.UTF-8") == NULL) {
@@ -241,6 +400,10 @@ int main(void)
         cmocka_unit_test(test_fit),
         cmocka_unit_test(test_csv_and_table),
         cmocka_unit_test(test_csv_edges),
+        cmocka_unit_test(test_stats_totals),
+        cmocka_unit_test(test_board_layout),
+        cmocka_unit_test(test_slice_and_zone),
+        cmocka_unit_test(test_open_search_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
