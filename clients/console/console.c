@@ -415,15 +415,16 @@ void fqcon_board_layout(int cols, int id_w, int state_w, fqcon_layout *out)
     l->width[FQCON_COL_CATEGORY] = 16;
     l->width[FQCON_COL_TITLE] = 40;
     l->width[FQCON_COL_PLACE] = 20;
-    l->width[FQCON_COL_TIERLINE] = 18;
+    l->width[FQCON_COL_TIERLINE] = 22;
     l->width[FQCON_COL_HOLDER] = 16;
     l->width[FQCON_COL_STATE] = state_w < 6 ? 6 : state_w > 14 ? 14 : state_w;
     l->width[FQCON_COL_LEFT] = 7;
-    give_way(l, cols, FQCON_COL_TITLE, 12);
+    give_way(l, cols, FQCON_COL_TITLE, 16);
     give_way(l, cols, FQCON_COL_TIERLINE, 0);
     give_way(l, cols, FQCON_COL_PLACE, 8);
-    give_way(l, cols, FQCON_COL_CATEGORY, 6);
+    give_way(l, cols, FQCON_COL_CATEGORY, 8); /* 邻里纠纷: four characters */
     give_way(l, cols, FQCON_COL_TITLE, 6);
+    give_way(l, cols, FQCON_COL_CATEGORY, 6);
     give_way(l, cols, FQCON_COL_STATE, 8);
     give_way(l, cols, FQCON_COL_HOLDER, 10);
     give_way(l, cols, FQCON_COL_CATEGORY, 0);

@@ -108,7 +108,7 @@ int fqcon_slice(const char *s, int from, int width, char *out, size_t out_len);
 
 /* The board's columns at a window's width (docs/fq-console.md, "Sizes"):
  * widths in display columns, 0 for a column left out. The holder, the state
- * and the time left always show; the title gives way first (down to 12),
+ * and the time left always show; the title gives way first (down to 16),
  * then tier/line goes, then the place and the category narrow, then the
  * title again (down to 6); room left over goes to the title. id_w is the
  * widest incident number, state_w the widest state label. */

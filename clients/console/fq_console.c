@@ -401,7 +401,8 @@ static int id_width(const row *rows, size_t n)
 
 static void board_layout(int cols, const row *rows, size_t n, fqcon_layout *l)
 {
-    fqcon_board_layout(cols, id_width(rows, n) + 1, state_width(), l);
+    int id_w = id_width(rows, n) + 1, head_w = fqcon_width(_("no."));
+    fqcon_board_layout(cols, id_w > head_w ? id_w : head_w, state_width(), l);
 }
 
 static void format_header(const fqcon_layout *l, char *out, size_t len)
@@ -871,10 +872,15 @@ static void result_detail(app *a, const fqc_result *r)
                 shown(a, i < s->n_co_unit_names ? s->co_unit_names[i] : "", s->co_units[i]));
         add_line(L, n, _("  co-units %s"), co);
     }
-    const char *state = s->assignment && *s->assignment ? fq_label_assignment(s->assignment)
-                                                        : fq_label_incident_state(s->state);
-    add_line(L, n, _("  state    %s (%s)  escalations %u"), fq_label_incident_state(s->state),
-             state, s->escalations);
+    /* the incident's state, and the holder's when it says more */
+    const char *state = fq_label_incident_state(s->state);
+    const char *held = s->assignment && *s->assignment ? fq_label_assignment(s->assignment) : "";
+    char both[300];
+    if (*held && strcmp(held, state) != 0)
+        snprintf(both, sizeof both, "%s (%s)", state, held);
+    else
+        snprintf(both, sizeof both, "%s", state);
+    add_line(L, n, _("  state    %s  escalations %u"), both, s->escalations);
     /* Which limits passed (the server's overdue_limits), by name. */
     unsigned bits = s->overdue_limits;
     if (bits == 0 && s->overdue)
