@@ -514,11 +514,11 @@ static int need_reason(const char *p, fqcon_cmd *c, char *err, size_t err_len)
     while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
         n--;
     if (n == 0) {
-        snprintf(err, err_len, "a reason is required");
+        snprintf(err, err_len, "%s", _("a reason is required"));
         return -1;
     }
     if (n >= sizeof c->reason) {
-        snprintf(err, err_len, "the reason is too long");
+        snprintf(err, err_len, "%s", _("the reason is too long"));
         return -1;
     }
     memcpy(c->reason, p, n);
@@ -585,7 +585,7 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
     const char *p = line;
     char verb[32], w[128];
     if (word(&p, verb, sizeof verb) != 0) {
-        snprintf(err, err_len, "empty command");
+        snprintf(err, err_len, "%s", _("empty command"));
         return -1;
     }
     struct {
@@ -601,7 +601,7 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
             continue;
         c->kind = simple[i].kind;
         if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0) {
-            snprintf(err, err_len, "usage: %s ID REASON...", verb);
+            snprintf(err, err_len, _("usage: %s ID REASON..."), verb);
             return -1;
         }
         return need_reason(p, c, err, err_len);
@@ -613,7 +613,8 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
             word(&p, kind, sizeof kind) != 0 ||
             (strcmp(kind, "unit") != 0 && strcmp(kind, "worker") != 0) ||
             word(&p, w, sizeof w) != 0 || strlen(w) >= sizeof c->target) {
-            snprintf(err, err_len, "usage: assign ID unit|worker TARGET [co A,B] REASON...");
+            snprintf(err, err_len, "%s",
+                     _("usage: assign ID unit|worker TARGET [co A,B] REASON..."));
             return -1;
         }
         c->to_worker = strcmp(kind, "worker") == 0;
@@ -622,7 +623,7 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
         if (word(&p, w, sizeof w) == 0 && strcmp(w, "co") == 0) {
             char list[5 * 66];
             if (word(&p, list, sizeof list) != 0 || split_co(list, c) != 0) {
-                snprintf(err, err_len, "co: up to %d comma-separated unit ids", FQCON_MAX_CO);
+                snprintf(err, err_len, _("co: up to %d comma-separated unit ids"), FQCON_MAX_CO);
                 return -1;
             }
         } else {
@@ -635,7 +636,8 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
         if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0 ||
             word(&p, w, sizeof w) != 0 || parse_id(w, &c->merge_into) != 0 ||
             c->merge_into == c->incident_id) {
-            snprintf(err, err_len, "usage: merge ID INTO_ID REASON... (two different incidents)");
+            snprintf(err, err_len, "%s",
+                     _("usage: merge ID INTO_ID REASON... (two different incidents)"));
             return -1;
         }
         return need_reason(p, c, err, err_len);
@@ -643,14 +645,14 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
     if (strcmp(verb, "reopen") == 0) {
         c->kind = FQCON_REOPEN;
         if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0) {
-            snprintf(err, err_len, "usage: reopen ID [unit|worker TARGET] REASON...");
+            snprintf(err, err_len, "%s", _("usage: reopen ID [unit|worker TARGET] REASON..."));
             return -1;
         }
         const char *save = p;
         if (word(&p, w, sizeof w) == 0 && (strcmp(w, "unit") == 0 || strcmp(w, "worker") == 0)) {
             c->to_worker = strcmp(w, "worker") == 0;
             if (word(&p, w, sizeof w) != 0 || strlen(w) >= sizeof c->target) {
-                snprintf(err, err_len, "usage: reopen ID [unit|worker TARGET] REASON...");
+                snprintf(err, err_len, "%s", _("usage: reopen ID [unit|worker TARGET] REASON..."));
                 return -1;
             }
             strcpy(c->target, w);
@@ -663,7 +665,8 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
         c->kind = FQCON_FOLLOW_UP;
         if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0 ||
             word(&p, w, sizeof w) != 0 || strlen(w) != 1 || w[0] < '1' || w[0] > '5') {
-            snprintf(err, err_len, "usage: followup ID SATISFACTION(1 low .. 5 high) REASON...");
+            snprintf(err, err_len, "%s",
+                     _("usage: followup ID SATISFACTION(1 low .. 5 high) REASON..."));
             return -1;
         }
         c->satisfaction = (unsigned)(w[0] - '0');
@@ -673,7 +676,7 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
         c->kind = FQCON_SUPERVISE;
         if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0 ||
             word(&p, w, sizeof w) != 0 || fqcon_parse_duration(w, &c->duration_ms) != 0) {
-            snprintf(err, err_len, "usage: supervise ID DURATION(2h, 30m, 1d) REASON...");
+            snprintf(err, err_len, "%s", _("usage: supervise ID DURATION(2h, 30m, 1d) REASON..."));
             return -1;
         }
         return need_reason(p, c, err, err_len);
@@ -689,14 +692,15 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
             }
             if (fqcon_parse_filter_token(w, &c->filter) != 0) {
                 snprintf(err, err_len,
-                         "filter: tier=village|town|district town=ID line=LINE assignment=STATE "
-                         "overdue, or clear (not '%s')",
+                         _("filter: tier=village|town|district town=ID line=LINE assignment=STATE "
+                           "overdue, or clear (not '%s')"),
                          w);
                 return -1;
             }
         }
         if (!any) {
-            snprintf(err, err_len, "usage: filter tier=…|town=…|line=…|overdue, or filter clear");
+            snprintf(err, err_len, "%s",
+                     _("usage: filter tier=…|town=…|line=…|overdue, or filter clear"));
             return -1;
         }
         return 0;
@@ -712,8 +716,8 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
                         strcmp(w, "district") == 0)) {
                 strcpy(c->by, w);
             } else {
-                snprintf(err, err_len,
-                         "usage: stats [today|week|month] [by town|line|unit|worker|district]");
+                snprintf(err, err_len, "%s",
+                         _("usage: stats [today|week|month] [by town|line|unit|worker|district]"));
                 return -1;
             }
         }
@@ -723,7 +727,7 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
         c->kind = FQCON_ROSTER;
         if (word(&p, w, sizeof w) == 0) {
             if (strlen(w) >= sizeof c->town || *rest(p) != '\0') {
-                snprintf(err, err_len, "usage: roster [TOWN]");
+                snprintf(err, err_len, "%s", _("usage: roster [TOWN]"));
                 return -1;
             }
             strcpy(c->town, w);
@@ -733,7 +737,7 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
     if (strcmp(verb, "open") == 0) {
         c->kind = FQCON_OPEN;
         if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0 || *rest(p) != '\0') {
-            snprintf(err, err_len, "usage: open ID");
+            snprintf(err, err_len, "%s", _("usage: open ID"));
             return -1;
         }
         return 0;
@@ -749,14 +753,14 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
         for (size_t i = 0; i < n; i++)
             chars += ((unsigned char)p[i] & 0xC0) != 0x80;
         if (n == 0 || chars > 64 || n >= sizeof c->text) {
-            snprintf(err, err_len,
-                     "usage: search TEXT (1 to 64 characters: an id, words of the "
-                     "title or address, a phone, an external reference)");
+            snprintf(err, err_len, "%s",
+                     _("usage: search TEXT (1 to 64 characters: an id, words of the "
+                       "title or address, a phone, an external reference)"));
             return -1;
         }
         for (size_t i = 0; i < n; i++)
             if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) {
-                snprintf(err, err_len, "search: no control characters");
+                snprintf(err, err_len, "%s", _("search: no control characters"));
                 return -1;
             }
         memcpy(c->text, p, n);
@@ -773,7 +777,7 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
             c->kind = bare[i].kind;
             return 0;
         }
-    snprintf(err, err_len, "unknown command '%s' (:help)", verb);
+    snprintf(err, err_len, _("unknown command '%s' (:help)"), verb);
     return -1;
 }
 

@@ -61,6 +61,7 @@ typedef struct row {
     unsigned overdue_limits; /* the server's: 1 acknowledge, 2 conclude, 4 supervision reply */
     int64_t suspended_at;
     char category[64], title[256], town[65], territory[65], holder[160], assignment[32];
+    char state[32]; /* the incident's: assigned (open), concluded, merged, unroutable */
     /* The topology's display names ('' when the server sent none: the id shows) */
     char category_name[128], town_name[128], territory_name[128], holder_name[200];
     int64_t ack_due, conclude_due;
@@ -185,6 +186,18 @@ static void set_status(app *a, int bad, const char *fmt, ...)
     a->status_bad = bad;
 }
 
+/* "fq-console: " and a message in the language chosen (fmt is translated). */
+static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void complain(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs(PROG ": ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
 static void free_lines(char ***lines, size_t *n)
 {
     fqcon_lines_free(*lines, *n);
@@ -301,6 +314,7 @@ static void copy_row(app *a, row *w, const Fengqiao__V1__IncidentSummary *s)
         snprintf(w->holder_name + used_name, sizeof w->holder_name - used_name, " +%zu",
                  s->n_co_units);
     snprintf(w->assignment, sizeof w->assignment, "%s", s_or(s->assignment, s_or(s->state, "")));
+    snprintf(w->state, sizeof w->state, "%s", s_or(s->state, "assigned"));
     w->ack_due = s->acknowledge_due_ms;
     w->conclude_due = s->conclude_due_ms;
     remember_name(a, s->town, s->town_name);
@@ -308,6 +322,12 @@ static void copy_row(app *a, row *w, const Fengqiao__V1__IncidentSummary *s)
     remember_name(a, s->lead_unit, s->lead_unit_name);
     remember_name(a, s->worker, s->worker_name);
     remember_name(a, s->category, s->category_name);
+}
+
+/* Concluded, merged or not routable: no clock runs (search results). */
+static int row_closed(const row *w)
+{
+    return strcmp(w->state, "assigned") != 0;
 }
 
 static int row_unacked(const row *w)
@@ -329,7 +349,7 @@ static int64_t row_due(const row *w)
  * suspended incident's clocks stand still; a concluded one has none. */
 static unsigned row_limits(const row *w, int64_t now_ms)
 {
-    if (w->suspended_at != 0 || strcmp(w->assignment, "concluded") == 0)
+    if (w->suspended_at != 0 || row_closed(w))
         return 0;
     unsigned bits = w->overdue_limits;
     if (row_unacked(w) && w->ack_due > 0 && w->ack_due < now_ms)
@@ -363,11 +383,10 @@ static const char *row_state(const row *w, int64_t now_ms)
     unsigned bits = row_limits(w, now_ms);
     if (bits)
         return limit_mark(bits);
+    if (row_closed(w))
+        return fq_label_incident_state(w->state);
     if (w->suspended_at != 0)
         return fq_label_event_kind("suspended");
-    if (strcmp(w->assignment, "concluded") == 0 || strcmp(w->assignment, "merged") == 0 ||
-        strcmp(w->assignment, "unroutable") == 0)
-        return fq_label_incident_state(w->assignment);
     return fq_label_assignment(w->assignment);
 }
 
@@ -434,7 +453,9 @@ static void format_row(const app *a, const row *w, int64_t now_ms, const fqcon_l
         snprintf(place, sizeof place, "%s", *w->territory ? territory : town);
     snprintf(tierline, sizeof tierline, "%s/%s", fq_label_tier(w->tier), fq_label_line(w->line));
     int64_t due = row_due(w);
-    if (w->suspended_at != 0)
+    if (row_closed(w))
+        snprintf(left, sizeof left, "-");
+    else if (w->suspended_at != 0)
         snprintf(left, sizeof left, "%s", _("paused"));
     else
         fqcon_format_left(due - now_ms, due > 0, left, sizeof left);
@@ -777,7 +798,7 @@ static void result_board(app *a, const fqc_result *r)
             snprintf(a->board_note, sizeof a->board_note, _("board: no answer, retrying in %.0f s"),
                      (double)(a->board_next_ms - now) / 1000);
         else
-            fprintf(stderr, PROG ": no answer from %s: %s\n", a->url, r->message);
+            complain(_("no answer from %s: %s\n"), a->url, r->message);
         return;
     }
     a->board_next_ms = now + REFRESH_MS;
@@ -786,7 +807,7 @@ static void result_board(app *a, const fqc_result *r)
         snprintf(a->board_note, sizeof a->board_note, _("board refused: %s: %s"),
                  fq_status_name(r->status), r->message);
     else
-        fprintf(stderr, PROG ": refused: %s: %s\n", fq_status_name(r->status), r->message);
+        complain(_("refused: %s: %s\n"), fq_status_name(r->status), r->message);
 }
 
 static void result_search(app *a, const fqc_result *r)
@@ -1036,9 +1057,9 @@ static void result_stats(app *a, const fqc_result *r)
                        r->outcome == FQC_NO_ANSWER ? _("no answer") : fq_status_name(r->status),
                        r->message);
         else
-            fprintf(stderr, PROG ": %s: %s\n",
-                    r->outcome == FQC_NO_ANSWER ? "no answer" : fq_status_name(r->status),
-                    r->message);
+            complain("%s: %s\n",
+                     r->outcome == FQC_NO_ANSWER ? _("no answer") : fq_status_name(r->status),
+                     r->message);
         return;
     }
     note_routing_status(a, r->console);
@@ -1734,7 +1755,7 @@ static int open_client(app *a, int window)
     int rv = fqc_open(&config, on_done, a, &a->client, err, sizeof err);
     sodium_memzero(config.key, sizeof config.key);
     if (rv != 0)
-        fprintf(stderr, PROG ": %s\n", err);
+        complain("%s\n", err);
     return rv;
 }
 
@@ -1751,7 +1772,7 @@ static void utf8_locale(void)
 static int run_tui(app *a)
 {
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-        fprintf(stderr, PROG ": the board needs a terminal; use `fq-console board --once`\n");
+        complain(_("the board needs a terminal; use `fq-console board --once`\n"));
         return EXIT_USAGE;
     }
     if (open_client(a, 8) != 0)
@@ -1869,9 +1890,8 @@ static int report(app *a, const char *from, const char *to, int csv)
 {
     int64_t now = fq_now_ms(), f, t;
     if (fqcon_parse_time(from, now, &f) != 0 || fqcon_parse_time(to, now, &t) != 0) {
-        fprintf(stderr,
-                PROG ": --from/--to: an ISO date or time (2026-11-27, 2026-11-27T08:00+08:00), "
-                     "epoch milliseconds, or now\n");
+        complain(_("--from/--to: an ISO date or time (2026-11-27, 2026-11-27T08:00+08:00), epoch "
+                   "milliseconds, or now\n"));
         return EXIT_USAGE;
     }
     if (open_client(a, 1) != 0)
@@ -1897,8 +1917,7 @@ static int report(app *a, const char *from, const char *to, int csv)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: fq-console --node ID (--key-file FILE | FQ_NODE_KEY) [--url URL] [board]\n"
+    fputs(_("usage: fq-console --node ID (--key-file FILE | FQ_NODE_KEY) [--url URL] [board]\n"
             "       fq-console ... board --once [--filter TOKEN]...\n"
             "       fq-console ... report --from TIME --to TIME [--by "
             "town|line|unit|worker|district] [--csv]\n"
@@ -1908,14 +1927,18 @@ static void usage(FILE *out)
             "\n"
             "  --node ID          the console node's id (or FQ_NODE)\n"
             "  --key-file FILE    file with the node key in hex (or FQ_NODE_KEY=hex)\n"
-            "  --url URL          terminal endpoint (or FQ_TERMINALS; default " DEFAULT_TERMINALS
-            ")\n"
+            "  --url URL          terminal endpoint (or FQ_TERMINALS; default "
+            "tcp://127.0.0.1:7412)\n"
             "  --log FILE         where the board writes its connection log (default: nowhere)\n"
             "  --timeout-ms N     give up on one request after this long (default 10000)\n"
             "  --filter TOKEN     board --once: tier=…, town=…, line=…, assignment=…, overdue\n"
             "  TIME               2026-11-27, 2026-11-27T08:00[:00][Z|+08:00], epoch ms, now\n"
             "\n"
-            "Exit: 0 ok, 1 refused, 2 usage, 3 no answer.\n");
+            "Chinese by default; English with LANG=C.UTF-8 (or any language but zh). Times are\n"
+            "the district's (the server's time zone).\n"
+            "\n"
+            "Exit: 0 ok, 1 refused, 2 usage, 3 no answer.\n"),
+          out);
 }
 
 int main(int argc, char **argv)
@@ -1936,7 +1959,7 @@ int main(int argc, char **argv)
 #define VALUE()                                                                                    \
     do {                                                                                           \
         if (v == NULL) {                                                                           \
-            fprintf(stderr, PROG ": %s needs a value\n", o);                                       \
+            complain(_("%s needs a value\n"), o);                                                  \
             return EXIT_USAGE;                                                                     \
         }                                                                                          \
         i++;                                                                                       \
@@ -1960,7 +1983,7 @@ int main(int argc, char **argv)
             VALUE();
             a.timeout_ms = strtoll(v, NULL, 10);
             if (a.timeout_ms < 100 || a.timeout_ms > 600000) {
-                fprintf(stderr, PROG ": --timeout-ms: 100 .. 600000\n");
+                complain("--timeout-ms: 100 .. 600000\n");
                 return EXIT_USAGE;
             }
         } else if (strcmp(o, "--from") == 0) {
@@ -1973,15 +1996,14 @@ int main(int argc, char **argv)
             VALUE();
             if (strcmp(v, "town") && strcmp(v, "line") && strcmp(v, "unit") &&
                 strcmp(v, "worker") && strcmp(v, "district")) {
-                fprintf(stderr, PROG ": --by town|line|unit|worker|district\n");
+                complain("--by town|line|unit|worker|district\n");
                 return EXIT_USAGE;
             }
             snprintf(a.by, sizeof a.by, "%s", v);
         } else if (strcmp(o, "--filter") == 0) {
             VALUE();
             if (fqcon_parse_filter_token(v, &a.filter) != 0) {
-                fprintf(stderr,
-                        PROG ": --filter %s: tier=…, town=…, line=…, assignment=…, overdue\n", v);
+                complain(_("--filter %s: tier=…, town=…, line=…, assignment=…, overdue\n"), v);
                 return EXIT_USAGE;
             }
         } else if (strcmp(o, "--once") == 0) {
@@ -1992,7 +2014,7 @@ int main(int argc, char **argv)
                    (strcmp(o, "board") == 0 || strcmp(o, "report") == 0)) {
             cmd = o;
         } else {
-            fprintf(stderr, PROG ": unknown argument '%s'\n", o);
+            complain(_("unknown argument '%s'\n"), o);
             usage(stderr);
             return EXIT_USAGE;
         }
@@ -2001,28 +2023,28 @@ int main(int argc, char **argv)
     if (cmd == NULL)
         cmd = "board";
     if (a.node == NULL || a.node[0] == '\0') {
-        fprintf(stderr, PROG ": --node ID is required (or FQ_NODE)\n");
+        complain(_("--node ID is required (or FQ_NODE)\n"));
         return EXIT_USAGE;
     }
     char key_err[512];
     if (a.key_file) {
         if (fqc_load_key_file(a.key_file, a.key, key_err, sizeof key_err) != 0) {
-            fprintf(stderr, PROG ": %s\n", key_err);
+            complain("%s\n", key_err);
             return EXIT_USAGE;
         }
     } else if (getenv("FQ_NODE_KEY") == NULL || fqc_parse_key(getenv("FQ_NODE_KEY"), a.key) != 0) {
-        fprintf(stderr, PROG ": need the node key: --key-file FILE or FQ_NODE_KEY (64 hex)\n");
+        complain(_("need the node key: --key-file FILE or FQ_NODE_KEY (64 hex)\n"));
         return EXIT_USAGE;
     }
     if (strcmp(cmd, "report") == 0) {
         if (from == NULL || to == NULL) {
-            fprintf(stderr, PROG ": report needs --from TIME and --to TIME\n");
+            complain(_("report needs --from TIME and --to TIME\n"));
             return EXIT_USAGE;
         }
         return report(&a, from, to, csv);
     }
     if (from || to || csv) {
-        fprintf(stderr, PROG ": --from, --to and --csv belong to report\n");
+        complain(_("--from, --to and --csv belong to report\n"));
         return EXIT_USAGE;
     }
     if (once)
