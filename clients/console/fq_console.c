@@ -442,7 +442,8 @@ static void format_row(const app *a, const row *w, int64_t now_ms, const fqcon_l
                        size_t len)
 {
     char id[32], place[300], tierline[160], left[32];
-    snprintf(id, sizeof id, "#%" PRIu64, w->id);
+    /* "#12" on the screen; the number alone in `board --once`, for scripts */
+    snprintf(id, sizeof id, "%s%" PRIu64, a->tui ? "#" : "", w->id);
     /* The place: the territory (a grid, a village), after its town when the
      * territory is not the town itself. */
     const char *town = shown(a, w->town_name, w->town);
