@@ -379,7 +379,7 @@ static void test_open_search_ids(void **state)
     assert_int_equal(c.kind, FQCON_SEARCH);
     assert_string_equal(c.text, "楼道 堆物");
     assert_int_equal(fqcon_parse_command("search", &c, err, sizeof err), -1);
-    char long_text[200] = "search ";
+    char long_text[256] = "search "; /* 7 + 65 x 3 bytes */
     for (int i = 0; i < 65; i++)
         strcat(long_text, "灵");
     assert_int_equal(fqcon_parse_command(long_text, &c, err, sizeof err), -1);
