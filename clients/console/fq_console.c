@@ -99,6 +99,7 @@ typedef struct app {
 
     /* ids instead of names (the `i` key, `:ids`) */
     int show_ids;
+    int names_asked; /* the roster was read for the statistics' names */
     /* names seen in replies, by id: the statistics' groups are ids */
     struct named {
         char id[65], name[128];
@@ -992,6 +993,8 @@ static void add_roster_line(app *a, const char *name, const char *kind, const ch
              c[6]);
 }
 
+static void rebuild_stats(app *a);
+
 static void result_roster(app *a, const fqc_result *r)
 {
     a->roster_in_flight = 0;
@@ -1031,6 +1034,8 @@ static void result_roster(app *a, const fqc_result *r)
         send_roster_page(a);
     } else {
         a->roster_cursor[0] = '\0';
+        if (a->scr == SCR_STATS) /* the names it brought */
+            rebuild_stats(a);
     }
 }
 
@@ -1041,7 +1046,18 @@ static void rebuild_stats(app *a)
     fqcon_csv csv;
     if (a->stats_csv && fqcon_csv_parse(a->stats_csv, &csv) == 0) {
         fqcon_stats_table_named(&csv, name_of, a, &a->stats, &a->n_stats, &a->stats_group_w);
+        /* Groups are ids; their names come from the replies seen so far. A
+         * unit or a worker with no open case may not have been seen: the
+         * roster names them all (once per run). */
+        int unnamed = 0;
+        for (size_t r = 1; r < csv.rows && csv.cols > 0; r++)
+            unnamed +=
+                csv.cells[r * csv.cols] != NULL && name_of(a, csv.cells[r * csv.cols]) == NULL;
         fqcon_csv_free(&csv);
+        if (unnamed && a->tui && !a->show_ids && !a->names_asked && a->roster_town[0] == '\0') {
+            a->names_asked = 1;
+            send_roster(a);
+        }
     }
     if (a->stats_scroll > 0 && (size_t)a->stats_scroll >= a->n_stats)
         a->stats_scroll = 0;
