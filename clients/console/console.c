@@ -363,7 +363,10 @@ int fqcon_slice(const char *s, int from, int width, char *out, size_t out_len)
             for (int i = 0; i < shown && used + 1 < out_len; i++, cols++)
                 out[used++] = ' ';
         } else {
-            if (used + n + 1 >= out_len)
+            /* Bytes kept for the padding still owed after it, so that a run
+             * of zero-width characters cannot crowd it out of `out`. */
+            size_t owed = (size_t)(width - cols - w);
+            if (used + n + owed >= out_len)
                 break;
             memcpy(out + used, s, n);
             used += n;

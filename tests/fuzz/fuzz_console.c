@@ -97,6 +97,12 @@ static void console_pieces(const char *line)
             if (pad)
                 FQ_FUZZ_CHECK(w == widths[i]);
         }
+        /* the statistics scrolled sideways: exactly the window's width */
+        for (int from = 0; from < 4; from++) {
+            memset(out, 'x', sizeof out);
+            FQ_FUZZ_CHECK(fqcon_slice(line, from, widths[i], out, sizeof out) == widths[i]);
+            check_string(out, sizeof out);
+        }
     }
 }
 
@@ -148,7 +154,8 @@ static void stats_csv(const char *text)
     char **lines = NULL;
     size_t n = 0;
     if (fqcon_stats_table(&csv, &lines, &n) == 0) {
-        FQ_FUZZ_CHECK(n == (csv.rows > 0 ? csv.rows : 1)); /* the header, then a line per row */
+        /* the header, a line per group, and the totals when there are groups */
+        FQ_FUZZ_CHECK(n == (csv.rows > 1 ? csv.rows + 1 : 1));
         for (size_t i = 0; i < n; i++)
             FQ_FUZZ_CHECK(lines[i] != NULL);
         fqcon_lines_free(lines, n);
