@@ -94,6 +94,7 @@ static int load_rules(fq_routing *r, const PGresult *res, char *err, size_t err_
         row->conclude_s = (uint32_t)strtoul(PQgetvalue(res, i, 9), NULL, 10);
         row->conclude_warn_s = (uint32_t)strtoul(PQgetvalue(res, i, 10), NULL, 10);
         r->rule_set = (uint32_t)strtoul(PQgetvalue(res, i, 11), NULL, 10);
+        row->working = PQgetvalue(res, i, 12)[0] == 't';
         if (row->n_co < 0)
             rv = fq_errf(err, err_len, "rule %u: malformed co-handling list", row->id);
     }

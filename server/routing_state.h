@@ -45,7 +45,7 @@ typedef struct fq_routing {
 /* Result columns, in order (statements.h has the queries):
  *   categories: code, default line
  *   rules:      id, category, severity, risk, tier, line, co (text[]), ack_s, ack_warn_s,
- *               conclude_s, conclude_warn_s, rule set version
+ *               conclude_s, conclude_warn_s, rule set version, working time (boolean)
  *   handlers:   id, kind, territory, line, code
  *   workers:    id, grid, capacity, on_duty, open assignments
  *   polygons:   grid, ring (double precision[]: lon, lat, lon, lat, …) */

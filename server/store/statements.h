@@ -446,7 +446,8 @@
 #define FQ_SQL_LOAD_CATEGORIES "SELECT code, line FROM categories"
 #define FQ_SQL_LOAD_RULES                                                                          \
     "SELECT r.id, coalesce(r.category, ''), r.severity, r.risk, r.tier, coalesce(r.line, ''),"     \
-    " r.co_departments, r.ack_s, r.ack_warn_s, r.conclude_s, r.conclude_warn_s, s.version"         \
+    " r.co_departments, r.ack_s, r.ack_warn_s, r.conclude_s, r.conclude_warn_s, s.version,"        \
+    " r.time_basis = 'working'"                                                                    \
     " FROM rules r JOIN rule_sets s ON s.version = r.rule_set WHERE s.active"
 #define FQ_SQL_LOAD_HANDLERS                                                                       \
     "SELECT id, kind, territory, coalesce(line, ''), coalesce(code, '') FROM handlers"
