@@ -36,8 +36,9 @@ typedef struct fq_routing {
     fq_geo_index *geo; /* NULL when no grid has a polygon */
     fq_router *router;
     uint32_t rule_set;
-    /* Loaded and kept with the snapshot, read-only; the limits do not use
-     * them yet (the next step of issue #12). */
+    /* Loaded and kept with the snapshot, read-only; given to the router
+     * (fq_router_set_calendar), whose working-time limits count on them. A
+     * district without one counts on the router's default. */
     fq_district_calendar *calendars;
     size_t n_calendars;
 } fq_routing;

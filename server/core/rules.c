@@ -192,8 +192,7 @@ fq_rules *fq_rules_compile(const fq_taxonomy *taxonomy, uint32_t version, const 
                         "rule %u: counts working time but decides category %s, severity %s "
                         "(risk %d): emergencies (severity I and II) stay natural time; give them "
                         "a natural-time rule or make this one natural",
-                        cell->source, fq_taxonomy_code(taxonomy, (int)c), s == 1 ? "I" : "II",
-                        k);
+                        cell->source, fq_taxonomy_code(taxonomy, (int)c), s == 1 ? "I" : "II", k);
                 goto fail;
             }
     free(specificity);
