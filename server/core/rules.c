@@ -188,11 +188,22 @@ fq_rules *fq_rules_compile(const fq_taxonomy *taxonomy, uint32_t version, const 
                 const fq_rule *cell = &rules->cells[cell_index(c, s, k)];
                 if (!cell->working)
                     continue;
+                static const char *const sev[] = {"any severity", "severity I", "severity II",
+                                                  "severity III", "severity IV"};
+                static const char *const risks[] = {"any risk", "low risk", "medium risk",
+                                                    "high risk"};
+                const fq_rule_row *row = NULL;
+                for (size_t i = 0; i < n_rows && row == NULL; i++)
+                    if (rows[i].id == cell->source)
+                        row = &rows[i];
                 fq_errf(err, err_len,
-                        "rule %u: counts working time but decides category %s, severity %s "
-                        "(risk %d): emergencies (severity I and II) stay natural time; give them "
-                        "a natural-time rule or make this one natural",
-                        cell->source, fq_taxonomy_code(taxonomy, (int)c), s == 1 ? "I" : "II", k);
+                        "rule %u (%s, %s, %s) counts working time but decides %s at %s, %s: "
+                        "emergencies (severity I and II) stay natural time; give them a "
+                        "natural-time rule or make this one natural",
+                        cell->source,
+                        row->category != NULL && row->category[0] ? row->category : "any category",
+                        sev[row->severity], risks[row->risk], fq_taxonomy_code(taxonomy, (int)c),
+                        sev[s], risks[k]);
                 goto fail;
             }
     free(specificity);

@@ -1036,12 +1036,12 @@ static void test_working_time_not_for_emergencies(void **state)
     fq_rules *rules = fq_rules_compile(f->tax, 9, &row, 1, err, sizeof err);
     assert_null(rules);
     assert_non_null(strstr(err, "rule 21"));
-    assert_non_null(strstr(err, "severity I "));
+    assert_non_null(strstr(err, "at severity I,"));
     assert_non_null(strstr(err, "natural time"));
     /* Severity II only (severity I decided by the principle): still refused. */
     row.severity = 2;
     assert_null(fq_rules_compile(f->tax, 9, &row, 1, err, sizeof err));
-    assert_non_null(strstr(err, "severity II "));
+    assert_non_null(strstr(err, "at severity II,"));
     /* Any category and severity, with natural rules for I and II. */
     fq_rule_row rows[3] = {row, row, row};
     rows[0].category = NULL;
