@@ -971,6 +971,13 @@ static void test_working_time(void **state)
     assert_int_equal(up.working_time, 1);
     assert_instant(up.ack_due_ms, bj(2026, 10, 8, 14, 30));
     assert_instant(up.conclude_due_ms, bj(2026, 10, 14, 17, 30));
+    /* Escalated at the acknowledge limit itself, Oct 8 11:00 (docs/calendar.md's
+     * worked example): 1 h before lunch, 3 after. */
+    r.now_ms = bj(2026, 10, 8, 11, 0);
+    assert_int_equal(fq_route_escalate(router, &r, &d, &up), FQ_ROUTE_ASSIGNED);
+    assert_instant(up.ack_due_ms, bj(2026, 10, 8, 16, 30));
+    assert_instant(up.ack_warn_ms, bj(2026, 10, 8, 15, 30));
+    assert_instant(up.conclude_due_ms, bj(2026, 10, 14, 17, 30));
 
     /* A make-up Saturday counts: reported Friday Feb 13 16:30, 1 h that
      * day, 3 h on Saturday Feb 14 -> 11:30; five working days are Feb 14,
