@@ -362,6 +362,7 @@ static void item_for(const fq_snapshot *snap, const fq_route_request *req, const
     if (dec->status == FQ_ROUTE_ASSIGNED) {
         b->it.acknowledge_due_ms = dec->ack_due_ms;
         b->it.conclude_due_ms = dec->conclude_due_ms;
+        b->it.working_time = dec->working_time;
     }
 }
 
