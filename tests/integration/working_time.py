@@ -11,7 +11,8 @@ against an independent computation, not against its own C code.
       13:30-17:30, Monday to Friday
   working_time.py calendar-b OUT.json NOW_MS
       writes a calendar whose working periods cover NOW_MS (two hours either
-      side, every weekday working, no holidays)
+      side, or whole days within 90 minutes of local midnight; every weekday
+      working, no holidays)
   working_time.py FILE add-days MS N       the close of the N-th working day after
   working_time.py FILE add-work MS W       MS plus W ms of working time
   working_time.py FILE sub-work MS W       the earliest instant W working ms before
@@ -146,7 +147,7 @@ def write_calendar(kind, out, now_ms):
     else:
         m = (local % DAY_MS) // 60000
         start, end = max(0, m - 120), min(1440, m + 120)
-        if end - m < 10:  # too near midnight for a window that ends today
+        if end - m < 90:  # the test's 1-hour limit must end today: whole days
             start, end = 0, 1440
         year(today)
         hours = ["%02d:%02d-%02d:%02d" % (start // 60, start % 60, end // 60, end % 60)]
