@@ -569,11 +569,12 @@ done:
 
 /* ---- the command ---- */
 
-/* After an import: working-time rules count on each district's calendar; a
- * district without one counts on the default (Monday to Friday, no public
- * holidays, docs/calendar.md), which is rarely what is meant. Says so on
- * stderr, once per such district. The number of working-time rules of the
- * active set, or -1 when the database could not say. */
+/* After an import: how many rules of the active set count working time (on
+ * stdout, when any), and — working-time rules count on each district's
+ * calendar, a district without one on the default (Monday to Friday, no
+ * public holidays, docs/calendar.md), rarely what is meant — a warning on
+ * stderr naming the districts without one. The number of working-time
+ * rules, or -1 when the database could not say. */
 static long warn_missing_calendars(PGconn *conn)
 {
     PGresult *res =
@@ -588,6 +589,10 @@ static long warn_missing_calendars(PGconn *conn)
     }
     long working = atol(PQgetvalue(res, 0, 0));
     const char *without = PQgetvalue(res, 0, 1);
+    if (working > 0) {
+        printf("  %-11s %6ld in working time (docs/calendar.md)\n", "rules", working);
+        fflush(stdout); /* before the warning, on a terminal too */
+    }
     if (working > 0 && without[0] != '\0')
         fprintf(stderr,
                 "fengqiao-admin: warning: %ld rule%s count%s working time, and district%s %s "
@@ -658,9 +663,7 @@ static int import(PGconn *conn, model *m, int replace, const char *by, const cha
                m->n_rules);
     if (changes == 0)
         printf("nothing changed\n");
-    long working = warn_missing_calendars(conn);
-    if (working > 0)
-        printf("  %-11s %6ld in working time (docs/calendar.md)\n", "rules", working);
+    (void)warn_missing_calendars(conn);
     return 0;
 refused:
     exec_sql(conn, "ROLLBACK");
