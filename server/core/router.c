@@ -173,6 +173,11 @@ static void set_deadlines(const fq_router *r, const fq_rule *rule, int64_t now, 
     const fq_calendar *c = fq_router_calendar(r, d->district);
     d->ack_due_ms = fq_working_limit_due(c, now, rule->ack_s);
     d->conclude_due_ms = fq_working_limit_due(c, now, rule->conclude_s);
+    /* Days and hours do not compare in seconds: "20h" of working time can
+     * outlast "1d" (the close of the next working day). Acknowledging never
+     * takes longer than concluding. */
+    if (d->ack_due_ms > d->conclude_due_ms)
+        d->ack_due_ms = d->conclude_due_ms;
     /* A warning larger than the working time its limit leaves (a "4h"
      * warning on a limit due at 09:00) falls before now: it is due at once,
      * never before the decision. */
