@@ -1018,6 +1018,29 @@ static void test_working_time(void **state)
     d = route_at(f, router, f->cat_dispute, 4, "d1-t1-v1-g1", bj(2026, 10, 1, 10, 0));
     assert_instant(d.conclude_due_ms, bj(2026, 10, 9, 0, 0));
 
+    /* "20h" of working time outlasts "1d" (the close of the next working
+     * day): acknowledging is due no later than concluding. */
+    fq_rule_row long_ack = {.id = 12,
+                            .category = "road.damage",
+                            .severity = 4,
+                            .tier = FQ_TIER_VILLAGE,
+                            .line = -1,
+                            .ack_s = 20 * 3600,
+                            .ack_warn_s = 3600,
+                            .conclude_s = 86400,
+                            .conclude_warn_s = 3600,
+                            .working = 1};
+    fq_rules *rules2 = fq_rules_compile(f->tax, 9, &long_ack, 1, err, sizeof err);
+    assert_non_null(rules2);
+    fq_router *router2 = fq_router_new(f->org, f->roster, rules2, f->geo, err, sizeof err);
+    assert_non_null(router2);
+    assert_int_equal(fq_router_set_calendar(router2, U(f, "d1"), &cal), 0);
+    d = route_at(f, router2, f->cat_road, 4, "d1-t1-v1-g1", bj(2026, 3, 2, 9, 0));
+    assert_instant(d.conclude_due_ms, bj(2026, 3, 3, 17, 30));
+    assert_instant(d.ack_due_ms, d.conclude_due_ms);
+    fq_router_free(router2);
+    fq_rules_free(rules2);
+
     /* A warning longer than the working time left is due at once, never
      * before the decision: fq_working_warning alone would give Sep 30. */
     assert_true(fq_working_warning(&cal, bj(2026, 10, 8, 9, 0), 2 * 3600) < bj(2026, 10, 1, 0, 0));
