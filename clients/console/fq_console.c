@@ -105,6 +105,8 @@ typedef struct app {
         char id[65], name[128];
     } * names;
     size_t n_names, cap_names;
+    uint32_t *slots; /* index + 1 into names, 0 empty; n_slots a power of two */
+    size_t n_slots;
 
     /* search results (`:search TEXT`) */
     char search_text[260];
@@ -238,27 +240,68 @@ static const char *const stats_words[]
     __attribute__((unused)) = {N_("today"), N_("week"), N_("month"),  N_("town"),
                                N_("line"),  N_("unit"), N_("worker"), N_("district")};
 
+/* Names by id: an open-addressed table of indexes into a->names (a board
+ * of 10,000 rows names five ids each, every refresh). */
+static uint32_t id_hash(const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return h;
+}
+
+static struct named *find_name(const app *a, const char *id)
+{
+    if (a->n_slots == 0)
+        return NULL;
+    for (size_t i = id_hash(id) & (a->n_slots - 1);; i = (i + 1) & (a->n_slots - 1)) {
+        if (a->slots[i] == 0)
+            return NULL;
+        struct named *n = &a->names[a->slots[i] - 1];
+        if (strcmp(n->id, id) == 0)
+            return n;
+    }
+}
+
+static void index_name(app *a, size_t k)
+{
+    size_t i = id_hash(a->names[k].id) & (a->n_slots - 1);
+    while (a->slots[i] != 0)
+        i = (i + 1) & (a->n_slots - 1);
+    a->slots[i] = (uint32_t)(k + 1);
+}
+
 /* Remembers a display name of an id (a town, a unit, a worker) from a
  * reply: the statistics name their groups with these. */
 static void remember_name(app *a, const char *id, const char *name)
 {
     if (id == NULL || name == NULL || !*id || !*name || strlen(id) >= sizeof a->names[0].id)
         return;
-    for (size_t i = 0; i < a->n_names; i++)
-        if (strcmp(a->names[i].id, id) == 0) {
-            snprintf(a->names[i].name, sizeof a->names[i].name, "%s", name);
-            return;
-        }
+    struct named *known = find_name(a, id);
+    if (known != NULL) {
+        snprintf(known->name, sizeof known->name, "%s", name);
+        return;
+    }
     if (a->n_names == a->cap_names) {
         size_t cap = a->cap_names ? a->cap_names * 2 : 64;
         struct named *grown = realloc(a->names, cap * sizeof *grown);
-        if (grown == NULL)
+        uint32_t *slots = calloc(cap * 2, sizeof *slots); /* at most half full */
+        if (grown != NULL)
+            a->names = grown;
+        if (grown == NULL || slots == NULL || cap > UINT32_MAX / 4) {
+            free(slots);
             return;
-        a->names = grown;
+        }
+        free(a->slots);
+        a->slots = slots;
+        a->n_slots = cap * 2;
         a->cap_names = cap;
+        for (size_t k = 0; k < a->n_names; k++)
+            index_name(a, k);
     }
     snprintf(a->names[a->n_names].id, sizeof a->names[0].id, "%s", id);
     snprintf(a->names[a->n_names].name, sizeof a->names[0].name, "%s", name);
+    index_name(a, a->n_names);
     a->n_names++;
 }
 
@@ -272,10 +315,8 @@ static const char *name_of(void *ctx, const char *id)
     int line = fqcon_line_from(id);
     if (line > 0)
         return fq_label_line(line);
-    for (size_t i = 0; i < a->n_names; i++)
-        if (strcmp(a->names[i].id, id) == 0)
-            return a->names[i].name;
-    return NULL;
+    const struct named *n = find_name(a, id);
+    return n ? n->name : NULL;
 }
 
 /* A name, or its id while the server sends none (or ids are asked for). */
