@@ -263,17 +263,17 @@ wait_zh "在办事件"
 # search by text (the concluded one is found), then by external reference;
 # a result opens with Enter
 tmx send-keys -t zh ":search 楼道" Enter
-wait_zh "查找“楼道”：找到 [1-9]"
+wait_zh '查找“楼道”：找到 [1-9]'
 zscreen >"$WORK/search-zh.txt"
 grep -q "#$ID3 " "$WORK/search-zh.txt" || fail "search: #$ID3 not found by a word of its title"
 tmx send-keys -t zh Enter
 wait_zh "事件 #$ID3"
 tmx send-keys -t zh Escape
-wait_zh "查找“楼道”"
+wait_zh '查找“楼道”'
 tmx send-keys -t zh Escape
 wait_zh "在办事件"
 tmx send-keys -t zh ":search C2" Enter
-wait_zh "查找“C2”：找到 1 件"
+wait_zh '查找“C2”：找到 1 件'
 zscreen | grep -q "#$ID2 " || fail "search: #$ID2 not found by its external reference"
 tmx send-keys -t zh Escape
 
