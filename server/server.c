@@ -176,6 +176,8 @@ static fq_directory *build_directory(server *srv, const PGresult *units, const P
                  fq_directory_set_serves(dir, id, PQgetvalue(nodes, i, 5), PQgetvalue(nodes, i, 6),
                                          err, sizeof err) != 0)
             log_line("directory: %s", err);
+        else if (fq_directory_set_name(dir, id, PQgetvalue(nodes, i, 7), err, sizeof err) != 0)
+            log_line("directory: %s", err);
         sodium_memzero(key, sizeof key);
     }
     return dir;

@@ -440,19 +440,24 @@
  * inside a tolerated sliver of overlap (geo.h), is the same on every load. */
 #define FQ_SQL_LOAD_UNITS                                                                          \
     "SELECT id, kind, coalesce(parent_id, ''), name FROM org_units ORDER BY id COLLATE \"C\""
+/* The last column is the node's name as people read it where it acts (a feed
+ * item's actor_name): the display name of the web account acting through
+ * it, the name of the worker a terminal serves, else its description. */
 #define FQ_SQL_LOAD_NODES                                                                          \
-    "SELECT id, role, jurisdiction, key_sealed, revoked_at IS NOT NULL,"                           \
-    " coalesce(serves_worker, ''), coalesce(serves_handler, '') FROM nodes"
-#define FQ_SQL_LOAD_CATEGORIES "SELECT code, line FROM categories"
+    "SELECT n.id, n.role, n.jurisdiction, n.key_sealed, n.revoked_at IS NOT NULL,"                 \
+    " coalesce(n.serves_worker, ''), coalesce(n.serves_handler, ''),"                              \
+    " coalesce(a.display_name, w.name, n.description) FROM nodes n"                                \
+    " LEFT JOIN web_accounts a ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker"
+#define FQ_SQL_LOAD_CATEGORIES "SELECT code, line, name FROM categories"
 #define FQ_SQL_LOAD_RULES                                                                          \
     "SELECT r.id, coalesce(r.category, ''), r.severity, r.risk, r.tier, coalesce(r.line, ''),"     \
     " r.co_departments, r.ack_s, r.ack_warn_s, r.conclude_s, r.conclude_warn_s, s.version"         \
     " FROM rules r JOIN rule_sets s ON s.version = r.rule_set WHERE s.active"
 #define FQ_SQL_LOAD_HANDLERS                                                                       \
-    "SELECT id, kind, territory, coalesce(line, ''), coalesce(code, '') FROM handlers"
+    "SELECT id, kind, territory, coalesce(line, ''), coalesce(code, ''), name FROM handlers"
 #define FQ_SQL_LOAD_WORKERS                                                                        \
     "SELECT w.id, w.grid, w.capacity, w.on_duty,"                                                  \
-    " (SELECT count(*) FROM incidents i WHERE i.worker = w.id AND i.state = 'assigned')"           \
+    " (SELECT count(*) FROM incidents i WHERE i.worker = w.id AND i.state = 'assigned'), w.name"   \
     " FROM workers w"
 #define FQ_SQL_LOAD_POLYGONS "SELECT grid, ring FROM grid_polygons"
 /* The districts' working calendars (docs/calendar.md, migrations/0018):
