@@ -558,7 +558,8 @@ static sysop *new_sysop(fq_dispatch *d, uint64_t incident_id, const char *kind)
 }
 
 /* `breached`: the limits (bits 1 acknowledge, 2 conclude) this event records
- * as breached for good, so a restart does not fire them again. */
+ * as breached for good, so a restart does not fire them again; 4 marks a
+ * supervision order that passed unanswered (the console's overdue_limits). */
 static void bind_outbox(fq_outbox_set *set, fq_store_op *op, int first)
 {
     if (fq_outbox_params(set) != 0) {
@@ -761,7 +762,7 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
         item_event ev = server_event("supervision_breached");
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
                          1, &ev);
-        write_event(d, c->incident_id, "supervision_breached", reason, 0, 1, &set);
+        write_event(d, c->incident_id, "supervision_breached", reason, 4, 1, &set);
         break;
     }
     case FQ_DEADLINE_CONCLUDE_DUE:
@@ -1142,6 +1143,14 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open)
 fq_snapshot *fq_dispatch_current(fq_dispatch *d)
 {
     return d->current;
+}
+
+const char *fq_dispatch_time_zone(fq_dispatch *d, const char *node_id, char *buf, size_t len)
+{
+    const fq_snapshot *snap = d != NULL ? d->current : NULL;
+    const fq_node *node = snap != NULL ? fq_directory_find(snap->directory, node_id) : NULL;
+    return fq_routing_time_zone(snap != NULL ? snap->routing : NULL,
+                                node != NULL ? node->jurisdiction : -1, buf, len);
 }
 
 /* ---- deciding ---- */
@@ -1666,8 +1675,8 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
                     : "beyond capacity",
                 a->note, fq_tier_name((fq_tier)t->decision.tier), handler_id(r, t->decision.lead),
                 t->decision.worker >= 0 ? " " : "", worker_id(r, t->decision.worker));
-            add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text,
-                              NULL, &ev);
+            add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text, NULL,
+                              &ev);
         } else {
             /* Nobody else can take it: it waits, returned, for the command
              * center (its deadlines still run). */

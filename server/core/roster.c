@@ -423,8 +423,8 @@ size_t fq_roster_names_memory(const fq_roster *r)
 size_t fq_roster_memory(const fq_roster *r)
 {
     size_t units = fq_org_count(r->org);
-    return fq_roster_names_memory(r) + sizeof *r + r->cap_handlers * sizeof *r->handlers + r->cap_workers * sizeof *r->rows +
-           r->n_workers * sizeof *r->workers +
+    return fq_roster_names_memory(r) + sizeof *r + r->cap_handlers * sizeof *r->handlers +
+           r->cap_workers * sizeof *r->rows + r->n_workers * sizeof *r->workers +
            (r->n_handlers + r->n_workers) * sizeof *r->id_entries +
            units * sizeof(int32_t) * (2 * FQ_LINE_COUNT + 6);
 }

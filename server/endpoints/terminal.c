@@ -247,6 +247,8 @@ static void answer(fq_terminals *t, waiter *w, Fengqiao__V1__OutboxItem **items,
     sync.last_seq = last_seq;
     sync.superseded = superseded;
     sync.more = fit > 0 && items[fit - 1]->seq < last_seq;
+    char zone[8];
+    sync.time_zone = (char *)fq_dispatch_time_zone(t->dispatch, w->node, zone, sizeof zone);
     n = fit;
     Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
     reply.status = ST(OK);
