@@ -327,8 +327,8 @@ int main(int argc, char **argv)
                                           {"holder_worker", it->holder_worker},
                                           {"holder_worker_name", it->holder_worker_name},
                                           {"time_zone", reply->sync->time_zone}};
-                for (size_t f = 0; f < sizeof names / sizeof names[0]; f++)
-                    json_object_object_add(o, names[f][0], json_object_new_string(names[f][1]));
+                for (size_t nf = 0; nf < sizeof names / sizeof names[0]; nf++)
+                    json_object_object_add(o, names[nf][0], json_object_new_string(names[nf][1]));
                 json_object_object_add(o, "working_time",
                                        json_object_new_boolean(it->working_time));
                 print_json(o);
