@@ -136,6 +136,7 @@ int main(int argc, char **argv)
     Fengqiao__V1__ConsoleQuery query = FENGQIAO__V1__CONSOLE_QUERY__INIT;
     Fengqiao__V1__OpenIncidentsQuery open = FENGQIAO__V1__OPEN_INCIDENTS_QUERY__INIT;
     Fengqiao__V1__RosterQuery roster = FENGQIAO__V1__ROSTER_QUERY__INIT;
+    Fengqiao__V1__SearchQuery search = FENGQIAO__V1__SEARCH_QUERY__INIT;
     Fengqiao__V1__StatsQuery stats = FENGQIAO__V1__STATS_QUERY__INIT;
     Fengqiao__V1__ConsoleCommand command = FENGQIAO__V1__CONSOLE_COMMAND__INIT;
     Fengqiao__V1__TerminalSync sync = FENGQIAO__V1__TERMINAL_SYNC__INIT;
@@ -169,6 +170,10 @@ int main(int argc, char **argv)
         }
         query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS;
         query.open_incidents = &open;
+    } else if (strcmp(cmd, "search") == 0 && i < argc) {
+        search.text = argv[i];
+        query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_SEARCH;
+        query.search = &search;
     } else if (strcmp(cmd, "incident") == 0 && i < argc) {
         query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_INCIDENT;
         query.incident = strtoull(argv[i], NULL, 10);
