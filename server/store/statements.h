@@ -19,9 +19,11 @@
 
 /* A node by name, as people read it where it acts (docs/terminals.md,
  * "Names"): the display name of the web account acting through it, the name
- * of the worker a terminal serves, else the node's description. Over nodes
- * n LEFT JOIN web_accounts a (on its node) LEFT JOIN workers w (served). */
-#define FQ_SQL_NODE_NAME "coalesce(a.display_name, w.name, n.description)"
+ * of the worker a terminal serves, else the node's description; at most 100
+ * characters, as the topology's names (a description has no bound of its
+ * own, and a feed item's size must stay bounded). Over nodes n LEFT JOIN
+ * web_accounts a (on its node) LEFT JOIN workers w (served). */
+#define FQ_SQL_NODE_NAME "left(coalesce(a.display_name, w.name, n.description), 100)"
 
 /* Stores one report, its "reported" event and its routing decision with the
  * routing event ("assigned", "merged" or "unroutable"; a merge also leaves a

@@ -338,8 +338,9 @@ int main(int argc, char **argv)
                                        json_object_new_boolean(it->working_time));
                 print_json(o);
             }
-            fprintf(stderr, "sync last_seq %" PRIu64 " more %d frame_bytes %d time_zone %s\n",
-                    reply->sync->last_seq, (int)reply->sync->more, n, reply->sync->time_zone);
+            fprintf(stderr, "sync last_seq %" PRIu64 " more %d frame_bytes %d\n",
+                    reply->sync->last_seq, (int)reply->sync->more, n);
+            fprintf(stderr, "time_zone %s\n", reply->sync->time_zone);
         } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_CONSOLE) {
             const Fengqiao__V1__ConsoleResult *r = reply->console;
             if (r->routing_status[0] != '\0' && pages == 1)
