@@ -80,8 +80,8 @@ static int parse_number_cursor(const char *c, const char *tag, uint64_t *n)
     return 0;
 }
 
-/* The columns after the summary's (statements.h). */
-#define C FQ_SQL_CONSOLE_NCOLUMNS
+/* The first column after the summary's (statements.h). */
+#define SUMMARY_COLS FQ_SQL_CONSOLE_NCOLUMNS
 
 static const char *unit_name(const fq_org *org, const char *id)
 {
@@ -228,7 +228,8 @@ static void answer_incidents(query_req *q, const PGresult *res)
         int n = 0;
         for (int r = 0; r < rows && (uint32_t)n < q->page_rows; r++) {
             summary_of(snap, res, r, &s[r], co + (size_t)r * 2 * (FQ_ROUTE_MAX_CO + 1),
-                       co_buf + (size_t)r * 512, 512, search ? C : C + 2, &points[r]);
+                       co_buf + (size_t)r * 512, 512, search ? SUMMARY_COLS : SUMMARY_COLS + 2,
+                       &points[r]);
             if (!fq_reply_budget_take(&budget,
                                       fengqiao__v1__incident_summary__get_packed_size(&s[r])))
                 break;
@@ -246,8 +247,8 @@ static void answer_incidents(query_req *q, const PGresult *res)
         } else if (n < rows && n > 0) {
             /* The last row's sort key: the two columns after the summary. */
             snprintf(cursor, sizeof cursor, "o1.%" PRId64 ".%s.%s.%s.%s", q->asof_us,
-                     PQgetvalue(res, n - 1, C), PQgetvalue(res, n - 1, 2),
-                     PQgetvalue(res, n - 1, C + 1), PQgetvalue(res, n - 1, 0));
+                     PQgetvalue(res, n - 1, SUMMARY_COLS), PQgetvalue(res, n - 1, 2),
+                     PQgetvalue(res, n - 1, SUMMARY_COLS + 1), PQgetvalue(res, n - 1, 0));
             result.more = 1;
             result.cursor = cursor;
         }
@@ -277,7 +278,7 @@ static void answer_incident(query_req *q, const PGresult *res)
     char co_buf[512];
     Fengqiao__V1__GeoPoint point;
     const fq_snapshot *snap = fq_dispatch_current(q->dispatch);
-    summary_of(snap, res, 0, &s, co, co_buf, sizeof co_buf, C + 7, &point);
+    summary_of(snap, res, 0, &s, co, co_buf, sizeof co_buf, SUMMARY_COLS + 7, &point);
     Fengqiao__V1__TimelineEvent *ev = calloc((size_t)rows, sizeof *ev);
     Fengqiao__V1__TimelineEvent **list = calloc((size_t)rows, sizeof *list);
     if (ev == NULL || list == NULL) {
@@ -289,26 +290,26 @@ static void answer_incident(query_req *q, const PGresult *res)
     Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
     result.incidents = &one;
     result.n_incidents = 1;
-    result.description = PQgetvalue(res, 0, C);
+    result.description = PQgetvalue(res, 0, SUMMARY_COLS);
     fq_reply_budget budget = new_budget(q);
     fq_reply_budget_take(&budget, fengqiao__v1__incident_summary__get_packed_size(&s));
     fq_reply_budget_take(&budget, strlen(result.description));
     size_t n = 0;
     int more = 0;
     for (int r = 0; r < rows; r++) {
-        if (PQgetisnull(res, r, C + 1))
+        if (PQgetisnull(res, r, SUMMARY_COLS + 1))
             continue; /* no events (after the cursor) */
         if (n == q->page_rows) {
             more = 1;
             break;
         }
         fengqiao__v1__timeline_event__init(&ev[n]);
-        ev[n].seq = (uint64_t)fq_store_column_i64(res, r, C + 1);
-        ev[n].kind = PQgetvalue(res, r, C + 2);
-        ev[n].actor = PQgetvalue(res, r, C + 3);
-        ev[n].at_ms = fq_store_column_i64(res, r, C + 4);
-        ev[n].reason = PQgetvalue(res, r, C + 5);
-        ev[n].actor_name = PQgetvalue(res, r, C + 6);
+        ev[n].seq = (uint64_t)fq_store_column_i64(res, r, SUMMARY_COLS + 1);
+        ev[n].kind = PQgetvalue(res, r, SUMMARY_COLS + 2);
+        ev[n].actor = PQgetvalue(res, r, SUMMARY_COLS + 3);
+        ev[n].at_ms = fq_store_column_i64(res, r, SUMMARY_COLS + 4);
+        ev[n].reason = PQgetvalue(res, r, SUMMARY_COLS + 5);
+        ev[n].actor_name = PQgetvalue(res, r, SUMMARY_COLS + 6);
         if (!fq_reply_budget_take(&budget, fengqiao__v1__timeline_event__get_packed_size(&ev[n]))) {
             more = 1;
             break;
