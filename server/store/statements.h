@@ -275,9 +275,11 @@
 /* The columns of an incident on the board (IncidentSummary, in its order,
  * then overdue_limits and external_ref: FQ_SQL_CONSOLE_NCOLUMNS in all; the
  * names are the server's, from its snapshot); NOW is the moment "overdue" is
- * judged at, TOWN the expression of the incident's town (NULL: none). */
+ * judged at, TOWN the expression of the incident's town (NULL: none). _WITH
+ * takes the overdue bits as an expression computed once elsewhere (the
+ * board's lateral: the target list is computed for every row it sorts). */
 #define FQ_SQL_CONSOLE_NCOLUMNS 24
-#define FQ_SQL_CONSOLE_COLUMNS_TOWN(NOW, TOWN)                                                     \
+#define FQ_SQL_CONSOLE_COLUMNS_WITH(TOWN, LIMITS)                                                  \
     "i.id, i.category, i.severity, i.risk, i.title, i.address, coalesce(i.territory, ''),"         \
     " coalesce(" TOWN ", ''), coalesce(i.tier, 0),"                                                \
     " coalesce(i.line, -1), coalesce(i.lead_unit, ''), coalesce(i.worker, ''),"                    \
@@ -285,10 +287,11 @@
     " (date_part('epoch', i.recorded_at) * 1000)::bigint,"                                         \
     " coalesce((date_part('epoch', i.ack_due) * 1000)::bigint, 0),"                                \
     " coalesce((date_part('epoch', i.conclude_due) * 1000)::bigint, 0),"                           \
-    " " FQ_SQL_CONSOLE_OVERDUE(                                                                    \
-        NOW) " <> 0, i.escalations, i.reporter_node,"                                              \
-             " coalesce((date_part('epoch', i.supervision_due) * 1000)::bigint, 0),"               \
-             " " FQ_SQL_CONSOLE_OVERDUE(NOW) ", i.external_ref"
+    " " LIMITS " <> 0, i.escalations, i.reporter_node,"                                            \
+    " coalesce((date_part('epoch', i.supervision_due) * 1000)::bigint, 0),"                        \
+    " " LIMITS ", i.external_ref"
+#define FQ_SQL_CONSOLE_COLUMNS_TOWN(NOW, TOWN)                                                     \
+    FQ_SQL_CONSOLE_COLUMNS_WITH(TOWN, FQ_SQL_CONSOLE_OVERDUE(NOW))
 #define FQ_SQL_CONSOLE_COLUMNS_AT(NOW)                                                             \
     FQ_SQL_CONSOLE_COLUMNS_TOWN(NOW, "fq_town_of(coalesce(i.territory, i.place_unit))")
 #define FQ_SQL_CONSOLE_COLUMNS FQ_SQL_CONSOLE_COLUMNS_AT("now()")
@@ -317,35 +320,34 @@
 #define FQ_SQL_CONSOLE_ASOF "('epoch'::timestamptz + $9::bigint * interval '1 microsecond')"
 #define FQ_SQL_CONSOLE_OPEN_NAME "fq_console_open"
 #define FQ_SQL_CONSOLE_OPEN_NPARAMS 14
+#define FQ_SQL_CONSOLE_NOT_OVERDUE "(k.limits = 0)::int"
 #define FQ_SQL_CONSOLE_OPEN                                                                        \
     FQ_SQL_CONSOLE_UNITS_UNDER                                                                     \
-    "SELECT " FQ_SQL_CONSOLE_COLUMNS_TOWN(                                                         \
-        FQ_SQL_CONSOLE_ASOF,                                                                       \
-        "sub.town") ", k.not_overdue, k.due_us, i.lon, i.lat"                                      \
-                    " FROM incidents i JOIN sub ON sub.id = coalesce(i.territory,"                 \
-                    " i.place_unit) CROSS JOIN LATERAL (SELECT (" FQ_SQL_CONSOLE_OVERDUE(          \
-                        FQ_SQL_CONSOLE_ASOF) " = 0)::int AS not_overdue, "                         \
-                                             "coalesce((extract(epoch FROM CASE WHEN"              \
-                                             " i.assignment = 'assigned' THEN i.ack_due ELSE "     \
-                                             "i.conclude_due END) "                                \
-                                             "* 1000000)::bigint,"                                 \
-                                             " 9223372036854775807) AS due_us) k"                  \
-                                             " WHERE i.state = 'assigned'"                         \
-                                             " AND ($2::int = 0 OR i.tier = $2::int)"              \
-                                             " AND ($3 = '' OR sub.town = $3)"                     \
-                                             " AND ($4::int < 0 OR i.line = $4::int) AND ($5 = "   \
-                                             "'' OR "                                              \
-                                             "i.assignment = $5)"                                  \
-                                             " AND (NOT $6::bool OR k.not_overdue = 0)"            \
+    "SELECT " FQ_SQL_CONSOLE_COLUMNS_WITH(                                                         \
+        "sub.town",                                                                                \
+        "k.limits") ", " FQ_SQL_CONSOLE_NOT_OVERDUE ", k.due_us, i.lon, i.lat"                     \
+                    " FROM incidents i JOIN sub ON sub.id = coalesce(i.territory, i.place_unit)"   \
+                    " CROSS JOIN LATERAL (SELECT " FQ_SQL_CONSOLE_OVERDUE(                         \
+                        FQ_SQL_CONSOLE_ASOF) " AS limits,"                                         \
+                                             " coalesce((extract(epoch FROM CASE WHEN "            \
+                                             "i.assignment = 'assigned' THEN i.ack_due"            \
+                                             " ELSE i.conclude_due END) * 1000000)::bigint, "      \
+                                             "9223372036854775807) AS due_us) k"                   \
+                                             " WHERE i.state = 'assigned' AND ($2::int = 0 OR "    \
+                                             "i.tier = $2::int)"                                   \
+                                             " AND ($3 = '' OR sub.town = $3) AND ($4::int < 0 "   \
+                                             "OR i.line = $4::int)"                                \
+                                             " AND ($5 = '' OR i.assignment = $5)"                 \
+                                             " AND (NOT $6::bool OR k.limits <> 0)"                \
                                              " AND (NOT $8::bool OR i.supervision_due IS NOT "     \
                                              "NULL)"                                               \
                                              " AND ($14::int = 0 OR i.severity = $14::int)"        \
-                                             " AND ($10::int IS NULL OR (k.not_overdue, "          \
-                                             "i.severity::int, "                                   \
-                                             "k.due_us, i.id)"                                     \
+                                             " AND ($10::int IS NULL OR "                          \
+                                             "(" FQ_SQL_CONSOLE_NOT_OVERDUE                        \
+                                             ", i.severity::int, k.due_us, i.id)"                  \
                                              " > ($10::int, $11::int, $12::bigint, $13::bigint))"  \
-                                             " ORDER BY k.not_overdue, i.severity, k.due_us, "     \
-                                             "i.id LIMIT $7"
+                                             " ORDER BY " FQ_SQL_CONSOLE_NOT_OVERDUE               \
+                                             ", i.severity, k.due_us, i.id LIMIT $7"
 
 /* One incident with its description and a page of its timeline: one row
  * per event (the incident's columns repeated; the description on the first
