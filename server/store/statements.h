@@ -320,6 +320,8 @@
 #define FQ_SQL_CONSOLE_ASOF "('epoch'::timestamptz + $9::bigint * interval '1 microsecond')"
 #define FQ_SQL_CONSOLE_OPEN_NAME "fq_console_open"
 #define FQ_SQL_CONSOLE_OPEN_NPARAMS 14
+/* The board's first sort key, from the overdue bits its lateral computes
+ * once per row: 0 overdue (first), 1 not. */
 #define FQ_SQL_CONSOLE_NOT_OVERDUE "(k.limits = 0)::int"
 #define FQ_SQL_CONSOLE_OPEN                                                                        \
     FQ_SQL_CONSOLE_UNITS_UNDER                                                                     \
