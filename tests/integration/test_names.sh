@@ -104,6 +104,7 @@ due=$(($(now_ms) + 3600000))
 out=$(con ops command supervise "$k1" --deadline-ms "$due" --reason 请今日内回复处理进展)
 assert_eq ok "$(field .status "$out")" "supervise ($out)"
 s=$(wait_item "$t1" "$k1" supervision_ordered)
+assert_eq 5 "$(field .kind "$s")" "the holder gets a SUPERVISION item"
 assert_eq 请今日内回复处理进展 "$(field .note "$s")" "supervision: note is the typed text"
 assert_eq 区指挥中心值班台 "$(field .actor_name "$s")" "supervision: actor_name is the console node's description"
 "$FQ_CONSOLE_PEER" --url "$TERMINALS_URL" --node "$t1" --key-file "$(key_of "$t1")" \
@@ -112,6 +113,9 @@ f=$(wait_item ops "$k1" supervision_replied)
 assert_eq 已上门查看 "$(field .note "$f")" "the feed: the worker's note"
 assert_eq "$(unit_name "$w1")" "$(field .actor_name "$f")" "the feed: actor_name is the worker's name"
 assert_eq 邻里纠纷 "$(field .category_name "$f")" "the feed: category_name"
+assert_eq 2 "$(field .kind "$f")" "the feed: an UPDATE"
+assert_eq 北山第一社区1号网格 "$(field .territory_name "$f")" "the feed: territory_name"
+assert_eq "$(unit_name "$w1")" "$(field .holder_worker_name "$f")" "the feed: holder_worker_name"
 
 # ---- warning and escalation: the server's own events ----
 r2=$(report bs-platform --category fire_hazard --severity IV --risk low --channel hotline \
@@ -128,8 +132,11 @@ assert_eq "$(unit_name "$(field .holder_unit "$c")")" "$(field .holder_unit_name
     "escalation: the new holder by name"
 assert_eq "" "$(field .holder_worker "$c")" "escalation: no worker above the village"
 assert_eq 消防安全隐患 "$(field .category_name "$c")" "escalation: category_name"
-warn=$(item_of "$t2" "$k2" ack_warning)
-[ -z "$warn" ] || assert_eq "" "$(field .note "$warn")" "warning: no note"
+warn=$(wait_item "$t2" "$k2" ack_warning)
+assert_eq 4 "$(field .kind "$warn")" "a WARNING item"
+assert_eq "" "$(field .note "$warn")" "warning: no note (its reason is the server's)"
+assert_eq "" "$(field .actor_name "$warn")" "warning: no actor"
+assert_match "not acknowledged yet" "$(field .text "$warn")" "warning: text as it was"
 
 # Up to the district and past its limit: overdue, acknowledge bit.
 for ((i = 0; i < 600; i++)); do
