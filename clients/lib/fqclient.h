@@ -65,6 +65,9 @@ typedef struct fqc_result {
     int tier; /* Fengqiao__V1__Tier */
     int line; /* Fengqiao__V1__Line: 1 governance .. 4 services, 0 none */
     char lead_unit[65], worker[65], territory[65];
+    /* Their display names (the topology's; "" from a server that sends none). */
+    char lead_unit_name[256], worker_name[256], territory_name[256];
+    int working_time;      /* the limits count working time */
     char co_units[5 * 66]; /* comma-separated */
     uint64_t merged_into;
     int unplaced;
@@ -80,6 +83,7 @@ typedef struct fqc_result {
     uint64_t last_seq; /* the newest sequence in the outbox */
     int superseded;    /* a newer sync of this node took over; no items */
     int more;          /* more items wait after these (the reply's frame was full): sync again */
+    char time_zone[8]; /* the district's offset from UTC ("+08:00"); "" when not sent */
     size_t n_items;
     Fengqiao__V1__OutboxItem **items;
     /* assignment_action (has_action): incident_id and event_seq above */
