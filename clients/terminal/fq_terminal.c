@@ -237,8 +237,9 @@ static void usage_action(FILE *out, fqt_cmd cmd)
     fprintf(out, _("\n  --message-id N   idempotency key (1 .. 2^63-1; default random): a script\n"
                    "                   that retries with the same N gets the same answer\n"
                    "  --json           print the answer as JSON\n"
-                   "\nPrints e.g. \"incident 431: acknowledged (event 9912)\". Exit 0 done, 1 "
-                   "refused\n(status and message on stderr), 2 usage, 3 no definitive answer.\n"));
+                   "\nPrints e.g. \"incident 431: acknowledged\" (with --ids also the event's\n"
+                   "number). Exit 0 done, 1 refused (status and message on stderr), 2 usage,\n"
+                   "3 no definitive answer.\n"));
 }
 
 static void usage_report(FILE *out)
@@ -255,7 +256,8 @@ static void usage_list(FILE *out)
 {
     fprintf(out, _("usage: fq-terminal [OPTIONS] list [--json]\n"
                    "\nPrints the assignments of the journal that no later cancellation took "
-                   "away,\none per line; with --json their journal lines.\n"));
+                   "away,\none per line, with their current limits; a suspended one says since "
+                   "when\nand why. With --json their journal lines.\n"));
 }
 
 /* ---- setup ---- */

@@ -275,6 +275,88 @@ static void test_journal_open_assignments(void **state)
     remove_tmp(&t);
 }
 
+/* What the list shows of each assignment (the item's strings live only
+ * during the call). */
+typedef struct listed {
+    int64_t suspended_at_ms[8], conclude_due_ms[8];
+    char reason[8][64];
+    char text[8][512];
+    int n;
+} listed;
+
+static int keep_listed(void *user, const fqj_item *item, const char *line)
+{
+    (void)line;
+    listed *l = user;
+    l->suspended_at_ms[l->n] = item->suspended_at_ms;
+    l->conclude_due_ms[l->n] = item->conclude_due_ms;
+    snprintf(l->reason[l->n], sizeof l->reason[0], "%s", item->suspend_reason);
+    fqj_format_item(item, &VIEW, l->text[l->n], sizeof l->text[0]);
+    l->n++;
+    return 0;
+}
+
+/* A suspension marks the assignment in the list (with its reason) until it
+ * is lifted; the limits a resumption moves replace the assignment's. The
+ * district's zone noted with the items is what a later start reads. */
+static void test_journal_suspension_and_zone(void **state)
+{
+    (void)state;
+    use_language("C.UTF-8");
+    tmpdir t;
+    make_tmp(&t);
+    char err[256], zone[8];
+    fqj j;
+    assert_int_equal(fqj_open(&j, t.path, FQJ_LOCK, err, sizeof err), 0);
+    assert_string_equal(j.time_zone, "");
+    fqj_item a = make_item(1, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 10);
+    a.event_kind = "assigned";
+    a.conclude_due_ms = NOW_MS + 86400000;
+    a.time_zone = "+08:00";
+    fqj_item s1 = make_item(2, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 10);
+    s1.event_kind = "suspended";
+    s1.note = "等待法院裁定";
+    s1.suspended_at_ms = NOW_MS - 600000;
+    s1.time_zone = "+08:00";
+    fqj_item items[] = {a, s1};
+    assert_int_equal(fqj_append(&j, items, 2, err, sizeof err), 0);
+    fqj_close(&j);
+
+    listed l = {0};
+    assert_int_equal(fqj_open_assignments(t.path, keep_listed, &l, err, sizeof err), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.suspended_at_ms[0], NOW_MS - 600000);
+    assert_string_equal(l.reason[0], "等待法院裁定");
+    assert_string_equal(l.text[0],
+                        "assigned · incident 10 · dispute.neighbour ordinary (IV) · 邻里噪音纠纷 · "
+                        "xihu-wensan-grid-3 · conclude by 2026-11-29 14:00 · suspended since "
+                        "13:50: 等待法院裁定");
+
+    /* Lifted, the limit moved by the time it stood still; the zone changed. */
+    assert_int_equal(fqj_open(&j, t.path, FQJ_LOCK, err, sizeof err), 0);
+    assert_string_equal(j.time_zone, "+08:00");
+    fqj_item r1 = make_item(3, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 10);
+    r1.event_kind = "resumed";
+    r1.conclude_due_ms = NOW_MS + 86400000 + 600000;
+    r1.time_zone = "+09:00";
+    fqj_item plain = make_item(4, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 10); /* no zone sent */
+    fqj_item more[] = {r1, plain};
+    assert_int_equal(fqj_append(&j, more, 2, err, sizeof err), 0);
+    fqj_close(&j);
+    listed l2 = {0};
+    assert_int_equal(fqj_open_assignments(t.path, keep_listed, &l2, err, sizeof err), 0);
+    assert_int_equal(l2.n, 1);
+    assert_int_equal(l2.suspended_at_ms[0], 0);
+    assert_int_equal(l2.conclude_due_ms[0], NOW_MS + 86400000 + 600000);
+    assert_string_equal(l2.reason[0], "");
+    assert_int_equal(fqj_last_time_zone(t.path, zone, sizeof zone, err, sizeof err), 0);
+    assert_string_equal(zone, "+09:00");
+    assert_int_equal(fqj_last_time_zone("/tmp/fqj-test-none", zone, sizeof zone, err, sizeof err),
+                     0);
+    assert_string_equal(zone, "");
+    remove_tmp(&t);
+}
+
 /* An incident concluded — from another terminal of the same worker, or by
  * an operator — or merged leaves the list: the view follows its state. A
  * "closed" line also reads back as its kind. */
@@ -321,6 +403,19 @@ static void test_item_json_roundtrip(void **state)
     it.acknowledge_due_ms = NOW_MS + 3600000;
     it.conclude_due_ms = NOW_MS + 86400000;
     it.at_ms = NOW_MS;
+    it.event_kind = "suspended";
+    it.category_name = "邻里纠纷";
+    it.territory_name = "文三社区第三网格";
+    it.note = "等待法院裁定";
+    it.actor_name = "王某";
+    it.holder_unit = "lingyin.governance";
+    it.holder_unit_name = "灵隐街道综治中心";
+    it.holder_worker = "lingyin-v1-g1-w1";
+    it.holder_worker_name = "李四";
+    it.supervision_due_ms = NOW_MS + 7200000;
+    it.suspended_at_ms = NOW_MS - 1000;
+    it.working_time = 1;
+    it.time_zone = "+08:00";
     char *line = fqj_item_to_line(&it);
     assert_non_null(line);
     /* One line, newline-terminated; short numbers; UTF-8 kept. */
@@ -345,6 +440,19 @@ static void test_item_json_roundtrip(void **state)
     assert_int_equal(back.acknowledge_due_ms, it.acknowledge_due_ms);
     assert_int_equal(back.conclude_due_ms, it.conclude_due_ms);
     assert_int_equal(back.at_ms, it.at_ms);
+    assert_string_equal(back.event_kind, it.event_kind);
+    assert_string_equal(back.category_name, it.category_name);
+    assert_string_equal(back.territory_name, it.territory_name);
+    assert_string_equal(back.note, it.note);
+    assert_string_equal(back.actor_name, it.actor_name);
+    assert_string_equal(back.holder_unit, it.holder_unit);
+    assert_string_equal(back.holder_unit_name, it.holder_unit_name);
+    assert_string_equal(back.holder_worker, it.holder_worker);
+    assert_string_equal(back.holder_worker_name, it.holder_worker_name);
+    assert_int_equal(back.supervision_due_ms, it.supervision_due_ms);
+    assert_int_equal(back.suspended_at_ms, it.suspended_at_ms);
+    assert_true(back.working_time);
+    assert_string_equal(back.time_zone, "+08:00");
     json_object_put(o);
     free(line);
 
@@ -828,6 +936,23 @@ static void test_sync_answers(void **state)
     assert_int_equal(t.n, 2);
     assert_true(s.caught_up);
 
+    /* The district's zone: taken from the answer that names it, kept
+     * through answers that name none or a malformed one. */
+    assert_string_equal(s.time_zone, "");
+    assert_int_equal(fqt_utc_offset(), 8 * 3600);
+    r = sync_result(p, 0, 5);
+    snprintf(r.time_zone, sizeof r.time_zone, "+05:30");
+    s.in_flight = 1;
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &r);
+    assert_string_equal(s.time_zone, "+05:30");
+    assert_int_equal(fqt_utc_offset(), 5 * 3600 + 1800);
+    r = sync_result(p, 0, 5);
+    snprintf(r.time_zone, sizeof r.time_zone, "8h");
+    s.in_flight = 1;
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &r);
+    assert_string_equal(s.time_zone, "+05:30");
+    fqt_set_utc_offset(8 * 3600);
+
     /* The caller cannot save them: after_seq stays, asked again later. */
     t.refuse = 1;
     it[0].seq = 6;
@@ -926,6 +1051,7 @@ int main(void)
         cmocka_unit_test(test_journal_lock),
         cmocka_unit_test(test_journal_open_assignments),
         cmocka_unit_test(test_journal_closed_leaves_list),
+        cmocka_unit_test(test_journal_suspension_and_zone),
         cmocka_unit_test(test_item_json_roundtrip),
         cmocka_unit_test(test_item_from_outbox),
         cmocka_unit_test(test_format_item),
