@@ -976,6 +976,11 @@ static int collect_open(void *user, const fqj_item *item, const char *line)
             e->acknowledge_due_ms = item->acknowledge_due_ms;
             e->conclude_due_ms = item->conclude_due_ms;
         }
+        /* Acknowledged (by the worker's other terminal: the server tells
+         * the actor's own box nothing): its acknowledge limit is past
+         * concern. */
+        if (strcmp(item->event_kind, "acknowledged") == 0)
+            e->acknowledge_due_ms = 0;
         if (strcmp(item->event_kind, "suspended") == 0 ||
             strcmp(item->event_kind, "resumed") == 0) {
             int suspended = strcmp(item->event_kind, "suspended") == 0;

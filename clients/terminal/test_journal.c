@@ -311,6 +311,7 @@ static void test_journal_suspension_and_zone(void **state)
     assert_string_equal(j.time_zone, "");
     fqj_item a = make_item(1, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 10);
     a.event_kind = "assigned";
+    a.acknowledge_due_ms = NOW_MS + 600000;
     a.conclude_due_ms = NOW_MS + 86400000;
     a.time_zone = "+08:00";
     fqj_item s1 = make_item(2, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 10);
@@ -329,7 +330,8 @@ static void test_journal_suspension_and_zone(void **state)
     assert_string_equal(l.reason[0], "等待法院裁定");
     assert_string_equal(l.text[0],
                         "assigned · incident 10 · dispute.neighbour ordinary (IV) · 邻里噪音纠纷 · "
-                        "xihu-wensan-grid-3 · conclude by 2026-11-29 14:00 · suspended since "
+                        "xihu-wensan-grid-3 · acknowledge by 14:10, conclude by 2026-11-29 14:00 · "
+                        "suspended since "
                         "13:50: 等待法院裁定");
 
     /* Lifted, the limit moved by the time it stood still; the zone changed. */
@@ -340,6 +342,7 @@ static void test_journal_suspension_and_zone(void **state)
     r1.conclude_due_ms = NOW_MS + 86400000 + 600000;
     r1.time_zone = "+09:00";
     fqj_item plain = make_item(4, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 10); /* no zone sent */
+    plain.event_kind = "acknowledged"; /* on the worker's other terminal */
     fqj_item more[] = {r1, plain};
     assert_int_equal(fqj_append(&j, more, 2, err, sizeof err), 0);
     fqj_close(&j);
@@ -348,6 +351,7 @@ static void test_journal_suspension_and_zone(void **state)
     assert_int_equal(l2.n, 1);
     assert_int_equal(l2.suspended_at_ms[0], 0);
     assert_int_equal(l2.conclude_due_ms[0], NOW_MS + 86400000 + 600000);
+    assert_null(strstr(l2.text[0], "acknowledge by"));
     assert_string_equal(l2.reason[0], "");
     assert_int_equal(fqj_last_time_zone(t.path, zone, sizeof zone, err, sizeof err), 0);
     assert_string_equal(zone, "+09:00");
