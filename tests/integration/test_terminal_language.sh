@@ -127,6 +127,14 @@ assert_eq "事件 $id：已签收过" "$out" "ack again in Chinese"
 out=$(term zh_CN.UTF-8 "$node" progress "$id" --note "已联系双方" 2>&1) || fail "progress: $out"
 assert_eq "事件 $id：进展已记录" "$out" "progress in Chinese"
 
+# Line mode through a pipe: the banner names the zone, typed mistakes and
+# answers are Chinese.
+out=$(printf 'bogus\nprogress %s 第二次进展\nquit\n' "$id" | term zh_CN.UTF-8 "$node" watch --line 2>&1) ||
+    fail "watch --line: $out"
+assert_match "以 $node 身份接收中；时间为本区时间（UTC\+08:00）" "$out" "the banner in Chinese, with the zone"
+assert_match "未知命令“bogus”（输入 help 查看命令）" "$out" "a typed mistake in Chinese"
+assert_match "事件 $id：进展已记录" "$out" "a typed action's answer in Chinese"
+
 # list works from the journal alone (the server stopped): the zone it remembers.
 server_stop
 list=$(term zh_CN.UTF-8 "$node" list)
