@@ -25,17 +25,17 @@ admin import-topology "$TOPOLOGY" >/dev/null
 admin calendar import "$FQ_SRC_DIR/examples/calendar-2026.json" >/dev/null
 
 # The first grid of the first village of the first town, as the topology names it.
-read -r TOWN GRID GRID_NAME W1 W2 CATEGORY_NAME < <(python3 - "$TOPOLOGY" <<'PY'
+read -r TOWN GRID GRID_NAME W1 W2 CATEGORY_NAME FAMILY_NAME < <(python3 - "$TOPOLOGY" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))
 town = t["towns"][0]
 grid = town["villages"][0]["grids"][0]
-category = next(c for c in t["categories"] if c["code"] == "dispute.neighbour")
+name = {c["code"]: c["name"] for c in t["categories"]}
 print(town["id"], grid["id"], grid["name"], grid["workers"][0]["id"], grid["workers"][1]["id"],
-      category["name"])
+      name["dispute.neighbour"], name["dispute.family"])
 PY
 )
-[ -n "$CATEGORY_NAME" ] || fail "the demo topology has no grid with two workers or no dispute.neighbour"
+[ -n "$FAMILY_NAME" ] || fail "the demo topology has no grid with two workers, or lacks a category"
 add_node "$TOWN-platform" town_platform "$TOWN"
 for w in "$W1" "$W2"; do
     admin node add "$w-term" --role terminal --serves-worker "$w" --key-out "$WORK/keys/$w-term.key" \
@@ -134,6 +134,38 @@ out=$(printf 'bogus\nprogress %s 第二次进展\nquit\n' "$id" | term zh_CN.UTF
 assert_match "以 $node 身份接收中；时间为本区时间（UTC\+08:00）" "$out" "the banner in Chinese, with the zone"
 assert_match "未知命令“bogus”（输入 help 查看命令）" "$out" "a typed mistake in Chinese"
 assert_match "事件 $id：进展已记录" "$out" "a typed action's answer in Chinese"
+
+# In a real terminal (tmux): watch is interactive by itself; a new assignment
+# comes in while it runs and is acknowledged by typing.
+command -v tmux >/dev/null || fail "tmux is not installed (.ci/install-deps)"
+SOCK="$WORK/tmux.sock"
+tmx() { tmux -S "$SOCK" "$@"; }
+CLEANUPS+=("tmux -S '$SOCK' kill-server 2>/dev/null")
+# Another category: the same one at the same place would be merged into the first.
+report "$TOWN-platform" --category dispute.family --severity IV --risk low --channel hotline \
+    --place "$GRID" --title "夫妻争吵" --external-ref LANG-2 --quiet || fail "the second report"
+id2=$(q "SELECT id FROM incidents WHERE external_ref = 'LANG-2'")
+node2="$(q "SELECT worker FROM incidents WHERE id = $id2")-term"
+tmx -u new-session -d -x 200 -y 40 -s term \
+    "env -u LANGUAGE -u LC_ALL -u LC_MESSAGES LANG=zh_CN.UTF-8 TZ=UTC '$FQ_TERMINAL' --node '$node2' \
+     --key-file '$(key_of "$node2")' --url '$TERMINALS_URL' --state-dir '$STATE' watch; sleep 30"
+pane() { tmx capture-pane -p -t term; }
+wait_pane() { # REGEX [seconds]
+    local i
+    for ((i = 0; i < ${2:-15} * 10; i++)); do
+        pane >"$WORK/pane.txt"
+        grep -qE "$1" "$WORK/pane.txt" && return 0
+        sleep 0.1
+    done
+    cat "$WORK/pane.txt" >&2
+    fail "the terminal did not show /$1/"
+}
+wait_pane "身份接收中；时间为本区时间（UTC\+08:00）"
+wait_pane "派单 · 事件 $id2 · $FAMILY_NAME 一般（IV级） · 夫妻争吵 · $GRID_NAME · 签收时限 "
+tmx send-keys -t term "ack $id2" Enter
+wait_pane "事件 $id2：已签收"
+tmx send-keys -t term "quit" Enter
+wait_q "SELECT assignment FROM incidents WHERE id = $id2" acknowledged 10
 
 # list works from the journal alone (the server stopped): the zone it remembers.
 server_stop
