@@ -475,8 +475,11 @@ static int show_action_result(const fqc_result *r, const fqt_action *act, int js
         if (!json) {
             /* TRANSLATORS: "incident 431: acknowledged". */
             printf(_("incident %s: %s"), id, action_done(act->cmd));
-            if (ids)
-                printf(" (event %" PRIu64 ")", r->event_seq);
+            if (ids) {
+                char event[24];
+                snprintf(event, sizeof event, "%" PRIu64, r->event_seq);
+                printf(_(" (event %s)"), event);
+            }
             printf("\n");
             fflush(stdout);
         }
@@ -692,8 +695,11 @@ static void show_report_result(const app *a, const fqc_result *r)
         if (r->working_time)
             printf("%s", _(" (working time)"));
     }
-    if (a->ids)
-        printf(" (message id %" PRIu64 ")", r->message_id);
+    if (a->ids) {
+        char msgid[24];
+        snprintf(msgid, sizeof msgid, "%" PRIu64, r->message_id);
+        printf(_(" (message id %s)"), msgid);
+    }
     printf("\n");
 }
 
