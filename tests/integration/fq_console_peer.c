@@ -69,6 +69,7 @@ static json_object *summary_json(const Fengqiao__V1__IncidentSummary *s)
     json_object_object_add(o, "conclude_due_ms", json_object_new_int64(s->conclude_due_ms));
     json_object_object_add(o, "escalations", json_object_new_int((int)s->escalations));
     json_object_object_add(o, "supervision_due_ms", json_object_new_int64(s->supervision_due_ms));
+    json_object_object_add(o, "working_time", json_object_new_boolean(s->working_time));
     return o;
 }
 
