@@ -25,17 +25,17 @@ admin import-topology "$TOPOLOGY" >/dev/null
 admin calendar import "$FQ_SRC_DIR/examples/calendar-2026.json" >/dev/null
 
 # The first grid of the first village of the first town, as the topology names it.
-read -r TOWN GRID GRID_NAME W1 W2 CATEGORY_NAME FAMILY_NAME < <(python3 - "$TOPOLOGY" <<'PY'
+read -r TOWN GRID GRID_NAME W1 W2 CATEGORY_NAME ELDERLY_NAME < <(python3 - "$TOPOLOGY" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))
 town = t["towns"][0]
 grid = town["villages"][0]["grids"][0]
 name = {c["code"]: c["name"] for c in t["categories"]}
 print(town["id"], grid["id"], grid["name"], grid["workers"][0]["id"], grid["workers"][1]["id"],
-      name["dispute.neighbour"], name["dispute.family"])
+      name["dispute.neighbour"], name["elderly_care"])
 PY
 )
-[ -n "$FAMILY_NAME" ] || fail "the demo topology has no grid with two workers, or lacks a category"
+[ -n "$ELDERLY_NAME" ] || fail "the demo topology has no grid with two workers, or lacks a category"
 add_node "$TOWN-platform" town_platform "$TOWN"
 for w in "$W1" "$W2"; do
     admin node add "$w-term" --role terminal --serves-worker "$w" --key-out "$WORK/keys/$w-term.key" \
@@ -141,9 +141,10 @@ command -v tmux >/dev/null || fail "tmux is not installed (.ci/install-deps)"
 SOCK="$WORK/tmux.sock"
 tmx() { tmux -S "$SOCK" "$@"; }
 CLEANUPS+=("tmux -S '$SOCK' kill-server 2>/dev/null")
-# Another category: the same one at the same place would be merged into the first.
-report "$TOWN-platform" --category dispute.family --severity IV --risk low --channel hotline \
-    --place "$GRID" --title "夫妻争吵" --external-ref LANG-2 --quiet || fail "the second report"
+# Another category (the same one at the same place would be merged into the
+# first), whose limits count working time (the demo's rule for elderly_care IV).
+report "$TOWN-platform" --category elderly_care --severity IV --risk low --channel hotline \
+    --place "$GRID" --title "独居老人需要助餐" --external-ref LANG-2 --quiet || fail "the second report"
 id2=$(q "SELECT id FROM incidents WHERE external_ref = 'LANG-2'")
 node2="$(q "SELECT worker FROM incidents WHERE id = $id2")-term"
 tmx -u new-session -d -x 200 -y 40 -s term \
@@ -161,7 +162,7 @@ wait_pane() { # REGEX [seconds]
     fail "the terminal did not show /$1/"
 }
 wait_pane "身份接收中；时间为本区时间（UTC\+08:00）"
-wait_pane "派单 · 事件 $id2 · $FAMILY_NAME 一般（IV级） · 夫妻争吵 · $GRID_NAME · 签收时限 "
+wait_pane "派单 · 事件 $id2 · $ELDERLY_NAME 一般（IV级） · 独居老人需要助餐 · $GRID_NAME · 签收时限 .*（按工作日计）"
 tmx send-keys -t term "ack $id2" Enter
 wait_pane "事件 $id2：已签收"
 tmx send-keys -t term "quit" Enter
