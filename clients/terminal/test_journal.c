@@ -530,7 +530,7 @@ static story make_story(void)
     t.warned.working_time = 1;
 
     t.progress = make_item(16, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 431);
-    t.progress.event_kind = "updated";
+    t.progress.event_kind = "progress"; /* the server's word for a progress note */
     t.progress.actor_name = "张三";
     t.progress.note = "已联系双方";
 
