@@ -341,36 +341,46 @@ static void out_overdue(outbuf *b, int64_t due_ms, const fqj_view *view)
         out_printf(b, "%s", _(" (overdue)"));
 }
 
-/* The limits an item carries, in the district's time. */
+static int is_event(const fqj_item *item, const char *kind);
+
+/* The limits an item is about, in the district's time: a supervision
+ * order's (and its lateness's) the reply's only; any other item's the
+ * acknowledge and conclude limits. (Every item of an incident under an open
+ * supervision order carries its reply limit too: shown where it matters.) */
 static void out_limits(outbuf *b, const fqj_item *item, const fqj_view *view)
 {
-    if (item->acknowledge_due_ms == 0 && item->conclude_due_ms == 0 &&
-        item->supervision_due_ms == 0)
+    int supervision = item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION ||
+                      is_event(item, "supervision_ordered") ||
+                      is_event(item, "supervision_breached");
+    int64_t ack = supervision ? 0 : item->acknowledge_due_ms;
+    int64_t conclude = supervision ? 0 : item->conclude_due_ms;
+    int64_t reply = supervision ? item->supervision_due_ms : 0;
+    if (ack == 0 && conclude == 0 && reply == 0)
         return;
     out_printf(b, " · ");
     int first = 1;
     char when[40];
-    if (item->acknowledge_due_ms != 0) {
+    if (ack != 0) {
         out_limit_start(b, &first);
-        fqj_format_time(item->acknowledge_due_ms, view, when, sizeof when);
+        fqj_format_time(ack, view, when, sizeof when);
         /* TRANSLATORS: %s is a time, "14:05" or "2026-11-28 14:00". */
         out_printf(b, _("acknowledge by %s"), when);
-        out_overdue(b, item->acknowledge_due_ms, view);
+        out_overdue(b, ack, view);
     }
-    if (item->conclude_due_ms != 0) {
+    if (conclude != 0) {
         out_limit_start(b, &first);
-        fqj_format_time(item->conclude_due_ms, view, when, sizeof when);
+        fqj_format_time(conclude, view, when, sizeof when);
         out_printf(b, _("conclude by %s"), when);
-        out_overdue(b, item->conclude_due_ms, view);
+        out_overdue(b, conclude, view);
     }
-    if (item->supervision_due_ms != 0) {
-        out_limit_start(b, &first);
-        fqj_format_time(item->supervision_due_ms, view, when, sizeof when);
-        out_printf(b, _("reply to the supervision by %s"), when);
-        out_overdue(b, item->supervision_due_ms, view);
-    }
-    if (item->working_time && (item->acknowledge_due_ms != 0 || item->conclude_due_ms != 0))
+    if ((ack != 0 || conclude != 0) && item->working_time)
         out_printf(b, "%s", _(" (working time)"));
+    if (reply != 0) {
+        out_limit_start(b, &first);
+        fqj_format_time(reply, view, when, sizeof when);
+        out_printf(b, _("reply to the supervision by %s"), when);
+        out_overdue(b, reply, view);
+    }
 }
 
 static int is_event(const fqj_item *item, const char *kind)

@@ -499,7 +499,7 @@ static void test_item_from_outbox(void **state)
 /* The items of one incident as a worker sees them, built from the fields;
  * the server's sentence (`text`, with rule numbers) is never shown. */
 typedef struct story {
-    fqj_item assigned, old_server, moved, warned, progress, suspended, resumed, odd;
+    fqj_item assigned, old_server, moved, warned, progress, suspended, resumed, supervised, odd;
 } story;
 
 static story make_story(void)
@@ -545,6 +545,14 @@ static story make_story(void)
     t.resumed.actor_name = "王某";
     t.resumed.conclude_due_ms = NOW_MS + 3 * 86400000 + 8 * 3600000; /* 12-01 22:00 */
 
+    t.supervised = make_item(20, FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION, 431);
+    t.supervised.event_kind = "supervision_ordered";
+    t.supervised.actor_name = "区指挥中心值班台";
+    t.supervised.note = "请今日内回复";
+    t.supervised.supervision_due_ms = NOW_MS + 2 * 3600000; /* 16:00 */
+    t.supervised.conclude_due_ms = NOW_MS + 86400000;       /* not what it is about */
+    t.supervised.working_time = 1;
+
     t.odd = make_item(19, 42, 1);
     t.odd.title = "";
     return t;
@@ -589,6 +597,9 @@ static void test_format_item(void **state)
     expect_line(&t.resumed, &VIEW,
                 "suspension lifted · incident 431 · 邻里噪音纠纷 · conclude by 2026-12-01 22:00 — "
                 "王某");
+    expect_line(&t.supervised, &VIEW,
+                "supervision ordered · incident 431 · 邻里噪音纠纷 · reply to the supervision by "
+                "16:00 — 区指挥中心值班台: 请今日内回复");
     expect_line(&t.odd, &VIEW, "unspecified · incident 1");
     /* An assignment listed while suspended. */
     fqj_item held = t.assigned;
@@ -622,6 +633,9 @@ static void test_format_item_chinese(void **state)
                 "已中止 · 事件 431 · 邻里噪音纠纷 — 原因：等待法院裁定（王某）");
     expect_line(&t.resumed, &VIEW,
                 "中止解除 · 事件 431 · 邻里噪音纠纷 · 办结时限 2026-12-01 22:00 — 王某");
+    expect_line(
+        &t.supervised, &VIEW,
+        "督办 · 事件 431 · 邻里噪音纠纷 · 督办回复时限 16:00 — 区指挥中心值班台：请今日内回复");
     fqj_item held = t.assigned;
     held.suspended_at_ms = t.suspended.suspended_at_ms;
     held.suspend_reason = "等待法院裁定";

@@ -25,13 +25,13 @@ admin import-topology "$TOPOLOGY" >/dev/null
 admin calendar import "$FQ_SRC_DIR/examples/calendar-2026.json" >/dev/null
 
 # The first grid of the first village of the first town, as the topology names it.
-read -r TOWN GRID GRID_NAME W1 W2 CATEGORY_NAME ELDERLY_NAME < <(python3 - "$TOPOLOGY" <<'PY'
+read -r TOWN TOWN_SERVICES GRID GRID_NAME W1 W2 CATEGORY_NAME ELDERLY_NAME < <(python3 - "$TOPOLOGY" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))
 town = t["towns"][0]
 grid = town["villages"][0]["grids"][0]
 name = {c["code"]: c["name"] for c in t["categories"]}
-print(town["id"], grid["id"], grid["name"], grid["workers"][0]["id"], grid["workers"][1]["id"],
+print(town["id"], town["lines"]["services"]["name"], grid["id"], grid["name"], grid["workers"][0]["id"], grid["workers"][1]["id"],
       name["dispute.neighbour"], name["elderly_care"])
 PY
 )
@@ -41,7 +41,10 @@ for w in "$W1" "$W2"; do
     admin node add "$w-term" --role terminal --serves-worker "$w" --key-out "$WORK/keys/$w-term.key" \
         >/dev/null 2>&1
 done
-server_start
+admin node add "$TOWN-ops" --role console --jurisdiction "$TOWN" --description 街道指挥中心值班台 \
+    --key-out "$WORK/keys/$TOWN-ops.key" >/dev/null 2>&1
+CONSOLE_URL="tcp://127.0.0.1:$(free_port)"
+server_start --console "$CONSOLE_URL"
 STATE="$WORK/state"
 mkdir -p "$STATE"
 
@@ -167,6 +170,29 @@ tmx send-keys -t term "ack $id2" Enter
 wait_pane "事件 $id2：已签收"
 tmx send-keys -t term "quit" Enter
 wait_q "SELECT assignment FROM incidents WHERE id = $id2" acknowledged 10
+
+# The command center supervises it, then escalates it: the worker reads
+# who ordered what by name, the reply's limit, and who has it now.
+con() {
+    "$FQ_CONSOLE_PEER" --url "$CONSOLE_URL" --node "$TOWN-ops" --key-file "$(key_of "$TOWN-ops")" \
+        command "$@" >/dev/null || fail "console command $*"
+}
+reply_due=$(($(now_ms) + 7200000))
+con supervise "$id2" --deadline-ms "$reply_due" --reason 请今日内回复处理进展
+con escalate "$id2" --reason 需要街道协调助餐点
+term zh_CN.UTF-8 "$node2" watch --once >"$WORK/zh2.out" 2>&1 || fail "watch --once: $(cat "$WORK/zh2.out")"
+log "zh: $(cat "$WORK/zh2.out")"
+due_text=$(TZ=Asia/Shanghai date -d "@$((reply_due / 1000))" +%H:%M)
+if [ "$(TZ=Asia/Shanghai date +%F)" != "$(TZ=Asia/Shanghai date -d "@$((reply_due / 1000))" +%F)" ]; then
+    due_text=$(TZ=Asia/Shanghai date -d "@$((reply_due / 1000))" "+%F %H:%M")
+fi
+assert_match "^督办 · 事件 $id2 · 独居老人需要助餐 · 督办回复时限 $due_text — 街道指挥中心值班台：请今日内回复处理进展$" \
+    "$(grep "^督办 " "$WORK/zh2.out")" "the supervision order: its reply's limit, who and what"
+assert_match "^升级 · 事件 $id2 · 独居老人需要助餐 · 现由 $TOWN_SERVICES 办理 — 街道指挥中心值班台：需要街道协调助餐点$" \
+    "$(grep "^升级 " "$WORK/zh2.out")" "the escalation: who has it now, by name"
+if grep -qiE 'rule|set [0-9]|[wuh]:[a-z]' "$WORK/zh2.out"; then
+    fail "jargon in a worker's view: $(cat "$WORK/zh2.out")"
+fi
 
 # list works from the journal alone (the server stopped): the zone it remembers.
 server_stop
