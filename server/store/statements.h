@@ -136,11 +136,16 @@
  * merged into this open incident (NULL: not a merge; it gets a
  * report_merged event), $33 the supervision order's deadline: NULL keep, ''
  * clear (replied), else epoch ms (ordered), $34 the incident's state
- * expected (NULL: open, 'assigned'; 'concluded' for a reopen).
+ * expected (NULL: open, 'assigned'; 'concluded' for a reopen), $35 the
+ * suspension (docs/console.md "Suspension"): NULL keep, '' resume (the
+ * incident must be suspended; the moved limits come as a new routing
+ * decision of the same holder, whose breaches stand), else epoch ms of the
+ * suspension (it must not be), $36 the suspension's reason. Concluding or
+ * merging ends a suspension.
  * One row: event seq (NULL if not applied), outbox seqs, and the earlier
  * request's digest, state, event seq and incident (NULL if none). */
 #define FQ_SQL_ACTION_NAME "fq_action"
-#define FQ_SQL_ACTION_NPARAMS 34
+#define FQ_SQL_ACTION_NPARAMS 36
 #define FQ_SQL_ACTION                                                                              \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
     " WHERE node = $1 AND message_id = $2),"                                                       \
@@ -165,14 +170,19 @@
     " conclude_warn_at = CASE WHEN $15 THEN to_timestamp($25::double precision / 1000)"            \
     " ELSE conclude_warn_at END,"                                                                  \
     " climbed = CASE WHEN $15 THEN $26::smallint ELSE climbed END,"                                \
-    " breached = CASE WHEN $15 THEN 0 ELSE breached END,"                                          \
+    " breached = CASE WHEN $15 AND $35::text IS NULL THEN 0 ELSE breached END,"                    \
+    " suspended_at = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL"                            \
+    " WHEN $35::text IS NULL THEN suspended_at ELSE to_timestamp($35::double precision / 1000) END," \
+    " suspend_reason = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL"                          \
+    " WHEN $35::text IS NULL THEN suspend_reason ELSE $36 END,"                                    \
     " escalations = escalations + CASE WHEN $31 THEN 1 ELSE 0 END,"                                \
     " merged_into = coalesce($32::bigint, merged_into),"                                           \
     " supervision_due = CASE WHEN $33::text IS NULL THEN supervision_due WHEN $33 = '' THEN NULL"  \
     " ELSE to_timestamp($33::double precision / 1000) END"                                         \
     " WHERE id = $4 AND state = coalesce($34, 'assigned') AND assignment = $8"                     \
     " AND coalesce(worker, '') = $9"                                                               \
-    " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),"       \
+    " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior)"                      \
+    " AND ($35::text IS NULL OR (suspended_at IS NULL) = ($35 <> '')) RETURNING id),"             \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
     " SELECT id, $5, $1, $6, $7 FROM u RETURNING incident_id AS id, seq),"                         \
     " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"         \
@@ -471,8 +481,9 @@
  * (numeric): with 1 M open incidents the numeric arithmetic alone took
  * ~0.7 s of the start (bench/run recovery); the double carries a
  * timestamp's microseconds exactly enough to round to the same ms.
- * The last column is the incident time the duplicate window counts from:
- * when it happened, if the report said so, never later than its intake. */
+ * Then the incident time the duplicate window counts from: when it
+ * happened, if the report said so, never later than its intake; and when it
+ * was suspended (NULL: it is not). */
 #define FQ_SQL_CASE_COLUMNS                                                                        \
     " id, category, severity, risk, coalesce(place_unit, ''), lon IS NOT NULL,"                    \
     " coalesce(lon, 0), coalesce(lat, 0), reporter_node, tier, line, coalesce(territory, ''),"     \
@@ -487,7 +498,8 @@
     " CASE WHEN assignment = 'extension_requested'"                                                \
     " THEN (date_part('epoch', extension_asked) * 1000)::bigint END,"                              \
     " (date_part('epoch', supervision_due) * 1000)::bigint,"                                       \
-    " (date_part('epoch', least(coalesce(occurred_at, recorded_at), recorded_at)) * 1000)::bigint"
+    " (date_part('epoch', least(coalesce(occurred_at, recorded_at), recorded_at)) * 1000)::bigint," \
+    " (date_part('epoch', suspended_at) * 1000)::bigint"
 #define FQ_SQL_LOAD_OPEN "SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */
