@@ -172,7 +172,8 @@
     " climbed = CASE WHEN $15 THEN $26::smallint ELSE climbed END,"                                \
     " breached = CASE WHEN $15 AND $35::text IS NULL THEN 0 ELSE breached END,"                    \
     " suspended_at = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL"                            \
-    " WHEN $35::text IS NULL THEN suspended_at ELSE to_timestamp($35::double precision / 1000) END," \
+    " WHEN $35::text IS NULL THEN suspended_at ELSE to_timestamp($35::double precision / 1000) "   \
+    "END,"                                                                                         \
     " suspend_reason = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL"                          \
     " WHEN $35::text IS NULL THEN suspend_reason ELSE $36 END,"                                    \
     " escalations = escalations + CASE WHEN $31 THEN 1 ELSE 0 END,"                                \
@@ -182,7 +183,7 @@
     " WHERE id = $4 AND state = coalesce($34, 'assigned') AND assignment = $8"                     \
     " AND coalesce(worker, '') = $9"                                                               \
     " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior)"                      \
-    " AND ($35::text IS NULL OR (suspended_at IS NULL) = ($35 <> '')) RETURNING id),"             \
+    " AND ($35::text IS NULL OR (suspended_at IS NULL) = ($35 <> '')) RETURNING id),"              \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
     " SELECT id, $5, $1, $6, $7 FROM u RETURNING incident_id AS id, seq),"                         \
     " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"         \
@@ -270,12 +271,20 @@
     " (date_part('epoch', i.recorded_at) * 1000)::bigint,"                                         \
     " coalesce((date_part('epoch', i.ack_due) * 1000)::bigint, 0),"                                \
     " coalesce((date_part('epoch', i.conclude_due) * 1000)::bigint, 0),"                           \
-    " i.state = 'assigned' AND ((i.assignment = 'assigned' AND i.ack_due < " NOW ")"               \
+    " i.state = 'assigned' AND i.suspended_at IS NULL"                                             \
+    " AND ((i.assignment = 'assigned' AND i.ack_due < " NOW ")"                                    \
     " OR i.conclude_due < " NOW " OR i.breached <> 0), i.escalations, i.reporter_node,"            \
     " coalesce((date_part('epoch', i.supervision_due) * 1000)::bigint, 0)"
 #define FQ_SQL_CONSOLE_COLUMNS_AT(NOW)                                                             \
     FQ_SQL_CONSOLE_COLUMNS_TOWN(NOW, "fq_town_of(coalesce(i.territory, i.place_unit))")
 #define FQ_SQL_CONSOLE_COLUMNS FQ_SQL_CONSOLE_COLUMNS_AT("now()")
+
+/* The suspension of an incident (IncidentSummary.suspended_at_ms,
+ * suspend_reason): the last two columns of the board, the incident and the
+ * search (docs/console.md, "Suspension"). A suspended incident is never
+ * overdue. */
+#define FQ_SQL_CONSOLE_SUSPENSION                                                                  \
+    "(date_part('epoch', i.suspended_at) * 1000)::bigint, coalesce(i.suspend_reason, '')"
 
 /* The org units inside the jurisdiction $1 with their towns, walked once
  * (joined on an incident's unit instead of fq_unit_within and fq_town_of
@@ -296,7 +305,8 @@
  * $10..$13 the sort key of the last row of the previous page (NULL: the
  * first page). The key follows the summary columns: (not overdue, due in
  * epoch µs or the largest bigint when none) as columns 22 and 23; then the
- * report's point (lon, lat: 24, 25; NULL when none). $14 severity (0 any). */
+ * report's point (lon, lat: 24, 25; NULL when none), the suspension (26, 27).
+ * $14 severity (0 any). */
 #define FQ_SQL_CONSOLE_ASOF "('epoch'::timestamptz + $9::bigint * interval '1 microsecond')"
 #define FQ_SQL_CONSOLE_OPEN_NAME "fq_console_open"
 #define FQ_SQL_CONSOLE_OPEN_NPARAMS 14
@@ -304,13 +314,13 @@
     FQ_SQL_CONSOLE_UNITS_UNDER                                                                     \
     "SELECT " FQ_SQL_CONSOLE_COLUMNS_TOWN(                                                         \
         FQ_SQL_CONSOLE_ASOF,                                                                       \
-        "sub.town") ", k.not_overdue, k.due_us, i.lon, i.lat"                                      \
+        "sub.town") ", k.not_overdue, k.due_us, i.lon, i.lat, " FQ_SQL_CONSOLE_SUSPENSION          \
                     " FROM incidents i JOIN sub ON sub.id = coalesce(i.territory,"                 \
                     " i.place_unit) CROSS JOIN LATERAL (SELECT (NOT "                              \
-                    "coalesce((i.assignment = 'assigned'"                                          \
+                    "coalesce(i.suspended_at IS NULL AND ((i.assignment = 'assigned'"              \
                     " AND i.ack_due < " FQ_SQL_CONSOLE_ASOF                                        \
                     ") OR i.conclude_due < " FQ_SQL_CONSOLE_ASOF                                   \
-                    " OR i.breached <> 0, false))::int AS not_overdue, "                           \
+                    " OR i.breached <> 0), false))::int AS not_overdue, "                          \
                     "coalesce((extract(epoch FROM CASE WHEN"                                       \
                     " i.assignment = 'assigned' THEN i.ack_due ELSE i.conclude_due END) "          \
                     "* 1000000)::bigint,"                                                          \
@@ -333,7 +343,8 @@
  * row of the first page only, it can be 16 KB). $1 jurisdiction, $2
  * incident, $3 the events after this seq (0: from the start), $4 at most.
  * After the event: the display name of the person whose console node acted
- * (28; '' for other nodes), the report's point (29 lon, 30 lat). */
+ * (28; '' for other nodes), the report's point (29 lon, 30 lat), the
+ * suspension (31, 32). */
 #define FQ_SQL_CONSOLE_INCIDENT_NAME "fq_console_incident"
 #define FQ_SQL_CONSOLE_INCIDENT_NPARAMS 4
 #define FQ_SQL_CONSOLE_INCIDENT                                                                    \
@@ -342,7 +353,7 @@
     " e.seq, e.kind, coalesce(e.actor_node, ''),"                                                  \
     " (date_part('epoch', e.at) * 1000)::bigint, e.reason,"                                        \
     " coalesce((SELECT a.display_name FROM web_accounts a WHERE a.node_id = e.actor_node), ''),"   \
-    " i.lon, i.lat"                                                                                \
+    " i.lon, i.lat, " FQ_SQL_CONSOLE_SUSPENSION                                                    \
     " FROM incidents i LEFT JOIN events e ON e.incident_id = i.id AND e.seq > $3::bigint"          \
     " WHERE i.id = $2 AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                 \
     " ORDER BY e.seq LIMIT $4::bigint"
@@ -353,11 +364,12 @@
  * $4 the text itself (the external reference matches whole), $5 at most,
  * $6 the id of the previous page's last row (NULL: the first page). The
  * trigram indexes of migration 0017 serve the LIKEs; columns as the board's,
- * then the point (22 lon, 23 lat). */
+ * then the point (22 lon, 23 lat), the suspension (24, 25). */
 #define FQ_SQL_CONSOLE_SEARCH_NAME "fq_console_search"
 #define FQ_SQL_CONSOLE_SEARCH_NPARAMS 6
 #define FQ_SQL_CONSOLE_SEARCH                                                                      \
-    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", i.lon, i.lat FROM incidents i"                             \
+    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", i.lon, i.lat, " FQ_SQL_CONSOLE_SUSPENSION                  \
+    " FROM incidents i"                                                                            \
     " WHERE (i.id = $2::bigint OR i.title ILIKE $3 OR i.address ILIKE $3"                          \
     " OR i.reporter_phone LIKE $3 OR (i.external_ref = $4 AND $4 <> ''))"                          \
     " AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                                 \
@@ -498,7 +510,8 @@
     " CASE WHEN assignment = 'extension_requested'"                                                \
     " THEN (date_part('epoch', extension_asked) * 1000)::bigint END,"                              \
     " (date_part('epoch', supervision_due) * 1000)::bigint,"                                       \
-    " (date_part('epoch', least(coalesce(occurred_at, recorded_at), recorded_at)) * 1000)::bigint," \
+    " (date_part('epoch', least(coalesce(occurred_at, recorded_at), recorded_at)) * "              \
+    "1000)::bigint,"                                                                               \
     " (date_part('epoch', suspended_at) * 1000)::bigint"
 #define FQ_SQL_LOAD_OPEN "SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned'"
 
