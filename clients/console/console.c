@@ -19,6 +19,8 @@ const char *const fqcon_command_help[] = {
     ":reopen ID [unit|worker TARGET] REASON...          redo a concluded one (else routed afresh)",
     ":verify ID REASON...  :followup ID 1-5 REASON...   check on the spot; the reporter's "
     "satisfaction",
+    ":suspend ID REASON...  :resume ID REASON...        中止: its clocks stop / run on, limits "
+    "moved",
     ":filter tier=village|town|district town=ID line=governance|market|enforcement|services",
     "        assignment=STATE overdue    (several at once)    :filter clear",
     ":stats [today|week|month] [by town|line|unit|worker|district]",
@@ -441,11 +443,10 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
     struct {
         const char *name;
         fqcon_kind kind;
-    } simple[] = {{"escalate", FQCON_ESCALATE},
-                  {"conclude", FQCON_CONCLUDE},
-                  {"approve", FQCON_APPROVE},
-                  {"deny", FQCON_DENY},
-                  {"verify", FQCON_VERIFY}};
+    } simple[] = {{"escalate", FQCON_ESCALATE}, {"conclude", FQCON_CONCLUDE},
+                  {"approve", FQCON_APPROVE},   {"deny", FQCON_DENY},
+                  {"verify", FQCON_VERIFY},     {"suspend", FQCON_SUSPEND},
+                  {"resume", FQCON_RESUME}};
     for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
         if (strcmp(verb, simple[i].name) != 0)
             continue;
@@ -834,6 +835,8 @@ int fqcon_kind_acts_on_incident(fqcon_kind k)
     case FQCON_REOPEN:
     case FQCON_VERIFY:
     case FQCON_FOLLOW_UP:
+    case FQCON_SUSPEND:
+    case FQCON_RESUME:
         return 1;
     default:
         return 0;

@@ -483,6 +483,12 @@ static void send_command(app *a)
         cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP;
         cc.satisfaction = c->satisfaction;
         break;
+    case FQCON_SUSPEND:
+        cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND;
+        break;
+    case FQCON_RESUME:
+        cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME;
+        break;
     default:
         return;
     }
