@@ -19,8 +19,7 @@ const char *const fqcon_command_help[] = {
     ":reopen ID [unit|worker TARGET] REASON...          redo a concluded one (else routed afresh)",
     ":verify ID REASON...  :followup ID 1-5 REASON...   check on the spot; the reporter's "
     "satisfaction",
-    ":suspend ID REASON...  :resume ID REASON...        中止: its clocks stop; resumed, they run "
-    "on",
+    ":suspend ID REASON...  :resume ID REASON...        中止: the clocks stop / run on",
     ":filter tier=village|town|district town=ID line=governance|market|enforcement|services",
     "        assignment=STATE overdue    (several at once)    :filter clear",
     ":stats [today|week|month] [by town|line|unit|worker|district]",
