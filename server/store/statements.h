@@ -139,7 +139,8 @@
  * expected (NULL: open, 'assigned'; 'concluded' for a reopen), $35 the
  * suspension (docs/console.md "Suspension"): NULL keep, '' resume (the
  * incident must be suspended; the moved limits come as a new routing
- * decision of the same holder, whose breaches stand), else epoch ms of the
+ * decision of the same holder, whose breaches and tiers climbed stand: the
+ * server does not keep `climbed` in memory), else epoch ms of the
  * suspension (it must not be), $36 the suspension's reason. Concluding or
  * merging ends a suspension.
  * One row: event seq (NULL if not applied), outbox seqs, and the earlier
@@ -169,7 +170,7 @@
     " ELSE conclude_due END,"                                                                      \
     " conclude_warn_at = CASE WHEN $15 THEN to_timestamp($25::double precision / 1000)"            \
     " ELSE conclude_warn_at END,"                                                                  \
-    " climbed = CASE WHEN $15 THEN $26::smallint ELSE climbed END,"                                \
+    " climbed = CASE WHEN $15 AND $35::text IS NULL THEN $26::smallint ELSE climbed END,"          \
     " breached = CASE WHEN $15 AND $35::text IS NULL THEN 0 ELSE breached END,"                    \
     " suspended_at = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL"                            \
     " WHEN $35::text IS NULL THEN suspended_at ELSE to_timestamp($35::double precision / 1000) "   \
