@@ -294,6 +294,8 @@ static const char *const BOARD_COLUMNS[] = {
     "overdue",
     "supervision_due_ms",
     "escalations",
+    "suspended_at_ms",
+    "suspend_reason",
 };
 
 static int csv_board_rows(pending *p, Fengqiao__V1__ConsoleResult *res)
