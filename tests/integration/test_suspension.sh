@@ -107,6 +107,12 @@ assert_eq "false|$susp_ms|等待法院判决" \
     "$(jq -r "select(.id == $s1) | [.overdue, .suspended_at_ms, .suspend_reason] | map(tostring) | join(\"|\")" <<<"$board")" \
     "the board: not overdue, suspended since, the reason"
 assert_eq "" "$(con open --overdue | jq -r .id)" "overdue only: no suspended incident"
+if [ -n "${FQ_CONSOLE:-}" ]; then # fq-console (built with ncursesw): not overdue, paused
+    once=$("$FQ_CONSOLE" --node ops --key-file "$(key_of ops)" --url "$TERMINALS_URL" board --once)
+    line1=$(grep -E "^.\s*$s1 " <<<"$once") || fail "fq-console's board has no S1: $once"
+    assert_match "^ .*paused$" "$line1" "fq-console: S1 not marked overdue, its time left paused"
+    log "fq-console board --once: $line1"
+fi
 stats_now() { con stats $((reported_ms - 60000)) $(($(now_ms) + 60000)) district | tail -n 1; }
 col() { # name csv-line: a column of the statistics by its header
     local header
