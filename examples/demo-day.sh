@@ -81,6 +81,8 @@ step "migrating"
 step "the West Lake District topology, its time limits on the simulated clock (/$speedup)"
 python3 "$root/examples/demo_rules.py" "$speedup" <"$topology" >"$state/demo-topology.json"
 "$admin" import-topology "$state/demo-topology.json" --note "demo-day.sh: limits / $speedup"
+# The working calendar: the real limits restored at the end count working time on it.
+"$admin" calendar import "$root/examples/calendar-2026.json"
 
 # The day ends — also when it is cut short (an error, Ctrl-C) — with the
 # district's real limits active again, so that whoever attaches a console or

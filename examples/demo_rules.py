@@ -10,8 +10,11 @@ rule covers follow the server's built-in principle (docs/routing.md), whose
 limits are fixed; so the output spells out one rule per category, severity and
 risk, with exactly the decision the original rules (most specific wins) or the
 principle take, and every duration divided by SPEEDUP (at least 1 s; a
-warning stays shorter than its limit). Everything else in the file is copied
-unchanged. Used by examples/demo-day.sh; see docs/demo.md.
+warning stays shorter than its limit). Rules in working time ("time":
+"working", docs/calendar.md) come out in natural time: a calendar's days and
+working hours are real ones, which a simulated clock does not keep. Everything
+else in the file is copied unchanged. Used by examples/demo-day.sh; see
+docs/demo.md.
 """
 import json
 import re

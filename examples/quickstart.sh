@@ -51,6 +51,8 @@ step "migrating"
 
 step "the West Lake District topology (towns, villages, grids, units, workers, rules)"
 "$admin" import-topology "$root/examples/westlake-topology.json"
+step "the district's working calendar (holidays and make-up days: working-time limits count on it)"
+"$admin" calendar import "$root/examples/calendar-2026.json"
 if ! "$admin" node list | awk '{print $1}' | grep -qx lingyin-platform; then
     rm -f "$state/keys/lingyin-platform.key" # a key of a node that is not registered
     "$admin" node add lingyin-platform --role town_platform --jurisdiction lingyin \

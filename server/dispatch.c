@@ -195,6 +195,7 @@ static size_t pack_outcome(const fq_snapshot *snap, const fq_decision *dec, uint
         o.conclude_due_ms = dec->conclude_due_ms;
         o.climbed = dec->climbed;
         o.rule_set = r->rule_set;
+        o.working_time = dec->working_time;
     }
     int32_t territory = territory_of(dec);
     o.territory = territory >= 0 ? (char *)fq_org_id(org_of(snap), territory) : "";
@@ -203,6 +204,44 @@ static size_t pack_outcome(const fq_snapshot *snap, const fq_decision *dec, uint
     if (n > cap)
         return 0;
     return fengqiao__v1__routing_outcome__pack(&o, out);
+}
+
+/* ---- working time ---- */
+
+/* The calendar a case's working time counts on: its district's, or the
+ * router's default (never NULL). */
+static const fq_calendar *case_calendar(const fq_snapshot *snap, const fq_decision *dec)
+{
+    return fq_router_calendar(snap->routing->router, dec->district);
+}
+
+/* A limit extended by `by_ms` from where it is: natural time adds; working
+ * time adds whole days as working days (the limit's own day not counted: the
+ * close of the N-th working day after it) and anything else as working time. */
+static int64_t extended_limit(const fq_snapshot *snap, const fq_decision *dec, int64_t by_ms)
+{
+    if (!dec->working_time)
+        return dec->conclude_due_ms + by_ms;
+    const fq_calendar *cal = case_calendar(snap, dec);
+    if (by_ms % FQ_CAL_DAY_MS == 0) /* at most FQ_EXTEND_MAX_MS: 365 days */
+        return fq_calendar_add_working_days(cal, dec->conclude_due_ms,
+                                            (uint32_t)(by_ms / FQ_CAL_DAY_MS));
+    return fq_calendar_add_working_ms(cal, dec->conclude_due_ms, by_ms);
+}
+
+/* A warning that keeps its distance before a limit that moved from old_due
+ * to new_due: the same natural time, or the same working time. 0 stays 0
+ * (no warning). */
+static int64_t moved_warning(const fq_snapshot *snap, const fq_decision *dec, int64_t warn_ms,
+                             int64_t old_due, int64_t new_due)
+{
+    if (warn_ms <= 0 || warn_ms >= old_due)
+        return 0;
+    if (!dec->working_time)
+        return new_due - (old_due - warn_ms);
+    const fq_calendar *cal = case_calendar(snap, dec);
+    return fq_calendar_sub_working_ms(cal, new_due,
+                                      fq_calendar_working_ms_between(cal, warn_ms, old_due));
 }
 
 /* ---- deadlines ---- */
@@ -323,6 +362,7 @@ static void item_for(const fq_snapshot *snap, const fq_route_request *req, const
     if (dec->status == FQ_ROUTE_ASSIGNED) {
         b->it.acknowledge_due_ms = dec->ack_due_ms;
         b->it.conclude_due_ms = dec->conclude_due_ms;
+        b->it.working_time = dec->working_time;
     }
 }
 
@@ -956,7 +996,10 @@ static int parse_case_row(const fq_snapshot *snap, const PGresult *res, int i, f
     c->incident_at_ms = column_ms(res, i, 25);
     if (c->incident_at_ms == 0)
         c->incident_at_ms = req->now_ms;
-    c->suspended_ms = column_ms(res, i, 26);
+    /* The basis its limits were computed in: extensions, pauses and
+     * re-decisions keep counting the same way. */
+    dec->working_time = PQgetvalue(res, i, 26)[0] == 't';
+    c->suspended_ms = column_ms(res, i, 27);
     return req->category >= 0 && dec->tier >= FQ_TIER_VILLAGE && dec->tier <= FQ_TIER_DISTRICT ? 0
                                                                                                : -1;
 }
@@ -1576,9 +1619,11 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur.state));
         return FQ_DISPATCH_ESTATE;
     }
-    /* "+2d" counts from the current conclude limit, not from now. */
+    /* "+2d" counts from the current conclude limit, not from now; for a
+     * working-time case in working days (the close of the 2nd working day
+     * after the limit's day) or working time. "to" is an instant: as said. */
     int64_t extend_to_ms =
-        a->extend_by_ms > 0 ? c->decision.conclude_due_ms + a->extend_by_ms : a->extend_to_ms;
+        a->extend_by_ms > 0 ? extended_limit(snap, &c->decision, a->extend_by_ms) : a->extend_to_ms;
     fq_action_input in = {
         action, lead || co, 0, (fq_return_reason)a->reason, a->note[0] != '\0', extend_to_ms};
     fq_assignment next;
@@ -2082,11 +2127,10 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
             /* Same holder, the conclude limit moved; its warning keeps its
              * distance before the limit. */
             t->decision = c->decision;
-            int64_t lead_time = c->decision.conclude_warn_ms > 0
-                                    ? c->decision.conclude_due_ms - c->decision.conclude_warn_ms
-                                    : 0;
             t->decision.conclude_due_ms = c->extension_ms;
-            t->decision.conclude_warn_ms = lead_time > 0 ? c->extension_ms - lead_time : 0;
+            t->decision.conclude_warn_ms =
+                moved_warning(snap, &c->decision, c->decision.conclude_warn_ms,
+                              c->decision.conclude_due_ms, c->extension_ms);
             t->rerouted = 1; /* the routing columns carry the new limit */
         }
         snprintf(text, sizeof text, "extension to %s %s by %s: %s", when,
@@ -2134,7 +2178,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         /* Every limit still ahead when it was suspended keeps what was left
          * of it, in the time its rule counts (docs/calendar.md). */
         const fq_calendar *cal =
-            c->decision.working_time ? fq_routing_calendar(r, c->decision.district) : NULL;
+            c->decision.working_time ? case_calendar(snap, &c->decision) : NULL;
         fq_case_resumed_limits(c, cal, now_ms, &t->decision, &t->supervision_ms);
         if (t->supervision_ms > 0)
             snprintf(t->supervision, sizeof t->supervision, "%" PRId64, t->supervision_ms);

@@ -94,6 +94,7 @@ static int load_rules(fq_routing *r, const PGresult *res, char *err, size_t err_
         row->conclude_s = (uint32_t)strtoul(PQgetvalue(res, i, 9), NULL, 10);
         row->conclude_warn_s = (uint32_t)strtoul(PQgetvalue(res, i, 10), NULL, 10);
         r->rule_set = (uint32_t)strtoul(PQgetvalue(res, i, 11), NULL, 10);
+        row->working = PQgetvalue(res, i, 12)[0] == 't';
         if (row->n_co < 0)
             rv = fq_errf(err, err_len, "rule %u: malformed co-handling list", row->id);
     }
@@ -321,6 +322,13 @@ int fq_routing_load_calendars(fq_routing *r, const PGresult *settings, const PGr
                            id, y, m, d);
         }
     }
+    /* The router reads them from now on; districts without one (and any
+     * that had one in the array being replaced) use its default. */
+    for (size_t u = 0; u < fq_org_count(r->org); u++)
+        if (fq_org_kind(r->org, (int32_t)u) == FQ_UNIT_DISTRICT)
+            fq_router_set_calendar(r->router, (int32_t)u, NULL);
+    for (size_t i = 0; i < n; i++)
+        fq_router_set_calendar(r->router, cals[i].district, &cals[i].calendar);
     free(r->calendars);
     r->calendars = cals;
     r->n_calendars = n;

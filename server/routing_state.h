@@ -36,8 +36,9 @@ typedef struct fq_routing {
     fq_geo_index *geo; /* NULL when no grid has a polygon */
     fq_router *router;
     uint32_t rule_set;
-    /* Loaded and kept with the snapshot, read-only; the limits do not use
-     * them yet (the next step of issue #12). */
+    /* Loaded and kept with the snapshot, read-only; given to the router
+     * (fq_router_set_calendar), whose working-time limits count on them. A
+     * district without one counts on the router's default. */
     fq_district_calendar *calendars;
     size_t n_calendars;
 } fq_routing;
@@ -45,7 +46,7 @@ typedef struct fq_routing {
 /* Result columns, in order (statements.h has the queries):
  *   categories: code, default line
  *   rules:      id, category, severity, risk, tier, line, co (text[]), ack_s, ack_warn_s,
- *               conclude_s, conclude_warn_s, rule set version
+ *               conclude_s, conclude_warn_s, rule set version, working time (boolean)
  *   handlers:   id, kind, territory, line, code
  *   workers:    id, grid, capacity, on_duty, open assignments
  *   polygons:   grid, ring (double precision[]: lon, lat, lon, lat, …) */

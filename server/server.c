@@ -309,7 +309,7 @@ static void on_directory(void *user, const PGresult *const *loaded)
             if (fq_calendar_covers_year(&dc->calendar, y) && strlen(years) + 6 < sizeof years)
                 snprintf(years + strlen(years), sizeof years - strlen(years), "%s%d",
                          years[0] ? "," : "", y);
-        log_line("calendar: %s, working days of the years %s (not yet used by the limits)",
+        log_line("calendar: %s, working days of the years %s (working-time limits count on it)",
                  fq_org_id(fq_directory_org(dir), dc->district), years[0] ? years : "none");
     }
     if (srv->http != NULL)

@@ -91,8 +91,9 @@ static int load_org(replay_ctx *c, const PGresult *units)
 static int load_topology(replay_ctx *c)
 {
     static const char *const loads[FQ_LOAD_COUNT] = FQ_SQL_LOADS;
-    static const int wanted[] = {FQ_LOAD_UNITS,    FQ_LOAD_CATEGORIES, FQ_LOAD_RULES,
-                                 FQ_LOAD_HANDLERS, FQ_LOAD_WORKERS,    FQ_LOAD_POLYGONS};
+    static const int wanted[] = {FQ_LOAD_UNITS,     FQ_LOAD_CATEGORIES,   FQ_LOAD_RULES,
+                                 FQ_LOAD_HANDLERS,  FQ_LOAD_WORKERS,      FQ_LOAD_POLYGONS,
+                                 FQ_LOAD_CALENDARS, FQ_LOAD_CALENDAR_DAYS};
     PGresult *res[FQ_LOAD_COUNT] = {0};
     int rv = -1;
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
@@ -106,6 +107,12 @@ static int load_topology(replay_ctx *c)
                          res[FQ_LOAD_WORKERS], res[FQ_LOAD_POLYGONS], err, sizeof err);
     if (c->routing == NULL) {
         fprintf(stderr, "fengqiao-admin: the recorded topology does not load: %s\n", err);
+        goto done;
+    }
+    /* Working-time rules count on the districts' calendars, as the server's. */
+    if (fq_routing_load_calendars(c->routing, res[FQ_LOAD_CALENDARS], res[FQ_LOAD_CALENDAR_DAYS],
+                                  err, sizeof err) != 0) {
+        fprintf(stderr, "fengqiao-admin: the working calendars do not load: %s\n", err);
         goto done;
     }
     int has_rules;
@@ -122,6 +129,9 @@ static int load_topology(replay_ctx *c)
         fprintf(stderr, "fengqiao-admin: %s\n", err);
         goto done;
     }
+    for (size_t i = 0; i < c->routing->n_calendars; i++)
+        fq_router_set_calendar(c->router, c->routing->calendars[i].district,
+                               &c->routing->calendars[i].calendar);
     rv = 0;
 done:
     for (int i = 0; i < FQ_LOAD_COUNT; i++)

@@ -9,11 +9,13 @@
 
 /* ---- rules ---- */
 
-#define RULE_COLS 11
+#define RULE_COLS 12
 
-static const char *const rule_headers[RULE_COLS] = {"ID",       "CATEGORY", "SEVERITY",     "RISK",
-                                                    "TIER",     "LINE",     "CO",           "ACK",
-                                                    "ACK_WARN", "CONCLUDE", "CONCLUDE_WARN"};
+/* TIME: natural, or working (the limits count working days and working time
+ * on the district's calendar, docs/calendar.md). */
+static const char *const rule_headers[RULE_COLS] = {
+    "ID", "CATEGORY", "SEVERITY", "RISK",     "TIER",          "LINE",
+    "CO", "ACK",      "ACK_WARN", "CONCLUDE", "CONCLUDE_WARN", "TIME"};
 
 /* The text of cell (row, col) of the rules query. */
 static void rule_cell(PGresult *res, int row, int col, char *out, size_t len)
@@ -67,8 +69,8 @@ static int rules_list(const globals *g)
     PGresult *res = PQexecParams(
         conn,
         "SELECT id, coalesce(category, 'any'), severity, risk, tier, coalesce(line, 'default'),"
-        " array_to_string(co_departments, ','), ack_s, ack_warn_s, conclude_s, conclude_warn_s"
-        " FROM rules WHERE rule_set = $1::integer"
+        " array_to_string(co_departments, ','), ack_s, ack_warn_s, conclude_s, conclude_warn_s,"
+        " time_basis FROM rules WHERE rule_set = $1::integer"
         " ORDER BY category NULLS FIRST, severity, risk",
         1, NULL, params, NULL, NULL, 0);
     PQclear(set);

@@ -75,6 +75,7 @@ admin_rules_file *admin_rules_file_read(const char *file, char *err, size_t err_
         row->ack_warn_s = r->ack_warn;
         row->conclude_s = r->conclude;
         row->conclude_warn_s = r->conclude_warn;
+        row->working = r->working;
     }
     return f;
 }
@@ -255,12 +256,14 @@ static int stage_all(PGconn *conn, const model *m)
         json_object_object_add(o, "ack_warn_s", json_object_new_int64(r->ack_warn));
         json_object_object_add(o, "conclude_s", json_object_new_int64(r->conclude));
         json_object_object_add(o, "conclude_warn_s", json_object_new_int64(r->conclude_warn));
+        json_object_object_add(o, "time_basis",
+                               json_object_new_string(r->working ? "working" : "natural"));
         json_object_array_add(a, o);
     }
     return stage(conn, "stage_rules",
                  "ord int, path text, category text, severity smallint, risk smallint, tier text, "
                  "line text, co text[], ack_s int, ack_warn_s int, conclude_s int, "
-                 "conclude_warn_s int",
+                 "conclude_warn_s int, time_basis text",
                  a);
 }
 
@@ -417,7 +420,7 @@ static const char *const upserts[T_COUNT] = {
 #define RULE_KEY_ORDER "coalesce(category, ''), severity, risk"
 #define RULE_JSON                                                                                  \
     "jsonb_build_array(category, severity, risk, tier, line, co, ack_s, ack_warn_s, conclude_s,"   \
-    " conclude_warn_s)"
+    " conclude_warn_s, time_basis)"
 
 /* Inserts and activates a new rule set when the file's rules differ from the
  * active set. *version: the new version, or 0 when unchanged. */
@@ -428,7 +431,7 @@ static int write_rules(PGconn *conn, const char *by, const char *note, long *ver
         conn, "SELECT NOT EXISTS (SELECT 1 FROM rule_sets WHERE active) OR"
               " (SELECT coalesce(jsonb_agg(" RULE_JSON " ORDER BY " RULE_KEY_ORDER "), '[]')"
               "  FROM (SELECT category, severity, risk, tier, line, co_departments AS co, ack_s,"
-              "   ack_warn_s, conclude_s, conclude_warn_s FROM rules JOIN rule_sets"
+              "   ack_warn_s, conclude_s, conclude_warn_s, time_basis FROM rules JOIN rule_sets"
               "   ON rule_set = version AND active) r)"
               " IS DISTINCT FROM (SELECT coalesce(jsonb_agg(" RULE_JSON " ORDER BY " RULE_KEY_ORDER
               "), '[]') FROM stage_rules)");
@@ -459,9 +462,9 @@ static int write_rules(PGconn *conn, const char *by, const char *note, long *ver
     char sql[1024];
     snprintf(sql, sizeof sql,
              "INSERT INTO rules (rule_set, category, severity, risk, tier, line, co_departments,"
-             " ack_s, ack_warn_s, conclude_s, conclude_warn_s)"
+             " ack_s, ack_warn_s, conclude_s, conclude_warn_s, time_basis)"
              " SELECT %ld, category, severity, risk, tier, line, co, ack_s, ack_warn_s,"
-             " conclude_s, conclude_warn_s FROM stage_rules ORDER BY ord",
+             " conclude_s, conclude_warn_s, time_basis FROM stage_rules ORDER BY ord",
              *version);
     return exec_sql(conn, sql) ? 0 : -1;
 }
@@ -566,6 +569,43 @@ done:
 
 /* ---- the command ---- */
 
+/* After an import: how many rules of the active set count working time (on
+ * stdout, when any), and — working-time rules count on each district's
+ * calendar, a district without one on the default (Monday to Friday, no
+ * public holidays, docs/calendar.md), rarely what is meant — a warning on
+ * stderr naming the districts without one. The number of working-time
+ * rules, or -1 when the database could not say. */
+static long warn_missing_calendars(PGconn *conn)
+{
+    PGresult *res =
+        PQexec(conn, "SELECT (SELECT count(*) FROM rules JOIN rule_sets ON rule_set = version"
+                     "  AND active WHERE time_basis = 'working'),"
+                     " coalesce((SELECT string_agg(u.id, ', ' ORDER BY u.id) FROM org_units u"
+                     "  WHERE u.kind = 'district'"
+                     "  AND NOT EXISTS (SELECT 1 FROM calendars c WHERE c.district = u.id)), '')");
+    if (!admin_command_ok(conn, res)) {
+        PQclear(res);
+        return -1;
+    }
+    long working = atol(PQgetvalue(res, 0, 0));
+    const char *without = PQgetvalue(res, 0, 1);
+    if (working > 0) {
+        printf("  %-11s %6ld in working time (docs/calendar.md)\n", "rules", working);
+        fflush(stdout); /* before the warning, on a terminal too */
+    }
+    if (working > 0 && without[0] != '\0')
+        fprintf(stderr,
+                "fengqiao-admin: warning: %ld rule%s count%s working time, and district%s %s "
+                "ha%s no working calendar: %s count%s on the default (Monday to Friday whole "
+                "days at +08:00, no public holidays) until one is imported with fengqiao-admin "
+                "calendar import (docs/calendar.md)\n",
+                working, working == 1 ? "" : "s", working == 1 ? "s" : "",
+                strchr(without, ',') ? "s" : "", without, strchr(without, ',') ? "ve" : "s",
+                strchr(without, ',') ? "they" : "it", strchr(without, ',') ? "" : "s");
+    PQclear(res);
+    return working;
+}
+
 static int import(PGconn *conn, model *m, int replace, const char *by, const char *note,
                   const char *file)
 {
@@ -623,6 +663,7 @@ static int import(PGconn *conn, model *m, int replace, const char *by, const cha
                m->n_rules);
     if (changes == 0)
         printf("nothing changed\n");
+    (void)warn_missing_calendars(conn);
     return 0;
 refused:
     exec_sql(conn, "ROLLBACK");

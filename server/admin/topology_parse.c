@@ -545,11 +545,35 @@ static int get_duration(model *m, json_object *o, const char *path, const char *
     return 0;
 }
 
+/* A limit of a working-time rule: whole days ("5d", N working days) or
+ * h/m/s (working time), never both, and never h/m/s that make whole days:
+ * limits are stored in seconds and a multiple of 86400 is read as working
+ * days (docs/topology.md), so "24h" would silently mean one working day. */
+static int check_working_limit(model *m, json_object *o, const char *path, const char *key,
+                               uint32_t seconds)
+{
+    char p[PATH_LEN];
+    const char *text = json_object_get_string(json_object_object_get(o, key));
+    child(p, path, key);
+    int has_days = strchr(text, 'd') != NULL;
+    if (has_days && strpbrk(text, "hms") != NULL)
+        return topo_fail(m, p,
+                         "\"%s\" mixes days with hours under working time: write whole working "
+                         "days (\"5d\") or working hours (\"4h\"), not both",
+                         text);
+    if (!has_days && seconds > 0 && seconds % 86400 == 0)
+        return topo_fail(m, p,
+                         "\"%s\" is a whole number of days: under working time write it in days "
+                         "(\"%ud\" = %u working days) or in working hours that are not whole days",
+                         text, seconds / 86400, seconds / 86400);
+    return 0;
+}
+
 static int parse_rule(model *m, json_object *o, const char *path)
 {
     static const char *const allowed[] = {
         "category", "severity", "risk",     "tier",          "line", "co",
-        "ack",      "ack_warn", "conclude", "conclude_warn", NULL};
+        "ack",      "ack_warn", "conclude", "conclude_warn", "time", NULL};
     static const char *const severities[] = {"I", "II", "III", "IV", NULL};
     static const char *const risks[] = {"low", "medium", "high", NULL};
     rule_rec *r = PUSH(m, rules);
@@ -607,6 +631,19 @@ static int parse_rule(model *m, json_object *o, const char *path)
         get_duration(m, o, path, "ack_warn", 1, &r->ack_warn) != 0 ||
         get_duration(m, o, path, "conclude", 0, &r->conclude) != 0 ||
         get_duration(m, o, path, "conclude_warn", 1, &r->conclude_warn) != 0)
+        return -1;
+    const char *time_basis;
+    if (get_string(m, o, path, "time", 0, &time_basis) != 0)
+        return -1;
+    child(p, path, "time");
+    if (time_basis != NULL && strcmp(time_basis, "working") != 0 &&
+        strcmp(time_basis, "natural") != 0)
+        return topo_fail(m, p, "unknown time '%s' (natural or working)", time_basis);
+    r->working = time_basis != NULL && strcmp(time_basis, "working") == 0;
+    if (r->working && (check_working_limit(m, o, path, "ack", r->ack) != 0 ||
+                       check_working_limit(m, o, path, "ack_warn", r->ack_warn) != 0 ||
+                       check_working_limit(m, o, path, "conclude", r->conclude) != 0 ||
+                       check_working_limit(m, o, path, "conclude_warn", r->conclude_warn) != 0))
         return -1;
     child(p, path, "ack_warn");
     if (r->ack_warn >= r->ack)

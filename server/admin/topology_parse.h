@@ -54,6 +54,7 @@ typedef struct rule_rec {
     const char *co[FQ_RULE_MAX_CO];
     int n_co;
     uint32_t ack, ack_warn, conclude, conclude_warn;
+    int working; /* "time": "working" (limits in working days or working time) */
 } rule_rec;
 
 typedef struct seen {

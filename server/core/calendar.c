@@ -311,6 +311,45 @@ int64_t fq_calendar_working_ms_between(const fq_calendar *c, int64_t from_ms, in
     return total;
 }
 
+int64_t fq_calendar_sub_working_ms(const fq_calendar *c, int64_t end_ms, int64_t working_ms)
+{
+    if (working_ms <= 0)
+        return end_ms;
+    end_ms = clamp_instant(end_ms);
+    int64_t day = fq_calendar_local_day(c, end_ms);
+    int64_t t = ms_in_local_day(c, end_ms, day);
+    int64_t remaining = working_ms;
+    /* Walking back. Once the working time is all taken exactly at the start
+     * of a period (remaining 0), the answer is the end of the working period
+     * before it: the earliest instant with the same working time after it. */
+    for (;;) {
+        if (fq_calendar_is_working_day(c, day)) {
+            /* A whole working day back from its end that is not the last. */
+            if (t == FQ_CAL_DAY_MS && remaining > c->day_ms) {
+                remaining -= c->day_ms;
+            } else {
+                for (int i = (int)c->n_periods - 1; i >= 0; i--) {
+                    int64_t ps = (int64_t)c->periods[i].start_min * 60000;
+                    int64_t pe = (int64_t)c->periods[i].end_min * 60000;
+                    if (t <= ps)
+                        continue;
+                    int64_t to = t < pe ? t : pe;
+                    if (remaining == 0)
+                        return instant_of(c, day, to);
+                    if (remaining < to - ps)
+                        return instant_of(c, day, to - remaining);
+                    remaining -= to - ps;
+                    t = ps;
+                }
+            }
+        }
+        day--;
+        t = FQ_CAL_DAY_MS;
+        if (instant_of(c, day, FQ_CAL_DAY_MS) < MIN_INSTANT_MS)
+            return MIN_INSTANT_MS;
+    }
+}
+
 int64_t fq_limit_after_pause(const fq_calendar *c, int64_t due_ms, int64_t paused_ms,
                              int64_t resumed_ms)
 {

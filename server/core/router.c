@@ -12,8 +12,10 @@ struct fq_router {
     const fq_geo_index *geo;
     size_t n_units;
     size_t n_departments;
-    int32_t *departments; /* [district][department code index] -> handler */
-    uint32_t *rotation;   /* per grid or village: where the next tie-break starts */
+    int32_t *departments;          /* [district][department code index] -> handler */
+    uint32_t *rotation;            /* per grid or village: where the next tie-break starts */
+    const fq_calendar **calendars; /* per unit (districts only), borrowed; NULL: the default */
+    fq_calendar default_calendar;  /* fq_calendar_init at +08:00: Monday-Friday, whole days */
 };
 
 void fq_route_request_init(fq_route_request *req)
@@ -41,7 +43,9 @@ fq_router *fq_router_new(const fq_org *org, fq_roster *roster, const fq_rules *r
     r->n_departments = fq_rules_department_count(rules);
     r->departments = malloc((r->n_units * r->n_departments + 1) * sizeof *r->departments);
     r->rotation = calloc(r->n_units + 1, sizeof *r->rotation);
-    if (r->departments == NULL || r->rotation == NULL) {
+    r->calendars = calloc(r->n_units + 1, sizeof *r->calendars);
+    fq_calendar_init(&r->default_calendar, FQ_ROUTER_DEFAULT_UTC_OFFSET_S);
+    if (r->departments == NULL || r->rotation == NULL || r->calendars == NULL) {
         fq_router_free(r);
         fq_errf(err, err_len, "out of memory");
         return NULL;
@@ -64,7 +68,24 @@ void fq_router_free(fq_router *r)
         return;
     free(r->departments);
     free(r->rotation);
+    free(r->calendars);
     free(r);
+}
+
+int fq_router_set_calendar(fq_router *r, int32_t district, const fq_calendar *calendar)
+{
+    if (district < 0 || (size_t)district >= r->n_units ||
+        fq_org_kind(r->org, district) != FQ_UNIT_DISTRICT)
+        return -1;
+    r->calendars[district] = calendar;
+    return 0;
+}
+
+const fq_calendar *fq_router_calendar(const fq_router *r, int32_t district)
+{
+    if (district >= 0 && (size_t)district < r->n_units && r->calendars[district] != NULL)
+        return r->calendars[district];
+    return &r->default_calendar;
 }
 
 /* Fills grid/village/town/district from a unit by walking up the tree. */
@@ -123,13 +144,49 @@ static int64_t add_ms(int64_t now, uint32_t seconds)
     return now + (int64_t)seconds * 1000;
 }
 
-static void set_deadlines(const fq_rule *rule, int64_t now, fq_decision *d)
+int64_t fq_working_limit_due(const fq_calendar *c, int64_t from_ms, uint32_t seconds)
 {
-    d->ack_due_ms = add_ms(now, rule->ack_s);
-    d->ack_warn_ms = d->ack_due_ms - (int64_t)rule->ack_warn_s * 1000;
-    d->conclude_due_ms = add_ms(now, rule->conclude_s);
-    d->conclude_warn_ms = d->conclude_due_ms - (int64_t)rule->conclude_warn_s * 1000;
+    if (seconds % FQ_WORKING_DAY_S == 0)
+        return fq_calendar_add_working_days(c, from_ms, seconds / FQ_WORKING_DAY_S);
+    return fq_calendar_add_working_ms(c, from_ms, (int64_t)seconds * 1000);
+}
+
+int64_t fq_working_warning(const fq_calendar *c, int64_t due_ms, uint32_t seconds)
+{
+    int64_t working_ms = seconds % FQ_WORKING_DAY_S == 0
+                             ? (int64_t)(seconds / FQ_WORKING_DAY_S) * c->day_ms
+                             : (int64_t)seconds * 1000;
+    return fq_calendar_sub_working_ms(c, due_ms, working_ms);
+}
+
+static void set_deadlines(const fq_router *r, const fq_rule *rule, int64_t now, fq_decision *d)
+{
     d->rule_source = rule->source;
+    d->working_time = rule->working;
+    if (!rule->working) {
+        d->ack_due_ms = add_ms(now, rule->ack_s);
+        d->ack_warn_ms = d->ack_due_ms - (int64_t)rule->ack_warn_s * 1000;
+        d->conclude_due_ms = add_ms(now, rule->conclude_s);
+        d->conclude_warn_ms = d->conclude_due_ms - (int64_t)rule->conclude_warn_s * 1000;
+        return;
+    }
+    const fq_calendar *c = fq_router_calendar(r, d->district);
+    d->ack_due_ms = fq_working_limit_due(c, now, rule->ack_s);
+    d->conclude_due_ms = fq_working_limit_due(c, now, rule->conclude_s);
+    /* Days and hours do not compare in seconds: "20h" of working time can
+     * outlast "1d" (the close of the next working day). Acknowledging never
+     * takes longer than concluding. */
+    if (d->ack_due_ms > d->conclude_due_ms)
+        d->ack_due_ms = d->conclude_due_ms;
+    /* A warning larger than the working time its limit leaves (a "4h"
+     * warning on a limit due at 09:00) falls before now: it is due at once,
+     * never before the decision. */
+    d->ack_warn_ms = fq_working_warning(c, d->ack_due_ms, rule->ack_warn_s);
+    d->conclude_warn_ms = fq_working_warning(c, d->conclude_due_ms, rule->conclude_warn_s);
+    if (d->ack_warn_ms < now)
+        d->ack_warn_ms = now;
+    if (d->conclude_warn_ms < now)
+        d->conclude_warn_ms = now;
 }
 
 /* Lowest tier the territory allows: a report placed only at town level
@@ -264,7 +321,7 @@ fq_route_status fq_route(const fq_router *r, const fq_route_request *req, fq_dec
 
     const fq_rule *rule = fq_rules_lookup(r->rules, req->category, req->severity, req->risk);
     d->line = rule->line;
-    set_deadlines(rule, req->now_ms, d);
+    set_deadlines(r, rule, req->now_ms, d);
     if (req->override_handler >= 0 || req->override_worker >= 0)
         return decide_override(r, req, d);
 
@@ -372,5 +429,5 @@ fq_route_status fq_route_reroute(const fq_router *r, const fq_route_request *req
 size_t fq_router_memory(const fq_router *r)
 {
     return sizeof *r + (r->n_units * r->n_departments + 1) * sizeof *r->departments +
-           (r->n_units + 1) * sizeof *r->rotation;
+           (r->n_units + 1) * sizeof *r->rotation + (r->n_units + 1) * sizeof *r->calendars;
 }

@@ -12,12 +12,17 @@
  * capacity", the handler going off duty) is the same decision one tier up,
  * the returning worker excluded; it never loops and stops at the district.
  *
+ * The four instants of a decision (acknowledge and conclude, each with its
+ * warning) count natural time or, when the rule says so, working time on
+ * the calendar of the incident's district (fq_router_set_calendar).
+ *
  * Pure: fq_route reads the state and writes a decision; fq_route_apply and
  * fq_route_release change worker loads and the rotation. No clock, no I/O,
  * no allocation. */
 #ifndef FQ_ROUTER_H
 #define FQ_ROUTER_H
 
+#include "calendar.h"
 #include "geo.h"
 #include "org.h"
 #include "roster.h"
@@ -77,6 +82,14 @@ typedef struct fq_decision {
 
 typedef struct fq_router fq_router;
 
+/* A district without an imported calendar counts working time on this one:
+ * fq_calendar_init at +08:00 (Beijing), Monday to Friday, whole days, no
+ * holidays (docs/calendar.md). */
+#define FQ_ROUTER_DEFAULT_UTC_OFFSET_S (8 * 3600)
+/* Under working time a limit that is a whole number of these is that many
+ * working days; any other, working seconds (rules.h). */
+#define FQ_WORKING_DAY_S 86400u
+
 /* Borrows everything; `geo` may be NULL (no polygons). */
 fq_router *fq_router_new(const fq_org *org, fq_roster *roster, const fq_rules *rules,
                          const fq_geo_index *geo, char *err, size_t err_len);
@@ -110,6 +123,25 @@ fq_route_status fq_route_escalate(const fq_router *router, const fq_route_reques
  * the holder named where it belongs, and that is not the town line. */
 fq_route_status fq_route_reroute(const fq_router *router, const fq_route_request *req,
                                  const fq_decision *current, int32_t place, fq_decision *out);
+
+/* The calendar of a district (borrowed: it must outlive the router, e.g. the
+ * routing snapshot's). -1 when `district` is not a district. Decisions for
+ * incidents in it then count working time on it. */
+int fq_router_set_calendar(fq_router *router, int32_t district, const fq_calendar *calendar);
+/* The calendar working time counts on in a district: its own, or the
+ * default (FQ_ROUTER_DEFAULT_UTC_OFFSET_S) for a district without one or an
+ * index that is not a district. Never NULL. */
+const fq_calendar *fq_router_calendar(const fq_router *router, int32_t district);
+
+/* A working-time limit of `seconds` from an instant: whole days
+ * (FQ_WORKING_DAY_S) are working days (fq_calendar_add_working_days), any
+ * other value working time (fq_calendar_add_working_ms). Used for decisions
+ * and for extensions. */
+int64_t fq_working_limit_due(const fq_calendar *c, int64_t from_ms, uint32_t seconds);
+/* A working-time warning `seconds` before a limit due at due_ms: whole days
+ * are that many working days' working time (day_ms each), else working
+ * seconds, taken back with fq_calendar_sub_working_ms. */
+int64_t fq_working_warning(const fq_calendar *c, int64_t due_ms, uint32_t seconds);
 
 size_t fq_router_memory(const fq_router *router);
 

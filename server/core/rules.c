@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(sizeof(fq_rule) == 32, "a rule is 32 bytes: two per cache line");
+
 struct fq_rules {
     const fq_taxonomy *taxonomy;
     uint32_t version;
@@ -143,6 +145,7 @@ fq_rules *fq_rules_compile(const fq_taxonomy *taxonomy, uint32_t version, const 
         r.conclude_s = row->conclude_s;
         r.conclude_warn_s = row->conclude_warn_s;
         r.source = row->id;
+        r.working = row->working != 0;
         /* Category outweighs severity outweighs risk; 1 is "matched at all". */
         uint8_t spec =
             (uint8_t)(1 + (only_category >= 0) * 4 + (row->severity > 0) * 2 + (row->risk > 0));
@@ -174,6 +177,35 @@ fq_rules *fq_rules_compile(const fq_taxonomy *taxonomy, uint32_t version, const 
             }
         }
     }
+    /* Emergencies stay natural time: an emergency is handled round the
+     * clock, and a working-time limit would let a severity I report made on
+     * a Friday evening wait for Monday. Checked on the cells a rule decides,
+     * so a working-time rule for "any severity" is fine where more specific
+     * natural-time rules decide severities I and II. */
+    for (size_t c = 0; c < n_categories; c++)
+        for (int s = 1; s <= 2; s++)
+            for (int k = 1; k <= FQ_RISK_COUNT; k++) {
+                const fq_rule *cell = &rules->cells[cell_index(c, s, k)];
+                if (!cell->working)
+                    continue;
+                static const char *const sev[] = {"any severity", "severity I", "severity II",
+                                                  "severity III", "severity IV"};
+                static const char *const risks[] = {"any risk", "low risk", "medium risk",
+                                                    "high risk"};
+                const fq_rule_row *row = NULL;
+                for (size_t i = 0; i < n_rows && row == NULL; i++)
+                    if (rows[i].id == cell->source)
+                        row = &rows[i];
+                fq_errf(err, err_len,
+                        "rule %u (%s, %s, %s) counts working time but decides %s at %s, %s: "
+                        "emergencies (severity I and II) stay natural time; give them a "
+                        "natural-time rule or make this one natural",
+                        cell->source,
+                        row->category != NULL && row->category[0] ? row->category : "any category",
+                        sev[row->severity], risks[row->risk], fq_taxonomy_code(taxonomy, (int)c),
+                        sev[s], risks[k]);
+                goto fail;
+            }
     free(specificity);
     free(winner);
     return rules;

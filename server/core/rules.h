@@ -9,7 +9,9 @@
  * over risk); two rows equally specific for the same cell are an error. Cells
  * no row covers follow the principle of the source: small matters stay in the
  * village, larger go to the town, major ones (severity I/II or high risk) go
- * to the district. Pure. */
+ * to the district. A rule's limits count natural or working time; a
+ * working-time rule that decides a cell of severity I or II is refused
+ * (emergencies stay natural time). Pure. */
 #ifndef FQ_RULES_H
 #define FQ_RULES_H
 
@@ -33,7 +35,13 @@ typedef struct fq_rule {
     uint32_t conclude_s;        /* conclude within */
     uint32_t conclude_warn_s;   /* warn this long before the conclude limit */
     uint32_t source;            /* the row that produced it; 0 = the built-in principle */
-    uint32_t reserved;
+    /* The limits count working time on the district's calendar (1) or
+     * natural time (0). Under working time a limit of whole days (a multiple
+     * of 86400 s) is that many working days, any other value working
+     * seconds (docs/routing.md). Never set on a cell of severity I or II:
+     * emergencies stay natural time. */
+    uint8_t working;
+    uint8_t reserved[3];
 } fq_rule;
 
 /* One row as stored. category NULL/"" = any; severity/risk 0 = any; line -1
@@ -48,6 +56,7 @@ typedef struct fq_rule_row {
     const char *co[FQ_RULE_MAX_CO];
     int n_co;
     uint32_t ack_s, ack_warn_s, conclude_s, conclude_warn_s;
+    int working; /* time basis: 1 working time, 0 natural time */
 } fq_rule_row;
 
 typedef struct fq_rules fq_rules;

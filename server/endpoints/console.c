@@ -122,6 +122,8 @@ static void summary_of(const PGresult *res, int row, Fengqiao__V1__IncidentSumma
     s->supervision_due_ms = fq_store_column_i64(res, row, 21);
     s->suspended_at_ms = fq_store_column_i64(res, row, susp_col);
     s->suspend_reason = PQgetvalue(res, row, susp_col + 1);
+    /* FQ_SQL_CONSOLE_WORKING_TIME: the last column of every such query. */
+    s->working_time = PQgetvalue(res, row, PQnfields(res) - 1)[0] == 't';
     if (!PQgetisnull(res, row, lon_col) && !PQgetisnull(res, row, lon_col + 1)) {
         fengqiao__v1__geo_point__init(point);
         point->lon = strtod(PQgetvalue(res, row, lon_col), NULL);

@@ -295,6 +295,13 @@
     " UNION ALL SELECT o.id, coalesce(sub.town, CASE WHEN o.kind = 'town' THEN o.id END)"          \
     " FROM org_units o JOIN sub ON o.parent_id = sub.id) "
 
+/* Whether an incident's limits count working time (IncidentSummary
+ * .working_time): the rule that decided it says so. The LAST column of every
+ * console query that returns IncidentSummary rows (console.c reads it there),
+ * after their own extra columns. */
+#define FQ_SQL_CONSOLE_WORKING_TIME                                                                \
+    "coalesce(i.rule_source IN (SELECT id FROM rules WHERE time_basis = 'working'), false)"
+
 /* Open incidents, most urgent first: overdue, then severity, then the nearest
  * limit, then the id. $1 jurisdiction, $2 tier (0 any), $3 town ('' any), $4
  * line (-1 any), $5 assignment state ('' any), $6 overdue only, $7 at most,
@@ -316,6 +323,7 @@
     "SELECT " FQ_SQL_CONSOLE_COLUMNS_TOWN(                                                         \
         FQ_SQL_CONSOLE_ASOF,                                                                       \
         "sub.town") ", k.not_overdue, k.due_us, i.lon, i.lat, " FQ_SQL_CONSOLE_SUSPENSION          \
+                    ", " FQ_SQL_CONSOLE_WORKING_TIME                                               \
                     " FROM incidents i JOIN sub ON sub.id = coalesce(i.territory,"                 \
                     " i.place_unit) CROSS JOIN LATERAL (SELECT (NOT "                              \
                     "coalesce(i.suspended_at IS NULL AND ((i.assignment = 'assigned'"              \
@@ -354,7 +362,7 @@
     " e.seq, e.kind, coalesce(e.actor_node, ''),"                                                  \
     " (date_part('epoch', e.at) * 1000)::bigint, e.reason,"                                        \
     " coalesce((SELECT a.display_name FROM web_accounts a WHERE a.node_id = e.actor_node), ''),"   \
-    " i.lon, i.lat, " FQ_SQL_CONSOLE_SUSPENSION                                                    \
+    " i.lon, i.lat, " FQ_SQL_CONSOLE_SUSPENSION ", " FQ_SQL_CONSOLE_WORKING_TIME                   \
     " FROM incidents i LEFT JOIN events e ON e.incident_id = i.id AND e.seq > $3::bigint"          \
     " WHERE i.id = $2 AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                 \
     " ORDER BY e.seq LIMIT $4::bigint"
@@ -370,7 +378,7 @@
 #define FQ_SQL_CONSOLE_SEARCH_NPARAMS 6
 #define FQ_SQL_CONSOLE_SEARCH                                                                      \
     "SELECT " FQ_SQL_CONSOLE_COLUMNS ", i.lon, i.lat, " FQ_SQL_CONSOLE_SUSPENSION                  \
-    " FROM incidents i"                                                                            \
+    ", " FQ_SQL_CONSOLE_WORKING_TIME " FROM incidents i"                                           \
     " WHERE (i.id = $2::bigint OR i.title ILIKE $3 OR i.address ILIKE $3"                          \
     " OR i.reporter_phone LIKE $3 OR (i.external_ref = $4 AND $4 <> ''))"                          \
     " AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                                 \
@@ -469,7 +477,8 @@
 #define FQ_SQL_LOAD_CATEGORIES "SELECT code, line FROM categories"
 #define FQ_SQL_LOAD_RULES                                                                          \
     "SELECT r.id, coalesce(r.category, ''), r.severity, r.risk, r.tier, coalesce(r.line, ''),"     \
-    " r.co_departments, r.ack_s, r.ack_warn_s, r.conclude_s, r.conclude_warn_s, s.version"         \
+    " r.co_departments, r.ack_s, r.ack_warn_s, r.conclude_s, r.conclude_warn_s, s.version,"        \
+    " r.time_basis = 'working'"                                                                    \
     " FROM rules r JOIN rule_sets s ON s.version = r.rule_set WHERE s.active"
 #define FQ_SQL_LOAD_HANDLERS                                                                       \
     "SELECT id, kind, territory, coalesce(line, ''), coalesce(code, '') FROM handlers"
@@ -494,9 +503,12 @@
  * (numeric): with 1 M open incidents the numeric arithmetic alone took
  * ~0.7 s of the start (bench/run recovery); the double carries a
  * timestamp's microseconds exactly enough to round to the same ms.
- * Then the incident time the duplicate window counts from: when it
- * happened, if the report said so, never later than its intake; and when it
- * was suspended (NULL: it is not). */
+ * Column 25 is the incident time the duplicate window counts from: when it
+ * happened, if the report said so, never later than its intake. Column 26:
+ * its limits count working time, as the rule that decided it says (the
+ * working-time rules are few: a hashed subplan, not a lookup per row); NULL
+ * for an incident no rule decided (the principle: natural time). Column 27:
+ * when it was suspended (NULL: it is not). */
 #define FQ_SQL_CASE_COLUMNS                                                                        \
     " id, category, severity, risk, coalesce(place_unit, ''), lon IS NOT NULL,"                    \
     " coalesce(lon, 0), coalesce(lat, 0), reporter_node, tier, line, coalesce(territory, ''),"     \
@@ -513,6 +525,7 @@
     " (date_part('epoch', supervision_due) * 1000)::bigint,"                                       \
     " (date_part('epoch', least(coalesce(occurred_at, recorded_at), recorded_at)) * "              \
     "1000)::bigint,"                                                                               \
+    " rule_source IN (SELECT id FROM rules WHERE time_basis = 'working'),"                         \
     " (date_part('epoch', suspended_at) * 1000)::bigint"
 #define FQ_SQL_LOAD_OPEN "SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned'"
 

@@ -8,7 +8,8 @@
  *    is valid, the units form an org tree that fq_org_finish accepts (what the
  *    importer's verify step would load), every handler's territory, worker's
  *    grid and polygon's grid is one of the file's units, rules have at most
- *    FQ_RULE_MAX_CO co-departments and warnings no later than their limits;
+ *    FQ_RULE_MAX_CO co-departments, warnings no later than their limits and
+ *    a time basis that is natural or working;
  *  - the counts of towns, villages and grids match the units;
  *  - parsing the same text again gives the same records (no hidden state). */
 #include "fuzz_check.h"
@@ -70,6 +71,7 @@ static void check_accepted(const topo_model *m)
         FQ_FUZZ_CHECK(r->n_co >= 0 && r->n_co <= FQ_RULE_MAX_CO);
         FQ_FUZZ_CHECK(r->tier != NULL);
         FQ_FUZZ_CHECK(r->ack_warn < r->ack && r->conclude_warn < r->conclude);
+        FQ_FUZZ_CHECK(r->working == 0 || r->working == 1);
     }
     if (m->n_rules > 0)
         FQ_FUZZ_CHECK(m->has_rules);

@@ -55,6 +55,10 @@ mutate("same-key", lambda d: d["rules"][2].update(severity="I"))
 mutate("wrong-schema", lambda d: d.update(schema="fengqiao.topology.v9"))
 mutate("no-rules", lambda d: d.pop("rules"))
 mutate("no-towns", lambda d: d.pop("towns"))
+mutate("working-time", lambda d: d["rules"][0].update(time="working"))
+mutate("working-mixed", lambda d: d["rules"][0].update(time="working", conclude="1d4h"))
+mutate("working-whole-hours", lambda d: d["rules"][0].update(time="working", conclude="48h"))
+mutate("unknown-time", lambda d: d["rules"][0].update(time="office"))
 
 commands = [
     "assign 12 unit lingyin-governance co petitions,public_security 需街道协调",

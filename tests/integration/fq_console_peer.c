@@ -72,6 +72,7 @@ static json_object *summary_json(const Fengqiao__V1__IncidentSummary *s)
     json_object_object_add(o, "acknowledge_due_ms", json_object_new_int64(s->acknowledge_due_ms));
     json_object_object_add(o, "suspended_at_ms", json_object_new_int64(s->suspended_at_ms));
     json_object_object_add(o, "suspend_reason", json_object_new_string(s->suspend_reason));
+    json_object_object_add(o, "working_time", json_object_new_boolean(s->working_time));
     return o;
 }
 

@@ -4,7 +4,9 @@
  * across the Spring Festival and National Day, from a holiday, after hours,
  * over year ends into a year not imported; working time added and elapsed,
  * period edges and lunch breaks; and a seeded property test: the working time
- * between an instant and that instant plus W of working time is W. */
+ * between an instant and that instant plus W of working time is W; working
+ * time taken back (warnings) across lunch, National Day, a make-up Saturday
+ * and year ends, and a property test that it is the earliest such instant. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -268,6 +270,78 @@ static void test_property_add_then_between(void **state)
     }
 }
 
+static void test_sub_working_time(void **state)
+{
+    (void)state;
+    fq_calendar c;
+    china_2026(&c);
+    /* Inside a period. */
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 3, 3, 11, 0), HOUR_MS),
+                     at(2026, 3, 3, 10, 0));
+    /* 0 is the instant itself, working time or not. */
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 3, 3, 12, 45), 0),
+                     at(2026, 3, 3, 12, 45));
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 10, 3, 12, 0), 0),
+                     at(2026, 10, 3, 12, 0));
+    /* Over the lunch break: an hour back from 14:00 is 11:30. */
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 3, 3, 14, 0), HOUR_MS),
+                     at(2026, 3, 3, 11, 30));
+    /* Taken exactly at a period's start: the earliest instant, the close of
+     * the period before (12:00, not 13:30; the previous close, not 08:30). */
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 3, 3, 14, 30), HOUR_MS),
+                     at(2026, 3, 3, 12, 0));
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 3, 3, 9, 30), HOUR_MS),
+                     at(2026, 3, 2, 17, 30));
+    /* A whole working day back from a close: the close of the day before. */
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 3, 3, 17, 30), c.day_ms),
+                     at(2026, 3, 2, 17, 30));
+    /* From after hours or a holiday: counted from the last close. */
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 3, 3, 20, 0), HOUR_MS),
+                     at(2026, 3, 3, 16, 30));
+    /* Across National Day: an hour before Oct 8 09:30 is Sep 30 17:30; one
+     * working day before the close of Oct 8 is the close of Sep 30. */
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 10, 8, 9, 30), HOUR_MS),
+                     at(2026, 9, 30, 17, 30));
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 10, 8, 17, 30), c.day_ms),
+                     at(2026, 9, 30, 17, 30));
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 10, 8, 9, 30), 2 * HOUR_MS),
+                     at(2026, 9, 30, 16, 30));
+    /* A make-up Saturday counts: back from Monday Oct 12 10:00 by 2 hours is
+     * Saturday Oct 10 17:00. */
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 10, 12, 10, 0), 2 * HOUR_MS),
+                     at(2026, 10, 10, 17, 0));
+    /* Across the year end and the New Year holiday: Jan 4 (make-up Sunday)
+     * 09:00 back by an hour is Dec 31 17:00. */
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 1, 4, 9, 0), HOUR_MS),
+                     at(2025, 12, 31, 17, 0));
+    /* Into 2027 (not imported, weekly rule): Mon Jan 4 2027 09:00 back by an
+     * hour is Fri Jan 1 17:00. */
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2027, 1, 4, 9, 0), HOUR_MS),
+                     at(2027, 1, 1, 17, 0));
+    /* Whole days: three working days back from Wednesday's close, through a
+     * Sunday, to the close of the make-up Saturday Feb 28. */
+    assert_int_equal(fq_calendar_sub_working_ms(&c, at(2026, 3, 4, 17, 30), 3 * c.day_ms),
+                     at(2026, 2, 28, 17, 30));
+}
+
+static void test_property_sub_is_earliest(void **state)
+{
+    (void)state;
+    fq_calendar c;
+    china_2026(&c);
+    srand(21);
+    int64_t lo = at(2025, 12, 1, 0, 0), span = at(2027, 2, 1, 0, 0) - lo;
+    for (int i = 0; i < 20000; i++) {
+        int64_t end = lo + (int64_t)((double)rand() / RAND_MAX * (double)span);
+        int64_t amount = 1 + (int64_t)rand() % (20 * c.day_ms);
+        int64_t t = fq_calendar_sub_working_ms(&c, end, amount);
+        assert_true(t <= end);
+        assert_int_equal(fq_calendar_working_ms_between(&c, t, end), amount);
+        /* Earliest: a millisecond before adds working time. */
+        assert_int_equal(fq_calendar_working_ms_between(&c, t - 1, end), amount + 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +352,8 @@ int main(void)
         cmocka_unit_test(test_whole_days_and_offset),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_property_add_then_between),
+        cmocka_unit_test(test_sub_working_time),
+        cmocka_unit_test(test_property_sub_is_earliest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 /* router: hand-written cases for every rule path over a small fixed city
  * (two districts, gaps in the topology on purpose), then properties over many
  * seeded synthetic cities (bench/citygen): territory, tier, line, capacity,
- * escalation, determinism, apply/release symmetry. FQ_ROUTER_SEED=n reruns
+ * escalation, determinism, apply/release symmetry; working-time limits on
+ * the 2026 calendar (National Day, a make-up Saturday, year end, after
+ * hours, the default calendar) and their refusal for emergencies. FQ_ROUTER_SEED=n reruns
  * the properties from another base seed; every failure names the seed.
  *
  * `test_router known_bugs [name]` runs the cases that show defects still
@@ -852,6 +854,245 @@ static void test_deadlines(void **state)
     assert_true(up.ack_due_ms == now + 5000 + (int64_t)p.ack_s * 1000);
 }
 
+/* ---- working time (docs/calendar.md) ---- */
+
+#define MIN_MS 60000LL
+#define HOUR_MS (60 * MIN_MS)
+
+/* A Beijing local time as an instant. */
+static int64_t bj(int y, int mo, int d, int h, int mi)
+{
+    return fq_cal_day_from_date(y, mo, d) * FQ_CAL_DAY_MS + (h * 60 + mi) * MIN_MS -
+           8 * 3600 * 1000LL;
+}
+
+static void cal_range(fq_calendar *c, int y, int mo, int from, int to, int working)
+{
+    for (int d = from; d <= to; d++)
+        ok(fq_calendar_set_day(c, y, mo, d, working, err, sizeof err));
+}
+
+/* examples/calendar-2026.json by hand: 08:30-12:00, 13:30-17:30. */
+static void calendar_2026(fq_calendar *c)
+{
+    fq_calendar_init(c, 8 * 3600);
+    const fq_cal_period hours[] = {{8 * 60 + 30, 12 * 60}, {13 * 60 + 30, 17 * 60 + 30}};
+    ok(fq_calendar_set_periods(c, hours, 2, err, sizeof err));
+    ok(fq_calendar_cover_year(c, 2026, err, sizeof err));
+    cal_range(c, 2026, 1, 1, 3, 0);
+    cal_range(c, 2026, 1, 4, 4, 1);
+    cal_range(c, 2026, 2, 15, 23, 0);
+    cal_range(c, 2026, 2, 14, 14, 1);
+    cal_range(c, 2026, 2, 28, 28, 1);
+    cal_range(c, 2026, 4, 4, 6, 0);
+    cal_range(c, 2026, 5, 1, 5, 0);
+    cal_range(c, 2026, 5, 9, 9, 1);
+    cal_range(c, 2026, 6, 19, 21, 0);
+    cal_range(c, 2026, 9, 25, 27, 0);
+    cal_range(c, 2026, 10, 1, 7, 0);
+    cal_range(c, 2026, 9, 20, 20, 1);
+    cal_range(c, 2026, 10, 10, 10, 1);
+}
+
+/* The fixed rows plus rule 11: neighbour disputes of severity IV in working
+ * time, acknowledged within 4 working hours (warned 1 before) and concluded
+ * within 5 working days (warned a working day before). */
+static fq_rules *working_rules(fixture *f)
+{
+    fq_rule_row rows[5];
+    memcpy(rows, fixture_rows, sizeof fixture_rows);
+    rows[4] = (fq_rule_row){.id = 11,
+                            .category = "dispute.neighbour",
+                            .severity = 4,
+                            .tier = FQ_TIER_VILLAGE,
+                            .line = -1,
+                            .ack_s = 4 * 3600,
+                            .ack_warn_s = 3600,
+                            .conclude_s = 5 * 86400,
+                            .conclude_warn_s = 86400,
+                            .working = 1};
+    fq_rules *rules = fq_rules_compile(f->tax, 8, rows, 5, err, sizeof err);
+    if (rules == NULL)
+        fail_msg("rules: %s", err);
+    return rules;
+}
+
+static fq_decision route_at(fixture *f, fq_router *router, int category, int severity,
+                            const char *place, int64_t now)
+{
+    fq_route_request r = request(f, category, severity, 1, place);
+    r.now_ms = now;
+    fq_decision d;
+    if (fq_route(router, &r, &d) != FQ_ROUTE_ASSIGNED)
+        fail_msg("route: status %d", (int)d.status);
+    return d;
+}
+
+#define assert_instant(got, want)                                                                  \
+    do {                                                                                           \
+        int64_t g_ = (got), w_ = (want);                                                           \
+        if (g_ != w_)                                                                              \
+            fail_msg("%s: %" PRId64 ", want %" PRId64 " (off by %" PRId64 " min)", #got, g_, w_,   \
+                     (g_ - w_) / MIN_MS);                                                          \
+    } while (0)
+
+static void test_working_time(void **state)
+{
+    fixture *f = *state;
+    fq_rules *rules = working_rules(f);
+    fq_router *router = fq_router_new(f->org, f->roster, rules, f->geo, err, sizeof err);
+    assert_non_null(router);
+    fq_calendar cal;
+    calendar_2026(&cal);
+    assert_int_equal(fq_router_set_calendar(router, U(f, "d1"), &cal), 0);
+    assert_int_equal(fq_router_set_calendar(router, U(f, "d1-t1"), &cal), -1);
+    assert_ptr_equal(fq_router_calendar(router, U(f, "d1")), &cal);
+
+    /* Across National Day: reported Wednesday Sep 30 16:00. Acknowledge:
+     * 1.5 h that day, 2.5 h on Oct 8 -> 11:00, warned at 10:00. Conclude:
+     * Oct 8, 9, 10 (make-up Saturday), 12, 13 -> Oct 13 17:30, warned a
+     * working day (7.5 h) before: the close of Oct 12. */
+    fq_decision d = route_at(f, router, f->cat_dispute, 4, "d1-t1-v1-g1", bj(2026, 9, 30, 16, 0));
+    assert_int_equal(d.working_time, 1);
+    assert_int_equal(d.rule_source, 11);
+    assert_instant(d.ack_due_ms, bj(2026, 10, 8, 11, 0));
+    assert_instant(d.ack_warn_ms, bj(2026, 10, 8, 10, 0));
+    assert_instant(d.conclude_due_ms, bj(2026, 10, 13, 17, 30));
+    assert_instant(d.conclude_warn_ms, bj(2026, 10, 12, 17, 30));
+
+    /* Escalated on Oct 8 at 09:00: the town's limits run from then, in
+     * working time too (3 h before lunch, 1 h after: 14:30; five working
+     * days Oct 9, 10, 12, 13, 14). */
+    fq_route_request r = request(f, f->cat_dispute, 4, 1, "d1-t1-v1-g1");
+    r.now_ms = bj(2026, 10, 8, 9, 0);
+    fq_decision up;
+    assert_int_equal(fq_route_escalate(router, &r, &d, &up), FQ_ROUTE_ASSIGNED);
+    assert_int_equal(up.tier, FQ_TIER_TOWN);
+    assert_int_equal(up.working_time, 1);
+    assert_instant(up.ack_due_ms, bj(2026, 10, 8, 14, 30));
+    assert_instant(up.conclude_due_ms, bj(2026, 10, 14, 17, 30));
+    /* Escalated at the acknowledge limit itself, Oct 8 11:00 (docs/calendar.md's
+     * worked example): 1 h before lunch, 3 after. */
+    r.now_ms = bj(2026, 10, 8, 11, 0);
+    assert_int_equal(fq_route_escalate(router, &r, &d, &up), FQ_ROUTE_ASSIGNED);
+    assert_instant(up.ack_due_ms, bj(2026, 10, 8, 16, 30));
+    assert_instant(up.ack_warn_ms, bj(2026, 10, 8, 15, 30));
+    assert_instant(up.conclude_due_ms, bj(2026, 10, 14, 17, 30));
+
+    /* A make-up Saturday counts: reported Friday Feb 13 16:30, 1 h that
+     * day, 3 h on Saturday Feb 14 -> 11:30; five working days are Feb 14,
+     * then after the Spring Festival Feb 24, 25, 26, 27. */
+    d = route_at(f, router, f->cat_dispute, 4, "d1-t1-v1-g1", bj(2026, 2, 13, 16, 30));
+    assert_instant(d.ack_due_ms, bj(2026, 2, 14, 11, 30));
+    assert_instant(d.conclude_due_ms, bj(2026, 2, 27, 17, 30));
+
+    /* A report after hours: Monday Mar 2 20:00 counts from Tuesday 08:30
+     * (3.5 h before lunch, 0.5 h after); the report's day is not counted. */
+    d = route_at(f, router, f->cat_dispute, 4, "d1-t1-v1-g1", bj(2026, 3, 2, 20, 0));
+    assert_instant(d.ack_due_ms, bj(2026, 3, 3, 14, 0));
+    assert_instant(d.ack_warn_ms, bj(2026, 3, 3, 11, 30));
+    assert_instant(d.conclude_due_ms, bj(2026, 3, 9, 17, 30));
+
+    /* Year end: Wednesday Dec 31 2025 (2025 not imported: the weekly rule)
+     * into the New Year holiday and its make-up Sunday Jan 4. */
+    d = route_at(f, router, f->cat_dispute, 4, "d1-t1-v1-g1", bj(2025, 12, 31, 10, 0));
+    assert_instant(d.ack_due_ms, bj(2025, 12, 31, 15, 30));
+    assert_instant(d.conclude_due_ms, bj(2026, 1, 8, 17, 30));
+
+    /* Emergencies stay natural time: severity II is rule 2's, 15 min. */
+    const int64_t evening = bj(2026, 9, 30, 17, 0);
+    d = route_at(f, router, f->cat_road, 2, "d1-t1-v1-g1", evening);
+    assert_int_equal(d.working_time, 0);
+    assert_instant(d.ack_due_ms, evening + 900 * 1000LL);
+
+    /* A district without a calendar: the default, Monday to Friday whole
+     * days at +08:00, no holidays. Thursday Oct 1 10:00: 4 h -> 14:00; five
+     * working days Oct 2, 5, 6, 7, 8 -> the end of Oct 8. */
+    d = route_at(f, router, f->cat_dispute, 4, "d2-t1-v1-g1", bj(2026, 10, 1, 10, 0));
+    assert_int_equal(d.working_time, 1);
+    assert_instant(d.ack_due_ms, bj(2026, 10, 1, 14, 0));
+    assert_instant(d.conclude_due_ms, bj(2026, 10, 9, 0, 0));
+
+    /* Taken back: d1 without its calendar falls to the default too. */
+    assert_int_equal(fq_router_set_calendar(router, U(f, "d1"), NULL), 0);
+    d = route_at(f, router, f->cat_dispute, 4, "d1-t1-v1-g1", bj(2026, 10, 1, 10, 0));
+    assert_instant(d.conclude_due_ms, bj(2026, 10, 9, 0, 0));
+
+    /* "20h" of working time outlasts "1d" (the close of the next working
+     * day): acknowledging is due no later than concluding. */
+    fq_rule_row long_ack = {.id = 12,
+                            .category = "road.damage",
+                            .severity = 4,
+                            .tier = FQ_TIER_VILLAGE,
+                            .line = -1,
+                            .ack_s = 20 * 3600,
+                            .ack_warn_s = 3600,
+                            .conclude_s = 86400,
+                            .conclude_warn_s = 3600,
+                            .working = 1};
+    fq_rules *rules2 = fq_rules_compile(f->tax, 9, &long_ack, 1, err, sizeof err);
+    assert_non_null(rules2);
+    fq_router *router2 = fq_router_new(f->org, f->roster, rules2, f->geo, err, sizeof err);
+    assert_non_null(router2);
+    assert_int_equal(fq_router_set_calendar(router2, U(f, "d1"), &cal), 0);
+    d = route_at(f, router2, f->cat_road, 4, "d1-t1-v1-g1", bj(2026, 3, 2, 9, 0));
+    assert_instant(d.conclude_due_ms, bj(2026, 3, 3, 17, 30));
+    assert_instant(d.ack_due_ms, d.conclude_due_ms);
+    fq_router_free(router2);
+    fq_rules_free(rules2);
+
+    /* A warning longer than the working time left is due at once, never
+     * before the decision: fq_working_warning alone would give Sep 30. */
+    assert_true(fq_working_warning(&cal, bj(2026, 10, 8, 9, 0), 2 * 3600) < bj(2026, 10, 1, 0, 0));
+    fq_router_free(router);
+    fq_rules_free(rules);
+}
+
+/* A working-time rule that decides a severity I or II cell is refused,
+ * naming the rule; one for "any severity" is fine where natural-time rules
+ * decide severities I and II. */
+static void test_working_time_not_for_emergencies(void **state)
+{
+    fixture *f = *state;
+    fq_rule_row row = {.id = 21,
+                       .category = "road.damage",
+                       .tier = FQ_TIER_TOWN,
+                       .line = -1,
+                       .ack_s = 4 * 3600,
+                       .ack_warn_s = 3600,
+                       .conclude_s = 5 * 86400,
+                       .conclude_warn_s = 86400,
+                       .working = 1};
+    fq_rules *rules = fq_rules_compile(f->tax, 9, &row, 1, err, sizeof err);
+    assert_null(rules);
+    assert_non_null(strstr(err, "rule 21"));
+    assert_non_null(strstr(err, "at severity I,"));
+    assert_non_null(strstr(err, "natural time"));
+    /* Severity II only (severity I decided by the principle): still refused. */
+    row.severity = 2;
+    assert_null(fq_rules_compile(f->tax, 9, &row, 1, err, sizeof err));
+    assert_non_null(strstr(err, "at severity II,"));
+    /* Any category and severity, with natural rules for I and II. */
+    fq_rule_row rows[3] = {row, row, row};
+    rows[0].category = NULL;
+    rows[0].severity = 0;
+    rows[1].id = 22;
+    rows[1].category = NULL;
+    rows[1].severity = 1;
+    rows[1].working = 0;
+    rows[2].id = 23;
+    rows[2].category = NULL;
+    rows[2].severity = 2;
+    rows[2].working = 0;
+    rules = fq_rules_compile(f->tax, 9, rows, 3, err, sizeof err);
+    if (rules == NULL)
+        fail_msg("rules: %s", err);
+    assert_int_equal(fq_rules_lookup(rules, f->cat_road, 3, 1)->working, 1);
+    assert_int_equal(fq_rules_lookup(rules, f->cat_road, 1, 3)->working, 0);
+    assert_int_equal(sizeof(fq_rule), 32);
+    fq_rules_free(rules);
+}
+
 static void test_bad_input(void **state)
 {
     fixture *f = *state;
@@ -1380,6 +1621,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_reroute_to_a_village, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reroute_to_a_village_without_workers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadlines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_working_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_working_time_not_for_emergencies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test(test_property_decisions),
         cmocka_unit_test(test_property_reproducible),
