@@ -81,11 +81,9 @@ static int parse_number_cursor(const char *c, const char *tag, uint64_t *n)
 /* FQ_SQL_CONSOLE_COLUMNS of one row into an IncidentSummary (strings point
  * into `res`; co-units into `co`, which must hold FQ_ROUTE_MAX_CO + 1); the
  * report's point from columns lon_col, lon_col + 1 into `point` when they
- * are not NULL; the suspension (FQ_SQL_CONSOLE_SUSPENSION) from susp_col,
- * susp_col + 1. */
+ * are not NULL. */
 static void summary_of(const PGresult *res, int row, Fengqiao__V1__IncidentSummary *s, char **co,
-                       char *co_buf, size_t co_len, int lon_col, Fengqiao__V1__GeoPoint *point,
-                       int susp_col)
+                       char *co_buf, size_t co_len, int lon_col, Fengqiao__V1__GeoPoint *point)
 {
     fengqiao__v1__incident_summary__init(s);
     s->incident_id = (uint64_t)fq_store_column_i64(res, row, 0);
@@ -120,8 +118,10 @@ static void summary_of(const PGresult *res, int row, Fengqiao__V1__IncidentSumma
     s->escalations = (uint32_t)fq_store_column_i64(res, row, 19);
     s->reporter_node = PQgetvalue(res, row, 20);
     s->supervision_due_ms = fq_store_column_i64(res, row, 21);
-    s->suspended_at_ms = fq_store_column_i64(res, row, susp_col);
-    s->suspend_reason = PQgetvalue(res, row, susp_col + 1);
+    /* FQ_SQL_CONSOLE_SUSPENSION: the two columns before the last. */
+    int last = PQnfields(res) - 1;
+    s->suspended_at_ms = fq_store_column_i64(res, row, last - 2);
+    s->suspend_reason = PQgetvalue(res, row, last - 1);
     /* FQ_SQL_CONSOLE_WORKING_TIME: the last column of every such query. */
     s->working_time = PQgetvalue(res, row, PQnfields(res) - 1)[0] == 't';
     if (!PQgetisnull(res, row, lon_col) && !PQgetisnull(res, row, lon_col + 1)) {
@@ -183,8 +183,7 @@ static void answer_incidents(query_req *q, const PGresult *res)
         int n = 0;
         for (int r = 0; r < rows && (uint32_t)n < q->page_rows; r++) {
             summary_of(res, r, &s[r], co + (size_t)r * (FQ_ROUTE_MAX_CO + 1),
-                       co_buf + (size_t)r * 512, 512, search ? 22 : 24, &points[r],
-                       search ? 24 : 26);
+                       co_buf + (size_t)r * 512, 512, search ? 22 : 24, &points[r]);
             if (!fq_reply_budget_take(&budget,
                                       fengqiao__v1__incident_summary__get_packed_size(&s[r])))
                 break;
@@ -232,7 +231,7 @@ static void answer_incident(query_req *q, const PGresult *res)
     char *co[FQ_ROUTE_MAX_CO + 1];
     char co_buf[512];
     Fengqiao__V1__GeoPoint point;
-    summary_of(res, 0, &s, co, co_buf, sizeof co_buf, 29, &point, 31);
+    summary_of(res, 0, &s, co, co_buf, sizeof co_buf, 29, &point);
     Fengqiao__V1__TimelineEvent *ev = calloc((size_t)rows, sizeof *ev);
     Fengqiao__V1__TimelineEvent **list = calloc((size_t)rows, sizeof *list);
     if (ev == NULL || list == NULL) {

@@ -281,8 +281,9 @@
 #define FQ_SQL_CONSOLE_COLUMNS FQ_SQL_CONSOLE_COLUMNS_AT("now()")
 
 /* The suspension of an incident (IncidentSummary.suspended_at_ms,
- * suspend_reason): the last two columns of the board, the incident and the
- * search (docs/console.md, "Suspension"). A suspended incident is never
+ * suspend_reason): in the board, the incident and the search the two columns
+ * just before FQ_SQL_CONSOLE_WORKING_TIME, the last (console.c reads them
+ * there; docs/console.md, "Suspension"). A suspended incident is never
  * overdue. */
 #define FQ_SQL_CONSOLE_SUSPENSION                                                                  \
     "(date_part('epoch', i.suspended_at) * 1000)::bigint, coalesce(i.suspend_reason, '')"
