@@ -1957,6 +1957,17 @@ static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int
         c->supervision_ms = t->supervision_ms;
         c->suspended_ms = 0;
         schedule_deadlines(d, c);
+        /* Suspended, it stayed with its worker whatever became of them (a
+         * directory load and a silent terminal pass over it); running again,
+         * it moves on as it would have then. */
+        if (same && c->decision.worker >= 0) {
+            const fq_worker *w = fq_roster_worker_const(r->roster, c->decision.worker);
+            int unacknowledged = c->assignment == 0 || c->assignment == FQ_ASSIGNMENT_ASSIGNED;
+            if (!w->on_duty)
+                escalate(d, c, "the handler went off duty", 0);
+            else if (w->absent && unacknowledged)
+                move_on(d, c, "the worker's terminal went silent before acknowledging");
+        }
         break;
     default:
         break;

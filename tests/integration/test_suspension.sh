@@ -10,7 +10,8 @@
 # conclude or return; operators get "resume it first" for other commands,
 # WRONG_STATE with already_done for a double suspend or resume. Both events
 # are in the timeline and the hash chain (fengqiao-admin verify); the
-# holder's terminal (fq-terminal) receives both updates.
+# holder's terminal (fq-terminal) receives both updates. A suspended incident
+# stays with a worker gone off duty, and moves up once resumed.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -202,6 +203,19 @@ assert_eq "suspended|等待法院判决|$susp_ms" \
 assert_eq "resumed|判决已下|0|$ack1" \
     "$(jq -r 'select(.event_kind == "resumed") | [.event_kind, .note, .suspended_at_ms, .acknowledge_due_ms] | map(tostring) | join("|")' <<<"$bodies")" \
     "the feed's item on resumption: the moved acknowledge limit"
+
+# ---- off duty: a suspended incident stays with its worker until resumed ----
+w2=$(q "SELECT worker FROM incidents WHERE id = $s2")
+before=$(directory_loads)
+admin worker duty "$w2" off >/dev/null
+wait_directory_reload "$before"
+assert_eq "$w2|1|0" "$(q "SELECT worker || '|' || tier || '|' || escalations FROM incidents WHERE id = $s2")" \
+    "the worker off duty: the suspended S2 stays"
+con command resume "$s2" --reason "天气好转" >/dev/null
+wait_q "SELECT count(*) FROM events WHERE incident_id = $s2 AND kind = 'escalated'
+          AND reason LIKE 'the handler went off duty%'" 1 30
+assert_eq "2|" "$(q "SELECT tier || '|' || coalesce(worker, '') FROM incidents WHERE id = $s2")" \
+    "resumed: it moves up, as an off-duty worker's cases do"
 
 # ---- the history ----
 out=$(admin verify 2>&1) || fail "fengqiao-admin verify: $out"
