@@ -189,7 +189,8 @@ export class Board {
         el('td', { class: 'c-cat' }, this.topo.category(inc.category)),
         el('td', { class: 'c-holder', title: this.topo.holder(inc) }, this.topo.holder(inc)),
         el('td', { class: 'c-state' }, stateLabel(inc)),
-        el('td', { class: 'c-due' }, limit ? countdown(limit.ms, limit.what) : '—'),
+        el('td', { class: 'c-due' }, limit ? countdown(limit.ms, limit.what)
+            : inc.suspended_at_ms && isOpen(inc) ? el('span', { class: 'paused' }, t('paused')) : '—'),
         marks);
     }
 
