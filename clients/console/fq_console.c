@@ -431,6 +431,10 @@ static const char *command_name(fqcon_kind k)
         return "verify";
     case FQCON_FOLLOW_UP:
         return "followup";
+    case FQCON_SUSPEND:
+        return "suspend";
+    case FQCON_RESUME:
+        return "resume";
     default:
         return "?";
     }
@@ -651,7 +655,7 @@ static void result_detail(app *a, const fqc_result *r)
     if (s->suspended_at_ms != 0) {
         char since[32];
         fqcon_format_clock(s->suspended_at_ms, 1, since, sizeof since);
-        add_line(L, n, "  SUSPENDED since %s: %s  (:resume %" PRIu64 " REASON…)", since,
+        add_line(L, n, "  SUSPENDED since %s: %s  (:resume REASON… to resume #%" PRIu64 ")", since,
                  s_or(s->suspend_reason, ""), s->incident_id);
     }
     if (cr->description && *cr->description) {
@@ -1070,6 +1074,13 @@ static void run_line(app *a, const char *text)
         return;
     }
     if (fqcon_kind_acts_on_incident(c.kind)) {
+        if (c.incident_id == 0 && a->scr == SCR_DETAIL && a->detail_id != 0)
+            c.incident_id = a->detail_id; /* :suspend REASON on the incident shown */
+        if (c.incident_id == 0) {
+            set_status(a, 1, "which incident? open it (Enter) or give its number: %s ID REASON",
+                       command_name(c.kind));
+            return;
+        }
         start_command(a, &c);
         return;
     }

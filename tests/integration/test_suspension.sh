@@ -11,7 +11,8 @@
 # WRONG_STATE with already_done for a double suspend or resume. Both events
 # are in the timeline and the hash chain (fengqiao-admin verify); the
 # holder's terminal (fq-terminal) receives both updates. A suspended incident
-# stays with a worker gone off duty, and moves up once resumed.
+# stays with a worker gone off duty, and moves up once resumed. fq-console
+# (in tmux) suspends and resumes the incident open on its detail screen.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -216,6 +217,42 @@ wait_q "SELECT count(*) FROM events WHERE incident_id = $s2 AND kind = 'escalate
           AND reason LIKE 'the handler went off duty%'" 1 30
 assert_eq "2|" "$(q "SELECT tier || '|' || coalesce(worker, '') FROM incidents WHERE id = $s2")" \
     "resumed: it moves up, as an off-duty worker's cases do"
+
+# ---- fq-console in tmux: :suspend REASON on the incident shown ----
+if [ -n "${FQ_CONSOLE:-}" ] && command -v tmux >/dev/null; then
+    report lingyin-platform --category dispute.neighbour --severity II --risk high --channel hotline \
+        --place lingyin-v1-g1 --title "中止 S4 控制台" --external-ref S4 --quiet
+    s4=$(id_of S4)
+    SOCK="$WORK/tmux.sock"
+    tmx() { tmux -S "$SOCK" "$@"; }
+    CLEANUPS+=("tmux -S '$SOCK' kill-server 2>/dev/null")
+    tmx -u new-session -d -x 160 -y 40 -s console \
+        "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen-256color '$FQ_CONSOLE' --node ops --key-file '$(key_of ops)' --url '$TERMINALS_URL'; sleep 30"
+    wait_screen() { # regex: until the pane shows it (10 s)
+        local i
+        for ((i = 0; i < 100; i++)); do
+            tmx capture-pane -p -t console >"$WORK/pane.txt"
+            grep -qE "$1" "$WORK/pane.txt" && return 0
+            sleep 0.1
+        done
+        cat "$WORK/pane.txt" >&2
+        fail "fq-console did not show /$1/"
+    }
+    wait_screen "中止 S4 控制台"
+    tmx send-keys -t console ":suspend 等待 台风过境" Enter
+    wait_screen "which incident\?"
+    tmx send-keys -t console Enter # the most urgent: S4 (severity II, nothing overdue)
+    wait_screen "incident #$s4"
+    tmx send-keys -t console ":suspend 等待 台风过境" Enter
+    wait_screen "suspend #$s4: OK"
+    assert_eq "等待 台风过境" "$(q "SELECT suspend_reason FROM incidents WHERE id = $s4")" \
+        "fq-console: :suspend REASON suspends the incident shown"
+    wait_screen "SUSPENDED since .*等待 台风过境"
+    tmx send-keys -t console ":resume 台风已过" Enter
+    wait_screen "resume #$s4: OK"
+    assert_eq t "$(q "SELECT suspended_at IS NULL FROM incidents WHERE id = $s4")" "fq-console: resumed"
+    tmx send-keys -t console ":quit" Enter
+fi
 
 # ---- the history ----
 out=$(admin verify 2>&1) || fail "fengqiao-admin verify: $out"
