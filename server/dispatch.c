@@ -187,6 +187,10 @@ static size_t pack_outcome(const fq_snapshot *snap, const fq_decision *dec, uint
         o.line = (Fengqiao__V1__Line)(dec->line + 1); /* the wire's 0 is "unspecified" */
         o.lead_unit = (char *)handler_id(r, dec->lead);
         o.worker = (char *)worker_id(r, dec->worker);
+        if (dec->lead >= 0)
+            o.lead_unit_name = (char *)fq_roster_handler_name(r->roster, dec->lead);
+        if (dec->worker >= 0)
+            o.worker_name = (char *)fq_roster_worker_name(r->roster, dec->worker);
         for (int i = 0; i < dec->n_co; i++)
             co[i] = (char *)handler_id(r, dec->co[i]);
         o.n_co_units = dec->n_co;
@@ -199,6 +203,7 @@ static size_t pack_outcome(const fq_snapshot *snap, const fq_decision *dec, uint
     }
     int32_t territory = territory_of(dec);
     o.territory = territory >= 0 ? (char *)fq_org_id(org_of(snap), territory) : "";
+    o.territory_name = territory >= 0 ? (char *)fq_org_name(org_of(snap), territory) : "";
     o.unplaced = dec->unplaced;
     size_t n = fengqiao__v1__routing_outcome__get_packed_size(&o);
     if (n > cap)
@@ -337,22 +342,52 @@ typedef struct item_buf {
     char text[512];
 } item_buf;
 
+/* The event an item reports, for people (OutboxItem.event_kind, note,
+ * actor_name): what a person wrote with it, and who acted. The server's own
+ * events have no note and no actor: their reasons are built from rule
+ * numbers and stay in `text` and the history, out of a worker's view. */
+typedef struct item_event {
+    const char *kind;
+    const char *note;
+    const char *actor_name;
+} item_event;
+
+/* One of the server's own events. */
+static item_event server_event(const char *kind)
+{
+    return (item_event){kind, "", ""};
+}
+
+/* An event a node's person caused, with what they wrote. */
+static item_event node_event(const char *kind, const fq_node *actor, const char *note)
+{
+    return (item_event){kind, note, actor->name != NULL ? actor->name : ""};
+}
+
 /* What every item about this incident says; title and address only a
  * report has at hand (the terminal endpoint adds them from the database
- * for the other items). */
+ * for the other items). The names are the snapshot's (docs/terminals.md,
+ * "Names"); the holder is the one after the event. */
 static void item_for(const fq_snapshot *snap, const fq_route_request *req, const fq_decision *dec,
-                     item_buf *b)
+                     const item_event *ev, item_buf *b)
 {
     const fq_routing *r = snap->routing;
     fengqiao__v1__outbox_item__init(&b->it);
     b->text[0] = '\0';
     b->it.text = b->text;
-    if (req->category >= 0)
+    b->it.event_kind = (char *)ev->kind;
+    b->it.note = (char *)ev->note;
+    b->it.actor_name = (char *)ev->actor_name;
+    if (req->category >= 0) {
         b->it.category = (char *)fq_taxonomy_code(r->taxonomy, req->category);
+        b->it.category_name = (char *)fq_taxonomy_name(r->taxonomy, req->category);
+    }
     b->it.severity = (Fengqiao__V1__Severity)req->severity;
     int32_t t = territory_of(dec);
-    if (t >= 0)
+    if (t >= 0) {
         b->it.territory = (char *)fq_org_id(org_of(snap), t);
+        b->it.territory_name = (char *)fq_org_name(org_of(snap), t);
+    }
     if (req->has_location) {
         fengqiao__v1__geo_point__init(&b->point);
         b->point.lon = req->lon;
@@ -363,6 +398,14 @@ static void item_for(const fq_snapshot *snap, const fq_route_request *req, const
         b->it.acknowledge_due_ms = dec->ack_due_ms;
         b->it.conclude_due_ms = dec->conclude_due_ms;
         b->it.working_time = dec->working_time;
+        if (dec->lead >= 0) {
+            b->it.holder_unit = (char *)handler_id(r, dec->lead);
+            b->it.holder_unit_name = (char *)fq_roster_handler_name(r->roster, dec->lead);
+        }
+        if (dec->worker >= 0) {
+            b->it.holder_worker = (char *)worker_id(r, dec->worker);
+            b->it.holder_worker_name = (char *)fq_roster_worker_name(r->roster, dec->worker);
+        }
     }
 }
 
@@ -379,14 +422,14 @@ static int in_boxes(char boxes[][FQ_BOX_MAX], int n, const char *box)
 static void add_routing_items(fq_outbox_set *set, const fq_snapshot *snap,
                               const fq_route_request *req, const fq_decision *now,
                               const fq_decision *before, const char *why,
-                              const Fengqiao__V1__ReportIncident *report)
+                              const Fengqiao__V1__ReportIncident *report, const item_event *ev)
 {
     const fq_routing *r = snap->routing;
     char nb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX], ob[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
     int nn = holder_boxes(r, now, nb, FQ_ROUTE_MAX_CO + 1);
     int no = before ? holder_boxes(r, before, ob, FQ_ROUTE_MAX_CO + 1) : 0;
     item_buf b;
-    item_for(snap, req, now, &b);
+    item_for(snap, req, now, ev, &b);
     int complete = report != NULL;
     if (report != NULL) {
         b.it.title = report->title;
@@ -418,12 +461,12 @@ static void add_routing_items(fq_outbox_set *set, const fq_snapshot *snap,
  * if `follow`. */
 static void add_notice_items_due(fq_outbox_set *set, const fq_snapshot *snap, const fq_case *c,
                                  Fengqiao__V1__ItemKind kind, const char *text, const char *except,
-                                 int follow, int64_t supervision_due_ms)
+                                 int follow, int64_t supervision_due_ms, const item_event *ev)
 {
     char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
     int nh = holder_boxes(snap->routing, &c->decision, hb, FQ_ROUTE_MAX_CO + 1);
     item_buf b;
-    item_for(snap, &c->request, &c->decision, &b);
+    item_for(snap, &c->request, &c->decision, ev, &b);
     b.it.supervision_due_ms = supervision_due_ms;
     b.it.suspended_at_ms = c->suspended_ms;
     snprintf(b.text, sizeof b.text, "%s", text);
@@ -437,27 +480,24 @@ static void add_notice_items_due(fq_outbox_set *set, const fq_snapshot *snap, co
 /* The same, with the case's own open supervision order (if any). */
 static void add_notice_items(fq_outbox_set *set, const fq_snapshot *snap, const fq_case *c,
                              Fengqiao__V1__ItemKind kind, const char *text, const char *except,
-                             int follow)
+                             int follow, const item_event *ev)
 {
-    add_notice_items_due(set, snap, c, kind, text, except, follow, c->supervision_ms);
+    add_notice_items_due(set, snap, c, kind, text, except, follow, c->supervision_ms, ev);
 }
 
-/* A suspension or its end: every holder and the feeds get an update that
- * says so (`event_kind`, the operator's reason in `note`) with the time it
- * was suspended at, or, on resumption, 0 and the limits as moved. */
+/* A suspension or its end (`ev`: `suspended` or `resumed`, the operator's
+ * reason as its note): every holder and the feeds get an update with the
+ * time it was suspended at, or, on resumption, 0 and the limits as moved. */
 static void add_suspension_items(fq_outbox_set *set, const fq_snapshot *snap, const fq_case *c,
                                  const fq_decision *limits, int64_t supervision_due_ms,
-                                 int64_t suspended_ms, const char *event_kind, const char *note,
-                                 const char *text)
+                                 int64_t suspended_ms, const item_event *ev, const char *text)
 {
     char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
     int nh = holder_boxes(snap->routing, &c->decision, hb, FQ_ROUTE_MAX_CO + 1);
     item_buf b;
-    item_for(snap, &c->request, limits, &b);
+    item_for(snap, &c->request, limits, ev, &b);
     b.it.supervision_due_ms = supervision_due_ms;
     b.it.suspended_at_ms = suspended_ms;
-    b.it.event_kind = (char *)event_kind;
-    b.it.note = (char *)note;
     snprintf(b.text, sizeof b.text, "%s", text);
     for (int i = 0; i < nh; i++)
         fq_outbox_add(set, hb[i], FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &b.it, 0);
@@ -577,7 +617,8 @@ static sysop *new_sysop(fq_dispatch *d, uint64_t incident_id, const char *kind)
 }
 
 /* `breached`: the limits (bits 1 acknowledge, 2 conclude) this event records
- * as breached for good, so a restart does not fire them again. */
+ * as breached for good, so a restart does not fire them again; 4 marks a
+ * supervision order that passed unanswered (the console's overdue_limits). */
 static void bind_outbox(fq_outbox_set *set, fq_store_op *op, int first)
 {
     if (fq_outbox_params(set) != 0) {
@@ -672,7 +713,8 @@ static void redirect(fq_dispatch *d, fq_case *c, const fq_decision *to, const ch
         c->request.excluded[c->request.n_excluded++] = c->decision.worker;
     fq_outbox_set set;
     fq_outbox_init(&set);
-    add_routing_items(&set, d->current, &c->request, to, &c->decision, reason, NULL);
+    item_event ev = server_event(kind);
+    add_routing_items(&set, d->current, &c->request, to, &c->decision, reason, NULL, &ev);
     fq_route_release(r->router, &c->decision);
     fq_route_apply(r->router, to);
     c->decision = *to;
@@ -701,8 +743,9 @@ static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit)
         d->stats.breaches_at_top++;
         fq_outbox_set set;
         fq_outbox_init(&set);
+        item_event ev = server_event("breached");
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
-                         1);
+                         1, &ev);
         write_event(d, c->incident_id, "breached", reason, limit, 0, &set);
         return;
     }
@@ -760,25 +803,27 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
         snprintf(reason, sizeof reason, "not %s yet; due %s", ack ? "acknowledged" : "concluded",
                  at);
         d->stats.warnings++;
+        item_event ev = server_event(ack ? "ack_warning" : "conclude_warning");
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
-                         0);
-        write_event(d, c->incident_id, ack ? "ack_warning" : "conclude_warning", reason, 0, 0,
-                    &set);
+                         0, &ev);
+        write_event(d, c->incident_id, ev.kind, reason, 0, 0, &set);
         break;
     }
     case FQ_DEADLINE_ACK_DUE:
         escalate(d, c, "acknowledge limit passed", 1);
         break;
-    case FQ_DEADLINE_SUPERVISION_DUE:
+    case FQ_DEADLINE_SUPERVISION_DUE: {
         if (c->supervision_ms == 0)
             break; /* replied meanwhile */
         format_time(at, sizeof at, c->supervision_ms);
         snprintf(reason, sizeof reason, "supervision order not answered by %s", at);
         c->supervision_ms = 0;
+        item_event ev = server_event("supervision_breached");
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
-                         1);
-        write_event(d, c->incident_id, "supervision_breached", reason, 0, 1, &set);
+                         1, &ev);
+        write_event(d, c->incident_id, "supervision_breached", reason, 4, 1, &set);
         break;
+    }
     case FQ_DEADLINE_CONCLUDE_DUE:
         escalate(d, c, "conclude limit passed", 2);
         break;
@@ -1167,6 +1212,14 @@ fq_snapshot *fq_dispatch_current(fq_dispatch *d)
     return d->current;
 }
 
+const char *fq_dispatch_time_zone(fq_dispatch *d, const char *node_id, char *buf, size_t len)
+{
+    const fq_snapshot *snap = d != NULL ? d->current : NULL;
+    const fq_node *node = snap != NULL ? fq_directory_find(snap->directory, node_id) : NULL;
+    return fq_routing_time_zone(snap != NULL ? snap->routing : NULL,
+                                node != NULL ? node->jurisdiction : -1, buf, len);
+}
+
 /* ---- deciding ---- */
 
 static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket *t)
@@ -1223,7 +1276,10 @@ static void add_feed_items(fq_ticket *t, const char *title, const char *address)
 {
     const fq_route_request *req = &t->request;
     item_buf b;
-    item_for(t->snapshot, req, &t->decision, &b);
+    item_event ev = server_event(t->event_kind);
+    item_for(t->snapshot, req, &t->decision, &ev, &b);
+    /* A merged report is nobody's to handle (the open one it joined is). */
+    b.it.holder_unit = b.it.holder_unit_name = b.it.holder_worker = b.it.holder_worker_name = "";
     b.it.title = (char *)title;
     b.it.address = (char *)address;
     snprintf(b.text, sizeof b.text, "%s: %s", t->event_kind, t->reason);
@@ -1338,7 +1394,8 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
         return FQ_DISPATCH_OK; /* texts and items once the open one's id is known */
     fill_texts(d, snap, t);
     if (t->merged_into == 0 && t->decision.status == FQ_ROUTE_ASSIGNED) {
-        add_routing_items(&t->outbox, snap, req, &t->decision, NULL, t->reason, report);
+        item_event ev = server_event(t->event_kind);
+        add_routing_items(&t->outbox, snap, req, &t->decision, NULL, t->reason, report, &ev);
         if (fq_outbox_params(&t->outbox) != 0)
             fq_outbox_free(&t->outbox); /* out of memory: no items, the report still counts */
     } else {
@@ -1592,8 +1649,9 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         char said[512];
         snprintf(said, sizeof said, "reply to the supervision order by %s: %s", actor->id, a->note);
         fq_outbox_init(&t->outbox);
+        item_event ev = node_event("supervision_replied", actor, a->note);
         add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, said,
-                         actor->box, 1);
+                         actor->box, 1, &ev);
         if (fq_outbox_params(&t->outbox) != 0)
             fq_outbox_free(&t->outbox);
         fq_snapshot_ref(snap);
@@ -1672,6 +1730,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     char text[512];
     fq_outbox_init(&t->outbox);
     const fq_org *org = org_of(snap);
+    item_event ev = node_event(fq_action_event_kind(action), actor, a->note);
     if (action == FQ_ACTION_RETURN) {
         fq_route_request req = c->request;
         req.now_ms = now_ms;
@@ -1700,8 +1759,8 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
                     : "beyond capacity",
                 a->note, fq_tier_name((fq_tier)t->decision.tier), handler_id(r, t->decision.lead),
                 t->decision.worker >= 0 ? " " : "", worker_id(r, t->decision.worker));
-            add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text,
-                              NULL);
+            add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text, NULL,
+                              &ev);
         } else {
             /* Nobody else can take it: it waits, returned, for the command
              * center (its deadlines still run). */
@@ -1710,7 +1769,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
                      "command center decides",
                      actor->id, a->note);
             add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
-                             actor->box, 1);
+                             actor->box, 1, &ev);
         }
     } else {
         if (action == FQ_ACTION_CONCLUDE) {
@@ -1728,10 +1787,10 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
          * included: the worker's other terminals follow it too. */
         if (action == FQ_ACTION_CONCLUDE)
             add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED, text, NULL,
-                             1);
+                             1, &ev);
         else
             add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
-                             actor->box, 1);
+                             actor->box, 1, &ev);
     }
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
     snprintf(t->answer, sizeof t->answer, "%s",
@@ -2214,17 +2273,21 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     }
     int moves = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN ||
                 cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE;
+    /* The note is the operator's reason as typed (a supervision order's
+     * text included), not `text`, which names node ids. */
+    item_event ev = node_event(kind, actor, cmd->reason);
     if (moves) {
         t->rerouted = 1;
         fq_route_apply(r->router, &t->decision);
         t->applied = 1;
         t->next_state = FQ_ASSIGNMENT_ASSIGNED;
         t->recount = 1;
-        add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text, NULL);
+        add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text, NULL,
+                          &ev);
     } else if (suspend || resume) {
         add_suspension_items(&t->outbox, snap, c, resume ? &t->decision : &c->decision,
-                             resume ? t->supervision_ms : c->supervision_ms, t->suspend_ms, kind,
-                             cmd->reason, text);
+                             resume ? t->supervision_ms : c->supervision_ms, t->suspend_ms, &ev,
+                             text);
     } else {
         /* A new order's deadline goes with its items (the case takes it on
          * at the commit). */
@@ -2238,7 +2301,8 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
                              text, NULL, 1,
                              cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
                                  ? cmd->deadline_ms
-                                 : c->supervision_ms);
+                                 : c->supervision_ms,
+                             &ev);
     }
     if (t->rerouted) {
         format_decision(snap, &t->decision, &t->texts);
@@ -2341,7 +2405,8 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     char text[512];
     snprintf(text, sizeof text, "reopened for redo by %s: %s", actor->id, reason);
     fq_outbox_init(&t->outbox);
-    add_routing_items(&t->outbox, snap, &c->request, &t->decision, NULL, text, NULL);
+    item_event ev = node_event("reopened", actor, reason);
+    add_routing_items(&t->outbox, snap, &c->request, &t->decision, NULL, text, NULL, &ev);
     if (t->note == NULL || fq_outbox_params(&t->outbox) != 0) {
         free(c);
         fq_outbox_free(&t->outbox);

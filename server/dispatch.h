@@ -111,6 +111,10 @@ void fq_dispatch_stop(fq_dispatch *d); /* closes the timer; free after the loop 
  * over by ids. Returns 1 once the open incidents have been taken in. */
 int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open);
 fq_snapshot *fq_dispatch_current(fq_dispatch *d);
+/* The district's local time of node `node_id` as "+08:00" into buf (at
+ * least 8 bytes): its working calendar's offset, "+08:00" when none is
+ * imported or the node is unknown (fq_routing_time_zone). Returns buf. */
+const char *fq_dispatch_time_zone(fq_dispatch *d, const char *node_id, char *buf, size_t len);
 
 enum {
     FQ_DISPATCH_OK = 0,

@@ -2,6 +2,7 @@
 
 #include "errbuf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,9 +198,12 @@ fq_routing *fq_routing_build(const fq_org *org, const PGresult *categories, cons
     }
     for (int i = 0; i < PQntuples(categories); i++) {
         int line = fq_line_parse(PQgetvalue(categories, i, 1));
-        if (fq_taxonomy_add(r->taxonomy, PQgetvalue(categories, i, 0), (fq_line)line, err,
-                            err_len) < 0)
+        int added =
+            fq_taxonomy_add(r->taxonomy, PQgetvalue(categories, i, 0), (fq_line)line, err, err_len);
+        if (added < 0)
             goto fail;
+        if (fq_taxonomy_set_name(r->taxonomy, added, PQgetvalue(categories, i, 2)) != 0)
+            goto out_of_memory;
     }
     if (load_rules(r, rules, err, err_len) != 0)
         goto fail;
@@ -211,6 +215,9 @@ fq_routing *fq_routing_build(const fq_org *org, const PGresult *categories, cons
                                   line_or_default(PQgetvalue(handlers, i, 3)),
                                   code[0] ? code : NULL, err, err_len) != 0)
             goto fail;
+        if (fq_roster_set_handler_name(r->roster, fq_roster_handler_count(r->roster) - 1,
+                                       PQgetvalue(handlers, i, 5)) != 0)
+            goto out_of_memory;
     }
     for (int i = 0; i < PQntuples(workers); i++) {
         if (fq_roster_add_worker(r->roster, PQgetvalue(workers, i, 0), PQgetvalue(workers, i, 1),
@@ -219,6 +226,9 @@ fq_routing *fq_routing_build(const fq_org *org, const PGresult *categories, cons
                                  (unsigned)strtoul(PQgetvalue(workers, i, 4), NULL, 10), err,
                                  err_len) != 0)
             goto fail;
+        if (fq_roster_set_worker_name(r->roster, fq_roster_worker_count(r->roster) - 1,
+                                      PQgetvalue(workers, i, 5)) != 0)
+            goto out_of_memory;
     }
     if (fq_roster_finish(r->roster, err, err_len) != 0)
         goto fail;
@@ -228,6 +238,8 @@ fq_routing *fq_routing_build(const fq_org *org, const PGresult *categories, cons
     if (r->router == NULL)
         goto fail;
     return r;
+out_of_memory:
+    fq_errf(err, err_len, "out of memory");
 fail:
     fq_routing_free(r);
     return NULL;
@@ -341,4 +353,21 @@ const fq_calendar *fq_routing_calendar(const fq_routing *r, int32_t district)
         if (r->calendars[i].district == district)
             return &r->calendars[i].calendar;
     return NULL;
+}
+
+const char *fq_routing_time_zone(const fq_routing *r, int32_t unit, char *buf, size_t len)
+{
+    int32_t offset_s = 8 * 3600; /* China Standard Time, the default calendar's */
+    if (r != NULL && unit >= 0) {
+        int32_t district = unit;
+        while (fq_org_parent(r->org, district) >= 0)
+            district = fq_org_parent(r->org, district);
+        const fq_calendar *c = fq_routing_calendar(r, district);
+        if (c != NULL)
+            offset_s = c->utc_offset_s;
+    }
+    int32_t a = offset_s < 0 ? -offset_s : offset_s;
+    snprintf(buf, len, "%c%02d:%02d", offset_s < 0 ? '-' : '+', (int)(a / 3600),
+             (int)(a % 3600 / 60));
+    return buf;
 }

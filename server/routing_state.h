@@ -44,11 +44,13 @@ typedef struct fq_routing {
 } fq_routing;
 
 /* Result columns, in order (statements.h has the queries):
- *   categories: code, default line
+ *   categories: code, default line, display name
  *   rules:      id, category, severity, risk, tier, line, co (text[]), ack_s, ack_warn_s,
  *               conclude_s, conclude_warn_s, rule set version, working time (boolean)
- *   handlers:   id, kind, territory, line, code
- *   workers:    id, grid, capacity, on_duty, open assignments
+ *   handlers:   id, kind, territory, line, code, display name
+ *   workers:    id, grid, capacity, on_duty, open assignments, display name
+ * The display names (the org units' come with the org) are what replies and
+ * feed items carry beside the ids (docs/protocol.md, "Names").
  *   polygons:   grid, ring (double precision[]: lon, lat, lon, lat, …) */
 fq_routing *fq_routing_build(const fq_org *org, const PGresult *categories, const PGresult *rules,
                              const PGresult *handlers, const PGresult *workers,
@@ -64,6 +66,10 @@ int fq_routing_load_calendars(fq_routing *r, const PGresult *settings, const PGr
                               char *err, size_t err_len);
 /* The calendar of a district (unit index), or NULL when none was imported. */
 const fq_calendar *fq_routing_calendar(const fq_routing *r, int32_t district);
+/* The district's local time as "+08:00" (the offset of its working calendar;
+ * "+08:00" when none is imported) into buf (at least 8 bytes); `unit` any
+ * unit of the district, r may be NULL. Returns buf. */
+const char *fq_routing_time_zone(const fq_routing *r, int32_t unit, char *buf, size_t len);
 
 /* The organisation tree from the rows of FQ_SQL_LOAD_UNITS (id, kind,
  * parent, name), finished; NULL with the reason in err. */

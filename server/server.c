@@ -176,6 +176,8 @@ static fq_directory *build_directory(server *srv, const PGresult *units, const P
                  fq_directory_set_serves(dir, id, PQgetvalue(nodes, i, 5), PQgetvalue(nodes, i, 6),
                                          err, sizeof err) != 0)
             log_line("directory: %s", err);
+        else if (fq_directory_set_name(dir, id, PQgetvalue(nodes, i, 7), err, sizeof err) != 0)
+            log_line("directory: %s", err);
         sodium_memzero(key, sizeof key);
     }
     return dir;
@@ -297,11 +299,14 @@ static void on_directory(void *user, const PGresult *const *loaded)
              fq_directory_node_count(dir), routing ? "loaded" : "none");
     if (routing != NULL)
         log_line("routing: rule set %u, %zu categories, %zu handlers, %zu workers, %s; %zu open "
-                 "incidents",
+                 "incidents; display names %zu bytes",
                  routing->rule_set, fq_taxonomy_count(routing->taxonomy),
                  fq_roster_handler_count(routing->roster), fq_roster_worker_count(routing->roster),
                  routing->geo ? "grid polygons" : "no grid polygons",
-                 fq_dispatch_get_stats(srv->dispatch)->open);
+                 fq_dispatch_get_stats(srv->dispatch)->open,
+                 fq_org_names_memory(fq_directory_org(dir)) +
+                     fq_taxonomy_names_memory(routing->taxonomy) +
+                     fq_roster_names_memory(routing->roster));
     for (size_t i = 0; routing != NULL && i < routing->n_calendars; i++) {
         const fq_district_calendar *dc = &routing->calendars[i];
         char years[128] = "";

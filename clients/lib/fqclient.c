@@ -378,6 +378,9 @@ static void on_reply(fqc *c, slot *s, const uint8_t *data, size_t len)
             snprintf(r.lead_unit, sizeof r.lead_unit, "%s", o->lead_unit ? o->lead_unit : "");
             snprintf(r.worker, sizeof r.worker, "%s", o->worker ? o->worker : "");
             snprintf(r.territory, sizeof r.territory, "%s", o->territory ? o->territory : "");
+            snprintf(r.lead_unit_name, sizeof r.lead_unit_name, "%s", o->lead_unit_name);
+            snprintf(r.worker_name, sizeof r.worker_name, "%s", o->worker_name);
+            snprintf(r.territory_name, sizeof r.territory_name, "%s", o->territory_name);
             size_t used = 0;
             for (size_t i = 0; i < o->n_co_units && used < sizeof r.co_units; i++)
                 used += (size_t)snprintf(r.co_units + used, sizeof r.co_units - used, "%s%s",

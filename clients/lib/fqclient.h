@@ -65,6 +65,8 @@ typedef struct fqc_result {
     int tier; /* Fengqiao__V1__Tier */
     int line; /* Fengqiao__V1__Line: 1 governance .. 4 services, 0 none */
     char lead_unit[65], worker[65], territory[65];
+    /* Their display names (RoutingOutcome 14-16): up to 64 characters each. */
+    char lead_unit_name[257], worker_name[257], territory_name[257];
     char co_units[5 * 66]; /* comma-separated */
     uint64_t merged_into;
     int unplaced;

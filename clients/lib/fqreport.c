@@ -190,8 +190,12 @@ json_object *fqr_result_json(uint64_t line, const fqc_result *r)
         }
         if (r->lead_unit[0])
             json_object_object_add(rt, "lead_unit", json_object_new_string(r->lead_unit));
+        if (r->lead_unit_name[0])
+            json_object_object_add(rt, "lead_unit_name", json_object_new_string(r->lead_unit_name));
         if (r->worker[0])
             json_object_object_add(rt, "worker", json_object_new_string(r->worker));
+        if (r->worker_name[0])
+            json_object_object_add(rt, "worker_name", json_object_new_string(r->worker_name));
         if (r->co_units[0]) {
             json_object *co = json_object_new_array();
             char units[sizeof r->co_units];
@@ -203,6 +207,8 @@ json_object *fqr_result_json(uint64_t line, const fqc_result *r)
         }
         if (r->territory[0])
             json_object_object_add(rt, "territory", json_object_new_string(r->territory));
+        if (r->territory_name[0])
+            json_object_object_add(rt, "territory_name", json_object_new_string(r->territory_name));
         if (r->unplaced)
             json_object_object_add(rt, "unplaced", json_object_new_boolean(1));
         if (r->acknowledge_due_ms)

@@ -3,6 +3,7 @@
 #include "admin.h"
 #include "rows_csv.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,32 +14,189 @@ static const char help[] =
     "The meeting figures of the cases received in [--from, --to), and what happened to\n"
     "them before --to: received, acknowledged (on time), concluded (on time), overdue,\n"
     "returned, redone, escalated, the share concluded at village level, mean and p90\n"
-    "seconds to acknowledge and to conclude (the table: p90 in minutes), cases still\n"
-    "pending after 1, 3, 7 and 30 days. TIME is anything PostgreSQL reads as a\n"
-    "timestamp ('2026-11-23', '2026-11-23 08:00+08', 'now'). --by groups the rows\n"
-    "(default town). docs/statistics.md defines each figure.\n";
+    "seconds to acknowledge and to conclude, cases still pending after 1, 3, 7 and 30\n"
+    "days. TIME is anything PostgreSQL reads as a timestamp ('2026-11-23',\n"
+    "'2026-11-23 08:00+08', 'now'). --by groups the rows (default town).\n"
+    "The table (without --csv or --json) has two parts, each with a title and a TOTAL\n"
+    "row: the cases, and their times and backlog, durations in hours (h) with one\n"
+    "decimal, shares in percent; groups by id and name. docs/statistics.md defines each\n"
+    "figure and how the totals are made.\n";
 
-static void print_table(const PGresult *res)
+/* Columns of fq_meeting_stats (migration 0011), then the group's name. */
+enum {
+    GRP,
+    RECEIVED,
+    ACKED,
+    ACKED_ON_TIME,
+    CONCLUDED,
+    CONCLUDED_ON_TIME,
+    OVERDUE,
+    RETURNED,
+    REDONE,
+    ESCALATED,
+    VILLAGE_SHARE,
+    ACK_MEAN,
+    ACK_P90,
+    CONCLUDE_MEAN,
+    CONCLUDE_P90,
+    PENDING_1D,
+    PENDING_3D,
+    PENDING_7D,
+    PENDING_30D,
+    NAME,
+    N_COLUMNS
+};
+
+/* Columns a terminal shows a CJK character in: 2 for the wide ranges (the
+ * names are Chinese), 1 otherwise; bytes that are not UTF-8 count 1 each. */
+static size_t display_width(const char *s)
 {
-    /* The figures people read first; the rest are in --csv and --json. */
-    printf("%-28s %8s %8s %8s %8s %8s %7s %7s %7s %7s %8s %11s %13s\n", "GROUP", "RECEIVED",
-           "ACKED", "ON TIME", "CONCLUD", "ON TIME", "OVERDUE", "RETURN", "REDONE", "ESCAL",
-           "VILLAGE", "ACK P90 min", "CONCL P90 min");
-    for (int r = 0; r < PQntuples(res); r++) {
-        const char *share = PQgetvalue(res, r, 10);
-        char share_text[16] = "-";
-        if (share[0])
-            snprintf(share_text, sizeof share_text, "%.0f%%", 100.0 * strtod(share, NULL));
-        char ack[16] = "-", con[16] = "-";
-        if (PQgetvalue(res, r, 12)[0])
-            snprintf(ack, sizeof ack, "%.1f", strtod(PQgetvalue(res, r, 12), NULL) / 60.0);
-        if (PQgetvalue(res, r, 14)[0])
-            snprintf(con, sizeof con, "%.1f", strtod(PQgetvalue(res, r, 14), NULL) / 60.0);
-        printf("%-28s %8s %8s %8s %8s %8s %7s %7s %7s %7s %8s %11s %13s\n", PQgetvalue(res, r, 0),
-               PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), PQgetvalue(res, r, 3),
-               PQgetvalue(res, r, 4), PQgetvalue(res, r, 5), PQgetvalue(res, r, 6),
-               PQgetvalue(res, r, 7), PQgetvalue(res, r, 8), PQgetvalue(res, r, 9), share_text, ack,
-               con);
+    size_t w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        uint32_t cp = *p;
+        int len = 1;
+        if (*p >= 0xf0 && p[1] && p[2] && p[3]) {
+            cp = ((uint32_t)(p[0] & 7) << 18) | ((uint32_t)(p[1] & 63) << 12) |
+                 ((uint32_t)(p[2] & 63) << 6) | (p[3] & 63);
+            len = 4;
+        } else if (*p >= 0xe0 && p[1] && p[2]) {
+            cp = ((uint32_t)(p[0] & 15) << 12) | ((uint32_t)(p[1] & 63) << 6) | (p[2] & 63);
+            len = 3;
+        } else if (*p >= 0xc0 && p[1]) {
+            cp = ((uint32_t)(p[0] & 31) << 6) | (p[1] & 63);
+            len = 2;
+        }
+        int wide = (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
+                   (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+                   (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+                   (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd);
+        w += wide ? 2 : 1;
+        p += len;
+    }
+    return w;
+}
+
+/* s, then spaces up to `width` display columns. */
+static void print_padded(const char *s, size_t width)
+{
+    fputs(s, stdout);
+    for (size_t w = display_width(s); w < width; w++)
+        putchar(' ');
+}
+
+static double number(const PGresult *res, int row, int col)
+{
+    return strtod(PQgetvalue(res, row, col), NULL);
+}
+
+/* Seconds as hours with one decimal; '-' when there is no figure. */
+static void hours(char *buf, size_t len, int has, double seconds)
+{
+    if (has)
+        snprintf(buf, len, "%.1f", seconds / 3600.0);
+    else
+        snprintf(buf, len, "-");
+}
+
+static void percent(char *buf, size_t len, int has, double share)
+{
+    if (has)
+        snprintf(buf, len, "%.0f%%", 100.0 * share);
+    else
+        snprintf(buf, len, "-");
+}
+
+/* The two tables (help, docs/statistics.md "The table"). `whole`: the
+ * by-district row of the same period, whose p90s are the TOTAL row's when
+ * the groups cover every case (not by worker: only village-tier cases have
+ * a worker); NULL otherwise. */
+static void print_table(const PGresult *res, const PGresult *whole, const char *by,
+                        const char *from, const char *to)
+{
+    int rows = PQntuples(res);
+    size_t gw = strlen("GROUP"), nw = strlen("NAME");
+    for (int r = 0; r < rows; r++) {
+        size_t a = display_width(PQgetvalue(res, r, GRP)),
+               b = display_width(PQgetvalue(res, r, NAME));
+        gw = a > gw ? a : gw;
+        nw = b > nw ? b : nw;
+    }
+    /* The TOTAL row: counts summed; the village share from the village
+     * counts (share x concluded); means weighted by their counts
+     * (acknowledged, concluded); never an average of averages. */
+    double sum[N_COLUMNS] = {0}, village = 0, ack_time = 0, conclude_time = 0;
+    for (int r = 0; r < rows; r++) {
+        for (int c = RECEIVED; c <= ESCALATED; c++)
+            sum[c] += number(res, r, c);
+        for (int c = PENDING_1D; c <= PENDING_30D; c++)
+            sum[c] += number(res, r, c);
+        village += number(res, r, VILLAGE_SHARE) * number(res, r, CONCLUDED);
+        ack_time += number(res, r, ACK_MEAN) * number(res, r, ACKED);
+        conclude_time += number(res, r, CONCLUDE_MEAN) * number(res, r, CONCLUDED);
+    }
+
+    printf("Cases received from %s to %s, by %s (what happened to them before the end)\n", from, to,
+           by);
+    static const char *const count_heads[] = {"RECEIVED",  "ACKED",         "ACKED ON TIME",
+                                              "CONCLUDED", "CONCL ON TIME", "OVERDUE",
+                                              "RETURNED",  "REDONE",        "ESCALATED"};
+    print_padded("GROUP", gw + 2);
+    print_padded("NAME", nw + 2);
+    for (size_t k = 0; k < sizeof count_heads / sizeof count_heads[0]; k++)
+        printf("%*s%s", k ? 2 : 0, "", count_heads[k]);
+    putchar('\n');
+    for (int r = 0; r <= rows; r++) {
+        print_padded(r < rows ? PQgetvalue(res, r, GRP) : "TOTAL", gw + 2);
+        print_padded(r < rows ? PQgetvalue(res, r, NAME) : "", nw + 2);
+        for (int c = RECEIVED; c <= ESCALATED; c++) {
+            char v[24];
+            snprintf(v, sizeof v, "%.0f", r < rows ? number(res, r, c) : sum[c]);
+            printf("%*s%*s", c > RECEIVED ? 2 : 0, "", (int)strlen(count_heads[c - RECEIVED]), v);
+        }
+        putchar('\n');
+    }
+
+    printf("\nTimes and backlog of the same cases, by %s (hours, h; shares in percent)\n", by);
+    static const char *const time_heads[] = {"VILLAGE %",    "ACK MEAN h",  "ACK P90 h",
+                                             "CONCL MEAN h", "CONCL P90 h", "OPEN >1d",
+                                             "OPEN >3d",     "OPEN >7d",    "OPEN >30d"};
+    print_padded("GROUP", gw + 2);
+    print_padded("NAME", nw + 2);
+    for (size_t k = 0; k < sizeof time_heads / sizeof time_heads[0]; k++)
+        printf("%*s%s", k ? 2 : 0, "", time_heads[k]);
+    putchar('\n');
+    for (int r = 0; r <= rows; r++) {
+        char v[9][24];
+        if (r < rows) {
+            percent(v[0], sizeof v[0], PQgetvalue(res, r, VILLAGE_SHARE)[0] != '\0',
+                    number(res, r, VILLAGE_SHARE));
+            hours(v[1], sizeof v[1], PQgetvalue(res, r, ACK_MEAN)[0] != '\0',
+                  number(res, r, ACK_MEAN));
+            hours(v[2], sizeof v[2], PQgetvalue(res, r, ACK_P90)[0] != '\0',
+                  number(res, r, ACK_P90));
+            hours(v[3], sizeof v[3], PQgetvalue(res, r, CONCLUDE_MEAN)[0] != '\0',
+                  number(res, r, CONCLUDE_MEAN));
+            hours(v[4], sizeof v[4], PQgetvalue(res, r, CONCLUDE_P90)[0] != '\0',
+                  number(res, r, CONCLUDE_P90));
+            for (int k = 0; k < 4; k++)
+                snprintf(v[5 + k], sizeof v[5 + k], "%s", PQgetvalue(res, r, PENDING_1D + k));
+        } else {
+            int has_whole = whole != NULL && PQntuples(whole) == 1;
+            percent(v[0], sizeof v[0], sum[CONCLUDED] > 0, village / sum[CONCLUDED]);
+            hours(v[1], sizeof v[1], sum[ACKED] > 0, ack_time / sum[ACKED]);
+            hours(v[2], sizeof v[2], has_whole && PQgetvalue(whole, 0, ACK_P90)[0] != '\0',
+                  has_whole ? number(whole, 0, ACK_P90) : 0);
+            hours(v[3], sizeof v[3], sum[CONCLUDED] > 0, conclude_time / sum[CONCLUDED]);
+            hours(v[4], sizeof v[4], has_whole && PQgetvalue(whole, 0, CONCLUDE_P90)[0] != '\0',
+                  has_whole ? number(whole, 0, CONCLUDE_P90) : 0);
+            for (int k = 0; k < 4; k++)
+                snprintf(v[5 + k], sizeof v[5 + k], "%.0f", sum[PENDING_1D + k]);
+        }
+        print_padded(r < rows ? PQgetvalue(res, r, GRP) : "TOTAL", gw + 2);
+        print_padded(r < rows ? PQgetvalue(res, r, NAME) : "", nw + 2);
+        for (int k = 0; k < 9; k++)
+            printf("%*s%*s", k ? 2 : 0, "", (int)strlen(time_heads[k]), v[k]);
+        putchar('\n');
     }
 }
 
@@ -90,10 +248,23 @@ int cmd_stats(const globals *g, int argc, char **argv)
                            "SELECT row_to_json(s)::text FROM fq_meeting_stats($1::timestamptz,"
                            " $2::timestamptz, $3) s",
                            3, NULL, params, NULL, NULL, 0);
-    } else {
+    } else if (want_csv) {
         res = PQexecParams(conn,
                            "SELECT * FROM fq_meeting_stats($1::timestamptz, $2::timestamptz, $3)",
                            3, NULL, params, NULL, NULL, 0);
+    } else {
+        /* The table names the groups: the topology's names of towns,
+         * districts, units and workers; the lines' own. */
+        res = PQexecParams(
+            conn,
+            "SELECT s.*, coalesce(CASE $3 WHEN 'town' THEN (SELECT name FROM org_units"
+            " WHERE id = s.grp) WHEN 'unit' THEN (SELECT name FROM handlers WHERE id = s.grp)"
+            " WHEN 'worker' THEN (SELECT name FROM workers WHERE id = s.grp)"
+            " WHEN 'line' THEN (ARRAY['综治工作', '市场监管', '综合执法', '便民服务'])"
+            "[array_position(ARRAY['governance', 'market', 'enforcement', 'services'], s.grp)]"
+            " ELSE '' END, '') FROM fq_meeting_stats($1::timestamptz, $2::timestamptz, $3) s"
+            " ORDER BY s.grp",
+            3, NULL, params, NULL, NULL, 0);
     }
     if (!admin_command_ok(conn, res)) {
         PQclear(res);
@@ -113,8 +284,31 @@ int cmd_stats(const globals *g, int argc, char **argv)
         }
         fputs(csv, stdout);
         free(csv);
-    } else
-        print_table(res);
+    } else {
+        PGresult *whole = NULL, *period = NULL;
+        if (strcmp(by, "worker") != 0)
+            whole = PQexecParams(
+                conn,
+                "SELECT * FROM fq_meeting_stats($1::timestamptz, $2::timestamptz, 'district')", 2,
+                NULL, params, NULL, NULL, 0);
+        period = PQexecParams(conn,
+                              "SELECT to_char($1::timestamptz, 'YYYY-MM-DD HH24:MI:SS TZH:TZM'),"
+                              " to_char($2::timestamptz, 'YYYY-MM-DD HH24:MI:SS TZH:TZM')",
+                              2, NULL, params, NULL, NULL, 0);
+        int ok = PQresultStatus(period) == PGRES_TUPLES_OK &&
+                 (whole == NULL || PQresultStatus(whole) == PGRES_TUPLES_OK);
+        if (ok)
+            print_table(res, whole, by, PQgetvalue(period, 0, 0), PQgetvalue(period, 0, 1));
+        else
+            fprintf(stderr, "fengqiao-admin: %s", PQerrorMessage(conn));
+        PQclear(whole);
+        PQclear(period);
+        if (!ok) {
+            PQclear(res);
+            PQfinish(conn);
+            return 1;
+        }
+    }
     PQclear(res);
     PQfinish(conn);
     return 0;

@@ -11,6 +11,7 @@
 typedef struct node_entry {
     fq_node node;
     char id[FQ_ID_MAX_LEN + 1];
+    char *name; /* NULL: none given */
     UT_hash_handle hh;
 } node_entry;
 
@@ -66,6 +67,7 @@ void fq_directory_free(fq_directory *dir)
     {
         HASH_DEL(dir->nodes, e);
         sodium_memzero(e->node.key, sizeof e->node.key);
+        free(e->name);
         free(e);
     }
     fq_org_free(dir->org);
@@ -95,6 +97,7 @@ int fq_directory_add_node(fq_directory *dir, const char *id, fq_role role, const
     }
     snprintf(e->id, sizeof e->id, "%s", id);
     e->node.id = e->id;
+    e->node.name = "";
     e->node.role = role;
     e->node.jurisdiction = unit;
     e->node.revoked = revoked;
@@ -121,6 +124,26 @@ int fq_directory_set_serves(fq_directory *dir, const char *id, const char *worke
     }
     snprintf(e->node.box, sizeof e->node.box, "%s:%s", worker[0] ? "w" : "h",
              worker[0] ? worker : handler);
+    return 0;
+}
+
+int fq_directory_set_name(fq_directory *dir, const char *id, const char *name, char *err,
+                          size_t err_len)
+{
+    node_entry *e;
+    HASH_FIND_STR(dir->nodes, id, e);
+    if (e == NULL) {
+        snprintf(err, err_len, "no node %s", id);
+        return -1;
+    }
+    char *copy = strdup(name);
+    if (copy == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    free(e->name);
+    e->name = copy;
+    e->node.name = copy;
     return 0;
 }
 

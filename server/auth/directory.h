@@ -28,6 +28,10 @@ typedef struct fq_node {
      * ("w:<id>") or handling unit ("h:<id>"), a town platform's follow feed
      * ("u:<town>"); empty for other nodes. */
     char box[72];
+    /* Who acts through it, by name (a feed item's actor_name): the web
+     * account's display name, the served worker's name, else the node's
+     * description; "" until fq_directory_set_name. */
+    const char *name;
 } fq_node;
 
 typedef struct fq_directory fq_directory;
@@ -46,6 +50,10 @@ int fq_directory_add_node(fq_directory *dir, const char *id, fq_role role, const
  * the two non-empty). */
 int fq_directory_set_serves(fq_directory *dir, const char *id, const char *worker,
                             const char *handler, char *err, size_t err_len);
+
+/* Gives node `id` its name (fq_node.name). 0, or -1 with a message. */
+int fq_directory_set_name(fq_directory *dir, const char *id, const char *name, char *err,
+                          size_t err_len);
 
 const fq_org *fq_directory_org(const fq_directory *dir);
 size_t fq_directory_node_count(const fq_directory *dir);

@@ -186,3 +186,16 @@ int fq_org_within(const fq_org *org, int32_t unit_index, int32_t ancestor)
             return 1;
     return 0;
 }
+
+const char *fq_org_name(const fq_org *org, int32_t index)
+{
+    return org->units[index]->name;
+}
+
+size_t fq_org_names_memory(const fq_org *org)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < org->count; i++)
+        bytes += strlen(org->units[i]->name) + 1;
+    return bytes;
+}

@@ -37,6 +37,10 @@ int fq_org_finish(fq_org *org, char *err, size_t err_len);
 int32_t fq_org_find(const fq_org *org, const char *id);
 size_t fq_org_count(const fq_org *org);
 const char *fq_org_id(const fq_org *org, int32_t unit);
+/* The unit's display name (灵隐街道), as the topology gives it. */
+const char *fq_org_name(const fq_org *org, int32_t unit);
+/* Bytes the display names hold (for the memory figures). */
+size_t fq_org_names_memory(const fq_org *org);
 fq_unit_kind fq_org_kind(const fq_org *org, int32_t unit);
 int32_t fq_org_parent(const fq_org *org, int32_t unit);
 

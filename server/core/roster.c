@@ -11,6 +11,7 @@
 typedef struct handler {
     char id[FQ_ID_MAX_LEN + 1];
     char code[FQ_ID_MAX_LEN + 1];
+    char *name; /* NULL: none given */
     fq_handler_kind kind;
     int32_t territory;
     int line;
@@ -18,6 +19,7 @@ typedef struct handler {
 
 typedef struct worker_row {
     char id[FQ_ID_MAX_LEN + 1];
+    char *name; /* NULL: none given */
     int32_t village;
     size_t order; /* insertion order, for a stable sort */
     fq_worker state;
@@ -83,6 +85,10 @@ void fq_roster_free(fq_roster *r)
     HASH_CLEAR(hh, r->handler_ids);
     HASH_CLEAR(hh, r->worker_ids);
     free(r->id_entries);
+    for (size_t i = 0; i < r->n_handlers; i++)
+        free(r->handlers[i].name);
+    for (size_t i = 0; i < r->n_workers; i++)
+        free(r->rows[i].name);
     free(r->handlers);
     free(r->rows);
     free(r->workers);
@@ -372,11 +378,53 @@ const fq_worker *fq_roster_worker_const(const fq_roster *r, int32_t w)
     return &r->workers[w];
 }
 
+static int set_name(char **slot, const char *name)
+{
+    char *copy = strdup(name);
+    if (copy == NULL)
+        return -1;
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+int fq_roster_set_handler_name(fq_roster *r, size_t added, const char *name)
+{
+    return added < r->n_handlers ? set_name(&r->handlers[added].name, name) : -1;
+}
+
+int fq_roster_set_worker_name(fq_roster *r, size_t added, const char *name)
+{
+    return added < r->n_workers && !r->finished ? set_name(&r->rows[added].name, name) : -1;
+}
+
+const char *fq_roster_handler_name(const fq_roster *r, int32_t h)
+{
+    const handler *x = &r->handlers[h];
+    return x->name != NULL && x->name[0] != '\0' ? x->name : x->id;
+}
+
+const char *fq_roster_worker_name(const fq_roster *r, int32_t w)
+{
+    const worker_row *x = &r->rows[w];
+    return x->name != NULL && x->name[0] != '\0' ? x->name : x->id;
+}
+
+size_t fq_roster_names_memory(const fq_roster *r)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < r->n_handlers; i++)
+        bytes += r->handlers[i].name ? strlen(r->handlers[i].name) + 1 : 0;
+    for (size_t i = 0; i < r->n_workers; i++)
+        bytes += r->rows[i].name ? strlen(r->rows[i].name) + 1 : 0;
+    return bytes;
+}
+
 size_t fq_roster_memory(const fq_roster *r)
 {
     size_t units = fq_org_count(r->org);
-    return sizeof *r + r->cap_handlers * sizeof *r->handlers + r->cap_workers * sizeof *r->rows +
-           r->n_workers * sizeof *r->workers +
+    return fq_roster_names_memory(r) + sizeof *r + r->cap_handlers * sizeof *r->handlers +
+           r->cap_workers * sizeof *r->rows + r->n_workers * sizeof *r->workers +
            (r->n_handlers + r->n_workers) * sizeof *r->id_entries +
            units * sizeof(int32_t) * (2 * FQ_LINE_COUNT + 6);
 }

@@ -45,6 +45,11 @@ int fq_roster_add_handler(fq_roster *r, const char *id, fq_handler_kind kind, co
                           int line, const char *code, char *err, size_t err_len);
 int fq_roster_add_worker(fq_roster *r, const char *id, const char *grid, unsigned capacity,
                          int on_duty, unsigned load, char *err, size_t err_len);
+/* Display names (西湖区社会治理综合服务中心, 王某), by the index in the order
+ * added: handlers at any time, workers before fq_roster_finish (which sorts
+ * them). One without a name is named by its id. 0, or -1 when out of memory. */
+int fq_roster_set_handler_name(fq_roster *r, size_t added, const char *name);
+int fq_roster_set_worker_name(fq_roster *r, size_t added, const char *name);
 /* Builds the indices; checks one center per district, one handler per
  * (town, line), at most one department leading each line per district. */
 int fq_roster_finish(fq_roster *r, char *err, size_t err_len);
@@ -57,6 +62,8 @@ int32_t fq_roster_handler_territory(const fq_roster *r, int32_t handler);
 int32_t fq_roster_find_handler(const fq_roster *r, const char *id);
 const char *fq_roster_worker_id(const fq_roster *r, int32_t worker);
 int32_t fq_roster_find_worker(const fq_roster *r, const char *id);
+const char *fq_roster_handler_name(const fq_roster *r, int32_t handler);
+const char *fq_roster_worker_name(const fq_roster *r, int32_t worker);
 
 /* -1 where none. */
 int32_t fq_roster_center(const fq_roster *r, int32_t district);
@@ -74,7 +81,9 @@ size_t fq_roster_village_workers(const fq_roster *r, int32_t village, int32_t *f
 fq_worker *fq_roster_worker(fq_roster *r, int32_t worker);
 const fq_worker *fq_roster_worker_const(const fq_roster *r, int32_t worker);
 
-/* Bytes held, for the benchmark. */
+/* Bytes held, for the benchmark, the display names included; and the names
+ * alone. */
 size_t fq_roster_memory(const fq_roster *r);
+size_t fq_roster_names_memory(const fq_roster *r);
 
 #endif

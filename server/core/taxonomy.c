@@ -10,6 +10,7 @@
 
 typedef struct category {
     char code[FQ_ID_MAX_LEN + 1];
+    char *name; /* NULL: none given */
     fq_line line;
     int index;
     UT_hash_handle hh;
@@ -61,8 +62,10 @@ void fq_taxonomy_free(fq_taxonomy *t)
     if (t == NULL)
         return;
     HASH_CLEAR(hh, t->by_code);
-    for (size_t i = 0; i < t->count; i++)
+    for (size_t i = 0; i < t->count; i++) {
+        free(t->by_index[i]->name);
         free(t->by_index[i]);
+    }
     free(t->by_index);
     free(t);
 }
@@ -117,4 +120,30 @@ const char *fq_taxonomy_code(const fq_taxonomy *t, int index)
 fq_line fq_taxonomy_default_line(const fq_taxonomy *t, int index)
 {
     return t->by_index[index]->line;
+}
+
+int fq_taxonomy_set_name(fq_taxonomy *t, int index, const char *name)
+{
+    category *c = t->by_index[index];
+    char *copy = strdup(name);
+    if (copy == NULL)
+        return -1;
+    free(c->name);
+    c->name = copy;
+    return 0;
+}
+
+const char *fq_taxonomy_name(const fq_taxonomy *t, int index)
+{
+    const category *c = t->by_index[index];
+    return c->name != NULL && c->name[0] != '\0' ? c->name : c->code;
+}
+
+size_t fq_taxonomy_names_memory(const fq_taxonomy *t)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < t->count; i++)
+        if (t->by_index[i]->name != NULL)
+            bytes += strlen(t->by_index[i]->name) + 1;
+    return bytes;
 }

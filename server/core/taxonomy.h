@@ -37,11 +37,17 @@ void fq_taxonomy_free(fq_taxonomy *t);
  * Returns its dense index (0..), or -1 with a message. */
 int fq_taxonomy_add(fq_taxonomy *t, const char *code, fq_line default_line, char *err,
                     size_t err_len);
+/* Gives category `category` its display name (邻里纠纷); a category without
+ * one is named by its code. 0, or -1 when out of memory. */
+int fq_taxonomy_set_name(fq_taxonomy *t, int category, const char *name);
 /* Index of the category, or -1. */
 int fq_taxonomy_find(const fq_taxonomy *t, const char *code);
 size_t fq_taxonomy_count(const fq_taxonomy *t);
 const char *fq_taxonomy_code(const fq_taxonomy *t, int category);
 fq_line fq_taxonomy_default_line(const fq_taxonomy *t, int category);
+const char *fq_taxonomy_name(const fq_taxonomy *t, int category);
+/* Bytes the display names hold (for the memory figures). */
+size_t fq_taxonomy_names_memory(const fq_taxonomy *t);
 
 /* "governance", "market", "enforcement", "services" <-> fq_line; -1 when unknown. */
 int fq_line_parse(const char *name);

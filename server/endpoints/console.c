@@ -37,6 +37,8 @@ typedef struct query_req {
     uint64_t after;             /* incident: the last event seq before this page */
     uint64_t offset;            /* roster, stats: rows before this page */
     const char *routing_status; /* the server's, taken once when the answer is built */
+    char node[72];              /* the asking console node */
+    char time_zone[8];          /* its district's, taken when the answer is built */
     char params[N_PARAMS][80];
     char pattern[2 * 4 * SEARCH_MAX_CHARS + 3]; /* search: the LIKE pattern */
     char text[4 * SEARCH_MAX_CHARS + 1];        /* search: the text */
@@ -78,12 +80,56 @@ static int parse_number_cursor(const char *c, const char *tag, uint64_t *n)
     return 0;
 }
 
+/* The first column after the summary's (statements.h). */
+#define SUMMARY_COLS FQ_SQL_CONSOLE_NCOLUMNS
+
+static const char *unit_name(const fq_org *org, const char *id)
+{
+    int32_t u = id[0] != '\0' ? fq_org_find(org, id) : -1;
+    return u >= 0 ? fq_org_name(org, u) : "";
+}
+
+static const char *handler_name(const fq_routing *r, const char *id)
+{
+    int32_t h = r != NULL && id[0] != '\0' ? fq_roster_find_handler(r->roster, id) : -1;
+    return h >= 0 ? fq_roster_handler_name(r->roster, h) : "";
+}
+
+static const char *worker_name(const fq_routing *r, const char *id)
+{
+    int32_t w = r != NULL && id[0] != '\0' ? fq_roster_find_worker(r->roster, id) : -1;
+    return w >= 0 ? fq_roster_worker_name(r->roster, w) : "";
+}
+
+/* The display names of a summary's ids, from the server's snapshot (the
+ * topology as loaded now: no join on the board's read, and a renamed unit
+ * reads under its new name at once). An id the snapshot does not know (a
+ * unit removed since) gets ''. co_names holds FQ_ROUTE_MAX_CO + 1. */
+static void name_summary(const fq_snapshot *snap, Fengqiao__V1__IncidentSummary *s, char **co_names)
+{
+    const fq_org *org = fq_directory_org(snap->directory);
+    const fq_routing *r = snap->routing;
+    int category = r != NULL ? fq_taxonomy_find(r->taxonomy, s->category) : -1;
+    s->category_name = category >= 0 ? (char *)fq_taxonomy_name(r->taxonomy, category) : "";
+    s->territory_name = (char *)unit_name(org, s->territory);
+    s->town_name = (char *)unit_name(org, s->town);
+    s->lead_unit_name = (char *)handler_name(r, s->lead_unit);
+    s->worker_name = (char *)worker_name(r, s->worker);
+    for (size_t i = 0; i < s->n_co_units; i++)
+        co_names[i] = (char *)handler_name(r, s->co_units[i]);
+    s->co_unit_names = co_names;
+    s->n_co_unit_names = s->n_co_units;
+    const fq_node *node = fq_directory_find(snap->directory, s->reporter_node);
+    s->reporter_node_name = node != NULL && node->name != NULL ? (char *)node->name : "";
+}
+
 /* FQ_SQL_CONSOLE_COLUMNS of one row into an IncidentSummary (strings point
- * into `res`; co-units into `co`, which must hold FQ_ROUTE_MAX_CO + 1); the
- * report's point from columns lon_col, lon_col + 1 into `point` when they
- * are not NULL. */
-static void summary_of(const PGresult *res, int row, Fengqiao__V1__IncidentSummary *s, char **co,
-                       char *co_buf, size_t co_len, int lon_col, Fengqiao__V1__GeoPoint *point)
+ * into `res` and the snapshot; co-units into `co`, which must hold 2 *
+ * (FQ_ROUTE_MAX_CO + 1): the ids, then their names); the report's point from
+ * columns lon_col, lon_col + 1 into `point` when they are not NULL. */
+static void summary_of(const fq_snapshot *snap, const PGresult *res, int row,
+                       Fengqiao__V1__IncidentSummary *s, char **co, char *co_buf, size_t co_len,
+                       int lon_col, Fengqiao__V1__GeoPoint *point)
 {
     fengqiao__v1__incident_summary__init(s);
     s->incident_id = (uint64_t)fq_store_column_i64(res, row, 0);
@@ -118,12 +164,12 @@ static void summary_of(const PGresult *res, int row, Fengqiao__V1__IncidentSumma
     s->escalations = (uint32_t)fq_store_column_i64(res, row, 19);
     s->reporter_node = PQgetvalue(res, row, 20);
     s->supervision_due_ms = fq_store_column_i64(res, row, 21);
-    /* FQ_SQL_CONSOLE_SUSPENSION: the two columns before the last. */
-    int last = PQnfields(res) - 1;
-    s->suspended_at_ms = fq_store_column_i64(res, row, last - 2);
-    s->suspend_reason = PQgetvalue(res, row, last - 1);
-    /* FQ_SQL_CONSOLE_WORKING_TIME: the last column of every such query. */
-    s->working_time = PQgetvalue(res, row, PQnfields(res) - 1)[0] == 't';
+    s->overdue_limits = (uint32_t)fq_store_column_i64(res, row, 22);
+    s->external_ref = PQgetvalue(res, row, 23);
+    s->working_time = PQgetvalue(res, row, 24)[0] == 't';
+    s->suspended_at_ms = fq_store_column_i64(res, row, 25); /* FQ_SQL_CONSOLE_SUSPENSION */
+    s->suspend_reason = PQgetvalue(res, row, 26);
+    name_summary(snap, s, co + FQ_ROUTE_MAX_CO + 1);
     if (!PQgetisnull(res, row, lon_col) && !PQgetisnull(res, row, lon_col + 1)) {
         fengqiao__v1__geo_point__init(point);
         point->lon = strtod(PQgetvalue(res, row, lon_col), NULL);
@@ -143,6 +189,7 @@ static void reply_result(query_req *q, Fengqiao__V1__ConsoleResult *result)
      * the server routes with a state that is not the database's. Its bytes
      * came off the page's budget (new_budget). */
     result->routing_status = (char *)q->routing_status;
+    result->time_zone = q->time_zone;
     reply.console = result;
     fq_reply_send(q->token, q->key, &reply);
 }
@@ -174,7 +221,8 @@ static void answer_incidents(query_req *q, const PGresult *res)
     Fengqiao__V1__GeoPoint *points = calloc((size_t)rows + 1, sizeof *points);
     Fengqiao__V1__IncidentSummary *s = calloc((size_t)rows + 1, sizeof *s);
     Fengqiao__V1__IncidentSummary **list = calloc((size_t)rows + 1, sizeof *list);
-    char **co = calloc(((size_t)rows + 1) * (FQ_ROUTE_MAX_CO + 1), sizeof *co);
+    char **co = calloc(((size_t)rows + 1) * 2 * (FQ_ROUTE_MAX_CO + 1), sizeof *co);
+    const fq_snapshot *snap = fq_dispatch_current(q->dispatch);
     char *co_buf = calloc((size_t)rows + 1, 512);
     if (s == NULL || list == NULL || co == NULL || co_buf == NULL || points == NULL) {
         reply_status(q, ST(BUSY), "out of memory; retry later");
@@ -182,8 +230,9 @@ static void answer_incidents(query_req *q, const PGresult *res)
         fq_reply_budget budget = new_budget(q);
         int n = 0;
         for (int r = 0; r < rows && (uint32_t)n < q->page_rows; r++) {
-            summary_of(res, r, &s[r], co + (size_t)r * (FQ_ROUTE_MAX_CO + 1),
-                       co_buf + (size_t)r * 512, 512, search ? 22 : 24, &points[r]);
+            summary_of(snap, res, r, &s[r], co + (size_t)r * 2 * (FQ_ROUTE_MAX_CO + 1),
+                       co_buf + (size_t)r * 512, 512, search ? SUMMARY_COLS : SUMMARY_COLS + 2,
+                       &points[r]);
             if (!fq_reply_budget_take(&budget,
                                       fengqiao__v1__incident_summary__get_packed_size(&s[r])))
                 break;
@@ -199,10 +248,10 @@ static void answer_incidents(query_req *q, const PGresult *res)
             result.more = 1;
             result.cursor = cursor;
         } else if (n < rows && n > 0) {
-            /* The last row's sort key: columns 22, 23 after the summary. */
+            /* The last row's sort key: the two columns after the summary. */
             snprintf(cursor, sizeof cursor, "o1.%" PRId64 ".%s.%s.%s.%s", q->asof_us,
-                     PQgetvalue(res, n - 1, 22), PQgetvalue(res, n - 1, 2),
-                     PQgetvalue(res, n - 1, 23), PQgetvalue(res, n - 1, 0));
+                     PQgetvalue(res, n - 1, SUMMARY_COLS), PQgetvalue(res, n - 1, 2),
+                     PQgetvalue(res, n - 1, SUMMARY_COLS + 1), PQgetvalue(res, n - 1, 0));
             result.more = 1;
             result.cursor = cursor;
         }
@@ -228,10 +277,11 @@ static void answer_incident(query_req *q, const PGresult *res)
     }
     Fengqiao__V1__IncidentSummary s;
     Fengqiao__V1__IncidentSummary *one = &s;
-    char *co[FQ_ROUTE_MAX_CO + 1];
+    char *co[2 * (FQ_ROUTE_MAX_CO + 1)];
     char co_buf[512];
     Fengqiao__V1__GeoPoint point;
-    summary_of(res, 0, &s, co, co_buf, sizeof co_buf, 29, &point);
+    const fq_snapshot *snap = fq_dispatch_current(q->dispatch);
+    summary_of(snap, res, 0, &s, co, co_buf, sizeof co_buf, SUMMARY_COLS + 7, &point);
     Fengqiao__V1__TimelineEvent *ev = calloc((size_t)rows, sizeof *ev);
     Fengqiao__V1__TimelineEvent **list = calloc((size_t)rows, sizeof *list);
     if (ev == NULL || list == NULL) {
@@ -243,26 +293,26 @@ static void answer_incident(query_req *q, const PGresult *res)
     Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
     result.incidents = &one;
     result.n_incidents = 1;
-    result.description = PQgetvalue(res, 0, 22);
+    result.description = PQgetvalue(res, 0, SUMMARY_COLS);
     fq_reply_budget budget = new_budget(q);
     fq_reply_budget_take(&budget, fengqiao__v1__incident_summary__get_packed_size(&s));
     fq_reply_budget_take(&budget, strlen(result.description));
     size_t n = 0;
     int more = 0;
     for (int r = 0; r < rows; r++) {
-        if (PQgetisnull(res, r, 23))
+        if (PQgetisnull(res, r, SUMMARY_COLS + 1))
             continue; /* no events (after the cursor) */
         if (n == q->page_rows) {
             more = 1;
             break;
         }
         fengqiao__v1__timeline_event__init(&ev[n]);
-        ev[n].seq = (uint64_t)fq_store_column_i64(res, r, 23);
-        ev[n].kind = PQgetvalue(res, r, 24);
-        ev[n].actor = PQgetvalue(res, r, 25);
-        ev[n].at_ms = fq_store_column_i64(res, r, 26);
-        ev[n].reason = PQgetvalue(res, r, 27);
-        ev[n].actor_name = PQgetvalue(res, r, 28);
+        ev[n].seq = (uint64_t)fq_store_column_i64(res, r, SUMMARY_COLS + 1);
+        ev[n].kind = PQgetvalue(res, r, SUMMARY_COLS + 2);
+        ev[n].actor = PQgetvalue(res, r, SUMMARY_COLS + 3);
+        ev[n].at_ms = fq_store_column_i64(res, r, SUMMARY_COLS + 4);
+        ev[n].reason = PQgetvalue(res, r, SUMMARY_COLS + 5);
+        ev[n].actor_name = PQgetvalue(res, r, SUMMARY_COLS + 6);
         if (!fq_reply_budget_take(&budget, fengqiao__v1__timeline_event__get_packed_size(&ev[n]))) {
             more = 1;
             break;
@@ -291,6 +341,7 @@ static void answer_roster(query_req *q, const PGresult *res)
     if (e == NULL || list == NULL) {
         reply_status(q, ST(BUSY), "out of memory; retry later");
     } else {
+        const fq_snapshot *snap = fq_dispatch_current(q->dispatch);
         fq_reply_budget budget = new_budget(q);
         int n = 0;
         for (int r = 0; r < rows && (uint32_t)n < q->page_rows; r++) {
@@ -304,6 +355,10 @@ static void answer_roster(query_req *q, const PGresult *res)
             e[r].on_duty = PQgetvalue(res, r, 6)[0] == 't';
             int worker = strcmp(e[r].kind, "worker") == 0;
             e[r].present = !worker || !fq_dispatch_is_absent(q->dispatch, e[r].id);
+            e[r].name = (char *)(worker ? worker_name(snap->routing, e[r].id)
+                                        : handler_name(snap->routing, e[r].id));
+            e[r].territory_name =
+                (char *)unit_name(fq_directory_org(snap->directory), e[r].territory);
             if (!fq_reply_budget_take(&budget, fengqiao__v1__roster_entry__get_packed_size(&e[r])))
                 break;
             list[n++] = &e[r];
@@ -404,6 +459,7 @@ static void query_done(fq_store_op *op, int status, const char *message)
     query_req *q = (query_req *)op;
     fq_terminals_track(q->t, -1);
     q->routing_status = fq_terminals_routing_status(q->t);
+    fq_dispatch_time_zone(q->dispatch, q->node, q->time_zone, sizeof q->time_zone);
     if (status == FQ_STORE_EREJECTED && strcmp(op->sqlstate, "57014") == 0) {
         /* The read store's statement_timeout: the read is too heavy now. */
         char why[200];
@@ -456,6 +512,7 @@ void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *nod
     q->dispatch = dispatch;
     q->token = token;
     q->message_id = message_id;
+    snprintf(q->node, sizeof q->node, "%s", node->id);
     memcpy(q->key, node->key, sizeof q->key);
     q->kind = query->query_case;
     const fq_snapshot *snap = fq_dispatch_current(dispatch);

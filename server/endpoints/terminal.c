@@ -232,8 +232,9 @@ static void answer(fq_terminals *t, waiter *w, Fengqiao__V1__OutboxItem **items,
 {
     /* Under the frame limit: as many items as fit, in order. One always
      * does: an item's fields are bounded (a title 200 characters, an address
-     * 500, a text 2000: at most ~12 KB, docs/terminals.md). The rest wait
-     * for the next sync, which "more" asks for at once. */
+     * 500, a text 511 bytes, a note 2000 characters, six names 100 each: at
+     * most ~14 KB, docs/terminals.md). The rest wait for the next sync, which
+     * "more" asks for at once. */
     fq_reply_budget budget = {0};
     size_t fit = 0;
     for (; fit < n; fit++)
@@ -247,6 +248,8 @@ static void answer(fq_terminals *t, waiter *w, Fengqiao__V1__OutboxItem **items,
     sync.last_seq = last_seq;
     sync.superseded = superseded;
     sync.more = fit > 0 && items[fit - 1]->seq < last_seq;
+    char zone[8];
+    sync.time_zone = (char *)fq_dispatch_time_zone(t->dispatch, w->node, zone, sizeof zone);
     n = fit;
     Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
     reply.status = ST(OK);

@@ -17,6 +17,14 @@
     "::bytea[]) AS x (b, k, body) RETURNING box, seq)"
 #define FQ_SQL_OUTBOX_SEQS "(SELECT string_agg(seq || ' ' || box, ',') FROM ob)"
 
+/* A node by name, as people read it where it acts (docs/terminals.md,
+ * "Names"): the display name of the web account acting through it, the name
+ * of the worker a terminal serves, else the node's description; at most 100
+ * characters, as the topology's names (a description has no bound of its
+ * own, and a feed item's size must stay bounded). Over nodes n LEFT JOIN
+ * web_accounts a (on its node) LEFT JOIN workers w (served). */
+#define FQ_SQL_NODE_NAME "left(coalesce(a.display_name, w.name, n.description), 100)"
+
 /* Stores one report, its "reported" event and its routing decision with the
  * routing event ("assigned", "merged" or "unroutable"; a merge also leaves a
  * "report_merged" event on the incident it joined), or finds the incident an
@@ -171,7 +179,9 @@
     " conclude_warn_at = CASE WHEN $15 THEN to_timestamp($25::double precision / 1000)"            \
     " ELSE conclude_warn_at END,"                                                                  \
     " climbed = CASE WHEN $15 AND $35::text IS NULL THEN $26::smallint ELSE climbed END,"          \
-    " breached = CASE WHEN $15 AND $35::text IS NULL THEN 0 ELSE breached END,"                    \
+    " breached = CASE WHEN $15 AND $35::text IS NULL THEN 0 WHEN $33::text <> '' THEN breached & " \
+    "3"                                                                                            \
+    " ELSE breached END,"                                                                          \
     " suspended_at = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL"                            \
     " WHEN $35::text IS NULL THEN suspended_at ELSE to_timestamp($35::double precision / 1000) "   \
     "END,"                                                                                         \
@@ -261,10 +271,41 @@
 /* ---- the console (statements.h FQ_SQL_CONSOLE_*): reads inside an
  * operator's jurisdiction ($1, an org unit) ---- */
 
-/* The columns of an incident on the board (IncidentSummary, in its order);
- * NOW is the moment "overdue" is judged at, TOWN the expression of the
- * incident's town (NULL: none). */
-#define FQ_SQL_CONSOLE_COLUMNS_TOWN(NOW, TOWN)                                                     \
+/* Which limits of an incident have passed while it is open, at NOW
+ * (IncidentSummary.overdue_limits): 1 the acknowledge limit, while not yet
+ * acknowledged; 2 the conclude limit; 4 the supervision order's reply (due
+ * now, or breached: the breach ends the order and leaves bit 4 in
+ * `breached`). They clear as the case recovers: acknowledged, a new holder
+ * (a re-decision resets the limits and `breached`), an approved extension, a
+ * new supervision order. */
+/* A suspended incident (migration 0020, docs/console.md "Suspension") is
+ * never overdue: its clocks stand still, whatever its stored limits say. */
+#define FQ_SQL_CONSOLE_OVERDUE(NOW)                                                                \
+    "(CASE WHEN i.state <> 'assigned' OR i.suspended_at IS NOT NULL THEN 0 ELSE"                   \
+    " (CASE WHEN i.assignment = 'assigned' AND i.ack_due < " NOW " THEN 1 ELSE 0 END)"             \
+    " | (CASE WHEN i.conclude_due < " NOW " THEN 2 ELSE 0 END)"                                    \
+    " | (CASE WHEN i.supervision_due < " NOW " OR i.breached & 4 <> 0 THEN 4 ELSE 0 END) END)"
+
+/* Whether an incident's limits count working time (IncidentSummary
+ * .working_time): the rule that decided it says so. */
+#define FQ_SQL_CONSOLE_WORKING_TIME                                                                \
+    "coalesce(i.rule_source IN (SELECT id FROM rules WHERE time_basis = 'working'), false)"
+
+/* The suspension of an incident (IncidentSummary.suspended_at_ms,
+ * suspend_reason; docs/console.md, "Suspension"): the summary's last two
+ * columns. */
+#define FQ_SQL_CONSOLE_SUSPENSION                                                                  \
+    "(date_part('epoch', i.suspended_at) * 1000)::bigint, coalesce(i.suspend_reason, '')"
+
+/* The columns of an incident on the board (IncidentSummary, in its order,
+ * then overdue_limits, external_ref, working_time and the suspension:
+ * FQ_SQL_CONSOLE_NCOLUMNS in all; the
+ * names are the server's, from its snapshot); NOW is the moment "overdue" is
+ * judged at, TOWN the expression of the incident's town (NULL: none). _WITH
+ * takes the overdue bits as an expression computed once elsewhere (the
+ * board's lateral: the target list is computed for every row it sorts). */
+#define FQ_SQL_CONSOLE_NCOLUMNS 27
+#define FQ_SQL_CONSOLE_COLUMNS_WITH(TOWN, LIMITS)                                                  \
     "i.id, i.category, i.severity, i.risk, i.title, i.address, coalesce(i.territory, ''),"         \
     " coalesce(" TOWN ", ''), coalesce(i.tier, 0),"                                                \
     " coalesce(i.line, -1), coalesce(i.lead_unit, ''), coalesce(i.worker, ''),"                    \
@@ -272,21 +313,14 @@
     " (date_part('epoch', i.recorded_at) * 1000)::bigint,"                                         \
     " coalesce((date_part('epoch', i.ack_due) * 1000)::bigint, 0),"                                \
     " coalesce((date_part('epoch', i.conclude_due) * 1000)::bigint, 0),"                           \
-    " i.state = 'assigned' AND i.suspended_at IS NULL"                                             \
-    " AND ((i.assignment = 'assigned' AND i.ack_due < " NOW ")"                                    \
-    " OR i.conclude_due < " NOW " OR i.breached <> 0), i.escalations, i.reporter_node,"            \
-    " coalesce((date_part('epoch', i.supervision_due) * 1000)::bigint, 0)"
+    " " LIMITS " <> 0, i.escalations, i.reporter_node,"                                            \
+    " coalesce((date_part('epoch', i.supervision_due) * 1000)::bigint, 0),"                        \
+    " " LIMITS ", i.external_ref, " FQ_SQL_CONSOLE_WORKING_TIME ", " FQ_SQL_CONSOLE_SUSPENSION
+#define FQ_SQL_CONSOLE_COLUMNS_TOWN(NOW, TOWN)                                                     \
+    FQ_SQL_CONSOLE_COLUMNS_WITH(TOWN, FQ_SQL_CONSOLE_OVERDUE(NOW))
 #define FQ_SQL_CONSOLE_COLUMNS_AT(NOW)                                                             \
     FQ_SQL_CONSOLE_COLUMNS_TOWN(NOW, "fq_town_of(coalesce(i.territory, i.place_unit))")
 #define FQ_SQL_CONSOLE_COLUMNS FQ_SQL_CONSOLE_COLUMNS_AT("now()")
-
-/* The suspension of an incident (IncidentSummary.suspended_at_ms,
- * suspend_reason): in the board, the incident and the search the two columns
- * just before FQ_SQL_CONSOLE_WORKING_TIME, the last (console.c reads them
- * there; docs/console.md, "Suspension"). A suspended incident is never
- * overdue. */
-#define FQ_SQL_CONSOLE_SUSPENSION                                                                  \
-    "(date_part('epoch', i.suspended_at) * 1000)::bigint, coalesce(i.suspend_reason, '')"
 
 /* The org units inside the jurisdiction $1 with their towns, walked once
  * (joined on an incident's unit instead of fq_unit_within and fq_town_of
@@ -295,13 +329,6 @@
     "WITH RECURSIVE sub (id, town) AS (SELECT id, fq_town_of(id) FROM org_units WHERE id = $1"     \
     " UNION ALL SELECT o.id, coalesce(sub.town, CASE WHEN o.kind = 'town' THEN o.id END)"          \
     " FROM org_units o JOIN sub ON o.parent_id = sub.id) "
-
-/* Whether an incident's limits count working time (IncidentSummary
- * .working_time): the rule that decided it says so. The LAST column of every
- * console query that returns IncidentSummary rows (console.c reads it there),
- * after their own extra columns. */
-#define FQ_SQL_CONSOLE_WORKING_TIME                                                                \
-    "coalesce(i.rule_source IN (SELECT id FROM rules WHERE time_basis = 'working'), false)"
 
 /* Open incidents, most urgent first: overdue, then severity, then the nearest
  * limit, then the id. $1 jurisdiction, $2 tier (0 any), $3 town ('' any), $4
@@ -313,48 +340,50 @@
  * "overdue" and with it the order stay the same across the pages — and
  * $10..$13 the sort key of the last row of the previous page (NULL: the
  * first page). The key follows the summary columns: (not overdue, due in
- * epoch µs or the largest bigint when none) as columns 22 and 23; then the
- * report's point (lon, lat: 24, 25; NULL when none), the suspension (26, 27).
- * $14 severity (0 any). */
+ * epoch µs or the largest bigint when none) as columns FQ_SQL_CONSOLE_NCOLUMNS
+ * and + 1; then the report's point (lon, lat: + 2, + 3; NULL when none). $14
+ * severity (0 any). */
 #define FQ_SQL_CONSOLE_ASOF "('epoch'::timestamptz + $9::bigint * interval '1 microsecond')"
 #define FQ_SQL_CONSOLE_OPEN_NAME "fq_console_open"
 #define FQ_SQL_CONSOLE_OPEN_NPARAMS 14
+/* The board's first sort key, from the overdue bits its lateral computes
+ * once per row: 0 overdue (first), 1 not. */
+#define FQ_SQL_CONSOLE_NOT_OVERDUE "(k.limits = 0)::int"
 #define FQ_SQL_CONSOLE_OPEN                                                                        \
     FQ_SQL_CONSOLE_UNITS_UNDER                                                                     \
-    "SELECT " FQ_SQL_CONSOLE_COLUMNS_TOWN(                                                         \
-        FQ_SQL_CONSOLE_ASOF,                                                                       \
-        "sub.town") ", k.not_overdue, k.due_us, i.lon, i.lat, " FQ_SQL_CONSOLE_SUSPENSION          \
-                    ", " FQ_SQL_CONSOLE_WORKING_TIME                                               \
-                    " FROM incidents i JOIN sub ON sub.id = coalesce(i.territory,"                 \
-                    " i.place_unit) CROSS JOIN LATERAL (SELECT (NOT "                              \
-                    "coalesce(i.suspended_at IS NULL AND ((i.assignment = 'assigned'"              \
-                    " AND i.ack_due < " FQ_SQL_CONSOLE_ASOF                                        \
-                    ") OR i.conclude_due < " FQ_SQL_CONSOLE_ASOF                                   \
-                    " OR i.breached <> 0), false))::int AS not_overdue, "                          \
-                    "coalesce((extract(epoch FROM CASE WHEN"                                       \
-                    " i.assignment = 'assigned' THEN i.ack_due ELSE i.conclude_due END) "          \
-                    "* 1000000)::bigint,"                                                          \
-                    " 9223372036854775807) AS due_us) k"                                           \
-                    " WHERE i.state = 'assigned'"                                                  \
-                    " AND ($2::int = 0 OR i.tier = $2::int)"                                       \
-                    " AND ($3 = '' OR sub.town = $3)"                                              \
-                    " AND ($4::int < 0 OR i.line = $4::int) AND ($5 = '' OR "                      \
-                    "i.assignment = $5)"                                                           \
-                    " AND (NOT $6::bool OR k.not_overdue = 0)"                                     \
-                    " AND (NOT $8::bool OR i.supervision_due IS NOT NULL)"                         \
-                    " AND ($14::int = 0 OR i.severity = $14::int)"                                 \
-                    " AND ($10::int IS NULL OR (k.not_overdue, i.severity::int, "                  \
-                    "k.due_us, i.id)"                                                              \
-                    " > ($10::int, $11::int, $12::bigint, $13::bigint))"                           \
-                    " ORDER BY k.not_overdue, i.severity, k.due_us, i.id LIMIT $7"
+    "SELECT " FQ_SQL_CONSOLE_COLUMNS_WITH(                                                         \
+        "sub.town",                                                                                \
+        "k.limits") ", " FQ_SQL_CONSOLE_NOT_OVERDUE ", k.due_us, i.lon, i.lat"                     \
+                    " FROM incidents i JOIN sub ON sub.id = coalesce(i.territory, i.place_unit)"   \
+                    " CROSS JOIN LATERAL (SELECT " FQ_SQL_CONSOLE_OVERDUE(                         \
+                        FQ_SQL_CONSOLE_ASOF) " AS limits,"                                         \
+                                             " coalesce((extract(epoch FROM CASE WHEN "            \
+                                             "i.assignment = 'assigned' THEN i.ack_due"            \
+                                             " ELSE i.conclude_due END) * 1000000)::bigint, "      \
+                                             "9223372036854775807) AS due_us) k"                   \
+                                             " WHERE i.state = 'assigned' AND ($2::int = 0 OR "    \
+                                             "i.tier = $2::int)"                                   \
+                                             " AND ($3 = '' OR sub.town = $3) AND ($4::int < 0 "   \
+                                             "OR i.line = $4::int)"                                \
+                                             " AND ($5 = '' OR i.assignment = $5)"                 \
+                                             " AND (NOT $6::bool OR k.limits <> 0)"                \
+                                             " AND (NOT $8::bool OR i.supervision_due IS NOT "     \
+                                             "NULL)"                                               \
+                                             " AND ($14::int = 0 OR i.severity = $14::int)"        \
+                                             " AND ($10::int IS NULL OR "                          \
+                                             "(" FQ_SQL_CONSOLE_NOT_OVERDUE                        \
+                                             ", i.severity::int, k.due_us, i.id)"                  \
+                                             " > ($10::int, $11::int, $12::bigint, $13::bigint))"  \
+                                             " ORDER BY " FQ_SQL_CONSOLE_NOT_OVERDUE               \
+                                             ", i.severity, k.due_us, i.id LIMIT $7"
 
 /* One incident with its description and a page of its timeline: one row
  * per event (the incident's columns repeated; the description on the first
  * row of the first page only, it can be 16 KB). $1 jurisdiction, $2
  * incident, $3 the events after this seq (0: from the start), $4 at most.
- * After the event: the display name of the person whose console node acted
- * (28; '' for other nodes), the report's point (29 lon, 30 lat), the
- * suspension (31, 32). */
+ * Columns after the summary's (FQ_SQL_CONSOLE_NCOLUMNS): the description;
+ * the event's seq, kind, actor node, at ms, reason, and the actor by name
+ * (FQ_SQL_NODE_NAME; '' for fengqiaod); the report's point (lon, lat). */
 #define FQ_SQL_CONSOLE_INCIDENT_NAME "fq_console_incident"
 #define FQ_SQL_CONSOLE_INCIDENT_NPARAMS 4
 #define FQ_SQL_CONSOLE_INCIDENT                                                                    \
@@ -362,8 +391,10 @@
     " OR e.seq = min(e.seq) OVER ()) THEN i.description ELSE '' END,"                              \
     " e.seq, e.kind, coalesce(e.actor_node, ''),"                                                  \
     " (date_part('epoch', e.at) * 1000)::bigint, e.reason,"                                        \
-    " coalesce((SELECT a.display_name FROM web_accounts a WHERE a.node_id = e.actor_node), ''),"   \
-    " i.lon, i.lat, " FQ_SQL_CONSOLE_SUSPENSION ", " FQ_SQL_CONSOLE_WORKING_TIME                   \
+    " coalesce((SELECT " FQ_SQL_NODE_NAME " FROM nodes n LEFT JOIN web_accounts a"                 \
+    " ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker"                           \
+    " WHERE n.id = e.actor_node), ''),"                                                            \
+    " i.lon, i.lat"                                                                                \
     " FROM incidents i LEFT JOIN events e ON e.incident_id = i.id AND e.seq > $3::bigint"          \
     " WHERE i.id = $2 AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                 \
     " ORDER BY e.seq LIMIT $4::bigint"
@@ -374,12 +405,12 @@
  * $4 the text itself (the external reference matches whole), $5 at most,
  * $6 the id of the previous page's last row (NULL: the first page). The
  * trigram indexes of migration 0017 serve the LIKEs; columns as the board's,
- * then the point (22 lon, 23 lat), the suspension (24, 25). */
+ * then the point (lon, lat). */
 #define FQ_SQL_CONSOLE_SEARCH_NAME "fq_console_search"
 #define FQ_SQL_CONSOLE_SEARCH_NPARAMS 6
 #define FQ_SQL_CONSOLE_SEARCH                                                                      \
-    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", i.lon, i.lat, " FQ_SQL_CONSOLE_SUSPENSION                  \
-    ", " FQ_SQL_CONSOLE_WORKING_TIME " FROM incidents i"                                           \
+    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", i.lon, i.lat"                                              \
+    " FROM incidents i"                                                                            \
     " WHERE (i.id = $2::bigint OR i.title ILIKE $3 OR i.address ILIKE $3"                          \
     " OR i.reporter_phone LIKE $3 OR (i.external_ref = $4 AND $4 <> ''))"                          \
     " AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                                 \
@@ -472,20 +503,24 @@
  * inside a tolerated sliver of overlap (geo.h), is the same on every load. */
 #define FQ_SQL_LOAD_UNITS                                                                          \
     "SELECT id, kind, coalesce(parent_id, ''), name FROM org_units ORDER BY id COLLATE \"C\""
+/* The last column is the node's name as people read it where it acts (a feed
+ * item's actor_name): FQ_SQL_NODE_NAME. */
 #define FQ_SQL_LOAD_NODES                                                                          \
-    "SELECT id, role, jurisdiction, key_sealed, revoked_at IS NOT NULL,"                           \
-    " coalesce(serves_worker, ''), coalesce(serves_handler, '') FROM nodes"
-#define FQ_SQL_LOAD_CATEGORIES "SELECT code, line FROM categories"
+    "SELECT n.id, n.role, n.jurisdiction, n.key_sealed, n.revoked_at IS NOT NULL,"                 \
+    " coalesce(n.serves_worker, ''), coalesce(n.serves_handler, ''), " FQ_SQL_NODE_NAME            \
+    " FROM nodes n"                                                                                \
+    " LEFT JOIN web_accounts a ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker"
+#define FQ_SQL_LOAD_CATEGORIES "SELECT code, line, name FROM categories"
 #define FQ_SQL_LOAD_RULES                                                                          \
     "SELECT r.id, coalesce(r.category, ''), r.severity, r.risk, r.tier, coalesce(r.line, ''),"     \
     " r.co_departments, r.ack_s, r.ack_warn_s, r.conclude_s, r.conclude_warn_s, s.version,"        \
     " r.time_basis = 'working'"                                                                    \
     " FROM rules r JOIN rule_sets s ON s.version = r.rule_set WHERE s.active"
 #define FQ_SQL_LOAD_HANDLERS                                                                       \
-    "SELECT id, kind, territory, coalesce(line, ''), coalesce(code, '') FROM handlers"
+    "SELECT id, kind, territory, coalesce(line, ''), coalesce(code, ''), name FROM handlers"
 #define FQ_SQL_LOAD_WORKERS                                                                        \
     "SELECT w.id, w.grid, w.capacity, w.on_duty,"                                                  \
-    " (SELECT count(*) FROM incidents i WHERE i.worker = w.id AND i.state = 'assigned')"           \
+    " (SELECT count(*) FROM incidents i WHERE i.worker = w.id AND i.state = 'assigned'), w.name"   \
     " FROM workers w"
 #define FQ_SQL_LOAD_POLYGONS "SELECT grid, ring FROM grid_polygons"
 /* The districts' working calendars (docs/calendar.md, migrations/0018):

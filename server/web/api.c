@@ -427,6 +427,8 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
         json_object_object_add(
             doc, "routing_status",
             json_object_new_string(res->routing_status ? res->routing_status : ""));
+        json_object_object_add(doc, "time_zone",
+                               json_object_new_string(res->time_zone ? res->time_zone : ""));
         break;
     }
     case W_INCIDENT: {
@@ -437,8 +439,8 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
             json_object_array_length(list) > 0)
             json_object_object_add(doc, "incident",
                                    json_object_get(json_object_array_get_idx(list, 0)));
-        static const char *const keep[] = {"description", "timeline", "more", "cursor",
-                                           "routing_status"};
+        static const char *const keep[] = {"description", "timeline",       "more",
+                                           "cursor",      "routing_status", "time_zone"};
         for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) {
             json_object *v = NULL;
             if (json_object_object_get_ex(all, keep[i], &v))
@@ -451,7 +453,7 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
         json_object *all = fq_pbjson_message(&res->base);
         doc = json_object_new_object();
         const char *list = p->what == W_ROSTER ? "roster" : "incidents";
-        static const char *const keep[] = {"more", "cursor", "routing_status"};
+        static const char *const keep[] = {"more", "cursor", "routing_status", "time_zone"};
         json_object *v = NULL;
         if (json_object_object_get_ex(all, list, &v))
             json_object_object_add(doc, list, json_object_get(v));

@@ -73,6 +73,20 @@ static json_object *summary_json(const Fengqiao__V1__IncidentSummary *s)
     json_object_object_add(o, "suspended_at_ms", json_object_new_int64(s->suspended_at_ms));
     json_object_object_add(o, "suspend_reason", json_object_new_string(s->suspend_reason));
     json_object_object_add(o, "working_time", json_object_new_boolean(s->working_time));
+    /* The names (docs/console.md, "Names") */
+    json_object_object_add(o, "category_name", json_object_new_string(s->category_name));
+    json_object_object_add(o, "territory_name", json_object_new_string(s->territory_name));
+    json_object_object_add(o, "town_name", json_object_new_string(s->town_name));
+    json_object_object_add(o, "lead_name", json_object_new_string(s->lead_unit_name));
+    json_object_object_add(o, "worker_name", json_object_new_string(s->worker_name));
+    json_object *co_names = json_object_new_array();
+    for (size_t i = 0; i < s->n_co_unit_names; i++)
+        json_object_array_add(co_names, json_object_new_string(s->co_unit_names[i]));
+    json_object_object_add(o, "co_names", co_names);
+    json_object_object_add(o, "reporter_node", json_object_new_string(s->reporter_node));
+    json_object_object_add(o, "reporter_node_name", json_object_new_string(s->reporter_node_name));
+    json_object_object_add(o, "overdue_limits", json_object_new_int((int)s->overdue_limits));
+    json_object_object_add(o, "external_ref", json_object_new_string(s->external_ref));
     return o;
 }
 
@@ -126,6 +140,7 @@ int main(int argc, char **argv)
     Fengqiao__V1__ConsoleQuery query = FENGQIAO__V1__CONSOLE_QUERY__INIT;
     Fengqiao__V1__OpenIncidentsQuery open = FENGQIAO__V1__OPEN_INCIDENTS_QUERY__INIT;
     Fengqiao__V1__RosterQuery roster = FENGQIAO__V1__ROSTER_QUERY__INIT;
+    Fengqiao__V1__SearchQuery search = FENGQIAO__V1__SEARCH_QUERY__INIT;
     Fengqiao__V1__StatsQuery stats = FENGQIAO__V1__STATS_QUERY__INIT;
     Fengqiao__V1__ConsoleCommand command = FENGQIAO__V1__CONSOLE_COMMAND__INIT;
     Fengqiao__V1__TerminalSync sync = FENGQIAO__V1__TERMINAL_SYNC__INIT;
@@ -159,6 +174,10 @@ int main(int argc, char **argv)
         }
         query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS;
         query.open_incidents = &open;
+    } else if (strcmp(cmd, "search") == 0 && i < argc) {
+        search.text = argv[i];
+        query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_SEARCH;
+        query.search = &search;
     } else if (strcmp(cmd, "incident") == 0 && i < argc) {
         query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_INCIDENT;
         query.incident = strtoull(argv[i], NULL, 10);
@@ -310,8 +329,22 @@ int main(int argc, char **argv)
                                        json_object_new_int((int)strlen(it->address)));
                 json_object_object_add(o, "supervision_due_ms",
                                        json_object_new_int64(it->supervision_due_ms));
-                json_object_object_add(o, "event_kind", json_object_new_string(it->event_kind));
-                json_object_object_add(o, "note", json_object_new_string(it->note));
+                const char *names[][2] = {{"event_kind", it->event_kind},
+                                          {"note", it->note},
+                                          {"actor_name", it->actor_name},
+                                          {"category", it->category},
+                                          {"category_name", it->category_name},
+                                          {"territory", it->territory},
+                                          {"territory_name", it->territory_name},
+                                          {"holder_unit", it->holder_unit},
+                                          {"holder_unit_name", it->holder_unit_name},
+                                          {"holder_worker", it->holder_worker},
+                                          {"holder_worker_name", it->holder_worker_name},
+                                          {"time_zone", reply->sync->time_zone}};
+                for (size_t nf = 0; nf < sizeof names / sizeof names[0]; nf++)
+                    json_object_object_add(o, names[nf][0], json_object_new_string(names[nf][1]));
+                json_object_object_add(o, "working_time",
+                                       json_object_new_boolean(it->working_time));
                 json_object_object_add(o, "suspended_at_ms",
                                        json_object_new_int64(it->suspended_at_ms));
                 json_object_object_add(o, "acknowledge_due_ms",
@@ -322,10 +355,13 @@ int main(int argc, char **argv)
             }
             fprintf(stderr, "sync last_seq %" PRIu64 " more %d frame_bytes %d\n",
                     reply->sync->last_seq, (int)reply->sync->more, n);
+            fprintf(stderr, "time_zone %s\n", reply->sync->time_zone);
         } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_CONSOLE) {
             const Fengqiao__V1__ConsoleResult *r = reply->console;
             if (r->routing_status[0] != '\0' && pages == 1)
                 fprintf(stderr, "routing_status %s\n", r->routing_status);
+            if (pages == 1)
+                fprintf(stderr, "time_zone %s\n", r->time_zone);
             if (strcmp(cmd, "incident") == 0 && r->n_incidents == 1) {
                 if (incident == NULL) {
                     incident = summary_json(r->incidents[0]);
@@ -343,6 +379,8 @@ int main(int argc, char **argv)
                                            json_object_new_string(r->timeline[k]->actor));
                     json_object_object_add(e, "reason",
                                            json_object_new_string(r->timeline[k]->reason));
+                    json_object_object_add(e, "actor_name",
+                                           json_object_new_string(r->timeline[k]->actor_name));
                     json_object_array_add(timeline, e);
                 }
             } else {
@@ -354,6 +392,9 @@ int main(int argc, char **argv)
                     json_object_object_add(o, "id", json_object_new_string(e->id));
                     json_object_object_add(o, "kind", json_object_new_string(e->kind));
                     json_object_object_add(o, "territory", json_object_new_string(e->territory));
+                    json_object_object_add(o, "name", json_object_new_string(e->name));
+                    json_object_object_add(o, "territory_name",
+                                           json_object_new_string(e->territory_name));
                     json_object_object_add(o, "load", json_object_new_int((int)e->load));
                     json_object_object_add(o, "on_duty", json_object_new_boolean(e->on_duty));
                     json_object_object_add(o, "present", json_object_new_boolean(e->present));

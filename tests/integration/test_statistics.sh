@@ -120,6 +120,27 @@ assert_eq 2 "$(wc -l <<<"$csv")" "CSV: a header and one row"
 assert_match '^group,received,acknowledged,acknowledged_on_time,concluded' "$(head -n 1 <<<"$csv")" "CSV header"
 assert_match '^district,4,3,2,2,2,1,1,0,1,0.5000,' "$(tail -n 1 <<<"$csv")" "CSV row"
 stats --by unit | grep -q "^GROUP" || fail "table output"
+# The table: a title per part, unique headings, names, a TOTAL row made from
+# counts (docs/statistics.md, "The table").
+table=$(stats --by town)
+log "table:
+$table"
+assert_match '^Cases received from .* by town' "$(sed -n 1p <<<"$table")" "the cases' title"
+assert_match '^Times and backlog of the same cases, by town' "$(grep '^Times' <<<"$table")" "the times' title"
+for heads in "$(grep -m 1 '^GROUP' <<<"$table")" "$(grep '^GROUP' <<<"$table" | tail -n 1)"; do
+    assert_eq "" "$(awk -F '  +' '{for (i = 1; i <= NF; i++) print $i}' <<<"$heads" | sort | uniq -d)" \
+        "unique headings: $heads"
+done
+row=$(grep -m 1 '^lingyin ' <<<"$table")
+assert_match '灵隐街道' "$row" "the town by name"
+total=$(grep -m 1 '^TOTAL' <<<"$table")
+assert_eq "4 3 2 2 2 1 1 0 1" "$(awk '{$1 = ""; print}' <<<"$total" | xargs)" "TOTAL: the counts summed"
+times=$(grep '^TOTAL' <<<"$table" | tail -n 1)
+assert_eq 50% "$(awk '{print $2}' <<<"$times")" "TOTAL: the village share from the counts"
+assert_eq "$(jq -r '.ack_mean_s / 3600 * 10 | round / 10' <<<"$d" | awk '{printf "%.1f", $1}')" \
+    "$(awk '{print $3}' <<<"$times")" "TOTAL: the mean time to acknowledge in hours"
+w2=$(stats --by worker)
+assert_match '^TOTAL +2 ' "$(grep -m 1 '^TOTAL' <<<"$w2")" "by worker: the total of its rows"
 # The views read the same.
 assert_eq 4 "$(q "SELECT sum(received) FROM meeting_stats_by_town WHERE grp = 'lingyin'")" "view by town"
 rc=0

@@ -143,6 +143,12 @@ get wang.op "/board?severity=v" >/dev/null
 expect 400 "a bad severity"
 out=$(get wang.op "/board?limit=1")
 assert_eq true "$(jq '.incidents[0] | has("location") | not' <<<"$out")" "no point, no location"
+# The names (docs/console.md, "Names") come through the descriptor walk.
+first=$(jq -r '.incidents[0].incident_id' <<<"$out")
+assert_eq "$(q "SELECT c.name || '|' || u.name FROM incidents i JOIN categories c ON c.code = i.category
+                JOIN org_units u ON u.id = i.territory WHERE i.id = $first")" \
+    "$(jq -r '.incidents[0] | .category_name + "|" + .territory_name' <<<"$out")" "the board's names"
+assert_eq +08:00 "$(jq -r .time_zone <<<"$out")" "the board's time zone"
 csv_rows=$(get wang.op "/board?format=csv" | tail -n +2 | grep -c .)
 assert_eq "$(q "SELECT count(*) FROM incidents WHERE state = 'assigned'")" "$csv_rows" "CSV has every open incident"
 log "board: equals the database (district, town, severity), CSV"
