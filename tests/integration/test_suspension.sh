@@ -187,6 +187,9 @@ assert_eq "3|3|1" "$(col received "$line")|$(col suspended "$line")|$(col suspen
     "statistics: three suspended, S2 still"
 mean=$(col suspended_mean_s "$line")
 awk -v m="$mean" -v p="$paused" 'BEGIN { exit !(m > p / 3000) }' || fail "suspended_mean_s $mean, S1 alone was suspended $paused ms"
+table=$(admin stats --from "$(date -u -d "@$((reported_ms / 1000 - 60))" +%FT%TZ)" --to now --by district)
+assert_eq "3 1" "$(grep -m 1 '^TOTAL' <<<"$table" | awk '{print $11, $12}')" \
+    "fengqiao-admin stats: SUSPENDED and SUSP NOW in the table's TOTAL"
 
 # ---- the holder's terminal got both updates ----
 items=$(term "$n1" watch --once --json 2>/dev/null)
