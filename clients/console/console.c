@@ -19,6 +19,7 @@ const char *const fqcon_command_help[] = {
     ":reopen ID [unit|worker TARGET] REASON...          redo a concluded one (else routed afresh)",
     ":verify ID REASON...  :followup ID 1-5 REASON...   check on the spot; the reporter's "
     "satisfaction",
+    ":suspend [ID] REASON...  :resume [ID] REASON...    中止: the clocks stop / run on",
     ":filter tier=village|town|district town=ID line=governance|market|enforcement|services",
     "        assignment=STATE overdue    (several at once)    :filter clear",
     ":stats [today|week|month] [by town|line|unit|worker|district]",
@@ -456,6 +457,23 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
         }
         return need_reason(p, c, err, err_len);
     }
+    if (strcmp(verb, "suspend") == 0 || strcmp(verb, "resume") == 0) {
+        /* The incident's number, or none (0): the one open on the detail
+         * screen. A reason starting with digits and more ("3天后复查") is
+         * no number. */
+        c->kind = verb[0] == 's' ? FQCON_SUSPEND : FQCON_RESUME;
+        const char *save = p;
+        if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0) {
+            p = save;
+            c->incident_id = 0;
+        }
+        if (need_reason(p, c, err, err_len) != 0) {
+            snprintf(err, err_len,
+                     "usage: %s [ID] REASON... (no ID: the incident on the detail screen)", verb);
+            return -1;
+        }
+        return 0;
+    }
     if (strcmp(verb, "assign") == 0) {
         c->kind = FQCON_ASSIGN;
         char kind[16];
@@ -834,6 +852,8 @@ int fqcon_kind_acts_on_incident(fqcon_kind k)
     case FQCON_REOPEN:
     case FQCON_VERIFY:
     case FQCON_FOLLOW_UP:
+    case FQCON_SUSPEND:
+    case FQCON_RESUME:
         return 1;
     default:
         return 0;

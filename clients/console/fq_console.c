@@ -58,6 +58,7 @@ typedef struct row {
     int severity, tier, line, overdue;
     char category[64], title[256], town[65], territory[65], holder[160], assignment[32];
     int64_t ack_due, conclude_due;
+    int64_t suspended_at; /* 中止 since then (0: not): its clocks stand still */
 } row;
 
 typedef enum console_screen {
@@ -213,6 +214,7 @@ static void copy_row(row *w, const Fengqiao__V1__IncidentSummary *s)
     snprintf(w->assignment, sizeof w->assignment, "%s", s_or(s->assignment, s_or(s->state, "")));
     w->ack_due = s->acknowledge_due_ms;
     w->conclude_due = s->conclude_due_ms;
+    w->suspended_at = s->suspended_at_ms;
 }
 
 /* The limit that counts now: acknowledging while unacknowledged, else
@@ -227,6 +229,8 @@ static int64_t row_due(const row *w)
 
 static int row_overdue(const row *w, int64_t now_ms)
 {
+    if (w->suspended_at != 0)
+        return 0; /* suspended: no limit runs (docs/console.md, "Suspension") */
     int64_t due = row_due(w);
     return w->overdue || (due > 0 && due < now_ms);
 }
@@ -278,7 +282,10 @@ static void format_row(const row *w, int64_t now_ms, int title_w, char *out, siz
     fqcon_fit(w->holder, W_HOLDER, 1, h, sizeof h);
     fqcon_fit(w->assignment, W_ASSIGN, 1, as, sizeof as);
     int64_t due = row_due(w);
-    fqcon_format_left(due - now_ms, due > 0, left, sizeof left);
+    if (w->suspended_at != 0) /* its clocks stand still: no time runs out */
+        snprintf(left, sizeof left, "paused");
+    else
+        fqcon_format_left(due - now_ms, due > 0, left, sizeof left);
     snprintf(out, len, "%s%*" PRIu64 " %-*s %s %s %s %s %s %s %*s",
              row_overdue(w, now_ms) ? "!" : " ", W_ID, w->id, W_SEV,
              fqcon_severity_name(w->severity), c, t, p, tl, h, as, W_LEFT, left);
@@ -424,6 +431,10 @@ static const char *command_name(fqcon_kind k)
         return "verify";
     case FQCON_FOLLOW_UP:
         return "followup";
+    case FQCON_SUSPEND:
+        return "suspend";
+    case FQCON_RESUME:
+        return "resume";
     default:
         return "?";
     }
@@ -482,6 +493,12 @@ static void send_command(app *a)
     case FQCON_FOLLOW_UP:
         cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP;
         cc.satisfaction = c->satisfaction;
+        break;
+    case FQCON_SUSPEND:
+        cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND;
+        break;
+    case FQCON_RESUME:
+        cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME;
         break;
     default:
         return;
@@ -635,6 +652,12 @@ static void result_detail(app *a, const fqc_result *r)
              s_or(s->assignment, "-"), s->escalations, s->overdue ? "  OVERDUE" : "");
     add_line(L, n, "  recorded %s  acknowledge by %s  conclude by %s  reported by %s", when, ack,
              concl, s_or(s->reporter_node, "-"));
+    if (s->suspended_at_ms != 0) {
+        char since[32];
+        fqcon_format_clock(s->suspended_at_ms, 1, since, sizeof since);
+        add_line(L, n, "  SUSPENDED since %s: %s  (:resume REASON… to resume #%" PRIu64 ")", since,
+                 s_or(s->suspend_reason, ""), s->incident_id);
+    }
     if (cr->description && *cr->description) {
         add_line(L, n, "%s", "");
         const char *d = cr->description;
@@ -1051,6 +1074,13 @@ static void run_line(app *a, const char *text)
         return;
     }
     if (fqcon_kind_acts_on_incident(c.kind)) {
+        if (c.incident_id == 0 && a->scr == SCR_DETAIL && a->detail_id != 0)
+            c.incident_id = a->detail_id; /* :suspend REASON on the incident shown */
+        if (c.incident_id == 0) {
+            set_status(a, 1, "which incident? open it (Enter) or give its number: %s ID REASON",
+                       command_name(c.kind));
+            return;
+        }
         start_command(a, &c);
         return;
     }

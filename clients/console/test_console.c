@@ -57,6 +57,21 @@ static void test_parse_commands(void **state)
     assert_int_equal(fqcon_parse_command("followup 5 4 满意", &c, err, sizeof err), 0);
     assert_int_equal(c.satisfaction, 4);
     assert_int_equal(fqcon_parse_command("followup 5 6 ?", &c, err, sizeof err), -1);
+    assert_int_equal(fqcon_parse_command("suspend 5 等待法院判决", &c, err, sizeof err), 0);
+    assert_int_equal(c.kind, FQCON_SUSPEND);
+    assert_true(fqcon_kind_acts_on_incident(c.kind));
+    assert_string_equal(c.reason, "等待法院判决");
+    assert_int_equal(fqcon_parse_command("resume 5 判决已下", &c, err, sizeof err), 0);
+    assert_int_equal(c.kind, FQCON_RESUME);
+    assert_int_equal(fqcon_parse_command("resume 5", &c, err, sizeof err), -1);
+    /* Without a number: the incident on the detail screen (0 here). */
+    assert_int_equal(fqcon_parse_command("suspend 等待 台风过境", &c, err, sizeof err), 0);
+    assert_true(c.kind == FQCON_SUSPEND && c.incident_id == 0);
+    assert_string_equal(c.reason, "等待 台风过境");
+    assert_int_equal(fqcon_parse_command("resume 3天后复查", &c, err, sizeof err), 0);
+    assert_true(c.kind == FQCON_RESUME && c.incident_id == 0);
+    assert_string_equal(c.reason, "3天后复查");
+    assert_int_equal(fqcon_parse_command("suspend", &c, err, sizeof err), -1);
     assert_int_equal(fqcon_parse_command("verify 5 现场核查属实", &c, err, sizeof err), 0);
     assert_int_equal(c.kind, FQCON_VERIFY);
 
