@@ -455,10 +455,14 @@ void fqj_format_item(const fqj_item *item, const fqj_view *view, char *buf, size
         }
     }
     /* Limits: a new assignment's, a warning's, and the moved ones after an
-     * extension or a suspension lifted; a supervision order's reply. */
-    if (assignment || item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_WARNING ||
-        item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION || is_event(item, "resumed") ||
-        is_event(item, "extension_approved")) {
+     * extension or a suspension lifted; a supervision order's reply. None
+     * while suspended: its clocks stand still, and the resumption brings
+     * the limits as moved on. */
+    if (item->suspended_at_ms != 0) {
+        /* no countdown */
+    } else if (assignment || item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_WARNING ||
+               item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION ||
+               is_event(item, "resumed") || is_event(item, "extension_approved")) {
         out_limits(&b, item, view);
     }
     /* Suspended: the clocks stand still since then (a suspension item says

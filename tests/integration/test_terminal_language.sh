@@ -46,6 +46,10 @@ admin node add "$TOWN-ops" --role console --jurisdiction "$TOWN" --description �
 CONSOLE_URL="tcp://127.0.0.1:$(free_port)"
 server_start --console "$CONSOLE_URL"
 STATE="$WORK/state"
+con() { # a command of the town's command center
+    "$FQ_CONSOLE_PEER" --url "$CONSOLE_URL" --node "$TOWN-ops" --key-file "$(key_of "$TOWN-ops")" \
+        command "$@" >/dev/null || fail "console command $*"
+}
 mkdir -p "$STATE"
 
 # term LANG NODE args...: fq-terminal in that language, on a machine whose
@@ -88,7 +92,7 @@ if grep -q "$GRID\b\|dispute.neighbour" <<<"$line"; then
 fi
 
 # The limits: the server's due times in +08:00, converted here.
-check_limits() { # line ack-label conclude-label
+check_limits() { # line ack-label conclude-label (the acknowledge limit may be gone)
     python3 - "$1" "$2" "$3" "$(q "SELECT (extract(epoch FROM ack_due) * 1000)::bigint,
         (extract(epoch FROM conclude_due) * 1000)::bigint FROM incidents WHERE id = $id")" <<'PY'
 import datetime, re, sys
@@ -96,10 +100,12 @@ line, ack_label, conclude_label, dues = sys.argv[1:]
 zone = datetime.timezone(datetime.timedelta(hours=8))
 now = datetime.datetime.now(zone)
 for label, ms in zip((ack_label, conclude_label), dues.split("|")):
-    due = datetime.datetime.fromtimestamp(int(ms) / 1000, zone)
     m = re.search(re.escape(label) + r" (?:(\d{4}-\d\d-\d\d) )?(\d\d:\d\d)", line)
+    if not m and label == ack_label:
+        continue  # acknowledged: the list may no longer show that limit
     if not m:
         sys.exit(f"no '{label}' time in: {line}")
+    due = datetime.datetime.fromtimestamp(int(ms) / 1000, zone)
     date, hhmm = m.groups()
     if hhmm != due.strftime("%H:%M"):
         sys.exit(f"{label} {hhmm}, but the server's due time is {due:%H:%M} (+08:00): {line}")
@@ -129,6 +135,32 @@ out=$(term zh_CN.UTF-8 "$node" ack "$id" 2>&1) || fail "second ack failed: $out"
 assert_eq "事件 $id：已签收过" "$out" "ack again in Chinese"
 out=$(term zh_CN.UTF-8 "$node" progress "$id" --note "已联系双方" 2>&1) || fail "progress: $out"
 assert_eq "事件 $id：进展已记录" "$out" "progress in Chinese"
+
+# Suspended by the command center (中止): the worker reads it with the reason
+# and who; the list marks it, with no countdown; its lifting brings the
+# limits as moved on.
+con suspend "$id" --reason 等待法院裁定
+term zh_CN.UTF-8 "$node" watch --once >"$WORK/susp.out" 2>&1 || fail "watch: $(cat "$WORK/susp.out")"
+assert_eq "已中止 · 事件 $id · 楼上装修噪音 — 原因：等待法院裁定（街道指挥中心值班台）" \
+    "$(grep "^已中止 " "$WORK/susp.out")" "the suspension as the worker reads it"
+since=$(TZ=Asia/Shanghai date -d "@$(q "SELECT extract(epoch FROM suspended_at)::bigint FROM incidents WHERE id = $id")" +%H:%M)
+list=$(term zh_CN.UTF-8 "$node" list)
+assert_match "事件 $id · .* · 自 $since 起中止：等待法院裁定$" "$list" "the list marks the suspended assignment"
+if grep -q "时限" <<<"$list"; then
+    fail "a suspended assignment shows a countdown: $list"
+fi
+out=$(term zh_CN.UTF-8 "$node" conclude "$id" --note 已调解 2>&1) && fail "concluded while suspended: $out"
+log "conclude while suspended: $out"
+con resume "$id" --reason 裁定已出
+term zh_CN.UTF-8 "$node" watch --once >"$WORK/resume.out" 2>&1 || fail "watch: $(cat "$WORK/resume.out")"
+resumed=$(grep "^中止解除 " "$WORK/resume.out")
+assert_match "^中止解除 · 事件 $id · 楼上装修噪音 · .*办结时限 .* — 街道指挥中心值班台：裁定已出$" "$resumed" \
+    "the suspension lifted, with the limits"
+check_limits "$resumed" 签收时限 办结时限 || fail "resumed: limits not the server's in +08:00"
+list=$(term zh_CN.UTF-8 "$node" list)
+if grep -q "中止" <<<"$list"; then
+    fail "the list still marks it suspended: $list"
+fi
 
 # Line mode through a pipe: the banner names the zone, typed mistakes and
 # answers are Chinese.
@@ -173,10 +205,6 @@ wait_q "SELECT assignment FROM incidents WHERE id = $id2" acknowledged 10
 
 # The command center supervises it, then escalates it: the worker reads
 # who ordered what by name, the reply's limit, and who has it now.
-con() {
-    "$FQ_CONSOLE_PEER" --url "$CONSOLE_URL" --node "$TOWN-ops" --key-file "$(key_of "$TOWN-ops")" \
-        command "$@" >/dev/null || fail "console command $*"
-}
 reply_due=$(($(now_ms) + 7200000))
 con supervise "$id2" --deadline-ms "$reply_due" --reason 请今日内回复处理进展
 con escalate "$id2" --reason 需要街道协调助餐点
