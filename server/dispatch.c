@@ -456,6 +456,13 @@ static void add_routing_items(fq_outbox_set *set, const fq_snapshot *snap,
         add_follow_items(set, snap, territory_of(before), &b.it, complete);
 }
 
+/* The holder acknowledged it: its acknowledge limit is spent. */
+static int case_acknowledged(const fq_case *c)
+{
+    return c->assignment == FQ_ASSIGNMENT_ACKNOWLEDGED ||
+           c->assignment == FQ_ASSIGNMENT_EXTENSION_REQUESTED;
+}
+
 /* Something happened to an assignment that does not move it: the holders
  * (all but `except`) get `kind`, the town's and district's feeds an update
  * if `follow`. */
@@ -468,6 +475,9 @@ static void add_notice_items_due(fq_outbox_set *set, const fq_snapshot *snap, co
     item_buf b;
     item_for(snap, &c->request, &c->decision, ev, &b);
     b.it.supervision_due_ms = supervision_due_ms;
+    b.it.suspended_at_ms = c->suspended_ms;
+    if (case_acknowledged(c))
+        b.it.acknowledge_due_ms = 0; /* spent: a terminal would show it as still to come */
     snprintf(b.text, sizeof b.text, "%s", text);
     for (int i = 0; i < nh; i++)
         if (except == NULL || strcmp(hb[i], except) != 0)
@@ -482,6 +492,27 @@ static void add_notice_items(fq_outbox_set *set, const fq_snapshot *snap, const 
                              int follow, const item_event *ev)
 {
     add_notice_items_due(set, snap, c, kind, text, except, follow, c->supervision_ms, ev);
+}
+
+/* A suspension or its end (`ev`: `suspended` or `resumed`, the operator's
+ * reason as its note): every holder and the feeds get an update with the
+ * time it was suspended at, or, on resumption, 0 and the limits as moved. */
+static void add_suspension_items(fq_outbox_set *set, const fq_snapshot *snap, const fq_case *c,
+                                 const fq_decision *limits, int64_t supervision_due_ms,
+                                 int64_t suspended_ms, const item_event *ev, const char *text)
+{
+    char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
+    int nh = holder_boxes(snap->routing, &c->decision, hb, FQ_ROUTE_MAX_CO + 1);
+    item_buf b;
+    item_for(snap, &c->request, limits, ev, &b);
+    b.it.supervision_due_ms = supervision_due_ms;
+    b.it.suspended_at_ms = suspended_ms;
+    if (case_acknowledged(c))
+        b.it.acknowledge_due_ms = 0;
+    snprintf(b.text, sizeof b.text, "%s", text);
+    for (int i = 0; i < nh; i++)
+        fq_outbox_add(set, hb[i], FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &b.it, 0);
+    add_follow_items(set, snap, territory_of(&c->decision), &b.it, 0);
 }
 
 /* ---- the server's own writes ---- */
@@ -1024,6 +1055,7 @@ static int parse_case_row(const fq_snapshot *snap, const PGresult *res, int i, f
     /* The basis its limits were computed in: extensions, pauses and
      * re-decisions keep counting the same way. */
     dec->working_time = PQgetvalue(res, i, 26)[0] == 't';
+    c->suspended_ms = column_ms(res, i, 27);
     return req->category >= 0 && dec->tier >= FQ_TIER_VILLAGE && dec->tier <= FQ_TIER_DISTRICT ? 0
                                                                                                : -1;
 }
@@ -1062,11 +1094,14 @@ static void load_open(fq_dispatch *d, const PGresult *open)
          * not fired again, nor their warnings; warnings already behind us
          * are not repeated after a restart. */
         int breached = (int)parse_i64(PQgetvalue(open, i, 19));
-        if (breached & 1 || dec->ack_warn_ms <= now)
+        /* A suspended case's clocks stopped when it was suspended: a warning
+         * still ahead then is still to come after its resumption. */
+        const int64_t passed = c->suspended_ms != 0 ? c->suspended_ms : now;
+        if (breached & 1 || dec->ack_warn_ms <= passed)
             c->fired |= 1u << (FQ_DEADLINE_ACK_WARNING - 1);
         if (breached & 1)
             c->fired |= 1u << (FQ_DEADLINE_ACK_DUE - 1);
-        if (breached & 2 || dec->conclude_warn_ms <= now)
+        if (breached & 2 || dec->conclude_warn_ms <= passed)
             c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1);
         if (breached & 2)
             c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_DUE - 1);
@@ -1083,7 +1118,8 @@ static void collect_off_duty(fq_case *c, void *user)
 {
     fq_dispatch *d = user;
     const fq_routing *r = d->current->routing;
-    if (c->decision.worker < 0 || c->busy ||
+    /* A suspended case stays with its holder: only an operator moves it. */
+    if (c->decision.worker < 0 || c->busy || c->suspended_ms != 0 ||
         fq_roster_worker_const(r->roster, c->decision.worker)->on_duty)
         return;
     if (d->n_moving == d->cap_moving) {
@@ -1637,6 +1673,21 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     fq_assignment cur = {c->assignment ? (fq_assignment_state)c->assignment
                                        : FQ_ASSIGNMENT_ASSIGNED,
                          c->decision.conclude_due_ms, 0};
+    if (c->suspended_ms != 0 && (action == FQ_ACTION_RETURN || action == FQ_ACTION_EXTEND ||
+                                 action == FQ_ACTION_CONCLUDE)) {
+        /* Suspended: the holder keeps it and may write progress, but it is
+         * neither handed back nor closed nor given more time until the
+         * command center resumes it. */
+        snprintf(err, err_len,
+                 "incident %" PRIu64 " is suspended by the command center: it cannot be %s "
+                 "until it is resumed; progress notes are still welcome",
+                 a->incident_id,
+                 action == FQ_ACTION_RETURN   ? "returned"
+                 : action == FQ_ACTION_EXTEND ? "extended"
+                                              : "concluded");
+        snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur.state));
+        return FQ_DISPATCH_ESTATE;
+    }
     /* "+2d" counts from the current conclude limit, not from now; for a
      * working-time case in working days (the close of the 2nd working day
      * after the limit's day) or working time. "to" is an instant: as said. */
@@ -1800,6 +1851,11 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
     op->values[31] = or_null(t->merged);
     op->values[32] = t->supervision_ms > 0 ? t->supervision : t->supervision_ms < 0 ? "" : NULL;
     op->values[33] = or_null(t->expected_state);
+    int suspend = t->command == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND;
+    op->values[34] = suspend                                                    ? t->suspension
+                     : t->command == FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME ? ""
+                                                                                : NULL;
+    op->values[35] = suspend ? t->note : NULL;
 }
 
 static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
@@ -1956,6 +2012,33 @@ static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int
         close_case(d, c);
         d->stats.merged++;
         break;
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND:
+        c->suspended_ms = t->suspend_ms;
+        schedule_deadlines(d, c); /* none while suspended: the pending ones go */
+        break;
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME:
+        /* Wall-clock limits in the case's own frame (its clock offset
+         * stays, as for an approved extension). What fired before the
+         * suspension stays spent; what was ahead moved and is still to fire. */
+        c->decision.ack_warn_ms = t->decision.ack_warn_ms;
+        c->decision.ack_due_ms = t->decision.ack_due_ms;
+        c->decision.conclude_warn_ms = t->decision.conclude_warn_ms;
+        c->decision.conclude_due_ms = t->decision.conclude_due_ms;
+        c->supervision_ms = t->supervision_ms;
+        c->suspended_ms = 0;
+        schedule_deadlines(d, c);
+        /* Suspended, it stayed with its worker whatever became of them (a
+         * directory load and a silent terminal pass over it); running again,
+         * it moves on as it would have then. */
+        if (same && c->decision.worker >= 0) {
+            const fq_worker *w = fq_roster_worker_const(r->roster, c->decision.worker);
+            int unacknowledged = c->assignment == 0 || c->assignment == FQ_ASSIGNMENT_ASSIGNED;
+            if (!w->on_duty)
+                escalate(d, c, "the handler went off duty", 0);
+            else if (w->absent && unacknowledged)
+                move_on(d, c, "the worker's terminal went silent before acknowledging");
+        }
+        break;
     default:
         break;
     }
@@ -1998,6 +2081,30 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     }
     fq_assignment_state cur =
         c->assignment ? (fq_assignment_state)c->assignment : FQ_ASSIGNMENT_ASSIGNED;
+    int suspend = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND;
+    int resume = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME;
+    char when[32];
+    if (suspend || resume) {
+        /* Asked for what is so already (a second operator, a resend under a
+         * new message id): WRONG_STATE, and the answer says it is done. */
+        if (suspend == (c->suspended_ms != 0)) {
+            format_time(when, sizeof when, c->suspended_ms);
+            if (suspend)
+                snprintf(err, err_len, "incident %" PRIu64 " is suspended already (since %s)",
+                         cmd->incident_id, when);
+            else
+                snprintf(err, err_len, "incident %" PRIu64 " is not suspended", cmd->incident_id);
+            snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur));
+            t->already_done = 1;
+            return FQ_DISPATCH_ESTATE;
+        }
+    } else if (c->suspended_ms != 0 && cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE &&
+               cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE) {
+        snprintf(err, err_len, "incident %" PRIu64 " is suspended: resume it first",
+                 cmd->incident_id);
+        snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur));
+        return FQ_DISPATCH_ESTATE;
+    }
     t->incident_id = cmd->incident_id;
     t->command = cmd->kind;
     t->next_state = cur;
@@ -2096,7 +2203,6 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         }
         t->next_state = FQ_ASSIGNMENT_ACKNOWLEDGED;
         kind = approve ? "extension_approved" : "extension_denied";
-        char when[32];
         format_time(when, sizeof when, c->extension_ms);
         if (approve) {
             /* Same holder, the conclude limit moved; its warning keeps its
@@ -2138,10 +2244,30 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         t->supervision_ms = cmd->deadline_ms;
         snprintf(t->supervision, sizeof t->supervision, "%" PRId64, cmd->deadline_ms);
         kind = "supervision_ordered";
-        char when[32];
         format_time(when, sizeof when, cmd->deadline_ms);
         snprintf(text, sizeof text, "supervision order (督办) from %s, reply by %s: %s", actor->id,
                  when, cmd->reason);
+        break;
+    }
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND:
+        kind = "suspended";
+        t->suspend_ms = now_ms;
+        snprintf(t->suspension, sizeof t->suspension, "%" PRId64, now_ms);
+        snprintf(text, sizeof text, "suspended by %s: %s", actor->id, cmd->reason);
+        break;
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME: {
+        /* Every limit still ahead when it was suspended keeps what was left
+         * of it, in the time its rule counts (docs/calendar.md). */
+        const fq_calendar *cal =
+            c->decision.working_time ? case_calendar(snap, &c->decision) : NULL;
+        fq_case_resumed_limits(c, cal, now_ms, &t->decision, &t->supervision_ms);
+        if (t->supervision_ms > 0)
+            snprintf(t->supervision, sizeof t->supervision, "%" PRId64, t->supervision_ms);
+        t->rerouted = 1; /* the routing columns carry the moved limits */
+        kind = "resumed";
+        format_time(when, sizeof when, c->suspended_ms);
+        snprintf(text, sizeof text, "resumed by %s (suspended since %s): %s", actor->id, when,
+                 cmd->reason);
         break;
     }
     default:
@@ -2169,6 +2295,10 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         t->recount = 1;
         add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text, NULL,
                           &ev);
+    } else if (suspend || resume) {
+        add_suspension_items(&t->outbox, snap, c, resume ? &t->decision : &c->decision,
+                             resume ? t->supervision_ms : c->supervision_ms, t->suspend_ms, &ev,
+                             text);
     } else {
         /* A new order's deadline goes with its items (the case takes it on
          * at the commit). */
@@ -2324,7 +2454,7 @@ static void collect_unacknowledged(fq_case *c, void *user)
 {
     absent_scan *scan = user;
     fq_dispatch *d = scan->d;
-    if (c->decision.worker != scan->worker || c->busy ||
+    if (c->decision.worker != scan->worker || c->busy || c->suspended_ms != 0 ||
         (c->assignment != 0 && c->assignment != FQ_ASSIGNMENT_ASSIGNED))
         return;
     if (d->n_moving == d->cap_moving) {

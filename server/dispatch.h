@@ -184,7 +184,12 @@ typedef struct fq_action_ticket {
     char expected_state[16];  /* the incident's state the statement expects ('' open) */
     struct fq_case *reopened; /* REOPEN: the case to add once the reopen is stored */
     int64_t supervision_ms;   /* SUPERVISE: the deadline set; REPLY: -1 (cleared) */
-    char *note, *result;      /* malloc'd */
+    /* SUSPEND: the wall-clock ms it is suspended at; RESUME: 0 (the limits
+     * moved are in `decision` and supervision_ms). `suspension` is the
+     * statement's text of it ('' for a resume), empty otherwise. */
+    int64_t suspend_ms;
+    char suspension[24];
+    char *note, *result; /* malloc'd */
     fq_decision_texts texts;
     fq_outbox_set outbox;
 } fq_action_ticket;

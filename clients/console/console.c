@@ -25,6 +25,7 @@ const char *const fqcon_command_help[] = {
        "afresh)"),
     N_(":verify ID REASON...  :followup ID 1-5 REASON...   check on the spot; the reporter's "
        "satisfaction"),
+    N_(":suspend [ID] REASON...  :resume [ID] REASON...    中止: the clocks stop / run on"),
     N_(":open ID                                           any incident, concluded ones too"),
     N_(":search TEXT  (or /)                               by number, title, address, phone, "
        "external ref"),
@@ -609,6 +610,24 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
         }
         return need_reason(p, c, err, err_len);
     }
+    if (strcmp(verb, "suspend") == 0 || strcmp(verb, "resume") == 0) {
+        /* The incident's number, or none (0): the one open on the detail
+         * screen. A reason starting with digits and more ("3天后复查") is
+         * no number. */
+        c->kind = verb[0] == 's' ? FQCON_SUSPEND : FQCON_RESUME;
+        const char *save = p;
+        if (word(&p, w, sizeof w) != 0 || parse_id(w, &c->incident_id) != 0) {
+            p = save;
+            c->incident_id = 0;
+        }
+        if (need_reason(p, c, err, err_len) != 0) {
+            snprintf(err, err_len,
+                     _("usage: %s [ID] REASON... (no ID: the incident on the detail screen)"),
+                     verb);
+            return -1;
+        }
+        return 0;
+    }
     if (strcmp(verb, "assign") == 0) {
         c->kind = FQCON_ASSIGN;
         char kind[16];
@@ -939,6 +958,9 @@ enum {
     SC_CONCLUDE_P90,
     SC_PENDING_7D,
     SC_PENDING_30D,
+    SC_SUSPENDED,
+    SC_SUSPENDED_NOW,
+    SC_SUSPENDED_MEAN,
     STATS_COLS
 };
 
@@ -947,7 +969,8 @@ static const char *const stats_heads[STATS_COLS] = {
     N_("concluded"),   N_("concl. on time"), N_("on-time concl. %"), N_("overdue"),
     N_("returned"),    N_("redone"),         N_("escalated"),        N_("village share %"),
     N_("ack mean h"),  N_("ack p90 h"),      N_("concl. mean h"),    N_("concl. p90 h"),
-    N_("pending >7d"), N_("pending >30d")};
+    N_("pending >7d"), N_("pending >30d"),   N_("suspended"),        N_("susp. now"),
+    N_("susp. mean h")};
 
 /* The CSV's count columns shown as they are, by screen column. */
 static const struct {
@@ -965,6 +988,8 @@ static const struct {
     {SC_ESCALATED, "escalated"},
     {SC_PENDING_7D, "pending_over_7d"},
     {SC_PENDING_30D, "pending_over_30d"},
+    {SC_SUSPENDED, "suspended"},
+    {SC_SUSPENDED_NOW, "suspended_now"},
 };
 #define N_STATS_COUNTS (sizeof stats_counts / sizeof stats_counts[0])
 
@@ -1015,7 +1040,7 @@ int fqcon_stats_table_named(const fqcon_csv *csv, const char *(*name)(void *ctx,
         snprintf(grid[0][c], sizeof grid[0][c], "%s", gettext(stats_heads[c]));
     /* The totals: sums of the counts, and the counts behind the rates and
      * means (a mean times its count is a sum of seconds). */
-    double sum[STATS_COLS] = {0}, village = 0, ack_s = 0, conclude_s = 0;
+    double sum[STATS_COLS] = {0}, village = 0, ack_s = 0, conclude_s = 0, suspended_s = 0;
     for (size_t r = 1; r <= groups; r++) {
         /* the group is the first column, whatever its header calls it */
         const char *group = csv->cols > 0 ? csv->cells[r * csv->cols] : NULL;
@@ -1051,6 +1076,10 @@ int fqcon_stats_table_named(const fqcon_csv *csv, const char *(*name)(void *ctx,
         cell_hours(grid[r][SC_CONCLUDE_MEAN], sizeof grid[r][0], conclude_mean);
         cell_hours(grid[r][SC_CONCLUDE_P90], sizeof grid[r][0],
                    fqcon_csv_cell(csv, r, "conclude_p90_s"));
+        /* the mean time suspended, of the cases suspended */
+        const char *suspended_mean = fqcon_csv_cell(csv, r, "suspended_mean_s");
+        suspended_s += number(suspended_mean) * number(fqcon_csv_cell(csv, r, "suspended"));
+        cell_hours(grid[r][SC_SUSPENDED_MEAN], sizeof grid[r][0], suspended_mean);
     }
     if (groups > 0) {
         size_t t = rows - 1;
@@ -1066,6 +1095,9 @@ int fqcon_stats_table_named(const fqcon_csv *csv, const char *(*name)(void *ctx,
         cell_hours(grid[t][SC_ACK_MEAN], sizeof grid[t][0], sum[SC_ACKED] > 0 ? secs : "");
         snprintf(secs, sizeof secs, "%.3f", conclude_s / sum[SC_CONCLUDED]);
         cell_hours(grid[t][SC_CONCLUDE_MEAN], sizeof grid[t][0], sum[SC_CONCLUDED] > 0 ? secs : "");
+        snprintf(secs, sizeof secs, "%.3f", suspended_s / sum[SC_SUSPENDED]);
+        cell_hours(grid[t][SC_SUSPENDED_MEAN], sizeof grid[t][0],
+                   sum[SC_SUSPENDED] > 0 ? secs : "");
         /* a 90th percentile is not a sum of the groups' */
         snprintf(grid[t][SC_ACK_P90], sizeof grid[t][0], "—");
         snprintf(grid[t][SC_CONCLUDE_P90], sizeof grid[t][0], "—");
@@ -1127,6 +1159,8 @@ int fqcon_kind_acts_on_incident(fqcon_kind k)
     case FQCON_REOPEN:
     case FQCON_VERIFY:
     case FQCON_FOLLOW_UP:
+    case FQCON_SUSPEND:
+    case FQCON_RESUME:
         return 1;
     default:
         return 0;

@@ -21,6 +21,8 @@ typedef enum fqcon_kind {
     FQCON_REOPEN,
     FQCON_VERIFY,
     FQCON_FOLLOW_UP,
+    FQCON_SUSPEND, /* 中止: the clocks stop (docs/console.md, "Suspension") */
+    FQCON_RESUME,
     FQCON_FILTER,
     FQCON_STATS,
     FQCON_ROSTER,

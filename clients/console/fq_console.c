@@ -677,6 +677,10 @@ static const char *command_name(fqcon_kind k)
         return "verify";
     case FQCON_FOLLOW_UP:
         return "followup";
+    case FQCON_SUSPEND:
+        return "suspend";
+    case FQCON_RESUME:
+        return "resume";
     default:
         return "?";
     }
@@ -735,6 +739,12 @@ static void send_command(app *a)
     case FQCON_FOLLOW_UP:
         cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP;
         cc.satisfaction = c->satisfaction;
+        break;
+    case FQCON_SUSPEND:
+        cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND;
+        break;
+    case FQCON_RESUME:
+        cc.kind = FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME;
         break;
     default:
         return;
@@ -955,8 +965,8 @@ static void result_detail(app *a, const fqc_result *r)
     if (s->suspended_at_ms != 0) {
         char since[32];
         fqcon_format_clock(s->suspended_at_ms, 1, since, sizeof since);
-        add_line(L, n, _("  suspended since %s: %s (the clocks stand still)"), since,
-                 s_or(s->suspend_reason, "-"));
+        add_line(L, n, _("  SUSPENDED since %s: %s  (:resume REASON… to resume #%" PRIu64 ")"),
+                 since, s_or(s->suspend_reason, ""), s->incident_id);
     }
     add_line(L, n, _("  recorded %s  acknowledge by %s  conclude by %s%s"), when, ack, concl,
              s->working_time ? _(" (working time)") : "");
@@ -1510,6 +1520,13 @@ static void run_line(app *a, const char *text)
         return;
     }
     if (fqcon_kind_acts_on_incident(c.kind)) {
+        if (c.incident_id == 0 && a->scr == SCR_DETAIL && a->detail_id != 0)
+            c.incident_id = a->detail_id; /* :suspend REASON on the incident shown */
+        if (c.incident_id == 0) {
+            set_status(a, 1, _("which incident? open it (Enter) or give its number: %s ID REASON"),
+                       command_name(c.kind));
+            return;
+        }
         start_command(a, &c);
         return;
     }

@@ -57,6 +57,21 @@ static void test_parse_commands(void **state)
     assert_int_equal(fqcon_parse_command("followup 5 4 满意", &c, err, sizeof err), 0);
     assert_int_equal(c.satisfaction, 4);
     assert_int_equal(fqcon_parse_command("followup 5 6 ?", &c, err, sizeof err), -1);
+    assert_int_equal(fqcon_parse_command("suspend 5 等待法院判决", &c, err, sizeof err), 0);
+    assert_int_equal(c.kind, FQCON_SUSPEND);
+    assert_true(fqcon_kind_acts_on_incident(c.kind));
+    assert_string_equal(c.reason, "等待法院判决");
+    assert_int_equal(fqcon_parse_command("resume 5 判决已下", &c, err, sizeof err), 0);
+    assert_int_equal(c.kind, FQCON_RESUME);
+    assert_int_equal(fqcon_parse_command("resume 5", &c, err, sizeof err), -1);
+    /* Without a number: the incident on the detail screen (0 here). */
+    assert_int_equal(fqcon_parse_command("suspend 等待 台风过境", &c, err, sizeof err), 0);
+    assert_true(c.kind == FQCON_SUSPEND && c.incident_id == 0);
+    assert_string_equal(c.reason, "等待 台风过境");
+    assert_int_equal(fqcon_parse_command("resume 3天后复查", &c, err, sizeof err), 0);
+    assert_true(c.kind == FQCON_RESUME && c.incident_id == 0);
+    assert_string_equal(c.reason, "3天后复查");
+    assert_int_equal(fqcon_parse_command("suspend", &c, err, sizeof err), -1);
     assert_int_equal(fqcon_parse_command("verify 5 现场核查属实", &c, err, sizeof err), 0);
     assert_int_equal(c.kind, FQCON_VERIFY);
 
@@ -246,9 +261,10 @@ static void test_stats_totals(void **state)
     const char *text =
         "group,received,acknowledged,acknowledged_on_time,concluded,concluded_on_time,overdue,"
         "returned,redone,escalated,village_share,ack_mean_s,ack_p90_s,conclude_mean_s,"
-        "conclude_p90_s,pending_over_1d,pending_over_3d,pending_over_7d,pending_over_30d\n"
-        "a,4,4,4,4,4,0,0,0,0,1.0,3600,3600,7200,7200,0,0,0,0\n"
-        "b,1,1,1,1,1,0,0,0,0,0.0,36000,36000,36000,36000,0,0,0,0\n";
+        "conclude_p90_s,pending_over_1d,pending_over_3d,pending_over_7d,pending_over_30d,"
+        "suspended,suspended_now,suspended_mean_s\n"
+        "a,4,4,4,4,4,0,0,0,0,1.0,3600,3600,7200,7200,0,0,0,0,3,0,3600\n"
+        "b,1,1,1,1,1,0,0,0,0,0.0,36000,36000,36000,36000,0,0,0,0,1,1,18000\n";
     fqcon_csv csv;
     assert_int_equal(fqcon_csv_parse(text, &csv), 0);
     char **lines;
@@ -263,6 +279,10 @@ static void test_stats_totals(void **state)
     assert_non_null(strstr(lines[3], "2.8"));
     assert_non_null(strstr(lines[3], "3.6"));
     assert_null(strstr(lines[3], "5.5"));
+    /* suspended: (3 x 1 h + 1 x 5 h) / 4 = 2.0 h, not the 3.0 h mean of the means */
+    assert_non_null(strstr(lines[3], "2.0"));
+    assert_null(strstr(lines[3], "3.0"));
+    assert_non_null(strstr(lines[0], "susp. mean h"));
     assert_non_null(strstr(lines[3], "—"));
     assert_int_equal(group_w, fqcon_width("total") + 2);
     /* every heading once */

@@ -381,6 +381,7 @@ static void on_reply(fqc *c, slot *s, const uint8_t *data, size_t len)
             snprintf(r.lead_unit_name, sizeof r.lead_unit_name, "%s", o->lead_unit_name);
             snprintf(r.worker_name, sizeof r.worker_name, "%s", o->worker_name);
             snprintf(r.territory_name, sizeof r.territory_name, "%s", o->territory_name);
+            r.working_time = o->working_time;
             size_t used = 0;
             for (size_t i = 0; i < o->n_co_units && used < sizeof r.co_units; i++)
                 used += (size_t)snprintf(r.co_units + used, sizeof r.co_units - used, "%s%s",
@@ -408,6 +409,8 @@ static void on_reply(fqc *c, slot *s, const uint8_t *data, size_t len)
         r.last_seq = copy->sync->last_seq;
         r.superseded = copy->sync->superseded;
         r.more = copy->sync->more;
+        if (copy->sync->time_zone != NULL && strlen(copy->sync->time_zone) < sizeof r.time_zone)
+            snprintf(r.time_zone, sizeof r.time_zone, "%s", copy->sync->time_zone);
         r.n_items = copy->sync->n_items;
         r.items = copy->sync->items;
     }

@@ -67,6 +67,7 @@ typedef struct fqc_result {
     char lead_unit[65], worker[65], territory[65];
     /* Their display names (RoutingOutcome 14-16): up to 64 characters each. */
     char lead_unit_name[257], worker_name[257], territory_name[257];
+    int working_time;      /* the limits count working time */
     char co_units[5 * 66]; /* comma-separated */
     uint64_t merged_into;
     int unplaced;
@@ -82,6 +83,7 @@ typedef struct fqc_result {
     uint64_t last_seq; /* the newest sequence in the outbox */
     int superseded;    /* a newer sync of this node took over; no items */
     int more;          /* more items wait after these (the reply's frame was full): sync again */
+    char time_zone[8]; /* the district's offset from UTC ("+08:00"); "" when not sent */
     size_t n_items;
     Fengqiao__V1__OutboxItem **items;
     /* assignment_action (has_action): incident_id and event_seq above */

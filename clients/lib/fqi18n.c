@@ -99,6 +99,7 @@ static const label event_kinds[] = {
     {"report_merged", N_("duplicate report merged")},
     {"unroutable", N_("not routable")},
     {"acknowledged", N_("acknowledged")},
+    {"progress", N_("progress")}, /* a progress note: the server's word */
     {"updated", N_("progress")},
     {"returned", N_("returned")},
     {"extension_requested", N_("extension asked")},

@@ -1,5 +1,6 @@
 #include "command.h"
 #include "journal.h"
+#include "fqi18n.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -31,17 +32,18 @@ int fqt_parse_id(const char *text, uint64_t *id)
     return 0;
 }
 
-int fqt_parse_extension(const char *text, fqt_action *a, char *err, size_t err_len)
+int fqt_parse_extension(const char *text, int32_t utc_offset_s, fqt_action *a, char *err,
+                        size_t err_len)
 {
     while (*text == ' ')
         text++;
     /* A time starts with its year ("2026-"); anything else is a duration. */
     int is_time = strlen(text) >= 5 && text[4] == '-';
     int64_t ms;
-    if (fqj_parse_when(text, 0, &ms, err, err_len) != 0)
+    if (fqj_parse_when(text, 0, utc_offset_s, &ms, err, err_len) != 0)
         return -1;
     if (!is_time && ms <= 0) {
-        snprintf(err, err_len, "'%s': an extension must add some time", text);
+        snprintf(err, err_len, _("'%s': an extension must add some time"), text);
         return -1;
     }
     a->extend_to_ms = is_time ? ms : 0;
@@ -121,7 +123,7 @@ static int take_to(fqt_action *a, char *err, size_t err_len)
         if (strcmp(word, "--to") == 0 && !found) {
             char unit[FQT_LINE_MAX];
             if (next_word(&p, unit, sizeof unit) == NULL || !fqt_valid_unit(unit)) {
-                snprintf(err, err_len, "--to needs an org unit id, e.g. --to lingyin.market");
+                snprintf(err, err_len, _("--to needs an org unit id, e.g. --to lingyin.market"));
                 return -1;
             }
             snprintf(a->right_place, sizeof a->right_place, "%.64s", unit);
@@ -137,13 +139,14 @@ static int take_to(fqt_action *a, char *err, size_t err_len)
     return 0;
 }
 
-int fqt_parse_line(const char *line, int64_t now_ms, fqt_action *out, char *err, size_t err_len)
+int fqt_parse_line(const char *line, int64_t now_ms, int32_t utc_offset_s, fqt_action *out,
+                   char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
     char word[128], id_text[128];
     const char *p = line;
     if (strlen(line) >= FQT_LINE_MAX) {
-        snprintf(err, err_len, "the line is too long (at most %d bytes)", FQT_LINE_MAX - 1);
+        snprintf(err, err_len, _("the line is too long (at most %d bytes)"), FQT_LINE_MAX - 1);
         return -1;
     }
     if (next_word(&p, word, sizeof word) == NULL)
@@ -165,12 +168,12 @@ int fqt_parse_line(const char *line, int64_t now_ms, fqt_action *out, char *err,
         if (strcmp(word, names[i].name) == 0)
             out->cmd = names[i].cmd;
     if (out->cmd == FQT_CMD_NONE) {
-        snprintf(err, err_len, "unknown command '%s' (type help)", word);
+        snprintf(err, err_len, _("unknown command '%s' (type help)"), word);
         return -1;
     }
     if (out->cmd >= FQT_CMD_LIST) {
         if (next_word(&p, word, sizeof word) != NULL) {
-            snprintf(err, err_len, "%s takes nothing after it", fqt_cmd_name(out->cmd));
+            snprintf(err, err_len, _("%s takes nothing after it"), fqt_cmd_name(out->cmd));
             return -1;
         }
         return 0;
@@ -178,13 +181,13 @@ int fqt_parse_line(const char *line, int64_t now_ms, fqt_action *out, char *err,
     const char *cmd = fqt_cmd_name(out->cmd);
     if (next_word(&p, id_text, sizeof id_text) == NULL ||
         fqt_parse_id(id_text, &out->incident_id) != 0) {
-        snprintf(err, err_len, "%s needs an incident id (a number), e.g. %s 431", cmd, cmd);
+        snprintf(err, err_len, _("%s needs an incident id (a number), e.g. %s 431"), cmd, cmd);
         return -1;
     }
     switch (out->cmd) {
     case FQT_CMD_ACK:
         if (next_word(&p, word, sizeof word) != NULL) {
-            snprintf(err, err_len, "ack takes only the incident id");
+            snprintf(err, err_len, _("ack takes only the incident id"));
             return -1;
         }
         break;
@@ -192,7 +195,7 @@ int fqt_parse_line(const char *line, int64_t now_ms, fqt_action *out, char *err,
         if (next_word(&p, word, sizeof word) == NULL ||
             (out->reason = fqt_parse_reason(word)) == 0) {
             snprintf(err, err_len,
-                     "return needs a reason: return ID wrong|capacity NOTE [--to UNIT]");
+                     _("return needs a reason: return ID wrong|capacity NOTE [--to UNIT]"));
             return -1;
         }
         rest_of_line(p, out->note, sizeof out->note);
@@ -201,7 +204,8 @@ int fqt_parse_line(const char *line, int64_t now_ms, fqt_action *out, char *err,
         break;
     case FQT_CMD_EXTEND:
         if (next_word(&p, word, sizeof word) == NULL) {
-            snprintf(err, err_len, "extend needs a new limit: extend ID +2h|2026-11-28T17:00 NOTE");
+            snprintf(err, err_len,
+                     _("extend needs a new limit: extend ID +2h|2026-11-28T17:00 NOTE"));
             return -1;
         }
         if (strlen(word) == 10 && word[4] == '-') {
@@ -215,7 +219,7 @@ int fqt_parse_line(const char *line, int64_t now_ms, fqt_action *out, char *err,
                 p = peek;
             }
         }
-        if (fqt_parse_extension(word, out, err, err_len) != 0)
+        if (fqt_parse_extension(word, utc_offset_s, out, err, err_len) != 0)
             return -1;
         rest_of_line(p, out->note, sizeof out->note);
         break;
@@ -230,7 +234,7 @@ int fqt_action_check(const fqt_action *a, int64_t now_ms, char *err, size_t err_
 {
     const char *cmd = fqt_cmd_name(a->cmd);
     if (a->incident_id == 0) {
-        snprintf(err, err_len, "%s needs an incident id", cmd);
+        snprintf(err, err_len, _("%s needs an incident id"), cmd);
         return -1;
     }
     int blank = 1;
@@ -238,22 +242,22 @@ int fqt_action_check(const fqt_action *a, int64_t now_ms, char *err, size_t err_
         if (!isspace((unsigned char)*q))
             blank = 0;
     if (a->cmd != FQT_CMD_ACK && blank) {
-        snprintf(err, err_len, "%s needs a note: what was done, or why", cmd);
+        snprintf(err, err_len, _("%s needs a note: what was done, or why"), cmd);
         return -1;
     }
     if (a->cmd == FQT_CMD_RETURN) {
         if (a->reason == 0) {
-            snprintf(err, err_len, "return needs a reason: wrong (jurisdiction) or capacity");
+            snprintf(err, err_len, _("return needs a reason: wrong (jurisdiction) or capacity"));
             return -1;
         }
         if (a->right_place[0] != '\0' &&
             a->reason != FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION) {
-            snprintf(err, err_len, "--to (the right place) goes with the reason wrong");
+            snprintf(err, err_len, _("--to (the right place) goes with the reason wrong"));
             return -1;
         }
     }
     if (a->cmd == FQT_CMD_EXTEND && a->extend_by_ms == 0 && a->extend_to_ms <= now_ms) {
-        snprintf(err, err_len, "the new conclude limit must lie in the future");
+        snprintf(err, err_len, _("the new conclude limit must lie in the future"));
         return -1;
     }
     return 0;
@@ -296,17 +300,17 @@ void fqt_action_body(const fqt_action *a, Fengqiao__V1__AssignmentAction *body)
 
 const char *fqt_line_help(void)
 {
-    return "commands (one per line):\n"
-           "  ack ID                                  acknowledge (签收) an assignment\n"
-           "  return ID wrong NOTE [--to UNIT]        not ours; UNIT: the right org unit, if "
-           "known\n"
-           "  return ID capacity NOTE                 ours, but beyond us: one tier up\n"
-           "  progress ID NOTE                        a progress note\n"
-           "  extend ID +2h|+3d|2026-11-28T17:00 NOTE ask for a later conclude limit\n"
-           "  conclude ID NOTE                        conclude (办结) with the result\n"
-           "  reply ID NOTE                           answer a supervision order (督办)\n"
-           "  retry                                   resend the last action that got no answer\n"
-           "  list                                    the assignments you hold\n"
-           "  help                                    this text\n"
-           "  quit                                    stop watching (also Ctrl-D)\n";
+    return _("commands (one per line):\n"
+             "  ack ID                                  acknowledge (签收) an assignment\n"
+             "  return ID wrong NOTE [--to UNIT]        not ours; UNIT: the right org unit, if "
+             "known\n"
+             "  return ID capacity NOTE                 ours, but beyond us: one tier up\n"
+             "  progress ID NOTE                        a progress note\n"
+             "  extend ID +2h|+3d|2026-11-28T17:00 NOTE ask for a later conclude limit\n"
+             "  conclude ID NOTE                        conclude (办结) with the result\n"
+             "  reply ID NOTE                           answer a supervision order (督办)\n"
+             "  retry                                   resend the last action that got no answer\n"
+             "  list                                    the assignments you hold\n"
+             "  help                                    this text\n"
+             "  quit                                    stop watching (also Ctrl-D)\n");
 }

@@ -37,8 +37,10 @@ typedef struct fqt_action {
 
 /* The new limit of an extension: a duration (+2h, +3d) counts from the
  * current conclude limit (which the server knows: extend_by_ms), an ISO
- * 8601 time is the limit itself (extend_to_ms). 0, or -1 with a message. */
-int fqt_parse_extension(const char *text, fqt_action *a, char *err, size_t err_len);
+ * 8601 time is the limit itself (extend_to_ms; without a zone, the
+ * district's, utc_offset_s east of UTC). 0, or -1 with a message. */
+int fqt_parse_extension(const char *text, int32_t utc_offset_s, fqt_action *a, char *err,
+                        size_t err_len);
 
 /* "ack", "return", "progress", "extend", "conclude", … */
 const char *fqt_cmd_name(fqt_cmd cmd);
@@ -59,7 +61,8 @@ int fqt_valid_unit(const char *text);
  *   retry
  * A NOTE is the rest of the line (one pair of surrounding quotes is
  * dropped). 0 (cmd NONE for a blank line), or -1 with a message. */
-int fqt_parse_line(const char *line, int64_t now_ms, fqt_action *out, char *err, size_t err_len);
+int fqt_parse_line(const char *line, int64_t now_ms, int32_t utc_offset_s, fqt_action *out,
+                   char *err, size_t err_len);
 
 /* Checks what the server would refuse anyway (a note where one is needed,
  * a reason, a limit in the future), so the worker hears it at once. 0 or

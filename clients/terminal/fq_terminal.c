@@ -11,6 +11,7 @@
  * unknown: retry with the same --message-id). */
 #include "command.h"
 #include "fqclient.h"
+#include "fqi18n.h"
 #include "fqreport.h"
 #include "journal.h"
 #include "syncer.h"
@@ -22,6 +23,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,8 @@ enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNKNOWN = 3 };
 #define DEFAULT_TERMINALS "tcp://127.0.0.1:7412"
 #define DEFAULT_INTAKE "tcp://127.0.0.1:7411"
 #define OFF_DUTY_TIMEOUT_MS 10000
+/* FQ_DEFAULT_UTC_OFFSET_S written out, for a journal without a zone yet. */
+#define DEFAULT_ZONE "+08:00"
 /* Typed actions go one at a time, in order (an ack must not overtake the
  * conclude typed after it); more wait in a queue. */
 #define ACTION_QUEUE_MAX 32
@@ -54,6 +58,7 @@ typedef struct app {
     const char *state_dir;
     int64_t timeout_ms;
     int timeout_given;
+    int ids; /* show ids beside the names (--ids) */
     char journal_path[PATH_MAX];
     uint8_t key[FQ_KEY_BYTES];
 
@@ -114,63 +119,79 @@ static void drain_wake_pipe(void)
         ;
 }
 
+/* "fq-terminal: " and the message, on stderr. */
+static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void complain(const char *fmt, ...)
+{
+    fputs(PROG ": ", stderr);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
 /* ---- help ---- */
 
 static void usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: fq-terminal [OPTIONS] COMMAND [ARGS]\n"
-        "\n"
-        "The field terminal of a grid worker or a unit's duty officer.\n"
-        "\n"
-        "commands:\n"
-        "  watch [--line] [--once] [--off-duty-on-exit] [--json] [--position LON,LAT]\n"
-        "                                 show new items as they come; in line mode also\n"
-        "                                 take commands (ack, return, progress, ...)\n"
-        "  ack ID                         acknowledge (签收) an assignment\n"
-        "  return ID --reason wrong|capacity --note TEXT [--to UNIT]\n"
-        "  progress ID --note TEXT\n"
-        "  extend ID --to ISO8601|+DURATION --note TEXT\n"
-        "  conclude ID --note TEXT\n"
-        "  reply ID --note TEXT             answer a supervision order (督办)\n"
-        "  report REPORT-FLAGS            report an incident from the field (as fq-report)\n"
-        "  list [--json]                  the assignments in the journal not taken away\n"
-        "  COMMAND --help                 help on one command\n"
-        "\n"
-        "options:\n"
-        "  --node ID          this terminal's node id (or FQ_NODE)\n"
-        "  --key-file FILE    file with the node key in hex (or FQ_NODE_KEY=hex)\n"
-        "  --url URL          terminal endpoint (or FQ_TERMINALS; default " DEFAULT_TERMINALS ")\n"
-        "  --intake URL       intake endpoint, for report (or FQ_INTAKE; default " DEFAULT_INTAKE
-        ")\n"
-        "  --state-dir DIR    where the journal lives (or FQ_TERMINAL_STATE; default\n"
-        "                     $HOME/.fq-terminal); the journal is DIR/NODE.journal\n"
-        "  --timeout-ms N     give up on an action, a report or a watch --once after this\n"
-        "                     long (default 60000; 40000 for watch --once)\n"
-        "\n"
-        "Exit: 0 done, 1 refused by the server, 2 usage or local error, 3 no definitive\n"
-        "answer (the outcome is unknown: run the command again with the --message-id it\n"
-        "printed; that is safe).\n");
+    fprintf(out,
+            _("usage: fq-terminal [OPTIONS] COMMAND [ARGS]\n"
+              "\n"
+              "The field terminal of a grid worker or a unit's duty officer.\n"
+              "\n"
+              "commands:\n"
+              "  watch [--line] [--once] [--off-duty-on-exit] [--json] [--position LON,LAT]\n"
+              "                                 show new items as they come; in line mode also\n"
+              "                                 take commands (ack, return, progress, ...)\n"
+              "  ack ID                         acknowledge (签收) an assignment\n"
+              "  return ID --reason wrong|capacity --note TEXT [--to UNIT]\n"
+              "  progress ID --note TEXT\n"
+              "  extend ID --to ISO8601|+DURATION --note TEXT\n"
+              "  conclude ID --note TEXT\n"
+              "  reply ID --note TEXT           answer a supervision order (督办)\n"
+              "  report REPORT-FLAGS            report an incident from the field (as fq-report)\n"
+              "  list [--json]                  the assignments in the journal not taken away\n"
+              "  COMMAND --help                 help on one command\n"
+              "\n"
+              "options:\n"
+              "  --node ID          this terminal's node id (or FQ_NODE)\n"
+              "  --key-file FILE    file with the node key in hex (or FQ_NODE_KEY=hex)\n"
+              "  --url URL          terminal endpoint (or FQ_TERMINALS; default %s)\n"
+              "  --intake URL       intake endpoint, for report (or FQ_INTAKE; default %s)\n"
+              "  --state-dir DIR    where the journal lives (or FQ_TERMINAL_STATE; default\n"
+              "                     $HOME/.fq-terminal); the journal is DIR/NODE.journal\n"
+              "  --timeout-ms N     give up on an action, a report or a watch --once after this\n"
+              "                     long (default 60000; 40000 for watch --once)\n"
+              "  --ids              show ids beside the names (categories, places, units,\n"
+              "                     workers; the items' sequence numbers)\n"
+              "\n"
+              "Chinese by default; English with LANG=C.UTF-8 (or LANGUAGE=en). Every time\n"
+              "shown is the district's (the server names its zone, e.g. +08:00).\n"
+              "\n"
+              "Exit: 0 done, 1 refused by the server, 2 usage or local error, 3 no definitive\n"
+              "answer (the outcome is unknown: run the command again with the --message-id it\n"
+              "printed; that is safe).\n"),
+            DEFAULT_TERMINALS, DEFAULT_INTAKE);
 }
 
 static void usage_watch(FILE *out)
 {
     fprintf(out,
-            "usage: fq-terminal [OPTIONS] watch [--line] [--once] [--off-duty-on-exit] [--json]\n"
-            "                                   [--position LON,LAT]\n"
-            "\n"
-            "Long-polls the terminal endpoint and shows every new item once: each is first\n"
-            "appended to the journal and synced to disk, then printed. Runs until quit, Ctrl-D,\n"
-            "SIGINT or SIGTERM (exit 0).\n"
-            "\n"
-            "  --line               take commands on stdin between updates (the default when\n"
-            "                       stdin is a terminal); type help for the list\n"
-            "  --once               one round: fetch what is new, show it, exit\n"
-            "  --off-duty-on-exit   on leaving, sign the worker off duty (one last sync)\n"
-            "  --json               print the journal lines (JSON) instead of readable lines\n"
-            "  --position LON,LAT   the terminal's position, sent with every sync\n"
-            "\n%s",
+            _("usage: fq-terminal [OPTIONS] watch [--line] [--once] [--off-duty-on-exit] [--json]\n"
+              "                                   [--position LON,LAT]\n"
+              "\n"
+              "Long-polls the terminal endpoint and shows every new item once: each is first\n"
+              "appended to the journal and synced to disk, then printed. Runs until quit, Ctrl-D,\n"
+              "SIGINT or SIGTERM (exit 0).\n"
+              "\n"
+              "  --line               take commands on stdin between updates (the default when\n"
+              "                       stdin is a terminal); type help for the list\n"
+              "  --once               one round: fetch what is new, show it, exit\n"
+              "  --off-duty-on-exit   on leaving, sign the worker off duty (one last sync)\n"
+              "  --json               print the journal lines (JSON) instead of readable lines\n"
+              "  --position LON,LAT   the terminal's position, sent with every sync\n"
+              "\n%s"),
             fqt_line_help());
 }
 
@@ -178,60 +199,65 @@ static void usage_action(FILE *out, fqt_cmd cmd)
 {
     switch (cmd) {
     case FQT_CMD_ACK:
-        fprintf(out, "usage: fq-terminal [OPTIONS] ack ID [--message-id N] [--json]\n"
-                     "\nAcknowledges (签收) the assignment of incident ID.\n");
+        fprintf(out, _("usage: fq-terminal [OPTIONS] ack ID [--message-id N] [--json]\n"
+                       "\nAcknowledges (签收) the assignment of incident ID.\n"));
         break;
     case FQT_CMD_RETURN:
-        fprintf(out, "usage: fq-terminal [OPTIONS] return ID --reason wrong|capacity --note TEXT\n"
-                     "                                   [--to UNIT] [--message-id N] [--json]\n"
-                     "\nReturns (退回) an assignment: wrong = not in our jurisdiction (UNIT: the\n"
-                     "right org unit, if known); capacity = ours but beyond us (one tier up).\n");
+        fprintf(out,
+                _("usage: fq-terminal [OPTIONS] return ID --reason wrong|capacity --note TEXT\n"
+                  "                                   [--to UNIT] [--message-id N] [--json]\n"
+                  "\nReturns (退回) an assignment: wrong = not in our jurisdiction (UNIT: the\n"
+                  "right org unit, if known); capacity = ours but beyond us (one tier up).\n"));
         break;
     case FQT_CMD_PROGRESS:
-        fprintf(out, "usage: fq-terminal [OPTIONS] progress ID --note TEXT [--message-id N] "
-                     "[--json]\n\nAdds a progress note.\n");
+        fprintf(out, _("usage: fq-terminal [OPTIONS] progress ID --note TEXT [--message-id N] "
+                       "[--json]\n\nAdds a progress note.\n"));
         break;
     case FQT_CMD_EXTEND:
         fprintf(out,
-                "usage: fq-terminal [OPTIONS] extend ID --to WHEN --note TEXT [--message-id N]\n"
-                "                                   [--json]\n"
-                "\nAsks for a later conclude limit (申请延期; pending approval). WHEN is a\n"
-                "duration from now (+2h, +3d, +1d12h, +1w) or an ISO 8601 time\n"
-                "(2026-11-28T17:00 local, 2026-11-28T09:00Z, 2026-11-28T17:00+08:00).\n");
+                _("usage: fq-terminal [OPTIONS] extend ID --to WHEN --note TEXT [--message-id N]\n"
+                  "                                   [--json]\n"
+                  "\nAsks for a later conclude limit (申请延期; pending approval). WHEN is a\n"
+                  "duration from now (+2h, +3d, +1d12h, +1w) or an ISO 8601 time\n"
+                  "(2026-11-28T17:00 in the district's time, 2026-11-28T09:00Z, "
+                  "2026-11-28T17:00+08:00).\n"));
         break;
     case FQT_CMD_CONCLUDE:
-        fprintf(out, "usage: fq-terminal [OPTIONS] conclude ID --note TEXT [--message-id N] "
-                     "[--json]\n\nConcludes (办结) the assignment with the result.\n");
+        fprintf(out, _("usage: fq-terminal [OPTIONS] conclude ID --note TEXT [--message-id N] "
+                       "[--json]\n\nConcludes (办结) the assignment with the result.\n"));
         break;
     case FQT_CMD_REPLY:
-        fprintf(out, "usage: fq-terminal [OPTIONS] reply ID --note TEXT [--message-id N] "
-                     "[--json]\n\nAnswers the supervision order (督办) waiting on incident ID.\n");
+        fprintf(out,
+                _("usage: fq-terminal [OPTIONS] reply ID --note TEXT [--message-id N] "
+                  "[--json]\n\nAnswers the supervision order (督办) waiting on incident ID.\n"));
         break;
     default:
         break;
     }
-    fprintf(out, "\n  --message-id N   idempotency key (1 .. 2^63-1; default random): a script\n"
-                 "                   that retries with the same N gets the same answer\n"
-                 "  --json           print the answer as JSON\n"
-                 "\nPrints e.g. \"incident 431: acknowledged (event 9912)\". Exit 0 done, 1 "
-                 "refused\n(status and message on stderr), 2 usage, 3 no definitive answer.\n");
+    fprintf(out, _("\n  --message-id N   idempotency key (1 .. 2^63-1; default random): a script\n"
+                   "                   that retries with the same N gets the same answer\n"
+                   "  --json           print the answer as JSON\n"
+                   "\nPrints e.g. \"incident 431: acknowledged\" (with --ids also the event's\n"
+                   "number). Exit 0 done, 1 refused (status and message on stderr), 2 usage,\n"
+                   "3 no definitive answer.\n"));
 }
 
 static void usage_report(FILE *out)
 {
-    fprintf(out, "usage: fq-terminal [OPTIONS] report REPORT-FLAGS [--json]\n"
-                 "\nReports an incident to the intake endpoint as this terminal's node.\n\n");
+    fprintf(out, _("usage: fq-terminal [OPTIONS] report REPORT-FLAGS [--json]\n"
+                   "\nReports an incident to the intake endpoint as this terminal's node.\n\n"));
     fqr_usage_fields(out);
-    fprintf(out, "  --json                print the answer as JSON\n"
-                 "\nExit 0 stored, 1 refused, 2 usage, 3 no definitive answer (run again: "
-                 "the same\n--external-ref or --message-id makes that safe).\n");
+    fprintf(out, _("  --json                print the answer as JSON\n"
+                   "\nExit 0 stored, 1 refused, 2 usage, 3 no definitive answer (run again: "
+                   "the same\n--external-ref or --message-id makes that safe).\n"));
 }
 
 static void usage_list(FILE *out)
 {
-    fprintf(out, "usage: fq-terminal [OPTIONS] list [--json]\n"
-                 "\nPrints the assignments of the journal that no later cancellation took "
-                 "away,\none per line; with --json their journal lines.\n");
+    fprintf(out, _("usage: fq-terminal [OPTIONS] list [--json]\n"
+                   "\nPrints the assignments of the journal that no later cancellation took "
+                   "away,\none per line, with their current limits; a suspended one says since "
+                   "when\nand why. With --json their journal lines.\n"));
 }
 
 /* ---- setup ---- */
@@ -241,19 +267,20 @@ static int load_key(app *a)
     char err[512];
     if (a->key_file) {
         if (fqc_load_key_file(a->key_file, a->key, err, sizeof err) != 0) {
-            fprintf(stderr, PROG ": %s\n", err);
+            complain("%s\n", err);
             return -1;
         }
         return 0;
     }
     if (getenv("FQ_NODE_KEY") == NULL || fqc_parse_key(getenv("FQ_NODE_KEY"), a->key) != 0) {
-        fprintf(stderr, PROG ": need the node key: --key-file FILE or FQ_NODE_KEY (64 hex)\n");
+        complain(_("need the node key: --key-file FILE or FQ_NODE_KEY (64 hex)\n"));
         return -1;
     }
     return 0;
 }
 
-static int resolve_journal(app *a)
+/* The journal's path; with `create` its folder is made too. */
+static int journal_path(app *a, int create, int quiet)
 {
     const char *dir = a->state_dir;
     char fallback[PATH_MAX];
@@ -262,7 +289,8 @@ static int resolve_journal(app *a)
     if (dir == NULL || dir[0] == '\0') {
         const char *home = getenv("HOME");
         if (home == NULL || home[0] == '\0') {
-            fprintf(stderr, PROG ": give --state-dir (no HOME, no FQ_TERMINAL_STATE)\n");
+            if (!quiet)
+                complain(_("give --state-dir (no HOME, no FQ_TERMINAL_STATE)\n"));
             return -1;
         }
         snprintf(fallback, sizeof fallback, "%s/.fq-terminal", home);
@@ -270,14 +298,33 @@ static int resolve_journal(app *a)
     }
     int n = snprintf(a->journal_path, sizeof a->journal_path, "%s/%s.journal", dir, a->node);
     if (n < 0 || (size_t)n >= sizeof a->journal_path) {
-        fprintf(stderr, PROG ": the state folder's path is too long\n");
+        if (!quiet)
+            complain(_("the state folder's path is too long\n"));
         return -1;
     }
-    if (fqj_mkdirs(dir) != 0) {
-        fprintf(stderr, PROG ": cannot create the state folder %s: %s\n", dir, strerror(errno));
+    if (create && fqj_mkdirs(dir) != 0) {
+        complain(_("cannot create the state folder %s: %s\n"), dir, strerror(errno));
         return -1;
     }
     return 0;
+}
+
+static int resolve_journal(app *a)
+{
+    return journal_path(a, 1, 0);
+}
+
+/* The district's zone the journal remembers, for a command that runs
+ * without a sync (list, and the times an action is given). Nothing changes
+ * when there is no journal or it names none. */
+static void zone_from_journal(app *a)
+{
+    char zone[8], err[512];
+    int32_t offset_s;
+    if (journal_path(a, 0, 1) == 0 &&
+        fqj_last_time_zone(a->journal_path, zone, sizeof zone, err, sizeof err) == 0 &&
+        fq_tz_parse(zone, &offset_s) == 0)
+        fqt_set_utc_offset(offset_s);
 }
 
 static void on_done(void *user, uint64_t tag, const fqc_result *r);
@@ -296,14 +343,14 @@ static int open_client(app *a, const char *url, int window, fqc **out)
     int rv = fqc_open(&config, on_done, a, out, err, sizeof err);
     sodium_memzero(config.key, sizeof config.key);
     if (rv != 0)
-        fprintf(stderr, PROG ": %s\n", err);
+        complain("%s\n", err);
     return rv;
 }
 
 static int parse_message_id(const char *text, uint64_t *out)
 {
     if (fqt_parse_id(text, out) != 0) {
-        fprintf(stderr, PROG ": --message-id must be 1 .. 2^63-1\n");
+        complain(_("--message-id must be 1 .. 2^63-1\n"));
         return -1;
     }
     return 0;
@@ -355,9 +402,52 @@ static int action_ok(const fqc_result *r)
            r->has_action;
 }
 
+/* The action as a person names it (the command's own word in English). */
+static const char *action_label(fqt_cmd cmd)
+{
+    switch (cmd) {
+    case FQT_CMD_ACK:
+        return _("ack");
+    case FQT_CMD_RETURN:
+        return _("return");
+    case FQT_CMD_PROGRESS:
+        return _("progress");
+    case FQT_CMD_EXTEND:
+        return _("extend");
+    case FQT_CMD_CONCLUDE:
+        return _("conclude");
+    case FQT_CMD_REPLY:
+        return _("reply");
+    default:
+        return fqt_cmd_name(cmd);
+    }
+}
+
+/* What is in effect once the action is done. */
+static const char *action_done(fqt_cmd cmd)
+{
+    switch (cmd) {
+    case FQT_CMD_ACK:
+        return _("acknowledged");
+    case FQT_CMD_RETURN:
+        return _("returned");
+    case FQT_CMD_PROGRESS:
+        return _("progress noted");
+    case FQT_CMD_EXTEND:
+        return _("extension asked, awaiting approval");
+    case FQT_CMD_CONCLUDE:
+        return _("concluded");
+    case FQT_CMD_REPLY:
+        return _("supervision answered");
+    default:
+        return _("done");
+    }
+}
+
 /* The readable answer to an action: stdout when done, stderr otherwise.
  * Returns the exit code it stands for. */
-static int show_action_result(const fqc_result *r, const fqt_action *act, int json, int in_watch)
+static int show_action_result(const fqc_result *r, const fqt_action *act, int json, int in_watch,
+                              int ids)
 {
     int code = action_ok(r) || already_done(r) ? EXIT_OK
                : r->outcome == FQC_NO_ANSWER   ? EXIT_UNKNOWN
@@ -366,41 +456,51 @@ static int show_action_result(const fqc_result *r, const fqt_action *act, int js
                    : EXIT_REFUSED;
     if (json)
         print_json(action_json(r, act));
+    char id[24], msgid[24];
+    snprintf(id, sizeof id, "%" PRIu64, act->incident_id);
+    snprintf(msgid, sizeof msgid, "%" PRIu64, r->message_id);
     if (code == EXIT_OK && already_done(r)) {
         if (!json) {
             if (strcmp(r->state, "acknowledged") == 0)
-                printf("incident %" PRIu64 ": already acknowledged\n", r->incident_id);
+                printf(_("incident %s: already acknowledged\n"), id);
             else
-                printf("incident %" PRIu64 ": already done (the assignment is %s)\n",
-                       r->incident_id, r->state);
+                /* TRANSLATORS: the second %s is the assignment's state ("in hand"). */
+                printf(_("incident %s: already done (the assignment is %s)\n"), id,
+                       fq_label_assignment(r->state));
             fflush(stdout);
         }
         return code;
     }
     if (code == EXIT_OK) {
         if (!json) {
-            printf("incident %" PRIu64 ": %s (event %" PRIu64 ")\n", r->incident_id,
-                   r->state[0] ? r->state : "done", r->event_seq);
+            /* TRANSLATORS: "incident 431: acknowledged". */
+            printf(_("incident %s: %s"), id, action_done(act->cmd));
+            if (ids) {
+                char event[24];
+                snprintf(event, sizeof event, "%" PRIu64, r->event_seq);
+                printf(_(" (event %s)"), event);
+            }
+            printf("\n");
             fflush(stdout);
         }
         return code;
     }
     const char *prefix = in_watch ? "" : PROG ": ";
+    const char *why = r->message[0] ? r->message : _("the answer carried no result");
     if (code == EXIT_REFUSED)
-        fprintf(stderr, "%s%s %" PRIu64 ": %s: %s\n", prefix, fqt_cmd_name(act->cmd),
-                act->incident_id, fq_status_name(r->status), r->message);
+        /* TRANSLATORS: "ack 431: FORBIDDEN: <the server's reason>". */
+        fprintf(stderr, _("%s%s %s: %s: %s\n"), prefix, action_label(act->cmd), id,
+                fq_status_name(r->status), r->message);
     else if (in_watch)
         fprintf(stderr,
-                "%s %" PRIu64 ": no definitive answer (%s); type retry to send it again with "
-                "the same message id\n",
-                fqt_cmd_name(act->cmd), act->incident_id,
-                r->message[0] ? r->message : "the answer carried no result");
+                _("%s %s: no definitive answer (%s); type retry to send it again with the same "
+                  "message id\n"),
+                action_label(act->cmd), id, why);
     else
         fprintf(stderr,
-                PROG ": %s %" PRIu64 ": no definitive answer (%s); run it again with "
-                     "--message-id %" PRIu64 " (that is safe)\n",
-                fqt_cmd_name(act->cmd), act->incident_id,
-                r->message[0] ? r->message : "the answer carried no result", r->message_id);
+                _("%s%s %s: no definitive answer (%s); run it again with --message-id %s (that "
+                  "is safe)\n"),
+                PROG ": ", action_label(act->cmd), id, why, msgid);
     return code;
 }
 
@@ -413,7 +513,7 @@ static void on_done(void *user, uint64_t tag, const fqc_result *r)
     }
     if (a->queued > 0 && a->head_sent && a->queue[0].tag == tag) { /* typed in watch */
         pending *p = &a->queue[0];
-        int code = show_action_result(r, &p->action, a->print_json, 1);
+        int code = show_action_result(r, &p->action, a->print_json, 1, a->ids);
         if (code == EXIT_UNKNOWN) {
             a->unknown = *p;
             a->have_unknown = 1;
@@ -457,14 +557,14 @@ static int cmd_action(app *a, fqt_cmd cmd, int argc, char **argv)
         switch (c) {
         case O_NOTE:
             if (strlen(optarg) >= sizeof act.note) {
-                fprintf(stderr, PROG ": the note is too long\n");
+                complain(_("the note is too long\n"));
                 return EXIT_USAGE;
             }
             snprintf(act.note, sizeof act.note, "%s", optarg);
             break;
         case O_REASON:
             if (cmd != FQT_CMD_RETURN || (act.reason = fqt_parse_reason(optarg)) == 0) {
-                fprintf(stderr, PROG ": --reason is wrong or capacity, with return\n");
+                complain(_("--reason is wrong or capacity, with return\n"));
                 return EXIT_USAGE;
             }
             break;
@@ -487,39 +587,40 @@ static int cmd_action(app *a, fqt_cmd cmd, int argc, char **argv)
         }
     }
     if (optind != argc - 1 || fqt_parse_id(argv[optind], &act.incident_id) != 0) {
-        fprintf(stderr, PROG ": %s needs exactly one incident id (a number)\n", fqt_cmd_name(cmd));
+        complain(_("%s needs exactly one incident id (a number)\n"), fqt_cmd_name(cmd));
         usage_action(stderr, cmd);
         return EXIT_USAGE;
     }
     int64_t now = fq_now_ms();
     char err[512];
+    zone_from_journal(a);
     if (to != NULL) {
         if (cmd == FQT_CMD_RETURN) {
             if (!fqt_valid_unit(to)) {
-                fprintf(stderr, PROG ": --to needs an org unit id\n");
+                complain(_("--to needs an org unit id\n"));
                 return EXIT_USAGE;
             }
             snprintf(act.right_place, sizeof act.right_place, "%.64s", to);
         } else if (cmd == FQT_CMD_EXTEND) {
-            if (fqt_parse_extension(to, &act, err, sizeof err) != 0) {
-                fprintf(stderr, PROG ": --to: %s\n", err);
+            if (fqt_parse_extension(to, fqt_utc_offset(), &act, err, sizeof err) != 0) {
+                complain(_("--to: %s\n"), err);
                 return EXIT_USAGE;
             }
         } else {
-            fprintf(stderr, PROG ": --to goes with return and extend\n");
+            complain(_("--to goes with return and extend\n"));
             return EXIT_USAGE;
         }
     }
     if (cmd == FQT_CMD_ACK && act.note[0] != '\0') {
-        fprintf(stderr, PROG ": ack takes no note\n");
+        complain(_("ack takes no note\n"));
         return EXIT_USAGE;
     }
     if (cmd == FQT_CMD_EXTEND && to == NULL) {
-        fprintf(stderr, PROG ": extend needs --to WHEN (+2h, +3d or an ISO 8601 time)\n");
+        complain(_("extend needs --to WHEN (+2h, +3d or an ISO 8601 time)\n"));
         return EXIT_USAGE;
     }
     if (fqt_action_check(&act, now, err, sizeof err) != 0) {
-        fprintf(stderr, PROG ": %s\n", err);
+        complain("%s\n", err);
         return EXIT_USAGE;
     }
     if (load_key(a) != 0)
@@ -535,16 +636,72 @@ static int cmd_action(app *a, fqt_cmd cmd, int argc, char **argv)
     if (message_id == 0)
         message_id = fqc_random_message_id();
     if (fqc_submit(client, 1, message_id, &env) != 0) {
-        fprintf(stderr, PROG ": out of memory\n");
+        complain(_("out of memory\n"));
         fqc_close(client);
         return EXIT_USAGE;
     }
     fqc_drain(client);
     fqc_close(client);
-    return show_action_result(&a->result, &act, a->json, 0);
+    return show_action_result(&a->result, &act, a->json, 0, a->ids);
 }
 
 /* ---- report ---- */
+
+/* A name, or the id when the server sent none; with --ids both. */
+static void named(const app *a, const char *name, const char *id, char *out, size_t len)
+{
+    if (name[0] == '\0')
+        snprintf(out, len, "%s", id);
+    else if (a->ids && id[0] != '\0')
+        snprintf(out, len, "%s (%s)", name, id);
+    else
+        snprintf(out, len, "%s", name);
+}
+
+/* Where the report went, as a person reads it: "incident 431 reported:
+ * with 王某 (玉泉社区第一网格), acknowledge by 15:05, conclude by …". */
+static void show_report_result(const app *a, const fqc_result *r)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%" PRIu64, r->incident_id);
+    if (r->duplicate)
+        printf(_("incident %s: already reported"), id);
+    else
+        printf(_("incident %s reported"), id);
+    if (r->has_routing && r->merged_into != 0) {
+        char into[24];
+        snprintf(into, sizeof into, "%" PRIu64, r->merged_into);
+        printf(_(": merged into open incident %s"), into);
+    } else if (r->has_routing && (r->worker[0] || r->lead_unit[0])) {
+        char who[600], unit[600], place[600];
+        named(a, r->worker_name, r->worker, who, sizeof who);
+        named(a, r->lead_unit_name, r->lead_unit, unit, sizeof unit);
+        named(a, r->territory_name, r->territory, place, sizeof place);
+        if (r->worker[0])
+            /* TRANSLATORS: the worker, then the grid. */
+            printf(_(": with %s (%s)"), who, place);
+        else
+            printf(_(": with %s"), unit);
+        fqj_view view = {fq_now_ms(), fqt_utc_offset(), a->ids};
+        char when[40];
+        if (r->acknowledge_due_ms != 0) {
+            fqj_format_time(r->acknowledge_due_ms, &view, when, sizeof when);
+            printf(_(", acknowledge by %s"), when);
+        }
+        if (r->conclude_due_ms != 0) {
+            fqj_format_time(r->conclude_due_ms, &view, when, sizeof when);
+            printf(_(", conclude by %s"), when);
+        }
+        if (r->working_time)
+            printf("%s", _(" (working time)"));
+    }
+    if (a->ids) {
+        char msgid[24];
+        snprintf(msgid, sizeof msgid, "%" PRIu64, r->message_id);
+        printf(_(" (message id %s)"), msgid);
+    }
+    printf("\n");
+}
 
 static int cmd_report(app *a, int argc, char **argv)
 {
@@ -564,7 +721,7 @@ static int cmd_report(app *a, int argc, char **argv)
         switch (c) {
         case O_FIELD:
             if (fqr_set_flag(&in, options[index].name, optarg, err, sizeof err) != 0) {
-                fprintf(stderr, PROG ": %s\n", err);
+                complain("%s\n", err);
                 return EXIT_USAGE;
             }
             break;
@@ -580,11 +737,12 @@ static int cmd_report(app *a, int argc, char **argv)
         }
     }
     if (optind != argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+        complain(_("unexpected argument '%s'\n"), argv[optind]);
         return EXIT_USAGE;
     }
+    zone_from_journal(a);
     if (fqr_finish(&in, a->node, err, sizeof err) != 0) {
-        fprintf(stderr, PROG ": %s\n", err);
+        complain("%s\n", err);
         return EXIT_USAGE;
     }
     if (load_key(a) != 0)
@@ -600,7 +758,7 @@ static int cmd_report(app *a, int argc, char **argv)
     int rv = fqc_open(&config, on_done, a, &client, err, sizeof err);
     sodium_memzero(config.key, sizeof config.key);
     if (rv != 0) {
-        fprintf(stderr, PROG ": %s\n", err);
+        complain("%s\n", err);
         return EXIT_USAGE;
     }
     Fengqiao__V1__Envelope env = FENGQIAO__V1__ENVELOPE__INIT;
@@ -614,21 +772,17 @@ static int cmd_report(app *a, int argc, char **argv)
                : r->status == FENGQIAO__V1__STATUS__STATUS_OK && r->has_incident ? EXIT_OK
                : r->status == FENGQIAO__V1__STATUS__STATUS_OK                    ? EXIT_UNKNOWN
                                                                                  : EXIT_REFUSED;
-    if (a->json) {
+    char msgid[24];
+    snprintf(msgid, sizeof msgid, "%" PRIu64, r->message_id);
+    if (a->json)
         print_json(fqr_result_json(0, r));
-    } else if (code == EXIT_OK) {
-        char text[1024];
-        fqr_result_text(r, text, sizeof text);
-        puts(text);
-    }
+    else if (code == EXIT_OK)
+        show_report_result(a, r);
     if (code == EXIT_REFUSED)
-        fprintf(stderr, PROG ": %s: %s (message id %" PRIu64 ")\n", fq_status_name(r->status),
-                r->message, r->message_id);
+        complain(_("%s: %s (message id %s)\n"), fq_status_name(r->status), r->message, msgid);
     else if (code == EXIT_UNKNOWN)
-        fprintf(stderr,
-                PROG ": no definitive answer (%s); run it again with --message-id %" PRIu64
-                     " (that is safe)\n",
-                r->message[0] ? r->message : "the answer carried no incident", r->message_id);
+        complain(_("no definitive answer (%s); run it again with --message-id %s (that is safe)\n"),
+                 r->message[0] ? r->message : _("the answer carried no incident"), msgid);
     return code;
 }
 
@@ -637,7 +791,7 @@ static int cmd_report(app *a, int argc, char **argv)
 typedef struct list_ctx {
     int json;
     int count;
-    int64_t now;
+    fqj_view view;
 } list_ctx;
 
 static int print_listed(void *user, const fqj_item *item, const char *line)
@@ -648,7 +802,7 @@ static int print_listed(void *user, const fqj_item *item, const char *line)
         puts(line);
     } else {
         char text[4096];
-        fqj_format_item(item, l->now, text, sizeof text);
+        fqj_format_item(item, &l->view, text, sizeof text);
         puts(text);
     }
     return 0;
@@ -656,14 +810,14 @@ static int print_listed(void *user, const fqj_item *item, const char *line)
 
 static int list_journal(app *a, int json, int say_none)
 {
-    list_ctx l = {json, 0, fq_now_ms()};
+    list_ctx l = {json, 0, {fq_now_ms(), fqt_utc_offset(), a->ids}};
     char err[512];
     if (fqj_open_assignments(a->journal_path, print_listed, &l, err, sizeof err) != 0) {
-        fprintf(stderr, PROG ": %s\n", err);
+        complain("%s\n", err);
         return EXIT_USAGE;
     }
     if (say_none && l.count == 0)
-        puts("no assignments in the journal");
+        puts(_("no assignments in the journal"));
     fflush(stdout);
     return EXIT_OK;
 }
@@ -689,11 +843,12 @@ static int cmd_list(app *a, int argc, char **argv)
         }
     }
     if (optind != argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+        complain(_("unexpected argument '%s'\n"), argv[optind]);
         return EXIT_USAGE;
     }
     if (resolve_journal(a) != 0)
         return EXIT_USAGE;
+    zone_from_journal(a);
     return list_journal(a, json, 0);
 }
 
@@ -705,8 +860,10 @@ static int show_items(void *user, Fengqiao__V1__OutboxItem *const *items, size_t
     fqj_item *v = calloc(n, sizeof *v);
     if (v == NULL)
         return -1;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         fqj_item_from_outbox(items[i], &v[i]);
+        v[i].time_zone = a->sync.time_zone;
+    }
     char err[512];
     if (fqj_append(&a->journal, v, n, err, sizeof err) != 0) {
         fqt_log(PROG, "%s", err);
@@ -714,7 +871,7 @@ static int show_items(void *user, Fengqiao__V1__OutboxItem *const *items, size_t
         return -1;
     }
     /* In the journal and on disk: now show them. */
-    int64_t now = fq_now_ms();
+    fqj_view view = {fq_now_ms(), fqt_utc_offset(), a->ids};
     for (size_t i = 0; i < n; i++) {
         if (a->print_json) {
             char *line = fqj_item_to_line(&v[i]);
@@ -723,14 +880,14 @@ static int show_items(void *user, Fengqiao__V1__OutboxItem *const *items, size_t
             free(line);
         } else {
             char text[4096];
-            fqj_format_item(&v[i], now, text, sizeof text);
+            fqj_format_item(&v[i], &view, text, sizeof text);
             puts(text);
         }
     }
     free(v);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (!a->stdout_broken)
-            fqt_log(PROG, "cannot write to stdout; the items are in %s", a->journal_path);
+            fqt_log(PROG, _("cannot write to stdout; the items are in %s"), a->journal_path);
         a->stdout_broken = 1;
     }
     return 0;
@@ -739,7 +896,7 @@ static int show_items(void *user, Fengqiao__V1__OutboxItem *const *items, size_t
 static void queue_action(app *a, const fqt_action *act, uint64_t message_id)
 {
     if (a->queued == ACTION_QUEUE_MAX) {
-        fprintf(stderr, "wait: %d actions are already waiting to be sent\n", ACTION_QUEUE_MAX);
+        fprintf(stderr, _("wait: %d actions are already waiting to be sent\n"), ACTION_QUEUE_MAX);
         return;
     }
     pending *p = &a->queue[a->queued++];
@@ -763,8 +920,8 @@ static void pump_actions(app *a, fqc *client)
             a->head_sent = 1;
             return;
         }
-        fprintf(stderr, "%s %" PRIu64 ": cannot send (out of memory)\n",
-                fqt_cmd_name(p->action.cmd), p->action.incident_id);
+        fprintf(stderr, _("%s %llu: cannot send (out of memory)\n"), action_label(p->action.cmd),
+                (unsigned long long)p->action.incident_id);
         a->queued--;
         memmove(&a->queue[0], &a->queue[1], (size_t)a->queued * sizeof a->queue[0]);
     }
@@ -775,7 +932,7 @@ static int handle_line(app *a, const char *line)
 {
     static fqt_action act;
     char err[512];
-    if (fqt_parse_line(line, fq_now_ms(), &act, err, sizeof err) != 0) {
+    if (fqt_parse_line(line, fq_now_ms(), fqt_utc_offset(), &act, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return 0;
     }
@@ -793,7 +950,7 @@ static int handle_line(app *a, const char *line)
         return 1;
     case FQT_CMD_RETRY:
         if (!a->have_unknown) {
-            fprintf(stderr, "nothing to retry: every action sent has its answer\n");
+            fprintf(stderr, _("nothing to retry: every action sent has its answer\n"));
             return 0;
         }
         a->have_unknown = 0;
@@ -827,7 +984,7 @@ static int read_stdin(app *a, line_reader *lr)
         char *nl = memchr(lr->buf, '\n', lr->len);
         if (nl == NULL) {
             if (lr->len == sizeof lr->buf) {
-                fprintf(stderr, "the line is too long (at most %d bytes); ignored\n",
+                fprintf(stderr, _("the line is too long (at most %d bytes); ignored\n"),
                         FQT_LINE_MAX - 1);
                 lr->len = 0;
                 lr->skipping = 1;
@@ -894,7 +1051,7 @@ static int cmd_watch(app *a, int argc, char **argv)
             break;
         case O_POSITION:
             if (parse_position(optarg, &lon, &lat) != 0) {
-                fprintf(stderr, PROG ": --position LON,LAT in degrees, e.g. 120.10,30.24\n");
+                complain(_("--position LON,LAT in degrees, e.g. 120.10,30.24\n"));
                 return EXIT_USAGE;
             }
             has_position = 1;
@@ -908,11 +1065,11 @@ static int cmd_watch(app *a, int argc, char **argv)
         }
     }
     if (optind != argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+        complain(_("unexpected argument '%s'\n"), argv[optind]);
         return EXIT_USAGE;
     }
     if (once && line_mode) {
-        fprintf(stderr, PROG ": --once and --line do not go together\n");
+        complain(_("--once and --line do not go together\n"));
         return EXIT_USAGE;
     }
     int interactive = !once && (line_mode || isatty(STDIN_FILENO));
@@ -920,15 +1077,21 @@ static int cmd_watch(app *a, int argc, char **argv)
         return EXIT_USAGE;
     char err[512];
     if (fqj_open(&a->journal, a->journal_path, FQJ_LOCK, err, sizeof err) != 0) {
-        fprintf(stderr, PROG ": %s\n", err);
+        complain("%s\n", err);
         return EXIT_USAGE;
     }
+    /* Until the server names the district's zone: the one the journal
+     * remembers (an offline start shows the right time). */
+    int32_t offset_s;
+    int zone_known = fq_tz_parse(a->journal.time_zone, &offset_s) == 0;
+    if (zone_known)
+        fqt_set_utc_offset(offset_s);
     if (a->journal.cut_bytes > 0)
-        fqt_log(PROG, "cut off a partial last line (%zu bytes) of %s; that item comes again",
+        fqt_log(PROG, _("cut off a partial last line (%zu bytes) of %s; that item comes again"),
                 a->journal.cut_bytes, a->journal_path);
     signal(SIGPIPE, SIG_IGN);
     if (install_signals() != 0) {
-        fprintf(stderr, PROG ": pipe: %s\n", strerror(errno));
+        complain(_("pipe: %s\n"), strerror(errno));
         fqj_close(&a->journal);
         return EXIT_USAGE;
     }
@@ -941,14 +1104,18 @@ static int cmd_watch(app *a, int argc, char **argv)
     }
     fqt_sync_init(&a->sync, client, PROG, a->url, a->node, a->journal.last_seq, once, show_items,
                   a);
+    if (zone_known)
+        snprintf(a->sync.time_zone, sizeof a->sync.time_zone, "%s", a->journal.time_zone);
     if (once && a->timeout_given)
         a->sync.timeout_ms = a->timeout_ms;
     a->sync.has_position = has_position;
     a->sync.lon = lon;
     a->sync.lat = lat;
     if (interactive) {
-        printf("watching as %s (journal at item %" PRIu64 "); type help for the commands\n",
-               a->node, a->journal.last_seq);
+        /* TRANSLATORS: the node id, then the district's offset ("+08:00"). */
+        printf(_("watching as %s; times in the district's time (UTC%s); type help for the "
+                 "commands\n"),
+               a->node, a->sync.time_zone[0] ? a->sync.time_zone : DEFAULT_ZONE);
         fflush(stdout);
     }
     static line_reader lr;
@@ -980,15 +1147,15 @@ static int cmd_watch(app *a, int argc, char **argv)
             fqt_wait(client, extra, 1, 1000);
         }
         if (a->sync.final_ok)
-            fqt_log(PROG, "signed off duty");
+            fqt_log(PROG, _("signed off duty"));
         else
             code = EXIT_UNKNOWN;
     } else {
         fqt_sync_final(&a->sync, 0, 0);
     }
     if (a->queued > 0) {
-        fqt_log(PROG, "waiting for the answer to %d action(s)%s", a->queued,
-                interactive ? " (Ctrl-C to leave without it)" : "");
+        fqt_log(PROG, _("waiting for the answer to %d action(s)%s"), a->queued,
+                interactive ? _(" (Ctrl-C to leave without it)") : "");
         int before = signals_seen;
         while (a->queued > 0 && signals_seen == before) {
             pump_actions(a, client);
@@ -1005,13 +1172,14 @@ static int cmd_watch(app *a, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    fq_i18n_init("fq-terminal");
     static app a;
     a.node = getenv("FQ_NODE");
     a.url = getenv("FQ_TERMINALS") ? getenv("FQ_TERMINALS") : DEFAULT_TERMINALS;
     a.intake = getenv("FQ_INTAKE") ? getenv("FQ_INTAKE") : DEFAULT_INTAKE;
     a.timeout_ms = 60000;
 
-    enum { O_NODE = 256, O_KEY, O_URL, O_INTAKE, O_STATE, O_TIMEOUT };
+    enum { O_NODE = 256, O_KEY, O_URL, O_INTAKE, O_STATE, O_TIMEOUT, O_IDS };
     static const struct option options[] = {
         {"node", required_argument, NULL, O_NODE},
         {"key-file", required_argument, NULL, O_KEY},
@@ -1019,6 +1187,7 @@ int main(int argc, char **argv)
         {"intake", required_argument, NULL, O_INTAKE},
         {"state-dir", required_argument, NULL, O_STATE},
         {"timeout-ms", required_argument, NULL, O_TIMEOUT},
+        {"ids", no_argument, NULL, O_IDS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1040,11 +1209,14 @@ int main(int argc, char **argv)
         case O_STATE:
             a.state_dir = optarg;
             break;
+        case O_IDS:
+            a.ids = 1;
+            break;
         case O_TIMEOUT: {
             char *end;
             long long v = strtoll(optarg, &end, 10);
             if (*optarg == '\0' || *end != '\0' || v < 100 || v > 24LL * 3600 * 1000) {
-                fprintf(stderr, PROG ": --timeout-ms must be 100 .. 86400000\n");
+                complain(_("--timeout-ms must be 100 .. 86400000\n"));
                 return EXIT_USAGE;
             }
             a.timeout_ms = v;
@@ -1060,7 +1232,7 @@ int main(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, PROG ": give a command\n");
+        complain(_("give a command\n"));
         usage(stderr);
         return EXIT_USAGE;
     }
@@ -1090,7 +1262,7 @@ int main(int argc, char **argv)
     int known = action != FQT_CMD_NONE || strcmp(command, "watch") == 0 ||
                 strcmp(command, "report") == 0 || strcmp(command, "list") == 0;
     if (!known) {
-        fprintf(stderr, PROG ": unknown command '%s'\n", command);
+        complain(_("unknown command '%s'\n"), command);
         usage(stderr);
         return EXIT_USAGE;
     }
@@ -1111,7 +1283,7 @@ int main(int argc, char **argv)
         }
     }
     if (a.node == NULL || !fq_valid_id(a.node)) {
-        fprintf(stderr, PROG ": give a valid --node (or FQ_NODE)\n");
+        complain(_("give a valid --node (or FQ_NODE)\n"));
         return EXIT_USAGE;
     }
     int code;

@@ -1,4 +1,5 @@
 #include "journal.h"
+#include "fqi18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,6 +77,20 @@ void fqj_item_from_outbox(const Fengqiao__V1__OutboxItem *o, fqj_item *out)
     out->acknowledge_due_ms = o->acknowledge_due_ms;
     out->conclude_due_ms = o->conclude_due_ms;
     out->at_ms = o->at_ms;
+    out->supervision_due_ms = o->supervision_due_ms;
+    out->category_name = str_or_empty(o->category_name);
+    out->territory_name = str_or_empty(o->territory_name);
+    out->event_kind = str_or_empty(o->event_kind);
+    out->note = str_or_empty(o->note);
+    out->actor_name = str_or_empty(o->actor_name);
+    out->holder_unit = str_or_empty(o->holder_unit);
+    out->holder_unit_name = str_or_empty(o->holder_unit_name);
+    out->holder_worker = str_or_empty(o->holder_worker);
+    out->holder_worker_name = str_or_empty(o->holder_worker_name);
+    out->suspended_at_ms = o->suspended_at_ms;
+    out->working_time = o->working_time;
+    out->time_zone = "";
+    out->suspend_reason = "";
 }
 
 static void add_string(json_object *o, const char *key, const char *value)
@@ -122,6 +137,20 @@ json_object *fqj_item_to_json(const fqj_item *item)
     add_time(o, "acknowledge_due_ms", item->acknowledge_due_ms);
     add_time(o, "conclude_due_ms", item->conclude_due_ms);
     add_time(o, "at_ms", item->at_ms);
+    add_time(o, "supervision_due_ms", item->supervision_due_ms);
+    add_string(o, "category_name", item->category_name);
+    add_string(o, "territory_name", item->territory_name);
+    add_string(o, "event_kind", item->event_kind);
+    add_string(o, "note", item->note);
+    add_string(o, "actor_name", item->actor_name);
+    add_string(o, "holder_unit", item->holder_unit);
+    add_string(o, "holder_unit_name", item->holder_unit_name);
+    add_string(o, "holder_worker", item->holder_worker);
+    add_string(o, "holder_worker_name", item->holder_worker_name);
+    add_time(o, "suspended_at_ms", item->suspended_at_ms);
+    if (item->working_time)
+        json_object_object_add(o, "working_time", json_object_new_boolean(1));
+    add_string(o, "time_zone", item->time_zone);
     return o;
 }
 
@@ -185,6 +214,21 @@ int fqj_item_from_json(json_object *o, fqj_item *out)
     out->acknowledge_due_ms = get_int(o, "acknowledge_due_ms");
     out->conclude_due_ms = get_int(o, "conclude_due_ms");
     out->at_ms = get_int(o, "at_ms");
+    out->supervision_due_ms = get_int(o, "supervision_due_ms");
+    out->category_name = get_string(o, "category_name");
+    out->territory_name = get_string(o, "territory_name");
+    out->event_kind = get_string(o, "event_kind");
+    out->note = get_string(o, "note");
+    out->actor_name = get_string(o, "actor_name");
+    out->holder_unit = get_string(o, "holder_unit");
+    out->holder_unit_name = get_string(o, "holder_unit_name");
+    out->holder_worker = get_string(o, "holder_worker");
+    out->holder_worker_name = get_string(o, "holder_worker_name");
+    out->suspended_at_ms = get_int(o, "suspended_at_ms");
+    out->working_time = json_object_object_get_ex(o, "working_time", &v) &&
+                        json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+    out->time_zone = get_string(o, "time_zone");
+    out->suspend_reason = "";
     return 0;
 }
 
@@ -253,80 +297,205 @@ static void out_clean(outbuf *b, const char *text)
     b->buf[b->used] = '\0';
 }
 
-void fqj_format_time(int64_t ms, int64_t now_ms, char *buf, size_t len)
+/* The local day of an instant at offset_s east of UTC (floor division:
+ * instants before 1970 stay on their day). */
+static int64_t local_day(int64_t ms, int32_t offset_s)
 {
-    time_t t = (time_t)(ms / 1000), now = (time_t)(now_ms / 1000);
-    struct tm tm, tm_now;
-    if (localtime_r(&t, &tm) == NULL || localtime_r(&now, &tm_now) == NULL) {
-        snprintf(buf, len, "%" PRId64, ms);
-        return;
-    }
-    int same_day = tm.tm_year == tm_now.tm_year && tm.tm_yday == tm_now.tm_yday;
-    if (strftime(buf, len, same_day ? "%H:%M" : "%Y-%m-%d %H:%M", &tm) == 0 && len > 0)
-        buf[0] = '\0';
+    int64_t s = ms / 1000 - (ms % 1000 < 0 ? 1 : 0) + offset_s;
+    return s / 86400 - (s % 86400 < 0 ? 1 : 0);
 }
 
-static void out_due(outbuf *b, const char *what, int64_t due_ms, int64_t now_ms, int *first)
+void fqj_format_time(int64_t ms, const fqj_view *view, char *buf, size_t len)
 {
-    if (due_ms == 0)
+    int same_day = local_day(ms, view->utc_offset_s) == local_day(view->now_ms, view->utc_offset_s);
+    fq_time_format(ms, view->utc_offset_s, !same_day, buf, len);
+}
+
+/* A name, or the id when the server sent no name; with view->ids both:
+ * "邻里纠纷 (dispute.neighbour)". */
+static void out_named(outbuf *b, const char *name, const char *id, const fqj_view *view)
+{
+    if (name[0] == '\0') {
+        out_clean(b, id);
         return;
-    char when[40];
-    fqj_format_time(due_ms, now_ms, when, sizeof when);
-    out_printf(b, "%s%s by %s%s", *first ? "" : ", ", what, when,
-               due_ms < now_ms ? " (overdue)" : "");
+    }
+    out_clean(b, name);
+    if (view->ids && id[0] != '\0') {
+        out_printf(b, " (");
+        out_clean(b, id);
+        out_printf(b, ")");
+    }
+}
+
+/* Before a limit: the separator after the one before it. */
+static void out_limit_start(outbuf *b, int *first)
+{
+    if (!*first)
+        out_printf(b, "%s", _(", "));
     *first = 0;
 }
 
-void fqj_format_item(const fqj_item *item, int64_t now_ms, char *buf, size_t len)
+static void out_overdue(outbuf *b, int64_t due_ms, const fqj_view *view)
+{
+    if (due_ms < view->now_ms)
+        out_printf(b, "%s", _(" (overdue)"));
+}
+
+static int is_event(const fqj_item *item, const char *kind);
+
+/* The limits an item is about, in the district's time: a supervision
+ * order's (and its lateness's) the reply's only; any other item's the
+ * acknowledge and conclude limits. (Every item of an incident under an open
+ * supervision order carries its reply limit too: shown where it matters.) */
+static void out_limits(outbuf *b, const fqj_item *item, const fqj_view *view)
+{
+    int supervision = item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION ||
+                      is_event(item, "supervision_ordered") ||
+                      is_event(item, "supervision_breached");
+    int64_t ack = supervision ? 0 : item->acknowledge_due_ms;
+    int64_t conclude = supervision ? 0 : item->conclude_due_ms;
+    int64_t reply = supervision ? item->supervision_due_ms : 0;
+    if (ack == 0 && conclude == 0 && reply == 0)
+        return;
+    out_printf(b, " · ");
+    int first = 1;
+    char when[40];
+    if (ack != 0) {
+        out_limit_start(b, &first);
+        fqj_format_time(ack, view, when, sizeof when);
+        /* TRANSLATORS: %s is a time, "14:05" or "2026-11-28 14:00". */
+        out_printf(b, _("acknowledge by %s"), when);
+        out_overdue(b, ack, view);
+    }
+    if (conclude != 0) {
+        out_limit_start(b, &first);
+        fqj_format_time(conclude, view, when, sizeof when);
+        out_printf(b, _("conclude by %s"), when);
+        out_overdue(b, conclude, view);
+    }
+    if ((ack != 0 || conclude != 0) && item->working_time)
+        out_printf(b, "%s", _(" (working time)"));
+    if (reply != 0) {
+        out_limit_start(b, &first);
+        fqj_format_time(reply, view, when, sizeof when);
+        out_printf(b, _("reply to the supervision by %s"), when);
+        out_overdue(b, reply, view);
+    }
+}
+
+static int is_event(const fqj_item *item, const char *kind)
+{
+    return strcmp(item->event_kind, kind) == 0;
+}
+
+/* The heading word: the event's label, else (an older server) the item's. */
+static const char *item_label(const fqj_item *item)
+{
+    if (is_event(item, "suspended"))
+        return _("suspended");
+    if (is_event(item, "resumed"))
+        return _("suspension lifted");
+    if (item->event_kind[0] != '\0')
+        return fq_label_event_kind(item->event_kind);
+    return fq_label_item_kind(item->kind);
+}
+
+void fqj_format_item(const fqj_item *item, const fqj_view *view, char *buf, size_t len)
 {
     if (len == 0)
         return;
     outbuf b = {buf, len, 0, 0};
     buf[0] = '\0';
-    out_printf(&b, "[#%" PRIu64 " %s] incident %" PRIu64, item->seq, fqj_kind_name(item->kind),
-               item->incident_id);
+    char id[24];
+    snprintf(id, sizeof id, "%" PRIu64, item->incident_id);
+    if (view->ids)
+        out_printf(&b, "[#%" PRIu64 "] ", item->seq);
+    out_clean(&b, item_label(item));
+    out_printf(&b, " · ");
+    /* TRANSLATORS: %s is the incident's number, which the commands take. */
+    out_printf(&b, _("incident %s"), id);
     int assignment = item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT;
-    int first = 1;
-    if (assignment) {
-        const char *parts[] = {item->category, fqj_severity_name(item->severity), item->title};
-        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-            if (parts[i][0] != '\0') {
-                out_printf(&b, " ");
-                out_clean(&b, parts[i]);
-            }
-        if (item->territory[0] != '\0') {
-            out_printf(&b, " @ ");
-            out_clean(&b, item->territory);
-        }
-        if (item->address[0] != '\0') {
-            out_printf(&b, " (");
-            out_clean(&b, item->address);
-            out_printf(&b, ")");
-        }
-        if (item->acknowledge_due_ms != 0 || item->conclude_due_ms != 0)
+    if (assignment && (item->category[0] != '\0' || item->category_name[0] != '\0')) {
+        out_printf(&b, " · ");
+        out_named(&b, item->category_name, item->category, view);
+        if (item->severity != 0) {
             out_printf(&b, " ");
-        out_due(&b, "ack", item->acknowledge_due_ms, now_ms, &first);
-        out_due(&b, "conclude", item->conclude_due_ms, now_ms, &first);
-        if (item->text[0] != '\0') {
-            out_printf(&b, " — ");
-            out_clean(&b, item->text);
+            out_clean(&b, fq_label_severity(item->severity));
         }
-        return;
     }
     if (item->title[0] != '\0') {
-        out_printf(&b, " ");
+        out_printf(&b, " · ");
         out_clean(&b, item->title);
     }
-    if (item->text[0] != '\0') {
-        out_printf(&b, ": ");
-        out_clean(&b, item->text);
+    if (assignment && (item->territory[0] != '\0' || item->territory_name[0] != '\0')) {
+        out_printf(&b, " · ");
+        out_named(&b, item->territory_name, item->territory, view);
     }
-    if (item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_WARNING &&
-        (item->acknowledge_due_ms != 0 || item->conclude_due_ms != 0)) {
-        out_printf(&b, " (");
-        out_due(&b, "ack", item->acknowledge_due_ms, now_ms, &first);
-        out_due(&b, "conclude", item->conclude_due_ms, now_ms, &first);
-        out_printf(&b, ")");
+    if (assignment && item->address[0] != '\0') {
+        out_printf(&b, "%s", _(" ("));
+        out_clean(&b, item->address);
+        out_printf(&b, "%s", _(")"));
+    }
+    /* Where it went: the handler after the event, for the one it left. */
+    int moved = item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION ||
+                is_event(item, "reassigned") || is_event(item, "rerouted") ||
+                is_event(item, "escalated") || is_event(item, "returned");
+    if (!assignment && moved) {
+        const char *name =
+            item->holder_worker[0] != '\0' ? item->holder_worker_name : item->holder_unit_name;
+        const char *hid = item->holder_worker[0] != '\0' ? item->holder_worker : item->holder_unit;
+        if (name[0] != '\0' || hid[0] != '\0') {
+            char holder[512];
+            outbuf h = {holder, sizeof holder, 0, 0};
+            holder[0] = '\0';
+            out_named(&h, name, hid, view);
+            out_printf(&b, " · ");
+            /* TRANSLATORS: %s is the unit or the worker who has it now. */
+            out_printf(&b, _("now with %s"), holder);
+        }
+    }
+    /* Limits: a new assignment's, a warning's, and the moved ones after an
+     * extension or a suspension lifted; a supervision order's reply. None
+     * while suspended: its clocks stand still, and the resumption brings
+     * the limits as moved on. */
+    if (item->suspended_at_ms != 0) {
+        /* no countdown */
+    } else if (assignment || item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_WARNING ||
+               item->kind == FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION ||
+               is_event(item, "resumed") || is_event(item, "extension_approved")) {
+        out_limits(&b, item, view);
+    }
+    /* Suspended: the clocks stand still since then (a suspension item says
+     * so by its heading). */
+    if (item->suspended_at_ms != 0 && !is_event(item, "suspended")) {
+        char since[40];
+        fqj_format_time(item->suspended_at_ms, view, since, sizeof since);
+        out_printf(&b, " · ");
+        /* TRANSLATORS: %s is the time the incident was suspended. */
+        out_printf(&b, _("suspended since %s"), since);
+        if (item->suspend_reason[0] != '\0') {
+            out_printf(&b, "%s", _(": "));
+            out_clean(&b, item->suspend_reason);
+        }
+    }
+    /* What a person wrote, and who: "— 张三: 已联系双方"; a suspension's
+     * reason: "— reason: 等待法院裁定 (王某)". */
+    if (item->note[0] != '\0' || item->actor_name[0] != '\0') {
+        out_printf(&b, " — ");
+        if (is_event(item, "suspended") && item->note[0] != '\0') {
+            out_printf(&b, "%s", _("reason: "));
+            out_clean(&b, item->note);
+            if (item->actor_name[0] != '\0') {
+                out_printf(&b, "%s", _(" ("));
+                out_clean(&b, item->actor_name);
+                out_printf(&b, "%s", _(")"));
+            }
+        } else {
+            out_clean(&b, item->actor_name);
+            if (item->actor_name[0] != '\0' && item->note[0] != '\0')
+                out_printf(&b, "%s", _(": "));
+            out_clean(&b, item->note);
+        }
     }
 }
 
@@ -398,7 +567,8 @@ static int parse_duration(const char *p, int64_t *out_ms)
     return 0;
 }
 
-int fqj_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, char *err, size_t err_len)
+int fqj_parse_when(const char *text, int64_t now_ms, int32_t utc_offset_s, int64_t *out_ms,
+                   char *err, size_t err_len)
 {
     while (*text == ' ')
         text++;
@@ -407,7 +577,8 @@ int fqj_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, char *err,
         len--;
     char s[64];
     if (len == 0 || len >= sizeof s) {
-        snprintf(err, err_len, "'%s' is neither a duration (+2h, +3d) nor a time (ISO 8601)", text);
+        snprintf(err, err_len, _("'%s' is neither a duration (+2h, +3d) nor a time (ISO 8601)"),
+                 text);
         return -1;
     }
     memcpy(s, text, len);
@@ -417,8 +588,8 @@ int fqj_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, char *err,
         int64_t d;
         if (parse_duration(s, &d) != 0) {
             snprintf(err, err_len,
-                     "'%s' is not a duration: a number and a unit, e.g. +90m, +2h, +3d, +1d12h, "
-                     "+1w",
+                     _("'%s' is not a duration: a number and a unit, e.g. +90m, +2h, +3d, +1d12h, "
+                       "+1w"),
                      s);
             return -1;
         }
@@ -431,7 +602,7 @@ int fqj_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, char *err,
         parse_digits(&p, 2, &day))
         goto bad;
     if (*p == '\0') {
-        snprintf(err, err_len, "'%s' has no time of day: write e.g. %sT17:00", s, s);
+        snprintf(err, err_len, _("'%s' has no time of day: write e.g. %sT17:00"), s, s);
         return -1;
     }
     if ((*p != 'T' && *p != 't' && *p != ' ') || (p++, parse_digits(&p, 2, &hour)) || *p++ != ':' ||
@@ -457,11 +628,8 @@ int fqj_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, char *err,
     tm.tm_sec = second;
     int64_t seconds;
     if (*p == '\0') {
-        tm.tm_isdst = -1;
-        time_t t = mktime(&tm);
-        if (t == (time_t)-1)
-            goto bad;
-        seconds = (int64_t)t;
+        /* No zone written: the district's time, as every time shown. */
+        seconds = (int64_t)timegm(&tm) - utc_offset_s;
     } else {
         int offset = 0;
         if (*p == 'Z' || *p == 'z') {
@@ -488,8 +656,8 @@ int fqj_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, char *err,
     return 0;
 bad:
     snprintf(err, err_len,
-             "'%s' is not a time: use ISO 8601, e.g. 2026-11-28T17:00 (local), "
-             "2026-11-28T09:00Z or 2026-11-28T17:00+08:00",
+             _("'%s' is not a time: use ISO 8601, e.g. 2026-11-28T17:00 (the district's time), "
+               "2026-11-28T09:00Z or 2026-11-28T17:00+08:00"),
              s);
     return -1;
 }
@@ -540,7 +708,7 @@ int fqj_open(fqj *j, const char *path, int flags, char *err, size_t err_len)
     j->fd = -1;
     j->path = strdup(path);
     if (j->path == NULL) {
-        snprintf(err, err_len, "out of memory");
+        snprintf(err, err_len, _("out of memory"));
         return -1;
     }
     int created = 0;
@@ -550,32 +718,32 @@ int fqj_open(fqj *j, const char *path, int flags, char *err, size_t err_len)
     else if (errno == EEXIST)
         fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, err_len, "cannot open the journal %s: %s", path, strerror(errno));
+        snprintf(err, err_len, _("cannot open the journal %s: %s"), path, strerror(errno));
         goto fail;
     }
     j->fd = fd;
     if (created && fsync_parent(path) != 0) {
-        snprintf(err, err_len, "cannot sync the folder of %s: %s", path, strerror(errno));
+        snprintf(err, err_len, _("cannot sync the folder of %s: %s"), path, strerror(errno));
         goto fail;
     }
     if ((flags & FQJ_LOCK) && flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK)
             snprintf(err, err_len,
-                     "the journal %s is in use: another fq-terminal watch runs for this node",
+                     _("the journal %s is in use: another fq-terminal watch runs for this node"),
                      path);
         else
-            snprintf(err, err_len, "cannot lock the journal %s: %s", path, strerror(errno));
+            snprintf(err, err_len, _("cannot lock the journal %s: %s"), path, strerror(errno));
         goto fail;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        snprintf(err, err_len, "cannot stat %s: %s", path, strerror(errno));
+        snprintf(err, err_len, _("cannot stat %s: %s"), path, strerror(errno));
         goto fail;
     }
     int64_t size = (int64_t)st.st_size;
     int64_t nl = last_newline(fd, size);
     if (nl == -2) {
-        snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+        snprintf(err, err_len, _("cannot read %s: %s"), path, strerror(errno));
         goto fail;
     }
     int64_t end = nl + 1; /* 0 when there is no complete line */
@@ -583,7 +751,7 @@ int fqj_open(fqj *j, const char *path, int flags, char *err, size_t err_len)
         /* A write cut short by a crash: that item was never shown, and the
          * server still has it (it was not acknowledged). */
         if (ftruncate(fd, end) != 0 || fsync(fd) != 0) {
-            snprintf(err, err_len, "cannot cut the partial last line of %s: %s", path,
+            snprintf(err, err_len, _("cannot cut the partial last line of %s: %s"), path,
                      strerror(errno));
             goto fail;
         }
@@ -594,36 +762,39 @@ int fqj_open(fqj *j, const char *path, int flags, char *err, size_t err_len)
         return 0;
     int64_t prev = last_newline(fd, nl);
     if (prev == -2) {
-        snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+        snprintf(err, err_len, _("cannot read %s: %s"), path, strerror(errno));
         goto fail;
     }
     int64_t line_len = nl - (prev + 1);
     if (line_len > MAX_LINE_BYTES) {
-        snprintf(err, err_len, "the last line of %s is too long to be a journal line", path);
+        snprintf(err, err_len, _("the last line of %s is too long to be a journal line"), path);
         goto fail;
     }
     char *line = malloc((size_t)line_len + 1);
     if (line == NULL) {
-        snprintf(err, err_len, "out of memory");
+        snprintf(err, err_len, _("out of memory"));
         goto fail;
     }
     if (pread(fd, line, (size_t)line_len, prev + 1) != (ssize_t)line_len) {
         free(line);
-        snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+        snprintf(err, err_len, _("cannot read %s: %s"), path, strerror(errno));
         goto fail;
     }
     line[line_len] = '\0';
     json_object *o = json_tokener_parse(line);
     fqj_item item;
     int ok = fqj_item_from_json(o, &item) == 0;
-    if (ok)
+    if (ok) {
         j->last_seq = item.seq;
+        if (strlen(item.time_zone) < sizeof j->time_zone)
+            snprintf(j->time_zone, sizeof j->time_zone, "%s", item.time_zone);
+    }
     json_object_put(o);
     free(line);
     if (!ok) {
         snprintf(err, err_len,
-                 "the last line of %s is not a journal line (no \"seq\"); move the file aside "
-                 "or repair it",
+                 _("the last line of %s is not a journal line (no \"seq\"); move the file aside "
+                   "or repair it"),
                  path);
         goto fail;
     }
@@ -644,7 +815,7 @@ int fqj_append(fqj *j, const fqj_item *items, size_t n, char *err, size_t err_le
         char *line = fqj_item_to_line(&items[i]);
         if (line == NULL) {
             free(buf);
-            snprintf(err, err_len, "out of memory");
+            snprintf(err, err_len, _("out of memory"));
             return -1;
         }
         size_t len = strlen(line);
@@ -654,7 +825,7 @@ int fqj_append(fqj *j, const fqj_item *items, size_t n, char *err, size_t err_le
             if (nbuf == NULL) {
                 free(line);
                 free(buf);
-                snprintf(err, err_len, "out of memory");
+                snprintf(err, err_len, _("out of memory"));
                 return -1;
             }
             buf = nbuf;
@@ -678,7 +849,7 @@ int fqj_append(fqj *j, const fqj_item *items, size_t n, char *err, size_t err_le
             if (ftruncate(j->fd, j->size) == 0)
                 (void)fsync(j->fd);
             free(buf);
-            snprintf(err, err_len, "cannot write the journal %s: %s", j->path, strerror(e));
+            snprintf(err, err_len, _("cannot write the journal %s: %s"), j->path, strerror(e));
             return -1;
         }
         done += (size_t)w;
@@ -688,7 +859,7 @@ int fqj_append(fqj *j, const fqj_item *items, size_t n, char *err, size_t err_le
         int e = errno;
         if (ftruncate(j->fd, j->size) == 0)
             (void)fsync(j->fd);
-        snprintf(err, err_len, "cannot sync the journal %s: %s", j->path, strerror(e));
+        snprintf(err, err_len, _("cannot sync the journal %s: %s"), j->path, strerror(e));
         return -1;
     }
     j->size += (int64_t)used;
@@ -711,7 +882,7 @@ int fqj_read(const char *path, fqj_line_fn fn, void *user, char *err, size_t err
     if (f == NULL) {
         if (errno == ENOENT)
             return 0;
-        snprintf(err, err_len, "cannot open the journal %s: %s", path, strerror(errno));
+        snprintf(err, err_len, _("cannot open the journal %s: %s"), path, strerror(errno));
         return -1;
     }
     char *line = NULL;
@@ -731,7 +902,7 @@ int fqj_read(const char *path, fqj_line_fn fn, void *user, char *err, size_t err
             break;
     }
     if (ferror(f)) {
-        snprintf(err, err_len, "cannot read the journal %s: %s", path, strerror(errno));
+        snprintf(err, err_len, _("cannot read the journal %s: %s"), path, strerror(errno));
         rv = -1;
     }
     free(line);
@@ -743,6 +914,10 @@ typedef struct open_entry {
     uint64_t incident;
     uint64_t seq;
     char *line;
+    /* What later lines of the incident changed. */
+    int64_t acknowledge_due_ms, conclude_due_ms;
+    int64_t suspended_at_ms;
+    char *suspend_reason;
 } open_entry;
 
 typedef struct open_set {
@@ -751,15 +926,24 @@ typedef struct open_set {
     int oom;
 } open_set;
 
-static void open_remove(open_set *s, uint64_t incident)
+static open_entry *open_find(open_set *s, uint64_t incident)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (s->v[i].incident == incident) {
-            free(s->v[i].line);
-            memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof s->v[0]);
-            s->n--;
-            return;
-        }
+        if (s->v[i].incident == incident)
+            return &s->v[i];
+    return NULL;
+}
+
+static void open_remove(open_set *s, uint64_t incident)
+{
+    open_entry *e = open_find(s, incident);
+    if (e == NULL)
+        return;
+    free(e->line);
+    free(e->suspend_reason);
+    size_t i = (size_t)(e - s->v);
+    memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof s->v[0]);
+    s->n--;
 }
 
 static int collect_open(void *user, const fqj_item *item, const char *line)
@@ -786,11 +970,45 @@ static int collect_open(void *user, const fqj_item *item, const char *line)
             s->cap = ncap;
         }
         char *copy = strdup(line);
-        if (copy == NULL) {
+        char *reason = strdup("");
+        if (copy == NULL || reason == NULL) {
+            free(copy);
+            free(reason);
             s->oom = 1;
             return 1;
         }
-        s->v[s->n++] = (open_entry){item->incident_id, item->seq, copy};
+        s->v[s->n++] = (open_entry){
+            item->incident_id,     item->seq, copy, item->acknowledge_due_ms, item->conclude_due_ms,
+            item->suspended_at_ms, reason};
+    } else {
+        open_entry *e = open_find(s, item->incident_id);
+        if (e == NULL)
+            return 0;
+        /* Later limits replace the earlier (an extension approved, a
+         * suspension lifted moves them). */
+        if (item->acknowledge_due_ms != 0 || item->conclude_due_ms != 0) {
+            e->acknowledge_due_ms = item->acknowledge_due_ms;
+            e->conclude_due_ms = item->conclude_due_ms;
+        }
+        /* Acknowledged (by the worker's other terminal: the server tells
+         * the actor's own box nothing): its acknowledge limit is past
+         * concern. */
+        if (strcmp(item->event_kind, "acknowledged") == 0)
+            e->acknowledge_due_ms = 0;
+        if (strcmp(item->event_kind, "suspended") == 0 ||
+            strcmp(item->event_kind, "resumed") == 0) {
+            int suspended = strcmp(item->event_kind, "suspended") == 0;
+            char *reason = strdup(suspended ? item->note : "");
+            if (reason == NULL) {
+                s->oom = 1;
+                return 1;
+            }
+            free(e->suspend_reason);
+            e->suspend_reason = reason;
+            e->suspended_at_ms = !suspended                   ? 0
+                                 : item->suspended_at_ms != 0 ? item->suspended_at_ms
+                                                              : item->at_ms;
+        }
     }
     return 0;
 }
@@ -800,7 +1018,7 @@ int fqj_open_assignments(const char *path, fqj_line_fn fn, void *user, char *err
     open_set s = {0};
     int rv = fqj_read(path, collect_open, &s, err, err_len);
     if (rv == 0 && s.oom) {
-        snprintf(err, err_len, "out of memory");
+        snprintf(err, err_len, _("out of memory"));
         rv = -1;
     }
     int stop = 0;
@@ -808,14 +1026,43 @@ int fqj_open_assignments(const char *path, fqj_line_fn fn, void *user, char *err
         if (rv == 0 && !stop) {
             json_object *o = json_tokener_parse(s.v[i].line);
             fqj_item item;
-            if (fqj_item_from_json(o, &item) == 0)
+            if (fqj_item_from_json(o, &item) == 0) {
+                item.acknowledge_due_ms = s.v[i].acknowledge_due_ms;
+                item.conclude_due_ms = s.v[i].conclude_due_ms;
+                item.suspended_at_ms = s.v[i].suspended_at_ms;
+                item.suspend_reason = s.v[i].suspend_reason;
                 stop = fn(user, &item, s.v[i].line);
+            }
             json_object_put(o);
         }
         free(s.v[i].line);
+        free(s.v[i].suspend_reason);
     }
     free(s.v);
     return rv;
+}
+
+typedef struct zone_ctx {
+    char *out;
+    size_t len;
+} zone_ctx;
+
+static int note_zone(void *user, const fqj_item *item, const char *line)
+{
+    (void)line;
+    zone_ctx *z = user;
+    if (item != NULL && item->time_zone[0] != '\0' && strlen(item->time_zone) < z->len)
+        snprintf(z->out, z->len, "%s", item->time_zone);
+    return 0;
+}
+
+int fqj_last_time_zone(const char *path, char *out, size_t out_len, char *err, size_t err_len)
+{
+    if (out_len == 0)
+        return -1;
+    out[0] = '\0';
+    zone_ctx z = {out, out_len};
+    return fqj_read(path, note_zone, &z, err, err_len);
 }
 
 int fqj_mkdirs(const char *path)

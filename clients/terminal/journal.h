@@ -34,7 +34,38 @@ typedef struct fqj_item {
     int64_t acknowledge_due_ms;
     int64_t conclude_due_ms;
     int64_t at_ms;
+    int64_t supervision_due_ms;
+    /* The topology's display names of the ids above and of the holder
+     * after the event ("" while the server sends none: the id is shown). */
+    const char *category_name;
+    const char *territory_name;
+    const char *event_kind; /* "assigned", "suspended", … ('' from an older server) */
+    const char *note;       /* what a person wrote with the event */
+    const char *actor_name; /* who acted; '' for fengqiaod */
+    const char *holder_unit;
+    const char *holder_unit_name;
+    const char *holder_worker;
+    const char *holder_worker_name;
+    int64_t suspended_at_ms; /* non-zero: suspended (中止) since then */
+    int working_time;        /* its limits count working time */
+    /* The district's time zone when the item came ("+08:00"; "" unknown):
+     * the journal remembers it, so a start without the server shows the
+     * district's time. Not part of OutboxItem: the caller sets it. */
+    const char *time_zone;
+    /* Set by fqj_open_assignments only: the reason of the suspension in
+     * force (suspended_at_ms then says since when); "" otherwise. */
+    const char *suspend_reason;
 } fqj_item;
+
+/* How items are shown: when "now" is (for "today" and "overdue"), the
+ * district's offset from UTC (every time shown is in it), and whether ids
+ * (the item's sequence, category, territory, unit and worker ids) are
+ * shown beside the names. */
+typedef struct fqj_view {
+    int64_t now_ms;
+    int32_t utc_offset_s;
+    int ids;
+} fqj_view;
 
 /* "assignment", "update", "cancellation", "warning", "supervision", "closed";
  * "unknown" for anything else. */
@@ -56,23 +87,29 @@ char *fqj_item_to_line(const fqj_item *item);
  * is not an object with a positive integer "seq". */
 int fqj_item_from_json(json_object *o, fqj_item *out);
 
-/* The line a worker reads, e.g.
- *   [#12 assignment] incident 431 dispute.neighbour IV 邻里噪音纠纷 @ xihu-grid-3
- *   (文三路 12 号) ack by 14:05, conclude by 2026-11-28 14:00 — text
- * Control characters from the server are shown as spaces, so a hostile text
- * cannot drive the terminal. */
-void fqj_format_item(const fqj_item *item, int64_t now_ms, char *buf, size_t len);
+/* The line a person reads, in the language fq_i18n_init chose, built from
+ * the item's fields (never from `text`, the server's sentence), e.g.
+ *   派单 · 事件 431 · 邻里纠纷 IV级 · 邻里噪音纠纷 · 玉泉社区第一网格（文三路 12 号）·
+ *   签收时限 14:05，办结时限 2026-11-28 14:00
+ *   assigned · incident 431 · neighbour dispute IV · 邻里噪音纠纷 · … ·
+ *   acknowledge by 14:05, conclude by 2026-11-28 14:00
+ * With view->ids the sequence and the ids follow the names. Control
+ * characters from the server are shown as spaces, so a hostile text cannot
+ * drive the terminal. */
+void fqj_format_item(const fqj_item *item, const fqj_view *view, char *buf, size_t len);
 
-/* A local time for people: "14:05" when it is on the same local day as
- * now_ms, else "2026-11-28 14:00". */
-void fqj_format_time(int64_t ms, int64_t now_ms, char *buf, size_t len);
+/* A time in the district's zone: "14:05" when it is on the same local day
+ * as view->now_ms, else "2026-11-28 14:00". */
+void fqj_format_time(int64_t ms, const fqj_view *view, char *buf, size_t len);
 
 /* A point in time from a duration after now_ms ("+2h", "2h", "+3d",
  * "+1d12h", "+90m", "+1w"; units s m h d w) or an ISO 8601 date and time
  * ("2026-11-28T17:00", "2026-11-28 17:00:30", with "Z" or "+08:00" /
- * "+0800" / "+08", local time without). 0 and *out_ms (epoch ms), or -1
- * with a message. A date alone is refused (which hour?). */
-int fqj_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, char *err, size_t err_len);
+ * "+0800" / "+08"; without, the district's time, utc_offset_s east of UTC).
+ * 0 and *out_ms (epoch ms), or -1 with a message. A date alone is refused
+ * (which hour?). */
+int fqj_parse_when(const char *text, int64_t now_ms, int32_t utc_offset_s, int64_t *out_ms,
+                   char *err, size_t err_len);
 
 /* ---- the journal file ---- */
 
@@ -80,6 +117,7 @@ typedef struct fqj {
     int fd;
     char *path;
     uint64_t last_seq; /* of the last complete line; 0 when empty */
+    char time_zone[8]; /* of the last complete line ("+08:00"); "" when none */
     size_t cut_bytes;  /* a partial last line of this size was cut off at open */
     int64_t size;      /* bytes, all complete lines */
 } fqj;
@@ -109,8 +147,14 @@ int fqj_read(const char *path, fqj_line_fn fn, void *user, char *err, size_t err
 /* The assignments of the journal that no later cancellation or closing
  * (concluded, merged) took away, in
  * sequence order: for `list`. Calls `fn` for each (item and line as in
- * fqj_read). 0, or -1 with a message. */
+ * fqj_read), the item as the later lines left it: the limits of the latest
+ * item that had any (an extension, a resumption), suspended_at_ms and
+ * suspend_reason from a suspension not yet lifted. 0, or -1 with a message. */
 int fqj_open_assignments(const char *path, fqj_line_fn fn, void *user, char *err, size_t err_len);
+
+/* The district's zone the journal at `path` last noted ("+08:00"), into
+ * out; "" when none (or no journal). 0, or -1 with a message. */
+int fqj_last_time_zone(const char *path, char *out, size_t out_len, char *err, size_t err_len);
 
 /* Makes a directory and its missing parents, mode 0700. 0 or -1 (errno). */
 int fqj_mkdirs(const char *path);

@@ -1,4 +1,5 @@
 #include "syncer.h"
+#include "fqi18n.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -22,17 +23,29 @@ int64_t fqt_monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int32_t log_offset_s = FQ_DEFAULT_UTC_OFFSET_S;
+
+void fqt_set_utc_offset(int32_t offset_s)
+{
+    log_offset_s = offset_s;
+}
+
+int32_t fqt_utc_offset(void)
+{
+    return log_offset_s;
+}
+
 void fqt_log(const char *prog, const char *fmt, ...)
 {
+    /* The district's time, as every time a person reads, with its offset. */
     char stamp[40] = "";
-    time_t now = time(NULL);
+    time_t local = time(NULL) + log_offset_s;
     struct tm tm;
-    if (localtime_r(&now, &tm) != NULL) {
-        char zone[8] = "";
+    if (gmtime_r(&local, &tm) != NULL) {
+        int32_t off = log_offset_s < 0 ? -log_offset_s : log_offset_s;
         strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (strftime(zone, sizeof zone, "%z", &tm) == 5) /* +0800 -> +08:00 */
-            snprintf(stamp + strlen(stamp), sizeof stamp - strlen(stamp), "%.3s:%.2s", zone,
-                     zone + 3);
+        snprintf(stamp + strlen(stamp), sizeof stamp - strlen(stamp), "%c%02d:%02d",
+                 log_offset_s < 0 ? '-' : '+', (int)(off / 3600), (int)(off / 60 % 60));
     }
     char text[1024];
     va_list ap;
@@ -78,16 +91,16 @@ static void watch_link(fqt_sync *s, int64_t now)
             s->link_known = 1;
             s->link_up = 1;
         } else if (now - s->started_ms >= UNREACHABLE_LOG_MS) {
-            fqt_log(s->prog, "cannot reach %s yet; reconnecting in the background", s->url);
+            fqt_log(s->prog, _("cannot reach %s yet; reconnecting in the background"), s->url);
             s->link_known = 1;
             s->link_up = 0;
         }
         return;
     }
     if (up && !s->link_up)
-        fqt_log(s->prog, "connected to %s", s->url);
+        fqt_log(s->prog, _("connected to %s"), s->url);
     else if (!up && s->link_up)
-        fqt_log(s->prog, "lost the connection to %s; reconnecting", s->url);
+        fqt_log(s->prog, _("lost the connection to %s; reconnecting"), s->url);
     s->link_up = up;
 }
 
@@ -125,13 +138,13 @@ int fqt_sync_tick(fqt_sync *s)
             s->next_at_ms = now + backoff_ms(s->failures + 1, 1000, 15000);
             return (int)(s->next_at_ms - now);
         }
-        fqt_log(s->prog, "reopened the connection to %s", s->url);
+        fqt_log(s->prog, _("reopened the connection to %s"), s->url);
         s->link_known = 0;
         s->started_ms = now;
     }
     uint32_t wait = s->once || !s->caught_up ? 0 : FQC_SYNC_HOLD_MS;
     if (send_sync(s, FQT_SYNC_TAG, wait, 0, wait == 0 ? s->timeout_ms : 0) != 0) {
-        fqt_log(s->prog, "cannot send a sync (out of memory?)");
+        fqt_log(s->prog, _("cannot send a sync (out of memory?)"));
         s->next_at_ms = now + 1000;
         return 1000;
     }
@@ -181,8 +194,8 @@ static int take_items(fqt_sync *s, const fqc_result *r)
         if (v[i]->seq <= last)
             continue; /* shown before, or twice in this answer */
         if (v[i]->seq != last + 1 && !(last == 0 && n == 0))
-            fqt_log(s->prog, "items %" PRIu64 "..%" PRIu64 " are missing from the server's answer",
-                    last + 1, v[i]->seq - 1);
+            fqt_log(s->prog, _("items %llu..%llu are missing from the server's answer"),
+                    (unsigned long long)(last + 1), (unsigned long long)(v[i]->seq - 1));
         v[n++] = v[i];
         last = v[i]->seq;
     }
@@ -216,15 +229,21 @@ void fqt_sync_on_result(fqt_sync *s, uint64_t tag, const fqc_result *r)
     int ok =
         r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK && r->has_sync;
 
+    int32_t offset_s;
+    if (ok && r->time_zone[0] != '\0' && fq_tz_parse(r->time_zone, &offset_s) == 0) {
+        /* Before the items: they are journaled with the zone in force. */
+        snprintf(s->time_zone, sizeof s->time_zone, "%s", r->time_zone);
+        fqt_set_utc_offset(offset_s);
+    }
     if (ok && !r->superseded) {
         int taken = take_items(s, r);
         if (!final && r->last_seq < s->after_seq) {
             fqt_log(s->prog,
-                    "the server's outbox for %s ends at item %" PRIu64 " but this terminal has "
-                    "seen up to %" PRIu64 ": the outbox was reset, or the saved state belongs "
-                    "to another box. Stopping so that no new item is taken for an old one; "
-                    "move the journal (or sequence file) aside to start afresh",
-                    s->node, r->last_seq, s->after_seq);
+                    _("the server's outbox for %s ends at item %llu but this terminal has "
+                      "seen up to %llu: the outbox was reset, or the saved state belongs "
+                      "to another box. Stopping so that no new item is taken for an old one; "
+                      "move the journal (or sequence file) aside to start afresh"),
+                    s->node, (unsigned long long)r->last_seq, (unsigned long long)s->after_seq);
             finish_once(s, 1);
             return;
         }
@@ -238,7 +257,7 @@ void fqt_sync_on_result(fqt_sync *s, uint64_t tag, const fqc_result *r)
         s->refusals = 0;
         s->superseded_streak = 0;
         if (taken < 0) {
-            fqt_log(s->prog, "the items were not saved; asking for them again shortly");
+            fqt_log(s->prog, _("the items were not saved; asking for them again shortly"));
             s->caught_up = 0;
             s->next_at_ms = now + backoff_ms(1, 5000, 5000);
             if (s->once)
@@ -257,8 +276,8 @@ void fqt_sync_on_result(fqt_sync *s, uint64_t tag, const fqc_result *r)
         if (taken == 0 && more) {
             /* The server says more is waiting but sent nothing new. */
             if (++s->stalled == 3)
-                fqt_log(s->prog, "the server reports item %" PRIu64 " but does not send it",
-                        r->last_seq);
+                fqt_log(s->prog, _("the server reports item %llu but does not send it"),
+                        (unsigned long long)r->last_seq);
             s->next_at_ms = now + backoff_ms(s->stalled, 1000, 15000);
             if (s->once && s->stalled > 3)
                 finish_once(s, 3);
@@ -275,8 +294,8 @@ void fqt_sync_on_result(fqt_sync *s, uint64_t tag, const fqc_result *r)
         if (ok)
             s->final_ok = 1; /* superseded by nothing of ours: harmless */
         else
-            fqt_log(s->prog, "the last sync (signing off) got %s: %s",
-                    r->outcome == FQC_NO_ANSWER ? "no answer" : fq_status_name(r->status),
+            fqt_log(s->prog, _("the last sync (signing off) got %s: %s"),
+                    r->outcome == FQC_NO_ANSWER ? _("no answer") : fq_status_name(r->status),
                     r->message);
         return;
     }
@@ -286,8 +305,8 @@ void fqt_sync_on_result(fqt_sync *s, uint64_t tag, const fqc_result *r)
         s->superseded_streak++;
         if (s->superseded_streak == 3)
             fqt_log(s->prog,
-                    "syncs keep being superseded: is another fq-terminal or fq-report follow "
-                    "running as %s?",
+                    _("syncs keep being superseded: is another fq-terminal or fq-report follow "
+                      "running as %s?"),
                     s->node);
         if (s->once && s->superseded_streak > 5) {
             finish_once(s, 3);
@@ -303,11 +322,11 @@ void fqt_sync_on_result(fqt_sync *s, uint64_t tag, const fqc_result *r)
                    r->status == FENGQIAO__V1__STATUS__STATUS_INTERNAL;
         int64_t delay = backoff_ms(s->failures, 1000, 15000);
         if (busy) {
-            fqt_log(s->prog, "the server stays busy (%s); next sync in %.1f s", r->message,
+            fqt_log(s->prog, _("the server stays busy (%s); next sync in %.1f s"), r->message,
                     (double)delay / 1000);
         } else {
             s->reopen_due = 1;
-            fqt_log(s->prog, "no answer from %s to a sync (%s); reopening in %.1f s", s->url,
+            fqt_log(s->prog, _("no answer from %s to a sync (%s); reopening in %.1f s"), s->url,
                     r->message, (double)delay / 1000);
         }
         s->next_at_ms = now + delay;
@@ -318,7 +337,8 @@ void fqt_sync_on_result(fqt_sync *s, uint64_t tag, const fqc_result *r)
     if (r->outcome == FQC_ANSWERED && r->status == FENGQIAO__V1__STATUS__STATUS_OK) {
         /* OK without a SyncResult: not a terminal endpoint? */
         s->failures++;
-        fqt_log(s->prog, "the answer from %s carries no sync result: is it the terminal endpoint?",
+        fqt_log(s->prog,
+                _("the answer from %s carries no sync result: is it the terminal endpoint?"),
                 s->url);
         s->next_at_ms = now + backoff_ms(s->failures, 5000, 30000);
         if (s->once || !s->ever_ok)
@@ -328,8 +348,8 @@ void fqt_sync_on_result(fqt_sync *s, uint64_t tag, const fqc_result *r)
     /* A refusal. Unsigned refusals could come from anyone on the path: once
      * the node has synced they do not stop a long-running watch; nor does a
      * clock that drifted (STALE after the library's own re-signing). */
-    fqt_log(s->prog, "sync refused: %s: %s%s", fq_status_name(r->status), r->message,
-            r->authenticated ? "" : " (unauthenticated reply)");
+    fqt_log(s->prog, _("sync refused: %s: %s%s"), fq_status_name(r->status), r->message,
+            r->authenticated ? "" : _(" (unauthenticated reply)"));
     int retry = !r->authenticated || r->status == FENGQIAO__V1__STATUS__STATUS_STALE;
     if (s->once || !retry || !s->ever_ok) {
         finish_once(s, 1);

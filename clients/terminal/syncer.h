@@ -38,6 +38,9 @@ typedef struct fqt_sync {
     int64_t timeout_ms; /* give up on one sync after this (0: the library's rule) */
     int has_position;
     double lon, lat;
+    /* The district's zone ("+08:00"), from the last answer that named one;
+     * the caller may start it from what it remembers. */
+    char time_zone[8];
     fqt_items_fn on_items;
     void *user;
 
@@ -83,7 +86,14 @@ int fqt_sync_final(fqt_sync *s, int off_duty, int64_t timeout_ms);
  * client (fqc_poll(c, 0)). Returns poll()'s count or -1 (EINTR included). */
 int fqt_wait(fqc *c, struct pollfd *extra, int n_extra, int timeout_ms);
 
-/* "2026-11-27T16:22:57+08:00 PROG: message" on stderr. */
+/* The district's offset from UTC for the times a person reads: the log
+ * lines' stamps and whatever the caller formats (FQ_DEFAULT_UTC_OFFSET_S
+ * until set). The syncer sets it from every answer that names the zone. */
+void fqt_set_utc_offset(int32_t offset_s);
+int32_t fqt_utc_offset(void);
+
+/* "2026-11-27T16:22:57+08:00 PROG: message" on stderr, in the district's
+ * time. */
 void fqt_log(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int64_t fqt_monotonic_ms(void);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "command.h"
+#include "fqi18n.h"
 #include "journal.h"
 #include "syncer.h"
 
@@ -22,6 +23,8 @@
 
 /* 2026-11-28T06:00:00Z */
 #define NOW_MS INT64_C(1795845600000)
+/* The district's offset (China Standard Time). */
+#define TZ8 (8 * 3600)
 
 static void use_tz(const char *tz)
 {
@@ -42,8 +45,35 @@ static fqj_item make_item(uint64_t seq, int kind, uint64_t incident)
     it.title = "邻里噪音纠纷";
     it.address = "";
     it.territory = "xihu-wensan-grid-3";
+    it.category_name = "";
+    it.territory_name = "";
+    it.event_kind = "";
+    it.note = "";
+    it.actor_name = "";
+    it.holder_unit = "";
+    it.holder_unit_name = "";
+    it.holder_worker = "";
+    it.holder_worker_name = "";
+    it.time_zone = "";
+    it.suspend_reason = "";
     return it;
 }
+
+/* The language as a user's environment would choose it: "C.UTF-8"
+ * (English) or "zh_CN.UTF-8" (Chinese; the catalog comes from the build
+ * tree, with or without the locale installed). */
+static void use_language(const char *lang)
+{
+    unsetenv("LANGUAGE");
+    unsetenv("LC_ALL");
+    unsetenv("LC_MESSAGES");
+    setenv("LANG", lang, 1);
+    fq_i18n_init("fq-terminal");
+}
+
+/* Now is 14:00 in the district (+08:00). */
+static const fqj_view VIEW = {NOW_MS, TZ8, 0};
+static const fqj_view VIEW_IDS = {NOW_MS, TZ8, 1};
 
 /* ---- the journal file ---- */
 
@@ -245,6 +275,92 @@ static void test_journal_open_assignments(void **state)
     remove_tmp(&t);
 }
 
+/* What the list shows of each assignment (the item's strings live only
+ * during the call). */
+typedef struct listed {
+    int64_t suspended_at_ms[8], conclude_due_ms[8];
+    char reason[8][64];
+    char text[8][512];
+    int n;
+} listed;
+
+static int keep_listed(void *user, const fqj_item *item, const char *line)
+{
+    (void)line;
+    listed *l = user;
+    l->suspended_at_ms[l->n] = item->suspended_at_ms;
+    l->conclude_due_ms[l->n] = item->conclude_due_ms;
+    snprintf(l->reason[l->n], sizeof l->reason[0], "%s", item->suspend_reason);
+    fqj_format_item(item, &VIEW, l->text[l->n], sizeof l->text[0]);
+    l->n++;
+    return 0;
+}
+
+/* A suspension marks the assignment in the list (with its reason) until it
+ * is lifted; the limits a resumption moves replace the assignment's. The
+ * district's zone noted with the items is what a later start reads. */
+static void test_journal_suspension_and_zone(void **state)
+{
+    (void)state;
+    use_language("C.UTF-8");
+    tmpdir t;
+    make_tmp(&t);
+    char err[256], zone[8];
+    fqj j;
+    assert_int_equal(fqj_open(&j, t.path, FQJ_LOCK, err, sizeof err), 0);
+    assert_string_equal(j.time_zone, "");
+    fqj_item a = make_item(1, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 10);
+    a.event_kind = "assigned";
+    a.acknowledge_due_ms = NOW_MS + 600000;
+    a.conclude_due_ms = NOW_MS + 86400000;
+    a.time_zone = "+08:00";
+    fqj_item s1 = make_item(2, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 10);
+    s1.event_kind = "suspended";
+    s1.note = "等待法院裁定";
+    s1.suspended_at_ms = NOW_MS - 600000;
+    s1.time_zone = "+08:00";
+    fqj_item items[] = {a, s1};
+    assert_int_equal(fqj_append(&j, items, 2, err, sizeof err), 0);
+    fqj_close(&j);
+
+    listed l = {0};
+    assert_int_equal(fqj_open_assignments(t.path, keep_listed, &l, err, sizeof err), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.suspended_at_ms[0], NOW_MS - 600000);
+    assert_string_equal(l.reason[0], "等待法院裁定");
+    assert_string_equal(l.text[0],
+                        "assigned · incident 10 · dispute.neighbour ordinary (IV) · 邻里噪音纠纷 · "
+                        "xihu-wensan-grid-3 · suspended since 13:50: 等待法院裁定");
+
+    /* Lifted, the limit moved by the time it stood still; the zone changed. */
+    assert_int_equal(fqj_open(&j, t.path, FQJ_LOCK, err, sizeof err), 0);
+    assert_string_equal(j.time_zone, "+08:00");
+    fqj_item r1 = make_item(3, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 10);
+    r1.event_kind = "resumed";
+    r1.conclude_due_ms = NOW_MS + 86400000 + 600000;
+    r1.time_zone = "+09:00";
+    fqj_item plain = make_item(4, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 10); /* no zone sent */
+    plain.event_kind = "acknowledged"; /* on the worker's other terminal */
+    fqj_item more[] = {r1, plain};
+    assert_int_equal(fqj_append(&j, more, 2, err, sizeof err), 0);
+    fqj_close(&j);
+    listed l2 = {0};
+    assert_int_equal(fqj_open_assignments(t.path, keep_listed, &l2, err, sizeof err), 0);
+    assert_int_equal(l2.n, 1);
+    assert_int_equal(l2.suspended_at_ms[0], 0);
+    assert_int_equal(l2.conclude_due_ms[0], NOW_MS + 86400000 + 600000);
+    assert_null(strstr(l2.text[0], "acknowledge by"));
+    assert_non_null(strstr(l2.text[0], "conclude by 2026-11-29 14:10")); /* moved by 10 min */
+    assert_null(strstr(l2.text[0], "suspended"));
+    assert_string_equal(l2.reason[0], "");
+    assert_int_equal(fqj_last_time_zone(t.path, zone, sizeof zone, err, sizeof err), 0);
+    assert_string_equal(zone, "+09:00");
+    assert_int_equal(fqj_last_time_zone("/tmp/fqj-test-none", zone, sizeof zone, err, sizeof err),
+                     0);
+    assert_string_equal(zone, "");
+    remove_tmp(&t);
+}
+
 /* An incident concluded — from another terminal of the same worker, or by
  * an operator — or merged leaves the list: the view follows its state. A
  * "closed" line also reads back as its kind. */
@@ -291,6 +407,19 @@ static void test_item_json_roundtrip(void **state)
     it.acknowledge_due_ms = NOW_MS + 3600000;
     it.conclude_due_ms = NOW_MS + 86400000;
     it.at_ms = NOW_MS;
+    it.event_kind = "suspended";
+    it.category_name = "邻里纠纷";
+    it.territory_name = "文三社区第三网格";
+    it.note = "等待法院裁定";
+    it.actor_name = "王某";
+    it.holder_unit = "lingyin.governance";
+    it.holder_unit_name = "灵隐街道综治中心";
+    it.holder_worker = "lingyin-v1-g1-w1";
+    it.holder_worker_name = "李四";
+    it.supervision_due_ms = NOW_MS + 7200000;
+    it.suspended_at_ms = NOW_MS - 1000;
+    it.working_time = 1;
+    it.time_zone = "+08:00";
     char *line = fqj_item_to_line(&it);
     assert_non_null(line);
     /* One line, newline-terminated; short numbers; UTF-8 kept. */
@@ -315,6 +444,19 @@ static void test_item_json_roundtrip(void **state)
     assert_int_equal(back.acknowledge_due_ms, it.acknowledge_due_ms);
     assert_int_equal(back.conclude_due_ms, it.conclude_due_ms);
     assert_int_equal(back.at_ms, it.at_ms);
+    assert_string_equal(back.event_kind, it.event_kind);
+    assert_string_equal(back.category_name, it.category_name);
+    assert_string_equal(back.territory_name, it.territory_name);
+    assert_string_equal(back.note, it.note);
+    assert_string_equal(back.actor_name, it.actor_name);
+    assert_string_equal(back.holder_unit, it.holder_unit);
+    assert_string_equal(back.holder_unit_name, it.holder_unit_name);
+    assert_string_equal(back.holder_worker, it.holder_worker);
+    assert_string_equal(back.holder_worker_name, it.holder_worker_name);
+    assert_int_equal(back.supervision_due_ms, it.supervision_due_ms);
+    assert_int_equal(back.suspended_at_ms, it.suspended_at_ms);
+    assert_true(back.working_time);
+    assert_string_equal(back.time_zone, "+08:00");
     json_object_put(o);
     free(line);
 
@@ -354,87 +496,202 @@ static void test_item_from_outbox(void **state)
     assert_int_equal(it.conclude_due_ms, NOW_MS);
 }
 
+/* The items of one incident as a worker sees them, built from the fields;
+ * the server's sentence (`text`, with rule numbers) is never shown. */
+typedef struct story {
+    fqj_item assigned, old_server, moved, warned, progress, suspended, resumed, supervised, odd;
+} story;
+
+static story make_story(void)
+{
+    story t;
+    t.assigned = make_item(12, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 431);
+    t.assigned.event_kind = "assigned";
+    t.assigned.text = "assigned by rule 12 of set 3";
+    t.assigned.category_name = "邻里纠纷";
+    t.assigned.territory_name = "文三社区第三网格";
+    t.assigned.address = "文三路 12 号";
+    t.assigned.acknowledge_due_ms = NOW_MS + 65 * 60000;              /* 15:05 today */
+    t.assigned.conclude_due_ms = NOW_MS + 2 * 86400000 + 8 * 3600000; /* 11-30 22:00 */
+
+    t.old_server = make_item(13, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 431);
+    t.old_server.text = "assigned by rule 12 of set 3";
+    t.old_server.acknowledge_due_ms = NOW_MS - 60000; /* missed: 13:59 */
+
+    t.moved = make_item(14, FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION, 431);
+    t.moved.event_kind = "escalated";
+    t.moved.text = "escalated by rule 4 of set 3: ack limit passed";
+    t.moved.holder_unit = "lingyin.governance";
+    t.moved.holder_unit_name = "灵隐街道综治中心";
+
+    t.warned = make_item(15, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, 431);
+    t.warned.event_kind = "conclude_warning";
+    t.warned.conclude_due_ms = NOW_MS + 30 * 60000;
+    t.warned.working_time = 1;
+
+    t.progress = make_item(16, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 431);
+    t.progress.event_kind = "progress"; /* the server's word for a progress note */
+    t.progress.actor_name = "张三";
+    t.progress.note = "已联系双方";
+
+    t.suspended = make_item(17, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 431);
+    t.suspended.event_kind = "suspended";
+    t.suspended.actor_name = "王某";
+    t.suspended.note = "等待法院裁定";
+    t.suspended.suspended_at_ms = NOW_MS - 10 * 60000;
+
+    t.resumed = make_item(18, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 431);
+    t.resumed.event_kind = "resumed";
+    t.resumed.actor_name = "王某";
+    t.resumed.conclude_due_ms = NOW_MS + 3 * 86400000 + 8 * 3600000; /* 12-01 22:00 */
+
+    t.supervised = make_item(20, FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION, 431);
+    t.supervised.event_kind = "supervision_ordered";
+    t.supervised.actor_name = "区指挥中心值班台";
+    t.supervised.note = "请今日内回复";
+    t.supervised.supervision_due_ms = NOW_MS + 2 * 3600000; /* 16:00 */
+    t.supervised.conclude_due_ms = NOW_MS + 86400000;       /* not what it is about */
+    t.supervised.working_time = 1;
+
+    t.odd = make_item(19, 42, 1);
+    t.odd.title = "";
+    return t;
+}
+
+static void expect_line(const fqj_item *item, const fqj_view *view, const char *want)
+{
+    char buf[1024];
+    fqj_format_item(item, view, buf, sizeof buf);
+    assert_string_equal(buf, want);
+    assert_null(strstr(buf, "rule"));
+    assert_null(strstr(buf, "set 3"));
+}
+
 static void test_format_item(void **state)
 {
     (void)state;
+    use_tz("America/New_York"); /* the machine's zone plays no part */
+    use_language("C.UTF-8");
+    story t = make_story();
+    expect_line(&t.assigned, &VIEW,
+                "assigned · incident 431 · 邻里纠纷 ordinary (IV) · 邻里噪音纠纷 · "
+                "文三社区第三网格 (文三路 12 号) · acknowledge by 15:05, conclude by "
+                "2026-11-30 22:00");
+    /* Ids on request, beside the names. */
+    expect_line(&t.assigned, &VIEW_IDS,
+                "[#12] assigned · incident 431 · 邻里纠纷 (dispute.neighbour) ordinary (IV) · "
+                "邻里噪音纠纷 · 文三社区第三网格 (xihu-wensan-grid-3) (文三路 12 号) · "
+                "acknowledge by 15:05, conclude by 2026-11-30 22:00");
+    /* A server that sends no names or event kind: the ids, the item's kind. */
+    expect_line(&t.old_server, &VIEW,
+                "new assignment · incident 431 · dispute.neighbour ordinary (IV) · 邻里噪音纠纷 · "
+                "xihu-wensan-grid-3 · acknowledge by 13:59 (overdue)");
+    expect_line(&t.moved, &VIEW,
+                "escalated · incident 431 · 邻里噪音纠纷 · now with 灵隐街道综治中心");
+    expect_line(&t.warned, &VIEW,
+                "conclude limit near · incident 431 · 邻里噪音纠纷 · conclude by 14:30 "
+                "(working time)");
+    expect_line(&t.progress, &VIEW, "progress · incident 431 · 邻里噪音纠纷 — 张三: 已联系双方");
+    expect_line(&t.suspended, &VIEW,
+                "suspended · incident 431 · 邻里噪音纠纷 — reason: 等待法院裁定 (王某)");
+    expect_line(&t.resumed, &VIEW,
+                "suspension lifted · incident 431 · 邻里噪音纠纷 · conclude by 2026-12-01 22:00 — "
+                "王某");
+    expect_line(&t.supervised, &VIEW,
+                "supervision ordered · incident 431 · 邻里噪音纠纷 · reply to the supervision by "
+                "16:00 — 区指挥中心值班台: 请今日内回复");
+    expect_line(&t.odd, &VIEW, "unspecified · incident 1");
+    /* An assignment listed while suspended. */
+    fqj_item held = t.assigned;
+    held.suspended_at_ms = t.suspended.suspended_at_ms;
+    held.suspend_reason = "等待法院裁定";
+    held.acknowledge_due_ms = 0;
+    expect_line(&held, &VIEW,
+                "assigned · incident 431 · 邻里纠纷 ordinary (IV) · 邻里噪音纠纷 · "
+                "文三社区第三网格 (文三路 12 号) · suspended since 13:50: 等待法院裁定");
     use_tz("UTC");
-    char buf[512];
-    fqj_item it = make_item(12, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 431);
-    it.acknowledge_due_ms = NOW_MS + 65 * 60000;              /* 07:05 today */
-    it.conclude_due_ms = NOW_MS + 2 * 86400000 + 8 * 3600000; /* 2026-11-30 14:00 */
-    fqj_format_item(&it, NOW_MS, buf, sizeof buf);
-    assert_string_equal(buf, "[#12 assignment] incident 431 dispute.neighbour IV 邻里噪音纠纷 @ "
-                             "xihu-wensan-grid-3 ack by 07:05, conclude by 2026-11-30 14:00");
+}
 
-    it.address = "文三路 12 号";
-    it.text = "new";
-    it.acknowledge_due_ms = NOW_MS - 60000; /* missed */
-    it.conclude_due_ms = 0;
-    fqj_format_item(&it, NOW_MS, buf, sizeof buf);
-    assert_string_equal(buf, "[#12 assignment] incident 431 dispute.neighbour IV 邻里噪音纠纷 @ "
-                             "xihu-wensan-grid-3 (文三路 12 号) ack by 05:59 (overdue) — new");
-
-    fqj_item up = make_item(13, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 431);
-    up.text = "acknowledged by w-zhang";
-    fqj_format_item(&up, NOW_MS, buf, sizeof buf);
-    assert_string_equal(buf, "[#13 update] incident 431 邻里噪音纠纷: acknowledged by w-zhang");
-
-    fqj_item warn = make_item(14, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, 431);
-    warn.title = "";
-    warn.text = "conclude limit near";
-    warn.conclude_due_ms = NOW_MS + 30 * 60000;
-    fqj_format_item(&warn, NOW_MS, buf, sizeof buf);
-    assert_string_equal(buf, "[#14 warning] incident 431: conclude limit near (conclude by 06:30)");
-
-    fqj_item odd = make_item(15, 42, 1);
-    odd.title = "";
-    fqj_format_item(&odd, NOW_MS, buf, sizeof buf);
-    assert_string_equal(buf, "[#15 unknown] incident 1");
+static void test_format_item_chinese(void **state)
+{
+    (void)state;
+    use_language("zh_CN.UTF-8");
+    assert_true(fq_i18n_chinese());
+    story t = make_story();
+    expect_line(&t.assigned, &VIEW,
+                "派单 · 事件 431 · 邻里纠纷 一般（IV级） · 邻里噪音纠纷 · 文三社区第三网格（文三路 "
+                "12 号） · 签收时限 15:05，办结时限 2026-11-30 22:00");
+    expect_line(&t.old_server, &VIEW,
+                "新派单 · 事件 431 · dispute.neighbour 一般（IV级） · 邻里噪音纠纷 · "
+                "xihu-wensan-grid-3 · 签收时限 13:59（已超时）");
+    expect_line(&t.moved, &VIEW, "升级 · 事件 431 · 邻里噪音纠纷 · 现由 灵隐街道综治中心 办理");
+    expect_line(&t.warned, &VIEW,
+                "办结时限将到 · 事件 431 · 邻里噪音纠纷 · 办结时限 14:30（按工作日计）");
+    expect_line(&t.progress, &VIEW, "进展 · 事件 431 · 邻里噪音纠纷 — 张三：已联系双方");
+    expect_line(&t.suspended, &VIEW,
+                "已中止 · 事件 431 · 邻里噪音纠纷 — 原因：等待法院裁定（王某）");
+    expect_line(&t.resumed, &VIEW,
+                "中止解除 · 事件 431 · 邻里噪音纠纷 · 办结时限 2026-12-01 22:00 — 王某");
+    expect_line(
+        &t.supervised, &VIEW,
+        "督办 · 事件 431 · 邻里噪音纠纷 · 督办回复时限 16:00 — 区指挥中心值班台：请今日内回复");
+    fqj_item held = t.assigned;
+    held.suspended_at_ms = t.suspended.suspended_at_ms;
+    held.suspend_reason = "等待法院裁定";
+    held.acknowledge_due_ms = 0;
+    expect_line(&held, &VIEW,
+                "派单 · 事件 431 · 邻里纠纷 一般（IV级） · 邻里噪音纠纷 · 文三社区第三网格（文三路 "
+                "12 号） · 自 13:50 起中止：等待法院裁定");
+    use_language("C.UTF-8");
 }
 
 static void test_format_item_controls_and_truncation(void **state)
 {
     (void)state;
-    use_tz("UTC");
+    use_language("C.UTF-8");
     char buf[512];
     fqj_item it = make_item(1, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 2);
     it.title = "";
     /* ESC, newline, tab, DEL and the C1 control U+009B (CSI) become spaces. */
-    it.text = "a\x1b[2Jb\nc\td\x7f"
+    it.note = "a\x1b[2Jb\nc\td\x7f"
               "e\xc2\x9b"
               "f é";
-    fqj_format_item(&it, NOW_MS, buf, sizeof buf);
-    assert_string_equal(buf, "[#1 update] incident 2: a [2Jb c d e f é");
+    fqj_format_item(&it, &VIEW, buf, sizeof buf);
+    assert_string_equal(buf, "update · incident 2 — a [2Jb c d e f é");
 
     /* Cut to the buffer without splitting a character. */
     fqj_item cn = make_item(1, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 2);
     cn.title = "";
-    cn.text = "纠纷纠纷纠纷纠纷纠纷";
+    cn.note = "纠纷纠纷纠纷纠纷纠纷";
     char small[32];
-    fqj_format_item(&cn, NOW_MS, small, sizeof small);
-    /* "[#1 update] incident 2: " is 24 bytes, then two 3-byte characters. */
-    assert_string_equal(small, "[#1 update] incident 2: 纠纷");
+    fqj_format_item(&cn, &VIEW, small, sizeof small);
+    /* "update · incident 2 — " is 25 bytes, then two 3-byte characters. */
+    assert_string_equal(small, "update · incident 2 — 纠纷");
     char tiny[8];
-    fqj_format_item(&cn, NOW_MS, tiny, sizeof tiny);
+    fqj_format_item(&cn, &VIEW, tiny, sizeof tiny);
     assert_int_equal(strlen(tiny), 7);
 }
-
-/* ---- times ---- */
 
 static void test_format_time(void **state)
 {
     (void)state;
-    use_tz("UTC");
+    use_tz("America/New_York"); /* the machine's zone plays no part */
     char buf[40];
-    fqj_format_time(NOW_MS + 3600000, NOW_MS, buf, sizeof buf);
+    fqj_view utc = {NOW_MS, 0, 0};
+    fqj_format_time(NOW_MS + 3600000, &utc, buf, sizeof buf);
     assert_string_equal(buf, "07:00");
-    fqj_format_time(NOW_MS + 86400000, NOW_MS, buf, sizeof buf);
+    fqj_format_time(NOW_MS + 86400000, &utc, buf, sizeof buf);
     assert_string_equal(buf, "2026-11-29 06:00");
-    use_tz("Asia/Shanghai"); /* 14:00 local; midnight is 16:00Z */
-    fqj_format_time(NOW_MS + 9 * 3600000, NOW_MS, buf, sizeof buf);
+    /* +08:00: 14:00 now; the district's midnight is 16:00Z. */
+    fqj_format_time(NOW_MS + 9 * 3600000, &VIEW, buf, sizeof buf);
     assert_string_equal(buf, "23:00");
-    fqj_format_time(NOW_MS + 10 * 3600000, NOW_MS, buf, sizeof buf);
+    fqj_format_time(NOW_MS + 10 * 3600000, &VIEW, buf, sizeof buf);
     assert_string_equal(buf, "2026-11-29 00:00");
+    fqj_format_time(NOW_MS - 14 * 3600000 - 60000, &VIEW, buf, sizeof buf);
+    assert_string_equal(buf, "2026-11-27 23:59");
+    fqj_view west = {NOW_MS, -(3 * 3600 + 1800), 0}; /* -03:30: 02:30 now */
+    fqj_format_time(NOW_MS - 3 * 3600000, &west, buf, sizeof buf);
+    assert_string_equal(buf, "2026-11-27 23:30");
     use_tz("UTC");
 }
 
@@ -452,14 +709,14 @@ static void test_parse_durations(void **state)
         {"+45s", 45000},      {" +2h ", 2 * 3600000},     {"+1h30m", 90 * 60000},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        assert_int_equal(fqj_parse_when(good[i].text, NOW_MS, &t, err, sizeof err), 0);
+        assert_int_equal(fqj_parse_when(good[i].text, NOW_MS, TZ8, &t, err, sizeof err), 0);
         assert_int_equal(t, NOW_MS + good[i].ms);
     }
     static const char *const bad[] = {"",     "+",   "2",       "+2x",  "+0h",      "h2",
                                       "+2h-", "-2h", "+99999w", "+2 h", "tomorrow", "+1.5h"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         t = 0;
-        assert_int_equal(fqj_parse_when(bad[i], NOW_MS, &t, err, sizeof err), -1);
+        assert_int_equal(fqj_parse_when(bad[i], NOW_MS, TZ8, &t, err, sizeof err), -1);
         assert_true(strlen(err) > 0);
     }
 }
@@ -470,30 +727,33 @@ static void test_parse_iso(void **state)
     char err[256];
     int64_t t;
     use_tz("UTC");
-    assert_int_equal(fqj_parse_when("2026-11-28T14:00", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(fqj_parse_when("2026-11-28T14:00", NOW_MS, 0, &t, err, sizeof err), 0);
     assert_int_equal(t, NOW_MS + 8 * 3600000);
-    assert_int_equal(fqj_parse_when("2026-11-28 14:00:30", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(fqj_parse_when("2026-11-28 14:00:30", NOW_MS, 0, &t, err, sizeof err), 0);
     assert_int_equal(t, NOW_MS + 8 * 3600000 + 30000);
-    assert_int_equal(fqj_parse_when("2026-11-28T14:00:30.250Z", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(fqj_parse_when("2026-11-28T14:00:30.250Z", NOW_MS, TZ8, &t, err, sizeof err),
+                     0);
     assert_int_equal(t, NOW_MS + 8 * 3600000 + 30000);
-    assert_int_equal(fqj_parse_when("2026-11-28T14:00+08:00", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(fqj_parse_when("2026-11-28T14:00+08:00", NOW_MS, TZ8, &t, err, sizeof err), 0);
     assert_int_equal(t, NOW_MS);
-    assert_int_equal(fqj_parse_when("2026-11-28T14:00+0800", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(fqj_parse_when("2026-11-28T14:00+0800", NOW_MS, TZ8, &t, err, sizeof err), 0);
     assert_int_equal(t, NOW_MS);
-    assert_int_equal(fqj_parse_when("2026-11-28T14:00+08", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(fqj_parse_when("2026-11-28T14:00+08", NOW_MS, TZ8, &t, err, sizeof err), 0);
     assert_int_equal(t, NOW_MS);
-    assert_int_equal(fqj_parse_when("2026-11-28T01:30-04:30", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(fqj_parse_when("2026-11-28T01:30-04:30", NOW_MS, TZ8, &t, err, sizeof err), 0);
     assert_int_equal(t, NOW_MS);
-    /* Without a zone: local time. */
-    use_tz("Asia/Shanghai");
-    assert_int_equal(fqj_parse_when("2026-11-28T14:00", NOW_MS, &t, err, sizeof err), 0);
+    /* Without a zone: the district's time, whatever the machine's. */
+    use_tz("America/New_York");
+    assert_int_equal(fqj_parse_when("2026-11-28T14:00", NOW_MS, TZ8, &t, err, sizeof err), 0);
+    assert_int_equal(t, NOW_MS);
+    assert_int_equal(fqj_parse_when("2026-11-28T06:00", NOW_MS, 0, &t, err, sizeof err), 0);
     assert_int_equal(t, NOW_MS);
     use_tz("UTC");
     /* Leap day. */
-    assert_int_equal(fqj_parse_when("2028-02-29T00:00Z", NOW_MS, &t, err, sizeof err), 0);
+    assert_int_equal(fqj_parse_when("2028-02-29T00:00Z", NOW_MS, TZ8, &t, err, sizeof err), 0);
     assert_int_equal(t, INT64_C(1835395200000));
 
-    assert_int_equal(fqj_parse_when("2026-11-28", NOW_MS, &t, err, sizeof err), -1);
+    assert_int_equal(fqj_parse_when("2026-11-28", NOW_MS, TZ8, &t, err, sizeof err), -1);
     assert_non_null(strstr(err, "no time of day"));
     static const char *const bad[] = {
         "2026-02-29T10:00",       "2026-13-01T10:00",  "2026-00-10T10:00",
@@ -503,7 +763,7 @@ static void test_parse_iso(void **state)
         "2026-11-28T10:00Zjunk",  "1969-12-31T23:59Z",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        int rv = fqj_parse_when(bad[i], NOW_MS, &t, err, sizeof err);
+        int rv = fqj_parse_when(bad[i], NOW_MS, TZ8, &t, err, sizeof err);
         if (strcmp(bad[i], "2026-11-28T10:00 ") == 0) {
             assert_int_equal(rv, 0); /* trailing blanks are trimmed */
             continue;
@@ -521,10 +781,10 @@ static void test_parse_commands(void **state)
     use_tz("UTC");
     static fqt_action a;
     char err[256];
-    assert_int_equal(fqt_parse_line("   ", NOW_MS, &a, err, sizeof err), 0);
+    assert_int_equal(fqt_parse_line("   ", NOW_MS, TZ8, &a, err, sizeof err), 0);
     assert_int_equal(a.cmd, FQT_CMD_NONE);
 
-    assert_int_equal(fqt_parse_line("ack 431", NOW_MS, &a, err, sizeof err), 0);
+    assert_int_equal(fqt_parse_line("ack 431", NOW_MS, TZ8, &a, err, sizeof err), 0);
     assert_int_equal(a.cmd, FQT_CMD_ACK);
     assert_int_equal(a.incident_id, 431);
     Fengqiao__V1__AssignmentAction body;
@@ -534,7 +794,7 @@ static void test_parse_commands(void **state)
     assert_string_equal(body.note, "");
 
     assert_int_equal(fqt_parse_line("return 431 wrong  not in our village --to lingyin.market",
-                                    NOW_MS, &a, err, sizeof err),
+                                    NOW_MS, TZ8, &a, err, sizeof err),
                      0);
     assert_int_equal(a.cmd, FQT_CMD_RETURN);
     assert_int_equal(a.reason, FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION);
@@ -545,18 +805,18 @@ static void test_parse_commands(void **state)
     assert_string_equal(body.right_place, "lingyin.market");
 
     assert_int_equal(fqt_parse_line("return 431 capacity \"needs the town's enforcement team\"",
-                                    NOW_MS, &a, err, sizeof err),
+                                    NOW_MS, TZ8, &a, err, sizeof err),
                      0);
     assert_int_equal(a.reason, FENGQIAO__V1__RETURN_REASON__RETURN_BEYOND_CAPACITY);
     assert_string_equal(a.note, "needs the town's enforcement team");
     assert_string_equal(a.right_place, "");
 
     assert_int_equal(
-        fqt_parse_line("progress 7 talked to   both sides", NOW_MS, &a, err, sizeof err), 0);
+        fqt_parse_line("progress 7 talked to   both sides", NOW_MS, TZ8, &a, err, sizeof err), 0);
     assert_string_equal(a.note, "talked to   both sides");
 
     assert_int_equal(
-        fqt_parse_line("extend 7 +2h waiting for the owner", NOW_MS, &a, err, sizeof err), 0);
+        fqt_parse_line("extend 7 +2h waiting for the owner", NOW_MS, TZ8, &a, err, sizeof err), 0);
     /* A duration counts from the current conclude limit, which the server
      * knows: it goes as extend_by_ms, not as now + 2 h. */
     assert_int_equal(a.extend_by_ms, 2 * 3600000);
@@ -568,17 +828,18 @@ static void test_parse_commands(void **state)
     assert_int_equal(body.extend_to_ms, 0);
 
     assert_int_equal(
-        fqt_parse_line("extend 7 2026-11-30 17:00 parts ordered", NOW_MS, &a, err, sizeof err), 0);
-    assert_int_equal(a.extend_to_ms, INT64_C(1796058000000));
+        fqt_parse_line("extend 7 2026-11-30 17:00 parts ordered", NOW_MS, TZ8, &a, err, sizeof err),
+        0);
+    assert_int_equal(a.extend_to_ms, INT64_C(1796029200000)); /* 09:00Z: the district's 17:00 */
     assert_int_equal(a.extend_by_ms, 0);
     assert_string_equal(a.note, "parts ordered");
-    assert_int_equal(
-        fqt_parse_line("extend 7 2026-11-30T17:00 20 people affected", NOW_MS, &a, err, sizeof err),
-        0);
+    assert_int_equal(fqt_parse_line("extend 7 2026-11-30T17:00 20 people affected", NOW_MS, TZ8, &a,
+                                    err, sizeof err),
+                     0);
     assert_string_equal(a.note, "20 people affected");
 
     assert_int_equal(
-        fqt_parse_line("conclude 7 'settled; both signed'", NOW_MS, &a, err, sizeof err), 0);
+        fqt_parse_line("conclude 7 'settled; both signed'", NOW_MS, TZ8, &a, err, sizeof err), 0);
     assert_int_equal(a.cmd, FQT_CMD_CONCLUDE);
     assert_string_equal(a.note, "settled; both signed");
 
@@ -591,7 +852,7 @@ static void test_parse_commands(void **state)
                   {FQT_CMD_QUIT, "exit"},
                   {FQT_CMD_RETRY, " retry "}};
     for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
-        assert_int_equal(fqt_parse_line(simple[i].line, NOW_MS, &a, err, sizeof err), 0);
+        assert_int_equal(fqt_parse_line(simple[i].line, NOW_MS, TZ8, &a, err, sizeof err), 0);
         assert_int_equal(a.cmd, simple[i].cmd);
     }
 
@@ -617,7 +878,7 @@ static void test_parse_commands(void **state)
         "list all",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (fqt_parse_line(bad[i], NOW_MS, &a, err, sizeof err) != -1)
+        if (fqt_parse_line(bad[i], NOW_MS, TZ8, &a, err, sizeof err) != -1)
             fail_msg("'%s' was accepted", bad[i]);
         else
             assert_true(strlen(err) > 0);
@@ -691,6 +952,23 @@ static void test_sync_answers(void **state)
     fqt_sync_on_result(&s, FQT_SYNC_TAG, &r);
     assert_int_equal(t.n, 2);
     assert_true(s.caught_up);
+
+    /* The district's zone: taken from the answer that names it, kept
+     * through answers that name none or a malformed one. */
+    assert_string_equal(s.time_zone, "");
+    assert_int_equal(fqt_utc_offset(), 8 * 3600);
+    r = sync_result(p, 0, 5);
+    snprintf(r.time_zone, sizeof r.time_zone, "+05:30");
+    s.in_flight = 1;
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &r);
+    assert_string_equal(s.time_zone, "+05:30");
+    assert_int_equal(fqt_utc_offset(), 5 * 3600 + 1800);
+    r = sync_result(p, 0, 5);
+    snprintf(r.time_zone, sizeof r.time_zone, "8h");
+    s.in_flight = 1;
+    fqt_sync_on_result(&s, FQT_SYNC_TAG, &r);
+    assert_string_equal(s.time_zone, "+05:30");
+    fqt_set_utc_offset(8 * 3600);
 
     /* The caller cannot save them: after_seq stays, asked again later. */
     t.refuse = 1;
@@ -790,9 +1068,11 @@ int main(void)
         cmocka_unit_test(test_journal_lock),
         cmocka_unit_test(test_journal_open_assignments),
         cmocka_unit_test(test_journal_closed_leaves_list),
+        cmocka_unit_test(test_journal_suspension_and_zone),
         cmocka_unit_test(test_item_json_roundtrip),
         cmocka_unit_test(test_item_from_outbox),
         cmocka_unit_test(test_format_item),
+        cmocka_unit_test(test_format_item_chinese),
         cmocka_unit_test(test_format_item_controls_and_truncation),
         cmocka_unit_test(test_format_time),
         cmocka_unit_test(test_parse_durations),

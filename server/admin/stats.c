@@ -15,14 +15,15 @@ static const char help[] =
     "them before --to: received, acknowledged (on time), concluded (on time), overdue,\n"
     "returned, redone, escalated, the share concluded at village level, mean and p90\n"
     "seconds to acknowledge and to conclude, cases still pending after 1, 3, 7 and 30\n"
-    "days. TIME is anything PostgreSQL reads as a timestamp ('2026-11-23',\n"
+    "days, cases suspended (中止) and still suspended, and the mean time suspended.\n"
+    "TIME is anything PostgreSQL reads as a timestamp ('2026-11-23',\n"
     "'2026-11-23 08:00+08', 'now'). --by groups the rows (default town).\n"
     "The table (without --csv or --json) has two parts, each with a title and a TOTAL\n"
     "row: the cases, and their times and backlog, durations in hours (h) with one\n"
     "decimal, shares in percent; groups by id and name. docs/statistics.md defines each\n"
     "figure and how the totals are made.\n";
 
-/* Columns of fq_meeting_stats (migration 0011), then the group's name. */
+/* Columns of fq_meeting_stats (migrations 0011, 0020), then the group's name. */
 enum {
     GRP,
     RECEIVED,
@@ -43,6 +44,9 @@ enum {
     PENDING_3D,
     PENDING_7D,
     PENDING_30D,
+    SUSPENDED,
+    SUSPENDED_NOW,
+    SUSPENDED_MEAN,
     NAME,
     N_COLUMNS
 };
@@ -124,10 +128,13 @@ static void print_table(const PGresult *res, const PGresult *whole, const char *
     /* The TOTAL row: counts summed; the village share from the village
      * counts (share x concluded); means weighted by their counts
      * (acknowledged, concluded); never an average of averages. */
-    double sum[N_COLUMNS] = {0}, village = 0, ack_time = 0, conclude_time = 0;
+    double sum[N_COLUMNS] = {0}, village = 0, ack_time = 0, conclude_time = 0, suspended_time = 0;
     for (int r = 0; r < rows; r++) {
         for (int c = RECEIVED; c <= ESCALATED; c++)
             sum[c] += number(res, r, c);
+        for (int c = SUSPENDED; c <= SUSPENDED_NOW; c++)
+            sum[c] += number(res, r, c);
+        suspended_time += number(res, r, SUSPENDED_MEAN) * number(res, r, SUSPENDED);
         for (int c = PENDING_1D; c <= PENDING_30D; c++)
             sum[c] += number(res, r, c);
         village += number(res, r, VILLAGE_SHARE) * number(res, r, CONCLUDED);
@@ -137,9 +144,13 @@ static void print_table(const PGresult *res, const PGresult *whole, const char *
 
     printf("Cases received from %s to %s, by %s (what happened to them before the end)\n", from, to,
            by);
-    static const char *const count_heads[] = {"RECEIVED",  "ACKED",         "ACKED ON TIME",
-                                              "CONCLUDED", "CONCL ON TIME", "OVERDUE",
-                                              "RETURNED",  "REDONE",        "ESCALATED"};
+    static const char *const count_heads[] = {
+        "RECEIVED", "ACKED",  "ACKED ON TIME", "CONCLUDED", "CONCL ON TIME", "OVERDUE",
+        "RETURNED", "REDONE", "ESCALATED",     "SUSPENDED", "SUSP NOW"};
+    /* The columns of count_heads, in its order. */
+    static const int count_cols[] = {RECEIVED,          ACKED,     ACKED_ON_TIME, CONCLUDED,
+                                     CONCLUDED_ON_TIME, OVERDUE,   RETURNED,      REDONE,
+                                     ESCALATED,         SUSPENDED, SUSPENDED_NOW};
     print_padded("GROUP", gw + 2);
     print_padded("NAME", nw + 2);
     for (size_t k = 0; k < sizeof count_heads / sizeof count_heads[0]; k++)
@@ -148,25 +159,26 @@ static void print_table(const PGresult *res, const PGresult *whole, const char *
     for (int r = 0; r <= rows; r++) {
         print_padded(r < rows ? PQgetvalue(res, r, GRP) : "TOTAL", gw + 2);
         print_padded(r < rows ? PQgetvalue(res, r, NAME) : "", nw + 2);
-        for (int c = RECEIVED; c <= ESCALATED; c++) {
+        for (size_t k = 0; k < sizeof count_cols / sizeof count_cols[0]; k++) {
             char v[24];
+            int c = count_cols[k];
             snprintf(v, sizeof v, "%.0f", r < rows ? number(res, r, c) : sum[c]);
-            printf("%*s%*s", c > RECEIVED ? 2 : 0, "", (int)strlen(count_heads[c - RECEIVED]), v);
+            printf("%*s%*s", k ? 2 : 0, "", (int)strlen(count_heads[k]), v);
         }
         putchar('\n');
     }
 
     printf("\nTimes and backlog of the same cases, by %s (hours, h; shares in percent)\n", by);
-    static const char *const time_heads[] = {"VILLAGE %",    "ACK MEAN h",  "ACK P90 h",
-                                             "CONCL MEAN h", "CONCL P90 h", "OPEN >1d",
-                                             "OPEN >3d",     "OPEN >7d",    "OPEN >30d"};
+    static const char *const time_heads[] = {
+        "VILLAGE %", "ACK MEAN h", "ACK P90 h", "CONCL MEAN h", "CONCL P90 h",
+        "OPEN >1d",  "OPEN >3d",   "OPEN >7d",  "OPEN >30d",    "SUSP MEAN h"};
     print_padded("GROUP", gw + 2);
     print_padded("NAME", nw + 2);
     for (size_t k = 0; k < sizeof time_heads / sizeof time_heads[0]; k++)
         printf("%*s%s", k ? 2 : 0, "", time_heads[k]);
     putchar('\n');
     for (int r = 0; r <= rows; r++) {
-        char v[9][24];
+        char v[10][24];
         if (r < rows) {
             percent(v[0], sizeof v[0], PQgetvalue(res, r, VILLAGE_SHARE)[0] != '\0',
                     number(res, r, VILLAGE_SHARE));
@@ -180,6 +192,8 @@ static void print_table(const PGresult *res, const PGresult *whole, const char *
                   number(res, r, CONCLUDE_P90));
             for (int k = 0; k < 4; k++)
                 snprintf(v[5 + k], sizeof v[5 + k], "%s", PQgetvalue(res, r, PENDING_1D + k));
+            hours(v[9], sizeof v[9], PQgetvalue(res, r, SUSPENDED_MEAN)[0] != '\0',
+                  number(res, r, SUSPENDED_MEAN));
         } else {
             int has_whole = whole != NULL && PQntuples(whole) == 1;
             percent(v[0], sizeof v[0], sum[CONCLUDED] > 0, village / sum[CONCLUDED]);
@@ -191,10 +205,11 @@ static void print_table(const PGresult *res, const PGresult *whole, const char *
                   has_whole ? number(whole, 0, CONCLUDE_P90) : 0);
             for (int k = 0; k < 4; k++)
                 snprintf(v[5 + k], sizeof v[5 + k], "%.0f", sum[PENDING_1D + k]);
+            hours(v[9], sizeof v[9], sum[SUSPENDED] > 0, suspended_time / sum[SUSPENDED]);
         }
         print_padded(r < rows ? PQgetvalue(res, r, GRP) : "TOTAL", gw + 2);
         print_padded(r < rows ? PQgetvalue(res, r, NAME) : "", nw + 2);
-        for (int k = 0; k < 9; k++)
+        for (int k = 0; k < 10; k++)
             printf("%*s%*s", k ? 2 : 0, "", (int)strlen(time_heads[k]), v[k]);
         putchar('\n');
     }

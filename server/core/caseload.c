@@ -290,12 +290,27 @@ void fq_case_schedule(fq_case *c, fq_deadlines *dl)
         if (c->deadlines[k] != 0)
             fq_deadlines_cancel(dl, c->deadlines[k]);
         /* A limit that fired stays spent: rescheduling it would warn or
-         * breach the same holder a second time for the same due time. */
-        int pending = wall[k] > 0 && !(c->fired & (1u << k));
+         * breach the same holder a second time for the same due time. A
+         * suspended case's clocks stand still: nothing is due. */
+        int pending = wall[k] > 0 && !(c->fired & (1u << k)) && c->suspended_ms == 0;
         c->deadlines[k] = pending ? fq_deadlines_add(dl, wall[k] + c->clock_offset_ms,
                                                      c->incident_id, (uint32_t)(k + 1))
                                   : 0;
     }
+}
+
+void fq_case_resumed_limits(const fq_case *c, const fq_calendar *cal, int64_t resumed_ms,
+                            fq_decision *dec, int64_t *supervision_ms)
+{
+    const int64_t paused = c->suspended_ms;
+    *dec = c->decision;
+    dec->ack_warn_ms = fq_limit_after_pause(cal, c->decision.ack_warn_ms, paused, resumed_ms);
+    dec->ack_due_ms = fq_limit_after_pause(cal, c->decision.ack_due_ms, paused, resumed_ms);
+    dec->conclude_warn_ms =
+        fq_limit_after_pause(cal, c->decision.conclude_warn_ms, paused, resumed_ms);
+    dec->conclude_due_ms =
+        fq_limit_after_pause(cal, c->decision.conclude_due_ms, paused, resumed_ms);
+    *supervision_ms = fq_limit_after_pause(cal, c->supervision_ms, paused, resumed_ms);
 }
 
 void fq_case_fired(fq_case *c, uint32_t kind)

@@ -10,6 +10,7 @@
 #ifndef FQ_CASELOAD_H
 #define FQ_CASELOAD_H
 
+#include "calendar.h"
 #include "deadlines.h"
 #include "lifecycle.h"
 #include "router.h"
@@ -47,6 +48,9 @@ typedef struct fq_case {
      * each is warned and breached at most once per holder, however often
      * the case is rescheduled (a supervision order, an extension). */
     uint8_t fired;
+    /* Suspended (中止) since this wall-clock time, or 0: its clocks stand
+     * still and no limit is pending (docs/console.md, "Suspension"). */
+    int64_t suspended_ms;
 } fq_case;
 
 /* The case's limits were (re)set at wall_now_ms, which the monotonic clock
@@ -56,9 +60,19 @@ void fq_case_new_limits(fq_case *c, int64_t wall_now_ms, int64_t mono_now_ms, un
 
 /* (Re)schedules in dl every limit of the case still to fire: not fired for
  * this holder, set (non-zero) in the decision, the acknowledge ones only
- * while unacknowledged, the supervision order's while one is open. Due
- * times are monotonic (wall due + clock_offset_ms). */
+ * while unacknowledged, the supervision order's while one is open; none at
+ * all while the case is suspended. Due times are monotonic (wall due +
+ * clock_offset_ms). */
 void fq_case_schedule(fq_case *c, fq_deadlines *dl);
+
+/* The limits of a suspended case resumed at wall-clock resumed_ms: every
+ * limit (warnings, dues, the supervision order's reply) still ahead when it
+ * was suspended keeps what was left of it (fq_limit_after_pause, in working
+ * time on cal, or natural time when cal is NULL); one already passed stays
+ * as it was. Writes the moved limits into *dec (a copy of the case's
+ * decision) and *supervision_ms; the case itself is not changed. */
+void fq_case_resumed_limits(const fq_case *c, const fq_calendar *cal, int64_t resumed_ms,
+                            fq_decision *dec, int64_t *supervision_ms);
 
 /* The deadline of `kind` came out of dl: it is spent for this holder. */
 void fq_case_fired(fq_case *c, uint32_t kind);

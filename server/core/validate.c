@@ -186,10 +186,11 @@ int fq_validate_command(const Fengqiao__V1__ConsoleCommand *c, int64_t now_ms, c
     if (c->incident_id == 0 || c->incident_id > (uint64_t)INT64_MAX)
         return fq_errf(err, err_len, "incident_id must be between 1 and 2^63-1");
     if (c->kind < FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN ||
-        c->kind > FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP)
+        c->kind > FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME)
         return fq_errf(err, err_len,
                        "kind must be assign, escalate, conclude, approve or deny an "
-                       "extension, supervise, merge, reopen, verify or follow up");
+                       "extension, supervise, merge, reopen, verify, follow up, suspend or "
+                       "resume");
     if (check_text("reason", c->reason, FQ_NOTE_MAX_CHARS, 1, MULTI_LINE, err, err_len) != 0)
         return -1;
     int assign = c->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN;

@@ -167,6 +167,8 @@ static void summary_of(const fq_snapshot *snap, const PGresult *res, int row,
     s->overdue_limits = (uint32_t)fq_store_column_i64(res, row, 22);
     s->external_ref = PQgetvalue(res, row, 23);
     s->working_time = PQgetvalue(res, row, 24)[0] == 't';
+    s->suspended_at_ms = fq_store_column_i64(res, row, 25); /* FQ_SQL_CONSOLE_SUSPENSION */
+    s->suspend_reason = PQgetvalue(res, row, 26);
     name_summary(snap, s, co + FQ_ROUTE_MAX_CO + 1);
     if (!PQgetisnull(res, row, lon_col) && !PQgetisnull(res, row, lon_col + 1)) {
         fengqiao__v1__geo_point__init(point);

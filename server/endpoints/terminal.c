@@ -609,8 +609,13 @@ static void refuse_with_state(fq_terminals *t, action_req *a)
     result.already_done = a->refusal_done != 0;
     Fengqiao__V1__Reply reply;
     fq_reply_status_init(&reply, a->mid, a->refusal, a->refusal_message, t->config.busy_retry_ms);
-    reply.result_case = FENGQIAO__V1__REPLY__RESULT_ACTION;
-    reply.action = &result;
+    if (a->is_command) {
+        reply.result_case = FENGQIAO__V1__REPLY__RESULT_COMMAND;
+        reply.command = &result;
+    } else {
+        reply.result_case = FENGQIAO__V1__REPLY__RESULT_ACTION;
+        reply.action = &result;
+    }
     t->stats.refused++;
     fq_reply_send(a->token, a->key, &reply);
     fq_audit_refusal(&t->audit, a->envelope, a->envelope_len, a->node, a->mid, a->refusal,
@@ -910,7 +915,9 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
                      : rc == FQ_DISPATCH_EINVALID ? ST(INVALID)
                                                   : ST(WRONG_STATE);
         snprintf(a->refusal_message, sizeof a->refusal_message, "%s", err);
-        if (!a->is_command && rc == FQ_DISPATCH_ESTATE) {
+        /* A command says the state when what it asked is so already
+         * (suspending a suspended incident, resuming a running one). */
+        if (rc == FQ_DISPATCH_ESTATE && (!a->is_command || a->ticket.already_done)) {
             snprintf(a->refusal_state, sizeof a->refusal_state, "%s", a->ticket.answer);
             a->refusal_done = a->ticket.already_done;
         }

@@ -144,11 +144,17 @@
  * merged into this open incident (NULL: not a merge; it gets a
  * report_merged event), $33 the supervision order's deadline: NULL keep, ''
  * clear (replied), else epoch ms (ordered), $34 the incident's state
- * expected (NULL: open, 'assigned'; 'concluded' for a reopen).
+ * expected (NULL: open, 'assigned'; 'concluded' for a reopen), $35 the
+ * suspension (docs/console.md "Suspension"): NULL keep, '' resume (the
+ * incident must be suspended; the moved limits come as a new routing
+ * decision of the same holder, whose breaches and tiers climbed stand: the
+ * server does not keep `climbed` in memory), else epoch ms of the
+ * suspension (it must not be), $36 the suspension's reason. Concluding or
+ * merging ends a suspension.
  * One row: event seq (NULL if not applied), outbox seqs, and the earlier
  * request's digest, state, event seq and incident (NULL if none). */
 #define FQ_SQL_ACTION_NAME "fq_action"
-#define FQ_SQL_ACTION_NPARAMS 34
+#define FQ_SQL_ACTION_NPARAMS 36
 #define FQ_SQL_ACTION                                                                              \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
     " WHERE node = $1 AND message_id = $2),"                                                       \
@@ -172,15 +178,23 @@
     " ELSE conclude_due END,"                                                                      \
     " conclude_warn_at = CASE WHEN $15 THEN to_timestamp($25::double precision / 1000)"            \
     " ELSE conclude_warn_at END,"                                                                  \
-    " climbed = CASE WHEN $15 THEN $26::smallint ELSE climbed END,"                                \
-    " breached = CASE WHEN $15 THEN 0 WHEN $33::text <> '' THEN breached & 3 ELSE breached END,"   \
+    " climbed = CASE WHEN $15 AND $35::text IS NULL THEN $26::smallint ELSE climbed END,"          \
+    " breached = CASE WHEN $15 AND $35::text IS NULL THEN 0 WHEN $33::text <> '' THEN breached & " \
+    "3"                                                                                            \
+    " ELSE breached END,"                                                                          \
+    " suspended_at = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL"                            \
+    " WHEN $35::text IS NULL THEN suspended_at ELSE to_timestamp($35::double precision / 1000) "   \
+    "END,"                                                                                         \
+    " suspend_reason = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL"                          \
+    " WHEN $35::text IS NULL THEN suspend_reason ELSE $36 END,"                                    \
     " escalations = escalations + CASE WHEN $31 THEN 1 ELSE 0 END,"                                \
     " merged_into = coalesce($32::bigint, merged_into),"                                           \
     " supervision_due = CASE WHEN $33::text IS NULL THEN supervision_due WHEN $33 = '' THEN NULL"  \
     " ELSE to_timestamp($33::double precision / 1000) END"                                         \
     " WHERE id = $4 AND state = coalesce($34, 'assigned') AND assignment = $8"                     \
     " AND coalesce(worker, '') = $9"                                                               \
-    " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),"       \
+    " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior)"                      \
+    " AND ($35::text IS NULL OR (suspended_at IS NULL) = ($35 <> '')) RETURNING id),"              \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
     " SELECT id, $5, $1, $6, $7 FROM u RETURNING incident_id AS id, seq),"                         \
     " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"         \
@@ -264,27 +278,33 @@
  * `breached`). They clear as the case recovers: acknowledged, a new holder
  * (a re-decision resets the limits and `breached`), an approved extension, a
  * new supervision order. */
-/* SUSPENSION (migration 0020): a suspended incident is never overdue; add
- * "OR i.suspended_at IS NOT NULL" to the first WHEN below. */
+/* A suspended incident (migration 0020, docs/console.md "Suspension") is
+ * never overdue: its clocks stand still, whatever its stored limits say. */
 #define FQ_SQL_CONSOLE_OVERDUE(NOW)                                                                \
-    "(CASE WHEN i.state <> 'assigned' THEN 0 ELSE"                                                 \
+    "(CASE WHEN i.state <> 'assigned' OR i.suspended_at IS NOT NULL THEN 0 ELSE"                   \
     " (CASE WHEN i.assignment = 'assigned' AND i.ack_due < " NOW " THEN 1 ELSE 0 END)"             \
     " | (CASE WHEN i.conclude_due < " NOW " THEN 2 ELSE 0 END)"                                    \
     " | (CASE WHEN i.supervision_due < " NOW " OR i.breached & 4 <> 0 THEN 4 ELSE 0 END) END)"
 
 /* Whether an incident's limits count working time (IncidentSummary
- * .working_time): the rule that decided it says so. The summary's
- * last column. */
+ * .working_time): the rule that decided it says so. */
 #define FQ_SQL_CONSOLE_WORKING_TIME                                                                \
     "coalesce(i.rule_source IN (SELECT id FROM rules WHERE time_basis = 'working'), false)"
 
+/* The suspension of an incident (IncidentSummary.suspended_at_ms,
+ * suspend_reason; docs/console.md, "Suspension"): the summary's last two
+ * columns. */
+#define FQ_SQL_CONSOLE_SUSPENSION                                                                  \
+    "(date_part('epoch', i.suspended_at) * 1000)::bigint, coalesce(i.suspend_reason, '')"
+
 /* The columns of an incident on the board (IncidentSummary, in its order,
- * then overdue_limits, external_ref and working_time: FQ_SQL_CONSOLE_NCOLUMNS in all; the
+ * then overdue_limits, external_ref, working_time and the suspension:
+ * FQ_SQL_CONSOLE_NCOLUMNS in all; the
  * names are the server's, from its snapshot); NOW is the moment "overdue" is
  * judged at, TOWN the expression of the incident's town (NULL: none). _WITH
  * takes the overdue bits as an expression computed once elsewhere (the
  * board's lateral: the target list is computed for every row it sorts). */
-#define FQ_SQL_CONSOLE_NCOLUMNS 25
+#define FQ_SQL_CONSOLE_NCOLUMNS 27
 #define FQ_SQL_CONSOLE_COLUMNS_WITH(TOWN, LIMITS)                                                  \
     "i.id, i.category, i.severity, i.risk, i.title, i.address, coalesce(i.territory, ''),"         \
     " coalesce(" TOWN ", ''), coalesce(i.tier, 0),"                                                \
@@ -295,7 +315,7 @@
     " coalesce((date_part('epoch', i.conclude_due) * 1000)::bigint, 0),"                           \
     " " LIMITS " <> 0, i.escalations, i.reporter_node,"                                            \
     " coalesce((date_part('epoch', i.supervision_due) * 1000)::bigint, 0),"                        \
-    " " LIMITS ", i.external_ref, " FQ_SQL_CONSOLE_WORKING_TIME
+    " " LIMITS ", i.external_ref, " FQ_SQL_CONSOLE_WORKING_TIME ", " FQ_SQL_CONSOLE_SUSPENSION
 #define FQ_SQL_CONSOLE_COLUMNS_TOWN(NOW, TOWN)                                                     \
     FQ_SQL_CONSOLE_COLUMNS_WITH(TOWN, FQ_SQL_CONSOLE_OVERDUE(NOW))
 #define FQ_SQL_CONSOLE_COLUMNS_AT(NOW)                                                             \
@@ -309,7 +329,6 @@
     "WITH RECURSIVE sub (id, town) AS (SELECT id, fq_town_of(id) FROM org_units WHERE id = $1"     \
     " UNION ALL SELECT o.id, coalesce(sub.town, CASE WHEN o.kind = 'town' THEN o.id END)"          \
     " FROM org_units o JOIN sub ON o.parent_id = sub.id) "
-
 
 /* Open incidents, most urgent first: overdue, then severity, then the nearest
  * limit, then the id. $1 jurisdiction, $2 tier (0 any), $3 town ('' any), $4
@@ -390,7 +409,7 @@
 #define FQ_SQL_CONSOLE_SEARCH_NAME "fq_console_search"
 #define FQ_SQL_CONSOLE_SEARCH_NPARAMS 6
 #define FQ_SQL_CONSOLE_SEARCH                                                                      \
-    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", i.lon, i.lat"                \
+    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", i.lon, i.lat"                                              \
     " FROM incidents i"                                                                            \
     " WHERE (i.id = $2::bigint OR i.title ILIKE $3 OR i.address ILIKE $3"                          \
     " OR i.reporter_phone LIKE $3 OR (i.external_ref = $4 AND $4 <> ''))"                          \
@@ -524,7 +543,8 @@
  * happened, if the report said so, never later than its intake. Column 26:
  * its limits count working time, as the rule that decided it says (the
  * working-time rules are few: a hashed subplan, not a lookup per row); NULL
- * for an incident no rule decided (the principle: natural time). */
+ * for an incident no rule decided (the principle: natural time). Column 27:
+ * when it was suspended (NULL: it is not). */
 #define FQ_SQL_CASE_COLUMNS                                                                        \
     " id, category, severity, risk, coalesce(place_unit, ''), lon IS NOT NULL,"                    \
     " coalesce(lon, 0), coalesce(lat, 0), reporter_node, tier, line, coalesce(territory, ''),"     \
@@ -541,7 +561,8 @@
     " (date_part('epoch', supervision_due) * 1000)::bigint,"                                       \
     " (date_part('epoch', least(coalesce(occurred_at, recorded_at), recorded_at)) * "              \
     "1000)::bigint,"                                                                               \
-    " rule_source IN (SELECT id FROM rules WHERE time_basis = 'working')"
+    " rule_source IN (SELECT id FROM rules WHERE time_basis = 'working'),"                         \
+    " (date_part('epoch', suspended_at) * 1000)::bigint"
 #define FQ_SQL_LOAD_OPEN "SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */

@@ -294,6 +294,8 @@ static const char *const BOARD_COLUMNS[] = {
     "overdue",
     "supervision_due_ms",
     "escalations",
+    "suspended_at_ms",
+    "suspend_reason",
 };
 
 static int csv_board_rows(pending *p, Fengqiao__V1__ConsoleResult *res)
@@ -362,6 +364,12 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
     if (reply->status != ST(OK)) {
         const char *code;
         int status = http_status(reply->status, &code);
+        /* What the command asked is so already (suspending a suspended
+         * incident): a page can tell it from a refusal without the text. */
+        if (reply->status == ST(WRONG_STATE) &&
+            reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND &&
+            reply->command->already_done)
+            code = "already_done";
         unsigned retry = status == 503 ? (reply->retry_after_ms + 999) / 1000 : 0;
         fq_web_respond_error(p->r, status, code,
                              reply->message && reply->message[0] ? reply->message
@@ -664,6 +672,14 @@ static void handle_command(fq_api *api, fq_web_req *r, uint64_t id)
     if (cmd->command.kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE &&
         s->role != FQ_WEB_SUPERVISOR) {
         fq_web_respond_error(r, 403, "role", "only a supervisor gives supervision orders", 0);
+        free(cmd);
+        return;
+    }
+    /* Suspending takes a case out of the overdue counts: a supervisor's
+     * decision, like a supervision order. Resuming hides nothing. */
+    if (cmd->command.kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND &&
+        s->role != FQ_WEB_SUPERVISOR) {
+        fq_web_respond_error(r, 403, "role", "only a supervisor suspends an incident", 0);
         free(cmd);
         return;
     }

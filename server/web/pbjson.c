@@ -375,7 +375,8 @@ int fq_webcmd_decode(const char *body, size_t len, fq_webcmd *out, char *err, si
             if (k < 0) {
                 fail(err, err_len,
                      "kind must be one of assign, escalate, conclude, approve_extension, "
-                     "deny_extension, supervise, merge, reopen, verify, follow_up");
+                     "deny_extension, supervise, merge, reopen, verify, follow_up, suspend, "
+                     "resume");
                 goto done;
             }
             c->kind = (Fengqiao__V1__CommandKind)k;

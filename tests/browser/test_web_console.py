@@ -6,8 +6,10 @@ order against an independent SQL query); the map draws every grid of the
 district; an incident opened on the page and assigned skip-level to a grid
 worker reaches that worker's real fq-terminal; a report pushed by fq-report
 appears on the open page within 1 s of its acknowledgement; the statistics
-and roster pages show; the English switch works; no console errors;
-screenshots of every view at 1920x1080 and 1366x768.
+and roster pages show; a supervisor suspends (中止) and resumes that
+incident from its panel, the board and the panel mark it 已中止 meanwhile and
+the worker's terminal receives both updates; the English switch works; no
+console errors; screenshots of every view at 1920x1080 and 1366x768.
 
 The page's hooks the test relies on are listed in tests/browser/README.md.
 """
@@ -29,8 +31,8 @@ LIVE_LIMIT_MS = 1000
 BOARD_SQL = """
 SELECT i.id FROM incidents i
 WHERE i.state = 'assigned'
-ORDER BY (i.breached <> 0 OR i.conclude_due < now()
-          OR (i.assignment = 'assigned' AND i.ack_due < now())) IS NOT TRUE,
+ORDER BY (i.suspended_at IS NULL AND (i.breached <> 0 OR i.conclude_due < now()
+          OR (i.assignment = 'assigned' AND i.ack_due < now()))) IS NOT TRUE,
          i.severity,
          CASE WHEN i.assignment = 'assigned' THEN i.ack_due ELSE i.conclude_due END NULLS LAST,
          i.id
@@ -65,6 +67,73 @@ def show_tab(b, n, ready_js, what):
     return b.wait_js(ready_js, what)
 
 
+def command_in_panel(b, kind, reason):
+    from selenium.webdriver.support.select import Select
+    form = b.driver.find_element("css selector", "aside.incident-panel form.command-form")
+    Select(form.find_element("css selector", "label[data-for=command] select")).select_by_value(kind)
+    form.find_element("css selector", "label[data-for=reason] textarea").send_keys(reason)
+    form.find_element("css selector", "button[type=submit]").click()
+
+
+def terminal_update(watch, incident_id, starts):
+    """The worker's terminal's update of the incident whose text starts so."""
+    return webtest.wait_until(
+        lambda: next((i for i in watch.items if int(i.get("incident", 0)) == incident_id
+                      and i.get("kind") == "update" and i.get("text", "").startswith(starts)), None),
+        f"the terminal receives '{starts}…' of incident {incident_id}")
+
+
+def suspend_and_resume(world, server, target, watch):
+    """Suspending is a supervisor's (docs/web-console.md): a second browser
+    signed in as one suspends the incident from its panel and resumes it."""
+    b = Browser(world, WALL)
+    try:
+        sign_in(b, server, "district.lead", PASSWORD)
+        row_xpath = (f"//table[contains(@class,'board')]//tr[.//span[@class='inc-id' and "
+                     f"normalize-space(text())='#{target}']]")
+        b.wait(lambda b: b.driver.find_element("xpath", row_xpath), f"incident {target} on the board")
+        b.driver.find_element("xpath", row_xpath).click()
+        b.wait_js("const p = document.querySelector('aside.incident-panel');"
+                  "return p && !p.hidden && !!p.querySelector('form.command-form option[value=suspend]')",
+                  "the panel offers 中止 to a supervisor")
+        command_in_panel(b, "suspend", "等待法院判决")
+        b.wait_js("const p = document.querySelector('aside.incident-panel');"
+                  "return !!p.querySelector('table.details .mark.suspended') &&"
+                  " p.querySelector('ol.timeline').innerText.includes('中止') &&"
+                  " p.innerText.includes('等待法院判决') &&"
+                  " !!p.querySelector('form.command-form option[value=resume]')",
+                  "the panel: 已中止, the reason, the event, and 恢复办理 offered")
+        b.wait(lambda b: b.driver.find_element("xpath", row_xpath + "//span[contains(@class,'suspended')]"),
+               "the board marks the incident 已中止")
+        got = world.q(f"SELECT suspend_reason, (SELECT actor_node FROM events WHERE incident_id = {target}"
+                      f" AND kind = 'suspended') FROM incidents WHERE id = {target}")
+        check(got and got[0][0] == "等待法院判决" and got[0][1] == "p.district.lead",
+              f"suspended in the database by the supervisor's node: {got}")
+        item = terminal_update(watch, target, "suspended by")
+        log(f"the worker's terminal received the suspension of {target}: seq {item.get('seq')}")
+        for size in (WALL, DESK):
+            b.resize(size)
+            b.screenshot("incident-suspended")
+        b.resize(WALL)
+        command_in_panel(b, "resume", "判决已下，恢复办理")
+        b.wait_js("const p = document.querySelector('aside.incident-panel');"
+                  "return !p.querySelector('table.details .mark.suspended') &&"
+                  " p.querySelector('ol.timeline').innerText.includes('恢复办理') &&"
+                  " !!p.querySelector('form.command-form option[value=suspend]')",
+                  "the panel after resuming: no mark, the event in the timeline")
+        check(world.q1(f"SELECT suspended_at IS NULL FROM incidents WHERE id = {target}") == "t",
+              "resumed in the database")
+        item = terminal_update(watch, target, "resumed by")
+        log(f"the worker's terminal received the resumption of {target}: seq {item.get('seq')}")
+        b.screenshot("incident-resumed")
+        b.assert_no_console_errors("after suspending and resuming")
+    except BaseException:
+        b.dump()
+        raise
+    finally:
+        b.close()
+
+
 def main(world):
     world.setup_district()
     district = world.district_id()
@@ -77,6 +146,7 @@ def main(world):
     worker = first_grid["workers"][0]
     terminal_node = world.add_worker_terminal(worker["id"])
     world.add_user("district.op", "operator", district, PASSWORD, "区指挥中心值班员")
+    world.add_user("district.lead", "supervisor", district, PASSWORD, "区指挥中心带班领导")
 
     server = world.start_server()
     severities = ["IV", "III", "II", "I", "IV", "III", "II", "IV", "III"]
@@ -200,6 +270,9 @@ def main(world):
             b.resize(size)
             b.screenshot("roster")
         b.resize(WALL)
+
+        # -- a supervisor suspends the incident (中止) and resumes it --
+        suspend_and_resume(world, server, target, watch)
 
         # -- the English switch --
         check(b.js("return document.documentElement.lang").startswith("zh"), "Chinese by default")

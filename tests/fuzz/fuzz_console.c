@@ -111,7 +111,7 @@ static void terminal_line(const char *line)
     static fqt_action a; /* 8 KiB of note: not on the stack */
     char err[256];
     memset(err, 'x', sizeof err);
-    if (fqt_parse_line(line, NOW_MS, &a, err, sizeof err) != 0) {
+    if (fqt_parse_line(line, NOW_MS, 8 * 3600, &a, err, sizeof err) != 0) {
         check_refusal(err, sizeof err);
         return;
     }

@@ -13,7 +13,7 @@
  *     command KIND ID --reason R [--unit U] [--worker W] [--co A,B] [--deadline-ms N]
  *             [--into ID] [--satisfaction N]
  *       (KIND: assign escalate conclude approve deny supervise merge reopen verify
- *        follow_up)
+ *        follow_up suspend resume)
  *     reply ID NOTE        (a terminal's reply to a supervision order)
  *     sync AFTER_SEQ
  *
@@ -69,6 +69,9 @@ static json_object *summary_json(const Fengqiao__V1__IncidentSummary *s)
     json_object_object_add(o, "conclude_due_ms", json_object_new_int64(s->conclude_due_ms));
     json_object_object_add(o, "escalations", json_object_new_int((int)s->escalations));
     json_object_object_add(o, "supervision_due_ms", json_object_new_int64(s->supervision_due_ms));
+    json_object_object_add(o, "acknowledge_due_ms", json_object_new_int64(s->acknowledge_due_ms));
+    json_object_object_add(o, "suspended_at_ms", json_object_new_int64(s->suspended_at_ms));
+    json_object_object_add(o, "suspend_reason", json_object_new_string(s->suspend_reason));
     json_object_object_add(o, "working_time", json_object_new_boolean(s->working_time));
     /* The names (docs/console.md, "Names") */
     json_object_object_add(o, "category_name", json_object_new_string(s->category_name));
@@ -189,10 +192,10 @@ int main(int argc, char **argv)
         query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_STATS;
         query.stats = &stats;
     } else if (strcmp(cmd, "command") == 0 && i + 1 < argc) {
-        static const char *kinds[] = {"",        "assign", "escalate",  "conclude",
-                                      "approve", "deny",   "supervise", "merge",
-                                      "reopen",  "verify", "follow_up"};
-        for (int k = 1; k < 11; k++)
+        static const char *kinds[] = {"",          "assign",    "escalate", "conclude", "approve",
+                                      "deny",      "supervise", "merge",    "reopen",   "verify",
+                                      "follow_up", "suspend",   "resume"};
+        for (int k = 1; k < 13; k++)
             if (strcmp(argv[i], kinds[k]) == 0)
                 command.kind = (Fengqiao__V1__CommandKind)k;
         command.incident_id = strtoull(argv[i + 1], NULL, 10);
@@ -288,6 +291,11 @@ int main(int argc, char **argv)
             json_object_object_add(o, "status",
                                    json_object_new_string(fq_status_name(reply->status)));
             json_object_object_add(o, "message", json_object_new_string(reply->message));
+            if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND) {
+                json_object_object_add(o, "state", json_object_new_string(reply->command->state));
+                json_object_object_add(o, "already_done",
+                                       json_object_new_boolean(reply->command->already_done));
+            }
             print_json(o);
             return 1;
         }
@@ -337,6 +345,12 @@ int main(int argc, char **argv)
                     json_object_object_add(o, names[nf][0], json_object_new_string(names[nf][1]));
                 json_object_object_add(o, "working_time",
                                        json_object_new_boolean(it->working_time));
+                json_object_object_add(o, "suspended_at_ms",
+                                       json_object_new_int64(it->suspended_at_ms));
+                json_object_object_add(o, "acknowledge_due_ms",
+                                       json_object_new_int64(it->acknowledge_due_ms));
+                json_object_object_add(o, "conclude_due_ms",
+                                       json_object_new_int64(it->conclude_due_ms));
                 print_json(o);
             }
             fprintf(stderr, "sync last_seq %" PRIu64 " more %d frame_bytes %d\n",

@@ -31,7 +31,8 @@ q "ALTER FUNCTION fq_meeting_stats(timestamptz, timestamptz, text, text) RENAME 
        redone bigint, escalated bigint, village_share numeric,
        ack_mean_s numeric, ack_p90_s numeric, conclude_mean_s numeric, conclude_p90_s numeric,
        pending_over_1d bigint, pending_over_3d bigint, pending_over_7d bigint,
-       pending_over_30d bigint)
+       pending_over_30d bigint, suspended bigint, suspended_now bigint,
+       suspended_mean_s numeric)
    LANGUAGE plpgsql STABLE AS \$\$
    BEGIN
        PERFORM pg_sleep(60);

@@ -212,6 +212,28 @@ expect 400 "an unknown field"
 assert_match "bogus" "$(jq -r .error.message "$WORK/body")" "the message names the field"
 log "403 for another town, for a viewer, for an operator's supervise; 400 names the field"
 
+# ---- suspension: a supervisor suspends, an operator resumes; asked twice, already_done ----
+post wang.op "/incidents/$L1/commands" '{"request_id":"sp0","kind":"suspend","reason":"等待判决"}' >/dev/null
+expect 403 "an operator suspends"
+assert_eq role "$(jq -r .error.code "$WORK/body")" "an operator's suspension: 403 role"
+post chen.sup "/incidents/$L1/commands" '{"request_id":"sp1","kind":"suspend","reason":"等待法院判决"}' >/dev/null
+expect 200 "a supervisor suspends"
+assert_eq "true|等待法院判决|false" \
+    "$(get wang.op /board | jq -r ".incidents[] | select(.incident_id == $L1) | [(.suspended_at_ms > 0), .suspend_reason, .overdue] | map(tostring) | join(\"|\")")" \
+    "the board: suspended since, the reason, not overdue"
+post chen.sup "/incidents/$L1/commands" '{"request_id":"sp2","kind":"suspend","reason":"再次"}' >/dev/null
+expect 409 "suspending a suspended incident"
+assert_eq already_done "$(jq -r .error.code "$WORK/body")" "…is already so"
+post wang.op "/incidents/$L1/commands" '{"request_id":"rs1","kind":"resume","reason":"判决已下"}' >/dev/null
+expect 200 "an operator resumes"
+post wang.op "/incidents/$L1/commands" '{"request_id":"rs2","kind":"resume","reason":"再次"}' >/dev/null
+expect 409 "resuming a running incident"
+assert_eq already_done "$(jq -r .error.code "$WORK/body")" "…is already so"
+assert_eq "suspended|p.chen.sup|等待法院判决 resumed|p.wang.op|判决已下" \
+    "$(q "SELECT string_agg(kind || '|' || actor_node || '|' || reason, ' ' ORDER BY seq) FROM events WHERE incident_id = $L1 AND kind IN ('suspended', 'resumed')")" \
+    "two events, the people's nodes as actors"
+log "suspension: 403 role for an operator, 409 already_done twice, resumed by an operator"
+
 # ---- search, concluded included ----
 post wang.op "/incidents/$PH/commands" '{"request_id":"c1","kind":"conclude","reason":"已处理"}' >/dev/null
 expect 200 "conclude"

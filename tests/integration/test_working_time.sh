@@ -9,7 +9,8 @@
 #    gives the acknowledge and conclude limits across the holiday, the stored
 #    warnings are taken back in working time; the routing event says
 #    working_time, the console's IncidentSummary too (a natural-time case
-#    does not).
+#    does not). A': suspended and resumed on the holiday, its limits stay
+#    (no working time passed while it was suspended).
 # B. The server restarted (open incidents reloaded): the worker asks for
 #    "+1d" on the working-time case: the close of the next working day after
 #    the conclude limit; approved, the warning keeps a working day before it.
@@ -163,6 +164,18 @@ assert_eq true "$(console_working "$a")" "A: the console's summary says working 
 out=$(rep WT-N dispute.neighbour) || fail "report N: $out"
 assert_eq 0 "$(outcome_working "$(id_of WT-N)")" "N: natural time in the outcome"
 assert_eq false "$(console_working "$(id_of WT-N)")" "N: natural time in the console"
+
+# ---- A': a suspension (中止) on the holiday moves no working-time limit ----
+# No working time passes while it is suspended on a holiday: resumed, its
+# limits are where they were (natural time would have moved them by the
+# pause; integ_suspension shows that).
+con command suspend "$a" --reason "等待鉴定" >/dev/null
+sleep 1 # a pause of at least a second, all of it on the holiday
+con command resume "$a" --reason "鉴定已出" >/dev/null
+assert_eq "$want_ack $want_conclude" "$(ms_of "$a" ack_due) $(ms_of "$a" conclude_due)" \
+    "A': resumed on the holiday: the same working-time limits"
+assert_eq "$(wt "$WORK/cal-a.json" sub-work "$ack_due" 3600000)" "$(ms_of "$a" ack_warn_at)" \
+    "A': the same acknowledge warning"
 
 # ---- C: a 4-second limit on the holiday waits for the next working period ----
 out=$(rep WT-C city_appearance) || fail "report C: $out"

@@ -462,6 +462,98 @@ static void test_limits_monotonic(void **state)
     }
 }
 
+/* Suspension (中止): nothing is pending while the case is suspended, however
+ * often it is rescheduled; on resumption every limit still ahead when it was
+ * suspended moves on by the time suspended and fires once, a warning that
+ * fired before stays spent and is not repeated, a limit already passed
+ * stays where it was. */
+static void test_limits_suspended_and_resumed(void **state)
+{
+    (void)state;
+    fq_caseload *c = make();
+    fq_deadlines *dl = fq_deadlines_new(0);
+    fq_case *k = fq_caseload_add(c, 12);
+    set_limits(k, 0);
+    k->supervision_ms = 4000;
+    fq_case_new_limits(k, 0, 0, ALL_LIMITS);
+    fq_case_schedule(k, dl);
+    size_t n;
+    assert_int_equal(fire_due(dl, k, T_ACK_WARN, &n), 1u << (FQ_DEADLINE_ACK_WARNING - 1));
+
+    k->suspended_ms = 1500; /* between the acknowledge warning and the limit */
+    fq_case_schedule(k, dl);
+    assert_int_equal(fq_deadlines_count(dl), 0);
+    fq_case_schedule(k, dl); /* e.g. a progress note meanwhile */
+    assert_int_equal(fq_deadlines_count(dl), 0);
+    assert_int_equal(fire_due(dl, k, 1000000, &n), 0);
+
+    const int64_t resumed = 101500; /* 100 s suspended */
+    fq_decision moved;
+    int64_t supervision;
+    fq_case_resumed_limits(k, NULL, resumed, &moved, &supervision);
+    assert_true(moved.ack_warn_ms == T_ACK_WARN); /* passed before: stays */
+    assert_true(moved.ack_due_ms == T_ACK + 100000);
+    assert_true(moved.conclude_warn_ms == T_CONCLUDE_WARN + 100000);
+    assert_true(moved.conclude_due_ms == T_CONCLUDE + 100000);
+    assert_true(supervision == 4000 + 100000);
+    assert_true(k->decision.ack_due_ms == T_ACK); /* the case is the caller's to change */
+
+    k->decision = moved;
+    k->supervision_ms = supervision;
+    k->suspended_ms = 0;
+    fq_case_schedule(k, dl); /* the case's clock offset stays: wall = mono here */
+    assert_int_equal(fq_deadlines_count(dl), 4);
+    assert_int_equal(fire_due(dl, k, T_ACK + 100000 - 1, &n), 0);
+    assert_int_equal(fire_due(dl, k, T_ACK + 100000, &n), 1u << (FQ_DEADLINE_ACK_DUE - 1));
+    assert_int_equal(fire_due(dl, k, T_CONCLUDE + 100000, &n),
+                     (1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1)) |
+                         (1u << (FQ_DEADLINE_CONCLUDE_DUE - 1)) |
+                         (1u << (FQ_DEADLINE_SUPERVISION_DUE - 1)));
+    k->supervision_ms = 0;
+    fq_case_schedule(k, dl);
+    assert_int_equal(fq_deadlines_count(dl), 0);
+
+    /* Resumed before it was suspended (a wall clock stepped back): nothing
+     * moves. */
+    k->suspended_ms = resumed + 10;
+    fq_case_resumed_limits(k, NULL, resumed, &moved, &supervision);
+    assert_true(moved.conclude_due_ms == k->decision.conclude_due_ms);
+    fq_deadlines_free(dl);
+    fq_caseload_free(c);
+}
+
+/* In working time (the rule counts working time): what was left of a limit
+ * in working hours when it was suspended is what it has after resumption. */
+static void test_limits_resumed_in_working_time(void **state)
+{
+    (void)state;
+    fq_calendar cal;
+    char err[128];
+    fq_calendar_init(&cal, 0); /* UTC; Monday to Friday 09:00-17:00 */
+    const fq_cal_period hours[] = {{9 * 60, 17 * 60}};
+    assert_int_equal(fq_calendar_set_periods(&cal, hours, 1, err, sizeof err), 0);
+    assert_int_equal(fq_calendar_set_weekly(&cal, 0x1f, err, sizeof err), 0);
+    assert_int_equal(fq_calendar_cover_year(&cal, 2026, err, sizeof err), 0);
+    const int64_t hour = 3600000;
+    /* Friday 2026-12-04. */
+    const int64_t friday = fq_cal_day_from_date(2026, 12, 4) * FQ_CAL_DAY_MS;
+    fq_case k;
+    memset(&k, 0, sizeof k);
+    k.decision.conclude_due_ms = friday + 17 * hour;        /* Friday 17:00 */
+    k.decision.conclude_warn_ms = friday + 16 * hour;       /* Friday 16:00 */
+    k.decision.ack_due_ms = friday + 15 * hour;             /* passed before the suspension */
+    k.suspended_ms = friday + 15 * hour + hour / 2;         /* Friday 15:30 */
+    const int64_t resumed = friday + 24 * hour + 10 * hour; /* Saturday 10:00 */
+    fq_decision moved;
+    int64_t supervision;
+    fq_case_resumed_limits(&k, &cal, resumed, &moved, &supervision);
+    const int64_t monday = friday + 3 * 24 * hour;
+    assert_true(moved.conclude_due_ms == monday + 9 * hour + 90 * 60000);  /* 1.5 h left */
+    assert_true(moved.conclude_warn_ms == monday + 9 * hour + 30 * 60000); /* 0.5 h left */
+    assert_true(moved.ack_due_ms == friday + 15 * hour);
+    assert_true(supervision == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +561,8 @@ int main(void)
         cmocka_unit_test(test_limits_once_around_supervision),
         cmocka_unit_test(test_limits_extension),
         cmocka_unit_test(test_limits_monotonic),
+        cmocka_unit_test(test_limits_suspended_and_resumed),
+        cmocka_unit_test(test_limits_resumed_in_working_time),
         cmocka_unit_test(test_extreme_ids),
         cmocka_unit_test(test_foreach),
         cmocka_unit_test(test_reserve),

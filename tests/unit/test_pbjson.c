@@ -126,6 +126,23 @@ static void test_decode_a_joint_assignment(void **state)
     assert_string_equal(cmd.command.co_units[0], "xihu-um");
 }
 
+static void test_decode_suspend_and_resume(void **state)
+{
+    (void)state;
+    static fq_webcmd cmd;
+    char err[200];
+    assert_int_equal(
+        decode("{\"request_id\":\"s1\",\"kind\":\"suspend\",\"reason\":\"等待法院判决\"}", &cmd,
+               err),
+        0);
+    assert_int_equal(cmd.command.kind, FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND);
+    assert_string_equal(cmd.command.reason, "等待法院判决");
+    assert_int_equal(
+        decode("{\"request_id\":\"r1\",\"kind\":\"resume\",\"reason\":\"判决已下\"}", &cmd, err),
+        0);
+    assert_int_equal(cmd.command.kind, FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME);
+}
+
 static void refused(const char *body, const char *needle)
 {
     static fq_webcmd cmd;
@@ -206,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_summary_as_json),
         cmocka_unit_test(test_point_and_oneof),
         cmocka_unit_test(test_decode_a_joint_assignment),
+        cmocka_unit_test(test_decode_suspend_and_resume),
         cmocka_unit_test(test_decode_refusals_name_the_field),
         cmocka_unit_test(test_stats_csv),
     };

@@ -90,12 +90,14 @@ await test('a worker is chosen by name, with or without the grid', () => {
     assert.ok(x.aliases.includes(`${w.name}（${topo.name(w.grid)}）`));
 });
 
-await test('next limit: acknowledge, then conclude, a supervision reply when sooner; none when closed', () => {
+await test('next limit: acknowledge, then conclude, a supervision reply when sooner; none when closed or suspended', () => {
     const base = { state: 'assigned', acknowledge_due_ms: 1000, conclude_due_ms: 5000 };
     assert.deepEqual(nextLimit({ ...base, assignment: 'assigned' }), { ms: 1000, what: 'ackDue' });
     assert.deepEqual(nextLimit({ ...base, assignment: 'acknowledged' }), { ms: 5000, what: 'concludeDue' });
     assert.deepEqual(nextLimit({ ...base, assignment: 'acknowledged', supervision_due_ms: 3000 }), { ms: 3000, what: 'supervisionDue' });
     assert.equal(nextLimit({ ...base, state: 'concluded', assignment: 'acknowledged' }), null);
+    // Suspended (中止): its clocks stand still, no limit runs.
+    assert.equal(nextLimit({ ...base, assignment: 'assigned', suspended_at_ms: 500 }), null);
     assert.ok(isOpen({ state: 'unroutable' }) && !isOpen({ state: 'merged' }));
 });
 

@@ -18,7 +18,8 @@ export function isOpen(inc) { return !inc.state || inc.state === 'assigned' || i
 // The limit an incident runs against next: acknowledging while unacknowledged,
 // then concluding; a supervision order's reply when that comes first.
 export function nextLimit(inc) {
-    if (!isOpen(inc)) return null;
+    // Suspended (中止): its clocks stand still; no limit runs.
+    if (!isOpen(inc) || inc.suspended_at_ms) return null;
     const due = [];
     if (inc.assignment === 'assigned' && inc.acknowledge_due_ms) due.push({ ms: inc.acknowledge_due_ms, what: 'ackDue' });
     else if (inc.conclude_due_ms) due.push({ ms: inc.conclude_due_ms, what: 'concludeDue' });
@@ -26,6 +27,13 @@ export function nextLimit(inc) {
     if (!due.length) return null;
     due.sort((a, b) => a.ms - b.ms);
     return due[0];
+}
+
+// The 已中止 mark of a suspended incident, its reason as the tooltip.
+export function suspendedMark(inc) {
+    return inc.suspended_at_ms
+        ? el('span', { class: 'mark suspended', title: inc.suspend_reason || '' }, t('suspended'))
+        : null;
 }
 
 // A live countdown cell: the page's one-second ticker (app.js) updates every
@@ -162,7 +170,8 @@ export class Board {
         const limit = nextLimit(inc);
         const marks = el('td', { class: 'c-marks' },
             inc.overdue ? el('span', { class: 'mark overdue' }, t('overdue')) : null,
-            inc.supervision_due_ms ? el('span', { class: 'mark supervised' }, t('supervised')) : null);
+            inc.supervision_due_ms ? el('span', { class: 'mark supervised' }, t('supervised')) : null,
+            suspendedMark(inc));
         return el('tr', {
             class: `sev-row sev-${inc.severity || 'unspecified'}${inc.overdue ? ' is-overdue' : ''}`,
             tabindex: '0',
@@ -180,7 +189,8 @@ export class Board {
         el('td', { class: 'c-cat' }, this.topo.category(inc.category)),
         el('td', { class: 'c-holder', title: this.topo.holder(inc) }, this.topo.holder(inc)),
         el('td', { class: 'c-state' }, stateLabel(inc)),
-        el('td', { class: 'c-due' }, limit ? countdown(limit.ms, limit.what) : '—'),
+        el('td', { class: 'c-due' }, limit ? countdown(limit.ms, limit.what)
+            : inc.suspended_at_ms && isOpen(inc) ? el('span', { class: 'paused' }, t('paused')) : '—'),
         marks);
     }
 

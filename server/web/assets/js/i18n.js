@@ -45,6 +45,9 @@ const zh = {
     colMarks: '标记',
     overdue: '超时',
     supervised: '督办',
+    suspended: '已中止',
+    suspendedAt: '中止时间',
+    paused: '计时暂停',
     noIncidents: '没有符合条件的事件',
     loading: '加载中…',
     searchResults: '搜索结果（含已办结）',
@@ -129,6 +132,7 @@ const zh = {
         village_share: '村社办结占比', ack_mean_s: '平均签收（秒）', ack_p90_s: '签收 P90（秒）',
         conclude_mean_s: '平均办结（秒）', conclude_p90_s: '办结 P90（秒）', pending_over_1d: '积压超 1 天',
         pending_over_3d: '积压超 3 天', pending_over_7d: '积压超 7 天', pending_over_30d: '积压超 30 天',
+        suspended: '中止', suspended_now: '中止中', suspended_mean_s: '平均中止（秒）',
     },
     kindNames: {
         worker: '网格员', center: '指挥中心', department: '区级部门', town_line: '街镇平台',
@@ -146,7 +150,7 @@ const zh = {
     commandNames: {
         assign: '指派 / 改派', escalate: '上报升级', conclude: '办结', approve_extension: '同意延期',
         deny_extension: '不同意延期', supervise: '督办', merge: '合并', reopen: '重办', verify: '核查',
-        follow_up: '回访',
+        follow_up: '回访', suspend: '中止', resume: '恢复办理',
     },
     events: {
         received: '受理', routed: '分派', assigned: '指派', reassigned: '改派', rerouted: '重新分派',
@@ -155,10 +159,12 @@ const zh = {
         approved: '同意', denied: '不同意', concluded: '办结', merged: '合并', reopened: '重办',
         verified: '核查', followed_up: '回访', supervision_ordered: '督办',
         supervision_replied: '督办答复', supervision_breached: '督办超时',
+        suspended: '中止', resumed: '恢复办理',
     },
     errors: {
         invalid: '输入有误', unauthenticated: '未登录', forbidden: '超出管辖范围', csrf: '安全令牌无效，请刷新页面',
         role: '当前角色无此权限', not_found: '未找到', wrong_state: '事件当前状态不允许此操作',
+        already_done: '已是此状态',
         conflict: '请求编号冲突', too_large: '内容过长', rate_limited: '操作过于频繁', busy: '服务器繁忙',
     },
 };
@@ -207,6 +213,9 @@ const en = {
     colMarks: 'Marks',
     overdue: 'Overdue',
     supervised: 'Supervised',
+    suspended: 'Suspended',
+    suspendedAt: 'Suspended since',
+    paused: 'paused',
     noIncidents: 'No incidents match',
     loading: 'Loading…',
     searchResults: 'Search results (concluded included)',
@@ -290,7 +299,8 @@ const en = {
         redone: 'Redone', escalated: 'Escalated', village_share: 'Village share', ack_mean_s: 'Ack. mean (s)',
         ack_p90_s: 'Ack. p90 (s)', conclude_mean_s: 'Concl. mean (s)', conclude_p90_s: 'Concl. p90 (s)',
         pending_over_1d: 'Pending > 1 d', pending_over_3d: 'Pending > 3 d', pending_over_7d: 'Pending > 7 d',
-        pending_over_30d: 'Pending > 30 d',
+        pending_over_30d: 'Pending > 30 d', suspended: 'Suspended', suspended_now: 'Suspended now',
+        suspended_mean_s: 'Susp. mean (s)',
     },
     kindNames: {
         worker: 'grid worker', center: 'command center', department: 'department',
@@ -309,6 +319,7 @@ const en = {
         assign: 'Assign / reassign', escalate: 'Escalate', conclude: 'Conclude',
         approve_extension: 'Approve extension', deny_extension: 'Deny extension', supervise: 'Supervise',
         merge: 'Merge', reopen: 'Reopen', verify: 'Verify', follow_up: 'Follow up',
+        suspend: 'Suspend', resume: 'Resume',
     },
     events: {
         received: 'received', routed: 'routed', assigned: 'assigned', reassigned: 'reassigned',
@@ -318,12 +329,13 @@ const en = {
         approved: 'approved', denied: 'denied', concluded: 'concluded', merged: 'merged',
         reopened: 'reopened', verified: 'verified', followed_up: 'followed up',
         supervision_ordered: 'supervision ordered', supervision_replied: 'supervision answered',
-        supervision_breached: 'supervision breached',
+        supervision_breached: 'supervision breached', suspended: 'suspended', resumed: 'resumed',
     },
     errors: {
         invalid: 'Invalid input', unauthenticated: 'Not signed in', forbidden: 'Outside your jurisdiction',
         csrf: 'Security token refused: reload the page', role: 'Your role may not do this',
         not_found: 'Not found', wrong_state: 'The incident\'s state does not allow this',
+        already_done: 'Already so',
         conflict: 'Request id conflict', too_large: 'Too long', rate_limited: 'Too many requests',
         busy: 'The server is busy',
     },

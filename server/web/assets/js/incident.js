@@ -6,17 +6,21 @@
 import { api } from './api.js';
 import { el, replace, select, dateTime, requestId } from './dom.js';
 import { t, label } from './i18n.js';
-import { countdown, stateLabel, isOpen } from './board.js';
+import { countdown, stateLabel, isOpen, suspendedMark } from './board.js';
 import { PlaceMap } from './map.js';
 
 const OPEN_COMMANDS = ['assign', 'escalate', 'supervise', 'approve_extension', 'deny_extension', 'merge', 'conclude'];
 const CLOSED_COMMANDS = ['verify', 'follow_up', 'reopen'];
+// Suspended (中止): resumed, concluded or merged; nothing else until resumed.
+const SUSPENDED_COMMANDS = ['resume', 'conclude', 'merge'];
 
 
 function commandsFor(inc, role) {
     if (role === 'viewer') return [];
-    let kinds = isOpen(inc) ? OPEN_COMMANDS : CLOSED_COMMANDS;
-    if (role !== 'supervisor') kinds = kinds.filter((k) => k !== 'supervise');
+    if (isOpen(inc) && inc.suspended_at_ms) return SUSPENDED_COMMANDS;
+    let kinds = isOpen(inc) ? OPEN_COMMANDS.concat(['suspend']) : CLOSED_COMMANDS;
+    // Supervision orders and suspensions are a supervisor's (docs/web-console.md).
+    if (role !== 'supervisor') kinds = kinds.filter((k) => k !== 'supervise' && k !== 'suspend');
     if (inc.assignment !== 'extension_requested') kinds = kinds.filter((k) => k !== 'approve_extension' && k !== 'deny_extension');
     return kinds;
 }
@@ -86,10 +90,14 @@ export class IncidentPanel {
             ` #${inc.incident_id} `, inc.title || '');
         this.placeMap.show(inc);
         const row = (k, ...v) => el('tr', null, el('th', null, t(k)), el('td', null, ...v));
-        const limit = (ms, what) => (ms ? [dateTime(ms), ' ', isOpen(inc) ? countdown(ms, what) : null] : '—');
+        const running = isOpen(inc) && !inc.suspended_at_ms; // a suspended one's clocks stand still
+        const limit = (ms, what) => (ms ? [dateTime(ms), ' ', running ? countdown(ms, what) : null] : '—');
         const details = el('table', { class: 'details' }, el('tbody', null,
             row('colState', stateLabel(inc), inc.overdue ? el('span', { class: 'mark overdue' }, t('overdue')) : null,
-                inc.supervision_due_ms ? el('span', { class: 'mark supervised' }, t('supervised')) : null),
+                inc.supervision_due_ms ? el('span', { class: 'mark supervised' }, t('supervised')) : null,
+                suspendedMark(inc)),
+            inc.suspended_at_ms ? row('suspendedAt', dateTime(inc.suspended_at_ms),
+                el('div', { class: 'reason' }, inc.suspend_reason || '')) : null,
             row('holder', topo.holder(inc), inc.worker && inc.lead_unit ? ` · ${topo.name(inc.lead_unit)}` : ''),
             (inc.co_units || []).length ? row('coUnits', inc.co_units.map((u) => topo.name(u)).join('、')) : null,
             row('category', topo.category(inc.category)),
