@@ -120,6 +120,24 @@ tmx send-keys -t console i
 wait_screen "showing names"
 tmx send-keys -t console q
 
+# English at 80×24: the row keeps its holder (by name), its state and its
+# time left; every line fits
+tmx resize-window -t console -x 80 -y 24
+for _ in $(seq 100); do
+    [ "$(screen | head -n 1 | LC_ALL=C.UTF-8 wc -L)" -le 80 ] && break
+    sleep 0.1
+done
+wait_screen "#$ID2 "
+screen >"$WORK/board-en-80x24.txt"
+cat "$WORK/board-en-80x24.txt" >&2
+[ "$(LC_ALL=C.UTF-8 wc -L <"$WORK/board-en-80x24.txt")" -le 80 ] || fail "English: a line wider than 80"
+grep -q " holder .* left" "$WORK/board-en-80x24.txt" || fail "English 80×24: no holder and left headings"
+row_en=$(grep "#$ID2 " "$WORK/board-en-80x24.txt" | head -1)
+lead2=$(q "SELECT h.name FROM incidents i JOIN handlers h ON h.id = i.lead_unit WHERE i.id = $ID2")
+[[ "$row_en" == *"$lead2"* ]] || fail "English 80×24: the row lacks its holder ($lead2): $row_en"
+[[ "$row_en" =~ to\ ack.*[0-9]+[smhd]\ *$ ]] || fail "English 80×24: the row lacks its state or time left: $row_en"
+tmx resize-window -t console -x 160 -y 45
+
 # filter: nothing is left at the village tier after the escalation
 tmx send-keys -t console ":filter tier=village" Enter
 wait_screen "filter: tier=village"
