@@ -36,15 +36,15 @@ int fq_i18n_chinese(void);
 
 /* Labels of the protocol's words, in the language chosen (a word the table
  * does not know is returned as it is, so a newer server's word still shows). */
-const char *fq_label_event_kind(const char *kind);   /* "escalated" -> 升级 */
-const char *fq_label_assignment(const char *state);  /* "acknowledged" -> 办理中 */
+const char *fq_label_event_kind(const char *kind);      /* "escalated" -> 升级 */
+const char *fq_label_assignment(const char *state);     /* "acknowledged" -> 办理中 */
 const char *fq_label_incident_state(const char *state); /* "concluded" -> 已办结 */
-const char *fq_label_tier(int tier);                 /* Tier enum value */
-const char *fq_label_line(int line);                 /* Line enum value */
-const char *fq_label_severity(int severity);         /* Severity enum value */
-const char *fq_label_risk(int risk);                 /* Risk enum value */
-const char *fq_label_channel(int channel);           /* Channel enum value */
-const char *fq_label_item_kind(int kind);            /* ItemKind enum value */
+const char *fq_label_tier(int tier);                    /* Tier enum value */
+const char *fq_label_line(int line);                    /* Line enum value */
+const char *fq_label_severity(int severity);            /* Severity enum value */
+const char *fq_label_risk(int risk);                    /* Risk enum value */
+const char *fq_label_channel(int channel);              /* Channel enum value */
+const char *fq_label_item_kind(int kind);               /* ItemKind enum value */
 /* The limits of IncidentSummary.overdue_limits, bit 1, 2 or 4. */
 const char *fq_label_limit(unsigned bit);
 
