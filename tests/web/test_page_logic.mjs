@@ -32,7 +32,7 @@ async function test(name, fn) {
 
 const { Topology } = await load('topology.js');
 const { nextLimit, isOpen } = await load('board.js');
-const { coalesce, duration } = await load('dom.js');
+const { coalesce, duration, setTimeZone, dateTime, dayInput, dayStart, wallInput, fromWallInput } = await load('dom.js');
 const { tables } = await load('i18n.js');
 
 // The demo district as GET /api/v1/topology gives it ([lat, lng] rings).
@@ -118,6 +118,23 @@ await test('countdown text', () => {
     assert.equal(duration(3723000), '01:02:03');
     assert.equal(duration(-3723000), '01:02:03');
     assert.equal(duration(90061000), '1d 01:01:01');
+});
+
+await test('times in the district zone, not the browser zone', () => {
+    // 2026-10-01 00:30 UTC: already 08:30 of October 1st in China, still
+    // September 30th at -03:30.
+    const at = Date.UTC(2026, 9, 1, 0, 30);
+    assert.equal(dateTime(at), '2026-10-01 08:30'); // +08:00 before any answer
+    assert.equal(dayInput(Date.UTC(2026, 8, 30, 16, 0)), '2026-10-01');
+    assert.equal(dayStart('2026-10-01'), Date.UTC(2026, 8, 30, 16, 0));
+    assert.equal(fromWallInput(wallInput(at)), at);
+    setTimeZone('-03:30');
+    assert.equal(dateTime(at), '2026-09-30 21:00');
+    assert.equal(dayStart('2026-10-01'), Date.UTC(2026, 9, 1, 3, 30));
+    setTimeZone('nonsense'); // ignored: the zone stays
+    assert.equal(dateTime(at), '2026-09-30 21:00');
+    setTimeZone('+08:00');
+    assert.equal(dateTime(0), '—');
 });
 
 await test('every text of the page exists in Chinese and in English', () => {

@@ -2,6 +2,7 @@
 // token to every command; a 401 from any call sends the page back to sign-in.
 
 import { t } from './i18n.js';
+import { setTimeZone } from './dom.js';
 
 let csrf = '';
 let onUnauthenticated = () => {};
@@ -56,7 +57,10 @@ async function call(method, path, body, { quiet401 = false } = {}) {
     } catch (e) {
         doc = null;
     }
-    if (res.ok) return doc;
+    if (res.ok) {
+        if (doc && typeof doc.time_zone === 'string') setTimeZone(doc.time_zone);
+        return doc;
+    }
     const err = (doc && doc.error) || {};
     const retry = parseInt(res.headers.get('Retry-After') || '0', 10) || 0;
     const e = new ApiError(res.status, err.code || String(res.status), err.message || '', retry);

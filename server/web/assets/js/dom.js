@@ -82,10 +82,56 @@ export function duration(ms) {
     return d > 0 ? `${d}d ${hms}` : hms;
 }
 
+// Every time on the page is the district's local time (docs/web-console.md):
+// an offset from UTC the server sends with its answers ("+08:00", its working
+// calendar's), China Standard Time until the first answer. Never the
+// browser's own zone: an operator's laptop set to another zone must read
+// the same limits as the wall clock of the command center.
+let zoneOffsetMs = 8 * 3600000;
+
+export function setTimeZone(text) {
+    const m = /^([+-])(\d\d):(\d\d)$/.exec(text || '');
+    if (!m) return;
+    const ms = (parseInt(m[2], 10) * 60 + parseInt(m[3], 10)) * 60000;
+    zoneOffsetMs = m[1] === '-' ? -ms : ms;
+}
+
+// The district's wall-clock fields of an instant.
+function wall(ms) {
+    const d = new Date(ms + zoneOffsetMs);
+    return { y: d.getUTCFullYear(), mo: d.getUTCMonth() + 1, d: d.getUTCDate(), h: d.getUTCHours(), mi: d.getUTCMinutes() };
+}
+
 export function dateTime(ms) {
     if (!ms) return '—';
-    const d = new Date(ms);
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    const w = wall(ms);
+    return `${w.y}-${pad(w.mo)}-${pad(w.d)} ${pad(w.h)}:${pad(w.mi)}`;
+}
+
+// "YYYY-MM-DD" of the district's day an instant falls in (a date input's value).
+export function dayInput(ms) {
+    const w = wall(ms);
+    return `${w.y}-${pad(w.mo)}-${pad(w.d)}`;
+}
+
+// The instant a district day ("YYYY-MM-DD") starts.
+export function dayStart(text) {
+    const m = /^(\d{4})-(\d\d)-(\d\d)$/.exec(text || '');
+    if (!m) return NaN;
+    return Date.UTC(+m[1], +m[2] - 1, +m[3]) - zoneOffsetMs;
+}
+
+// A datetime-local input's value ("YYYY-MM-DDTHH:MM") for an instant, and back,
+// in the district's time.
+export function wallInput(ms) {
+    const w = wall(ms);
+    return `${w.y}-${pad(w.mo)}-${pad(w.d)}T${pad(w.h)}:${pad(w.mi)}`;
+}
+
+export function fromWallInput(text) {
+    const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)/.exec(text || '');
+    if (!m) return NaN;
+    return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]) - zoneOffsetMs;
 }
 
 // A request id for a command: random, of [A-Za-z0-9_-] (docs/http-api.md).

@@ -4,7 +4,7 @@
 // request_id; the panel refreshes after success.
 
 import { api } from './api.js';
-import { el, replace, select, dateTime, requestId } from './dom.js';
+import { el, replace, select, dateTime, requestId, wallInput, fromWallInput } from './dom.js';
 import { t, label } from './i18n.js';
 import { countdown, stateLabel, isOpen, suspendedMark } from './board.js';
 import { PlaceMap } from './map.js';
@@ -157,9 +157,8 @@ export class IncidentPanel {
             drawCo();
         };
         // A supervision order's reply is due in two hours unless the supervisor says otherwise.
-        const soon = new Date(Date.now() + 2 * 3600000);
-        soon.setMinutes(soon.getMinutes() - soon.getTimezoneOffset());
-        const deadline = el('input', { type: 'datetime-local', value: soon.toISOString().slice(0, 16) });
+        // In the district's time, as every time on the page.
+        const deadline = el('input', { type: 'datetime-local', value: wallInput(Date.now() + 2 * 3600000) });
         const mergeInto = el('input', { type: 'number', min: '1', step: '1' });
         const satisfaction = select(null, [1, 2, 3, 4, 5].map((n) => [String(n), String(n)]), '5');
         const message = el('p', { class: 'message', role: 'status' });
@@ -194,7 +193,7 @@ export class IncidentPanel {
                 else body.target_unit = x.id;
                 body.co_units = coUnits.slice();
             } else if (body.kind === 'supervise') {
-                body.deadline_ms = deadline.value ? new Date(deadline.value).getTime() : 0;
+                body.deadline_ms = deadline.value ? fromWallInput(deadline.value) || 0 : 0;
             } else if (body.kind === 'merge') {
                 body.merge_into = parseInt(mergeInto.value, 10) || 0;
             } else if (body.kind === 'follow_up') {

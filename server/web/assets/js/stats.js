@@ -2,16 +2,11 @@
 // chosen on the page, as a table and a Chart.js bar chart, with CSV download.
 
 import { api, statsCsvUrl } from './api.js';
-import { el, replace, select } from './dom.js';
+import { el, replace, select, dayInput, dayStart } from './dom.js';
 import { t, label } from './i18n.js';
 
 const CHARTED = ['received', 'concluded', 'overdue'];
 const COLOURS = { received: '#3b6fb6', concluded: '#2e8b57', overdue: '#c62828' };
-
-function dayInput(d) {
-    const pad = (n) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
 
 // Shares and means as the server gives them, but not to fifteen places.
 function cell(v) {
@@ -23,8 +18,8 @@ function cell(v) {
 export class Stats {
     constructor(topo) {
         this.topo = topo;
-        const today = new Date();
-        const monthAgo = new Date(today.getTime() - 30 * 86400000);
+        const today = Date.now();
+        const monthAgo = today - 30 * 86400000;
         this.from = el('input', { type: 'date', value: dayInput(monthAgo) });
         this.to = el('input', { type: 'date', value: dayInput(today) });
         this.by = select(null, [['town', t('byTown')], ['line', t('byLine')], ['unit', t('byUnit')], ['worker', t('byWorker')], ['district', t('byDistrict')]], 'town');
@@ -43,8 +38,9 @@ export class Stats {
     }
 
     params() {
-        const from = new Date(`${this.from.value}T00:00:00`).getTime();
-        const to = new Date(`${this.to.value}T00:00:00`).getTime() + 86400000; // through the end of the day
+        // The district's days, whatever the browser's zone.
+        const from = dayStart(this.from.value);
+        const to = dayStart(this.to.value) + 86400000; // through the end of the day
         return { from_ms: from, to_ms: to, by: this.by.value };
     }
 
