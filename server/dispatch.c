@@ -1056,6 +1056,9 @@ static int parse_case_row(const fq_snapshot *snap, const PGresult *res, int i, f
      * re-decisions keep counting the same way. */
     dec->working_time = PQgetvalue(res, i, 26)[0] == 't';
     c->suspended_ms = column_ms(res, i, 27);
+    /* The tiers it climbed stand until the next re-decision: an approved
+     * extension or a resumption writes the decision back with them. */
+    dec->climbed = (uint8_t)strtoul(PQgetvalue(res, i, 28), NULL, 10);
     return req->category >= 0 && dec->tier >= FQ_TIER_VILLAGE && dec->tier <= FQ_TIER_DISTRICT ? 0
                                                                                                : -1;
 }

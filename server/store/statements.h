@@ -544,7 +544,8 @@
  * its limits count working time, as the rule that decided it says (the
  * working-time rules are few: a hashed subplan, not a lookup per row); NULL
  * for an incident no rule decided (the principle: natural time). Column 27:
- * when it was suspended (NULL: it is not). */
+ * when it was suspended (NULL: it is not). Column 28: the tiers it climbed
+ * (kept until the next re-decision). */
 #define FQ_SQL_CASE_COLUMNS                                                                        \
     " id, category, severity, risk, coalesce(place_unit, ''), lon IS NOT NULL,"                    \
     " coalesce(lon, 0), coalesce(lat, 0), reporter_node, tier, line, coalesce(territory, ''),"     \
@@ -562,7 +563,7 @@
     " (date_part('epoch', least(coalesce(occurred_at, recorded_at), recorded_at)) * "              \
     "1000)::bigint,"                                                                               \
     " rule_source IN (SELECT id FROM rules WHERE time_basis = 'working'),"                         \
-    " (date_part('epoch', suspended_at) * 1000)::bigint"
+    " (date_part('epoch', suspended_at) * 1000)::bigint, climbed"
 #define FQ_SQL_LOAD_OPEN "SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */

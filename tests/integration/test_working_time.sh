@@ -187,6 +187,9 @@ c_reported=$(now_ms)
 
 # ---- B: restarted, "+1d" on the working-time case ----
 server_stop
+# As if it had climbed a tier when it was decided: a restart reloads that
+# (the approval below writes the decision back, and once wrote 0 over it).
+q "UPDATE incidents SET climbed = 1 WHERE id = $a" >/dev/null
 CONSOLE_URL="tcp://127.0.0.1:$(free_port)"
 server_start --dedup-window-min 0 --presence-timeout 600 --console "$CONSOLE_URL"
 holder=t-$(q "SELECT substring(worker from '[^-]+\$') FROM incidents WHERE id = $a")
@@ -197,6 +200,7 @@ assert_eq "$(wt "$WORK/cal-a.json" add-days "$conclude_due" 1)" "$asked" \
     "B: +1d asks for the close of the next working day after the limit"
 con command approve "$a" --reason 同意 >/dev/null
 assert_eq "$asked" "$(ms_of "$a" conclude_due)" "B: approved: the new conclude limit"
+assert_eq 1 "$(q "SELECT climbed FROM incidents WHERE id = $a")" "B: the tiers climbed survive the restart and the approval"
 assert_eq "$(wt "$WORK/cal-a.json" sub-work "$asked" "$day_ms")" "$(ms_of "$a" conclude_warn_at)" \
     "B: the warning stays a working day before the new limit"
 
