@@ -291,29 +291,15 @@ q "SELECT incident_id, kind, CASE WHEN kind IN ('assigned', 'escalated') THEN en
    FROM events ORDER BY seq" >"$WORK/events.txt"
 q "SELECT id, capacity FROM workers" >"$WORK/workers.txt"
 python3 - "$WORK/incidents.txt" "$WORK/events.txt" "$WORK/workers.txt" <<'PY' || fail "the history is inconsistent (above)"
-import collections, sys
+import collections, os, sys
+
+sys.path.insert(0, os.path.join(os.environ["FQ_SRC_DIR"], "tests/integration"))
+import pbfields
 
 def fields(hexpayload):
     """tier (1), lead_unit (3), worker (4), acknowledge_due_ms (7) of a RoutingOutcome."""
-    b, i, out = bytes.fromhex(hexpayload), 0, {1: 0, 3: "", 4: "", 7: 0}
-    def varint():
-        nonlocal i
-        n = shift = 0
-        while True:
-            c = b[i]; i += 1
-            n |= (c & 0x7F) << shift; shift += 7
-            if c < 0x80:
-                return n
-    while i < len(b):
-        key = varint(); num, wt = key >> 3, key & 7
-        if wt == 0:
-            v = varint()
-        elif wt == 2:
-            n = varint(); v = b[i:i + n].decode(); i += n
-        else:
-            raise ValueError("wire type %d" % wt)
-        if num in out:
-            out[num] = v
+    out = {1: 0, 3: "", 4: "", 7: 0}
+    out.update((k, v) for k, v in pbfields.fields(bytes.fromhex(hexpayload)).items() if k in out)
     return out
 
 incidents = {}

@@ -115,32 +115,7 @@ ms_of() { # incident column
 outcome_working() {
     wait_q "SELECT count(*) FROM events WHERE incident_id = $1 AND kind = 'assigned'" 1
     q "SELECT encode(payload, 'hex') FROM events WHERE incident_id = $1 AND kind = 'assigned'" |
-        python3 -c '
-import sys
-b = bytes.fromhex(sys.stdin.read().strip())
-i, found = 0, 0
-def varint():
-    global i
-    n = s = 0
-    while True:
-        c = b[i]; i += 1
-        n |= (c & 0x7f) << s; s += 7
-        if c < 0x80:
-            return n
-while i < len(b):
-    key = varint(); field, wire = key >> 3, key & 7
-    if wire == 0:
-        v = varint()
-        if field == 13:
-            found = v
-    elif wire == 2:
-        n = varint()
-        i += n
-    elif wire == 1:
-        i += 8
-    elif wire == 5:
-        i += 4
-print(found)'
+        python3 "$FQ_SRC_DIR/tests/integration/pbfields.py" 13
 }
 console_working() { con incident "$1" | jq -r 'select(.id == '"$1"') | .working_time' | head -n 1; }
 
