@@ -19,11 +19,16 @@
 
 /* A node by name, as people read it where it acts (docs/terminals.md,
  * "Names"): the display name of the web account acting through it, the name
- * of the worker a terminal serves, else the node's description; at most 100
+ * of the worker or the unit a terminal serves, else the node's description,
+ * else the name of its jurisdiction (a town platform registered without a
+ * description acts as 北山街道, not as beishan-platform); at most 100
  * characters, as the topology's names (a description has no bound of its
  * own, and a feed item's size must stay bounded). Over nodes n LEFT JOIN
  * web_accounts a (on its node) LEFT JOIN workers w (served). */
-#define FQ_SQL_NODE_NAME "left(coalesce(a.display_name, w.name, n.description), 100)"
+#define FQ_SQL_NODE_NAME                                                                           \
+    "left(coalesce(a.display_name, w.name,"                                                        \
+    " (SELECT h.name FROM handlers h WHERE h.id = n.serves_handler), nullif(n.description, ''),"   \
+    " (SELECT u.name FROM org_units u WHERE u.id = n.jurisdiction)), 100)"
 
 /* Stores one report, its "reported" event and its routing decision with the
  * routing event ("assigned", "merged" or "unroutable"; a merge also leaves a

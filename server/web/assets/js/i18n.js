@@ -153,6 +153,8 @@ const zh = {
         follow_up: '回访', suspend: '中止', resume: '恢复办理',
     },
     events: {
+        reported: '上报', report_merged: '重复上报已合并', unroutable: '无法分派', progress: '进展',
+        ack_warning: '签收时限将到', conclude_warning: '办结时限将到', cancelled: '已移交',
         received: '受理', routed: '分派', assigned: '指派', reassigned: '改派', rerouted: '重新分派',
         acknowledged: '签收', updated: '进展', returned: '退回', escalated: '升级', breached: '超时',
         extension_requested: '申请延期', extension_approved: '同意延期', extension_denied: '不同意延期',
@@ -322,6 +324,9 @@ const en = {
         suspend: 'Suspend', resume: 'Resume',
     },
     events: {
+        reported: 'reported', report_merged: 'duplicate report merged', unroutable: 'not routable',
+        progress: 'progress', ack_warning: 'acknowledge limit near', conclude_warning: 'conclude limit near',
+        cancelled: 'moved on',
         received: 'received', routed: 'routed', assigned: 'assigned', reassigned: 'reassigned',
         rerouted: 'rerouted', acknowledged: 'acknowledged', updated: 'progress', returned: 'returned',
         escalated: 'escalated', breached: 'limit passed', extension_requested: 'extension asked',
