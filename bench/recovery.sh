@@ -169,7 +169,7 @@ for ((rep = 1; rep <= reps; rep++)); do
         sleep 0.002
     done
     s=$(seconds_since "$t0")
-    loaded=$(sed -n 's/.*; \([0-9]*\) open incidents$/\1/p' "$tmp/fengqiaod.log" | tail -n 1)
+    loaded=$(sed -n 's/.*; \([0-9]*\) open incidents\(;.*\)\{0,1\}$/\1/p' "$tmp/fengqiaod.log" | tail -n 1)
     rss=$(ps -o rss= -p "$server_pid" | tr -d ' ')
     kill -TERM "$server_pid"
     wait "$server_pid" || { log "fengqiaod did not stop cleanly"; exit 1; }
