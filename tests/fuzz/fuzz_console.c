@@ -60,7 +60,11 @@ static void console_command(const char *line)
     for (int i = 0; i < c.n_co; i++)
         check_string(c.co[i], sizeof c.co[i]);
     if (fqcon_kind_acts_on_incident(c.kind)) {
-        FQ_FUZZ_CHECK(c.incident_id >= 1 && c.incident_id <= (uint64_t)INT64_MAX);
+        /* suspend and resume without a number (0) act on the incident on
+         * the detail screen; every other action names one. */
+        int on_screen = c.kind == FQCON_SUSPEND || c.kind == FQCON_RESUME;
+        FQ_FUZZ_CHECK((on_screen && c.incident_id == 0) ||
+                      (c.incident_id >= 1 && c.incident_id <= (uint64_t)INT64_MAX));
         FQ_FUZZ_CHECK(c.reason[0] != '\0'); /* every action says why */
     }
     if (c.kind == FQCON_MERGE)
