@@ -456,13 +456,6 @@ static void add_routing_items(fq_outbox_set *set, const fq_snapshot *snap,
         add_follow_items(set, snap, territory_of(before), &b.it, complete);
 }
 
-/* The holder acknowledged it: its acknowledge limit is spent. */
-static int case_acknowledged(const fq_case *c)
-{
-    return c->assignment == FQ_ASSIGNMENT_ACKNOWLEDGED ||
-           c->assignment == FQ_ASSIGNMENT_EXTENSION_REQUESTED;
-}
-
 /* Something happened to an assignment that does not move it: the holders
  * (all but `except`) get `kind`, the town's and district's feeds an update
  * if `follow`. */
@@ -476,7 +469,7 @@ static void add_notice_items_due(fq_outbox_set *set, const fq_snapshot *snap, co
     item_for(snap, &c->request, &c->decision, ev, &b);
     b.it.supervision_due_ms = supervision_due_ms;
     b.it.suspended_at_ms = c->suspended_ms;
-    if (case_acknowledged(c))
+    if (fq_case_acknowledged(c))
         b.it.acknowledge_due_ms = 0; /* spent: a terminal would show it as still to come */
     snprintf(b.text, sizeof b.text, "%s", text);
     for (int i = 0; i < nh; i++)
@@ -507,7 +500,7 @@ static void add_suspension_items(fq_outbox_set *set, const fq_snapshot *snap, co
     item_for(snap, &c->request, limits, ev, &b);
     b.it.supervision_due_ms = supervision_due_ms;
     b.it.suspended_at_ms = suspended_ms;
-    if (case_acknowledged(c))
+    if (fq_case_acknowledged(c))
         b.it.acknowledge_due_ms = 0;
     snprintf(b.text, sizeof b.text, "%s", text);
     for (int i = 0; i < nh; i++)

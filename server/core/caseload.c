@@ -281,8 +281,7 @@ void fq_case_new_limits(fq_case *c, int64_t wall_now_ms, int64_t mono_now_ms, un
 void fq_case_schedule(fq_case *c, fq_deadlines *dl)
 {
     const fq_decision *dec = &c->decision;
-    int acknowledged = c->assignment == FQ_ASSIGNMENT_ACKNOWLEDGED ||
-                       c->assignment == FQ_ASSIGNMENT_EXTENSION_REQUESTED;
+    int acknowledged = fq_case_acknowledged(c);
     const int64_t wall[FQ_CASE_DEADLINES] = {
         acknowledged ? 0 : dec->ack_warn_ms, acknowledged ? 0 : dec->ack_due_ms,
         dec->conclude_warn_ms, dec->conclude_due_ms, c->supervision_ms};

@@ -53,6 +53,14 @@ typedef struct fq_case {
     int64_t suspended_ms;
 } fq_case;
 
+/* Its holder acknowledged it (an extension may be waiting): the
+ * acknowledge limit is spent. */
+static inline int fq_case_acknowledged(const fq_case *c)
+{
+    return c->assignment == FQ_ASSIGNMENT_ACKNOWLEDGED ||
+           c->assignment == FQ_ASSIGNMENT_EXTENSION_REQUESTED;
+}
+
 /* The case's limits were (re)set at wall_now_ms, which the monotonic clock
  * reads as mono_now_ms: the limits in `kinds` (bits (kind - 1)) are to fire
  * again — a new holder (all), a granted extension (the conclude ones). */

@@ -293,8 +293,10 @@
 
 /* Whether an incident's limits count working time (IncidentSummary
  * .working_time): the rule that decided it says so. */
+#define FQ_SQL_DECIDED_IN_WORKING_TIME(RULE_SOURCE)                                                \
+    RULE_SOURCE " IN (SELECT id FROM rules WHERE time_basis = 'working')"
 #define FQ_SQL_CONSOLE_WORKING_TIME                                                                \
-    "coalesce(i.rule_source IN (SELECT id FROM rules WHERE time_basis = 'working'), false)"
+    "coalesce(" FQ_SQL_DECIDED_IN_WORKING_TIME("i.rule_source") ", false)"
 
 /* The suspension of an incident (IncidentSummary.suspended_at_ms,
  * suspend_reason; docs/console.md, "Suspension"): the summary's last two
@@ -567,8 +569,9 @@
     " (date_part('epoch', supervision_due) * 1000)::bigint,"                                       \
     " (date_part('epoch', least(coalesce(occurred_at, recorded_at), recorded_at)) * "              \
     "1000)::bigint,"                                                                               \
-    " rule_source IN (SELECT id FROM rules WHERE time_basis = 'working'),"                         \
-    " (date_part('epoch', suspended_at) * 1000)::bigint, climbed"
+    " " FQ_SQL_DECIDED_IN_WORKING_TIME(                                                            \
+        "rule_source") ","                                                                         \
+                       " (date_part('epoch', suspended_at) * 1000)::bigint, climbed"
 #define FQ_SQL_LOAD_OPEN "SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */
