@@ -73,14 +73,7 @@ jfield() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readl
 
 # ---- 1. world, accounts, server ----
 
-log "starting a private PostgreSQL in $tmp/pg"
-CI=$(tests/pg_private.sh start "$tmp/pg")
-export FQ_DB="$CI"
-export FQ_SERVER_KEY="$tmp/server.key"
-admin() { "$B/server/fengqiao-admin" "$@" >&2; }
-admin server-key create "$FQ_SERVER_KEY"
-admin migrate
-q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$CI" -c "$1"; }
+bench_database
 log "world: 1 town, $villages villages, $grids grids, $((grids * 10)) workers"
 q "INSERT INTO org_units (id, kind, parent_id, name) VALUES
      ('xihu', 'district', NULL, '西湖区'), ('town', 'town', 'xihu', '灵隐街道');

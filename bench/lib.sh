@@ -6,6 +6,10 @@
 #                        $client_pid and $server_pid, shows the end of
 #                        $tmp/fengqiaod.log on a failure, stops the cluster and
 #                        removes $tmp.
+#   bench_database       starts the private cluster in $tmp/pg ($CI, exported
+#                        as FQ_DB), creates the server key ($FQ_SERVER_KEY) and
+#                        migrates; defines admin (fengqiao-admin of build $B,
+#                        output to stderr) and q (one statement, unaligned).
 #   free_port            a free TCP port on loopback.
 
 bench_workdir() {
@@ -37,6 +41,17 @@ bench_cleanup() {
     rm -rf "$tmp"
     exit "$rc"
 }
+
+bench_database() {
+    log "starting a private PostgreSQL in $tmp/pg"
+    CI=$(tests/pg_private.sh start "$tmp/pg")
+    export FQ_DB="$CI"
+    export FQ_SERVER_KEY="$tmp/server.key"
+    admin server-key create "$FQ_SERVER_KEY"
+    admin migrate
+}
+admin() { "$B/server/fengqiao-admin" "$@" >&2; }
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$CI" -c "$1"; }
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

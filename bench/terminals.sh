@@ -65,14 +65,7 @@ held_now() {
 
 # ---- world ----
 
-log "starting a private PostgreSQL in $tmp/pg"
-CI=$(tests/pg_private.sh start "$tmp/pg")
-export FQ_DB="$CI"
-export FQ_SERVER_KEY="$tmp/server.key"
-admin() { "$B/server/fengqiao-admin" "$@" >&2; }
-admin server-key create "$FQ_SERVER_KEY"
-admin migrate
-q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$CI" -c "$1"; }
+bench_database
 log "world: $((N / 100)) villages, $grids grids, $N workers, $N terminals"
 q "INSERT INTO org_units (id, kind, parent_id, name) VALUES
      ('xihu', 'district', NULL, '西湖区'), ('town', 'town', 'xihu', '灵隐街道');
