@@ -112,7 +112,7 @@ postgres_pids() {
 # The last statistics line of fengqiaod as "accepted batches largest".
 server_stats() {
     local line
-    line=$(grep 'stats: requests' "$tmp/fengqiaod.log" | tail -n 1 || true)
+    line=$(grep 'comp=stats msg="requests' "$tmp/fengqiaod.log" | tail -n 1 || true)
     if [ -z "$line" ]; then
         echo "0 0 0"
         return
@@ -340,7 +340,7 @@ server_rc=0
 wait "$server_pid" || server_rc=$?
 server_pid=""
 [ "$server_rc" = 0 ] || { log "fengqiaod exited with $server_rc"; exit 1; }
-log "fengqiaod: $(grep 'stats: requests' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*stats: //')"
+log "fengqiaod: $(grep 'comp=stats msg="requests' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*msg="//')"
 stored=$(psql "$CI" -qAtc "SELECT count(*) FROM incidents WHERE reporter_node = 'lingyin-platform'")
 acked=$(python3 - "$results" <<'PY'
 import json, sys

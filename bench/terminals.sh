@@ -60,7 +60,7 @@ log() { echo "bench terminals: $*" >&2; }
 bench_workdir terminals
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
 held_now() {
-    grep 'terminals: syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed -E 's/.* held ([0-9]+) .*/\1/' || true
+    grep 'comp=terminals msg="syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed -E 's/.* held ([0-9]+) .*/\1/' || true
 }
 
 # ---- world ----
@@ -149,7 +149,7 @@ held=$(held_now)
 t_conn=$(python3 -c "print(round($(date +%s.%N) - $t_conn0, 1))")
 rss1=$(rss_kib)
 log "held $held of $N terminals after ${t_conn}s; fengqiaod RSS ${rss0} KiB -> ${rss1} KiB"
-log "$(grep 'terminals: syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*fengqiaod: //')"
+log "$(grep 'comp=terminals msg="syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*comp=//')"
 
 # ---- reports, nn ceiling ----
 
@@ -177,7 +177,7 @@ client_pid=""
 cat "$tmp/hold.log" >&2
 [ "$hold_rc" = 0 ] || log "terminals exited with $hold_rc"
 log "terminals: $(cat "$tmp/hold.json")"
-log "$(grep 'terminals: syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*fengqiaod: //')"
+log "$(grep 'comp=terminals msg="syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*comp=//')"
 log "incidents by state: $(q "SELECT string_agg(state || ' ' || n, ', ') FROM (SELECT state, count(*) n FROM incidents GROUP BY state) s")"
 log "assigned to $(q "SELECT count(DISTINCT worker) FROM incidents WHERE worker IS NOT NULL") workers; outbox items: $(q "SELECT count(*) FROM outbox")"
 

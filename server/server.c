@@ -12,6 +12,7 @@
 #include "store.h"
 #include "api.h"
 #include "http.h"
+#include "log.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -65,21 +66,6 @@ typedef struct server {
 /* Exit status when another server holds the database. */
 #define EXIT_LOCKED_OUT 3
 
-static void log_line(const char *fmt, ...)
-{
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "%s fengqiaod: ", stamp);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
 void fq_server_config_defaults(fq_server_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -127,14 +113,14 @@ static void start_http(server *srv)
                          c->web_root,    c->session_hours, c->tile_url};
     srv->http = fq_http_new(srv->loop, &hc, srv->store, srv->api, err, sizeof err);
     if (srv->http == NULL || err[0] != '\0') {
-        log_line("web: %s", err);
+        fq_log(FQ_LOG_ERROR, "web", "%s", err);
         srv->exit_code = 2;
         begin_stop(srv, 0);
         return;
     }
-    log_line("web: listening on %s (%s), web root %s, sessions %u h", c->http_listen,
-             c->tls_cert ? "HTTPS, HTTP/2 by ALPN" : "HTTP, loopback only", c->web_root,
-             c->session_hours);
+    fq_log(FQ_LOG_INFO, "web", "listening on %s (%s), web root %s, sessions %u h", c->http_listen,
+           c->tls_cert ? "HTTPS, HTTP/2 by ALPN" : "HTTP, loopback only", c->web_root,
+           c->session_hours);
 }
 
 /* ---- directory ---- */
@@ -163,21 +149,22 @@ static fq_directory *build_directory(server *srv, const PGresult *units, const P
         if (!opened) {
             /* Sealed under another server key, or tampered with: the node
              * cannot authenticate, everyone else carries on. */
-            log_line("directory: the key of node %s does not open with this server key; the "
-                     "node is refused",
-                     id);
+            fq_log(FQ_LOG_WARN, "directory",
+                   "the key of node %s does not open with this server key; the "
+                   "node is refused",
+                   id);
             continue;
         }
         int revoked = PQgetvalue(nodes, i, 4)[0] == 't';
         if (fq_directory_add_node(dir, id, fq_role_parse(PQgetvalue(nodes, i, 1)),
                                   PQgetvalue(nodes, i, 2), key, revoked, err, sizeof err) != 0)
-            log_line("directory: %s", err);
+            fq_log(FQ_LOG_WARN, "directory", "%s", err);
         else if ((PQgetvalue(nodes, i, 5)[0] != '\0' || PQgetvalue(nodes, i, 6)[0] != '\0') &&
                  fq_directory_set_serves(dir, id, PQgetvalue(nodes, i, 5), PQgetvalue(nodes, i, 6),
                                          err, sizeof err) != 0)
-            log_line("directory: %s", err);
+            fq_log(FQ_LOG_WARN, "directory", "%s", err);
         else if (fq_directory_set_name(dir, id, PQgetvalue(nodes, i, 7), err, sizeof err) != 0)
-            log_line("directory: %s", err);
+            fq_log(FQ_LOG_WARN, "directory", "%s", err);
         sodium_memzero(key, sizeof key);
     }
     return dir;
@@ -201,7 +188,8 @@ static void on_routing_status_written(fq_store_op *op, int status, const char *m
     server *srv = (server *)((char *)op - offsetof(server, status.op));
     srv->status.in_flight = 0;
     if (status != FQ_STORE_OK)
-        log_line("routing: recording the routing status failed: %s", message ? message : "");
+        fq_log(FQ_LOG_WARN, "routing", "recording the routing status failed: %s",
+               message ? message : "");
     if (srv->status.wanted && !srv->stopping)
         submit_routing_status(srv);
 }
@@ -245,7 +233,7 @@ static void routing_status(server *srv, int ok, const char *serving, const char 
         snprintf(st->line, sizeof st->line, "the routing state did not load: %s; %s", why,
                  meanwhile);
     if (!ok)
-        log_line("ERROR routing: %s", st->line);
+        fq_log(FQ_LOG_ERROR, "routing", "%s", st->line);
     submit_routing_status(srv);
 }
 
@@ -295,18 +283,20 @@ static void on_directory(void *user, const PGresult *const *loaded)
     if (fq_dispatch_install(srv->dispatch, snap, loaded[FQ_LOAD_OPEN]))
         fq_store_skip_open_load(srv->store);
     fq_snapshot_unref(snap);
-    log_line("directory: %zu units, %zu nodes; routing: %s", fq_org_count(fq_directory_org(dir)),
-             fq_directory_node_count(dir), routing ? "loaded" : "none");
+    fq_log(FQ_LOG_INFO, "directory", "%zu units, %zu nodes; routing: %s",
+           fq_org_count(fq_directory_org(dir)), fq_directory_node_count(dir),
+           routing ? "loaded" : "none");
     if (routing != NULL)
-        log_line("routing: rule set %u, %zu categories, %zu handlers, %zu workers, %s; %zu open "
-                 "incidents; display names %zu bytes",
-                 routing->rule_set, fq_taxonomy_count(routing->taxonomy),
-                 fq_roster_handler_count(routing->roster), fq_roster_worker_count(routing->roster),
-                 routing->geo ? "grid polygons" : "no grid polygons",
-                 fq_dispatch_get_stats(srv->dispatch)->open,
-                 fq_org_names_memory(fq_directory_org(dir)) +
-                     fq_taxonomy_names_memory(routing->taxonomy) +
-                     fq_roster_names_memory(routing->roster));
+        fq_log(FQ_LOG_INFO, "routing",
+               "rule set %u, %zu categories, %zu handlers, %zu workers, %s; %zu open "
+               "incidents; display names %zu bytes",
+               routing->rule_set, fq_taxonomy_count(routing->taxonomy),
+               fq_roster_handler_count(routing->roster), fq_roster_worker_count(routing->roster),
+               routing->geo ? "grid polygons" : "no grid polygons",
+               fq_dispatch_get_stats(srv->dispatch)->open,
+               fq_org_names_memory(fq_directory_org(dir)) +
+                   fq_taxonomy_names_memory(routing->taxonomy) +
+                   fq_roster_names_memory(routing->roster));
     for (size_t i = 0; routing != NULL && i < routing->n_calendars; i++) {
         const fq_district_calendar *dc = &routing->calendars[i];
         char years[128] = "";
@@ -314,8 +304,9 @@ static void on_directory(void *user, const PGresult *const *loaded)
             if (fq_calendar_covers_year(&dc->calendar, y) && strlen(years) + 6 < sizeof years)
                 snprintf(years + strlen(years), sizeof years - strlen(years), "%s%d",
                          years[0] ? "," : "", y);
-        log_line("calendar: %s, working days of the years %s (working-time limits count on it)",
-                 fq_org_id(fq_directory_org(dir), dc->district), years[0] ? years : "none");
+        fq_log(FQ_LOG_INFO, "calendar",
+               "%s, working days of the years %s (working-time limits count on it)",
+               fq_org_id(fq_directory_org(dir), dc->district), years[0] ? years : "none");
     }
     if (srv->http != NULL)
         fq_http_directory_reloaded(srv->http);
@@ -332,19 +323,20 @@ static void on_read_store_status(void *user, int connected, const char *why)
 {
     server *srv = user;
     if (connected)
-        log_line("reads: connected to PostgreSQL (statement_timeout %u ms)",
-                 srv->config.read_timeout_ms);
+        fq_log(FQ_LOG_INFO, "reads", "connected to PostgreSQL (statement_timeout %u ms)",
+               srv->config.read_timeout_ms);
     else
-        log_line("reads: lost PostgreSQL (%s); reconnecting", why ? why : "");
+        fq_log(FQ_LOG_WARN, "reads", "lost PostgreSQL (%s); reconnecting", why ? why : "");
 }
 
 static void on_store_status(void *user, int connected, const char *why)
 {
     (void)user;
     if (connected)
-        log_line("store: connected to PostgreSQL");
+        fq_log(FQ_LOG_INFO, "store", "connected to PostgreSQL");
     else
-        log_line("store: lost PostgreSQL (%s); holding requests and reconnecting", why ? why : "");
+        fq_log(FQ_LOG_WARN, "store", "lost PostgreSQL (%s); holding requests and reconnecting",
+               why ? why : "");
 }
 
 static void on_store_guard(void *user, int held, const char *why)
@@ -352,9 +344,10 @@ static void on_store_guard(void *user, int held, const char *why)
     server *srv = user;
     if (held) {
         if (srv->locked_out_since != 0)
-            log_line("store: the other server let go: this one now serves the database");
+            fq_log(FQ_LOG_INFO, "store",
+                   "the other server let go: this one now serves the database");
         else
-            log_line("store: holding the database's serving lock");
+            fq_log(FQ_LOG_INFO, "store", "holding the database's serving lock");
         srv->locked_out_since = 0;
         return;
     }
@@ -362,17 +355,19 @@ static void on_store_guard(void *user, int held, const char *why)
     if (srv->locked_out_since == 0) {
         srv->locked_out_since = now;
         if (srv->config.if_locked_wait)
-            log_line("store: %s; waiting until it stops (--if-locked wait); nothing is written "
-                     "meanwhile and reports are answered busy",
-                     why);
+            fq_log(FQ_LOG_WARN, "store",
+                   "%s; waiting until it stops (--if-locked wait); nothing is written "
+                   "meanwhile and reports are answered busy",
+                   why);
         else
-            log_line("store: %s; exiting unless it lets go within %d s (--if-locked wait waits "
-                     "instead)",
-                     why, LOCKED_OUT_GRACE_MS / 1000);
+            fq_log(FQ_LOG_WARN, "store",
+                   "%s; exiting unless it lets go within %d s (--if-locked wait waits "
+                   "instead)",
+                   why, LOCKED_OUT_GRACE_MS / 1000);
     }
     if (!srv->config.if_locked_wait && !srv->stopping &&
         now - srv->locked_out_since >= LOCKED_OUT_GRACE_MS) {
-        log_line("store: %s; exiting with status %d", why, EXIT_LOCKED_OUT);
+        fq_log(FQ_LOG_ERROR, "store", "%s; exiting with status %d", why, EXIT_LOCKED_OUT);
         srv->exit_code = EXIT_LOCKED_OUT;
         /* Nothing can be written: no point waiting for what is in flight. */
         begin_stop(srv, 0);
@@ -387,29 +382,30 @@ static void on_stats(uv_timer_t *timer)
     const fq_intake_stats *is = fq_intake_get_stats(srv->intake);
     const fq_store_stats *ss = fq_store_get_stats(srv->store);
     const fq_dispatch_stats *ds = fq_dispatch_get_stats(srv->dispatch);
-    log_line("stats: requests %" PRIu64 " accepted %" PRIu64 " duplicates %" PRIu64
-             " coalesced %" PRIu64 " invalid %" PRIu64 " unauthenticated %" PRIu64
-             " forbidden %" PRIu64 " stale %" PRIu64 " busy %" PRIu64 " | batches %" PRIu64
-             " largest %zu pending %zu"
-             " in-flight %zu pending-bytes %zu over-budget %" PRIu64 " | audit %" PRIu64
-             " dropped %" PRIu64,
-             is->requests, is->accepted, is->duplicates, is->coalesced, is->by_status[2],
-             is->by_status[3], is->by_status[4], is->by_status[8], is->by_status[5], ss->batches,
-             ss->largest_batch, ss->pending, is->in_flight, is->pending_bytes, is->over_budget,
-             is->audit_written, is->audit_dropped);
-    log_line("routing: village %" PRIu64 " town %" PRIu64 " district %" PRIu64 " merged %" PRIu64
-             " unplaced %" PRIu64 " unroutable %" PRIu64 " | warnings %" PRIu64
-             " escalations %" PRIu64 " breaches at the top %" PRIu64 " | open %zu deadlines %zu",
-             ds->routed[1], ds->routed[2], ds->routed[3], ds->merged, ds->unplaced, ds->unroutable,
-             ds->warnings, ds->escalations, ds->breaches_at_top, ds->open, ds->pending_deadlines);
+    fq_log(FQ_LOG_INFO, "stats",
+           "requests %" PRIu64 " accepted %" PRIu64 " duplicates %" PRIu64 " coalesced %" PRIu64
+           " invalid %" PRIu64 " unauthenticated %" PRIu64 " forbidden %" PRIu64 " stale %" PRIu64
+           " busy %" PRIu64 " | batches %" PRIu64 " largest %zu pending %zu"
+           " in-flight %zu pending-bytes %zu over-budget %" PRIu64 " | audit %" PRIu64
+           " dropped %" PRIu64,
+           is->requests, is->accepted, is->duplicates, is->coalesced, is->by_status[2],
+           is->by_status[3], is->by_status[4], is->by_status[8], is->by_status[5], ss->batches,
+           ss->largest_batch, ss->pending, is->in_flight, is->pending_bytes, is->over_budget,
+           is->audit_written, is->audit_dropped);
+    fq_log(FQ_LOG_INFO, "routing",
+           "village %" PRIu64 " town %" PRIu64 " district %" PRIu64 " merged %" PRIu64
+           " unplaced %" PRIu64 " unroutable %" PRIu64 " | warnings %" PRIu64
+           " escalations %" PRIu64 " breaches at the top %" PRIu64 " | open %zu deadlines %zu",
+           ds->routed[1], ds->routed[2], ds->routed[3], ds->merged, ds->unplaced, ds->unroutable,
+           ds->warnings, ds->escalations, ds->breaches_at_top, ds->open, ds->pending_deadlines);
     const fq_terminals_stats *ts = fq_terminals_get_stats(srv->terminals);
-    log_line("terminals: syncs %" PRIu64 " held %zu boxes %zu | items %" PRIu64
-             " from memory %" PRIu64 " from database %" PRIu64 " heartbeats %" PRIu64
-             " superseded %" PRIu64 " | actions %" PRIu64 " refused %" PRIu64 " | silent %" PRIu64
-             " | %zu bytes",
-             ts->syncs, ts->held, ts->boxes, ts->items_sent, ts->answered_from_memory,
-             ts->answered_from_database, ts->heartbeats, ts->superseded, ts->actions, ts->refused,
-             ts->went_silent, ts->memory);
+    fq_log(FQ_LOG_INFO, "terminals",
+           "syncs %" PRIu64 " held %zu boxes %zu | items %" PRIu64 " from memory %" PRIu64
+           " from database %" PRIu64 " heartbeats %" PRIu64 " superseded %" PRIu64
+           " | actions %" PRIu64 " refused %" PRIu64 " | silent %" PRIu64 " | %zu bytes",
+           ts->syncs, ts->held, ts->boxes, ts->items_sent, ts->answered_from_memory,
+           ts->answered_from_database, ts->heartbeats, ts->superseded, ts->actions, ts->refused,
+           ts->went_silent, ts->memory);
 }
 
 /* ---- stopping ---- */
@@ -454,8 +450,8 @@ static void on_signal(uv_signal_t *handle, int signum)
     server *srv = handle->data;
     if (srv->stopping)
         return;
-    log_line("received signal %d: no new requests; finishing %zu in flight", signum,
-             fq_intake_in_flight(srv->intake));
+    fq_log(FQ_LOG_INFO, "server", "received signal %d: no new requests; finishing %zu in flight",
+           signum, fq_intake_in_flight(srv->intake));
     begin_stop(srv, srv->config.hold_ms + 1000);
 }
 
@@ -494,26 +490,27 @@ static void raise_open_files_limit(void)
     rl.rlim_cur = rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
         rl.rlim_cur = before;
-    log_line("open files limit: %llu (was %llu, hard %llu)", (unsigned long long)rl.rlim_cur,
-             (unsigned long long)before, (unsigned long long)rl.rlim_max);
+    fq_log(FQ_LOG_INFO, "server", "open files limit: %llu (was %llu, hard %llu)",
+           (unsigned long long)rl.rlim_cur, (unsigned long long)before,
+           (unsigned long long)rl.rlim_max);
 }
 
 int fq_server_run(const fq_server_config *config)
 {
     char err[256];
     if (sodium_init() < 0) {
-        log_line("libsodium failed to initialise");
+        fq_log(FQ_LOG_ERROR, "server", "libsodium failed to initialise");
         return 1;
     }
     server srv;
     memset(&srv, 0, sizeof srv);
     srv.config = *config;
     if (config->conninfo == NULL) {
-        log_line("no database: give --db CONNINFO or set FQ_DB");
+        fq_log(FQ_LOG_ERROR, "server", "no database: give --db CONNINFO or set FQ_DB");
         return 2;
     }
     if (fq_server_key_load(config->server_key_path, srv.server_key, err, sizeof err) != 0) {
-        log_line("%s", err);
+        fq_log(FQ_LOG_ERROR, "server", "%s", err);
         return 2;
     }
     raise_open_files_limit();
@@ -548,13 +545,14 @@ int fq_server_run(const fq_server_config *config)
         fq_terminals_set_read_store(srv.terminals, srv.read_store, config->read_timeout_ms);
     if (srv.store == NULL || srv.intake == NULL || srv.terminals == NULL ||
         srv.read_store == NULL) {
-        log_line("out of memory");
+        fq_log(FQ_LOG_ERROR, "server", "out of memory");
         return 1;
     }
     const char *nn_error = NULL;
     if (fq_msgsock_listen(srv.loop, config->intake_url, FQ_MAX_FRAME_BYTES, config->drain_budget,
                           fq_intake_on_request, srv.intake, &srv.intake_sock, &nn_error) != 0) {
-        log_line("cannot listen on %s: %s", config->intake_url, nn_error ? nn_error : "?");
+        fq_log(FQ_LOG_ERROR, "server", "cannot listen on %s: %s", config->intake_url,
+               nn_error ? nn_error : "?");
         fq_store_close(srv.store);
         fq_store_close(srv.read_store);
         uv_run(srv.loop, UV_RUN_DEFAULT);
@@ -565,7 +563,8 @@ int fq_server_run(const fq_server_config *config)
     if (fq_msgsock_listen(srv.loop, config->terminals_url, FQ_MAX_FRAME_BYTES, config->drain_budget,
                           fq_terminals_on_request, srv.terminals, &srv.terminals_sock,
                           &nn_error) != 0) {
-        log_line("cannot listen on %s: %s", config->terminals_url, nn_error ? nn_error : "?");
+        fq_log(FQ_LOG_ERROR, "server", "cannot listen on %s: %s", config->terminals_url,
+               nn_error ? nn_error : "?");
         fq_terminals_stop(srv.terminals);
         fq_msgsock_close(srv.intake_sock);
         fq_store_close(srv.store);
@@ -581,7 +580,8 @@ int fq_server_run(const fq_server_config *config)
         fq_msgsock_listen(srv.loop, config->console_url, FQ_MAX_FRAME_BYTES, config->drain_budget,
                           fq_terminals_on_request, srv.terminals, &srv.console_sock,
                           &nn_error) != 0) {
-        log_line("cannot listen on %s: %s", config->console_url, nn_error ? nn_error : "?");
+        fq_log(FQ_LOG_ERROR, "server", "cannot listen on %s: %s", config->console_url,
+               nn_error ? nn_error : "?");
         fq_terminals_stop(srv.terminals);
         fq_msgsock_close(srv.intake_sock);
         fq_msgsock_close(srv.terminals_sock);
@@ -595,8 +595,9 @@ int fq_server_run(const fq_server_config *config)
         return 1;
     }
     if (srv.console_sock != NULL)
-        log_line("consoles listening on %s (raw REP; the terminal endpoint's requests)",
-                 config->console_url);
+        fq_log(FQ_LOG_INFO, "server",
+               "consoles listening on %s (raw REP; the terminal endpoint's requests)",
+               config->console_url);
     if (config->http_listen != NULL) {
         srv.api = fq_api_new(srv.loop, srv.terminals, srv.dispatch, srv.read_store);
         if (srv.api != NULL &&
@@ -605,16 +606,18 @@ int fq_server_run(const fq_server_config *config)
             srv.api = NULL;
         }
         if (srv.api == NULL) {
-            log_line("out of memory");
+            fq_log(FQ_LOG_ERROR, "server", "out of memory");
             return 1;
         }
     }
     fq_dispatch_set_sink(srv.dispatch, sink_tee, &srv);
-    log_line("terminals listening on %s (raw REP); sync held up to 25 s; presence timeout %" PRId64
-             " s",
-             config->terminals_url, config->presence_timeout_ms / 1000);
-    log_line("intake listening on %s (raw REP); max skew %" PRId64 " ms, hold %" PRIu64 " ms",
-             config->intake_url, config->max_skew_ms, config->hold_ms);
+    fq_log(FQ_LOG_INFO, "server",
+           "terminals listening on %s (raw REP); sync held up to 25 s; presence timeout %" PRId64
+           " s",
+           config->terminals_url, config->presence_timeout_ms / 1000);
+    fq_log(FQ_LOG_INFO, "server",
+           "intake listening on %s (raw REP); max skew %" PRId64 " ms, hold %" PRIu64 " ms",
+           config->intake_url, config->max_skew_ms, config->hold_ms);
 
     uv_signal_init(srv.loop, &srv.sigint);
     uv_signal_init(srv.loop, &srv.sigterm);
@@ -640,6 +643,6 @@ int fq_server_run(const fq_server_config *config)
     fq_dispatch_free(srv.dispatch);
     sodium_memzero(srv.server_key, sizeof srv.server_key);
     uv_loop_close(srv.loop);
-    log_line("stopped");
+    fq_log(FQ_LOG_INFO, "server", "stopped");
     return srv.exit_code;
 }

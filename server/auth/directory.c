@@ -23,8 +23,9 @@ struct fq_directory {
 
 fq_role fq_role_parse(const char *name)
 {
-    static const char *names[] = {"town_platform", "grid_node", "terminal", "console", "admin"};
-    for (int i = 0; i < 5; i++)
+    static const char *names[] = {"town_platform", "grid_node", "terminal",
+                                  "console",       "admin",     "district_platform"};
+    for (int i = 0; i < 6; i++)
         if (strcmp(name, names[i]) == 0)
             return (fq_role)(i + 1);
     return 0;
@@ -43,6 +44,8 @@ const char *fq_role_name(fq_role role)
         return "console";
     case FQ_ROLE_ADMIN:
         return "admin";
+    case FQ_ROLE_DISTRICT_PLATFORM:
+        return "district_platform";
     }
     return "unknown";
 }

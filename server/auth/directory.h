@@ -16,6 +16,9 @@ typedef enum fq_role {
     FQ_ROLE_TERMINAL = 3,
     FQ_ROLE_CONSOLE = 4,
     FQ_ROLE_ADMIN = 5,
+    /* The district's own hotline (12345) and online channels: reports
+     * anywhere in its district (its jurisdiction is the district). */
+    FQ_ROLE_DISTRICT_PLATFORM = 6,
 } fq_role;
 
 typedef struct fq_node {

@@ -299,7 +299,7 @@ wait_client() {
 
 # directory_loads: how often the running server has installed its directory
 # (at the start, and again on each NOTIFY fengqiao_directory).
-directory_loads() { grep -c "fengqiaod: directory: [0-9]* units" "$SERVER_LOG" || true; }
+directory_loads() { grep -c "comp=directory msg=\"[0-9]* units" "$SERVER_LOG" || true; }
 
 # wait_directory_reload BEFORE: waits (at most 60 s) until the server has
 # installed its directory again since directory_loads answered BEFORE; for

@@ -76,13 +76,13 @@ FQ_SERVER_KEY="$WORK/server.key"
 export FQ_SERVER_KEY
 admin server-key create "$FQ_SERVER_KEY" >/dev/null
 server_start
-grep -q "calendar: xihu, working days of the years 2026,2027 " "$SERVER_LOG" ||
+grep -q "comp=calendar msg=\"xihu, working days of the years 2026,2027 " "$SERVER_LOG" ||
     fail "the server did not load the calendar: $(grep calendar "$SERVER_LOG")"
 before=$(directory_loads)
 jq '.years = [{"year": 2028, "holidays": [], "working_days": []}]' "$EXAMPLE" >"$WORK/2028.json"
 admin calendar import "$WORK/2028.json" >/dev/null
 wait_directory_reload "$before"
-grep -q "calendar: xihu, working days of the years 2026,2027,2028 " "$SERVER_LOG" ||
+grep -q "comp=calendar msg=\"xihu, working days of the years 2026,2027,2028 " "$SERVER_LOG" ||
     fail "the server did not reload the calendar: $(grep calendar "$SERVER_LOG")"
 # A calendar broken by hand behind the importer's back: the server keeps its
 # previous state whole and says why, as for a broken rule.

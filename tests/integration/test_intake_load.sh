@@ -35,7 +35,7 @@ CLEANUPS+=("unlock_incidents 2>/dev/null")
 # stats_field NAME: the last value of NAME in the server's statistics lines.
 # Empty until the first line (a second after the start): counters start at 0.
 stats_field() {
-    { grep 'stats: requests' "$SERVER_LOG" || true; } | tail -n 1 | sed -E "s/.* $1 ([0-9]+) .*/\\1/"
+    { grep 'comp=stats msg="requests' "$SERVER_LOG" || true; } | tail -n 1 | sed -E "s/.*[ \"]$1 ([0-9]+)[ \"].*/\\1/"
 }
 
 # wait_stats NAME MIN SECONDS: until the statistics show NAME >= MIN.

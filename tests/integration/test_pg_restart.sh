@@ -81,11 +81,11 @@ check_stream() {
 }
 
 check_reconnected() {
-    grep -q "store: lost PostgreSQL" "$SERVER_LOG" || fail "the server did not log the lost connection"
+    grep -q "comp=store msg=\"lost PostgreSQL" "$SERVER_LOG" || fail "the server did not log the lost connection"
     local after
-    after=$(sed -n '/store: lost PostgreSQL/,$p' "$SERVER_LOG" | grep -c "store: connected to PostgreSQL" || true)
+    after=$(sed -n '/comp=store msg="lost PostgreSQL/,$p' "$SERVER_LOG" | grep -c "comp=store msg=\"connected to PostgreSQL" || true)
     ((after >= 1)) || fail "the server did not log a reconnection after losing PostgreSQL"
-    log "server log: $(grep -E 'store: (lost|connected)' "$SERVER_LOG" | cut -d' ' -f3- | tr '\n' ';')"
+    log "server log: $(grep -E 'comp=store msg="(lost|connected)' "$SERVER_LOG" | cut -d' ' -f3- | tr '\n' ';')"
 }
 
 # ---- A: restart in the middle of 2,000 reports ----
@@ -151,7 +151,7 @@ assert_eq 0 "$(q "SELECT count(*) FROM incidents WHERE reporter_node = 'lingyin-
                   AND message_id IN ($busy_mid, $noanswer_mid)")" "requests answered busy"
 check_stream B 400 "$WORK/B.jsonl" "$WORK/B.out"
 check_reconnected
-grep -qE "stats: .* busy [1-9]" "$SERVER_LOG" || fail "the server's statistics show no busy answers"
+grep -qE "comp=stats .* busy [1-9]" "$SERVER_LOG" || fail "the server's statistics show no busy answers"
 server_stop
 
 # ---- C: the server's database session is terminated ----

@@ -369,10 +369,10 @@ log "retention: pruned to one item per box; numbering goes on"
 # ---- a stop does not wait out the held syncs ----
 watch_bg t2 "$WORK/watch2.out" "$WORK/watch2.err"
 for ((i = 0; i < 600; i++)); do
-    grep -qE "terminals: syncs [0-9]+ held [1-9]" "$SERVER_LOG" && break
+    grep -qE "comp=terminals msg=\"syncs [0-9]+ held [1-9]" "$SERVER_LOG" && break
     sleep 0.1
 done
-grep -qE "terminals: syncs [0-9]+ held [1-9]" "$SERVER_LOG" || fail "the watch's sync was never held"
+grep -qE "comp=terminals msg=\"syncs [0-9]+ held [1-9]" "$SERVER_LOG" || fail "the watch's sync was never held"
 t0=$(now_ms)
 server_stop
 stop_ms=$(($(now_ms) - t0))

@@ -255,7 +255,7 @@ q "UPDATE grid_polygons SET ring = '{120.1,30.1,120.2,30.2,120.3,30.3}' WHERE gr
    NOTIFY fengqiao_directory" >/dev/null
 wait_q "SELECT ok, serving, error LIKE '%polygon of grid $G2: the ring has zero area%', loaded_at < at
         FROM routing_status" "f|previous|t|t" 30
-grep -q "ERROR routing: the routing state did not load: polygon of grid $G2: the ring has zero area; keeping the previous directory and routing" "$SERVER_LOG" ||
+grep -q "level=error comp=routing msg=\"the routing state did not load: polygon of grid $G2: the ring has zero area; keeping the previous directory and routing" "$SERVER_LOG" ||
     fail "no ERROR line for the failed reload"
 # ... and every console reply says so: the board and the roster.
 for query in open roster; do

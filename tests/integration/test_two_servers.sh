@@ -68,7 +68,7 @@ rc=0
 wait_for_pid "$B_PID" 30 || rc=$?
 assert_eq 3 "$rc" "exit status of a second server (--if-locked exit)"
 grep -qE 'another fengqiaod is serving this database \(PostgreSQL backend pid [0-9]+' "$B_LOG" ||
-    fail "B does not say who holds the database: $(grep store: "$B_LOG" | tail -n 3)"
+    fail "B does not say who holds the database: $(grep comp=store "$B_LOG" | tail -n 3)"
 grep -q 'exiting with status 3' "$B_LOG" || fail "B does not say it exits: $(tail -n 3 "$B_LOG")"
 [ ! -e "$B_READY" ] || fail "B wrote its ready file: it served"
 check_log "$B_LOG"

@@ -236,8 +236,9 @@ static void test_revoked_is_not_policy(void **state)
 static void test_role_names(void **state)
 {
     (void)state;
-    static const char *names[] = {"town_platform", "grid_node", "terminal", "console", "admin"};
-    for (int r = FQ_ROLE_TOWN_PLATFORM; r <= FQ_ROLE_ADMIN; r++) {
+    static const char *names[] = {"town_platform", "grid_node", "terminal",
+                                  "console",       "admin",     "district_platform"};
+    for (int r = FQ_ROLE_TOWN_PLATFORM; r <= FQ_ROLE_DISTRICT_PLATFORM; r++) {
         assert_int_equal(fq_role_parse(names[r - 1]), r);
         assert_string_equal(fq_role_name((fq_role)r), names[r - 1]);
     }
@@ -245,7 +246,7 @@ static void test_role_names(void **state)
     assert_int_equal(fq_role_parse(""), 0);
     assert_int_equal(fq_role_parse("Admin"), 0);
     assert_string_equal(fq_role_name((fq_role)0), "unknown");
-    assert_string_equal(fq_role_name((fq_role)6), "unknown");
+    assert_string_equal(fq_role_name((fq_role)7), "unknown");
 }
 
 static void test_empty_directory(void **state)
