@@ -1,10 +1,9 @@
 # Translations of the clients (gettext). fq_add_translations(DOMAIN PO_DIR)
 # compiles every PO_DIR/<lang>.po into
 # ${FQ_LOCALEDIR_BUILD}/<lang>/LC_MESSAGES/DOMAIN.mo (what a client run from
-# the build tree reads) and installs it under share/locale.
+# the build tree reads; server/ops/paths.h) and installs it under share/locale.
 find_program(FQ_MSGFMT msgfmt REQUIRED)
 set(FQ_LOCALEDIR_BUILD ${CMAKE_BINARY_DIR}/locale)
-set(FQ_LOCALEDIR_INSTALLED ${CMAKE_INSTALL_PREFIX}/share/locale)
 add_custom_target(translations ALL)
 
 function(fq_add_translations domain po_dir)
@@ -18,6 +17,6 @@ function(fq_add_translations domain po_dir)
       DEPENDS ${po} VERBATIM)
     add_custom_target(translation-${domain}-${lang} DEPENDS ${mo})
     add_dependencies(translations translation-${domain}-${lang})
-    install(FILES ${mo} DESTINATION share/locale/${lang}/LC_MESSAGES)
+    install(FILES ${mo} DESTINATION ${CMAKE_INSTALL_LOCALEDIR}/${lang}/LC_MESSAGES)
   endforeach()
 endfunction()

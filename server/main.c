@@ -1,18 +1,103 @@
-/* fengqiaod: the command-and-dispatch server. Command line and environment
- * in, one libuv loop run by server.c. */
+/* fengqiaod: the command-and-dispatch server. Settings in (the options
+ * table: config file, environment, command line), one libuv loop run by
+ * server.c. */
 #include "server.h"
 #include "http.h"
+#include "paths.h"
 
-#include <getopt.h>
-#include <inttypes.h>
+#include "conninfo.h"
+#include "log.h"
+#include "options.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+static const char *const if_locked_choices[] = {"exit", "wait", NULL};
+
+#define T fq_server_config
+/* Every setting of fengqiaod, once: the long option --NAME and the config
+ * file's key NAME (options.h) are read by the same parser. Add an option
+ * here and nowhere else; its help text is the usage line. */
+static const fq_option options[] = {
+    FQ_OPTION_ACTION("config", "FILE", 0,
+                     "read settings from this INI file first (or FQ_CONFIG); the\n"
+                     "command line's options override it (docs/operations.md)"),
+    {"db", "CONNINFO",
+     "PostgreSQL connection string (or FQ_DB); a password\n"
+     "never here: the config file, PGPASSFILE or PGPASSWORD",
+     FQ_OPT_TEXT, FQ_OPT_FIELD(T, conninfo), 0, 0, 0, NULL, fq_conninfo_has_password,
+     FQ_CONNINFO_PASSWORD_HINT, 0},
+    FQ_OPTION_TEXT(T, "server-key", "FILE", server_key_path,
+                   "server key that seals node keys (or FQ_SERVER_KEY;\n"
+                   "default ./fengqiao-server.key)"),
+    FQ_OPTION_TEXT(T, "intake", "URL", intake_url,
+                   "intake endpoint (default tcp://127.0.0.1:7411)"),
+    FQ_OPTION_TEXT(T, "terminals", "URL", terminals_url,
+                   "field terminals' endpoint (default tcp://127.0.0.1:7412)"),
+    FQ_OPTION_TEXT(T, "console", "URL", console_url,
+                   "a listener of its own for operators' consoles (default:\n"
+                   "consoles use the terminal endpoint)"),
+    FQ_OPTION_NUMBER(T, "presence-timeout", "S", presence_timeout_ms, 1, 86400, 1000,
+                     "a worker's terminal silent this long goes off duty and\n"
+                     "their unacknowledged assignments move on (default 120)"),
+    FQ_OPTION_NUMBER(T, "max-skew-ms", "N", max_skew_ms, 0, 86400000, 1,
+                     "accepted clock skew of sent_at (default 120000)"),
+    FQ_OPTION_NUMBER(T, "hold-ms", "N", hold_ms, 0, 3600000, 1,
+                     "how long requests wait for an unreachable database\n"
+                     "before they are answered busy (default 5000)"),
+    FQ_OPTION_NUMBER(T, "max-pending", "N", max_pending, 1, 10000000, 1,
+                     "requests waiting for the database at most (default 20000)"),
+    FQ_OPTION_NUMBER(T, "max-pending-kib", "N", max_pending_bytes, 1, 1024 * 1024 * 1024, 1024,
+                     "memory held by reports waiting for the database, in KiB;\n"
+                     "beyond it reports are answered busy at once\n"
+                     "(default 262144, 256 MiB)"),
+    FQ_OPTION_NUMBER(T, "batch", "N", max_batch, 1, 10000, 1,
+                     "statements per transaction at most (default 256)"),
+    FQ_OPTION_NUMBER(T, "batches-in-flight", "N", max_batches_in_flight, 1, 64, 1,
+                     "transactions in flight at most (default 2)"),
+    FQ_OPTION_NUMBER(T, "read-timeout-ms", "N", read_timeout_ms, 100, 600000, 1,
+                     "the console's reads run on their own connection and are\n"
+                     "cancelled (answered busy) after this long (default 5000)"),
+    FQ_OPTION_NUMBER(T, "audit-rate", "N", audit_per_second, 0, 1000000, 1,
+                     "audit rows per second for refused requests (default 200)"),
+    FQ_OPTION_NUMBER(T, "stats-interval", "S", stats_interval_s, 0, 86400, 1,
+                     "seconds between statistics lines, 0 = off (default 30)"),
+    FQ_OPTION_NUMBER(T, "dedup-distance-m", "N", dedup_distance_m, 1, 100000, 1,
+                     "a report this close to an open incident of its\n"
+                     "category is merged into it (default 200)"),
+    FQ_OPTION_NUMBER(T, "dedup-window-min", "N", dedup_window_ms, 0, 7 * 24 * 60, 60000,
+                     "... if that one was reported this recently (default 120)"),
+    FQ_OPTION_CHOICE(T, "if-locked", "exit|wait", if_locked_wait, if_locked_choices,
+                     "another fengqiaod serves this database: exit with\n"
+                     "status 3 once it has held it for 5 s (default), or\n"
+                     "wait for it to stop, answering reports busy meanwhile"),
+    FQ_OPTION_TEXT(T, "http", "ADDR:PORT", http_listen,
+                   "serve the web console and its API (default: no HTTP);\n"
+                   "off loopback it needs --tls-cert and --tls-key"),
+    FQ_OPTION_TEXT(T, "tls-cert", "FILE", tls_cert, "TLS certificate chain (PEM) for --http"),
+    FQ_OPTION_TEXT(T, "tls-key", "FILE", tls_key, "its private key (PEM)"),
+    FQ_OPTION_TEXT(T, "web-root", "DIR", web_root,
+                   "the page's files (default: ../share/fengqiao/web from the\n"
+                   "binary, or the build tree's for a build-tree binary)"),
+    FQ_OPTION_NUMBER(T, "session-hours", "N", session_hours, 1, 24 * 90, 1,
+                     "a web session's life (default 12)"),
+    FQ_OPTION_TEXT(T, "tile-url", "URL", tile_url,
+                   "a base-map tile URL template (default: none, the map\n"
+                   "draws the district's own shapes only)"),
+    FQ_OPTION_TEXT(T, "ready-file", "FILE", ready_file, "write the pid here once serving"),
+    FQ_OPTION_ACTION("version", NULL, 0, "print the version and exit"),
+    FQ_OPTION_ACTION("help", NULL, 'h', "this text"),
+};
+#undef T
+#define N_OPTIONS (sizeof options / sizeof options[0])
+
 static void usage(FILE *out)
 {
+    static char lines[8192];
+    fq_options_usage(options, N_OPTIONS, lines, sizeof lines);
     fprintf(out,
             "usage: fengqiaod [options]\n"
             "\n"
@@ -20,72 +105,64 @@ static void usage(FILE *out)
             "authenticates and checks them, and acknowledges each only after PostgreSQL has\n"
             "committed it.\n"
             "\n"
-            "  --db CONNINFO          PostgreSQL connection string (or FQ_DB)\n"
-            "  --server-key FILE      server key that seals node keys (or FQ_SERVER_KEY;\n"
-            "                         default ./fengqiao-server.key)\n"
-            "  --intake URL           intake endpoint (default tcp://127.0.0.1:7411)\n"
-            "  --terminals URL        field terminals' endpoint (default tcp://127.0.0.1:7412)\n"
-            "  --console URL          a listener of its own for operators' consoles (default:\n"
-            "                         consoles use the terminal endpoint)\n"
-            "  --presence-timeout S   a worker's terminal silent this long goes off duty and\n"
-            "                         their unacknowledged assignments move on (default 120)\n"
-            "  --max-skew-ms N        accepted clock skew of sent_at (default 120000)\n"
-            "  --hold-ms N            how long requests wait for an unreachable database\n"
-            "                         before they are answered busy (default 5000)\n"
-            "  --max-pending N        requests waiting for the database at most (default 20000)\n"
-            "  --max-pending-kib N    memory held by reports waiting for the database, in KiB;\n"
-            "                         beyond it reports are answered busy at once\n"
-            "                         (default 262144, 256 MiB)\n"
-            "  --batch N              statements per transaction at most (default 256)\n"
-            "  --batches-in-flight N  transactions in flight at most (default 2)\n"
-            "  --read-timeout-ms N    the console's reads run on their own connection and are\n"
-            "                         cancelled (answered busy) after this long (default 5000)\n"
-            "  --audit-rate N         audit rows per second for refused requests (default 200)\n"
-            "  --stats-interval S     seconds between statistics lines, 0 = off (default 30)\n"
-            "  --dedup-distance-m N   a report this close to an open incident of its\n"
-            "                         category is merged into it (default 200)\n"
-            "  --dedup-window-min N   ... if that one was reported this recently (default 120)\n"
-            "  --if-locked exit|wait  another fengqiaod serves this database: exit with\n"
-            "                         status 3 once it has held it for 5 s (default), or\n"
-            "                         wait for it to stop, answering reports busy meanwhile\n"
-            "  --http ADDR:PORT       serve the web console and its API (default: no HTTP);\n"
-            "                         off loopback it needs --tls-cert and --tls-key\n"
-            "  --tls-cert FILE        TLS certificate chain (PEM) for --http\n"
-            "  --tls-key FILE         its private key (PEM)\n"
-            "  --web-root DIR         the page's files (default: the installed copy, or the\n"
-            "                         build tree's for a build-tree binary)\n"
-            "  --session-hours N      a web session's life (default 12)\n"
-            "  --tile-url URL         a base-map tile URL template (default: none, the map\n"
-            "                         draws the district's own shapes only)\n"
-            "  --ready-file FILE      write the pid here once serving\n"
-            "  -h, --help             this text\n");
+            "%s"
+            "\n"
+            "Every option but config, version and help is also a key of the config file\n"
+            "(key = value, the option's name without --). Lowest first: the defaults, the\n"
+            "config file, FQ_DB and FQ_SERVER_KEY, the command line.\n",
+            lines);
 }
 
-/* The installed page, or the build tree's for a binary run from it. */
-static const char *default_web_root(void)
+/* The settings: defaults, then the config file, the environment and the
+ * command line, each overriding the one before. 0 to run, 1 to exit 0
+ * (--help, --version), 2 on an error (printed). */
+static int read_settings(int argc, char **argv, fq_server_config *config,
+                         fq_option_strings *strings)
 {
-    static char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        size_t b = strlen(FQ_BUILD_DIR);
-        if (strncmp(exe, FQ_BUILD_DIR, b) == 0 && exe[b] == '/')
-            return FQ_WEB_ROOT_BUILD;
+    char err[1024];
+    fq_option_arg *args = calloc((size_t)argc + 1, sizeof *args);
+    size_t n_args = 0;
+    if (args == NULL)
+        return 2;
+    if (fq_options_scan(options, N_OPTIONS, argc, argv, args, &n_args, err, sizeof err) != 0) {
+        fprintf(stderr, "fengqiaod: %s (fengqiaod --help lists the options)\n", err);
+        free(args);
+        return 2;
     }
-    return FQ_WEB_ROOT_INSTALLED;
-}
-
-static int parse_number(const char *name, const char *text, uint64_t max, uint64_t *out)
-{
-    char *end;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (*text == '\0' || *end != '\0' || text[0] == '-' || v > max) {
-        fprintf(stderr, "fengqiaod: %s needs a number up to %" PRIu64 ", got '%s'\n", name, max,
-                text);
-        return -1;
+    const char *config_file = getenv("FQ_CONFIG");
+    if (config_file != NULL && config_file[0] == '\0')
+        config_file = NULL;
+    for (size_t i = 0; i < n_args; i++) {
+        const char *name = args[i].option->name;
+        if (strcmp(name, "help") == 0 || strcmp(name, "version") == 0) {
+            if (name[0] == 'h')
+                usage(stdout);
+            else
+                printf("fengqiaod %s\n", FQ_VERSION);
+            free(args);
+            return 1;
+        }
+        if (strcmp(name, "config") == 0)
+            config_file = args[i].value;
     }
-    *out = v;
-    return 0;
+    int rv = 0;
+    if (config_file != NULL && fq_options_read_file(options, N_OPTIONS, config_file, 0, config,
+                                                    strings, err, sizeof err) != 0) {
+        fprintf(stderr, "fengqiaod: %s\n", err);
+        rv = 2;
+    }
+    if (rv == 0 && getenv("FQ_DB") != NULL)
+        config->conninfo = getenv("FQ_DB");
+    if (rv == 0 && getenv("FQ_SERVER_KEY") != NULL)
+        config->server_key_path = getenv("FQ_SERVER_KEY");
+    if (rv == 0 && fq_options_apply_args(args, n_args, config, err, sizeof err) != 0) {
+        fprintf(stderr, "fengqiaod: %s\n", err);
+        rv = 2;
+    }
+    if (rv == 0 && config_file != NULL)
+        fq_log(FQ_LOG_INFO, "config", "settings from %s", config_file);
+    free(args);
+    return rv;
 }
 
 int main(int argc, char **argv)
@@ -97,167 +174,15 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     fq_server_config config;
     fq_server_config_defaults(&config);
-    config.conninfo = getenv("FQ_DB");
-    if (getenv("FQ_SERVER_KEY"))
-        config.server_key_path = getenv("FQ_SERVER_KEY");
-    static const struct option options[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"server-key", required_argument, NULL, 'k'},
-        {"intake", required_argument, NULL, 'i'},
-        {"terminals", required_argument, NULL, 't'},
-        {"console", required_argument, NULL, 'c'},
-        {"presence-timeout", required_argument, NULL, 'P'},
-        {"max-skew-ms", required_argument, NULL, 's'},
-        {"hold-ms", required_argument, NULL, 'H'},
-        {"read-timeout-ms", required_argument, NULL, 'R'},
-        {"max-pending", required_argument, NULL, 'p'},
-        {"max-pending-kib", required_argument, NULL, 'M'},
-        {"batch", required_argument, NULL, 'b'},
-        {"batches-in-flight", required_argument, NULL, 'f'},
-        {"audit-rate", required_argument, NULL, 'a'},
-        {"stats-interval", required_argument, NULL, 'S'},
-        {"ready-file", required_argument, NULL, 'r'},
-        {"if-locked", required_argument, NULL, 'L'},
-        {"dedup-distance-m", required_argument, NULL, 'D'},
-        {"dedup-window-min", required_argument, NULL, 'W'},
-        {"http", required_argument, NULL, 1000},
-        {"tls-cert", required_argument, NULL, 1001},
-        {"tls-key", required_argument, NULL, 1002},
-        {"web-root", required_argument, NULL, 1003},
-        {"session-hours", required_argument, NULL, 1004},
-        {"tile-url", required_argument, NULL, 1005},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    uint64_t v;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            config.conninfo = optarg;
-            break;
-        case 'k':
-            config.server_key_path = optarg;
-            break;
-        case 'i':
-            config.intake_url = optarg;
-            break;
-        case 't':
-            config.terminals_url = optarg;
-            break;
-        case 'c':
-            config.console_url = optarg;
-            break;
-        case 'P':
-            if (parse_number("--presence-timeout", optarg, 86400, &v) != 0 || v == 0)
-                return 2;
-            config.presence_timeout_ms = (int64_t)v * 1000;
-            break;
-        case 's':
-            if (parse_number("--max-skew-ms", optarg, 86400000, &v) != 0)
-                return 2;
-            config.max_skew_ms = (int64_t)v;
-            break;
-        case 'H':
-            if (parse_number("--hold-ms", optarg, 3600000, &v) != 0)
-                return 2;
-            config.hold_ms = v;
-            break;
-        case 'R':
-            if (parse_number("--read-timeout-ms", optarg, 600000, &v) != 0 || v < 100) {
-                fprintf(stderr, "fengqiaod: --read-timeout-ms is 100 .. 600000\n");
-                return 2;
-            }
-            config.read_timeout_ms = (unsigned)v;
-            break;
-        case 'p':
-            if (parse_number("--max-pending", optarg, 10000000, &v) != 0 || v == 0)
-                return 2;
-            config.max_pending = (size_t)v;
-            break;
-        case 'M':
-            if (parse_number("--max-pending-kib", optarg, 1024 * 1024 * 1024, &v) != 0 || v == 0)
-                return 2;
-            config.max_pending_bytes = (size_t)v << 10;
-            break;
-        case 'b':
-            if (parse_number("--batch", optarg, 10000, &v) != 0 || v == 0)
-                return 2;
-            config.max_batch = (size_t)v;
-            break;
-        case 'f':
-            if (parse_number("--batches-in-flight", optarg, 64, &v) != 0 || v == 0)
-                return 2;
-            config.max_batches_in_flight = (int)v;
-            break;
-        case 'a':
-            if (parse_number("--audit-rate", optarg, 1000000, &v) != 0)
-                return 2;
-            config.audit_per_second = (uint32_t)v;
-            break;
-        case 'S':
-            if (parse_number("--stats-interval", optarg, 86400, &v) != 0)
-                return 2;
-            config.stats_interval_s = (unsigned)v;
-            break;
-        case 'r':
-            config.ready_file = optarg;
-            break;
-        case 'L':
-            if (strcmp(optarg, "exit") == 0)
-                config.if_locked_wait = 0;
-            else if (strcmp(optarg, "wait") == 0)
-                config.if_locked_wait = 1;
-            else {
-                fprintf(stderr, "fengqiaod: --if-locked takes exit or wait, got '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'D':
-            if (parse_number("--dedup-distance-m", optarg, 100000, &v) != 0 || v == 0)
-                return 2;
-            config.dedup_distance_m = (double)v;
-            break;
-        case 'W':
-            if (parse_number("--dedup-window-min", optarg, 7 * 24 * 60, &v) != 0)
-                return 2;
-            config.dedup_window_ms = (int64_t)v * 60000;
-            break;
-        case 1000:
-            config.http_listen = optarg;
-            break;
-        case 1001:
-            config.tls_cert = optarg;
-            break;
-        case 1002:
-            config.tls_key = optarg;
-            break;
-        case 1003:
-            config.web_root = optarg;
-            break;
-        case 1004:
-            if (parse_number("--session-hours", optarg, 24 * 90, &v) != 0 || v == 0)
-                return 2;
-            config.session_hours = (unsigned)v;
-            break;
-        case 1005:
-            config.tile_url = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, "fengqiaod: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return 2;
+    fq_option_strings strings = {0};
+    int rv = read_settings(argc, argv, &config, &strings);
+    if (rv != 0) {
+        fq_option_strings_free(&strings);
+        return rv == 1 ? 0 : 2;
     }
     if (config.http_listen != NULL && (config.tls_cert == NULL) != (config.tls_key == NULL)) {
         fprintf(stderr, "fengqiaod: TLS needs both --tls-cert FILE and --tls-key FILE\n");
+        fq_option_strings_free(&strings);
         return 2;
     }
     if (config.http_listen != NULL && config.tls_cert == NULL &&
@@ -267,9 +192,12 @@ int main(int argc, char **argv)
                 "--tls-key FILE (passwords and session cookies never cross a network in clear), "
                 "or listen on 127.0.0.1\n",
                 config.http_listen);
+        fq_option_strings_free(&strings);
         return 2;
     }
     if (config.web_root == NULL)
-        config.web_root = default_web_root();
-    return fq_server_run(&config);
+        config.web_root = fq_files_dir(FQ_FILES_WEB);
+    rv = fq_server_run(&config);
+    fq_option_strings_free(&strings);
+    return rv;
 }

@@ -1,5 +1,6 @@
 /* fqi18n: language choice, the labels' catalog, the district's time. */
 #include "fqi18n.h"
+#include "paths.h"
 
 #include <locale.h>
 #include <stdio.h>
@@ -13,19 +14,14 @@
 
 static int chinese;
 
-/* The catalogs: FQ_LOCALEDIR when set (tests), else the installed folder
- * when it holds the domain, else the build tree's (running from build/). */
-static const char *locale_dir(const char *domain)
+/* The catalogs: FQ_LOCALEDIR when set (tests), else share/locale next to the
+ * binary, or the build tree's for a binary run from it (paths.h). */
+static const char *locale_dir(void)
 {
     const char *env = getenv("FQ_LOCALEDIR");
     if (env != NULL && env[0] != '\0')
         return env;
-    char path[1024];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/zh_CN/LC_MESSAGES/%s.mo", FQ_LOCALEDIR_INSTALLED, domain);
-    if (stat(path, &st) == 0)
-        return FQ_LOCALEDIR_INSTALLED;
-    return FQ_LOCALEDIR_BUILD;
+    return fq_files_dir(FQ_FILES_LOCALE);
 }
 
 static const char *first_set(void)
@@ -61,9 +57,9 @@ int fq_i18n_init(const char *domain)
          * non-Chinese first choice must not bring a catalog back. */
         unsetenv("LANGUAGE");
     }
-    bindtextdomain(domain, locale_dir(domain));
+    bindtextdomain(domain, locale_dir());
     bind_textdomain_codeset(domain, "UTF-8");
-    bindtextdomain(LABELS_DOMAIN, locale_dir(LABELS_DOMAIN));
+    bindtextdomain(LABELS_DOMAIN, locale_dir());
     bind_textdomain_codeset(LABELS_DOMAIN, "UTF-8");
     textdomain(domain);
     return chinese;

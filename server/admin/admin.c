@@ -3,11 +3,14 @@
  * duty are in topology.c and routing.c. Talks to PostgreSQL directly (blocking libpq:
  * a one-shot tool) and tells a running server to reload with NOTIFY. */
 #include "admin.h"
+#include "conninfo.h"
+#include "options.h"
 #include "directory.h"
 #include "fq_keyfile.h"
 #include "keyseal.h"
 #include "migrate.h"
 #include "org.h"
+#include "paths.h"
 #include "pgerror.h"
 #include "statements.h"
 #include "validate.h"
@@ -24,10 +27,12 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: fengqiao-admin [--db CONNINFO] [--server-key FILE] COMMAND [ARGS]\n"
+            "usage: fengqiao-admin [--config FILE] [--db CONNINFO] [--server-key FILE] COMMAND\n"
+            "                      [ARGS]\n"
             "\n"
             "  migrate [--dir DIR]                 apply pending schema migrations (DIR, else\n"
-            "                                      FQ_MIGRATIONS, else the source tree's)\n"
+            "                                      FQ_MIGRATIONS, else the installed ones:\n"
+            "                                      ../share/fengqiao/migrations from the binary)\n"
             "  server-key create FILE              make a new server key (mode 0600)\n"
             "  unit add ID --kind KIND --name NAME [--parent ID]\n"
             "                                      add an organisation unit\n"
@@ -76,8 +81,12 @@ static void usage(FILE *out)
             "  stats --from TIME --to TIME [--by town|line|unit|worker|district] [--csv|--json]\n"
             "                                      the meeting figures of a period\n"
             "\n"
-            "  --db CONNINFO       PostgreSQL connection string (or FQ_DB)\n"
+            "  --db CONNINFO       PostgreSQL connection string (or FQ_DB); a password never\n"
+            "                      here: PGPASSFILE, PGPASSWORD or FQ_DB\n"
             "  --server-key FILE   server key (or FQ_SERVER_KEY; default ./fengqiao-server.key)\n"
+            "  --config FILE       read db and server-key from fengqiaod's config file (or\n"
+            "                      FQ_CONFIG); FQ_DB, FQ_SERVER_KEY and the options above win\n"
+            "  --version           print the version\n"
             "Every command takes --help.\n");
 }
 
@@ -204,9 +213,11 @@ static int cmd_migrate(const globals *g, int argc, char **argv)
     int rv =
         admin_parse_options(argc, argv, 1, slots, 1, NULL,
                             "usage: fengqiao-admin migrate [--dir DIR]\n"
-                            "Applies the migrations in DIR (default: the source tree's\n"
-                            "migrations/, or FQ_MIGRATIONS) not yet applied, in order, each in\n"
-                            "its own transaction. Safe to run again.\n");
+                            "Applies the migrations in DIR (default: FQ_MIGRATIONS, else the\n"
+                            "installed ones, share/fengqiao/migrations next to the binary's\n"
+                            "folder, or the source tree's for a binary in its build tree) not\n"
+                            "yet applied, in order, each in its own transaction. Safe to run\n"
+                            "again.\n");
     if (rv != 0)
         return rv < 0 ? 2 : 0;
     PGconn *conn = admin_connect(g);
@@ -523,22 +534,84 @@ static int cmd_node(const globals *g, int argc, char **argv)
     return ok ? 0 : 1;
 }
 
+static int admin_main(globals *gp, int argc, char **argv);
+
+/* db and server-key from fengqiaod's config file (its other keys are the
+ * server's), read by the server's parser: the same file:line errors and the
+ * same refusal of a password in a file others may read. */
+static const fq_option server_file_keys[] = {
+    {"db", "CONNINFO", "", FQ_OPT_TEXT, FQ_OPT_FIELD(globals, conninfo), 0, 0, 0, NULL,
+     fq_conninfo_has_password, FQ_CONNINFO_PASSWORD_HINT, 0},
+    FQ_OPTION_TEXT(globals, "server-key", "FILE", server_key_path, ""),
+};
+
+/* The config file named by --config FILE or FQ_CONFIG, before the command
+ * line's other options: the same precedence as fengqiaod's (defaults, file,
+ * environment, command line). */
+static int read_config_file(int argc, char **argv, globals *g, fq_option_strings *strings)
+{
+    const char *path = getenv("FQ_CONFIG");
+    for (int i = 1; i + 1 < argc && argv[i][0] == '-'; i++)
+        if (strcmp(argv[i], "--config") == 0)
+            path = argv[i + 1];
+    if (path == NULL || path[0] == '\0')
+        return 0;
+    char err[1024];
+    if (fq_options_read_file(server_file_keys, sizeof server_file_keys / sizeof server_file_keys[0],
+                             path, FQ_OPTIONS_OTHER_KEYS_SKIPPED, g, strings, err,
+                             sizeof err) != 0) {
+        fprintf(stderr, "fengqiao-admin: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0)
         return 1;
-    globals g = {getenv("FQ_DB"),
-                 getenv("FQ_SERVER_KEY") ? getenv("FQ_SERVER_KEY") : "fengqiao-server.key",
-                 getenv("FQ_MIGRATIONS") ? getenv("FQ_MIGRATIONS") : FQ_MIGRATIONS_DIR};
+    globals g = {NULL, "fengqiao-server.key",
+                 getenv("FQ_MIGRATIONS") ? getenv("FQ_MIGRATIONS")
+                                         : fq_files_dir(FQ_FILES_MIGRATIONS)};
+    fq_option_strings strings = {0};
+    if (read_config_file(argc, argv, &g, &strings) != 0)
+        return 2;
+    if (getenv("FQ_DB") != NULL)
+        g.conninfo = getenv("FQ_DB");
+    if (getenv("FQ_SERVER_KEY") != NULL)
+        g.server_key_path = getenv("FQ_SERVER_KEY");
+    int rv = admin_main(&g, argc, argv);
+    fq_option_strings_free(&strings);
+    return rv;
+}
+
+static int admin_main(globals *gp, int argc, char **argv)
+{
+    globals g = *gp;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
         }
-        if (i + 1 < argc && strcmp(argv[i], "--db") == 0)
+        if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
+            i++; /* read before (read_config_file) */
+            continue;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("fengqiao-admin %s\n", FQ_VERSION);
+            return 0;
+        }
+        if (i + 1 < argc && strcmp(argv[i], "--db") == 0) {
             g.conninfo = argv[++i];
-        else if (i + 1 < argc && strcmp(argv[i], "--server-key") == 0)
+            char why[512];
+            int secret = fq_conninfo_has_password(g.conninfo, why, sizeof why);
+            if (secret != 0) {
+                fprintf(stderr, "fengqiao-admin: --db %s\n",
+                        secret > 0 ? "holds a password, refused: " FQ_CONNINFO_PASSWORD_HINT : why);
+                return 2;
+            }
+        } else if (i + 1 < argc && strcmp(argv[i], "--server-key") == 0)
             g.server_key_path = argv[++i];
         else {
             fprintf(stderr, "fengqiao-admin: unknown option '%s'\n", argv[i]);
