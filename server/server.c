@@ -13,6 +13,7 @@
 #include "api.h"
 #include "http.h"
 #include "log.h"
+#include "sdnotify.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -50,6 +51,7 @@ typedef struct server {
          * after a good load, else what failed and what the server routes with. */
         char line[1024];
     } status;
+    fq_sdnotify *notify; /* systemd's notify socket (NULL: not under systemd) */
     uv_signal_t sigint, sigterm;
     uv_timer_t stats_timer;
     uv_timer_t drain_timer;
@@ -316,6 +318,16 @@ static void on_directory(void *user, const PGresult *const *loaded)
         srv->serving = 1;
         start_http(srv);
         write_ready_file(srv);
+        /* After the ready file: whoever waits for either finds both. */
+        if (!srv->stopping) {
+            char status[512];
+            snprintf(status, sizeof status, "serving: intake %s, terminals %s%s%s; %zu units",
+                     srv->config.intake_url, srv->config.terminals_url,
+                     srv->config.http_listen ? ", web " : "",
+                     srv->config.http_listen ? srv->config.http_listen : "",
+                     fq_org_count(fq_directory_org(dir)));
+            fq_sdnotify_ready(srv->notify, status);
+        }
     }
 }
 
@@ -331,12 +343,20 @@ static void on_read_store_status(void *user, int connected, const char *why)
 
 static void on_store_status(void *user, int connected, const char *why)
 {
-    (void)user;
-    if (connected)
+    server *srv = user;
+    if (connected) {
         fq_log(FQ_LOG_INFO, "store", "connected to PostgreSQL");
-    else
+        fq_sdnotify_status(srv->notify, "%s",
+                           srv->serving ? "serving (PostgreSQL reconnected)"
+                                        : "connected to PostgreSQL; loading "
+                                          "the directory");
+    } else {
         fq_log(FQ_LOG_WARN, "store", "lost PostgreSQL (%s); holding requests and reconnecting",
                why ? why : "");
+        fq_sdnotify_status(srv->notify,
+                           "PostgreSQL unreachable (%s): reports answered busy, reconnecting",
+                           why ? why : "");
+    }
 }
 
 static void on_store_guard(void *user, int held, const char *why)
@@ -354,6 +374,7 @@ static void on_store_guard(void *user, int held, const char *why)
     uint64_t now = uv_now(srv->loop);
     if (srv->locked_out_since == 0) {
         srv->locked_out_since = now;
+        fq_sdnotify_status(srv->notify, "standby: another fengqiaod serves this database");
         if (srv->config.if_locked_wait)
             fq_log(FQ_LOG_WARN, "store",
                    "%s; waiting until it stops (--if-locked wait); nothing is written "
@@ -418,6 +439,8 @@ static void finish_stop(server *srv)
     uv_close((uv_handle_t *)&srv->stats_timer, NULL);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
+    fq_sdnotify_close(srv->notify);
+    srv->notify = NULL;
     /* The store answers what is still waiting (busy) through the intake,
      * which needs the socket: close the store first. */
     fq_terminals_stop(srv->terminals);
@@ -461,6 +484,10 @@ static void begin_stop(server *srv, uint64_t drain_ms)
     if (srv->stopping)
         return;
     srv->stopping = 1;
+    char status[128];
+    snprintf(status, sizeof status, "stopping: finishing %zu requests in flight",
+             srv->intake ? fq_intake_in_flight(srv->intake) : 0);
+    fq_sdnotify_stopping(srv->notify, status);
     if (srv->intake_sock)
         fq_msgsock_pause(srv->intake_sock);
     if (srv->terminals_sock)
@@ -630,6 +657,8 @@ int fq_server_run(const fq_server_config *config)
     if (config->stats_interval_s > 0)
         uv_timer_start(&srv.stats_timer, on_stats, config->stats_interval_s * 1000ULL,
                        config->stats_interval_s * 1000ULL);
+    srv.notify = fq_sdnotify_start(srv.loop);
+    fq_sdnotify_status(srv.notify, "connecting to PostgreSQL");
     fq_store_start(srv.store);
     fq_store_start(srv.read_store);
 
