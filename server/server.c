@@ -51,7 +51,8 @@ typedef struct server {
          * after a good load, else what failed and what the server routes with. */
         char line[1024];
     } status;
-    fq_sdnotify *notify; /* systemd's notify socket (NULL: not under systemd) */
+    fq_sdnotify *notify;      /* systemd's notify socket (NULL: not under systemd) */
+    char serving_status[512]; /* its STATUS= line while all is well */
     uv_signal_t sigint, sigterm;
     uv_timer_t stats_timer;
     uv_timer_t drain_timer;
@@ -320,10 +321,10 @@ static void on_directory(void *user, const PGresult *const *loaded)
         write_ready_file(srv);
         /* After the ready file: whoever waits for either finds both. */
         if (!srv->stopping) {
-            char status[512];
-            snprintf(status, sizeof status, "serving: intake %s, terminals %s%s%s; %zu units",
-                     srv->config.intake_url, srv->config.terminals_url,
-                     srv->config.http_listen ? ", web " : "",
+            char *status = srv->serving_status;
+            snprintf(status, sizeof srv->serving_status,
+                     "serving: intake %s, terminals %s%s%s; %zu units", srv->config.intake_url,
+                     srv->config.terminals_url, srv->config.http_listen ? ", web " : "",
                      srv->config.http_listen ? srv->config.http_listen : "",
                      fq_org_count(fq_directory_org(dir)));
             fq_sdnotify_ready(srv->notify, status);
@@ -346,10 +347,12 @@ static void on_store_status(void *user, int connected, const char *why)
     server *srv = user;
     if (connected) {
         fq_log(FQ_LOG_INFO, "store", "connected to PostgreSQL");
+        /* Serving already: the directory came first (at start), or this is
+         * a reconnection. */
         fq_sdnotify_status(srv->notify, "%s",
-                           srv->serving ? "serving (PostgreSQL reconnected)"
-                                        : "connected to PostgreSQL; loading "
-                                          "the directory");
+                           srv->serving_status[0] ? srv->serving_status
+                                                  : "connected to PostgreSQL; loading the "
+                                                    "directory");
     } else {
         fq_log(FQ_LOG_WARN, "store", "lost PostgreSQL (%s); holding requests and reconnecting",
                why ? why : "");
