@@ -88,6 +88,9 @@ static const fq_option options[] = {
                    "a base-map tile URL template (default: none, the map\n"
                    "draws the district's own shapes only)"),
     FQ_OPTION_TEXT(T, "ready-file", "FILE", ready_file, "write the pid here once serving"),
+    FQ_OPTION_ACTION("check-config", NULL, 0,
+                     "read the settings (--config, the environment, the\n"
+                     "options), say what is wrong or OK, and exit"),
     FQ_OPTION_ACTION("version", NULL, 0, "print the version and exit"),
     FQ_OPTION_ACTION("help", NULL, 'h', "this text"),
 };
@@ -107,7 +110,8 @@ static void usage(FILE *out)
             "\n"
             "%s"
             "\n"
-            "Every option but config, version and help is also a key of the config file\n"
+            "Every option but config, check-config, version and help is also a key of the\n"
+            "config file\n"
             "(key = value, the option's name without --). Lowest first: the defaults, the\n"
             "config file, FQ_DB and FQ_SERVER_KEY, the command line.\n",
             lines);
@@ -115,9 +119,9 @@ static void usage(FILE *out)
 
 /* The settings: defaults, then the config file, the environment and the
  * command line, each overriding the one before. 0 to run, 1 to exit 0
- * (--help, --version), 2 on an error (printed). */
+ * (--help, --version), 2 on an error (printed). *check: --check-config. */
 static int read_settings(int argc, char **argv, fq_server_config *config,
-                         fq_option_strings *strings)
+                         fq_option_strings *strings, int *check)
 {
     char err[1024];
     fq_option_arg *args = calloc((size_t)argc + 1, sizeof *args);
@@ -144,6 +148,8 @@ static int read_settings(int argc, char **argv, fq_server_config *config,
         }
         if (strcmp(name, "config") == 0)
             config_file = args[i].value;
+        if (strcmp(name, "check-config") == 0)
+            *check = 1;
     }
     int rv = 0;
     if (config_file != NULL && fq_options_read_file(options, N_OPTIONS, config_file, 0, config,
@@ -159,7 +165,7 @@ static int read_settings(int argc, char **argv, fq_server_config *config,
         fprintf(stderr, "fengqiaod: %s\n", err);
         rv = 2;
     }
-    if (rv == 0 && config_file != NULL)
+    if (rv == 0 && config_file != NULL && !*check)
         fq_log(FQ_LOG_INFO, "config", "settings from %s", config_file);
     free(args);
     return rv;
@@ -175,7 +181,8 @@ int main(int argc, char **argv)
     fq_server_config config;
     fq_server_config_defaults(&config);
     fq_option_strings strings = {0};
-    int rv = read_settings(argc, argv, &config, &strings);
+    int check = 0;
+    int rv = read_settings(argc, argv, &config, &strings, &check);
     if (rv != 0) {
         fq_option_strings_free(&strings);
         return rv == 1 ? 0 : 2;
@@ -197,6 +204,12 @@ int main(int argc, char **argv)
     }
     if (config.web_root == NULL)
         config.web_root = fq_files_dir(FQ_FILES_WEB);
+    if (check) {
+        printf("fengqiaod: the settings are valid (%s)\n",
+               config.conninfo ? "database given" : "no database yet: --db, db = or FQ_DB");
+        fq_option_strings_free(&strings);
+        return 0;
+    }
     rv = fq_server_run(&config);
     fq_option_strings_free(&strings);
     return rv;
