@@ -6,10 +6,13 @@
 #include "paths.h"
 
 #include "conninfo.h"
+#include "keyseal.h"
 #include "log.h"
 #include "options.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +93,8 @@ static const fq_option options[] = {
     FQ_OPTION_TEXT(T, "ready-file", "FILE", ready_file, "write the pid here once serving"),
     FQ_OPTION_ACTION("check-config", NULL, 0,
                      "read the settings (--config, the environment, the\n"
-                     "options), say what is wrong or OK, and exit"),
+                     "options) and the files they name, say what is wrong\n"
+                     "or OK, and exit"),
     FQ_OPTION_ACTION("version", NULL, 0, "print the version and exit"),
     FQ_OPTION_ACTION("help", NULL, 'h', "this text"),
 };
@@ -171,6 +175,31 @@ static int read_settings(int argc, char **argv, fq_server_config *config,
     return rv;
 }
 
+/* --check-config: the files the settings name can be read (by whoever runs
+ * the check: run it as the service's user). The database is not contacted. */
+static int check_files(const fq_server_config *c)
+{
+    char err[512];
+    uint8_t key[FQ_SERVER_KEY_BYTES];
+    int rv = 0;
+    if (fq_server_key_load(c->server_key_path, key, err, sizeof err) != 0) {
+        fprintf(stderr, "fengqiaod: %s\n", err);
+        rv = 2;
+    }
+    sodium_memzero(key, sizeof key);
+    const char *files[] = {c->tls_cert, c->tls_key};
+    for (size_t i = 0; c->http_listen != NULL && i < 2; i++)
+        if (files[i] != NULL && access(files[i], R_OK) != 0) {
+            fprintf(stderr, "fengqiaod: %s: %s\n", files[i], strerror(errno));
+            rv = 2;
+        }
+    if (c->http_listen != NULL && access(c->web_root, R_OK | X_OK) != 0) {
+        fprintf(stderr, "fengqiaod: web root %s: %s\n", c->web_root, strerror(errno));
+        rv = 2;
+    }
+    return rv;
+}
+
 int main(int argc, char **argv)
 {
     /* A write to a connection its peer has closed (a browser that went away
@@ -205,10 +234,12 @@ int main(int argc, char **argv)
     if (config.web_root == NULL)
         config.web_root = fq_files_dir(FQ_FILES_WEB);
     if (check) {
-        printf("fengqiaod: the settings are valid (%s)\n",
-               config.conninfo ? "database given" : "no database yet: --db, db = or FQ_DB");
+        rv = check_files(&config);
+        if (rv == 0)
+            printf("fengqiaod: the settings are valid (%s)\n",
+                   config.conninfo ? "database given" : "no database yet: --db, db = or FQ_DB");
         fq_option_strings_free(&strings);
-        return 0;
+        return rv;
     }
     rv = fq_server_run(&config);
     fq_option_strings_free(&strings);
