@@ -551,9 +551,15 @@ static const fq_option server_file_keys[] = {
 static int read_config_file(int argc, char **argv, globals *g, fq_option_strings *strings)
 {
     const char *path = getenv("FQ_CONFIG");
-    for (int i = 1; i + 1 < argc && argv[i][0] == '-'; i++)
+    /* The global options before the command: --db, --server-key and
+     * --config take a value. */
+    for (int i = 1; i + 1 < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--config") == 0)
             path = argv[i + 1];
+        if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "--db") == 0 ||
+            strcmp(argv[i], "--server-key") == 0)
+            i++;
+    }
     if (path == NULL || path[0] == '\0')
         return 0;
     char err[1024];

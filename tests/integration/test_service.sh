@@ -53,9 +53,17 @@ assert_eq 2 "$rc" "exit status with a password in a world-readable config file"
 grep -q "open.conf:3: db holds a password and .* is readable by every user" "$WORK/open.err" ||
     fail "$(cat "$WORK/open.err")"
 
-# fengqiao-admin reads db and server-key from the same file.
+# fengqiao-admin reads db and server-key from the same file; its own
+# options win.
 assert_match "^ID" "$(env -u FQ_DB -u FQ_SERVER_KEY "$FQ_ADMIN" --config "$conf" unit list | head -n 1)" \
     "fengqiao-admin --config unit list"
+assert_match "^ID" "$(env -u FQ_DB -u FQ_SERVER_KEY "$FQ_ADMIN" --server-key /nonexistent --config "$conf" unit list | head -n 1)" \
+    "fengqiao-admin --server-key X --config unit list"
+rc=0
+env -u FQ_DB -u FQ_SERVER_KEY "$FQ_ADMIN" --db "${FQ_DB/dbname=test_service/dbname=no_such_database_here}" --config "$conf" unit list \
+    >/dev/null 2>"$WORK/admin.err" || rc=$?
+assert_eq 1 "$rc" "fengqiao-admin --db over the file's db"
+grep -q "no_such_database_here" "$WORK/admin.err" || fail "the file's db won over --db: $(cat "$WORK/admin.err")"
 
 # Under a (played) systemd, settings from the file only.
 SERVER_LOG="$WORK/service.log"
