@@ -28,11 +28,10 @@ static const fq_option options[] = {
     FQ_OPTION_ACTION("config", "FILE", 0,
                      "read settings from this INI file first (or FQ_CONFIG); the\n"
                      "command line's options override it (docs/operations.md)"),
-    {"db", "CONNINFO",
-     "PostgreSQL connection string (or FQ_DB); a password\n"
-     "never here: the config file, PGPASSFILE or PGPASSWORD",
-     FQ_OPT_TEXT, FQ_OPT_FIELD(T, conninfo), 0, 0, 0, NULL, fq_conninfo_has_password,
-     FQ_CONNINFO_PASSWORD_HINT, 0},
+    FQ_OPTION_SECRET(T, "db", "CONNINFO", conninfo, fq_conninfo_has_password,
+                     FQ_CONNINFO_PASSWORD_HINT,
+                     "PostgreSQL connection string (or FQ_DB); a password\n"
+                     "never here: the config file, PGPASSFILE or PGPASSWORD"),
     FQ_OPTION_TEXT(T, "server-key", "FILE", server_key_path,
                    "server key that seals node keys (or FQ_SERVER_KEY;\n"
                    "default ./fengqiao-server.key)"),

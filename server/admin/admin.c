@@ -540,8 +540,8 @@ static int admin_main(globals *gp, int argc, char **argv);
  * server's), read by the server's parser: the same file:line errors and the
  * same refusal of a password in a file others may read. */
 static const fq_option server_file_keys[] = {
-    {"db", "CONNINFO", "", FQ_OPT_TEXT, FQ_OPT_FIELD(globals, conninfo), 0, 0, 0, NULL,
-     fq_conninfo_has_password, FQ_CONNINFO_PASSWORD_HINT, 0},
+    FQ_OPTION_SECRET(globals, "db", "CONNINFO", conninfo, fq_conninfo_has_password,
+                     FQ_CONNINFO_PASSWORD_HINT, ""),
     FQ_OPTION_TEXT(globals, "server-key", "FILE", server_key_path, ""),
 };
 

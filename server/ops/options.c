@@ -80,6 +80,14 @@ int fq_option_set(const fq_option *o, void *settings, const char *value, char *e
             return -1;
         }
         uint64_t scale = o->scale ? o->scale : 1;
+        /* A table whose range does not fit its field is our bug: refuse
+         * rather than store a truncated value. */
+        if ((uint64_t)v > UINT64_MAX / scale ||
+            (o->kind == FQ_OPT_INTEGER && o->size < sizeof(uint64_t) &&
+             ((uint64_t)v * scale) >> (o->size * 8 - 1) != 0)) {
+            snprintf(err, err_len, "%s: %s does not fit its setting", o->name, value);
+            return -1;
+        }
         if (o->kind == FQ_OPT_REAL) {
             double d = (double)v * (double)scale;
             memcpy(field, &d, sizeof d);

@@ -51,6 +51,12 @@ typedef struct fq_option {
     {                                                                                              \
         name, metavar, help, FQ_OPT_TEXT, FQ_OPT_FIELD(T, field), 0, 0, 0, NULL, NULL, NULL, 0     \
     }
+/* A text that may carry a secret (options.h: has_secret). */
+#define FQ_OPTION_SECRET(T, name, metavar, field, has_secret, hint, help)                          \
+    {                                                                                              \
+        name, metavar, help, FQ_OPT_TEXT, FQ_OPT_FIELD(T, field), 0, 0, 0, NULL, has_secret, hint, \
+            0                                                                                      \
+    }
 #define FQ_OPTION_NUMBER(T, name, metavar, field, min, max, scale, help)                           \
     {                                                                                              \
         name, metavar, help,                                                                       \

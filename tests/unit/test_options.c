@@ -30,13 +30,14 @@ static const char *const modes[] = {"exit", "wait", NULL};
 #define T settings
 static const fq_option table[] = {
     FQ_OPTION_ACTION("config", "FILE", 0, "the file"),
-    {"db", "CONNINFO", "database", FQ_OPT_TEXT, FQ_OPT_FIELD(T, db), 0, 0, 0, NULL,
-     fq_conninfo_has_password, "use PGPASSFILE", 0},
+    FQ_OPTION_SECRET(T, "db", "CONNINFO", db, fq_conninfo_has_password, "use PGPASSFILE",
+                     "database"),
     FQ_OPTION_TEXT(T, "url", "URL", url, "an endpoint"),
     FQ_OPTION_NUMBER(T, "timeout", "S", timeout_ms, 1, 86400, 1000, "seconds"),
     FQ_OPTION_NUMBER(T, "kib", "N", bytes, 1, 1024 * 1024, 1024, "KiB"),
     FQ_OPTION_NUMBER(T, "count", "N", count, 0, 100, 1, "a count"),
     FQ_OPTION_NUMBER(T, "metres", "N", metres, 1, 1000, 1, "a distance"),
+    FQ_OPTION_NUMBER(T, "too-big", "N", count, 0, 5000000, 1000, "a table bug"),
     FQ_OPTION_CHOICE(T, "mode", "exit|wait", mode, modes, "a choice\nwith two lines"),
     FQ_OPTION_ACTION("help", NULL, 'h', "this text"),
 };
@@ -96,6 +97,8 @@ static void test_file_errors_name_the_line(void **state)
     expect_error("count = 99999999999999999999999\n", 0, "f.conf:1: count needs");
     expect_error("timeout = 0\n", 0, "f.conf:1: timeout needs a whole number from 1 to 86400");
     expect_error("mode = maybe\n", 0, "f.conf:1: mode takes exit|wait, got 'maybe'");
+    /* 4000000 s in ms does not fit an unsigned int: refused, not wrapped. */
+    expect_error("too-big = 4000000\n", 0, "f.conf:1: too-big: 4000000 does not fit its setting");
     expect_error("url =\n", 0, "f.conf:1: url needs a value");
     expect_error("count = 1\njust words\n", 0, "f.conf:2: neither 'key = value'");
     expect_error("[unclosed\n", 0, "f.conf:1: neither");
