@@ -5,10 +5,11 @@
 # `fengqiao-admin migrate` reading the migrations the package installed
 # (strace shows which files it opened: none of the source tree's), the
 # server serving its installed web root, and `systemd-analyze verify` of the
-# unpacked unit (no warnings).
+# unpacked unit (no warnings). Then `cmake --install --prefix` elsewhere: the
+# unit and config carry that prefix, and the clients find their catalogs.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
-: "${FQ_BUILD_DIR:?}" "${FQ_CPACK:?}" "${FQ_VERSION:?}"
+: "${FQ_BUILD_DIR:?}" "${FQ_CPACK:?}" "${FQ_CMAKE:?}" "${FQ_VERSION:?}"
 
 # ---- build and unpack ----
 out="$WORK/pkg"
@@ -128,3 +129,23 @@ if command -v systemd-analyze >/dev/null; then
 else
     fail "systemd-analyze not installed (.ci/install-deps installs systemd)"
 fi
+
+# ---- cmake --install under another prefix ----
+prefix="$root/opt/fengqiao"
+"$FQ_CMAKE" --install "$FQ_BUILD_DIR" --prefix "$prefix" >"$WORK/install.log" 2>&1 ||
+    fail "cmake --install --prefix failed: $(tail -n 5 "$WORK/install.log")"
+grep -q "^ExecStart=$prefix/bin/fengqiaod --config $prefix/etc/fengqiao/fengqiaod.conf$" \
+    "$prefix/lib/systemd/system/fengqiaod.service" ||
+    fail "the unit under $prefix: $(grep ExecStart "$prefix/lib/systemd/system/fengqiaod.service")"
+# Its config parses (only its server key is missing here).
+rc=0
+"$prefix/bin/fengqiaod" --config "$prefix/etc/fengqiao/fengqiaod.conf" --check-config \
+    >/dev/null 2>"$WORK/check.err" || rc=$?
+assert_eq 2 "$rc" "check-config of the installed config without its server key"
+assert_eq 1 "$(wc -l <"$WORK/check.err")" "check-config's complaints"
+grep -q "server key: cannot open key file /var/lib/fengqiao/server.key" "$WORK/check.err" ||
+    fail "check-config: $(cat "$WORK/check.err")"
+# A client speaks Chinese from the catalogs installed beside it.
+help=$(LANG=zh_CN.UTF-8 "$prefix/bin/fq-terminal" --help 2>&1 || true)
+[[ $help == *用法* ]] || fail "fq-terminal under $prefix found no catalog: ${help:0:200}"
+log "cmake --install --prefix $prefix: unit, config and catalogs in place"
