@@ -17,7 +17,7 @@ for k in $keys; do
     *)
         grep -qE "^#?$k = " "$conf" || { echo "$conf: no key $k" >&2; missing=1; } ;;
     esac
-    [ "$k" = help ] || grep -qE "^\|.*\`--$k[ \`]" "$doc" || { echo "$doc: no row for --$k" >&2; missing=1; }
+    [ "$k" = help ] || grep -qE "^\|.*\`--${k}[ \`]" "$doc" || { echo "$doc: no row for --$k" >&2; missing=1; }
 done
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT

@@ -51,8 +51,8 @@ for f in usr/bin/fengqiaod usr/bin/fengqiao-admin usr/bin/fq-report usr/bin/fq-t
     [ -e "$root/$f" ] || fail "the package lacks /$f"
 done
 [ -z "${FQ_CONSOLE:-}" ] || [ -e "$root/usr/bin/fq-console" ] || fail "the package lacks /usr/bin/fq-console"
-n_src=$(ls "$FQ_SRC_DIR"/migrations/*.sql | wc -l)
-n_pkg=$(ls "$root"/usr/share/fengqiao/migrations/*.sql | wc -l)
+n_src=$(find "$FQ_SRC_DIR/migrations" -maxdepth 1 -name '*.sql' | wc -l)
+n_pkg=$(find "$root/usr/share/fengqiao/migrations" -maxdepth 1 -name '*.sql' | wc -l)
 assert_eq "$n_src" "$n_pkg" "migrations in the package"
 # Nothing of the build machine's paths in the package's files.
 if grep -rl --exclude-dir=doc "$FQ_BUILD_DIR\|$FQ_SRC_DIR" "$root/etc" "$root/usr/lib" "$root/usr/share" >"$WORK/leaks" 2>/dev/null; then
@@ -70,6 +70,7 @@ trace=()
 if command -v strace >/dev/null; then
     # LeakSanitizer cannot run under ptrace (a sanitizer build): off for
     # this one run; every other test checks fengqiao-admin for leaks.
+    # shellcheck disable=SC2054 # the commas are ASAN_OPTIONS', not array separators
     trace=(env "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0"
         strace -f -qq -e trace=openat,open -o "$WORK/migrate.trace")
 else
