@@ -29,6 +29,9 @@ static void usage(FILE *out)
             "  migrate [--dir DIR]                 apply pending schema migrations (DIR, else\n"
             "                                      FQ_MIGRATIONS, else the source tree's)\n"
             "  server-key create FILE              make a new server key (mode 0600)\n"
+            "  server-key rotate --new FILE        make a new server key FILE (mode 0600) and\n"
+            "                                      re-seal every node key under it in one\n"
+            "                                      transaction (the old key: --server-key)\n"
             "  unit add ID --kind KIND --name NAME [--parent ID]\n"
             "                                      add an organisation unit\n"
             "                                      (KIND: district, town, village, grid)\n"
@@ -36,8 +39,8 @@ static void usage(FILE *out)
             "  node add ID --role ROLE --jurisdiction UNIT [--description TEXT]\n"
             "           [--key-out FILE]           register a node; writes its key once to\n"
             "                                      FILE (new, mode 0600) or prints it\n"
-            "                                      (ROLE: town_platform, grid_node, terminal,\n"
-            "                                      console, admin)\n"
+            "                                      (ROLE: district_platform, town_platform,\n"
+            "                                      grid_node, terminal, console, admin)\n"
             "  node add ID --role terminal (--serves-worker WORKER | --serves-unit UNIT)\n"
             "           [--jurisdiction UNIT] [--description TEXT] [--key-out FILE]\n"
             "                                      a worker's terminal or a unit's duty\n"
@@ -342,8 +345,10 @@ static int cmd_node(const globals *g, int argc, char **argv)
         "FILE]\n"
         "       fengqiao-admin node revoke ID\n"
         "       fengqiao-admin node list\n"
-        "ROLE is town_platform (jurisdiction: a town), grid_node (a grid), terminal,\n"
-        "console or admin. A terminal serves one grid worker or one handling unit (its duty\n"
+        "ROLE is district_platform (jurisdiction: a district; the district's 12345 hotline\n"
+        "and online channels, reporting anywhere in it), town_platform (a town), grid_node\n"
+        "(a grid), terminal, console or admin. A terminal serves one grid worker or one handling "
+        "unit (its duty\n"
         "officer): it receives their assignments; its jurisdiction defaults to the worker's grid\n"
         "or the unit's territory. 'add' makes the node's 32-byte key, shown once as 64 hex\n"
         "characters: --key-out FILE creates FILE (refusing an existing one) readable by you\n"
@@ -455,9 +460,10 @@ static int cmd_node(const globals *g, int argc, char **argv)
     if (conn == NULL)
         return 1;
     /* Roles bound to a territory must sit on the right tier. */
-    const char *required_kind = r == FQ_ROLE_TOWN_PLATFORM ? "town"
-                                : r == FQ_ROLE_GRID_NODE   ? "grid"
-                                                           : NULL;
+    const char *required_kind = r == FQ_ROLE_TOWN_PLATFORM       ? "town"
+                                : r == FQ_ROLE_GRID_NODE         ? "grid"
+                                : r == FQ_ROLE_DISTRICT_PLATFORM ? "district"
+                                                                 : NULL;
     const char *kparams[1] = {jurisdiction};
     PGresult *res = PQexecParams(conn, "SELECT kind FROM org_units WHERE id = $1", 1, NULL, kparams,
                                  NULL, NULL, 0);
