@@ -222,23 +222,130 @@ static int cmd_migrate(const globals *g, int argc, char **argv)
 
 /* ---- server key ---- */
 
+/* Re-seals every node key under a new server key: the old key opens each
+ * seal, the new one seals it again, all in one transaction (a node's own key
+ * does not change, so no node is told anything). The new key file is written
+ * and synced first, so a committed rotation never leaves the database sealed
+ * under a key that exists nowhere; a rotation that fails removes it again. */
+static int rotate_server_key(const globals *g, const char *new_path)
+{
+    char err[512];
+    uint8_t old_key[FQ_SERVER_KEY_BYTES], new_key[FQ_SERVER_KEY_BYTES];
+    if (fq_server_key_load(g->server_key_path, old_key, err, sizeof err) != 0) {
+        fprintf(stderr, "fengqiao-admin: the current key (--server-key or FQ_SERVER_KEY): %s\n",
+                err);
+        return 1;
+    }
+    PGconn *conn = admin_connect(g);
+    if (conn == NULL) {
+        sodium_memzero(old_key, sizeof old_key);
+        return 1;
+    }
+    if (fq_server_key_create(new_path, err, sizeof err) != 0 ||
+        fq_server_key_load(new_path, new_key, err, sizeof err) != 0) {
+        fprintf(stderr, "fengqiao-admin: %s\n", err);
+        sodium_memzero(old_key, sizeof old_key);
+        PQfinish(conn);
+        return 1;
+    }
+    PGresult *res = PQexec(conn, "BEGIN");
+    int ok = admin_command_ok(conn, res);
+    PQclear(res);
+    /* No node may be added or changed meanwhile: a node sealed under the old
+     * key after this read would not open with the new one. */
+    if (ok) {
+        res = PQexec(conn, "LOCK TABLE nodes IN SHARE ROW EXCLUSIVE MODE");
+        ok = admin_command_ok(conn, res);
+        PQclear(res);
+    }
+    res = ok ? PQexecParams(conn, "SELECT id, key_sealed FROM nodes ORDER BY id", 0, NULL, NULL,
+                            NULL, NULL, 1)
+             : NULL;
+    ok = ok && admin_command_ok(conn, res);
+    int rows = ok ? PQntuples(res) : 0, refused = 0;
+    for (int i = 0; ok && i < rows; i++) {
+        const char *id = PQgetvalue(res, i, 0);
+        uint8_t node_key[32], sealed[FQ_SEALED_KEY_BYTES];
+        if (fq_key_unseal(old_key, id, (const uint8_t *)PQgetvalue(res, i, 1),
+                          (size_t)PQgetlength(res, i, 1), node_key) != 0) {
+            fprintf(stderr, "fengqiao-admin: the key of node %s does not open with %s\n", id,
+                    g->server_key_path);
+            refused++;
+            continue;
+        }
+        fq_key_seal(new_key, id, node_key, sealed);
+        sodium_memzero(node_key, sizeof node_key);
+        const char *params[2] = {id, (const char *)sealed};
+        int lengths[2] = {0, sizeof sealed}, formats[2] = {0, 1};
+        PGresult *up = PQexecParams(conn, "UPDATE nodes SET key_sealed = $2 WHERE id = $1", 2, NULL,
+                                    params, lengths, formats, 0);
+        ok = admin_command_ok(conn, up);
+        PQclear(up);
+    }
+    PQclear(res);
+    if (ok && refused > 0) {
+        fprintf(stderr,
+                "fengqiao-admin: %d node key%s did not open with the current server key %s: is it "
+                "the key the server runs with? Nothing was changed\n",
+                refused, refused == 1 ? "" : "s", g->server_key_path);
+        ok = 0;
+    }
+    if (ok) {
+        /* The running server reloads; it keeps the node keys it holds (the
+         * new seals do not open with its key) until it restarts with the
+         * new one (docs/operations.md, "Rotating the server key"). */
+        admin_notify_server(conn);
+        res = PQexec(conn, "COMMIT");
+        ok = admin_command_ok(conn, res);
+        PQclear(res);
+    }
+    sodium_memzero(old_key, sizeof old_key);
+    sodium_memzero(new_key, sizeof new_key);
+    if (!ok) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+        PQfinish(conn);
+        unlink(new_path); /* sealed nothing */
+        return 1;
+    }
+    PQfinish(conn);
+    printf("%d node key%s re-sealed under %s; restart fengqiaod with --server-key %s, then the old "
+           "key file may be deleted\n",
+           rows, rows == 1 ? "" : "s", new_path, new_path);
+    return 0;
+}
+
 static int cmd_server_key(const globals *g, int argc, char **argv)
 {
-    (void)g;
-    static const char help[] = "usage: fengqiao-admin server-key create FILE\n"
-                               "Writes a new random 32-byte server key (hex) to FILE, mode\n"
-                               "0600. The key seals node keys in the database; keep it out of\n"
-                               "the database and its backups. Refuses to overwrite.\n";
-    const char *action = NULL, *path = NULL;
+    static const char help[] =
+        "usage: fengqiao-admin server-key create FILE\n"
+        "       fengqiao-admin [--server-key OLD] server-key rotate --new FILE\n"
+        "'create' writes a new random 32-byte server key (hex) to FILE, mode 0600. The key\n"
+        "seals node keys in the database; keep it out of the database and its backups.\n"
+        "'rotate' makes a new key FILE the same way and re-seals every node key under it in\n"
+        "one transaction; the current key is --server-key (or FQ_SERVER_KEY). A running\n"
+        "server keeps accepting every node; restart it with --server-key FILE, then delete\n"
+        "the old key (docs/operations.md, \"Rotating the server key\"). Both refuse to\n"
+        "overwrite a file.\n";
+    const char *action = NULL, *path = NULL, *new_path = NULL;
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(help, stdout);
         return 0;
     }
     if (argc >= 2)
         action = argv[1];
-    int rv = admin_parse_options(argc, argv, 2, NULL, 0, &path, help);
+    opt_slot slots[] = {{"--new", &new_path, NULL}};
+    int is_rotate = action != NULL && strcmp(action, "rotate") == 0;
+    int rv = admin_parse_options(argc, argv, 2, is_rotate ? slots : NULL, is_rotate ? 1 : 0, &path,
+                                 help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
+    if (is_rotate) {
+        if (new_path == NULL || path != NULL) {
+            fputs(help, stderr);
+            return 2;
+        }
+        return rotate_server_key(g, new_path);
+    }
     if (action == NULL || strcmp(action, "create") != 0 || path == NULL) {
         fputs(help, stderr);
         return 2;
