@@ -454,12 +454,12 @@ static int cmd_node(const globals *g, int argc, char **argv)
         "       fengqiao-admin node list\n"
         "ROLE is district_platform (jurisdiction: a district; the district's 12345 hotline\n"
         "and online channels, reporting anywhere in it), town_platform (a town), grid_node\n"
-        "(a grid), terminal, console or admin. A terminal serves one grid worker or one handling "
-        "unit (its duty\n"
-        "officer): it receives their assignments; its jurisdiction defaults to the worker's grid\n"
-        "or the unit's territory. 'add' makes the node's 32-byte key, shown once as 64 hex\n"
-        "characters: --key-out FILE creates FILE (refusing an existing one) readable by you\n"
-        "only, as the clients' --key-file demands; without it the key goes to standard output.\n"
+        "(a grid), terminal, console or admin. A terminal serves one grid worker or one\n"
+        "handling unit (its duty officer): it receives their assignments; its jurisdiction\n"
+        "defaults to the worker's grid or the unit's territory. 'add' makes the node's\n"
+        "32-byte key, shown once as 64 hex characters: --key-out FILE creates FILE (refusing\n"
+        "an existing one) readable by you only, as the clients' --key-file demands; without\n"
+        "it the key goes to standard output.\n"
         "Hand it to the node over a trusted channel; it is stored sealed with the server key.\n"
         "'revoke' takes effect on a running server within a second.\n";
     const char *action;
@@ -589,6 +589,39 @@ static int cmd_node(const globals *g, int argc, char **argv)
         return 1;
     }
     PQclear(res);
+    /* Sealed under the key the other nodes are sealed under, or the server
+     * would refuse the node: a server key file left over from before a
+     * rotation is refused here. The lock keeps a rotation out until commit. */
+    res = PQexec(conn, "BEGIN");
+    int ok = admin_command_ok(conn, res);
+    PQclear(res);
+    if (ok) {
+        res = PQexec(conn, "LOCK TABLE nodes IN SHARE ROW EXCLUSIVE MODE");
+        ok = admin_command_ok(conn, res);
+        PQclear(res);
+    }
+    if (ok) {
+        res = PQexecParams(conn, "SELECT id, key_sealed FROM nodes ORDER BY id LIMIT 1", 0, NULL,
+                           NULL, NULL, NULL, 1);
+        ok = admin_command_ok(conn, res);
+        uint8_t other[32];
+        if (ok && PQntuples(res) == 1 &&
+            fq_key_unseal(server_key, PQgetvalue(res, 0, 0), (const uint8_t *)PQgetvalue(res, 0, 1),
+                          (size_t)PQgetlength(res, 0, 1), other) != 0) {
+            fprintf(stderr,
+                    "fengqiao-admin: the node keys in the database are sealed under another server "
+                    "key than %s (was it rotated?); give the current one with --server-key\n",
+                    g->server_key_path);
+            ok = 0;
+        }
+        sodium_memzero(other, sizeof other);
+        PQclear(res);
+    }
+    if (!ok) {
+        sodium_memzero(server_key, sizeof server_key);
+        PQfinish(conn);
+        return 1;
+    }
 
     uint8_t key[32], sealed[FQ_SEALED_KEY_BYTES];
     randombytes_buf(key, sizeof key);
@@ -610,17 +643,21 @@ static int cmd_node(const globals *g, int argc, char **argv)
                        "INSERT INTO nodes (id, role, jurisdiction, key_sealed, description,"
                        " serves_worker, serves_handler) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                        7, NULL, params, lengths, formats, 0);
-    int ok = admin_command_ok(conn, res);
+    ok = admin_command_ok(conn, res);
     PQclear(res);
+    if (ok) {
+        admin_notify_server(conn); /* delivered at the commit */
+        res = PQexec(conn, "COMMIT");
+        ok = admin_command_ok(conn, res);
+        PQclear(res);
+    }
     if (!ok && key_out != NULL)
         unlink(key_out); /* the key of a node that was not added */
     if (ok && key_out != NULL) {
-        admin_notify_server(conn);
         /* One line per node: a setup script registering hundreds reads one
          * line each, naming the file the key went to. */
         fprintf(stderr, "node %s added: %s of %s, key in %s\n", id, role, jurisdiction, key_out);
     } else if (ok) {
-        admin_notify_server(conn);
         char hex[65];
         sodium_bin2hex(hex, sizeof hex, key, sizeof key);
         /* The only time the key is shown: the database keeps it sealed. */

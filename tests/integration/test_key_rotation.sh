@@ -107,7 +107,11 @@ assert_eq "$n" "$(q "SELECT count(*) FROM incidents WHERE external_ref LIKE 'ROT
 log "$n reports through the rotation and the restart, all stored"
 server_stop
 
-# ---- a stale server with the old key ----
+# ---- a stale key file is refused by node add, and a stale server names what it refuses ----
+out=$(FQ_SERVER_KEY="$WORK/stale.key" admin node add stale-node --role grid_node --jurisdiction lingyin-v1-g1 \
+    --key-out "$WORK/keys/stale-node.key" 2>&1) && fail "node add sealed a key under the old server key"
+assert_match "sealed under another server key than $WORK/stale.key \\(was it rotated\\?\\)" "$out" "node add with the old key"
+[ ! -e "$WORK/keys/stale-node.key" ] || fail "a refused node add left its key file"
 FQ_SERVER_KEY="$WORK/stale.key"
 server_start
 grep -q "level=warn comp=directory msg=\"the key of node lingyin-platform does not open with the server key $WORK/stale.key; the node is refused (was the server key rotated? start with the new one)\"" \
