@@ -108,18 +108,19 @@ TAP_TLS_TERMINALS=$TAP_PORT
 start_tap plain-intake "${PLAIN_INTAKE##*:}"
 TAP_PLAIN_INTAKE=$TAP_PORT
 
-# client_stunnel NAME CERT: a client host's stunnel; its local ports in
-# C_INTAKE and C_TERMINALS.
+# client_stunnel NAME CERT [INTAKE TERMINALS]: a client host's stunnel to the
+# server stunnel's ports (default: through the recording relays); its local
+# ports in C_INTAKE and C_TERMINALS.
 client_stunnel() {
-    local name=$1 cert=$2
+    local name=$1 cert=$2 to_intake=${3:-$TAP_TLS_INTAKE} to_terminals=${4:-$TAP_TLS_TERMINALS}
     C_INTAKE=$(free_port)
     C_TERMINALS=$(free_port)
     from_example fengqiao-client.conf "$WORK/$name.conf" "$WORK/$name.log" \
         -e "s#$TLS/node\\.#$TLS/$cert.#" \
         -e "s/^accept = 127.0.0.1:7411/accept = 127.0.0.1:$C_INTAKE/" \
-        -e "s/^connect = $SERVER_NAME:7411/connect = 127.0.0.1:$TAP_TLS_INTAKE/" \
+        -e "s/^connect = $SERVER_NAME:7411/connect = 127.0.0.1:$to_intake/" \
         -e "s/^accept = 127.0.0.1:7412/accept = 127.0.0.1:$C_TERMINALS/" \
-        -e "s/^connect = $SERVER_NAME:7412/connect = 127.0.0.1:$TAP_TLS_TERMINALS/"
+        -e "s/^connect = $SERVER_NAME:7412/connect = 127.0.0.1:$to_terminals/"
     grep -q "^cert = $TLS/$cert.pem" "$WORK/$name.conf" || fail "the client configuration names no $cert.pem"
     start_stunnel "$name" "$WORK/$name.conf"
     wait_port "$C_INTAKE"
@@ -168,6 +169,30 @@ done
 [ "$(head -c 1 "$WORK/tls-intake.bin" | od -An -tx1 | tr -d ' ')" = 16 ] ||
     fail "the TLS leg does not start with a TLS handshake record"
 log "recorded: $(stat -c %s "$WORK/tls-intake.bin") bytes on the TLS leg without the title, $(stat -c %s "$WORK/plain-intake.bin") on the plain leg with it"
+
+# What the tunnel costs, for the record (logged, not asserted: never
+# depend on the machine's speed): BULK_N reports each way, 16 in flight, the
+# client stunnel straight to the server's (no relay in between).
+BULK_N=1000
+python3 -c '
+import json, sys
+for i in range(int(sys.argv[2])):
+    print(json.dumps({"category": "dispute.neighbour", "severity": "IV", "risk": "low", "channel": "hotline",
+                      "place_unit": "lingyin-v1-g1", "title": "throughput %d" % i, "external_ref": "%s-%d" % (sys.argv[1], i)}))
+' BULK "$BULK_N" >"$WORK/bulk.jsonl"
+bulk() { # URL NAME: prints the milliseconds the lot took
+    local t0 t1
+    sed "s/BULK-/$2-/" "$WORK/bulk.jsonl" >"$WORK/bulk-$2.jsonl"
+    t0=$(now_ms)
+    "$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" --url "$1" --stdin --quiet \
+        <"$WORK/bulk-$2.jsonl" >"$WORK/bulk-$2.out" 2>&1 || fail "bulk reports through $2: $(tail -n 3 "$WORK/bulk-$2.out")"
+    t1=$(now_ms)
+    echo $((t1 - t0))
+}
+plain_ms=$(bulk "tcp://127.0.0.1:${PLAIN_INTAKE##*:}" BULK-PLAIN)
+client_stunnel direct-stunnel node "$S_INTAKE" "$S_TERMINALS"
+tls_ms=$(bulk "tcp://127.0.0.1:$C_INTAKE" BULK-TUNNEL)
+log "$BULK_N reports, 16 in flight: plain $plain_ms ms, through the stunnel pair $tls_ms ms"
 
 # ---- a plain nanomsg client at the TLS port gets nothing through ----
 before=$(q "SELECT count(*) FROM incidents")
