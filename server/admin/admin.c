@@ -222,6 +222,32 @@ static int cmd_migrate(const globals *g, int argc, char **argv)
 
 /* ---- server key ---- */
 
+int admin_lock_nodes_for_key(PGconn *conn, const uint8_t server_key[FQ_SERVER_KEY_BYTES],
+                             const char *key_path)
+{
+    PGresult *res = PQexec(conn, "LOCK TABLE nodes IN SHARE ROW EXCLUSIVE MODE");
+    int ok = admin_command_ok(conn, res);
+    PQclear(res);
+    if (!ok)
+        return 0;
+    res = PQexecParams(conn, "SELECT id, key_sealed FROM nodes ORDER BY id LIMIT 1", 0, NULL, NULL,
+                       NULL, NULL, 1);
+    ok = admin_command_ok(conn, res);
+    uint8_t other[32];
+    if (ok && PQntuples(res) == 1 &&
+        fq_key_unseal(server_key, PQgetvalue(res, 0, 0), (const uint8_t *)PQgetvalue(res, 0, 1),
+                      (size_t)PQgetlength(res, 0, 1), other) != 0) {
+        fprintf(stderr,
+                "fengqiao-admin: the node keys in the database are sealed under another server key "
+                "than %s (was it rotated?); give the current one with --server-key\n",
+                key_path);
+        ok = 0;
+    }
+    sodium_memzero(other, sizeof other);
+    PQclear(res);
+    return ok;
+}
+
 /* Re-seals every node key under a new server key: the old key opens each
  * seal, the new one seals it again, all in one transaction (a node's own key
  * does not change, so no node is told anything). The new key file is written
@@ -589,34 +615,10 @@ static int cmd_node(const globals *g, int argc, char **argv)
         return 1;
     }
     PQclear(res);
-    /* Sealed under the key the other nodes are sealed under, or the server
-     * would refuse the node: a server key file left over from before a
-     * rotation is refused here. The lock keeps a rotation out until commit. */
     res = PQexec(conn, "BEGIN");
     int ok = admin_command_ok(conn, res);
     PQclear(res);
-    if (ok) {
-        res = PQexec(conn, "LOCK TABLE nodes IN SHARE ROW EXCLUSIVE MODE");
-        ok = admin_command_ok(conn, res);
-        PQclear(res);
-    }
-    if (ok) {
-        res = PQexecParams(conn, "SELECT id, key_sealed FROM nodes ORDER BY id LIMIT 1", 0, NULL,
-                           NULL, NULL, NULL, 1);
-        ok = admin_command_ok(conn, res);
-        uint8_t other[32];
-        if (ok && PQntuples(res) == 1 &&
-            fq_key_unseal(server_key, PQgetvalue(res, 0, 0), (const uint8_t *)PQgetvalue(res, 0, 1),
-                          (size_t)PQgetlength(res, 0, 1), other) != 0) {
-            fprintf(stderr,
-                    "fengqiao-admin: the node keys in the database are sealed under another server "
-                    "key than %s (was it rotated?); give the current one with --server-key\n",
-                    g->server_key_path);
-            ok = 0;
-        }
-        sodium_memzero(other, sizeof other);
-        PQclear(res);
-    }
+    ok = ok && admin_lock_nodes_for_key(conn, server_key, g->server_key_path);
     if (!ok) {
         sodium_memzero(server_key, sizeof server_key);
         PQfinish(conn);

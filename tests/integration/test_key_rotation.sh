@@ -112,11 +112,17 @@ out=$(FQ_SERVER_KEY="$WORK/stale.key" admin node add stale-node --role grid_node
     --key-out "$WORK/keys/stale-node.key" 2>&1) && fail "node add sealed a key under the old server key"
 assert_match "sealed under another server key than $WORK/stale.key \\(was it rotated\\?\\)" "$out" "node add with the old key"
 [ ! -e "$WORK/keys/stale-node.key" ] || fail "a refused node add left its key file"
+out=$(printf 'correct horse battery\n' | FQ_SERVER_KEY="$WORK/stale.key" admin user add stale-op --role operator \
+    --jurisdiction lingyin 2>&1) && fail "user add sealed a console node key under the old server key"
+assert_match "sealed under another server key than $WORK/stale.key" "$out" "user add with the old key"
+assert_eq 0 "$(q "SELECT count(*) FROM nodes WHERE id = 'p.stale-op'")" "no node from the refused user add"
+printf 'correct horse battery\n' | admin user add new-op --role operator --jurisdiction lingyin >/dev/null 2>&1 ||
+    fail "user add with the new key"
 FQ_SERVER_KEY="$WORK/stale.key"
 server_start
 grep -q "level=warn comp=directory msg=\"the key of node lingyin-platform does not open with the server key $WORK/stale.key; the node is refused (was the server key rotated? start with the new one)\"" \
     "$SERVER_LOG" || fail "the stale server does not name the nodes it refuses: $(grep comp=directory "$SERVER_LOG")"
-grep -q "level=error comp=directory msg=\"6 of 6 nodes refused: their keys do not open with the server key $WORK/stale.key\"" \
+grep -q "level=error comp=directory msg=\"7 of 7 nodes refused: their keys do not open with the server key $WORK/stale.key\"" \
     "$SERVER_LOG" || fail "no summary of the refused nodes"
 out=$(report lingyin-platform --json --timeout-ms 5000 --category dispute.neighbour --severity IV --risk low \
     --channel hotline --place lingyin-v1-g1 --title 旧钥 --external-ref ROT-STALE || true)
