@@ -191,9 +191,10 @@ static fq_directory *build_directory(server *srv, const fq_directory *previous,
     }
     if (kept > 0)
         fq_log(FQ_LOG_WARN, "directory",
-               "%zu node keys are sealed under another server key than %s (rotated): keeping the "
+               "%zu node key%s sealed under another server key than %s (rotated): keeping the "
                "keys this server holds for them until it is restarted with the new key: %s%s",
-               kept, srv->config.server_key_path, kept_ids, kept > KEPT_IDS_NAMED ? ", ..." : "");
+               kept, kept == 1 ? " is" : "s are", srv->config.server_key_path, kept_ids,
+               kept > KEPT_IDS_NAMED ? ", ..." : "");
     if (refused > 0)
         fq_log(FQ_LOG_ERROR, "directory",
                "%zu of %d nodes refused: their keys do not open with the server key %s", refused,
