@@ -7,6 +7,8 @@
 #     server stunnel work end to end (incident stored, assignment received);
 #   - a recording relay on the TLS leg never sees the report's distinctive
 #     title or phone number, which the same relay on a plain leg does see;
+#     with tcpdump (and the right to capture), the same on loopback: the TLS
+#     port's packets lack them, fengqiaod's plain port's have them;
 #   - a plain nanomsg client against the TLS port gets nothing through;
 #   - a client stunnel whose certificate the district's CA did not sign, and
 #     a TLS client with no certificate, are refused;
@@ -128,6 +130,33 @@ client_stunnel() {
 }
 client_stunnel client-stunnel node
 
+# Packet captures on loopback, when tcpdump may capture here (root or
+# CAP_NET_RAW): the server stunnel's TLS port, and fengqiaod's plain intake
+# port behind it. Without them the recording relays above still judge.
+CAPTURES=()
+start_capture() { # NAME PORT
+    local i
+    command -v tcpdump >/dev/null || return 1
+    tcpdump -i lo -U --immediate-mode -n -s 0 -w "$WORK/$1.pcap" "tcp port $2" 2>"$WORK/$1.tcpdump.err" &
+    local pid=$!
+    for ((i = 0; i < 200; i++)); do
+        grep -q "listening on" "$WORK/$1.tcpdump.err" && {
+            CAPTURES+=("$pid")
+            BG_PIDS+=("$pid")
+            return 0
+        }
+        pid_alive "$pid" || break
+        sleep 0.05
+    done
+    kill "$pid" 2>/dev/null || true
+    log "no packet capture: $(head -n 1 "$WORK/$1.tcpdump.err")"
+    return 1
+}
+CAPTURING=0
+if start_capture tls-port "$S_INTAKE" && start_capture plain-port "${PLAIN_INTAKE##*:}"; then
+    CAPTURING=1
+fi
+
 # ---- through the tunnel: a report, then the worker's terminal syncs ----
 TITLE="TLS-CANARY-7f3a9c 楼道堆物"
 PHONE=13900007777
@@ -166,6 +195,15 @@ for leg in tls-intake tls-terminals; do
     ! grep -qaF "$PHONE" "$WORK/$leg.bin" || fail "the phone number crossed $leg in clear"
     ! grep -qaF "lingyin-platform" "$WORK/$leg.bin" || fail "a node id crossed $leg in clear"
 done
+if [ "$CAPTURING" = 1 ]; then
+    for pid in "${CAPTURES[@]}"; do kill -INT "$pid"; done
+    for pid in "${CAPTURES[@]}"; do wait_for_pid "$pid" 20 || true; done
+    grep -qaF "TLS-CANARY-7f3a9c" "$WORK/plain-port.pcap" || fail "the capture of fengqiaod's plain port lacks the title"
+    [ "$(stat -c %s "$WORK/tls-port.pcap")" -gt 1000 ] || fail "the capture of the TLS port is empty"
+    ! grep -qaF "TLS-CANARY-7f3a9c" "$WORK/tls-port.pcap" || fail "the title crossed the TLS port in clear (packet capture)"
+    ! grep -qaF "$PHONE" "$WORK/tls-port.pcap" || fail "the phone number crossed the TLS port in clear (packet capture)"
+    log "tcpdump: the title is on fengqiaod's plain port ($(stat -c %s "$WORK/plain-port.pcap") bytes captured), not on the TLS port ($(stat -c %s "$WORK/tls-port.pcap") bytes)"
+fi
 [ "$(head -c 1 "$WORK/tls-intake.bin" | od -An -tx1 | tr -d ' ')" = 16 ] ||
     fail "the TLS leg does not start with a TLS handshake record"
 log "recorded: $(stat -c %s "$WORK/tls-intake.bin") bytes on the TLS leg without the title, $(stat -c %s "$WORK/plain-intake.bin") on the plain leg with it"
