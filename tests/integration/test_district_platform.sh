@@ -68,7 +68,12 @@ assert_eq ok "$(jq -r .status <<<"$out")" "district platform's report by unit id
 id=$(jq -r .incident_id <<<"$out")
 assert_eq "$TOWN_C|$(village_unit 2)" "$(placed "$id")" "incident $id placed"
 IDS+=("$id")
-assert_eq 3 "$(q "SELECT count(*) FROM incidents WHERE reporter_node = 'xihu-12345'")" "stored"
+# The district itself (a call that names no town): accepted, handled at the district.
+out=$(report xihu-12345 --json --category dispute.neighbour --severity IV --risk low --channel hotline \
+    --place xihu --title "12345 工单 district" --external-ref 12345-DISTRICT) || fail "at the district: $out"
+log "at the district itself: $(jq -c '[.status, .routing.tier, .routing.lead_unit]' <<<"$out")"
+assert_eq ok "$(jq -r .status <<<"$out")" "district platform's report at the district itself"
+assert_eq 4 "$(q "SELECT count(*) FROM incidents WHERE reporter_node = 'xihu-12345'")" "stored"
 
 # A town platform's point in the neighbouring town: refused, as before.
 p=$(grid_point 1)
