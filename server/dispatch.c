@@ -1326,7 +1326,9 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     }
     if (place < 0 && req->has_location && r->geo != NULL) {
         int32_t grid = fq_geo_locate(r->geo, req->lon, req->lat);
-        if (grid >= 0 && !fq_org_within(org, grid, reporter->jurisdiction)) {
+        /* The same policy as a named place: a district platform's point
+         * may lie anywhere in its district, a town platform's in its town. */
+        if (grid >= 0 && fq_policy_may_report_at(snap->directory, reporter, grid) != FQ_POLICY_OK) {
             snprintf(err, err_len,
                      "location (%.6f, %.6f) lies in grid %s, outside the jurisdiction %s", req->lon,
                      req->lat, fq_org_id(org, grid), fq_org_id(org, reporter->jurisdiction));

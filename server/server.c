@@ -128,8 +128,21 @@ static void start_http(server *srv)
 
 /* ---- directory ---- */
 
-static fq_directory *build_directory(server *srv, const PGresult *units, const PGresult *nodes,
-                                     char *why, size_t why_len)
+/* Up to this many node ids are named in the one line that says a reload
+ * kept node keys whose new seals do not open (a rotation re-seals them all). */
+#define KEPT_IDS_NAMED 8
+
+/* The directory from the rows loaded. A node whose seal does not open with
+ * the server key keeps the key it had in `previous` (the directory being
+ * served): after `fengqiao-admin server-key rotate` every seal in the
+ * database is under the new key while this server still runs with the old
+ * one, and it must go on accepting every node until it is restarted with the
+ * new key. The node's key itself did not change. A node not in `previous`
+ * (a fresh start with a stale key, or a node added under another key) is
+ * refused, each named in the log. */
+static fq_directory *build_directory(server *srv, const fq_directory *previous,
+                                     const PGresult *units, const PGresult *nodes, char *why,
+                                     size_t why_len)
 {
     char err[256];
     fq_org *org = fq_routing_org(units, why, why_len);
@@ -140,6 +153,8 @@ static fq_directory *build_directory(server *srv, const PGresult *units, const P
         snprintf(why, why_len, "out of memory");
         return NULL;
     }
+    size_t kept = 0, refused = 0;
+    char kept_ids[KEPT_IDS_NAMED * 66] = "";
     for (int i = 0; i < PQntuples(nodes); i++) {
         const char *id = PQgetvalue(nodes, i, 0);
         size_t sealed_len = 0;
@@ -149,13 +164,20 @@ static fq_directory *build_directory(server *srv, const PGresult *units, const P
         int opened =
             sealed != NULL && fq_key_unseal(srv->server_key, id, sealed, sealed_len, key) == 0;
         PQfreemem(sealed);
-        if (!opened) {
+        const fq_node *had = !opened && previous != NULL ? fq_directory_find(previous, id) : NULL;
+        if (had != NULL) {
+            memcpy(key, had->key, sizeof key);
+            if (kept++ < KEPT_IDS_NAMED)
+                snprintf(kept_ids + strlen(kept_ids), sizeof kept_ids - strlen(kept_ids), "%s%s",
+                         kept > 1 ? ", " : "", id);
+        } else if (!opened) {
             /* Sealed under another server key, or tampered with: the node
              * cannot authenticate, everyone else carries on. */
+            refused++;
             fq_log(FQ_LOG_WARN, "directory",
-                   "the key of node %s does not open with this server key; the "
-                   "node is refused",
-                   id);
+                   "the key of node %s does not open with the server key %s; the node is refused "
+                   "(was the server key rotated? start with the new one)",
+                   id, srv->config.server_key_path);
             continue;
         }
         int revoked = PQgetvalue(nodes, i, 4)[0] == 't';
@@ -170,6 +192,16 @@ static fq_directory *build_directory(server *srv, const PGresult *units, const P
             fq_log(FQ_LOG_WARN, "directory", "%s", err);
         sodium_memzero(key, sizeof key);
     }
+    if (kept > 0)
+        fq_log(FQ_LOG_WARN, "directory",
+               "%zu node key%s sealed under another server key than %s (rotated): keeping the "
+               "keys this server holds for them until it is restarted with the new key: %s%s",
+               kept, kept == 1 ? " is" : "s are", srv->config.server_key_path, kept_ids,
+               kept > KEPT_IDS_NAMED ? ", ..." : "");
+    if (refused > 0)
+        fq_log(FQ_LOG_ERROR, "directory",
+               "%zu of %d nodes refused: their keys do not open with the server key %s", refused,
+               PQntuples(nodes), srv->config.server_key_path);
     return dir;
 }
 
@@ -244,9 +276,10 @@ static void on_directory(void *user, const PGresult *const *loaded)
 {
     server *srv = user;
     char err[512];
-    fq_directory *dir =
-        build_directory(srv, loaded[FQ_LOAD_UNITS], loaded[FQ_LOAD_NODES], err, sizeof err);
     fq_snapshot *old = fq_dispatch_current(srv->dispatch);
+    fq_directory *dir =
+        build_directory(srv, old != NULL ? old->directory : NULL, loaded[FQ_LOAD_UNITS],
+                        loaded[FQ_LOAD_NODES], err, sizeof err);
     int have_routing = old != NULL && old->routing != NULL;
     if (dir == NULL) {
         char why[600];

@@ -34,6 +34,9 @@ static void usage(FILE *out)
             "                                      FQ_MIGRATIONS, else the installed ones:\n"
             "                                      ../share/fengqiao/migrations from the binary)\n"
             "  server-key create FILE              make a new server key (mode 0600)\n"
+            "  server-key rotate --new FILE        make a new server key FILE (mode 0600) and\n"
+            "                                      re-seal every node key under it in one\n"
+            "                                      transaction (the old key: --server-key)\n"
             "  unit add ID --kind KIND --name NAME [--parent ID]\n"
             "                                      add an organisation unit\n"
             "                                      (KIND: district, town, village, grid)\n"
@@ -41,8 +44,8 @@ static void usage(FILE *out)
             "  node add ID --role ROLE --jurisdiction UNIT [--description TEXT]\n"
             "           [--key-out FILE]           register a node; writes its key once to\n"
             "                                      FILE (new, mode 0600) or prints it\n"
-            "                                      (ROLE: town_platform, grid_node, terminal,\n"
-            "                                      console, admin)\n"
+            "                                      (ROLE: district_platform, town_platform,\n"
+            "                                      grid_node, terminal, console, admin)\n"
             "  node add ID --role terminal (--serves-worker WORKER | --serves-unit UNIT)\n"
             "           [--jurisdiction UNIT] [--description TEXT] [--key-out FILE]\n"
             "                                      a worker's terminal or a unit's duty\n"
@@ -230,23 +233,156 @@ static int cmd_migrate(const globals *g, int argc, char **argv)
 
 /* ---- server key ---- */
 
+int admin_lock_nodes_for_key(PGconn *conn, const uint8_t server_key[FQ_SERVER_KEY_BYTES],
+                             const char *key_path)
+{
+    PGresult *res = PQexec(conn, "LOCK TABLE nodes IN SHARE ROW EXCLUSIVE MODE");
+    int ok = admin_command_ok(conn, res);
+    PQclear(res);
+    if (!ok)
+        return 0;
+    res = PQexecParams(conn, "SELECT id, key_sealed FROM nodes ORDER BY id LIMIT 1", 0, NULL, NULL,
+                       NULL, NULL, 1);
+    ok = admin_command_ok(conn, res);
+    uint8_t other[32];
+    if (ok && PQntuples(res) == 1 &&
+        fq_key_unseal(server_key, PQgetvalue(res, 0, 0), (const uint8_t *)PQgetvalue(res, 0, 1),
+                      (size_t)PQgetlength(res, 0, 1), other) != 0) {
+        fprintf(stderr,
+                "fengqiao-admin: the node keys in the database are sealed under another server key "
+                "than %s (was it rotated?); give the current one with --server-key\n",
+                key_path);
+        ok = 0;
+    }
+    sodium_memzero(other, sizeof other);
+    PQclear(res);
+    return ok;
+}
+
+/* Re-seals every node key under a new server key: the old key opens each
+ * seal, the new one seals it again, all in one transaction (a node's own key
+ * does not change, so no node is told anything). The new key file is written
+ * and synced first, so a committed rotation never leaves the database sealed
+ * under a key that exists nowhere; a rotation that fails removes it again. */
+static int rotate_server_key(const globals *g, const char *new_path)
+{
+    char err[512];
+    uint8_t old_key[FQ_SERVER_KEY_BYTES], new_key[FQ_SERVER_KEY_BYTES];
+    if (fq_server_key_load(g->server_key_path, old_key, err, sizeof err) != 0) {
+        fprintf(stderr, "fengqiao-admin: the current key (--server-key or FQ_SERVER_KEY): %s\n",
+                err);
+        return 1;
+    }
+    PGconn *conn = admin_connect(g);
+    if (conn == NULL) {
+        sodium_memzero(old_key, sizeof old_key);
+        return 1;
+    }
+    if (fq_server_key_create(new_path, err, sizeof err) != 0 ||
+        fq_server_key_load(new_path, new_key, err, sizeof err) != 0) {
+        fprintf(stderr, "fengqiao-admin: %s\n", err);
+        sodium_memzero(old_key, sizeof old_key);
+        PQfinish(conn);
+        return 1;
+    }
+    PGresult *res = PQexec(conn, "BEGIN");
+    int ok = admin_command_ok(conn, res);
+    PQclear(res);
+    /* No node may be added or changed meanwhile: a node sealed under the old
+     * key after this read would not open with the new one. */
+    if (ok) {
+        res = PQexec(conn, "LOCK TABLE nodes IN SHARE ROW EXCLUSIVE MODE");
+        ok = admin_command_ok(conn, res);
+        PQclear(res);
+    }
+    res = ok ? PQexecParams(conn, "SELECT id, key_sealed FROM nodes ORDER BY id", 0, NULL, NULL,
+                            NULL, NULL, 1)
+             : NULL;
+    ok = ok && admin_command_ok(conn, res);
+    int rows = ok ? PQntuples(res) : 0, refused = 0;
+    for (int i = 0; ok && i < rows; i++) {
+        const char *id = PQgetvalue(res, i, 0);
+        uint8_t node_key[32], sealed[FQ_SEALED_KEY_BYTES];
+        if (fq_key_unseal(old_key, id, (const uint8_t *)PQgetvalue(res, i, 1),
+                          (size_t)PQgetlength(res, i, 1), node_key) != 0) {
+            fprintf(stderr, "fengqiao-admin: the key of node %s does not open with %s\n", id,
+                    g->server_key_path);
+            refused++;
+            continue;
+        }
+        fq_key_seal(new_key, id, node_key, sealed);
+        sodium_memzero(node_key, sizeof node_key);
+        const char *params[2] = {id, (const char *)sealed};
+        int lengths[2] = {0, sizeof sealed}, formats[2] = {0, 1};
+        PGresult *up = PQexecParams(conn, "UPDATE nodes SET key_sealed = $2 WHERE id = $1", 2, NULL,
+                                    params, lengths, formats, 0);
+        ok = admin_command_ok(conn, up);
+        PQclear(up);
+    }
+    PQclear(res);
+    if (ok && refused > 0) {
+        fprintf(stderr,
+                "fengqiao-admin: %d node key%s did not open with the current server key %s: is it "
+                "the key the server runs with? Nothing was changed\n",
+                refused, refused == 1 ? "" : "s", g->server_key_path);
+        ok = 0;
+    }
+    if (ok) {
+        /* The running server reloads; it keeps the node keys it holds (the
+         * new seals do not open with its key) until it restarts with the
+         * new one (docs/operations.md, "Rotating the server key"). */
+        admin_notify_server(conn);
+        res = PQexec(conn, "COMMIT");
+        ok = admin_command_ok(conn, res);
+        PQclear(res);
+    }
+    sodium_memzero(old_key, sizeof old_key);
+    sodium_memzero(new_key, sizeof new_key);
+    if (!ok) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+        PQfinish(conn);
+        unlink(new_path); /* sealed nothing */
+        return 1;
+    }
+    PQfinish(conn);
+    printf("%d node key%s re-sealed under %s; restart fengqiaod with --server-key %s, then the old "
+           "key file may be deleted\n",
+           rows, rows == 1 ? "" : "s", new_path, new_path);
+    return 0;
+}
+
 static int cmd_server_key(const globals *g, int argc, char **argv)
 {
-    (void)g;
-    static const char help[] = "usage: fengqiao-admin server-key create FILE\n"
-                               "Writes a new random 32-byte server key (hex) to FILE, mode\n"
-                               "0600. The key seals node keys in the database; keep it out of\n"
-                               "the database and its backups. Refuses to overwrite.\n";
-    const char *action = NULL, *path = NULL;
+    static const char help[] =
+        "usage: fengqiao-admin server-key create FILE\n"
+        "       fengqiao-admin [--server-key OLD] server-key rotate --new FILE\n"
+        "'create' writes a new random 32-byte server key (hex) to FILE, mode 0600. The key\n"
+        "seals node keys in the database; keep it out of the database and its backups.\n"
+        "'rotate' makes a new key FILE the same way and re-seals every node key under it in\n"
+        "one transaction; the current key is --server-key (or FQ_SERVER_KEY). A running\n"
+        "server keeps accepting every node; restart it with --server-key FILE, then delete\n"
+        "the old key (docs/operations.md, \"Rotating the server key\"). Both refuse to\n"
+        "overwrite a file.\n";
+    const char *action = NULL, *path = NULL, *new_path = NULL;
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(help, stdout);
         return 0;
     }
     if (argc >= 2)
         action = argv[1];
-    int rv = admin_parse_options(argc, argv, 2, NULL, 0, &path, help);
+    opt_slot slots[] = {{"--new", &new_path, NULL}};
+    int is_rotate = action != NULL && strcmp(action, "rotate") == 0;
+    int rv = admin_parse_options(argc, argv, 2, is_rotate ? slots : NULL, is_rotate ? 1 : 0, &path,
+                                 help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
+    if (is_rotate) {
+        if (new_path == NULL || path != NULL) {
+            fputs(help, stderr);
+            return 2;
+        }
+        return rotate_server_key(g, new_path);
+    }
     if (action == NULL || strcmp(action, "create") != 0 || path == NULL) {
         fputs(help, stderr);
         return 2;
@@ -353,12 +489,14 @@ static int cmd_node(const globals *g, int argc, char **argv)
         "FILE]\n"
         "       fengqiao-admin node revoke ID\n"
         "       fengqiao-admin node list\n"
-        "ROLE is town_platform (jurisdiction: a town), grid_node (a grid), terminal,\n"
-        "console or admin. A terminal serves one grid worker or one handling unit (its duty\n"
-        "officer): it receives their assignments; its jurisdiction defaults to the worker's grid\n"
-        "or the unit's territory. 'add' makes the node's 32-byte key, shown once as 64 hex\n"
-        "characters: --key-out FILE creates FILE (refusing an existing one) readable by you\n"
-        "only, as the clients' --key-file demands; without it the key goes to standard output.\n"
+        "ROLE is district_platform (jurisdiction: a district; the district's 12345 hotline\n"
+        "and online channels, reporting anywhere in it), town_platform (a town), grid_node\n"
+        "(a grid), terminal, console or admin. A terminal serves one grid worker or one\n"
+        "handling unit (its duty officer): it receives their assignments; its jurisdiction\n"
+        "defaults to the worker's grid or the unit's territory. 'add' makes the node's\n"
+        "32-byte key, shown once as 64 hex characters: --key-out FILE creates FILE (refusing\n"
+        "an existing one) readable by you only, as the clients' --key-file demands; without\n"
+        "it the key goes to standard output.\n"
         "Hand it to the node over a trusted channel; it is stored sealed with the server key.\n"
         "'revoke' takes effect on a running server within a second.\n";
     const char *action;
@@ -466,9 +604,10 @@ static int cmd_node(const globals *g, int argc, char **argv)
     if (conn == NULL)
         return 1;
     /* Roles bound to a territory must sit on the right tier. */
-    const char *required_kind = r == FQ_ROLE_TOWN_PLATFORM ? "town"
-                                : r == FQ_ROLE_GRID_NODE   ? "grid"
-                                                           : NULL;
+    const char *required_kind = r == FQ_ROLE_TOWN_PLATFORM       ? "town"
+                                : r == FQ_ROLE_GRID_NODE         ? "grid"
+                                : r == FQ_ROLE_DISTRICT_PLATFORM ? "district"
+                                                                 : NULL;
     const char *kparams[1] = {jurisdiction};
     PGresult *res = PQexecParams(conn, "SELECT kind FROM org_units WHERE id = $1", 1, NULL, kparams,
                                  NULL, NULL, 0);
@@ -487,6 +626,15 @@ static int cmd_node(const globals *g, int argc, char **argv)
         return 1;
     }
     PQclear(res);
+    res = PQexec(conn, "BEGIN");
+    int ok = admin_command_ok(conn, res);
+    PQclear(res);
+    ok = ok && admin_lock_nodes_for_key(conn, server_key, g->server_key_path);
+    if (!ok) {
+        sodium_memzero(server_key, sizeof server_key);
+        PQfinish(conn);
+        return 1;
+    }
 
     uint8_t key[32], sealed[FQ_SEALED_KEY_BYTES];
     randombytes_buf(key, sizeof key);
@@ -508,17 +656,21 @@ static int cmd_node(const globals *g, int argc, char **argv)
                        "INSERT INTO nodes (id, role, jurisdiction, key_sealed, description,"
                        " serves_worker, serves_handler) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                        7, NULL, params, lengths, formats, 0);
-    int ok = admin_command_ok(conn, res);
+    ok = admin_command_ok(conn, res);
     PQclear(res);
+    if (ok) {
+        admin_notify_server(conn); /* delivered at the commit */
+        res = PQexec(conn, "COMMIT");
+        ok = admin_command_ok(conn, res);
+        PQclear(res);
+    }
     if (!ok && key_out != NULL)
         unlink(key_out); /* the key of a node that was not added */
     if (ok && key_out != NULL) {
-        admin_notify_server(conn);
         /* One line per node: a setup script registering hundreds reads one
          * line each, naming the file the key went to. */
         fprintf(stderr, "node %s added: %s of %s, key in %s\n", id, role, jurisdiction, key_out);
     } else if (ok) {
-        admin_notify_server(conn);
         char hex[65];
         sodium_bin2hex(hex, sizeof hex, key, sizeof key);
         /* The only time the key is shown: the database keeps it sealed. */

@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct globals {
@@ -27,6 +28,12 @@ typedef struct opt_slot {
 PGconn *admin_connect(const globals *g);
 /* 1 when the result is a success; otherwise prints the error and returns 0. */
 int admin_command_ok(PGconn *conn, PGresult *res);
+/* Inside a transaction, before a new node's key is sealed with server_key:
+ * locks the nodes table (a rotation waits for the commit, and waits for no
+ * one) and checks that the nodes already there are sealed under the same
+ * key (a key file left from before a rotation would register a node the
+ * server cannot open). 1, or 0 with a message printed. */
+int admin_lock_nodes_for_key(PGconn *conn, const uint8_t server_key[32], const char *key_path);
 /* Tells a running server to reload (delivered at commit inside a transaction). */
 void admin_notify_server(PGconn *conn);
 /* Parses options from argv[first]: 0 to go on, 1 when --help was printed,

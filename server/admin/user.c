@@ -196,7 +196,6 @@ static int user_add(const globals *g, int argc, char **argv)
     randombytes_buf(key, sizeof key);
     fq_key_seal(server_key, node_id, key, sealed);
     sodium_memzero(key, sizeof key);
-    sodium_memzero(server_key, sizeof server_key);
 
     char description[160];
     snprintf(description, sizeof description, "web console account %s", name);
@@ -204,6 +203,7 @@ static int user_add(const globals *g, int argc, char **argv)
     int nl[4] = {0, 0, sizeof sealed, 0}, nf[4] = {0, 0, 1, 0};
     const char *ap[5] = {name, display, role, node_id, hash};
     int ok = run(conn, "BEGIN", 0, NULL, NULL, NULL, NULL) &&
+             admin_lock_nodes_for_key(conn, server_key, g->server_key_path) &&
              run(conn,
                  "INSERT INTO nodes (id, role, jurisdiction, key_sealed, description)"
                  " VALUES ($1, 'console', $2, $3, $4)",
@@ -217,6 +217,7 @@ static int user_add(const globals *g, int argc, char **argv)
     ok = ok && run(conn, "COMMIT", 0, NULL, NULL, NULL, NULL);
     if (!ok)
         PQclear(PQexec(conn, "ROLLBACK"));
+    sodium_memzero(server_key, sizeof server_key);
     sodium_memzero(hash, sizeof hash);
     PQfinish(conn);
     if (ok)

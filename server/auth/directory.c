@@ -105,7 +105,10 @@ int fq_directory_add_node(fq_directory *dir, const char *id, fq_role role, const
     e->node.jurisdiction = unit;
     e->node.revoked = revoked;
     memcpy(e->node.key, key, 32);
-    if (role == FQ_ROLE_TOWN_PLATFORM || role == FQ_ROLE_CONSOLE)
+    /* Platforms and consoles follow their territory's feed: a district
+     * platform the district's, so it sees what becomes of what it reported. */
+    if (role == FQ_ROLE_TOWN_PLATFORM || role == FQ_ROLE_DISTRICT_PLATFORM ||
+        role == FQ_ROLE_CONSOLE)
         snprintf(e->node.box, sizeof e->node.box, "u:%s", jurisdiction);
     HASH_ADD_STR(dir->nodes, id, e);
     dir->node_count++;
@@ -167,24 +170,56 @@ const fq_node *fq_directory_find(const fq_directory *dir, const char *id)
     return e ? &e->node : NULL;
 }
 
+/* The tier a reporting role's jurisdiction must be; 0 when the role may not
+ * report, -1 when any unit will do (a terminal reports where it serves). */
+static int reporting_tier(fq_role role)
+{
+    switch (role) {
+    case FQ_ROLE_TOWN_PLATFORM:
+        return FQ_UNIT_TOWN;
+    case FQ_ROLE_GRID_NODE:
+        return FQ_UNIT_GRID;
+    case FQ_ROLE_DISTRICT_PLATFORM:
+        return FQ_UNIT_DISTRICT;
+    case FQ_ROLE_TERMINAL:
+        return -1;
+    default:
+        return 0;
+    }
+}
+
+int fq_policy_may_report_at(const fq_directory *dir, const fq_node *node, int32_t unit)
+{
+    int tier = reporting_tier(node->role);
+    if (tier == 0)
+        return FQ_POLICY_EROLE;
+    if (unit < 0 || (size_t)unit >= fq_org_count(dir->org))
+        return FQ_POLICY_EUNKNOWN_PLACE;
+    /* A district platform's jurisdiction is its district, a town platform's
+     * its town, a grid node's its grid: within() covers all three, and a
+     * mis-registered node (a town platform bound to a whole district) is
+     * refused rather than widened. */
+    if (tier > 0 && (int)fq_org_kind(dir->org, node->jurisdiction) != tier)
+        return FQ_POLICY_EOUTSIDE;
+    if (!fq_org_within(dir->org, unit, node->jurisdiction))
+        return FQ_POLICY_EOUTSIDE;
+    return FQ_POLICY_OK;
+}
+
 int fq_policy_may_report(const fq_directory *dir, const fq_node *node, const char *place_unit,
                          int32_t *place)
 {
     *place = -1;
-    if (node->role != FQ_ROLE_TOWN_PLATFORM && node->role != FQ_ROLE_GRID_NODE &&
-        node->role != FQ_ROLE_TERMINAL)
+    if (reporting_tier(node->role) == 0)
         return FQ_POLICY_EROLE;
     int32_t unit = fq_org_find(dir->org, place_unit);
     if (unit < 0)
         return FQ_POLICY_EUNKNOWN_PLACE;
     *place = unit;
-    /* A town platform's jurisdiction is its town, a grid node's its grid:
-     * within() covers both, and a mis-registered node (a town platform bound
-     * to a whole district) is refused rather than widened. */
-    fq_unit_kind expected = node->role == FQ_ROLE_TOWN_PLATFORM ? FQ_UNIT_TOWN : FQ_UNIT_GRID;
-    if (node->role != FQ_ROLE_TERMINAL && fq_org_kind(dir->org, node->jurisdiction) != expected)
-        return FQ_POLICY_EOUTSIDE;
-    if (!fq_org_within(dir->org, unit, node->jurisdiction))
-        return FQ_POLICY_EOUTSIDE;
-    return FQ_POLICY_OK;
+    return fq_policy_may_report_at(dir, node, unit);
+}
+
+int fq_policy_may_send_reports(fq_role role)
+{
+    return reporting_tier(role) != 0;
 }

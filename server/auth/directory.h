@@ -28,8 +28,9 @@ typedef struct fq_node {
     int revoked;
     uint8_t key[32];
     /* The outbox this node reads (docs/terminals.md): a terminal's worker
-     * ("w:<id>") or handling unit ("h:<id>"), a town platform's follow feed
-     * ("u:<town>"); empty for other nodes. */
+     * ("w:<id>") or handling unit ("h:<id>"), a town or district platform's
+     * (and a console's) follow feed ("u:<town>", "u:<district>"); empty for
+     * other nodes. */
     char box[72];
     /* Who acts through it, by name (a feed item's actor_name): the web
      * account's display name, the served worker's name, else the node's
@@ -71,11 +72,20 @@ enum {
     FQ_POLICY_EOUTSIDE = -3,       /* the place is outside the node's jurisdiction */
 };
 
-/* May `node` report an incident that happened at `place_unit`? Town platforms
- * inside their town; grid nodes inside their grid; terminals (a worker or a
- * unit reporting from the field) inside their jurisdiction. *place gets its
- * index. */
+/* May a node of this role send reports at all? (town and district
+ * platforms, grid nodes, terminals) */
+int fq_policy_may_send_reports(fq_role role);
+
+/* May `node` report an incident that happened at `place_unit`? District
+ * platforms anywhere in their district; town platforms inside their town;
+ * grid nodes inside their grid; terminals (a worker or a unit reporting from
+ * the field) inside their jurisdiction. A platform or grid node registered on
+ * the wrong tier is refused everywhere. *place gets its index. */
 int fq_policy_may_report(const fq_directory *dir, const fq_node *node, const char *place_unit,
                          int32_t *place);
+
+/* The same for a unit already found: the grid a coordinate-only report's
+ * point lies in. */
+int fq_policy_may_report_at(const fq_directory *dir, const fq_node *node, int32_t unit);
 
 #endif

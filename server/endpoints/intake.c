@@ -414,8 +414,7 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
         return;
     }
     const Fengqiao__V1__ReportIncident *report = env->report_incident;
-    if (node->role != FQ_ROLE_TOWN_PLATFORM && node->role != FQ_ROLE_GRID_NODE &&
-        node->role != FQ_ROLE_TERMINAL) {
+    if (!fq_policy_may_send_reports(node->role)) {
         snprintf(err, sizeof err, "a %s node may not report incidents", fq_role_name(node->role));
         refuse(in, token, key, frame, len, sender, mid, ST(FORBIDDEN), err);
         return;

@@ -487,7 +487,7 @@ static void handle_sync(fq_terminals *t, const fq_node *node, const fq_gate *gat
                node->role == FQ_ROLE_TERMINAL
                    ? "this terminal serves no worker or unit yet (fengqiao-admin node add "
                      "--serves-worker/--serves-unit)"
-                   : "only terminals and town platforms have an outbox");
+                   : "only terminals, platforms and consoles have an outbox");
         return;
     }
     box_state *b = find_box(t, node->box, 1);

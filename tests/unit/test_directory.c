@@ -29,6 +29,11 @@ static int setup(void **state)
     rv |= fq_org_add(o, "beishan", FQ_UNIT_TOWN, "xihu", "", err, sizeof err);
     rv |= fq_org_add(o, "beishan-v1", FQ_UNIT_VILLAGE, "beishan", "", err, sizeof err);
     rv |= fq_org_add(o, "beishan-v1-g1", FQ_UNIT_GRID, "beishan-v1", "", err, sizeof err);
+    /* A second district, for district platforms outside their own. */
+    rv |= fq_org_add(o, "gongshu", FQ_UNIT_DISTRICT, "", "", err, sizeof err);
+    rv |= fq_org_add(o, "hubin", FQ_UNIT_TOWN, "gongshu", "", err, sizeof err);
+    rv |= fq_org_add(o, "hubin-v1", FQ_UNIT_VILLAGE, "hubin", "", err, sizeof err);
+    rv |= fq_org_add(o, "hubin-v1-g1", FQ_UNIT_GRID, "hubin-v1", "", err, sizeof err);
     rv |= fq_org_finish(o, err, sizeof err);
     if (rv != 0)
         return -1;
@@ -49,6 +54,10 @@ static int setup(void **state)
     ADD("village-platform", FQ_ROLE_TOWN_PLATFORM, "lingyin-v1", key_a, 0);
     ADD("village-grid-node", FQ_ROLE_GRID_NODE, "lingyin-v1", key_a, 0);
     ADD("town-grid-node", FQ_ROLE_GRID_NODE, "lingyin", key_a, 0);
+    ADD("xihu-12345", FQ_ROLE_DISTRICT_PLATFORM, "xihu", key_a, 0);
+    ADD("gongshu-12345", FQ_ROLE_DISTRICT_PLATFORM, "gongshu", key_b, 0);
+    ADD("town-12345", FQ_ROLE_DISTRICT_PLATFORM, "lingyin", key_a, 0);
+    ADD("grid-12345", FQ_ROLE_DISTRICT_PLATFORM, "lingyin-v1-g1", key_a, 0);
 #undef ADD
     return rv == 0 ? 0 : -1;
 }
@@ -81,7 +90,7 @@ static int may(const char *node_id, const char *place_unit, int32_t *place)
 static void test_nodes(void **state)
 {
     (void)state;
-    assert_int_equal(fq_directory_node_count(dir), 11);
+    assert_int_equal(fq_directory_node_count(dir), 15);
     const fq_node *n = node("lingyin-platform");
     assert_string_equal(n->id, "lingyin-platform");
     assert_int_equal(n->role, FQ_ROLE_TOWN_PLATFORM);
@@ -93,7 +102,7 @@ static void test_nodes(void **state)
     assert_null(fq_directory_find(dir, "nobody"));
     assert_null(fq_directory_find(dir, ""));
     assert_null(fq_directory_find(dir, "LINGYIN-PLATFORM"));
-    assert_int_equal(fq_org_count(fq_directory_org(dir)), 10);
+    assert_int_equal(fq_org_count(fq_directory_org(dir)), 14);
 }
 
 static void test_add_refusals(void **state)
@@ -225,6 +234,73 @@ static void test_misregistered_nodes(void **state)
             assert_int_equal(may(nodes[n], places[p], NULL), FQ_POLICY_EOUTSIDE);
 }
 
+/* The district's hotline: every unit of its district, from the district
+ * itself down to any grid of any town; nothing of another district. */
+static void test_district_platform(void **state)
+{
+    (void)state;
+    const fq_org *o = fq_directory_org(dir);
+    int32_t place;
+    static const char *inside[] = {"xihu",          "lingyin", "lingyin-v1", "lingyin-v1-g1",
+                                   "lingyin-v2-g1", "beishan", "beishan-v1", "beishan-v1-g1"};
+    for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++) {
+        assert_int_equal(may("xihu-12345", inside[i], &place), FQ_POLICY_OK);
+        assert_int_equal(place, fq_org_find(o, inside[i]));
+        assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), place), FQ_POLICY_OK);
+    }
+    static const char *outside[] = {"gongshu", "hubin", "hubin-v1", "hubin-v1-g1"};
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+        assert_int_equal(may("xihu-12345", outside[i], &place), FQ_POLICY_EOUTSIDE);
+        assert_int_equal(place, fq_org_find(o, outside[i]));
+        assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), place),
+                         FQ_POLICY_EOUTSIDE);
+        /* ... which the other district's platform may. */
+        assert_int_equal(may("gongshu-12345", outside[i], NULL), FQ_POLICY_OK);
+    }
+    for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++)
+        assert_int_equal(may("gongshu-12345", inside[i], NULL), FQ_POLICY_EOUTSIDE);
+    assert_int_equal(may("xihu-12345", "nowhere", &place), FQ_POLICY_EUNKNOWN_PLACE);
+    assert_int_equal(place, -1);
+    assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), -1),
+                     FQ_POLICY_EUNKNOWN_PLACE);
+    assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), 1 << 20),
+                     FQ_POLICY_EUNKNOWN_PLACE);
+    /* Bound to a town or a grid: refused everywhere, even there. */
+    static const char *all[] = {"xihu", "lingyin", "lingyin-v1", "lingyin-v1-g1"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(may("town-12345", all[i], NULL), FQ_POLICY_EOUTSIDE);
+        assert_int_equal(may("grid-12345", all[i], NULL), FQ_POLICY_EOUTSIDE);
+    }
+    /* It follows its district's feed, which carries every town's changes. */
+    assert_string_equal(node("xihu-12345")->box, "u:xihu");
+    assert_string_equal(node("gongshu-12345")->box, "u:gongshu");
+    assert_true(fq_policy_may_send_reports(FQ_ROLE_DISTRICT_PLATFORM));
+    assert_true(fq_policy_may_send_reports(FQ_ROLE_TOWN_PLATFORM));
+    assert_true(fq_policy_may_send_reports(FQ_ROLE_GRID_NODE));
+    assert_true(fq_policy_may_send_reports(FQ_ROLE_TERMINAL));
+    assert_false(fq_policy_may_send_reports(FQ_ROLE_CONSOLE));
+    assert_false(fq_policy_may_send_reports(FQ_ROLE_ADMIN));
+    assert_false(fq_policy_may_send_reports((fq_role)0));
+}
+
+/* A coordinate-only report is checked by the grid its point lies in: the
+ * same answers as naming that grid. */
+static void test_report_at_grid(void **state)
+{
+    (void)state;
+    const fq_org *o = fq_directory_org(dir);
+    int32_t beishan_grid = fq_org_find(o, "beishan-v1-g1");
+    assert_int_equal(fq_policy_may_report_at(dir, node("lingyin-platform"), beishan_grid),
+                     FQ_POLICY_EOUTSIDE);
+    assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), beishan_grid), FQ_POLICY_OK);
+    assert_int_equal(fq_policy_may_report_at(dir, node("g1-terminal"), beishan_grid),
+                     FQ_POLICY_EOUTSIDE);
+    assert_int_equal(fq_policy_may_report_at(dir, node("xihu-console"), beishan_grid),
+                     FQ_POLICY_EROLE);
+    assert_int_equal(fq_policy_may_report_at(dir, node("wide-platform"), beishan_grid),
+                     FQ_POLICY_EOUTSIDE);
+}
+
 static void test_revoked_is_not_policy(void **state)
 {
     (void)state;
@@ -273,6 +349,8 @@ int main(void)
         cmocka_unit_test(test_roles_refused),
         cmocka_unit_test(test_terminal_reports),
         cmocka_unit_test(test_boxes),
+        cmocka_unit_test(test_district_platform),
+        cmocka_unit_test(test_report_at_grid),
         cmocka_unit_test(test_misregistered_nodes),
         cmocka_unit_test(test_revoked_is_not_policy),
         cmocka_unit_test(test_add_refusals),
