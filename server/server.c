@@ -37,10 +37,10 @@ typedef struct server {
     fq_msgsock *terminals_sock;
     fq_msgsock *console_sock; /* --console: the same endpoint on its own listener */
     fq_dispatch *dispatch;
-    fq_api *api;   /* the web console's JSON API (--http) */
-    fq_http *http; /* its HTTP listener */
+    fq_api *api;         /* the web console's JSON API (--http) */
+    fq_http *http;       /* its HTTP listener */
     fq_open311 *open311; /* Open311 GeoReport v2 on the same listener */
-    int serving;   /* a snapshot has been installed once */
+    int serving;         /* a snapshot has been installed once */
     /* The outcome of the last directory load, written to routing_status
      * (docs/operations.md); one write in flight, the latest outcome wins. */
     struct routing_status {

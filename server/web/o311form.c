@@ -49,8 +49,8 @@ int fq_o311_path_parse(const char *path, fq_o311_path *out, char *err, size_t er
     /* The format is what follows the last '.' of the last segment. */
     const char *dot = strrchr(rest, '.');
     const char *slash = strrchr(rest, '/');
-    size_t stem = dot != NULL && (slash == NULL || dot > slash) ? (size_t)(dot - rest)
-                                                                 : strlen(rest);
+    size_t stem =
+        dot != NULL && (slash == NULL || dot > slash) ? (size_t)(dot - rest) : strlen(rest);
     const char *ext = rest[stem] == '.' ? rest + stem + 1 : "";
     const char *sep = memchr(rest, '/', stem);
     size_t head = sep ? (size_t)(sep - rest) : stem;
@@ -251,8 +251,8 @@ int fq_o311_datetime_parse(const char *s, int64_t *ms)
         return -1;
     if (*p != '\0')
         return -1;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-                   (int64_t)offset_min * 60;
+    int64_t secs =
+        days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - (int64_t)offset_min * 60;
     *ms = secs * 1000 + frac_ms;
     return 0;
 }

@@ -5,6 +5,7 @@
 #include "loginlimit.h"
 #include "log.h"
 #include "o311form.h"
+#include "routing_state.h"
 #include "statements.h"
 #include "validate.h"
 
@@ -54,9 +55,14 @@ enum { F_API_KEY, F_JURISDICTION };
 static const char *const SERVICE_FIELDS[] = {"api_key", "jurisdiction_id", NULL};
 static const char *const REQUEST_FIELDS[] = {"api_key", "jurisdiction_id", NULL};
 enum { Q_IDS = 2, Q_CODE, Q_START, Q_END, Q_STATUS };
-static const char *const QUERY_FIELDS[] = {"api_key",    "jurisdiction_id", "service_request_id",
-                                           "service_code", "start_date",    "end_date",
-                                           "status",     NULL};
+static const char *const QUERY_FIELDS[] = {"api_key",
+                                           "jurisdiction_id",
+                                           "service_request_id",
+                                           "service_code",
+                                           "start_date",
+                                           "end_date",
+                                           "status",
+                                           NULL};
 enum {
     P_CODE = 2,
     P_LAT,
@@ -74,10 +80,11 @@ enum {
     P_IDEMPOTENCY,
 };
 static const char *const POST_FIELDS[] = {
-    "api_key",    "jurisdiction_id", "service_code", "lat",        "long",
-    "address_string", "address_id",  "email",        "device_id",  "account_id",
-    "first_name", "last_name",       "phone",        "description", "media_url",
-    "idempotency_key", NULL};
+    "api_key",   "jurisdiction_id", "service_code", "lat",
+    "long",      "address_string",  "address_id",   "email",
+    "device_id", "account_id",      "first_name",   "last_name",
+    "phone",     "description",     "media_url",    "idempotency_key",
+    NULL};
 
 static int64_t wall_ms(void)
 {
@@ -208,8 +215,10 @@ static void services_answer(o311_req *q, const PGresult *res)
         json_object *a = json_object_new_array();
         for (int i = 0; i < n; i++) {
             json_object *s = json_object_new_object();
-            json_object_object_add(s, "service_code", json_object_new_string(PQgetvalue(res, i, 0)));
-            json_object_object_add(s, "service_name", json_object_new_string(PQgetvalue(res, i, 1)));
+            json_object_object_add(s, "service_code",
+                                   json_object_new_string(PQgetvalue(res, i, 0)));
+            json_object_object_add(s, "service_name",
+                                   json_object_new_string(PQgetvalue(res, i, 1)));
             json_object_object_add(s, "description", json_object_new_string(""));
             json_object_object_add(s, "metadata", json_object_new_boolean(0));
             json_object_object_add(s, "type", json_object_new_string("realtime"));
@@ -239,11 +248,20 @@ static void services_answer(o311_req *q, const PGresult *res)
 
 /* The columns of FQ_SQL_O311_REQUESTS, in order, as the specification
  * names them (lat and long are numbers in JSON). */
-static const char *const REQUEST_COLUMNS[] = {
-    "service_request_id", "status",             "status_notes",     "service_name",
-    "service_code",       "description",        "agency_responsible", "requested_datetime",
-    "updated_datetime",   "expected_datetime",  "address",          "address_id",
-    "lat",                "long"};
+static const char *const REQUEST_COLUMNS[] = {"service_request_id",
+                                              "status",
+                                              "status_notes",
+                                              "service_name",
+                                              "service_code",
+                                              "description",
+                                              "agency_responsible",
+                                              "requested_datetime",
+                                              "updated_datetime",
+                                              "expected_datetime",
+                                              "address",
+                                              "address_id",
+                                              "lat",
+                                              "long"};
 
 static void requests_answer(o311_req *q, const PGresult *res)
 {
@@ -385,8 +403,8 @@ static void on_filed(void *user, const Fengqiao__V1__Reply *reply)
         send_error(r, format, 503, "the server could not answer now; retry", 1);
         return;
     }
-    const char *msg = reply->message && reply->message[0] ? reply->message
-                                                          : fq_status_name(reply->status);
+    const char *msg =
+        reply->message && reply->message[0] ? reply->message : fq_status_name(reply->status);
     switch (reply->status) {
     case ST(OK):
         break;
@@ -487,8 +505,9 @@ static void file_request(o311_req *q, const fq_node *node, const PGresult *servi
     report.category = PQgetvalue(services, 0, 4);
     report.severity = FENGQIAO__V1__SEVERITY__SEVERITY_IV;
     report.risk = FENGQIAO__V1__RISK__RISK_LOW;
-    report.channel = node->role == FQ_ROLE_DISTRICT_PLATFORM ? FENGQIAO__V1__CHANNEL__CHANNEL_HOTLINE
-                                                             : FENGQIAO__V1__CHANNEL__CHANNEL_ONLINE;
+    report.channel = node->role == FQ_ROLE_DISTRICT_PLATFORM
+                         ? FENGQIAO__V1__CHANNEL__CHANNEL_HOTLINE
+                         : FENGQIAO__V1__CHANNEL__CHANNEL_ONLINE;
     if (v[P_LAT] != NULL || v[P_LONG] != NULL) {
         if (v[P_LAT] == NULL || v[P_LONG] == NULL ||
             fq_o311_degrees_parse(v[P_LAT], &point.lat) != 0 ||
@@ -499,9 +518,21 @@ static void file_request(o311_req *q, const fq_node *node, const PGresult *servi
         report.location = &point;
     }
     report.place_unit = (char *)(v[P_ADDRESS_ID] ? v[P_ADDRESS_ID] : "");
-    if (report.location == NULL && report.place_unit[0] == '\0') {
+    /* A point in none of the district's grids is another jurisdiction's:
+     * refused, where a platform's nanomsg report would be kept at its
+     * jurisdiction (docs/routing.md "unplaced"). A city-wide system must
+     * learn at once that it sent the request to the wrong place. */
+    fq_snapshot *snap = fq_dispatch_current(q->o->dispatch);
+    const fq_geo_index *geo = snap && snap->routing ? snap->routing->geo : NULL;
+    if (report.location != NULL && report.place_unit[0] == '\0' && geo != NULL &&
+        fq_geo_locate(geo, point.lon, point.lat) < 0) {
         fail(q, 400,
-             "a location is required: lat and long, or address_id (a unit of the topology)", 0);
+             "the location (lat, long) is outside the district's grids: not this jurisdiction", 0);
+        return;
+    }
+    if (report.location == NULL && report.place_unit[0] == '\0') {
+        fail(q, 400, "a location is required: lat and long, or address_id (a unit of the topology)",
+             0);
         return;
     }
     if (report.place_unit[0] != '\0' && !fq_valid_id(report.place_unit)) {
@@ -524,8 +555,7 @@ static void file_request(o311_req *q, const fq_node *node, const PGresult *servi
             fail(q, 503, "out of memory", 1);
             return;
         }
-        snprintf(desc, n, "%s%smedia_url: %s", description, description[0] ? "\n" : "",
-                 v[P_MEDIA]);
+        snprintf(desc, n, "%s%smedia_url: %s", description, description[0] ? "\n" : "", v[P_MEDIA]);
         description = desc;
     }
     report.description = (char *)description;
@@ -681,8 +711,8 @@ static int list_param(const char *value, int (*ok)(const char *), size_t max, ch
          t = strtok_r(NULL, ",", &save))
         good = ok(t) && ++n <= max;
     /* No empty items ("a,,b", ",a", "a,"). */
-    good = good && strstr(value, ",,") == NULL && value[0] != ',' &&
-           value[strlen(value) - 1] != ',';
+    good =
+        good && strstr(value, ",,") == NULL && value[0] != ',' && value[strlen(value) - 1] != ',';
     free(check);
     if (!good) {
         free(copy);
@@ -771,18 +801,16 @@ void fq_open311_handle(fq_open311 *o, fq_web_req *r)
              0);
         return;
     }
-    const char *const *fields = q->path.resource == FQ_O311_SERVICES ||
-                                        q->path.resource == FQ_O311_SERVICE
-                                    ? SERVICE_FIELDS
-                                : q->path.resource == FQ_O311_REQUEST ? REQUEST_FIELDS
-                                : post                                 ? POST_FIELDS
-                                                                       : QUERY_FIELDS;
+    const char *const *fields =
+        q->path.resource == FQ_O311_SERVICES || q->path.resource == FQ_O311_SERVICE ? SERVICE_FIELDS
+        : q->path.resource == FQ_O311_REQUEST                                       ? REQUEST_FIELDS
+        : post                                                                      ? POST_FIELDS
+                                                                                    : QUERY_FIELDS;
     const char *text;
     size_t len;
     if (post) {
         const char *type = fq_web_req_header(r, "content-type");
-        if (type == NULL ||
-            strncasecmp(type, "application/x-www-form-urlencoded", 33) != 0) {
+        if (type == NULL || strncasecmp(type, "application/x-www-form-urlencoded", 33) != 0) {
             fail(q, 400, "the body is application/x-www-form-urlencoded", 0);
             return;
         }
@@ -795,8 +823,8 @@ void fq_open311_handle(fq_open311 *o, fq_web_req *r)
         text = fq_web_req_query_string(r);
         len = strlen(text);
     }
-    if (fq_o311_form_parse(text ? text : "", text ? len : 0, fields, MAX_VALUE_BYTES, &q->form,
-                           err, sizeof err) != 0) {
+    if (fq_o311_form_parse(text ? text : "", text ? len : 0, fields, MAX_VALUE_BYTES, &q->form, err,
+                           sizeof err) != 0) {
         fail(q, 400, err, 0);
         return;
     }
