@@ -1,21 +1,13 @@
 #include "o311form.h"
 
+#include "errbuf.h"
+
 #include <ctype.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistr.h>
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 int fq_o311_code_ok(const char *s)
 {
@@ -43,7 +35,7 @@ int fq_o311_path_parse(const char *path, fq_o311_path *out, char *err, size_t er
     memset(out, 0, sizeof *out);
     size_t base = sizeof FQ_O311_BASE - 1;
     if (strncmp(path, FQ_O311_BASE, base) != 0)
-        return fail(err, err_len, "no such resource (the API is under " FQ_O311_BASE ")"),
+        return fq_errf(err, err_len, "no such resource (the API is under " FQ_O311_BASE ")"),
                FQ_O311_ENOTFOUND;
     const char *rest = path + base;
     /* The format is what follows the last '.' of the last segment. */
@@ -57,17 +49,17 @@ int fq_o311_path_parse(const char *path, fq_o311_path *out, char *err, size_t er
     int services = head == 8 && strncmp(rest, "services", 8) == 0;
     int requests = head == 8 && strncmp(rest, "requests", 8) == 0;
     if (!services && !requests)
-        return fail(err, err_len, "no such resource: %s", path), FQ_O311_ENOTFOUND;
+        return fq_errf(err, err_len, "no such resource: %s", path), FQ_O311_ENOTFOUND;
     if (sep != NULL) {
         const char *id = sep + 1;
         size_t id_len = stem - head - 1;
         char copy[FQ_O311_ID_MAX + 1];
         if (id_len == 0 || id_len > FQ_O311_ID_MAX || memchr(id, '/', id_len) != NULL)
-            return fail(err, err_len, "no such resource: %s", path), FQ_O311_ENOTFOUND;
+            return fq_errf(err, err_len, "no such resource: %s", path), FQ_O311_ENOTFOUND;
         memcpy(copy, id, id_len);
         copy[id_len] = '\0';
         if (services ? !fq_o311_code_ok(copy) : !digits_only(copy, id_len))
-            return fail(err, err_len, "no such %s: %s", services ? "service" : "request", copy),
+            return fq_errf(err, err_len, "no such %s: %s", services ? "service" : "request", copy),
                    FQ_O311_ENOTFOUND;
         memcpy(out->id, copy, id_len + 1);
         out->resource = services ? FQ_O311_SERVICE : FQ_O311_REQUEST;
@@ -78,7 +70,7 @@ int fq_o311_path_parse(const char *path, fq_o311_path *out, char *err, size_t er
     else if (strcmp(ext, "xml") == 0)
         out->format = FQ_O311_XML;
     else
-        return fail(err, err_len, "unknown format '%.16s': the formats are .xml and .json", ext),
+        return fq_errf(err, err_len, "unknown format '%.16s': the formats are .xml and .json", ext),
                FQ_O311_EFORMAT;
     return FQ_O311_OK;
 }
@@ -121,7 +113,7 @@ int fq_o311_form_parse(const char *text, size_t len, const char *const *names, s
     /* Decoding never lengthens: one buffer of len + one NUL per field. */
     char *buf = malloc(2 * len + 2);
     if (buf == NULL)
-        return fail(err, err_len, "out of memory");
+        return fq_errf(err, err_len, "out of memory");
     size_t used = 0;
     for (size_t p = 0; p < len;) {
         const char *part = text + p;
@@ -136,42 +128,42 @@ int fq_o311_form_parse(const char *text, size_t len, const char *const *names, s
         size_t kd;
         if (decode(part, klen, key, &kd) != 0) {
             free(buf);
-            return fail(err, err_len, "a field name has a malformed %%-escape");
+            return fq_errf(err, err_len, "a field name has a malformed %%-escape");
         }
         if (memchr(key, '\0', kd) != NULL || u8_check((const uint8_t *)key, kd) != NULL) {
             free(buf);
-            return fail(err, err_len, "a field name is not valid UTF-8 text");
+            return fq_errf(err, err_len, "a field name is not valid UTF-8 text");
         }
         size_t i = 0;
         while (i < nnames && strcmp(names[i], key) != 0)
             i++;
         if (i == nnames) {
-            fail(err, err_len, "unknown field '%.40s'", key);
+            fq_errf(err, err_len, "unknown field '%.40s'", key);
             free(buf);
             return -1;
         }
         if (out->values[i] != NULL) {
             free(buf);
-            return fail(err, err_len, "%s is given twice", names[i]);
+            return fq_errf(err, err_len, "%s is given twice", names[i]);
         }
         used += kd + 1;
         char *value = buf + used;
         size_t vd = 0;
         if (decode(eq ? eq + 1 : part + plen, eq ? plen - klen - 1 : 0, value, &vd) != 0) {
             free(buf);
-            return fail(err, err_len, "%s has a malformed %%-escape", names[i]);
+            return fq_errf(err, err_len, "%s has a malformed %%-escape", names[i]);
         }
         if (memchr(value, '\0', vd) != NULL) {
             free(buf);
-            return fail(err, err_len, "%s contains a NUL character", names[i]);
+            return fq_errf(err, err_len, "%s contains a NUL character", names[i]);
         }
         if (u8_check((const uint8_t *)value, vd) != NULL) {
             free(buf);
-            return fail(err, err_len, "%s is not valid UTF-8", names[i]);
+            return fq_errf(err, err_len, "%s is not valid UTF-8", names[i]);
         }
         if (vd > max_value) {
             free(buf);
-            return fail(err, err_len, "%s is longer than %zu bytes", names[i], max_value);
+            return fq_errf(err, err_len, "%s is longer than %zu bytes", names[i], max_value);
         }
         used += vd + 1;
         out->values[i] = value;
