@@ -107,6 +107,17 @@ static void req_free(o311_req *q)
 
 static const char XML_TYPE[] = "text/xml; charset=utf-8";
 
+/* JSON without json-c's escaped slashes ("application\/…", URLs): the
+ * specification's examples and its clients' eyes expect them plain. */
+static void respond_json(fq_web_req *r, int status, json_object *doc)
+{
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(
+        doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    fq_web_respond(r, status, "application/json; charset=utf-8", text, len);
+    json_object_put(doc);
+}
+
 /* An XML document being written: the writer's buffer. */
 typedef struct xdoc {
     xmlBufferPtr buf;
@@ -162,7 +173,7 @@ static void send_error(fq_web_req *r, fq_o311_format format, int status, const c
         json_object_object_add(e, "description", json_object_new_string(description));
         json_object *a = json_object_new_array();
         json_object_array_add(a, e);
-        fq_web_respond_json(r, status, a);
+        respond_json(r, status, a);
         return;
     }
     xdoc d;
@@ -198,7 +209,7 @@ static void services_answer(o311_req *q, const PGresult *res)
             json_object_object_add(doc, "service_code",
                                    json_object_new_string(PQgetvalue(res, 0, 0)));
             json_object_object_add(doc, "attributes", json_object_new_array());
-            fq_web_respond_json(q->r, 200, doc);
+            respond_json(q->r, 200, doc);
         } else {
             xdoc d;
             if (xdoc_begin(&d, "service_definition") == 0) {
@@ -226,7 +237,7 @@ static void services_answer(o311_req *q, const PGresult *res)
             json_object_object_add(s, "group", json_object_new_string(PQgetvalue(res, i, 2)));
             json_object_array_add(a, s);
         }
-        fq_web_respond_json(q->r, 200, a);
+        respond_json(q->r, 200, a);
     } else {
         xdoc d;
         if (xdoc_begin(&d, "services") == 0)
@@ -285,8 +296,10 @@ static void requests_answer(o311_req *q, const PGresult *res)
                 if (c == 0)
                     val = json_object_new_int64(strtoll(v, NULL, 10));
                 else if (c >= 12)
-                    val = PQgetisnull(res, i, (int)c) ? NULL
-                                                      : json_object_new_double(strtod(v, NULL));
+                    /* PostgreSQL's shortest text of the double, as stored. */
+                    val = PQgetisnull(res, i, (int)c)
+                              ? NULL
+                              : json_object_new_double_s(strtod(v, NULL), v);
                 else if (c == 9 && v[0] == '\0')
                     val = NULL;
                 else
@@ -299,7 +312,7 @@ static void requests_answer(o311_req *q, const PGresult *res)
             json_object_object_add(o, "media_url", NULL);
             json_object_array_add(a, o);
         }
-        fq_web_respond_json(q->r, 200, a);
+        respond_json(q->r, 200, a);
     } else {
         xdoc d;
         if (xdoc_begin(&d, "service_requests") == 0)
@@ -439,7 +452,7 @@ static void on_filed(void *user, const Fengqiao__V1__Reply *reply)
         json_object_object_add(o, "account_id", NULL);
         json_object *a = json_object_new_array();
         json_object_array_add(a, o);
-        fq_web_respond_json(r, 200, a);
+        respond_json(r, 200, a);
         return;
     }
     char id[24];

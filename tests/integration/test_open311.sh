@@ -66,7 +66,15 @@ for ((i = 0; i < 600; i++)); do
     sleep 0.05
 done
 # o311 ARGS...: the client's answer in $WORK/out; jq on it with j.
-o311() { python3 "$CLIENT" "$BASE" "$@" >"$WORK/out" || fail "client: $*"; }
+# FQ_O311_EXAMPLES=FILE: every exchange appended to FILE (docs/open311.md's
+# examples come from such a run).
+o311() {
+    python3 "$CLIENT" "$BASE" "$@" >"$WORK/out" || fail "client: $*"
+    if [ -n "${FQ_O311_EXAMPLES:-}" ]; then
+        printf '### %s\n%s %s\n%s\n\n' "$*" "$(jq -r .status "$WORK/out")" \
+            "$(jq -r .type "$WORK/out")" "$(jq -r .raw "$WORK/out")" >>"$FQ_O311_EXAMPLES"
+    fi
+}
 j() { jq -r ".data | $1" "$WORK/out"; }
 top() { jq -r "$1" "$WORK/out"; }
 expect() { # status what
