@@ -153,6 +153,9 @@ done
 R3=$(awk '{print $1}' <<<"$ids")
 assert_eq "$R3 $R3 $R3" "$(echo $ids)" "a resent POST gets the same id"
 assert_eq 1 "$(q "SELECT count(*) FROM incidents WHERE description = '重发的工单'")" "one incident"
+o311 post json --idempotency-key "hotline-2026-0001" api_key="$K_LINGYIN" \
+    service_code=dispute.neighbour lat=30.248 long=120.116 description="另一件事"
+expect_error 409 json "the same Idempotency-Key for another request"
 o311 post json api_key="$K_LINGYIN" service_code=dispute.neighbour lat=30.248 long=120.116 \
     description="不带幂等键"
 o311 post json api_key="$K_LINGYIN" service_code=dispute.neighbour lat=30.248 long=120.116 \
