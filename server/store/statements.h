@@ -665,225 +665,43 @@ enum {
     " array_to_string(open311_keywords, ', '), code FROM categories"                               \
     " WHERE $1::text IS NULL OR coalesce(open311_code, code) = $1 ORDER BY 1"
 
-#define FQ_O311_TIME(x) "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-#define FQ_O311_STATUS                                                                             \
-    "CASE WHEN i.state IN ('concluded', 'closed', 'merged') THEN 'closed'"                         \
-    " ELSE 'open' END"
-
-/* Service requests within the unit $1 (where routing placed them): the ids
- * $2 (comma-separated; then nothing else filters), else the service codes
- * $3 (comma-separated or NULL) recorded in [$4, $5) (epoch ms) with the
- * statuses $6 (comma-separated or NULL); newest first, at most $7. Columns:
- * id, status, status notes, service name, service code, description, the
- * holding unit's name, requested, updated and expected times (UTC, ''
- * when none), address, address id, lat, long. Never the reporter's
- * fields. */
+/* Service requests within the unit $1 (where routing placed them; its units
+ * walked once, not per row): the ids $2 (comma-separated; then nothing else
+ * filters), else the service codes $3 (comma-separated or NULL) recorded in
+ * [$4, $5) (epoch ms) with the statuses $6 (comma-separated or NULL; closed:
+ * concluded or merged); newest first, at most $7. Columns: id, status,
+ * status notes, service name, service code, description, the holding unit's
+ * name, requested, updated and expected times (UTC; '' when none), address,
+ * address id, lat, long. Never the reporter's fields. */
 #define FQ_SQL_O311_REQUESTS_NAME "fq_o311_requests"
 #define FQ_SQL_O311_REQUESTS_NPARAMS 7
-#define FQ_SQL_O311_REQUESTS                                                                                   \
-    "SELECT i.id, " FQ_O311_STATUS ","                                                                         \
-    " CASE WHEN i.state = 'merged' THEN '已并入第' || i.merged_into || '号事件办理'"                  \
-    " WHEN i.state IN ('concluded', 'closed') THEN i.result"                                                   \
-    " WHEN i.suspended_at IS NOT NULL THEN '中止办理：' || i.suspend_reason ELSE '' END,"                 \
-    " coalesce(c.name, i.category), coalesce(c.open311_code, i.category), i.description,"                      \
-    " coalesce(h.name, ''), " FQ_O311_TIME(                                                                    \
-        "i.recorded_at") ","                                                                                   \
-                         " coalesce(" FQ_O311_TIME("(SELECT max(e.at) FROM events e WHERE "                    \
-                                                   "e.incident_id = i.id)") ", " FQ_O311_TIME(                 \
-                             "i.recorded_at") "), coalesce(" FQ_O311_TIME("i.conclude_due") ", "               \
-                                                                                            "''),"             \
-                                                                                            " i."              \
-                                                                                            "addr"             \
-                                                                                            "ess,"             \
-                                                                                            " coa"             \
-                                                                                            "lesc"             \
-                                                                                            "e(i."             \
-                                                                                            "plac"             \
-                                                                                            "e_"               \
-                                                                                            "unit"             \
-                                                                                            ", "               \
-                                                                                            "i."               \
-                                                                                            "terr"             \
-                                                                                            "itor"             \
-                                                                                            "y, "              \
-                                                                                            "''),"             \
-                                                                                            " i."              \
-                                                                                            "lat,"             \
-                                                                                            " i."              \
-                                                                                            "lon"              \
-                                                                                            " FRO"             \
-                                                                                            "M "               \
-                                                                                            "inci"             \
-                                                                                            "dent"             \
-                                                                                            "s i "             \
-                                                                                            "LEFT"             \
-                                                                                            " JOI"             \
-                                                                                            "N "               \
-                                                                                            "cate"             \
-                                                                                            "gori"             \
-                                                                                            "es "              \
-                                                                                            "c "               \
-                                                                                            "ON "              \
-                                                                                            "c."               \
-                                                                                            "code"             \
-                                                                                            " = "              \
-                                                                                            "i."               \
-                                                                                            "cate"             \
-                                                                                            "gory"             \
-                                                                                            " LEF"             \
-                                                                                            "T "               \
-                                                                                            "JOIN"             \
-                                                                                            " han"             \
-                                                                                            "dler"             \
-                                                                                            "s h "             \
-                                                                                            "ON "              \
-                                                                                            "h."               \
-                                                                                            "id "              \
-                                                                                            "= "               \
-                                                                                            "i."               \
-                                                                                            "lead"             \
-                                                                                            "_uni"             \
-                                                                                            "t"                \
-                                                                                            " WHE"             \
-                                                                                            "RE "              \
-                                                                                            "fq_"              \
-                                                                                            "unit"             \
-                                                                                            "_wit"             \
-                                                                                            "hin("             \
-                                                                                            "coal"             \
-                                                                                            "esce"             \
-                                                                                            "(i."              \
-                                                                                            "terr"             \
-                                                                                            "itor"             \
-                                                                                            "y, "              \
-                                                                                            "i."               \
-                                                                                            "plac"             \
-                                                                                            "e_"               \
-                                                                                            "unit"             \
-                                                                                            "), "              \
-                                                                                            "$1)"              \
-                                                                                            " AND"             \
-                                                                                            " ($"              \
-                                                                                            "2::"              \
-                                                                                            "text"             \
-                                                                                            " IS "             \
-                                                                                            "NULL"             \
-                                                                                            " OR "             \
-                                                                                            "i."               \
-                                                                                            "id "              \
-                                                                                            "= "               \
-                                                                                            "ANY "             \
-                                                                                            "(str"             \
-                                                                                            "ing_"             \
-                                                                                            "to_"              \
-                                                                                            "arra"             \
-                                                                                            "y($"              \
-                                                                                            "2, "              \
-                                                                                            "',')"             \
-                                                                                            "::"               \
-                                                                                            "bigi"             \
-                                                                                            "nt[]"             \
-                                                                                            "))"               \
-                                                                                            " AND"             \
-                                                                                            " ($"              \
-                                                                                            "2::"              \
-                                                                                            "text"             \
-                                                                                            " IS "             \
-                                                                                            "NOT "             \
-                                                                                            "NULL"             \
-                                                                                            " OR "             \
-                                                                                            "(($"              \
-                                                                                            "3::"              \
-                                                                                            "text"             \
-                                                                                            " IS "             \
-                                                                                            "NULL"             \
-                                                                                            " OR "             \
-                                                                                            "coal"             \
-                                                                                            "esce"             \
-                                                                                            "(c."              \
-                                                                                            "open"             \
-                                                                                            "311_"             \
-                                                                                            "code"             \
-                                                                                            ", "               \
-                                                                                            "i."               \
-                                                                                            "cate"             \
-                                                                                            "gory"             \
-                                                                                            ") = "             \
-                                                                                            "ANY "             \
-                                                                                            "(str"             \
-                                                                                            "ing_"             \
-                                                                                            "to_"              \
-                                                                                            "arra"             \
-                                                                                            "y($"              \
-                                                                                            "3, "              \
-                                                                                            "',')"             \
-                                                                                            "))"               \
-                                                                                            " AND"             \
-                                                                                            " i."              \
-                                                                                            "reco"             \
-                                                                                            "rded"             \
-                                                                                            "_at "             \
-                                                                                            ">= "              \
-                                                                                            "to_"              \
-                                                                                            "time"             \
-                                                                                            "stam"             \
-                                                                                            "p($"              \
-                                                                                            "4::"              \
-                                                                                            "bigi"             \
-                                                                                            "nt "              \
-                                                                                            "/ "               \
-                                                                                            "1000"             \
-                                                                                            ".0)"              \
-                                                                                            " AND"             \
-                                                                                            " i."              \
-                                                                                            "reco"             \
-                                                                                            "rded"             \
-                                                                                            "_at "             \
-                                                                                            "< "               \
-                                                                                            "to_"              \
-                                                                                            "time"             \
-                                                                                            "stam"             \
-                                                                                            "p($"              \
-                                                                                            "5::"              \
-                                                                                            "bigi"             \
-                                                                                            "nt "              \
-                                                                                            "/ "               \
-                                                                                            "1000"             \
-                                                                                            ".0)"              \
-                                                                                            " AND"             \
-                                                                                            " ($"              \
-                                                                                            "6::"              \
-                                                                                            "text"             \
-                                                                                            " IS "             \
-                                                                                            "NULL"             \
-                                                                                            " OR"              \
-                                                                                            " " FQ_O311_STATUS \
-                                                                                            " = "              \
-                                                                                            "ANY "             \
-                                                                                            "(str"             \
-                                                                                            "ing_"             \
-                                                                                            "to_"              \
-                                                                                            "arra"             \
-                                                                                            "y($"              \
-                                                                                            "6, "              \
-                                                                                            "',')"             \
-                                                                                            "))))"             \
-                                                                                            " ORD"             \
-                                                                                            "ER "              \
-                                                                                            "BY "              \
-                                                                                            "i."               \
-                                                                                            "reco"             \
-                                                                                            "rded"             \
-                                                                                            "_at "             \
-                                                                                            "DESC"             \
-                                                                                            ", "               \
-                                                                                            "i."               \
-                                                                                            "id "              \
-                                                                                            "DESC"             \
-                                                                                            " LIM"             \
-                                                                                            "IT "              \
-                                                                                            "$7::"             \
-                                                                                            "int"
+#define FQ_SQL_O311_REQUESTS                                                                       \
+    "WITH RECURSIVE sub (id) AS (SELECT id FROM org_units WHERE id = $1"                           \
+    " UNION ALL SELECT o.id FROM org_units o JOIN sub ON o.parent_id = sub.id)"                    \
+    " SELECT i.id, CASE WHEN i.state IN ('concluded', 'closed', 'merged') THEN 'closed' ELSE "     \
+    "'open' END,"                                                                                  \
+    " CASE WHEN i.state = 'merged' THEN '已并入第' || i.merged_into || '号事件办理'"      \
+    " WHEN i.state IN ('concluded', 'closed') THEN i.result"                                       \
+    " WHEN i.suspended_at IS NOT NULL THEN '中止办理：' || i.suspend_reason ELSE '' END,"     \
+    " coalesce(c.name, i.category), coalesce(c.open311_code, i.category), i.description,"          \
+    " coalesce(h.name, ''),"                                                                       \
+    " to_char((i.recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"              \
+    " to_char((coalesce((SELECT max(e.at) FROM events e WHERE e.incident_id = i.id), "             \
+    "i.recorded_at)) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                       \
+    " coalesce(to_char((i.conclude_due) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "   \
+    "''),"                                                                                         \
+    " i.address, coalesce(i.place_unit, i.territory, ''), i.lat, i.lon"                            \
+    " FROM incidents i LEFT JOIN categories c ON c.code = i.category"                              \
+    " LEFT JOIN handlers h ON h.id = i.lead_unit"                                                  \
+    " WHERE coalesce(i.territory, i.place_unit) IN (SELECT id FROM sub)"                           \
+    " AND ($2::text IS NULL OR i.id = ANY (string_to_array($2, ',')::bigint[]))"                   \
+    " AND ($2::text IS NOT NULL OR (($3::text IS NULL"                                             \
+    " OR coalesce(c.open311_code, i.category) = ANY (string_to_array($3, ',')))"                   \
+    " AND i.recorded_at >= to_timestamp($4::bigint / 1000.0)"                                      \
+    " AND i.recorded_at < to_timestamp($5::bigint / 1000.0)"                                       \
+    " AND ($6::text IS NULL OR CASE WHEN i.state IN ('concluded', 'closed', 'merged') THEN "       \
+    "'closed' ELSE 'open' END = ANY (string_to_array($6, ',')))))"                                 \
+    " ORDER BY i.recorded_at DESC, i.id DESC LIMIT $7::int"
 
 #define FQ_DIRECTORY_CHANNEL "fengqiao_directory"
 
