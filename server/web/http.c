@@ -1001,8 +1001,9 @@ static void start_login(fq_web_req *wr)
 /* ---- the /api/ handler ---- */
 
 /* Our side of an H2O request: the method, path, query, body and peer
- * copied. NULL when answered (out of memory, too large, stopping). */
-static fq_web_req *take_request(fq_http *h, h2o_req_t *req)
+ * copied. NULL when answered (out of memory; with `refuse`, too large or
+ * stopping — without it the caller refuses those in its own shape). */
+static fq_web_req *take_request(fq_http *h, h2o_req_t *req, int refuse)
 {
     fq_web_req *wr = calloc(1, sizeof *wr);
     req_link *link = wr ? h2o_mem_alloc_shared(&req->pool, sizeof *link, on_link_dispose) : NULL;
@@ -1034,11 +1035,11 @@ static fq_web_req *take_request(fq_http *h, h2o_req_t *req)
         fq_web_respond_error(wr, 503, "busy", "out of memory", 1);
         return NULL;
     }
-    if (req->entity.len > FQ_WEB_MAX_BODY) {
+    if (refuse && req->entity.len > FQ_WEB_MAX_BODY) {
         fq_web_respond_error(wr, 413, "too_large", "the body is over 64 KiB", 0);
         return NULL;
     }
-    if (h->stopped) {
+    if (refuse && h->stopped) {
         fq_web_respond_error(wr, 503, "busy", "the server is stopping", 5);
         return NULL;
     }
@@ -1051,8 +1052,14 @@ static int on_open311_req(h2o_handler_t *self, h2o_req_t *req)
     fq_http *h = ((fq_http_handler *)self)->http;
     if (h->open311 == NULL)
         return -1; /* H2O's 404 */
-    fq_web_req *wr = take_request(h, req);
-    if (wr != NULL)
+    fq_web_req *wr = take_request(h, req, 0);
+    if (wr == NULL)
+        return 0;
+    if (wr->body_len > FQ_WEB_MAX_BODY)
+        fq_open311_refuse(wr, 413, "the body is over 64 KiB", 0);
+    else if (h->stopped)
+        fq_open311_refuse(wr, 503, "the server is stopping", 5);
+    else
         fq_open311_handle(h->open311, wr);
     return 0;
 }
@@ -1060,7 +1067,7 @@ static int on_open311_req(h2o_handler_t *self, h2o_req_t *req)
 static int on_api_req(h2o_handler_t *self, h2o_req_t *req)
 {
     fq_http *h = ((fq_http_handler *)self)->http;
-    fq_web_req *wr = take_request(h, req);
+    fq_web_req *wr = take_request(h, req, 1);
     if (wr == NULL)
         return 0;
     if (strcmp(wr->path, "/api/v1/login") == 0) {

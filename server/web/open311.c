@@ -891,6 +891,15 @@ void fq_open311_handle(fq_open311 *o, fq_web_req *r)
     submit_read(q, S_KEY, FQ_SQL_O311_KEY_NAME, FQ_SQL_O311_KEY_NPARAMS);
 }
 
+void fq_open311_refuse(fq_web_req *r, int status, const char *description, unsigned retry_after_s)
+{
+    const char *path = fq_web_req_path(r);
+    size_t n = strlen(path);
+    fq_o311_format format =
+        n >= 5 && strcmp(path + n - 5, ".json") == 0 ? FQ_O311_JSON : FQ_O311_XML;
+    send_error(r, format, status, description, retry_after_s);
+}
+
 fq_open311 *fq_open311_new(uv_loop_t *loop, fq_store *store, fq_intake *intake,
                            fq_dispatch *dispatch)
 {

@@ -24,6 +24,10 @@ fq_open311 *fq_open311_new(uv_loop_t *loop, fq_store *store, fq_intake *intake,
                            fq_dispatch *dispatch);
 /* Every path under /open311/ (http.c hands them over without a session). */
 void fq_open311_handle(fq_open311 *o, fq_web_req *r);
+/* Answers an error in the specification's shape, in the format the path
+ * asks for (XML when it names none): for what the HTTP layer refuses before
+ * a request is handled (413, 503 while stopping). */
+void fq_open311_refuse(fq_web_req *r, int status, const char *description, unsigned retry_after_s);
 void fq_open311_free(fq_open311 *o);
 
 #endif

@@ -249,6 +249,9 @@ o311 raw POST requests.json "api_key=$K_LINGYIN&colour=red" application/x-www-fo
 expect_error 400 json "an unknown field"
 o311 raw POST requests.json '{"api_key":"x"}' application/json
 expect_error 400 json "not a form"
+o311 raw POST requests.json "description=$(head -c 70000 /dev/zero | tr '\0' a)" \
+    application/x-www-form-urlencoded
+expect_error 413 json "a body over 64 KiB"
 o311 raw GET services.csv
 expect_error 400 xml "an unknown format"
 o311 raw GET "requests.json?api_key=$K_LINGYIN&start_date=yesterday"
