@@ -30,6 +30,48 @@ static int digits_only(const char *s, size_t n)
     return s[0] != '0';
 }
 
+static int item_ok(const char *s, size_t n, fq_o311_list_kind kind)
+{
+    char item[FQ_O311_ID_MAX + 1];
+    if (n == 0 || n > FQ_O311_ID_MAX)
+        return 0;
+    memcpy(item, s, n);
+    item[n] = '\0';
+    switch (kind) {
+    case FQ_O311_LIST_IDS:
+        return digits_only(item, n);
+    case FQ_O311_LIST_CODES:
+        return fq_o311_code_ok(item);
+    case FQ_O311_LIST_STATUSES:
+        return strcmp(item, "open") == 0 || strcmp(item, "closed") == 0;
+    }
+    return 0;
+}
+
+int fq_o311_list_ok(const char *value, fq_o311_list_kind kind, size_t max)
+{
+    size_t count = 0;
+    for (const char *p = value;; p++) {
+        size_t n = strcspn(p, ",");
+        if (!item_ok(p, n, kind) || ++count > max)
+            return 0;
+        p += n;
+        if (*p == '\0')
+            return 1;
+    }
+}
+
+int fq_o311_idempotency_key_ok(const char *key)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > 128)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (key[i] < 0x21 || key[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
 int fq_o311_path_parse(const char *path, fq_o311_path *out, char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);

@@ -42,6 +42,19 @@ int fq_o311_path_parse(const char *path, fq_o311_path *out, char *err, size_t er
  * letter or digit (docs/topology.md, categories[].open311). */
 int fq_o311_code_ok(const char *s);
 
+/* The comma-separated lists of GET requests' parameters. */
+typedef enum fq_o311_list_kind {
+    FQ_O311_LIST_IDS,      /* request ids: 1-18 digits, no leading zero */
+    FQ_O311_LIST_CODES,    /* service codes (fq_o311_code_ok) */
+    FQ_O311_LIST_STATUSES, /* open, closed */
+} fq_o311_list_kind;
+
+/* 1 when `value` is 1..max items of `kind` separated by single commas. */
+int fq_o311_list_ok(const char *value, fq_o311_list_kind kind, size_t max);
+
+/* 1 when `key` may be an Idempotency-Key: 1-128 printable ASCII characters. */
+int fq_o311_idempotency_key_ok(const char *key);
+
 #define FQ_O311_MAX_FIELDS 24
 
 /* A decoded form: values[i] is the field names[i] (percent- and '+'-decoded,

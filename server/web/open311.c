@@ -47,7 +47,6 @@ typedef struct o311_req {
     int64_t counted_ms;
     char node[80], jurisdiction[80];
     char start[24], end[24], limit[8];
-    char *ids, *codes, *statuses;
 } o311_req;
 
 /* The fields each resource takes (docs/open311.md). */
@@ -96,9 +95,6 @@ static int64_t wall_ms(void)
 static void req_free(o311_req *q)
 {
     fq_o311_form_free(&q->form);
-    free(q->ids);
-    free(q->codes);
-    free(q->statuses);
     sodium_memzero(q->key_hash, sizeof q->key_hash);
     free(q);
 }
@@ -493,17 +489,6 @@ static uint64_t message_id(const char *node, const char *idempotency_key)
     return id ? id : 1;
 }
 
-static int idempotency_key_ok(const char *k)
-{
-    size_t n = strlen(k);
-    if (n == 0 || n > 128)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (k[i] < 0x21 || k[i] > 0x7e)
-            return 0;
-    return 1;
-}
-
 static void file_request(o311_req *q, const fq_node *node, const PGresult *services)
 {
     const char *const *v = q->form.values;
@@ -590,7 +575,7 @@ static void file_request(o311_req *q, const fq_node *node, const PGresult *servi
     const char *idem = fq_web_req_header(q->r, "idempotency-key");
     if (idem == NULL)
         idem = v[P_IDEMPOTENCY];
-    if (idem != NULL && !idempotency_key_ok(idem)) {
+    if (idem != NULL && !fq_o311_idempotency_key_ok(idem)) {
         free(desc);
         fail(q, 400, "Idempotency-Key is 1-128 printable ASCII characters", 0);
         return;
@@ -695,75 +680,28 @@ static void after_key(o311_req *q, const PGresult *res)
     if (q->path.resource == FQ_O311_REQUEST) {
         q->op.values[1] = q->path.id;
     } else {
-        q->op.values[1] = q->ids;
-        q->op.values[2] = q->codes;
+        q->op.values[1] = v[Q_IDS]; /* checked lists, in the form's buffer */
+        q->op.values[2] = v[Q_CODE];
         q->op.values[3] = q->start;
         q->op.values[4] = q->end;
-        q->op.values[5] = q->statuses;
+        q->op.values[5] = v[Q_STATUS];
     }
     submit_read(q, S_REQUESTS, FQ_SQL_O311_REQUESTS_NAME, FQ_SQL_O311_REQUESTS_NPARAMS);
-}
-
-/* A comma-separated list whose items each pass `ok`, at most `max`; a copy
- * into *out (NULL when the value is absent). -1 when malformed. */
-static int list_param(const char *value, int (*ok)(const char *), size_t max, char **out)
-{
-    *out = NULL;
-    if (value == NULL)
-        return 0;
-    char *copy = strdup(value);
-    char *check = strdup(value);
-    if (copy == NULL || check == NULL) {
-        free(copy);
-        free(check);
-        return -1;
-    }
-    size_t n = 0;
-    int good = check[0] != '\0';
-    for (char *save = NULL, *t = strtok_r(check, ",", &save); t && good;
-         t = strtok_r(NULL, ",", &save))
-        good = ok(t) && ++n <= max;
-    /* No empty items ("a,,b", ",a", "a,"). */
-    good =
-        good && strstr(value, ",,") == NULL && value[0] != ',' && value[strlen(value) - 1] != ',';
-    free(check);
-    if (!good) {
-        free(copy);
-        return -1;
-    }
-    *out = copy;
-    return 0;
-}
-
-static int request_id_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 18 || s[0] == '0')
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
-}
-
-static int status_ok(const char *s)
-{
-    return strcmp(s, "open") == 0 || strcmp(s, "closed") == 0;
 }
 
 /* The query of GET requests: its filters into q. 0, or answered. */
 static int query_filters(o311_req *q)
 {
     const char *const *v = q->form.values;
-    if (list_param(v[Q_IDS], request_id_ok, MAX_IDS, &q->ids) != 0) {
+    if (v[Q_IDS] != NULL && !fq_o311_list_ok(v[Q_IDS], FQ_O311_LIST_IDS, MAX_IDS)) {
         fail(q, 400, "service_request_id is a comma-separated list of request ids", 0);
         return -1;
     }
-    if (list_param(v[Q_CODE], fq_o311_code_ok, 100, &q->codes) != 0) {
+    if (v[Q_CODE] != NULL && !fq_o311_list_ok(v[Q_CODE], FQ_O311_LIST_CODES, 100)) {
         fail(q, 400, "service_code is a comma-separated list of service codes", 0);
         return -1;
     }
-    if (list_param(v[Q_STATUS], status_ok, 2, &q->statuses) != 0) {
+    if (v[Q_STATUS] != NULL && !fq_o311_list_ok(v[Q_STATUS], FQ_O311_LIST_STATUSES, 2)) {
         fail(q, 400, "status is open, closed or open,closed", 0);
         return -1;
     }

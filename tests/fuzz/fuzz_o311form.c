@@ -5,6 +5,9 @@
  *  - a refusal has a terminated, non-empty message;
  *  - an accepted form's values are valid UTF-8 without NUL, at most the
  *    bound long, and each field appears at most once in the input;
+ *  - a value accepted as a list of ids, codes or statuses splits at its
+ *    commas into items that each pass alone; an accepted Idempotency-Key is
+ *    printable ASCII;
  *  - a parsed date-time prints back (UTC) to a date-time that parses to the
  *    same instant; parsed degrees are finite. */
 #include "fuzz_check.h"
@@ -57,6 +60,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FQ_FUZZ_CHECK(fq_o311_datetime_parse(back, &again) == 0);
             FQ_FUZZ_CHECK(again == ms);
         }
+        static const fq_o311_list_kind kinds[] = {FQ_O311_LIST_IDS, FQ_O311_LIST_CODES,
+                                                  FQ_O311_LIST_STATUSES};
+        for (size_t k = 0; k < 3; k++) {
+            if (!fq_o311_list_ok(v, kinds[k], 8))
+                continue;
+            FQ_FUZZ_CHECK(v[0] != ',' && v[n - 1] != ',' && strstr(v, ",,") == NULL);
+            char item[FQ_O311_ID_MAX + 1];
+            for (const char *p = v;; p++) {
+                size_t len = strcspn(p, ",");
+                FQ_FUZZ_CHECK(len >= 1 && len <= FQ_O311_ID_MAX);
+                memcpy(item, p, len);
+                item[len] = '\0';
+                FQ_FUZZ_CHECK(fq_o311_list_ok(item, kinds[k], 1));
+                p += len;
+                if (*p == '\0')
+                    break;
+            }
+        }
+        if (fq_o311_idempotency_key_ok(v))
+            for (size_t c = 0; c < n; c++)
+                FQ_FUZZ_CHECK(v[c] > 0x20 && v[c] < 0x7f);
         double deg;
         if (fq_o311_degrees_parse(v, &deg) == 0)
             FQ_FUZZ_CHECK(isfinite(deg));

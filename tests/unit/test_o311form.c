@@ -111,13 +111,31 @@ static void test_degrees(void **state)
         assert_int_equal(fq_o311_degrees_parse(bad[i], &d), -1);
 }
 
+static void test_lists(void **state)
+{
+    (void)state;
+    assert_true(fq_o311_list_ok("1,22,333", FQ_O311_LIST_IDS, 3));
+    assert_false(fq_o311_list_ok("1,22,333", FQ_O311_LIST_IDS, 2));
+    assert_false(fq_o311_list_ok("1,,2", FQ_O311_LIST_IDS, 9));
+    assert_false(fq_o311_list_ok(",1", FQ_O311_LIST_IDS, 9));
+    assert_false(fq_o311_list_ok("1,", FQ_O311_LIST_IDS, 9));
+    assert_false(fq_o311_list_ok("", FQ_O311_LIST_IDS, 9));
+    assert_false(fq_o311_list_ok("01", FQ_O311_LIST_IDS, 9));
+    assert_true(fq_o311_list_ok("open,closed", FQ_O311_LIST_STATUSES, 2));
+    assert_false(fq_o311_list_ok("opened", FQ_O311_LIST_STATUSES, 2));
+    assert_true(fq_o311_list_ok("SR-APPEARANCE,dispute.neighbour", FQ_O311_LIST_CODES, 9));
+    assert_false(fq_o311_list_ok("a b", FQ_O311_LIST_CODES, 9));
+    assert_true(fq_o311_idempotency_key_ok("hotline-2026-0001"));
+    assert_false(fq_o311_idempotency_key_ok("with space"));
+    assert_false(fq_o311_idempotency_key_ok(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_paths),
-        cmocka_unit_test(test_forms),
-        cmocka_unit_test(test_datetimes),
-        cmocka_unit_test(test_degrees),
+        cmocka_unit_test(test_paths),     cmocka_unit_test(test_forms),
+        cmocka_unit_test(test_datetimes), cmocka_unit_test(test_degrees),
+        cmocka_unit_test(test_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
