@@ -671,8 +671,8 @@ enum {
  * [$4, $5) (epoch ms) with the statuses $6 (comma-separated or NULL; closed:
  * concluded or merged); newest first, at most $7. Columns: id, status,
  * status notes, service name, service code, description, the holding unit's
- * name, requested, updated and expected times (UTC; '' when none), address,
- * address id, lat, long. Never the reporter's fields. */
+ * name (a merged one's: the holder of the incident it joined), requested, updated and expected
+ * times (UTC; '' when none), address, address id, lat, long. Never the reporter's fields. */
 #define FQ_SQL_O311_REQUESTS_NAME "fq_o311_requests"
 #define FQ_SQL_O311_REQUESTS_NPARAMS 7
 #define FQ_SQL_O311_REQUESTS                                                                       \
@@ -684,7 +684,7 @@ enum {
     " WHEN i.state IN ('concluded', 'closed') THEN i.result"                                       \
     " WHEN i.suspended_at IS NOT NULL THEN '中止办理：' || i.suspend_reason ELSE '' END,"     \
     " coalesce(c.name, i.category), coalesce(c.open311_code, i.category), i.description,"          \
-    " coalesce(h.name, ''),"                                                                       \
+    " coalesce(h.name, hm.name, ''),"                                                              \
     " to_char((i.recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"              \
     " to_char((coalesce((SELECT max(e.at) FROM events e WHERE e.incident_id = i.id), "             \
     "i.recorded_at)) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                       \
@@ -693,6 +693,7 @@ enum {
     " i.address, coalesce(i.place_unit, i.territory, ''), i.lat, i.lon"                            \
     " FROM incidents i LEFT JOIN categories c ON c.code = i.category"                              \
     " LEFT JOIN handlers h ON h.id = i.lead_unit"                                                  \
+    " LEFT JOIN incidents m ON m.id = i.merged_into LEFT JOIN handlers hm ON hm.id = m.lead_unit"  \
     " WHERE coalesce(i.territory, i.place_unit) IN (SELECT id FROM sub)"                           \
     " AND ($2::text IS NULL OR i.id = ANY (string_to_array($2, ',')::bigint[]))"                   \
     " AND ($2::text IS NOT NULL OR (($3::text IS NULL"                                             \

@@ -439,7 +439,17 @@ static void on_filed(void *user, const Fengqiao__V1__Reply *reply)
         return;
     }
     const Fengqiao__V1__IncidentAccepted *acc = reply->incident;
-    const char *notice = acc->duplicate ? "已受理（重复提交，沿用原编号）" : "已受理";
+    /* What the routing decided, in a sentence for the hotline's operator. */
+    char notice[512];
+    const Fengqiao__V1__RoutingOutcome *ro = acc->routing;
+    const char *again = acc->duplicate ? "（重复提交，沿用原编号）" : "";
+    if (ro != NULL && ro->merged_into != 0)
+        snprintf(notice, sizeof notice, "已受理%s，与第%" PRIu64 "号事件为同一事项，并入办理",
+                 again, ro->merged_into);
+    else if (ro != NULL && ro->lead_unit_name != NULL && ro->lead_unit_name[0] != '\0')
+        snprintf(notice, sizeof notice, "已受理%s，由%s办理", again, ro->lead_unit_name);
+    else
+        snprintf(notice, sizeof notice, "已受理%s", again);
     if (format == FQ_O311_JSON) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "service_request_id",

@@ -127,6 +127,7 @@ o311 post json api_key="$K_LINGYIN" service_code=SR-APPEARANCE lat=30.248 long=1
 expect 200 "POST by lat/long"
 R1=$(j '.[0].service_request_id')
 assert_match '^[0-9]+$' "$R1" "a service_request_id"
+assert_match '^已受理，由.+办理$' "$(j '.[0].service_notice')" "the notice names the holder"
 # Answered after COMMIT: the row is there already.
 assert_eq "lingyin-platform|city_appearance|5|13900001111|lingyin-lingfeng-g1" \
     "$(q "SELECT reporter_node || '|' || category || '|' || channel || '|' || reporter_phone || '|' || territory FROM incidents WHERE id = $R1")" \
@@ -218,6 +219,8 @@ MERGED=$(q "SELECT id FROM incidents WHERE state = 'merged' ORDER BY id LIMIT 1"
 if [ -n "$MERGED" ]; then
     o311 get json "$MERGED" api_key="$K_LINGYIN"
     assert_match "^已并入第[0-9]+号事件办理$" "$(j '.[0].status_notes')" "a merged request's note"
+    assert_eq "$(q "SELECT h.name FROM incidents i JOIN incidents m ON m.id = i.merged_into JOIN handlers h ON h.id = m.lead_unit WHERE i.id = $MERGED")" \
+        "$(j '.[0].agency_responsible')" "a merged request's agency is the one it joined"
 fi
 o311 list json api_key="$K_LINGYIN" status=open
 assert_eq "$(q "SELECT count(*) FROM incidents WHERE state NOT IN ('concluded', 'merged')")" \
