@@ -37,7 +37,28 @@ for c in d["categories"]:
                         "keywords": ["垃圾", "乱堆放"]}
 json.dump(d, open(sys.argv[2], "w"), ensure_ascii=False)
 PY
+# Bad open311 blocks are refused, naming where.
+bad_topology() { # python-expression-on-c what expected-message
+    python3 - "$WORK/topology.json" "$WORK/bad.json" "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["categories"][0]
+exec(sys.argv[3])
+json.dump(d, open(sys.argv[2], "w"), ensure_ascii=False)
+PY
+    if admin import-topology "$WORK/bad.json" >/dev/null 2>"$WORK/err"; then fail "$2 imported"; fi
+    assert_match "$3" "$(cat "$WORK/err")" "$2"
+}
+bad_topology 'c["open311"] = {"service_code": "a b"}' "a service code with a space" \
+    'categories\[0\]\.open311\.service_code.*not a service code'
+bad_topology 'c["open311"] = {"service_code": "SR-APPEARANCE"}' "a service code used twice" \
+    'service code SR-APPEARANCE appears twice|category SR-APPEARANCE appears twice'
+bad_topology 'c["open311"] = {"keywords": ["a,b"]}' "a keyword with a comma" 'without a comma'
+bad_topology 'c["open311"] = {"colour": "red"}' "an unknown field" 'open311\.colour.*unknown field'
 admin import-topology "$WORK/topology.json" >/dev/null
+assert_eq "SR-APPEARANCE|城市管理|{垃圾,乱堆放}" \
+    "$(q "SELECT open311_code || '|' || open311_group || '|' || open311_keywords::text FROM categories WHERE code = 'city_appearance'")" \
+    "the category's Open311 service stored"
 add_node lingyin-platform town_platform lingyin
 add_node beishan-platform town_platform beishan
 add_node lingyin-grid grid_node lingyin-lingfeng-g1
