@@ -17,6 +17,7 @@
 #     district, another jurisdiction's request, a malformed body, an unknown
 #     format, an unknown jurisdiction_id; a description with a script comes
 #     back escaped in XML.
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 command -v curl >/dev/null || fail "curl is needed"
 command -v jq >/dev/null || fail "jq is needed"
@@ -166,14 +167,15 @@ assert_eq "lingyin-lingfeng" "$(q "SELECT place_unit FROM incidents WHERE id = $
 
 # ---- idempotency ----
 log "the same Idempotency-Key: the same request"
+ids=()
 for i in 1 2 3; do
     o311 post json --idempotency-key "hotline-2026-0001" api_key="$K_LINGYIN" \
         service_code=dispute.neighbour lat=30.248 long=120.116 description="重发的工单"
     expect 200 "POST with Idempotency-Key ($i)"
-    ids="${ids:-} $(j '.[0].service_request_id')"
+    ids+=("$(j '.[0].service_request_id')")
 done
-R3=$(awk '{print $1}' <<<"$ids")
-assert_eq "$R3 $R3 $R3" "$(echo $ids)" "a resent POST gets the same id"
+R3=${ids[0]}
+assert_eq "$R3 $R3 $R3" "${ids[*]}" "a resent POST gets the same id"
 assert_eq 1 "$(q "SELECT count(*) FROM incidents WHERE description = '重发的工单'")" "one incident"
 o311 post json --idempotency-key "hotline-2026-0001" api_key="$K_LINGYIN" \
     service_code=dispute.neighbour lat=30.248 long=120.116 description="另一件事"
