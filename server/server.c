@@ -38,9 +38,10 @@ typedef struct server {
     fq_msgsock *terminals_sock;
     fq_msgsock *console_sock; /* --console: the same endpoint on its own listener */
     fq_dispatch *dispatch;
-    fq_api *api;   /* the web console's JSON API (--http) */
-    fq_http *http; /* its HTTP listener */
-    int serving;   /* a snapshot has been installed once */
+    fq_api *api;         /* the web console's JSON API (--http) */
+    fq_http *http;       /* its HTTP listener */
+    fq_open311 *open311; /* Open311 GeoReport v2 on the same listener */
+    int serving;         /* a snapshot has been installed once */
     /* The outcome of the last directory load, written to routing_status
      * (docs/operations.md); one write in flight, the latest outcome wins. */
     struct routing_status {
@@ -115,6 +116,8 @@ static void start_http(server *srv)
     fq_http_config hc = {c->http_listen, c->tls_cert,      c->tls_key,
                          c->web_root,    c->session_hours, c->tile_url};
     srv->http = fq_http_new(srv->loop, &hc, srv->store, srv->api, err, sizeof err);
+    if (srv->http != NULL)
+        fq_http_set_open311(srv->http, srv->open311);
     if (srv->http == NULL || err[0] != '\0') {
         fq_log(FQ_LOG_ERROR, "web", "%s", err);
         srv->exit_code = 2;
@@ -668,7 +671,9 @@ int fq_server_run(const fq_server_config *config)
             fq_api_free(srv.api);
             srv.api = NULL;
         }
-        if (srv.api == NULL) {
+        /* Open311's reads on the reads store; its reports through the intake. */
+        srv.open311 = fq_open311_new(srv.loop, srv.read_store, srv.intake, srv.dispatch);
+        if (srv.api == NULL || srv.open311 == NULL) {
             fq_log(FQ_LOG_ERROR, "server", "out of memory");
             return 1;
         }
@@ -703,6 +708,7 @@ int fq_server_run(const fq_server_config *config)
     fq_http_free(srv.http);
     if (srv.api != NULL)
         fq_api_free(srv.api);
+    fq_open311_free(srv.open311);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);
     fq_dispatch_free(srv.dispatch);

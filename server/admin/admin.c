@@ -59,6 +59,8 @@ static void usage(FILE *out)
             "                                      stdin; makes its console node p.NAME\n"
             "  user passwd NAME | disable NAME     a new password / disable (ends sessions)\n"
             "  user list                           the web console's accounts\n"
+            "  apikey add --node NODE [--description TEXT] | list | revoke ID\n"
+            "                                      Open311 clients' keys (docs/open311.md)\n"
             "  import-topology FILE [--replace] [--by NAME] [--note TEXT]\n"
             "                                      import the district's units, handlers,\n"
             "                                      grids, workers, categories and rules\n"
@@ -794,6 +796,8 @@ static int admin_main(globals *gp, int argc, char **argv)
         return cmd_node(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "user") == 0)
         return cmd_user(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "apikey") == 0)
+        return cmd_apikey(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "import-topology") == 0)
         return cmd_import_topology(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "rules") == 0)

@@ -76,6 +76,8 @@ int cmd_stats(const globals *g, int argc, char **argv);
 int cmd_calendar(const globals *g, int argc, char **argv);
 /* user.c: the web console's accounts (docs/operations.md). */
 int cmd_user(const globals *g, int argc, char **argv);
+/* apikey_cmd.c: Open311 clients' keys (docs/open311.md). */
+int cmd_apikey(const globals *g, int argc, char **argv);
 /* outbox_cmd.c: the outboxes and their retention. */
 int cmd_outbox(const globals *g, int argc, char **argv);
 

@@ -234,10 +234,18 @@ static int stage_all(PGconn *conn, const model *m)
         json_object_object_add(o, "code", jstr(c->code));
         json_object_object_add(o, "line", jstr(c->line));
         json_object_object_add(o, "name", jstr(c->name));
+        json_object_object_add(o, "open311_code", jstr(c->open311_code));
+        json_object_object_add(o, "open311_group", jstr(c->open311_group ? c->open311_group : ""));
+        json_object *kw = json_object_new_array();
+        for (size_t k = 0; k < c->n_open311_keywords; k++)
+            json_object_array_add(kw, jstr(c->open311_keywords[k]));
+        json_object_object_add(o, "open311_keywords", kw);
         json_object_array_add(a, o);
     }
-    if (stage(conn, "stage_categories", "ord int, path text, code text, line text, name text", a) !=
-        0)
+    if (stage(conn, "stage_categories",
+              "ord int, path text, code text, line text, name text, open311_code text, "
+              "open311_group text, open311_keywords text[]",
+              a) != 0)
         return -1;
     a = json_object_new_array();
     for (size_t i = 0; i < m->n_rules; i++) {
@@ -337,7 +345,11 @@ static const char *const content_checks[] = {
     " format('category %s already exists with %s %s; the file says %s" REPLACE_HINT "', s.code,"
     "  d.key, quote_literal(d.db), quote_literal(d.file))"
     " FROM stage_categories s JOIN categories c USING (code) CROSS JOIN LATERAL (VALUES"
-    "  (1, 'line', c.line, s.line), (2, 'name', c.name, s.name)) AS d (n, key, db, file)" DIFFERS,
+    "  (1, 'line', c.line, s.line), (2, 'name', c.name, s.name),"
+    "  (3, 'open311.service_code', coalesce(c.open311_code, c.code), coalesce(s.open311_code,"
+    "  s.code)), (4, 'open311.group', c.open311_group, s.open311_group),"
+    "  (5, 'open311.keywords', array_to_string(c.open311_keywords, ','),"
+    "  array_to_string(s.open311_keywords, ','))) AS d (n, key, db, file)" DIFFERS,
     NULL};
 
 /* Runs checks; 0, or -1 with the first problem (or the failure of a query)
@@ -410,11 +422,17 @@ static const char *const upserts[T_COUNT] = {
                  " SELECT grid, ring FROM stage_polygons ORDER BY ord"
                  " ON CONFLICT (grid) DO UPDATE SET ring = excluded.ring, updated_at = now()"
                  " WHERE grid_polygons.ring <> excluded.ring"),
-    COUNT_UPSERT("INSERT INTO categories (code, line, name)"
-                 " SELECT code, line, name FROM stage_categories ORDER BY ord"
-                 " ON CONFLICT (code) DO UPDATE SET line = excluded.line, name = excluded.name"
-                 " WHERE (categories.line, categories.name)"
-                 "  IS DISTINCT FROM (excluded.line, excluded.name)"),
+    COUNT_UPSERT("INSERT INTO categories (code, line, name, open311_code, open311_group,"
+                 " open311_keywords)"
+                 " SELECT code, line, name, open311_code, open311_group, open311_keywords"
+                 " FROM stage_categories ORDER BY ord"
+                 " ON CONFLICT (code) DO UPDATE SET line = excluded.line, name = excluded.name,"
+                 "  open311_code = excluded.open311_code, open311_group = excluded.open311_group,"
+                 "  open311_keywords = excluded.open311_keywords"
+                 " WHERE (categories.line, categories.name, categories.open311_code,"
+                 "  categories.open311_group, categories.open311_keywords)"
+                 "  IS DISTINCT FROM (excluded.line, excluded.name, excluded.open311_code,"
+                 "  excluded.open311_group, excluded.open311_keywords)"),
 };
 
 #define RULE_KEY_ORDER "coalesce(category, ''), severity, risk"

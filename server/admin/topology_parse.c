@@ -8,6 +8,7 @@
 #include "roster.h"
 #include "validate.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -510,14 +511,70 @@ static int parse_town(model *m, json_object *o, const char *path)
     return 0;
 }
 
+/* An Open311 service code: what a client puts in a URL path and a form
+ * field, so letters, digits and . _ - only. */
+static int open311_code_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || !isalnum((unsigned char)s[0]))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+            return 0;
+    return 1;
+}
+
+/* categories[i].open311: {service_code, group, keywords}, all optional. */
+static int parse_open311(model *m, json_object *o, const char *path, category_rec *c)
+{
+    static const char *const allowed[] = {"service_code", "group", "keywords", NULL};
+    json_object *kw;
+    size_t n;
+    char p[PATH_LEN];
+    if (expect_object(m, o, path, allowed) != 0 ||
+        get_string(m, o, path, "service_code", 0, &c->open311_code) != 0 ||
+        get_name(m, o, path, "group", 0, NAME_MAX_CHARS, &c->open311_group) != 0 ||
+        get_array(m, o, path, "keywords", &kw, &n) != 0)
+        return -1;
+    child(p, path, "service_code");
+    if (c->open311_code != NULL && !open311_code_ok(c->open311_code))
+        return topo_fail(m, p,
+                         "'%s' is not a service code (1-64 of A-Z a-z 0-9 . _ -, starting "
+                         "with a letter or digit)",
+                         c->open311_code);
+    if (c->open311_code != NULL && strcmp(c->open311_code, c->code) != 0 &&
+        claim(m, &m->category_codes, c->open311_code, p, "service code") != 0)
+        return -1;
+    child(p, path, "keywords");
+    if (n > OPEN311_MAX_KEYWORDS)
+        return topo_fail(m, p, "at most %d keywords", OPEN311_MAX_KEYWORDS);
+    for (size_t i = 0; i < n; i++) {
+        char q[PATH_LEN];
+        elem(q, p, i);
+        json_object *k = json_object_array_get_idx(kw, i);
+        if (!json_object_is_type(k, json_type_string))
+            return topo_fail(m, q, "must be a string, is %s", type_name(k));
+        const char *s = json_object_get_string(k);
+        /* Open311 lists keywords comma-separated in one field. */
+        if ((size_t)json_object_get_string_len(k) != strlen(s) || s[0] == '\0' ||
+            strchr(s, ',') != NULL || utf8_chars(s) > 40)
+            return topo_fail(m, q, "a keyword is 1-40 characters without a comma or NUL");
+        c->open311_keywords[i] = s;
+    }
+    c->n_open311_keywords = n;
+    return 0;
+}
+
 static int parse_category(model *m, json_object *o, const char *path)
 {
-    static const char *const allowed[] = {"code", "name", "line", NULL};
+    static const char *const allowed[] = {"code", "name", "line", "open311", NULL};
     const char *code, *name, *line;
+    json_object *open311;
     char p[PATH_LEN];
     if (expect_object(m, o, path, allowed) != 0 || get_id(m, o, path, "code", 1, &code) != 0 ||
         get_name(m, o, path, "name", 1, NAME_MAX_CHARS, &name) != 0 ||
-        get_line(m, o, path, "line", 1, &line) != 0)
+        get_line(m, o, path, "line", 1, &line) != 0 ||
+        member(m, o, path, "open311", 0, &open311) != 0)
         return -1;
     child(p, path, "code");
     if (claim(m, &m->category_codes, code, p, "category") != 0)
@@ -525,10 +582,15 @@ static int parse_category(model *m, json_object *o, const char *path)
     category_rec *c = PUSH(m, categories);
     if (c == NULL)
         return oom(m);
+    memset(c, 0, sizeof *c);
     snprintf(c->path, sizeof c->path, "%s", path);
     c->code = code;
     c->name = name;
     c->line = line;
+    c->open311_code = NULL;
+    child(p, path, "open311");
+    if (open311 != NULL && parse_open311(m, open311, p, c) != 0)
+        return -1;
     return 0;
 }
 

@@ -41,9 +41,15 @@ typedef struct polygon_rec {
     size_t n;     /* vertices */
 } polygon_rec;
 
+#define OPEN311_MAX_KEYWORDS 16
+
 typedef struct category_rec {
     char path[PATH_LEN];
     const char *code, *line, *name;
+    /* Open311 (docs/open311.md): NULL code means the category code; "" group. */
+    const char *open311_code, *open311_group;
+    const char *open311_keywords[OPEN311_MAX_KEYWORDS];
+    size_t n_open311_keywords;
 } category_rec;
 
 typedef struct rule_rec {

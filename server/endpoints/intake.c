@@ -59,6 +59,8 @@ struct fq_intake {
     intake_request *in_flight; /* uthash by fkey */
     fq_arena arena;
     unsigned char *arena_buffer;
+    fq_arena reply_arena; /* fq_intake_submit's replies, opened */
+    unsigned char *reply_arena_buffer;
     uint8_t *pack_buffer; /* to digest the report body */
     fq_audit audit;       /* refused requests, rate-limited */
     size_t pending_bytes; /* memory held by requests waiting for the store */
@@ -512,6 +514,70 @@ void fq_intake_on_request(void *user, const uint8_t *frame, size_t len, fq_reply
     fq_arena_reset(&in->arena);
 }
 
+/* ---- reports made inside the server ---- */
+
+#define REPLY_ARENA_BYTES (4 * FQ_MAX_FRAME_BYTES)
+
+typedef struct local_call {
+    fq_intake *intake;
+    uint8_t key[FQ_KEY_BYTES];
+    fq_intake_done_fn done;
+    void *user;
+} local_call;
+
+static void on_local_reply(void *user, const uint8_t *bytes, size_t len)
+{
+    local_call *call = user;
+    fq_intake *in = call->intake;
+    Fengqiao__V1__Reply *reply = NULL;
+    int authenticated = 0;
+    if (bytes != NULL) {
+        fq_arena_reset(&in->reply_arena);
+        if (fq_wire_open_reply(call->key, bytes, len, &in->reply_arena, &reply, &authenticated) !=
+            FQ_WIRE_OK)
+            reply = NULL;
+    }
+    call->done(call->user, reply);
+    sodium_memzero(call->key, sizeof call->key);
+    free(call);
+}
+
+int fq_intake_submit(fq_intake *in, const char *node_id, uint64_t message_id,
+                     const Fengqiao__V1__ReportIncident *report, fq_intake_done_fn done, void *user)
+{
+    fq_snapshot *snap = fq_dispatch_current(in->dispatch);
+    const fq_node *node = snap ? fq_directory_find(snap->directory, node_id) : NULL;
+    if (node == NULL)
+        return -1;
+    local_call *call = calloc(1, sizeof *call);
+    if (call == NULL)
+        return -1;
+    call->intake = in;
+    memcpy(call->key, node->key, sizeof call->key);
+    call->done = done;
+    call->user = user;
+    Fengqiao__V1__Envelope env = FENGQIAO__V1__ENVELOPE__INIT;
+    env.schema_version = 1;
+    env.sender = (char *)node_id;
+    env.message_id = message_id;
+    env.sent_at_ms = fq_now_ms();
+    env.body_case = FENGQIAO__V1__ENVELOPE__BODY_REPORT_INCIDENT;
+    env.report_incident = (Fengqiao__V1__ReportIncident *)report;
+    uint8_t *frame = NULL;
+    size_t frame_len = 0;
+    fq_reply_token *token = NULL;
+    if (fq_wire_seal_request(call->key, &env, &frame, &frame_len) != FQ_WIRE_OK ||
+        (token = fq_reply_token_local(on_local_reply, call)) == NULL) {
+        free(frame);
+        sodium_memzero(call->key, sizeof call->key);
+        free(call);
+        return -1;
+    }
+    fq_intake_on_request(in, frame, frame_len, token);
+    free(frame);
+    return 0;
+}
+
 fq_intake *fq_intake_new(uv_loop_t *loop, const fq_intake_config *config, fq_store *store,
                          fq_dispatch *dispatch)
 {
@@ -520,13 +586,16 @@ fq_intake *fq_intake_new(uv_loop_t *loop, const fq_intake_config *config, fq_sto
         return NULL;
     in->arena_buffer = malloc(FQ_DECODE_ARENA_BYTES);
     in->pack_buffer = malloc(FQ_MAX_FRAME_BYTES);
-    if (in->arena_buffer == NULL || in->pack_buffer == NULL) {
+    in->reply_arena_buffer = malloc(REPLY_ARENA_BYTES);
+    if (in->arena_buffer == NULL || in->pack_buffer == NULL || in->reply_arena_buffer == NULL) {
         free(in->arena_buffer);
         free(in->pack_buffer);
+        free(in->reply_arena_buffer);
         free(in);
         return NULL;
     }
     fq_arena_init(&in->arena, in->arena_buffer, FQ_DECODE_ARENA_BYTES);
+    fq_arena_init(&in->reply_arena, in->reply_arena_buffer, REPLY_ARENA_BYTES);
     in->loop = loop;
     in->config = *config;
     in->store = store;
@@ -559,5 +628,6 @@ void fq_intake_free(fq_intake *in)
         return;
     free(in->arena_buffer);
     free(in->pack_buffer);
+    free(in->reply_arena_buffer);
     free(in);
 }

@@ -49,6 +49,21 @@ fq_intake *fq_intake_new(uv_loop_t *loop, const fq_intake_config *config, fq_sto
 /* fq_msgsock_request_cb: pass with the intake as user. */
 void fq_intake_on_request(void *intake, const uint8_t *frame, size_t len, fq_reply_token *token);
 
+/* A report made inside the server (the Open311 endpoint, docs/open311.md)
+ * goes the very path of a nanomsg report: it is put in an Envelope from
+ * `node_id` with `message_id`, signed with the node's key and handed to
+ * fq_intake_on_request with a local reply token — the gate, the role and
+ * jurisdiction checks, validation, placement, routing, dedup, idempotency
+ * (node, message id), the audit of refusals, the durable store. `done` runs
+ * once with the reply (the IncidentAccepted only after COMMIT, or a refusal),
+ * or with NULL when no reply could be made; the reply lives during the call.
+ * It may run before this returns (a refusal). -1 (done never runs): no such
+ * node is loaded, or out of memory. */
+typedef void (*fq_intake_done_fn)(void *user, const Fengqiao__V1__Reply *reply);
+int fq_intake_submit(fq_intake *intake, const char *node_id, uint64_t message_id,
+                     const Fengqiao__V1__ReportIncident *report, fq_intake_done_fn done,
+                     void *user);
+
 /* The socket replies go out on; set once after fq_msgsock_listen. */
 void fq_intake_attach(fq_intake *intake, fq_msgsock *sock);
 

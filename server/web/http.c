@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include "loginlimit.h"
+#include "open311.h"
 #include "password.h"
 #include "sessions.h"
 #include "statements.h"
@@ -36,6 +37,7 @@ struct fq_http {
     uv_loop_t *loop;
     fq_store *store;
     fq_api *api;
+    fq_open311 *open311; /* NULL: /open311/ answers 404 */
     unsigned session_s;
     int tls;
     char csp[1024];
@@ -366,6 +368,11 @@ const char *fq_web_req_query(const fq_web_req *r, const char *name)
             p++;
     }
     return NULL;
+}
+
+const char *fq_web_req_query_string(const fq_web_req *r)
+{
+    return r->query;
 }
 
 const char *fq_web_req_header(const fq_web_req *r, const char *name)
@@ -993,15 +1000,17 @@ static void start_login(fq_web_req *wr)
 
 /* ---- the /api/ handler ---- */
 
-static int on_api_req(h2o_handler_t *self, h2o_req_t *req)
+/* Our side of an H2O request: the method, path, query, body and peer
+ * copied. NULL when answered (out of memory; with `refuse`, too large or
+ * stopping — without it the caller refuses those in its own shape). */
+static fq_web_req *take_request(fq_http *h, h2o_req_t *req, int refuse)
 {
-    fq_http *h = ((fq_http_handler *)self)->http;
     fq_web_req *wr = calloc(1, sizeof *wr);
     req_link *link = wr ? h2o_mem_alloc_shared(&req->pool, sizeof *link, on_link_dispose) : NULL;
     if (wr == NULL || link == NULL) {
         free(wr);
         h2o_send_error_503(req, "Service Unavailable", "out of memory", 0);
-        return 0;
+        return NULL;
     }
     link->wr = wr;
     link->stream = NULL;
@@ -1024,16 +1033,43 @@ static int on_api_req(h2o_handler_t *self, h2o_req_t *req)
     peer_text(req, wr->remote, sizeof wr->remote);
     if (wr->path == NULL || wr->query == NULL || (req->entity.len > 0 && wr->body == NULL)) {
         fq_web_respond_error(wr, 503, "busy", "out of memory", 1);
-        return 0;
+        return NULL;
     }
-    if (req->entity.len > FQ_WEB_MAX_BODY) {
+    if (refuse && req->entity.len > FQ_WEB_MAX_BODY) {
         fq_web_respond_error(wr, 413, "too_large", "the body is over 64 KiB", 0);
-        return 0;
+        return NULL;
     }
-    if (h->stopped) {
+    if (refuse && h->stopped) {
         fq_web_respond_error(wr, 503, "busy", "the server is stopping", 5);
-        return 0;
+        return NULL;
     }
+    return wr;
+}
+
+/* /open311/: no session (an API key in the request, open311.c). */
+static int on_open311_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    fq_http *h = ((fq_http_handler *)self)->http;
+    if (h->open311 == NULL)
+        return -1; /* H2O's 404 */
+    fq_web_req *wr = take_request(h, req, 0);
+    if (wr == NULL)
+        return 0;
+    if (wr->body_len > FQ_WEB_MAX_BODY)
+        fq_open311_refuse(wr, 413, "the body is over 64 KiB", 0);
+    else if (h->stopped)
+        fq_open311_refuse(wr, 503, "the server is stopping", 5);
+    else
+        fq_open311_handle(h->open311, wr);
+    return 0;
+}
+
+static int on_api_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    fq_http *h = ((fq_http_handler *)self)->http;
+    fq_web_req *wr = take_request(h, req, 1);
+    if (wr == NULL)
+        return 0;
     if (strcmp(wr->path, "/api/v1/login") == 0) {
         start_login(wr);
         return 0;
@@ -1181,6 +1217,13 @@ fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *st
     fq_http_filter *f1 = (fq_http_filter *)h2o_create_filter(api_path, sizeof *f1);
     f1->super.on_setup_ostream = on_filter_setup;
     f1->http = h;
+    h2o_pathconf_t *o311_path = h2o_config_register_path(hostconf, "/open311/", 0);
+    fq_http_handler *o311 = (fq_http_handler *)h2o_create_handler(o311_path, sizeof *o311);
+    o311->super.on_req = on_open311_req;
+    o311->http = h;
+    fq_http_filter *f3 = (fq_http_filter *)h2o_create_filter(o311_path, sizeof *f3);
+    f3->super.on_setup_ostream = on_filter_setup;
+    f3->http = h;
     h2o_pathconf_t *root = h2o_config_register_path(hostconf, "/", 0);
     static const char *index_files[] = {"index.html", NULL};
     h2o_file_register(root, config->web_root, index_files, NULL, 0);
@@ -1209,6 +1252,11 @@ fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *st
     uv_timer_start(&h->keepalive, on_keepalive, SSE_KEEPALIVE_MS, SSE_KEEPALIVE_MS);
     err[0] = '\0';
     return h;
+}
+
+void fq_http_set_open311(fq_http *h, fq_open311 *open311)
+{
+    h->open311 = open311;
 }
 
 void fq_http_directory_reloaded(fq_http *h)

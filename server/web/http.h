@@ -8,6 +8,7 @@
 #define FQ_HTTP_H
 
 #include "api.h"
+#include "open311.h"
 #include "store.h"
 
 #include <stddef.h>
@@ -31,6 +32,9 @@ int fq_http_is_loopback(const char *listen);
  * session is answered only once committed. NULL and why in `err`. */
 fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *store, fq_api *api,
                      char *err, size_t err_len);
+/* Serves Open311 GeoReport v2 under /open311/ (docs/open311.md); without it
+ * those paths are 404. */
+void fq_http_set_open311(fq_http *http, fq_open311 *open311);
 /* The directory was reloaded: forget the cached sessions, so that a disabled
  * account or a revoked node is refused at its next request. */
 void fq_http_directory_reloaded(fq_http *http);

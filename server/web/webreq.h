@@ -42,6 +42,8 @@ const char *fq_web_req_method(const fq_web_req *r); /* "GET", "POST", ... */
 const char *fq_web_req_path(const fq_web_req *r);
 /* A query parameter, percent-decoded; NULL when absent. */
 const char *fq_web_req_query(const fq_web_req *r, const char *name);
+/* The raw query string (without '?', not decoded); "" when none. */
+const char *fq_web_req_query_string(const fq_web_req *r);
 /* A request header (case-insensitive name), NUL-terminated copy; NULL when absent. */
 const char *fq_web_req_header(const fq_web_req *r, const char *name);
 const uint8_t *fq_web_req_body(const fq_web_req *r, size_t *len);
