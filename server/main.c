@@ -2,6 +2,7 @@
  * in, one libuv loop run by server.c. */
 #include "server.h"
 #include "http.h"
+#include "log.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -57,7 +58,10 @@ static void usage(FILE *out)
             "  --session-hours N      a web session's life (default 12)\n"
             "  --tile-url URL         a base-map tile URL template (default: none, the map\n"
             "                         draws the district's own shapes only)\n"
-            "  --ready-file FILE      write the pid here once serving\n"
+            "  --ready-file FILE      write the pid here while ready (docs/operations.md,\n"
+            "                         Monitoring); removed when it stops being ready\n"
+            "  --log-level LEVEL      debug, info, warn or error: lines below it are not\n"
+            "                         written (default info)\n"
             "  -h, --help             this text\n");
 }
 
@@ -126,6 +130,7 @@ int main(int argc, char **argv)
         {"web-root", required_argument, NULL, 1003},
         {"session-hours", required_argument, NULL, 1004},
         {"tile-url", required_argument, NULL, 1005},
+        {"log-level", required_argument, NULL, 1006},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -243,6 +248,17 @@ int main(int argc, char **argv)
         case 1005:
             config.tile_url = optarg;
             break;
+        case 1006: {
+            int level = fq_log_level_parse(optarg);
+            if (level < 0) {
+                fprintf(stderr,
+                        "fengqiaod: --log-level takes debug, info, warn or error, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            fq_log_set_level((fq_log_level)level);
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;

@@ -5,6 +5,7 @@
 #include "reply.h"
 #include "fq_wire.h"
 #include "gate.h"
+#include "log.h"
 #include "mailbox.h"
 #include "statements.h"
 #include "syncguard.h"
@@ -1017,8 +1018,8 @@ static void on_sweep(uv_timer_t *timer)
             continue;
         b->absent = 1;
         t->stats.went_silent++;
-        fprintf(stderr, "fengqiaod: terminals: worker %s silent for %" PRId64 " s: off duty\n",
-                b->box + 2, (int64_t)(now - b->last_seen_ms) / 1000);
+        fq_log(FQ_LOG_INFO, "terminals", "worker %s silent for %" PRId64 " s: off duty", b->box + 2,
+               (int64_t)(now - b->last_seen_ms) / 1000);
         fq_dispatch_set_presence(t->dispatch, b->box + 2, 0);
     }
 }

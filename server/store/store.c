@@ -1,5 +1,6 @@
 #include "store.h"
 
+#include "log.h"
 #include "pgconn.h"
 #include "pgerror.h"
 #include "statements.h"
@@ -35,8 +36,8 @@ static void *store_alloc(size_t size, int zeroed)
     count++;
     if (fail_at != 0 &&
         (count == fail_at || (every != 0 && count > fail_at && (count - fail_at) % every == 0))) {
-        fprintf(stderr, "fengqiaod: store: fault injection: allocation %lu of %zu bytes fails\n",
-                count, size);
+        fq_log(FQ_LOG_WARN, "store", "fault injection: allocation %lu of %zu bytes fails", count,
+               size);
         return NULL;
     }
     return zeroed ? calloc(1, size) : malloc(size);
@@ -278,7 +279,7 @@ static void finish_batch(fq_store *s, batch *b)
     } else if (b->failed_op != NULL && !transient_sqlstate(s, b->sqlstate)) {
         /* Isolate: the failing statement is answered, the rest go again. */
         fq_store_op *bad = b->failed_op;
-        fprintf(stderr, "fengqiaod: store: statement refused: %s\n", b->error);
+        fq_log(FQ_LOG_WARN, "store", "statement refused: %s", b->error);
         requeue_ops(s, b->ops, bad);
         snprintf(bad->error, sizeof bad->error, "%s", b->error);
         snprintf(bad->sqlstate, sizeof bad->sqlstate, "%s", b->sqlstate);
@@ -379,7 +380,7 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         if (!ok && !(st == PGRES_PIPELINE_ABORTED && (s->guard_refused || s->setup_done < 0))) {
             char why[256];
             fq_pg_error_describe(res, why, sizeof why);
-            fprintf(stderr, "fengqiaod: store: setup failed: %s\n", why);
+            fq_log(FQ_LOG_ERROR, "store", "setup failed: %s", why);
             s->setup_done = -1;
         }
         break;
@@ -389,7 +390,7 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         if (st != PGRES_TUPLES_OK) {
             char why[256];
             fq_pg_error_describe(res, why, sizeof why);
-            fprintf(stderr, "fengqiaod: store: directory load failed: %s\n", why);
+            fq_log(FQ_LOG_ERROR, "store", "directory load failed: %s", why);
             break;
         }
         PQclear(s->loaded[e->load]);
