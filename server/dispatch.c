@@ -2581,6 +2581,22 @@ void fq_dispatch_free(fq_dispatch *d)
     free(d);
 }
 
+static void count_open(fq_case *c, void *user)
+{
+    fq_dispatch_open_counts *out = user;
+    unsigned tier = c->decision.tier < 4 ? c->decision.tier : 0;
+    unsigned state = c->assignment != 0 && c->assignment < 8 ? c->assignment : 1;
+    out->by_tier_state[tier][state]++;
+    if (c->suspended_ms != 0)
+        out->suspended++;
+}
+
+void fq_dispatch_count_open(fq_dispatch *d, fq_dispatch_open_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    fq_caseload_foreach(d->cases, count_open, out);
+}
+
 const fq_dispatch_stats *fq_dispatch_get_stats(fq_dispatch *d)
 {
     d->stats.open = fq_caseload_count(d->cases);

@@ -13,6 +13,8 @@
 #include "api.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
+#include "readiness.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -23,7 +25,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
+
+#ifndef FQ_VERSION
+#define FQ_VERSION "unknown"
+#endif
 
 typedef struct server {
     uv_loop_t *loop;
@@ -57,6 +64,15 @@ typedef struct server {
     int stopping;
     int exit_code;
     uint64_t locked_out_since; /* loop time the serving lock was first refused (0: not refused) */
+    /* Readiness (readiness.h): its inputs as they last changed, and the
+     * answer acted on (readiness_changed). */
+    fq_readiness readiness;
+    int ready;
+    /* For /metrics. */
+    int64_t started_ms;          /* wall clock */
+    uint64_t reload_failures;    /* directory or routing loads that did not take */
+    int64_t last_reload_ok_ms;   /* wall clock of the last load that took (0: none) */
+    uint64_t guard_refusals;     /* the serving lock refused (each retry counts) */
 } server;
 
 /* A server killed a moment ago may still hold the serving lock until
@@ -103,14 +119,21 @@ static void sink_tee(void *user, const char *box, uint64_t seq, int kind, uint64
  * known by then). A failure stops the server: asked for HTTP, it must not
  * run silently without it. */
 static void begin_stop(server *srv, uint64_t drain_ms);
+static void server_readiness(void *user, fq_readiness *out);
+static void server_metrics(void *user, fq_metrics *m);
 static void start_http(server *srv)
 {
     const fq_server_config *c = &srv->config;
     if (c->http_listen == NULL || srv->http != NULL || srv->stopping)
         return;
     char err[512];
-    fq_http_config hc = {c->http_listen, c->tls_cert,      c->tls_key,
-                         c->web_root,    c->session_hours, c->tile_url};
+    fq_http_config hc = {c->http_listen,
+                         c->tls_cert,
+                         c->tls_key,
+                         c->web_root,
+                         c->session_hours,
+                         c->tile_url,
+                         {srv, server_readiness, server_metrics}};
     srv->http = fq_http_new(srv->loop, &hc, srv->store, srv->api, err, sizeof err);
     if (srv->http == NULL || err[0] != '\0') {
         fq_log(FQ_LOG_ERROR, "web", "%s", err);
@@ -170,14 +193,58 @@ static fq_directory *build_directory(server *srv, const PGresult *units, const P
     return dir;
 }
 
+/* ---- readiness ---- */
+
+/* The pid, written whole under another name and renamed: a reader never
+ * sees an empty or partial file. */
 static void write_ready_file(server *srv)
 {
-    if (srv->config.ready_file == NULL)
+    const char *path = srv->config.ready_file;
+    if (path == NULL)
         return;
-    FILE *f = fopen(srv->config.ready_file, "w");
-    if (f != NULL) {
-        fprintf(f, "%d\n", (int)uv_os_getpid());
-        fclose(f);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL || fprintf(f, "%d\n", (int)uv_os_getpid()) < 0 || fclose(f) != 0 ||
+        rename(tmp, path) != 0) {
+        fq_log(FQ_LOG_ERROR, "server", "cannot write the ready file %s: %s", path,
+               strerror(errno));
+        unlink(tmp);
+    }
+}
+
+static void remove_ready_file(server *srv)
+{
+    const char *path = srv->config.ready_file;
+    if (path != NULL && unlink(path) != 0 && errno != ENOENT)
+        fq_log(FQ_LOG_ERROR, "server", "cannot remove the ready file %s: %s", path,
+               strerror(errno));
+}
+
+static int routing_loaded(server *srv)
+{
+    fq_snapshot *snap = fq_dispatch_current(srv->dispatch);
+    return snap != NULL && snap->routing != NULL;
+}
+
+/* Called after any input of readiness changed (srv->readiness); acts once
+ * per change of the answer: the ready file (and systemd's READY=1 and
+ * STOPPING=1 belong here too). */
+static void readiness_changed(server *srv)
+{
+    srv->readiness.routing = srv->dispatch != NULL && routing_loaded(srv);
+    int ready = fq_readiness_ready(&srv->readiness);
+    if (ready == srv->ready)
+        return;
+    srv->ready = ready;
+    char text[512];
+    fq_readiness_describe(&srv->readiness, text, sizeof text);
+    if (ready) {
+        write_ready_file(srv);
+        fq_log(FQ_LOG_INFO, "server", "ready");
+    } else {
+        remove_ready_file(srv);
+        fq_log(srv->readiness.draining ? FQ_LOG_INFO : FQ_LOG_WARN, "server", "%s", text);
     }
 }
 
@@ -232,8 +299,14 @@ static void routing_status(server *srv, int ok, const char *serving, const char 
     else
         snprintf(st->line, sizeof st->line, "the routing state did not load: %s; %s", why,
                  meanwhile);
-    if (!ok)
+    if (!ok) {
+        srv->reload_failures++;
         fq_log(FQ_LOG_ERROR, "routing", "%s", st->line);
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        srv->last_reload_ok_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
     submit_routing_status(srv);
 }
 
@@ -315,8 +388,8 @@ static void on_directory(void *user, const PGresult *const *loaded)
     if (!srv->serving) {
         srv->serving = 1;
         start_http(srv);
-        write_ready_file(srv);
     }
+    readiness_changed(srv);
 }
 
 static void on_read_store_status(void *user, int connected, const char *why)
@@ -331,12 +404,16 @@ static void on_read_store_status(void *user, int connected, const char *why)
 
 static void on_store_status(void *user, int connected, const char *why)
 {
-    (void)user;
+    server *srv = user;
     if (connected)
         fq_log(FQ_LOG_INFO, "store", "connected to PostgreSQL");
     else
         fq_log(FQ_LOG_WARN, "store", "lost PostgreSQL (%s); holding requests and reconnecting",
                why ? why : "");
+    srv->readiness.database = connected;
+    if (!connected)
+        srv->readiness.guard = 0; /* the serving lock went with the session */
+    readiness_changed(srv);
 }
 
 static void on_store_guard(void *user, int held, const char *why)
@@ -349,8 +426,13 @@ static void on_store_guard(void *user, int held, const char *why)
         else
             fq_log(FQ_LOG_INFO, "store", "holding the database's serving lock");
         srv->locked_out_since = 0;
+        srv->readiness.guard = 1;
+        readiness_changed(srv);
         return;
     }
+    srv->guard_refusals++;
+    srv->readiness.guard = 0;
+    readiness_changed(srv);
     uint64_t now = uv_now(srv->loop);
     if (srv->locked_out_since == 0) {
         srv->locked_out_since = now;
@@ -408,6 +490,203 @@ static void on_stats(uv_timer_t *timer)
            ts->went_silent, ts->memory);
 }
 
+/* ---- /metrics (docs/operations.md, Monitoring) ---- */
+
+static void server_readiness(void *user, fq_readiness *out)
+{
+    server *srv = user;
+    srv->readiness.routing = routing_loaded(srv);
+    *out = srv->readiness;
+}
+
+#define LABELS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void requests_by_status(fq_metrics *m, const char *endpoint, const uint64_t *by_status)
+{
+    for (int s = 0; s < FQ_REPLY_STATUSES; s++) {
+        const char *name = fq_status_name((Fengqiao__V1__Status)s);
+        if (strcmp(name, "unspecified") != 0)
+            fq_metrics_sample(m, LABELS("endpoint", endpoint, "status", name),
+                              (double)by_status[s]);
+    }
+}
+
+static void store_metrics(fq_metrics *m, const fq_store_stats *w, const fq_store_stats *r)
+{
+    const fq_store_stats *both[2] = {w, r};
+    const char *names[2] = {"writes", "reads"};
+    fq_metrics_family(m, "fengqiao_store_connected", FQ_METRIC_GAUGE,
+                      "1 while the store's PostgreSQL connection is up and set up (writes: "
+                      "its directory loaded).");
+    for (int i = 0; i < 2; i++)
+        fq_metrics_sample(m, LABELS("store", names[i]), both[i]->connected);
+    fq_metrics_family(m, "fengqiao_store_connections_total", FQ_METRIC_COUNTER,
+                      "PostgreSQL connections made, the first included: more than one is a "
+                      "reconnect.");
+    for (int i = 0; i < 2; i++)
+        fq_metrics_sample(m, LABELS("store", names[i]), (double)both[i]->reconnects);
+    fq_metrics_family(m, "fengqiao_store_batch_size", FQ_METRIC_HISTOGRAM,
+                      "Statements per transaction sent (group commit).");
+    for (int i = 0; i < 2; i++)
+        fq_metrics_histogram(m, LABELS("store", names[i]), &both[i]->batch_size);
+    fq_metrics_family(m, "fengqiao_store_commit_seconds", FQ_METRIC_HISTOGRAM,
+                      "From a batch's sending to its COMMIT's result (batches that committed).");
+    for (int i = 0; i < 2; i++)
+        fq_metrics_histogram(m, LABELS("store", names[i]), &both[i]->commit_seconds);
+    static const char *const kinds[9] = {"",      "report", "rejected", "reroute",      "event",
+                                         "action", "read_outbox", "find_request", "read"};
+    fq_metrics_family(m, "fengqiao_store_statements_total", FQ_METRIC_COUNTER,
+                      "Statements committed, by kind (report: a report's row; rejected: an "
+                      "audit row; read: a prepared read).");
+    for (int i = 0; i < 2; i++)
+        for (int k = 1; k < 9; k++)
+            if (i == 0 || k == FQ_STORE_OP_READ)
+                fq_metrics_sample(m, LABELS("store", names[i], "kind", kinds[k]),
+                                  (double)both[i]->committed_by_kind[k]);
+    fq_metrics_family(m, "fengqiao_store_operations_failed_total", FQ_METRIC_COUNTER,
+                      "Operations not done: refused by PostgreSQL (rejected) or answered busy.");
+    for (int i = 0; i < 2; i++) {
+        fq_metrics_sample(m, LABELS("store", names[i], "reason", "rejected"),
+                          (double)both[i]->ops_rejected);
+        fq_metrics_sample(m, LABELS("store", names[i], "reason", "busy"),
+                          (double)both[i]->ops_busy);
+    }
+    fq_metrics_family(m, "fengqiao_store_retries_total", FQ_METRIC_COUNTER,
+                      "Operations sent again after their batch did not commit.");
+    for (int i = 0; i < 2; i++)
+        fq_metrics_sample(m, LABELS("store", names[i]), (double)both[i]->ops_retried);
+    fq_metrics_family(m, "fengqiao_store_pending", FQ_METRIC_GAUGE,
+                      "Operations waiting to be sent.");
+    for (int i = 0; i < 2; i++)
+        fq_metrics_sample(m, LABELS("store", names[i]), (double)both[i]->pending);
+}
+
+static void server_metrics(void *user, fq_metrics *m)
+{
+    server *srv = user;
+    fq_metrics_family(m, "fengqiao_build_info", FQ_METRIC_GAUGE,
+                      "Always 1; the version of this fengqiaod in its label.");
+    fq_metrics_sample(m, LABELS("version", FQ_VERSION), 1);
+    fq_metrics_value(m, "fengqiao_process_start_time_seconds", FQ_METRIC_GAUGE,
+                     "When this fengqiaod started, Unix time.", (double)srv->started_ms / 1000);
+    fq_readiness r;
+    server_readiness(srv, &r);
+    fq_metrics_value(m, "fengqiao_ready", FQ_METRIC_GAUGE,
+                     "1 while ready (database, routing, serving lock, not draining).",
+                     fq_readiness_ready(&r));
+    fq_metrics_family(m, "fengqiao_readiness_condition", FQ_METRIC_GAUGE,
+                      "1 while the condition of readiness holds.");
+    fq_metrics_sample(m, LABELS("condition", "database"), r.database);
+    fq_metrics_sample(m, LABELS("condition", "routing"), r.routing);
+    fq_metrics_sample(m, LABELS("condition", "guard"), r.guard);
+    fq_metrics_sample(m, LABELS("condition", "not_draining"), !r.draining);
+
+    const fq_intake_stats *is = fq_intake_get_stats(srv->intake);
+    const fq_terminals_stats *ts = fq_terminals_get_stats(srv->terminals);
+    fq_metrics_family(m, "fengqiao_requests_total", FQ_METRIC_COUNTER,
+                      "nanomsg requests answered, by endpoint (intake: reports; terminals: "
+                      "syncs and actions; console: queries and commands) and reply status.");
+    requests_by_status(m, "intake", is->by_status);
+    requests_by_status(m, "terminals", ts->terminal_by_status);
+    requests_by_status(m, "console", ts->console_by_status);
+    fq_metrics_family(m, "fengqiao_intake_reports_total", FQ_METRIC_COUNTER,
+                      "Reports answered ok, by outcome: a new incident (accepted), an earlier "
+                      "outcome repeated (duplicate; coalesced: while the first was in flight).");
+    fq_metrics_sample(m, LABELS("outcome", "accepted"), (double)is->accepted);
+    fq_metrics_sample(m, LABELS("outcome", "duplicate"), (double)is->duplicates);
+    fq_metrics_sample(m, LABELS("outcome", "coalesced"), (double)is->coalesced);
+    fq_metrics_value(m, "fengqiao_intake_over_budget_total", FQ_METRIC_COUNTER,
+                     "Reports answered busy because waiting reports held --max-pending-kib.",
+                     (double)is->over_budget);
+    fq_metrics_value(m, "fengqiao_intake_pending_bytes", FQ_METRIC_GAUGE,
+                     "Memory held by reports waiting for the database.",
+                     (double)is->pending_bytes);
+    fq_metrics_family(m, "fengqiao_audit_rows_total", FQ_METRIC_COUNTER,
+                      "Audit rows of refused requests: written, or dropped (over --audit-rate, "
+                      "or the store was busy).");
+    fq_metrics_sample(m, LABELS("endpoint", "intake", "result", "written"),
+                      (double)is->audit_written);
+    fq_metrics_sample(m, LABELS("endpoint", "intake", "result", "dropped"),
+                      (double)is->audit_dropped);
+    fq_metrics_sample(m, LABELS("endpoint", "terminals", "result", "written"),
+                      (double)ts->audit_written);
+    fq_metrics_sample(m, LABELS("endpoint", "terminals", "result", "dropped"),
+                      (double)ts->audit_dropped);
+
+    store_metrics(m, fq_store_get_stats(srv->store), fq_store_get_stats(srv->read_store));
+    fq_metrics_value(m, "fengqiao_directory_loads_total", FQ_METRIC_COUNTER,
+                     "Directory and routing state loads read from the database.",
+                     (double)fq_store_get_stats(srv->store)->directory_loads);
+    fq_metrics_value(m, "fengqiao_routing_reload_failures_total", FQ_METRIC_COUNTER,
+                     "Loads of the directory or routing state that did not take (the server "
+                     "kept the previous one, or has none).",
+                     (double)srv->reload_failures);
+    fq_metrics_value(m, "fengqiao_routing_last_reload_success_timestamp_seconds",
+                     FQ_METRIC_GAUGE, "When a load last took, Unix time (0: never).",
+                     (double)srv->last_reload_ok_ms / 1000);
+    fq_metrics_value(m, "fengqiao_serving_lock_refusals_total", FQ_METRIC_COUNTER,
+                     "Claims of the serving lock refused because another server held it.",
+                     (double)srv->guard_refusals);
+
+    const fq_dispatch_stats *ds = fq_dispatch_get_stats(srv->dispatch);
+    fq_dispatch_open_counts oc;
+    fq_dispatch_count_open(srv->dispatch, &oc);
+    fq_metrics_family(m, "fengqiao_incidents_open", FQ_METRIC_GAUGE,
+                      "Open incidents by tier and assignment state.");
+    for (int tier = 0; tier < 4; tier++)
+        for (int st = FQ_ASSIGNMENT_ASSIGNED; st <= FQ_ASSIGNMENT_CANCELLED; st++) {
+            if (oc.by_tier_state[tier][st] == 0 && (tier == 0 || st > FQ_ASSIGNMENT_CONCLUDED))
+                continue; /* rare combinations only when they occur */
+            fq_metrics_sample(m,
+                              LABELS("tier", tier ? fq_tier_name((fq_tier)tier) : "none", "state",
+                                     fq_assignment_state_name((fq_assignment_state)st)),
+                              (double)oc.by_tier_state[tier][st]);
+        }
+    fq_metrics_value(m, "fengqiao_incidents_suspended", FQ_METRIC_GAUGE,
+                     "Open incidents suspended (their clocks stand still).",
+                     (double)oc.suspended);
+    fq_metrics_value(m, "fengqiao_deadlines_pending", FQ_METRIC_GAUGE,
+                     "Time limits scheduled (acknowledge, conclude, supervision).",
+                     (double)ds->pending_deadlines);
+    fq_metrics_family(m, "fengqiao_incidents_routed_total", FQ_METRIC_COUNTER,
+                      "New incidents routed, by the tier they went to.");
+    for (int tier = 1; tier < 4; tier++)
+        fq_metrics_sample(m, LABELS("tier", fq_tier_name((fq_tier)tier)),
+                          (double)ds->routed[tier]);
+    fq_metrics_family(m, "fengqiao_dispatch_events_total", FQ_METRIC_COUNTER,
+                      "Routing and time-limit events: reports merged into an open incident, "
+                      "unplaced, unroutable; warnings, escalations, breaches at the top tier, "
+                      "assignments moved off silent terminals.");
+    fq_metrics_sample(m, LABELS("event", "merged"), (double)ds->merged);
+    fq_metrics_sample(m, LABELS("event", "unplaced"), (double)ds->unplaced);
+    fq_metrics_sample(m, LABELS("event", "unroutable"), (double)ds->unroutable);
+    fq_metrics_sample(m, LABELS("event", "warning"), (double)ds->warnings);
+    fq_metrics_sample(m, LABELS("event", "escalation"), (double)ds->escalations);
+    fq_metrics_sample(m, LABELS("event", "breach_at_top"), (double)ds->breaches_at_top);
+    fq_metrics_sample(m, LABELS("event", "moved_absent"), (double)ds->moved_absent);
+
+    fq_metrics_value(m, "fengqiao_terminal_syncs_held", FQ_METRIC_GAUGE,
+                     "Terminals' syncs held open now (long poll): terminals connected.",
+                     (double)ts->held);
+    fq_metrics_value(m, "fengqiao_workers_present", FQ_METRIC_GAUGE,
+                     "Workers on duty: their terminal was heard within --presence-timeout.",
+                     (double)ts->present);
+    fq_metrics_value(m, "fengqiao_consoles_recent", FQ_METRIC_GAUGE,
+                     "Console nodes heard over nanomsg within --presence-timeout (browsers: "
+                     "fengqiao_web_event_streams).",
+                     (double)ts->consoles_recent);
+    fq_metrics_value(m, "fengqiao_feed_items_sent_total", FQ_METRIC_COUNTER,
+                     "Outbox items sent to terminals and town systems.", (double)ts->items_sent);
+    fq_metrics_family(m, "fengqiao_feed_lag_items", FQ_METRIC_GAUGE,
+                      "Per outbox a terminal follows: its newest item's sequence less the last "
+                      "its terminal acknowledged; the largest (max) and the total (sum).");
+    fq_metrics_sample(m, LABELS("stat", "max"), (double)ts->lag_max);
+    fq_metrics_sample(m, LABELS("stat", "sum"), (double)ts->lag_sum);
+    fq_metrics_value(m, "fengqiao_feeds_behind", FQ_METRIC_GAUGE,
+                     "Outboxes whose terminal has not acknowledged the newest item.",
+                     (double)ts->feeds_behind);
+}
+
 /* ---- stopping ---- */
 
 static void finish_stop(server *srv)
@@ -461,6 +740,8 @@ static void begin_stop(server *srv, uint64_t drain_ms)
     if (srv->stopping)
         return;
     srv->stopping = 1;
+    srv->readiness.draining = 1;
+    readiness_changed(srv);
     if (srv->intake_sock)
         fq_msgsock_pause(srv->intake_sock);
     if (srv->terminals_sock)
@@ -505,6 +786,9 @@ int fq_server_run(const fq_server_config *config)
     server srv;
     memset(&srv, 0, sizeof srv);
     srv.config = *config;
+    struct timespec started;
+    clock_gettime(CLOCK_REALTIME, &started);
+    srv.started_ms = (int64_t)started.tv_sec * 1000 + started.tv_nsec / 1000000;
     if (config->conninfo == NULL) {
         fq_log(FQ_LOG_ERROR, "server", "no database: give --db CONNINFO or set FQ_DB");
         return 2;
@@ -643,6 +927,7 @@ int fq_server_run(const fq_server_config *config)
     fq_dispatch_free(srv.dispatch);
     sodium_memzero(srv.server_key, sizeof srv.server_key);
     uv_loop_close(srv.loop);
+    remove_ready_file(&srv); /* whatever the way out */
     fq_log(FQ_LOG_INFO, "server", "stopped");
     return srv.exit_code;
 }

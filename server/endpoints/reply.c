@@ -28,6 +28,9 @@ void fq_reply_send(fq_reply_token *token, const uint8_t *key, Fengqiao__V1__Repl
     uint8_t *frame;
     size_t frame_len;
     reply->server_time_ms = fq_now_ms();
+    uint64_t *counted = fq_reply_token_counter(token);
+    if (counted != NULL && reply->status >= 0 && reply->status < FQ_REPLY_STATUSES)
+        counted[reply->status]++;
     if (fq_wire_seal_reply(key, reply, &frame, &frame_len) != FQ_WIRE_OK) {
         fq_msgsock_drop(sock, token);
         return;

@@ -8,10 +8,21 @@
 #define FQ_HTTP_H
 
 #include "api.h"
+#include "metrics.h"
+#include "readiness.h"
 #include "store.h"
 
 #include <stddef.h>
 #include <uv.h>
+
+/* What the operations endpoints (/healthz, /readyz, /metrics; no session,
+ * no personal data) ask the server. */
+typedef struct fq_http_ops {
+    void *user;
+    void (*readiness)(void *user, fq_readiness *out);
+    /* Writes the server's metrics; HTTP adds its own after them. */
+    void (*metrics)(void *user, fq_metrics *m);
+} fq_http_ops;
 
 typedef struct fq_http_config {
     const char *listen;   /* ADDR:PORT ([ADDR]:PORT for IPv6) */
@@ -20,6 +31,7 @@ typedef struct fq_http_config {
     const char *web_root;
     unsigned session_hours;
     const char *tile_url; /* "" or NULL: none (its origin joins img-src) */
+    fq_http_ops ops;      /* NULL functions: /readyz answers not ready, /metrics HTTP's only */
 } fq_http_config;
 
 typedef struct fq_http fq_http;
