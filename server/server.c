@@ -68,11 +68,12 @@ typedef struct server {
      * answer acted on (readiness_changed). */
     fq_readiness readiness;
     int ready;
+    char readiness_said[512]; /* the last readiness line logged */
     /* For /metrics. */
-    int64_t started_ms;          /* wall clock */
-    uint64_t reload_failures;    /* directory or routing loads that did not take */
-    int64_t last_reload_ok_ms;   /* wall clock of the last load that took (0: none) */
-    uint64_t guard_refusals;     /* the serving lock refused (each retry counts) */
+    int64_t started_ms;        /* wall clock */
+    uint64_t reload_failures;  /* directory or routing loads that did not take */
+    int64_t last_reload_ok_ms; /* wall clock of the last load that took (0: none) */
+    uint64_t guard_refusals;   /* the serving lock refused (each retry counts) */
 } server;
 
 /* A server killed a moment ago may still hold the serving lock until
@@ -207,8 +208,7 @@ static void write_ready_file(server *srv)
     FILE *f = fopen(tmp, "w");
     if (f == NULL || fprintf(f, "%d\n", (int)uv_os_getpid()) < 0 || fclose(f) != 0 ||
         rename(tmp, path) != 0) {
-        fq_log(FQ_LOG_ERROR, "server", "cannot write the ready file %s: %s", path,
-               strerror(errno));
+        fq_log(FQ_LOG_ERROR, "server", "cannot write the ready file %s: %s", path, strerror(errno));
         unlink(tmp);
     }
 }
@@ -227,25 +227,27 @@ static int routing_loaded(server *srv)
     return snap != NULL && snap->routing != NULL;
 }
 
-/* Called after any input of readiness changed (srv->readiness); acts once
- * per change of the answer: the ready file (and systemd's READY=1 and
- * STOPPING=1 belong here too). */
+/* Called after any input of readiness changed (srv->readiness). Logs each
+ * new answer or reason, and acts once per change of the answer: the ready
+ * file (systemd's READY=1 and STOPPING=1 belong here too). */
 static void readiness_changed(server *srv)
 {
     srv->readiness.routing = srv->dispatch != NULL && routing_loaded(srv);
     int ready = fq_readiness_ready(&srv->readiness);
+    char text[512];
+    fq_readiness_describe(&srv->readiness, text, sizeof text);
+    if (strcmp(text, srv->readiness_said) != 0 && (ready || srv->ready || srv->serving)) {
+        /* Before the first load, "not ready" is only the start. */
+        fq_log(ready || srv->readiness.draining ? FQ_LOG_INFO : FQ_LOG_WARN, "server", "%s", text);
+        snprintf(srv->readiness_said, sizeof srv->readiness_said, "%s", text);
+    }
     if (ready == srv->ready)
         return;
     srv->ready = ready;
-    char text[512];
-    fq_readiness_describe(&srv->readiness, text, sizeof text);
-    if (ready) {
+    if (ready)
         write_ready_file(srv);
-        fq_log(FQ_LOG_INFO, "server", "ready");
-    } else {
+    else
         remove_ready_file(srv);
-        fq_log(srv->readiness.draining ? FQ_LOG_INFO : FQ_LOG_WARN, "server", "%s", text);
-    }
 }
 
 static void submit_routing_status(server *srv);
@@ -419,6 +421,8 @@ static void on_store_status(void *user, int connected, const char *why)
 static void on_store_guard(void *user, int held, const char *why)
 {
     server *srv = user;
+    /* Held or refused, the claim came back over a live connection. */
+    srv->readiness.database = 1;
     if (held) {
         if (srv->locked_out_since != 0)
             fq_log(FQ_LOG_INFO, "store",
@@ -533,8 +537,9 @@ static void store_metrics(fq_metrics *m, const fq_store_stats *w, const fq_store
                       "From a batch's sending to its COMMIT's result (batches that committed).");
     for (int i = 0; i < 2; i++)
         fq_metrics_histogram(m, LABELS("store", names[i]), &both[i]->commit_seconds);
-    static const char *const kinds[9] = {"",      "report", "rejected", "reroute",      "event",
-                                         "action", "read_outbox", "find_request", "read"};
+    static const char *const kinds[9] = {"",      "report", "rejected",    "reroute",
+                                         "event", "action", "read_outbox", "find_request",
+                                         "read"};
     fq_metrics_family(m, "fengqiao_store_statements_total", FQ_METRIC_COUNTER,
                       "Statements committed, by kind (report: a report's row; rejected: an "
                       "audit row; read: a prepared read).");
@@ -599,8 +604,7 @@ static void server_metrics(void *user, fq_metrics *m)
                      "Reports answered busy because waiting reports held --max-pending-kib.",
                      (double)is->over_budget);
     fq_metrics_value(m, "fengqiao_intake_pending_bytes", FQ_METRIC_GAUGE,
-                     "Memory held by reports waiting for the database.",
-                     (double)is->pending_bytes);
+                     "Memory held by reports waiting for the database.", (double)is->pending_bytes);
     fq_metrics_family(m, "fengqiao_audit_rows_total", FQ_METRIC_COUNTER,
                       "Audit rows of refused requests: written, or dropped (over --audit-rate, "
                       "or the store was busy).");
@@ -621,8 +625,8 @@ static void server_metrics(void *user, fq_metrics *m)
                      "Loads of the directory or routing state that did not take (the server "
                      "kept the previous one, or has none).",
                      (double)srv->reload_failures);
-    fq_metrics_value(m, "fengqiao_routing_last_reload_success_timestamp_seconds",
-                     FQ_METRIC_GAUGE, "When a load last took, Unix time (0: never).",
+    fq_metrics_value(m, "fengqiao_routing_last_reload_success_timestamp_seconds", FQ_METRIC_GAUGE,
+                     "When a load last took, Unix time (0: never).",
                      (double)srv->last_reload_ok_ms / 1000);
     fq_metrics_value(m, "fengqiao_serving_lock_refusals_total", FQ_METRIC_COUNTER,
                      "Claims of the serving lock refused because another server held it.",
@@ -643,16 +647,14 @@ static void server_metrics(void *user, fq_metrics *m)
                               (double)oc.by_tier_state[tier][st]);
         }
     fq_metrics_value(m, "fengqiao_incidents_suspended", FQ_METRIC_GAUGE,
-                     "Open incidents suspended (their clocks stand still).",
-                     (double)oc.suspended);
+                     "Open incidents suspended (their clocks stand still).", (double)oc.suspended);
     fq_metrics_value(m, "fengqiao_deadlines_pending", FQ_METRIC_GAUGE,
                      "Time limits scheduled (acknowledge, conclude, supervision).",
                      (double)ds->pending_deadlines);
     fq_metrics_family(m, "fengqiao_incidents_routed_total", FQ_METRIC_COUNTER,
                       "New incidents routed, by the tier they went to.");
     for (int tier = 1; tier < 4; tier++)
-        fq_metrics_sample(m, LABELS("tier", fq_tier_name((fq_tier)tier)),
-                          (double)ds->routed[tier]);
+        fq_metrics_sample(m, LABELS("tier", fq_tier_name((fq_tier)tier)), (double)ds->routed[tier]);
     fq_metrics_family(m, "fengqiao_dispatch_events_total", FQ_METRIC_COUNTER,
                       "Routing and time-limit events: reports merged into an open incident, "
                       "unplaced, unroutable; warnings, escalations, breaches at the top tier, "

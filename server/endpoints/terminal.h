@@ -46,11 +46,11 @@ typedef struct fq_terminals_stats {
     /* Feed lag over the outboxes whose newest sequence is known and that a
      * terminal has synced: newest seq less the last one it acknowledged. */
     uint64_t lag_max, lag_sum;
-    size_t feeds_behind; /* outboxes with lag > 0 */
+    size_t feeds_behind;                   /* outboxes with lag > 0 */
     uint64_t audit_written, audit_dropped; /* refused requests' audit rows */
-    size_t held;   /* syncs held now */
-    size_t boxes;  /* outboxes the server remembers */
-    size_t memory; /* bytes of boxes, held syncs and cached items */
+    size_t held;                           /* syncs held now */
+    size_t boxes;                          /* outboxes the server remembers */
+    size_t memory;                         /* bytes of boxes, held syncs and cached items */
 } fq_terminals_stats;
 
 fq_terminals *fq_terminals_new(uv_loop_t *loop, const fq_terminals_config *config, fq_store *store,
