@@ -12,10 +12,15 @@
 #     server reconnects -> the ready file goes, /readyz 503 naming "guard",
 #     fengqiao_ready 0; the lock freed -> ready file, /readyz 200 again
 #   - SIGTERM: the ready file goes
+#   - examples/prometheus.yml and its rules pass promtool check config; every
+#     alert rule's metric exists
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 command -v promtool >/dev/null || fail "promtool not found (Debian package prometheus)"
+# The documented scrape configuration and alert rules.
+promtool check config "$FQ_SRC_DIR/examples/prometheus.yml" >"$WORK/promtool.config" 2>&1 ||
+    fail "promtool check config examples/prometheus.yml: $(cat "$WORK/promtool.config")"
 db_create
 setup_world
 add_node ops console xihu
@@ -78,6 +83,9 @@ now=$(date +%s)
 (( $(metric "$m0" fengqiao_routing_last_reload_success_timestamp_seconds | cut -d. -f1) > 0 )) ||
     fail "no successful routing load time"
 if grep -q 'PRIVATE\|张三\|lingyin-platform' "$m0"; then fail "names of people or nodes in /metrics"; fi
+for name in $(grep -o 'fengqiao_[a-z_]*' "$FQ_SRC_DIR/examples/prometheus-rules.yml" | sort -u); do
+    grep -q "^$name[{ ]" "$m0" || fail "examples/prometheus-rules.yml uses $name, which /metrics does not have"
+done
 
 # ---- the numbers move ----
 N=5
