@@ -197,4 +197,6 @@ server_stop
 [ ! -e "$READY_FILE" ] || fail "the ready file outlived the server"
 grep -q 'level=info comp=server msg="not ready: the server is stopping"' "$SERVER_LOG" ||
     fail "the stop's readiness line is missing"
+grep -q "level=warn comp=postgres msg=\"FATAL: SQLSTATE 57P01" "$SERVER_LOG" || fail "the terminated session's FATAL is not a log line: $(grep -v "^ts=" "$SERVER_LOG" | head -n 3)"
+grep -v "^ts=" "$SERVER_LOG" && fail "lines outside the log format"
 log "ok"
