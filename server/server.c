@@ -799,6 +799,8 @@ int fq_server_run(const fq_server_config *config)
         fq_log(FQ_LOG_ERROR, "server", "%s", err);
         return 2;
     }
+    /* A ready file left by a killed run would say "ready" before this one is. */
+    remove_ready_file(&srv);
     raise_open_files_limit();
     srv.loop = uv_default_loop();
 

@@ -139,7 +139,7 @@ assert_eq 2 "$(metric "$m3" 'fengqiao_requests_total{endpoint="terminals",status
     fail "health requests not counted"
 assert_eq 1 "$(metric "$m3" 'fengqiao_http_requests_total{route="health",code="405"}')" "a 405 counted"
 assert_eq 3 "$(metric "$m3" 'fengqiao_http_requests_total{route="metrics",code="200"}')" \
-    "scrapes counted (this one is counted as it starts)"
+    "the three earlier scrapes (a response is counted as it starts, after its text is made)"
 get "$BASE/no-such-page" >/dev/null
 m4=$(scrape)
 assert_eq 1 "$(metric "$m4" 'fengqiao_http_requests_total{route="page",code="404"}')" "a page's 404 counted"
