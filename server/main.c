@@ -2,6 +2,7 @@
  * in, one libuv loop run by server.c. */
 #include "server.h"
 #include "http.h"
+#include "allowlist.h"
 #include "log.h"
 
 #include <getopt.h>
@@ -58,6 +59,8 @@ static void usage(FILE *out)
             "  --session-hours N      a web session's life (default 12)\n"
             "  --tile-url URL         a base-map tile URL template (default: none, the map\n"
             "                         draws the district's own shapes only)\n"
+            "  --metrics-allow LIST   /metrics answers only these peers: addresses and CIDR\n"
+            "                         blocks, comma-separated (default: whoever reaches --http)\n"
             "  --ready-file FILE      write the pid here while ready (docs/operations.md,\n"
             "                         Monitoring); removed when it stops being ready\n"
             "  --log-level LEVEL      debug, info, warn or error: lines below it are not\n"
@@ -131,6 +134,7 @@ int main(int argc, char **argv)
         {"session-hours", required_argument, NULL, 1004},
         {"tile-url", required_argument, NULL, 1005},
         {"log-level", required_argument, NULL, 1006},
+        {"metrics-allow", required_argument, NULL, 1007},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -257,6 +261,17 @@ int main(int argc, char **argv)
                 return 2;
             }
             fq_log_set_level((fq_log_level)level);
+            break;
+        }
+        case 1007: {
+            char why[256];
+            fq_allowlist *list = fq_allowlist_parse(optarg, why, sizeof why);
+            if (list == NULL) {
+                fprintf(stderr, "fengqiaod: --metrics-allow: %s\n", why);
+                return 2;
+            }
+            fq_allowlist_free(list);
+            config.metrics_allow = optarg;
             break;
         }
         case 'h':

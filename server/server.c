@@ -134,7 +134,8 @@ static void start_http(server *srv)
                          c->web_root,
                          c->session_hours,
                          c->tile_url,
-                         {srv, server_readiness, server_metrics}};
+                         {srv, server_readiness, server_metrics},
+                         c->metrics_allow};
     srv->http = fq_http_new(srv->loop, &hc, srv->store, srv->api, err, sizeof err);
     if (srv->http == NULL || err[0] != '\0') {
         fq_log(FQ_LOG_ERROR, "web", "%s", err);

@@ -1,5 +1,6 @@
 #include "http.h"
 
+#include "allowlist.h"
 #include "loginlimit.h"
 #include "password.h"
 #include "sessions.h"
@@ -57,6 +58,7 @@ struct fq_http {
     uv_timer_t keepalive;
     int stopped, disposed;
     fq_http_ops ops;
+    fq_allowlist *metrics_allow;           /* NULL: anyone may GET /metrics */
     uint64_t requests[GROUPS][MAX_STATUS]; /* responses started, by group and status */
 };
 
@@ -1157,6 +1159,17 @@ static void http_metrics(fq_http *h, fq_metrics *m)
                      "Web sessions held in memory.", (double)fq_sessions_count(h->sessions));
 }
 
+static int metrics_allowed(fq_http *h, h2o_req_t *req)
+{
+    if (h->metrics_allow == NULL)
+        return 1;
+    struct sockaddr_storage sa;
+    if (req->conn->callbacks->get_peername == NULL ||
+        req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&sa) == 0)
+        return 0;
+    return fq_allowlist_allows(h->metrics_allow, (struct sockaddr *)&sa);
+}
+
 static int on_ops_req(h2o_handler_t *self, h2o_req_t *req)
 {
     fq_http *h = ((fq_http_handler *)self)->http;
@@ -1172,6 +1185,9 @@ static int on_ops_req(h2o_handler_t *self, h2o_req_t *req)
         ops_respond(req, 200, "text/plain; charset=utf-8", H2O_STRLIT("ok\n"));
     } else if (h2o_memis(p.base, p.len, H2O_STRLIT("/readyz"))) {
         readyz(h, req);
+    } else if (h2o_memis(p.base, p.len, H2O_STRLIT("/metrics")) && !metrics_allowed(h, req)) {
+        ops_respond(req, 403, "text/plain; charset=utf-8",
+                    H2O_STRLIT("forbidden: /metrics answers the addresses of --metrics-allow\n"));
     } else if (h2o_memis(p.base, p.len, H2O_STRLIT("/metrics"))) {
         fq_metrics *m = fq_metrics_new();
         if (m != NULL && h->ops.metrics != NULL)
@@ -1275,6 +1291,11 @@ fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *st
     h->session_s = (config->session_hours ? config->session_hours : 12) * 3600;
     h->tls = tls;
     h->ops = config->ops;
+    if (config->metrics_allow != NULL &&
+        (h->metrics_allow = fq_allowlist_parse(config->metrics_allow, err, err_len)) == NULL) {
+        fq_http_free(h);
+        return NULL;
+    }
     h->sessions = fq_sessions_new();
     h->limit = malloc(sizeof *h->limit);
     h->dummy_hash = fq_password_dummy_hash();
@@ -1408,6 +1429,7 @@ void fq_http_free(fq_http *h)
     if (h->ssl_ctx)
         SSL_CTX_free(h->ssl_ctx);
     fq_sessions_free(h->sessions);
+    fq_allowlist_free(h->metrics_allow);
     free(h->limit);
     free(h);
 }

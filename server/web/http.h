@@ -30,8 +30,9 @@ typedef struct fq_http_config {
     const char *tls_key;
     const char *web_root;
     unsigned session_hours;
-    const char *tile_url; /* "" or NULL: none (its origin joins img-src) */
-    fq_http_ops ops;      /* NULL functions: /readyz answers not ready, /metrics HTTP's only */
+    const char *tile_url;      /* "" or NULL: none (its origin joins img-src) */
+    fq_http_ops ops;           /* NULL functions: /readyz answers not ready, /metrics HTTP's only */
+    const char *metrics_allow; /* allowlist.h text: who may GET /metrics (NULL: anyone) */
 } fq_http_config;
 
 typedef struct fq_http fq_http;

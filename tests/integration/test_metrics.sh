@@ -12,6 +12,8 @@
 #     server reconnects -> the ready file goes, /readyz 503 naming "guard",
 #     fengqiao_ready 0; the lock freed -> ready file, /readyz 200 again
 #   - SIGTERM: the ready file goes
+#   - --metrics-allow: /metrics refused (403) to an address not listed,
+#     /healthz still answered; a malformed list refused at start
 #   - examples/prometheus.yml and its rules pass promtool check config; every
 #     alert rule's metric exists
 # shellcheck source=tests/integration/lib.sh
@@ -30,7 +32,8 @@ PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
 # Dedup off: the N reports below are N incidents.
 # --if-locked wait: the test takes the serving lock away below.
-server_start --http "127.0.0.1:$PORT" --dedup-window-min 0 --if-locked wait
+server_start --http "127.0.0.1:$PORT" --dedup-window-min 0 --if-locked wait \
+    --metrics-allow 127.0.0.1,::1
 READY_FILE="$WORK/server.$SERVER_N.ready"
 
 # get PATH: prints "STATUS BODY"; headers in $WORK/h.
@@ -199,4 +202,17 @@ grep -q 'level=info comp=server msg="not ready: the server is stopping"' "$SERVE
     fail "the stop's readiness line is missing"
 grep -q "level=warn comp=postgres msg=\"FATAL: SQLSTATE 57P01" "$SERVER_LOG" || fail "the terminated session's FATAL is not a log line: $(grep -v "^ts=" "$SERVER_LOG" | head -n 3)"
 grep -v "^ts=" "$SERVER_LOG" && fail "lines outside the log format"
+
+# ---- --metrics-allow ----
+if err=$("$FQ_SERVERD" --metrics-allow 10.0.0.1/8 2>&1); then fail "a list with host bits was taken"; fi
+assert_eq "fengqiaod: --metrics-allow: '10.0.0.1/8' has host bits set (did you mean a whole network?)" \
+    "$err" "a malformed --metrics-allow"
+PORT=$(free_port)
+BASE="http://127.0.0.1:$PORT"
+server_start --http "127.0.0.1:$PORT" --metrics-allow 10.0.0.0/8,fd00::/8
+assert_match '^403 forbidden: /metrics answers the addresses of --metrics-allow' "$(get "$BASE/metrics")" \
+    "/metrics to an address not allowed"
+assert_eq "200 ok" "$(get "$BASE/healthz")" "/healthz is not restricted"
+assert_match '^200 ' "$(get "$BASE/readyz")" "/readyz is not restricted"
+server_stop
 log "ok"
