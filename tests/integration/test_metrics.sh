@@ -14,6 +14,7 @@
 #   - SIGTERM: the ready file goes
 #   - --metrics-allow: /metrics refused (403) to an address not listed,
 #     /healthz still answered; a malformed list refused at start
+#   - --log-level warn: no info lines; a bad level refused at start
 #   - examples/prometheus.yml and its rules pass promtool check config; every
 #     alert rule's metric exists
 # shellcheck source=tests/integration/lib.sh
@@ -209,10 +210,13 @@ assert_eq "fengqiaod: --metrics-allow: '10.0.0.1/8' has host bits set (did you m
     "$err" "a malformed --metrics-allow"
 PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
-server_start --http "127.0.0.1:$PORT" --metrics-allow 10.0.0.0/8,fd00::/8
+if err=$("$FQ_SERVERD" --log-level verbose 2>&1); then fail "--log-level verbose was taken"; fi
+assert_eq "fengqiaod: --log-level takes debug, info, warn or error, got 'verbose'" "$err" "a bad --log-level"
+server_start --http "127.0.0.1:$PORT" --metrics-allow 10.0.0.0/8,fd00::/8 --log-level warn
 assert_match '^403 forbidden: /metrics answers the addresses of --metrics-allow' "$(get "$BASE/metrics")" \
     "/metrics to an address not allowed"
 assert_eq "200 ok" "$(get "$BASE/healthz")" "/healthz is not restricted"
 assert_match '^200 ' "$(get "$BASE/readyz")" "/readyz is not restricted"
 server_stop
+grep -q 'level=info' "$SERVER_LOG" && fail "--log-level warn wrote info lines: $(grep -m 2 level=info "$SERVER_LOG")"
 log "ok"
