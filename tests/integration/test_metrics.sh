@@ -87,9 +87,9 @@ now=$(date +%s)
 (( $(metric "$m0" fengqiao_routing_last_reload_success_timestamp_seconds | cut -d. -f1) > 0 )) ||
     fail "no successful routing load time"
 if grep -q 'PRIVATE\|张三\|lingyin-platform' "$m0"; then fail "names of people or nodes in /metrics"; fi
-for name in $(grep -o 'fengqiao_[a-z_]*' "$FQ_SRC_DIR/examples/prometheus-rules.yml" | sort -u); do
-    grep -q "^$name[{ ]" "$m0" || fail "examples/prometheus-rules.yml uses $name, which /metrics does not have"
-done
+while read -r name; do
+    grep -q "^${name}[{ ]" "$m0" || fail "examples/prometheus-rules.yml uses $name, which /metrics does not have"
+done < <(grep -o 'fengqiao_[a-z_]*' "$FQ_SRC_DIR/examples/prometheus-rules.yml" | sort -u)
 
 # ---- the numbers move ----
 N=5
