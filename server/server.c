@@ -538,12 +538,14 @@ static void store_metrics(fq_metrics *m, const fq_store_stats *w, const fq_store
                       "From a batch's sending to its COMMIT's result (batches that committed).");
     for (int i = 0; i < 2; i++)
         fq_metrics_histogram(m, LABELS("store", names[i]), &both[i]->commit_seconds);
-    static const char *const kinds[9] = {"",      "report", "rejected",    "reroute",
-                                         "event", "action", "read_outbox", "find_request",
-                                         "read"};
+    static const char *const kinds[9] = {"",        "report", "rejected",    "reroute",
+                                         "event",   "action", "read_outbox", "find_request",
+                                         "prepared"};
     fq_metrics_family(m, "fengqiao_store_statements_total", FQ_METRIC_COUNTER,
                       "Statements committed, by kind (report: a report's row; rejected: an "
-                      "audit row; read: a prepared read).");
+                      "audit row; prepared: any other prepared statement: on the reads store "
+                      "the console's reads, on the writes store web sessions and the routing "
+                      "status).");
     for (int i = 0; i < 2; i++)
         for (int k = 1; k < 9; k++)
             if (i == 0 || k == FQ_STORE_OP_READ)
