@@ -508,11 +508,15 @@ static void server_readiness(void *user, fq_readiness *out)
 static void server_metrics(void *user, fq_metrics *m)
 {
     server *srv = user;
-    fq_server_metrics_sources src = {
-        srv->intake,        srv->terminals,       srv->store,
-        srv->read_store,    srv->dispatch,        {0, 0, 0, 0},
-        srv->started_ms,    srv->reload_failures, srv->last_reload_ok_ms,
-        srv->guard_refusals};
+    fq_server_metrics_sources src = {.intake = srv->intake,
+                                     .terminals = srv->terminals,
+                                     .store = srv->store,
+                                     .read_store = srv->read_store,
+                                     .dispatch = srv->dispatch,
+                                     .started_ms = srv->started_ms,
+                                     .reload_failures = srv->reload_failures,
+                                     .last_reload_ok_ms = srv->last_reload_ok_ms,
+                                     .guard_refusals = srv->guard_refusals};
     server_readiness(srv, &src.readiness);
     fq_server_metrics_write(&src, m);
 }
