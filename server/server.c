@@ -236,6 +236,9 @@ static void readiness_changed(server *srv)
 {
     srv->readiness.routing = srv->dispatch != NULL && routing_loaded(srv);
     int ready = fq_readiness_ready(&srv->readiness);
+    fq_log(FQ_LOG_DEBUG, "server", "readiness inputs: database %d routing %d guard %d draining %d",
+           srv->readiness.database, srv->readiness.routing, srv->readiness.guard,
+           srv->readiness.draining);
     char text[512];
     fq_readiness_describe(&srv->readiness, text, sizeof text);
     if (strcmp(text, srv->readiness_said) != 0 && (ready || srv->ready || srv->serving)) {
