@@ -1,6 +1,7 @@
 #include "dispatch.h"
 
 #include "fq_wire.h"
+#include "log.h"
 #include "statements.h"
 
 #include <inttypes.h>
@@ -291,7 +292,7 @@ static void deliver(fq_dispatch *d, const fq_outbox_set *set, const char *seqs,
         return;
     deliver_ctx x = {d, incident_id, wall_ms()};
     if (fq_outbox_committed(set, seqs, deliver_one, &x) < 0)
-        fprintf(stderr, "fengqiaod: dispatch: outbox seqs '%.80s' do not match the items\n", seqs);
+        fq_log(FQ_LOG_ERROR, "dispatch", "outbox seqs '%.80s' do not match the items", seqs);
 }
 
 static const char *result_text(const fq_store_op *op, int column)
@@ -589,8 +590,8 @@ static void sysop_done(fq_store_op *op, int status, const char *message)
     fq_dispatch *d = s->dispatch;
     (void)message;
     if (status == FQ_STORE_EREJECTED)
-        fprintf(stderr, "fengqiaod: dispatch: %s of incident %s refused: %s\n", s->kind, s->id,
-                op->error);
+        fq_log(FQ_LOG_ERROR, "dispatch", "%s of incident %s refused: %s", s->kind, s->id,
+               op->error);
     if (status == FQ_STORE_OK)
         deliver(d, &s->outbox, result_text(op, 0), strtoull(s->id, NULL, 10));
     /* Not stored (database away): the decision stands in memory, so it is
@@ -2534,7 +2535,7 @@ fq_dispatch *fq_dispatch_new(uv_loop_t *loop, fq_store *store, const fq_dispatch
     d->deadlines = fq_deadlines_new(1024);
     d->due = calloc((size_t)d->config.deadline_budget, sizeof *d->due);
     if (d->cases == NULL || d->dedup == NULL || d->deadlines == NULL || d->due == NULL) {
-        fprintf(stderr, "fengqiaod: dispatch: %s\n", d->dedup == NULL ? err : "out of memory");
+        fq_log(FQ_LOG_ERROR, "dispatch", "%s", d->dedup == NULL ? err : "out of memory");
         fq_caseload_free(d->cases);
         fq_dedup_free(d->dedup);
         fq_deadlines_free(d->deadlines);
@@ -2580,6 +2581,22 @@ void fq_dispatch_free(fq_dispatch *d)
     free(d->moving);
     fq_snapshot_unref(d->current);
     free(d);
+}
+
+static void count_open(fq_case *c, void *user)
+{
+    fq_dispatch_open_counts *out = user;
+    unsigned tier = c->decision.tier < 4 ? c->decision.tier : 0;
+    unsigned state = c->assignment != 0 && c->assignment < 8 ? c->assignment : 1;
+    out->by_tier_state[tier][state]++;
+    if (c->suspended_ms != 0)
+        out->suspended++;
+}
+
+void fq_dispatch_count_open(fq_dispatch *d, fq_dispatch_open_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    fq_caseload_foreach(d->cases, count_open, out);
 }
 
 const fq_dispatch_stats *fq_dispatch_get_stats(fq_dispatch *d)

@@ -244,4 +244,13 @@ void fq_dispatch_set_presence(fq_dispatch *d, const char *worker_id, int present
 
 const fq_dispatch_stats *fq_dispatch_get_stats(fq_dispatch *d);
 
+/* The open incidents now, by tier (fq_tier; 0: none) and assignment state
+ * (fq_assignment_state; 0 reads as assigned), and how many are suspended: a
+ * walk over the case load, for /metrics. */
+typedef struct fq_dispatch_open_counts {
+    size_t by_tier_state[4][8];
+    size_t suspended;
+} fq_dispatch_open_counts;
+void fq_dispatch_count_open(fq_dispatch *d, fq_dispatch_open_counts *out);
+
 #endif

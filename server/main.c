@@ -2,6 +2,7 @@
  * table: config file, environment, command line), one libuv loop run by
  * server.c. */
 #include "server.h"
+#include "allowlist.h"
 #include "http.h"
 #include "paths.h"
 
@@ -19,6 +20,8 @@
 #include <unistd.h>
 
 static const char *const if_locked_choices[] = {"exit", "wait", NULL};
+/* In fq_log_level order (log.h). */
+static const char *const log_level_choices[] = {"debug", "info", "warn", "error", NULL};
 
 #define T fq_server_config
 /* Every setting of fengqiaod, once: the long option --NAME and the config
@@ -89,7 +92,15 @@ static const fq_option options[] = {
     FQ_OPTION_TEXT(T, "tile-url", "URL", tile_url,
                    "a base-map tile URL template (default: none, the map\n"
                    "draws the district's own shapes only)"),
-    FQ_OPTION_TEXT(T, "ready-file", "FILE", ready_file, "write the pid here once serving"),
+    FQ_OPTION_TEXT(T, "metrics-allow", "LIST", metrics_allow,
+                   "/metrics answers only these peers: addresses and CIDR\n"
+                   "blocks, comma-separated (default: whoever reaches --http)"),
+    FQ_OPTION_TEXT(T, "ready-file", "FILE", ready_file,
+                   "write the pid here while ready (docs/operations.md,\n"
+                   "Monitoring); removed when it stops being ready"),
+    FQ_OPTION_CHOICE(T, "log-level", "debug|info|warn|error", log_level, log_level_choices,
+                     "debug, info, warn or error: lines below it are not\n"
+                     "written (default info)"),
     FQ_OPTION_ACTION("check-config", NULL, 0,
                      "read the settings (--config, the environment, the\n"
                      "options) and the files they name, say what is wrong\n"
@@ -167,6 +178,16 @@ static int read_settings(int argc, char **argv, fq_server_config *config,
     if (rv == 0 && fq_options_apply_args(args, n_args, config, err, sizeof err) != 0) {
         fprintf(stderr, "fengqiaod: %s\n", err);
         rv = 2;
+    }
+    if (rv == 0)
+        fq_log_set_level((fq_log_level)config->log_level);
+    if (rv == 0 && config->metrics_allow != NULL) {
+        fq_allowlist *list = fq_allowlist_parse(config->metrics_allow, err, sizeof err);
+        if (list == NULL) {
+            fprintf(stderr, "fengqiaod: --metrics-allow: %s\n", err);
+            rv = 2;
+        }
+        fq_allowlist_free(list);
     }
     if (rv == 0 && config_file != NULL && !*check)
         fq_log(FQ_LOG_INFO, "config", "settings from %s", config_file);

@@ -13,7 +13,10 @@
 #include "api.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
+#include "readiness.h"
 #include "sdnotify.h"
+#include "server_metrics.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -24,7 +27,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
+
+#ifndef FQ_VERSION
+#define FQ_VERSION "unknown"
+#endif
 
 typedef struct server {
     uv_loop_t *loop;
@@ -61,6 +69,16 @@ typedef struct server {
     int stopping;
     int exit_code;
     uint64_t locked_out_since; /* loop time the serving lock was first refused (0: not refused) */
+    /* Readiness (readiness.h): its inputs as they last changed, and the
+     * answer acted on (readiness_changed). */
+    fq_readiness readiness;
+    int ready;
+    char readiness_said[512]; /* the last readiness line logged */
+    /* For /metrics. */
+    int64_t started_ms;        /* wall clock */
+    uint64_t reload_failures;  /* directory or routing loads that did not take */
+    int64_t last_reload_ok_ms; /* wall clock of the last load that took (0: none) */
+    uint64_t guard_refusals;   /* the serving lock refused (each retry counts) */
 } server;
 
 /* A server killed a moment ago may still hold the serving lock until
@@ -75,6 +93,7 @@ void fq_server_config_defaults(fq_server_config *c)
     memset(c, 0, sizeof *c);
     c->intake_url = "tcp://127.0.0.1:7411";
     c->terminals_url = "tcp://127.0.0.1:7412";
+    c->log_level = FQ_LOG_INFO;
     c->presence_timeout_ms = 120000;
     c->server_key_path = "fengqiao-server.key";
     c->max_skew_ms = 120000;
@@ -107,14 +126,22 @@ static void sink_tee(void *user, const char *box, uint64_t seq, int kind, uint64
  * known by then). A failure stops the server: asked for HTTP, it must not
  * run silently without it. */
 static void begin_stop(server *srv, uint64_t drain_ms);
+static void server_readiness(void *user, fq_readiness *out);
+static void server_metrics(void *user, fq_metrics *m);
 static void start_http(server *srv)
 {
     const fq_server_config *c = &srv->config;
     if (c->http_listen == NULL || srv->http != NULL || srv->stopping)
         return;
     char err[512];
-    fq_http_config hc = {c->http_listen, c->tls_cert,      c->tls_key,
-                         c->web_root,    c->session_hours, c->tile_url};
+    fq_http_config hc = {c->http_listen,
+                         c->tls_cert,
+                         c->tls_key,
+                         c->web_root,
+                         c->session_hours,
+                         c->tile_url,
+                         {srv, server_readiness, server_metrics},
+                         c->metrics_allow};
     srv->http = fq_http_new(srv->loop, &hc, srv->store, srv->api, err, sizeof err);
     if (srv->http != NULL)
         fq_http_set_open311(srv->http, srv->open311);
@@ -208,14 +235,67 @@ static fq_directory *build_directory(server *srv, const fq_directory *previous,
     return dir;
 }
 
+/* ---- readiness ---- */
+
+/* The pid, written whole under another name and renamed: a reader never
+ * sees an empty or partial file. */
 static void write_ready_file(server *srv)
 {
-    if (srv->config.ready_file == NULL)
+    const char *path = srv->config.ready_file;
+    if (path == NULL)
         return;
-    FILE *f = fopen(srv->config.ready_file, "w");
-    if (f != NULL) {
-        fprintf(f, "%d\n", (int)uv_os_getpid());
-        fclose(f);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL || fprintf(f, "%d\n", (int)uv_os_getpid()) < 0 || fclose(f) != 0 ||
+        rename(tmp, path) != 0) {
+        fq_log(FQ_LOG_ERROR, "server", "cannot write the ready file %s: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+}
+
+static void remove_ready_file(server *srv)
+{
+    const char *path = srv->config.ready_file;
+    if (path != NULL && unlink(path) != 0 && errno != ENOENT)
+        fq_log(FQ_LOG_ERROR, "server", "cannot remove the ready file %s: %s", path,
+               strerror(errno));
+}
+
+static int routing_loaded(server *srv)
+{
+    fq_snapshot *snap = fq_dispatch_current(srv->dispatch);
+    return snap != NULL && snap->routing != NULL;
+}
+
+/* Called after any input of readiness changed (srv->readiness). Logs each
+ * new answer or reason, and acts once per change of the answer: the ready
+ * file (systemd's READY=1 and STOPPING=1 belong here too). */
+static void readiness_changed(server *srv)
+{
+    srv->readiness.routing = srv->dispatch != NULL && routing_loaded(srv);
+    int ready = fq_readiness_ready(&srv->readiness);
+    fq_log(FQ_LOG_DEBUG, "server", "readiness inputs: database %d routing %d guard %d draining %d",
+           srv->readiness.database, srv->readiness.routing, srv->readiness.guard,
+           srv->readiness.draining);
+    char text[512];
+    fq_readiness_describe(&srv->readiness, text, sizeof text);
+    if (strcmp(text, srv->readiness_said) != 0 && (ready || srv->ready || srv->serving)) {
+        /* Before the first load, "not ready" is only the start. */
+        fq_log(ready || srv->readiness.draining ? FQ_LOG_INFO : FQ_LOG_WARN, "server", "%s", text);
+        snprintf(srv->readiness_said, sizeof srv->readiness_said, "%s", text);
+    }
+    if (ready == srv->ready)
+        return;
+    srv->ready = ready;
+    if (ready) {
+        write_ready_file(srv);
+        /* After the ready file: whoever waits for either finds both. */
+        fq_sdnotify_ready(srv->notify, srv->serving_status);
+    } else {
+        remove_ready_file(srv);
+        if (!srv->readiness.draining) /* a stop said STOPPING=1 already */
+            fq_sdnotify_status(srv->notify, "%s: reports answered busy", text);
     }
 }
 
@@ -270,8 +350,14 @@ static void routing_status(server *srv, int ok, const char *serving, const char 
     else
         snprintf(st->line, sizeof st->line, "the routing state did not load: %s; %s", why,
                  meanwhile);
-    if (!ok)
+    if (!ok) {
+        srv->reload_failures++;
         fq_log(FQ_LOG_ERROR, "routing", "%s", st->line);
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        srv->last_reload_ok_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
     submit_routing_status(srv);
 }
 
@@ -354,18 +440,14 @@ static void on_directory(void *user, const PGresult *const *loaded)
     if (!srv->serving) {
         srv->serving = 1;
         start_http(srv);
-        write_ready_file(srv);
-        /* After the ready file: whoever waits for either finds both. */
-        if (!srv->stopping) {
-            char *status = srv->serving_status;
-            snprintf(status, sizeof srv->serving_status,
-                     "serving: intake %s, terminals %s%s%s; %zu units", srv->config.intake_url,
-                     srv->config.terminals_url, srv->config.http_listen ? ", web " : "",
-                     srv->config.http_listen ? srv->config.http_listen : "",
-                     fq_org_count(fq_directory_org(dir)));
-            fq_sdnotify_ready(srv->notify, status);
-        }
     }
+    /* systemd's STATUS= while ready (readiness_changed). */
+    snprintf(srv->serving_status, sizeof srv->serving_status,
+             "serving: intake %s, terminals %s%s%s; %zu units", srv->config.intake_url,
+             srv->config.terminals_url, srv->config.http_listen ? ", web " : "",
+             srv->config.http_listen ? srv->config.http_listen : "",
+             fq_org_count(fq_directory_org(dir)));
+    readiness_changed(srv);
 }
 
 static void on_read_store_status(void *user, int connected, const char *why)
@@ -383,24 +465,23 @@ static void on_store_status(void *user, int connected, const char *why)
     server *srv = user;
     if (connected) {
         fq_log(FQ_LOG_INFO, "store", "connected to PostgreSQL");
-        /* Serving already: the directory came first (at start), or this is
-         * a reconnection. */
-        fq_sdnotify_status(srv->notify, "%s",
-                           srv->serving_status[0] ? srv->serving_status
-                                                  : "connected to PostgreSQL; loading the "
-                                                    "directory");
+        if (!srv->serving_status[0])
+            fq_sdnotify_status(srv->notify, "connected to PostgreSQL; loading the directory");
     } else {
         fq_log(FQ_LOG_WARN, "store", "lost PostgreSQL (%s); holding requests and reconnecting",
                why ? why : "");
-        fq_sdnotify_status(srv->notify,
-                           "PostgreSQL unreachable (%s): reports answered busy, reconnecting",
-                           why ? why : "");
     }
+    srv->readiness.database = connected;
+    if (!connected)
+        srv->readiness.guard = 0; /* the serving lock went with the session */
+    readiness_changed(srv);
 }
 
 static void on_store_guard(void *user, int held, const char *why)
 {
     server *srv = user;
+    /* Held or refused, the claim came back over a live connection. */
+    srv->readiness.database = 1;
     if (held) {
         if (srv->locked_out_since != 0)
             fq_log(FQ_LOG_INFO, "store",
@@ -408,8 +489,13 @@ static void on_store_guard(void *user, int held, const char *why)
         else
             fq_log(FQ_LOG_INFO, "store", "holding the database's serving lock");
         srv->locked_out_since = 0;
+        srv->readiness.guard = 1;
+        readiness_changed(srv);
         return;
     }
+    srv->guard_refusals++;
+    srv->readiness.guard = 0;
+    readiness_changed(srv);
     uint64_t now = uv_now(srv->loop);
     if (srv->locked_out_since == 0) {
         srv->locked_out_since = now;
@@ -466,6 +552,31 @@ static void on_stats(uv_timer_t *timer)
            ts->syncs, ts->held, ts->boxes, ts->items_sent, ts->answered_from_memory,
            ts->answered_from_database, ts->heartbeats, ts->superseded, ts->actions, ts->refused,
            ts->went_silent, ts->memory);
+}
+
+/* ---- /metrics (docs/operations.md, Monitoring; server_metrics.c) ---- */
+
+static void server_readiness(void *user, fq_readiness *out)
+{
+    server *srv = user;
+    srv->readiness.routing = routing_loaded(srv);
+    *out = srv->readiness;
+}
+
+static void server_metrics(void *user, fq_metrics *m)
+{
+    server *srv = user;
+    fq_server_metrics_sources src = {.intake = srv->intake,
+                                     .terminals = srv->terminals,
+                                     .store = srv->store,
+                                     .read_store = srv->read_store,
+                                     .dispatch = srv->dispatch,
+                                     .started_ms = srv->started_ms,
+                                     .reload_failures = srv->reload_failures,
+                                     .last_reload_ok_ms = srv->last_reload_ok_ms,
+                                     .guard_refusals = srv->guard_refusals};
+    server_readiness(srv, &src.readiness);
+    fq_server_metrics_write(&src, m);
 }
 
 /* ---- stopping ---- */
@@ -527,6 +638,8 @@ static void begin_stop(server *srv, uint64_t drain_ms)
     snprintf(status, sizeof status, "stopping: finishing %zu requests in flight",
              srv->intake ? fq_intake_in_flight(srv->intake) : 0);
     fq_sdnotify_stopping(srv->notify, status);
+    srv->readiness.draining = 1;
+    readiness_changed(srv);
     if (srv->intake_sock)
         fq_msgsock_pause(srv->intake_sock);
     if (srv->terminals_sock)
@@ -571,6 +684,9 @@ int fq_server_run(const fq_server_config *config)
     server srv;
     memset(&srv, 0, sizeof srv);
     srv.config = *config;
+    struct timespec started;
+    clock_gettime(CLOCK_REALTIME, &started);
+    srv.started_ms = (int64_t)started.tv_sec * 1000 + started.tv_nsec / 1000000;
     if (config->conninfo == NULL) {
         fq_log(FQ_LOG_ERROR, "server", "no database: give --db CONNINFO or set FQ_DB");
         return 2;
@@ -579,6 +695,8 @@ int fq_server_run(const fq_server_config *config)
         fq_log(FQ_LOG_ERROR, "server", "%s", err);
         return 2;
     }
+    /* A ready file left by a killed run would say "ready" before this one is. */
+    remove_ready_file(&srv);
     raise_open_files_limit();
     srv.loop = uv_default_loop();
 
@@ -714,6 +832,7 @@ int fq_server_run(const fq_server_config *config)
     fq_dispatch_free(srv.dispatch);
     sodium_memzero(srv.server_key, sizeof srv.server_key);
     uv_loop_close(srv.loop);
+    remove_ready_file(&srv); /* whatever the way out */
     fq_log(FQ_LOG_INFO, "server", "stopped");
     return srv.exit_code;
 }

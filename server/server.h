@@ -32,7 +32,9 @@ typedef struct fq_server_config {
     const char *tls_cert, *tls_key;
     const char *web_root;
     unsigned session_hours;
-    const char *tile_url; /* a base-map tile URL template; NULL: none */
+    const char *tile_url;      /* a base-map tile URL template; NULL: none */
+    int log_level;             /* fq_log_level (log.h): lines below it are dropped */
+    const char *metrics_allow; /* /metrics only for these addresses (allowlist.h); NULL: all */
 } fq_server_config;
 
 void fq_server_config_defaults(fq_server_config *config);

@@ -1,5 +1,7 @@
 #include "reply.h"
 
+#include "log.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -26,6 +28,9 @@ void fq_reply_send(fq_reply_token *token, const uint8_t *key, Fengqiao__V1__Repl
     uint8_t *frame;
     size_t frame_len;
     reply->server_time_ms = fq_now_ms();
+    uint64_t *counted = fq_reply_token_counter(token);
+    if (counted != NULL && reply->status >= 0 && reply->status < FQ_REPLY_STATUSES)
+        counted[reply->status]++;
     if (fq_wire_seal_reply(key, reply, &frame, &frame_len) != FQ_WIRE_OK) {
         fq_msgsock_drop(sock, token);
         return;
@@ -33,9 +38,8 @@ void fq_reply_send(fq_reply_token *token, const uint8_t *key, Fengqiao__V1__Repl
     if (frame_len > FQ_MAX_FRAME_BYTES) {
         /* A list filled without its budget: a bug here, not the peer's
          * fault; a status tells it instead of a frame it would drop. */
-        fprintf(stderr,
-                "fengqiaod: a reply of %zu bytes passes the frame limit; answered INTERNAL\n",
-                frame_len);
+        fq_log(FQ_LOG_ERROR, "reply",
+               "a reply of %zu bytes passes the frame limit; answered INTERNAL", frame_len);
         free(frame);
         Fengqiao__V1__Reply small;
         fq_reply_status_init(&small, reply->message_id, FENGQIAO__V1__STATUS__STATUS_INTERNAL,

@@ -5,6 +5,7 @@
 #include "reply.h"
 #include "fq_wire.h"
 #include "gate.h"
+#include "log.h"
 #include "mailbox.h"
 #include "statements.h"
 #include "syncguard.h"
@@ -40,8 +41,17 @@ typedef struct box_state {
     int seen;
     int absent;
     int signed_off;
+    int synced;     /* a terminal synced this box: `acked` says where it is */
+    uint64_t acked; /* the newest sync's after_seq */
     UT_hash_handle hh;
 } box_state;
+
+/* A console node heard from over nanomsg: consoles connected, for /metrics. */
+typedef struct console_seen {
+    char node[72];
+    uint64_t last_seen_ms; /* loop time */
+    UT_hash_handle hh;
+} console_seen;
 
 /* A held sync. */
 struct waiter {
@@ -109,6 +119,7 @@ struct fq_terminals {
     waiter *by_node;
     waiter *all; /* held syncs */
     sync_mark *marks;
+    console_seen *consoles;
     int64_t started_ms; /* wall clock: syncs signed before it prove nothing */
     uv_timer_t sweep;
     uint64_t last_presence_check;
@@ -513,8 +524,11 @@ static void handle_sync(fq_terminals *t, const fq_node *node, const fq_gate *gat
      * a new one signs them on or off: a replayed frame changes no duty. */
     note_presence(t, node, verdict == FQ_SYNC_NEW, sync->off_duty);
     /* Everything up to after_seq has reached the terminal. */
-    if (verdict == FQ_SYNC_NEW)
+    if (verdict == FQ_SYNC_NEW) {
         fq_mailbox_trim(&b->mail, sync->after_seq);
+        b->synced = 1;
+        b->acked = sync->after_seq;
+    }
     waiter *old;
     HASH_FIND_STR(t->by_node, node->id, old);
     if (old != NULL && old->message_id == mid) {
@@ -939,6 +953,20 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
 
 /* ---- the request path ---- */
 
+static void note_console(fq_terminals *t, const char *node)
+{
+    console_seen *c;
+    HASH_FIND_STR(t->consoles, node, c);
+    if (c == NULL) {
+        c = calloc(1, sizeof *c);
+        if (c == NULL)
+            return; /* out of memory: a metric misses one console */
+        snprintf(c->node, sizeof c->node, "%s", node);
+        HASH_ADD_STR(t->consoles, node, c);
+    }
+    c->last_seen_ms = uv_now(t->loop);
+}
+
 static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_token *token)
 {
     fq_snapshot *snap = fq_dispatch_current(t->dispatch);
@@ -954,6 +982,13 @@ static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_t
     const Fengqiao__V1__Envelope *env = gate.opened.envelope;
     if (env->body_case != FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC)
         note_presence(t, gate.node, 0, 0); /* a sync says more: handle_sync */
+    if ((env->body_case == FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY ||
+         env->body_case == FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_COMMAND) &&
+        fq_reply_token_socket(token) != NULL) {
+        fq_reply_token_count_in(token, t->stats.console_by_status);
+        if (gate.node->role == FQ_ROLE_CONSOLE)
+            note_console(t, gate.node->id);
+    }
     switch (env->body_case) {
     case FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC:
         handle_sync(t, gate.node, &gate, env->terminal_sync, token);
@@ -986,6 +1021,9 @@ void fq_terminals_on_request(void *user, const uint8_t *frame, size_t len, fq_re
         fq_msgsock_drop(fq_reply_token_socket(token), token);
         return;
     }
+    /* Counted as a terminal's request unless it turns out a console's. */
+    if (fq_reply_token_socket(token) != NULL)
+        fq_reply_token_count_in(token, t->stats.terminal_by_status);
     handle(t, frame, len, token);
     fq_arena_reset(&t->arena);
 }
@@ -1017,8 +1055,8 @@ static void on_sweep(uv_timer_t *timer)
             continue;
         b->absent = 1;
         t->stats.went_silent++;
-        fprintf(stderr, "fengqiaod: terminals: worker %s silent for %" PRId64 " s: off duty\n",
-                b->box + 2, (int64_t)(now - b->last_seen_ms) / 1000);
+        fq_log(FQ_LOG_INFO, "terminals", "worker %s silent for %" PRId64 " s: off duty", b->box + 2,
+               (int64_t)(now - b->last_seen_ms) / 1000);
         fq_dispatch_set_presence(t->dispatch, b->box + 2, 0);
     }
 }
@@ -1070,9 +1108,34 @@ size_t fq_terminals_in_flight(const fq_terminals *t)
 const fq_terminals_stats *fq_terminals_get_stats(fq_terminals *t)
 {
     size_t memory = sizeof *t;
+    uint64_t now = uv_now(t->loop);
     box_state *b, *tmp;
+    t->stats.present = 0;
+    t->stats.lag_max = t->stats.lag_sum = 0;
+    t->stats.feeds_behind = 0;
     HASH_ITER(hh, t->boxes, b, tmp)
-    memory += sizeof *b + fq_mailbox_memory(&b->mail);
+    {
+        memory += sizeof *b + fq_mailbox_memory(&b->mail);
+        if (b->box[0] == 'w' && b->seen && !b->absent)
+            t->stats.present++;
+        if (b->synced && b->mail.known && b->mail.last_seq > b->acked) {
+            uint64_t lag = b->mail.last_seq - b->acked;
+            t->stats.lag_sum += lag;
+            t->stats.feeds_behind++;
+            if (lag > t->stats.lag_max)
+                t->stats.lag_max = lag;
+        }
+    }
+    t->stats.audit_written = t->audit.written;
+    t->stats.audit_dropped = t->audit.dropped;
+    t->stats.consoles_recent = 0;
+    console_seen *c, *ctmp;
+    HASH_ITER(hh, t->consoles, c, ctmp)
+    {
+        memory += sizeof *c;
+        if ((int64_t)(now - c->last_seen_ms) <= t->config.presence_timeout_ms)
+            t->stats.consoles_recent++;
+    }
     memory += t->stats.held * sizeof(waiter);
     memory += HASH_COUNT(t->marks) * sizeof(sync_mark);
     t->stats.memory = memory;
@@ -1095,6 +1158,12 @@ void fq_terminals_free(fq_terminals *t)
     {
         HASH_DEL(t->marks, m);
         free(m);
+    }
+    console_seen *c, *ctmp;
+    HASH_ITER(hh, t->consoles, c, ctmp)
+    {
+        HASH_DEL(t->consoles, c);
+        free(c);
     }
     free(t->arena_buffer);
     free(t);

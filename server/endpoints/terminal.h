@@ -37,9 +37,20 @@ typedef struct fq_terminals_stats {
     uint64_t answered_from_memory, answered_from_database, heartbeats, superseded;
     uint64_t items_sent;
     uint64_t went_silent;
-    size_t held;   /* syncs held now */
-    size_t boxes;  /* outboxes the server remembers */
-    size_t memory; /* bytes of boxes, held syncs and cached items */
+    /* Replies over nanomsg by Fengqiao__V1__Status: the terminals' requests
+     * (sync, action) and the consoles' (query, command); the web console's
+     * are counted as HTTP requests. */
+    uint64_t terminal_by_status[16], console_by_status[16];
+    size_t present;         /* workers on duty: their terminal was heard within the timeout */
+    size_t consoles_recent; /* console nodes heard within the presence timeout */
+    /* Feed lag over the outboxes whose newest sequence is known and that a
+     * terminal has synced: newest seq less the last one it acknowledged. */
+    uint64_t lag_max, lag_sum;
+    size_t feeds_behind;                   /* outboxes with lag > 0 */
+    uint64_t audit_written, audit_dropped; /* refused requests' audit rows */
+    size_t held;                           /* syncs held now */
+    size_t boxes;                          /* outboxes the server remembers */
+    size_t memory;                         /* bytes of boxes, held syncs and cached items */
 } fq_terminals_stats;
 
 fq_terminals *fq_terminals_new(uv_loop_t *loop, const fq_terminals_config *config, fq_store *store,

@@ -13,6 +13,7 @@ struct fq_reply_token {
      * in this process (the web console's API) instead of nanomsg. */
     fq_reply_local_fn local_fn;
     void *local_user;
+    uint64_t *by_status; /* fq_reply_token_count_in */
 };
 
 fq_reply_token *fq_reply_token_local(fq_reply_local_fn fn, void *user)
@@ -23,6 +24,16 @@ fq_reply_token *fq_reply_token_local(fq_reply_local_fn fn, void *user)
     token->local_fn = fn;
     token->local_user = user;
     return token;
+}
+
+void fq_reply_token_count_in(fq_reply_token *token, uint64_t *by_status)
+{
+    token->by_status = by_status;
+}
+
+uint64_t *fq_reply_token_counter(const fq_reply_token *token)
+{
+    return token->by_status;
 }
 
 /* Answers a local token (body NULL: dropped) and consumes it. */

@@ -60,6 +60,13 @@ fq_msgsock *fq_reply_token_socket(const fq_reply_token *token);
 typedef void (*fq_reply_local_fn)(void *user, const uint8_t *body, size_t len);
 fq_reply_token *fq_reply_token_local(fq_reply_local_fn fn, void *user);
 
+/* Where the status of the reply sent for this token is counted (by the
+ * endpoints' fq_reply_send, by_status[status], FQ_REPLY_STATUSES entries):
+ * the requests-by-status numbers of /metrics. NULL (the default): nowhere. */
+#define FQ_REPLY_STATUSES 16
+void fq_reply_token_count_in(fq_reply_token *token, uint64_t *by_status);
+uint64_t *fq_reply_token_counter(const fq_reply_token *token);
+
 /* Consumes the token without answering (the peer's REQ will resend). */
 void fq_msgsock_drop(fq_msgsock *sock, fq_reply_token *token);
 

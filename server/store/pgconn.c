@@ -1,5 +1,8 @@
 #include "pgconn.h"
 
+#include "log.h"
+#include "pgerror.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +196,25 @@ static void on_socket(uv_poll_t *poll, int status, int events)
         on_ready_io(pg, events);
 }
 
+/* Messages PostgreSQL sends outside a statement's result (a NOTICE, the
+ * FATAL of a terminated session) go to libpq's notice receiver, which would
+ * print them raw on stderr: here they become log lines, described without
+ * values like every other error (pgerror.h). */
+static void on_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    fq_log_level level = FQ_LOG_WARN;
+    if (severity != NULL && (strcmp(severity, "NOTICE") == 0 || strcmp(severity, "INFO") == 0 ||
+                             strcmp(severity, "LOG") == 0))
+        level = FQ_LOG_INFO;
+    else if (severity != NULL && strcmp(severity, "DEBUG") == 0)
+        level = FQ_LOG_DEBUG;
+    char text[320];
+    fq_pg_error_describe(res, text, sizeof text);
+    fq_log(level, "postgres", "%s: %s", severity ? severity : "NOTICE", text);
+}
+
 static void connect_now(fq_pg *pg)
 {
     pg->connect_started = uv_now(pg->loop);
@@ -210,6 +232,7 @@ static void connect_now(fq_pg *pg)
      * ("Failing row contains …", reporters' names and phones). Results are
      * described field by field (pgerror.h). */
     PQsetErrorVerbosity(pg->conn, PQERRORS_TERSE);
+    PQsetNoticeReceiver(pg->conn, on_notice, pg);
     pg->state = PG_CONNECTING;
     continue_connect(pg);
 }

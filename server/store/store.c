@@ -1,5 +1,6 @@
 #include "store.h"
 
+#include "log.h"
 #include "pgconn.h"
 #include "pgerror.h"
 #include "statements.h"
@@ -35,8 +36,8 @@ static void *store_alloc(size_t size, int zeroed)
     count++;
     if (fail_at != 0 &&
         (count == fail_at || (every != 0 && count > fail_at && (count - fail_at) % every == 0))) {
-        fprintf(stderr, "fengqiaod: store: fault injection: allocation %lu of %zu bytes fails\n",
-                count, size);
+        fq_log(FQ_LOG_WARN, "store", "fault injection: allocation %lu of %zu bytes fails", count,
+               size);
         return NULL;
     }
     return zeroed ? calloc(1, size) : malloc(size);
@@ -57,6 +58,7 @@ typedef struct batch {
     char error[256]; /* fq_pg_error_describe: no values of the failing row */
     char sqlstate[6];
     size_t ops_waiting; /* statements whose results have not arrived */
+    uint64_t sent_ns;   /* uv_hrtime when it was sent: the commit latency */
 } batch;
 
 typedef enum {
@@ -266,6 +268,9 @@ static void finish_batch(fq_store *s, batch *b)
 {
     s->batches_in_flight--;
     if (!b->failed) {
+        if (b->ops != NULL)
+            fq_histogram_observe(&s->stats.commit_seconds,
+                                 (double)(uv_hrtime() - b->sent_ns) / 1e9);
         for (fq_store_op *op = b->ops, *next; op != NULL; op = next) {
             next = op->next;
             if (op->kind == FQ_STORE_OP_REPORT && !op->got_row) {
@@ -273,12 +278,14 @@ static void finish_batch(fq_store *s, batch *b)
                 continue;
             }
             s->stats.ops_committed++;
+            if ((unsigned)op->kind < sizeof s->stats.committed_by_kind / sizeof(uint64_t))
+                s->stats.committed_by_kind[op->kind]++;
             finish(s, op, FQ_STORE_OK);
         }
     } else if (b->failed_op != NULL && !transient_sqlstate(s, b->sqlstate)) {
         /* Isolate: the failing statement is answered, the rest go again. */
         fq_store_op *bad = b->failed_op;
-        fprintf(stderr, "fengqiaod: store: statement refused: %s\n", b->error);
+        fq_log(FQ_LOG_WARN, "store", "statement refused: %s", b->error);
         requeue_ops(s, b->ops, bad);
         snprintf(bad->error, sizeof bad->error, "%s", b->error);
         snprintf(bad->sqlstate, sizeof bad->sqlstate, "%s", b->sqlstate);
@@ -379,7 +386,7 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         if (!ok && !(st == PGRES_PIPELINE_ABORTED && (s->guard_refused || s->setup_done < 0))) {
             char why[256];
             fq_pg_error_describe(res, why, sizeof why);
-            fprintf(stderr, "fengqiaod: store: setup failed: %s\n", why);
+            fq_log(FQ_LOG_ERROR, "store", "setup failed: %s", why);
             s->setup_done = -1;
         }
         break;
@@ -389,7 +396,7 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         if (st != PGRES_TUPLES_OK) {
             char why[256];
             fq_pg_error_describe(res, why, sizeof why);
-            fprintf(stderr, "fengqiaod: store: directory load failed: %s\n", why);
+            fq_log(FQ_LOG_ERROR, "store", "directory load failed: %s", why);
             break;
         }
         PQclear(s->loaded[e->load]);
@@ -826,6 +833,7 @@ static int send_batch(fq_store *s, PGconn *conn)
         return -1;
     }
     expect_push(s, EXP_BEGIN, NULL, b);
+    b->sent_ns = uv_hrtime();
     fq_store_op *last = NULL;
     size_t n = 0;
     int queued = 1;
@@ -864,6 +872,8 @@ static int send_batch(fq_store *s, PGconn *conn)
     if (n > 0)
         s->batches_executing++;
     s->stats.batches++;
+    if (n > 0)
+        fq_histogram_observe(&s->stats.batch_size, (double)n);
     if (n > s->stats.largest_batch)
         s->stats.largest_batch = n;
     if (!synced) {
@@ -971,6 +981,13 @@ fq_store *fq_store_new(uv_loop_t *loop, const fq_store_config *config,
     s->on_directory = on_directory;
     s->on_status = on_status;
     s->user = user;
+    /* Statements per batch up to --batch's ceiling (10000); commit latency
+     * from a local disk's fsync (~0.5 ms) to a stalled one. */
+    static const double sizes[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 10000};
+    static const double seconds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                     0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+    fq_histogram_init(&s->stats.batch_size, sizes, sizeof sizes / sizeof sizes[0]);
+    fq_histogram_init(&s->stats.commit_seconds, seconds, sizeof seconds / sizeof seconds[0]);
     fq_pg_callbacks cb = {on_pg_ready, on_pg_result, on_pg_expecting, on_pg_lost, on_pg_notify};
     s->pg = fq_pg_new(loop, config->conninfo, &cb, s);
     if (s->pg == NULL) {
@@ -1055,6 +1072,7 @@ void fq_store_skip_open_load(fq_store *s)
 const fq_store_stats *fq_store_get_stats(fq_store *s)
 {
     s->stats.pending = s->pending.count;
+    s->stats.connected = fq_store_ready(s);
     return &s->stats;
 }
 

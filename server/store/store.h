@@ -12,6 +12,8 @@
 #ifndef FQ_STORE_H
 #define FQ_STORE_H
 
+#include "metrics.h"
+
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -104,6 +106,11 @@ typedef struct fq_store_stats {
     uint64_t directory_loads;
     size_t pending;
     size_t largest_batch;
+    /* For /metrics (docs/operations.md, Monitoring). */
+    uint64_t committed_by_kind[9]; /* statements committed, by fq_store_op_kind */
+    fq_histogram batch_size;       /* statements per transaction sent */
+    fq_histogram commit_seconds;   /* a batch's send to its COMMIT's result */
+    int connected;                 /* ready: connected and set up (fq_store_ready) */
 } fq_store_stats;
 
 /* A fresh directory: results[FQ_LOAD_*] are the rows of the statements.h

@@ -1,5 +1,6 @@
 #include "http.h"
 
+#include "allowlist.h"
 #include "loginlimit.h"
 #include "open311.h"
 #include "password.h"
@@ -21,6 +22,11 @@
 #include <time.h>
 
 #define SSE_KEEPALIVE_MS 15000
+/* Requests are counted by route group (route_group) and status code. */
+enum { GROUP_API, GROUP_EVENTS, GROUP_OPEN311, GROUP_METRICS, GROUP_HEALTH, GROUP_PAGE, GROUPS };
+static const char *const group_names[GROUPS] = {"api",     "events", "open311",
+                                                "metrics", "health", "page"};
+#define MAX_STATUS 600
 #define COOKIE_NAME "fq_session"
 
 typedef struct fq_http_handler {
@@ -53,6 +59,9 @@ struct fq_http {
     fq_web_stream *streams; /* every open stream, for keepalives and the stop */
     uv_timer_t keepalive;
     int stopped, disposed;
+    fq_http_ops ops;
+    fq_allowlist *metrics_allow;           /* NULL: anyone may GET /metrics */
+    uint64_t requests[GROUPS][MAX_STATUS]; /* responses started, by group and status */
 };
 
 /* Ties a request's life in H2O to ours: allocated in the request's pool, its
@@ -215,8 +224,36 @@ static void add_security_headers(fq_http_filter *self, h2o_req_t *req, h2o_ostre
     h2o_setup_next_ostream(req, slot);
 }
 
+static int has_prefix(h2o_iovec_t path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return path.len >= n && memcmp(path.base, prefix, n) == 0 &&
+           (path.len == n || prefix[n - 1] == '/' || path.base[n] == '/' || path.base[n] == '?');
+}
+
+static int route_group(h2o_req_t *req)
+{
+    h2o_iovec_t p = req->path_normalized;
+    if (has_prefix(p, "/api/v1/events"))
+        return GROUP_EVENTS;
+    if (has_prefix(p, "/api/"))
+        return GROUP_API;
+    if (has_prefix(p, "/open311"))
+        return GROUP_OPEN311;
+    if (has_prefix(p, "/metrics"))
+        return GROUP_METRICS;
+    if (has_prefix(p, "/healthz") || has_prefix(p, "/readyz"))
+        return GROUP_HEALTH;
+    return GROUP_PAGE;
+}
+
+/* Every response passes here once, as it starts: where it is counted. */
 static void on_filter_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
 {
+    fq_http *h = ((fq_http_filter *)self)->http;
+    int status = req->res.status;
+    if (status > 0 && status < MAX_STATUS)
+        h->requests[route_group(req)][status]++;
     add_security_headers((fq_http_filter *)self, req, slot);
 }
 
@@ -1096,6 +1133,116 @@ static int on_api_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
+/* ---- operations: /healthz, /readyz, /metrics (docs/operations.md) ---- */
+
+static void ops_respond(h2o_req_t *req, int status, const char *content_type, const char *body,
+                        size_t len)
+{
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
+                   strlen(content_type));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
+    h2o_iovec_t copy = h2o_strdup(&req->pool, body, len);
+    h2o_send_inline(req, copy.base, copy.len);
+}
+
+static void readyz(fq_http *h, h2o_req_t *req)
+{
+    fq_readiness r = {0, 0, 0, 1};
+    if (h->ops.readiness != NULL)
+        h->ops.readiness(h->ops.user, &r);
+    if (h->stopped)
+        r.draining = 1;
+    const char *failing[FQ_READINESS_CONDITIONS];
+    size_t n = fq_readiness_failing(&r, failing);
+    char text[512];
+    fq_readiness_describe(&r, text, sizeof text);
+    json_object *doc = json_object_new_object();
+    json_object *list = json_object_new_array();
+    for (size_t i = 0; i < n; i++)
+        json_object_array_add(list, json_object_new_string(failing[i]));
+    json_object_object_add(doc, "ready", json_object_new_boolean(n == 0));
+    json_object_object_add(doc, "failing", list);
+    json_object_object_add(doc, "message", json_object_new_string(text));
+    size_t len = 0;
+    const char *body = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &len);
+    ops_respond(req, n == 0 ? 200 : 503, "application/json; charset=utf-8", body, len);
+    json_object_put(doc);
+}
+
+static void http_metrics(fq_http *h, fq_metrics *m)
+{
+    fq_metrics_family(m, "fengqiao_http_requests_total", FQ_METRIC_COUNTER,
+                      "HTTP responses by route group (api, events, open311, metrics, health, "
+                      "page) and status code.");
+    for (int g = 0; g < GROUPS; g++)
+        for (int s = 0; s < MAX_STATUS; s++) {
+            if (h->requests[g][s] == 0)
+                continue;
+            char code[8];
+            snprintf(code, sizeof code, "%d", s);
+            const char *labels[] = {"route", group_names[g], "code", code, NULL};
+            fq_metrics_sample(m, labels, (double)h->requests[g][s]);
+        }
+    size_t streams = 0;
+    for (fq_web_stream *st = h->streams; st; st = st->next)
+        streams++;
+    fq_metrics_value(m, "fengqiao_web_event_streams", FQ_METRIC_GAUGE,
+                     "Browsers' live feeds (Server-Sent Events) open now.", (double)streams);
+    fq_metrics_value(m, "fengqiao_web_sessions_cached", FQ_METRIC_GAUGE,
+                     "Web sessions held in memory.", (double)fq_sessions_count(h->sessions));
+}
+
+static int metrics_allowed(fq_http *h, h2o_req_t *req)
+{
+    if (h->metrics_allow == NULL)
+        return 1;
+    struct sockaddr_storage sa;
+    if (req->conn->callbacks->get_peername == NULL ||
+        req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&sa) == 0)
+        return 0;
+    return fq_allowlist_allows(h->metrics_allow, (struct sockaddr *)&sa);
+}
+
+static int on_ops_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    fq_http *h = ((fq_http_handler *)self)->http;
+    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
+        !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("GET"));
+        ops_respond(req, 405, "text/plain; charset=utf-8", H2O_STRLIT("GET only\n"));
+        return 0;
+    }
+    h2o_iovec_t p = req->path_normalized;
+    if (h2o_memis(p.base, p.len, H2O_STRLIT("/healthz"))) {
+        /* Answered from the loop: that it answers says the loop turns. */
+        ops_respond(req, 200, "text/plain; charset=utf-8", H2O_STRLIT("ok\n"));
+    } else if (h2o_memis(p.base, p.len, H2O_STRLIT("/readyz"))) {
+        readyz(h, req);
+    } else if (h2o_memis(p.base, p.len, H2O_STRLIT("/metrics")) && !metrics_allowed(h, req)) {
+        ops_respond(req, 403, "text/plain; charset=utf-8",
+                    H2O_STRLIT("forbidden: /metrics answers the addresses of --metrics-allow\n"));
+    } else if (h2o_memis(p.base, p.len, H2O_STRLIT("/metrics"))) {
+        fq_metrics *m = fq_metrics_new();
+        if (m != NULL && h->ops.metrics != NULL)
+            h->ops.metrics(h->ops.user, m);
+        if (m != NULL)
+            http_metrics(h, m);
+        size_t len = 0;
+        const char *text = m != NULL ? fq_metrics_text(m, &len) : NULL;
+        if (text != NULL)
+            ops_respond(req, 200, FQ_METRICS_CONTENT_TYPE, text, len);
+        else
+            ops_respond(req, 503, "text/plain; charset=utf-8", H2O_STRLIT("out of memory\n"));
+        fq_metrics_free(m);
+    } else {
+        ops_respond(req, 404, "text/plain; charset=utf-8", H2O_STRLIT("no such path\n"));
+    }
+    return 0;
+}
+
 /* ---- the listener ---- */
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -1179,6 +1326,12 @@ fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *st
     h->api = api;
     h->session_s = (config->session_hours ? config->session_hours : 12) * 3600;
     h->tls = tls;
+    h->ops = config->ops;
+    if (config->metrics_allow != NULL &&
+        (h->metrics_allow = fq_allowlist_parse(config->metrics_allow, err, err_len)) == NULL) {
+        fq_http_free(h);
+        return NULL;
+    }
     h->sessions = fq_sessions_new();
     h->limit = malloc(sizeof *h->limit);
     h->dummy_hash = fq_password_dummy_hash();
@@ -1224,6 +1377,16 @@ fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *st
     fq_http_filter *f3 = (fq_http_filter *)h2o_create_filter(o311_path, sizeof *f3);
     f3->super.on_setup_ostream = on_filter_setup;
     f3->http = h;
+    static const char *const ops_paths[] = {"/healthz", "/readyz", "/metrics"};
+    for (size_t i = 0; i < sizeof ops_paths / sizeof ops_paths[0]; i++) {
+        h2o_pathconf_t *pc = h2o_config_register_path(hostconf, ops_paths[i], 0);
+        fq_http_handler *oh = (fq_http_handler *)h2o_create_handler(pc, sizeof *oh);
+        oh->super.on_req = on_ops_req;
+        oh->http = h;
+        fq_http_filter *of = (fq_http_filter *)h2o_create_filter(pc, sizeof *of);
+        of->super.on_setup_ostream = on_filter_setup;
+        of->http = h;
+    }
     h2o_pathconf_t *root = h2o_config_register_path(hostconf, "/", 0);
     static const char *index_files[] = {"index.html", NULL};
     h2o_file_register(root, config->web_root, index_files, NULL, 0);
@@ -1314,6 +1477,7 @@ void fq_http_free(fq_http *h)
     if (h->ssl_ctx)
         SSL_CTX_free(h->ssl_ctx);
     fq_sessions_free(h->sessions);
+    fq_allowlist_free(h->metrics_allow);
     free(h->limit);
     free(h);
 }

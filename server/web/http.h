@@ -9,10 +9,21 @@
 
 #include "api.h"
 #include "open311.h"
+#include "metrics.h"
+#include "readiness.h"
 #include "store.h"
 
 #include <stddef.h>
 #include <uv.h>
+
+/* What the operations endpoints (/healthz, /readyz, /metrics; no session,
+ * no personal data) ask the server. */
+typedef struct fq_http_ops {
+    void *user;
+    void (*readiness)(void *user, fq_readiness *out);
+    /* Writes the server's metrics; HTTP adds its own after them. */
+    void (*metrics)(void *user, fq_metrics *m);
+} fq_http_ops;
 
 typedef struct fq_http_config {
     const char *listen;   /* ADDR:PORT ([ADDR]:PORT for IPv6) */
@@ -20,7 +31,9 @@ typedef struct fq_http_config {
     const char *tls_key;
     const char *web_root;
     unsigned session_hours;
-    const char *tile_url; /* "" or NULL: none (its origin joins img-src) */
+    const char *tile_url;      /* "" or NULL: none (its origin joins img-src) */
+    fq_http_ops ops;           /* NULL functions: /readyz answers not ready, /metrics HTTP's only */
+    const char *metrics_allow; /* allowlist.h text: who may GET /metrics (NULL: anyone) */
 } fq_http_config;
 
 typedef struct fq_http fq_http;

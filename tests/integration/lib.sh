@@ -272,6 +272,29 @@ server_wait() {
 
 server_alive() { [ -n "$SERVER_PID" ] && pid_alive "$SERVER_PID"; }
 
+# The running server's --ready-file (written while ready, removed when not).
+server_ready_file() { echo "$WORK/server.$SERVER_N.ready"; }
+
+# wait_gone FILE SECONDS WHAT: fails unless FILE is absent within SECONDS.
+wait_gone() {
+    local i
+    for ((i = 0; i < $2 * 20; i++)); do
+        [ -e "$1" ] || return 0
+        sleep 0.05
+    done
+    fail "$3: $1 still there after $2 s"
+}
+
+# wait_present FILE SECONDS WHAT: fails unless FILE is there (non-empty) within SECONDS.
+wait_present() {
+    local i
+    for ((i = 0; i < $2 * 20; i++)); do
+        [ -s "$1" ] && return 0
+        sleep 0.05
+    done
+    fail "$3: no $1 after $2 s"
+}
+
 # assert_server_alive WHAT: fails (naming sanitizer reports) if the server died.
 assert_server_alive() {
     local rc=0

@@ -41,6 +41,9 @@ kill -TERM "$SERVER_PID"
 late=$(raw lingyin-platform --timeout-ms 1000 report --title 停机后的请求 --external-ref STOP-LATE 2>/dev/null)
 log "request after SIGTERM: $late"
 [[ $late == "reply status=ok"* ]] && fail "a request sent after SIGTERM was accepted"
+# Draining is not ready: the ready file is gone while the 16 still wait.
+wait_gone "$(server_ready_file)" 10 "the ready file while the server drains"
+server_alive || fail "the server exited before its reports were answered"
 
 # Release the lock: the 16 commit and are answered.
 assert_eq t "$(q "SELECT bool_or(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE application_name = 'integ_locker'")" \

@@ -7,6 +7,7 @@
 #  B. A server with --hold-ms 1000 and PostgreSQL down for 4 s: requests in
 #     the outage are answered BUSY after the hold bound (fq-report with a short
 #     timeout: no answer, exit 3), and a long stream rides through.
+#     The ready file goes in the outage and comes back after it.
 #  C. The server's session is killed (pg_terminate_backend) three times, as a
 #     DBA or a connection pooler would: the server reconnects and serves.
 #
@@ -129,6 +130,8 @@ assert_match '^reply status=busy signed=1 .* retry_after_ms=[1-9][0-9]* message=
 # machine answers late).
 ((ms >= 900 && ms < 15000)) || fail "BUSY came after $ms ms (hold bound 1000 ms)"
 busy_mid=$(reply_field "$busy" message_id)
+# Not ready without the database: the ready file is gone in the outage.
+wait_gone "$(server_ready_file)" 2 "the ready file with PostgreSQL down"
 # fq-report with a short timeout: no definitive answer, exit 3.
 rc=0
 err=$(report lingyin-platform --category hazard.flood --severity IV --risk low --channel patrol \
@@ -146,6 +149,7 @@ wait_client "$client" 90 || rc=$?
 cat "$WORK/B.err" >&2
 [ "$rc" = 0 ] || [ "$rc" = 3 ] || fail "fq-report exit status $rc (expected 0, or 3 for unknown outcomes)"
 assert_eq 400 "$(wc -l <"$WORK/B.out")" "answers in stream B"
+wait_present "$(server_ready_file)" 30 "the ready file once PostgreSQL is back"
 # Requests answered BUSY were not stored.
 assert_eq 0 "$(q "SELECT count(*) FROM incidents WHERE reporter_node = 'lingyin-platform'
                   AND message_id IN ($busy_mid, $noanswer_mid)")" "requests answered busy"

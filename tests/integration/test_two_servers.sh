@@ -9,7 +9,8 @@
 #     stored) until A stops, then takes over and serves.
 #  3. B loses its connection and, before it is back, someone else takes the
 #     lock: B writes nothing (a report is answered busy, not stored) until
-#     the lock is free again, then claims it again and serves.
+#     the lock is free again, then claims it again and serves. Its ready
+#     file is there only while it serves.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -111,6 +112,8 @@ wait_q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE a.application_name = '$TAKER_APP' AND l.locktype = 'advisory' AND l.granted" 1 30
 wait_log "$B_LOG" 'lost PostgreSQL' 30
 wait_log "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30
+# Not ready without the lock: B's ready file is gone until it holds it again.
+[ ! -e "$B_READY" ] || fail "B's ready file stayed while another session held the lock"
 before=$(q "SELECT count(*) FROM incidents")
 line=$(b_report 乙失锁)
 assert_match '^reply status=busy ' "$line" "a report to B while another session holds the lock"
@@ -118,6 +121,7 @@ assert_eq "$before" "$(q "SELECT count(*) FROM incidents")" "incidents written w
 q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$TAKER_APP'" >/dev/null
 wait_for_pid "$taker" 10 || true
 wait_log "$B_LOG" 'the other server let go' 30
+wait_file "$B_READY" 30
 line=$(b_report 乙复得)
 assert_match '^reply status=ok ' "$line" "a report to B once it holds the lock again"
 assert_eq "$((before + 1))" "$(q "SELECT count(*) FROM incidents")" "incidents after B claimed the lock again"
