@@ -153,11 +153,12 @@ void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int 
 void fq_dispatch_dropped(fq_dispatch *d, fq_ticket *t);
 
 /* Where committed outbox items go (the terminal endpoint): box, its new
- * seq, the item's kind and incident, and the body (OutboxItem without seq,
- * kind, incident, time); `complete`: the body has the incident's details. */
+ * seq, the item's kind and incident, the seq of the event it reports, and
+ * the body (OutboxItem without seq, kind, incident, time, event seq);
+ * `complete`: the body has the incident's details. */
 typedef void (*fq_outbox_sink_fn)(void *user, const char *box, uint64_t seq, int kind,
-                                  uint64_t incident_id, int64_t at_ms, const uint8_t *body,
-                                  size_t len, int complete);
+                                  uint64_t incident_id, int64_t at_ms, uint64_t event_seq,
+                                  const uint8_t *body, size_t len, int complete);
 void fq_dispatch_set_sink(fq_dispatch *d, fq_outbox_sink_fn fn, void *user);
 
 /* ---- terminal actions ---- */

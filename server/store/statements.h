@@ -7,15 +7,17 @@
  * parallel arrays — boxes (text[]: 'w:<worker>', 'h:<handler>', 'u:<town>';
  * distinct), kinds (smallint[]: OutboxItem kinds) and bodies (bytea[]:
  * OutboxItem without seq, kind, incident and time) — for the incident the
- * CTE `src` names (column id). Each item gets its box's next sequence number:
- * the server is the only writer and statements run in order, so max + 1 is
- * gap-free. FQ_SQL_OUTBOX_SEQS then says what was drawn ("seq box,seq box"). */
-#define FQ_SQL_OUTBOX_CTE(src, boxes, kinds, bodies)                                               \
-    " ob AS (INSERT INTO outbox (box, seq, kind, incident_id, body)"                               \
+ * CTE `src` names (column id), reporting the event whose seq is the SQL
+ * expression `evseq` (OutboxItem.event_seq). Each item gets its box's next
+ * sequence number: the server is the only writer and statements run in
+ * order, so max + 1 is gap-free. FQ_SQL_OUTBOX_SEQS then says what was drawn
+ * ("seq box event_seq,seq box event_seq"). */
+#define FQ_SQL_OUTBOX_CTE(src, evseq, boxes, kinds, bodies)                                        \
+    " ob AS (INSERT INTO outbox (box, seq, kind, incident_id, body, event_seq)"                    \
     " SELECT x.b, coalesce((SELECT max(o.seq) FROM outbox o WHERE o.box = x.b), 0) + 1, x.k,"      \
-    " " src ".id, x.body FROM " src ", unnest(" boxes "::text[], " kinds "::smallint[], " bodies   \
-    "::bytea[]) AS x (b, k, body) RETURNING box, seq)"
-#define FQ_SQL_OUTBOX_SEQS "(SELECT string_agg(seq || ' ' || box, ',') FROM ob)"
+    " " src ".id, x.body, " evseq " FROM " src ", unnest(" boxes "::text[], " kinds                \
+    "::smallint[], " bodies "::bytea[]) AS x (b, k, body) RETURNING box, seq, event_seq)"
+#define FQ_SQL_OUTBOX_SEQS "(SELECT string_agg(seq || ' ' || box || ' ' || event_seq, ',') FROM ob)"
 
 /* A node by name, as people read it where it acts (docs/terminals.md,
  * "Names"): the display name of the web account acting through it, the name
@@ -72,12 +74,12 @@
     " SELECT id, 'reported', $1, recorded_at, $19 FROM new RETURNING seq),"                        \
     " rt AS ("                                                                                     \
     " INSERT INTO events (incident_id, kind, actor_node, at, reason, payload)"                     \
-    " SELECT id, $36, NULL, recorded_at, $37, $38 FROM new),"                                      \
+    " SELECT id, $36, NULL, recorded_at, $37, $38 FROM new RETURNING seq),"                        \
     " mg AS ("                                                                                     \
     " INSERT INTO events (incident_id, kind, actor_node, at, reason)"                              \
     " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: incident ' || id"           \
     " FROM new WHERE $31::bigint IS NOT NULL)," FQ_SQL_OUTBOX_CTE(                                 \
-        "new", "$40", "$41",                                                                       \
+        "new", "(SELECT seq FROM rt)", "$40", "$41",                                               \
         "$42") " SELECT new.id, true, (extract(epoch FROM new.recorded_at) * 1000)::bigint, "      \
                "ev.seq,"                                                                           \
                " $3::bytea, $38::bytea, $39::bigint, " FQ_SQL_OUTBOX_SEQS " FROM new, ev"          \
@@ -114,8 +116,8 @@
     " extension_asked = NULL WHERE id = $1 AND state = 'assigned'"                                 \
     " AND EXISTS (SELECT 1 FROM g) RETURNING id),"                                                 \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
-    " SELECT id, $13, NULL, $14, $15 FROM u RETURNING incident_id AS id)," FQ_SQL_OUTBOX_CTE(      \
-        "ev", "$17", "$18", "$19") " SELECT " FQ_SQL_OUTBOX_SEQS
+    " SELECT id, $13, NULL, $14, $15 FROM u RETURNING incident_id AS id, seq)," FQ_SQL_OUTBOX_CTE( \
+        "ev", "ev.seq", "$17", "$18", "$19") " SELECT " FQ_SQL_OUTBOX_SEQS
 
 /* One event of the server's own about an incident (deadline warnings, a
  * breach at the district tier). $1 incident, $2 kind, $3 reason, $4 the
@@ -131,8 +133,8 @@
     " supervision_due = CASE WHEN $9 THEN NULL ELSE supervision_due END"                           \
     " WHERE id = $1 AND ($4::smallint <> 0 OR $9) AND EXISTS (SELECT 1 FROM g)),"                  \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason)"                           \
-    " SELECT $1, $2, NULL, $3 FROM g RETURNING incident_id AS id)," FQ_SQL_OUTBOX_CTE(             \
-        "ev", "$6", "$7", "$8") " SELECT " FQ_SQL_OUTBOX_SEQS
+    " SELECT $1, $2, NULL, $3 FROM g RETURNING incident_id AS id, seq)," FQ_SQL_OUTBOX_CTE(        \
+        "ev", "ev.seq", "$6", "$7", "$8") " SELECT " FQ_SQL_OUTBOX_SEQS
 
 /* A terminal's action on an assignment (acknowledge, return, progress,
  * extend, conclude), idempotent by (node, message id): applied only if no
@@ -207,23 +209,31 @@
     " mg AS (INSERT INTO events (incident_id, kind, actor_node, reason)"                           \
     " SELECT $32, 'report_merged', $1, 'incident ' || id || ' merged into it' FROM ev"             \
     " WHERE $32::bigint IS NOT NULL)," FQ_SQL_OUTBOX_CTE(                                          \
-        "ev", "$27", "$28", "$29") " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS             \
-                                   ", p.digest, p.state, p.event_seq,"                             \
-                                   " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"
+        "ev", "ev.seq", "$27", "$28",                                                              \
+        "$29") " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS                                 \
+               ", p.digest, p.state, p.event_seq,"                                                 \
+               " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"
 
 /* What a box holds after a sequence number, with the incident's details.
  * $1 box, $2 after seq, $3 at most this many. Rows: the box's last seq,
  * then (NULL when nothing is newer) seq, kind, incident, at ms, body,
- * category, severity, title, address, territory, lon, lat. */
+ * category, severity, title, address, territory, lon, lat, the event's seq
+ * (0: an item from before 0024), external ref, reporting node and its name
+ * (FQ_SQL_NODE_NAME). outbox_rows.h reads them. */
 #define FQ_SQL_READ_OUTBOX_NAME "fq_read_outbox"
 #define FQ_SQL_READ_OUTBOX_NPARAMS 3
 #define FQ_SQL_READ_OUTBOX                                                                         \
     "SELECT m.last, o.seq, o.kind, o.incident_id, o.at_ms, o.body, o.category, o.severity,"        \
-    " o.title, o.address, o.territory, o.lon, o.lat"                                               \
+    " o.title, o.address, o.territory, o.lon, o.lat, o.event_seq, o.external_ref,"                 \
+    " o.reporter_node, o.reporter_name"                                                            \
     " FROM (SELECT coalesce(max(seq), 0) AS last FROM outbox WHERE box = $1) m"                    \
     " LEFT JOIN LATERAL (SELECT b.seq, b.kind, b.incident_id,"                                     \
     " (date_part('epoch', b.at) * 1000)::bigint AS at_ms, b.body, i.category, i.severity,"         \
-    " i.title, i.address, coalesce(i.territory, '') AS territory, i.lon, i.lat"                    \
+    " i.title, i.address, coalesce(i.territory, '') AS territory, i.lon, i.lat,"                   \
+    " coalesce(b.event_seq, 0) AS event_seq, i.external_ref, i.reporter_node,"                     \
+    " coalesce((SELECT " FQ_SQL_NODE_NAME " FROM nodes n LEFT JOIN web_accounts a"                 \
+    " ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker"                           \
+    " WHERE n.id = i.reporter_node), '') AS reporter_name"                                         \
     " FROM outbox b JOIN incidents i ON i.id = b.incident_id"                                      \
     " WHERE b.box = $1 AND b.seq > $2 ORDER BY b.seq LIMIT $3) o ON true ORDER BY o.seq"
 
