@@ -233,9 +233,9 @@ static void answer(fq_terminals *t, waiter *w, Fengqiao__V1__OutboxItem **items,
 {
     /* Under the frame limit: as many items as fit, in order. One always
      * does: an item's fields are bounded (a title 200 characters, an address
-     * 500, a text 511 bytes, a note 2000 characters, six names 100 each: at
-     * most ~14 KB, docs/terminals.md). The rest wait for the next sync, which
-     * "more" asks for at once. */
+     * 500, a text 511 bytes, a note and a reason 2000 characters each, twelve
+     * names 100 each, ids 64: at most ~25 KB, docs/terminals.md). The rest
+     * wait for the next sync, which "more" asks for at once. */
     fq_reply_budget budget = {0};
     size_t fit = 0;
     for (; fit < n; fit++)

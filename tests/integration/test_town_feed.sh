@@ -214,5 +214,13 @@ assert_eq 0 "$(jq -c 'select(.event_seq == null or .reason_code == null or .stat
     "every item of the town's feed has event_seq, reason_code, state and reporting node"
 codes=$(jq -r .reason_code "$FEED" | sort -u | tr '\n' ' ')
 log "reason codes seen: $codes"
+# What the typed fields cost in the outbox: the bodies as stored, and the
+# bytes of fields 26.. in them (docs/terminals.md, "Structured items").
+log "outbox bodies: $(q "SELECT encode(body, 'hex') FROM outbox" | PYTHONPATH="$FQ_SRC_DIR/tests/integration" python3 -c '
+import sys, pbfields
+bodies = [bytes.fromhex(l.strip()) for l in sys.stdin if l.strip()]
+typed = [sum(n for f, n in pbfields.sizes(b).items() if f >= 26) for b in bodies]
+print("%d items, %.0f bytes each on average, %.0f of them typed fields (26..41), at most %d"
+      % (len(bodies), sum(map(len, bodies)) / len(bodies), sum(typed) / len(typed), max(typed)))')"
 log "items followed: $(wc -l <"$FEED"); example: $(grep '"event_kind":"reassigned"' "$FEED" | tail -n 1)"
 server_stop
