@@ -19,6 +19,7 @@ typedef struct sysop {
     struct sysop *next; /* in the queue or the wave, in the order decided */
     int failed;         /* its wave's attempt did not store it */
     char id[24], kind[32], reason[256], nonce[24];
+    const char *reason_code; /* static: REASON_* */
     fq_decision_texts texts;
     uint8_t outcome[FQ_STORE_MAX_OUTCOME];
     size_t outcome_len;
@@ -729,8 +730,9 @@ static void bind_outbox(fq_outbox_set *set, fq_store_op *op, int first)
 }
 
 /* `set`: the outbox items the event leaves (taken over; NULL for none). */
-static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, const char *reason,
-                        int breached, int supervision_over, fq_outbox_set *set)
+static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind,
+                        const char *reason_code, const char *reason, int breached,
+                        int supervision_over, fq_outbox_set *set)
 {
     sysop *s = new_sysop(d, incident_id, kind);
     if (s == NULL) {
@@ -753,11 +755,13 @@ static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, 
     s->op.values[4] = s->nonce;
     bind_outbox(&s->outbox, &s->op, 5);
     s->op.values[8] = supervision_over ? "true" : "false";
+    s->reason_code = reason_code;
+    s->op.values[9] = s->reason_code;
     submit_sysop(d, s);
 }
 
-static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, const char *reason,
-                          fq_outbox_set *set)
+static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind,
+                          const char *reason_code, const char *reason, fq_outbox_set *set)
 {
     const fq_snapshot *snap = d->current;
     const fq_decision *dec = &c->decision;
@@ -775,7 +779,8 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, co
     op->kind = FQ_STORE_OP_REROUTE;
     op->nparams = FQ_SQL_REROUTE_NPARAMS;
     const fq_decision_texts *x = &s->texts;
-    const char *v[FQ_SQL_REROUTE_NPARAMS - 3] = {s->id,
+    s->reason_code = reason_code;
+    const char *v[FQ_SQL_REROUTE_NPARAMS - 4] = {s->id,
                                                  x->tier,
                                                  x->line,
                                                  or_null(x->territory),
@@ -795,6 +800,7 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, co
     op->lengths[14] = (int)s->outcome_len;
     op->formats[14] = 1;
     bind_outbox(&s->outbox, op, 16);
+    op->values[19] = s->reason_code;
     submit_sysop(d, s);
 }
 
@@ -820,7 +826,7 @@ static void redirect(fq_dispatch *d, fq_case *c, const fq_decision *to, const ch
     c->escalations++;
     new_limits(d, c, ALL_LIMITS);
     schedule_deadlines(d, c);
-    write_reroute(d, c, kind, reason, &set);
+    write_reroute(d, c, kind, reason_code, reason, &set);
 }
 
 /* `limit`: the limit that passed (bit 1 acknowledge, 2 conclude), or 0;
@@ -847,7 +853,7 @@ static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit,
         ev.assignment = assignment_name(c);
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
                          1, &ev);
-        write_event(d, c->incident_id, "breached", reason, limit, 0, &set);
+        write_event(d, c->incident_id, "breached", reason_code, reason, limit, 0, &set);
         return;
     }
     snprintf(reason, sizeof reason, "%s at the %s tier: escalated to the %s tier (%s%s%s)", why,
@@ -909,7 +915,7 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
         ev.assignment = assignment_name(c);
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
                          0, &ev);
-        write_event(d, c->incident_id, ev.kind, reason, 0, 0, &set);
+        write_event(d, c->incident_id, ev.kind, ev.reason_code, reason, 0, 0, &set);
         break;
     }
     case FQ_DEADLINE_ACK_DUE:
@@ -925,7 +931,8 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
         ev.assignment = assignment_name(c);
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
                          1, &ev);
-        write_event(d, c->incident_id, "supervision_breached", reason, 4, 1, &set);
+        write_event(d, c->incident_id, "supervision_breached", REASON_SUPERVISION_OVERDUE, reason,
+                    4, 1, &set);
         break;
     }
     case FQ_DEADLINE_CONCLUDE_DUE:
@@ -1344,6 +1351,7 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     if (t->merged_into != 0) {
         t->state = "merged";
         t->event_kind = "merged";
+        t->reason_code = REASON_MERGED;
         snprintf(t->merged, sizeof t->merged, "%" PRIu64, t->merged_into);
         snprintf(t->reason, sizeof t->reason,
                  "same category within %.0f m and %" PRId64 " min of open incident %" PRIu64
@@ -1352,6 +1360,7 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     } else if (assigned) {
         t->state = "assigned";
         t->event_kind = "assigned";
+        t->reason_code = decision_reason(dec);
         format_decision(snap, dec, x);
         char by[64];
         if (dec->rule_source != 0)
@@ -1369,6 +1378,7 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     } else {
         t->state = "unroutable";
         t->event_kind = "unroutable";
+        t->reason_code = REASON_NO_HANDLER;
         snprintf(t->reason, sizeof t->reason,
                  "no handling unit from the entry tier up: the topology has a gap here");
     }
@@ -1384,8 +1394,7 @@ static void add_feed_items(fq_ticket *t, const fq_node *reporter, const char *ti
 {
     const fq_route_request *req = &t->request;
     item_buf b;
-    item_event ev =
-        server_event(t->event_kind, t->merged_into ? REASON_MERGED : REASON_NO_HANDLER, t->reason);
+    item_event ev = server_event(t->event_kind, t->reason_code, t->reason);
     ev.state = t->state;
     ev.assignment = "";
     ev.merged_into = t->merged_into;
@@ -1511,7 +1520,7 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
         return FQ_DISPATCH_OK; /* texts and items once the open one's id is known */
     fill_texts(d, snap, t);
     if (t->merged_into == 0 && t->decision.status == FQ_ROUTE_ASSIGNED) {
-        item_event ev = server_event(t->event_kind, decision_reason(&t->decision), t->reason);
+        item_event ev = server_event(t->event_kind, t->reason_code, t->reason);
         ev.decided = 1;
         ev.reporter = reporter;
         ev.external_ref = report->external_ref;
@@ -1549,13 +1558,14 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
         (const char *)t->outcome,
         t->nonce_text,
     };
-    _Static_assert(sizeof v / sizeof v[0] == FQ_SQL_INSERT_REPORT_NPARAMS - 22, "params 20..39");
+    _Static_assert(sizeof v / sizeof v[0] == FQ_SQL_INSERT_REPORT_NPARAMS - 23, "params 20..39");
     memcpy(&op->values[19], v, sizeof v);
     op->lengths[37] = (int)t->outcome_len;
     op->formats[37] = 1;
     op->values[39] = t->outbox.boxes ? t->outbox.boxes : "{}";
     op->values[40] = t->outbox.kinds ? t->outbox.kinds : "{}";
     op->values[41] = t->outbox.bodies ? t->outbox.bodies : "{}";
+    op->values[42] = t->reason_code;
 }
 
 static void undo(fq_ticket *t)
@@ -1772,6 +1782,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         char said[512];
         snprintf(said, sizeof said, "reply to the supervision order by %s: %s", actor->id, a->note);
         fq_outbox_init(&t->outbox);
+        t->reason_code = REASON_HOLDER;
         item_event ev = node_event("supervision_replied", actor, a->note, REASON_HOLDER, t->note);
         ev.assignment = t->assignment;
         add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, said,
@@ -1854,12 +1865,12 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     char text[512];
     fq_outbox_init(&t->outbox);
     const fq_org *org = org_of(snap);
-    item_event ev = node_event(fq_action_event_kind(action), actor, a->note,
-                               action != FQ_ACTION_RETURN ? REASON_HOLDER
-                               : a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION
-                                   ? REASON_RETURNED_WRONG
-                                   : REASON_RETURNED_BEYOND,
-                               t->note);
+    t->reason_code = action != FQ_ACTION_RETURN ? REASON_HOLDER
+                     : a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION
+                         ? REASON_RETURNED_WRONG
+                         : REASON_RETURNED_BEYOND;
+    item_event ev =
+        node_event(fq_action_event_kind(action), actor, a->note, t->reason_code, t->note);
     ev.assignment = fq_assignment_state_name(next.state);
     if (action == FQ_ACTION_CONCLUDE) {
         ev.state = "concluded";
@@ -1982,6 +1993,7 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
                      : t->command == FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME ? ""
                                                                                 : NULL;
     op->values[35] = suspend ? t->note : NULL;
+    op->values[36] = t->reason_code;
 }
 
 static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
@@ -2412,6 +2424,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
                 cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE;
     /* The note is the operator's reason as typed (a supervision order's
      * text included), not `text`, which names node ids. */
+    t->reason_code = REASON_OPERATOR;
     item_event ev = node_event(kind, actor, cmd->reason, REASON_OPERATOR, t->note);
     ev.state = t->state; /* concluded, merged, else assigned */
     ev.assignment = t->concludes || t->merge_into ? "" : fq_assignment_state_name(t->next_state);
@@ -2546,6 +2559,7 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     char text[512];
     snprintf(text, sizeof text, "reopened for redo by %s: %s", actor->id, reason);
     fq_outbox_init(&t->outbox);
+    t->reason_code = REASON_OPERATOR;
     item_event ev = node_event("reopened", actor, reason, REASON_OPERATOR, reason);
     ev.decided = 1;
     add_routing_items(&t->outbox, snap, &c->request, &t->decision, NULL, text, NULL, &ev);

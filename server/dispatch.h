@@ -71,6 +71,7 @@ struct fq_ticket {
     fq_store_op *op; /* its statement, once handed to fq_dispatch_submit */
     uint64_t merged_into;
     const char *state, *event_kind;
+    const char *reason_code; /* the routing event's (static; docs/terminals.md) */
     fq_decision_texts texts;
     char merged[24], rule_set[12], rule_source[12];
     int64_t nonce; /* written with the report; a retry finds its own row by it */
@@ -190,7 +191,8 @@ typedef struct fq_action_ticket {
      * statement's text of it ('' for a resume), empty otherwise. */
     int64_t suspend_ms;
     char suspension[24];
-    char *note, *result; /* malloc'd */
+    char *note, *result;     /* malloc'd */
+    const char *reason_code; /* the event's (static; docs/terminals.md) */
     fq_decision_texts texts;
     fq_outbox_set outbox;
 } fq_action_ticket;

@@ -381,6 +381,8 @@ int main(int argc, char **argv)
                                            json_object_new_string(r->timeline[k]->reason));
                     json_object_object_add(e, "actor_name",
                                            json_object_new_string(r->timeline[k]->actor_name));
+                    json_object_object_add(e, "reason_code",
+                                           json_object_new_string(r->timeline[k]->reason_code));
                     json_object_array_add(timeline, e);
                 }
             } else {

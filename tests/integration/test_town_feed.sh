@@ -208,6 +208,21 @@ it=$(python3 "$FOLLOWER" check "$WORK/yh.feed" "$FQ_DB" "$u" unroutable no_handl
 assert_eq "unroutable|TF-U|yh-platform" "$(jq -r '[.state, .external_ref, .reporter_node] | join("|")' <<<"$it")" \
     "unroutable, with the report's numbers"
 
+# ---- the consoles' timelines carry the same codes ----
+# The timeline of C and B as the console reads them: each event's reason
+# code is the one its feed item carried (the web console and fq-console
+# label them in the operator's language).
+for k in "$b" "$c"; do
+    timeline=$("$FQ_CONSOLE_PEER" --url "$CONSOLE_URL" --node ops --key-file "$(key_of ops)" incident "$k" |
+        jq -c '[.timeline[] | select(.kind != "reported" and .kind != "ack_warning") | [.seq, .reason_code]]')
+    fed=$(jq -sc --argjson i "$k" '[.[] | select(.incident == $i) | [.event_seq, .reason_code]] | unique' "$FEED")
+    assert_eq "$fed" "$timeline" "incident $k: the timeline's reason codes are the feed's"
+done
+assert_eq "returned_wrong_jurisdiction returned_beyond_capacity" \
+    "$(q "SELECT string_agg(reason_code, ' ' ORDER BY seq) FROM events WHERE incident_id = $b AND kind = 'returned'")" \
+    "the returns' codes are stored with their events"
+admin verify >/dev/null || fail "the history chain verifies with the codes beside it"
+
 # ---- nothing in the town's feed lacks the typed fields ----
 assert_eq 0 "$(jq -c 'select(.event_seq == null or .reason_code == null or .state == null
                           or .reporter_node == null)' "$FEED" | wc -l)" \
