@@ -11,13 +11,15 @@
 # resume, conclusion by the worker, reopening, return to the right place
 # (wrong jurisdiction) and beyond capacity, an operator's escalation and
 # skip-level reassignment into a joint operation, escalation on an overdue
-# acknowledge limit and on an overdue conclude limit up to the breach at the
-# district, a duplicate merged at intake and one merged by an operator, an
-# unroutable report (another district's feed), a conclusion by an operator.
+# acknowledge limit up to the breach at the district and on an overdue
+# conclude limit, a duplicate merged at intake and one merged by an operator, an
+# unroutable report (another district's feed), a conclusion by an operator, a
+# worker whose terminal went silent (rerouted to the other worker).
 # Each item's event_seq is the event's in the history, its reason code the
 # documented one; the old holder's box gets a cancellation that names the
 # new holder; the report's external_ref and reporting node come on every
-# item, also those read back from the database.
+# item, also those read back from the database; the consoles' timelines
+# carry the same reason codes, and the history chain still verifies.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -149,6 +151,8 @@ assert_eq "lingyin-v2.village|assigned|$tb" \
 c=$("$FQ_CONSOLE_PEER" --url "$TERMINALS_URL" --node "$tb" --key-file "$(key_of "$tb")" sync 0 2>/dev/null |
     jq -c --argjson i "$b" 'select(.incident == $i and .kind == 3)' | tail -n 1)
 [ -n "$c" ] || fail "no cancellation for $tb"
+assert_eq "lingyin-v2.village|returned_wrong_jurisdiction" \
+    "$(jq -r '[.holder_unit, .reason_code] | join("|")' <<<"$c")" "the cancellation names the holder after the event"
 term v2-duty return "$b" --reason capacity --note 力量不足
 it=$(follows "$b" returned returned_beyond_capacity)
 assert_eq "town|lingyin.governance" "$(jq -r '[.tier, .holder_unit] | join("|")' <<<"$it")" "one tier up"
@@ -207,6 +211,21 @@ it=$(python3 "$FOLLOWER" check "$WORK/yh.feed" "$FQ_DB" "$u" unroutable no_handl
     fail "unroutable not followed: $(python3 "$FOLLOWER" check "$WORK/yh.feed" "$FQ_DB" "$u" unroutable no_handler 2>&1)"
 assert_eq "unroutable|TF-U|yh-platform" "$(jq -r '[.state, .external_ref, .reporter_node] | join("|")' <<<"$it")" \
     "unroutable, with the report's numbers"
+
+# ---- P: the worker's terminal goes silent: rerouted to the other worker ----
+# The same ports: the town's follower rides through the restart.
+feed_url=$TERMINALS_URL
+server_stop
+KEEP_PORTS=1 server_start --presence-timeout 3 --console "$CONSOLE_URL"
+[ "$TERMINALS_URL" = "$feed_url" ] || fail "the terminal endpoint moved (its port was taken)"
+g=$(new_report TF-G enforcement.illegal_building lingyin-v1-g1)
+it=$(follows "$g" assigned -)
+wg=$(jq -r .holder_worker <<<"$it")
+# Its terminal syncs once (the server knows it from then on), then is silent.
+term "t${wg##*.w}" watch --once
+it=$(follows "$g" rerouted presence_lost)
+[ "$(jq -r .holder_worker <<<"$it")" != "$wg" ] || fail "rerouted away from the silent worker: $it"
+log "P: presence lost followed"
 
 # ---- the consoles' timelines carry the same codes ----
 # The timeline of C and B as the console reads them: each event's reason
