@@ -2427,7 +2427,10 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     t->reason_code = REASON_OPERATOR;
     item_event ev = node_event(kind, actor, cmd->reason, REASON_OPERATOR, t->note);
     ev.state = t->state; /* concluded, merged, else assigned */
-    ev.assignment = t->concludes || t->merge_into ? "" : fq_assignment_state_name(t->next_state);
+    /* A new holder starts from assigned; a closed incident has none. */
+    ev.assignment = t->concludes || t->merge_into ? ""
+                    : moves                       ? "assigned"
+                                                  : fq_assignment_state_name(t->next_state);
     ev.merged_into = t->merge_into;
     ev.decided = moves;
     if (moves) {

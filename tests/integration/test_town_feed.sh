@@ -34,6 +34,8 @@ admin node add t1 --role terminal --serves-worker "$W1" --key-out "$WORK/keys/t1
 admin node add t2 --role terminal --serves-worker "$W2" --key-out "$WORK/keys/t2.key" >/dev/null 2>&1
 admin node add v2-duty --role terminal --serves-unit lingyin-v2.village \
     --key-out "$WORK/keys/v2-duty.key" >/dev/null 2>&1
+admin node add gov-duty --role terminal --serves-unit lingyin.governance \
+    --key-out "$WORK/keys/gov-duty.key" >/dev/null 2>&1
 admin node add ops --role console --jurisdiction xihu --description 区指挥中心值班台 \
     --key-out "$WORK/keys/ops.key" >/dev/null 2>&1
 # Another district with no handling unit at all: its reports are unroutable.
@@ -156,6 +158,8 @@ assert_eq "lingyin-v2.village|returned_wrong_jurisdiction" \
 term v2-duty return "$b" --reason capacity --note 力量不足
 it=$(follows "$b" returned returned_beyond_capacity)
 assert_eq "town|lingyin.governance" "$(jq -r '[.tier, .holder_unit] | join("|")' <<<"$it")" "one tier up"
+term gov-duty ack "$b"
+follows "$b" acknowledged holder_action >/dev/null
 con escalate "$b" --reason 需区级部门
 it=$(follows "$b" escalated operator_choice)
 assert_eq district "$(jq -r .tier <<<"$it")" "escalated by the operator"
