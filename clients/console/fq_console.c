@@ -1244,8 +1244,13 @@ static int on_feed(void *user, Fengqiao__V1__OutboxItem *const *items, size_t n)
                                  : "";
         remember_name(a, it->holder_unit, it->holder_unit_name);
         remember_name(a, it->holder_worker, it->holder_worker_name);
-        snprintf(a->ticker[a->ticker_head], sizeof a->ticker[0], "%s #%" PRIu64 " %s%s%s  %s", at,
-                 it->incident_id, what, *holder ? " → " : "", holder, s_or(it->title, ""));
+        /* Why, when the code says more than who acted: 升级（签收超时）. */
+        const char *code = s_or(it->reason_code, "");
+        int why =
+            *code && strcmp(code, "holder_action") != 0 && strcmp(code, "operator_choice") != 0;
+        snprintf(a->ticker[a->ticker_head], sizeof a->ticker[0], "%s #%" PRIu64 " %s%s%s%s%s%s  %s",
+                 at, it->incident_id, what, why ? " (" : "", why ? fq_label_reason_code(code) : "",
+                 why ? ")" : "", *holder ? " → " : "", holder, s_or(it->title, ""));
         a->ticker_head = (a->ticker_head + 1) % TICKER;
         if (a->n_ticker < TICKER)
             a->n_ticker++;
