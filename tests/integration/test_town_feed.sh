@@ -175,8 +175,9 @@ log "B: returns, escalation and the joint operation followed"
 # ---- C: a rule, the acknowledge limit passes twice: escalation, then the breach ----
 c=$(new_report TF-C hazard.fire lingyin-v1)
 it=$(follows "$c" assigned rule)
-[ "$(jq -r .rule <<<"$it")" -gt 0 ] && [ "$(jq -r .rule_set <<<"$it")" = 1 ] ||
+if [ "$(jq -r '.rule // 0' <<<"$it")" -eq 0 ] || [ "$(jq -r .rule_set <<<"$it")" != 1 ]; then
     fail "a rule's decision names the rule set and the rule: $it"
+fi
 it=$(follows "$c" escalated acknowledge_overdue)
 assert_eq district "$(jq -r .tier <<<"$it")" "escalated to the district on the overdue acknowledge limit"
 assert_event "$it" "$c" escalated

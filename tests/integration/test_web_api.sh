@@ -289,8 +289,9 @@ live=$(grep '^data: ' "$WORK/sse1" | sed 's/^data: //' | jq -c --argjson i "$LIV
 assert_eq "assigned|assigned|LIVE1|lingyin-platform|$(q "SELECT max(seq) FROM events WHERE incident_id = $LIVE AND kind = 'assigned'")" \
     "$(jq -r '[.state, .assignment, .external_ref, .reporter_node, .event_seq] | join("|")' <<<"$live")" \
     "the live item's typed fields"
-[ -n "$(jq -r '.tier // empty' <<<"$live")" ] && [ -n "$(jq -r '.reason_code // empty' <<<"$live")" ] ||
+if [ -z "$(jq -r '.tier // empty' <<<"$live")" ] || [ -z "$(jq -r '.reason_code // empty' <<<"$live")" ]; then
     fail "the live item has a tier and a reason code: $live"
+fi
 first=$(grep -m1 '^id: ' "$WORK/sse1" | cut -d' ' -f2)
 last=$(q "SELECT max(seq) FROM outbox WHERE box = 'u:xihu'")
 resume=$((last - 10))
