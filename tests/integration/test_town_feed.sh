@@ -14,7 +14,8 @@
 # acknowledge limit up to the breach at the district and on an overdue
 # conclude limit, a duplicate merged at intake and one merged by an operator, an
 # unroutable report (another district's feed), a conclusion by an operator, a
-# worker whose terminal went silent (rerouted to the other worker).
+# worker whose terminal went silent (rerouted to the other worker), one who
+# went off duty, a supervision order nobody answered.
 # Each item's event_seq is the event's in the history, its reason code the
 # documented one; the old holder's box gets a cancellation that names the
 # new holder; the report's external_ref and reporting node come on every
@@ -205,6 +206,11 @@ con merge "$e2" --into "$e1" --reason 同一事项
 it=$(follows "$e2" merged operator_choice)
 assert_eq "$e1|merged" "$(jq -r '[.merged_into, .state] | join("|")' <<<"$it")" "merged by the operator"
 log "E: operator's merge followed"
+# A supervision order on E1 that nobody answers in time.
+con supervise "$e1" --deadline-ms $(($(now_ms) + 2000)) --reason 两秒内答复
+follows "$e1" supervision_ordered operator_choice >/dev/null
+follows "$e1" supervision_breached supervision_overdue >/dev/null
+log "E: supervision order unanswered followed"
 
 # ---- U: unroutable, in another district's town feed ----
 r=$(report yh-platform --category dispute.neighbour --severity IV --risk low --channel hotline \
@@ -229,8 +235,16 @@ wg=$(jq -r .holder_worker <<<"$it")
 # Its terminal syncs once (the server knows it from then on), then is silent.
 term "t${wg##*.w}" watch --once
 it=$(follows "$g" rerouted presence_lost)
-[ "$(jq -r .holder_worker <<<"$it")" != "$wg" ] || fail "rerouted away from the silent worker: $it"
+wn=$(jq -r .holder_worker <<<"$it")
+[ "$wn" != "$wg" ] || fail "rerouted away from the silent worker: $it"
 log "P: presence lost followed"
+# The new holder goes off duty (the operator's roster): it climbs.
+loads=$(directory_loads)
+admin worker duty "$wn" off >/dev/null
+wait_directory_reload "$loads"
+it=$(follows "$g" escalated off_duty)
+assert_eq "town|" "$(jq -r '[.tier, .holder_worker // ""] | join("|")' <<<"$it")" "off duty: up to the town"
+log "P: off duty followed"
 
 # ---- the consoles' timelines carry the same codes ----
 # The timeline of C and B as the console reads them: each event's reason
