@@ -261,6 +261,7 @@ int main(int argc, char **argv)
                     no_outbox ? "{}" : boxes,
                     no_outbox ? "{}" : "{1,2,2}",
                     no_outbox ? "{}" : bodies,
+                    "rule",
                 };
                 int lengths[FQ_SQL_INSERT_REPORT_NPARAMS] = {0};
                 int formats[FQ_SQL_INSERT_REPORT_NPARAMS] = {0};

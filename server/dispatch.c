@@ -20,6 +20,7 @@ typedef struct sysop {
     struct sysop *next; /* in the queue or the wave, in the order decided */
     int failed;         /* its wave's attempt did not store it */
     char id[24], kind[32], reason[256], nonce[24];
+    const char *reason_code; /* static: REASON_* */
     fq_decision_texts texts;
     uint8_t outcome[FQ_STORE_MAX_OUTCOME];
     size_t outcome_len;
@@ -277,10 +278,11 @@ typedef struct deliver_ctx {
     int64_t at_ms;
 } deliver_ctx;
 
-static void deliver_one(void *user, const fq_outbox_set *set, int i, uint64_t seq)
+static void deliver_one(void *user, const fq_outbox_set *set, int i, uint64_t seq,
+                        uint64_t event_seq)
 {
     deliver_ctx *x = user;
-    x->d->sink(x->d->sink_user, set->box[i], seq, set->kind[i], x->incident_id, x->at_ms,
+    x->d->sink(x->d->sink_user, set->box[i], seq, set->kind[i], x->incident_id, x->at_ms, event_seq,
                set->body[i], set->body_len[i], set->complete[i]);
 }
 
@@ -340,29 +342,97 @@ static void add_follow_items(fq_outbox_set *set, const fq_snapshot *snap, int32_
 typedef struct item_buf {
     Fengqiao__V1__OutboxItem it;
     Fengqiao__V1__GeoPoint point;
+    char *co[FQ_ROUTE_MAX_CO], *co_names[FQ_ROUTE_MAX_CO];
     char text[512];
 } item_buf;
 
-/* The event an item reports, for people (OutboxItem.event_kind, note,
- * actor_name): what a person wrote with it, and who acted. The server's own
- * events have no note and no actor: their reasons are built from rule
- * numbers and stay in `text` and the history, out of a worker's view. */
+/* The reason codes of OutboxItem.reason_code: a closed vocabulary
+ * (docs/terminals.md, "Reason codes"). */
+#define REASON_RULE "rule"           /* a routing rule decided (rule_set, rule) */
+#define REASON_PRINCIPLE "principle" /* no rule matched: the built-in principle */
+#define REASON_CLIMBED "climbed"     /* nobody lower could take it */
+#define REASON_OPERATOR "operator_choice"
+#define REASON_HOLDER "holder_action"
+#define REASON_ACK_OVERDUE "acknowledge_overdue"
+#define REASON_CONCLUDE_OVERDUE "conclude_overdue"
+#define REASON_SUPERVISION_OVERDUE "supervision_overdue"
+#define REASON_ACK_SOON "acknowledge_due_soon"
+#define REASON_CONCLUDE_SOON "conclude_due_soon"
+#define REASON_RETURNED_WRONG "returned_wrong_jurisdiction"
+#define REASON_RETURNED_BEYOND "returned_beyond_capacity"
+#define REASON_PRESENCE_LOST "presence_lost"
+#define REASON_OFF_DUTY "off_duty"
+#define REASON_MERGED "merged"
+#define REASON_NO_HANDLER "no_handler"
+
+/* The event an item reports. For people: what a person wrote with it
+ * (note) and who acted, by name; the server's own events have no note and
+ * no actor: their reasons are built from rule numbers and stay in `text`
+ * and `reason`, out of a worker's view. For machines (docs/terminals.md,
+ * "Structured items"): the acting node, the reason code and the reason as
+ * stored, the incident's state and the assignment's after the event
+ * (assignment '' once it is not open), and whether the item's decision is
+ * new (rule_set and rule say what decided it). */
 typedef struct item_event {
     const char *kind;
     const char *note;
     const char *actor_name;
+    const char *actor;
+    const char *reason_code;
+    const char *reason;
+    const char *state;
+    const char *assignment;
+    int decided;
+    uint64_t merged_into;
+    /* A report's items only: the report at hand (the terminal endpoint adds
+     * these from the incident to every other item). */
+    const fq_node *reporter;
+    const char *external_ref;
 } item_event;
 
-/* One of the server's own events. */
-static item_event server_event(const char *kind)
+/* One of the server's own events, with its stored reason. */
+static item_event server_event(const char *kind, const char *reason_code, const char *reason)
 {
-    return (item_event){kind, "", ""};
+    return (item_event){.kind = kind,
+                        .note = "",
+                        .actor_name = "",
+                        .actor = "",
+                        .reason_code = reason_code,
+                        .reason = reason,
+                        .state = "assigned",
+                        .assignment = "assigned"};
 }
 
-/* An event a node's person caused, with what they wrote. */
-static item_event node_event(const char *kind, const fq_node *actor, const char *note)
+/* An event a node's person caused, with what they wrote and the reason the
+ * history stores for it. */
+static item_event node_event(const char *kind, const fq_node *actor, const char *note,
+                             const char *reason_code, const char *reason)
 {
-    return (item_event){kind, note, actor->name != NULL ? actor->name : ""};
+    return (item_event){.kind = kind,
+                        .note = note,
+                        .actor_name = actor->name != NULL ? actor->name : "",
+                        .actor = actor->id,
+                        .reason_code = reason_code,
+                        .reason = reason,
+                        .state = "assigned",
+                        .assignment = "assigned"};
+}
+
+/* The assignment's state while the incident is open, by name. */
+static const char *assignment_name(const fq_case *c)
+{
+    return fq_assignment_state_name(c->assignment ? (fq_assignment_state)c->assignment
+                                                  : FQ_ASSIGNMENT_ASSIGNED);
+}
+
+/* What a routing decision was made by: a rule, the built-in principle,
+ * climbing past a tier nobody could take, or an operator's choice. */
+static const char *decision_reason(const fq_decision *dec)
+{
+    return dec->overridden    ? REASON_OPERATOR
+           : dec->climbed     ? REASON_CLIMBED
+           : dec->rule_source ? REASON_RULE
+                              : REASON_PRINCIPLE;
 }
 
 /* What every item about this incident says; title and address only a
@@ -379,6 +449,17 @@ static void item_for(const fq_snapshot *snap, const fq_route_request *req, const
     b->it.event_kind = (char *)ev->kind;
     b->it.note = (char *)ev->note;
     b->it.actor_name = (char *)ev->actor_name;
+    b->it.actor = (char *)ev->actor;
+    b->it.reason_code = (char *)ev->reason_code;
+    b->it.reason = (char *)ev->reason;
+    b->it.state = (char *)ev->state;
+    b->it.assignment = (char *)ev->assignment;
+    b->it.merged_into = ev->merged_into;
+    if (ev->reporter != NULL) {
+        b->it.reporter_node = (char *)ev->reporter->id;
+        b->it.reporter_node_name = (char *)(ev->reporter->name ? ev->reporter->name : "");
+        b->it.external_ref = (char *)ev->external_ref;
+    }
     if (req->category >= 0) {
         b->it.category = (char *)fq_taxonomy_code(r->taxonomy, req->category);
         b->it.category_name = (char *)fq_taxonomy_name(r->taxonomy, req->category);
@@ -406,6 +487,19 @@ static void item_for(const fq_snapshot *snap, const fq_route_request *req, const
         if (dec->worker >= 0) {
             b->it.holder_worker = (char *)worker_id(r, dec->worker);
             b->it.holder_worker_name = (char *)fq_roster_worker_name(r->roster, dec->worker);
+        }
+        b->it.tier = (Fengqiao__V1__Tier)dec->tier;
+        b->it.line = (Fengqiao__V1__Line)(dec->line + 1); /* the wire's 0 is "unspecified" */
+        for (int i = 0; i < dec->n_co; i++) {
+            b->co[i] = (char *)handler_id(r, dec->co[i]);
+            b->co_names[i] = (char *)fq_roster_handler_name(r->roster, dec->co[i]);
+        }
+        b->it.n_co_units = b->it.n_co_unit_names = dec->n_co;
+        b->it.co_units = b->co;
+        b->it.co_unit_names = b->co_names;
+        if (ev->decided) {
+            b->it.rule_set = r->rule_set;
+            b->it.rule = dec->rule_source;
         }
     }
 }
@@ -637,8 +731,9 @@ static void bind_outbox(fq_outbox_set *set, fq_store_op *op, int first)
 }
 
 /* `set`: the outbox items the event leaves (taken over; NULL for none). */
-static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, const char *reason,
-                        int breached, int supervision_over, fq_outbox_set *set)
+static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind,
+                        const char *reason_code, const char *reason, int breached,
+                        int supervision_over, fq_outbox_set *set)
 {
     sysop *s = new_sysop(d, incident_id, kind);
     if (s == NULL) {
@@ -661,11 +756,13 @@ static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind, 
     s->op.values[4] = s->nonce;
     bind_outbox(&s->outbox, &s->op, 5);
     s->op.values[8] = supervision_over ? "true" : "false";
+    s->reason_code = reason_code;
+    s->op.values[9] = s->reason_code;
     submit_sysop(d, s);
 }
 
-static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, const char *reason,
-                          fq_outbox_set *set)
+static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind,
+                          const char *reason_code, const char *reason, fq_outbox_set *set)
 {
     const fq_snapshot *snap = d->current;
     const fq_decision *dec = &c->decision;
@@ -683,7 +780,8 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, co
     op->kind = FQ_STORE_OP_REROUTE;
     op->nparams = FQ_SQL_REROUTE_NPARAMS;
     const fq_decision_texts *x = &s->texts;
-    const char *v[FQ_SQL_REROUTE_NPARAMS - 3] = {s->id,
+    s->reason_code = reason_code;
+    const char *v[FQ_SQL_REROUTE_NPARAMS - 4] = {s->id,
                                                  x->tier,
                                                  x->line,
                                                  or_null(x->territory),
@@ -703,6 +801,7 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, co
     op->lengths[14] = (int)s->outcome_len;
     op->formats[14] = 1;
     bind_outbox(&s->outbox, op, 16);
+    op->values[19] = s->reason_code;
     submit_sysop(d, s);
 }
 
@@ -711,14 +810,15 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind, co
 /* The case goes to the decision `to`: capacity moves, deadlines restart,
  * the holders are told, the re-decision is written. */
 static void redirect(fq_dispatch *d, fq_case *c, const fq_decision *to, const char *kind,
-                     const char *reason)
+                     const char *reason_code, const char *reason)
 {
     const fq_routing *r = d->current->routing;
     if (c->decision.worker >= 0 && c->request.n_excluded < FQ_ROUTE_MAX_EXCLUDED)
         c->request.excluded[c->request.n_excluded++] = c->decision.worker;
     fq_outbox_set set;
     fq_outbox_init(&set);
-    item_event ev = server_event(kind);
+    item_event ev = server_event(kind, reason_code, reason);
+    ev.decided = 1;
     add_routing_items(&set, d->current, &c->request, to, &c->decision, reason, NULL, &ev);
     fq_route_release(r->router, &c->decision);
     fq_route_apply(r->router, to);
@@ -727,11 +827,13 @@ static void redirect(fq_dispatch *d, fq_case *c, const fq_decision *to, const ch
     c->escalations++;
     new_limits(d, c, ALL_LIMITS);
     schedule_deadlines(d, c);
-    write_reroute(d, c, kind, reason, &set);
+    write_reroute(d, c, kind, reason_code, reason, &set);
 }
 
-/* `limit`: the limit that passed (bit 1 acknowledge, 2 conclude), or 0. */
-static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit)
+/* `limit`: the limit that passed (bit 1 acknowledge, 2 conclude), or 0;
+ * `reason_code`: why, for machines (REASON_*). */
+static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit,
+                     const char *reason_code)
 {
     const fq_routing *r = d->current->routing;
     int64_t now = wall_ms();
@@ -748,10 +850,11 @@ static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit)
         d->stats.breaches_at_top++;
         fq_outbox_set set;
         fq_outbox_init(&set);
-        item_event ev = server_event("breached");
+        item_event ev = server_event("breached", reason_code, reason);
+        ev.assignment = assignment_name(c);
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
                          1, &ev);
-        write_event(d, c->incident_id, "breached", reason, limit, 0, &set);
+        write_event(d, c->incident_id, "breached", reason_code, reason, limit, 0, &set);
         return;
     }
     snprintf(reason, sizeof reason, "%s at the %s tier: escalated to the %s tier (%s%s%s)", why,
@@ -759,7 +862,7 @@ static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit)
              up.lead >= 0 ? handler_id(r, up.lead) : "", up.worker >= 0 ? " " : "",
              worker_id(r, up.worker));
     d->stats.escalations++;
-    redirect(d, c, &up, "escalated", reason);
+    redirect(d, c, &up, "escalated", reason_code, reason);
 }
 
 /* The holder can no longer take it (their terminal went silent): another
@@ -777,11 +880,11 @@ static void move_on(fq_dispatch *d, fq_case *c, const char *why)
         snprintf(reason, sizeof reason, "%s: rerouted to %s%s%s", why,
                  next.worker >= 0 ? worker_id(r, next.worker) : handler_id(r, next.lead), "", "");
         d->stats.moved_absent++;
-        redirect(d, c, &next, "rerouted", reason);
+        redirect(d, c, &next, "rerouted", REASON_PRESENCE_LOST, reason);
         return;
     }
     d->stats.moved_absent++;
-    escalate(d, c, why, 0);
+    escalate(d, c, why, 0, REASON_PRESENCE_LOST);
 }
 
 static void on_deadline(fq_dispatch *d, const fq_deadline *due)
@@ -808,14 +911,16 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
         snprintf(reason, sizeof reason, "not %s yet; due %s", ack ? "acknowledged" : "concluded",
                  at);
         d->stats.warnings++;
-        item_event ev = server_event(ack ? "ack_warning" : "conclude_warning");
+        item_event ev = server_event(ack ? "ack_warning" : "conclude_warning",
+                                     ack ? REASON_ACK_SOON : REASON_CONCLUDE_SOON, reason);
+        ev.assignment = assignment_name(c);
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
                          0, &ev);
-        write_event(d, c->incident_id, ev.kind, reason, 0, 0, &set);
+        write_event(d, c->incident_id, ev.kind, ev.reason_code, reason, 0, 0, &set);
         break;
     }
     case FQ_DEADLINE_ACK_DUE:
-        escalate(d, c, "acknowledge limit passed", 1);
+        escalate(d, c, "acknowledge limit passed", 1, REASON_ACK_OVERDUE);
         break;
     case FQ_DEADLINE_SUPERVISION_DUE: {
         if (c->supervision_ms == 0)
@@ -823,14 +928,16 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
         format_time(at, sizeof at, c->supervision_ms);
         snprintf(reason, sizeof reason, "supervision order not answered by %s", at);
         c->supervision_ms = 0;
-        item_event ev = server_event("supervision_breached");
+        item_event ev = server_event("supervision_breached", REASON_SUPERVISION_OVERDUE, reason);
+        ev.assignment = assignment_name(c);
         add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
                          1, &ev);
-        write_event(d, c->incident_id, "supervision_breached", reason, 4, 1, &set);
+        write_event(d, c->incident_id, "supervision_breached", REASON_SUPERVISION_OVERDUE, reason,
+                    4, 1, &set);
         break;
     }
     case FQ_DEADLINE_CONCLUDE_DUE:
-        escalate(d, c, "conclude limit passed", 2);
+        escalate(d, c, "conclude limit passed", 2, REASON_CONCLUDE_OVERDUE);
         break;
     }
 }
@@ -1208,7 +1315,7 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open)
     for (size_t i = 0; i < d->n_moving; i++) {
         fq_case *c = fq_caseload_find(d->cases, d->moving[i]);
         if (c != NULL)
-            escalate(d, c, "the handler went off duty", 0);
+            escalate(d, c, "the handler went off duty", 0, REASON_OFF_DUTY);
     }
     d->n_moving = 0;
     rearm(d);
@@ -1245,6 +1352,7 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     if (t->merged_into != 0) {
         t->state = "merged";
         t->event_kind = "merged";
+        t->reason_code = REASON_MERGED;
         snprintf(t->merged, sizeof t->merged, "%" PRIu64, t->merged_into);
         snprintf(t->reason, sizeof t->reason,
                  "same category within %.0f m and %" PRId64 " min of open incident %" PRIu64
@@ -1253,6 +1361,7 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     } else if (assigned) {
         t->state = "assigned";
         t->event_kind = "assigned";
+        t->reason_code = decision_reason(dec);
         format_decision(snap, dec, x);
         char by[64];
         if (dec->rule_source != 0)
@@ -1270,6 +1379,7 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     } else {
         t->state = "unroutable";
         t->event_kind = "unroutable";
+        t->reason_code = REASON_NO_HANDLER;
         snprintf(t->reason, sizeof t->reason,
                  "no handling unit from the entry tier up: the topology has a gap here");
     }
@@ -1280,14 +1390,23 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
 }
 
 /* Merged or unroutable: only the town's feed hears of it. */
-static void add_feed_items(fq_ticket *t, const char *title, const char *address)
+static void add_feed_items(fq_ticket *t, const fq_node *reporter, const char *title,
+                           const char *address, const char *external_ref)
 {
     const fq_route_request *req = &t->request;
     item_buf b;
-    item_event ev = server_event(t->event_kind);
+    item_event ev = server_event(t->event_kind, t->reason_code, t->reason);
+    ev.state = t->state;
+    ev.assignment = "";
+    ev.merged_into = t->merged_into;
+    ev.reporter = reporter;
+    ev.external_ref = external_ref;
     item_for(t->snapshot, req, &t->decision, &ev, &b);
     /* A merged report is nobody's to handle (the open one it joined is). */
     b.it.holder_unit = b.it.holder_unit_name = b.it.holder_worker = b.it.holder_worker_name = "";
+    b.it.tier = FENGQIAO__V1__TIER__TIER_UNSPECIFIED;
+    b.it.line = FENGQIAO__V1__LINE__LINE_UNSPECIFIED;
+    b.it.n_co_units = b.it.n_co_unit_names = 0;
     b.it.title = (char *)title;
     b.it.address = (char *)address;
     snprintf(b.text, sizeof b.text, "%s: %s", t->event_kind, t->reason);
@@ -1404,12 +1523,15 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
         return FQ_DISPATCH_OK; /* texts and items once the open one's id is known */
     fill_texts(d, snap, t);
     if (t->merged_into == 0 && t->decision.status == FQ_ROUTE_ASSIGNED) {
-        item_event ev = server_event(t->event_kind);
+        item_event ev = server_event(t->event_kind, t->reason_code, t->reason);
+        ev.decided = 1;
+        ev.reporter = reporter;
+        ev.external_ref = report->external_ref;
         add_routing_items(&t->outbox, snap, req, &t->decision, NULL, t->reason, report, &ev);
         if (fq_outbox_params(&t->outbox) != 0)
             fq_outbox_free(&t->outbox); /* out of memory: no items, the report still counts */
     } else {
-        add_feed_items(t, report->title, report->address);
+        add_feed_items(t, reporter, report->title, report->address, report->external_ref);
     }
     return FQ_DISPATCH_OK;
 }
@@ -1439,13 +1561,14 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
         (const char *)t->outcome,
         t->nonce_text,
     };
-    _Static_assert(sizeof v / sizeof v[0] == FQ_SQL_INSERT_REPORT_NPARAMS - 22, "params 20..39");
+    _Static_assert(sizeof v / sizeof v[0] == FQ_SQL_INSERT_REPORT_NPARAMS - 23, "params 20..39");
     memcpy(&op->values[19], v, sizeof v);
     op->lengths[37] = (int)t->outcome_len;
     op->formats[37] = 1;
     op->values[39] = t->outbox.boxes ? t->outbox.boxes : "{}";
     op->values[40] = t->outbox.kinds ? t->outbox.kinds : "{}";
     op->values[41] = t->outbox.bodies ? t->outbox.bodies : "{}";
+    op->values[42] = t->reason_code;
 }
 
 static void undo(fq_ticket *t)
@@ -1481,9 +1604,12 @@ static void release_waiters(fq_dispatch *d, fq_ticket *t, uint64_t incident_id)
         if (incident_id != 0) {
             w->merged_into = incident_id;
             fill_texts(d, w->snapshot, w);
-            /* The report's own title and address, copied by the intake
-             * into the statement's parameters ($11 address, $12 title). */
-            add_feed_items(w, w->op->values[11], w->op->values[10]);
+            /* The report's own title, address and external reference,
+             * copied by the intake into the statement's parameters ($1
+             * node, $11 address, $12 title, $15 external ref). */
+            const char *const *v = w->op->values;
+            add_feed_items(w, fq_directory_find(w->snapshot->directory, v[0]), v[11], v[10],
+                           v[14] ? v[14] : "");
             fq_dispatch_bind(w, w->op);
             fq_store_submit(d->store, w->op);
         } else {
@@ -1659,7 +1785,9 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         char said[512];
         snprintf(said, sizeof said, "reply to the supervision order by %s: %s", actor->id, a->note);
         fq_outbox_init(&t->outbox);
-        item_event ev = node_event("supervision_replied", actor, a->note);
+        t->reason_code = REASON_HOLDER;
+        item_event ev = node_event("supervision_replied", actor, a->note, REASON_HOLDER, t->note);
+        ev.assignment = t->assignment;
         add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, said,
                          actor->box, 1, &ev);
         if (fq_outbox_params(&t->outbox) != 0)
@@ -1740,7 +1868,17 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     char text[512];
     fq_outbox_init(&t->outbox);
     const fq_org *org = org_of(snap);
-    item_event ev = node_event(fq_action_event_kind(action), actor, a->note);
+    t->reason_code = action != FQ_ACTION_RETURN ? REASON_HOLDER
+                     : a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION
+                         ? REASON_RETURNED_WRONG
+                         : REASON_RETURNED_BEYOND;
+    item_event ev =
+        node_event(fq_action_event_kind(action), actor, a->note, t->reason_code, t->note);
+    ev.assignment = fq_assignment_state_name(next.state);
+    if (action == FQ_ACTION_CONCLUDE) {
+        ev.state = "concluded";
+        ev.assignment = "";
+    }
     if (action == FQ_ACTION_RETURN) {
         fq_route_request req = c->request;
         req.now_ms = now_ms;
@@ -1762,6 +1900,8 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
             t->next_state = FQ_ASSIGNMENT_ASSIGNED;
             t->recount = 1; /* a re-decision, like an escalation */
             format_decision(snap, &t->decision, &t->texts);
+            ev.decided = 1;
+            ev.assignment = "assigned";
             snprintf(
                 text, sizeof text, "returned by %s (%s): %s; now the %s tier (%s%s%s)", actor->id,
                 a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION
@@ -1774,6 +1914,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         } else {
             /* Nobody else can take it: it waits, returned, for the command
              * center (its deadlines still run). */
+            ev.assignment = "returned";
             snprintf(text, sizeof text,
                      "returned by %s: %s; nobody else can take it: the "
                      "command center decides",
@@ -1855,6 +1996,7 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
                      : t->command == FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME ? ""
                                                                                 : NULL;
     op->values[35] = suspend ? t->note : NULL;
+    op->values[36] = t->reason_code;
 }
 
 static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
@@ -2033,7 +2175,7 @@ static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int
             const fq_worker *w = fq_roster_worker_const(r->roster, c->decision.worker);
             int unacknowledged = c->assignment == 0 || c->assignment == FQ_ASSIGNMENT_ASSIGNED;
             if (!w->on_duty)
-                escalate(d, c, "the handler went off duty", 0);
+                escalate(d, c, "the handler went off duty", 0, REASON_OFF_DUTY);
             else if (w->absent && unacknowledged)
                 move_on(d, c, "the worker's terminal went silent before acknowledging");
         }
@@ -2285,7 +2427,15 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
                 cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE;
     /* The note is the operator's reason as typed (a supervision order's
      * text included), not `text`, which names node ids. */
-    item_event ev = node_event(kind, actor, cmd->reason);
+    t->reason_code = REASON_OPERATOR;
+    item_event ev = node_event(kind, actor, cmd->reason, REASON_OPERATOR, t->note);
+    ev.state = t->state; /* concluded, merged, else assigned */
+    /* A new holder starts from assigned; a closed incident has none. */
+    ev.assignment = t->concludes || t->merge_into ? ""
+                    : moves                       ? "assigned"
+                                                  : fq_assignment_state_name(t->next_state);
+    ev.merged_into = t->merge_into;
+    ev.decided = moves;
     if (moves) {
         t->rerouted = 1;
         fq_route_apply(r->router, &t->decision);
@@ -2415,7 +2565,9 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     char text[512];
     snprintf(text, sizeof text, "reopened for redo by %s: %s", actor->id, reason);
     fq_outbox_init(&t->outbox);
-    item_event ev = node_event("reopened", actor, reason);
+    t->reason_code = REASON_OPERATOR;
+    item_event ev = node_event("reopened", actor, reason, REASON_OPERATOR, reason);
+    ev.decided = 1;
     add_routing_items(&t->outbox, snap, &c->request, &t->decision, NULL, text, NULL, &ev);
     if (t->note == NULL || fq_outbox_params(&t->outbox) != 0) {
         free(c);

@@ -71,6 +71,7 @@ struct fq_ticket {
     fq_store_op *op; /* its statement, once handed to fq_dispatch_submit */
     uint64_t merged_into;
     const char *state, *event_kind;
+    const char *reason_code; /* the routing event's (static; docs/terminals.md) */
     fq_decision_texts texts;
     char merged[24], rule_set[12], rule_source[12];
     int64_t nonce; /* written with the report; a retry finds its own row by it */
@@ -153,11 +154,12 @@ void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int 
 void fq_dispatch_dropped(fq_dispatch *d, fq_ticket *t);
 
 /* Where committed outbox items go (the terminal endpoint): box, its new
- * seq, the item's kind and incident, and the body (OutboxItem without seq,
- * kind, incident, time); `complete`: the body has the incident's details. */
+ * seq, the item's kind and incident, the seq of the event it reports, and
+ * the body (OutboxItem without seq, kind, incident, time, event seq);
+ * `complete`: the body has the incident's details. */
 typedef void (*fq_outbox_sink_fn)(void *user, const char *box, uint64_t seq, int kind,
-                                  uint64_t incident_id, int64_t at_ms, const uint8_t *body,
-                                  size_t len, int complete);
+                                  uint64_t incident_id, int64_t at_ms, uint64_t event_seq,
+                                  const uint8_t *body, size_t len, int complete);
 void fq_dispatch_set_sink(fq_dispatch *d, fq_outbox_sink_fn fn, void *user);
 
 /* ---- terminal actions ---- */
@@ -189,7 +191,8 @@ typedef struct fq_action_ticket {
      * statement's text of it ('' for a resume), empty otherwise. */
     int64_t suspend_ms;
     char suspension[24];
-    char *note, *result; /* malloc'd */
+    char *note, *result;     /* malloc'd */
+    const char *reason_code; /* the event's (static; docs/terminals.md) */
     fq_decision_texts texts;
     fq_outbox_set outbox;
 } fq_action_ticket;

@@ -114,12 +114,14 @@ void fq_server_config_defaults(fq_server_config *c)
 /* Committed outbox items go to the terminals and to the browsers' feeds:
  * fq_dispatch_set_sink takes one sink. */
 static void sink_tee(void *user, const char *box, uint64_t seq, int kind, uint64_t incident_id,
-                     int64_t at_ms, const uint8_t *body, size_t len, int complete)
+                     int64_t at_ms, uint64_t event_seq, const uint8_t *body, size_t len,
+                     int complete)
 {
     struct server *srv = user;
-    fq_terminals_sink(srv->terminals, box, seq, kind, incident_id, at_ms, body, len, complete);
+    fq_terminals_sink(srv->terminals, box, seq, kind, incident_id, at_ms, event_seq, body, len,
+                      complete);
     if (srv->api != NULL)
-        fq_api_sink(srv->api, box, seq, kind, incident_id, at_ms, body, len, complete);
+        fq_api_sink(srv->api, box, seq, kind, incident_id, at_ms, event_seq, body, len, complete);
 }
 
 /* The web console: after the first directory load (the accounts' nodes are

@@ -45,6 +45,21 @@ static const char *const tiers[] = {"-", "village", "town", "district"};
 static const char *const line_names[] = {"-", "governance", "market", "enforcement", "services"};
 static const char *const severities[] = {"-", "I", "II", "III", "IV"};
 
+void fqcon_timeline_reason(const char *code, const char *reason, int by_person, int ids, char *out,
+                           size_t len)
+{
+    code = code != NULL ? code : "";
+    reason = reason != NULL ? reason : "";
+    /* Who acted says these already: the person's words are the reason. */
+    int plain = strcmp(code, "holder_action") == 0 || strcmp(code, "operator_choice") == 0;
+    if (code[0] == '\0' || (by_person && plain))
+        snprintf(out, len, "%s", reason);
+    else if ((by_person || ids) && reason[0] != '\0')
+        snprintf(out, len, "%s: %s", fq_label_reason_code(code), reason);
+    else
+        snprintf(out, len, "%s", fq_label_reason_code(code));
+}
+
 const char *fqcon_tier_name(int tier)
 {
     return tier >= 0 && tier <= 3 ? tiers[tier] : "?";

@@ -145,6 +145,15 @@ void fqcon_format_left(int64_t left_ms, int has_limit, char *out, size_t len);
 /* The district's "HH:MM:SS"; date 1: "MM-DD HH:MM"; date 2: "MM-DD HH:MM:SS". */
 void fqcon_format_clock(int64_t ms, int date, char *out, size_t len);
 
+/* The reason a timeline line shows for an event (TimelineEvent reason_code
+ * and reason): fengqiaod's own events by their code's label in the
+ * client's language — its English sentence with rule numbers only beside it
+ * with `ids` — a person's by their own words, after the label when the code
+ * says more than who acted (a return's ground). Without a code (an event
+ * stored before the server recorded codes) the reason as stored. */
+void fqcon_timeline_reason(const char *code, const char *reason, int by_person, int ids, char *out,
+                           size_t len);
+
 const char *fqcon_tier_name(int tier);
 const char *fqcon_line_name(int line);
 const char *fqcon_severity_name(int severity);

@@ -1004,17 +1004,18 @@ events:
     }
     for (size_t i = 0; i < cr->n_timeline; i++) {
         const Fengqiao__V1__TimelineEvent *e = cr->timeline[i];
-        char at[32], kind[120], actor[200];
+        char at[32], kind[120], actor[200], why[8300];
         fqcon_format_clock(e->at_ms, 2, at, sizeof at);
         fqcon_fit(a->show_ids ? s_or(e->kind, "-") : fq_label_event_kind(s_or(e->kind, "-")), 16, 1,
                   kind, sizeof kind);
         fqcon_fit(e->actor && *e->actor ? shown(a, e->actor_name, e->actor) : _("fengqiaod"), 18, 1,
                   actor, sizeof actor);
+        fqcon_timeline_reason(e->reason_code, e->reason, e->actor && *e->actor, a->show_ids, why,
+                              sizeof why);
         if (a->show_ids)
-            add_line(L, n, "  %8" PRIu64 "  %s  %s %s %s", e->seq, at, kind, actor,
-                     s_or(e->reason, ""));
+            add_line(L, n, "  %8" PRIu64 "  %s  %s %s %s", e->seq, at, kind, actor, why);
         else
-            add_line(L, n, "  %s  %s %s %s", at, kind, actor, s_or(e->reason, ""));
+            add_line(L, n, "  %s  %s %s %s", at, kind, actor, why);
     }
     if ((size_t)a->detail_scroll >= a->n_detail)
         a->detail_scroll = 0;
@@ -1243,8 +1244,13 @@ static int on_feed(void *user, Fengqiao__V1__OutboxItem *const *items, size_t n)
                                  : "";
         remember_name(a, it->holder_unit, it->holder_unit_name);
         remember_name(a, it->holder_worker, it->holder_worker_name);
-        snprintf(a->ticker[a->ticker_head], sizeof a->ticker[0], "%s #%" PRIu64 " %s%s%s  %s", at,
-                 it->incident_id, what, *holder ? " → " : "", holder, s_or(it->title, ""));
+        /* Why, when the code says more than who acted: 升级（签收超时）. */
+        const char *code = s_or(it->reason_code, "");
+        int why =
+            *code && strcmp(code, "holder_action") != 0 && strcmp(code, "operator_choice") != 0;
+        snprintf(a->ticker[a->ticker_head], sizeof a->ticker[0], "%s #%" PRIu64 " %s%s%s%s%s%s  %s",
+                 at, it->incident_id, what, why ? " (" : "", why ? fq_label_reason_code(code) : "",
+                 why ? ")" : "", *holder ? " → " : "", holder, s_or(it->title, ""));
         a->ticker_head = (a->ticker_head + 1) % TICKER;
         if (a->n_ticker < TICKER)
             a->n_ticker++;

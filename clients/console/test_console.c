@@ -409,6 +409,31 @@ static void test_open_search_ids(void **state)
     assert_int_equal(c.kind, FQCON_IDS);
 }
 
+static void test_timeline_reason(void **state)
+{
+    (void)state;
+    char out[256];
+    /* fengqiaod's own: the label; the sentence only beside it with ids. */
+    fqcon_timeline_reason(
+        "acknowledge_overdue",
+        "acknowledge limit passed at the town tier: escalated to the district tier", 0, 0, out,
+        sizeof out);
+    assert_string_equal(out, "acknowledge limit passed");
+    fqcon_timeline_reason("rule", "by rule 3 of set 1: town tier, governance line", 0, 1, out,
+                          sizeof out);
+    assert_string_equal(out, "by a routing rule: by rule 3 of set 1: town tier, governance line");
+    /* A person's: their words, after the label when it says the ground. */
+    fqcon_timeline_reason("operator_choice", "同意延期", 1, 0, out, sizeof out);
+    assert_string_equal(out, "同意延期");
+    fqcon_timeline_reason("returned_wrong_jurisdiction", "不在本网格", 1, 0, out, sizeof out);
+    assert_string_equal(out, "returned: not ours: 不在本网格");
+    /* No code (stored before codes): as stored; an unknown code as itself. */
+    fqcon_timeline_reason("", "by the built-in principle: village tier", 0, 0, out, sizeof out);
+    assert_string_equal(out, "by the built-in principle: village tier");
+    fqcon_timeline_reason("newer_code", "", 0, 0, out, sizeof out);
+    assert_string_equal(out, "newer_code");
+}
+
 int main(void)
 {
     if (setlocale(LC_ALL, "C.UTF-8") == NULL) {
@@ -425,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_board_layout),
         cmocka_unit_test(test_slice_and_zone),
         cmocka_unit_test(test_open_search_ids),
+        cmocka_unit_test(test_timeline_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,6 +121,32 @@ const char *fq_label_event_kind(const char *kind)
     return lookup(event_kinds, sizeof event_kinds / sizeof event_kinds[0], kind);
 }
 
+/* The reason codes of OutboxItem.reason_code and TimelineEvent.reason_code
+ * (docs/terminals.md, "Reason codes"). */
+static const label reason_codes[] = {
+    {"rule", N_("by a routing rule")},
+    {"principle", N_("by the built-in principle")},
+    {"climbed", N_("nobody lower could take it")},
+    {"operator_choice", N_("the operator's decision")},
+    {"holder_action", N_("the handler's action")},
+    {"acknowledge_overdue", N_("acknowledge limit passed")},
+    {"conclude_overdue", N_("conclude limit passed")},
+    {"supervision_overdue", N_("supervision reply late")},
+    {"acknowledge_due_soon", N_("acknowledge limit near")},
+    {"conclude_due_soon", N_("conclude limit near")},
+    {"returned_wrong_jurisdiction", N_("returned: not ours")},
+    {"returned_beyond_capacity", N_("returned: beyond our capacity")},
+    {"presence_lost", N_("the worker's terminal went silent")},
+    {"off_duty", N_("the handler went off duty")},
+    {"merged", N_("a duplicate of an open incident")},
+    {"no_handler", N_("no handling unit")},
+};
+
+const char *fq_label_reason_code(const char *code)
+{
+    return lookup(reason_codes, sizeof reason_codes / sizeof reason_codes[0], code);
+}
+
 static const label assignment_states[] = {
     {"assigned", N_("to acknowledge")},
     {"acknowledged", N_("in hand")},

@@ -38,6 +38,7 @@ int fq_i18n_chinese(void);
  * does not know is returned as it is, so a newer server's word still shows). */
 const char *fq_label_event_kind(const char *kind);      /* "escalated" -> 升级 */
 const char *fq_label_assignment(const char *state);     /* "acknowledged" -> 办理中 */
+const char *fq_label_reason_code(const char *code);     /* "acknowledge_overdue" -> 签收超时 */
 const char *fq_label_incident_state(const char *state); /* "concluded" -> 已办结 */
 const char *fq_label_tier(int tier);                    /* Tier enum value */
 const char *fq_label_line(int line);                    /* Line enum value */

@@ -50,6 +50,29 @@ static int severity_parse(const char *name)
     return 0;
 }
 
+static const char *const tier_names[] = {"", "village", "town", "district"};
+static const char *const line_names[] = {"", "governance", "market", "enforcement", "services"};
+#define TIER_LAST FENGQIAO__V1__TIER__TIER_DISTRICT
+#define LINE_LAST FENGQIAO__V1__LINE__LINE_SERVICES
+
+const char *fqj_tier_name(int tier)
+{
+    return tier >= 1 && tier <= TIER_LAST ? tier_names[tier] : "";
+}
+
+const char *fqj_line_name(int line)
+{
+    return line >= 1 && line <= LINE_LAST ? line_names[line] : "";
+}
+
+static int name_parse(const char *const *names, int last, const char *name)
+{
+    for (int i = 1; i <= last; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return 0;
+}
+
 /* ---- items ---- */
 
 static const char *str_or_empty(const char *s)
@@ -91,6 +114,23 @@ void fqj_item_from_outbox(const Fengqiao__V1__OutboxItem *o, fqj_item *out)
     out->working_time = o->working_time;
     out->time_zone = "";
     out->suspend_reason = "";
+    out->event_seq = o->event_seq;
+    out->reason_code = str_or_empty(o->reason_code);
+    out->rule_set = o->rule_set;
+    out->rule = o->rule;
+    out->state = str_or_empty(o->state);
+    out->assignment = str_or_empty(o->assignment);
+    out->tier = (int)o->tier;
+    out->line = (int)o->line;
+    out->n_co_units = o->n_co_units < o->n_co_unit_names ? o->n_co_units : o->n_co_unit_names;
+    out->co_units = o->co_units;
+    out->co_unit_names = o->co_unit_names;
+    out->external_ref = str_or_empty(o->external_ref);
+    out->reporter_node = str_or_empty(o->reporter_node);
+    out->reporter_node_name = str_or_empty(o->reporter_node_name);
+    out->actor = str_or_empty(o->actor);
+    out->reason = str_or_empty(o->reason);
+    out->merged_into = o->merged_into;
 }
 
 static void add_string(json_object *o, const char *key, const char *value)
@@ -151,6 +191,34 @@ json_object *fqj_item_to_json(const fqj_item *item)
     if (item->working_time)
         json_object_object_add(o, "working_time", json_object_new_boolean(1));
     add_string(o, "time_zone", item->time_zone);
+    if (item->event_seq)
+        json_object_object_add(o, "event_seq", json_object_new_uint64(item->event_seq));
+    add_string(o, "reason_code", item->reason_code);
+    if (item->rule_set)
+        json_object_object_add(o, "rule_set", json_object_new_int64(item->rule_set));
+    if (item->rule)
+        json_object_object_add(o, "rule", json_object_new_int64(item->rule));
+    add_string(o, "state", item->state);
+    add_string(o, "assignment", item->assignment);
+    add_string(o, "tier", fqj_tier_name(item->tier));
+    add_string(o, "line", fqj_line_name(item->line));
+    if (item->n_co_units > 0) {
+        json_object *units = json_object_new_array(), *names = json_object_new_array();
+        for (size_t i = 0; i < item->n_co_units; i++) {
+            json_object_array_add(units, json_object_new_string(str_or_empty(item->co_units[i])));
+            json_object_array_add(names,
+                                  json_object_new_string(str_or_empty(item->co_unit_names[i])));
+        }
+        json_object_object_add(o, "co_units", units);
+        json_object_object_add(o, "co_unit_names", names);
+    }
+    add_string(o, "external_ref", item->external_ref);
+    add_string(o, "reporter_node", item->reporter_node);
+    add_string(o, "reporter_node_name", item->reporter_node_name);
+    add_string(o, "actor", item->actor);
+    add_string(o, "reason", item->reason);
+    if (item->merged_into)
+        json_object_object_add(o, "merged_into", json_object_new_uint64(item->merged_into));
     return o;
 }
 
@@ -229,6 +297,20 @@ int fqj_item_from_json(json_object *o, fqj_item *out)
                         json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
     out->time_zone = get_string(o, "time_zone");
     out->suspend_reason = "";
+    out->event_seq = (uint64_t)get_int(o, "event_seq");
+    out->reason_code = get_string(o, "reason_code");
+    out->rule_set = (uint32_t)get_int(o, "rule_set");
+    out->rule = (uint32_t)get_int(o, "rule");
+    out->state = get_string(o, "state");
+    out->assignment = get_string(o, "assignment");
+    out->tier = name_parse(tier_names, TIER_LAST, get_string(o, "tier"));
+    out->line = name_parse(line_names, LINE_LAST, get_string(o, "line"));
+    out->external_ref = get_string(o, "external_ref");
+    out->reporter_node = get_string(o, "reporter_node");
+    out->reporter_node_name = get_string(o, "reporter_node_name");
+    out->actor = get_string(o, "actor");
+    out->reason = get_string(o, "reason");
+    out->merged_into = (uint64_t)get_int(o, "merged_into");
     return 0;
 }
 

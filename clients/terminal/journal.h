@@ -55,6 +55,26 @@ typedef struct fqj_item {
     /* Set by fqj_open_assignments only: the reason of the suspension in
      * force (suspended_at_ms then says since when); "" otherwise. */
     const char *suspend_reason;
+    /* The change in typed fields (OutboxItem 26..41, docs/terminals.md,
+     * "Structured items"); 0 and "" from an older server. */
+    uint64_t event_seq;
+    const char *reason_code;
+    uint32_t rule_set, rule;
+    const char *state;      /* the incident after the event */
+    const char *assignment; /* the assignment after it ('' once not open) */
+    int tier;               /* Fengqiao__V1__Tier */
+    int line;               /* Fengqiao__V1__Line */
+    /* Co-handling units and their names, in the same order (n of each);
+     * from the protobuf item only: fqj_item_from_json leaves them empty. */
+    size_t n_co_units;
+    char *const *co_units;
+    char *const *co_unit_names;
+    const char *external_ref;
+    const char *reporter_node;
+    const char *reporter_node_name;
+    const char *actor;
+    const char *reason;
+    uint64_t merged_into;
 } fqj_item;
 
 /* How items are shown: when "now" is (for "today" and "overdue"), the
@@ -74,6 +94,11 @@ const char *fqj_kind_name(int kind);
 int fqj_kind_parse(const char *name);
 /* "I" .. "IV"; "" for 0 and unknown values. */
 const char *fqj_severity_name(int severity);
+/* The Tier and Line enums by their lowercase names ("village", "town",
+ * "district"; "governance", "market", "enforcement", "services"); "" for 0
+ * and unknown values. */
+const char *fqj_tier_name(int tier);
+const char *fqj_line_name(int line);
 
 /* Strings point into `o`. */
 void fqj_item_from_outbox(const Fengqiao__V1__OutboxItem *o, fqj_item *out);

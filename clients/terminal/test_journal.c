@@ -496,6 +496,71 @@ static void test_item_from_outbox(void **state)
     assert_int_equal(it.conclude_due_ms, NOW_MS);
 }
 
+/* The change in typed fields (docs/terminals.md, "Structured items"): from
+ * the protobuf item to the JSON line fq-report follow prints — the proto's
+ * names, Tier and Line by lowercase name — and back. */
+static void test_item_structured_fields(void **state)
+{
+    (void)state;
+    Fengqiao__V1__OutboxItem o = FENGQIAO__V1__OUTBOX_ITEM__INIT;
+    char *co[] = {(char *)"lingyin.services"}, *co_names[] = {(char *)"灵隐便民服务"};
+    o.seq = 19;
+    o.kind = FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE;
+    o.incident_id = 3;
+    o.event_seq = 23;
+    o.reason_code = (char *)"operator_choice";
+    o.rule_set = 1;
+    o.state = (char *)"assigned";
+    o.assignment = (char *)"assigned";
+    o.tier = FENGQIAO__V1__TIER__TIER_TOWN;
+    o.line = FENGQIAO__V1__LINE__LINE_GOVERNANCE;
+    o.n_co_units = o.n_co_unit_names = 1;
+    o.co_units = co;
+    o.co_unit_names = co_names;
+    o.external_ref = (char *)"TF-B";
+    o.reporter_node = (char *)"lingyin-platform";
+    o.reporter_node_name = (char *)"灵隐街道";
+    o.actor = (char *)"ops";
+    o.reason = (char *)"街道联合处置";
+    o.merged_into = 0;
+    fqj_item it;
+    fqj_item_from_outbox(&o, &it);
+    char *line = fqj_item_to_line(&it);
+    assert_non_null(line);
+    assert_non_null(
+        strstr(line, "\"event_seq\":23,\"reason_code\":\"operator_choice\",\"rule_set\":1,"
+                     "\"state\":\"assigned\",\"assignment\":\"assigned\",\"tier\":\"town\","
+                     "\"line\":\"governance\",\"co_units\":[\"lingyin.services\"],"
+                     "\"co_unit_names\":[\"灵隐便民服务\"],\"external_ref\":\"TF-B\","
+                     "\"reporter_node\":\"lingyin-platform\",\"reporter_node_name\":\"灵隐街道\","
+                     "\"actor\":\"ops\",\"reason\":\"街道联合处置\"}"));
+    assert_null(strstr(line, "\"rule\":"));       /* 0: left out */
+    assert_null(strstr(line, "\"merged_into\"")); /* 0: left out */
+    json_object *back = json_tokener_parse(line);
+    fqj_item r;
+    assert_int_equal(fqj_item_from_json(back, &r), 0);
+    assert_int_equal(r.event_seq, 23);
+    assert_string_equal(r.reason_code, "operator_choice");
+    assert_int_equal(r.rule_set, 1);
+    assert_string_equal(r.state, "assigned");
+    assert_int_equal(r.tier, FENGQIAO__V1__TIER__TIER_TOWN);
+    assert_int_equal(r.line, FENGQIAO__V1__LINE__LINE_GOVERNANCE);
+    assert_string_equal(r.external_ref, "TF-B");
+    assert_string_equal(r.reporter_node_name, "灵隐街道");
+    assert_string_equal(r.actor, "ops");
+    assert_int_equal(r.n_co_units, 0); /* not read back */
+    json_object_put(back);
+    free(line);
+    /* An older server's item: none of them. */
+    Fengqiao__V1__OutboxItem old = FENGQIAO__V1__OUTBOX_ITEM__INIT;
+    old.seq = 1;
+    fqj_item_from_outbox(&old, &it);
+    line = fqj_item_to_line(&it);
+    assert_null(strstr(line, "tier"));
+    assert_null(strstr(line, "event_seq"));
+    free(line);
+}
+
 /* The items of one incident as a worker sees them, built from the fields;
  * the server's sentence (`text`, with rule numbers) is never shown. */
 typedef struct story {
@@ -1071,6 +1136,7 @@ int main(void)
         cmocka_unit_test(test_journal_suspension_and_zone),
         cmocka_unit_test(test_item_json_roundtrip),
         cmocka_unit_test(test_item_from_outbox),
+        cmocka_unit_test(test_item_structured_fields),
         cmocka_unit_test(test_format_item),
         cmocka_unit_test(test_format_item_chinese),
         cmocka_unit_test(test_format_item_controls_and_truncation),

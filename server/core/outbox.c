@@ -107,17 +107,25 @@ int fq_outbox_committed(const fq_outbox_set *s, const char *seqs, fq_outbox_comm
         if (end == p || *end != ' ' || seq == 0)
             return -1;
         p = end + 1;
-        size_t l = strcspn(p, ",");
+        size_t l = strcspn(p, ", ");
         int found = -1;
         for (int i = 0; i < s->n && found < 0; i++)
             if (strlen(s->box[i]) == l && memcmp(s->box[i], p, l) == 0)
                 found = i;
         if (found < 0)
             return -1;
-        if (fn)
-            fn(user, s, found, (uint64_t)seq);
-        count++;
         p += l;
+        /* The event's seq, when the statement says it. */
+        unsigned long long event_seq = 0;
+        if (*p == ' ') {
+            event_seq = strtoull(p + 1, &end, 10);
+            if (end == p + 1 || (*end != ',' && *end != '\0'))
+                return -1;
+            p = end;
+        }
+        if (fn)
+            fn(user, s, found, (uint64_t)seq, (uint64_t)event_seq);
+        count++;
         if (*p == ',')
             p++;
     }
@@ -125,7 +133,8 @@ int fq_outbox_committed(const fq_outbox_set *s, const char *seqs, fq_outbox_comm
 }
 
 size_t fq_outbox_complete_item(const uint8_t *body, size_t body_len, uint64_t seq, int kind,
-                               uint64_t incident_id, int64_t at_ms, uint8_t *out, size_t cap)
+                               uint64_t incident_id, int64_t at_ms, uint64_t event_seq,
+                               uint8_t *out, size_t cap)
 {
     Fengqiao__V1__OutboxItem *item = fengqiao__v1__outbox_item__unpack(NULL, body_len, body);
     if (item == NULL)
@@ -134,6 +143,7 @@ size_t fq_outbox_complete_item(const uint8_t *body, size_t body_len, uint64_t se
     item->kind = (Fengqiao__V1__ItemKind)kind;
     item->incident_id = incident_id;
     item->at_ms = at_ms;
+    item->event_seq = event_seq;
     size_t len = fengqiao__v1__outbox_item__get_packed_size(item);
     if (len <= cap)
         fengqiao__v1__outbox_item__pack(item, out);

@@ -20,7 +20,8 @@ typedef struct fq_outbox_set {
     char box[FQ_OUTBOX_MAX_ITEMS][FQ_BOX_MAX];
     uint8_t kind[FQ_OUTBOX_MAX_ITEMS];     /* Fengqiao__V1__ItemKind */
     uint8_t complete[FQ_OUTBOX_MAX_ITEMS]; /* the body has the incident's details */
-    uint8_t *body[FQ_OUTBOX_MAX_ITEMS];    /* packed OutboxItem without seq, kind, incident, at */
+    uint8_t *body[FQ_OUTBOX_MAX_ITEMS];    /* packed OutboxItem without seq, kind, incident, at,
+                                              event_seq (the statement's columns) */
     size_t body_len[FQ_OUTBOX_MAX_ITEMS];
     /* The statement parameters, after fq_outbox_params. */
     char *boxes, *kinds, *bodies;
@@ -41,18 +42,20 @@ int fq_outbox_has(const fq_outbox_set *s, const char *box);
  * array literal, hex): 0, or -1 when out of memory. */
 int fq_outbox_params(fq_outbox_set *s);
 
-/* The items as committed: `seqs` is FQ_SQL_OUTBOX_SEQS ("seq box,seq box",
- * or empty). Calls fn once per item with its box, seq and index in the set;
- * returns how many, or -1 when `seqs` does not parse or names a box that is
- * not in the set. */
-typedef void (*fq_outbox_committed_fn)(void *user, const fq_outbox_set *s, int index, uint64_t seq);
+/* The items as committed: `seqs` is FQ_SQL_OUTBOX_SEQS ("seq box event_seq,
+ * seq box event_seq", or empty; "seq box" alone gives event_seq 0). Calls fn
+ * once per item with its index in the set, its seq and the seq of the event
+ * it reports; returns how many, or -1 when `seqs` does not parse or names a
+ * box that is not in the set. */
+typedef void (*fq_outbox_committed_fn)(void *user, const fq_outbox_set *s, int index, uint64_t seq,
+                                       uint64_t event_seq);
 int fq_outbox_committed(const fq_outbox_set *s, const char *seqs, fq_outbox_committed_fn fn,
                         void *user);
 
-/* A complete item: the body with seq, kind, incident and time set.
- * Returns the length, or 0 when it
- * does not fit `cap`. */
+/* A complete item: the body with seq, kind, incident, time and the event's
+ * seq set. Returns the length, or 0 when it does not fit `cap`. */
 size_t fq_outbox_complete_item(const uint8_t *body, size_t body_len, uint64_t seq, int kind,
-                               uint64_t incident_id, int64_t at_ms, uint8_t *out, size_t cap);
+                               uint64_t incident_id, int64_t at_ms, uint64_t event_seq,
+                               uint8_t *out, size_t cap);
 
 #endif

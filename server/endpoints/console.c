@@ -313,6 +313,7 @@ static void answer_incident(query_req *q, const PGresult *res)
         ev[n].at_ms = fq_store_column_i64(res, r, SUMMARY_COLS + 4);
         ev[n].reason = PQgetvalue(res, r, SUMMARY_COLS + 5);
         ev[n].actor_name = PQgetvalue(res, r, SUMMARY_COLS + 6);
+        ev[n].reason_code = PQgetvalue(res, r, SUMMARY_COLS + 9);
         if (!fq_reply_budget_take(&budget, fengqiao__v1__timeline_event__get_packed_size(&ev[n]))) {
             more = 1;
             break;

@@ -7,6 +7,7 @@
 #include "gate.h"
 #include "log.h"
 #include "mailbox.h"
+#include "outbox_rows.h"
 #include "statements.h"
 #include "syncguard.h"
 #include "validate.h"
@@ -243,9 +244,9 @@ static void answer(fq_terminals *t, waiter *w, Fengqiao__V1__OutboxItem **items,
 {
     /* Under the frame limit: as many items as fit, in order. One always
      * does: an item's fields are bounded (a title 200 characters, an address
-     * 500, a text 511 bytes, a note 2000 characters, six names 100 each: at
-     * most ~14 KB, docs/terminals.md). The rest wait for the next sync, which
-     * "more" asks for at once. */
+     * 500, a text 511 bytes, a note and a reason 2000 characters each, twelve
+     * names 100 each, ids 64: at most ~25 KB, docs/terminals.md). The rest
+     * wait for the next sync, which "more" asks for at once. */
     fq_reply_budget budget = {0};
     size_t fit = 0;
     for (; fit < n; fit++)
@@ -379,38 +380,11 @@ static void read_done(fq_store_op *op, int status, const char *message)
     for (int i = 0; i < rows && n < MAX_ITEMS_PER_ANSWER; i++) {
         if (PQgetisnull(res, i, 1))
             continue;
-        size_t blen = 0;
-        unsigned char *body = PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 5), &blen);
-        Fengqiao__V1__OutboxItem *it =
-            body ? fengqiao__v1__outbox_item__unpack(NULL, blen, body) : NULL;
-        PQfreemem(body);
+        Fengqiao__V1__OutboxItem *it = fq_outbox_row_item(res, i, &copies[n], &points[n]);
         if (it == NULL)
             continue;
         unpacked[n] = it;
-        Fengqiao__V1__OutboxItem *c = &copies[n];
-        *c = *it;
-        c->seq = (uint64_t)fq_store_column_i64(res, i, 1);
-        c->kind = (Fengqiao__V1__ItemKind)fq_store_column_i64(res, i, 2);
-        c->incident_id = (uint64_t)fq_store_column_i64(res, i, 3);
-        c->at_ms = fq_store_column_i64(res, i, 4);
-        if (c->title[0] == '\0') {
-            /* Only reports carry the details: the rest get them as stored. */
-            c->title = PQgetvalue(res, i, 8);
-            c->address = PQgetvalue(res, i, 9);
-            if (c->category[0] == '\0')
-                c->category = PQgetvalue(res, i, 6);
-            if (c->severity == 0)
-                c->severity = (Fengqiao__V1__Severity)fq_store_column_i64(res, i, 7);
-            if (c->territory[0] == '\0')
-                c->territory = PQgetvalue(res, i, 10);
-            if (c->location == NULL && !PQgetisnull(res, i, 11)) {
-                fengqiao__v1__geo_point__init(&points[n]);
-                points[n].lon = strtod(PQgetvalue(res, i, 11), NULL);
-                points[n].lat = strtod(PQgetvalue(res, i, 12), NULL);
-                c->location = &points[n];
-            }
-        }
-        items[n] = c;
+        items[n] = &copies[n];
         n++;
     }
     if (n == 0 && last <= w->after && w->expires > uv_now(t->loop)) {
@@ -428,15 +402,16 @@ static void read_done(fq_store_op *op, int status, const char *message)
 /* ---- committed items ---- */
 
 void fq_terminals_sink(void *user, const char *box, uint64_t seq, int kind, uint64_t incident_id,
-                       int64_t at_ms, const uint8_t *body, size_t len, int complete)
+                       int64_t at_ms, uint64_t event_seq, const uint8_t *body, size_t len,
+                       int complete)
 {
     fq_terminals *t = user;
     box_state *b = find_box(t, box, 0);
     if (b == NULL)
         return; /* nobody asked about this box since the start: it is read when they do */
     uint8_t item[FQ_MAILBOX_MAX_BYTES];
-    size_t n = complete ? fq_outbox_complete_item(body, len, seq, kind, incident_id, at_ms, item,
-                                                  sizeof item)
+    size_t n = complete ? fq_outbox_complete_item(body, len, seq, kind, incident_id, at_ms,
+                                                  event_seq, item, sizeof item)
                         : 0;
     if (!fq_mailbox_committed(&b->mail, seq, n ? item : NULL, n))
         return;

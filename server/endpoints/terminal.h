@@ -60,8 +60,8 @@ void fq_terminals_on_request(void *terminals, const uint8_t *frame, size_t len,
                              fq_reply_token *token);
 /* fq_outbox_sink_fn: pass to fq_dispatch_set_sink. */
 void fq_terminals_sink(void *terminals, const char *box, uint64_t seq, int kind,
-                       uint64_t incident_id, int64_t at_ms, const uint8_t *body, size_t len,
-                       int complete);
+                       uint64_t incident_id, int64_t at_ms, uint64_t event_seq, const uint8_t *body,
+                       size_t len, int complete);
 /* Answers every held sync (empty) and stops the timers: for a stop. */
 void fq_terminals_stop(fq_terminals *t);
 size_t fq_terminals_in_flight(const fq_terminals *t); /* actions and reads in the store */

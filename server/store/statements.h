@@ -7,15 +7,17 @@
  * parallel arrays — boxes (text[]: 'w:<worker>', 'h:<handler>', 'u:<town>';
  * distinct), kinds (smallint[]: OutboxItem kinds) and bodies (bytea[]:
  * OutboxItem without seq, kind, incident and time) — for the incident the
- * CTE `src` names (column id). Each item gets its box's next sequence number:
- * the server is the only writer and statements run in order, so max + 1 is
- * gap-free. FQ_SQL_OUTBOX_SEQS then says what was drawn ("seq box,seq box"). */
-#define FQ_SQL_OUTBOX_CTE(src, boxes, kinds, bodies)                                               \
-    " ob AS (INSERT INTO outbox (box, seq, kind, incident_id, body)"                               \
+ * CTE `src` names (column id), reporting the event whose seq is the SQL
+ * expression `evseq` (OutboxItem.event_seq). Each item gets its box's next
+ * sequence number: the server is the only writer and statements run in
+ * order, so max + 1 is gap-free. FQ_SQL_OUTBOX_SEQS then says what was drawn
+ * ("seq box event_seq,seq box event_seq"). */
+#define FQ_SQL_OUTBOX_CTE(src, evseq, boxes, kinds, bodies)                                        \
+    " ob AS (INSERT INTO outbox (box, seq, kind, incident_id, body, event_seq)"                    \
     " SELECT x.b, coalesce((SELECT max(o.seq) FROM outbox o WHERE o.box = x.b), 0) + 1, x.k,"      \
-    " " src ".id, x.body FROM " src ", unnest(" boxes "::text[], " kinds "::smallint[], " bodies   \
-    "::bytea[]) AS x (b, k, body) RETURNING box, seq)"
-#define FQ_SQL_OUTBOX_SEQS "(SELECT string_agg(seq || ' ' || box, ',') FROM ob)"
+    " " src ".id, x.body, " evseq " FROM " src ", unnest(" boxes "::text[], " kinds                \
+    "::smallint[], " bodies "::bytea[]) AS x (b, k, body) RETURNING box, seq, event_seq)"
+#define FQ_SQL_OUTBOX_SEQS "(SELECT string_agg(seq || ' ' || box || ' ' || event_seq, ',') FROM ob)"
 
 /* A node by name, as people read it where it acts (docs/terminals.md,
  * "Names"): the display name of the web account acting through it, the name
@@ -49,9 +51,9 @@
  * $38 RoutingOutcome bytes, $39 the decision's nonce (returned as the seventh
  * column: a retry recognises its own earlier commit by it), $40 $41 $42 the
  * outbox items the event leaves (FQ_SQL_OUTBOX_ITEMS; returned as the eighth
- * column, NULL for a resend). */
+ * column, NULL for a resend), $43 the routing event's reason code. */
 #define FQ_SQL_INSERT_REPORT_NAME "fq_insert_report"
-#define FQ_SQL_INSERT_REPORT_NPARAMS 42
+#define FQ_SQL_INSERT_REPORT_NPARAMS 43
 #define FQ_SQL_INSERT_REPORT                                                                       \
     "WITH new AS ("                                                                                \
     " INSERT INTO incidents (reporter_node, message_id, body_digest, category, severity, risk,"    \
@@ -71,13 +73,13 @@
     " INSERT INTO events (incident_id, kind, actor_node, at, payload)"                             \
     " SELECT id, 'reported', $1, recorded_at, $19 FROM new RETURNING seq),"                        \
     " rt AS ("                                                                                     \
-    " INSERT INTO events (incident_id, kind, actor_node, at, reason, payload)"                     \
-    " SELECT id, $36, NULL, recorded_at, $37, $38 FROM new),"                                      \
+    " INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, reason_code)"        \
+    " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, '') FROM new RETURNING seq),"     \
     " mg AS ("                                                                                     \
-    " INSERT INTO events (incident_id, kind, actor_node, at, reason)"                              \
-    " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: incident ' || id"           \
+    " INSERT INTO events (incident_id, kind, actor_node, at, reason, reason_code)"                 \
+    " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: incident ' || id, 'merged'" \
     " FROM new WHERE $31::bigint IS NOT NULL)," FQ_SQL_OUTBOX_CTE(                                 \
-        "new", "$40", "$41",                                                                       \
+        "new", "(SELECT seq FROM rt)", "$40", "$41",                                               \
         "$42") " SELECT new.id, true, (extract(epoch FROM new.recorded_at) * 1000)::bigint, "      \
                "ev.seq,"                                                                           \
                " $3::bytea, $38::bytea, $39::bigint, " FQ_SQL_OUTBOX_SEQS " FROM new, ev"          \
@@ -96,11 +98,12 @@
  * $5 lead unit, $6 worker, $7 co units, $8 ack due ms, $9 ack warning ms,
  * $10 conclude due ms, $11 conclude warning ms, $12 tiers climbed, $13 event
  * kind, $14 reason, $15 RoutingOutcome bytes, $16 the write's nonce (applied_ops:
- * a re-sent write has no second effect), $17 $18 $19 outbox items. The new
+ * a re-sent write has no second effect), $17 $18 $19 outbox items, $20 the
+ * event's reason code. The new
  * holder starts from 'assigned', with no limit breached (breaches are
  * recorded per holder: the new one's limits may fire). One row: the outbox seqs drawn. */
 #define FQ_SQL_REROUTE_NAME "fq_reroute"
-#define FQ_SQL_REROUTE_NPARAMS 19
+#define FQ_SQL_REROUTE_NPARAMS 20
 #define FQ_SQL_REROUTE                                                                             \
     "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($16) ON CONFLICT DO NOTHING"               \
     " RETURNING nonce),"                                                                           \
@@ -113,26 +116,27 @@
     "0,"                                                                                           \
     " extension_asked = NULL WHERE id = $1 AND state = 'assigned'"                                 \
     " AND EXISTS (SELECT 1 FROM g) RETURNING id),"                                                 \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
-    " SELECT id, $13, NULL, $14, $15 FROM u RETURNING incident_id AS id)," FQ_SQL_OUTBOX_CTE(      \
-        "ev", "$17", "$18", "$19") " SELECT " FQ_SQL_OUTBOX_SEQS
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload, reason_code)"     \
+    " SELECT id, $13, NULL, $14, $15, coalesce($20, '') FROM u RETURNING incident_id AS id, "      \
+    "seq)," FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$17", "$18", "$19") " SELECT " FQ_SQL_OUTBOX_SEQS
 
 /* One event of the server's own about an incident (deadline warnings, a
  * breach at the district tier). $1 incident, $2 kind, $3 reason, $4 the
  * breached limits to record on the incident (bits; 0 for none), $5 the
  * write's nonce (applied_ops), $6 $7 $8 outbox items, $9 the supervision
- * order is over (its breach). One row: the outbox seqs drawn. */
+ * order is over (its breach), $10 the event's reason code. One row: the
+ * outbox seqs drawn. */
 #define FQ_SQL_INSERT_EVENT_NAME "fq_insert_event"
-#define FQ_SQL_INSERT_EVENT_NPARAMS 9
+#define FQ_SQL_INSERT_EVENT_NPARAMS 10
 #define FQ_SQL_INSERT_EVENT                                                                        \
     "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($5) ON CONFLICT DO NOTHING"                \
     " RETURNING nonce),"                                                                           \
     " b AS (UPDATE incidents SET breached = breached | $4::smallint,"                              \
     " supervision_due = CASE WHEN $9 THEN NULL ELSE supervision_due END"                           \
     " WHERE id = $1 AND ($4::smallint <> 0 OR $9) AND EXISTS (SELECT 1 FROM g)),"                  \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason)"                           \
-    " SELECT $1, $2, NULL, $3 FROM g RETURNING incident_id AS id)," FQ_SQL_OUTBOX_CTE(             \
-        "ev", "$6", "$7", "$8") " SELECT " FQ_SQL_OUTBOX_SEQS
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, reason_code)"              \
+    " SELECT $1, $2, NULL, $3, coalesce($10, '') FROM g RETURNING incident_id AS id, "             \
+    "seq)," FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$6", "$7", "$8") " SELECT " FQ_SQL_OUTBOX_SEQS
 
 /* A terminal's action on an assignment (acknowledge, return, progress,
  * extend, conclude), idempotent by (node, message id): applied only if no
@@ -154,12 +158,12 @@
  * incident must be suspended; the moved limits come as a new routing
  * decision of the same holder, whose breaches and tiers climbed stand: the
  * server does not keep `climbed` in memory), else epoch ms of the
- * suspension (it must not be), $36 the suspension's reason. Concluding or
- * merging ends a suspension.
+ * suspension (it must not be), $36 the suspension's reason, $37 the event's
+ * reason code. Concluding or merging ends a suspension.
  * One row: event seq (NULL if not applied), outbox seqs, and the earlier
  * request's digest, state, event seq and incident (NULL if none). */
 #define FQ_SQL_ACTION_NAME "fq_action"
-#define FQ_SQL_ACTION_NPARAMS 36
+#define FQ_SQL_ACTION_NPARAMS 37
 #define FQ_SQL_ACTION                                                                              \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
     " WHERE node = $1 AND message_id = $2),"                                                       \
@@ -200,30 +204,39 @@
     " AND coalesce(worker, '') = $9"                                                               \
     " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior)"                      \
     " AND ($35::text IS NULL OR (suspended_at IS NULL) = ($35 <> '')) RETURNING id),"              \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
-    " SELECT id, $5, $1, $6, $7 FROM u RETURNING incident_id AS id, seq),"                         \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload, reason_code)"     \
+    " SELECT id, $5, $1, $6, $7, coalesce($37, '') FROM u RETURNING incident_id AS id, seq),"      \
     " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"         \
     " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"                                        \
-    " mg AS (INSERT INTO events (incident_id, kind, actor_node, reason)"                           \
-    " SELECT $32, 'report_merged', $1, 'incident ' || id || ' merged into it' FROM ev"             \
+    " mg AS (INSERT INTO events (incident_id, kind, actor_node, reason, reason_code)"              \
+    " SELECT $32, 'report_merged', $1, 'incident ' || id || ' merged into it', coalesce($37, '') " \
+    "FROM ev"                                                                                      \
     " WHERE $32::bigint IS NOT NULL)," FQ_SQL_OUTBOX_CTE(                                          \
-        "ev", "$27", "$28", "$29") " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS             \
-                                   ", p.digest, p.state, p.event_seq,"                             \
-                                   " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"
+        "ev", "ev.seq", "$27", "$28",                                                              \
+        "$29") " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS                                 \
+               ", p.digest, p.state, p.event_seq,"                                                 \
+               " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"
 
 /* What a box holds after a sequence number, with the incident's details.
  * $1 box, $2 after seq, $3 at most this many. Rows: the box's last seq,
  * then (NULL when nothing is newer) seq, kind, incident, at ms, body,
- * category, severity, title, address, territory, lon, lat. */
+ * category, severity, title, address, territory, lon, lat, the event's seq
+ * (0: an item from before 0024), external ref, reporting node and its name
+ * (FQ_SQL_NODE_NAME). outbox_rows.h reads them. */
 #define FQ_SQL_READ_OUTBOX_NAME "fq_read_outbox"
 #define FQ_SQL_READ_OUTBOX_NPARAMS 3
 #define FQ_SQL_READ_OUTBOX                                                                         \
     "SELECT m.last, o.seq, o.kind, o.incident_id, o.at_ms, o.body, o.category, o.severity,"        \
-    " o.title, o.address, o.territory, o.lon, o.lat"                                               \
+    " o.title, o.address, o.territory, o.lon, o.lat, o.event_seq, o.external_ref,"                 \
+    " o.reporter_node, o.reporter_name"                                                            \
     " FROM (SELECT coalesce(max(seq), 0) AS last FROM outbox WHERE box = $1) m"                    \
     " LEFT JOIN LATERAL (SELECT b.seq, b.kind, b.incident_id,"                                     \
     " (date_part('epoch', b.at) * 1000)::bigint AS at_ms, b.body, i.category, i.severity,"         \
-    " i.title, i.address, coalesce(i.territory, '') AS territory, i.lon, i.lat"                    \
+    " i.title, i.address, coalesce(i.territory, '') AS territory, i.lon, i.lat,"                   \
+    " coalesce(b.event_seq, 0) AS event_seq, i.external_ref, i.reporter_node,"                     \
+    " coalesce((SELECT " FQ_SQL_NODE_NAME " FROM nodes n LEFT JOIN web_accounts a"                 \
+    " ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker"                           \
+    " WHERE n.id = i.reporter_node), '') AS reporter_name"                                         \
     " FROM outbox b JOIN incidents i ON i.id = b.incident_id"                                      \
     " WHERE b.box = $1 AND b.seq > $2 ORDER BY b.seq LIMIT $3) o ON true ORDER BY o.seq"
 
@@ -254,8 +267,8 @@
     " WHERE id = $4 AND state = 'concluded'"                                                       \
     " AND fq_unit_within(coalesce(territory, place_unit), $9)"                                     \
     " AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),"                                         \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload)"                  \
-    " SELECT id, $5, $1, $6, $7 FROM u RETURNING incident_id AS id, seq),"                         \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload, reason_code)"     \
+    " SELECT id, $5, $1, $6, $7, 'operator_choice' FROM u RETURNING incident_id AS id, seq),"      \
     " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"         \
     " event_seq) SELECT $1, $2, $3, id, 'concluded', seq FROM ev)"                                 \
     " SELECT (SELECT seq FROM ev), p.digest, p.state, p.event_seq, p.incident_id,"                 \
@@ -390,7 +403,8 @@
  * incident, $3 the events after this seq (0: from the start), $4 at most.
  * Columns after the summary's (FQ_SQL_CONSOLE_NCOLUMNS): the description;
  * the event's seq, kind, actor node, at ms, reason, and the actor by name
- * (FQ_SQL_NODE_NAME; '' for fengqiaod); the report's point (lon, lat). */
+ * (FQ_SQL_NODE_NAME; '' for fengqiaod); the report's point (lon, lat); the
+ * event's reason code ('' before migration 0024). */
 #define FQ_SQL_CONSOLE_INCIDENT_NAME "fq_console_incident"
 #define FQ_SQL_CONSOLE_INCIDENT_NPARAMS 4
 #define FQ_SQL_CONSOLE_INCIDENT                                                                    \
@@ -401,7 +415,7 @@
     " coalesce((SELECT " FQ_SQL_NODE_NAME " FROM nodes n LEFT JOIN web_accounts a"                 \
     " ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker"                           \
     " WHERE n.id = e.actor_node), ''),"                                                            \
-    " i.lon, i.lat"                                                                                \
+    " i.lon, i.lat, coalesce(e.reason_code, '')"                                                   \
     " FROM incidents i LEFT JOIN events e ON e.incident_id = i.id AND e.seq > $3::bigint"          \
     " WHERE i.id = $2 AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                 \
     " ORDER BY e.seq LIMIT $4::bigint"

@@ -19,6 +19,7 @@
 #include "fq_arena.h"
 #include "fq_wire.h"
 #include "outbox.h"
+#include "outbox_rows.h"
 #include "pbjson.h"
 #include "statements.h"
 
@@ -733,6 +734,11 @@ static char *sse_event(const Fengqiao__V1__OutboxItem *item, int complete, size_
          * keeps what it shows. */
         json_object_object_del(o, "title");
         json_object_object_del(o, "address");
+        /* Nor the report's own numbers (the catch-up reads them with the
+         * incident). */
+        json_object_object_del(o, "external_ref");
+        json_object_object_del(o, "reporter_node");
+        json_object_object_del(o, "reporter_node_name");
     }
     size_t jlen = 0;
     const char *j = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &jlen);
@@ -766,37 +772,13 @@ static void catchup_page(stream_state *st, const PGresult *res, int status)
     for (int i = 0; i < rows; i++) {
         if (PQgetisnull(res, i, 1))
             continue;
-        size_t blen = 0;
-        unsigned char *body = PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 5), &blen);
-        Fengqiao__V1__OutboxItem *it =
-            body ? fengqiao__v1__outbox_item__unpack(NULL, blen, body) : NULL;
-        PQfreemem(body);
         uint64_t seq = (uint64_t)fq_store_column_i64(res, i, 1);
+        Fengqiao__V1__OutboxItem c;
+        Fengqiao__V1__GeoPoint point;
+        Fengqiao__V1__OutboxItem *it = fq_outbox_row_item(res, i, &c, &point);
         if (it == NULL) {
             st->last_sent = seq; /* unreadable: skipped, as terminals skip it */
             continue;
-        }
-        Fengqiao__V1__OutboxItem c = *it;
-        Fengqiao__V1__GeoPoint point;
-        c.seq = seq;
-        c.kind = (Fengqiao__V1__ItemKind)fq_store_column_i64(res, i, 2);
-        c.incident_id = (uint64_t)fq_store_column_i64(res, i, 3);
-        c.at_ms = fq_store_column_i64(res, i, 4);
-        if (c.title[0] == '\0') {
-            c.title = PQgetvalue(res, i, 8);
-            c.address = PQgetvalue(res, i, 9);
-            if (c.category[0] == '\0')
-                c.category = PQgetvalue(res, i, 6);
-            if (c.severity == 0)
-                c.severity = (Fengqiao__V1__Severity)fq_store_column_i64(res, i, 7);
-            if (c.territory[0] == '\0')
-                c.territory = PQgetvalue(res, i, 10);
-            if (c.location == NULL && !PQgetisnull(res, i, 11)) {
-                fengqiao__v1__geo_point__init(&point);
-                point.lon = strtod(PQgetvalue(res, i, 11), NULL);
-                point.lat = strtod(PQgetvalue(res, i, 12), NULL);
-                c.location = &point;
-            }
         }
         size_t len = 0;
         char *ev = sse_event(&c, 1, &len);
@@ -916,7 +898,7 @@ static void handle_events(fq_api *api, fq_web_req *r)
 }
 
 void fq_api_sink(void *user, const char *box, uint64_t seq, int kind, uint64_t incident_id,
-                 int64_t at_ms, const uint8_t *body, size_t len, int complete)
+                 int64_t at_ms, uint64_t event_seq, const uint8_t *body, size_t len, int complete)
 {
     fq_api *api = user;
     feed *f = NULL;
@@ -924,7 +906,8 @@ void fq_api_sink(void *user, const char *box, uint64_t seq, int kind, uint64_t i
     if (f == NULL)
         return;
     uint8_t item[ITEM_MAX_BYTES];
-    size_t n = fq_outbox_complete_item(body, len, seq, kind, incident_id, at_ms, item, sizeof item);
+    size_t n = fq_outbox_complete_item(body, len, seq, kind, incident_id, at_ms, event_seq, item,
+                                       sizeof item);
     Fengqiao__V1__OutboxItem *it = n ? fengqiao__v1__outbox_item__unpack(NULL, n, item) : NULL;
     char *ev = NULL;
     size_t ev_len = 0;

@@ -28,7 +28,7 @@ void fq_api_handle(fq_api *api, fq_web_req *r);
 /* fq_outbox_sink_fn, teed with fq_terminals_sink: committed items to the
  * live feeds of the browsers that follow the item's box. */
 void fq_api_sink(void *api, const char *box, uint64_t seq, int kind, uint64_t incident_id,
-                 int64_t at_ms, const uint8_t *body, size_t len, int complete);
+                 int64_t at_ms, uint64_t event_seq, const uint8_t *body, size_t len, int complete);
 /* The directory was loaded again (server.c on_directory): the cached
  * topology documents (GET /api/v1/topology, one per jurisdiction) are
  * dropped and read again when next asked for. */

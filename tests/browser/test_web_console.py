@@ -227,6 +227,13 @@ def main(world):
         b.wait_js("const t = document.querySelector('aside.incident-panel ol.timeline');"
                   "return t && t.innerText.includes('区指挥中心值班员')",
                   "the open incident's timeline names the person who assigned")
+        # The server's own reasons by their reason code, in Chinese; its
+        # English sentences with rule numbers only as the tooltip.
+        b.wait_js("const t = document.querySelector('aside.incident-panel ol.timeline');"
+                  "return t && /按分派规则|按默认分派原则|下级无人承接/.test(t.innerText) &&"
+                  " !/by rule|built-in principle/.test(t.innerText) &&"
+                  " [...t.querySelectorAll('.reason')].some((r) => /by rule|built-in principle/.test(r.title))",
+                  "the timeline labels the routing reason in Chinese, the sentence as the tooltip")
         b.screenshot("incident-assigned")
         b.assert_no_console_errors("after the assignment")
 

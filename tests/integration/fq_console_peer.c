@@ -329,6 +329,8 @@ int main(int argc, char **argv)
                                        json_object_new_int((int)strlen(it->address)));
                 json_object_object_add(o, "supervision_due_ms",
                                        json_object_new_int64(it->supervision_due_ms));
+                json_object_object_add(o, "event_seq",
+                                       json_object_new_int64((int64_t)it->event_seq));
                 const char *names[][2] = {{"event_kind", it->event_kind},
                                           {"note", it->note},
                                           {"actor_name", it->actor_name},
@@ -340,6 +342,12 @@ int main(int argc, char **argv)
                                           {"holder_unit_name", it->holder_unit_name},
                                           {"holder_worker", it->holder_worker},
                                           {"holder_worker_name", it->holder_worker_name},
+                                          {"reason_code", it->reason_code},
+                                          {"state", it->state},
+                                          {"assignment", it->assignment},
+                                          {"external_ref", it->external_ref},
+                                          {"reporter_node", it->reporter_node},
+                                          {"actor", it->actor},
                                           {"time_zone", reply->sync->time_zone}};
                 for (size_t nf = 0; nf < sizeof names / sizeof names[0]; nf++)
                     json_object_object_add(o, names[nf][0], json_object_new_string(names[nf][1]));
@@ -381,6 +389,8 @@ int main(int argc, char **argv)
                                            json_object_new_string(r->timeline[k]->reason));
                     json_object_object_add(e, "actor_name",
                                            json_object_new_string(r->timeline[k]->actor_name));
+                    json_object_object_add(e, "reason_code",
+                                           json_object_new_string(r->timeline[k]->reason_code));
                     json_object_array_add(timeline, e);
                 }
             } else {

@@ -5,13 +5,24 @@ payload (a routing event's RoutingOutcome) without generated code.
     delimited fields as str when they are UTF-8, else bytes; fixed64/32 as
     bytes. Repeated fields keep their last value.
 
+    sizes(bytes) -> {field number: bytes it takes, tags included, summed
+    over its occurrences}
+
     python3 pbfields.py NUMBER < hex   prints that field (0 when absent)
 """
 import sys
 
 
 def fields(b):
-    out, i = {}, 0
+    return _walk(b)[0]
+
+
+def sizes(b):
+    return _walk(b)[1]
+
+
+def _walk(b):
+    out, size, i = {}, {}, 0
 
     def varint():
         nonlocal i
@@ -25,6 +36,7 @@ def fields(b):
                 return n
 
     while i < len(b):
+        start = i
         key = varint()
         num, wire = key >> 3, key & 7
         if wire == 0:
@@ -46,7 +58,8 @@ def fields(b):
         else:
             raise ValueError("wire type %d" % wire)
         out[num] = v
-    return out
+        size[num] = size.get(num, 0) + i - start
+    return out, size
 
 
 if __name__ == "__main__":

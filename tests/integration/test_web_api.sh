@@ -283,6 +283,15 @@ for ((i = 0; i < 600; i++)); do
 done
 grep -q "\"incident_id\":$LIVE" "$WORK/sse1" || fail "the live feed did not bring $LIVE: $(tail -c 500 "$WORK/sse1")"
 kill "$SSE" 2>/dev/null || true
+# The live item says the change in typed fields, rendered by the descriptor
+# (docs/terminals.md, "Structured items"): enums by their lowercase names.
+live=$(grep '^data: ' "$WORK/sse1" | sed 's/^data: //' | jq -c --argjson i "$LIVE" 'select(.incident_id == $i)' | head -n 1)
+assert_eq "assigned|assigned|LIVE1|lingyin-platform|$(q "SELECT max(seq) FROM events WHERE incident_id = $LIVE AND kind = 'assigned'")" \
+    "$(jq -r '[.state, .assignment, .external_ref, .reporter_node, .event_seq] | join("|")' <<<"$live")" \
+    "the live item's typed fields"
+if [ -z "$(jq -r '.tier // empty' <<<"$live")" ] || [ -z "$(jq -r '.reason_code // empty' <<<"$live")" ]; then
+    fail "the live item has a tier and a reason code: $live"
+fi
 first=$(grep -m1 '^id: ' "$WORK/sse1" | cut -d' ' -f2)
 last=$(q "SELECT max(seq) FROM outbox WHERE box = 'u:xihu'")
 resume=$((last - 10))

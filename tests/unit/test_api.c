@@ -575,9 +575,9 @@ static void test_live_feed(void **state)
     assert_true(a->streamed && sa->open && sb->open && st->open);
     uint8_t body[256];
     size_t n = item_body(body, "新的一级事件");
-    fq_api_sink(api, "u:xihu", 5, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 42, 1000, body, n, 1);
-    fq_api_sink(api, "u:xihu", 6, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 43, 1001, body, n, 1);
-    fq_api_sink(api, "w:someone", 1, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 42, 1000, body, n,
+    fq_api_sink(api, "u:xihu", 5, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 42, 1000, 0, body, n, 1);
+    fq_api_sink(api, "u:xihu", 6, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 43, 1001, 0, body, n, 1);
+    fq_api_sink(api, "w:someone", 1, FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, 42, 1000, 0, body, n,
                 1);
     const char *want5 =
         "id: 5\nevent: item\ndata: {\"seq\":5,\"kind\":\"update\",\"incident_id\":42,";
@@ -589,7 +589,7 @@ static void test_live_feed(void **state)
     assert_null(strstr(st->buf, "id: "));
     /* A gap: the stream goes to the database for 7 (here the store is away,
      * so it is closed and the browser will reconnect). */
-    fq_api_sink(api, "u:xihu", 8, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 44, 1002, body, n, 1);
+    fq_api_sink(api, "u:xihu", 8, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, 44, 1002, 0, body, n, 1);
     assert_int_equal(store_reads, 2);
     assert_false(sa->open);
     assert_false(sb->open);

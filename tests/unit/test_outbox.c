@@ -42,11 +42,12 @@ static void test_params(void **state)
 }
 
 static int calls;
-static uint64_t seen_seq[4];
+static uint64_t seen_seq[4], seen_event[4];
 static int seen_index[4];
 
-static void record(void *user, const fq_outbox_set *s, int index, uint64_t seq)
+static void record(void *user, const fq_outbox_set *s, int index, uint64_t seq, uint64_t event_seq)
 {
+    seen_event[calls] = event_seq;
     (void)user;
     (void)s;
     seen_index[calls] = index;
@@ -70,6 +71,16 @@ static void test_committed(void **state)
     assert_int_equal(seen_seq[0], 7);
     assert_int_equal(seen_index[1], 0);
     assert_int_equal(seen_seq[1], 12);
+    assert_int_equal(seen_event[0], 0); /* not said: 0 */
+    /* With the event's seq (FQ_SQL_OUTBOX_SEQS). */
+    calls = 0;
+    assert_int_equal(fq_outbox_committed(&s, "8 w:a 5001,13 h:b.c 5001", record, NULL), 2);
+    assert_int_equal(seen_index[0], 0);
+    assert_int_equal(seen_seq[0], 8);
+    assert_int_equal(seen_event[0], 5001);
+    assert_int_equal(seen_index[1], 1);
+    assert_int_equal(seen_event[1], 5001);
+    assert_int_equal(fq_outbox_committed(&s, "8 w:a x", NULL, NULL), -1);
     assert_int_equal(fq_outbox_committed(&s, "", record, NULL), 0);
     assert_int_equal(fq_outbox_committed(&s, "7 h:zz", NULL, NULL), -1);
     assert_int_equal(fq_outbox_committed(&s, "x w:a", NULL, NULL), -1);
@@ -87,7 +98,7 @@ static void test_complete_item(void **state)
     uint8_t packed[256], out[512];
     size_t n = fengqiao__v1__outbox_item__pack(&it, packed);
     size_t m = fq_outbox_complete_item(packed, n, 42, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, 9001,
-                                       1700000000123LL, out, sizeof out);
+                                       1700000000123LL, 777, out, sizeof out);
     assert_true(m > n);
     Fengqiao__V1__OutboxItem *back = fengqiao__v1__outbox_item__unpack(NULL, m, out);
     assert_non_null(back);
@@ -95,10 +106,11 @@ static void test_complete_item(void **state)
     assert_int_equal(back->kind, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING);
     assert_int_equal(back->incident_id, 9001);
     assert_int_equal(back->at_ms, 1700000000123LL);
+    assert_int_equal(back->event_seq, 777);
     assert_string_equal(back->title, "楼上噪音");
     assert_string_equal(back->text, "assigned to you");
     fengqiao__v1__outbox_item__free_unpacked(back, NULL);
-    assert_int_equal(fq_outbox_complete_item(packed, n, 1, 1, 1, 1, out, 4), 0);
+    assert_int_equal(fq_outbox_complete_item(packed, n, 1, 1, 1, 1, 1, out, 4), 0);
 }
 
 static void test_full(void **state)

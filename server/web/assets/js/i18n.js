@@ -163,6 +163,16 @@ const zh = {
         supervision_replied: '督办答复', supervision_breached: '督办超时',
         suspended: '中止', resumed: '恢复办理',
     },
+    // The server's reason codes (docs/terminals.md, "Reason codes").
+    reasons: {
+        rule: '按分派规则', principle: '按默认分派原则', climbed: '下级无人承接，逐级上移',
+        operator_choice: '指挥中心决定', holder_action: '承办方操作',
+        acknowledge_overdue: '签收超时', conclude_overdue: '办结超时', supervision_overdue: '督办答复超时',
+        acknowledge_due_soon: '签收时限将到', conclude_due_soon: '办结时限将到',
+        returned_wrong_jurisdiction: '退回：非本辖区', returned_beyond_capacity: '退回：超出处置能力',
+        presence_lost: '网格员终端失联', off_duty: '承办人离岗', merged: '与在办事件重复',
+        no_handler: '无承办单位',
+    },
     errors: {
         invalid: '输入有误', unauthenticated: '未登录', forbidden: '超出管辖范围', csrf: '安全令牌无效，请刷新页面',
         role: '当前角色无此权限', not_found: '未找到', wrong_state: '事件当前状态不允许此操作',
@@ -335,6 +345,17 @@ const en = {
         reopened: 'reopened', verified: 'verified', followed_up: 'followed up',
         supervision_ordered: 'supervision ordered', supervision_replied: 'supervision answered',
         supervision_breached: 'supervision breached', suspended: 'suspended', resumed: 'resumed',
+    },
+    reasons: {
+        rule: 'by a routing rule', principle: 'by the built-in principle',
+        climbed: 'nobody lower could take it', operator_choice: 'the operator\'s decision',
+        holder_action: 'the handler\'s action', acknowledge_overdue: 'acknowledge limit passed',
+        conclude_overdue: 'conclude limit passed', supervision_overdue: 'supervision reply late',
+        acknowledge_due_soon: 'acknowledge limit near', conclude_due_soon: 'conclude limit near',
+        returned_wrong_jurisdiction: 'returned: not ours',
+        returned_beyond_capacity: 'returned: beyond our capacity',
+        presence_lost: 'the worker\'s terminal went silent', off_duty: 'the handler went off duty',
+        merged: 'a duplicate of an open incident', no_handler: 'no handling unit',
     },
     errors: {
         invalid: 'Invalid input', unauthenticated: 'Not signed in', forbidden: 'Outside your jurisdiction',

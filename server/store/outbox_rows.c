@@ -1,0 +1,72 @@
+#include "outbox_rows.h"
+
+#include <stdlib.h>
+
+enum {
+    COL_SEQ = 1,
+    COL_KIND,
+    COL_INCIDENT,
+    COL_AT_MS,
+    COL_BODY,
+    COL_CATEGORY,
+    COL_SEVERITY,
+    COL_TITLE,
+    COL_ADDRESS,
+    COL_TERRITORY,
+    COL_LON,
+    COL_LAT,
+    COL_EVENT_SEQ,
+    COL_EXTERNAL_REF,
+    COL_REPORTER_NODE,
+    COL_REPORTER_NAME,
+};
+
+static long long column_ll(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+Fengqiao__V1__OutboxItem *fq_outbox_row_item(const PGresult *res, int row,
+                                             Fengqiao__V1__OutboxItem *out,
+                                             Fengqiao__V1__GeoPoint *point)
+{
+    size_t blen = 0;
+    unsigned char *body =
+        PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, COL_BODY), &blen);
+    Fengqiao__V1__OutboxItem *it =
+        body ? fengqiao__v1__outbox_item__unpack(NULL, blen, body) : NULL;
+    PQfreemem(body);
+    if (it == NULL)
+        return NULL;
+    Fengqiao__V1__OutboxItem *c = out;
+    *c = *it;
+    c->seq = (uint64_t)column_ll(res, row, COL_SEQ);
+    c->kind = (Fengqiao__V1__ItemKind)column_ll(res, row, COL_KIND);
+    c->incident_id = (uint64_t)column_ll(res, row, COL_INCIDENT);
+    c->at_ms = column_ll(res, row, COL_AT_MS);
+    c->event_seq = (uint64_t)column_ll(res, row, COL_EVENT_SEQ);
+    if (c->title[0] == '\0') {
+        /* Only reports carry the details: the rest get them as stored. */
+        c->title = PQgetvalue(res, row, COL_TITLE);
+        c->address = PQgetvalue(res, row, COL_ADDRESS);
+        if (c->category[0] == '\0')
+            c->category = PQgetvalue(res, row, COL_CATEGORY);
+        if (c->severity == 0)
+            c->severity = (Fengqiao__V1__Severity)column_ll(res, row, COL_SEVERITY);
+        if (c->territory[0] == '\0')
+            c->territory = PQgetvalue(res, row, COL_TERRITORY);
+        if (c->location == NULL && !PQgetisnull(res, row, COL_LON)) {
+            fengqiao__v1__geo_point__init(point);
+            point->lon = strtod(PQgetvalue(res, row, COL_LON), NULL);
+            point->lat = strtod(PQgetvalue(res, row, COL_LAT), NULL);
+            c->location = point;
+        }
+    }
+    if (c->reporter_node[0] == '\0') {
+        /* Items of a change leave the report's own numbers to the incident. */
+        c->external_ref = PQgetvalue(res, row, COL_EXTERNAL_REF);
+        c->reporter_node = PQgetvalue(res, row, COL_REPORTER_NODE);
+        c->reporter_node_name = PQgetvalue(res, row, COL_REPORTER_NAME);
+    }
+    return it;
+}
