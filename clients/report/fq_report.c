@@ -54,7 +54,8 @@ static void usage(FILE *out)
                  "                 [--from-seq N] [--seq-file FILE] [--once]\n"
                  "\n"
                  "Reports incidents to fengqiao's intake and prints the incident id of each;\n"
-                 "follow prints the town's feed of status changes (fq-report follow --help).\n"
+                 "follow prints the town's (or district's) feed of status changes\n"
+                 "(fq-report follow --help).\n"
                  "\n"
                  "REPORT flags:\n");
     fqr_usage_fields(out);
@@ -85,9 +86,10 @@ static void usage_follow(FILE *out)
             "usage: fq-report --node ID (--key-file FILE | FQ_NODE_KEY) follow [--url URL]\n"
             "                 [--from-seq N] [--seq-file FILE] [--once]\n"
             "\n"
-            "A town platform node follows its town's feed on the terminal endpoint: one\n"
-            "JSON object per line on stdout for every status change of an incident in the\n"
-            "town ({\"seq\":…,\"kind\":\"update\",\"incident\":…,\"text\":…,…}), in order.\n"
+            "A town platform node follows its town's feed on the terminal endpoint, a\n"
+            "district platform node (the 12345 hotline) its district's: one JSON object\n"
+            "per line on stdout for every status change of an incident in the town or\n"
+            "district ({\"seq\":…,\"kind\":\"update\",\"incident\":…,\"text\":…,…}), in order.\n"
             "Each says the change in typed fields, named as in the proto: event_kind,\n"
             "event_seq, reason_code, state, assignment, tier, line, holder_unit,\n"
             "holder_worker, co_units, external_ref, reporter_node, actor, reason, …\n"

@@ -63,13 +63,15 @@ assert_eq "SR-APPEARANCE|城市管理|{垃圾,乱堆放}" \
 add_node lingyin-platform town_platform lingyin
 add_node beishan-platform town_platform beishan
 add_node lingyin-grid grid_node lingyin-lingfeng-g1
+add_node xihu-12345 district_platform xihu
 
 # API keys: printed once on stdout.
 K_LINGYIN=$(admin apikey add --node lingyin-platform --description "12345 灵隐" 2>/dev/null)
 K_BEISHAN=$(admin apikey add --node beishan-platform 2>/dev/null)
 K_REVOKED=$(admin apikey add --node lingyin-platform --description "to revoke" 2>/dev/null)
+K_DISTRICT=$(admin apikey add --node xihu-12345 --description "西湖区12345热线" 2>/dev/null)
 assert_match '^fq311_[A-Za-z0-9_-]{43}$' "$K_LINGYIN" "apikey add prints the key"
-assert_eq 3 "$(q "SELECT count(*) FROM api_keys")" "three keys stored"
+assert_eq 4 "$(q "SELECT count(*) FROM api_keys")" "four keys stored"
 assert_eq 0 "$(q "SELECT count(*) FROM api_keys k WHERE position('$K_LINGYIN' IN k::text) > 0")" \
     "the key itself is not stored"
 if admin apikey add --node lingyin-grid >/dev/null 2>"$WORK/err"; then fail "a key for a grid node"; fi
@@ -248,6 +250,38 @@ fi
 o311 list json api_key="$K_LINGYIN" status=open
 assert_eq "$(q "SELECT count(*) FROM incidents WHERE state NOT IN ('concluded', 'merged')")" \
     "$(j 'length')" "status=open"
+
+# ---- the district's hotline: anywhere in the district ----
+log "a district platform's key: any town, channel hotline"
+# The middle of beishan's first grid: a point in another town than lingyin's.
+BEISHAN_GRID=$(jq -r '.towns[] | select(.id == "beishan") | .villages[0].grids[0].id' "$WORK/topology.json")
+read -r BLON BLAT < <(jq -r '.towns[] | select(.id == "beishan") | .villages[0].grids[0].polygon | "\(map(.[0]) | add / length) \(map(.[1]) | add / length)"' "$WORK/topology.json")
+o311 post json api_key="$K_BEISHAN" service_code=dispute.neighbour lat="$BLAT" long="$BLON" \
+    description="北山街道的事"
+expect 200 "a town platform's key in its own town"
+o311 post json api_key="$K_LINGYIN" service_code=dispute.neighbour lat="$BLAT" long="$BLON" \
+    description="灵隐平台报北山的事"
+expect_error 403 json "a town platform's key at a point in the neighbouring town"
+o311 post json --idempotency-key "xihu-12345-0001" api_key="$K_DISTRICT" \
+    service_code=SR-APPEARANCE lat="$BLAT" long="$BLON" description="区热线：北山街道垃圾堆放"
+expect 200 "the district platform's key at a point in beishan"
+RD1=$(j '.[0].service_request_id')
+assert_eq "xihu-12345|1|$BEISHAN_GRID" \
+    "$(q "SELECT reporter_node || '|' || channel || '|' || territory FROM incidents WHERE id = $RD1")" \
+    "the district platform's report: channel hotline, placed in beishan's grid"
+o311 post xml api_key="$K_DISTRICT" service_code=dispute.neighbour address_id=lingyin-lingfeng \
+    description="区热线：灵隐街道邻里纠纷"
+expect 200 "the district platform's key at a village of lingyin"
+RD2=$(j '.[0].service_request_id')
+o311 get json "$RD2" api_key="$K_DISTRICT"
+expect 200 "the district platform reads its request"
+o311 get json "$R1" api_key="$K_DISTRICT"
+expect 200 "the district platform reads a town's request (its jurisdiction is the district)"
+o311 list json api_key="$K_DISTRICT"
+assert_eq "$(q "SELECT count(*) FROM incidents")" "$(j 'length')" \
+    "the district platform's key sees every request of the district"
+o311 get json "$RD1" api_key="$K_LINGYIN"
+expect_error 404 json "a town's key does not see another town's request filed by the district"
 
 # ---- errors ----
 log "errors"
