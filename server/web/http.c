@@ -1294,6 +1294,20 @@ static SSL_CTX *make_ssl_ctx(const char *cert, const char *key, char *err, size_
     return ctx;
 }
 
+/* A path answered by one of ours: `on_req` handles it, and the filter counts
+ * its responses and adds the security headers (on_filter_setup). */
+static void register_handler(fq_http *h, h2o_hostconf_t *hostconf, const char *path,
+                             int (*on_req)(h2o_handler_t *, h2o_req_t *))
+{
+    h2o_pathconf_t *pc = h2o_config_register_path(hostconf, path, 0);
+    fq_http_handler *handler = (fq_http_handler *)h2o_create_handler(pc, sizeof *handler);
+    handler->super.on_req = on_req;
+    handler->http = h;
+    fq_http_filter *filter = (fq_http_filter *)h2o_create_filter(pc, sizeof *filter);
+    filter->super.on_setup_ostream = on_filter_setup;
+    filter->http = h;
+}
+
 fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *store, fq_api *api,
                      char *err, size_t err_len)
 {
@@ -1363,30 +1377,11 @@ fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *st
     h->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("fengqiao"));
     h2o_hostconf_t *hostconf =
         h2o_config_register_host(&h->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    h2o_pathconf_t *api_path = h2o_config_register_path(hostconf, "/api/", 0);
-    fq_http_handler *handler = (fq_http_handler *)h2o_create_handler(api_path, sizeof *handler);
-    handler->super.on_req = on_api_req;
-    handler->http = h;
-    fq_http_filter *f1 = (fq_http_filter *)h2o_create_filter(api_path, sizeof *f1);
-    f1->super.on_setup_ostream = on_filter_setup;
-    f1->http = h;
-    h2o_pathconf_t *o311_path = h2o_config_register_path(hostconf, "/open311/", 0);
-    fq_http_handler *o311 = (fq_http_handler *)h2o_create_handler(o311_path, sizeof *o311);
-    o311->super.on_req = on_open311_req;
-    o311->http = h;
-    fq_http_filter *f3 = (fq_http_filter *)h2o_create_filter(o311_path, sizeof *f3);
-    f3->super.on_setup_ostream = on_filter_setup;
-    f3->http = h;
+    register_handler(h, hostconf, "/api/", on_api_req);
+    register_handler(h, hostconf, "/open311/", on_open311_req);
     static const char *const ops_paths[] = {"/healthz", "/readyz", "/metrics"};
-    for (size_t i = 0; i < sizeof ops_paths / sizeof ops_paths[0]; i++) {
-        h2o_pathconf_t *pc = h2o_config_register_path(hostconf, ops_paths[i], 0);
-        fq_http_handler *oh = (fq_http_handler *)h2o_create_handler(pc, sizeof *oh);
-        oh->super.on_req = on_ops_req;
-        oh->http = h;
-        fq_http_filter *of = (fq_http_filter *)h2o_create_filter(pc, sizeof *of);
-        of->super.on_setup_ostream = on_filter_setup;
-        of->http = h;
-    }
+    for (size_t i = 0; i < sizeof ops_paths / sizeof ops_paths[0]; i++)
+        register_handler(h, hostconf, ops_paths[i], on_ops_req);
     h2o_pathconf_t *root = h2o_config_register_path(hostconf, "/", 0);
     static const char *index_files[] = {"index.html", NULL};
     h2o_file_register(root, config->web_root, index_files, NULL, 0);

@@ -416,3 +416,35 @@ wait_q() {
 expected: $want
 got:      $got"
 }
+
+# The serving lock's advisory key (store.c): fengqiaod holds it while it
+# serves the database.
+SERVING_KEY=7236111411
+
+# take_serving_lock: another session queues for the serving lock, then the
+# serving server's session is ended; on its release PostgreSQL grants the
+# lock to the session already waiting, so the server's reconnect finds it
+# taken however slow or fast either side is. Sets TAKER_PID;
+# release_serving_lock gives it back.
+take_serving_lock() {
+    local backend
+    backend=$(q "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+                 AND l.objid = ($SERVING_KEY & 4294967295)::oid AND l.database =
+                 (SELECT oid FROM pg_database WHERE datname = current_database())")
+    [ -n "$backend" ] || fail "no session holds the serving lock"
+    TAKER_APP="fq_taker_$$"
+    PGAPPNAME="$TAKER_APP" spawn psql -X -q -d "$FQ_DB" -v ON_ERROR_STOP=1 \
+        -c "SELECT pg_advisory_lock($SERVING_KEY)" -c "SELECT pg_sleep(600)" >/dev/null 2>&1
+    TAKER_PID=$BG_PID
+    CLEANUPS+=("q \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$TAKER_APP'\" >/dev/null 2>&1")
+    wait_q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE a.application_name = '$TAKER_APP' AND l.locktype = 'advisory' AND NOT l.granted" 1 30
+    q "SELECT pg_terminate_backend($backend, 10000)" >/dev/null
+    wait_q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE a.application_name = '$TAKER_APP' AND l.locktype = 'advisory' AND l.granted" 1 30
+}
+
+release_serving_lock() {
+    q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$TAKER_APP'" >/dev/null
+    wait_for_pid "$TAKER_PID" 10 || true
+}

@@ -27,7 +27,6 @@ promtool check config "$FQ_SRC_DIR/examples/prometheus.yml" >"$WORK/promtool.con
 db_create
 setup_world
 add_node ops console xihu
-SERVING_KEY=7236111411
 
 PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
@@ -149,20 +148,7 @@ m4=$(scrape)
 assert_eq 1 "$(metric "$m4" 'fengqiao_http_requests_total{route="page",code="404"}')" "a page's 404 counted"
 
 # ---- readiness lost and regained: the serving lock ----
-backend=$(q "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
-             AND l.objid = ($SERVING_KEY & 4294967295)::oid AND l.database =
-             (SELECT oid FROM pg_database WHERE datname = current_database())")
-[ -n "$backend" ] || fail "no session holds the serving lock"
-TAKER_APP="fq_taker_$$"
-PGAPPNAME="$TAKER_APP" spawn psql -X -q -d "$FQ_DB" -v ON_ERROR_STOP=1 \
-    -c "SELECT pg_advisory_lock($SERVING_KEY)" -c "SELECT pg_sleep(600)" >/dev/null 2>&1
-taker=$BG_PID
-CLEANUPS+=("q \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$TAKER_APP'\" >/dev/null 2>&1")
-wait_q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE a.application_name = '$TAKER_APP' AND l.locktype = 'advisory' AND NOT l.granted" 1 30
-q "SELECT pg_terminate_backend($backend, 10000)" >/dev/null
-wait_q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE a.application_name = '$TAKER_APP' AND l.locktype = 'advisory' AND l.granted" 1 30
+take_serving_lock
 for ((i = 0; i < 600; i++)); do
     [ -e "$READY_FILE" ] || break
     sleep 0.05
@@ -184,8 +170,7 @@ assert_eq 1 "$(metric "$m5" 'fengqiao_readiness_condition{condition="database"}'
 (( $(metric "$m5" 'fengqiao_store_connections_total{store="writes"}') >= 2 )) || fail "the reconnect not counted"
 grep -q 'level=warn comp=server msg="not ready: the serving lock is not held' "$SERVER_LOG" ||
     fail "no log line saying why the server is not ready"
-q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$TAKER_APP'" >/dev/null
-wait_for_pid "$taker" 10 || true
+release_serving_lock
 for ((i = 0; i < 600; i++)); do
     [ -s "$READY_FILE" ] && break
     sleep 0.05

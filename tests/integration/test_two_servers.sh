@@ -16,7 +16,6 @@ source "$(dirname "$0")/lib.sh"
 
 db_create
 setup_world
-SERVING_KEY=7236111411
 
 # start_b NAME [flags...]: a second server on ports of its own; sets B_PID,
 # B_URL, B_LOG, B_READY.
@@ -93,23 +92,7 @@ line=$(b_report 乙接管)
 assert_match '^reply status=ok ' "$line" "a report to B once A stopped"
 
 # ---- 3. the lock lost on a reconnect: B stops writing until it has it again ----
-b_backend=$(q "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
-               AND l.objid = ($SERVING_KEY & 4294967295)::oid AND l.database =
-               (SELECT oid FROM pg_database WHERE datname = current_database())")
-[ -n "$b_backend" ] || fail "no session holds the serving lock while B serves"
-# Another session queues for the lock first; then B's session ends. On its
-# release PostgreSQL grants the lock to the session already waiting, so B's
-# reconnect finds it taken however slow or fast either side is.
-TAKER_APP="fq_taker_$$"
-PGAPPNAME="$TAKER_APP" spawn psql -X -q -d "$FQ_DB" -v ON_ERROR_STOP=1 \
-    -c "SELECT pg_advisory_lock($SERVING_KEY)" -c "SELECT pg_sleep(600)" >/dev/null 2>&1
-taker=$BG_PID
-CLEANUPS+=("q \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$TAKER_APP'\" >/dev/null 2>&1")
-wait_q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE a.application_name = '$TAKER_APP' AND l.locktype = 'advisory' AND NOT l.granted" 1 30
-q "SELECT pg_terminate_backend($b_backend, 10000)" >/dev/null
-wait_q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE a.application_name = '$TAKER_APP' AND l.locktype = 'advisory' AND l.granted" 1 30
+take_serving_lock
 wait_log "$B_LOG" 'lost PostgreSQL' 30
 wait_log "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30
 # Not ready without the lock: B's ready file is gone until it holds it again.
@@ -118,8 +101,7 @@ before=$(q "SELECT count(*) FROM incidents")
 line=$(b_report 乙失锁)
 assert_match '^reply status=busy ' "$line" "a report to B while another session holds the lock"
 assert_eq "$before" "$(q "SELECT count(*) FROM incidents")" "incidents written without the lock"
-q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$TAKER_APP'" >/dev/null
-wait_for_pid "$taker" 10 || true
+release_serving_lock
 wait_log "$B_LOG" 'the other server let go' 30
 wait_file "$B_READY" 30
 line=$(b_report 乙复得)
