@@ -235,6 +235,10 @@ def main(world):
                   " [...t.querySelectorAll('.reason')].some((r) => /by rule|built-in principle/.test(r.title))",
                   "the timeline labels the routing reason in Chinese, the sentence as the tooltip")
         b.screenshot("incident-assigned")
+        # The timeline itself, scrolled into view: what the operator reads.
+        b.driver.execute_script("document.querySelector('aside.incident-panel ol.timeline')"
+                                ".scrollIntoView({block: 'center'})")
+        b.screenshot("incident-timeline")
         b.assert_no_console_errors("after the assignment")
 
         # -- a report pushed by fq-report appears on the open board within 1 s --
