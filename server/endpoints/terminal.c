@@ -13,6 +13,7 @@
 #include "validate.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -125,6 +126,7 @@ struct fq_terminals {
     uv_timer_t sweep;
     uint64_t last_presence_check;
     size_t in_flight;
+    uint64_t trimmed_at; /* loop time of the last return of freed heap (read_done) */
     int stopped;
     fq_audit audit;
     fq_terminals_stats stats;
@@ -397,6 +399,15 @@ static void read_done(fq_store_op *op, int status, const char *message)
     for (size_t i = 0; i < n; i++)
         fengqiao__v1__outbox_item__free_unpacked(unpacked[i], NULL);
     free(r);
+    /* A crowd of terminals catching up at once (all of them after a
+     * restart) builds a reply each from the database; freed, that heap
+     * stays the process's unless given back. When the last read is done,
+     * give it back — at most once a second, as the walk costs a little. */
+    uint64_t now = uv_now(t->loop);
+    if (t->in_flight == 0 && now - t->trimmed_at >= 1000) {
+        t->trimmed_at = now;
+        malloc_trim(0);
+    }
 }
 
 /* ---- committed items ---- */
