@@ -17,11 +17,18 @@
 #include <stdint.h>
 
 #define FQ_WEB_MAX_BODY (64 * 1024)
+/* The field API's actions and reports carry photos (base64 in JSON): their
+ * paths take bodies up to this (docs/phone.md, "Evidence"). */
+#define FQ_WEB_MAX_UPLOAD_BODY (12 * 1024 * 1024)
 
 typedef enum fq_web_role {
     FQ_WEB_VIEWER = 0,     /* reads only */
     FQ_WEB_OPERATOR = 1,   /* reads and every command but supervision orders */
     FQ_WEB_SUPERVISOR = 2, /* every command, supervision orders (督办) included */
+    /* A grid worker or a unit's duty officer on a phone (docs/phone.md): the
+     * field API only, as the terminal node 'p.<account>' serving one worker
+     * or one unit (serves_worker / serves_unit). */
+    FQ_WEB_WORKER = 3,
 } fq_web_role;
 
 /* Who is asking: a signed-in person (web_accounts, migration 0016). */
@@ -33,6 +40,10 @@ typedef struct fq_web_session {
     char jurisdiction[72]; /* the node's org unit id */
     char csrf[72];
     int64_t expires_ms;
+    /* FQ_WEB_WORKER: the worker or handling unit the account's terminal
+     * node serves (one of the two non-empty); both empty otherwise. */
+    char serves_worker[72];
+    char serves_unit[72];
 } fq_web_session;
 
 typedef struct fq_web_req fq_web_req;
