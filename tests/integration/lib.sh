@@ -137,6 +137,26 @@ q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$FQ_DB" -c "$1"; }
 
 admin() { "$FQ_ADMIN" "$@"; }
 
+# server_key_create: the server's key for this test, $WORK/server.key, as
+# FQ_SERVER_KEY (fengqiaod and fengqiao-admin read it from there).
+server_key_create() {
+    FQ_SERVER_KEY="$WORK/server.key"
+    export FQ_SERVER_KEY
+    admin server-key create "$FQ_SERVER_KEY" >/dev/null
+}
+
+# setup_topology FILE [import-topology options]: a fresh database with the
+# server's key, every migration and the topology FILE (the West Lake example
+# or a test's own).
+setup_topology() {
+    local file=$1
+    shift
+    db_create
+    server_key_create
+    admin migrate >/dev/null
+    admin import-topology "$file" "$@" >/dev/null
+}
+
 # The organisation and nodes every test starts from:
 #   xihu (district) > lingyin (town) > lingyin-v1, lingyin-v2 (villages) > lingyin-v1-g1 (grid)
 #                   > beishan (town) > beishan-v1 (village)
@@ -144,9 +164,7 @@ admin() { "$FQ_ADMIN" "$@"; }
 # (grid node of lingyin-v1-g1), lingyin-terminal (terminal), spare-platform
 # (town platform of lingyin, for revocation). Keys in $WORK/keys/NODE.key.
 setup_world() {
-    FQ_SERVER_KEY="$WORK/server.key"
-    export FQ_SERVER_KEY
-    admin server-key create "$FQ_SERVER_KEY" >/dev/null
+    server_key_create
     admin migrate >/dev/null
     admin unit add xihu --kind district --name 西湖区 >/dev/null
     admin unit add lingyin --kind town --parent xihu --name 灵隐街道 >/dev/null
@@ -283,6 +301,30 @@ wait_gone() {
         sleep 0.05
     done
     fail "$3: $1 still there after $2 s"
+}
+
+# wait_match FILE REGEX SECONDS WHAT: fails unless a line of FILE matches the
+# extended REGEX within SECONDS (the file may not exist yet).
+wait_match() {
+    local i
+    for ((i = 0; i < $3 * 20; i++)); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    fail "$4: nothing matching /$2/ in $1 within $3 s: $(tail -n 5 "$1" 2>/dev/null)"
+}
+
+# wait_tmux_pane SOCKET SESSION REGEX SECONDS: until the tmux pane of SESSION
+# (server SOCKET) shows REGEX; its last capture stays in $WORK/pane-SESSION.txt.
+wait_tmux_pane() {
+    local i capture="$WORK/pane-$2.txt"
+    for ((i = 0; i < $4 * 10; i++)); do
+        tmux -S "$1" capture-pane -p -t "$2" >"$capture"
+        grep -qE "$3" "$capture" && return 0
+        sleep 0.1
+    done
+    cat "$capture" >&2
+    fail "the pane of $2 did not show /$3/ within $4 s"
 }
 
 # wait_present FILE SECONDS WHAT: fails unless FILE is there (non-empty) within SECONDS.

@@ -72,9 +72,7 @@ expect_refused "truncated" 'line 1, column 11: not valid JSON' "$WORK/truncated.
 
 # The server loads the calendars with its directory (read-only for now) and
 # again on each import's NOTIFY.
-FQ_SERVER_KEY="$WORK/server.key"
-export FQ_SERVER_KEY
-admin server-key create "$FQ_SERVER_KEY" >/dev/null
+server_key_create
 server_start
 grep -q "comp=calendar msg=\"xihu, working days of the years 2026,2027 " "$SERVER_LOG" ||
     fail "the server did not load the calendar: $(grep calendar "$SERVER_LOG")"

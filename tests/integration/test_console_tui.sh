@@ -53,16 +53,7 @@ tmx -u new-session -d -x 160 -y 45 -s console \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen-256color '$FQ_CONSOLE' --node ops --key-file '$(key_of ops)' --url '$TERMINALS_URL' --log '$WORK/console.log'; sleep 30"
 screen() { tmx capture-pane -p -t console; }
 # wait_screen REGEX [seconds]: until the pane shows REGEX.
-wait_screen() {
-    local re=$1 limit=${2:-10} i
-    for ((i = 0; i < limit * 10; i++)); do
-        screen >"$WORK/pane.txt"
-        grep -qE "$re" "$WORK/pane.txt" && return 0
-        sleep 0.1
-    done
-    cat "$WORK/pane.txt" >&2
-    fail "the screen did not show /$re/ within $limit s"
-}
+wait_screen() { wait_tmux_pane "$SOCK" console "$1" "${2:-10}"; }
 wait_screen "一般" 15
 wait_screen "connected"
 screen >"$WORK/board.txt"
@@ -200,16 +191,7 @@ tmx new-session -d -x 80 -y 24 -s zh \
     "env -u LC_ALL -u LANGUAGE LANG=zh_CN.UTF-8 TERM=screen-256color '$FQ_CONSOLE' --node ops --key-file '$(key_of ops)' --url '$TERMINALS_URL' --log '$WORK/console-zh.log'; sleep 30"
 zscreen() { tmx capture-pane -p -t zh; }
 # wait_zh REGEX [seconds]: until the Chinese pane shows REGEX.
-wait_zh() {
-    local re=$1 limit=${2:-10} i
-    for ((i = 0; i < limit * 10; i++)); do
-        zscreen >"$WORK/pane-zh.txt"
-        grep -qE "$re" "$WORK/pane-zh.txt" && return 0
-        sleep 0.1
-    done
-    cat "$WORK/pane-zh.txt" >&2
-    fail "the Chinese screen did not show /$re/ within $limit s"
-}
+wait_zh() { wait_tmux_pane "$SOCK" zh "$1" "${2:-10}"; }
 wait_zh "在办事件，最急在前" 15
 wait_zh "#$ID2 "
 wait_zh "已连接"

@@ -21,9 +21,7 @@ read -r total used cells towns elsewhere < <(python3 "$FQ_SRC_DIR/tests/integrat
     "$FQ_SRC_DIR/examples/westlake-topology.json" "$WORK/nyc")
 log "$total requests, $used with a point and a board; $cells grid cells in $towns towns; $elsewhere lie in another board's cell"
 db_create
-FQ_SERVER_KEY="$WORK/server.key"
-export FQ_SERVER_KEY
-admin server-key create "$FQ_SERVER_KEY" >/dev/null
+server_key_create
 admin migrate >/dev/null
 admin import-topology "$WORK/nyc/topology.json" >/dev/null 2>&1 || fail "import: $(admin import-topology "$WORK/nyc/topology.json" 2>&1 | tail -n 3)"
 add_node nyc-311 district_platform nyc

@@ -11,12 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 
 EXAMPLE="$FQ_SRC_DIR/examples/westlake-topology.json"
-db_create
-FQ_SERVER_KEY="$WORK/server.key"
-export FQ_SERVER_KEY
-admin server-key create "$FQ_SERVER_KEY" >/dev/null
-admin migrate >/dev/null
-admin import-topology "$EXAMPLE" >/dev/null
+setup_topology "$EXAMPLE"
 # A second district, its own town, village and grid (no polygon).
 admin unit add gongshu --kind district --name 拱墅区 >/dev/null
 admin unit add hubin --kind town --parent gongshu --name 湖滨街道 >/dev/null

@@ -11,12 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 
 TOPOLOGY="$FQ_SRC_DIR/examples/westlake-topology.json"
-db_create
-FQ_SERVER_KEY="$WORK/server.key"
-export FQ_SERVER_KEY
-admin server-key create "$FQ_SERVER_KEY" >/dev/null
-admin migrate >/dev/null
-admin import-topology "$TOPOLOGY" >/dev/null
+setup_topology "$TOPOLOGY"
 
 # The names as the topology file gives them.
 unit_name() { jq -r --arg id "$1" '[.. | objects | select(.id? == $id) | .name] | first // ""' "$TOPOLOGY"; }

@@ -24,9 +24,7 @@ command -v jq >/dev/null || fail "jq is needed"
 CLIENT="$FQ_SRC_DIR/tests/integration/open311_client.py"
 
 db_create
-FQ_SERVER_KEY="$WORK/server.key"
-export FQ_SERVER_KEY
-admin server-key create "$FQ_SERVER_KEY" >/dev/null
+server_key_create
 admin migrate >/dev/null
 # The demo district, one category with its own Open311 service.
 python3 - "$FQ_SRC_DIR/examples/westlake-topology.json" "$WORK/topology.json" <<'PY'

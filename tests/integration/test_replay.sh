@@ -13,12 +13,7 @@ source "$(dirname "$0")/lib.sh"
 
 EXAMPLE="$FQ_SRC_DIR/examples/westlake-topology.json"
 
-db_create
-FQ_SERVER_KEY="$WORK/server.key"
-export FQ_SERVER_KEY
-admin server-key create "$FQ_SERVER_KEY" >/dev/null
-admin migrate >/dev/null
-admin import-topology "$EXAMPLE" --by integ_replay >/dev/null
+setup_topology "$EXAMPLE" --by integ_replay
 add_node beishan-platform town_platform beishan
 add_node xixi-platform town_platform xixi
 

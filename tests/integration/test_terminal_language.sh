@@ -16,12 +16,7 @@ source "$(dirname "$0")/lib.sh"
 
 : "${FQ_TERMINAL:?}"
 TOPOLOGY="$FQ_SRC_DIR/examples/westlake-topology.json"
-db_create
-FQ_SERVER_KEY="$WORK/server.key"
-export FQ_SERVER_KEY
-admin server-key create "$FQ_SERVER_KEY" >/dev/null
-admin migrate >/dev/null
-admin import-topology "$TOPOLOGY" >/dev/null
+setup_topology "$TOPOLOGY"
 admin calendar import "$FQ_SRC_DIR/examples/calendar-2026.json" >/dev/null
 
 # The first grid of the first village of the first town, as the topology names it.
@@ -186,16 +181,7 @@ tmx -u new-session -d -x 200 -y 40 -s term \
     "env -u LANGUAGE -u LC_ALL -u LC_MESSAGES LANG=zh_CN.UTF-8 TZ=UTC '$FQ_TERMINAL' --node '$node2' \
      --key-file '$(key_of "$node2")' --url '$TERMINALS_URL' --state-dir '$STATE' watch; sleep 30"
 pane() { tmx capture-pane -p -t term; }
-wait_pane() { # REGEX [seconds]
-    local i
-    for ((i = 0; i < ${2:-15} * 10; i++)); do
-        pane >"$WORK/pane.txt"
-        grep -qE "$1" "$WORK/pane.txt" && return 0
-        sleep 0.1
-    done
-    cat "$WORK/pane.txt" >&2
-    fail "the terminal did not show /$1/"
-}
+wait_pane() { wait_tmux_pane "$SOCK" term "$1" "${2:-15}"; } # REGEX [seconds]
 wait_pane "身份接收中；时间为本区时间（UTC\+08:00）"
 wait_pane "派单 · 事件 $id2 · $ELDERLY_NAME 一般（IV级） · 独居老人需要助餐 · $GRID_NAME · 签收时限 .*（按工作日计）"
 tmx send-keys -t term "ack $id2" Enter

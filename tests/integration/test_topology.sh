@@ -217,9 +217,7 @@ f=$(mutate dense '.towns[0].villages[0].grids[0].polygon |= (. as $p | [range(0;
 out=$(admin import-topology "$f" --replace)
 assert_match 'polygons +72 in file: 0 added, 1 changed' "$out" "a 5200-vertex polygon imports"
 assert_eq 5200 "$(q "SELECT cardinality(ring) / 2 FROM grid_polygons WHERE grid = '$DENSE_GRID'")" "vertices stored"
-FQ_SERVER_KEY="$WORK/server.key"
-export FQ_SERVER_KEY
-admin server-key create "$FQ_SERVER_KEY" >/dev/null
+server_key_create
 add_node beishan-platform town_platform beishan
 add_node topo-ops console xihu
 server_start

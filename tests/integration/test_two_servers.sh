@@ -33,26 +33,6 @@ start_b() {
     BG_PIDS+=("$B_PID")
 }
 
-# wait_log FILE REGEX SECONDS
-wait_log() {
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        grep -qE "$2" "$1" && return 0
-        sleep 0.05
-    done
-    fail "no /$2/ in $1 within $3 s: $(tail -n 5 "$1")"
-}
-
-# wait_file FILE SECONDS
-wait_file() {
-    local i
-    for ((i = 0; i < $2 * 20; i++)); do
-        [ -s "$1" ] && return 0
-        sleep 0.05
-    done
-    fail "$1 did not appear within $2 s"
-}
-
 b_report() { # TITLE: one report to B, prints the reply line
     "$FQ_RAW_PEER" --url "$B_URL" --node lingyin-platform --key-file "$(key_of lingyin-platform)" \
         --timeout-ms 20000 report --title "$1" 2>/dev/null
@@ -78,7 +58,7 @@ assert_match '^reply status=ok ' "$line" "a report to A after B gave up"
 
 # ---- 2. --if-locked wait: B waits, then takes over ----
 start_b wait --if-locked wait --hold-ms 2000
-wait_log "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30
+wait_match "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30 "server B"
 before=$(q "SELECT count(*) FROM incidents")
 line=$(b_report 乙等待)
 assert_match '^reply status=busy ' "$line" "a report to a waiting B"
@@ -86,15 +66,15 @@ assert_eq "$before" "$(q "SELECT count(*) FROM incidents")" "incidents after a r
 [ ! -e "$B_READY" ] || fail "B served while A held the database"
 pid_alive "$B_PID" || fail "B (--if-locked wait) exited"
 server_stop
-wait_file "$B_READY" 30
-wait_log "$B_LOG" 'the other server let go' 5
+wait_present "$B_READY" 30 "server B ready"
+wait_match "$B_LOG" 'the other server let go' 5 "server B"
 line=$(b_report 乙接管)
 assert_match '^reply status=ok ' "$line" "a report to B once A stopped"
 
 # ---- 3. the lock lost on a reconnect: B stops writing until it has it again ----
 take_serving_lock
-wait_log "$B_LOG" 'lost PostgreSQL' 30
-wait_log "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30
+wait_match "$B_LOG" 'lost PostgreSQL' 30 "server B"
+wait_match "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30 "server B"
 # Not ready without the lock: B's ready file is gone until it holds it again.
 [ ! -e "$B_READY" ] || fail "B's ready file stayed while another session held the lock"
 before=$(q "SELECT count(*) FROM incidents")
@@ -102,8 +82,8 @@ line=$(b_report 乙失锁)
 assert_match '^reply status=busy ' "$line" "a report to B while another session holds the lock"
 assert_eq "$before" "$(q "SELECT count(*) FROM incidents")" "incidents written without the lock"
 release_serving_lock
-wait_log "$B_LOG" 'the other server let go' 30
-wait_file "$B_READY" 30
+wait_match "$B_LOG" 'the other server let go' 30 "server B"
+wait_present "$B_READY" 30 "server B ready"
 line=$(b_report 乙复得)
 assert_match '^reply status=ok ' "$line" "a report to B once it holds the lock again"
 assert_eq "$((before + 1))" "$(q "SELECT count(*) FROM incidents")" "incidents after B claimed the lock again"

@@ -18,12 +18,7 @@ FQ_TERMINAL=${FQ_TERMINAL:?}
 command -v curl >/dev/null || fail "curl is needed"
 command -v jq >/dev/null || fail "jq is needed"
 
-db_create
-FQ_SERVER_KEY="$WORK/server.key"
-export FQ_SERVER_KEY
-admin server-key create "$FQ_SERVER_KEY" >/dev/null
-admin migrate >/dev/null
-admin import-topology "$FQ_SRC_DIR/examples/westlake-topology.json" >/dev/null
+setup_topology "$FQ_SRC_DIR/examples/westlake-topology.json"
 add_node lingyin-platform town_platform lingyin
 add_node beishan-platform town_platform beishan
 WORKER=$(q "SELECT id FROM workers WHERE grid LIKE 'lingyin-%' ORDER BY id LIMIT 1")

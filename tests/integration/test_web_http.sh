@@ -99,22 +99,14 @@ out=$(curl_api GET /api/v1/board "${C[@]}")
 log "board with a session: ${out:0:80}"
 
 # ---- the live feed: a stream whose browser goes away, one open at the stop ----
-wait_file_match() { # FILE REGEX WHAT
-    local i
-    for ((i = 0; i < 600; i++)); do
-        grep -qE "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    fail "$3: nothing matching '$2' in $1 within 30 s"
-}
 curl -sN -D "$WORK/sse1.h" "${C[@]}" "$BASE/api/v1/events" >"$WORK/sse1.out" &
 sse1=$!
-wait_file_match "$WORK/sse1.h" '^content-type: text/event-stream' "the live feed answers"
+wait_match "$WORK/sse1.h" '^content-type: text/event-stream' 30 "the live feed answers"
 kill "$sse1"; wait "$sse1" || true
 curl -sN -D "$WORK/sse2.h" "${C[@]}" "$BASE/api/v1/events" >"$WORK/sse2.out" &
 sse2=$!
 BG_PIDS+=("$sse2")
-wait_file_match "$WORK/sse2.h" '^HTTP/1.1 200' "a second stream opens"
+wait_match "$WORK/sse2.h" '^HTTP/1.1 200' 30 "a second stream opens"
 assert_server_alive "after a browser left its stream"
 
 # wrong password and unknown account: the same answer

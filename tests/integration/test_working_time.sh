@@ -30,9 +30,7 @@ WT="$FQ_SRC_DIR/tests/integration/working_time.py"
 GRID=beishan-c1-g1
 
 db_create
-FQ_SERVER_KEY="$WORK/server.key"
-export FQ_SERVER_KEY
-admin server-key create "$FQ_SERVER_KEY" >/dev/null
+server_key_create
 admin migrate >/dev/null
 
 # The example plus: A's rule (3 working hours, 2 working days), C/D's rule
