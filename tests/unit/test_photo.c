@@ -6,41 +6,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "make_image.h"
 #include "photo.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-typedef struct blob {
-    uint8_t *data;
-    size_t len;
-} blob;
-
-/* Runs fq-make-image and reads what it wrote. */
-static blob make_image(const char *type, unsigned w, unsigned h, const char *extra)
-{
-    char path[] = "/tmp/fq-test-photo-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "'%s' --%s %u %u '%s' %s", FQ_MAKE_IMAGE, type, w, h, path,
-             extra ? extra : "");
-    assert_int_equal(system(cmd), 0);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    blob b = {malloc(n > 0 ? (size_t)n : 1), (size_t)n};
-    assert_non_null(b.data);
-    assert_int_equal(fread(b.data, 1, b.len, f), b.len);
-    fclose(f);
-    unlink(path);
-    return b;
-}
+typedef test_blob blob;
 
 static int check(const blob *b, const char *type, fq_photo_info *info)
 {
