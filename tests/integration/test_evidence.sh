@@ -190,3 +190,20 @@ q "ALTER TABLE attachments DISABLE TRIGGER attachments_no_update;
 out=$(admin verify 2>&1) && fail "verify passed with a photo removed: $out"
 assert_match "BROKEN: event seq $seq names 2 photos but 1 is stored" "$out" "verify names the event missing a photo"
 log "E: verify checks the photos and names the one changed and the one removed"
+
+# ---- F. the rule comes from the topology ----
+TOPO="$FQ_SRC_DIR/examples/westlake-topology.json"
+jq '(.categories[] | select(.code == "dispute.family")) += {"photo_to_conclude": true}' "$TOPO" \
+    >"$WORK/topology-photo.json"
+rm -f "$WORK/server.key" # setup_topology makes a new one with the new database
+setup_topology "$WORK/topology-photo.json"
+assert_eq "$(q "SELECT string_agg(code, ',') FROM categories WHERE photo_to_conclude")" dispute.family \
+    "imported: the category that wants a photo"
+out=$(admin import-topology "$TOPO" 2>&1) && fail "a changed photo rule was imported without --replace"
+assert_match "photo_to_conclude" "$out" "the refusal names the rule"
+admin import-topology "$TOPO" --replace >/dev/null
+assert_eq "$(q "SELECT count(*) FROM categories WHERE photo_to_conclude")" 0 "replaced: no category wants one"
+jq '(.categories[0]) += {"photo_to_conclude": "yes"}' "$TOPO" >"$WORK/topology-bad.json"
+out=$(admin import-topology "$WORK/topology-bad.json" 2>&1) && fail "a photo rule that is no boolean was imported"
+assert_match "photo_to_conclude: must be true or false" "$out" "the refusal says what the rule must be"
+log "F: the topology's photo_to_conclude is imported, changed only with --replace, checked"
