@@ -27,6 +27,7 @@ W1=lingyin-v1-g1.w1
 W2=lingyin-v1-g1.w2
 admin node add t1 --role terminal --serves-worker "$W1" --key-out "$WORK/keys/t1.key" >/dev/null 2>&1
 admin node add t2 --role terminal --serves-worker "$W2" --key-out "$WORK/keys/t2.key" >/dev/null 2>&1
+add_node ops console xihu # the district's operators' console
 # Fire hazards are concluded only with a photo of the work done.
 q "UPDATE categories SET photo_to_conclude = true WHERE code = 'hazard.fire'" >/dev/null
 server_start --presence-timeout 600 --dedup-window-min 0
@@ -96,7 +97,17 @@ out=$(q "UPDATE attachments SET name = 'x' WHERE incident_id = $inc" 2>&1) &&
 assert_match "attachments: UPDATE refused" "$out" "updating evidence"
 out=$(q "DELETE FROM attachments WHERE incident_id = $inc" 2>&1) && fail "an attachment row was deleted"
 assert_match "attachments: DELETE refused" "$out" "deleting evidence"
-log "A: a progress note with two photos, stored with its event; the envelope names them"
+# The console's timeline lists them with the event (metadata, not bytes).
+timeline=$("$FQ_CONSOLE_PEER" --url "$TERMINALS_URL" --node ops --key-file "$(key_of ops)" \
+    incident "$inc") || fail "the console's incident query: $timeline"
+ids=$(q "SELECT string_agg(id::text, ' ' ORDER BY id) FROM attachments WHERE event_seq = $seq")
+assert_eq "$(jq -r ".timeline[] | select(.seq == $seq) | .attachments[]" <<<"$timeline")" \
+    "${ids%% *} image/jpeg $(stat -c %s "$P/before.jpg") 320x240 $(sha_of "$P/before.jpg") before.jpg
+${ids##* } image/png $(stat -c %s "$P/sketch.png") 64x48 $(sha_of "$P/sketch.png") sketch.png" \
+    "the console's timeline lists the event's photos"
+assert_eq "$(jq -r "[.timeline[] | select(.seq != $seq) | .attachments[]] | length" <<<"$timeline")" 0 \
+    "the other events have none"
+log "A: a progress note with two photos, stored with its event; the envelope names them; the timeline lists them"
 
 # ---- B. refusals store nothing ----
 before=$(counts)
