@@ -171,7 +171,7 @@ class Phone {
         this.node = el('div', { class: 'phone' },
             el('header', { class: 'bar' },
                 el('span', { class: 'brand' }, pt('appTitle')), this.linkState, el('span', { class: 'spacer' }), this.pendingButton),
-            el('div', { class: 'who' },
+            this.whoRow = el('div', { class: 'who' },
                 el('span', { class: 'who-name' }, s.display_name || s.account,
                     serves.name ? el('span', { class: 'serves' }, ` · ${serves.name}`) : null),
                 el('span', { class: 'spacer' }), this.notifyButton, languageButton(),
@@ -371,7 +371,9 @@ class Phone {
         else if (h === '#/report') this.showReport();
         else if (h === '#/outbox') this.showOutbox();
         else this.showList();
+        // The worker's name, language and sign-out on the list; the other views need the room.
         this.reportButton.hidden = this.viewName !== 'list';
+        this.whoRow.hidden = this.viewName !== 'list';
     }
 
     setView(name, ...children) {
@@ -706,7 +708,7 @@ class PhotoPicker {
         this.node = el('div', { class: 'photo-picker', dataset: { for: prefix } },
             el('div', { class: 'picker-title' }, title),
             this.list,
-            el('label', { class: 'button add-photo' }, `📷 ${pt('addPhoto')}`, this.input));
+            el('label', { class: 'button add-photo' }, `＋ ${pt('addPhoto')}`, this.input));
         this.busy = Promise.resolve();
     }
 
@@ -842,8 +844,9 @@ class ReportForm {
         const picker = new PhotoPicker(pt('photos'), 'scene', () => MAX_PHOTOS - picker.photos.length, message);
         const submit = el('button', { type: 'submit', class: 'primary' }, pt('submit'));
         this.node = el('form', { class: 'report-form' },
-            field_('category', this.category), field_('severity', this.severity), field_('risk', this.risk),
-            field_('title', this.title), field_('address', this.address), field_('description', this.description),
+            field_('title', this.title), field_('category', this.category),
+            el('div', { class: 'pair' }, field_('severity', this.severity), field_('risk', this.risk)),
+            field_('address', this.address), field_('description', this.description),
             el('div', { class: 'field location' }, el('span', null, pt('location')), this.where,
                 el('button', { type: 'button', onclick: () => this.locate(this.onPosition) }, pt('relocate'))),
             picker.node,
