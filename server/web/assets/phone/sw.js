@@ -11,7 +11,7 @@ const CACHE = 'fq-phone-1';
 const FILES = [
     './', 'index.html', 'phone.css', 'manifest.json',
     'js/app.js', 'js/texts.js', 'js/field.js', 'js/store.js', 'js/outbox.js', 'js/photos.js',
-    'js/placemap.js', 'js/alert.js',
+    'js/placemap.js', 'js/alert.js', 'js/assignment.js',
     '../js/api.js', '../js/dom.js', '../js/i18n.js', '../js/timeline.js',
     '../favicon.svg', '../vendor/leaflet/leaflet.js', '../vendor/leaflet/leaflet.css',
 ];

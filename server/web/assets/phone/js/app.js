@@ -16,11 +16,11 @@ import { Outbox } from './outbox.js';
 import { preparePhoto, PhotoError, MAX_PHOTOS } from './photos.js';
 import { placeMap } from './placemap.js';
 import { Alerter } from './alert.js';
+import { effectiveState, actionsFor, limitsOf, nextPause } from './assignment.js';
 
 const root = document.getElementById('app');
 const SYNC_WAIT_MS = 25000;
 const SYNC_ABORT_MS = 40000; // a held sync never answered in this time: the link is dead
-const MAX_PAUSE_MS = 8000;
 const DAY_MS = 86400000;
 const LAST = ''; // the store's key space of the phone itself (who signed in last)
 let phone = null;
@@ -84,51 +84,6 @@ function showSignIn(notice) {
 }
 
 onSignedOut(() => showSignIn(pt('sessionEnded')));
-
-// ---- what an assignment is now, with the worker's queued actions applied ----
-
-function isSupervised(inc) { return !!inc.supervision_due_ms; }
-
-// The assignment's state once the actions waiting in the outbox have gone
-// through: the page offers what comes next (a worker may acknowledge and
-// conclude in a basement, one after the other).
-function effectiveState(inc, queued) {
-    let s = inc.assignment || 'assigned';
-    let open = !inc.state || inc.state === 'assigned';
-    let supervised = isSupervised(inc);
-    for (const q of queued) {
-        const k = q.body.kind;
-        if (k === 'acknowledge' && s === 'assigned') s = 'acknowledged';
-        else if (k === 'extend') s = 'extension_requested';
-        else if (k === 'conclude' || k === 'return') open = false;
-        else if (k === 'reply') supervised = false;
-    }
-    return { assignment: s, open, supervised };
-}
-
-function kindsFor(inc, eff, session) {
-    if (!eff.open) return [];
-    // A co-handling unit of a joint operation adds progress notes only.
-    const serves = session.serves || {};
-    if (serves.kind === 'unit' && inc.lead_unit && inc.lead_unit !== serves.id) return ['progress'];
-    const kinds = [];
-    if (eff.assignment === 'assigned') kinds.push('acknowledge', 'return');
-    else if (eff.assignment === 'acknowledged') kinds.push('progress', 'extend', 'conclude', 'return');
-    else if (eff.assignment === 'extension_requested') kinds.push('progress', 'conclude', 'return');
-    else kinds.push('progress');
-    if (eff.supervised) kinds.push('reply');
-    return kinds;
-}
-
-// The limits a card and a detail count down to: acknowledging while
-// unacknowledged, concluding, and a supervision order's reply.
-function limitsOf(inc, eff) {
-    const out = [];
-    if (eff.assignment === 'assigned' && inc.acknowledge_due_ms) out.push(['ackDue', inc.acknowledge_due_ms]);
-    if (inc.conclude_due_ms) out.push(['concludeDue', inc.conclude_due_ms]);
-    if (eff.supervised && inc.supervision_due_ms) out.push(['replyDue', inc.supervision_due_ms]);
-    return out;
-}
 
 // ---- the page of a signed-in worker ----
 
@@ -273,8 +228,9 @@ class Phone {
                 if (e.status === 401) { this.signedOut(); return; }
                 if (e.status === 403 && e.code === 'role') { showSignIn(pt('notWorker')); return; }
                 this.setLink('offline');
-                pause = Math.min(MAX_PAUSE_MS, pause ? pause * 2 : 1000);
-                await this.pauseFor(Math.max(pause, (e.retryAfter || 0) * 1000));
+                const next = nextPause(pause, e.retryAfter);
+                pause = next.pause;
+                await this.pauseFor(next.wait);
                 continue;
             } finally {
                 clearTimeout(timer);
@@ -519,7 +475,7 @@ class Phone {
         const supervision = this.supervisionOf(doc, merged, eff);
         const description = doc.description || merged.description || '';
         const timeline = (doc.timeline || []).slice().reverse();
-        const kinds = kindsFor(merged, eff, this.session);
+        const kinds = actionsFor(merged, eff, this.session.serves);
         const closedNote = !eff.open ? el('p', { class: 'note closed' }, pt('closedHere')) : null;
         // A redraw (a live item, the queue) keeps the form being filled in
         // while the actions offered stay the same.

@@ -10,8 +10,7 @@
 
 import { store } from './store.js';
 import { field } from './field.js';
-
-const MAX_PAUSE_MS = 8000;
+import { disposition, nextPause } from './assignment.js';
 
 export class Outbox {
     // onChange(): the queue changed; onSent(item, reply); onRefused(item);
@@ -108,17 +107,19 @@ export class Outbox {
             } catch (e) {
                 item.state = 'waiting';
                 item.error = e.words ? e.words() : String(e);
-                if (e.status === 409 && e.code === 'already_done') {
+                const what = disposition(e.status, e.code);
+                if (what === 'done') {
                     reply = { already_done: true };  // what was asked is in effect: done
-                } else if (e.status === 0 || e.status === 503 || e.status === 429 || e.status >= 500) {
-                    this.pause = Math.min(MAX_PAUSE_MS, this.pause ? this.pause * 2 : 1000);
-                    this.later(Math.max(this.pause, (e.retryAfter || 0) * 1000));
+                } else if (what === 'retry') {
+                    const next = nextPause(this.pause, e.retryAfter);
+                    this.pause = next.pause;
+                    this.later(next.wait);
                     return;
-                } else if (e.status === 401) {
+                } else if (what === 'signin') {
                     this.onChange();
                     this.onSignedOut();
                     return;
-                } else if (e.status === 403 && e.code === 'csrf' && !csrfRetried) {
+                } else if (what === 'csrf' && !csrfRetried) {
                     csrfRetried = true;
                     try { await this.refreshCsrf(); } catch (err) { /* the next try says */ }
                     continue;
