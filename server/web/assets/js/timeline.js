@@ -14,6 +14,9 @@ export function timelineReason(ev) {
     const reason = ev.reason || '';
     const byPerson = !!ev.actor;
     const plain = code === 'holder_action' || code === 'operator_choice';
+    // An action given without a note is stored with its kind as the reason
+    // ("acknowledged"): nothing more for a person to read than the event's own label.
+    if (byPerson && plain && reason === ev.kind) return null;
     if (!code || (byPerson && plain)) return reason ? el('div', { class: 'reason' }, reason) : null;
     const text = byPerson && reason ? `${label('reasons', code)}: ${reason}` : label('reasons', code);
     return el('div', { class: 'reason', title: byPerson ? '' : reason }, text);

@@ -489,6 +489,7 @@ class Phone {
             }, pl('act', k)))),
             this.detailForm ? this.detailForm.node : null) : null;
         this.setView('detail',
+            this.failedNotes().filter((n, i) => String(this.outbox.failed()[i].incident_id) === String(id)),
             el('div', { class: 'detail-top' }, el('a', { class: 'back button', href: '#/' }, `‹ ${pt('back')}`),
                 cached ? el('span', { class: 'list-status offline' }, pt('offline')) : null),
             el('h2', { class: 'incident-title' },
