@@ -354,6 +354,7 @@ def run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, phot
                  form.find_element("css selector", ".message.error").text, "the oversized file refused")
     check("太大" in msg and "MB" in msg, f"a clear message for an oversized file: {msg!r}")
     check(not form.find_elements("css selector", ".photo img"), "no photo taken into the form")
+    b.js("document.querySelector('form.action-form .message').scrollIntoView({block: 'center'})")
     b.screenshot("phone-bad-photo")
     before = world.q1("SELECT count(*) FROM attachments"), world.q1("SELECT count(*) FROM events")
     for photos, status_want, code in (

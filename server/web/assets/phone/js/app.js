@@ -38,8 +38,13 @@ function languageButton() {
     }, pt('language'));
 }
 
+// A refusal in the worker's words: the phone's own for every code it knows
+// (Chinese whole; the server's English message only in English), the
+// server's message for another.
 function errorWords(e) {
     if (e instanceof PhotoError) return pt(e.key, e.vars);
+    const known = e && e.code ? pl('errors', e.code) : '';
+    if (known && known !== e.code) return currentLang() === 'zh' || !e.message ? known : `${known}: ${e.message}`;
     return e && e.words ? e.words() : String(e);
 }
 
@@ -108,6 +113,7 @@ class Phone {
             onRefused: () => this.render(),
             onSignedOut: () => this.signedOut(),
             refreshCsrf: async () => setCsrf((await field.session()).csrf),
+            words: errorWords,
         });
         this.build();
     }
@@ -476,7 +482,8 @@ class Phone {
         const description = doc.description || merged.description || '';
         const timeline = (doc.timeline || []).slice().reverse();
         const kinds = actionsFor(merged, eff, this.session.serves);
-        const closedNote = !eff.open ? el('p', { class: 'note closed' }, pt('closedHere')) : null;
+        const closingQueued = queued.some((q) => q.body.kind === 'conclude' || q.body.kind === 'return');
+        const closedNote = !eff.open ? el('p', { class: 'note closed' }, pt(closingQueued ? 'closingQueued' : 'closedHere')) : null;
         // A redraw (a live item, the queue) keeps the form being filled in
         // while the actions offered stay the same.
         this.detailKey = `${id}:${kinds.join(',')}`;
@@ -598,12 +605,13 @@ class Phone {
         const what = `${pl('act', body.kind)} · ${inc.title || `#${id}`}`;
         await this.outbox.add('action', Number(id), body, what);
         this.detailForm = null;
-        this.toast(this.link === 'online' ? pt('sent') : pt('queued'));
+        if (this.link !== 'online') this.toast(pt('queued'));
         this.render();
     }
 
     sent(item, reply) {
         if (item.kind === 'report' && reply && reply.incident_id) this.toast(pt('reportedDone', { id: reply.incident_id }));
+        else this.toast(pt('sent', { what: pl('act', item.body.kind) }));
         this.refreshList();
         if (item.incident_id && String(item.incident_id) === String(this.detailId)) this.refreshDetail();
     }
@@ -627,7 +635,7 @@ class Phone {
     async queueReport(fields) {
         const body = { request_id: requestId(), ...fields };
         await this.outbox.add('report', 0, body, `${pt('report')} · ${fields.title}`);
-        this.toast(this.link === 'online' ? pt('sent') : pt('queued'));
+        if (this.link !== 'online') this.toast(pt('queued'));
         location.hash = '#/';
     }
 

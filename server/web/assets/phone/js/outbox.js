@@ -15,9 +15,11 @@ import { disposition, nextPause } from './assignment.js';
 export class Outbox {
     // onChange(): the queue changed; onSent(item, reply); onRefused(item);
     // onSignedOut(): a 401 (the queue waits for the next sign-in);
-    // refreshCsrf(): a promise, after a 403 csrf (a newer sign-in elsewhere).
-    constructor(account, { onChange, onSent, onRefused, onSignedOut, refreshCsrf }) {
+    // refreshCsrf(): a promise, after a 403 csrf (a newer sign-in elsewhere);
+    // words(error): the refusal in the worker's words.
+    constructor(account, { onChange, onSent, onRefused, onSignedOut, refreshCsrf, words }) {
         this.account = account;
+        this.words = words;
         this.items = [];
         this.onChange = onChange;
         this.onSent = onSent;
@@ -106,7 +108,7 @@ export class Outbox {
                 reply = item.kind === 'report' ? await field.report(item.body) : await field.action(item.incident_id, item.body);
             } catch (e) {
                 item.state = 'waiting';
-                item.error = e.words ? e.words() : String(e);
+                item.error = this.words(e);
                 const what = disposition(e.status, e.code);
                 if (what === 'done') {
                     reply = { already_done: true };  // what was asked is in effect: done

@@ -93,7 +93,7 @@ const zh = {
     submit: '提交',
     cancel: '取消',
     queued: '已保存，联网后自动发送',
-    sent: '已发送',
+    sent: '已发送：{what}',
     report: '上报事件',
     reportTitle: '现场上报',
     title: '标题',
@@ -112,6 +112,16 @@ const zh = {
     refusedPrefix: '未生效：',
     openPhoto: '查看照片',
     close: '关闭',
+    errors: {
+        forbidden: '这不是您的任务，不能查看或办理', wrong_state: '事件状态已有变化，此操作未生效',
+        not_an_image: '照片不是 JPEG 或 PNG 图片', too_large: '照片太大或太多（每张不超过 2 MB，最多 4 张）',
+        photo_required: '此类事件办结须附照片', photo_mismatch: '照片与请求不符，请重新选择',
+        invalid: '填写的内容有误，请检查', conflict: '请求编号冲突', busy: '服务器繁忙，稍后自动重试',
+        network: '无法连接服务器', unauthenticated: '登录已失效，请重新登录', role: '此账号无权进行此操作',
+        csrf: '安全令牌失效，请重新登录', already_done: '此操作已生效', rate_limited: '操作过于频繁',
+        not_found: '未找到',
+    },
+    closingQueued: '办结或退回已保存，发送后此事件离开任务列表',
 };
 
 const en = {
@@ -203,7 +213,7 @@ const en = {
     submit: 'Send',
     cancel: 'Cancel',
     queued: 'Saved: it goes out when the link is back',
-    sent: 'Sent',
+    sent: 'Sent: {what}',
     report: 'Report',
     reportTitle: 'Report from the field',
     title: 'Title',
@@ -222,6 +232,16 @@ const en = {
     refusedPrefix: 'Refused: ',
     openPhoto: 'Open the photo',
     close: 'Close',
+    errors: {
+        forbidden: 'Not your assignment: you cannot see or act on it', wrong_state: 'The incident has changed: this did not take effect',
+        not_an_image: 'The photo is not a JPEG or PNG image', too_large: 'Photos too big or too many (2 MB each, 4 at most)',
+        photo_required: 'This category needs a photo to conclude', photo_mismatch: 'The photo does not match: choose it again',
+        invalid: 'Something filled in is wrong: check it', conflict: 'Request id conflict', busy: 'The server is busy: retrying by itself',
+        network: 'Cannot reach the server', unauthenticated: 'Signed out: sign in again', role: 'This account may not do this',
+        csrf: 'Security token refused: sign in again', already_done: 'Already in effect', rate_limited: 'Too many requests',
+        not_found: 'Not found',
+    },
+    closingQueued: 'Concluded or returned: it leaves the list once sent',
 };
 
 export const tables = { zh, en };
