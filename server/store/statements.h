@@ -701,36 +701,25 @@ enum {
 #define FQ_SQL_FIELD_MS(t) "coalesce((date_part('epoch', " t ") * 1000)::bigint, 0)"
 /* One incident as the phone lists it, over incidents i LEFT JOIN categories
  * c (its category) LEFT JOIN org_units u (its territory); NULLs are
- * stripped (no point: no location). */
-#define FQ_SQL_FIELD_ASSIGNMENT                                                                               \
-    "json_strip_nulls(json_build_object('incident_id', i.id, 'title', i.title,"                               \
-    " 'category', i.category, 'category_name', coalesce(c.name, ''),"                                         \
-    " 'severity', (ARRAY['i', 'ii', 'iii', 'iv'])[i.severity],"                                               \
-    " 'risk', (ARRAY['low', 'medium', 'high'])[i.risk], 'address', i.address,"                                \
-    " 'territory', coalesce(i.territory, ''), 'territory_name', coalesce(u.name, ''),"                        \
-    " 'location', CASE WHEN i.lat IS NOT NULL THEN json_build_object('lat', i.lat, 'lng', i.lon)"             \
-    " END, 'state', i.state, 'assignment', i.assignment,"                                                     \
-    " 'acknowledge_due_ms', " FQ_SQL_FIELD_MS(                                                                \
-        "i.ack_due") ","                                                                                      \
-                     " 'conclude_due_ms', " FQ_SQL_FIELD_MS(                                                  \
-                         "i.conclude_due") ","                                                                \
-                                           " 'supervision_due_ms', " FQ_SQL_FIELD_MS(                         \
-                                               "i.supervision_due") ","                                       \
-                                                                    " 'recorded_at_ms',"                      \
-                                                                    " " FQ_SQL_FIELD_MS(                      \
-                                                                        "i.recorded_at") ","                  \
-                                                                                         " '"                 \
-                                                                                         "suspend"            \
-                                                                                         "ed_at_"             \
-                                                                                         "ms',"               \
-                                                                                         " " FQ_SQL_FIELD_MS( \
-                                                                                             "i."             \
-                                                                                             "sus"            \
-                                                                                             "pen"            \
-                                                                                             "ded"            \
-                                                                                             "_a"             \
-                                                                                             "t") ","         \
-                                                                                                  " 'co_handler', $2 <> '' AND $2 = ANY (i.co_units)))"
+ * stripped (no point: no location). $2: the unit the account serves ('' a
+ * worker), which co-handles it or leads it. */
+// clang-format off
+#define FQ_SQL_FIELD_ASSIGNMENT                                                                    \
+    "json_strip_nulls(json_build_object('incident_id', i.id, 'title', i.title,"                    \
+    " 'category', i.category, 'category_name', coalesce(c.name, ''),"                              \
+    " 'severity', (ARRAY['i', 'ii', 'iii', 'iv'])[i.severity],"                                    \
+    " 'risk', (ARRAY['low', 'medium', 'high'])[i.risk], 'address', i.address,"                     \
+    " 'territory', coalesce(i.territory, ''), 'territory_name', coalesce(u.name, ''),"             \
+    " 'location', CASE WHEN i.lat IS NOT NULL THEN json_build_object('lat', i.lat, 'lng', i.lon)"  \
+    " END, 'state', i.state, 'assignment', i.assignment,"                                          \
+    " 'acknowledge_due_ms', " FQ_SQL_FIELD_MS("i.ack_due") ","                                     \
+    " 'conclude_due_ms', " FQ_SQL_FIELD_MS("i.conclude_due") ","                                   \
+    " 'supervision_due_ms', " FQ_SQL_FIELD_MS("i.supervision_due") ","                             \
+    " 'recorded_at_ms', " FQ_SQL_FIELD_MS("i.recorded_at") ","                                     \
+    " 'suspended_at_ms', " FQ_SQL_FIELD_MS("i.suspended_at") ","                                   \
+    " 'co_handler', $2 <> '' AND $2 = ANY (i.co_units),"                                           \
+    " 'photo_to_conclude', coalesce(c.photo_to_conclude, false)))"
+// clang-format on
 
 /* The open assignments an account holds, most urgent first (the nearest of
  * the acknowledge limit while not acknowledged, the conclude limit and a
@@ -753,69 +742,80 @@ enum {
  * serves or '', $3 the incident): the assignment's fields and more, the
  * description, the reporter (the citizen's phone masked: 138****5678), the
  * territory's ring ([lat, lng] as in the topology), the supervision order
- * waiting for its reply (null: none) and the timeline. A reason fengqiaod
- * wrote itself (rule numbers, limits) is left out, as in the terminals'
- * items: its reason_code says why. No row: not the account's. */
-#define FQ_SQL_FIELD_INCIDENT_NAME "fq_field_incident"
-#define FQ_SQL_FIELD_INCIDENT_NPARAMS 3
+ * waiting for its reply (null: none) and the timeline with each event's
+ * photos. A reason fengqiaod wrote itself (rule numbers, limits) is left
+ * out, as in the terminals' items: its reason_code says why. No row: not
+ * the account's. (clang-format would cut the SQL between the macro calls
+ * into pieces.) */
+// clang-format off
 #define FQ_SQL_FIELD_NAMED_NODE(id)                                                                \
     "coalesce((SELECT " FQ_SQL_NODE_NAME " FROM nodes n LEFT JOIN web_accounts a"                  \
     " ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker WHERE n.id = " id "), '')"
-#define FQ_SQL_FIELD_INCIDENT                                                                                                                                                                                  \
-    "SELECT json_build_object('incident', " FQ_SQL_FIELD_ASSIGNMENT "::jsonb"                                                                                                                                  \
-    " || jsonb_build_object('tier', coalesce((ARRAY['village', 'town', 'district'])[i.tier], ''),"                                                                                                             \
-    " 'line', coalesce((ARRAY['governance', 'market', 'enforcement', 'services'])[i.line + 1],"                                                                                                                \
-    " ''), 'lead_unit', coalesce(i.lead_unit, ''), 'lead_unit_name', coalesce((SELECT h.name"                                                                                                                  \
-    " FROM handlers h WHERE h.id = i.lead_unit), ''), 'worker', coalesce(i.worker, ''),"                                                                                                                       \
-    " 'worker_name', coalesce((SELECT w.name FROM workers w WHERE w.id = i.worker), ''),"                                                                                                                      \
-    " 'co_units', to_jsonb(i.co_units), 'reporter_node', i.reporter_node,"                                                                                                                                     \
-    " 'reporter_node_name', " FQ_SQL_FIELD_NAMED_NODE(                                                                                                                                                         \
-        "i.reporter_node") ","                                                                                                                                                                                 \
-                           " 'reporter_name', i.reporter_name, 'reporter_phone', CASE WHEN "                                                                                                                   \
-                           "i.reporter_phone = '' THEN ''"                                                                                                                                                     \
-                           " WHEN length(i.reporter_phone) >= 8 THEN left(i.reporter_phone, 3) "                                                                                                               \
-                           "|| '****' ||"                                                                                                                                                                      \
-                           " right(i.reporter_phone, 4) ELSE '****' END, 'external_ref', "                                                                                                                     \
-                           "i.external_ref,"                                                                                                                                                                   \
-                           " 'suspend_reason', coalesce(i.suspend_reason, ''), 'result', "                                                                                                                     \
-                           "i.result),"                                                                                                                                                                        \
-                           " 'description', i.description,"                                                                                                                                                    \
-                           " 'ring', coalesce((SELECT json_agg(json_build_array(p.ring[2 * k], "                                                                                                               \
-                           "p.ring[2 * k - 1])"                                                                                                                                                                \
-                           " ORDER BY k) FROM grid_polygons p, generate_series(1, "                                                                                                                            \
-                           "array_length(p.ring, 1) / 2) k"                                                                                                                                                    \
-                           " WHERE p.grid = i.territory), '[]'),"                                                                                                                                              \
-                           " 'supervision', CASE WHEN i.supervision_due IS NOT NULL THEN (SELECT "                                                                                                             \
-                           "json_build_object("                                                                                                                                                                \
-                           " 'due_ms', " FQ_SQL_FIELD_MS(                                                                                                                                                      \
-                               "i.supervision_due") ", 'at_ms', " FQ_SQL_FIELD_MS("e.at") ","                                                                                                                  \
-                                                                                          " '"                                                                                                                 \
-                                                                                          "note',"                                                                                                             \
-                                                                                          " e."                                                                                                                \
-                                                                                          "reason"                                                                                                             \
-                                                                                          ", "                                                                                                                 \
-                                                                                          "'actor"                                                                                                             \
-                                                                                          "_name'"                                                                                                             \
-                                                                                          ","                                                                                                                  \
-                                                                                          " " FQ_SQL_FIELD_NAMED_NODE(                                                                                         \
-                                                                                              "e."                                                                                                             \
-                                                                                              "ac"                                                                                                             \
-                                                                                              "to"                                                                                                             \
-                                                                                              "r_"                                                                                                             \
-                                                                                              "no"                                                                                                             \
-                                                                                              "d"                                                                                                              \
-                                                                                              "e") ")"                                                                                                         \
-                                                                                                   " FROM events e WHERE e.incident_id = i.id AND e.kind = 'supervision_ordered'"                              \
-                                                                                                   " ORDER BY e.seq DESC LIMIT 1) END,"                                                                        \
-                                                                                                   " 'timeline', coalesce((SELECT json_agg(json_build_object('seq', e.seq, 'kind', e.kind,"                    \
-                                                                                                   " 'actor', coalesce(e.actor_node, ''), 'at_ms', " FQ_SQL_FIELD_MS(                                          \
-                                                                                                       "e.at") ","                                                                                             \
-                                                                                                               " 'reason', CASE WHEN e.actor_node IS NULL THEN '' ELSE e.reason END,"                          \
-                                                                                                               " 'reason_code', e.reason_code, 'actor_name', " FQ_SQL_FIELD_NAMED_NODE(                        \
-                                                                                                                   "e.actor_node") ") ORDER BY e.seq) FROM events e WHERE e.incident_id = i.id), '[]'))::text" \
-                                                                                                                                   " FROM incidents i LEFT JOIN categories c ON c.code = i.category"           \
-                                                                                                                                   " LEFT JOIN org_units u ON u.id = i.territory WHERE i.id = $3::bigint"      \
-                                                                                                                                   " AND EXISTS (SELECT 1 FROM outbox o WHERE o.box = $1 AND o.incident_id = i.id)"
+/* The photos stored with the event `seq` of the incident i, as the
+ * timeline shows them (TimelineAttachment; sha256 in hex). */
+#define FQ_SQL_FIELD_ATTACHMENTS(seq)                                                              \
+    "coalesce((SELECT json_agg(json_build_object('id', x.id, 'content_type', x.content_type,"      \
+    " 'size', x.size, 'sha256', encode(x.sha256, 'hex'), 'width', x.width, 'height', x.height,"    \
+    " 'name', x.name) ORDER BY x.id) FROM attachments x WHERE x.incident_id = i.id"                \
+    " AND x.event_seq = " seq "), '[]')"
+#define FQ_SQL_FIELD_INCIDENT_NAME "fq_field_incident"
+#define FQ_SQL_FIELD_INCIDENT_NPARAMS 3
+#define FQ_SQL_FIELD_INCIDENT                                                                      \
+    "SELECT json_build_object('incident', " FQ_SQL_FIELD_ASSIGNMENT "::jsonb"                      \
+    " || jsonb_build_object('tier', coalesce((ARRAY['village', 'town', 'district'])[i.tier], ''),"  \
+    " 'line', coalesce((ARRAY['governance', 'market', 'enforcement', 'services'])[i.line + 1],"    \
+    " ''), 'lead_unit', coalesce(i.lead_unit, ''), 'lead_unit_name', coalesce((SELECT h.name"      \
+    " FROM handlers h WHERE h.id = i.lead_unit), ''), 'worker', coalesce(i.worker, ''),"           \
+    " 'worker_name', coalesce((SELECT w.name FROM workers w WHERE w.id = i.worker), ''),"          \
+    " 'co_units', to_jsonb(i.co_units), 'reporter_node', i.reporter_node,"                         \
+    " 'reporter_node_name', " FQ_SQL_FIELD_NAMED_NODE("i.reporter_node") ","                       \
+    " 'reporter_name', i.reporter_name, 'reporter_phone', CASE WHEN i.reporter_phone = '' THEN ''" \
+    " WHEN length(i.reporter_phone) >= 8 THEN left(i.reporter_phone, 3) || '****' ||"              \
+    " right(i.reporter_phone, 4) ELSE '****' END, 'external_ref', i.external_ref,"                 \
+    " 'suspend_reason', coalesce(i.suspend_reason, ''), 'result', i.result),"                      \
+    " 'description', i.description,"                                                               \
+    " 'ring', coalesce((SELECT json_agg(json_build_array(p.ring[2 * k], p.ring[2 * k - 1])"        \
+    " ORDER BY k) FROM grid_polygons p, generate_series(1, array_length(p.ring, 1) / 2) k"         \
+    " WHERE p.grid = i.territory), '[]'),"                                                         \
+    " 'supervision', CASE WHEN i.supervision_due IS NOT NULL THEN (SELECT json_build_object("     \
+    " 'due_ms', " FQ_SQL_FIELD_MS("i.supervision_due") ", 'at_ms', " FQ_SQL_FIELD_MS("e.at") ","   \
+    " 'note', e.reason, 'actor_name', " FQ_SQL_FIELD_NAMED_NODE("e.actor_node") ")"                \
+    " FROM events e WHERE e.incident_id = i.id AND e.kind = 'supervision_ordered'"                 \
+    " ORDER BY e.seq DESC LIMIT 1) END,"                                                           \
+    " 'timeline', coalesce((SELECT json_agg(json_build_object('seq', e.seq, 'kind', e.kind,"       \
+    " 'actor', coalesce(e.actor_node, ''), 'at_ms', " FQ_SQL_FIELD_MS("e.at") ","                  \
+    " 'reason', CASE WHEN e.actor_node IS NULL THEN '' ELSE e.reason END,"                         \
+    " 'reason_code', e.reason_code, 'actor_name', " FQ_SQL_FIELD_NAMED_NODE("e.actor_node") ","    \
+    " 'attachments', " FQ_SQL_FIELD_ATTACHMENTS("e.seq") ") ORDER BY e.seq)"                       \
+    " FROM events e WHERE e.incident_id = i.id), '[]'))::text"                                     \
+    " FROM incidents i LEFT JOIN categories c ON c.code = i.category"                              \
+    " LEFT JOIN org_units u ON u.id = i.territory WHERE i.id = $3::bigint"                         \
+    " AND EXISTS (SELECT 1 FROM outbox o WHERE o.box = $1 AND o.incident_id = i.id)"
+// clang-format on
+
+/* The photos an action or a report stored with its event ($1 incident, $2
+ * event seq), as the answer names them: [{"id":…,"sha256":"<hex>"}]. */
+#define FQ_SQL_FIELD_EVENT_ATTACHMENTS_NAME "fq_field_event_attachments"
+#define FQ_SQL_FIELD_EVENT_ATTACHMENTS_NPARAMS 2
+#define FQ_SQL_FIELD_EVENT_ATTACHMENTS                                                             \
+    "SELECT coalesce(json_agg(json_build_object('id', x.id, 'sha256', encode(x.sha256, 'hex'))"    \
+    " ORDER BY x.id), '[]')::text FROM attachments x WHERE x.incident_id = $1::bigint"             \
+    " AND x.event_seq = $2::bigint"
+
+/* One attachment's bytes for GET /api/v1/attachments/ID (web/attachments.c)
+ * if the asker may see it: $1 its id; $2 a console account's jurisdiction
+ * (the incident's place within it, as the console reads an incident), or
+ * $3 a worker account's box (an item of the incident in it); '' for the one
+ * that does not apply. Content type, sha256 (hex), bytes. No row: no such
+ * attachment, or not the asker's. */
+#define FQ_SQL_ATTACHMENT_GET_NAME "fq_attachment_get"
+#define FQ_SQL_ATTACHMENT_GET_NPARAMS 3
+#define FQ_SQL_ATTACHMENT_GET                                                                      \
+    "SELECT x.content_type, encode(x.sha256, 'hex'), x.bytes FROM attachments x"                   \
+    " JOIN incidents i ON i.id = x.incident_id WHERE x.id = $1::bigint"                            \
+    " AND (($2 <> '' AND fq_unit_within(coalesce(i.territory, i.place_unit), $2))"                 \
+    " OR ($3 <> '' AND EXISTS (SELECT 1 FROM outbox o WHERE o.box = $3"                            \
+    " AND o.incident_id = i.id)))"
 
 /* ---- Open311 GeoReport v2 (docs/open311.md, web/open311.c) ---- */
 

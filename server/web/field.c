@@ -79,6 +79,7 @@ typedef struct terminal_req {
     fq_web_req *r;
     field_kind kind;
     field_node node;
+    size_t n_photos; /* an action's: the answer names what was stored */
 } terminal_req;
 
 static void terminal_req_free(terminal_req *t)
@@ -89,9 +90,11 @@ static void terminal_req_free(terminal_req *t)
 
 static void on_terminal_reply(void *user, const uint8_t *bytes, size_t len);
 
-/* Seals `env` with the node's key and hands it to the terminal endpoint;
- * the reply comes to on_terminal_reply (perhaps before this returns). */
-static void send_terminal(terminal_req *t, Fengqiao__V1__Envelope *env)
+/* Seals `env` with the node's key, the photos' bytes beside it, and hands
+ * it to the terminal endpoint; the reply comes to on_terminal_reply (perhaps
+ * before this returns). */
+static void send_terminal(terminal_req *t, Fengqiao__V1__Envelope *env,
+                          const ProtobufCBinaryData *photos, size_t n_photos)
 {
     env->schema_version = 1;
     env->sender = t->node.id;
@@ -99,7 +102,8 @@ static void send_terminal(terminal_req *t, Fengqiao__V1__Envelope *env)
     uint8_t *frame = NULL;
     size_t frame_len = 0;
     fq_reply_token *token = NULL;
-    if (fq_wire_seal_request(t->node.key, env, &frame, &frame_len) != FQ_WIRE_OK ||
+    if (fq_wire_seal_request_attached(t->node.key, env, photos, n_photos, &frame, &frame_len) !=
+            FQ_WIRE_OK ||
         (token = fq_reply_token_local(on_terminal_reply, t)) == NULL) {
         free(frame);
         fq_web_respond_error(t->r, 503, "busy", "out of memory", 1);
@@ -127,8 +131,80 @@ static void answer_sync(terminal_req *t, const Fengqiao__V1__Reply *reply)
     fq_web_respond_json(t->r, 200, doc);
 }
 
-/* An ActionResult as the contract's answer; `done` is what already_done
- * says. */
+/* ---- the photos an answer names ---- */
+
+typedef struct attachments_read {
+    fq_store_op op;
+    fq_web_req *r;
+    json_object *doc;
+    char incident[24];
+    char event_seq[24];
+} attachments_read;
+
+static void attachments_done(fq_store_op *op, int status, const char *message)
+{
+    (void)message;
+    attachments_read *q = (attachments_read *)op;
+    json_object *list = status == FQ_STORE_OK && op->result != NULL && PQntuples(op->result) == 1
+                            ? json_tokener_parse(PQgetvalue(op->result, 0, 0))
+                            : NULL;
+    /* Done and committed either way: without the read the answer says
+     * what it can (the timeline names the photos too). */
+    if (list != NULL)
+        json_object_object_add(q->doc, "attachments", list);
+    fq_web_respond_json(q->r, 200, q->doc);
+    free(q);
+}
+
+/* Answers 200 with `doc` (put) and "attachments": the photos stored with
+ * the event (their ids and SHA-256), read once the event is committed;
+ * [] when none were sent or nothing was stored (done already). */
+static void respond_stored(fq_field *f, fq_web_req *r, json_object *doc, uint64_t incident_id,
+                           uint64_t event_seq, size_t n_photos)
+{
+    attachments_read *q = n_photos > 0 && event_seq > 0 ? calloc(1, sizeof *q) : NULL;
+    if (q == NULL) {
+        json_object_object_add(doc, "attachments", json_object_new_array());
+        fq_web_respond_json(r, 200, doc);
+        return;
+    }
+    q->r = r;
+    q->doc = doc;
+    snprintf(q->incident, sizeof q->incident, "%" PRIu64, incident_id);
+    snprintf(q->event_seq, sizeof q->event_seq, "%" PRIu64, event_seq);
+    q->op.kind = FQ_STORE_OP_READ;
+    q->op.statement = FQ_SQL_FIELD_EVENT_ATTACHMENTS_NAME;
+    q->op.nparams = FQ_SQL_FIELD_EVENT_ATTACHMENTS_NPARAMS;
+    q->op.values[0] = q->incident;
+    q->op.values[1] = q->event_seq;
+    q->op.done = attachments_done;
+    fq_store_submit(f->read_store, &q->op);
+}
+
+/* The AttachmentRefs the envelope names and the bytes beside it. */
+typedef struct photo_refs {
+    Fengqiao__V1__AttachmentRef ref[FQ_FIELD_MAX_PHOTOS];
+    Fengqiao__V1__AttachmentRef *ptr[FQ_FIELD_MAX_PHOTOS];
+    ProtobufCBinaryData bytes[FQ_FIELD_MAX_PHOTOS];
+} photo_refs;
+
+static void photo_refs_fill(photo_refs *p, fq_field_photos *photos)
+{
+    for (size_t i = 0; i < photos->n; i++) {
+        fq_field_photo *ph = &photos->photo[i];
+        fengqiao__v1__attachment_ref__init(&p->ref[i]);
+        p->ref[i].sha256.data = ph->sha256;
+        p->ref[i].sha256.len = sizeof ph->sha256;
+        p->ref[i].content_type = ph->content_type;
+        p->ref[i].size = ph->len;
+        p->ref[i].name = ph->name;
+        p->ptr[i] = &p->ref[i];
+        p->bytes[i].data = ph->bytes;
+        p->bytes[i].len = ph->len;
+    }
+}
+
+/* An ActionResult as the contract's answer, with the photos stored. */
 static void answer_action(terminal_req *t, const Fengqiao__V1__ActionResult *res)
 {
     json_object *doc = fq_pbjson_message(&res->base);
@@ -137,8 +213,8 @@ static void answer_action(terminal_req *t, const Fengqiao__V1__ActionResult *res
         return;
     }
     json_object_object_add(doc, "already_done", json_object_new_boolean(res->already_done));
-    json_object_object_add(doc, "attachments", json_object_new_array());
-    fq_web_respond_json(t->r, 200, doc);
+    respond_stored(t->f, t->r, doc, res->incident_id, res->already_done ? 0 : res->event_seq,
+                   t->n_photos);
 }
 
 static void on_terminal_reply(void *user, const uint8_t *bytes, size_t len)
@@ -277,7 +353,7 @@ static void handle_sync(fq_field *f, fq_web_req *r)
     env.message_id = next_sync_id(f);
     env.body_case = FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC;
     env.terminal_sync = &sync;
-    send_terminal(t, &env);
+    send_terminal(t, &env, NULL, 0);
 }
 
 /* ---- actions: POST /api/v1/field/assignments/ID/actions ---- */
@@ -321,23 +397,30 @@ static void handle_action(fq_field *f, fq_web_req *r, uint64_t incident_id)
         free(a);
         return;
     }
-    if (a->photos.n > 0) {
-        /* The evidence travels beside the envelope (SignedRequest.attachments)
-         * once the terminal endpoint stores it; until then a photo is
-         * refused rather than dropped. */
-        fq_web_respond_error(r, 400, "invalid", "photos: this server does not take photos yet", 0);
+    /* The photos beside the envelope, named in it by their SHA-256: stored
+     * with the action's event, in its transaction (docs/phone.md). */
+    photo_refs *refs = malloc(sizeof *refs);
+    if (refs == NULL) {
+        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
         fq_fieldreq_photos_free(&a->photos);
         free(a);
         terminal_req_free(t);
         return;
     }
+    photo_refs_fill(refs, &a->photos);
     a->action.incident_id = incident_id;
+    a->action.attachments = refs->ptr;
+    a->action.n_attachments = a->photos.n;
+    t->n_photos = a->photos.n;
     Fengqiao__V1__Envelope env;
     fengqiao__v1__envelope__init(&env);
     env.message_id = fq_request_message_id(t->node.id, a->request_id);
     env.body_case = FENGQIAO__V1__ENVELOPE__BODY_ASSIGNMENT_ACTION;
     env.assignment_action = &a->action;
-    send_terminal(t, &env); /* sealed before it returns: `a` may go */
+    /* Sealed before it returns (the answer may come first): the body, the
+     * refs and the bytes may go. */
+    send_terminal(t, &env, refs->bytes, a->photos.n);
+    free(refs);
     fq_fieldreq_photos_free(&a->photos);
     free(a);
 }
@@ -345,7 +428,9 @@ static void handle_action(fq_field *f, fq_web_req *r, uint64_t incident_id)
 /* ---- reports from the field: POST /api/v1/field/reports ---- */
 
 typedef struct report_req {
+    fq_field *f;
     fq_web_req *r;
+    size_t n_photos;
 } report_req;
 
 static void on_report_done(void *user, const Fengqiao__V1__Reply *reply)
@@ -358,11 +443,12 @@ static void on_report_done(void *user, const Fengqiao__V1__Reply *reply)
     else if (reply->result_case != FENGQIAO__V1__REPLY__RESULT_INCIDENT)
         fq_web_respond_error(q->r, 503, "busy", "the server answered another kind (a bug)", 1);
     else {
-        json_object *doc = fq_pbjson_message(&reply->incident->base);
+        const Fengqiao__V1__IncidentAccepted *acc = reply->incident;
+        json_object *doc = fq_pbjson_message(&acc->base);
         if (doc == NULL)
             fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
-        else
-            fq_web_respond_json(q->r, 200, doc);
+        else /* the photos were stored with the "reported" event */
+            respond_stored(q->f, q->r, doc, acc->incident_id, acc->event_seq, q->n_photos);
     }
     free(q);
 }
@@ -379,18 +465,21 @@ static void handle_report(fq_field *f, fq_web_req *r)
         fq_web_respond_error(r, 503, "busy", "out of memory", 1);
         return;
     }
+    q->f = f;
     q->r = r;
     char err[200];
     int rc = fq_fieldreq_decode_report(body ? (const char *)body : "", len, rep, err, sizeof err);
     field_node node;
+    photo_refs refs;
     if (rc != FQ_FIELDREQ_OK) {
         respond_decode_error(r, rc, err);
     } else if (find_node(f, r, &node) != 0) {
         fq_fieldreq_photos_free(&rep->photos);
-    } else if (rep->photos.n > 0) {
-        fq_web_respond_error(r, 400, "invalid", "photos: this server does not take photos yet", 0);
-        fq_fieldreq_photos_free(&rep->photos);
     } else {
+        photo_refs_fill(&refs, &rep->photos);
+        rep->report.attachments = refs.ptr;
+        rep->report.n_attachments = rep->photos.n;
+        q->n_photos = rep->photos.n;
         /* From the field: placed by the phone's point, else at the
          * account's own grid or territory. */
         rep->report.channel = FENGQIAO__V1__CHANNEL__CHANNEL_PATROL;
@@ -399,10 +488,12 @@ static void handle_report(fq_field *f, fq_web_req *r)
         uint64_t mid = fq_request_message_id(node.id, rep->request_id);
         sodium_memzero(node.key, sizeof node.key);
         /* Sealed before it returns; the answer may come first. */
-        if (fq_intake_submit(f->intake, node.id, mid, &rep->report, on_report_done, q) == 0)
+        if (fq_intake_submit_attached(f->intake, node.id, mid, &rep->report, refs.bytes,
+                                      rep->photos.n, on_report_done, q) == 0)
             q = NULL;
         else
             fq_web_respond_error(r, 503, "busy", "the report could not be sent; retry", 1);
+        fq_fieldreq_photos_free(&rep->photos);
     }
     free(rep);
     free(q);
@@ -460,9 +551,7 @@ static void handle_read(fq_field *f, fq_web_req *r, uint64_t incident_id)
                              0);
         return;
     }
-    fq_store *store = f->read_store ? f->read_store : fq_terminals_read_store(f->terminals);
-    if (store == NULL)
-        store = fq_terminals_store(f->terminals);
+    fq_store *store = f->read_store;
     field_read *q = calloc(1, sizeof *q);
     if (q == NULL) {
         fq_web_respond_error(r, 503, "busy", "out of memory", 1);

@@ -24,8 +24,7 @@
 
 typedef struct fq_field fq_field;
 
-/* `read_store` may be NULL (the writes store's reads serve then). NULL when
- * out of memory. */
+/* NULL when out of memory. */
 fq_field *fq_field_new(uv_loop_t *loop, fq_terminals *terminals, fq_intake *intake,
                        fq_dispatch *dispatch, fq_store *read_store);
 /* fq_api_part_fn: every /api/v1/field/ path (the HTTP layer has let only

@@ -470,6 +470,14 @@ static void put_headers(fq_web_req *wr, h2o_req_t *req)
     }
 }
 
+static int has_extra_header(const fq_web_req *wr, const char *name)
+{
+    for (const owned_string *s = wr->extra_headers; s; s = s->next)
+        if (strcasecmp(s->text, name) == 0)
+            return 1;
+    return 0;
+}
+
 void fq_web_respond(fq_web_req *r, int status, const char *content_type, const char *body,
                     size_t len)
 {
@@ -480,8 +488,11 @@ void fq_web_respond(fq_web_req *r, int status, const char *content_type, const c
         if (content_type != NULL)
             h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                            content_type, strlen(content_type));
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
-                       H2O_STRLIT("no-store"));
+        /* Nothing of the API is cached unless the handler says otherwise
+         * (the topology, an attachment's bytes). */
+        if (!has_extra_header(r, "cache-control"))
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                           H2O_STRLIT("no-store"));
         put_headers(r, req);
         h2o_iovec_t copy = h2o_strdup(&req->pool, body ? body : "", len);
         req_free(r); /* before the send: it may dispose the request at once */

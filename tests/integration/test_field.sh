@@ -15,11 +15,17 @@
 #     worker's incident is 403 on the detail and on an action;
 #   - a field report with a location is routed (channel patrol, placed by
 #     its point), one outside the account's grid is 403;
+#   - photos: a category asking for one (400 photo_required), a non-image
+#     (415), an oversized one or five (413), another worker's (403) store
+#     nothing; two photos stored with the conclusion's event, their SHA-256
+#     in its signed envelope, `verify` passes, the bytes back by id with
+#     their ETag (304), another worker 403; a field report with a photo;
 #   - presence: off_duty=1 takes the worker off duty (their unacknowledged
 #     assignment moves on, in PostgreSQL), the next sync brings them back.
 source "$(dirname "$0")/lib.sh"
 command -v curl >/dev/null || fail "curl is needed"
 command -v jq >/dev/null || fail "jq is needed"
+FQ_MAKE_IMAGE=${FQ_MAKE_IMAGE:?}
 
 setup_topology "$FQ_SRC_DIR/examples/westlake-topology.json"
 add_node lingyin-platform town_platform lingyin
@@ -86,10 +92,10 @@ get() { # NAME PATH: the body on stdout, the status in $WORK/status
     curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[$1]}" "$BASE$2" >"$WORK/status"
     cat "$WORK/body"
 }
-post() { # NAME PATH JSON
+post() { # NAME PATH JSON (on standard input: a body with photos passes any argument's size)
     curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[$1]}" \
-        -H "X-CSRF-Token: ${CSRF[$1]}" -H 'Content-Type: application/json' --data-binary "$3" \
-        "$BASE$2" >"$WORK/status"
+        -H "X-CSRF-Token: ${CSRF[$1]}" -H 'Content-Type: application/json' --data-binary @- \
+        "$BASE$2" >"$WORK/status" <<<"$3"
     cat "$WORK/body"
 }
 status() { cat "$WORK/status"; }
@@ -238,6 +244,94 @@ since=$(get "$ME" "/field/sync?after=$SEQ&wait_ms=0")
 assert_eq true "$(jq '[.items[].kind] | index("closed") != null' <<<"$since")" "the sync carries the closure"
 log "actions: acknowledge, progress, extend, conclude; a resend once; 403 for another's; 409 conflict"
 
+# ---- photos as evidence ----
+# The category now asks for a photo to conclude (the server reloads).
+loads=$(directory_loads)
+q "UPDATE categories SET photo_to_conclude = true WHERE code = 'dispute.neighbour'; NOTIFY fengqiao_directory" >/dev/null
+wait_directory_reload "$loads"
+report lingyin-platform --category dispute.neighbour --severity IV --risk low --channel hotline \
+    --place "$GRID" --title "垃圾堆放" --external-ref F2 --quiet
+F2=$(q "SELECT id FROM incidents WHERE external_ref = 'F2'")
+if [ "$(q "SELECT worker FROM incidents WHERE id = $F2")" = "$W1" ]; then PH=w.one PO=w.two; else PH=w.two PO=w.one; fi
+assert_eq true "$(get "$PH" /field/assignments | jq --argjson id "$F2" '.assignments[] | select(.incident_id == $id) | .photo_to_conclude')" \
+    "the assignment says a photo is needed to conclude"
+act "$PH" "$F2" '{"request_id":"ph-ack","kind":"acknowledge"}' >/dev/null
+expect 200 "acknowledge F2"
+"$FQ_MAKE_IMAGE" --jpeg 640 480 "$WORK/after.jpg" --seed 1
+"$FQ_MAKE_IMAGE" --png 320 240 "$WORK/before.png" --seed 2
+"$FQ_MAKE_IMAGE" --jpeg 2400 1800 "$WORK/huge.jpg" --noise
+(($(stat -c %s "$WORK/huge.jpg") > 2 * 1024 * 1024)) || fail "the noise JPEG is not over 2 MiB"
+printf 'not a picture at all, only text' >"$WORK/fake.jpg"
+photo() { # FILE TYPE NAME: one photo of the body
+    jq -nc --rawfile d <(base64 -w0 "$1") --arg t "$2" --arg n "$3" '{name:$n,content_type:$t,data:$d}'
+}
+conclude_body() { # REQUEST_ID PHOTO-JSON...
+    local rid=$1
+    shift
+    jq -nc --arg rid "$rid" --slurpfile p <(printf '%s\n' "$@") \
+        '{request_id:$rid,kind:"conclude",note:"已清运，见照片",photos:$p}'
+}
+n_events=$(q "SELECT count(*) FROM events WHERE incident_id = $F2")
+act "$PH" "$F2" '{"request_id":"ph-none","kind":"conclude","note":"已清运"}' >/dev/null
+expect 400 "conclude without the photo the category asks for"
+assert_eq photo_required "$(code)" "without a photo: the code"
+act "$PH" "$F2" "$(conclude_body ph-fake "$(photo "$WORK/fake.jpg" image/jpeg fake.jpg)")" >/dev/null
+expect 415 "a text file said to be a JPEG"
+assert_eq not_an_image "$(code)" "a non-image: the code"
+act "$PH" "$F2" "$(conclude_body ph-text "$(photo "$WORK/fake.jpg" text/plain fake.txt)")" >/dev/null
+expect 415 "a photo of type text/plain"
+act "$PH" "$F2" "$(conclude_body ph-huge "$(photo "$WORK/huge.jpg" image/jpeg huge.jpg)")" >/dev/null
+expect 413 "a photo over 2 MiB"
+assert_eq too_large "$(code)" "an oversized photo: the code"
+small=$(photo "$WORK/before.png" image/png p.png)
+act "$PH" "$F2" "$(conclude_body ph-five "$small" "$small" "$small" "$small" "$small")" >/dev/null
+expect 413 "five photos"
+act "$PO" "$F2" "$(conclude_body ph-other "$(photo "$WORK/after.jpg" image/jpeg after.jpg)")" >/dev/null
+expect 403 "another worker's conclusion with a photo"
+assert_eq "$n_events|0|assigned" "$(q "SELECT (SELECT count(*) FROM events WHERE incident_id = $F2) || '|' ||
+    (SELECT count(*) FROM attachments WHERE incident_id = $F2) || '|' || state FROM incidents WHERE id = $F2")" \
+    "refusals store nothing"
+body=$(conclude_body ph-ok "$(photo "$WORK/after.jpg" image/jpeg after.jpg)" "$(photo "$WORK/before.png" image/png before.png)")
+out=$(act "$PH" "$F2" "$body")
+expect 200 "conclude with two photos"
+assert_eq "concluded|2" "$(jq -r '[.state, (.attachments | length)] | join("|")' <<<"$out")" "concluded, two photos named"
+ESEQ=$(jq -r .event_seq <<<"$out")
+A1=$(jq -r '.attachments[0].id' <<<"$out") A2=$(jq -r '.attachments[1].id' <<<"$out")
+assert_eq "$(sha256sum "$WORK/after.jpg" | cut -d' ' -f1)" "$(jq -r '.attachments[0].sha256' <<<"$out")" "the first photo's hash"
+assert_eq "$(sha256sum "$WORK/after.jpg" | cut -d' ' -f1)|image/jpeg|640|480|after.jpg|$ESEQ" \
+    "$(q "SELECT encode(sha256, 'hex') || '|' || content_type || '|' || width || '|' || height || '|' || name || '|' || event_seq FROM attachments WHERE id = $A1")" \
+    "the photo stored with the conclusion's event"
+assert_eq t "$(q "SELECT position(x.sha256 IN e.payload) > 0 FROM attachments x JOIN events e ON e.seq = x.event_seq WHERE x.id = $A2")" \
+    "the photo's hash is in the event's signed envelope"
+again=$(act "$PH" "$F2" "$body")
+assert_eq "$ESEQ|$A1,$A2" "$(jq -r '[.event_seq, ([.attachments[].id | tostring] | join(","))] | join("|")' <<<"$again")" \
+    "a resend: the same event, the same photos"
+assert_eq 2 "$(q "SELECT count(*) FROM attachments WHERE incident_id = $F2")" "a resend stores nothing again"
+admin verify >"$WORK/verify.out" 2>&1 || fail "fengqiao-admin verify: $(cat "$WORK/verify.out")"
+# The bytes back, by id: the holder, an operator of the district; not another worker.
+curl -sS -D "$WORK/att.h" -o "$WORK/att.bin" -w '%{http_code}' -H "Cookie: ${COOKIE[$PH]}" "$BASE/attachments/$A1" >"$WORK/status"
+expect 200 "the photo by id"
+cmp -s "$WORK/after.jpg" "$WORK/att.bin" || fail "the photo's bytes differ from what was sent"
+assert_eq "image/jpeg" "$(tr -d '\r' <"$WORK/att.h" | grep -i '^content-type:' | sed -E 's/^[^:]*: *//')" "its type"
+etag=$(tr -d '\r' <"$WORK/att.h" | grep -i '^etag:' | sed -E 's/^[^:]*: *//')
+assert_eq "\"$(sha256sum "$WORK/after.jpg" | cut -d' ' -f1)\"" "$etag" "the ETag is its SHA-256"
+assert_eq "private, max-age=31536000, immutable" "$(tr -d '\r' <"$WORK/att.h" | grep -i '^cache-control:' | sed -E 's/^[^:]*: *//')" \
+    "cached as immutable, one Cache-Control"
+curl -sS -o /dev/null -w '%{http_code}' -H "Cookie: ${COOKIE[$PH]}" -H "If-None-Match: $etag" "$BASE/attachments/$A1" >"$WORK/status"
+expect 304 "If-None-Match"
+get wang.op "/attachments/$A2" >"$WORK/att2.bin"
+expect 200 "a district operator's photo"
+cmp -s "$WORK/before.png" "$WORK/att2.bin" || fail "the PNG's bytes differ"
+get "$PO" "/attachments/$A1" >/dev/null
+expect 403 "another worker's photo"
+assert_eq forbidden "$(code)" "another worker's photo: the code"
+get "$PH" "/attachments/99999999" >/dev/null
+expect 403 "no such photo is 403"
+detail=$(get "$PH" "/field/assignments/$F2")
+assert_eq "$A1,$A2" "$(jq -r --argjson s "$ESEQ" '[.timeline[] | select(.seq == $s) | .attachments[].id | tostring] | join(",")' <<<"$detail")" \
+    "the timeline shows the photos with their event"
+log "photos: photo_required, 415, 413, 403 store nothing; stored with the event, hash in the envelope, verify, the bytes back"
+
 # ---- reports from the field ----
 P=$(q "SELECT (ring[1] + ring[5]) / 2 || ',' || (ring[2] + ring[6]) / 2 FROM grid_polygons WHERE grid = '$GRID'")
 LNG=${P%,*} LAT=${P#*,}
@@ -251,6 +345,15 @@ assert_eq "4|p.$ME" "$(q "SELECT channel || '|' || reporter_node FROM incidents 
     "channel patrol, reported by the account's node"
 again=$(post "$ME" /field/reports "$body")
 assert_eq "$R1|true" "$(jq -r '[.incident_id, .duplicate] | join("|")' <<<"$again")" "the same request_id: the same incident"
+body=$(jq -nc --argjson lat "$LAT" --argjson lng "$LNG" --slurpfile p <(photo "$WORK/after.jpg" image/jpeg scene.jpg) \
+    '{request_id:"rep-photo",category:"fire_hazard",severity:"iv",risk:"low",title:"消防通道堵塞",
+      location:{lat:$lat,lng:$lng},photos:$p}')
+out=$(post "$ME" /field/reports "$body")
+expect 200 "a field report with a photo"
+RP=$(jq -r .incident_id <<<"$out")
+assert_eq "1|$(jq -r .event_seq <<<"$out")" "$(q "SELECT count(*) || '|' || min(event_seq) FROM attachments WHERE incident_id = $RP")" \
+    "the report's photo stored with its reported event"
+assert_eq "$(q "SELECT id FROM attachments WHERE incident_id = $RP")" "$(jq -r '.attachments[0].id' <<<"$out")" "the answer names it"
 P2=$(q "SELECT (ring[1] + ring[5]) / 2 || ',' || (ring[2] + ring[6]) / 2 FROM grid_polygons WHERE grid = '$OTHER_GRID'")
 body=$(jq -nc --argjson lat "${P2#*,}" --argjson lng "${P2%,*}" '{request_id:"rep-2",category:"fire_hazard",
     severity:"iv",risk:"low",title:"别的网格",location:{lat:$lat,lng:$lng}}')
