@@ -265,6 +265,8 @@ def run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, phot
     b.wait_js("return document.querySelectorAll('ol.timeline img.thumb').length === 1 && "
               "document.querySelector('ol.timeline img.thumb').naturalWidth > 0", "the photo in the timeline")
     b.js("document.querySelector('ol.timeline').scrollIntoView({block: 'start'})")
+    b.wait_js("return !document.querySelector('.toast')", "the toast gone (a clean picture)")
+    check("已办结" in b.js("return document.querySelector('.view').innerText"), "the page says it is concluded")
     b.screenshot("phone-timeline")
     b.assert_no_console_errors("after concluding")
 

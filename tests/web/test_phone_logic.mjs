@@ -76,6 +76,9 @@ await test('limits: acknowledge while unacknowledged, conclude, a supervision re
     const a = inc({ supervision_due_ms: 3000 });
     assert.deepEqual(limitsOf(a, effectiveState(a, [])), [['ackDue', 1000], ['concludeDue', 5000], ['replyDue', 3000]]);
     assert.deepEqual(limitsOf(a, effectiveState(a, queued('acknowledge', 'reply'))), [['concludeDue', 5000]]);
+    assert.deepEqual(limitsOf(a, effectiveState(a, queued('acknowledge', 'conclude'))), []);
+    const done = inc({ state: 'concluded', assignment: '' });
+    assert.deepEqual(limitsOf(done, effectiveState(done, [])), []);
 });
 
 await test('the outbox retries the network and a busy server, drops other refusals', () => {

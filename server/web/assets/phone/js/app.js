@@ -483,7 +483,8 @@ class Phone {
         const timeline = (doc.timeline || []).slice().reverse();
         const kinds = actionsFor(merged, eff, this.session.serves);
         const closingQueued = queued.some((q) => q.body.kind === 'conclude' || q.body.kind === 'return');
-        const closedNote = !eff.open ? el('p', { class: 'note closed' }, pt(closingQueued ? 'closingQueued' : 'closedHere')) : null;
+        const closedWhy = closingQueued ? 'closingQueued' : merged.state === 'concluded' ? 'closedConcluded' : 'closedHere';
+        const closedNote = !eff.open ? el('p', { class: 'note closed' }, pt(closedWhy)) : null;
         // A redraw (a live item, the queue) keeps the form being filled in
         // while the actions offered stay the same.
         this.detailKey = `${id}:${kinds.join(',')}`;

@@ -44,6 +44,7 @@ export function actionsFor(inc, eff, serves) {
 // concluding, and a supervision order's reply. [[text key, ms], …]
 export function limitsOf(inc, eff) {
     const out = [];
+    if (!eff.open) return out; // concluded, or handed over: nothing runs against this worker
     if (eff.assignment === 'assigned' && inc.acknowledge_due_ms) out.push(['ackDue', inc.acknowledge_due_ms]);
     if (inc.conclude_due_ms) out.push(['concludeDue', inc.conclude_due_ms]);
     if (eff.supervised && inc.supervision_due_ms) out.push(['replyDue', inc.supervision_due_ms]);
