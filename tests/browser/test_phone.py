@@ -37,7 +37,7 @@ import zlib
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webtest  # noqa: E402
-from webtest import PHONE, Api, Browser, check, log  # noqa: E402
+from webtest import DESK, PHONE, Api, Browser, check, log  # noqa: E402
 
 PASSWORD = "grid-worker-2026!"
 LIVE_LIMIT_MS = 1000
@@ -161,6 +161,7 @@ def main(world):
     platform = world.add_town_platform(town["id"])
     world.add_worker_user("grid.a", PASSWORD, "张晓燕", worker=worker_a["id"])
     world.add_worker_user("grid.b", PASSWORD, "李建国", worker=worker_b["id"])
+    world.add_user("duty.op", "operator", world.district_id(), PASSWORD, "区值班员")
     node_a = "p.grid.a"
     server = world.start_server()
     photo = make_photo(world, os.path.join(world.work, "after.jpg"), 2400, 1800, seed=3)
@@ -170,12 +171,36 @@ def main(world):
 
     b = Browser(world, PHONE, mobile=True)
     try:
-        run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, photo, lat_a, lng_a)
+        concluded, photo_id = run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, photo,
+                                        lat_a, lng_a)
     except Exception:
         b.dump()
         raise
     finally:
         b.close()
+
+    # -- the photo in the web console's timeline of that incident --
+    c = Browser(world, DESK)
+    try:
+        c.driver.get(server.base_url + f"/#incident/{concluded}")
+        c.wait_js("return !!document.querySelector('form.signin input[name=account]')", "the console's sign-in")
+        c.driver.find_element("css selector", "form.signin input[name=account]").send_keys("duty.op")
+        c.driver.find_element("css selector", "form.signin input[name=password]").send_keys(PASSWORD)
+        c.driver.find_element("css selector", "form.signin button[type=submit]").click()
+        c.wait_js("const i = document.querySelector('aside.incident-panel ol.timeline img.thumb');"
+                  "return i && i.complete && i.naturalWidth > 0", "the photo's thumbnail in the console's timeline")
+        href = c.js("return document.querySelector('aside.incident-panel ol.timeline a.attachment')"
+                    ".getAttribute('href')")
+        check(href == f"/api/v1/attachments/{photo_id}", f"the thumbnail opens the photo full size: {href}")
+        c.js("document.querySelector('aside.incident-panel ol.timeline img.thumb')"
+             ".scrollIntoView({block: 'center'})")
+        c.screenshot("incident-photo")
+        c.assert_no_console_errors("in the console with the photo")
+    except Exception:
+        c.dump()
+        raise
+    finally:
+        c.close()
 
 
 def run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, photo, lat_a, lng_a):
@@ -403,6 +428,7 @@ def run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, phot
     tap(b, ".who button.lang", "back to Chinese")
     b.wait_js("return document.documentElement.lang === 'zh-CN'", "Chinese again")
     b.assert_no_console_errors("at the end")
+    return first, int(att_id)
 
 
 if __name__ == "__main__":
