@@ -1,8 +1,9 @@
-/* fengqiao-admin user: the people who use the web console (migrations/0016,
- * docs/operations.md "Web console accounts"). Each account acts as a console
- * node of its own, 'p.<account>', whose key is random, sealed with the server
- * key like every node's, and never shown: the account cannot be used over
- * nanomsg. */
+/* fengqiao-admin user: the people who use the web console and the phone page
+ * (migrations/0016 and 0025, docs/operations.md "Web console accounts").
+ * Each account acts as a node of its own, 'p.<account>' — a console node, or
+ * for a worker account a terminal node serving its worker or unit — whose
+ * key is random, sealed with the server key like every node's, and never
+ * shown: the account cannot be used over nanomsg. */
 #include "admin.h"
 #include "keyseal.h"
 #include "password.h"
@@ -19,6 +20,8 @@
 static const char help[] =
     "usage: fengqiao-admin user add NAME --role operator|supervisor|viewer --jurisdiction UNIT\n"
     "                               [--display-name TEXT]\n"
+    "       fengqiao-admin user add NAME --role worker (--serves-worker W | --serves-unit H)\n"
+    "                               [--display-name TEXT]\n"
     "       fengqiao-admin user passwd NAME\n"
     "       fengqiao-admin user disable NAME\n"
     "       fengqiao-admin user list\n"
@@ -29,7 +32,11 @@ static const char help[] =
     "'add' also makes the account's console node p.NAME with the jurisdiction UNIT (a\n"
     "town operator: the town): the person sees and commands what a console node there\n"
     "would. operator gives every command but supervision orders, supervisor every\n"
-    "command, viewer none. 'disable' revokes the node and ends the account's sessions;\n"
+    "command, viewer none. A worker account (a grid worker or a unit's duty officer on\n"
+    "the phone page, /phone/) gets the terminal node p.NAME serving the worker W or the\n"
+    "handling unit H instead, its jurisdiction the worker's grid or the unit's\n"
+    "territory: it sees and does what a terminal of W or H would.\n"
+    "'disable' revokes the node and ends the account's sessions;\n"
     "a running server applies both within a second.\n";
 
 /* One line of password: from the terminal without echo, or stdin. NULL on
@@ -131,17 +138,47 @@ static int run(PGconn *conn, const char *sql, int n, const char *const *values, 
     return ok;
 }
 
+/* What a worker account serves, checked in the database: its node's
+ * jurisdiction (the worker's grid, the unit's territory) into `unit`. 0, or
+ * 1 with a message. */
+static int serves_jurisdiction(PGconn *conn, const char *worker, const char *handler, char *unit,
+                               size_t unit_len)
+{
+    PGresult *res = NULL;
+    const char *p1[1] = {worker ? worker : handler};
+    if (!run(conn,
+             worker ? "SELECT grid FROM workers WHERE id = $1"
+                    : "SELECT territory FROM handlers WHERE id = $1",
+             1, p1, NULL, NULL, &res))
+        return 1;
+    int found = PQntuples(res) == 1;
+    if (found)
+        snprintf(unit, unit_len, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (!found) {
+        fprintf(stderr,
+                worker ? "fengqiao-admin: no worker %s (fengqiao-admin topology import adds them)\n"
+                       : "fengqiao-admin: no handling unit %s\n",
+                p1[0]);
+        return 1;
+    }
+    return 0;
+}
+
 static int user_add(const globals *g, int argc, char **argv)
 {
     const char *name = NULL, *role = NULL, *jurisdiction = NULL, *display = NULL;
+    const char *serves_worker = NULL, *serves_unit = NULL;
     opt_slot slots[] = {{"--role", &role, NULL},
                         {"--jurisdiction", &jurisdiction, NULL},
-                        {"--display-name", &display, NULL}};
-    int rv = admin_parse_options(argc, argv, 2, slots, 3, &name, help);
+                        {"--display-name", &display, NULL},
+                        {"--serves-worker", &serves_worker, NULL},
+                        {"--serves-unit", &serves_unit, NULL}};
+    int rv = admin_parse_options(argc, argv, 2, slots, 5, &name, help);
     if (rv != 0)
         return rv < 0 ? 2 : 0;
-    if (name == NULL || role == NULL || jurisdiction == NULL) {
-        fprintf(stderr, "fengqiao-admin: user add needs NAME, --role and --jurisdiction\n");
+    if (name == NULL || role == NULL) {
+        fprintf(stderr, "fengqiao-admin: user add needs NAME and --role\n");
         return 2;
     }
     if (!valid_account(name)) {
@@ -149,11 +186,36 @@ static int user_add(const globals *g, int argc, char **argv)
                 name);
         return 2;
     }
-    if (strcmp(role, "operator") != 0 && strcmp(role, "supervisor") != 0 &&
+    int worker = strcmp(role, "worker") == 0;
+    if (!worker && strcmp(role, "operator") != 0 && strcmp(role, "supervisor") != 0 &&
         strcmp(role, "viewer") != 0) {
-        fprintf(stderr, "fengqiao-admin: --role is operator, supervisor or viewer, not '%s'\n",
+        fprintf(stderr,
+                "fengqiao-admin: --role is operator, supervisor, viewer or worker, not '%s'\n",
                 role);
         return 2;
+    }
+    if (worker) {
+        if ((serves_worker == NULL) == (serves_unit == NULL)) {
+            fprintf(stderr, "fengqiao-admin: a worker account serves one worker "
+                            "(--serves-worker W) or one unit (--serves-unit H): give one of "
+                            "the two\n");
+            return 2;
+        }
+        if (jurisdiction != NULL) {
+            fprintf(stderr, "fengqiao-admin: a worker account's jurisdiction is its worker's "
+                            "grid or its unit's territory: leave --jurisdiction out\n");
+            return 2;
+        }
+    } else {
+        if (serves_worker != NULL || serves_unit != NULL) {
+            fprintf(stderr, "fengqiao-admin: --serves-worker and --serves-unit are for "
+                            "--role worker only\n");
+            return 2;
+        }
+        if (jurisdiction == NULL) {
+            fprintf(stderr, "fengqiao-admin: user add --role %s needs --jurisdiction\n", role);
+            return 2;
+        }
     }
     if (display == NULL)
         display = name;
@@ -169,20 +231,30 @@ static int user_add(const globals *g, int argc, char **argv)
         return 1;
     }
     /* Refused before the password is asked for. */
-    PGresult *res = NULL;
-    const char *p1[1] = {jurisdiction};
-    if (!run(conn, "SELECT 1 FROM org_units WHERE id = $1", 1, p1, NULL, NULL, &res)) {
-        sodium_memzero(server_key, sizeof server_key);
-        PQfinish(conn);
-        return 1;
-    }
-    int found = PQntuples(res) == 1;
-    PQclear(res);
-    if (!found) {
-        fprintf(stderr, "fengqiao-admin: no unit %s\n", jurisdiction);
-        sodium_memzero(server_key, sizeof server_key);
-        PQfinish(conn);
-        return 1;
+    char unit[128];
+    if (worker) {
+        if (serves_jurisdiction(conn, serves_worker, serves_unit, unit, sizeof unit) != 0) {
+            sodium_memzero(server_key, sizeof server_key);
+            PQfinish(conn);
+            return 1;
+        }
+        jurisdiction = unit;
+    } else {
+        PGresult *res = NULL;
+        const char *p1[1] = {jurisdiction};
+        if (!run(conn, "SELECT 1 FROM org_units WHERE id = $1", 1, p1, NULL, NULL, &res)) {
+            sodium_memzero(server_key, sizeof server_key);
+            PQfinish(conn);
+            return 1;
+        }
+        int found = PQntuples(res) == 1;
+        PQclear(res);
+        if (!found) {
+            fprintf(stderr, "fengqiao-admin: no unit %s\n", jurisdiction);
+            sodium_memzero(server_key, sizeof server_key);
+            PQfinish(conn);
+            return 1;
+        }
     }
     char hash[FQ_PASSWORD_HASH_BYTES];
     if (new_password_hash(hash) != 0) {
@@ -198,16 +270,19 @@ static int user_add(const globals *g, int argc, char **argv)
     sodium_memzero(key, sizeof key);
 
     char description[160];
-    snprintf(description, sizeof description, "web console account %s", name);
-    const char *np[4] = {node_id, jurisdiction, (const char *)sealed, description};
-    int nl[4] = {0, 0, sizeof sealed, 0}, nf[4] = {0, 0, 1, 0};
+    snprintf(description, sizeof description, "%s account %s",
+             worker ? "phone (field API)" : "web console", name);
+    const char *np[6] = {node_id,     jurisdiction,  (const char *)sealed,
+                         description, serves_worker, serves_unit};
+    int nl[6] = {0, 0, sizeof sealed, 0, 0, 0}, nf[6] = {0, 0, 1, 0, 0, 0};
     const char *ap[5] = {name, display, role, node_id, hash};
     int ok = run(conn, "BEGIN", 0, NULL, NULL, NULL, NULL) &&
              admin_lock_nodes_for_key(conn, server_key, g->server_key_path) &&
              run(conn,
-                 "INSERT INTO nodes (id, role, jurisdiction, key_sealed, description)"
-                 " VALUES ($1, 'console', $2, $3, $4)",
-                 4, np, nl, nf, NULL) &&
+                 "INSERT INTO nodes (id, role, jurisdiction, key_sealed, description,"
+                 " serves_worker, serves_handler) VALUES ($1, CASE WHEN $5::text IS NULL AND"
+                 " $6::text IS NULL THEN 'console' ELSE 'terminal' END, $2, $3, $4, $5, $6)",
+                 6, np, nl, nf, NULL) &&
              run(conn,
                  "INSERT INTO web_accounts (account, display_name, role, node_id, password_hash)"
                  " VALUES ($1, $2, $3, $4, $5)",
@@ -220,7 +295,13 @@ static int user_add(const globals *g, int argc, char **argv)
     sodium_memzero(server_key, sizeof server_key);
     sodium_memzero(hash, sizeof hash);
     PQfinish(conn);
-    if (ok)
+    if (ok && worker)
+        fprintf(stderr,
+                "user %s (%s) added as a worker account serving %s %s (jurisdiction %s), "
+                "acting as terminal node %s\n",
+                name, display, serves_worker ? "worker" : "unit",
+                serves_worker ? serves_worker : serves_unit, jurisdiction, node_id);
+    else if (ok)
         fprintf(stderr, "user %s (%s) added as %s of %s, acting as console node %s\n", name,
                 display, role, jurisdiction, node_id);
     return ok ? 0 : 1;
@@ -323,16 +404,22 @@ int cmd_user(const globals *g, int argc, char **argv)
     if (strcmp(action, "disable") == 0)
         return user_disable(g, argc, argv);
     if (strcmp(action, "list") == 0) {
-        static const char *const headers[] = {"ACCOUNT",      "NAME",    "ROLE",
-                                              "JURISDICTION", "CREATED", "DISABLED"};
-        static const int widths[] = {24, 16, 11, 32, 17, 0};
+        /* SERVES: what a worker account's terminal node serves ('-' for
+         * the console roles). */
+        static const char *const headers[] = {"ACCOUNT", "NAME",    "ROLE",    "JURISDICTION",
+                                              "SERVES",  "CREATED", "DISABLED"};
+        static const int widths[] = {24, 16, 11, 32, 40, 17, 0};
         return admin_list(g, argc, argv, help,
                           "SELECT a.account, a.display_name, a.role, n.jurisdiction || ' ' ||"
-                          " u.name, to_char(a.created_at, 'YYYY-MM-DD HH24:MI'),"
+                          " u.name, coalesce('worker ' || n.serves_worker || ' ' || w.name,"
+                          " 'unit ' || n.serves_handler || ' ' || h.name, '-'),"
+                          " to_char(a.created_at, 'YYYY-MM-DD HH24:MI'),"
                           " coalesce(to_char(a.disabled_at, 'YYYY-MM-DD HH24:MI'), '-')"
                           " FROM web_accounts a JOIN nodes n ON n.id = a.node_id"
-                          " JOIN org_units u ON u.id = n.jurisdiction ORDER BY a.account",
-                          headers, widths, 6);
+                          " JOIN org_units u ON u.id = n.jurisdiction"
+                          " LEFT JOIN workers w ON w.id = n.serves_worker"
+                          " LEFT JOIN handlers h ON h.id = n.serves_handler ORDER BY a.account",
+                          headers, widths, 7);
     }
     fprintf(stderr, "fengqiao-admin: unknown user command '%s'\n%s", action, help);
     return 2;

@@ -615,13 +615,23 @@ enum {
  * Run on the writes store: a session is answered only once its row is
  * committed. */
 
+/* What a worker account's terminal node serves (migration 0025): the worker
+ * and the handling unit ('' when none) and the one served by name. Over
+ * nodes n. */
+#define FQ_SQL_WEB_SERVES                                                                          \
+    "coalesce(n.serves_worker, ''), coalesce(n.serves_handler, ''),"                               \
+    " coalesce((SELECT w.name FROM workers w WHERE w.id = n.serves_worker),"                       \
+    " (SELECT h.name FROM handlers h WHERE h.id = n.serves_handler), '')"
+
 /* One account by name: account, display name, role, node id, the node's
- * jurisdiction, its name, password hash, disabled (bool), node revoked (bool). */
+ * jurisdiction, its name, password hash, disabled (bool), node revoked
+ * (bool), then FQ_SQL_WEB_SERVES (9, 10, 11). */
 #define FQ_SQL_WEB_ACCOUNT_NAME "fq_web_account"
 #define FQ_SQL_WEB_ACCOUNT_NPARAMS 1
 #define FQ_SQL_WEB_ACCOUNT                                                                         \
     "SELECT a.account, a.display_name, a.role, a.node_id, n.jurisdiction, u.name,"                 \
-    " a.password_hash, a.disabled_at IS NOT NULL, n.revoked_at IS NOT NULL FROM web_accounts a"    \
+    " a.password_hash, a.disabled_at IS NOT NULL, n.revoked_at IS NOT NULL, " FQ_SQL_WEB_SERVES    \
+    " FROM web_accounts a"                                                                         \
     " JOIN nodes n ON n.id = a.node_id JOIN org_units u ON u.id = n.jurisdiction"                  \
     " WHERE a.account = $1"
 
@@ -643,13 +653,15 @@ enum {
     "INSERT INTO web_logins (account, remote, outcome) VALUES (left($1, 64), $2, $3)"
 
 /* A live session by its token hash ($1): account, display name, role, node
- * id, jurisdiction, its name, CSRF token, expires_at (epoch ms). No row: no
- * such session, ended, expired, account disabled or node revoked. */
+ * id, jurisdiction, its name, CSRF token, expires_at (epoch ms), then
+ * FQ_SQL_WEB_SERVES (8, 9, 10). No row: no such session, ended, expired,
+ * account disabled or node revoked. */
 #define FQ_SQL_WEB_SESSION_GET_NAME "fq_web_session_get"
 #define FQ_SQL_WEB_SESSION_GET_NPARAMS 1
 #define FQ_SQL_WEB_SESSION_GET                                                                     \
     "SELECT a.account, a.display_name, a.role, a.node_id, n.jurisdiction, u.name, s.csrf_token,"   \
-    " (extract(epoch FROM s.expires_at) * 1000)::bigint FROM web_sessions s"                       \
+    " (extract(epoch FROM s.expires_at) * 1000)::bigint, " FQ_SQL_WEB_SERVES                       \
+    " FROM web_sessions s"                                                                         \
     " JOIN web_accounts a ON a.account = s.account JOIN nodes n ON n.id = a.node_id"               \
     " JOIN org_units u ON u.id = n.jurisdiction WHERE s.token_hash = $1 AND s.ended_at IS NULL"    \
     " AND s.expires_at > now() AND a.disabled_at IS NULL AND n.revoked_at IS NULL"

@@ -21,6 +21,7 @@
 #include "outbox.h"
 #include "outbox_rows.h"
 #include "pbjson.h"
+#include "requestid.h"
 #include "statements.h"
 
 #include <ctype.h>
@@ -88,6 +89,8 @@ struct fq_api {
     fq_dispatch *dispatch;
     fq_store *read_store;
     feed *feeds;
+    fq_api_part_fn field, attachments;
+    void *field_user, *attachments_user;
     uv_timer_t *keepalive;
     int stopped;
     _Alignas(max_align_t) uint8_t arena_buf[ARENA_BYTES]; /* protobuf-c lays structs in it */
@@ -198,23 +201,6 @@ static uint64_t random_message_id(void)
         id &= INT64_MAX;
     } while (id == 0);
     return id;
-}
-
-/* A command's message id: the same request_id of the same node is the same
- * message (answered as it was), another is another. */
-static uint64_t command_message_id(const char *node, const char *request_id)
-{
-    crypto_generichash_state st;
-    uint8_t h[8];
-    crypto_generichash_init(&st, NULL, 0, sizeof h);
-    crypto_generichash_update(&st, (const uint8_t *)node, strlen(node) + 1);
-    crypto_generichash_update(&st, (const uint8_t *)request_id, strlen(request_id));
-    crypto_generichash_final(&st, h, sizeof h);
-    uint64_t id = 0;
-    for (int i = 0; i < 8; i++)
-        id = id << 8 | h[i];
-    id &= INT64_MAX;
-    return id ? id : 1;
 }
 
 /* A new pending request as the session's node; NULL when answered (401). */
@@ -687,7 +673,7 @@ static void handle_command(fq_api *api, fq_web_req *r, uint64_t id)
     cmd->command.incident_id = id;
     pending *p = pending_new(api, r, W_COMMAND);
     if (p != NULL)
-        send_console(p, NULL, &cmd->command, command_message_id(p->node, cmd->request_id));
+        send_console(p, NULL, &cmd->command, fq_request_message_id(p->node, cmd->request_id));
     free(cmd);
 }
 
@@ -1044,11 +1030,32 @@ static void topology_done(fq_store_op *op, int status, const char *message)
     free(t);
 }
 
+/* The unit whose topology a session gets: its jurisdiction, but for a
+ * worker account (its grid or its unit's territory) the town around it, so
+ * that the phone draws its grid among its neighbours and names the town's
+ * units (docs/http-api.md, "The field API"). */
+static void topology_unit(fq_api *api, const fq_web_session *s, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", s->jurisdiction);
+    if (s->role != FQ_WEB_WORKER)
+        return;
+    fq_snapshot *snap = fq_dispatch_current(api->dispatch);
+    if (snap == NULL)
+        return;
+    const fq_org *org = fq_directory_org(snap->directory);
+    for (int32_t u = fq_org_find(org, s->jurisdiction); u >= 0; u = fq_org_parent(org, u))
+        if (fq_org_kind(org, u) == FQ_UNIT_TOWN) {
+            snprintf(out, cap, "%s", fq_org_id(org, u));
+            return;
+        }
+}
+
 static void handle_topology(fq_api *api, fq_web_req *r)
 {
-    const fq_web_session *s = fq_web_req_session(r);
+    char unit[72];
+    topology_unit(api, fq_web_req_session(r), unit, sizeof unit);
     topo_cache *c = NULL;
-    HASH_FIND_STR(api->topologies, s->jurisdiction, c);
+    HASH_FIND_STR(api->topologies, unit, c);
     if (c != NULL) {
         fq_web_add_header(r, "Cache-Control", "private, no-cache");
         fq_web_respond(r, 200, "application/json; charset=utf-8", c->json, c->len);
@@ -1064,7 +1071,7 @@ static void handle_topology(fq_api *api, fq_web_req *r)
     t->api = api;
     t->r = r;
     t->generation = api->topology_generation;
-    snprintf(t->jurisdiction, sizeof t->jurisdiction, "%s", s->jurisdiction);
+    snprintf(t->jurisdiction, sizeof t->jurisdiction, "%s", unit);
     t->op.kind = FQ_STORE_OP_READ;
     t->op.statement = FQ_SQL_WEB_TOPOLOGY_NAME;
     t->op.nparams = FQ_SQL_WEB_TOPOLOGY_NPARAMS;
@@ -1100,6 +1107,10 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         handle_events(api, r);
     else if (get && strcmp(rest, "topology") == 0)
         handle_topology(api, r);
+    else if (strncmp(rest, "field/", 6) == 0 && api->field != NULL)
+        api->field(api->field_user, r);
+    else if (strncmp(rest, "attachments/", 12) == 0 && api->attachments != NULL)
+        api->attachments(api->attachments_user, r);
     else if (strncmp(rest, "incidents/", 10) == 0) {
         uint64_t id = 0;
         const char *tail = NULL;
@@ -1138,6 +1149,18 @@ fq_api *fq_api_new(uv_loop_t *loop, fq_terminals *terminals, fq_dispatch *dispat
     uv_timer_start(api->keepalive, on_keepalive, KEEPALIVE_MS, KEEPALIVE_MS);
     uv_unref((uv_handle_t *)api->keepalive);
     return api;
+}
+
+void fq_api_set_field(fq_api *api, fq_api_part_fn handle, void *user)
+{
+    api->field = handle;
+    api->field_user = user;
+}
+
+void fq_api_set_attachments(fq_api *api, fq_api_part_fn handle, void *user)
+{
+    api->attachments = handle;
+    api->attachments_user = user;
 }
 
 static void free_handle(uv_handle_t *h)

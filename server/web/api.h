@@ -36,6 +36,12 @@ void fq_api_directory_changed(fq_api *api);
 /* The base-map tile URL the page is given ('' on a closed network); copied.
  * -1 when out of memory. */
 int fq_api_set_tile_url(fq_api *api, const char *url);
+/* Parts of /api/v1/ served by modules of their own, routed here by their
+ * prefix: the field API (/api/v1/field/, field.h) and the evidence
+ * (/api/v1/attachments/, attachments.h). Unset: 404. */
+typedef void (*fq_api_part_fn)(void *user, fq_web_req *r);
+void fq_api_set_field(fq_api *api, fq_api_part_fn handle, void *user);
+void fq_api_set_attachments(fq_api *api, fq_api_part_fn handle, void *user);
 /* Closes every stream: for a stop. */
 void fq_api_stop(fq_api *api);
 /* After the loop has run out: a console request still in the store holds

@@ -653,7 +653,7 @@ static void on_keepalive(uv_timer_t *t)
 
 static void session_json(const fq_cached_session *cs, json_object **out)
 {
-    static const char *const roles[] = {"viewer", "operator", "supervisor"};
+    static const char *const roles[] = {"viewer", "operator", "supervisor", "worker"};
     json_object *doc = json_object_new_object();
     json_object_object_add(doc, "account", json_object_new_string(cs->s.account));
     json_object_object_add(doc, "display_name", json_object_new_string(cs->s.display_name));
@@ -664,6 +664,16 @@ static void session_json(const fq_cached_session *cs, json_object **out)
     json_object_object_add(doc, "jurisdiction", j);
     json_object_object_add(doc, "csrf", json_object_new_string(cs->s.csrf));
     json_object_object_add(doc, "expires_ms", json_object_new_int64(cs->s.expires_ms));
+    if (cs->s.role == FQ_WEB_WORKER) {
+        /* Who the phone's account acts for (docs/http-api.md, "The field API"). */
+        int unit = cs->s.serves_unit[0] != '\0';
+        json_object *sv = json_object_new_object();
+        json_object_object_add(sv, "kind", json_object_new_string(unit ? "unit" : "worker"));
+        json_object_object_add(
+            sv, "id", json_object_new_string(unit ? cs->s.serves_unit : cs->s.serves_worker));
+        json_object_object_add(sv, "name", json_object_new_string(cs->serves_name));
+        json_object_object_add(doc, "serves", sv);
+    }
     *out = doc;
 }
 
@@ -671,10 +681,22 @@ static fq_web_role role_parse(const char *text)
 {
     return strcmp(text, "supervisor") == 0 ? FQ_WEB_SUPERVISOR
            : strcmp(text, "operator") == 0 ? FQ_WEB_OPERATOR
+           : strcmp(text, "worker") == 0   ? FQ_WEB_WORKER
                                            : FQ_WEB_VIEWER;
 }
 
-/* Columns 0..5 of FQ_SQL_WEB_ACCOUNT and FQ_SQL_WEB_SESSION_GET. */
+/* FQ_SQL_WEB_SERVES from column `col` on: what a worker account serves. A
+ * worker account whose node serves nothing (a bad row) serves nothing here
+ * either, and its field requests are refused by the terminal endpoint. */
+static void serves_from_row(const PGresult *res, int col, fq_cached_session *cs)
+{
+    snprintf(cs->s.serves_worker, sizeof cs->s.serves_worker, "%s", PQgetvalue(res, 0, col));
+    snprintf(cs->s.serves_unit, sizeof cs->s.serves_unit, "%s", PQgetvalue(res, 0, col + 1));
+    snprintf(cs->serves_name, sizeof cs->serves_name, "%s", PQgetvalue(res, 0, col + 2));
+}
+
+/* Columns 0..5 of FQ_SQL_WEB_ACCOUNT and FQ_SQL_WEB_SESSION_GET; the
+ * caller reads what the account serves (their columns differ). */
 static void session_from_row(const PGresult *res, fq_cached_session *cs)
 {
     memset(cs, 0, sizeof *cs);
@@ -733,6 +755,7 @@ static void on_session_loaded(fq_store_op *op, int status, const char *message)
     session_from_row(op->result, &wr->session);
     snprintf(wr->session.s.csrf, sizeof wr->session.s.csrf, "%s", PQgetvalue(op->result, 0, 6));
     wr->session.s.expires_ms = fq_store_column_i64(op->result, 0, 7);
+    serves_from_row(op->result, 8, &wr->session);
     fq_sessions_put(wr->http->sessions, wr->token_hash, &wr->session);
     api_dispatch(wr);
 }
@@ -761,6 +784,40 @@ static void on_logged_out(fq_store_op *op, int status, const char *message)
     fq_web_add_header(wr, "Set-Cookie",
                       COOKIE_NAME "=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0");
     fq_web_respond(wr, 204, NULL, "", 0);
+}
+
+/* The field API is the worker accounts', and they have nothing else but
+ * sign-in, their topology and the evidence (docs/http-api.md, "The field
+ * API"): login, session and logout are answered before this. */
+static int role_may(const fq_web_session *s, const char *path)
+{
+    static const char field[] = "/api/v1/field/", attachments[] = "/api/v1/attachments/";
+    int is_field = strncmp(path, field, sizeof field - 1) == 0;
+    if (s->role != FQ_WEB_WORKER)
+        return !is_field;
+    return is_field || strcmp(path, "/api/v1/topology") == 0 ||
+           strncmp(path, attachments, sizeof attachments - 1) == 0;
+}
+
+/* The two paths that carry photos (base64 in JSON) take bodies up to
+ * FQ_WEB_MAX_UPLOAD_BODY; every other one FQ_WEB_MAX_BODY. */
+static size_t body_cap(const char *method, const char *path)
+{
+    static const char actions[] = "/api/v1/field/assignments/";
+    if (strcmp(method, "POST") != 0)
+        return FQ_WEB_MAX_BODY;
+    if (strcmp(path, "/api/v1/field/reports") == 0)
+        return FQ_WEB_MAX_UPLOAD_BODY;
+    if (strncmp(path, actions, sizeof actions - 1) == 0) {
+        const char *p = path + sizeof actions - 1;
+        if (*p < '0' || *p > '9')
+            return FQ_WEB_MAX_BODY;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (strcmp(p, "/actions") == 0)
+            return FQ_WEB_MAX_UPLOAD_BODY;
+    }
+    return FQ_WEB_MAX_BODY;
 }
 
 static void api_dispatch(fq_web_req *wr)
@@ -792,6 +849,14 @@ static void api_dispatch(fq_web_req *wr)
         wr->op.values[1] = wr->remote;
         wr->op.done = on_logged_out;
         fq_store_submit(h->store, &wr->op);
+        return;
+    }
+    if (!role_may(&wr->session.s, wr->path)) {
+        fq_web_respond_error(wr, 403, "role",
+                             wr->session.s.role == FQ_WEB_WORKER
+                                 ? "a worker account uses the field API only (the phone page)"
+                                 : "the field API is for worker accounts (the phone page)",
+                             0);
         return;
     }
     fq_api_handle(h->api, wr);
@@ -937,6 +1002,7 @@ static void start_verify(login *l, const PGresult *res)
     if (res != NULL && PQntuples(res) == 1) {
         l->found = 1;
         session_from_row(res, &wr->session);
+        serves_from_row(res, 9, &wr->session);
         hash = PQgetvalue(res, 0, 6);
         l->disabled = PQgetvalue(res, 0, 7)[0] == 't' || PQgetvalue(res, 0, 8)[0] == 't';
     }
@@ -1072,8 +1138,12 @@ static fq_web_req *take_request(fq_http *h, h2o_req_t *req, int refuse)
         fq_web_respond_error(wr, 503, "busy", "out of memory", 1);
         return NULL;
     }
-    if (refuse && req->entity.len > FQ_WEB_MAX_BODY) {
-        fq_web_respond_error(wr, 413, "too_large", "the body is over 64 KiB", 0);
+    if (refuse && req->entity.len > body_cap(wr->method, wr->path)) {
+        fq_web_respond_error(wr, 413, "too_large",
+                             body_cap(wr->method, wr->path) == FQ_WEB_MAX_BODY
+                                 ? "the body is over 64 KiB"
+                                 : "the body is over 12 MiB",
+                             0);
         return NULL;
     }
     if (refuse && h->stopped) {
@@ -1373,7 +1443,9 @@ fq_http *fq_http_new(uv_loop_t *loop, const fq_http_config *config, fq_store *st
     h2o_config_init(&h->globalconf);
     /* H2O refuses bodies beyond this itself (a plain 413); between the two
      * the API's own 413 in the error shape of docs/http-api.md. */
-    h->globalconf.max_request_entity_size = 4 * FQ_WEB_MAX_BODY;
+    /* H2O refuses more at once (413); take_request holds every path but the
+     * two that carry photos to FQ_WEB_MAX_BODY. */
+    h->globalconf.max_request_entity_size = FQ_WEB_MAX_UPLOAD_BODY + FQ_WEB_MAX_BODY;
     h->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("fengqiao"));
     h2o_hostconf_t *hostconf =
         h2o_config_register_host(&h->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);

@@ -272,8 +272,8 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len,
 }
 
 /* Copies a JSON string of at most max bytes into the storage. */
-static int take_string(json_object *v, const char *field, size_t max, char **storage, size_t *left,
-                       char **out, char *err, size_t err_len)
+int fq_pbjson_take_string(json_object *v, const char *field, size_t max, char **storage,
+                          size_t *left, char **out, char *err, size_t err_len)
 {
     if (!json_object_is_type(v, json_type_string))
         return fail(err, err_len, "%s must be a string", field);
@@ -293,8 +293,8 @@ static int take_string(json_object *v, const char *field, size_t max, char **sto
     return 0;
 }
 
-static int take_integer(json_object *v, const char *field, int64_t min, int64_t max, int64_t *out,
-                        char *err, size_t err_len)
+int fq_pbjson_take_integer(json_object *v, const char *field, int64_t min, int64_t max,
+                           int64_t *out, char *err, size_t err_len)
 {
     if (!json_object_is_type(v, json_type_int))
         return fail(err, err_len, "%s must be an integer", field);
@@ -310,7 +310,7 @@ static int take_integer(json_object *v, const char *field, int64_t min, int64_t 
     return 0;
 }
 
-static int valid_request_id(const char *s, size_t n)
+int fq_pbjson_valid_request_id(const char *s, size_t n)
 {
     if (n < 1 || n > FQ_WEBCMD_REQUEST_ID_MAX)
         return 0;
@@ -320,10 +320,9 @@ static int valid_request_id(const char *s, size_t n)
     return 1;
 }
 
-int fq_webcmd_decode(const char *body, size_t len, fq_webcmd *out, char *err, size_t err_len)
+int fq_pbjson_parse_body(const char *body, size_t len, json_object **out, char *err, size_t err_len)
 {
-    memset(out, 0, sizeof *out);
-    fengqiao__v1__console_command__init(&out->command);
+    *out = NULL;
     if (len > INT32_MAX)
         return fail(err, err_len, "the body is too large");
     json_tokener *tok = json_tokener_new_ex(8);
@@ -345,11 +344,22 @@ int fq_webcmd_decode(const char *body, size_t len, fq_webcmd *out, char *err, si
             json_object_put(doc);
             return fail(err, err_len, "the body has something after its JSON object");
         }
-    int rc = -1;
     if (!json_object_is_type(doc, json_type_object)) {
-        fail(err, err_len, "the body must be a JSON object");
-        goto done;
+        json_object_put(doc);
+        return fail(err, err_len, "the body must be a JSON object");
     }
+    *out = doc;
+    return 0;
+}
+
+int fq_webcmd_decode(const char *body, size_t len, fq_webcmd *out, char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    fengqiao__v1__console_command__init(&out->command);
+    json_object *doc = NULL;
+    if (fq_pbjson_parse_body(body, len, &doc, err, err_len) != 0)
+        return -1;
+    int rc = -1;
     Fengqiao__V1__ConsoleCommand *c = &out->command;
     char *storage = out->storage;
     size_t left = sizeof out->storage;
@@ -359,8 +369,8 @@ int fq_webcmd_decode(const char *body, size_t len, fq_webcmd *out, char *err, si
         int64_t x;
         if (strcmp(key, "request_id") == 0) {
             if (!json_object_is_type(v, json_type_string) ||
-                !valid_request_id(json_object_get_string(v),
-                                  (size_t)json_object_get_string_len(v))) {
+                !fq_pbjson_valid_request_id(json_object_get_string(v),
+                                            (size_t)json_object_get_string_len(v))) {
                 fail(err, err_len, "request_id must be 1 to 64 characters of [A-Za-z0-9_-]");
                 goto done;
             }
@@ -383,14 +393,16 @@ int fq_webcmd_decode(const char *body, size_t len, fq_webcmd *out, char *err, si
             have_kind = 1;
         } else if (strcmp(key, "reason") == 0) {
             /* 2000 characters of at most 4 bytes; the server counts them. */
-            if (take_string(v, "reason", 4 * 2000, &storage, &left, &c->reason, err, err_len))
+            if (fq_pbjson_take_string(v, "reason", 4 * 2000, &storage, &left, &c->reason, err,
+                                      err_len))
                 goto done;
         } else if (strcmp(key, "target_unit") == 0) {
-            if (take_string(v, "target_unit", 64, &storage, &left, &c->target_unit, err, err_len))
+            if (fq_pbjson_take_string(v, "target_unit", 64, &storage, &left, &c->target_unit, err,
+                                      err_len))
                 goto done;
         } else if (strcmp(key, "target_worker") == 0) {
-            if (take_string(v, "target_worker", 64, &storage, &left, &c->target_worker, err,
-                            err_len))
+            if (fq_pbjson_take_string(v, "target_worker", 64, &storage, &left, &c->target_worker,
+                                      err, err_len))
                 goto done;
         } else if (strcmp(key, "co_units") == 0) {
             if (!json_object_is_type(v, json_type_array)) {
@@ -405,22 +417,22 @@ int fq_webcmd_decode(const char *body, size_t len, fq_webcmd *out, char *err, si
             for (size_t i = 0; i < n; i++) {
                 char name[32];
                 snprintf(name, sizeof name, "co_units[%zu]", i);
-                if (take_string(json_object_array_get_idx(v, i), name, 64, &storage, &left,
-                                &out->co_unit_ptrs[i], err, err_len))
+                if (fq_pbjson_take_string(json_object_array_get_idx(v, i), name, 64, &storage,
+                                          &left, &out->co_unit_ptrs[i], err, err_len))
                     goto done;
             }
             c->co_units = out->co_unit_ptrs;
             c->n_co_units = n;
         } else if (strcmp(key, "deadline_ms") == 0) {
-            if (take_integer(v, "deadline_ms", 0, INT64_MAX / 2, &x, err, err_len))
+            if (fq_pbjson_take_integer(v, "deadline_ms", 0, INT64_MAX / 2, &x, err, err_len))
                 goto done;
             c->deadline_ms = x;
         } else if (strcmp(key, "merge_into") == 0) {
-            if (take_integer(v, "merge_into", 0, INT64_MAX, &x, err, err_len))
+            if (fq_pbjson_take_integer(v, "merge_into", 0, INT64_MAX, &x, err, err_len))
                 goto done;
             c->merge_into = (uint64_t)x;
         } else if (strcmp(key, "satisfaction") == 0) {
-            if (take_integer(v, "satisfaction", 0, 5, &x, err, err_len))
+            if (fq_pbjson_take_integer(v, "satisfaction", 0, 5, &x, err, err_len))
                 goto done;
             c->satisfaction = (uint32_t)x;
         } else {

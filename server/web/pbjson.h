@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A new JSON object for `msg`; NULL only when out of memory. */
 json_object *fq_pbjson_message(const ProtobufCMessage *msg);
@@ -27,6 +28,23 @@ int fq_pbjson_enum_value(const ProtobufCEnumDescriptor *d, const char *name);
  * writes it) as {"columns":[…],"rows":[[…]…]}: cells that are decimal
  * numbers become JSON numbers, the rest strings. */
 json_object *fq_pbjson_stats_csv(const char *csv);
+
+/* The strict reading of every JSON body the API decodes (a command, a
+ * worker's action or field report): JSON (RFC 8259, valid UTF-8, nesting
+ * at most 8 deep), an object, nothing after it but white space. 0 and the
+ * object (the caller puts it), or -1 with why in err. */
+int fq_pbjson_parse_body(const char *body, size_t len, json_object **doc, char *err,
+                         size_t err_len);
+/* A string field of at most `max` bytes without NUL, copied NUL-terminated
+ * into *storage (which moves on, *left bytes left), *out pointing at it. 0,
+ * or -1 with a message naming `field`. */
+int fq_pbjson_take_string(json_object *v, const char *field, size_t max, char **storage,
+                          size_t *left, char **out, char *err, size_t err_len);
+/* An integer field in [min, max]. 0, or -1 with a message naming `field`. */
+int fq_pbjson_take_integer(json_object *v, const char *field, int64_t min, int64_t max,
+                           int64_t *out, char *err, size_t err_len);
+/* A page's request id: 1 to FQ_WEBCMD_REQUEST_ID_MAX of [A-Za-z0-9_-]. */
+int fq_pbjson_valid_request_id(const char *s, size_t n);
 
 /* A command as the page sends it (docs/http-api.md, "Commands"). */
 #define FQ_WEBCMD_REQUEST_ID_MAX 64

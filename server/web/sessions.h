@@ -17,6 +17,7 @@
 typedef struct fq_cached_session {
     fq_web_session s;
     char jurisdiction_name[200];
+    char serves_name[200]; /* a worker account's worker or unit by name */
 } fq_cached_session;
 
 typedef struct fq_sessions fq_sessions;
