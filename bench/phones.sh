@@ -31,15 +31,16 @@
 #    REQ sockets) sends F reports/s for T s, title "bench <CLOCK_REALTIME us>",
 #    and writes each report's acknowledgement time (after its COMMIT). Each
 #    phone and each terminal writes its receipt time of every item; the
-#    event-to-phone latency of an item = receipt - the report's ack (the
-#    brief's definition; it can be below 0: the item may be pushed before the
-#    reporter has read its ack), and receipt - send beside it. Percentiles of
+#    event-to-phone latency of an item = receipt - the report's ack (it can
+#    be below 0: the item may be pushed before the reporter has read its
+#    ack), and receipt - send beside it. Percentiles of
 #    all reps' samples pooled; the terminals' figures of the same reports are
 #    the baseline.
 # 4. Photos, R reps: K progress actions through
 #    POST /api/v1/field/assignments/ID/actions, each with one photo (a JPEG of
-#    S bytes, FQ_BENCH_PHOTO or made by fq-bench-phones jpeg; each action's a
-#    different variant of it), 4 at a time, over incidents the phones' workers
+#    1.5 MiB made by fq-make-image, or FQ_BENCH_PHOTO; each action's a
+#    different variant of it: fq-bench-phones adds a comment segment naming
+#    it), 4 at a time, over incidents the phones' workers
 #    hold (acknowledged first, untimed): MB/s (10^6 bytes) of photo bytes
 #    answered 200 (committed); then the same K photos' bytes by one
 #    COPY attachments_baseline (bytes) FROM STDIN (FORMAT binary) into a plain
@@ -185,12 +186,14 @@ SQL
 log "accounts: $(q "SELECT count(*) FROM web_accounts WHERE role = 'worker'") worker accounts," \
     "$(q "SELECT count(*) FROM web_sessions") sessions"
 
-# The photo: 1-2 MiB of JPEG.
+# The photo: 1024 x 768 pixels of noise at quality 100, 1.5 MiB of JPEG —
+# a large photo within the 2 MiB one may have; like any JPEG's, its bytes do
+# not compress further in PostgreSQL.
 if [ -n "${FQ_BENCH_PHOTO:-}" ]; then
     photo=$FQ_BENCH_PHOTO
 else
     photo="$tmp/photo.jpg"
-    "$B/bench/fq-bench-phones" jpeg --out "$photo"
+    "$B/tests/support/fq-make-image" --jpeg 1024 768 "$photo" --noise
 fi
 photo_bytes=$(stat -c %s "$photo")
 log "photo: $photo, $photo_bytes bytes"
