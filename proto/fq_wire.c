@@ -23,7 +23,8 @@ const char *fq_wire_strerror(int code)
     case FQ_WIRE_EMAC:
         return "MAC missing or does not verify";
     case FQ_WIRE_ETOOBIG:
-        return "frame larger than 65536 bytes";
+        return "frame larger than 65536 bytes (or, made inside the server, than 10 MiB; an "
+               "envelope alone at most 65536 bytes)";
     case FQ_WIRE_ENOMEM:
         return "out of memory";
     }
@@ -74,8 +75,14 @@ static int has_negative_int32(const ProtobufCMessage *m)
 
 int fq_wire_open_request(const uint8_t *frame, size_t len, fq_arena *arena, fq_opened_request *out)
 {
+    return fq_wire_open_request_sized(frame, len, FQ_MAX_FRAME_BYTES, arena, out);
+}
+
+int fq_wire_open_request_sized(const uint8_t *frame, size_t len, size_t max_frame, fq_arena *arena,
+                               fq_opened_request *out)
+{
     memset(out, 0, sizeof *out);
-    if (len > FQ_MAX_FRAME_BYTES)
+    if (len > max_frame)
         return FQ_WIRE_ETOOBIG;
     Fengqiao__V1__SignedRequest *signed_request =
         fengqiao__v1__signed_request__unpack(&arena->allocator, len, frame);
@@ -83,6 +90,10 @@ int fq_wire_open_request(const uint8_t *frame, size_t len, fq_arena *arena, fq_o
         return FQ_WIRE_EFRAME;
     const uint8_t *bytes = signed_request->envelope.data;
     size_t bytes_len = signed_request->envelope.len;
+    /* The arena's bound (FQ_DECODE_ARENA_BYTES) holds for an envelope of at
+     * most a network frame, whatever the frame carries beside it. */
+    if (bytes_len > FQ_MAX_FRAME_BYTES)
+        return FQ_WIRE_ETOOBIG;
     Fengqiao__V1__Envelope *envelope =
         fengqiao__v1__envelope__unpack(&arena->allocator, bytes_len, bytes);
     if (envelope == NULL)
@@ -98,6 +109,8 @@ int fq_wire_open_request(const uint8_t *frame, size_t len, fq_arena *arena, fq_o
     out->envelope_len = bytes_len;
     out->mac = signed_request->mac.data;
     out->mac_len = signed_request->mac.len;
+    out->attachments = signed_request->attachments;
+    out->n_attachments = signed_request->n_attachments;
     return FQ_WIRE_OK;
 }
 
@@ -110,7 +123,8 @@ int fq_wire_verify(const uint8_t key[FQ_KEY_BYTES], const uint8_t *bytes, size_t
 }
 
 /* Wraps already-serialised inner bytes with their MAC into an outer frame. */
-static int seal(const uint8_t *key, uint8_t *inner, size_t inner_len, int is_reply, uint8_t **frame,
+static int seal(const uint8_t *key, uint8_t *inner, size_t inner_len, int is_reply,
+                const ProtobufCBinaryData *photos, size_t n_photos, uint8_t **frame,
                 size_t *frame_len)
 {
     uint8_t mac[FQ_MAC_BYTES];
@@ -131,6 +145,8 @@ static int seal(const uint8_t *key, uint8_t *inner, size_t inner_len, int is_rep
     } else {
         request.envelope = inner_bin;
         request.mac = mac_bin;
+        request.attachments = (ProtobufCBinaryData *)photos;
+        request.n_attachments = n_photos;
         size = fengqiao__v1__signed_request__get_packed_size(&request);
     }
     uint8_t *out = malloc(size ? size : 1);
@@ -148,12 +164,20 @@ static int seal(const uint8_t *key, uint8_t *inner, size_t inner_len, int is_rep
 int fq_wire_seal_request(const uint8_t key[FQ_KEY_BYTES], const Fengqiao__V1__Envelope *envelope,
                          uint8_t **frame, size_t *frame_len)
 {
+    return fq_wire_seal_request_attached(key, envelope, NULL, 0, frame, frame_len);
+}
+
+int fq_wire_seal_request_attached(const uint8_t key[FQ_KEY_BYTES],
+                                  const Fengqiao__V1__Envelope *envelope,
+                                  const ProtobufCBinaryData *photos, size_t n_photos,
+                                  uint8_t **frame, size_t *frame_len)
+{
     size_t inner_len = fengqiao__v1__envelope__get_packed_size(envelope);
     uint8_t *inner = malloc(inner_len ? inner_len : 1);
     if (inner == NULL)
         return FQ_WIRE_ENOMEM;
     fengqiao__v1__envelope__pack(envelope, inner);
-    int rv = seal(key, inner, inner_len, 0, frame, frame_len);
+    int rv = seal(key, inner, inner_len, 0, photos, n_photos, frame, frame_len);
     free(inner);
     return rv;
 }
@@ -166,7 +190,7 @@ int fq_wire_seal_reply(const uint8_t *key, const Fengqiao__V1__Reply *reply, uin
     if (inner == NULL)
         return FQ_WIRE_ENOMEM;
     fengqiao__v1__reply__pack(reply, inner);
-    int rv = seal(key, inner, inner_len, 1, frame, frame_len);
+    int rv = seal(key, inner, inner_len, 1, NULL, 0, frame, frame_len);
     free(inner);
     return rv;
 }

@@ -1561,7 +1561,7 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
         (const char *)t->outcome,
         t->nonce_text,
     };
-    _Static_assert(sizeof v / sizeof v[0] == FQ_SQL_INSERT_REPORT_NPARAMS - 23, "params 20..39");
+    _Static_assert(sizeof v / sizeof v[0] == 39 - 20 + 1, "params 20..39");
     memcpy(&op->values[19], v, sizeof v);
     op->lengths[37] = (int)t->outcome_len;
     op->formats[37] = 1;
@@ -2584,6 +2584,15 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     fq_snapshot_ref(snap);
     t->snapshot = snap;
     return FQ_DISPATCH_OK;
+}
+
+int fq_dispatch_photo_to_conclude(const fq_dispatch *d, uint64_t incident_id)
+{
+    const fq_snapshot *snap = d->current;
+    const fq_case *c = fq_caseload_find(d->cases, incident_id);
+    if (snap == NULL || snap->routing == NULL || c == NULL)
+        return 0;
+    return fq_taxonomy_photo_to_conclude(snap->routing->taxonomy, c->request.category);
 }
 
 int fq_dispatch_is_absent(const fq_dispatch *d, const char *worker)

@@ -236,6 +236,10 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
                        const char *target_worker, const char *reason, const PGresult *row,
                        int64_t now_ms, fq_action_ticket *t, char *err, size_t err_len);
 
+/* Does the open incident's category want a photo to conclude it
+ * (categories.photo_to_conclude)? 0 when it is not open. */
+int fq_dispatch_photo_to_conclude(const fq_dispatch *d, uint64_t incident_id);
+
 /* Is the worker's terminal silent (presence)? */
 int fq_dispatch_is_absent(const fq_dispatch *d, const char *worker_id);
 

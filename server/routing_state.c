@@ -204,6 +204,8 @@ fq_routing *fq_routing_build(const fq_org *org, const PGresult *categories, cons
             goto fail;
         if (fq_taxonomy_set_name(r->taxonomy, added, PQgetvalue(categories, i, 2)) != 0)
             goto out_of_memory;
+        fq_taxonomy_set_photo_to_conclude(r->taxonomy, added,
+                                          strcmp(PQgetvalue(categories, i, 3), "t") == 0);
     }
     if (load_rules(r, rules, err, err_len) != 0)
         goto fail;

@@ -13,6 +13,7 @@ typedef struct category {
     char *name; /* NULL: none given */
     fq_line line;
     int index;
+    int photo_to_conclude; /* concluded only with a photo (migration 0026) */
     UT_hash_handle hh;
 } category;
 
@@ -131,6 +132,16 @@ int fq_taxonomy_set_name(fq_taxonomy *t, int index, const char *name)
     free(c->name);
     c->name = copy;
     return 0;
+}
+
+void fq_taxonomy_set_photo_to_conclude(fq_taxonomy *t, int index, int required)
+{
+    t->by_index[index]->photo_to_conclude = required != 0;
+}
+
+int fq_taxonomy_photo_to_conclude(const fq_taxonomy *t, int index)
+{
+    return index >= 0 && (size_t)index < t->count && t->by_index[index]->photo_to_conclude;
 }
 
 const char *fq_taxonomy_name(const fq_taxonomy *t, int index)

@@ -40,6 +40,10 @@ int fq_taxonomy_add(fq_taxonomy *t, const char *code, fq_line default_line, char
 /* Gives category `category` its display name (邻里纠纷); a category without
  * one is named by its code. 0, or -1 when out of memory. */
 int fq_taxonomy_set_name(fq_taxonomy *t, int category, const char *name);
+/* The category's rule that its incidents are concluded only with a photo as
+ * evidence (categories.photo_to_conclude; docs/topology.md). */
+void fq_taxonomy_set_photo_to_conclude(fq_taxonomy *t, int category, int required);
+int fq_taxonomy_photo_to_conclude(const fq_taxonomy *t, int category); /* 0 when unknown */
 /* Index of the category, or -1. */
 int fq_taxonomy_find(const fq_taxonomy *t, const char *code);
 size_t fq_taxonomy_count(const fq_taxonomy *t);

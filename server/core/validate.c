@@ -92,6 +92,22 @@ static int check_phone(const char *s, char *err, size_t err_len)
     return 0;
 }
 
+/* The names of the photos an action or a report names (AttachmentRef.name,
+ * optional); their bytes, sizes and types are checked against what came
+ * with them (evidence.h). */
+static int check_attachment_names(Fengqiao__V1__AttachmentRef *const *refs, size_t n, char *err,
+                                  size_t err_len)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (refs[i] == NULL)
+            return fq_errf(err, err_len, "attachment %zu is empty", i + 1);
+        if (check_text("attachment name", refs[i]->name, FQ_ATTACHMENT_NAME_MAX_CHARS, 0, ONE_LINE,
+                       err, err_len) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int fq_validate_report(const Fengqiao__V1__ReportIncident *r, int64_t now_ms, int64_t max_skew_ms,
                        char *err, size_t err_len)
 {
@@ -147,7 +163,7 @@ int fq_validate_report(const Fengqiao__V1__ReportIncident *r, int64_t now_ms, in
             distance(r->occurred_at_ms, now_ms) > (uint64_t)max_skew_ms)
             return fq_errf(err, err_len, "occurred_at_ms is in the future");
     }
-    return 0;
+    return check_attachment_names(r->attachments, r->n_attachments, err, err_len);
 }
 
 int fq_validate_action(const Fengqiao__V1__AssignmentAction *a, int64_t now_ms, char *err,
@@ -177,7 +193,7 @@ int fq_validate_action(const Fengqiao__V1__AssignmentAction *a, int64_t now_ms, 
         return fq_errf(err, err_len,
                        "extend_to_ms must lie in the future, at most 365 days from now");
     }
-    return 0;
+    return check_attachment_names(a->attachments, a->n_attachments, err, err_len);
 }
 
 int fq_validate_command(const Fengqiao__V1__ConsoleCommand *c, int64_t now_ms, char *err,

@@ -31,6 +31,7 @@ int fq_validate_report(const Fengqiao__V1__ReportIncident *report, int64_t now_m
                        int64_t max_skew_ms, char *err, size_t err_len);
 
 #define FQ_NOTE_MAX_CHARS 2000
+#define FQ_ATTACHMENT_NAME_MAX_CHARS 100 /* a photo's file name on the phone */
 #define FQ_EXTEND_MAX_MS (365LL * 24 * 3600 * 1000)
 
 /* The field checks of a terminal's action (not the state machine: that

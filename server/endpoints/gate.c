@@ -11,9 +11,15 @@
 void fq_gate_check(const uint8_t *frame, size_t len, fq_arena *arena, const fq_directory *dir,
                    int64_t now_ms, int64_t max_skew_ms, fq_gate *g)
 {
+    fq_gate_check_sized(frame, len, FQ_MAX_FRAME_BYTES, arena, dir, now_ms, max_skew_ms, g);
+}
+
+void fq_gate_check_sized(const uint8_t *frame, size_t len, size_t max_frame, fq_arena *arena,
+                         const fq_directory *dir, int64_t now_ms, int64_t max_skew_ms, fq_gate *g)
+{
     memset(g, 0, sizeof *g);
     g->status = ST(OK);
-    int rv = fq_wire_open_request(frame, len, arena, &g->opened);
+    int rv = fq_wire_open_request_sized(frame, len, max_frame, arena, &g->opened);
     if (rv != FQ_WIRE_OK) {
         g->status = ST(INVALID);
         snprintf(g->message, sizeof g->message, "malformed request: %s", fq_wire_strerror(rv));

@@ -25,5 +25,11 @@ typedef struct fq_gate {
 /* `dir` NULL (nothing loaded yet) gives STATUS_BUSY. */
 void fq_gate_check(const uint8_t *frame, size_t len, fq_arena *arena, const fq_directory *dir,
                    int64_t now_ms, int64_t max_skew_ms, fq_gate *out);
+/* The same for a frame of at most `max_frame` bytes: FQ_MAX_UPLOAD_FRAME_BYTES
+ * for a frame made inside the server (photos beside the envelope), whose
+ * arena must then be FQ_DECODE_UPLOAD_ARENA_BYTES. */
+void fq_gate_check_sized(const uint8_t *frame, size_t len, size_t max_frame, fq_arena *arena,
+                         const fq_directory *dir, int64_t now_ms, int64_t max_skew_ms,
+                         fq_gate *out);
 
 #endif

@@ -1,6 +1,8 @@
 #include "intake.h"
 
+#include "attachment_rows.h"
 #include "audit.h"
+#include "evidence.h"
 #include "reply.h"
 
 #include "gate.h"
@@ -46,6 +48,7 @@ struct intake_request {
     intake_request *next_follower;
     char message_id_text[24], severity_text[4], risk_text[4], channel_text[4];
     char lon_text[32], lat_text[32], occurred_text[24], sent_text[24];
+    fq_attachment_rows photos; /* written with the "reported" event */
     size_t blob_len;
     char blob[]; /* strings and envelope bytes the statement reads */
 };
@@ -74,12 +77,13 @@ static intake_request *request_of(fq_store_op *op)
 
 static size_t request_bytes(const intake_request *req)
 {
-    return sizeof *req + req->blob_len;
+    return sizeof *req + req->blob_len + req->photos.size;
 }
 
 static void free_request(intake_request *req)
 {
     sodium_memzero(req->key, sizeof req->key);
+    fq_attachment_rows_free(&req->photos);
     free(req);
 }
 
@@ -101,24 +105,39 @@ static void send_reply(fq_intake *in, fq_reply_token *token, const uint8_t *key,
     fq_reply_send(token, key, reply);
 }
 
-static void reply_status(fq_intake *in, fq_reply_token *token, const uint8_t *key,
-                         uint64_t message_id, status_t status, const char *message)
+static void reply_coded(fq_intake *in, fq_reply_token *token, const uint8_t *key,
+                        uint64_t message_id, status_t status, const char *message,
+                        const char *error_code)
 {
     Fengqiao__V1__Reply reply;
     fq_reply_status_init(&reply, message_id, status, message, in->config.busy_retry_ms);
+    reply.error_code = (char *)error_code;
     send_reply(in, token, key, &reply);
+}
+
+static void reply_status(fq_intake *in, fq_reply_token *token, const uint8_t *key,
+                         uint64_t message_id, status_t status, const char *message)
+{
+    reply_coded(in, token, key, message_id, status, message, "");
 }
 
 /* ---- audit ---- */
 
 /* Answers a refused request and records it. `key` is NULL when the sender
  * was not authenticated (the reply then goes unsigned). */
+static void refuse_coded(fq_intake *in, fq_reply_token *token, const uint8_t *key,
+                         const uint8_t *frame, size_t len, const char *node, uint64_t message_id,
+                         status_t status, const char *reason, const char *error_code)
+{
+    reply_coded(in, token, key, message_id, status, reason, error_code);
+    fq_audit_refusal(&in->audit, frame, len, node, message_id, status, reason);
+}
+
 static void refuse(fq_intake *in, fq_reply_token *token, const uint8_t *key, const uint8_t *frame,
                    size_t len, const char *node, uint64_t message_id, status_t status,
                    const char *reason)
 {
-    reply_status(in, token, key, message_id, status, reason);
-    fq_audit_refusal(&in->audit, frame, len, node, message_id, status, reason);
+    refuse_coded(in, token, key, frame, len, node, message_id, status, reason, "");
 }
 
 /* ---- completion ---- */
@@ -294,7 +313,8 @@ static size_t strip_unknown_fields(ProtobufCMessage *m)
 }
 
 static intake_request *build_request(fq_intake *in, const fq_opened_request *opened,
-                                     const fq_node *node, const uint8_t digest[32])
+                                     const fq_node *node, const uint8_t digest[32],
+                                     const fq_evidence *evidence)
 {
     const Fengqiao__V1__ReportIncident *r = opened->envelope->report_incident;
     const char *strings[] = {r->category,    r->place_unit,   r->address,       r->title,
@@ -314,6 +334,10 @@ static intake_request *build_request(fq_intake *in, const fq_opened_request *ope
     intake_request *req = calloc(1, sizeof *req + blob_len);
     if (req == NULL)
         return NULL;
+    if (fq_attachment_rows_build(&req->photos, evidence) != 0) {
+        free(req);
+        return NULL;
+    }
     req->intake = in;
     req->blob_len = blob_len;
     memcpy(req->key, node->key, sizeof req->key);
@@ -366,6 +390,7 @@ static intake_request *build_request(fq_intake *in, const fq_opened_request *ope
     op->values[18] = req->blob + used;
     op->lengths[18] = (int)stored_len;
     op->formats[18] = 1;
+    fq_attachment_rows_bind(&req->photos, op, 43);
     return req;
 }
 
@@ -386,14 +411,15 @@ static int digest_report(fq_intake *in, const Fengqiao__V1__ReportIncident *r, u
 
 /* ---- the request path ---- */
 
-static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_token *token)
+static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_token *token,
+                   fq_arena *arena, size_t max_frame)
 {
     char err[256];
     fq_snapshot *snap = fq_dispatch_current(in->dispatch);
     const fq_directory *dir = snap ? snap->directory : NULL;
     int64_t now = fq_now_ms();
     fq_gate gate;
-    fq_gate_check(frame, len, &in->arena, dir, now, in->config.max_skew_ms, &gate);
+    fq_gate_check_sized(frame, len, max_frame, arena, dir, now, in->config.max_skew_ms, &gate);
     if (gate.status == ST(BUSY)) {
         /* Nothing loaded yet: not a refusal of the request, no audit row. */
         reply_status(in, token, NULL, gate.message_id, ST(BUSY), gate.message);
@@ -443,13 +469,24 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
         }
     }
 
+    /* The photos are the bytes the signed refs name, and real images, or
+     * nothing of the report is stored. */
+    fq_evidence evidence;
+    int ev = fq_evidence_check(report->attachments, report->n_attachments, opened.attachments,
+                               opened.n_attachments, &evidence, err, sizeof err);
+    if (ev != FQ_EVIDENCE_OK) {
+        refuse_coded(in, token, key, frame, len, sender, mid, ST(INVALID), err,
+                     fq_evidence_error_code(ev));
+        return;
+    }
+
     uint8_t digest[32];
     if (digest_report(in, report, digest) != 0) {
         refuse(in, token, key, frame, len, sender, mid, ST(INVALID),
                "the report re-encodes larger than a frame may be");
         return;
     }
-    intake_request *req = build_request(in, &opened, node, digest);
+    intake_request *req = build_request(in, &opened, node, digest, &evidence);
     if (req == NULL) {
         reply_status(in, token, key, mid, ST(BUSY), "out of memory; retry later");
         return;
@@ -510,7 +547,22 @@ void fq_intake_on_request(void *user, const uint8_t *frame, size_t len, fq_reply
 {
     fq_intake *in = user;
     in->stats.requests++;
-    handle(in, frame, len, token);
+    /* A frame made inside the server may carry photos past the network's
+     * frame limit: it is decoded in an arena of its own, given back at once
+     * (uploads are rare; the endpoint's arena stays small). */
+    if (fq_reply_token_socket(token) == NULL && len > FQ_MAX_FRAME_BYTES) {
+        unsigned char *buffer = malloc(FQ_DECODE_UPLOAD_ARENA_BYTES);
+        if (buffer == NULL) {
+            reply_status(in, token, NULL, 0, ST(BUSY), "out of memory; retry later");
+            return;
+        }
+        fq_arena upload;
+        fq_arena_init(&upload, buffer, FQ_DECODE_UPLOAD_ARENA_BYTES);
+        handle(in, frame, len, token, &upload, FQ_MAX_UPLOAD_FRAME_BYTES);
+        free(buffer);
+        return;
+    }
+    handle(in, frame, len, token, &in->arena, FQ_MAX_FRAME_BYTES);
     fq_arena_reset(&in->arena);
 }
 
@@ -545,6 +597,14 @@ static void on_local_reply(void *user, const uint8_t *bytes, size_t len)
 int fq_intake_submit(fq_intake *in, const char *node_id, uint64_t message_id,
                      const Fengqiao__V1__ReportIncident *report, fq_intake_done_fn done, void *user)
 {
+    return fq_intake_submit_attached(in, node_id, message_id, report, NULL, 0, done, user);
+}
+
+int fq_intake_submit_attached(fq_intake *in, const char *node_id, uint64_t message_id,
+                              const Fengqiao__V1__ReportIncident *report,
+                              const ProtobufCBinaryData *photos, size_t n_photos,
+                              fq_intake_done_fn done, void *user)
+{
     fq_snapshot *snap = fq_dispatch_current(in->dispatch);
     const fq_node *node = snap ? fq_directory_find(snap->directory, node_id) : NULL;
     if (node == NULL)
@@ -566,7 +626,8 @@ int fq_intake_submit(fq_intake *in, const char *node_id, uint64_t message_id,
     uint8_t *frame = NULL;
     size_t frame_len = 0;
     fq_reply_token *token = NULL;
-    if (fq_wire_seal_request(call->key, &env, &frame, &frame_len) != FQ_WIRE_OK ||
+    if (fq_wire_seal_request_attached(call->key, &env, photos, n_photos, &frame, &frame_len) !=
+            FQ_WIRE_OK ||
         (token = fq_reply_token_local(on_local_reply, call)) == NULL) {
         free(frame);
         sodium_memzero(call->key, sizeof call->key);

@@ -64,6 +64,17 @@ int fq_intake_submit(fq_intake *intake, const char *node_id, uint64_t message_id
                      const Fengqiao__V1__ReportIncident *report, fq_intake_done_fn done,
                      void *user);
 
+/* The same with photos: `photos` (n_photos of them) go beside the envelope
+ * in the order of report->attachments, whose refs name them (SHA-256, size,
+ * type). They are checked before anything is stored (not_an_image,
+ * too_large, photo_mismatch in Reply.error_code) and stored with the report's
+ * "reported" event in its transaction. The frame may pass the network's
+ * frame limit, up to FQ_MAX_UPLOAD_FRAME_BYTES. */
+int fq_intake_submit_attached(fq_intake *intake, const char *node_id, uint64_t message_id,
+                              const Fengqiao__V1__ReportIncident *report,
+                              const ProtobufCBinaryData *photos, size_t n_photos,
+                              fq_intake_done_fn done, void *user);
+
 /* The socket replies go out on; set once after fq_msgsock_listen. */
 void fq_intake_attach(fq_intake *intake, fq_msgsock *sock);
 

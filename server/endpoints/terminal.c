@@ -1,7 +1,9 @@
 #include "terminal.h"
 
+#include "attachment_rows.h"
 #include "audit.h"
 #include "console.h"
+#include "evidence.h"
 #include "reply.h"
 #include "fq_wire.h"
 #include "gate.h"
@@ -105,6 +107,7 @@ typedef struct action_req {
     char refusal_state[24]; /* a terminal's WRONG_STATE: the assignment's state, or '' */
     int refusal_done;       /* ... and what was asked is in effect already */
     uint64_t incident_id;
+    fq_attachment_rows photos; /* written with the action's event */
 } action_req;
 
 struct fq_terminals {
@@ -134,24 +137,40 @@ struct fq_terminals {
 
 /* ---- replies ---- */
 
-static void reply_status(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
-                         uint64_t message_id, status_t status, const char *message)
+static void reply_coded(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
+                        uint64_t message_id, status_t status, const char *message,
+                        const char *error_code)
 {
     Fengqiao__V1__Reply reply;
     fq_reply_status_init(&reply, message_id, status, message, t->config.busy_retry_ms);
+    reply.error_code = (char *)error_code;
     if (status != ST(OK))
         t->stats.refused++;
     fq_reply_send(token, key, &reply);
 }
 
-/* Answers a refused request and records it (BUSY is no refusal). */
+static void reply_status(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
+                         uint64_t message_id, status_t status, const char *message)
+{
+    reply_coded(t, token, key, message_id, status, message, "");
+}
+
+/* Answers a refused request and records it (BUSY is no refusal); with the
+ * code a client acts on (Reply.error_code, '' when the status says enough). */
+static void refuse_coded(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
+                         const uint8_t *frame, size_t len, const char *node, uint64_t message_id,
+                         status_t status, const char *reason, const char *error_code)
+{
+    reply_coded(t, token, key, message_id, status, reason, error_code);
+    if (status != ST(BUSY))
+        fq_audit_refusal(&t->audit, frame, len, node, message_id, status, reason);
+}
+
 static void refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *key, const uint8_t *frame,
                    size_t len, const char *node, uint64_t message_id, status_t status,
                    const char *reason)
 {
-    reply_status(t, token, key, message_id, status, reason);
-    if (status != ST(BUSY))
-        fq_audit_refusal(&t->audit, frame, len, node, message_id, status, reason);
+    refuse_coded(t, token, key, frame, len, node, message_id, status, reason, "");
 }
 
 void fq_terminals_refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
@@ -553,6 +572,7 @@ static void free_action(action_req *a)
 {
     free(a->envelope);
     free(a->reason);
+    fq_attachment_rows_free(&a->photos);
     sodium_memzero(a->key, sizeof a->key);
     free(a);
 }
@@ -805,6 +825,23 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
                ST(INVALID), err);
         return;
     }
+    /* The photos are the bytes the signed refs name, and real images, or
+     * nothing of the action is done. A command names none. */
+    fq_evidence evidence;
+    int ev =
+        command ? FQ_EVIDENCE_OK
+                : fq_evidence_check(action->attachments, action->n_attachments, opened->attachments,
+                                    opened->n_attachments, &evidence, err, sizeof err);
+    if (command && opened->n_attachments > 0) {
+        refuse(t, token, node->key, opened->envelope_bytes, opened->envelope_len, node->id, mid,
+               ST(INVALID), "a console command carries no photos");
+        return;
+    }
+    if (ev != FQ_EVIDENCE_OK) {
+        refuse_coded(t, token, node->key, opened->envelope_bytes, opened->envelope_len, node->id,
+                     mid, ST(INVALID), err, fq_evidence_error_code(ev));
+        return;
+    }
     action_req *a = calloc(1, sizeof *a);
     if (a != NULL)
         a->envelope = malloc(opened->envelope_len ? opened->envelope_len : 1);
@@ -924,6 +961,28 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         op->kind = FQ_STORE_OP_FIND_REQUEST;
         op->nparams = FQ_SQL_FIND_REQUEST_NPARAMS;
     } else {
+        /* The category's rule: concluded only with a photo. Asked once the
+         * action is known to be the holder's, so that the answer tells
+         * nothing about incidents that are not. */
+        if (!command && action->kind == FENGQIAO__V1__ACTION_KIND__ACTION_CONCLUDE &&
+            action->n_attachments == 0 &&
+            fq_dispatch_photo_to_conclude(t->dispatch, action->incident_id)) {
+            fq_dispatch_act_done(t->dispatch, &a->ticket, 0, NULL);
+            snprintf(err, sizeof err,
+                     "incident %" PRIu64 " is concluded only with a photo of the work done "
+                     "(its category's rule); conclude again with one",
+                     action->incident_id);
+            refuse_coded(t, token, node->key, opened->envelope_bytes, opened->envelope_len,
+                         node->id, mid, ST(INVALID), err, "photo_required");
+            free_action(a);
+            return;
+        }
+        if (!command && fq_attachment_rows_build(&a->photos, &evidence) != 0) {
+            fq_dispatch_act_done(t->dispatch, &a->ticket, 0, NULL);
+            reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
+            free_action(a);
+            return;
+        }
         a->has_ticket = 1;
         fq_dispatch_act_bind(&a->ticket, op);
         op->values[2] = (const char *)a->digest;
@@ -932,6 +991,7 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         op->values[6] = (const char *)a->envelope;
         op->lengths[6] = (int)a->envelope_len;
         op->formats[6] = 1;
+        fq_attachment_rows_bind(&a->photos, op, 37);
     }
     t->in_flight++;
     fq_store_submit(t->store, op);
@@ -953,12 +1013,14 @@ static void note_console(fq_terminals *t, const char *node)
     c->last_seen_ms = uv_now(t->loop);
 }
 
-static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_token *token)
+static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_token *token,
+                   fq_arena *arena, size_t max_frame)
 {
     fq_snapshot *snap = fq_dispatch_current(t->dispatch);
     const fq_directory *dir = snap ? snap->directory : NULL;
     fq_gate gate;
-    fq_gate_check(frame, len, &t->arena, dir, fq_now_ms(), t->config.max_skew_ms, &gate);
+    fq_gate_check_sized(frame, len, max_frame, arena, dir, fq_now_ms(), t->config.max_skew_ms,
+                        &gate);
     const uint8_t *key = gate.node ? gate.node->key : NULL;
     if (gate.status != ST(OK)) {
         refuse(t, token, key, frame, len, gate.claimed_sender, gate.message_id, gate.status,
@@ -966,6 +1028,13 @@ static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_t
         return;
     }
     const Fengqiao__V1__Envelope *env = gate.opened.envelope;
+    if (gate.opened.n_attachments > 0 &&
+        env->body_case != FENGQIAO__V1__ENVELOPE__BODY_ASSIGNMENT_ACTION &&
+        env->body_case != FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_COMMAND) {
+        refuse(t, token, key, frame, len, gate.node->id, env->message_id, ST(INVALID),
+               "photos go only with an assignment action (or a report, on the intake endpoint)");
+        return;
+    }
     if (env->body_case != FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC)
         note_presence(t, gate.node, 0, 0); /* a sync says more: handle_sync */
     if ((env->body_case == FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY ||
@@ -1010,7 +1079,22 @@ void fq_terminals_on_request(void *user, const uint8_t *frame, size_t len, fq_re
     /* Counted as a terminal's request unless it turns out a console's. */
     if (fq_reply_token_socket(token) != NULL)
         fq_reply_token_count_in(token, t->stats.terminal_by_status);
-    handle(t, frame, len, token);
+    /* A frame made inside the server (the web API's action with photos) may
+     * pass the network's frame limit: it is decoded in an arena of its own,
+     * given back at once, so that the endpoint's arena stays small. */
+    if (fq_reply_token_socket(token) == NULL && len > FQ_MAX_FRAME_BYTES) {
+        unsigned char *buffer = malloc(FQ_DECODE_UPLOAD_ARENA_BYTES);
+        if (buffer == NULL) {
+            reply_status(t, token, NULL, 0, ST(BUSY), "out of memory; retry later");
+            return;
+        }
+        fq_arena upload;
+        fq_arena_init(&upload, buffer, FQ_DECODE_UPLOAD_ARENA_BYTES);
+        handle(t, frame, len, token, &upload, FQ_MAX_UPLOAD_FRAME_BYTES);
+        free(buffer);
+        return;
+    }
+    handle(t, frame, len, token, &t->arena, FQ_MAX_FRAME_BYTES);
     fq_arena_reset(&t->arena);
 }
 

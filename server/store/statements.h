@@ -19,6 +19,21 @@
     "::smallint[], " bodies "::bytea[]) AS x (b, k, body) RETURNING box, seq, event_seq)"
 #define FQ_SQL_OUTBOX_SEQS "(SELECT string_agg(seq || ' ' || box || ' ' || event_seq, ',') FROM ob)"
 
+/* The photos an event brings (migration 0026, attachment_rows.h), written
+ * in the event's own statement, so they exist exactly when the event does:
+ * six parallel arrays (binary) — sha256, content types, widths, heights,
+ * names, bytes — for the event the CTE `ev` names (columns id, seq), in the
+ * order sent (ids ascending). All NULL: no photos, no rows. */
+#define FQ_SQL_ATTACHMENTS_CTE(sha, types, widths, heights, names, bytes)                          \
+    " att AS (INSERT INTO attachments (incident_id, event_seq, sha256, content_type, size,"        \
+    " width, height, name, bytes)"                                                                 \
+    " SELECT ev.id, ev.seq, x.s, x.t, length(x.b), x.w, x.h, x.n, x.b FROM ev, unnest(" sha        \
+    "::bytea[], " types "::text[], " widths "::int[], " heights "::int[], " names                  \
+    "::text[], " bytes "::bytea[]) WITH ORDINALITY AS x (s, t, w, h, n, b, o) ORDER BY x.o"        \
+    " RETURNING id),"
+#define FQ_SQL_REPORT_ATTACHMENTS FQ_SQL_ATTACHMENTS_CTE("$44", "$45", "$46", "$47", "$48", "$49")
+#define FQ_SQL_ACTION_ATTACHMENTS FQ_SQL_ATTACHMENTS_CTE("$38", "$39", "$40", "$41", "$42", "$43")
+
 /* A node by name, as people read it where it acts (docs/terminals.md,
  * "Names"): the display name of the web account acting through it, the name
  * of the worker or the unit a terminal serves, else the node's description,
@@ -51,9 +66,11 @@
  * $38 RoutingOutcome bytes, $39 the decision's nonce (returned as the seventh
  * column: a retry recognises its own earlier commit by it), $40 $41 $42 the
  * outbox items the event leaves (FQ_SQL_OUTBOX_ITEMS; returned as the eighth
- * column, NULL for a resend), $43 the routing event's reason code. */
+ * column, NULL for a resend), $43 the routing event's reason code, $44..$49
+ * the photos reported with it (FQ_SQL_ATTACHMENTS_CTE, of the "reported"
+ * event; NULL: none). */
 #define FQ_SQL_INSERT_REPORT_NAME "fq_insert_report"
-#define FQ_SQL_INSERT_REPORT_NPARAMS 43
+#define FQ_SQL_INSERT_REPORT_NPARAMS 49
 #define FQ_SQL_INSERT_REPORT                                                                       \
     "WITH new AS ("                                                                                \
     " INSERT INTO incidents (reporter_node, message_id, body_digest, category, severity, risk,"    \
@@ -71,8 +88,8 @@
     " RETURNING id, recorded_at),"                                                                 \
     " ev AS ("                                                                                     \
     " INSERT INTO events (incident_id, kind, actor_node, at, payload)"                             \
-    " SELECT id, 'reported', $1, recorded_at, $19 FROM new RETURNING seq),"                        \
-    " rt AS ("                                                                                     \
+    " SELECT id, 'reported', $1, recorded_at, $19 FROM new RETURNING incident_id AS id, "          \
+    "seq)," FQ_SQL_REPORT_ATTACHMENTS " rt AS ("                                                   \
     " INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, reason_code)"        \
     " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, '') FROM new RETURNING seq),"     \
     " mg AS ("                                                                                     \
@@ -159,11 +176,12 @@
  * decision of the same holder, whose breaches and tiers climbed stand: the
  * server does not keep `climbed` in memory), else epoch ms of the
  * suspension (it must not be), $36 the suspension's reason, $37 the event's
- * reason code. Concluding or merging ends a suspension.
+ * reason code, $38..$43 the photos that come with it (FQ_SQL_ATTACHMENTS_CTE;
+ * NULL: none). Concluding or merging ends a suspension.
  * One row: event seq (NULL if not applied), outbox seqs, and the earlier
  * request's digest, state, event seq and incident (NULL if none). */
 #define FQ_SQL_ACTION_NAME "fq_action"
-#define FQ_SQL_ACTION_NPARAMS 37
+#define FQ_SQL_ACTION_NPARAMS 43
 #define FQ_SQL_ACTION                                                                              \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
     " WHERE node = $1 AND message_id = $2),"                                                       \
@@ -205,7 +223,8 @@
     " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior)"                      \
     " AND ($35::text IS NULL OR (suspended_at IS NULL) = ($35 <> '')) RETURNING id),"              \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload, reason_code)"     \
-    " SELECT id, $5, $1, $6, $7, coalesce($37, '') FROM u RETURNING incident_id AS id, seq),"      \
+    " SELECT id, $5, $1, $6, $7, coalesce($37, '') FROM u RETURNING incident_id AS id, "           \
+    "seq)," FQ_SQL_ACTION_ATTACHMENTS                                                              \
     " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"         \
     " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"                                        \
     " mg AS (INSERT INTO events (incident_id, kind, actor_node, reason, reason_code)"              \
@@ -531,7 +550,7 @@
     " coalesce(n.serves_worker, ''), coalesce(n.serves_handler, ''), " FQ_SQL_NODE_NAME            \
     " FROM nodes n"                                                                                \
     " LEFT JOIN web_accounts a ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker"
-#define FQ_SQL_LOAD_CATEGORIES "SELECT code, line, name FROM categories"
+#define FQ_SQL_LOAD_CATEGORIES "SELECT code, line, name, photo_to_conclude FROM categories"
 #define FQ_SQL_LOAD_RULES                                                                          \
     "SELECT r.id, coalesce(r.category, ''), r.severity, r.risk, r.tier, coalesce(r.line, ''),"     \
     " r.co_departments, r.ack_s, r.ack_warn_s, r.conclude_s, r.conclude_warn_s, s.version,"        \

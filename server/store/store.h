@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define FQ_STORE_MAX_PARAMS 43
+#define FQ_STORE_MAX_PARAMS 49
 #define FQ_STORE_MAX_OUTCOME 1024
 
 enum {

@@ -761,6 +761,67 @@ static void test_now_ms(void **state)
     assert_true(b >= a && b - a < 10000);
 }
 
+/* Photos beside the envelope: the MAC is the envelope's alone (the refs in
+ * it name the photos); they come back in order; a frame over the network
+ * limit opens only where the server allows uploads, and an envelope over it
+ * never. */
+static void test_request_with_attachments(void **state)
+{
+    (void)state;
+    static uint8_t big[200 * 1024];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i * 7);
+    uint8_t small[3] = {1, 2, 3};
+    ProtobufCBinaryData photos[2] = {{sizeof small, small}, {sizeof big, big}};
+    uint8_t *sealed = NULL, *plain = NULL;
+    size_t len = 0, plain_len = 0;
+    assert_int_equal(fq_wire_seal_request_attached(key, doc_envelope(), photos, 2, &sealed, &len),
+                     FQ_WIRE_OK);
+    assert_int_equal(fq_wire_seal_request(key, doc_envelope(), &plain, &plain_len), FQ_WIRE_OK);
+    assert_true(len > FQ_MAX_FRAME_BYTES);
+    fq_opened_request o;
+    assert_int_equal(fq_wire_open_request(sealed, len, fresh_arena(), &o), FQ_WIRE_ETOOBIG);
+    uint8_t *upload = malloc(FQ_DECODE_UPLOAD_ARENA_BYTES);
+    assert_non_null(upload);
+    fq_arena up;
+    fq_arena_init(&up, upload, FQ_DECODE_UPLOAD_ARENA_BYTES);
+    assert_int_equal(fq_wire_open_request_sized(sealed, len, FQ_MAX_UPLOAD_FRAME_BYTES, &up, &o),
+                     FQ_WIRE_OK);
+    assert_int_equal(o.n_attachments, 2);
+    assert_int_equal(o.attachments[0].len, sizeof small);
+    assert_memory_equal(o.attachments[0].data, small, sizeof small);
+    assert_int_equal(o.attachments[1].len, sizeof big);
+    assert_memory_equal(o.attachments[1].data, big, sizeof big);
+    assert_int_equal(fq_wire_verify(key, o.envelope_bytes, o.envelope_len, o.mac, o.mac_len),
+                     FQ_WIRE_OK);
+    /* The same envelope and MAC as without photos. */
+    fq_opened_request p;
+    assert_int_equal(fq_wire_open_request(plain, plain_len, fresh_arena(), &p), FQ_WIRE_OK);
+    assert_int_equal(p.n_attachments, 0);
+    assert_int_equal(p.envelope_len, o.envelope_len);
+    assert_memory_equal(p.mac, o.mac, FQ_MAC_BYTES);
+    /* Over the upload limit, nowhere. */
+    assert_int_equal(fq_wire_open_request_sized(sealed, FQ_MAX_UPLOAD_FRAME_BYTES + 1,
+                                                FQ_MAX_UPLOAD_FRAME_BYTES, &up, &o),
+                     FQ_WIRE_ETOOBIG);
+    free(sealed);
+    free(plain);
+    /* An envelope itself over the network limit is refused even here. */
+    static char desc[FQ_MAX_FRAME_BYTES + 10];
+    memset(desc, 'a', sizeof desc - 1);
+    Fengqiao__V1__Envelope big_env = *doc_envelope();
+    Fengqiao__V1__ReportIncident r = *big_env.report_incident;
+    r.description = desc;
+    big_env.report_incident = &r;
+    assert_int_equal(fq_wire_seal_request_attached(key, &big_env, NULL, 0, &sealed, &len),
+                     FQ_WIRE_OK);
+    fq_arena_init(&up, upload, FQ_DECODE_UPLOAD_ARENA_BYTES);
+    assert_int_equal(fq_wire_open_request_sized(sealed, len, FQ_MAX_UPLOAD_FRAME_BYTES, &up, &o),
+                     FQ_WIRE_ETOOBIG);
+    free(sealed);
+    free(upload);
+}
+
 /* ---- known bugs (run with the argument "known_bugs") ---- */
 
 /* fq_wire_open_request promises ENONCANON for a string holding a NUL. The
@@ -829,6 +890,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_duplicated_fields),
         cmocka_unit_test(test_padded_varint_and_explicit_zero),
         cmocka_unit_test(test_frame_size_limit),
+        cmocka_unit_test(test_request_with_attachments),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_small_arena),
         cmocka_unit_test(test_names),
