@@ -11,6 +11,7 @@
 #include "msgsock.h"
 #include "store.h"
 #include "api.h"
+#include "field.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -49,6 +50,7 @@ typedef struct server {
     fq_api *api;         /* the web console's JSON API (--http) */
     fq_http *http;       /* its HTTP listener */
     fq_open311 *open311; /* Open311 GeoReport v2 on the same listener */
+    fq_field *field;     /* the phones' field API under /api/v1/field/ */
     int serving;         /* a snapshot has been installed once */
     /* The outcome of the last directory load, written to routing_status
      * (docs/operations.md); one write in flight, the latest outcome wins. */
@@ -793,7 +795,12 @@ int fq_server_run(const fq_server_config *config)
         }
         /* Open311's reads on the reads store; its reports through the intake. */
         srv.open311 = fq_open311_new(srv.loop, srv.read_store, srv.intake, srv.dispatch);
-        if (srv.api == NULL || srv.open311 == NULL) {
+        /* The phones: their syncs and actions through the terminal endpoint,
+         * their reports through the intake, their reads on the reads store. */
+        srv.field = fq_field_new(srv.loop, srv.terminals, srv.intake, srv.dispatch, srv.read_store);
+        if (srv.api != NULL && srv.field != NULL)
+            fq_api_set_field(srv.api, fq_field_handle, srv.field);
+        if (srv.api == NULL || srv.open311 == NULL || srv.field == NULL) {
             fq_log(FQ_LOG_ERROR, "server", "out of memory");
             return 1;
         }
@@ -829,6 +836,7 @@ int fq_server_run(const fq_server_config *config)
     if (srv.api != NULL)
         fq_api_free(srv.api);
     fq_open311_free(srv.open311);
+    fq_field_free(srv.field);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);
     fq_dispatch_free(srv.dispatch);

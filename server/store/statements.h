@@ -693,6 +693,130 @@ enum {
     " NULL RETURNING account) INSERT INTO web_logins (account, remote, outcome)"                   \
     " SELECT account, $2, 'logout' FROM s"
 
+/* ---- the field API (docs/http-api.md "The field API", web/field.c) ----
+ * On the reads store. A worker account sees an incident only while an item
+ * of it is in its outbox ('w:<worker>' or 'h:<unit>': it holds or held it). */
+
+/* Epoch milliseconds of a timestamptz, 0 for NULL. */
+#define FQ_SQL_FIELD_MS(t) "coalesce((date_part('epoch', " t ") * 1000)::bigint, 0)"
+/* One incident as the phone lists it, over incidents i LEFT JOIN categories
+ * c (its category) LEFT JOIN org_units u (its territory); NULLs are
+ * stripped (no point: no location). */
+#define FQ_SQL_FIELD_ASSIGNMENT                                                                               \
+    "json_strip_nulls(json_build_object('incident_id', i.id, 'title', i.title,"                               \
+    " 'category', i.category, 'category_name', coalesce(c.name, ''),"                                         \
+    " 'severity', (ARRAY['i', 'ii', 'iii', 'iv'])[i.severity],"                                               \
+    " 'risk', (ARRAY['low', 'medium', 'high'])[i.risk], 'address', i.address,"                                \
+    " 'territory', coalesce(i.territory, ''), 'territory_name', coalesce(u.name, ''),"                        \
+    " 'location', CASE WHEN i.lat IS NOT NULL THEN json_build_object('lat', i.lat, 'lng', i.lon)"             \
+    " END, 'state', i.state, 'assignment', i.assignment,"                                                     \
+    " 'acknowledge_due_ms', " FQ_SQL_FIELD_MS(                                                                \
+        "i.ack_due") ","                                                                                      \
+                     " 'conclude_due_ms', " FQ_SQL_FIELD_MS(                                                  \
+                         "i.conclude_due") ","                                                                \
+                                           " 'supervision_due_ms', " FQ_SQL_FIELD_MS(                         \
+                                               "i.supervision_due") ","                                       \
+                                                                    " 'recorded_at_ms',"                      \
+                                                                    " " FQ_SQL_FIELD_MS(                      \
+                                                                        "i.recorded_at") ","                  \
+                                                                                         " '"                 \
+                                                                                         "suspend"            \
+                                                                                         "ed_at_"             \
+                                                                                         "ms',"               \
+                                                                                         " " FQ_SQL_FIELD_MS( \
+                                                                                             "i."             \
+                                                                                             "sus"            \
+                                                                                             "pen"            \
+                                                                                             "ded"            \
+                                                                                             "_a"             \
+                                                                                             "t") ","         \
+                                                                                                  " 'co_handler', $2 <> '' AND $2 = ANY (i.co_units)))"
+
+/* The open assignments an account holds, most urgent first (the nearest of
+ * the acknowledge limit while not acknowledged, the conclude limit and a
+ * supervision order's reply), as {"assignments":[…]}. $1 the worker, $2 the
+ * unit ('' for the one it does not serve): a worker holds what is assigned
+ * to them; a unit what it leads with no worker below it, and what it
+ * co-handles. */
+#define FQ_SQL_FIELD_ASSIGNMENTS_NAME "fq_field_assignments"
+#define FQ_SQL_FIELD_ASSIGNMENTS_NPARAMS 2
+#define FQ_SQL_FIELD_ASSIGNMENTS                                                                   \
+    "SELECT json_build_object('assignments', coalesce(json_agg(x.doc ORDER BY x.due, x.id),"       \
+    " '[]'))::text FROM (SELECT i.id, least(CASE WHEN i.assignment = 'assigned' THEN i.ack_due"    \
+    " END, i.conclude_due, i.supervision_due) AS due, " FQ_SQL_FIELD_ASSIGNMENT " AS doc"          \
+    " FROM incidents i LEFT JOIN categories c ON c.code = i.category"                              \
+    " LEFT JOIN org_units u ON u.id = i.territory WHERE i.state = 'assigned'"                      \
+    " AND (($1 <> '' AND i.worker = $1) OR ($2 <> '' AND ((i.worker IS NULL AND i.lead_unit = $2)" \
+    " OR $2 = ANY (i.co_units))))) x"
+
+/* One incident the account holds or held ($1 its box, $2 the unit it
+ * serves or '', $3 the incident): the assignment's fields and more, the
+ * description, the reporter (the citizen's phone masked: 138****5678), the
+ * territory's ring ([lat, lng] as in the topology), the supervision order
+ * waiting for its reply (null: none) and the timeline. A reason fengqiaod
+ * wrote itself (rule numbers, limits) is left out, as in the terminals'
+ * items: its reason_code says why. No row: not the account's. */
+#define FQ_SQL_FIELD_INCIDENT_NAME "fq_field_incident"
+#define FQ_SQL_FIELD_INCIDENT_NPARAMS 3
+#define FQ_SQL_FIELD_NAMED_NODE(id)                                                                \
+    "coalesce((SELECT " FQ_SQL_NODE_NAME " FROM nodes n LEFT JOIN web_accounts a"                  \
+    " ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker WHERE n.id = " id "), '')"
+#define FQ_SQL_FIELD_INCIDENT                                                                                                                                                                                  \
+    "SELECT json_build_object('incident', " FQ_SQL_FIELD_ASSIGNMENT "::jsonb"                                                                                                                                  \
+    " || jsonb_build_object('tier', coalesce((ARRAY['village', 'town', 'district'])[i.tier], ''),"                                                                                                             \
+    " 'line', coalesce((ARRAY['governance', 'market', 'enforcement', 'services'])[i.line + 1],"                                                                                                                \
+    " ''), 'lead_unit', coalesce(i.lead_unit, ''), 'lead_unit_name', coalesce((SELECT h.name"                                                                                                                  \
+    " FROM handlers h WHERE h.id = i.lead_unit), ''), 'worker', coalesce(i.worker, ''),"                                                                                                                       \
+    " 'worker_name', coalesce((SELECT w.name FROM workers w WHERE w.id = i.worker), ''),"                                                                                                                      \
+    " 'co_units', to_jsonb(i.co_units), 'reporter_node', i.reporter_node,"                                                                                                                                     \
+    " 'reporter_node_name', " FQ_SQL_FIELD_NAMED_NODE(                                                                                                                                                         \
+        "i.reporter_node") ","                                                                                                                                                                                 \
+                           " 'reporter_name', i.reporter_name, 'reporter_phone', CASE WHEN "                                                                                                                   \
+                           "i.reporter_phone = '' THEN ''"                                                                                                                                                     \
+                           " WHEN length(i.reporter_phone) >= 8 THEN left(i.reporter_phone, 3) "                                                                                                               \
+                           "|| '****' ||"                                                                                                                                                                      \
+                           " right(i.reporter_phone, 4) ELSE '****' END, 'external_ref', "                                                                                                                     \
+                           "i.external_ref,"                                                                                                                                                                   \
+                           " 'suspend_reason', coalesce(i.suspend_reason, ''), 'result', "                                                                                                                     \
+                           "i.result),"                                                                                                                                                                        \
+                           " 'description', i.description,"                                                                                                                                                    \
+                           " 'ring', coalesce((SELECT json_agg(json_build_array(p.ring[2 * k], "                                                                                                               \
+                           "p.ring[2 * k - 1])"                                                                                                                                                                \
+                           " ORDER BY k) FROM grid_polygons p, generate_series(1, "                                                                                                                            \
+                           "array_length(p.ring, 1) / 2) k"                                                                                                                                                    \
+                           " WHERE p.grid = i.territory), '[]'),"                                                                                                                                              \
+                           " 'supervision', CASE WHEN i.supervision_due IS NOT NULL THEN (SELECT "                                                                                                             \
+                           "json_build_object("                                                                                                                                                                \
+                           " 'due_ms', " FQ_SQL_FIELD_MS(                                                                                                                                                      \
+                               "i.supervision_due") ", 'at_ms', " FQ_SQL_FIELD_MS("e.at") ","                                                                                                                  \
+                                                                                          " '"                                                                                                                 \
+                                                                                          "note',"                                                                                                             \
+                                                                                          " e."                                                                                                                \
+                                                                                          "reason"                                                                                                             \
+                                                                                          ", "                                                                                                                 \
+                                                                                          "'actor"                                                                                                             \
+                                                                                          "_name'"                                                                                                             \
+                                                                                          ","                                                                                                                  \
+                                                                                          " " FQ_SQL_FIELD_NAMED_NODE(                                                                                         \
+                                                                                              "e."                                                                                                             \
+                                                                                              "ac"                                                                                                             \
+                                                                                              "to"                                                                                                             \
+                                                                                              "r_"                                                                                                             \
+                                                                                              "no"                                                                                                             \
+                                                                                              "d"                                                                                                              \
+                                                                                              "e") ")"                                                                                                         \
+                                                                                                   " FROM events e WHERE e.incident_id = i.id AND e.kind = 'supervision_ordered'"                              \
+                                                                                                   " ORDER BY e.seq DESC LIMIT 1) END,"                                                                        \
+                                                                                                   " 'timeline', coalesce((SELECT json_agg(json_build_object('seq', e.seq, 'kind', e.kind,"                    \
+                                                                                                   " 'actor', coalesce(e.actor_node, ''), 'at_ms', " FQ_SQL_FIELD_MS(                                          \
+                                                                                                       "e.at") ","                                                                                             \
+                                                                                                               " 'reason', CASE WHEN e.actor_node IS NULL THEN '' ELSE e.reason END,"                          \
+                                                                                                               " 'reason_code', e.reason_code, 'actor_name', " FQ_SQL_FIELD_NAMED_NODE(                        \
+                                                                                                                   "e.actor_node") ") ORDER BY e.seq) FROM events e WHERE e.incident_id = i.id), '[]'))::text" \
+                                                                                                                                   " FROM incidents i LEFT JOIN categories c ON c.code = i.category"           \
+                                                                                                                                   " LEFT JOIN org_units u ON u.id = i.territory WHERE i.id = $3::bigint"      \
+                                                                                                                                   " AND EXISTS (SELECT 1 FROM outbox o WHERE o.box = $1 AND o.incident_id = i.id)"
+
 /* ---- Open311 GeoReport v2 (docs/open311.md, web/open311.c) ---- */
 
 /* The node of an API key ($1 its BLAKE2b-256), unless revoked. */

@@ -153,6 +153,32 @@ static int http_status(Fengqiao__V1__Status st, const char **code)
     }
 }
 
+void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply)
+{
+    const char *code;
+    int status = http_status(reply->status, &code);
+    /* What the command asked is so already (suspending a suspended
+     * incident): a page can tell it from a refusal without the text. */
+    if (reply->status == ST(WRONG_STATE) &&
+        reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND && reply->command->already_done)
+        code = "already_done";
+    /* The evidence's own refusals (Reply.error_code): a photo that is no
+     * image, too big, not the bytes the envelope names, or missing where
+     * the category's rule asks for one. */
+    const char *ec = reply->error_code ? reply->error_code : "";
+    if (strcmp(ec, "not_an_image") == 0)
+        status = 415, code = ec;
+    else if (strcmp(ec, "too_large") == 0)
+        status = 413, code = ec;
+    else if (strcmp(ec, "photo_mismatch") == 0 || strcmp(ec, "photo_required") == 0)
+        status = 400, code = ec;
+    unsigned retry = status == 503 ? (reply->retry_after_ms + 999) / 1000 : 0;
+    fq_web_respond_error(r, status, code,
+                         reply->message && reply->message[0] ? reply->message
+                                                             : fq_status_name(reply->status),
+                         status == 503 && retry == 0 ? 1 : retry);
+}
+
 static void pending_free(pending *p)
 {
     free(p->csv);
@@ -349,19 +375,7 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
         return;
     }
     if (reply->status != ST(OK)) {
-        const char *code;
-        int status = http_status(reply->status, &code);
-        /* What the command asked is so already (suspending a suspended
-         * incident): a page can tell it from a refusal without the text. */
-        if (reply->status == ST(WRONG_STATE) &&
-            reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND &&
-            reply->command->already_done)
-            code = "already_done";
-        unsigned retry = status == 503 ? (reply->retry_after_ms + 999) / 1000 : 0;
-        fq_web_respond_error(p->r, status, code,
-                             reply->message && reply->message[0] ? reply->message
-                                                                 : fq_status_name(reply->status),
-                             status == 503 && retry == 0 ? 1 : retry);
+        fq_api_respond_refusal(p->r, reply);
         pending_free(p);
         return;
     }

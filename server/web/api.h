@@ -36,6 +36,13 @@ void fq_api_directory_changed(fq_api *api);
 /* The base-map tile URL the page is given ('' on a closed network); copied.
  * -1 when out of memory. */
 int fq_api_set_tile_url(fq_api *api, const char *url);
+/* Answers a refused request (reply->status not OK) in the API's shape: the
+ * status's HTTP code and name (docs/http-api.md, "Statuses of the console
+ * path"), `already_done` for a command whose ActionResult says so, the
+ * evidence's refusals by Reply.error_code (415 not_an_image, 413
+ * too_large, 400 photo_mismatch / photo_required), Retry-After with 503. */
+void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply);
+
 /* Parts of /api/v1/ served by modules of their own, routed here by their
  * prefix: the field API (/api/v1/field/, field.h) and the evidence
  * (/api/v1/attachments/, attachments.h). Unset: 404. */

@@ -1,0 +1,573 @@
+/* field: the field API (field.h, docs/http-api.md "The field API").
+ *
+ * The sync and the actions are sealed with the key of the account's
+ * terminal node and go through fq_terminals_on_request with a local reply
+ * token, exactly as api.c sends the console's queries: the terminal endpoint
+ * cannot tell a phone from fq-terminal. The sealed reply is opened with the
+ * same key and turned into JSON (pbjson.c). */
+#include "field.h"
+
+#include "api.h"
+#include "fieldreq.h"
+#include "fq_arena.h"
+#include "fq_wire.h"
+#include "pbjson.h"
+#include "requestid.h"
+#include "statements.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <sodium.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ST(x) FENGQIAO__V1__STATUS__STATUS_##x
+/* A sync's reply is at most a frame (64 KiB) from our own server: decoded
+ * it takes a few times that. */
+#define ARENA_BYTES (1024 * 1024)
+#define MAX_WAIT_MS 25000
+
+struct fq_field {
+    uv_loop_t *loop;
+    fq_terminals *terminals;
+    fq_intake *intake;
+    fq_dispatch *dispatch;
+    fq_store *read_store;
+    uint64_t last_sync_id;
+    uint8_t *arena_buf;
+    fq_arena arena;
+};
+
+/* Who asks: the account's terminal node, as loaded in the directory. */
+typedef struct field_node {
+    char id[72];
+    uint8_t key[32];
+    char box[72];          /* 'w:<worker>' or 'h:<unit>' */
+    char jurisdiction[72]; /* the worker's grid, the unit's territory */
+} field_node;
+
+/* The account's node; 0, or -1 when answered (revoked: 401). */
+static int find_node(fq_field *f, fq_web_req *r, field_node *out)
+{
+    const fq_web_session *s = fq_web_req_session(r);
+    fq_snapshot *snap = fq_dispatch_current(f->dispatch);
+    const fq_node *node = snap ? fq_directory_find(snap->directory, s->node_id) : NULL;
+    if (node == NULL || node->revoked) {
+        fq_web_respond_error(r, 401, "unauthenticated",
+                             snap == NULL ? "the server is starting; sign in again"
+                                          : "this account's node is revoked; sign in again",
+                             0);
+        return -1;
+    }
+    snprintf(out->id, sizeof out->id, "%s", node->id);
+    memcpy(out->key, node->key, sizeof out->key);
+    snprintf(out->box, sizeof out->box, "%s", node->box);
+    snprintf(out->jurisdiction, sizeof out->jurisdiction, "%s",
+             fq_org_id(fq_directory_org(snap->directory), node->jurisdiction));
+    return 0;
+}
+
+/* ---- requests through the terminal endpoint ---- */
+
+typedef enum field_kind { F_SYNC, F_ACTION } field_kind;
+
+typedef struct terminal_req {
+    fq_field *f;
+    fq_web_req *r;
+    field_kind kind;
+    field_node node;
+} terminal_req;
+
+static void terminal_req_free(terminal_req *t)
+{
+    sodium_memzero(t->node.key, sizeof t->node.key);
+    free(t);
+}
+
+static void on_terminal_reply(void *user, const uint8_t *bytes, size_t len);
+
+/* Seals `env` with the node's key and hands it to the terminal endpoint;
+ * the reply comes to on_terminal_reply (perhaps before this returns). */
+static void send_terminal(terminal_req *t, Fengqiao__V1__Envelope *env)
+{
+    env->schema_version = 1;
+    env->sender = t->node.id;
+    env->sent_at_ms = fq_now_ms();
+    uint8_t *frame = NULL;
+    size_t frame_len = 0;
+    fq_reply_token *token = NULL;
+    if (fq_wire_seal_request(t->node.key, env, &frame, &frame_len) != FQ_WIRE_OK ||
+        (token = fq_reply_token_local(on_terminal_reply, t)) == NULL) {
+        free(frame);
+        fq_web_respond_error(t->r, 503, "busy", "out of memory", 1);
+        terminal_req_free(t);
+        return;
+    }
+    fq_terminals_on_request(t->f->terminals, frame, frame_len, token);
+    free(frame);
+}
+
+static void answer_sync(terminal_req *t, const Fengqiao__V1__Reply *reply)
+{
+    if (reply->result_case != FENGQIAO__V1__REPLY__RESULT_SYNC) {
+        fq_web_respond_error(t->r, 503, "busy", "the server answered another kind (a bug)", 1);
+        return;
+    }
+    json_object *doc = fq_pbjson_message(&reply->sync->base);
+    if (doc == NULL) {
+        fq_web_respond_error(t->r, 503, "busy", "out of memory", 1);
+        return;
+    }
+    json_object *items = NULL;
+    if (!json_object_object_get_ex(doc, "items", &items))
+        json_object_object_add(doc, "items", json_object_new_array());
+    fq_web_respond_json(t->r, 200, doc);
+}
+
+/* An ActionResult as the contract's answer; `done` is what already_done
+ * says. */
+static void answer_action(terminal_req *t, const Fengqiao__V1__ActionResult *res)
+{
+    json_object *doc = fq_pbjson_message(&res->base);
+    if (doc == NULL) {
+        fq_web_respond_error(t->r, 503, "busy", "out of memory", 1);
+        return;
+    }
+    json_object_object_add(doc, "already_done", json_object_new_boolean(res->already_done));
+    json_object_object_add(doc, "attachments", json_object_new_array());
+    fq_web_respond_json(t->r, 200, doc);
+}
+
+static void on_terminal_reply(void *user, const uint8_t *bytes, size_t len)
+{
+    terminal_req *t = user;
+    fq_field *f = t->f;
+    if (bytes == NULL) {
+        fq_web_respond_error(t->r, 503, "busy", "the server could not answer now; retry", 1);
+        terminal_req_free(t);
+        return;
+    }
+    Fengqiao__V1__Reply *reply = NULL;
+    int authenticated = 0;
+    fq_arena_reset(&f->arena);
+    if (fq_wire_open_reply(t->node.key, bytes, len, &f->arena, &reply, &authenticated) !=
+        FQ_WIRE_OK) {
+        fq_web_respond_error(t->r, 503, "busy", "the server's answer did not open (a bug)", 1);
+        terminal_req_free(t);
+        return;
+    }
+    if (t->kind == F_ACTION && reply->status == ST(WRONG_STATE) &&
+        reply->result_case == FENGQIAO__V1__REPLY__RESULT_ACTION && reply->action->already_done) {
+        /* What the action asks is in effect already (acknowledged from
+         * another terminal of the worker, or a queued resend): done, not an
+         * error, for a phone that queued it offline. */
+        answer_action(t, reply->action);
+    } else if (reply->status != ST(OK)) {
+        fq_api_respond_refusal(t->r, reply);
+    } else if (t->kind == F_SYNC) {
+        answer_sync(t, reply);
+    } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_ACTION) {
+        answer_action(t, reply->action);
+    } else {
+        fq_web_respond_error(t->r, 503, "busy", "the server answered another kind (a bug)", 1);
+    }
+    terminal_req_free(t);
+}
+
+static terminal_req *terminal_req_new(fq_field *f, fq_web_req *r, field_kind kind)
+{
+    terminal_req *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        return NULL;
+    }
+    t->f = f;
+    t->r = r;
+    t->kind = kind;
+    if (find_node(f, r, &t->node) != 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* ---- the feed: GET /api/v1/field/sync ---- */
+
+static int query_u64(fq_web_req *r, const char *name, uint64_t max, uint64_t *out)
+{
+    const char *v = fq_web_req_query(r, name);
+    if (v == NULL || v[0] == '\0')
+        return 0;
+    char *end = NULL;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (!isdigit((unsigned char)v[0]) || *end != '\0' || x > max) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s must be an integer from 0 to %" PRIu64, name, max);
+        fq_web_respond_error(r, 400, "invalid", msg, 0);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int query_degrees(fq_web_req *r, const char *name, double limit, double *out, int *given)
+{
+    const char *v = fq_web_req_query(r, name);
+    *given = v != NULL && v[0] != '\0';
+    if (!*given)
+        return 0;
+    char *end = NULL;
+    double x = strtod(v, &end);
+    if (*end != '\0' || !isfinite(x) || x < -limit || x > limit) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s must be a number from %g to %g", name, -limit, limit);
+        fq_web_respond_error(r, 400, "invalid", msg, 0);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* Each sync is a new message signed now; its id grows with the clock and
+ * within a millisecond, so that the endpoint's sync guard (syncguard.h)
+ * takes every sync of the account as newer than the last. */
+static uint64_t next_sync_id(fq_field *f)
+{
+    uint64_t id = (uint64_t)fq_now_ms() << 20;
+    if (id <= f->last_sync_id)
+        id = f->last_sync_id + 1;
+    f->last_sync_id = id;
+    return id & INT64_MAX;
+}
+
+static void handle_sync(fq_field *f, fq_web_req *r)
+{
+    uint64_t after = 0, wait_ms = 0;
+    double lat = 0, lng = 0;
+    int has_lat = 0, has_lng = 0;
+    if (query_u64(r, "after", INT64_MAX, &after) ||
+        query_u64(r, "wait_ms", MAX_WAIT_MS, &wait_ms) ||
+        query_degrees(r, "lat", 90, &lat, &has_lat) || query_degrees(r, "lng", 180, &lng, &has_lng))
+        return;
+    if (has_lat != has_lng) {
+        fq_web_respond_error(r, 400, "invalid", "lat and lng go together", 0);
+        return;
+    }
+    const char *off = fq_web_req_query(r, "off_duty");
+    terminal_req *t = terminal_req_new(f, r, F_SYNC);
+    if (t == NULL)
+        return;
+    Fengqiao__V1__TerminalSync sync;
+    fengqiao__v1__terminal_sync__init(&sync);
+    sync.after_seq = after;
+    sync.wait_ms = (uint32_t)wait_ms;
+    sync.off_duty = off != NULL && (strcmp(off, "1") == 0 || strcmp(off, "true") == 0);
+    Fengqiao__V1__GeoPoint point;
+    fengqiao__v1__geo_point__init(&point);
+    if (has_lat) {
+        point.lat = lat;
+        point.lon = lng;
+        sync.position = &point;
+    }
+    Fengqiao__V1__Envelope env;
+    fengqiao__v1__envelope__init(&env);
+    env.message_id = next_sync_id(f);
+    env.body_case = FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC;
+    env.terminal_sync = &sync;
+    send_terminal(t, &env);
+}
+
+/* ---- actions: POST /api/v1/field/assignments/ID/actions ---- */
+
+static void respond_decode_error(fq_web_req *r, int rc, const char *err)
+{
+    switch (rc) {
+    case FQ_FIELDREQ_ETOOLARGE:
+        fq_web_respond_error(r, 413, "too_large", err, 0);
+        break;
+    case FQ_FIELDREQ_ENOTIMAGE:
+        fq_web_respond_error(r, 415, "not_an_image", err, 0);
+        break;
+    case FQ_FIELDREQ_ENOMEM:
+        fq_web_respond_error(r, 503, "busy", err, 1);
+        break;
+    default:
+        fq_web_respond_error(r, 400, "invalid", err, 0);
+    }
+}
+
+static void handle_action(fq_field *f, fq_web_req *r, uint64_t incident_id)
+{
+    size_t len = 0;
+    const uint8_t *body = fq_web_req_body(r, &len);
+    fq_field_action *a = malloc(sizeof *a);
+    if (a == NULL) {
+        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        return;
+    }
+    char err[200];
+    int rc = fq_fieldreq_decode_action(body ? (const char *)body : "", len, a, err, sizeof err);
+    if (rc != FQ_FIELDREQ_OK) {
+        respond_decode_error(r, rc, err);
+        free(a);
+        return;
+    }
+    terminal_req *t = terminal_req_new(f, r, F_ACTION);
+    if (t == NULL) {
+        fq_fieldreq_photos_free(&a->photos);
+        free(a);
+        return;
+    }
+    if (a->photos.n > 0) {
+        /* The evidence travels beside the envelope (SignedRequest.attachments)
+         * once the terminal endpoint stores it; until then a photo is
+         * refused rather than dropped. */
+        fq_web_respond_error(r, 400, "invalid", "photos: this server does not take photos yet", 0);
+        fq_fieldreq_photos_free(&a->photos);
+        free(a);
+        terminal_req_free(t);
+        return;
+    }
+    a->action.incident_id = incident_id;
+    Fengqiao__V1__Envelope env;
+    fengqiao__v1__envelope__init(&env);
+    env.message_id = fq_request_message_id(t->node.id, a->request_id);
+    env.body_case = FENGQIAO__V1__ENVELOPE__BODY_ASSIGNMENT_ACTION;
+    env.assignment_action = &a->action;
+    send_terminal(t, &env); /* sealed before it returns: `a` may go */
+    fq_fieldreq_photos_free(&a->photos);
+    free(a);
+}
+
+/* ---- reports from the field: POST /api/v1/field/reports ---- */
+
+typedef struct report_req {
+    fq_web_req *r;
+} report_req;
+
+static void on_report_done(void *user, const Fengqiao__V1__Reply *reply)
+{
+    report_req *q = user;
+    if (reply == NULL)
+        fq_web_respond_error(q->r, 503, "busy", "the server could not answer now; retry", 1);
+    else if (reply->status != ST(OK))
+        fq_api_respond_refusal(q->r, reply);
+    else if (reply->result_case != FENGQIAO__V1__REPLY__RESULT_INCIDENT)
+        fq_web_respond_error(q->r, 503, "busy", "the server answered another kind (a bug)", 1);
+    else {
+        json_object *doc = fq_pbjson_message(&reply->incident->base);
+        if (doc == NULL)
+            fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
+        else
+            fq_web_respond_json(q->r, 200, doc);
+    }
+    free(q);
+}
+
+static void handle_report(fq_field *f, fq_web_req *r)
+{
+    size_t len = 0;
+    const uint8_t *body = fq_web_req_body(r, &len);
+    fq_field_report *rep = malloc(sizeof *rep);
+    report_req *q = calloc(1, sizeof *q);
+    if (rep == NULL || q == NULL) {
+        free(rep);
+        free(q);
+        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        return;
+    }
+    q->r = r;
+    char err[200];
+    int rc = fq_fieldreq_decode_report(body ? (const char *)body : "", len, rep, err, sizeof err);
+    field_node node;
+    if (rc != FQ_FIELDREQ_OK) {
+        respond_decode_error(r, rc, err);
+    } else if (find_node(f, r, &node) != 0) {
+        fq_fieldreq_photos_free(&rep->photos);
+    } else if (rep->photos.n > 0) {
+        fq_web_respond_error(r, 400, "invalid", "photos: this server does not take photos yet", 0);
+        fq_fieldreq_photos_free(&rep->photos);
+    } else {
+        /* From the field: placed by the phone's point, else at the
+         * account's own grid or territory. */
+        rep->report.channel = FENGQIAO__V1__CHANNEL__CHANNEL_PATROL;
+        if (rep->report.location == NULL)
+            rep->report.place_unit = node.jurisdiction;
+        uint64_t mid = fq_request_message_id(node.id, rep->request_id);
+        sodium_memzero(node.key, sizeof node.key);
+        /* Sealed before it returns; the answer may come first. */
+        if (fq_intake_submit(f->intake, node.id, mid, &rep->report, on_report_done, q) == 0)
+            q = NULL;
+        else
+            fq_web_respond_error(r, 503, "busy", "the report could not be sent; retry", 1);
+    }
+    free(rep);
+    free(q);
+}
+
+/* ---- reads: the assignments, an incident ---- */
+
+typedef struct field_read {
+    fq_store_op op;
+    fq_field *f;
+    fq_web_req *r;
+    int one; /* an incident: no row is 403 */
+    char node[72];
+    char box[72];
+    char worker[72];
+    char unit[72];
+    char id[24];
+} field_read;
+
+static void read_done(fq_store_op *op, int status, const char *message)
+{
+    field_read *q = (field_read *)op;
+    const PGresult *res = op->result;
+    if (status != FQ_STORE_OK || res == NULL) {
+        fq_web_respond_error(q->r, 503, "busy",
+                             message && message[0] ? message : "the database is away; retry", 2);
+    } else if (PQntuples(res) != 1) {
+        fq_web_respond_error(
+            q->r, 403, "forbidden",
+            q->one ? "not an assignment of this account" : "the assignments read found nothing", 0);
+    } else {
+        json_object *doc = json_tokener_parse(PQgetvalue(res, 0, 0));
+        if (doc == NULL) {
+            fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
+        } else {
+            char zone[8];
+            json_object_object_add(doc, "server_time_ms", json_object_new_int64(fq_now_ms()));
+            json_object_object_add(doc, "time_zone",
+                                   json_object_new_string(fq_dispatch_time_zone(
+                                       q->f->dispatch, q->node, zone, sizeof zone)));
+            fq_web_respond_json(q->r, 200, doc);
+        }
+    }
+    free(q);
+}
+
+static void handle_read(fq_field *f, fq_web_req *r, uint64_t incident_id)
+{
+    field_node node;
+    if (find_node(f, r, &node) != 0)
+        return;
+    sodium_memzero(node.key, sizeof node.key);
+    if (strncmp(node.box, "w:", 2) != 0 && strncmp(node.box, "h:", 2) != 0) {
+        fq_web_respond_error(r, 403, "forbidden", "this account's node serves no worker or unit",
+                             0);
+        return;
+    }
+    fq_store *store = f->read_store ? f->read_store : fq_terminals_read_store(f->terminals);
+    if (store == NULL)
+        store = fq_terminals_store(f->terminals);
+    field_read *q = calloc(1, sizeof *q);
+    if (q == NULL) {
+        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        return;
+    }
+    q->f = f;
+    q->r = r;
+    snprintf(q->node, sizeof q->node, "%s", node.id);
+    snprintf(q->box, sizeof q->box, "%s", node.box);
+    snprintf(q->worker, sizeof q->worker, "%s", node.box[0] == 'w' ? node.box + 2 : "");
+    snprintf(q->unit, sizeof q->unit, "%s", node.box[0] == 'h' ? node.box + 2 : "");
+    q->op.kind = FQ_STORE_OP_READ;
+    q->op.done = read_done;
+    if (incident_id == 0) {
+        q->op.statement = FQ_SQL_FIELD_ASSIGNMENTS_NAME;
+        q->op.nparams = FQ_SQL_FIELD_ASSIGNMENTS_NPARAMS;
+        q->op.values[0] = q->worker;
+        q->op.values[1] = q->unit;
+    } else {
+        q->one = 1;
+        snprintf(q->id, sizeof q->id, "%" PRIu64, incident_id);
+        q->op.statement = FQ_SQL_FIELD_INCIDENT_NAME;
+        q->op.nparams = FQ_SQL_FIELD_INCIDENT_NPARAMS;
+        q->op.values[0] = q->box;
+        q->op.values[1] = q->unit;
+        q->op.values[2] = q->id;
+    }
+    fq_store_submit(store, &q->op);
+}
+
+/* ---- routing ---- */
+
+/* "ID" or "ID/rest": the id (1 .. 2^63-1) and what follows; -1 if none. */
+static int parse_id(const char *s, uint64_t *out, const char **rest)
+{
+    char *end = NULL;
+    if (!isdigit((unsigned char)s[0]))
+        return -1;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (x == 0 || x > (unsigned long long)INT64_MAX)
+        return -1;
+    *out = x;
+    *rest = end;
+    return 0;
+}
+
+void fq_field_handle(void *user, fq_web_req *r)
+{
+    fq_field *f = user;
+    const char *method = fq_web_req_method(r);
+    const char *path = fq_web_req_path(r);
+    static const char prefix[] = "/api/v1/field/";
+    int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+    if (strncmp(path, prefix, sizeof prefix - 1) != 0) {
+        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+        return;
+    }
+    const char *rest = path + sizeof prefix - 1;
+    if (get && strcmp(rest, "sync") == 0)
+        handle_sync(f, r);
+    else if (get && strcmp(rest, "assignments") == 0)
+        handle_read(f, r, 0);
+    else if (post && strcmp(rest, "reports") == 0)
+        handle_report(f, r);
+    else if (strncmp(rest, "assignments/", 12) == 0) {
+        uint64_t id = 0;
+        const char *tail = NULL;
+        if (parse_id(rest + 12, &id, &tail) != 0) {
+            fq_web_respond_error(r, 400, "invalid", "the incident id must be a number", 0);
+            return;
+        }
+        if (get && tail[0] == '\0')
+            handle_read(f, r, id);
+        else if (post && strcmp(tail, "/actions") == 0)
+            handle_action(f, r, id);
+        else
+            fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+    } else
+        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+}
+
+fq_field *fq_field_new(uv_loop_t *loop, fq_terminals *terminals, fq_intake *intake,
+                       fq_dispatch *dispatch, fq_store *read_store)
+{
+    fq_field *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return NULL;
+    f->arena_buf = malloc(ARENA_BYTES);
+    if (f->arena_buf == NULL) {
+        free(f);
+        return NULL;
+    }
+    fq_arena_init(&f->arena, f->arena_buf, ARENA_BYTES);
+    f->loop = loop;
+    f->terminals = terminals;
+    f->intake = intake;
+    f->dispatch = dispatch;
+    f->read_store = read_store;
+    return f;
+}
+
+void fq_field_free(fq_field *f)
+{
+    if (f == NULL)
+        return;
+    free(f->arena_buf);
+    free(f);
+}

@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# test_field: the phones' field API (docs/http-api.md, "The field API")
+# against a real fengqiaod --http and PostgreSQL, with the demo district
+# (examples/westlake-topology.json):
+#   - fengqiao-admin user add --role worker: clear refusals (neither or both
+#     of --serves-worker/--serves-unit, an unknown worker or unit, a console
+#     role with --serves-*), the account's terminal node, user list;
+#   - a worker signs in; the session says whom it serves; the role gate
+#     (a worker gets 403 role on the console's paths, a console account on
+#     /field/); a worker's topology is its town; no CSRF token: 403;
+#   - a report by fq-report reaches the worker's sync (a held long-poll
+#     answered when it is committed); the assignments list and the detail;
+#   - acknowledge, progress, extend, conclude through the API; a resend with
+#     the same request_id is answered the same and makes one event; another
+#     worker's incident is 403 on the detail and on an action;
+#   - a field report with a location is routed (channel patrol, placed by
+#     its point), one outside the account's grid is 403;
+#   - presence: off_duty=1 takes the worker off duty (their unacknowledged
+#     assignment moves on, in PostgreSQL), the next sync brings them back.
+source "$(dirname "$0")/lib.sh"
+command -v curl >/dev/null || fail "curl is needed"
+command -v jq >/dev/null || fail "jq is needed"
+
+setup_topology "$FQ_SRC_DIR/examples/westlake-topology.json"
+add_node lingyin-platform town_platform lingyin
+GRID=lingyin-lingfeng-g1
+W1=$GRID-w1 W2=$GRID-w2
+OTHER_GRID=lingyin-lingfeng-g2
+
+# ---- accounts ----
+pw() { printf 'pw-%s-1234\n' "$1"; }
+expect_refusal() { # want-status regex what -- command...
+    local want=$1 re=$2 what=$3 rc=0
+    shift 4
+    "$@" >"$WORK/admin.out" 2>"$WORK/admin.err" </dev/null || rc=$?
+    assert_eq "$want" "$rc" "$what: exit status ($(cat "$WORK/admin.err"))"
+    assert_match "$re" "$(cat "$WORK/admin.err")" "$what: the message"
+}
+expect_refusal 2 'serves one worker .* or one unit' "neither --serves-worker nor --serves-unit" -- \
+    admin user add w.none --role worker
+expect_refusal 2 'give one of the two' "both --serves-worker and --serves-unit" -- \
+    admin user add w.both --role worker --serves-worker "$W1" --serves-unit lingyin-enforcement
+expect_refusal 1 "no worker nobody-w9" "an unknown worker" -- \
+    admin user add w.ghost --role worker --serves-worker nobody-w9
+expect_refusal 1 "no handling unit nowhere-unit" "an unknown unit" -- \
+    admin user add w.ghost --role worker --serves-unit nowhere-unit
+expect_refusal 2 'for --role worker only' "a console role serving a worker" -- \
+    admin user add c.bad --role operator --jurisdiction xihu --serves-worker "$W1"
+expect_refusal 2 'leave --jurisdiction out' "a worker account with a jurisdiction" -- \
+    admin user add w.jur --role worker --serves-worker "$W1" --jurisdiction lingyin
+assert_eq 0 "$(q "SELECT count(*) FROM web_accounts")" "refusals store nothing"
+
+pw w.one | admin user add w.one --role worker --serves-worker "$W1" --display-name 网格员甲 2>/dev/null
+pw w.two | admin user add w.two --role worker --serves-worker "$W2" --display-name 网格员乙 2>/dev/null
+pw w.unit | admin user add w.unit --role worker --serves-unit lingyin-enforcement \
+    --display-name 执法值班 2>/dev/null
+pw wang.op | admin user add wang.op --role operator --jurisdiction xihu --display-name 王明 2>/dev/null
+assert_eq "terminal|$GRID|$W1|" "$(q "SELECT role, jurisdiction, serves_worker, coalesce(serves_handler, '')
+    FROM nodes WHERE id = 'p.w.one'")" "a worker account's node is a terminal serving the worker"
+assert_eq "terminal|lingyin|lingyin-enforcement" "$(q "SELECT role, jurisdiction, serves_handler
+    FROM nodes WHERE id = 'p.w.unit'")" "a unit's account: its territory"
+listing=$(admin user list)
+assert_match "w\.one +网格员甲 +worker +$GRID .* worker $W1 " "$listing" "user list shows what it serves"
+assert_match "wang\.op +王明 +operator +xihu .* - " "$listing" "a console account serves nothing"
+log "accounts: refusals, terminal nodes, user list"
+
+HPORT=$(free_port)
+server_start --http "127.0.0.1:$HPORT" --dedup-window-min 0 --presence-timeout 600
+BASE="http://127.0.0.1:$HPORT/api/v1"
+for ((i = 0; i < 600; i++)); do
+    curl -s -o /dev/null "$BASE/session" && break
+    sleep 0.05
+done
+
+declare -A COOKIE CSRF
+login() {
+    local name=$1 hdr="$WORK/login.$1.h" body
+    body=$(curl -sS -D "$hdr" -H 'Content-Type: application/json' \
+        --data "{\"account\":\"$name\",\"password\":\"pw-$name-1234\"}" "$BASE/login")
+    COOKIE[$name]=$(grep -i '^set-cookie: *fq_session=' "$hdr" | sed -E 's/^[^:]*: *//; s/;.*//' | tr -d '\r')
+    CSRF[$name]=$(jq -r .csrf <<<"$body")
+    if [ -z "${COOKIE[$name]}" ] || [ "${CSRF[$name]}" = null ]; then fail "login $name: $body"; fi
+    printf '%s\n' "$body" >"$WORK/session.$name.json"
+}
+get() { # NAME PATH: the body on stdout, the status in $WORK/status
+    curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[$1]}" "$BASE$2" >"$WORK/status"
+    cat "$WORK/body"
+}
+post() { # NAME PATH JSON
+    curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[$1]}" \
+        -H "X-CSRF-Token: ${CSRF[$1]}" -H 'Content-Type: application/json' --data-binary "$3" \
+        "$BASE$2" >"$WORK/status"
+    cat "$WORK/body"
+}
+status() { cat "$WORK/status"; }
+expect() { assert_eq "$1" "$(status)" "$2 ($(head -c 300 "$WORK/body"))"; }
+code() { jq -r .error.code "$WORK/body"; }
+
+for a in w.one w.two w.unit wang.op; do login "$a"; done
+s=$WORK/session.w.one.json
+assert_eq "worker|worker|$W1|$GRID" "$(jq -r '[.role, .serves.kind, .serves.id, .jurisdiction.id] | join("|")' "$s")" \
+    "the session of a worker account"
+assert_eq "$(q "SELECT name FROM workers WHERE id = '$W1'")" "$(jq -r .serves.name "$s")" "serves by name"
+assert_eq "unit|lingyin-enforcement" "$(jq -r '[.serves.kind, .serves.id] | join("|")' "$WORK/session.w.unit.json")" \
+    "the session of a unit's account"
+assert_eq false "$(jq 'has("serves")' "$WORK/session.wang.op.json")" "a console session serves nothing"
+
+# ---- the role gate ----
+for p in /board /roster /stats /incidents/1 /events; do
+    get w.one "$p" >/dev/null
+    expect 403 "a worker on $p"
+    assert_eq role "$(code)" "a worker on $p: the code"
+done
+for p in /field/sync /field/assignments /field/assignments/1; do
+    get wang.op "$p" >/dev/null
+    expect 403 "a console account on $p"
+    assert_eq role "$(code)" "a console account on $p: the code"
+done
+post wang.op /field/reports '{"request_id":"x"}' >/dev/null
+expect 403 "a console account posting a field report"
+topo=$(get w.one /topology)
+expect 200 "a worker's topology"
+assert_eq lingyin "$(jq -r '[.towns[].id] | join(",")' <<<"$topo")" "a worker's topology is its town"
+assert_eq true "$(jq --arg g "$GRID" '[.towns[].villages[].grids[] | select(.id == $g) | .ring | length > 2] | .[0]' <<<"$topo")" \
+    "the worker's grid has its ring"
+get w.one /session >/dev/null
+expect 200 "a worker's session"
+# No CSRF token on a POST: 403 csrf, nothing done.
+curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[w.one]}" -H 'Content-Type: application/json' \
+    --data '{"request_id":"nocsrf","kind":"acknowledge"}' "$BASE/field/assignments/1/actions" >"$WORK/status"
+expect 403 "an action without the CSRF token"
+assert_eq csrf "$(code)" "without the CSRF token: the code"
+log "roles: a worker only on the field API, console accounts not on it; topology; CSRF"
+
+# ---- the feed: a report reaches the worker's held sync ----
+first=$(get w.one "/field/sync?after=0&wait_ms=0")
+expect 200 "a sync answered at once"
+assert_eq "[]|0|false|false|+08:00" "$(jq -r '[(.items | tostring), .last_seq, .more, .superseded, .time_zone] | join("|")' <<<"$first")" \
+    "an empty outbox"
+# A held sync of each worker; the report goes to one of them.
+curl -sS -H "Cookie: ${COOKIE[w.one]}" "$BASE/field/sync?after=0&wait_ms=25000" >"$WORK/held1" &
+held1=$!
+curl -sS -H "Cookie: ${COOKIE[w.two]}" "$BASE/field/sync?after=0&wait_ms=25000" >"$WORK/held2" &
+held2=$!
+# Both syncs are held before the report (the terminals' metric counts them).
+for ((i = 0; i < 600; i++)); do
+    curl -s "http://127.0.0.1:$HPORT/metrics" | grep -qE '^fengqiao_terminal_syncs_held 2$' && break
+    sleep 0.05
+done
+report lingyin-platform --category dispute.neighbour --severity IV --risk low --channel hotline \
+    --place "$GRID" --title "楼道堆物" --address "灵峰路1号" --external-ref F1 \
+    --reporter-name 张三 --reporter-phone 13812345678 --quiet
+F1=$(q "SELECT id FROM incidents WHERE external_ref = 'F1'")
+HOLDER=$(q "SELECT worker FROM incidents WHERE id = $F1")
+if [ "$HOLDER" = "$W1" ]; then
+    ME=w.one OTHER=w.two MINE=$WORK/held1 mine_pid=$held1 other_pid=$held2
+else
+    ME=w.two OTHER=w.one MINE=$WORK/held2 mine_pid=$held2 other_pid=$held1
+fi
+[ "$HOLDER" = "$W1" ] || [ "$HOLDER" = "$W2" ] || fail "F1 went to $HOLDER, not a worker of $GRID"
+# The holder's is answered when the assignment is committed, not at the end
+# of its wait; the other's stays held (nothing for them).
+t0=$(now_ms)
+wait "$mine_pid"
+(($(now_ms) - t0 < 20000)) || fail "the holder's sync waited out its 25 s instead of being answered"
+pid_alive "$other_pid" || fail "the other worker's sync was answered with nothing for them"
+kill "$other_pid" 2>/dev/null || true
+wait "$other_pid" 2>/dev/null || true
+assert_eq "$F1|assignment|楼道堆物" "$(jq -r '.items[0] | [.incident_id, .kind, .title] | join("|")' "$MINE")" \
+    "the held sync of the holder was answered with the assignment"
+SEQ=$(jq -r .last_seq "$MINE")
+log "feed: the report reached $ME's held sync (seq $SEQ)"
+
+# ---- assignments and the detail ----
+list=$(get "$ME" /field/assignments)
+expect 200 "the assignments"
+assert_eq "$F1|楼道堆物|assigned|$GRID|iv" "$(jq -r '.assignments[0] | [.incident_id, .title, .assignment, .territory, .severity] | join("|")' <<<"$list")" \
+    "the holder's assignments"
+assert_eq "$(q "SELECT (date_part('epoch', ack_due) * 1000)::bigint FROM incidents WHERE id = $F1")" \
+    "$(jq -r '.assignments[0].acknowledge_due_ms' <<<"$list")" "the acknowledge limit"
+assert_eq 0 "$(get "$OTHER" /field/assignments | jq '.assignments | length')" "the other worker holds nothing"
+detail=$(get "$ME" "/field/assignments/$F1")
+expect 200 "the detail"
+assert_eq "张三|138****5678|灵峰路1号|reported" \
+    "$(jq -r '[.incident.reporter_name, .incident.reporter_phone, .incident.address, .timeline[0].kind] | join("|")' <<<"$detail")" \
+    "the detail: the reporter with the phone masked, the timeline"
+assert_eq true "$(jq '.ring | length > 2' <<<"$detail")" "the detail: the territory's ring"
+assert_eq "$(q "SELECT name FROM org_units WHERE id = '$GRID'")" "$(jq -r .incident.territory_name <<<"$detail")" \
+    "the detail: names"
+get "$OTHER" "/field/assignments/$F1" >/dev/null
+expect 403 "another worker's incident"
+assert_eq forbidden "$(code)" "another worker's incident: the code"
+get "$ME" "/field/assignments/999999" >/dev/null
+expect 403 "no such incident is 403, not 404"
+log "assignments: the list, the detail, 403 for another worker's"
+
+# ---- actions ----
+act() { post "$1" "/field/assignments/$2/actions" "$3"; }
+events() { q "SELECT count(*) FROM events WHERE incident_id = $F1"; }
+before=$(events)
+out=$(act "$ME" "$F1" '{"request_id":"ack-1","kind":"acknowledge"}')
+expect 200 "acknowledge"
+assert_eq "$F1|acknowledged|false" "$(jq -r '[.incident_id, .state, .already_done] | join("|")' <<<"$out")" "acknowledged"
+seq1=$(jq -r .event_seq <<<"$out")
+again=$(act "$ME" "$F1" '{"request_id":"ack-1","kind":"acknowledge"}')
+expect 200 "the same acknowledge again"
+assert_eq "$seq1" "$(jq -r .event_seq <<<"$again")" "a resend is answered as before"
+assert_eq $((before + 1)) "$(events)" "a resend makes no second event"
+act "$ME" "$F1" '{"request_id":"ack-1","kind":"progress","note":"换了内容"}' >/dev/null
+expect 409 "the same request_id for another action"
+assert_eq conflict "$(code)" "a reused request_id: the code"
+act "$OTHER" "$F1" '{"request_id":"steal-1","kind":"conclude","note":"不是我的"}' >/dev/null
+expect 403 "an action on another worker's incident"
+assert_eq forbidden "$(code)" "another worker's action: the code"
+act "$ME" "$F1" '{"request_id":"prog-1","kind":"progress","note":"已到现场"}' >/dev/null
+expect 200 "progress"
+act "$ME" "$F1" '{"request_id":"prog-2","kind":"progress"}' >/dev/null
+expect 400 "progress without a note"
+act "$ME" "$F1" '{"request_id":"bad-1","kind":"progress","note":"x","colour":"red"}' >/dev/null
+expect 400 "an unknown field"
+assert_match "unknown field 'colour'" "$(jq -r .error.message "$WORK/body")" "the message names the field"
+out=$(act "$ME" "$F1" '{"request_id":"ext-1","kind":"extend","note":"需协调物业","extend_by_ms":86400000}')
+expect 200 "extend"
+assert_eq extension_requested "$(jq -r .state <<<"$out")" "an extension asked for"
+out=$(act "$ME" "$F1" '{"request_id":"con-1","kind":"conclude","note":"已清理楼道堆物"}')
+expect 200 "conclude"
+assert_eq concluded "$(jq -r .state <<<"$out")" "concluded"
+assert_eq "concluded|已清理楼道堆物" "$(q "SELECT state || '|' || result FROM incidents WHERE id = $F1")" \
+    "concluded in PostgreSQL"
+assert_eq "acknowledged progress extension_requested concluded" \
+    "$(q "SELECT string_agg(kind, ' ' ORDER BY seq) FROM events WHERE incident_id = $F1 AND actor_node = 'p.$ME'")" \
+    "one event per action, by the account's node"
+assert_eq 0 "$(get "$ME" /field/assignments | jq '.assignments | length')" "nothing open after the conclusion"
+get "$ME" "/field/assignments/$F1" >/dev/null
+expect 200 "a concluded incident the account held stays readable"
+# The sync from the last seq gives what happened since, once.
+since=$(get "$ME" "/field/sync?after=$SEQ&wait_ms=0")
+assert_eq true "$(jq '[.items[].kind] | index("closed") != null' <<<"$since")" "the sync carries the closure"
+log "actions: acknowledge, progress, extend, conclude; a resend once; 403 for another's; 409 conflict"
+
+# ---- reports from the field ----
+P=$(q "SELECT (ring[1] + ring[5]) / 2 || ',' || (ring[2] + ring[6]) / 2 FROM grid_polygons WHERE grid = '$GRID'")
+LNG=${P%,*} LAT=${P#*,}
+body=$(jq -nc --argjson lat "$LAT" --argjson lng "$LNG" '{request_id:"rep-1",category:"fire_hazard",
+    severity:"iv",risk:"low",title:"楼道堆物（巡查）",address:"灵峰路2号",location:{lat:$lat,lng:$lng}}')
+out=$(post "$ME" /field/reports "$body")
+expect 200 "a field report"
+R1=$(jq -r .incident_id <<<"$out")
+assert_eq "false|$GRID" "$(jq -r '[.duplicate, .routing.territory] | join("|")' <<<"$out")" "routed by its point"
+assert_eq "4|p.$ME" "$(q "SELECT channel || '|' || reporter_node FROM incidents WHERE id = $R1")" \
+    "channel patrol, reported by the account's node"
+again=$(post "$ME" /field/reports "$body")
+assert_eq "$R1|true" "$(jq -r '[.incident_id, .duplicate] | join("|")' <<<"$again")" "the same request_id: the same incident"
+P2=$(q "SELECT (ring[1] + ring[5]) / 2 || ',' || (ring[2] + ring[6]) / 2 FROM grid_polygons WHERE grid = '$OTHER_GRID'")
+body=$(jq -nc --argjson lat "${P2#*,}" --argjson lng "${P2%,*}" '{request_id:"rep-2",category:"fire_hazard",
+    severity:"iv",risk:"low",title:"别的网格",location:{lat:$lat,lng:$lng}}')
+post "$ME" /field/reports "$body" >/dev/null
+expect 403 "a field report outside the account's grid"
+out=$(post "$ME" /field/reports '{"request_id":"rep-3","category":"dispute.neighbour","severity":"iv","risk":"low","title":"无定位"}')
+expect 200 "a field report without a location"
+assert_eq "$GRID" "$(q "SELECT place_unit FROM incidents WHERE id = $(jq -r .incident_id <<<"$out")")" \
+    "placed at the account's grid"
+post "$ME" /field/reports '{"request_id":"rep-4","category":"dispute.neighbour","severity":"v","risk":"low","title":"x"}' >/dev/null
+expect 400 "a bad severity"
+log "reports: routed by the point, idempotent, 403 outside the grid, placed at the grid without a point"
+
+# ---- presence ----
+# The worker holds an unacknowledged assignment; signing off moves it on.
+report lingyin-platform --category dispute.neighbour --severity IV --risk low --channel hotline \
+    --place "$GRID" --title "噪音" --external-ref P1 --quiet
+P1=$(q "SELECT id FROM incidents WHERE external_ref = 'P1'")
+H=$(q "SELECT worker FROM incidents WHERE id = $P1")
+if [ "$H" = "$W1" ]; then HA=w.one; else HA=w.two; fi
+get "$HA" "/field/sync?after=0&wait_ms=0&off_duty=1" >/dev/null
+expect 200 "a sync signing off"
+wait_q "SELECT worker <> '$H' OR worker IS NULL FROM incidents WHERE id = $P1" t
+roster=$(get wang.op "/roster?town=lingyin")
+assert_eq false "$(jq --arg w "$H" '.roster[] | select(.id == $w) | .present' <<<"$roster")" \
+    "off duty in the roster"
+get "$HA" "/field/sync?after=0&wait_ms=0&lat=30.25&lng=120.116" >/dev/null
+expect 200 "a sync with a position"
+roster=$(get wang.op "/roster?town=lingyin")
+assert_eq true "$(jq --arg w "$H" '.roster[] | select(.id == $w) | .present' <<<"$roster")" \
+    "back on duty after the next sync"
+log "presence: off_duty=1 moved the assignment on; the next sync brought the worker back"
+
+# ---- disabling the account revokes its node ----
+admin user disable w.unit 2>/dev/null
+assert_eq t "$(q "SELECT revoked_at IS NOT NULL FROM nodes WHERE id = 'p.w.unit'")" "disabling revokes the node"
+wait_q "SELECT 1" 1
+for ((i = 0; i < 600; i++)); do
+    get w.unit /field/assignments >/dev/null
+    [ "$(status)" = 401 ] && break
+    sleep 0.05
+done
+expect 401 "a disabled account's session"
+
+assert_server_alive "at the end"
+server_stop
+check_log "$SERVER_LOG"
+log "ok"
