@@ -3,7 +3,7 @@
 # nanomsg terminals — report->phone latency, the server memory a phone's
 # session costs, and photo upload throughput into PostgreSQL beside a plain
 # COPY of the same bytes.
-# (targets, once the field API and fq-make-image are in: fengqiaod fengqiao-admin fq-bench-terminals fq-bench-phones fq-make-image)
+# targets: fengqiaod fengqiao-admin fq-bench-terminals fq-bench-phones fq-make-image
 #
 # World (the terminals benchmark's): one town `town` with N/100 villages
 # v<j>, N/10 grids g<i> (10 a village), N workers w<i> (10 a grid, capacity
