@@ -4,6 +4,7 @@
  * docs/history.md describes the chain and the exact hashed bytes; the
  * trigger that computes them is in migrations/0004_history.sql. */
 #include "admin.h"
+#include "evidence_audit.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -454,7 +455,9 @@ static int verify_database(const globals *g, const char *from, const char *to)
         }
     }
     double t0 = now_s();
-    if (declare_cursor(conn, whole ? NULL : &p) != 0) {
+    fq_evidence_audit *photos = fq_evidence_audit_new();
+    if (photos == NULL || declare_cursor(conn, whole ? NULL : &p) != 0) {
+        fq_evidence_audit_free(photos);
         PQfinish(conn);
         return VERIFY_CANNOT;
     }
@@ -462,6 +465,7 @@ static int verify_database(const globals *g, const char *from, const char *to)
     for (;;) {
         PGresult *res = fetch(conn);
         if (res == NULL) {
+            fq_evidence_audit_free(photos);
             PQfinish(conn);
             return VERIFY_CANNOT;
         }
@@ -470,11 +474,21 @@ static int verify_database(const globals *g, const char *from, const char *to)
             event e;
             if (event_from_row(res, r, &e) != 0) {
                 fprintf(stderr, "fengqiao-admin: verify: an unexpected row from the database\n");
+                fq_evidence_audit_free(photos);
                 PQclear(res);
                 PQfinish(conn);
                 return VERIFY_CANNOT;
             }
             failed = chain_step(&c, &e) != 0;
+            /* The photos a node's envelope names (evidence_audit.h). */
+            if (!failed && e.actor != NULL && e.payload != NULL &&
+                fq_evidence_audit_event(photos, e.seq, e.payload, e.payload_len) != 0) {
+                fprintf(stderr, "fengqiao-admin: verify: out of memory\n");
+                fq_evidence_audit_free(photos);
+                PQclear(res);
+                PQfinish(conn);
+                return VERIFY_CANNOT;
+            }
         }
         PQclear(res);
         if (rows == 0 || failed)
@@ -488,14 +502,37 @@ static int verify_database(const globals *g, const char *from, const char *to)
         if (rv == 0 && c.broken[0] == '\0')
             rv = check_head(conn, &c);
     }
+    /* The photos of the events walked, once the chain that names them holds. */
+    char *photo_lines = NULL;
+    size_t photo_len = 0;
+    int photos_broken = 0;
+    if (rv == 0 && c.broken[0] == '\0' && c.count > 0) {
+        FILE *mem = open_memstream(&photo_lines, &photo_len);
+        if (mem == NULL)
+            rv = -1;
+        else {
+            photos_broken = fq_evidence_audit_rows(photos, conn, c.first_seq, c.last_seq, mem, 20);
+            fclose(mem);
+            if (photos_broken < 0)
+                rv = -1;
+        }
+    }
+    fq_evidence_audit_free(photos);
     PQfinish(conn);
-    if (rv != 0)
+    if (rv != 0) {
+        free(photo_lines);
         return VERIFY_CANNOT;
+    }
     print_rate(&c, seconds);
+    if (photo_lines != NULL)
+        fputs(photo_lines, stdout);
+    free(photo_lines);
     if (c.broken[0] != '\0') {
         printf("BROKEN: %s\n", c.broken);
         return VERIFY_BROKEN;
     }
+    if (photos_broken)
+        return VERIFY_BROKEN;
     char h[2 * HASH_BYTES + 1];
     if (note[0] != '\0')
         printf("%s\n", note);

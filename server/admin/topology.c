@@ -240,11 +240,13 @@ static int stage_all(PGconn *conn, const model *m)
         for (size_t k = 0; k < c->n_open311_keywords; k++)
             json_object_array_add(kw, jstr(c->open311_keywords[k]));
         json_object_object_add(o, "open311_keywords", kw);
+        json_object_object_add(o, "photo_to_conclude",
+                               json_object_new_boolean(c->photo_to_conclude));
         json_object_array_add(a, o);
     }
     if (stage(conn, "stage_categories",
               "ord int, path text, code text, line text, name text, open311_code text, "
-              "open311_group text, open311_keywords text[]",
+              "open311_group text, open311_keywords text[], photo_to_conclude boolean",
               a) != 0)
         return -1;
     a = json_object_new_array();
@@ -349,7 +351,9 @@ static const char *const content_checks[] = {
     "  (3, 'open311.service_code', coalesce(c.open311_code, c.code), coalesce(s.open311_code,"
     "  s.code)), (4, 'open311.group', c.open311_group, s.open311_group),"
     "  (5, 'open311.keywords', array_to_string(c.open311_keywords, ','),"
-    "  array_to_string(s.open311_keywords, ','))) AS d (n, key, db, file)" DIFFERS,
+    "  array_to_string(s.open311_keywords, ',')),"
+    "  (6, 'photo_to_conclude', c.photo_to_conclude::text, s.photo_to_conclude::text))"
+    "  AS d (n, key, db, file)" DIFFERS,
     NULL};
 
 /* Runs checks; 0, or -1 with the first problem (or the failure of a query)
@@ -422,17 +426,21 @@ static const char *const upserts[T_COUNT] = {
                  " SELECT grid, ring FROM stage_polygons ORDER BY ord"
                  " ON CONFLICT (grid) DO UPDATE SET ring = excluded.ring, updated_at = now()"
                  " WHERE grid_polygons.ring <> excluded.ring"),
-    COUNT_UPSERT("INSERT INTO categories (code, line, name, open311_code, open311_group,"
-                 " open311_keywords)"
-                 " SELECT code, line, name, open311_code, open311_group, open311_keywords"
-                 " FROM stage_categories ORDER BY ord"
-                 " ON CONFLICT (code) DO UPDATE SET line = excluded.line, name = excluded.name,"
-                 "  open311_code = excluded.open311_code, open311_group = excluded.open311_group,"
-                 "  open311_keywords = excluded.open311_keywords"
-                 " WHERE (categories.line, categories.name, categories.open311_code,"
-                 "  categories.open311_group, categories.open311_keywords)"
-                 "  IS DISTINCT FROM (excluded.line, excluded.name, excluded.open311_code,"
-                 "  excluded.open311_group, excluded.open311_keywords)"),
+    COUNT_UPSERT(
+        "INSERT INTO categories (code, line, name, open311_code, open311_group,"
+        " open311_keywords, photo_to_conclude)"
+        " SELECT code, line, name, open311_code, open311_group, open311_keywords,"
+        "  photo_to_conclude"
+        " FROM stage_categories ORDER BY ord"
+        " ON CONFLICT (code) DO UPDATE SET line = excluded.line, name = excluded.name,"
+        "  open311_code = excluded.open311_code, open311_group = excluded.open311_group,"
+        "  open311_keywords = excluded.open311_keywords,"
+        "  photo_to_conclude = excluded.photo_to_conclude"
+        " WHERE (categories.line, categories.name, categories.open311_code,"
+        "  categories.open311_group, categories.open311_keywords,"
+        "  categories.photo_to_conclude)"
+        "  IS DISTINCT FROM (excluded.line, excluded.name, excluded.open311_code,"
+        "  excluded.open311_group, excluded.open311_keywords, excluded.photo_to_conclude)"),
 };
 
 #define RULE_KEY_ORDER "coalesce(category, ''), severity, risk"

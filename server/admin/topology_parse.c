@@ -567,15 +567,20 @@ static int parse_open311(model *m, json_object *o, const char *path, category_re
 
 static int parse_category(model *m, json_object *o, const char *path)
 {
-    static const char *const allowed[] = {"code", "name", "line", "open311", NULL};
+    static const char *const allowed[] = {"code", "name", "line", "open311", "photo_to_conclude",
+                                          NULL};
     const char *code, *name, *line;
-    json_object *open311;
+    json_object *open311, *photo;
     char p[PATH_LEN];
     if (expect_object(m, o, path, allowed) != 0 || get_id(m, o, path, "code", 1, &code) != 0 ||
         get_name(m, o, path, "name", 1, NAME_MAX_CHARS, &name) != 0 ||
         get_line(m, o, path, "line", 1, &line) != 0 ||
-        member(m, o, path, "open311", 0, &open311) != 0)
+        member(m, o, path, "open311", 0, &open311) != 0 ||
+        member(m, o, path, "photo_to_conclude", 0, &photo) != 0)
         return -1;
+    child(p, path, "photo_to_conclude");
+    if (photo != NULL && !json_object_is_type(photo, json_type_boolean))
+        return topo_fail(m, p, "must be true or false, is %s", type_name(photo));
     child(p, path, "code");
     if (claim(m, &m->category_codes, code, p, "category") != 0)
         return -1;
@@ -588,6 +593,7 @@ static int parse_category(model *m, json_object *o, const char *path)
     c->name = name;
     c->line = line;
     c->open311_code = NULL;
+    c->photo_to_conclude = photo != NULL && json_object_get_boolean(photo);
     child(p, path, "open311");
     if (open311 != NULL && parse_open311(m, open311, p, c) != 0)
         return -1;

@@ -50,6 +50,7 @@ typedef struct category_rec {
     const char *open311_code, *open311_group;
     const char *open311_keywords[OPEN311_MAX_KEYWORDS];
     size_t n_open311_keywords;
+    int photo_to_conclude; /* concluded only with a photo (evidence; docs/topology.md) */
 } category_rec;
 
 typedef struct rule_rec {

@@ -264,6 +264,41 @@ static void answer_incidents(query_req *q, const PGresult *res)
     free(points);
 }
 
+/* The photos of one event as the statement lists them (FQ_SQL_CONSOLE_INCIDENT:
+ * "id content-type size width height sha256-hex name" a line), into at most
+ * `max` of `out`, whose sha256 point into `sha`. Returns how many. */
+static size_t parse_attachments(char *text, Fengqiao__V1__TimelineAttachment *out,
+                                uint8_t (*sha)[32], size_t max)
+{
+    size_t n = 0;
+    for (char *line = text, *next; line != NULL && *line != '\0' && n < max; line = next) {
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        unsigned long long id, size;
+        unsigned width, height;
+        char type[16], hex[65];
+        int name_at = -1;
+        if (sscanf(line, "%llu %15s %llu %u %u %64s %n", &id, type, &size, &width, &height, hex,
+                   &name_at) < 6 ||
+            sodium_hex2bin(sha[n], 32, hex, strlen(hex), NULL, NULL, NULL) != 0)
+            continue;
+        Fengqiao__V1__TimelineAttachment *a = &out[n];
+        fengqiao__v1__timeline_attachment__init(a);
+        a->id = id;
+        /* The table's CHECK allows these two only: point at constants. */
+        a->content_type = strcmp(type, "image/png") == 0 ? "image/png" : "image/jpeg";
+        a->size = size;
+        a->width = width;
+        a->height = height;
+        a->sha256.data = sha[n];
+        a->sha256.len = 32;
+        a->name = name_at > 0 ? line + name_at : "";
+        n++;
+    }
+    return n;
+}
+
 /* An incident and a page of its timeline; the description with the first
  * page. Stored fields are bounded (a description 4000 characters, a reason
  * 2000: at most 16 KB and 8 KB), so the summary, the description and one
@@ -284,9 +319,19 @@ static void answer_incident(query_req *q, const PGresult *res)
     summary_of(snap, res, 0, &s, co, co_buf, sizeof co_buf, SUMMARY_COLS + 7, &point);
     Fengqiao__V1__TimelineEvent *ev = calloc((size_t)rows, sizeof *ev);
     Fengqiao__V1__TimelineEvent **list = calloc((size_t)rows, sizeof *list);
-    if (ev == NULL || list == NULL) {
+    /* The photos' metadata (never their bytes), FQ_EVIDENCE_MAX_PHOTOS a row. */
+    Fengqiao__V1__TimelineAttachment *att = calloc((size_t)rows * 4, sizeof *att);
+    Fengqiao__V1__TimelineAttachment **att_list = calloc((size_t)rows * 4, sizeof *att_list);
+    uint8_t(*sha)[32] = calloc((size_t)rows * 4, sizeof *sha);
+    char **texts = calloc((size_t)rows, sizeof *texts); /* copies: libpq's are read-only */
+    if (ev == NULL || list == NULL || att == NULL || att_list == NULL || sha == NULL ||
+        texts == NULL) {
         free(ev);
         free(list);
+        free(att);
+        free(att_list);
+        free(sha);
+        free(texts);
         reply_status(q, ST(BUSY), "out of memory; retry later");
         return;
     }
@@ -314,6 +359,14 @@ static void answer_incident(query_req *q, const PGresult *res)
         ev[n].reason = PQgetvalue(res, r, SUMMARY_COLS + 5);
         ev[n].actor_name = PQgetvalue(res, r, SUMMARY_COLS + 6);
         ev[n].reason_code = PQgetvalue(res, r, SUMMARY_COLS + 9);
+        if (!PQgetisnull(res, r, SUMMARY_COLS + 10) &&
+            (texts[n] = strdup(PQgetvalue(res, r, SUMMARY_COLS + 10))) != NULL) {
+            size_t k = parse_attachments(texts[n], &att[4 * n], &sha[4 * n], 4);
+            for (size_t j = 0; j < k; j++)
+                att_list[4 * n + j] = &att[4 * n + j];
+            ev[n].attachments = &att_list[4 * n];
+            ev[n].n_attachments = k;
+        }
         if (!fq_reply_budget_take(&budget, fengqiao__v1__timeline_event__get_packed_size(&ev[n]))) {
             more = 1;
             break;
@@ -332,6 +385,12 @@ static void answer_incident(query_req *q, const PGresult *res)
     reply_result(q, &result);
     free(ev);
     free(list);
+    free(att);
+    free(att_list);
+    free(sha);
+    for (int r = 0; r < rows; r++)
+        free(texts[r]);
+    free(texts);
 }
 
 static void answer_roster(query_req *q, const PGresult *res)

@@ -423,7 +423,9 @@
  * Columns after the summary's (FQ_SQL_CONSOLE_NCOLUMNS): the description;
  * the event's seq, kind, actor node, at ms, reason, and the actor by name
  * (FQ_SQL_NODE_NAME; '' for fengqiaod); the report's point (lon, lat); the
- * event's reason code ('' before migration 0024). */
+ * event's reason code ('' before migration 0024); the photos stored with the
+ * event (migration 0026), metadata only, one line each — "id content-type
+ * size width height sha256-hex name" — or NULL. */
 #define FQ_SQL_CONSOLE_INCIDENT_NAME "fq_console_incident"
 #define FQ_SQL_CONSOLE_INCIDENT_NPARAMS 4
 #define FQ_SQL_CONSOLE_INCIDENT                                                                    \
@@ -434,7 +436,10 @@
     " coalesce((SELECT " FQ_SQL_NODE_NAME " FROM nodes n LEFT JOIN web_accounts a"                 \
     " ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker"                           \
     " WHERE n.id = e.actor_node), ''),"                                                            \
-    " i.lon, i.lat, coalesce(e.reason_code, '')"                                                   \
+    " i.lon, i.lat, coalesce(e.reason_code, ''),"                                                  \
+    " (SELECT string_agg(concat_ws(' ', a.id, a.content_type, a.size, a.width, a.height,"          \
+    " encode(a.sha256, 'hex'), a.name), E'\\n' ORDER BY a.id) FROM attachments a"                  \
+    " WHERE a.incident_id = i.id AND a.event_seq = e.seq)"                                         \
     " FROM incidents i LEFT JOIN events e ON e.incident_id = i.id AND e.seq > $3::bigint"          \
     " WHERE i.id = $2 AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                 \
     " ORDER BY e.seq LIMIT $4::bigint"

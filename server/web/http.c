@@ -252,6 +252,8 @@ static void on_filter_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **
 {
     fq_http *h = ((fq_http_filter *)self)->http;
     int status = req->res.status;
+    if (h->stopped)
+        req->http1_is_persistent = 0; /* the server is stopping: no next request here */
     if (status > 0 && status < MAX_STATUS)
         h->requests[route_group(req)][status]++;
     add_security_headers((fq_http_filter *)self, req, slot);
@@ -1523,6 +1525,15 @@ void fq_http_stop(fq_http *h)
         fq_web_stream_close(st);
     }
     h2o_context_request_shutdown(&h->ctx);
+    /* HTTP/1.1 has no GOAWAY: a browser's idle keep-alive connection would
+     * stay open until its request timeout, past the drain, and the context
+     * cannot be disposed under it (h2o asserts). Idle ones close now (their
+     * request timeout runs at once); one that answers a request meanwhile
+     * closes after its answer (on_filter_setup). */
+    if (h->accept_ctx.ctx != NULL) {
+        h->ctx.http1.req_timeout.timeout = 0;
+        h2o_timeout_run(h->ctx.loop, &h->ctx.http1.req_timeout, h2o_now(h->ctx.loop));
+    }
 }
 
 int fq_http_idle(fq_http *h)

@@ -83,8 +83,24 @@ static json_object *scalar(const ProtobufCFieldDescriptor *f, const void *p)
         const char *s = *(char *const *)p;
         return json_object_new_string(s ? s : "");
     }
-    case PROTOBUF_C_TYPE_BYTES:
-        return NULL; /* no bytes field is shown to the page */
+    case PROTOBUF_C_TYPE_BYTES: {
+        /* The only bytes a page is shown are hashes (an attachment's
+         * sha256): lowercase hex, as sha256sum prints them and as ETags
+         * carry them, not base64. */
+        const ProtobufCBinaryData *b = (const ProtobufCBinaryData *)p;
+        static const char digits[] = "0123456789abcdef";
+        char *hex = malloc(2 * b->len + 1);
+        if (hex == NULL)
+            return NULL;
+        for (size_t i = 0; i < b->len; i++) {
+            hex[2 * i] = digits[b->data[i] >> 4];
+            hex[2 * i + 1] = digits[b->data[i] & 15];
+        }
+        hex[2 * b->len] = '\0';
+        json_object *o = json_object_new_string(hex);
+        free(hex);
+        return o;
+    }
     case PROTOBUF_C_TYPE_MESSAGE: {
         const ProtobufCMessage *m = *(ProtobufCMessage *const *)p;
         return m ? fq_pbjson_message(m) : NULL;

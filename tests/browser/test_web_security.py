@@ -10,6 +10,10 @@ through http.client; what only a browser shows runs in headless Chromium.
 - a viewer cannot command (403);
 - a report titled <img src=x onerror=alert(1)> renders as text on the board
   and on the incident page: no alert, no such element, the text visible;
+- the phone page (docs/phone.md): no session is 401 on the field API too; a
+  console account is 403 on it and a worker account 403 on the console's
+  reads; the hostile title renders as text on the phone's list and
+  assignment pages;
 - TLS is required off loopback: --http 0.0.0.0:PORT without --tls-cert exits
   non-zero with a message;
 - HTTPS with a self-signed certificate works in Chromium, and the session
@@ -24,7 +28,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webtest  # noqa: E402
-from webtest import Api, Browser, WALL, check, log, self_signed_cert  # noqa: E402
+from webtest import PHONE, Api, Browser, WALL, check, log, self_signed_cert  # noqa: E402
 
 PASSWORD = "town-secret-2026!"
 XSS = "<img src=x onerror=alert(1)>"
@@ -56,6 +60,11 @@ def main(world):
     world.add_user("district.viewer", "viewer", district, PASSWORD, "区领导")
     world.add_user("district.sup", "supervisor", district, PASSWORD, "区督办员")
     world.add_user("victim", "operator", district, PASSWORD, "被猜密码的人")
+    # A grid worker's account, the only one on duty in its grid: the grid's reports are its own.
+    phone_worker = grid_a["workers"][0]
+    for w in grid_a["workers"][1:]:
+        world.worker_duty(w["id"], False)
+    world.add_worker_user("grid.worker", PASSWORD, "网格员小陈", worker=phone_worker["id"])
 
     # -- TLS required off loopback: the server refuses to start --
     port = webtest.free_port()
@@ -74,6 +83,10 @@ def main(world):
                              risk="medium", external_ref="SEC-B")
     xss_id, _ = server.report(f"{town_a['id']}-platform", grid_a["id"], XSS, severity="II", risk="high",
                               external_ref="SEC-XSS", description=XSS, address=XSS)
+    # Grade IV, low risk: kept in the village, the grid worker's.
+    xss_phone, _ = server.report(f"{town_a['id']}-platform", grid_a["id"], XSS, severity="IV", risk="low",
+                                 external_ref="SEC-XSS-PHONE", description=XSS, address=XSS,
+                                 reporter_name=XSS)
 
     # -- no session: 401 everywhere under /api/v1 --
     anon = Api(server)
@@ -81,6 +94,14 @@ def main(world):
                  "/api/v1/roster", "/api/v1/stats?by=town", "/api/v1/events"):
         expect(anon.request("GET", path), 401, "unauthenticated", f"GET {path} without a session")
     expect(anon.command(inc_a, "escalate"), 401, "unauthenticated", "a command without a session")
+    for path in ("/api/v1/field/assignments", f"/api/v1/field/assignments/{xss_phone}",
+                 "/api/v1/field/sync?after=0&wait_ms=0", "/api/v1/attachments/1"):
+        expect(anon.request("GET", path), 401, "unauthenticated", f"GET {path} without a session")
+    expect(anon.request("POST", f"/api/v1/field/assignments/{xss_phone}/actions",
+                        {"request_id": "anon-1", "kind": "acknowledge"}), 401, "unauthenticated",
+           "a field action without a session")
+    expect(anon.request("POST", "/api/v1/field/reports", {"request_id": "anon-2", "title": "x"}), 401,
+           "unauthenticated", "a field report without a session")
     anon.cookie = "fq_session=" + "0" * 64
     expect(anon.request("GET", "/api/v1/board"), 401, "unauthenticated", "a made-up session cookie")
 
@@ -103,6 +124,16 @@ def main(world):
     check(not found["incidents"], "a search does not reach another town's incidents")
     check(world.q1(f"SELECT count(*) FROM events WHERE incident_id = {inc_b} AND actor_node = 'p.town.a.op'") == "0",
           "no event from the refused command")
+
+    # -- the field API is the worker's, the console's reads are not --
+    expect(town_op.request("GET", "/api/v1/field/assignments"), 403, "role", "a console account on the field API")
+    phone_api = Api(server)
+    check(phone_api.login("grid.worker", PASSWORD)[0] == 200, "the worker signs in")
+    for path in ("/api/v1/board", f"/api/v1/incidents/{xss_phone}", "/api/v1/roster"):
+        expect(phone_api.request("GET", path), 403, "role", f"a worker account on {path}")
+    expect(phone_api.request("POST", f"/api/v1/field/assignments/{xss_phone}/actions",
+                             {"request_id": "no-csrf", "kind": "acknowledge"}, csrf=False), 403, "csrf",
+           "a field action without the CSRF token")
 
     # -- CSRF: a command without the token, or with another session's --
     expect(town_op.command(inc_a, "escalate", csrf=False), 403, "csrf", "a command without the CSRF token")
@@ -172,6 +203,37 @@ def main(world):
             check(center["name"] in panel, f"the incident page names the holder {center['name']}")
         b.screenshot("xss-incident")
         b.assert_no_console_errors("with a hostile title")
+    except BaseException:
+        b.dump()
+        raise
+    finally:
+        b.close()
+
+    # -- the hostile title on the phone page: text, on the list and the assignment --
+    b = Browser(world, PHONE, mobile=True)
+    try:
+        b.driver.get(server.base_url + "/phone/")
+        b.wait_js("return !!document.querySelector('form.signin input[name=account]')", "the phone's sign-in")
+        b.driver.find_element("css selector", "form.signin input[name=account]").send_keys("grid.worker")
+        b.driver.find_element("css selector", "form.signin input[name=password]").send_keys(PASSWORD)
+        b.driver.find_element("css selector", "form.signin button[type=submit]").click()
+        b.wait_js("return !!document.querySelector('.phone h2.list-title')", "the worker's list")
+        b.js("window.__fqAlerts = 0; window.alert = () => { window.__fqAlerts++; };")
+        b.wait_js(f"const c = document.querySelector('.cards a.card[data-id=\"{xss_phone}\"]');"
+                  f"return c && c.innerText.includes({XSS!r})", "the hostile title as text on the phone's list")
+        check(b.js("return document.querySelectorAll('img[src=x], img[src$=\"/x\"]').length") == 0,
+              "the hostile title made an element on the phone's list")
+        b.js(f"location.hash = '#/a/{xss_phone}'")
+        b.wait_js(f"const t = document.querySelector('.view h2.incident-title');"
+                  f"return t && t.innerText.includes({XSS!r}) && document.querySelector('.facts')",
+                  "the hostile title as text on the phone's assignment")
+        facts = b.js("return document.querySelector('.facts').innerText")
+        check(facts.count(XSS) >= 2, f"address and reporter as text too: {facts!r}")
+        check(b.js("return document.querySelectorAll('img[src=x], img[src$=\"/x\"]').length") == 0,
+              "the hostile title, address or reporter made an element on the phone's assignment")
+        check(not b.js("return window.__fqAlerts"), "alert() ran on the phone page")
+        b.screenshot("phone-xss")
+        b.assert_no_console_errors("on the phone with a hostile title")
     except BaseException:
         b.dump()
         raise

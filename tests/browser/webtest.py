@@ -27,6 +27,11 @@ import uuid
 
 WALL = (1920, 1080)
 DESK = (1366, 768)
+PHONE = (360, 640)  # the smallest phone the phone page is made for (docs/phone.md)
+
+# A phone's browser as the page sees it (Leaflet's L.Browser.mobile, touch).
+MOBILE_UA = ("Mozilla/5.0 (Linux; Android 13; Pixel 6) AppleWebKit/537.36 (KHTML, like Gecko) "
+             "Chrome/120.0.0.0 Mobile Safari/537.36")
 
 # The bound of every wait: a ceiling for a busy machine, never a measurement.
 WAIT_S = float(os.environ.get("FQ_BROWSER_WAIT_S", "30"))
@@ -188,6 +193,17 @@ class World:
                    "--display-name", display_name or account, stdin=password + "\n")
         return account
 
+    def add_worker_user(self, account, password, display_name, worker=None, unit=None):
+        """A worker account (the phone page's): serving a grid worker or a
+        unit's duty post, the password on stdin."""
+        serves = ["--serves-worker", worker] if worker else ["--serves-unit", unit]
+        self.admin("user", "add", account, "--role", "worker", *serves,
+                   "--display-name", display_name, stdin=password + "\n")
+        return account
+
+    def worker_duty(self, worker, on):
+        self.admin("worker", "duty", worker, "on" if on else "off")
+
     # -- the server --
 
     def start_server(self, http_addr=None, extra=(), tls=None):
@@ -234,13 +250,16 @@ class Server:
     def base_url(self):
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.http_port}"
 
-    def argv(self):
-        self.intake = f"tcp://127.0.0.1:{free_port()}"
-        self.terminals = f"tcp://127.0.0.1:{free_port()}"
-        self.http_port = free_port()
+    def argv(self, same_ports=False):
+        if not same_ports:
+            self.intake = f"tcp://127.0.0.1:{free_port()}"
+            self.terminals = f"tcp://127.0.0.1:{free_port()}"
+            self.http_port = free_port()
         addr = self.http_addr or f"127.0.0.1:{self.http_port}"
         self.http_port = int(addr.rsplit(":", 1)[1])
         self.ready = os.path.join(self.world.work, f"server.{self.n}.ready")
+        if os.path.exists(self.ready):
+            os.unlink(self.ready)
         argv = [self.world.serverd, "--db", self.world.db, "--server-key", self.world.server_key,
                 "--intake", self.intake, "--terminals", self.terminals, "--http", addr,
                 "--ready-file", self.ready,
@@ -250,9 +269,11 @@ class Server:
             argv += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         return argv + self.extra
 
-    def start(self):
-        for attempt in range(3):
-            argv = self.argv()
+    def start(self, same_ports=False):
+        """same_ports: again on the ports of the last start (a restart the
+        browser does not notice but for the gap)."""
+        for attempt in range(3 if not same_ports else 1):
+            argv = self.argv(same_ports)
             logf = open(self.log_path, "ab")
             self.proc = subprocess.Popen(argv, stdout=logf, stderr=logf)
             try:
@@ -265,7 +286,7 @@ class Server:
                 wait_until(self._http_accepts, f"fengqiaod accepts HTTP on {self.http_port}")
                 log(f"fengqiaod {self.proc.pid} serving {self.base_url}")
                 return
-            if "cannot listen" not in self.tail() and "in use" not in self.tail():
+            if same_ports or ("cannot listen" not in self.tail() and "in use" not in self.tail()):
                 raise Failure(f"fengqiaod exited during start ({self.proc.returncode}): {self.tail()}")
             log(f"a port was taken (attempt {attempt + 1}); trying others")
         raise Failure("could not start fengqiaod")
@@ -283,6 +304,16 @@ class Server:
                 return "".join(f.readlines()[-n:])
         except OSError:
             return ""
+
+    def restart_later(self):
+        """Stops the server now (checked as stop() checks it); start(same_ports=True)
+        brings it back on the same ports."""
+        problems = self.stop()
+        if problems:
+            raise Failure("; ".join(problems))
+        self.stopped = False
+        self.n = max(s.n for s in self.world.servers) + 1  # a log of its own
+        self.log_path = os.path.join(self.world.work, f"server.{self.n}.log")
 
     def stop(self):
         """SIGTERM, a clean exit within 20 s, no sanitizer report. Returns
@@ -452,7 +483,7 @@ class Browser:
     (every entry read is remembered, so errors are never lost between
     reads) and screenshots saved as artifacts."""
 
-    def __init__(self, world, size=WALL, extra_args=()):
+    def __init__(self, world, size=WALL, extra_args=(), mobile=False):
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
         self.world = world
@@ -465,7 +496,14 @@ class Browser:
         self.driver.set_page_load_timeout(WAIT_S * 2)
         self.driver.set_script_timeout(WAIT_S)
         self.console = []
+        self.mobile = mobile
         world.browsers.append(self)
+        if mobile:
+            # A phone: touch, a phone's user agent, the screen's pixel ratio of 2.
+            self.driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled",
+                                        {"enabled": True, "maxTouchPoints": 5})
+            self.driver.execute_cdp_cmd("Emulation.setUserAgentOverride",
+                                        {"userAgent": MOBILE_UA, "platform": "Android"})
         self.resize(size)
         log(f"chromium started in {time.monotonic() - t0:.1f} s")
 
@@ -473,8 +511,19 @@ class Browser:
         """The viewport exactly size (the window's frame does not count)."""
         self.size = size
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                    {"width": size[0], "height": size[1], "deviceScaleFactor": 1,
-                                     "mobile": False})
+                                    {"width": size[0], "height": size[1],
+                                     "deviceScaleFactor": 2 if self.mobile else 1,
+                                     "mobile": self.mobile})
+
+    def grant(self, origin, permissions):
+        """Permissions a person would grant the page (geolocation, notifications)."""
+        self.driver.execute_cdp_cmd("Browser.grantPermissions",
+                                    {"origin": origin, "permissions": list(permissions)})
+
+    def set_position(self, lat, lng, accuracy=12):
+        """The position the Geolocation API gives the page."""
+        self.driver.execute_cdp_cmd("Emulation.setGeolocationOverride",
+                                    {"latitude": lat, "longitude": lng, "accuracy": accuracy})
 
     def screenshot(self, name):
         path = os.path.join(self.world.artifacts, "screenshots",
@@ -498,8 +547,14 @@ class Browser:
     def console_errors(self):
         return [e for e in self.read_console() if e.get("level") == "SEVERE"]
 
-    def assert_no_console_errors(self, where):
-        errors = self.console_errors()
+    def assert_no_console_errors(self, where, allow=()):
+        """allow: substrings of errors expected here (a failed request while
+        the server is down); each other SEVERE entry since the last check
+        fails the test."""
+        every = self.console_errors()
+        errors = [e for e in every[getattr(self, "_checked", 0):]
+                  if not any(a in e.get("message", "") for a in allow)]
+        self._checked = len(every)
         check(not errors, f"console errors {where}: " +
               "; ".join(e.get("message", "")[:300] for e in errors))
 

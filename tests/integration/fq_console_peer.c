@@ -391,6 +391,19 @@ int main(int argc, char **argv)
                                            json_object_new_string(r->timeline[k]->actor_name));
                     json_object_object_add(e, "reason_code",
                                            json_object_new_string(r->timeline[k]->reason_code));
+                    /* The photos' metadata: "id type size WxH sha256hex name". */
+                    json_object *photos = json_object_new_array();
+                    for (size_t j = 0; j < r->timeline[k]->n_attachments; j++) {
+                        const Fengqiao__V1__TimelineAttachment *a = r->timeline[k]->attachments[j];
+                        char sha_hex[65] = "";
+                        if (a->sha256.len == 32)
+                            sodium_bin2hex(sha_hex, sizeof sha_hex, a->sha256.data, 32);
+                        char line[320];
+                        snprintf(line, sizeof line, "%" PRIu64 " %s %" PRIu64 " %ux%u %s %s", a->id,
+                                 a->content_type, a->size, a->width, a->height, sha_hex, a->name);
+                        json_object_array_add(photos, json_object_new_string(line));
+                    }
+                    json_object_object_add(e, "attachments", photos);
                     json_object_array_add(timeline, e);
                 }
             } else {

@@ -61,6 +61,13 @@ static void usage(FILE *out)
         "         --pad-to N: add an unknown envelope field so the frame is N bytes\n"
         "         --sync [--off-duty] [--after-seq N] [--wait-ms N]: a terminal_sync body\n"
         "         instead of the report (the reply line then has items= last_seq= superseded=)\n"
+        "         --action KIND --incident N [--note S]: an assignment_action body (KIND\n"
+        "         acknowledge, return, progress, extend, conclude, reply; the reply line has\n"
+        "         state=)\n"
+        "         --photo FILE: attach FILE (named truthfully: SHA-256, size, and the type its\n"
+        "         first bytes say); after it --photo-type T names another type,\n"
+        "         --photo-tamper changes a byte after the hash, --photo-ref-only sends its ref\n"
+        "         without the bytes (to the report, or the action given)\n"
         "  replay FILE [--times N] [--parallel]   send the saved frame's exact bytes again\n"
         "  random [--count N] [--size N]          random bytes as frames (REQ)\n"
         "  oversize [--size N]                    a frame larger than 64 KiB (REQ)\n"
@@ -156,15 +163,23 @@ static void print_reply(const opts *o, const uint8_t *frame, size_t len)
     }
     uint64_t incident = 0, seq = 0;
     int dup = 0;
+    const char *state = "";
     if (r->result_case == FENGQIAO__V1__REPLY__RESULT_INCIDENT && r->incident != NULL) {
         incident = r->incident->incident_id;
         dup = r->incident->duplicate;
         seq = r->incident->event_seq;
     }
+    if (r->result_case == FENGQIAO__V1__REPLY__RESULT_ACTION && r->action != NULL) {
+        incident = r->action->incident_id;
+        seq = r->action->event_seq;
+        state = r->action->state;
+    }
     printf("reply status=%s signed=%d message_id=%" PRIu64 " incident=%" PRIu64
-           " duplicate=%d event_seq=%" PRIu64 " retry_after_ms=%" PRIu32 " message=%s\n",
+           " duplicate=%d event_seq=%" PRIu64 " retry_after_ms=%" PRIu32
+           " error_code=%s state=%s message=%s\n",
            fq_status_name(r->status), is_signed, r->message_id, incident, dup, seq,
-           r->retry_after_ms, r->message ? r->message : "");
+           r->retry_after_ms, r->error_code && r->error_code[0] ? r->error_code : "-",
+           state[0] ? state : "-", r->message ? r->message : "");
 }
 
 /* A cooked REQ socket connected to the URL, with the resend pushed far out:
@@ -287,6 +302,15 @@ static int cmd_report(opts *o, int argc, char **argv)
     Fengqiao__V1__ReportIncident rep = FENGQIAO__V1__REPORT_INCIDENT__INIT;
     Fengqiao__V1__GeoPoint point = FENGQIAO__V1__GEO_POINT__INIT;
     Fengqiao__V1__TerminalSync sync = FENGQIAO__V1__TERMINAL_SYNC__INIT;
+    Fengqiao__V1__AssignmentAction act = FENGQIAO__V1__ASSIGNMENT_ACTION__INIT;
+    enum { MAX_PHOTOS = 8 };
+    Fengqiao__V1__AttachmentRef refs[MAX_PHOTOS];
+    Fengqiao__V1__AttachmentRef *ref_ptrs[MAX_PHOTOS];
+    uint8_t ref_sha[MAX_PHOTOS][32];
+    ProtobufCBinaryData photos[MAX_PHOTOS];
+    size_t n_refs = 0, n_photos = 0;
+    int tamper[MAX_PHOTOS] = {0};
+    memset(photos, 0, sizeof photos);
     env.schema_version = FQ_SCHEMA_VERSION;
     env.message_id = fqc_fresh_message_id();
     env.sent_at_ms = fq_now_ms();
@@ -330,11 +354,56 @@ static int cmd_report(opts *o, int argc, char **argv)
             env.body_case = FENGQIAO__V1__ENVELOPE__BODY__NOT_SET;
             env.report_incident = NULL;
             takes = 0;
+        } else if (strcmp(a, "--photo-tamper") == 0 && n_photos > 0) {
+            tamper[n_photos - 1] = 1;
+            takes = 0;
+        } else if (strcmp(a, "--photo-ref-only") == 0 && n_photos > 0 && n_photos == n_refs) {
+            free(photos[--n_photos].data);
+            photos[n_photos].data = NULL;
+            takes = 0;
         } else if (v == NULL) {
             fprintf(stderr, "fq_raw_peer: %s needs a value\n", a);
             goto out;
         } else if (strcmp(a, "--save") == 0) {
             save = v;
+        } else if (strcmp(a, "--action") == 0) {
+            static const char *const kinds[] = {"",       "acknowledge", "return", "progress",
+                                                "extend", "conclude",    "reply"};
+            act.kind = 0;
+            for (int k = 1; k < (int)(sizeof kinds / sizeof kinds[0]); k++)
+                if (strcmp(v, kinds[k]) == 0)
+                    act.kind = (Fengqiao__V1__ActionKind)k;
+            if (act.kind == 0) {
+                fprintf(stderr, "fq_raw_peer: unknown action %s\n", v);
+                goto out;
+            }
+            env.body_case = FENGQIAO__V1__ENVELOPE__BODY_ASSIGNMENT_ACTION;
+            env.assignment_action = &act;
+        } else if (strcmp(a, "--incident") == 0 && parse_u64(v, &u) == 0) {
+            act.incident_id = u;
+        } else if (strcmp(a, "--note") == 0) {
+            act.note = (char *)v;
+        } else if (strcmp(a, "--photo") == 0 && n_refs < MAX_PHOTOS) {
+            uint8_t *data = NULL;
+            size_t len = 0;
+            if (read_file(v, &data, &len) != 0)
+                goto out;
+            Fengqiao__V1__AttachmentRef *ref = &refs[n_refs];
+            fengqiao__v1__attachment_ref__init(ref);
+            crypto_hash_sha256(ref_sha[n_refs], data, len);
+            ref->sha256.data = ref_sha[n_refs];
+            ref->sha256.len = 32;
+            ref->size = len;
+            ref->content_type = len >= 2 && data[0] == 0xff && data[1] == 0xd8 ? "image/jpeg"
+                                : len >= 1 && data[0] == 0x89                  ? "image/png"
+                                                                               : "image/jpeg";
+            const char *slash = strrchr(v, '/');
+            ref->name = (char *)(slash ? slash + 1 : v);
+            ref_ptrs[n_refs++] = ref;
+            photos[n_photos].data = data;
+            photos[n_photos++].len = len;
+        } else if (strcmp(a, "--photo-type") == 0 && n_refs > 0) {
+            refs[n_refs - 1].content_type = (char *)v;
         } else if (strcmp(a, "--schema") == 0 && parse_u64(v, &u) == 0) {
             env.schema_version = (uint32_t)u;
         } else if (strcmp(a, "--after-seq") == 0 && parse_u64(v, &u) == 0) {
@@ -396,6 +465,13 @@ static int cmd_report(opts *o, int argc, char **argv)
     }
     if (have_lon || have_lat)
         rep.location = &point;
+    rep.attachments = ref_ptrs;
+    rep.n_attachments = n_refs;
+    act.attachments = ref_ptrs;
+    act.n_attachments = n_refs;
+    for (size_t k = 0; k < n_photos; k++)
+        if (tamper[k] && photos[k].len > 0)
+            photos[k].data[photos[k].len / 2] ^= 0x01;
     if (o->node == NULL || !o->have_key) {
         fprintf(stderr, "fq_raw_peer: report needs --node and a key\n");
         goto out;
@@ -456,6 +532,8 @@ static int cmd_report(opts *o, int argc, char **argv)
     Fengqiao__V1__SignedRequest sr = FENGQIAO__V1__SIGNED_REQUEST__INIT;
     sr.envelope.data = env_bytes;
     sr.envelope.len = env_len;
+    sr.attachments = photos;
+    sr.n_attachments = n_photos;
     if (!no_mac) {
         sr.mac.data = mac;
         sr.mac.len = sizeof mac;
@@ -479,6 +557,8 @@ static int cmd_report(opts *o, int argc, char **argv)
 out:
     free(append);
     free(title_bytes);
+    for (size_t k = 0; k < n_photos; k++)
+        free(photos[k].data);
     return rv;
 }
 

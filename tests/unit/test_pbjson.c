@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -216,10 +217,48 @@ static void test_stats_csv(void **state)
     json_object_put(o);
 }
 
+/* An attachment's sha256 (bytes) is shown as lowercase hex. */
+static void test_attachment_hash_as_hex(void **state)
+{
+    (void)state;
+    uint8_t sha[32];
+    for (int i = 0; i < 32; i++)
+        sha[i] = (uint8_t)(i * 9 + 0xa0);
+    Fengqiao__V1__TimelineAttachment a = FENGQIAO__V1__TIMELINE_ATTACHMENT__INIT;
+    a.id = 31;
+    a.content_type = "image/jpeg";
+    a.size = 1234;
+    a.sha256.data = sha;
+    a.sha256.len = sizeof sha;
+    a.width = 320;
+    a.height = 240;
+    a.name = "after.jpg";
+    Fengqiao__V1__TimelineAttachment *list[1] = {&a};
+    Fengqiao__V1__TimelineEvent ev = FENGQIAO__V1__TIMELINE_EVENT__INIT;
+    ev.seq = 9;
+    ev.kind = "concluded";
+    ev.attachments = list;
+    ev.n_attachments = 1;
+    json_object *o = fq_pbjson_message(&ev.base);
+    assert_non_null(o);
+    json_object *arr = field(o, "attachments");
+    assert_int_equal(json_object_array_length(arr), 1);
+    json_object *one = json_object_array_get_idx(arr, 0);
+    char want[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(want + 2 * i, 3, "%02x", sha[i]);
+    assert_string_equal(json_object_get_string(field(one, "sha256")), want);
+    assert_int_equal(json_object_get_int64(field(one, "id")), 31);
+    assert_int_equal(json_object_get_int64(field(one, "width")), 320);
+    assert_string_equal(json_object_get_string(field(one, "name")), "after.jpg");
+    json_object_put(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enum_names),
+        cmocka_unit_test(test_attachment_hash_as_hex),
         cmocka_unit_test(test_summary_as_json),
         cmocka_unit_test(test_point_and_oneof),
         cmocka_unit_test(test_decode_a_joint_assignment),

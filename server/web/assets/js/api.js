@@ -34,7 +34,9 @@ export function query(params) {
     return s ? `?${s}` : '';
 }
 
-async function call(method, path, body, { quiet401 = false } = {}) {
+// One request to the API: the parsed JSON answer, or an ApiError (status 0:
+// the network). The phone page (phone/js/field.js) makes its calls through it too.
+export async function call(method, path, body, { quiet401 = false, signal } = {}) {
     const headers = { Accept: 'application/json' };
     if (method !== 'GET') headers['X-CSRF-Token'] = csrf;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -46,6 +48,7 @@ async function call(method, path, body, { quiet401 = false } = {}) {
             body: body === undefined ? undefined : JSON.stringify(body),
             credentials: 'same-origin',
             cache: 'no-store',
+            signal,
         });
     } catch (e) {
         throw new ApiError(0, 'network', t('networkError'), 0);

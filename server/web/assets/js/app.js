@@ -267,6 +267,8 @@ class Console {
 }
 
 async function start(session) {
+    // A grid worker's account has the phone page, not the console (docs/phone.md).
+    if (session.role === 'worker') { location.replace('/phone/'); return; }
     setCsrf(session.csrf);
     rememberSignedIn(true);
     replace(root, el('p', { class: 'boot' }, t('loading')));

@@ -75,6 +75,7 @@ const zh = {
     place: '位置',
     placeApprox: '（位置取自所属网格）',
     timeline: '处置过程',
+    photo: '照片',
     moreTimeline: '更早的记录',
     system: '系统',
     commands: '指挥操作',
@@ -178,6 +179,8 @@ const zh = {
         role: '当前角色无此权限', not_found: '未找到', wrong_state: '事件当前状态不允许此操作',
         already_done: '已是此状态',
         conflict: '请求编号冲突', too_large: '内容过长', rate_limited: '操作过于频繁', busy: '服务器繁忙',
+        not_an_image: '不是图片（只收 JPEG 或 PNG）', photo_required: '此类事件办结须附照片',
+        photo_mismatch: '照片与请求不符',
     },
 };
 
@@ -255,6 +258,7 @@ const en = {
     place: 'Place',
     placeApprox: '(placed at its grid)',
     timeline: 'Timeline',
+    photo: 'Photo',
     moreTimeline: 'Earlier events',
     system: 'system',
     commands: 'Commands',
@@ -363,7 +367,8 @@ const en = {
         not_found: 'Not found', wrong_state: 'The incident\'s state does not allow this',
         already_done: 'Already so',
         conflict: 'Request id conflict', too_large: 'Too long', rate_limited: 'Too many requests',
-        busy: 'The server is busy',
+        busy: 'The server is busy', not_an_image: 'Not an image (JPEG or PNG only)',
+        photo_required: 'This category needs a photo to conclude', photo_mismatch: 'The photo does not match the request',
     },
 };
 

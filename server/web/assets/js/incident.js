@@ -8,25 +8,12 @@ import { el, replace, select, dateTime, requestId, wallInput, fromWallInput } fr
 import { t, label } from './i18n.js';
 import { countdown, stateLabel, isOpen, suspendedMark } from './board.js';
 import { PlaceMap } from './map.js';
+import { timelineReason, attachmentThumbs } from './timeline.js';
 
 const OPEN_COMMANDS = ['assign', 'escalate', 'supervise', 'approve_extension', 'deny_extension', 'merge', 'conclude'];
 const CLOSED_COMMANDS = ['verify', 'follow_up', 'reopen'];
 // Suspended (中止): resumed, concluded or merged; nothing else until resumed.
 const SUSPENDED_COMMANDS = ['resume', 'conclude', 'merge'];
-
-// The reason shown for a timeline event: fengqiaod's own by its code's label
-// (its English sentence with rule numbers as the tooltip), a person's by their
-// words, after the label when the code says the ground (a return). Events
-// stored before the server recorded codes show the reason as stored.
-export function timelineReason(ev) {
-    const code = ev.reason_code || '';
-    const reason = ev.reason || '';
-    const byPerson = !!ev.actor;
-    const plain = code === 'holder_action' || code === 'operator_choice';
-    if (!code || (byPerson && plain)) return reason ? el('div', { class: 'reason' }, reason) : null;
-    const text = byPerson && reason ? `${label('reasons', code)}: ${reason}` : label('reasons', code);
-    return el('div', { class: 'reason', title: byPerson ? '' : reason }, text);
-}
 
 function commandsFor(inc, role) {
     if (role === 'viewer') return [];
@@ -131,7 +118,8 @@ export class IncidentPanel {
             el('time', null, dateTime(ev.at_ms)), ' ',
             el('strong', null, label('events', ev.kind)), ' ',
             el('span', { class: 'actor' }, ev.actor_name || (ev.actor ? topo.name(ev.actor) : t('system'))),
-            timelineReason(ev))));
+            timelineReason(ev),
+            attachmentThumbs(ev))));
         // A live refresh keeps the command form (and what is being typed in it)
         // unless the commands the incident allows have changed.
         const formKey = `${inc.incident_id}:${commandsFor(inc, this.session.role).join(',')}`;
