@@ -115,10 +115,14 @@ def open_assignment(b, iid):
 
 
 def tap(b, selector, what):
-    el = b.wait(lambda br: br.driver.find_element("css selector", selector), what)
-    b.js("arguments[0].scrollIntoView({block: 'center'})", el)
-    el.click()
-    return el
+    """Finds, scrolls to and clicks; again when a redraw of the page (a live
+    update) replaced the element in between (a stale element is not clicked)."""
+    def go():
+        el = b.driver.find_element("css selector", selector)
+        b.js("arguments[0].scrollIntoView({block: 'center'})", el)
+        el.click()
+        return el
+    return webtest.wait_until(go, what)
 
 
 def action(b, kind, note=None, photos=(), picker=None):
