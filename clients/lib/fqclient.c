@@ -21,6 +21,8 @@ typedef struct slot {
     uint64_t message_id;
     uint8_t *envelope; /* packed template; sent_at is set at each send */
     size_t envelope_len;
+    const ProtobufCBinaryData *photos; /* the caller's, beside the envelope */
+    size_t n_photos;
     int64_t first_sent_us;
     int64_t deadline_ms;
     int64_t resend_at_ms; /* 0: a reply is awaited */
@@ -232,7 +234,8 @@ static void send_now(fqc *c, slot *s)
     env->sent_at_ms = fq_now_ms();
     uint8_t *frame;
     size_t frame_len;
-    int rv = fq_wire_seal_request(c->config.key, env, &frame, &frame_len);
+    int rv = fq_wire_seal_request_attached(c->config.key, env, s->photos, s->n_photos, &frame,
+                                           &frame_len);
     fengqiao__v1__envelope__free_unpacked(env, NULL);
     if (rv != FQ_WIRE_OK) {
         finish_no_answer(c, s, "out of memory");
@@ -269,6 +272,13 @@ int fqc_submit(fqc *c, uint64_t tag, uint64_t message_id, const Fengqiao__V1__En
 int fqc_submit_timeout(fqc *c, uint64_t tag, uint64_t message_id,
                        const Fengqiao__V1__Envelope *body_only, int64_t timeout_ms)
 {
+    return fqc_submit_attached(c, tag, message_id, body_only, NULL, 0, timeout_ms);
+}
+
+int fqc_submit_attached(fqc *c, uint64_t tag, uint64_t message_id,
+                        const Fengqiao__V1__Envelope *body_only, const ProtobufCBinaryData *photos,
+                        size_t n_photos, int64_t timeout_ms)
+{
     int default_timeout = timeout_ms <= 0;
     if (default_timeout)
         timeout_ms = c->config.timeout_ms;
@@ -298,6 +308,8 @@ int fqc_submit_timeout(fqc *c, uint64_t tag, uint64_t message_id,
     if (s->envelope == NULL)
         return -1;
     fengqiao__v1__envelope__pack(&env, s->envelope);
+    s->photos = photos;
+    s->n_photos = n_photos;
     s->busy = 1;
     s->tag = tag;
     s->message_id = message_id;

@@ -120,6 +120,14 @@ int fqc_submit(fqc *client, uint64_t tag, uint64_t message_id,
 int fqc_submit_timeout(fqc *client, uint64_t tag, uint64_t message_id,
                        const Fengqiao__V1__Envelope *body_only, int64_t timeout_ms);
 
+/* As fqc_submit_timeout, with photos beside the envelope (in the order of
+ * the body's AttachmentRefs; docs/terminals.md, "Photos as evidence"). They
+ * are the caller's and must stay valid until the result has come back. A
+ * request over the frame limit is answered INVALID without being sent. */
+int fqc_submit_attached(fqc *client, uint64_t tag, uint64_t message_id,
+                        const Fengqiao__V1__Envelope *body_only, const ProtobufCBinaryData *photos,
+                        size_t n_photos, int64_t timeout_ms);
+
 /* Closes and reopens every socket that carries no request, with fresh
  * random reconnect intervals: drops a connection that went silent (and any
  * request nanomsg would still resend on it). 0 or -1 with a message. */

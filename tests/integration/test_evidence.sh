@@ -21,6 +21,7 @@
 source "$(dirname "$0")/lib.sh"
 
 FQ_MAKE_IMAGE=${FQ_MAKE_IMAGE:?}
+FQ_TERMINAL=${FQ_TERMINAL:?}
 db_create
 setup_world
 W1=lingyin-v1-g1.w1
@@ -91,6 +92,27 @@ for f in before.jpg sketch.png; do
     assert_eq "$(q "SELECT position(decode('$(sha_of "$P/$f")', 'hex') IN payload) > 0 FROM events WHERE seq = $seq")" \
         t "the event's envelope names $f's SHA-256"
 done
+# fq-terminal sends photos too (--photo); over nanomsg the whole request
+# must fit 64 KiB, and a larger one is refused before it is sent.
+term() { # node args...
+    local node=$1
+    shift
+    "$FQ_TERMINAL" --node "$node" --key-file "$(key_of "$node")" --url "$TERMINALS_URL" \
+        --state-dir "$WORK/terminal-state" --timeout-ms 20000 "$@"
+}
+mkdir -p "$WORK/terminal-state"
+out=$(term "$node" progress "$inc" --note "再拍一张" --photo "$P/after.jpg" --json) ||
+    fail "fq-terminal progress --photo: $out"
+tseq=$(jq -r .event_seq <<<"$out")
+assert_eq "$(q "SELECT encode(sha256, 'hex') || ' ' || name FROM attachments WHERE event_seq = $tseq")" \
+    "$(sha_of "$P/after.jpg") after.jpg" "fq-terminal's photo, stored with its event"
+"$FQ_MAKE_IMAGE" --jpeg 400 400 "$P/big.jpg" --noise
+rc=0
+out=$(term "$node" progress "$inc" --note 大图 --photo "$P/big.jpg" 2>&1) || rc=$?
+assert_eq "$rc" 1 "fq-terminal with a photo over the frame: exit status ($out)"
+assert_match "at most 65536 \(not sent\)" "$out" "fq-terminal says the request is too large for nanomsg"
+out=$(term "$node" progress "$inc" --note 文件 --photo "$P/not-a-photo.jpg" 2>&1) && fail "a document was sent"
+assert_match "not a JPEG or PNG" "$out" "fq-terminal refuses a document before sending"
 # Evidence is append-only.
 out=$(q "UPDATE attachments SET name = 'x' WHERE incident_id = $inc" 2>&1) &&
     fail "an attachment row was updated"
@@ -105,7 +127,7 @@ assert_eq "$(jq -r ".timeline[] | select(.seq == $seq) | .attachments[]" <<<"$ti
     "${ids%% *} image/jpeg $(stat -c %s "$P/before.jpg") 320x240 $(sha_of "$P/before.jpg") before.jpg
 ${ids##* } image/png $(stat -c %s "$P/sketch.png") 64x48 $(sha_of "$P/sketch.png") sketch.png" \
     "the console's timeline lists the event's photos"
-assert_eq "$(jq -r "[.timeline[] | select(.seq != $seq) | .attachments[]] | length" <<<"$timeline")" 0 \
+assert_eq "$(jq -r "[.timeline[] | select(.seq != $seq and .seq != $tseq) | .attachments[]] | length" <<<"$timeline")" 0 \
     "the other events have none"
 log "A: a progress note with two photos, stored with its event; the envelope names them; the timeline lists them"
 
