@@ -11,12 +11,15 @@
  *       syncs again at once with the new after_seq. An ITEM_ASSIGNMENT whose
  *       title is "bench <CLOCK_REALTIME us>" gives one latency sample: receipt
  *       time minus that. Ends early when --stop-file FILE exists. Prints one
- *       JSON line.
+ *       JSON line. --receipts FILE: process p writes "<title us>\t<receipt
+ *       us>" for each sample to FILE.<p>.
  *   fq-bench-terminals report --url URL --node ID --key-file FILE --grids G
- *                             --rate R --seconds T [--clients K]
+ *                             --rate R --seconds T [--clients K] [--acks FILE]
  *       paced reports (severity IV, risk low, dispute.neighbour) over grids
  *       g0..g<G-1>, title "bench <send time us>", each at its own point at
- *       least 1 km from the others (no duplicates). Prints one JSON line.
+ *       least 1 km from the others (no duplicates). Prints one JSON line;
+ *       --acks gets "<title us>\t<CLOCK_REALTIME us of its ack>" for each
+ *       acknowledged report.
  *
  * Every process raises RLIMIT_NOFILE to its hard limit. */
 #define _GNU_SOURCE
@@ -52,8 +55,9 @@ static void usage(void)
     fprintf(stderr,
             "usage: fq-bench-terminals keys --server-key FILE --count N --keys-out FILE\n"
             "       fq-bench-terminals hold --url URL --keys FILE --count N --procs P --seconds T\n"
+            "                          [--stop-file FILE] [--receipts FILE]\n"
             "       fq-bench-terminals report --url URL --node ID --key-file FILE --grids G\n"
-            "                          --rate R --seconds T [--clients K]\n");
+            "                          --rate R --seconds T [--clients K] [--acks FILE]\n");
     exit(2);
 }
 
@@ -111,7 +115,7 @@ static int rcv_fd(int s)
 }
 
 struct opts {
-    const char *url, *keys, *server_key, *keys_out, *node, *key_file, *stop_file;
+    const char *url, *keys, *server_key, *keys_out, *node, *key_file, *stop_file, *acks, *receipts;
     long count, procs, grids, clients;
     double seconds, rate;
 };
@@ -211,6 +215,13 @@ static void run_hold_proc(void *arg, int index, int count, int out)
     memset(&t, 0, sizeof t);
     uint32_t *samples = NULL;
     size_t cap = 0;
+    FILE *receipts = NULL;
+    if (o->receipts) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s.%d", o->receipts, index);
+        if (!(receipts = fopen(path, "w")))
+            bu_die_errno("--receipts");
+    }
     /* Items reported before the terminals started (the intake peak phase)
      * arrive as a backlog on the first sync: they are delivered, but are
      * not latency samples. */
@@ -309,6 +320,8 @@ static void run_hold_proc(void *arg, int index, int count, int out)
                         samples[t.recorded++] = ns < 0            ? 0
                                                 : ns > UINT32_MAX ? UINT32_MAX
                                                                   : (uint32_t)ns;
+                        if (receipts)
+                            fprintf(receipts, "%lld\t%" PRId64 "\n", sent, now_us);
                     }
                 }
                 if (!s->superseded && s->last_seq > m->after_seq && s->n_items == 0)
@@ -323,6 +336,8 @@ static void run_hold_proc(void *arg, int index, int count, int out)
     getrusage(RUSAGE_SELF, &ru);
     t.cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    if (receipts && fclose(receipts))
+        bu_die_errno("--receipts");
     bu_send_report(out, &t, sizeof t, samples, t.recorded);
     _exit(0); /* no nn_close: the held syncs just go away with the process */
 }
@@ -397,6 +412,10 @@ static int run_report(const struct opts *o)
     bool *busy = bu_xmalloc(sizeof(bool) * (size_t)k);
     uint64_t *ids = bu_xmalloc(sizeof(uint64_t) * (size_t)k);
     int64_t *sent_ns = bu_xmalloc(sizeof(int64_t) * (size_t)k);
+    int64_t *title_us = bu_xmalloc(sizeof(int64_t) * (size_t)k);
+    FILE *acks_out = NULL;
+    if (o->acks && !(acks_out = fopen(o->acks, "w")))
+        bu_die_errno("--acks");
     struct bu_latencies acks = {0}; /* send -> acknowledged (the commit) */
     struct pollfd *pfds = bu_xmalloc(sizeof *pfds * (size_t)k);
     for (int i = 0; i < k; i++) {
@@ -437,7 +456,8 @@ static int run_report(const struct opts *o)
             if (i < 0)
                 break;
             char title[48], ref[40];
-            snprintf(title, sizeof title, "bench %" PRId64, real_us());
+            int64_t stamp_us = real_us();
+            snprintf(title, sizeof title, "bench %" PRId64, stamp_us);
             snprintf(ref, sizeof ref, "BENCH-%" PRIu64, next_id);
             char place[24];
             snprintf(place, sizeof place, "g%" PRIu64, sched % (uint64_t)o->grids);
@@ -481,6 +501,7 @@ static int run_report(const struct opts *o)
             busy[i] = true;
             ids[i] = next_id++;
             sent_ns[i] = bu_now_ns();
+            title_us[i] = stamp_us;
             outstanding++;
             sent++;
             sched++;
@@ -508,6 +529,8 @@ static int run_report(const struct opts *o)
             if (w == FQ_WIRE_OK && authenticated && reply->message_id == ids[i] &&
                 reply->status == FENGQIAO__V1__STATUS__STATUS_OK) {
                 acked++;
+                if (acks_out)
+                    fprintf(acks_out, "%" PRId64 "\t%" PRId64 "\n", title_us[i], real_us());
                 int64_t ns = bu_now_ns() - sent_ns[i];
                 if (acks.n == acks.cap) {
                     acks.cap = acks.cap ? acks.cap * 2 : 65536;
@@ -532,6 +555,9 @@ static int run_report(const struct opts *o)
            acks.n ? bu_latency_us(&acks, 500) : 0.0, acks.n ? bu_latency_us(&acks, 990) : 0.0);
     bu_latencies_free(&acks);
     free(sent_ns);
+    free(title_us);
+    if (acks_out && fclose(acks_out))
+        bu_die_errno("--acks");
     fflush(stdout);
     return failures || outstanding ? 1 : 0;
 }
@@ -564,6 +590,10 @@ int main(int argc, char **argv)
             o.node = v;
         else if (!strcmp(k, "--key-file"))
             o.key_file = v;
+        else if (!strcmp(k, "--acks"))
+            o.acks = v;
+        else if (!strcmp(k, "--receipts"))
+            o.receipts = v;
         else if (!strcmp(k, "--count"))
             o.count = bu_parse_long(v, 1, 1000000);
         else if (!strcmp(k, "--procs"))

@@ -150,7 +150,7 @@ while read -r node args; do
 done <"$state/demo-nodes.txt"
 echo "$(wc -l <"$state/demo-nodes.txt") nodes, $added registered now" >&2
 
-step "the web console: a self-signed certificate and two people's accounts"
+step "the web console: a self-signed certificate, two people's accounts and a grid worker's phone"
 # The certificate is the demo's own (in $state/tls, kept between runs): a
 # browser warns about it once. A deployment uses one its clients trust.
 mkdir -p "$state/tls"
@@ -162,12 +162,15 @@ if [ ! -s "$state/tls/cert.pem" ] || [ ! -s "$state/tls/key.pem" ]; then
     mv "$state/tls/key.pem.tmp" "$state/tls/key.pem"
 fi
 fingerprint=$(openssl x509 -in "$state/tls/cert.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
-# A supervisor of the district's command center and an operator of the first
-# town (the one whose worker is watched). Passwords are made on the first run
-# and kept in $state/web-logins (readable by you only); given on stdin.
+# A supervisor of the district's command center, an operator of the first
+# town (the one whose worker is watched) and that worker on the phone page
+# (a worker account: its unit is the worker it serves). Passwords are made
+# on the first run and kept in $state/web-logins (readable by you only);
+# given on stdin.
 first_town=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["towns"][0]["id"])' "$topology")
 web_accounts=("$district_id.duty supervisor $district_id 区指挥中心值班长"
-    "$first_town.op operator $first_town 街道平台操作员")
+    "$first_town.op operator $first_town 街道平台操作员"
+    "$watch_worker.phone worker $watch_worker 网格员（手机）")
 touch "$state/web-logins"
 chmod 600 "$state/web-logins"
 for entry in "${web_accounts[@]}"; do
@@ -180,6 +183,9 @@ for entry in "${web_accounts[@]}"; do
     password="demo-$(openssl rand -hex 6)"
     if [ "$exists" = 1 ]; then
         printf '%s\n' "$password" | "$admin" user passwd "$account"
+    elif [ "$role" = worker ]; then
+        printf '%s\n' "$password" | "$admin" user add "$account" --role worker \
+            --serves-worker "$unit" --display-name "$name"
     else
         printf '%s\n' "$password" | "$admin" user add "$account" --role "$role" \
             --jurisdiction "$unit" --display-name "$name"
@@ -195,6 +201,7 @@ web_logins() {
         printf '  %-22s account %-16s password %s\n' "$name ($role, $unit)" "$account" \
             "$(awk -v a="$account" '$1 == a {print $2}' "$state/web-logins")"
     done
+    printf '  the grid worker signs in on the phone page: %sphone/\n' "$web_url"
 }
 
 step "starting fengqiaod: intake $intake, terminals $terminals, web console $web_url"

@@ -561,8 +561,8 @@ static void handle_read(fq_field *f, fq_web_req *r, uint64_t incident_id)
     q->r = r;
     snprintf(q->node, sizeof q->node, "%s", node.id);
     snprintf(q->box, sizeof q->box, "%s", node.box);
-    snprintf(q->worker, sizeof q->worker, "%s", node.box[0] == 'w' ? node.box + 2 : "");
-    snprintf(q->unit, sizeof q->unit, "%s", node.box[0] == 'h' ? node.box + 2 : "");
+    snprintf(q->worker, sizeof q->worker, "%.71s", node.box[0] == 'w' ? node.box + 2 : "");
+    snprintf(q->unit, sizeof q->unit, "%.71s", node.box[0] == 'h' ? node.box + 2 : "");
     q->op.kind = FQ_STORE_OP_READ;
     q->op.done = read_done;
     if (incident_id == 0) {

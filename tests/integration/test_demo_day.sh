@@ -51,7 +51,8 @@ grep -qi '<html' "$WORK/index.html" || fail "the page is not HTML: $(head -c 200
 assert_eq 401 "$(web_curl -o /dev/null -w '%{http_code}' "$web/api/v1/board")" "the board without a session"
 # "  NAME (ROLE, UNIT)   account ACCOUNT   password PASSWORD", once per account.
 mapfile -t logins < <(sed -n 's/.* account \([^ ]*\) *password \([^ ]*\)$/\1 \2/p' "$WORK/day1.err" | sort -u)
-assert_eq 2 "${#logins[@]}" "the demo printed two logins"
+assert_eq 3 "${#logins[@]}" "the demo printed three logins"
+grep -q "on the phone page: $web/phone/" "$WORK/day1.err" || fail "the demo did not print the phone page's URL"
 # sign_in ACCOUNT PASSWORD: the session cookie ("fq_session=...") on stdout.
 sign_in() {
     python3 -c 'import json,sys; print(json.dumps({"account": sys.argv[1], "password": sys.argv[2]}))' \
@@ -80,6 +81,15 @@ town_cookie=$(sign_in "$town_account" "$town_password")
 others=$(board_json "$town_cookie" | python3 -c 'import json,sys; print(sum(1 for i in json.load(sys.stdin) if i["town"] != sys.argv[1]))' "$town")
 assert_eq 0 "$others" "incidents of other towns on $town_account's board"
 log "web console: $web answers; $district_account sees $open_web open incidents, $town_account only $town's"
+# The grid worker's phone account: the field API lists what the worker holds.
+read -r phone_account phone_password <<<"$(printf '%s\n' "${logins[@]}" | grep '\.phone ')"
+phone_cookie=$(sign_in "$phone_account" "$phone_password")
+worker=${phone_account%.phone}
+web_curl -H "Cookie: $phone_cookie" "$web/api/v1/field/assignments" >"$WORK/assignments.json"
+assert_eq "$(q "SELECT count(*) FROM incidents WHERE state = 'assigned' AND worker = '$worker'")" \
+    "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["assignments"]))' "$WORK/assignments.json")" \
+    "$phone_account's assignments are $worker's open ones"
+log "phone: $phone_account signs in and lists $worker's assignments"
 demo >"$WORK/day2.out" 2>"$WORK/day2.err" || fail "second run failed: $(tail -n 20 "$WORK/day2.err")"
 assert_eq 120 "$(q "SELECT count(*) FROM incidents")" "the same seed again creates nothing new"
 # The day ends with the district's real limits: the active rule set is the

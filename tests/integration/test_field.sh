@@ -180,6 +180,7 @@ log "feed: the report reached $ME's held sync (seq $SEQ)"
 # ---- assignments and the detail ----
 list=$(get "$ME" /field/assignments)
 expect 200 "the assignments"
+printf '%s\n' "$list" >"$WORK/assignments.json" # kept for docs/http-api.md's examples
 assert_eq "$F1|楼道堆物|assigned|$GRID|iv" "$(jq -r '.assignments[0] | [.incident_id, .title, .assignment, .territory, .severity] | join("|")' <<<"$list")" \
     "the holder's assignments"
 assert_eq "$(q "SELECT (date_part('epoch', ack_due) * 1000)::bigint FROM incidents WHERE id = $F1")" \
@@ -296,6 +297,7 @@ out=$(act "$PH" "$F2" "$body")
 expect 200 "conclude with two photos"
 assert_eq "concluded|2" "$(jq -r '[.state, (.attachments | length)] | join("|")' <<<"$out")" "concluded, two photos named"
 ESEQ=$(jq -r .event_seq <<<"$out")
+printf '%s\n' "$out" >"$WORK/action.json"
 A1=$(jq -r '.attachments[0].id' <<<"$out") A2=$(jq -r '.attachments[1].id' <<<"$out")
 assert_eq "$(sha256sum "$WORK/after.jpg" | cut -d' ' -f1)" "$(jq -r '.attachments[0].sha256' <<<"$out")" "the first photo's hash"
 assert_eq "$(sha256sum "$WORK/after.jpg" | cut -d' ' -f1)|image/jpeg|640|480|after.jpg|$ESEQ" \
@@ -328,6 +330,7 @@ assert_eq forbidden "$(code)" "another worker's photo: the code"
 get "$PH" "/attachments/99999999" >/dev/null
 expect 403 "no such photo is 403"
 detail=$(get "$PH" "/field/assignments/$F2")
+printf '%s\n' "$detail" >"$WORK/detail.json"
 assert_eq "$A1,$A2" "$(jq -r --argjson s "$ESEQ" '[.timeline[] | select(.seq == $s) | .attachments[].id | tostring] | join(",")' <<<"$detail")" \
     "the timeline shows the photos with their event"
 log "photos: photo_required, 415, 413, 403 store nothing; stored with the event, hash in the envelope, verify, the bytes back"
@@ -340,6 +343,7 @@ body=$(jq -nc --argjson lat "$LAT" --argjson lng "$LNG" '{request_id:"rep-1",cat
 out=$(post "$ME" /field/reports "$body")
 expect 200 "a field report"
 R1=$(jq -r .incident_id <<<"$out")
+printf '%s\n' "$out" >"$WORK/report.json"
 assert_eq "false|$GRID" "$(jq -r '[.duplicate, .routing.territory] | join("|")' <<<"$out")" "routed by its point"
 assert_eq "4|p.$ME" "$(q "SELECT channel || '|' || reporter_node FROM incidents WHERE id = $R1")" \
     "channel patrol, reported by the account's node"
@@ -366,6 +370,34 @@ assert_eq "$GRID" "$(q "SELECT place_unit FROM incidents WHERE id = $(jq -r .inc
 post "$ME" /field/reports '{"request_id":"rep-4","category":"dispute.neighbour","severity":"v","risk":"low","title":"x"}' >/dev/null
 expect 400 "a bad severity"
 log "reports: routed by the point, idempotent, 403 outside the grid, placed at the grid without a point"
+
+# ---- a unit's duty officer ----
+# A petition goes to the town tier: its lead unit and the district's
+# co-handling department each see it, as their terminals would.
+report lingyin-platform --category petition --severity IV --risk low --channel hotline \
+    --place "$GRID" --title "信访件" --external-ref U1 --quiet
+U1=$(q "SELECT id FROM incidents WHERE external_ref = 'U1'")
+LEAD=$(q "SELECT lead_unit FROM incidents WHERE id = $U1")
+CO=$(q "SELECT co_units[1] FROM incidents WHERE id = $U1")
+[ -n "$LEAD" ] && [ -n "$CO" ] || fail "U1: no lead unit ($LEAD) or co-handler ($CO)"
+loads=$(directory_loads)
+pw u.lead | admin user add u.lead --role worker --serves-unit "$LEAD" 2>/dev/null
+pw u.co | admin user add u.co --role worker --serves-unit "$CO" 2>/dev/null
+wait_directory_reload "$loads"
+login u.lead
+login u.co
+assert_eq "$U1|false" "$(get u.lead /field/assignments | jq -r --argjson id "$U1" '.assignments[] | select(.incident_id == $id) | "\(.incident_id)|\(.co_handler)"')" \
+    "the lead unit's assignments"
+assert_eq "$U1|true" "$(get u.co /field/assignments | jq -r --argjson id "$U1" '.assignments[] | select(.incident_id == $id) | "\(.incident_id)|\(.co_handler)"')" \
+    "the co-handling unit's assignments"
+get u.co "/field/assignments/$U1" >/dev/null
+expect 200 "a co-handler reads the incident"
+out=$(act u.lead "$U1" '{"request_id":"u-ack","kind":"acknowledge"}')
+expect 200 "the lead unit acknowledges"
+assert_eq acknowledged "$(jq -r .state <<<"$out")" "acknowledged by the unit"
+get u.lead "/field/assignments/$F1" >/dev/null
+expect 403 "a unit's account on a worker's incident"
+log "units: the lead and the co-handler see the town-tier incident; the lead acknowledges"
 
 # ---- presence ----
 # The worker holds an unacknowledged assignment; signing off moves it on.
