@@ -253,6 +253,13 @@ def run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, phot
     holders = world.q(f"SELECT id, worker FROM incidents WHERE id IN ({','.join(map(str, ids))})")
     check(all(w == worker_a["id"] for _, w in holders), f"the reports went to {worker_a['id']}: {holders}")
     check(b.js("return !!document.querySelector('.banner a')"), "a banner announces the new assignment")
+    # ... and a notification (the service worker's, as phones require), the permission granted.
+    shown = webtest.wait_until(lambda: b.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        navigator.serviceWorker.getRegistration()
+            .then((r) => (r ? r.getNotifications() : []))
+            .then((list) => done(list.map((n) => n.body)), () => done([]));"""), "a notification shown")
+    check(any("邻里噪音纠纷" in t or "小区门口路灯损坏" in t for t in shown), f"the notification names it: {shown}")
     text = b.js("return document.querySelector('.cards').innerText")
     check(grid_a["name"] in text and grid_a["id"] not in text, f"cards name the grid, not its id: {text[:300]!r}")
     check(b.js("return document.querySelectorAll('.cards .countdown').length") >= 3, "countdowns on the cards")
