@@ -466,6 +466,7 @@ def run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, phot
     form.find_element("css selector", "input[type=file][name=scene]").send_keys(scene)
     b.wait(lambda br: form.find_elements("css selector", ".photo img"), "the scene photo in the form")
     b.wait_js("return !document.querySelector('.toast')", "the toast gone (a clean picture)")
+    b.js("document.querySelector('form.report-form .field.location').scrollIntoView({block: 'center'})")
     b.screenshot("phone-report")
     form.find_element("css selector", "button[type=submit]").click()
     reported = webtest.wait_until(lambda: world.q(

@@ -325,14 +325,17 @@ class Phone {
             if (fresh.length) {
                 const a = fresh[0];
                 const text = pt('newAssignment', { title: a.title || a.category_name || `#${a.incident_id}` });
-                this.showBanner(text, `#/a/${a.incident_id}`);
+                this.showBanner(text, `#/a/${a.incident_id}`, a.incident_id);
                 this.alerter.newAssignment(pt('appTitle'), text, `fq-${a.incident_id}`, `./#/a/${a.incident_id}`);
             }
         }
+        // The banner goes with its assignment (concluded, returned, handed over).
+        if (this.bannerId && !ids.has(String(this.bannerId))) this.banner.hidden = true;
         this.known = ids;
     }
 
-    showBanner(text, href) {
+    showBanner(text, href, id) {
+        this.bannerId = id;
         replace(this.banner, el('a', { href, onclick: () => { this.banner.hidden = true; } }, text),
             el('button', { type: 'button', class: 'dismiss', onclick: () => { this.banner.hidden = true; } }, pt('dismiss')));
         this.banner.hidden = false;
