@@ -486,6 +486,23 @@ def run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, phot
     b.screenshot("phone-assignments-en")
     tap(b, ".who button.lang", "back to Chinese")
     b.wait_js("return document.documentElement.lang === 'zh-CN'", "Chinese again")
+    # The console's address sends a worker's account to the phone page.
+    b.driver.get(server.base_url + "/")
+    b.wait_js("return location.pathname === '/phone/' && !!document.querySelector('.phone h2.list-title')",
+              "the console sends the worker to /phone/")
+    # Signing out leaves no assignment, detail or name on the phone (the queue, empty here, would stay).
+    tap(b, ".who button.logout", "sign out")
+    b.wait_js("return !!document.querySelector('form.signin')", "the sign-in form after signing out")
+    kept = b.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const req = indexedDB.open('fq-phone');
+        req.onsuccess = () => {
+            const keys = req.result.transaction('meta').objectStore('meta').getAllKeys();
+            keys.onsuccess = () => done(keys.result.map(String));
+        };
+        req.onerror = () => done(['error']);""")
+    check(not [k for k in kept if k.startswith("grid.a:") and not k.endswith((":lastSeq", ":notes"))],
+          f"no assignment, detail or name kept after signing out: {kept}")
     b.assert_no_console_errors("at the end")
     return first, int(att_id)
 

@@ -185,9 +185,13 @@ class Phone {
 
     signedOut() { if (!this.stopped) showSignIn(pt('sessionEnded')); }
 
+    // Signing out on a phone that may change hands: the kept assignments,
+    // their details and the names go. What is waiting to be sent stays, and
+    // goes out at this account's next sign-in; so do the feed's position and
+    // the people's words of past events (the feed does not send them again).
     async logout() {
         try { await field.logout(); } catch (e) { /* signed out either way */ }
-        store.drop(LAST, 'session').catch(() => {});
+        await Promise.all([store.drop(LAST, 'session'), store.forget(this.account, ['lastSeq', 'notes'])]).catch(() => {});
         showSignIn('');
     }
 
