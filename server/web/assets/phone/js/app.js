@@ -466,6 +466,7 @@ class Phone {
             this.setView('detail', el('p', { class: 'loading' }, pt('loading')));
             this.detailId = id;
             this.detailForm = null;
+            this.detailText = '';
         }
         // The kept copy at once (all there is without a link), then the server's.
         const kept = await store.get(this.account, `detail:${id}`);
@@ -481,7 +482,16 @@ class Phone {
             doc = await field.assignment(id);
         } catch (e) {
             if (this.detailId !== id) return;
-            if (e.status === 0 || e.status === 503) { this.setLink('offline'); return; } // the kept copy stays
+            if (e.status === 0 || e.status === 503) {
+                this.setLink('offline');
+                // The kept copy stays; without one, say so rather than load for ever.
+                if (!this.detailText) {
+                    this.setView('detail', el('a', { class: 'back button', href: '#/' }, `‹ ${pt('back')}`),
+                        el('p', { class: 'note closed' }, pt('offlineNoCopy')));
+                    this.detailId = id;
+                }
+                return;
+            }
             store.drop(this.account, `detail:${id}`).catch(() => {});
             this.setView('detail', el('a', { class: 'back button', href: '#/' }, `‹ ${pt('back')}`),
                 el('p', { class: 'error refusal' }, errorWords(e)));
@@ -526,7 +536,7 @@ class Phone {
         const timeline = (doc.timeline || []).map((ev) => this.withNote(ev)).reverse();
         const supervision = this.supervisionOf(doc, merged, eff, timeline);
         const description = doc.description || merged.description || '';
-        const kinds = actionsFor(merged, eff, this.session.serves);
+        const kinds = actionsFor(merged, eff);
         const closingQueued = queued.some((q) => q.body.kind === 'conclude' || q.body.kind === 'return');
         const closedWhy = closingQueued ? 'closingQueued' : merged.state === 'concluded' ? 'closedConcluded' : 'closedHere';
         const closedNote = !eff.open ? el('p', { class: 'note closed' }, pt(closedWhy)) : null;
