@@ -115,10 +115,14 @@ def open_assignment(b, iid):
 
 
 def tap(b, selector, what):
-    el = b.wait(lambda br: br.driver.find_element("css selector", selector), what)
-    b.js("arguments[0].scrollIntoView({block: 'center'})", el)
-    el.click()
-    return el
+    """Finds, scrolls to and clicks; again when a redraw of the page (a live
+    update) replaced the element in between (a stale element is not clicked)."""
+    def go():
+        el = b.driver.find_element("css selector", selector)
+        b.js("arguments[0].scrollIntoView({block: 'center'})", el)
+        el.click()
+        return el
+    return webtest.wait_until(go, what)
 
 
 def action(b, kind, note=None, photos=(), picker=None):
@@ -408,6 +412,7 @@ def run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, phot
     scene = make_photo(world, os.path.join(world.work, "scene.png"), 800, 600, seed=7)
     form.find_element("css selector", "input[type=file][name=scene]").send_keys(scene)
     b.wait(lambda br: form.find_elements("css selector", ".photo img"), "the scene photo in the form")
+    b.wait_js("return !document.querySelector('.toast')", "the toast gone (a clean picture)")
     b.screenshot("phone-report")
     form.find_element("css selector", "button[type=submit]").click()
     reported = webtest.wait_until(lambda: world.q(

@@ -371,6 +371,34 @@ post "$ME" /field/reports '{"request_id":"rep-4","category":"dispute.neighbour",
 expect 400 "a bad severity"
 log "reports: routed by the point, idempotent, 403 outside the grid, placed at the grid without a point"
 
+# ---- a unit's duty officer ----
+# A petition goes to the town tier: its lead unit and the district's
+# co-handling department each see it, as their terminals would.
+report lingyin-platform --category petition --severity IV --risk low --channel hotline \
+    --place "$GRID" --title "信访件" --external-ref U1 --quiet
+U1=$(q "SELECT id FROM incidents WHERE external_ref = 'U1'")
+LEAD=$(q "SELECT lead_unit FROM incidents WHERE id = $U1")
+CO=$(q "SELECT co_units[1] FROM incidents WHERE id = $U1")
+[ -n "$LEAD" ] && [ -n "$CO" ] || fail "U1: no lead unit ($LEAD) or co-handler ($CO)"
+loads=$(directory_loads)
+pw u.lead | admin user add u.lead --role worker --serves-unit "$LEAD" 2>/dev/null
+pw u.co | admin user add u.co --role worker --serves-unit "$CO" 2>/dev/null
+wait_directory_reload "$loads"
+login u.lead
+login u.co
+assert_eq "$U1|false" "$(get u.lead /field/assignments | jq -r --argjson id "$U1" '.assignments[] | select(.incident_id == $id) | "\(.incident_id)|\(.co_handler)"')" \
+    "the lead unit's assignments"
+assert_eq "$U1|true" "$(get u.co /field/assignments | jq -r --argjson id "$U1" '.assignments[] | select(.incident_id == $id) | "\(.incident_id)|\(.co_handler)"')" \
+    "the co-handling unit's assignments"
+get u.co "/field/assignments/$U1" >/dev/null
+expect 200 "a co-handler reads the incident"
+out=$(act u.lead "$U1" '{"request_id":"u-ack","kind":"acknowledge"}')
+expect 200 "the lead unit acknowledges"
+assert_eq acknowledged "$(jq -r .state <<<"$out")" "acknowledged by the unit"
+get u.lead "/field/assignments/$F1" >/dev/null
+expect 403 "a unit's account on a worker's incident"
+log "units: the lead and the co-handler see the town-tier incident; the lead acknowledges"
+
 # ---- presence ----
 # The worker holds an unacknowledged assignment; signing off moves it on.
 report lingyin-platform --category dispute.neighbour --severity IV --risk low --channel hotline \

@@ -453,10 +453,19 @@ class Phone {
             return;
         }
         store.set(this.account, `detail:${id}`, doc).catch(() => {});
-        if (this.detailId === id) this.drawDetail(id, doc, false);
+        // Drawn again only when something changed: no flicker, and a button
+        // being tapped stays the same button.
+        const text = JSON.stringify(doc);
+        if (this.detailId === id && (text !== this.detailText || this.detailQueue !== this.queueKey(id))) {
+            this.drawDetail(id, doc, false);
+        }
     }
 
+    queueKey(id) { return this.outbox.forIncident(id).map((q) => q.key).join(','); }
+
     drawDetail(id, doc, cached) {
+        this.detailText = JSON.stringify(doc);
+        this.detailQueue = this.queueKey(id);
         const inc = doc.incident || doc.assignment || {};
         const listed = this.assignments.find((a) => String(a.incident_id) === String(id));
         const merged = { ...(listed || {}), ...inc };
