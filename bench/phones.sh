@@ -94,7 +94,14 @@ stop_holds() {
         wait "$p" 2>/dev/null || true
     done
 }
-trap 'rc=$?; stop_holds; (exit $rc); bench_cleanup' EXIT
+on_exit() {
+    local rc=$?
+    set +e # a failure here must not skip the cleanup
+    stop_holds
+    (exit "$rc") # bench_cleanup reads the status from $?
+    bench_cleanup
+}
+trap on_exit EXIT
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
 metric() {
     curl -sS "$http/metrics" | awk -v m="$1" '$1 == m {print $2; exit}'
@@ -227,7 +234,10 @@ curl -sS -o "$tmp/session.json" -D "$tmp/login.headers" -w '%{http_code}' \
 }
 token=$(sed -n 's/^[Ss]et-[Cc]ookie: *fq_session=\([^;]*\).*/\1/p' "$tmp/login.headers" | tr -d '\r' | head -n 1)
 csrf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' "$tmp/session.json")
-[ -n "$token" ] && [ -n "$csrf" ] || { log "ph0's sign-in gave no session cookie or CSRF token"; exit 1; }
+if [ -z "$token" ] || [ -z "$csrf" ]; then
+    log "ph0's sign-in gave no session cookie or CSRF token"
+    exit 1
+fi
 log "ph0 signed in: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("role"), d.get("serves"))' "$tmp/session.json")"
 {
     printf '%s\t%s\n' "$token" "$csrf"
@@ -292,7 +302,10 @@ terms_pid=""
 cat "$tmp/phones.log" "$tmp/terminals.log" >&2
 log "phones: $(cat "$tmp/phones.json")"
 log "terminals: $(cat "$tmp/terminals.json")"
-[ "$phones_rc" = 0 ] && [ "$terms_rc" = 0 ] || { log "a hold failed (phones $phones_rc, terminals $terms_rc)"; exit 1; }
+if [ "$phones_rc" != 0 ] || [ "$terms_rc" != 0 ]; then
+    log "a hold failed (phones $phones_rc, terminals $terms_rc)"
+    exit 1
+fi
 cat "$tmp"/terminal.receipts.* >"$tmp/terminal.receipts"
 
 # ---- 4: photos ----
