@@ -60,6 +60,7 @@ const zh = {
     system: '系统',
     supervisionOrders: '督办（待答复）',
     supervisionBy: '{who} 督办，{t} 前答复',
+    commandCenter: '指挥中心',
     actions: '处置',
     act: {
         acknowledge: '签收', return: '退回', progress: '进展', extend: '延期', conclude: '办结', reply: '督办回复',
@@ -180,6 +181,7 @@ const en = {
     system: 'System',
     supervisionOrders: 'Supervision (reply due)',
     supervisionBy: 'By {who}, reply by {t}',
+    commandCenter: 'the command center',
     actions: 'Actions',
     act: {
         acknowledge: 'Acknowledge', return: 'Return', progress: 'Progress', extend: 'Extension',
