@@ -31,6 +31,7 @@ import os
 import struct
 import subprocess
 import sys
+import time
 import uuid
 import zlib
 
@@ -125,13 +126,17 @@ def tap(b, selector, what):
     return webtest.wait_until(go, what)
 
 
-def action(b, kind, note=None, photos=(), picker=None):
-    """Taps an action's button; fills its form (note, photos) and sends it."""
+def action(b, kind, note=None, photos=(), picker=None, choices=None):
+    """Taps an action's button; fills its form (choices: select name ->
+    value; note; photos) and sends it."""
+    from selenium.webdriver.support.select import Select
     tap(b, f"section.actions button[data-kind={kind}]", f"the {kind} button")
     if kind == "acknowledge":
         return
     form = b.wait(lambda br: br.driver.find_element("css selector", f"form.action-form[data-kind={kind}]"),
                   f"the {kind} form")
+    for name, value in (choices or {}).items():
+        Select(form.find_element("css selector", f"select[name={name}]")).select_by_value(value)
     for photo in photos:
         inp = form.find_element("css selector", f"input[type=file][name={picker}]")
         n = len(form.find_elements("css selector", ".photo img"))
@@ -166,6 +171,7 @@ def main(world):
     world.add_worker_user("grid.a", PASSWORD, "张晓燕", worker=worker_a["id"])
     world.add_worker_user("grid.b", PASSWORD, "李建国", worker=worker_b["id"])
     world.add_user("duty.op", "operator", world.district_id(), PASSWORD, "区值班员")
+    world.add_user("duty.sup", "supervisor", world.district_id(), PASSWORD, "区督办员")
     node_a = "p.grid.a"
     server = world.start_server()
     photo = make_photo(world, os.path.join(world.work, "after.jpg"), 2400, 1800, seed=3)
@@ -247,6 +253,13 @@ def run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, phot
     holders = world.q(f"SELECT id, worker FROM incidents WHERE id IN ({','.join(map(str, ids))})")
     check(all(w == worker_a["id"] for _, w in holders), f"the reports went to {worker_a['id']}: {holders}")
     check(b.js("return !!document.querySelector('.banner a')"), "a banner announces the new assignment")
+    # ... and a notification (the service worker's, as phones require), the permission granted.
+    shown = webtest.wait_until(lambda: b.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        navigator.serviceWorker.getRegistration()
+            .then((r) => (r ? r.getNotifications() : []))
+            .then((list) => done(list.map((n) => n.body)), () => done([]));"""), "a notification shown")
+    check(any("邻里噪音纠纷" in t or "小区门口路灯损坏" in t for t in shown), f"the notification names it: {shown}")
     text = b.js("return document.querySelector('.cards').innerText")
     check(grid_a["name"] in text and grid_a["id"] not in text, f"cards name the grid, not its id: {text[:300]!r}")
     check(b.js("return document.querySelectorAll('.cards .countdown').length") >= 3, "countdowns on the cards")
@@ -402,6 +415,46 @@ def run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, phot
     check(before == after, f"refused uploads store nothing: {before} -> {after}")
     tap(b, "form.action-form[data-kind=progress] button[type=button]", "cancel")
 
+    # -- a supervision order: shown with its text, replied to; an extension asked --
+    sup = Api(server)
+    check(sup.login("duty.sup", PASSWORD)[0] == 200, "the supervisor signs in")
+    due_ms = int(time.time() * 1000) + 2 * 3600 * 1000
+    status, _, body = sup.command(third, "supervise", reason="请今天内答复处置进展", deadline_ms=due_ms)
+    check(status == 200, f"the supervision order: {status} {body}")
+    b.wait_js("const s = document.querySelector('.view section.supervision');"
+              "return s && s.innerText.includes('请今天内答复处置进展') && s.innerText.includes('区督办员') && "
+              "!!document.querySelector('section.actions button[data-kind=reply]')",
+              "the supervision order on the open assignment, live, with 督办回复 offered")
+    shown = b.js("return document.querySelector('.view').innerText")
+    check("p.duty.sup" not in shown and "supervision order" not in shown,
+          f"the order and its timeline event in the supervisor's words, no ids: {shown!r}")
+    b.js("document.querySelector('.view section.supervision').scrollIntoView({block: 'start'})")
+    b.wait_js("return !document.querySelector('.toast')", "the toast gone (a clean picture)")
+    b.screenshot("phone-supervision")
+    action(b, "reply", note="已约谈物业，明日上午完成清理")
+    webtest.wait_until(lambda: events(world, third, node_a).get("supervision_replied") == 1, "the reply stored")
+    b.wait_js("return !document.querySelector('.view section.supervision')", "the order answered")
+    action(b, "extend", note="需等待物业采购配件", choices={"extend_by": str(2 * 86400000)})
+    webtest.wait_until(lambda: events(world, third, node_a).get("extension_requested") == 1,
+                       "the extension asked")
+    asked = world.q1(f"SELECT extract(epoch FROM extension_asked - conclude_due)::int FROM incidents "
+                     f"WHERE id = {third}")
+    check(asked == str(2 * 86400), f"two more days on the conclude limit asked: {asked} s")
+
+    # -- 退回: beyond capacity, it goes one tier up and leaves the list --
+    fourth, _ = server.report(platform, grid_a["id"], "高空坠物隐患", severity="IV", risk="low",
+                              category="city_appearance", external_ref="PH-RETURN")
+    b.js("location.hash = '#/'")
+    b.wait_js(f"return !!document.querySelector('.cards a.card[data-id=\"{fourth}\"]')", "the fourth on the list")
+    open_assignment(b, fourth)
+    action(b, "return", note="需专业高空作业设备，网格无法处置", choices={"reason": "beyond_capacity"})
+    webtest.wait_until(lambda: events(world, fourth, node_a).get("returned") == 1, "the return stored")
+    b.js("location.hash = '#/'")
+    b.wait_js(f"return !document.querySelector('.cards a.card[data-id=\"{fourth}\"]')",
+              "the returned one leaves the worker's list")
+    check(world.q1(f"SELECT coalesce(worker, '') FROM incidents WHERE id = {fourth}") != worker_a["id"],
+          "the returned incident is no longer the worker's")
+
     # -- a report from the field, with the phone's position and a photo --
     b.js("location.hash = '#/'")
     tap(b, "a.fab", "the report button")
@@ -413,6 +466,7 @@ def run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, phot
     form.find_element("css selector", "input[type=file][name=scene]").send_keys(scene)
     b.wait(lambda br: form.find_elements("css selector", ".photo img"), "the scene photo in the form")
     b.wait_js("return !document.querySelector('.toast')", "the toast gone (a clean picture)")
+    b.js("document.querySelector('form.report-form .field.location').scrollIntoView({block: 'center'})")
     b.screenshot("phone-report")
     form.find_element("css selector", "button[type=submit]").click()
     reported = webtest.wait_until(lambda: world.q(
@@ -432,6 +486,23 @@ def run_phone(world, server, b, platform, grid_a, grid_b, worker_a, node_a, phot
     b.screenshot("phone-assignments-en")
     tap(b, ".who button.lang", "back to Chinese")
     b.wait_js("return document.documentElement.lang === 'zh-CN'", "Chinese again")
+    # The console's address sends a worker's account to the phone page.
+    b.driver.get(server.base_url + "/")
+    b.wait_js("return location.pathname === '/phone/' && !!document.querySelector('.phone h2.list-title')",
+              "the console sends the worker to /phone/")
+    # Signing out leaves no assignment, detail or name on the phone (the queue, empty here, would stay).
+    tap(b, ".who button.logout", "sign out")
+    b.wait_js("return !!document.querySelector('form.signin')", "the sign-in form after signing out")
+    kept = b.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const req = indexedDB.open('fq-phone');
+        req.onsuccess = () => {
+            const keys = req.result.transaction('meta').objectStore('meta').getAllKeys();
+            keys.onsuccess = () => done(keys.result.map(String));
+        };
+        req.onerror = () => done(['error']);""")
+    check(not [k for k in kept if k.startswith("grid.a:") and not k.endswith((":lastSeq", ":notes"))],
+          f"no assignment, detail or name kept after signing out: {kept}")
     b.assert_no_console_errors("at the end")
     return first, int(att_id)
 

@@ -37,39 +37,38 @@ const { tables } = await load('phone/js/texts.js');
 const queued = (...kinds) => kinds.map((kind) => ({ body: { kind } }));
 const inc = (fields) => ({ incident_id: 1, state: 'assigned', assignment: 'assigned', acknowledge_due_ms: 1000,
     conclude_due_ms: 5000, supervision_due_ms: 0, ...fields });
-const worker = { kind: 'worker', id: 'w1' };
 
 await test('an assignment offers 签收 first, then what the state machine allows', () => {
     const a = inc();
-    assert.deepEqual(actionsFor(a, effectiveState(a, []), worker), ['acknowledge', 'return']);
+    assert.deepEqual(actionsFor(a, effectiveState(a, [])), ['acknowledge', 'return']);
     const b = inc({ assignment: 'acknowledged' });
-    assert.deepEqual(actionsFor(b, effectiveState(b, []), worker), ['progress', 'extend', 'conclude', 'return']);
+    assert.deepEqual(actionsFor(b, effectiveState(b, [])), ['progress', 'extend', 'conclude', 'return']);
     const c = inc({ assignment: 'extension_requested', supervision_due_ms: 3000 });
-    assert.deepEqual(actionsFor(c, effectiveState(c, []), worker), ['progress', 'conclude', 'return', 'reply']);
+    assert.deepEqual(actionsFor(c, effectiveState(c, [])), ['progress', 'conclude', 'return', 'reply']);
     const closed = inc({ state: 'concluded', assignment: '' });
-    assert.deepEqual(actionsFor(closed, effectiveState(closed, []), worker), []);
+    assert.deepEqual(actionsFor(closed, effectiveState(closed, [])), []);
 });
 
 await test('queued actions move the state on: 签收, 进展 and 办结 without a link', () => {
     const a = inc();
     let eff = effectiveState(a, queued('acknowledge'));
     assert.equal(eff.assignment, 'acknowledged');
-    assert.deepEqual(actionsFor(a, eff, worker), ['progress', 'extend', 'conclude', 'return']);
+    assert.deepEqual(actionsFor(a, eff), ['progress', 'extend', 'conclude', 'return']);
     eff = effectiveState(a, queued('acknowledge', 'progress', 'conclude'));
     assert.equal(eff.open, false);
-    assert.deepEqual(actionsFor(a, eff, worker), []);
+    assert.deepEqual(actionsFor(a, eff), []);
     const s = inc({ assignment: 'acknowledged', supervision_due_ms: 3000 });
     assert.equal(effectiveState(s, queued('reply')).supervised, false);
     assert.equal(effectiveState(s, queued('extend')).assignment, 'extension_requested');
 });
 
 await test('a co-handling unit adds progress only; a suspended one is acknowledged or noted only', () => {
-    const joint = inc({ assignment: 'acknowledged', lead_unit: 'lead' });
-    assert.deepEqual(actionsFor(joint, effectiveState(joint, []), { kind: 'unit', id: 'co' }), ['progress']);
-    assert.deepEqual(actionsFor(joint, effectiveState(joint, []), { kind: 'unit', id: 'lead' }),
-        ['progress', 'extend', 'conclude', 'return']);
+    const joint = inc({ assignment: 'acknowledged', lead_unit: 'lead', co_handler: true });
+    assert.deepEqual(actionsFor(joint, effectiveState(joint, [])), ['progress']);
+    const lead = inc({ assignment: 'acknowledged', lead_unit: 'lead', co_handler: false });
+    assert.deepEqual(actionsFor(lead, effectiveState(lead, [])), ['progress', 'extend', 'conclude', 'return']);
     const suspended = inc({ assignment: 'acknowledged', suspended_at_ms: 10 });
-    assert.deepEqual(actionsFor(suspended, effectiveState(suspended, []), worker), ['progress']);
+    assert.deepEqual(actionsFor(suspended, effectiveState(suspended, [])), ['progress']);
 });
 
 await test('limits: acknowledge while unacknowledged, conclude, a supervision reply', () => {

@@ -103,6 +103,7 @@ class Phone {
         this.skew = 0; // server clock − phone clock
         this.topo = null;
         this.lastSeq = 0;
+        this.notes = {}; // event seq → what the person wrote with it (the feed's items' note)
         this.position = null;
         this.link = 'connecting';
         this.stopped = false;
@@ -144,10 +145,12 @@ class Phone {
 
     async begin() {
         // What the phone kept from the last time: shown at once, and all there is without a link.
-        const [lastSeq, cached, topo, tz] = await Promise.all([
+        const [lastSeq, cached, topo, tz, notes] = await Promise.all([
             store.get(this.account, 'lastSeq'), store.get(this.account, 'assignments'),
-            store.get(this.account, 'topology'), store.get(this.account, 'timeZone')]);
+            store.get(this.account, 'topology'), store.get(this.account, 'timeZone'),
+            store.get(this.account, 'notes')]);
         if (tz) setTimeZone(tz);
+        this.notes = notes || {};
         this.lastSeq = lastSeq || 0;
         this.topo = topo || null;
         if (cached) {
@@ -182,9 +185,13 @@ class Phone {
 
     signedOut() { if (!this.stopped) showSignIn(pt('sessionEnded')); }
 
+    // Signing out on a phone that may change hands: the kept assignments,
+    // their details and the names go. What is waiting to be sent stays, and
+    // goes out at this account's next sign-in; so do the feed's position and
+    // the people's words of past events (the feed does not send them again).
     async logout() {
         try { await field.logout(); } catch (e) { /* signed out either way */ }
-        store.drop(LAST, 'session').catch(() => {});
+        await Promise.all([store.drop(LAST, 'session'), store.forget(this.account, ['lastSeq', 'notes'])]).catch(() => {});
         showSignIn('');
     }
 
@@ -248,6 +255,7 @@ class Phone {
             const items = r.items || [];
             if (!items.length) continue;
             const seq = items.reduce((m, x) => Math.max(m, Number(x.seq) || 0), this.lastSeq);
+            this.keepNotes(items);
             await this.refreshList();
             const open = this.detailId && items.some((x) => String(x.incident_id) === String(this.detailId));
             if (open) this.refreshDetail();
@@ -255,6 +263,31 @@ class Phone {
             this.lastSeq = seq;
             store.set(this.account, 'lastSeq', seq).catch(() => {});
         }
+    }
+
+    // What a person wrote with an event, from the feed's items (`note`: a
+    // command's reason as typed, a supervision order's text): the history
+    // keeps an operator's command as a sentence for the record, with ids and
+    // UTC times, which is not for a worker's eyes. Kept for the newest 2,000
+    // events.
+    keepNotes(items) {
+        let added = false;
+        for (const x of items) {
+            if (x.event_seq && typeof x.note === 'string' && x.note) {
+                this.notes[x.event_seq] = x.note;
+                added = true;
+            }
+        }
+        if (!added) return;
+        const seqs = Object.keys(this.notes).map(Number).sort((a, b) => a - b);
+        for (const old of seqs.slice(0, Math.max(0, seqs.length - 2000))) delete this.notes[old];
+        store.set(this.account, 'notes', this.notes).catch(() => {});
+    }
+
+    // A timeline event with the person's own words for its reason, when the feed said them.
+    withNote(ev) {
+        const note = this.notes[ev.seq];
+        return note && ev.actor ? { ...ev, reason: note } : ev;
     }
 
     // ---- the assignments ----
@@ -296,14 +329,17 @@ class Phone {
             if (fresh.length) {
                 const a = fresh[0];
                 const text = pt('newAssignment', { title: a.title || a.category_name || `#${a.incident_id}` });
-                this.showBanner(text, `#/a/${a.incident_id}`);
+                this.showBanner(text, `#/a/${a.incident_id}`, a.incident_id);
                 this.alerter.newAssignment(pt('appTitle'), text, `fq-${a.incident_id}`, `./#/a/${a.incident_id}`);
             }
         }
+        // The banner goes with its assignment (concluded, returned, handed over).
+        if (this.bannerId && !ids.has(String(this.bannerId))) this.banner.hidden = true;
         this.known = ids;
     }
 
-    showBanner(text, href) {
+    showBanner(text, href, id) {
+        this.bannerId = id;
         replace(this.banner, el('a', { href, onclick: () => { this.banner.hidden = true; } }, text),
             el('button', { type: 'button', class: 'dismiss', onclick: () => { this.banner.hidden = true; } }, pt('dismiss')));
         this.banner.hidden = false;
@@ -430,6 +466,7 @@ class Phone {
             this.setView('detail', el('p', { class: 'loading' }, pt('loading')));
             this.detailId = id;
             this.detailForm = null;
+            this.detailText = '';
         }
         // The kept copy at once (all there is without a link), then the server's.
         const kept = await store.get(this.account, `detail:${id}`);
@@ -445,7 +482,16 @@ class Phone {
             doc = await field.assignment(id);
         } catch (e) {
             if (this.detailId !== id) return;
-            if (e.status === 0 || e.status === 503) { this.setLink('offline'); return; } // the kept copy stays
+            if (e.status === 0 || e.status === 503) {
+                this.setLink('offline');
+                // The kept copy stays; without one, say so rather than load for ever.
+                if (!this.detailText) {
+                    this.setView('detail', el('a', { class: 'back button', href: '#/' }, `‹ ${pt('back')}`),
+                        el('p', { class: 'note closed' }, pt('offlineNoCopy')));
+                    this.detailId = id;
+                }
+                return;
+            }
             store.drop(this.account, `detail:${id}`).catch(() => {});
             this.setView('detail', el('a', { class: 'back button', href: '#/' }, `‹ ${pt('back')}`),
                 el('p', { class: 'error refusal' }, errorWords(e)));
@@ -487,10 +533,10 @@ class Phone {
                 merged.suspended_at_ms ? el('span', { class: 'mark suspended' }, pt('suspended')) : el('span', { class: 'countdown', dataset: { due: String(ms) } })))));
         const mapBox = el('div', { class: 'place-map' });
         const geo = point ? `geo:${point.lat},${point.lng}?q=${point.lat},${point.lng}(${encodeURIComponent(merged.address || title)})` : null;
-        const supervision = this.supervisionOf(doc, merged, eff);
+        const timeline = (doc.timeline || []).map((ev) => this.withNote(ev)).reverse();
+        const supervision = this.supervisionOf(doc, merged, eff, timeline);
         const description = doc.description || merged.description || '';
-        const timeline = (doc.timeline || []).slice().reverse();
-        const kinds = actionsFor(merged, eff, this.session.serves);
+        const kinds = actionsFor(merged, eff);
         const closingQueued = queued.some((q) => q.body.kind === 'conclude' || q.body.kind === 'return');
         const closedWhy = closingQueued ? 'closingQueued' : merged.state === 'concluded' ? 'closedConcluded' : 'closedHere';
         const closedNote = !eff.open ? el('p', { class: 'note closed' }, pt(closedWhy)) : null;
@@ -562,18 +608,21 @@ class Phone {
         return [node, citizen].filter(Boolean).join(' · ') || '—';
     }
 
-    supervisionOf(doc, inc, eff) {
-        const orders = doc.supervision_orders || doc.supervisions || [];
-        if (!eff.supervised && !orders.length) return null;
-        const list = orders.length ? orders : [{ due_ms: inc.supervision_due_ms }];
+    // The supervision order waiting for its reply (the detail's `supervision`:
+    // its text as `note`, who gave it, when the reply is due); gone once the
+    // worker's reply is sent or queued.
+    supervisionOf(doc, inc, eff, timeline) {
+        if (!eff.supervised) return null;
+        const o = { ...(doc.supervision || {}) };
+        // The order's text as the supervisor typed it (its event, newest first in `timeline`).
+        const ordered = timeline.find((ev) => ev.kind === 'supervision_ordered');
+        if (ordered && this.notes[ordered.seq]) o.note = this.notes[ordered.seq];
+        const due = o.due_ms || inc.supervision_due_ms;
         return el('section', { class: 'supervision' }, el('h3', null, pt('supervisionOrders')),
-            list.map((o) => {
-                const due = o.due_ms || o.deadline_ms || inc.supervision_due_ms;
-                return el('div', { class: 'order' },
-                    o.text || o.reason ? el('p', null, o.text || o.reason) : null,
-                    el('p', { class: 'muted' }, pt('supervisionBy', { who: o.actor_name || o.by_name || '', t: dateTime(due) }), ' ',
-                        due ? el('span', { class: 'countdown', dataset: { due: String(due) } }) : null));
-            }));
+            el('div', { class: 'order' },
+                o.note ? el('p', { class: 'order-text' }, o.note) : null,
+                el('p', { class: 'muted' }, pt('supervisionBy', { who: o.actor_name || pt('commandCenter'), t: dateTime(due) }), ' ',
+                    due ? el('span', { class: 'countdown', dataset: { due: String(due) } }) : null)));
     }
 
     showPhoto(a) {

@@ -24,11 +24,11 @@ export function effectiveState(inc, queued) {
 }
 
 // The actions offered, the first the one to do next (docs/terminals.md, the
-// assignment state machine). serves: the session's {kind, id}.
-export function actionsFor(inc, eff, serves) {
+// assignment state machine).
+export function actionsFor(inc, eff) {
     if (!eff.open) return [];
     // A co-handling unit of a joint operation adds progress notes only.
-    if (serves && serves.kind === 'unit' && inc.lead_unit && inc.lead_unit !== serves.id) return ['progress'];
+    if (inc.co_handler) return ['progress'];
     const kinds = [];
     if (eff.assignment === 'assigned') kinds.push('acknowledge', 'return');
     else if (eff.assignment === 'acknowledged') kinds.push('progress', 'extend', 'conclude', 'return');

@@ -49,4 +49,15 @@ export const store = {
     get: (account, k) => run('meta', 'readonly', (s) => s.get(`${account}:${k}`)).then((r) => (r ? r.v : undefined)),
     set: (account, k, v) => run('meta', 'readwrite', (s) => s.put({ k: `${account}:${k}`, v })),
     drop: (account, k) => run('meta', 'readwrite', (s) => s.delete(`${account}:${k}`)),
+    // Everything kept of an account but `keep` (its outbox is another store:
+    // never dropped here, what the worker did is sent at their next sign-in).
+    forget: (account, keep) => run('meta', 'readwrite', (s) => {
+        const req = s.getAllKeys();
+        req.onsuccess = () => {
+            for (const k of req.result) {
+                if (String(k).startsWith(`${account}:`) && !keep.includes(String(k).slice(account.length + 1))) s.delete(k);
+            }
+        };
+        return null;
+    }),
 };

@@ -60,6 +60,7 @@ const zh = {
     system: '系统',
     supervisionOrders: '督办（待答复）',
     supervisionBy: '{who} 督办，{t} 前答复',
+    commandCenter: '指挥中心',
     actions: '处置',
     act: {
         acknowledge: '签收', return: '退回', progress: '进展', extend: '延期', conclude: '办结', reply: '督办回复',
@@ -110,6 +111,7 @@ const zh = {
     reportedDone: '已上报，编号 #{id}',
     closedHere: '此事件已移交，不再由您办理',
     closedConcluded: '此事件已办结',
+    offlineNoCopy: '离线：此任务尚未保存到手机，联网后再看',
     refusedPrefix: '未生效：',
     openPhoto: '查看照片',
     close: '关闭',
@@ -180,6 +182,7 @@ const en = {
     system: 'System',
     supervisionOrders: 'Supervision (reply due)',
     supervisionBy: 'By {who}, reply by {t}',
+    commandCenter: 'the command center',
     actions: 'Actions',
     act: {
         acknowledge: 'Acknowledge', return: 'Return', progress: 'Progress', extend: 'Extension',
@@ -231,6 +234,7 @@ const en = {
     reportedDone: 'Reported as #{id}',
     closedHere: 'Handed over: no longer yours',
     closedConcluded: 'Concluded',
+    offlineNoCopy: 'Offline: this assignment is not on the phone yet; look again with a link',
     refusedPrefix: 'Refused: ',
     openPhoto: 'Open the photo',
     close: 'Close',
