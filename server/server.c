@@ -12,6 +12,7 @@
 #include "store.h"
 #include "api.h"
 #include "field.h"
+#include "frontdesk.h"
 #include "attachments.h"
 #include "http.h"
 #include "log.h"
@@ -52,6 +53,7 @@ typedef struct server {
     fq_http *http;               /* its HTTP listener */
     fq_open311 *open311;         /* Open311 GeoReport v2 on the same listener */
     fq_field *field;             /* the phones' field API under /api/v1/field/ */
+    fq_frontdesk *frontdesk;     /* the front desk under /api/v1/frontdesk/ */
     fq_attachments *attachments; /* the evidence's bytes, /api/v1/attachments/ */
     int serving;                 /* a snapshot has been installed once */
     /* The outcome of the last directory load, written to routing_status
@@ -801,12 +803,18 @@ int fq_server_run(const fq_server_config *config)
          * their reports through the intake, their reads on the reads store. */
         srv.field = fq_field_new(srv.loop, srv.terminals, srv.intake, srv.dispatch, srv.read_store);
         srv.attachments = fq_attachments_new(srv.dispatch, srv.read_store);
+        /* The front desk: its cases through the intake, its persons sealed
+         * under a key derived from the server key. */
+        srv.frontdesk =
+            fq_frontdesk_new(srv.intake, srv.dispatch, srv.store, srv.read_store, srv.server_key);
+        if (srv.api != NULL && srv.frontdesk != NULL)
+            fq_api_set_frontdesk(srv.api, fq_frontdesk_handle, srv.frontdesk);
         if (srv.api != NULL && srv.field != NULL)
             fq_api_set_field(srv.api, fq_field_handle, srv.field);
         if (srv.api != NULL && srv.attachments != NULL)
             fq_api_set_attachments(srv.api, fq_attachments_handle, srv.attachments);
         if (srv.api == NULL || srv.open311 == NULL || srv.field == NULL ||
-            srv.attachments == NULL) {
+            srv.attachments == NULL || srv.frontdesk == NULL) {
             fq_log(FQ_LOG_ERROR, "server", "out of memory");
             return 1;
         }
@@ -843,6 +851,7 @@ int fq_server_run(const fq_server_config *config)
         fq_api_free(srv.api);
     fq_open311_free(srv.open311);
     fq_field_free(srv.field);
+    fq_frontdesk_free(srv.frontdesk);
     fq_attachments_free(srv.attachments);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);

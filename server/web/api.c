@@ -89,8 +89,8 @@ struct fq_api {
     fq_dispatch *dispatch;
     fq_store *read_store;
     feed *feeds;
-    fq_api_part_fn field, attachments;
-    void *field_user, *attachments_user;
+    fq_api_part_fn field, attachments, frontdesk;
+    void *field_user, *attachments_user, *frontdesk_user;
     uv_timer_t *keepalive;
     int stopped;
     _Alignas(max_align_t) uint8_t arena_buf[ARENA_BYTES]; /* protobuf-c lays structs in it */
@@ -652,8 +652,12 @@ static void handle_stats(fq_api *api, fq_web_req *r)
 static void handle_command(fq_api *api, fq_web_req *r, uint64_t id)
 {
     const fq_web_session *s = fq_web_req_session(r);
-    if (s->role == FQ_WEB_VIEWER) {
-        fq_web_respond_error(r, 403, "role", "a viewer cannot give commands", 0);
+    if (s->role == FQ_WEB_VIEWER || s->role == FQ_WEB_RECEPTIONIST) {
+        fq_web_respond_error(r, 403, "role",
+                             s->role == FQ_WEB_VIEWER
+                                 ? "a viewer cannot give commands"
+                                 : "a receptionist registers cases; dispatch is the operators'",
+                             0);
         return;
     }
     size_t len = 0;
@@ -1125,6 +1129,8 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         api->field(api->field_user, r);
     else if (strncmp(rest, "attachments/", 12) == 0 && api->attachments != NULL)
         api->attachments(api->attachments_user, r);
+    else if (strncmp(rest, "frontdesk/", 10) == 0 && api->frontdesk != NULL)
+        api->frontdesk(api->frontdesk_user, r);
     else if (strncmp(rest, "incidents/", 10) == 0) {
         uint64_t id = 0;
         const char *tail = NULL;
@@ -1175,6 +1181,12 @@ void fq_api_set_attachments(fq_api *api, fq_api_part_fn handle, void *user)
 {
     api->attachments = handle;
     api->attachments_user = user;
+}
+
+void fq_api_set_frontdesk(fq_api *api, fq_api_part_fn handle, void *user)
+{
+    api->frontdesk = handle;
+    api->frontdesk_user = user;
 }
 
 static void free_handle(uv_handle_t *h)
