@@ -12,6 +12,7 @@ import { Alerts } from './alerts.js';
 import { Stats } from './stats.js';
 import { Roster } from './roster.js';
 import { LiveFeed } from './live.js';
+import { FrontDesk } from './frontdesk.js';
 
 const root = document.getElementById('app');
 const REFETCH_MS = 300; // at most one refetch per view in this time; a burst of items costs one
@@ -95,6 +96,8 @@ class Console {
         });
         this.stats = new Stats(topo);
         this.roster = new Roster(topo);
+        // The front desk (综合受理, docs/front-desk.md): a receptionist's first tab.
+        this.frontdesk = session.role === 'receptionist' ? new FrontDesk(topo, session, { onOpen: (id) => this.openIncident(id) }) : null;
         // A refetch folded into the end of a quiet time may come due after sign-out: it is dropped.
         const live = (fn) => coalesce(() => { if (!this.stopped) fn(); }, REFETCH_MS);
         this.refreshBoard = live(() => this.board.refresh());
@@ -127,7 +130,9 @@ class Console {
         this.tabs = {};
         const tabBar = el('nav', { class: 'tabs', role: 'tablist' });
         const views = el('div', { class: 'views' });
-        for (const [key, view, title] of [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster']]) {
+        const tabList = [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster']];
+        if (this.frontdesk) tabList.unshift(['frontdesk', this.frontdesk, 'tabFrontDesk']);
+        for (const [key, view, title] of tabList) {
             const button = el('button', { type: 'button', role: 'tab', onclick: () => this.showTab(key) }, t(title));
             tabBar.appendChild(button);
             views.appendChild(view.node);
@@ -142,7 +147,7 @@ class Console {
             onOpen: (id) => this.openIncident(id),
             gridInfo: (gridId) => this.roster.gridInfo(gridId, this.openIncidents, (id) => this.openIncident(id)),
         });
-        this.showTab('board');
+        this.showTab(this.frontdesk ? 'frontdesk' : 'board');
     }
 
     begin() {
@@ -213,6 +218,7 @@ class Console {
         this.current = key;
         if (key === 'stats' && !this.stats.loaded) this.stats.refresh();
         if (key === 'roster') this.roster.refresh();
+        if (key === 'frontdesk') this.frontdesk.shown();
     }
 
     setFeedState(state) {
