@@ -888,7 +888,7 @@ enum {
     " 'line', coalesce((ARRAY['governance', 'market', 'enforcement', 'services'])[i.line + 1],"    \
     " ''), 'territory_name', coalesce((SELECT u.name FROM org_units u WHERE u.id ="                \
     " i.territory), ''), 'lead_unit_name', coalesce((SELECT h.name FROM handlers h WHERE h.id ="   \
-    " i.lead_unit), (SELECT u.name FROM org_units u WHERE u.id = i.lead_unit), ''),"              \
+    " i.lead_unit), (SELECT u.name FROM org_units u WHERE u.id = i.lead_unit), ''),"               \
     " 'worker_name', coalesce((SELECT w.name FROM workers w WHERE w.id = i.worker), ''),"          \
     " 'merged_into', i.merged_into, 'category_name', coalesce((SELECT c.name FROM categories c"    \
     " WHERE c.code = i.category), i.category))"

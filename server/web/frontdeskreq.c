@@ -22,11 +22,6 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len,
  * no common prefix, so pbjson's naming does not apply). */
 static const char *const matters[] = {"", "complaint", "consult", "legal_aid", "help", "dispute"};
 
-const char *fq_frontdesk_matter_name(int matter)
-{
-    return matter > 0 && matter < (int)(sizeof matters / sizeof *matters) ? matters[matter] : "";
-}
-
 static int take_matter(json_object *v, int *out, char *err, size_t err_len)
 {
     const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;

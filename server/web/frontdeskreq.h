@@ -42,7 +42,4 @@ typedef struct fq_frontdesk_case {
 int fq_frontdeskreq_decode(const char *body, size_t len, fq_frontdesk_case *out, char *err,
                            size_t err_len);
 
-/* The API's name of a matter ("complaint", "legal_aid", ...); "" for 0. */
-const char *fq_frontdesk_matter_name(int matter);
-
 #endif
