@@ -10,9 +10,22 @@ ALTER TABLE web_accounts DROP CONSTRAINT web_accounts_role_check;
 ALTER TABLE web_accounts ADD CONSTRAINT web_accounts_role_check
     CHECK (role IN ('operator', 'supervisor', 'viewer', 'worker', 'receptionist'));
 
+-- Keys of the server's own, each sealed under the server key like a node's
+-- key (keyseal.h: XChaCha20-Poly1305, the associated data 'sealed_keys/' ||
+-- name): 'frontdesk' is the personal-data key below, made by the server at
+-- its first need. `fengqiao-admin server-key rotate` re-seals these rows with
+-- the nodes', so a rotation changes no personal-data key and re-encrypts
+-- nothing.
+CREATE TABLE sealed_keys (
+    name        text PRIMARY KEY,
+    key_sealed  bytea NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
 -- The person of a registered case. Name, phone and identity number are
 -- each sealed (libsodium crypto_secretbox: nonce || box) under a key derived
--- from the server key, so a database dump alone reveals none of them; each
+-- from the personal-data key (sealed_keys 'frontdesk'), so a database dump
+-- alone reveals none of them; each
 -- has a keyed BLAKE2b-256 of its normalised form for lookups (the same
 -- person's or phone's other cases, 重复信访) and a masked form for lists.
 CREATE TABLE case_parties (

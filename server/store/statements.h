@@ -882,6 +882,16 @@ enum {
 
 /* ---- the front desk (docs/front-desk.md, web/frontdesk.c) ---- */
 
+/* The front desk's personal-data key, sealed ($1: a new one, sealed, kept
+ * only if there is none yet): the one the table holds. */
+#define FQ_SQL_FD_KEY_NAME "fq_fd_key"
+#define FQ_SQL_FD_KEY_NPARAMS 1
+#define FQ_SQL_FD_KEY                                                                              \
+    "WITH ins AS (INSERT INTO sealed_keys (name, key_sealed) VALUES ('frontdesk', $1)"             \
+    " ON CONFLICT (name) DO NOTHING RETURNING key_sealed)"                                         \
+    " SELECT key_sealed FROM ins UNION ALL SELECT key_sealed FROM sealed_keys"                     \
+    " WHERE name = 'frontdesk' LIMIT 1"
+
 /* Where a registered case went, by name: over incidents i. */
 #define FQ_SQL_FD_PLACED                                                                           \
     "json_build_object('incident_id', i.id, 'state', i.state, 'tier', i.tier,"                     \

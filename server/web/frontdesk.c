@@ -3,6 +3,8 @@
 
 #include "api.h"
 #include "frontdeskreq.h"
+#include "keyseal.h"
+#include "log.h"
 #include "masking.h"
 #include "requestid.h"
 #include "statements.h"
@@ -21,16 +23,35 @@
 #define SUGGEST_MAX 5
 #define SEALED_MAX (crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + FQ_MASK_NAME_MAX)
 
-/* Sub-keys of the server key (crypto_kdf): one seals, one hashes. A
- * database dump alone opens and links nothing. */
+/* Sub-keys of the personal-data key (crypto_kdf): one seals, one hashes. The
+ * personal-data key is kept in sealed_keys sealed under the server key (the
+ * associated data names it), so a database dump alone opens and links
+ * nothing, and a rotation of the server key re-seals it without touching a
+ * person's row (migration 0027). */
 #define KDF_CONTEXT "fqperson"
+#define KEY_AD_ID "sealed_keys/frontdesk"
 enum { KDF_SEAL = 1, KDF_HASH = 2 };
+
+typedef enum key_state { KEY_NONE, KEY_LOADING, KEY_READY } key_state;
+
+/* A request waiting for the personal-data key (read once, at the first need). */
+typedef void (*keyed_fn)(fq_frontdesk *fd, fq_web_req *r);
+typedef struct waiter {
+    keyed_fn run;
+    fq_web_req *r;
+    struct waiter *next;
+} waiter;
 
 struct fq_frontdesk {
     fq_intake *intake;
     fq_dispatch *dispatch;
     fq_store *store;
     fq_store *read_store;
+    uint8_t server_key[FQ_SERVER_KEY_BYTES];
+    key_state keys;
+    fq_store_op key_op;
+    uint8_t key_candidate[FQ_SEALED_KEY_BYTES]; /* a new key, sealed: kept if none is yet */
+    waiter *waiting;
     uint8_t seal_key[crypto_secretbox_KEYBYTES];
     uint8_t hash_key[crypto_generichash_KEYBYTES];
 };
@@ -75,6 +96,81 @@ static void lookup_hash(const fq_frontdesk *fd, const char *kind, const char *va
     crypto_generichash_update(&st, (const uint8_t *)":", 1);
     crypto_generichash_update(&st, (const uint8_t *)value, strlen(value));
     crypto_generichash_final(&st, out, 32);
+}
+
+/* ---- the personal-data key ---- */
+
+static void key_loaded(fq_store_op *op, int status, const char *message)
+{
+    fq_frontdesk *fd = (fq_frontdesk *)((char *)op - offsetof(fq_frontdesk, key_op));
+    const PGresult *res = op->result;
+    uint8_t key[32];
+    int ok = 0;
+    const char *why = message && message[0] ? message : "the database is away";
+    if (status == FQ_STORE_OK && res != NULL && PQntuples(res) == 1) {
+        size_t len = 0;
+        unsigned char *blob = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &len);
+        ok = blob != NULL && fq_key_unseal(fd->server_key, KEY_AD_ID, blob, len, key) == 0;
+        PQfreemem(blob);
+        if (!ok) {
+            why = "the personal-data key does not open with this server key";
+            fq_log(FQ_LOG_ERROR, "frontdesk",
+                   "the personal-data key (sealed_keys 'frontdesk') does not open with the server "
+                   "key: is it the key the database was sealed under?");
+        }
+    }
+    if (ok) {
+        crypto_kdf_derive_from_key(fd->seal_key, sizeof fd->seal_key, KDF_SEAL, KDF_CONTEXT, key);
+        crypto_kdf_derive_from_key(fd->hash_key, sizeof fd->hash_key, KDF_HASH, KDF_CONTEXT, key);
+        sodium_memzero(key, sizeof key);
+    }
+    fd->keys = ok ? KEY_READY : KEY_NONE;
+    waiter *w = fd->waiting;
+    fd->waiting = NULL;
+    while (w != NULL) {
+        waiter *next = w->next;
+        if (ok)
+            w->run(fd, w->r);
+        else
+            fq_web_respond_error(w->r, 503, "busy", why, 2);
+        free(w);
+        w = next;
+    }
+}
+
+/* Runs `fn` once the personal-data key is at hand: now, or when it is read
+ * (made and stored the first time). */
+static void with_keys(fq_frontdesk *fd, fq_web_req *r, keyed_fn fn)
+{
+    if (fd->keys == KEY_READY) {
+        fn(fd, r);
+        return;
+    }
+    waiter *w = malloc(sizeof *w);
+    if (w == NULL) {
+        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        return;
+    }
+    w->run = fn;
+    w->r = r;
+    w->next = fd->waiting;
+    fd->waiting = w;
+    if (fd->keys == KEY_LOADING)
+        return;
+    fd->keys = KEY_LOADING;
+    uint8_t key[32];
+    crypto_kdf_keygen(key);
+    fq_key_seal(fd->server_key, KEY_AD_ID, key, fd->key_candidate);
+    sodium_memzero(key, sizeof key);
+    memset(&fd->key_op, 0, sizeof fd->key_op);
+    fd->key_op.kind = FQ_STORE_OP_READ;
+    fd->key_op.statement = FQ_SQL_FD_KEY_NAME;
+    fd->key_op.nparams = FQ_SQL_FD_KEY_NPARAMS;
+    fd->key_op.values[0] = (const char *)fd->key_candidate;
+    fd->key_op.lengths[0] = sizeof fd->key_candidate;
+    fd->key_op.formats[0] = 1;
+    fd->key_op.done = key_loaded;
+    fq_store_submit(fd->store, &fd->key_op);
 }
 
 /* ---- roles ---- */
@@ -552,9 +648,10 @@ static void reveal_done(fq_store_op *op, int status, const char *message)
     free(q);
 }
 
-static void handle_person(fq_frontdesk *fd, fq_web_req *r, const char *id)
+static void handle_person(fq_frontdesk *fd, fq_web_req *r)
 {
     const fq_web_session *s = fq_web_req_session(r);
+    const char *id = fq_web_req_path(r) + strlen("/api/v1/frontdesk/persons/");
     const char *reveal = fq_web_req_query(r, "reveal");
     char *end = NULL;
     unsigned long long x = strtoull(id, &end, 10);
@@ -621,15 +718,15 @@ void fq_frontdesk_handle(void *user, fq_web_req *r)
     }
     const char *rest = path + sizeof prefix - 1;
     if (post && strcmp(rest, "cases") == 0)
-        handle_register(fd, r);
+        with_keys(fd, r, handle_register);
     else if (get && strcmp(rest, "history") == 0)
-        handle_history(fd, r);
+        with_keys(fd, r, handle_history);
     else if (get && strcmp(rest, "suggest") == 0)
         handle_suggest(fd, r);
     else if (get && strcmp(rest, "addresses") == 0)
         handle_addresses(fd, r);
     else if (get && strncmp(rest, "persons/", 8) == 0)
-        handle_person(fd, r, rest + 8);
+        with_keys(fd, r, handle_person);
     else
         fq_web_respond_error(r, 404, "not_found", "no such path", 0);
 }
@@ -644,11 +741,9 @@ fq_frontdesk *fq_frontdesk_new(fq_intake *intake, fq_dispatch *dispatch, fq_stor
     fd->dispatch = dispatch;
     fd->store = store;
     fd->read_store = read_store;
-    _Static_assert(crypto_kdf_KEYBYTES == 32, "the server key is a kdf key");
-    crypto_kdf_derive_from_key(fd->seal_key, sizeof fd->seal_key, KDF_SEAL, KDF_CONTEXT,
-                               server_key);
-    crypto_kdf_derive_from_key(fd->hash_key, sizeof fd->hash_key, KDF_HASH, KDF_CONTEXT,
-                               server_key);
+    _Static_assert(crypto_kdf_KEYBYTES == 32, "the personal-data key is a kdf key");
+    memcpy(fd->server_key, server_key, sizeof fd->server_key);
+    fd->keys = KEY_NONE;
     return fd;
 }
 
@@ -656,6 +751,7 @@ void fq_frontdesk_free(fq_frontdesk *fd)
 {
     if (fd == NULL)
         return;
+    sodium_memzero(fd->server_key, sizeof fd->server_key);
     sodium_memzero(fd->seal_key, sizeof fd->seal_key);
     sodium_memzero(fd->hash_key, sizeof fd->hash_key);
     free(fd);

@@ -7,7 +7,7 @@
  * dedup, idempotency by request_id, the history), carrying only the
  * person's masked forms; the person is then written to case_parties with
  * name, phone and identity number sealed (crypto_secretbox) under a key
- * derived from the server key and hashed with another (keyed BLAKE2b) for
+ * derived from the personal-data key and hashed with another (keyed BLAKE2b) for
  * the repeat-petition lookup. The answer comes after both commits and names
  * where the case went. A full look at a person (reveal) is written to
  * person_reveals in the statement that reads it. */
@@ -23,8 +23,9 @@
 
 typedef struct fq_frontdesk fq_frontdesk;
 
-/* `server_key` (32 bytes) is only derived from here, not kept. NULL when
- * out of memory. */
+/* `server_key` (32 bytes, copied) opens the personal-data key, kept in
+ * sealed_keys ('frontdesk') and made there at the first need. NULL when out
+ * of memory. */
 fq_frontdesk *fq_frontdesk_new(fq_intake *intake, fq_dispatch *dispatch, fq_store *store,
                                fq_store *read_store, const uint8_t server_key[32]);
 /* fq_api_part_fn: every /api/v1/frontdesk/ path. */

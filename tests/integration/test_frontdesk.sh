@@ -264,6 +264,35 @@ assert_eq "李*||" "$(jq -r '[.person.name, .person.phone, .person.id_number] | 
 assert_eq "灵隐街道" "$(jq -r .placed.territory_name <<<"$hot")" "placed at the town"
 log "security: 401, 403 csrf/role/jurisdiction, 400 bad input storing nothing"
 
+# ---- the server key rotated: the personal data still opens ----
+assert_eq "1|t" "$(q "SELECT count(*), bool_and(length(key_sealed) = 72) FROM sealed_keys WHERE name = 'frontdesk'")" \
+    "one personal-data key, sealed"
+persons_before=$(q "SELECT md5(string_agg(name_sealed || coalesce(phone_sealed, '') || coalesce(id_sealed, ''), '' ORDER BY id)) FROM case_parties")
+key_before=$(q "SELECT md5(key_sealed) FROM sealed_keys")
+admin server-key rotate --new "$WORK/new.key" >/dev/null
+[ "$key_before" != "$(q "SELECT md5(key_sealed) FROM sealed_keys")" ] || fail "the personal-data key was not re-sealed"
+assert_eq "$persons_before" "$(q "SELECT md5(string_agg(name_sealed || coalesce(phone_sealed, '') || coalesce(id_sealed, ''), '' ORDER BY id)) FROM case_parties")" \
+    "a rotation touches no person's row"
+# Registered between the rotation and the restart: under the same personal-data key.
+post desk.ly /frontdesk/cases "$(case_body fd-rot '轮换后登记')" >/dev/null
+expect 200 "a case registered after the rotation, before the restart"
+P3=$(jq -r .party_id "$WORK/body")
+server_stop
+FQ_SERVER_KEY=$WORK/new.key
+server_start --http "127.0.0.1:$HPORT" --dedup-window-min 0 --presence-timeout 600
+for ((i = 0; i < 600; i++)); do
+    curl -s -o /dev/null "$BASE/session" && break
+    sleep 0.05
+done
+for p in "$P1" "$P3"; do
+    get desk.ly "/frontdesk/persons/$p?reveal=1" >/dev/null
+    expect 200 "person $p revealed after the restart with the new key"
+    assert_eq "王小明|13812345678" "$(jq -r '[.name, .phone] | join("|")' "$WORK/body")" "person $p opens with the new key"
+done
+assert_eq 3 "$(getq desk.ly /frontdesk/history "id_number=$ID_NUMBER" | jq '.cases | length')" \
+    "the lookups find the person's cases after the rotation"
+log "server key rotated: the personal-data key re-sealed, no person's row touched, all open"
+
 assert_server_alive "at the end"
 server_stop
 check_log "$SERVER_LOG"
