@@ -29,6 +29,7 @@ assert_eq "2" "$(q "SELECT count(*) FROM addresses WHERE text LIKE '灵隐路%'"
 assert_match "楼上" "$(q "SELECT array_to_string(keywords, ',') FROM categories WHERE code = 'dispute.neighbour'")" \
     "the keywords are imported"
 
+add_node lingyin-console console lingyin
 pw() { printf 'pw-%s-1234\n' "$1"; }
 pw desk.ly | admin user add desk.ly --role receptionist --jurisdiction lingyin --display-name 前台小李 2>/dev/null
 pw desk.bs | admin user add desk.bs --role receptionist --jurisdiction beishan --display-name 北山前台 2>/dev/null
@@ -262,7 +263,12 @@ hot=$(post desk.ly /frontdesk/cases '{"request_id":"fd-h1","person":{"name":"李
 expect 200 "a hotline case placed at the town"
 assert_eq "李*||" "$(jq -r '[.person.name, .person.phone, .person.id_number] | join("|")' <<<"$hot")" "a person with a name only"
 assert_eq "灵隐街道" "$(jq -r .placed.territory_name <<<"$hot")" "placed at the town"
-log "security: 401, 403 csrf/role/jurisdiction, 400 bad input storing nothing"
+# A console node may register cases only through the front desk, never over the network.
+out=$(report lingyin-console --json --category petition --severity IV --risk low --channel walk_in \
+    --place lingyin --title 网络上报 2>/dev/null) || true
+assert_eq "forbidden|a console node may not report incidents" "$(jq -r '[.status, .message] | join("|")' <<<"$out")" \
+    "a console node reporting over nanomsg"
+log "security: 401, 403 csrf/role/jurisdiction, 400 bad input storing nothing, no console reports over nanomsg"
 
 # ---- the server key rotated: the personal data still opens ----
 assert_eq "1|t" "$(q "SELECT count(*), bool_and(length(key_sealed) = 72) FROM sealed_keys WHERE name = 'frontdesk'")" \
