@@ -1,7 +1,7 @@
 // app: the web console's page — sign-in, then the map beside the board (with
 // statistics and roster tabs), the incident panel, alerts and the live feed.
 
-import { api, setCsrf, onSignedOut } from './api.js';
+import { api, setCsrf, onSignedOut, rememberSignedIn, maybeSignedIn } from './api.js';
 import { el, replace, coalesce } from './dom.js';
 import { t, currentLang, setLang } from './i18n.js';
 import { Topology } from './topology.js';
@@ -281,20 +281,6 @@ async function start(session) {
     }
     console_ = new Console(session, topo);
     console_.begin();
-}
-
-// Whether this browser signed in (not a secret: the session itself is an
-// HttpOnly cookie). Without it the page shows sign-in without asking the
-// server, so a first visit has no failed request in the browser's console.
-const SIGNED_IN_KEY = 'fq.signedIn';
-function rememberSignedIn(on) {
-    try {
-        if (on) localStorage.setItem(SIGNED_IN_KEY, '1');
-        else localStorage.removeItem(SIGNED_IN_KEY);
-    } catch (e) { /* not remembered: the page asks the server each time */ }
-}
-function maybeSignedIn() {
-    try { return localStorage.getItem(SIGNED_IN_KEY) !== null; } catch (e) { return true; }
 }
 
 async function boot() {

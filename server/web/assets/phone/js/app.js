@@ -6,7 +6,7 @@
 // server last said is kept, so the page works without a link.
 
 import { el, replace, dateTime, duration, requestId, setTimeZone } from '../../js/dom.js';
-import { setCsrf, onSignedOut } from '../../js/api.js';
+import { setCsrf, onSignedOut, rememberSignedIn, maybeSignedIn } from '../../js/api.js';
 import { currentLang, setLang } from '../../js/i18n.js';
 import { timelineReason, attachmentThumbs, attachmentUrl } from '../../js/timeline.js';
 import { pt, pl, label } from './texts.js';
@@ -925,20 +925,6 @@ async function start(session, offline) {
     if (!offline) store.set(LAST, 'session', session).catch(() => {});
     phone = new Phone(session);
     await phone.begin();
-}
-
-// Whether this browser signed in (the console's flag, the same origin): without
-// it the page shows sign-in without asking the server, so a first visit has
-// no failed request in the browser's console.
-const SIGNED_IN_KEY = 'fq.signedIn';
-function rememberSignedIn(on) {
-    try {
-        if (on) localStorage.setItem(SIGNED_IN_KEY, '1');
-        else localStorage.removeItem(SIGNED_IN_KEY);
-    } catch (e) { /* not remembered: the page asks the server each time */ }
-}
-function maybeSignedIn() {
-    try { return localStorage.getItem(SIGNED_IN_KEY) !== null; } catch (e) { return true; }
 }
 
 async function boot() {
