@@ -113,28 +113,12 @@ url="tcp://127.0.0.1:$port"
 turl="tcp://127.0.0.1:$tport"
 http="http://127.0.0.1:$hport"
 log "starting fengqiaod: intake $url, terminals and consoles $turl, web $http"
-"$B/server/fengqiaod" --intake "$url" --terminals "$turl" --http "127.0.0.1:$hport" \
-    --ready-file "$tmp/ready" --stats-interval 1 --dedup-window-min 0 >"$tmp/fengqiaod.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 300); do
-    [ -s "$tmp/ready" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { log "fengqiaod exited"; exit 1; }
-    sleep 0.1
-done
-[ -s "$tmp/ready" ] || { log "fengqiaod did not become ready"; exit 1; }
+bench_start_fengqiaod --intake "$url" --terminals "$turl" --http "127.0.0.1:$hport" \
+    --stats-interval 1 --dedup-window-min 0
 
 # Sign in once, as a browser does; the cookie is the session.
-python3 -c 'import json,sys; print(json.dumps({"account": "bench.op", "password": sys.argv[1]}))' \
-    "$password" >"$tmp/login.json"
-curl -sS -o "$tmp/session.json" -D "$tmp/login.headers" -w '%{http_code}' \
-    -H 'Content-Type: application/json' --data-binary "@$tmp/login.json" \
-    "$http/api/v1/login" >"$tmp/login.status"
-[ "$(cat "$tmp/login.status")" = 200 ] || {
-    log "sign-in failed: HTTP $(cat "$tmp/login.status") $(cat "$tmp/session.json")"
-    exit 1
-}
-cookie=$(sed -n 's/^[Ss]et-[Cc]ookie: *\(fq_session=[^;]*\).*/\1/p' "$tmp/login.headers" | tr -d '\r' | head -n 1)
-[ -n "$cookie" ] || { log "sign-in set no fq_session cookie"; exit 1; }
+bench_sign_in bench.op "$password" "$http"
+cookie="fq_session=$session_token"
 export FQ_COOKIE=$cookie
 
 # ---- 2. open incidents through the intake ----
