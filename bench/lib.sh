@@ -24,6 +24,8 @@
 #                        does: the session in $tmp/session.json, the value of
 #                        its fq_session cookie in $session_token (exits on a
 #                        refusal).
+#   bench_ports          free ports for fengqiaod: $port and $url (intake),
+#                        $tport and $turl (terminals), $hport and $http (web).
 #   free_port            a free TCP port on loopback.
 
 bench_workdir() {
@@ -67,6 +69,15 @@ bench_database() {
 admin() { "$B/server/fengqiao-admin" "$@" >&2; }
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$CI" -c "$1"; }
 
+bench_ports() {
+    port=$(free_port)
+    tport=$(free_port)
+    hport=$(free_port)
+    url="tcp://127.0.0.1:$port"
+    turl="tcp://127.0.0.1:$tport"
+    http="http://127.0.0.1:$hport"
+}
+
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -87,7 +98,7 @@ bench_grid_world() {
      ('xihu.urban_management', 'department', 'xihu', 'enforcement', 'urban_management', '城管局'),
      ('xihu.civil_affairs', 'department', 'xihu', 'services', 'civil_affairs', '民政局');
    INSERT INTO handlers (id, kind, territory, line, name)
-     SELECT 'town.' || l, 'town_line', 'town', l, 'town ' || l
+     SELECT 'town.' || l, 'town_line', 'town', l, '灵隐街道 ' || l
      FROM unnest(ARRAY['governance', 'market', 'enforcement', 'services']) l;
    INSERT INTO handlers (id, kind, territory, name)
      SELECT 'v' || j || '.village', 'village', 'v' || j, '社区' || j

@@ -185,12 +185,7 @@ fi
 photo_bytes=$(stat -c %s "$photo")
 log "photo: $photo, $photo_bytes bytes"
 
-port=$(free_port)
-tport=$(free_port)
-hport=$(free_port)
-url="tcp://127.0.0.1:$port"
-turl="tcp://127.0.0.1:$tport"
-http="http://127.0.0.1:$hport"
+bench_ports
 log "starting fengqiaod: intake $url, terminals $turl, web $http"
 bench_start_fengqiaod --intake "$url" --terminals "$turl" --http "127.0.0.1:$hport" \
     --stats-interval 1 --dedup-window-min 0
