@@ -806,14 +806,9 @@ class ActionForm {
             e.preventDefault();
             await Promise.all(pickers.map((p) => p.busy));
             const note = this.note.value.trim();
-            if (!note) { message.className = 'message error'; message.textContent = pt('needNote'); this.note.focus(); return; }
+            if (!note) { showError(message, pt('needNote')); this.note.focus(); return; }
             const photos = pickers.flatMap((p) => p.body());
-            if (kind === 'conclude' && inc.photo_to_conclude && !photos.length) {
-                message.className = 'message error';
-                message.textContent = pt('photoNeeded');
-                return;
-            }
-            submit.disabled = true;
+            if (kind === 'conclude' && inc.photo_to_conclude && !photos.length) { showError(message, pt('photoNeeded')); return; }
             const body = { kind, note, photos };
             if (kind === 'return') {
                 body.reason = this.reason.value;
@@ -821,17 +816,28 @@ class ActionForm {
             } else if (kind === 'extend') {
                 body.extend_by_ms = Number(this.extend.value);
             }
-            try {
-                await onSubmit(body);
-            } catch (err) {
-                submit.disabled = false;
-                message.className = 'message error';
-                message.textContent = errorWords(err);
-            }
+            await sendForm(onSubmit, body, submit, message);
         });
     }
 
     focus() { this.note.focus(); }
+}
+
+function showError(message, text) {
+    message.className = 'message error';
+    message.textContent = text;
+}
+
+// Sends a form's body with its button held down; on a refusal the button
+// comes back and the form's message says why.
+async function sendForm(onSubmit, body, submit, message) {
+    submit.disabled = true;
+    try {
+        await onSubmit(body);
+    } catch (err) {
+        submit.disabled = false;
+        showError(message, errorWords(err));
+    }
 }
 
 function field_(key, ...input) {
@@ -880,21 +886,14 @@ class ReportForm {
             e.preventDefault();
             await picker.busy;
             const title = this.title.value.trim();
-            if (!title) { message.className = 'message error'; message.textContent = pt('needTitle'); this.title.focus(); return; }
-            submit.disabled = true;
+            if (!title) { showError(message, pt('needTitle')); this.title.focus(); return; }
             const body = {
                 category: this.category.value, severity: this.severity.value, risk: this.risk.value, title,
                 description: this.description.value.trim(), address: this.address.value.trim(),
                 occurred_at_ms: 0, photos: picker.body(),
             };
             if (this.position) body.location = { lat: this.position.lat, lng: this.position.lng };
-            try {
-                await onSubmit(body);
-            } catch (err) {
-                submit.disabled = false;
-                message.className = 'message error';
-                message.textContent = errorWords(err);
-            }
+            await sendForm(onSubmit, body, submit, message);
         });
     }
 
