@@ -12,7 +12,7 @@ const FILES = [
     './', 'index.html', 'phone.css', 'manifest.json',
     'js/app.js', 'js/texts.js', 'js/field.js', 'js/store.js', 'js/outbox.js', 'js/photos.js',
     'js/placemap.js', 'js/alert.js', 'js/assignment.js',
-    '../js/api.js', '../js/dom.js', '../js/i18n.js', '../js/timeline.js',
+    '../js/api.js', '../js/dom.js', '../js/i18n.js', '../js/signin.js', '../js/timeline.js',
     '../common.css', '../favicon.svg', '../vendor/leaflet/leaflet.js', '../vendor/leaflet/leaflet.css',
 ];
 

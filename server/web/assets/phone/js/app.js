@@ -7,8 +7,9 @@
 
 import { el, replace, dateTime, duration, requestId, setTimeZone } from '../../js/dom.js';
 import { setCsrf, onSignedOut, rememberSignedIn, maybeSignedIn } from '../../js/api.js';
-import { currentLang, setLang } from '../../js/i18n.js';
+import { currentLang } from '../../js/i18n.js';
 import { timelineReason, attachmentThumbs, attachmentUrl } from '../../js/timeline.js';
+import { signInForm, languageButton } from '../../js/signin.js';
 import { pt, pl, label } from './texts.js';
 import { field } from './field.js';
 import { store } from './store.js';
@@ -31,13 +32,6 @@ if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('sw.js', { scope: './' }).catch(() => { /* works online all the same */ });
 }
 
-function languageButton() {
-    return el('button', {
-        type: 'button', class: 'lang',
-        onclick: () => { setLang(currentLang() === 'zh' ? 'en' : 'zh'); location.reload(); },
-    }, pt('language'));
-}
-
 // A refusal in the worker's words: the phone's own for every code it knows
 // (Chinese whole; the server's English message only in English), the
 // server's message for another.
@@ -56,34 +50,11 @@ function showSignIn(notice) {
     if (phone) { phone.stop(); phone = null; }
     setCsrf('');
     rememberSignedIn(false);
-    const account = el('input', { type: 'text', name: 'account', autocomplete: 'username', autocapitalize: 'none', required: true });
-    const password = el('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
-    const message = el('p', { class: 'message error', role: 'alert' }, notice || '');
-    const button = el('button', { type: 'submit', class: 'primary' }, pt('signIn'));
-    const form = el('form', { class: 'signin' },
-        el('h1', null, pt('signInTitle')),
-        el('label', null, el('span', null, pt('account')), account),
-        el('label', null, el('span', null, pt('password')), password),
-        button, message, languageButton());
-    form.addEventListener('submit', async (e) => {
-        e.preventDefault();
-        button.disabled = true;
-        button.textContent = pt('signingIn');
-        message.textContent = '';
-        try {
-            const session = await field.login(account.value.trim(), password.value);
-            password.value = '';
-            start(session, false);
-            return;
-        } catch (err) {
-            password.value = '';
-            if (err.status === 401) message.textContent = pt('wrongPassword');
-            else if (err.status === 429 || err.status === 503) message.textContent = pt(err.status === 429 ? 'rateLimited' : 'busy', { s: err.retryAfter || 60 });
-            else if (err.status === 0) message.textContent = pt('offlineNoSession');
-            else message.textContent = errorWords(err);
-        }
-        button.disabled = false;
-        button.textContent = pt('signIn');
+    const { form } = signInForm({
+        words: pt, notice,
+        login: (name, password) => field.login(name, password),
+        onSession: (session) => start(session, false),
+        otherWords: (err) => (err.status === 0 ? pt('offlineNoSession') : errorWords(err)),
     });
     replace(root, el('main', { class: 'signin-page' }, form));
 }
@@ -136,7 +107,7 @@ class Phone {
             this.whoRow = el('div', { class: 'who' },
                 el('span', { class: 'who-name' }, s.display_name || s.account,
                     serves.name ? el('span', { class: 'serves' }, ` · ${serves.name}`) : null),
-                el('span', { class: 'spacer' }), this.notifyButton, languageButton(),
+                el('span', { class: 'spacer' }), this.notifyButton, languageButton(pt('language')),
                 el('button', { type: 'button', class: 'logout', onclick: () => this.logout() }, pt('logout'))),
             this.banner, this.view, this.reportButton);
         replace(root, this.node);
