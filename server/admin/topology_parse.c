@@ -437,6 +437,23 @@ static int parse_worker(model *m, json_object *o, const char *path, const char *
     return 0;
 }
 
+/* A required number of degrees from -limit to limit. */
+static int get_degrees(model *m, json_object *o, const char *path, const char *key, double limit,
+                       double *out)
+{
+    json_object *v;
+    char p[PATH_LEN];
+    if (member(m, o, path, key, 1, &v) != 0)
+        return -1;
+    child(p, path, key);
+    double d = 0;
+    if ((!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) ||
+        !isfinite(d = json_object_get_double(v)) || d < -limit || d > limit)
+        return topo_fail(m, p, "must be a number from %g to %g", -limit, limit);
+    *out = d;
+    return 0;
+}
+
 /* A grid's or village's "addresses": [{"text", "lat", "lng"}]. */
 static int parse_addresses(model *m, json_object *o, const char *path, const char *unit)
 {
@@ -451,24 +468,14 @@ static int parse_addresses(model *m, json_object *o, const char *path, const cha
     if (n > UNIT_MAX_ADDRESSES)
         return topo_fail(m, p, "at most %d addresses", UNIT_MAX_ADDRESSES);
     for (size_t i = 0; i < n; i++) {
-        char q[PATH_LEN], f[PATH_LEN];
+        char q[PATH_LEN];
         elem(q, p, i);
-        json_object *a = json_object_array_get_idx(list, i), *lat, *lng;
+        json_object *a = json_object_array_get_idx(list, i);
         const char *text;
-        if (expect_object(m, a, q, allowed) != 0 || get_name(m, a, q, "text", 1, 200, &text) != 0 ||
-            member(m, a, q, "lat", 1, &lat) != 0 || member(m, a, q, "lng", 1, &lng) != 0)
-            return -1;
         double y = 0, x = 0;
-        child(f, q, "lat");
-        if ((!json_object_is_type(lat, json_type_double) &&
-             !json_object_is_type(lat, json_type_int)) ||
-            !isfinite(y = json_object_get_double(lat)) || y < -90 || y > 90)
-            return topo_fail(m, f, "must be a number from -90 to 90");
-        child(f, q, "lng");
-        if ((!json_object_is_type(lng, json_type_double) &&
-             !json_object_is_type(lng, json_type_int)) ||
-            !isfinite(x = json_object_get_double(lng)) || x < -180 || x > 180)
-            return topo_fail(m, f, "must be a number from -180 to 180");
+        if (expect_object(m, a, q, allowed) != 0 || get_name(m, a, q, "text", 1, 200, &text) != 0 ||
+            get_degrees(m, a, q, "lat", 90, &y) != 0 || get_degrees(m, a, q, "lng", 180, &x) != 0)
+            return -1;
         for (size_t k = first; k < m->n_addresses; k++)
             if (strcmp(m->addresses[k].text, text) == 0)
                 return topo_fail(m, q, "'%s' is listed twice in %s", text, unit);

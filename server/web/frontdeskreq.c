@@ -1,6 +1,7 @@
 /* frontdeskreq: the front desk's case body decoded (frontdeskreq.h). */
 #include "frontdeskreq.h"
 
+#include "fieldreq.h"
 #include "pbjson.h"
 
 #include <json-c/json.h>
@@ -49,49 +50,6 @@ static int take_channel(json_object *v, Fengqiao__V1__Channel *out, char *err, s
             return 0;
         }
     return fail(err, err_len, "channel must be one of walk_in, hotline, petition");
-}
-
-static int take_enum(json_object *v, const char *field, const ProtobufCEnumDescriptor *d,
-                     const char *names, int *out, char *err, size_t err_len)
-{
-    const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-    int x = s != NULL ? fq_pbjson_enum_value(d, s) : -1;
-    if (x < 0)
-        return fail(err, err_len, "%s must be one of %s", field, names);
-    *out = x;
-    return 0;
-}
-
-static int take_number(json_object *v, const char *field, double *out, char *err, size_t err_len)
-{
-    if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
-        return fail(err, err_len, "%s must be a number", field);
-    *out = json_object_get_double(v);
-    return 0;
-}
-
-static int take_location(json_object *v, Fengqiao__V1__GeoPoint *p, char *err, size_t err_len)
-{
-    if (!json_object_is_type(v, json_type_object))
-        return fail(err, err_len, "location must be {\"lat\":…,\"lng\":…}");
-    int have_lat = 0, have_lng = 0;
-    json_object_object_foreach(v, key, x)
-    {
-        if (strcmp(key, "lat") == 0) {
-            if (take_number(x, "location.lat", &p->lat, err, err_len) != 0)
-                return -1;
-            have_lat = 1;
-        } else if (strcmp(key, "lng") == 0) {
-            if (take_number(x, "location.lng", &p->lon, err, err_len) != 0)
-                return -1;
-            have_lng = 1;
-        } else {
-            return fail(err, err_len, "unknown field 'location.%.64s'", key);
-        }
-    }
-    if (!have_lat || !have_lng)
-        return fail(err, err_len, "location needs both lat and lng");
-    return 0;
 }
 
 /* A string of the person's into `dst` (cap bytes), at most `max_chars`
@@ -165,20 +123,14 @@ int fq_frontdeskreq_decode(const char *body, size_t len, fq_frontdesk_case *out,
     json_object *doc = NULL;
     if (fq_pbjson_parse_body(body, len, &doc, err, err_len) != 0)
         return -1;
-    int rc = -1, have_person = 0, x = 0;
+    int rc = -1, have_person = 0, taken = 0, x = 0;
     char *storage = out->storage;
     size_t left = sizeof out->storage;
     json_object_object_foreach(doc, key, v)
     {
         if (strcmp(key, "request_id") == 0) {
-            if (!json_object_is_type(v, json_type_string) ||
-                !fq_pbjson_valid_request_id(json_object_get_string(v),
-                                            (size_t)json_object_get_string_len(v))) {
-                fail(err, err_len, "request_id must be 1 to 64 characters of [A-Za-z0-9_-]");
+            if (fq_pbjson_take_request_id(v, out->request_id, err, err_len) != 0)
                 goto done;
-            }
-            memcpy(out->request_id, json_object_get_string(v),
-                   (size_t)json_object_get_string_len(v) + 1);
         } else if (strcmp(key, "person") == 0) {
             if (take_person(v, &out->person, err, err_len) != 0)
                 goto done;
@@ -190,42 +142,14 @@ int fq_frontdeskreq_decode(const char *body, size_t len, fq_frontdesk_case *out,
         } else if (strcmp(key, "channel") == 0) {
             if (take_channel(v, &r->channel, err, err_len) != 0)
                 goto done;
-        } else if (strcmp(key, "category") == 0) {
-            if (fq_pbjson_take_string(v, "category", 64, &storage, &left, &r->category, err,
-                                      err_len) != 0)
-                goto done;
-        } else if (strcmp(key, "severity") == 0) {
-            if (take_enum(v, "severity", &fengqiao__v1__severity__descriptor, "i, ii, iii, iv", &x,
-                          err, err_len) != 0)
-                goto done;
-            r->severity = (Fengqiao__V1__Severity)x;
-        } else if (strcmp(key, "risk") == 0) {
-            if (take_enum(v, "risk", &fengqiao__v1__risk__descriptor, "low, medium, high", &x, err,
-                          err_len) != 0)
-                goto done;
-            r->risk = (Fengqiao__V1__Risk)x;
-        } else if (strcmp(key, "title") == 0) {
-            if (fq_pbjson_take_string(v, "title", 4 * 200, &storage, &left, &r->title, err,
-                                      err_len) != 0)
-                goto done;
-        } else if (strcmp(key, "description") == 0) {
-            if (fq_pbjson_take_string(v, "description", 4 * 4000, &storage, &left, &r->description,
-                                      err, err_len) != 0)
-                goto done;
-        } else if (strcmp(key, "address") == 0) {
-            if (fq_pbjson_take_string(v, "address", 4 * 500, &storage, &left, &r->address, err,
-                                      err_len) != 0)
-                goto done;
         } else if (strcmp(key, "place_unit") == 0) {
             if (fq_pbjson_take_string(v, "place_unit", 64, &storage, &left, &r->place_unit, err,
                                       err_len) != 0)
                 goto done;
-        } else if (strcmp(key, "location") == 0) {
-            if (json_object_is_type(v, json_type_null))
-                continue;
-            if (take_location(v, &out->location, err, err_len) != 0)
+        } else if ((taken = fq_fieldreq_take_report_field(key, v, r, &out->location, &storage,
+                                                          &left, err, err_len)) != 0) {
+            if (taken < 0)
                 goto done;
-            r->location = &out->location;
         } else {
             fail(err, err_len, "unknown field '%.64s'", key);
             goto done;

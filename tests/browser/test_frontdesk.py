@@ -27,17 +27,6 @@ GRID = "lingyin-lingfeng-g1"
 HOSTILE = "楼上漏水<script>window.fqHacked=1</script>"
 
 
-def sign_in(b, server, account, password):
-    d = b.driver
-    d.get(server.base_url + "/")
-    b.wait_js("return !!document.querySelector('form.signin input[name=account]')", "the sign-in form")
-    d.find_element("css selector", "form.signin input[name=account]").send_keys(account)
-    d.find_element("css selector", "form.signin input[name=password]").send_keys(password)
-    d.find_element("css selector", "form.signin button[type=submit]").click()
-    b.wait_js("const s = document.querySelector('section.frontdesk'); return !!s && !s.hidden",
-              "the front desk, the receptionist's first view")
-
-
 def typed(b, name, text):
     el = b.driver.find_element("css selector", f"form.fd-form [name={name}]")
     el.clear()
@@ -74,7 +63,9 @@ def main(world):
 
     b = Browser(world, WALL)
     try:
-        sign_in(b, server, "li.desk", PASSWORD)
+        b.sign_in(server.base_url + "/", "li.desk", PASSWORD,
+                  "const s = document.querySelector('section.frontdesk'); return !!s && !s.hidden",
+                  "the front desk, the receptionist's first view")
         check(b.js("return document.querySelector('nav.tabs button.active').textContent") == "综合受理",
               "综合受理 is the first tab")
         b.wait_js("return document.querySelectorAll('.fd-map path.grid-shape').length > 0", "the form's map")

@@ -44,28 +44,8 @@ pw x | admin user add x.bad --role reception --jurisdiction lingyin >/dev/null 2
 assert_eq 2 "$rc" "an unknown role is refused"
 assert_match "receptionist" "$(cat "$WORK/err")" "the refusal lists receptionist"
 
-HPORT=$(free_port)
-server_start --http "127.0.0.1:$HPORT" --dedup-window-min 0 --presence-timeout 600
-BASE="http://127.0.0.1:$HPORT/api/v1"
-for ((i = 0; i < 600; i++)); do
-    curl -s -o /dev/null "$BASE/session" && break
-    sleep 0.05
-done
+web_api_start --dedup-window-min 0 --presence-timeout 600
 
-declare -A COOKIE CSRF
-login() {
-    local name=$1 hdr="$WORK/login.$1.h" body
-    body=$(curl -sS -D "$hdr" -H 'Content-Type: application/json' \
-        --data "{\"account\":\"$name\",\"password\":\"pw-$name-1234\"}" "$BASE/login")
-    COOKIE[$name]=$(grep -i '^set-cookie: *fq_session=' "$hdr" | sed -E 's/^[^:]*: *//; s/;.*//' | tr -d '\r')
-    CSRF[$name]=$(jq -r .csrf <<<"$body")
-    if [ -z "${COOKIE[$name]}" ] || [ "${CSRF[$name]}" = null ]; then fail "login $name: $body"; fi
-    printf '%s\n' "$body" >"$WORK/session.$name.json"
-}
-get() { # NAME PATH (query already encoded): the body on stdout, the status in $WORK/status
-    curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[$1]}" "$BASE$2" >"$WORK/status"
-    cat "$WORK/body"
-}
 getq() { # NAME PATH KEY=VALUE...: the query url-encoded by curl
     local name=$1 path=$2
     shift 2
@@ -75,23 +55,14 @@ getq() { # NAME PATH KEY=VALUE...: the query url-encoded by curl
         "$BASE$path" >"$WORK/status"
     cat "$WORK/body"
 }
-post() { # NAME PATH JSON
-    curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[$1]}" \
-        -H "X-CSRF-Token: ${CSRF[$1]}" -H 'Content-Type: application/json' --data-binary @- \
-        "$BASE$2" >"$WORK/status" <<<"$3"
-    cat "$WORK/body"
-}
-status() { cat "$WORK/status"; }
-expect() { assert_eq "$1" "$(status)" "$2 ($(head -c 300 "$WORK/body"))"; }
-code() { jq -r .error.code "$WORK/body"; }
 
-for a in desk.ly desk.bs op.ly sup.ly w.one w.two; do login "$a"; done
+for a in desk.ly desk.bs op.ly sup.ly w.one w.two; do web_login "$a"; done
 assert_eq "receptionist|lingyin" "$(jq -r '[.role, .jurisdiction.id] | join("|")' "$WORK/session.desk.ly.json")" \
     "the session of a receptionist"
 
 # ---- the address picker and the suggestions ----
 addrs=$(getq desk.ly /frontdesk/addresses q=灵隐路)
-expect 200 "the addresses"
+web_expect 200 "the addresses"
 assert_eq "灵隐路12号,灵隐路28号" "$(jq -r '[.addresses[].text] | join(",")' <<<"$addrs")" "addresses containing 灵隐路"
 assert_eq "$GRID|灵峰社区1号网格" "$(jq -r '.addresses[0] | [.unit, .unit_name] | join("|")' <<<"$addrs")" \
     "an address names its grid"
@@ -100,10 +71,10 @@ assert_eq "龙井路1号" "$(getq desk.ly /frontdesk/addresses q=龙井路 | jq 
     "龙井路1号 (灵隐) only: 龙井路128号 is in 西湖街道"
 assert_eq 0 "$(getq desk.ly /frontdesk/addresses q=% | jq '.addresses | length')" "% is a character, not a wildcard"
 assert_eq 0 "$(getq desk.bs /frontdesk/addresses q=灵隐路 | jq '.addresses | length')" "another town's addresses are not listed"
-get desk.ly /frontdesk/addresses >/dev/null
-expect 400 "addresses without q"
+web_get desk.ly /frontdesk/addresses >/dev/null
+web_expect 400 "addresses without q"
 sug=$(getq desk.ly /frontdesk/suggest title=楼上漏水 text=邻居家楼上漏水，多次协商未果)
-expect 200 "the suggestions"
+web_expect 200 "the suggestions"
 assert_eq "dispute.neighbour|邻里纠纷" "$(jq -r '.suggestions[0] | [.code, .name] | join("|")' <<<"$sug")" \
     "the best suggestion"
 assert_eq 0 "$(getq desk.ly /frontdesk/suggest title=今天天气不错 | jq '.suggestions | length')" "no keyword, no suggestion"
@@ -118,8 +89,8 @@ case_body() { # REQUEST_ID TITLE [extra json members]
       "location":{"lat":%s,"lng":%s}%s}' "$1" "${ID_NUMBER,,}" "$2" "$LAT" "$LNG" "${3:-}"
 }
 incidents_before=$(q "SELECT count(*) FROM incidents")
-first=$(post desk.ly /frontdesk/cases "$(case_body fd-1 '楼上漏水<script>alert(1)</script>')")
-expect 200 "a walk-in case registered"
+first=$(web_post desk.ly /frontdesk/cases "$(case_body fd-1 '楼上漏水<script>alert(1)</script>')")
+web_expect 200 "a walk-in case registered"
 printf '%s\n' "$first" >"$WORK/registered.json"
 C1=$(jq -r .incident_id <<<"$first") P1=$(jq -r .party_id <<<"$first")
 assert_eq "assigned|1|灵峰社区1号网格|governance" \
@@ -146,8 +117,8 @@ done
 assert_eq "5|desk.ly|t|t|t" "$(q "SELECT matter, registered_by, length(name_hash) = 32, length(phone_hash) = 32,
     length(id_hash) = 32 FROM case_parties WHERE id = $P1")" "the person row: matter, who, the hashes"
 # The same request again: the same case, one person.
-again=$(post desk.ly /frontdesk/cases "$(case_body fd-1 '楼上漏水<script>alert(1)</script>')")
-expect 200 "the same request again"
+again=$(web_post desk.ly /frontdesk/cases "$(case_body fd-1 '楼上漏水<script>alert(1)</script>')")
+web_expect 200 "the same request again"
 assert_eq "$C1|$P1|true" "$(jq -r '[.incident_id, .party_id, .duplicate] | join("|")' <<<"$again")" \
     "a resend is the same case"
 assert_eq 1 "$(q "SELECT count(*) FROM case_parties WHERE incident_id = $C1")" "one person row"
@@ -156,20 +127,20 @@ log "registered: incident $C1 routed to $HOLDER, person $P1 sealed"
 
 # It reaches the grid worker's phone.
 if [ "$HOLDER" = "$GRID-w1" ]; then ME=w.one; else ME=w.two; fi
-sync=$(get "$ME" "/field/sync?after=0&wait_ms=0")
-expect 200 "the worker's sync"
+sync=$(web_get "$ME" "/field/sync?after=0&wait_ms=0")
+web_expect 200 "the worker's sync"
 assert_eq "$C1|assignment" "$(jq -r --argjson id "$C1" '[.items[] | select(.incident_id == $id)][0] | [.incident_id, .kind] | join("|")' <<<"$sync")" \
     "the case reached the worker's phone"
-detail=$(get "$ME" "/field/assignments/$C1")
+detail=$(web_get "$ME" "/field/assignments/$C1")
 assert_eq "王*明|" "$(jq -r '[.incident.reporter_name, .incident.reporter_phone] | join("|")' <<<"$detail")" \
     "the worker sees the person masked"
 
 # ---- the same person again: repeat petitions ----
-second=$(post desk.ly /frontdesk/cases "$(case_body fd-2 '漏水又发生了')")
-expect 200 "a second case of the same person"
+second=$(web_post desk.ly /frontdesk/cases "$(case_body fd-2 '漏水又发生了')")
+web_expect 200 "a second case of the same person"
 C2=$(jq -r .incident_id <<<"$second")
 hist=$(getq desk.ly /frontdesk/history "phone=+86 138 1234 5678")
-expect 200 "the history by phone"
+web_expect 200 "the history by phone"
 printf '%s\n' "$hist" >"$WORK/history.json"
 assert_eq "$C2,$C1" "$(jq -r '[.cases[].incident_id] | join(",")' <<<"$hist")" "both cases, newest first"
 assert_eq "王*明|138****5678|3301**********123X|true|phone|90" \
@@ -182,41 +153,41 @@ assert_eq 0 "$(getq desk.ly /frontdesk/history phone=13900000000 | jq '.cases | 
 assert_eq 0 "$(getq desk.bs /frontdesk/history phone=13812345678 | jq '.cases | length')" \
     "another town's receptionist does not see lingyin's cases"
 getq desk.ly /frontdesk/history "id_number=330106199001011234" >/dev/null
-expect 400 "a history by a wrong identity number"
-get desk.ly /frontdesk/history >/dev/null
-expect 400 "a history asking nothing"
+web_expect 400 "a history by a wrong identity number"
+web_get desk.ly /frontdesk/history >/dev/null
+web_expect 400 "a history asking nothing"
 getq op.ly /frontdesk/history phone=13812345678 >/dev/null
-expect 403 "an operator asking the history"
+web_expect 403 "an operator asking the history"
 log "repeat petitions: the history by phone, id number and name"
 
 # ---- the incident page and lists show the person masked ----
-page=$(get op.ly "/incidents/$C1")
-expect 200 "the incident page"
+page=$(web_get op.ly "/incidents/$C1")
+web_expect 200 "the incident page"
 assert_eq "前台小李|reported" "$(jq -r '[.incident.reporter_node_name, .timeline[0].kind] | join("|")' <<<"$page")" \
     "the incident page names the receptionist who registered it"
 if grep -qE '13812345678|王小明|33010619900101123' <<<"$page"; then fail "the incident page shows the person"; fi
-masked=$(get op.ly "/frontdesk/persons/$P1")
-expect 200 "the person, masked"
+masked=$(web_get op.ly "/frontdesk/persons/$P1")
+web_expect 200 "the person, masked"
 assert_eq "王*明|138****5678|true" "$(jq -r '[.name, .phone, .masked] | join("|")' <<<"$masked")" "masked"
 
 # ---- reveal, audited ----
-full=$(get desk.ly "/frontdesk/persons/$P1?reveal=1")
-expect 200 "a receptionist reveals"
+full=$(web_get desk.ly "/frontdesk/persons/$P1?reveal=1")
+web_expect 200 "a receptionist reveals"
 assert_eq "王小明|13812345678|$ID_NUMBER|false" "$(jq -r '[.name, .phone, .id_number, .masked] | join("|")' <<<"$full")" \
     "the full data"
 assert_eq "desk.ly|receptionist|t" "$(q "SELECT account, role, remote LIKE '127.0.0.1%' FROM person_reveals
     WHERE party_id = $P1 ORDER BY id")" "the reveal is audited (who, role, from where)"
-get sup.ly "/frontdesk/persons/$P1?reveal=1" >/dev/null
-expect 200 "a supervisor reveals"
+web_get sup.ly "/frontdesk/persons/$P1?reveal=1" >/dev/null
+web_expect 200 "a supervisor reveals"
 assert_eq 2 "$(q "SELECT count(*) FROM person_reveals WHERE party_id = $P1")" "two reveals"
-get op.ly "/frontdesk/persons/$P1?reveal=1" >/dev/null
-expect 403 "an operator reveals"
-assert_eq role "$(code)" "an operator reveals: the code"
-get desk.bs "/frontdesk/persons/$P1?reveal=1" >/dev/null
-expect 403 "another town's receptionist reveals"
-assert_eq forbidden "$(code)" "another jurisdiction: the code"
-get desk.bs "/frontdesk/persons/$P1" >/dev/null
-expect 403 "another town's receptionist, masked"
+web_get op.ly "/frontdesk/persons/$P1?reveal=1" >/dev/null
+web_expect 403 "an operator reveals"
+assert_eq role "$(web_code)" "an operator reveals: the code"
+web_get desk.bs "/frontdesk/persons/$P1?reveal=1" >/dev/null
+web_expect 403 "another town's receptionist reveals"
+assert_eq forbidden "$(web_code)" "another jurisdiction: the code"
+web_get desk.bs "/frontdesk/persons/$P1" >/dev/null
+web_expect 403 "another town's receptionist, masked"
 assert_eq 2 "$(q "SELECT count(*) FROM person_reveals WHERE party_id = $P1")" "refused looks write no audit row"
 rc=0
 q "DELETE FROM person_reveals" >/dev/null 2>&1 || rc=$?
@@ -225,27 +196,27 @@ log "reveal: receptionist and supervisor audited; operator and another town 403"
 
 # ---- security and bad input ----
 curl -sS -o "$WORK/body" -w '%{http_code}' "$BASE/frontdesk/addresses?q=x" >"$WORK/status"
-expect 401 "no session"
+web_expect 401 "no session"
 curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[desk.ly]}" -H 'Content-Type: application/json' \
     --data "$(case_body fd-csrf x)" "$BASE/frontdesk/cases" >"$WORK/status"
-expect 403 "no CSRF token"
-assert_eq csrf "$(code)" "no CSRF token: the code"
-post op.ly /frontdesk/cases "$(case_body fd-op x)" >/dev/null
-expect 403 "an operator registering"
-assert_eq role "$(code)" "an operator registering: the code"
-post w.one /frontdesk/cases "$(case_body fd-w x)" >/dev/null
-expect 403 "a worker registering"
-post desk.ly "/incidents/$C1/commands" '{"request_id":"cmd-1","kind":"supervise","note":"x"}' >/dev/null
-expect 403 "a receptionist commanding"
-assert_eq role "$(code)" "a receptionist commanding: the code"
-board=$(get desk.ly /board)
-expect 200 "a receptionist reads the board"
-post desk.bs /frontdesk/cases "$(case_body fd-bs 'x')" >/dev/null
-expect 403 "a beishan receptionist placing a case in lingyin"
+web_expect 403 "no CSRF token"
+assert_eq csrf "$(web_code)" "no CSRF token: the code"
+web_post op.ly /frontdesk/cases "$(case_body fd-op x)" >/dev/null
+web_expect 403 "an operator registering"
+assert_eq role "$(web_code)" "an operator registering: the code"
+web_post w.one /frontdesk/cases "$(case_body fd-w x)" >/dev/null
+web_expect 403 "a worker registering"
+web_post desk.ly "/incidents/$C1/commands" '{"request_id":"cmd-1","kind":"supervise","note":"x"}' >/dev/null
+web_expect 403 "a receptionist commanding"
+assert_eq role "$(web_code)" "a receptionist commanding: the code"
+board=$(web_get desk.ly /board)
+web_expect 200 "a receptionist reads the board"
+web_post desk.bs /frontdesk/cases "$(case_body fd-bs 'x')" >/dev/null
+web_expect 403 "a beishan receptionist placing a case in lingyin"
 count=$(q "SELECT count(*) FROM incidents")
 bad() { # WHAT JSON
-    post desk.ly /frontdesk/cases "$2" >/dev/null
-    expect 400 "$1"
+    web_post desk.ly /frontdesk/cases "$2" >/dev/null
+    web_expect 400 "$1"
 }
 bad "a wrong check character" "$(case_body fd-b1 x | sed 's/33010619900101123x/330106199001011234/')"
 bad "a bad phone" "$(case_body fd-b2 x | sed 's/138 1234 5678/138-abc/')"
@@ -259,8 +230,8 @@ bad "an empty title" "$(case_body fd-b9 '')"
 assert_eq "$count" "$(q "SELECT count(*) FROM incidents")" "bad input stores no incident"
 assert_eq 2 "$(q "SELECT count(*) FROM case_parties")" "bad input stores no person"
 # A hotline case placed by a unit, a person without phone or id number.
-hot=$(post desk.ly /frontdesk/cases '{"request_id":"fd-h1","person":{"name":"李四"},"matter":"consult","channel":"hotline","category":"petition","severity":"iv","risk":"low","title":"咨询拆迁补偿政策","place_unit":"lingyin"}')
-expect 200 "a hotline case placed at the town"
+hot=$(web_post desk.ly /frontdesk/cases '{"request_id":"fd-h1","person":{"name":"李四"},"matter":"consult","channel":"hotline","category":"petition","severity":"iv","risk":"low","title":"咨询拆迁补偿政策","place_unit":"lingyin"}')
+web_expect 200 "a hotline case placed at the town"
 assert_eq "李*||" "$(jq -r '[.person.name, .person.phone, .person.id_number] | join("|")' <<<"$hot")" "a person with a name only"
 assert_eq "灵隐街道" "$(jq -r .placed.territory_name <<<"$hot")" "placed at the town"
 # A console node may register cases only through the front desk, never over the network.
@@ -280,19 +251,15 @@ admin server-key rotate --new "$WORK/new.key" >/dev/null
 assert_eq "$persons_before" "$(q "SELECT md5(string_agg(name_sealed || coalesce(phone_sealed, '') || coalesce(id_sealed, ''), '' ORDER BY id)) FROM case_parties")" \
     "a rotation touches no person's row"
 # Registered between the rotation and the restart: under the same personal-data key.
-post desk.ly /frontdesk/cases "$(case_body fd-rot '轮换后登记')" >/dev/null
-expect 200 "a case registered after the rotation, before the restart"
+web_post desk.ly /frontdesk/cases "$(case_body fd-rot '轮换后登记')" >/dev/null
+web_expect 200 "a case registered after the rotation, before the restart"
 P3=$(jq -r .party_id "$WORK/body")
 server_stop
 FQ_SERVER_KEY=$WORK/new.key
-server_start --http "127.0.0.1:$HPORT" --dedup-window-min 0 --presence-timeout 600
-for ((i = 0; i < 600; i++)); do
-    curl -s -o /dev/null "$BASE/session" && break
-    sleep 0.05
-done
+web_api_start --dedup-window-min 0 --presence-timeout 600
 for p in "$P1" "$P3"; do
-    get desk.ly "/frontdesk/persons/$p?reveal=1" >/dev/null
-    expect 200 "person $p revealed after the restart with the new key"
+    web_get desk.ly "/frontdesk/persons/$p?reveal=1" >/dev/null
+    web_expect 200 "person $p revealed after the restart with the new key"
     assert_eq "王小明|13812345678" "$(jq -r '[.name, .phone] | join("|")' "$WORK/body")" "person $p opens with the new key"
 done
 assert_eq 3 "$(getq desk.ly /frontdesk/history "id_number=$ID_NUMBER" | jq '.cases | length')" \
