@@ -640,9 +640,11 @@ static void reveal_done(fq_store_op *op, int status, const char *message)
             fq_web_respond_json(q->r, 200, doc);
         } else {
             json_object_put(doc);
-            /* Sealed under another server key (rotated): say so, not garbage. */
+            /* Sealed under another personal-data key (a sealed_keys row
+             * restored from elsewhere): say so, not garbage. The look was
+             * made and stays audited. */
             fq_web_respond_error(q->r, 503, "sealed",
-                                 "this person's data does not open with the server's key", 0);
+                                 "this person's data does not open with the personal-data key", 0);
         }
     }
     free(q);
