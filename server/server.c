@@ -13,6 +13,7 @@
 #include "api.h"
 #include "field.h"
 #include "attachments.h"
+#include "mediation_reads.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -48,12 +49,13 @@ typedef struct server {
     fq_msgsock *terminals_sock;
     fq_msgsock *console_sock; /* --console: the same endpoint on its own listener */
     fq_dispatch *dispatch;
-    fq_api *api;                 /* the web console's JSON API (--http) */
-    fq_http *http;               /* its HTTP listener */
-    fq_open311 *open311;         /* Open311 GeoReport v2 on the same listener */
-    fq_field *field;             /* the phones' field API under /api/v1/field/ */
-    fq_attachments *attachments; /* the evidence's bytes, /api/v1/attachments/ */
-    int serving;                 /* a snapshot has been installed once */
+    fq_api *api;                   /* the web console's JSON API (--http) */
+    fq_http *http;                 /* its HTTP listener */
+    fq_open311 *open311;           /* Open311 GeoReport v2 on the same listener */
+    fq_field *field;               /* the phones' field API under /api/v1/field/ */
+    fq_attachments *attachments;   /* the evidence's bytes, /api/v1/attachments/ */
+    fq_mediation_reads *mediation; /* the mediation's reads, /api/v1/mediation/ */
+    int serving;                   /* a snapshot has been installed once */
     /* The outcome of the last directory load, written to routing_status
      * (docs/operations.md); one write in flight, the latest outcome wins. */
     struct routing_status {
@@ -801,12 +803,15 @@ int fq_server_run(const fq_server_config *config)
          * their reports through the intake, their reads on the reads store. */
         srv.field = fq_field_new(srv.loop, srv.terminals, srv.intake, srv.dispatch, srv.read_store);
         srv.attachments = fq_attachments_new(srv.dispatch, srv.read_store);
+        srv.mediation = fq_mediation_reads_new(srv.read_store);
         if (srv.api != NULL && srv.field != NULL)
             fq_api_set_field(srv.api, fq_field_handle, srv.field);
         if (srv.api != NULL && srv.attachments != NULL)
             fq_api_set_attachments(srv.api, fq_attachments_handle, srv.attachments);
+        if (srv.api != NULL && srv.mediation != NULL)
+            fq_api_set_mediation(srv.api, fq_mediation_reads_handle, srv.mediation);
         if (srv.api == NULL || srv.open311 == NULL || srv.field == NULL ||
-            srv.attachments == NULL) {
+            srv.attachments == NULL || srv.mediation == NULL) {
             fq_log(FQ_LOG_ERROR, "server", "out of memory");
             return 1;
         }
@@ -844,6 +849,7 @@ int fq_server_run(const fq_server_config *config)
     fq_open311_free(srv.open311);
     fq_field_free(srv.field);
     fq_attachments_free(srv.attachments);
+    fq_mediation_reads_free(srv.mediation);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);
     fq_dispatch_free(srv.dispatch);

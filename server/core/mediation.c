@@ -87,6 +87,20 @@ const char *fq_mediation_transfer_name(Fengqiao__V1__TransferTo to)
     }
 }
 
+const char *fq_mediation_transfer_label(Fengqiao__V1__TransferTo to)
+{
+    switch (to) {
+    case FENGQIAO__V1__TRANSFER_TO__TRANSFER_COURT:
+        return "法院";
+    case FENGQIAO__V1__TRANSFER_TO__TRANSFER_ARBITRATION:
+        return "仲裁机构";
+    case FENGQIAO__V1__TRANSFER_TO__TRANSFER_PETITION_OFFICE:
+        return "信访部门";
+    default:
+        return "其他部门";
+    }
+}
+
 /* A growing string; `failed` once an allocation failed. */
 typedef struct text {
     char *s;

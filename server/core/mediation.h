@@ -37,6 +37,9 @@ const char *fq_mediation_event_kind(Fengqiao__V1__CommandKind kind);
 /* court, arbitration, petition_office, other; "" otherwise. */
 const char *fq_mediation_transfer_name(Fengqiao__V1__TransferTo to);
 
+/* 法院, 仲裁机构, 信访部门, 其他部门: where it went, as a person reads it. */
+const char *fq_mediation_transfer_label(Fengqiao__V1__TransferTo to);
+
 /* The step as the store's JSON record (migration 0028 projects it into the
  * mediation tables): malloc'd, the caller frees it; NULL when out of memory.
  * The command is a validated one. */

@@ -14,6 +14,8 @@
 
 #include "fengqiao.pb-c.h"
 
+#include <json-c/json.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,5 +72,11 @@ int fq_fieldreq_decode_action(const char *body, size_t len, fq_field_action *out
 int fq_fieldreq_decode_report(const char *body, size_t len, fq_field_report *out, char *err,
                               size_t err_len);
 void fq_fieldreq_photos_free(fq_field_photos *photos);
+
+/* The "photos" member of a body (an array of {name, content_type, data}),
+ * decoded into *out; on failure a code above, the message naming the field,
+ * and the ones decoded so far freed. Also the mediation's agreement's
+ * (mediationreq.h). */
+int fq_fieldreq_take_photos(json_object *v, fq_field_photos *out, char *err, size_t err_len);
 
 #endif
