@@ -11,6 +11,7 @@ import { IncidentPanel } from './incident.js';
 import { Alerts } from './alerts.js';
 import { Stats } from './stats.js';
 import { Roster } from './roster.js';
+import { MediationList } from './mediation.js';
 import { LiveFeed } from './live.js';
 
 const root = document.getElementById('app');
@@ -95,6 +96,7 @@ class Console {
         });
         this.stats = new Stats(topo);
         this.roster = new Roster(topo);
+        this.mediationList = new MediationList({ onOpen: (id) => this.openIncident(id) });
         // A refetch folded into the end of a quiet time may come due after sign-out: it is dropped.
         const live = (fn) => coalesce(() => { if (!this.stopped) fn(); }, REFETCH_MS);
         this.refreshBoard = live(() => this.board.refresh());
@@ -127,7 +129,7 @@ class Console {
         this.tabs = {};
         const tabBar = el('nav', { class: 'tabs', role: 'tablist' });
         const views = el('div', { class: 'views' });
-        for (const [key, view, title] of [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster']]) {
+        for (const [key, view, title] of [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['mediation', this.mediationList, 'tabMediation']]) {
             const button = el('button', { type: 'button', role: 'tab', onclick: () => this.showTab(key) }, t(title));
             tabBar.appendChild(button);
             views.appendChild(view.node);
@@ -189,6 +191,7 @@ class Console {
         this.refreshBoard();
         this.refreshMap();
         this.refreshRoster();
+        if (this.current === 'mediation') this.mediationList.refresh();
         if (this.panel.isOpenFor(item.incident_id)) this.refreshIncident();
     }
 
@@ -213,6 +216,7 @@ class Console {
         this.current = key;
         if (key === 'stats' && !this.stats.loaded) this.stats.refresh();
         if (key === 'roster') this.roster.refresh();
+        if (key === 'mediation') this.mediationList.refresh();
     }
 
     setFeedState(state) {
