@@ -27,6 +27,7 @@ const texts = {
         worklist: '调解工作台', stateOpen: '调解中', stateEnded: '已结束', incident: '事件', town: '街镇',
         result: '结果', viewerNote: '查看角色不能办理调解', closedNote: '事件已办结，不能再开始调解',
         endedAt: '结束时间', loading: '加载中…', empty: '没有调解案件', recordedBy: '记录人',
+        dueOrResult: '调解期限 / 结果',
     },
     en: {
         tab: 'Mediation', title: 'Dispute mediation', none: 'Not mediated', open: 'In mediation',
@@ -47,6 +48,7 @@ const texts = {
         town: 'Town', result: 'Result', viewerNote: 'A viewer cannot mediate',
         closedNote: 'The incident is concluded: no mediation can start', endedAt: 'Ended',
         loading: 'Loading…', empty: 'No mediation', recordedBy: 'Recorded by',
+        dueOrResult: 'Due / result',
     },
 };
 
@@ -136,7 +138,7 @@ export class MediationPanel {
                     el('img', { class: 'thumb', src: `/api/v1/attachments/${p.id}`, alt: p.name || mt('agreementPhoto'), loading: 'lazy', width: '96' }))))) : null,
             m.outcome === 'failed' ? row('transferredTo', mt(m.transferred_to), m.end_note ? el('div', { class: 'reason' }, m.end_note) : null) : null)) : null;
         const sessions = m ? el('div', { class: 'med-sessions' }, el('h4', null, mt('sessions')),
-            (m.sessions || []).length ? el('ol', { class: 'timeline' }, m.sessions.map((s) => el('li', null,
+            (m.sessions || []).length ? el('ol', { class: 'med-session-list' }, m.sessions.map((s) => el('li', null,
                 el('time', null, dateTime(s.held_at_ms)), ' ', el('strong', null, s.place), ' ',
                 el('span', { class: 'actor' }, (s.attendees || []).join('、')),
                 el('div', { class: 'reason' }, s.note)))) : el('p', { class: 'note' }, mt('noSessions'))) : null;
@@ -285,10 +287,10 @@ export class MediationList {
         this.body = el('tbody');
         this.node = el('section', { class: 'mediation-view' },
             el('div', { class: 'filters' }, this.state), this.message,
-            el('div', { class: 'table-wrap' }, el('table', { class: 'board med-list' },
+            el('div', { class: 'table-wrap' }, el('table', { class: 'med-list' },
                 el('thead', null, el('tr', null, el('th', null, mt('incident')), el('th', null, mt('town')),
                     el('th', null, mt('parties')), el('th', null, mt('mediators')), el('th', null, mt('sessions')),
-                    el('th', null, mt('due')))),
+                    el('th', null, mt('dueOrResult')))),
                 this.body)));
     }
 
