@@ -17,7 +17,11 @@
 #   E. another town's operator gets 403 (read and command), a viewer 403
 #      role, no session 401, no CSRF 403; a script in a text field is text;
 #   F. fengqiao-admin verify passes: the steps are in the hash chain and the
-#      agreement's photo is named by its event's envelope.
+#      agreement's photo is named by its event's envelope;
+#   G. the nanomsg console path: a town console node opens, records a session
+#      and fails a mediation (transferred to the petition office) with signed
+#      ConsoleCommands; a resend under the same message id answers as before;
+#      another town's console is refused.
 source "$(dirname "$0")/lib.sh"
 FQ_MAKE_IMAGE=${FQ_MAKE_IMAGE:?}
 command -v curl >/dev/null || fail "curl is needed"
@@ -28,6 +32,9 @@ assert_eq "6/9/30" "$(q "SELECT (SELECT count(*) FROM mediation_committees) || '
     (SELECT count(*) FROM mediators) || '/' || (SELECT limit_days FROM mediation_settings)")" \
     "the topology's mediation section imported"
 add_node lingyin-platform town_platform lingyin
+add_node lingyin-ops console lingyin
+add_node beishan-ops console beishan
+FQ_CONSOLE_PEER=${FQ_CONSOLE_PEER:?}
 GRID=lingyin-yuquan-g1
 
 account() { # NAME ROLE UNIT DISPLAY (password "pw-NAME-1234")
@@ -257,6 +264,39 @@ assert_match "lingyin,灵隐街道,3,2,1,1,1,1,0.5" "$out" "fengqiao-admin stats
 # The meeting statistics count both ends as concluded.
 assert_eq 2 "$(q "SELECT count(*) FROM fq_case_facts(now() - interval '1 day', now() + interval '1 day', NULL)
     WHERE concluded_at IS NOT NULL")" "the meeting statistics count the two ends as concluded"
+
+# ---- G. the nanomsg console path ----
+con() { # NODE ARGS...
+    local node=$1
+    shift
+    "$FQ_CONSOLE_PEER" --url "$TERMINALS_URL" --node "$node" --key-file "$(key_of "$node")" \
+        --timeout-ms 20000 "$@"
+}
+D4=$(dispute M-4 "宅前通道纠纷")
+out=$(con beishan-ops command mediation_open "$D4" --reason "越权" --applicant 甲 --respondent 乙 \
+    --committee lingyin-trc) && fail "another town's console opened: $out"
+assert_match '"status": *"forbidden"' "$out" "another town's console is refused"
+out=$(con lingyin-ops --message-id 4001 command mediation_open "$D4" --reason "通道占用" \
+    --applicant 孙七 --respondent 周八 --committee lingyin-trc --mediator med.chen) ||
+    fail "open over nanomsg: $out"
+seq4=$(jq -r .event_seq <<<"$out")
+out=$(con lingyin-ops --message-id 4001 command mediation_open "$D4" --reason "通道占用" \
+    --applicant 孙七 --respondent 周八 --committee lingyin-trc --mediator med.chen) ||
+    fail "the resend over nanomsg: $out"
+assert_eq "$seq4" "$(jq -r .event_seq <<<"$out")" "a resend under the same message id answers as before"
+out=$(con lingyin-ops command mediation_session "$D4" --reason "各执一词" --session-at-ms "$T2" \
+    --place 社区会议室 --attendee 孙七 --attendee 周八) || fail "a session over nanomsg: $out"
+out=$(con lingyin-ops command mediation_open "$D4" --reason "again" --applicant 甲 --respondent 乙 \
+    --committee lingyin-trc) && fail "opened twice over nanomsg: $out"
+assert_match '"status": *"wrong_state"' "$out" "opening twice over nanomsg is wrong_state"
+out=$(con lingyin-ops command mediation_fail "$D4" --reason "申请人要求信访复查" --transfer petition_office) ||
+    fail "a failure over nanomsg: $out"
+assert_eq "concluded" "$(jq -r .state <<<"$out")" "the failure concludes it"
+assert_eq "failed petition_office 1" "$(q "SELECT outcome || ' ' || transferred_to || ' ' ||
+    (SELECT count(*) FROM mediation_sessions s WHERE s.incident_id = $D4) FROM mediation_cases WHERE incident_id = $D4")" \
+    "the nanomsg path's mediation in the tables"
+assert_eq 1 "$(q "SELECT count(*) FROM events WHERE incident_id = $D4 AND kind = 'mediation_opened'")" \
+    "one opening for the resend"
 
 # ---- F. the history verifies, the agreement's photo included ----
 out=$(admin verify 2>&1) || fail "verify failed: $out"
