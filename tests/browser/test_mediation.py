@@ -51,11 +51,18 @@ def med_form(b):
     return b.driver.find_element("css selector", "aside.incident-panel section.mediation form.med-form")
 
 
-def submit_and_wait(b, world, incident, kind, count):
+def submit_and_wait(b, world, incident, kind, count, settled=True):
+    """Sends the mediation's form and waits for the step in the database and,
+    unless the form is replaced (an opening), for the page's own answer — its
+    form emptied for the next step — before anything is typed again."""
+    b.js("document.querySelector('section.mediation form.med-form .message').textContent = ''")
     med_form(b).find_element("css selector", "button[type=submit]").click()
     webtest.wait_until(lambda: world.q1(f"SELECT count(*) FROM events WHERE incident_id = {incident}"
                                         f" AND kind = '{kind}'") == str(count),
                        f"{kind} stored ({count})")
+    if settled:
+        b.wait_js("const m = document.querySelector('section.mediation form.med-form .message');"
+                  "return m && m.textContent === '已提交'", f"the page's answer to {kind}")
 
 
 def make_photo(world):
@@ -114,7 +121,7 @@ def main(world):
             b.resize(size)
             b.screenshot("mediation-open-form")
         b.resize(WALL)
-        submit_and_wait(b, world, dispute, "mediation_opened", 1)
+        submit_and_wait(b, world, dispute, "mediation_opened", 1, settled=False)
         b.wait_js("const m = document.querySelector('section.mediation');"
                   "return m.innerText.includes('调解中') && m.innerText.includes('王淑芬') &&"
                   " m.innerText.includes('灵隐街道人民调解委员会') && !!m.querySelector('.countdown')",
@@ -141,7 +148,7 @@ def main(world):
             "一、以原界桩为界；\n二、李小河拆除越界围墙，张大山补偿五百元。")
         form.find_element("css selector", "input[type=file][name=photo]").send_keys(photo)
         form.find_element("css selector", "textarea[name=note]").send_keys("双方当场签字")
-        submit_and_wait(b, world, dispute, "mediation_agreed", 1)
+        submit_and_wait(b, world, dispute, "mediation_agreed", 1, settled=False)
         got = world.q(f"SELECT state, result FROM incidents WHERE id = {dispute}")
         check(got[0][0] == "concluded" and got[0][1].startswith("一、以原界桩为界"),
               f"concluded with the agreement as its result: {got}")
@@ -179,7 +186,7 @@ def main(world):
             row.find_element("css selector", "input[name=party_name]").send_keys(name)
         form.find_element("css selector", "input[name=mediator][value='med.chen']").click()
         form.find_element("css selector", "textarea[name=note]").send_keys("漏水损失争议")
-        submit_and_wait(b, world, second, "mediation_opened", 1)
+        submit_and_wait(b, world, second, "mediation_opened", 1, settled=False)
         world.q(f"UPDATE mediation_cases SET due_at = now() - interval '2 days' WHERE incident_id = {second}")
 
         b.driver.find_element("css selector", "aside.incident-panel header button.close").click()
@@ -199,6 +206,14 @@ def main(world):
                   " rows[0].innerText.includes('达成协议') && rows[0].innerText.includes('138****1111')",
                   "the ended list: the agreement, phones masked")
         b.screenshot("mediation-ended")
+        # Mediation success by town and by mediator: one agreement of one ended.
+        b.wait_js("const r = document.querySelectorAll('table.med-success tbody tr');"
+                  "return r.length === 1 && r[0].innerText.includes('灵隐街道') && r[0].innerText.includes('100%')",
+                  "the success by town: 灵隐街道 100% (1 agreed of 1 ended, 1 open)")
+        Select(b.driver.find_element("css selector", "select.med-by")).select_by_value("mediator")
+        b.wait_js("const t = document.querySelector('table.med-success tbody').innerText;"
+                  "return t.includes('王淑芬') && t.includes('陈志强')", "the success by mediator, by name")
+        b.screenshot("mediation-success")
         b.assert_no_console_errors("at the end")
         log(f"mediated {dispute} to an agreement on the page; {second} open and overdue in the worklist")
     except BaseException:

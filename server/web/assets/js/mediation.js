@@ -28,6 +28,10 @@ const texts = {
         result: '结果', viewerNote: '查看角色不能办理调解', closedNote: '事件已办结，不能再开始调解',
         endedAt: '结束时间', loading: '加载中…', empty: '没有调解案件', recordedBy: '记录人',
         dueOrResult: '调解期限 / 结果',
+        success: '调解成功率', byTown: '按街镇', byCommittee: '按调解委员会', byMediator: '按调解员',
+        lastDays: '近 {n} 天', opened: '受理', endedN: '结束', agreedN: '成功', failedN: '不成',
+        openN: '在调', overdueN: '超期', rate: '成功率', group: '名称', noGroup: '（未指定）',
+        successNote: '成功率 = 达成协议 ÷ 已结束；按受理调解的时间统计',
     },
     en: {
         tab: 'Mediation', title: 'Dispute mediation', none: 'Not mediated', open: 'In mediation',
@@ -49,6 +53,10 @@ const texts = {
         closedNote: 'The incident is concluded: no mediation can start', endedAt: 'Ended',
         loading: 'Loading…', empty: 'No mediation', recordedBy: 'Recorded by',
         dueOrResult: 'Due / result',
+        success: 'Mediation success', byTown: 'by town', byCommittee: 'by committee', byMediator: 'by mediator',
+        lastDays: 'last {n} days', opened: 'Opened', endedN: 'Ended', agreedN: 'Agreed', failedN: 'Failed',
+        openN: 'Open', overdueN: 'Overdue', rate: 'Success', group: 'Name', noGroup: '(none)',
+        successNote: 'success = agreements ÷ ended mediations, of those opened in the period',
     },
 };
 
@@ -107,6 +115,7 @@ export class MediationPanel {
     async show(inc) {
         const id = inc.incident_id;
         if (String(id) !== String(this.incidentId)) { this.incidentId = id; this.formKey = ''; replace(this.node); }
+        const gen = this.generation = (this.generation || 0) + 1;
         let doc;
         try {
             doc = await call('GET', `/api/v1/mediation/cases/${encodeURIComponent(id)}`);
@@ -114,7 +123,7 @@ export class MediationPanel {
             replace(this.node, el('h3', null, mt('title')), el('p', { class: 'error' }, words(e)));
             return;
         }
-        if (String(id) !== String(this.incidentId)) return;
+        if (String(id) !== String(this.incidentId) || gen !== this.generation) return;
         this.render(inc, doc.mediation);
     }
 
@@ -161,6 +170,7 @@ export class MediationPanel {
         const extra = el('div', { class: 'extra' });
         const field = (k, ...input) => el('label', { class: 'field' }, el('span', null, mt(k)), ...input);
         const at = el('input', { type: 'datetime-local', value: wallInput(Date.now()), name: 'session_at' });
+        at.defaultValue = at.value; // what a reset of the form comes back to
         const place = el('input', { type: 'text', maxlength: '500', name: 'place' });
         const attendees = el('input', { type: 'text', placeholder: mt('attendeesHint'), name: 'attendees' });
         const agreement = el('textarea', { rows: '4', maxlength: '8000', name: 'agreement' });
@@ -262,7 +272,9 @@ export class MediationPanel {
             try {
                 await call('POST', `/api/v1/incidents/${encodeURIComponent(inc.incident_id)}/commands`, body);
                 message.textContent = mt('done');
-                this.formKey = '';
+                // Emptied for the next step, not rebuilt: a live refresh that
+                // came first has drawn the panel already.
+                f.reset();
                 this.onChanged();
             } catch (err) {
                 if (err.status === 0 || err.status === 503) unsure = { id: body.request_id, body: same };
@@ -285,16 +297,53 @@ export class MediationList {
         this.state.addEventListener('change', () => this.refresh());
         this.message = el('p', { class: 'message' });
         this.body = el('tbody');
+        this.by = select({ 'aria-label': mt('success'), class: 'med-by' },
+            [['town', mt('byTown')], ['committee', mt('byCommittee')], ['mediator', mt('byMediator')]], 'town');
+        this.days = select({ 'aria-label': mt('success'), class: 'med-days' },
+            [7, 30, 90, 365].map((n) => [String(n), mt('lastDays').replace('{n}', n)]), '30');
+        this.by.addEventListener('change', () => this.refreshStats());
+        this.days.addEventListener('change', () => this.refreshStats());
+        this.statsBody = el('tbody');
+        this.statsMessage = el('p', { class: 'message' });
+        const heads = ['opened', 'endedN', 'agreedN', 'failedN', 'openN', 'overdueN', 'rate'];
         this.node = el('section', { class: 'mediation-view' },
             el('div', { class: 'filters' }, this.state), this.message,
             el('div', { class: 'table-wrap' }, el('table', { class: 'med-list' },
                 el('thead', null, el('tr', null, el('th', null, mt('incident')), el('th', null, mt('town')),
                     el('th', null, mt('parties')), el('th', null, mt('mediators')), el('th', null, mt('sessions')),
                     el('th', null, mt('dueOrResult')))),
-                this.body)));
+                this.body)),
+            el('h3', { class: 'med-success-title' }, mt('success')),
+            el('div', { class: 'filters' }, this.by, this.days), this.statsMessage,
+            el('table', { class: 'med-success' },
+                el('thead', null, el('tr', null, el('th', null, mt('group')),
+                    heads.map((h) => el('th', { class: 'num' }, mt(h))))),
+                this.statsBody),
+            el('p', { class: 'note' }, mt('successNote')));
+    }
+
+    async refreshStats() {
+        const to = Date.now() + 60000;
+        const from = to - parseInt(this.days.value, 10) * 86400000;
+        let rows;
+        try {
+            rows = await call('GET', `/api/v1/mediation/stats${query({ from_ms: from, to_ms: to, by: this.by.value })}`);
+        } catch (e) {
+            this.statsMessage.className = 'message error';
+            this.statsMessage.textContent = words(e);
+            return;
+        }
+        this.statsMessage.className = 'message';
+        this.statsMessage.textContent = rows.length ? '' : mt('empty');
+        const pct = (x) => (x === null || x === undefined ? '—' : `${Math.round(x * 100)}%`);
+        replace(this.statsBody, rows.map((r) => el('tr', null,
+            el('td', null, r.name || r.grp || mt('noGroup')),
+            [r.opened, r.ended, r.agreed, r.failed, r.open_now, r.overdue].map((n) => el('td', { class: 'num' }, String(n))),
+            el('td', { class: 'num' }, pct(r.success)))));
     }
 
     async refresh() {
+        this.refreshStats();
         let list;
         try {
             list = await call('GET', `/api/v1/mediation/cases${query({ state: this.state.value })}`);
