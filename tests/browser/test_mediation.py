@@ -213,7 +213,10 @@ def main(world):
         Select(b.driver.find_element("css selector", "select.med-by")).select_by_value("mediator")
         b.wait_js("const t = document.querySelector('table.med-success tbody').innerText;"
                   "return t.includes('王淑芬') && t.includes('陈志强')", "the success by mediator, by name")
-        b.screenshot("mediation-success")
+        for size in (WALL, DESK):
+            b.resize(size)
+            b.screenshot("mediation-success")
+        b.resize(WALL)
         b.assert_no_console_errors("at the end")
         log(f"mediated {dispute} to an agreement on the page; {second} open and overdue in the worklist")
     except BaseException:
