@@ -14,6 +14,7 @@
 #include "field.h"
 #include "frontdesk.h"
 #include "attachments.h"
+#include "mediation_reads.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -49,13 +50,14 @@ typedef struct server {
     fq_msgsock *terminals_sock;
     fq_msgsock *console_sock; /* --console: the same endpoint on its own listener */
     fq_dispatch *dispatch;
-    fq_api *api;                 /* the web console's JSON API (--http) */
-    fq_http *http;               /* its HTTP listener */
-    fq_open311 *open311;         /* Open311 GeoReport v2 on the same listener */
-    fq_field *field;             /* the phones' field API under /api/v1/field/ */
-    fq_frontdesk *frontdesk;     /* the front desk under /api/v1/frontdesk/ */
-    fq_attachments *attachments; /* the evidence's bytes, /api/v1/attachments/ */
-    int serving;                 /* a snapshot has been installed once */
+    fq_api *api;                   /* the web console's JSON API (--http) */
+    fq_http *http;                 /* its HTTP listener */
+    fq_open311 *open311;           /* Open311 GeoReport v2 on the same listener */
+    fq_field *field;               /* the phones' field API under /api/v1/field/ */
+    fq_frontdesk *frontdesk;       /* the front desk under /api/v1/frontdesk/ */
+    fq_attachments *attachments;   /* the evidence's bytes, /api/v1/attachments/ */
+    fq_mediation_reads *mediation; /* the mediation's reads, /api/v1/mediation/ */
+    int serving;                   /* a snapshot has been installed once */
     /* The outcome of the last directory load, written to routing_status
      * (docs/operations.md); one write in flight, the latest outcome wins. */
     struct routing_status {
@@ -809,12 +811,15 @@ int fq_server_run(const fq_server_config *config)
             fq_frontdesk_new(srv.intake, srv.dispatch, srv.store, srv.read_store, srv.server_key);
         if (srv.api != NULL && srv.frontdesk != NULL)
             fq_api_set_frontdesk(srv.api, fq_frontdesk_handle, srv.frontdesk);
+        srv.mediation = fq_mediation_reads_new(srv.read_store);
         if (srv.api != NULL && srv.field != NULL)
             fq_api_set_field(srv.api, fq_field_handle, srv.field);
         if (srv.api != NULL && srv.attachments != NULL)
             fq_api_set_attachments(srv.api, fq_attachments_handle, srv.attachments);
+        if (srv.api != NULL && srv.mediation != NULL)
+            fq_api_set_mediation(srv.api, fq_mediation_reads_handle, srv.mediation);
         if (srv.api == NULL || srv.open311 == NULL || srv.field == NULL ||
-            srv.attachments == NULL || srv.frontdesk == NULL) {
+            srv.attachments == NULL || srv.frontdesk == NULL || srv.mediation == NULL) {
             fq_log(FQ_LOG_ERROR, "server", "out of memory");
             return 1;
         }
@@ -853,6 +858,7 @@ int fq_server_run(const fq_server_config *config)
     fq_field_free(srv.field);
     fq_frontdesk_free(srv.frontdesk);
     fq_attachments_free(srv.attachments);
+    fq_mediation_reads_free(srv.mediation);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);
     fq_dispatch_free(srv.dispatch);

@@ -816,10 +816,79 @@ static int parse_rule(model *m, json_object *o, const char *path)
     return 0;
 }
 
+/* "mediation": {"limit_days": 30, "committees": [{"id", "name", "serves",
+ * "mediators": [{"id", "name", "phone"}]}]}; `serves` is an org unit (the
+ * file's or the database's: checked at import). */
+static int parse_mediation(model *m, json_object *o)
+{
+    static const char *const allowed[] = {"limit_days", "committees", NULL};
+    static const char *const committee_allowed[] = {"id", "name", "serves", "mediators", NULL};
+    static const char *const mediator_allowed[] = {"id", "name", "phone", NULL};
+    json_object *days, *arr;
+    size_t n;
+    if (expect_object(m, o, "mediation", allowed) != 0 ||
+        member(m, o, "mediation", "limit_days", 0, &days) != 0 ||
+        get_array(m, o, "mediation", "committees", &arr, &n) != 0)
+        return -1;
+    m->has_mediation = 1;
+    if (days != NULL) {
+        if (!json_object_is_type(days, json_type_int) || json_object_get_int64(days) < 1 ||
+            json_object_get_int64(days) > 365)
+            return topo_fail(m, "mediation.limit_days", "must be a whole number of days, 1 to 365");
+        m->mediation_limit_days = (int)json_object_get_int64(days);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char p[PATH_LEN], q[PATH_LEN];
+        elem(p, "mediation.committees", i);
+        json_object *c = json_object_array_get_idx(arr, i), *people;
+        const char *id, *name, *serves;
+        size_t k;
+        if (expect_object(m, c, p, committee_allowed) != 0 || get_id(m, c, p, "id", 1, &id) != 0 ||
+            get_name(m, c, p, "name", 1, NAME_MAX_CHARS, &name) != 0 ||
+            get_id(m, c, p, "serves", 1, &serves) != 0 ||
+            get_array(m, c, p, "mediators", &people, &k) != 0)
+            return -1;
+        child(q, p, "id");
+        if (claim(m, &m->mediation_ids, id, q, "mediation id") != 0)
+            return -1;
+        committee_rec *cr = PUSH(m, committees);
+        if (cr == NULL)
+            return oom(m);
+        snprintf(cr->path, sizeof cr->path, "%s", p);
+        cr->id = id;
+        cr->name = name;
+        cr->serves = serves;
+        for (size_t j = 0; j < k; j++) {
+            char r[PATH_LEN];
+            child(q, p, "mediators");
+            elem(r, q, j);
+            json_object *d = json_object_array_get_idx(people, j);
+            const char *did, *dname, *phone;
+            if (expect_object(m, d, r, mediator_allowed) != 0 ||
+                get_id(m, d, r, "id", 1, &did) != 0 ||
+                get_name(m, d, r, "name", 1, NAME_MAX_CHARS, &dname) != 0 ||
+                get_name(m, d, r, "phone", 0, PHONE_MAX_CHARS, &phone) != 0)
+                return -1;
+            child(q, r, "id");
+            if (claim(m, &m->mediation_ids, did, q, "mediation id") != 0)
+                return -1;
+            mediator_rec *mr = PUSH(m, mediators);
+            if (mr == NULL)
+                return oom(m);
+            snprintf(mr->path, sizeof mr->path, "%s", r);
+            mr->id = did;
+            mr->name = dname;
+            mr->phone = phone ? phone : "";
+            mr->committee = id;
+        }
+    }
+    return 0;
+}
+
 static int parse_document(model *m)
 {
-    static const char *const allowed[] = {"schema",     "district", "towns",
-                                          "categories", "rules",    NULL};
+    static const char *const allowed[] = {"schema", "district",  "towns", "categories",
+                                          "rules",  "mediation", NULL};
     const char *schema;
     if (expect_object(m, m->root, "", allowed) != 0 ||
         get_string(m, m->root, "", "schema", 1, &schema) != 0)
@@ -860,6 +929,11 @@ static int parse_document(model *m)
         if (parse_rule(m, json_object_array_get_idx(arr, i), p) != 0)
             return -1;
     }
+    json_object *mediation;
+    if (member(m, m->root, "", "mediation", 0, &mediation) != 0)
+        return -1;
+    if (mediation != NULL && parse_mediation(m, mediation) != 0)
+        return -1;
     return 0;
 }
 
@@ -957,6 +1031,9 @@ void topo_model_free(topo_model *m)
     free(m->categories);
     free(m->rules);
     free(m->addresses);
+    free(m->committees);
+    free(m->mediators);
+    clear_set(&m->mediation_ids);
     clear_set(&m->ids);
     clear_set(&m->codes);
     clear_set(&m->category_codes);

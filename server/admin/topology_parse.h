@@ -77,6 +77,17 @@ typedef struct rule_rec {
     int working; /* "time": "working" (limits in working days or working time) */
 } rule_rec;
 
+/* The mediation section (docs/mediation.md): committees and their mediators. */
+typedef struct committee_rec {
+    char path[PATH_LEN];
+    const char *id, *name, *serves;
+} committee_rec;
+
+typedef struct mediator_rec {
+    char path[PATH_LEN];
+    const char *id, *name, *phone, *committee;
+} mediator_rec;
+
 typedef struct seen {
     const char *key; /* borrowed from the JSON document */
     char path[PATH_LEN];
@@ -96,10 +107,14 @@ typedef struct topo_model {
     ARRAY(category_rec, categories);
     ARRAY(rule_rec, rules);
     ARRAY(address_rec, addresses);
-    int has_rules; /* the file has a "rules" member (possibly empty) */
+    ARRAY(committee_rec, committees);
+    ARRAY(mediator_rec, mediators);
+    int has_mediation;        /* the file has a "mediation" member */
+    int mediation_limit_days; /* 0: not given (the database's stays) */
+    int has_rules;            /* the file has a "rules" member (possibly empty) */
     const char *district;
     size_t n_towns, n_villages, n_grids;
-    seen *ids, *codes, *category_codes, *rule_keys;
+    seen *ids, *codes, *category_codes, *rule_keys, *mediation_ids;
     char dept_line_path[FQ_LINE_COUNT][PATH_LEN];
     fq_geo_builder *geo;
     char err[1024];

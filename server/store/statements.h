@@ -177,11 +177,13 @@
  * server does not keep `climbed` in memory), else epoch ms of the
  * suspension (it must not be), $36 the suspension's reason, $37 the event's
  * reason code, $38..$43 the photos that come with it (FQ_SQL_ATTACHMENTS_CTE;
- * NULL: none). Concluding or merging ends a suspension.
+ * NULL: none), $44 a mediation step's record (docs/mediation.md: JSON,
+ * projected by migration 0028's trigger; NULL: none). Concluding or merging
+ * ends a suspension.
  * One row: event seq (NULL if not applied), outbox seqs, and the earlier
  * request's digest, state, event seq and incident (NULL if none). */
 #define FQ_SQL_ACTION_NAME "fq_action"
-#define FQ_SQL_ACTION_NPARAMS 43
+#define FQ_SQL_ACTION_NPARAMS 44
 #define FQ_SQL_ACTION                                                                              \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
     " WHERE node = $1 AND message_id = $2),"                                                       \
@@ -227,6 +229,8 @@
     "seq)," FQ_SQL_ACTION_ATTACHMENTS                                                              \
     " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"         \
     " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"                                        \
+    " md AS (INSERT INTO mediation_steps (incident_id, event_seq, kind, actor_node, record)"       \
+    " SELECT id, seq, $5, $1, $44::jsonb FROM ev WHERE $44::jsonb IS NOT NULL),"                   \
     " mg AS (INSERT INTO events (incident_id, kind, actor_node, reason, reason_code)"              \
     " SELECT $32, 'report_merged', $1, 'incident ' || id || ' merged into it', coalesce($37, '') " \
     "FROM ev"                                                                                      \
@@ -590,7 +594,8 @@
  * working-time rules are few: a hashed subplan, not a lookup per row); NULL
  * for an incident no rule decided (the principle: natural time). Column 27:
  * when it was suspended (NULL: it is not). Column 28: the tiers it climbed
- * (kept until the next re-decision). */
+ * (kept until the next re-decision). Column 29: its mediation's state (''
+ * none, open, ended: docs/mediation.md). */
 #define FQ_SQL_CASE_COLUMNS                                                                        \
     " id, category, severity, risk, coalesce(place_unit, ''), lon IS NOT NULL,"                    \
     " coalesce(lon, 0), coalesce(lat, 0), reporter_node, tier, line, coalesce(territory, ''),"     \
@@ -609,7 +614,9 @@
     "1000)::bigint,"                                                                               \
     " " FQ_SQL_DECIDED_IN_WORKING_TIME(                                                            \
         "rule_source") ","                                                                         \
-                       " (date_part('epoch', suspended_at) * 1000)::bigint, climbed"
+                       " (date_part('epoch', suspended_at) * 1000)::bigint, climbed,"              \
+                       " coalesce((SELECT m.state FROM mediation_cases m"                          \
+                       " WHERE m.incident_id = incidents.id), '')"
 #define FQ_SQL_LOAD_OPEN "SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */
@@ -821,6 +828,34 @@ enum {
     " AND (($2 <> '' AND fq_unit_within(coalesce(i.territory, i.place_unit), $2))"                 \
     " OR ($3 <> '' AND EXISTS (SELECT 1 FROM outbox o WHERE o.box = $3"                            \
     " AND o.incident_id = i.id)))"
+
+/* ---- mediation (docs/mediation.md, web/mediation.c): JSON built by
+ * migration 0028's functions, one row, one column ---- */
+
+/* $1 incident, $2 the account's jurisdiction, $3 phones whole ('t') or
+ * masked. No row: no such incident; allowed, doc (NULL: no mediation). */
+#define FQ_SQL_MEDIATION_CASE_NAME "fq_mediation_case"
+#define FQ_SQL_MEDIATION_CASE_NPARAMS 3
+#define FQ_SQL_MEDIATION_CASE                                                                      \
+    "SELECT allowed, doc::text FROM fq_mediation_case_read($1::bigint, $2, $3::boolean)"
+
+/* $1 'open' or 'ended', $2 jurisdiction, $3 at most this many. */
+#define FQ_SQL_MEDIATION_CASES_NAME "fq_mediation_cases"
+#define FQ_SQL_MEDIATION_CASES_NPARAMS 3
+#define FQ_SQL_MEDIATION_CASES "SELECT fq_mediation_worklist($1, $2, $3::integer)::text"
+
+/* $1 from ms, $2 to ms, $3 town|committee|mediator, $4 jurisdiction. */
+#define FQ_SQL_MEDIATION_STATS_NAME "fq_mediation_stats"
+#define FQ_SQL_MEDIATION_STATS_NPARAMS 4
+#define FQ_SQL_MEDIATION_STATS                                                                     \
+    "SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]'::jsonb)::text FROM fq_mediation_stats("          \
+    "to_timestamp($1::double precision / 1000), to_timestamp($2::double precision / 1000), $3,"    \
+    " $4) s"
+
+/* $1 jurisdiction: the committees and mediators it may name. */
+#define FQ_SQL_MEDIATION_DIRECTORY_NAME "fq_mediation_directory"
+#define FQ_SQL_MEDIATION_DIRECTORY_NPARAMS 1
+#define FQ_SQL_MEDIATION_DIRECTORY "SELECT fq_mediation_directory($1)::text"
 
 /* ---- Open311 GeoReport v2 (docs/open311.md, web/open311.c) ---- */
 

@@ -55,6 +55,9 @@ void fq_api_set_field(fq_api *api, fq_api_part_fn handle, void *user);
 void fq_api_set_attachments(fq_api *api, fq_api_part_fn handle, void *user);
 /* The front desk (/api/v1/frontdesk/, frontdesk.h). */
 void fq_api_set_frontdesk(fq_api *api, fq_api_part_fn handle, void *user);
+/* The handler of the mediation's reads (/api/v1/mediation/, mediation.h).
+ * Unset: 404. */
+void fq_api_set_mediation(fq_api *api, fq_api_part_fn handle, void *user);
 /* Closes every stream: for a stop. */
 void fq_api_stop(fq_api *api);
 /* After the loop has run out: a console request still in the store holds

@@ -111,7 +111,7 @@ static int take_photo(json_object *o, size_t i, fq_field_photo *p, char *err, si
 }
 
 /* The photos, decoded; on failure the ones decoded so far are freed. */
-static int take_photos(json_object *v, fq_field_photos *out, char *err, size_t err_len)
+int fq_fieldreq_take_photos(json_object *v, fq_field_photos *out, char *err, size_t err_len)
 {
     if (!json_object_is_type(v, json_type_array))
         return fail(FQ_FIELDREQ_EINVALID, err, err_len, "photos must be an array");
@@ -199,7 +199,7 @@ int fq_fieldreq_decode_action(const char *body, size_t len, fq_field_action *out
         a->note = (char *)"";
     if (a->right_place == NULL)
         a->right_place = (char *)"";
-    rc = photos ? take_photos(photos, &out->photos, err, err_len) : FQ_FIELDREQ_OK;
+    rc = photos ? fq_fieldreq_take_photos(photos, &out->photos, err, err_len) : FQ_FIELDREQ_OK;
 done:
     json_object_put(doc);
     return rc;
@@ -290,7 +290,7 @@ int fq_fieldreq_decode_report(const char *body, size_t len, fq_field_report *out
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
         if (*texts[i] == NULL)
             *texts[i] = (char *)"";
-    rc = photos ? take_photos(photos, &out->photos, err, err_len) : FQ_FIELDREQ_OK;
+    rc = photos ? fq_fieldreq_take_photos(photos, &out->photos, err, err_len) : FQ_FIELDREQ_OK;
 done:
     json_object_put(doc);
     return rc;

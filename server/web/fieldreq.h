@@ -82,5 +82,10 @@ void fq_fieldreq_photos_free(fq_field_photos *photos);
 int fq_fieldreq_take_report_field(const char *key, json_object *v, Fengqiao__V1__ReportIncident *r,
                                   Fengqiao__V1__GeoPoint *location, char **storage, size_t *left,
                                   char *err, size_t err_len);
+/* The "photos" member of a body (an array of {name, content_type, data}),
+ * decoded into *out; on failure a code above, the message naming the field,
+ * and the ones decoded so far freed. Also the mediation's agreement's
+ * (mediationreq.h). */
+int fq_fieldreq_take_photos(json_object *v, fq_field_photos *out, char *err, size_t err_len);
 
 #endif

@@ -832,6 +832,18 @@ static size_t body_cap(const char *method, const char *path)
         if (strcmp(p, "/actions") == 0)
             return FQ_WEB_MAX_UPLOAD_BODY;
     }
+    /* A console's command: a mediation's agreement brings the photos of
+     * the signed agreement (docs/mediation.md). */
+    static const char incidents[] = "/api/v1/incidents/";
+    if (strncmp(path, incidents, sizeof incidents - 1) == 0) {
+        const char *p = path + sizeof incidents - 1;
+        if (*p < '0' || *p > '9')
+            return FQ_WEB_MAX_BODY;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (strcmp(p, "/commands") == 0)
+            return FQ_WEB_MAX_UPLOAD_BODY;
+    }
     return FQ_WEB_MAX_BODY;
 }
 

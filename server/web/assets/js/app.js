@@ -12,6 +12,7 @@ import { IncidentPanel } from './incident.js';
 import { Alerts } from './alerts.js';
 import { Stats } from './stats.js';
 import { Roster } from './roster.js';
+import { MediationList } from './mediation.js';
 import { LiveFeed } from './live.js';
 import { FrontDesk } from './frontdesk.js';
 
@@ -60,6 +61,7 @@ class Console {
         this.roster = new Roster(topo);
         // The front desk (综合受理, docs/front-desk.md): a receptionist's first tab.
         this.frontdesk = session.role === 'receptionist' ? new FrontDesk(topo, session, { onOpen: (id) => this.openIncident(id) }) : null;
+        this.mediationList = new MediationList({ onOpen: (id) => this.openIncident(id) });
         // A refetch folded into the end of a quiet time may come due after sign-out: it is dropped.
         const live = (fn) => coalesce(() => { if (!this.stopped) fn(); }, REFETCH_MS);
         this.refreshBoard = live(() => this.board.refresh());
@@ -92,7 +94,7 @@ class Console {
         this.tabs = {};
         const tabBar = el('nav', { class: 'tabs', role: 'tablist' });
         const views = el('div', { class: 'views' });
-        const tabList = [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster']];
+        const tabList = [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['mediation', this.mediationList, 'tabMediation']];
         if (this.frontdesk) tabList.unshift(['frontdesk', this.frontdesk, 'tabFrontDesk']);
         for (const [key, view, title] of tabList) {
             const button = el('button', { type: 'button', role: 'tab', onclick: () => this.showTab(key) }, t(title));
@@ -156,6 +158,7 @@ class Console {
         this.refreshBoard();
         this.refreshMap();
         this.refreshRoster();
+        if (this.current === 'mediation') this.mediationList.refresh();
         if (this.panel.isOpenFor(item.incident_id)) this.refreshIncident();
     }
 
@@ -181,6 +184,7 @@ class Console {
         if (key === 'stats' && !this.stats.loaded) this.stats.refresh();
         if (key === 'roster') this.roster.refresh();
         if (key === 'frontdesk') this.frontdesk.shown();
+        if (key === 'mediation') this.mediationList.refresh();
     }
 
     setFeedState(state) {

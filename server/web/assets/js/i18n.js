@@ -62,6 +62,7 @@ const zh = {
     fdRevealed: '已显示完整信息（本次查看已记录）',
     matters: { complaint: '投诉/信访事项', consult: '咨询', legal_aid: '法律援助申请', help: '求助', dispute: '矛盾纠纷' },
     channels: { walk_in: '来访', hotline: '来电', petition: '来信' },
+    tabMediation: '调解',
     allTowns: '全部街镇',
     allLines: '全部条线',
     allTiers: '全部层级',
@@ -191,6 +192,8 @@ const zh = {
         assign: '指派 / 改派', escalate: '上报升级', conclude: '办结', approve_extension: '同意延期',
         deny_extension: '不同意延期', supervise: '督办', merge: '合并', reopen: '重办', verify: '核查',
         follow_up: '回访', suspend: '中止', resume: '恢复办理',
+        mediation_open: '开始调解', mediation_session: '记录调解', mediation_agree: '达成调解协议',
+        mediation_fail: '调解不成',
     },
     events: {
         reported: '上报', report_merged: '重复上报已合并', unroutable: '无法分派', progress: '进展',
@@ -202,6 +205,8 @@ const zh = {
         verified: '核查', followed_up: '回访', supervision_ordered: '督办',
         supervision_replied: '督办答复', supervision_breached: '督办超时',
         suspended: '中止', resumed: '恢复办理',
+        mediation_opened: '开始调解', mediation_session: '调解', mediation_agreed: '达成调解协议',
+        mediation_failed: '调解不成，移交',
     },
     // The server's reason codes (docs/terminals.md, "Reason codes").
     reasons: {
@@ -284,6 +289,7 @@ const en = {
     fdRevealed: 'Full data shown (this look is recorded)',
     matters: { complaint: 'Complaint / petition', consult: 'Question', legal_aid: 'Legal aid', help: 'Help', dispute: 'Dispute' },
     channels: { walk_in: 'Walk-in', hotline: 'Hotline', petition: 'Letter' },
+    tabMediation: 'Mediation',
     allTowns: 'All towns',
     allLines: 'All lines',
     allTiers: 'All tiers',
@@ -414,6 +420,8 @@ const en = {
         approve_extension: 'Approve extension', deny_extension: 'Deny extension', supervise: 'Supervise',
         merge: 'Merge', reopen: 'Reopen', verify: 'Verify', follow_up: 'Follow up',
         suspend: 'Suspend', resume: 'Resume',
+        mediation_open: 'Open a mediation', mediation_session: 'Record a session',
+        mediation_agree: 'Agreement reached', mediation_fail: 'Mediation failed',
     },
     events: {
         reported: 'reported', report_merged: 'duplicate report merged', unroutable: 'not routable',
@@ -427,6 +435,8 @@ const en = {
         reopened: 'reopened', verified: 'verified', followed_up: 'followed up',
         supervision_ordered: 'supervision ordered', supervision_replied: 'supervision answered',
         supervision_breached: 'supervision breached', suspended: 'suspended', resumed: 'resumed',
+        mediation_opened: 'mediation opened', mediation_session: 'mediation session',
+        mediation_agreed: 'mediation agreed', mediation_failed: 'mediation failed, transferred',
     },
     reasons: {
         rule: 'by a routing rule', principle: 'by the built-in principle',

@@ -9,6 +9,7 @@ import { t, label } from './i18n.js';
 import { countdown, stateLabel, isOpen, suspendedMark } from './board.js';
 import { PlaceMap } from './map.js';
 import { timelineReason, attachmentThumbs } from './timeline.js';
+import { MediationPanel } from './mediation.js';
 
 const OPEN_COMMANDS = ['assign', 'escalate', 'supervise', 'approve_extension', 'deny_extension', 'merge', 'conclude'];
 const CLOSED_COMMANDS = ['verify', 'follow_up', 'reopen'];
@@ -41,6 +42,7 @@ export class IncidentPanel {
             el('header', null, this.title, el('button', { type: 'button', class: 'close', onclick: () => this.close(), title: 'Esc' }, t('close'))),
             el('div', { class: 'incident-scroll' }, this.mapBox, this.content));
         this.placeMap = null;
+        this.mediation = new MediationPanel(session, { onChanged: () => { this.onChanged(); this.refresh(); } });
     }
 
     isOpenFor(id) { return this.id && String(this.id) === String(id); }
@@ -127,7 +129,8 @@ export class IncidentPanel {
             this.formKey = formKey;
             this.form = this.commandForm(inc);
         }
-        replace(this.content, details, desc, this.form,
+        this.mediation.show(inc);
+        replace(this.content, details, desc, this.mediation.node, this.form,
             el('section', null, el('h3', null, t('timeline')), events));
     }
 
