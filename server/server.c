@@ -13,6 +13,7 @@
 #include "api.h"
 #include "field.h"
 #include "attachments.h"
+#include "findings.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -53,6 +54,7 @@ typedef struct server {
     fq_open311 *open311;         /* Open311 GeoReport v2 on the same listener */
     fq_field *field;             /* the phones' field API under /api/v1/field/ */
     fq_attachments *attachments; /* the evidence's bytes, /api/v1/attachments/ */
+    fq_findings *findings;       /* research and judgment, /api/v1/judgment/ */
     int serving;                 /* a snapshot has been installed once */
     /* The outcome of the last directory load, written to routing_status
      * (docs/operations.md); one write in flight, the latest outcome wins. */
@@ -113,6 +115,37 @@ void fq_server_config_defaults(fq_server_config *c)
     c->dedup_distance_m = 200;
     c->dedup_window_ms = 2 * 3600 * 1000;
     c->session_hours = 12;
+    fq_findings_config j;
+    fq_findings_config_default(&j);
+    c->judgment_interval_s = j.interval_s;
+    c->judgment_hotspot_min = j.params.hotspot_min;
+    c->judgment_hotspot_radius_m = j.params.hotspot_radius_m;
+    c->judgment_hotspot_window_ms = j.params.hotspot_window_ms;
+    c->judgment_trend_weeks = j.params.trend_weeks;
+    c->judgment_trend_min = j.params.trend_min_count;
+    c->judgment_trend_p_permille = (unsigned)(j.params.trend_p * 1000 + 0.5);
+    c->judgment_repeat_min = j.params.repeat_min;
+    c->judgment_repeat_window_ms = j.params.repeat_window_ms;
+    c->judgment_pending_days = j.pending_days;
+}
+
+/* The judgment's settings as findings.h takes them; -1 with why in err when
+ * they do not go together. */
+static int judgment_config(const fq_server_config *c, fq_findings_config *j, char *err,
+                           size_t err_len)
+{
+    fq_findings_config_default(j);
+    j->interval_s = c->judgment_interval_s;
+    j->params.hotspot_min = c->judgment_hotspot_min;
+    j->params.hotspot_radius_m = c->judgment_hotspot_radius_m;
+    j->params.hotspot_window_ms = c->judgment_hotspot_window_ms;
+    j->params.trend_weeks = c->judgment_trend_weeks;
+    j->params.trend_min_count = c->judgment_trend_min;
+    j->params.trend_p = c->judgment_trend_p_permille / 1000.0;
+    j->params.repeat_min = c->judgment_repeat_min;
+    j->params.repeat_window_ms = c->judgment_repeat_window_ms;
+    j->pending_days = c->judgment_pending_days;
+    return fq_jd_params_check(&j->params, err, err_len);
 }
 
 /* Committed outbox items go to the terminals and to the browsers' feeds:
@@ -602,6 +635,7 @@ static void finish_stop(server *srv)
     fq_terminals_stop(srv->terminals);
     if (srv->api != NULL)
         fq_api_stop(srv->api);
+    fq_findings_stop(srv->findings);
     if (srv->http != NULL)
         fq_http_close(srv->http);
     fq_store_close(srv->store);
@@ -805,8 +839,19 @@ int fq_server_run(const fq_server_config *config)
             fq_api_set_field(srv.api, fq_field_handle, srv.field);
         if (srv.api != NULL && srv.attachments != NULL)
             fq_api_set_attachments(srv.api, fq_attachments_handle, srv.attachments);
+        fq_findings_config jc;
+        char jerr[160];
+        if (judgment_config(config, &jc, jerr, sizeof jerr) != 0) {
+            fq_log(FQ_LOG_ERROR, "server", "judgment settings: %s", jerr);
+            return 2;
+        }
+        srv.findings = srv.api ? fq_findings_new(srv.loop, srv.read_store, srv.api, &jc) : NULL;
+        if (srv.findings != NULL) {
+            fq_api_set_judgment(srv.api, fq_findings_handle, srv.findings);
+            fq_findings_start(srv.findings);
+        }
         if (srv.api == NULL || srv.open311 == NULL || srv.field == NULL ||
-            srv.attachments == NULL) {
+            srv.attachments == NULL || srv.findings == NULL) {
             fq_log(FQ_LOG_ERROR, "server", "out of memory");
             return 1;
         }
@@ -844,6 +889,7 @@ int fq_server_run(const fq_server_config *config)
     fq_open311_free(srv.open311);
     fq_field_free(srv.field);
     fq_attachments_free(srv.attachments);
+    fq_findings_free(srv.findings);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);
     fq_dispatch_free(srv.dispatch);

@@ -541,6 +541,8 @@ size_t fq_jd_norm_phone(const char *in, char *out, size_t cap)
 {
     char d[64];
     size_t n = 0;
+    if (cap > 0)
+        out[0] = '\0';
     for (const char *s = in; *s; s++) {
         if (*s >= '0' && *s <= '9') {
             if (n + 1 >= sizeof d)
