@@ -3,6 +3,7 @@
 
 #include "fq_wire.h"
 #include "judgment_rows.h"
+#include "log.h"
 #include "statements.h"
 
 #include <inttypes.h>
@@ -94,9 +95,17 @@ static json_object *incident_list(const fq_jd_rows *rows, const size_t *members,
     return a;
 }
 
-static double round1(double x)
+/* A number written with so many decimals (6 for degrees), or with 3
+ * significant digits (decimals < 0, for p-values): json-c would otherwise
+ * print 252.69999999999999 for 252.7. */
+static json_object *num(double x, int decimals)
 {
-    return round(x * 10) / 10;
+    char text[48];
+    if (decimals < 0)
+        snprintf(text, sizeof text, "%.3g", x);
+    else
+        snprintf(text, sizeof text, "%.*f", decimals, x);
+    return json_object_new_double_s(strtod(text, NULL), text);
 }
 
 static json_object *hotspot_json(const fq_jd_rows *rows, const fq_jd_hotspot *h)
@@ -109,9 +118,9 @@ static json_object *hotspot_json(const fq_jd_rows *rows, const fq_jd_hotspot *h)
     json_object_object_add(o, "town", json_object_new_string(c->town));
     json_object_object_add(o, "town_name", json_object_new_string(w->town_name));
     json_object_object_add(o, "address", json_object_new_string(w->address));
-    json_object_object_add(o, "lon", json_object_new_double(c->lon));
-    json_object_object_add(o, "lat", json_object_new_double(c->lat));
-    json_object_object_add(o, "radius_m", json_object_new_double(round1(h->radius_m)));
+    json_object_object_add(o, "lon", num(c->lon, 6));
+    json_object_object_add(o, "lat", num(c->lat, 6));
+    json_object_object_add(o, "radius_m", num(h->radius_m, 1));
     json_object_object_add(o, "count", json_object_new_int64((int64_t)h->n_members));
     json_object_object_add(o, "cores", json_object_new_int64((int64_t)h->n_cores));
     json_object_object_add(o, "first_ms", json_object_new_int64(h->first_ms));
@@ -141,11 +150,9 @@ static json_object *trend_json(const fq_jd_rows *rows, const fq_jd_trend *t)
     for (uint32_t k = 0; k < t->weeks; k++)
         json_object_array_add(hist, json_object_new_int64(t->history[k]));
     json_object_object_add(o, "history", hist);
-    json_object_object_add(o, "mean", json_object_new_double(round(t->mean * 100) / 100));
-    json_object_object_add(o, "ratio", json_object_new_double(round1(t->count / t->mean)));
-    char p[32];
-    snprintf(p, sizeof p, "%.3g", t->p);
-    json_object_object_add(o, "p", json_object_new_double(strtod(p, NULL)));
+    json_object_object_add(o, "mean", num(t->mean, 2));
+    json_object_object_add(o, "ratio", num(t->count / t->mean, 1));
+    json_object_object_add(o, "p", num(t->p, -1));
     return o;
 }
 
@@ -170,8 +177,8 @@ static json_object *repeat_json(const fq_jd_rows *rows, const fq_jd_repeat *r)
     for (size_t k = r->n_members; k-- > 0;) {
         const fq_jd_incident *x = &rows->incidents[r->members[k]];
         if (x->has_point) {
-            json_object_object_add(o, "lon", json_object_new_double(x->lon));
-            json_object_object_add(o, "lat", json_object_new_double(x->lat));
+            json_object_object_add(o, "lon", num(x->lon, 6));
+            json_object_object_add(o, "lat", num(x->lat, 6));
             break;
         }
     }
@@ -242,9 +249,7 @@ static void answer_pending(judgment_read *q, const PGresult *res)
         json_object_object_add(o, "suspended_now",
                                json_object_new_boolean(PQgetvalue(res, i, 8)[0] == 't'));
         int64_t now = fq_now_ms(), upto = q->as_of_ms < now ? q->as_of_ms : now;
-        json_object_object_add(
-            o, "days_pending",
-            json_object_new_double(round1((double)(upto - received) / 86400000.0)));
+        json_object_object_add(o, "days_pending", num((double)(upto - received) / 86400000.0, 1));
         json_object_array_add(a, o);
     }
     json_object_object_add(doc, "cases", a);
@@ -321,6 +326,7 @@ static void periodic_done(fq_findings *f, const fq_jd_rows *rows, const fq_jd_re
     keyset now = {0};
     char id[24];
     int oom = 0;
+    uint64_t pushed_before = f->pushed;
     for (size_t h = 0; h < res->n_hotspots; h++) {
         const fq_jd_hotspot *x = &res->hotspots[h];
         int known = 0;
@@ -354,6 +360,11 @@ static void periodic_done(fq_findings *f, const fq_jd_rows *rows, const fq_jd_re
     keys_free(f->known, f->n_known);
     f->known = now.keys;
     f->n_known = now.n;
+    fq_log(FQ_LOG_INFO, "judgment",
+           "run %" PRIu64 ": %zu incidents, %zu hotspots, %zu trends, %zu repeat sources; %" PRIu64
+           " new pushed%s",
+           f->runs, rows->n, res->n_hotspots, res->n_trends, res->n_repeats,
+           f->pushed - pushed_before, f->learned ? "" : " (the first run learns what is there)");
     f->learned = 1;
 }
 
@@ -367,6 +378,9 @@ static void read_done(fq_store_op *op, int status, const char *message)
     if (q->r == NULL)
         f->running = 0;
     if (status != FQ_STORE_OK || res == NULL) {
+        if (q->r == NULL)
+            fq_log(FQ_LOG_WARN, "judgment", "the periodic read failed: %s",
+                   message && message[0] ? message : "the database is away");
         if (q->r != NULL)
             fq_web_respond_error(q->r, 503, "busy",
                                  message && message[0] ? message : "the database is away; retry",
