@@ -386,8 +386,21 @@ static int trends(const fq_jd_incident *inc, size_t n, const fq_jd_params *p, in
             sel[m++] = i;
     g_inc = inc;
     qsort(sel, m, sizeof *sel, cmp_idx_by_town_category);
-    size_t cap = 0;
+    size_t cap = 0, town_end = 0;
+    uint32_t covered = 0; /* history weeks of the current town with any incident */
     for (size_t k = 0; k < m;) {
+        if (k >= town_end) {
+            /* A new town: which of its history weeks have anything at all. */
+            uint32_t seen[FQ_JD_MAX_WEEKS] = {0};
+            covered = 0;
+            for (town_end = k;
+                 town_end < m && strcmp(inc[sel[town_end]].town, inc[sel[k]].town) == 0;
+                 town_end++) {
+                int64_t week = (now - inc[sel[town_end]].at_ms - 1) / FQ_JD_WEEK_MS;
+                if (week > 0 && !seen[week - 1]++)
+                    covered++;
+            }
+        }
         size_t end = k;
         fq_jd_trend t = {
             .town = inc[sel[k]].town, .category = inc[sel[k]].category, .weeks = p->trend_weeks};
@@ -401,7 +414,9 @@ static int trends(const fq_jd_incident *inc, size_t n, const fq_jd_params *p, in
             end++;
         }
         k = end;
-        if (t.count < p->trend_min_count)
+        /* No history, no trend: a town the history barely covers (a new
+         * district, a town just connected) would flag every category. */
+        if (t.count < p->trend_min_count || 2 * covered < p->trend_weeks)
             continue;
         uint64_t sum = 0;
         for (uint32_t w = 0; w < t.weeks; w++)

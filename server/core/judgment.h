@@ -16,7 +16,10 @@
  *    least trend_min_count and the Poisson upper tail P(X >= count) under
  *    the history's mean is at most trend_p (the mean of a history without
  *    any is taken as 0.5 / weeks, so a first appearance can still be
- *    judged, and only by the minimum count and p).
+ *    judged, and only by the minimum count and p). A town is judged only
+ *    when its history is there: incidents (of any category) in at least
+ *    half of the trend_weeks weeks, else a town just connected would flag
+ *    every category it has.
  *  - Repeat sources: the same normalised phone, person or address with
  *    repeat_min or more incidents in [now - repeat_window_ms, now).
  *

@@ -205,9 +205,12 @@ def trends(cases, as_of, weeks=8, n_min=5, p_max=0.01):
         t = c["occurred_at_ms"]
         if as_of - (weeks + 1) * WEEK_MS <= t < as_of:
             counts[(c["town"], c["category"])][(as_of - t - 1) // WEEK_MS] += 1
+    covered = collections.defaultdict(set)  # a town's history weeks with anything
+    for (town, cat), w in counts.items():
+        covered[town].update(k for k in range(1, weeks + 1) if w[k])
     flagged = []
     for (town, cat), w in counts.items():
-        if w[0] < n_min:
+        if w[0] < n_min or 2 * len(covered[town]) < weeks:
             continue
         mean = sum(w[1:]) / weeks if sum(w[1:]) else 0.5 / weeks
         p = poisson_upper(w[0], mean)

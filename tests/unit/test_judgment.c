@@ -165,7 +165,7 @@ static void trends_flagged(void **state)
     (void)state;
     fq_jd_params p;
     fq_jd_params_default(&p); /* 8 weeks, at least 5, p <= 0.01 */
-    static fq_jd_incident in[400];
+    static fq_jd_incident in[600];
     size_t n = 0;
     /* a: 2 a week, 10 now: p = 4.6e-5, flagged. */
     for (int w = 1; w <= 8; w++)
@@ -175,32 +175,46 @@ static void trends_flagged(void **state)
     for (int w = 1; w <= 8; w++)
         n = put_week(in, n, "b", "dispute.neighbour", w, 5);
     n = put_week(in, n, "b", "dispute.neighbour", 0, 7);
-    /* c: never before, 5 now: mean 0.5/8, flagged (p ~ 7.8e-9). */
+    /* c: food safety never before (the town has other cases every week),
+     * 5 now: mean 0.5/8, flagged (p ~ 7.8e-9). */
+    for (int w = 1; w <= 8; w++)
+        n = put_week(in, n, "c", "public_order", w, 1);
     n = put_week(in, n, "c", "food_safety", 0, 5);
     /* d: never before, 4 now: under the minimum count. */
     n = put_week(in, n, "d", "food_safety", 0, 4);
+    /* f: a town with nothing before this week (just connected): 9 now,
+     * not judged; g: history in 3 of 8 weeks only, not judged either. */
+    n = put_week(in, n, "f", "food_safety", 0, 9);
+    for (int w = 1; w <= 3; w++)
+        n = put_week(in, n, "g", "public_order", w, 1);
+    n = put_week(in, n, "g", "food_safety", 0, 9);
+    /* h: history in 4 of 8 weeks: judged, and flagged. */
+    for (int w = 1; w <= 4; w++)
+        n = put_week(in, n, "h", "public_order", w, 1);
+    n = put_week(in, n, "h", "food_safety", 0, 9);
     /* e: 9 weeks ago (beyond the history) 50, nothing now. */
     n = put_week(in, n, "e", "food_safety", 9, 50);
     fq_jd_result r;
     assert_int_equal(fq_judgment_run(in, n, &p, NOW, &r), 0);
-    assert_int_equal(r.n_trends, 2);
-    assert_string_equal(r.trends[0].town, "c"); /* the smaller p first */
-    assert_int_equal(r.trends[0].count, 5);
-    assert_true(fabs(r.trends[0].mean - 0.0625) < 1e-12);
-    assert_string_equal(r.trends[1].town, "a");
-    assert_int_equal(r.trends[1].count, 10);
-    assert_true(fabs(r.trends[1].mean - 2.0) < 1e-12);
-    assert_true(fabs(r.trends[1].p - 4.6498e-5) < 1e-8);
+    assert_int_equal(r.n_trends, 3);
+    assert_string_equal(r.trends[0].town, "h"); /* the smaller p first: 9 at 0.0625 */
+    assert_string_equal(r.trends[1].town, "c");
+    assert_int_equal(r.trends[1].count, 5);
+    assert_true(fabs(r.trends[1].mean - 0.0625) < 1e-12);
+    assert_string_equal(r.trends[2].town, "a");
+    assert_int_equal(r.trends[2].count, 10);
+    assert_true(fabs(r.trends[2].mean - 2.0) < 1e-12);
+    assert_true(fabs(r.trends[2].p - 4.6498e-5) < 1e-8);
     for (int w = 0; w < 8; w++)
-        assert_int_equal(r.trends[1].history[w], 2);
+        assert_int_equal(r.trends[2].history[w], 2);
     fq_jd_result_free(&r);
 
     /* A looser p lets b in: P(X >= 7 | 5) = 0.2378. */
     p.trend_p = 0.25;
     assert_int_equal(fq_judgment_run(in, n, &p, NOW, &r), 0);
-    assert_int_equal(r.n_trends, 3);
-    assert_string_equal(r.trends[2].town, "b");
-    assert_true(fabs(r.trends[2].p - 0.2378165) < 1e-6);
+    assert_int_equal(r.n_trends, 4);
+    assert_string_equal(r.trends[3].town, "b");
+    assert_true(fabs(r.trends[3].p - 0.2378165) < 1e-6);
     fq_jd_result_free(&r);
 }
 

@@ -12,6 +12,7 @@ import { Alerts } from './alerts.js';
 import { Stats } from './stats.js';
 import { Roster } from './roster.js';
 import { LiveFeed } from './live.js';
+import { Judgment } from './judgment.js';
 
 const root = document.getElementById('app');
 const REFETCH_MS = 300; // at most one refetch per view in this time; a burst of items costs one
@@ -95,6 +96,7 @@ class Console {
         });
         this.stats = new Stats(topo);
         this.roster = new Roster(topo);
+        this.judgment = new Judgment({ onOpen: (id) => this.openIncident(id), alerts: this.alerts });
         // A refetch folded into the end of a quiet time may come due after sign-out: it is dropped.
         const live = (fn) => coalesce(() => { if (!this.stopped) fn(); }, REFETCH_MS);
         this.refreshBoard = live(() => this.board.refresh());
@@ -106,6 +108,7 @@ class Console {
             onItem: (item) => this.onItem(item),
             onState: (s) => this.setFeedState(s),
             onClosed: () => { api.session().catch((e) => { if (e.status === 401) showSignIn(t('sessionEnded')); }); },
+            onFinding: (doc) => this.judgment.onFinding(doc),
         });
     }
 
@@ -127,7 +130,7 @@ class Console {
         this.tabs = {};
         const tabBar = el('nav', { class: 'tabs', role: 'tablist' });
         const views = el('div', { class: 'views' });
-        for (const [key, view, title] of [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster']]) {
+        for (const [key, view, title] of [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['judgment', this.judgment, 'tabJudgment']]) {
             const button = el('button', { type: 'button', role: 'tab', onclick: () => this.showTab(key) }, t(title));
             tabBar.appendChild(button);
             views.appendChild(view.node);
@@ -142,6 +145,7 @@ class Console {
             onOpen: (id) => this.openIncident(id),
             gridInfo: (gridId) => this.roster.gridInfo(gridId, this.openIncidents, (id) => this.openIncident(id)),
         });
+        this.judgment.setMap(this.map.map);
         this.showTab('board');
     }
 
@@ -213,6 +217,7 @@ class Console {
         this.current = key;
         if (key === 'stats' && !this.stats.loaded) this.stats.refresh();
         if (key === 'roster') this.roster.refresh();
+        if (key === 'judgment' && !this.judgment.loaded) this.judgment.refresh();
     }
 
     setFeedState(state) {
@@ -258,6 +263,7 @@ class Console {
         else if (e.key === '1') this.showTab('board');
         else if (e.key === '2') this.showTab('stats');
         else if (e.key === '3') this.showTab('roster');
+        else if (e.key === '4') this.showTab('judgment');
     }
 
     async logout() {
