@@ -44,19 +44,21 @@ $$;
 -- (pending_over_*, docs/statistics.md) — cases received in
 -- [to_ts - lookback, to_ts) not concluded at to_ts and received more than
 -- `days` days before it (before now, when to_ts is in the future) — oldest
--- first, with what a person needs to pick one up.
+-- first, with what a person needs to pick one up (the lead unit by its name:
+-- a handler's, or a village unit's).
 CREATE FUNCTION fq_long_pending(to_ts timestamptz, within text, days integer, lookback_days integer)
 RETURNS TABLE (
     id bigint, received_ms bigint, title text, category_name text, town_name text,
     unit_name text, state text, overdue boolean, suspended_now boolean)
 LANGUAGE sql STABLE AS $$
     SELECT f.id, (extract(epoch FROM f.received_at) * 1000)::bigint, i.title,
-           coalesce(c.name, i.category), coalesce(t.name, ''), coalesce(u.name, f.unit, ''),
+           coalesce(c.name, i.category), coalesce(t.name, ''), coalesce(h.name, u.name, f.unit, ''),
            i.state, f.overdue, f.suspended_now
     FROM fq_case_facts(to_ts - make_interval(days => lookback_days), to_ts, within) f
     JOIN incidents i ON i.id = f.id
     LEFT JOIN categories c ON c.code = i.category
     LEFT JOIN org_units t ON t.id = f.town
+    LEFT JOIN handlers h ON h.id = f.unit
     LEFT JOIN org_units u ON u.id = f.unit
     WHERE f.concluded_at IS NULL
       AND f.received_at < least(to_ts, now()) - make_interval(days => days)

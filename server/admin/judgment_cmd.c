@@ -210,8 +210,8 @@ static void print_table(const fq_jd_rows *rows, const fq_jd_result *res, const P
         for (uint32_t w = 0, len = 0; w < x->weeks; w++)
             len += (uint32_t)snprintf(list + len, sizeof list - len, "%s%u", w ? " " : "",
                                       x->history[w]);
-        printf("  %2zu. %s  %s (%s)  %u this week, mean %.2f (x%.1f), p = %.3g  weeks before: "
-               "%s\n",
+        printf("  %2zu. %s  %s (%s)  %u this week, mean %.2f (x%.1f), p = %.3g  weeks before "
+               "(the latest first): %s\n",
                t + 1, town_name, cat_name, x->category, x->count, x->mean, x->count / x->mean, x->p,
                list);
     }

@@ -109,7 +109,7 @@ export class Judgment {
         el('td', null, h.category_name), el('td', null, h.town_name || '—'),
         el('td', { class: 'num' }, String(h.count)), el('td', { class: 'num' }, `${Math.round(h.radius_m)} m`),
         el('td', null, `${dateTime(h.first_ms)} – ${dateTime(h.last_ms).slice(11)}`),
-        el('td', { class: 'address' }, h.address || ''), el('td', null, this.incidentLinks(h.incidents))));
+        el('td', { class: 'address' }, h.address || ''), el('td', { class: 'wrap' }, this.incidentLinks(h.incidents))));
         this.table('hotspots', ['judgmentCategory', 'judgmentTown', 'judgmentCount', 'judgmentRadius', 'judgmentWhen', 'judgmentAddress', 'judgmentIncidents'], rows);
     }
 
@@ -118,7 +118,7 @@ export class Judgment {
             el('td', null, x.town_name || '—'), el('td', null, x.category_name),
             el('td', { class: 'num' }, String(x.count)), el('td', { class: 'num' }, x.mean.toFixed(2)),
             el('td', { class: 'num' }, `×${x.ratio}`), el('td', { class: 'num' }, String(x.p)),
-            el('td', { class: 'history' }, x.history.slice().reverse().join(' · '))));
+            el('td', { class: 'history wrap' }, x.history.slice().reverse().join(' · '))));
         this.table('trends', ['judgmentTown', 'judgmentCategory', 'judgmentThisWeek', 'judgmentMean', 'judgmentRatio', 'judgmentP', 'judgmentHistory'], rows);
     }
 
@@ -130,14 +130,14 @@ export class Judgment {
         el('td', null, t(`judgmentKind_${x.kind}`)), el('td', { class: 'address' }, x.label),
         el('td', { class: 'num' }, String(x.count)), el('td', null, x.town_name || '—'),
         el('td', null, `${dateTime(x.first_ms)} – ${dateTime(x.last_ms)}`),
-        el('td', null, this.incidentLinks(x.incidents))));
+        el('td', { class: 'wrap' }, this.incidentLinks(x.incidents))));
         this.table('repeats', ['judgmentKind', 'judgmentSource', 'judgmentCount', 'judgmentTown', 'judgmentWhen', 'judgmentIncidents'], rows);
     }
 
     drawPending() {
         const rows = (this.data['long-pending'].cases || []).map((c) => el('tr', { class: c.overdue ? 'overdue' : '' },
             el('td', null, el('a', { href: `#incident/${c.id}`, onclick: (e) => { e.preventDefault(); this.onOpen(c.id); } }, `#${c.id}`)),
-            el('td', null, c.title), el('td', null, c.category_name), el('td', null, c.town_name || '—'),
+            el('td', { class: 'wrap' }, c.title), el('td', null, c.category_name), el('td', null, c.town_name || '—'),
             el('td', null, c.unit_name), el('td', null, dateTime(c.received_ms)),
             el('td', { class: 'num' }, String(c.days_pending)),
             el('td', null, c.overdue ? t('judgmentOverdue') : (c.suspended_now ? t('judgmentSuspended') : ''))));
