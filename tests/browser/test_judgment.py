@@ -41,16 +41,6 @@ def send(world, server, path):
     return sum(1 for s in statuses if s == "ok")
 
 
-def sign_in(b, server, account):
-    d = b.driver
-    d.get(server.base_url + "/")
-    b.wait_js("return !!document.querySelector('form.signin input[name=account]')", "the sign-in form")
-    d.find_element("css selector", "form.signin input[name=account]").send_keys(account)
-    d.find_element("css selector", "form.signin input[name=password]").send_keys(PASSWORD)
-    d.find_element("css selector", "form.signin button[type=submit]").click()
-    b.wait_js("return !!document.querySelector('.console table.board')", "the console after signing in")
-
-
 def rows(b, part):
     return b.js(f"return document.querySelectorAll('.judgment-{part} table.judgment tbody tr').length")
 
@@ -95,7 +85,8 @@ def main(world):
     api.login("zhou.op", PASSWORD)
 
     b = Browser(world, size=WALL)
-    sign_in(b, server, "zhou.op")
+    b.sign_in(server.base_url + "/", "zhou.op", PASSWORD,
+              "return !!document.querySelector('.console table.board')", "the console after signing in")
     tabs = b.driver.find_elements("css selector", "nav.tabs button[role=tab]")
     check(tabs[3].text == "研判", f"the fourth tab is 研判, not {tabs[3].text!r}")
     tabs[3].click()

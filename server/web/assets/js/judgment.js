@@ -10,6 +10,13 @@ import { t } from './i18n.js';
 const L = window.L;
 const PARTS = ['hotspots', 'trends', 'repeats', 'long-pending'];
 
+// "10-21 12:33 – 23:43" (one day), "10-21 12:33 – 10-22 10:25" (two): short
+// enough for the lists beside the map.
+function span(first, last) {
+    const a = dateTime(first), b = dateTime(last);
+    return `${a.slice(5)} – ${a.slice(0, 10) === b.slice(0, 10) ? b.slice(11) : b.slice(5)}`;
+}
+
 function fetchPart(part, asOf) {
     return call('GET', `/api/v1/judgment/${part}${query({ as_of_ms: asOf })}`);
 }
@@ -84,7 +91,7 @@ export class Judgment {
     }
 
     incidentLinks(list) {
-        return (list || []).slice(0, 5).map((inc) => el('a', {
+        return (list || []).slice(0, 3).map((inc) => el('a', {
             href: `#incident/${inc.id}`, title: inc.title,
             onclick: (e) => { e.preventDefault(); this.onOpen(inc.id); },
         }, `#${inc.id}`)).flatMap((a, i) => (i ? [' ', a] : [a]));
@@ -108,7 +115,7 @@ export class Judgment {
         },
         el('td', null, h.category_name), el('td', null, h.town_name || '—'),
         el('td', { class: 'num' }, String(h.count)), el('td', { class: 'num' }, `${Math.round(h.radius_m)} m`),
-        el('td', null, `${dateTime(h.first_ms)} – ${dateTime(h.last_ms).slice(11)}`),
+        el('td', null, span(h.first_ms, h.last_ms)),
         el('td', { class: 'address' }, h.address || ''), el('td', { class: 'wrap' }, this.incidentLinks(h.incidents))));
         this.table('hotspots', ['judgmentCategory', 'judgmentTown', 'judgmentCount', 'judgmentRadius', 'judgmentWhen', 'judgmentAddress', 'judgmentIncidents'], rows);
     }
@@ -129,7 +136,7 @@ export class Judgment {
         },
         el('td', null, t(`judgmentKind_${x.kind}`)), el('td', { class: 'address' }, x.label),
         el('td', { class: 'num' }, String(x.count)), el('td', null, x.town_name || '—'),
-        el('td', null, `${dateTime(x.first_ms)} – ${dateTime(x.last_ms)}`),
+        el('td', null, span(x.first_ms, x.last_ms)),
         el('td', { class: 'wrap' }, this.incidentLinks(x.incidents))));
         this.table('repeats', ['judgmentKind', 'judgmentSource', 'judgmentCount', 'judgmentTown', 'judgmentWhen', 'judgmentIncidents'], rows);
     }
