@@ -53,6 +53,7 @@ typedef struct server {
     fq_open311 *open311;         /* Open311 GeoReport v2 on the same listener */
     fq_field *field;             /* the phones' field API under /api/v1/field/ */
     fq_attachments *attachments; /* the evidence's bytes, /api/v1/attachments/ */
+    fq_upward *upward;           /* reports upward (NULL: off) */
     int serving;                 /* a snapshot has been installed once */
     /* The outcome of the last directory load, written to routing_status
      * (docs/operations.md); one write in flight, the latest outcome wins. */
@@ -113,6 +114,7 @@ void fq_server_config_defaults(fq_server_config *c)
     c->dedup_distance_m = 200;
     c->dedup_window_ms = 2 * 3600 * 1000;
     c->session_hours = 12;
+    fq_upward_config_defaults(&c->upward);
 }
 
 /* Committed outbox items go to the terminals and to the browsers' feeds:
@@ -600,6 +602,7 @@ static void finish_stop(server *srv)
     /* The store answers what is still waiting (busy) through the intake,
      * which needs the socket: close the store first. */
     fq_terminals_stop(srv->terminals);
+    fq_upward_stop(srv->upward);
     if (srv->api != NULL)
         fq_api_stop(srv->api);
     if (srv->http != NULL)
@@ -812,6 +815,10 @@ int fq_server_run(const fq_server_config *config)
         }
     }
     fq_dispatch_set_sink(srv.dispatch, sink_tee, &srv);
+    if (fq_upward_new(srv.loop, srv.store, &config->upward, &srv.upward, err, sizeof err) != 0) {
+        fq_log(FQ_LOG_ERROR, "server", "%s", err);
+        return 2;
+    }
     fq_log(FQ_LOG_INFO, "server",
            "terminals listening on %s (raw REP); sync held up to 25 s; presence timeout %" PRId64
            " s",
@@ -835,6 +842,7 @@ int fq_server_run(const fq_server_config *config)
     fq_sdnotify_status(srv.notify, "connecting to PostgreSQL");
     fq_store_start(srv.store);
     fq_store_start(srv.read_store);
+    fq_upward_start(srv.upward);
 
     uv_run(srv.loop, UV_RUN_DEFAULT);
 
@@ -844,6 +852,7 @@ int fq_server_run(const fq_server_config *config)
     fq_open311_free(srv.open311);
     fq_field_free(srv.field);
     fq_attachments_free(srv.attachments);
+    fq_upward_free(srv.upward);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);
     fq_dispatch_free(srv.dispatch);

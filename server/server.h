@@ -3,6 +3,8 @@
 #ifndef FQ_SERVER_H
 #define FQ_SERVER_H
 
+#include "sender.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +37,7 @@ typedef struct fq_server_config {
     const char *tile_url;      /* a base-map tile URL template; NULL: none */
     int log_level;             /* fq_log_level (log.h): lines below it are dropped */
     const char *metrics_allow; /* /metrics only for these addresses (allowlist.h); NULL: all */
+    fq_upward_config upward;   /* reports upward (docs/upward.md); no URL: off */
 } fq_server_config;
 
 void fq_server_config_defaults(fq_server_config *config);

@@ -4,6 +4,7 @@
 #include "pgconn.h"
 #include "pgerror.h"
 #include "statements.h"
+#include "upward_sql.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -561,6 +562,10 @@ static int send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_WEB_LOGIN_NAME, FQ_SQL_WEB_LOGIN, FQ_SQL_WEB_LOGIN_NPARAMS},
         {FQ_SQL_WEB_SESSION_GET_NAME, FQ_SQL_WEB_SESSION_GET, FQ_SQL_WEB_SESSION_GET_NPARAMS},
         {FQ_SQL_WEB_SESSION_END_NAME, FQ_SQL_WEB_SESSION_END, FQ_SQL_WEB_SESSION_END_NPARAMS},
+        {FQ_SQL_UPWARD_SCAN_NAME, FQ_SQL_UPWARD_SCAN, FQ_SQL_UPWARD_SCAN_NPARAMS},
+        {FQ_SQL_UPWARD_ENQUEUE_NAME, FQ_SQL_UPWARD_ENQUEUE, FQ_SQL_UPWARD_ENQUEUE_NPARAMS},
+        {FQ_SQL_UPWARD_DUE_NAME, FQ_SQL_UPWARD_DUE, FQ_SQL_UPWARD_DUE_NPARAMS},
+        {FQ_SQL_UPWARD_ATTEMPT_NAME, FQ_SQL_UPWARD_ATTEMPT, FQ_SQL_UPWARD_ATTEMPT_NPARAMS},
     };
     size_t n = sizeof statements / sizeof statements[0];
     if (expect_reserve(s, n + 4) != 0) {
@@ -647,6 +652,7 @@ static void send_reads_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_O311_KEY_NAME, FQ_SQL_O311_KEY, FQ_SQL_O311_KEY_NPARAMS},
         {FQ_SQL_O311_SERVICES_NAME, FQ_SQL_O311_SERVICES, FQ_SQL_O311_SERVICES_NPARAMS},
         {FQ_SQL_O311_REQUESTS_NAME, FQ_SQL_O311_REQUESTS, FQ_SQL_O311_REQUESTS_NPARAMS},
+        {FQ_SQL_UPWARD_LIST_NAME, FQ_SQL_UPWARD_LIST, FQ_SQL_UPWARD_LIST_NPARAMS},
     };
     size_t n = sizeof statements / sizeof statements[0];
     if (expect_reserve(s, n + 4) != 0) {
