@@ -13,6 +13,7 @@
 #include "api.h"
 #include "field.h"
 #include "attachments.h"
+#include "upward_api.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -54,6 +55,7 @@ typedef struct server {
     fq_field *field;             /* the phones' field API under /api/v1/field/ */
     fq_attachments *attachments; /* the evidence's bytes, /api/v1/attachments/ */
     fq_upward *upward;           /* reports upward (NULL: off) */
+    fq_upward_api *upward_api;   /* their deliveries for the console, /api/v1/upward/ */
     int serving;                 /* a snapshot has been installed once */
     /* The outcome of the last directory load, written to routing_status
      * (docs/operations.md); one write in flight, the latest outcome wins. */
@@ -808,8 +810,11 @@ int fq_server_run(const fq_server_config *config)
             fq_api_set_field(srv.api, fq_field_handle, srv.field);
         if (srv.api != NULL && srv.attachments != NULL)
             fq_api_set_attachments(srv.api, fq_attachments_handle, srv.attachments);
+        srv.upward_api = fq_upward_api_new(srv.read_store);
+        if (srv.api != NULL && srv.upward_api != NULL)
+            fq_api_set_upward(srv.api, fq_upward_api_handle, srv.upward_api);
         if (srv.api == NULL || srv.open311 == NULL || srv.field == NULL ||
-            srv.attachments == NULL) {
+            srv.attachments == NULL || srv.upward_api == NULL) {
             fq_log(FQ_LOG_ERROR, "server", "out of memory");
             return 1;
         }
@@ -853,6 +858,7 @@ int fq_server_run(const fq_server_config *config)
     fq_field_free(srv.field);
     fq_attachments_free(srv.attachments);
     fq_upward_free(srv.upward);
+    fq_upward_api_free(srv.upward_api);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);
     fq_dispatch_free(srv.dispatch);

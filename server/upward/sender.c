@@ -229,23 +229,21 @@ static void transfer_done(fq_upward *u, transfer *t, CURLcode result)
                                                      u->config.retry_max_ms, randombytes_random());
     snprintf(t->delay, sizeof t->delay, "%" PRIu64, delay);
     t->ok = accepted ? "true" : "false";
+    /* The details after the code's label on the timeline (timeline.js):
+     * which attempt, to whom, what came back, when the next one goes. */
     if (accepted) {
         t->code = "upward_accepted";
-        snprintf(t->reason, sizeof t->reason, "第 %d 次报送 %s：已接收（HTTP %ld）", t->attempt,
-                 host, http);
+        snprintf(t->reason, sizeof t->reason, "第 %d 次 · %s · HTTP %ld", t->attempt, host, http);
     } else if (answered) {
         t->code = "upward_refused";
-        snprintf(t->reason, sizeof t->reason,
-                 "第 %d 次报送 %s：对方拒收（HTTP %ld），约 %" PRIu64 " 秒后重试", t->attempt, host,
-                 http, (delay + 999) / 1000);
+        snprintf(t->reason, sizeof t->reason, "第 %d 次 · %s · HTTP %ld · 约 %" PRIu64 " 秒后重试",
+                 t->attempt, host, http, (delay + 999) / 1000);
     } else {
         t->code = "upward_unreachable";
-        snprintf(t->reason, sizeof t->reason,
-                 "第 %d 次报送 %s：无应答（%s），约 %" PRIu64 " 秒后重试", t->attempt, host,
-                 t->error, (delay + 999) / 1000);
+        snprintf(t->reason, sizeof t->reason, "第 %d 次 · %s · %s · 约 %" PRIu64 " 秒后重试",
+                 t->attempt, host, t->error, (delay + 999) / 1000);
     }
-    snprintf(t->ack_reason, sizeof t->ack_reason, "%s 已确认接收（报送编号 %s）", host,
-             t->delivery_id);
+    snprintf(t->ack_reason, sizeof t->ack_reason, "%s · 报送编号 %s", host, t->delivery_id);
     fq_log(accepted ? FQ_LOG_INFO : FQ_LOG_WARN, "upward",
            "delivery %s of incident to %s, attempt %d: %s", t->delivery_id, host, t->attempt,
            answered ? t->status : t->error);

@@ -49,6 +49,8 @@ void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply);
 typedef void (*fq_api_part_fn)(void *user, fq_web_req *r);
 void fq_api_set_field(fq_api *api, fq_api_part_fn handle, void *user);
 void fq_api_set_attachments(fq_api *api, fq_api_part_fn handle, void *user);
+/* The reports upward (/api/v1/upward/, upward_api.h). */
+void fq_api_set_upward(fq_api *api, fq_api_part_fn handle, void *user);
 /* Closes every stream: for a stop. */
 void fq_api_stop(fq_api *api);
 /* After the loop has run out: a console request still in the store holds

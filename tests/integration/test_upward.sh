@@ -21,7 +21,9 @@
 #     delivery goes through.
 #  E. A category rule and a keyword rule report grade IV incidents.
 #  F. The console's list (GET /api/v1/upward/deliveries?incident=ID): the
-#     attempts of the incident; no session 401, another jurisdiction 403.
+#     attempts of the incident; no session 401, another jurisdiction 403, a
+#     field account 403, a POST without CSRF 403; the incident's timeline
+#     carries the attempts.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -60,6 +62,16 @@ received_distinct() { jq -r --argjson i "$1" 'select(.incident == $i) | .deliver
 delivery_of() { q "SELECT delivery_id FROM upward_deliveries WHERE incident_id = $1"; }
 scanned_past() { wait_q "SELECT last_incident >= $1 FROM upward_scan" t 60; }
 
+HPORT=$(free_port)
+UPWARD_FLAGS+=(--http "127.0.0.1:$HPORT")
+BASE="http://127.0.0.1:$HPORT/api/v1"
+for who in "li.town operator lingyin 李灵隐" "bei.town operator beishan 北山值班" "zhao.view viewer xihu 赵看"; do
+    set -- $who
+    printf 'pw-%s-1234\n' "$1" | admin user add "$1" --role "$2" --jurisdiction "$3" --display-name "$4" >/dev/null
+done
+printf 'pw-w1.phone-1234\n' | admin user add w1.phone --role worker --serves-worker lingyin-v1-g1.w1 \
+    --display-name 张三 >/dev/null
+
 server_start "${UPWARD_FLAGS[@]}"
 
 # ---- A. exactly once ----
@@ -85,7 +97,7 @@ assert_eq "II|重大|灵隐街道|劳资纠纷|玉泉社区|工厂欠薪 上百�
     "$(jq -r '[.incident.grade, .incident.grade_name, .incident.town_name, .incident.category_name,
               .incident.place_name, .incident.title, .attempt] | join("|")' <<<"$doc")" \
     "A: the document, in names"
-assert_match "upward_accepted\|第 1 次报送 127.0.0.1:[0-9]+：已接收（HTTP 200）" \
+assert_match "^upward_accepted\|第 1 次 · 127.0.0.1:[0-9]+ · HTTP 200$" \
     "$(q "SELECT reason_code || '|' || reason FROM events WHERE incident_id = $a AND kind = 'reported_upward'")" \
     "A: the attempt's event says what happened"
 assert_eq "reported_upward,upward_acknowledged" \
@@ -106,7 +118,7 @@ b=$(route --category hazard.fire --severity I --risk high --channel staff --plac
     --title "仓库起火" --external-ref UP-B)
 wait_q "SELECT count(*) >= 3 FROM events WHERE incident_id = $b AND kind = 'reported_upward'" t 60
 assert_eq 0 "$(events_of "$b" upward_acknowledged)" "B: not acknowledged while refused"
-assert_match "^upward_refused\|第 1 次报送 .*对方拒收（HTTP 503）" \
+assert_match "^upward_refused\|第 1 次 · 127.0.0.1:[0-9]+ · HTTP 503 · 约 1 秒后重试$" \
     "$(q "SELECT reason_code || '|' || reason FROM events WHERE incident_id = $b AND kind = 'reported_upward' ORDER BY seq LIMIT 1")" \
     "B: a refusal recorded with its status"
 echo accept >"$WORK/receiver.mode"
@@ -164,10 +176,51 @@ assert_eq "category:hazard.flood|keyword:爆炸" \
     "$(q "SELECT string_agg(rule, '|' ORDER BY incident_id) FROM upward_deliveries WHERE incident_id IN ($e1, $e2)")" \
     "E: the category and the keyword rule"
 
-if [ -n "${UPWARD_SKIP_WEB:-}" ]; then
-    server_stop
-    log "ok (without F)"
-    exit 0
-fi
+# ---- F. the console's list ----
+declare -A COOKIE CSRF
+login() {
+    local body
+    body=$(curl -sS -D "$WORK/login.$1.h" -H 'Content-Type: application/json' \
+        --data "{\"account\":\"$1\",\"password\":\"pw-$1-1234\"}" "$BASE/login")
+    COOKIE[$1]=$(grep -i '^set-cookie: *fq_session=' "$WORK/login.$1.h" | sed -E 's/^[^:]*: *//; s/;.*//' | tr -d '\r')
+    CSRF[$1]=$(jq -r .csrf <<<"$body")
+    [ -n "${COOKIE[$1]}" ] || fail "login $1: $body"
+}
+get() { # account path: the body on stdout, the status in $WORK/status
+    curl -sS -o "$WORK/body" -w '%{http_code}' ${1:+-H "Cookie: ${COOKIE[$1]}"} "$BASE$2" >"$WORK/status"
+    cat "$WORK/body"
+}
+expect() { assert_eq "$1" "$(cat "$WORK/status")" "$2 ($(cat "$WORK/body"))"; }
+for who in li.town bei.town zhao.view w1.phone; do login "$who"; done
+list=$(get li.town "/upward/deliveries?incident=$b")
+expect 200 "F: the town's operator reads B's deliveries"
+assert_eq "$b|1|acknowledged|grade:I|200|$attempts" \
+    "$(jq -r '[.incident_id, (.deliveries | length), .deliveries[0].state, .deliveries[0].rule,
+              .deliveries[0].last_status, .deliveries[0].attempts] | map(tostring) | join("|")' <<<"$list")" \
+    "F: one delivery, acknowledged after every attempt"
+assert_match "^127\.0\.0\.1:[0-9]+$" "$(jq -r '.deliveries[0].receiver' <<<"$list")" \
+    "F: the receiver by its host, not its URL"
+get zhao.view "/upward/deliveries?incident=$iv" >/dev/null
+expect 200 "F: a district viewer reads an incident without deliveries"
+assert_eq 0 "$(jq '.deliveries | length' "$WORK/body")" "F: none for grade IV"
+get "" "/upward/deliveries?incident=$b" >/dev/null
+expect 401 "F: no session"
+get bei.town "/upward/deliveries?incident=$b" >/dev/null
+expect 403 "F: another town's operator"
+get w1.phone "/upward/deliveries?incident=$b" >/dev/null
+expect 403 "F: a field account"
+get li.town "/upward/deliveries?incident=99999999" >/dev/null
+expect 403 "F: no such incident: the same answer"
+get li.town "/upward/deliveries?incident=x1" >/dev/null
+expect 400 "F: a malformed id"
+curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[li.town]}" -X POST \
+    "$BASE/upward/deliveries?incident=$b" >"$WORK/status"
+expect 403 "F: a POST without the CSRF token"
+# The timeline names the attempts (the incident's read, as the console shows it).
+get li.town "/incidents/$b" >/dev/null
+expect 200 "F: B's incident"
+assert_eq "upward_refused,upward_accepted" \
+    "$(jq -r '[.timeline[] | select(.kind == "reported_upward") | .reason_code] | unique | join(",")' "$WORK/body" |
+       tr ',' '\n' | sort -r | paste -sd,)" "F: the timeline's attempts, refused and accepted"
 server_stop
 log ok

@@ -163,6 +163,7 @@ const zh = {
         verified: '核查', followed_up: '回访', supervision_ordered: '督办',
         supervision_replied: '督办答复', supervision_breached: '督办超时',
         suspended: '中止', resumed: '恢复办理',
+        reported_upward: '向上级平台报送', upward_acknowledged: '上级平台已确认接收',
     },
     // The server's reason codes (docs/terminals.md, "Reason codes").
     reasons: {
@@ -173,6 +174,8 @@ const zh = {
         returned_wrong_jurisdiction: '退回：非本辖区', returned_beyond_capacity: '退回：超出处置能力',
         presence_lost: '网格员终端失联', off_duty: '承办人离岗', merged: '与在办事件重复',
         no_handler: '无承办单位',
+        upward_accepted: '上级平台已接收', upward_refused: '上级平台拒收', upward_unreachable: '上级平台无应答',
+        upward_acknowledged: '已确认',
     },
     errors: {
         invalid: '输入有误', unauthenticated: '未登录', forbidden: '超出管辖范围', csrf: '安全令牌无效，请刷新页面',
@@ -349,6 +352,7 @@ const en = {
         reopened: 'reopened', verified: 'verified', followed_up: 'followed up',
         supervision_ordered: 'supervision ordered', supervision_replied: 'supervision answered',
         supervision_breached: 'supervision breached', suspended: 'suspended', resumed: 'resumed',
+        reported_upward: 'reported upward', upward_acknowledged: 'acknowledged upward',
     },
     reasons: {
         rule: 'by a routing rule', principle: 'by the built-in principle',
@@ -360,6 +364,8 @@ const en = {
         returned_beyond_capacity: 'returned: beyond our capacity',
         presence_lost: 'the worker\'s terminal went silent', off_duty: 'the handler went off duty',
         merged: 'a duplicate of an open incident', no_handler: 'no handling unit',
+        upward_accepted: 'accepted by the platform', upward_refused: 'refused by the platform',
+        upward_unreachable: 'the platform did not answer', upward_acknowledged: 'acknowledged',
     },
     errors: {
         invalid: 'Invalid input', unauthenticated: 'Not signed in', forbidden: 'Outside your jurisdiction',
