@@ -20,6 +20,7 @@ as text; the page is A4 in print (its @page rule); screenshots of the page.
 """
 
 import os
+import re
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -72,8 +73,12 @@ def main(world):
     world.admin("bulletin", "--from", date_from, "--to", date_to, "--out", html, "--pdf", pdf)
     check(os.path.getsize(html) > 2000, "the HTML written")
     with open(pdf, "rb") as f:
-        head = f.read(5)
-    check(head == b"%PDF-" and os.path.getsize(pdf) > 10000, f"a PDF printed ({os.path.getsize(pdf)} bytes)")
+        data = f.read()
+    check(data[:5] == b"%PDF-" and len(data) > 10000, f"a PDF printed ({len(data)} bytes)")
+    # Its pages A4 (595.3 x 841.9 points), as the page's @page rule asks.
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]", data)
+    check(boxes and all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in boxes),
+          f"the PDF's pages are A4: {boxes[:3]}")
     log(f"bulletin {date_from}..{date_to}: {os.path.getsize(html)} bytes HTML, {os.path.getsize(pdf)} bytes PDF")
 
     # The figures as the statistics functions give them, read here.
