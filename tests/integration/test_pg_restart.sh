@@ -124,7 +124,7 @@ t0=$(now_ms)
 busy=$(raw lingyin-platform --timeout-ms 20000 report --title 停库期间 --external-ref B-BUSY 2>/dev/null)
 ms=$(($(now_ms) - t0))
 log "during the outage ($ms ms): $busy"
-assert_match '^reply status=busy signed=1 .* retry_after_ms=[1-9][0-9]* message=not stored: .*retry with the same message id' \
+assert_match '^reply status=busy signed=1 .* retry_after_ms=[1-9][0-9]* .*message=not stored: .*retry with the same message id' \
     "$busy" "reply during the outage"
 # Not before the hold bound; the upper bound only says "not never" (a busy
 # machine answers late).
