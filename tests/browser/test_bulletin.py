@@ -17,10 +17,17 @@ the mean of its cases' scores computed here from incidents, the total row
 equals the 'district' grouping, the long-pending list has the two old cases
 by title, the towns are shown by name (no ids), a title with markup renders
 as text; the page is A4 in print (its @page rule); screenshots of the page.
+
+Reports upward on the web console: a grade II incident goes to the
+integration tests' HTTPS receiver (tests/integration/upward_receiver.py),
+which refuses twice and then accepts; the incident's timeline names every
+attempt in Chinese (向上级平台报送, 上级平台拒收 with HTTP 503, 上级平台已接收,
+上级平台已确认接收), no event kind by its code; the bulletin counts the report.
 """
 
 import os
 import re
+import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -40,7 +47,27 @@ def main(world):
     for t in towns:
         world.add_town_platform(t["id"])
     world.add_user("district.sup", "supervisor", world.district_id(), PASSWORD, "区督办员")
-    server = world.start_server()
+    # The city's platform: the integration tests' HTTPS receiver, refusing at first.
+    cert, key = os.path.join(world.work, "recv.crt"), os.path.join(world.work, "recv.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    secret = os.path.join(world.work, "upward.key")
+    with open(secret, "w") as f:
+        f.write(os.urandom(32).hex() + "\n")
+    mode = os.path.join(world.work, "receiver.mode")
+    with open(mode, "w") as f:
+        f.write("refuse\n")
+    port_file = os.path.join(world.work, "receiver.port")
+    world.spawn([sys.executable, os.path.join(world.src, "tests/integration/upward_receiver.py"),
+                 "--cert", cert, "--key", key, "--key-file", secret, "--mode", mode,
+                 "--log", os.path.join(world.work, "receiver.jsonl"), "--port-file", port_file])
+    webtest.wait_until(lambda: os.path.exists(port_file), "the receiver's port")
+    with open(port_file) as f:
+        receiver = f"https://127.0.0.1:{f.read().strip()}/api/incidents"
+    server = world.start_server(extra=["--upward-url", receiver, "--upward-ca-file", cert,
+                                       "--upward-key-file", secret, "--upward-retry-min-ms", "300",
+                                       "--upward-retry-max-ms", "1000", "--upward-scan-ms", "100"])
     api = Api(server)
     status, _, body = api.login("district.sup", PASSWORD)
     check(status == 200, f"sign-in: {status} {body}")
@@ -64,6 +91,18 @@ def main(world):
     status, _, body = api.command(ids[4], "escalate", reason="需上级协调")
     check(status == 200, f"escalate {ids[4]}: {status} {body}")
     old = (ids[5], ids[8])  # the second one titled with markup
+
+    # A grade II incident goes upward: refused twice, then accepted.
+    major, _ = server.report(f"{towns[0]['id']}-platform", towns[0]["villages"][0]["grids"][0]["id"],
+                             "化工厂泄漏 周边群众疏散", severity="II", risk="high",
+                             category="fire_hazard", external_ref="BUL-MAJOR")
+    attempts = f"SELECT count(*) FROM events WHERE incident_id = {major} AND kind = 'reported_upward'"
+    webtest.wait_until(lambda: int(world.q1(attempts)) >= 2, "two refused attempts")
+    with open(mode, "w") as f:
+        f.write("accept\n")
+    webtest.wait_until(lambda: world.q1(f"SELECT count(*) FROM events WHERE incident_id = {major}"
+                                        " AND kind = 'upward_acknowledged'") == "1",
+                       "the report upward acknowledged")
     world.q(f"UPDATE incidents SET recorded_at = now() - interval '10 days' WHERE id IN {old}")
 
     date_from = world.q1("SELECT (current_date - 13)::text")
@@ -99,8 +138,36 @@ def main(world):
                          f" WHERE id IN (SELECT id FROM fq_case_facts({period}, NULL))")
     check(total_sat == "3.67/3", f"the satisfaction scores stored: {total_sat}")
 
-    b = Browser(world, size=(1000, 1400))
+    b = Browser(world, size=(1600, 1000))
     try:
+        # The incident's timeline on the web console: the attempts in Chinese.
+        d = b.driver
+        d.get(server.base_url + "/")
+        b.wait_js("return !!document.querySelector('form.signin input[name=account]')", "the sign-in form")
+        d.find_element("css selector", "form.signin input[name=account]").send_keys("district.sup")
+        d.find_element("css selector", "form.signin input[name=password]").send_keys(PASSWORD)
+        d.find_element("css selector", "form.signin button[type=submit]").click()
+        b.wait_js("return !!document.querySelector('.console table.board')", "the console")
+        row = b.wait(lambda b: b.driver.find_element(
+            "xpath", f"//table[contains(@class,'board')]//tr[.//span[@class='inc-id' and "
+                     f"normalize-space(text())='#{major}']]"), f"incident {major} on the board")
+        row.click()
+        timeline_js = ("const t = document.querySelector('aside.incident-panel ol.timeline');"
+                       "return t ? t.innerText : ''")
+        b.wait_js("const t = document.querySelector('aside.incident-panel ol.timeline');"
+                  "return t && t.innerText.includes('上级平台已确认接收')", "the acknowledgement on the timeline")
+        text = b.js(timeline_js)
+        n_attempts = int(world.q1(attempts))
+        check(text.count("向上级平台报送") == n_attempts and text.count("上级平台拒收") == n_attempts - 1
+              and "上级平台已接收" in text and "HTTP 503" in text and "HTTP 200" in text,
+              f"the timeline names the {n_attempts} attempts: {text}")
+        check("reported_upward" not in text and "upward_" not in text, f"no event kind by its code: {text}")
+        d.execute_script("document.querySelector('aside.incident-panel ol.timeline')"
+                         ".scrollIntoView({block: 'center'})")
+        b.screenshot("upward-timeline")
+        b.assert_no_console_errors("on the incident reported upward")
+
+        b.resize((1000, 1400))
         b.driver.get("file://" + html)
         b.wait_js("return document.querySelectorAll('table tbody tr').length > 0", "the bulletin's tables")
         tables = b.js("""
@@ -134,7 +201,9 @@ def main(world):
         want_pending = [world.q1(f"SELECT title FROM incidents WHERE id = {i}") for i in old]
         check(sorted(pending) == sorted(want_pending), f"the long-pending list: {pending} against {want_pending}")
         summary = b.js("return document.getElementById('summary').textContent")
-        check("本期共受理事项 9 件" in summary and "已办结 4 件" in summary, f"the summary: {summary}")
+        check("本期共受理事项 10 件" in summary and "已办结 4 件" in summary, f"the summary: {summary}")
+        upward = b.js("return document.getElementById('upward').textContent")
+        check("报告重大情况 1 件，已获确认 1 件" in upward, f"the reports upward: {upward}")
         check(b.js("return document.querySelectorAll('b').length") == 0, "markup in a title is text")
         check(XSS in pending, f"a title with markup shown as its text: {pending}")
         check(b.js("""return [...document.styleSheets].some((s) => [...s.cssRules].some((r) =>
