@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 /* A key file is a few dozen bytes; anything much longer is not one. */
@@ -43,6 +44,7 @@ struct fq_upward {
         char *ids, *rules; /* the enqueue's array literals */
         char mark[24];
     } chain;
+    uint64_t warned_at;  /* loop time of the last warning of the chain (one a minute) */
     transfer *transfers; /* posted or being recorded, linked through next */
     sockctx *sockets;    /* libcurl's sockets being watched */
 };
@@ -66,6 +68,7 @@ struct transfer {
     char delivery_id[40];
     char target[1024];
     int attempt; /* this one's number, 1 first */
+    uint64_t incident;
     char curl_error[CURL_ERROR_SIZE];
     /* The write's parameters. */
     char status[12], delay[24], nonce[24];
@@ -245,8 +248,8 @@ static void transfer_done(fq_upward *u, transfer *t, CURLcode result)
     }
     snprintf(t->ack_reason, sizeof t->ack_reason, "%s · 报送编号 %s", host, t->delivery_id);
     fq_log(accepted ? FQ_LOG_INFO : FQ_LOG_WARN, "upward",
-           "delivery %s of incident to %s, attempt %d: %s", t->delivery_id, host, t->attempt,
-           answered ? t->status : t->error);
+           "incident %" PRIu64 " to %s, delivery %s, attempt %d: %s", t->incident, host,
+           t->delivery_id, t->attempt, answered ? t->status : t->error);
     uint64_t nonce;
     randombytes_buf(&nonce, sizeof nonce);
     snprintf(t->nonce, sizeof t->nonce, "%" PRIu64, (nonce & (uint64_t)INT64_MAX) | 1);
@@ -303,6 +306,7 @@ static void post(fq_upward *u, const PGresult *res, int row)
     fq_upward_incident inc = {0};
     inc.rule = PQgetvalue(res, row, 2);
     inc.id = strtoull(PQgetvalue(res, row, 4), NULL, 10);
+    t->incident = inc.id;
     inc.severity = atoi(PQgetvalue(res, row, 5));
     inc.category = PQgetvalue(res, row, 6);
     inc.category_name = PQgetvalue(res, row, 7);
@@ -379,6 +383,16 @@ static void chain_submit(fq_upward *u, const char *statement, int nparams,
     fq_store_submit(u->store, op);
 }
 
+/* A database away fails every scan: said once a minute, not every scan_ms. */
+static void chain_warn(fq_upward *u, const char *what, const char *message)
+{
+    uint64_t now = uv_now(u->loop);
+    if (u->warned_at != 0 && now - u->warned_at < 60000)
+        return;
+    u->warned_at = now;
+    fq_log(FQ_LOG_WARN, "upward", "%s: %s", what, message ? message : "?");
+}
+
 static void chain_over(fq_upward *u)
 {
     free(u->chain.ids);
@@ -391,7 +405,7 @@ static void due_read(fq_store_op *op, int status, const char *message)
 {
     fq_upward *u = ((struct chain *)op)->u;
     if (status != FQ_STORE_OK || op->result == NULL) {
-        fq_log(FQ_LOG_WARN, "upward", "due deliveries not read: %s", message ? message : "?");
+        chain_warn(u, "due deliveries not read", message);
     } else if (!u->stopped) {
         for (int i = 0; i < PQntuples(op->result); i++)
             post(u, op->result, i);
@@ -409,7 +423,7 @@ static void enqueued(fq_store_op *op, int status, const char *message)
 {
     fq_upward *u = ((struct chain *)op)->u;
     if (status != FQ_STORE_OK || op->result == NULL || PQntuples(op->result) != 1) {
-        fq_log(FQ_LOG_WARN, "upward", "deliveries not recorded: %s", message ? message : "?");
+        chain_warn(u, "deliveries not recorded", message);
         chain_over(u);
         return;
     }
@@ -429,7 +443,7 @@ static void scanned(fq_store_op *op, int status, const char *message)
     fq_upward *u = ((struct chain *)op)->u;
     const PGresult *res = op->result;
     if (status != FQ_STORE_OK || res == NULL) {
-        fq_log(FQ_LOG_WARN, "upward", "the history was not read: %s", message ? message : "?");
+        chain_warn(u, "the history was not read", message);
         chain_over(u);
         return;
     }
@@ -591,6 +605,12 @@ static int read_key_file(const char *path, uint8_t key[FQ_UPWARD_KEY_BYTES], cha
                  path ? strerror(errno) : "a key file is needed to sign the reports");
         return -1;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IRWXO) != 0)
+        fq_log(FQ_LOG_WARN, "upward",
+               "upward-key-file %s is readable by others: whoever reads it can sign reports "
+               "as the district (chmod 600)",
+               path);
     char text[KEY_FILE_MAX + 1];
     size_t n = fread(text, 1, KEY_FILE_MAX, f);
     fclose(f);

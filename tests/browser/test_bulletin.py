@@ -53,7 +53,7 @@ def main(world):
                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
                     "-keyout", key, "-out", cert], check=True, capture_output=True)
     secret = os.path.join(world.work, "upward.key")
-    with open(secret, "w") as f:
+    with open(os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write(os.urandom(32).hex() + "\n")
     mode = os.path.join(world.work, "receiver.mode")
     with open(mode, "w") as f:

@@ -35,6 +35,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
     -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/recv.key" -out "$WORK/recv.crt" 2>/dev/null ||
     fail "openssl could not make the receiver's certificate"
 openssl rand -hex 32 >"$WORK/upward.key"
+chmod 600 "$WORK/upward.key" # what the server asks of a key file
 cp "$WORK/upward.key" "$WORK/receiver.secret"
 RECV_LOG="$WORK/receiver.jsonl"
 : >"$RECV_LOG"
