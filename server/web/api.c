@@ -18,6 +18,7 @@
 
 #include "fq_arena.h"
 #include "fq_wire.h"
+#include "nodecall.h"
 #include "outbox.h"
 #include "outbox_rows.h"
 #include "pbjson.h"
@@ -112,11 +113,9 @@ typedef enum what {
 } what;
 
 typedef struct pending {
+    fq_nodecall call; /* first: on_reply and pending_release cast back */
     fq_api *api;
-    fq_web_req *r;
     what what;
-    char node[72];
-    uint8_t key[32];
     /* A board read as CSV goes on page after page. */
     Fengqiao__V1__ConsoleQuery query;
     Fengqiao__V1__OpenIncidentsQuery open;
@@ -184,11 +183,16 @@ void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply)
 static void pending_free(pending *p)
 {
     free(p->csv);
-    sodium_memzero(p->key, sizeof p->key);
+    fq_nodecall_forget(&p->call);
     free(p);
 }
 
-static void on_reply(void *user, const uint8_t *bytes, size_t len);
+static void pending_release(fq_nodecall *c)
+{
+    pending_free((pending *)c);
+}
+
+static void on_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply);
 
 /* Seals and sends one console query or command as the person's node. */
 static void send_console(pending *p, Fengqiao__V1__ConsoleQuery *q, Fengqiao__V1__ConsoleCommand *c,
@@ -196,10 +200,7 @@ static void send_console(pending *p, Fengqiao__V1__ConsoleQuery *q, Fengqiao__V1
 {
     Fengqiao__V1__Envelope env;
     fengqiao__v1__envelope__init(&env);
-    env.schema_version = 1;
-    env.sender = p->node;
     env.message_id = message_id;
-    env.sent_at_ms = fq_now_ms();
     if (q != NULL) {
         env.body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY;
         env.console_query = q;
@@ -207,18 +208,7 @@ static void send_console(pending *p, Fengqiao__V1__ConsoleQuery *q, Fengqiao__V1
         env.body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_COMMAND;
         env.console_command = c;
     }
-    uint8_t *frame = NULL;
-    size_t frame_len = 0;
-    fq_reply_token *token = NULL;
-    if (fq_wire_seal_request(p->key, &env, &frame, &frame_len) != FQ_WIRE_OK ||
-        (token = fq_reply_token_local(on_reply, p)) == NULL) {
-        free(frame);
-        fq_web_respond_error(p->r, 503, "busy", "out of memory", 1);
-        pending_free(p);
-        return;
-    }
-    fq_terminals_on_request(p->api->terminals, frame, frame_len, token);
-    free(frame);
+    fq_nodecall_send(&p->call, &env, NULL, 0);
 }
 
 static uint64_t random_message_id(void)
@@ -248,10 +238,14 @@ static pending *pending_new(fq_api *api, fq_web_req *r, what w)
         return NULL;
     }
     p->api = api;
-    p->r = r;
     p->what = w;
-    snprintf(p->node, sizeof p->node, "%s", s->node_id);
-    memcpy(p->key, node->key, sizeof p->key);
+    p->call.r = r;
+    snprintf(p->call.node, sizeof p->call.node, "%s", s->node_id);
+    memcpy(p->call.key, node->key, sizeof p->call.key);
+    p->call.arena = &api->arena;
+    p->call.terminals = api->terminals;
+    p->call.answer = on_reply;
+    p->call.release = pending_release;
     return p;
 }
 
@@ -343,7 +337,7 @@ static int csv_board_rows(pending *p, Fengqiao__V1__ConsoleResult *res)
 static void answer_board_csv(pending *p, Fengqiao__V1__ConsoleResult *res)
 {
     if (csv_board_rows(p, res) != 0) {
-        fq_web_respond_error(p->r, 503, "busy", "out of memory", 1);
+        fq_web_respond_error(p->call.r, 503, "busy", "out of memory", 1);
         pending_free(p);
         return;
     }
@@ -354,30 +348,16 @@ static void answer_board_csv(pending *p, Fengqiao__V1__ConsoleResult *res)
         send_console(p, &p->query, NULL, random_message_id());
         return;
     }
-    fq_web_add_header(p->r, "Content-Disposition", "attachment; filename=\"board.csv\"");
-    fq_web_respond(p->r, 200, "text/csv; charset=utf-8", p->csv ? p->csv : "", p->csv_len);
+    fq_web_add_header(p->call.r, "Content-Disposition", "attachment; filename=\"board.csv\"");
+    fq_web_respond(p->call.r, 200, "text/csv; charset=utf-8", p->csv ? p->csv : "", p->csv_len);
     pending_free(p);
 }
 
-static void on_reply(void *user, const uint8_t *bytes, size_t len)
+static void on_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply)
 {
-    pending *p = user;
-    fq_api *api = p->api;
-    if (bytes == NULL) {
-        fq_web_respond_error(p->r, 503, "busy", "the server could not answer now; retry", 1);
-        pending_free(p);
-        return;
-    }
-    Fengqiao__V1__Reply *reply = NULL;
-    int authenticated = 0;
-    fq_arena_reset(&api->arena);
-    if (fq_wire_open_reply(p->key, bytes, len, &api->arena, &reply, &authenticated) != FQ_WIRE_OK) {
-        fq_web_respond_error(p->r, 503, "busy", "the server's answer did not open (a bug)", 1);
-        pending_free(p);
-        return;
-    }
+    pending *p = (pending *)c;
     if (reply->status != ST(OK)) {
-        fq_api_respond_refusal(p->r, reply);
+        fq_api_respond_refusal(p->call.r, reply);
         pending_free(p);
         return;
     }
@@ -385,12 +365,12 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
         json_object *o = reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND
                              ? fq_pbjson_message(&reply->command->base)
                              : json_object_new_object();
-        fq_web_respond_json(p->r, 200, o);
+        fq_web_respond_json(p->call.r, 200, o);
         pending_free(p);
         return;
     }
     if (reply->result_case != FENGQIAO__V1__REPLY__RESULT_CONSOLE) {
-        fq_web_respond_error(p->r, 503, "busy", "the server answered another kind (a bug)", 1);
+        fq_web_respond_error(p->call.r, 503, "busy", "the server answered another kind (a bug)", 1);
         pending_free(p);
         return;
     }
@@ -409,7 +389,7 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
             csv = nl ? nl + 1 : "";
         }
         if (csv_put(p, csv, strlen(csv)) != 0) {
-            fq_web_respond_error(p->r, 503, "busy", "out of memory", 1);
+            fq_web_respond_error(p->call.r, 503, "busy", "out of memory", 1);
             pending_free(p);
             return;
         }
@@ -420,9 +400,10 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
             return;
         }
         if (p->what == W_STATS_CSV) {
-            fq_web_add_header(p->r, "Content-Disposition",
+            fq_web_add_header(p->call.r, "Content-Disposition",
                               "attachment; filename=\"statistics.csv\"");
-            fq_web_respond(p->r, 200, "text/csv; charset=utf-8", p->csv ? p->csv : "", p->csv_len);
+            fq_web_respond(p->call.r, 200, "text/csv; charset=utf-8", p->csv ? p->csv : "",
+                           p->csv_len);
             pending_free(p);
             return;
         }
@@ -467,7 +448,7 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
         break;
     }
     }
-    fq_web_respond_json(p->r, 200, doc);
+    fq_web_respond_json(p->call.r, 200, doc);
     pending_free(p);
 }
 
@@ -574,7 +555,7 @@ static void handle_board(fq_api *api, fq_web_req *r)
     send_console(p, &p->query, NULL, random_message_id());
 }
 
-static int parse_id(const char *s, uint64_t *out, const char **rest)
+int fq_api_parse_id(const char *s, uint64_t *out, const char **rest)
 {
     char *end = NULL;
     if (!isdigit((unsigned char)s[0]))
@@ -689,7 +670,7 @@ static void handle_command(fq_api *api, fq_web_req *r, uint64_t id)
     cmd->command.incident_id = id;
     pending *p = pending_new(api, r, W_COMMAND);
     if (p != NULL)
-        send_console(p, NULL, &cmd->command, fq_request_message_id(p->node, cmd->request_id));
+        send_console(p, NULL, &cmd->command, fq_request_message_id(p->call.node, cmd->request_id));
     free(cmd);
 }
 
@@ -1132,7 +1113,7 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
     else if (strncmp(rest, "incidents/", 10) == 0) {
         uint64_t id = 0;
         const char *tail = NULL;
-        if (parse_id(rest + 10, &id, &tail) != 0) {
+        if (fq_api_parse_id(rest + 10, &id, &tail) != 0) {
             fq_web_respond_error(r, 400, "invalid", "the incident id must be a number", 0);
             return;
         }

@@ -142,12 +142,8 @@ def main(world):
     try:
         # The incident's timeline on the web console: the attempts in Chinese.
         d = b.driver
-        d.get(server.base_url + "/")
-        b.wait_js("return !!document.querySelector('form.signin input[name=account]')", "the sign-in form")
-        d.find_element("css selector", "form.signin input[name=account]").send_keys("district.sup")
-        d.find_element("css selector", "form.signin input[name=password]").send_keys(PASSWORD)
-        d.find_element("css selector", "form.signin button[type=submit]").click()
-        b.wait_js("return !!document.querySelector('.console table.board')", "the console")
+        b.sign_in(server.base_url + "/", "district.sup", PASSWORD,
+                  "return !!document.querySelector('.console table.board')", "the console")
         row = b.wait(lambda b: b.driver.find_element(
             "xpath", f"//table[contains(@class,'board')]//tr[.//span[@class='inc-id' and "
                      f"normalize-space(text())='#{major}']]"), f"incident {major} on the board")

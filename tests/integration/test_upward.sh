@@ -178,48 +178,34 @@ assert_eq "category:hazard.flood|keyword:爆炸" \
     "E: the category and the keyword rule"
 
 # ---- F. the console's list ----
-declare -A COOKIE CSRF
-login() {
-    local body
-    body=$(curl -sS -D "$WORK/login.$1.h" -H 'Content-Type: application/json' \
-        --data "{\"account\":\"$1\",\"password\":\"pw-$1-1234\"}" "$BASE/login")
-    COOKIE[$1]=$(grep -i '^set-cookie: *fq_session=' "$WORK/login.$1.h" | sed -E 's/^[^:]*: *//; s/;.*//' | tr -d '\r')
-    CSRF[$1]=$(jq -r .csrf <<<"$body")
-    [ -n "${COOKIE[$1]}" ] || fail "login $1: $body"
-}
-get() { # account path: the body on stdout, the status in $WORK/status
-    curl -sS -o "$WORK/body" -w '%{http_code}' ${1:+-H "Cookie: ${COOKIE[$1]}"} "$BASE$2" >"$WORK/status"
-    cat "$WORK/body"
-}
-expect() { assert_eq "$1" "$(cat "$WORK/status")" "$2 ($(cat "$WORK/body"))"; }
-for who in li.town bei.town zhao.view w1.phone; do login "$who"; done
-list=$(get li.town "/upward/deliveries?incident=$b")
-expect 200 "F: the town's operator reads B's deliveries"
+for who in li.town bei.town zhao.view w1.phone; do web_login "$who"; done
+list=$(web_get li.town "/upward/deliveries?incident=$b")
+web_expect 200 "F: the town's operator reads B's deliveries"
 assert_eq "$b|1|acknowledged|grade:I|200|$attempts" \
     "$(jq -r '[.incident_id, (.deliveries | length), .deliveries[0].state, .deliveries[0].rule,
               .deliveries[0].last_status, .deliveries[0].attempts] | map(tostring) | join("|")' <<<"$list")" \
     "F: one delivery, acknowledged after every attempt"
 assert_match "^127\.0\.0\.1:[0-9]+$" "$(jq -r '.deliveries[0].receiver' <<<"$list")" \
     "F: the receiver by its host, not its URL"
-get zhao.view "/upward/deliveries?incident=$iv" >/dev/null
-expect 200 "F: a district viewer reads an incident without deliveries"
+web_get zhao.view "/upward/deliveries?incident=$iv" >/dev/null
+web_expect 200 "F: a district viewer reads an incident without deliveries"
 assert_eq 0 "$(jq '.deliveries | length' "$WORK/body")" "F: none for grade IV"
-get "" "/upward/deliveries?incident=$b" >/dev/null
-expect 401 "F: no session"
-get bei.town "/upward/deliveries?incident=$b" >/dev/null
-expect 403 "F: another town's operator"
-get w1.phone "/upward/deliveries?incident=$b" >/dev/null
-expect 403 "F: a field account"
-get li.town "/upward/deliveries?incident=99999999" >/dev/null
-expect 403 "F: no such incident: the same answer"
-get li.town "/upward/deliveries?incident=x1" >/dev/null
-expect 400 "F: a malformed id"
+curl -sS -o "$WORK/body" -w '%{http_code}' "$BASE/upward/deliveries?incident=$b" >"$WORK/status"
+web_expect 401 "F: no session"
+web_get bei.town "/upward/deliveries?incident=$b" >/dev/null
+web_expect 403 "F: another town's operator"
+web_get w1.phone "/upward/deliveries?incident=$b" >/dev/null
+web_expect 403 "F: a field account"
+web_get li.town "/upward/deliveries?incident=99999999" >/dev/null
+web_expect 403 "F: no such incident: the same answer"
+web_get li.town "/upward/deliveries?incident=x1" >/dev/null
+web_expect 400 "F: a malformed id"
 curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[li.town]}" -X POST \
     "$BASE/upward/deliveries?incident=$b" >"$WORK/status"
-expect 403 "F: a POST without the CSRF token"
+web_expect 403 "F: a POST without the CSRF token"
 # The timeline names the attempts (the incident's read, as the console shows it).
-get li.town "/incidents/$b" >/dev/null
-expect 200 "F: B's incident"
+web_get li.town "/incidents/$b" >/dev/null
+web_expect 200 "F: B's incident"
 assert_eq "upward_refused,upward_accepted" \
     "$(jq -r '[.timeline[] | select(.kind == "reported_upward") | .reason_code] | unique | join(",")' "$WORK/body" |
        tr ',' '\n' | sort -r | paste -sd,)" "F: the timeline's attempts, refused and accepted"

@@ -1,9 +1,10 @@
 // app: the web console's page — sign-in, then the map beside the board (with
 // statistics and roster tabs), the incident panel, alerts and the live feed.
 
-import { api, setCsrf, onSignedOut } from './api.js';
+import { api, setCsrf, onSignedOut, rememberSignedIn, maybeSignedIn } from './api.js';
 import { el, replace, coalesce } from './dom.js';
-import { t, currentLang, setLang } from './i18n.js';
+import { t } from './i18n.js';
+import { signInForm, languageButton } from './signin.js';
 import { Topology } from './topology.js';
 import { DistrictMap } from './map.js';
 import { Board, updateCountdown } from './board.js';
@@ -19,56 +20,17 @@ let console_ = null;
 
 document.title = t('appTitle');
 
-function languageButton() {
-    return el('button', { type: 'button', class: 'lang', onclick: () => { setLang(currentLang() === 'zh' ? 'en' : 'zh'); location.reload(); } }, t('language'));
-}
-
 // ---- sign-in ----
 
 function showSignIn(notice) {
     if (console_) { console_.stop(); console_ = null; }
     setCsrf('');
     rememberSignedIn(false);
-    const account = el('input', { type: 'text', name: 'account', autocomplete: 'username', required: true });
-    const password = el('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
-    const message = el('p', { class: 'message error', role: 'alert' }, notice || '');
-    const button = el('button', { type: 'submit', class: 'primary' }, t('signIn'));
-    let wait = 0;
-    const form = el('form', { class: 'signin' },
-        el('h1', null, t('signInTitle')),
-        el('label', null, el('span', null, t('account')), account),
-        el('label', null, el('span', null, t('password')), password),
-        button, message, languageButton());
-    form.addEventListener('submit', async (e) => {
-        e.preventDefault();
-        button.disabled = true;
-        button.textContent = t('signingIn');
-        message.textContent = '';
-        try {
-            const session = await api.login(account.value.trim(), password.value);
-            password.value = '';
-            start(session);
-            return;
-        } catch (err) {
-            password.value = '';
-            password.focus();
-            if (err.status === 401) message.textContent = t('wrongPassword');
-            else if (err.status === 429 || err.status === 503) {
-                // Count the wait down where the person looks; the button comes back when it is over.
-                wait = err.retryAfter || 60;
-                const key = err.status === 429 ? 'rateLimited' : 'busy';
-                message.textContent = t(key, { s: wait });
-                const tick = setInterval(() => {
-                    wait--;
-                    if (wait <= 0) { clearInterval(tick); message.textContent = ''; button.disabled = false; return; }
-                    message.textContent = t(key, { s: wait });
-                }, 1000);
-                button.textContent = t('signIn');
-                return;
-            } else message.textContent = err.words ? err.words() : String(err);
-        }
-        button.disabled = false;
-        button.textContent = t('signIn');
+    const { form, account } = signInForm({
+        words: t, notice,
+        login: (name, password) => api.login(name, password),
+        onSession: (session) => start(session),
+        otherWords: (err) => (err.words ? err.words() : String(err)),
     });
     replace(root, el('main', { class: 'signin-page' }, form));
     account.focus();
@@ -121,7 +83,7 @@ class Console {
             this.feedState,
             el('span', { class: 'spacer' }),
             el('span', { class: 'who' }, `${s.display_name || s.account} · ${s.account}`),
-            this.muteButton, languageButton(),
+            this.muteButton, languageButton(t('language')),
             el('button', { type: 'button', onclick: () => this.logout() }, t('logout')));
         this.mapBox = el('div', { class: 'map' });
         this.tabs = {};
@@ -281,20 +243,6 @@ async function start(session) {
     }
     console_ = new Console(session, topo);
     console_.begin();
-}
-
-// Whether this browser signed in (not a secret: the session itself is an
-// HttpOnly cookie). Without it the page shows sign-in without asking the
-// server, so a first visit has no failed request in the browser's console.
-const SIGNED_IN_KEY = 'fq.signedIn';
-function rememberSignedIn(on) {
-    try {
-        if (on) localStorage.setItem(SIGNED_IN_KEY, '1');
-        else localStorage.removeItem(SIGNED_IN_KEY);
-    } catch (e) { /* not remembered: the page asks the server each time */ }
-}
-function maybeSignedIn() {
-    try { return localStorage.getItem(SIGNED_IN_KEY) !== null; } catch (e) { return true; }
 }
 
 async function boot() {

@@ -397,13 +397,20 @@ export function setLang(next) {
     document.documentElement.lang = next === 'zh' ? 'zh-CN' : 'en';
 }
 
+// The text `key` of `tabs` ({zh, en}: this page's or the phone's) in the
+// current language, else in Chinese, with {name} filled in; undefined when
+// neither has it.
+export function textIn(tabs, key, vars) {
+    let s = tabs[lang][key];
+    if (s === undefined) s = tabs.zh[key];
+    if (vars && typeof s === 'string') s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined ? String(vars[k]) : m));
+    return s;
+}
+
 // t('key', {name: value}) — the text for the current language, with {name} filled in.
 export function t(key, vars) {
-    let s = tables[lang][key];
-    if (s === undefined) s = zh[key];
-    if (s === undefined) return key;
-    if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined ? String(vars[k]) : m));
-    return s;
+    const s = textIn(tables, key, vars);
+    return s === undefined ? key : s;
 }
 
 // A label of an enumeration: label('severities', 'ii') → 重大; unknown values show as they are.
