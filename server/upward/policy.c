@@ -14,6 +14,14 @@
 static const char *const grade_roman[] = {"", "I", "II", "III", "IV"};
 static const char *const grade_zh[] = {"", "特别重大", "重大", "较大", "一般"};
 
+const char *fq_upward_receiver_host(const char *url, size_t *len)
+{
+    const char *p = strstr(url, "://");
+    p = p != NULL ? p + 3 : url;
+    *len = strcspn(p, "/?#");
+    return p;
+}
+
 const char *fq_upward_grade_name(int severity)
 {
     return severity >= 1 && severity <= 4 ? grade_roman[severity] : "";

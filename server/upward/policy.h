@@ -75,6 +75,11 @@ int fq_upward_key_parse(const char *text, uint8_t key[FQ_UPWARD_KEY_BYTES], char
 void fq_upward_sign(const uint8_t key[FQ_UPWARD_KEY_BYTES], const void *body, size_t len,
                     char out[FQ_UPWARD_SIGNATURE_MAX]);
 
+/* A receiver as people name it: its URL's host (and port), without the
+ * path, which may hold a token of the receiver's. Points into `url`; its
+ * length in *len. */
+const char *fq_upward_receiver_host(const char *url, size_t *len);
+
 /* The grade's Roman numeral ("I".."IV"), "" outside 1..4. */
 const char *fq_upward_grade_name(int severity);
 

@@ -183,17 +183,12 @@ static size_t discard_body(char *data, size_t size, size_t n, void *user)
     return size * n;
 }
 
-/* The host of a URL, for the history's sentence: people read the platform's
- * address, not a path with tokens in it. */
+/* The receiver's host, for the history's sentence and the logs. */
 static void url_host(const char *url, char *out, size_t cap)
 {
-    const char *p = strstr(url, "://");
-    p = p != NULL ? p + 3 : url;
-    size_t n = strcspn(p, "/?#");
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
+    size_t n = 0;
+    const char *p = fq_upward_receiver_host(url, &n);
+    snprintf(out, cap, "%.*s", (int)n, p);
 }
 
 static void attempt_written(fq_store_op *op, int status, const char *message)

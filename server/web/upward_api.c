@@ -1,6 +1,7 @@
 /* upward_api: GET /api/v1/upward/deliveries (upward_api.h). */
 #include "upward_api.h"
 
+#include "policy.h"
 #include "upward_sql.h"
 
 #include <ctype.h>
@@ -27,13 +28,11 @@ static json_object *ms_or_zero(const PGresult *res, int row, int col)
         PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10));
 }
 
-/* The receiver by its host: what people know it by (the path may hold a
- * token of the receiver's). */
 static json_object *receiver_of(const char *url)
 {
-    const char *p = strstr(url, "://");
-    p = p != NULL ? p + 3 : url;
-    return json_object_new_string_len(p, (int)strcspn(p, "/?#"));
+    size_t n = 0;
+    const char *host = fq_upward_receiver_host(url, &n);
+    return json_object_new_string_len(host, (int)n);
 }
 
 static void list_done(fq_store_op *op, int status, const char *message)

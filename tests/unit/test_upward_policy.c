@@ -185,6 +185,21 @@ static void test_key_and_signature(void **state)
                         "sha256=167f928588c5cc2eef8e3093caa0e87c9ff566a14794aa61648d81621a2a40c6");
 }
 
+static void test_receiver_host(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const char *h = fq_upward_receiver_host("https://platform.city.example:8443/api/x?token=s", &n);
+    assert_int_equal(n, strlen("platform.city.example:8443"));
+    assert_memory_equal(h, "platform.city.example:8443", n);
+    h = fq_upward_receiver_host("https://p.example", &n);
+    assert_int_equal(n, 9);
+    h = fq_upward_receiver_host("no-scheme/x#y", &n);
+    assert_int_equal(n, 9);
+    h = fq_upward_receiver_host("", &n);
+    assert_int_equal(n, 0);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -196,6 +211,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_document),
         cmocka_unit_test(test_key_and_signature),
+        cmocka_unit_test(test_receiver_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
