@@ -16,6 +16,9 @@
 #  C. fengqiaod killed with SIGKILL while a delivery is refused and pending,
 #     started again: exactly one acknowledged delivery, one distinct delivery
 #     id at the receiver.
+#  C2. fengqiaod killed after an incident's commit and before its delivery
+#     exists (the server looks at the history only at its start, then every
+#     10 minutes): after the restart it is delivered once.
 #  D. A receiver holding another key answers 401 (it detects the wrong
 #     signature); the attempts are recorded; with the right key again, the
 #     delivery goes through.
@@ -154,6 +157,26 @@ assert_eq 1 "$(jq -r --argjson i "$c" 'select(.incident == $i and .status == 200
     "C: accepted once"
 # Earlier deliveries were not sent again after the restart.
 assert_eq 1 "$(received "$a")" "C: A not sent again"
+
+# ---- C2. SIGKILL between the incident's commit and its delivery ----
+# A server that looks at the history only at its start (and then every 10
+# minutes): the incident is committed and acknowledged, no delivery exists
+# yet when the server dies; the next server finds it in the history.
+server_stop
+server_start "${UPWARD_FLAGS[@]}" --upward-scan-ms 600000
+wait_q "SELECT last_incident >= $c FROM upward_scan" t 60
+c2=$(route --category service.elderly_care --severity II --risk high --channel staff --place lingyin-v1 \
+    --title "养老院停电 老人需转移" --external-ref UP-C2)
+assert_eq 0 "$(q "SELECT count(*) FROM upward_deliveries WHERE incident_id = $c2")" \
+    "C2: committed, no delivery yet"
+kill -KILL "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=""
+log "C2: server killed between the commit and the delivery"
+assert_eq 0 "$(received "$c2")" "C2: nothing sent before the kill"
+server_start "${UPWARD_FLAGS[@]}"
+wait_q "SELECT count(*) FROM events WHERE incident_id = $c2 AND kind = 'upward_acknowledged'" 1 60
+assert_eq 1 "$(received_distinct "$c2")" "C2: delivered once after the restart"
 
 # ---- D. the wrong key ----
 openssl rand -hex 32 >"$WORK/receiver.secret"
