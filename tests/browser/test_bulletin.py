@@ -22,7 +22,9 @@ Reports upward on the web console: a grade II incident goes to the
 integration tests' HTTPS receiver (tests/integration/upward_receiver.py),
 which refuses twice and then accepts; the incident's timeline names every
 attempt in Chinese (向上级平台报送, 上级平台拒收 with HTTP 503, 上级平台已接收,
-上级平台已确认接收), no event kind by its code; the bulletin counts the report.
+上级平台已确认接收), no event kind by its code; the panel's section of the
+reports upward names the platform, the rule (等级 II), the state (已确认),
+the attempts and the last answer; the bulletin counts the report.
 """
 
 import os
@@ -158,6 +160,14 @@ def main(world):
               and "上级平台已接收" in text and "HTTP 503" in text and "HTTP 200" in text,
               f"the timeline names the {n_attempts} attempts: {text}")
         check("reported_upward" not in text and "upward_" not in text, f"no event kind by its code: {text}")
+        # The panel's own section of the reports upward (GET /api/v1/upward/deliveries).
+        b.wait_js("const r = document.querySelector('aside.incident-panel table.upward-deliveries tbody tr');"
+                  "return r && r.innerText.includes('已确认')", "the reports upward in the incident panel")
+        cells = b.js("return [...document.querySelectorAll('aside.incident-panel table.upward-deliveries tbody tr td')]"
+                     ".map((c) => c.textContent)")
+        check(len(cells) == 5 and cells[0].startswith("127.0.0.1:") and cells[1] == "等级 II"
+              and cells[2].startswith("已确认") and cells[3] == str(n_attempts) and cells[4] == "HTTP 200",
+              f"the panel's reports upward: {cells}")
         d.execute_script("document.querySelector('aside.incident-panel ol.timeline')"
                          ".scrollIntoView({block: 'center'})")
         b.screenshot("upward-timeline")
