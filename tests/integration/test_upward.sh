@@ -27,6 +27,7 @@
 #     attempts of the incident; no session 401, another jurisdiction 403, a
 #     field account 403, a POST without CSRF 403; the incident's timeline
 #     carries the attempts.
+#  G. fengqiao-admin verify: the history's chain, these events included, holds.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -233,4 +234,10 @@ assert_eq "upward_refused,upward_accepted" \
     "$(jq -r '[.timeline[] | select(.kind == "reported_upward") | .reason_code] | unique | join(",")' "$WORK/body" |
        tr ',' '\n' | sort -r | paste -sd,)" "F: the timeline's attempts, refused and accepted"
 server_stop
+
+# The history's hash chain covers the attempts and acknowledgements.
+[ "$(q "SELECT count(*) > 10 FROM events WHERE kind IN ('reported_upward', 'upward_acknowledged')")" = t ] ||
+    fail "G: the attempts are not in the history"
+out=$(admin verify 2>&1) || fail "G: fengqiao-admin verify failed: $out"
+log "G: fengqiao-admin verify: $(tail -n 1 <<<"$out")"
 log ok
