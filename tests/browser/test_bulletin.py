@@ -17,6 +17,9 @@ the mean of its cases' scores computed here from incidents, the total row
 equals the 'district' grouping, the long-pending list has the two old cases
 by title, the towns are shown by name (no ids), a title with markup renders
 as text; the page is A4 in print (its @page rule); screenshots of the page.
+One town's bulletin (--town) has its row alone and the total of
+fq_meeting_stats within the town; a town that is not one and a period
+backwards are refused (exit 2) and write nothing.
 
 Reports upward on the web console: a grade II incident goes to the
 integration tests' HTTPS receiver (tests/integration/upward_receiver.py),
@@ -220,11 +223,36 @@ def main(world):
         b.resize((794, 1123))  # A4 at 96 dpi
         b.screenshot("bulletin-a4")
         b.assert_no_console_errors("on the bulletin")
+
+        # One town's bulletin: its row alone, its total that of fq_meeting_stats within the town.
+        town = towns[0]
+        town_html = os.path.join(world.work, "bulletin-town.html")
+        world.admin("bulletin", "--from", date_from, "--to", date_to, "--town", town["id"], "--out", town_html)
+        b.driver.get("file://" + town_html)
+        b.wait_js("return document.querySelectorAll('table tbody tr').length > 0", "the town's bulletin")
+        rows = b.js("""return [...document.querySelector('h2 + table').querySelectorAll('tbody tr')]
+                       .map((r) => [r.dataset.group, ...[...r.cells].map((c) => c.textContent)])""")
+        want_town = [int(x) for x in world.q(
+            f"SELECT {cols} FROM fq_meeting_stats({period}, 'district', '{town['id']}')")[0]]
+        check([r[0] for r in rows] == [town["id"], "district"], f"the town's bulletin has its row and the total: {rows}")
+        shown = [int(rows[1][k]) for k in (2, 3, 4, 6, 7, 10, 11)]
+        check(shown == want_town, f"the town's total {shown} against {want_town}")
+        check(b.js("return document.querySelector('h1').textContent").startswith(town["name"]),
+              "the town's bulletin is titled with its name")
     except BaseException:
         b.dump()
         raise
     finally:
         b.close()
+
+    # Refusals: a town that is not one, a period backwards; nothing written.
+    for args, words in ((["--town", "no-such-town"], "no such town"),
+                        (["--from", date_to, "--to", date_from], "must come before")):
+        argv = [world.admin_bin, "bulletin", "--from", date_from, "--to", date_to, *args,
+                "--out", os.path.join(world.work, "refused.html")]
+        r = subprocess.run(argv, capture_output=True, text=True)
+        check(r.returncode == 2 and words in r.stderr, f"bulletin {args}: {r.returncode} {r.stderr.strip()}")
+        check(not os.path.exists(os.path.join(world.work, "refused.html")), f"bulletin {args} wrote nothing")
 
 
 if __name__ == "__main__":
