@@ -23,6 +23,8 @@
 #     signature); the attempts are recorded; with the right key again, the
 #     delivery goes through.
 #  E. A category rule and a keyword rule report grade IV incidents.
+#  H. The receiver down (connection refused): each attempt recorded with no
+#     status and the error, retried until the receiver is back on its port.
 #  F. The console's list (GET /api/v1/upward/deliveries?incident=ID): the
 #     attempts of the incident; no session 401, another jurisdiction 403, a
 #     field account 403, a POST without CSRF 403; the incident's timeline
@@ -44,11 +46,18 @@ cp "$WORK/upward.key" "$WORK/receiver.secret"
 RECV_LOG="$WORK/receiver.jsonl"
 : >"$RECV_LOG"
 echo accept >"$WORK/receiver.mode"
-spawn python3 "$FQ_SRC_DIR/tests/integration/upward_receiver.py" --cert "$WORK/recv.crt" \
-    --key "$WORK/recv.key" --key-file "$WORK/receiver.secret" --mode "$WORK/receiver.mode" \
-    --log "$RECV_LOG" --port-file "$WORK/receiver.port"
-wait_present "$WORK/receiver.port" 30 "the receiver's port"
-RECV_URL="https://127.0.0.1:$(cat "$WORK/receiver.port")/api/upward/incidents"
+# receiver_start [PORT]: the receiver (RECV_PID), on PORT or one the kernel chooses.
+receiver_start() {
+    rm -f "$WORK/receiver.port"
+    spawn python3 "$FQ_SRC_DIR/tests/integration/upward_receiver.py" --cert "$WORK/recv.crt" \
+        --key "$WORK/recv.key" --key-file "$WORK/receiver.secret" --mode "$WORK/receiver.mode" \
+        --log "$RECV_LOG" --port-file "$WORK/receiver.port" --port "${1:-0}"
+    RECV_PID=$BG_PID
+    wait_present "$WORK/receiver.port" 30 "the receiver's port"
+}
+receiver_start
+RECV_PORT=$(cat "$WORK/receiver.port")
+RECV_URL="https://127.0.0.1:$RECV_PORT/api/upward/incidents"
 log "receiver at $RECV_URL"
 
 UPWARD_FLAGS=(--upward-url "$RECV_URL" --upward-ca-file "$WORK/recv.crt"
@@ -200,6 +209,21 @@ wait_q "SELECT count(*) FROM events WHERE incident_id IN ($e1, $e2) AND kind = '
 assert_eq "category:hazard.flood|keyword:爆炸" \
     "$(q "SELECT string_agg(rule, '|' ORDER BY incident_id) FROM upward_deliveries WHERE incident_id IN ($e1, $e2)")" \
     "E: the category and the keyword rule"
+
+# ---- H. no answer: the receiver down ----
+kill "$RECV_PID"
+wait "$RECV_PID" 2>/dev/null || true
+h=$(route --category market.food_safety --severity I --risk high --channel staff --place lingyin-v1 \
+    --title "农贸市场大面积食物中毒" --external-ref UP-H)
+wait_q "SELECT count(*) >= 2 FROM events WHERE incident_id = $h AND reason_code = 'upward_unreachable'" t 60
+assert_eq "|t" "$(q "SELECT last_status, last_error <> '' FROM upward_deliveries WHERE incident_id = $h")" \
+    "H: no status, the error kept"
+assert_match "^第 1 次 · 127.0.0.1:[0-9]+ · .+ · 约 1 秒后重试$" \
+    "$(q "SELECT reason FROM events WHERE incident_id = $h AND kind = 'reported_upward' ORDER BY seq LIMIT 1")" \
+    "H: the attempt says why there was no answer"
+receiver_start "$RECV_PORT"
+wait_q "SELECT count(*) FROM events WHERE incident_id = $h AND kind = 'upward_acknowledged'" 1 60
+assert_eq 1 "$(received_distinct "$h")" "H: delivered once the receiver is back"
 
 # ---- F. the console's list ----
 for who in li.town bei.town zhao.view w1.phone; do web_login "$who"; done

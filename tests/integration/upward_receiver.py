@@ -8,8 +8,8 @@ request, so a test can change it), the body JSON, its delivery_id the
 X-Fengqiao-Delivery header. Every request is one line of --log (JSON:
 delivery_id, incident, signature_ok, status answered). The answer is 200,
 unless the file --mode holds "refuse" (503), or the signature is wrong (401).
-The port it listens on (127.0.0.1, chosen by the kernel) is written to
---port-file once it listens.
+The port it listens on (127.0.0.1, --port or one the kernel chooses) is
+written to --port-file once it listens.
 """
 import argparse
 import hashlib
@@ -28,6 +28,7 @@ def main():
     ap.add_argument("--mode", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--port", type=int, default=0, help="default: one the kernel chooses")
     args = ap.parse_args()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -67,7 +68,7 @@ def main():
         def log_message(self, *a):
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    server = http.server.HTTPServer(("127.0.0.1", args.port), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
