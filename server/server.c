@@ -706,6 +706,12 @@ int fq_server_run(const fq_server_config *config)
         fq_log(FQ_LOG_ERROR, "server", "%s", err);
         return 2;
     }
+    /* The reports upward's settings and files, before anything is started. */
+    if (fq_upward_new(NULL, NULL, &config->upward, NULL, err, sizeof err) != 0) {
+        fq_log(FQ_LOG_ERROR, "server", "%s", err);
+        sodium_memzero(srv.server_key, sizeof srv.server_key);
+        return 2;
+    }
     /* A ready file left by a killed run would say "ready" before this one is. */
     remove_ready_file(&srv);
     raise_open_files_limit();

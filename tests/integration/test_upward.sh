@@ -4,6 +4,8 @@
 # here by openssl; it checks each request's signature and logs it by
 # delivery id).
 #
+#  0. Settings refused by --check-config: an http:// receiver, a key file
+#     missing or not a key, a grade that is not one.
 #  A. A grade II incident is delivered exactly once: one delivery row, one
 #     attempt, one acknowledgement on the incident, one request at the
 #     receiver under the row's delivery id, its signature right and its
@@ -85,6 +87,22 @@ for who in "li.town operator lingyin 李灵隐" "bei.town operator beishan 北�
 done
 printf 'pw-w1.phone-1234\n' | admin user add w1.phone --role worker --serves-worker lingyin-v1-g1.w1 \
     --display-name 张三 >/dev/null
+
+# Settings refused before anything starts: a receiver not on HTTPS, a key
+# file missing or not a key, a grade that is not one.
+printf 'not a key\n' >"$WORK/bad.key"
+for bad in "--upward-url http://127.0.0.1:1/x|not an https:// URL" \
+    "--upward-key-file $WORK/none.key|none.key: No such file" \
+    "--upward-key-file $WORK/bad.key|64 hexadecimal digits" \
+    "--upward-grades I,V|\"V\" is not a grade"; do
+    flag=${bad%%|*}
+    words=${bad#*|}
+    rc=0
+    # shellcheck disable=SC2086 # the flag and its value, split
+    out=$("$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" "${UPWARD_FLAGS[@]}" $flag --check-config 2>&1) || rc=$?
+    assert_eq 2 "$rc" "--check-config with $flag"
+    assert_match "$words" "$out" "--check-config with $flag says why"
+done
 
 server_start "${UPWARD_FLAGS[@]}"
 
