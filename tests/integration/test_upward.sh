@@ -81,10 +81,14 @@ scanned_past() { wait_q "SELECT last_incident >= $1 FROM upward_scan" t 60; }
 HPORT=$(free_port)
 UPWARD_FLAGS+=(--http "127.0.0.1:$HPORT")
 BASE="http://127.0.0.1:$HPORT/api/v1"
-for who in "li.town operator lingyin 李灵隐" "bei.town operator beishan 北山值班" "zhao.view viewer xihu 赵看"; do
-    set -- $who
-    printf 'pw-%s-1234\n' "$1" | admin user add "$1" --role "$2" --jurisdiction "$3" --display-name "$4" >/dev/null
-done
+while read -r name role unit display; do
+    printf 'pw-%s-1234\n' "$name" | admin user add "$name" --role "$role" --jurisdiction "$unit" \
+        --display-name "$display" >/dev/null
+done <<'EOF'
+li.town operator lingyin 李灵隐
+bei.town operator beishan 北山值班
+zhao.view viewer xihu 赵看
+EOF
 printf 'pw-w1.phone-1234\n' | admin user add w1.phone --role worker --serves-worker lingyin-v1-g1.w1 \
     --display-name 张三 >/dev/null
 
