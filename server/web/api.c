@@ -93,6 +93,8 @@ struct fq_api {
     feed *feeds;
     fq_api_part_fn field, attachments, frontdesk, mediation, judgment;
     void *field_user, *attachments_user, *frontdesk_user, *mediation_user, *judgment_user;
+    fq_api_part_fn upward; /* /api/v1/upward/ (upward_api.h) */
+    void *upward_user;
     uv_timer_t *keepalive;
     int stopped;
     _Alignas(max_align_t) uint8_t arena_buf[ARENA_BYTES]; /* protobuf-c lays structs in it */
@@ -1146,6 +1148,8 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         api->mediation(api->mediation_user, r);
     else if (strncmp(rest, "judgment/", 9) == 0 && api->judgment != NULL)
         api->judgment(api->judgment_user, r);
+    else if (strncmp(rest, "upward/", 7) == 0 && api->upward != NULL)
+        api->upward(api->upward_user, r);
     else if (strncmp(rest, "incidents/", 10) == 0) {
         uint64_t id = 0;
         const char *tail = NULL;
@@ -1190,6 +1194,12 @@ void fq_api_set_field(fq_api *api, fq_api_part_fn handle, void *user)
 {
     api->field = handle;
     api->field_user = user;
+}
+
+void fq_api_set_upward(fq_api *api, fq_api_part_fn handle, void *user)
+{
+    api->upward = handle;
+    api->upward_user = user;
 }
 
 void fq_api_set_attachments(fq_api *api, fq_api_part_fn handle, void *user)

@@ -65,6 +65,8 @@ void fq_api_set_judgment(fq_api *api, fq_api_part_fn handle, void *user);
  * Last-Event-ID — to every live stream whose account's jurisdiction holds
  * the org unit `unit`. A unit the directory does not know reaches nobody. */
 void fq_api_broadcast(fq_api *api, const char *unit, const char *event, size_t len);
+/* The reports upward (/api/v1/upward/, upward_api.h). */
+void fq_api_set_upward(fq_api *api, fq_api_part_fn handle, void *user);
 /* Closes every stream: for a stop. */
 void fq_api_stop(fq_api *api);
 /* After the loop has run out: a console request still in the store holds

@@ -155,6 +155,9 @@ const zh = {
     place: '位置',
     placeApprox: '（位置取自所属网格）',
     timeline: '处置过程',
+    upwardTitle: '重大情况上报', upwardReceiver: '上级平台', upwardRule: '上报依据', upwardState: '状态',
+    upwardAttempts: '报送次数', upwardLast: '最近答复', upwardAcknowledged: '已确认', upwardPending: '待确认',
+    upwardNext: '下次报送', upwardByGrade: '等级', upwardByCategory: '类别', upwardByKeyword: '关键词',
     photo: '照片',
     moreTimeline: '更早的记录',
     system: '系统',
@@ -247,6 +250,7 @@ const zh = {
         suspended: '中止', resumed: '恢复办理',
         mediation_opened: '开始调解', mediation_session: '调解', mediation_agreed: '达成调解协议',
         mediation_failed: '调解不成，移交',
+        reported_upward: '向上级平台报送', upward_acknowledged: '上级平台已确认接收',
     },
     // The server's reason codes (docs/terminals.md, "Reason codes").
     reasons: {
@@ -257,6 +261,8 @@ const zh = {
         returned_wrong_jurisdiction: '退回：非本辖区', returned_beyond_capacity: '退回：超出处置能力',
         presence_lost: '网格员终端失联', off_duty: '承办人离岗', merged: '与在办事件重复',
         no_handler: '无承办单位',
+        upward_accepted: '上级平台已接收', upward_refused: '上级平台拒收', upward_unreachable: '上级平台无应答',
+        upward_acknowledged: '已确认',
     },
     errors: {
         invalid: '输入有误', unauthenticated: '未登录', forbidden: '超出管辖范围', csrf: '安全令牌无效，请刷新页面',
@@ -422,6 +428,10 @@ const en = {
     place: 'Place',
     placeApprox: '(placed at its grid)',
     timeline: 'Timeline',
+    upwardTitle: 'Reported upward', upwardReceiver: 'Platform', upwardRule: 'Why', upwardState: 'State',
+    upwardAttempts: 'Attempts', upwardLast: 'Last answer', upwardAcknowledged: 'acknowledged',
+    upwardPending: 'pending', upwardNext: 'next', upwardByGrade: 'grade', upwardByCategory: 'category',
+    upwardByKeyword: 'keyword ',
     photo: 'Photo',
     moreTimeline: 'Earlier events',
     system: 'system',
@@ -517,6 +527,7 @@ const en = {
         supervision_breached: 'supervision breached', suspended: 'suspended', resumed: 'resumed',
         mediation_opened: 'mediation opened', mediation_session: 'mediation session',
         mediation_agreed: 'mediation agreed', mediation_failed: 'mediation failed, transferred',
+        reported_upward: 'reported upward', upward_acknowledged: 'acknowledged upward',
     },
     reasons: {
         rule: 'by a routing rule', principle: 'by the built-in principle',
@@ -528,6 +539,8 @@ const en = {
         returned_beyond_capacity: 'returned: beyond our capacity',
         presence_lost: 'the worker\'s terminal went silent', off_duty: 'the handler went off duty',
         merged: 'a duplicate of an open incident', no_handler: 'no handling unit',
+        upward_accepted: 'accepted by the platform', upward_refused: 'refused by the platform',
+        upward_unreachable: 'the platform did not answer', upward_acknowledged: 'acknowledged',
     },
     errors: {
         invalid: 'Invalid input', unauthenticated: 'Not signed in', forbidden: 'Outside your jurisdiction',
