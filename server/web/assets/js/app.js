@@ -97,7 +97,7 @@ class Console {
         this.tabs = {};
         const tabBar = el('nav', { class: 'tabs', role: 'tablist' });
         const views = el('div', { class: 'views' });
-        const tabList = [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['mediation', this.mediationList, 'tabMediation'], ['judgment', this.judgment, 'tabJudgment']];
+        const tabList = [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['judgment', this.judgment, 'tabJudgment'], ['mediation', this.mediationList, 'tabMediation']];
         if (this.frontdesk) tabList.unshift(['frontdesk', this.frontdesk, 'tabFrontDesk']);
         for (const [key, view, title] of tabList) {
             const button = el('button', { type: 'button', role: 'tab', onclick: () => this.showTab(key) }, t(title));
@@ -236,6 +236,7 @@ class Console {
         else if (e.key === '2') this.showTab('stats');
         else if (e.key === '3') this.showTab('roster');
         else if (e.key === '4') this.showTab('judgment');
+        else if (e.key === '5') this.showTab('mediation');
     }
 
     async logout() {
