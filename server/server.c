@@ -12,8 +12,11 @@
 #include "store.h"
 #include "api.h"
 #include "field.h"
+#include "frontdesk.h"
 #include "attachments.h"
 #include "upward_api.h"
+#include "mediation_reads.h"
+#include "findings.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -49,14 +52,17 @@ typedef struct server {
     fq_msgsock *terminals_sock;
     fq_msgsock *console_sock; /* --console: the same endpoint on its own listener */
     fq_dispatch *dispatch;
-    fq_api *api;                 /* the web console's JSON API (--http) */
-    fq_http *http;               /* its HTTP listener */
-    fq_open311 *open311;         /* Open311 GeoReport v2 on the same listener */
-    fq_field *field;             /* the phones' field API under /api/v1/field/ */
-    fq_attachments *attachments; /* the evidence's bytes, /api/v1/attachments/ */
-    fq_upward *upward;           /* reports upward (NULL: off) */
-    fq_upward_api *upward_api;   /* their deliveries for the console, /api/v1/upward/ */
-    int serving;                 /* a snapshot has been installed once */
+    fq_api *api;                   /* the web console's JSON API (--http) */
+    fq_http *http;                 /* its HTTP listener */
+    fq_open311 *open311;           /* Open311 GeoReport v2 on the same listener */
+    fq_field *field;               /* the phones' field API under /api/v1/field/ */
+    fq_frontdesk *frontdesk;       /* the front desk under /api/v1/frontdesk/ */
+    fq_attachments *attachments;   /* the evidence's bytes, /api/v1/attachments/ */
+    fq_mediation_reads *mediation; /* the mediation's reads, /api/v1/mediation/ */
+    fq_findings *findings;         /* research and judgment, /api/v1/judgment/ */
+    fq_upward *upward;             /* reports upward (NULL: off) */
+    fq_upward_api *upward_api;     /* their deliveries for the console, /api/v1/upward/ */
+    int serving;                   /* a snapshot has been installed once */
     /* The outcome of the last directory load, written to routing_status
      * (docs/operations.md); one write in flight, the latest outcome wins. */
     struct routing_status {
@@ -117,6 +123,37 @@ void fq_server_config_defaults(fq_server_config *c)
     c->dedup_window_ms = 2 * 3600 * 1000;
     c->session_hours = 12;
     fq_upward_config_defaults(&c->upward);
+    fq_findings_config j;
+    fq_findings_config_default(&j);
+    c->judgment_interval_s = j.interval_s;
+    c->judgment_hotspot_min = j.params.hotspot_min;
+    c->judgment_hotspot_radius_m = j.params.hotspot_radius_m;
+    c->judgment_hotspot_window_ms = j.params.hotspot_window_ms;
+    c->judgment_trend_weeks = j.params.trend_weeks;
+    c->judgment_trend_min = j.params.trend_min_count;
+    c->judgment_trend_p_permille = (unsigned)(j.params.trend_p * 1000 + 0.5);
+    c->judgment_repeat_min = j.params.repeat_min;
+    c->judgment_repeat_window_ms = j.params.repeat_window_ms;
+    c->judgment_pending_days = j.pending_days;
+}
+
+/* The judgment's settings as findings.h takes them; -1 with why in err when
+ * they do not go together. */
+static int judgment_config(const fq_server_config *c, fq_findings_config *j, char *err,
+                           size_t err_len)
+{
+    fq_findings_config_default(j);
+    j->interval_s = c->judgment_interval_s;
+    j->params.hotspot_min = c->judgment_hotspot_min;
+    j->params.hotspot_radius_m = c->judgment_hotspot_radius_m;
+    j->params.hotspot_window_ms = c->judgment_hotspot_window_ms;
+    j->params.trend_weeks = c->judgment_trend_weeks;
+    j->params.trend_min_count = c->judgment_trend_min;
+    j->params.trend_p = c->judgment_trend_p_permille / 1000.0;
+    j->params.repeat_min = c->judgment_repeat_min;
+    j->params.repeat_window_ms = c->judgment_repeat_window_ms;
+    j->pending_days = c->judgment_pending_days;
+    return fq_jd_params_check(&j->params, err, err_len);
 }
 
 /* Committed outbox items go to the terminals and to the browsers' feeds:
@@ -608,6 +645,7 @@ static void finish_stop(server *srv)
     fq_upward_stop(srv->upward);
     if (srv->api != NULL)
         fq_api_stop(srv->api);
+    fq_findings_stop(srv->findings);
     if (srv->http != NULL)
         fq_http_close(srv->http);
     fq_store_close(srv->store);
@@ -813,6 +851,13 @@ int fq_server_run(const fq_server_config *config)
          * their reports through the intake, their reads on the reads store. */
         srv.field = fq_field_new(srv.loop, srv.terminals, srv.intake, srv.dispatch, srv.read_store);
         srv.attachments = fq_attachments_new(srv.dispatch, srv.read_store);
+        /* The front desk: its cases through the intake, its persons sealed
+         * under a key derived from the server key. */
+        srv.frontdesk =
+            fq_frontdesk_new(srv.intake, srv.dispatch, srv.store, srv.read_store, srv.server_key);
+        if (srv.api != NULL && srv.frontdesk != NULL)
+            fq_api_set_frontdesk(srv.api, fq_frontdesk_handle, srv.frontdesk);
+        srv.mediation = fq_mediation_reads_new(srv.read_store);
         if (srv.api != NULL && srv.field != NULL)
             fq_api_set_field(srv.api, fq_field_handle, srv.field);
         if (srv.api != NULL && srv.attachments != NULL)
@@ -820,8 +865,22 @@ int fq_server_run(const fq_server_config *config)
         srv.upward_api = fq_upward_api_new(srv.read_store);
         if (srv.api != NULL && srv.upward_api != NULL)
             fq_api_set_upward(srv.api, fq_upward_api_handle, srv.upward_api);
+        if (srv.api != NULL && srv.mediation != NULL)
+            fq_api_set_mediation(srv.api, fq_mediation_reads_handle, srv.mediation);
+        fq_findings_config jc;
+        char jerr[160];
+        if (judgment_config(config, &jc, jerr, sizeof jerr) != 0) {
+            fq_log(FQ_LOG_ERROR, "server", "judgment settings: %s", jerr);
+            return 2;
+        }
+        srv.findings = srv.api ? fq_findings_new(srv.loop, srv.read_store, srv.api, &jc) : NULL;
+        if (srv.findings != NULL) {
+            fq_api_set_judgment(srv.api, fq_findings_handle, srv.findings);
+            fq_findings_start(srv.findings);
+        }
         if (srv.api == NULL || srv.open311 == NULL || srv.field == NULL ||
-            srv.attachments == NULL || srv.upward_api == NULL) {
+            srv.attachments == NULL || srv.frontdesk == NULL || srv.mediation == NULL ||
+            srv.findings == NULL || srv.upward_api == NULL) {
             fq_log(FQ_LOG_ERROR, "server", "out of memory");
             return 1;
         }
@@ -863,9 +922,12 @@ int fq_server_run(const fq_server_config *config)
         fq_api_free(srv.api);
     fq_open311_free(srv.open311);
     fq_field_free(srv.field);
+    fq_frontdesk_free(srv.frontdesk);
     fq_attachments_free(srv.attachments);
     fq_upward_free(srv.upward);
     fq_upward_api_free(srv.upward_api);
+    fq_mediation_reads_free(srv.mediation);
+    fq_findings_free(srv.findings);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);
     fq_dispatch_free(srv.dispatch);

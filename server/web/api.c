@@ -20,6 +20,7 @@
 #include "fq_wire.h"
 #include "nodecall.h"
 #include "outbox.h"
+#include "mediationreq.h"
 #include "outbox_rows.h"
 #include "pbjson.h"
 #include "requestid.h"
@@ -90,8 +91,8 @@ struct fq_api {
     fq_dispatch *dispatch;
     fq_store *read_store;
     feed *feeds;
-    fq_api_part_fn field, attachments;
-    void *field_user, *attachments_user;
+    fq_api_part_fn field, attachments, frontdesk, mediation, judgment;
+    void *field_user, *attachments_user, *frontdesk_user, *mediation_user, *judgment_user;
     fq_api_part_fn upward; /* /api/v1/upward/ (upward_api.h) */
     void *upward_user;
     uv_timer_t *keepalive;
@@ -194,9 +195,11 @@ static void pending_release(fq_nodecall *c)
 
 static void on_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply);
 
-/* Seals and sends one console query or command as the person's node. */
-static void send_console(pending *p, Fengqiao__V1__ConsoleQuery *q, Fengqiao__V1__ConsoleCommand *c,
-                         uint64_t message_id)
+/* Seals and sends one console query or command as the person's node, with
+ * the photos' bytes beside it (a mediation's agreement), if any. */
+static void send_console_attached(pending *p, Fengqiao__V1__ConsoleQuery *q,
+                                  Fengqiao__V1__ConsoleCommand *c, uint64_t message_id,
+                                  const ProtobufCBinaryData *photos, size_t n_photos)
 {
     Fengqiao__V1__Envelope env;
     fengqiao__v1__envelope__init(&env);
@@ -208,7 +211,13 @@ static void send_console(pending *p, Fengqiao__V1__ConsoleQuery *q, Fengqiao__V1
         env.body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_COMMAND;
         env.console_command = c;
     }
-    fq_nodecall_send(&p->call, &env, NULL, 0);
+    fq_nodecall_send(&p->call, &env, photos, n_photos);
+}
+
+static void send_console(pending *p, Fengqiao__V1__ConsoleQuery *q, Fengqiao__V1__ConsoleCommand *c,
+                         uint64_t message_id)
+{
+    send_console_attached(p, q, c, message_id, NULL, 0);
 }
 
 static uint64_t random_message_id(void)
@@ -635,22 +644,38 @@ static void handle_stats(fq_api *api, fq_web_req *r)
 static void handle_command(fq_api *api, fq_web_req *r, uint64_t id)
 {
     const fq_web_session *s = fq_web_req_session(r);
-    if (s->role == FQ_WEB_VIEWER) {
-        fq_web_respond_error(r, 403, "role", "a viewer cannot give commands", 0);
+    if (s->role == FQ_WEB_VIEWER || s->role == FQ_WEB_RECEPTIONIST) {
+        fq_web_respond_error(r, 403, "role",
+                             s->role == FQ_WEB_VIEWER
+                                 ? "a viewer cannot give commands"
+                                 : "a receptionist registers cases; dispatch is the operators'",
+                             0);
         return;
     }
     size_t len = 0;
     const uint8_t *body = fq_web_req_body(r, &len);
-    fq_webcmd *cmd = malloc(sizeof *cmd);
-    if (cmd == NULL) {
+    /* A command, with a mediation's part when it is a mediation step. */
+    fq_mediation_cmd *med = malloc(sizeof *med);
+    if (med == NULL) {
         fq_web_respond_error(r, 503, "busy", "out of memory", 1);
         return;
     }
+    fq_webcmd *cmd = &med->cmd;
     char err[200];
-    if (fq_webcmd_decode((const char *)(body ? body : (const uint8_t *)""), len, cmd, err,
-                         sizeof err) != 0) {
-        fq_web_respond_error(r, 400, "invalid", err, 0);
-        free(cmd);
+    int rc = fq_mediationreq_decode((const char *)(body ? body : (const uint8_t *)""), len, med,
+                                    err, sizeof err);
+    if (rc != FQ_FIELDREQ_OK) {
+        fq_web_respond_error(r,
+                             rc == FQ_FIELDREQ_ETOOLARGE   ? 413
+                             : rc == FQ_FIELDREQ_ENOTIMAGE ? 415
+                             : rc == FQ_FIELDREQ_ENOMEM    ? 503
+                                                           : 400,
+                             rc == FQ_FIELDREQ_ETOOLARGE   ? "too_large"
+                             : rc == FQ_FIELDREQ_ENOTIMAGE ? "not_an_image"
+                             : rc == FQ_FIELDREQ_ENOMEM    ? "busy"
+                                                           : "invalid",
+                             err, 0);
+        free(med);
         return;
     }
     if (cmd->command.kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE &&
@@ -669,9 +694,18 @@ static void handle_command(fq_api *api, fq_web_req *r, uint64_t id)
     }
     cmd->command.incident_id = id;
     pending *p = pending_new(api, r, W_COMMAND);
-    if (p != NULL)
-        send_console(p, NULL, &cmd->command, fq_request_message_id(p->call.node, cmd->request_id));
-    free(cmd);
+    if (p != NULL) {
+        ProtobufCBinaryData bytes[FQ_FIELD_MAX_PHOTOS];
+        for (size_t i = 0; i < med->photos.n; i++) {
+            bytes[i].data = med->photos.photo[i].bytes;
+            bytes[i].len = med->photos.photo[i].len;
+        }
+        send_console_attached(p, NULL, &cmd->command,
+                              fq_request_message_id(p->call.node, cmd->request_id), bytes,
+                              med->photos.n);
+    }
+    fq_fieldreq_photos_free(&med->photos);
+    free(med);
 }
 
 /* ---- the live feed ---- */
@@ -1110,6 +1144,12 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         api->attachments(api->attachments_user, r);
     else if (strncmp(rest, "upward/", 7) == 0 && api->upward != NULL)
         api->upward(api->upward_user, r);
+    else if (strncmp(rest, "frontdesk/", 10) == 0 && api->frontdesk != NULL)
+        api->frontdesk(api->frontdesk_user, r);
+    else if (strncmp(rest, "mediation/", 10) == 0 && api->mediation != NULL)
+        api->mediation(api->mediation_user, r);
+    else if (strncmp(rest, "judgment/", 9) == 0 && api->judgment != NULL)
+        api->judgment(api->judgment_user, r);
     else if (strncmp(rest, "incidents/", 10) == 0) {
         uint64_t id = 0;
         const char *tail = NULL;
@@ -1166,6 +1206,47 @@ void fq_api_set_attachments(fq_api *api, fq_api_part_fn handle, void *user)
 {
     api->attachments = handle;
     api->attachments_user = user;
+}
+
+void fq_api_set_frontdesk(fq_api *api, fq_api_part_fn handle, void *user)
+{
+    api->frontdesk = handle;
+    api->frontdesk_user = user;
+}
+
+void fq_api_set_mediation(fq_api *api, fq_api_part_fn handle, void *user)
+{
+    api->mediation = handle;
+    api->mediation_user = user;
+}
+
+void fq_api_set_judgment(fq_api *api, fq_api_part_fn handle, void *user)
+{
+    api->judgment = handle;
+    api->judgment_user = user;
+}
+
+void fq_api_broadcast(fq_api *api, const char *unit, const char *event, size_t len)
+{
+    fq_snapshot *snap = fq_dispatch_current(api->dispatch);
+    const fq_org *org = snap ? fq_directory_org(snap->directory) : NULL;
+    int32_t u = org ? fq_org_find(org, unit) : -1;
+    if (u < 0 || api->stopped)
+        return;
+    feed *f, *ftmp;
+    HASH_ITER(hh, api->feeds, f, ftmp)
+    {
+        int32_t j = fq_org_find(org, f->box + 2); /* 'u:<jurisdiction>' */
+        if (j < 0 || !fq_org_within(org, u, j))
+            continue;
+        /* A send may close a stalled stream and so free the feed with its
+         * last stream: `next` is taken first, and the feed is not touched
+         * after its last stream is sent to. */
+        for (stream_state *st = f->streams, *next; st != NULL; st = next) {
+            next = st->next;
+            stream_send(st, event, len);
+        }
+    }
 }
 
 static void free_handle(uv_handle_t *h)
