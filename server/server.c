@@ -14,9 +14,9 @@
 #include "field.h"
 #include "frontdesk.h"
 #include "attachments.h"
-#include "upward_api.h"
 #include "mediation_reads.h"
 #include "findings.h"
+#include "upward_api.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -122,7 +122,6 @@ void fq_server_config_defaults(fq_server_config *c)
     c->dedup_distance_m = 200;
     c->dedup_window_ms = 2 * 3600 * 1000;
     c->session_hours = 12;
-    fq_upward_config_defaults(&c->upward);
     fq_findings_config j;
     fq_findings_config_default(&j);
     c->judgment_interval_s = j.interval_s;
@@ -135,6 +134,7 @@ void fq_server_config_defaults(fq_server_config *c)
     c->judgment_repeat_min = j.params.repeat_min;
     c->judgment_repeat_window_ms = j.params.repeat_window_ms;
     c->judgment_pending_days = j.pending_days;
+    fq_upward_config_defaults(&c->upward);
 }
 
 /* The judgment's settings as findings.h takes them; -1 with why in err when
@@ -862,9 +862,6 @@ int fq_server_run(const fq_server_config *config)
             fq_api_set_field(srv.api, fq_field_handle, srv.field);
         if (srv.api != NULL && srv.attachments != NULL)
             fq_api_set_attachments(srv.api, fq_attachments_handle, srv.attachments);
-        srv.upward_api = fq_upward_api_new(srv.read_store);
-        if (srv.api != NULL && srv.upward_api != NULL)
-            fq_api_set_upward(srv.api, fq_upward_api_handle, srv.upward_api);
         if (srv.api != NULL && srv.mediation != NULL)
             fq_api_set_mediation(srv.api, fq_mediation_reads_handle, srv.mediation);
         fq_findings_config jc;
@@ -878,6 +875,9 @@ int fq_server_run(const fq_server_config *config)
             fq_api_set_judgment(srv.api, fq_findings_handle, srv.findings);
             fq_findings_start(srv.findings);
         }
+        srv.upward_api = fq_upward_api_new(srv.read_store);
+        if (srv.api != NULL && srv.upward_api != NULL)
+            fq_api_set_upward(srv.api, fq_upward_api_handle, srv.upward_api);
         if (srv.api == NULL || srv.open311 == NULL || srv.field == NULL ||
             srv.attachments == NULL || srv.frontdesk == NULL || srv.mediation == NULL ||
             srv.findings == NULL || srv.upward_api == NULL) {
@@ -924,10 +924,10 @@ int fq_server_run(const fq_server_config *config)
     fq_field_free(srv.field);
     fq_frontdesk_free(srv.frontdesk);
     fq_attachments_free(srv.attachments);
-    fq_upward_free(srv.upward);
-    fq_upward_api_free(srv.upward_api);
     fq_mediation_reads_free(srv.mediation);
     fq_findings_free(srv.findings);
+    fq_upward_free(srv.upward);
+    fq_upward_api_free(srv.upward_api);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);
     fq_dispatch_free(srv.dispatch);

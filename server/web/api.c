@@ -1142,14 +1142,14 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         api->field(api->field_user, r);
     else if (strncmp(rest, "attachments/", 12) == 0 && api->attachments != NULL)
         api->attachments(api->attachments_user, r);
-    else if (strncmp(rest, "upward/", 7) == 0 && api->upward != NULL)
-        api->upward(api->upward_user, r);
     else if (strncmp(rest, "frontdesk/", 10) == 0 && api->frontdesk != NULL)
         api->frontdesk(api->frontdesk_user, r);
     else if (strncmp(rest, "mediation/", 10) == 0 && api->mediation != NULL)
         api->mediation(api->mediation_user, r);
     else if (strncmp(rest, "judgment/", 9) == 0 && api->judgment != NULL)
         api->judgment(api->judgment_user, r);
+    else if (strncmp(rest, "upward/", 7) == 0 && api->upward != NULL)
+        api->upward(api->upward_user, r);
     else if (strncmp(rest, "incidents/", 10) == 0) {
         uint64_t id = 0;
         const char *tail = NULL;

@@ -248,9 +248,9 @@ const zh = {
         verified: '核查', followed_up: '回访', supervision_ordered: '督办',
         supervision_replied: '督办答复', supervision_breached: '督办超时',
         suspended: '中止', resumed: '恢复办理',
-        reported_upward: '向上级平台报送', upward_acknowledged: '上级平台已确认接收',
         mediation_opened: '开始调解', mediation_session: '调解', mediation_agreed: '达成调解协议',
         mediation_failed: '调解不成，移交',
+        reported_upward: '向上级平台报送', upward_acknowledged: '上级平台已确认接收',
     },
     // The server's reason codes (docs/terminals.md, "Reason codes").
     reasons: {
@@ -525,9 +525,9 @@ const en = {
         reopened: 'reopened', verified: 'verified', followed_up: 'followed up',
         supervision_ordered: 'supervision ordered', supervision_replied: 'supervision answered',
         supervision_breached: 'supervision breached', suspended: 'suspended', resumed: 'resumed',
-        reported_upward: 'reported upward', upward_acknowledged: 'acknowledged upward',
         mediation_opened: 'mediation opened', mediation_session: 'mediation session',
         mediation_agreed: 'mediation agreed', mediation_failed: 'mediation failed, transferred',
+        reported_upward: 'reported upward', upward_acknowledged: 'acknowledged upward',
     },
     reasons: {
         rule: 'by a routing rule', principle: 'by the built-in principle',

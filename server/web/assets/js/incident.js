@@ -9,8 +9,8 @@ import { t, label } from './i18n.js';
 import { countdown, stateLabel, isOpen, suspendedMark } from './board.js';
 import { PlaceMap } from './map.js';
 import { timelineReason, attachmentThumbs } from './timeline.js';
-import { upwardSection } from './upward.js';
 import { MediationPanel } from './mediation.js';
+import { upwardSection } from './upward.js';
 
 const OPEN_COMMANDS = ['assign', 'escalate', 'supervise', 'approve_extension', 'deny_extension', 'merge', 'conclude'];
 const CLOSED_COMMANDS = ['verify', 'follow_up', 'reopen'];
@@ -130,11 +130,11 @@ export class IncidentPanel {
             this.formKey = formKey;
             this.form = this.commandForm(inc);
         }
+        this.mediation.show(inc);
         // The reports upward, when there are any, once read (docs/upward.md).
         const upward = el('div', { class: 'upward-box' });
         const gen = this.generation;
         upwardSection(inc.incident_id, topo).then((s) => { if (s && gen === this.generation) replace(upward, s); });
-        this.mediation.show(inc);
         replace(this.content, details, desc, this.mediation.node, this.form, upward,
             el('section', null, el('h3', null, t('timeline')), events));
     }
