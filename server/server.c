@@ -618,6 +618,7 @@ static void server_metrics(void *user, fq_metrics *m)
                                      .store = srv->store,
                                      .read_store = srv->read_store,
                                      .dispatch = srv->dispatch,
+                                     .upward = srv->upward,
                                      .started_ms = srv->started_ms,
                                      .reload_failures = srv->reload_failures,
                                      .last_reload_ok_ms = srv->last_reload_ok_ms,

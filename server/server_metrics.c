@@ -71,6 +71,28 @@ static void store_metrics(fq_metrics *m, const fq_store_stats *w, const fq_store
         fq_metrics_sample(m, LABELS("store", names[i]), (double)both[i]->pending);
 }
 
+/* Reports upward (docs/upward.md), with --upward-url only. */
+static void upward_metrics(fq_metrics *m, const fq_upward *u)
+{
+    fq_upward_stats st;
+    fq_upward_stats_get(u, &st);
+    fq_metrics_value(m, "fengqiao_upward_deliveries_total", FQ_METRIC_COUNTER,
+                     "Deliveries made for incidents the rules report upward, one per receiver.",
+                     (double)st.deliveries_made);
+    fq_metrics_family(m, "fengqiao_upward_attempts_total", FQ_METRIC_COUNTER,
+                      "Attempts of reports upward recorded, by outcome: accepted (2xx), refused "
+                      "(another status), unreachable (no answer).");
+    fq_metrics_sample(m, LABELS("outcome", "accepted"), (double)st.attempts[FQ_UPWARD_ACCEPTED]);
+    fq_metrics_sample(m, LABELS("outcome", "refused"), (double)st.attempts[FQ_UPWARD_REFUSED]);
+    fq_metrics_sample(m, LABELS("outcome", "unreachable"),
+                      (double)st.attempts[FQ_UPWARD_UNREACHABLE]);
+    fq_metrics_value(m, "fengqiao_upward_acknowledged_total", FQ_METRIC_COUNTER,
+                     "Deliveries acknowledged by their receiver (the first 2xx).",
+                     (double)st.acknowledged);
+    fq_metrics_value(m, "fengqiao_upward_posting", FQ_METRIC_GAUGE,
+                     "Reports upward being posted now.", (double)st.posting);
+}
+
 void fq_server_metrics_write(const fq_server_metrics_sources *src, fq_metrics *m)
 {
     fq_metrics_family(m, "fengqiao_build_info", FQ_METRIC_GAUGE,
@@ -190,4 +212,6 @@ void fq_server_metrics_write(const fq_server_metrics_sources *src, fq_metrics *m
     fq_metrics_value(m, "fengqiao_feeds_behind", FQ_METRIC_GAUGE,
                      "Outboxes whose terminal has not acknowledged the newest item.",
                      (double)ts->feeds_behind);
+    if (src->upward != NULL)
+        upward_metrics(m, src->upward);
 }

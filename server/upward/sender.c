@@ -44,7 +44,8 @@ struct fq_upward {
         char *ids, *rules; /* the enqueue's array literals */
         char mark[24];
     } chain;
-    uint64_t warned_at;  /* loop time of the last warning of the chain (one a minute) */
+    uint64_t warned_at; /* loop time of the last warning of the chain (one a minute) */
+    fq_upward_stats stats;
     transfer *transfers; /* posted or being recorded, linked through next */
     sockctx *sockets;    /* libcurl's sockets being watched */
 };
@@ -73,6 +74,7 @@ struct transfer {
     /* The write's parameters. */
     char status[12], delay[24], nonce[24];
     const char *ok, *code;
+    int outcome; /* FQ_UPWARD_ACCEPTED ... */
     char error[256], reason[1024], ack_reason[512];
 };
 
@@ -195,11 +197,17 @@ static void attempt_written(fq_store_op *op, int status, const char *message)
 {
     transfer *t = (transfer *)op;
     fq_upward *u = t->u;
-    if (status != FQ_STORE_OK)
+    if (status != FQ_STORE_OK) {
         /* Not recorded: the delivery is still due and goes again (the
          * receiver knows it by its id). */
         fq_log(FQ_LOG_WARN, "upward", "delivery %s: the attempt was not recorded: %s",
                t->delivery_id, message ? message : "?");
+    } else if (op->result != NULL && PQntuples(op->result) == 1) {
+        /* 0 and 0 when a resent write found its nonce applied. */
+        if (atoi(PQgetvalue(op->result, 0, 0)) > 0)
+            u->stats.attempts[t->outcome]++;
+        u->stats.acknowledged += (uint64_t)atoi(PQgetvalue(op->result, 0, 1));
+    }
     unlink_transfer(u, t);
     free_transfer(t);
 }
@@ -229,6 +237,9 @@ static void transfer_done(fq_upward *u, transfer *t, CURLcode result)
     t->ok = accepted ? "true" : "false";
     /* The details after the code's label on the timeline (timeline.js):
      * which attempt, to whom, what came back, when the next one goes. */
+    t->outcome = accepted   ? FQ_UPWARD_ACCEPTED
+                 : answered ? FQ_UPWARD_REFUSED
+                            : FQ_UPWARD_UNREACHABLE;
     if (accepted) {
         t->code = "upward_accepted";
         snprintf(t->reason, sizeof t->reason, "第 %d 次 · %s · HTTP %ld", t->attempt, host, http);
@@ -423,6 +434,7 @@ static void enqueued(fq_store_op *op, int status, const char *message)
         return;
     }
     long made = atol(PQgetvalue(op->result, 0, 0));
+    u->stats.deliveries_made += made > 0 ? (uint64_t)made : 0;
     if (made > 0)
         fq_log(FQ_LOG_INFO, "upward", "%ld new deliveries (incidents up to %s)", made,
                u->chain.mark);
@@ -799,4 +811,13 @@ void fq_upward_free(fq_upward *u)
     free(u->chain.rules);
     sodium_memzero(u->key, sizeof u->key);
     free(u);
+}
+
+void fq_upward_stats_get(const fq_upward *u, fq_upward_stats *out)
+{
+    *out = u->stats;
+    out->posting = 0;
+    for (const transfer *t = u->transfers; t != NULL; t = t->next)
+        if (t->easy != NULL)
+            out->posting++;
 }

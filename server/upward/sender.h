@@ -45,4 +45,15 @@ void fq_upward_stop(fq_upward *u);
 /* After the loop has run out. NULL is fine. */
 void fq_upward_free(fq_upward *u);
 
+/* For /metrics (docs/operations.md), since the start; attempts and
+ * acknowledgements as committed. */
+enum { FQ_UPWARD_ACCEPTED, FQ_UPWARD_REFUSED, FQ_UPWARD_UNREACHABLE, FQ_UPWARD_OUTCOMES };
+typedef struct fq_upward_stats {
+    uint64_t deliveries_made;
+    uint64_t attempts[FQ_UPWARD_OUTCOMES];
+    uint64_t acknowledged;
+    uint64_t posting; /* attempts being posted now */
+} fq_upward_stats;
+void fq_upward_stats_get(const fq_upward *u, fq_upward_stats *out);
+
 #endif

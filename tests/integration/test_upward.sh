@@ -31,6 +31,7 @@
 #     attempts of the incident; no session 401, another jurisdiction 403, a
 #     field account 403, a POST without CSRF 403; the incident's timeline
 #     carries the attempts.
+#  /metrics: the attempts by outcome, the acknowledgements, nothing posting.
 #  G. fengqiao-admin verify: the history's chain, these events included, holds.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -279,6 +280,13 @@ web_expect 200 "F: B's incident"
 assert_eq "upward_refused,upward_accepted" \
     "$(jq -r '[.timeline[] | select(.kind == "reported_upward") | .reason_code] | unique | join(",")' "$WORK/body" |
        tr ',' '\n' | sort -r | paste -sd,)" "F: the timeline's attempts, refused and accepted"
+# /metrics counts what the history says.
+metrics=$(curl -sS "http://127.0.0.1:$HPORT/metrics")
+assert_match 'fengqiao_upward_attempts_total\{outcome="unreachable"\} [1-9]' "$metrics" "metrics: unreachable attempts"
+assert_match 'fengqiao_upward_attempts_total\{outcome="refused"\} [1-9]' "$metrics" "metrics: refused attempts (401)"
+assert_match 'fengqiao_upward_acknowledged_total [1-9]' "$metrics" "metrics: acknowledged"
+assert_match 'fengqiao_upward_posting 0' "$metrics" "metrics: nothing being posted"
+log "metrics: $(grep '^fengqiao_upward' <<<"$metrics" | paste -sd' ')"
 server_stop
 
 # The history's hash chain covers the attempts and acknowledgements.
