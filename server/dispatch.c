@@ -2,6 +2,7 @@
 
 #include "fq_wire.h"
 #include "log.h"
+#include "mediation.h"
 #include "statements.h"
 
 #include <inttypes.h>
@@ -1160,6 +1161,7 @@ static int parse_case_row(const fq_snapshot *snap, const PGresult *res, int i, f
     /* The tiers it climbed stand until the next re-decision: an approved
      * extension or a resumption writes the decision back with them. */
     dec->climbed = (uint8_t)strtoul(PQgetvalue(res, i, 28), NULL, 10);
+    c->mediation = (uint8_t)fq_mediation_state_parse(PQgetvalue(res, i, 29));
     return req->category >= 0 && dec->tier >= FQ_TIER_VILLAGE && dec->tier <= FQ_TIER_DISTRICT ? 0
                                                                                                : -1;
 }
@@ -1708,7 +1710,8 @@ static void act_release(fq_action_ticket *t)
     fq_outbox_free(&t->outbox);
     free(t->note);
     free(t->result);
-    t->note = t->result = NULL;
+    free(t->mediation_record);
+    t->note = t->result = t->mediation_record = NULL;
     fq_snapshot_unref(t->snapshot);
     t->snapshot = NULL;
 }
@@ -1997,6 +2000,7 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
                                                                                 : NULL;
     op->values[35] = suspend ? t->note : NULL;
     op->values[36] = t->reason_code;
+    op->values[43] = t->mediation_record;
 }
 
 static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
@@ -2153,6 +2157,13 @@ static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int
         close_case(d, c);
         d->stats.merged++;
         break;
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_OPEN:
+        c->mediation = FQ_MEDIATION_OPEN;
+        break;
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_AGREE:
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_FAIL:
+        close_case(d, c); /* its end concludes the incident */
+        break;
     case FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND:
         c->suspended_ms = t->suspend_ms;
         schedule_deadlines(d, c); /* none while suspended: the pending ones go */
@@ -2240,7 +2251,9 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
             return FQ_DISPATCH_ESTATE;
         }
     } else if (c->suspended_ms != 0 && cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE &&
-               cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE) {
+               cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE &&
+               cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_AGREE &&
+               cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_FAIL) {
         snprintf(err, err_len, "incident %" PRIu64 " is suspended: resume it first",
                  cmd->incident_id);
         snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur));
@@ -2411,6 +2424,57 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
                  cmd->reason);
         break;
     }
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_OPEN:
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_SESSION:
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_AGREE:
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_FAIL: {
+        fq_mediation_state next;
+        char why[160];
+        if (fq_mediation_step((fq_mediation_state)c->mediation, cmd->kind, &next, why,
+                              sizeof why) != 0) {
+            snprintf(err, err_len, "incident %" PRIu64 ": %s", cmd->incident_id, why);
+            snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur));
+            return FQ_DISPATCH_ESTATE;
+        }
+        kind = fq_mediation_event_kind(cmd->kind);
+        const Fengqiao__V1__Mediation *m = cmd->mediation;
+        if (next == FQ_MEDIATION_ENDED) {
+            /* The end concludes the incident: an agreement with the
+             * agreement as its result, a failure as transferred on. */
+            int agreed = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_AGREE;
+            t->concludes = 1;
+            t->next_state = FQ_ASSIGNMENT_CONCLUDED;
+            snprintf(t->state, sizeof t->state, "concluded");
+            if (agreed) {
+                t->result = strdup(m->agreement);
+            } else {
+                const char *label = fq_mediation_transfer_label(m->transferred_to);
+                size_t n = strlen(label) + strlen(cmd->reason) + 64;
+                t->result = malloc(n);
+                if (t->result != NULL)
+                    snprintf(t->result, n, "调解不成，已转%s：%s", label, cmd->reason);
+            }
+            if (agreed)
+                snprintf(text, sizeof text, "mediation agreed (recorded by %s): %s", actor->id,
+                         cmd->reason);
+            else
+                snprintf(text, sizeof text, "mediation failed, transferred to %s by %s: %s",
+                         fq_mediation_transfer_name(m->transferred_to), actor->id, cmd->reason);
+        } else if (cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_OPEN) {
+            snprintf(text, sizeof text, "mediation opened by %s: %s", actor->id, cmd->reason);
+        } else {
+            format_time(when, sizeof when, m->session_at_ms);
+            snprintf(text, sizeof text, "mediation session of %s recorded by %s: %s", when,
+                     actor->id, cmd->reason);
+        }
+        t->mediation_record = fq_mediation_record(cmd);
+        if (t->mediation_record == NULL || (t->concludes && t->result == NULL)) {
+            act_release(t);
+            snprintf(err, err_len, "out of memory");
+            return FQ_DISPATCH_EBUSY;
+        }
+        break;
+    }
     default:
         snprintf(err, err_len, "command kind %d is not known", (int)cmd->kind);
         return FQ_DISPATCH_EINVALID;
@@ -2451,18 +2515,17 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     } else {
         /* A new order's deadline goes with its items (the case takes it on
          * at the commit). */
-        add_notice_items_due(&t->outbox, snap, c,
-                             cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
-                                 ? FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION
-                             : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE ||
-                                     cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE
-                                 ? FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED
-                                 : FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE,
-                             text, NULL, 1,
-                             cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
-                                 ? cmd->deadline_ms
-                                 : c->supervision_ms,
-                             &ev);
+        add_notice_items_due(
+            &t->outbox, snap, c,
+            cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
+                ? FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION
+            : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE || t->concludes
+                ? FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED
+                : FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE,
+            text, NULL, 1,
+            cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE ? cmd->deadline_ms
+                                                                       : c->supervision_ms,
+            &ev);
     }
     if (t->rerouted) {
         format_decision(snap, &t->decision, &t->texts);

@@ -192,6 +192,7 @@ typedef struct fq_action_ticket {
     int64_t suspend_ms;
     char suspension[24];
     char *note, *result;     /* malloc'd */
+    char *mediation_record;  /* a mediation step's record for the store (malloc'd), or NULL */
     const char *reason_code; /* the event's (static; docs/terminals.md) */
     fq_decision_texts texts;
     fq_outbox_set outbox;

@@ -12,8 +12,11 @@
 #include "store.h"
 #include "api.h"
 #include "field.h"
+#include "frontdesk.h"
 #include "attachments.h"
+#include "mediation_reads.h"
 #include "findings.h"
+#include "upward_api.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -49,13 +52,17 @@ typedef struct server {
     fq_msgsock *terminals_sock;
     fq_msgsock *console_sock; /* --console: the same endpoint on its own listener */
     fq_dispatch *dispatch;
-    fq_api *api;                 /* the web console's JSON API (--http) */
-    fq_http *http;               /* its HTTP listener */
-    fq_open311 *open311;         /* Open311 GeoReport v2 on the same listener */
-    fq_field *field;             /* the phones' field API under /api/v1/field/ */
-    fq_attachments *attachments; /* the evidence's bytes, /api/v1/attachments/ */
-    fq_findings *findings;       /* research and judgment, /api/v1/judgment/ */
-    int serving;                 /* a snapshot has been installed once */
+    fq_api *api;                   /* the web console's JSON API (--http) */
+    fq_http *http;                 /* its HTTP listener */
+    fq_open311 *open311;           /* Open311 GeoReport v2 on the same listener */
+    fq_field *field;               /* the phones' field API under /api/v1/field/ */
+    fq_frontdesk *frontdesk;       /* the front desk under /api/v1/frontdesk/ */
+    fq_attachments *attachments;   /* the evidence's bytes, /api/v1/attachments/ */
+    fq_mediation_reads *mediation; /* the mediation's reads, /api/v1/mediation/ */
+    fq_findings *findings;         /* research and judgment, /api/v1/judgment/ */
+    fq_upward *upward;             /* reports upward (NULL: off) */
+    fq_upward_api *upward_api;     /* their deliveries for the console, /api/v1/upward/ */
+    int serving;                   /* a snapshot has been installed once */
     /* The outcome of the last directory load, written to routing_status
      * (docs/operations.md); one write in flight, the latest outcome wins. */
     struct routing_status {
@@ -127,6 +134,7 @@ void fq_server_config_defaults(fq_server_config *c)
     c->judgment_repeat_min = j.params.repeat_min;
     c->judgment_repeat_window_ms = j.params.repeat_window_ms;
     c->judgment_pending_days = j.pending_days;
+    fq_upward_config_defaults(&c->upward);
 }
 
 /* The judgment's settings as findings.h takes them; -1 with why in err when
@@ -633,6 +641,7 @@ static void finish_stop(server *srv)
     /* The store answers what is still waiting (busy) through the intake,
      * which needs the socket: close the store first. */
     fq_terminals_stop(srv->terminals);
+    fq_upward_stop(srv->upward);
     if (srv->api != NULL)
         fq_api_stop(srv->api);
     fq_findings_stop(srv->findings);
@@ -735,6 +744,12 @@ int fq_server_run(const fq_server_config *config)
         fq_log(FQ_LOG_ERROR, "server", "%s", err);
         return 2;
     }
+    /* The reports upward's settings and files, before anything is started. */
+    if (fq_upward_new(NULL, NULL, &config->upward, NULL, err, sizeof err) != 0) {
+        fq_log(FQ_LOG_ERROR, "server", "%s", err);
+        sodium_memzero(srv.server_key, sizeof srv.server_key);
+        return 2;
+    }
     /* A ready file left by a killed run would say "ready" before this one is. */
     remove_ready_file(&srv);
     raise_open_files_limit();
@@ -835,10 +850,19 @@ int fq_server_run(const fq_server_config *config)
          * their reports through the intake, their reads on the reads store. */
         srv.field = fq_field_new(srv.loop, srv.terminals, srv.intake, srv.dispatch, srv.read_store);
         srv.attachments = fq_attachments_new(srv.dispatch, srv.read_store);
+        /* The front desk: its cases through the intake, its persons sealed
+         * under a key derived from the server key. */
+        srv.frontdesk =
+            fq_frontdesk_new(srv.intake, srv.dispatch, srv.store, srv.read_store, srv.server_key);
+        if (srv.api != NULL && srv.frontdesk != NULL)
+            fq_api_set_frontdesk(srv.api, fq_frontdesk_handle, srv.frontdesk);
+        srv.mediation = fq_mediation_reads_new(srv.read_store);
         if (srv.api != NULL && srv.field != NULL)
             fq_api_set_field(srv.api, fq_field_handle, srv.field);
         if (srv.api != NULL && srv.attachments != NULL)
             fq_api_set_attachments(srv.api, fq_attachments_handle, srv.attachments);
+        if (srv.api != NULL && srv.mediation != NULL)
+            fq_api_set_mediation(srv.api, fq_mediation_reads_handle, srv.mediation);
         fq_findings_config jc;
         char jerr[160];
         if (judgment_config(config, &jc, jerr, sizeof jerr) != 0) {
@@ -850,13 +874,21 @@ int fq_server_run(const fq_server_config *config)
             fq_api_set_judgment(srv.api, fq_findings_handle, srv.findings);
             fq_findings_start(srv.findings);
         }
+        srv.upward_api = fq_upward_api_new(srv.read_store);
+        if (srv.api != NULL && srv.upward_api != NULL)
+            fq_api_set_upward(srv.api, fq_upward_api_handle, srv.upward_api);
         if (srv.api == NULL || srv.open311 == NULL || srv.field == NULL ||
-            srv.attachments == NULL || srv.findings == NULL) {
+            srv.attachments == NULL || srv.frontdesk == NULL || srv.mediation == NULL ||
+            srv.findings == NULL || srv.upward_api == NULL) {
             fq_log(FQ_LOG_ERROR, "server", "out of memory");
             return 1;
         }
     }
     fq_dispatch_set_sink(srv.dispatch, sink_tee, &srv);
+    if (fq_upward_new(srv.loop, srv.store, &config->upward, &srv.upward, err, sizeof err) != 0) {
+        fq_log(FQ_LOG_ERROR, "server", "%s", err);
+        return 2;
+    }
     fq_log(FQ_LOG_INFO, "server",
            "terminals listening on %s (raw REP); sync held up to 25 s; presence timeout %" PRId64
            " s",
@@ -880,6 +912,7 @@ int fq_server_run(const fq_server_config *config)
     fq_sdnotify_status(srv.notify, "connecting to PostgreSQL");
     fq_store_start(srv.store);
     fq_store_start(srv.read_store);
+    fq_upward_start(srv.upward);
 
     uv_run(srv.loop, UV_RUN_DEFAULT);
 
@@ -888,8 +921,12 @@ int fq_server_run(const fq_server_config *config)
         fq_api_free(srv.api);
     fq_open311_free(srv.open311);
     fq_field_free(srv.field);
+    fq_frontdesk_free(srv.frontdesk);
     fq_attachments_free(srv.attachments);
+    fq_mediation_reads_free(srv.mediation);
     fq_findings_free(srv.findings);
+    fq_upward_free(srv.upward);
+    fq_upward_api_free(srv.upward_api);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);
     fq_dispatch_free(srv.dispatch);

@@ -3,6 +3,8 @@
 #ifndef FQ_SERVER_H
 #define FQ_SERVER_H
 
+#include "sender.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +48,7 @@ typedef struct fq_server_config {
     uint32_t judgment_repeat_min;
     int64_t judgment_repeat_window_ms;
     unsigned judgment_pending_days;
+    fq_upward_config upward; /* reports upward (docs/upward.md); no URL: off */
 } fq_server_config;
 
 void fq_server_config_defaults(fq_server_config *config);

@@ -114,6 +114,10 @@ static const label event_kinds[] = {
     {"cancelled", N_("moved on")},
     {"suspended", N_("suspended")},
     {"resumed", N_("resumed")},
+    {"mediation_opened", N_("mediation opened")},
+    {"mediation_session", N_("mediation session")},
+    {"mediation_agreed", N_("mediation agreed")},
+    {"mediation_failed", N_("mediation failed, transferred")},
 };
 
 const char *fq_label_event_kind(const char *kind)

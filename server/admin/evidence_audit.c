@@ -69,6 +69,11 @@ int fq_evidence_audit_event(fq_evidence_audit *a, int64_t seq, const uint8_t *pa
     } else if (env->body_case == FENGQIAO__V1__ENVELOPE__BODY_REPORT_INCIDENT) {
         refs = env->report_incident->attachments;
         n = env->report_incident->n_attachments;
+    } else if (env->body_case == FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_COMMAND &&
+               env->console_command->mediation != NULL) {
+        /* A mediation's agreement: the photos of the signed agreement. */
+        refs = env->console_command->mediation->photos;
+        n = env->console_command->mediation->n_photos;
     }
     if (n == 0)
         return 0;

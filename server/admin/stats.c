@@ -9,7 +9,8 @@
 #include <string.h>
 
 static const char help[] =
-    "usage: fengqiao-admin stats --from TIME --to TIME [--by town|line|unit|worker|district]\n"
+    "usage: fengqiao-admin stats --from TIME --to TIME [--by town|line|unit|worker|district|\n"
+    "                            mediation-town|mediation-committee|mediation-mediator]\n"
     "                            [--csv | --json]\n"
     "The meeting figures of the cases received in [--from, --to), and what happened to\n"
     "them before --to: received, acknowledged (on time), concluded (on time), overdue,\n"
@@ -21,7 +22,10 @@ static const char help[] =
     "The table (without --csv or --json) has two parts, each with a title and a TOTAL\n"
     "row: the cases, and their times and backlog, durations in hours (h) with one\n"
     "decimal, shares in percent; groups by id and name. docs/statistics.md defines each\n"
-    "figure and how the totals are made.\n";
+    "figure and how the totals are made.\n"
+    "--by mediation-town|mediation-committee|mediation-mediator: the mediations opened\n"
+    "in the period instead (docs/mediation.md): opened, ended, agreed, failed, still\n"
+    "open, overdue, and the success (agreed / ended) by town, committee or mediator.\n";
 
 /* Columns of fq_meeting_stats (migrations 0011, 0020), then the group's name. */
 enum {
@@ -215,6 +219,64 @@ static void print_table(const PGresult *res, const PGresult *whole, const char *
     }
 }
 
+/* Mediation success (migration 0028, fq_mediation_stats): `by` is town,
+ * committee or mediator. */
+static int mediation_stats(PGconn *conn, const char *const params[3], int want_csv, int want_json)
+{
+    PGresult *res = PQexecParams(
+        conn,
+        want_json ? "SELECT row_to_json(s)::text FROM fq_mediation_stats($1::timestamptz,"
+                    " $2::timestamptz, $3, NULL) s"
+                  : "SELECT grp, name, opened, ended, agreed, failed, open_now, overdue, success"
+                    " FROM fq_mediation_stats($1::timestamptz, $2::timestamptz, $3, NULL)",
+        3, NULL, params, NULL, NULL, 0);
+    if (!admin_command_ok(conn, res)) {
+        PQclear(res);
+        return 1;
+    }
+    int rows = PQntuples(res);
+    if (want_json) {
+        for (int r = 0; r < rows; r++)
+            printf("%s\n", PQgetvalue(res, r, 0));
+    } else if (want_csv) {
+        char *csv = fq_rows_csv(res, "group");
+        if (csv == NULL) {
+            fprintf(stderr, "fengqiao-admin: out of memory\n");
+            PQclear(res);
+            return 1;
+        }
+        fputs(csv, stdout);
+        free(csv);
+    } else {
+        static const char *const heads[] = {"opened", "ended",   "agreed", "failed",
+                                            "open",   "overdue", "success"};
+        size_t gw = 5, nw = 4;
+        for (int r = 0; r < rows; r++) {
+            size_t w = display_width(PQgetvalue(res, r, 0));
+            gw = w > gw ? w : gw;
+            w = display_width(PQgetvalue(res, r, 1));
+            nw = w > nw ? w : nw;
+        }
+        printf("调解成功率 mediation by %s, %s .. %s\n", params[2], params[0], params[1]);
+        print_padded("group", gw + 2);
+        print_padded("name", nw + 2);
+        for (int k = 0; k < 7; k++)
+            printf("%s%s", k ? "  " : "", heads[k]);
+        putchar('\n');
+        for (int r = 0; r < rows; r++) {
+            print_padded(PQgetvalue(res, r, 0)[0] ? PQgetvalue(res, r, 0) : "-", gw + 2);
+            print_padded(PQgetvalue(res, r, 1), nw + 2);
+            for (int k = 0; k < 6; k++)
+                printf("%s%*s", k ? "  " : "", (int)strlen(heads[k]), PQgetvalue(res, r, 2 + k));
+            char share[16];
+            percent(share, sizeof share, !PQgetisnull(res, r, 8), number(res, r, 8));
+            printf("  %*s\n", (int)strlen(heads[6]), share);
+        }
+    }
+    PQclear(res);
+    return 0;
+}
+
 int cmd_stats(const globals *g, int argc, char **argv)
 {
     const char *from = NULL, *to = NULL, *by = "town";
@@ -235,9 +297,14 @@ int cmd_stats(const globals *g, int argc, char **argv)
                 help);
         return 2;
     }
-    if (strcmp(by, "town") != 0 && strcmp(by, "line") != 0 && strcmp(by, "unit") != 0 &&
-        strcmp(by, "worker") != 0 && strcmp(by, "district") != 0) {
-        fprintf(stderr, "fengqiao-admin: --by is town, line, unit, worker or district\n");
+    const char *mediation_by = strncmp(by, "mediation-", 10) == 0 ? by + 10 : NULL;
+    if (mediation_by != NULL && strcmp(mediation_by, "town") != 0 &&
+        strcmp(mediation_by, "committee") != 0 && strcmp(mediation_by, "mediator") != 0)
+        mediation_by = NULL, by = "";
+    if (mediation_by == NULL && strcmp(by, "town") != 0 && strcmp(by, "line") != 0 &&
+        strcmp(by, "unit") != 0 && strcmp(by, "worker") != 0 && strcmp(by, "district") != 0) {
+        fprintf(stderr, "fengqiao-admin: --by is town, line, unit, worker, district,\n"
+                        "mediation-town, mediation-committee or mediation-mediator\n");
         return 2;
     }
     PGconn *conn = admin_connect(g);
@@ -257,6 +324,12 @@ int cmd_stats(const globals *g, int argc, char **argv)
         fprintf(stderr, "fengqiao-admin: --from must come before --to\n");
         PQfinish(conn);
         return 2;
+    }
+    if (mediation_by != NULL) {
+        const char *mparams[3] = {from, to, mediation_by};
+        rv = mediation_stats(conn, mparams, want_csv, want_json);
+        PQfinish(conn);
+        return rv;
     }
     if (want_json) {
         res = PQexecParams(conn,

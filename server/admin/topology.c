@@ -242,12 +242,30 @@ static int stage_all(PGconn *conn, const model *m)
         json_object_object_add(o, "open311_keywords", kw);
         json_object_object_add(o, "photo_to_conclude",
                                json_object_new_boolean(c->photo_to_conclude));
+        json_object *fk = json_object_new_array();
+        for (size_t k = 0; k < c->n_keywords; k++)
+            json_object_array_add(fk, jstr(c->keywords[k]));
+        json_object_object_add(o, "keywords", fk);
         json_object_array_add(a, o);
     }
     if (stage(conn, "stage_categories",
               "ord int, path text, code text, line text, name text, open311_code text, "
-              "open311_group text, open311_keywords text[], photo_to_conclude boolean",
+              "open311_group text, open311_keywords text[], photo_to_conclude boolean, "
+              "keywords text[]",
               a) != 0)
+        return -1;
+    a = json_object_new_array();
+    for (size_t i = 0; i < m->n_addresses; i++) {
+        const address_rec *r = &m->addresses[i];
+        json_object *o = row((int)i, r->path);
+        json_object_object_add(o, "unit", jstr(r->unit));
+        json_object_object_add(o, "text", jstr(r->text));
+        json_object_object_add(o, "lat", json_object_new_double(r->lat));
+        json_object_object_add(o, "lng", json_object_new_double(r->lng));
+        json_object_array_add(a, o);
+    }
+    if (stage(conn, "stage_addresses",
+              "ord int, path text, unit text, text text, lat float8, lng float8", a) != 0)
         return -1;
     a = json_object_new_array();
     for (size_t i = 0; i < m->n_rules; i++) {
@@ -270,11 +288,36 @@ static int stage_all(PGconn *conn, const model *m)
                                json_object_new_string(r->working ? "working" : "natural"));
         json_object_array_add(a, o);
     }
-    return stage(conn, "stage_rules",
-                 "ord int, path text, category text, severity smallint, risk smallint, tier text, "
-                 "line text, co text[], ack_s int, ack_warn_s int, conclude_s int, "
-                 "conclude_warn_s int, time_basis text",
-                 a);
+    if (stage(conn, "stage_rules",
+              "ord int, path text, category text, severity smallint, risk smallint, tier text, "
+              "line text, co text[], ack_s int, ack_warn_s int, conclude_s int, "
+              "conclude_warn_s int, time_basis text",
+              a) != 0)
+        return -1;
+    a = json_object_new_array();
+    for (size_t i = 0; i < m->n_committees; i++) {
+        const committee_rec *c = &m->committees[i];
+        json_object *o = row((int)i, c->path);
+        json_object_object_add(o, "id", jstr(c->id));
+        json_object_object_add(o, "name", jstr(c->name));
+        json_object_object_add(o, "serves", jstr(c->serves));
+        json_object_array_add(a, o);
+    }
+    if (stage(conn, "stage_committees", "ord int, path text, id text, name text, serves text", a) !=
+        0)
+        return -1;
+    a = json_object_new_array();
+    for (size_t i = 0; i < m->n_mediators; i++) {
+        const mediator_rec *d = &m->mediators[i];
+        json_object *o = row((int)i, d->path);
+        json_object_object_add(o, "id", jstr(d->id));
+        json_object_object_add(o, "name", jstr(d->name));
+        json_object_object_add(o, "phone", jstr(d->phone));
+        json_object_object_add(o, "committee", jstr(d->committee));
+        json_object_array_add(a, o);
+    }
+    return stage(conn, "stage_mediators",
+                 "ord int, path text, id text, name text, phone text, committee text", a);
 }
 
 /* Checks against the database. Each query returns at most one row: the JSON
@@ -312,6 +355,15 @@ static const char *const always_checks[] = {
     "  AND h.code = c.code)"
     " AND NOT EXISTS (SELECT 1 FROM handlers h WHERE h.kind = 'department' AND h.code = c.code)"
     " ORDER BY r.ord, c.i LIMIT 1",
+    /* A mediation committee serves a unit of the district: a town or a
+     * village (or the district itself), in the file or in the database. */
+    "SELECT c.path || '.serves', format('no town or village %s (not in the file nor in the"
+    " database)', c.serves) FROM stage_committees c"
+    " WHERE NOT EXISTS (SELECT 1 FROM stage_units u WHERE u.id = c.serves"
+    "  AND u.kind IN ('district', 'town', 'village'))"
+    " AND NOT EXISTS (SELECT 1 FROM org_units u WHERE u.id = c.serves"
+    "  AND u.kind IN ('district', 'town', 'village'))"
+    " ORDER BY c.ord LIMIT 1",
     NULL};
 
 #define DIFFERS " WHERE d.db IS DISTINCT FROM d.file ORDER BY s.ord, d.n LIMIT 1"
@@ -352,7 +404,8 @@ static const char *const content_checks[] = {
     "  s.code)), (4, 'open311.group', c.open311_group, s.open311_group),"
     "  (5, 'open311.keywords', array_to_string(c.open311_keywords, ','),"
     "  array_to_string(s.open311_keywords, ',')),"
-    "  (6, 'photo_to_conclude', c.photo_to_conclude::text, s.photo_to_conclude::text))"
+    "  (6, 'photo_to_conclude', c.photo_to_conclude::text, s.photo_to_conclude::text),"
+    "  (7, 'keywords', array_to_string(c.keywords, ','), array_to_string(s.keywords, ',')))"
     "  AS d (n, key, db, file)" DIFFERS,
     NULL};
 
@@ -398,7 +451,17 @@ static int upsert(PGconn *conn, const char *sql, counts *c)
     "WITH up AS (" cte " RETURNING (xmax = 0) AS added)"                                           \
     " SELECT count(*) FILTER (WHERE added), count(*) FILTER (WHERE NOT added) FROM up"
 
-enum { T_UNITS, T_HANDLERS, T_WORKERS, T_POLYGONS, T_CATEGORIES, T_COUNT };
+enum {
+    T_UNITS,
+    T_HANDLERS,
+    T_WORKERS,
+    T_POLYGONS,
+    T_CATEGORIES,
+    T_ADDRESSES,
+    T_COMMITTEES,
+    T_MEDIATORS,
+    T_COUNT
+};
 
 static const char *const upserts[T_COUNT] = {
     COUNT_UPSERT("INSERT INTO org_units (id, kind, parent_id, name)"
@@ -426,21 +489,39 @@ static const char *const upserts[T_COUNT] = {
                  " SELECT grid, ring FROM stage_polygons ORDER BY ord"
                  " ON CONFLICT (grid) DO UPDATE SET ring = excluded.ring, updated_at = now()"
                  " WHERE grid_polygons.ring <> excluded.ring"),
-    COUNT_UPSERT(
-        "INSERT INTO categories (code, line, name, open311_code, open311_group,"
-        " open311_keywords, photo_to_conclude)"
-        " SELECT code, line, name, open311_code, open311_group, open311_keywords,"
-        "  photo_to_conclude"
-        " FROM stage_categories ORDER BY ord"
-        " ON CONFLICT (code) DO UPDATE SET line = excluded.line, name = excluded.name,"
-        "  open311_code = excluded.open311_code, open311_group = excluded.open311_group,"
-        "  open311_keywords = excluded.open311_keywords,"
-        "  photo_to_conclude = excluded.photo_to_conclude"
-        " WHERE (categories.line, categories.name, categories.open311_code,"
-        "  categories.open311_group, categories.open311_keywords,"
-        "  categories.photo_to_conclude)"
-        "  IS DISTINCT FROM (excluded.line, excluded.name, excluded.open311_code,"
-        "  excluded.open311_group, excluded.open311_keywords, excluded.photo_to_conclude)"),
+    COUNT_UPSERT("INSERT INTO categories (code, line, name, open311_code, open311_group,"
+                 " open311_keywords, photo_to_conclude, keywords)"
+                 " SELECT code, line, name, open311_code, open311_group, open311_keywords,"
+                 "  photo_to_conclude, keywords"
+                 " FROM stage_categories ORDER BY ord"
+                 " ON CONFLICT (code) DO UPDATE SET line = excluded.line, name = excluded.name,"
+                 "  open311_code = excluded.open311_code, open311_group = excluded.open311_group,"
+                 "  open311_keywords = excluded.open311_keywords,"
+                 "  photo_to_conclude = excluded.photo_to_conclude, keywords = excluded.keywords"
+                 " WHERE (categories.line, categories.name, categories.open311_code,"
+                 "  categories.open311_group, categories.open311_keywords,"
+                 "  categories.photo_to_conclude, categories.keywords)"
+                 "  IS DISTINCT FROM (excluded.line, excluded.name, excluded.open311_code,"
+                 "  excluded.open311_group, excluded.open311_keywords, excluded.photo_to_conclude,"
+                 "  excluded.keywords)"),
+    /* The front desk's address list only grows by an import; a point moved
+     * is taken as the file says (docs/front-desk.md). */
+    COUNT_UPSERT("INSERT INTO addresses (unit, text, lat, lng)"
+                 " SELECT unit, text, lat, lng FROM stage_addresses ORDER BY ord"
+                 " ON CONFLICT (unit, text) DO UPDATE SET lat = excluded.lat, lng = excluded.lng"
+                 " WHERE (addresses.lat, addresses.lng) IS DISTINCT FROM"
+                 "  (excluded.lat, excluded.lng)"),
+    COUNT_UPSERT("INSERT INTO mediation_committees (id, name, serves)"
+                 " SELECT id, name, serves FROM stage_committees ORDER BY ord"
+                 " ON CONFLICT (id) DO UPDATE SET name = excluded.name, serves = excluded.serves"
+                 " WHERE (mediation_committees.name, mediation_committees.serves)"
+                 "  IS DISTINCT FROM (excluded.name, excluded.serves)"),
+    COUNT_UPSERT("INSERT INTO mediators (id, name, committee, phone)"
+                 " SELECT id, name, committee, phone FROM stage_mediators ORDER BY ord"
+                 " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+                 "  committee = excluded.committee, phone = excluded.phone"
+                 " WHERE (mediators.name, mediators.committee, mediators.phone)"
+                 "  IS DISTINCT FROM (excluded.name, excluded.committee, excluded.phone)"),
 };
 
 #define RULE_KEY_ORDER "coalesce(category, ''), severity, risk"
@@ -651,6 +732,13 @@ static int import(PGconn *conn, model *m, int replace, const char *by, const cha
             goto db_fail;
     if (m->has_rules && write_rules(conn, by, note, &version) != 0)
         goto db_fail;
+    if (m->mediation_limit_days > 0) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "UPDATE mediation_settings SET limit_days = %d",
+                 m->mediation_limit_days);
+        if (!exec_sql(conn, sql))
+            goto db_fail;
+    }
     char verr[768];
     int verified = verify_database(conn, m, verr, sizeof verr);
     if (verified == -2) {
@@ -670,15 +758,18 @@ static int import(PGconn *conn, model *m, int replace, const char *by, const cha
     if (!exec_sql(conn, "COMMIT"))
         return -1;
 
-    static const char *const names[T_COUNT] = {"units", "handlers", "workers", "polygons",
-                                               "categories"};
-    const size_t total[T_COUNT] = {m->n_units, m->n_handlers, m->n_workers, m->n_polygons,
-                                   m->n_categories};
+    static const char *const names[T_COUNT] = {"units",      "handlers",   "workers",
+                                               "polygons",   "categories", "addresses",
+                                               "committees", "mediators"};
+    const size_t total[T_COUNT] = {m->n_units,      m->n_handlers,   m->n_workers,
+                                   m->n_polygons,   m->n_categories, m->n_addresses,
+                                   m->n_committees, m->n_mediators};
     printf("imported %s: %s%zu towns, %zu villages, %zu grids\n", file,
            m->district ? "district, " : "", m->n_towns, m->n_villages, m->n_grids);
     for (int t = 0; t < T_COUNT; t++)
-        printf("  %-11s %6zu in file: %ld added, %ld changed, %ld unchanged\n", names[t], total[t],
-               c[t].added, c[t].changed, (long)total[t] - c[t].added - c[t].changed);
+        if (!((t == T_COMMITTEES || t == T_MEDIATORS) && !m->has_mediation))
+            printf("  %-11s %6zu in file: %ld added, %ld changed, %ld unchanged\n", names[t],
+                   total[t], c[t].added, c[t].changed, (long)total[t] - c[t].added - c[t].changed);
     if (!m->has_rules)
         printf("  %-11s none in file: the active rule set stays\n", "rules");
     else if (version > 0)

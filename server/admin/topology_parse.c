@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -436,15 +437,69 @@ static int parse_worker(model *m, json_object *o, const char *path, const char *
     return 0;
 }
 
+/* A required number of degrees from -limit to limit. */
+static int get_degrees(model *m, json_object *o, const char *path, const char *key, double limit,
+                       double *out)
+{
+    json_object *v;
+    char p[PATH_LEN];
+    if (member(m, o, path, key, 1, &v) != 0)
+        return -1;
+    child(p, path, key);
+    double d = 0;
+    if ((!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) ||
+        !isfinite(d = json_object_get_double(v)) || d < -limit || d > limit)
+        return topo_fail(m, p, "must be a number from %g to %g", -limit, limit);
+    *out = d;
+    return 0;
+}
+
+/* A grid's or village's "addresses": [{"text", "lat", "lng"}]. */
+static int parse_addresses(model *m, json_object *o, const char *path, const char *unit)
+{
+    static const char *const allowed[] = {"text", "lat", "lng", NULL};
+    json_object *list;
+    size_t n;
+    char p[PATH_LEN];
+    if (get_array(m, o, path, "addresses", &list, &n) != 0)
+        return -1;
+    child(p, path, "addresses");
+    size_t first = m->n_addresses; /* this unit's, for the check of twice listed */
+    if (n > UNIT_MAX_ADDRESSES)
+        return topo_fail(m, p, "at most %d addresses", UNIT_MAX_ADDRESSES);
+    for (size_t i = 0; i < n; i++) {
+        char q[PATH_LEN];
+        elem(q, p, i);
+        json_object *a = json_object_array_get_idx(list, i);
+        const char *text;
+        double y = 0, x = 0;
+        if (expect_object(m, a, q, allowed) != 0 || get_name(m, a, q, "text", 1, 200, &text) != 0 ||
+            get_degrees(m, a, q, "lat", 90, &y) != 0 || get_degrees(m, a, q, "lng", 180, &x) != 0)
+            return -1;
+        for (size_t k = first; k < m->n_addresses; k++)
+            if (strcmp(m->addresses[k].text, text) == 0)
+                return topo_fail(m, q, "'%s' is listed twice in %s", text, unit);
+        address_rec *r = PUSH(m, addresses);
+        if (r == NULL)
+            return oom(m);
+        snprintf(r->path, sizeof r->path, "%s", q);
+        r->unit = unit;
+        r->text = text;
+        r->lat = y;
+        r->lng = x;
+    }
+    return 0;
+}
+
 static int parse_grid(model *m, json_object *o, const char *path, const char *village)
 {
-    static const char *const allowed[] = {"id", "name", "polygon", "workers", NULL};
+    static const char *const allowed[] = {"id", "name", "polygon", "workers", "addresses", NULL};
     const char *id, *name;
     json_object *workers;
     size_t n;
     if (id_and_name(m, o, path, allowed, &id, &name) != 0 ||
         add_unit(m, path, id, "grid", village, name) != 0 || parse_polygon(m, o, path, id) != 0 ||
-        get_array(m, o, path, "workers", &workers, &n) != 0)
+        get_array(m, o, path, "workers", &workers, &n) != 0 || parse_addresses(m, o, path, id) != 0)
         return -1;
     m->n_grids++;
     for (size_t i = 0; i < n; i++) {
@@ -459,14 +514,14 @@ static int parse_grid(model *m, json_object *o, const char *path, const char *vi
 
 static int parse_village(model *m, json_object *o, const char *path, const char *town)
 {
-    static const char *const allowed[] = {"id", "name", "unit", "grids", NULL};
+    static const char *const allowed[] = {"id", "name", "unit", "grids", "addresses", NULL};
     const char *id, *name;
     json_object *grids;
     size_t n;
     if (id_and_name(m, o, path, allowed, &id, &name) != 0 ||
         add_unit(m, path, id, "village", town, name) != 0 ||
         plain_handler(m, o, path, "unit", "village", id, NULL) != 0 ||
-        get_array(m, o, path, "grids", &grids, &n) != 0)
+        get_array(m, o, path, "grids", &grids, &n) != 0 || parse_addresses(m, o, path, id) != 0)
         return -1;
     m->n_villages++;
     for (size_t i = 0; i < n; i++) {
@@ -567,17 +622,35 @@ static int parse_open311(model *m, json_object *o, const char *path, category_re
 
 static int parse_category(model *m, json_object *o, const char *path)
 {
-    static const char *const allowed[] = {"code", "name", "line", "open311", "photo_to_conclude",
-                                          NULL};
+    static const char *const allowed[] = {
+        "code", "name", "line", "open311", "photo_to_conclude", "keywords", NULL};
     const char *code, *name, *line;
-    json_object *open311, *photo;
+    json_object *open311, *photo, *kw;
+    size_t n_kw;
     char p[PATH_LEN];
     if (expect_object(m, o, path, allowed) != 0 || get_id(m, o, path, "code", 1, &code) != 0 ||
         get_name(m, o, path, "name", 1, NAME_MAX_CHARS, &name) != 0 ||
         get_line(m, o, path, "line", 1, &line) != 0 ||
         member(m, o, path, "open311", 0, &open311) != 0 ||
-        member(m, o, path, "photo_to_conclude", 0, &photo) != 0)
+        member(m, o, path, "photo_to_conclude", 0, &photo) != 0 ||
+        get_array(m, o, path, "keywords", &kw, &n_kw) != 0)
         return -1;
+    child(p, path, "keywords");
+    if (n_kw > CATEGORY_MAX_KEYWORDS)
+        return topo_fail(m, p, "at most %d keywords", CATEGORY_MAX_KEYWORDS);
+    const char *keywords[CATEGORY_MAX_KEYWORDS];
+    for (size_t i = 0; i < n_kw; i++) {
+        char q[PATH_LEN];
+        elem(q, p, i);
+        json_object *k = json_object_array_get_idx(kw, i);
+        if (!json_object_is_type(k, json_type_string))
+            return topo_fail(m, q, "must be a string, is %s", type_name(k));
+        const char *s = json_object_get_string(k);
+        if ((size_t)json_object_get_string_len(k) != strlen(s) || s[0] == '\0' ||
+            utf8_chars(s) > 40)
+            return topo_fail(m, q, "a keyword is 1-40 characters without a NUL");
+        keywords[i] = s;
+    }
     child(p, path, "photo_to_conclude");
     if (photo != NULL && !json_object_is_type(photo, json_type_boolean))
         return topo_fail(m, p, "must be true or false, is %s", type_name(photo));
@@ -594,6 +667,8 @@ static int parse_category(model *m, json_object *o, const char *path)
     c->line = line;
     c->open311_code = NULL;
     c->photo_to_conclude = photo != NULL && json_object_get_boolean(photo);
+    memcpy(c->keywords, keywords, n_kw * sizeof *keywords);
+    c->n_keywords = n_kw;
     child(p, path, "open311");
     if (open311 != NULL && parse_open311(m, open311, p, c) != 0)
         return -1;
@@ -741,10 +816,79 @@ static int parse_rule(model *m, json_object *o, const char *path)
     return 0;
 }
 
+/* "mediation": {"limit_days": 30, "committees": [{"id", "name", "serves",
+ * "mediators": [{"id", "name", "phone"}]}]}; `serves` is an org unit (the
+ * file's or the database's: checked at import). */
+static int parse_mediation(model *m, json_object *o)
+{
+    static const char *const allowed[] = {"limit_days", "committees", NULL};
+    static const char *const committee_allowed[] = {"id", "name", "serves", "mediators", NULL};
+    static const char *const mediator_allowed[] = {"id", "name", "phone", NULL};
+    json_object *days, *arr;
+    size_t n;
+    if (expect_object(m, o, "mediation", allowed) != 0 ||
+        member(m, o, "mediation", "limit_days", 0, &days) != 0 ||
+        get_array(m, o, "mediation", "committees", &arr, &n) != 0)
+        return -1;
+    m->has_mediation = 1;
+    if (days != NULL) {
+        if (!json_object_is_type(days, json_type_int) || json_object_get_int64(days) < 1 ||
+            json_object_get_int64(days) > 365)
+            return topo_fail(m, "mediation.limit_days", "must be a whole number of days, 1 to 365");
+        m->mediation_limit_days = (int)json_object_get_int64(days);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char p[PATH_LEN], q[PATH_LEN];
+        elem(p, "mediation.committees", i);
+        json_object *c = json_object_array_get_idx(arr, i), *people;
+        const char *id, *name, *serves;
+        size_t k;
+        if (expect_object(m, c, p, committee_allowed) != 0 || get_id(m, c, p, "id", 1, &id) != 0 ||
+            get_name(m, c, p, "name", 1, NAME_MAX_CHARS, &name) != 0 ||
+            get_id(m, c, p, "serves", 1, &serves) != 0 ||
+            get_array(m, c, p, "mediators", &people, &k) != 0)
+            return -1;
+        child(q, p, "id");
+        if (claim(m, &m->mediation_ids, id, q, "mediation id") != 0)
+            return -1;
+        committee_rec *cr = PUSH(m, committees);
+        if (cr == NULL)
+            return oom(m);
+        snprintf(cr->path, sizeof cr->path, "%s", p);
+        cr->id = id;
+        cr->name = name;
+        cr->serves = serves;
+        for (size_t j = 0; j < k; j++) {
+            char r[PATH_LEN];
+            child(q, p, "mediators");
+            elem(r, q, j);
+            json_object *d = json_object_array_get_idx(people, j);
+            const char *did, *dname, *phone;
+            if (expect_object(m, d, r, mediator_allowed) != 0 ||
+                get_id(m, d, r, "id", 1, &did) != 0 ||
+                get_name(m, d, r, "name", 1, NAME_MAX_CHARS, &dname) != 0 ||
+                get_name(m, d, r, "phone", 0, PHONE_MAX_CHARS, &phone) != 0)
+                return -1;
+            child(q, r, "id");
+            if (claim(m, &m->mediation_ids, did, q, "mediation id") != 0)
+                return -1;
+            mediator_rec *mr = PUSH(m, mediators);
+            if (mr == NULL)
+                return oom(m);
+            snprintf(mr->path, sizeof mr->path, "%s", r);
+            mr->id = did;
+            mr->name = dname;
+            mr->phone = phone ? phone : "";
+            mr->committee = id;
+        }
+    }
+    return 0;
+}
+
 static int parse_document(model *m)
 {
-    static const char *const allowed[] = {"schema",     "district", "towns",
-                                          "categories", "rules",    NULL};
+    static const char *const allowed[] = {"schema", "district",  "towns", "categories",
+                                          "rules",  "mediation", NULL};
     const char *schema;
     if (expect_object(m, m->root, "", allowed) != 0 ||
         get_string(m, m->root, "", "schema", 1, &schema) != 0)
@@ -785,6 +929,11 @@ static int parse_document(model *m)
         if (parse_rule(m, json_object_array_get_idx(arr, i), p) != 0)
             return -1;
     }
+    json_object *mediation;
+    if (member(m, m->root, "", "mediation", 0, &mediation) != 0)
+        return -1;
+    if (mediation != NULL && parse_mediation(m, mediation) != 0)
+        return -1;
     return 0;
 }
 
@@ -881,6 +1030,10 @@ void topo_model_free(topo_model *m)
     free(m->polygons);
     free(m->categories);
     free(m->rules);
+    free(m->addresses);
+    free(m->committees);
+    free(m->mediators);
+    clear_set(&m->mediation_ids);
     clear_set(&m->ids);
     clear_set(&m->codes);
     clear_set(&m->category_codes);

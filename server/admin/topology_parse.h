@@ -42,6 +42,8 @@ typedef struct polygon_rec {
 } polygon_rec;
 
 #define OPEN311_MAX_KEYWORDS 16
+#define CATEGORY_MAX_KEYWORDS 32
+#define UNIT_MAX_ADDRESSES 2000
 
 typedef struct category_rec {
     char path[PATH_LEN];
@@ -51,7 +53,18 @@ typedef struct category_rec {
     const char *open311_keywords[OPEN311_MAX_KEYWORDS];
     size_t n_open311_keywords;
     int photo_to_conclude; /* concluded only with a photo (evidence; docs/topology.md) */
+    /* The front desk's suggestions (docs/front-desk.md). */
+    const char *keywords[CATEGORY_MAX_KEYWORDS];
+    size_t n_keywords;
 } category_rec;
+
+/* An address people name, in a grid or a village (the front desk's picker,
+ * docs/front-desk.md). */
+typedef struct address_rec {
+    char path[PATH_LEN];
+    const char *unit, *text;
+    double lat, lng;
+} address_rec;
 
 typedef struct rule_rec {
     char path[PATH_LEN];
@@ -63,6 +76,17 @@ typedef struct rule_rec {
     uint32_t ack, ack_warn, conclude, conclude_warn;
     int working; /* "time": "working" (limits in working days or working time) */
 } rule_rec;
+
+/* The mediation section (docs/mediation.md): committees and their mediators. */
+typedef struct committee_rec {
+    char path[PATH_LEN];
+    const char *id, *name, *serves;
+} committee_rec;
+
+typedef struct mediator_rec {
+    char path[PATH_LEN];
+    const char *id, *name, *phone, *committee;
+} mediator_rec;
 
 typedef struct seen {
     const char *key; /* borrowed from the JSON document */
@@ -82,10 +106,15 @@ typedef struct topo_model {
     ARRAY(polygon_rec, polygons);
     ARRAY(category_rec, categories);
     ARRAY(rule_rec, rules);
-    int has_rules; /* the file has a "rules" member (possibly empty) */
+    ARRAY(address_rec, addresses);
+    ARRAY(committee_rec, committees);
+    ARRAY(mediator_rec, mediators);
+    int has_mediation;        /* the file has a "mediation" member */
+    int mediation_limit_days; /* 0: not given (the database's stays) */
+    int has_rules;            /* the file has a "rules" member (possibly empty) */
     const char *district;
     size_t n_towns, n_villages, n_grids;
-    seen *ids, *codes, *category_codes, *rule_keys;
+    seen *ids, *codes, *category_codes, *rule_keys, *mediation_ids;
     char dept_line_path[FQ_LINE_COUNT][PATH_LEN];
     fq_geo_builder *geo;
     char err[1024];

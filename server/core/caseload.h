@@ -51,6 +51,9 @@ typedef struct fq_case {
     /* Suspended (中止) since this wall-clock time, or 0: its clocks stand
      * still and no limit is pending (docs/console.md, "Suspension"). */
     int64_t suspended_ms;
+    /* Its mediation (fq_mediation_state, mediation.h): none, open or ended
+     * (a reopened incident whose mediation ended). */
+    uint8_t mediation;
 } fq_case;
 
 /* Its holder acknowledged it (an extension may be waiting): the

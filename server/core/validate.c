@@ -156,6 +156,13 @@ int fq_validate_report(const Fengqiao__V1__ReportIncident *r, int64_t now_ms, in
         return rv;
     if ((rv = check_phone(r->reporter_phone, err, err_len)) != 0)
         return rv;
+    /* The front desk's: the identity number as lists show it (masked). */
+    if ((rv = check_text("reporter_id_number", r->reporter_id_number, 24, 0, ONE_LINE, err,
+                         err_len)) != 0)
+        return rv;
+    if (r->matter < FENGQIAO__V1__MATTER__MATTER_UNSPECIFIED ||
+        r->matter > FENGQIAO__V1__MATTER__DISPUTE)
+        return fq_errf(err, err_len, "matter must be 0-5, got %d", (int)r->matter);
     if (r->occurred_at_ms != 0) {
         if (r->occurred_at_ms < FQ_EARLIEST_OCCURRED_MS)
             return fq_errf(err, err_len, "occurred_at_ms is before 2000-01-01");
@@ -196,17 +203,114 @@ int fq_validate_action(const Fengqiao__V1__AssignmentAction *a, int64_t now_ms, 
     return check_attachment_names(a->attachments, a->n_attachments, err, err_len);
 }
 
+static int valid_phone(const char *s)
+{
+    size_t n = strlen(s);
+    if (n > FQ_PARTY_PHONE_MAX_CHARS)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '-' || s[i] == ' '))
+            return 0;
+    return 1;
+}
+
+/* The fields each mediation step takes, and only those: a field of another
+ * step is a mistake of the sender's, not something to drop quietly. */
+static int validate_mediation(Fengqiao__V1__CommandKind kind, const Fengqiao__V1__Mediation *m,
+                              int64_t now_ms, char *err, size_t err_len)
+{
+    int open = kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_OPEN;
+    int session = kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_SESSION;
+    int agree = kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_AGREE;
+    int fail = kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_FAIL;
+    if (!open && (m->n_parties || m->committee[0] || m->n_mediators))
+        return fq_errf(err, err_len, "only opening a mediation names parties and mediators");
+    if (!session && (m->session_at_ms || m->place[0] || m->n_attendees))
+        return fq_errf(err, err_len, "only a session has a time, a place and attendees");
+    if (!agree && (m->agreement[0] || m->n_photos))
+        return fq_errf(err, err_len, "only an agreement has a text and photos");
+    if (!fail && m->transferred_to != FENGQIAO__V1__TRANSFER_TO__TRANSFER_UNSPECIFIED)
+        return fq_errf(err, err_len, "only a failed mediation is transferred on");
+    if (open) {
+        if (m->n_parties > FQ_MEDIATION_MAX_PARTIES)
+            return fq_errf(err, err_len, "at most %d parties", FQ_MEDIATION_MAX_PARTIES);
+        int applicants = 0, respondents = 0;
+        for (size_t i = 0; i < m->n_parties; i++) {
+            const Fengqiao__V1__MediationParty *p = m->parties[i];
+            char field[40];
+            if (p->side == FENGQIAO__V1__PARTY_SIDE__PARTY_APPLICANT)
+                applicants++;
+            else if (p->side == FENGQIAO__V1__PARTY_SIDE__PARTY_RESPONDENT)
+                respondents++;
+            else
+                return fq_errf(err, err_len, "parties[%zu].side must be applicant or respondent",
+                               i);
+            snprintf(field, sizeof field, "parties[%zu].name", i);
+            if (check_text(field, p->name, FQ_PARTY_NAME_MAX_CHARS, 1, ONE_LINE, err, err_len))
+                return -1;
+            snprintf(field, sizeof field, "parties[%zu].role", i);
+            if (check_text(field, p->role, FQ_PARTY_NAME_MAX_CHARS, 0, ONE_LINE, err, err_len))
+                return -1;
+            if (!valid_phone(p->phone))
+                return fq_errf(err, err_len,
+                               "parties[%zu].phone must be at most %d of 0-9, '+', '-', ' '", i,
+                               FQ_PARTY_PHONE_MAX_CHARS);
+        }
+        if (applicants == 0 || respondents == 0)
+            return fq_errf(err, err_len, "a dispute has at least one applicant and one respondent");
+        if (m->committee[0] == '\0' && m->n_mediators == 0)
+            return fq_errf(err, err_len, "name a mediation committee or mediators");
+        if (m->committee[0] != '\0' && !fq_valid_id(m->committee))
+            return fq_errf(err, err_len, "committee is not a committee id");
+        if (m->n_mediators > FQ_MEDIATION_MAX_MEDIATORS)
+            return fq_errf(err, err_len, "at most %d mediators", FQ_MEDIATION_MAX_MEDIATORS);
+        for (size_t i = 0; i < m->n_mediators; i++)
+            if (!fq_valid_id(m->mediators[i]))
+                return fq_errf(err, err_len, "mediators[%zu] is not a mediator id", i);
+    }
+    if (session) {
+        if (m->session_at_ms < FQ_EARLIEST_OCCURRED_MS || m->session_at_ms > now_ms + 3600000)
+            return fq_errf(err, err_len,
+                           "session_at_ms is when the session was held: not in the future");
+        if (check_text("place", m->place, FQ_ADDRESS_MAX_CHARS, 1, ONE_LINE, err, err_len))
+            return -1;
+        if (m->n_attendees == 0 || m->n_attendees > FQ_MEDIATION_MAX_ATTENDEES)
+            return fq_errf(err, err_len, "attendees: 1 to %d names", FQ_MEDIATION_MAX_ATTENDEES);
+        for (size_t i = 0; i < m->n_attendees; i++) {
+            char field[40];
+            snprintf(field, sizeof field, "attendees[%zu]", i);
+            if (check_text(field, m->attendees[i], FQ_PARTY_NAME_MAX_CHARS, 1, ONE_LINE, err,
+                           err_len))
+                return -1;
+        }
+    }
+    if (agree) {
+        if (check_text("agreement", m->agreement, FQ_AGREEMENT_MAX_CHARS, 1, MULTI_LINE, err,
+                       err_len))
+            return -1;
+        if (m->n_photos > 4)
+            return fq_errf(err, err_len, "at most 4 photos of the signed agreement");
+        if (check_attachment_names(m->photos, m->n_photos, err, err_len) != 0)
+            return -1;
+    }
+    if (fail && (m->transferred_to < FENGQIAO__V1__TRANSFER_TO__TRANSFER_COURT ||
+                 m->transferred_to > FENGQIAO__V1__TRANSFER_TO__TRANSFER_OTHER))
+        return fq_errf(err, err_len,
+                       "transferred_to must be court, arbitration, petition_office or other");
+    return 0;
+}
+
 int fq_validate_command(const Fengqiao__V1__ConsoleCommand *c, int64_t now_ms, char *err,
                         size_t err_len)
 {
     if (c->incident_id == 0 || c->incident_id > (uint64_t)INT64_MAX)
         return fq_errf(err, err_len, "incident_id must be between 1 and 2^63-1");
     if (c->kind < FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN ||
-        c->kind > FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME)
+        c->kind > FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_FAIL)
         return fq_errf(err, err_len,
                        "kind must be assign, escalate, conclude, approve or deny an "
-                       "extension, supervise, merge, reopen, verify, follow up, suspend or "
-                       "resume");
+                       "extension, supervise, merge, reopen, verify, follow up, suspend, "
+                       "resume, or a mediation's open, session, agree or fail");
     if (check_text("reason", c->reason, FQ_NOTE_MAX_CHARS, 1, MULTI_LINE, err, err_len) != 0)
         return -1;
     int assign = c->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN;
@@ -242,5 +346,10 @@ int fq_validate_command(const Fengqiao__V1__ConsoleCommand *c, int64_t now_ms, c
                        "most 365 days from now");
     if (!supervise && c->deadline_ms != 0)
         return fq_errf(err, err_len, "only supervise takes a deadline");
-    return 0;
+    int mediation = c->kind >= FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_OPEN &&
+                    c->kind <= FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_FAIL;
+    if (mediation != (c->mediation != NULL))
+        return fq_errf(err, err_len,
+                       "a mediation command, and only one, carries its mediation details");
+    return mediation ? validate_mediation(c->kind, c->mediation, now_ms, err, err_len) : 0;
 }

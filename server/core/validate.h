@@ -39,6 +39,14 @@ int fq_validate_report(const Fengqiao__V1__ReportIncident *report, int64_t now_m
 int fq_validate_action(const Fengqiao__V1__AssignmentAction *a, int64_t now_ms, char *err,
                        size_t err_len);
 
+/* A mediation's bounds (docs/mediation.md). */
+#define FQ_PARTY_NAME_MAX_CHARS 100
+#define FQ_PARTY_PHONE_MAX_CHARS 24
+#define FQ_AGREEMENT_MAX_CHARS 8000
+#define FQ_MEDIATION_MAX_PARTIES 20
+#define FQ_MEDIATION_MAX_MEDIATORS 8
+#define FQ_MEDIATION_MAX_ATTENDEES 30
+
 /* The field checks of a console's command (not the jurisdiction, not the
  * state: the routing core checks those). */
 int fq_validate_command(const Fengqiao__V1__ConsoleCommand *c, int64_t now_ms, char *err,

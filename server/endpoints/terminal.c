@@ -667,6 +667,7 @@ static void action_done(fq_store_op *op, int status, const char *message)
     const char *seqs = applied && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : NULL;
     char state[24];
     snprintf(state, sizeof state, "%s", a->ticket.answer);
+    int mediation_step = a->ticket.mediation_record != NULL; /* released by act_done */
     fq_dispatch_act_done(t->dispatch, &a->ticket, applied, seqs);
     if (applied) {
         t->stats.actions++;
@@ -678,6 +679,14 @@ static void action_done(fq_store_op *op, int status, const char *message)
          * re-decision of ours not yet written): ask again shortly. */
         reply_status(t, a->token, a->key, a->mid, ST(BUSY),
                      "the incident changed meanwhile; retry");
+    } else if (status == FQ_STORE_EREJECTED && mediation_step &&
+               strcmp(op->sqlstate, "P0001") == 0) {
+        /* What only the database knows about a mediation step (no such
+         * committee or mediator; migration 0028): the sender's mistake,
+         * said in the trigger's words, and nothing was stored. */
+        const char *why = strstr(op->error, ": ");
+        refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid, ST(INVALID),
+               why != NULL ? why + 2 : op->error);
     } else {
         reply_status(t, a->token, a->key, a->mid,
                      status == FQ_STORE_EREJECTED ? ST(INTERNAL) : ST(BUSY), message);
@@ -826,15 +835,20 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         return;
     }
     /* The photos are the bytes the signed refs name, and real images, or
-     * nothing of the action is done. A command names none. */
+     * nothing of the action is done. A command names none, but for a
+     * mediation's agreement: the photos of the signed agreement. */
     fq_evidence evidence;
-    int ev =
-        command ? FQ_EVIDENCE_OK
-                : fq_evidence_check(action->attachments, action->n_attachments, opened->attachments,
-                                    opened->n_attachments, &evidence, err, sizeof err);
-    if (command && opened->n_attachments > 0) {
+    int agreement = command && command->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_AGREE;
+    int ev = agreement ? fq_evidence_check(command->mediation->photos, command->mediation->n_photos,
+                                           opened->attachments, opened->n_attachments, &evidence,
+                                           err, sizeof err)
+             : command ? FQ_EVIDENCE_OK
+                       : fq_evidence_check(action->attachments, action->n_attachments,
+                                           opened->attachments, opened->n_attachments, &evidence,
+                                           err, sizeof err);
+    if (command && !agreement && opened->n_attachments > 0) {
         refuse(t, token, node->key, opened->envelope_bytes, opened->envelope_len, node->id, mid,
-               ST(INVALID), "a console command carries no photos");
+               ST(INVALID), "a console command carries no photos (but a mediation's agreement)");
         return;
     }
     if (ev != FQ_EVIDENCE_OK) {
@@ -977,7 +991,7 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
             free_action(a);
             return;
         }
-        if (!command && fq_attachment_rows_build(&a->photos, &evidence) != 0) {
+        if ((!command || agreement) && fq_attachment_rows_build(&a->photos, &evidence) != 0) {
             fq_dispatch_act_done(t->dispatch, &a->ticket, 0, NULL);
             reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
             free_action(a);

@@ -20,6 +20,7 @@
 #include "fq_wire.h"
 #include "nodecall.h"
 #include "outbox.h"
+#include "mediationreq.h"
 #include "outbox_rows.h"
 #include "pbjson.h"
 #include "requestid.h"
@@ -90,8 +91,10 @@ struct fq_api {
     fq_dispatch *dispatch;
     fq_store *read_store;
     feed *feeds;
-    fq_api_part_fn field, attachments, judgment;
-    void *field_user, *attachments_user, *judgment_user;
+    fq_api_part_fn field, attachments, frontdesk, mediation, judgment;
+    void *field_user, *attachments_user, *frontdesk_user, *mediation_user, *judgment_user;
+    fq_api_part_fn upward; /* /api/v1/upward/ (upward_api.h) */
+    void *upward_user;
     uv_timer_t *keepalive;
     int stopped;
     _Alignas(max_align_t) uint8_t arena_buf[ARENA_BYTES]; /* protobuf-c lays structs in it */
@@ -192,9 +195,11 @@ static void pending_release(fq_nodecall *c)
 
 static void on_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply);
 
-/* Seals and sends one console query or command as the person's node. */
-static void send_console(pending *p, Fengqiao__V1__ConsoleQuery *q, Fengqiao__V1__ConsoleCommand *c,
-                         uint64_t message_id)
+/* Seals and sends one console query or command as the person's node, with
+ * the photos' bytes beside it (a mediation's agreement), if any. */
+static void send_console_attached(pending *p, Fengqiao__V1__ConsoleQuery *q,
+                                  Fengqiao__V1__ConsoleCommand *c, uint64_t message_id,
+                                  const ProtobufCBinaryData *photos, size_t n_photos)
 {
     Fengqiao__V1__Envelope env;
     fengqiao__v1__envelope__init(&env);
@@ -206,7 +211,13 @@ static void send_console(pending *p, Fengqiao__V1__ConsoleQuery *q, Fengqiao__V1
         env.body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_COMMAND;
         env.console_command = c;
     }
-    fq_nodecall_send(&p->call, &env, NULL, 0);
+    fq_nodecall_send(&p->call, &env, photos, n_photos);
+}
+
+static void send_console(pending *p, Fengqiao__V1__ConsoleQuery *q, Fengqiao__V1__ConsoleCommand *c,
+                         uint64_t message_id)
+{
+    send_console_attached(p, q, c, message_id, NULL, 0);
 }
 
 static uint64_t random_message_id(void)
@@ -633,22 +644,38 @@ static void handle_stats(fq_api *api, fq_web_req *r)
 static void handle_command(fq_api *api, fq_web_req *r, uint64_t id)
 {
     const fq_web_session *s = fq_web_req_session(r);
-    if (s->role == FQ_WEB_VIEWER) {
-        fq_web_respond_error(r, 403, "role", "a viewer cannot give commands", 0);
+    if (s->role == FQ_WEB_VIEWER || s->role == FQ_WEB_RECEPTIONIST) {
+        fq_web_respond_error(r, 403, "role",
+                             s->role == FQ_WEB_VIEWER
+                                 ? "a viewer cannot give commands"
+                                 : "a receptionist registers cases; dispatch is the operators'",
+                             0);
         return;
     }
     size_t len = 0;
     const uint8_t *body = fq_web_req_body(r, &len);
-    fq_webcmd *cmd = malloc(sizeof *cmd);
-    if (cmd == NULL) {
+    /* A command, with a mediation's part when it is a mediation step. */
+    fq_mediation_cmd *med = malloc(sizeof *med);
+    if (med == NULL) {
         fq_web_respond_error(r, 503, "busy", "out of memory", 1);
         return;
     }
+    fq_webcmd *cmd = &med->cmd;
     char err[200];
-    if (fq_webcmd_decode((const char *)(body ? body : (const uint8_t *)""), len, cmd, err,
-                         sizeof err) != 0) {
-        fq_web_respond_error(r, 400, "invalid", err, 0);
-        free(cmd);
+    int rc = fq_mediationreq_decode((const char *)(body ? body : (const uint8_t *)""), len, med,
+                                    err, sizeof err);
+    if (rc != FQ_FIELDREQ_OK) {
+        fq_web_respond_error(r,
+                             rc == FQ_FIELDREQ_ETOOLARGE   ? 413
+                             : rc == FQ_FIELDREQ_ENOTIMAGE ? 415
+                             : rc == FQ_FIELDREQ_ENOMEM    ? 503
+                                                           : 400,
+                             rc == FQ_FIELDREQ_ETOOLARGE   ? "too_large"
+                             : rc == FQ_FIELDREQ_ENOTIMAGE ? "not_an_image"
+                             : rc == FQ_FIELDREQ_ENOMEM    ? "busy"
+                                                           : "invalid",
+                             err, 0);
+        free(med);
         return;
     }
     if (cmd->command.kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE &&
@@ -667,9 +694,18 @@ static void handle_command(fq_api *api, fq_web_req *r, uint64_t id)
     }
     cmd->command.incident_id = id;
     pending *p = pending_new(api, r, W_COMMAND);
-    if (p != NULL)
-        send_console(p, NULL, &cmd->command, fq_request_message_id(p->call.node, cmd->request_id));
-    free(cmd);
+    if (p != NULL) {
+        ProtobufCBinaryData bytes[FQ_FIELD_MAX_PHOTOS];
+        for (size_t i = 0; i < med->photos.n; i++) {
+            bytes[i].data = med->photos.photo[i].bytes;
+            bytes[i].len = med->photos.photo[i].len;
+        }
+        send_console_attached(p, NULL, &cmd->command,
+                              fq_request_message_id(p->call.node, cmd->request_id), bytes,
+                              med->photos.n);
+    }
+    fq_fieldreq_photos_free(&med->photos);
+    free(med);
 }
 
 /* ---- the live feed ---- */
@@ -1106,8 +1142,14 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         api->field(api->field_user, r);
     else if (strncmp(rest, "attachments/", 12) == 0 && api->attachments != NULL)
         api->attachments(api->attachments_user, r);
+    else if (strncmp(rest, "frontdesk/", 10) == 0 && api->frontdesk != NULL)
+        api->frontdesk(api->frontdesk_user, r);
+    else if (strncmp(rest, "mediation/", 10) == 0 && api->mediation != NULL)
+        api->mediation(api->mediation_user, r);
     else if (strncmp(rest, "judgment/", 9) == 0 && api->judgment != NULL)
         api->judgment(api->judgment_user, r);
+    else if (strncmp(rest, "upward/", 7) == 0 && api->upward != NULL)
+        api->upward(api->upward_user, r);
     else if (strncmp(rest, "incidents/", 10) == 0) {
         uint64_t id = 0;
         const char *tail = NULL;
@@ -1154,10 +1196,28 @@ void fq_api_set_field(fq_api *api, fq_api_part_fn handle, void *user)
     api->field_user = user;
 }
 
+void fq_api_set_upward(fq_api *api, fq_api_part_fn handle, void *user)
+{
+    api->upward = handle;
+    api->upward_user = user;
+}
+
 void fq_api_set_attachments(fq_api *api, fq_api_part_fn handle, void *user)
 {
     api->attachments = handle;
     api->attachments_user = user;
+}
+
+void fq_api_set_frontdesk(fq_api *api, fq_api_part_fn handle, void *user)
+{
+    api->frontdesk = handle;
+    api->frontdesk_user = user;
+}
+
+void fq_api_set_mediation(fq_api *api, fq_api_part_fn handle, void *user)
+{
+    api->mediation = handle;
+    api->mediation_user = user;
 }
 
 void fq_api_set_judgment(fq_api *api, fq_api_part_fn handle, void *user)

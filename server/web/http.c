@@ -666,7 +666,8 @@ static void on_keepalive(uv_timer_t *t)
 
 static void session_json(const fq_cached_session *cs, json_object **out)
 {
-    static const char *const roles[] = {"viewer", "operator", "supervisor", "worker"};
+    static const char *const roles[] = {"viewer", "operator", "supervisor", "worker",
+                                        "receptionist"};
     json_object *doc = json_object_new_object();
     json_object_object_add(doc, "account", json_object_new_string(cs->s.account));
     json_object_object_add(doc, "display_name", json_object_new_string(cs->s.display_name));
@@ -692,10 +693,11 @@ static void session_json(const fq_cached_session *cs, json_object **out)
 
 static fq_web_role role_parse(const char *text)
 {
-    return strcmp(text, "supervisor") == 0 ? FQ_WEB_SUPERVISOR
-           : strcmp(text, "operator") == 0 ? FQ_WEB_OPERATOR
-           : strcmp(text, "worker") == 0   ? FQ_WEB_WORKER
-                                           : FQ_WEB_VIEWER;
+    return strcmp(text, "supervisor") == 0     ? FQ_WEB_SUPERVISOR
+           : strcmp(text, "operator") == 0     ? FQ_WEB_OPERATOR
+           : strcmp(text, "worker") == 0       ? FQ_WEB_WORKER
+           : strcmp(text, "receptionist") == 0 ? FQ_WEB_RECEPTIONIST
+                                               : FQ_WEB_VIEWER;
 }
 
 /* FQ_SQL_WEB_SERVES from column `col` on: what a worker account serves. A
@@ -828,6 +830,18 @@ static size_t body_cap(const char *method, const char *path)
         while (*p >= '0' && *p <= '9')
             p++;
         if (strcmp(p, "/actions") == 0)
+            return FQ_WEB_MAX_UPLOAD_BODY;
+    }
+    /* A console's command: a mediation's agreement brings the photos of
+     * the signed agreement (docs/mediation.md). */
+    static const char incidents[] = "/api/v1/incidents/";
+    if (strncmp(path, incidents, sizeof incidents - 1) == 0) {
+        const char *p = path + sizeof incidents - 1;
+        if (*p < '0' || *p > '9')
+            return FQ_WEB_MAX_BODY;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (strcmp(p, "/commands") == 0)
             return FQ_WEB_MAX_UPLOAD_BODY;
     }
     return FQ_WEB_MAX_BODY;

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       cmd.request_id[i] == '-');
     const Fengqiao__V1__ConsoleCommand *c = &cmd.command;
     FQ_FUZZ_CHECK(c->kind >= FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN &&
-                  c->kind <= FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME);
+                  c->kind <= FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_FAIL);
     FQ_FUZZ_CHECK(c->reason != NULL && c->reason[0] != '\0' && strlen(c->reason) <= 8000);
     check_id(c->target_unit);
     check_id(c->target_worker);

@@ -12,8 +12,12 @@
  *     stats FROM_MS TO_MS BY
  *     command KIND ID --reason R [--unit U] [--worker W] [--co A,B] [--deadline-ms N]
  *             [--into ID] [--satisfaction N]
+ *             [--applicant NAME] [--respondent NAME] [--committee C] [--mediator M]
+ *             [--session-at-ms N] [--place P] [--attendee NAME] [--agreement TEXT]
+ *             [--transfer court|arbitration|petition_office|other]
  *       (KIND: assign escalate conclude approve deny supervise merge reopen verify
- *        follow_up suspend resume)
+ *        follow_up suspend resume mediation_open mediation_session mediation_agree
+ *        mediation_fail; the --applicant .. --transfer options fill its Mediation)
  *     reply ID NOTE        (a terminal's reply to a supervision order)
  *     sync AFTER_SEQ
  *
@@ -192,12 +196,35 @@ int main(int argc, char **argv)
         query.query_case = FENGQIAO__V1__CONSOLE_QUERY__QUERY_STATS;
         query.stats = &stats;
     } else if (strcmp(cmd, "command") == 0 && i + 1 < argc) {
-        static const char *kinds[] = {"",          "assign",    "escalate", "conclude", "approve",
-                                      "deny",      "supervise", "merge",    "reopen",   "verify",
-                                      "follow_up", "suspend",   "resume"};
-        for (int k = 1; k < 13; k++)
+        static const char *kinds[] = {"",
+                                      "assign",
+                                      "escalate",
+                                      "conclude",
+                                      "approve",
+                                      "deny",
+                                      "supervise",
+                                      "merge",
+                                      "reopen",
+                                      "verify",
+                                      "follow_up",
+                                      "suspend",
+                                      "resume",
+                                      "mediation_open",
+                                      "mediation_session",
+                                      "mediation_agree",
+                                      "mediation_fail"};
+        static Fengqiao__V1__Mediation med;
+        static Fengqiao__V1__MediationParty party[8], *party_ptr[8];
+        static char *mediators[8], *attendees[8];
+        fengqiao__v1__mediation__init(&med);
+        med.parties = party_ptr;
+        med.mediators = mediators;
+        med.attendees = attendees;
+        for (int k = 1; k < 17; k++)
             if (strcmp(argv[i], kinds[k]) == 0)
                 command.kind = (Fengqiao__V1__CommandKind)k;
+        if (command.kind >= FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_OPEN)
+            command.mediation = &med;
         command.incident_id = strtoull(argv[i + 1], NULL, 10);
         for (i += 2; i + 1 < argc; i += 2) {
             const char *a = argv[i], *v = argv[i + 1];
@@ -213,6 +240,31 @@ int main(int argc, char **argv)
                 command.merge_into = strtoull(v, NULL, 10);
             else if (strcmp(a, "--satisfaction") == 0)
                 command.satisfaction = (uint32_t)atoi(v);
+            else if ((strcmp(a, "--applicant") == 0 || strcmp(a, "--respondent") == 0) &&
+                     med.n_parties < 8) {
+                Fengqiao__V1__MediationParty *p = &party[med.n_parties];
+                fengqiao__v1__mediation_party__init(p);
+                p->side = a[2] == 'a' ? FENGQIAO__V1__PARTY_SIDE__PARTY_APPLICANT
+                                      : FENGQIAO__V1__PARTY_SIDE__PARTY_RESPONDENT;
+                p->name = (char *)v;
+                party_ptr[med.n_parties++] = p;
+            } else if (strcmp(a, "--committee") == 0)
+                med.committee = (char *)v;
+            else if (strcmp(a, "--mediator") == 0 && med.n_mediators < 8)
+                mediators[med.n_mediators++] = (char *)v;
+            else if (strcmp(a, "--session-at-ms") == 0)
+                med.session_at_ms = strtoll(v, NULL, 10);
+            else if (strcmp(a, "--place") == 0)
+                med.place = (char *)v;
+            else if (strcmp(a, "--attendee") == 0 && med.n_attendees < 8)
+                attendees[med.n_attendees++] = (char *)v;
+            else if (strcmp(a, "--agreement") == 0)
+                med.agreement = (char *)v;
+            else if (strcmp(a, "--transfer") == 0)
+                med.transferred_to = strcmp(v, "court") == 0             ? 1
+                                     : strcmp(v, "arbitration") == 0     ? 2
+                                     : strcmp(v, "petition_office") == 0 ? 3
+                                                                         : 4;
             else if (strcmp(a, "--co") == 0) {
                 snprintf(co_buf, sizeof co_buf, "%s", v);
                 for (char *p = strtok(co_buf, ","); p && command.n_co_units < 8;

@@ -12,7 +12,9 @@ import { IncidentPanel } from './incident.js';
 import { Alerts } from './alerts.js';
 import { Stats } from './stats.js';
 import { Roster } from './roster.js';
+import { MediationList } from './mediation.js';
 import { LiveFeed } from './live.js';
+import { FrontDesk } from './frontdesk.js';
 import { Judgment } from './judgment.js';
 
 const root = document.getElementById('app');
@@ -58,6 +60,9 @@ class Console {
         });
         this.stats = new Stats(topo);
         this.roster = new Roster(topo);
+        // The front desk (综合受理, docs/front-desk.md): a receptionist's first tab.
+        this.frontdesk = session.role === 'receptionist' ? new FrontDesk(topo, session, { onOpen: (id) => this.openIncident(id) }) : null;
+        this.mediationList = new MediationList({ onOpen: (id) => this.openIncident(id) });
         this.judgment = new Judgment({ onOpen: (id) => this.openIncident(id), alerts: this.alerts });
         // A refetch folded into the end of a quiet time may come due after sign-out: it is dropped.
         const live = (fn) => coalesce(() => { if (!this.stopped) fn(); }, REFETCH_MS);
@@ -92,6 +97,9 @@ class Console {
         this.tabs = {};
         const tabBar = el('nav', { class: 'tabs', role: 'tablist' });
         const views = el('div', { class: 'views' });
+        const tabList = [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['mediation', this.mediationList, 'tabMediation']];
+        if (this.frontdesk) tabList.unshift(['frontdesk', this.frontdesk, 'tabFrontDesk']);
+        for (const [key, view, title] of tabList) {
         for (const [key, view, title] of [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['judgment', this.judgment, 'tabJudgment']]) {
             const button = el('button', { type: 'button', role: 'tab', onclick: () => this.showTab(key) }, t(title));
             tabBar.appendChild(button);
@@ -107,6 +115,7 @@ class Console {
             onOpen: (id) => this.openIncident(id),
             gridInfo: (gridId) => this.roster.gridInfo(gridId, this.openIncidents, (id) => this.openIncident(id)),
         });
+        this.showTab(this.frontdesk ? 'frontdesk' : 'board');
         this.judgment.setMap(this.map.map);
         this.showTab('board');
     }
@@ -155,6 +164,7 @@ class Console {
         this.refreshBoard();
         this.refreshMap();
         this.refreshRoster();
+        if (this.current === 'mediation') this.mediationList.refresh();
         if (this.panel.isOpenFor(item.incident_id)) this.refreshIncident();
     }
 
@@ -179,6 +189,8 @@ class Console {
         this.current = key;
         if (key === 'stats' && !this.stats.loaded) this.stats.refresh();
         if (key === 'roster') this.roster.refresh();
+        if (key === 'frontdesk') this.frontdesk.shown();
+        if (key === 'mediation') this.mediationList.refresh();
         if (key === 'judgment' && !this.judgment.loaded) this.judgment.refresh();
     }
 

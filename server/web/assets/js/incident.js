@@ -9,6 +9,8 @@ import { t, label } from './i18n.js';
 import { countdown, stateLabel, isOpen, suspendedMark } from './board.js';
 import { PlaceMap } from './map.js';
 import { timelineReason, attachmentThumbs } from './timeline.js';
+import { MediationPanel } from './mediation.js';
+import { upwardSection } from './upward.js';
 
 const OPEN_COMMANDS = ['assign', 'escalate', 'supervise', 'approve_extension', 'deny_extension', 'merge', 'conclude'];
 const CLOSED_COMMANDS = ['verify', 'follow_up', 'reopen'];
@@ -16,7 +18,7 @@ const CLOSED_COMMANDS = ['verify', 'follow_up', 'reopen'];
 const SUSPENDED_COMMANDS = ['resume', 'conclude', 'merge'];
 
 function commandsFor(inc, role) {
-    if (role === 'viewer') return [];
+    if (role === 'viewer' || role === 'receptionist') return [];
     if (isOpen(inc) && inc.suspended_at_ms) return SUSPENDED_COMMANDS;
     let kinds = isOpen(inc) ? OPEN_COMMANDS.concat(['suspend']) : CLOSED_COMMANDS;
     // Supervision orders and suspensions are a supervisor's (docs/web-console.md).
@@ -41,6 +43,7 @@ export class IncidentPanel {
             el('header', null, this.title, el('button', { type: 'button', class: 'close', onclick: () => this.close(), title: 'Esc' }, t('close'))),
             el('div', { class: 'incident-scroll' }, this.mapBox, this.content));
         this.placeMap = null;
+        this.mediation = new MediationPanel(session, { onChanged: () => { this.onChanged(); this.refresh(); } });
     }
 
     isOpenFor(id) { return this.id && String(this.id) === String(id); }
@@ -127,7 +130,13 @@ export class IncidentPanel {
             this.formKey = formKey;
             this.form = this.commandForm(inc);
         }
-        replace(this.content, details, desc, this.form,
+        this.mediation.show(inc);
+        replace(this.content, details, desc, this.mediation.node, this.form,
+        // The reports upward, when there are any, once read (docs/upward.md).
+        const upward = el('div', { class: 'upward-box' });
+        const gen = this.generation;
+        upwardSection(inc.incident_id, topo).then((s) => { if (s && gen === this.generation) replace(upward, s); });
+        replace(this.content, details, desc, this.form, upward,
             el('section', null, el('h3', null, t('timeline')), events));
     }
 

@@ -1,0 +1,180 @@
+/* mediation_reads: the mediation's reads (mediation_reads.h). */
+#include "mediation_reads.h"
+
+#include "statements.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fq_mediation_reads {
+    fq_store *read_store;
+};
+
+typedef struct mediation_read {
+    fq_store_op op;
+    fq_web_req *r;
+    int detail; /* a case: (allowed, doc) */
+    char params[4][72];
+} mediation_read;
+
+static void read_done(fq_store_op *op, int status, const char *message)
+{
+    mediation_read *q = (mediation_read *)op;
+    const PGresult *res = op->result;
+    if (status != FQ_STORE_OK || res == NULL) {
+        fq_web_respond_error(q->r, 503, "busy",
+                             message && message[0] ? message : "the database is away; retry", 2);
+    } else if (q->detail && (PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] != 't')) {
+        /* None with that id, or outside: the same answer, so ids cannot be
+         * probed. */
+        fq_web_respond_error(q->r, 403, "forbidden",
+                             "no such incident inside this account's jurisdiction", 0);
+    } else if (PQntuples(res) != 1) {
+        fq_web_respond_error(q->r, 503, "busy", "the database answered no row (a bug)", 1);
+    } else {
+        int col = q->detail ? 1 : 0;
+        const char *doc = PQgetisnull(res, 0, col) ? "null" : PQgetvalue(res, 0, col);
+        if (q->detail) {
+            /* {"mediation": …}: null when the incident has none. */
+            size_t n = strlen(doc) + 32;
+            char *body = malloc(n);
+            if (body == NULL) {
+                fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
+            } else {
+                int len = snprintf(body, n, "{\"mediation\":%s}", doc);
+                fq_web_respond(q->r, 200, "application/json; charset=utf-8", body, (size_t)len);
+                free(body);
+            }
+        } else {
+            fq_web_respond(q->r, 200, "application/json; charset=utf-8", doc, strlen(doc));
+        }
+    }
+    free(q);
+}
+
+static int param_ms(fq_web_req *r, const char *name, long long *out)
+{
+    const char *v = fq_web_req_query(r, name);
+    char *end = NULL;
+    long long x = v != NULL && isdigit((unsigned char)v[0]) ? strtoll(v, &end, 10) : -1;
+    if (v == NULL || x < 0 || *end != '\0' || x > 253402300799999LL) {
+        char msg[120];
+        snprintf(msg, sizeof msg, "%s is required: epoch milliseconds", name);
+        fq_web_respond_error(r, 400, "invalid", msg, 0);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+void fq_mediation_reads_handle(void *user, fq_web_req *r)
+{
+    fq_mediation_reads *m = user;
+    static const char prefix[] = "/api/v1/mediation/";
+    const char *path = fq_web_req_path(r);
+    if (strcmp(fq_web_req_method(r), "GET") != 0) {
+        fq_web_respond_error(r, 405, "method",
+                             "the mediation's reads are GET; its steps are "
+                             "commands on the incident",
+                             0);
+        return;
+    }
+    const char *rest = path + sizeof prefix - 1;
+    const fq_web_session *s = fq_web_req_session(r);
+    mediation_read *q = calloc(1, sizeof *q);
+    if (q == NULL) {
+        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        return;
+    }
+    q->r = r;
+    fq_store_op *op = &q->op;
+    op->kind = FQ_STORE_OP_READ;
+    op->done = read_done;
+    if (strcmp(rest, "cases") == 0) {
+        const char *state = fq_web_req_query(r, "state");
+        if (state == NULL)
+            state = "open";
+        if (strcmp(state, "open") != 0 && strcmp(state, "ended") != 0) {
+            fq_web_respond_error(r, 400, "invalid", "state must be open or ended", 0);
+            free(q);
+            return;
+        }
+        snprintf(q->params[0], sizeof q->params[0], "%s", state);
+        snprintf(q->params[1], sizeof q->params[1], "%s", s->jurisdiction);
+        snprintf(q->params[2], sizeof q->params[2], "500");
+        op->statement = FQ_SQL_MEDIATION_CASES_NAME;
+        op->nparams = FQ_SQL_MEDIATION_CASES_NPARAMS;
+    } else if (strncmp(rest, "cases/", 6) == 0) {
+        const char *digits = rest + 6;
+        char *end = NULL;
+        unsigned long long id = isdigit((unsigned char)digits[0]) ? strtoull(digits, &end, 10) : 0;
+        if (id == 0 || id > (unsigned long long)INT64_MAX || *end != '\0') {
+            fq_web_respond_error(r, 400, "invalid", "the incident id must be a number", 0);
+            free(q);
+            return;
+        }
+        q->detail = 1;
+        snprintf(q->params[0], sizeof q->params[0], "%llu", id);
+        snprintf(q->params[1], sizeof q->params[1], "%s", s->jurisdiction);
+        /* Who mediates needs the parties' phones; a viewer reads them
+         * masked, as in lists. */
+        snprintf(q->params[2], sizeof q->params[2], "%s", s->role == FQ_WEB_VIEWER ? "f" : "t");
+        op->statement = FQ_SQL_MEDIATION_CASE_NAME;
+        op->nparams = FQ_SQL_MEDIATION_CASE_NPARAMS;
+    } else if (strcmp(rest, "stats") == 0) {
+        long long from = 0, to = 0;
+        const char *by = fq_web_req_query(r, "by");
+        if (by == NULL)
+            by = "town";
+        if (param_ms(r, "from_ms", &from) != 0 || param_ms(r, "to_ms", &to) != 0) {
+            free(q);
+            return;
+        }
+        if (strcmp(by, "town") != 0 && strcmp(by, "committee") != 0 &&
+            strcmp(by, "mediator") != 0) {
+            fq_web_respond_error(r, 400, "invalid", "by must be town, committee or mediator", 0);
+            free(q);
+            return;
+        }
+        if (from >= to) {
+            fq_web_respond_error(r, 400, "invalid", "from_ms must come before to_ms", 0);
+            free(q);
+            return;
+        }
+        snprintf(q->params[0], sizeof q->params[0], "%lld", from);
+        snprintf(q->params[1], sizeof q->params[1], "%lld", to);
+        snprintf(q->params[2], sizeof q->params[2], "%s", by);
+        snprintf(q->params[3], sizeof q->params[3], "%s", s->jurisdiction);
+        op->statement = FQ_SQL_MEDIATION_STATS_NAME;
+        op->nparams = FQ_SQL_MEDIATION_STATS_NPARAMS;
+    } else if (strcmp(rest, "directory") == 0) {
+        snprintf(q->params[0], sizeof q->params[0], "%s", s->jurisdiction);
+        op->statement = FQ_SQL_MEDIATION_DIRECTORY_NAME;
+        op->nparams = FQ_SQL_MEDIATION_DIRECTORY_NPARAMS;
+    } else {
+        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+        free(q);
+        return;
+    }
+    for (int i = 0; i < op->nparams; i++)
+        op->values[i] = q->params[i];
+    fq_store_submit(m->read_store, op);
+}
+
+fq_mediation_reads *fq_mediation_reads_new(fq_store *read_store)
+{
+    fq_mediation_reads *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return NULL;
+    m->read_store = read_store;
+    return m;
+}
+
+void fq_mediation_reads_free(fq_mediation_reads *m)
+{
+    free(m);
+}
