@@ -13,7 +13,8 @@
 #     over 7 days (an independent SQL count);
 #   - a new hotspot made now is pushed (SSE `finding`) to a console that
 #     holds its place and not to one that does not;
-#   - no session 401, a worker account 403, a bad as_of_ms 400.
+#   - no session 401, a worker account 403, a bad as_of_ms 400, a POST
+#     without the CSRF token 403 and with it 405.
 # Skipped (77) without ../shared/data (or FQ_SHARED_DATA).
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -52,12 +53,13 @@ account w.phone worker "" 网格员 --serves-worker "$WORKER"
 HPORT=$(free_port)
 server_start --http "127.0.0.1:$HPORT" --dedup-window-min 0 --judgment-interval 1
 BASE="http://127.0.0.1:$HPORT/api/v1"
-declare -A COOKIE
+declare -A COOKIE CSRF
 login() {
     local hdr="$WORK/login.$1.h" body
     body=$(curl -sS -D "$hdr" -H 'Content-Type: application/json' \
         --data "{\"account\":\"$1\",\"password\":\"pw-$1-1234\"}" "$BASE/login")
     COOKIE[$1]=$(grep -i '^set-cookie: *fq_session=' "$hdr" | sed -E 's/^[^:]*: *//; s/;.*//' | tr -d '\r')
+    CSRF[$1]=$(jq -r .csrf <<<"$body")
     [ -n "${COOKIE[$1]}" ] || fail "login $1: $body"
 }
 # get NAME PATH: the body in $WORK/body, the status on stdout.
@@ -149,6 +151,10 @@ assert_eq 401 "$(curl -sS -o /dev/null -w '%{http_code}' "$BASE/judgment/hotspot
 assert_eq 403 "$(get w.phone /judgment/hotspots)" "a worker account"
 assert_eq 400 "$(get zhou.op '/judgment/hotspots?as_of_ms=yesterday')" "a bad as_of_ms"
 assert_eq 404 "$(get zhou.op /judgment/nothing)" "no such finding"
+# The findings are reads: a POST without the CSRF token is refused before
+# anything else, and with it the method is not one they take.
+assert_eq 403 "$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H "Cookie: ${COOKIE[zhou.op]}" "$BASE/judgment/hotspots")" "a POST without the CSRF token"
+assert_eq 405 "$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H "Cookie: ${COOKIE[zhou.op]}" -H "X-CSRF-Token: ${CSRF[zhou.op]}" "$BASE/judgment/hotspots")" "a POST"
 
 # ---- a new finding pushed ----
 wait_match "$SERVER_LOG" 'comp=judgment .*first run learns' 60 "the first periodic run"
