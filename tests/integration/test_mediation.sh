@@ -298,6 +298,21 @@ assert_eq "failed petition_office 1" "$(q "SELECT outcome || ' ' || transferred_
 assert_eq 1 "$(q "SELECT count(*) FROM events WHERE incident_id = $D4 AND kind = 'mediation_opened'")" \
     "one opening for the resend"
 
+# ---- after a restart: the open mediation's state is loaded with its incident ----
+server_stop
+server_start --http "127.0.0.1:$HPORT" --dedup-window-min 0 --presence-timeout 600
+for ((i = 0; i < 600; i++)); do
+    curl -s -o /dev/null "$BASE/session" && break
+    sleep 0.05
+done
+command_ li.town "$D3" '{"request_id":"m3-open-again","kind":"mediation_open","reason":"再开",
+  "mediation":{"parties":[{"side":"applicant","name":"钱五"},{"side":"respondent","name":"孙六"}],"committee":"lingyin-trc"}}' >/dev/null
+expect 409 "opening D3 again after a restart"
+assert_match "open already" "$(cat "$WORK/body")" "the restarted server knows it is open"
+command_ li.town "$D3" '{"request_id":"m3-s1","kind":"mediation_session","reason":"重启后继续调解",
+  "mediation":{"session_at_ms":'"$T2"',"place":"玉泉社区调解室","attendees":["钱五","孙六"]}}' >/dev/null
+expect 200 "a session after the restart"
+
 # ---- F. the history verifies, the agreement's photo included ----
 out=$(admin verify 2>&1) || fail "verify failed: $out"
 assert_match "verified 1 attachment .* against the 1 event naming them" "$out" "verify checked the agreement's photo"
