@@ -31,6 +31,22 @@ setup_topology "$FQ_SRC_DIR/examples/westlake-topology.json"
 assert_eq "6/9/30" "$(q "SELECT (SELECT count(*) FROM mediation_committees) || '/' ||
     (SELECT count(*) FROM mediators) || '/' || (SELECT limit_days FROM mediation_settings)")" \
     "the topology's mediation section imported"
+# A second import of the same file changes nothing; a committee renamed is
+# refused without --replace and taken with it; a committee serving no unit
+# is refused naming its path.
+assert_match "committees +6 in file: 0 added, 0 changed, 6 unchanged" \
+    "$(admin import-topology "$FQ_SRC_DIR/examples/westlake-topology.json")" "the same file again"
+jq '.mediation.committees[1].name = "灵隐街道调解委员会（新）"' "$FQ_SRC_DIR/examples/westlake-topology.json" \
+    >"$WORK/renamed.json"
+out=$(admin import-topology "$WORK/renamed.json" 2>&1) && fail "a renamed committee was taken without --replace"
+assert_match "mediation.committees\[1\].name: mediation committee lingyin-trc already exists" "$out" \
+    "the rename refused, naming the path"
+jq '.mediation.committees[1].serves = "nowhere"' "$FQ_SRC_DIR/examples/westlake-topology.json" \
+    >"$WORK/nowhere.json"
+out=$(admin import-topology "$WORK/nowhere.json" --replace 2>&1) && fail "a committee serving no unit was taken"
+assert_match "mediation.committees\[1\].serves: no town or village nowhere" "$out" "an unknown unit served"
+assert_eq "灵隐街道人民调解委员会" "$(q "SELECT name FROM mediation_committees WHERE id = 'lingyin-trc'")" \
+    "nothing of the refused files was imported"
 add_node lingyin-platform town_platform lingyin
 add_node lingyin-ops console lingyin
 add_node beishan-ops console beishan
