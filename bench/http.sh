@@ -56,6 +56,7 @@ else
     reps=${FQ_BENCH_REPS:-3}
     feed_seconds=10
 fi
+# bench_grid_world's: N/100 villages, N/10 grids for N workers.
 villages=10
 grids=100
 limit=100
@@ -75,29 +76,7 @@ jfield() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readl
 
 bench_database
 log "world: 1 town, $villages villages, $grids grids, $((grids * 10)) workers"
-q "INSERT INTO org_units (id, kind, parent_id, name) VALUES
-     ('xihu', 'district', NULL, '西湖区'), ('town', 'town', 'xihu', '灵隐街道');
-   INSERT INTO org_units (id, kind, parent_id, name)
-     SELECT 'v' || j, 'village', 'town', '社区' || j FROM generate_series(0, $((villages - 1))) j;
-   INSERT INTO org_units (id, kind, parent_id, name)
-     SELECT 'g' || i, 'grid', 'v' || (i / ($grids / $villages)), '网格' || i
-     FROM generate_series(0, $((grids - 1))) i;
-   INSERT INTO categories (code, line, name) VALUES ('dispute.neighbour', 'governance', '邻里纠纷');
-   INSERT INTO handlers (id, kind, territory, line, code, name) VALUES
-     ('xihu.center', 'center', 'xihu', NULL, NULL, '区社会治理综合服务中心'),
-     ('xihu.public_security', 'department', 'xihu', 'governance', 'public_security', '公安分局'),
-     ('xihu.market_regulation', 'department', 'xihu', 'market', 'market_regulation', '市场监管局'),
-     ('xihu.urban_management', 'department', 'xihu', 'enforcement', 'urban_management', '城管局'),
-     ('xihu.civil_affairs', 'department', 'xihu', 'services', 'civil_affairs', '民政局');
-   INSERT INTO handlers (id, kind, territory, line, name)
-     SELECT 'town.' || l, 'town_line', 'town', l, '灵隐街道 ' || l
-     FROM unnest(ARRAY['governance', 'market', 'enforcement', 'services']) l;
-   INSERT INTO handlers (id, kind, territory, name)
-     SELECT 'v' || j || '.village', 'village', 'v' || j, '社区' || j
-     FROM generate_series(0, $((villages - 1))) j;
-   INSERT INTO workers (id, grid, name, capacity)
-     SELECT 'w' || i, 'g' || (i / 10), '网格员' || i, 1000
-     FROM generate_series(0, $((grids * 10 - 1))) i;" >/dev/null
+bench_grid_world $((grids * 10))
 "$B/server/fengqiao-admin" node add reporter --role town_platform --jurisdiction town \
     --key-out "$tmp/reporter.key" >/dev/null 2>&1
 "$B/server/fengqiao-admin" node add bench-console --role console --jurisdiction xihu \
@@ -106,35 +85,14 @@ password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s\n' "$password" | "$B/server/fengqiao-admin" user add bench.op --role operator \
     --jurisdiction xihu --display-name '压测值班员' >&2
 
-port=$(free_port)
-tport=$(free_port)
-hport=$(free_port)
-url="tcp://127.0.0.1:$port"
-turl="tcp://127.0.0.1:$tport"
-http="http://127.0.0.1:$hport"
+bench_ports
 log "starting fengqiaod: intake $url, terminals and consoles $turl, web $http"
-"$B/server/fengqiaod" --intake "$url" --terminals "$turl" --http "127.0.0.1:$hport" \
-    --ready-file "$tmp/ready" --stats-interval 1 --dedup-window-min 0 >"$tmp/fengqiaod.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 300); do
-    [ -s "$tmp/ready" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { log "fengqiaod exited"; exit 1; }
-    sleep 0.1
-done
-[ -s "$tmp/ready" ] || { log "fengqiaod did not become ready"; exit 1; }
+bench_start_fengqiaod --intake "$url" --terminals "$turl" --http "127.0.0.1:$hport" \
+    --stats-interval 1 --dedup-window-min 0
 
 # Sign in once, as a browser does; the cookie is the session.
-python3 -c 'import json,sys; print(json.dumps({"account": "bench.op", "password": sys.argv[1]}))' \
-    "$password" >"$tmp/login.json"
-curl -sS -o "$tmp/session.json" -D "$tmp/login.headers" -w '%{http_code}' \
-    -H 'Content-Type: application/json' --data-binary "@$tmp/login.json" \
-    "$http/api/v1/login" >"$tmp/login.status"
-[ "$(cat "$tmp/login.status")" = 200 ] || {
-    log "sign-in failed: HTTP $(cat "$tmp/login.status") $(cat "$tmp/session.json")"
-    exit 1
-}
-cookie=$(sed -n 's/^[Ss]et-[Cc]ookie: *\(fq_session=[^;]*\).*/\1/p' "$tmp/login.headers" | tr -d '\r' | head -n 1)
-[ -n "$cookie" ] || { log "sign-in set no fq_session cookie"; exit 1; }
+bench_sign_in bench.op "$password" "$http"
+cookie="fq_session=$session_token"
 export FQ_COOKIE=$cookie
 
 # ---- 2. open incidents through the intake ----

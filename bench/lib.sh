@@ -10,6 +10,22 @@
 #                        as FQ_DB), creates the server key ($FQ_SERVER_KEY) and
 #                        migrates; defines admin (fengqiao-admin of build $B,
 #                        output to stderr) and q (one statement, unaligned).
+#   bench_grid_world N   the world of the terminals and phones benchmarks: one
+#                        town `town` with N/100 villages v<j>, N/10 grids g<i>
+#                        (10 a village), N workers w<i> (10 a grid, capacity
+#                        1000), the district's handlers, one category.
+#   bench_start_fengqiaod ARGS...
+#                        starts fengqiaod of build $B with ARGS and
+#                        --ready-file $tmp/ready, its log in
+#                        $tmp/fengqiaod.log, as $server_pid; returns once it
+#                        is ready (exits if it stops or is not ready in 30 s).
+#   bench_sign_in ACCOUNT PASSWORD URL
+#                        signs in through POST URL/api/v1/login as a browser
+#                        does: the session in $tmp/session.json, the value of
+#                        its fq_session cookie in $session_token (exits on a
+#                        refusal).
+#   bench_ports          free ports for fengqiaod: $port and $url (intake),
+#                        $tport and $turl (terminals), $hport and $http (web).
 #   free_port            a free TCP port on loopback.
 
 bench_workdir() {
@@ -53,6 +69,66 @@ bench_database() {
 admin() { "$B/server/fengqiao-admin" "$@" >&2; }
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$CI" -c "$1"; }
 
+bench_ports() {
+    port=$(free_port)
+    tport=$(free_port)
+    hport=$(free_port)
+    url="tcp://127.0.0.1:$port"
+    turl="tcp://127.0.0.1:$tport"
+    http="http://127.0.0.1:$hport"
+}
+
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+bench_grid_world() {
+    local n=$1
+    q "INSERT INTO org_units (id, kind, parent_id, name) VALUES
+     ('xihu', 'district', NULL, '西湖区'), ('town', 'town', 'xihu', '灵隐街道');
+   INSERT INTO org_units (id, kind, parent_id, name)
+     SELECT 'v' || j, 'village', 'town', '社区' || j FROM generate_series(0, $((n / 100 - 1))) j;
+   INSERT INTO org_units (id, kind, parent_id, name)
+     SELECT 'g' || i, 'grid', 'v' || (i / 10), '网格' || i FROM generate_series(0, $((n / 10 - 1))) i;
+   INSERT INTO categories (code, line, name) VALUES ('dispute.neighbour', 'governance', '邻里纠纷');
+   INSERT INTO handlers (id, kind, territory, line, code, name) VALUES
+     ('xihu.center', 'center', 'xihu', NULL, NULL, '区社会治理综合服务中心'),
+     ('xihu.public_security', 'department', 'xihu', 'governance', 'public_security', '公安分局'),
+     ('xihu.market_regulation', 'department', 'xihu', 'market', 'market_regulation', '市场监管局'),
+     ('xihu.urban_management', 'department', 'xihu', 'enforcement', 'urban_management', '城管局'),
+     ('xihu.civil_affairs', 'department', 'xihu', 'services', 'civil_affairs', '民政局');
+   INSERT INTO handlers (id, kind, territory, line, name)
+     SELECT 'town.' || l, 'town_line', 'town', l, '灵隐街道 ' || l
+     FROM unnest(ARRAY['governance', 'market', 'enforcement', 'services']) l;
+   INSERT INTO handlers (id, kind, territory, name)
+     SELECT 'v' || j || '.village', 'village', 'v' || j, '社区' || j
+     FROM generate_series(0, $((n / 100 - 1))) j;
+   INSERT INTO workers (id, grid, name, capacity)
+     SELECT 'w' || i, 'g' || (i / 10), '网格员' || i, 1000 FROM generate_series(0, $((n - 1))) i;" >/dev/null
+}
+
+bench_start_fengqiaod() {
+    "$B/server/fengqiaod" --ready-file "$tmp/ready" "$@" >"$tmp/fengqiaod.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 300); do
+        [ -s "$tmp/ready" ] && break
+        kill -0 "$server_pid" 2>/dev/null || { log "fengqiaod exited"; exit 1; }
+        sleep 0.1
+    done
+    [ -s "$tmp/ready" ] || { log "fengqiaod did not become ready"; exit 1; }
+}
+
+bench_sign_in() {
+    python3 -c 'import json,sys; print(json.dumps({"account": sys.argv[1], "password": sys.argv[2]}))' \
+        "$1" "$2" >"$tmp/login.json"
+    curl -sS -o "$tmp/session.json" -D "$tmp/login.headers" -w '%{http_code}' \
+        -H 'Content-Type: application/json' --data-binary "@$tmp/login.json" \
+        "$3/api/v1/login" >"$tmp/login.status"
+    [ "$(cat "$tmp/login.status")" = 200 ] || {
+        log "$1's sign-in failed: HTTP $(cat "$tmp/login.status") $(cat "$tmp/session.json")"
+        exit 1
+    }
+    session_token=$(sed -n 's/^[Ss]et-[Cc]ookie: *fq_session=\([^;]*\).*/\1/p' "$tmp/login.headers" |
+        tr -d '\r' | head -n 1)
+    [ -n "$session_token" ] || { log "$1's sign-in set no fq_session cookie"; exit 1; }
 }

@@ -129,29 +129,9 @@ wait_held() {
 
 bench_database
 log "world: $((N / 100)) villages, $grids grids, $N workers, $N terminals, $N phones"
-q "INSERT INTO org_units (id, kind, parent_id, name) VALUES
-     ('xihu', 'district', NULL, '西湖区'), ('town', 'town', 'xihu', '灵隐街道');
-   INSERT INTO org_units (id, kind, parent_id, name)
-     SELECT 'v' || j, 'village', 'town', '社区' || j FROM generate_series(0, $((N / 100 - 1))) j;
-   INSERT INTO org_units (id, kind, parent_id, name)
-     SELECT 'g' || i, 'grid', 'v' || (i / 10), '网格' || i FROM generate_series(0, $((grids - 1))) i;
-   INSERT INTO categories (code, line, name) VALUES ('dispute.neighbour', 'governance', '邻里纠纷');
-   INSERT INTO handlers (id, kind, territory, line, code, name) VALUES
-     ('xihu.center', 'center', 'xihu', NULL, NULL, '区社会治理综合服务中心'),
-     ('xihu.public_security', 'department', 'xihu', 'governance', 'public_security', '公安分局'),
-     ('xihu.market_regulation', 'department', 'xihu', 'market', 'market_regulation', '市场监管局'),
-     ('xihu.urban_management', 'department', 'xihu', 'enforcement', 'urban_management', '城管局'),
-     ('xihu.civil_affairs', 'department', 'xihu', 'services', 'civil_affairs', '民政局');
-   INSERT INTO handlers (id, kind, territory, line, name)
-     SELECT 'town.' || l, 'town_line', 'town', l, 'town ' || l
-     FROM unnest(ARRAY['governance', 'market', 'enforcement', 'services']) l;
-   INSERT INTO handlers (id, kind, territory, name)
-     SELECT 'v' || j || '.village', 'village', 'v' || j, '社区' || j
-     FROM generate_series(0, $((N / 100 - 1))) j;
-   INSERT INTO workers (id, grid, name, capacity)
-     SELECT 'w' || i, 'g' || (i / 10), '网格员' || i, 1000 FROM generate_series(0, $((N - 1))) i;
-   CREATE TABLE attachments_baseline (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                                      bytes bytea NOT NULL);" >/dev/null
+bench_grid_world "$N"
+q "CREATE TABLE attachments_baseline (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                                    bytes bytea NOT NULL);" >/dev/null
 "$B/bench/fq-bench-terminals" keys --server-key "$FQ_SERVER_KEY" --count "$N" \
     --keys-out "$tmp/terminal.keys" >"$tmp/nodes.tsv"
 psql -X -q -v ON_ERROR_STOP=1 -d "$CI" \
@@ -205,39 +185,16 @@ fi
 photo_bytes=$(stat -c %s "$photo")
 log "photo: $photo, $photo_bytes bytes"
 
-port=$(free_port)
-tport=$(free_port)
-hport=$(free_port)
-url="tcp://127.0.0.1:$port"
-turl="tcp://127.0.0.1:$tport"
-http="http://127.0.0.1:$hport"
+bench_ports
 log "starting fengqiaod: intake $url, terminals $turl, web $http"
-"$B/server/fengqiaod" --intake "$url" --terminals "$turl" --http "127.0.0.1:$hport" \
-    --ready-file "$tmp/ready" --stats-interval 1 --dedup-window-min 0 >"$tmp/fengqiaod.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 300); do
-    [ -s "$tmp/ready" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { log "fengqiaod exited"; exit 1; }
-    sleep 0.1
-done
-[ -s "$tmp/ready" ] || { log "fengqiaod did not become ready"; exit 1; }
+bench_start_fengqiaod --intake "$url" --terminals "$turl" --http "127.0.0.1:$hport" \
+    --stats-interval 1 --dedup-window-min 0
 
 # ph0 signs in as a phone does; its cookie is line 0 of the cookies.
-python3 -c 'import json,sys; print(json.dumps({"account": "ph0", "password": sys.argv[1]}))' \
-    "$password" >"$tmp/login.json"
-curl -sS -o "$tmp/session.json" -D "$tmp/login.headers" -w '%{http_code}' \
-    -H 'Content-Type: application/json' --data-binary "@$tmp/login.json" \
-    "$http/api/v1/login" >"$tmp/login.status"
-[ "$(cat "$tmp/login.status")" = 200 ] || {
-    log "ph0's sign-in failed: HTTP $(cat "$tmp/login.status") $(cat "$tmp/session.json")"
-    exit 1
-}
-token=$(sed -n 's/^[Ss]et-[Cc]ookie: *fq_session=\([^;]*\).*/\1/p' "$tmp/login.headers" | tr -d '\r' | head -n 1)
+bench_sign_in ph0 "$password" "$http"
+token=$session_token
 csrf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])' "$tmp/session.json")
-if [ -z "$token" ] || [ -z "$csrf" ]; then
-    log "ph0's sign-in gave no session cookie or CSRF token"
-    exit 1
-fi
+[ -n "$csrf" ] || { log "ph0's sign-in gave no CSRF token"; exit 1; }
 log "ph0 signed in: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("role"), d.get("serves"))' "$tmp/session.json")"
 {
     printf '%s\t%s\n' "$token" "$csrf"

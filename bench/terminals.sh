@@ -67,27 +67,7 @@ held_now() {
 
 bench_database
 log "world: $((N / 100)) villages, $grids grids, $N workers, $N terminals"
-q "INSERT INTO org_units (id, kind, parent_id, name) VALUES
-     ('xihu', 'district', NULL, '西湖区'), ('town', 'town', 'xihu', '灵隐街道');
-   INSERT INTO org_units (id, kind, parent_id, name)
-     SELECT 'v' || j, 'village', 'town', '社区' || j FROM generate_series(0, $((N / 100 - 1))) j;
-   INSERT INTO org_units (id, kind, parent_id, name)
-     SELECT 'g' || i, 'grid', 'v' || (i / 10), '网格' || i FROM generate_series(0, $((grids - 1))) i;
-   INSERT INTO categories (code, line, name) VALUES ('dispute.neighbour', 'governance', '邻里纠纷');
-   INSERT INTO handlers (id, kind, territory, line, code, name) VALUES
-     ('xihu.center', 'center', 'xihu', NULL, NULL, '区社会治理综合服务中心'),
-     ('xihu.public_security', 'department', 'xihu', 'governance', 'public_security', '公安分局'),
-     ('xihu.market_regulation', 'department', 'xihu', 'market', 'market_regulation', '市场监管局'),
-     ('xihu.urban_management', 'department', 'xihu', 'enforcement', 'urban_management', '城管局'),
-     ('xihu.civil_affairs', 'department', 'xihu', 'services', 'civil_affairs', '民政局');
-   INSERT INTO handlers (id, kind, territory, line, name)
-     SELECT 'town.' || l, 'town_line', 'town', l, 'town ' || l
-     FROM unnest(ARRAY['governance', 'market', 'enforcement', 'services']) l;
-   INSERT INTO handlers (id, kind, territory, name)
-     SELECT 'v' || j || '.village', 'village', 'v' || j, '社区' || j
-     FROM generate_series(0, $((N / 100 - 1))) j;
-   INSERT INTO workers (id, grid, name, capacity)
-     SELECT 'w' || i, 'g' || (i / 10), '网格员' || i, 1000 FROM generate_series(0, $((N - 1))) i;" >/dev/null
+bench_grid_world "$N"
 "$B/bench/fq-bench-terminals" keys --server-key "$FQ_SERVER_KEY" --count "$N" \
     --keys-out "$tmp/terminal.keys" >"$tmp/nodes.tsv"
 psql -X -q -v ON_ERROR_STOP=1 -d "$CI" \
@@ -101,15 +81,7 @@ tport=$(free_port)
 url="tcp://127.0.0.1:$port"
 turl="tcp://127.0.0.1:$tport"
 log "starting fengqiaod: intake $url, terminals $turl"
-"$B/server/fengqiaod" --intake "$url" --terminals "$turl" --ready-file "$tmp/ready" \
-    --stats-interval 1 --dedup-window-min 0 >"$tmp/fengqiaod.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 300); do
-    [ -s "$tmp/ready" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { log "fengqiaod exited"; exit 1; }
-    sleep 0.1
-done
-[ -s "$tmp/ready" ] || { log "fengqiaod did not become ready"; exit 1; }
+bench_start_fengqiaod --intake "$url" --terminals "$turl" --stats-interval 1 --dedup-window-min 0
 grep -i 'open files\|nofile' "$tmp/fengqiaod.log" | head -n 1 | sed 's/^/bench terminals: /' >&2 || true
 
 # ---- the intake peak (this world, outbox items included) ----

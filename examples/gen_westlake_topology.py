@@ -73,6 +73,39 @@ CATEGORIES = [
     ("social_assistance", "困难救助", "services"),
 ]
 
+# The front desk's category suggestions (docs/front-desk.md): words people
+# use at the window or on the phone for each category.
+KEYWORDS = {
+    "dispute.neighbour": ["邻居", "邻里", "楼上", "楼下", "漏水", "噪音", "吵架", "占用楼道"],
+    "dispute.family": ["离婚", "家暴", "赡养", "抚养", "婚姻", "家庭矛盾"],
+    "dispute.labour": ["欠薪", "拖欠工资", "工资", "劳动合同", "工伤", "讨薪"],
+    "petition": ["信访", "上访", "反映", "诉求", "拆迁", "补偿"],
+    "public_order": ["治安", "盗窃", "打架", "可疑", "赌博", "醉酒"],
+    "food_safety": ["食品", "过期", "变质", "食物中毒", "餐馆", "卫生"],
+    "consumer_complaint": ["退款", "消费", "预付卡", "虚假宣传", "质量问题", "商家"],
+    "unlicensed_business": ["无证", "无照", "黑作坊", "摆摊", "非法经营"],
+    "illegal_construction": ["违建", "违章", "搭建", "加层", "私建", "违法建筑"],
+    "city_appearance": ["垃圾", "乱堆", "占道", "广告", "脏乱", "路灯"],
+    "fire_hazard": ["消防", "火灾", "电瓶车", "充电", "堵塞通道", "灭火器"],
+    "elderly_care": ["老人", "养老", "独居", "助餐", "失能"],
+    "social_assistance": ["困难", "低保", "救助", "残疾", "生活困难", "医疗费"],
+}
+
+# Addresses people name at the front desk, in grids of the real villages
+# (docs/front-desk.md): street numbers invented, streets real. Each is put at
+# its grid's centre (nudged a little), so a case placed there lands in it.
+ADDRESSES = {
+    "lingyin-yuquan-g1": ["玉古路12号", "玉泉路3号"],
+    "lingyin-yuquan-g2": ["曙光路48号"],
+    "lingyin-lingfeng-g1": ["灵隐路12号", "灵隐路28号"],
+    "lingyin-lingfeng-g2": ["植物园路5号"],
+    "lingyin-maojiabu-g1": ["茅家埠16号", "龙井路1号"],
+    "xihujiedao-longjing-g1": ["龙井路128号", "龙井村168号"],
+    "xihujiedao-meijiawu-g1": ["梅灵北路88号", "梅家坞村210号"],
+    "xihujiedao-wengjiashan-g1": ["翁家山村35号"],
+    "shuangpu-tongjianhu-g1": ["铜鉴湖村12号"],
+}
+
 RULES = [
     # Petitions are never left to a village: at least the town, with the
     # district petitions bureau co-handling; major ones go to the district.
@@ -166,8 +199,17 @@ def main():
                      "capacity": 6 if w == 0 else 4}
                     for w in range(2)
                 ]
-                grids.append({"id": gid, "name": f"{vname}{g + 1}号网格",
-                              "polygon": [list(p) for p in ring], "workers": workers})
+                grid = {"id": gid, "name": f"{vname}{g + 1}号网格",
+                        "polygon": [list(p) for p in ring], "workers": workers}
+                if gid in ADDRESSES:
+                    lon = sum(p[0] for p in ring) / 4
+                    lat = sum(p[1] for p in ring) / 4
+                    grid["addresses"] = [
+                        {"text": text, "lat": round(lat + 0.0002 * i, 6),
+                         "lng": round(lon + 0.0002 * i, 6)}
+                        for i, text in enumerate(ADDRESSES[gid])
+                    ]
+                grids.append(grid)
             villages.append({"id": vid, "name": vname,
                              "unit": {"id": f"{vid}-unit", "name": unit_name},
                              "grids": grids})
@@ -199,7 +241,8 @@ def main():
             ],
         },
         "towns": towns,
-        "categories": [{"code": c, "name": n, "line": l} for c, n, l in CATEGORIES],
+        "categories": [{"code": c, "name": n, "line": l, "keywords": KEYWORDS[c]}
+                       for c, n, l in CATEGORIES],
         "rules": RULES,
     }
     text = json.dumps(doc, ensure_ascii=False, indent=1)

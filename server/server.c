@@ -12,6 +12,7 @@
 #include "store.h"
 #include "api.h"
 #include "field.h"
+#include "frontdesk.h"
 #include "attachments.h"
 #include "mediation_reads.h"
 #include "http.h"
@@ -53,6 +54,7 @@ typedef struct server {
     fq_http *http;                 /* its HTTP listener */
     fq_open311 *open311;           /* Open311 GeoReport v2 on the same listener */
     fq_field *field;               /* the phones' field API under /api/v1/field/ */
+    fq_frontdesk *frontdesk;       /* the front desk under /api/v1/frontdesk/ */
     fq_attachments *attachments;   /* the evidence's bytes, /api/v1/attachments/ */
     fq_mediation_reads *mediation; /* the mediation's reads, /api/v1/mediation/ */
     int serving;                   /* a snapshot has been installed once */
@@ -803,6 +805,12 @@ int fq_server_run(const fq_server_config *config)
          * their reports through the intake, their reads on the reads store. */
         srv.field = fq_field_new(srv.loop, srv.terminals, srv.intake, srv.dispatch, srv.read_store);
         srv.attachments = fq_attachments_new(srv.dispatch, srv.read_store);
+        /* The front desk: its cases through the intake, its persons sealed
+         * under a key derived from the server key. */
+        srv.frontdesk =
+            fq_frontdesk_new(srv.intake, srv.dispatch, srv.store, srv.read_store, srv.server_key);
+        if (srv.api != NULL && srv.frontdesk != NULL)
+            fq_api_set_frontdesk(srv.api, fq_frontdesk_handle, srv.frontdesk);
         srv.mediation = fq_mediation_reads_new(srv.read_store);
         if (srv.api != NULL && srv.field != NULL)
             fq_api_set_field(srv.api, fq_field_handle, srv.field);
@@ -811,7 +819,7 @@ int fq_server_run(const fq_server_config *config)
         if (srv.api != NULL && srv.mediation != NULL)
             fq_api_set_mediation(srv.api, fq_mediation_reads_handle, srv.mediation);
         if (srv.api == NULL || srv.open311 == NULL || srv.field == NULL ||
-            srv.attachments == NULL || srv.mediation == NULL) {
+            srv.attachments == NULL || srv.frontdesk == NULL || srv.mediation == NULL) {
             fq_log(FQ_LOG_ERROR, "server", "out of memory");
             return 1;
         }
@@ -848,6 +856,7 @@ int fq_server_run(const fq_server_config *config)
         fq_api_free(srv.api);
     fq_open311_free(srv.open311);
     fq_field_free(srv.field);
+    fq_frontdesk_free(srv.frontdesk);
     fq_attachments_free(srv.attachments);
     fq_mediation_reads_free(srv.mediation);
     fq_intake_free(srv.intake);

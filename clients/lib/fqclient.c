@@ -592,3 +592,36 @@ int fqc_connections(const fqc *c)
             total += nn_get_statistic(c->slots[i].sock, NN_STAT_CURRENT_CONNECTIONS);
     return total > INT32_MAX ? INT32_MAX : (int)total;
 }
+
+int fqc_read_file(const char *path, size_t max, uint8_t **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    size_t cap = 64 * 1024, n = 0, got;
+    uint8_t *buf = malloc(cap);
+    int err = buf == NULL ? ENOMEM : 0;
+    while (err == 0 && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n > max) {
+            err = EFBIG;
+        } else if (n == cap) {
+            uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, 2 * cap) : NULL;
+            if (bigger == NULL)
+                err = ENOMEM;
+            else
+                buf = bigger, cap *= 2;
+        }
+    }
+    if (err == 0 && ferror(f))
+        err = EIO;
+    fclose(f);
+    if (err != 0) {
+        free(buf);
+        errno = err;
+        return -1;
+    }
+    *data = buf;
+    *len = n;
+    return 0;
+}

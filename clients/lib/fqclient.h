@@ -175,4 +175,9 @@ int fqc_parse_key(const char *hex, uint8_t key[FQ_KEY_BYTES]);
  * that fixes it. 0, or -1 with a message in err (errno ENOENT: no such file). */
 int fqc_load_key_file(const char *path, uint8_t key[FQ_KEY_BYTES], char *err, size_t err_len);
 
+/* The whole file at `path` (a photo, a frame) into *data, malloc'ed (the
+ * caller frees it). 0, or -1 with errno: fopen's, EIO, ENOMEM, or EFBIG
+ * when it holds more than `max` bytes. */
+int fqc_read_file(const char *path, size_t max, uint8_t **data, size_t *len);
+
 #endif

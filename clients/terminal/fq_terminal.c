@@ -565,30 +565,14 @@ static int photo_add(photo_set *p, const char *path)
         complain(_("at most 4 photos go with one action\n"));
         return -1;
     }
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        complain(_("--photo %s: %s\n"), path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 64 * 1024, len = 0;
-    uint8_t *data = malloc(cap);
-    size_t got;
-    while (data != NULL && (got = fread(data + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len == cap) {
-            uint8_t *bigger = cap < (8u << 20) ? realloc(data, 2 * cap) : NULL;
-            if (bigger == NULL) {
-                free(data);
-                data = NULL;
-                break;
-            }
-            data = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (data == NULL) {
-        complain(_("--photo %s: too large\n"), path);
+    /* A file over 16 MiB is no photo to send: refused without reading it all. */
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (fqc_read_file(path, 16u << 20, &data, &len) != 0) {
+        if (errno == EFBIG)
+            complain(_("--photo %s: too large\n"), path);
+        else
+            complain(_("--photo %s: %s\n"), path, strerror(errno));
         return -1;
     }
     const char *type = len >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff

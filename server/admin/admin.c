@@ -322,6 +322,41 @@ static int rotate_server_key(const globals *g, const char *new_path)
         PQclear(up);
     }
     PQclear(res);
+    /* The server's own keys (migration 0027: the front desk's personal-data
+     * key) are sealed the same way, their associated data 'sealed_keys/'
+     * and their name: re-sealed in the same transaction, so the data under
+     * them is never touched. */
+    if (ok) {
+        res = PQexec(conn, "LOCK TABLE sealed_keys IN SHARE ROW EXCLUSIVE MODE");
+        ok = admin_command_ok(conn, res);
+        PQclear(res);
+    }
+    res = ok ? PQexecParams(conn, "SELECT name, key_sealed FROM sealed_keys ORDER BY name", 0, NULL,
+                            NULL, NULL, NULL, 1)
+             : NULL;
+    ok = ok && admin_command_ok(conn, res);
+    int own = ok ? PQntuples(res) : 0;
+    for (int i = 0; ok && i < own; i++) {
+        char id[128];
+        snprintf(id, sizeof id, "sealed_keys/%s", PQgetvalue(res, i, 0));
+        uint8_t key[32], sealed[FQ_SEALED_KEY_BYTES];
+        if (fq_key_unseal(old_key, id, (const uint8_t *)PQgetvalue(res, i, 1),
+                          (size_t)PQgetlength(res, i, 1), key) != 0) {
+            fprintf(stderr, "fengqiao-admin: the server's key %s does not open with %s\n", id,
+                    g->server_key_path);
+            refused++;
+            continue;
+        }
+        fq_key_seal(new_key, id, key, sealed);
+        sodium_memzero(key, sizeof key);
+        const char *params[2] = {PQgetvalue(res, i, 0), (const char *)sealed};
+        int lengths[2] = {0, sizeof sealed}, formats[2] = {0, 1};
+        PGresult *up = PQexecParams(conn, "UPDATE sealed_keys SET key_sealed = $2 WHERE name = $1",
+                                    2, NULL, params, lengths, formats, 0);
+        ok = admin_command_ok(conn, up);
+        PQclear(up);
+    }
+    PQclear(res);
     if (ok && refused > 0) {
         fprintf(stderr,
                 "fengqiao-admin: %d node key%s did not open with the current server key %s: is it "
@@ -360,8 +395,9 @@ static int cmd_server_key(const globals *g, int argc, char **argv)
         "       fengqiao-admin [--server-key OLD] server-key rotate --new FILE\n"
         "'create' writes a new random 32-byte server key (hex) to FILE, mode 0600. The key\n"
         "seals node keys in the database; keep it out of the database and its backups.\n"
-        "'rotate' makes a new key FILE the same way and re-seals every node key under it in\n"
-        "one transaction; the current key is --server-key (or FQ_SERVER_KEY). A running\n"
+        "'rotate' makes a new key FILE the same way and re-seals every node key, and the\n"
+        "server's own keys (the front desk's personal-data key), under it in one\n"
+        "transaction; the current key is --server-key (or FQ_SERVER_KEY). A running\n"
         "server keeps accepting every node; restart it with --server-key FILE, then delete\n"
         "the old key (docs/operations.md, \"Rotating the server key\"). Both refuse to\n"
         "overwrite a file.\n";

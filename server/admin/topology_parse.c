@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -436,15 +437,69 @@ static int parse_worker(model *m, json_object *o, const char *path, const char *
     return 0;
 }
 
+/* A required number of degrees from -limit to limit. */
+static int get_degrees(model *m, json_object *o, const char *path, const char *key, double limit,
+                       double *out)
+{
+    json_object *v;
+    char p[PATH_LEN];
+    if (member(m, o, path, key, 1, &v) != 0)
+        return -1;
+    child(p, path, key);
+    double d = 0;
+    if ((!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) ||
+        !isfinite(d = json_object_get_double(v)) || d < -limit || d > limit)
+        return topo_fail(m, p, "must be a number from %g to %g", -limit, limit);
+    *out = d;
+    return 0;
+}
+
+/* A grid's or village's "addresses": [{"text", "lat", "lng"}]. */
+static int parse_addresses(model *m, json_object *o, const char *path, const char *unit)
+{
+    static const char *const allowed[] = {"text", "lat", "lng", NULL};
+    json_object *list;
+    size_t n;
+    char p[PATH_LEN];
+    if (get_array(m, o, path, "addresses", &list, &n) != 0)
+        return -1;
+    child(p, path, "addresses");
+    size_t first = m->n_addresses; /* this unit's, for the check of twice listed */
+    if (n > UNIT_MAX_ADDRESSES)
+        return topo_fail(m, p, "at most %d addresses", UNIT_MAX_ADDRESSES);
+    for (size_t i = 0; i < n; i++) {
+        char q[PATH_LEN];
+        elem(q, p, i);
+        json_object *a = json_object_array_get_idx(list, i);
+        const char *text;
+        double y = 0, x = 0;
+        if (expect_object(m, a, q, allowed) != 0 || get_name(m, a, q, "text", 1, 200, &text) != 0 ||
+            get_degrees(m, a, q, "lat", 90, &y) != 0 || get_degrees(m, a, q, "lng", 180, &x) != 0)
+            return -1;
+        for (size_t k = first; k < m->n_addresses; k++)
+            if (strcmp(m->addresses[k].text, text) == 0)
+                return topo_fail(m, q, "'%s' is listed twice in %s", text, unit);
+        address_rec *r = PUSH(m, addresses);
+        if (r == NULL)
+            return oom(m);
+        snprintf(r->path, sizeof r->path, "%s", q);
+        r->unit = unit;
+        r->text = text;
+        r->lat = y;
+        r->lng = x;
+    }
+    return 0;
+}
+
 static int parse_grid(model *m, json_object *o, const char *path, const char *village)
 {
-    static const char *const allowed[] = {"id", "name", "polygon", "workers", NULL};
+    static const char *const allowed[] = {"id", "name", "polygon", "workers", "addresses", NULL};
     const char *id, *name;
     json_object *workers;
     size_t n;
     if (id_and_name(m, o, path, allowed, &id, &name) != 0 ||
         add_unit(m, path, id, "grid", village, name) != 0 || parse_polygon(m, o, path, id) != 0 ||
-        get_array(m, o, path, "workers", &workers, &n) != 0)
+        get_array(m, o, path, "workers", &workers, &n) != 0 || parse_addresses(m, o, path, id) != 0)
         return -1;
     m->n_grids++;
     for (size_t i = 0; i < n; i++) {
@@ -459,14 +514,14 @@ static int parse_grid(model *m, json_object *o, const char *path, const char *vi
 
 static int parse_village(model *m, json_object *o, const char *path, const char *town)
 {
-    static const char *const allowed[] = {"id", "name", "unit", "grids", NULL};
+    static const char *const allowed[] = {"id", "name", "unit", "grids", "addresses", NULL};
     const char *id, *name;
     json_object *grids;
     size_t n;
     if (id_and_name(m, o, path, allowed, &id, &name) != 0 ||
         add_unit(m, path, id, "village", town, name) != 0 ||
         plain_handler(m, o, path, "unit", "village", id, NULL) != 0 ||
-        get_array(m, o, path, "grids", &grids, &n) != 0)
+        get_array(m, o, path, "grids", &grids, &n) != 0 || parse_addresses(m, o, path, id) != 0)
         return -1;
     m->n_villages++;
     for (size_t i = 0; i < n; i++) {
@@ -567,17 +622,35 @@ static int parse_open311(model *m, json_object *o, const char *path, category_re
 
 static int parse_category(model *m, json_object *o, const char *path)
 {
-    static const char *const allowed[] = {"code", "name", "line", "open311", "photo_to_conclude",
-                                          NULL};
+    static const char *const allowed[] = {
+        "code", "name", "line", "open311", "photo_to_conclude", "keywords", NULL};
     const char *code, *name, *line;
-    json_object *open311, *photo;
+    json_object *open311, *photo, *kw;
+    size_t n_kw;
     char p[PATH_LEN];
     if (expect_object(m, o, path, allowed) != 0 || get_id(m, o, path, "code", 1, &code) != 0 ||
         get_name(m, o, path, "name", 1, NAME_MAX_CHARS, &name) != 0 ||
         get_line(m, o, path, "line", 1, &line) != 0 ||
         member(m, o, path, "open311", 0, &open311) != 0 ||
-        member(m, o, path, "photo_to_conclude", 0, &photo) != 0)
+        member(m, o, path, "photo_to_conclude", 0, &photo) != 0 ||
+        get_array(m, o, path, "keywords", &kw, &n_kw) != 0)
         return -1;
+    child(p, path, "keywords");
+    if (n_kw > CATEGORY_MAX_KEYWORDS)
+        return topo_fail(m, p, "at most %d keywords", CATEGORY_MAX_KEYWORDS);
+    const char *keywords[CATEGORY_MAX_KEYWORDS];
+    for (size_t i = 0; i < n_kw; i++) {
+        char q[PATH_LEN];
+        elem(q, p, i);
+        json_object *k = json_object_array_get_idx(kw, i);
+        if (!json_object_is_type(k, json_type_string))
+            return topo_fail(m, q, "must be a string, is %s", type_name(k));
+        const char *s = json_object_get_string(k);
+        if ((size_t)json_object_get_string_len(k) != strlen(s) || s[0] == '\0' ||
+            utf8_chars(s) > 40)
+            return topo_fail(m, q, "a keyword is 1-40 characters without a NUL");
+        keywords[i] = s;
+    }
     child(p, path, "photo_to_conclude");
     if (photo != NULL && !json_object_is_type(photo, json_type_boolean))
         return topo_fail(m, p, "must be true or false, is %s", type_name(photo));
@@ -594,6 +667,8 @@ static int parse_category(model *m, json_object *o, const char *path)
     c->line = line;
     c->open311_code = NULL;
     c->photo_to_conclude = photo != NULL && json_object_get_boolean(photo);
+    memcpy(c->keywords, keywords, n_kw * sizeof *keywords);
+    c->n_keywords = n_kw;
     child(p, path, "open311");
     if (open311 != NULL && parse_open311(m, open311, p, c) != 0)
         return -1;
@@ -955,6 +1030,7 @@ void topo_model_free(topo_model *m)
     free(m->polygons);
     free(m->categories);
     free(m->rules);
+    free(m->addresses);
     free(m->committees);
     free(m->mediators);
     clear_set(&m->mediation_ids);

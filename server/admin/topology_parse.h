@@ -42,6 +42,8 @@ typedef struct polygon_rec {
 } polygon_rec;
 
 #define OPEN311_MAX_KEYWORDS 16
+#define CATEGORY_MAX_KEYWORDS 32
+#define UNIT_MAX_ADDRESSES 2000
 
 typedef struct category_rec {
     char path[PATH_LEN];
@@ -51,7 +53,18 @@ typedef struct category_rec {
     const char *open311_keywords[OPEN311_MAX_KEYWORDS];
     size_t n_open311_keywords;
     int photo_to_conclude; /* concluded only with a photo (evidence; docs/topology.md) */
+    /* The front desk's suggestions (docs/front-desk.md). */
+    const char *keywords[CATEGORY_MAX_KEYWORDS];
+    size_t n_keywords;
 } category_rec;
+
+/* An address people name, in a grid or a village (the front desk's picker,
+ * docs/front-desk.md). */
+typedef struct address_rec {
+    char path[PATH_LEN];
+    const char *unit, *text;
+    double lat, lng;
+} address_rec;
 
 typedef struct rule_rec {
     char path[PATH_LEN];
@@ -93,6 +106,7 @@ typedef struct topo_model {
     ARRAY(polygon_rec, polygons);
     ARRAY(category_rec, categories);
     ARRAY(rule_rec, rules);
+    ARRAY(address_rec, addresses);
     ARRAY(committee_rec, committees);
     ARRAY(mediator_rec, mediators);
     int has_mediation;        /* the file has a "mediation" member */

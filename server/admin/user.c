@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: fengqiao-admin user add NAME --role operator|supervisor|viewer --jurisdiction UNIT\n"
+    "usage: fengqiao-admin user add NAME --role operator|supervisor|viewer|receptionist\n"
+    "                               --jurisdiction UNIT\n"
     "                               [--display-name TEXT]\n"
     "       fengqiao-admin user add NAME --role worker (--serves-worker W | --serves-unit H)\n"
     "                               [--display-name TEXT]\n"
@@ -32,7 +33,8 @@ static const char help[] =
     "'add' also makes the account's console node p.NAME with the jurisdiction UNIT (a\n"
     "town operator: the town): the person sees and commands what a console node there\n"
     "would. operator gives every command but supervision orders, supervisor every\n"
-    "command, viewer none. A worker account (a grid worker or a unit's duty officer on\n"
+    "command, viewer none; a receptionist reads like a viewer and registers cases at the\n"
+    "front desk (docs/front-desk.md). A worker account (a grid worker or a unit's duty officer on\n"
     "the phone page, /phone/) gets the terminal node p.NAME serving the worker W or the\n"
     "handling unit H instead, its jurisdiction the worker's grid or the unit's\n"
     "territory: it sees and does what a terminal of W or H would.\n"
@@ -188,9 +190,10 @@ static int user_add(const globals *g, int argc, char **argv)
     }
     int worker = strcmp(role, "worker") == 0;
     if (!worker && strcmp(role, "operator") != 0 && strcmp(role, "supervisor") != 0 &&
-        strcmp(role, "viewer") != 0) {
+        strcmp(role, "viewer") != 0 && strcmp(role, "receptionist") != 0) {
         fprintf(stderr,
-                "fengqiao-admin: --role is operator, supervisor, viewer or worker, not '%s'\n",
+                "fengqiao-admin: --role is operator, supervisor, viewer, receptionist or worker, "
+                "not '%s'\n",
                 role);
         return 2;
     }

@@ -183,6 +183,10 @@ static int reporting_tier(fq_role role)
         return FQ_UNIT_DISTRICT;
     case FQ_ROLE_TERMINAL:
         return -1;
+    case FQ_ROLE_CONSOLE:
+        /* The front desk's cases (fq_policy_may_register_cases): anywhere
+         * within the console's jurisdiction, whatever its tier. */
+        return -1;
     default:
         return 0;
     }
@@ -221,5 +225,10 @@ int fq_policy_may_report(const fq_directory *dir, const fq_node *node, const cha
 
 int fq_policy_may_send_reports(fq_role role)
 {
-    return reporting_tier(role) != 0;
+    return reporting_tier(role) != 0 && role != FQ_ROLE_CONSOLE;
+}
+
+int fq_policy_may_register_cases(fq_role role)
+{
+    return role == FQ_ROLE_CONSOLE;
 }

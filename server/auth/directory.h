@@ -75,6 +75,10 @@ enum {
 /* May a node of this role send reports at all? (town and district
  * platforms, grid nodes, terminals) */
 int fq_policy_may_send_reports(fq_role role);
+/* May a node of this role register cases at the front desk — reports made
+ * inside the server for a receptionist's web account (docs/front-desk.md),
+ * never over the network? (consoles, within their jurisdiction) */
+int fq_policy_may_register_cases(fq_role role);
 
 /* May `node` report an incident that happened at `place_unit`? District
  * platforms anywhere in their district; town platforms inside their town;

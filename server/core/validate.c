@@ -156,6 +156,13 @@ int fq_validate_report(const Fengqiao__V1__ReportIncident *r, int64_t now_ms, in
         return rv;
     if ((rv = check_phone(r->reporter_phone, err, err_len)) != 0)
         return rv;
+    /* The front desk's: the identity number as lists show it (masked). */
+    if ((rv = check_text("reporter_id_number", r->reporter_id_number, 24, 0, ONE_LINE, err,
+                         err_len)) != 0)
+        return rv;
+    if (r->matter < FENGQIAO__V1__MATTER__MATTER_UNSPECIFIED ||
+        r->matter > FENGQIAO__V1__MATTER__DISPUTE)
+        return fq_errf(err, err_len, "matter must be 0-5, got %d", (int)r->matter);
     if (r->occurred_at_ms != 0) {
         if (r->occurred_at_ms < FQ_EARLIEST_OCCURRED_MS)
             return fq_errf(err, err_len, "occurred_at_ms is before 2000-01-01");

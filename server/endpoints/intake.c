@@ -442,7 +442,12 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
         return;
     }
     const Fengqiao__V1__ReportIncident *report = env->report_incident;
-    if (!fq_policy_may_send_reports(node->role)) {
+    /* A console node reports only through the front desk, a request made
+     * inside the server (no socket) for a receptionist's account, whose
+     * role the HTTP layer checked (docs/front-desk.md). */
+    int local = fq_reply_token_socket(token) == NULL;
+    if (!fq_policy_may_send_reports(node->role) &&
+        !(local && fq_policy_may_register_cases(node->role))) {
         snprintf(err, sizeof err, "a %s node may not report incidents", fq_role_name(node->role));
         refuse(in, token, key, frame, len, sender, mid, ST(FORBIDDEN), err);
         return;

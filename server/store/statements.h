@@ -919,4 +919,118 @@ enum {
 
 #define FQ_DIRECTORY_CHANNEL "fengqiao_directory"
 
+/* ---- the front desk (docs/front-desk.md, web/frontdesk.c) ---- */
+
+/* The front desk's personal-data key, sealed ($1: a new one, sealed, kept
+ * only if there is none yet): the one the table holds. */
+#define FQ_SQL_FD_KEY_NAME "fq_fd_key"
+#define FQ_SQL_FD_KEY_NPARAMS 1
+#define FQ_SQL_FD_KEY                                                                              \
+    "WITH ins AS (INSERT INTO sealed_keys (name, key_sealed) VALUES ('frontdesk', $1)"             \
+    " ON CONFLICT (name) DO NOTHING RETURNING key_sealed)"                                         \
+    " SELECT key_sealed FROM ins UNION ALL SELECT key_sealed FROM sealed_keys"                     \
+    " WHERE name = 'frontdesk' LIMIT 1"
+
+/* Where a registered case went, by name: over incidents i. */
+#define FQ_SQL_FD_PLACED                                                                           \
+    "json_build_object('incident_id', i.id, 'state', i.state, 'tier', i.tier,"                     \
+    " 'line', coalesce((ARRAY['governance', 'market', 'enforcement', 'services'])[i.line + 1],"    \
+    " ''), 'territory_name', coalesce((SELECT u.name FROM org_units u WHERE u.id ="                \
+    " i.territory), ''), 'lead_unit_name', coalesce((SELECT h.name FROM handlers h WHERE h.id ="   \
+    " i.lead_unit), (SELECT u.name FROM org_units u WHERE u.id = i.lead_unit), ''),"               \
+    " 'worker_name', coalesce((SELECT w.name FROM workers w WHERE w.id = i.worker), ''),"          \
+    " 'merged_into', i.merged_into, 'category_name', coalesce((SELECT c.name FROM categories c"    \
+    " WHERE c.code = i.category), i.category))"
+
+/* The person of a case just stored, on the writes store (committed before
+ * the answer): $1 incident, $2 matter, $3 masked name, $4 sealed name, $5
+ * name hash, $6 masked phone, $7 sealed phone, $8 phone hash, $9 masked id
+ * number, $10 sealed id number, $11 id hash (bytea, binary; NULL: none),
+ * $12 the receptionist's account. A resend finds the row the first one
+ * wrote. Out: party id, FQ_SQL_FD_PLACED (json text). */
+#define FQ_SQL_FD_PARTY_ADD_NAME "fq_fd_party_add"
+#define FQ_SQL_FD_PARTY_ADD_NPARAMS 12
+#define FQ_SQL_FD_PARTY_ADD                                                                        \
+    "WITH ins AS (INSERT INTO case_parties (incident_id, matter, name_masked, name_sealed,"        \
+    " name_hash, phone_masked, phone_sealed, phone_hash, id_masked, id_sealed, id_hash,"           \
+    " registered_by) VALUES ($1::bigint, $2::smallint, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)" \
+    " ON CONFLICT (incident_id) DO NOTHING RETURNING id, incident_id),"                            \
+    " p AS (SELECT id, incident_id FROM ins UNION ALL SELECT id, incident_id FROM case_parties"    \
+    " WHERE incident_id = $1::bigint LIMIT 1)"                                                     \
+    " SELECT p.id, " FQ_SQL_FD_PLACED "::text FROM p JOIN incidents i ON i.id = p.incident_id"
+
+/* A person's full data, on the writes store, with its audit row in the
+ * same statement: $1 party id, $2 the asker's jurisdiction (the case's
+ * place within it), $3 account, $4 role, $5 remote. Out: party id,
+ * incident id, sealed name, phone, id number (bytea; NULL: none), masked
+ * name, phone, id number, matter. No row: no such person, or not the
+ * asker's — and no audit row either. */
+#define FQ_SQL_FD_REVEAL_NAME "fq_fd_reveal"
+#define FQ_SQL_FD_REVEAL_NPARAMS 5
+#define FQ_SQL_FD_REVEAL                                                                           \
+    "WITH p AS (SELECT cp.* FROM case_parties cp JOIN incidents i ON i.id = cp.incident_id"        \
+    " WHERE cp.id = $1::bigint AND fq_unit_within(coalesce(i.territory, i.place_unit), $2)),"      \
+    " a AS (INSERT INTO person_reveals (party_id, account, role, remote)"                          \
+    " SELECT id, $3, $4, $5 FROM p)"                                                               \
+    " SELECT id, incident_id, name_sealed, phone_sealed, id_sealed, name_masked, phone_masked,"    \
+    " id_masked, matter FROM p"
+
+/* The person masked ($1 party id, $2 jurisdiction), on the reads store:
+ * one json row; none when not the asker's. */
+#define FQ_SQL_FD_PERSON_NAME "fq_fd_person"
+#define FQ_SQL_FD_PERSON_NPARAMS 2
+#define FQ_SQL_FD_PERSON                                                                           \
+    "SELECT json_build_object('id', cp.id, 'incident_id', cp.incident_id, 'name', cp.name_masked," \
+    " 'phone', cp.phone_masked, 'id_number', cp.id_masked, 'matter', cp.matter,"                   \
+    " 'registered_by', coalesce((SELECT a.display_name FROM web_accounts a WHERE a.account ="      \
+    " cp.registered_by), cp.registered_by), 'registered_at_ms',"                                   \
+    " (extract(epoch FROM cp.registered_at) * 1000)::bigint, 'reveals', (SELECT count(*) FROM"     \
+    " person_reveals r WHERE r.party_id = cp.id), 'masked', true)::text"                           \
+    " FROM case_parties cp JOIN incidents i ON i.id = cp.incident_id WHERE cp.id = $1::bigint"     \
+    " AND fq_unit_within(coalesce(i.territory, i.place_unit), $2)"
+
+/* The same person's or phone's cases (重复信访), on the reads store: $1
+ * jurisdiction, $2 phone hash, $3 id number hash, $4 name hash (hex; ''
+ * when not asked), $5 days back. Open cases and those registered within
+ * the days, newest first, at most 50, masked: one json array. */
+#define FQ_SQL_FD_HISTORY_NAME "fq_fd_history"
+#define FQ_SQL_FD_HISTORY_NPARAMS 5
+#define FQ_SQL_FD_HISTORY                                                                          \
+    "SELECT coalesce(json_agg(x ORDER BY x.recorded_at_ms DESC), '[]')::text FROM (SELECT"         \
+    " cp.id AS party_id, cp.incident_id, i.title, i.state, cp.matter, cp.name_masked AS name,"     \
+    " cp.phone_masked AS phone, cp.id_masked AS id_number,"                                        \
+    " coalesce((SELECT c.name FROM categories c WHERE c.code = i.category), i.category) AS"        \
+    " category_name, coalesce((SELECT u.name FROM org_units u WHERE u.id = i.territory), '') AS"   \
+    " territory_name, (extract(epoch FROM i.recorded_at) * 1000)::bigint AS recorded_at_ms,"       \
+    " i.state IN ('reported', 'assigned') AS open,"                                                \
+    " array_remove(ARRAY[CASE WHEN $2 <> '' AND cp.phone_hash = decode($2, 'hex') THEN 'phone'"    \
+    " END, CASE WHEN $3 <> '' AND cp.id_hash = decode($3, 'hex') THEN 'id_number' END,"            \
+    " CASE WHEN $4 <> '' AND cp.name_hash = decode($4, 'hex') THEN 'name' END], NULL) AS"          \
+    " matched FROM case_parties cp JOIN incidents i ON i.id = cp.incident_id"                      \
+    " WHERE (($2 <> '' AND cp.phone_hash = decode($2, 'hex')) OR ($3 <> '' AND cp.id_hash ="       \
+    " decode($3, 'hex')) OR ($4 <> '' AND cp.name_hash = decode($4, 'hex')))"                      \
+    " AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                                 \
+    " AND (i.state IN ('reported', 'assigned') OR i.recorded_at > now() - $5::int * interval"      \
+    " '1 day') ORDER BY i.recorded_at DESC LIMIT 50) x"
+
+/* The categories with their keywords, for the suggestions: one json array
+ * [{code, name, keywords}], in code order. */
+#define FQ_SQL_FD_CATEGORIES_NAME "fq_fd_categories"
+#define FQ_SQL_FD_CATEGORIES_NPARAMS 0
+#define FQ_SQL_FD_CATEGORIES                                                                       \
+    "SELECT coalesce(json_agg(json_build_object('code', code, 'name', name, 'keywords',"           \
+    " keywords) ORDER BY code), '[]')::text FROM categories WHERE keywords <> '{}'"
+
+/* Addresses within $2 (a jurisdiction) containing $1 (as typed; LIKE's
+ * characters taken literally), those starting with it first, at most 20:
+ * one json array [{text, lat, lng, unit, unit_name}]. */
+#define FQ_SQL_FD_ADDRESSES_NAME "fq_fd_addresses"
+#define FQ_SQL_FD_ADDRESSES_NPARAMS 2
+#define FQ_SQL_FD_ADDRESSES                                                                        \
+    "WITH q AS (SELECT replace(replace(replace($1, '\\', '\\\\'), '%', '\\%'), '_', '\\_') AS p)"  \
+    " SELECT coalesce(json_agg(x), '[]')::text FROM (SELECT a.text, a.lat, a.lng, a.unit,"         \
+    " u.name AS unit_name FROM addresses a JOIN org_units u ON u.id = a.unit, q"                   \
+    " WHERE a.text LIKE '%' || q.p || '%' AND fq_unit_within(a.unit, $2)"                          \
+    " ORDER BY a.text LIKE q.p || '%' DESC, length(a.text), a.text LIMIT 20) x"
+
 #endif

@@ -18,6 +18,7 @@
 
 #include "fq_arena.h"
 #include "fq_wire.h"
+#include "nodecall.h"
 #include "outbox.h"
 #include "mediationreq.h"
 #include "outbox_rows.h"
@@ -90,8 +91,8 @@ struct fq_api {
     fq_dispatch *dispatch;
     fq_store *read_store;
     feed *feeds;
-    fq_api_part_fn field, attachments, mediation;
-    void *field_user, *attachments_user, *mediation_user;
+    fq_api_part_fn field, attachments, frontdesk, mediation;
+    void *field_user, *attachments_user, *frontdesk_user, *mediation_user;
     uv_timer_t *keepalive;
     int stopped;
     _Alignas(max_align_t) uint8_t arena_buf[ARENA_BYTES]; /* protobuf-c lays structs in it */
@@ -111,11 +112,9 @@ typedef enum what {
 } what;
 
 typedef struct pending {
+    fq_nodecall call; /* first: on_reply and pending_release cast back */
     fq_api *api;
-    fq_web_req *r;
     what what;
-    char node[72];
-    uint8_t key[32];
     /* A board read as CSV goes on page after page. */
     Fengqiao__V1__ConsoleQuery query;
     Fengqiao__V1__OpenIncidentsQuery open;
@@ -183,11 +182,16 @@ void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply)
 static void pending_free(pending *p)
 {
     free(p->csv);
-    sodium_memzero(p->key, sizeof p->key);
+    fq_nodecall_forget(&p->call);
     free(p);
 }
 
-static void on_reply(void *user, const uint8_t *bytes, size_t len);
+static void pending_release(fq_nodecall *c)
+{
+    pending_free((pending *)c);
+}
+
+static void on_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply);
 
 /* Seals and sends one console query or command as the person's node, with
  * the photos' bytes beside it (a mediation's agreement), if any. */
@@ -197,10 +201,7 @@ static void send_console_attached(pending *p, Fengqiao__V1__ConsoleQuery *q,
 {
     Fengqiao__V1__Envelope env;
     fengqiao__v1__envelope__init(&env);
-    env.schema_version = 1;
-    env.sender = p->node;
     env.message_id = message_id;
-    env.sent_at_ms = fq_now_ms();
     if (q != NULL) {
         env.body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY;
         env.console_query = q;
@@ -208,19 +209,7 @@ static void send_console_attached(pending *p, Fengqiao__V1__ConsoleQuery *q,
         env.body_case = FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_COMMAND;
         env.console_command = c;
     }
-    uint8_t *frame = NULL;
-    size_t frame_len = 0;
-    fq_reply_token *token = NULL;
-    if (fq_wire_seal_request_attached(p->key, &env, photos, n_photos, &frame, &frame_len) !=
-            FQ_WIRE_OK ||
-        (token = fq_reply_token_local(on_reply, p)) == NULL) {
-        free(frame);
-        fq_web_respond_error(p->r, 503, "busy", "out of memory", 1);
-        pending_free(p);
-        return;
-    }
-    fq_terminals_on_request(p->api->terminals, frame, frame_len, token);
-    free(frame);
+    fq_nodecall_send(&p->call, &env, photos, n_photos);
 }
 
 static void send_console(pending *p, Fengqiao__V1__ConsoleQuery *q, Fengqiao__V1__ConsoleCommand *c,
@@ -256,10 +245,14 @@ static pending *pending_new(fq_api *api, fq_web_req *r, what w)
         return NULL;
     }
     p->api = api;
-    p->r = r;
     p->what = w;
-    snprintf(p->node, sizeof p->node, "%s", s->node_id);
-    memcpy(p->key, node->key, sizeof p->key);
+    p->call.r = r;
+    snprintf(p->call.node, sizeof p->call.node, "%s", s->node_id);
+    memcpy(p->call.key, node->key, sizeof p->call.key);
+    p->call.arena = &api->arena;
+    p->call.terminals = api->terminals;
+    p->call.answer = on_reply;
+    p->call.release = pending_release;
     return p;
 }
 
@@ -351,7 +344,7 @@ static int csv_board_rows(pending *p, Fengqiao__V1__ConsoleResult *res)
 static void answer_board_csv(pending *p, Fengqiao__V1__ConsoleResult *res)
 {
     if (csv_board_rows(p, res) != 0) {
-        fq_web_respond_error(p->r, 503, "busy", "out of memory", 1);
+        fq_web_respond_error(p->call.r, 503, "busy", "out of memory", 1);
         pending_free(p);
         return;
     }
@@ -362,30 +355,16 @@ static void answer_board_csv(pending *p, Fengqiao__V1__ConsoleResult *res)
         send_console(p, &p->query, NULL, random_message_id());
         return;
     }
-    fq_web_add_header(p->r, "Content-Disposition", "attachment; filename=\"board.csv\"");
-    fq_web_respond(p->r, 200, "text/csv; charset=utf-8", p->csv ? p->csv : "", p->csv_len);
+    fq_web_add_header(p->call.r, "Content-Disposition", "attachment; filename=\"board.csv\"");
+    fq_web_respond(p->call.r, 200, "text/csv; charset=utf-8", p->csv ? p->csv : "", p->csv_len);
     pending_free(p);
 }
 
-static void on_reply(void *user, const uint8_t *bytes, size_t len)
+static void on_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply)
 {
-    pending *p = user;
-    fq_api *api = p->api;
-    if (bytes == NULL) {
-        fq_web_respond_error(p->r, 503, "busy", "the server could not answer now; retry", 1);
-        pending_free(p);
-        return;
-    }
-    Fengqiao__V1__Reply *reply = NULL;
-    int authenticated = 0;
-    fq_arena_reset(&api->arena);
-    if (fq_wire_open_reply(p->key, bytes, len, &api->arena, &reply, &authenticated) != FQ_WIRE_OK) {
-        fq_web_respond_error(p->r, 503, "busy", "the server's answer did not open (a bug)", 1);
-        pending_free(p);
-        return;
-    }
+    pending *p = (pending *)c;
     if (reply->status != ST(OK)) {
-        fq_api_respond_refusal(p->r, reply);
+        fq_api_respond_refusal(p->call.r, reply);
         pending_free(p);
         return;
     }
@@ -393,12 +372,12 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
         json_object *o = reply->result_case == FENGQIAO__V1__REPLY__RESULT_COMMAND
                              ? fq_pbjson_message(&reply->command->base)
                              : json_object_new_object();
-        fq_web_respond_json(p->r, 200, o);
+        fq_web_respond_json(p->call.r, 200, o);
         pending_free(p);
         return;
     }
     if (reply->result_case != FENGQIAO__V1__REPLY__RESULT_CONSOLE) {
-        fq_web_respond_error(p->r, 503, "busy", "the server answered another kind (a bug)", 1);
+        fq_web_respond_error(p->call.r, 503, "busy", "the server answered another kind (a bug)", 1);
         pending_free(p);
         return;
     }
@@ -417,7 +396,7 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
             csv = nl ? nl + 1 : "";
         }
         if (csv_put(p, csv, strlen(csv)) != 0) {
-            fq_web_respond_error(p->r, 503, "busy", "out of memory", 1);
+            fq_web_respond_error(p->call.r, 503, "busy", "out of memory", 1);
             pending_free(p);
             return;
         }
@@ -428,9 +407,10 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
             return;
         }
         if (p->what == W_STATS_CSV) {
-            fq_web_add_header(p->r, "Content-Disposition",
+            fq_web_add_header(p->call.r, "Content-Disposition",
                               "attachment; filename=\"statistics.csv\"");
-            fq_web_respond(p->r, 200, "text/csv; charset=utf-8", p->csv ? p->csv : "", p->csv_len);
+            fq_web_respond(p->call.r, 200, "text/csv; charset=utf-8", p->csv ? p->csv : "",
+                           p->csv_len);
             pending_free(p);
             return;
         }
@@ -475,7 +455,7 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
         break;
     }
     }
-    fq_web_respond_json(p->r, 200, doc);
+    fq_web_respond_json(p->call.r, 200, doc);
     pending_free(p);
 }
 
@@ -582,7 +562,7 @@ static void handle_board(fq_api *api, fq_web_req *r)
     send_console(p, &p->query, NULL, random_message_id());
 }
 
-static int parse_id(const char *s, uint64_t *out, const char **rest)
+int fq_api_parse_id(const char *s, uint64_t *out, const char **rest)
 {
     char *end = NULL;
     if (!isdigit((unsigned char)s[0]))
@@ -662,8 +642,12 @@ static void handle_stats(fq_api *api, fq_web_req *r)
 static void handle_command(fq_api *api, fq_web_req *r, uint64_t id)
 {
     const fq_web_session *s = fq_web_req_session(r);
-    if (s->role == FQ_WEB_VIEWER) {
-        fq_web_respond_error(r, 403, "role", "a viewer cannot give commands", 0);
+    if (s->role == FQ_WEB_VIEWER || s->role == FQ_WEB_RECEPTIONIST) {
+        fq_web_respond_error(r, 403, "role",
+                             s->role == FQ_WEB_VIEWER
+                                 ? "a viewer cannot give commands"
+                                 : "a receptionist registers cases; dispatch is the operators'",
+                             0);
         return;
     }
     size_t len = 0;
@@ -715,7 +699,7 @@ static void handle_command(fq_api *api, fq_web_req *r, uint64_t id)
             bytes[i].len = med->photos.photo[i].len;
         }
         send_console_attached(p, NULL, &cmd->command,
-                              fq_request_message_id(p->node, cmd->request_id), bytes,
+                              fq_request_message_id(p->call.node, cmd->request_id), bytes,
                               med->photos.n);
     }
     fq_fieldreq_photos_free(&med->photos);
@@ -1156,12 +1140,14 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         api->field(api->field_user, r);
     else if (strncmp(rest, "attachments/", 12) == 0 && api->attachments != NULL)
         api->attachments(api->attachments_user, r);
+    else if (strncmp(rest, "frontdesk/", 10) == 0 && api->frontdesk != NULL)
+        api->frontdesk(api->frontdesk_user, r);
     else if (strncmp(rest, "mediation/", 10) == 0 && api->mediation != NULL)
         api->mediation(api->mediation_user, r);
     else if (strncmp(rest, "incidents/", 10) == 0) {
         uint64_t id = 0;
         const char *tail = NULL;
-        if (parse_id(rest + 10, &id, &tail) != 0) {
+        if (fq_api_parse_id(rest + 10, &id, &tail) != 0) {
             fq_web_respond_error(r, 400, "invalid", "the incident id must be a number", 0);
             return;
         }
@@ -1208,6 +1194,12 @@ void fq_api_set_attachments(fq_api *api, fq_api_part_fn handle, void *user)
 {
     api->attachments = handle;
     api->attachments_user = user;
+}
+
+void fq_api_set_frontdesk(fq_api *api, fq_api_part_fn handle, void *user)
+{
+    api->frontdesk = handle;
+    api->frontdesk_user = user;
 }
 
 void fq_api_set_mediation(fq_api *api, fq_api_part_fn handle, void *user)

@@ -43,12 +43,18 @@ int fq_api_set_tile_url(fq_api *api, const char *url);
  * too_large, 400 photo_mismatch / photo_required), Retry-After with 503. */
 void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply);
 
+/* A path's "ID" or "ID/rest" (/api/v1/incidents/ID, the field API's
+ * assignments/ID): the id (1 .. 2^63-1) and what follows; -1 if none. */
+int fq_api_parse_id(const char *s, uint64_t *out, const char **rest);
+
 /* Parts of /api/v1/ served by modules of their own, routed here by their
  * prefix: the field API (/api/v1/field/, field.h) and the evidence
  * (/api/v1/attachments/, attachments.h). Unset: 404. */
 typedef void (*fq_api_part_fn)(void *user, fq_web_req *r);
 void fq_api_set_field(fq_api *api, fq_api_part_fn handle, void *user);
 void fq_api_set_attachments(fq_api *api, fq_api_part_fn handle, void *user);
+/* The front desk (/api/v1/frontdesk/, frontdesk.h). */
+void fq_api_set_frontdesk(fq_api *api, fq_api_part_fn handle, void *user);
 /* The handler of the mediation's reads (/api/v1/mediation/, mediation.h).
  * Unset: 404. */
 void fq_api_set_mediation(fq_api *api, fq_api_part_fn handle, void *user);

@@ -1,14 +1,14 @@
 /* field: the field API (field.h, docs/http-api.md "The field API").
  *
  * The sync and the actions are sealed with the key of the account's
- * terminal node and go through fq_terminals_on_request with a local reply
- * token, exactly as api.c sends the console's queries: the terminal endpoint
- * cannot tell a phone from fq-terminal. The sealed reply is opened with the
- * same key and turned into JSON (pbjson.c). */
+ * terminal node and go through the terminal endpoint (nodecall.h), as api.c
+ * sends the console's queries: the endpoint cannot tell a phone from
+ * fq-terminal. The reply is turned into JSON (pbjson.c). */
 #include "field.h"
 
 #include "api.h"
 #include "fieldreq.h"
+#include "nodecall.h"
 #include "fq_arena.h"
 #include "fq_wire.h"
 #include "pbjson.h"
@@ -75,60 +75,38 @@ static int find_node(fq_field *f, fq_web_req *r, field_node *out)
 typedef enum field_kind { F_SYNC, F_ACTION } field_kind;
 
 typedef struct terminal_req {
+    fq_nodecall call; /* first: the callbacks cast back */
     fq_field *f;
-    fq_web_req *r;
     field_kind kind;
-    field_node node;
     size_t n_photos; /* an action's: the answer names what was stored */
 } terminal_req;
 
 static void terminal_req_free(terminal_req *t)
 {
-    sodium_memzero(t->node.key, sizeof t->node.key);
+    fq_nodecall_forget(&t->call);
     free(t);
 }
 
-static void on_terminal_reply(void *user, const uint8_t *bytes, size_t len);
-
-/* Seals `env` with the node's key, the photos' bytes beside it, and hands
- * it to the terminal endpoint; the reply comes to on_terminal_reply (perhaps
- * before this returns). */
-static void send_terminal(terminal_req *t, Fengqiao__V1__Envelope *env,
-                          const ProtobufCBinaryData *photos, size_t n_photos)
+static void terminal_req_release(fq_nodecall *c)
 {
-    env->schema_version = 1;
-    env->sender = t->node.id;
-    env->sent_at_ms = fq_now_ms();
-    uint8_t *frame = NULL;
-    size_t frame_len = 0;
-    fq_reply_token *token = NULL;
-    if (fq_wire_seal_request_attached(t->node.key, env, photos, n_photos, &frame, &frame_len) !=
-            FQ_WIRE_OK ||
-        (token = fq_reply_token_local(on_terminal_reply, t)) == NULL) {
-        free(frame);
-        fq_web_respond_error(t->r, 503, "busy", "out of memory", 1);
-        terminal_req_free(t);
-        return;
-    }
-    fq_terminals_on_request(t->f->terminals, frame, frame_len, token);
-    free(frame);
+    terminal_req_free((terminal_req *)c);
 }
 
 static void answer_sync(terminal_req *t, const Fengqiao__V1__Reply *reply)
 {
     if (reply->result_case != FENGQIAO__V1__REPLY__RESULT_SYNC) {
-        fq_web_respond_error(t->r, 503, "busy", "the server answered another kind (a bug)", 1);
+        fq_web_respond_error(t->call.r, 503, "busy", "the server answered another kind (a bug)", 1);
         return;
     }
     json_object *doc = fq_pbjson_message(&reply->sync->base);
     if (doc == NULL) {
-        fq_web_respond_error(t->r, 503, "busy", "out of memory", 1);
+        fq_web_respond_error(t->call.r, 503, "busy", "out of memory", 1);
         return;
     }
     json_object *items = NULL;
     if (!json_object_object_get_ex(doc, "items", &items))
         json_object_object_add(doc, "items", json_object_new_array());
-    fq_web_respond_json(t->r, 200, doc);
+    fq_web_respond_json(t->call.r, 200, doc);
 }
 
 /* ---- the photos an answer names ---- */
@@ -209,32 +187,17 @@ static void answer_action(terminal_req *t, const Fengqiao__V1__ActionResult *res
 {
     json_object *doc = fq_pbjson_message(&res->base);
     if (doc == NULL) {
-        fq_web_respond_error(t->r, 503, "busy", "out of memory", 1);
+        fq_web_respond_error(t->call.r, 503, "busy", "out of memory", 1);
         return;
     }
     json_object_object_add(doc, "already_done", json_object_new_boolean(res->already_done));
-    respond_stored(t->f, t->r, doc, res->incident_id, res->already_done ? 0 : res->event_seq,
+    respond_stored(t->f, t->call.r, doc, res->incident_id, res->already_done ? 0 : res->event_seq,
                    t->n_photos);
 }
 
-static void on_terminal_reply(void *user, const uint8_t *bytes, size_t len)
+static void on_terminal_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply)
 {
-    terminal_req *t = user;
-    fq_field *f = t->f;
-    if (bytes == NULL) {
-        fq_web_respond_error(t->r, 503, "busy", "the server could not answer now; retry", 1);
-        terminal_req_free(t);
-        return;
-    }
-    Fengqiao__V1__Reply *reply = NULL;
-    int authenticated = 0;
-    fq_arena_reset(&f->arena);
-    if (fq_wire_open_reply(t->node.key, bytes, len, &f->arena, &reply, &authenticated) !=
-        FQ_WIRE_OK) {
-        fq_web_respond_error(t->r, 503, "busy", "the server's answer did not open (a bug)", 1);
-        terminal_req_free(t);
-        return;
-    }
+    terminal_req *t = (terminal_req *)c;
     if (t->kind == F_ACTION && reply->status == ST(WRONG_STATE) &&
         reply->result_case == FENGQIAO__V1__REPLY__RESULT_ACTION && reply->action->already_done) {
         /* What the action asks is in effect already (acknowledged from
@@ -242,13 +205,13 @@ static void on_terminal_reply(void *user, const uint8_t *bytes, size_t len)
          * error, for a phone that queued it offline. */
         answer_action(t, reply->action);
     } else if (reply->status != ST(OK)) {
-        fq_api_respond_refusal(t->r, reply);
+        fq_api_respond_refusal(t->call.r, reply);
     } else if (t->kind == F_SYNC) {
         answer_sync(t, reply);
     } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_ACTION) {
         answer_action(t, reply->action);
     } else {
-        fq_web_respond_error(t->r, 503, "busy", "the server answered another kind (a bug)", 1);
+        fq_web_respond_error(t->call.r, 503, "busy", "the server answered another kind (a bug)", 1);
     }
     terminal_req_free(t);
 }
@@ -261,12 +224,20 @@ static terminal_req *terminal_req_new(fq_field *f, fq_web_req *r, field_kind kin
         return NULL;
     }
     t->f = f;
-    t->r = r;
     t->kind = kind;
-    if (find_node(f, r, &t->node) != 0) {
+    field_node node;
+    if (find_node(f, r, &node) != 0) {
         free(t);
         return NULL;
     }
+    t->call.r = r;
+    snprintf(t->call.node, sizeof t->call.node, "%s", node.id);
+    memcpy(t->call.key, node.key, sizeof t->call.key);
+    sodium_memzero(node.key, sizeof node.key);
+    t->call.arena = &f->arena;
+    t->call.terminals = f->terminals;
+    t->call.answer = on_terminal_reply;
+    t->call.release = terminal_req_release;
     return t;
 }
 
@@ -353,7 +324,7 @@ static void handle_sync(fq_field *f, fq_web_req *r)
     env.message_id = next_sync_id(f);
     env.body_case = FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC;
     env.terminal_sync = &sync;
-    send_terminal(t, &env, NULL, 0);
+    fq_nodecall_send(&t->call, &env, NULL, 0);
 }
 
 /* ---- actions: POST /api/v1/field/assignments/ID/actions ---- */
@@ -414,12 +385,12 @@ static void handle_action(fq_field *f, fq_web_req *r, uint64_t incident_id)
     t->n_photos = a->photos.n;
     Fengqiao__V1__Envelope env;
     fengqiao__v1__envelope__init(&env);
-    env.message_id = fq_request_message_id(t->node.id, a->request_id);
+    env.message_id = fq_request_message_id(t->call.node, a->request_id);
     env.body_case = FENGQIAO__V1__ENVELOPE__BODY_ASSIGNMENT_ACTION;
     env.assignment_action = &a->action;
     /* Sealed before it returns (the answer may come first): the body, the
      * refs and the bytes may go. */
-    send_terminal(t, &env, refs->bytes, a->photos.n);
+    fq_nodecall_send(&t->call, &env, refs->bytes, a->photos.n);
     free(refs);
     fq_fieldreq_photos_free(&a->photos);
     free(a);
@@ -584,20 +555,6 @@ static void handle_read(fq_field *f, fq_web_req *r, uint64_t incident_id)
 
 /* ---- routing ---- */
 
-/* "ID" or "ID/rest": the id (1 .. 2^63-1) and what follows; -1 if none. */
-static int parse_id(const char *s, uint64_t *out, const char **rest)
-{
-    char *end = NULL;
-    if (!isdigit((unsigned char)s[0]))
-        return -1;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (x == 0 || x > (unsigned long long)INT64_MAX)
-        return -1;
-    *out = x;
-    *rest = end;
-    return 0;
-}
-
 void fq_field_handle(void *user, fq_web_req *r)
 {
     fq_field *f = user;
@@ -619,7 +576,7 @@ void fq_field_handle(void *user, fq_web_req *r)
     else if (strncmp(rest, "assignments/", 12) == 0) {
         uint64_t id = 0;
         const char *tail = NULL;
-        if (parse_id(rest + 12, &id, &tail) != 0) {
+        if (fq_api_parse_id(rest + 12, &id, &tail) != 0) {
             fq_web_respond_error(r, 400, "invalid", "the incident id must be a number", 0);
             return;
         }

@@ -130,42 +130,6 @@ int fq_fieldreq_take_photos(json_object *v, fq_field_photos *out, char *err, siz
     return FQ_FIELDREQ_OK;
 }
 
-static int take_request_id(json_object *v, char out[65], char *err, size_t err_len)
-{
-    if (!json_object_is_type(v, json_type_string) ||
-        !fq_pbjson_valid_request_id(json_object_get_string(v),
-                                    (size_t)json_object_get_string_len(v)))
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len,
-                    "request_id must be 1 to 64 characters of [A-Za-z0-9_-]");
-    memcpy(out, json_object_get_string(v), (size_t)json_object_get_string_len(v) + 1);
-    return FQ_FIELDREQ_OK;
-}
-
-/* An enumeration by its API name ("acknowledge", "iv"); `empty_ok`: "" is
- * the unspecified value. */
-static int take_enum(json_object *v, const char *field, const ProtobufCEnumDescriptor *d,
-                     int empty_ok, const char *names, int *out, char *err, size_t err_len)
-{
-    const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-    if (s != NULL && empty_ok && s[0] == '\0') {
-        *out = 0;
-        return FQ_FIELDREQ_OK;
-    }
-    int x = s != NULL ? fq_pbjson_enum_value(d, s) : -1;
-    if (x < 0)
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s must be one of %s", field, names);
-    *out = x;
-    return FQ_FIELDREQ_OK;
-}
-
-static int take_number(json_object *v, const char *field, double *out, char *err, size_t err_len)
-{
-    if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s must be a number", field);
-    *out = json_object_get_double(v);
-    return FQ_FIELDREQ_OK;
-}
-
 int fq_fieldreq_decode_action(const char *body, size_t len, fq_field_action *out, char *err,
                               size_t err_len)
 {
@@ -183,13 +147,13 @@ int fq_fieldreq_decode_action(const char *body, size_t len, fq_field_action *out
     {
         int64_t n = 0;
         if (strcmp(key, "request_id") == 0) {
-            if (take_request_id(v, out->request_id, err, err_len) != 0)
+            if (fq_pbjson_take_request_id(v, out->request_id, err, err_len) != 0)
                 goto done;
             have_request_id = 1;
         } else if (strcmp(key, "kind") == 0) {
-            if (take_enum(v, "kind", &fengqiao__v1__action_kind__descriptor, 0,
-                          "acknowledge, return, progress, extend, conclude, reply", &x, err,
-                          err_len) != 0)
+            if (fq_pbjson_take_enum(v, "kind", &fengqiao__v1__action_kind__descriptor, 0,
+                                    "acknowledge, return, progress, extend, conclude, reply", &x,
+                                    err, err_len) != 0)
                 goto done;
             a->kind = (Fengqiao__V1__ActionKind)x;
             have_kind = 1;
@@ -199,8 +163,9 @@ int fq_fieldreq_decode_action(const char *body, size_t len, fq_field_action *out
                                       err_len) != 0)
                 goto done;
         } else if (strcmp(key, "reason") == 0) {
-            if (take_enum(v, "reason", &fengqiao__v1__return_reason__descriptor, 1,
-                          "wrong_jurisdiction, beyond_capacity (or \"\")", &x, err, err_len) != 0)
+            if (fq_pbjson_take_enum(v, "reason", &fengqiao__v1__return_reason__descriptor, 1,
+                                    "wrong_jurisdiction, beyond_capacity (or \"\")", &x, err,
+                                    err_len) != 0)
                 goto done;
             a->reason = (Fengqiao__V1__ReturnReason)x;
         } else if (strcmp(key, "right_place") == 0) {
@@ -240,28 +205,44 @@ done:
     return rc;
 }
 
-static int take_location(json_object *v, Fengqiao__V1__GeoPoint *p, char *err, size_t err_len)
+int fq_fieldreq_take_report_field(const char *key, json_object *v, Fengqiao__V1__ReportIncident *r,
+                                  Fengqiao__V1__GeoPoint *location, char **storage, size_t *left,
+                                  char *err, size_t err_len)
 {
-    if (!json_object_is_type(v, json_type_object))
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len, "location must be {\"lat\":…,\"lng\":…}");
-    int have_lat = 0, have_lng = 0;
-    json_object_object_foreach(v, key, x)
-    {
-        if (strcmp(key, "lat") == 0) {
-            if (take_number(x, "location.lat", &p->lat, err, err_len) != 0)
-                return FQ_FIELDREQ_EINVALID;
-            have_lat = 1;
-        } else if (strcmp(key, "lng") == 0) {
-            if (take_number(x, "location.lng", &p->lon, err, err_len) != 0)
-                return FQ_FIELDREQ_EINVALID;
-            have_lng = 1;
-        } else {
-            return fail(FQ_FIELDREQ_EINVALID, err, err_len, "unknown field 'location.%.64s'", key);
-        }
+    int x = 0;
+    if (strcmp(key, "category") == 0) {
+        if (fq_pbjson_take_string(v, "category", 64, storage, left, &r->category, err, err_len))
+            return -1;
+    } else if (strcmp(key, "severity") == 0) {
+        if (fq_pbjson_take_enum(v, "severity", &fengqiao__v1__severity__descriptor, 0,
+                                "i, ii, iii, iv", &x, err, err_len) != 0)
+            return -1;
+        r->severity = (Fengqiao__V1__Severity)x;
+    } else if (strcmp(key, "risk") == 0) {
+        if (fq_pbjson_take_enum(v, "risk", &fengqiao__v1__risk__descriptor, 0, "low, medium, high",
+                                &x, err, err_len) != 0)
+            return -1;
+        r->risk = (Fengqiao__V1__Risk)x;
+    } else if (strcmp(key, "title") == 0) {
+        if (fq_pbjson_take_string(v, "title", 4 * 200, storage, left, &r->title, err, err_len))
+            return -1;
+    } else if (strcmp(key, "description") == 0) {
+        if (fq_pbjson_take_string(v, "description", 4 * 4000, storage, left, &r->description, err,
+                                  err_len))
+            return -1;
+    } else if (strcmp(key, "address") == 0) {
+        if (fq_pbjson_take_string(v, "address", 4 * 500, storage, left, &r->address, err, err_len))
+            return -1;
+    } else if (strcmp(key, "location") == 0) {
+        if (json_object_is_type(v, json_type_null))
+            return 1; /* no fix: placed otherwise */
+        if (fq_pbjson_take_location(v, location, err, err_len) != 0)
+            return -1;
+        r->location = location;
+    } else {
+        return 0;
     }
-    if (!have_lat || !have_lng)
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len, "location needs both lat and lng");
-    return FQ_FIELDREQ_OK;
+    return 1;
 }
 
 int fq_fieldreq_decode_report(const char *body, size_t len, fq_field_report *out, char *err,
@@ -274,7 +255,7 @@ int fq_fieldreq_decode_report(const char *body, size_t len, fq_field_report *out
     json_object *doc = NULL;
     if (fq_pbjson_parse_body(body, len, &doc, err, err_len) != 0)
         return FQ_FIELDREQ_EINVALID;
-    int rc = FQ_FIELDREQ_EINVALID, have_request_id = 0, x = 0;
+    int rc = FQ_FIELDREQ_EINVALID, have_request_id = 0, taken = 0;
     char *storage = out->storage;
     size_t left = sizeof out->storage;
     json_object *photos = NULL;
@@ -282,41 +263,13 @@ int fq_fieldreq_decode_report(const char *body, size_t len, fq_field_report *out
     {
         int64_t n = 0;
         if (strcmp(key, "request_id") == 0) {
-            if (take_request_id(v, out->request_id, err, err_len) != 0)
+            if (fq_pbjson_take_request_id(v, out->request_id, err, err_len) != 0)
                 goto done;
             have_request_id = 1;
-        } else if (strcmp(key, "category") == 0) {
-            if (fq_pbjson_take_string(v, "category", 64, &storage, &left, &r->category, err,
-                                      err_len) != 0)
+        } else if ((taken = fq_fieldreq_take_report_field(key, v, r, &out->location, &storage,
+                                                          &left, err, err_len)) != 0) {
+            if (taken < 0)
                 goto done;
-        } else if (strcmp(key, "severity") == 0) {
-            if (take_enum(v, "severity", &fengqiao__v1__severity__descriptor, 0, "i, ii, iii, iv",
-                          &x, err, err_len) != 0)
-                goto done;
-            r->severity = (Fengqiao__V1__Severity)x;
-        } else if (strcmp(key, "risk") == 0) {
-            if (take_enum(v, "risk", &fengqiao__v1__risk__descriptor, 0, "low, medium, high", &x,
-                          err, err_len) != 0)
-                goto done;
-            r->risk = (Fengqiao__V1__Risk)x;
-        } else if (strcmp(key, "title") == 0) {
-            if (fq_pbjson_take_string(v, "title", 4 * 200, &storage, &left, &r->title, err,
-                                      err_len) != 0)
-                goto done;
-        } else if (strcmp(key, "description") == 0) {
-            if (fq_pbjson_take_string(v, "description", 4 * 4000, &storage, &left, &r->description,
-                                      err, err_len) != 0)
-                goto done;
-        } else if (strcmp(key, "address") == 0) {
-            if (fq_pbjson_take_string(v, "address", 4 * 500, &storage, &left, &r->address, err,
-                                      err_len) != 0)
-                goto done;
-        } else if (strcmp(key, "location") == 0) {
-            if (json_object_is_type(v, json_type_null))
-                continue; /* no fix: placed at the account's territory */
-            if (take_location(v, &out->location, err, err_len) != 0)
-                goto done;
-            r->location = &out->location;
         } else if (strcmp(key, "occurred_at_ms") == 0) {
             if (fq_pbjson_take_integer(v, "occurred_at_ms", 0, INT64_MAX / 2, &n, err, err_len) !=
                 0)

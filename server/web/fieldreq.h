@@ -73,6 +73,15 @@ int fq_fieldreq_decode_report(const char *body, size_t len, fq_field_report *out
                               size_t err_len);
 void fq_fieldreq_photos_free(fq_field_photos *photos);
 
+/* One member of a report's body that every page reporting an incident sends
+ * alike (the field report's, the front desk's case): category, severity,
+ * risk, title, description, address, location (null: none) — decoded into
+ * `r` (strings into *storage, the point into `location`). 1 when `key` is
+ * one of them and it was taken, 0 when it is none of them, -1 with a
+ * message naming the field. */
+int fq_fieldreq_take_report_field(const char *key, json_object *v, Fengqiao__V1__ReportIncident *r,
+                                  Fengqiao__V1__GeoPoint *location, char **storage, size_t *left,
+                                  char *err, size_t err_len);
 /* The "photos" member of a body (an array of {name, content_type, data}),
  * decoded into *out; on failure a code above, the message naming the field,
  * and the ones decoded so far freed. Also the mediation's agreement's

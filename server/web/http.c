@@ -666,7 +666,8 @@ static void on_keepalive(uv_timer_t *t)
 
 static void session_json(const fq_cached_session *cs, json_object **out)
 {
-    static const char *const roles[] = {"viewer", "operator", "supervisor", "worker"};
+    static const char *const roles[] = {"viewer", "operator", "supervisor", "worker",
+                                        "receptionist"};
     json_object *doc = json_object_new_object();
     json_object_object_add(doc, "account", json_object_new_string(cs->s.account));
     json_object_object_add(doc, "display_name", json_object_new_string(cs->s.display_name));
@@ -692,10 +693,11 @@ static void session_json(const fq_cached_session *cs, json_object **out)
 
 static fq_web_role role_parse(const char *text)
 {
-    return strcmp(text, "supervisor") == 0 ? FQ_WEB_SUPERVISOR
-           : strcmp(text, "operator") == 0 ? FQ_WEB_OPERATOR
-           : strcmp(text, "worker") == 0   ? FQ_WEB_WORKER
-                                           : FQ_WEB_VIEWER;
+    return strcmp(text, "supervisor") == 0     ? FQ_WEB_SUPERVISOR
+           : strcmp(text, "operator") == 0     ? FQ_WEB_OPERATOR
+           : strcmp(text, "worker") == 0       ? FQ_WEB_WORKER
+           : strcmp(text, "receptionist") == 0 ? FQ_WEB_RECEPTIONIST
+                                               : FQ_WEB_VIEWER;
 }
 
 /* FQ_SQL_WEB_SERVES from column `col` on: what a worker account serves. A

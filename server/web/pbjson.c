@@ -336,6 +336,63 @@ int fq_pbjson_valid_request_id(const char *s, size_t n)
     return 1;
 }
 
+int fq_pbjson_take_request_id(json_object *v, char *out, char *err, size_t err_len)
+{
+    if (!json_object_is_type(v, json_type_string) ||
+        !fq_pbjson_valid_request_id(json_object_get_string(v),
+                                    (size_t)json_object_get_string_len(v)))
+        return fail(err, err_len, "request_id must be 1 to 64 characters of [A-Za-z0-9_-]");
+    memcpy(out, json_object_get_string(v), (size_t)json_object_get_string_len(v) + 1);
+    return 0;
+}
+
+int fq_pbjson_take_enum(json_object *v, const char *field, const ProtobufCEnumDescriptor *d,
+                        int empty_ok, const char *names, int *out, char *err, size_t err_len)
+{
+    const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+    if (s != NULL && empty_ok && s[0] == '\0') {
+        *out = 0;
+        return 0;
+    }
+    int x = s != NULL ? fq_pbjson_enum_value(d, s) : -1;
+    if (x < 0)
+        return fail(err, err_len, "%s must be one of %s", field, names);
+    *out = x;
+    return 0;
+}
+
+static int take_number(json_object *v, const char *field, double *out, char *err, size_t err_len)
+{
+    if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
+        return fail(err, err_len, "%s must be a number", field);
+    *out = json_object_get_double(v);
+    return 0;
+}
+
+int fq_pbjson_take_location(json_object *v, Fengqiao__V1__GeoPoint *p, char *err, size_t err_len)
+{
+    if (!json_object_is_type(v, json_type_object))
+        return fail(err, err_len, "location must be {\"lat\":…,\"lng\":…}");
+    int have_lat = 0, have_lng = 0;
+    json_object_object_foreach(v, key, x)
+    {
+        if (strcmp(key, "lat") == 0) {
+            if (take_number(x, "location.lat", &p->lat, err, err_len) != 0)
+                return -1;
+            have_lat = 1;
+        } else if (strcmp(key, "lng") == 0) {
+            if (take_number(x, "location.lng", &p->lon, err, err_len) != 0)
+                return -1;
+            have_lng = 1;
+        } else {
+            return fail(err, err_len, "unknown field 'location.%.64s'", key);
+        }
+    }
+    if (!have_lat || !have_lng)
+        return fail(err, err_len, "location needs both lat and lng");
+    return 0;
+}
+
 int fq_pbjson_parse_body(const char *body, size_t len, json_object **out, char *err, size_t err_len)
 {
     *out = NULL;
@@ -384,14 +441,8 @@ int fq_webcmd_decode(const char *body, size_t len, fq_webcmd *out, char *err, si
     {
         int64_t x;
         if (strcmp(key, "request_id") == 0) {
-            if (!json_object_is_type(v, json_type_string) ||
-                !fq_pbjson_valid_request_id(json_object_get_string(v),
-                                            (size_t)json_object_get_string_len(v))) {
-                fail(err, err_len, "request_id must be 1 to 64 characters of [A-Za-z0-9_-]");
+            if (fq_pbjson_take_request_id(v, out->request_id, err, err_len) != 0)
                 goto done;
-            }
-            memcpy(out->request_id, json_object_get_string(v),
-                   (size_t)json_object_get_string_len(v) + 1);
             have_request_id = 1;
         } else if (strcmp(key, "kind") == 0) {
             int k = json_object_is_type(v, json_type_string)

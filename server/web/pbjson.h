@@ -45,6 +45,17 @@ int fq_pbjson_take_integer(json_object *v, const char *field, int64_t min, int64
                            int64_t *out, char *err, size_t err_len);
 /* A page's request id: 1 to FQ_WEBCMD_REQUEST_ID_MAX of [A-Za-z0-9_-]. */
 int fq_pbjson_valid_request_id(const char *s, size_t n);
+/* The field `request_id` (fq_pbjson_valid_request_id) copied into `out`
+ * (FQ_WEBCMD_REQUEST_ID_MAX + 1 bytes). 0, or -1 with a message. */
+int fq_pbjson_take_request_id(json_object *v, char *out, char *err, size_t err_len);
+/* An enumeration by its API name ("iv", "acknowledge": fq_pbjson_enum_name);
+ * `empty_ok`: "" is the unspecified value 0. `names` lists the names for the
+ * message. 0, or -1 with a message naming `field`. */
+int fq_pbjson_take_enum(json_object *v, const char *field, const ProtobufCEnumDescriptor *d,
+                        int empty_ok, const char *names, int *out, char *err, size_t err_len);
+/* The field `location`, {"lat":…,"lng":…} (both numbers, nothing else). 0,
+ * or -1 with a message. The range is the server's check. */
+int fq_pbjson_take_location(json_object *v, Fengqiao__V1__GeoPoint *p, char *err, size_t err_len);
 
 /* A command as the page sends it (docs/http-api.md, "Commands"). */
 #define FQ_WEBCMD_REQUEST_ID_MAX 64

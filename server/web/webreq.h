@@ -29,6 +29,9 @@ typedef enum fq_web_role {
      * field API only, as the terminal node 'p.<account>' serving one worker
      * or one unit (serves_worker / serves_unit). */
     FQ_WEB_WORKER = 3,
+    /* The front desk (综合受理, docs/front-desk.md): reads the board like a
+     * viewer and registers cases under /api/v1/frontdesk/; no commands. */
+    FQ_WEB_RECEPTIONIST = 4,
 } fq_web_role;
 
 /* Who is asking: a signed-in person (web_accounts, migration 0016). */

@@ -88,15 +88,8 @@ def make_photo(world, path, width, height, seed=1, noise=False):
 # ---- the page ----
 
 def sign_in(b, server, account, password, shot=None):
-    d = b.driver
-    d.get(server.base_url + "/phone/")
-    b.wait_js("return !!document.querySelector('form.signin input[name=account]')", "the phone's sign-in form")
-    if shot:
-        b.screenshot(shot)
-    d.find_element("css selector", "form.signin input[name=account]").send_keys(account)
-    d.find_element("css selector", "form.signin input[name=password]").send_keys(password)
-    d.find_element("css selector", "form.signin button[type=submit]").click()
-    b.wait_js("return !!document.querySelector('.phone h2.list-title')", "my assignments after signing in")
+    b.sign_in(server.base_url + "/phone/", account, password,
+              "return !!document.querySelector('.phone h2.list-title')", "my assignments after signing in", shot)
 
 
 def card_ids(b):

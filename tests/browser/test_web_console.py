@@ -40,15 +40,8 @@ ORDER BY (i.suspended_at IS NULL AND (i.breached <> 0 OR i.conclude_due < now()
 
 
 def sign_in(b, server, account, password, shot=None):
-    d = b.driver
-    d.get(server.base_url + "/")
-    b.wait_js("return !!document.querySelector('form.signin input[name=account]')", "the sign-in form")
-    if shot:
-        b.screenshot(shot)
-    d.find_element("css selector", "form.signin input[name=account]").send_keys(account)
-    d.find_element("css selector", "form.signin input[name=password]").send_keys(password)
-    d.find_element("css selector", "form.signin button[type=submit]").click()
-    b.wait_js("return !!document.querySelector('.console table.board')", "the console after signing in")
+    b.sign_in(server.base_url + "/", account, password,
+              "return !!document.querySelector('.console table.board')", "the console after signing in", shot)
 
 
 # The board's rows, in order: each row's id is its ".inc-id" ("#42 ").

@@ -264,13 +264,8 @@ def main(world):
 
 
 def sign_in(b, server, account):
-    d = b.driver
-    d.get(server.base_url + "/")
-    b.wait_js("return !!document.querySelector('form.signin input[name=account]')", "the sign-in form")
-    d.find_element("css selector", "form.signin input[name=account]").send_keys(account)
-    d.find_element("css selector", "form.signin input[name=password]").send_keys(PASSWORD)
-    d.find_element("css selector", "form.signin button[type=submit]").click()
-    b.wait_js("return !!document.querySelector('.console table.board')", f"the console of {account}")
+    b.sign_in(server.base_url + "/", account, PASSWORD,
+              "return !!document.querySelector('.console table.board')", f"the console of {account}")
 
 
 if __name__ == "__main__":

@@ -540,6 +540,21 @@ class Browser:
     def wait_js(self, script, what, timeout=WAIT_S):
         return wait_until(lambda: self.js(script), what, timeout)
 
+    def sign_in(self, url, account, password, signed_in_js, what, shot=None):
+        """Signs in through the sign-in form of the page at `url` (the
+        console's or the phone's: one form) and waits for `signed_in_js`;
+        `shot` names a screenshot of the form first."""
+        d = self.driver
+        d.get(url)
+        self.wait_js("return !!document.querySelector('form.signin input[name=account]')",
+                     f"the sign-in form of {url}")
+        if shot:
+            self.screenshot(shot)
+        d.find_element("css selector", "form.signin input[name=account]").send_keys(account)
+        d.find_element("css selector", "form.signin input[name=password]").send_keys(password)
+        d.find_element("css selector", "form.signin button[type=submit]").click()
+        self.wait_js(signed_in_js, what)
+
     def read_console(self):
         self.console += self.driver.get_log("browser")
         return self.console

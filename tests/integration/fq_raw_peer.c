@@ -255,32 +255,10 @@ static int write_file(const char *path, const uint8_t *data, size_t len)
 
 static int read_file(const char *path, uint8_t **data, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "fq_raw_peer: cannot read %s\n", path);
+    if (fqc_read_file(path, SIZE_MAX, data, len) != 0) {
+        fprintf(stderr, "fq_raw_peer: cannot read %s: %s\n", path, strerror(errno));
         return -1;
     }
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    size_t got;
-    while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf == NULL)
-        return -1;
-    *data = buf;
-    *len = n;
     return 0;
 }
 

@@ -214,6 +214,15 @@ add_node() { # id role jurisdiction
 
 key_of() { echo "$WORK/keys/$1.key"; }
 
+# add_terminal ID WORKER: a terminal node serving WORKER (setup_routing's
+# two: $W1 and $W2), its key in $WORK/keys/ID.key.
+W1=lingyin-v1-g1.w1
+W2=lingyin-v1-g1.w2
+add_terminal() {
+    admin node add "$1" --role terminal --serves-worker "$2" --key-out "$WORK/keys/$1.key" >/dev/null 2>&1 ||
+        fail "node add $1 (serving $2)"
+}
+
 # ---- server ----
 
 # server_start [fengqiaod flags...]: starts a server on a free port and waits
@@ -289,6 +298,49 @@ server_wait() {
 }
 
 server_alive() { [ -n "$SERVER_PID" ] && pid_alive "$SERVER_PID"; }
+
+# ---- the JSON API under /api/v1/ (the console's and the field API) ----
+
+# web_api_start ARGS...: server_start with --http on a free port ($HPORT),
+# $BASE its /api/v1, returned once it answers.
+web_api_start() {
+    HPORT=$(free_port)
+    server_start --http "127.0.0.1:$HPORT" "$@"
+    BASE="http://127.0.0.1:$HPORT/api/v1"
+    for ((i = 0; i < 600; i++)); do
+        curl -s -o /dev/null "$BASE/session" && return 0
+        sleep 0.05
+    done
+    fail "the web API did not answer at $BASE"
+}
+# web_login NAME (password pw-NAME-1234): COOKIE[NAME], CSRF[NAME], the
+# session in $WORK/session.NAME.json.
+declare -gA COOKIE CSRF
+web_login() {
+    local name=$1 hdr="$WORK/login.$1.h" body
+    body=$(curl -sS -D "$hdr" -H 'Content-Type: application/json' \
+        --data "{\"account\":\"$name\",\"password\":\"pw-$name-1234\"}" "$BASE/login")
+    COOKIE[$name]=$(grep -i '^set-cookie: *fq_session=' "$hdr" | sed -E 's/^[^:]*: *//; s/;.*//' | tr -d '\r')
+    CSRF[$name]=$(jq -r .csrf <<<"$body")
+    if [ -z "${COOKIE[$name]}" ] || [ "${CSRF[$name]}" = null ]; then fail "login $name: $body"; fi
+    printf '%s\n' "$body" >"$WORK/session.$name.json"
+}
+# web_get NAME PATH: the body on stdout, the status in $WORK/status.
+web_get() {
+    curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[$1]}" "$BASE$2" >"$WORK/status"
+    cat "$WORK/body"
+}
+# web_post NAME PATH JSON: the same (the body goes on standard input: one
+# with photos passes any argument's size).
+web_post() {
+    curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[$1]}" \
+        -H "X-CSRF-Token: ${CSRF[$1]}" -H 'Content-Type: application/json' --data-binary @- \
+        "$BASE$2" >"$WORK/status" <<<"$3"
+    cat "$WORK/body"
+}
+web_status() { cat "$WORK/status"; }
+web_expect() { assert_eq "$1" "$(web_status)" "$2 ($(head -c 300 "$WORK/body"))"; } # status what
+web_code() { jq -r .error.code "$WORK/body"; }
 
 # The running server's --ready-file (written while ready, removed when not).
 server_ready_file() { echo "$WORK/server.$SERVER_N.ready"; }

@@ -24,10 +24,8 @@ FQ_MAKE_IMAGE=${FQ_MAKE_IMAGE:?}
 FQ_TERMINAL=${FQ_TERMINAL:?}
 db_create
 setup_world
-W1=lingyin-v1-g1.w1
-W2=lingyin-v1-g1.w2
-admin node add t1 --role terminal --serves-worker "$W1" --key-out "$WORK/keys/t1.key" >/dev/null 2>&1
-admin node add t2 --role terminal --serves-worker "$W2" --key-out "$WORK/keys/t2.key" >/dev/null 2>&1
+add_terminal t1 "$W1"
+add_terminal t2 "$W2"
 add_node ops console xihu # the district's operators' console
 # Fire hazards are concluded only with a photo of the work done.
 q "UPDATE categories SET photo_to_conclude = true WHERE code = 'hazard.fire'" >/dev/null

@@ -70,39 +70,9 @@ assert_match "w\.one +网格员甲 +worker +$GRID .* worker $W1 " "$listing" "us
 assert_match "wang\.op +王明 +operator +xihu .* - " "$listing" "a console account serves nothing"
 log "accounts: refusals, terminal nodes, user list"
 
-HPORT=$(free_port)
-server_start --http "127.0.0.1:$HPORT" --dedup-window-min 0 --presence-timeout 600
-BASE="http://127.0.0.1:$HPORT/api/v1"
-for ((i = 0; i < 600; i++)); do
-    curl -s -o /dev/null "$BASE/session" && break
-    sleep 0.05
-done
+web_api_start --dedup-window-min 0 --presence-timeout 600
 
-declare -A COOKIE CSRF
-login() {
-    local name=$1 hdr="$WORK/login.$1.h" body
-    body=$(curl -sS -D "$hdr" -H 'Content-Type: application/json' \
-        --data "{\"account\":\"$name\",\"password\":\"pw-$name-1234\"}" "$BASE/login")
-    COOKIE[$name]=$(grep -i '^set-cookie: *fq_session=' "$hdr" | sed -E 's/^[^:]*: *//; s/;.*//' | tr -d '\r')
-    CSRF[$name]=$(jq -r .csrf <<<"$body")
-    if [ -z "${COOKIE[$name]}" ] || [ "${CSRF[$name]}" = null ]; then fail "login $name: $body"; fi
-    printf '%s\n' "$body" >"$WORK/session.$name.json"
-}
-get() { # NAME PATH: the body on stdout, the status in $WORK/status
-    curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[$1]}" "$BASE$2" >"$WORK/status"
-    cat "$WORK/body"
-}
-post() { # NAME PATH JSON (on standard input: a body with photos passes any argument's size)
-    curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[$1]}" \
-        -H "X-CSRF-Token: ${CSRF[$1]}" -H 'Content-Type: application/json' --data-binary @- \
-        "$BASE$2" >"$WORK/status" <<<"$3"
-    cat "$WORK/body"
-}
-status() { cat "$WORK/status"; }
-expect() { assert_eq "$1" "$(status)" "$2 ($(head -c 300 "$WORK/body"))"; }
-code() { jq -r .error.code "$WORK/body"; }
-
-for a in w.one w.two w.unit wang.op; do login "$a"; done
+for a in w.one w.two w.unit wang.op; do web_login "$a"; done
 s=$WORK/session.w.one.json
 assert_eq "worker|worker|$W1|$GRID" "$(jq -r '[.role, .serves.kind, .serves.id, .jurisdiction.id] | join("|")' "$s")" \
     "the session of a worker account"
@@ -113,34 +83,34 @@ assert_eq false "$(jq 'has("serves")' "$WORK/session.wang.op.json")" "a console 
 
 # ---- the role gate ----
 for p in /board /roster /stats /incidents/1 /events; do
-    get w.one "$p" >/dev/null
-    expect 403 "a worker on $p"
-    assert_eq role "$(code)" "a worker on $p: the code"
+    web_get w.one "$p" >/dev/null
+    web_expect 403 "a worker on $p"
+    assert_eq role "$(web_code)" "a worker on $p: the code"
 done
 for p in /field/sync /field/assignments /field/assignments/1; do
-    get wang.op "$p" >/dev/null
-    expect 403 "a console account on $p"
-    assert_eq role "$(code)" "a console account on $p: the code"
+    web_get wang.op "$p" >/dev/null
+    web_expect 403 "a console account on $p"
+    assert_eq role "$(web_code)" "a console account on $p: the code"
 done
-post wang.op /field/reports '{"request_id":"x"}' >/dev/null
-expect 403 "a console account posting a field report"
-topo=$(get w.one /topology)
-expect 200 "a worker's topology"
+web_post wang.op /field/reports '{"request_id":"x"}' >/dev/null
+web_expect 403 "a console account posting a field report"
+topo=$(web_get w.one /topology)
+web_expect 200 "a worker's topology"
 assert_eq lingyin "$(jq -r '[.towns[].id] | join(",")' <<<"$topo")" "a worker's topology is its town"
 assert_eq true "$(jq --arg g "$GRID" '[.towns[].villages[].grids[] | select(.id == $g) | .ring | length > 2] | .[0]' <<<"$topo")" \
     "the worker's grid has its ring"
-get w.one /session >/dev/null
-expect 200 "a worker's session"
+web_get w.one /session >/dev/null
+web_expect 200 "a worker's session"
 # No CSRF token on a POST: 403 csrf, nothing done.
 curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[w.one]}" -H 'Content-Type: application/json' \
     --data '{"request_id":"nocsrf","kind":"acknowledge"}' "$BASE/field/assignments/1/actions" >"$WORK/status"
-expect 403 "an action without the CSRF token"
-assert_eq csrf "$(code)" "without the CSRF token: the code"
+web_expect 403 "an action without the CSRF token"
+assert_eq csrf "$(web_code)" "without the CSRF token: the code"
 log "roles: a worker only on the field API, console accounts not on it; topology; CSRF"
 
 # ---- the feed: a report reaches the worker's held sync ----
-first=$(get w.one "/field/sync?after=0&wait_ms=0")
-expect 200 "a sync answered at once"
+first=$(web_get w.one "/field/sync?after=0&wait_ms=0")
+web_expect 200 "a sync answered at once"
 assert_eq "[]|0|false|false|+08:00" "$(jq -r '[(.items | tostring), .last_seq, .more, .superseded, .time_zone] | join("|")' <<<"$first")" \
     "an empty outbox"
 # A held sync of each worker; the report goes to one of them.
@@ -178,70 +148,70 @@ SEQ=$(jq -r .last_seq "$MINE")
 log "feed: the report reached $ME's held sync (seq $SEQ)"
 
 # ---- assignments and the detail ----
-list=$(get "$ME" /field/assignments)
-expect 200 "the assignments"
+list=$(web_get "$ME" /field/assignments)
+web_expect 200 "the assignments"
 printf '%s\n' "$list" >"$WORK/assignments.json" # kept for docs/http-api.md's examples
 assert_eq "$F1|楼道堆物|assigned|$GRID|iv" "$(jq -r '.assignments[0] | [.incident_id, .title, .assignment, .territory, .severity] | join("|")' <<<"$list")" \
     "the holder's assignments"
 assert_eq "$(q "SELECT (date_part('epoch', ack_due) * 1000)::bigint FROM incidents WHERE id = $F1")" \
     "$(jq -r '.assignments[0].acknowledge_due_ms' <<<"$list")" "the acknowledge limit"
-assert_eq 0 "$(get "$OTHER" /field/assignments | jq '.assignments | length')" "the other worker holds nothing"
-detail=$(get "$ME" "/field/assignments/$F1")
-expect 200 "the detail"
+assert_eq 0 "$(web_get "$OTHER" /field/assignments | jq '.assignments | length')" "the other worker holds nothing"
+detail=$(web_get "$ME" "/field/assignments/$F1")
+web_expect 200 "the detail"
 assert_eq "张三|138****5678|灵峰路1号|reported" \
     "$(jq -r '[.incident.reporter_name, .incident.reporter_phone, .incident.address, .timeline[0].kind] | join("|")' <<<"$detail")" \
     "the detail: the reporter with the phone masked, the timeline"
 assert_eq true "$(jq '.ring | length > 2' <<<"$detail")" "the detail: the territory's ring"
 assert_eq "$(q "SELECT name FROM org_units WHERE id = '$GRID'")" "$(jq -r .incident.territory_name <<<"$detail")" \
     "the detail: names"
-get "$OTHER" "/field/assignments/$F1" >/dev/null
-expect 403 "another worker's incident"
-assert_eq forbidden "$(code)" "another worker's incident: the code"
-get "$ME" "/field/assignments/999999" >/dev/null
-expect 403 "no such incident is 403, not 404"
+web_get "$OTHER" "/field/assignments/$F1" >/dev/null
+web_expect 403 "another worker's incident"
+assert_eq forbidden "$(web_code)" "another worker's incident: the code"
+web_get "$ME" "/field/assignments/999999" >/dev/null
+web_expect 403 "no such incident is 403, not 404"
 log "assignments: the list, the detail, 403 for another worker's"
 
 # ---- actions ----
-act() { post "$1" "/field/assignments/$2/actions" "$3"; }
+act() { web_post "$1" "/field/assignments/$2/actions" "$3"; }
 events() { q "SELECT count(*) FROM events WHERE incident_id = $F1"; }
 before=$(events)
 out=$(act "$ME" "$F1" '{"request_id":"ack-1","kind":"acknowledge"}')
-expect 200 "acknowledge"
+web_expect 200 "acknowledge"
 assert_eq "$F1|acknowledged|false" "$(jq -r '[.incident_id, .state, .already_done] | join("|")' <<<"$out")" "acknowledged"
 seq1=$(jq -r .event_seq <<<"$out")
 again=$(act "$ME" "$F1" '{"request_id":"ack-1","kind":"acknowledge"}')
-expect 200 "the same acknowledge again"
+web_expect 200 "the same acknowledge again"
 assert_eq "$seq1" "$(jq -r .event_seq <<<"$again")" "a resend is answered as before"
 assert_eq $((before + 1)) "$(events)" "a resend makes no second event"
 act "$ME" "$F1" '{"request_id":"ack-1","kind":"progress","note":"换了内容"}' >/dev/null
-expect 409 "the same request_id for another action"
-assert_eq conflict "$(code)" "a reused request_id: the code"
+web_expect 409 "the same request_id for another action"
+assert_eq conflict "$(web_code)" "a reused request_id: the code"
 act "$OTHER" "$F1" '{"request_id":"steal-1","kind":"conclude","note":"不是我的"}' >/dev/null
-expect 403 "an action on another worker's incident"
-assert_eq forbidden "$(code)" "another worker's action: the code"
+web_expect 403 "an action on another worker's incident"
+assert_eq forbidden "$(web_code)" "another worker's action: the code"
 act "$ME" "$F1" '{"request_id":"prog-1","kind":"progress","note":"已到现场"}' >/dev/null
-expect 200 "progress"
+web_expect 200 "progress"
 act "$ME" "$F1" '{"request_id":"prog-2","kind":"progress"}' >/dev/null
-expect 400 "progress without a note"
+web_expect 400 "progress without a note"
 act "$ME" "$F1" '{"request_id":"bad-1","kind":"progress","note":"x","colour":"red"}' >/dev/null
-expect 400 "an unknown field"
+web_expect 400 "an unknown field"
 assert_match "unknown field 'colour'" "$(jq -r .error.message "$WORK/body")" "the message names the field"
 out=$(act "$ME" "$F1" '{"request_id":"ext-1","kind":"extend","note":"需协调物业","extend_by_ms":86400000}')
-expect 200 "extend"
+web_expect 200 "extend"
 assert_eq extension_requested "$(jq -r .state <<<"$out")" "an extension asked for"
 out=$(act "$ME" "$F1" '{"request_id":"con-1","kind":"conclude","note":"已清理楼道堆物"}')
-expect 200 "conclude"
+web_expect 200 "conclude"
 assert_eq concluded "$(jq -r .state <<<"$out")" "concluded"
 assert_eq "concluded|已清理楼道堆物" "$(q "SELECT state || '|' || result FROM incidents WHERE id = $F1")" \
     "concluded in PostgreSQL"
 assert_eq "acknowledged progress extension_requested concluded" \
     "$(q "SELECT string_agg(kind, ' ' ORDER BY seq) FROM events WHERE incident_id = $F1 AND actor_node = 'p.$ME'")" \
     "one event per action, by the account's node"
-assert_eq 0 "$(get "$ME" /field/assignments | jq '.assignments | length')" "nothing open after the conclusion"
-get "$ME" "/field/assignments/$F1" >/dev/null
-expect 200 "a concluded incident the account held stays readable"
+assert_eq 0 "$(web_get "$ME" /field/assignments | jq '.assignments | length')" "nothing open after the conclusion"
+web_get "$ME" "/field/assignments/$F1" >/dev/null
+web_expect 200 "a concluded incident the account held stays readable"
 # The sync from the last seq gives what happened since, once.
-since=$(get "$ME" "/field/sync?after=$SEQ&wait_ms=0")
+since=$(web_get "$ME" "/field/sync?after=$SEQ&wait_ms=0")
 assert_eq true "$(jq '[.items[].kind] | index("closed") != null' <<<"$since")" "the sync carries the closure"
 log "actions: acknowledge, progress, extend, conclude; a resend once; 403 for another's; 409 conflict"
 
@@ -254,10 +224,10 @@ report lingyin-platform --category dispute.neighbour --severity IV --risk low --
     --place "$GRID" --title "垃圾堆放" --external-ref F2 --quiet
 F2=$(q "SELECT id FROM incidents WHERE external_ref = 'F2'")
 if [ "$(q "SELECT worker FROM incidents WHERE id = $F2")" = "$W1" ]; then PH=w.one PO=w.two; else PH=w.two PO=w.one; fi
-assert_eq true "$(get "$PH" /field/assignments | jq --argjson id "$F2" '.assignments[] | select(.incident_id == $id) | .photo_to_conclude')" \
+assert_eq true "$(web_get "$PH" /field/assignments | jq --argjson id "$F2" '.assignments[] | select(.incident_id == $id) | .photo_to_conclude')" \
     "the assignment says a photo is needed to conclude"
 act "$PH" "$F2" '{"request_id":"ph-ack","kind":"acknowledge"}' >/dev/null
-expect 200 "acknowledge F2"
+web_expect 200 "acknowledge F2"
 "$FQ_MAKE_IMAGE" --jpeg 640 480 "$WORK/after.jpg" --seed 1
 "$FQ_MAKE_IMAGE" --png 320 240 "$WORK/before.png" --seed 2
 "$FQ_MAKE_IMAGE" --jpeg 2400 1800 "$WORK/huge.jpg" --noise
@@ -274,27 +244,27 @@ conclude_body() { # REQUEST_ID PHOTO-JSON...
 }
 n_events=$(q "SELECT count(*) FROM events WHERE incident_id = $F2")
 act "$PH" "$F2" '{"request_id":"ph-none","kind":"conclude","note":"已清运"}' >/dev/null
-expect 400 "conclude without the photo the category asks for"
-assert_eq photo_required "$(code)" "without a photo: the code"
+web_expect 400 "conclude without the photo the category asks for"
+assert_eq photo_required "$(web_code)" "without a photo: the code"
 act "$PH" "$F2" "$(conclude_body ph-fake "$(photo "$WORK/fake.jpg" image/jpeg fake.jpg)")" >/dev/null
-expect 415 "a text file said to be a JPEG"
-assert_eq not_an_image "$(code)" "a non-image: the code"
+web_expect 415 "a text file said to be a JPEG"
+assert_eq not_an_image "$(web_code)" "a non-image: the code"
 act "$PH" "$F2" "$(conclude_body ph-text "$(photo "$WORK/fake.jpg" text/plain fake.txt)")" >/dev/null
-expect 415 "a photo of type text/plain"
+web_expect 415 "a photo of type text/plain"
 act "$PH" "$F2" "$(conclude_body ph-huge "$(photo "$WORK/huge.jpg" image/jpeg huge.jpg)")" >/dev/null
-expect 413 "a photo over 2 MiB"
-assert_eq too_large "$(code)" "an oversized photo: the code"
+web_expect 413 "a photo over 2 MiB"
+assert_eq too_large "$(web_code)" "an oversized photo: the code"
 small=$(photo "$WORK/before.png" image/png p.png)
 act "$PH" "$F2" "$(conclude_body ph-five "$small" "$small" "$small" "$small" "$small")" >/dev/null
-expect 413 "five photos"
+web_expect 413 "five photos"
 act "$PO" "$F2" "$(conclude_body ph-other "$(photo "$WORK/after.jpg" image/jpeg after.jpg)")" >/dev/null
-expect 403 "another worker's conclusion with a photo"
+web_expect 403 "another worker's conclusion with a photo"
 assert_eq "$n_events|0|assigned" "$(q "SELECT (SELECT count(*) FROM events WHERE incident_id = $F2) || '|' ||
     (SELECT count(*) FROM attachments WHERE incident_id = $F2) || '|' || state FROM incidents WHERE id = $F2")" \
     "refusals store nothing"
 body=$(conclude_body ph-ok "$(photo "$WORK/after.jpg" image/jpeg after.jpg)" "$(photo "$WORK/before.png" image/png before.png)")
 out=$(act "$PH" "$F2" "$body")
-expect 200 "conclude with two photos"
+web_expect 200 "conclude with two photos"
 assert_eq "concluded|2" "$(jq -r '[.state, (.attachments | length)] | join("|")' <<<"$out")" "concluded, two photos named"
 ESEQ=$(jq -r .event_seq <<<"$out")
 printf '%s\n' "$out" >"$WORK/action.json"
@@ -312,7 +282,7 @@ assert_eq 2 "$(q "SELECT count(*) FROM attachments WHERE incident_id = $F2")" "a
 admin verify >"$WORK/verify.out" 2>&1 || fail "fengqiao-admin verify: $(cat "$WORK/verify.out")"
 # The bytes back, by id: the holder, an operator of the district; not another worker.
 curl -sS -D "$WORK/att.h" -o "$WORK/att.bin" -w '%{http_code}' -H "Cookie: ${COOKIE[$PH]}" "$BASE/attachments/$A1" >"$WORK/status"
-expect 200 "the photo by id"
+web_expect 200 "the photo by id"
 cmp -s "$WORK/after.jpg" "$WORK/att.bin" || fail "the photo's bytes differ from what was sent"
 assert_eq "image/jpeg" "$(tr -d '\r' <"$WORK/att.h" | grep -i '^content-type:' | sed -E 's/^[^:]*: *//')" "its type"
 etag=$(tr -d '\r' <"$WORK/att.h" | grep -i '^etag:' | sed -E 's/^[^:]*: *//')
@@ -320,16 +290,16 @@ assert_eq "\"$(sha256sum "$WORK/after.jpg" | cut -d' ' -f1)\"" "$etag" "the ETag
 assert_eq "private, max-age=31536000, immutable" "$(tr -d '\r' <"$WORK/att.h" | grep -i '^cache-control:' | sed -E 's/^[^:]*: *//')" \
     "cached as immutable, one Cache-Control"
 curl -sS -o /dev/null -w '%{http_code}' -H "Cookie: ${COOKIE[$PH]}" -H "If-None-Match: $etag" "$BASE/attachments/$A1" >"$WORK/status"
-expect 304 "If-None-Match"
-get wang.op "/attachments/$A2" >"$WORK/att2.bin"
-expect 200 "a district operator's photo"
+web_expect 304 "If-None-Match"
+web_get wang.op "/attachments/$A2" >"$WORK/att2.bin"
+web_expect 200 "a district operator's photo"
 cmp -s "$WORK/before.png" "$WORK/att2.bin" || fail "the PNG's bytes differ"
-get "$PO" "/attachments/$A1" >/dev/null
-expect 403 "another worker's photo"
-assert_eq forbidden "$(code)" "another worker's photo: the code"
-get "$PH" "/attachments/99999999" >/dev/null
-expect 403 "no such photo is 403"
-detail=$(get "$PH" "/field/assignments/$F2")
+web_get "$PO" "/attachments/$A1" >/dev/null
+web_expect 403 "another worker's photo"
+assert_eq forbidden "$(web_code)" "another worker's photo: the code"
+web_get "$PH" "/attachments/99999999" >/dev/null
+web_expect 403 "no such photo is 403"
+detail=$(web_get "$PH" "/field/assignments/$F2")
 printf '%s\n' "$detail" >"$WORK/detail.json"
 assert_eq "$A1,$A2" "$(jq -r --argjson s "$ESEQ" '[.timeline[] | select(.seq == $s) | .attachments[].id | tostring] | join(",")' <<<"$detail")" \
     "the timeline shows the photos with their event"
@@ -340,20 +310,20 @@ P=$(q "SELECT (ring[1] + ring[5]) / 2 || ',' || (ring[2] + ring[6]) / 2 FROM gri
 LNG=${P%,*} LAT=${P#*,}
 body=$(jq -nc --argjson lat "$LAT" --argjson lng "$LNG" '{request_id:"rep-1",category:"fire_hazard",
     severity:"iv",risk:"low",title:"楼道堆物（巡查）",address:"灵峰路2号",location:{lat:$lat,lng:$lng}}')
-out=$(post "$ME" /field/reports "$body")
-expect 200 "a field report"
+out=$(web_post "$ME" /field/reports "$body")
+web_expect 200 "a field report"
 R1=$(jq -r .incident_id <<<"$out")
 printf '%s\n' "$out" >"$WORK/report.json"
 assert_eq "false|$GRID" "$(jq -r '[.duplicate, .routing.territory] | join("|")' <<<"$out")" "routed by its point"
 assert_eq "4|p.$ME" "$(q "SELECT channel || '|' || reporter_node FROM incidents WHERE id = $R1")" \
     "channel patrol, reported by the account's node"
-again=$(post "$ME" /field/reports "$body")
+again=$(web_post "$ME" /field/reports "$body")
 assert_eq "$R1|true" "$(jq -r '[.incident_id, .duplicate] | join("|")' <<<"$again")" "the same request_id: the same incident"
 body=$(jq -nc --argjson lat "$LAT" --argjson lng "$LNG" --slurpfile p <(photo "$WORK/after.jpg" image/jpeg scene.jpg) \
     '{request_id:"rep-photo",category:"fire_hazard",severity:"iv",risk:"low",title:"消防通道堵塞",
       location:{lat:$lat,lng:$lng},photos:$p}')
-out=$(post "$ME" /field/reports "$body")
-expect 200 "a field report with a photo"
+out=$(web_post "$ME" /field/reports "$body")
+web_expect 200 "a field report with a photo"
 RP=$(jq -r .incident_id <<<"$out")
 assert_eq "1|$(jq -r .event_seq <<<"$out")" "$(q "SELECT count(*) || '|' || min(event_seq) FROM attachments WHERE incident_id = $RP")" \
     "the report's photo stored with its reported event"
@@ -361,14 +331,14 @@ assert_eq "$(q "SELECT id FROM attachments WHERE incident_id = $RP")" "$(jq -r '
 P2=$(q "SELECT (ring[1] + ring[5]) / 2 || ',' || (ring[2] + ring[6]) / 2 FROM grid_polygons WHERE grid = '$OTHER_GRID'")
 body=$(jq -nc --argjson lat "${P2#*,}" --argjson lng "${P2%,*}" '{request_id:"rep-2",category:"fire_hazard",
     severity:"iv",risk:"low",title:"别的网格",location:{lat:$lat,lng:$lng}}')
-post "$ME" /field/reports "$body" >/dev/null
-expect 403 "a field report outside the account's grid"
-out=$(post "$ME" /field/reports '{"request_id":"rep-3","category":"dispute.neighbour","severity":"iv","risk":"low","title":"无定位"}')
-expect 200 "a field report without a location"
+web_post "$ME" /field/reports "$body" >/dev/null
+web_expect 403 "a field report outside the account's grid"
+out=$(web_post "$ME" /field/reports '{"request_id":"rep-3","category":"dispute.neighbour","severity":"iv","risk":"low","title":"无定位"}')
+web_expect 200 "a field report without a location"
 assert_eq "$GRID" "$(q "SELECT place_unit FROM incidents WHERE id = $(jq -r .incident_id <<<"$out")")" \
     "placed at the account's grid"
-post "$ME" /field/reports '{"request_id":"rep-4","category":"dispute.neighbour","severity":"v","risk":"low","title":"x"}' >/dev/null
-expect 400 "a bad severity"
+web_post "$ME" /field/reports '{"request_id":"rep-4","category":"dispute.neighbour","severity":"v","risk":"low","title":"x"}' >/dev/null
+web_expect 400 "a bad severity"
 log "reports: routed by the point, idempotent, 403 outside the grid, placed at the grid without a point"
 
 # ---- a unit's duty officer ----
@@ -384,19 +354,19 @@ loads=$(directory_loads)
 pw u.lead | admin user add u.lead --role worker --serves-unit "$LEAD" 2>/dev/null
 pw u.co | admin user add u.co --role worker --serves-unit "$CO" 2>/dev/null
 wait_directory_reload "$loads"
-login u.lead
-login u.co
-assert_eq "$U1|false" "$(get u.lead /field/assignments | jq -r --argjson id "$U1" '.assignments[] | select(.incident_id == $id) | "\(.incident_id)|\(.co_handler)"')" \
+web_login u.lead
+web_login u.co
+assert_eq "$U1|false" "$(web_get u.lead /field/assignments | jq -r --argjson id "$U1" '.assignments[] | select(.incident_id == $id) | "\(.incident_id)|\(.co_handler)"')" \
     "the lead unit's assignments"
-assert_eq "$U1|true" "$(get u.co /field/assignments | jq -r --argjson id "$U1" '.assignments[] | select(.incident_id == $id) | "\(.incident_id)|\(.co_handler)"')" \
+assert_eq "$U1|true" "$(web_get u.co /field/assignments | jq -r --argjson id "$U1" '.assignments[] | select(.incident_id == $id) | "\(.incident_id)|\(.co_handler)"')" \
     "the co-handling unit's assignments"
-get u.co "/field/assignments/$U1" >/dev/null
-expect 200 "a co-handler reads the incident"
+web_get u.co "/field/assignments/$U1" >/dev/null
+web_expect 200 "a co-handler reads the incident"
 out=$(act u.lead "$U1" '{"request_id":"u-ack","kind":"acknowledge"}')
-expect 200 "the lead unit acknowledges"
+web_expect 200 "the lead unit acknowledges"
 assert_eq acknowledged "$(jq -r .state <<<"$out")" "acknowledged by the unit"
-get u.lead "/field/assignments/$F1" >/dev/null
-expect 403 "a unit's account on a worker's incident"
+web_get u.lead "/field/assignments/$F1" >/dev/null
+web_expect 403 "a unit's account on a worker's incident"
 log "units: the lead and the co-handler see the town-tier incident; the lead acknowledges"
 
 # ---- presence ----
@@ -406,15 +376,15 @@ report lingyin-platform --category dispute.neighbour --severity IV --risk low --
 P1=$(q "SELECT id FROM incidents WHERE external_ref = 'P1'")
 H=$(q "SELECT worker FROM incidents WHERE id = $P1")
 if [ "$H" = "$W1" ]; then HA=w.one; else HA=w.two; fi
-get "$HA" "/field/sync?after=0&wait_ms=0&off_duty=1" >/dev/null
-expect 200 "a sync signing off"
+web_get "$HA" "/field/sync?after=0&wait_ms=0&off_duty=1" >/dev/null
+web_expect 200 "a sync signing off"
 wait_q "SELECT worker <> '$H' OR worker IS NULL FROM incidents WHERE id = $P1" t
-roster=$(get wang.op "/roster?town=lingyin")
+roster=$(web_get wang.op "/roster?town=lingyin")
 assert_eq false "$(jq --arg w "$H" '.roster[] | select(.id == $w) | .present' <<<"$roster")" \
     "off duty in the roster"
-get "$HA" "/field/sync?after=0&wait_ms=0&lat=30.25&lng=120.116" >/dev/null
-expect 200 "a sync with a position"
-roster=$(get wang.op "/roster?town=lingyin")
+web_get "$HA" "/field/sync?after=0&wait_ms=0&lat=30.25&lng=120.116" >/dev/null
+web_expect 200 "a sync with a position"
+roster=$(web_get wang.op "/roster?town=lingyin")
 assert_eq true "$(jq --arg w "$H" '.roster[] | select(.id == $w) | .present' <<<"$roster")" \
     "back on duty after the next sync"
 log "presence: off_duty=1 moved the assignment on; the next sync brought the worker back"
@@ -424,11 +394,11 @@ admin user disable w.unit 2>/dev/null
 assert_eq t "$(q "SELECT revoked_at IS NOT NULL FROM nodes WHERE id = 'p.w.unit'")" "disabling revokes the node"
 wait_q "SELECT 1" 1
 for ((i = 0; i < 600; i++)); do
-    get w.unit /field/assignments >/dev/null
-    [ "$(status)" = 401 ] && break
+    web_get w.unit /field/assignments >/dev/null
+    [ "$(web_status)" = 401 ] && break
     sleep 0.05
 done
-expect 401 "a disabled account's session"
+web_expect 401 "a disabled account's session"
 
 assert_server_alive "at the end"
 server_stop

@@ -27,12 +27,10 @@ CLEANUPS+=("\"\$PG_PRIVATE\" stop \"\$CLUSTER\"")
 db_create "$CLUSTER"
 setup_world
 
-W1=lingyin-v1-g1.w1
-W2=lingyin-v1-g1.w2
-admin node add t1 --role terminal --serves-worker "$W1" --key-out "$WORK/keys/t1.key" >/dev/null 2>&1
-admin node add t2 --role terminal --serves-worker "$W2" --key-out "$WORK/keys/t2.key" >/dev/null 2>&1
+add_terminal t1 "$W1"
+add_terminal t2 "$W2"
 # w1's second terminal (a tablet next to the phone): it follows what t1 does.
-admin node add t1b --role terminal --serves-worker "$W1" --key-out "$WORK/keys/t1b.key" >/dev/null 2>&1
+add_terminal t1b "$W1"
 admin node list | grep -qE "^t2 +terminal +lingyin-v1-g1 +worker $W2 " ||
     fail "node list does not show what t2 serves: $(admin node list)"
 out=$(admin node add bad --role grid_node --jurisdiction lingyin-v1-g1 --serves-worker "$W1" 2>&1) &&

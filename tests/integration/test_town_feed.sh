@@ -29,10 +29,8 @@ FQ_TERMINAL=${FQ_TERMINAL:?}
 db_create
 setup_world
 
-W1=lingyin-v1-g1.w1
-W2=lingyin-v1-g1.w2
-admin node add t1 --role terminal --serves-worker "$W1" --key-out "$WORK/keys/t1.key" >/dev/null 2>&1
-admin node add t2 --role terminal --serves-worker "$W2" --key-out "$WORK/keys/t2.key" >/dev/null 2>&1
+add_terminal t1 "$W1"
+add_terminal t2 "$W2"
 admin node add v2-duty --role terminal --serves-unit lingyin-v2.village \
     --key-out "$WORK/keys/v2-duty.key" >/dev/null 2>&1
 admin node add gov-duty --role terminal --serves-unit lingyin.governance \

@@ -60,42 +60,9 @@ account li.town operator lingyin 李灵隐
 account zhao.view viewer xihu 赵看
 account chen.sup supervisor xihu 陈督
 
-HPORT=$(free_port)
-server_start --http "127.0.0.1:$HPORT" --dedup-window-min 0 --presence-timeout 600
-BASE="http://127.0.0.1:$HPORT/api/v1"
+web_api_start --dedup-window-min 0 --presence-timeout 600
 
-# login NAME: sets COOKIE_NAME and CSRF_NAME (variables named after the account).
-declare -A COOKIE CSRF
-login() {
-    local name=$1 hdr="$WORK/login.$1.h" body
-    body=$(curl -sS -D "$hdr" -H 'Content-Type: application/json' \
-        --data "{\"account\":\"$name\",\"password\":\"pw-$name-1234\"}" "$BASE/login")
-    COOKIE[$name]=$(grep -i '^set-cookie: *fq_session=' "$hdr" | sed -E 's/^[^:]*: *//; s/;.*//' | tr -d '\r')
-    CSRF[$name]=$(jq -r .csrf <<<"$body")
-    if [ -z "${COOKIE[$name]}" ] || [ "${CSRF[$name]}" = null ]; then fail "login $name: $body"; fi
-}
-# get NAME PATH: the body on stdout; HTTP status in $WORK/status.
-get() {
-    curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[$1]}" "$BASE$2" >"$WORK/status"
-    cat "$WORK/body"
-}
-# post NAME PATH JSON
-post() {
-    curl -sS -o "$WORK/body" -w '%{http_code}' -H "Cookie: ${COOKIE[$1]}" \
-        -H "X-CSRF-Token: ${CSRF[$1]}" -H 'Content-Type: application/json' --data "$3" \
-        "$BASE$2" >"$WORK/status"
-    cat "$WORK/body"
-}
-status() { cat "$WORK/status"; }
-expect() { # want-status what
-    assert_eq "$1" "$(status)" "$2 ($(cat "$WORK/body"))"
-}
-
-for ((i = 0; i < 600; i++)); do
-    curl -s -o /dev/null "$BASE/session" && break
-    sleep 0.05
-done
-for a in wang.op li.town zhao.view chen.sup; do login "$a"; done
+for a in wang.op li.town zhao.view chen.sup; do web_login "$a"; done
 
 # ---- reports: two towns, one with a phone, an external ref, a point ----
 rep() { # node ref place title [phone] [severity]
@@ -115,8 +82,8 @@ log "reported 32 incidents"
 board_ids() { # NAME QUERY: every page's ids, comma-separated
     local cursor="" ids="" out more
     while :; do
-        out=$(get "$1" "/board?limit=7${2:+&$2}${cursor:+&cursor=$(jq -rn --arg c "$cursor" '$c|@uri')}")
-        expect 200 "board page"
+        out=$(web_get "$1" "/board?limit=7${2:+&$2}${cursor:+&cursor=$(jq -rn --arg c "$cursor" '$c|@uri')}")
+        web_expect 200 "board page"
         ids="$ids$(jq -r '[.incidents[].incident_id|tostring]|join(",")' <<<"$out"),"
         more=$(jq -r .more <<<"$out")
         cursor=$(jq -r .cursor <<<"$out")
@@ -134,9 +101,9 @@ board_sql() { # jurisdiction [extra condition]
 assert_eq "$(board_sql xihu)" "$(board_ids wang.op)" "the district board equals the database"
 assert_eq "$(board_sql lingyin)" "$(board_ids li.town)" "the town board equals the database"
 assert_eq "$(board_sql xihu 'AND severity = 3')" "$(board_ids wang.op severity=iii)" "severity filter"
-get wang.op "/board?severity=v" >/dev/null
-expect 400 "a bad severity"
-out=$(get wang.op "/board?limit=1")
+web_get wang.op "/board?severity=v" >/dev/null
+web_expect 400 "a bad severity"
+out=$(web_get wang.op "/board?limit=1")
 assert_eq true "$(jq '.incidents[0] | has("location") | not' <<<"$out")" "no point, no location"
 # The names (docs/console.md, "Names") come through the descriptor walk.
 first=$(jq -r '.incidents[0].incident_id' <<<"$out")
@@ -144,17 +111,17 @@ assert_eq "$(q "SELECT c.name || '|' || u.name FROM incidents i JOIN categories 
                 JOIN org_units u ON u.id = i.territory WHERE i.id = $first")" \
     "$(jq -r '.incidents[0] | .category_name + "|" + .territory_name' <<<"$out")" "the board's names"
 assert_eq +08:00 "$(jq -r .time_zone <<<"$out")" "the board's time zone"
-csv_rows=$(get wang.op "/board?format=csv" | tail -n +2 | grep -c .)
+csv_rows=$(web_get wang.op "/board?format=csv" | tail -n +2 | grep -c .)
 assert_eq "$(q "SELECT count(*) FROM incidents WHERE state = 'assigned'")" "$csv_rows" "CSV has every open incident"
 log "board: equals the database (district, town, severity), CSV"
 
 # ---- the topology ----
-out=$(get li.town /topology)
-expect 200 topology
+out=$(web_get li.town /topology)
+web_expect 200 topology
 assert_eq lingyin "$(jq -r '[.towns[].id]|join(",")' <<<"$out")" "a town operator's topology is its town"
 assert_eq "$(q "SELECT count(*) FROM org_units WHERE kind = 'grid' AND fq_unit_within(id, 'lingyin')")" \
     "$(jq '[.towns[].villages[].grids[]]|length' <<<"$out")" "every grid of the town"
-out=$(get wang.op /topology)
+out=$(web_get wang.op /topology)
 assert_eq "$(q "SELECT count(*) FROM grid_polygons")" \
     "$(jq '[.towns[].villages[].grids[] | select(.ring|length > 2)]|length' <<<"$out")" "every polygon of the district"
 
@@ -166,9 +133,9 @@ mkdir -p "$STATE"
 WATCH=$!
 CLEANUPS+=("kill $WATCH 2>/dev/null || true")
 BIG=$(id_of L3) # severity III: routed above the village
-out=$(post wang.op "/incidents/$BIG/commands" \
+out=$(web_post wang.op "/incidents/$BIG/commands" \
     "{\"request_id\":\"assign-1\",\"kind\":\"assign\",\"reason\":\"直接派网格员\",\"target_worker\":\"$WORKER\"}")
-expect 200 "assign skip-level"
+web_expect 200 "assign skip-level"
 seq1=$(jq -r .event_seq <<<"$out")
 for ((i = 0; i < 600; i++)); do
     grep -q "\"incident\":$BIG," "$WORK/watch.out" 2>/dev/null && break
@@ -176,53 +143,53 @@ for ((i = 0; i < 600; i++)); do
 done
 grep -q "\"incident\":$BIG," "$WORK/watch.out" || fail "the worker's terminal did not get $BIG: $(cat "$WORK/watch.err")"
 assert_eq "$WORKER" "$(q "SELECT worker FROM incidents WHERE id = $BIG")" "held by the worker"
-out=$(get wang.op "/incidents/$BIG")
-expect 200 "the incident"
+out=$(web_get wang.op "/incidents/$BIG")
+web_expect 200 "the incident"
 assert_eq "王明" "$(jq -r '[.timeline[] | select(.actor == "p.wang.op")][0].actor_name' <<<"$out")" \
     "the timeline names the person"
 log "assign skip-level: the terminal got it; the timeline says 王明"
 
 # ---- idempotency ----
-post wang.op "/incidents/$BIG/commands" \
+web_post wang.op "/incidents/$BIG/commands" \
     "{\"request_id\":\"assign-1\",\"kind\":\"assign\",\"reason\":\"直接派网格员\",\"target_worker\":\"$WORKER\"}" >"$WORK/again"
-expect 200 "the same command again"
+web_expect 200 "the same command again"
 assert_eq "$seq1" "$(jq -r .event_seq "$WORK/again")" "answered as it was"
 assert_eq 1 "$(q "SELECT count(*) FROM events WHERE incident_id = $BIG AND actor_node = 'p.wang.op'")" "one event"
-post wang.op "/incidents/$BIG/commands" '{"request_id":"assign-1","kind":"escalate","reason":"另一个"}' >/dev/null
-expect 409 "a request id reused for another command"
+web_post wang.op "/incidents/$BIG/commands" '{"request_id":"assign-1","kind":"escalate","reason":"另一个"}' >/dev/null
+web_expect 409 "a request id reused for another command"
 assert_eq conflict "$(jq -r .error.code "$WORK/body")" "conflict code"
 
 # ---- jurisdiction and roles ----
-get li.town "/incidents/$B1" >/dev/null
-expect 403 "a town operator reads another town's incident"
-post li.town "/incidents/$B1/commands" '{"request_id":"x1","kind":"escalate","reason":"越权"}' >/dev/null
-expect 403 "a town operator commands another town's incident"
-post zhao.view "/incidents/$L1/commands" '{"request_id":"v1","kind":"escalate","reason":"只读"}' >/dev/null
-expect 403 "a viewer commands"
+web_get li.town "/incidents/$B1" >/dev/null
+web_expect 403 "a town operator reads another town's incident"
+web_post li.town "/incidents/$B1/commands" '{"request_id":"x1","kind":"escalate","reason":"越权"}' >/dev/null
+web_expect 403 "a town operator commands another town's incident"
+web_post zhao.view "/incidents/$L1/commands" '{"request_id":"v1","kind":"escalate","reason":"只读"}' >/dev/null
+web_expect 403 "a viewer commands"
 assert_eq role "$(jq -r .error.code "$WORK/body")" "a viewer's 403 is role"
-post wang.op "/incidents/$L1/commands" '{"request_id":"s1","kind":"supervise","reason":"督办","deadline_ms":9999999999999}' >/dev/null
-expect 403 "an operator supervises"
-post wang.op "/incidents/$L1/commands" '{"request_id":"u1","kind":"escalate","reason":"x","bogus":1}' >/dev/null
-expect 400 "an unknown field"
+web_post wang.op "/incidents/$L1/commands" '{"request_id":"s1","kind":"supervise","reason":"督办","deadline_ms":9999999999999}' >/dev/null
+web_expect 403 "an operator supervises"
+web_post wang.op "/incidents/$L1/commands" '{"request_id":"u1","kind":"escalate","reason":"x","bogus":1}' >/dev/null
+web_expect 400 "an unknown field"
 assert_match "bogus" "$(jq -r .error.message "$WORK/body")" "the message names the field"
 log "403 for another town, for a viewer, for an operator's supervise; 400 names the field"
 
 # ---- suspension: a supervisor suspends, an operator resumes; asked twice, already_done ----
-post wang.op "/incidents/$L1/commands" '{"request_id":"sp0","kind":"suspend","reason":"等待判决"}' >/dev/null
-expect 403 "an operator suspends"
+web_post wang.op "/incidents/$L1/commands" '{"request_id":"sp0","kind":"suspend","reason":"等待判决"}' >/dev/null
+web_expect 403 "an operator suspends"
 assert_eq role "$(jq -r .error.code "$WORK/body")" "an operator's suspension: 403 role"
-post chen.sup "/incidents/$L1/commands" '{"request_id":"sp1","kind":"suspend","reason":"等待法院判决"}' >/dev/null
-expect 200 "a supervisor suspends"
+web_post chen.sup "/incidents/$L1/commands" '{"request_id":"sp1","kind":"suspend","reason":"等待法院判决"}' >/dev/null
+web_expect 200 "a supervisor suspends"
 assert_eq "true|等待法院判决|false" \
-    "$(get wang.op /board | jq -r ".incidents[] | select(.incident_id == $L1) | [(.suspended_at_ms > 0), .suspend_reason, .overdue] | map(tostring) | join(\"|\")")" \
+    "$(web_get wang.op /board | jq -r ".incidents[] | select(.incident_id == $L1) | [(.suspended_at_ms > 0), .suspend_reason, .overdue] | map(tostring) | join(\"|\")")" \
     "the board: suspended since, the reason, not overdue"
-post chen.sup "/incidents/$L1/commands" '{"request_id":"sp2","kind":"suspend","reason":"再次"}' >/dev/null
-expect 409 "suspending a suspended incident"
+web_post chen.sup "/incidents/$L1/commands" '{"request_id":"sp2","kind":"suspend","reason":"再次"}' >/dev/null
+web_expect 409 "suspending a suspended incident"
 assert_eq already_done "$(jq -r .error.code "$WORK/body")" "…is already so"
-post wang.op "/incidents/$L1/commands" '{"request_id":"rs1","kind":"resume","reason":"判决已下"}' >/dev/null
-expect 200 "an operator resumes"
-post wang.op "/incidents/$L1/commands" '{"request_id":"rs2","kind":"resume","reason":"再次"}' >/dev/null
-expect 409 "resuming a running incident"
+web_post wang.op "/incidents/$L1/commands" '{"request_id":"rs1","kind":"resume","reason":"判决已下"}' >/dev/null
+web_expect 200 "an operator resumes"
+web_post wang.op "/incidents/$L1/commands" '{"request_id":"rs2","kind":"resume","reason":"再次"}' >/dev/null
+web_expect 409 "resuming a running incident"
 assert_eq already_done "$(jq -r .error.code "$WORK/body")" "…is already so"
 assert_eq "suspended|p.chen.sup|等待法院判决 resumed|p.wang.op|判决已下" \
     "$(q "SELECT string_agg(kind || '|' || actor_node || '|' || reason, ' ' ORDER BY seq) FROM events WHERE incident_id = $L1 AND kind IN ('suspended', 'resumed')")" \
@@ -230,35 +197,35 @@ assert_eq "suspended|p.chen.sup|等待法院判决 resumed|p.wang.op|判决已�
 log "suspension: 403 role for an operator, 409 already_done twice, resumed by an operator"
 
 # ---- search, concluded included ----
-post wang.op "/incidents/$PH/commands" '{"request_id":"c1","kind":"conclude","reason":"已处理"}' >/dev/null
-expect 200 "conclude"
+web_post wang.op "/incidents/$PH/commands" '{"request_id":"c1","kind":"conclude","reason":"已处理"}' >/dev/null
+web_expect 200 "conclude"
 assert_eq concluded "$(q "SELECT state FROM incidents WHERE id = $PH")" "concluded"
-assert_eq "$PH" "$(get wang.op "/board?q=12345678" | jq -r '[.incidents[].incident_id]|join(",")')" "search by a part of the phone"
-assert_eq "$PH" "$(get wang.op "/board?q=PHONE1" | jq -r '[.incidents[].incident_id]|join(",")')" "search by external ref"
-assert_eq "$PH" "$(get wang.op "/board?q=楼道" | jq -r '[.incidents[].incident_id]|join(",")')" "search by title"
-assert_eq "$B1" "$(get wang.op "/board?q=$B1" | jq -r '[.incidents[].incident_id]|join(",")')" "search by id"
-assert_eq "" "$(get li.town "/board?q=北山" | jq -r '[.incidents[].incident_id]|join(",")')" "search stays inside the jurisdiction"
+assert_eq "$PH" "$(web_get wang.op "/board?q=12345678" | jq -r '[.incidents[].incident_id]|join(",")')" "search by a part of the phone"
+assert_eq "$PH" "$(web_get wang.op "/board?q=PHONE1" | jq -r '[.incidents[].incident_id]|join(",")')" "search by external ref"
+assert_eq "$PH" "$(web_get wang.op "/board?q=楼道" | jq -r '[.incidents[].incident_id]|join(",")')" "search by title"
+assert_eq "$B1" "$(web_get wang.op "/board?q=$B1" | jq -r '[.incidents[].incident_id]|join(",")')" "search by id"
+assert_eq "" "$(web_get li.town "/board?q=北山" | jq -r '[.incidents[].incident_id]|join(",")')" "search stays inside the jurisdiction"
 assert_eq "$(q "SELECT string_agg(id::text, ',' ORDER BY id DESC) FROM incidents WHERE title LIKE '%邻里纠纷%'")" \
     "$(board_ids wang.op "q=$(jq -rn '"邻里纠纷"|@uri')")" "search pages, newest first"
 log "search: phone, external ref, title, id, concluded included, paged"
 
 # ---- roster and statistics ----
-out=$(get li.town /roster)
-expect 200 roster
+out=$(web_get li.town /roster)
+web_expect 200 roster
 assert_eq "$(q "SELECT count(*) FROM workers WHERE fq_unit_within(grid, 'lingyin')") $(q "SELECT count(*) FROM handlers WHERE fq_unit_within(territory, 'lingyin')")" \
     "$(jq -r '[([.roster[] | select(.kind == "worker")] | length), ([.roster[] | select(.kind != "worker")] | length)] | join(" ")' <<<"$out")" \
     "the town's roster: its workers and units"
 to=$(($(now_ms) + 60000))
-out=$(get wang.op "/stats?from_ms=$((to - 86400000))&to_ms=$to&by=town")
-expect 200 statistics
+out=$(web_get wang.op "/stats?from_ms=$((to - 86400000))&to_ms=$to&by=town")
+web_expect 200 statistics
 assert_eq group "$(jq -r '.columns[0]' <<<"$out")" "statistics columns"
 assert_eq "$(q "SELECT count(*) FROM incidents WHERE fq_town_of(coalesce(territory, place_unit)) = 'lingyin'")" \
     "$(jq -r '.rows[] | select(.[0] == "lingyin") | .[1]' <<<"$out")" "lingyin's received count"
-assert_match '^"?group"?,' "$(get wang.op "/stats?from_ms=$((to - 86400000))&to_ms=$to&by=town&format=csv" | head -1)" "statistics as CSV"
-get wang.op "/stats?from_ms=$to&to_ms=$to" >/dev/null
-expect 400 "an empty period"
-post wang.op "/incidents/$PH/commands" '{"request_id":"c2","kind":"escalate","reason":"已办结的"}' >/dev/null
-expect 409 "a command the state does not allow"
+assert_match '^"?group"?,' "$(web_get wang.op "/stats?from_ms=$((to - 86400000))&to_ms=$to&by=town&format=csv" | head -1)" "statistics as CSV"
+web_get wang.op "/stats?from_ms=$to&to_ms=$to" >/dev/null
+web_expect 400 "an empty period"
+web_post wang.op "/incidents/$PH/commands" '{"request_id":"c2","kind":"escalate","reason":"已办结的"}' >/dev/null
+web_expect 409 "a command the state does not allow"
 assert_eq wrong_state "$(jq -r .error.code "$WORK/body")" "wrong_state code"
 log "roster, statistics (JSON and CSV), 409 wrong_state"
 

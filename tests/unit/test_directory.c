@@ -180,15 +180,34 @@ static void test_grid_node(void **state)
 static void test_roles_refused(void **state)
 {
     (void)state;
-    static const char *nodes[] = {"lingyin-console", "xihu-console", "xihu-admin"};
+    static const char *nodes[] = {"xihu-admin"};
     static const char *places[] = {"lingyin-v1-g1", "lingyin", "xihu", "nowhere"};
-    for (size_t n = 0; n < 3; n++)
+    for (size_t n = 0; n < 1; n++)
         for (size_t p = 0; p < 4; p++) {
             int32_t place;
             /* The role is checked first: even an unknown place says EROLE. */
             assert_int_equal(may(nodes[n], places[p], &place), FQ_POLICY_EROLE);
             assert_int_equal(place, -1);
         }
+}
+
+/* A console registers the front desk's cases (never over the network: the
+ * intake asks fq_policy_may_register_cases for a request made inside the
+ * server) anywhere within its jurisdiction, whatever its tier. */
+static void test_console_registers_within(void **state)
+{
+    (void)state;
+    int32_t place;
+    assert_false(fq_policy_may_send_reports(FQ_ROLE_CONSOLE));
+    assert_true(fq_policy_may_register_cases(FQ_ROLE_CONSOLE));
+    assert_false(fq_policy_may_register_cases(FQ_ROLE_TERMINAL));
+    assert_false(fq_policy_may_register_cases(FQ_ROLE_ADMIN));
+    assert_int_equal(may("lingyin-console", "lingyin-v1-g1", &place), FQ_POLICY_OK);
+    assert_int_equal(may("lingyin-console", "lingyin", &place), FQ_POLICY_OK);
+    assert_int_equal(may("lingyin-console", "xihu", NULL), FQ_POLICY_EOUTSIDE);
+    assert_int_equal(may("lingyin-console", "beishan-v1-g1", NULL), FQ_POLICY_EOUTSIDE);
+    assert_int_equal(may("xihu-console", "beishan-v1-g1", NULL), FQ_POLICY_OK);
+    assert_int_equal(may("xihu-console", "nowhere", NULL), FQ_POLICY_EUNKNOWN_PLACE);
 }
 
 /* A terminal reports from the field, inside its jurisdiction only. */
@@ -296,7 +315,9 @@ static void test_report_at_grid(void **state)
     assert_int_equal(fq_policy_may_report_at(dir, node("g1-terminal"), beishan_grid),
                      FQ_POLICY_EOUTSIDE);
     assert_int_equal(fq_policy_may_report_at(dir, node("xihu-console"), beishan_grid),
-                     FQ_POLICY_EROLE);
+                     FQ_POLICY_OK);
+    assert_int_equal(fq_policy_may_report_at(dir, node("lingyin-console"), beishan_grid),
+                     FQ_POLICY_EOUTSIDE);
     assert_int_equal(fq_policy_may_report_at(dir, node("wide-platform"), beishan_grid),
                      FQ_POLICY_EOUTSIDE);
 }
@@ -347,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_town_platform),
         cmocka_unit_test(test_grid_node),
         cmocka_unit_test(test_roles_refused),
+        cmocka_unit_test(test_console_registers_within),
         cmocka_unit_test(test_terminal_reports),
         cmocka_unit_test(test_boxes),
         cmocka_unit_test(test_district_platform),

@@ -5,30 +5,13 @@
 // (tests/browser).
 //
 // node test_page_logic.mjs SOURCE_DIR
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import assert from 'node:assert/strict';
+import { copyOfPages, test, finish, assertBothLanguages } from './harness.mjs';
 
 const src = process.argv[2];
-// The page's modules are ES modules named .js; node needs a package.json
-// saying so beside them (the page needs none), so they are read from a copy.
-const dir = mkdtempSync(join(tmpdir(), 'fq-page-'));
-cpSync(join(src, 'server/web/assets/js'), dir, { recursive: true });
-writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-const load = (name) => import(pathToFileURL(join(dir, name)).href);
-
-let failures = 0;
-async function test(name, fn) {
-    try {
-        await fn();
-        console.log(`ok   ${name}`);
-    } catch (e) {
-        failures++;
-        console.log(`FAIL ${name}\n${e.stack}`);
-    }
-}
+const load = copyOfPages(src, 'server/web/assets/js');
 
 const { Topology } = await load('topology.js');
 const { nextLimit, isOpen } = await load('board.js');
@@ -138,18 +121,10 @@ await test('times in the district zone, not the browser zone', () => {
 });
 
 await test('every text of the page exists in Chinese and in English', () => {
-    const keys = (o, prefix = '') => Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
-    const zh = new Set(keys(tables.zh));
-    const en = new Set(keys(tables.en));
-    assert.deepEqual([...zh].filter((k) => !en.has(k)), []);
-    assert.deepEqual([...en].filter((k) => !zh.has(k)), []);
+    assertBothLanguages(tables);
     for (const sev of ['i', 'ii', 'iii', 'iv']) assert.ok(tables.zh.severities[sev]);
     assert.equal(tables.zh.severities.i, '特别重大');
     assert.equal(tables.zh.severities.iv, '一般');
 });
 
-rmSync(dir, { recursive: true, force: true });
-if (failures) {
-    console.log(`${failures} failed`);
-    process.exit(1);
-}
+finish();

@@ -6,30 +6,11 @@
 // (tests/browser/test_phone.py).
 //
 // node test_phone_logic.mjs SOURCE_DIR
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import assert from 'node:assert/strict';
+import { copyOfPages, test, finish, assertBothLanguages } from './harness.mjs';
 
 const src = process.argv[2];
-// The page's modules are ES modules named .js: node reads them from a copy
-// with a package.json saying so (the page needs none).
-const dir = mkdtempSync(join(tmpdir(), 'fq-phone-'));
-cpSync(join(src, 'server/web/assets'), dir, { recursive: true });
-writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-const load = (name) => import(pathToFileURL(join(dir, name)).href);
-
-let failures = 0;
-async function test(name, fn) {
-    try {
-        await fn();
-        console.log(`ok   ${name}`);
-    } catch (e) {
-        failures++;
-        console.log(`FAIL ${name}\n${e.stack}`);
-    }
-}
+const load = copyOfPages(src, 'server/web/assets');
 
 const { effectiveState, actionsFor, limitsOf, disposition, nextPause } = await load('phone/js/assignment.js');
 const { tables } = await load('phone/js/texts.js');
@@ -102,16 +83,8 @@ await test('the pause between tries: 1 s doubling to 8 s, at least the server\'s
 });
 
 await test('every text of the phone exists in Chinese and in English', () => {
-    const keys = (o, prefix = '') => Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
-    const zh = new Set(keys(tables.zh));
-    const en = new Set(keys(tables.en));
-    assert.deepEqual([...zh].filter((k) => !en.has(k)), []);
-    assert.deepEqual([...en].filter((k) => !zh.has(k)), []);
+    assertBothLanguages(tables);
     for (const kind of ['acknowledge', 'return', 'progress', 'extend', 'conclude', 'reply']) assert.ok(tables.zh.act[kind]);
 });
 
-rmSync(dir, { recursive: true, force: true });
-if (failures) {
-    console.log(`${failures} failed`);
-    process.exit(1);
-}
+finish();

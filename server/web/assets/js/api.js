@@ -10,6 +10,21 @@ let onUnauthenticated = () => {};
 export function setCsrf(token) { csrf = token || ''; }
 export function onSignedOut(fn) { onUnauthenticated = fn; }
 
+// Whether this browser signed in, to the console or the phone page (one
+// origin, one flag; not a secret: the session itself is an HttpOnly cookie).
+// Without it a page shows sign-in without asking the server, so a first
+// visit has no failed request in the browser's console.
+const SIGNED_IN_KEY = 'fq.signedIn';
+export function rememberSignedIn(on) {
+    try {
+        if (on) localStorage.setItem(SIGNED_IN_KEY, '1');
+        else localStorage.removeItem(SIGNED_IN_KEY);
+    } catch (e) { /* not remembered: the page asks the server each time */ }
+}
+export function maybeSignedIn() {
+    try { return localStorage.getItem(SIGNED_IN_KEY) !== null; } catch (e) { return true; }
+}
+
 export class ApiError extends Error {
     constructor(status, code, message, retryAfter) {
         super(message);

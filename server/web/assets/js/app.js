@@ -1,9 +1,10 @@
 // app: the web console's page — sign-in, then the map beside the board (with
 // statistics and roster tabs), the incident panel, alerts and the live feed.
 
-import { api, setCsrf, onSignedOut } from './api.js';
+import { api, setCsrf, onSignedOut, rememberSignedIn, maybeSignedIn } from './api.js';
 import { el, replace, coalesce } from './dom.js';
-import { t, currentLang, setLang } from './i18n.js';
+import { t } from './i18n.js';
+import { signInForm, languageButton } from './signin.js';
 import { Topology } from './topology.js';
 import { DistrictMap } from './map.js';
 import { Board, updateCountdown } from './board.js';
@@ -13,6 +14,7 @@ import { Stats } from './stats.js';
 import { Roster } from './roster.js';
 import { MediationList } from './mediation.js';
 import { LiveFeed } from './live.js';
+import { FrontDesk } from './frontdesk.js';
 
 const root = document.getElementById('app');
 const REFETCH_MS = 300; // at most one refetch per view in this time; a burst of items costs one
@@ -20,56 +22,17 @@ let console_ = null;
 
 document.title = t('appTitle');
 
-function languageButton() {
-    return el('button', { type: 'button', class: 'lang', onclick: () => { setLang(currentLang() === 'zh' ? 'en' : 'zh'); location.reload(); } }, t('language'));
-}
-
 // ---- sign-in ----
 
 function showSignIn(notice) {
     if (console_) { console_.stop(); console_ = null; }
     setCsrf('');
     rememberSignedIn(false);
-    const account = el('input', { type: 'text', name: 'account', autocomplete: 'username', required: true });
-    const password = el('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
-    const message = el('p', { class: 'message error', role: 'alert' }, notice || '');
-    const button = el('button', { type: 'submit', class: 'primary' }, t('signIn'));
-    let wait = 0;
-    const form = el('form', { class: 'signin' },
-        el('h1', null, t('signInTitle')),
-        el('label', null, el('span', null, t('account')), account),
-        el('label', null, el('span', null, t('password')), password),
-        button, message, languageButton());
-    form.addEventListener('submit', async (e) => {
-        e.preventDefault();
-        button.disabled = true;
-        button.textContent = t('signingIn');
-        message.textContent = '';
-        try {
-            const session = await api.login(account.value.trim(), password.value);
-            password.value = '';
-            start(session);
-            return;
-        } catch (err) {
-            password.value = '';
-            password.focus();
-            if (err.status === 401) message.textContent = t('wrongPassword');
-            else if (err.status === 429 || err.status === 503) {
-                // Count the wait down where the person looks; the button comes back when it is over.
-                wait = err.retryAfter || 60;
-                const key = err.status === 429 ? 'rateLimited' : 'busy';
-                message.textContent = t(key, { s: wait });
-                const tick = setInterval(() => {
-                    wait--;
-                    if (wait <= 0) { clearInterval(tick); message.textContent = ''; button.disabled = false; return; }
-                    message.textContent = t(key, { s: wait });
-                }, 1000);
-                button.textContent = t('signIn');
-                return;
-            } else message.textContent = err.words ? err.words() : String(err);
-        }
-        button.disabled = false;
-        button.textContent = t('signIn');
+    const { form, account } = signInForm({
+        words: t, notice,
+        login: (name, password) => api.login(name, password),
+        onSession: (session) => start(session),
+        otherWords: (err) => (err.words ? err.words() : String(err)),
     });
     replace(root, el('main', { class: 'signin-page' }, form));
     account.focus();
@@ -96,6 +59,8 @@ class Console {
         });
         this.stats = new Stats(topo);
         this.roster = new Roster(topo);
+        // The front desk (综合受理, docs/front-desk.md): a receptionist's first tab.
+        this.frontdesk = session.role === 'receptionist' ? new FrontDesk(topo, session, { onOpen: (id) => this.openIncident(id) }) : null;
         this.mediationList = new MediationList({ onOpen: (id) => this.openIncident(id) });
         // A refetch folded into the end of a quiet time may come due after sign-out: it is dropped.
         const live = (fn) => coalesce(() => { if (!this.stopped) fn(); }, REFETCH_MS);
@@ -123,13 +88,15 @@ class Console {
             this.feedState,
             el('span', { class: 'spacer' }),
             el('span', { class: 'who' }, `${s.display_name || s.account} · ${s.account}`),
-            this.muteButton, languageButton(),
+            this.muteButton, languageButton(t('language')),
             el('button', { type: 'button', onclick: () => this.logout() }, t('logout')));
         this.mapBox = el('div', { class: 'map' });
         this.tabs = {};
         const tabBar = el('nav', { class: 'tabs', role: 'tablist' });
         const views = el('div', { class: 'views' });
-        for (const [key, view, title] of [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['mediation', this.mediationList, 'tabMediation']]) {
+        const tabList = [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['mediation', this.mediationList, 'tabMediation']];
+        if (this.frontdesk) tabList.unshift(['frontdesk', this.frontdesk, 'tabFrontDesk']);
+        for (const [key, view, title] of tabList) {
             const button = el('button', { type: 'button', role: 'tab', onclick: () => this.showTab(key) }, t(title));
             tabBar.appendChild(button);
             views.appendChild(view.node);
@@ -144,7 +111,7 @@ class Console {
             onOpen: (id) => this.openIncident(id),
             gridInfo: (gridId) => this.roster.gridInfo(gridId, this.openIncidents, (id) => this.openIncident(id)),
         });
-        this.showTab('board');
+        this.showTab(this.frontdesk ? 'frontdesk' : 'board');
     }
 
     begin() {
@@ -216,6 +183,7 @@ class Console {
         this.current = key;
         if (key === 'stats' && !this.stats.loaded) this.stats.refresh();
         if (key === 'roster') this.roster.refresh();
+        if (key === 'frontdesk') this.frontdesk.shown();
         if (key === 'mediation') this.mediationList.refresh();
     }
 
@@ -285,20 +253,6 @@ async function start(session) {
     }
     console_ = new Console(session, topo);
     console_.begin();
-}
-
-// Whether this browser signed in (not a secret: the session itself is an
-// HttpOnly cookie). Without it the page shows sign-in without asking the
-// server, so a first visit has no failed request in the browser's console.
-const SIGNED_IN_KEY = 'fq.signedIn';
-function rememberSignedIn(on) {
-    try {
-        if (on) localStorage.setItem(SIGNED_IN_KEY, '1');
-        else localStorage.removeItem(SIGNED_IN_KEY);
-    } catch (e) { /* not remembered: the page asks the server each time */ }
-}
-function maybeSignedIn() {
-    try { return localStorage.getItem(SIGNED_IN_KEY) !== null; } catch (e) { return true; }
 }
 
 async function boot() {

@@ -23,6 +23,45 @@ const zh = {
     tabBoard: '看板',
     tabStats: '统计',
     tabRoster: '花名册',
+    tabFrontDesk: '综合受理',
+    fdTitleView: '综合受理登记',
+    fdPerson: '来访（来电）人',
+    fdName: '姓名',
+    fdPhone: '联系电话',
+    fdIdNumber: '身份证号',
+    fdMatter: '事项',
+    fdMatterKind: '事项类型',
+    fdChannel: '受理渠道',
+    fdTitle: '事项标题',
+    fdDescription: '详细情况',
+    fdCategory: '事件类别',
+    fdChooseCategory: '请选择类别',
+    fdSeverity: '等级',
+    fdRisk: '风险',
+    fdPlace: '发生地点',
+    fdAddress: '地址',
+    fdAddressHint: '输入地址查找，如 灵隐路',
+    fdMapHint: '或在地图上点击发生地点',
+    fdNoPlace: '尚未选择地点',
+    fdPlaceAt: '地点：{place}（{at}）',
+    fdPlacePoint: '地图选点：{at}',
+    fdSuggested: '建议类别：',
+    fdRegister: '登记并分派',
+    fdMissing: '请填写姓名、事项标题、类别，并选择地点',
+    fdRegistered: '已登记：事件 #{id}，已分派至 {where}。',
+    fdOpenCase: '查看事件',
+    fdHistory: '历史诉求（重复信访）',
+    fdHistoryHint: '输入姓名、电话或身份证号后，这里显示此人的在办及近期诉求。',
+    fdNoHistory: '近 {days} 天无此人的诉求记录',
+    fdRepeat: '此人近 {days} 天共 {n} 件诉求，其中在办 {open} 件',
+    fdMatched: '（按{what}匹配）',
+    fdMatch_phone: '电话',
+    fdMatch_id_number: '身份证号',
+    fdMatch_name: '姓名',
+    fdReveal: '查看完整信息',
+    fdRevealed: '已显示完整信息（本次查看已记录）',
+    matters: { complaint: '投诉/信访事项', consult: '咨询', legal_aid: '法律援助申请', help: '求助', dispute: '矛盾纠纷' },
+    channels: { walk_in: '来访', hotline: '来电', petition: '来信' },
     tabMediation: '调解',
     allTowns: '全部街镇',
     allLines: '全部条线',
@@ -211,6 +250,45 @@ const en = {
     tabBoard: 'Board',
     tabStats: 'Statistics',
     tabRoster: 'Roster',
+    tabFrontDesk: 'Front desk',
+    fdTitleView: 'Register a case',
+    fdPerson: 'Visitor or caller',
+    fdName: 'Name',
+    fdPhone: 'Phone',
+    fdIdNumber: 'ID number',
+    fdMatter: 'Matter',
+    fdMatterKind: 'Kind of matter',
+    fdChannel: 'Channel',
+    fdTitle: 'Title',
+    fdDescription: 'Details',
+    fdCategory: 'Category',
+    fdChooseCategory: 'Choose a category',
+    fdSeverity: 'Severity',
+    fdRisk: 'Risk',
+    fdPlace: 'Place',
+    fdAddress: 'Address',
+    fdAddressHint: 'Type to look up an address',
+    fdMapHint: 'or click the place on the map',
+    fdNoPlace: 'No place chosen yet',
+    fdPlaceAt: 'Place: {place} ({at})',
+    fdPlacePoint: 'Point on the map: {at}',
+    fdSuggested: 'Suggested: ',
+    fdRegister: 'Register and dispatch',
+    fdMissing: 'Give the name, the title and the category, and choose the place',
+    fdRegistered: 'Registered: incident #{id}, sent to {where}.',
+    fdOpenCase: 'Open it',
+    fdHistory: 'Earlier cases (repeat petitions)',
+    fdHistoryHint: "Type a name, phone or ID number to see the person's open and recent cases here.",
+    fdNoHistory: 'No case of this person in the last {days} days',
+    fdRepeat: '{n} cases of this person in the last {days} days, {open} open',
+    fdMatched: '(matched by {what})',
+    fdMatch_phone: 'phone',
+    fdMatch_id_number: 'ID number',
+    fdMatch_name: 'name',
+    fdReveal: 'Show full data',
+    fdRevealed: 'Full data shown (this look is recorded)',
+    matters: { complaint: 'Complaint / petition', consult: 'Question', legal_aid: 'Legal aid', help: 'Help', dispute: 'Dispute' },
+    channels: { walk_in: 'Walk-in', hotline: 'Hotline', petition: 'Letter' },
     tabMediation: 'Mediation',
     allTowns: 'All towns',
     allLines: 'All lines',
@@ -401,13 +479,20 @@ export function setLang(next) {
     document.documentElement.lang = next === 'zh' ? 'zh-CN' : 'en';
 }
 
+// The text `key` of `tabs` ({zh, en}: this page's or the phone's) in the
+// current language, else in Chinese, with {name} filled in; undefined when
+// neither has it.
+export function textIn(tabs, key, vars) {
+    let s = tabs[lang][key];
+    if (s === undefined) s = tabs.zh[key];
+    if (vars && typeof s === 'string') s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined ? String(vars[k]) : m));
+    return s;
+}
+
 // t('key', {name: value}) — the text for the current language, with {name} filled in.
 export function t(key, vars) {
-    let s = tables[lang][key];
-    if (s === undefined) s = zh[key];
-    if (s === undefined) return key;
-    if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined ? String(vars[k]) : m));
-    return s;
+    const s = textIn(tables, key, vars);
+    return s === undefined ? key : s;
 }
 
 // A label of an enumeration: label('severities', 'ii') → 重大; unknown values show as they are.

@@ -17,7 +17,7 @@ const CLOSED_COMMANDS = ['verify', 'follow_up', 'reopen'];
 const SUSPENDED_COMMANDS = ['resume', 'conclude', 'merge'];
 
 function commandsFor(inc, role) {
-    if (role === 'viewer') return [];
+    if (role === 'viewer' || role === 'receptionist') return [];
     if (isOpen(inc) && inc.suspended_at_ms) return SUSPENDED_COMMANDS;
     let kinds = isOpen(inc) ? OPEN_COMMANDS.concat(['suspend']) : CLOSED_COMMANDS;
     // Supervision orders and suspensions are a supervisor's (docs/web-console.md).

@@ -7,13 +7,13 @@
 // behind it so that the next visit has the newest copy; a new version of this
 // file (CACHE) drops the old copies.
 
-const CACHE = 'fq-phone-1';
+const CACHE = 'fq-phone-2';
 const FILES = [
     './', 'index.html', 'phone.css', 'manifest.json',
     'js/app.js', 'js/texts.js', 'js/field.js', 'js/store.js', 'js/outbox.js', 'js/photos.js',
     'js/placemap.js', 'js/alert.js', 'js/assignment.js',
-    '../js/api.js', '../js/dom.js', '../js/i18n.js', '../js/timeline.js',
-    '../favicon.svg', '../vendor/leaflet/leaflet.js', '../vendor/leaflet/leaflet.css',
+    '../js/api.js', '../js/dom.js', '../js/i18n.js', '../js/signin.js', '../js/timeline.js',
+    '../common.css', '../favicon.svg', '../vendor/leaflet/leaflet.js', '../vendor/leaflet/leaflet.css',
 ];
 
 self.addEventListener('install', (e) => {

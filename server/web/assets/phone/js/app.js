@@ -6,9 +6,10 @@
 // server last said is kept, so the page works without a link.
 
 import { el, replace, dateTime, duration, requestId, setTimeZone } from '../../js/dom.js';
-import { setCsrf, onSignedOut } from '../../js/api.js';
-import { currentLang, setLang } from '../../js/i18n.js';
+import { setCsrf, onSignedOut, rememberSignedIn, maybeSignedIn } from '../../js/api.js';
+import { currentLang } from '../../js/i18n.js';
 import { timelineReason, attachmentThumbs, attachmentUrl } from '../../js/timeline.js';
+import { signInForm, languageButton } from '../../js/signin.js';
 import { pt, pl, label } from './texts.js';
 import { field } from './field.js';
 import { store } from './store.js';
@@ -31,13 +32,6 @@ if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('sw.js', { scope: './' }).catch(() => { /* works online all the same */ });
 }
 
-function languageButton() {
-    return el('button', {
-        type: 'button', class: 'lang',
-        onclick: () => { setLang(currentLang() === 'zh' ? 'en' : 'zh'); location.reload(); },
-    }, pt('language'));
-}
-
 // A refusal in the worker's words: the phone's own for every code it knows
 // (Chinese whole; the server's English message only in English), the
 // server's message for another.
@@ -56,34 +50,11 @@ function showSignIn(notice) {
     if (phone) { phone.stop(); phone = null; }
     setCsrf('');
     rememberSignedIn(false);
-    const account = el('input', { type: 'text', name: 'account', autocomplete: 'username', autocapitalize: 'none', required: true });
-    const password = el('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
-    const message = el('p', { class: 'message error', role: 'alert' }, notice || '');
-    const button = el('button', { type: 'submit', class: 'primary' }, pt('signIn'));
-    const form = el('form', { class: 'signin' },
-        el('h1', null, pt('signInTitle')),
-        el('label', null, el('span', null, pt('account')), account),
-        el('label', null, el('span', null, pt('password')), password),
-        button, message, languageButton());
-    form.addEventListener('submit', async (e) => {
-        e.preventDefault();
-        button.disabled = true;
-        button.textContent = pt('signingIn');
-        message.textContent = '';
-        try {
-            const session = await field.login(account.value.trim(), password.value);
-            password.value = '';
-            start(session, false);
-            return;
-        } catch (err) {
-            password.value = '';
-            if (err.status === 401) message.textContent = pt('wrongPassword');
-            else if (err.status === 429 || err.status === 503) message.textContent = pt(err.status === 429 ? 'rateLimited' : 'busy', { s: err.retryAfter || 60 });
-            else if (err.status === 0) message.textContent = pt('offlineNoSession');
-            else message.textContent = errorWords(err);
-        }
-        button.disabled = false;
-        button.textContent = pt('signIn');
+    const { form } = signInForm({
+        words: pt, notice,
+        login: (name, password) => field.login(name, password),
+        onSession: (session) => start(session, false),
+        otherWords: (err) => (err.status === 0 ? pt('offlineNoSession') : errorWords(err)),
     });
     replace(root, el('main', { class: 'signin-page' }, form));
 }
@@ -136,7 +107,7 @@ class Phone {
             this.whoRow = el('div', { class: 'who' },
                 el('span', { class: 'who-name' }, s.display_name || s.account,
                     serves.name ? el('span', { class: 'serves' }, ` · ${serves.name}`) : null),
-                el('span', { class: 'spacer' }), this.notifyButton, languageButton(),
+                el('span', { class: 'spacer' }), this.notifyButton, languageButton(pt('language')),
                 el('button', { type: 'button', class: 'logout', onclick: () => this.logout() }, pt('logout'))),
             this.banner, this.view, this.reportButton);
         replace(root, this.node);
@@ -806,14 +777,9 @@ class ActionForm {
             e.preventDefault();
             await Promise.all(pickers.map((p) => p.busy));
             const note = this.note.value.trim();
-            if (!note) { message.className = 'message error'; message.textContent = pt('needNote'); this.note.focus(); return; }
+            if (!note) { showError(message, pt('needNote')); this.note.focus(); return; }
             const photos = pickers.flatMap((p) => p.body());
-            if (kind === 'conclude' && inc.photo_to_conclude && !photos.length) {
-                message.className = 'message error';
-                message.textContent = pt('photoNeeded');
-                return;
-            }
-            submit.disabled = true;
+            if (kind === 'conclude' && inc.photo_to_conclude && !photos.length) { showError(message, pt('photoNeeded')); return; }
             const body = { kind, note, photos };
             if (kind === 'return') {
                 body.reason = this.reason.value;
@@ -821,17 +787,28 @@ class ActionForm {
             } else if (kind === 'extend') {
                 body.extend_by_ms = Number(this.extend.value);
             }
-            try {
-                await onSubmit(body);
-            } catch (err) {
-                submit.disabled = false;
-                message.className = 'message error';
-                message.textContent = errorWords(err);
-            }
+            await sendForm(onSubmit, body, submit, message);
         });
     }
 
     focus() { this.note.focus(); }
+}
+
+function showError(message, text) {
+    message.className = 'message error';
+    message.textContent = text;
+}
+
+// Sends a form's body with its button held down; on a refusal the button
+// comes back and the form's message says why.
+async function sendForm(onSubmit, body, submit, message) {
+    submit.disabled = true;
+    try {
+        await onSubmit(body);
+    } catch (err) {
+        submit.disabled = false;
+        showError(message, errorWords(err));
+    }
 }
 
 function field_(key, ...input) {
@@ -880,21 +857,14 @@ class ReportForm {
             e.preventDefault();
             await picker.busy;
             const title = this.title.value.trim();
-            if (!title) { message.className = 'message error'; message.textContent = pt('needTitle'); this.title.focus(); return; }
-            submit.disabled = true;
+            if (!title) { showError(message, pt('needTitle')); this.title.focus(); return; }
             const body = {
                 category: this.category.value, severity: this.severity.value, risk: this.risk.value, title,
                 description: this.description.value.trim(), address: this.address.value.trim(),
                 occurred_at_ms: 0, photos: picker.body(),
             };
             if (this.position) body.location = { lat: this.position.lat, lng: this.position.lng };
-            try {
-                await onSubmit(body);
-            } catch (err) {
-                submit.disabled = false;
-                message.className = 'message error';
-                message.textContent = errorWords(err);
-            }
+            await sendForm(onSubmit, body, submit, message);
         });
     }
 
@@ -925,20 +895,6 @@ async function start(session, offline) {
     if (!offline) store.set(LAST, 'session', session).catch(() => {});
     phone = new Phone(session);
     await phone.begin();
-}
-
-// Whether this browser signed in (the console's flag, the same origin): without
-// it the page shows sign-in without asking the server, so a first visit has
-// no failed request in the browser's console.
-const SIGNED_IN_KEY = 'fq.signedIn';
-function rememberSignedIn(on) {
-    try {
-        if (on) localStorage.setItem(SIGNED_IN_KEY, '1');
-        else localStorage.removeItem(SIGNED_IN_KEY);
-    } catch (e) { /* not remembered: the page asks the server each time */ }
-}
-function maybeSignedIn() {
-    try { return localStorage.getItem(SIGNED_IN_KEY) !== null; } catch (e) { return true; }
 }
 
 async function boot() {

@@ -1,25 +1,17 @@
-// texts: every text the phone page shows, Chinese first, English by the
-// switch. The language is the console's choice (one per browser, i18n.js);
-// the enumerations (severities, event kinds, reason codes, states, error
-// codes) are the console's own tables, so both read the same words.
+// texts: the texts of the phone page that the console does not have,
+// Chinese first, English by the switch. The language is the console's choice
+// (one per browser, i18n.js); a text the two pages share (signing in, the
+// limits, an incident's fields) and the enumerations (severities, event
+// kinds, reason codes, states, error codes) are the console's own, so both
+// read the same words.
 
-import { currentLang, label } from '../../js/i18n.js';
+import { currentLang, label, textIn, tables as consoleTables } from '../../js/i18n.js';
 
 const zh = {
     appTitle: '枫桥网格通',
     signInTitle: '网格员登录',
-    account: '账号',
-    password: '密码',
-    signIn: '登录',
-    signingIn: '正在登录…',
-    wrongPassword: '账号或密码错误',
-    rateLimited: '尝试次数过多，请 {s} 秒后再试',
-    busy: '服务器繁忙，请 {s} 秒后再试',
     offlineNoSession: '无法连接服务器，请在有信号时登录',
-    sessionEnded: '登录已失效，请重新登录',
     notWorker: '此账号不是网格员账号，请用电脑打开指挥调度台',
-    logout: '退出',
-    language: 'English',
     online: '在线',
     offline: '离线',
     connecting: '连接中…',
@@ -37,26 +29,12 @@ const zh = {
     retryIn: '{s} 秒后重试',
     dismiss: '知道了',
     back: '返回',
-    loading: '加载中…',
-    ackDue: '签收时限',
-    concludeDue: '办结时限',
     replyDue: '督办答复时限',
-    remaining: '剩 {t}',
     late: '超时 {t}',
-    overdue: '超时',
-    supervised: '督办',
-    suspended: '已中止',
     reportedBy: '上报',
     citizen: '群众',
-    place: '位置',
-    address: '地址',
-    category: '类别',
-    severity: '等级',
-    recordedAt: '受理时间',
-    description: '描述',
     navigate: '导航',
     placeApprox: '未报坐标，显示网格中心',
-    timeline: '处置过程',
     system: '系统',
     supervisionOrders: '督办（待答复）',
     supervisionBy: '{who} 督办，{t} 前答复',
@@ -100,7 +78,6 @@ const zh = {
     title: '标题',
     titlePlaceholder: '一句话说明发生了什么',
     needTitle: '请填写标题',
-    risk: '风险',
     location: '当前位置',
     locating: '正在定位…',
     located: '{lat}, {lng}（±{acc} 米）',
@@ -114,7 +91,6 @@ const zh = {
     offlineNoCopy: '离线：此任务尚未保存到手机，联网后再看',
     refusedPrefix: '未生效：',
     openPhoto: '查看照片',
-    close: '关闭',
     errors: {
         forbidden: '这不是您的任务，不能查看或办理', wrong_state: '事件状态已有变化，此操作未生效',
         not_an_image: '照片不是 JPEG 或 PNG 图片', too_large: '照片太大或太多（每张不超过 2 MB，最多 4 张）',
@@ -130,18 +106,8 @@ const zh = {
 const en = {
     appTitle: 'Fengqiao Grid',
     signInTitle: 'Grid worker sign-in',
-    account: 'Account',
-    password: 'Password',
-    signIn: 'Sign in',
-    signingIn: 'Signing in…',
-    wrongPassword: 'Wrong account or password',
-    rateLimited: 'Too many attempts: try again in {s} s',
-    busy: 'The server is busy: try again in {s} s',
     offlineNoSession: 'Cannot reach the server: sign in where there is a signal',
-    sessionEnded: 'Your session ended: sign in again',
     notWorker: 'This is not a grid worker\'s account: use the dispatch console on a computer',
-    logout: 'Sign out',
-    language: '中文',
     online: 'Online',
     offline: 'Offline',
     connecting: 'Connecting…',
@@ -159,26 +125,12 @@ const en = {
     retryIn: 'Retry in {s} s',
     dismiss: 'OK',
     back: 'Back',
-    loading: 'Loading…',
-    ackDue: 'Acknowledge by',
-    concludeDue: 'Conclude by',
     replyDue: 'Reply by',
-    remaining: '{t} left',
     late: '{t} late',
-    overdue: 'Overdue',
-    supervised: 'Supervised',
-    suspended: 'Suspended',
     reportedBy: 'Reported by',
     citizen: 'Citizen',
-    place: 'Place',
-    address: 'Address',
-    category: 'Category',
-    severity: 'Severity',
-    recordedAt: 'Received',
-    description: 'Description',
     navigate: 'Navigate',
     placeApprox: 'No point reported: the grid\'s centre',
-    timeline: 'Timeline',
     system: 'System',
     supervisionOrders: 'Supervision (reply due)',
     supervisionBy: 'By {who}, reply by {t}',
@@ -223,7 +175,6 @@ const en = {
     title: 'Title',
     titlePlaceholder: 'What happened, in a line',
     needTitle: 'Write a title',
-    risk: 'Risk',
     location: 'Position',
     locating: 'Locating…',
     located: '{lat}, {lng} (±{acc} m)',
@@ -237,7 +188,6 @@ const en = {
     offlineNoCopy: 'Offline: this assignment is not on the phone yet; look again with a link',
     refusedPrefix: 'Refused: ',
     openPhoto: 'Open the photo',
-    close: 'Close',
     errors: {
         forbidden: 'Not your assignment: you cannot see or act on it', wrong_state: 'The incident has changed: this did not take effect',
         not_an_image: 'The photo is not a JPEG or PNG image', too_large: 'Photos too big or too many (2 MB each, 4 at most)',
@@ -252,13 +202,11 @@ const en = {
 
 export const tables = { zh, en };
 
-// pt('key', {name: value}) — the phone's text in the current language.
+// pt('key', {name: value}) — the phone's text in the current language, else
+// the console's.
 export function pt(key, vars) {
-    let s = tables[currentLang()][key];
-    if (s === undefined) s = zh[key];
-    if (s === undefined) return key;
-    if (vars && typeof s === 'string') s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined ? String(vars[k]) : m));
-    return s;
+    const s = textIn(tables, key, vars) ?? textIn(consoleTables, key, vars);
+    return s === undefined ? key : s;
 }
 
 // An entry of a nested table: pl('act', 'acknowledge').
