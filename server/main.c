@@ -95,6 +95,56 @@ static const fq_option options[] = {
     FQ_OPTION_TEXT(T, "metrics-allow", "LIST", metrics_allow,
                    "/metrics answers only these peers: addresses and CIDR\n"
                    "blocks, comma-separated (default: whoever reaches --http)"),
+    FQ_OPTION_NUMBER(T, "judgment-interval", "S", judgment_interval_s, 0, 86400, 1,
+                     "research and judgment: seconds between runs over the\n"
+                     "history that push new findings to open consoles,\n"
+                     "0 = none (default 300; docs/judgment.md)"),
+    FQ_OPTION_NUMBER(T, "judgment-hotspot-min", "N", judgment_hotspot_min, 2, 10000, 1,
+                     "a hotspot: at least N incidents of a category ... (default 5)"),
+    FQ_OPTION_NUMBER(T, "judgment-hotspot-radius-m", "N", judgment_hotspot_radius_m, 10, 5000, 1,
+                     "... within N metres ... (default 300)"),
+    FQ_OPTION_NUMBER(T, "judgment-hotspot-days", "N", judgment_hotspot_window_ms, 1, 365, 86400000,
+                     "... over the last N days (default 7)"),
+    FQ_OPTION_NUMBER(T, "judgment-trend-weeks", "N", judgment_trend_weeks, 2, 26, 1,
+                     "a trend: this week against the N weeks before (default 8)"),
+    FQ_OPTION_NUMBER(T, "judgment-trend-min", "N", judgment_trend_min, 1, 100000, 1,
+                     "... flagged with at least N incidents this week ... (default 5)"),
+    FQ_OPTION_NUMBER(T, "judgment-trend-p-permille", "N", judgment_trend_p_permille, 1, 500, 1,
+                     "... and a Poisson tail p <= N/1000 (default 10)"),
+    FQ_OPTION_NUMBER(T, "judgment-repeat-min", "N", judgment_repeat_min, 2, 10000, 1,
+                     "a repeat source: one phone, person or address with\n"
+                     "N or more incidents ... (default 3)"),
+    FQ_OPTION_NUMBER(T, "judgment-repeat-days", "N", judgment_repeat_window_ms, 1, 365, 86400000,
+                     "... in the last N days (default 30)"),
+    FQ_OPTION_NUMBER(T, "judgment-pending-days", "N", judgment_pending_days, 1, 3650, 1,
+                     "long-pending: cases not concluded after N days (default 7)"),
+    FQ_OPTION_TEXT(T, "upward-url", "LIST", upward.urls,
+                   "report incidents upward (docs/upward.md) to these\n"
+                   "https:// receivers, comma-separated (default: none, off)"),
+    FQ_OPTION_TEXT(T, "upward-ca-file", "FILE", upward.ca_file,
+                   "the receivers' CA certificates, PEM (default: the system's)"),
+    FQ_OPTION_TEXT(T, "upward-key-file", "FILE", upward.key_file,
+                   "the key the reports are signed with (HMAC-SHA-256):\n"
+                   "64 hexadecimal digits, shared with the receivers"),
+    FQ_OPTION_TEXT(T, "upward-grades", "LIST", upward.grades,
+                   "grades reported upward, of I, II, III, IV, comma-separated\n"
+                   "(default I,II; empty: none)"),
+    FQ_OPTION_TEXT(T, "upward-categories", "LIST", upward.categories,
+                   "category codes reported upward whatever their grade,\n"
+                   "comma-separated (default: none)"),
+    FQ_OPTION_TEXT(T, "upward-keywords", "LIST", upward.keywords,
+                   "words that report an incident upward when its title or\n"
+                   "description has one, comma-separated (default: none)"),
+    FQ_OPTION_NUMBER(T, "upward-retry-min-ms", "N", upward.retry_min_ms, 10, 86400000, 1,
+                     "the first wait after a refused report; it doubles with\n"
+                     "each refusal, with jitter (default 5000)"),
+    FQ_OPTION_NUMBER(T, "upward-retry-max-ms", "N", upward.retry_max_ms, 10, 86400000, 1,
+                     "the longest wait between attempts (default 3600000)"),
+    FQ_OPTION_NUMBER(T, "upward-timeout-ms", "N", upward.timeout_ms, 100, 600000, 1,
+                     "one attempt gives up after this long (default 15000)"),
+    FQ_OPTION_NUMBER(T, "upward-scan-ms", "N", upward.scan_ms, 10, 600000, 1,
+                     "how often new incidents and due reports are looked for\n"
+                     "(default 1000)"),
     FQ_OPTION_TEXT(T, "ready-file", "FILE", ready_file,
                    "write the pid here while ready (docs/operations.md,\n"
                    "Monitoring); removed when it stops being ready"),
@@ -213,6 +263,10 @@ static int check_files(const fq_server_config *c)
             fprintf(stderr, "fengqiaod: %s: %s\n", files[i], strerror(errno));
             rv = 2;
         }
+    if (fq_upward_new(NULL, NULL, &c->upward, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "fengqiaod: %s\n", err);
+        rv = 2;
+    }
     if (c->http_listen != NULL && access(c->web_root, R_OK | X_OK) != 0) {
         fprintf(stderr, "fengqiaod: web root %s: %s\n", c->web_root, strerror(errno));
         rv = 2;

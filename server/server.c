@@ -15,6 +15,8 @@
 #include "frontdesk.h"
 #include "attachments.h"
 #include "mediation_reads.h"
+#include "findings.h"
+#include "upward_api.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -57,6 +59,9 @@ typedef struct server {
     fq_frontdesk *frontdesk;       /* the front desk under /api/v1/frontdesk/ */
     fq_attachments *attachments;   /* the evidence's bytes, /api/v1/attachments/ */
     fq_mediation_reads *mediation; /* the mediation's reads, /api/v1/mediation/ */
+    fq_findings *findings;         /* research and judgment, /api/v1/judgment/ */
+    fq_upward *upward;             /* reports upward (NULL: off) */
+    fq_upward_api *upward_api;     /* their deliveries for the console, /api/v1/upward/ */
     int serving;                   /* a snapshot has been installed once */
     /* The outcome of the last directory load, written to routing_status
      * (docs/operations.md); one write in flight, the latest outcome wins. */
@@ -117,6 +122,38 @@ void fq_server_config_defaults(fq_server_config *c)
     c->dedup_distance_m = 200;
     c->dedup_window_ms = 2 * 3600 * 1000;
     c->session_hours = 12;
+    fq_findings_config j;
+    fq_findings_config_default(&j);
+    c->judgment_interval_s = j.interval_s;
+    c->judgment_hotspot_min = j.params.hotspot_min;
+    c->judgment_hotspot_radius_m = j.params.hotspot_radius_m;
+    c->judgment_hotspot_window_ms = j.params.hotspot_window_ms;
+    c->judgment_trend_weeks = j.params.trend_weeks;
+    c->judgment_trend_min = j.params.trend_min_count;
+    c->judgment_trend_p_permille = (unsigned)(j.params.trend_p * 1000 + 0.5);
+    c->judgment_repeat_min = j.params.repeat_min;
+    c->judgment_repeat_window_ms = j.params.repeat_window_ms;
+    c->judgment_pending_days = j.pending_days;
+    fq_upward_config_defaults(&c->upward);
+}
+
+/* The judgment's settings as findings.h takes them; -1 with why in err when
+ * they do not go together. */
+static int judgment_config(const fq_server_config *c, fq_findings_config *j, char *err,
+                           size_t err_len)
+{
+    fq_findings_config_default(j);
+    j->interval_s = c->judgment_interval_s;
+    j->params.hotspot_min = c->judgment_hotspot_min;
+    j->params.hotspot_radius_m = c->judgment_hotspot_radius_m;
+    j->params.hotspot_window_ms = c->judgment_hotspot_window_ms;
+    j->params.trend_weeks = c->judgment_trend_weeks;
+    j->params.trend_min_count = c->judgment_trend_min;
+    j->params.trend_p = c->judgment_trend_p_permille / 1000.0;
+    j->params.repeat_min = c->judgment_repeat_min;
+    j->params.repeat_window_ms = c->judgment_repeat_window_ms;
+    j->pending_days = c->judgment_pending_days;
+    return fq_jd_params_check(&j->params, err, err_len);
 }
 
 /* Committed outbox items go to the terminals and to the browsers' feeds:
@@ -604,8 +641,10 @@ static void finish_stop(server *srv)
     /* The store answers what is still waiting (busy) through the intake,
      * which needs the socket: close the store first. */
     fq_terminals_stop(srv->terminals);
+    fq_upward_stop(srv->upward);
     if (srv->api != NULL)
         fq_api_stop(srv->api);
+    fq_findings_stop(srv->findings);
     if (srv->http != NULL)
         fq_http_close(srv->http);
     fq_store_close(srv->store);
@@ -703,6 +742,12 @@ int fq_server_run(const fq_server_config *config)
     }
     if (fq_server_key_load(config->server_key_path, srv.server_key, err, sizeof err) != 0) {
         fq_log(FQ_LOG_ERROR, "server", "%s", err);
+        return 2;
+    }
+    /* The reports upward's settings and files, before anything is started. */
+    if (fq_upward_new(NULL, NULL, &config->upward, NULL, err, sizeof err) != 0) {
+        fq_log(FQ_LOG_ERROR, "server", "%s", err);
+        sodium_memzero(srv.server_key, sizeof srv.server_key);
         return 2;
     }
     /* A ready file left by a killed run would say "ready" before this one is. */
@@ -818,13 +863,32 @@ int fq_server_run(const fq_server_config *config)
             fq_api_set_attachments(srv.api, fq_attachments_handle, srv.attachments);
         if (srv.api != NULL && srv.mediation != NULL)
             fq_api_set_mediation(srv.api, fq_mediation_reads_handle, srv.mediation);
+        fq_findings_config jc;
+        char jerr[160];
+        if (judgment_config(config, &jc, jerr, sizeof jerr) != 0) {
+            fq_log(FQ_LOG_ERROR, "server", "judgment settings: %s", jerr);
+            return 2;
+        }
+        srv.findings = srv.api ? fq_findings_new(srv.loop, srv.read_store, srv.api, &jc) : NULL;
+        if (srv.findings != NULL) {
+            fq_api_set_judgment(srv.api, fq_findings_handle, srv.findings);
+            fq_findings_start(srv.findings);
+        }
+        srv.upward_api = fq_upward_api_new(srv.read_store);
+        if (srv.api != NULL && srv.upward_api != NULL)
+            fq_api_set_upward(srv.api, fq_upward_api_handle, srv.upward_api);
         if (srv.api == NULL || srv.open311 == NULL || srv.field == NULL ||
-            srv.attachments == NULL || srv.frontdesk == NULL || srv.mediation == NULL) {
+            srv.attachments == NULL || srv.frontdesk == NULL || srv.mediation == NULL ||
+            srv.findings == NULL || srv.upward_api == NULL) {
             fq_log(FQ_LOG_ERROR, "server", "out of memory");
             return 1;
         }
     }
     fq_dispatch_set_sink(srv.dispatch, sink_tee, &srv);
+    if (fq_upward_new(srv.loop, srv.store, &config->upward, &srv.upward, err, sizeof err) != 0) {
+        fq_log(FQ_LOG_ERROR, "server", "%s", err);
+        return 2;
+    }
     fq_log(FQ_LOG_INFO, "server",
            "terminals listening on %s (raw REP); sync held up to 25 s; presence timeout %" PRId64
            " s",
@@ -848,6 +912,7 @@ int fq_server_run(const fq_server_config *config)
     fq_sdnotify_status(srv.notify, "connecting to PostgreSQL");
     fq_store_start(srv.store);
     fq_store_start(srv.read_store);
+    fq_upward_start(srv.upward);
 
     uv_run(srv.loop, UV_RUN_DEFAULT);
 
@@ -859,6 +924,9 @@ int fq_server_run(const fq_server_config *config)
     fq_frontdesk_free(srv.frontdesk);
     fq_attachments_free(srv.attachments);
     fq_mediation_reads_free(srv.mediation);
+    fq_findings_free(srv.findings);
+    fq_upward_free(srv.upward);
+    fq_upward_api_free(srv.upward_api);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);
     fq_dispatch_free(srv.dispatch);

@@ -3,6 +3,8 @@
 #ifndef FQ_SERVER_H
 #define FQ_SERVER_H
 
+#include "sender.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +37,18 @@ typedef struct fq_server_config {
     const char *tile_url;      /* a base-map tile URL template; NULL: none */
     int log_level;             /* fq_log_level (log.h): lines below it are dropped */
     const char *metrics_allow; /* /metrics only for these addresses (allowlist.h); NULL: all */
+    /* Research and judgment (docs/judgment.md, web/findings.h). */
+    unsigned judgment_interval_s;       /* the periodic run and its pushes; 0: none */
+    uint32_t judgment_hotspot_min;      /* N … */
+    double judgment_hotspot_radius_m;   /* … within R … */
+    int64_t judgment_hotspot_window_ms; /* … over T */
+    uint32_t judgment_trend_weeks;
+    uint32_t judgment_trend_min;
+    unsigned judgment_trend_p_permille; /* flagged at p <= this / 1000 */
+    uint32_t judgment_repeat_min;
+    int64_t judgment_repeat_window_ms;
+    unsigned judgment_pending_days;
+    fq_upward_config upward; /* reports upward (docs/upward.md); no URL: off */
 } fq_server_config;
 
 void fq_server_config_defaults(fq_server_config *config);

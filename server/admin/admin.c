@@ -85,6 +85,11 @@ static void usage(FILE *out)
             "                                      the terminals' outboxes; their retention\n"
             "  stats --from TIME --to TIME [--by town|line|unit|worker|district] [--csv|--json]\n"
             "                                      the meeting figures of a period\n"
+            "  judgment --from TIME --to TIME [--within UNIT] [--csv]\n"
+            "                                      research and judgment (研判): hotspots,\n"
+            "                                      trends, repeat sources, long-pending\n"
+            "  bulletin --from TIME --to TIME [--town T] [--out FILE.html] [--pdf FILE.pdf]\n"
+            "                                      the meetings' bulletin (通报), HTML and PDF\n"
             "\n"
             "  --db CONNINFO       PostgreSQL connection string (or FQ_DB); a password never\n"
             "                      here: PGPASSFILE, PGPASSWORD or FQ_DB\n"
@@ -852,6 +857,10 @@ static int admin_main(globals *gp, int argc, char **argv)
         return cmd_outbox(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "stats") == 0)
         return cmd_stats(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "judgment") == 0)
+        return cmd_judgment(&g, sub_argc, sub_argv);
+    if (strcmp(cmd, "bulletin") == 0)
+        return cmd_bulletin(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "calendar") == 0)
         return cmd_calendar(&g, sub_argc, sub_argv);
     if (strcmp(cmd, "replay") == 0)

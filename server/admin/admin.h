@@ -72,6 +72,10 @@ int cmd_partitions(const globals *g, int argc, char **argv);
 int cmd_replay(const globals *g, int argc, char **argv);
 /* stats.c: the meeting figures of a period (docs/statistics.md). */
 int cmd_stats(const globals *g, int argc, char **argv);
+/* judgment_cmd.c: research and judgment of a period (docs/judgment.md). */
+int cmd_judgment(const globals *g, int argc, char **argv);
+/* bulletin.c: the meetings' bulletin, HTML and PDF (docs/upward.md). */
+int cmd_bulletin(const globals *g, int argc, char **argv);
 /* calendar_cmd.c: calendar import, calendar show (docs/calendar.md). */
 int cmd_calendar(const globals *g, int argc, char **argv);
 /* user.c: the web console's accounts (docs/operations.md). */

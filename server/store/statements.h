@@ -1032,5 +1032,23 @@ enum {
     " u.name AS unit_name FROM addresses a JOIN org_units u ON u.id = a.unit, q"                   \
     " WHERE a.text LIKE '%' || q.p || '%' AND fq_unit_within(a.unit, $2)"                          \
     " ORDER BY a.text LIKE q.p || '%' DESC, length(a.text), a.text LIMIT 20) x"
+/* ---- research and judgment (docs/judgment.md, web/findings.c) ---- */
+
+/* The incidents that happened in [$1, $2) (epoch ms) inside the unit $3 (''
+ * everywhere): fq_judgment_incidents, migration 0029. */
+#define FQ_SQL_JUDGMENT_INCIDENTS_NAME "fq_judgment_incidents"
+#define FQ_SQL_JUDGMENT_INCIDENTS_NPARAMS 3
+#define FQ_SQL_JUDGMENT_INCIDENTS                                                                  \
+    "SELECT * FROM fq_judgment_incidents(to_timestamp($1::double precision / 1000),"               \
+    " to_timestamp($2::double precision / 1000), nullif($3, ''))"
+
+/* Long-pending cases at $1 (epoch ms) inside $2 ('' everywhere), pending
+ * more than $3 days, received at most $4 days before $1; at most $5 rows:
+ * fq_long_pending, migration 0029. */
+#define FQ_SQL_JUDGMENT_PENDING_NAME "fq_judgment_pending"
+#define FQ_SQL_JUDGMENT_PENDING_NPARAMS 5
+#define FQ_SQL_JUDGMENT_PENDING                                                                    \
+    "SELECT * FROM fq_long_pending(to_timestamp($1::double precision / 1000), nullif($2, ''),"     \
+    " $3::integer, $4::integer) LIMIT $5::bigint"
 
 #endif

@@ -4,6 +4,7 @@
 #include "pgconn.h"
 #include "pgerror.h"
 #include "statements.h"
+#include "upward_sql.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -564,6 +565,10 @@ static int send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_FD_KEY_NAME, FQ_SQL_FD_KEY, FQ_SQL_FD_KEY_NPARAMS},
         {FQ_SQL_FD_PARTY_ADD_NAME, FQ_SQL_FD_PARTY_ADD, FQ_SQL_FD_PARTY_ADD_NPARAMS},
         {FQ_SQL_FD_REVEAL_NAME, FQ_SQL_FD_REVEAL, FQ_SQL_FD_REVEAL_NPARAMS},
+        {FQ_SQL_UPWARD_SCAN_NAME, FQ_SQL_UPWARD_SCAN, FQ_SQL_UPWARD_SCAN_NPARAMS},
+        {FQ_SQL_UPWARD_ENQUEUE_NAME, FQ_SQL_UPWARD_ENQUEUE, FQ_SQL_UPWARD_ENQUEUE_NPARAMS},
+        {FQ_SQL_UPWARD_DUE_NAME, FQ_SQL_UPWARD_DUE, FQ_SQL_UPWARD_DUE_NPARAMS},
+        {FQ_SQL_UPWARD_ATTEMPT_NAME, FQ_SQL_UPWARD_ATTEMPT, FQ_SQL_UPWARD_ATTEMPT_NPARAMS},
     };
     size_t n = sizeof statements / sizeof statements[0];
     if (expect_reserve(s, n + 4) != 0) {
@@ -659,6 +664,10 @@ static void send_reads_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_FD_HISTORY_NAME, FQ_SQL_FD_HISTORY, FQ_SQL_FD_HISTORY_NPARAMS},
         {FQ_SQL_FD_CATEGORIES_NAME, FQ_SQL_FD_CATEGORIES, FQ_SQL_FD_CATEGORIES_NPARAMS},
         {FQ_SQL_FD_ADDRESSES_NAME, FQ_SQL_FD_ADDRESSES, FQ_SQL_FD_ADDRESSES_NPARAMS},
+        {FQ_SQL_JUDGMENT_INCIDENTS_NAME, FQ_SQL_JUDGMENT_INCIDENTS,
+         FQ_SQL_JUDGMENT_INCIDENTS_NPARAMS},
+        {FQ_SQL_JUDGMENT_PENDING_NAME, FQ_SQL_JUDGMENT_PENDING, FQ_SQL_JUDGMENT_PENDING_NPARAMS},
+        {FQ_SQL_UPWARD_LIST_NAME, FQ_SQL_UPWARD_LIST, FQ_SQL_UPWARD_LIST_NPARAMS},
     };
     size_t n = sizeof statements / sizeof statements[0];
     if (expect_reserve(s, n + 4) != 0) {

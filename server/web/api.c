@@ -91,8 +91,10 @@ struct fq_api {
     fq_dispatch *dispatch;
     fq_store *read_store;
     feed *feeds;
-    fq_api_part_fn field, attachments, frontdesk, mediation;
-    void *field_user, *attachments_user, *frontdesk_user, *mediation_user;
+    fq_api_part_fn field, attachments, frontdesk, mediation, judgment;
+    void *field_user, *attachments_user, *frontdesk_user, *mediation_user, *judgment_user;
+    fq_api_part_fn upward; /* /api/v1/upward/ (upward_api.h) */
+    void *upward_user;
     uv_timer_t *keepalive;
     int stopped;
     _Alignas(max_align_t) uint8_t arena_buf[ARENA_BYTES]; /* protobuf-c lays structs in it */
@@ -1144,6 +1146,10 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         api->frontdesk(api->frontdesk_user, r);
     else if (strncmp(rest, "mediation/", 10) == 0 && api->mediation != NULL)
         api->mediation(api->mediation_user, r);
+    else if (strncmp(rest, "judgment/", 9) == 0 && api->judgment != NULL)
+        api->judgment(api->judgment_user, r);
+    else if (strncmp(rest, "upward/", 7) == 0 && api->upward != NULL)
+        api->upward(api->upward_user, r);
     else if (strncmp(rest, "incidents/", 10) == 0) {
         uint64_t id = 0;
         const char *tail = NULL;
@@ -1190,6 +1196,12 @@ void fq_api_set_field(fq_api *api, fq_api_part_fn handle, void *user)
     api->field_user = user;
 }
 
+void fq_api_set_upward(fq_api *api, fq_api_part_fn handle, void *user)
+{
+    api->upward = handle;
+    api->upward_user = user;
+}
+
 void fq_api_set_attachments(fq_api *api, fq_api_part_fn handle, void *user)
 {
     api->attachments = handle;
@@ -1206,6 +1218,35 @@ void fq_api_set_mediation(fq_api *api, fq_api_part_fn handle, void *user)
 {
     api->mediation = handle;
     api->mediation_user = user;
+}
+
+void fq_api_set_judgment(fq_api *api, fq_api_part_fn handle, void *user)
+{
+    api->judgment = handle;
+    api->judgment_user = user;
+}
+
+void fq_api_broadcast(fq_api *api, const char *unit, const char *event, size_t len)
+{
+    fq_snapshot *snap = fq_dispatch_current(api->dispatch);
+    const fq_org *org = snap ? fq_directory_org(snap->directory) : NULL;
+    int32_t u = org ? fq_org_find(org, unit) : -1;
+    if (u < 0 || api->stopped)
+        return;
+    feed *f, *ftmp;
+    HASH_ITER(hh, api->feeds, f, ftmp)
+    {
+        int32_t j = fq_org_find(org, f->box + 2); /* 'u:<jurisdiction>' */
+        if (j < 0 || !fq_org_within(org, u, j))
+            continue;
+        /* A send may close a stalled stream and so free the feed with its
+         * last stream: `next` is taken first, and the feed is not touched
+         * after its last stream is sent to. */
+        for (stream_state *st = f->streams, *next; st != NULL; st = next) {
+            next = st->next;
+            stream_send(st, event, len);
+        }
+    }
 }
 
 static void free_handle(uv_handle_t *h)

@@ -58,6 +58,15 @@ void fq_api_set_frontdesk(fq_api *api, fq_api_part_fn handle, void *user);
 /* The handler of the mediation's reads (/api/v1/mediation/, mediation.h).
  * Unset: 404. */
 void fq_api_set_mediation(fq_api *api, fq_api_part_fn handle, void *user);
+/* Research and judgment (/api/v1/judgment/, findings.h). */
+void fq_api_set_judgment(fq_api *api, fq_api_part_fn handle, void *user);
+/* Sends `event` — a whole SSE event without an id (docs/http-api.md, "The
+ * live feed": `event: finding`), so that it never moves a browser's
+ * Last-Event-ID — to every live stream whose account's jurisdiction holds
+ * the org unit `unit`. A unit the directory does not know reaches nobody. */
+void fq_api_broadcast(fq_api *api, const char *unit, const char *event, size_t len);
+/* The reports upward (/api/v1/upward/, upward_api.h). */
+void fq_api_set_upward(fq_api *api, fq_api_part_fn handle, void *user);
 /* Closes every stream: for a stop. */
 void fq_api_stop(fq_api *api);
 /* After the loop has run out: a console request still in the store holds

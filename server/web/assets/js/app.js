@@ -15,6 +15,7 @@ import { Roster } from './roster.js';
 import { MediationList } from './mediation.js';
 import { LiveFeed } from './live.js';
 import { FrontDesk } from './frontdesk.js';
+import { Judgment } from './judgment.js';
 
 const root = document.getElementById('app');
 const REFETCH_MS = 300; // at most one refetch per view in this time; a burst of items costs one
@@ -62,6 +63,7 @@ class Console {
         // The front desk (综合受理, docs/front-desk.md): a receptionist's first tab.
         this.frontdesk = session.role === 'receptionist' ? new FrontDesk(topo, session, { onOpen: (id) => this.openIncident(id) }) : null;
         this.mediationList = new MediationList({ onOpen: (id) => this.openIncident(id) });
+        this.judgment = new Judgment({ onOpen: (id) => this.openIncident(id), alerts: this.alerts });
         // A refetch folded into the end of a quiet time may come due after sign-out: it is dropped.
         const live = (fn) => coalesce(() => { if (!this.stopped) fn(); }, REFETCH_MS);
         this.refreshBoard = live(() => this.board.refresh());
@@ -73,6 +75,7 @@ class Console {
             onItem: (item) => this.onItem(item),
             onState: (s) => this.setFeedState(s),
             onClosed: () => { api.session().catch((e) => { if (e.status === 401) showSignIn(t('sessionEnded')); }); },
+            onFinding: (doc) => this.judgment.onFinding(doc),
         });
     }
 
@@ -97,6 +100,7 @@ class Console {
         const tabList = [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['mediation', this.mediationList, 'tabMediation']];
         if (this.frontdesk) tabList.unshift(['frontdesk', this.frontdesk, 'tabFrontDesk']);
         for (const [key, view, title] of tabList) {
+        for (const [key, view, title] of [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['judgment', this.judgment, 'tabJudgment']]) {
             const button = el('button', { type: 'button', role: 'tab', onclick: () => this.showTab(key) }, t(title));
             tabBar.appendChild(button);
             views.appendChild(view.node);
@@ -112,6 +116,8 @@ class Console {
             gridInfo: (gridId) => this.roster.gridInfo(gridId, this.openIncidents, (id) => this.openIncident(id)),
         });
         this.showTab(this.frontdesk ? 'frontdesk' : 'board');
+        this.judgment.setMap(this.map.map);
+        this.showTab('board');
     }
 
     begin() {
@@ -185,6 +191,7 @@ class Console {
         if (key === 'roster') this.roster.refresh();
         if (key === 'frontdesk') this.frontdesk.shown();
         if (key === 'mediation') this.mediationList.refresh();
+        if (key === 'judgment' && !this.judgment.loaded) this.judgment.refresh();
     }
 
     setFeedState(state) {
@@ -230,6 +237,7 @@ class Console {
         else if (e.key === '1') this.showTab('board');
         else if (e.key === '2') this.showTab('stats');
         else if (e.key === '3') this.showTab('roster');
+        else if (e.key === '4') this.showTab('judgment');
     }
 
     async logout() {

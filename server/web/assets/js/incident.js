@@ -10,6 +10,7 @@ import { countdown, stateLabel, isOpen, suspendedMark } from './board.js';
 import { PlaceMap } from './map.js';
 import { timelineReason, attachmentThumbs } from './timeline.js';
 import { MediationPanel } from './mediation.js';
+import { upwardSection } from './upward.js';
 
 const OPEN_COMMANDS = ['assign', 'escalate', 'supervise', 'approve_extension', 'deny_extension', 'merge', 'conclude'];
 const CLOSED_COMMANDS = ['verify', 'follow_up', 'reopen'];
@@ -131,6 +132,11 @@ export class IncidentPanel {
         }
         this.mediation.show(inc);
         replace(this.content, details, desc, this.mediation.node, this.form,
+        // The reports upward, when there are any, once read (docs/upward.md).
+        const upward = el('div', { class: 'upward-box' });
+        const gen = this.generation;
+        upwardSection(inc.incident_id, topo).then((s) => { if (s && gen === this.generation) replace(upward, s); });
+        replace(this.content, details, desc, this.form, upward,
             el('section', null, el('h3', null, t('timeline')), events));
     }
 

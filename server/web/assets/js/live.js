@@ -4,9 +4,11 @@
 // the server restarted) it is opened again after a pause. Never a timer poll.
 
 export class LiveFeed {
-    // onItem(item), onState('open'|'connecting'|'closed'), onClosed() → after a refusal.
-    constructor({ onItem, onState, onClosed }) {
+    // onItem(item), onState('open'|'connecting'|'closed'), onClosed() → after a refusal,
+    // onFinding(doc) → a new finding of research and judgment (judgment.js).
+    constructor({ onItem, onState, onClosed, onFinding }) {
         this.onItem = onItem;
+        this.onFinding = onFinding;
         this.onState = onState;
         this.onClosed = onClosed;
         this.source = null;
@@ -24,6 +26,11 @@ export class LiveFeed {
             let item;
             try { item = JSON.parse(e.data); } catch (err) { return; }
             this.onItem(item);
+        });
+        es.addEventListener('finding', (e) => {
+            let doc;
+            try { doc = JSON.parse(e.data); } catch (err) { return; }
+            if (this.onFinding) this.onFinding(doc);
         });
         es.addEventListener('error', () => {
             if (es.readyState === EventSource.CLOSED) {

@@ -18,7 +18,10 @@ export function timelineReason(ev) {
     // ("acknowledged"): nothing more for a person to read than the event's own label.
     if (byPerson && plain && reason === ev.kind) return null;
     if (!code || (byPerson && plain)) return reason ? el('div', { class: 'reason' }, reason) : null;
-    const text = byPerson && reason ? `${label('reasons', code)}: ${reason}` : label('reasons', code);
+    // A report upward's attempt: its details (which attempt, to whom, the
+    // answer) are what a person reads it for.
+    const details = reason && (ev.kind === 'reported_upward' || ev.kind === 'upward_acknowledged');
+    const text = (byPerson || details) && reason ? `${label('reasons', code)}: ${reason}` : label('reasons', code);
     return el('div', { class: 'reason', title: byPerson ? '' : reason }, text);
 }
 
