@@ -97,10 +97,9 @@ class Console {
         this.tabs = {};
         const tabBar = el('nav', { class: 'tabs', role: 'tablist' });
         const views = el('div', { class: 'views' });
-        const tabList = [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['mediation', this.mediationList, 'tabMediation']];
+        const tabList = [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['mediation', this.mediationList, 'tabMediation'], ['judgment', this.judgment, 'tabJudgment']];
         if (this.frontdesk) tabList.unshift(['frontdesk', this.frontdesk, 'tabFrontDesk']);
         for (const [key, view, title] of tabList) {
-        for (const [key, view, title] of [['board', this.board, 'tabBoard'], ['stats', this.stats, 'tabStats'], ['roster', this.roster, 'tabRoster'], ['judgment', this.judgment, 'tabJudgment']]) {
             const button = el('button', { type: 'button', role: 'tab', onclick: () => this.showTab(key) }, t(title));
             tabBar.appendChild(button);
             views.appendChild(view.node);
@@ -115,9 +114,8 @@ class Console {
             onOpen: (id) => this.openIncident(id),
             gridInfo: (gridId) => this.roster.gridInfo(gridId, this.openIncidents, (id) => this.openIncident(id)),
         });
-        this.showTab(this.frontdesk ? 'frontdesk' : 'board');
         this.judgment.setMap(this.map.map);
-        this.showTab('board');
+        this.showTab(this.frontdesk ? 'frontdesk' : 'board');
     }
 
     begin() {

@@ -131,12 +131,11 @@ export class IncidentPanel {
             this.form = this.commandForm(inc);
         }
         this.mediation.show(inc);
-        replace(this.content, details, desc, this.mediation.node, this.form,
         // The reports upward, when there are any, once read (docs/upward.md).
         const upward = el('div', { class: 'upward-box' });
         const gen = this.generation;
         upwardSection(inc.incident_id, topo).then((s) => { if (s && gen === this.generation) replace(upward, s); });
-        replace(this.content, details, desc, this.form, upward,
+        replace(this.content, details, desc, this.mediation.node, this.form, upward,
             el('section', null, el('h3', null, t('timeline')), events));
     }
 
