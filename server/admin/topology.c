@@ -407,6 +407,19 @@ static const char *const content_checks[] = {
     "  (6, 'photo_to_conclude', c.photo_to_conclude::text, s.photo_to_conclude::text),"
     "  (7, 'keywords', array_to_string(c.keywords, ','), array_to_string(s.keywords, ',')))"
     "  AS d (n, key, db, file)" DIFFERS,
+    "SELECT s.path || '.' || d.key,"
+    " format('mediation committee %s already exists with %s %s; the file says %s" REPLACE_HINT
+    "', s.id, d.key, quote_literal(d.db), quote_literal(d.file))"
+    " FROM stage_committees s JOIN mediation_committees c USING (id) CROSS JOIN LATERAL (VALUES"
+    "  (1, 'name', c.name, s.name), (2, 'serves', c.serves, s.serves))"
+    "  AS d (n, key, db, file)" DIFFERS,
+    "SELECT s.path || '.' || d.key,"
+    " format('mediator %s already exists with %s %s; the file says %s" REPLACE_HINT "', s.id,"
+    "  d.key, quote_literal(d.db), quote_literal(d.file))"
+    " FROM stage_mediators s JOIN mediators m USING (id) CROSS JOIN LATERAL (VALUES"
+    "  (1, 'name', m.name, s.name), (2, 'committee', m.committee, s.committee),"
+    "  (3, 'phone', m.phone, s.phone))"
+    "  AS d (n, key, db, file)" DIFFERS,
     NULL};
 
 /* Runs checks; 0, or -1 with the first problem (or the failure of a query)

@@ -595,7 +595,8 @@
  * for an incident no rule decided (the principle: natural time). Column 27:
  * when it was suspended (NULL: it is not). Column 28: the tiers it climbed
  * (kept until the next re-decision). Column 29: its mediation's state (''
- * none, open, ended: docs/mediation.md). */
+ * none, open, ended: docs/mediation.md), by uncorrelated IN lists: hashed
+ * subplans built once, not a lookup per incident of a million. */
 #define FQ_SQL_CASE_COLUMNS                                                                        \
     " id, category, severity, risk, coalesce(place_unit, ''), lon IS NOT NULL,"                    \
     " coalesce(lon, 0), coalesce(lat, 0), reporter_node, tier, line, coalesce(territory, ''),"     \
@@ -615,8 +616,11 @@
     " " FQ_SQL_DECIDED_IN_WORKING_TIME(                                                            \
         "rule_source") ","                                                                         \
                        " (date_part('epoch', suspended_at) * 1000)::bigint, climbed,"              \
-                       " coalesce((SELECT m.state FROM mediation_cases m"                          \
-                       " WHERE m.incident_id = incidents.id), '')"
+                       " CASE WHEN id IN (SELECT incident_id FROM mediation_cases WHERE state = "  \
+                       "'open')"                                                                   \
+                       " THEN 'open' WHEN id IN (SELECT incident_id FROM mediation_cases WHERE "   \
+                       "state = 'ended')"                                                          \
+                       " THEN 'ended' ELSE '' END"
 #define FQ_SQL_LOAD_OPEN "SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned'"
 
 /* What one directory load reads, in this order. */

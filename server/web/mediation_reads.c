@@ -120,9 +120,10 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
         q->detail = 1;
         snprintf(q->params[0], sizeof q->params[0], "%llu", id);
         snprintf(q->params[1], sizeof q->params[1], "%s", s->jurisdiction);
-        /* Who mediates needs the parties' phones; a viewer reads them
-         * masked, as in lists. */
-        snprintf(q->params[2], sizeof q->params[2], "%s", s->role == FQ_WEB_VIEWER ? "f" : "t");
+        /* Who mediates needs the parties' phones; who only reads (a viewer,
+         * the front desk) reads them masked, as in lists. */
+        int mediates = s->role == FQ_WEB_OPERATOR || s->role == FQ_WEB_SUPERVISOR;
+        snprintf(q->params[2], sizeof q->params[2], "%s", mediates ? "t" : "f");
         op->statement = FQ_SQL_MEDIATION_CASE_NAME;
         op->nparams = FQ_SQL_MEDIATION_CASE_NPARAMS;
     } else if (strcmp(rest, "stats") == 0) {

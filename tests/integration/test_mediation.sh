@@ -31,6 +31,22 @@ setup_topology "$FQ_SRC_DIR/examples/westlake-topology.json"
 assert_eq "6/9/30" "$(q "SELECT (SELECT count(*) FROM mediation_committees) || '/' ||
     (SELECT count(*) FROM mediators) || '/' || (SELECT limit_days FROM mediation_settings)")" \
     "the topology's mediation section imported"
+# A second import of the same file changes nothing; a committee renamed is
+# refused without --replace and taken with it; a committee serving no unit
+# is refused naming its path.
+assert_match "committees +6 in file: 0 added, 0 changed, 6 unchanged" \
+    "$(admin import-topology "$FQ_SRC_DIR/examples/westlake-topology.json")" "the same file again"
+jq '.mediation.committees[1].name = "灵隐街道调解委员会（新）"' "$FQ_SRC_DIR/examples/westlake-topology.json" \
+    >"$WORK/renamed.json"
+out=$(admin import-topology "$WORK/renamed.json" 2>&1) && fail "a renamed committee was taken without --replace"
+assert_match "mediation.committees\[1\].name: mediation committee lingyin-trc already exists" "$out" \
+    "the rename refused, naming the path"
+jq '.mediation.committees[1].serves = "nowhere"' "$FQ_SRC_DIR/examples/westlake-topology.json" \
+    >"$WORK/nowhere.json"
+out=$(admin import-topology "$WORK/nowhere.json" --replace 2>&1) && fail "a committee serving no unit was taken"
+assert_match "mediation.committees\[1\].serves: no town or village nowhere" "$out" "an unknown unit served"
+assert_eq "灵隐街道人民调解委员会" "$(q "SELECT name FROM mediation_committees WHERE id = 'lingyin-trc'")" \
+    "nothing of the refused files was imported"
 add_node lingyin-platform town_platform lingyin
 add_node lingyin-ops console lingyin
 add_node beishan-ops console beishan
@@ -297,6 +313,21 @@ assert_eq "failed petition_office 1" "$(q "SELECT outcome || ' ' || transferred_
     "the nanomsg path's mediation in the tables"
 assert_eq 1 "$(q "SELECT count(*) FROM events WHERE incident_id = $D4 AND kind = 'mediation_opened'")" \
     "one opening for the resend"
+
+# ---- after a restart: the open mediation's state is loaded with its incident ----
+server_stop
+server_start --http "127.0.0.1:$HPORT" --dedup-window-min 0 --presence-timeout 600
+for ((i = 0; i < 600; i++)); do
+    curl -s -o /dev/null "$BASE/session" && break
+    sleep 0.05
+done
+command_ li.town "$D3" '{"request_id":"m3-open-again","kind":"mediation_open","reason":"再开",
+  "mediation":{"parties":[{"side":"applicant","name":"钱五"},{"side":"respondent","name":"孙六"}],"committee":"lingyin-trc"}}' >/dev/null
+expect 409 "opening D3 again after a restart"
+assert_match "open already" "$(cat "$WORK/body")" "the restarted server knows it is open"
+command_ li.town "$D3" '{"request_id":"m3-s1","kind":"mediation_session","reason":"重启后继续调解",
+  "mediation":{"session_at_ms":'"$T2"',"place":"玉泉社区调解室","attendees":["钱五","孙六"]}}' >/dev/null
+expect 200 "a session after the restart"
 
 # ---- F. the history verifies, the agreement's photo included ----
 out=$(admin verify 2>&1) || fail "verify failed: $out"

@@ -25,7 +25,7 @@ const texts = {
         needAgreement: '请填写协议内容', needPlace: '请填写地点和参加人员', badPhoto: '照片只收 JPEG 或 PNG',
         court: '法院', arbitration: '仲裁机构', petition_office: '信访部门', other: '其他部门',
         worklist: '调解工作台', stateOpen: '调解中', stateEnded: '已结束', incident: '事件', town: '街镇',
-        result: '结果', viewerNote: '查看角色不能办理调解', closedNote: '事件已办结，不能再开始调解',
+        result: '结果', viewerNote: '当前角色只能查看调解', closedNote: '事件已办结，不能再开始调解',
         endedAt: '结束时间', loading: '加载中…', empty: '没有调解案件', recordedBy: '记录人',
         dueOrResult: '调解期限 / 结果',
         success: '调解成功率', byTown: '按街镇', byCommittee: '按调解委员会', byMediator: '按调解员',
@@ -49,7 +49,7 @@ const texts = {
         needPlace: 'Where, and who attended', badPhoto: 'Photos are JPEG or PNG only',
         court: 'Court', arbitration: 'Arbitration', petition_office: 'Petition office', other: 'Another body',
         worklist: 'Mediation worklist', stateOpen: 'In mediation', stateEnded: 'Ended', incident: 'Incident',
-        town: 'Town', result: 'Result', viewerNote: 'A viewer cannot mediate',
+        town: 'Town', result: 'Result', viewerNote: 'Your role reads the mediation only',
         closedNote: 'The incident is concluded: no mediation can start', endedAt: 'Ended',
         loading: 'Loading…', empty: 'No mediation', recordedBy: 'Recorded by',
         dueOrResult: 'Due / result',
@@ -161,7 +161,8 @@ export class MediationPanel {
     }
 
     stepForms(inc, m) {
-        if (this.session.role === 'viewer') return el('p', { class: 'note' }, mt('viewerNote'));
+        // Operators and supervisors mediate (docs/mediation.md); the others read.
+        if (this.session.role !== 'operator' && this.session.role !== 'supervisor') return el('p', { class: 'note' }, mt('viewerNote'));
         if (m && m.state === 'ended') return null;
         if (!isOpen(inc)) return m ? null : el('p', { class: 'note' }, mt('closedNote'));
         if (!m) return this.openForm(inc);
