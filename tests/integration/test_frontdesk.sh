@@ -266,6 +266,37 @@ assert_eq 3 "$(getq desk.ly /frontdesk/history "id_number=$ID_NUMBER" | jq '.cas
     "the lookups find the person's cases after the rotation"
 log "server key rotated: the personal-data key re-sealed, no person's row touched, all open"
 
+# ---- research and judgment: repeat sources by the person, not by the mask ----
+# 王大明, another person whose name and phone have the same masks (王*明,
+# 138****5678) as 王小明's, registers twice: judged by the masks the two
+# would be one source of five cases; by the keyed hashes (migration 0031)
+# 王小明 is one source of three (fd-1, fd-2, fd-rot) and 王大明 none (2 < 3).
+other_body() { # REQUEST_ID
+    printf '{"request_id":"%s","person":{"name":"王大明","phone":"13899995678"},"matter":"help",
+      "channel":"walk_in","category":"dispute.neighbour","severity":"iv","risk":"low","title":"求助",
+      "address":"灵隐路12号","location":{"lat":%s,"lng":%s}}' "$1" "$LAT" "$LNG"
+}
+for r in fd-o1 fd-o2; do
+    web_post desk.ly /frontdesk/cases "$(other_body $r)" >/dev/null
+    web_expect 200 "another person's case ($r)"
+done
+C3=$(q "SELECT incident_id FROM case_parties WHERE id = $P3")
+rep=$(web_get sup.ly /judgment/repeats)
+web_expect 200 "the repeat sources"
+printf '%s\n' "$rep" >"$WORK/repeats.json"
+want=$(printf '%s\n' "$C1" "$C2" "$C3" | sort -n | paste -sd,)
+for kind in phone person; do
+    assert_eq "1" "$(jq --arg k "$kind" '[.repeats[] | select(.kind == $k)] | length' <<<"$rep")" \
+        "one $kind source among the front desk's cases"
+    assert_eq "3|$want" "$(jq -r --arg k "$kind" '.repeats[] | select(.kind == $k) |
+        [.count, ([.incidents[].id] | sort | map(tostring) | join(","))] | join("|")' <<<"$rep")" \
+        "the $kind source is 王小明's three cases, not the mask's five"
+done
+assert_eq "138****5678|王*" "$(jq -r '[(.repeats[] | select(.kind == "phone") | .label),
+    (.repeats[] | select(.kind == "person") | .label)] | join("|")' <<<"$rep")" "the sources' labels masked"
+if grep -q '13812345678\|13899995678\|王小明\|王大明' <<<"$rep"; then fail "the repeat sources show a person in clear"; fi
+log "repeat sources: one person's cases, not one mask's"
+
 assert_server_alive "at the end"
 server_stop
 check_log "$SERVER_LOG"
