@@ -12,6 +12,17 @@ CREATE INDEX incidents_judgment_time ON incidents ((coalesce(occurred_at, record
 -- `within` (NULL: everywhere): what judgment.h takes, with the names a
 -- person reads. The town of each place is computed once per unit, not per
 -- row.
+--
+-- A front-desk case (migration 0027) keeps its reporter's name and phone only
+-- masked in the incident (王*明, 138****5678) and sealed in case_parties, with
+-- keyed hashes for lookups. Judged by the masked strings, two different
+-- people with the same mask would count as one repeat source. For those
+-- cases this function gives keys made from the keyed hashes:
+-- the phone as its first three digits, six digits of its hash and its last
+-- four (13 digits: it never equals a real number, and the list masks it back
+-- to 138****5678); the name as the mask, '#' and eight hex digits of its
+-- hash (the list shows 王*). The same person's cases share the key; other
+-- people with the same mask do not. Nothing in clear leaves case_parties.
 CREATE FUNCTION fq_judgment_incidents(from_ts timestamptz, to_ts timestamptz, within text)
 RETURNS TABLE (
     id bigint, at_ms bigint, category text, town text, lon double precision,
@@ -27,10 +38,18 @@ LANGUAGE sql STABLE AS $$
         SELECT unit, min(id) FILTER (WHERE kind = 'town'), coalesce(bool_or(id = within), false)
         FROM up GROUP BY unit)
     SELECT i.id, (extract(epoch FROM coalesce(i.occurred_at, i.recorded_at)) * 1000)::bigint,
-           i.category, coalesce(p.town, ''), i.lon, i.lat, i.reporter_phone, i.reporter_name,
+           i.category, coalesce(p.town, ''), i.lon, i.lat,
+           CASE WHEN cp.phone_hash IS NULL THEN i.reporter_phone
+                ELSE left(regexp_replace(cp.phone_masked, '[^0-9]', '', 'g'), 3)
+                     || lpad(((('x' || left(encode(cp.phone_hash, 'hex'), 8))::bit(32)::bigint)
+                              % 1000000)::text, 6, '0')
+                     || right(regexp_replace(cp.phone_masked, '[^0-9]', '', 'g'), 4) END,
+           CASE WHEN cp.id IS NULL THEN i.reporter_name
+                ELSE cp.name_masked || '#' || left(encode(cp.name_hash, 'hex'), 8) END,
            i.address, p.unit, coalesce(c.name, i.category), coalesce(t.name, ''), i.title
     FROM incidents i
     JOIN place p ON p.unit = coalesce(i.territory, i.place_unit)
+    LEFT JOIN case_parties cp ON cp.incident_id = i.id
     LEFT JOIN categories c ON c.code = i.category
     LEFT JOIN org_units t ON t.id = p.town
     WHERE coalesce(i.occurred_at, i.recorded_at) >= from_ts
