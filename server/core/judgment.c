@@ -125,7 +125,9 @@ static size_t lower_bound(const point *pts, size_t n, uint32_t cat, int64_t cx, 
     return lo;
 }
 
-static const fq_jd_incident *g_inc; /* for the qsort comparators below */
+/* For the qsort comparators below (qsort has no user pointer in C11): one per
+ * thread, so judgments on different threads do not meet. */
+static _Thread_local const fq_jd_incident *g_inc;
 
 static int cmp_idx_by_category(const void *a, const void *b)
 {
@@ -445,7 +447,7 @@ static int trends(const fq_jd_incident *inc, size_t n, const fq_jd_params *p, in
 
 /* ---- repeat sources ---- */
 
-static fq_jd_source g_kind;
+static _Thread_local fq_jd_source g_kind;
 
 static const char *source_key(const fq_jd_incident *x, fq_jd_source kind)
 {

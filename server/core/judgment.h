@@ -28,9 +28,10 @@
  *
  * Every list comes out in one order that depends on nothing but the input
  * (ties broken by indices), so runs on the same data give the same
- * answers. Not reentrant: the qsort comparators read the incidents through
- * a static pointer, so one run at a time per process (the server runs it on
- * its loop thread). 100,000 incidents take about 0.15 s (docs/judgment.md). */
+ * answers. Not reentrant within a thread: the qsort comparators read the
+ * incidents through a thread-local pointer, so one run at a time per thread
+ * (the server runs it on its loop thread). 100,000 incidents take about 0.15 s (docs/judgment.md).
+ */
 #ifndef FQ_JUDGMENT_H
 #define FQ_JUDGMENT_H
 
