@@ -327,14 +327,62 @@ $$;
 
 -- An incident's mediation for the console ($within: the account's
 -- jurisdiction). allowed: the incident lies within it (else 403, as every
--- incident outside); doc: the mediation, or null when it has none.
-CREATE FUNCTION fq_mediation_case_read(incident bigint, within text, full_phones boolean)
+-- incident outside); doc: the mediation, or null when it has none. Every
+-- read masks the parties' phones; only fq_mediation_reveal shows them whole.
+CREATE FUNCTION fq_mediation_case_read(incident bigint, within text)
 RETURNS TABLE (allowed boolean, doc jsonb) LANGUAGE sql STABLE AS $$
     SELECT fq_unit_within(coalesce(i.territory, i.place_unit), within),
-           (SELECT fq_mediation_json(m, full_phones) FROM mediation_cases m
+           (SELECT fq_mediation_json(m, false) FROM mediation_cases m
             WHERE m.incident_id = i.id)
     FROM incidents i WHERE i.id = incident
 $$;
+
+-- Every look at a mediation's parties' phones whole (?reveal=1): who
+-- (account and role), when, which incident's parties, from where (the peer's
+-- address). Append-only like the history and person_reveals.
+CREATE TABLE mediation_reveals (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    incident_id  bigint NOT NULL REFERENCES mediation_cases (incident_id),
+    account      text NOT NULL,
+    role         text NOT NULL,
+    remote       text NOT NULL DEFAULT '',
+    at           timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX mediation_reveals_incident ON mediation_reveals (incident_id, at);
+CREATE TRIGGER mediation_reveals_no_update BEFORE UPDATE OR DELETE ON mediation_reveals
+    FOR EACH ROW EXECUTE FUNCTION fq_refuse_change();
+CREATE TRIGGER mediation_reveals_no_truncate BEFORE TRUNCATE ON mediation_reveals
+    FOR EACH STATEMENT EXECUTE FUNCTION fq_refuse_change();
+
+-- The mediation with its parties' phones whole, and the look's audit row in
+-- the same call, so no phone is shown unrecorded. As fq_mediation_case_read;
+-- a row is written only when the incident lies within `within` and has a
+-- mediation (nothing else is shown).
+CREATE FUNCTION fq_mediation_reveal(incident bigint, within text, who text, who_role text,
+                                    from_where text)
+RETURNS TABLE (allowed boolean, doc jsonb) LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    m mediation_cases%ROWTYPE;
+    inside boolean;
+BEGIN
+    SELECT fq_unit_within(coalesce(i.territory, i.place_unit), within) INTO inside
+    FROM incidents i WHERE i.id = incident;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF NOT inside THEN
+        RETURN QUERY SELECT false, NULL::jsonb;
+        RETURN;
+    END IF;
+    SELECT * INTO m FROM mediation_cases c WHERE c.incident_id = incident;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT true, NULL::jsonb;
+        RETURN;
+    END IF;
+    INSERT INTO mediation_reveals (incident_id, account, role, remote)
+    VALUES (incident, who, who_role, from_where);
+    RETURN QUERY SELECT true, fq_mediation_json(m, true);
+END $$;
 
 -- The worklist: the mediations within `within`, open ones (most urgent due
 -- first) or ended ones (latest first), at most `max_rows`; phones masked.

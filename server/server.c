@@ -857,7 +857,7 @@ int fq_server_run(const fq_server_config *config)
             fq_frontdesk_new(srv.intake, srv.dispatch, srv.store, srv.read_store, srv.server_key);
         if (srv.api != NULL && srv.frontdesk != NULL)
             fq_api_set_frontdesk(srv.api, fq_frontdesk_handle, srv.frontdesk);
-        srv.mediation = fq_mediation_reads_new(srv.read_store);
+        srv.mediation = fq_mediation_reads_new(srv.store, srv.read_store);
         if (srv.api != NULL && srv.field != NULL)
             fq_api_set_field(srv.api, fq_field_handle, srv.field);
         if (srv.api != NULL && srv.attachments != NULL)

@@ -836,12 +836,20 @@ enum {
 /* ---- mediation (docs/mediation.md, web/mediation.c): JSON built by
  * migration 0028's functions, one row, one column ---- */
 
-/* $1 incident, $2 the account's jurisdiction, $3 phones whole ('t') or
- * masked. No row: no such incident; allowed, doc (NULL: no mediation). */
+/* $1 incident, $2 the account's jurisdiction; phones masked. No row: no
+ * such incident; allowed, doc (NULL: no mediation). */
 #define FQ_SQL_MEDIATION_CASE_NAME "fq_mediation_case"
-#define FQ_SQL_MEDIATION_CASE_NPARAMS 3
+#define FQ_SQL_MEDIATION_CASE_NPARAMS 2
 #define FQ_SQL_MEDIATION_CASE                                                                      \
-    "SELECT allowed, doc::text FROM fq_mediation_case_read($1::bigint, $2, $3::boolean)"
+    "SELECT allowed, doc::text FROM fq_mediation_case_read($1::bigint, $2)"
+
+/* The same with the parties' phones whole, on the writes store: the look's
+ * mediation_reveals row is written by the same statement ($3 account, $4
+ * role, $5 remote), so it is committed before the answer. */
+#define FQ_SQL_MEDIATION_REVEAL_NAME "fq_mediation_reveal"
+#define FQ_SQL_MEDIATION_REVEAL_NPARAMS 5
+#define FQ_SQL_MEDIATION_REVEAL                                                                    \
+    "SELECT allowed, doc::text FROM fq_mediation_reveal($1::bigint, $2, $3, $4, $5)"
 
 /* $1 'open' or 'ended', $2 jurisdiction, $3 at most this many. */
 #define FQ_SQL_MEDIATION_CASES_NAME "fq_mediation_cases"

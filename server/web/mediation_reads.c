@@ -11,14 +11,15 @@
 #include <string.h>
 
 struct fq_mediation_reads {
-    fq_store *read_store;
+    fq_store *store, *read_store;
 };
 
 typedef struct mediation_read {
     fq_store_op op;
     fq_web_req *r;
-    int detail; /* a case: (allowed, doc) */
-    char params[4][72];
+    int detail;   /* a case: (allowed, doc) */
+    int revealed; /* the parties' phones whole, the look audited */
+    char params[5][72];
 } mediation_read;
 
 static void read_done(fq_store_op *op, int status, const char *message)
@@ -45,7 +46,8 @@ static void read_done(fq_store_op *op, int status, const char *message)
             if (body == NULL) {
                 fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
             } else {
-                int len = snprintf(body, n, "{\"mediation\":%s}", doc);
+                int len = snprintf(body, n, "{\"mediation\":%s,\"revealed\":%s}", doc,
+                                   q->revealed ? "true" : "false");
                 fq_web_respond(q->r, 200, "application/json; charset=utf-8", body, (size_t)len);
                 free(body);
             }
@@ -94,6 +96,9 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
     fq_store_op *op = &q->op;
     op->kind = FQ_STORE_OP_READ;
     op->done = read_done;
+    /* Reads go to the reads store; a reveal, which writes its audit row, to
+     * the writes store, so the row is committed before the answer. */
+    fq_store *target = m->read_store;
     if (strcmp(rest, "cases") == 0) {
         const char *state = fq_web_req_query(r, "state");
         if (state == NULL)
@@ -120,12 +125,34 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
         q->detail = 1;
         snprintf(q->params[0], sizeof q->params[0], "%llu", id);
         snprintf(q->params[1], sizeof q->params[1], "%s", s->jurisdiction);
-        /* Who mediates needs the parties' phones; who only reads (a viewer,
-         * the front desk) reads them masked, as in lists. */
-        int mediates = s->role == FQ_WEB_OPERATOR || s->role == FQ_WEB_SUPERVISOR;
-        snprintf(q->params[2], sizeof q->params[2], "%s", mediates ? "t" : "f");
-        op->statement = FQ_SQL_MEDIATION_CASE_NAME;
-        op->nparams = FQ_SQL_MEDIATION_CASE_NPARAMS;
+        const char *reveal = fq_web_req_query(r, "reveal");
+        if (reveal == NULL || strcmp(reveal, "0") == 0) {
+            /* Every read masks the parties' phones, whoever asks. */
+            op->statement = FQ_SQL_MEDIATION_CASE_NAME;
+            op->nparams = FQ_SQL_MEDIATION_CASE_NPARAMS;
+        } else if (strcmp(reveal, "1") != 0) {
+            fq_web_respond_error(r, 400, "invalid", "reveal must be 1 (or absent)", 0);
+            free(q);
+            return;
+        } else if (s->role != FQ_WEB_OPERATOR && s->role != FQ_WEB_SUPERVISOR) {
+            /* Who mediates may need to call the parties; who only reads
+             * does not. */
+            fq_web_respond_error(r, 403, "role",
+                                 "the parties' phones are shown whole to operators and "
+                                 "supervisors only",
+                                 0);
+            free(q);
+            return;
+        } else {
+            q->revealed = 1;
+            snprintf(q->params[2], sizeof q->params[2], "%s", s->account);
+            snprintf(q->params[3], sizeof q->params[3], "%s",
+                     s->role == FQ_WEB_SUPERVISOR ? "supervisor" : "operator");
+            snprintf(q->params[4], sizeof q->params[4], "%s", fq_web_req_remote(r));
+            op->statement = FQ_SQL_MEDIATION_REVEAL_NAME;
+            op->nparams = FQ_SQL_MEDIATION_REVEAL_NPARAMS;
+            target = m->store;
+        }
     } else if (strcmp(rest, "stats") == 0) {
         long long from = 0, to = 0;
         const char *by = fq_web_req_query(r, "by");
@@ -163,14 +190,15 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
     }
     for (int i = 0; i < op->nparams; i++)
         op->values[i] = q->params[i];
-    fq_store_submit(m->read_store, op);
+    fq_store_submit(target, op);
 }
 
-fq_mediation_reads *fq_mediation_reads_new(fq_store *read_store)
+fq_mediation_reads *fq_mediation_reads_new(fq_store *store, fq_store *read_store)
 {
     fq_mediation_reads *m = calloc(1, sizeof *m);
     if (m == NULL)
         return NULL;
+    m->store = store;
     m->read_store = read_store;
     return m;
 }

@@ -16,6 +16,10 @@
 #   D. the same request_id again answers as before with one event;
 #   E. another town's operator gets 403 (read and command), a viewer 403
 #      role, no session 401, no CSRF 403; a script in a text field is text;
+#      the parties' phones masked on every read for every role; ?reveal=1 by
+#      an operator shows them whole and writes one mediation_reveals row, a
+#      viewer's reveal is 403 role and another town's 403, neither written;
+#      the audit rows cannot be changed or deleted;
 #   F. fengqiao-admin verify passes: the steps are in the hash chain and the
 #      agreement's photo is named by its event's envelope;
 #   G. the nanomsg console path: a town console node opens, records a session
@@ -202,9 +206,10 @@ assert_eq "mediation_opened mediation_session mediation_session mediation_agreed
 
 doc=$(get li.town "/mediation/cases/$D1")
 expect 200 "the incident's mediation"
-assert_eq "ended agreed 灵隐街道人民调解委员会 王淑芬 2 13800001111" \
-    "$(jq -r '.mediation | "\(.state) \(.outcome) \(.committee_name) \(.mediators[0].name) \(.sessions|length) \(.parties[0].phone)"' <<<"$doc")" \
-    "the mediation as the page reads it (names, phones whole for an operator)"
+assert_eq "ended agreed 灵隐街道人民调解委员会 王淑芬 2 138****1111 false" \
+    "$(jq -r '.mediation | "\(.state) \(.outcome) \(.committee_name) \(.mediators[0].name) \(.sessions|length) \(.parties[0].phone)"' <<<"$doc") $(jq -r .revealed <<<"$doc")" \
+    "the mediation as the page reads it (names; phones masked even for an operator)"
+assert_eq 0 "$(q "SELECT count(*) FROM mediation_reveals")" "a masked read writes no audit row"
 assert_eq "双方同意调解：宅基地边界<script>alert(1)</script>" "$(jq -r .mediation.note <<<"$doc")" \
     "a script in a text field is kept as text"
 photo_id=$(jq -r '.mediation.agreement_photos[0].id' <<<"$doc")
@@ -216,6 +221,30 @@ expect 200 "a viewer reads the mediation"
 assert_eq "138****1111" "$(jq -r '.mediation.parties[0].phone' <<<"$doc")" "a viewer reads phones masked"
 get sun.beishan "/mediation/cases/$D1" >/dev/null
 expect 403 "another town's operator reads"
+
+# The phones whole only on purpose (?reveal=1), for who mediates, each look
+# written to the append-only mediation_reveals by the statement that shows it.
+doc=$(get li.town "/mediation/cases/$D1?reveal=1")
+expect 200 "an operator reveals the parties' phones"
+assert_eq "13800001111 13900002222 true" \
+    "$(jq -r '"\(.mediation.parties[0].phone) \(.mediation.parties[1].phone) \(.revealed)"' <<<"$doc")" \
+    "the phones whole, said so"
+assert_eq "1|li.town|operator|true|$D1" \
+    "$(q "SELECT count(*) || '|' || max(account) || '|' || max(role) || '|' ||
+        bool_and(remote LIKE '127.0.0.1%') || '|' || max(incident_id) FROM mediation_reveals")" "one audit row: who, role, from where, which incident"
+assert_eq "t" "$(q "SELECT at > now() - interval '5 minutes' FROM mediation_reveals")" "the look's time"
+get zhao.view "/mediation/cases/$D1?reveal=1" >/dev/null
+expect 403 "a viewer may not reveal"
+assert_eq role "$(jq -r .error.code "$WORK/body")" "the viewer's refusal is 403 role"
+get sun.beishan "/mediation/cases/$D1?reveal=1" >/dev/null
+expect 403 "another town's operator may not reveal"
+get li.town "/mediation/cases/$D1?reveal=yes" >/dev/null
+expect 400 "reveal takes 1 only"
+assert_eq 1 "$(q "SELECT count(*) FROM mediation_reveals")" "the refused looks wrote no audit row"
+out=$(q "UPDATE mediation_reveals SET account = 'someone'" 2>&1) && fail "an audit row was changed: $out"
+out=$(q "DELETE FROM mediation_reveals" 2>&1) && fail "an audit row was deleted: $out"
+assert_eq "1|li.town" "$(q "SELECT count(*) || '|' || max(account) FROM mediation_reveals")" \
+    "the audit rows cannot be changed or deleted"
 
 # ---- C (second part). nothing after the end ----
 before=$(all_counts)
