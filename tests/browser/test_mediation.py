@@ -4,7 +4,8 @@ PostgreSQL, with the West Lake demo district and its mediation committees.
 
 A town operator opens a reported neighbours' dispute, opens a mediation on
 its panel (an applicant and a respondent with phones, the town's committee
-and one of its mediators), records two sessions, and records the agreement
+and one of its mediators), sees the phones masked and reveals them with
+查看完整电话 (one mediation_reveals row), records two sessions, and records the agreement
 with a photo of the signed agreement chosen from disk: the database holds
 each step as an event of the person's node, the incident is concluded with
 the agreement as its result, the photo's bytes are the file's; the panel
@@ -127,6 +128,26 @@ def main(world):
                   " m.innerText.includes('灵隐街道人民调解委员会') && !!m.querySelector('.countdown')",
                   "the panel: 调解中, the committee and mediator by name, the clock")
 
+        # The parties' phones masked on the panel; "查看完整电话" asks with
+        # reveal=1, shows them whole, says the look is recorded, and the
+        # server wrote one audit row for it.
+        b.wait_js("const t = document.querySelector('section.mediation .med-parties').innerText;"
+                  "return t.includes('138****1111') && !t.includes('13800001111') &&"
+                  " !!document.querySelector('section.mediation button.med-reveal')",
+                  "the phones masked and the button to see them whole")
+        check(world.q1("SELECT count(*) FROM mediation_reveals") == "0", "no look recorded before asking")
+        check("将被记录" in b.js("return document.querySelector('section.mediation .med-reveal-row').innerText"),
+              "the button says the look is recorded")
+        b.driver.find_element("css selector", "section.mediation button.med-reveal").click()
+        b.wait_js("const m = document.querySelector('section.mediation');"
+                  "return m.querySelector('.med-parties').innerText.includes('13800001111') &&"
+                  " m.querySelector('.med-parties').innerText.includes('13900002222') &&"
+                  " m.innerText.includes('本次查看已记录')",
+                  "the phones whole and the note that the look is recorded")
+        got = world.q("SELECT account, role, incident_id FROM mediation_reveals")
+        check(got == [["lingyin.op", "operator", str(dispute)]], f"one audit row for the look: {got}")
+        b.screenshot("mediation-revealed")
+
         # Two sessions.
         for n, (place, who, note) in enumerate([("玉泉社区调解室", "张大山、李小河、王淑芬", "双方陈述，分歧在界桩"),
                                                 ("宅基地现场", "张大山，李小河，王淑芬，村干部", "现场勘界，初步同意")]):
@@ -217,6 +238,8 @@ def main(world):
             b.resize(size)
             b.screenshot("mediation-success")
         b.resize(WALL)
+        check(world.q1("SELECT count(*) FROM mediation_reveals") == "1",
+              "the panel's refreshes after the look recorded no other")
         b.assert_no_console_errors("at the end")
         log(f"mediated {dispute} to an agreement on the page; {second} open and overdue in the worklist")
     except BaseException:

@@ -32,6 +32,8 @@ const texts = {
         lastDays: '近 {n} 天', opened: '受理', endedN: '结束', agreedN: '成功', failedN: '不成',
         openN: '在调', overdueN: '超期', rate: '成功率', group: '名称', noGroup: '（未指定）',
         successNote: '成功率 = 达成协议 ÷ 已结束；按受理调解的时间统计',
+        reveal: '查看完整电话', revealing: '查询中…', revealNote: '查看完整电话将被记录（账号、时间、来源）',
+        revealedNote: '已显示完整电话，本次查看已记录',
     },
     en: {
         tab: 'Mediation', title: 'Dispute mediation', none: 'Not mediated', open: 'In mediation',
@@ -57,6 +59,9 @@ const texts = {
         lastDays: 'last {n} days', opened: 'Opened', endedN: 'Ended', agreedN: 'Agreed', failedN: 'Failed',
         openN: 'Open', overdueN: 'Overdue', rate: 'Success', group: 'Name', noGroup: '(none)',
         successNote: 'success = agreements ÷ ended mediations, of those opened in the period',
+        reveal: 'Show full phone numbers', revealing: 'Asking…',
+        revealNote: 'Seeing the full numbers is recorded (account, time, address)',
+        revealedNote: 'Full numbers shown; this look is recorded',
     },
 };
 
@@ -114,7 +119,7 @@ export class MediationPanel {
 
     async show(inc) {
         const id = inc.incident_id;
-        if (String(id) !== String(this.incidentId)) { this.incidentId = id; this.formKey = ''; replace(this.node); }
+        if (String(id) !== String(this.incidentId)) { this.incidentId = id; this.formKey = ''; this.revealed = null; replace(this.node); }
         const gen = this.generation = (this.generation || 0) + 1;
         let doc;
         try {
@@ -131,12 +136,17 @@ export class MediationPanel {
         const state = m ? m.state : 'none';
         // Disputes are mediated; another incident shows its mediation only if it has one.
         if (!m && !/^dispute/.test(inc.category || '')) { replace(this.node); this.forms = null; this.formKey = ''; return; }
+        // Phones revealed for this incident stay shown across live refreshes
+        // (which read them masked) rather than asking, and recording, again.
+        const shown = m && this.revealed && String(this.revealed.id) === String(inc.incident_id) &&
+            this.revealed.parties.length === (m.parties || []).length;
+        if (shown) m = { ...m, parties: this.revealed.parties };
         const head = el('h3', null, mt('title'), ' ',
             el('span', { class: `mark med-state med-${state}` }, m ? (m.state === 'open' ? mt('open') : endText(m)) : mt('none')),
             m && m.overdue ? el('span', { class: 'mark overdue' }, mt('overdue')) : null);
         const row = (k, ...v) => el('tr', null, el('th', null, mt(k)), el('td', null, ...v));
         const facts = m ? el('table', { class: 'details med-details' }, el('tbody', null,
-            row('parties', partyList(m.parties || [])),
+            row('parties', partyList(m.parties || []), this.revealControl(inc, m, shown)),
             row('mediators', who(m)),
             row('openedAt', dateTime(m.opened_at_ms), m.opened_by_name ? ` · ${m.opened_by_name}` : ''),
             m.state === 'open' ? row('due', dateTime(m.due_at_ms), ' ', countdown(m.due_at_ms)) : row('endedAt', dateTime(m.ended_at_ms)),
@@ -158,6 +168,32 @@ export class MediationPanel {
             this.forms = this.stepForms(inc, m);
         }
         replace(this.node, head, facts, sessions, this.forms);
+    }
+
+    // "查看完整电话": for who mediates, when a party has a phone. The look is
+    // asked on purpose (?reveal=1) and the server records it; the page says so.
+    revealControl(inc, m, shown) {
+        if (this.session.role !== 'operator' && this.session.role !== 'supervisor') return null;
+        if (!(m.parties || []).some((p) => p.phone)) return null;
+        if (shown) return el('p', { class: 'note med-revealed' }, mt('revealedNote'));
+        const message = el('span', { class: 'message', role: 'status' });
+        const button = el('button', { type: 'button', class: 'med-reveal', title: mt('revealNote') }, mt('reveal'));
+        button.addEventListener('click', async () => {
+            button.disabled = true;
+            button.textContent = mt('revealing');
+            try {
+                const doc = await call('GET', `/api/v1/mediation/cases/${encodeURIComponent(inc.incident_id)}?reveal=1`);
+                if (String(inc.incident_id) !== String(this.incidentId)) return;
+                if (doc.mediation) this.revealed = { id: inc.incident_id, parties: doc.mediation.parties || [] };
+                this.render(inc, doc.mediation);
+            } catch (e) {
+                button.disabled = false;
+                button.textContent = mt('reveal');
+                message.textContent = words(e);
+                message.className = 'message error';
+            }
+        });
+        return el('div', { class: 'med-reveal-row' }, button, ' ', el('span', { class: 'note' }, mt('revealNote')), ' ', message);
     }
 
     stepForms(inc, m) {
