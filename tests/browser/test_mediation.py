@@ -138,6 +138,8 @@ def main(world):
         check(world.q1("SELECT count(*) FROM mediation_reveals") == "0", "no look recorded before asking")
         check("将被记录" in b.js("return document.querySelector('section.mediation .med-reveal-row').innerText"),
               "the button says the look is recorded")
+        b.driver.execute_script("document.querySelector('section.mediation').scrollIntoView({block: 'start'})")
+        b.screenshot("mediation-masked")
         b.driver.find_element("css selector", "section.mediation button.med-reveal").click()
         b.wait_js("const m = document.querySelector('section.mediation');"
                   "return m.querySelector('.med-parties').innerText.includes('13800001111') &&"
