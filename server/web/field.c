@@ -170,12 +170,7 @@ static void photo_refs_fill(photo_refs *p, fq_field_photos *photos)
 {
     for (size_t i = 0; i < photos->n; i++) {
         fq_field_photo *ph = &photos->photo[i];
-        fengqiao__v1__attachment_ref__init(&p->ref[i]);
-        p->ref[i].sha256.data = ph->sha256;
-        p->ref[i].sha256.len = sizeof ph->sha256;
-        p->ref[i].content_type = ph->content_type;
-        p->ref[i].size = ph->len;
-        p->ref[i].name = ph->name;
+        fq_fieldreq_photo_ref(ph, &p->ref[i]);
         p->ptr[i] = &p->ref[i];
         p->bytes[i].data = ph->bytes;
         p->bytes[i].len = ph->len;

@@ -10,6 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+void fq_fieldreq_photo_ref(fq_field_photo *ph, Fengqiao__V1__AttachmentRef *ref)
+{
+    fengqiao__v1__attachment_ref__init(ref);
+    ref->sha256.data = ph->sha256;
+    ref->sha256.len = sizeof ph->sha256;
+    ref->content_type = ph->content_type;
+    ref->size = ph->len;
+    ref->name = ph->name;
+}
+
 void fq_fieldreq_photos_free(fq_field_photos *photos)
 {
     for (size_t i = 0; i < photos->n; i++) {

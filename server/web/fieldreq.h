@@ -72,6 +72,9 @@ int fq_fieldreq_decode_action(const char *body, size_t len, fq_field_action *out
 int fq_fieldreq_decode_report(const char *body, size_t len, fq_field_report *out, char *err,
                               size_t err_len);
 void fq_fieldreq_photos_free(fq_field_photos *photos);
+/* The AttachmentRef an envelope names a decoded photo by (its hash, type,
+ * size and name; pointing into the photo, which must outlive it). */
+void fq_fieldreq_photo_ref(fq_field_photo *ph, Fengqiao__V1__AttachmentRef *ref);
 
 /* One member of a report's body that every page reporting an incident sends
  * alike (the field report's, the front desk's case): category, severity,

@@ -149,13 +149,7 @@ static int take_mediation(json_object *o, fq_mediation_cmd *out, cursor *c, char
     if (rc != FQ_FIELDREQ_OK)
         return rc;
     for (size_t i = 0; i < out->photos.n; i++) {
-        fq_field_photo *ph = &out->photos.photo[i];
-        fengqiao__v1__attachment_ref__init(&out->ref[i]);
-        out->ref[i].sha256.data = ph->sha256;
-        out->ref[i].sha256.len = sizeof ph->sha256;
-        out->ref[i].content_type = ph->content_type;
-        out->ref[i].size = ph->len;
-        out->ref[i].name = ph->name;
+        fq_fieldreq_photo_ref(&out->photos.photo[i], &out->ref[i]);
         out->ref_ptrs[i] = &out->ref[i];
     }
     m->photos = out->ref_ptrs;
