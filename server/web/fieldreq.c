@@ -209,6 +209,15 @@ done:
     return rc;
 }
 
+int fq_fieldreq_report_begin(const char *body, size_t len, Fengqiao__V1__ReportIncident *r,
+                             Fengqiao__V1__GeoPoint *location, json_object **doc, char *err,
+                             size_t err_len)
+{
+    fengqiao__v1__report_incident__init(r);
+    fengqiao__v1__geo_point__init(location);
+    return fq_pbjson_parse_body(body, len, doc, err, err_len);
+}
+
 int fq_fieldreq_take_report_field(const char *key, json_object *v, Fengqiao__V1__ReportIncident *r,
                                   Fengqiao__V1__GeoPoint *location, char **storage, size_t *left,
                                   char *err, size_t err_len)
@@ -254,10 +263,8 @@ int fq_fieldreq_decode_report(const char *body, size_t len, fq_field_report *out
 {
     memset(out, 0, sizeof *out);
     Fengqiao__V1__ReportIncident *r = &out->report;
-    fengqiao__v1__report_incident__init(r);
-    fengqiao__v1__geo_point__init(&out->location);
     json_object *doc = NULL;
-    if (fq_pbjson_parse_body(body, len, &doc, err, err_len) != 0)
+    if (fq_fieldreq_report_begin(body, len, r, &out->location, &doc, err, err_len) != 0)
         return FQ_FIELDREQ_EINVALID;
     int rc = FQ_FIELDREQ_EINVALID, have_request_id = 0, taken = 0;
     char *storage = out->storage;

@@ -112,10 +112,8 @@ int fq_frontdeskreq_decode(const char *body, size_t len, fq_frontdesk_case *out,
 {
     memset(out, 0, sizeof *out);
     Fengqiao__V1__ReportIncident *r = &out->report;
-    fengqiao__v1__report_incident__init(r);
-    fengqiao__v1__geo_point__init(&out->location);
     json_object *doc = NULL;
-    if (fq_pbjson_parse_body(body, len, &doc, err, err_len) != 0)
+    if (fq_fieldreq_report_begin(body, len, r, &out->location, &doc, err, err_len) != 0)
         return -1;
     int rc = -1, have_person = 0, taken = 0, x = 0;
     char *storage = out->storage;
