@@ -50,38 +50,8 @@ read -r -a extra_args <<<"${FQ_BENCH_FENGQIAOD_ARGS:-}"
 
 log() { echo "bench intake: $*" >&2; }
 
-tmp=$(mktemp -d /tmp/fq-bench-intake.XXXXXX)
-chmod 755 "$tmp" # the cluster runs as postgres and lives inside
-server_pid=""
-echo_pid=""
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if [ -n "$echo_pid" ] && kill -0 "$echo_pid" 2>/dev/null; then
-        kill "$echo_pid" 2>/dev/null || true
-        wait "$echo_pid" 2>/dev/null || true
-    fi
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    if [ "$rc" != 0 ] && [ -f "$tmp/fengqiaod.log" ]; then
-        log "failed (exit $rc); the last lines of fengqiaod's log:"
-        tail -n 15 "$tmp/fengqiaod.log" >&2 || true
-    fi
-    tests/pg_private.sh stop "$tmp/pg" >/dev/null 2>&1 || true
-    rm -rf "$tmp"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. bench/lib.sh
+bench_workdir intake # the nn echo server below runs as $client_pid
 
 # jget FILE KEY: a field of the (one-line) JSON object in FILE.
 jget() {
@@ -122,10 +92,7 @@ server_stats() {
 
 # ---- 1. database and server ----
 
-log "starting a private PostgreSQL in $tmp/pg"
-CI=$(tests/pg_private.sh start "$tmp/pg")
-export FQ_DB="$CI"
-export FQ_SERVER_KEY="$tmp/server.key"
+bench_database
 # FQ_BENCH_PG_SETTINGS="name=value ..." (investigation only): ALTER SYSTEM
 # and reload before anything runs, e.g. "wal_init_zero=off".
 for setting in ${FQ_BENCH_PG_SETTINGS:-}; do
@@ -135,9 +102,6 @@ if [ -n "${FQ_BENCH_PG_SETTINGS:-}" ]; then
     psql "$CI" -qAtc "SELECT pg_reload_conf()" >/dev/null
     log "PostgreSQL settings: $FQ_BENCH_PG_SETTINGS"
 fi
-admin() { "$B/server/fengqiao-admin" "$@" >&2; }
-admin server-key create "$FQ_SERVER_KEY"
-admin migrate
 admin import-topology examples/westlake-topology.json
 "$B/server/fengqiao-admin" node add lingyin-platform --role town_platform \
     --jurisdiction lingyin --key-out "$tmp/node.key" >/dev/null 2>&1
@@ -155,15 +119,7 @@ url="tcp://127.0.0.1:$port"
 # The terminals' endpoint on a free port too: its default (7412) may be taken.
 turl="tcp://127.0.0.1:$(free_port)"
 log "starting fengqiaod on $url ${extra_args[*]:-}"
-"$B/server/fengqiaod" --intake "$url" --terminals "$turl" --ready-file "$tmp/ready" --stats-interval 1 \
-    "${extra_args[@]}" >"$tmp/fengqiaod.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 200); do
-    [ -s "$tmp/ready" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { log "fengqiaod exited"; exit 1; }
-    sleep 0.1
-done
-[ -s "$tmp/ready" ] || { log "fengqiaod did not become ready"; exit 1; }
+bench_start_fengqiaod --intake "$url" --terminals "$turl" --stats-interval 1 "${extra_args[@]}"
 
 load=("$B/bench/fq-bench-intake-load")
 common=(--node lingyin-platform --key-file "$tmp/node.key" --place lingyin-yuquan-g1
@@ -296,13 +252,13 @@ print("achieved %.0f/s, p50 %.0f us, p99 %.0f us" % (r["rate"], r["p50_us"], r["
     eport=$(free_port)
     "$B/bench/fq-bench-nn-ceiling" server --url "tcp://127.0.0.1:$eport" \
         --reply-bytes "$rep_bytes" 2>"$tmp/echo.log" &
-    echo_pid=$!
+    client_pid=$!
     sleep 0.2
     "${load[@]}" open --url "tcp://127.0.0.1:$eport" "${common[@]}" --rate "$half" --echo 1 \
         >"$tmp/echo.json"
-    kill "$echo_pid"
-    wait "$echo_pid" || { log "nn echo server failed"; exit 1; }
-    echo_pid=""
+    kill "$client_pid"
+    wait "$client_pid" || { log "nn echo server failed"; exit 1; }
+    client_pid=""
     python3 -c '
 import json, sys
 r = json.loads(open(sys.argv[1]).readline()); r.update(kind="echo", rep=int(sys.argv[2]))

@@ -856,14 +856,14 @@ int fq_server_run(const fq_server_config *config)
         srv.frontdesk =
             fq_frontdesk_new(srv.intake, srv.dispatch, srv.store, srv.read_store, srv.server_key);
         if (srv.api != NULL && srv.frontdesk != NULL)
-            fq_api_set_frontdesk(srv.api, fq_frontdesk_handle, srv.frontdesk);
+            fq_api_set_part(srv.api, FQ_API_FRONTDESK, fq_frontdesk_handle, srv.frontdesk);
         srv.mediation = fq_mediation_reads_new(srv.store, srv.read_store);
         if (srv.api != NULL && srv.field != NULL)
-            fq_api_set_field(srv.api, fq_field_handle, srv.field);
+            fq_api_set_part(srv.api, FQ_API_FIELD, fq_field_handle, srv.field);
         if (srv.api != NULL && srv.attachments != NULL)
-            fq_api_set_attachments(srv.api, fq_attachments_handle, srv.attachments);
+            fq_api_set_part(srv.api, FQ_API_ATTACHMENTS, fq_attachments_handle, srv.attachments);
         if (srv.api != NULL && srv.mediation != NULL)
-            fq_api_set_mediation(srv.api, fq_mediation_reads_handle, srv.mediation);
+            fq_api_set_part(srv.api, FQ_API_MEDIATION, fq_mediation_reads_handle, srv.mediation);
         fq_findings_config jc;
         char jerr[160];
         if (judgment_config(config, &jc, jerr, sizeof jerr) != 0) {
@@ -872,12 +872,12 @@ int fq_server_run(const fq_server_config *config)
         }
         srv.findings = srv.api ? fq_findings_new(srv.loop, srv.read_store, srv.api, &jc) : NULL;
         if (srv.findings != NULL) {
-            fq_api_set_judgment(srv.api, fq_findings_handle, srv.findings);
+            fq_api_set_part(srv.api, FQ_API_JUDGMENT, fq_findings_handle, srv.findings);
             fq_findings_start(srv.findings);
         }
         srv.upward_api = fq_upward_api_new(srv.read_store);
         if (srv.api != NULL && srv.upward_api != NULL)
-            fq_api_set_upward(srv.api, fq_upward_api_handle, srv.upward_api);
+            fq_api_set_part(srv.api, FQ_API_UPWARD, fq_upward_api_handle, srv.upward_api);
         if (srv.api == NULL || srv.open311 == NULL || srv.field == NULL ||
             srv.attachments == NULL || srv.frontdesk == NULL || srv.mediation == NULL ||
             srv.findings == NULL || srv.upward_api == NULL) {

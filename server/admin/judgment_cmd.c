@@ -317,7 +317,7 @@ int cmd_judgment(const globals *g, int argc, char **argv)
                        3, NULL, bounds, NULL, NULL, 0);
     if (!admin_command_ok(conn, res))
         goto done;
-    char days[16];
+    char days[24];
     snprintf(days, sizeof days, "%lu", x[8]);
     const char *pp[3] = {to, within, days};
     pending = PQexecParams(conn,

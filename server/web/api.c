@@ -91,10 +91,10 @@ struct fq_api {
     fq_dispatch *dispatch;
     fq_store *read_store;
     feed *feeds;
-    fq_api_part_fn field, attachments, frontdesk, mediation, judgment;
-    void *field_user, *attachments_user, *frontdesk_user, *mediation_user, *judgment_user;
-    fq_api_part_fn upward; /* /api/v1/upward/ (upward_api.h) */
-    void *upward_user;
+    struct fq_api_part_slot {
+        fq_api_part_fn handle;
+        void *user;
+    } parts[FQ_API_PARTS];
     uv_timer_t *keepalive;
     int stopped;
     _Alignas(max_align_t) uint8_t arena_buf[ARENA_BYTES]; /* protobuf-c lays structs in it */
@@ -1113,6 +1113,23 @@ static void handle_topology(fq_api *api, fq_web_req *r)
 
 /* ---- routing ---- */
 
+/* The path prefix (under /api/v1/) of each part. */
+static const char *const part_prefix[FQ_API_PARTS] = {
+    [FQ_API_FIELD] = "field/",         [FQ_API_ATTACHMENTS] = "attachments/",
+    [FQ_API_FRONTDESK] = "frontdesk/", [FQ_API_MEDIATION] = "mediation/",
+    [FQ_API_JUDGMENT] = "judgment/",   [FQ_API_UPWARD] = "upward/",
+};
+
+/* The set part whose prefix `rest` starts with; NULL when none. */
+static const struct fq_api_part_slot *part_of(const fq_api *api, const char *rest)
+{
+    for (int p = 0; p < FQ_API_PARTS; p++)
+        if (api->parts[p].handle != NULL &&
+            strncmp(rest, part_prefix[p], strlen(part_prefix[p])) == 0)
+            return &api->parts[p];
+    return NULL;
+}
+
 void fq_api_handle(fq_api *api, fq_web_req *r)
 {
     const char *method = fq_web_req_method(r);
@@ -1128,6 +1145,7 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         return;
     }
     const char *rest = path + strlen(prefix);
+    const struct fq_api_part_slot *part;
     if (get && strcmp(rest, "board") == 0)
         handle_board(api, r);
     else if (get && strcmp(rest, "roster") == 0)
@@ -1138,18 +1156,8 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         handle_events(api, r);
     else if (get && strcmp(rest, "topology") == 0)
         handle_topology(api, r);
-    else if (strncmp(rest, "field/", 6) == 0 && api->field != NULL)
-        api->field(api->field_user, r);
-    else if (strncmp(rest, "attachments/", 12) == 0 && api->attachments != NULL)
-        api->attachments(api->attachments_user, r);
-    else if (strncmp(rest, "frontdesk/", 10) == 0 && api->frontdesk != NULL)
-        api->frontdesk(api->frontdesk_user, r);
-    else if (strncmp(rest, "mediation/", 10) == 0 && api->mediation != NULL)
-        api->mediation(api->mediation_user, r);
-    else if (strncmp(rest, "judgment/", 9) == 0 && api->judgment != NULL)
-        api->judgment(api->judgment_user, r);
-    else if (strncmp(rest, "upward/", 7) == 0 && api->upward != NULL)
-        api->upward(api->upward_user, r);
+    else if ((part = part_of(api, rest)) != NULL)
+        part->handle(part->user, r);
     else if (strncmp(rest, "incidents/", 10) == 0) {
         uint64_t id = 0;
         const char *tail = NULL;
@@ -1190,40 +1198,10 @@ fq_api *fq_api_new(uv_loop_t *loop, fq_terminals *terminals, fq_dispatch *dispat
     return api;
 }
 
-void fq_api_set_field(fq_api *api, fq_api_part_fn handle, void *user)
+void fq_api_set_part(fq_api *api, fq_api_part part, fq_api_part_fn handle, void *user)
 {
-    api->field = handle;
-    api->field_user = user;
-}
-
-void fq_api_set_upward(fq_api *api, fq_api_part_fn handle, void *user)
-{
-    api->upward = handle;
-    api->upward_user = user;
-}
-
-void fq_api_set_attachments(fq_api *api, fq_api_part_fn handle, void *user)
-{
-    api->attachments = handle;
-    api->attachments_user = user;
-}
-
-void fq_api_set_frontdesk(fq_api *api, fq_api_part_fn handle, void *user)
-{
-    api->frontdesk = handle;
-    api->frontdesk_user = user;
-}
-
-void fq_api_set_mediation(fq_api *api, fq_api_part_fn handle, void *user)
-{
-    api->mediation = handle;
-    api->mediation_user = user;
-}
-
-void fq_api_set_judgment(fq_api *api, fq_api_part_fn handle, void *user)
-{
-    api->judgment = handle;
-    api->judgment_user = user;
+    api->parts[part].handle = handle;
+    api->parts[part].user = user;
 }
 
 void fq_api_broadcast(fq_api *api, const char *unit, const char *event, size_t len)

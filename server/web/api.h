@@ -47,26 +47,24 @@ void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply);
  * assignments/ID): the id (1 .. 2^63-1) and what follows; -1 if none. */
 int fq_api_parse_id(const char *s, uint64_t *out, const char **rest);
 
-/* Parts of /api/v1/ served by modules of their own, routed here by their
- * prefix: the field API (/api/v1/field/, field.h) and the evidence
- * (/api/v1/attachments/, attachments.h). Unset: 404. */
+/* Parts of /api/v1/ served by modules of their own, each routed here by its
+ * path prefix (api.c's part_prefix). Unset: 404. */
+typedef enum fq_api_part {
+    FQ_API_FIELD,       /* field/: the phones' field API (field.h) */
+    FQ_API_ATTACHMENTS, /* attachments/: the evidence (attachments.h) */
+    FQ_API_FRONTDESK,   /* frontdesk/: the front desk (frontdesk.h) */
+    FQ_API_MEDIATION,   /* mediation/: the mediation's reads (mediation_reads.h) */
+    FQ_API_JUDGMENT,    /* judgment/: research and judgment (findings.h) */
+    FQ_API_UPWARD,      /* upward/: the reports upward (upward_api.h) */
+    FQ_API_PARTS
+} fq_api_part;
 typedef void (*fq_api_part_fn)(void *user, fq_web_req *r);
-void fq_api_set_field(fq_api *api, fq_api_part_fn handle, void *user);
-void fq_api_set_attachments(fq_api *api, fq_api_part_fn handle, void *user);
-/* The front desk (/api/v1/frontdesk/, frontdesk.h). */
-void fq_api_set_frontdesk(fq_api *api, fq_api_part_fn handle, void *user);
-/* The handler of the mediation's reads (/api/v1/mediation/, mediation.h).
- * Unset: 404. */
-void fq_api_set_mediation(fq_api *api, fq_api_part_fn handle, void *user);
-/* Research and judgment (/api/v1/judgment/, findings.h). */
-void fq_api_set_judgment(fq_api *api, fq_api_part_fn handle, void *user);
+void fq_api_set_part(fq_api *api, fq_api_part part, fq_api_part_fn handle, void *user);
 /* Sends `event` — a whole SSE event without an id (docs/http-api.md, "The
  * live feed": `event: finding`), so that it never moves a browser's
  * Last-Event-ID — to every live stream whose account's jurisdiction holds
  * the org unit `unit`. A unit the directory does not know reaches nobody. */
 void fq_api_broadcast(fq_api *api, const char *unit, const char *event, size_t len);
-/* The reports upward (/api/v1/upward/, upward_api.h). */
-void fq_api_set_upward(fq_api *api, fq_api_part_fn handle, void *user);
 /* Closes every stream: for a stop. */
 void fq_api_stop(fq_api *api);
 /* After the loop has run out: a console request still in the store holds

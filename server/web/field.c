@@ -170,12 +170,7 @@ static void photo_refs_fill(photo_refs *p, fq_field_photos *photos)
 {
     for (size_t i = 0; i < photos->n; i++) {
         fq_field_photo *ph = &photos->photo[i];
-        fengqiao__v1__attachment_ref__init(&p->ref[i]);
-        p->ref[i].sha256.data = ph->sha256;
-        p->ref[i].sha256.len = sizeof ph->sha256;
-        p->ref[i].content_type = ph->content_type;
-        p->ref[i].size = ph->len;
-        p->ref[i].name = ph->name;
+        fq_fieldreq_photo_ref(ph, &p->ref[i]);
         p->ptr[i] = &p->ref[i];
         p->bytes[i].data = ph->bytes;
         p->bytes[i].len = ph->len;
@@ -489,8 +484,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
     field_read *q = (field_read *)op;
     const PGresult *res = op->result;
     if (status != FQ_STORE_OK || res == NULL) {
-        fq_web_respond_error(q->r, 503, "busy",
-                             message && message[0] ? message : "the database is away; retry", 2);
+        fq_web_respond_store_failed(q->r, message);
     } else if (PQntuples(res) != 1) {
         fq_web_respond_error(
             q->r, 403, "forbidden",

@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 4, 5))) static int fail(int code, char *err, size_t err_len,
-                                                      const char *fmt, ...)
+void fq_fieldreq_photo_ref(fq_field_photo *ph, Fengqiao__V1__AttachmentRef *ref)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return code;
+    fengqiao__v1__attachment_ref__init(ref);
+    ref->sha256.data = ph->sha256;
+    ref->sha256.len = sizeof ph->sha256;
+    ref->content_type = ph->content_type;
+    ref->size = ph->len;
+    ref->name = ph->name;
 }
 
 void fq_fieldreq_photos_free(fq_field_photos *photos)
@@ -36,22 +36,23 @@ static int take_base64(json_object *v, const char *field, fq_field_photo *p, cha
                        size_t err_len)
 {
     if (!json_object_is_type(v, json_type_string))
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s must be a string (base64)", field);
+        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s must be a string (base64)",
+                              field);
     const char *b64 = json_object_get_string(v);
     size_t n = (size_t)json_object_get_string_len(v);
     if (n == 0)
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s is empty", field);
+        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s is empty", field);
     if (n % 4 != 0)
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len,
-                    "%s is not base64 (its length is not a multiple of 4)", field);
+        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len,
+                              "%s is not base64 (its length is not a multiple of 4)", field);
     size_t pad = (b64[n - 1] == '=') + (b64[n - 2] == '=');
     size_t want = n / 4 * 3 - pad;
     if (want > FQ_FIELD_MAX_PHOTO_BYTES)
-        return fail(FQ_FIELDREQ_ETOOLARGE, err, err_len, "%s is over %d MiB", field,
-                    FQ_FIELD_MAX_PHOTO_BYTES / (1024 * 1024));
+        return fq_pbjson_fail(FQ_FIELDREQ_ETOOLARGE, err, err_len, "%s is over %d MiB", field,
+                              FQ_FIELD_MAX_PHOTO_BYTES / (1024 * 1024));
     p->bytes = malloc(want ? want : 1);
     if (p->bytes == NULL)
-        return fail(FQ_FIELDREQ_ENOMEM, err, err_len, "out of memory");
+        return fq_pbjson_fail(FQ_FIELDREQ_ENOMEM, err, err_len, "out of memory");
     size_t got = 0;
     const char *end = NULL;
     if (sodium_base642bin(p->bytes, want, b64, n, NULL, &got, &end,
@@ -59,7 +60,7 @@ static int take_base64(json_object *v, const char *field, fq_field_photo *p, cha
         end != b64 + n || got != want) {
         free(p->bytes);
         p->bytes = NULL;
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s is not base64", field);
+        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s is not base64", field);
     }
     p->len = got;
     crypto_hash_sha256(p->sha256, p->bytes, p->len);
@@ -71,8 +72,8 @@ static int take_photo(json_object *o, size_t i, fq_field_photo *p, char *err, si
     char field[48];
     snprintf(field, sizeof field, "photos[%zu]", i);
     if (!json_object_is_type(o, json_type_object))
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len,
-                    "%s must be an object {name, content_type, data}", field);
+        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len,
+                              "%s must be an object {name, content_type, data}", field);
     json_object *data = NULL;
     int have_type = 0;
     json_object_object_foreach(o, key, v)
@@ -88,23 +89,26 @@ static int take_photo(json_object *o, size_t i, fq_field_photo *p, char *err, si
             memcpy(p->name, out, strlen(out) + 1);
         } else if (strcmp(key, "content_type") == 0) {
             if (!json_object_is_type(v, json_type_string))
-                return fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s must be a string", name);
+                return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s must be a string",
+                                      name);
             const char *t = json_object_get_string(v);
             if (strcmp(t, "image/jpeg") != 0 && strcmp(t, "image/png") != 0)
-                return fail(FQ_FIELDREQ_ENOTIMAGE, err, err_len,
-                            "%s must be image/jpeg or image/png", name);
+                return fq_pbjson_fail(FQ_FIELDREQ_ENOTIMAGE, err, err_len,
+                                      "%s must be image/jpeg or image/png", name);
             snprintf(p->content_type, sizeof p->content_type, "%s", t);
             have_type = 1;
         } else if (strcmp(key, "data") == 0) {
             data = v;
         } else {
-            return fail(FQ_FIELDREQ_EINVALID, err, err_len, "unknown field '%.64s'", name);
+            return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "unknown field '%.64s'",
+                                  name);
         }
     }
     if (!have_type)
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s.content_type is required", field);
+        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s.content_type is required",
+                              field);
     if (data == NULL)
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s.data is required", field);
+        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s.data is required", field);
     char name[64];
     snprintf(name, sizeof name, "%s.data", field);
     return take_base64(data, name, p, err, err_len);
@@ -114,11 +118,11 @@ static int take_photo(json_object *o, size_t i, fq_field_photo *p, char *err, si
 int fq_fieldreq_take_photos(json_object *v, fq_field_photos *out, char *err, size_t err_len)
 {
     if (!json_object_is_type(v, json_type_array))
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len, "photos must be an array");
+        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "photos must be an array");
     size_t n = json_object_array_length(v);
     if (n > FQ_FIELD_MAX_PHOTOS)
-        return fail(FQ_FIELDREQ_ETOOLARGE, err, err_len, "photos has more than %d photos",
-                    FQ_FIELD_MAX_PHOTOS);
+        return fq_pbjson_fail(FQ_FIELDREQ_ETOOLARGE, err, err_len, "photos has more than %d photos",
+                              FQ_FIELD_MAX_PHOTOS);
     for (size_t i = 0; i < n; i++) {
         int rc = take_photo(json_object_array_get_idx(v, i), i, &out->photo[i], err, err_len);
         if (rc != FQ_FIELDREQ_OK) {
@@ -183,16 +187,16 @@ int fq_fieldreq_decode_action(const char *body, size_t len, fq_field_action *out
         } else if (strcmp(key, "photos") == 0) {
             photos = v; /* decoded last: the bytes are the costly part */
         } else {
-            fail(0, err, err_len, "unknown field '%.64s'", key);
+            fq_pbjson_fail(0, err, err_len, "unknown field '%.64s'", key);
             goto done;
         }
     }
     if (!have_request_id) {
-        fail(0, err, err_len, "request_id is required");
+        fq_pbjson_fail(0, err, err_len, "request_id is required");
         goto done;
     }
     if (!have_kind) {
-        fail(0, err, err_len, "kind is required");
+        fq_pbjson_fail(0, err, err_len, "kind is required");
         goto done;
     }
     if (a->note == NULL)
@@ -203,6 +207,15 @@ int fq_fieldreq_decode_action(const char *body, size_t len, fq_field_action *out
 done:
     json_object_put(doc);
     return rc;
+}
+
+int fq_fieldreq_report_begin(const char *body, size_t len, Fengqiao__V1__ReportIncident *r,
+                             Fengqiao__V1__GeoPoint *location, json_object **doc, char *err,
+                             size_t err_len)
+{
+    fengqiao__v1__report_incident__init(r);
+    fengqiao__v1__geo_point__init(location);
+    return fq_pbjson_parse_body(body, len, doc, err, err_len);
 }
 
 int fq_fieldreq_take_report_field(const char *key, json_object *v, Fengqiao__V1__ReportIncident *r,
@@ -250,10 +263,8 @@ int fq_fieldreq_decode_report(const char *body, size_t len, fq_field_report *out
 {
     memset(out, 0, sizeof *out);
     Fengqiao__V1__ReportIncident *r = &out->report;
-    fengqiao__v1__report_incident__init(r);
-    fengqiao__v1__geo_point__init(&out->location);
     json_object *doc = NULL;
-    if (fq_pbjson_parse_body(body, len, &doc, err, err_len) != 0)
+    if (fq_fieldreq_report_begin(body, len, r, &out->location, &doc, err, err_len) != 0)
         return FQ_FIELDREQ_EINVALID;
     int rc = FQ_FIELDREQ_EINVALID, have_request_id = 0, taken = 0;
     char *storage = out->storage;
@@ -278,12 +289,12 @@ int fq_fieldreq_decode_report(const char *body, size_t len, fq_field_report *out
         } else if (strcmp(key, "photos") == 0) {
             photos = v;
         } else {
-            fail(0, err, err_len, "unknown field '%.64s'", key);
+            fq_pbjson_fail(0, err, err_len, "unknown field '%.64s'", key);
             goto done;
         }
     }
     if (!have_request_id) {
-        fail(0, err, err_len, "request_id is required");
+        fq_pbjson_fail(0, err, err_len, "request_id is required");
         goto done;
     }
     char **texts[] = {&r->category, &r->title, &r->description, &r->address};

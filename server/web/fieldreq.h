@@ -72,7 +72,16 @@ int fq_fieldreq_decode_action(const char *body, size_t len, fq_field_action *out
 int fq_fieldreq_decode_report(const char *body, size_t len, fq_field_report *out, char *err,
                               size_t err_len);
 void fq_fieldreq_photos_free(fq_field_photos *photos);
+/* The AttachmentRef an envelope names a decoded photo by (its hash, type,
+ * size and name; pointing into the photo, which must outlive it). */
+void fq_fieldreq_photo_ref(fq_field_photo *ph, Fengqiao__V1__AttachmentRef *ref);
 
+/* The start of decoding a body that carries a report (the field report's,
+ * the front desk's case): `r` and `location` initialised, the body read
+ * strictly (fq_pbjson_parse_body) into *doc. 0, or -1 with why in err. */
+int fq_fieldreq_report_begin(const char *body, size_t len, Fengqiao__V1__ReportIncident *r,
+                             Fengqiao__V1__GeoPoint *location, json_object **doc, char *err,
+                             size_t err_len);
 /* One member of a report's body that every page reporting an incident sends
  * alike (the field report's, the front desk's case): category, severity,
  * risk, title, description, address, location (null: none) — decoded into

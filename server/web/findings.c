@@ -382,9 +382,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
             fq_log(FQ_LOG_WARN, "judgment", "the periodic read failed: %s",
                    message && message[0] ? message : "the database is away");
         if (q->r != NULL)
-            fq_web_respond_error(q->r, 503, "busy",
-                                 message && message[0] ? message : "the database is away; retry",
-                                 2);
+            fq_web_respond_store_failed(q->r, message);
         free(q);
         return;
     }

@@ -414,8 +414,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
     fd_read *q = (fd_read *)op;
     const PGresult *res = op->result;
     if (status != FQ_STORE_OK || res == NULL) {
-        fq_web_respond_error(q->r, 503, "busy",
-                             message && message[0] ? message : "the database is away; retry", 2);
+        fq_web_respond_store_failed(q->r, message);
         read_free(q);
         return;
     }
@@ -619,8 +618,7 @@ static void reveal_done(fq_store_op *op, int status, const char *message)
     reveal_req *q = (reveal_req *)op;
     const PGresult *res = op->result;
     if (status != FQ_STORE_OK || res == NULL) {
-        fq_web_respond_error(q->r, 503, "busy",
-                             message && message[0] ? message : "the database is away; retry", 2);
+        fq_web_respond_store_failed(q->r, message);
     } else if (PQntuples(res) != 1) {
         fq_web_respond_error(q->r, 403, "forbidden",
                              "no such person in this account's jurisdiction", 0);

@@ -9,16 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* The proto's Matter values, by the API's names (the enum's own names carry
  * no common prefix, so pbjson's naming does not apply). */
 static const char *const matters[] = {"", "complaint", "consult", "legal_aid", "help", "dispute"};
@@ -31,7 +21,8 @@ static int take_matter(json_object *v, int *out, char *err, size_t err_len)
             *out = i;
             return 0;
         }
-    return fail(err, err_len, "matter must be one of complaint, consult, legal_aid, help, dispute");
+    return fq_pbjson_fail(-1, err, err_len,
+                          "matter must be one of complaint, consult, legal_aid, help, dispute");
 }
 
 /* The front desk's channels: a visitor at the window, a caller, a letter. */
@@ -49,7 +40,7 @@ static int take_channel(json_object *v, Fengqiao__V1__Channel *out, char *err, s
             *out = channels[i].value;
             return 0;
         }
-    return fail(err, err_len, "channel must be one of walk_in, hotline, petition");
+    return fq_pbjson_fail(-1, err, err_len, "channel must be one of walk_in, hotline, petition");
 }
 
 /* A string of the person's into `dst` (cap bytes), at most `max_chars`
@@ -64,12 +55,14 @@ static int take_person_text(json_object *v, const char *field, size_t max_chars,
     size_t chars = 0;
     for (const char *p = out; *p; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return fail(err, err_len, "%s must be one line without control characters", field);
+            return fq_pbjson_fail(-1, err, err_len,
+                                  "%s must be one line without control characters", field);
         if (((unsigned char)*p & 0xC0) != 0x80)
             chars++;
     }
     if (chars > max_chars)
-        return fail(err, err_len, "%s is longer than %zu characters", field, max_chars);
+        return fq_pbjson_fail(-1, err, err_len, "%s is longer than %zu characters", field,
+                              max_chars);
     snprintf(dst, cap, "%s", out);
     return 0;
 }
@@ -77,7 +70,8 @@ static int take_person_text(json_object *v, const char *field, size_t max_chars,
 static int take_person(json_object *o, fq_frontdesk_person *p, char *err, size_t err_len)
 {
     if (!json_object_is_type(o, json_type_object))
-        return fail(err, err_len, "person must be {\"name\":…,\"phone\":…,\"id_number\":…}");
+        return fq_pbjson_fail(-1, err, err_len,
+                              "person must be {\"name\":…,\"phone\":…,\"id_number\":…}");
     char phone[4 * 40 + 1] = "", id[4 * 40 + 1] = "";
     json_object_object_foreach(o, key, v)
     {
@@ -91,23 +85,23 @@ static int take_person(json_object *o, fq_frontdesk_person *p, char *err, size_t
             if (take_person_text(v, "person.id_number", 40, id, sizeof id, err, err_len))
                 return -1;
         } else {
-            return fail(err, err_len, "unknown field 'person.%.64s'", key);
+            return fq_pbjson_fail(-1, err, err_len, "unknown field 'person.%.64s'", key);
         }
     }
     fq_name_normalize(p->name, p->name_key, sizeof p->name_key);
     if (p->name_key[0] == '\0')
-        return fail(err, err_len, "person.name is required");
+        return fq_pbjson_fail(-1, err, err_len, "person.name is required");
     fq_mask_name(p->name, p->name_masked, sizeof p->name_masked);
     if (phone[0] != '\0') {
         if (fq_phone_normalize(phone, p->phone, sizeof p->phone) != 0)
-            return fail(err, err_len,
-                        "person.phone must be 5 to 20 digits (spaces and +-() allowed)");
+            return fq_pbjson_fail(-1, err, err_len,
+                                  "person.phone must be 5 to 20 digits (spaces and +-() allowed)");
         fq_mask_phone(p->phone, p->phone_masked, sizeof p->phone_masked);
     }
     if (id[0] != '\0') {
         char why[128];
         if (fq_id_number_normalize(id, p->id_number, sizeof p->id_number, why, sizeof why) != 0)
-            return fail(err, err_len, "person.%s", why);
+            return fq_pbjson_fail(-1, err, err_len, "person.%s", why);
         fq_mask_id_number(p->id_number, p->id_masked, sizeof p->id_masked);
     }
     return 0;
@@ -118,10 +112,8 @@ int fq_frontdeskreq_decode(const char *body, size_t len, fq_frontdesk_case *out,
 {
     memset(out, 0, sizeof *out);
     Fengqiao__V1__ReportIncident *r = &out->report;
-    fengqiao__v1__report_incident__init(r);
-    fengqiao__v1__geo_point__init(&out->location);
     json_object *doc = NULL;
-    if (fq_pbjson_parse_body(body, len, &doc, err, err_len) != 0)
+    if (fq_fieldreq_report_begin(body, len, r, &out->location, &doc, err, err_len) != 0)
         return -1;
     int rc = -1, have_person = 0, taken = 0, x = 0;
     char *storage = out->storage;
@@ -151,24 +143,24 @@ int fq_frontdeskreq_decode(const char *body, size_t len, fq_frontdesk_case *out,
             if (taken < 0)
                 goto done;
         } else {
-            fail(err, err_len, "unknown field '%.64s'", key);
+            fq_pbjson_fail(-1, err, err_len, "unknown field '%.64s'", key);
             goto done;
         }
     }
     if (out->request_id[0] == '\0') {
-        fail(err, err_len, "request_id is required");
+        fq_pbjson_fail(-1, err, err_len, "request_id is required");
         goto done;
     }
     if (!have_person) {
-        fail(err, err_len, "person is required (at least the name)");
+        fq_pbjson_fail(-1, err, err_len, "person is required (at least the name)");
         goto done;
     }
     if (r->matter == 0) {
-        fail(err, err_len, "matter is required");
+        fq_pbjson_fail(-1, err, err_len, "matter is required");
         goto done;
     }
     if (r->channel == 0) {
-        fail(err, err_len, "channel is required (walk_in, hotline or petition)");
+        fq_pbjson_fail(-1, err, err_len, "channel is required (walk_in, hotline or petition)");
         goto done;
     }
     char **texts[] = {&r->category, &r->title, &r->description, &r->address, &r->place_unit};
@@ -176,7 +168,8 @@ int fq_frontdeskreq_decode(const char *body, size_t len, fq_frontdesk_case *out,
         if (*texts[i] == NULL)
             *texts[i] = (char *)"";
     if (r->place_unit[0] == '\0' && r->location == NULL) {
-        fail(err, err_len, "the place is required: an address from the list or a point on the map");
+        fq_pbjson_fail(-1, err, err_len,
+                       "the place is required: an address from the list or a point on the map");
         goto done;
     }
     /* Only the masked forms go into the report and so into the history. */

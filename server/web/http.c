@@ -526,6 +526,12 @@ void fq_web_respond_error(fq_web_req *r, int status, const char *code, const cha
     fq_web_respond_json(r, status, doc);
 }
 
+void fq_web_respond_store_failed(fq_web_req *r, const char *message)
+{
+    fq_web_respond_error(r, 503, "busy",
+                         message && message[0] ? message : "the database is away; retry", 2);
+}
+
 /* ---- streams ---- */
 
 static void stream_flush(fq_web_stream *st)

@@ -5,16 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-__attribute__((format(printf, 4, 5))) static int fail(int code, char *err, size_t err_len,
-                                                      const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 typedef struct cursor {
     char *at;
     size_t left;
@@ -32,11 +22,12 @@ static int take_names(json_object *v, const char *field, char **ptrs, size_t *n,
                       char *err, size_t err_len)
 {
     if (!json_object_is_type(v, json_type_array))
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s must be an array of strings", field);
+        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s must be an array of strings",
+                              field);
     size_t k = json_object_array_length(v);
     if (k > FQ_MEDIATIONREQ_MAX_NAMES)
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s has more than %d names", field,
-                    FQ_MEDIATIONREQ_MAX_NAMES);
+        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s has more than %d names",
+                              field, FQ_MEDIATIONREQ_MAX_NAMES);
     for (size_t i = 0; i < k; i++) {
         char name[48];
         snprintf(name, sizeof name, "%s[%zu]", field, i);
@@ -54,8 +45,8 @@ static int take_party(json_object *o, size_t i, Fengqiao__V1__MediationParty *p,
     char field[48];
     snprintf(field, sizeof field, "mediation.parties[%zu]", i);
     if (!json_object_is_type(o, json_type_object))
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len,
-                    "%s must be an object {side, name, role, phone}", field);
+        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len,
+                              "%s must be an object {side, name, role, phone}", field);
     json_object_object_foreach(o, key, v)
     {
         char name[96];
@@ -67,8 +58,8 @@ static int take_party(json_object *o, size_t i, Fengqiao__V1__MediationParty *p,
                                                json_object_get_string(v))
                         : -1;
             if (x < 0)
-                return fail(FQ_FIELDREQ_EINVALID, err, err_len,
-                            "%s must be applicant or respondent", name);
+                return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len,
+                                      "%s must be applicant or respondent", name);
             p->side = (Fengqiao__V1__PartySide)x;
         } else if (strcmp(key, "name") == 0) {
             rc = take_text(v, name, 400, c, &p->name, err, err_len);
@@ -77,7 +68,8 @@ static int take_party(json_object *o, size_t i, Fengqiao__V1__MediationParty *p,
         } else if (strcmp(key, "phone") == 0) {
             rc = take_text(v, name, 64, c, &p->phone, err, err_len);
         } else {
-            return fail(FQ_FIELDREQ_EINVALID, err, err_len, "unknown field '%.64s'", name);
+            return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "unknown field '%.64s'",
+                                  name);
         }
         if (rc != FQ_FIELDREQ_OK)
             return rc;
@@ -90,7 +82,7 @@ static int take_mediation(json_object *o, fq_mediation_cmd *out, cursor *c, char
 {
     Fengqiao__V1__Mediation *m = &out->mediation;
     if (!json_object_is_type(o, json_type_object))
-        return fail(FQ_FIELDREQ_EINVALID, err, err_len, "mediation must be an object");
+        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "mediation must be an object");
     json_object *photos = NULL;
     json_object_object_foreach(o, key, v)
     {
@@ -98,13 +90,13 @@ static int take_mediation(json_object *o, fq_mediation_cmd *out, cursor *c, char
         int64_t x;
         if (strcmp(key, "parties") == 0) {
             if (!json_object_is_type(v, json_type_array))
-                return fail(FQ_FIELDREQ_EINVALID, err, err_len,
-                            "mediation.parties must be an array");
+                return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len,
+                                      "mediation.parties must be an array");
             size_t n = json_object_array_length(v);
             if (n > FQ_MEDIATIONREQ_MAX_PARTIES)
-                return fail(FQ_FIELDREQ_EINVALID, err, err_len,
-                            "mediation.parties has more than %d parties",
-                            FQ_MEDIATIONREQ_MAX_PARTIES);
+                return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len,
+                                      "mediation.parties has more than %d parties",
+                                      FQ_MEDIATIONREQ_MAX_PARTIES);
             for (size_t i = 0; i < n && rc == FQ_FIELDREQ_OK; i++) {
                 fengqiao__v1__mediation_party__init(&out->party[i]);
                 out->party_ptrs[i] = &out->party[i];
@@ -138,14 +130,15 @@ static int take_mediation(json_object *o, fq_mediation_cmd *out, cursor *c, char
                                                json_object_get_string(v))
                         : -1;
             if (t < 0)
-                return fail(FQ_FIELDREQ_EINVALID, err, err_len,
-                            "mediation.transferred_to must be court, arbitration, "
-                            "petition_office or other");
+                return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len,
+                                      "mediation.transferred_to must be court, arbitration, "
+                                      "petition_office or other");
             m->transferred_to = (Fengqiao__V1__TransferTo)t;
         } else if (strcmp(key, "photos") == 0) {
             photos = v; /* last: nothing to free on an earlier failure */
         } else {
-            return fail(FQ_FIELDREQ_EINVALID, err, err_len, "unknown field 'mediation.%.64s'", key);
+            return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len,
+                                  "unknown field 'mediation.%.64s'", key);
         }
         if (rc != FQ_FIELDREQ_OK)
             return rc;
@@ -156,13 +149,7 @@ static int take_mediation(json_object *o, fq_mediation_cmd *out, cursor *c, char
     if (rc != FQ_FIELDREQ_OK)
         return rc;
     for (size_t i = 0; i < out->photos.n; i++) {
-        fq_field_photo *ph = &out->photos.photo[i];
-        fengqiao__v1__attachment_ref__init(&out->ref[i]);
-        out->ref[i].sha256.data = ph->sha256;
-        out->ref[i].sha256.len = sizeof ph->sha256;
-        out->ref[i].content_type = ph->content_type;
-        out->ref[i].size = ph->len;
-        out->ref[i].name = ph->name;
+        fq_fieldreq_photo_ref(&out->photos.photo[i], &out->ref[i]);
         out->ref_ptrs[i] = &out->ref[i];
     }
     m->photos = out->ref_ptrs;
@@ -191,7 +178,7 @@ int fq_mediationreq_decode(const char *body, size_t len, fq_mediation_cmd *out, 
     json_object_object_del(doc, "mediation");
     size_t rest_len = 0;
     const char *rest = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &rest_len);
-    int rc = rest == NULL ? fail(FQ_FIELDREQ_ENOMEM, err, err_len, "out of memory")
+    int rc = rest == NULL ? fq_pbjson_fail(FQ_FIELDREQ_ENOMEM, err, err_len, "out of memory")
              : fq_webcmd_decode(rest, rest_len, &out->cmd, err, err_len) != 0 ? FQ_FIELDREQ_EINVALID
                                                                               : FQ_FIELDREQ_OK;
     json_object_put(doc);

@@ -277,14 +277,13 @@ json_object *fq_pbjson_stats_csv(const char *csv)
 
 /* ---- the command decoder ---- */
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt,
-                                                      ...)
+int fq_pbjson_fail(int code, char *err, size_t err_len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, err_len, fmt, ap);
     va_end(ap);
-    return -1;
+    return code;
 }
 
 /* Copies a JSON string of at most max bytes into the storage. */
@@ -292,15 +291,15 @@ int fq_pbjson_take_string(json_object *v, const char *field, size_t max, char **
                           size_t *left, char **out, char *err, size_t err_len)
 {
     if (!json_object_is_type(v, json_type_string))
-        return fail(err, err_len, "%s must be a string", field);
+        return fq_pbjson_fail(-1, err, err_len, "%s must be a string", field);
     size_t n = (size_t)json_object_get_string_len(v);
     const char *s = json_object_get_string(v);
     if (n > max)
-        return fail(err, err_len, "%s is longer than %zu bytes", field, max);
+        return fq_pbjson_fail(-1, err, err_len, "%s is longer than %zu bytes", field, max);
     if (memchr(s, '\0', n) != NULL)
-        return fail(err, err_len, "%s contains a NUL character", field);
+        return fq_pbjson_fail(-1, err, err_len, "%s contains a NUL character", field);
     if (n + 1 > *left)
-        return fail(err, err_len, "%s does not fit", field);
+        return fq_pbjson_fail(-1, err, err_len, "%s does not fit", field);
     memcpy(*storage, s, n);
     (*storage)[n] = '\0';
     *out = *storage;
@@ -313,15 +312,15 @@ int fq_pbjson_take_integer(json_object *v, const char *field, int64_t min, int64
                            int64_t *out, char *err, size_t err_len)
 {
     if (!json_object_is_type(v, json_type_int))
-        return fail(err, err_len, "%s must be an integer", field);
+        return fq_pbjson_fail(-1, err, err_len, "%s must be an integer", field);
     errno = 0;
     int64_t x = json_object_get_int64(v);
     /* json-c saturates and sets errno out of range; an unsigned above
      * INT64_MAX is out of every range here. */
     if (errno != 0 || x < min || x > max ||
         (x == INT64_MAX && json_object_get_uint64(v) != (uint64_t)INT64_MAX))
-        return fail(err, err_len, "%s is out of range (%lld to %lld)", field, (long long)min,
-                    (long long)max);
+        return fq_pbjson_fail(-1, err, err_len, "%s is out of range (%lld to %lld)", field,
+                              (long long)min, (long long)max);
     *out = x;
     return 0;
 }
@@ -341,7 +340,8 @@ int fq_pbjson_take_request_id(json_object *v, char *out, char *err, size_t err_l
     if (!json_object_is_type(v, json_type_string) ||
         !fq_pbjson_valid_request_id(json_object_get_string(v),
                                     (size_t)json_object_get_string_len(v)))
-        return fail(err, err_len, "request_id must be 1 to 64 characters of [A-Za-z0-9_-]");
+        return fq_pbjson_fail(-1, err, err_len,
+                              "request_id must be 1 to 64 characters of [A-Za-z0-9_-]");
     memcpy(out, json_object_get_string(v), (size_t)json_object_get_string_len(v) + 1);
     return 0;
 }
@@ -356,7 +356,7 @@ int fq_pbjson_take_enum(json_object *v, const char *field, const ProtobufCEnumDe
     }
     int x = s != NULL ? fq_pbjson_enum_value(d, s) : -1;
     if (x < 0)
-        return fail(err, err_len, "%s must be one of %s", field, names);
+        return fq_pbjson_fail(-1, err, err_len, "%s must be one of %s", field, names);
     *out = x;
     return 0;
 }
@@ -364,7 +364,7 @@ int fq_pbjson_take_enum(json_object *v, const char *field, const ProtobufCEnumDe
 static int take_number(json_object *v, const char *field, double *out, char *err, size_t err_len)
 {
     if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
-        return fail(err, err_len, "%s must be a number", field);
+        return fq_pbjson_fail(-1, err, err_len, "%s must be a number", field);
     *out = json_object_get_double(v);
     return 0;
 }
@@ -372,7 +372,7 @@ static int take_number(json_object *v, const char *field, double *out, char *err
 int fq_pbjson_take_location(json_object *v, Fengqiao__V1__GeoPoint *p, char *err, size_t err_len)
 {
     if (!json_object_is_type(v, json_type_object))
-        return fail(err, err_len, "location must be {\"lat\":…,\"lng\":…}");
+        return fq_pbjson_fail(-1, err, err_len, "location must be {\"lat\":…,\"lng\":…}");
     int have_lat = 0, have_lng = 0;
     json_object_object_foreach(v, key, x)
     {
@@ -385,11 +385,11 @@ int fq_pbjson_take_location(json_object *v, Fengqiao__V1__GeoPoint *p, char *err
                 return -1;
             have_lng = 1;
         } else {
-            return fail(err, err_len, "unknown field 'location.%.64s'", key);
+            return fq_pbjson_fail(-1, err, err_len, "unknown field 'location.%.64s'", key);
         }
     }
     if (!have_lat || !have_lng)
-        return fail(err, err_len, "location needs both lat and lng");
+        return fq_pbjson_fail(-1, err, err_len, "location needs both lat and lng");
     return 0;
 }
 
@@ -397,10 +397,10 @@ int fq_pbjson_parse_body(const char *body, size_t len, json_object **out, char *
 {
     *out = NULL;
     if (len > INT32_MAX)
-        return fail(err, err_len, "the body is too large");
+        return fq_pbjson_fail(-1, err, err_len, "the body is too large");
     json_tokener *tok = json_tokener_new_ex(8);
     if (tok == NULL)
-        return fail(err, err_len, "out of memory");
+        return fq_pbjson_fail(-1, err, err_len, "out of memory");
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *doc = json_tokener_parse_ex(tok, body, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
@@ -408,18 +408,18 @@ int fq_pbjson_parse_body(const char *body, size_t len, json_object **out, char *
     json_tokener_free(tok);
     if (doc == NULL || jerr != json_tokener_success) {
         json_object_put(doc);
-        return fail(err, err_len, "the body is not JSON: %s",
-                    jerr == json_tokener_continue ? "it ends too early"
-                                                  : json_tokener_error_desc(jerr));
+        return fq_pbjson_fail(-1, err, err_len, "the body is not JSON: %s",
+                              jerr == json_tokener_continue ? "it ends too early"
+                                                            : json_tokener_error_desc(jerr));
     }
     for (; used < len; used++)
         if (!isspace((unsigned char)body[used])) {
             json_object_put(doc);
-            return fail(err, err_len, "the body has something after its JSON object");
+            return fq_pbjson_fail(-1, err, err_len, "the body has something after its JSON object");
         }
     if (!json_object_is_type(doc, json_type_object)) {
         json_object_put(doc);
-        return fail(err, err_len, "the body must be a JSON object");
+        return fq_pbjson_fail(-1, err, err_len, "the body must be a JSON object");
     }
     *out = doc;
     return 0;
@@ -450,10 +450,11 @@ int fq_webcmd_decode(const char *body, size_t len, fq_webcmd *out, char *err, si
                                                json_object_get_string(v))
                         : -1;
             if (k < 0) {
-                fail(err, err_len,
-                     "kind must be one of assign, escalate, conclude, approve_extension, "
-                     "deny_extension, supervise, merge, reopen, verify, follow_up, suspend, "
-                     "resume");
+                fq_pbjson_fail(
+                    -1, err, err_len,
+                    "kind must be one of assign, escalate, conclude, approve_extension, "
+                    "deny_extension, supervise, merge, reopen, verify, follow_up, suspend, "
+                    "resume");
                 goto done;
             }
             c->kind = (Fengqiao__V1__CommandKind)k;
@@ -473,12 +474,13 @@ int fq_webcmd_decode(const char *body, size_t len, fq_webcmd *out, char *err, si
                 goto done;
         } else if (strcmp(key, "co_units") == 0) {
             if (!json_object_is_type(v, json_type_array)) {
-                fail(err, err_len, "co_units must be an array of unit ids");
+                fq_pbjson_fail(-1, err, err_len, "co_units must be an array of unit ids");
                 goto done;
             }
             size_t n = json_object_array_length(v);
             if (n > FQ_WEBCMD_MAX_CO_UNITS) {
-                fail(err, err_len, "co_units has more than %d units", FQ_WEBCMD_MAX_CO_UNITS);
+                fq_pbjson_fail(-1, err, err_len, "co_units has more than %d units",
+                               FQ_WEBCMD_MAX_CO_UNITS);
                 goto done;
             }
             for (size_t i = 0; i < n; i++) {
@@ -503,20 +505,20 @@ int fq_webcmd_decode(const char *body, size_t len, fq_webcmd *out, char *err, si
                 goto done;
             c->satisfaction = (uint32_t)x;
         } else {
-            fail(err, err_len, "unknown field '%.64s'", key);
+            fq_pbjson_fail(-1, err, err_len, "unknown field '%.64s'", key);
             goto done;
         }
     }
     if (!have_request_id) {
-        fail(err, err_len, "request_id is required");
+        fq_pbjson_fail(-1, err, err_len, "request_id is required");
         goto done;
     }
     if (!have_kind) {
-        fail(err, err_len, "kind is required");
+        fq_pbjson_fail(-1, err, err_len, "kind is required");
         goto done;
     }
     if (c->reason == NULL || c->reason[0] == '\0') {
-        fail(err, err_len, "reason is required");
+        fq_pbjson_fail(-1, err, err_len, "reason is required");
         goto done;
     }
     if (c->target_unit == NULL)

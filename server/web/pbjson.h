@@ -29,6 +29,11 @@ int fq_pbjson_enum_value(const ProtobufCEnumDescriptor *d, const char *name);
  * numbers become JSON numbers, the rest strings. */
 json_object *fq_pbjson_stats_csv(const char *csv);
 
+/* Writes why a body was refused into err (printf-style) and returns `code`:
+ * the one error path of every body decoder (pbjson, fieldreq, frontdeskreq,
+ * mediationreq). */
+__attribute__((format(printf, 4, 5))) int fq_pbjson_fail(int code, char *err, size_t err_len,
+                                                         const char *fmt, ...);
 /* The strict reading of every JSON body the API decodes (a command, a
  * worker's action or field report): JSON (RFC 8259, valid UTF-8, nesting
  * at most 8 deep), an object, nothing after it but white space. 0 and the

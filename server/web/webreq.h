@@ -77,6 +77,10 @@ void fq_web_respond_json(fq_web_req *r, int status, json_object *doc);
  * Retry-After header (503, 429). */
 void fq_web_respond_error(fq_web_req *r, int status, const char *code, const char *message,
                           unsigned retry_after_s);
+/* The answer when a database read failed (a store op's status not OK): 503
+ * "busy" with the store's message, or a plain one when it gave none, and
+ * Retry-After 2 s; one wording for every read handler. */
+void fq_web_respond_store_failed(fq_web_req *r, const char *message);
 /* Adds a response header to the coming answer (Content-Disposition for CSV). */
 void fq_web_add_header(fq_web_req *r, const char *name, const char *value);
 

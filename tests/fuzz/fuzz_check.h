@@ -3,6 +3,8 @@
 #ifndef FQ_FUZZ_CHECK_H
 #define FQ_FUZZ_CHECK_H
 
+#include <protobuf-c/protobuf-c.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,5 +15,19 @@
             abort();                                                                               \
         }                                                                                          \
     } while (0)
+
+/* A decoded message packed and unpacked again (what the endpoint will read);
+ * the caller checks it against m and frees it (protobuf_c_message_free_unpacked). */
+static inline void *fq_fuzz_repack(const ProtobufCMessage *m)
+{
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(len ? len : 1);
+    FQ_FUZZ_CHECK(buf != NULL);
+    FQ_FUZZ_CHECK(protobuf_c_message_pack(m, buf) == len);
+    ProtobufCMessage *back = protobuf_c_message_unpack(m->descriptor, NULL, len, buf);
+    FQ_FUZZ_CHECK(back != NULL);
+    free(buf);
+    return back;
+}
 
 #endif

@@ -307,6 +307,11 @@ web_api_start() {
     HPORT=$(free_port)
     server_start --http "127.0.0.1:$HPORT" "$@"
     BASE="http://127.0.0.1:$HPORT/api/v1"
+    web_api_wait
+}
+# web_api_wait: returns once $BASE answers (after a restart on $HPORT).
+web_api_wait() {
+    local i
     for ((i = 0; i < 600; i++)); do
         curl -s -o /dev/null "$BASE/session" && return 0
         sleep 0.05
