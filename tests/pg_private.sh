@@ -105,7 +105,10 @@ CONF
     conninfo
     ;;
 stop)
-    [ -f "$data/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+    # The shutdown checkpoint writes every test's databases: on a loaded
+    # machine that outlasts pg_ctl's default wait of 60 s (a ceiling, not a
+    # measurement).
+    [ -f "$data/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$data" -m fast -w -t 240 stop >/dev/null 2>&1 || true
     ;;
 kill)
     [ -f "$data/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
