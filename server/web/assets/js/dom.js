@@ -1,5 +1,6 @@
 // dom: building elements without innerHTML. Every text goes in as a text node,
 // so nothing the server sends (a report's title, a reason) can become markup.
+import { t } from './i18n.js';
 
 // el('div', {class: 'x', onclick: fn, dataset: {id: 1}}, child, 'text', ...)
 export function el(tag, attrs, ...children) {
@@ -79,7 +80,7 @@ export function duration(ms) {
     const m = Math.floor(s / 60);
     s -= m * 60;
     const hms = `${pad(h)}:${pad(m)}:${pad(s)}`;
-    return d > 0 ? `${d}d ${hms}` : hms;
+    return d > 0 ? `${t('days', { n: d })} ${hms}` : hms;
 }
 
 // Every time on the page is the district's local time (docs/web-console.md):

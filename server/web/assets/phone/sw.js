@@ -7,7 +7,7 @@
 // behind it so that the next visit has the newest copy; a new version of this
 // file (CACHE) drops the old copies.
 
-const CACHE = 'fq-phone-2';
+const CACHE = 'fq-phone-3';
 const FILES = [
     './', 'index.html', 'phone.css', 'manifest.json',
     'js/app.js', 'js/texts.js', 'js/field.js', 'js/store.js', 'js/outbox.js', 'js/photos.js',
