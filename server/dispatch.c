@@ -1425,7 +1425,7 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     memset(t, 0, sizeof *t);
     if (snap == NULL || snap->routing == NULL) {
         snprintf(err, err_len, "the routing rules are not loaded; retry later");
-        return FQ_DISPATCH_EUNAVAILABLE;
+        return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
     const fq_org *org = org_of(snap);
@@ -1434,7 +1434,7 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     req->category = fq_taxonomy_find(r->taxonomy, report->category);
     if (req->category < 0) {
         snprintf(err, err_len, "category %s is not in the taxonomy", report->category);
-        return FQ_DISPATCH_EINVALID;
+        return FQ_EINVALID;
     }
     req->severity = report->severity;
     req->risk = report->risk;
@@ -1450,11 +1450,11 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
         int32_t grid = fq_geo_locate(r->geo, req->lon, req->lat);
         /* The same policy as a named place: a district platform's point
          * may lie anywhere in its district, a town platform's in its town. */
-        if (grid >= 0 && fq_policy_may_report_at(snap->directory, reporter, grid) != FQ_POLICY_OK) {
+        if (grid >= 0 && fq_policy_may_report_at(snap->directory, reporter, grid) != FQ_OK) {
             snprintf(err, err_len,
                      "location (%.6f, %.6f) lies in grid %s, outside the jurisdiction %s", req->lon,
                      req->lat, fq_org_id(org, grid), fq_org_id(org, reporter->jurisdiction));
-            return FQ_DISPATCH_EFORBIDDEN;
+            return FQ_EFORBIDDEN;
         }
         req->place = grid;
     }
@@ -1522,7 +1522,7 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     snprintf(t->nonce_text, sizeof t->nonce_text, "%" PRId64, t->nonce);
     fq_outbox_init(&t->outbox);
     if (t->waiting_for != NULL)
-        return FQ_DISPATCH_OK; /* texts and items once the open one's id is known */
+        return FQ_OK; /* texts and items once the open one's id is known */
     fill_texts(d, snap, t);
     if (t->merged_into == 0 && t->decision.status == FQ_ROUTE_ASSIGNED) {
         item_event ev = server_event(t->event_kind, t->reason_code, t->reason);
@@ -1535,7 +1535,7 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     } else {
         add_feed_items(t, reporter, report->title, report->address, report->external_ref);
     }
-    return FQ_DISPATCH_OK;
+    return FQ_OK;
 }
 
 void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
@@ -1667,7 +1667,7 @@ void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int 
             c->incident_at_ms = t->incident_at_ms;
             /* Indexed since its decision under its provisional id (in the
              * current snapshot's terms since any reload): now by its id. */
-            if (fq_dedup_rekey(d->dedup, t->provisional, incident_id) != FQ_DEDUP_OK)
+            if (fq_dedup_rekey(d->dedup, t->provisional, incident_id) != FQ_OK)
                 fq_dedup_add(d->dedup, incident_id, c->request.category, c->request.has_location,
                              c->request.lon, c->request.lat, territory_of(&c->decision),
                              c->decision.town, c->incident_at_ms);
@@ -1723,7 +1723,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     fq_snapshot *snap = d->current;
     if (snap == NULL || snap->routing == NULL) {
         snprintf(err, err_len, "the routing state is not loaded; retry later");
-        return FQ_DISPATCH_EUNAVAILABLE;
+        return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
     if (actor->box[0] != 'w' && actor->box[0] != 'h') {
@@ -1731,7 +1731,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
                  "node %s serves no worker or unit: only a bound terminal acts on "
                  "assignments",
                  actor->id);
-        return FQ_DISPATCH_EFORBIDDEN;
+        return FQ_EFORBIDDEN;
     }
     /* An incident that is not open and one that someone else holds get the
      * same answer, before anything else is looked at (busy included): a
@@ -1743,12 +1743,12 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     if (c == NULL || (!lead && !in_boxes(hb + 1, nh - 1, actor->box))) {
         snprintf(err, err_len, "incident %" PRIu64 " is not an open assignment of yours",
                  a->incident_id);
-        return FQ_DISPATCH_EFORBIDDEN;
+        return FQ_EFORBIDDEN;
     }
     if (c->busy) {
         snprintf(err, err_len, "another action on incident %" PRIu64 " is being stored; retry",
                  a->incident_id);
-        return FQ_DISPATCH_EBUSY;
+        return FQ_EBUSY;
     }
     fq_action action = (fq_action)a->kind;
     /* Co-handling units add progress notes; the lead acts on the assignment. */
@@ -1762,11 +1762,11 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
             snprintf(err, err_len, "incident %" PRIu64 ": no supervision order waits for a reply",
                      a->incident_id);
             snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(now_state));
-            return FQ_DISPATCH_ESTATE;
+            return FQ_ESTATE;
         }
         if (a->note[0] == '\0') {
             snprintf(err, err_len, "a reply to a supervision order needs a note");
-            return FQ_DISPATCH_EINVALID;
+            return FQ_EINVALID;
         }
         t->incident_id = a->incident_id;
         t->action = 0; /* no transition: marked by supervision_ms < 0 */
@@ -1783,7 +1783,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         t->note = strdup(a->note);
         if (t->note == NULL) {
             snprintf(err, err_len, "out of memory");
-            return FQ_DISPATCH_EBUSY;
+            return FQ_EBUSY;
         }
         char said[512];
         snprintf(said, sizeof said, "reply to the supervision order by %s: %s", actor->id, a->note);
@@ -1798,7 +1798,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         fq_snapshot_ref(snap);
         t->snapshot = snap;
         c->busy = 1;
-        return FQ_DISPATCH_OK;
+        return FQ_OK;
     }
     fq_assignment cur = {c->assignment ? (fq_assignment_state)c->assignment
                                        : FQ_ASSIGNMENT_ASSIGNED,
@@ -1816,7 +1816,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
                  : action == FQ_ACTION_EXTEND ? "extended"
                                               : "concluded");
         snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur.state));
-        return FQ_DISPATCH_ESTATE;
+        return FQ_ESTATE;
     }
     /* "+2d" counts from the current conclude limit, not from now; for a
      * working-time case in working days (the close of the 2nd working day
@@ -1828,8 +1828,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     fq_assignment next;
     const char *why;
     int rc = fq_lifecycle_apply(&cur, &in, now_ms, &next, &why);
-    if (rc != FQ_LIFECYCLE_OK && action == FQ_ACTION_EXTEND && rc == FQ_LIFECYCLE_EINPUT &&
-        a->note[0] != '\0') {
+    if (rc != FQ_OK && action == FQ_ACTION_EXTEND && rc == FQ_EINVALID && a->note[0] != '\0') {
         /* The limit was refused: say what it is now, and what was asked. */
         char current[32], asked[32];
         format_time(current, sizeof current, c->decision.conclude_due_ms);
@@ -1837,9 +1836,9 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         snprintf(err, err_len,
                  "incident %" PRIu64 ": %s (the current conclude limit is %s; asked %s)",
                  a->incident_id, why, current, asked);
-        return FQ_DISPATCH_EINVALID;
+        return FQ_EINVALID;
     }
-    if (rc == FQ_LIFECYCLE_ESTATE) {
+    if (rc == FQ_ESTATE) {
         /* The holder asked for something the state does not allow: say the
          * state, and whether what was asked is in effect already (an action
          * resent under a new message id after it was done). */
@@ -1848,11 +1847,9 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
             (action == FQ_ACTION_ACKNOWLEDGE && cur.state != FQ_ASSIGNMENT_ASSIGNED) ||
             (action == FQ_ACTION_EXTEND && cur.state == FQ_ASSIGNMENT_EXTENSION_REQUESTED);
     }
-    if (rc != FQ_LIFECYCLE_OK) {
+    if (rc != FQ_OK) {
         snprintf(err, err_len, "incident %" PRIu64 ": %s", a->incident_id, why);
-        return rc == FQ_LIFECYCLE_ENOT_HOLDER ? FQ_DISPATCH_EFORBIDDEN
-               : rc == FQ_LIFECYCLE_ESTATE    ? FQ_DISPATCH_ESTATE
-                                              : FQ_DISPATCH_EINVALID;
+        return rc; /* the lifecycle's FQ_EFORBIDDEN, FQ_ESTATE or FQ_EINVALID */
     }
     t->incident_id = a->incident_id;
     t->action = action;
@@ -1866,7 +1863,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     t->note = strdup(a->note[0] ? a->note : fq_action_event_kind(action));
     if (t->note == NULL) {
         snprintf(err, err_len, "out of memory");
-        return FQ_DISPATCH_EBUSY;
+        return FQ_EBUSY;
     }
     char text[512];
     fq_outbox_init(&t->outbox);
@@ -1890,7 +1887,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         if (a->right_place[0] && place < 0) {
             act_release(t);
             snprintf(err, err_len, "right_place %s is not a known unit", a->right_place);
-            return FQ_DISPATCH_EINVALID;
+            return FQ_EINVALID;
         }
         if (a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION && place >= 0)
             st = fq_route_reroute(r->router, &req, &c->decision, place, &t->decision);
@@ -1954,7 +1951,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     fq_snapshot_ref(snap);
     t->snapshot = snap;
     c->busy = 1;
-    return FQ_DISPATCH_OK;
+    return FQ_OK;
 }
 
 void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
@@ -2211,7 +2208,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     fq_snapshot *snap = d->current;
     if (snap == NULL || snap->routing == NULL) {
         snprintf(err, err_len, "the routing state is not loaded; retry later");
-        return FQ_DISPATCH_EUNAVAILABLE;
+        return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
     const fq_org *org = org_of(snap);
@@ -2219,17 +2216,17 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     if (c == NULL) {
         snprintf(err, err_len, "incident %" PRIu64 " is not open (concluded, merged or unknown)",
                  cmd->incident_id);
-        return FQ_DISPATCH_ENOT_OPEN;
+        return FQ_ENOTFOUND;
     }
     if (!unit_allowed(org, territory_of(&c->decision), actor)) {
         snprintf(err, err_len, "incident %" PRIu64 " lies outside the jurisdiction of %s (%s)",
                  cmd->incident_id, actor->id, fq_org_id(org, actor->jurisdiction));
-        return FQ_DISPATCH_EFORBIDDEN;
+        return FQ_EFORBIDDEN;
     }
     if (c->busy) {
         snprintf(err, err_len, "another action on incident %" PRIu64 " is being stored; retry",
                  cmd->incident_id);
-        return FQ_DISPATCH_EBUSY;
+        return FQ_EBUSY;
     }
     fq_assignment_state cur =
         c->assignment ? (fq_assignment_state)c->assignment : FQ_ASSIGNMENT_ASSIGNED;
@@ -2248,7 +2245,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
                 snprintf(err, err_len, "incident %" PRIu64 " is not suspended", cmd->incident_id);
             snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur));
             t->already_done = 1;
-            return FQ_DISPATCH_ESTATE;
+            return FQ_ESTATE;
         }
     } else if (c->suspended_ms != 0 && cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE &&
                cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE &&
@@ -2257,7 +2254,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         snprintf(err, err_len, "incident %" PRIu64 " is suspended: resume it first",
                  cmd->incident_id);
         snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur));
-        return FQ_DISPATCH_ESTATE;
+        return FQ_ESTATE;
     }
     t->incident_id = cmd->incident_id;
     t->command = cmd->kind;
@@ -2279,29 +2276,29 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
             req.override_worker = fq_roster_find_worker(r->roster, cmd->target_worker);
             if (req.override_worker < 0) {
                 snprintf(err, err_len, "no grid worker %s", cmd->target_worker);
-                return FQ_DISPATCH_EINVALID;
+                return FQ_EINVALID;
             }
             unit = fq_roster_worker_const(r->roster, req.override_worker)->grid;
         } else {
             req.override_handler = fq_roster_find_handler(r->roster, cmd->target_unit);
             if (req.override_handler < 0) {
                 snprintf(err, err_len, "no handling unit %s", cmd->target_unit);
-                return FQ_DISPATCH_EINVALID;
+                return FQ_EINVALID;
             }
             unit = fq_roster_handler_territory(r->roster, req.override_handler);
         }
         if (!unit_allowed(org, unit, actor)) {
             snprintf(err, err_len, "%s lies outside the jurisdiction of %s",
                      cmd->target_worker[0] ? cmd->target_worker : cmd->target_unit, actor->id);
-            return FQ_DISPATCH_EFORBIDDEN;
+            return FQ_EFORBIDDEN;
         }
         if (fq_route(r->router, &req, &t->decision) != FQ_ROUTE_ASSIGNED) {
             snprintf(err, err_len, "the routing core cannot assign it there");
-            return FQ_DISPATCH_EINVALID;
+            return FQ_EINVALID;
         }
         if (cmd->n_co_units > FQ_ROUTE_MAX_CO) {
             snprintf(err, err_len, "at most %d co-handling units", FQ_ROUTE_MAX_CO);
-            return FQ_DISPATCH_EINVALID;
+            return FQ_EINVALID;
         }
         t->decision.n_co = 0;
         for (size_t i = 0; i < cmd->n_co_units; i++) {
@@ -2309,12 +2306,12 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
             if (h < 0 || h == t->decision.lead) {
                 snprintf(err, err_len, "%s is no handling unit to co-handle with",
                          cmd->co_units[i]);
-                return FQ_DISPATCH_EINVALID;
+                return FQ_EINVALID;
             }
             if (!unit_allowed(org, fq_roster_handler_territory(r->roster, h), actor)) {
                 snprintf(err, err_len, "%s lies outside the jurisdiction of %s", cmd->co_units[i],
                          actor->id);
-                return FQ_DISPATCH_EFORBIDDEN;
+                return FQ_EFORBIDDEN;
             }
             t->decision.co[t->decision.n_co++] = h;
         }
@@ -2331,7 +2328,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         if (fq_route_escalate(r->router, &req, &c->decision, &t->decision) != FQ_ROUTE_ASSIGNED) {
             snprintf(err, err_len, "incident %" PRIu64 " is at the %s tier: nobody above",
                      cmd->incident_id, fq_tier_name((fq_tier)c->decision.tier));
-            return FQ_DISPATCH_ESTATE;
+            return FQ_ESTATE;
         }
         kind = "escalated";
         snprintf(text, sizeof text, "escalated by %s to the %s tier (%s%s%s): %s", actor->id,
@@ -2353,7 +2350,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         if (cur != FQ_ASSIGNMENT_EXTENSION_REQUESTED || c->extension_ms <= 0) {
             snprintf(err, err_len, "incident %" PRIu64 " has no extension asked for (%s)",
                      cmd->incident_id, fq_assignment_state_name(cur));
-            return FQ_DISPATCH_ESTATE;
+            return FQ_ESTATE;
         }
         t->next_state = FQ_ASSIGNMENT_ACKNOWLEDGED;
         kind = approve ? "extension_approved" : "extension_denied";
@@ -2378,12 +2375,12 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
             snprintf(err, err_len,
                      "incident %" PRIu64 " is not another open incident to merge into",
                      cmd->merge_into);
-            return FQ_DISPATCH_ESTATE;
+            return FQ_ESTATE;
         }
         if (!unit_allowed(org, territory_of(&into->decision), actor)) {
             snprintf(err, err_len, "incident %" PRIu64 " lies outside the jurisdiction of %s",
                      cmd->merge_into, actor->id);
-            return FQ_DISPATCH_EFORBIDDEN;
+            return FQ_EFORBIDDEN;
         }
         kind = "merged";
         t->merge_into = cmd->merge_into;
@@ -2434,7 +2431,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
                               sizeof why) != 0) {
             snprintf(err, err_len, "incident %" PRIu64 ": %s", cmd->incident_id, why);
             snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur));
-            return FQ_DISPATCH_ESTATE;
+            return FQ_ESTATE;
         }
         kind = fq_mediation_event_kind(cmd->kind);
         const Fengqiao__V1__Mediation *m = cmd->mediation;
@@ -2471,13 +2468,13 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         if (t->mediation_record == NULL || (t->concludes && t->result == NULL)) {
             act_release(t);
             snprintf(err, err_len, "out of memory");
-            return FQ_DISPATCH_EBUSY;
+            return FQ_EBUSY;
         }
         break;
     }
     default:
         snprintf(err, err_len, "command kind %d is not known", (int)cmd->kind);
-        return FQ_DISPATCH_EINVALID;
+        return FQ_EINVALID;
     }
     snprintf(t->kind, sizeof t->kind, "%s", kind);
     t->note =
@@ -2485,7 +2482,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     if (t->note == NULL) {
         act_release(t);
         snprintf(err, err_len, "out of memory");
-        return FQ_DISPATCH_EBUSY;
+        return FQ_EBUSY;
     }
     int moves = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN ||
                 cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE;
@@ -2541,7 +2538,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     fq_snapshot_ref(snap);
     t->snapshot = snap;
     c->busy = 1;
-    return FQ_DISPATCH_OK;
+    return FQ_OK;
 }
 
 int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_unit,
@@ -2552,26 +2549,26 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     fq_snapshot *snap = d->current;
     if (snap == NULL || snap->routing == NULL) {
         snprintf(err, err_len, "the routing state is not loaded; retry later");
-        return FQ_DISPATCH_EUNAVAILABLE;
+        return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
     const fq_org *org = org_of(snap);
     uint64_t id = parse_u64(PQgetvalue(row, 0, 0));
     if (fq_caseload_find(d->cases, id) != NULL) {
         snprintf(err, err_len, "incident %" PRIu64 " is open", id);
-        return FQ_DISPATCH_ESTATE;
+        return FQ_ESTATE;
     }
     fq_case *c = calloc(1, sizeof *c);
     if (c == NULL) {
         snprintf(err, err_len, "out of memory");
-        return FQ_DISPATCH_EBUSY;
+        return FQ_EBUSY;
     }
     const char *last_reporter = NULL;
     int32_t last_fallback = -1;
     if (parse_case_row(snap, row, 0, c, &last_reporter, &last_fallback) != 0) {
         free(c);
         snprintf(err, err_len, "incident %" PRIu64 " cannot be routed under the current rules", id);
-        return FQ_DISPATCH_EINVALID;
+        return FQ_EINVALID;
     }
     fq_route_request req = c->request;
     req.now_ms = now_ms;
@@ -2597,17 +2594,17 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
         free(c);
         snprintf(err, err_len, "no such %s %s", target_worker[0] ? "grid worker" : "unit",
                  target_worker[0] ? target_worker : target_unit);
-        return FQ_DISPATCH_EINVALID;
+        return FQ_EINVALID;
     }
     if (unit >= 0 && !unit_allowed(org, unit, actor)) {
         free(c);
         snprintf(err, err_len, "the target lies outside the jurisdiction of %s", actor->id);
-        return FQ_DISPATCH_EFORBIDDEN;
+        return FQ_EFORBIDDEN;
     }
     if (fq_route(r->router, &req, &t->decision) != FQ_ROUTE_ASSIGNED) {
         free(c);
         snprintf(err, err_len, "the routing core finds nobody to redo it");
-        return FQ_DISPATCH_EINVALID;
+        return FQ_EINVALID;
     }
     const char *assignment = PQgetvalue(row, 0, 22);
     t->incident_id = id;
@@ -2638,7 +2635,7 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
         free(t->note);
         t->note = NULL;
         snprintf(err, err_len, "out of memory");
-        return FQ_DISPATCH_EBUSY;
+        return FQ_EBUSY;
     }
     format_decision(snap, &t->decision, &t->texts);
     fq_route_apply(r->router, &t->decision);
@@ -2646,7 +2643,7 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     t->reopened = c;
     fq_snapshot_ref(snap);
     t->snapshot = snap;
-    return FQ_DISPATCH_OK;
+    return FQ_OK;
 }
 
 int fq_dispatch_photo_to_conclude(const fq_dispatch *d, uint64_t incident_id)
