@@ -10,6 +10,7 @@
 #ifndef FQ_DISPATCH_H
 #define FQ_DISPATCH_H
 
+#include "caseitems.h"
 #include "caseload.h"
 #include "dedup.h"
 #include "deadlines.h"
@@ -30,6 +31,7 @@
 typedef struct fq_snapshot {
     fq_directory *directory;
     fq_routing *routing; /* NULL when the routing state could not be built */
+    fq_world world;      /* the routing state as items and plans read it (with routing) */
     int refs;
 } fq_snapshot;
 
