@@ -194,44 +194,6 @@ static size_t pack_outcome(const fq_snapshot *snap, const fq_decision *dec, uint
     return fengqiao__v1__routing_outcome__pack(&o, out);
 }
 
-/* ---- working time ---- */
-
-/* The calendar a case's working time counts on: its district's, or the
- * router's default (never NULL). */
-static const fq_calendar *case_calendar(const fq_snapshot *snap, const fq_decision *dec)
-{
-    return fq_router_calendar(snap->routing->router, dec->district);
-}
-
-/* A limit extended by `by_ms` from where it is: natural time adds; working
- * time adds whole days as working days (the limit's own day not counted: the
- * close of the N-th working day after it) and anything else as working time. */
-static int64_t extended_limit(const fq_snapshot *snap, const fq_decision *dec, int64_t by_ms)
-{
-    if (!dec->working_time)
-        return dec->conclude_due_ms + by_ms;
-    const fq_calendar *cal = case_calendar(snap, dec);
-    if (by_ms % FQ_CAL_DAY_MS == 0) /* at most FQ_EXTEND_MAX_MS: 365 days */
-        return fq_calendar_add_working_days(cal, dec->conclude_due_ms,
-                                            (uint32_t)(by_ms / FQ_CAL_DAY_MS));
-    return fq_calendar_add_working_ms(cal, dec->conclude_due_ms, by_ms);
-}
-
-/* A warning that keeps its distance before a limit that moved from old_due
- * to new_due: the same natural time, or the same working time. 0 stays 0
- * (no warning). */
-static int64_t moved_warning(const fq_snapshot *snap, const fq_decision *dec, int64_t warn_ms,
-                             int64_t old_due, int64_t new_due)
-{
-    if (warn_ms <= 0 || warn_ms >= old_due)
-        return 0;
-    if (!dec->working_time)
-        return new_due - (old_due - warn_ms);
-    const fq_calendar *cal = case_calendar(snap, dec);
-    return fq_calendar_sub_working_ms(cal, new_due,
-                                      fq_calendar_working_ms_between(cal, warn_ms, old_due));
-}
-
 /* ---- deadlines ---- */
 
 static void rearm(fq_dispatch *d);
@@ -1345,230 +1307,50 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
-    if (actor->box[0] != 'w' && actor->box[0] != 'h') {
-        snprintf(err, err_len,
-                 "node %s serves no worker or unit: only a bound terminal acts on "
-                 "assignments",
-                 actor->id);
-        return FQ_EFORBIDDEN;
-    }
-    /* An incident that is not open and one that someone else holds get the
-     * same answer, before anything else is looked at (busy included): a
-     * terminal learns nothing of the incidents that are not its own. */
     fq_case *c = fq_caseload_find(d->cases, a->incident_id);
-    char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
-    int nh = c ? fq_items_holder_boxes(&snap->world, &c->decision, hb, FQ_ROUTE_MAX_CO + 1) : 0;
-    int lead = nh > 0 && strcmp(hb[0], actor->box) == 0;
-    if (c == NULL || (!lead && !fq_items_in_boxes(hb + 1, nh - 1, actor->box))) {
-        snprintf(err, err_len, "incident %" PRIu64 " is not an open assignment of yours",
-                 a->incident_id);
-        return FQ_EFORBIDDEN;
-    }
-    if (c->busy) {
-        snprintf(err, err_len, "another action on incident %" PRIu64 " is being stored; retry",
-                 a->incident_id);
-        return FQ_EBUSY;
-    }
-    fq_action action = (fq_action)a->kind;
-    /* Co-handling units add progress notes; the lead acts on the assignment. */
-    int co = !lead && action == FQ_ACTION_PROGRESS && fq_items_in_boxes(hb + 1, nh - 1, actor->box);
-    if (a->kind == FENGQIAO__V1__ACTION_KIND__ACTION_REPLY) {
-        /* The reply to a supervision order: by a holder (checked above),
-         * while one is open; the assignment's state stays. */
-        fq_assignment_state now_state =
-            c->assignment ? (fq_assignment_state)c->assignment : FQ_ASSIGNMENT_ASSIGNED;
-        if (c->supervision_ms == 0) {
-            snprintf(err, err_len, "incident %" PRIu64 ": no supervision order waits for a reply",
-                     a->incident_id);
-            snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(now_state));
-            return FQ_ESTATE;
-        }
-        if (a->note[0] == '\0') {
-            snprintf(err, err_len, "a reply to a supervision order needs a note");
-            return FQ_EINVALID;
-        }
-        t->incident_id = a->incident_id;
-        t->action = 0; /* no transition: marked by supervision_ms < 0 */
-        t->next_state = now_state;
-        t->supervision_ms = -1;
-        snprintf(t->id, sizeof t->id, "%" PRIu64, a->incident_id);
-        snprintf(t->kind, sizeof t->kind, "supervision_replied");
-        snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(now_state));
-        snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(now_state));
-        snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(now_state));
-        snprintf(t->worker, sizeof t->worker, "%s",
-                 fq_items_worker_id(r->roster, c->decision.worker));
-        snprintf(t->lead, sizeof t->lead, "%s", fq_items_handler_id(r->roster, c->decision.lead));
-        snprintf(t->state, sizeof t->state, "assigned");
-        t->note = strdup(a->note);
-        if (t->note == NULL) {
-            snprintf(err, err_len, "out of memory");
-            return FQ_EBUSY;
-        }
-        char said[512];
-        snprintf(said, sizeof said, "reply to the supervision order by %s: %s", actor->id, a->note);
-        fq_outbox_init(&t->outbox);
-        t->reason_code = FQ_REASON_HOLDER;
-        fq_item_event ev =
-            fq_items_node_event("supervision_replied", actor, a->note, FQ_REASON_HOLDER, t->note);
-        ev.assignment = t->assignment;
-        fq_items_notice(&t->outbox, &snap->world, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, said,
-                        actor->box, 1, &ev);
-        if (fq_outbox_params(&t->outbox) != 0)
-            fq_outbox_free(&t->outbox);
-        fq_snapshot_ref(snap);
-        t->snapshot = snap;
-        c->busy = 1;
-        return FQ_OK;
-    }
-    fq_assignment cur = {c->assignment ? (fq_assignment_state)c->assignment
-                                       : FQ_ASSIGNMENT_ASSIGNED,
-                         c->decision.conclude_due_ms, 0};
-    if (c->suspended_ms != 0 && (action == FQ_ACTION_RETURN || action == FQ_ACTION_EXTEND ||
-                                 action == FQ_ACTION_CONCLUDE)) {
-        /* Suspended: the holder keeps it and may write progress, but it is
-         * neither handed back nor closed nor given more time until the
-         * command center resumes it. */
-        snprintf(err, err_len,
-                 "incident %" PRIu64 " is suspended by the command center: it cannot be %s "
-                 "until it is resumed; progress notes are still welcome",
-                 a->incident_id,
-                 action == FQ_ACTION_RETURN   ? "returned"
-                 : action == FQ_ACTION_EXTEND ? "extended"
-                                              : "concluded");
-        snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur.state));
-        return FQ_ESTATE;
-    }
-    /* "+2d" counts from the current conclude limit, not from now; for a
-     * working-time case in working days (the close of the 2nd working day
-     * after the limit's day) or working time. "to" is an instant: as said. */
-    int64_t extend_to_ms =
-        a->extend_by_ms > 0 ? extended_limit(snap, &c->decision, a->extend_by_ms) : a->extend_to_ms;
-    fq_action_input in = {
-        action, lead || co, 0, (fq_return_reason)a->reason, a->note[0] != '\0', extend_to_ms};
-    fq_assignment next;
-    const char *why;
-    int rc = fq_lifecycle_apply(&cur, &in, now_ms, &next, &why);
-    if (rc != FQ_OK && action == FQ_ACTION_EXTEND && rc == FQ_EINVALID && a->note[0] != '\0') {
-        /* The limit was refused: say what it is now, and what was asked. */
-        char current[32], asked[32];
-        fq_items_format_time(current, sizeof current, c->decision.conclude_due_ms);
-        fq_items_format_time(asked, sizeof asked, extend_to_ms);
-        snprintf(err, err_len,
-                 "incident %" PRIu64 ": %s (the current conclude limit is %s; asked %s)",
-                 a->incident_id, why, current, asked);
-        return FQ_EINVALID;
-    }
-    if (rc == FQ_ESTATE) {
-        /* The holder asked for something the state does not allow: say the
-         * state, and whether what was asked is in effect already (an action
-         * resent under a new message id after it was done). */
-        snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur.state));
-        t->already_done =
-            (action == FQ_ACTION_ACKNOWLEDGE && cur.state != FQ_ASSIGNMENT_ASSIGNED) ||
-            (action == FQ_ACTION_EXTEND && cur.state == FQ_ASSIGNMENT_EXTENSION_REQUESTED);
-    }
-    if (rc != FQ_OK) {
-        snprintf(err, err_len, "incident %" PRIu64 ": %s", a->incident_id, why);
-        return rc; /* the lifecycle's FQ_EFORBIDDEN, FQ_ESTATE or FQ_EINVALID */
-    }
+    fq_action_plan p;
+    int rc = fq_plan_action(&snap->world, c, actor, a, now_ms, &p, err, err_len);
+    if (p.answer != NULL)
+        snprintf(t->answer, sizeof t->answer, "%s", p.answer);
+    t->already_done = p.already_done;
+    if (rc != FQ_OK)
+        return rc;
+    /* The plan as the statement's texts (FQ_SQL_ACTION), the new decision's
+     * capacity taken now: a later report must see it. */
     t->incident_id = a->incident_id;
-    t->action = action;
-    t->next_state = next.state;
+    t->action = p.action;
+    t->next_state = p.next_state;
+    t->supervision_ms = p.supervision_reply ? -1 : 0; /* a reply: cleared */
     snprintf(t->id, sizeof t->id, "%" PRIu64, a->incident_id);
-    snprintf(t->kind, sizeof t->kind, "%s", fq_action_event_kind(action));
-    snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(cur.state));
+    snprintf(t->kind, sizeof t->kind, "%s", p.kind);
+    snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(p.from));
     snprintf(t->worker, sizeof t->worker, "%s", fq_items_worker_id(r->roster, c->decision.worker));
     snprintf(t->lead, sizeof t->lead, "%s", fq_items_handler_id(r->roster, c->decision.lead));
-    snprintf(t->state, sizeof t->state, "assigned");
-    t->note = strdup(a->note[0] ? a->note : fq_action_event_kind(action));
-    if (t->note == NULL) {
+    snprintf(t->state, sizeof t->state, "%s", p.concludes ? "concluded" : "assigned");
+    t->reason_code = p.reason_code;
+    t->note = strdup(p.note);
+    t->result = p.concludes ? strdup(a->note) : NULL;
+    if (t->note == NULL || (p.concludes && t->result == NULL)) {
+        fq_action_plan_free(&p);
+        act_release(t);
         snprintf(err, err_len, "out of memory");
         return FQ_EBUSY;
     }
-    char text[512];
-    fq_outbox_init(&t->outbox);
-    const fq_org *org = org_of(snap);
-    t->reason_code = action != FQ_ACTION_RETURN ? FQ_REASON_HOLDER
-                     : a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION
-                         ? FQ_REASON_RETURNED_WRONG
-                         : FQ_REASON_RETURNED_BEYOND;
-    fq_item_event ev =
-        fq_items_node_event(fq_action_event_kind(action), actor, a->note, t->reason_code, t->note);
-    ev.assignment = fq_assignment_state_name(next.state);
-    if (action == FQ_ACTION_CONCLUDE) {
-        ev.state = "concluded";
-        ev.assignment = "";
+    t->concludes = p.concludes;
+    if (p.action == FQ_ACTION_EXTEND) {
+        snprintf(t->extension, sizeof t->extension, "%" PRId64, p.extend_to_ms);
+        t->extend_to_ms = p.extend_to_ms;
     }
-    if (action == FQ_ACTION_RETURN) {
-        fq_route_request req = c->request;
-        req.now_ms = now_ms;
-        fq_route_status st;
-        int32_t place = a->right_place[0] ? fq_org_find(org, a->right_place) : -1;
-        if (a->right_place[0] && place < 0) {
-            act_release(t);
-            snprintf(err, err_len, "right_place %s is not a known unit", a->right_place);
-            return FQ_EINVALID;
-        }
-        if (a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION && place >= 0)
-            st = fq_route_reroute(r->router, &req, &c->decision, place, &t->decision);
-        else /* beyond capacity, or the right place unknown: one tier up decides */
-            st = fq_route_escalate(r->router, &req, &c->decision, &t->decision);
-        if (st == FQ_ROUTE_ASSIGNED) {
-            t->rerouted = 1;
-            fq_route_apply(r->router, &t->decision);
-            t->applied = 1;
-            t->next_state = FQ_ASSIGNMENT_ASSIGNED;
-            t->recount = 1; /* a re-decision, like an escalation */
-            format_decision(snap, &t->decision, &t->texts);
-            ev.decided = 1;
-            ev.assignment = "assigned";
-            snprintf(text, sizeof text, "returned by %s (%s): %s; now the %s tier (%s%s%s)",
-                     actor->id,
-                     a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION
-                         ? "wrong jurisdiction"
-                         : "beyond capacity",
-                     a->note, fq_tier_name((fq_tier)t->decision.tier),
-                     fq_items_handler_id(r->roster, t->decision.lead),
-                     t->decision.worker >= 0 ? " " : "",
-                     fq_items_worker_id(r->roster, t->decision.worker));
-            fq_items_routing(&t->outbox, &snap->world, &c->request, &t->decision, &c->decision,
-                             text, NULL, &ev);
-        } else {
-            /* Nobody else can take it: it waits, returned, for the command
-             * center (its deadlines still run). */
-            ev.assignment = "returned";
-            snprintf(text, sizeof text,
-                     "returned by %s: %s; nobody else can take it: the "
-                     "command center decides",
-                     actor->id, a->note);
-            fq_items_notice(&t->outbox, &snap->world, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
-                            actor->box, 1, &ev);
-        }
-    } else {
-        if (action == FQ_ACTION_CONCLUDE) {
-            t->concludes = 1;
-            snprintf(t->state, sizeof t->state, "concluded");
-            t->result = strdup(a->note);
-        }
-        if (action == FQ_ACTION_EXTEND) {
-            snprintf(t->extension, sizeof t->extension, "%" PRId64, extend_to_ms);
-            t->extend_to_ms = extend_to_ms;
-        }
-        snprintf(text, sizeof text, "%s by %s%s%s", fq_action_event_kind(action), actor->id,
-                 a->note[0] ? ": " : "", a->note);
-        /* A conclusion closes it for every holder, the actor's own box
-         * included: the worker's other terminals follow it too. */
-        if (action == FQ_ACTION_CONCLUDE)
-            fq_items_notice(&t->outbox, &snap->world, c, FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED, text,
-                            NULL, 1, &ev);
-        else
-            fq_items_notice(&t->outbox, &snap->world, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
-                            actor->box, 1, &ev);
+    if (p.rerouted) {
+        t->rerouted = 1;
+        t->decision = p.decision;
+        fq_route_apply(r->router, &t->decision);
+        t->applied = 1;
+        t->recount = 1; /* a re-decision, like an escalation */
+        format_decision(snap, &t->decision, &t->texts);
     }
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
-    snprintf(t->answer, sizeof t->answer, "%s",
-             t->concludes ? "concluded" : fq_assignment_state_name(t->next_state));
+    t->outbox = p.outbox;
     if (fq_outbox_params(&t->outbox) != 0)
         fq_outbox_free(&t->outbox);
     fq_snapshot_ref(snap);
@@ -1988,8 +1770,8 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
             t->decision = c->decision;
             t->decision.conclude_due_ms = c->extension_ms;
             t->decision.conclude_warn_ms =
-                moved_warning(snap, &c->decision, c->decision.conclude_warn_ms,
-                              c->decision.conclude_due_ms, c->extension_ms);
+                fq_plan_moved_warning(&snap->world, &c->decision, c->decision.conclude_warn_ms,
+                                      c->decision.conclude_due_ms, c->extension_ms);
             t->rerouted = 1; /* the routing columns carry the new limit */
         }
         snprintf(text, sizeof text, "extension to %s %s by %s: %s", when,
@@ -2037,7 +1819,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         /* Every limit still ahead when it was suspended keeps what was left
          * of it, in the time its rule counts (docs/calendar.md). */
         const fq_calendar *cal =
-            c->decision.working_time ? case_calendar(snap, &c->decision) : NULL;
+            c->decision.working_time ? fq_plan_calendar(&snap->world, &c->decision) : NULL;
         fq_case_resumed_limits(c, cal, now_ms, &t->decision, &t->supervision_ms);
         if (t->supervision_ms > 0)
             snprintf(t->supervision, sizeof t->supervision, "%" PRId64, t->supervision_ms);

@@ -4,7 +4,10 @@
  * at the district where nobody is above, a supervision order that went
  * unanswered (and one answered meanwhile), and a silent worker's case moved
  * to another worker of the grid, to the village's unit, or up when there is
- * neither. */
+ * neither; and a holder's actions: acknowledge (and again), someone else's
+ * case, busy, a return routed on (beyond capacity, to the right place), an
+ * extension, a conclusion (and one refused while suspended), the reply to a
+ * supervision order. */
 #include "caseplan.h"
 
 #include <setjmp.h>
@@ -124,13 +127,15 @@ static fq_case open_case(city *c, const char *grid)
 }
 
 /* The kind of the plan's item for `box`, or -1 when it has none. */
-static int item_kind(const fq_case_plan *p, const char *box)
+static int box_kind(const fq_outbox_set *set, const char *box)
 {
-    for (int i = 0; i < p->outbox.n; i++)
-        if (strcmp(p->outbox.box[i], box) == 0)
-            return p->outbox.kind[i];
+    for (int i = 0; i < set->n; i++)
+        if (strcmp(set->box[i], box) == 0)
+            return set->kind[i];
     return -1;
 }
+
+#define item_kind(plan, box) box_kind(&(plan)->outbox, box)
 
 #define K(x) FENGQIAO__V1__ITEM_KIND__ITEM_##x
 
@@ -324,6 +329,200 @@ static void test_pure(void **state)
     fq_plan_free(&p2);
 }
 
+/* ---- a holder's action ---- */
+
+/* The node of the terminal that serves case k's worker. */
+static fq_node holder_node(city *c, const fq_case *k)
+{
+    fq_node n;
+    memset(&n, 0, sizeof n);
+    n.id = "t-holder";
+    n.name = "Holder";
+    snprintf(n.box, sizeof n.box, "w:%s", fq_items_worker_id(c->roster, k->decision.worker));
+    return n;
+}
+
+static Fengqiao__V1__AssignmentAction action(Fengqiao__V1__ActionKind kind, const char *note)
+{
+    Fengqiao__V1__AssignmentAction a = FENGQIAO__V1__ASSIGNMENT_ACTION__INIT;
+    a.incident_id = 42;
+    a.kind = kind;
+    a.note = (char *)note;
+    return a;
+}
+
+#define AK(x) FENGQIAO__V1__ACTION_KIND__ACTION_##x
+
+static void test_acknowledge(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node holder = holder_node(c, &k);
+    Fengqiao__V1__AssignmentAction a = action(AK(ACKNOWLEDGE), "");
+    fq_action_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why), FQ_OK);
+    assert_int_equal(p.from, FQ_ASSIGNMENT_ASSIGNED);
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_ACKNOWLEDGED);
+    assert_string_equal(p.kind, "acknowledged");
+    assert_string_equal(p.note, "acknowledged"); /* no note: the kind is the reason */
+    assert_string_equal(p.reason_code, FQ_REASON_HOLDER);
+    assert_string_equal(p.answer, "acknowledged");
+    assert_false(p.rerouted || p.concludes);
+    /* The actor knows: its own box gets nothing; the feeds are told. */
+    assert_int_equal(item_kind(&p, holder.box), -1);
+    assert_int_equal(item_kind(&p, "u:d1-t1"), K(UPDATE));
+    fq_action_plan_free(&p);
+
+    /* Done already: refused for the state, and said to be in effect. */
+    k.assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_ESTATE);
+    assert_string_equal(p.answer, "acknowledged");
+    assert_int_equal(p.already_done, 1);
+    assert_int_equal(p.outbox.n, 0);
+}
+
+/* Someone else's case and a case that is not open get the same answer;
+ * a case with an action on its way to the store is busy. */
+static void test_not_yours_and_busy(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node other;
+    memset(&other, 0, sizeof other);
+    other.id = "t-other";
+    snprintf(other.box, sizeof other.box, "w:e");
+    Fengqiao__V1__AssignmentAction a = action(AK(ACKNOWLEDGE), "");
+    fq_action_plan p;
+    char why[256], why_closed[256];
+    assert_int_equal(fq_plan_action(&c->world, &k, &other, &a, NOW, &p, why, sizeof why),
+                     FQ_EFORBIDDEN);
+    assert_int_equal(
+        fq_plan_action(&c->world, NULL, &other, &a, NOW, &p, why_closed, sizeof why_closed),
+        FQ_EFORBIDDEN);
+    assert_string_equal(why, why_closed);
+    assert_string_equal(why, "incident 42 is not an open assignment of yours");
+    fq_node holder = holder_node(c, &k);
+    k.busy = 1;
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_EBUSY);
+}
+
+/* A return beyond capacity goes one tier up; to the right place named, it
+ * goes to that place's worker; a place that is no unit is refused. */
+static void test_return_routes_on(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node holder = holder_node(c, &k);
+    Fengqiao__V1__AssignmentAction a = action(AK(RETURN), "too big for us");
+    a.reason = FENGQIAO__V1__RETURN_REASON__RETURN_BEYOND_CAPACITY;
+    fq_action_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why), FQ_OK);
+    assert_int_equal(p.rerouted, 1);
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_ASSIGNED);
+    assert_string_equal(p.kind, "returned");
+    assert_string_equal(p.reason_code, FQ_REASON_RETURNED_BEYOND);
+    assert_int_equal(p.decision.tier, FQ_TIER_TOWN);
+    assert_int_equal(item_kind(&p, "h:d1-t1.governance"), K(ASSIGNMENT));
+    assert_int_equal(item_kind(&p, holder.box), K(CANCELLATION));
+    fq_action_plan_free(&p);
+
+    a.reason = FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION;
+    a.right_place = "d1-t1-v1-g2";
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why), FQ_OK);
+    assert_int_equal(p.rerouted, 1);
+    assert_string_equal(p.reason_code, FQ_REASON_RETURNED_WRONG);
+    assert_int_equal(p.decision.tier, FQ_TIER_VILLAGE);
+    assert_string_equal(fq_items_worker_id(c->roster, p.decision.worker), "e");
+    assert_int_equal(item_kind(&p, "w:e"), K(ASSIGNMENT));
+    fq_action_plan_free(&p);
+
+    a.right_place = "nowhere";
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_EINVALID);
+    assert_string_equal(why, "right_place nowhere is not a known unit");
+    assert_int_equal(p.outbox.n, 0);
+}
+
+/* "+2d" counts from the current conclude limit; asked before the
+ * acknowledgement it is refused for the state. */
+static void test_extension(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node holder = holder_node(c, &k);
+    Fengqiao__V1__AssignmentAction a = action(AK(EXTEND), "waiting for the owner");
+    a.extend_by_ms = 2 * 86400 * 1000LL;
+    fq_action_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_ESTATE);
+    assert_string_equal(p.answer, "assigned");
+    assert_int_equal(p.already_done, 0);
+    k.assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why), FQ_OK);
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_EXTENSION_REQUESTED);
+    assert_int_equal(p.extend_to_ms, k.decision.conclude_due_ms + 2 * 86400 * 1000LL);
+    assert_string_equal(p.kind, "extension_requested");
+    assert_string_equal(p.note, "waiting for the owner");
+    fq_action_plan_free(&p);
+}
+
+/* A conclusion closes it for every holder, the actor's box included (the
+ * feeds get an update); a
+ * suspended case is not concluded. */
+static void test_conclude(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    k.assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
+    fq_node holder = holder_node(c, &k);
+    Fengqiao__V1__AssignmentAction a = action(AK(CONCLUDE), "settled between them");
+    fq_action_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why), FQ_OK);
+    assert_int_equal(p.concludes, 1);
+    assert_string_equal(p.answer, "concluded");
+    assert_int_equal(item_kind(&p, holder.box), K(CLOSED));
+    assert_int_equal(item_kind(&p, "u:d1"), K(UPDATE));
+    fq_action_plan_free(&p);
+
+    k.suspended_ms = NOW - 1000;
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_ESTATE);
+    assert_non_null(strstr(why, "is suspended by the command center: it cannot be concluded"));
+    assert_string_equal(p.answer, "acknowledged");
+}
+
+/* A reply to a supervision order: only while one is open, with a note;
+ * the state stays. */
+static void test_supervision_reply(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node holder = holder_node(c, &k);
+    Fengqiao__V1__AssignmentAction a = action(AK(REPLY), "on site tomorrow");
+    fq_action_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_ESTATE);
+    k.supervision_ms = NOW + 3600 * 1000;
+    a.note = "";
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_EINVALID);
+    a.note = "on site tomorrow";
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why), FQ_OK);
+    assert_int_equal(p.supervision_reply, 1);
+    assert_int_equal(p.action, 0);
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_ASSIGNED);
+    assert_string_equal(p.kind, "supervision_replied");
+    assert_int_equal(item_kind(&p, "u:d1"), K(UPDATE));
+    fq_action_plan_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +531,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_supervision_order_unanswered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_move_on, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acknowledge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_yours_and_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_return_routes_on, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_extension, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conclude, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_supervision_reply, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
