@@ -472,8 +472,7 @@ static void test_extension(void **state)
 }
 
 /* A conclusion closes it for every holder, the actor's box included (the
- * feeds get an update); a
- * suspended case is not concluded. */
+ * feeds get an update); a suspended case is not concluded. */
 static void test_conclude(void **state)
 {
     city *c = *state;
