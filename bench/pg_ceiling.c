@@ -7,6 +7,9 @@
  * look like real reports (sizes of title, description and envelope), and
  * every COMMIT is durable (the cluster runs with fsync and synchronous_commit
  * on). At the end it counts what it inserted and fails if any row is missing.
+ * Like the server, it plans the statement's seqs, hashes, outbox seqs and
+ * incident ids itself (docs/write-path.md) and advances the chain head once
+ * per transaction; it must run alone on its database.
  *
  *   fq-bench-pg-ceiling --conninfo STR --rows N --batch B [--node NODE --place UNIT]
  *
@@ -24,7 +27,10 @@
 #include <libpq-fe.h>
 
 #include "benchutil.h"
+#include "chain.h"
+#include "pgarray.h"
 #include "statements.h"
+#include "store.h"
 
 #define MAX_IN_FLIGHT 2
 #define DIGEST_BYTES 32
@@ -115,6 +121,8 @@ static void drain(PGconn *conn, struct tally *t)
             break;
         }
         case PGRES_TUPLES_OK:
+            if (PQnfields(r) == 1)
+                break; /* the chain advance */
             if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
                 fprintf(stderr, "fq-bench-pg-ceiling: report not created (%d rows)\n",
                         PQntuples(r));
@@ -178,11 +186,55 @@ int main(int argc, char **argv)
         }
         sprintf(b, "}");
     }
+    Oid types[FQ_SQL_INSERT_REPORT_NPARAMS] = {0};
+    static const Oid plan_types[FQ_STORE_PLAN_NPARAMS] = {16, 20, 1016, 1001, 1001, 1184, 1016};
+    memcpy(types + FQ_SQL_INSERT_REPORT_PLAN, plan_types, sizeof plan_types);
     PGresult *r = PQprepare(conn, FQ_SQL_INSERT_REPORT_NAME, FQ_SQL_INSERT_REPORT,
-                            FQ_SQL_INSERT_REPORT_NPARAMS, NULL);
+                            FQ_SQL_INSERT_REPORT_NPARAMS, types);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         die("prepare " FQ_SQL_INSERT_REPORT_NAME, conn);
     PQclear(r);
+    r = PQprepare(conn, FQ_SQL_CHAIN_ADVANCE_NAME, FQ_SQL_CHAIN_ADVANCE, 4, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        die("prepare " FQ_SQL_CHAIN_ADVANCE_NAME, conn);
+    PQclear(r);
+    /* Where the plan starts: the chain head, the boxes' last seqs, ids. */
+    fq_chain_head head;
+    r = PQexecParams(conn, FQ_SQL_CHAIN_HEAD, 0, NULL, NULL, NULL, NULL, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
+        PQgetlength(r, 0, 1) != FQ_CHAIN_HASH_BYTES)
+        die("read the chain head", conn);
+    head.seq = fq_pg_get_int8((const uint8_t *)PQgetvalue(r, 0, 0));
+    memcpy(head.hash, PQgetvalue(r, 0, 1), FQ_CHAIN_HASH_BYTES);
+    PQclear(r);
+    const char *box_names[3] = {NULL};
+    char box_name[3][100];
+    snprintf(box_name[0], sizeof box_name[0], "h:%s", LEAD_UNIT);
+    snprintf(box_name[1], sizeof box_name[1], "u:%s", place);
+    snprintf(box_name[2], sizeof box_name[2], "u:%s-district", place);
+    int64_t box_seq[3];
+    for (int i = 0; i < 3; i++) {
+        box_names[i] = box_name[i];
+        r = PQexecParams(conn, "SELECT coalesce(max(seq), 0) FROM outbox WHERE box = $1", 1, NULL,
+                         &box_names[i], NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            die("read a box's last seq", conn);
+        box_seq[i] = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+    }
+    int64_t next_incident = 0;
+    for (long left = rows; left > 0; left -= 1000000) {
+        char n[24];
+        snprintf(n, sizeof n, "%ld", left < 1000000 ? left : 1000000);
+        const char *v[1] = {n};
+        r = PQexecParams(conn, FQ_SQL_RESERVE_IDS, 1, NULL, v, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            die("reserve incident ids", conn);
+        if (next_incident == 0) /* alone on the database: the blocks follow each other */
+            next_incident = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+    }
+    fq_pgbuf planbuf = {0};
 
     /* A random 62-bit start: repeated runs against one database don't collide. */
     uint64_t start_id;
@@ -210,6 +262,10 @@ int main(int argc, char **argv)
             bu_fill_random(payloads, (size_t)n * PAYLOAD_BYTES);
             if (!PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
                 die("send BEGIN", conn);
+            fq_chain_head before = head;
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            int64_t at_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
             for (int k = 0; k < n; k++) {
                 char id[24], occurred[24], sent[24];
                 int64_t ms = wall_ms();
@@ -271,9 +327,67 @@ int main(int argc, char **argv)
                 formats[18] = 1;
                 lengths[37] = OUTCOME_BYTES;
                 formats[37] = 1;
+                /* The plan, as the store makes it (store.c plan_op). */
+                int64_t incident = next_incident++;
+                fq_chain_event evs[2] = {{0, incident, at_us, "reported", node, "", 8, strlen(node),
+                                          0, (const uint8_t *)values[18], PAYLOAD_BYTES},
+                                         {0, incident, at_us, "assigned", NULL, ROUTING_REASON, 8,
+                                          0, strlen(ROUTING_REASON), outcome, OUTCOME_BYTES}};
+                uint8_t prev[2][FQ_CHAIN_HASH_BYTES], hash[2][FQ_CHAIN_HASH_BYTES];
+                for (int e = 0; e < 2; e++)
+                    fq_chain_append(&head, &evs[e], prev[e], hash[e]);
+                fq_pgbuf_reset(&planbuf);
+                fq_pgarray a;
+                size_t off[4], len[4];
+                fq_pgarray_begin(&a, &planbuf, FQ_PG_INT8);
+                for (int e = 0; e < 2; e++)
+                    fq_pgarray_int8(&a, evs[e].seq);
+                fq_pgarray_end(&a, &off[0], &len[0]);
+                fq_pgarray_begin(&a, &planbuf, FQ_PG_BYTEA);
+                for (int e = 0; e < 2; e++)
+                    fq_pgarray_bytea(&a, prev[e], FQ_CHAIN_HASH_BYTES);
+                fq_pgarray_end(&a, &off[1], &len[1]);
+                fq_pgarray_begin(&a, &planbuf, FQ_PG_BYTEA);
+                for (int e = 0; e < 2; e++)
+                    fq_pgarray_bytea(&a, hash[e], FQ_CHAIN_HASH_BYTES);
+                fq_pgarray_end(&a, &off[2], &len[2]);
+                fq_pgarray_begin(&a, &planbuf, FQ_PG_INT8);
+                for (int b = 0; b < 3 && !no_outbox; b++)
+                    fq_pgarray_int8(&a, ++box_seq[b]);
+                if (fq_pgarray_end(&a, &off[3], &len[3]) != 0)
+                    die("out of memory", conn);
+                static const char yes = 1;
+                uint8_t id_be[8], at_be[8];
+                fq_pg_put_int8(id_be, incident);
+                fq_pg_put_timestamptz(at_be, at_us);
+                const char *pv[FQ_STORE_PLAN_NPARAMS] = {&yes,
+                                                         (const char *)id_be,
+                                                         (const char *)planbuf.data + off[0],
+                                                         (const char *)planbuf.data + off[1],
+                                                         (const char *)planbuf.data + off[2],
+                                                         (const char *)at_be,
+                                                         (const char *)planbuf.data + off[3]};
+                int pl[FQ_STORE_PLAN_NPARAMS] = {1,           8, (int)len[0], (int)len[1],
+                                                 (int)len[2], 8, (int)len[3]};
+                for (int q = 0; q < FQ_STORE_PLAN_NPARAMS; q++) {
+                    values[FQ_SQL_INSERT_REPORT_PLAN + q] = pv[q];
+                    lengths[FQ_SQL_INSERT_REPORT_PLAN + q] = pl[q];
+                    formats[FQ_SQL_INSERT_REPORT_PLAN + q] = 1;
+                }
                 if (!PQsendQueryPrepared(conn, FQ_SQL_INSERT_REPORT_NAME,
                                          FQ_SQL_INSERT_REPORT_NPARAMS, values, lengths, formats, 0))
                     die("send insert", conn);
+            }
+            {
+                uint8_t bs[8], as[8];
+                fq_pg_put_int8(bs, before.seq);
+                fq_pg_put_int8(as, head.seq);
+                const char *av[4] = {(const char *)bs, (const char *)before.hash, (const char *)as,
+                                     (const char *)head.hash};
+                int al[4] = {8, FQ_CHAIN_HASH_BYTES, 8, FQ_CHAIN_HASH_BYTES};
+                int af[4] = {1, 1, 1, 1};
+                if (!PQsendQueryPrepared(conn, FQ_SQL_CHAIN_ADVANCE_NAME, 4, av, al, af, 0))
+                    die("send the chain advance", conn);
             }
             if (!PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
                 die("send COMMIT", conn);
