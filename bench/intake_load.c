@@ -30,13 +30,15 @@
  *         each counts as a sample of (the end of the drain - its scheduled
  *         time), a lower bound of its latency (so the percentiles of a
  *         saturated run are lower bounds; "censored" says how many), not as a
- *         failure. "rate" then stays below "target_rate".
+ *         failure. "rate" then stays below "target_rate". Samples hold up to
+ *         2^32 ns: a latency of 4.29 s or more is kept as that ("clamped"
+ *         says how many), another lower bound.
  *
  * Prints one JSON line on stdout:
  * {"mode":..,"clients":K,"procs":P,"seconds":T,"target_rate":R,"acked":N,
  *  "rate":N/T,"p50_us":..,"p99_us":..,"p999_us":..,"max_us":..,
  *  "request_bytes_mean":..,"reply_bytes_mean":..,"sent_total":..,
- *  "acked_total":..,"failures":F,"unsent":U,"censored":C,"cpu_s":..}
+ *  "acked_total":..,"failures":F,"unsent":U,"censored":C,"clamped":L,"cpu_s":..}
  * acked_total counts every OK ack of the run (warm-up and drain included):
  * the number of incidents the database must hold at least. */
 #define _GNU_SOURCE /* ppoll: nanosecond waits for pacing */
@@ -88,6 +90,7 @@ struct tally {
     uint64_t recorded;     /* latency samples that follow */
     uint64_t sent_total, acked_total, failures;
     uint64_t unsent, censored; /* open: see the top of the file */
+    uint64_t clamped;          /* samples of 2^32 ns (4.3 s) or more, kept as that */
     uint64_t request_bytes, reply_bytes, replies;
     double cpu_s; /* user + system CPU of the process */
 };
@@ -242,6 +245,8 @@ static void record(struct proc *p, int64_t latency_ns)
         if (!p->samples)
             bu_die("out of memory");
     }
+    if (latency_ns >= (int64_t)UINT32_MAX)
+        p->t.clamped++;
     p->samples[p->t.recorded++] = latency_ns < 0            ? 0
                                   : latency_ns > UINT32_MAX ? UINT32_MAX
                                                             : (uint32_t)latency_ns;
@@ -587,6 +592,7 @@ int main(int argc, char **argv)
         sum.failures += t->failures;
         sum.unsent += t->unsent;
         sum.censored += t->censored;
+        sum.clamped += t->clamped;
         sum.request_bytes += t->request_bytes;
         sum.reply_bytes += t->reply_bytes;
         sum.replies += t->replies;
@@ -610,13 +616,13 @@ int main(int argc, char **argv)
            "\"p999_us\":%.1f,\"max_us\":%.1f,\"request_bytes_mean\":%.1f,"
            "\"reply_bytes_mean\":%.1f,\"sent_total\":%" PRIu64 ",\"acked_total\":%" PRIu64
            ",\"failures\":%" PRIu64 ",\"unsent\":%" PRIu64 ",\"censored\":%" PRIu64
-           ",\"cpu_s\":%.2f}\n",
+           ",\"clamped\":%" PRIu64 ",\"cpu_s\":%.2f}\n",
            o.mode == MODE_CLOSED ? "closed" : "open", o.clients, o.procs, o.seconds,
            o.mode == MODE_OPEN ? o.rate : 0.0, sum.acked_window,
            (double)sum.acked_window / o.seconds, p50, p99, p999, max,
            sum.sent_total ? (double)sum.request_bytes / (double)sum.sent_total : 0.0,
            sum.replies ? (double)sum.reply_bytes / (double)sum.replies : 0.0, sum.sent_total,
-           sum.acked_total, sum.failures, sum.unsent, sum.censored, sum.cpu_s);
+           sum.acked_total, sum.failures, sum.unsent, sum.censored, sum.clamped, sum.cpu_s);
     fflush(stdout);
     bu_latencies_free(&all);
     if (sum.unsent > 0)
