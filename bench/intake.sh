@@ -81,11 +81,6 @@ log() { echo "bench intake: [${SECONDS}s] $*" >&2; }
 . bench/lib.sh
 bench_workdir intake # the nn echo server below runs as $client_pid
 
-# jget FILE KEY: a field of the (one-line) JSON object in FILE.
-jget() {
-    python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())[sys.argv[2]])' "$1" "$2"
-}
-
 now() { date +%s.%N; }
 
 # CPU seconds (user+system) of the given pids, summed.
@@ -243,17 +238,24 @@ run_echo() {
     kill "$client_pid"
     wait "$client_pid" || { log "nn echo server failed"; exit 1; }
     client_pid=""
-    tag "$tmp/echo.json" "$kind" "$rep"
-    log "$kind #$rep at $rate/s: p50 $(jget "$tmp/echo.json" p50_us) us," \
-        "p99 $(jget "$tmp/echo.json" p99_us) us, p99.9 $(jget "$tmp/echo.json" p999_us) us"
+    tag "$tmp/echo.json" "$kind" "$rep" "$kind (the transport alone) at $rate/s"
 }
 
-# tag FILE KIND REP: FILE's JSON line with kind and rep, appended to the results.
+# tag FILE KIND REP [WHAT]: FILE's JSON line with kind and rep, appended to the
+# results; with WHAT, a line on stderr with its percentiles (one python start:
+# on a busy machine each takes a second).
 tag() {
     python3 -c '
 import json, sys
 r = json.loads(open(sys.argv[1]).readline()); r.update(kind=sys.argv[2], rep=int(sys.argv[3]))
-print(json.dumps(r))' "$1" "$2" "$3" >>"$results"
+print(json.dumps(r))
+if len(sys.argv) > 4:
+    said = ["%.0f %s" % (r[k], u) for k, u in (("rows_per_s", "rows/s"),
+            ("round_trips_per_s", "round trips/s")) if k in r]
+    said += ["%s %.0f us" % (q, r[k]) for q, k in (("p50", "p50_us"), ("p99", "p99_us"),
+             ("p99.9", "p999_us")) if k in r]
+    print("bench intake: %s #%s: %s" % (sys.argv[4], sys.argv[3], ", ".join(said)), file=sys.stderr)
+' "$@" >>"$results"
 }
 
 rate=${FQ_BENCH_RATE:-1000}
@@ -309,9 +311,7 @@ print("achieved %.0f/s, p50 %.0f us, p99 %.0f us" % (r["rate"], r["p50_us"], r["
     if [ "${FQ_BENCH_SKIP_CEILINGS:-0}" = 1 ]; then continue; fi
 
     bench_floor "$tmp/floor.json" "$rep_bytes" "${common[@]}" --rate "$rate"
-    tag "$tmp/floor.json" floor "$rep"
-    log "floor #$rep (round trip + one-row durable commit) at $rate/s:" \
-        "p50 $(jget "$tmp/floor.json" p50_us) us, p99 $(jget "$tmp/floor.json" p99_us) us"
+    tag "$tmp/floor.json" floor "$rep" "floor (round trip + one-row durable commit) at $rate/s"
 
     run_echo echo_rate "$rate" "$rep"
     if [ "$half_load" = 1 ]; then
@@ -320,17 +320,13 @@ print("achieved %.0f/s, p50 %.0f us, p99 %.0f us" % (r["rate"], r["p50_us"], r["
 
     "$B/bench/fq-bench-pg-ceiling" --conninfo "$CI" --rows "$copy_rows" --batch "$copy_batch" \
         --envelope-bytes "$req_bytes" >"$tmp/copy.json"
-    tag "$tmp/copy.json" copy "$rep"
-    log "pg COPY ceiling #$rep: $(jget "$tmp/copy.json" rows_per_s) rows/s" \
-        "($copy_batch a commit, $req_bytes B envelopes)"
+    tag "$tmp/copy.json" copy "$rep" "pg COPY ceiling ($copy_batch rows a commit, $req_bytes B envelopes)"
 
     nport=$(free_port)
     "$B/bench/fq-bench-nn-ceiling" both --url "tcp://127.0.0.1:$nport" --reply-bytes "$rep_bytes" \
         --clients "$clients" --procs "$procs" --request-bytes "$req_bytes" --seconds "$seconds" \
         2>"$tmp/nn.log" >"$tmp/nn.json"
-    tag "$tmp/nn.json" nn "$rep"
-    log "nn ceiling #$rep: $(jget "$tmp/nn.json" round_trips_per_s) round trips/s," \
-        "p50 $(jget "$tmp/nn.json" p50_us) us, p99 $(jget "$tmp/nn.json" p99_us) us"
+    tag "$tmp/nn.json" nn "$rep" "nn ceiling (closed loop, $clients clients)"
 done
 
 # ---- 5. durability ----
@@ -401,7 +397,7 @@ out("ack_latency_p50_at_peak", med("closed", "p50_us"), "us")
 out("ack_latency_p99_at_peak", med("closed", "p99_us"), "us")
 
 out("offered_" + at, rate, "reports/s")
-out("achieved_" + at, med("open_rate", "rate"), "reports/s", **saturated("open_rate"))
+out("achieved_" + at, med("open_rate", "ack_rate"), "reports/s", **saturated("open_rate"))
 floor = {}
 if have("floor"):
     floor = {q: med("floor", q + "_us") for q in ("p50", "p99", "p999")}
@@ -429,7 +425,7 @@ if have("open_rate_reads"):
     out("console_reads_beside_" + at, med("open_rate_reads", "console_reads"), "reads")
 if have("open_half"):
     out("half_load_offered", med("open_half", "target_rate"), "reports/s")
-    out("half_load_achieved", med("open_half", "rate"), "reports/s")
+    out("half_load_achieved", med("open_half", "ack_rate"), "reports/s")
     for q in ("p50", "p99", "p999"):
         out("ack_latency_%s_at_half_load" % q, med("open_half", q + "_us"), "us",
             med("echo_half", q + "_us") if have("echo_half") else None, time_like=True,
