@@ -220,8 +220,9 @@ PY
     log "$kind #$rep at $rate/s: $(tail -n 1 "$results" | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
-print("achieved %.0f/s, p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us"
-      % (r["rate"], r["p50_us"], r["p99_us"], r["p999_us"], r["max_us"]))')"
+print("achieved %.0f/s, p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us%s"
+      % (r["ack_rate"], r["p50_us"], r["p99_us"], r["p999_us"], r["max_us"],
+         " (saturated: %d unsent)" % r["unsent"] if r["unsent"] else ""))')"
 }
 
 # The transport alone at RATE: the same load generator and frames against a
@@ -302,7 +303,7 @@ print(json.dumps(r))' "$tmp/open_reads.json" "$rep" "$reads" >>"$results"
     log "open #$rep at $rate/s with $reads console reads beside it: $(tail -n 1 "$results" | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
-print("achieved %.0f/s, p50 %.0f us, p99 %.0f us" % (r["rate"], r["p50_us"], r["p99_us"]))')"
+print("achieved %.0f/s, p50 %.0f us, p99 %.0f us" % (r["ack_rate"], r["p50_us"], r["p99_us"]))')"
 
     if [ "$half_load" = 1 ]; then
         run_open open_half "$half" "$rep"
