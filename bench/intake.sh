@@ -92,7 +92,7 @@ cpu_of() {
         # after the command: state is field 1, utime 12, stime 13
         ticks=$((ticks + $(echo "$f" | awk '{print $12 + $13}')))
     done
-    python3 -c "print($ticks / $(getconf CLK_TCK))"
+    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { print t / hz }'
 }
 
 postgres_pids() {
