@@ -2,6 +2,7 @@
 #include "console.h"
 #include "fqi18n.h"
 #include "duration.h"
+#include "taxonomy.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -42,7 +43,6 @@ const char *const fqcon_command_help[] = {
 
 /* ---- names ---- */
 
-static const char *const tiers[] = {"-", "village", "town", "district"};
 static const char *const line_names[] = {"-", "governance", "market", "enforcement", "services"};
 static const char *const severities[] = {"-", "I", "II", "III", "IV"};
 
@@ -63,7 +63,7 @@ void fqcon_timeline_reason(const char *code, const char *reason, int by_person, 
 
 const char *fqcon_tier_name(int tier)
 {
-    return tier >= 0 && tier <= 3 ? tiers[tier] : "?";
+    return tier == 0 ? "-" : fq_tier_name_or(tier, "?");
 }
 
 const char *fqcon_line_name(int line)
@@ -78,10 +78,8 @@ const char *fqcon_severity_name(int severity)
 
 int fqcon_tier_from(const char *name)
 {
-    for (int i = 1; i <= 3; i++)
-        if (strcmp(name, tiers[i]) == 0)
-            return i;
-    return -1;
+    int tier = fq_tier_parse(name);
+    return tier != 0 ? tier : -1;
 }
 
 int fqcon_line_from(const char *name)
