@@ -454,7 +454,7 @@ int main(int argc, char **argv)
                     bu_die("fq_deadlines_add failed");
             int32_t place = d->grid >= 0 ? d->grid : d->village >= 0 ? d->village : d->town;
             if (fq_dedup_add(dd, i + 1, q.category, q.has_location, q.lon, q.lat, place, d->town,
-                             q.now_ms) != FQ_DEDUP_OK)
+                             q.now_ms) != FQ_OK)
                 bu_die("fq_dedup_add failed");
         }
         size_t rss = rss_bytes() - rss0;

@@ -1,5 +1,6 @@
 #include "dispatch.h"
 
+#include "caseplan.h"
 #include "fq_wire.h"
 #include "log.h"
 #include "mediation.h"
@@ -67,6 +68,12 @@ fq_snapshot *fq_snapshot_new(fq_directory *directory, fq_routing *routing)
         return NULL;
     s->directory = directory;
     s->routing = routing;
+    if (routing != NULL)
+        s->world = (fq_world){.org = fq_directory_org(directory),
+                              .taxonomy = routing->taxonomy,
+                              .roster = routing->roster,
+                              .router = routing->router,
+                              .rule_set = routing->rule_set};
     s->refs = 1;
     return s;
 }
@@ -115,40 +122,13 @@ static void format_ms(char *buf, size_t len, int64_t ms)
     snprintf(buf, len, "%" PRId64, ms);
 }
 
-static void format_time(char *buf, size_t len, int64_t ms)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* The most specific unit the incident was placed in. */
-static int32_t territory_of(const fq_decision *dec)
-{
-    return dec->grid >= 0      ? dec->grid
-           : dec->village >= 0 ? dec->village
-           : dec->town >= 0    ? dec->town
-                               : dec->district;
-}
-
-static const char *handler_id(const fq_routing *r, int32_t h)
-{
-    return h >= 0 ? fq_roster_handler_id(r->roster, h) : "";
-}
-
-static const char *worker_id(const fq_routing *r, int32_t w)
-{
-    return w >= 0 ? fq_roster_worker_id(r->roster, w) : "";
-}
-
 static void format_co(const fq_routing *r, const fq_decision *dec, char *buf, size_t len)
 {
     /* Ids are [a-z0-9._-]: safe unquoted in an array literal. */
     size_t used = (size_t)snprintf(buf, len, "{");
     for (int i = 0; i < dec->n_co && used < len; i++)
         used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "",
-                                 handler_id(r, dec->co[i]));
+                                 fq_items_handler_id(r->roster, dec->co[i]));
     if (used < len)
         snprintf(buf + used, len - used, "}");
 }
@@ -159,11 +139,11 @@ static void format_decision(const fq_snapshot *snap, const fq_decision *dec, fq_
     const fq_routing *r = snap->routing;
     snprintf(x->tier, sizeof x->tier, "%d", dec->tier);
     snprintf(x->line, sizeof x->line, "%d", dec->line);
-    int32_t territory = territory_of(dec);
+    int32_t territory = fq_items_territory(dec);
     snprintf(x->territory, sizeof x->territory, "%s",
              territory >= 0 ? fq_org_id(org_of(snap), territory) : "");
-    snprintf(x->lead, sizeof x->lead, "%s", handler_id(r, dec->lead));
-    snprintf(x->worker, sizeof x->worker, "%s", worker_id(r, dec->worker));
+    snprintf(x->lead, sizeof x->lead, "%s", fq_items_handler_id(r->roster, dec->lead));
+    snprintf(x->worker, sizeof x->worker, "%s", fq_items_worker_id(r->roster, dec->worker));
     format_co(r, dec, x->co, sizeof x->co);
     format_ms(x->ack_due, sizeof x->ack_due, dec->ack_due_ms);
     format_ms(x->ack_warn, sizeof x->ack_warn, dec->ack_warn_ms);
@@ -188,14 +168,14 @@ static size_t pack_outcome(const fq_snapshot *snap, const fq_decision *dec, uint
     if (dec->status == FQ_ROUTE_ASSIGNED) {
         o.tier = (Fengqiao__V1__Tier)dec->tier;
         o.line = (Fengqiao__V1__Line)(dec->line + 1); /* the wire's 0 is "unspecified" */
-        o.lead_unit = (char *)handler_id(r, dec->lead);
-        o.worker = (char *)worker_id(r, dec->worker);
+        o.lead_unit = (char *)fq_items_handler_id(r->roster, dec->lead);
+        o.worker = (char *)fq_items_worker_id(r->roster, dec->worker);
         if (dec->lead >= 0)
             o.lead_unit_name = (char *)fq_roster_handler_name(r->roster, dec->lead);
         if (dec->worker >= 0)
             o.worker_name = (char *)fq_roster_worker_name(r->roster, dec->worker);
         for (int i = 0; i < dec->n_co; i++)
-            co[i] = (char *)handler_id(r, dec->co[i]);
+            co[i] = (char *)fq_items_handler_id(r->roster, dec->co[i]);
         o.n_co_units = dec->n_co;
         o.co_units = co;
         o.acknowledge_due_ms = dec->ack_due_ms;
@@ -204,7 +184,7 @@ static size_t pack_outcome(const fq_snapshot *snap, const fq_decision *dec, uint
         o.rule_set = r->rule_set;
         o.working_time = dec->working_time;
     }
-    int32_t territory = territory_of(dec);
+    int32_t territory = fq_items_territory(dec);
     o.territory = territory >= 0 ? (char *)fq_org_id(org_of(snap), territory) : "";
     o.territory_name = territory >= 0 ? (char *)fq_org_name(org_of(snap), territory) : "";
     o.unplaced = dec->unplaced;
@@ -212,44 +192,6 @@ static size_t pack_outcome(const fq_snapshot *snap, const fq_decision *dec, uint
     if (n > cap)
         return 0;
     return fengqiao__v1__routing_outcome__pack(&o, out);
-}
-
-/* ---- working time ---- */
-
-/* The calendar a case's working time counts on: its district's, or the
- * router's default (never NULL). */
-static const fq_calendar *case_calendar(const fq_snapshot *snap, const fq_decision *dec)
-{
-    return fq_router_calendar(snap->routing->router, dec->district);
-}
-
-/* A limit extended by `by_ms` from where it is: natural time adds; working
- * time adds whole days as working days (the limit's own day not counted: the
- * close of the N-th working day after it) and anything else as working time. */
-static int64_t extended_limit(const fq_snapshot *snap, const fq_decision *dec, int64_t by_ms)
-{
-    if (!dec->working_time)
-        return dec->conclude_due_ms + by_ms;
-    const fq_calendar *cal = case_calendar(snap, dec);
-    if (by_ms % FQ_CAL_DAY_MS == 0) /* at most FQ_EXTEND_MAX_MS: 365 days */
-        return fq_calendar_add_working_days(cal, dec->conclude_due_ms,
-                                            (uint32_t)(by_ms / FQ_CAL_DAY_MS));
-    return fq_calendar_add_working_ms(cal, dec->conclude_due_ms, by_ms);
-}
-
-/* A warning that keeps its distance before a limit that moved from old_due
- * to new_due: the same natural time, or the same working time. 0 stays 0
- * (no warning). */
-static int64_t moved_warning(const fq_snapshot *snap, const fq_decision *dec, int64_t warn_ms,
-                             int64_t old_due, int64_t new_due)
-{
-    if (warn_ms <= 0 || warn_ms >= old_due)
-        return 0;
-    if (!dec->working_time)
-        return new_due - (old_due - warn_ms);
-    const fq_calendar *cal = case_calendar(snap, dec);
-    return fq_calendar_sub_working_ms(cal, new_due,
-                                      fq_calendar_working_ms_between(cal, warn_ms, old_due));
 }
 
 /* ---- deadlines ---- */
@@ -304,304 +246,6 @@ static const char *result_text(const fq_store_op *op, int column)
         PQgetisnull(op->result, 0, column))
         return NULL;
     return PQgetvalue(op->result, 0, column);
-}
-
-/* The boxes of whoever holds the assignment: the worker, or the lead unit,
- * and the co-handling units. The first is the one who acts on it. */
-static int holder_boxes(const fq_routing *r, const fq_decision *dec, char out[][FQ_BOX_MAX],
-                        int max)
-{
-    int n = 0;
-    if (dec->status != FQ_ROUTE_ASSIGNED)
-        return 0;
-    if (dec->worker >= 0)
-        snprintf(out[n++], FQ_BOX_MAX, "w:%s", worker_id(r, dec->worker));
-    else if (dec->lead >= 0)
-        snprintf(out[n++], FQ_BOX_MAX, "h:%s", handler_id(r, dec->lead));
-    for (int i = 0; i < dec->n_co && n < max; i++)
-        if (dec->co[i] >= 0)
-            snprintf(out[n++], FQ_BOX_MAX, "h:%s", handler_id(r, dec->co[i]));
-    return n;
-}
-
-/* The feeds that follow an incident: its town's (the town platforms and
- * town operators read it) and its district's (the command center). */
-static void add_follow_items(fq_outbox_set *set, const fq_snapshot *snap, int32_t unit,
-                             const Fengqiao__V1__OutboxItem *item, int complete)
-{
-    const fq_org *org = org_of(snap);
-    char box[FQ_BOX_MAX];
-    for (int32_t u = unit; u >= 0; u = fq_org_parent(org, u)) {
-        fq_unit_kind kind = fq_org_kind(org, u);
-        if (kind != FQ_UNIT_TOWN && kind != FQ_UNIT_DISTRICT)
-            continue;
-        snprintf(box, sizeof box, "u:%s", fq_org_id(org, u));
-        fq_outbox_add(set, box, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, item, complete);
-    }
-}
-
-typedef struct item_buf {
-    Fengqiao__V1__OutboxItem it;
-    Fengqiao__V1__GeoPoint point;
-    char *co[FQ_ROUTE_MAX_CO], *co_names[FQ_ROUTE_MAX_CO];
-    char text[512];
-} item_buf;
-
-/* The reason codes of OutboxItem.reason_code: a closed vocabulary
- * (docs/terminals.md, "Reason codes"). */
-#define REASON_RULE "rule"           /* a routing rule decided (rule_set, rule) */
-#define REASON_PRINCIPLE "principle" /* no rule matched: the built-in principle */
-#define REASON_CLIMBED "climbed"     /* nobody lower could take it */
-#define REASON_OPERATOR "operator_choice"
-#define REASON_HOLDER "holder_action"
-#define REASON_ACK_OVERDUE "acknowledge_overdue"
-#define REASON_CONCLUDE_OVERDUE "conclude_overdue"
-#define REASON_SUPERVISION_OVERDUE "supervision_overdue"
-#define REASON_ACK_SOON "acknowledge_due_soon"
-#define REASON_CONCLUDE_SOON "conclude_due_soon"
-#define REASON_RETURNED_WRONG "returned_wrong_jurisdiction"
-#define REASON_RETURNED_BEYOND "returned_beyond_capacity"
-#define REASON_PRESENCE_LOST "presence_lost"
-#define REASON_OFF_DUTY "off_duty"
-#define REASON_MERGED "merged"
-#define REASON_NO_HANDLER "no_handler"
-
-/* The event an item reports. For people: what a person wrote with it
- * (note) and who acted, by name; the server's own events have no note and
- * no actor: their reasons are built from rule numbers and stay in `text`
- * and `reason`, out of a worker's view. For machines (docs/terminals.md,
- * "Structured items"): the acting node, the reason code and the reason as
- * stored, the incident's state and the assignment's after the event
- * (assignment '' once it is not open), and whether the item's decision is
- * new (rule_set and rule say what decided it). */
-typedef struct item_event {
-    const char *kind;
-    const char *note;
-    const char *actor_name;
-    const char *actor;
-    const char *reason_code;
-    const char *reason;
-    const char *state;
-    const char *assignment;
-    int decided;
-    uint64_t merged_into;
-    /* A report's items only: the report at hand (the terminal endpoint adds
-     * these from the incident to every other item). */
-    const fq_node *reporter;
-    const char *external_ref;
-} item_event;
-
-/* One of the server's own events, with its stored reason. */
-static item_event server_event(const char *kind, const char *reason_code, const char *reason)
-{
-    return (item_event){.kind = kind,
-                        .note = "",
-                        .actor_name = "",
-                        .actor = "",
-                        .reason_code = reason_code,
-                        .reason = reason,
-                        .state = "assigned",
-                        .assignment = "assigned"};
-}
-
-/* An event a node's person caused, with what they wrote and the reason the
- * history stores for it. */
-static item_event node_event(const char *kind, const fq_node *actor, const char *note,
-                             const char *reason_code, const char *reason)
-{
-    return (item_event){.kind = kind,
-                        .note = note,
-                        .actor_name = actor->name != NULL ? actor->name : "",
-                        .actor = actor->id,
-                        .reason_code = reason_code,
-                        .reason = reason,
-                        .state = "assigned",
-                        .assignment = "assigned"};
-}
-
-/* The assignment's state while the incident is open, by name. */
-static const char *assignment_name(const fq_case *c)
-{
-    return fq_assignment_state_name(c->assignment ? (fq_assignment_state)c->assignment
-                                                  : FQ_ASSIGNMENT_ASSIGNED);
-}
-
-/* What a routing decision was made by: a rule, the built-in principle,
- * climbing past a tier nobody could take, or an operator's choice. */
-static const char *decision_reason(const fq_decision *dec)
-{
-    return dec->overridden    ? REASON_OPERATOR
-           : dec->climbed     ? REASON_CLIMBED
-           : dec->rule_source ? REASON_RULE
-                              : REASON_PRINCIPLE;
-}
-
-/* What every item about this incident says; title and address only a
- * report has at hand (the terminal endpoint adds them from the database
- * for the other items). The names are the snapshot's (docs/terminals.md,
- * "Names"); the holder is the one after the event. */
-static void item_for(const fq_snapshot *snap, const fq_route_request *req, const fq_decision *dec,
-                     const item_event *ev, item_buf *b)
-{
-    const fq_routing *r = snap->routing;
-    fengqiao__v1__outbox_item__init(&b->it);
-    b->text[0] = '\0';
-    b->it.text = b->text;
-    b->it.event_kind = (char *)ev->kind;
-    b->it.note = (char *)ev->note;
-    b->it.actor_name = (char *)ev->actor_name;
-    b->it.actor = (char *)ev->actor;
-    b->it.reason_code = (char *)ev->reason_code;
-    b->it.reason = (char *)ev->reason;
-    b->it.state = (char *)ev->state;
-    b->it.assignment = (char *)ev->assignment;
-    b->it.merged_into = ev->merged_into;
-    if (ev->reporter != NULL) {
-        b->it.reporter_node = (char *)ev->reporter->id;
-        b->it.reporter_node_name = (char *)(ev->reporter->name ? ev->reporter->name : "");
-        b->it.external_ref = (char *)ev->external_ref;
-    }
-    if (req->category >= 0) {
-        b->it.category = (char *)fq_taxonomy_code(r->taxonomy, req->category);
-        b->it.category_name = (char *)fq_taxonomy_name(r->taxonomy, req->category);
-    }
-    b->it.severity = (Fengqiao__V1__Severity)req->severity;
-    int32_t t = territory_of(dec);
-    if (t >= 0) {
-        b->it.territory = (char *)fq_org_id(org_of(snap), t);
-        b->it.territory_name = (char *)fq_org_name(org_of(snap), t);
-    }
-    if (req->has_location) {
-        fengqiao__v1__geo_point__init(&b->point);
-        b->point.lon = req->lon;
-        b->point.lat = req->lat;
-        b->it.location = &b->point;
-    }
-    if (dec->status == FQ_ROUTE_ASSIGNED) {
-        b->it.acknowledge_due_ms = dec->ack_due_ms;
-        b->it.conclude_due_ms = dec->conclude_due_ms;
-        b->it.working_time = dec->working_time;
-        if (dec->lead >= 0) {
-            b->it.holder_unit = (char *)handler_id(r, dec->lead);
-            b->it.holder_unit_name = (char *)fq_roster_handler_name(r->roster, dec->lead);
-        }
-        if (dec->worker >= 0) {
-            b->it.holder_worker = (char *)worker_id(r, dec->worker);
-            b->it.holder_worker_name = (char *)fq_roster_worker_name(r->roster, dec->worker);
-        }
-        b->it.tier = (Fengqiao__V1__Tier)dec->tier;
-        b->it.line = (Fengqiao__V1__Line)(dec->line + 1); /* the wire's 0 is "unspecified" */
-        for (int i = 0; i < dec->n_co; i++) {
-            b->co[i] = (char *)handler_id(r, dec->co[i]);
-            b->co_names[i] = (char *)fq_roster_handler_name(r->roster, dec->co[i]);
-        }
-        b->it.n_co_units = b->it.n_co_unit_names = dec->n_co;
-        b->it.co_units = b->co;
-        b->it.co_unit_names = b->co_names;
-        if (ev->decided) {
-            b->it.rule_set = r->rule_set;
-            b->it.rule = dec->rule_source;
-        }
-    }
-}
-
-static int in_boxes(char boxes[][FQ_BOX_MAX], int n, const char *box)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(boxes[i], box) == 0)
-            return 1;
-    return 0;
-}
-
-/* A routing decision (new, or replacing `before`): the new holders get the
- * assignment, the former ones a cancellation, the town's feed an update. */
-static void add_routing_items(fq_outbox_set *set, const fq_snapshot *snap,
-                              const fq_route_request *req, const fq_decision *now,
-                              const fq_decision *before, const char *why,
-                              const Fengqiao__V1__ReportIncident *report, const item_event *ev)
-{
-    const fq_routing *r = snap->routing;
-    char nb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX], ob[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
-    int nn = holder_boxes(r, now, nb, FQ_ROUTE_MAX_CO + 1);
-    int no = before ? holder_boxes(r, before, ob, FQ_ROUTE_MAX_CO + 1) : 0;
-    item_buf b;
-    item_for(snap, req, now, ev, &b);
-    int complete = report != NULL;
-    if (report != NULL) {
-        b.it.title = report->title;
-        b.it.address = report->address;
-    }
-    for (int i = 0; i < nn; i++) {
-        int kept = in_boxes(ob, no, nb[i]);
-        snprintf(b.text, sizeof b.text, "%s%s: %s", kept ? "updated" : "assigned to you",
-                 i > 0 ? " (co-handling)" : "", why);
-        fq_outbox_add(set, nb[i],
-                      kept ? FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE
-                           : FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT,
-                      &b.it, complete);
-    }
-    for (int i = 0; i < no; i++) {
-        if (in_boxes(nb, nn, ob[i]))
-            continue;
-        snprintf(b.text, sizeof b.text, "moved on to another handler: %s", why);
-        fq_outbox_add(set, ob[i], FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION, &b.it, complete);
-    }
-    snprintf(b.text, sizeof b.text, "%s", why);
-    add_follow_items(set, snap, territory_of(now), &b.it, complete);
-    if (before)
-        add_follow_items(set, snap, territory_of(before), &b.it, complete);
-}
-
-/* Something happened to an assignment that does not move it: the holders
- * (all but `except`) get `kind`, the town's and district's feeds an update
- * if `follow`. */
-static void add_notice_items_due(fq_outbox_set *set, const fq_snapshot *snap, const fq_case *c,
-                                 Fengqiao__V1__ItemKind kind, const char *text, const char *except,
-                                 int follow, int64_t supervision_due_ms, const item_event *ev)
-{
-    char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
-    int nh = holder_boxes(snap->routing, &c->decision, hb, FQ_ROUTE_MAX_CO + 1);
-    item_buf b;
-    item_for(snap, &c->request, &c->decision, ev, &b);
-    b.it.supervision_due_ms = supervision_due_ms;
-    b.it.suspended_at_ms = c->suspended_ms;
-    if (fq_case_acknowledged(c))
-        b.it.acknowledge_due_ms = 0; /* spent: a terminal would show it as still to come */
-    snprintf(b.text, sizeof b.text, "%s", text);
-    for (int i = 0; i < nh; i++)
-        if (except == NULL || strcmp(hb[i], except) != 0)
-            fq_outbox_add(set, hb[i], kind, &b.it, 0);
-    if (follow)
-        add_follow_items(set, snap, territory_of(&c->decision), &b.it, 0);
-}
-
-/* The same, with the case's own open supervision order (if any). */
-static void add_notice_items(fq_outbox_set *set, const fq_snapshot *snap, const fq_case *c,
-                             Fengqiao__V1__ItemKind kind, const char *text, const char *except,
-                             int follow, const item_event *ev)
-{
-    add_notice_items_due(set, snap, c, kind, text, except, follow, c->supervision_ms, ev);
-}
-
-/* A suspension or its end (`ev`: `suspended` or `resumed`, the operator's
- * reason as its note): every holder and the feeds get an update with the
- * time it was suspended at, or, on resumption, 0 and the limits as moved. */
-static void add_suspension_items(fq_outbox_set *set, const fq_snapshot *snap, const fq_case *c,
-                                 const fq_decision *limits, int64_t supervision_due_ms,
-                                 int64_t suspended_ms, const item_event *ev, const char *text)
-{
-    char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
-    int nh = holder_boxes(snap->routing, &c->decision, hb, FQ_ROUTE_MAX_CO + 1);
-    item_buf b;
-    item_for(snap, &c->request, limits, ev, &b);
-    b.it.supervision_due_ms = supervision_due_ms;
-    b.it.suspended_at_ms = suspended_ms;
-    if (fq_case_acknowledged(c))
-        b.it.acknowledge_due_ms = 0;
-    snprintf(b.text, sizeof b.text, "%s", text);
-    for (int i = 0; i < nh; i++)
-        fq_outbox_add(set, hb[i], FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &b.it, 0);
-    add_follow_items(set, snap, territory_of(&c->decision), &b.it, 0);
 }
 
 /* ---- the server's own writes ---- */
@@ -808,84 +452,57 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind,
 
 /* ---- escalation ---- */
 
-/* The case goes to the decision `to`: capacity moves, deadlines restart,
- * the holders are told, the re-decision is written. */
-static void redirect(fq_dispatch *d, fq_case *c, const fq_decision *to, const char *kind,
-                     const char *reason_code, const char *reason)
+/* Applies a plan of caseplan.h to the case: a new decision takes its
+ * capacity and restarts the limits; the event and the items go to the store
+ * in the order decided (the items are delivered after the commit). */
+static void apply_plan(fq_dispatch *d, fq_case *c, fq_case_plan *p)
 {
-    const fq_routing *r = d->current->routing;
-    if (c->decision.worker >= 0 && c->request.n_excluded < FQ_ROUTE_MAX_EXCLUDED)
-        c->request.excluded[c->request.n_excluded++] = c->decision.worker;
-    fq_outbox_set set;
-    fq_outbox_init(&set);
-    item_event ev = server_event(kind, reason_code, reason);
-    ev.decided = 1;
-    add_routing_items(&set, d->current, &c->request, to, &c->decision, reason, NULL, &ev);
-    fq_route_release(r->router, &c->decision);
-    fq_route_apply(r->router, to);
-    c->decision = *to;
-    c->assignment = FQ_ASSIGNMENT_ASSIGNED;
-    c->escalations++;
-    new_limits(d, c, ALL_LIMITS);
-    schedule_deadlines(d, c);
-    write_reroute(d, c, kind, reason_code, reason, &set);
+    d->stats.warnings += (uint64_t)p->warnings;
+    d->stats.escalations += (uint64_t)p->escalations;
+    d->stats.breaches_at_top += (uint64_t)p->breaches_at_top;
+    d->stats.moved_absent += (uint64_t)p->moved_absent;
+    if (p->end_supervision)
+        c->supervision_ms = 0;
+    switch (p->write) {
+    case FQ_PLAN_NOTHING:
+        break;
+    case FQ_PLAN_EVENT:
+        write_event(d, c->incident_id, p->kind, p->reason_code, p->reason, p->breached,
+                    p->supervision_over, &p->outbox);
+        break;
+    case FQ_PLAN_REROUTE: {
+        const fq_routing *r = d->current->routing;
+        if (c->decision.worker >= 0 && c->request.n_excluded < FQ_ROUTE_MAX_EXCLUDED)
+            c->request.excluded[c->request.n_excluded++] = c->decision.worker;
+        fq_route_release(r->router, &c->decision);
+        fq_route_apply(r->router, &p->to);
+        c->decision = p->to;
+        c->assignment = FQ_ASSIGNMENT_ASSIGNED;
+        c->escalations++;
+        new_limits(d, c, ALL_LIMITS);
+        schedule_deadlines(d, c);
+        write_reroute(d, c, p->kind, p->reason_code, p->reason, &p->outbox);
+        break;
+    }
+    }
+    fq_plan_free(p);
 }
 
-/* `limit`: the limit that passed (bit 1 acknowledge, 2 conclude), or 0;
- * `reason_code`: why, for machines (REASON_*). */
+/* `limit`: the limit that passed (FQ_PLAN_BREACHED_*), or 0; `reason_code`:
+ * why, for machines (FQ_REASON_*). */
 static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit,
                      const char *reason_code)
 {
-    const fq_routing *r = d->current->routing;
-    int64_t now = wall_ms();
-    fq_route_request req = c->request;
-    req.now_ms = now; /* the new handler's limits run from now */
-    fq_decision up;
-    fq_route_status st = fq_route_escalate(r->router, &req, &c->decision, &up);
-    char reason[256];
-    if (st != FQ_ROUTE_ASSIGNED) {
-        /* Already at the district, or nobody above: the command center must
-         * supervise; the case stays where it is. */
-        snprintf(reason, sizeof reason, "%s at the %s tier; nobody above: supervision needed", why,
-                 fq_tier_name((fq_tier)c->decision.tier));
-        d->stats.breaches_at_top++;
-        fq_outbox_set set;
-        fq_outbox_init(&set);
-        item_event ev = server_event("breached", reason_code, reason);
-        ev.assignment = assignment_name(c);
-        add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
-                         1, &ev);
-        write_event(d, c->incident_id, "breached", reason_code, reason, limit, 0, &set);
-        return;
-    }
-    snprintf(reason, sizeof reason, "%s at the %s tier: escalated to the %s tier (%s%s%s)", why,
-             fq_tier_name((fq_tier)c->decision.tier), fq_tier_name((fq_tier)up.tier),
-             up.lead >= 0 ? handler_id(r, up.lead) : "", up.worker >= 0 ? " " : "",
-             worker_id(r, up.worker));
-    d->stats.escalations++;
-    redirect(d, c, &up, "escalated", reason_code, reason);
+    fq_case_plan plan;
+    fq_plan_escalate(&d->current->world, c, why, limit, reason_code, wall_ms(), &plan);
+    apply_plan(d, c, &plan);
 }
 
-/* The holder can no longer take it (their terminal went silent): another
- * handler of the same territory and tier if there is one, else one up. */
 static void move_on(fq_dispatch *d, fq_case *c, const char *why)
 {
-    const fq_routing *r = d->current->routing;
-    fq_route_request req = c->request;
-    req.now_ms = wall_ms();
-    fq_decision next;
-    int32_t here = territory_of(&c->decision);
-    if (fq_route_reroute(r->router, &req, &c->decision, here, &next) == FQ_ROUTE_ASSIGNED &&
-        next.tier == c->decision.tier) {
-        char reason[256];
-        snprintf(reason, sizeof reason, "%s: rerouted to %s%s%s", why,
-                 next.worker >= 0 ? worker_id(r, next.worker) : handler_id(r, next.lead), "", "");
-        d->stats.moved_absent++;
-        redirect(d, c, &next, "rerouted", REASON_PRESENCE_LOST, reason);
-        return;
-    }
-    d->stats.moved_absent++;
-    escalate(d, c, why, 0, REASON_PRESENCE_LOST);
+    fq_case_plan plan;
+    fq_plan_move_on(&d->current->world, c, why, wall_ms(), &plan);
+    apply_plan(d, c, &plan);
 }
 
 static void on_deadline(fq_dispatch *d, const fq_deadline *due)
@@ -901,46 +518,9 @@ static void on_deadline(fq_dispatch *d, const fq_deadline *due)
         return;
     }
     fq_case_fired(c, due->kind);
-    char reason[128], at[32];
-    fq_outbox_set set;
-    fq_outbox_init(&set);
-    switch (due->kind) {
-    case FQ_DEADLINE_ACK_WARNING:
-    case FQ_DEADLINE_CONCLUDE_WARNING: {
-        int ack = due->kind == FQ_DEADLINE_ACK_WARNING;
-        format_time(at, sizeof at, ack ? c->decision.ack_due_ms : c->decision.conclude_due_ms);
-        snprintf(reason, sizeof reason, "not %s yet; due %s", ack ? "acknowledged" : "concluded",
-                 at);
-        d->stats.warnings++;
-        item_event ev = server_event(ack ? "ack_warning" : "conclude_warning",
-                                     ack ? REASON_ACK_SOON : REASON_CONCLUDE_SOON, reason);
-        ev.assignment = assignment_name(c);
-        add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
-                         0, &ev);
-        write_event(d, c->incident_id, ev.kind, ev.reason_code, reason, 0, 0, &set);
-        break;
-    }
-    case FQ_DEADLINE_ACK_DUE:
-        escalate(d, c, "acknowledge limit passed", 1, REASON_ACK_OVERDUE);
-        break;
-    case FQ_DEADLINE_SUPERVISION_DUE: {
-        if (c->supervision_ms == 0)
-            break; /* replied meanwhile */
-        format_time(at, sizeof at, c->supervision_ms);
-        snprintf(reason, sizeof reason, "supervision order not answered by %s", at);
-        c->supervision_ms = 0;
-        item_event ev = server_event("supervision_breached", REASON_SUPERVISION_OVERDUE, reason);
-        ev.assignment = assignment_name(c);
-        add_notice_items(&set, d->current, c, FENGQIAO__V1__ITEM_KIND__ITEM_WARNING, reason, NULL,
-                         1, &ev);
-        write_event(d, c->incident_id, "supervision_breached", REASON_SUPERVISION_OVERDUE, reason,
-                    4, 1, &set);
-        break;
-    }
-    case FQ_DEADLINE_CONCLUDE_DUE:
-        escalate(d, c, "conclude limit passed", 2, REASON_CONCLUDE_OVERDUE);
-        break;
-    }
+    fq_case_plan plan;
+    fq_plan_deadline(&d->current->world, c, due->kind, wall_ms(), &plan);
+    apply_plan(d, c, &plan);
 }
 
 static void on_timer(uv_timer_t *timer)
@@ -1216,7 +796,7 @@ static void load_open(fq_dispatch *d, const PGresult *open)
         c->supervision_ms = column_ms(open, i, 24);
         fq_case_schedule(c, d->deadlines);
         fq_dedup_add(d->dedup, id, req->category, req->has_location, req->lon, req->lat,
-                     territory_of(dec), dec->town, c->incident_at_ms);
+                     fq_items_territory(dec), dec->town, c->incident_at_ms);
     }
 }
 
@@ -1250,8 +830,8 @@ static void carry_case(fq_case *c, void *user)
     translate(carry->from, carry->to, &c->request, &c->decision);
     if (carry->dedup != NULL && c->request.category >= 0)
         fq_dedup_add(carry->dedup, c->incident_id, c->request.category, c->request.has_location,
-                     c->request.lon, c->request.lat, territory_of(&c->decision), c->decision.town,
-                     c->incident_at_ms);
+                     c->request.lon, c->request.lat, fq_items_territory(&c->decision),
+                     c->decision.town, c->incident_at_ms);
 }
 
 /* An incident decided on `t->snapshot` and not yet committed, indexed for
@@ -1264,7 +844,7 @@ static void index_pending(fq_dedup *dedup, const fq_ticket *t, const fq_snapshot
         translate(t->snapshot, to, &req, &dec);
     if (req.category >= 0)
         fq_dedup_add(dedup, t->provisional, req.category, req.has_location, req.lon, req.lat,
-                     territory_of(&dec), dec.town, t->incident_at_ms);
+                     fq_items_territory(&dec), dec.town, t->incident_at_ms);
 }
 
 static fq_dedup *new_dedup(const fq_dispatch_config *config, char *err, size_t err_len)
@@ -1317,7 +897,7 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open)
     for (size_t i = 0; i < d->n_moving; i++) {
         fq_case *c = fq_caseload_find(d->cases, d->moving[i]);
         if (c != NULL)
-            escalate(d, c, "the handler went off duty", 0, REASON_OFF_DUTY);
+            escalate(d, c, "the handler went off duty", 0, FQ_REASON_OFF_DUTY);
     }
     d->n_moving = 0;
     rearm(d);
@@ -1347,14 +927,14 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     fq_decision_texts *x = &t->texts;
     memset(x, 0, sizeof *x);
     t->merged[0] = '\0';
-    int32_t territory = territory_of(dec);
+    int32_t territory = fq_items_territory(dec);
     snprintf(x->territory, sizeof x->territory, "%s",
              territory >= 0 ? fq_org_id(org_of(snap), territory) : "");
     snprintf(x->co, sizeof x->co, "{}");
     if (t->merged_into != 0) {
         t->state = "merged";
         t->event_kind = "merged";
-        t->reason_code = REASON_MERGED;
+        t->reason_code = FQ_REASON_MERGED;
         snprintf(t->merged, sizeof t->merged, "%" PRIu64, t->merged_into);
         snprintf(t->reason, sizeof t->reason,
                  "same category within %.0f m and %" PRId64 " min of open incident %" PRIu64
@@ -1363,7 +943,7 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     } else if (assigned) {
         t->state = "assigned";
         t->event_kind = "assigned";
-        t->reason_code = decision_reason(dec);
+        t->reason_code = fq_items_decision_reason(dec);
         format_decision(snap, dec, x);
         char by[64];
         if (dec->rule_source != 0)
@@ -1381,7 +961,7 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     } else {
         t->state = "unroutable";
         t->event_kind = "unroutable";
-        t->reason_code = REASON_NO_HANDLER;
+        t->reason_code = FQ_REASON_NO_HANDLER;
         snprintf(t->reason, sizeof t->reason,
                  "no handling unit from the entry tier up: the topology has a gap here");
     }
@@ -1396,14 +976,14 @@ static void add_feed_items(fq_ticket *t, const fq_node *reporter, const char *ti
                            const char *address, const char *external_ref)
 {
     const fq_route_request *req = &t->request;
-    item_buf b;
-    item_event ev = server_event(t->event_kind, t->reason_code, t->reason);
+    fq_item_buf b;
+    fq_item_event ev = fq_items_server_event(t->event_kind, t->reason_code, t->reason);
     ev.state = t->state;
     ev.assignment = "";
     ev.merged_into = t->merged_into;
     ev.reporter = reporter;
     ev.external_ref = external_ref;
-    item_for(t->snapshot, req, &t->decision, &ev, &b);
+    fq_items_for(&t->snapshot->world, req, &t->decision, &ev, &b);
     /* A merged report is nobody's to handle (the open one it joined is). */
     b.it.holder_unit = b.it.holder_unit_name = b.it.holder_worker = b.it.holder_worker_name = "";
     b.it.tier = FENGQIAO__V1__TIER__TIER_UNSPECIFIED;
@@ -1412,8 +992,8 @@ static void add_feed_items(fq_ticket *t, const fq_node *reporter, const char *ti
     b.it.title = (char *)title;
     b.it.address = (char *)address;
     snprintf(b.text, sizeof b.text, "%s: %s", t->event_kind, t->reason);
-    add_follow_items(&t->outbox, t->snapshot, req->place >= 0 ? req->place : req->fallback_place,
-                     &b.it, 1);
+    fq_items_follow(&t->outbox, &t->snapshot->world,
+                    req->place >= 0 ? req->place : req->fallback_place, &b.it, 1);
     if (fq_outbox_params(&t->outbox) != 0)
         fq_outbox_free(&t->outbox); /* out of memory: no items, the report still counts */
 }
@@ -1425,7 +1005,7 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     memset(t, 0, sizeof *t);
     if (snap == NULL || snap->routing == NULL) {
         snprintf(err, err_len, "the routing rules are not loaded; retry later");
-        return FQ_DISPATCH_EUNAVAILABLE;
+        return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
     const fq_org *org = org_of(snap);
@@ -1434,7 +1014,7 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     req->category = fq_taxonomy_find(r->taxonomy, report->category);
     if (req->category < 0) {
         snprintf(err, err_len, "category %s is not in the taxonomy", report->category);
-        return FQ_DISPATCH_EINVALID;
+        return FQ_EINVALID;
     }
     req->severity = report->severity;
     req->risk = report->risk;
@@ -1450,20 +1030,20 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
         int32_t grid = fq_geo_locate(r->geo, req->lon, req->lat);
         /* The same policy as a named place: a district platform's point
          * may lie anywhere in its district, a town platform's in its town. */
-        if (grid >= 0 && fq_policy_may_report_at(snap->directory, reporter, grid) != FQ_POLICY_OK) {
+        if (grid >= 0 && fq_policy_may_report_at(snap->directory, reporter, grid) != FQ_OK) {
             snprintf(err, err_len,
                      "location (%.6f, %.6f) lies in grid %s, outside the jurisdiction %s", req->lon,
                      req->lat, fq_org_id(org, grid), fq_org_id(org, reporter->jurisdiction));
-            return FQ_DISPATCH_EFORBIDDEN;
+            return FQ_EFORBIDDEN;
         }
         req->place = grid;
     }
     fq_route_status st = fq_route(r->router, req, &t->decision);
     t->incident_at_ms = fq_dedup_incident_time(report->occurred_at_ms, now_ms);
     if (st == FQ_ROUTE_ASSIGNED) {
-        uint64_t twin =
-            fq_dedup_find(d->dedup, req->category, req->has_location, req->lon, req->lat,
-                          territory_of(&t->decision), t->decision.town, t->incident_at_ms, now_ms);
+        uint64_t twin = fq_dedup_find(d->dedup, req->category, req->has_location, req->lon,
+                                      req->lat, fq_items_territory(&t->decision), t->decision.town,
+                                      t->incident_at_ms, now_ms);
         /* The open one as it is handled now, in this snapshot's terms:
          * committed (a case), or decided and on its way to the database. */
         fq_decision open;
@@ -1511,7 +1091,8 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
             t->provisional = FQ_DISPATCH_PROVISIONAL | ++d->next_provisional;
             HASH_ADD(hh, d->pending, provisional, sizeof t->provisional, t);
             fq_dedup_add(d->dedup, t->provisional, req->category, req->has_location, req->lon,
-                         req->lat, territory_of(&t->decision), t->decision.town, t->incident_at_ms);
+                         req->lat, fq_items_territory(&t->decision), t->decision.town,
+                         t->incident_at_ms);
         }
     }
     fq_snapshot_ref(snap);
@@ -1522,20 +1103,20 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     snprintf(t->nonce_text, sizeof t->nonce_text, "%" PRId64, t->nonce);
     fq_outbox_init(&t->outbox);
     if (t->waiting_for != NULL)
-        return FQ_DISPATCH_OK; /* texts and items once the open one's id is known */
+        return FQ_OK; /* texts and items once the open one's id is known */
     fill_texts(d, snap, t);
     if (t->merged_into == 0 && t->decision.status == FQ_ROUTE_ASSIGNED) {
-        item_event ev = server_event(t->event_kind, t->reason_code, t->reason);
+        fq_item_event ev = fq_items_server_event(t->event_kind, t->reason_code, t->reason);
         ev.decided = 1;
         ev.reporter = reporter;
         ev.external_ref = report->external_ref;
-        add_routing_items(&t->outbox, snap, req, &t->decision, NULL, t->reason, report, &ev);
+        fq_items_routing(&t->outbox, &snap->world, req, &t->decision, NULL, t->reason, report, &ev);
         if (fq_outbox_params(&t->outbox) != 0)
             fq_outbox_free(&t->outbox); /* out of memory: no items, the report still counts */
     } else {
         add_feed_items(t, reporter, report->title, report->address, report->external_ref);
     }
-    return FQ_DISPATCH_OK;
+    return FQ_OK;
 }
 
 void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
@@ -1667,9 +1248,9 @@ void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int 
             c->incident_at_ms = t->incident_at_ms;
             /* Indexed since its decision under its provisional id (in the
              * current snapshot's terms since any reload): now by its id. */
-            if (fq_dedup_rekey(d->dedup, t->provisional, incident_id) != FQ_DEDUP_OK)
+            if (fq_dedup_rekey(d->dedup, t->provisional, incident_id) != FQ_OK)
                 fq_dedup_add(d->dedup, incident_id, c->request.category, c->request.has_location,
-                             c->request.lon, c->request.lat, territory_of(&c->decision),
+                             c->request.lon, c->request.lat, fq_items_territory(&c->decision),
                              c->decision.town, c->incident_at_ms);
             open_id = incident_id;
         }
@@ -1723,238 +1304,59 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     fq_snapshot *snap = d->current;
     if (snap == NULL || snap->routing == NULL) {
         snprintf(err, err_len, "the routing state is not loaded; retry later");
-        return FQ_DISPATCH_EUNAVAILABLE;
+        return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
-    if (actor->box[0] != 'w' && actor->box[0] != 'h') {
-        snprintf(err, err_len,
-                 "node %s serves no worker or unit: only a bound terminal acts on "
-                 "assignments",
-                 actor->id);
-        return FQ_DISPATCH_EFORBIDDEN;
-    }
-    /* An incident that is not open and one that someone else holds get the
-     * same answer, before anything else is looked at (busy included): a
-     * terminal learns nothing of the incidents that are not its own. */
     fq_case *c = fq_caseload_find(d->cases, a->incident_id);
-    char hb[FQ_ROUTE_MAX_CO + 1][FQ_BOX_MAX];
-    int nh = c ? holder_boxes(r, &c->decision, hb, FQ_ROUTE_MAX_CO + 1) : 0;
-    int lead = nh > 0 && strcmp(hb[0], actor->box) == 0;
-    if (c == NULL || (!lead && !in_boxes(hb + 1, nh - 1, actor->box))) {
-        snprintf(err, err_len, "incident %" PRIu64 " is not an open assignment of yours",
-                 a->incident_id);
-        return FQ_DISPATCH_EFORBIDDEN;
-    }
-    if (c->busy) {
-        snprintf(err, err_len, "another action on incident %" PRIu64 " is being stored; retry",
-                 a->incident_id);
-        return FQ_DISPATCH_EBUSY;
-    }
-    fq_action action = (fq_action)a->kind;
-    /* Co-handling units add progress notes; the lead acts on the assignment. */
-    int co = !lead && action == FQ_ACTION_PROGRESS && in_boxes(hb + 1, nh - 1, actor->box);
-    if (a->kind == FENGQIAO__V1__ACTION_KIND__ACTION_REPLY) {
-        /* The reply to a supervision order: by a holder (checked above),
-         * while one is open; the assignment's state stays. */
-        fq_assignment_state now_state =
-            c->assignment ? (fq_assignment_state)c->assignment : FQ_ASSIGNMENT_ASSIGNED;
-        if (c->supervision_ms == 0) {
-            snprintf(err, err_len, "incident %" PRIu64 ": no supervision order waits for a reply",
-                     a->incident_id);
-            snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(now_state));
-            return FQ_DISPATCH_ESTATE;
-        }
-        if (a->note[0] == '\0') {
-            snprintf(err, err_len, "a reply to a supervision order needs a note");
-            return FQ_DISPATCH_EINVALID;
-        }
-        t->incident_id = a->incident_id;
-        t->action = 0; /* no transition: marked by supervision_ms < 0 */
-        t->next_state = now_state;
-        t->supervision_ms = -1;
-        snprintf(t->id, sizeof t->id, "%" PRIu64, a->incident_id);
-        snprintf(t->kind, sizeof t->kind, "supervision_replied");
-        snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(now_state));
-        snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(now_state));
-        snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(now_state));
-        snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, c->decision.worker));
-        snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, c->decision.lead));
-        snprintf(t->state, sizeof t->state, "assigned");
-        t->note = strdup(a->note);
-        if (t->note == NULL) {
-            snprintf(err, err_len, "out of memory");
-            return FQ_DISPATCH_EBUSY;
-        }
-        char said[512];
-        snprintf(said, sizeof said, "reply to the supervision order by %s: %s", actor->id, a->note);
-        fq_outbox_init(&t->outbox);
-        t->reason_code = REASON_HOLDER;
-        item_event ev = node_event("supervision_replied", actor, a->note, REASON_HOLDER, t->note);
-        ev.assignment = t->assignment;
-        add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, said,
-                         actor->box, 1, &ev);
-        if (fq_outbox_params(&t->outbox) != 0)
-            fq_outbox_free(&t->outbox);
-        fq_snapshot_ref(snap);
-        t->snapshot = snap;
-        c->busy = 1;
-        return FQ_DISPATCH_OK;
-    }
-    fq_assignment cur = {c->assignment ? (fq_assignment_state)c->assignment
-                                       : FQ_ASSIGNMENT_ASSIGNED,
-                         c->decision.conclude_due_ms, 0};
-    if (c->suspended_ms != 0 && (action == FQ_ACTION_RETURN || action == FQ_ACTION_EXTEND ||
-                                 action == FQ_ACTION_CONCLUDE)) {
-        /* Suspended: the holder keeps it and may write progress, but it is
-         * neither handed back nor closed nor given more time until the
-         * command center resumes it. */
-        snprintf(err, err_len,
-                 "incident %" PRIu64 " is suspended by the command center: it cannot be %s "
-                 "until it is resumed; progress notes are still welcome",
-                 a->incident_id,
-                 action == FQ_ACTION_RETURN   ? "returned"
-                 : action == FQ_ACTION_EXTEND ? "extended"
-                                              : "concluded");
-        snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur.state));
-        return FQ_DISPATCH_ESTATE;
-    }
-    /* "+2d" counts from the current conclude limit, not from now; for a
-     * working-time case in working days (the close of the 2nd working day
-     * after the limit's day) or working time. "to" is an instant: as said. */
-    int64_t extend_to_ms =
-        a->extend_by_ms > 0 ? extended_limit(snap, &c->decision, a->extend_by_ms) : a->extend_to_ms;
-    fq_action_input in = {
-        action, lead || co, 0, (fq_return_reason)a->reason, a->note[0] != '\0', extend_to_ms};
-    fq_assignment next;
-    const char *why;
-    int rc = fq_lifecycle_apply(&cur, &in, now_ms, &next, &why);
-    if (rc != FQ_LIFECYCLE_OK && action == FQ_ACTION_EXTEND && rc == FQ_LIFECYCLE_EINPUT &&
-        a->note[0] != '\0') {
-        /* The limit was refused: say what it is now, and what was asked. */
-        char current[32], asked[32];
-        format_time(current, sizeof current, c->decision.conclude_due_ms);
-        format_time(asked, sizeof asked, extend_to_ms);
-        snprintf(err, err_len,
-                 "incident %" PRIu64 ": %s (the current conclude limit is %s; asked %s)",
-                 a->incident_id, why, current, asked);
-        return FQ_DISPATCH_EINVALID;
-    }
-    if (rc == FQ_LIFECYCLE_ESTATE) {
-        /* The holder asked for something the state does not allow: say the
-         * state, and whether what was asked is in effect already (an action
-         * resent under a new message id after it was done). */
-        snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur.state));
-        t->already_done =
-            (action == FQ_ACTION_ACKNOWLEDGE && cur.state != FQ_ASSIGNMENT_ASSIGNED) ||
-            (action == FQ_ACTION_EXTEND && cur.state == FQ_ASSIGNMENT_EXTENSION_REQUESTED);
-    }
-    if (rc != FQ_LIFECYCLE_OK) {
-        snprintf(err, err_len, "incident %" PRIu64 ": %s", a->incident_id, why);
-        return rc == FQ_LIFECYCLE_ENOT_HOLDER ? FQ_DISPATCH_EFORBIDDEN
-               : rc == FQ_LIFECYCLE_ESTATE    ? FQ_DISPATCH_ESTATE
-                                              : FQ_DISPATCH_EINVALID;
-    }
+    fq_action_plan p;
+    int rc = fq_plan_action(&snap->world, c, actor, a, now_ms, &p, err, err_len);
+    if (p.answer != NULL)
+        snprintf(t->answer, sizeof t->answer, "%s", p.answer);
+    t->already_done = p.already_done;
+    if (rc != FQ_OK)
+        return rc;
+    /* The plan as the statement's texts (FQ_SQL_ACTION), the new decision's
+     * capacity taken now: a later report must see it. */
     t->incident_id = a->incident_id;
-    t->action = action;
-    t->next_state = next.state;
+    t->action = p.action;
+    t->next_state = p.next_state;
+    t->supervision_ms = p.supervision_reply ? -1 : 0; /* a reply: cleared */
     snprintf(t->id, sizeof t->id, "%" PRIu64, a->incident_id);
-    snprintf(t->kind, sizeof t->kind, "%s", fq_action_event_kind(action));
-    snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(cur.state));
-    snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, c->decision.worker));
-    snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, c->decision.lead));
-    snprintf(t->state, sizeof t->state, "assigned");
-    t->note = strdup(a->note[0] ? a->note : fq_action_event_kind(action));
-    if (t->note == NULL) {
+    snprintf(t->kind, sizeof t->kind, "%s", p.kind);
+    snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(p.from));
+    snprintf(t->worker, sizeof t->worker, "%s", fq_items_worker_id(r->roster, c->decision.worker));
+    snprintf(t->lead, sizeof t->lead, "%s", fq_items_handler_id(r->roster, c->decision.lead));
+    snprintf(t->state, sizeof t->state, "%s", p.concludes ? "concluded" : "assigned");
+    t->reason_code = p.reason_code;
+    t->note = strdup(p.note);
+    t->result = p.concludes ? strdup(a->note) : NULL;
+    if (t->note == NULL || (p.concludes && t->result == NULL)) {
+        fq_action_plan_free(&p);
+        act_release(t);
         snprintf(err, err_len, "out of memory");
-        return FQ_DISPATCH_EBUSY;
+        return FQ_EBUSY;
     }
-    char text[512];
-    fq_outbox_init(&t->outbox);
-    const fq_org *org = org_of(snap);
-    t->reason_code = action != FQ_ACTION_RETURN ? REASON_HOLDER
-                     : a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION
-                         ? REASON_RETURNED_WRONG
-                         : REASON_RETURNED_BEYOND;
-    item_event ev =
-        node_event(fq_action_event_kind(action), actor, a->note, t->reason_code, t->note);
-    ev.assignment = fq_assignment_state_name(next.state);
-    if (action == FQ_ACTION_CONCLUDE) {
-        ev.state = "concluded";
-        ev.assignment = "";
+    t->concludes = p.concludes;
+    if (p.action == FQ_ACTION_EXTEND) {
+        snprintf(t->extension, sizeof t->extension, "%" PRId64, p.extend_to_ms);
+        t->extend_to_ms = p.extend_to_ms;
     }
-    if (action == FQ_ACTION_RETURN) {
-        fq_route_request req = c->request;
-        req.now_ms = now_ms;
-        fq_route_status st;
-        int32_t place = a->right_place[0] ? fq_org_find(org, a->right_place) : -1;
-        if (a->right_place[0] && place < 0) {
-            act_release(t);
-            snprintf(err, err_len, "right_place %s is not a known unit", a->right_place);
-            return FQ_DISPATCH_EINVALID;
-        }
-        if (a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION && place >= 0)
-            st = fq_route_reroute(r->router, &req, &c->decision, place, &t->decision);
-        else /* beyond capacity, or the right place unknown: one tier up decides */
-            st = fq_route_escalate(r->router, &req, &c->decision, &t->decision);
-        if (st == FQ_ROUTE_ASSIGNED) {
-            t->rerouted = 1;
-            fq_route_apply(r->router, &t->decision);
-            t->applied = 1;
-            t->next_state = FQ_ASSIGNMENT_ASSIGNED;
-            t->recount = 1; /* a re-decision, like an escalation */
-            format_decision(snap, &t->decision, &t->texts);
-            ev.decided = 1;
-            ev.assignment = "assigned";
-            snprintf(
-                text, sizeof text, "returned by %s (%s): %s; now the %s tier (%s%s%s)", actor->id,
-                a->reason == FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION
-                    ? "wrong jurisdiction"
-                    : "beyond capacity",
-                a->note, fq_tier_name((fq_tier)t->decision.tier), handler_id(r, t->decision.lead),
-                t->decision.worker >= 0 ? " " : "", worker_id(r, t->decision.worker));
-            add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text, NULL,
-                              &ev);
-        } else {
-            /* Nobody else can take it: it waits, returned, for the command
-             * center (its deadlines still run). */
-            ev.assignment = "returned";
-            snprintf(text, sizeof text,
-                     "returned by %s: %s; nobody else can take it: the "
-                     "command center decides",
-                     actor->id, a->note);
-            add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
-                             actor->box, 1, &ev);
-        }
-    } else {
-        if (action == FQ_ACTION_CONCLUDE) {
-            t->concludes = 1;
-            snprintf(t->state, sizeof t->state, "concluded");
-            t->result = strdup(a->note);
-        }
-        if (action == FQ_ACTION_EXTEND) {
-            snprintf(t->extension, sizeof t->extension, "%" PRId64, extend_to_ms);
-            t->extend_to_ms = extend_to_ms;
-        }
-        snprintf(text, sizeof text, "%s by %s%s%s", fq_action_event_kind(action), actor->id,
-                 a->note[0] ? ": " : "", a->note);
-        /* A conclusion closes it for every holder, the actor's own box
-         * included: the worker's other terminals follow it too. */
-        if (action == FQ_ACTION_CONCLUDE)
-            add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED, text, NULL,
-                             1, &ev);
-        else
-            add_notice_items(&t->outbox, snap, c, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, text,
-                             actor->box, 1, &ev);
+    if (p.rerouted) {
+        t->rerouted = 1;
+        t->decision = p.decision;
+        fq_route_apply(r->router, &t->decision);
+        t->applied = 1;
+        t->recount = 1; /* a re-decision, like an escalation */
+        format_decision(snap, &t->decision, &t->texts);
     }
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
-    snprintf(t->answer, sizeof t->answer, "%s",
-             t->concludes ? "concluded" : fq_assignment_state_name(t->next_state));
+    t->outbox = p.outbox;
     if (fq_outbox_params(&t->outbox) != 0)
         fq_outbox_free(&t->outbox);
     fq_snapshot_ref(snap);
     t->snapshot = snap;
     c->busy = 1;
-    return FQ_DISPATCH_OK;
+    return FQ_OK;
 }
 
 void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
@@ -2041,7 +1443,7 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
             new_limits(d, c, ALL_LIMITS);
             schedule_deadlines(d, c);
             fq_dedup_add(d->dedup, c->incident_id, c->request.category, c->request.has_location,
-                         c->request.lon, c->request.lat, territory_of(&c->decision),
+                         c->request.lon, c->request.lat, fq_items_territory(&c->decision),
                          c->decision.town, c->incident_at_ms);
             d->stats.actions++;
             deliver(d, &t->outbox, outbox_seqs, t->incident_id);
@@ -2186,7 +1588,7 @@ static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int
             const fq_worker *w = fq_roster_worker_const(r->roster, c->decision.worker);
             int unacknowledged = c->assignment == 0 || c->assignment == FQ_ASSIGNMENT_ASSIGNED;
             if (!w->on_duty)
-                escalate(d, c, "the handler went off duty", 0, REASON_OFF_DUTY);
+                escalate(d, c, "the handler went off duty", 0, FQ_REASON_OFF_DUTY);
             else if (w->absent && unacknowledged)
                 move_on(d, c, "the worker's terminal went silent before acknowledging");
         }
@@ -2211,7 +1613,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     fq_snapshot *snap = d->current;
     if (snap == NULL || snap->routing == NULL) {
         snprintf(err, err_len, "the routing state is not loaded; retry later");
-        return FQ_DISPATCH_EUNAVAILABLE;
+        return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
     const fq_org *org = org_of(snap);
@@ -2219,17 +1621,17 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     if (c == NULL) {
         snprintf(err, err_len, "incident %" PRIu64 " is not open (concluded, merged or unknown)",
                  cmd->incident_id);
-        return FQ_DISPATCH_ENOT_OPEN;
+        return FQ_ENOTFOUND;
     }
-    if (!unit_allowed(org, territory_of(&c->decision), actor)) {
+    if (!unit_allowed(org, fq_items_territory(&c->decision), actor)) {
         snprintf(err, err_len, "incident %" PRIu64 " lies outside the jurisdiction of %s (%s)",
                  cmd->incident_id, actor->id, fq_org_id(org, actor->jurisdiction));
-        return FQ_DISPATCH_EFORBIDDEN;
+        return FQ_EFORBIDDEN;
     }
     if (c->busy) {
         snprintf(err, err_len, "another action on incident %" PRIu64 " is being stored; retry",
                  cmd->incident_id);
-        return FQ_DISPATCH_EBUSY;
+        return FQ_EBUSY;
     }
     fq_assignment_state cur =
         c->assignment ? (fq_assignment_state)c->assignment : FQ_ASSIGNMENT_ASSIGNED;
@@ -2240,7 +1642,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         /* Asked for what is so already (a second operator, a resend under a
          * new message id): WRONG_STATE, and the answer says it is done. */
         if (suspend == (c->suspended_ms != 0)) {
-            format_time(when, sizeof when, c->suspended_ms);
+            fq_items_format_time(when, sizeof when, c->suspended_ms);
             if (suspend)
                 snprintf(err, err_len, "incident %" PRIu64 " is suspended already (since %s)",
                          cmd->incident_id, when);
@@ -2248,7 +1650,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
                 snprintf(err, err_len, "incident %" PRIu64 " is not suspended", cmd->incident_id);
             snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur));
             t->already_done = 1;
-            return FQ_DISPATCH_ESTATE;
+            return FQ_ESTATE;
         }
     } else if (c->suspended_ms != 0 && cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE &&
                cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE &&
@@ -2257,15 +1659,15 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         snprintf(err, err_len, "incident %" PRIu64 " is suspended: resume it first",
                  cmd->incident_id);
         snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur));
-        return FQ_DISPATCH_ESTATE;
+        return FQ_ESTATE;
     }
     t->incident_id = cmd->incident_id;
     t->command = cmd->kind;
     t->next_state = cur;
     snprintf(t->id, sizeof t->id, "%" PRIu64, cmd->incident_id);
     snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(cur));
-    snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, c->decision.worker));
-    snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, c->decision.lead));
+    snprintf(t->worker, sizeof t->worker, "%s", fq_items_worker_id(r->roster, c->decision.worker));
+    snprintf(t->lead, sizeof t->lead, "%s", fq_items_handler_id(r->roster, c->decision.lead));
     snprintf(t->state, sizeof t->state, "assigned");
     char text[512];
     fq_outbox_init(&t->outbox);
@@ -2279,29 +1681,29 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
             req.override_worker = fq_roster_find_worker(r->roster, cmd->target_worker);
             if (req.override_worker < 0) {
                 snprintf(err, err_len, "no grid worker %s", cmd->target_worker);
-                return FQ_DISPATCH_EINVALID;
+                return FQ_EINVALID;
             }
             unit = fq_roster_worker_const(r->roster, req.override_worker)->grid;
         } else {
             req.override_handler = fq_roster_find_handler(r->roster, cmd->target_unit);
             if (req.override_handler < 0) {
                 snprintf(err, err_len, "no handling unit %s", cmd->target_unit);
-                return FQ_DISPATCH_EINVALID;
+                return FQ_EINVALID;
             }
             unit = fq_roster_handler_territory(r->roster, req.override_handler);
         }
         if (!unit_allowed(org, unit, actor)) {
             snprintf(err, err_len, "%s lies outside the jurisdiction of %s",
                      cmd->target_worker[0] ? cmd->target_worker : cmd->target_unit, actor->id);
-            return FQ_DISPATCH_EFORBIDDEN;
+            return FQ_EFORBIDDEN;
         }
         if (fq_route(r->router, &req, &t->decision) != FQ_ROUTE_ASSIGNED) {
             snprintf(err, err_len, "the routing core cannot assign it there");
-            return FQ_DISPATCH_EINVALID;
+            return FQ_EINVALID;
         }
         if (cmd->n_co_units > FQ_ROUTE_MAX_CO) {
             snprintf(err, err_len, "at most %d co-handling units", FQ_ROUTE_MAX_CO);
-            return FQ_DISPATCH_EINVALID;
+            return FQ_EINVALID;
         }
         t->decision.n_co = 0;
         for (size_t i = 0; i < cmd->n_co_units; i++) {
@@ -2309,19 +1711,21 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
             if (h < 0 || h == t->decision.lead) {
                 snprintf(err, err_len, "%s is no handling unit to co-handle with",
                          cmd->co_units[i]);
-                return FQ_DISPATCH_EINVALID;
+                return FQ_EINVALID;
             }
             if (!unit_allowed(org, fq_roster_handler_territory(r->roster, h), actor)) {
                 snprintf(err, err_len, "%s lies outside the jurisdiction of %s", cmd->co_units[i],
                          actor->id);
-                return FQ_DISPATCH_EFORBIDDEN;
+                return FQ_EFORBIDDEN;
             }
             t->decision.co[t->decision.n_co++] = h;
         }
         kind = "reassigned";
         snprintf(text, sizeof text, "assigned by %s to the %s tier (%s%s%s)%s: %s", actor->id,
-                 fq_tier_name((fq_tier)t->decision.tier), handler_id(r, t->decision.lead),
-                 t->decision.worker >= 0 ? " " : "", worker_id(r, t->decision.worker),
+                 fq_tier_name((fq_tier)t->decision.tier),
+                 fq_items_handler_id(r->roster, t->decision.lead),
+                 t->decision.worker >= 0 ? " " : "",
+                 fq_items_worker_id(r->roster, t->decision.worker),
                  t->decision.n_co ? ", a joint operation" : "", cmd->reason);
         break;
     }
@@ -2331,12 +1735,14 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         if (fq_route_escalate(r->router, &req, &c->decision, &t->decision) != FQ_ROUTE_ASSIGNED) {
             snprintf(err, err_len, "incident %" PRIu64 " is at the %s tier: nobody above",
                      cmd->incident_id, fq_tier_name((fq_tier)c->decision.tier));
-            return FQ_DISPATCH_ESTATE;
+            return FQ_ESTATE;
         }
         kind = "escalated";
         snprintf(text, sizeof text, "escalated by %s to the %s tier (%s%s%s): %s", actor->id,
-                 fq_tier_name((fq_tier)t->decision.tier), handler_id(r, t->decision.lead),
-                 t->decision.worker >= 0 ? " " : "", worker_id(r, t->decision.worker), cmd->reason);
+                 fq_tier_name((fq_tier)t->decision.tier),
+                 fq_items_handler_id(r->roster, t->decision.lead),
+                 t->decision.worker >= 0 ? " " : "",
+                 fq_items_worker_id(r->roster, t->decision.worker), cmd->reason);
         break;
     }
     case FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE:
@@ -2353,19 +1759,19 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         if (cur != FQ_ASSIGNMENT_EXTENSION_REQUESTED || c->extension_ms <= 0) {
             snprintf(err, err_len, "incident %" PRIu64 " has no extension asked for (%s)",
                      cmd->incident_id, fq_assignment_state_name(cur));
-            return FQ_DISPATCH_ESTATE;
+            return FQ_ESTATE;
         }
         t->next_state = FQ_ASSIGNMENT_ACKNOWLEDGED;
         kind = approve ? "extension_approved" : "extension_denied";
-        format_time(when, sizeof when, c->extension_ms);
+        fq_items_format_time(when, sizeof when, c->extension_ms);
         if (approve) {
             /* Same holder, the conclude limit moved; its warning keeps its
              * distance before the limit. */
             t->decision = c->decision;
             t->decision.conclude_due_ms = c->extension_ms;
             t->decision.conclude_warn_ms =
-                moved_warning(snap, &c->decision, c->decision.conclude_warn_ms,
-                              c->decision.conclude_due_ms, c->extension_ms);
+                fq_plan_moved_warning(&snap->world, &c->decision, c->decision.conclude_warn_ms,
+                                      c->decision.conclude_due_ms, c->extension_ms);
             t->rerouted = 1; /* the routing columns carry the new limit */
         }
         snprintf(text, sizeof text, "extension to %s %s by %s: %s", when,
@@ -2378,12 +1784,12 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
             snprintf(err, err_len,
                      "incident %" PRIu64 " is not another open incident to merge into",
                      cmd->merge_into);
-            return FQ_DISPATCH_ESTATE;
+            return FQ_ESTATE;
         }
-        if (!unit_allowed(org, territory_of(&into->decision), actor)) {
+        if (!unit_allowed(org, fq_items_territory(&into->decision), actor)) {
             snprintf(err, err_len, "incident %" PRIu64 " lies outside the jurisdiction of %s",
                      cmd->merge_into, actor->id);
-            return FQ_DISPATCH_EFORBIDDEN;
+            return FQ_EFORBIDDEN;
         }
         kind = "merged";
         t->merge_into = cmd->merge_into;
@@ -2398,7 +1804,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         t->supervision_ms = cmd->deadline_ms;
         snprintf(t->supervision, sizeof t->supervision, "%" PRId64, cmd->deadline_ms);
         kind = "supervision_ordered";
-        format_time(when, sizeof when, cmd->deadline_ms);
+        fq_items_format_time(when, sizeof when, cmd->deadline_ms);
         snprintf(text, sizeof text, "supervision order (督办) from %s, reply by %s: %s", actor->id,
                  when, cmd->reason);
         break;
@@ -2413,13 +1819,13 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         /* Every limit still ahead when it was suspended keeps what was left
          * of it, in the time its rule counts (docs/calendar.md). */
         const fq_calendar *cal =
-            c->decision.working_time ? case_calendar(snap, &c->decision) : NULL;
+            c->decision.working_time ? fq_plan_calendar(&snap->world, &c->decision) : NULL;
         fq_case_resumed_limits(c, cal, now_ms, &t->decision, &t->supervision_ms);
         if (t->supervision_ms > 0)
             snprintf(t->supervision, sizeof t->supervision, "%" PRId64, t->supervision_ms);
         t->rerouted = 1; /* the routing columns carry the moved limits */
         kind = "resumed";
-        format_time(when, sizeof when, c->suspended_ms);
+        fq_items_format_time(when, sizeof when, c->suspended_ms);
         snprintf(text, sizeof text, "resumed by %s (suspended since %s): %s", actor->id, when,
                  cmd->reason);
         break;
@@ -2434,7 +1840,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
                               sizeof why) != 0) {
             snprintf(err, err_len, "incident %" PRIu64 ": %s", cmd->incident_id, why);
             snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur));
-            return FQ_DISPATCH_ESTATE;
+            return FQ_ESTATE;
         }
         kind = fq_mediation_event_kind(cmd->kind);
         const Fengqiao__V1__Mediation *m = cmd->mediation;
@@ -2463,7 +1869,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         } else if (cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_OPEN) {
             snprintf(text, sizeof text, "mediation opened by %s: %s", actor->id, cmd->reason);
         } else {
-            format_time(when, sizeof when, m->session_at_ms);
+            fq_items_format_time(when, sizeof when, m->session_at_ms);
             snprintf(text, sizeof text, "mediation session of %s recorded by %s: %s", when,
                      actor->id, cmd->reason);
         }
@@ -2471,13 +1877,13 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         if (t->mediation_record == NULL || (t->concludes && t->result == NULL)) {
             act_release(t);
             snprintf(err, err_len, "out of memory");
-            return FQ_DISPATCH_EBUSY;
+            return FQ_EBUSY;
         }
         break;
     }
     default:
         snprintf(err, err_len, "command kind %d is not known", (int)cmd->kind);
-        return FQ_DISPATCH_EINVALID;
+        return FQ_EINVALID;
     }
     snprintf(t->kind, sizeof t->kind, "%s", kind);
     t->note =
@@ -2485,14 +1891,14 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     if (t->note == NULL) {
         act_release(t);
         snprintf(err, err_len, "out of memory");
-        return FQ_DISPATCH_EBUSY;
+        return FQ_EBUSY;
     }
     int moves = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN ||
                 cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE;
     /* The note is the operator's reason as typed (a supervision order's
      * text included), not `text`, which names node ids. */
-    t->reason_code = REASON_OPERATOR;
-    item_event ev = node_event(kind, actor, cmd->reason, REASON_OPERATOR, t->note);
+    t->reason_code = FQ_REASON_OPERATOR;
+    fq_item_event ev = fq_items_node_event(kind, actor, cmd->reason, FQ_REASON_OPERATOR, t->note);
     ev.state = t->state; /* concluded, merged, else assigned */
     /* A new holder starts from assigned; a closed incident has none. */
     ev.assignment = t->concludes || t->merge_into ? ""
@@ -2506,26 +1912,26 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         t->applied = 1;
         t->next_state = FQ_ASSIGNMENT_ASSIGNED;
         t->recount = 1;
-        add_routing_items(&t->outbox, snap, &c->request, &t->decision, &c->decision, text, NULL,
-                          &ev);
+        fq_items_routing(&t->outbox, &snap->world, &c->request, &t->decision, &c->decision, text,
+                         NULL, &ev);
     } else if (suspend || resume) {
-        add_suspension_items(&t->outbox, snap, c, resume ? &t->decision : &c->decision,
-                             resume ? t->supervision_ms : c->supervision_ms, t->suspend_ms, &ev,
-                             text);
+        fq_items_suspension(&t->outbox, &snap->world, c, resume ? &t->decision : &c->decision,
+                            resume ? t->supervision_ms : c->supervision_ms, t->suspend_ms, &ev,
+                            text);
     } else {
         /* A new order's deadline goes with its items (the case takes it on
          * at the commit). */
-        add_notice_items_due(
-            &t->outbox, snap, c,
-            cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
-                ? FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION
-            : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE || t->concludes
-                ? FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED
-                : FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE,
-            text, NULL, 1,
-            cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE ? cmd->deadline_ms
-                                                                       : c->supervision_ms,
-            &ev);
+        fq_items_notice_due(&t->outbox, &snap->world, c,
+                            cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
+                                ? FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION
+                            : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE || t->concludes
+                                ? FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED
+                                : FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE,
+                            text, NULL, 1,
+                            cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
+                                ? cmd->deadline_ms
+                                : c->supervision_ms,
+                            &ev);
     }
     if (t->rerouted) {
         format_decision(snap, &t->decision, &t->texts);
@@ -2541,7 +1947,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     fq_snapshot_ref(snap);
     t->snapshot = snap;
     c->busy = 1;
-    return FQ_DISPATCH_OK;
+    return FQ_OK;
 }
 
 int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_unit,
@@ -2552,26 +1958,26 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     fq_snapshot *snap = d->current;
     if (snap == NULL || snap->routing == NULL) {
         snprintf(err, err_len, "the routing state is not loaded; retry later");
-        return FQ_DISPATCH_EUNAVAILABLE;
+        return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
     const fq_org *org = org_of(snap);
     uint64_t id = parse_u64(PQgetvalue(row, 0, 0));
     if (fq_caseload_find(d->cases, id) != NULL) {
         snprintf(err, err_len, "incident %" PRIu64 " is open", id);
-        return FQ_DISPATCH_ESTATE;
+        return FQ_ESTATE;
     }
     fq_case *c = calloc(1, sizeof *c);
     if (c == NULL) {
         snprintf(err, err_len, "out of memory");
-        return FQ_DISPATCH_EBUSY;
+        return FQ_EBUSY;
     }
     const char *last_reporter = NULL;
     int32_t last_fallback = -1;
     if (parse_case_row(snap, row, 0, c, &last_reporter, &last_fallback) != 0) {
         free(c);
         snprintf(err, err_len, "incident %" PRIu64 " cannot be routed under the current rules", id);
-        return FQ_DISPATCH_EINVALID;
+        return FQ_EINVALID;
     }
     fq_route_request req = c->request;
     req.now_ms = now_ms;
@@ -2588,26 +1994,26 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
                    : -1;
     } else if (c->decision.worker >= 0) {
         req.override_worker = c->decision.worker; /* redo: back to who concluded it */
-        unit = territory_of(&c->decision);
+        unit = fq_items_territory(&c->decision);
     } else if (c->decision.lead >= 0) {
         req.override_handler = c->decision.lead;
-        unit = territory_of(&c->decision);
+        unit = fq_items_territory(&c->decision);
     }
     if ((target_worker[0] || target_unit[0]) && unit < 0) {
         free(c);
         snprintf(err, err_len, "no such %s %s", target_worker[0] ? "grid worker" : "unit",
                  target_worker[0] ? target_worker : target_unit);
-        return FQ_DISPATCH_EINVALID;
+        return FQ_EINVALID;
     }
     if (unit >= 0 && !unit_allowed(org, unit, actor)) {
         free(c);
         snprintf(err, err_len, "the target lies outside the jurisdiction of %s", actor->id);
-        return FQ_DISPATCH_EFORBIDDEN;
+        return FQ_EFORBIDDEN;
     }
     if (fq_route(r->router, &req, &t->decision) != FQ_ROUTE_ASSIGNED) {
         free(c);
         snprintf(err, err_len, "the routing core finds nobody to redo it");
-        return FQ_DISPATCH_EINVALID;
+        return FQ_EINVALID;
     }
     const char *assignment = PQgetvalue(row, 0, 22);
     t->incident_id = id;
@@ -2618,8 +2024,8 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     snprintf(t->kind, sizeof t->kind, "reopened");
     snprintf(t->expected, sizeof t->expected, "%s", assignment[0] ? assignment : "assigned");
     snprintf(t->expected_state, sizeof t->expected_state, "concluded");
-    snprintf(t->worker, sizeof t->worker, "%s", worker_id(r, c->decision.worker));
-    snprintf(t->lead, sizeof t->lead, "%s", handler_id(r, c->decision.lead));
+    snprintf(t->worker, sizeof t->worker, "%s", fq_items_worker_id(r->roster, c->decision.worker));
+    snprintf(t->lead, sizeof t->lead, "%s", fq_items_handler_id(r->roster, c->decision.lead));
     snprintf(t->state, sizeof t->state, "assigned");
     t->recount = 1;
     snprintf(t->assignment, sizeof t->assignment, "assigned");
@@ -2628,17 +2034,17 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     char text[512];
     snprintf(text, sizeof text, "reopened for redo by %s: %s", actor->id, reason);
     fq_outbox_init(&t->outbox);
-    t->reason_code = REASON_OPERATOR;
-    item_event ev = node_event("reopened", actor, reason, REASON_OPERATOR, reason);
+    t->reason_code = FQ_REASON_OPERATOR;
+    fq_item_event ev = fq_items_node_event("reopened", actor, reason, FQ_REASON_OPERATOR, reason);
     ev.decided = 1;
-    add_routing_items(&t->outbox, snap, &c->request, &t->decision, NULL, text, NULL, &ev);
+    fq_items_routing(&t->outbox, &snap->world, &c->request, &t->decision, NULL, text, NULL, &ev);
     if (t->note == NULL || fq_outbox_params(&t->outbox) != 0) {
         free(c);
         fq_outbox_free(&t->outbox);
         free(t->note);
         t->note = NULL;
         snprintf(err, err_len, "out of memory");
-        return FQ_DISPATCH_EBUSY;
+        return FQ_EBUSY;
     }
     format_decision(snap, &t->decision, &t->texts);
     fq_route_apply(r->router, &t->decision);
@@ -2646,7 +2052,7 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     t->reopened = c;
     fq_snapshot_ref(snap);
     t->snapshot = snap;
-    return FQ_DISPATCH_OK;
+    return FQ_OK;
 }
 
 int fq_dispatch_photo_to_conclude(const fq_dispatch *d, uint64_t incident_id)

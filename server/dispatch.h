@@ -10,11 +10,13 @@
 #ifndef FQ_DISPATCH_H
 #define FQ_DISPATCH_H
 
+#include "caseitems.h"
 #include "caseload.h"
 #include "dedup.h"
 #include "deadlines.h"
 #include "directory.h"
 #include "fengqiao.pb-c.h"
+#include "fqerr.h"
 #include "lifecycle.h"
 #include "outbox.h"
 #include "routing_state.h"
@@ -29,6 +31,7 @@
 typedef struct fq_snapshot {
     fq_directory *directory;
     fq_routing *routing; /* NULL when the routing state could not be built */
+    fq_world world;      /* the routing state as items and plans read it (with routing) */
     int refs;
 } fq_snapshot;
 
@@ -117,16 +120,13 @@ fq_snapshot *fq_dispatch_current(fq_dispatch *d);
  * imported or the node is unknown (fq_routing_time_zone). Returns buf. */
 const char *fq_dispatch_time_zone(fq_dispatch *d, const char *node_id, char *buf, size_t len);
 
-enum {
-    FQ_DISPATCH_OK = 0,
-    FQ_DISPATCH_EINVALID = -1,     /* e.g. unknown category */
-    FQ_DISPATCH_EFORBIDDEN = -2,   /* its coordinates lie outside the reporter's jurisdiction */
-    FQ_DISPATCH_EUNAVAILABLE = -3, /* no routing state loaded */
-};
+/* Errors (fqerr.h): FQ_EINVALID (e.g. unknown category), FQ_EFORBIDDEN (its
+ * coordinates lie outside the reporter's jurisdiction), FQ_EUNAVAILABLE (no
+ * routing state loaded). */
 
 /* Decides for a validated, authorised report. `place` is the report's
  * place unit in the snapshot's org tree, or -1 (coordinates only). On
- * FQ_DISPATCH_OK the ticket holds the decision (and a snapshot reference);
+ * FQ_OK the ticket holds the decision (and a snapshot reference);
  * it goes to the store through fq_dispatch_submit and must end in
  * fq_dispatch_stored or fq_dispatch_dropped. The ticket must stay where it
  * is until then: the dispatcher indexes it while it is in flight. The
@@ -198,19 +198,17 @@ typedef struct fq_action_ticket {
     fq_outbox_set outbox;
 } fq_action_ticket;
 
-enum {
-    FQ_DISPATCH_ESTATE = -4,    /* not allowed in the assignment's state */
-    FQ_DISPATCH_ENOT_OPEN = -5, /* no open incident by that id */
-    FQ_DISPATCH_EBUSY = -6,     /* another action on it is being stored: retry */
-};
+/* Besides those: FQ_ESTATE (not allowed in the assignment's state),
+ * FQ_ENOTFOUND (no open incident by that id), FQ_EBUSY (another action on it
+ * is being stored: retry). */
 
 /* Checks a validated action of `actor` against the assignment and its
  * state machine, and decides what follows (a return is routed on). On
- * FQ_DISPATCH_OK the case is held until fq_dispatch_act_done; otherwise
+ * FQ_OK the case is held until fq_dispatch_act_done; otherwise
  * nothing changed and *err says why for people. An incident that is not
- * open and one the actor does not hold get the same FQ_DISPATCH_EFORBIDDEN
+ * open and one the actor does not hold get the same FQ_EFORBIDDEN
  * and the same *err (a terminal cannot probe which ids are open); on
- * FQ_DISPATCH_ESTATE t->answer and t->already_done say the current state. */
+ * FQ_ESTATE t->answer and t->already_done say the current state. */
 int fq_dispatch_act(fq_dispatch *d, const fq_node *actor,
                     const Fengqiao__V1__AssignmentAction *action, int64_t now_ms,
                     fq_action_ticket *t, char *err, size_t err_len);

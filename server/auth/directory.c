@@ -196,18 +196,18 @@ int fq_policy_may_report_at(const fq_directory *dir, const fq_node *node, int32_
 {
     int tier = reporting_tier(node->role);
     if (tier == 0)
-        return FQ_POLICY_EROLE;
+        return FQ_EFORBIDDEN;
     if (unit < 0 || (size_t)unit >= fq_org_count(dir->org))
-        return FQ_POLICY_EUNKNOWN_PLACE;
+        return FQ_ENOTFOUND;
     /* A district platform's jurisdiction is its district, a town platform's
      * its town, a grid node's its grid: within() covers all three, and a
      * mis-registered node (a town platform bound to a whole district) is
      * refused rather than widened. */
     if (tier > 0 && (int)fq_org_kind(dir->org, node->jurisdiction) != tier)
-        return FQ_POLICY_EOUTSIDE;
+        return FQ_EOUTSIDE;
     if (!fq_org_within(dir->org, unit, node->jurisdiction))
-        return FQ_POLICY_EOUTSIDE;
-    return FQ_POLICY_OK;
+        return FQ_EOUTSIDE;
+    return FQ_OK;
 }
 
 int fq_policy_may_report(const fq_directory *dir, const fq_node *node, const char *place_unit,
@@ -215,10 +215,10 @@ int fq_policy_may_report(const fq_directory *dir, const fq_node *node, const cha
 {
     *place = -1;
     if (reporting_tier(node->role) == 0)
-        return FQ_POLICY_EROLE;
+        return FQ_EFORBIDDEN;
     int32_t unit = fq_org_find(dir->org, place_unit);
     if (unit < 0)
-        return FQ_POLICY_EUNKNOWN_PLACE;
+        return FQ_ENOTFOUND;
     *place = unit;
     return fq_policy_may_report_at(dir, node, unit);
 }

@@ -5,6 +5,7 @@
 #ifndef FQ_DIRECTORY_H
 #define FQ_DIRECTORY_H
 
+#include "fqerr.h"
 #include "org.h"
 
 #include <stddef.h>
@@ -65,12 +66,8 @@ size_t fq_directory_node_count(const fq_directory *dir);
 /* The node, revoked or not; NULL when unknown. */
 const fq_node *fq_directory_find(const fq_directory *dir, const char *id);
 
-enum {
-    FQ_POLICY_OK = 0,
-    FQ_POLICY_EROLE = -1,          /* this role may not report */
-    FQ_POLICY_EUNKNOWN_PLACE = -2, /* no such unit */
-    FQ_POLICY_EOUTSIDE = -3,       /* the place is outside the node's jurisdiction */
-};
+/* fq_policy_may_report: FQ_OK, FQ_EFORBIDDEN (this role may not report),
+ * FQ_ENOTFOUND (no such unit), FQ_EOUTSIDE (outside the node's jurisdiction). */
 
 /* May a node of this role send reports at all? (town and district
  * platforms, grid nodes, terminals) */

@@ -393,13 +393,13 @@ int fq_dedup_reserve(fq_dedup *d, size_t n)
 {
     size_t free_slots = d->used - d->count; /* on the free list */
     if (n > NIL - d->count)
-        return FQ_DEDUP_ENOMEM;
+        return FQ_ENOMEM;
     size_t want = d->count + n;
     if (n > free_slots && d->used + (n - free_slots) > d->cap) {
         size_t ncap = d->used + (n - free_slots);
         entry *e = realloc(d->entries, ncap * sizeof *e);
         if (!e)
-            return FQ_DEDUP_ENOMEM;
+            return FQ_ENOMEM;
         d->entries = e;
         d->cap = ncap;
         advise_huge(e, ncap * sizeof *e);
@@ -410,7 +410,7 @@ int fq_dedup_reserve(fq_dedup *d, size_t n)
             ncap *= 2;
         uint32_t *t = malloc(ncap * sizeof *t);
         if (!t)
-            return FQ_DEDUP_ENOMEM;
+            return FQ_ENOMEM;
         advise_huge(t, ncap * sizeof *t);
         memset(t, 0xff, ncap * sizeof *t);
         for (size_t i = 0; i < d->ids_cap; i++) {
@@ -421,7 +421,7 @@ int fq_dedup_reserve(fq_dedup *d, size_t n)
         d->ids = t;
         d->ids_cap = ncap;
     }
-    return FQ_DEDUP_OK;
+    return FQ_OK;
 }
 
 /* Links slot s at the head of the list in bucket (a, b, c); room is reserved. */
@@ -505,20 +505,20 @@ int fq_dedup_add(fq_dedup *d, uint64_t id, int category, int has_location, doubl
                  int32_t place, int32_t town, int64_t at_ms)
 {
     if (id == 0 || category < 0 || (has_location && !valid_point(lon, lat)))
-        return FQ_DEDUP_EINVAL;
+        return FQ_EINVALID;
     if (id_find(d, id) != SIZE_MAX)
-        return FQ_DEDUP_EEXIST;
+        return FQ_EEXIST;
     /* Reserve everything first so that a failure leaves d as it was. */
     if (entries_reserve(d) || id_reserve(d) || (has_location && bt_reserve(&d->cells)) ||
         (place >= 0 && bt_reserve(&d->places)))
-        return FQ_DEDUP_ENOMEM;
+        return FQ_ENOMEM;
     uint32_t s = d->free_head != NIL ? d->free_head : (uint32_t)d->used;
     /* Expired once now_ms - reach > at_ms, i.e. due at at_ms + reach + 1
      * (never, when that overflows: fq_dedup_expire stops short of INT64_MAX). */
     int64_t due = add_sat(add_sat(at_ms, reach_ms(d)), 1);
     fq_deadline_id x = fq_deadlines_add(d->expiry, due, s, 0);
     if (x == 0)
-        return FQ_DEDUP_ENOMEM;
+        return FQ_ENOMEM;
 
     if (s == d->free_head)
         d->free_head = d->entries[s].cell_next;
@@ -548,7 +548,7 @@ int fq_dedup_add(fq_dedup *d, uint64_t id, int category, int has_location, doubl
         list_push(d, &d->places, 0, s, category, e->place, 0);
     id_put(d->ids, d->ids_cap, id, s);
     d->count++;
-    return FQ_DEDUP_OK;
+    return FQ_OK;
 }
 
 /* Takes slot s out of every table but the expiry heap. */
@@ -569,31 +569,31 @@ static void drop(fq_dedup *d, uint32_t s, size_t id_pos)
 int fq_dedup_rekey(fq_dedup *d, uint64_t from, uint64_t to)
 {
     if (to == 0)
-        return FQ_DEDUP_EINVAL;
+        return FQ_EINVALID;
     size_t pos = from == 0 ? SIZE_MAX : id_find(d, from);
     if (pos == SIZE_MAX)
-        return FQ_DEDUP_ENOENT;
+        return FQ_ENOTFOUND;
     if (from == to)
-        return FQ_DEDUP_OK;
+        return FQ_OK;
     if (id_find(d, to) != SIZE_MAX)
-        return FQ_DEDUP_EEXIST;
+        return FQ_EEXIST;
     /* The table has room: one key out, one in. */
     uint32_t s = d->ids[pos];
     id_delete_at(d, pos);
     d->entries[s].id = to;
     id_put(d->ids, d->ids_cap, to, s);
-    return FQ_DEDUP_OK;
+    return FQ_OK;
 }
 
 int fq_dedup_remove(fq_dedup *d, uint64_t id)
 {
     size_t pos = id == 0 ? SIZE_MAX : id_find(d, id);
     if (pos == SIZE_MAX)
-        return FQ_DEDUP_ENOENT;
+        return FQ_ENOTFOUND;
     uint32_t s = d->ids[pos];
     fq_deadlines_cancel(d->expiry, d->entries[s].expiry);
     drop(d, s, pos);
-    return FQ_DEDUP_OK;
+    return FQ_OK;
 }
 
 size_t fq_dedup_expire(fq_dedup *d, int64_t now_ms, size_t max)

@@ -63,6 +63,8 @@
 #ifndef FQ_DEDUP_H
 #define FQ_DEDUP_H
 
+#include "fqerr.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,13 +77,9 @@
  * weekend, an outage) while the index stays a week of open incidents. */
 #define FQ_DEDUP_DEFAULT_BACKDATE_MS (7LL * 24 * 3600 * 1000)
 
-typedef enum fq_dedup_status {
-    FQ_DEDUP_OK = 0,
-    FQ_DEDUP_EINVAL = -1, /* id 0, category < 0, bad or out-of-range coordinates */
-    FQ_DEDUP_EEXIST = -2, /* the id is already in the index */
-    FQ_DEDUP_ENOENT = -3, /* the id is not in the index (never added, removed, expired) */
-    FQ_DEDUP_ENOMEM = -4,
-} fq_dedup_status;
+/* Errors (fqerr.h): FQ_EINVALID (id 0, category < 0, bad or out-of-range
+ * coordinates), FQ_EEXIST (the id is already in the index), FQ_ENOTFOUND
+ * (the id is not in the index: never added, removed, expired), FQ_ENOMEM. */
 
 typedef struct fq_dedup_config {
     double distance_m;       /* FQ_DEDUP_MIN_DISTANCE_M .. FQ_DEDUP_MAX_DISTANCE_M */
@@ -102,21 +100,21 @@ int64_t fq_dedup_incident_time(int64_t occurred_ms, int64_t intake_ms);
 
 /* Adds an open incident. place and town are org unit indices or -1; at_ms
  * its incident time. With has_location 0, lon and lat are ignored. Returns
- * FQ_DEDUP_OK, or a negative status and d is unchanged. An entry that has
+ * FQ_OK, or a negative status and d is unchanged. An entry that has
  * neither coordinates nor place is kept (remove finds it) but can never be
  * matched. */
 int fq_dedup_add(fq_dedup *d, uint64_t id, int category, int has_location, double lon, double lat,
                  int32_t place, int32_t town, int64_t at_ms);
 
 /* The entry `from` is known as `to` from now on (a provisional id replaced
- * by the committed one), all else kept. FQ_DEDUP_OK, FQ_DEDUP_ENOENT (no
- * `from`: expired), FQ_DEDUP_EEXIST (`to` is taken) or FQ_DEDUP_EINVAL (`to`
+ * by the committed one), all else kept. FQ_OK, FQ_ENOTFOUND (no
+ * `from`: expired), FQ_EEXIST (`to` is taken) or FQ_EINVALID (`to`
  * is 0). */
 int fq_dedup_rekey(fq_dedup *d, uint64_t from, uint64_t to);
 
 /* Room for n more entries in the pool and the id table, so that a bulk load
  * of n adds does not grow them step by step (the cell and place tables and
- * the expiry heap still grow as needed). 0, or FQ_DEDUP_ENOMEM (d is
+ * the expiry heap still grow as needed). 0, or FQ_ENOMEM (d is
  * unchanged and still usable). */
 int fq_dedup_reserve(fq_dedup *d, size_t n);
 
@@ -128,8 +126,8 @@ int fq_dedup_reserve(fq_dedup *d, size_t n);
 uint64_t fq_dedup_find(fq_dedup *d, int category, int has_location, double lon, double lat,
                        int32_t place, int32_t town, int64_t at_ms, int64_t now_ms);
 
-/* The incident closed or was merged into another. FQ_DEDUP_OK or
- * FQ_DEDUP_ENOENT (which a caller may ignore: it was already expired). */
+/* The incident closed or was merged into another. FQ_OK or
+ * FQ_ENOTFOUND (which a caller may ignore: it was already expired). */
 int fq_dedup_remove(fq_dedup *d, uint64_t id);
 
 /* Drops up to max entries no query at now_ms can match any more (incident

@@ -16,6 +16,8 @@
 #ifndef FQ_LIFECYCLE_H
 #define FQ_LIFECYCLE_H
 
+#include "fqerr.h"
+
 #include <stdint.h>
 
 typedef enum fq_assignment_state {
@@ -58,12 +60,8 @@ typedef struct fq_assignment {
     int64_t extension_asked_ms; /* pending extension's requested limit */
 } fq_assignment;
 
-enum {
-    FQ_LIFECYCLE_OK = 0,
-    FQ_LIFECYCLE_ENOT_HOLDER = -1, /* someone else holds it */
-    FQ_LIFECYCLE_ESTATE = -2,      /* not allowed in this state */
-    FQ_LIFECYCLE_EINPUT = -3,      /* missing note or reason, bad extension */
-};
+/* Errors (fqerr.h): FQ_EFORBIDDEN (someone else holds it), FQ_ESTATE (not
+ * allowed in this state), FQ_EINVALID (missing note or reason, bad extension). */
 
 /* Applies the action: 0 and *next, or a negative code and a sentence in
  * *why that a worker can read. */

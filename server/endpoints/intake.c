@@ -426,9 +426,9 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     int32_t place = -1;
     if (report->place_unit[0] != '\0') {
         switch (fq_policy_may_report(dir, node, report->place_unit, &place)) {
-        case FQ_POLICY_OK:
+        case FQ_OK:
             break;
-        case FQ_POLICY_EUNKNOWN_PLACE:
+        case FQ_ENOTFOUND:
             snprintf(err, sizeof err, "place_unit %s is not a known unit", report->place_unit);
             refuse(in, token, key, frame, len, sender, mid, ST(INVALID), err);
             return;
@@ -446,9 +446,9 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     fq_evidence evidence;
     int ev = fq_evidence_check(report->attachments, report->n_attachments, opened.attachments,
                                opened.n_attachments, &evidence, err, sizeof err);
-    if (ev != FQ_EVIDENCE_OK) {
+    if (ev != FQ_OK) {
         fq_endpoint_refuse(&in->ctx, token, key, frame, len, sender, mid, ST(INVALID), err,
-                           fq_evidence_error_code(ev));
+                           fq_err_code(ev));
         return;
     }
 
@@ -488,12 +488,13 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
          * no decision: it shares the first's outcome.) */
         int decided = fq_dispatch_decide(in->ctx.dispatch, snap, node, report, place, now,
                                          &req->ticket, err, sizeof err);
-        if (decided != FQ_DISPATCH_OK) {
+        if (decided != FQ_OK) {
             release_request(in, req);
-            status_t st = decided == FQ_DISPATCH_EFORBIDDEN ? ST(FORBIDDEN)
-                          : decided == FQ_DISPATCH_EINVALID ? ST(INVALID)
-                                                            : ST(BUSY);
-            refuse(in, token, key, frame, len, sender, mid, st, err); /* BUSY: no audit row */
+            status_t st = fq_err_status(decided);
+            if (st == ST(BUSY))
+                reply_status(in, token, key, mid, st, err); /* BUSY: no audit row */
+            else
+                refuse(in, token, key, frame, len, sender, mid, st, err);
             return;
         }
         req->has_ticket = 1;

@@ -723,17 +723,13 @@ static void reopen_read_done(fq_store_op *op, int status, const char *message)
     }
     int rc = fq_dispatch_reopen(t->ctx.dispatch, node, a->aftercare[1], a->target_worker, a->reason,
                                 res, fq_now_ms(), &a->ticket, why, sizeof why);
-    if (rc == FQ_DISPATCH_EBUSY || rc == FQ_DISPATCH_EUNAVAILABLE) {
+    if (rc == FQ_EBUSY || rc == FQ_EUNAVAILABLE) {
         reply_status(t, a->token, a->key, a->mid, ST(BUSY), why);
         free_action(a);
         return;
     }
-    if (rc != FQ_DISPATCH_OK) {
-        refuse_unless_done(t, a,
-                           rc == FQ_DISPATCH_EFORBIDDEN ? ST(FORBIDDEN)
-                           : rc == FQ_DISPATCH_EINVALID ? ST(INVALID)
-                                                        : ST(WRONG_STATE),
-                           why);
+    if (rc != FQ_OK) {
+        refuse_unless_done(t, a, fq_err_status(rc), why);
         return;
     }
     a->has_ticket = 1;
@@ -782,7 +778,7 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
     int ev = agreement ? fq_evidence_check(command->mediation->photos, command->mediation->n_photos,
                                            opened->attachments, opened->n_attachments, &evidence,
                                            err, sizeof err)
-             : command ? FQ_EVIDENCE_OK
+             : command ? FQ_OK
                        : fq_evidence_check(action->attachments, action->n_attachments,
                                            opened->attachments, opened->n_attachments, &evidence,
                                            err, sizeof err);
@@ -791,9 +787,9 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
                ST(INVALID), "a console command carries no photos (but a mediation's agreement)");
         return;
     }
-    if (ev != FQ_EVIDENCE_OK) {
+    if (ev != FQ_OK) {
         fq_endpoint_refuse(&t->ctx, token, node->key, opened->envelope_bytes, opened->envelope_len,
-                           node->id, mid, ST(INVALID), err, fq_evidence_error_code(ev));
+                           node->id, mid, ST(INVALID), err, fq_err_code(ev));
         return;
     }
     action_req *a = calloc(1, sizeof *a);
@@ -894,21 +890,19 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
                                            err, sizeof err)
                      : fq_dispatch_act(t->ctx.dispatch, node, action, fq_now_ms(), &a->ticket, err,
                                        sizeof err);
-    if (rc == FQ_DISPATCH_EBUSY || rc == FQ_DISPATCH_EUNAVAILABLE) {
+    if (rc == FQ_EBUSY || rc == FQ_EUNAVAILABLE) {
         reply_status(t, token, node->key, mid, ST(BUSY), err);
         free_action(a);
         return;
     }
-    if (rc != FQ_DISPATCH_OK) {
+    if (rc != FQ_OK) {
         /* Refused as things stand — unless this is a resend of an action
          * that was done (the state moved on because of it). */
-        a->refusal = rc == FQ_DISPATCH_EFORBIDDEN ? ST(FORBIDDEN)
-                     : rc == FQ_DISPATCH_EINVALID ? ST(INVALID)
-                                                  : ST(WRONG_STATE);
+        a->refusal = fq_err_status(rc);
         snprintf(a->refusal_message, sizeof a->refusal_message, "%s", err);
         /* A command says the state when what it asked is so already
          * (suspending a suspended incident, resuming a running one). */
-        if (rc == FQ_DISPATCH_ESTATE && (!a->is_command || a->ticket.already_done)) {
+        if (rc == FQ_ESTATE && (!a->is_command || a->ticket.already_done)) {
             snprintf(a->refusal_state, sizeof a->refusal_state, "%s", a->ticket.answer);
             a->refusal_done = a->ticket.already_done;
         }

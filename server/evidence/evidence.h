@@ -10,6 +10,7 @@
 #define FQ_EVIDENCE_H
 
 #include "fengqiao.pb-c.h"
+#include "fqerr.h"
 #include "photo.h"
 
 #include <stddef.h>
@@ -19,12 +20,10 @@
 #define FQ_EVIDENCE_MAX_TOTAL_BYTES (8u * 1024 * 1024)
 #define FQ_EVIDENCE_SHA256_BYTES 32
 
-enum {
-    FQ_EVIDENCE_OK = 0,
-    FQ_EVIDENCE_ENOT_IMAGE = -1, /* "not_an_image" */
-    FQ_EVIDENCE_ETOO_LARGE = -2, /* "too_large": a photo, their sum or their number */
-    FQ_EVIDENCE_EMISMATCH = -3,  /* "photo_mismatch": the bytes are not those the refs name */
-};
+/* Errors (fqerr.h; fq_err_code gives the client's code): FQ_ENOTIMAGE
+ * ("not_an_image"), FQ_ETOOLARGE ("too_large": a photo, their sum or their
+ * number), FQ_EMISMATCH ("photo_mismatch": the bytes are not those the refs
+ * name). */
 
 /* One checked photo. `bytes` and `name` point into the request checked. */
 typedef struct fq_evidence_photo {
@@ -42,15 +41,11 @@ typedef struct fq_evidence {
     fq_evidence_photo photos[FQ_EVIDENCE_MAX_PHOTOS];
 } fq_evidence;
 
-/* Checks photos[i] against refs[i] for every i. On FQ_EVIDENCE_OK `out`
+/* Checks photos[i] against refs[i] for every i. On FQ_OK `out`
  * describes them (n 0 when there are none); otherwise err (terminated) says
  * which photo and why, for people. */
 int fq_evidence_check(Fengqiao__V1__AttachmentRef *const *refs, size_t n_refs,
                       const ProtobufCBinaryData *photos, size_t n_photos, fq_evidence *out,
                       char *err, size_t err_len);
-
-/* The Reply.error_code of a refusal: "not_an_image", "too_large",
- * "photo_mismatch"; "" for FQ_EVIDENCE_OK. */
-const char *fq_evidence_error_code(int rv);
 
 #endif

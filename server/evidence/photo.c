@@ -58,7 +58,7 @@ static int jpeg_header(const uint8_t *bytes, size_t len, uint32_t *width, uint32
     if (setjmp(failure.jump)) {
         jpeg_destroy_decompress(&cinfo);
         snprintf(err, err_len, "not a readable JPEG: %s", failure.message);
-        return FQ_PHOTO_ENOT_IMAGE;
+        return FQ_ENOTIMAGE;
     }
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, bytes, (unsigned long)len);
@@ -69,9 +69,9 @@ static int jpeg_header(const uint8_t *bytes, size_t len, uint32_t *width, uint32
     jpeg_destroy_decompress(&cinfo);
     if (warned) {
         snprintf(err, err_len, "a damaged JPEG: %s", failure.message);
-        return FQ_PHOTO_ENOT_IMAGE;
+        return FQ_ENOTIMAGE;
     }
-    return FQ_PHOTO_OK;
+    return FQ_OK;
 }
 
 /* ---- PNG ---- */
@@ -114,21 +114,21 @@ static int png_header(const uint8_t *bytes, size_t len, uint32_t *width, uint32_
     if (info == NULL) {
         png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
         snprintf(err, err_len, "out of memory while reading a PNG header");
-        return FQ_PHOTO_ENOT_IMAGE;
+        return FQ_ENOTIMAGE;
     }
     /* libpng's own limits are far above ours: the sides are compared with
      * FQ_PHOTO_MAX_SIDE below, to give the right answer (too large). */
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_read_struct(&png, &info, NULL);
         snprintf(err, err_len, "not a readable PNG: %s", src.message);
-        return FQ_PHOTO_ENOT_IMAGE;
+        return FQ_ENOTIMAGE;
     }
     png_set_read_fn(png, &src, png_on_read);
     png_read_info(png, info);
     *width = png_get_image_width(png, info);
     *height = png_get_image_height(png, info);
     png_destroy_read_struct(&png, &info, NULL);
-    return FQ_PHOTO_OK;
+    return FQ_OK;
 }
 
 /* ---- the check ---- */
@@ -144,37 +144,37 @@ int fq_photo_check(const uint8_t *bytes, size_t len, const char *content_type, f
         snprintf(err, err_len,
                  "content type %.40s is not accepted: a photo is image/jpeg or image/png",
                  content_type);
-        return FQ_PHOTO_ENOT_IMAGE;
+        return FQ_ENOTIMAGE;
     }
     if (len > FQ_PHOTO_MAX_BYTES) {
         snprintf(err, err_len, "a photo of %zu bytes: at most %u", len, FQ_PHOTO_MAX_BYTES);
-        return FQ_PHOTO_ETOO_LARGE;
+        return FQ_ETOOLARGE;
     }
     const char *sniffed = fq_photo_sniff(bytes, len);
     if (sniffed == NULL) {
         snprintf(err, err_len, "not a JPEG or PNG image (its first bytes say neither)");
-        return FQ_PHOTO_ENOT_IMAGE;
+        return FQ_ENOTIMAGE;
     }
     if (strcmp(sniffed, content_type) != 0) {
         snprintf(err, err_len, "named %s but its bytes are %s", content_type, sniffed);
-        return FQ_PHOTO_EWRONG_TYPE;
+        return FQ_EWRONGTYPE;
     }
     uint32_t w = 0, h = 0;
     int rv = is_jpeg ? jpeg_header(bytes, len, &w, &h, err, err_len)
                      : png_header(bytes, len, &w, &h, err, err_len);
-    if (rv != FQ_PHOTO_OK)
+    if (rv != FQ_OK)
         return rv;
     if (w == 0 || h == 0) {
         snprintf(err, err_len, "an image of %ux%u pixels", (unsigned)w, (unsigned)h);
-        return FQ_PHOTO_ENOT_IMAGE;
+        return FQ_ENOTIMAGE;
     }
     if (w > FQ_PHOTO_MAX_SIDE || h > FQ_PHOTO_MAX_SIDE) {
         snprintf(err, err_len, "an image of %ux%u pixels: at most %u on a side", (unsigned)w,
                  (unsigned)h, FQ_PHOTO_MAX_SIDE);
-        return FQ_PHOTO_ETOO_LARGE;
+        return FQ_ETOOLARGE;
     }
     info->content_type = is_jpeg ? FQ_PHOTO_JPEG : FQ_PHOTO_PNG;
     info->width = w;
     info->height = h;
-    return FQ_PHOTO_OK;
+    return FQ_OK;
 }

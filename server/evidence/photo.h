@@ -8,6 +8,8 @@
 #ifndef FQ_PHOTO_H
 #define FQ_PHOTO_H
 
+#include "fqerr.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,12 +19,9 @@
 #define FQ_PHOTO_JPEG "image/jpeg"
 #define FQ_PHOTO_PNG "image/png"
 
-enum {
-    FQ_PHOTO_OK = 0,
-    FQ_PHOTO_ENOT_IMAGE = -1,  /* not a JPEG or PNG, or one whose header does not decode */
-    FQ_PHOTO_ETOO_LARGE = -2,  /* over FQ_PHOTO_MAX_BYTES, or a side over FQ_PHOTO_MAX_SIDE */
-    FQ_PHOTO_EWRONG_TYPE = -3, /* a real image, but not of the type named */
-};
+/* Errors (fqerr.h): FQ_ENOTIMAGE (not a JPEG or PNG, or one whose header
+ * does not decode), FQ_ETOOLARGE (over FQ_PHOTO_MAX_BYTES, or a side over
+ * FQ_PHOTO_MAX_SIDE), FQ_EWRONGTYPE (a real image, but not of the type named). */
 
 typedef struct fq_photo_info {
     const char *content_type; /* FQ_PHOTO_JPEG or FQ_PHOTO_PNG (static) */
@@ -30,7 +29,7 @@ typedef struct fq_photo_info {
 } fq_photo_info;
 
 /* Checks `len` bytes said to be of `content_type` (image/jpeg or image/png;
- * any other type is FQ_PHOTO_ENOT_IMAGE). On FQ_PHOTO_OK *info holds what
+ * any other type is FQ_ENOTIMAGE). On FQ_OK *info holds what
  * the header says; otherwise err (always terminated) says why for people. */
 int fq_photo_check(const uint8_t *bytes, size_t len, const char *content_type, fq_photo_info *info,
                    char *err, size_t err_len);

@@ -73,18 +73,18 @@ static int poll_for(fq_msgsock *sock, int option, uv_poll_t **out)
     int fd;
     size_t fd_len = sizeof fd;
     if (nn_getsockopt(sock->nn, NN_SOL_SOCKET, option, &fd, &fd_len) != 0)
-        return FQ_MSGSOCK_ESOCKET;
+        return FQ_ESOCKET;
     uv_poll_t *poll = malloc(sizeof *poll);
     if (poll == NULL)
-        return FQ_MSGSOCK_ENOMEM;
+        return FQ_ENOMEM;
     if (uv_poll_init(sock->loop, poll, fd) != 0) {
         free(poll);
-        return FQ_MSGSOCK_ESOCKET;
+        return FQ_ESOCKET;
     }
     poll->data = sock;
     sock->open_handles++;
     *out = poll;
-    return FQ_MSGSOCK_OK;
+    return FQ_OK;
 }
 
 int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int budget,
@@ -95,7 +95,7 @@ int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int bu
     *error = NULL;
     fq_msgsock *sock = calloc(1, sizeof *sock);
     if (sock == NULL)
-        return FQ_MSGSOCK_ENOMEM;
+        return FQ_ENOMEM;
     sock->loop = loop;
     sock->budget = budget > 0 ? budget : 64;
     sock->on_request = on_request;
@@ -104,7 +104,7 @@ int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int bu
     if (sock->nn < 0) {
         *error = nn_strerror(nn_errno());
         free(sock);
-        return FQ_MSGSOCK_ESOCKET;
+        return FQ_ESOCKET;
     }
     /* nanomsg counts the REQ peer's 4-byte request id in NN_RCVMAXSIZE: a
      * frame of exactly max_frame bytes must still fit. */
@@ -115,25 +115,25 @@ int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int bu
         *error = nn_strerror(nn_errno());
         nn_close(sock->nn);
         free(sock);
-        return FQ_MSGSOCK_ESOCKET;
+        return FQ_ESOCKET;
     }
     if (nn_bind(sock->nn, url) < 0) {
         *error = nn_strerror(nn_errno());
         nn_close(sock->nn);
         free(sock);
-        return FQ_MSGSOCK_EBIND;
+        return FQ_EBIND;
     }
     int rv = poll_for(sock, NN_RCVFD, &sock->recv_poll);
-    if (rv == FQ_MSGSOCK_OK)
+    if (rv == FQ_OK)
         rv = poll_for(sock, NN_SNDFD, &sock->send_poll);
-    if (rv != FQ_MSGSOCK_OK) {
+    if (rv != FQ_OK) {
         *error = "cannot poll the nanomsg socket";
         fq_msgsock_close(sock);
         return rv;
     }
     uv_poll_start(sock->recv_poll, UV_READABLE, on_readable);
     *out = sock;
-    return FQ_MSGSOCK_OK;
+    return FQ_OK;
 }
 
 static void on_readable(uv_poll_t *poll, int status, int events)
@@ -240,7 +240,7 @@ int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *bod
     if (token->local_fn != NULL) {
         static const uint8_t empty[1];
         answer_local(token, body != NULL ? body : empty, len);
-        return FQ_MSGSOCK_OK;
+        return FQ_OK;
     }
     void *control = token->control;
     free(token);
@@ -248,7 +248,7 @@ int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *bod
     if (chunk == NULL) {
         nn_freemsg(control);
         sock->stats.dropped++;
-        return FQ_MSGSOCK_ENOMEM;
+        return FQ_ENOMEM;
     }
     if (len > 0)
         memcpy(chunk, body, len);
@@ -257,14 +257,14 @@ int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *bod
         if (err == 0) {
             nn_freemsg(control);
             sock->stats.replied++;
-            return FQ_MSGSOCK_OK;
+            return FQ_OK;
         }
         if (err != EAGAIN) {
             /* The peer is gone or the header is stale: nothing to answer. */
             nn_freemsg(chunk);
             nn_freemsg(control);
             sock->stats.dropped++;
-            return FQ_MSGSOCK_OK;
+            return FQ_OK;
         }
     }
     queued_reply *q = malloc(sizeof *q);
@@ -272,7 +272,7 @@ int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *bod
         nn_freemsg(chunk);
         nn_freemsg(control);
         sock->stats.dropped++;
-        return FQ_MSGSOCK_ENOMEM;
+        return FQ_ENOMEM;
     }
     q->next = NULL;
     q->chunk = chunk;
@@ -284,7 +284,7 @@ int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *bod
     sock->queue_tail = q;
     sock->stats.reply_queued++;
     arm_send(sock, 1);
-    return FQ_MSGSOCK_OK;
+    return FQ_OK;
 }
 
 fq_msgsock *fq_reply_token_socket(const fq_reply_token *token)

@@ -9,6 +9,8 @@
 #ifndef FQ_MSGSOCK_H
 #define FQ_MSGSOCK_H
 
+#include "fqerr.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -30,12 +32,8 @@ typedef struct fq_msgsock_stats {
     uint64_t receive_errors;
 } fq_msgsock_stats;
 
-enum {
-    FQ_MSGSOCK_OK = 0,
-    FQ_MSGSOCK_ESOCKET = -1, /* nn_socket / setsockopt failed */
-    FQ_MSGSOCK_EBIND = -2,   /* nn_bind failed (address in use, bad URL) */
-    FQ_MSGSOCK_ENOMEM = -3,
-};
+/* Errors (fqerr.h): FQ_ESOCKET (nn_socket / setsockopt failed), FQ_EBIND
+ * (nn_bind failed: address in use, bad URL), FQ_ENOMEM. */
 
 /* Binds `url` (tcp://host:port, ipc://path). `max_frame` caps NN_RCVMAXSIZE;
  * `budget` is how many requests one wake-up drains at most. On failure
@@ -46,7 +44,7 @@ int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int bu
 
 /* Sends `body` (copied) as the answer to `token` and consumes the token.
  * Never blocks: if nanomsg cannot take it now it waits in a queue. Returns
- * FQ_MSGSOCK_ENOMEM (token consumed, reply lost) only when out of memory. */
+ * FQ_ENOMEM (token consumed, reply lost) only when out of memory. */
 int fq_msgsock_reply(fq_msgsock *sock, fq_reply_token *token, const uint8_t *body, size_t len);
 
 /* The socket a request came in on (an endpoint may listen on several). */

@@ -128,38 +128,10 @@ typedef struct pending {
     json_object *stats_doc; /* the statistics' pages so far (fq_pbjson_stats_add) */
 } pending;
 
-static int http_status(Fengqiao__V1__Status st, const char **code)
-{
-    switch (st) {
-    case ST(OK):
-        *code = "";
-        return 200;
-    case ST(INVALID):
-    case ST(UNSUPPORTED):
-        *code = "invalid";
-        return 400;
-    case ST(UNAUTHENTICATED):
-        *code = "unauthenticated";
-        return 401;
-    case ST(FORBIDDEN):
-        *code = "forbidden";
-        return 403;
-    case ST(WRONG_STATE):
-        *code = "wrong_state";
-        return 409;
-    case ST(CONFLICT):
-        *code = "conflict";
-        return 409;
-    default: /* BUSY, INTERNAL, STALE */
-        *code = "busy";
-        return 503;
-    }
-}
-
 void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply)
 {
     const char *code;
-    int status = http_status(reply->status, &code);
+    int status = fq_err_http(fq_err_of_status(reply->status), &code);
     /* What the command asked is so already (suspending a suspended
      * incident): a page can tell it from a refusal without the text. */
     if (reply->status == ST(WRONG_STATE) &&
@@ -679,17 +651,10 @@ static void handle_command(fq_api *api, fq_web_req *r, uint64_t id)
     char err[200];
     int rc = fq_mediationreq_decode((const char *)(body ? body : (const uint8_t *)""), len, med,
                                     err, sizeof err);
-    if (rc != FQ_FIELDREQ_OK) {
-        fq_web_respond_error(r,
-                             rc == FQ_FIELDREQ_ETOOLARGE   ? 413
-                             : rc == FQ_FIELDREQ_ENOTIMAGE ? 415
-                             : rc == FQ_FIELDREQ_ENOMEM    ? 503
-                                                           : 400,
-                             rc == FQ_FIELDREQ_ETOOLARGE   ? "too_large"
-                             : rc == FQ_FIELDREQ_ENOTIMAGE ? "not_an_image"
-                             : rc == FQ_FIELDREQ_ENOMEM    ? "busy"
-                                                           : "invalid",
-                             err, 0);
+    if (rc != FQ_OK) {
+        const char *code;
+        int http = fq_err_http(rc, &code);
+        fq_web_respond_error(r, http, code, err, 0);
         free(med);
         return;
     }

@@ -326,19 +326,9 @@ static void handle_sync(fq_field *f, fq_web_req *r)
 
 static void respond_decode_error(fq_web_req *r, int rc, const char *err)
 {
-    switch (rc) {
-    case FQ_FIELDREQ_ETOOLARGE:
-        fq_web_respond_error(r, 413, "too_large", err, 0);
-        break;
-    case FQ_FIELDREQ_ENOTIMAGE:
-        fq_web_respond_error(r, 415, "not_an_image", err, 0);
-        break;
-    case FQ_FIELDREQ_ENOMEM:
-        fq_web_respond_error(r, 503, "busy", err, 1);
-        break;
-    default:
-        fq_web_respond_error(r, 400, "invalid", err, 0);
-    }
+    const char *code;
+    int http = fq_err_http(rc, &code);
+    fq_web_respond_error(r, http, code, err, http == 503);
 }
 
 static void handle_action(fq_field *f, fq_web_req *r, uint64_t incident_id)
@@ -352,7 +342,7 @@ static void handle_action(fq_field *f, fq_web_req *r, uint64_t incident_id)
     }
     char err[200];
     int rc = fq_fieldreq_decode_action(body ? (const char *)body : "", len, a, err, sizeof err);
-    if (rc != FQ_FIELDREQ_OK) {
+    if (rc != FQ_OK) {
         respond_decode_error(r, rc, err);
         free(a);
         return;
@@ -437,7 +427,7 @@ static void handle_report(fq_field *f, fq_web_req *r)
     int rc = fq_fieldreq_decode_report(body ? (const char *)body : "", len, rep, err, sizeof err);
     field_node node;
     photo_refs refs;
-    if (rc != FQ_FIELDREQ_OK) {
+    if (rc != FQ_OK) {
         respond_decode_error(r, rc, err);
     } else if (find_node(f, r, &node) != 0) {
         fq_fieldreq_photos_free(&rep->photos);

@@ -36,23 +36,22 @@ static int take_base64(json_object *v, const char *field, fq_field_photo *p, cha
                        size_t err_len)
 {
     if (!json_object_is_type(v, json_type_string))
-        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s must be a string (base64)",
-                              field);
+        return fq_pbjson_fail(FQ_EINVALID, err, err_len, "%s must be a string (base64)", field);
     const char *b64 = json_object_get_string(v);
     size_t n = (size_t)json_object_get_string_len(v);
     if (n == 0)
-        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s is empty", field);
+        return fq_pbjson_fail(FQ_EINVALID, err, err_len, "%s is empty", field);
     if (n % 4 != 0)
-        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len,
+        return fq_pbjson_fail(FQ_EINVALID, err, err_len,
                               "%s is not base64 (its length is not a multiple of 4)", field);
     size_t pad = (b64[n - 1] == '=') + (b64[n - 2] == '=');
     size_t want = n / 4 * 3 - pad;
     if (want > FQ_FIELD_MAX_PHOTO_BYTES)
-        return fq_pbjson_fail(FQ_FIELDREQ_ETOOLARGE, err, err_len, "%s is over %d MiB", field,
+        return fq_pbjson_fail(FQ_ETOOLARGE, err, err_len, "%s is over %d MiB", field,
                               FQ_FIELD_MAX_PHOTO_BYTES / (1024 * 1024));
     p->bytes = malloc(want ? want : 1);
     if (p->bytes == NULL)
-        return fq_pbjson_fail(FQ_FIELDREQ_ENOMEM, err, err_len, "out of memory");
+        return fq_pbjson_fail(FQ_ENOMEM, err, err_len, "out of memory");
     size_t got = 0;
     const char *end = NULL;
     if (sodium_base642bin(p->bytes, want, b64, n, NULL, &got, &end,
@@ -60,11 +59,11 @@ static int take_base64(json_object *v, const char *field, fq_field_photo *p, cha
         end != b64 + n || got != want) {
         free(p->bytes);
         p->bytes = NULL;
-        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s is not base64", field);
+        return fq_pbjson_fail(FQ_EINVALID, err, err_len, "%s is not base64", field);
     }
     p->len = got;
     crypto_hash_sha256(p->sha256, p->bytes, p->len);
-    return FQ_FIELDREQ_OK;
+    return FQ_OK;
 }
 
 static int take_photo(json_object *o, size_t i, fq_field_photo *p, char *err, size_t err_len)
@@ -72,7 +71,7 @@ static int take_photo(json_object *o, size_t i, fq_field_photo *p, char *err, si
     char field[48];
     snprintf(field, sizeof field, "photos[%zu]", i);
     if (!json_object_is_type(o, json_type_object))
-        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len,
+        return fq_pbjson_fail(FQ_EINVALID, err, err_len,
                               "%s must be an object {name, content_type, data}", field);
     json_object *data = NULL;
     int have_type = 0;
@@ -85,30 +84,27 @@ static int take_photo(json_object *o, size_t i, fq_field_photo *p, char *err, si
             size_t left = sizeof storage;
             if (fq_pbjson_take_string(v, name, FQ_FIELD_PHOTO_NAME_MAX, &at, &left, &out, err,
                                       err_len) != 0)
-                return FQ_FIELDREQ_EINVALID;
+                return FQ_EINVALID;
             memcpy(p->name, out, strlen(out) + 1);
         } else if (strcmp(key, "content_type") == 0) {
             if (!json_object_is_type(v, json_type_string))
-                return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s must be a string",
-                                      name);
+                return fq_pbjson_fail(FQ_EINVALID, err, err_len, "%s must be a string", name);
             const char *t = json_object_get_string(v);
             if (strcmp(t, "image/jpeg") != 0 && strcmp(t, "image/png") != 0)
-                return fq_pbjson_fail(FQ_FIELDREQ_ENOTIMAGE, err, err_len,
+                return fq_pbjson_fail(FQ_ENOTIMAGE, err, err_len,
                                       "%s must be image/jpeg or image/png", name);
             snprintf(p->content_type, sizeof p->content_type, "%s", t);
             have_type = 1;
         } else if (strcmp(key, "data") == 0) {
             data = v;
         } else {
-            return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "unknown field '%.64s'",
-                                  name);
+            return fq_pbjson_fail(FQ_EINVALID, err, err_len, "unknown field '%.64s'", name);
         }
     }
     if (!have_type)
-        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s.content_type is required",
-                              field);
+        return fq_pbjson_fail(FQ_EINVALID, err, err_len, "%s.content_type is required", field);
     if (data == NULL)
-        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "%s.data is required", field);
+        return fq_pbjson_fail(FQ_EINVALID, err, err_len, "%s.data is required", field);
     char name[64];
     snprintf(name, sizeof name, "%s.data", field);
     return take_base64(data, name, p, err, err_len);
@@ -118,20 +114,20 @@ static int take_photo(json_object *o, size_t i, fq_field_photo *p, char *err, si
 int fq_fieldreq_take_photos(json_object *v, fq_field_photos *out, char *err, size_t err_len)
 {
     if (!json_object_is_type(v, json_type_array))
-        return fq_pbjson_fail(FQ_FIELDREQ_EINVALID, err, err_len, "photos must be an array");
+        return fq_pbjson_fail(FQ_EINVALID, err, err_len, "photos must be an array");
     size_t n = json_object_array_length(v);
     if (n > FQ_FIELD_MAX_PHOTOS)
-        return fq_pbjson_fail(FQ_FIELDREQ_ETOOLARGE, err, err_len, "photos has more than %d photos",
+        return fq_pbjson_fail(FQ_ETOOLARGE, err, err_len, "photos has more than %d photos",
                               FQ_FIELD_MAX_PHOTOS);
     for (size_t i = 0; i < n; i++) {
         int rc = take_photo(json_object_array_get_idx(v, i), i, &out->photo[i], err, err_len);
-        if (rc != FQ_FIELDREQ_OK) {
+        if (rc != FQ_OK) {
             fq_fieldreq_photos_free(out);
             return rc;
         }
         out->n = i + 1;
     }
-    return FQ_FIELDREQ_OK;
+    return FQ_OK;
 }
 
 int fq_fieldreq_decode_action(const char *body, size_t len, fq_field_action *out, char *err,
@@ -142,8 +138,8 @@ int fq_fieldreq_decode_action(const char *body, size_t len, fq_field_action *out
     fengqiao__v1__assignment_action__init(a);
     json_object *doc = NULL;
     if (fq_pbjson_parse_body(body, len, &doc, err, err_len) != 0)
-        return FQ_FIELDREQ_EINVALID;
-    int rc = FQ_FIELDREQ_EINVALID, have_request_id = 0, have_kind = 0, x = 0;
+        return FQ_EINVALID;
+    int rc = FQ_EINVALID, have_request_id = 0, have_kind = 0, x = 0;
     char *storage = out->storage;
     size_t left = sizeof out->storage;
     json_object *photos = NULL;
@@ -203,7 +199,7 @@ int fq_fieldreq_decode_action(const char *body, size_t len, fq_field_action *out
         a->note = (char *)"";
     if (a->right_place == NULL)
         a->right_place = (char *)"";
-    rc = photos ? fq_fieldreq_take_photos(photos, &out->photos, err, err_len) : FQ_FIELDREQ_OK;
+    rc = photos ? fq_fieldreq_take_photos(photos, &out->photos, err, err_len) : FQ_OK;
 done:
     json_object_put(doc);
     return rc;
@@ -265,8 +261,8 @@ int fq_fieldreq_decode_report(const char *body, size_t len, fq_field_report *out
     Fengqiao__V1__ReportIncident *r = &out->report;
     json_object *doc = NULL;
     if (fq_fieldreq_report_begin(body, len, r, &out->location, &doc, err, err_len) != 0)
-        return FQ_FIELDREQ_EINVALID;
-    int rc = FQ_FIELDREQ_EINVALID, have_request_id = 0, taken = 0;
+        return FQ_EINVALID;
+    int rc = FQ_EINVALID, have_request_id = 0, taken = 0;
     char *storage = out->storage;
     size_t left = sizeof out->storage;
     json_object *photos = NULL;
@@ -301,7 +297,7 @@ int fq_fieldreq_decode_report(const char *body, size_t len, fq_field_report *out
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
         if (*texts[i] == NULL)
             *texts[i] = (char *)"";
-    rc = photos ? fq_fieldreq_take_photos(photos, &out->photos, err, err_len) : FQ_FIELDREQ_OK;
+    rc = photos ? fq_fieldreq_take_photos(photos, &out->photos, err, err_len) : FQ_OK;
 done:
     json_object_put(doc);
     return rc;

@@ -13,6 +13,7 @@
 #define FQ_FIELDREQ_H
 
 #include "fengqiao.pb-c.h"
+#include "fqerr.h"
 
 #include <json-c/json.h>
 
@@ -23,13 +24,10 @@
 #define FQ_FIELD_MAX_PHOTO_BYTES (2 * 1024 * 1024) /* decoded */
 #define FQ_FIELD_PHOTO_NAME_MAX 400                /* bytes: 100 characters of up to 4 */
 
-enum {
-    FQ_FIELDREQ_OK = 0,
-    FQ_FIELDREQ_EINVALID = -1,  /* 400 invalid */
-    FQ_FIELDREQ_ETOOLARGE = -2, /* 413 too_large: a photo over the cap, or too many */
-    FQ_FIELDREQ_ENOTIMAGE = -3, /* 415 not_an_image: a type other than JPEG or PNG */
-    FQ_FIELDREQ_ENOMEM = -4,    /* 503 busy */
-};
+/* Errors (fqerr.h, answered through fq_err_http): FQ_EINVALID (400 invalid),
+ * FQ_ETOOLARGE (413 too_large: a photo over the cap, or too many),
+ * FQ_ENOTIMAGE (415 not_an_image: a type other than JPEG or PNG), FQ_ENOMEM
+ * (503 busy). */
 
 /* One photo as sent: its declared type and name, its decoded bytes
  * (malloc'ed: fq_fieldreq_photos_free). Whether the bytes are what the type

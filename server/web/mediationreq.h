@@ -34,7 +34,7 @@ typedef struct fq_mediation_cmd {
                  4 * 8000 + 4 * 500 + 65 + 64];
 } fq_mediation_cmd;
 
-/* Decode `body`: 0 (FQ_FIELDREQ_OK) and the command, or a FQ_FIELDREQ_*
+/* Decode `body`: 0 (FQ_OK) and the command, or a FQ_FIELDREQ_*
  * code with a message in err and nothing to free. On success the photos
  * are the caller's. */
 int fq_mediationreq_decode(const char *body, size_t len, fq_mediation_cmd *out, char *err,

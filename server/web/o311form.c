@@ -78,7 +78,7 @@ int fq_o311_path_parse(const char *path, fq_o311_path *out, char *err, size_t er
     size_t base = sizeof FQ_O311_BASE - 1;
     if (strncmp(path, FQ_O311_BASE, base) != 0)
         return fq_errf(err, err_len, "no such resource (the API is under " FQ_O311_BASE ")"),
-               FQ_O311_ENOTFOUND;
+               FQ_ENOTFOUND;
     const char *rest = path + base;
     /* The format is what follows the last '.' of the last segment. */
     const char *dot = strrchr(rest, '.');
@@ -91,18 +91,18 @@ int fq_o311_path_parse(const char *path, fq_o311_path *out, char *err, size_t er
     int services = head == 8 && strncmp(rest, "services", 8) == 0;
     int requests = head == 8 && strncmp(rest, "requests", 8) == 0;
     if (!services && !requests)
-        return fq_errf(err, err_len, "no such resource: %s", path), FQ_O311_ENOTFOUND;
+        return fq_errf(err, err_len, "no such resource: %s", path), FQ_ENOTFOUND;
     if (sep != NULL) {
         const char *id = sep + 1;
         size_t id_len = stem - head - 1;
         char copy[FQ_O311_ID_MAX + 1];
         if (id_len == 0 || id_len > FQ_O311_ID_MAX || memchr(id, '/', id_len) != NULL)
-            return fq_errf(err, err_len, "no such resource: %s", path), FQ_O311_ENOTFOUND;
+            return fq_errf(err, err_len, "no such resource: %s", path), FQ_ENOTFOUND;
         memcpy(copy, id, id_len);
         copy[id_len] = '\0';
         if (services ? !fq_o311_code_ok(copy) : !digits_only(copy, id_len))
             return fq_errf(err, err_len, "no such %s: %s", services ? "service" : "request", copy),
-                   FQ_O311_ENOTFOUND;
+                   FQ_ENOTFOUND;
         memcpy(out->id, copy, id_len + 1);
         out->resource = services ? FQ_O311_SERVICE : FQ_O311_REQUEST;
     } else
@@ -113,8 +113,8 @@ int fq_o311_path_parse(const char *path, fq_o311_path *out, char *err, size_t er
         out->format = FQ_O311_XML;
     else
         return fq_errf(err, err_len, "unknown format '%.16s': the formats are .xml and .json", ext),
-               FQ_O311_EFORMAT;
-    return FQ_O311_OK;
+               FQ_EINVALID;
+    return FQ_OK;
 }
 
 static int hexval(char c)

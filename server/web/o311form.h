@@ -8,6 +8,8 @@
 #ifndef FQ_O311FORM_H
 #define FQ_O311FORM_H
 
+#include "fqerr.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,11 +31,8 @@ typedef struct fq_o311_path {
     char id[FQ_O311_ID_MAX + 1]; /* the service code or request id; "" otherwise */
 } fq_o311_path;
 
-enum {
-    FQ_O311_OK = 0,
-    FQ_O311_ENOTFOUND = -1, /* no such resource: 404 */
-    FQ_O311_EFORMAT = -2,   /* a resource, but not .json or .xml: 400 */
-};
+/* Errors (fqerr.h): FQ_ENOTFOUND (no such resource: 404), FQ_EINVALID (a
+ * resource, but not .json or .xml: 400). */
 
 /* `path` is the whole path (percent-decoded, without the query). */
 int fq_o311_path_parse(const char *path, fq_o311_path *out, char *err, size_t err_len);

@@ -414,25 +414,15 @@ static void on_filed(void *user, const Fengqiao__V1__Reply *reply)
     }
     const char *msg =
         reply->message && reply->message[0] ? reply->message : fq_status_name(reply->status);
-    switch (reply->status) {
-    case ST(OK):
-        break;
-    case ST(INVALID):
-    case ST(UNSUPPORTED):
-        send_error(r, format, 400, msg, 0);
-        return;
-    case ST(UNAUTHENTICATED):
-    case ST(FORBIDDEN):
-        send_error(r, format, 403, msg, 0);
-        return;
-    case ST(CONFLICT):
-        send_error(r, format, 409, msg, 0);
-        return;
-    default: {
+    if (reply->status != ST(OK)) {
+        const char *code;
+        int status = fq_err_http(fq_err_of_status(reply->status), &code);
+        /* GeoReport v2 answers 403 for a key it does not accept. */
+        if (status == 401)
+            status = 403;
         unsigned retry = (reply->retry_after_ms + 999) / 1000;
-        send_error(r, format, 503, msg, retry ? retry : 1);
+        send_error(r, format, status, msg, status == 503 ? (retry ? retry : 1) : 0);
         return;
-    }
     }
     if (reply->result_case != FENGQIAO__V1__REPLY__RESULT_INCIDENT) {
         send_error(r, format, 503, "the server answered another kind (a bug)", 1);
@@ -748,8 +738,9 @@ void fq_open311_handle(fq_open311 *o, fq_web_req *r)
     q->o = o;
     q->r = r;
     int rc = fq_o311_path_parse(fq_web_req_path(r), &q->path, err, sizeof err);
-    if (rc != FQ_O311_OK) {
-        fail(q, rc == FQ_O311_EFORMAT ? 400 : 404, err, 0);
+    if (rc != FQ_OK) {
+        const char *code;
+        fail(q, fq_err_http(rc, &code), err, 0);
         return;
     }
     const char *method = fq_web_req_method(r);

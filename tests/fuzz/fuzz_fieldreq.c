@@ -43,8 +43,7 @@ static void check_photos(const fq_field_photos *p)
 
 static void check_refusal(int rc, const char *err, size_t err_len)
 {
-    FQ_FUZZ_CHECK(rc == FQ_FIELDREQ_EINVALID || rc == FQ_FIELDREQ_ETOOLARGE ||
-                  rc == FQ_FIELDREQ_ENOTIMAGE || rc == FQ_FIELDREQ_ENOMEM);
+    FQ_FUZZ_CHECK(rc == FQ_EINVALID || rc == FQ_ETOOLARGE || rc == FQ_ENOTIMAGE || rc == FQ_ENOMEM);
     FQ_FUZZ_CHECK(memchr(err, 0, err_len) != NULL);
     FQ_FUZZ_CHECK(err[0] != '\0');
 }
@@ -61,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(err, 'x', sizeof err);
     if ((data[0] & 1) == 0) {
         int rc = fq_fieldreq_decode_action(body, len, &action, err, sizeof err);
-        if (rc != FQ_FIELDREQ_OK) {
+        if (rc != FQ_OK) {
             check_refusal(rc, err, sizeof err);
             return 0;
         }
@@ -85,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     int rc = fq_fieldreq_decode_report(body, len, &report, err, sizeof err);
-    if (rc != FQ_FIELDREQ_OK) {
+    if (rc != FQ_OK) {
         check_refusal(rc, err, sizeof err);
         return 0;
     }

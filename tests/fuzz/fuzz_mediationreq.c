@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static fq_mediation_cmd cmd;
     char err[200];
     memset(err, 'x', sizeof err);
-    if (fq_mediationreq_decode((const char *)data, size, &cmd, err, sizeof err) != FQ_FIELDREQ_OK) {
+    if (fq_mediationreq_decode((const char *)data, size, &cmd, err, sizeof err) != FQ_OK) {
         FQ_FUZZ_CHECK(memchr(err, 0, sizeof err) != NULL);
         FQ_FUZZ_CHECK(err[0] != '\0');
         return 0;

@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[200];
     memset(err, 'x', sizeof err);
     int rc = fq_o311_path_parse(path, &p, err, sizeof err);
-    if (rc != FQ_O311_OK) {
-        FQ_FUZZ_CHECK(rc == FQ_O311_ENOTFOUND || rc == FQ_O311_EFORMAT);
+    if (rc != FQ_OK) {
+        FQ_FUZZ_CHECK(rc == FQ_ENOTFOUND || rc == FQ_EINVALID);
         FQ_FUZZ_CHECK(memchr(err, 0, sizeof err) != NULL);
         FQ_FUZZ_CHECK(err[0] != '\0');
         free(path);

@@ -29,10 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[200];
     memset(err, 'x', sizeof err);
     int rv = fq_photo_check(bytes, len, type, &info, err, sizeof err);
-    FQ_FUZZ_CHECK(rv == FQ_PHOTO_OK || rv == FQ_PHOTO_ENOT_IMAGE || rv == FQ_PHOTO_ETOO_LARGE ||
-                  rv == FQ_PHOTO_EWRONG_TYPE);
+    FQ_FUZZ_CHECK(rv == FQ_OK || rv == FQ_ENOTIMAGE || rv == FQ_ETOOLARGE || rv == FQ_EWRONGTYPE);
     FQ_FUZZ_CHECK(memchr(err, 0, sizeof err) != NULL);
-    if (rv != FQ_PHOTO_OK) {
+    if (rv != FQ_OK) {
         FQ_FUZZ_CHECK(err[0] != '\0');
     } else {
         FQ_FUZZ_CHECK(strcmp(type, "image/gif") != 0);
@@ -45,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fq_photo_info again;
     char err2[200];
     FQ_FUZZ_CHECK(fq_photo_check(bytes, len, type, &again, err2, sizeof err2) == rv);
-    if (rv == FQ_PHOTO_OK)
+    if (rv == FQ_OK)
         FQ_FUZZ_CHECK(again.width == info.width && again.height == info.height);
     return 0;
 }

@@ -186,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int32_t place = -2;
         int pv = fq_policy_may_report(dir, n, r->place_unit, &place);
         switch (pv) {
-        case FQ_POLICY_OK:
+        case FQ_OK:
             FQ_FUZZ_CHECK(place >= 0 && (size_t)place < fq_org_count(org));
             FQ_FUZZ_CHECK(strcmp(fq_org_id(org, place), r->place_unit) == 0);
             FQ_FUZZ_CHECK(fq_org_within(org, place, n->jurisdiction));
@@ -195,11 +195,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FQ_FUZZ_CHECK(fq_policy_may_send_reports(n->role) ||
                           fq_policy_may_register_cases(n->role));
             break;
-        case FQ_POLICY_EOUTSIDE:
+        case FQ_EOUTSIDE:
             FQ_FUZZ_CHECK(place >= 0);
             break;
-        case FQ_POLICY_EROLE:
-        case FQ_POLICY_EUNKNOWN_PLACE:
+        case FQ_EFORBIDDEN:
+        case FQ_ENOTFOUND:
             FQ_FUZZ_CHECK(place == -1);
             break;
         default:

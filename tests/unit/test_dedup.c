@@ -71,7 +71,7 @@ static void test_config(void **state)
     fq_dedup *d = make(1, 0, -85);
     fq_dedup_free(d);
     d = make(100000, INT64_MAX, 85);
-    assert_int_equal(add_here(d, 1, 0, 1, LON, LAT, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 1, 0, 1, LON, LAT, -1, t0), FQ_OK);
     assert_int_equal(find_now(d, 0, 1, LON + 0.5, LAT, -1, INT64_MAX), 1);
     fq_dedup_free(d);
     fq_dedup_free(NULL);
@@ -81,17 +81,17 @@ static void test_invalid(void **state)
 {
     (void)state;
     fq_dedup *d = make(200, W, 30);
-    assert_int_equal(add_here(d, 0, 1, 1, LON, LAT, -1, t0), FQ_DEDUP_EINVAL);
-    assert_int_equal(add_here(d, 1, -1, 1, LON, LAT, -1, t0), FQ_DEDUP_EINVAL);
-    assert_int_equal(add_here(d, 1, 1, 1, NAN, LAT, -1, t0), FQ_DEDUP_EINVAL);
-    assert_int_equal(add_here(d, 1, 1, 1, LON, 85.001, -1, t0), FQ_DEDUP_EINVAL);
-    assert_int_equal(add_here(d, 1, 1, 1, 180.001, LAT, -1, t0), FQ_DEDUP_EINVAL);
-    assert_int_equal(add_here(d, 1, 1, 0, NAN, NAN, 3, t0), FQ_DEDUP_OK); /* ignored */
-    assert_int_equal(add_here(d, 1, 2, 1, LON, LAT, 4, t0), FQ_DEDUP_EEXIST);
+    assert_int_equal(add_here(d, 0, 1, 1, LON, LAT, -1, t0), FQ_EINVALID);
+    assert_int_equal(add_here(d, 1, -1, 1, LON, LAT, -1, t0), FQ_EINVALID);
+    assert_int_equal(add_here(d, 1, 1, 1, NAN, LAT, -1, t0), FQ_EINVALID);
+    assert_int_equal(add_here(d, 1, 1, 1, LON, 85.001, -1, t0), FQ_EINVALID);
+    assert_int_equal(add_here(d, 1, 1, 1, 180.001, LAT, -1, t0), FQ_EINVALID);
+    assert_int_equal(add_here(d, 1, 1, 0, NAN, NAN, 3, t0), FQ_OK); /* ignored */
+    assert_int_equal(add_here(d, 1, 2, 1, LON, LAT, 4, t0), FQ_EEXIST);
     assert_int_equal(fq_dedup_count(d), 1);
     assert_int_equal(find_now(d, -1, 0, 0, 0, 3, t0), 0);
     assert_int_equal(find_now(d, 1, 1, INFINITY, LAT, 3, t0), 0);
-    assert_int_equal(fq_dedup_remove(d, 0), FQ_DEDUP_ENOENT);
+    assert_int_equal(fq_dedup_remove(d, 0), FQ_ENOTFOUND);
     fq_dedup_free(d);
 }
 
@@ -99,7 +99,7 @@ static void test_merge_rule(void **state)
 {
     (void)state;
     fq_dedup *d = make(200, W, 30);
-    assert_int_equal(add_here(d, 11, 3, 1, LON, LAT, 5, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 11, 3, 1, LON, LAT, 5, t0), FQ_OK);
     /* 100 m north, a minute later: merges */
     assert_int_equal(find_now(d, 3, 1, LON, LAT + 100 * DLAT_PER_M, -1, t0 + 60000), 11);
     /* same place but another category: no */
@@ -109,7 +109,7 @@ static void test_merge_rule(void **state)
     assert_true(fq_dedup_distance_m(LON, LAT, LON + dlon, LAT) > 249);
     assert_int_equal(find_now(d, 3, 1, LON + dlon, LAT, 5, t0), 0);
     /* a new one with coordinates never matches by place */
-    assert_int_equal(add_here(d, 12, 6, 0, 0, 0, 5, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 12, 6, 0, 0, 0, 5, t0), FQ_OK);
     assert_int_equal(find_now(d, 6, 1, LON, LAT, 5, t0), 0);
     fq_dedup_free(d);
 }
@@ -122,11 +122,11 @@ static void test_distance_boundary(void **state)
     double D = fq_dedup_distance_m(LON, LAT, lon2, lat2);
     assert_true(D > 150 && D < 250);
     fq_dedup *d = make(D, W, 30);
-    assert_int_equal(add_here(d, 1, 0, 1, LON, LAT, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 1, 0, 1, LON, LAT, -1, t0), FQ_OK);
     assert_int_equal(find_now(d, 0, 1, lon2, lat2, -1, t0), 1);
     fq_dedup_free(d);
     d = make(nextafter(D, 0), W, 30);
-    assert_int_equal(add_here(d, 1, 0, 1, LON, LAT, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 1, 0, 1, LON, LAT, -1, t0), FQ_OK);
     assert_int_equal(find_now(d, 0, 1, lon2, lat2, -1, t0), 0);
     fq_dedup_free(d);
     /* symmetric, and the same point is 0 m */
@@ -141,7 +141,7 @@ static void test_window_boundary(void **state)
 {
     (void)state;
     fq_dedup *d = make(200, W, 30);
-    assert_int_equal(add_here(d, 7, 1, 1, LON, LAT, 2, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 7, 1, 1, LON, LAT, 2, t0), FQ_OK);
     assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, t0 + W), 7);
     assert_int_equal(find_now(d, 1, 0, 0, 0, 2, t0 + W), 7);
     /* reported "after" now (a clock ahead of ours) is inside the window */
@@ -150,20 +150,20 @@ static void test_window_boundary(void **state)
     /* one ms past: no, and this find expired it */
     assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, t0 + W + 1), 0);
     assert_int_equal(fq_dedup_count(d), 0);
-    assert_int_equal(fq_dedup_remove(d, 7), FQ_DEDUP_ENOENT);
+    assert_int_equal(fq_dedup_remove(d, 7), FQ_ENOTFOUND);
     fq_dedup_free(d);
 
     /* window 0: merging is off, even within the same millisecond */
     d = make(200, 0, 30);
-    assert_int_equal(add_here(d, 7, 1, 1, LON, LAT, 2, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 7, 1, 1, LON, LAT, 2, t0), FQ_OK);
     assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, t0), 0);
     assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, t0 + 1), 0);
     fq_dedup_free(d);
 
     /* extreme times do not overflow */
     d = make(200, W, 30);
-    assert_int_equal(add_here(d, 1, 1, 1, LON, LAT, -1, INT64_MAX), FQ_DEDUP_OK);
-    assert_int_equal(add_here(d, 2, 2, 1, LON, LAT, -1, INT64_MIN), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 1, 1, 1, LON, LAT, -1, INT64_MAX), FQ_OK);
+    assert_int_equal(add_here(d, 2, 2, 1, LON, LAT, -1, INT64_MIN), FQ_OK);
     assert_int_equal(find_now(d, 2, 1, LON, LAT, -1, INT64_MIN), 2);
     assert_int_equal(find_now(d, 2, 1, LON, LAT, -1, INT64_MIN + W + 1), 0);
     assert_int_equal(find_now(d, 1, 1, LON, LAT, -1, INT64_MAX), 1);
@@ -178,17 +178,17 @@ static void test_nearest_then_earliest_then_id(void **state)
     (void)state;
     fq_dedup *d = make(200, W, 30);
     double m = DLAT_PER_M;
-    assert_int_equal(add_here(d, 1, 0, 1, LON, LAT + 150 * m, -1, t0), FQ_DEDUP_OK);
-    assert_int_equal(add_here(d, 2, 0, 1, LON, LAT - 50 * m, -1, t0 + 10), FQ_DEDUP_OK);
-    assert_int_equal(add_here(d, 3, 0, 1, LON, LAT - 120 * m, -1, t0 - 10), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 1, 0, 1, LON, LAT + 150 * m, -1, t0), FQ_OK);
+    assert_int_equal(add_here(d, 2, 0, 1, LON, LAT - 50 * m, -1, t0 + 10), FQ_OK);
+    assert_int_equal(add_here(d, 3, 0, 1, LON, LAT - 120 * m, -1, t0 - 10), FQ_OK);
     assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 20), 2);
-    assert_int_equal(fq_dedup_remove(d, 2), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_remove(d, 2), FQ_OK);
     assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 20), 3);
     /* equal distance: the earlier */
-    assert_int_equal(add_here(d, 9, 0, 1, LON, LAT - 120 * m, -1, t0 - 20), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 9, 0, 1, LON, LAT - 120 * m, -1, t0 - 20), FQ_OK);
     assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 20), 9);
     /* equal distance and time: the lower id, whatever the insertion order */
-    assert_int_equal(add_here(d, 8, 0, 1, LON, LAT - 120 * m, -1, t0 - 20), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 8, 0, 1, LON, LAT - 120 * m, -1, t0 - 20), FQ_OK);
     assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 20), 8);
     assert_int_equal(fq_dedup_count(d), 4);
     fq_dedup_free(d);
@@ -198,18 +198,18 @@ static void test_remove(void **state)
 {
     (void)state;
     fq_dedup *d = make(200, W, 30);
-    assert_int_equal(add_here(d, 5, 0, 1, LON, LAT, 9, t0), FQ_DEDUP_OK);
-    assert_int_equal(add_here(d, 6, 0, 1, LON, LAT, 9, t0 + 1), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_remove(d, 5), FQ_DEDUP_OK); /* not the head of its lists */
-    assert_int_equal(fq_dedup_remove(d, 5), FQ_DEDUP_ENOENT);
+    assert_int_equal(add_here(d, 5, 0, 1, LON, LAT, 9, t0), FQ_OK);
+    assert_int_equal(add_here(d, 6, 0, 1, LON, LAT, 9, t0 + 1), FQ_OK);
+    assert_int_equal(fq_dedup_remove(d, 5), FQ_OK); /* not the head of its lists */
+    assert_int_equal(fq_dedup_remove(d, 5), FQ_ENOTFOUND);
     assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 2), 6);
     assert_int_equal(find_now(d, 0, 0, 0, 0, 9, t0 + 2), 6);
-    assert_int_equal(fq_dedup_remove(d, 6), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_remove(d, 6), FQ_OK);
     assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 2), 0);
     assert_int_equal(find_now(d, 0, 0, 0, 0, 9, t0 + 2), 0);
     assert_int_equal(fq_dedup_count(d), 0);
     /* the id can come back, and nothing of the old one is left */
-    assert_int_equal(add_here(d, 5, 0, 0, 0, 0, 9, t0 + 3), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 5, 0, 0, 0, 0, 9, t0 + 3), FQ_OK);
     assert_int_equal(find_now(d, 0, 1, LON, LAT, -1, t0 + 4), 0);
     assert_int_equal(find_now(d, 0, 0, 0, 0, 9, t0 + 4), 5);
     /* the removed deadline does not expire the new entry */
@@ -223,10 +223,10 @@ static void test_place_only(void **state)
     (void)state;
     fq_dedup *d = make(200, W, 30);
     /* one with coordinates and a place, a later one with the place only */
-    assert_int_equal(add_here(d, 20, 2, 1, LON, LAT, 40, t0 + 5), FQ_DEDUP_OK);
-    assert_int_equal(add_here(d, 21, 2, 0, 0, 0, 40, t0 + 9), FQ_DEDUP_OK);
-    assert_int_equal(add_here(d, 22, 2, 0, 0, 0, 41, t0), FQ_DEDUP_OK);
-    assert_int_equal(add_here(d, 23, 3, 0, 0, 0, 40, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 20, 2, 1, LON, LAT, 40, t0 + 5), FQ_OK);
+    assert_int_equal(add_here(d, 21, 2, 0, 0, 0, 40, t0 + 9), FQ_OK);
+    assert_int_equal(add_here(d, 22, 2, 0, 0, 0, 41, t0), FQ_OK);
+    assert_int_equal(add_here(d, 23, 3, 0, 0, 0, 40, t0), FQ_OK);
     /* the earliest at the same place and category */
     assert_int_equal(find_now(d, 2, 0, 0, 0, 40, t0 + 10), 20);
     assert_int_equal(find_now(d, 3, 0, 0, 0, 40, t0 + 10), 23);
@@ -235,14 +235,14 @@ static void test_place_only(void **state)
     assert_int_equal(find_now(d, 2, 0, 0, 0, -1, t0 + 10), 0);
     /* a coordinate query finds neither place-only entry */
     assert_int_equal(find_now(d, 2, 1, LON, LAT, 40, t0 + 10), 20);
-    assert_int_equal(fq_dedup_remove(d, 20), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_remove(d, 20), FQ_OK);
     assert_int_equal(find_now(d, 2, 1, LON, LAT, 40, t0 + 10), 0);
     /* neither coordinates nor place: kept, never matched */
-    assert_int_equal(add_here(d, 30, 2, 0, 0, 0, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 30, 2, 0, 0, 0, -1, t0), FQ_OK);
     assert_int_equal(find_now(d, 2, 0, 0, 0, -1, t0), 0);
-    assert_int_equal(fq_dedup_remove(d, 30), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_remove(d, 30), FQ_OK);
     /* past 20's window (removed anyway), 21 is left */
-    assert_int_equal(add_here(d, 20, 2, 1, LON, LAT, 40, t0 + 5), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 20, 2, 1, LON, LAT, 40, t0 + 5), FQ_OK);
     assert_int_equal(find_now(d, 2, 0, 0, 0, 40, t0 + 10), 20);
     assert_int_equal(find_now(d, 2, 0, 0, 0, 40, t0 + 5 + W + 1), 21);
     fq_dedup_free(d);
@@ -255,7 +255,7 @@ static void test_expiry(void **state)
     for (int i = 0; i < 100; i++) /* added out of time order */
         assert_int_equal(
             add_here(d, (uint64_t)i + 1, i % 3, i % 2, LON, LAT, i % 5, t0 + (i * 37) % 100),
-            FQ_DEDUP_OK);
+            FQ_OK);
     size_t before = fq_dedup_memory(d);
     assert_true(before > 100 * sizeof(double));
     /* nothing is due yet */
@@ -269,7 +269,7 @@ static void test_expiry(void **state)
     for (int i = 0; i < 100; i++) {
         int64_t at = t0 + (i * 37) % 100;
         int rc = fq_dedup_remove(d, (uint64_t)i + 1);
-        assert_int_equal(rc, at < t0 + 50 ? FQ_DEDUP_ENOENT : FQ_DEDUP_OK);
+        assert_int_equal(rc, at < t0 + 50 ? FQ_ENOTFOUND : FQ_OK);
     }
     assert_int_equal(fq_dedup_count(d), 0);
     assert_int_equal(fq_dedup_memory(d), before); /* slots are reused, nothing shrinks */
@@ -281,7 +281,7 @@ static void test_antimeridian_and_latitudes(void **state)
 {
     (void)state;
     fq_dedup *d = make(200, W, 0);
-    assert_int_equal(add_here(d, 1, 0, 1, 179.9995, 0, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 1, 0, 1, 179.9995, 0, -1, t0), FQ_OK);
     assert_true(fq_dedup_distance_m(-179.9995, 0, 179.9995, 0) < 112);
     assert_int_equal(find_now(d, 0, 1, -179.9995, 0, -1, t0), 1);
     assert_int_equal(find_now(d, 0, 1, -180, 0, -1, t0), 1);
@@ -290,14 +290,14 @@ static void test_antimeridian_and_latitudes(void **state)
      * of an index whose cells are square at the equator */
     double lat = 84.9, lon = 10;
     double dlon = 190 * DLAT_PER_M / cos(lat * 3.14159265358979323846 / 180);
-    assert_int_equal(add_here(d, 2, 0, 1, lon, lat, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 2, 0, 1, lon, lat, -1, t0), FQ_OK);
     assert_int_equal(find_now(d, 0, 1, lon + dlon, lat, -1, t0), 2);
     assert_int_equal(find_now(d, 0, 1, lon - dlon, lat - 0.0001, -1, t0), 2);
     assert_int_equal(find_now(d, 0, 1, lon + 1.2 * dlon, lat, -1, t0), 0);
     fq_dedup_free(d);
     /* and south */
     d = make(200, W, -40);
-    assert_int_equal(add_here(d, 3, 0, 1, lon, -lat, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(add_here(d, 3, 0, 1, lon, -lat, -1, t0), FQ_OK);
     assert_int_equal(find_now(d, 0, 1, lon + dlon, -lat, -1, t0), 3);
     fq_dedup_free(d);
 }
@@ -436,7 +436,7 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
             q.at_ms = fq_dedup_incident_time(q.at_ms, now); /* never after intake */
             assert_int_equal(fq_dedup_add(d, q.id, q.category, q.has_location, q.lon, q.lat,
                                           q.place, q.town, q.at_ms),
-                             FQ_DEDUP_OK);
+                             FQ_OK);
             q.open = 1;
             m[n++] = q;
         }
@@ -445,8 +445,8 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
             model_entry *e = &m[rnd() % n];
             if (e->open) {
                 int rc = fq_dedup_remove(d, e->id);
-                if (rc != FQ_DEDUP_OK) {
-                    assert_int_equal(rc, FQ_DEDUP_ENOENT);
+                if (rc != FQ_OK) {
+                    assert_int_equal(rc, FQ_ENOTFOUND);
                     assert_true(e->at_ms < now - MODEL_BACKDATE - W);
                 }
                 e->open = 0;
@@ -501,21 +501,21 @@ static void test_town_border(void **state)
     (void)state;
     fq_dedup *d = make(200, W, 30);
     const int32_t town_a = 3, town_b = 4;
-    assert_int_equal(fq_dedup_add(d, 1, 0, 1, LON, LAT, 10, town_a, t0), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_add(d, 1, 0, 1, LON, LAT, 10, town_a, t0), FQ_OK);
     double near = LAT + 50 * DLAT_PER_M;
     assert_int_equal(fq_dedup_find(d, 0, 1, LON, near, 20, town_b, t0, t0), 0);
     assert_int_equal(fq_dedup_find(d, 0, 1, LON, near, 11, town_a, t0, t0), 1);
     /* a town's own incident nearer than the neighbour's is still found */
-    assert_int_equal(fq_dedup_add(d, 2, 0, 1, LON, near, 20, town_b, t0), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_add(d, 2, 0, 1, LON, near, 20, town_b, t0), FQ_OK);
     assert_int_equal(fq_dedup_find(d, 0, 1, LON, near, 11, town_a, t0, t0), 1);
     assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 20, town_b, t0, t0), 2);
     /* by place: the same place in another town cannot happen, but a caller
      * passing a different town is believed */
-    assert_int_equal(fq_dedup_add(d, 3, 5, 0, 0, 0, 30, town_a, t0), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_add(d, 3, 5, 0, 0, 0, 30, town_a, t0), FQ_OK);
     assert_int_equal(fq_dedup_find(d, 5, 0, 0, 0, 30, town_a, t0, t0), 3);
     assert_int_equal(fq_dedup_find(d, 5, 0, 0, 0, 30, town_b, t0, t0), 0);
     /* no town (placed at the district) matches only no town */
-    assert_int_equal(fq_dedup_add(d, 4, 6, 1, LON, LAT, 1, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_add(d, 4, 6, 1, LON, LAT, 1, -1, t0), FQ_OK);
     assert_int_equal(fq_dedup_find(d, 6, 1, LON, LAT, 1, -7, t0, t0), 4);
     assert_int_equal(fq_dedup_find(d, 6, 1, LON, LAT, 1, town_a, t0, t0), 0);
     fq_dedup_free(d);
@@ -534,7 +534,7 @@ static void test_incident_time_window(void **state)
     assert_int_equal(fq_dedup_incident_time(t0 + 1, t0), t0);
     fq_dedup *d = make_backdated(200, W, 30, backdate);
     /* received now, happened three days ago */
-    assert_int_equal(fq_dedup_add(d, 1, 0, 1, LON, LAT, 9, -1, t0 - 3 * day), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_add(d, 1, 0, 1, LON, LAT, 9, -1, t0 - 3 * day), FQ_OK);
     /* received a second later, happened now: three days apart, no merge */
     assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 9, -1, t0 + 1000, t0 + 1000), 0);
     /* happened 10 min after the first: merged, though received 3 days later */
@@ -544,10 +544,10 @@ static void test_incident_time_window(void **state)
     assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 9, -1, t0 - 3 * day - W - 1, t0 + 2000), 0);
     assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 9, -1, t0 - 3 * day + W + 1, t0 + 2000), 0);
     /* an incident time after intake counts as intake */
-    assert_int_equal(fq_dedup_add(d, 2, 1, 1, LON, LAT, 9, -1, t0), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_add(d, 2, 1, 1, LON, LAT, 9, -1, t0), FQ_OK);
     assert_int_equal(fq_dedup_find(d, 1, 1, LON, LAT, 9, -1, t0 + 10 * day, t0 + 60000), 2);
     /* further back than the bound: not compared, even with a twin there */
-    assert_int_equal(fq_dedup_add(d, 3, 2, 1, LON, LAT, 9, -1, t0 - backdate - 1000), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_add(d, 3, 2, 1, LON, LAT, 9, -1, t0 - backdate - 1000), FQ_OK);
     assert_int_equal(fq_dedup_find(d, 2, 1, LON, LAT, 9, -1, t0 - backdate - 1000, t0), 0);
     assert_int_equal(fq_dedup_find(d, 2, 1, LON, LAT, 9, -1, t0 - backdate, t0), 3);
     /* expiry keeps what a back-dated query can still reach: the first is
@@ -569,33 +569,33 @@ static void test_provisional_entries(void **state)
     (void)state;
     const uint64_t provisional = (1ULL << 63) | 1, provisional2 = (1ULL << 63) | 2;
     fq_dedup *d = make(200, W, 30);
-    assert_int_equal(fq_dedup_add(d, provisional, 0, 1, LON, LAT, 9, 2, t0), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_add(d, provisional, 0, 1, LON, LAT, 9, 2, t0), FQ_OK);
     assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 9, 2, t0 + 1, t0 + 1), provisional);
     /* committed as incident 41 */
-    assert_int_equal(fq_dedup_rekey(d, provisional, 41), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_rekey(d, provisional, 41), FQ_OK);
     assert_int_equal(fq_dedup_find(d, 0, 1, LON, LAT, 9, 2, t0 + 2, t0 + 2), 41);
     assert_int_equal(fq_dedup_find(d, 0, 0, 0, 0, 9, 2, t0 + 2, t0 + 2), 41);
-    assert_int_equal(fq_dedup_rekey(d, provisional, 42), FQ_DEDUP_ENOENT);
-    assert_int_equal(fq_dedup_remove(d, provisional), FQ_DEDUP_ENOENT);
+    assert_int_equal(fq_dedup_rekey(d, provisional, 42), FQ_ENOTFOUND);
+    assert_int_equal(fq_dedup_remove(d, provisional), FQ_ENOTFOUND);
     /* another in flight; its commit fails: forgotten */
-    assert_int_equal(fq_dedup_add(d, provisional2, 1, 1, LON, LAT, 9, 2, t0), FQ_DEDUP_OK);
-    assert_int_equal(fq_dedup_rekey(d, provisional2, 41), FQ_DEDUP_EEXIST);
-    assert_int_equal(fq_dedup_rekey(d, provisional2, 0), FQ_DEDUP_EINVAL);
+    assert_int_equal(fq_dedup_add(d, provisional2, 1, 1, LON, LAT, 9, 2, t0), FQ_OK);
+    assert_int_equal(fq_dedup_rekey(d, provisional2, 41), FQ_EEXIST);
+    assert_int_equal(fq_dedup_rekey(d, provisional2, 0), FQ_EINVALID);
     assert_int_equal(fq_dedup_find(d, 1, 1, LON, LAT, 9, 2, t0 + 3, t0 + 3), provisional2);
-    assert_int_equal(fq_dedup_remove(d, provisional2), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_remove(d, provisional2), FQ_OK);
     assert_int_equal(fq_dedup_find(d, 1, 1, LON, LAT, 9, 2, t0 + 3, t0 + 3), 0);
     assert_int_equal(fq_dedup_find(d, 1, 0, 0, 0, 9, 2, t0 + 3, t0 + 3), 0);
     /* the renamed entry is removed and expires like any other */
-    assert_int_equal(fq_dedup_remove(d, 41), FQ_DEDUP_OK);
+    assert_int_equal(fq_dedup_remove(d, 41), FQ_OK);
     assert_int_equal(fq_dedup_count(d), 0);
     /* many renames keep the id table consistent (backward-shift delete) */
     for (uint64_t i = 1; i <= 500; i++)
-        assert_int_equal(fq_dedup_add(d, (1ULL << 63) | i, 0, 1, LON, LAT, 9, 2, t0), FQ_DEDUP_OK);
+        assert_int_equal(fq_dedup_add(d, (1ULL << 63) | i, 0, 1, LON, LAT, 9, 2, t0), FQ_OK);
     for (uint64_t i = 1; i <= 500; i++)
-        assert_int_equal(fq_dedup_rekey(d, (1ULL << 63) | i, i), FQ_DEDUP_OK);
+        assert_int_equal(fq_dedup_rekey(d, (1ULL << 63) | i, i), FQ_OK);
     for (uint64_t i = 1; i <= 500; i++) {
-        assert_int_equal(fq_dedup_remove(d, (1ULL << 63) | i), FQ_DEDUP_ENOENT);
-        assert_int_equal(fq_dedup_remove(d, i), FQ_DEDUP_OK);
+        assert_int_equal(fq_dedup_remove(d, (1ULL << 63) | i), FQ_ENOTFOUND);
+        assert_int_equal(fq_dedup_remove(d, i), FQ_OK);
     }
     assert_int_equal(fq_dedup_count(d), 0);
     fq_dedup_free(d);

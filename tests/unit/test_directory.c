@@ -145,35 +145,35 @@ static void test_town_platform(void **state)
     static const char *inside[] = {"lingyin",       "lingyin-v1", "lingyin-v1-g1",
                                    "lingyin-v1-g2", "lingyin-v2", "lingyin-v2-g1"};
     for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++) {
-        assert_int_equal(may("lingyin-platform", inside[i], &place), FQ_POLICY_OK);
+        assert_int_equal(may("lingyin-platform", inside[i], &place), FQ_OK);
         assert_int_equal(place, fq_org_find(o, inside[i]));
     }
     /* Another town and its units; the district above. */
     static const char *outside[] = {"beishan", "beishan-v1", "beishan-v1-g1", "xihu"};
     for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
-        assert_int_equal(may("lingyin-platform", outside[i], &place), FQ_POLICY_EOUTSIDE);
+        assert_int_equal(may("lingyin-platform", outside[i], &place), FQ_EOUTSIDE);
         assert_int_equal(place, fq_org_find(o, outside[i])); /* known, so set */
     }
     /* Unknown place. */
-    assert_int_equal(may("lingyin-platform", "nowhere", &place), FQ_POLICY_EUNKNOWN_PLACE);
+    assert_int_equal(may("lingyin-platform", "nowhere", &place), FQ_ENOTFOUND);
     assert_int_equal(place, -1);
-    assert_int_equal(may("lingyin-platform", "", &place), FQ_POLICY_EUNKNOWN_PLACE);
+    assert_int_equal(may("lingyin-platform", "", &place), FQ_ENOTFOUND);
 }
 
 static void test_grid_node(void **state)
 {
     (void)state;
     int32_t place;
-    assert_int_equal(may("g1-node", "lingyin-v1-g1", &place), FQ_POLICY_OK);
+    assert_int_equal(may("g1-node", "lingyin-v1-g1", &place), FQ_OK);
     assert_int_equal(place, fq_org_find(fq_directory_org(dir), "lingyin-v1-g1"));
     /* Sibling grid, its own village, its town, a grid elsewhere. */
-    assert_int_equal(may("g1-node", "lingyin-v1-g2", NULL), FQ_POLICY_EOUTSIDE);
-    assert_int_equal(may("g1-node", "lingyin-v1", NULL), FQ_POLICY_EOUTSIDE);
-    assert_int_equal(may("g1-node", "lingyin", NULL), FQ_POLICY_EOUTSIDE);
-    assert_int_equal(may("g1-node", "lingyin-v2-g1", NULL), FQ_POLICY_EOUTSIDE);
-    assert_int_equal(may("g1-node", "beishan-v1-g1", NULL), FQ_POLICY_EOUTSIDE);
-    assert_int_equal(may("g1-node", "xihu", NULL), FQ_POLICY_EOUTSIDE);
-    assert_int_equal(may("g1-node", "nowhere", &place), FQ_POLICY_EUNKNOWN_PLACE);
+    assert_int_equal(may("g1-node", "lingyin-v1-g2", NULL), FQ_EOUTSIDE);
+    assert_int_equal(may("g1-node", "lingyin-v1", NULL), FQ_EOUTSIDE);
+    assert_int_equal(may("g1-node", "lingyin", NULL), FQ_EOUTSIDE);
+    assert_int_equal(may("g1-node", "lingyin-v2-g1", NULL), FQ_EOUTSIDE);
+    assert_int_equal(may("g1-node", "beishan-v1-g1", NULL), FQ_EOUTSIDE);
+    assert_int_equal(may("g1-node", "xihu", NULL), FQ_EOUTSIDE);
+    assert_int_equal(may("g1-node", "nowhere", &place), FQ_ENOTFOUND);
     assert_int_equal(place, -1);
 }
 
@@ -186,7 +186,7 @@ static void test_roles_refused(void **state)
         for (size_t p = 0; p < 4; p++) {
             int32_t place;
             /* The role is checked first: even an unknown place says EROLE. */
-            assert_int_equal(may(nodes[n], places[p], &place), FQ_POLICY_EROLE);
+            assert_int_equal(may(nodes[n], places[p], &place), FQ_EFORBIDDEN);
             assert_int_equal(place, -1);
         }
 }
@@ -202,12 +202,12 @@ static void test_console_registers_within(void **state)
     assert_true(fq_policy_may_register_cases(FQ_ROLE_CONSOLE));
     assert_false(fq_policy_may_register_cases(FQ_ROLE_TERMINAL));
     assert_false(fq_policy_may_register_cases(FQ_ROLE_ADMIN));
-    assert_int_equal(may("lingyin-console", "lingyin-v1-g1", &place), FQ_POLICY_OK);
-    assert_int_equal(may("lingyin-console", "lingyin", &place), FQ_POLICY_OK);
-    assert_int_equal(may("lingyin-console", "xihu", NULL), FQ_POLICY_EOUTSIDE);
-    assert_int_equal(may("lingyin-console", "beishan-v1-g1", NULL), FQ_POLICY_EOUTSIDE);
-    assert_int_equal(may("xihu-console", "beishan-v1-g1", NULL), FQ_POLICY_OK);
-    assert_int_equal(may("xihu-console", "nowhere", NULL), FQ_POLICY_EUNKNOWN_PLACE);
+    assert_int_equal(may("lingyin-console", "lingyin-v1-g1", &place), FQ_OK);
+    assert_int_equal(may("lingyin-console", "lingyin", &place), FQ_OK);
+    assert_int_equal(may("lingyin-console", "xihu", NULL), FQ_EOUTSIDE);
+    assert_int_equal(may("lingyin-console", "beishan-v1-g1", NULL), FQ_EOUTSIDE);
+    assert_int_equal(may("xihu-console", "beishan-v1-g1", NULL), FQ_OK);
+    assert_int_equal(may("xihu-console", "nowhere", NULL), FQ_ENOTFOUND);
 }
 
 /* A terminal reports from the field, inside its jurisdiction only. */
@@ -215,10 +215,10 @@ static void test_terminal_reports(void **state)
 {
     (void)state;
     int32_t place;
-    assert_int_equal(may("g1-terminal", "lingyin-v1-g1", &place), FQ_POLICY_OK);
+    assert_int_equal(may("g1-terminal", "lingyin-v1-g1", &place), FQ_OK);
     assert_true(place >= 0);
-    assert_int_equal(may("g1-terminal", "lingyin", &place), FQ_POLICY_EOUTSIDE);
-    assert_int_equal(may("g1-terminal", "nowhere", &place), FQ_POLICY_EUNKNOWN_PLACE);
+    assert_int_equal(may("g1-terminal", "lingyin", &place), FQ_EOUTSIDE);
+    assert_int_equal(may("g1-terminal", "nowhere", &place), FQ_ENOTFOUND);
 }
 
 /* Outboxes: a town platform reads its town's feed; a terminal the worker's or
@@ -250,7 +250,7 @@ static void test_misregistered_nodes(void **state)
     static const char *places[] = {"xihu", "lingyin", "lingyin-v1", "lingyin-v1-g1"};
     for (size_t n = 0; n < 4; n++)
         for (size_t p = 0; p < 4; p++)
-            assert_int_equal(may(nodes[n], places[p], NULL), FQ_POLICY_EOUTSIDE);
+            assert_int_equal(may(nodes[n], places[p], NULL), FQ_EOUTSIDE);
 }
 
 /* The district's hotline: every unit of its district, from the district
@@ -263,32 +263,29 @@ static void test_district_platform(void **state)
     static const char *inside[] = {"xihu",          "lingyin", "lingyin-v1", "lingyin-v1-g1",
                                    "lingyin-v2-g1", "beishan", "beishan-v1", "beishan-v1-g1"};
     for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++) {
-        assert_int_equal(may("xihu-12345", inside[i], &place), FQ_POLICY_OK);
+        assert_int_equal(may("xihu-12345", inside[i], &place), FQ_OK);
         assert_int_equal(place, fq_org_find(o, inside[i]));
-        assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), place), FQ_POLICY_OK);
+        assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), place), FQ_OK);
     }
     static const char *outside[] = {"gongshu", "hubin", "hubin-v1", "hubin-v1-g1"};
     for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
-        assert_int_equal(may("xihu-12345", outside[i], &place), FQ_POLICY_EOUTSIDE);
+        assert_int_equal(may("xihu-12345", outside[i], &place), FQ_EOUTSIDE);
         assert_int_equal(place, fq_org_find(o, outside[i]));
-        assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), place),
-                         FQ_POLICY_EOUTSIDE);
+        assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), place), FQ_EOUTSIDE);
         /* ... which the other district's platform may. */
-        assert_int_equal(may("gongshu-12345", outside[i], NULL), FQ_POLICY_OK);
+        assert_int_equal(may("gongshu-12345", outside[i], NULL), FQ_OK);
     }
     for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++)
-        assert_int_equal(may("gongshu-12345", inside[i], NULL), FQ_POLICY_EOUTSIDE);
-    assert_int_equal(may("xihu-12345", "nowhere", &place), FQ_POLICY_EUNKNOWN_PLACE);
+        assert_int_equal(may("gongshu-12345", inside[i], NULL), FQ_EOUTSIDE);
+    assert_int_equal(may("xihu-12345", "nowhere", &place), FQ_ENOTFOUND);
     assert_int_equal(place, -1);
-    assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), -1),
-                     FQ_POLICY_EUNKNOWN_PLACE);
-    assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), 1 << 20),
-                     FQ_POLICY_EUNKNOWN_PLACE);
+    assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), -1), FQ_ENOTFOUND);
+    assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), 1 << 20), FQ_ENOTFOUND);
     /* Bound to a town or a grid: refused everywhere, even there. */
     static const char *all[] = {"xihu", "lingyin", "lingyin-v1", "lingyin-v1-g1"};
     for (size_t i = 0; i < 4; i++) {
-        assert_int_equal(may("town-12345", all[i], NULL), FQ_POLICY_EOUTSIDE);
-        assert_int_equal(may("grid-12345", all[i], NULL), FQ_POLICY_EOUTSIDE);
+        assert_int_equal(may("town-12345", all[i], NULL), FQ_EOUTSIDE);
+        assert_int_equal(may("grid-12345", all[i], NULL), FQ_EOUTSIDE);
     }
     /* It follows its district's feed, which carries every town's changes. */
     assert_string_equal(node("xihu-12345")->box, "u:xihu");
@@ -310,16 +307,14 @@ static void test_report_at_grid(void **state)
     const fq_org *o = fq_directory_org(dir);
     int32_t beishan_grid = fq_org_find(o, "beishan-v1-g1");
     assert_int_equal(fq_policy_may_report_at(dir, node("lingyin-platform"), beishan_grid),
-                     FQ_POLICY_EOUTSIDE);
-    assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), beishan_grid), FQ_POLICY_OK);
-    assert_int_equal(fq_policy_may_report_at(dir, node("g1-terminal"), beishan_grid),
-                     FQ_POLICY_EOUTSIDE);
-    assert_int_equal(fq_policy_may_report_at(dir, node("xihu-console"), beishan_grid),
-                     FQ_POLICY_OK);
+                     FQ_EOUTSIDE);
+    assert_int_equal(fq_policy_may_report_at(dir, node("xihu-12345"), beishan_grid), FQ_OK);
+    assert_int_equal(fq_policy_may_report_at(dir, node("g1-terminal"), beishan_grid), FQ_EOUTSIDE);
+    assert_int_equal(fq_policy_may_report_at(dir, node("xihu-console"), beishan_grid), FQ_OK);
     assert_int_equal(fq_policy_may_report_at(dir, node("lingyin-console"), beishan_grid),
-                     FQ_POLICY_EOUTSIDE);
+                     FQ_EOUTSIDE);
     assert_int_equal(fq_policy_may_report_at(dir, node("wide-platform"), beishan_grid),
-                     FQ_POLICY_EOUTSIDE);
+                     FQ_EOUTSIDE);
 }
 
 static void test_revoked_is_not_policy(void **state)
@@ -327,7 +322,7 @@ static void test_revoked_is_not_policy(void **state)
     (void)state;
     /* Revocation is the authentication step's business; policy looks only at
      * role and place. */
-    assert_int_equal(may("old-platform", "beishan-v1", NULL), FQ_POLICY_OK);
+    assert_int_equal(may("old-platform", "beishan-v1", NULL), FQ_OK);
 }
 
 static void test_role_names(void **state)

@@ -43,7 +43,7 @@ static int check(ref_set *s, size_t n_refs, size_t n_photos, fq_evidence *ev)
     memset(err, 'x', sizeof err);
     int rv = fq_evidence_check(s->ptrs, n_refs, s->photos, n_photos, ev, err, sizeof err);
     assert_non_null(memchr(err, 0, sizeof err));
-    if (rv != FQ_EVIDENCE_OK)
+    if (rv != FQ_OK)
         assert_true(err[0] != '\0');
     return rv;
 }
@@ -56,7 +56,7 @@ static void test_true_refs_pass(void **state)
     ref_set s;
     name_them(&s, b, types, 2);
     fq_evidence ev;
-    assert_int_equal(check(&s, 2, 2, &ev), FQ_EVIDENCE_OK);
+    assert_int_equal(check(&s, 2, 2, &ev), FQ_OK);
     assert_int_equal(ev.n, 2);
     assert_int_equal(ev.total_bytes, b[0].len + b[1].len);
     assert_int_equal(ev.photos[0].width, 40);
@@ -66,9 +66,9 @@ static void test_true_refs_pass(void **state)
     assert_ptr_equal(ev.photos[0].bytes, b[0].data);
     assert_string_equal(ev.photos[0].name, "after.jpg");
     /* None at all is fine too. */
-    assert_int_equal(check(&s, 0, 0, &ev), FQ_EVIDENCE_OK);
+    assert_int_equal(check(&s, 0, 0, &ev), FQ_OK);
     assert_int_equal(ev.n, 0);
-    assert_string_equal(fq_evidence_error_code(FQ_EVIDENCE_OK), "");
+    assert_string_equal(fq_err_code(FQ_OK), "");
     free(b[0].data);
     free(b[1].data);
 }
@@ -82,31 +82,31 @@ static void test_mismatches(void **state)
     fq_evidence ev;
     /* Refs without bytes, bytes without refs. */
     name_them(&s, b, types, 2);
-    assert_int_equal(check(&s, 2, 1, &ev), FQ_EVIDENCE_EMISMATCH);
-    assert_int_equal(check(&s, 1, 2, &ev), FQ_EVIDENCE_EMISMATCH);
-    assert_int_equal(check(&s, 0, 1, &ev), FQ_EVIDENCE_EMISMATCH);
+    assert_int_equal(check(&s, 2, 1, &ev), FQ_EMISMATCH);
+    assert_int_equal(check(&s, 1, 2, &ev), FQ_EMISMATCH);
+    assert_int_equal(check(&s, 0, 1, &ev), FQ_EMISMATCH);
     /* Swapped: each is a real photo, but not the one named. */
     ProtobufCBinaryData t = s.photos[0];
     s.photos[0] = s.photos[1];
     s.photos[1] = t;
     if (b[0].len == b[1].len)
-        assert_int_equal(check(&s, 2, 2, &ev), FQ_EVIDENCE_EMISMATCH);
+        assert_int_equal(check(&s, 2, 2, &ev), FQ_EMISMATCH);
     /* One byte changed. */
     name_them(&s, b, types, 2);
     b[1].data[b[1].len / 2] ^= 1;
-    assert_int_equal(check(&s, 2, 2, &ev), FQ_EVIDENCE_EMISMATCH);
-    assert_string_equal(fq_evidence_error_code(FQ_EVIDENCE_EMISMATCH), "photo_mismatch");
+    assert_int_equal(check(&s, 2, 2, &ev), FQ_EMISMATCH);
+    assert_string_equal(fq_err_code(FQ_EMISMATCH), "photo_mismatch");
     /* A size that is not the bytes' length; a hash of the wrong length. */
     name_them(&s, b, types, 2);
     s.refs[0].size++;
-    assert_int_equal(check(&s, 2, 2, &ev), FQ_EVIDENCE_EMISMATCH);
+    assert_int_equal(check(&s, 2, 2, &ev), FQ_EMISMATCH);
     name_them(&s, b, types, 2);
     s.refs[0].sha256.len = 31;
-    assert_int_equal(check(&s, 2, 2, &ev), FQ_EVIDENCE_EMISMATCH);
+    assert_int_equal(check(&s, 2, 2, &ev), FQ_EMISMATCH);
     /* The right bytes and hash, but named a PNG. */
     const char *wrong[] = {FQ_PHOTO_PNG, FQ_PHOTO_JPEG};
     name_them(&s, b, wrong, 2);
-    assert_int_equal(check(&s, 2, 2, &ev), FQ_EVIDENCE_EMISMATCH);
+    assert_int_equal(check(&s, 2, 2, &ev), FQ_EMISMATCH);
     free(b[0].data);
     free(b[1].data);
 }
@@ -120,11 +120,11 @@ static void test_not_an_image(void **state)
     ref_set s;
     fq_evidence ev;
     name_them(&s, b, types, 1);
-    assert_int_equal(check(&s, 1, 1, &ev), FQ_EVIDENCE_ENOT_IMAGE);
-    assert_string_equal(fq_evidence_error_code(FQ_EVIDENCE_ENOT_IMAGE), "not_an_image");
+    assert_int_equal(check(&s, 1, 1, &ev), FQ_ENOTIMAGE);
+    assert_string_equal(fq_err_code(FQ_ENOTIMAGE), "not_an_image");
     const char *gif[] = {"image/gif"};
     name_them(&s, b, gif, 1);
-    assert_int_equal(check(&s, 1, 1, &ev), FQ_EVIDENCE_ENOT_IMAGE);
+    assert_int_equal(check(&s, 1, 1, &ev), FQ_ENOTIMAGE);
 }
 
 static void test_too_large(void **state)
@@ -137,23 +137,23 @@ static void test_too_large(void **state)
     test_blob five[5] = {one, one, one, one, one};
     const char *types[] = {FQ_PHOTO_PNG, FQ_PHOTO_PNG, FQ_PHOTO_PNG, FQ_PHOTO_PNG, FQ_PHOTO_PNG};
     name_them(&s, five, types, 5);
-    assert_int_equal(check(&s, 4, 4, &ev), FQ_EVIDENCE_OK);
-    assert_int_equal(check(&s, 5, 5, &ev), FQ_EVIDENCE_ETOO_LARGE);
-    assert_string_equal(fq_evidence_error_code(FQ_EVIDENCE_ETOO_LARGE), "too_large");
+    assert_int_equal(check(&s, 4, 4, &ev), FQ_OK);
+    assert_int_equal(check(&s, 5, 5, &ev), FQ_ETOOLARGE);
+    assert_string_equal(fq_err_code(FQ_ETOOLARGE), "too_large");
     /* A real photo over 2 MiB; a ref that claims one (refused before its
      * bytes are hashed). */
     test_blob big = make_image("jpeg", 1200, 1200, "--noise");
     assert_true(big.len > FQ_PHOTO_MAX_BYTES);
     const char *jpeg[] = {FQ_PHOTO_JPEG};
     name_them(&s, &big, jpeg, 1);
-    assert_int_equal(check(&s, 1, 1, &ev), FQ_EVIDENCE_ETOO_LARGE);
+    assert_int_equal(check(&s, 1, 1, &ev), FQ_ETOOLARGE);
     name_them(&s, &one, types, 1);
     s.refs[0].size = FQ_PHOTO_MAX_BYTES + 1;
-    assert_int_equal(check(&s, 1, 1, &ev), FQ_EVIDENCE_ETOO_LARGE);
+    assert_int_equal(check(&s, 1, 1, &ev), FQ_ETOOLARGE);
     /* Too many pixels on a side, in few bytes. */
     test_blob wide = make_image("png", FQ_PHOTO_MAX_SIDE + 1, 2, NULL);
     name_them(&s, &wide, types, 1);
-    assert_int_equal(check(&s, 1, 1, &ev), FQ_EVIDENCE_ETOO_LARGE);
+    assert_int_equal(check(&s, 1, 1, &ev), FQ_ETOOLARGE);
     free(one.data);
     free(big.data);
     free(wide.data);

@@ -36,7 +36,7 @@ static void test_action(void **state)
     assert_int_equal(act("{\"request_id\":\"k3f9a1\",\"kind\":\"return\",\"note\":\"不属本网格\","
                          "\"reason\":\"wrong_jurisdiction\",\"right_place\":\"lingyin\","
                          "\"extend_to_ms\":0,\"extend_by_ms\":0,\"photos\":[]}"),
-                     FQ_FIELDREQ_OK);
+                     FQ_OK);
     assert_string_equal(action.request_id, "k3f9a1");
     assert_int_equal(action.action.kind, FENGQIAO__V1__ACTION_KIND__ACTION_RETURN);
     assert_int_equal(action.action.reason, FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION);
@@ -44,13 +44,12 @@ static void test_action(void **state)
     assert_string_equal(action.action.right_place, "lingyin");
     assert_int_equal(action.photos.n, 0);
     /* Left out: empty, 0; the reason may be "". */
-    assert_int_equal(act("{\"request_id\":\"a\",\"kind\":\"acknowledge\",\"reason\":\"\"}"),
-                     FQ_FIELDREQ_OK);
+    assert_int_equal(act("{\"request_id\":\"a\",\"kind\":\"acknowledge\",\"reason\":\"\"}"), FQ_OK);
     assert_string_equal(action.action.note, "");
     assert_int_equal(action.action.reason, 0);
     assert_int_equal(act("{\"request_id\":\"a\",\"kind\":\"extend\",\"note\":\"n\","
                          "\"extend_by_ms\":86400000}"),
-                     FQ_FIELDREQ_OK);
+                     FQ_OK);
     assert_int_equal(action.action.extend_by_ms, 86400000);
 }
 
@@ -63,7 +62,7 @@ static void test_action_photos(void **state)
                          "\"photos\":[{\"name\":\"after.jpg\",\"content_type\":\"image/jpeg\","
                          "\"data\":\"aGVsbG8=\"},{\"content_type\":\"image/png\","
                          "\"data\":\"iVBORw0KGgo=\"}]}"),
-                     FQ_FIELDREQ_OK);
+                     FQ_OK);
     assert_int_equal(action.photos.n, 2);
     assert_int_equal(action.photos.photo[0].len, 5);
     assert_memory_equal(action.photos.photo[0].bytes, "hello", 5);
@@ -104,23 +103,23 @@ static void test_photo_limits(void **state)
 {
     (void)state;
     char *body = photo_body(FQ_FIELD_MAX_PHOTO_BYTES, 1);
-    assert_int_equal(act(body), FQ_FIELDREQ_OK);
+    assert_int_equal(act(body), FQ_OK);
     assert_int_equal(action.photos.photo[0].len, FQ_FIELD_MAX_PHOTO_BYTES);
     fq_fieldreq_photos_free(&action.photos);
     free(body);
     body = photo_body(FQ_FIELD_MAX_PHOTO_BYTES + 1, 1);
-    assert_int_equal(act(body), FQ_FIELDREQ_ETOOLARGE);
+    assert_int_equal(act(body), FQ_ETOOLARGE);
     assert_string_equal(err, "photos[0].data is over 2 MiB");
     free(body);
     body = photo_body(10, 5);
-    assert_int_equal(act(body), FQ_FIELDREQ_ETOOLARGE);
+    assert_int_equal(act(body), FQ_ETOOLARGE);
     assert_string_equal(err, "photos has more than 4 photos");
     free(body);
     /* A bad second photo: the first is freed with it (ASan would say). */
     assert_int_equal(act("{\"request_id\":\"p\",\"kind\":\"progress\",\"note\":\"n\",\"photos\":["
                          "{\"content_type\":\"image/png\",\"data\":\"aGVsbG8=\"},"
                          "{\"content_type\":\"image/png\",\"data\":\"aGVsbG8\"}]}"),
-                     FQ_FIELDREQ_EINVALID);
+                     FQ_EINVALID);
     assert_string_equal(err, "photos[1].data is not base64 (its length is not a multiple of 4)");
 }
 
@@ -132,42 +131,42 @@ static void test_action_refusals(void **state)
         int code;
         const char *message;
     } cases[] = {
-        {"{\"kind\":\"acknowledge\"}", FQ_FIELDREQ_EINVALID, "request_id is required"},
-        {"{\"request_id\":\"a\"}", FQ_FIELDREQ_EINVALID, "kind is required"},
-        {"{\"request_id\":\"a b\",\"kind\":\"acknowledge\"}", FQ_FIELDREQ_EINVALID,
+        {"{\"kind\":\"acknowledge\"}", FQ_EINVALID, "request_id is required"},
+        {"{\"request_id\":\"a\"}", FQ_EINVALID, "kind is required"},
+        {"{\"request_id\":\"a b\",\"kind\":\"acknowledge\"}", FQ_EINVALID,
          "request_id must be 1 to 64 characters of [A-Za-z0-9_-]"},
-        {"{\"request_id\":\"a\",\"kind\":\"assign\"}", FQ_FIELDREQ_EINVALID,
+        {"{\"request_id\":\"a\",\"kind\":\"assign\"}", FQ_EINVALID,
          "kind must be one of acknowledge, return, progress, extend, conclude, reply"},
-        {"{\"request_id\":\"a\",\"kind\":\"acknowledge\",\"colour\":1}", FQ_FIELDREQ_EINVALID,
+        {"{\"request_id\":\"a\",\"kind\":\"acknowledge\",\"colour\":1}", FQ_EINVALID,
          "unknown field 'colour'"},
-        {"{\"request_id\":\"a\",\"kind\":\"progress\",\"note\":7}", FQ_FIELDREQ_EINVALID,
+        {"{\"request_id\":\"a\",\"kind\":\"progress\",\"note\":7}", FQ_EINVALID,
          "note must be a string"},
-        {"{\"request_id\":\"a\",\"kind\":\"extend\",\"extend_by_ms\":-1}", FQ_FIELDREQ_EINVALID,
+        {"{\"request_id\":\"a\",\"kind\":\"extend\",\"extend_by_ms\":-1}", FQ_EINVALID,
          "extend_by_ms is out of range (0 to 4611686018427387903)"},
-        {"{\"request_id\":\"a\",\"kind\":\"return\",\"reason\":\"tired\"}", FQ_FIELDREQ_EINVALID,
+        {"{\"request_id\":\"a\",\"kind\":\"return\",\"reason\":\"tired\"}", FQ_EINVALID,
          "reason must be one of wrong_jurisdiction, beyond_capacity (or \"\")"},
-        {"{\"request_id\":\"a\",\"kind\":\"acknowledge\"} x", FQ_FIELDREQ_EINVALID,
+        {"{\"request_id\":\"a\",\"kind\":\"acknowledge\"} x", FQ_EINVALID,
          "the body is not JSON: unexpected character"},
-        {"[1]", FQ_FIELDREQ_EINVALID, "the body must be a JSON object"},
-        {"{\"request_id\":\"a\",\"kind\":\"progress\",\"photos\":{}}", FQ_FIELDREQ_EINVALID,
+        {"[1]", FQ_EINVALID, "the body must be a JSON object"},
+        {"{\"request_id\":\"a\",\"kind\":\"progress\",\"photos\":{}}", FQ_EINVALID,
          "photos must be an array"},
         {"{\"request_id\":\"a\",\"kind\":\"progress\",\"photos\":[{\"content_type\":\"text/"
          "plain\",\"data\":\"aGVsbG8=\"}]}",
-         FQ_FIELDREQ_ENOTIMAGE, "photos[0].content_type must be image/jpeg or image/png"},
+         FQ_ENOTIMAGE, "photos[0].content_type must be image/jpeg or image/png"},
         {"{\"request_id\":\"a\",\"kind\":\"progress\",\"photos\":[{\"data\":\"aGVsbG8=\"}]}",
-         FQ_FIELDREQ_EINVALID, "photos[0].content_type is required"},
+         FQ_EINVALID, "photos[0].content_type is required"},
         {"{\"request_id\":\"a\",\"kind\":\"progress\",\"photos\":[{\"content_type\":\"image/"
          "png\"}]}",
-         FQ_FIELDREQ_EINVALID, "photos[0].data is required"},
+         FQ_EINVALID, "photos[0].data is required"},
         {"{\"request_id\":\"a\",\"kind\":\"progress\",\"photos\":[{\"content_type\":\"image/"
          "png\",\"data\":\"aGVs*G8=\"}]}",
-         FQ_FIELDREQ_EINVALID, "photos[0].data is not base64"},
+         FQ_EINVALID, "photos[0].data is not base64"},
         {"{\"request_id\":\"a\",\"kind\":\"progress\",\"photos\":[{\"content_type\":\"image/"
          "png\",\"data\":\"\"}]}",
-         FQ_FIELDREQ_EINVALID, "photos[0].data is empty"},
+         FQ_EINVALID, "photos[0].data is empty"},
         {"{\"request_id\":\"a\",\"kind\":\"progress\",\"photos\":[{\"content_type\":\"image/"
          "png\",\"data\":\"aGVsbG8=\",\"exif\":1}]}",
-         FQ_FIELDREQ_EINVALID, "unknown field 'photos[0].exif'"},
+         FQ_EINVALID, "unknown field 'photos[0].exif'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int rc = act(cases[i].body);
@@ -177,10 +176,10 @@ static void test_action_refusals(void **state)
     }
     /* A NUL inside a string, invalid UTF-8. */
     static const char nul[] = "{\"request_id\":\"a\",\"kind\":\"progress\",\"note\":\"a\\u0000b\"}";
-    assert_int_equal(act(nul), FQ_FIELDREQ_EINVALID);
+    assert_int_equal(act(nul), FQ_EINVALID);
     assert_string_equal(err, "note contains a NUL character");
     assert_int_equal(act("{\"request_id\":\"a\",\"kind\":\"progress\",\"note\":\"\xff\"}"),
-                     FQ_FIELDREQ_EINVALID);
+                     FQ_EINVALID);
 }
 
 static void test_report(void **state)
@@ -191,7 +190,7 @@ static void test_report(void **state)
             "\"risk\":\"low\",\"title\":\"楼道堆物\",\"description\":\"\",\"address\":"
             "\"灵隐路12号\","
             "\"location\":{\"lat\":30.248,\"lng\":120.116},\"occurred_at_ms\":0,\"photos\":[]}"),
-        FQ_FIELDREQ_OK);
+        FQ_OK);
     const Fengqiao__V1__ReportIncident *r = &report.report;
     assert_string_equal(report.request_id, "r81c0e");
     assert_string_equal(r->category, "fire_hazard");
@@ -203,11 +202,9 @@ static void test_report(void **state)
     assert_true(r->location->lat == 30.248 && r->location->lon == 120.116);
     assert_string_equal(r->place_unit, "");
     /* No fix: no location; an integer degree is a number too. */
-    assert_int_equal(rep("{\"request_id\":\"r\",\"title\":\"t\",\"location\":null}"),
-                     FQ_FIELDREQ_OK);
+    assert_int_equal(rep("{\"request_id\":\"r\",\"title\":\"t\",\"location\":null}"), FQ_OK);
     assert_null(report.report.location);
-    assert_int_equal(rep("{\"request_id\":\"r\",\"location\":{\"lat\":30,\"lng\":120}}"),
-                     FQ_FIELDREQ_OK);
+    assert_int_equal(rep("{\"request_id\":\"r\",\"location\":{\"lat\":30,\"lng\":120}}"), FQ_OK);
     assert_true(report.report.location->lat == 30.0);
     static const struct {
         const char *body, *message;
@@ -225,7 +222,7 @@ static void test_report(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int rc = rep(cases[i].body);
-        if (rc != FQ_FIELDREQ_EINVALID || strcmp(err, cases[i].message) != 0)
+        if (rc != FQ_EINVALID || strcmp(err, cases[i].message) != 0)
             fail_msg("%s: %d '%s'", cases[i].body, rc, err);
     }
     char title[4 * 200 + 16];
@@ -233,7 +230,7 @@ static void test_report(void **state)
     title[sizeof title - 1] = '\0';
     char body[2048];
     snprintf(body, sizeof body, "{\"request_id\":\"r\",\"title\":\"%s\"}", title);
-    assert_int_equal(rep(body), FQ_FIELDREQ_EINVALID);
+    assert_int_equal(rep(body), FQ_EINVALID);
     assert_string_equal(err, "title is longer than 800 bytes");
 }
 

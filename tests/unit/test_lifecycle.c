@@ -31,23 +31,23 @@ static void test_happy_path(void **state)
     fq_assignment a = {FQ_ASSIGNMENT_ASSIGNED, 2000, 0}, b;
     const char *why;
     fq_action_input ack = holder(FQ_ACTION_ACKNOWLEDGE);
-    assert_int_equal(fq_lifecycle_apply(&a, &ack, 1000, &b, &why), FQ_LIFECYCLE_OK);
+    assert_int_equal(fq_lifecycle_apply(&a, &ack, 1000, &b, &why), FQ_OK);
     assert_int_equal(b.state, FQ_ASSIGNMENT_ACKNOWLEDGED);
     fq_action_input progress = holder(FQ_ACTION_PROGRESS);
-    assert_int_equal(fq_lifecycle_apply(&b, &progress, 1000, &a, &why), FQ_LIFECYCLE_OK);
+    assert_int_equal(fq_lifecycle_apply(&b, &progress, 1000, &a, &why), FQ_OK);
     assert_int_equal(a.state, FQ_ASSIGNMENT_ACKNOWLEDGED);
     fq_action_input extend = holder(FQ_ACTION_EXTEND);
-    assert_int_equal(fq_lifecycle_apply(&a, &extend, 1000, &b, &why), FQ_LIFECYCLE_OK);
+    assert_int_equal(fq_lifecycle_apply(&a, &extend, 1000, &b, &why), FQ_OK);
     assert_int_equal(b.state, FQ_ASSIGNMENT_EXTENSION_REQUESTED);
     assert_int_equal(b.extension_asked_ms, 5000);
     fq_action_input approve = {0};
     approve.action = FQ_ACTION_APPROVE_EXTENSION;
     approve.by_operator = 1;
-    assert_int_equal(fq_lifecycle_apply(&b, &approve, 1000, &a, &why), FQ_LIFECYCLE_OK);
+    assert_int_equal(fq_lifecycle_apply(&b, &approve, 1000, &a, &why), FQ_OK);
     assert_int_equal(a.state, FQ_ASSIGNMENT_ACKNOWLEDGED);
     assert_int_equal(a.conclude_due_ms, 5000);
     fq_action_input conclude = holder(FQ_ACTION_CONCLUDE);
-    assert_int_equal(fq_lifecycle_apply(&a, &conclude, 1000, &b, &why), FQ_LIFECYCLE_OK);
+    assert_int_equal(fq_lifecycle_apply(&a, &conclude, 1000, &b, &why), FQ_OK);
     assert_int_equal(b.state, FQ_ASSIGNMENT_CONCLUDED);
 }
 
@@ -56,33 +56,31 @@ static void test_refusals(void **state)
     (void)state;
     fq_assignment out;
     /* Nothing concluded before it is acknowledged. */
-    assert_int_equal(apply(FQ_ASSIGNMENT_ASSIGNED, holder(FQ_ACTION_CONCLUDE), &out),
-                     FQ_LIFECYCLE_ESTATE);
-    assert_int_equal(apply(FQ_ASSIGNMENT_ASSIGNED, holder(FQ_ACTION_PROGRESS), &out),
-                     FQ_LIFECYCLE_ESTATE);
+    assert_int_equal(apply(FQ_ASSIGNMENT_ASSIGNED, holder(FQ_ACTION_CONCLUDE), &out), FQ_ESTATE);
+    assert_int_equal(apply(FQ_ASSIGNMENT_ASSIGNED, holder(FQ_ACTION_PROGRESS), &out), FQ_ESTATE);
     assert_int_equal(apply(FQ_ASSIGNMENT_ACKNOWLEDGED, holder(FQ_ACTION_ACKNOWLEDGE), &out),
-                     FQ_LIFECYCLE_ESTATE);
+                     FQ_ESTATE);
     /* Nobody acts on another's assignment. */
     fq_action_input other = holder(FQ_ACTION_ACKNOWLEDGE);
     other.by_holder = 0;
-    assert_int_equal(apply(FQ_ASSIGNMENT_ASSIGNED, other, &out), FQ_LIFECYCLE_ENOT_HOLDER);
+    assert_int_equal(apply(FQ_ASSIGNMENT_ASSIGNED, other, &out), FQ_EFORBIDDEN);
     /* Only operators decide extensions. */
     assert_int_equal(
         apply(FQ_ASSIGNMENT_EXTENSION_REQUESTED, holder(FQ_ACTION_APPROVE_EXTENSION), &out),
-        FQ_LIFECYCLE_ENOT_HOLDER);
+        FQ_EFORBIDDEN);
     /* Notes and reasons are required. */
     fq_action_input bare = holder(FQ_ACTION_RETURN);
     bare.has_note = 0;
-    assert_int_equal(apply(FQ_ASSIGNMENT_ASSIGNED, bare, &out), FQ_LIFECYCLE_EINPUT);
+    assert_int_equal(apply(FQ_ASSIGNMENT_ASSIGNED, bare, &out), FQ_EINVALID);
     bare = holder(FQ_ACTION_RETURN);
     bare.reason = FQ_RETURN_NONE;
-    assert_int_equal(apply(FQ_ASSIGNMENT_ASSIGNED, bare, &out), FQ_LIFECYCLE_EINPUT);
+    assert_int_equal(apply(FQ_ASSIGNMENT_ASSIGNED, bare, &out), FQ_EINVALID);
     /* An extension must move the limit later. */
     fq_action_input early = holder(FQ_ACTION_EXTEND);
     early.extend_to_ms = 1500;
-    assert_int_equal(apply(FQ_ASSIGNMENT_ACKNOWLEDGED, early, &out), FQ_LIFECYCLE_EINPUT);
+    assert_int_equal(apply(FQ_ASSIGNMENT_ACKNOWLEDGED, early, &out), FQ_EINVALID);
     assert_int_equal(apply(FQ_ASSIGNMENT_EXTENSION_REQUESTED, holder(FQ_ACTION_EXTEND), &out),
-                     FQ_LIFECYCLE_ESTATE);
+                     FQ_ESTATE);
 }
 
 /* From a final state no action of anyone changes anything. */
@@ -96,7 +94,7 @@ static void test_final_states_stay_final(void **state)
             fq_action_input in = holder((fq_action)a);
             in.by_operator = 1;
             fq_assignment out;
-            assert_int_not_equal(apply(finals[f], in, &out), FQ_LIFECYCLE_OK);
+            assert_int_not_equal(apply(finals[f], in, &out), FQ_OK);
             assert_int_equal(out.state, finals[f]);
         }
 }
@@ -115,7 +113,7 @@ static void test_refusal_changes_nothing(void **state)
                 const char *why = NULL;
                 int rv = fq_lifecycle_apply(&cur, &in, 1000, &out, &why);
                 assert_non_null(why);
-                if (rv != FQ_LIFECYCLE_OK) {
+                if (rv != FQ_OK) {
                     assert_int_equal(out.state, cur.state);
                     assert_int_equal(out.conclude_due_ms, cur.conclude_due_ms);
                     assert_true(why[0] != '\0');

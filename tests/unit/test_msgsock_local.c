@@ -38,8 +38,7 @@ static void test_reply_calls_the_function_once(void **state)
     assert_non_null(token);
     assert_null(fq_reply_token_socket(token));
     assert_int_equal(
-        fq_msgsock_reply(fq_reply_token_socket(token), token, (const uint8_t *)"hello", 5),
-        FQ_MSGSOCK_OK);
+        fq_msgsock_reply(fq_reply_token_socket(token), token, (const uint8_t *)"hello", 5), FQ_OK);
     assert_int_equal(a.calls, 1);
     assert_int_equal(a.dropped, 0);
     assert_int_equal(a.len, 5);
@@ -51,7 +50,7 @@ static void test_empty_reply_is_not_a_drop(void **state)
     (void)state;
     answered a = {0};
     fq_reply_token *token = fq_reply_token_local(on_answer, &a);
-    assert_int_equal(fq_msgsock_reply(NULL, token, NULL, 0), FQ_MSGSOCK_OK);
+    assert_int_equal(fq_msgsock_reply(NULL, token, NULL, 0), FQ_OK);
     assert_int_equal(a.calls, 1);
     assert_int_equal(a.dropped, 0);
     assert_int_equal(a.len, 0);

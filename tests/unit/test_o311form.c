@@ -30,19 +30,18 @@ static void test_paths(void **state)
     assert_int_equal(p.resource, FQ_O311_REQUESTS);
 
     assert_int_equal(fq_o311_path_parse("/open311/v2/services.csv", &p, err, sizeof err),
-                     FQ_O311_EFORMAT);
-    assert_int_equal(fq_o311_path_parse("/open311/v2/services", &p, err, sizeof err),
-                     FQ_O311_EFORMAT);
+                     FQ_EINVALID);
+    assert_int_equal(fq_o311_path_parse("/open311/v2/services", &p, err, sizeof err), FQ_EINVALID);
     assert_int_equal(fq_o311_path_parse("/open311/v2/tokens/1.xml", &p, err, sizeof err),
-                     FQ_O311_ENOTFOUND);
+                     FQ_ENOTFOUND);
     assert_int_equal(fq_o311_path_parse("/open311/v2/requests/0x1.xml", &p, err, sizeof err),
-                     FQ_O311_ENOTFOUND);
+                     FQ_ENOTFOUND);
     assert_int_equal(fq_o311_path_parse("/open311/v2/requests/1/2.xml", &p, err, sizeof err),
-                     FQ_O311_ENOTFOUND);
+                     FQ_ENOTFOUND);
     assert_int_equal(fq_o311_path_parse("/open311/v2/services/.xml", &p, err, sizeof err),
-                     FQ_O311_ENOTFOUND);
+                     FQ_ENOTFOUND);
     assert_int_equal(fq_o311_path_parse("/open311/v1/services.xml", &p, err, sizeof err),
-                     FQ_O311_ENOTFOUND);
+                     FQ_ENOTFOUND);
 }
 
 static const char *const FIELDS[] = {"api_key", "description", "lat", NULL};

@@ -19,7 +19,7 @@ static int check(const blob *b, const char *type, fq_photo_info *info)
     memset(err, 'x', sizeof err);
     int rv = fq_photo_check(b->data, b->len, type, info, err, sizeof err);
     assert_non_null(memchr(err, 0, sizeof err));
-    if (rv != FQ_PHOTO_OK)
+    if (rv != FQ_OK)
         assert_true(err[0] != '\0'); /* every refusal says why */
     return rv;
 }
@@ -29,12 +29,12 @@ static void test_real_images_pass(void **state)
     (void)state;
     fq_photo_info info;
     blob j = make_image("jpeg", 64, 48, NULL);
-    assert_int_equal(check(&j, FQ_PHOTO_JPEG, &info), FQ_PHOTO_OK);
+    assert_int_equal(check(&j, FQ_PHOTO_JPEG, &info), FQ_OK);
     assert_string_equal(info.content_type, FQ_PHOTO_JPEG);
     assert_int_equal(info.width, 64);
     assert_int_equal(info.height, 48);
     blob p = make_image("png", 33, 1000, NULL);
-    assert_int_equal(check(&p, FQ_PHOTO_PNG, &info), FQ_PHOTO_OK);
+    assert_int_equal(check(&p, FQ_PHOTO_PNG, &info), FQ_OK);
     assert_string_equal(info.content_type, FQ_PHOTO_PNG);
     assert_int_equal(info.width, 33);
     assert_int_equal(info.height, 1000);
@@ -50,12 +50,12 @@ static void test_wrong_type_named(void **state)
     fq_photo_info info;
     blob j = make_image("jpeg", 20, 20, NULL);
     blob p = make_image("png", 20, 20, NULL);
-    assert_int_equal(check(&j, FQ_PHOTO_PNG, &info), FQ_PHOTO_EWRONG_TYPE);
-    assert_int_equal(check(&p, FQ_PHOTO_JPEG, &info), FQ_PHOTO_EWRONG_TYPE);
+    assert_int_equal(check(&j, FQ_PHOTO_PNG, &info), FQ_EWRONGTYPE);
+    assert_int_equal(check(&p, FQ_PHOTO_JPEG, &info), FQ_EWRONGTYPE);
     /* Only the two types are photos, whatever the bytes. */
-    assert_int_equal(check(&j, "image/gif", &info), FQ_PHOTO_ENOT_IMAGE);
-    assert_int_equal(check(&j, "", &info), FQ_PHOTO_ENOT_IMAGE);
-    assert_int_equal(check(&p, "image/png; charset=x", &info), FQ_PHOTO_ENOT_IMAGE);
+    assert_int_equal(check(&j, "image/gif", &info), FQ_ENOTIMAGE);
+    assert_int_equal(check(&j, "", &info), FQ_ENOTIMAGE);
+    assert_int_equal(check(&p, "image/png; charset=x", &info), FQ_ENOTIMAGE);
     free(j.data);
     free(p.data);
 }
@@ -70,10 +70,10 @@ static void test_truncated(void **state)
     size_t cuts[] = {0, 1, 3, 8, 20, 100, 300};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
         blob tj = {j.data, cuts[i]};
-        assert_int_equal(check(&tj, FQ_PHOTO_JPEG, &info), FQ_PHOTO_ENOT_IMAGE);
+        assert_int_equal(check(&tj, FQ_PHOTO_JPEG, &info), FQ_ENOTIMAGE);
         if (cuts[i] < 33) { /* a PNG's header (signature and IHDR) is 33 bytes */
             blob tp = {p.data, cuts[i]};
-            assert_int_equal(check(&tp, FQ_PHOTO_PNG, &info), FQ_PHOTO_ENOT_IMAGE);
+            assert_int_equal(check(&tp, FQ_PHOTO_PNG, &info), FQ_ENOTIMAGE);
         }
     }
     free(j.data);
@@ -88,19 +88,19 @@ static void test_garbage(void **state)
     for (size_t i = 0; i < sizeof junk; i++)
         junk[i] = (uint8_t)(i * 131 + 7);
     blob g = {junk, sizeof junk};
-    assert_int_equal(check(&g, FQ_PHOTO_JPEG, &info), FQ_PHOTO_ENOT_IMAGE);
-    assert_int_equal(check(&g, FQ_PHOTO_PNG, &info), FQ_PHOTO_ENOT_IMAGE);
+    assert_int_equal(check(&g, FQ_PHOTO_JPEG, &info), FQ_ENOTIMAGE);
+    assert_int_equal(check(&g, FQ_PHOTO_PNG, &info), FQ_ENOTIMAGE);
     /* A JPEG's signature followed by junk. */
     junk[0] = 0xff, junk[1] = 0xd8, junk[2] = 0xff;
-    assert_int_equal(check(&g, FQ_PHOTO_JPEG, &info), FQ_PHOTO_ENOT_IMAGE);
+    assert_int_equal(check(&g, FQ_PHOTO_JPEG, &info), FQ_ENOTIMAGE);
     /* A PNG's signature followed by junk. */
     static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     memcpy(junk, sig, sizeof sig);
-    assert_int_equal(check(&g, FQ_PHOTO_PNG, &info), FQ_PHOTO_ENOT_IMAGE);
+    assert_int_equal(check(&g, FQ_PHOTO_PNG, &info), FQ_ENOTIMAGE);
     /* Text that says it is an image. */
     const char *text = "<html>this is not a photo</html>";
     blob t = {(uint8_t *)text, strlen(text)};
-    assert_int_equal(check(&t, FQ_PHOTO_JPEG, &info), FQ_PHOTO_ENOT_IMAGE);
+    assert_int_equal(check(&t, FQ_PHOTO_JPEG, &info), FQ_ENOTIMAGE);
     assert_null(fq_photo_sniff(t.data, t.len));
 }
 
@@ -111,7 +111,7 @@ static void test_damaged_png_header(void **state)
     fq_photo_info info;
     blob p = make_image("png", 40, 30, NULL);
     p.data[16 + 3] = 0; /* width's low byte: 40 -> 0 */
-    assert_int_equal(check(&p, FQ_PHOTO_PNG, &info), FQ_PHOTO_ENOT_IMAGE);
+    assert_int_equal(check(&p, FQ_PHOTO_PNG, &info), FQ_ENOTIMAGE);
     free(p.data);
 }
 
@@ -135,7 +135,7 @@ static void test_jpeg_of_no_rows(void **state)
         i += 2 + seglen;
     }
     assert_true(patched);
-    assert_int_equal(check(&j, FQ_PHOTO_JPEG, &info), FQ_PHOTO_ENOT_IMAGE);
+    assert_int_equal(check(&j, FQ_PHOTO_JPEG, &info), FQ_ENOTIMAGE);
     free(j.data);
 }
 
@@ -145,18 +145,18 @@ static void test_limits(void **state)
     fq_photo_info info;
     /* The sides: 12000 is allowed, 12001 is not (either side). */
     blob edge = make_image("png", FQ_PHOTO_MAX_SIDE, 1, NULL);
-    assert_int_equal(check(&edge, FQ_PHOTO_PNG, &info), FQ_PHOTO_OK);
+    assert_int_equal(check(&edge, FQ_PHOTO_PNG, &info), FQ_OK);
     blob wide = make_image("png", FQ_PHOTO_MAX_SIDE + 1, 1, NULL);
-    assert_int_equal(check(&wide, FQ_PHOTO_PNG, &info), FQ_PHOTO_ETOO_LARGE);
+    assert_int_equal(check(&wide, FQ_PHOTO_PNG, &info), FQ_ETOOLARGE);
     blob tall = make_image("jpeg", 1, FQ_PHOTO_MAX_SIDE + 1, NULL);
-    assert_int_equal(check(&tall, FQ_PHOTO_JPEG, &info), FQ_PHOTO_ETOO_LARGE);
+    assert_int_equal(check(&tall, FQ_PHOTO_JPEG, &info), FQ_ETOOLARGE);
     /* The bytes: a real image over 2 MiB (noise does not compress). */
     blob big = make_image("jpeg", 1200, 1200, "--noise");
     assert_true(big.len > FQ_PHOTO_MAX_BYTES);
-    assert_int_equal(check(&big, FQ_PHOTO_JPEG, &info), FQ_PHOTO_ETOO_LARGE);
+    assert_int_equal(check(&big, FQ_PHOTO_JPEG, &info), FQ_ETOOLARGE);
     blob at = {big.data,
                FQ_PHOTO_MAX_BYTES}; /* exactly 2 MiB: within the limit (only the header is read) */
-    assert_int_equal(check(&at, FQ_PHOTO_JPEG, &info), FQ_PHOTO_OK);
+    assert_int_equal(check(&at, FQ_PHOTO_JPEG, &info), FQ_OK);
     assert_int_equal(info.width, 1200);
     free(edge.data);
     free(wide.data);

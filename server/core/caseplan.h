@@ -1,0 +1,123 @@
+/* caseplan: what happens to an open case when one of its limits comes due
+ * or its holder can no longer take it — decided from (routing state, case,
+ * input, now) alone — and what a holder's action on it brings — as a plan:
+ * the event to record and why, the decision
+ * the case moves to, the outbox items to whom, the statistics it counts in.
+ * No clock, no timers, no store: the dispatcher (dispatch.c) applies a plan
+ * (capacity, limits, the write in order, delivery after the commit). */
+#ifndef FQ_CASEPLAN_H
+#define FQ_CASEPLAN_H
+
+#include "caseitems.h"
+#include "calendar.h"
+#include "caseload.h"
+#include "directory.h"
+#include "fengqiao.pb-c.h"
+#include "lifecycle.h"
+#include "outbox.h"
+#include "router.h"
+
+#include <stdint.h>
+
+typedef enum fq_plan_write {
+    FQ_PLAN_NOTHING = 0, /* nothing happens (a supervision order answered meanwhile) */
+    FQ_PLAN_EVENT = 1,   /* an event of the case, which stays where it is */
+    FQ_PLAN_REROUTE = 2, /* the case goes to `to`: a re-decision and its event */
+} fq_plan_write;
+
+/* The limits an event records as breached for good (so that a restart does
+ * not fire them again), and a supervision order that passed unanswered (the
+ * console's overdue_limits). */
+#define FQ_PLAN_BREACHED_ACK 1
+#define FQ_PLAN_BREACHED_CONCLUDE 2
+#define FQ_PLAN_BREACHED_SUPERVISION 4
+
+typedef struct fq_case_plan {
+    fq_plan_write write;
+    const char *kind;        /* the event's kind (static): ack_warning, escalated, breached, ... */
+    const char *reason_code; /* FQ_REASON_* (static) */
+    char reason[256];        /* the event's reason as stored */
+    int breached;            /* FQ_PLAN_BREACHED_* */
+    int supervision_over;    /* the event closes a supervision order unanswered */
+    int end_supervision;     /* the case's open supervision order is over */
+    fq_decision to;          /* FQ_PLAN_REROUTE: the case's next decision */
+    fq_outbox_set outbox;    /* the items the event leaves: the caller takes them or frees them */
+    /* What the dispatcher's statistics count (0 or 1 each). */
+    int warnings, escalations, breaches_at_top, moved_absent;
+} fq_case_plan;
+
+/* The limit `kind` (FQ_DEADLINE_*) of the case passed at now_ms: a warning
+ * to its holders, an escalation one tier up (the acknowledge and conclude
+ * limits), a breach recorded where nobody is above, or a supervision order
+ * that went unanswered. */
+void fq_plan_deadline(const fq_world *w, const fq_case *c, uint32_t kind, int64_t now_ms,
+                      fq_case_plan *out);
+
+/* The case goes one tier up because `why` (a breached limit `limit`,
+ * FQ_PLAN_BREACHED_*, or 0; `reason_code` FQ_REASON_*), its limits running
+ * from now_ms; at the district, or with nobody above, it stays and the
+ * breach is recorded for the command center to supervise. */
+void fq_plan_escalate(const fq_world *w, const fq_case *c, const char *why, int limit,
+                      const char *reason_code, int64_t now_ms, fq_case_plan *out);
+
+/* The holder can no longer take it (their terminal went silent): another
+ * handler of the same territory and tier if there is one, else one up. */
+void fq_plan_move_on(const fq_world *w, const fq_case *c, const char *why, int64_t now_ms,
+                     fq_case_plan *out);
+
+/* Frees what the plan still holds (its items, unless taken). */
+void fq_plan_free(fq_case_plan *p);
+
+/* ---- working time ---- */
+
+/* The calendar a case's working time counts on: its district's, or the
+ * router's default (never NULL). */
+const fq_calendar *fq_plan_calendar(const fq_world *w, const fq_decision *dec);
+
+/* A limit extended by `by_ms` from where it is: natural time adds; working
+ * time adds whole days as working days (the limit's own day not counted: the
+ * close of the N-th working day after it) and anything else as working time. */
+int64_t fq_plan_extended_limit(const fq_world *w, const fq_decision *dec, int64_t by_ms);
+
+/* A warning that keeps its distance before a limit that moved from old_due
+ * to new_due: the same natural time, or the same working time. 0 stays 0
+ * (no warning). */
+int64_t fq_plan_moved_warning(const fq_world *w, const fq_decision *dec, int64_t warn_ms,
+                              int64_t old_due, int64_t new_due);
+
+/* ---- a holder's action ---- */
+
+/* What a holder's action on its assignment brings (a terminal's
+ * AssignmentAction): the transition, the event, a return's new decision,
+ * the items. Strings are static or point into the action planned from. */
+typedef struct fq_action_plan {
+    fq_action action;      /* 0: the reply to a supervision order (no transition) */
+    int supervision_reply; /* the reply to the case's open supervision order */
+    fq_assignment_state from, next_state;
+    const char *kind;        /* the event's kind */
+    const char *reason_code; /* FQ_REASON_* */
+    const char *note;        /* the event's reason as stored: the note, or the kind */
+    int rerouted;            /* a return found a new handler: `decision` */
+    fq_decision decision;
+    int concludes;        /* the incident closes (its result: the note) */
+    int64_t extend_to_ms; /* EXTEND: the conclude limit asked for */
+    /* The assignment's state the actor is told: on FQ_OK the state after
+     * (or "concluded"); on FQ_ESTATE the state now, and whether what was
+     * asked is in effect already (an action resent after it was done). */
+    const char *answer;
+    int already_done;
+    fq_outbox_set outbox; /* the caller takes them or frees them (fq_action_plan_free) */
+} fq_action_plan;
+
+/* Checks the action of `actor` (a bound terminal's node) on case c against
+ * who holds it and its state machine, and plans what follows at now_ms: 0,
+ * or FQ_EFORBIDDEN (not an open assignment of the actor's: the same answer
+ * for a case that is not open, c NULL), FQ_EBUSY (another action on it is
+ * being stored), FQ_ESTATE, FQ_EINVALID, with a sentence in err. On an
+ * error nothing is held (out->answer and out->already_done may be set). */
+int fq_plan_action(const fq_world *w, const fq_case *c, const fq_node *actor,
+                   const Fengqiao__V1__AssignmentAction *a, int64_t now_ms, fq_action_plan *out,
+                   char *err, size_t err_len);
+void fq_action_plan_free(fq_action_plan *p);
+
+#endif

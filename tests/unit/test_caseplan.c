@@ -1,0 +1,541 @@
+/* caseplan: what a case's limits and its holder's silence bring, decided on
+ * a small fixed city without a clock, a timer or a store — the warnings, an
+ * escalation at each tier (village -> town -> district), the breach recorded
+ * at the district where nobody is above, a supervision order that went
+ * unanswered (and one answered meanwhile), and a silent worker's case moved
+ * to another worker of the grid, to the village's unit, or up when there is
+ * neither; and a holder's actions: acknowledge (and again), someone else's
+ * case, busy, a return routed on (beyond capacity, to the right place), an
+ * extension, a conclusion (and one refused while suspended), the reply to a
+ * supervision order. */
+#include "caseplan.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOW 1800000000000LL /* 2027-01-15T08:00:00Z */
+
+static char err[256];
+
+typedef struct city {
+    fq_org *org;
+    fq_taxonomy *tax;
+    fq_rules *rules;
+    fq_roster *roster;
+    fq_router *router;
+    fq_world world;
+    int dispute;
+} city;
+
+static void ok(int rv)
+{
+    if (rv != 0)
+        fail_msg("fixture: %s", err);
+}
+
+/* Neighbour disputes stay in the village: acknowledge within an hour
+ * (warned 10 minutes before), conclude within a day (warned 4 hours
+ * before). */
+static const fq_rule_row rows[] = {{.id = 1,
+                                    .category = "dispute.neighbour",
+                                    .tier = FQ_TIER_VILLAGE,
+                                    .line = -1,
+                                    .ack_s = 3600,
+                                    .ack_warn_s = 600,
+                                    .conclude_s = 86400,
+                                    .conclude_warn_s = 14400}};
+
+static int setup(void **state)
+{
+    city *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    static const struct {
+        const char *id, *parent;
+        fq_unit_kind kind;
+    } units[] = {{"d1", "", FQ_UNIT_DISTRICT},
+                 {"d1-t1", "d1", FQ_UNIT_TOWN},
+                 {"d1-t1-v1", "d1-t1", FQ_UNIT_VILLAGE},
+                 {"d1-t1-v1-g1", "d1-t1-v1", FQ_UNIT_GRID},
+                 {"d1-t1-v1-g2", "d1-t1-v1", FQ_UNIT_GRID},
+                 {"d1-t1-v2", "d1-t1", FQ_UNIT_VILLAGE}, /* no village unit */
+                 {"d1-t1-v2-g1", "d1-t1-v2", FQ_UNIT_GRID}};
+    c->org = fq_org_new();
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        ok(fq_org_add(c->org, units[i].id, units[i].kind, units[i].parent, units[i].id, err,
+                      sizeof err));
+    ok(fq_org_finish(c->org, err, sizeof err));
+    c->tax = fq_taxonomy_new();
+    c->dispute = fq_taxonomy_add(c->tax, "dispute.neighbour", FQ_LINE_GOVERNANCE, err, sizeof err);
+    assert_true(c->dispute >= 0);
+    c->rules = fq_rules_compile(c->tax, 7, rows, 1, err, sizeof err);
+    assert_non_null(c->rules);
+    c->roster = fq_roster_new(c->org);
+    ok(fq_roster_add_handler(c->roster, "d1.center", FQ_HANDLER_CENTER, "d1", -1, NULL, err,
+                             sizeof err));
+    ok(fq_roster_add_handler(c->roster, "d1.public_security", FQ_HANDLER_DEPARTMENT, "d1",
+                             FQ_LINE_GOVERNANCE, "public_security", err, sizeof err));
+    ok(fq_roster_add_handler(c->roster, "d1-t1.governance", FQ_HANDLER_TOWN_LINE, "d1-t1",
+                             FQ_LINE_GOVERNANCE, NULL, err, sizeof err));
+    ok(fq_roster_add_handler(c->roster, "d1-t1-v1.village", FQ_HANDLER_VILLAGE, "d1-t1-v1", -1,
+                             NULL, err, sizeof err));
+    ok(fq_roster_add_worker(c->roster, "a", "d1-t1-v1-g1", 5, 1, 0, err, sizeof err));
+    ok(fq_roster_add_worker(c->roster, "b", "d1-t1-v1-g1", 5, 1, 0, err, sizeof err));
+    ok(fq_roster_add_worker(c->roster, "e", "d1-t1-v1-g2", 5, 1, 0, err, sizeof err));
+    ok(fq_roster_add_worker(c->roster, "z", "d1-t1-v2-g1", 5, 1, 0, err, sizeof err));
+    ok(fq_roster_finish(c->roster, err, sizeof err));
+    c->router = fq_router_new(c->org, c->roster, c->rules, NULL, err, sizeof err);
+    assert_non_null(c->router);
+    c->world = (fq_world){
+        .org = c->org, .taxonomy = c->tax, .roster = c->roster, .router = c->router, .rule_set = 7};
+    *state = c;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    city *c = *state;
+    fq_router_free(c->router);
+    fq_roster_free(c->roster);
+    fq_rules_free(c->rules);
+    fq_taxonomy_free(c->tax);
+    fq_org_free(c->org);
+    free(c);
+    return 0;
+}
+
+/* A neighbour dispute in `grid`, decided at NOW as the router decides it. */
+static fq_case open_case(city *c, const char *grid)
+{
+    fq_case k;
+    memset(&k, 0, sizeof k);
+    k.incident_id = 42;
+    fq_route_request_init(&k.request);
+    k.request.category = c->dispute;
+    k.request.severity = 4;
+    k.request.risk = 1;
+    k.request.place = fq_org_find(c->org, grid);
+    k.request.now_ms = NOW;
+    assert_int_equal(fq_route(c->router, &k.request, &k.decision), FQ_ROUTE_ASSIGNED);
+    k.incident_at_ms = NOW;
+    return k;
+}
+
+/* The kind of the plan's item for `box`, or -1 when it has none. */
+static int box_kind(const fq_outbox_set *set, const char *box)
+{
+    for (int i = 0; i < set->n; i++)
+        if (strcmp(set->box[i], box) == 0)
+            return set->kind[i];
+    return -1;
+}
+
+#define item_kind(plan, box) box_kind(&(plan)->outbox, box)
+
+#define K(x) FENGQIAO__V1__ITEM_KIND__ITEM_##x
+
+static void test_warnings_tell_the_holder_only(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    assert_int_equal(k.decision.tier, FQ_TIER_VILLAGE);
+    const char *holder = fq_items_worker_id(c->roster, k.decision.worker);
+    char box[FQ_BOX_MAX];
+    snprintf(box, sizeof box, "w:%s", holder);
+
+    fq_case_plan p;
+    fq_plan_deadline(&c->world, &k, FQ_DEADLINE_ACK_WARNING, NOW + 3000 * 1000, &p);
+    assert_int_equal(p.write, FQ_PLAN_EVENT);
+    assert_string_equal(p.kind, "ack_warning");
+    assert_string_equal(p.reason_code, FQ_REASON_ACK_SOON);
+    assert_string_equal(p.reason, "not acknowledged yet; due 2027-01-15T09:00:00Z");
+    assert_int_equal(p.warnings, 1);
+    assert_int_equal(p.breached, 0);
+    assert_int_equal(p.outbox.n, 1); /* no feed: a warning is the holder's */
+    assert_int_equal(item_kind(&p, box), K(WARNING));
+    fq_plan_free(&p);
+
+    fq_plan_deadline(&c->world, &k, FQ_DEADLINE_CONCLUDE_WARNING, NOW, &p);
+    assert_string_equal(p.kind, "conclude_warning");
+    assert_string_equal(p.reason_code, FQ_REASON_CONCLUDE_SOON);
+    assert_string_equal(p.reason, "not concluded yet; due 2027-01-16T08:00:00Z");
+    fq_plan_free(&p);
+}
+
+/* The acknowledge limit passes at each tier in turn: village -> town ->
+ * district, then the breach stays at the district. */
+static void test_escalation_at_each_tier(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    char worker_box[FQ_BOX_MAX];
+    snprintf(worker_box, sizeof worker_box, "w:%s",
+             fq_items_worker_id(c->roster, k.decision.worker));
+    int64_t now = NOW + 3600 * 1000;
+
+    fq_case_plan p;
+    fq_plan_deadline(&c->world, &k, FQ_DEADLINE_ACK_DUE, now, &p);
+    assert_int_equal(p.write, FQ_PLAN_REROUTE);
+    assert_string_equal(p.kind, "escalated");
+    assert_string_equal(p.reason_code, FQ_REASON_ACK_OVERDUE);
+    assert_int_equal(p.escalations, 1);
+    assert_int_equal(p.to.tier, FQ_TIER_TOWN);
+    assert_string_equal(fq_items_handler_id(c->roster, p.to.lead), "d1-t1.governance");
+    assert_string_equal(p.reason, "acknowledge limit passed at the village tier: escalated to "
+                                  "the town tier (d1-t1.governance)");
+    /* The limits run from the escalation. */
+    assert_true(p.to.ack_due_ms > now);
+    assert_int_equal(item_kind(&p, "h:d1-t1.governance"), K(ASSIGNMENT));
+    assert_int_equal(item_kind(&p, worker_box), K(CANCELLATION));
+    assert_int_equal(item_kind(&p, "u:d1-t1"), K(UPDATE));
+    assert_int_equal(item_kind(&p, "u:d1"), K(UPDATE));
+    k.decision = p.to;
+    fq_plan_free(&p);
+
+    fq_plan_deadline(&c->world, &k, FQ_DEADLINE_CONCLUDE_DUE, now, &p);
+    assert_int_equal(p.write, FQ_PLAN_REROUTE);
+    assert_string_equal(p.reason_code, FQ_REASON_CONCLUDE_OVERDUE);
+    assert_int_equal(p.to.tier, FQ_TIER_DISTRICT);
+    assert_string_equal(fq_items_handler_id(c->roster, p.to.lead), "d1.public_security");
+    assert_int_equal(item_kind(&p, "h:d1.public_security"), K(ASSIGNMENT));
+    /* The town's line stays on it as a co-handler: told of the change,
+     * not relieved of it. */
+    assert_int_equal(p.to.n_co, 1);
+    assert_string_equal(fq_items_handler_id(c->roster, p.to.co[0]), "d1-t1.governance");
+    assert_int_equal(item_kind(&p, "h:d1-t1.governance"), K(UPDATE));
+    k.decision = p.to;
+    fq_plan_free(&p);
+
+    /* At the district nobody is above: the breach is recorded, the case
+     * stays, the holders are warned and the command center's feed told. */
+    k.supervision_ms = now + 7200 * 1000;
+    fq_plan_deadline(&c->world, &k, FQ_DEADLINE_CONCLUDE_DUE, now, &p);
+    assert_int_equal(p.write, FQ_PLAN_EVENT);
+    assert_string_equal(p.kind, "breached");
+    assert_int_equal(p.breached, FQ_PLAN_BREACHED_CONCLUDE);
+    assert_int_equal(p.breaches_at_top, 1);
+    assert_int_equal(p.escalations, 0);
+    assert_int_equal(p.supervision_over, 0);
+    assert_int_equal(p.end_supervision, 0);
+    assert_string_equal(p.reason,
+                        "conclude limit passed at the district tier; nobody above: supervision "
+                        "needed");
+    assert_int_equal(item_kind(&p, "h:d1.public_security"), K(WARNING));
+    assert_int_equal(item_kind(&p, "u:d1"), K(UPDATE));
+    fq_plan_free(&p);
+}
+
+static void test_supervision_order_unanswered(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_case_plan p;
+    /* Answered meanwhile: nothing happens. */
+    fq_plan_deadline(&c->world, &k, FQ_DEADLINE_SUPERVISION_DUE, NOW, &p);
+    assert_int_equal(p.write, FQ_PLAN_NOTHING);
+    assert_int_equal(p.outbox.n, 0);
+    fq_plan_free(&p);
+
+    k.supervision_ms = NOW + 1800 * 1000;
+    fq_plan_deadline(&c->world, &k, FQ_DEADLINE_SUPERVISION_DUE, NOW + 1800 * 1000, &p);
+    assert_int_equal(p.write, FQ_PLAN_EVENT);
+    assert_string_equal(p.kind, "supervision_breached");
+    assert_string_equal(p.reason_code, FQ_REASON_SUPERVISION_OVERDUE);
+    assert_string_equal(p.reason, "supervision order not answered by 2027-01-15T08:30:00Z");
+    assert_int_equal(p.breached, FQ_PLAN_BREACHED_SUPERVISION);
+    assert_int_equal(p.supervision_over, 1);
+    assert_int_equal(p.end_supervision, 1);
+    assert_int_equal(item_kind(&p, "u:d1-t1"), K(UPDATE));
+    fq_plan_free(&p);
+}
+
+/* A worker's terminal went silent: the other worker of the grid takes it
+ * at the same tier; with nobody else in the grid the village's own unit
+ * holds it, still at the village tier. */
+static void test_move_on(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    const char *first = fq_items_worker_id(c->roster, k.decision.worker);
+    fq_case_plan p;
+    fq_plan_move_on(&c->world, &k, "the worker's terminal went silent", NOW, &p);
+    assert_int_equal(p.write, FQ_PLAN_REROUTE);
+    assert_string_equal(p.kind, "rerouted");
+    assert_string_equal(p.reason_code, FQ_REASON_PRESENCE_LOST);
+    assert_int_equal(p.moved_absent, 1);
+    assert_int_equal(p.escalations, 0);
+    assert_int_equal(p.to.tier, FQ_TIER_VILLAGE);
+    const char *next = fq_items_worker_id(c->roster, p.to.worker);
+    assert_string_not_equal(next, first);
+    char reason[128];
+    snprintf(reason, sizeof reason, "the worker's terminal went silent: rerouted to %s", next);
+    assert_string_equal(p.reason, reason);
+    fq_plan_free(&p);
+
+    fq_case alone = open_case(c, "d1-t1-v1-g2");
+    assert_string_equal(fq_items_worker_id(c->roster, alone.decision.worker), "e");
+    fq_plan_move_on(&c->world, &alone, "the worker's terminal went silent", NOW, &p);
+    assert_int_equal(p.write, FQ_PLAN_REROUTE);
+    assert_string_equal(p.kind, "rerouted");
+    assert_int_equal(p.moved_absent, 1);
+    assert_int_equal(p.to.tier, FQ_TIER_VILLAGE);
+    assert_int_equal(p.to.worker, -1);
+    assert_string_equal(p.reason,
+                        "the worker's terminal went silent: rerouted to d1-t1-v1.village");
+    assert_int_equal(item_kind(&p, "w:e"), K(CANCELLATION));
+    assert_int_equal(item_kind(&p, "h:d1-t1-v1.village"), K(ASSIGNMENT));
+    fq_plan_free(&p);
+
+    /* In a village without its own unit, nobody of the tier is left: the
+     * case goes up, and counts as moved and as escalated. */
+    fq_case lone = open_case(c, "d1-t1-v2-g1");
+    assert_string_equal(fq_items_worker_id(c->roster, lone.decision.worker), "z");
+    fq_plan_move_on(&c->world, &lone, "the worker's terminal went silent", NOW, &p);
+    assert_int_equal(p.write, FQ_PLAN_REROUTE);
+    assert_string_equal(p.kind, "escalated");
+    assert_string_equal(p.reason_code, FQ_REASON_PRESENCE_LOST);
+    assert_int_equal(p.moved_absent, 1);
+    assert_int_equal(p.escalations, 1);
+    assert_int_equal(p.to.tier, FQ_TIER_TOWN);
+    assert_string_equal(p.reason, "the worker's terminal went silent at the village tier: "
+                                  "escalated to the town tier (d1-t1.governance)");
+    assert_int_equal(item_kind(&p, "w:z"), K(CANCELLATION));
+    fq_plan_free(&p);
+}
+
+/* Planning changes nothing: the same plan twice, the case as it was. */
+static void test_pure(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1"), before = k;
+    fq_case_plan p1, p2;
+    fq_plan_deadline(&c->world, &k, FQ_DEADLINE_ACK_DUE, NOW, &p1);
+    fq_plan_deadline(&c->world, &k, FQ_DEADLINE_ACK_DUE, NOW, &p2);
+    assert_memory_equal(&k, &before, sizeof k);
+    assert_memory_equal(&p1.to, &p2.to, sizeof p1.to);
+    assert_string_equal(p1.reason, p2.reason);
+    assert_int_equal(p1.outbox.n, p2.outbox.n);
+    for (int i = 0; i < p1.outbox.n; i++) {
+        assert_string_equal(p1.outbox.box[i], p2.outbox.box[i]);
+        assert_int_equal(p1.outbox.body_len[i], p2.outbox.body_len[i]);
+        assert_memory_equal(p1.outbox.body[i], p2.outbox.body[i], p1.outbox.body_len[i]);
+    }
+    fq_plan_free(&p1);
+    fq_plan_free(&p2);
+}
+
+/* ---- a holder's action ---- */
+
+/* The node of the terminal that serves case k's worker. */
+static fq_node holder_node(city *c, const fq_case *k)
+{
+    fq_node n;
+    memset(&n, 0, sizeof n);
+    n.id = "t-holder";
+    n.name = "Holder";
+    snprintf(n.box, sizeof n.box, "w:%s", fq_items_worker_id(c->roster, k->decision.worker));
+    return n;
+}
+
+static Fengqiao__V1__AssignmentAction action(Fengqiao__V1__ActionKind kind, const char *note)
+{
+    Fengqiao__V1__AssignmentAction a = FENGQIAO__V1__ASSIGNMENT_ACTION__INIT;
+    a.incident_id = 42;
+    a.kind = kind;
+    a.note = (char *)note;
+    return a;
+}
+
+#define AK(x) FENGQIAO__V1__ACTION_KIND__ACTION_##x
+
+static void test_acknowledge(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node holder = holder_node(c, &k);
+    Fengqiao__V1__AssignmentAction a = action(AK(ACKNOWLEDGE), "");
+    fq_action_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why), FQ_OK);
+    assert_int_equal(p.from, FQ_ASSIGNMENT_ASSIGNED);
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_ACKNOWLEDGED);
+    assert_string_equal(p.kind, "acknowledged");
+    assert_string_equal(p.note, "acknowledged"); /* no note: the kind is the reason */
+    assert_string_equal(p.reason_code, FQ_REASON_HOLDER);
+    assert_string_equal(p.answer, "acknowledged");
+    assert_false(p.rerouted || p.concludes);
+    /* The actor knows: its own box gets nothing; the feeds are told. */
+    assert_int_equal(item_kind(&p, holder.box), -1);
+    assert_int_equal(item_kind(&p, "u:d1-t1"), K(UPDATE));
+    fq_action_plan_free(&p);
+
+    /* Done already: refused for the state, and said to be in effect. */
+    k.assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_ESTATE);
+    assert_string_equal(p.answer, "acknowledged");
+    assert_int_equal(p.already_done, 1);
+    assert_int_equal(p.outbox.n, 0);
+}
+
+/* Someone else's case and a case that is not open get the same answer;
+ * a case with an action on its way to the store is busy. */
+static void test_not_yours_and_busy(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node other;
+    memset(&other, 0, sizeof other);
+    other.id = "t-other";
+    snprintf(other.box, sizeof other.box, "w:e");
+    Fengqiao__V1__AssignmentAction a = action(AK(ACKNOWLEDGE), "");
+    fq_action_plan p;
+    char why[256], why_closed[256];
+    assert_int_equal(fq_plan_action(&c->world, &k, &other, &a, NOW, &p, why, sizeof why),
+                     FQ_EFORBIDDEN);
+    assert_int_equal(
+        fq_plan_action(&c->world, NULL, &other, &a, NOW, &p, why_closed, sizeof why_closed),
+        FQ_EFORBIDDEN);
+    assert_string_equal(why, why_closed);
+    assert_string_equal(why, "incident 42 is not an open assignment of yours");
+    fq_node holder = holder_node(c, &k);
+    k.busy = 1;
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_EBUSY);
+}
+
+/* A return beyond capacity goes one tier up; to the right place named, it
+ * goes to that place's worker; a place that is no unit is refused. */
+static void test_return_routes_on(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node holder = holder_node(c, &k);
+    Fengqiao__V1__AssignmentAction a = action(AK(RETURN), "too big for us");
+    a.reason = FENGQIAO__V1__RETURN_REASON__RETURN_BEYOND_CAPACITY;
+    fq_action_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why), FQ_OK);
+    assert_int_equal(p.rerouted, 1);
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_ASSIGNED);
+    assert_string_equal(p.kind, "returned");
+    assert_string_equal(p.reason_code, FQ_REASON_RETURNED_BEYOND);
+    assert_int_equal(p.decision.tier, FQ_TIER_TOWN);
+    assert_int_equal(item_kind(&p, "h:d1-t1.governance"), K(ASSIGNMENT));
+    assert_int_equal(item_kind(&p, holder.box), K(CANCELLATION));
+    fq_action_plan_free(&p);
+
+    a.reason = FENGQIAO__V1__RETURN_REASON__RETURN_WRONG_JURISDICTION;
+    a.right_place = "d1-t1-v1-g2";
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why), FQ_OK);
+    assert_int_equal(p.rerouted, 1);
+    assert_string_equal(p.reason_code, FQ_REASON_RETURNED_WRONG);
+    assert_int_equal(p.decision.tier, FQ_TIER_VILLAGE);
+    assert_string_equal(fq_items_worker_id(c->roster, p.decision.worker), "e");
+    assert_int_equal(item_kind(&p, "w:e"), K(ASSIGNMENT));
+    fq_action_plan_free(&p);
+
+    a.right_place = "nowhere";
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_EINVALID);
+    assert_string_equal(why, "right_place nowhere is not a known unit");
+    assert_int_equal(p.outbox.n, 0);
+}
+
+/* "+2d" counts from the current conclude limit; asked before the
+ * acknowledgement it is refused for the state. */
+static void test_extension(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node holder = holder_node(c, &k);
+    Fengqiao__V1__AssignmentAction a = action(AK(EXTEND), "waiting for the owner");
+    a.extend_by_ms = 2 * 86400 * 1000LL;
+    fq_action_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_ESTATE);
+    assert_string_equal(p.answer, "assigned");
+    assert_int_equal(p.already_done, 0);
+    k.assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why), FQ_OK);
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_EXTENSION_REQUESTED);
+    assert_int_equal(p.extend_to_ms, k.decision.conclude_due_ms + 2 * 86400 * 1000LL);
+    assert_string_equal(p.kind, "extension_requested");
+    assert_string_equal(p.note, "waiting for the owner");
+    fq_action_plan_free(&p);
+}
+
+/* A conclusion closes it for every holder, the actor's box included (the
+ * feeds get an update); a suspended case is not concluded. */
+static void test_conclude(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    k.assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
+    fq_node holder = holder_node(c, &k);
+    Fengqiao__V1__AssignmentAction a = action(AK(CONCLUDE), "settled between them");
+    fq_action_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why), FQ_OK);
+    assert_int_equal(p.concludes, 1);
+    assert_string_equal(p.answer, "concluded");
+    assert_int_equal(item_kind(&p, holder.box), K(CLOSED));
+    assert_int_equal(item_kind(&p, "u:d1"), K(UPDATE));
+    fq_action_plan_free(&p);
+
+    k.suspended_ms = NOW - 1000;
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_ESTATE);
+    assert_non_null(strstr(why, "is suspended by the command center: it cannot be concluded"));
+    assert_string_equal(p.answer, "acknowledged");
+}
+
+/* A reply to a supervision order: only while one is open, with a note;
+ * the state stays. */
+static void test_supervision_reply(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node holder = holder_node(c, &k);
+    Fengqiao__V1__AssignmentAction a = action(AK(REPLY), "on site tomorrow");
+    fq_action_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_ESTATE);
+    k.supervision_ms = NOW + 3600 * 1000;
+    a.note = "";
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why),
+                     FQ_EINVALID);
+    a.note = "on site tomorrow";
+    assert_int_equal(fq_plan_action(&c->world, &k, &holder, &a, NOW, &p, why, sizeof why), FQ_OK);
+    assert_int_equal(p.supervision_reply, 1);
+    assert_int_equal(p.action, 0);
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_ASSIGNED);
+    assert_string_equal(p.kind, "supervision_replied");
+    assert_int_equal(item_kind(&p, "u:d1"), K(UPDATE));
+    fq_action_plan_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_warnings_tell_the_holder_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_escalation_at_each_tier, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_supervision_order_unanswered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_move_on, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acknowledge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_yours_and_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_return_routes_on, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_extension, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conclude, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_supervision_reply, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

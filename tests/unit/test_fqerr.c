@@ -1,0 +1,87 @@
+/* Tests of the one error convention: every code has its sentence, its reply
+ * status and its HTTP answer, and a reply's status comes back as the error
+ * it stands for. */
+#include "fqerr.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define ST(x) FENGQIAO__V1__STATUS__STATUS_##x
+
+static void test_every_code_described(void **state)
+{
+    (void)state;
+    for (int e = 0; e > -FQ_ERRS; e--) {
+        assert_string_not_equal(fq_strerror(e), "unknown error");
+        const char *code = NULL;
+        int http = fq_err_http(e, &code);
+        assert_non_null(code);
+        assert_true(http >= 200 && http < 600);
+        assert_true(e == FQ_OK ? http == 200 && code[0] == '\0' : http >= 400 && code[0] != '\0');
+        assert_true(e == FQ_OK ? fq_err_status(e) == ST(OK) : fq_err_status(e) != ST(OK));
+    }
+    assert_string_equal(fq_strerror(-FQ_ERRS), "unknown error");
+    assert_string_equal(fq_strerror(1), "unknown error");
+}
+
+static void test_reply_statuses(void **state)
+{
+    (void)state;
+    assert_int_equal(fq_err_status(FQ_EINVALID), ST(INVALID));
+    assert_int_equal(fq_err_status(FQ_EFORBIDDEN), ST(FORBIDDEN));
+    assert_int_equal(fq_err_status(FQ_EOUTSIDE), ST(FORBIDDEN));
+    assert_int_equal(fq_err_status(FQ_ESTATE), ST(WRONG_STATE));
+    assert_int_equal(fq_err_status(FQ_ENOTFOUND), ST(WRONG_STATE));
+    assert_int_equal(fq_err_status(FQ_EBUSY), ST(BUSY));
+    assert_int_equal(fq_err_status(FQ_EUNAVAILABLE), ST(BUSY));
+    assert_int_equal(fq_err_status(FQ_ETOOLARGE), ST(INVALID));
+    assert_int_equal(fq_err_status(FQ_EINTERNAL), ST(INTERNAL));
+    assert_int_equal(fq_err_status(-1000), ST(INTERNAL));
+}
+
+static void test_http(void **state)
+{
+    (void)state;
+    const char *code;
+    assert_int_equal(fq_err_http(FQ_EINVALID, &code), 400);
+    assert_string_equal(code, "invalid");
+    assert_int_equal(fq_err_http(FQ_ENOTFOUND, &code), 404);
+    assert_string_equal(code, "not_found");
+    assert_int_equal(fq_err_http(FQ_ETOOLARGE, &code), 413);
+    assert_string_equal(code, "too_large");
+    assert_int_equal(fq_err_http(FQ_ENOTIMAGE, &code), 415);
+    assert_string_equal(code, "not_an_image");
+    assert_int_equal(fq_err_http(FQ_ENOMEM, &code), 503);
+    assert_string_equal(code, "busy");
+    assert_int_equal(fq_err_http(FQ_ESTATE, &code), 409);
+    assert_string_equal(code, "wrong_state");
+    assert_int_equal(fq_err_http(-1000, &code), 503);
+    assert_string_equal(fq_err_code(FQ_EMISMATCH), "photo_mismatch");
+    assert_string_equal(fq_err_code(FQ_EWRONGTYPE), "photo_mismatch");
+}
+
+/* A node's reply, answered on the web, says what the node's error would. */
+static void test_status_round_trip(void **state)
+{
+    (void)state;
+    Fengqiao__V1__Status all[] = {ST(OK),       ST(INVALID),     ST(UNAUTHENTICATED), ST(FORBIDDEN),
+                                  ST(BUSY),     ST(UNSUPPORTED), ST(INTERNAL),        ST(STALE),
+                                  ST(CONFLICT), ST(WRONG_STATE)};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        assert_int_equal(fq_err_status(fq_err_of_status(all[i])), all[i]);
+    assert_int_equal(fq_err_of_status(ST(UNSPECIFIED)), FQ_EINTERNAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_code_described),
+        cmocka_unit_test(test_reply_statuses),
+        cmocka_unit_test(test_http),
+        cmocka_unit_test(test_status_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
