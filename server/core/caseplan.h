@@ -1,6 +1,7 @@
 /* caseplan: what happens to an open case when one of its limits comes due
  * or its holder can no longer take it — decided from (routing state, case,
- * input, now) alone — and what a holder's action on it brings — as a plan:
+ * input, now) alone — and what a holder's action and an operator's command
+ * on it bring — as a plan:
  * the event to record and why, the decision
  * the case moves to, the outbox items to whom, the statistics it counts in.
  * No clock, no timers, no store: the dispatcher (dispatch.c) applies a plan
@@ -14,6 +15,7 @@
 #include "directory.h"
 #include "fengqiao.pb-c.h"
 #include "lifecycle.h"
+#include "org.h"
 #include "outbox.h"
 #include "router.h"
 
@@ -119,5 +121,48 @@ int fq_plan_action(const fq_world *w, const fq_case *c, const fq_node *actor,
                    const Fengqiao__V1__AssignmentAction *a, int64_t now_ms, fq_action_plan *out,
                    char *err, size_t err_len);
 void fq_action_plan_free(fq_action_plan *p);
+
+/* ---- a console command ---- */
+
+/* 1 when `unit` lies inside the operator's jurisdiction — a district
+ * operator's covers the district's own units (the center, departments). */
+int fq_plan_unit_allowed(const fq_org *org, int32_t unit, const fq_node *actor);
+
+/* What an operator's command on an open case brings (assign, escalate,
+ * conclude, the extension's answer, merge, supervise, suspend, resume, a
+ * mediation's step). Strings are static, in the plan, or point into the
+ * command planned from. */
+typedef struct fq_command_plan {
+    int command; /* Fengqiao__V1__CommandKind */
+    fq_assignment_state from, next_state;
+    const char *kind;  /* the event's kind */
+    const char *note;  /* the event's reason as stored: the operator's, or the order's text */
+    const char *state; /* the incident's state after: assigned, concluded or merged */
+    char text[512];    /* what the holders read */
+    int moves;         /* assign or escalate: `decision` is a new holder, taking capacity */
+    int rerouted;      /* `decision` carries the case's limits after (moved, extended, resumed) */
+    fq_decision decision;
+    int concludes;          /* the incident closes */
+    char *result;           /* its result when it closes (malloc'd) */
+    char *mediation_record; /* a mediation step's record for the store (malloc'd), or NULL */
+    uint64_t merge_into;    /* MERGE: the open incident it joins */
+    int64_t supervision_ms; /* SUPERVISE: the order's deadline; RESUME: the moved one, or 0 */
+    int64_t suspend_ms;     /* SUSPEND: suspended at (now) */
+    /* As fq_action_plan's: the state after, or on FQ_ESTATE the state now
+     * and whether what was asked is so already. */
+    const char *answer;
+    int already_done;
+    fq_outbox_set outbox;
+} fq_command_plan;
+
+/* Checks the command of `actor` (an operator's node) on case c (NULL: not
+ * open) and plans it at now_ms; `into` is the open case a MERGE names
+ * (NULL when it is not open). 0, or FQ_ENOTFOUND, FQ_EFORBIDDEN (outside
+ * the jurisdiction), FQ_EBUSY, FQ_ESTATE, FQ_EINVALID, FQ_ENOMEM with a
+ * sentence in err; on an error nothing is held. */
+int fq_plan_command(const fq_world *w, const fq_case *c, const fq_case *into, const fq_node *actor,
+                    const Fengqiao__V1__ConsoleCommand *cmd, int64_t now_ms, fq_command_plan *out,
+                    char *err, size_t err_len);
+void fq_command_plan_free(fq_command_plan *p);
 
 #endif

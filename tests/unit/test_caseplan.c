@@ -7,7 +7,8 @@
  * neither; and a holder's actions: acknowledge (and again), someone else's
  * case, busy, a return routed on (beyond capacity, to the right place), an
  * extension, a conclusion (and one refused while suspended), the reply to a
- * supervision order. */
+ * supervision order; and an operator's commands: refusals, assign, merge,
+ * suspend and resume, the extension's answer, a supervision order. */
 #include "caseplan.h"
 
 #include <setjmp.h>
@@ -522,6 +523,194 @@ static void test_supervision_reply(void **state)
     fq_action_plan_free(&p);
 }
 
+/* ---- an operator's command ---- */
+
+#define CK(x) FENGQIAO__V1__COMMAND_KIND__COMMAND_##x
+
+/* A district operator's node (the whole district is its jurisdiction). */
+static fq_node operator_node(city *c)
+{
+    fq_node n;
+    memset(&n, 0, sizeof n);
+    n.id = "op-1";
+    n.name = "Operator";
+    n.jurisdiction = fq_org_find(c->org, "d1");
+    return n;
+}
+
+static Fengqiao__V1__ConsoleCommand command(Fengqiao__V1__CommandKind kind, const char *reason)
+{
+    Fengqiao__V1__ConsoleCommand cmd = FENGQIAO__V1__CONSOLE_COMMAND__INIT;
+    cmd.incident_id = 42;
+    cmd.kind = kind;
+    cmd.reason = (char *)reason;
+    return cmd;
+}
+
+/* A command on a case that is not open, or outside the operator's
+ * jurisdiction, or one tier up from the district, is refused. */
+static void test_command_refusals(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node op = operator_node(c);
+    Fengqiao__V1__ConsoleCommand cmd = command(CK(ESCALATE), "needs the town");
+    fq_command_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_command(&c->world, NULL, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_ENOTFOUND);
+    fq_node village_op = op;
+    village_op.jurisdiction = fq_org_find(c->org, "d1-t1-v1-g2");
+    assert_int_equal(
+        fq_plan_command(&c->world, &k, NULL, &village_op, &cmd, NOW, &p, why, sizeof why),
+        FQ_EFORBIDDEN);
+    k.decision.tier = FQ_TIER_DISTRICT;
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_ESTATE);
+    assert_string_equal(why, "incident 42 is at the district tier: nobody above");
+}
+
+/* Assigned by hand to a worker: a new holder, taking capacity. */
+static void test_command_assign(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node op = operator_node(c);
+    Fengqiao__V1__ConsoleCommand cmd = command(CK(ASSIGN), "e knows them");
+    cmd.target_worker = "e";
+    fq_command_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_OK);
+    assert_int_equal(p.moves, 1);
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_ASSIGNED);
+    assert_string_equal(p.kind, "reassigned");
+    assert_string_equal(p.note, "e knows them");
+    assert_string_equal(fq_items_worker_id(c->roster, p.decision.worker), "e");
+    assert_int_equal(box_kind(&p.outbox, "w:e"), K(ASSIGNMENT));
+    fq_command_plan_free(&p);
+    cmd.target_worker = "nobody";
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_EINVALID);
+    assert_string_equal(why, "no grid worker nobody");
+}
+
+/* Merged into another open incident: closed, told to its holders. */
+static void test_command_merge(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1"), other = open_case(c, "d1-t1-v1-g2");
+    other.incident_id = 41;
+    fq_node op = operator_node(c);
+    Fengqiao__V1__ConsoleCommand cmd = command(CK(MERGE), "the same quarrel");
+    cmd.merge_into = 41;
+    fq_command_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_ESTATE); /* 41 is not open */
+    assert_int_equal(fq_plan_command(&c->world, &k, &other, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_OK);
+    assert_string_equal(p.kind, "merged");
+    assert_string_equal(p.state, "merged");
+    assert_string_equal(p.answer, "merged");
+    assert_int_equal(p.merge_into, 41);
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_CONCLUDED);
+    char box[FQ_BOX_MAX];
+    snprintf(box, sizeof box, "w:%s", fq_items_worker_id(c->roster, k.decision.worker));
+    assert_int_equal(box_kind(&p.outbox, box), K(CLOSED));
+    fq_command_plan_free(&p);
+}
+
+/* Suspended, then resumed an hour later: the limits still ahead keep what
+ * was left of them; suspending twice is refused as done already. */
+static void test_command_suspend_resume(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node op = operator_node(c);
+    Fengqiao__V1__ConsoleCommand cmd = command(CK(SUSPEND), "waiting for the court");
+    fq_command_plan p;
+    char why[256];
+    int64_t at = NOW + 600 * 1000;
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, at, &p, why, sizeof why),
+                     FQ_OK);
+    assert_string_equal(p.kind, "suspended");
+    assert_int_equal(p.suspend_ms, at);
+    fq_command_plan_free(&p);
+
+    k.suspended_ms = at;
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, at, &p, why, sizeof why),
+                     FQ_ESTATE);
+    assert_int_equal(p.already_done, 1);
+    Fengqiao__V1__ConsoleCommand esc = command(CK(ESCALATE), "now");
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &esc, at, &p, why, sizeof why),
+                     FQ_ESTATE);
+    assert_string_equal(why, "incident 42 is suspended: resume it first");
+
+    Fengqiao__V1__ConsoleCommand res = command(CK(RESUME), "the court decided");
+    int64_t later = at + 3600 * 1000;
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &res, later, &p, why, sizeof why),
+                     FQ_OK);
+    assert_string_equal(p.kind, "resumed");
+    assert_int_equal(p.rerouted, 1);
+    assert_int_equal(p.decision.ack_due_ms, k.decision.ack_due_ms + 3600 * 1000);
+    assert_int_equal(p.decision.conclude_due_ms, k.decision.conclude_due_ms + 3600 * 1000);
+    fq_command_plan_free(&p);
+}
+
+/* An extension asked for: approved, the conclude limit moves and its
+ * warning keeps its distance; without one asked, refused. */
+static void test_command_extension(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node op = operator_node(c);
+    Fengqiao__V1__ConsoleCommand cmd = command(CK(APPROVE_EXTENSION), "fine");
+    fq_command_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_ESTATE);
+    k.assignment = FQ_ASSIGNMENT_EXTENSION_REQUESTED;
+    k.extension_ms = k.decision.conclude_due_ms + 86400 * 1000LL;
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_OK);
+    assert_string_equal(p.kind, "extension_approved");
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_ACKNOWLEDGED);
+    assert_int_equal(p.decision.conclude_due_ms, k.extension_ms);
+    assert_int_equal(p.decision.conclude_due_ms - p.decision.conclude_warn_ms,
+                     k.decision.conclude_due_ms - k.decision.conclude_warn_ms);
+    fq_command_plan_free(&p);
+    cmd.kind = CK(DENY_EXTENSION);
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_OK);
+    assert_string_equal(p.kind, "extension_denied");
+    assert_int_equal(p.rerouted, 0);
+    fq_command_plan_free(&p);
+}
+
+/* A supervision order: its deadline goes with the holders' items, the
+ * order's text is the event's reason. */
+static void test_command_supervise(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node op = operator_node(c);
+    Fengqiao__V1__ConsoleCommand cmd = command(CK(SUPERVISE), "report by noon");
+    cmd.deadline_ms = NOW + 4 * 3600 * 1000;
+    fq_command_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_OK);
+    assert_string_equal(p.kind, "supervision_ordered");
+    assert_int_equal(p.supervision_ms, cmd.deadline_ms);
+    assert_string_equal(p.note, "supervision order (督办) from op-1, reply by "
+                                "2027-01-15T12:00:00Z: report by noon");
+    char box[FQ_BOX_MAX];
+    snprintf(box, sizeof box, "w:%s", fq_items_worker_id(c->roster, k.decision.worker));
+    assert_int_equal(box_kind(&p.outbox, box), K(SUPERVISION));
+    fq_command_plan_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,6 +725,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_extension, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conclude, setup, teardown),
         cmocka_unit_test_setup_teardown(test_supervision_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_assign, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_suspend_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_extension, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_supervise, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
