@@ -1684,7 +1684,6 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
         return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
-    const fq_org *org = org_of(snap);
     uint64_t id = parse_u64(PQgetvalue(row, 0, 0));
     if (fq_caseload_find(d->cases, id) != NULL) {
         snprintf(err, err_len, "incident %" PRIu64 " is open", id);
@@ -1702,42 +1701,14 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
         snprintf(err, err_len, "incident %" PRIu64 " cannot be routed under the current rules", id);
         return FQ_EINVALID;
     }
-    fq_route_request req = c->request;
-    req.now_ms = now_ms;
-    int32_t unit = -1;
-    if (target_worker[0] != '\0') {
-        req.override_worker = fq_roster_find_worker(r->roster, target_worker);
-        unit = req.override_worker >= 0
-                   ? fq_roster_worker_const(r->roster, req.override_worker)->grid
-                   : -1;
-    } else if (target_unit[0] != '\0') {
-        req.override_handler = fq_roster_find_handler(r->roster, target_unit);
-        unit = req.override_handler >= 0
-                   ? fq_roster_handler_territory(r->roster, req.override_handler)
-                   : -1;
-    } else if (c->decision.worker >= 0) {
-        req.override_worker = c->decision.worker; /* redo: back to who concluded it */
-        unit = fq_items_territory(&c->decision);
-    } else if (c->decision.lead >= 0) {
-        req.override_handler = c->decision.lead;
-        unit = fq_items_territory(&c->decision);
-    }
-    if ((target_worker[0] || target_unit[0]) && unit < 0) {
+    fq_reopen_plan p;
+    int rc = fq_plan_reopen(&snap->world, c, actor, target_unit, target_worker, reason, now_ms, &p,
+                            err, err_len);
+    if (rc != FQ_OK) {
         free(c);
-        snprintf(err, err_len, "no such %s %s", target_worker[0] ? "grid worker" : "unit",
-                 target_worker[0] ? target_worker : target_unit);
-        return FQ_EINVALID;
+        return rc;
     }
-    if (unit >= 0 && !fq_plan_unit_allowed(org, unit, actor)) {
-        free(c);
-        snprintf(err, err_len, "the target lies outside the jurisdiction of %s", actor->id);
-        return FQ_EFORBIDDEN;
-    }
-    if (fq_route(r->router, &req, &t->decision) != FQ_ROUTE_ASSIGNED) {
-        free(c);
-        snprintf(err, err_len, "the routing core finds nobody to redo it");
-        return FQ_EINVALID;
-    }
+    t->decision = p.decision;
     const char *assignment = PQgetvalue(row, 0, 22);
     t->incident_id = id;
     t->command = FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN;
@@ -1754,13 +1725,8 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     snprintf(t->assignment, sizeof t->assignment, "assigned");
     snprintf(t->answer, sizeof t->answer, "assigned");
     t->note = strdup(reason);
-    char text[512];
-    snprintf(text, sizeof text, "reopened for redo by %s: %s", actor->id, reason);
-    fq_outbox_init(&t->outbox);
     t->reason_code = FQ_REASON_OPERATOR;
-    fq_item_event ev = fq_items_node_event("reopened", actor, reason, FQ_REASON_OPERATOR, reason);
-    ev.decided = 1;
-    fq_items_routing(&t->outbox, &snap->world, &c->request, &t->decision, NULL, text, NULL, &ev);
+    t->outbox = p.outbox;
     if (t->note == NULL || fq_outbox_params(&t->outbox) != 0) {
         free(c);
         fq_outbox_free(&t->outbox);

@@ -724,3 +724,57 @@ int fq_plan_command(const fq_world *w, const fq_case *c, const fq_case *into, co
                     : fq_assignment_state_name(t->next_state);
     return FQ_OK;
 }
+
+/* ---- a reopen ---- */
+
+int fq_plan_reopen(const fq_world *w, const fq_case *c, const fq_node *actor,
+                   const char *target_unit, const char *target_worker, const char *reason,
+                   int64_t now_ms, fq_reopen_plan *out, char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    fq_outbox_init(&out->outbox);
+    fq_route_request req = c->request;
+    req.now_ms = now_ms;
+    int32_t unit = -1;
+    if (target_worker[0] != '\0') {
+        req.override_worker = fq_roster_find_worker(w->roster, target_worker);
+        unit = req.override_worker >= 0
+                   ? fq_roster_worker_const(w->roster, req.override_worker)->grid
+                   : -1;
+    } else if (target_unit[0] != '\0') {
+        req.override_handler = fq_roster_find_handler(w->roster, target_unit);
+        unit = req.override_handler >= 0
+                   ? fq_roster_handler_territory(w->roster, req.override_handler)
+                   : -1;
+    } else if (c->decision.worker >= 0) {
+        req.override_worker = c->decision.worker; /* redo: back to who concluded it */
+        unit = fq_items_territory(&c->decision);
+    } else if (c->decision.lead >= 0) {
+        req.override_handler = c->decision.lead;
+        unit = fq_items_territory(&c->decision);
+    }
+    if ((target_worker[0] || target_unit[0]) && unit < 0) {
+        snprintf(err, err_len, "no such %s %s", target_worker[0] ? "grid worker" : "unit",
+                 target_worker[0] ? target_worker : target_unit);
+        return FQ_EINVALID;
+    }
+    if (unit >= 0 && !fq_plan_unit_allowed(w->org, unit, actor)) {
+        snprintf(err, err_len, "the target lies outside the jurisdiction of %s", actor->id);
+        return FQ_EFORBIDDEN;
+    }
+    if (fq_route(w->router, &req, &out->decision) != FQ_ROUTE_ASSIGNED) {
+        snprintf(err, err_len, "the routing core finds nobody to redo it");
+        return FQ_EINVALID;
+    }
+    char text[512];
+    snprintf(text, sizeof text, "reopened for redo by %s: %s", actor->id, reason);
+    fq_item_event ev = fq_items_node_event("reopened", actor, reason, FQ_REASON_OPERATOR, reason);
+    ev.decided = 1;
+    fq_items_routing(&out->outbox, w, &c->request, &out->decision, NULL, text, NULL, &ev);
+    return FQ_OK;
+}
+
+void fq_reopen_plan_free(fq_reopen_plan *p)
+{
+    fq_outbox_free(&p->outbox);
+}

@@ -165,4 +165,21 @@ int fq_plan_command(const fq_world *w, const fq_case *c, const fq_case *into, co
                     char *err, size_t err_len);
 void fq_command_plan_free(fq_command_plan *p);
 
+/* ---- a reopen ---- */
+
+/* A concluded case reopened for redo (重办): back to `target_worker` or
+ * `target_unit` when one is named, else to the holder it had. */
+typedef struct fq_reopen_plan {
+    fq_decision decision; /* the new holder, taking capacity */
+    fq_outbox_set outbox;
+} fq_reopen_plan;
+
+/* c: the concluded case as stored, in this snapshot's indices. 0, or
+ * FQ_EINVALID (no such target, nobody to redo it) or FQ_EFORBIDDEN (the
+ * target outside the actor's jurisdiction) with a sentence in err. */
+int fq_plan_reopen(const fq_world *w, const fq_case *c, const fq_node *actor,
+                   const char *target_unit, const char *target_worker, const char *reason,
+                   int64_t now_ms, fq_reopen_plan *out, char *err, size_t err_len);
+void fq_reopen_plan_free(fq_reopen_plan *p);
+
 #endif

@@ -8,7 +8,8 @@
  * case, busy, a return routed on (beyond capacity, to the right place), an
  * extension, a conclusion (and one refused while suspended), the reply to a
  * supervision order; and an operator's commands: refusals, assign, merge,
- * suspend and resume, the extension's answer, a supervision order. */
+ * suspend and resume, the extension's answer, a supervision order; a
+ * reopen. */
 #include "caseplan.h"
 
 #include <setjmp.h>
@@ -711,6 +712,39 @@ static void test_command_supervise(void **state)
     fq_command_plan_free(&p);
 }
 
+/* A concluded case reopened for redo goes back to the worker who had it,
+ * or to the one named; a target outside the operator's jurisdiction or
+ * unknown is refused. */
+static void test_reopen(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    const char *had = fq_items_worker_id(c->roster, k.decision.worker);
+    fq_node op = operator_node(c);
+    fq_reopen_plan p;
+    char why[256];
+    assert_int_equal(
+        fq_plan_reopen(&c->world, &k, &op, "", "", "not fixed", NOW, &p, why, sizeof why), FQ_OK);
+    assert_string_equal(fq_items_worker_id(c->roster, p.decision.worker), had);
+    char box[FQ_BOX_MAX];
+    snprintf(box, sizeof box, "w:%s", had);
+    assert_int_equal(box_kind(&p.outbox, box), K(ASSIGNMENT));
+    fq_reopen_plan_free(&p);
+    assert_int_equal(
+        fq_plan_reopen(&c->world, &k, &op, "", "e", "not fixed", NOW, &p, why, sizeof why), FQ_OK);
+    assert_string_equal(fq_items_worker_id(c->roster, p.decision.worker), "e");
+    fq_reopen_plan_free(&p);
+    assert_int_equal(
+        fq_plan_reopen(&c->world, &k, &op, "", "nobody", "x", NOW, &p, why, sizeof why),
+        FQ_EINVALID);
+    assert_string_equal(why, "no such grid worker nobody");
+    fq_node village_op = op;
+    village_op.jurisdiction = fq_org_find(c->org, "d1-t1-v1-g1");
+    assert_int_equal(
+        fq_plan_reopen(&c->world, &k, &village_op, "", "e", "x", NOW, &p, why, sizeof why),
+        FQ_EFORBIDDEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -731,6 +765,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_command_suspend_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_extension, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_supervise, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
