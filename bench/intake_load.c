@@ -24,13 +24,19 @@
  *         between processes). Latency runs from the *scheduled* send time to
  *         the ack: when no socket is free at that time the report waits, and
  *         the wait counts (no coordinated omission). Reports whose scheduled
- *         time falls inside the window are measured.
+ *         time falls inside the window are measured. Nothing is sent after
+ *         the window: when the peer cannot keep up with the rate, the reports
+ *         of the window still waiting for a socket then are "unsent", and
+ *         each counts as a sample of (the end of the drain - its scheduled
+ *         time), a lower bound of its latency (so the percentiles of a
+ *         saturated run are lower bounds; "censored" says how many), not as a
+ *         failure. "rate" then stays below "target_rate".
  *
  * Prints one JSON line on stdout:
  * {"mode":..,"clients":K,"procs":P,"seconds":T,"target_rate":R,"acked":N,
  *  "rate":N/T,"p50_us":..,"p99_us":..,"p999_us":..,"max_us":..,
  *  "request_bytes_mean":..,"reply_bytes_mean":..,"sent_total":..,
- *  "acked_total":..,"failures":F,"cpu_s":..}
+ *  "acked_total":..,"failures":F,"unsent":U,"censored":C,"cpu_s":..}
  * acked_total counts every OK ack of the run (warm-up and drain included):
  * the number of incidents the database must hold at least. */
 #define _GNU_SOURCE /* ppoll: nanosecond waits for pacing */
@@ -81,6 +87,7 @@ struct tally {
     uint64_t acked_window; /* acks counted for the rate */
     uint64_t recorded;     /* latency samples that follow */
     uint64_t sent_total, acked_total, failures;
+    uint64_t unsent, censored; /* open: see the top of the file */
     uint64_t request_bytes, reply_bytes, replies;
     double cpu_s; /* user + system CPU of the process */
 };
@@ -432,14 +439,14 @@ static void run_proc(void *arg, int index, int count, int out)
         for (;;) {
             int64_t now = bu_now_ns();
             int64_t due = t_begin + (int64_t)llround(phase + interval * (double)k);
-            if (due >= t_end && p.outstanding == 0)
+            if ((due >= t_end || now >= t_end) && p.outstanding == 0)
                 break;
             if (now >= t_end + DRAIN_NS)
                 break;
             /* Send everything that is due, as long as a socket is free; what
              * finds none waits with its scheduled time kept. */
             bool blocked = false;
-            while (due < t_end && due <= now) {
+            while (due < t_end && due <= now && now < t_end) {
                 int i = -1;
                 for (int j = 0; j < count; j++) {
                     int c = (free_hint + j) % count;
@@ -457,13 +464,25 @@ static void run_proc(void *arg, int index, int count, int out)
                 due = t_begin + (int64_t)llround(phase + interval * (double)k);
             }
             int64_t deadline;
-            if (due >= t_end)
+            if (due >= t_end || now >= t_end)
                 deadline = now + 100000000;
             else if (blocked)
                 deadline = p.outstanding < count ? now + 1000000 : now + 100000000;
             else
                 deadline = due;
             wait_replies(&p, deadline, t_start, t_end, false);
+        }
+        /* The window's reports that never found a free socket. */
+        int64_t stop = bu_now_ns();
+        for (;; k++) {
+            int64_t due = t_begin + (int64_t)llround(phase + interval * (double)k);
+            if (due >= t_end)
+                break;
+            p.t.unsent++;
+            if (due >= t_start) {
+                p.t.censored++;
+                record(&p, stop - due);
+            }
         }
     }
 
@@ -566,6 +585,8 @@ int main(int argc, char **argv)
         sum.sent_total += t->sent_total;
         sum.acked_total += t->acked_total;
         sum.failures += t->failures;
+        sum.unsent += t->unsent;
+        sum.censored += t->censored;
         sum.request_bytes += t->request_bytes;
         sum.reply_bytes += t->reply_bytes;
         sum.replies += t->replies;
@@ -588,15 +609,22 @@ int main(int argc, char **argv)
            "\"acked\":%" PRIu64 ",\"rate\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
            "\"p999_us\":%.1f,\"max_us\":%.1f,\"request_bytes_mean\":%.1f,"
            "\"reply_bytes_mean\":%.1f,\"sent_total\":%" PRIu64 ",\"acked_total\":%" PRIu64
-           ",\"failures\":%" PRIu64 ",\"cpu_s\":%.2f}\n",
+           ",\"failures\":%" PRIu64 ",\"unsent\":%" PRIu64 ",\"censored\":%" PRIu64
+           ",\"cpu_s\":%.2f}\n",
            o.mode == MODE_CLOSED ? "closed" : "open", o.clients, o.procs, o.seconds,
            o.mode == MODE_OPEN ? o.rate : 0.0, sum.acked_window,
            (double)sum.acked_window / o.seconds, p50, p99, p999, max,
            sum.sent_total ? (double)sum.request_bytes / (double)sum.sent_total : 0.0,
            sum.replies ? (double)sum.reply_bytes / (double)sum.replies : 0.0, sum.sent_total,
-           sum.acked_total, sum.failures, sum.cpu_s);
+           sum.acked_total, sum.failures, sum.unsent, sum.censored, sum.cpu_s);
     fflush(stdout);
     bu_latencies_free(&all);
+    if (sum.unsent > 0)
+        fprintf(stderr,
+                "fq-bench-intake-load: the peer did not keep up with %.0f/s: %" PRIu64
+                " reports of the window never sent; their latency is counted as at least"
+                " the time to the end of the run\n",
+                o.rate, sum.unsent);
     if (sum.failures > 0) {
         fprintf(stderr, "fq-bench-intake-load: %" PRIu64 " failures\n", sum.failures);
         failed = 1;

@@ -3,7 +3,7 @@
 #
 #   bench_workdir NAME   makes $tmp (the cluster, run as postgres, lives inside)
 #                        and the EXIT trap that stops the processes named in
-#                        $client_pid and $server_pid, shows the end of
+#                        $client_pid, $floor_pid and $server_pid, shows the end of
 #                        $tmp/fengqiaod.log on a failure, stops the cluster and
 #                        removes $tmp.
 #   bench_database       starts the private cluster in $tmp/pg ($CI, exported
@@ -27,12 +27,24 @@
 #   bench_ports          free ports for fengqiaod: $port and $url (intake),
 #                        $tport and $turl (terminals), $hport and $http (web).
 #   free_port            a free TCP port on loopback.
+#   bench_floor OUT REPLY_BYTES LOAD_ARGS...
+#                        the floor of a report's acknowledgement, on the
+#                        cluster $CI: fq-bench-nn-ceiling server --commit (a
+#                        raw REP server that INSERTs one row and COMMITs it,
+#                        durably, on a connection of its own before it replies
+#                        with REPLY_BYTES) driven by fq-bench-intake-load's
+#                        paced open loop (`open --echo 1 LOAD_ARGS`: real
+#                        signed reports, the rate, clients, seconds and node
+#                        as LOAD_ARGS say). Its JSON line (p50_us, p99_us, ...)
+#                        in OUT. The one floor of bench/run intake and
+#                        bench/run terminals.
 
 bench_workdir() {
     tmp=$(mktemp -d "/tmp/fq-bench-$1.XXXXXX")
     chmod 755 "$tmp"
     server_pid=""
     client_pid=""
+    floor_pid=""
     trap bench_cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
@@ -41,7 +53,7 @@ bench_workdir() {
 bench_cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    for p in "$client_pid" "$server_pid"; do
+    for p in "$client_pid" "$floor_pid" "$server_pid"; do
         if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
             kill "$p" 2>/dev/null || true
             for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -76,6 +88,25 @@ bench_ports() {
     url="tcp://127.0.0.1:$port"
     turl="tcp://127.0.0.1:$tport"
     http="http://127.0.0.1:$hport"
+}
+
+bench_floor() {
+    local out=$1 reply_bytes=$2 fport
+    shift 2
+    fport=$(free_port)
+    "$B/bench/fq-bench-nn-ceiling" server --url "tcp://127.0.0.1:$fport" --reply-bytes "$reply_bytes" \
+        --commit "$CI" 2>"$tmp/floor.log" &
+    floor_pid=$!
+    for _ in $(seq 300); do # its table, its connections, then its socket
+        grep -q ': ready' "$tmp/floor.log" && break
+        kill -0 "$floor_pid" 2>/dev/null || { cat "$tmp/floor.log" >&2; log "the floor server failed"; exit 1; }
+        sleep 0.1
+    done
+    "$B/bench/fq-bench-intake-load" open --url "tcp://127.0.0.1:$fport" --echo 1 "$@" >"$out"
+    kill "$floor_pid"
+    wait "$floor_pid" || { cat "$tmp/floor.log" >&2; log "the floor server failed"; exit 1; }
+    floor_pid=""
+    sed 's/^/  /' "$tmp/floor.log" >&2
 }
 
 free_port() {

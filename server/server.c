@@ -5,6 +5,7 @@
 #include "routing_state.h"
 #include "statements.h"
 #include "fq_wire.h"
+#include "console.h"
 #include "intake.h"
 #include "terminal.h"
 #include "keyseal.h"
@@ -770,8 +771,9 @@ int fq_server_run(const fq_server_config *config)
     fq_intake_config ic = {config->max_skew_ms, config->audit_per_second, 1000,
                            config->max_pending_bytes};
     srv.intake = srv.dispatch ? fq_intake_new(srv.loop, &ic, srv.store, srv.dispatch) : NULL;
-    fq_terminals_config tc = {config->max_skew_ms, 25000, config->presence_timeout_ms, 1000,
-                              config->audit_per_second};
+    fq_terminals_config tc = {config->max_skew_ms,         25000,
+                              config->presence_timeout_ms, 1000,
+                              config->audit_per_second,    fq_console_query};
     srv.terminals = srv.dispatch ? fq_terminals_new(srv.loop, &tc, srv.store, srv.dispatch) : NULL;
     if (srv.terminals != NULL)
         fq_terminals_set_routing_status(srv.terminals, srv.status.line);

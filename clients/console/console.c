@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* timegm */
 #include "console.h"
 #include "fqi18n.h"
+#include "duration.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -107,43 +108,12 @@ int32_t fqcon_utc_offset(void)
 
 int fqcon_parse_duration(const char *text, int64_t *ms)
 {
-    int64_t total = 0;
-    const char *p = text;
-    if (*p == '\0')
+    uint32_t seconds;
+    char err[200];
+    if (fq_duration_parse(text, 0, &seconds, err, sizeof err) != 0 ||
+        seconds > UINT32_C(366) * 86400)
         return -1;
-    while (*p) {
-        if (!isdigit((unsigned char)*p))
-            return -1;
-        int64_t n = 0;
-        while (isdigit((unsigned char)*p)) {
-            n = n * 10 + (*p - '0');
-            if (n > 100000000)
-                return -1;
-            p++;
-        }
-        int64_t unit;
-        switch (*p) {
-        case 'd':
-            unit = 86400000;
-            break;
-        case 'h':
-            unit = 3600000;
-            break;
-        case 'm':
-            unit = 60000;
-            break;
-        case 's':
-            unit = 1000;
-            break;
-        default:
-            return -1;
-        }
-        p++;
-        total += n * unit;
-    }
-    if (total <= 0 || total > INT64_C(366) * 86400000)
-        return -1;
-    *ms = total;
+    *ms = (int64_t)seconds * 1000;
     return 0;
 }
 

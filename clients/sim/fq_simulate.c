@@ -18,6 +18,7 @@
  * docs/demo.md. */
 #define _GNU_SOURCE
 #include "fqclient.h"
+#include "geo.h"
 #include "syncer.h"
 
 #include <errno.h>
@@ -92,7 +93,7 @@ typedef struct grid {
     char id[ID_LEN], name[128];
     int village, town;
     int n_pts;
-    double *lon, *lat;
+    double *lon_lat; /* lon0, lat0, lon1, lat1, ... as geo.h takes them */
     double min_lon, max_lon, min_lat, max_lat;
 } grid;
 
@@ -235,6 +236,7 @@ typedef struct sim {
     int n_villages;
     grid *grids;
     int n_grids;
+    fq_geo_index *geo; /* the grids, located as the server locates a report */
     category *cats;
     int n_cats;
     term *terms;
@@ -476,9 +478,8 @@ static int load_topology(sim *s, char *err, size_t err_len)
                 copy_id(g->name, sizeof g->name, jstr(go, "name"));
                 g->village = vi;
                 g->town = ti;
-                g->lon = calloc(np, sizeof *g->lon);
-                g->lat = calloc(np, sizeof *g->lat);
-                if (g->lon == NULL || g->lat == NULL) {
+                g->lon_lat = calloc(2 * np, sizeof *g->lon_lat);
+                if (g->lon_lat == NULL) {
                     snprintf(err, err_len, "out of memory");
                     json_object_put(root);
                     return -1;
@@ -491,8 +492,8 @@ static int load_topology(sim *s, char *err, size_t err_len)
                         continue;
                     double lo = json_object_get_double(json_object_array_get_idx(pt, 0));
                     double la = json_object_get_double(json_object_array_get_idx(pt, 1));
-                    g->lon[g->n_pts] = lo;
-                    g->lat[g->n_pts] = la;
+                    g->lon_lat[2 * g->n_pts] = lo;
+                    g->lon_lat[2 * g->n_pts + 1] = la;
                     g->n_pts++;
                     g->min_lon = fmin(g->min_lon, lo);
                     g->max_lon = fmax(g->max_lon, lo);
@@ -530,39 +531,51 @@ static int load_topology(sim *s, char *err, size_t err_len)
         snprintf(err, err_len, "%s has no towns with grids, or no categories", s->topology);
         return -1;
     }
-    return 0;
+    /* The core's index (geo.h): a report's point is drawn inside its grid
+     * by the very rule the server places it with. */
+    fq_geo_builder *b = fq_geo_builder_new();
+    if (b == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < s->n_grids; i++) {
+        char why[256];
+        if (fq_geo_builder_add(b, i, s->grids[i].lon_lat, (size_t)s->grids[i].n_pts, why,
+                               sizeof why) != 0) {
+            snprintf(err, err_len, "%s: grid %s: %s", s->topology, s->grids[i].id, why);
+            fq_geo_builder_free(b);
+            return -1;
+        }
+    }
+    s->geo = fq_geo_build(b, err, err_len);
+    return s->geo != NULL ? 0 : -1;
 }
 
 /* ---- making the day's reports ---- */
 
-static int inside(const grid *g, double lon, double lat)
+static int inside(const sim *s, int grid_index, double lon, double lat)
 {
-    int in = 0;
-    for (int i = 0, j = g->n_pts - 1; i < g->n_pts; j = i++) {
-        if ((g->lat[i] > lat) != (g->lat[j] > lat) &&
-            lon < (g->lon[j] - g->lon[i]) * (lat - g->lat[i]) / (g->lat[j] - g->lat[i]) + g->lon[i])
-            in = !in;
-    }
-    return in;
+    return fq_geo_locate(s->geo, lon, lat) == grid_index;
 }
 
-static void point_in(rng *r, const grid *g, double *lon, double *lat)
+static void point_in(const sim *s, rng *r, int grid_index, double *lon, double *lat)
 {
+    const grid *g = &s->grids[grid_index];
     /* Rejection sampling in the bounding box, away from the very edges. */
     for (int tries = 0; tries < 1000; tries++) {
         double lo = rng_between(r, g->min_lon, g->max_lon);
         double la = rng_between(r, g->min_lat, g->max_lat);
-        if (inside(g, lo, la)) {
+        if (inside(s, grid_index, lo, la)) {
             *lon = round(lo * 1e6) / 1e6;
             *lat = round(la * 1e6) / 1e6;
-            if (inside(g, *lon, *lat))
+            if (inside(s, grid_index, *lon, *lat))
                 return;
         }
     }
     double cx = 0, cy = 0;
     for (int i = 0; i < g->n_pts; i++) {
-        cx += g->lon[i];
-        cy += g->lat[i];
+        cx += g->lon_lat[2 * i];
+        cy += g->lon_lat[2 * i + 1];
     }
     *lon = cx / g->n_pts;
     *lat = cy / g->n_pts;
@@ -711,7 +724,7 @@ static void fill_report(sim *s, rng *r, report *rp, int burst)
                                6) +
                   1;
     const grid *g = &s->grids[rp->grid];
-    point_in(r, g, &rp->lon, &rp->lat);
+    point_in(s, r, rp->grid, &rp->lon, &rp->lat);
     snprintf(rp->title, sizeof rp->title, "%s", pick_title(r, code, burst));
     snprintf(rp->address, sizeof rp->address, "%s%d号（%s）",
              roads[rng_below(r, (int)(sizeof roads / sizeof roads[0]))], 1 + rng_below(r, 399),
@@ -1898,10 +1911,10 @@ static void summary(sim *s)
 static void free_sim(sim *s)
 {
     for (int i = 0; i < s->n_grids; i++) {
-        free(s->grids[i].lon);
-        free(s->grids[i].lat);
+        free(s->grids[i].lon_lat);
     }
     free(s->grids);
+    fq_geo_free(s->geo);
     free(s->villages);
     free(s->towns);
     free(s->cats);

@@ -1,5 +1,6 @@
 #include "journal.h"
 #include "fqi18n.h"
+#include "duration.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -603,49 +604,16 @@ static int days_in_month(int year, int month)
     return month == 2 && leap ? 29 : days[month - 1];
 }
 
+/* "+2h", "1d12h", "1w" (duration.h); more than ten years is a typo. */
 static int parse_duration(const char *p, int64_t *out_ms)
 {
-    int64_t total = 0;
+    uint32_t seconds;
+    char err[200];
     if (*p == '+')
         p++;
-    if (*p == '\0')
+    if (fq_duration_parse(p, 0, &seconds, err, sizeof err) != 0 || seconds > UINT32_C(3660) * 86400)
         return -1;
-    while (*p != '\0') {
-        if (*p < '0' || *p > '9')
-            return -1;
-        int64_t n = 0;
-        while (*p >= '0' && *p <= '9') {
-            n = n * 10 + (*p++ - '0');
-            if (n > 1000000000)
-                return -1;
-        }
-        int64_t unit;
-        switch (*p++) {
-        case 's':
-            unit = 1000;
-            break;
-        case 'm':
-            unit = 60 * 1000;
-            break;
-        case 'h':
-            unit = 3600 * 1000;
-            break;
-        case 'd':
-            unit = 86400 * 1000;
-            break;
-        case 'w':
-            unit = 7 * 86400 * 1000;
-            break;
-        default:
-            return -1;
-        }
-        total += n * unit;
-        if (total > (int64_t)3660 * 86400 * 1000) /* ten years is a typo */
-            return -1;
-    }
-    if (total <= 0)
-        return -1;
-    *out_ms = total;
+    *out_ms = (int64_t)seconds * 1000;
     return 0;
 }
 

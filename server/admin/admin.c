@@ -151,38 +151,71 @@ int admin_subcommand(int argc, char **argv, const char *help, const char **actio
     return -1;
 }
 
+/* The most options one subcommand takes (with --help). */
+#define ADMIN_MAX_OPTIONS 32
+
 int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_t nslots,
                         const char **positional, const char *help)
 {
-    for (int i = first; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    if (nslots + 2 > ADMIN_MAX_OPTIONS) {
+        fprintf(stderr, "fengqiao-admin: too many options for one command\n");
+        return -1;
+    }
+    /* getopt_long's table from the slots: "--name" takes a value unless it
+     * is a flag; the option's index in the table names its slot. */
+    struct option longs[ADMIN_MAX_OPTIONS];
+    size_t n = 0;
+    for (size_t s = 0; s < nslots; s++, n++) {
+        const char *name = slots[s].name;
+        longs[n] =
+            (struct option){name + (strncmp(name, "--", 2) == 0 ? 2 : 0),
+                            slots[s].flag != NULL ? no_argument : required_argument, NULL, 0};
+    }
+    longs[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    longs[n] = (struct option){NULL, 0, NULL, 0};
+    /* argv[first - 1] (the command) stands where getopt wants the program's
+     * name. "-": operands come back in order as 1; ":": a missing value is
+     * ':' with no message of getopt's own. */
+    int sub_argc = argc - first + 1;
+    char **sub_argv = argv + first - 1;
+    opterr = 0;
+    optind = 0; /* a fresh scan */
+    int c, index = -1;
+    while ((c = getopt_long(sub_argc, sub_argv, "-:h", longs, &index)) != -1) {
+        switch (c) {
+        case 'h':
             fputs(help, stdout);
             return 1;
-        }
-        int matched = 0;
-        for (size_t s = 0; s < nslots; s++) {
-            if (strcmp(argv[i], slots[s].name) == 0) {
-                if (slots[s].flag != NULL) {
-                    *slots[s].flag = 1;
-                    matched = 1;
-                    break;
-                }
-                if (i + 1 >= argc) {
-                    fprintf(stderr, "fengqiao-admin: %s needs a value\n", argv[i]);
-                    return -1;
-                }
-                *slots[s].value = argv[++i];
-                matched = 1;
-                break;
+        case 0:
+            if (slots[index].flag != NULL)
+                *slots[index].flag = 1;
+            else
+                *slots[index].value = optarg;
+            break;
+        case 1:
+            if (positional == NULL || *positional != NULL) {
+                fprintf(stderr, "fengqiao-admin: unexpected argument '%s'\n%s", optarg, help);
+                return -1;
             }
-        }
-        if (matched)
-            continue;
-        if (argv[i][0] == '-' || positional == NULL || *positional != NULL) {
-            fprintf(stderr, "fengqiao-admin: unexpected argument '%s'\n%s", argv[i], help);
+            *positional = optarg;
+            break;
+        case ':':
+            fprintf(stderr, "fengqiao-admin: %s needs a value\n", sub_argv[optind - 1]);
+            return -1;
+        default:
+            fprintf(stderr, "fengqiao-admin: unexpected argument '%s'\n%s", sub_argv[optind - 1],
+                    help);
             return -1;
         }
-        *positional = argv[i];
+        index = -1;
+    }
+    /* After "--" every argument is an operand. */
+    for (; optind < sub_argc; optind++) {
+        if (positional == NULL || *positional != NULL) {
+            fprintf(stderr, "fengqiao-admin: unexpected argument '%s'\n%s", sub_argv[optind], help);
+            return -1;
+        }
+        *positional = sub_argv[optind];
     }
     return 0;
 }
@@ -740,21 +773,30 @@ static const fq_option server_file_keys[] = {
     FQ_OPTION_TEXT(globals, "server-key", "FILE", server_key_path, ""),
 };
 
+/* The global options, before the command ("+": the scan stops at it). */
+static const struct option global_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {"config", required_argument, NULL, 'c'},
+    {"db", required_argument, NULL, 'd'},
+    {"server-key", required_argument, NULL, 'k'},
+    {NULL, 0, NULL, 0},
+};
+#define GLOBAL_SHORTS "+:h"
+
 /* The config file named by --config FILE or FQ_CONFIG, before the command
  * line's other options: the same precedence as fengqiaod's (defaults, file,
- * environment, command line). */
+ * environment, command line). Errors in the other options are told by
+ * admin_main's scan. */
 static int read_config_file(int argc, char **argv, globals *g, fq_option_strings *strings)
 {
     const char *path = getenv("FQ_CONFIG");
-    /* The global options before the command: --db, --server-key and
-     * --config take a value. */
-    for (int i = 1; i + 1 < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--config") == 0)
-            path = argv[i + 1];
-        if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "--db") == 0 ||
-            strcmp(argv[i], "--server-key") == 0)
-            i++;
-    }
+    opterr = 0;
+    optind = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, GLOBAL_SHORTS, global_options, NULL)) != -1)
+        if (c == 'c')
+            path = optarg;
     if (path == NULL || path[0] == '\0')
         return 0;
     char err[1024];
@@ -789,22 +831,21 @@ int main(int argc, char **argv)
 static int admin_main(globals *gp, int argc, char **argv)
 {
     globals g = *gp;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    opterr = 0;
+    optind = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, GLOBAL_SHORTS, global_options, NULL)) != -1) {
+        switch (c) {
+        case 'h':
             usage(stdout);
             return 0;
-        }
-        if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
-            i++; /* read before (read_config_file) */
-            continue;
-        }
-        if (strcmp(argv[i], "--version") == 0) {
+        case 'V':
             printf("fengqiao-admin %s\n", FQ_VERSION);
             return 0;
-        }
-        if (i + 1 < argc && strcmp(argv[i], "--db") == 0) {
-            g.conninfo = argv[++i];
+        case 'c':
+            break; /* read before (read_config_file) */
+        case 'd': {
+            g.conninfo = optarg;
             char why[512];
             int secret = fq_conninfo_has_password(g.conninfo, why, sizeof why);
             if (secret != 0) {
@@ -812,14 +853,18 @@ static int admin_main(globals *gp, int argc, char **argv)
                         secret > 0 ? "holds a password, refused: " FQ_CONNINFO_PASSWORD_HINT : why);
                 return 2;
             }
-        } else if (i + 1 < argc && strcmp(argv[i], "--server-key") == 0)
-            g.server_key_path = argv[++i];
-        else {
-            fprintf(stderr, "fengqiao-admin: unknown option '%s'\n", argv[i]);
+            break;
+        }
+        case 'k':
+            g.server_key_path = optarg;
+            break;
+        default: /* an unknown option, or one without its value */
+            fprintf(stderr, "fengqiao-admin: unknown option '%s'\n", argv[optind - 1]);
             usage(stderr);
             return 2;
         }
     }
+    int i = optind;
     if (i >= argc) {
         usage(stderr);
         return 2;

@@ -1,9 +1,10 @@
 /* fengqiao-admin history commands: an incident's timeline, verification of
  * the event hash chain (in the database, or offline in an export), exports
  * of a period as JSON lines, and the monthly partitions of the event log.
- * docs/history.md describes the chain and the exact hashed bytes; the
- * trigger that computes them is in migrations/0004_history.sql. */
+ * docs/history.md describes the chain and the exact hashed bytes; chain.h
+ * computes them, here and in the server that writes them. */
 #include "admin.h"
+#include "chain.h"
 #include "evidence_audit.h"
 
 #include <errno.h>
@@ -14,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#define HASH_BYTES 32
+#define HASH_BYTES FQ_CHAIN_HASH_BYTES
 #define FETCH_ROWS "10000"
 /* Microseconds from 1970-01-01 to 2000-01-01, PostgreSQL's timestamp epoch. */
 #define PG_EPOCH_US INT64_C(946684800000000)
@@ -34,12 +35,6 @@ typedef struct event {
     uint8_t prev_hash[HASH_BYTES], hash[HASH_BYTES];
 } event;
 
-static void put_be64(uint8_t out[8], uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        out[i] = (uint8_t)v;
-}
-
 static uint64_t get_be64(const uint8_t *p)
 {
     uint64_t v = 0;
@@ -48,38 +43,14 @@ static uint64_t get_be64(const uint8_t *p)
     return v;
 }
 
-static void hash_lp(crypto_hash_sha256_state *st, const void *bytes, size_t len)
-{
-    uint8_t prefix[4];
-    uint32_t n = bytes == NULL ? UINT32_MAX : (uint32_t)len;
-    prefix[0] = (uint8_t)(n >> 24);
-    prefix[1] = (uint8_t)(n >> 16);
-    prefix[2] = (uint8_t)(n >> 8);
-    prefix[3] = (uint8_t)n;
-    crypto_hash_sha256_update(st, prefix, sizeof prefix);
-    if (bytes != NULL)
-        crypto_hash_sha256_update(st, bytes, len);
-}
-
-/* The event's hash from its columns and prev_hash: fq_event_hash() of the
- * migration, byte for byte. */
+/* The event's hash from its columns and prev_hash (chain.h: what the server
+ * computed when it wrote it, and fq_event_hash() in SQL). */
 static void event_hash(const event *e, uint8_t out[HASH_BYTES])
 {
-    crypto_hash_sha256_state st;
-    uint8_t be[8];
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, e->prev_hash, HASH_BYTES);
-    put_be64(be, (uint64_t)e->seq);
-    crypto_hash_sha256_update(&st, be, 8);
-    put_be64(be, (uint64_t)e->incident_id);
-    crypto_hash_sha256_update(&st, be, 8);
-    hash_lp(&st, e->kind, e->kind_len);
-    hash_lp(&st, e->actor, e->actor_len);
-    put_be64(be, (uint64_t)e->at_us);
-    crypto_hash_sha256_update(&st, be, 8);
-    hash_lp(&st, e->reason, e->reason_len);
-    hash_lp(&st, e->payload, e->payload_len);
-    crypto_hash_sha256_final(&st, out);
+    fq_chain_event c = {e->seq,        e->incident_id, e->at_us,      e->kind,
+                        e->actor,      e->reason,      e->kind_len,   e->actor_len,
+                        e->reason_len, e->payload,     e->payload_len};
+    fq_chain_hash(e->prev_hash, &c, out);
 }
 
 static void hex(const uint8_t h[HASH_BYTES], char out[2 * HASH_BYTES + 1])

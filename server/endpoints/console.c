@@ -1,5 +1,6 @@
 #include "console.h"
 
+#include "endpoint_ctx.h"
 #include "reply.h"
 #include "rows_csv.h"
 #include "statements.h"
@@ -26,7 +27,7 @@
 
 typedef struct query_req {
     fq_store_op op;
-    fq_terminals *t;
+    fq_endpoint_ctx *ctx;
     fq_dispatch *dispatch;
     fq_reply_token *token;
     uint8_t key[32];
@@ -206,9 +207,7 @@ static fq_reply_budget new_budget(const query_req *q)
 
 static void reply_status(query_req *q, Fengqiao__V1__Status status, const char *message)
 {
-    Fengqiao__V1__Reply reply;
-    fq_reply_status_init(&reply, q->message_id, status, message, fq_terminals_busy_retry_ms(q->t));
-    fq_reply_send(q->token, q->key, &reply);
+    fq_endpoint_reply(q->ctx, q->token, q->key, q->message_id, status, message, NULL);
 }
 
 /* A page of the board or of a search: rows while the budget lasts, at most
@@ -517,8 +516,8 @@ static const char *search_params(query_req *q, const Fengqiao__V1__SearchQuery *
 static void query_done(fq_store_op *op, int status, const char *message)
 {
     query_req *q = (query_req *)op;
-    fq_terminals_track(q->t, -1);
-    q->routing_status = fq_terminals_routing_status(q->t);
+    q->ctx->in_flight--;
+    q->routing_status = fq_endpoint_routing_status(q->ctx);
     fq_dispatch_time_zone(q->dispatch, q->node, q->time_zone, sizeof q->time_zone);
     if (status == FQ_STORE_EREJECTED && strcmp(op->sqlstate, "57014") == 0) {
         /* The read store's statement_timeout: the read is too heavy now. */
@@ -526,7 +525,7 @@ static void query_done(fq_store_op *op, int status, const char *message)
         snprintf(why, sizeof why,
                  "the read took longer than %u ms and was cancelled; narrow it (a shorter "
                  "period, a smaller page) or retry later",
-                 fq_terminals_read_timeout_ms(q->t));
+                 q->ctx->read_timeout_ms);
         reply_status(q, ST(BUSY), why);
     } else if (status == FQ_STORE_EBUSY) {
         /* Waited longer than --hold-ms: the database is away, or slower
@@ -558,17 +557,17 @@ static void query_done(fq_store_op *op, int status, const char *message)
     free(q);
 }
 
-void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *node,
-                      uint64_t message_id, const Fengqiao__V1__ConsoleQuery *query,
-                      fq_reply_token *token)
+void fq_console_query(fq_endpoint_ctx *ctx, const fq_node *node, uint64_t message_id,
+                      const Fengqiao__V1__ConsoleQuery *query, fq_reply_token *token)
 {
+    fq_dispatch *dispatch = ctx->dispatch;
     query_req *q = calloc(1, sizeof *q);
     if (q == NULL) {
-        fq_terminals_refuse(t, token, node->key, NULL, 0, node->id, message_id, ST(BUSY),
-                            "out of memory; retry later");
+        fq_endpoint_refuse(ctx, token, node->key, NULL, 0, node->id, message_id, ST(BUSY),
+                           "out of memory; retry later", NULL);
         return;
     }
-    q->t = t;
+    q->ctx = ctx;
     q->dispatch = dispatch;
     q->token = token;
     q->message_id = message_id;
@@ -682,12 +681,13 @@ void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *nod
         break;
     }
     if (bad != NULL) {
-        fq_terminals_refuse(t, token, node->key, NULL, 0, node->id, message_id, ST(INVALID), bad);
+        fq_endpoint_refuse(ctx, token, node->key, NULL, 0, node->id, message_id, ST(INVALID), bad,
+                           NULL);
         free(q);
         return;
     }
-    fq_terminals_track(t, +1);
+    ctx->in_flight++;
     /* The console's reads have their own connection, with a statement
      * timeout: a heavy one never holds the intake's writes up. */
-    fq_store_submit(fq_terminals_read_store(t), op);
+    fq_store_submit(fq_endpoint_read_store(ctx), op);
 }

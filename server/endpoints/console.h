@@ -7,15 +7,13 @@
 #ifndef FQ_CONSOLE_H
 #define FQ_CONSOLE_H
 
-#include "directory.h"
-#include "dispatch.h"
+#include "endpoint_ctx.h"
 #include "fengqiao.pb-c.h"
-#include "msgsock.h"
-#include "terminal.h"
 
-/* Answers `query` of console node `node` later, after the read. */
-void fq_console_query(fq_terminals *t, fq_dispatch *dispatch, const fq_node *node,
-                      uint64_t message_id, const Fengqiao__V1__ConsoleQuery *query,
-                      fq_reply_token *token);
+/* Answers `query` of console node `node` later, after the read, on the
+ * endpoint whose context is `ctx` (an fq_endpoint_query_fn: the terminals'
+ * socket takes it in fq_terminals_config.console_query). */
+void fq_console_query(fq_endpoint_ctx *ctx, const fq_node *node, uint64_t message_id,
+                      const Fengqiao__V1__ConsoleQuery *query, fq_reply_token *token);
 
 #endif

@@ -1,7 +1,7 @@
 #include "intake.h"
 
 #include "attachment_rows.h"
-#include "audit.h"
+#include "endpoint_ctx.h"
 #include "evidence.h"
 #include "reply.h"
 
@@ -54,18 +54,13 @@ struct intake_request {
 };
 
 struct fq_intake {
-    uv_loop_t *loop;
+    fq_endpoint_ctx ctx; /* store, routing core, audit, arena, in flight */
     fq_intake_config config;
-    fq_store *store;
     fq_msgsock *sock;
-    fq_dispatch *dispatch;
     intake_request *in_flight; /* uthash by fkey */
-    fq_arena arena;
-    unsigned char *arena_buffer;
-    fq_arena reply_arena; /* fq_intake_submit's replies, opened */
+    fq_arena reply_arena;      /* fq_intake_submit's replies, opened */
     unsigned char *reply_arena_buffer;
     uint8_t *pack_buffer; /* to digest the report body */
-    fq_audit audit;       /* refused requests, rate-limited */
     size_t pending_bytes; /* memory held by requests waiting for the store */
     fq_intake_stats stats;
 };
@@ -97,47 +92,19 @@ static void release_request(fq_intake *in, intake_request *req)
 
 /* ---- replies ---- */
 
-static void send_reply(fq_intake *in, fq_reply_token *token, const uint8_t *key,
-                       Fengqiao__V1__Reply *reply)
-{
-    if (reply->status >= 0 && reply->status < 16)
-        in->stats.by_status[reply->status]++;
-    fq_reply_send(token, key, reply);
-}
-
-static void reply_coded(fq_intake *in, fq_reply_token *token, const uint8_t *key,
-                        uint64_t message_id, status_t status, const char *message,
-                        const char *error_code)
-{
-    Fengqiao__V1__Reply reply;
-    fq_reply_status_init(&reply, message_id, status, message, in->config.busy_retry_ms);
-    reply.error_code = (char *)error_code;
-    send_reply(in, token, key, &reply);
-}
-
 static void reply_status(fq_intake *in, fq_reply_token *token, const uint8_t *key,
                          uint64_t message_id, status_t status, const char *message)
 {
-    reply_coded(in, token, key, message_id, status, message, "");
+    fq_endpoint_reply(&in->ctx, token, key, message_id, status, message, NULL);
 }
 
-/* ---- audit ---- */
-
-/* Answers a refused request and records it. `key` is NULL when the sender
- * was not authenticated (the reply then goes unsigned). */
-static void refuse_coded(fq_intake *in, fq_reply_token *token, const uint8_t *key,
-                         const uint8_t *frame, size_t len, const char *node, uint64_t message_id,
-                         status_t status, const char *reason, const char *error_code)
-{
-    reply_coded(in, token, key, message_id, status, reason, error_code);
-    fq_audit_refusal(&in->audit, frame, len, node, message_id, status, reason);
-}
-
+/* Answers a refused request and records it (endpoint_ctx.h). `key` is NULL
+ * when the sender was not authenticated (the reply then goes unsigned). */
 static void refuse(fq_intake *in, fq_reply_token *token, const uint8_t *key, const uint8_t *frame,
                    size_t len, const char *node, uint64_t message_id, status_t status,
                    const char *reason)
 {
-    refuse_coded(in, token, key, frame, len, node, message_id, status, reason, "");
+    fq_endpoint_refuse(&in->ctx, token, key, frame, len, node, message_id, status, reason, NULL);
 }
 
 /* ---- completion ---- */
@@ -169,7 +136,7 @@ static void answer_stored(fq_intake *in, intake_request *req, int duplicate)
     reply.message_id = req->fkey.message_id;
     reply.result_case = FENGQIAO__V1__REPLY__RESULT_INCIDENT;
     reply.incident = &accepted;
-    send_reply(in, req->token, req->key, &reply);
+    fq_endpoint_send(&in->ctx, req->token, req->key, &reply);
     req->token = NULL;
     fengqiao__v1__routing_outcome__free_unpacked(routing, NULL);
 }
@@ -218,7 +185,7 @@ static void on_stored(fq_store_op *op, int status, const char *message)
     intake_request *req = request_of(op);
     fq_intake *in = req->intake;
     HASH_DEL(in->in_flight, req);
-    in->stats.in_flight--;
+    in->ctx.in_flight--;
     if (req->has_ticket) {
         /* "Not created" may still be ours: when the connection broke after
          * our COMMIT reached PostgreSQL, the retry finds our own row, which
@@ -227,13 +194,13 @@ static void on_stored(fq_store_op *op, int status, const char *message)
         if (ours && !req->op.created)
             req->op.created = 1;
         if (status == FQ_STORE_OK)
-            fq_dispatch_stored(in->dispatch, &req->ticket, (uint64_t)req->op.incident_id, ours,
+            fq_dispatch_stored(in->ctx.dispatch, &req->ticket, (uint64_t)req->op.incident_id, ours,
                                req->op.result != NULL && PQnfields(req->op.result) > 7 &&
                                        !PQgetisnull(req->op.result, 0, 7)
                                    ? PQgetvalue(req->op.result, 0, 7)
                                    : NULL);
         else
-            fq_dispatch_dropped(in->dispatch, &req->ticket);
+            fq_dispatch_dropped(in->ctx.dispatch, &req->ticket);
         req->has_ticket = 0;
     }
     int same_body =
@@ -415,7 +382,7 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
                    fq_arena *arena, size_t max_frame)
 {
     char err[256];
-    fq_snapshot *snap = fq_dispatch_current(in->dispatch);
+    fq_snapshot *snap = fq_dispatch_current(in->ctx.dispatch);
     const fq_directory *dir = snap ? snap->directory : NULL;
     int64_t now = fq_now_ms();
     fq_gate gate;
@@ -480,7 +447,8 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     int ev = fq_evidence_check(report->attachments, report->n_attachments, opened.attachments,
                                opened.n_attachments, &evidence, err, sizeof err);
     if (ev != FQ_OK) {
-        refuse_coded(in, token, key, frame, len, sender, mid, ST(INVALID), err, fq_err_code(ev));
+        fq_endpoint_refuse(&in->ctx, token, key, frame, len, sender, mid, ST(INVALID), err,
+                           fq_err_code(ev));
         return;
     }
 
@@ -518,13 +486,13 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
         /* Route now, in this loop turn: the decision is written in the
          * same transaction as the report. (A resend of one in flight needs
          * no decision: it shares the first's outcome.) */
-        int decided = fq_dispatch_decide(in->dispatch, snap, node, report, place, now, &req->ticket,
-                                         err, sizeof err);
+        int decided = fq_dispatch_decide(in->ctx.dispatch, snap, node, report, place, now,
+                                         &req->ticket, err, sizeof err);
         if (decided != FQ_OK) {
             release_request(in, req);
             status_t st = fq_err_status(decided);
             if (st == ST(BUSY))
-                reply_status(in, token, key, mid, st, err);
+                reply_status(in, token, key, mid, st, err); /* BUSY: no audit row */
             else
                 refuse(in, token, key, frame, len, sender, mid, st, err);
             return;
@@ -540,32 +508,22 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
         return;
     }
     HASH_ADD(hh, in->in_flight, fkey, sizeof req->fkey, req);
-    in->stats.in_flight++;
+    in->ctx.in_flight++;
     /* Now, or once the open incident it duplicates has committed. */
-    fq_dispatch_submit(in->dispatch, &req->ticket, &req->op);
+    fq_dispatch_submit(in->ctx.dispatch, &req->ticket, &req->op);
+}
+
+static void handle_request(void *endpoint, const uint8_t *frame, size_t len, fq_reply_token *token,
+                           fq_arena *arena, size_t max_frame)
+{
+    handle(endpoint, frame, len, token, arena, max_frame);
 }
 
 void fq_intake_on_request(void *user, const uint8_t *frame, size_t len, fq_reply_token *token)
 {
     fq_intake *in = user;
     in->stats.requests++;
-    /* A frame made inside the server may carry photos past the network's
-     * frame limit: it is decoded in an arena of its own, given back at once
-     * (uploads are rare; the endpoint's arena stays small). */
-    if (fq_reply_token_socket(token) == NULL && len > FQ_MAX_FRAME_BYTES) {
-        unsigned char *buffer = malloc(FQ_DECODE_UPLOAD_ARENA_BYTES);
-        if (buffer == NULL) {
-            reply_status(in, token, NULL, 0, ST(BUSY), "out of memory; retry later");
-            return;
-        }
-        fq_arena upload;
-        fq_arena_init(&upload, buffer, FQ_DECODE_UPLOAD_ARENA_BYTES);
-        handle(in, frame, len, token, &upload, FQ_MAX_UPLOAD_FRAME_BYTES);
-        free(buffer);
-        return;
-    }
-    handle(in, frame, len, token, &in->arena, FQ_MAX_FRAME_BYTES);
-    fq_arena_reset(&in->arena);
+    fq_endpoint_handle(&in->ctx, frame, len, token, handle_request, in);
 }
 
 /* ---- reports made inside the server ---- */
@@ -607,7 +565,7 @@ int fq_intake_submit_attached(fq_intake *in, const char *node_id, uint64_t messa
                               const ProtobufCBinaryData *photos, size_t n_photos,
                               fq_intake_done_fn done, void *user)
 {
-    fq_snapshot *snap = fq_dispatch_current(in->dispatch);
+    fq_snapshot *snap = fq_dispatch_current(in->ctx.dispatch);
     const fq_node *node = snap ? fq_directory_find(snap->directory, node_id) : NULL;
     if (node == NULL)
         return -1;
@@ -647,23 +605,22 @@ fq_intake *fq_intake_new(uv_loop_t *loop, const fq_intake_config *config, fq_sto
     fq_intake *in = calloc(1, sizeof *in);
     if (in == NULL)
         return NULL;
-    in->arena_buffer = malloc(FQ_DECODE_ARENA_BYTES);
+    if (fq_endpoint_init(&in->ctx, loop, ENDPOINT_NAME, store, dispatch, config->audit_per_second,
+                         config->busy_retry_ms) != 0) {
+        free(in);
+        return NULL;
+    }
     in->pack_buffer = malloc(FQ_MAX_FRAME_BYTES);
     in->reply_arena_buffer = malloc(REPLY_ARENA_BYTES);
-    if (in->arena_buffer == NULL || in->pack_buffer == NULL || in->reply_arena_buffer == NULL) {
-        free(in->arena_buffer);
+    if (in->pack_buffer == NULL || in->reply_arena_buffer == NULL) {
+        fq_endpoint_free(&in->ctx);
         free(in->pack_buffer);
         free(in->reply_arena_buffer);
         free(in);
         return NULL;
     }
-    fq_arena_init(&in->arena, in->arena_buffer, FQ_DECODE_ARENA_BYTES);
     fq_arena_init(&in->reply_arena, in->reply_arena_buffer, REPLY_ARENA_BYTES);
-    in->loop = loop;
     in->config = *config;
-    in->store = store;
-    in->dispatch = dispatch;
-    fq_audit_init(&in->audit, loop, store, ENDPOINT_NAME, config->audit_per_second);
     return in;
 }
 
@@ -674,14 +631,16 @@ void fq_intake_attach(fq_intake *in, fq_msgsock *sock)
 
 size_t fq_intake_in_flight(const fq_intake *in)
 {
-    return in->stats.in_flight;
+    return in->ctx.in_flight;
 }
 
 const fq_intake_stats *fq_intake_get_stats(fq_intake *in)
 {
     in->stats.pending_bytes = in->pending_bytes;
-    in->stats.audit_written = in->audit.written;
-    in->stats.audit_dropped = in->audit.dropped;
+    in->stats.in_flight = in->ctx.in_flight;
+    memcpy(in->stats.by_status, in->ctx.by_status, sizeof in->stats.by_status);
+    in->stats.audit_written = in->ctx.audit.written;
+    in->stats.audit_dropped = in->ctx.audit.dropped;
     return &in->stats;
 }
 
@@ -689,7 +648,7 @@ void fq_intake_free(fq_intake *in)
 {
     if (in == NULL)
         return;
-    free(in->arena_buffer);
+    fq_endpoint_free(&in->ctx);
     free(in->pack_buffer);
     free(in->reply_arena_buffer);
     free(in);

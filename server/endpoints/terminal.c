@@ -1,8 +1,7 @@
 #include "terminal.h"
 
 #include "attachment_rows.h"
-#include "audit.h"
-#include "console.h"
+#include "endpoint_ctx.h"
 #include "evidence.h"
 #include "reply.h"
 #include "fq_wire.h"
@@ -111,15 +110,9 @@ typedef struct action_req {
 } action_req;
 
 struct fq_terminals {
-    uv_loop_t *loop;
+    fq_endpoint_ctx ctx; /* store, read store, routing core, audit, arena, in flight */
     fq_terminals_config config;
-    fq_store *store;
-    fq_store *read_store; /* the console's reads: their own connection */
-    unsigned read_timeout_ms;
-    const char *routing_status; /* the server's, for console replies (NULL: none) */
-    fq_dispatch *dispatch;
-    fq_arena arena;
-    unsigned char *arena_buffer;
+    fq_endpoint_query_fn console_query; /* the console's reads (console.c) */
     box_state *boxes;
     waiter *by_node;
     waiter *all; /* held syncs */
@@ -128,97 +121,45 @@ struct fq_terminals {
     int64_t started_ms; /* wall clock: syncs signed before it prove nothing */
     uv_timer_t sweep;
     uint64_t last_presence_check;
-    size_t in_flight;
     uint64_t trimmed_at; /* loop time of the last return of freed heap (read_done) */
     int stopped;
-    fq_audit audit;
     fq_terminals_stats stats;
 };
 
 /* ---- replies ---- */
 
-static void reply_coded(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
-                        uint64_t message_id, status_t status, const char *message,
-                        const char *error_code)
-{
-    Fengqiao__V1__Reply reply;
-    fq_reply_status_init(&reply, message_id, status, message, t->config.busy_retry_ms);
-    reply.error_code = (char *)error_code;
-    if (status != ST(OK))
-        t->stats.refused++;
-    fq_reply_send(token, key, &reply);
-}
-
 static void reply_status(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
                          uint64_t message_id, status_t status, const char *message)
 {
-    reply_coded(t, token, key, message_id, status, message, "");
-}
-
-/* Answers a refused request and records it (BUSY is no refusal); with the
- * code a client acts on (Reply.error_code, '' when the status says enough). */
-static void refuse_coded(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
-                         const uint8_t *frame, size_t len, const char *node, uint64_t message_id,
-                         status_t status, const char *reason, const char *error_code)
-{
-    reply_coded(t, token, key, message_id, status, reason, error_code);
-    if (status != ST(BUSY))
-        fq_audit_refusal(&t->audit, frame, len, node, message_id, status, reason);
+    fq_endpoint_reply(&t->ctx, token, key, message_id, status, message, NULL);
 }
 
 static void refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *key, const uint8_t *frame,
                    size_t len, const char *node, uint64_t message_id, status_t status,
                    const char *reason)
 {
-    refuse_coded(t, token, key, frame, len, node, message_id, status, reason, "");
-}
-
-void fq_terminals_refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
-                         const uint8_t *bytes, size_t len, const char *node, uint64_t message_id,
-                         Fengqiao__V1__Status status, const char *reason)
-{
-    refuse(t, token, key, bytes, len, node, message_id, status, reason);
-}
-
-void fq_terminals_track(fq_terminals *t, int delta)
-{
-    t->in_flight = (size_t)((ptrdiff_t)t->in_flight + delta);
+    fq_endpoint_refuse(&t->ctx, token, key, frame, len, node, message_id, status, reason, NULL);
 }
 
 fq_store *fq_terminals_store(fq_terminals *t)
 {
-    return t->store;
+    return t->ctx.store;
 }
 
 void fq_terminals_set_read_store(fq_terminals *t, fq_store *read_store, unsigned timeout_ms)
 {
-    t->read_store = read_store;
-    t->read_timeout_ms = timeout_ms;
+    t->ctx.read_store = read_store;
+    t->ctx.read_timeout_ms = timeout_ms;
 }
 
 fq_store *fq_terminals_read_store(fq_terminals *t)
 {
-    return t->read_store;
-}
-
-unsigned fq_terminals_read_timeout_ms(const fq_terminals *t)
-{
-    return t->read_timeout_ms;
-}
-
-uint32_t fq_terminals_busy_retry_ms(const fq_terminals *t)
-{
-    return t->config.busy_retry_ms;
+    return fq_endpoint_read_store(&t->ctx);
 }
 
 void fq_terminals_set_routing_status(fq_terminals *t, const char *status_line)
 {
-    t->routing_status = status_line;
-}
-
-const char *fq_terminals_routing_status(const fq_terminals *t)
-{
-    return t->routing_status != NULL ? t->routing_status : "";
+    t->ctx.routing_status = status_line;
 }
 
 /* ---- boxes and held syncs ---- */
@@ -282,7 +223,7 @@ static void answer(fq_terminals *t, waiter *w, Fengqiao__V1__OutboxItem **items,
     sync.superseded = superseded;
     sync.more = fit > 0 && items[fit - 1]->seq < last_seq;
     char zone[8];
-    sync.time_zone = (char *)fq_dispatch_time_zone(t->dispatch, w->node, zone, sizeof zone);
+    sync.time_zone = (char *)fq_dispatch_time_zone(t->ctx.dispatch, w->node, zone, sizeof zone);
     n = fit;
     Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
     reply.status = ST(OK);
@@ -319,8 +260,8 @@ static void start_read(fq_terminals *t, waiter *w)
     w->reading = r;
     fq_read_outbox_bind(&r->op, &r->params, w->box->box, w->after, MAX_ITEMS_PER_ANSWER);
     r->op.done = read_done;
-    t->in_flight++;
-    fq_store_submit(t->store, &r->op);
+    t->ctx.in_flight++;
+    fq_store_submit(t->ctx.store, &r->op);
 }
 
 /* Answers `w` if its box has something after w->after, or if its wait is
@@ -364,7 +305,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
     (void)message;
     read_op *r = (read_op *)op;
     fq_terminals *t = r->t;
-    t->in_flight--;
+    t->ctx.in_flight--;
     waiter *w = r->w;
     if (w != NULL)
         w->reading = NULL;
@@ -401,7 +342,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
         items[n] = &copies[n];
         n++;
     }
-    if (n == 0 && last <= w->after && w->expires > uv_now(t->loop)) {
+    if (n == 0 && last <= w->after && w->expires > uv_now(t->ctx.loop)) {
         /* Nothing newer: hold it until something comes or the wait ends. */
         free(r);
         return;
@@ -415,8 +356,8 @@ static void read_done(fq_store_op *op, int status, const char *message)
      * restart) builds a reply each from the database; freed, that heap
      * stays the process's unless given back. When the last read is done,
      * give it back — at most once a second, as the walk costs a little. */
-    uint64_t now = uv_now(t->loop);
-    if (t->in_flight == 0 && now - t->trimmed_at >= 1000) {
+    uint64_t now = uv_now(t->ctx.loop);
+    if (t->ctx.in_flight == 0 && now - t->trimmed_at >= 1000) {
         t->trimmed_at = now;
         malloc_trim(0);
     }
@@ -438,7 +379,7 @@ void fq_terminals_sink(void *user, const char *box, uint64_t seq, int kind, uint
                         : 0;
     if (!fq_mailbox_committed(&b->mail, seq, n ? item : NULL, n))
         return;
-    uint64_t now = uv_now(t->loop);
+    uint64_t now = uv_now(t->ctx.loop);
     for (waiter *w = b->waiters, *next; w != NULL; w = next) {
         next = w->next;
         try_answer(t, w, now);
@@ -460,13 +401,13 @@ static void note_presence(fq_terminals *t, const fq_node *node, int is_sync, int
     box_state *b = find_box(t, node->box, 1);
     if (b == NULL)
         return; /* out of memory: presence is judged at the next request */
-    b->last_seen_ms = uv_now(t->loop);
+    b->last_seen_ms = uv_now(t->ctx.loop);
     b->seen = 1;
     if (is_sync)
         b->signed_off = off_duty != 0;
     if (b->absent != b->signed_off) {
         b->absent = b->signed_off;
-        fq_dispatch_set_presence(t->dispatch, node->box + 2, !b->absent);
+        fq_dispatch_set_presence(t->ctx.dispatch, node->box + 2, !b->absent);
     }
 }
 
@@ -544,7 +485,7 @@ static void handle_sync(fq_terminals *t, const fq_node *node, const fq_gate *gat
     w->message_id = mid;
     w->after = sync->after_seq;
     uint32_t wait = sync->wait_ms < t->config.max_hold_ms ? sync->wait_ms : t->config.max_hold_ms;
-    uint64_t now = uv_now(t->loop);
+    uint64_t now = uv_now(t->ctx.loop);
     w->expires = now + wait;
     w->next = b->waiters;
     if (b->waiters)
@@ -621,7 +562,7 @@ static void refuse_with_state(fq_terminals *t, action_req *a)
     result.state = a->refusal_state;
     result.already_done = a->refusal_done != 0;
     Fengqiao__V1__Reply reply;
-    fq_reply_status_init(&reply, a->mid, a->refusal, a->refusal_message, t->config.busy_retry_ms);
+    fq_reply_status_init(&reply, a->mid, a->refusal, a->refusal_message, t->ctx.busy_retry_ms);
     if (a->is_command) {
         reply.result_case = FENGQIAO__V1__REPLY__RESULT_COMMAND;
         reply.command = &result;
@@ -629,9 +570,8 @@ static void refuse_with_state(fq_terminals *t, action_req *a)
         reply.result_case = FENGQIAO__V1__REPLY__RESULT_ACTION;
         reply.action = &result;
     }
-    t->stats.refused++;
-    fq_reply_send(a->token, a->key, &reply);
-    fq_audit_refusal(&t->audit, a->envelope, a->envelope_len, a->node, a->mid, a->refusal,
+    fq_endpoint_send(&t->ctx, a->token, a->key, &reply);
+    fq_audit_refusal(&t->ctx.audit, a->envelope, a->envelope_len, a->node, a->mid, a->refusal,
                      a->refusal_message);
 }
 
@@ -639,7 +579,7 @@ static void action_done(fq_store_op *op, int status, const char *message)
 {
     action_req *a = (action_req *)op;
     fq_terminals *t = a->t;
-    t->in_flight--;
+    t->ctx.in_flight--;
     const PGresult *res = op->result;
     if (!a->has_ticket) {
         /* The refusal path: was it a resend of something already done? */
@@ -661,7 +601,7 @@ static void action_done(fq_store_op *op, int status, const char *message)
     char state[24];
     snprintf(state, sizeof state, "%s", a->ticket.answer);
     int mediation_step = a->ticket.mediation_record != NULL; /* released by act_done */
-    fq_dispatch_act_done(t->dispatch, &a->ticket, applied, seqs);
+    fq_dispatch_act_done(t->ctx.dispatch, &a->ticket, applied, seqs);
     if (applied) {
         t->stats.actions++;
         answer_action(a, state, (uint64_t)fq_store_column_i64(res, 0, 0));
@@ -692,7 +632,7 @@ static void aftercare_done(fq_store_op *op, int status, const char *message)
 {
     action_req *a = (action_req *)op;
     fq_terminals *t = a->t;
-    t->in_flight--;
+    t->ctx.in_flight--;
     const PGresult *res = op->result;
     if (status != FQ_STORE_OK || res == NULL || PQntuples(res) != 1) {
         reply_status(t, a->token, a->key, a->mid,
@@ -719,8 +659,8 @@ static void aftercare_done(fq_store_op *op, int status, const char *message)
 static void resubmit(fq_terminals *t, action_req *a)
 {
     a->op.statement = NULL;
-    t->in_flight++;
-    fq_store_submit(t->store, &a->op);
+    t->ctx.in_flight++;
+    fq_store_submit(t->ctx.store, &a->op);
 }
 
 /* Refused as things stand — unless it is a resend of a request that was
@@ -740,7 +680,7 @@ static void reopen_read_done(fq_store_op *op, int status, const char *message)
 {
     action_req *a = (action_req *)op;
     fq_terminals *t = a->t;
-    t->in_flight--;
+    t->ctx.in_flight--;
     const PGresult *res = op->result;
     if (status != FQ_STORE_OK || res == NULL) {
         reply_status(t, a->token, a->key, a->mid, ST(BUSY), message);
@@ -761,14 +701,14 @@ static void reopen_read_done(fq_store_op *op, int status, const char *message)
         refuse_unless_done(t, a, ST(WRONG_STATE), why);
         return;
     }
-    const fq_snapshot *snap = fq_dispatch_current(t->dispatch);
+    const fq_snapshot *snap = fq_dispatch_current(t->ctx.dispatch);
     const fq_node *node = snap ? fq_directory_find(snap->directory, a->node) : NULL;
     if (node == NULL || node->revoked) {
         reply_status(t, a->token, a->key, a->mid, ST(BUSY), "the directory changed; retry");
         free_action(a);
         return;
     }
-    int rc = fq_dispatch_reopen(t->dispatch, node, a->aftercare[1], a->target_worker, a->reason,
+    int rc = fq_dispatch_reopen(t->ctx.dispatch, node, a->aftercare[1], a->target_worker, a->reason,
                                 res, fq_now_ms(), &a->ticket, why, sizeof why);
     if (rc == FQ_EBUSY || rc == FQ_EUNAVAILABLE) {
         reply_status(t, a->token, a->key, a->mid, ST(BUSY), why);
@@ -835,8 +775,8 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         return;
     }
     if (ev != FQ_OK) {
-        refuse_coded(t, token, node->key, opened->envelope_bytes, opened->envelope_len, node->id,
-                     mid, ST(INVALID), err, fq_err_code(ev));
+        fq_endpoint_refuse(&t->ctx, token, node->key, opened->envelope_bytes, opened->envelope_len,
+                           node->id, mid, ST(INVALID), err, fq_err_code(ev));
         return;
     }
     action_req *a = calloc(1, sizeof *a);
@@ -878,7 +818,7 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
                     command->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP)) {
         /* The incident is closed: nothing of it is in memory; the statement
          * checks state and jurisdiction. */
-        const fq_snapshot *snap = fq_dispatch_current(t->dispatch);
+        const fq_snapshot *snap = fq_dispatch_current(t->ctx.dispatch);
         snprintf(a->aftercare[0], sizeof a->aftercare[0], "%" PRIu64, command->incident_id);
         snprintf(a->aftercare[1], sizeof a->aftercare[1], "%u", command->satisfaction);
         snprintf(a->aftercare[2], sizeof a->aftercare[2], "%s",
@@ -905,13 +845,13 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         op->values[7] = command->satisfaction ? a->aftercare[1] : NULL;
         op->values[8] = a->aftercare[2];
         op->done = aftercare_done;
-        t->in_flight++;
-        fq_store_submit(t->store, op);
+        t->ctx.in_flight++;
+        fq_store_submit(t->ctx.store, op);
         return;
     }
     if (command && command->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN) {
         /* A concluded incident is not in memory: read it, then decide. */
-        const fq_snapshot *snap = fq_dispatch_current(t->dispatch);
+        const fq_snapshot *snap = fq_dispatch_current(t->ctx.dispatch);
         a->reason = strdup(command->reason);
         if (a->reason == NULL) {
             reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
@@ -929,13 +869,13 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         op->values[0] = a->aftercare[0];
         op->values[1] = a->aftercare[2];
         op->done = reopen_read_done;
-        t->in_flight++;
-        fq_store_submit(t->store, op);
+        t->ctx.in_flight++;
+        fq_store_submit(t->ctx.store, op);
         return;
     }
-    int rc = command ? fq_dispatch_command(t->dispatch, node, command, fq_now_ms(), &a->ticket, err,
-                                           sizeof err)
-                     : fq_dispatch_act(t->dispatch, node, action, fq_now_ms(), &a->ticket, err,
+    int rc = command ? fq_dispatch_command(t->ctx.dispatch, node, command, fq_now_ms(), &a->ticket,
+                                           err, sizeof err)
+                     : fq_dispatch_act(t->ctx.dispatch, node, action, fq_now_ms(), &a->ticket, err,
                                        sizeof err);
     if (rc == FQ_EBUSY || rc == FQ_EUNAVAILABLE) {
         reply_status(t, token, node->key, mid, ST(BUSY), err);
@@ -960,19 +900,20 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
          * nothing about incidents that are not. */
         if (!command && action->kind == FENGQIAO__V1__ACTION_KIND__ACTION_CONCLUDE &&
             action->n_attachments == 0 &&
-            fq_dispatch_photo_to_conclude(t->dispatch, action->incident_id)) {
-            fq_dispatch_act_done(t->dispatch, &a->ticket, 0, NULL);
+            fq_dispatch_photo_to_conclude(t->ctx.dispatch, action->incident_id)) {
+            fq_dispatch_act_done(t->ctx.dispatch, &a->ticket, 0, NULL);
             snprintf(err, sizeof err,
                      "incident %" PRIu64 " is concluded only with a photo of the work done "
                      "(its category's rule); conclude again with one",
                      action->incident_id);
-            refuse_coded(t, token, node->key, opened->envelope_bytes, opened->envelope_len,
-                         node->id, mid, ST(INVALID), err, "photo_required");
+            fq_endpoint_refuse(&t->ctx, token, node->key, opened->envelope_bytes,
+                               opened->envelope_len, node->id, mid, ST(INVALID), err,
+                               "photo_required");
             free_action(a);
             return;
         }
         if ((!command || agreement) && fq_attachment_rows_build(&a->photos, &evidence) != 0) {
-            fq_dispatch_act_done(t->dispatch, &a->ticket, 0, NULL);
+            fq_dispatch_act_done(t->ctx.dispatch, &a->ticket, 0, NULL);
             reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
             free_action(a);
             return;
@@ -987,8 +928,8 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         op->formats[6] = 1;
         fq_attachment_rows_bind(&a->photos, op, 37);
     }
-    t->in_flight++;
-    fq_store_submit(t->store, op);
+    t->ctx.in_flight++;
+    fq_store_submit(t->ctx.store, op);
 }
 
 /* ---- the request path ---- */
@@ -1004,13 +945,13 @@ static void note_console(fq_terminals *t, const char *node)
         snprintf(c->node, sizeof c->node, "%s", node);
         HASH_ADD_STR(t->consoles, node, c);
     }
-    c->last_seen_ms = uv_now(t->loop);
+    c->last_seen_ms = uv_now(t->ctx.loop);
 }
 
 static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_token *token,
                    fq_arena *arena, size_t max_frame)
 {
-    fq_snapshot *snap = fq_dispatch_current(t->dispatch);
+    fq_snapshot *snap = fq_dispatch_current(t->ctx.dispatch);
     const fq_directory *dir = snap ? snap->directory : NULL;
     fq_gate gate;
     fq_gate_check_sized(frame, len, max_frame, arena, dir, fq_now_ms(), t->config.max_skew_ms,
@@ -1054,13 +995,24 @@ static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_t
                    "only console nodes query the console");
             return;
         }
-        fq_console_query(t, t->dispatch, gate.node, env->message_id, env->console_query, token);
+        if (t->console_query == NULL) {
+            refuse(t, token, key, frame, len, gate.node->id, env->message_id, ST(UNSUPPORTED),
+                   "this server answers no console queries");
+            return;
+        }
+        t->console_query(&t->ctx, gate.node, env->message_id, env->console_query, token);
         return;
     default:
         refuse(t, token, key, frame, len, gate.node->id, env->message_id, ST(UNSUPPORTED),
                "the terminal endpoint accepts terminal_sync, assignment_action, console_query and "
                "console_command (reports go to the intake endpoint)");
     }
+}
+
+static void handle_request(void *endpoint, const uint8_t *frame, size_t len, fq_reply_token *token,
+                           fq_arena *arena, size_t max_frame)
+{
+    handle(endpoint, frame, len, token, arena, max_frame);
 }
 
 void fq_terminals_on_request(void *user, const uint8_t *frame, size_t len, fq_reply_token *token)
@@ -1073,23 +1025,7 @@ void fq_terminals_on_request(void *user, const uint8_t *frame, size_t len, fq_re
     /* Counted as a terminal's request unless it turns out a console's. */
     if (fq_reply_token_socket(token) != NULL)
         fq_reply_token_count_in(token, t->stats.terminal_by_status);
-    /* A frame made inside the server (the web API's action with photos) may
-     * pass the network's frame limit: it is decoded in an arena of its own,
-     * given back at once, so that the endpoint's arena stays small. */
-    if (fq_reply_token_socket(token) == NULL && len > FQ_MAX_FRAME_BYTES) {
-        unsigned char *buffer = malloc(FQ_DECODE_UPLOAD_ARENA_BYTES);
-        if (buffer == NULL) {
-            reply_status(t, token, NULL, 0, ST(BUSY), "out of memory; retry later");
-            return;
-        }
-        fq_arena upload;
-        fq_arena_init(&upload, buffer, FQ_DECODE_UPLOAD_ARENA_BYTES);
-        handle(t, frame, len, token, &upload, FQ_MAX_UPLOAD_FRAME_BYTES);
-        free(buffer);
-        return;
-    }
-    handle(t, frame, len, token, &t->arena, FQ_MAX_FRAME_BYTES);
-    fq_arena_reset(&t->arena);
+    fq_endpoint_handle(&t->ctx, frame, len, token, handle_request, t);
 }
 
 /* ---- the sweep: waits that ended, terminals that went silent ---- */
@@ -1097,7 +1033,7 @@ void fq_terminals_on_request(void *user, const uint8_t *frame, size_t len, fq_re
 static void on_sweep(uv_timer_t *timer)
 {
     fq_terminals *t = timer->data;
-    uint64_t now = uv_now(t->loop);
+    uint64_t now = uv_now(t->ctx.loop);
     for (waiter *w = t->all, *next; w != NULL; w = next) {
         next = w->all_next;
         if (w->expires <= now && w->reading == NULL)
@@ -1121,7 +1057,7 @@ static void on_sweep(uv_timer_t *timer)
         t->stats.went_silent++;
         fq_log(FQ_LOG_INFO, "terminals", "worker %s silent for %" PRId64 " s: off duty", b->box + 2,
                (int64_t)(now - b->last_seen_ms) / 1000);
-        fq_dispatch_set_presence(t->dispatch, b->box + 2, 0);
+        fq_dispatch_set_presence(t->ctx.dispatch, b->box + 2, 0);
     }
 }
 
@@ -1133,20 +1069,16 @@ fq_terminals *fq_terminals_new(uv_loop_t *loop, const fq_terminals_config *confi
     fq_terminals *t = calloc(1, sizeof *t);
     if (t == NULL)
         return NULL;
-    t->arena_buffer = malloc(FQ_DECODE_ARENA_BYTES);
-    if (t->arena_buffer == NULL) {
+    if (fq_endpoint_init(&t->ctx, loop, "terminals", store, dispatch, config->audit_per_second,
+                         config->busy_retry_ms) != 0) {
         free(t);
         return NULL;
     }
-    fq_arena_init(&t->arena, t->arena_buffer, FQ_DECODE_ARENA_BYTES);
-    t->loop = loop;
     t->started_ms = fq_now_ms();
     t->config = *config;
     if (t->config.max_hold_ms == 0 || t->config.max_hold_ms > 25000)
         t->config.max_hold_ms = 25000;
-    t->store = store;
-    t->dispatch = dispatch;
-    fq_audit_init(&t->audit, loop, store, "terminals", config->audit_per_second);
+    t->console_query = config->console_query;
     uv_timer_init(loop, &t->sweep);
     t->sweep.data = t;
     uv_timer_start(&t->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
@@ -1166,13 +1098,13 @@ void fq_terminals_stop(fq_terminals *t)
 
 size_t fq_terminals_in_flight(const fq_terminals *t)
 {
-    return t->in_flight;
+    return t->ctx.in_flight;
 }
 
 const fq_terminals_stats *fq_terminals_get_stats(fq_terminals *t)
 {
     size_t memory = sizeof *t;
-    uint64_t now = uv_now(t->loop);
+    uint64_t now = uv_now(t->ctx.loop);
     box_state *b, *tmp;
     t->stats.present = 0;
     t->stats.lag_max = t->stats.lag_sum = 0;
@@ -1190,8 +1122,9 @@ const fq_terminals_stats *fq_terminals_get_stats(fq_terminals *t)
                 t->stats.lag_max = lag;
         }
     }
-    t->stats.audit_written = t->audit.written;
-    t->stats.audit_dropped = t->audit.dropped;
+    t->stats.refused = t->ctx.refused;
+    t->stats.audit_written = t->ctx.audit.written;
+    t->stats.audit_dropped = t->ctx.audit.dropped;
     t->stats.consoles_recent = 0;
     console_seen *c, *ctmp;
     HASH_ITER(hh, t->consoles, c, ctmp)
@@ -1229,6 +1162,6 @@ void fq_terminals_free(fq_terminals *t)
         HASH_DEL(t->consoles, c);
         free(c);
     }
-    free(t->arena_buffer);
+    fq_endpoint_free(&t->ctx);
     free(t);
 }

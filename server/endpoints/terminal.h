@@ -16,6 +16,7 @@
 #define FQ_TERMINAL_H
 
 #include "dispatch.h"
+#include "endpoint_ctx.h"
 #include "msgsock.h"
 #include "store.h"
 
@@ -30,6 +31,8 @@ typedef struct fq_terminals_config {
     int64_t presence_timeout_ms; /* a worker's terminal silent this long: off duty */
     uint32_t busy_retry_ms;
     uint32_t audit_per_second; /* refused requests recorded per second at most */
+    /* Console queries on this socket (fq_console_query); NULL: refused. */
+    fq_endpoint_query_fn console_query;
 } fq_terminals_config;
 
 typedef struct fq_terminals_stats {
@@ -68,22 +71,15 @@ size_t fq_terminals_in_flight(const fq_terminals *t); /* actions and reads in th
 const fq_terminals_stats *fq_terminals_get_stats(fq_terminals *t);
 void fq_terminals_free(fq_terminals *t);
 
-/* For console.c, which answers console queries on this endpoint. */
-void fq_terminals_refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
-                         const uint8_t *bytes, size_t len, const char *node, uint64_t message_id,
-                         Fengqiao__V1__Status status, const char *reason);
-void fq_terminals_track(fq_terminals *t, int delta); /* requests in the store */
+/* The store the web API reads and writes through; the console's reads go
+ * to their own store (a second connection with a statement timeout,
+ * fq_store_config.reads_timeout_ms), when there is one. */
 fq_store *fq_terminals_store(fq_terminals *t);
-/* The console's reads go to their own store (a second connection with a
- * statement timeout, fq_store_config.reads_timeout_ms), when there is one. */
 void fq_terminals_set_read_store(fq_terminals *t, fq_store *read_store, unsigned timeout_ms);
 fq_store *fq_terminals_read_store(fq_terminals *t);
-unsigned fq_terminals_read_timeout_ms(const fq_terminals *t);
-uint32_t fq_terminals_busy_retry_ms(const fq_terminals *t);
 /* The server's routing status line ('' while the routing loaded is the
  * database's), owned by the caller and read for every console reply: the
  * console tells its operators when the server routes with a stale state. */
 void fq_terminals_set_routing_status(fq_terminals *t, const char *status_line);
-const char *fq_terminals_routing_status(const fq_terminals *t);
 
 #endif

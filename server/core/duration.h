@@ -1,6 +1,8 @@
-/* duration: time limits as written in topology files and shown by
- * fengqiao-admin: one or more <number><unit> groups, units d, h, m, s in that
- * order, each at most once ("30m", "7d", "1h30m"). */
+/* duration: the one way durations are written, everywhere: time limits in
+ * topology files and fengqiao-admin's options, the console's and the
+ * terminal's typed commands ("+2h", "1d12h"). One or more <number><unit>
+ * groups, units w, d, h, m, s in that order, each at most once ("30m",
+ * "7d", "1h30m", "1w"). */
 #ifndef FQ_DURATION_H
 #define FQ_DURATION_H
 

@@ -6,8 +6,10 @@
 #define BAD "'%s' is not a duration: "
 #define LIKE " (write durations like \"30m\", \"2h\", \"7d\", \"1h30m\")"
 
-static const char units[] = "dhms";
-static const uint32_t unit_seconds[] = {86400, 3600, 60, 1};
+static const char units[] = "wdhms";
+static const uint32_t unit_seconds[] = {604800, 86400, 3600, 60, 1};
+#define N_UNITS 5
+#define FORMAT_FROM 1 /* formatted in days at most: "14d", never "2w" */
 
 int fq_duration_parse(const char *text, int allow_zero, uint32_t *seconds, char *err,
                       size_t err_len)
@@ -43,12 +45,13 @@ int fq_duration_parse(const char *text, int allow_zero, uint32_t *seconds, char 
         }
         const char *u = *p ? strchr(units, *p) : NULL;
         if (u == NULL) {
-            snprintf(err, err_len, BAD "each number needs a unit: d, h, m or s" LIKE, text);
+            snprintf(err, err_len, BAD "each number needs a unit: w, d, h, m or s" LIKE, text);
             return -1;
         }
         int k = (int)(u - units);
         if (k < next_unit) {
-            snprintf(err, err_len, BAD "units come in the order d, h, m, s, each once" LIKE, text);
+            snprintf(err, err_len, BAD "units come in the order w, d, h, m, s, each once" LIKE,
+                     text);
             return -1;
         }
         next_unit = k + 1;
@@ -80,7 +83,7 @@ void fq_duration_format(uint32_t seconds, char *out, size_t out_len)
         snprintf(out, out_len, "0s");
         return;
     }
-    for (int k = 0; k < 4 && len < out_len; k++) {
+    for (int k = FORMAT_FROM; k < N_UNITS && len < out_len; k++) {
         uint32_t n = seconds / unit_seconds[k];
         if (n == 0)
             continue;
