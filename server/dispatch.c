@@ -73,6 +73,7 @@ fq_snapshot *fq_snapshot_new(fq_directory *directory, fq_routing *routing)
                               .taxonomy = routing->taxonomy,
                               .roster = routing->roster,
                               .router = routing->router,
+                              .geo = routing->geo,
                               .rule_set = routing->rule_set};
     s->refs = 1;
     return s;
@@ -1008,36 +1009,11 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
         return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
-    const fq_org *org = org_of(snap);
     fq_route_request *req = &t->request;
-    fq_route_request_init(req);
-    req->category = fq_taxonomy_find(r->taxonomy, report->category);
-    if (req->category < 0) {
-        snprintf(err, err_len, "category %s is not in the taxonomy", report->category);
-        return FQ_EINVALID;
-    }
-    req->severity = report->severity;
-    req->risk = report->risk;
-    req->place = place;
-    req->fallback_place = reporter->jurisdiction;
-    req->now_ms = now_ms;
-    if (report->location != NULL) {
-        req->has_location = 1;
-        req->lon = report->location->lon;
-        req->lat = report->location->lat;
-    }
-    if (place < 0 && req->has_location && r->geo != NULL) {
-        int32_t grid = fq_geo_locate(r->geo, req->lon, req->lat);
-        /* The same policy as a named place: a district platform's point
-         * may lie anywhere in its district, a town platform's in its town. */
-        if (grid >= 0 && fq_policy_may_report_at(snap->directory, reporter, grid) != FQ_OK) {
-            snprintf(err, err_len,
-                     "location (%.6f, %.6f) lies in grid %s, outside the jurisdiction %s", req->lon,
-                     req->lat, fq_org_id(org, grid), fq_org_id(org, reporter->jurisdiction));
-            return FQ_EFORBIDDEN;
-        }
-        req->place = grid;
-    }
+    int rc = fq_plan_report_request(&snap->world, snap->directory, reporter, report, place, now_ms,
+                                    req, err, err_len);
+    if (rc != FQ_OK)
+        return rc;
     fq_route_status st = fq_route(r->router, req, &t->decision);
     t->incident_at_ms = fq_dedup_incident_time(report->occurred_at_ms, now_ms);
     if (st == FQ_ROUTE_ASSIGNED) {
@@ -1066,21 +1042,13 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
             }
         }
         /* Not open any more (concluded), or a graver report of the same
-         * matter (it would enter a higher tier than the open one sits at):
-         * dispatched on its own, not merged. */
-        if (!found || t->decision.tier > open.tier)
+         * matter: dispatched on its own, not merged. One more report on an
+         * open matter is not dispatched again (fq_plan_merge). */
+        fq_decision merged;
+        if (!found || !fq_plan_merge(&t->decision, &open, &merged))
             twin = 0;
         if (twin != 0) {
-            /* One more report on an open matter: not dispatched again. It
-             * is handled as the open one is, but keeps its own place (the
-             * territory columns say where THIS report happened). */
-            fq_decision own = t->decision;
-            t->decision = open;
-            t->decision.grid = own.grid;
-            t->decision.village = own.village;
-            t->decision.town = own.town;
-            t->decision.district = own.district;
-            t->decision.unplaced = own.unplaced;
+            t->decision = merged;
             t->merged_into = twin;
             t->waiting_for = pending; /* its incident id comes with its commit */
         } else {

@@ -725,6 +725,56 @@ int fq_plan_command(const fq_world *w, const fq_case *c, const fq_case *into, co
     return FQ_OK;
 }
 
+/* ---- a report ---- */
+
+int fq_plan_report_request(const fq_world *w, const fq_directory *dir, const fq_node *reporter,
+                           const Fengqiao__V1__ReportIncident *report, int32_t place,
+                           int64_t now_ms, fq_route_request *req, char *err, size_t err_len)
+{
+    fq_route_request_init(req);
+    req->category = fq_taxonomy_find(w->taxonomy, report->category);
+    if (req->category < 0) {
+        snprintf(err, err_len, "category %s is not in the taxonomy", report->category);
+        return FQ_EINVALID;
+    }
+    req->severity = report->severity;
+    req->risk = report->risk;
+    req->place = place;
+    req->fallback_place = reporter->jurisdiction;
+    req->now_ms = now_ms;
+    if (report->location != NULL) {
+        req->has_location = 1;
+        req->lon = report->location->lon;
+        req->lat = report->location->lat;
+    }
+    if (place < 0 && req->has_location && w->geo != NULL) {
+        int32_t grid = fq_geo_locate(w->geo, req->lon, req->lat);
+        /* The same policy as a named place: a district platform's point
+         * may lie anywhere in its district, a town platform's in its town. */
+        if (grid >= 0 && fq_policy_may_report_at(dir, reporter, grid) != FQ_OK) {
+            snprintf(err, err_len,
+                     "location (%.6f, %.6f) lies in grid %s, outside the jurisdiction %s", req->lon,
+                     req->lat, fq_org_id(w->org, grid), fq_org_id(w->org, reporter->jurisdiction));
+            return FQ_EFORBIDDEN;
+        }
+        req->place = grid;
+    }
+    return FQ_OK;
+}
+
+int fq_plan_merge(const fq_decision *own, const fq_decision *open, fq_decision *merged)
+{
+    if (own->tier > open->tier)
+        return 0;
+    *merged = *open;
+    merged->grid = own->grid;
+    merged->village = own->village;
+    merged->town = own->town;
+    merged->district = own->district;
+    merged->unplaced = own->unplaced;
+    return 1;
+}
+
 /* ---- a reopen ---- */
 
 int fq_plan_reopen(const fq_world *w, const fq_case *c, const fq_node *actor,

@@ -165,6 +165,26 @@ int fq_plan_command(const fq_world *w, const fq_case *c, const fq_case *into, co
                     char *err, size_t err_len);
 void fq_command_plan_free(fq_command_plan *p);
 
+/* ---- a report ---- */
+
+/* The routing request of a validated, authorised report of `reporter`
+ * (its jurisdiction the fallback place) at now_ms: its category by code,
+ * its place — `place` (a unit index, or -1), else the grid its point lies
+ * in, which must lie inside the reporter's jurisdiction as a named place
+ * must. 0, or FQ_EINVALID (unknown category) or FQ_EFORBIDDEN with a
+ * sentence in err. */
+int fq_plan_report_request(const fq_world *w, const fq_directory *dir, const fq_node *reporter,
+                           const Fengqiao__V1__ReportIncident *report, int32_t place,
+                           int64_t now_ms, fq_route_request *req, char *err, size_t err_len);
+
+/* A report decided as `own` whose matter is open already, handled as
+ * `open`: 1 and in *merged the decision it joins under (handled as the open
+ * one is, but keeping its own place: the territory columns say where THIS
+ * report happened); 0 when it is dispatched on its own — a graver report of
+ * the same matter, which would enter a higher tier than the open one sits
+ * at. */
+int fq_plan_merge(const fq_decision *own, const fq_decision *open, fq_decision *merged);
+
 /* ---- a reopen ---- */
 
 /* A concluded case reopened for redo (重办): back to `target_worker` or

@@ -9,7 +9,8 @@
  * extension, a conclusion (and one refused while suspended), the reply to a
  * supervision order; and an operator's commands: refusals, assign, merge,
  * suspend and resume, the extension's answer, a supervision order; a
- * reopen. */
+ * reopen; a report's request and the merge of one more report on an open
+ * matter. */
 #include "caseplan.h"
 
 #include <setjmp.h>
@@ -745,6 +746,62 @@ static void test_reopen(void **state)
         FQ_EFORBIDDEN);
 }
 
+/* ---- a report ---- */
+
+/* A report's request: its category by code, its place, the reporter's
+ * jurisdiction as the fallback; an unknown category is refused. (The grid
+ * of a point is the geo index's: this city has no polygons.) */
+static void test_report_request(void **state)
+{
+    city *c = *state;
+    fq_node reporter;
+    memset(&reporter, 0, sizeof reporter);
+    reporter.id = "t-platform";
+    reporter.jurisdiction = fq_org_find(c->org, "d1-t1");
+    Fengqiao__V1__ReportIncident report = FENGQIAO__V1__REPORT_INCIDENT__INIT;
+    report.category = "dispute.neighbour";
+    report.severity = 4;
+    report.risk = 1;
+    int32_t place = fq_org_find(c->org, "d1-t1-v1-g2");
+    fq_route_request req;
+    char why[256];
+    assert_int_equal(fq_plan_report_request(&c->world, NULL, &reporter, &report, place, NOW, &req,
+                                            why, sizeof why),
+                     FQ_OK);
+    assert_int_equal(req.category, c->dispute);
+    assert_int_equal(req.severity, 4);
+    assert_int_equal(req.place, place);
+    assert_int_equal(req.fallback_place, reporter.jurisdiction);
+    assert_int_equal(req.now_ms, NOW);
+    assert_int_equal(req.has_location, 0);
+    report.category = "noise.night";
+    assert_int_equal(fq_plan_report_request(&c->world, NULL, &reporter, &report, place, NOW, &req,
+                                            why, sizeof why),
+                     FQ_EINVALID);
+    assert_string_equal(why, "category noise.night is not in the taxonomy");
+}
+
+/* One more report on an open matter joins it where it is handled, keeping
+ * its own place; a graver one, entering higher, goes on its own. */
+static void test_merge(void **state)
+{
+    city *c = *state;
+    fq_case open = open_case(c, "d1-t1-v1-g1"), again = open_case(c, "d1-t1-v1-g2");
+    fq_decision merged;
+    assert_int_equal(fq_plan_merge(&again.decision, &open.decision, &merged), 1);
+    assert_int_equal(merged.worker, open.decision.worker);
+    assert_int_equal(merged.lead, open.decision.lead);
+    assert_int_equal(merged.ack_due_ms, open.decision.ack_due_ms);
+    assert_int_equal(merged.grid, fq_org_find(c->org, "d1-t1-v1-g2"));
+    fq_decision graver = again.decision;
+    graver.tier = FQ_TIER_TOWN;
+    assert_int_equal(fq_plan_merge(&graver, &open.decision, &merged), 0);
+    /* Lower or equal: it joins (an escalated open one holds a milder report). */
+    open.decision.tier = FQ_TIER_DISTRICT;
+    assert_int_equal(fq_plan_merge(&graver, &open.decision, &merged), 1);
+    assert_int_equal(merged.tier, FQ_TIER_DISTRICT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -766,6 +823,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_command_extension, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_supervise, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
