@@ -61,6 +61,7 @@ struct fq_dispatch {
     /* The snapshot the chunks of the open incidents are being taken in with
      * (fq_dispatch_open_rows), until it is installed. */
     fq_snapshot *loading;
+    size_t open_room; /* cases the tables were last made room for */
     fq_dispatch_stats stats;
 };
 
@@ -700,11 +701,19 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const PGres
      * it while the server was down moves them all alike). */
     const int64_t now = wall_ms(), mono = mono_ms(d);
     const int rows = PQntuples(open);
-    /* Room for this chunk and as many again: the table grows in a few large
-     * steps, not row by row (failure is not fatal: the adds grow as needed). */
-    size_t want = fq_caseload_count(d->cases) + 2 * (size_t)rows;
-    (void)fq_caseload_reserve(d->cases, want);
-    (void)fq_dedup_reserve(d->dedup, want);
+    /* Room for the chunk before its rows: the caseload's index grows by
+     * doubling and its slabs as they fill, so this one's size is enough;
+     * the duplicate index grows by exactly what it is asked for, so it is
+     * asked for twice what it holds (failure is not fatal: the adds grow as
+     * needed). */
+    size_t count = fq_caseload_count(d->cases);
+    (void)fq_caseload_reserve(d->cases, (size_t)rows);
+    if (count + (size_t)rows > d->open_room) {
+        size_t room = 2 * (count + (size_t)rows);
+        room = room < 65536 ? 65536 : room;
+        (void)fq_dedup_reserve(d->dedup, room - count);
+        d->open_room = room;
+    }
     reporter_cache reporter = {NULL, -1};
     fq_case_row row;
     int undecodable = 0;
@@ -832,6 +841,7 @@ static void void_open_load(fq_dispatch *d)
     d->cases = cases;
     d->dedup = dedup;
     d->deadlines = deadlines;
+    d->open_room = 0;
 }
 
 void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const PGresult *rows)
