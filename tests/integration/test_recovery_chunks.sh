@@ -38,7 +38,8 @@ q "INSERT INTO incidents (reporter_node, message_id, body_digest, category, seve
           CASE WHEN g % 11 = 0 THEN now() + interval '1 day' END
    FROM generate_series(1, $N) g, LATERAL (SELECT 1 + g % 3 AS tier) t" >/dev/null
 # The last one, alone of its category: only it can be the duplicate below.
-q "UPDATE incidents SET category = 'market.food_safety', line = 1 WHERE id = (SELECT max(id) FROM incidents)" >/dev/null
+q "UPDATE incidents SET category = 'market.food_safety', line = 1, lon = 120.1001, lat = 30.2401
+   WHERE id = (SELECT max(id) FROM incidents)" >/dev/null
 open=$(q "SELECT count(*) FROM incidents WHERE state = 'assigned'")
 deadlines=$(q "SELECT 4 * count(*) + count(supervision_due) FROM incidents WHERE state = 'assigned'")
 assert_eq "$N" "$open" "open incidents written"
@@ -62,10 +63,11 @@ assert_eq "$open|$deadlines" "$(routing_counts)" "open cases and pending deadlin
 
 
 # The last incident, in the last (short) chunk: a report of the same thing
-# at the same place within the duplicate window is merged into it.
+# 10 m away within the duplicate window is merged into it.
 last=$(q "SELECT max(id) FROM incidents")
 assert_eq "$last" "$(report lingyin-platform --json --category market.food_safety --severity III \
-    --risk medium --channel online --place lingyin-v1-g1 --title "食品 again" --external-ref DUP-1 |
+    --risk medium --channel online --place lingyin-v1-g1 --lon 120.1002 --lat 30.2401 \
+    --title "食品 again" --external-ref DUP-1 |
     jq -r .routing.merged_into)" "a duplicate of the last incident (last chunk): merged into it"
 server_stop
 
