@@ -1,5 +1,6 @@
 #include "dispatch.h"
 
+#include "case_rows.h"
 #include "caseplan.h"
 #include "fq_wire.h"
 #include "log.h"
@@ -7,6 +8,7 @@
 #include "statements.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,10 @@ struct fq_dispatch {
     size_t n_moving, cap_moving;
     int stopped;
     int open_loaded; /* the stored open incidents are in the caseload */
+    /* The snapshot the chunks of the open incidents are being taken in with
+     * (fq_dispatch_open_rows), until it is installed. */
+    fq_snapshot *loading;
+    size_t open_room; /* cases the tables were last made room for */
     fq_dispatch_stats stats;
 };
 
@@ -609,91 +615,44 @@ static void translate(const fq_snapshot *from, const fq_snapshot *to, fq_route_r
     dec->n_co = (uint8_t)m;
 }
 
-/* Text columns of the open incidents, parsed fast where the text is plain
- * (PostgreSQL's own output: digits, a sign, a point) and by the C library
- * otherwise, so the results are exactly those of strtoll / strtod. */
-static int64_t parse_i64(const char *s)
-{
-    const char *p = s + (*s == '-');
-    uint64_t v = 0;
-    int n = 0;
-    for (; (unsigned)(*p - '0') < 10 && n < 18; p++, n++)
-        v = v * 10 + (uint64_t)(*p - '0');
-    if (*p != '\0' || n == 0)
-        return strtoll(s, NULL, 10);
-    return *s == '-' ? -(int64_t)v : (int64_t)v;
-}
+/* The last reporting node looked up, and its jurisdiction: most incidents
+ * come from a few reporting nodes, so the previous row's answer is usually
+ * this row's. Its name points into the result being read: one per result. */
+typedef struct reporter_cache {
+    const char *node;
+    int32_t jurisdiction;
+} reporter_cache;
 
-static uint64_t parse_u64(const char *s)
-{
-    uint64_t v = 0;
-    int n = 0;
-    const char *p = s;
-    for (; (unsigned)(*p - '0') < 10 && n < 19; p++, n++)
-        v = v * 10 + (uint64_t)(*p - '0');
-    if (*p != '\0' || n == 0)
-        return strtoull(s, NULL, 10);
-    return v;
-}
-
-/* Up to 15 significant digits and no exponent: the digits are an exact
- * double and so is the power of ten, and one division rounds correctly —
- * the same double strtod gives. Anything else goes to strtod. */
-static double parse_f64(const char *s)
-{
-    static const double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-    const char *p = s + (*s == '-');
-    uint64_t m = 0;
-    int digits = 0, frac = 0;
-    for (; (unsigned)(*p - '0') < 10 && digits < 16; p++, digits++)
-        m = m * 10 + (uint64_t)(*p - '0');
-    if (*p == '.') {
-        for (p++; (unsigned)(*p - '0') < 10 && digits < 16; p++, digits++, frac++)
-            m = m * 10 + (uint64_t)(*p - '0');
-    }
-    if (*p != '\0' || digits == 0 || digits > 15)
-        return strtod(s, NULL);
-    double v = (double)m / pow10[frac];
-    return *s == '-' ? -v : v;
-}
-
-static int64_t column_ms(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? 0 : parse_i64(PQgetvalue(res, row, col));
-}
-
-/* One row of FQ_SQL_CASE_COLUMNS into a case: its routing request and its
- * decision as stored (limits as stored, not yet adjusted). -1 when the row
- * cannot be a case here (a category or tier this snapshot does not know).
- * The last reporter's lookup is remembered across calls. */
-static int parse_case_row(const fq_snapshot *snap, const PGresult *res, int i, fq_case *c,
-                          const char **last_reporter, int32_t *last_fallback)
+/* A stored case (case_rows.h) into a case of `snap`: its routing request
+ * and its decision as stored (limits as stored, not yet adjusted). -1 when
+ * the row cannot be a case here (a category or tier this snapshot does not
+ * know). */
+static int case_from_row(const fq_snapshot *snap, const fq_case_row *row, fq_case *c,
+                         reporter_cache *reporter)
 {
     const fq_routing *r = snap->routing;
     const fq_org *org = org_of(snap);
     fq_route_request *req = &c->request;
     fq_route_request_init(req);
-    req->category = fq_taxonomy_find(r->taxonomy, PQgetvalue(res, i, 1));
-    req->severity = (int)parse_i64(PQgetvalue(res, i, 2));
-    req->risk = (int)parse_i64(PQgetvalue(res, i, 3));
-    req->place = fq_org_find(org, PQgetvalue(res, i, 4));
-    req->has_location = PQgetvalue(res, i, 5)[0] == 't';
-    req->lon = parse_f64(PQgetvalue(res, i, 6));
-    req->lat = parse_f64(PQgetvalue(res, i, 7));
-    const char *reporter_id = PQgetvalue(res, i, 8);
-    if (*last_reporter == NULL || strcmp(reporter_id, *last_reporter) != 0) {
-        const fq_node *reporter = fq_directory_find(snap->directory, reporter_id);
-        *last_reporter = reporter_id;
-        *last_fallback = reporter ? reporter->jurisdiction : -1;
+    req->category = fq_taxonomy_find(r->taxonomy, row->category);
+    req->severity = row->severity;
+    req->risk = row->risk;
+    req->place = row->place_unit[0] != '\0' ? fq_org_find(org, row->place_unit) : -1;
+    req->has_location = row->has_location;
+    req->lon = row->lon;
+    req->lat = row->lat;
+    if (reporter->node == NULL || strcmp(row->reporter_node, reporter->node) != 0) {
+        const fq_node *node = fq_directory_find(snap->directory, row->reporter_node);
+        reporter->node = row->reporter_node;
+        reporter->jurisdiction = node ? node->jurisdiction : -1;
     }
-    req->fallback_place = *last_fallback;
+    req->fallback_place = reporter->jurisdiction;
     fq_decision *dec = &c->decision;
     memset(dec, 0, sizeof *dec);
     dec->status = FQ_ROUTE_ASSIGNED;
-    dec->tier = (uint8_t)parse_i64(PQgetvalue(res, i, 9));
-    dec->line = (uint8_t)parse_i64(PQgetvalue(res, i, 10));
-    int32_t territory = fq_org_find(org, PQgetvalue(res, i, 11));
+    dec->tier = (uint8_t)row->tier;
+    dec->line = (uint8_t)row->line;
+    int32_t territory = row->territory[0] != '\0' ? fq_org_find(org, row->territory) : -1;
     dec->grid = dec->village = dec->town = dec->district = -1;
     for (int32_t u = territory; u >= 0; u = fq_org_parent(org, u)) {
         fq_unit_kind kind = fq_org_kind(org, u);
@@ -703,84 +662,81 @@ static int parse_case_row(const fq_snapshot *snap, const PGresult *res, int i, f
                                     : &dec->district) = u;
     }
     /* At village tier the lead is the village's unit (not sent). */
-    const char *lead = PQgetvalue(res, i, 20);
-    dec->lead = lead[0] != '\0'     ? fq_roster_find_handler(r->roster, lead)
-                : dec->village >= 0 ? fq_roster_village(r->roster, dec->village)
-                                    : -1;
-    dec->worker = fq_roster_find_worker(r->roster, PQgetvalue(res, i, 12));
-    /* co_units as an array literal of ids: {a,b} */
-    const char *co = PQgetvalue(res, i, 21);
-    while (*co != '\0' && dec->n_co < FQ_ROUTE_MAX_CO) {
-        co += *co == '{' || *co == ',';
-        size_t l = strcspn(co, ",}");
-        char one[72];
-        if (l == 0 || l >= sizeof one)
-            break;
-        memcpy(one, co, l);
-        one[l] = '\0';
-        int32_t h = fq_roster_find_handler(r->roster, one);
+    dec->lead = row->lead[0] != '\0' ? fq_roster_find_handler(r->roster, row->lead)
+                : dec->village >= 0  ? fq_roster_village(r->roster, dec->village)
+                                     : -1;
+    dec->worker = row->worker[0] != '\0' ? fq_roster_find_worker(r->roster, row->worker) : -1;
+    for (int i = 0; i < row->n_co && dec->n_co < FQ_ROUTE_MAX_CO; i++) {
+        int32_t h = fq_roster_find_handler(r->roster, row->co[i]);
         if (h >= 0)
             dec->co[dec->n_co++] = h;
-        co += l;
-        if (*co == '}')
-            break;
     }
-    const char *assignment = PQgetvalue(res, i, 22);
+    const char *assignment = row->assignment;
     c->assignment = strcmp(assignment, "acknowledged") == 0 ? FQ_ASSIGNMENT_ACKNOWLEDGED
                     : strcmp(assignment, "extension_requested") == 0
                         ? FQ_ASSIGNMENT_EXTENSION_REQUESTED
                     : strcmp(assignment, "returned") == 0 ? FQ_ASSIGNMENT_RETURNED
                                                           : FQ_ASSIGNMENT_ASSIGNED;
-    c->extension_ms = column_ms(res, i, 23);
-    dec->ack_warn_ms = column_ms(res, i, 13);
-    dec->ack_due_ms = column_ms(res, i, 14);
-    dec->conclude_warn_ms = column_ms(res, i, 15);
-    dec->conclude_due_ms = column_ms(res, i, 16);
-    c->escalations = (uint8_t)parse_i64(PQgetvalue(res, i, 17));
+    c->extension_ms = row->extension_ms;
+    dec->ack_warn_ms = row->ack_warn_ms;
+    dec->ack_due_ms = row->ack_due_ms;
+    dec->conclude_warn_ms = row->conclude_warn_ms;
+    dec->conclude_due_ms = row->conclude_due_ms;
+    c->escalations = (uint8_t)row->escalations;
     /* Reported at: the time limits of a re-decision count from it. */
-    req->now_ms = column_ms(res, i, 18);
+    req->now_ms = row->recorded_ms;
     /* When it happened (never after intake): the duplicate window counts
      * from it. */
-    c->incident_at_ms = column_ms(res, i, 25);
-    if (c->incident_at_ms == 0)
-        c->incident_at_ms = req->now_ms;
+    c->incident_at_ms = row->incident_at_ms != 0 ? row->incident_at_ms : req->now_ms;
     /* The basis its limits were computed in: extensions, pauses and
      * re-decisions keep counting the same way. */
-    dec->working_time = PQgetvalue(res, i, 26)[0] == 't';
-    c->suspended_ms = column_ms(res, i, 27);
+    dec->working_time = row->working_time != 0;
+    c->suspended_ms = row->suspended_ms;
     /* The tiers it climbed stand until the next re-decision: an approved
      * extension or a resumption writes the decision back with them. */
-    dec->climbed = (uint8_t)strtoul(PQgetvalue(res, i, 28), NULL, 10);
-    c->mediation = (uint8_t)fq_mediation_state_parse(PQgetvalue(res, i, 29));
+    dec->climbed = (uint8_t)row->climbed;
+    c->mediation = (uint8_t)fq_mediation_state_parse(row->mediation);
     return req->category >= 0 && dec->tier >= FQ_TIER_VILLAGE && dec->tier <= FQ_TIER_DISTRICT ? 0
                                                                                                : -1;
 }
 
-/* The open incidents as stored: rebuild the caseload and the deadlines.
- * Deadlines that passed while the server was down fire at once, in order. */
-static void load_open(fq_dispatch *d, const PGresult *open)
+/* A chunk of the open incidents as stored: their cases, deadlines and
+ * duplicate index, as `snap` names things. Deadlines that passed while the
+ * server was down fire at once, in order, once the snapshot is installed
+ * (the timer is armed then). */
+static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const PGresult *open)
 {
-    const fq_snapshot *snap = d->current;
-    /* Once, not per row (1 M rows at start). The stored limits are wall-clock
-     * times: the wall clock now is the only reference there is for them
-     * (a step of it while the server was down moves them all alike). */
+    /* Once per chunk, not per row. The stored limits are wall-clock times:
+     * the wall clock now is the only reference there is for them (a step of
+     * it while the server was down moves them all alike). */
     const int64_t now = wall_ms(), mono = mono_ms(d);
     const int rows = PQntuples(open);
-    /* Room for every row at once: no step-by-step growth (failure is not
-     * fatal: the adds grow as needed). */
+    /* Room for the chunk before its rows: the caseload's index grows by
+     * doubling and its slabs as they fill, so this one's size is enough;
+     * the duplicate index grows by exactly what it is asked for, so it is
+     * asked for twice what it holds (failure is not fatal: the adds grow as
+     * needed). */
+    size_t count = fq_caseload_count(d->cases);
     (void)fq_caseload_reserve(d->cases, (size_t)rows);
-    (void)fq_dedup_reserve(d->dedup, (size_t)rows);
-    /* Most incidents come from a few reporting nodes: the previous row's
-     * answer is usually this row's. */
-    const char *last_reporter = NULL;
-    int32_t last_fallback = -1;
+    if (count + (size_t)rows > d->open_room) {
+        size_t room = 2 * (count + (size_t)rows);
+        room = room < 65536 ? 65536 : room;
+        (void)fq_dedup_reserve(d->dedup, room - count);
+        d->open_room = room;
+    }
+    reporter_cache reporter = {NULL, -1};
+    fq_case_row row;
+    int undecodable = 0;
     for (int i = 0; i < rows; i++) {
-        uint64_t id = parse_u64(PQgetvalue(open, i, 0));
-        fq_case *c = fq_caseload_add(d->cases, id);
+        if (fq_case_row_decode(open, i, &row) != 0) {
+            undecodable++;
+            continue;
+        }
+        fq_case *c = fq_caseload_add(d->cases, row.id);
         if (c == NULL)
             continue;
-        if (parse_case_row(snap, open, i, c, &last_reporter, &last_fallback) != 0) {
-            fq_caseload_remove(d->cases, id);
+        if (case_from_row(snap, &row, c, &reporter) != 0) {
+            fq_caseload_remove(d->cases, row.id);
             continue;
         }
         fq_route_request *req = &c->request;
@@ -789,7 +745,7 @@ static void load_open(fq_dispatch *d, const PGresult *open)
         /* Breaches on record (this holder's: a re-decision clears them) are
          * not fired again, nor their warnings; warnings already behind us
          * are not repeated after a restart. */
-        int breached = (int)parse_i64(PQgetvalue(open, i, 19));
+        const int breached = row.breached;
         /* A suspended case's clocks stopped when it was suspended: a warning
          * still ahead then is still to come after its resumption. */
         const int64_t passed = c->suspended_ms != 0 ? c->suspended_ms : now;
@@ -802,12 +758,15 @@ static void load_open(fq_dispatch *d, const PGresult *open)
         if (breached & 2)
             c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_DUE - 1);
         /* fq_case_schedule for a new case (none to cancel), without
-         * re-arming the timer per row: fq_dispatch_install re-arms it once. */
-        c->supervision_ms = column_ms(open, i, 24);
+         * re-arming the timer per row: fq_dispatch_install arms it once. */
+        c->supervision_ms = row.supervision_ms;
         fq_case_schedule(c, d->deadlines);
-        fq_dedup_add(d->dedup, id, req->category, req->has_location, req->lon, req->lat,
+        fq_dedup_add(d->dedup, row.id, req->category, req->has_location, req->lon, req->lat,
                      fq_items_territory(dec), dec->town, c->incident_at_ms);
     }
+    if (undecodable > 0)
+        fq_log(FQ_LOG_ERROR, "dispatch", "%d open incidents of %d not decoded (a schema mismatch?)",
+               undecodable, rows);
 }
 
 static void collect_off_duty(fq_case *c, void *user)
@@ -866,7 +825,52 @@ static fq_dedup *new_dedup(const fq_dispatch_config *config, char *err, size_t e
     return fq_dedup_new(&dc, err, err_len);
 }
 
-int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open)
+/* Drops whatever the chunks of an unfinished open load brought: nothing
+ * else is in the caseload before the first install with a routing state. */
+static void void_open_load(fq_dispatch *d)
+{
+    if (d->loading == NULL)
+        return;
+    fq_snapshot_unref(d->loading);
+    d->loading = NULL;
+    char err[128];
+    fq_caseload *cases = fq_caseload_new();
+    fq_dedup *dedup = new_dedup(&d->config, err, sizeof err);
+    fq_deadlines *deadlines = fq_deadlines_new(1024);
+    if (cases == NULL || dedup == NULL || deadlines == NULL) {
+        /* Out of memory: keep the old ones emptied case by case instead. */
+        fq_caseload_free(cases);
+        fq_dedup_free(dedup);
+        fq_deadlines_free(deadlines);
+        fq_log(FQ_LOG_ERROR, "dispatch", "out of memory voiding a failed load");
+        abort(); /* the caseload would disagree with the database */
+    }
+    fq_caseload_free(d->cases);
+    fq_dedup_free(d->dedup);
+    fq_deadlines_free(d->deadlines);
+    d->cases = cases;
+    d->dedup = dedup;
+    d->deadlines = deadlines;
+    d->open_room = 0;
+}
+
+void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const PGresult *rows)
+{
+    if (rows == NULL) {
+        void_open_load(d);
+        return;
+    }
+    if (d->open_loaded || snap == NULL || snap->routing == NULL)
+        return;
+    if (d->loading != snap) {
+        void_open_load(d); /* another load's chunks, never finished */
+        fq_snapshot_ref(snap);
+        d->loading = snap;
+    }
+    load_open_chunk(d, snap, rows);
+}
+
+int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap)
 {
     fq_snapshot *old = d->current;
     fq_snapshot_ref(snap);
@@ -876,9 +880,19 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open)
         return d->open_loaded;
     }
     if (old == NULL || old->routing == NULL) {
-        if (open != NULL && !d->open_loaded) {
-            load_open(d, open);
+        if (d->loading == snap && !d->open_loaded) {
             d->open_loaded = 1;
+            fq_snapshot_unref(d->loading);
+            d->loading = NULL;
+#ifdef __GLIBC__
+            /* The load's transient memory (libpq's chunks, the tables'
+             * growth) went back to malloc in pieces that glibc keeps:
+             * give the free pages back, so that what stays resident is
+             * the state, not the load's peak. */
+            malloc_trim(0);
+#endif
+        } else {
+            void_open_load(d); /* read with another snapshot: read again */
         }
     } else {
         /* Carry every open case over to the new indices. The duplicate
@@ -1141,7 +1155,7 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
     pl->nevents = 2;
     if (t->merged[0] != '\0')
         pl->events[pl->nevents++] = (fq_store_event){
-            (int64_t)parse_u64(t->merged), "report_merged", -1, "another report: incident ", 1, -1};
+            (int64_t)strtoull(t->merged, NULL, 10), "report_merged", -1, "another report: incident ", 1, -1};
     pl->outbox = &t->outbox;
 }
 
@@ -1400,12 +1414,12 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
     memset(pl, 0, sizeof *pl);
     pl->first_param = FQ_SQL_ACTION_PLAN;
     pl->events[0] =
-        (fq_store_event){(int64_t)parse_u64(t->id), t->kind, 0, t->note ? t->note : "", 0, 6};
+        (fq_store_event){(int64_t)strtoull(t->id, NULL, 10), t->kind, 0, t->note ? t->note : "", 0, 6};
     pl->nevents = 1;
     if (t->merged[0] != '\0') {
         snprintf(t->merge_reason, sizeof t->merge_reason, "incident %s merged into it", t->id);
         pl->events[pl->nevents++] = (fq_store_event){
-            (int64_t)parse_u64(t->merged), "report_merged", 0, t->merge_reason, 0, -1};
+            (int64_t)strtoull(t->merged, NULL, 10), "report_merged", 0, t->merge_reason, 0, -1};
     }
     pl->outbox = &t->outbox;
 }
@@ -1689,7 +1703,12 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
         return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
-    uint64_t id = parse_u64(PQgetvalue(row, 0, 0));
+    fq_case_row stored;
+    if (fq_case_row_decode(row, 0, &stored) != 0) {
+        snprintf(err, err_len, "the stored incident could not be read");
+        return FQ_EINTERNAL;
+    }
+    uint64_t id = stored.id;
     if (fq_caseload_find(d->cases, id) != NULL) {
         snprintf(err, err_len, "incident %" PRIu64 " is open", id);
         return FQ_ESTATE;
@@ -1699,9 +1718,8 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
         snprintf(err, err_len, "out of memory");
         return FQ_EBUSY;
     }
-    const char *last_reporter = NULL;
-    int32_t last_fallback = -1;
-    if (parse_case_row(snap, row, 0, c, &last_reporter, &last_fallback) != 0) {
+    reporter_cache reporter = {NULL, -1};
+    if (case_from_row(snap, &stored, c, &reporter) != 0) {
         free(c);
         snprintf(err, err_len, "incident %" PRIu64 " cannot be routed under the current rules", id);
         return FQ_EINVALID;
@@ -1904,6 +1922,7 @@ void fq_dispatch_free(fq_dispatch *d)
     free(d->due);
     free(d->moving);
     fq_snapshot_unref(d->current);
+    fq_snapshot_unref(d->loading);
     free(d);
 }
 

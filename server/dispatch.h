@@ -109,11 +109,20 @@ fq_dispatch *fq_dispatch_new(uv_loop_t *loop, fq_store *store, const fq_dispatch
 void fq_dispatch_free(fq_dispatch *d);
 void fq_dispatch_stop(fq_dispatch *d); /* closes the timer; free after the loop ends */
 
-/* Makes `snap` current (takes one reference). `open` (FQ_SQL_LOAD_OPEN
- * rows) rebuilds the open incidents and their deadlines on the first
- * install with a routing state; later installs carry the in-memory state
- * over by ids. Returns 1 once the open incidents have been taken in. */
-int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap, const PGresult *open);
+/* A chunk of the open incidents (the store's fq_store_open_rows_cb rows),
+ * read in the same load as `snap`, before `snap` is installed: their cases,
+ * deadlines and duplicate index are rebuilt as the chunks arrive, and are
+ * the server's once `snap` is installed. Taken only while the open
+ * incidents are not yet in, and only with a routing state (takes a
+ * reference to `snap`). `rows` NULL: what the chunks brought is void (the
+ * load failed; the next one reads them all again). */
+void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const PGresult *rows);
+/* Makes `snap` current (takes one reference). On the first install with a
+ * routing state, the open incidents taken in with `snap`
+ * (fq_dispatch_open_rows) become the caseload and their deadlines are armed;
+ * later installs carry the in-memory state over by ids. Returns 1 once the
+ * open incidents have been taken in. */
+int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap);
 fq_snapshot *fq_dispatch_current(fq_dispatch *d);
 /* The district's local time of node `node_id` as "+08:00" into buf (at
  * least 8 bytes): its working calendar's offset, "+08:00" when none is

@@ -88,6 +88,10 @@ typedef struct server {
     fq_readiness readiness;
     int ready;
     char readiness_said[512]; /* the last readiness line logged */
+    /* The snapshot of the load in flight that the open incidents are taken
+     * in with (on_open_rows), until on_directory installs it. */
+    fq_snapshot *loading;
+    int loading_tried;
     /* For /metrics. */
     int64_t started_ms;        /* wall clock */
     uint64_t reload_failures;  /* directory or routing loads that did not take */
@@ -409,51 +413,95 @@ static void routing_status(server *srv, int ok, const char *serving, const char 
     submit_routing_status(srv);
 }
 
+/* The directory and the routing state of one load's results: NULL when the
+ * directory does not build or out of memory, a snapshot without routing
+ * when the routing state does not build; `err` says why. */
+static fq_snapshot *build_snapshot(server *srv, const PGresult *const *loaded, char *err,
+                                   size_t err_len)
+{
+    fq_snapshot *old = fq_dispatch_current(srv->dispatch);
+    fq_directory *dir = build_directory(srv, old != NULL ? old->directory : NULL,
+                                        loaded[FQ_LOAD_UNITS], loaded[FQ_LOAD_NODES], err, err_len);
+    if (dir == NULL)
+        return NULL;
+    fq_routing *routing = fq_routing_build(
+        fq_directory_org(dir), loaded[FQ_LOAD_CATEGORIES], loaded[FQ_LOAD_RULES],
+        loaded[FQ_LOAD_HANDLERS], loaded[FQ_LOAD_WORKERS], loaded[FQ_LOAD_POLYGONS], err, err_len);
+    /* The working calendars belong to the same snapshot: a calendar that does
+     * not load fails the routing state like a broken rule would. */
+    if (routing != NULL &&
+        fq_routing_load_calendars(routing, loaded[FQ_LOAD_CALENDARS], loaded[FQ_LOAD_CALENDAR_DAYS],
+                                  err, err_len) != 0) {
+        fq_routing_free(routing);
+        routing = NULL;
+    }
+    fq_snapshot *snap = fq_snapshot_new(dir, routing);
+    if (snap == NULL) {
+        fq_routing_free(routing);
+        fq_directory_free(dir);
+        snprintf(err, err_len, "out of memory");
+    }
+    return snap;
+}
+
+/* The open incidents, chunk by chunk as the load reads them: taken in with
+ * the snapshot of the same load's directory, built at the first chunk and
+ * installed by on_directory when the load ends. */
+static void on_open_rows(void *user, const PGresult *const *loaded, const PGresult *rows)
+{
+    server *srv = user;
+    if (rows == NULL) {
+        fq_dispatch_open_rows(srv->dispatch, NULL, NULL);
+        fq_snapshot_unref(srv->loading);
+        srv->loading = NULL;
+        srv->loading_tried = 0;
+        return;
+    }
+    if (!srv->loading_tried) {
+        /* A directory or routing state that does not build takes no rows;
+         * on_directory builds it again at the end and says why. */
+        char err[512];
+        srv->loading_tried = 1;
+        srv->loading = build_snapshot(srv, loaded, err, sizeof err);
+    }
+    if (srv->loading != NULL)
+        fq_dispatch_open_rows(srv->dispatch, srv->loading, rows);
+}
+
 static void on_directory(void *user, const PGresult *const *loaded)
 {
     server *srv = user;
     char err[512];
     fq_snapshot *old = fq_dispatch_current(srv->dispatch);
-    fq_directory *dir =
-        build_directory(srv, old != NULL ? old->directory : NULL, loaded[FQ_LOAD_UNITS],
-                        loaded[FQ_LOAD_NODES], err, sizeof err);
     int have_routing = old != NULL && old->routing != NULL;
-    if (dir == NULL) {
+    /* The load's snapshot, if the open incidents were taken in with it. */
+    fq_snapshot *snap = srv->loading;
+    srv->loading = NULL;
+    srv->loading_tried = 0;
+    if (snap == NULL || snap->routing == NULL) {
+        fq_snapshot_unref(snap);
+        snap = build_snapshot(srv, loaded, err, sizeof err);
+    }
+    if (snap == NULL) {
         char why[600];
         snprintf(why, sizeof why, "directory: %s", err);
         routing_status(srv, 0, old != NULL ? "previous" : "none", why);
         return;
     }
-    fq_routing *routing =
-        fq_routing_build(fq_directory_org(dir), loaded[FQ_LOAD_CATEGORIES], loaded[FQ_LOAD_RULES],
-                         loaded[FQ_LOAD_HANDLERS], loaded[FQ_LOAD_WORKERS],
-                         loaded[FQ_LOAD_POLYGONS], err, sizeof err);
-    /* The working calendars belong to the same snapshot: a calendar that does
-     * not load fails the routing state like a broken rule would. */
-    if (routing != NULL &&
-        fq_routing_load_calendars(routing, loaded[FQ_LOAD_CALENDARS], loaded[FQ_LOAD_CALENDAR_DAYS],
-                                  err, sizeof err) != 0) {
-        fq_routing_free(routing);
-        routing = NULL;
-    }
+    fq_directory *dir = snap->directory;
+    fq_routing *routing = snap->routing;
     if (routing == NULL && have_routing) {
         /* A broken rule or topology change must not stop the routing: keep
          * the last good state whole (directory included, so they agree). */
         routing_status(srv, 0, "previous", err);
-        fq_directory_free(dir);
+        fq_snapshot_unref(snap);
         return;
     }
     if (routing == NULL)
         routing_status(srv, 0, "none", err);
     else
         routing_status(srv, 1, "current", "");
-    fq_snapshot *snap = fq_snapshot_new(dir, routing);
-    if (snap == NULL) {
-        fq_routing_free(routing);
-        fq_directory_free(dir);
-        return;
-    }
-    if (fq_dispatch_install(srv->dispatch, snap, loaded[FQ_LOAD_OPEN]))
+    if (fq_dispatch_install(srv->dispatch, snap))
         fq_store_skip_open_load(srv->store);
     fq_snapshot_unref(snap);
     fq_log(FQ_LOG_INFO, "directory", "%zu units, %zu nodes; routing: %s",
@@ -764,8 +812,10 @@ int fq_server_run(const fq_server_config *config)
                           config->max_batches_in_flight,
                           0};
     srv.store = fq_store_new(srv.loop, &sc, on_directory, on_store_status, &srv);
-    if (srv.store != NULL)
+    if (srv.store != NULL) {
         fq_store_on_guard(srv.store, on_store_guard);
+        fq_store_on_open_rows(srv.store, on_open_rows);
+    }
     fq_dispatch_config dc = {config->dedup_distance_m, config->dedup_window_ms, 256};
     srv.dispatch = srv.store ? fq_dispatch_new(srv.loop, srv.store, &dc) : NULL;
     fq_intake_config ic = {config->max_skew_ms, config->audit_per_second, 1000,
@@ -932,6 +982,7 @@ int fq_server_run(const fq_server_config *config)
     fq_upward_api_free(srv.upward_api);
     fq_intake_free(srv.intake);
     fq_terminals_free(srv.terminals);
+    fq_snapshot_unref(srv.loading);
     fq_dispatch_free(srv.dispatch);
     sodium_memzero(srv.server_key, sizeof srv.server_key);
     uv_loop_close(srv.loop);

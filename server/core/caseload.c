@@ -12,8 +12,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* 8192 records of today's size fill one 2 MiB huge page. */
-#define CHUNK_BITS 13
+/* 65536 records of today's size (312 bytes) fill ten 2 MiB huge pages to
+ * 98 %: a slab is resident by whole huge pages as it fills, and a smaller
+ * one (8192 records, 2.5 MiB) left most of its second huge page empty —
+ * 1.6 times the records' size for a million cases. */
+#define CHUNK_BITS 16
 #define CHUNK ((uint32_t)1 << CHUNK_BITS)
 #define NIL UINT32_MAX
 #define MAX_RECORDS (NIL - 1)

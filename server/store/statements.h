@@ -364,10 +364,10 @@
              " FROM (SELECT 1) one LEFT JOIN prior p ON true"                                      \
              " WHERE fq_as_planned($10::boolean, (SELECT count(*) FROM ev), 1)"
 
-/* A concluded incident inside a jurisdiction, as FQ_SQL_LOAD_OPEN has an
- * open one: what a reopen (redo) rebuilds its case from. $1 incident, $2
- * the operator's jurisdiction. Then one more column: its state (any state;
- * none when outside). */
+/* A concluded incident inside a jurisdiction, as FQ_SQL_OPEN_CURSOR has an
+ * open one (binary results, case_rows.h): what a reopen (redo) rebuilds its case from. $1 incident,
+ * $2 the operator's jurisdiction. Then one more column: its state (any state; none when outside).
+ */
 #define FQ_SQL_REOPEN_ROW_NAME "fq_reopen_row"
 #define FQ_SQL_REOPEN_ROW_NPARAMS 2
 #define FQ_SQL_REOPEN_ROW                                                                          \
@@ -646,47 +646,46 @@
     " WHERE y.district = c.district), '') FROM calendars c"
 #define FQ_SQL_LOAD_CALENDAR_DAYS                                                                  \
     "SELECT district, day - date '1970-01-01', working FROM calendar_days"
-/* Open incidents to rebuild the caseload and the deadlines at start. The
- * common values (a village-tier lead, no co-handlers, not yet acknowledged)
- * come as empty strings: 1 M rows at start, every byte counts.
- * Times as epoch ms through date_part (double precision), not extract
- * (numeric): with 1 M open incidents the numeric arithmetic alone took
- * ~0.7 s of the start (bench/run recovery); the double carries a
- * timestamp's microseconds exactly enough to round to the same ms.
- * Column 25 is the incident time the duplicate window counts from: when it
- * happened, if the report said so, never later than its intake. Column 26:
- * its limits count working time, as the rule that decided it says (the
- * working-time rules are few: a hashed subplan, not a lookup per row); NULL
- * for an incident no rule decided (the principle: natural time). Column 27:
- * when it was suspended (NULL: it is not). Column 28: the tiers it climbed
- * (kept until the next re-decision). Column 29: its mediation's state (''
- * none, open, ended: docs/mediation.md), by uncorrelated IN lists: hashed
- * subplans built once, not a lookup per incident of a million. */
+/* An open incident's case as stored, for binary results: the columns
+ * server/store/case_rows.c decodes, in its order (id, category, severity,
+ * risk, place unit, lon, lat, reporting node, tier, line, territory, worker,
+ * the four limits, escalations, recorded at, breached, lead, co-handlers,
+ * assignment, extension asked, supervision due, incident time, working
+ * time, suspended at, climbed, mediation). Times as timestamptz, ids and
+ * coordinates as stored: nothing is formatted as text for 1 M rows at start.
+ * A village-tier lead is not sent (it is the village's unit). The incident
+ * time is when it happened, if the report said so, never later than its
+ * intake. Working time: the rule that decided it says so (the working-time
+ * rules are few: a hashed subplan, not a lookup per row); false for an
+ * incident no rule decided. The mediation's state ('' none, open, ended:
+ * docs/mediation.md) by uncorrelated IN lists: hashed subplans built once,
+ * not a lookup per incident of a million. */
 #define FQ_SQL_CASE_COLUMNS                                                                        \
-    " id, category, severity, risk, coalesce(place_unit, ''), lon IS NOT NULL,"                    \
-    " coalesce(lon, 0), coalesce(lat, 0), reporter_node, tier, line, coalesce(territory, ''),"     \
-    " coalesce(worker, ''), (date_part('epoch', ack_warn_at) * 1000)::bigint,"                     \
-    " (date_part('epoch', ack_due) * 1000)::bigint,"                                               \
-    " (date_part('epoch', conclude_warn_at) * 1000)::bigint,"                                      \
-    " (date_part('epoch', conclude_due) * 1000)::bigint, escalations,"                             \
-    " (date_part('epoch', recorded_at) * 1000)::bigint, breached,"                                 \
-    " CASE WHEN tier > 1 THEN coalesce(lead_unit, '') ELSE '' END,"                                \
-    " CASE WHEN co_units = '{}' THEN '' ELSE co_units::text END,"                                  \
-    " CASE WHEN assignment = 'assigned' THEN '' ELSE assignment END,"                              \
-    " CASE WHEN assignment = 'extension_requested'"                                                \
-    " THEN (date_part('epoch', extension_asked) * 1000)::bigint END,"                              \
-    " (date_part('epoch', supervision_due) * 1000)::bigint,"                                       \
-    " (date_part('epoch', least(coalesce(occurred_at, recorded_at), recorded_at)) * "              \
-    "1000)::bigint,"                                                                               \
-    " " FQ_SQL_DECIDED_IN_WORKING_TIME(                                                            \
-        "rule_source") ","                                                                         \
-                       " (date_part('epoch', suspended_at) * 1000)::bigint, climbed,"              \
+    " id, category, severity, risk, place_unit, lon, lat, reporter_node, tier, line, territory,"   \
+    " worker, ack_warn_at, ack_due, conclude_warn_at, conclude_due, escalations, recorded_at,"     \
+    " breached, CASE WHEN tier > 1 THEN lead_unit END,"                                            \
+    " CASE WHEN co_units <> '{}' THEN co_units END, assignment,"                                   \
+    " CASE WHEN assignment = 'extension_requested' THEN extension_asked END, supervision_due,"     \
+    " least(coalesce(occurred_at, recorded_at), recorded_at),"                                     \
+    " coalesce(" FQ_SQL_DECIDED_IN_WORKING_TIME(                                                   \
+        "rule_source") ", false), suspended_at, climbed,"                                          \
                        " CASE WHEN id IN (SELECT incident_id FROM mediation_cases WHERE state = "  \
-                       "'open')"                                                                   \
-                       " THEN 'open' WHEN id IN (SELECT incident_id FROM mediation_cases WHERE "   \
-                       "state = 'ended')"                                                          \
-                       " THEN 'ended' ELSE '' END"
-#define FQ_SQL_LOAD_OPEN "SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned'"
+                       "'open') THEN 'open'"                                                       \
+                       " WHEN id IN (SELECT incident_id FROM mediation_cases WHERE state = "       \
+                       "'ended') THEN 'ended'"                                                     \
+                       " ELSE '' END"
+/* The open incidents, read once at start inside the directory load's
+ * transaction: a cursor fetched in chunks of FQ_OPEN_CHUNK_ROWS rows, a few
+ * fetches ahead, so that the server takes in one chunk while PostgreSQL
+ * produces the next and no result of a million rows is ever held
+ * (store.c, send_load). */
+#define FQ_SQL_OPEN_CURSOR                                                                         \
+    "DECLARE fq_open_cases NO SCROLL CURSOR FOR SELECT" FQ_SQL_CASE_COLUMNS                        \
+    " FROM incidents WHERE state = 'assigned'"
+#define FQ_OPEN_CHUNK_ROWS 4096
+#define FQ_SQL_STRINGIFY_(x) #x
+#define FQ_SQL_STRINGIFY(x) FQ_SQL_STRINGIFY_(x)
+#define FQ_SQL_OPEN_FETCH "FETCH " FQ_SQL_STRINGIFY(FQ_OPEN_CHUNK_ROWS) " FROM fq_open_cases"
 
 /* What one directory load reads, in this order. */
 enum {
@@ -699,14 +698,13 @@ enum {
     FQ_LOAD_POLYGONS,
     FQ_LOAD_CALENDARS,
     FQ_LOAD_CALENDAR_DAYS,
-    FQ_LOAD_OPEN,
     FQ_LOAD_COUNT
 };
 #define FQ_SQL_LOADS                                                                               \
     {                                                                                              \
         FQ_SQL_LOAD_UNITS, FQ_SQL_LOAD_NODES, FQ_SQL_LOAD_CATEGORIES, FQ_SQL_LOAD_RULES,           \
             FQ_SQL_LOAD_HANDLERS, FQ_SQL_LOAD_WORKERS, FQ_SQL_LOAD_POLYGONS,                       \
-            FQ_SQL_LOAD_CALENDARS, FQ_SQL_LOAD_CALENDAR_DAYS, FQ_SQL_LOAD_OPEN                     \
+            FQ_SQL_LOAD_CALENDARS, FQ_SQL_LOAD_CALENDAR_DAYS                                       \
     }
 
 /* Admin tools NOTIFY this channel after changing units or nodes; the server

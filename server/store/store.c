@@ -17,6 +17,9 @@
 #include <string.h>
 
 #define MAX_ATTEMPTS 5
+/* Fetches of the open incidents' cursor queued ahead of the chunk being
+ * taken in: PostgreSQL produces the next chunks meanwhile. */
+#define OPEN_FETCHES_AHEAD 4
 #define SWEEP_INTERVAL_MS 50
 /* While another server holds the serving lock, the claim is tried again on
  * the same connection this often. */
@@ -100,6 +103,7 @@ typedef enum {
     EXP_GUARD,      /* the serving lock's claim, first of the setup */
     EXP_SETUP,      /* PREPARE, LISTEN: must succeed */
     EXP_LOAD,       /* directory: one of the FQ_LOAD_* queries */
+    EXP_OPEN_FETCH, /* a chunk of the open incidents (FQ_SQL_OPEN_FETCH) */
     EXP_LOAD_SYNC,  /* end of a directory load */
     EXP_SETUP_SYNC, /* end of the statements prepared on a new connection */
     EXP_HEADS,      /* setup: one of the heads the plan starts from (load: which) */
@@ -167,7 +171,17 @@ struct fq_store {
     int directory_loaded; /* at least once on this connection */
     int directory_wanted; /* a reload is due */
     int directory_in_flight;
-    int open_loaded;             /* the open incidents were loaded once; never again */
+    int open_loaded; /* the open incidents were loaded once; never again */
+    /* The open incidents of the load in flight, fetched from its cursor
+     * (send_load): while streaming, the load's transaction is open on the
+     * connection and nothing else is sent into it. */
+    fq_store_open_rows_cb on_open_rows;
+    int open_streaming;
+    int open_end_sent;           /* its COMMIT and sync are queued */
+    int open_done;               /* a short chunk came: the cursor is exhausted */
+    int open_failed;             /* a fetch failed: the load is repeated whole */
+    int open_delivered;          /* chunks were handed over (void if the load fails) */
+    int flush_wanted;            /* statements queued while results were read */
     uint64_t directory_retry_at; /* loop time before which no load is sent */
     PGresult *loaded[FQ_LOAD_COUNT];
 
@@ -471,6 +485,88 @@ static void note_error(batch *b, fq_store_op *op, const PGresult *res)
     fq_pg_error_describe(res, b->error, sizeof b->error);
 }
 
+/* The end of a load that streams the open incidents: its COMMIT and sync,
+ * once the cursor is exhausted or a fetch failed. */
+static void send_open_end(fq_store *s)
+{
+    PGconn *conn = fq_pg_conn(s->pg);
+    s->open_end_sent = 1;
+    if (conn == NULL)
+        return;
+    if (expect_reserve(s, 2) != 0 ||
+        !PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)) {
+        fq_pg_reset(s->pg, "libpq could not queue the end of the directory load");
+        return;
+    }
+    expect_push(s, EXP_LOAD, NULL, NULL);
+    if (!PQpipelineSync(conn)) {
+        fq_pg_reset(s->pg, "libpq could not queue the end of the directory load");
+        return;
+    }
+    expect_push(s, EXP_LOAD_SYNC, NULL, NULL);
+    s->flush_wanted = 1;
+}
+
+/* One more chunk of the cursor, in binary (case_rows.h). Flushed before the
+ * loop sleeps (on_prepare): the ones already queued keep PostgreSQL busy
+ * meanwhile. */
+static int send_open_fetch(fq_store *s, PGconn *conn)
+{
+    if (expect_reserve(s, 1) != 0 ||
+        !PQsendQueryParams(conn, FQ_SQL_OPEN_FETCH, 0, NULL, NULL, NULL, NULL, 1))
+        return -1;
+    expect_push(s, EXP_OPEN_FETCH, NULL, NULL);
+    s->flush_wanted = 1;
+    /* Results are held until a Sync or a Flush: ask for this one's now. */
+    return PQsendFlushRequest(conn) ? 0 : -1;
+}
+
+/* A chunk of the open incidents: handed over as it arrives (the rest of the
+ * load is in by now: its queries come first), then the next is asked for,
+ * or the load ends. */
+static void open_chunk(fq_store *s, PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+    int end = 1;
+    if (st != PGRES_TUPLES_OK) {
+        if (!s->open_failed && st != PGRES_PIPELINE_ABORTED) {
+            char why[256];
+            fq_pg_error_describe(res, why, sizeof why);
+            fq_log(FQ_LOG_ERROR, "store", "loading the open incidents failed: %s", why);
+        }
+        s->open_failed = 1;
+    } else {
+        if (!s->open_failed && !s->open_done) {
+            s->on_open_rows(s->user, (const PGresult *const *)s->loaded, res);
+            s->open_delivered = 1;
+        }
+        end = PQntuples(res) < FQ_OPEN_CHUNK_ROWS;
+    }
+    PQclear(res);
+    if (end)
+        s->open_done = 1;
+    if (s->open_end_sent)
+        return; /* fetches queued ahead of the end answer empty */
+    PGconn *conn = fq_pg_conn(s->pg);
+    if (end || conn == NULL)
+        send_open_end(s);
+    else if (send_open_fetch(s, conn) != 0)
+        fq_pg_reset(s->pg, "libpq could not queue a fetch of the open incidents");
+}
+
+/* The streamed load is over (ended, failed or lost): if it did not complete,
+ * what was handed over is void. */
+static void open_stream_over(fq_store *s, int complete)
+{
+    if (!s->open_streaming)
+        return;
+    int void_it = !complete && s->open_delivered;
+    s->open_streaming = s->open_end_sent = s->open_done = 0;
+    s->open_failed = s->open_delivered = 0;
+    if (void_it)
+        s->on_open_rows(s->user, NULL, NULL);
+}
+
 static void handle_result(fq_store *s, expectation *e, PGresult *res)
 {
     ExecStatusType st = PQresultStatus(res);
@@ -561,6 +657,9 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         PQclear(s->loaded[e->load]);
         s->loaded[e->load] = res;
         return; /* kept until the load's sync */
+    case EXP_OPEN_FETCH:
+        open_chunk(s, res);
+        return;
     default:
         break;
     }
@@ -585,6 +684,9 @@ static void finish_load(fq_store *s)
     int complete = 1;
     for (int i = 0; i < FQ_LOAD_COUNT; i++)
         complete &= s->loaded[i] != NULL;
+    if (s->open_streaming)
+        complete &= s->open_done && !s->open_failed;
+    open_stream_over(s, complete);
     if (complete) {
         s->stats.directory_loads++;
         /* Operations that committed before this load answer first, so that
@@ -980,6 +1082,8 @@ static void on_pg_lost(void *user, const char *why)
     s->reserve_in_flight = 0;
     clear_heads(s);
     clear_loaded(s);
+    open_stream_over(s, 0);
+    s->flush_wanted = 0;
     s->batches_in_flight = 0;
     s->batches_executing = 0;
     s->directory_in_flight = 0;
@@ -1006,7 +1110,11 @@ static void on_pg_notify(void *user, const PGnotify *notify)
 static int send_load(fq_store *s, PGconn *conn)
 {
     static const char *const queries[FQ_LOAD_COUNT] = FQ_SQL_LOADS;
-    if (expect_reserve(s, FQ_LOAD_COUNT + 3) != 0)
+    /* The open incidents rebuild the server's state once, at start; later
+     * reloads (a rule change, a worker off duty) carry the state over in
+     * memory and need no second million rows. */
+    const int stream = !s->open_loaded && s->on_open_rows != NULL;
+    if (expect_reserve(s, FQ_LOAD_COUNT + 4 + OPEN_FETCHES_AHEAD) != 0)
         return -1; /* nothing queued: tried again next turn */
     /* One snapshot: the directory and the routing state must agree. */
     int queued = PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
@@ -1014,21 +1122,28 @@ static int send_load(fq_store *s, PGconn *conn)
     if (queued)
         expect_push(s, EXP_LOAD, NULL, NULL);
     for (int i = 0; queued && i < FQ_LOAD_COUNT; i++) {
-        /* The open incidents rebuild the server's state once, at start;
-         * later reloads (a rule change, a worker off duty) carry the state
-         * over in memory and need no second million rows. */
-        const char *sql =
-            i == FQ_LOAD_OPEN && s->open_loaded ? FQ_SQL_LOAD_OPEN " LIMIT 0" : queries[i];
-        queued = PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+        queued = PQsendQueryParams(conn, queries[i], 0, NULL, NULL, NULL, NULL, 0);
         if (queued) {
             expect_push(s, EXP_LOAD, NULL, NULL);
             s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = i;
         }
     }
-    if (queued && (queued = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)))
-        expect_push(s, EXP_LOAD, NULL, NULL);
-    if (queued && (queued = PQpipelineSync(conn)))
-        expect_push(s, EXP_LOAD_SYNC, NULL, NULL);
+    if (stream) {
+        /* In the same snapshot, last: the cursor, and a few fetches ahead;
+         * each chunk that arrives asks for one more, the last one ends the
+         * load (open_chunk). */
+        if (queued &&
+            (queued = PQsendQueryParams(conn, FQ_SQL_OPEN_CURSOR, 0, NULL, NULL, NULL, NULL, 0)))
+            expect_push(s, EXP_LOAD, NULL, NULL);
+        for (int i = 0; queued && i < OPEN_FETCHES_AHEAD; i++)
+            queued = send_open_fetch(s, conn) == 0;
+        s->open_streaming = queued;
+    } else {
+        if (queued && (queued = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)))
+            expect_push(s, EXP_LOAD, NULL, NULL);
+        if (queued && (queued = PQpipelineSync(conn)))
+            expect_push(s, EXP_LOAD_SYNC, NULL, NULL);
+    }
     if (!queued) {
         /* Part of it may be queued in libpq: only a new connection puts the
          * results and the expectations back in step. */
@@ -1038,6 +1153,13 @@ static int send_load(fq_store *s, PGconn *conn)
     s->directory_in_flight = 1;
     s->directory_wanted = 0;
     return 0;
+}
+
+/* 1 for the statements whose rows are decoded from binary results: a
+ * reopen's row is an open incident's case (case_rows.h). */
+static int binary_results(const fq_store_op *op)
+{
+    return op->kind == FQ_STORE_OP_READ && strcmp(op->statement, FQ_SQL_REOPEN_ROW_NAME) == 0;
 }
 
 static const char *statement_name(fq_store_op_kind kind)
@@ -1248,7 +1370,7 @@ static int send_batch(fq_store *s, PGconn *conn)
         op->got_row = 0;
         if (!PQsendQueryPrepared(
                 conn, op->kind == FQ_STORE_OP_READ ? op->statement : statement_name(op->kind),
-                op->nparams, op->values, op->lengths, op->formats, 0)) {
+                op->nparams, op->values, op->lengths, op->formats, binary_results(op))) {
             /* Not queued: it goes back in front, untried; the connection
              * is reset below, and the plan read again. */
             q_push_front_chain(&s->pending, op, op, 1);
@@ -1378,7 +1500,8 @@ static void on_prepare(uv_prepare_t *handle)
         fq_pg_reset(s->pg, "the event chain head moved");
         return;
     }
-    int sent = 0;
+    int sent = s->flush_wanted;
+    s->flush_wanted = 0;
     if (s->directory_wanted && !s->directory_in_flight &&
         uv_now(s->loop) >= s->directory_retry_at) {
         if (send_load(s, conn) != 0)
@@ -1396,7 +1519,7 @@ static void on_prepare(uv_prepare_t *handle)
      * is loaded on this connection: statements are prepared by then. After
      * a failed batch, nothing goes until the batches planned on top of it
      * are answered; in serial mode, one at a time. */
-    while (s->directory_loaded && s->pending.head != NULL && !s->replanning &&
+    while (s->directory_loaded && !s->open_streaming && s->pending.head != NULL && !s->replanning &&
            (s->serial_left == 0 || s->batches_in_flight == 0) &&
            s->batches_in_flight < s->config.max_batches_in_flight &&
            (s->batches_in_flight == 0 || s->batches_executing == 0 ||
@@ -1407,6 +1530,12 @@ static void on_prepare(uv_prepare_t *handle)
     }
     if (sent)
         fq_pg_flush(s->pg);
+    /* Results read meanwhile may have queued more (the open incidents' next
+     * fetch): out before the loop sleeps, or nothing would come to wake it. */
+    while (s->flush_wanted && fq_pg_conn(s->pg) != NULL) {
+        s->flush_wanted = 0;
+        fq_pg_flush(s->pg);
+    }
     /* Results that completed during the flush answer in this same turn. */
     run_finished(s);
 }
@@ -1542,6 +1671,11 @@ void fq_store_close(fq_store *s)
 void fq_store_on_guard(fq_store *s, fq_store_guard_cb on_guard)
 {
     s->on_guard = on_guard;
+}
+
+void fq_store_on_open_rows(fq_store *s, fq_store_open_rows_cb on_open_rows)
+{
+    s->on_open_rows = on_open_rows;
 }
 
 void fq_store_skip_open_load(fq_store *s)

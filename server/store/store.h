@@ -194,6 +194,18 @@ void fq_store_close(fq_store *store);
 /* Who hears about the serving lock (the `user` of fq_store_new). */
 void fq_store_on_guard(fq_store *store, fq_store_guard_cb on_guard);
 
+/* The open incidents, read by a directory load until the server has taken
+ * them in (fq_store_skip_open_load): chunks of FQ_SQL_OPEN_CURSOR's rows
+ * (binary, server/store/case_rows.h), each handed over as it arrives, before
+ * the load's directory callback; `directory` holds the same load's other
+ * results (results[FQ_LOAD_*], all in: those queries come first). Called
+ * with both NULL when the load failed after some chunks: what they brought
+ * is void, and the next load reads them all again. Results are freed by the
+ * store after the call. */
+typedef void (*fq_store_open_rows_cb)(void *user, const PGresult *const *directory,
+                                      const PGresult *rows);
+void fq_store_on_open_rows(fq_store *store, fq_store_open_rows_cb on_open_rows);
+
 /* The open incidents have been taken in: later directory loads skip them. */
 void fq_store_skip_open_load(fq_store *store);
 

@@ -1,0 +1,181 @@
+/* case_rows: FQ_SQL_CASE_COLUMNS decoded from binary results (see
+ * case_rows.h). The column numbers below are the statement's order. */
+#include "case_rows.h"
+
+#include "pgarray.h"
+
+#include <string.h>
+
+enum {
+    COL_ID,
+    COL_CATEGORY,
+    COL_SEVERITY,
+    COL_RISK,
+    COL_PLACE_UNIT,
+    COL_LON,
+    COL_LAT,
+    COL_REPORTER_NODE,
+    COL_TIER,
+    COL_LINE,
+    COL_TERRITORY,
+    COL_WORKER,
+    COL_ACK_WARN,
+    COL_ACK_DUE,
+    COL_CONCLUDE_WARN,
+    COL_CONCLUDE_DUE,
+    COL_ESCALATIONS,
+    COL_RECORDED,
+    COL_BREACHED,
+    COL_LEAD,
+    COL_CO_UNITS,
+    COL_ASSIGNMENT,
+    COL_EXTENSION,
+    COL_SUPERVISION,
+    COL_INCIDENT_AT,
+    COL_WORKING_TIME,
+    COL_SUSPENDED,
+    COL_CLIMBED,
+    COL_MEDIATION,
+    COL_COUNT
+};
+
+_Static_assert(COL_COUNT == FQ_CASE_ROW_COLUMNS, "case_rows.h names the column count");
+
+typedef struct field {
+    const uint8_t *p;
+    int len; /* -1: NULL */
+} field;
+
+static field get(const PGresult *res, int row, int col)
+{
+    field f = {NULL, -1};
+    if (!PQgetisnull(res, row, col)) {
+        f.p = (const uint8_t *)PQgetvalue(res, row, col);
+        f.len = PQgetlength(res, row, col);
+    }
+    return f;
+}
+
+/* An integer of any of PostgreSQL's widths (smallint, integer, bigint);
+ * NULL is 0. -1 for another size. */
+static int get_int(const PGresult *res, int row, int col, int64_t *v)
+{
+    field f = get(res, row, col);
+    switch (f.len) {
+    case -1:
+        *v = 0;
+        return 0;
+    case 2:
+        *v = fq_pg_get_int2(f.p);
+        return 0;
+    case 4:
+        *v = fq_pg_get_int4(f.p);
+        return 0;
+    case 8:
+        *v = fq_pg_get_int8(f.p);
+        return 0;
+    }
+    return -1;
+}
+
+static int get_small(const PGresult *res, int row, int col, int *v)
+{
+    int64_t x;
+    if (get_int(res, row, col, &x) != 0 || x < -32768 || x > 32767)
+        return -1;
+    *v = (int)x;
+    return 0;
+}
+
+/* A timestamptz as ms since 1970, rounded to the nearest ms (half up); NULL
+ * is 0. */
+static int get_ms(const PGresult *res, int row, int col, int64_t *ms)
+{
+    field f = get(res, row, col);
+    if (f.len == -1) {
+        *ms = 0;
+        return 0;
+    }
+    if (f.len != 8)
+        return -1;
+    int64_t us = fq_pg_get_timestamptz(f.p) + 500;
+    /* Division that rounds down, before 1970 too. */
+    *ms = us / 1000 - (us % 1000 < 0);
+    return 0;
+}
+
+static const char *get_text(const PGresult *res, int row, int col)
+{
+    /* libpq ends every value with a NUL, binary ones too; a NULL is "". */
+    return PQgetvalue(res, row, col);
+}
+
+/* The co-handlers: a text[] (NULL or empty: none). */
+static int get_co(const PGresult *res, int row, int col, fq_case_row *out)
+{
+    field f = get(res, row, col);
+    out->n_co = 0;
+    if (f.len == -1)
+        return 0;
+    fq_pgarray_reader r;
+    if (fq_pgarray_read_begin(&r, f.p, (size_t)f.len, FQ_PG_TEXT) != 0)
+        return -1;
+    const uint8_t *element;
+    int32_t len;
+    int more;
+    while ((more = fq_pgarray_read_next(&r, &element, &len)) == 1) {
+        if (element == NULL || len <= 0 || len >= FQ_CASE_ROW_ID_SIZE ||
+            out->n_co == FQ_CASE_ROW_MAX_CO)
+            continue; /* none is that long or that many: nothing to find */
+        memcpy(out->co[out->n_co], element, (size_t)len);
+        out->co[out->n_co][len] = '\0';
+        out->n_co++;
+    }
+    return more == 0 ? 0 : -1;
+}
+
+int fq_case_row_decode(const PGresult *res, int row, fq_case_row *out)
+{
+    if (res == NULL || row < 0 || row >= PQntuples(res) || PQnfields(res) < COL_COUNT ||
+        PQfformat(res, COL_ID) != 1)
+        return -1;
+    int64_t id;
+    field lon = get(res, row, COL_LON), lat = get(res, row, COL_LAT);
+    field working = get(res, row, COL_WORKING_TIME);
+    if (get_int(res, row, COL_ID, &id) != 0 || id <= 0 || (lon.len != -1 && lon.len != 8) ||
+        (lat.len != -1 && lat.len != 8) || lon.len != lat.len ||
+        (working.len != -1 && working.len != 1))
+        return -1;
+    out->id = (uint64_t)id;
+    out->has_location = lon.len == 8;
+    out->lon = out->has_location ? fq_pg_get_float8(lon.p) : 0;
+    out->lat = out->has_location ? fq_pg_get_float8(lat.p) : 0;
+    out->working_time = working.len == 1 && working.p[0] != 0;
+    out->category = get_text(res, row, COL_CATEGORY);
+    out->place_unit = get_text(res, row, COL_PLACE_UNIT);
+    out->reporter_node = get_text(res, row, COL_REPORTER_NODE);
+    out->territory = get_text(res, row, COL_TERRITORY);
+    out->worker = get_text(res, row, COL_WORKER);
+    out->lead = get_text(res, row, COL_LEAD);
+    out->assignment = get_text(res, row, COL_ASSIGNMENT);
+    out->mediation = get_text(res, row, COL_MEDIATION);
+    if (get_small(res, row, COL_SEVERITY, &out->severity) != 0 ||
+        get_small(res, row, COL_RISK, &out->risk) != 0 ||
+        get_small(res, row, COL_TIER, &out->tier) != 0 ||
+        get_small(res, row, COL_LINE, &out->line) != 0 ||
+        get_small(res, row, COL_ESCALATIONS, &out->escalations) != 0 ||
+        get_small(res, row, COL_BREACHED, &out->breached) != 0 ||
+        get_small(res, row, COL_CLIMBED, &out->climbed) != 0)
+        return -1;
+    if (get_ms(res, row, COL_ACK_WARN, &out->ack_warn_ms) != 0 ||
+        get_ms(res, row, COL_ACK_DUE, &out->ack_due_ms) != 0 ||
+        get_ms(res, row, COL_CONCLUDE_WARN, &out->conclude_warn_ms) != 0 ||
+        get_ms(res, row, COL_CONCLUDE_DUE, &out->conclude_due_ms) != 0 ||
+        get_ms(res, row, COL_RECORDED, &out->recorded_ms) != 0 ||
+        get_ms(res, row, COL_EXTENSION, &out->extension_ms) != 0 ||
+        get_ms(res, row, COL_SUPERVISION, &out->supervision_ms) != 0 ||
+        get_ms(res, row, COL_INCIDENT_AT, &out->incident_at_ms) != 0 ||
+        get_ms(res, row, COL_SUSPENDED, &out->suspended_ms) != 0)
+        return -1;
+    return get_co(res, row, COL_CO_UNITS, out);
+}
