@@ -82,7 +82,7 @@ struct read_op {
     fq_store_op op;
     fq_terminals *t;
     waiter *w; /* NULL once the waiter is gone */
-    char box[FQ_BOX_MAX], after[24], limit[8];
+    fq_read_outbox_params params;
 };
 
 typedef struct action_req {
@@ -258,14 +258,7 @@ static void start_read(fq_terminals *t, waiter *w)
     r->t = t;
     r->w = w;
     w->reading = r;
-    snprintf(r->box, sizeof r->box, "%s", w->box->box);
-    snprintf(r->after, sizeof r->after, "%" PRIu64, w->after);
-    snprintf(r->limit, sizeof r->limit, "%d", MAX_ITEMS_PER_ANSWER);
-    r->op.kind = FQ_STORE_OP_READ_OUTBOX;
-    r->op.nparams = FQ_SQL_READ_OUTBOX_NPARAMS;
-    r->op.values[0] = r->box;
-    r->op.values[1] = r->after;
-    r->op.values[2] = r->limit;
+    fq_read_outbox_bind(&r->op, &r->params, w->box->box, w->after, MAX_ITEMS_PER_ANSWER);
     r->op.done = read_done;
     t->ctx.in_flight++;
     fq_store_submit(t->ctx.store, &r->op);
@@ -324,7 +317,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
         return;
     }
     uint64_t last = (uint64_t)fq_store_column_i64(res, 0, 0);
-    box_state *b = find_box(t, r->box, 0);
+    box_state *b = find_box(t, r->params.box, 0);
     if (b != NULL)
         fq_mailbox_loaded(&b->mail, last);
     if (w == NULL) {
@@ -676,13 +669,7 @@ static void refuse_unless_done(fq_terminals *t, action_req *a, status_t status, 
 {
     a->refusal = status;
     snprintf(a->refusal_message, sizeof a->refusal_message, "%s", why);
-    memset(a->op.values, 0, sizeof a->op.values);
-    memset(a->op.lengths, 0, sizeof a->op.lengths);
-    memset(a->op.formats, 0, sizeof a->op.formats);
-    a->op.values[0] = a->node;
-    a->op.values[1] = a->message_id;
-    a->op.kind = FQ_STORE_OP_FIND_REQUEST;
-    a->op.nparams = FQ_SQL_FIND_REQUEST_NPARAMS;
+    fq_find_request_bind(&a->op, a->node, a->message_id);
     a->op.done = action_done;
     resubmit(t, a);
 }
@@ -857,6 +844,12 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         op->formats[6] = 1;
         op->values[7] = command->satisfaction ? a->aftercare[1] : NULL;
         op->values[8] = a->aftercare[2];
+        /* Its event, for the store's plan: $1 node, $7 envelope. */
+        memset(&op->plan, 0, sizeof op->plan);
+        op->plan.first_param = FQ_SQL_AFTERCARE_PLAN;
+        op->plan.events[0] =
+            (fq_store_event){(int64_t)command->incident_id, op->values[4], 0, a->reason, 0, 6};
+        op->plan.nevents = 1;
         op->done = aftercare_done;
         t->ctx.in_flight++;
         fq_store_submit(t->ctx.store, op);
@@ -906,8 +899,7 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
             snprintf(a->refusal_state, sizeof a->refusal_state, "%s", a->ticket.answer);
             a->refusal_done = a->ticket.already_done;
         }
-        op->kind = FQ_STORE_OP_FIND_REQUEST;
-        op->nparams = FQ_SQL_FIND_REQUEST_NPARAMS;
+        fq_find_request_bind(op, a->node, a->message_id);
     } else {
         /* The category's rule: concluded only with a photo. Asked once the
          * action is known to be the holder's, so that the answer tells

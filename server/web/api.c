@@ -69,9 +69,7 @@ struct stream_state {
 typedef struct catchup_read {
     fq_store_op op;
     stream_state *st;
-    char box[80];
-    char after[24];
-    char limit[8];
+    fq_read_outbox_params params;
 } catchup_read;
 
 /* The topology document of one jurisdiction, as built by PostgreSQL. */
@@ -827,14 +825,7 @@ static void catch_up(stream_state *st)
     }
     read->st = st;
     st->read = read;
-    snprintf(read->box, sizeof read->box, "%s", st->feed->box);
-    snprintf(read->after, sizeof read->after, "%" PRIu64, st->last_sent);
-    snprintf(read->limit, sizeof read->limit, "%d", CATCHUP_PAGE);
-    read->op.kind = FQ_STORE_OP_READ_OUTBOX;
-    read->op.nparams = FQ_SQL_READ_OUTBOX_NPARAMS;
-    read->op.values[0] = read->box;
-    read->op.values[1] = read->after;
-    read->op.values[2] = read->limit;
+    fq_read_outbox_bind(&read->op, &read->params, st->feed->box, st->last_sent, CATCHUP_PAGE);
     read->op.done = catchup_done;
     fq_store_submit(fq_terminals_store(api->terminals), &read->op);
 }
