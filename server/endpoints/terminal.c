@@ -908,7 +908,7 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
                      action->incident_id);
             fq_endpoint_refuse(&t->ctx, token, node->key, opened->envelope_bytes,
                                opened->envelope_len, node->id, mid, ST(INVALID), err,
-                               "photo_required");
+                               fq_err_code(FQ_ENOPHOTO));
             free_action(a);
             return;
         }

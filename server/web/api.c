@@ -137,13 +137,9 @@ void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply)
     /* The evidence's own refusals (Reply.error_code): a photo that is no
      * image, too big, not the bytes the envelope names, or missing where
      * the category's rule asks for one. */
-    const char *ec = reply->error_code ? reply->error_code : "";
-    if (strcmp(ec, "not_an_image") == 0)
-        status = 415, code = ec;
-    else if (strcmp(ec, "too_large") == 0)
-        status = 413, code = ec;
-    else if (strcmp(ec, "photo_mismatch") == 0 || strcmp(ec, "photo_required") == 0)
-        status = 400, code = ec;
+    fq_err coded = fq_err_of_code(reply->error_code);
+    if (coded != FQ_OK)
+        status = fq_err_http(coded, &code);
     unsigned retry = status == 503 ? (reply->retry_after_ms + 999) / 1000 : 0;
     fq_web_respond_error(r, status, code,
                          reply->message && reply->message[0] ? reply->message
