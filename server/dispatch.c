@@ -404,6 +404,10 @@ static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind,
     s->op.values[8] = supervision_over ? "true" : "false";
     s->reason_code = reason_code;
     s->op.values[9] = s->reason_code;
+    s->op.plan.first_param = FQ_SQL_INSERT_EVENT_PLAN;
+    s->op.plan.events[0] = (fq_store_event){(int64_t)incident_id, s->kind, -1, s->reason, 0, -1};
+    s->op.plan.nevents = 1;
+    s->op.plan.outbox = &s->outbox;
     submit_sysop(d, s);
 }
 
@@ -448,6 +452,11 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind,
     op->formats[14] = 1;
     bind_outbox(&s->outbox, op, 16);
     op->values[19] = s->reason_code;
+    op->plan.first_param = FQ_SQL_REROUTE_PLAN;
+    op->plan.events[0] =
+        (fq_store_event){(int64_t)c->incident_id, s->kind, -1, s->reason, 0, 14 /* $15 */};
+    op->plan.nevents = 1;
+    op->plan.outbox = &s->outbox;
     submit_sysop(d, s);
 }
 
@@ -1120,6 +1129,20 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
     op->values[40] = t->outbox.kinds ? t->outbox.kinds : "{}";
     op->values[41] = t->outbox.bodies ? t->outbox.bodies : "{}";
     op->values[42] = t->reason_code;
+    /* What the statement writes to the history, for the store's plan: the
+     * "reported" event ($1 node, $19 envelope), the routing event ($38
+     * RoutingOutcome) and a merge's report_merged on the incident joined. */
+    fq_store_plan *pl = &op->plan;
+    memset(pl, 0, sizeof *pl);
+    pl->first_param = FQ_SQL_INSERT_REPORT_PLAN;
+    pl->creates_incident = 1;
+    pl->events[0] = (fq_store_event){0, "reported", 0, "", 0, 18};
+    pl->events[1] = (fq_store_event){0, t->event_kind, -1, t->reason, 0, 37};
+    pl->nevents = 2;
+    if (t->merged[0] != '\0')
+        pl->events[pl->nevents++] = (fq_store_event){
+            (int64_t)parse_u64(t->merged), "report_merged", -1, "another report: incident ", 1, -1};
+    pl->outbox = &t->outbox;
 }
 
 static void undo(fq_ticket *t)
@@ -1371,6 +1394,20 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
     op->values[35] = suspend ? t->note : NULL;
     op->values[36] = t->reason_code;
     op->values[43] = t->mediation_record;
+    /* The plan: the action's event ($1 node, $7 envelope, bound by the
+     * caller) and a merge's report_merged on the incident it joins. */
+    fq_store_plan *pl = &op->plan;
+    memset(pl, 0, sizeof *pl);
+    pl->first_param = FQ_SQL_ACTION_PLAN;
+    pl->events[0] =
+        (fq_store_event){(int64_t)parse_u64(t->id), t->kind, 0, t->note ? t->note : "", 0, 6};
+    pl->nevents = 1;
+    if (t->merged[0] != '\0') {
+        snprintf(t->merge_reason, sizeof t->merge_reason, "incident %s merged into it", t->id);
+        pl->events[pl->nevents++] = (fq_store_event){
+            (int64_t)parse_u64(t->merged), "report_merged", 0, t->merge_reason, 0, -1};
+    }
+    pl->outbox = &t->outbox;
 }
 
 static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)

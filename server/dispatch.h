@@ -178,6 +178,7 @@ typedef struct fq_action_ticket {
     fq_decision decision;
     char id[24], kind[32], expected[24], worker[65], lead[65], assignment[24], state[16];
     char extension[24], answer[24], merged[24], supervision[24];
+    char merge_reason[64]; /* the report_merged event's reason (its hash covers it) */
     /* A terminal's action refused for the assignment's state: `answer` holds
      * that state, and this says the action asked for is already in effect. */
     int already_done;

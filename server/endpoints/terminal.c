@@ -844,6 +844,12 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         op->formats[6] = 1;
         op->values[7] = command->satisfaction ? a->aftercare[1] : NULL;
         op->values[8] = a->aftercare[2];
+        /* Its event, for the store's plan: $1 node, $7 envelope. */
+        memset(&op->plan, 0, sizeof op->plan);
+        op->plan.first_param = FQ_SQL_AFTERCARE_PLAN;
+        op->plan.events[0] =
+            (fq_store_event){(int64_t)command->incident_id, op->values[4], 0, a->reason, 0, 6};
+        op->plan.nevents = 1;
         op->done = aftercare_done;
         t->ctx.in_flight++;
         fq_store_submit(t->ctx.store, op);

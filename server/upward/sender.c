@@ -273,6 +273,16 @@ static void transfer_done(fq_upward *u, transfer *t, CURLcode result)
     op->values[6] = t->code;
     op->values[7] = t->nonce;
     op->values[8] = t->ack_reason;
+    /* Its events, for the store's plan: the attempt, and the
+     * acknowledgement when the answer was 2xx (not written when the
+     * delivery was acknowledged before: the store writes it again alone). */
+    op->plan.first_param = FQ_SQL_UPWARD_ATTEMPT_PLAN;
+    op->plan.events[0] =
+        (fq_store_event){(int64_t)t->incident, "reported_upward", -1, t->reason, 0, -1};
+    op->plan.nevents = 1;
+    if (accepted)
+        op->plan.events[op->plan.nevents++] =
+            (fq_store_event){(int64_t)t->incident, "upward_acknowledged", -1, t->ack_reason, 0, -1};
     op->done = attempt_written;
     fq_store_submit(u->store, op);
 }

@@ -123,6 +123,7 @@ typedef struct pending {
     char town[80], assignment[40], cursor[512], text[4 * 64 + 1], by[16];
     char *csv;
     size_t csv_len, csv_cap, rows;
+    json_object *stats_doc; /* the statistics' pages so far (fq_pbjson_stats_add) */
 } pending;
 
 void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply)
@@ -150,6 +151,7 @@ void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply)
 static void pending_free(pending *p)
 {
     free(p->csv);
+    json_object_put(p->stats_doc);
     fq_nodecall_forget(&p->call);
     free(p);
 }
@@ -309,6 +311,20 @@ static int csv_board_rows(pending *p, Fengqiao__V1__ConsoleResult *res)
 
 /* ---- replies ---- */
 
+/* The statistics' page as CSV lines, the header before the first page's
+ * rows: the same cells as the board's CSV (csv_cell). */
+static int stats_csv_rows(pending *p, const Fengqiao__V1__ConsoleResult *res)
+{
+    int rc = 0;
+    if (p->csv_len == 0)
+        for (size_t c = 0; c < res->n_stats_columns; c++)
+            rc |= csv_cell(p, res->stats_columns[c], c + 1 == res->n_stats_columns);
+    for (size_t r = 0; r < res->n_stats_rows; r++)
+        for (size_t c = 0; c < res->stats_rows[r]->n_cells; c++)
+            rc |= csv_cell(p, res->stats_rows[r]->cells[c], c + 1 == res->stats_rows[r]->n_cells);
+    return rc;
+}
+
 static void answer_board_csv(pending *p, Fengqiao__V1__ConsoleResult *res)
 {
     if (csv_board_rows(p, res) != 0) {
@@ -357,13 +373,11 @@ static void on_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply)
         return;
     case W_STATS_CSV:
     case W_STATS: {
-        /* Every page, one CSV: the header of the first page only. */
-        const char *csv = res->stats_csv ? res->stats_csv : "";
-        if (p->csv_len > 0) {
-            const char *nl = strchr(csv, '\n');
-            csv = nl ? nl + 1 : "";
-        }
-        if (csv_put(p, csv, strlen(csv)) != 0) {
+        /* Every page's rows; the columns of the first page (every page
+         * names the same). */
+        if (p->what == W_STATS)
+            p->stats_doc = fq_pbjson_stats_add(p->stats_doc, res);
+        else if (stats_csv_rows(p, res) != 0) {
             fq_web_respond_error(p->call.r, 503, "busy", "out of memory", 1);
             pending_free(p);
             return;
@@ -382,7 +396,8 @@ static void on_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply)
             pending_free(p);
             return;
         }
-        doc = fq_pbjson_stats_csv(p->csv ? p->csv : "");
+        doc = p->stats_doc;
+        p->stats_doc = NULL;
         json_object_object_add(
             doc, "routing_status",
             json_object_new_string(res->routing_status ? res->routing_status : ""));
