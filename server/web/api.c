@@ -753,7 +753,7 @@ static int stream_send(stream_state *st, const char *bytes, size_t len)
 /* Sends a page of the catch-up and asks for the next, or goes live. */
 static void catchup_page(stream_state *st, const PGresult *res, int status)
 {
-    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) < 1) {
+    if (status != FQ_OK || res == NULL || PQntuples(res) < 1) {
         /* The database is away: the browser reconnects with its Last-Event-ID. */
         fq_web_stream_close(st->s);
         return;
@@ -996,10 +996,10 @@ static void topology_done(fq_store_op *op, int status, const char *message)
     topo_read *t = (topo_read *)op;
     fq_api *api = t->api;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) != 1) {
+    if (status != FQ_OK || res == NULL || PQntuples(res) != 1) {
         fq_web_respond_error(t->r, 503, "busy",
-                             status == FQ_STORE_OK ? "the topology read found nothing"
-                                                   : (message ? message : "the database is away"),
+                             status == FQ_OK ? "the topology read found nothing"
+                                             : (message ? message : "the database is away"),
                              2);
         free(t);
         return;
