@@ -335,14 +335,14 @@ static void sysop_done(fq_store_op *op, int status, const char *message)
     sysop *s = (sysop *)op;
     fq_dispatch *d = s->dispatch;
     (void)message;
-    if (status == FQ_STORE_EREJECTED)
+    if (status == FQ_EREJECTED)
         fq_log(FQ_LOG_ERROR, "dispatch", "%s of incident %s refused: %s", s->kind, s->id,
                op->error);
-    if (status == FQ_STORE_OK)
+    if (status == FQ_OK)
         deliver(d, &s->outbox, result_text(op, 0), strtoull(s->id, NULL, 10));
     /* Not stored (database away): the decision stands in memory, so it is
      * tried again until it is written. */
-    s->failed = status != FQ_STORE_OK && status != FQ_STORE_EREJECTED;
+    s->failed = status != FQ_OK && status != FQ_EREJECTED;
     if (--d->wave_left == 0)
         wave_done(d);
 }
@@ -1203,7 +1203,7 @@ static void release_waiters(fq_dispatch *d, fq_ticket *t, uint64_t incident_id)
         } else {
             /* Undone by the callback (fq_dispatch_dropped); the intake may
              * free w there, so nothing of it is touched after. */
-            w->op->done(w->op, FQ_STORE_EBUSY,
+            w->op->done(w->op, FQ_EBUSY,
                         "the report it duplicates was not stored (its decision is undone)");
         }
         w = next;

@@ -151,7 +151,7 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op);
 /* Sends the report's statement (bound with fq_dispatch_bind) to the store —
  * at once, or, for a duplicate of an incident not yet committed, once that
  * one has committed (its merged_into is then known); if that commit fails,
- * op->done runs with FQ_STORE_EBUSY instead. */
+ * op->done runs with FQ_EBUSY instead. */
 void fq_dispatch_submit(fq_dispatch *d, fq_ticket *t, fq_store_op *op);
 
 /* The transaction committed: `created` is 0 when the report was a resend

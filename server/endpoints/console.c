@@ -546,7 +546,7 @@ static void query_done(fq_store_op *op, int status, const char *message)
     q->ctx->in_flight--;
     q->routing_status = fq_endpoint_routing_status(q->ctx);
     fq_dispatch_time_zone(q->dispatch, q->node, q->time_zone, sizeof q->time_zone);
-    if (status == FQ_STORE_EREJECTED && strcmp(op->sqlstate, "57014") == 0) {
+    if (status == FQ_EREJECTED && strcmp(op->sqlstate, "57014") == 0) {
         /* The read store's statement_timeout: the read is too heavy now. */
         char why[200];
         snprintf(why, sizeof why,
@@ -554,15 +554,15 @@ static void query_done(fq_store_op *op, int status, const char *message)
                  "period, a smaller page) or retry later",
                  q->ctx->read_timeout_ms);
         reply_status(q, ST(BUSY), why);
-    } else if (status == FQ_STORE_EBUSY) {
+    } else if (status == FQ_EBUSY) {
         /* Waited longer than --hold-ms: the database is away, or slower
          * reads are ahead of this one on the reads connection. */
         reply_status(q, ST(BUSY),
                      "the console's reads are busy or the database is unreachable; "
                      "retry later");
-    } else if (status != FQ_STORE_OK || op->result == NULL) {
-        reply_status(q, status == FQ_STORE_EREJECTED ? ST(INVALID) : ST(BUSY),
-                     status == FQ_STORE_EREJECTED ? op->error : message);
+    } else if (status != FQ_OK || op->result == NULL) {
+        reply_status(q, status == FQ_EREJECTED ? ST(INVALID) : ST(BUSY),
+                     status == FQ_EREJECTED ? op->error : message);
     } else {
         switch (q->kind) {
         case FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS:

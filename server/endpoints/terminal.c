@@ -310,7 +310,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
     if (w != NULL)
         w->reading = NULL;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) < 1) {
+    if (status != FQ_OK || res == NULL || PQntuples(res) < 1) {
         if (w != NULL)
             answer_empty(t, w, 0); /* database away: the terminal asks again */
         free(r);
@@ -583,20 +583,19 @@ static void action_done(fq_store_op *op, int status, const char *message)
     const PGresult *res = op->result;
     if (!a->has_ticket) {
         /* The refusal path: was it a resend of something already done? */
-        if (status == FQ_STORE_OK && answer_prior(t, a, res, 0)) {
+        if (status == FQ_OK && answer_prior(t, a, res, 0)) {
             /* answered as it was */
-        } else if (status == FQ_STORE_OK && a->refusal_state[0] != '\0') {
+        } else if (status == FQ_OK && a->refusal_state[0] != '\0') {
             refuse_with_state(t, a);
         } else {
             refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid,
-                   status == FQ_STORE_OK ? a->refusal : ST(BUSY),
-                   status == FQ_STORE_OK ? a->refusal_message : message);
+                   status == FQ_OK ? a->refusal : ST(BUSY),
+                   status == FQ_OK ? a->refusal_message : message);
         }
         free_action(a);
         return;
     }
-    int applied =
-        status == FQ_STORE_OK && res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0);
+    int applied = status == FQ_OK && res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0);
     const char *seqs = applied && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : NULL;
     char state[24];
     snprintf(state, sizeof state, "%s", a->ticket.answer);
@@ -605,15 +604,14 @@ static void action_done(fq_store_op *op, int status, const char *message)
     if (applied) {
         t->stats.actions++;
         answer_action(a, state, (uint64_t)fq_store_column_i64(res, 0, 0));
-    } else if (status == FQ_STORE_OK && answer_prior(t, a, res, 2)) {
+    } else if (status == FQ_OK && answer_prior(t, a, res, 2)) {
         /* a resend */
-    } else if (status == FQ_STORE_OK) {
+    } else if (status == FQ_OK) {
         /* The database holds the incident otherwise than we decided on (a
          * re-decision of ours not yet written): ask again shortly. */
         reply_status(t, a->token, a->key, a->mid, ST(BUSY),
                      "the incident changed meanwhile; retry");
-    } else if (status == FQ_STORE_EREJECTED && mediation_step &&
-               strcmp(op->sqlstate, "P0001") == 0) {
+    } else if (status == FQ_EREJECTED && mediation_step && strcmp(op->sqlstate, "P0001") == 0) {
         /* What only the database knows about a mediation step (no such
          * committee or mediator; migration 0028): the sender's mistake,
          * said in the trigger's words, and nothing was stored. */
@@ -621,8 +619,8 @@ static void action_done(fq_store_op *op, int status, const char *message)
         refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid, ST(INVALID),
                why != NULL ? why + 2 : op->error);
     } else {
-        reply_status(t, a->token, a->key, a->mid,
-                     status == FQ_STORE_EREJECTED ? ST(INTERNAL) : ST(BUSY), message);
+        reply_status(t, a->token, a->key, a->mid, status == FQ_EREJECTED ? ST(INTERNAL) : ST(BUSY),
+                     message);
     }
     free_action(a);
 }
@@ -634,9 +632,9 @@ static void aftercare_done(fq_store_op *op, int status, const char *message)
     fq_terminals *t = a->t;
     t->ctx.in_flight--;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) != 1) {
-        reply_status(t, a->token, a->key, a->mid,
-                     status == FQ_STORE_EREJECTED ? ST(INTERNAL) : ST(BUSY), message);
+    if (status != FQ_OK || res == NULL || PQntuples(res) != 1) {
+        reply_status(t, a->token, a->key, a->mid, status == FQ_EREJECTED ? ST(INTERNAL) : ST(BUSY),
+                     message);
     } else if (!PQgetisnull(res, 0, 0)) {
         t->stats.actions++;
         answer_action(a, "concluded", (uint64_t)fq_store_column_i64(res, 0, 0));
@@ -682,7 +680,7 @@ static void reopen_read_done(fq_store_op *op, int status, const char *message)
     fq_terminals *t = a->t;
     t->ctx.in_flight--;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL) {
+    if (status != FQ_OK || res == NULL) {
         reply_status(t, a->token, a->key, a->mid, ST(BUSY), message);
         free_action(a);
         return;
@@ -914,7 +912,7 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
                      action->incident_id);
             fq_endpoint_refuse(&t->ctx, token, node->key, opened->envelope_bytes,
                                opened->envelope_len, node->id, mid, ST(INVALID), err,
-                               "photo_required");
+                               fq_err_code(FQ_ENOPHOTO));
             free_action(a);
             return;
         }

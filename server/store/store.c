@@ -300,7 +300,7 @@ static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except
         if (op == except)
             continue;
         if (++op->attempts >= MAX_ATTEMPTS) {
-            finish(s, op, FQ_STORE_EINTERNAL);
+            finish(s, op, FQ_EINTERNAL);
             continue;
         }
         s->stats.ops_retried++;
@@ -328,7 +328,7 @@ static void retry_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except, 
         if (op == except)
             continue;
         if (count && ++op->attempts >= MAX_ATTEMPTS) {
-            finish(s, op, FQ_STORE_EINTERNAL);
+            finish(s, op, FQ_EINTERNAL);
             continue;
         }
         s->stats.ops_retried++;
@@ -402,13 +402,13 @@ static void finish_batch(fq_store *s, batch *b)
         for (fq_store_op *op = b->ops, *next; op != NULL; op = next) {
             next = op->next;
             if (op->kind == FQ_STORE_OP_REPORT && !op->got_row) {
-                finish(s, op, FQ_STORE_EINTERNAL);
+                finish(s, op, FQ_EINTERNAL);
                 continue;
             }
             s->stats.ops_committed++;
             if ((unsigned)op->kind < sizeof s->stats.committed_by_kind / sizeof(uint64_t))
                 s->stats.committed_by_kind[op->kind]++;
-            finish(s, op, FQ_STORE_OK);
+            finish(s, op, FQ_OK);
         }
     } else if (strcmp(b->sqlstate, SQLSTATE_OTHER_HEAD) == 0 ||
                strcmp(b->sqlstate, SQLSTATE_NOT_AS_PLANNED) == 0) {
@@ -433,7 +433,7 @@ static void finish_batch(fq_store *s, batch *b)
         snprintf(bad->error, sizeof bad->error, "%s", b->error);
         snprintf(bad->sqlstate, sizeof bad->sqlstate, "%s", b->sqlstate);
         s->stats.ops_rejected++;
-        finish(s, bad, FQ_STORE_EREJECTED);
+        finish(s, bad, FQ_EREJECTED);
     } else {
         s->replanning = 1;
         retry_ops(s, b->ops, NULL, 1);
@@ -1461,20 +1461,20 @@ static void run_finished(fq_store *s)
         int status = op->status;
         const char *msg = "";
         switch (status) {
-        case FQ_STORE_EBUSY:
+        case FQ_EBUSY:
             msg = "the store is unavailable";
             break;
-        case FQ_STORE_EINTERNAL:
+        case FQ_EINTERNAL:
             msg = "the store failed repeatedly";
             break;
-        case FQ_STORE_EREJECTED:
+        case FQ_EREJECTED:
             msg = "the database refused the request";
             break;
         }
         /* The rows go with OK only, and are freed after the callback
          * (which may free the op). */
         PGresult *rows = op->result;
-        op->result = status == FQ_STORE_OK ? rows : NULL;
+        op->result = status == FQ_OK ? rows : NULL;
         op->done(op, status, msg);
         PQclear(rows);
     }
@@ -1549,7 +1549,7 @@ static void on_sweep(uv_timer_t *timer)
     while (s->pending.head != NULL && now - s->pending.head->queued_at > s->config.hold_ms) {
         fq_store_op *op = q_pop(&s->pending);
         s->stats.ops_busy++;
-        finish(s, op, FQ_STORE_EBUSY);
+        finish(s, op, FQ_EBUSY);
     }
     if (s->finished.head != NULL)
         run_finished(s);
@@ -1631,7 +1631,7 @@ void fq_store_submit(fq_store *s, fq_store_op *op)
         op->kind == FQ_STORE_OP_REJECTED ? s->config.max_pending / 2 : s->config.max_pending;
     if (s->pending.count >= limit || s->closing) {
         s->stats.ops_busy++;
-        finish(s, op, FQ_STORE_EBUSY);
+        finish(s, op, FQ_EBUSY);
         return;
     }
     q_push(&s->pending, op);
@@ -1662,7 +1662,7 @@ void fq_store_close(fq_store *s)
     on_pg_lost(s, "closing");
     fq_store_op *op;
     while ((op = q_pop(&s->pending)) != NULL)
-        finish(s, op, FQ_STORE_EBUSY);
+        finish(s, op, FQ_EBUSY);
     run_finished(s);
     uv_close((uv_handle_t *)&s->prepare, on_closed);
     uv_close((uv_handle_t *)&s->sweeper, on_closed);

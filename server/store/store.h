@@ -12,6 +12,7 @@
 #ifndef FQ_STORE_H
 #define FQ_STORE_H
 
+#include "fqerr.h"
 #include "metrics.h"
 
 #include <libpq-fe.h>
@@ -33,12 +34,10 @@
  * the set's items). All binary. */
 #define FQ_STORE_PLAN_NPARAMS 7
 
-enum {
-    FQ_STORE_OK = 0,
-    FQ_STORE_EREJECTED = -1, /* PostgreSQL refused this operation's statement */
-    FQ_STORE_EBUSY = -2,     /* not done: store unavailable or overloaded */
-    FQ_STORE_EINTERNAL = -3, /* not done: kept failing for no reason of its own */
-};
+/* An operation's status (fqerr.h): FQ_OK, FQ_EREJECTED (PostgreSQL refused
+ * this operation's statement), FQ_EBUSY (not done: store unavailable or
+ * overloaded), FQ_EINTERNAL (not done: kept failing for no reason of its
+ * own). */
 
 typedef enum fq_store_op_kind {
     FQ_STORE_OP_REPORT = 1,       /* statements.h FQ_SQL_INSERT_REPORT */
@@ -101,7 +100,7 @@ struct fq_store_op {
     const char *statement; /* FQ_STORE_OP_READ: the prepared statement's name */
     fq_store_plan plan;
 
-    /* Results of a REPORT, valid in `done` with FQ_STORE_OK. */
+    /* Results of a REPORT, valid in `done` with FQ_OK. */
     int64_t incident_id;
     int created;
     int64_t recorded_at_ms;
@@ -110,10 +109,10 @@ struct fq_store_op {
     uint8_t stored_outcome[FQ_STORE_MAX_OUTCOME]; /* RoutingOutcome bytes */
     size_t stored_outcome_len;
     int64_t stored_nonce; /* the routing decision's nonce the row holds (0: none) */
-    /* With FQ_STORE_OK: the statement's rows (all kinds but REJECTED),
+    /* With FQ_OK: the statement's rows (all kinds but REJECTED),
      * valid during `done` only. */
     PGresult *result;
-    /* With FQ_STORE_EREJECTED: why, as fq_pg_error_describe puts it (SQLSTATE,
+    /* With FQ_EREJECTED: why, as fq_pg_error_describe puts it (SQLSTATE,
      * constraint, a primary message that quotes no values; never the row),
      * and the SQLSTATE (57014: a reads store's statement_timeout cancelled it). */
     char error[256];

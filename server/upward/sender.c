@@ -153,7 +153,7 @@ static void attempt_written(fq_store_op *op, int status, const char *message)
 {
     transfer *t = (transfer *)op;
     fq_upward *u = t->u;
-    if (status != FQ_STORE_OK) {
+    if (status != FQ_OK) {
         /* Not recorded: the delivery is still due and goes again (the
          * receiver knows it by its id). */
         fq_log(FQ_LOG_WARN, "upward", "delivery %s: the attempt was not recorded: %s",
@@ -374,7 +374,7 @@ static void chain_over(fq_upward *u)
 static void due_read(fq_store_op *op, int status, const char *message)
 {
     fq_upward *u = ((struct chain *)op)->u;
-    if (status != FQ_STORE_OK || op->result == NULL) {
+    if (status != FQ_OK || op->result == NULL) {
         chain_warn(u, "due deliveries not read", message);
     } else if (!u->stopped) {
         for (int i = 0; i < PQntuples(op->result); i++)
@@ -392,7 +392,7 @@ static void read_due(fq_upward *u)
 static void enqueued(fq_store_op *op, int status, const char *message)
 {
     fq_upward *u = ((struct chain *)op)->u;
-    if (status != FQ_STORE_OK || op->result == NULL || PQntuples(op->result) != 1) {
+    if (status != FQ_OK || op->result == NULL || PQntuples(op->result) != 1) {
         chain_warn(u, "deliveries not recorded", message);
         chain_over(u);
         return;
@@ -413,7 +413,7 @@ static void scanned(fq_store_op *op, int status, const char *message)
 {
     fq_upward *u = ((struct chain *)op)->u;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL) {
+    if (status != FQ_OK || res == NULL) {
         chain_warn(u, "the history was not read", message);
         chain_over(u);
         return;

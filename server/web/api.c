@@ -138,13 +138,9 @@ void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply)
     /* The evidence's own refusals (Reply.error_code): a photo that is no
      * image, too big, not the bytes the envelope names, or missing where
      * the category's rule asks for one. */
-    const char *ec = reply->error_code ? reply->error_code : "";
-    if (strcmp(ec, "not_an_image") == 0)
-        status = 415, code = ec;
-    else if (strcmp(ec, "too_large") == 0)
-        status = 413, code = ec;
-    else if (strcmp(ec, "photo_mismatch") == 0 || strcmp(ec, "photo_required") == 0)
-        status = 400, code = ec;
+    fq_err coded = fq_err_of_code(reply->error_code);
+    if (coded != FQ_OK)
+        status = fq_err_http(coded, &code);
     unsigned retry = status == 503 ? (reply->retry_after_ms + 999) / 1000 : 0;
     fq_web_respond_error(r, status, code,
                          reply->message && reply->message[0] ? reply->message
@@ -757,7 +753,7 @@ static int stream_send(stream_state *st, const char *bytes, size_t len)
 /* Sends a page of the catch-up and asks for the next, or goes live. */
 static void catchup_page(stream_state *st, const PGresult *res, int status)
 {
-    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) < 1) {
+    if (status != FQ_OK || res == NULL || PQntuples(res) < 1) {
         /* The database is away: the browser reconnects with its Last-Event-ID. */
         fq_web_stream_close(st->s);
         return;
@@ -1000,10 +996,10 @@ static void topology_done(fq_store_op *op, int status, const char *message)
     topo_read *t = (topo_read *)op;
     fq_api *api = t->api;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) != 1) {
+    if (status != FQ_OK || res == NULL || PQntuples(res) != 1) {
         fq_web_respond_error(t->r, 503, "busy",
-                             status == FQ_STORE_OK ? "the topology read found nothing"
-                                                   : (message ? message : "the database is away"),
+                             status == FQ_OK ? "the topology read found nothing"
+                                             : (message ? message : "the database is away"),
                              2);
         free(t);
         return;

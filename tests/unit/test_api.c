@@ -220,7 +220,7 @@ void fq_store_submit(fq_store *store, fq_store_op *op)
 {
     (void)store;
     store_reads++;
-    op->done(op, FQ_STORE_EBUSY, "no database in this test");
+    op->done(op, FQ_EBUSY, "no database in this test");
 }
 int64_t fq_store_column_i64(const PGresult *res, int row, int col)
 {
