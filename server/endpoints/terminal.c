@@ -531,24 +531,20 @@ static void answer_action(action_req *a, const char *state, uint64_t event_seq)
     fq_reply_send(a->token, a->key, &reply);
 }
 
-/* An earlier request with this id (columns digest, state, event seq,
- * incident from `col`): answer as it was answered, or CONFLICT. 0 when there
- * is none. */
+/* An earlier request with this id (fq_prior_request_row from column `col`):
+ * answer as it was answered, or CONFLICT. 0 when there is none. */
 static int answer_prior(fq_terminals *t, action_req *a, const PGresult *res, int col)
 {
-    if (res == NULL || PQntuples(res) < 1 || PQgetisnull(res, 0, col))
+    fq_prior_request prior;
+    if (!fq_prior_request_row(res, col, &prior))
         return 0;
-    size_t len = 0;
-    unsigned char *digest = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, col), &len);
-    int same = digest != NULL && len == 32 && memcmp(digest, a->digest, 32) == 0;
-    PQfreemem(digest);
-    if (!same) {
+    if (!prior.digest_ok || memcmp(prior.digest, a->digest, sizeof prior.digest) != 0) {
         refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid, ST(CONFLICT),
                "this message id was already used for a different action");
         return 1;
     }
-    a->incident_id = (uint64_t)fq_store_column_i64(res, 0, col + 3);
-    answer_action(a, PQgetvalue(res, 0, col + 1), (uint64_t)fq_store_column_i64(res, 0, col + 2));
+    a->incident_id = prior.incident_id;
+    answer_action(a, prior.state, prior.event_seq);
     return 1;
 }
 

@@ -105,3 +105,21 @@ void fq_find_request_bind(fq_store_op *op, const char *node, const char *message
     op->values[0] = node;
     op->values[1] = message_id;
 }
+
+int fq_prior_request_row(const PGresult *res, int col, fq_prior_request *out)
+{
+    memset(out, 0, sizeof *out);
+    if (res == NULL || PQntuples(res) < 1 || PQnfields(res) < col + 4 || PQgetisnull(res, 0, col))
+        return 0;
+    size_t len = 0;
+    unsigned char *digest = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, col), &len);
+    if (digest != NULL && len == sizeof out->digest) {
+        memcpy(out->digest, digest, sizeof out->digest);
+        out->digest_ok = 1;
+    }
+    PQfreemem(digest);
+    out->state = PQgetvalue(res, 0, col + 1);
+    out->event_seq = (uint64_t)fq_store_column_i64(res, 0, col + 2);
+    out->incident_id = (uint64_t)fq_store_column_i64(res, 0, col + 3);
+    return 1;
+}
