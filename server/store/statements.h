@@ -800,32 +800,17 @@ enum {
     " 'photo_to_conclude', coalesce(c.photo_to_conclude, false)))"
 // clang-format on
 
-/* The open assignments an account holds, most urgent first (the nearest of
- * the acknowledge limit while not acknowledged, the conclude limit and a
- * supervision order's reply), as {"assignments":[…]}. $1 the worker, $2 the
- * unit ('' for the one it does not serve): a worker holds what is assigned
- * to them; a unit what it leads with no worker below it, and what it
- * co-handles. */
-#define FQ_SQL_FIELD_ASSIGNMENTS_NAME "fq_field_assignments"
-#define FQ_SQL_FIELD_ASSIGNMENTS_NPARAMS 2
-#define FQ_SQL_FIELD_ASSIGNMENTS                                                                   \
-    "SELECT json_build_object('assignments', coalesce(json_agg(x.doc ORDER BY x.due, x.id),"       \
-    " '[]'))::text FROM (SELECT i.id, least(CASE WHEN i.assignment = 'assigned' THEN i.ack_due"    \
-    " END, i.conclude_due, i.supervision_due) AS due, " FQ_SQL_FIELD_ASSIGNMENT " AS doc"          \
-    " FROM incidents i LEFT JOIN categories c ON c.code = i.category"                              \
-    " LEFT JOIN org_units u ON u.id = i.territory WHERE i.state = 'assigned'"                      \
-    " AND (($1 <> '' AND i.worker = $1) OR ($2 <> '' AND ((i.worker IS NULL AND i.lead_unit = $2)" \
-    " OR $2 = ANY (i.co_units))))) x"
+/* FQ_SQL_FIELD_ASSIGNMENTS: sql/field_assignments.sql. */
 
-/* One incident the account holds or held ($1 its box, $2 the unit it
- * serves or '', $3 the incident): the assignment's fields and more, the
- * description, the reporter (the citizen's phone masked: 138****5678), the
- * territory's ring ([lat, lng] as in the topology), the supervision order
- * waiting for its reply (null: none) and the timeline with each event's
- * photos. A reason fengqiaod wrote itself (rule numbers, limits) is left
- * out, as in the terminals' items: its reason_code says why. No row: not
- * the account's. (clang-format would cut the SQL between the macro calls
- * into pieces.) */
+/* One incident the account holds or held (bound by fq_field_incident_bind,
+ * field_reads.h: $1 its box, $2 the unit it serves or '', $3 the
+ * incident): the assignment's fields and more, the description, the
+ * reporter (the citizen's phone masked: 138****5678), the territory's ring
+ * ([lat, lng] as in the topology), the supervision order waiting for its
+ * reply (null: none) and the timeline with each event's photos. A reason
+ * fengqiaod wrote itself (rule numbers, limits) is left out, as in the
+ * terminals' items: its reason_code says why. No row: not the account's.
+ * (clang-format would cut the SQL between the macro calls into pieces.) */
 // clang-format off
 #define FQ_SQL_FIELD_NAMED_NODE(id)                                                                \
     "coalesce((SELECT " FQ_SQL_NODE_NAME " FROM nodes n LEFT JOIN web_accounts a"                  \
@@ -872,14 +857,7 @@ enum {
     " AND EXISTS (SELECT 1 FROM outbox o WHERE o.box = $1 AND o.incident_id = i.id)"
 // clang-format on
 
-/* The photos an action or a report stored with its event ($1 incident, $2
- * event seq), as the answer names them: [{"id":…,"sha256":"<hex>"}]. */
-#define FQ_SQL_FIELD_EVENT_ATTACHMENTS_NAME "fq_field_event_attachments"
-#define FQ_SQL_FIELD_EVENT_ATTACHMENTS_NPARAMS 2
-#define FQ_SQL_FIELD_EVENT_ATTACHMENTS                                                             \
-    "SELECT coalesce(json_agg(json_build_object('id', x.id, 'sha256', encode(x.sha256, 'hex'))"    \
-    " ORDER BY x.id), '[]')::text FROM attachments x WHERE x.incident_id = $1::bigint"             \
-    " AND x.event_seq = $2::bigint"
+/* FQ_SQL_FIELD_EVENT_ATTACHMENTS: sql/field_event_attachments.sql. */
 
 /* One attachment's bytes for GET /api/v1/attachments/ID (web/attachments.c)
  * if the asker may see it: $1 its id; $2 a console account's jurisdiction

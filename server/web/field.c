@@ -7,6 +7,7 @@
 #include "field.h"
 
 #include "api.h"
+#include "field_reads.h"
 #include "fieldreq.h"
 #include "nodecall.h"
 #include "fq_arena.h"
@@ -115,8 +116,7 @@ typedef struct attachments_read {
     fq_store_op op;
     fq_web_req *r;
     json_object *doc;
-    char incident[24];
-    char event_seq[24];
+    fq_field_read_params params;
 } attachments_read;
 
 static void attachments_done(fq_store_op *op, int status, const char *message)
@@ -148,13 +148,7 @@ static void respond_stored(fq_field *f, fq_web_req *r, json_object *doc, uint64_
     }
     q->r = r;
     q->doc = doc;
-    snprintf(q->incident, sizeof q->incident, "%" PRIu64, incident_id);
-    snprintf(q->event_seq, sizeof q->event_seq, "%" PRIu64, event_seq);
-    q->op.kind = FQ_STORE_OP_READ;
-    q->op.statement = FQ_SQL_FIELD_EVENT_ATTACHMENTS_NAME;
-    q->op.nparams = FQ_SQL_FIELD_EVENT_ATTACHMENTS_NPARAMS;
-    q->op.values[0] = q->incident;
-    q->op.values[1] = q->event_seq;
+    fq_field_event_attachments_bind(&q->op, &q->params, incident_id, event_seq);
     q->op.done = attachments_done;
     fq_store_submit(f->read_store, &q->op);
 }
@@ -463,10 +457,8 @@ typedef struct field_read {
     fq_web_req *r;
     int one; /* an incident: no row is 403 */
     char node[72];
-    char box[72];
-    char worker[72];
     char unit[72];
-    char id[24];
+    fq_field_read_params params;
 } field_read;
 
 static void read_done(fq_store_op *op, int status, const char *message)
@@ -515,25 +507,16 @@ static void handle_read(fq_field *f, fq_web_req *r, uint64_t incident_id)
     q->f = f;
     q->r = r;
     snprintf(q->node, sizeof q->node, "%s", node.id);
-    snprintf(q->box, sizeof q->box, "%s", node.box);
-    snprintf(q->worker, sizeof q->worker, "%.71s", node.box[0] == 'w' ? node.box + 2 : "");
     snprintf(q->unit, sizeof q->unit, "%.71s", node.box[0] == 'h' ? node.box + 2 : "");
     q->op.kind = FQ_STORE_OP_READ;
-    q->op.done = read_done;
     if (incident_id == 0) {
-        q->op.statement = FQ_SQL_FIELD_ASSIGNMENTS_NAME;
-        q->op.nparams = FQ_SQL_FIELD_ASSIGNMENTS_NPARAMS;
-        q->op.values[0] = q->worker;
-        q->op.values[1] = q->unit;
+        fq_field_assignments_bind(&q->op, &q->params, node.box[0] == 'w' ? node.box + 2 : "",
+                                  q->unit);
     } else {
         q->one = 1;
-        snprintf(q->id, sizeof q->id, "%" PRIu64, incident_id);
-        q->op.statement = FQ_SQL_FIELD_INCIDENT_NAME;
-        q->op.nparams = FQ_SQL_FIELD_INCIDENT_NPARAMS;
-        q->op.values[0] = q->box;
-        q->op.values[1] = q->unit;
-        q->op.values[2] = q->id;
+        fq_field_incident_bind(&q->op, &q->params, node.box, q->unit, incident_id);
     }
+    q->op.done = read_done;
     fq_store_submit(store, &q->op);
 }
 
