@@ -391,6 +391,20 @@ static void answer_incident(query_req *q, const PGresult *res)
     free(texts);
 }
 
+/* FQ_SQL_CONSOLE_ROSTER on q's op: the units and workers `within` (a unit
+ * id), `limit` of them after `offset`. answer_roster reads its rows. */
+static void roster_bind(query_req *q, const char *within, uint64_t offset, uint32_t limit)
+{
+    snprintf(q->params[0], sizeof q->params[0], "%s", within);
+    snprintf(q->params[1], sizeof q->params[1], "%" PRIu64, offset);
+    snprintf(q->params[2], sizeof q->params[2], "%" PRIu32, limit);
+    for (int i = 0; i < FQ_SQL_CONSOLE_ROSTER_NPARAMS; i++)
+        q->op.values[i] = q->params[i];
+    q->op.statement = FQ_SQL_CONSOLE_ROSTER_NAME;
+    q->op.nparams = FQ_SQL_CONSOLE_ROSTER_NPARAMS;
+}
+
+/* FQ_SQL_CONSOLE_ROSTER's rows (roster_bind). */
 static void answer_roster(query_req *q, const PGresult *res)
 {
     int rows = PQntuples(res);
@@ -660,24 +674,20 @@ void fq_console_query(fq_endpoint_ctx *ctx, const fq_node *node, uint64_t messag
         op->statement = FQ_SQL_CONSOLE_INCIDENT_NAME;
         op->nparams = FQ_SQL_CONSOLE_INCIDENT_NPARAMS;
         break;
-    case FENGQIAO__V1__CONSOLE_QUERY__QUERY_ROSTER:
+    case FENGQIAO__V1__CONSOLE_QUERY__QUERY_ROSTER: {
         /* A town inside the jurisdiction narrows it. */
-        if (query->roster->town[0] != '\0') {
-            int32_t town = fq_org_find(fq_directory_org(snap->directory), query->roster->town);
-            if (town < 0 ||
-                !fq_org_within(fq_directory_org(snap->directory), town, node->jurisdiction))
+        const char *town = query->roster->town;
+        if (town[0] != '\0') {
+            int32_t t = fq_org_find(fq_directory_org(snap->directory), town);
+            if (t < 0 || !fq_org_within(fq_directory_org(snap->directory), t, node->jurisdiction))
                 bad = "that town is not inside this console's jurisdiction";
-            else
-                snprintf(q->params[0], sizeof q->params[0], "%s", query->roster->town);
         }
         if (bad == NULL && !first_page && parse_number_cursor(cursor, "r1", &q->offset) != 0)
             bad = bad_cursor;
         q->page_rows = ROSTER_PAGE_ROWS;
-        snprintf(q->params[1], sizeof q->params[1], "%" PRIu64, q->offset);
-        snprintf(q->params[2], sizeof q->params[2], "%u", ROSTER_PAGE_ROWS + 1);
-        op->statement = FQ_SQL_CONSOLE_ROSTER_NAME;
-        op->nparams = FQ_SQL_CONSOLE_ROSTER_NPARAMS;
+        roster_bind(q, town[0] != '\0' ? town : within, q->offset, ROSTER_PAGE_ROWS + 1);
         break;
+    }
     case FENGQIAO__V1__CONSOLE_QUERY__QUERY_STATS: {
         const Fengqiao__V1__StatsQuery *s = query->stats;
         const char *by = s->by[0] ? s->by : "town";

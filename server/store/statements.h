@@ -567,19 +567,7 @@
     " 'categories', coalesce((SELECT json_agg(json_build_object('code', c.code, 'name', c.name,"   \
     " 'line', c.line) ORDER BY c.code) FROM categories c), '[]'))::text"
 
-/* Units and workers inside the jurisdiction with what they hold, a page of
- * them: $1 jurisdiction, $2 rows to skip, $3 at most. (kind, id) is unique:
- * the order is total. */
-#define FQ_SQL_CONSOLE_ROSTER_NAME "fq_console_roster"
-#define FQ_SQL_CONSOLE_ROSTER_NPARAMS 3
-#define FQ_SQL_CONSOLE_ROSTER                                                                      \
-    "SELECT w.id, 'worker', w.grid, '', (SELECT count(*) FROM incidents i"                         \
-    " WHERE i.worker = w.id AND i.state = 'assigned'), w.capacity, w.on_duty"                      \
-    " FROM workers w WHERE fq_unit_within(w.grid, $1)"                                             \
-    " UNION ALL SELECT h.id, h.kind, h.territory, coalesce(h.line, ''), (SELECT count(*)"          \
-    " FROM incidents i WHERE i.lead_unit = h.id AND i.state = 'assigned' AND i.tier > 1), 0, true" \
-    " FROM handlers h WHERE fq_unit_within(h.territory, $1) ORDER BY 2, 1"                         \
-    " OFFSET $2::bigint LIMIT $3::bigint"
+/* FQ_SQL_CONSOLE_ROSTER: sql/console_roster.sql. */
 
 /* The meeting figures inside the jurisdiction, a page of the groups. $1
  * jurisdiction, $2 from ms, $3 to ms, $4 by, $5 groups to skip, $6 at most.
