@@ -9,7 +9,8 @@
  * on). At the end it counts what it inserted and fails if any row is missing.
  * Like the server, it plans the statement's seqs, hashes, outbox seqs and
  * incident ids itself (docs/write-path.md) and advances the chain head once
- * per transaction; it must run alone on its database.
+ * per transaction (a server writing beside it finds the head moved and reads
+ * the heads again).
  *
  *   fq-bench-pg-ceiling --conninfo STR --rows N --batch B [--node NODE --place UNIT]
  *
