@@ -2033,7 +2033,7 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
         snprintf(err, err_len, "the routing core finds nobody to redo it");
         return FQ_EINVALID;
     }
-    const char *assignment = PQgetvalue(row, 0, 22);
+    const char *assignment = stored.assignment; /* as stored: the write expects it */
     t->incident_id = id;
     t->command = FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN;
     t->next_state = FQ_ASSIGNMENT_ASSIGNED;
