@@ -81,11 +81,6 @@ log() { echo "bench intake: [${SECONDS}s] $*" >&2; }
 . bench/lib.sh
 bench_workdir intake # the nn echo server below runs as $client_pid
 
-# jget FILE KEY: a field of the (one-line) JSON object in FILE.
-jget() {
-    python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())[sys.argv[2]])' "$1" "$2"
-}
-
 now() { date +%s.%N; }
 
 # CPU seconds (user+system) of the given pids, summed.
@@ -97,7 +92,7 @@ cpu_of() {
         # after the command: state is field 1, utime 12, stime 13
         ticks=$((ticks + $(echo "$f" | awk '{print $12 + $13}')))
     done
-    python3 -c "print($ticks / $(getconf CLK_TCK))"
+    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { print t / hz }'
 }
 
 postgres_pids() {
@@ -225,8 +220,9 @@ PY
     log "$kind #$rep at $rate/s: $(tail -n 1 "$results" | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
-print("achieved %.0f/s, p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us"
-      % (r["rate"], r["p50_us"], r["p99_us"], r["p999_us"], r["max_us"]))')"
+print("achieved %.0f/s, p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us%s"
+      % (r["ack_rate"], r["p50_us"], r["p99_us"], r["p999_us"], r["max_us"],
+         " (saturated: %d unsent)" % r["unsent"] if r["unsent"] else ""))')"
 }
 
 # The transport alone at RATE: the same load generator and frames against a
@@ -243,17 +239,24 @@ run_echo() {
     kill "$client_pid"
     wait "$client_pid" || { log "nn echo server failed"; exit 1; }
     client_pid=""
-    tag "$tmp/echo.json" "$kind" "$rep"
-    log "$kind #$rep at $rate/s: p50 $(jget "$tmp/echo.json" p50_us) us," \
-        "p99 $(jget "$tmp/echo.json" p99_us) us, p99.9 $(jget "$tmp/echo.json" p999_us) us"
+    tag "$tmp/echo.json" "$kind" "$rep" "$kind (the transport alone) at $rate/s"
 }
 
-# tag FILE KIND REP: FILE's JSON line with kind and rep, appended to the results.
+# tag FILE KIND REP [WHAT]: FILE's JSON line with kind and rep, appended to the
+# results; with WHAT, a line on stderr with its percentiles (one python start:
+# on a busy machine each takes a second).
 tag() {
     python3 -c '
 import json, sys
 r = json.loads(open(sys.argv[1]).readline()); r.update(kind=sys.argv[2], rep=int(sys.argv[3]))
-print(json.dumps(r))' "$1" "$2" "$3" >>"$results"
+print(json.dumps(r))
+if len(sys.argv) > 4:
+    said = ["%.0f %s" % (r[k], u) for k, u in (("rows_per_s", "rows/s"),
+            ("round_trips_per_s", "round trips/s")) if k in r]
+    said += ["%s %.0f us" % (q, r[k]) for q, k in (("p50", "p50_us"), ("p99", "p99_us"),
+             ("p99.9", "p999_us")) if k in r]
+    print("bench intake: %s #%s: %s" % (sys.argv[4], sys.argv[3], ", ".join(said)), file=sys.stderr)
+' "$@" >>"$results"
 }
 
 rate=${FQ_BENCH_RATE:-1000}
@@ -275,7 +278,8 @@ for rep in $(seq "$reps"); do
             year_ago=$(($(date +%s%3N) - 366 * 86400 * 1000 + 86400 * 1000))
             con=("$B/clients/fq-console" --node bench-console --key-file "$tmp/console.key"
                 --url "$turl" --timeout-ms 30000)
-            while [ ! -e "$tmp/readers.stop" ]; do
+            # (and not past the run: a failure's cleanup removes $tmp)
+            while [ -d "$tmp" ] && [ ! -e "$tmp/readers.stop" ]; do
                 for kind in ${FQ_BENCH_CONSOLE_READS:-report board}; do
                     case $kind in
                     report) "${con[@]}" report --from "$year_ago" --to now --by worker ;;
@@ -299,7 +303,7 @@ print(json.dumps(r))' "$tmp/open_reads.json" "$rep" "$reads" >>"$results"
     log "open #$rep at $rate/s with $reads console reads beside it: $(tail -n 1 "$results" | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
-print("achieved %.0f/s, p50 %.0f us, p99 %.0f us" % (r["rate"], r["p50_us"], r["p99_us"]))')"
+print("achieved %.0f/s, p50 %.0f us, p99 %.0f us" % (r["ack_rate"], r["p50_us"], r["p99_us"]))')"
 
     if [ "$half_load" = 1 ]; then
         run_open open_half "$half" "$rep"
@@ -308,9 +312,7 @@ print("achieved %.0f/s, p50 %.0f us, p99 %.0f us" % (r["rate"], r["p50_us"], r["
     if [ "${FQ_BENCH_SKIP_CEILINGS:-0}" = 1 ]; then continue; fi
 
     bench_floor "$tmp/floor.json" "$rep_bytes" "${common[@]}" --rate "$rate"
-    tag "$tmp/floor.json" floor "$rep"
-    log "floor #$rep (round trip + one-row durable commit) at $rate/s:" \
-        "p50 $(jget "$tmp/floor.json" p50_us) us, p99 $(jget "$tmp/floor.json" p99_us) us"
+    tag "$tmp/floor.json" floor "$rep" "floor (round trip + one-row durable commit) at $rate/s"
 
     run_echo echo_rate "$rate" "$rep"
     if [ "$half_load" = 1 ]; then
@@ -319,17 +321,13 @@ print("achieved %.0f/s, p50 %.0f us, p99 %.0f us" % (r["rate"], r["p50_us"], r["
 
     "$B/bench/fq-bench-pg-ceiling" --conninfo "$CI" --rows "$copy_rows" --batch "$copy_batch" \
         --envelope-bytes "$req_bytes" >"$tmp/copy.json"
-    tag "$tmp/copy.json" copy "$rep"
-    log "pg COPY ceiling #$rep: $(jget "$tmp/copy.json" rows_per_s) rows/s" \
-        "($copy_batch a commit, $req_bytes B envelopes)"
+    tag "$tmp/copy.json" copy "$rep" "pg COPY ceiling ($copy_batch rows a commit, $req_bytes B envelopes)"
 
     nport=$(free_port)
     "$B/bench/fq-bench-nn-ceiling" both --url "tcp://127.0.0.1:$nport" --reply-bytes "$rep_bytes" \
         --clients "$clients" --procs "$procs" --request-bytes "$req_bytes" --seconds "$seconds" \
         2>"$tmp/nn.log" >"$tmp/nn.json"
-    tag "$tmp/nn.json" nn "$rep"
-    log "nn ceiling #$rep: $(jget "$tmp/nn.json" round_trips_per_s) round trips/s," \
-        "p50 $(jget "$tmp/nn.json" p50_us) us, p99 $(jget "$tmp/nn.json" p99_us) us"
+    tag "$tmp/nn.json" nn "$rep" "nn ceiling (closed loop, $clients clients)"
 done
 
 # ---- 5. durability ----
@@ -373,6 +371,14 @@ def out(metric, value, unit, baseline=None, time_like=False, **extra):
     print(json.dumps(o))
     return o
 
+# A paced run the server could not keep up with: reports of its window were
+# never sent, or waited 4.29 s or more (the samples' limit). Its latencies
+# are then lower bounds, and its lines say so.
+def saturated(*kinds):
+    if any(r.get("unsent", 0) or r.get("clamped", 0) for r in rows if r["kind"] in kinds):
+        return {"saturated": True, "note": "the server did not keep up with the rate: lower bounds"}
+    return {}
+
 verdict = []
 rate = med("open_rate", "target_rate")
 at = "at_%d_per_s" % round(rate)
@@ -392,36 +398,39 @@ out("ack_latency_p50_at_peak", med("closed", "p50_us"), "us")
 out("ack_latency_p99_at_peak", med("closed", "p99_us"), "us")
 
 out("offered_" + at, rate, "reports/s")
-out("achieved_" + at, med("open_rate", "rate"), "reports/s")
+out("achieved_" + at, med("open_rate", "ack_rate"), "reports/s", **saturated("open_rate"))
 floor = {}
 if have("floor"):
     floor = {q: med("floor", q + "_us") for q in ("p50", "p99", "p999")}
-    out("floor_ack_p50_us", floor["p50"], "us")
-    out("floor_ack_p99_us", floor["p99"], "us")
+    out("floor_ack_p50_us", floor["p50"], "us", **saturated("floor"))
+    out("floor_ack_p99_us", floor["p99"], "us", **saturated("floor"))
 if have("echo_rate"):
     out("nn_round_trip_p50_" + at, med("echo_rate", "p50_us"), "us")
     out("nn_round_trip_p99_" + at, med("echo_rate", "p99_us"), "us")
 for q in ("p50", "p99", "p999"):
     o = out("ack_latency_%s_%s" % (q, at), med("open_rate", q + "_us"), "us", floor.get(q),
-            time_like=True)
+            time_like=True, **saturated("open_rate"))
     if q == "p99" and floor:
-        verdict.append("ack p99 at %d/s %.0f us, %.2f x the floor's %.0f us (target <= 3 x): %s"
-                       % (rate, o["value"], o["value"] / floor["p99"], floor["p99"],
+        verdict.append("ack p99 at %d/s %s%.0f us, %.2f x the floor's %.0f us (target <= 3 x): %s"
+                       % (rate, ">= " if o.get("saturated") else "", o["value"],
+                          o["value"] / floor["p99"], floor["p99"],
                           "met" if o["ratio"] >= 1 / 3 else "MISSED"))
-out("ack_latency_max_" + at, med("open_rate", "max_us"), "us")
+out("ack_latency_max_" + at, med("open_rate", "max_us"), "us", **saturated("open_rate"))
 # Console reads beside the same load: their own connection, so the baseline
 # is the load without them, measured in the same run.
 if have("open_rate_reads"):
     for q in ("p50", "p99"):
         out("ack_latency_%s_%s_with_console_reads" % (q, at), med("open_rate_reads", q + "_us"),
-            "us", med("open_rate", q + "_us"), time_like=True)
+            "us", med("open_rate", q + "_us"), time_like=True,
+            **saturated("open_rate", "open_rate_reads"))
     out("console_reads_beside_" + at, med("open_rate_reads", "console_reads"), "reads")
 if have("open_half"):
     out("half_load_offered", med("open_half", "target_rate"), "reports/s")
-    out("half_load_achieved", med("open_half", "rate"), "reports/s")
+    out("half_load_achieved", med("open_half", "ack_rate"), "reports/s")
     for q in ("p50", "p99", "p999"):
         out("ack_latency_%s_at_half_load" % q, med("open_half", q + "_us"), "us",
-            med("echo_half", q + "_us") if have("echo_half") else None, time_like=True)
+            med("echo_half", q + "_us") if have("echo_half") else None, time_like=True,
+            **saturated("open_half"))
     out("ack_latency_max_at_half_load", med("open_half", "max_us"), "us")
 out("avg_batch_at_peak", med("closed", "avg_batch"), "reports/batch")
 out("largest_batch", max(r["largest_batch"] for r in rows if r["kind"] == "closed"), "reports/batch")

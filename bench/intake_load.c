@@ -24,19 +24,23 @@
  *         between processes). Latency runs from the *scheduled* send time to
  *         the ack: when no socket is free at that time the report waits, and
  *         the wait counts (no coordinated omission). Reports whose scheduled
- *         time falls inside the window are measured. Nothing is sent after
+ *         time falls inside the window are measured ("acked", "rate", the
+ *         percentiles); "ack_rate" counts the acks that arrived inside the
+ *         window, whenever they were scheduled: what the peer achieved. Nothing is sent after
  *         the window: when the peer cannot keep up with the rate, the reports
  *         of the window still waiting for a socket then are "unsent", and
  *         each counts as a sample of (the end of the drain - its scheduled
  *         time), a lower bound of its latency (so the percentiles of a
  *         saturated run are lower bounds; "censored" says how many), not as a
- *         failure. "rate" then stays below "target_rate".
+ *         failure. "rate" then stays below "target_rate". Samples hold up to
+ *         2^32 ns: a latency of 4.29 s or more is kept as that ("clamped"
+ *         says how many), another lower bound.
  *
  * Prints one JSON line on stdout:
  * {"mode":..,"clients":K,"procs":P,"seconds":T,"target_rate":R,"acked":N,
- *  "rate":N/T,"p50_us":..,"p99_us":..,"p999_us":..,"max_us":..,
+ *  "rate":N/T,"ack_rate":..,"p50_us":..,"p99_us":..,"p999_us":..,"max_us":..,
  *  "request_bytes_mean":..,"reply_bytes_mean":..,"sent_total":..,
- *  "acked_total":..,"failures":F,"unsent":U,"censored":C,"cpu_s":..}
+ *  "acked_total":..,"failures":F,"unsent":U,"censored":C,"clamped":L,"cpu_s":..}
  * acked_total counts every OK ack of the run (warm-up and drain included):
  * the number of incidents the database must hold at least. */
 #define _GNU_SOURCE /* ppoll: nanosecond waits for pacing */
@@ -84,10 +88,12 @@ struct opts {
 /* What one process sends its parent through the pipe, followed by
  * `recorded` uint32 latencies in nanoseconds. */
 struct tally {
-    uint64_t acked_window; /* acks counted for the rate */
-    uint64_t recorded;     /* latency samples that follow */
+    uint64_t acked_window;  /* acks counted for the rate */
+    uint64_t acked_arrived; /* open: acks that arrived inside the window */
+    uint64_t recorded;      /* latency samples that follow */
     uint64_t sent_total, acked_total, failures;
     uint64_t unsent, censored; /* open: see the top of the file */
+    uint64_t clamped;          /* samples of 2^32 ns (4.3 s) or more, kept as that */
     uint64_t request_bytes, reply_bytes, replies;
     double cpu_s; /* user + system CPU of the process */
 };
@@ -242,6 +248,8 @@ static void record(struct proc *p, int64_t latency_ns)
         if (!p->samples)
             bu_die("out of memory");
     }
+    if (latency_ns >= (int64_t)UINT32_MAX)
+        p->t.clamped++;
     p->samples[p->t.recorded++] = latency_ns < 0            ? 0
                                   : latency_ns > UINT32_MAX ? UINT32_MAX
                                                             : (uint32_t)latency_ns;
@@ -362,9 +370,13 @@ static void wait_replies(struct proc *p, int64_t deadline_ns, int64_t t_start, i
             }
             if (closed_sending && done < t_end)
                 send_on(p, i, bu_now_ns()); /* closed loop: next at once */
-        } else if (start >= t_start && start < t_end) {
-            p->t.acked_window++;
-            record(p, done - start);
+        } else {
+            if (done >= t_start && done < t_end)
+                p->t.acked_arrived++;
+            if (start >= t_start && start < t_end) {
+                p->t.acked_window++;
+                record(p, done - start);
+            }
         }
     }
 }
@@ -581,12 +593,14 @@ int main(int argc, char **argv)
     for (long p = 0; p < o.procs; p++) {
         const struct tally *t = &tallies[p];
         sum.acked_window += t->acked_window;
+        sum.acked_arrived += t->acked_arrived;
         sum.recorded += t->recorded;
         sum.sent_total += t->sent_total;
         sum.acked_total += t->acked_total;
         sum.failures += t->failures;
         sum.unsent += t->unsent;
         sum.censored += t->censored;
+        sum.clamped += t->clamped;
         sum.request_bytes += t->request_bytes;
         sum.reply_bytes += t->reply_bytes;
         sum.replies += t->replies;
@@ -605,18 +619,19 @@ int main(int argc, char **argv)
         p999 = bu_latency_us(&all, 999);
         max = bu_latency_us(&all, 1000);
     }
-    printf("{\"mode\":\"%s\",\"clients\":%ld,\"procs\":%ld,\"seconds\":%.3f,\"target_rate\":%.1f,"
-           "\"acked\":%" PRIu64 ",\"rate\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
-           "\"p999_us\":%.1f,\"max_us\":%.1f,\"request_bytes_mean\":%.1f,"
-           "\"reply_bytes_mean\":%.1f,\"sent_total\":%" PRIu64 ",\"acked_total\":%" PRIu64
-           ",\"failures\":%" PRIu64 ",\"unsent\":%" PRIu64 ",\"censored\":%" PRIu64
-           ",\"cpu_s\":%.2f}\n",
-           o.mode == MODE_CLOSED ? "closed" : "open", o.clients, o.procs, o.seconds,
-           o.mode == MODE_OPEN ? o.rate : 0.0, sum.acked_window,
-           (double)sum.acked_window / o.seconds, p50, p99, p999, max,
-           sum.sent_total ? (double)sum.request_bytes / (double)sum.sent_total : 0.0,
-           sum.replies ? (double)sum.reply_bytes / (double)sum.replies : 0.0, sum.sent_total,
-           sum.acked_total, sum.failures, sum.unsent, sum.censored, sum.cpu_s);
+    printf(
+        "{\"mode\":\"%s\",\"clients\":%ld,\"procs\":%ld,\"seconds\":%.3f,\"target_rate\":%.1f,"
+        "\"acked\":%" PRIu64 ",\"rate\":%.1f,\"ack_rate\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
+        "\"p999_us\":%.1f,\"max_us\":%.1f,\"request_bytes_mean\":%.1f,"
+        "\"reply_bytes_mean\":%.1f,\"sent_total\":%" PRIu64 ",\"acked_total\":%" PRIu64
+        ",\"failures\":%" PRIu64 ",\"unsent\":%" PRIu64 ",\"censored\":%" PRIu64
+        ",\"clamped\":%" PRIu64 ",\"cpu_s\":%.2f}\n",
+        o.mode == MODE_CLOSED ? "closed" : "open", o.clients, o.procs, o.seconds,
+        o.mode == MODE_OPEN ? o.rate : 0.0, sum.acked_window, (double)sum.acked_window / o.seconds,
+        (double)(o.mode == MODE_OPEN ? sum.acked_arrived : sum.acked_window) / o.seconds, p50, p99,
+        p999, max, sum.sent_total ? (double)sum.request_bytes / (double)sum.sent_total : 0.0,
+        sum.replies ? (double)sum.reply_bytes / (double)sum.replies : 0.0, sum.sent_total,
+        sum.acked_total, sum.failures, sum.unsent, sum.censored, sum.clamped, sum.cpu_s);
     fflush(stdout);
     bu_latencies_free(&all);
     if (sum.unsent > 0)

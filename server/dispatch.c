@@ -79,6 +79,7 @@ fq_snapshot *fq_snapshot_new(fq_directory *directory, fq_routing *routing)
                               .taxonomy = routing->taxonomy,
                               .roster = routing->roster,
                               .router = routing->router,
+                              .geo = routing->geo,
                               .rule_set = routing->rule_set};
     s->refs = 1;
     return s;
@@ -334,14 +335,14 @@ static void sysop_done(fq_store_op *op, int status, const char *message)
     sysop *s = (sysop *)op;
     fq_dispatch *d = s->dispatch;
     (void)message;
-    if (status == FQ_STORE_EREJECTED)
+    if (status == FQ_EREJECTED)
         fq_log(FQ_LOG_ERROR, "dispatch", "%s of incident %s refused: %s", s->kind, s->id,
                op->error);
-    if (status == FQ_STORE_OK)
+    if (status == FQ_OK)
         deliver(d, &s->outbox, result_text(op, 0), strtoull(s->id, NULL, 10));
     /* Not stored (database away): the decision stands in memory, so it is
      * tried again until it is written. */
-    s->failed = status != FQ_STORE_OK && status != FQ_STORE_EREJECTED;
+    s->failed = status != FQ_OK && status != FQ_EREJECTED;
     if (--d->wave_left == 0)
         wave_done(d);
 }
@@ -409,6 +410,10 @@ static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind,
     s->op.values[8] = supervision_over ? "true" : "false";
     s->reason_code = reason_code;
     s->op.values[9] = s->reason_code;
+    s->op.plan.first_param = FQ_SQL_INSERT_EVENT_PLAN;
+    s->op.plan.events[0] = (fq_store_event){(int64_t)incident_id, s->kind, -1, s->reason, 0, -1};
+    s->op.plan.nevents = 1;
+    s->op.plan.outbox = &s->outbox;
     submit_sysop(d, s);
 }
 
@@ -453,6 +458,11 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind,
     op->formats[14] = 1;
     bind_outbox(&s->outbox, op, 16);
     op->values[19] = s->reason_code;
+    op->plan.first_param = FQ_SQL_REROUTE_PLAN;
+    op->plan.events[0] =
+        (fq_store_event){(int64_t)c->incident_id, s->kind, -1, s->reason, 0, 14 /* $15 */};
+    op->plan.nevents = 1;
+    op->plan.outbox = &s->outbox;
     submit_sysop(d, s);
 }
 
@@ -1022,36 +1032,11 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
         return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
-    const fq_org *org = org_of(snap);
     fq_route_request *req = &t->request;
-    fq_route_request_init(req);
-    req->category = fq_taxonomy_find(r->taxonomy, report->category);
-    if (req->category < 0) {
-        snprintf(err, err_len, "category %s is not in the taxonomy", report->category);
-        return FQ_EINVALID;
-    }
-    req->severity = report->severity;
-    req->risk = report->risk;
-    req->place = place;
-    req->fallback_place = reporter->jurisdiction;
-    req->now_ms = now_ms;
-    if (report->location != NULL) {
-        req->has_location = 1;
-        req->lon = report->location->lon;
-        req->lat = report->location->lat;
-    }
-    if (place < 0 && req->has_location && r->geo != NULL) {
-        int32_t grid = fq_geo_locate(r->geo, req->lon, req->lat);
-        /* The same policy as a named place: a district platform's point
-         * may lie anywhere in its district, a town platform's in its town. */
-        if (grid >= 0 && fq_policy_may_report_at(snap->directory, reporter, grid) != FQ_OK) {
-            snprintf(err, err_len,
-                     "location (%.6f, %.6f) lies in grid %s, outside the jurisdiction %s", req->lon,
-                     req->lat, fq_org_id(org, grid), fq_org_id(org, reporter->jurisdiction));
-            return FQ_EFORBIDDEN;
-        }
-        req->place = grid;
-    }
+    int rc = fq_plan_report_request(&snap->world, snap->directory, reporter, report, place, now_ms,
+                                    req, err, err_len);
+    if (rc != FQ_OK)
+        return rc;
     fq_route_status st = fq_route(r->router, req, &t->decision);
     t->incident_at_ms = fq_dedup_incident_time(report->occurred_at_ms, now_ms);
     if (st == FQ_ROUTE_ASSIGNED) {
@@ -1080,21 +1065,13 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
             }
         }
         /* Not open any more (concluded), or a graver report of the same
-         * matter (it would enter a higher tier than the open one sits at):
-         * dispatched on its own, not merged. */
-        if (!found || t->decision.tier > open.tier)
+         * matter: dispatched on its own, not merged. One more report on an
+         * open matter is not dispatched again (fq_plan_merge). */
+        fq_decision merged;
+        if (!found || !fq_plan_merge(&t->decision, &open, &merged))
             twin = 0;
         if (twin != 0) {
-            /* One more report on an open matter: not dispatched again. It
-             * is handled as the open one is, but keeps its own place (the
-             * territory columns say where THIS report happened). */
-            fq_decision own = t->decision;
-            t->decision = open;
-            t->decision.grid = own.grid;
-            t->decision.village = own.village;
-            t->decision.town = own.town;
-            t->decision.district = own.district;
-            t->decision.unplaced = own.unplaced;
+            t->decision = merged;
             t->merged_into = twin;
             t->waiting_for = pending; /* its incident id comes with its commit */
         } else {
@@ -1166,6 +1143,20 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
     op->values[40] = t->outbox.kinds ? t->outbox.kinds : "{}";
     op->values[41] = t->outbox.bodies ? t->outbox.bodies : "{}";
     op->values[42] = t->reason_code;
+    /* What the statement writes to the history, for the store's plan: the
+     * "reported" event ($1 node, $19 envelope), the routing event ($38
+     * RoutingOutcome) and a merge's report_merged on the incident joined. */
+    fq_store_plan *pl = &op->plan;
+    memset(pl, 0, sizeof *pl);
+    pl->first_param = FQ_SQL_INSERT_REPORT_PLAN;
+    pl->creates_incident = 1;
+    pl->events[0] = (fq_store_event){0, "reported", 0, "", 0, 18};
+    pl->events[1] = (fq_store_event){0, t->event_kind, -1, t->reason, 0, 37};
+    pl->nevents = 2;
+    if (t->merged[0] != '\0')
+        pl->events[pl->nevents++] = (fq_store_event){
+            (int64_t)strtoull(t->merged, NULL, 10), "report_merged", -1, "another report: incident ", 1, -1};
+    pl->outbox = &t->outbox;
 }
 
 static void undo(fq_ticket *t)
@@ -1212,7 +1203,7 @@ static void release_waiters(fq_dispatch *d, fq_ticket *t, uint64_t incident_id)
         } else {
             /* Undone by the callback (fq_dispatch_dropped); the intake may
              * free w there, so nothing of it is touched after. */
-            w->op->done(w->op, FQ_STORE_EBUSY,
+            w->op->done(w->op, FQ_EBUSY,
                         "the report it duplicates was not stored (its decision is undone)");
         }
         w = next;
@@ -1417,6 +1408,20 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
     op->values[35] = suspend ? t->note : NULL;
     op->values[36] = t->reason_code;
     op->values[43] = t->mediation_record;
+    /* The plan: the action's event ($1 node, $7 envelope, bound by the
+     * caller) and a merge's report_merged on the incident it joins. */
+    fq_store_plan *pl = &op->plan;
+    memset(pl, 0, sizeof *pl);
+    pl->first_param = FQ_SQL_ACTION_PLAN;
+    pl->events[0] =
+        (fq_store_event){(int64_t)strtoull(t->id, NULL, 10), t->kind, 0, t->note ? t->note : "", 0, 6};
+    pl->nevents = 1;
+    if (t->merged[0] != '\0') {
+        snprintf(t->merge_reason, sizeof t->merge_reason, "incident %s merged into it", t->id);
+        pl->events[pl->nevents++] = (fq_store_event){
+            (int64_t)strtoull(t->merged, NULL, 10), "report_merged", 0, t->merge_reason, 0, -1};
+    }
+    pl->outbox = &t->outbox;
 }
 
 static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
@@ -1612,13 +1617,6 @@ static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int
     }
 }
 
-static int unit_allowed(const fq_org *org, int32_t unit, const fq_node *actor)
-{
-    /* Inside the operator's jurisdiction — a district operator's covers the
-     * district's own units (the center, departments). */
-    return unit >= 0 && fq_org_within(org, unit, actor->jurisdiction);
-}
-
 int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
                         const Fengqiao__V1__ConsoleCommand *cmd, int64_t now_ms,
                         fq_action_ticket *t, char *err, size_t err_len)
@@ -1630,332 +1628,62 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
-    const fq_org *org = org_of(snap);
     fq_case *c = fq_caseload_find(d->cases, cmd->incident_id);
-    if (c == NULL) {
-        snprintf(err, err_len, "incident %" PRIu64 " is not open (concluded, merged or unknown)",
-                 cmd->incident_id);
-        return FQ_ENOTFOUND;
-    }
-    if (!unit_allowed(org, fq_items_territory(&c->decision), actor)) {
-        snprintf(err, err_len, "incident %" PRIu64 " lies outside the jurisdiction of %s (%s)",
-                 cmd->incident_id, actor->id, fq_org_id(org, actor->jurisdiction));
-        return FQ_EFORBIDDEN;
-    }
-    if (c->busy) {
-        snprintf(err, err_len, "another action on incident %" PRIu64 " is being stored; retry",
-                 cmd->incident_id);
+    const fq_case *into = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE
+                              ? fq_caseload_find(d->cases, cmd->merge_into)
+                              : NULL;
+    fq_command_plan p;
+    int rc = fq_plan_command(&snap->world, c, into, actor, cmd, now_ms, &p, err, err_len);
+    if (p.answer != NULL)
+        snprintf(t->answer, sizeof t->answer, "%s", p.answer);
+    t->already_done = p.already_done;
+    if (rc == FQ_ENOMEM)
         return FQ_EBUSY;
-    }
-    fq_assignment_state cur =
-        c->assignment ? (fq_assignment_state)c->assignment : FQ_ASSIGNMENT_ASSIGNED;
-    int suspend = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND;
-    int resume = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME;
-    char when[32];
-    if (suspend || resume) {
-        /* Asked for what is so already (a second operator, a resend under a
-         * new message id): WRONG_STATE, and the answer says it is done. */
-        if (suspend == (c->suspended_ms != 0)) {
-            fq_items_format_time(when, sizeof when, c->suspended_ms);
-            if (suspend)
-                snprintf(err, err_len, "incident %" PRIu64 " is suspended already (since %s)",
-                         cmd->incident_id, when);
-            else
-                snprintf(err, err_len, "incident %" PRIu64 " is not suspended", cmd->incident_id);
-            snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur));
-            t->already_done = 1;
-            return FQ_ESTATE;
-        }
-    } else if (c->suspended_ms != 0 && cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE &&
-               cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE &&
-               cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_AGREE &&
-               cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_FAIL) {
-        snprintf(err, err_len, "incident %" PRIu64 " is suspended: resume it first",
-                 cmd->incident_id);
-        snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur));
-        return FQ_ESTATE;
-    }
+    if (rc != FQ_OK)
+        return rc;
+    /* The plan as the statement's texts (FQ_SQL_ACTION), a new holder's
+     * capacity taken now: a later report must see it. */
     t->incident_id = cmd->incident_id;
     t->command = cmd->kind;
-    t->next_state = cur;
+    t->next_state = p.next_state;
     snprintf(t->id, sizeof t->id, "%" PRIu64, cmd->incident_id);
-    snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(cur));
+    snprintf(t->kind, sizeof t->kind, "%s", p.kind);
+    snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(p.from));
     snprintf(t->worker, sizeof t->worker, "%s", fq_items_worker_id(r->roster, c->decision.worker));
     snprintf(t->lead, sizeof t->lead, "%s", fq_items_handler_id(r->roster, c->decision.lead));
-    snprintf(t->state, sizeof t->state, "assigned");
-    char text[512];
-    fq_outbox_init(&t->outbox);
-    const char *kind = "";
-    switch (cmd->kind) {
-    case FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN: {
-        fq_route_request req = c->request;
-        req.now_ms = now_ms;
-        int32_t unit = -1;
-        if (cmd->target_worker[0] != '\0') {
-            req.override_worker = fq_roster_find_worker(r->roster, cmd->target_worker);
-            if (req.override_worker < 0) {
-                snprintf(err, err_len, "no grid worker %s", cmd->target_worker);
-                return FQ_EINVALID;
-            }
-            unit = fq_roster_worker_const(r->roster, req.override_worker)->grid;
-        } else {
-            req.override_handler = fq_roster_find_handler(r->roster, cmd->target_unit);
-            if (req.override_handler < 0) {
-                snprintf(err, err_len, "no handling unit %s", cmd->target_unit);
-                return FQ_EINVALID;
-            }
-            unit = fq_roster_handler_territory(r->roster, req.override_handler);
-        }
-        if (!unit_allowed(org, unit, actor)) {
-            snprintf(err, err_len, "%s lies outside the jurisdiction of %s",
-                     cmd->target_worker[0] ? cmd->target_worker : cmd->target_unit, actor->id);
-            return FQ_EFORBIDDEN;
-        }
-        if (fq_route(r->router, &req, &t->decision) != FQ_ROUTE_ASSIGNED) {
-            snprintf(err, err_len, "the routing core cannot assign it there");
-            return FQ_EINVALID;
-        }
-        if (cmd->n_co_units > FQ_ROUTE_MAX_CO) {
-            snprintf(err, err_len, "at most %d co-handling units", FQ_ROUTE_MAX_CO);
-            return FQ_EINVALID;
-        }
-        t->decision.n_co = 0;
-        for (size_t i = 0; i < cmd->n_co_units; i++) {
-            int32_t h = fq_roster_find_handler(r->roster, cmd->co_units[i]);
-            if (h < 0 || h == t->decision.lead) {
-                snprintf(err, err_len, "%s is no handling unit to co-handle with",
-                         cmd->co_units[i]);
-                return FQ_EINVALID;
-            }
-            if (!unit_allowed(org, fq_roster_handler_territory(r->roster, h), actor)) {
-                snprintf(err, err_len, "%s lies outside the jurisdiction of %s", cmd->co_units[i],
-                         actor->id);
-                return FQ_EFORBIDDEN;
-            }
-            t->decision.co[t->decision.n_co++] = h;
-        }
-        kind = "reassigned";
-        snprintf(text, sizeof text, "assigned by %s to the %s tier (%s%s%s)%s: %s", actor->id,
-                 fq_tier_name((fq_tier)t->decision.tier),
-                 fq_items_handler_id(r->roster, t->decision.lead),
-                 t->decision.worker >= 0 ? " " : "",
-                 fq_items_worker_id(r->roster, t->decision.worker),
-                 t->decision.n_co ? ", a joint operation" : "", cmd->reason);
-        break;
-    }
-    case FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE: {
-        fq_route_request req = c->request;
-        req.now_ms = now_ms;
-        if (fq_route_escalate(r->router, &req, &c->decision, &t->decision) != FQ_ROUTE_ASSIGNED) {
-            snprintf(err, err_len, "incident %" PRIu64 " is at the %s tier: nobody above",
-                     cmd->incident_id, fq_tier_name((fq_tier)c->decision.tier));
-            return FQ_ESTATE;
-        }
-        kind = "escalated";
-        snprintf(text, sizeof text, "escalated by %s to the %s tier (%s%s%s): %s", actor->id,
-                 fq_tier_name((fq_tier)t->decision.tier),
-                 fq_items_handler_id(r->roster, t->decision.lead),
-                 t->decision.worker >= 0 ? " " : "",
-                 fq_items_worker_id(r->roster, t->decision.worker), cmd->reason);
-        break;
-    }
-    case FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE:
-        kind = "concluded";
-        t->concludes = 1;
-        t->next_state = FQ_ASSIGNMENT_CONCLUDED;
-        snprintf(t->state, sizeof t->state, "concluded");
-        t->result = strdup(cmd->reason);
-        snprintf(text, sizeof text, "concluded by %s: %s", actor->id, cmd->reason);
-        break;
-    case FENGQIAO__V1__COMMAND_KIND__COMMAND_APPROVE_EXTENSION:
-    case FENGQIAO__V1__COMMAND_KIND__COMMAND_DENY_EXTENSION: {
-        int approve = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_APPROVE_EXTENSION;
-        if (cur != FQ_ASSIGNMENT_EXTENSION_REQUESTED || c->extension_ms <= 0) {
-            snprintf(err, err_len, "incident %" PRIu64 " has no extension asked for (%s)",
-                     cmd->incident_id, fq_assignment_state_name(cur));
-            return FQ_ESTATE;
-        }
-        t->next_state = FQ_ASSIGNMENT_ACKNOWLEDGED;
-        kind = approve ? "extension_approved" : "extension_denied";
-        fq_items_format_time(when, sizeof when, c->extension_ms);
-        if (approve) {
-            /* Same holder, the conclude limit moved; its warning keeps its
-             * distance before the limit. */
-            t->decision = c->decision;
-            t->decision.conclude_due_ms = c->extension_ms;
-            t->decision.conclude_warn_ms =
-                fq_plan_moved_warning(&snap->world, &c->decision, c->decision.conclude_warn_ms,
-                                      c->decision.conclude_due_ms, c->extension_ms);
-            t->rerouted = 1; /* the routing columns carry the new limit */
-        }
-        snprintf(text, sizeof text, "extension to %s %s by %s: %s", when,
-                 approve ? "approved" : "denied", actor->id, cmd->reason);
-        break;
-    }
-    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE: {
-        fq_case *into = fq_caseload_find(d->cases, cmd->merge_into);
-        if (cmd->merge_into == cmd->incident_id || into == NULL) {
-            snprintf(err, err_len,
-                     "incident %" PRIu64 " is not another open incident to merge into",
-                     cmd->merge_into);
-            return FQ_ESTATE;
-        }
-        if (!unit_allowed(org, fq_items_territory(&into->decision), actor)) {
-            snprintf(err, err_len, "incident %" PRIu64 " lies outside the jurisdiction of %s",
-                     cmd->merge_into, actor->id);
-            return FQ_EFORBIDDEN;
-        }
-        kind = "merged";
-        t->merge_into = cmd->merge_into;
-        snprintf(t->merged, sizeof t->merged, "%" PRIu64, cmd->merge_into);
-        t->next_state = FQ_ASSIGNMENT_CONCLUDED;
-        snprintf(t->state, sizeof t->state, "merged");
-        snprintf(text, sizeof text, "merged by %s into incident %" PRIu64 ": %s", actor->id,
-                 cmd->merge_into, cmd->reason);
-        break;
-    }
-    case FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE: {
-        t->supervision_ms = cmd->deadline_ms;
-        snprintf(t->supervision, sizeof t->supervision, "%" PRId64, cmd->deadline_ms);
-        kind = "supervision_ordered";
-        fq_items_format_time(when, sizeof when, cmd->deadline_ms);
-        snprintf(text, sizeof text, "supervision order (督办) from %s, reply by %s: %s", actor->id,
-                 when, cmd->reason);
-        break;
-    }
-    case FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND:
-        kind = "suspended";
-        t->suspend_ms = now_ms;
-        snprintf(t->suspension, sizeof t->suspension, "%" PRId64, now_ms);
-        snprintf(text, sizeof text, "suspended by %s: %s", actor->id, cmd->reason);
-        break;
-    case FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME: {
-        /* Every limit still ahead when it was suspended keeps what was left
-         * of it, in the time its rule counts (docs/calendar.md). */
-        const fq_calendar *cal =
-            c->decision.working_time ? fq_plan_calendar(&snap->world, &c->decision) : NULL;
-        fq_case_resumed_limits(c, cal, now_ms, &t->decision, &t->supervision_ms);
-        if (t->supervision_ms > 0)
-            snprintf(t->supervision, sizeof t->supervision, "%" PRId64, t->supervision_ms);
-        t->rerouted = 1; /* the routing columns carry the moved limits */
-        kind = "resumed";
-        fq_items_format_time(when, sizeof when, c->suspended_ms);
-        snprintf(text, sizeof text, "resumed by %s (suspended since %s): %s", actor->id, when,
-                 cmd->reason);
-        break;
-    }
-    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_OPEN:
-    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_SESSION:
-    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_AGREE:
-    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_FAIL: {
-        fq_mediation_state next;
-        char why[160];
-        if (fq_mediation_step((fq_mediation_state)c->mediation, cmd->kind, &next, why,
-                              sizeof why) != 0) {
-            snprintf(err, err_len, "incident %" PRIu64 ": %s", cmd->incident_id, why);
-            snprintf(t->answer, sizeof t->answer, "%s", fq_assignment_state_name(cur));
-            return FQ_ESTATE;
-        }
-        kind = fq_mediation_event_kind(cmd->kind);
-        const Fengqiao__V1__Mediation *m = cmd->mediation;
-        if (next == FQ_MEDIATION_ENDED) {
-            /* The end concludes the incident: an agreement with the
-             * agreement as its result, a failure as transferred on. */
-            int agreed = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_AGREE;
-            t->concludes = 1;
-            t->next_state = FQ_ASSIGNMENT_CONCLUDED;
-            snprintf(t->state, sizeof t->state, "concluded");
-            if (agreed) {
-                t->result = strdup(m->agreement);
-            } else {
-                const char *label = fq_mediation_transfer_label(m->transferred_to);
-                size_t n = strlen(label) + strlen(cmd->reason) + 64;
-                t->result = malloc(n);
-                if (t->result != NULL)
-                    snprintf(t->result, n, "调解不成，已转%s：%s", label, cmd->reason);
-            }
-            if (agreed)
-                snprintf(text, sizeof text, "mediation agreed (recorded by %s): %s", actor->id,
-                         cmd->reason);
-            else
-                snprintf(text, sizeof text, "mediation failed, transferred to %s by %s: %s",
-                         fq_mediation_transfer_name(m->transferred_to), actor->id, cmd->reason);
-        } else if (cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_OPEN) {
-            snprintf(text, sizeof text, "mediation opened by %s: %s", actor->id, cmd->reason);
-        } else {
-            fq_items_format_time(when, sizeof when, m->session_at_ms);
-            snprintf(text, sizeof text, "mediation session of %s recorded by %s: %s", when,
-                     actor->id, cmd->reason);
-        }
-        t->mediation_record = fq_mediation_record(cmd);
-        if (t->mediation_record == NULL || (t->concludes && t->result == NULL)) {
-            act_release(t);
-            snprintf(err, err_len, "out of memory");
-            return FQ_EBUSY;
-        }
-        break;
-    }
-    default:
-        snprintf(err, err_len, "command kind %d is not known", (int)cmd->kind);
-        return FQ_EINVALID;
-    }
-    snprintf(t->kind, sizeof t->kind, "%s", kind);
-    t->note =
-        strdup(cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE ? text : cmd->reason);
+    snprintf(t->state, sizeof t->state, "%s", p.state);
+    t->concludes = p.concludes;
+    t->merge_into = p.merge_into;
+    if (p.merge_into != 0)
+        snprintf(t->merged, sizeof t->merged, "%" PRIu64, p.merge_into);
+    t->supervision_ms = p.supervision_ms;
+    if (cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE || p.supervision_ms > 0)
+        snprintf(t->supervision, sizeof t->supervision, "%" PRId64, p.supervision_ms);
+    t->suspend_ms = p.suspend_ms;
+    if (cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND)
+        snprintf(t->suspension, sizeof t->suspension, "%" PRId64, p.suspend_ms);
+    t->result = p.result;
+    t->mediation_record = p.mediation_record;
+    p.result = p.mediation_record = NULL;
+    t->reason_code = FQ_REASON_OPERATOR;
+    t->note = strdup(p.note);
     if (t->note == NULL) {
+        fq_command_plan_free(&p);
         act_release(t);
         snprintf(err, err_len, "out of memory");
         return FQ_EBUSY;
     }
-    int moves = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN ||
-                cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE;
-    /* The note is the operator's reason as typed (a supervision order's
-     * text included), not `text`, which names node ids. */
-    t->reason_code = FQ_REASON_OPERATOR;
-    fq_item_event ev = fq_items_node_event(kind, actor, cmd->reason, FQ_REASON_OPERATOR, t->note);
-    ev.state = t->state; /* concluded, merged, else assigned */
-    /* A new holder starts from assigned; a closed incident has none. */
-    ev.assignment = t->concludes || t->merge_into ? ""
-                    : moves                       ? "assigned"
-                                                  : fq_assignment_state_name(t->next_state);
-    ev.merged_into = t->merge_into;
-    ev.decided = moves;
-    if (moves) {
-        t->rerouted = 1;
+    t->rerouted = p.rerouted;
+    t->decision = p.decision;
+    if (p.moves) {
         fq_route_apply(r->router, &t->decision);
         t->applied = 1;
-        t->next_state = FQ_ASSIGNMENT_ASSIGNED;
         t->recount = 1;
-        fq_items_routing(&t->outbox, &snap->world, &c->request, &t->decision, &c->decision, text,
-                         NULL, &ev);
-    } else if (suspend || resume) {
-        fq_items_suspension(&t->outbox, &snap->world, c, resume ? &t->decision : &c->decision,
-                            resume ? t->supervision_ms : c->supervision_ms, t->suspend_ms, &ev,
-                            text);
-    } else {
-        /* A new order's deadline goes with its items (the case takes it on
-         * at the commit). */
-        fq_items_notice_due(&t->outbox, &snap->world, c,
-                            cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
-                                ? FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION
-                            : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE || t->concludes
-                                ? FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED
-                                : FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE,
-                            text, NULL, 1,
-                            cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
-                                ? cmd->deadline_ms
-                                : c->supervision_ms,
-                            &ev);
     }
-    if (t->rerouted) {
+    if (t->rerouted)
         format_decision(snap, &t->decision, &t->texts);
-    }
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
-    snprintf(t->answer, sizeof t->answer, "%s",
-             t->concludes ? "concluded"
-             : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE
-                 ? "merged"
-                 : fq_assignment_state_name(t->next_state));
+    t->outbox = p.outbox;
     if (fq_outbox_params(&t->outbox) != 0)
         fq_outbox_free(&t->outbox);
     fq_snapshot_ref(snap);
@@ -1975,7 +1703,6 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
         return FQ_EUNAVAILABLE;
     }
     const fq_routing *r = snap->routing;
-    const fq_org *org = org_of(snap);
     fq_case_row stored;
     if (fq_case_row_decode(row, 0, &stored) != 0) {
         snprintf(err, err_len, "the stored incident could not be read");
@@ -1997,42 +1724,14 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
         snprintf(err, err_len, "incident %" PRIu64 " cannot be routed under the current rules", id);
         return FQ_EINVALID;
     }
-    fq_route_request req = c->request;
-    req.now_ms = now_ms;
-    int32_t unit = -1;
-    if (target_worker[0] != '\0') {
-        req.override_worker = fq_roster_find_worker(r->roster, target_worker);
-        unit = req.override_worker >= 0
-                   ? fq_roster_worker_const(r->roster, req.override_worker)->grid
-                   : -1;
-    } else if (target_unit[0] != '\0') {
-        req.override_handler = fq_roster_find_handler(r->roster, target_unit);
-        unit = req.override_handler >= 0
-                   ? fq_roster_handler_territory(r->roster, req.override_handler)
-                   : -1;
-    } else if (c->decision.worker >= 0) {
-        req.override_worker = c->decision.worker; /* redo: back to who concluded it */
-        unit = fq_items_territory(&c->decision);
-    } else if (c->decision.lead >= 0) {
-        req.override_handler = c->decision.lead;
-        unit = fq_items_territory(&c->decision);
-    }
-    if ((target_worker[0] || target_unit[0]) && unit < 0) {
+    fq_reopen_plan p;
+    int rc = fq_plan_reopen(&snap->world, c, actor, target_unit, target_worker, reason, now_ms, &p,
+                            err, err_len);
+    if (rc != FQ_OK) {
         free(c);
-        snprintf(err, err_len, "no such %s %s", target_worker[0] ? "grid worker" : "unit",
-                 target_worker[0] ? target_worker : target_unit);
-        return FQ_EINVALID;
+        return rc;
     }
-    if (unit >= 0 && !unit_allowed(org, unit, actor)) {
-        free(c);
-        snprintf(err, err_len, "the target lies outside the jurisdiction of %s", actor->id);
-        return FQ_EFORBIDDEN;
-    }
-    if (fq_route(r->router, &req, &t->decision) != FQ_ROUTE_ASSIGNED) {
-        free(c);
-        snprintf(err, err_len, "the routing core finds nobody to redo it");
-        return FQ_EINVALID;
-    }
+    t->decision = p.decision;
     const char *assignment = stored.assignment; /* as stored: the write expects it */
     t->incident_id = id;
     t->command = FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN;
@@ -2049,13 +1748,8 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     snprintf(t->assignment, sizeof t->assignment, "assigned");
     snprintf(t->answer, sizeof t->answer, "assigned");
     t->note = strdup(reason);
-    char text[512];
-    snprintf(text, sizeof text, "reopened for redo by %s: %s", actor->id, reason);
-    fq_outbox_init(&t->outbox);
     t->reason_code = FQ_REASON_OPERATOR;
-    fq_item_event ev = fq_items_node_event("reopened", actor, reason, FQ_REASON_OPERATOR, reason);
-    ev.decided = 1;
-    fq_items_routing(&t->outbox, &snap->world, &c->request, &t->decision, NULL, text, NULL, &ev);
+    t->outbox = p.outbox;
     if (t->note == NULL || fq_outbox_params(&t->outbox) != 0) {
         free(c);
         fq_outbox_free(&t->outbox);

@@ -151,7 +151,7 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op);
 /* Sends the report's statement (bound with fq_dispatch_bind) to the store —
  * at once, or, for a duplicate of an incident not yet committed, once that
  * one has committed (its merged_into is then known); if that commit fails,
- * op->done runs with FQ_STORE_EBUSY instead. */
+ * op->done runs with FQ_EBUSY instead. */
 void fq_dispatch_submit(fq_dispatch *d, fq_ticket *t, fq_store_op *op);
 
 /* The transaction committed: `created` is 0 when the report was a resend
@@ -187,6 +187,7 @@ typedef struct fq_action_ticket {
     fq_decision decision;
     char id[24], kind[32], expected[24], worker[65], lead[65], assignment[24], state[16];
     char extension[24], answer[24], merged[24], supervision[24];
+    char merge_reason[64]; /* the report_merged event's reason (its hash covers it) */
     /* A terminal's action refused for the assignment's state: `answer` holds
      * that state, and this says the action asked for is already in effect. */
     int already_done;

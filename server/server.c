@@ -357,7 +357,7 @@ static void on_routing_status_written(fq_store_op *op, int status, const char *m
 {
     server *srv = (server *)((char *)op - offsetof(server, status.op));
     srv->status.in_flight = 0;
-    if (status != FQ_STORE_OK)
+    if (status != FQ_OK)
         fq_log(FQ_LOG_WARN, "routing", "recording the routing status failed: %s",
                message ? message : "");
     if (srv->status.wanted && !srv->stopping)

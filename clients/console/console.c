@@ -2,6 +2,7 @@
 #include "console.h"
 #include "fqi18n.h"
 #include "duration.h"
+#include "taxonomy.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -42,7 +43,6 @@ const char *const fqcon_command_help[] = {
 
 /* ---- names ---- */
 
-static const char *const tiers[] = {"-", "village", "town", "district"};
 static const char *const line_names[] = {"-", "governance", "market", "enforcement", "services"};
 static const char *const severities[] = {"-", "I", "II", "III", "IV"};
 
@@ -63,7 +63,7 @@ void fqcon_timeline_reason(const char *code, const char *reason, int by_person, 
 
 const char *fqcon_tier_name(int tier)
 {
-    return tier >= 0 && tier <= 3 ? tiers[tier] : "?";
+    return tier == 0 ? "-" : fq_tier_name_or(tier, "?");
 }
 
 const char *fqcon_line_name(int line)
@@ -78,10 +78,8 @@ const char *fqcon_severity_name(int severity)
 
 int fqcon_tier_from(const char *name)
 {
-    for (int i = 1; i <= 3; i++)
-        if (strcmp(name, tiers[i]) == 0)
-            return i;
-    return -1;
+    int tier = fq_tier_parse(name);
+    return tier != 0 ? tier : -1;
 }
 
 int fqcon_line_from(const char *name)
@@ -788,127 +786,71 @@ int fqcon_parse_command(const char *line, fqcon_cmd *c, char *err, size_t err_le
     return -1;
 }
 
-/* ---- CSV ---- */
+/* ---- the statistics' table ---- */
 
-int fqcon_csv_parse(const char *text, fqcon_csv *out)
+int fqcon_table_add_row(fqcon_table *t, char *const *cells, size_t n)
 {
-    memset(out, 0, sizeof *out);
-    /* First pass: cells as a flat list with row breaks. */
-    size_t cap = 64, n = 0, rows = 0, cols = 0, row_cells = 0;
-    char **cells = malloc(cap * sizeof *cells);
-    size_t *row_len = NULL, row_cap = 0;
-    if (cells == NULL)
+    if (t->rows == 0)
+        t->cols = n; /* the header says how many columns */
+    char **grown = realloc(t->cells, (t->rows + 1) * t->cols * sizeof *grown + sizeof *grown);
+    if (grown == NULL)
         return -1;
-    const char *p = text;
-    /* A text that ends right after a ',' still has that row's last, empty
-     * cell to take (and the row to close). */
-    while (*p || row_cells > 0) {
-        /* one cell */
-        size_t blen = 0, bcap = 32;
-        char *buf = malloc(bcap);
-        if (buf == NULL)
-            goto fail;
-        if (*p == '"') {
-            p++;
-            while (*p) {
-                if (*p == '"' && p[1] == '"') {
-                    p += 2;
-                    buf[blen++] = '"';
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    buf[blen++] = *p++;
-                }
-                if (blen + 1 >= bcap) {
-                    char *nb = realloc(buf, bcap *= 2);
-                    if (nb == NULL) {
-                        free(buf);
-                        goto fail;
-                    }
-                    buf = nb;
-                }
-            }
+    t->cells = grown;
+    char **row = &t->cells[t->rows * t->cols];
+    for (size_t c = 0; c < t->cols; c++) {
+        row[c] = c < n && cells[c] != NULL ? strdup(cells[c]) : NULL;
+        if (c < n && cells[c] != NULL && row[c] == NULL) {
+            while (c-- > 0)
+                free(row[c]);
+            return -1;
         }
-        while (*p && *p != ',' && *p != '\n' && *p != '\r') {
-            buf[blen++] = *p++;
-            if (blen + 1 >= bcap) {
-                char *nb = realloc(buf, bcap *= 2);
-                if (nb == NULL) {
-                    free(buf);
-                    goto fail;
-                }
-                buf = nb;
-            }
-        }
-        buf[blen] = '\0';
-        if (n == cap) {
-            char **nc = realloc(cells, (cap *= 2) * sizeof *cells);
-            if (nc == NULL) {
-                free(buf);
-                goto fail;
-            }
-            cells = nc;
-        }
-        cells[n++] = buf;
-        row_cells++;
-        if (*p == ',') {
-            p++;
-            continue;
-        }
-        /* end of a row */
-        if (*p == '\r')
-            p++;
-        if (*p == '\n')
-            p++;
-        if (rows == row_cap) {
-            size_t *nr = realloc(row_len, (row_cap = row_cap ? row_cap * 2 : 16) * sizeof *nr);
-            if (nr == NULL)
-                goto fail;
-            row_len = nr;
-        }
-        row_len[rows++] = row_cells;
-        if (row_cells > cols)
-            cols = row_cells;
-        row_cells = 0;
     }
-    out->rows = rows;
-    out->cols = cols;
-    out->cells = calloc(rows * cols + 1, sizeof *out->cells);
-    if (out->cells == NULL)
-        goto fail;
-    size_t k = 0;
-    for (size_t r = 0; r < rows; r++)
-        for (size_t c = 0; c < cols; c++)
-            out->cells[r * cols + c] = c < row_len[r] ? cells[k++] : NULL;
-    free(cells);
-    free(row_len);
+    t->rows++;
     return 0;
-fail:
-    for (size_t i = 0; i < n; i++)
-        free(cells[i]);
-    free(cells);
-    free(row_len);
-    memset(out, 0, sizeof *out);
-    return -1;
 }
 
-void fqcon_csv_free(fqcon_csv *csv)
+/* RFC 4180: a cell is quoted when it holds a comma, a quote or a line
+ * break. */
+static void write_csv_cell(const char *v, FILE *out)
 {
-    for (size_t i = 0; csv->cells && i < csv->rows * csv->cols; i++)
-        free(csv->cells[i]);
-    free(csv->cells);
-    memset(csv, 0, sizeof *csv);
+    v = v != NULL ? v : "";
+    int quote = strpbrk(v, ",\"\r\n") != NULL;
+    if (quote)
+        putc('"', out);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"')
+            putc('"', out);
+        putc(*p, out);
+    }
+    if (quote)
+        putc('"', out);
 }
 
-const char *fqcon_csv_cell(const fqcon_csv *csv, size_t row, const char *column)
+void fqcon_table_write_csv(const fqcon_table *t, FILE *out)
 {
-    if (csv->rows == 0 || row >= csv->rows)
+    for (size_t r = 0; r < t->rows; r++)
+        for (size_t c = 0; c < t->cols; c++) {
+            write_csv_cell(t->cells[r * t->cols + c], out);
+            putc(c + 1 < t->cols ? ',' : '\n', out);
+        }
+}
+
+void fqcon_table_free(fqcon_table *table)
+{
+    for (size_t i = 0; table->cells && i < table->rows * table->cols; i++)
+        free(table->cells[i]);
+    free(table->cells);
+    memset(table, 0, sizeof *table);
+}
+
+const char *fqcon_table_cell(const fqcon_table *table, size_t row, const char *column)
+{
+    if (table->rows == 0 || row >= table->rows)
         return "";
-    for (size_t c = 0; c < csv->cols; c++) {
-        const char *h = csv->cells[c];
+    for (size_t c = 0; c < table->cols; c++) {
+        const char *h = table->cells[c];
         if (h != NULL && strcmp(h, column) == 0) {
-            const char *v = csv->cells[row * csv->cols + c];
+            const char *v = table->cells[row * table->cols + c];
             return v ? v : "";
         }
     }
@@ -957,10 +899,10 @@ static const char *const stats_heads[STATS_COLS] = {
     N_("pending >7d"), N_("pending >30d"),   N_("suspended"),        N_("susp. now"),
     N_("susp. mean h")};
 
-/* The CSV's count columns shown as they are, by screen column. */
+/* The statistics' count columns shown as they are, by screen column. */
 static const struct {
     int col;
-    const char *csv;
+    const char *column;
 } stats_counts[] = {
     {SC_RECEIVED, "received"},
     {SC_ACKED, "acknowledged"},
@@ -999,19 +941,20 @@ static double number(const char *text)
     return text && *text ? strtod(text, NULL) : 0;
 }
 
-int fqcon_stats_table(const fqcon_csv *csv, char ***out, size_t *n_out)
+int fqcon_stats_table(const fqcon_table *table, char ***out, size_t *n_out)
 {
     int group_w;
-    return fqcon_stats_table_named(csv, NULL, NULL, out, n_out, &group_w);
+    return fqcon_stats_table_named(table, NULL, NULL, out, n_out, &group_w);
 }
 
-int fqcon_stats_table_named(const fqcon_csv *csv, const char *(*name)(void *ctx, const char *group),
-                            void *ctx, char ***out, size_t *n_out, int *group_w)
+int fqcon_stats_table_named(const fqcon_table *table,
+                            const char *(*name)(void *ctx, const char *group), void *ctx,
+                            char ***out, size_t *n_out, int *group_w)
 {
     *out = NULL;
     *n_out = 0;
     *group_w = 0;
-    size_t groups = csv->rows > 1 ? csv->rows - 1 : 0;
+    size_t groups = table->rows > 1 ? table->rows - 1 : 0;
     size_t rows = 1 + groups + (groups > 0); /* header, groups, totals */
     char(*grid)[STATS_COLS][96] = calloc(rows, sizeof *grid);
     char **lines = calloc(rows, sizeof *lines);
@@ -1028,22 +971,22 @@ int fqcon_stats_table_named(const fqcon_csv *csv, const char *(*name)(void *ctx,
     double sum[STATS_COLS] = {0}, village = 0, ack_s = 0, conclude_s = 0, suspended_s = 0;
     for (size_t r = 1; r <= groups; r++) {
         /* the group is the first column, whatever its header calls it */
-        const char *group = csv->cols > 0 ? csv->cells[r * csv->cols] : NULL;
+        const char *group = table->cols > 0 ? table->cells[r * table->cols] : NULL;
         const char *shown = group && name ? name(ctx, group) : NULL;
         snprintf(grid[r][SC_GROUP], sizeof grid[r][SC_GROUP], "%s",
                  shown   ? shown
                  : group ? group
                          : "");
         for (size_t k = 0; k < N_STATS_COUNTS; k++) {
-            const char *v = fqcon_csv_cell(csv, r, stats_counts[k].csv);
+            const char *v = fqcon_table_cell(table, r, stats_counts[k].column);
             snprintf(grid[r][stats_counts[k].col], sizeof grid[r][0], "%s", *v ? v : "—");
             sum[stats_counts[k].col] += number(v);
         }
-        double concluded = number(fqcon_csv_cell(csv, r, "concluded"));
-        double acked = number(fqcon_csv_cell(csv, r, "acknowledged"));
+        double concluded = number(fqcon_table_cell(table, r, "concluded"));
+        double acked = number(fqcon_table_cell(table, r, "acknowledged"));
         cell_percent(grid[r][SC_ON_TIME_RATE], sizeof grid[r][0],
-                     number(fqcon_csv_cell(csv, r, "concluded_on_time")), concluded);
-        const char *share = fqcon_csv_cell(csv, r, "village_share");
+                     number(fqcon_table_cell(table, r, "concluded_on_time")), concluded);
+        const char *share = fqcon_table_cell(table, r, "village_share");
         if (*share) {
             /* the share of the concluded: back to a count for the totals */
             double v = floor(number(share) * concluded + 0.5);
@@ -1052,18 +995,18 @@ int fqcon_stats_table_named(const fqcon_csv *csv, const char *(*name)(void *ctx,
         } else {
             snprintf(grid[r][SC_VILLAGE_SHARE], sizeof grid[r][0], "—");
         }
-        const char *ack_mean = fqcon_csv_cell(csv, r, "ack_mean_s");
-        const char *conclude_mean = fqcon_csv_cell(csv, r, "conclude_mean_s");
+        const char *ack_mean = fqcon_table_cell(table, r, "ack_mean_s");
+        const char *conclude_mean = fqcon_table_cell(table, r, "conclude_mean_s");
         ack_s += number(ack_mean) * acked;
         conclude_s += number(conclude_mean) * concluded;
         cell_hours(grid[r][SC_ACK_MEAN], sizeof grid[r][0], ack_mean);
-        cell_hours(grid[r][SC_ACK_P90], sizeof grid[r][0], fqcon_csv_cell(csv, r, "ack_p90_s"));
+        cell_hours(grid[r][SC_ACK_P90], sizeof grid[r][0], fqcon_table_cell(table, r, "ack_p90_s"));
         cell_hours(grid[r][SC_CONCLUDE_MEAN], sizeof grid[r][0], conclude_mean);
         cell_hours(grid[r][SC_CONCLUDE_P90], sizeof grid[r][0],
-                   fqcon_csv_cell(csv, r, "conclude_p90_s"));
+                   fqcon_table_cell(table, r, "conclude_p90_s"));
         /* the mean time suspended, of the cases suspended */
-        const char *suspended_mean = fqcon_csv_cell(csv, r, "suspended_mean_s");
-        suspended_s += number(suspended_mean) * number(fqcon_csv_cell(csv, r, "suspended"));
+        const char *suspended_mean = fqcon_table_cell(table, r, "suspended_mean_s");
+        suspended_s += number(suspended_mean) * number(fqcon_table_cell(table, r, "suspended"));
         cell_hours(grid[r][SC_SUSPENDED_MEAN], sizeof grid[r][0], suspended_mean);
     }
     if (groups > 0) {

@@ -5,6 +5,7 @@
 #define FQ_CONSOLE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define FQCON_MAX_CO 4
@@ -160,15 +161,21 @@ const char *fqcon_severity_name(int severity);
 int fqcon_tier_from(const char *name);
 int fqcon_line_from(const char *name);
 
-/* A parsed CSV (RFC 4180 quoting), the first row the header. */
-typedef struct fqcon_csv {
+/* The statistics as the server sends them (ConsoleResult.stats_columns
+ * and stats_rows), the first row the header. Zero-initialise. */
+typedef struct fqcon_table {
     size_t rows, cols; /* rows includes the header */
-    char **cells;      /* rows x cols; cells a short row lacks are NULL (fqcon_csv_cell: "") */
-} fqcon_csv;
+    char **cells;      /* rows x cols; cells a short row lacks are NULL (fqcon_table_cell: "") */
+} fqcon_table;
 
-int fqcon_csv_parse(const char *text, fqcon_csv *out);
-void fqcon_csv_free(fqcon_csv *csv);
-const char *fqcon_csv_cell(const fqcon_csv *csv, size_t row, const char *column);
+/* Appends a row of n cells (copied); the first row is the header and sets
+ * the number of columns: a longer row's extra cells are dropped. 0 or -1
+ * (out of memory; the table as it was). */
+int fqcon_table_add_row(fqcon_table *t, char *const *cells, size_t n);
+void fqcon_table_free(fqcon_table *t);
+const char *fqcon_table_cell(const fqcon_table *t, size_t row, const char *column);
+/* The table as CSV (RFC 4180 quoting), the header first: --once stats --csv. */
+void fqcon_table_write_csv(const fqcon_table *t, FILE *out);
 
 /* The statistics as a table for people (docs/fq-console.md, "Statistics"):
  * the header, one line per group, then a totals row computed from the
@@ -177,12 +184,13 @@ const char *fqcon_csv_cell(const fqcon_csv *csv, size_t row, const char *column)
  * with one decimal, shares in percent, in the language chosen. Columns are
  * aligned by display width. Lines are malloc'ed; free with fqcon_lines_free.
  * 0 or -1. */
-int fqcon_stats_table(const fqcon_csv *csv, char ***lines, size_t *n);
+int fqcon_stats_table(const fqcon_table *table, char ***lines, size_t *n);
 /* The same, the groups named by name(ctx, group) when it returns non-NULL
  * (a town's or a unit's display name), and *group_w set to the width of the
  * group column (kept in place when the table scrolls sideways). */
-int fqcon_stats_table_named(const fqcon_csv *csv, const char *(*name)(void *ctx, const char *group),
-                            void *ctx, char ***lines, size_t *n, int *group_w);
+int fqcon_stats_table_named(const fqcon_table *table,
+                            const char *(*name)(void *ctx, const char *group), void *ctx,
+                            char ***lines, size_t *n, int *group_w);
 void fqcon_lines_free(char **lines, size_t n);
 
 /* Text for the help screen / usage (NULL-terminated). */

@@ -136,12 +136,12 @@ typedef struct app {
     /* statistics */
     char period[8], by[16];
     int64_t stats_from, stats_to;
-    char *stats_csv;
+    fqcon_table stats_table; /* as the server sent it, every page */
     char **stats;
     size_t n_stats;
     int stats_in_flight, stats_scroll, stats_hscroll, stats_group_w;
     char stats_cursor[CURSOR_MAX];
-    char *stats_paging; /* the pages' CSV so far (the header once) */
+    fqcon_table stats_paging; /* the pages' rows so far (the header once) */
 
     /* the last command */
     fqcon_cmd cmd;
@@ -641,8 +641,7 @@ static void send_stats_range(app *a, int64_t from, int64_t to)
     a->stats_from = from;
     a->stats_to = to;
     a->stats_cursor[0] = '\0';
-    free(a->stats_paging);
-    a->stats_paging = NULL;
+    fqcon_table_free(&a->stats_paging);
     send_stats_page(a);
 }
 
@@ -1095,17 +1094,16 @@ static void result_roster(app *a, const fqc_result *r)
 static void rebuild_stats(app *a)
 {
     free_lines(&a->stats, &a->n_stats);
-    fqcon_csv csv;
-    if (a->stats_csv && fqcon_csv_parse(a->stats_csv, &csv) == 0) {
-        fqcon_stats_table_named(&csv, name_of, a, &a->stats, &a->n_stats, &a->stats_group_w);
+    const fqcon_table *table = &a->stats_table;
+    if (table->rows > 0) {
+        fqcon_stats_table_named(table, name_of, a, &a->stats, &a->n_stats, &a->stats_group_w);
         /* Groups are ids; their names come from the replies seen so far. A
          * unit or a worker with no open case may not have been seen: the
          * roster names them all (once per run). */
         int unnamed = 0;
-        for (size_t r = 1; r < csv.rows && csv.cols > 0; r++)
-            unnamed +=
-                csv.cells[r * csv.cols] != NULL && name_of(a, csv.cells[r * csv.cols]) == NULL;
-        fqcon_csv_free(&csv);
+        for (size_t r = 1; r < table->rows && table->cols > 0; r++)
+            unnamed += table->cells[r * table->cols] != NULL &&
+                       name_of(a, table->cells[r * table->cols]) == NULL;
         if (unnamed && a->tui && !a->show_ids && !a->names_asked && a->roster_town[0] == '\0') {
             a->names_asked = 1;
             send_roster(a);
@@ -1132,19 +1130,19 @@ static void result_stats(app *a, const fqc_result *r)
         return;
     }
     note_routing_status(a, r->console);
-    /* Every page is a CSV with its header: keep the first page's only. */
-    const char *page = s_or(r->console->stats_csv, "");
-    if (a->stats_paging != NULL)
-        page = strchr(page, '\n') ? strchr(page, '\n') + 1 : "";
-    size_t had = a->stats_paging ? strlen(a->stats_paging) : 0;
-    char *grown = realloc(a->stats_paging, had + strlen(page) + 1);
-    if (grown == NULL) {
+    /* Every page names its columns: the first page's are the header. */
+    const Fengqiao__V1__ConsoleResult *c = r->console;
+    int failed = a->stats_paging.rows == 0 &&
+                 fqcon_table_add_row(&a->stats_paging, c->stats_columns, c->n_stats_columns) != 0;
+    for (size_t i = 0; !failed && i < c->n_stats_rows; i++)
+        failed = fqcon_table_add_row(&a->stats_paging, c->stats_rows[i]->cells,
+                                     c->stats_rows[i]->n_cells) != 0;
+    if (failed) {
+        fqcon_table_free(&a->stats_paging);
         a->once_exit = EXIT_NO_ANSWER;
         set_status(a, 1, "%s", _("statistics: out of memory"));
         return;
     }
-    memcpy(grown + had, page, strlen(page) + 1);
-    a->stats_paging = grown;
     if (r->console->more && r->console->cursor && r->console->cursor[0] &&
         strlen(r->console->cursor) < CURSOR_MAX) {
         snprintf(a->stats_cursor, sizeof a->stats_cursor, "%s", r->console->cursor);
@@ -1152,9 +1150,9 @@ static void result_stats(app *a, const fqc_result *r)
         return;
     }
     a->once_exit = EXIT_OK;
-    free(a->stats_csv);
-    a->stats_csv = a->stats_paging;
-    a->stats_paging = NULL;
+    fqcon_table_free(&a->stats_table);
+    a->stats_table = a->stats_paging;
+    memset(&a->stats_paging, 0, sizeof a->stats_paging);
     free_lines(&a->stats, &a->n_stats);
     rebuild_stats(a);
 }
@@ -1983,10 +1981,7 @@ static int report(app *a, const char *from, const char *to, int csv)
         fprintf(stderr, PROG ": ROUTING: %s\n", a->routing_status);
     if (rc == EXIT_OK) {
         if (csv) {
-            fputs(a->stats_csv ? a->stats_csv : "", stdout);
-            size_t n = a->stats_csv ? strlen(a->stats_csv) : 0;
-            if (n > 0 && a->stats_csv[n - 1] != '\n')
-                putchar('\n');
+            fqcon_table_write_csv(&a->stats_table, stdout);
         } else {
             for (size_t i = 0; i < a->n_stats; i++)
                 printf("%s\n", a->stats[i]);

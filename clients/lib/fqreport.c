@@ -1,4 +1,5 @@
 #include "fqreport.h"
+#include "taxonomy.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -175,13 +176,12 @@ json_object *fqr_result_json(uint64_t line, const fqc_result *r)
         json_object_object_add(o, "event_seq", json_object_new_uint64(r->event_seq));
     }
     if (r->has_routing) {
-        static const char *const tiers[] = {"", "village", "town", "district"};
         static const char *const lines[] = {"", "governance", "market", "enforcement", "services"};
         json_object *rt = json_object_new_object();
         if (r->merged_into != 0)
             json_object_object_add(rt, "merged_into", json_object_new_uint64(r->merged_into));
         if (r->tier >= 1 && r->tier <= 3) {
-            json_object_object_add(rt, "tier", json_object_new_string(tiers[r->tier]));
+            json_object_object_add(rt, "tier", json_object_new_string(fq_tier_name(r->tier)));
             json_object_object_add(
                 rt, "line",
                 json_object_new_string(r->line >= 1 && r->line <= 4 ? lines[r->line] : "unknown"));
@@ -228,12 +228,11 @@ json_object *fqr_result_json(uint64_t line, const fqc_result *r)
 
 void fqr_result_text(const fqc_result *r, char *buf, size_t len)
 {
-    static const char *const tiers[] = {"", "village", "town", "district"};
     char routed[512] = "";
     if (r->has_routing && r->merged_into != 0)
         snprintf(routed, sizeof routed, "; merged into open incident %" PRIu64, r->merged_into);
     else if (r->has_routing && r->tier >= 1 && r->tier <= 3)
-        snprintf(routed, sizeof routed, "; %s tier: %s%s%s%s%s", tiers[r->tier],
+        snprintf(routed, sizeof routed, "; %s tier: %s%s%s%s%s", fq_tier_name(r->tier),
                  r->worker[0] ? r->worker : r->lead_unit,
                  r->worker[0] && r->lead_unit[0] ? " of " : "", r->worker[0] ? r->lead_unit : "",
                  r->co_units[0] ? " with " : "", r->co_units);

@@ -1,6 +1,7 @@
 #include "journal.h"
 #include "fqi18n.h"
 #include "duration.h"
+#include "taxonomy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,14 +52,12 @@ static int severity_parse(const char *name)
     return 0;
 }
 
-static const char *const tier_names[] = {"", "village", "town", "district"};
 static const char *const line_names[] = {"", "governance", "market", "enforcement", "services"};
-#define TIER_LAST FENGQIAO__V1__TIER__TIER_DISTRICT
 #define LINE_LAST FENGQIAO__V1__LINE__LINE_SERVICES
 
 const char *fqj_tier_name(int tier)
 {
-    return tier >= 1 && tier <= TIER_LAST ? tier_names[tier] : "";
+    return fq_tier_name_or(tier, "");
 }
 
 const char *fqj_line_name(int line)
@@ -304,7 +303,7 @@ int fqj_item_from_json(json_object *o, fqj_item *out)
     out->rule = (uint32_t)get_int(o, "rule");
     out->state = get_string(o, "state");
     out->assignment = get_string(o, "assignment");
-    out->tier = name_parse(tier_names, TIER_LAST, get_string(o, "tier"));
+    out->tier = fq_tier_parse(get_string(o, "tier"));
     out->line = name_parse(line_names, LINE_LAST, get_string(o, "line"));
     out->external_ref = get_string(o, "external_ref");
     out->reporter_node = get_string(o, "reporter_node");

@@ -2,6 +2,7 @@
 #ifndef FQ_ADMIN_H
 #define FQ_ADMIN_H
 
+#include "admin_options.h"
 #include "rules.h"
 
 #include <libpq-fe.h>
@@ -15,15 +16,6 @@ typedef struct globals {
     const char *migrations_dir;
 } globals;
 
-/* "--name value" options after a subcommand. */
-/* "--name value" options after a subcommand; with `flag` set instead of
- * `value`, "--name" alone (it sets *flag to 1). */
-typedef struct opt_slot {
-    const char *name;
-    const char **value;
-    int *flag;
-} opt_slot;
-
 /* Connects (NULL and a message on failure). */
 PGconn *admin_connect(const globals *g);
 /* 1 when the result is a success; otherwise prints the error and returns 0. */
@@ -36,15 +28,11 @@ int admin_command_ok(PGconn *conn, PGresult *res);
 int admin_lock_nodes_for_key(PGconn *conn, const uint8_t server_key[32], const char *key_path);
 /* Tells a running server to reload (delivered at commit inside a transaction). */
 void admin_notify_server(PGconn *conn);
-/* Parses options from argv[first]: 0 to go on, 1 when --help was printed,
- * -1 on a usage error (printed). */
 /* The common start of a command with subcommands: with no subcommand it
  * prints `help` to stderr and returns 2, with --help to stdout and returns 0;
  * otherwise it sets *action and returns -1 (go on). */
 int admin_subcommand(int argc, char **argv, const char *help, const char **action);
 
-int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_t nslots,
-                        const char **positional, const char *help);
 /* A listing subcommand: refuses any option after it (usage error, 2; --help
  * prints `help`, 0), then prints the query's rows as aligned columns under
  * `headers`. 0, or 1 when the query fails. */

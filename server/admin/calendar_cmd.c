@@ -5,6 +5,7 @@
  * server with NOTIFY at commit. show prints the stored calendar with each
  * year's working-day count, computed by the same code as the server's. */
 #include "admin.h"
+#include "pgarray.h"
 #include "calendar.h"
 #include "calendar_parse.h"
 
@@ -72,21 +73,30 @@ static int exec_plain(PGconn *conn, const char *sql)
 static int store_file(PGconn *conn, const cal_file *f)
 {
     const fq_calendar *c = &f->calendar;
-    char offset[16], weekdays[8], periods[64] = "{";
+    char offset[16], weekdays[8];
     snprintf(offset, sizeof offset, "%d", (int)c->utc_offset_s);
     snprintf(weekdays, sizeof weekdays, "%u", (unsigned)c->weekly_mask);
+    /* The periods as a binary integer[] (pgarray.h): start, end, start, end... */
+    fq_pgbuf periods = {0};
+    fq_pgarray a;
+    fq_pgarray_begin(&a, &periods, FQ_PG_INT4);
     for (unsigned i = 0; i < c->n_periods; i++) {
-        size_t used = strlen(periods);
-        snprintf(periods + used, sizeof periods - used, "%s%u,%u", i ? "," : "",
-                 (unsigned)c->periods[i].start_min, (unsigned)c->periods[i].end_min);
+        fq_pgarray_int4(&a, (int32_t)c->periods[i].start_min);
+        fq_pgarray_int4(&a, (int32_t)c->periods[i].end_min);
     }
-    strncat(periods, "}", sizeof periods - strlen(periods) - 1);
+    size_t periods_at, periods_len;
+    if (fq_pgarray_end(&a, &periods_at, &periods_len) != 0) {
+        fq_pgbuf_free(&periods);
+        fprintf(stderr, "fengqiao-admin: out of memory\n");
+        return -1;
+    }
 
     const char *district[1] = {f->district};
     PGresult *res = PQexecParams(conn, "SELECT kind FROM org_units WHERE id = $1", 1, NULL,
                                  district, NULL, NULL, 0);
     if (!admin_command_ok(conn, res)) {
         PQclear(res);
+        fq_pgbuf_free(&periods);
         return -1;
     }
     int is_district = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "district") == 0;
@@ -94,16 +104,24 @@ static int store_file(PGconn *conn, const cal_file *f)
     if (!is_district) {
         fprintf(stderr, "fengqiao-admin: district: no district \"%s\" (see unit list)\n",
                 f->district);
+        fq_pgbuf_free(&periods);
         return -1;
     }
-    const char *settings[4] = {f->district, offset, periods, weekdays};
-    if (!exec_params(conn,
-                     "INSERT INTO calendars (district, utc_offset_s, working_periods,"
-                     " working_weekdays) VALUES ($1, $2, $3, $4)"
-                     " ON CONFLICT (district) DO UPDATE SET utc_offset_s = EXCLUDED.utc_offset_s,"
-                     " working_periods = EXCLUDED.working_periods,"
-                     " working_weekdays = EXCLUDED.working_weekdays, updated_at = now()",
-                     4, settings))
+    const char *settings[4] = {f->district, offset, (const char *)periods.data + periods_at,
+                               weekdays};
+    const int lengths[4] = {0, 0, (int)periods_len, 0};
+    const int formats[4] = {0, 0, 1, 0};
+    res = PQexecParams(conn,
+                       "INSERT INTO calendars (district, utc_offset_s, working_periods,"
+                       " working_weekdays) VALUES ($1, $2, $3::integer[], $4)"
+                       " ON CONFLICT (district) DO UPDATE SET utc_offset_s = EXCLUDED.utc_offset_s,"
+                       " working_periods = EXCLUDED.working_periods,"
+                       " working_weekdays = EXCLUDED.working_weekdays, updated_at = now()",
+                       4, NULL, settings, lengths, formats, 0);
+    int stored = admin_command_ok(conn, res);
+    PQclear(res);
+    fq_pgbuf_free(&periods);
+    if (!stored)
         return -1;
     for (size_t i = 0; i < f->n_years; i++) {
         char year[8];

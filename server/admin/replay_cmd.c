@@ -263,7 +263,11 @@ static double now_s(void)
 
 /* ---- the report ---- */
 
-static const char *const tier_keys[4] = {"unrouted", "village", "town", "district"};
+/* A tier's key in the report; 0 is an incident the routing did not place. */
+static const char *tier_key(int tier)
+{
+    return fq_tier_name_or(tier, "unrouted");
+}
 
 static double share(uint64_t part, uint64_t whole)
 {
@@ -302,22 +306,22 @@ static void print_json(const replay_ctx *c, const fq_replay_stats *s)
     for (int k = 0; k < 2; k++) {
         printf("%s\"%s\":{", k ? "," : "", sides[k]);
         for (int t = 1; t <= 4; t++)
-            printf("%s\"%s\":%" PRIu64, t > 1 ? "," : "", tier_keys[t % 4], counts[k][t % 4]);
+            printf("%s\"%s\":%" PRIu64, t > 1 ? "," : "", tier_key(t % 4), counts[k][t % 4]);
         printf("}");
     }
     printf("},\"shares\":{");
     for (int k = 0; k < 2; k++) {
         printf("%s\"%s\":{", k ? "," : "", sides[k]);
         for (int t = 1; t <= 4; t++)
-            printf("%s\"%s\":%.6f", t > 1 ? "," : "", tier_keys[t % 4],
+            printf("%s\"%s\":%.6f", t > 1 ? "," : "", tier_key(t % 4),
                    share(counts[k][t % 4], s->incidents));
         printf("}");
     }
     printf("},\"transitions\":{");
     for (int a = 1; a <= 4; a++) {
-        printf("%s\"%s\":{", a > 1 ? "," : "", tier_keys[a % 4]);
+        printf("%s\"%s\":{", a > 1 ? "," : "", tier_key(a % 4));
         for (int b = 1; b <= 4; b++)
-            printf("%s\"%s\":%" PRIu64, b > 1 ? "," : "", tier_keys[b % 4],
+            printf("%s\"%s\":%" PRIu64, b > 1 ? "," : "", tier_key(b % 4),
                    s->transitions[a % 4][b % 4]);
         printf("}");
     }
@@ -381,7 +385,7 @@ static void print_text(const replay_ctx *c, const fq_replay_stats *s)
     for (int t = 1; t <= 4; t++) {
         pct(a, sizeof a, s->recorded_tier[t % 4], s->incidents);
         pct(b, sizeof b, s->whatif_tier[t % 4], s->incidents);
-        printf("%-12s %10" PRIu64 " %9s %10" PRIu64 " %9s\n", t == 4 ? "not routed" : tier_keys[t],
+        printf("%-12s %10" PRIu64 " %9s %10" PRIu64 " %9s\n", t == 4 ? "not routed" : tier_key(t),
                s->recorded_tier[t % 4], a, s->whatif_tier[t % 4], b);
     }
     printf("\ndecisions changed: %" PRIu64 " (tier %" PRIu64 ": %" PRIu64 " up, %" PRIu64

@@ -1,7 +1,6 @@
 /* fengqiao-admin stats: the meeting figures of a period (migration 0008,
  * fq_meeting_stats), as a table, CSV or JSON lines. */
 #include "admin.h"
-#include "rows_csv.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -219,10 +218,80 @@ static void print_table(const PGresult *res, const PGresult *whole, const char *
     }
 }
 
+/* Runs `select` (with $1 from, $2 to, $3 by: COPY takes no parameters, so
+ * they are put in as quoted literals) under COPY ... TO STDOUT in CSV with a
+ * header, and writes what PostgreSQL sends to stdout as it comes: the
+ * server's own CSV, no rows held here. 0, or 1 (said on stderr). */
+static int copy_csv(PGconn *conn, const char *select, const char *const params[3])
+{
+    char *literal[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i++)
+        if ((literal[i] = PQescapeLiteral(conn, params[i], strlen(params[i]))) == NULL) {
+            fprintf(stderr, "fengqiao-admin: %s", PQerrorMessage(conn));
+            for (int k = 0; k < i; k++)
+                PQfreemem(literal[k]);
+            return 1;
+        }
+    size_t len = strlen(select) + strlen(literal[0]) + strlen(literal[1]) + strlen(literal[2]) + 64;
+    char *sql = malloc(len);
+    if (sql == NULL) {
+        for (int i = 0; i < 3; i++)
+            PQfreemem(literal[i]);
+        fprintf(stderr, "fengqiao-admin: out of memory\n");
+        return 1;
+    }
+    /* The select names its parameters $1, $2, $3, each once, in order. */
+    size_t n = (size_t)snprintf(sql, len, "COPY (");
+    for (const char *p = select; *p; p++) {
+        if (p[0] == '$' && p[1] >= '1' && p[1] <= '3') {
+            n += (size_t)snprintf(sql + n, len - n, "%s", literal[p[1] - '1']);
+            p++;
+        } else if (n + 1 < len) {
+            sql[n++] = *p;
+            sql[n] = '\0';
+        }
+    }
+    snprintf(sql + n, len - n, ") TO STDOUT WITH (FORMAT csv, HEADER)");
+    for (int i = 0; i < 3; i++)
+        PQfreemem(literal[i]);
+    PGresult *res = PQexec(conn, sql);
+    free(sql);
+    if (PQresultStatus(res) != PGRES_COPY_OUT) {
+        admin_command_ok(conn, res);
+        PQclear(res);
+        return 1;
+    }
+    PQclear(res);
+    char *buf;
+    int got;
+    while ((got = PQgetCopyData(conn, &buf, 0)) > 0) {
+        fwrite(buf, 1, (size_t)got, stdout);
+        PQfreemem(buf);
+    }
+    int rv = 0;
+    if (got == -2) {
+        fprintf(stderr, "fengqiao-admin: %s", PQerrorMessage(conn));
+        rv = 1;
+    }
+    /* The COPY's own result: its error, if it failed on the way. */
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && !admin_command_ok(conn, res))
+            rv = 1;
+        PQclear(res);
+    }
+    return rv;
+}
+
 /* Mediation success (migration 0028, fq_mediation_stats): `by` is town,
  * committee or mediator. */
 static int mediation_stats(PGconn *conn, const char *const params[3], int want_csv, int want_json)
 {
+    if (want_csv)
+        return copy_csv(conn,
+                        "SELECT grp AS \"group\", name, opened, ended, agreed, failed, open_now,"
+                        " overdue, success FROM fq_mediation_stats($1::timestamptz,"
+                        " $2::timestamptz, $3, NULL)",
+                        params);
     PGresult *res = PQexecParams(
         conn,
         want_json ? "SELECT row_to_json(s)::text FROM fq_mediation_stats($1::timestamptz,"
@@ -238,15 +307,6 @@ static int mediation_stats(PGconn *conn, const char *const params[3], int want_c
     if (want_json) {
         for (int r = 0; r < rows; r++)
             printf("%s\n", PQgetvalue(res, r, 0));
-    } else if (want_csv) {
-        char *csv = fq_rows_csv(res, "group");
-        if (csv == NULL) {
-            fprintf(stderr, "fengqiao-admin: out of memory\n");
-            PQclear(res);
-            return 1;
-        }
-        fputs(csv, stdout);
-        free(csv);
     } else {
         static const char *const heads[] = {"opened", "ended",   "agreed", "failed",
                                             "open",   "overdue", "success"};
@@ -337,9 +397,13 @@ int cmd_stats(const globals *g, int argc, char **argv)
                            " $2::timestamptz, $3) s",
                            3, NULL, params, NULL, NULL, 0);
     } else if (want_csv) {
-        res = PQexecParams(conn,
-                           "SELECT * FROM fq_meeting_stats($1::timestamptz, $2::timestamptz, $3)",
-                           3, NULL, params, NULL, NULL, 0);
+        /* The first column's alias names it "group" (the function's grp). */
+        rv = copy_csv(conn,
+                      "SELECT * FROM fq_meeting_stats($1::timestamptz, $2::timestamptz, $3)"
+                      " AS s(\"group\")",
+                      params);
+        PQfinish(conn);
+        return rv;
     } else {
         /* The table names the groups: the topology's names of towns,
          * districts, units and workers; the lines' own. */
@@ -362,17 +426,7 @@ int cmd_stats(const globals *g, int argc, char **argv)
     if (want_json)
         for (int r = 0; r < PQntuples(res); r++)
             printf("%s\n", PQgetvalue(res, r, 0));
-    else if (want_csv) {
-        char *csv = fq_rows_csv(res, "group");
-        if (csv == NULL) {
-            fprintf(stderr, "fengqiao-admin: out of memory\n");
-            PQclear(res);
-            PQfinish(conn);
-            return 1;
-        }
-        fputs(csv, stdout);
-        free(csv);
-    } else {
+    else {
         PGresult *whole = NULL, *period = NULL;
         if (strcmp(by, "worker") != 0)
             whole = PQexecParams(

@@ -143,21 +143,18 @@ static json_object *row(int ord, const char *path)
     return o;
 }
 
-/* The ring as a float8[] literal; every double printed so it reads back
- * exactly. */
-static char *ring_literal(const polygon_rec *p)
+/* The ring as a JSON array of numbers, which jsonb_to_recordset turns into
+ * the staging table's float8[] (json-c writes every double with 17
+ * significant digits: it reads back exactly). NULL when out of memory. */
+static json_object *ring_json(const polygon_rec *p)
 {
-    size_t cap = p->n * 2 * 26 + 3;
-    char *s = malloc(cap);
-    if (s == NULL)
-        return NULL;
-    size_t len = 0;
-    s[len++] = '{';
-    for (size_t i = 0; i < 2 * p->n; i++)
-        len += (size_t)snprintf(s + len, cap - len, "%s%.17g", i ? "," : "", p->ring[i]);
-    s[len++] = '}';
-    s[len] = '\0';
-    return s;
+    json_object *ring = json_object_new_array_ext((int)(2 * p->n));
+    for (size_t i = 0; ring != NULL && i < 2 * p->n; i++)
+        if (json_object_array_add(ring, json_object_new_double(p->ring[i])) != 0) {
+            json_object_put(ring);
+            return NULL;
+        }
+    return ring;
 }
 
 static int stage_all(PGconn *conn, const model *m)
@@ -212,20 +209,17 @@ static int stage_all(PGconn *conn, const model *m)
     a = json_object_new_array();
     for (size_t i = 0; i < m->n_polygons; i++) {
         const polygon_rec *p = &m->polygons[i];
-        char *lit = ring_literal(p);
-        if (lit == NULL) {
+        json_object *ring = ring_json(p);
+        if (ring == NULL) {
             json_object_put(a);
             return -1;
         }
         json_object *o = row((int)i, p->path);
         json_object_object_add(o, "grid", jstr(p->grid));
-        json_object_object_add(o, "ring", jstr(lit));
-        free(lit);
+        json_object_object_add(o, "ring", ring);
         json_object_array_add(a, o);
     }
-    if (stage(conn, "stage_polygons", "ord int, path text, grid text, ring text", a) != 0 ||
-        exec_sql(conn,
-                 "ALTER TABLE stage_polygons ALTER ring TYPE float8[] USING ring::float8[]") == 0)
+    if (stage(conn, "stage_polygons", "ord int, path text, grid text, ring float8[]", a) != 0)
         return -1;
     a = json_object_new_array();
     for (size_t i = 0; i < m->n_categories; i++) {

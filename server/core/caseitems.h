@@ -11,6 +11,7 @@
 #include "caseload.h"
 #include "directory.h"
 #include "fengqiao.pb-c.h"
+#include "geo.h"
 #include "org.h"
 #include "outbox.h"
 #include "roster.h"
@@ -28,6 +29,7 @@ typedef struct fq_world {
     const fq_taxonomy *taxonomy;
     const fq_roster *roster;
     const fq_router *router;
+    const fq_geo_index *geo; /* NULL when no grid has a polygon */
     uint32_t rule_set;
 } fq_world;
 

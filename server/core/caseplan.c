@@ -1,9 +1,11 @@
 #include "caseplan.h"
 
+#include "mediation.h"
 #include "taxonomy.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The calendar a case's working time counts on: its district's, or the
@@ -385,6 +387,444 @@ int fq_plan_action(const fq_world *w, const fq_case *c, const fq_node *actor,
 }
 
 void fq_action_plan_free(fq_action_plan *p)
+{
+    fq_outbox_free(&p->outbox);
+}
+
+/* ---- a console command ---- */
+
+static int refuse_command(fq_command_plan *p, int rc)
+{
+    fq_command_plan_free(p);
+    return rc;
+}
+
+void fq_command_plan_free(fq_command_plan *p)
+{
+    fq_outbox_free(&p->outbox);
+    free(p->result);
+    free(p->mediation_record);
+    p->result = p->mediation_record = NULL;
+}
+
+int fq_plan_unit_allowed(const fq_org *org, int32_t unit, const fq_node *actor)
+{
+    /* Inside the operator's jurisdiction — a district operator's covers the
+     * district's own units (the center, departments). */
+    return unit >= 0 && fq_org_within(org, unit, actor->jurisdiction);
+}
+
+int fq_plan_command(const fq_world *w, const fq_case *c, const fq_case *into, const fq_node *actor,
+                    const Fengqiao__V1__ConsoleCommand *cmd, int64_t now_ms, fq_command_plan *out,
+                    char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    fq_outbox_init(&out->outbox);
+    fq_command_plan *t = out;
+    if (c == NULL) {
+        snprintf(err, err_len, "incident %" PRIu64 " is not open (concluded, merged or unknown)",
+                 cmd->incident_id);
+        return FQ_ENOTFOUND;
+    }
+    if (!fq_plan_unit_allowed(w->org, fq_items_territory(&c->decision), actor)) {
+        snprintf(err, err_len, "incident %" PRIu64 " lies outside the jurisdiction of %s (%s)",
+                 cmd->incident_id, actor->id, fq_org_id(w->org, actor->jurisdiction));
+        return FQ_EFORBIDDEN;
+    }
+    if (c->busy) {
+        snprintf(err, err_len, "another action on incident %" PRIu64 " is being stored; retry",
+                 cmd->incident_id);
+        return FQ_EBUSY;
+    }
+    fq_assignment_state cur =
+        c->assignment ? (fq_assignment_state)c->assignment : FQ_ASSIGNMENT_ASSIGNED;
+    int suspend = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND;
+    int resume = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME;
+    char when[32];
+    if (suspend || resume) {
+        /* Asked for what is so already (a second operator, a resend under a
+         * new message id): WRONG_STATE, and the answer says it is done. */
+        if (suspend == (c->suspended_ms != 0)) {
+            fq_items_format_time(when, sizeof when, c->suspended_ms);
+            if (suspend)
+                snprintf(err, err_len, "incident %" PRIu64 " is suspended already (since %s)",
+                         cmd->incident_id, when);
+            else
+                snprintf(err, err_len, "incident %" PRIu64 " is not suspended", cmd->incident_id);
+            t->answer = fq_assignment_state_name(cur);
+            t->already_done = 1;
+            return FQ_ESTATE;
+        }
+    } else if (c->suspended_ms != 0 && cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE &&
+               cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE &&
+               cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_AGREE &&
+               cmd->kind != FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_FAIL) {
+        snprintf(err, err_len, "incident %" PRIu64 " is suspended: resume it first",
+                 cmd->incident_id);
+        t->answer = fq_assignment_state_name(cur);
+        return FQ_ESTATE;
+    }
+    t->command = cmd->kind;
+    t->from = cur;
+    t->next_state = cur;
+    t->state = "assigned";
+    const char *kind = "";
+    switch (cmd->kind) {
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN: {
+        fq_route_request req = c->request;
+        req.now_ms = now_ms;
+        int32_t unit = -1;
+        if (cmd->target_worker[0] != '\0') {
+            req.override_worker = fq_roster_find_worker(w->roster, cmd->target_worker);
+            if (req.override_worker < 0) {
+                snprintf(err, err_len, "no grid worker %s", cmd->target_worker);
+                return FQ_EINVALID;
+            }
+            unit = fq_roster_worker_const(w->roster, req.override_worker)->grid;
+        } else {
+            req.override_handler = fq_roster_find_handler(w->roster, cmd->target_unit);
+            if (req.override_handler < 0) {
+                snprintf(err, err_len, "no handling unit %s", cmd->target_unit);
+                return FQ_EINVALID;
+            }
+            unit = fq_roster_handler_territory(w->roster, req.override_handler);
+        }
+        if (!fq_plan_unit_allowed(w->org, unit, actor)) {
+            snprintf(err, err_len, "%s lies outside the jurisdiction of %s",
+                     cmd->target_worker[0] ? cmd->target_worker : cmd->target_unit, actor->id);
+            return FQ_EFORBIDDEN;
+        }
+        if (fq_route(w->router, &req, &t->decision) != FQ_ROUTE_ASSIGNED) {
+            snprintf(err, err_len, "the routing core cannot assign it there");
+            return FQ_EINVALID;
+        }
+        if (cmd->n_co_units > FQ_ROUTE_MAX_CO) {
+            snprintf(err, err_len, "at most %d co-handling units", FQ_ROUTE_MAX_CO);
+            return FQ_EINVALID;
+        }
+        t->decision.n_co = 0;
+        for (size_t i = 0; i < cmd->n_co_units; i++) {
+            int32_t h = fq_roster_find_handler(w->roster, cmd->co_units[i]);
+            if (h < 0 || h == t->decision.lead) {
+                snprintf(err, err_len, "%s is no handling unit to co-handle with",
+                         cmd->co_units[i]);
+                return FQ_EINVALID;
+            }
+            if (!fq_plan_unit_allowed(w->org, fq_roster_handler_territory(w->roster, h), actor)) {
+                snprintf(err, err_len, "%s lies outside the jurisdiction of %s", cmd->co_units[i],
+                         actor->id);
+                return FQ_EFORBIDDEN;
+            }
+            t->decision.co[t->decision.n_co++] = h;
+        }
+        kind = "reassigned";
+        snprintf(t->text, sizeof t->text, "assigned by %s to the %s tier (%s%s%s)%s: %s", actor->id,
+                 fq_tier_name((fq_tier)t->decision.tier),
+                 fq_items_handler_id(w->roster, t->decision.lead),
+                 t->decision.worker >= 0 ? " " : "",
+                 fq_items_worker_id(w->roster, t->decision.worker),
+                 t->decision.n_co ? ", a joint operation" : "", cmd->reason);
+        break;
+    }
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE: {
+        fq_route_request req = c->request;
+        req.now_ms = now_ms;
+        if (fq_route_escalate(w->router, &req, &c->decision, &t->decision) != FQ_ROUTE_ASSIGNED) {
+            snprintf(err, err_len, "incident %" PRIu64 " is at the %s tier: nobody above",
+                     cmd->incident_id, fq_tier_name((fq_tier)c->decision.tier));
+            return FQ_ESTATE;
+        }
+        kind = "escalated";
+        snprintf(t->text, sizeof t->text, "escalated by %s to the %s tier (%s%s%s): %s", actor->id,
+                 fq_tier_name((fq_tier)t->decision.tier),
+                 fq_items_handler_id(w->roster, t->decision.lead),
+                 t->decision.worker >= 0 ? " " : "",
+                 fq_items_worker_id(w->roster, t->decision.worker), cmd->reason);
+        break;
+    }
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_CONCLUDE:
+        kind = "concluded";
+        t->concludes = 1;
+        t->next_state = FQ_ASSIGNMENT_CONCLUDED;
+        t->state = "concluded";
+        t->result = strdup(cmd->reason);
+        if (t->result == NULL) {
+            snprintf(err, err_len, "out of memory");
+            return refuse_command(t, FQ_ENOMEM);
+        }
+        snprintf(t->text, sizeof t->text, "concluded by %s: %s", actor->id, cmd->reason);
+        break;
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_APPROVE_EXTENSION:
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_DENY_EXTENSION: {
+        int approve = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_APPROVE_EXTENSION;
+        if (cur != FQ_ASSIGNMENT_EXTENSION_REQUESTED || c->extension_ms <= 0) {
+            snprintf(err, err_len, "incident %" PRIu64 " has no extension asked for (%s)",
+                     cmd->incident_id, fq_assignment_state_name(cur));
+            return FQ_ESTATE;
+        }
+        t->next_state = FQ_ASSIGNMENT_ACKNOWLEDGED;
+        kind = approve ? "extension_approved" : "extension_denied";
+        fq_items_format_time(when, sizeof when, c->extension_ms);
+        if (approve) {
+            /* Same holder, the conclude limit moved; its warning keeps its
+             * distance before the limit. */
+            t->decision = c->decision;
+            t->decision.conclude_due_ms = c->extension_ms;
+            t->decision.conclude_warn_ms =
+                fq_plan_moved_warning(w, &c->decision, c->decision.conclude_warn_ms,
+                                      c->decision.conclude_due_ms, c->extension_ms);
+            t->rerouted = 1; /* the routing columns carry the new limit */
+        }
+        snprintf(t->text, sizeof t->text, "extension to %s %s by %s: %s", when,
+                 approve ? "approved" : "denied", actor->id, cmd->reason);
+        break;
+    }
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE: {
+        if (cmd->merge_into == cmd->incident_id || into == NULL) {
+            snprintf(err, err_len,
+                     "incident %" PRIu64 " is not another open incident to merge into",
+                     cmd->merge_into);
+            return FQ_ESTATE;
+        }
+        if (!fq_plan_unit_allowed(w->org, fq_items_territory(&into->decision), actor)) {
+            snprintf(err, err_len, "incident %" PRIu64 " lies outside the jurisdiction of %s",
+                     cmd->merge_into, actor->id);
+            return FQ_EFORBIDDEN;
+        }
+        kind = "merged";
+        t->merge_into = cmd->merge_into;
+        t->next_state = FQ_ASSIGNMENT_CONCLUDED;
+        t->state = "merged";
+        snprintf(t->text, sizeof t->text, "merged by %s into incident %" PRIu64 ": %s", actor->id,
+                 cmd->merge_into, cmd->reason);
+        break;
+    }
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE: {
+        t->supervision_ms = cmd->deadline_ms;
+        kind = "supervision_ordered";
+        fq_items_format_time(when, sizeof when, cmd->deadline_ms);
+        snprintf(t->text, sizeof t->text, "supervision order (督办) from %s, reply by %s: %s",
+                 actor->id, when, cmd->reason);
+        break;
+    }
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND:
+        kind = "suspended";
+        t->suspend_ms = now_ms;
+        snprintf(t->text, sizeof t->text, "suspended by %s: %s", actor->id, cmd->reason);
+        break;
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME: {
+        /* Every limit still ahead when it was suspended keeps what was left
+         * of it, in the time its rule counts (docs/calendar.md). */
+        const fq_calendar *cal =
+            c->decision.working_time ? fq_plan_calendar(w, &c->decision) : NULL;
+        fq_case_resumed_limits(c, cal, now_ms, &t->decision, &t->supervision_ms);
+        t->rerouted = 1; /* the routing columns carry the moved limits */
+        kind = "resumed";
+        fq_items_format_time(when, sizeof when, c->suspended_ms);
+        snprintf(t->text, sizeof t->text, "resumed by %s (suspended since %s): %s", actor->id, when,
+                 cmd->reason);
+        break;
+    }
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_OPEN:
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_SESSION:
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_AGREE:
+    case FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_FAIL: {
+        fq_mediation_state next;
+        char why[160];
+        if (fq_mediation_step((fq_mediation_state)c->mediation, cmd->kind, &next, why,
+                              sizeof why) != 0) {
+            snprintf(err, err_len, "incident %" PRIu64 ": %s", cmd->incident_id, why);
+            t->answer = fq_assignment_state_name(cur);
+            return FQ_ESTATE;
+        }
+        kind = fq_mediation_event_kind(cmd->kind);
+        const Fengqiao__V1__Mediation *m = cmd->mediation;
+        if (next == FQ_MEDIATION_ENDED) {
+            /* The end concludes the incident: an agreement with the
+             * agreement as its result, a failure as transferred on. */
+            int agreed = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_AGREE;
+            t->concludes = 1;
+            t->next_state = FQ_ASSIGNMENT_CONCLUDED;
+            t->state = "concluded";
+            if (agreed) {
+                t->result = strdup(m->agreement);
+            } else {
+                const char *label = fq_mediation_transfer_label(m->transferred_to);
+                size_t n = strlen(label) + strlen(cmd->reason) + 64;
+                t->result = malloc(n);
+                if (t->result != NULL)
+                    snprintf(t->result, n, "调解不成，已转%s：%s", label, cmd->reason);
+            }
+            if (agreed)
+                snprintf(t->text, sizeof t->text, "mediation agreed (recorded by %s): %s",
+                         actor->id, cmd->reason);
+            else
+                snprintf(t->text, sizeof t->text, "mediation failed, transferred to %s by %s: %s",
+                         fq_mediation_transfer_name(m->transferred_to), actor->id, cmd->reason);
+        } else if (cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MEDIATION_OPEN) {
+            snprintf(t->text, sizeof t->text, "mediation opened by %s: %s", actor->id, cmd->reason);
+        } else {
+            fq_items_format_time(when, sizeof when, m->session_at_ms);
+            snprintf(t->text, sizeof t->text, "mediation session of %s recorded by %s: %s", when,
+                     actor->id, cmd->reason);
+        }
+        t->mediation_record = fq_mediation_record(cmd);
+        if (t->mediation_record == NULL || (t->concludes && t->result == NULL)) {
+            snprintf(err, err_len, "out of memory");
+            return refuse_command(t, FQ_ENOMEM);
+        }
+        break;
+    }
+    default:
+        snprintf(err, err_len, "command kind %d is not known", (int)cmd->kind);
+        return FQ_EINVALID;
+    }
+    t->kind = kind;
+    /* The note is the operator's reason as typed (a supervision order's
+     * text included), not `text`, which names node ids. */
+    t->note = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE ? t->text : cmd->reason;
+    int moves = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ASSIGN ||
+                cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE;
+    fq_item_event ev = fq_items_node_event(kind, actor, cmd->reason, FQ_REASON_OPERATOR, t->note);
+    ev.state = t->state; /* concluded, merged, else assigned */
+    /* A new holder starts from assigned; a closed incident has none. */
+    ev.assignment = t->concludes || t->merge_into ? ""
+                    : moves                       ? "assigned"
+                                                  : fq_assignment_state_name(t->next_state);
+    ev.merged_into = t->merge_into;
+    ev.decided = moves;
+    if (moves) {
+        t->moves = 1;
+        t->rerouted = 1;
+        t->next_state = FQ_ASSIGNMENT_ASSIGNED;
+        fq_items_routing(&t->outbox, w, &c->request, &t->decision, &c->decision, t->text, NULL,
+                         &ev);
+    } else if (suspend || resume) {
+        fq_items_suspension(&t->outbox, w, c, resume ? &t->decision : &c->decision,
+                            resume ? t->supervision_ms : c->supervision_ms, t->suspend_ms, &ev,
+                            t->text);
+    } else {
+        /* A new order's deadline goes with its items (the case takes it on
+         * at the commit). */
+        fq_items_notice_due(&t->outbox, w, c,
+                            cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
+                                ? FENGQIAO__V1__ITEM_KIND__ITEM_SUPERVISION
+                            : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE || t->concludes
+                                ? FENGQIAO__V1__ITEM_KIND__ITEM_CLOSED
+                                : FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE,
+                            t->text, NULL, 1,
+                            cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE
+                                ? cmd->deadline_ms
+                                : c->supervision_ms,
+                            &ev);
+    }
+    t->answer = t->concludes ? "concluded"
+                : cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE
+                    ? "merged"
+                    : fq_assignment_state_name(t->next_state);
+    return FQ_OK;
+}
+
+/* ---- a report ---- */
+
+int fq_plan_report_request(const fq_world *w, const fq_directory *dir, const fq_node *reporter,
+                           const Fengqiao__V1__ReportIncident *report, int32_t place,
+                           int64_t now_ms, fq_route_request *req, char *err, size_t err_len)
+{
+    fq_route_request_init(req);
+    req->category = fq_taxonomy_find(w->taxonomy, report->category);
+    if (req->category < 0) {
+        snprintf(err, err_len, "category %s is not in the taxonomy", report->category);
+        return FQ_EINVALID;
+    }
+    req->severity = report->severity;
+    req->risk = report->risk;
+    req->place = place;
+    req->fallback_place = reporter->jurisdiction;
+    req->now_ms = now_ms;
+    if (report->location != NULL) {
+        req->has_location = 1;
+        req->lon = report->location->lon;
+        req->lat = report->location->lat;
+    }
+    if (place < 0 && req->has_location && w->geo != NULL) {
+        int32_t grid = fq_geo_locate(w->geo, req->lon, req->lat);
+        /* The same policy as a named place: a district platform's point
+         * may lie anywhere in its district, a town platform's in its town. */
+        if (grid >= 0 && fq_policy_may_report_at(dir, reporter, grid) != FQ_OK) {
+            snprintf(err, err_len,
+                     "location (%.6f, %.6f) lies in grid %s, outside the jurisdiction %s", req->lon,
+                     req->lat, fq_org_id(w->org, grid), fq_org_id(w->org, reporter->jurisdiction));
+            return FQ_EFORBIDDEN;
+        }
+        req->place = grid;
+    }
+    return FQ_OK;
+}
+
+int fq_plan_merge(const fq_decision *own, const fq_decision *open, fq_decision *merged)
+{
+    if (own->tier > open->tier)
+        return 0;
+    *merged = *open;
+    merged->grid = own->grid;
+    merged->village = own->village;
+    merged->town = own->town;
+    merged->district = own->district;
+    merged->unplaced = own->unplaced;
+    return 1;
+}
+
+/* ---- a reopen ---- */
+
+int fq_plan_reopen(const fq_world *w, const fq_case *c, const fq_node *actor,
+                   const char *target_unit, const char *target_worker, const char *reason,
+                   int64_t now_ms, fq_reopen_plan *out, char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    fq_outbox_init(&out->outbox);
+    fq_route_request req = c->request;
+    req.now_ms = now_ms;
+    int32_t unit = -1;
+    if (target_worker[0] != '\0') {
+        req.override_worker = fq_roster_find_worker(w->roster, target_worker);
+        unit = req.override_worker >= 0
+                   ? fq_roster_worker_const(w->roster, req.override_worker)->grid
+                   : -1;
+    } else if (target_unit[0] != '\0') {
+        req.override_handler = fq_roster_find_handler(w->roster, target_unit);
+        unit = req.override_handler >= 0
+                   ? fq_roster_handler_territory(w->roster, req.override_handler)
+                   : -1;
+    } else if (c->decision.worker >= 0) {
+        req.override_worker = c->decision.worker; /* redo: back to who concluded it */
+        unit = fq_items_territory(&c->decision);
+    } else if (c->decision.lead >= 0) {
+        req.override_handler = c->decision.lead;
+        unit = fq_items_territory(&c->decision);
+    }
+    if ((target_worker[0] || target_unit[0]) && unit < 0) {
+        snprintf(err, err_len, "no such %s %s", target_worker[0] ? "grid worker" : "unit",
+                 target_worker[0] ? target_worker : target_unit);
+        return FQ_EINVALID;
+    }
+    if (unit >= 0 && !fq_plan_unit_allowed(w->org, unit, actor)) {
+        snprintf(err, err_len, "the target lies outside the jurisdiction of %s", actor->id);
+        return FQ_EFORBIDDEN;
+    }
+    if (fq_route(w->router, &req, &out->decision) != FQ_ROUTE_ASSIGNED) {
+        snprintf(err, err_len, "the routing core finds nobody to redo it");
+        return FQ_EINVALID;
+    }
+    char text[512];
+    snprintf(text, sizeof text, "reopened for redo by %s: %s", actor->id, reason);
+    fq_item_event ev = fq_items_node_event("reopened", actor, reason, FQ_REASON_OPERATOR, reason);
+    ev.decided = 1;
+    fq_items_routing(&out->outbox, w, &c->request, &out->decision, NULL, text, NULL, &ev);
+    return FQ_OK;
+}
+
+void fq_reopen_plan_free(fq_reopen_plan *p)
 {
     fq_outbox_free(&p->outbox);
 }

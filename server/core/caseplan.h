@@ -1,6 +1,7 @@
 /* caseplan: what happens to an open case when one of its limits comes due
  * or its holder can no longer take it — decided from (routing state, case,
- * input, now) alone — and what a holder's action on it brings — as a plan:
+ * input, now) alone — and what a holder's action and an operator's command
+ * on it bring — as a plan:
  * the event to record and why, the decision
  * the case moves to, the outbox items to whom, the statistics it counts in.
  * No clock, no timers, no store: the dispatcher (dispatch.c) applies a plan
@@ -14,6 +15,7 @@
 #include "directory.h"
 #include "fengqiao.pb-c.h"
 #include "lifecycle.h"
+#include "org.h"
 #include "outbox.h"
 #include "router.h"
 
@@ -119,5 +121,85 @@ int fq_plan_action(const fq_world *w, const fq_case *c, const fq_node *actor,
                    const Fengqiao__V1__AssignmentAction *a, int64_t now_ms, fq_action_plan *out,
                    char *err, size_t err_len);
 void fq_action_plan_free(fq_action_plan *p);
+
+/* ---- a console command ---- */
+
+/* 1 when `unit` lies inside the operator's jurisdiction — a district
+ * operator's covers the district's own units (the center, departments). */
+int fq_plan_unit_allowed(const fq_org *org, int32_t unit, const fq_node *actor);
+
+/* What an operator's command on an open case brings (assign, escalate,
+ * conclude, the extension's answer, merge, supervise, suspend, resume, a
+ * mediation's step). Strings are static, in the plan, or point into the
+ * command planned from. */
+typedef struct fq_command_plan {
+    int command; /* Fengqiao__V1__CommandKind */
+    fq_assignment_state from, next_state;
+    const char *kind;  /* the event's kind */
+    const char *note;  /* the event's reason as stored: the operator's, or the order's text */
+    const char *state; /* the incident's state after: assigned, concluded or merged */
+    char text[512];    /* what the holders read */
+    int moves;         /* assign or escalate: `decision` is a new holder, taking capacity */
+    int rerouted;      /* `decision` carries the case's limits after (moved, extended, resumed) */
+    fq_decision decision;
+    int concludes;          /* the incident closes */
+    char *result;           /* its result when it closes (malloc'd) */
+    char *mediation_record; /* a mediation step's record for the store (malloc'd), or NULL */
+    uint64_t merge_into;    /* MERGE: the open incident it joins */
+    int64_t supervision_ms; /* SUPERVISE: the order's deadline; RESUME: the moved one, or 0 */
+    int64_t suspend_ms;     /* SUSPEND: suspended at (now) */
+    /* As fq_action_plan's: the state after, or on FQ_ESTATE the state now
+     * and whether what was asked is so already. */
+    const char *answer;
+    int already_done;
+    fq_outbox_set outbox;
+} fq_command_plan;
+
+/* Checks the command of `actor` (an operator's node) on case c (NULL: not
+ * open) and plans it at now_ms; `into` is the open case a MERGE names
+ * (NULL when it is not open). 0, or FQ_ENOTFOUND, FQ_EFORBIDDEN (outside
+ * the jurisdiction), FQ_EBUSY, FQ_ESTATE, FQ_EINVALID, FQ_ENOMEM with a
+ * sentence in err; on an error nothing is held. */
+int fq_plan_command(const fq_world *w, const fq_case *c, const fq_case *into, const fq_node *actor,
+                    const Fengqiao__V1__ConsoleCommand *cmd, int64_t now_ms, fq_command_plan *out,
+                    char *err, size_t err_len);
+void fq_command_plan_free(fq_command_plan *p);
+
+/* ---- a report ---- */
+
+/* The routing request of a validated, authorised report of `reporter`
+ * (its jurisdiction the fallback place) at now_ms: its category by code,
+ * its place — `place` (a unit index, or -1), else the grid its point lies
+ * in, which must lie inside the reporter's jurisdiction as a named place
+ * must. 0, or FQ_EINVALID (unknown category) or FQ_EFORBIDDEN with a
+ * sentence in err. */
+int fq_plan_report_request(const fq_world *w, const fq_directory *dir, const fq_node *reporter,
+                           const Fengqiao__V1__ReportIncident *report, int32_t place,
+                           int64_t now_ms, fq_route_request *req, char *err, size_t err_len);
+
+/* A report decided as `own` whose matter is open already, handled as
+ * `open`: 1 and in *merged the decision it joins under (handled as the open
+ * one is, but keeping its own place: the territory columns say where THIS
+ * report happened); 0 when it is dispatched on its own — a graver report of
+ * the same matter, which would enter a higher tier than the open one sits
+ * at. */
+int fq_plan_merge(const fq_decision *own, const fq_decision *open, fq_decision *merged);
+
+/* ---- a reopen ---- */
+
+/* A concluded case reopened for redo (重办): back to `target_worker` or
+ * `target_unit` when one is named, else to the holder it had. */
+typedef struct fq_reopen_plan {
+    fq_decision decision; /* the new holder, taking capacity */
+    fq_outbox_set outbox;
+} fq_reopen_plan;
+
+/* c: the concluded case as stored, in this snapshot's indices. 0, or
+ * FQ_EINVALID (no such target, nobody to redo it) or FQ_EFORBIDDEN (the
+ * target outside the actor's jurisdiction) with a sentence in err. */
+int fq_plan_reopen(const fq_world *w, const fq_case *c, const fq_node *actor,
+                   const char *target_unit, const char *target_worker, const char *reason,
+                   int64_t now_ms, fq_reopen_plan *out, char *err, size_t err_len);
+void fq_reopen_plan_free(fq_reopen_plan *p);
 
 #endif

@@ -1,5 +1,7 @@
 #include "fqerr.h"
 
+#include <string.h>
+
 #define ST(x) FENGQIAO__V1__STATUS__STATUS_##x
 
 /* One row per code, indexed by -err: what people read, what a protobuf
@@ -34,6 +36,7 @@ static const struct {
     [-FQ_ESTALE] = {"clock outside the accepted skew", ST(STALE), 503, "busy"},
     [-FQ_ESOCKET] = {"socket failed", ST(INTERNAL), 503, "busy"},
     [-FQ_EBIND] = {"address could not be bound", ST(INTERNAL), 503, "busy"},
+    [-FQ_ENOPHOTO] = {"a photo of the work is required", ST(INVALID), 400, "photo_required"},
 };
 
 static int known(int err)
@@ -83,6 +86,16 @@ int fq_err_http(int err, const char **code)
         err = FQ_EINTERNAL;
     *code = table[-err].code;
     return table[-err].http;
+}
+
+fq_err fq_err_of_code(const char *code)
+{
+    if (code == NULL || code[0] == '\0')
+        return FQ_OK;
+    for (int e = -1; e > -FQ_ERRS; e--)
+        if (strcmp(table[-e].code, code) == 0)
+            return (fq_err)e;
+    return FQ_OK;
 }
 
 const char *fq_err_code(int err)

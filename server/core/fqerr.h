@@ -33,10 +33,11 @@ typedef enum fq_err {
     FQ_ESTALE = -19,           /* a clock outside the accepted skew */
     FQ_ESOCKET = -20,          /* a socket could not be made or set up */
     FQ_EBIND = -21,            /* an address could not be bound (in use, bad URL) */
+    FQ_ENOPHOTO = -22,         /* the category's rule concludes only with a photo of the work */
 } fq_err;
 
 /* The number of codes: every fq_err is in (-FQ_ERRS, 0]. */
-#define FQ_ERRS 22
+#define FQ_ERRS 23
 
 /* A short sentence for logs and messages; "unknown error" for a value that
  * is no fq_err. */
@@ -56,5 +57,9 @@ int fq_err_http(int err, const char **code);
 
 /* The API's error code alone (Reply.error_code, the web's "error"). */
 const char *fq_err_code(int err);
+
+/* The error a Reply.error_code names (the first with that code), or FQ_OK
+ * for "" and a code of no error: the web answers it as the node meant. */
+fq_err fq_err_of_code(const char *code);
 
 #endif

@@ -48,9 +48,14 @@ int fq_tier_parse(const char *name)
     return 0;
 }
 
+const char *fq_tier_name_or(int tier, const char *none)
+{
+    return tier >= FQ_TIER_VILLAGE && tier <= FQ_TIER_DISTRICT ? tier_names[tier] : none;
+}
+
 const char *fq_tier_name(fq_tier tier)
 {
-    return tier >= FQ_TIER_VILLAGE && tier <= FQ_TIER_DISTRICT ? tier_names[tier] : "unknown";
+    return fq_tier_name_or((int)tier, "unknown");
 }
 
 fq_taxonomy *fq_taxonomy_new(void)

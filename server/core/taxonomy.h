@@ -56,8 +56,12 @@ size_t fq_taxonomy_names_memory(const fq_taxonomy *t);
 /* "governance", "market", "enforcement", "services" <-> fq_line; -1 when unknown. */
 int fq_line_parse(const char *name);
 const char *fq_line_name(fq_line line);
-/* "village", "town", "district" <-> fq_tier; 0 when unknown. */
+/* "village", "town", "district" <-> fq_tier (the wire's Tier has the same
+ * numbers); 0 when unknown. The one table of the tiers' names: the server,
+ * fengqiao-admin and the clients all read it. */
 int fq_tier_parse(const char *name);
-const char *fq_tier_name(fq_tier tier);
+const char *fq_tier_name(fq_tier tier); /* "unknown" when not a tier */
+/* The same, `none` for 0 or a number that is not a tier. */
+const char *fq_tier_name_or(int tier, const char *none);
 
 #endif

@@ -35,7 +35,7 @@ static void audit_done(fq_store_op *op, int status, const char *message)
 {
     (void)message;
     audit_row *row = (audit_row *)op;
-    if (status == FQ_STORE_OK)
+    if (status == FQ_OK)
         row->audit->written++;
     else
         row->audit->dropped++;

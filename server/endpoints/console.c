@@ -2,7 +2,6 @@
 
 #include "endpoint_ctx.h"
 #include "reply.h"
-#include "rows_csv.h"
 #include "statements.h"
 
 #include <inttypes.h>
@@ -437,20 +436,44 @@ static void answer_roster(query_req *q, const PGresult *res)
     free(list);
 }
 
-/* CSV with a header (on every page): the columns of fq_meeting_stats. */
+/* The columns of fq_meeting_stats (on every page), and as many rows as
+ * the page's byte budget holds: each row a StatsRow of its cells. */
 static void answer_stats(query_req *q, const PGresult *res)
 {
-    int n = 0;
-    /* The CSV is one string field: its tag and length come off the budget,
-     * and the routing status the reply carries. */
-    char *csv = fq_rows_csv_fit(res, "group", (int)q->page_rows,
-                                FQ_REPLY_BUDGET_BYTES - 8 - new_budget(q).used, &n);
-    if (csv == NULL) {
+    int rows = PQntuples(res) < (int)q->page_rows ? PQntuples(res) : (int)q->page_rows;
+    int cols = PQnfields(res);
+    char **columns = calloc((size_t)cols + 1, sizeof *columns);
+    Fengqiao__V1__StatsRow *row = calloc((size_t)rows + 1, sizeof *row);
+    Fengqiao__V1__StatsRow **list = calloc((size_t)rows + 1, sizeof *list);
+    char **cells = calloc((size_t)rows * (size_t)cols + 1, sizeof *cells);
+    if (columns == NULL || row == NULL || list == NULL || cells == NULL) {
         reply_status(q, ST(BUSY), "out of memory; retry later");
-        return;
+        goto done;
+    }
+    fq_reply_budget budget = new_budget(q);
+    for (int c = 0; c < cols; c++) {
+        columns[c] = c == 0 ? "group" : PQfname(res, c);
+        fq_reply_budget_take(&budget, strlen(columns[c]));
+    }
+    int n = 0;
+    for (; n < rows; n++) {
+        size_t row_bytes = 0;
+        for (int c = 0; c < cols; c++) {
+            cells[(size_t)n * cols + c] = PQgetvalue(res, n, c);
+            row_bytes += fq_reply_field_bytes(strlen(PQgetvalue(res, n, c)));
+        }
+        if (!fq_reply_budget_take(&budget, row_bytes))
+            break;
+        fengqiao__v1__stats_row__init(&row[n]);
+        row[n].cells = &cells[(size_t)n * cols];
+        row[n].n_cells = (size_t)cols;
+        list[n] = &row[n];
     }
     Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
-    result.stats_csv = csv;
+    result.stats_columns = columns;
+    result.n_stats_columns = (size_t)cols;
+    result.stats_rows = list;
+    result.n_stats_rows = (size_t)n;
     char cursor[FQ_REPLY_CURSOR_MAX] = "";
     if (n < PQntuples(res) && n > 0) {
         snprintf(cursor, sizeof cursor, "s1.%" PRIu64, q->offset + (uint64_t)n);
@@ -458,7 +481,11 @@ static void answer_stats(query_req *q, const PGresult *res)
         result.cursor = cursor;
     }
     reply_result(q, &result);
-    free(csv);
+done:
+    free(columns);
+    free(row);
+    free(list);
+    free(cells);
 }
 
 /* The search's parameters (statements.h FQ_SQL_CONSOLE_SEARCH); NULL, or
@@ -519,7 +546,7 @@ static void query_done(fq_store_op *op, int status, const char *message)
     q->ctx->in_flight--;
     q->routing_status = fq_endpoint_routing_status(q->ctx);
     fq_dispatch_time_zone(q->dispatch, q->node, q->time_zone, sizeof q->time_zone);
-    if (status == FQ_STORE_EREJECTED && strcmp(op->sqlstate, "57014") == 0) {
+    if (status == FQ_EREJECTED && strcmp(op->sqlstate, "57014") == 0) {
         /* The read store's statement_timeout: the read is too heavy now. */
         char why[200];
         snprintf(why, sizeof why,
@@ -527,15 +554,15 @@ static void query_done(fq_store_op *op, int status, const char *message)
                  "period, a smaller page) or retry later",
                  q->ctx->read_timeout_ms);
         reply_status(q, ST(BUSY), why);
-    } else if (status == FQ_STORE_EBUSY) {
+    } else if (status == FQ_EBUSY) {
         /* Waited longer than --hold-ms: the database is away, or slower
          * reads are ahead of this one on the reads connection. */
         reply_status(q, ST(BUSY),
                      "the console's reads are busy or the database is unreachable; "
                      "retry later");
-    } else if (status != FQ_STORE_OK || op->result == NULL) {
-        reply_status(q, status == FQ_STORE_EREJECTED ? ST(INVALID) : ST(BUSY),
-                     status == FQ_STORE_EREJECTED ? op->error : message);
+    } else if (status != FQ_OK || op->result == NULL) {
+        reply_status(q, status == FQ_EREJECTED ? ST(INVALID) : ST(BUSY),
+                     status == FQ_EREJECTED ? op->error : message);
     } else {
         switch (q->kind) {
         case FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS:

@@ -145,7 +145,7 @@ static void answer(fq_intake *in, intake_request *req, int status, const char *s
                    int duplicate)
 {
     char text[320];
-    if (status == FQ_STORE_OK) {
+    if (status == FQ_OK) {
         if (!req->op.created &&
             sodium_memcmp(req->op.stored_digest, req->body_digest, sizeof req->body_digest) != 0) {
             snprintf(text, sizeof text,
@@ -159,23 +159,13 @@ static void answer(fq_intake *in, intake_request *req, int status, const char *s
         answer_stored(in, req, duplicate || !req->op.created);
         return;
     }
-    status_t st = ST(INTERNAL);
-    switch (status) {
-    case FQ_STORE_EBUSY:
-        st = ST(BUSY);
-        snprintf(text, sizeof text, "not stored: %s; retry with the same message id",
-                 store_message);
-        break;
-    case FQ_STORE_EREJECTED:
-        st = ST(INVALID);
+    if (status == FQ_EREJECTED)
         snprintf(text, sizeof text, "not stored: the database refused the report: %s",
                  req->op.error);
-        break;
-    default:
+    else
         snprintf(text, sizeof text, "not stored: %s; retry with the same message id",
                  store_message);
-        break;
-    }
+    status_t st = fq_err_status(status);
     reply_status(in, req->token, req->key, req->fkey.message_id, st, text);
     req->token = NULL;
 }
@@ -193,7 +183,7 @@ static void on_stored(fq_store_op *op, int status, const char *message)
         int ours = req->op.created || req->op.stored_nonce == req->ticket.nonce;
         if (ours && !req->op.created)
             req->op.created = 1;
-        if (status == FQ_STORE_OK)
+        if (status == FQ_OK)
             fq_dispatch_stored(in->ctx.dispatch, &req->ticket, (uint64_t)req->op.incident_id, ours,
                                req->op.result != NULL && PQnfields(req->op.result) > 7 &&
                                        !PQgetisnull(req->op.result, 0, 7)
@@ -205,9 +195,9 @@ static void on_stored(fq_store_op *op, int status, const char *message)
     }
     int same_body =
         sodium_memcmp(req->op.stored_digest, req->body_digest, sizeof req->body_digest) == 0;
-    if (status == FQ_STORE_OK && req->op.created)
+    if (status == FQ_OK && req->op.created)
         in->stats.accepted++;
-    else if (status == FQ_STORE_OK && same_body)
+    else if (status == FQ_OK && same_body)
         in->stats.duplicates++;
     answer(in, req, status, message, 0);
     /* Copies that arrived while this one was in flight share its outcome. */
@@ -224,7 +214,7 @@ static void on_stored(fq_store_op *op, int status, const char *message)
         memcpy(f->op.stored_outcome, req->op.stored_outcome, req->op.stored_outcome_len);
         f->op.stored_outcome_len = req->op.stored_outcome_len;
         snprintf(f->op.error, sizeof f->op.error, "%s", req->op.error);
-        if (status == FQ_STORE_OK &&
+        if (status == FQ_OK &&
             sodium_memcmp(f->op.stored_digest, f->body_digest, sizeof f->body_digest) == 0)
             in->stats.duplicates++;
         answer(in, f, status, message, 1);

@@ -82,7 +82,7 @@ struct read_op {
     fq_store_op op;
     fq_terminals *t;
     waiter *w; /* NULL once the waiter is gone */
-    char box[FQ_BOX_MAX], after[24], limit[8];
+    fq_read_outbox_params params;
 };
 
 typedef struct action_req {
@@ -258,14 +258,7 @@ static void start_read(fq_terminals *t, waiter *w)
     r->t = t;
     r->w = w;
     w->reading = r;
-    snprintf(r->box, sizeof r->box, "%s", w->box->box);
-    snprintf(r->after, sizeof r->after, "%" PRIu64, w->after);
-    snprintf(r->limit, sizeof r->limit, "%d", MAX_ITEMS_PER_ANSWER);
-    r->op.kind = FQ_STORE_OP_READ_OUTBOX;
-    r->op.nparams = FQ_SQL_READ_OUTBOX_NPARAMS;
-    r->op.values[0] = r->box;
-    r->op.values[1] = r->after;
-    r->op.values[2] = r->limit;
+    fq_read_outbox_bind(&r->op, &r->params, w->box->box, w->after, MAX_ITEMS_PER_ANSWER);
     r->op.done = read_done;
     t->ctx.in_flight++;
     fq_store_submit(t->ctx.store, &r->op);
@@ -317,14 +310,14 @@ static void read_done(fq_store_op *op, int status, const char *message)
     if (w != NULL)
         w->reading = NULL;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) < 1) {
+    if (status != FQ_OK || res == NULL || PQntuples(res) < 1) {
         if (w != NULL)
             answer_empty(t, w, 0); /* database away: the terminal asks again */
         free(r);
         return;
     }
     uint64_t last = (uint64_t)fq_store_column_i64(res, 0, 0);
-    box_state *b = find_box(t, r->box, 0);
+    box_state *b = find_box(t, r->params.box, 0);
     if (b != NULL)
         fq_mailbox_loaded(&b->mail, last);
     if (w == NULL) {
@@ -590,20 +583,19 @@ static void action_done(fq_store_op *op, int status, const char *message)
     const PGresult *res = op->result;
     if (!a->has_ticket) {
         /* The refusal path: was it a resend of something already done? */
-        if (status == FQ_STORE_OK && answer_prior(t, a, res, 0)) {
+        if (status == FQ_OK && answer_prior(t, a, res, 0)) {
             /* answered as it was */
-        } else if (status == FQ_STORE_OK && a->refusal_state[0] != '\0') {
+        } else if (status == FQ_OK && a->refusal_state[0] != '\0') {
             refuse_with_state(t, a);
         } else {
             refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid,
-                   status == FQ_STORE_OK ? a->refusal : ST(BUSY),
-                   status == FQ_STORE_OK ? a->refusal_message : message);
+                   status == FQ_OK ? a->refusal : ST(BUSY),
+                   status == FQ_OK ? a->refusal_message : message);
         }
         free_action(a);
         return;
     }
-    int applied =
-        status == FQ_STORE_OK && res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0);
+    int applied = status == FQ_OK && res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0);
     const char *seqs = applied && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : NULL;
     char state[24];
     snprintf(state, sizeof state, "%s", a->ticket.answer);
@@ -612,15 +604,14 @@ static void action_done(fq_store_op *op, int status, const char *message)
     if (applied) {
         t->stats.actions++;
         answer_action(a, state, (uint64_t)fq_store_column_i64(res, 0, 0));
-    } else if (status == FQ_STORE_OK && answer_prior(t, a, res, 2)) {
+    } else if (status == FQ_OK && answer_prior(t, a, res, 2)) {
         /* a resend */
-    } else if (status == FQ_STORE_OK) {
+    } else if (status == FQ_OK) {
         /* The database holds the incident otherwise than we decided on (a
          * re-decision of ours not yet written): ask again shortly. */
         reply_status(t, a->token, a->key, a->mid, ST(BUSY),
                      "the incident changed meanwhile; retry");
-    } else if (status == FQ_STORE_EREJECTED && mediation_step &&
-               strcmp(op->sqlstate, "P0001") == 0) {
+    } else if (status == FQ_EREJECTED && mediation_step && strcmp(op->sqlstate, "P0001") == 0) {
         /* What only the database knows about a mediation step (no such
          * committee or mediator; migration 0028): the sender's mistake,
          * said in the trigger's words, and nothing was stored. */
@@ -628,8 +619,8 @@ static void action_done(fq_store_op *op, int status, const char *message)
         refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid, ST(INVALID),
                why != NULL ? why + 2 : op->error);
     } else {
-        reply_status(t, a->token, a->key, a->mid,
-                     status == FQ_STORE_EREJECTED ? ST(INTERNAL) : ST(BUSY), message);
+        reply_status(t, a->token, a->key, a->mid, status == FQ_EREJECTED ? ST(INTERNAL) : ST(BUSY),
+                     message);
     }
     free_action(a);
 }
@@ -641,9 +632,9 @@ static void aftercare_done(fq_store_op *op, int status, const char *message)
     fq_terminals *t = a->t;
     t->ctx.in_flight--;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) != 1) {
-        reply_status(t, a->token, a->key, a->mid,
-                     status == FQ_STORE_EREJECTED ? ST(INTERNAL) : ST(BUSY), message);
+    if (status != FQ_OK || res == NULL || PQntuples(res) != 1) {
+        reply_status(t, a->token, a->key, a->mid, status == FQ_EREJECTED ? ST(INTERNAL) : ST(BUSY),
+                     message);
     } else if (!PQgetisnull(res, 0, 0)) {
         t->stats.actions++;
         answer_action(a, "concluded", (uint64_t)fq_store_column_i64(res, 0, 0));
@@ -676,13 +667,7 @@ static void refuse_unless_done(fq_terminals *t, action_req *a, status_t status, 
 {
     a->refusal = status;
     snprintf(a->refusal_message, sizeof a->refusal_message, "%s", why);
-    memset(a->op.values, 0, sizeof a->op.values);
-    memset(a->op.lengths, 0, sizeof a->op.lengths);
-    memset(a->op.formats, 0, sizeof a->op.formats);
-    a->op.values[0] = a->node;
-    a->op.values[1] = a->message_id;
-    a->op.kind = FQ_STORE_OP_FIND_REQUEST;
-    a->op.nparams = FQ_SQL_FIND_REQUEST_NPARAMS;
+    fq_find_request_bind(&a->op, a->node, a->message_id);
     a->op.done = action_done;
     resubmit(t, a);
 }
@@ -695,7 +680,7 @@ static void reopen_read_done(fq_store_op *op, int status, const char *message)
     fq_terminals *t = a->t;
     t->ctx.in_flight--;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL) {
+    if (status != FQ_OK || res == NULL) {
         reply_status(t, a->token, a->key, a->mid, ST(BUSY), message);
         free_action(a);
         return;
@@ -857,6 +842,12 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         op->formats[6] = 1;
         op->values[7] = command->satisfaction ? a->aftercare[1] : NULL;
         op->values[8] = a->aftercare[2];
+        /* Its event, for the store's plan: $1 node, $7 envelope. */
+        memset(&op->plan, 0, sizeof op->plan);
+        op->plan.first_param = FQ_SQL_AFTERCARE_PLAN;
+        op->plan.events[0] =
+            (fq_store_event){(int64_t)command->incident_id, op->values[4], 0, a->reason, 0, 6};
+        op->plan.nevents = 1;
         op->done = aftercare_done;
         t->ctx.in_flight++;
         fq_store_submit(t->ctx.store, op);
@@ -906,8 +897,7 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
             snprintf(a->refusal_state, sizeof a->refusal_state, "%s", a->ticket.answer);
             a->refusal_done = a->ticket.already_done;
         }
-        op->kind = FQ_STORE_OP_FIND_REQUEST;
-        op->nparams = FQ_SQL_FIND_REQUEST_NPARAMS;
+        fq_find_request_bind(op, a->node, a->message_id);
     } else {
         /* The category's rule: concluded only with a photo. Asked once the
          * action is known to be the holder's, so that the answer tells
@@ -922,7 +912,7 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
                      action->incident_id);
             fq_endpoint_refuse(&t->ctx, token, node->key, opened->envelope_bytes,
                                opened->envelope_len, node->id, mid, ST(INVALID), err,
-                               "photo_required");
+                               fq_err_code(FQ_ENOPHOTO));
             free_action(a);
             return;
         }

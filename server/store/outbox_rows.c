@@ -1,6 +1,11 @@
 #include "outbox_rows.h"
 
+#include "statements.h"
+
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum {
     COL_SEQ = 1,
@@ -69,4 +74,34 @@ Fengqiao__V1__OutboxItem *fq_outbox_row_item(const PGresult *res, int row,
         c->reporter_node_name = PQgetvalue(res, row, COL_REPORTER_NAME);
     }
     return it;
+}
+
+/* Text parameters only: the others of an op reused for this statement are
+ * cleared. */
+static void bind_text(fq_store_op *op, fq_store_op_kind kind, int nparams)
+{
+    memset(op->values, 0, sizeof op->values);
+    memset(op->lengths, 0, sizeof op->lengths);
+    memset(op->formats, 0, sizeof op->formats);
+    op->kind = kind;
+    op->nparams = nparams;
+}
+
+void fq_read_outbox_bind(fq_store_op *op, fq_read_outbox_params *p, const char *box, uint64_t after,
+                         int limit)
+{
+    snprintf(p->box, sizeof p->box, "%s", box);
+    snprintf(p->after, sizeof p->after, "%" PRIu64, after);
+    snprintf(p->limit, sizeof p->limit, "%d", limit);
+    bind_text(op, FQ_STORE_OP_READ_OUTBOX, FQ_SQL_READ_OUTBOX_NPARAMS);
+    op->values[0] = p->box;
+    op->values[1] = p->after;
+    op->values[2] = p->limit;
+}
+
+void fq_find_request_bind(fq_store_op *op, const char *node, const char *message_id)
+{
+    bind_text(op, FQ_STORE_OP_FIND_REQUEST, FQ_SQL_FIND_REQUEST_NPARAMS);
+    op->values[0] = node;
+    op->values[1] = message_id;
 }

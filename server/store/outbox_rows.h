@@ -1,4 +1,5 @@
-/* outbox_rows: an outbox item as FQ_SQL_READ_OUTBOX reads it. The body
+/* outbox_rows: an outbox item as FQ_SQL_READ_OUTBOX reads it, and the one
+ * place its parameters (and FQ_SQL_FIND_REQUEST's) are bound. The body
  * holds what the event's statement knew; the row's columns add what the
  * body leaves to the table (seq, kind, incident, time, the event's seq) and
  * what only the incident holds (title, address and the rest for items of a
@@ -9,8 +10,10 @@
 #define FQ_OUTBOX_ROWS_H
 
 #include "fengqiao.pb-c.h"
+#include "store.h"
 
 #include <libpq-fe.h>
+#include <stdint.h>
 
 /* Row `row` of `res` (FQ_SQL_READ_OUTBOX; column 1 not NULL): the unpacked
  * body (free with fengqiao__v1__outbox_item__free_unpacked), and in `out` a
@@ -20,5 +23,20 @@
 Fengqiao__V1__OutboxItem *fq_outbox_row_item(const PGresult *res, int row,
                                              Fengqiao__V1__OutboxItem *out,
                                              Fengqiao__V1__GeoPoint *point);
+
+/* FQ_SQL_READ_OUTBOX's parameters as text: kept by the caller beside its op
+ * until the op is done. */
+typedef struct fq_read_outbox_params {
+    char box[80], after[24], limit[12];
+} fq_read_outbox_params;
+
+/* Binds FQ_SQL_READ_OUTBOX on op (kind, parameters; `done` is the
+ * caller's): the items of `box` after seq `after`, at most `limit`. */
+void fq_read_outbox_bind(fq_store_op *op, fq_read_outbox_params *p, const char *box, uint64_t after,
+                         int limit);
+
+/* Binds FQ_SQL_FIND_REQUEST on op: the earlier request of `node` with
+ * `message_id` (decimal); both strings must outlive the op. */
+void fq_find_request_bind(fq_store_op *op, const char *node, const char *message_id);
 
 #endif

@@ -3,21 +3,30 @@
 #ifndef FQ_STATEMENTS_H
 #define FQ_STATEMENTS_H
 
+#include "fq_sql.h"
+
 /* The outbox items an event leaves, written in the event's statement: three
  * parallel arrays — boxes (text[]: 'w:<worker>', 'h:<handler>', 'u:<town>';
  * distinct), kinds (smallint[]: OutboxItem kinds) and bodies (bytea[]:
  * OutboxItem without seq, kind, incident and time) — for the incident the
  * CTE `src` names (column id), reporting the event whose seq is the SQL
- * expression `evseq` (OutboxItem.event_seq). Each item gets its box's next
- * sequence number: the server is the only writer and statements run in
- * order, so max + 1 is gap-free. FQ_SQL_OUTBOX_SEQS then says what was drawn
- * ("seq box event_seq,seq box event_seq"). */
-#define FQ_SQL_OUTBOX_CTE(src, evseq, boxes, kinds, bodies)                                        \
+ * expression `evseq` (OutboxItem.event_seq), with the seqs the server
+ * planned for them (`seqs`, int8[]: each box's next, docs/write-path.md).
+ * FQ_SQL_OUTBOX_SEQS then says what was written ("seq box event_seq,seq box
+ * event_seq"). */
+#define FQ_SQL_OUTBOX_CTE(src, evseq, boxes, kinds, bodies, seqs)                                  \
     " ob AS (INSERT INTO outbox (box, seq, kind, incident_id, body, event_seq)"                    \
-    " SELECT x.b, coalesce((SELECT max(o.seq) FROM outbox o WHERE o.box = x.b), 0) + 1, x.k,"      \
-    " " src ".id, x.body, " evseq " FROM " src ", unnest(" boxes "::text[], " kinds                \
-    "::smallint[], " bodies "::bytea[]) AS x (b, k, body) RETURNING box, seq, event_seq)"
+    " SELECT x.b, x.s, x.k, " src ".id, x.body, " evseq " FROM " src ", unnest(" boxes             \
+    "::text[], " kinds "::smallint[], " bodies "::bytea[], " seqs "::bigint[])"                    \
+    " AS x (b, k, body, s) RETURNING box, seq, event_seq)"
 #define FQ_SQL_OUTBOX_SEQS "(SELECT string_agg(seq || ' ' || box || ' ' || event_seq, ',') FROM ob)"
+
+/* The planned columns of the i-th event (1-based) of a statement whose plan
+ * parameters (store.h FQ_STORE_PLAN_NPARAMS) start at $P: its seq,
+ * prev_hash and hash, as a SELECT list's items. */
+#define FQ_SQL_PLANNED(seqs, prevs, hashes, i)                                                     \
+    " (" seqs "::bigint[])[" i "], (" prevs "::bytea[])[" i "], (" hashes "::bytea[])[" i "]"
+#define FQ_SQL_PLANNED_COLUMNS "seq, prev_hash, hash"
 
 /* The photos an event brings (migration 0026, attachment_rows.h), written
  * in the event's own statement, so they exist exactly when the event does:
@@ -68,17 +77,22 @@
  * outbox items the event leaves (FQ_SQL_OUTBOX_ITEMS; returned as the eighth
  * column, NULL for a resend), $43 the routing event's reason code, $44..$49
  * the photos reported with it (FQ_SQL_ATTACHMENTS_CTE, of the "reported"
- * event; NULL: none). */
+ * event; NULL: none), $50..$56 the plan (store.h FQ_STORE_PLAN_NPARAMS:
+ * the incident's id, the events reported, routing and report_merged, their
+ * time, which is also the incident's recorded_at). */
 #define FQ_SQL_INSERT_REPORT_NAME "fq_insert_report"
-#define FQ_SQL_INSERT_REPORT_NPARAMS 49
+#define FQ_SQL_INSERT_REPORT_NPARAMS 56
+#define FQ_SQL_INSERT_REPORT_PLAN 49
 #define FQ_SQL_INSERT_REPORT                                                                       \
     "WITH new AS ("                                                                                \
-    " INSERT INTO incidents (reporter_node, message_id, body_digest, category, severity, risk,"    \
+    " INSERT INTO incidents (id, recorded_at, reporter_node, message_id, body_digest, category, "  \
+    "severity, risk,"                                                                              \
     "  channel, place_unit, lon, lat, address, title, description, occurred_at, external_ref,"     \
     "  reporter_name, reporter_phone, sent_at, state, tier, line, territory, lead_unit, worker,"   \
     "  co_units, ack_due, ack_warn_at, conclude_due, conclude_warn_at, merged_into, rule_set,"     \
     "  rule_source, climbed, unplaced, routing_nonce)"                                             \
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"                             \
+    " VALUES ($51::bigint, $55::timestamptz, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "  \
+    "$13,"                                                                                         \
     "  to_timestamp($14::double precision / 1000), $15, $16, $17,"                                 \
     "  to_timestamp($18::double precision / 1000), $20, $21, $22, $23, $24, $25, $26,"             \
     "  to_timestamp($27::double precision / 1000), to_timestamp($28::double precision / 1000),"    \
@@ -87,28 +101,61 @@
     " ON CONFLICT (reporter_node, message_id) DO NOTHING"                                          \
     " RETURNING id, recorded_at),"                                                                 \
     " ev AS ("                                                                                     \
-    " INSERT INTO events (incident_id, kind, actor_node, at, payload)"                             \
-    " SELECT id, 'reported', $1, recorded_at, $19 FROM new RETURNING incident_id AS id, "          \
-    "seq)," FQ_SQL_REPORT_ATTACHMENTS " rt AS ("                                                   \
-    " INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, reason_code)"        \
-    " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, '') FROM new RETURNING seq),"     \
-    " mg AS ("                                                                                     \
-    " INSERT INTO events (incident_id, kind, actor_node, at, reason, reason_code)"                 \
-    " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: incident ' || id, 'merged'" \
-    " FROM new WHERE $31::bigint IS NOT NULL)," FQ_SQL_OUTBOX_CTE(                                 \
-        "new", "(SELECT seq FROM rt)", "$40", "$41",                                               \
-        "$42") " SELECT new.id, true, (extract(epoch FROM new.recorded_at) * 1000)::bigint, "      \
-               "ev.seq,"                                                                           \
-               " $3::bytea, $38::bytea, $39::bigint, " FQ_SQL_OUTBOX_SEQS " FROM new, ev"          \
-               " UNION ALL"                                                                        \
-               " SELECT i.id, false, (extract(epoch FROM i.recorded_at) * 1000)::bigint, e.seq, "  \
-               "i.body_digest,"                                                                    \
-               " (SELECT r.payload FROM events r WHERE r.incident_id = i.id"                       \
-               "  AND r.kind IN ('assigned', 'merged', 'unroutable') ORDER BY r.seq LIMIT 1),"     \
-               " i.routing_nonce, NULL::text"                                                      \
-               " FROM incidents i JOIN events e ON e.incident_id = i.id AND e.kind = 'reported'"   \
-               " WHERE i.reporter_node = $1 AND i.message_id = $2 AND NOT EXISTS (SELECT 1 FROM "  \
-               "new)"
+    " INSERT INTO events (incident_id, kind, actor_node, at, payload, " FQ_SQL_PLANNED_COLUMNS ")" \
+    " SELECT id, 'reported', $1, recorded_at, $19," FQ_SQL_PLANNED(                                \
+        "$52", "$53", "$54",                                                                       \
+        "1") " FROM new RETURNING incident_id AS id, seq)," FQ_SQL_REPORT_ATTACHMENTS " rt AS ("   \
+             " INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "           \
+             "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                            \
+             " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, '')," FQ_SQL_PLANNED(    \
+                 "$52", "$53",                                                                     \
+                 "$54", "2") " FROM new RETURNING seq),"                                           \
+                             " mg AS ("                                                            \
+                             " INSERT INTO events (incident_id, kind, actor_node, at, reason, "    \
+                             "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                            \
+                             " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: "  \
+                             "incident ' || id, 'merged'," FQ_SQL_PLANNED(                         \
+                                 "$52", "$53", "$54",                                              \
+                                 "3") " FROM new WHERE $31::bigint IS NOT "                        \
+                                      "NULL)," FQ_SQL_OUTBOX_CTE("new", "(SELECT seq FROM rt)",    \
+                                                                 "$40", "$41", "$42",              \
+                                                                 "$56") " SELECT * FROM (SELECT "  \
+                                                                        "new.id, true, "           \
+                                                                        "(extract(epoch FROM "     \
+                                                                        "new.recorded_at) * "      \
+                                                                        "1000)::bigint, "          \
+                                                                        "ev.seq,"                  \
+                                                                        " $3::bytea, $38::bytea, " \
+                                                                        "$39::bigint,"             \
+                                                                        " " FQ_SQL_OUTBOX_SEQS     \
+                                                                        " FROM new, ev"            \
+                                                                        " UNION ALL"               \
+                                                                        " SELECT i.id, false, "    \
+                                                                        "(extract(epoch FROM "     \
+                                                                        "i.recorded_at) * "        \
+                                                                        "1000)::bigint, e.seq, "   \
+                                                                        "i.body_digest,"           \
+                                                                        " (SELECT r.payload FROM " \
+                                                                        "events r WHERE "          \
+                                                                        "r.incident_id = i.id"     \
+                                                                        "  AND r.kind IN "         \
+                                                                        "('assigned', 'merged', "  \
+                                                                        "'unroutable') ORDER BY "  \
+                                                                        "r.seq LIMIT 1),"          \
+                                                                        " i.routing_nonce, "       \
+                                                                        "NULL::text"               \
+                                                                        " FROM incidents i JOIN "  \
+                                                                        "events e ON "             \
+                                                                        "e.incident_id = i.id "    \
+                                                                        "AND e.kind = 'reported'"  \
+                                                                        " WHERE i.reporter_node "  \
+                                                                        "= $1 AND i.message_id = " \
+                                                                        "$2 AND NOT EXISTS "       \
+                                                                        "(SELECT 1 FROM "          \
+                                                                        "new)) r WHERE "           \
+                                                                        "fq_as_planned($50::"      \
+                                                                        "boolean, (SELECT "        \
+                                                                        "count(*) FROM new), 1)"
 
 /* A re-decision of an open incident (escalation, re-routing): the incident's
  * routing columns and one event. $1 incident, $2 tier, $3 line, $4 territory,
@@ -118,42 +165,69 @@
  * a re-sent write has no second effect), $17 $18 $19 outbox items, $20 the
  * event's reason code. The new
  * holder starts from 'assigned', with no limit breached (breaches are
- * recorded per holder: the new one's limits may fire). One row: the outbox seqs drawn. */
+ * recorded per holder: the new one's limits may fire). $21..$27 the plan
+ * (store.h FQ_STORE_PLAN_NPARAMS). One row: the outbox seqs written. */
 #define FQ_SQL_REROUTE_NAME "fq_reroute"
-#define FQ_SQL_REROUTE_NPARAMS 20
-#define FQ_SQL_REROUTE                                                                             \
-    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($16) ON CONFLICT DO NOTHING"               \
-    " RETURNING nonce),"                                                                           \
-    " u AS (UPDATE incidents SET tier = $2, line = $3, territory = $4, lead_unit = $5,"            \
-    " worker = $6, co_units = $7, ack_due = to_timestamp($8::double precision / 1000),"            \
-    " ack_warn_at = to_timestamp($9::double precision / 1000),"                                    \
-    " conclude_due = to_timestamp($10::double precision / 1000),"                                  \
-    " conclude_warn_at = to_timestamp($11::double precision / 1000), climbed = $12,"               \
-    " escalations = escalations + 1, assignment = 'assigned', acknowledged_at = NULL, breached = " \
-    "0,"                                                                                           \
-    " extension_asked = NULL WHERE id = $1 AND state = 'assigned'"                                 \
-    " AND EXISTS (SELECT 1 FROM g) RETURNING id),"                                                 \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload, reason_code)"     \
-    " SELECT id, $13, NULL, $14, $15, coalesce($20, '') FROM u RETURNING incident_id AS id, "      \
-    "seq)," FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$17", "$18", "$19") " SELECT " FQ_SQL_OUTBOX_SEQS
+#define FQ_SQL_REROUTE_NPARAMS 27
+#define FQ_SQL_REROUTE_PLAN 20
+#define FQ_SQL_REROUTE                                                                                    \
+    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($16) ON CONFLICT DO NOTHING"                      \
+    " RETURNING nonce),"                                                                                  \
+    " u AS (UPDATE incidents SET tier = $2, line = $3, territory = $4, lead_unit = $5,"                   \
+    " worker = $6, co_units = $7, ack_due = to_timestamp($8::double precision / 1000),"                   \
+    " ack_warn_at = to_timestamp($9::double precision / 1000),"                                           \
+    " conclude_due = to_timestamp($10::double precision / 1000),"                                         \
+    " conclude_warn_at = to_timestamp($11::double precision / 1000), climbed = $12,"                      \
+    " escalations = escalations + 1, assignment = 'assigned', acknowledged_at = NULL, breached = "        \
+    "0,"                                                                                                  \
+    " extension_asked = NULL WHERE id = $1 AND state = 'assigned'"                                        \
+    " AND EXISTS (SELECT 1 FROM g) RETURNING id),"                                                        \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "                    \
+    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                                            \
+    " SELECT id, $13, NULL, $26::timestamptz, $14, $15, coalesce($20, '')," FQ_SQL_PLANNED(               \
+        "$23", "$24", "$25",                                                                              \
+        "1") " FROM u RETURNING incident_id AS id, seq)," FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$17",        \
+                                                                            "$18", "$19",                 \
+                                                                            "$27") " SELECT"              \
+                                                                                   " " FQ_SQL_OUTBOX_SEQS \
+                                                                                   " WHERE "              \
+                                                                                   "fq_as_"               \
+                                                                                   "planned($21::"        \
+                                                                                   "boolean, "            \
+                                                                                   "(SELECT "             \
+                                                                                   "count(*) "            \
+                                                                                   "FROM ev), 1)"
 
 /* One event of the server's own about an incident (deadline warnings, a
  * breach at the district tier). $1 incident, $2 kind, $3 reason, $4 the
  * breached limits to record on the incident (bits; 0 for none), $5 the
  * write's nonce (applied_ops), $6 $7 $8 outbox items, $9 the supervision
- * order is over (its breach), $10 the event's reason code. One row: the
- * outbox seqs drawn. */
+ * order is over (its breach), $10 the event's reason code, $11..$17 the
+ * plan (store.h FQ_STORE_PLAN_NPARAMS). One row: the outbox seqs written. */
 #define FQ_SQL_INSERT_EVENT_NAME "fq_insert_event"
-#define FQ_SQL_INSERT_EVENT_NPARAMS 10
-#define FQ_SQL_INSERT_EVENT                                                                        \
-    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($5) ON CONFLICT DO NOTHING"                \
-    " RETURNING nonce),"                                                                           \
-    " b AS (UPDATE incidents SET breached = breached | $4::smallint,"                              \
-    " supervision_due = CASE WHEN $9 THEN NULL ELSE supervision_due END"                           \
-    " WHERE id = $1 AND ($4::smallint <> 0 OR $9) AND EXISTS (SELECT 1 FROM g)),"                  \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, reason_code)"              \
-    " SELECT $1, $2, NULL, $3, coalesce($10, '') FROM g RETURNING incident_id AS id, "             \
-    "seq)," FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$6", "$7", "$8") " SELECT " FQ_SQL_OUTBOX_SEQS
+#define FQ_SQL_INSERT_EVENT_NPARAMS 17
+#define FQ_SQL_INSERT_EVENT_PLAN 10
+#define FQ_SQL_INSERT_EVENT                                                                               \
+    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($5) ON CONFLICT DO NOTHING"                       \
+    " RETURNING nonce),"                                                                                  \
+    " b AS (UPDATE incidents SET breached = breached | $4::smallint,"                                     \
+    " supervision_due = CASE WHEN $9 THEN NULL ELSE supervision_due END"                                  \
+    " WHERE id = $1 AND ($4::smallint <> 0 OR $9) AND EXISTS (SELECT 1 FROM g)),"                         \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "                             \
+    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                                            \
+    " SELECT $1, $2, NULL, $16::timestamptz, $3, coalesce($10, '')," FQ_SQL_PLANNED(                      \
+        "$13", "$14", "$15",                                                                              \
+        "1") " FROM g RETURNING incident_id AS id, seq)," FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$6",         \
+                                                                            "$7", "$8",                   \
+                                                                            "$17") " SELECT"              \
+                                                                                   " " FQ_SQL_OUTBOX_SEQS \
+                                                                                   " WHERE "              \
+                                                                                   "fq_as_"               \
+                                                                                   "planned($11::"        \
+                                                                                   "boolean, "            \
+                                                                                   "(SELECT "             \
+                                                                                   "count(*) "            \
+                                                                                   "FROM ev), 1)"
 
 /* A terminal's action on an assignment (acknowledge, return, progress,
  * extend, conclude), idempotent by (node, message id): applied only if no
@@ -179,11 +253,13 @@
  * reason code, $38..$43 the photos that come with it (FQ_SQL_ATTACHMENTS_CTE;
  * NULL: none), $44 a mediation step's record (docs/mediation.md: JSON,
  * projected by migration 0028's trigger; NULL: none). Concluding or merging
- * ends a suspension.
+ * ends a suspension. $45..$51 the plan (store.h FQ_STORE_PLAN_NPARAMS: the
+ * action's event, then the report_merged of a merge).
  * One row: event seq (NULL if not applied), outbox seqs, and the earlier
  * request's digest, state, event seq and incident (NULL if none). */
 #define FQ_SQL_ACTION_NAME "fq_action"
-#define FQ_SQL_ACTION_NPARAMS 44
+#define FQ_SQL_ACTION_NPARAMS 51
+#define FQ_SQL_ACTION_PLAN 44
 #define FQ_SQL_ACTION                                                                              \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
     " WHERE node = $1 AND message_id = $2),"                                                       \
@@ -224,52 +300,34 @@
     " AND coalesce(worker, '') = $9"                                                               \
     " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior)"                      \
     " AND ($35::text IS NULL OR (suspended_at IS NULL) = ($35 <> '')) RETURNING id),"              \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload, reason_code)"     \
-    " SELECT id, $5, $1, $6, $7, coalesce($37, '') FROM u RETURNING incident_id AS id, "           \
-    "seq)," FQ_SQL_ACTION_ATTACHMENTS                                                              \
-    " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"         \
-    " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"                                        \
-    " md AS (INSERT INTO mediation_steps (incident_id, event_seq, kind, actor_node, record)"       \
-    " SELECT id, seq, $5, $1, $44::jsonb FROM ev WHERE $44::jsonb IS NOT NULL),"                   \
-    " mg AS (INSERT INTO events (incident_id, kind, actor_node, reason, reason_code)"              \
-    " SELECT $32, 'report_merged', $1, 'incident ' || id || ' merged into it', coalesce($37, '') " \
-    "FROM ev"                                                                                      \
-    " WHERE $32::bigint IS NOT NULL)," FQ_SQL_OUTBOX_CTE(                                          \
-        "ev", "ev.seq", "$27", "$28",                                                              \
-        "$29") " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS                                 \
-               ", p.digest, p.state, p.event_seq,"                                                 \
-               " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "             \
+    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                                     \
+    " SELECT id, $5, $1, $50::timestamptz, $6, $7, coalesce($37, '')," FQ_SQL_PLANNED(             \
+        "$47", "$48", "$49",                                                                       \
+        "1") " FROM u RETURNING incident_id AS id, seq)," FQ_SQL_ACTION_ATTACHMENTS                \
+             " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, "      \
+             "state,"                                                                              \
+             " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"                               \
+             " md AS (INSERT INTO mediation_steps (incident_id, event_seq, kind, actor_node, "     \
+             "record)"                                                                             \
+             " SELECT id, seq, $5, $1, $44::jsonb FROM ev WHERE $44::jsonb IS NOT NULL),"          \
+             " mg AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "             \
+             "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                            \
+             " SELECT $32, 'report_merged', $1, $50::timestamptz, 'incident ' || id || ' merged "  \
+             "into it',"                                                                           \
+             " coalesce($37, '')," FQ_SQL_PLANNED(                                                 \
+                 "$47", "$48", "$49",                                                              \
+                 "2") " FROM ev"                                                                   \
+                      " WHERE $32::bigint IS NOT NULL)," FQ_SQL_OUTBOX_CTE(                        \
+                          "ev", "ev.seq", "$27", "$28", "$29",                                     \
+                          "$51") " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS               \
+                                 ", p.digest, p.state, p.event_seq,"                               \
+                                 " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"    \
+                                 " WHERE fq_as_planned($45::boolean, (SELECT count(*) FROM ev), "  \
+                                 "1)"
 
-/* What a box holds after a sequence number, with the incident's details.
- * $1 box, $2 after seq, $3 at most this many. Rows: the box's last seq,
- * then (NULL when nothing is newer) seq, kind, incident, at ms, body,
- * category, severity, title, address, territory, lon, lat, the event's seq
- * (0: an item from before 0024), external ref, reporting node and its name
- * (FQ_SQL_NODE_NAME). outbox_rows.h reads them. */
-#define FQ_SQL_READ_OUTBOX_NAME "fq_read_outbox"
-#define FQ_SQL_READ_OUTBOX_NPARAMS 3
-#define FQ_SQL_READ_OUTBOX                                                                         \
-    "SELECT m.last, o.seq, o.kind, o.incident_id, o.at_ms, o.body, o.category, o.severity,"        \
-    " o.title, o.address, o.territory, o.lon, o.lat, o.event_seq, o.external_ref,"                 \
-    " o.reporter_node, o.reporter_name"                                                            \
-    " FROM (SELECT coalesce(max(seq), 0) AS last FROM outbox WHERE box = $1) m"                    \
-    " LEFT JOIN LATERAL (SELECT b.seq, b.kind, b.incident_id,"                                     \
-    " (date_part('epoch', b.at) * 1000)::bigint AS at_ms, b.body, i.category, i.severity,"         \
-    " i.title, i.address, coalesce(i.territory, '') AS territory, i.lon, i.lat,"                   \
-    " coalesce(b.event_seq, 0) AS event_seq, i.external_ref, i.reporter_node,"                     \
-    " coalesce((SELECT " FQ_SQL_NODE_NAME " FROM nodes n LEFT JOIN web_accounts a"                 \
-    " ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker"                           \
-    " WHERE n.id = i.reporter_node), '') AS reporter_name"                                         \
-    " FROM outbox b JOIN incidents i ON i.id = b.incident_id"                                      \
-    " WHERE b.box = $1 AND b.seq > $2 ORDER BY b.seq LIMIT $3) o ON true ORDER BY o.seq"
-
-/* The answer an earlier terminal request got. $1 node, $2 message id.
- * Zero or one row: digest, state, event seq, incident. */
-#define FQ_SQL_FIND_REQUEST_NAME "fq_find_request"
-#define FQ_SQL_FIND_REQUEST_NPARAMS 2
-#define FQ_SQL_FIND_REQUEST                                                                        \
-    "SELECT digest, state, event_seq, incident_id FROM terminal_requests"                          \
-    " WHERE node = $1 AND message_id = $2"
+/* FQ_SQL_READ_OUTBOX and FQ_SQL_FIND_REQUEST: sql/read_outbox.sql and
+ * sql/find_request.sql (fq_sql.h). */
 
 /* What the command center records after a conclusion (verify, follow-up),
  * idempotent like an action. $1 node, $2 message id, $3 digest, $4
@@ -277,9 +335,11 @@
  * $8 satisfaction (NULL: none), $9 the operator's jurisdiction. One row:
  * event seq (NULL if not applied), the earlier request's digest, state,
  * event seq, incident (NULL if none), and the incident's state inside the
- * jurisdiction (NULL: unknown or outside). */
+ * jurisdiction (NULL: unknown or outside). $10..$16 the plan (store.h
+ * FQ_STORE_PLAN_NPARAMS). */
 #define FQ_SQL_AFTERCARE_NAME "fq_aftercare"
-#define FQ_SQL_AFTERCARE_NPARAMS 9
+#define FQ_SQL_AFTERCARE_NPARAMS 16
+#define FQ_SQL_AFTERCARE_PLAN 9
 #define FQ_SQL_AFTERCARE                                                                           \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
     " WHERE node = $1 AND message_id = $2),"                                                       \
@@ -290,14 +350,19 @@
     " WHERE id = $4 AND state = 'concluded'"                                                       \
     " AND fq_unit_within(coalesce(territory, place_unit), $9)"                                     \
     " AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),"                                         \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, reason, payload, reason_code)"     \
-    " SELECT id, $5, $1, $6, $7, 'operator_choice' FROM u RETURNING incident_id AS id, seq),"      \
-    " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"         \
-    " event_seq) SELECT $1, $2, $3, id, 'concluded', seq FROM ev)"                                 \
-    " SELECT (SELECT seq FROM ev), p.digest, p.state, p.event_seq, p.incident_id,"                 \
-    " (SELECT i.state FROM incidents i WHERE i.id = $4"                                            \
-    " AND fq_unit_within(coalesce(i.territory, i.place_unit), $9))"                                \
-    " FROM (SELECT 1) one LEFT JOIN prior p ON true"
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "             \
+    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                                     \
+    " SELECT id, $5, $1, $15::timestamptz, $6, $7, 'operator_choice'," FQ_SQL_PLANNED(             \
+        "$12", "$13", "$14",                                                                       \
+        "1") " FROM u RETURNING incident_id AS id, seq),"                                          \
+             " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, "      \
+             "state,"                                                                              \
+             " event_seq) SELECT $1, $2, $3, id, 'concluded', seq FROM ev)"                        \
+             " SELECT (SELECT seq FROM ev), p.digest, p.state, p.event_seq, p.incident_id,"        \
+             " (SELECT i.state FROM incidents i WHERE i.id = $4"                                   \
+             " AND fq_unit_within(coalesce(i.territory, i.place_unit), $9))"                       \
+             " FROM (SELECT 1) one LEFT JOIN prior p ON true"                                      \
+             " WHERE fq_as_planned($10::boolean, (SELECT count(*) FROM ev), 1)"
 
 /* A concluded incident inside a jurisdiction, as FQ_SQL_OPEN_CURSOR has an
  * open one (binary results, case_rows.h): what a reopen (redo) rebuilds its
@@ -1056,5 +1121,23 @@ enum {
 #define FQ_SQL_JUDGMENT_PENDING                                                                    \
     "SELECT * FROM fq_long_pending(to_timestamp($1::double precision / 1000), nullif($2, ''),"     \
     " $3::integer, $4::integer) LIMIT $5::bigint"
+
+/* ---- the server's sequences and chain (docs/write-path.md, migration 0031) ---- */
+
+/* The end of a transaction's events: the head moves from $1 seq, $2 hash to
+ * $3 seq, $4 hash, or FQ001 (planned from another head). */
+#define FQ_SQL_CHAIN_ADVANCE_NAME "fq_chain_advance"
+#define FQ_SQL_CHAIN_ADVANCE "SELECT fq_chain_advance($1::bigint, $2::bytea, $3::bigint, $4::bytea)"
+/* Serial mode: the head moves from $1 seq, $2 hash to the last event
+ * written up to seq $3; one row: its seq ($1 when none). */
+#define FQ_SQL_CHAIN_ADVANCE_WRITTEN_NAME "fq_chain_advance_written"
+#define FQ_SQL_CHAIN_ADVANCE_WRITTEN                                                               \
+    "SELECT fq_chain_advance_written($1::bigint, $2::bytea, $3::bigint)"
+/* Where a new connection plans from: the chain head (seq, hash), every
+ * box's last seq, a block of $1 incident ids (its first). */
+#define FQ_SQL_CHAIN_HEAD "SELECT seq, hash FROM event_chain_head WHERE id"
+#define FQ_SQL_OUTBOX_HEADS "SELECT box, seq FROM fq_outbox_heads()"
+#define FQ_SQL_RESERVE_IDS_NAME "fq_reserve_incident_ids"
+#define FQ_SQL_RESERVE_IDS "SELECT fq_reserve_incident_ids($1::integer)"
 
 #endif

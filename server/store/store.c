@@ -1,12 +1,17 @@
 #include "store.h"
 
+#include "chain.h"
 #include "log.h"
+#include "outbox.h"
+#include "pgarray.h"
 #include "pgconn.h"
 #include "pgerror.h"
 #include "statements.h"
 #include "upward_sql.h"
+#include "writeplan.h"
 
 #include <inttypes.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +24,14 @@
 /* While another server holds the serving lock, the claim is tried again on
  * the same connection this often. */
 #define GUARD_RETRY_MS 1000
+/* Incident ids are reserved this many at a time (at least), and again when
+ * fewer than a batch's worth are left. */
+#define ID_BLOCK 4096
+/* The plan's failures: another head (a batch before this one did not
+ * commit), or a statement that would write less than planned. Neither is
+ * the operation's fault: it is written again, in serial mode. */
+#define SQLSTATE_OTHER_HEAD "FQ001"
+#define SQLSTATE_NOT_AS_PLANNED "FQ002"
 
 #ifdef FQ_FAULT_INJECTION
 /* Test builds only (fengqiaod-faults, tests/integration/test_store_faults.sh):
@@ -54,6 +67,12 @@ static void *store_alloc(size_t size, int zeroed)
 }
 #endif
 
+/* An outbox item's planned seq, committed with its batch. */
+typedef struct planned_box {
+    fq_writeplan_box *entry;
+    int64_t seq;
+} planned_box;
+
 /* One COMMIT's worth of operations. */
 typedef struct batch {
     fq_store_op *ops; /* in statement order, linked through next */
@@ -63,6 +82,17 @@ typedef struct batch {
     char sqlstate[6];
     size_t ops_waiting; /* statements whose results have not arrived */
     uint64_t sent_ns;   /* uv_hrtime when it was sent: the commit latency */
+    /* The plan (docs/write-path.md): the chain from `before` to `after`,
+     * the outbox seqs. In serial mode (one operation) the statement may
+     * write a prefix of its events: `events` are their planned seqs and
+     * hashes, `written` the last seq the chain advance found (-1: none yet). */
+    int serial;
+    fq_chain_head before, after;
+    fq_chain_head events[FQ_STORE_MAX_EVENTS];
+    int nevents;
+    int64_t written;
+    planned_box *boxes;
+    size_t nboxes, boxes_cap;
 } batch;
 
 typedef enum {
@@ -76,7 +106,13 @@ typedef enum {
     EXP_OPEN_FETCH, /* a chunk of the open incidents (FQ_SQL_OPEN_FETCH) */
     EXP_LOAD_SYNC,  /* end of a directory load */
     EXP_SETUP_SYNC, /* end of the statements prepared on a new connection */
+    EXP_HEADS,      /* setup: one of the heads the plan starts from (load: which) */
+    EXP_ADVANCE,    /* a batch's chain advance */
+    EXP_RESERVE,    /* a block of incident ids */
+    EXP_RESERVE_SYNC,
 } exp_kind;
+
+enum { HEAD_CHAIN, HEAD_BOXES, HEAD_IDS, HEAD_COUNT };
 
 /* What the next result from the connection belongs to. */
 typedef struct expectation {
@@ -102,6 +138,21 @@ struct fq_store {
 
     op_queue pending;  /* not yet sent */
     op_queue finished; /* answered, callbacks not yet run */
+
+    /* The server's sequences (docs/write-path.md). After a batch failed,
+     * nothing more is sent until every batch in flight is answered
+     * (`replanning`); their operations gather in `retry`, in order, and are
+     * then written one per transaction (`serial_left` of them) from the
+     * committed heads. */
+    fq_writeplan *plan;
+    PGresult *heads[HEAD_COUNT];
+    int heads_ok;
+    int reserve_in_flight;
+    int replanning;
+    int heads_stale; /* another writer moved the chain: reconnect */
+    op_queue retry;
+    size_t serial_left;
+    fq_pgbuf scratch; /* one operation's plan parameters while it is sent */
 
     expectation *expect; /* ring buffer */
     size_t expect_cap, expect_head, expect_count;
@@ -249,7 +300,7 @@ static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except
         if (op == except)
             continue;
         if (++op->attempts >= MAX_ATTEMPTS) {
-            finish(s, op, FQ_STORE_EINTERNAL);
+            finish(s, op, FQ_EINTERNAL);
             continue;
         }
         s->stats.ops_retried++;
@@ -267,6 +318,46 @@ static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except
     q_push_front_chain(&s->pending, first, last, n);
 }
 
+/* A batch of a failed plan: its operations go to the retry queue in order
+ * (written again in serial mode once nothing is in flight). `count`: the
+ * failure may be theirs (an attempt is counted); a failed plan is not. */
+static void retry_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except, int count)
+{
+    for (fq_store_op *op = ops, *next; op != NULL; op = next) {
+        next = op->next;
+        if (op == except)
+            continue;
+        if (count && ++op->attempts >= MAX_ATTEMPTS) {
+            finish(s, op, FQ_EINTERNAL);
+            continue;
+        }
+        s->stats.ops_retried++;
+        PQclear(op->result);
+        op->result = NULL;
+        q_push(&s->retry, op);
+    }
+}
+
+/* Every batch planned on top of a failed one is answered: plan again from
+ * what committed, the failed batches' operations first and one by one. */
+static void end_replanning(fq_store *s)
+{
+    if (!s->replanning || s->batches_in_flight > 0)
+        return;
+    s->replanning = 0;
+    fq_writeplan_rewind(s->plan);
+    s->serial_left += s->retry.count;
+    q_push_front_chain(&s->pending, s->retry.head, s->retry.tail, s->retry.count);
+    s->retry.head = s->retry.tail = NULL;
+    s->retry.count = 0;
+}
+
+static void free_batch(batch *b)
+{
+    free(b->boxes);
+    free(b);
+}
+
 static int transient_sqlstate(const fq_store *s, const char *state)
 {
     /* A reads store's statement_timeout (57014, query_canceled) is the
@@ -279,6 +370,27 @@ static int transient_sqlstate(const fq_store *s, const char *state)
            strncmp(state, "57", 2) == 0 || strncmp(state, "08", 2) == 0;
 }
 
+/* The batch committed: so did its part of the plan (in serial mode, the
+ * events the statement wrote and, with them, its outbox items). */
+static void plan_committed(fq_store *s, const batch *b)
+{
+    if (b->nevents == 0)
+        return;
+    if (b->serial) {
+        int k = -1;
+        for (int i = 0; i < b->nevents; i++)
+            if (b->events[i].seq == b->written)
+                k = i;
+        if (k < 0)
+            return; /* nothing written: the head stays */
+        fq_writeplan_chain_committed(s->plan, &b->events[k]);
+    } else {
+        fq_writeplan_chain_committed(s->plan, &b->after);
+    }
+    for (size_t i = 0; i < b->nboxes; i++)
+        fq_writeplan_box_committed(b->boxes[i].entry, b->boxes[i].seq);
+}
+
 static void finish_batch(fq_store *s, batch *b)
 {
     s->batches_in_flight--;
@@ -286,30 +398,48 @@ static void finish_batch(fq_store *s, batch *b)
         if (b->ops != NULL)
             fq_histogram_observe(&s->stats.commit_seconds,
                                  (double)(uv_hrtime() - b->sent_ns) / 1e9);
+        plan_committed(s, b);
         for (fq_store_op *op = b->ops, *next; op != NULL; op = next) {
             next = op->next;
             if (op->kind == FQ_STORE_OP_REPORT && !op->got_row) {
-                finish(s, op, FQ_STORE_EINTERNAL);
+                finish(s, op, FQ_EINTERNAL);
                 continue;
             }
             s->stats.ops_committed++;
             if ((unsigned)op->kind < sizeof s->stats.committed_by_kind / sizeof(uint64_t))
                 s->stats.committed_by_kind[op->kind]++;
-            finish(s, op, FQ_STORE_OK);
+            finish(s, op, FQ_OK);
+        }
+    } else if (strcmp(b->sqlstate, SQLSTATE_OTHER_HEAD) == 0 ||
+               strcmp(b->sqlstate, SQLSTATE_NOT_AS_PLANNED) == 0) {
+        /* The plan failed, not an operation: all of them again, serially. */
+        s->replanning = 1;
+        retry_ops(s, b->ops, NULL, 0);
+        if (b->serial && strcmp(b->sqlstate, SQLSTATE_OTHER_HEAD) == 0) {
+            /* Planned from what this server committed, with nothing else in
+             * flight, and still another head: something else wrote events.
+             * The heads are read again on a new connection. */
+            fq_log(FQ_LOG_WARN, "store",
+                   "the event chain head moved under the server: reading "
+                   "the heads again");
+            s->heads_stale = 1;
         }
     } else if (b->failed_op != NULL && !transient_sqlstate(s, b->sqlstate)) {
         /* Isolate: the failing statement is answered, the rest go again. */
         fq_store_op *bad = b->failed_op;
         fq_log(FQ_LOG_WARN, "store", "statement refused: %s", b->error);
-        requeue_ops(s, b->ops, bad);
+        s->replanning = 1;
+        retry_ops(s, b->ops, bad, 1);
         snprintf(bad->error, sizeof bad->error, "%s", b->error);
         snprintf(bad->sqlstate, sizeof bad->sqlstate, "%s", b->sqlstate);
         s->stats.ops_rejected++;
-        finish(s, bad, FQ_STORE_EREJECTED);
+        finish(s, bad, FQ_EREJECTED);
     } else {
-        requeue_ops(s, b->ops, NULL);
+        s->replanning = 1;
+        retry_ops(s, b->ops, NULL, 1);
     }
-    free(b);
+    free_batch(b);
+    end_replanning(s);
 }
 
 static void parse_report_row(fq_store_op *op, const PGresult *res)
@@ -487,6 +617,34 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
             s->setup_done = -1;
         }
         break;
+    case EXP_ADVANCE:
+        if (!ok)
+            note_error(e->batch, NULL, res);
+        else if (e->batch->serial && PQntuples(res) == 1)
+            e->batch->written = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        break;
+    case EXP_HEADS:
+        if (!ok) {
+            if (st != PGRES_PIPELINE_ABORTED) {
+                char why[256];
+                fq_pg_error_describe(res, why, sizeof why);
+                fq_log(FQ_LOG_ERROR, "store", "reading the heads failed: %s", why);
+                s->setup_done = -1;
+            }
+            break;
+        }
+        PQclear(s->heads[e->load]);
+        s->heads[e->load] = res;
+        return; /* applied at the setup's sync */
+    case EXP_RESERVE:
+        if (ok && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+            fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(res, 0, 0), NULL, 10), ID_BLOCK);
+        else if (!ok) {
+            char why[256];
+            fq_pg_error_describe(res, why, sizeof why);
+            fq_log(FQ_LOG_ERROR, "store", "reserving incident ids failed: %s", why);
+        }
+        break;
     case EXP_LOAD:
         if (e->load < 0)
             break; /* the load's BEGIN or COMMIT */
@@ -560,7 +718,40 @@ static void op_result_arrived(fq_store *s, batch *b)
 
 static int is_sync(exp_kind kind)
 {
-    return kind == EXP_SYNC || kind == EXP_LOAD_SYNC || kind == EXP_SETUP_SYNC;
+    return kind == EXP_SYNC || kind == EXP_LOAD_SYNC || kind == EXP_SETUP_SYNC ||
+           kind == EXP_RESERVE_SYNC;
+}
+
+static void clear_heads(fq_store *s)
+{
+    for (int i = 0; i < HEAD_COUNT; i++) {
+        PQclear(s->heads[i]);
+        s->heads[i] = NULL;
+    }
+}
+
+/* The setup's heads: where the plan starts on this connection. 0, or -1
+ * when they are missing or malformed. */
+static int apply_heads(fq_store *s)
+{
+    PGresult *const *h = s->heads;
+    int ok = h[HEAD_CHAIN] && h[HEAD_BOXES] && h[HEAD_IDS] && PQntuples(h[HEAD_CHAIN]) == 1 &&
+             PQgetlength(h[HEAD_CHAIN], 0, 0) == 8 &&
+             PQgetlength(h[HEAD_CHAIN], 0, 1) == FQ_CHAIN_HASH_BYTES &&
+             PQntuples(h[HEAD_IDS]) == 1 && !PQgetisnull(h[HEAD_IDS], 0, 0);
+    if (ok) {
+        fq_chain_head head;
+        head.seq = fq_pg_get_int8((const uint8_t *)PQgetvalue(h[HEAD_CHAIN], 0, 0));
+        memcpy(head.hash, PQgetvalue(h[HEAD_CHAIN], 0, 1), FQ_CHAIN_HASH_BYTES);
+        fq_writeplan_reset(s->plan, &head);
+        for (int i = 0; ok && i < PQntuples(h[HEAD_BOXES]); i++)
+            ok = fq_writeplan_set_box(s->plan, PQgetvalue(h[HEAD_BOXES], i, 0),
+                                      strtoll(PQgetvalue(h[HEAD_BOXES], i, 1), NULL, 10)) == 0;
+        fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(h[HEAD_IDS], 0, 0), NULL, 10), ID_BLOCK);
+    }
+    clear_heads(s);
+    s->heads_ok = ok;
+    return ok ? 0 : -1;
 }
 
 static void on_pg_result(void *user, PGresult *res)
@@ -598,10 +789,16 @@ static void on_pg_result(void *user, PGresult *res)
             finish_batch(s, b);
         else if (kind == EXP_LOAD_SYNC)
             finish_load(s);
-        else if (s->guard_refused)
+        else if (kind == EXP_RESERVE_SYNC)
+            s->reserve_in_flight = 0;
+        else if (s->guard_refused) {
+            clear_heads(s);
             guard_refused(s);
-        else if (s->setup_done < 0)
+        } else if (s->setup_done < 0) {
+            clear_heads(s);
             fq_pg_reset(s->pg, "setup failed (are the migrations applied?)");
+        } else if (s->config.reads_timeout_ms == 0 && apply_heads(s) != 0)
+            fq_pg_reset(s->pg, "the heads of the event chain and the outboxes could not be read");
         else if (s->config.reads_timeout_ms > 0) {
             /* A reads store holds no serving lock and loads no directory:
              * ready once its statements are. */
@@ -648,33 +845,42 @@ static int send_setup(fq_store *s, PGconn *conn)
     static const struct {
         const char *name, *sql;
         int nparams;
+        int plan; /* its plan's first parameter (0-based), or 0: none */
     } statements[] = {
-        {FQ_SQL_INSERT_REPORT_NAME, FQ_SQL_INSERT_REPORT, FQ_SQL_INSERT_REPORT_NPARAMS},
-        {FQ_SQL_INSERT_REJECTED_NAME, FQ_SQL_INSERT_REJECTED, FQ_SQL_INSERT_REJECTED_NPARAMS},
-        {FQ_SQL_REROUTE_NAME, FQ_SQL_REROUTE, FQ_SQL_REROUTE_NPARAMS},
-        {FQ_SQL_INSERT_EVENT_NAME, FQ_SQL_INSERT_EVENT, FQ_SQL_INSERT_EVENT_NPARAMS},
-        {FQ_SQL_ACTION_NAME, FQ_SQL_ACTION, FQ_SQL_ACTION_NPARAMS},
-        {FQ_SQL_READ_OUTBOX_NAME, FQ_SQL_READ_OUTBOX, FQ_SQL_READ_OUTBOX_NPARAMS},
-        {FQ_SQL_FIND_REQUEST_NAME, FQ_SQL_FIND_REQUEST, FQ_SQL_FIND_REQUEST_NPARAMS},
-        {FQ_SQL_AFTERCARE_NAME, FQ_SQL_AFTERCARE, FQ_SQL_AFTERCARE_NPARAMS},
-        {FQ_SQL_REOPEN_ROW_NAME, FQ_SQL_REOPEN_ROW, FQ_SQL_REOPEN_ROW_NPARAMS},
-        {FQ_SQL_ROUTING_STATUS_NAME, FQ_SQL_ROUTING_STATUS, FQ_SQL_ROUTING_STATUS_NPARAMS},
-        {FQ_SQL_WEB_ACCOUNT_NAME, FQ_SQL_WEB_ACCOUNT, FQ_SQL_WEB_ACCOUNT_NPARAMS},
-        {FQ_SQL_WEB_SESSION_NEW_NAME, FQ_SQL_WEB_SESSION_NEW, FQ_SQL_WEB_SESSION_NEW_NPARAMS},
-        {FQ_SQL_WEB_LOGIN_NAME, FQ_SQL_WEB_LOGIN, FQ_SQL_WEB_LOGIN_NPARAMS},
-        {FQ_SQL_WEB_SESSION_GET_NAME, FQ_SQL_WEB_SESSION_GET, FQ_SQL_WEB_SESSION_GET_NPARAMS},
-        {FQ_SQL_WEB_SESSION_END_NAME, FQ_SQL_WEB_SESSION_END, FQ_SQL_WEB_SESSION_END_NPARAMS},
-        {FQ_SQL_FD_KEY_NAME, FQ_SQL_FD_KEY, FQ_SQL_FD_KEY_NPARAMS},
-        {FQ_SQL_FD_PARTY_ADD_NAME, FQ_SQL_FD_PARTY_ADD, FQ_SQL_FD_PARTY_ADD_NPARAMS},
-        {FQ_SQL_FD_REVEAL_NAME, FQ_SQL_FD_REVEAL, FQ_SQL_FD_REVEAL_NPARAMS},
-        {FQ_SQL_MEDIATION_REVEAL_NAME, FQ_SQL_MEDIATION_REVEAL, FQ_SQL_MEDIATION_REVEAL_NPARAMS},
-        {FQ_SQL_UPWARD_SCAN_NAME, FQ_SQL_UPWARD_SCAN, FQ_SQL_UPWARD_SCAN_NPARAMS},
-        {FQ_SQL_UPWARD_ENQUEUE_NAME, FQ_SQL_UPWARD_ENQUEUE, FQ_SQL_UPWARD_ENQUEUE_NPARAMS},
-        {FQ_SQL_UPWARD_DUE_NAME, FQ_SQL_UPWARD_DUE, FQ_SQL_UPWARD_DUE_NPARAMS},
-        {FQ_SQL_UPWARD_ATTEMPT_NAME, FQ_SQL_UPWARD_ATTEMPT, FQ_SQL_UPWARD_ATTEMPT_NPARAMS},
+        {FQ_SQL_INSERT_REPORT_NAME, FQ_SQL_INSERT_REPORT, FQ_SQL_INSERT_REPORT_NPARAMS,
+         FQ_SQL_INSERT_REPORT_PLAN},
+        {FQ_SQL_INSERT_REJECTED_NAME, FQ_SQL_INSERT_REJECTED, FQ_SQL_INSERT_REJECTED_NPARAMS, 0},
+        {FQ_SQL_REROUTE_NAME, FQ_SQL_REROUTE, FQ_SQL_REROUTE_NPARAMS, FQ_SQL_REROUTE_PLAN},
+        {FQ_SQL_INSERT_EVENT_NAME, FQ_SQL_INSERT_EVENT, FQ_SQL_INSERT_EVENT_NPARAMS,
+         FQ_SQL_INSERT_EVENT_PLAN},
+        {FQ_SQL_ACTION_NAME, FQ_SQL_ACTION, FQ_SQL_ACTION_NPARAMS, FQ_SQL_ACTION_PLAN},
+        {FQ_SQL_READ_OUTBOX_NAME, FQ_SQL_READ_OUTBOX, FQ_SQL_READ_OUTBOX_NPARAMS, 0},
+        {FQ_SQL_FIND_REQUEST_NAME, FQ_SQL_FIND_REQUEST, FQ_SQL_FIND_REQUEST_NPARAMS, 0},
+        {FQ_SQL_AFTERCARE_NAME, FQ_SQL_AFTERCARE, FQ_SQL_AFTERCARE_NPARAMS, FQ_SQL_AFTERCARE_PLAN},
+        {FQ_SQL_REOPEN_ROW_NAME, FQ_SQL_REOPEN_ROW, FQ_SQL_REOPEN_ROW_NPARAMS, 0},
+        {FQ_SQL_ROUTING_STATUS_NAME, FQ_SQL_ROUTING_STATUS, FQ_SQL_ROUTING_STATUS_NPARAMS, 0},
+        {FQ_SQL_WEB_ACCOUNT_NAME, FQ_SQL_WEB_ACCOUNT, FQ_SQL_WEB_ACCOUNT_NPARAMS, 0},
+        {FQ_SQL_WEB_SESSION_NEW_NAME, FQ_SQL_WEB_SESSION_NEW, FQ_SQL_WEB_SESSION_NEW_NPARAMS, 0},
+        {FQ_SQL_WEB_LOGIN_NAME, FQ_SQL_WEB_LOGIN, FQ_SQL_WEB_LOGIN_NPARAMS, 0},
+        {FQ_SQL_WEB_SESSION_GET_NAME, FQ_SQL_WEB_SESSION_GET, FQ_SQL_WEB_SESSION_GET_NPARAMS, 0},
+        {FQ_SQL_WEB_SESSION_END_NAME, FQ_SQL_WEB_SESSION_END, FQ_SQL_WEB_SESSION_END_NPARAMS, 0},
+        {FQ_SQL_FD_KEY_NAME, FQ_SQL_FD_KEY, FQ_SQL_FD_KEY_NPARAMS, 0},
+        {FQ_SQL_FD_PARTY_ADD_NAME, FQ_SQL_FD_PARTY_ADD, FQ_SQL_FD_PARTY_ADD_NPARAMS, 0},
+        {FQ_SQL_FD_REVEAL_NAME, FQ_SQL_FD_REVEAL, FQ_SQL_FD_REVEAL_NPARAMS, 0},
+        {FQ_SQL_MEDIATION_REVEAL_NAME, FQ_SQL_MEDIATION_REVEAL, FQ_SQL_MEDIATION_REVEAL_NPARAMS, 0},
+        {FQ_SQL_UPWARD_SCAN_NAME, FQ_SQL_UPWARD_SCAN, FQ_SQL_UPWARD_SCAN_NPARAMS, 0},
+        {FQ_SQL_UPWARD_ENQUEUE_NAME, FQ_SQL_UPWARD_ENQUEUE, FQ_SQL_UPWARD_ENQUEUE_NPARAMS, 0},
+        {FQ_SQL_UPWARD_DUE_NAME, FQ_SQL_UPWARD_DUE, FQ_SQL_UPWARD_DUE_NPARAMS, 0},
+        {FQ_SQL_UPWARD_ATTEMPT_NAME, FQ_SQL_UPWARD_ATTEMPT, FQ_SQL_UPWARD_ATTEMPT_NPARAMS,
+         FQ_SQL_UPWARD_ATTEMPT_PLAN},
+        {FQ_SQL_CHAIN_ADVANCE_NAME, FQ_SQL_CHAIN_ADVANCE, 4, 0},
+        {FQ_SQL_CHAIN_ADVANCE_WRITTEN_NAME, FQ_SQL_CHAIN_ADVANCE_WRITTEN, 3, 0},
+        {FQ_SQL_RESERVE_IDS_NAME, FQ_SQL_RESERVE_IDS, 1, 0},
     };
+    /* The plan's parameters are binary: their types are said here. */
+    static const Oid plan_types[FQ_STORE_PLAN_NPARAMS] = {16, 20, 1016, 1001, 1001, 1184, 1016};
     size_t n = sizeof statements / sizeof statements[0];
-    if (expect_reserve(s, n + 4) != 0) {
+    if (expect_reserve(s, n + 4 + HEAD_COUNT) != 0) {
         fq_pg_reset(s->pg, "out of memory preparing the connection");
         return -1;
     }
@@ -690,14 +896,31 @@ static int send_setup(fq_store *s, PGconn *conn)
     if (queued)
         expect_push(s, EXP_GUARD, NULL, NULL);
     for (size_t i = 0; queued && i < n; i++) {
-        queued =
-            PQsendPrepare(conn, statements[i].name, statements[i].sql, statements[i].nparams, NULL);
+        Oid types[FQ_STORE_MAX_PARAMS] = {0};
+        if (statements[i].plan > 0)
+            memcpy(types + statements[i].plan, plan_types, sizeof plan_types);
+        queued = PQsendPrepare(conn, statements[i].name, statements[i].sql, statements[i].nparams,
+                               types);
         if (queued)
             expect_push(s, EXP_SETUP, NULL, NULL);
     }
     if (queued && (queued = PQsendQueryParams(conn, "LISTEN " FQ_DIRECTORY_CHANNEL, 0, NULL, NULL,
                                               NULL, NULL, 0)))
         expect_push(s, EXP_SETUP, NULL, NULL);
+    /* Where the plan starts (docs/write-path.md): the chain head, every
+     * box's last seq, a block of incident ids. After the serving lock: no
+     * other server writes while this one holds it. */
+    static const char *const heads_sql[HEAD_COUNT] = {FQ_SQL_CHAIN_HEAD, FQ_SQL_OUTBOX_HEADS,
+                                                      "SELECT fq_reserve_incident_ids(4096)"};
+    _Static_assert(ID_BLOCK == 4096, "the setup's reservation is ID_BLOCK ids");
+    for (int i = 0; queued && i < HEAD_COUNT; i++) {
+        queued = PQsendQueryParams(conn, heads_sql[i], 0, NULL, NULL, NULL, NULL,
+                                   i == HEAD_CHAIN ? 1 : 0);
+        if (queued) {
+            expect_push(s, EXP_HEADS, NULL, NULL);
+            s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = i;
+        }
+    }
     /* The event log's monthly partitions, this month and the next two: the
      * server never waits for an operator to make them (docs/history.md). */
     if (queued && (queued = PQsendQueryParams(conn, "SELECT fq_ensure_event_partitions(2)", 0, NULL,
@@ -836,7 +1059,7 @@ static void on_pg_lost(void *user, const char *why)
                 lost[n_lost++] = e->batch;
             } else {
                 requeue_ops(s, e->batch->ops, NULL);
-                free(e->batch);
+                free_batch(e->batch);
             }
         }
         expect_pop(s);
@@ -844,8 +1067,20 @@ static void on_pg_lost(void *user, const char *why)
     while (n_lost > 0) {
         batch *b = lost[--n_lost];
         requeue_ops(s, b->ops, NULL);
-        free(b);
+        free_batch(b);
     }
+    /* Operations of failed batches were before those in flight. */
+    q_push_front_chain(&s->pending, s->retry.head, s->retry.tail, s->retry.count);
+    s->retry.head = s->retry.tail = NULL;
+    s->retry.count = 0;
+    s->replanning = 0;
+    /* Whether those in flight committed is unknown: they are written again
+     * one by one from the heads the next connection reads, and answer as
+     * resends if they did (idempotency keys, nonces). */
+    s->serial_left = s->pending.count;
+    s->heads_ok = 0;
+    s->reserve_in_flight = 0;
+    clear_heads(s);
     clear_loaded(s);
     open_stream_over(s, 0);
     s->flush_wanted = 0;
@@ -950,6 +1185,132 @@ static const char *statement_name(fq_store_op_kind kind)
     return "";
 }
 
+static int64_t wall_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/* The plan's scalar parameters of the operation being sent (libpq copies
+ * parameters when it queues a statement). */
+typedef struct plan_scalars {
+    uint8_t created[8], at[8];
+} plan_scalars;
+
+static const char bool_true = 1, bool_false = 0;
+
+/* Plans one operation's events, outbox items and new incident on top of
+ * the plan (docs/write-path.md) and points its plan parameters at them.
+ * 0; 1 when no incident id is left (nothing planned); -1 when out of
+ * memory (nothing planned). */
+static int plan_op(fq_store *s, batch *b, fq_store_op *op, plan_scalars *sc, int64_t at_us)
+{
+    const fq_store_plan *pl = &op->plan;
+    int64_t created = 0;
+    if (pl->creates_incident && (created = fq_writeplan_peek_id(s->plan)) == 0)
+        return 1;
+    int nitems = pl->outbox ? pl->outbox->n : 0;
+    fq_writeplan_box *entries[FQ_OUTBOX_MAX_ITEMS];
+    for (int j = 0; j < nitems; j++)
+        if ((entries[j] = fq_writeplan_box_of(s->plan, pl->outbox->box[j])) == NULL)
+            return -1;
+    if (b->nboxes + (size_t)nitems > b->boxes_cap) {
+        size_t cap = b->boxes_cap ? b->boxes_cap * 2 : 64;
+        while (cap < b->nboxes + (size_t)nitems)
+            cap *= 2;
+        planned_box *nb = realloc(b->boxes, cap * sizeof *nb);
+        if (nb == NULL)
+            return -1;
+        b->boxes = nb;
+        b->boxes_cap = cap;
+    }
+    /* The events, chained on a copy of the tail. */
+    fq_chain_head tail = *fq_writeplan_tail(s->plan);
+    fq_pgbuf *buf = &s->scratch;
+    fq_pgbuf_reset(buf);
+    fq_pgarray seqs, prevs, hashes, boxes;
+    uint8_t prev[FQ_STORE_MAX_EVENTS][FQ_CHAIN_HASH_BYTES],
+        hash[FQ_STORE_MAX_EVENTS][FQ_CHAIN_HASH_BYTES];
+    int64_t seq[FQ_STORE_MAX_EVENTS];
+    int nev = pl->nevents < FQ_STORE_MAX_EVENTS ? pl->nevents : FQ_STORE_MAX_EVENTS;
+    for (int i = 0; i < nev; i++) {
+        const fq_store_event *ev = &pl->events[i];
+        char reason_buf[512];
+        const char *reason = ev->reason ? ev->reason : "";
+        if (ev->reason_names_created) {
+            snprintf(reason_buf, sizeof reason_buf, "%s%" PRId64, reason, created);
+            reason = reason_buf;
+        }
+        const char *actor = ev->actor_param >= 0 ? op->values[ev->actor_param] : NULL;
+        const uint8_t *payload =
+            ev->payload_param >= 0 ? (const uint8_t *)op->values[ev->payload_param] : NULL;
+        size_t payload_len = payload ? (size_t)op->lengths[ev->payload_param] : 0;
+        fq_chain_event ce = {0,
+                             ev->incident_id ? ev->incident_id : created,
+                             at_us,
+                             ev->kind,
+                             actor,
+                             reason,
+                             strlen(ev->kind),
+                             actor ? strlen(actor) : 0,
+                             strlen(reason),
+                             payload,
+                             payload_len};
+        fq_chain_append(&tail, &ce, prev[i], hash[i]);
+        seq[i] = ce.seq;
+    }
+    size_t off[4], len[4];
+    fq_pgarray_begin(&seqs, buf, FQ_PG_INT8);
+    for (int i = 0; i < nev; i++)
+        fq_pgarray_int8(&seqs, seq[i]);
+    int failed = fq_pgarray_end(&seqs, &off[0], &len[0]);
+    fq_pgarray_begin(&prevs, buf, FQ_PG_BYTEA);
+    for (int i = 0; i < nev; i++)
+        fq_pgarray_bytea(&prevs, prev[i], FQ_CHAIN_HASH_BYTES);
+    failed |= fq_pgarray_end(&prevs, &off[1], &len[1]);
+    fq_pgarray_begin(&hashes, buf, FQ_PG_BYTEA);
+    for (int i = 0; i < nev; i++)
+        fq_pgarray_bytea(&hashes, hash[i], FQ_CHAIN_HASH_BYTES);
+    failed |= fq_pgarray_end(&hashes, &off[2], &len[2]);
+    /* Box seqs: peeked here, taken below. */
+    fq_pgarray_begin(&boxes, buf, FQ_PG_INT8);
+    for (int j = 0; j < nitems; j++)
+        fq_pgarray_int8(&boxes, fq_writeplan_box_peek(entries[j]));
+    failed |= fq_pgarray_end(&boxes, &off[3], &len[3]);
+    if (failed)
+        return -1;
+    /* Nothing can fail from here: the plan moves on. */
+    if (pl->creates_incident)
+        fq_writeplan_take_id(s->plan);
+    fq_writeplan_set_tail(s->plan, &tail);
+    for (int j = 0; j < nitems; j++)
+        b->boxes[b->nboxes++] = (planned_box){entries[j], fq_writeplan_box_take(entries[j])};
+    for (int i = 0; i < nev && b->serial; i++) {
+        b->events[b->nevents].seq = seq[i];
+        memcpy(b->events[b->nevents].hash, hash[i], FQ_CHAIN_HASH_BYTES);
+        b->nevents++;
+    }
+    if (!b->serial)
+        b->nevents += nev;
+    b->after = tail;
+    int p = pl->first_param;
+    fq_pg_put_int8(sc->created, created);
+    fq_pg_put_timestamptz(sc->at, at_us);
+    const char *v[FQ_STORE_PLAN_NPARAMS] = {
+        b->serial ? &bool_false : &bool_true, created ? (const char *)sc->created : NULL,
+        (const char *)buf->data + off[0],     (const char *)buf->data + off[1],
+        (const char *)buf->data + off[2],     (const char *)sc->at,
+        (const char *)buf->data + off[3]};
+    int l[FQ_STORE_PLAN_NPARAMS] = {1, 8, (int)len[0], (int)len[1], (int)len[2], 8, (int)len[3]};
+    for (int k = 0; k < FQ_STORE_PLAN_NPARAMS; k++) {
+        op->values[p + k] = v[k];
+        op->lengths[p + k] = l[k];
+        op->formats[p + k] = 1;
+    }
+    return 0;
+}
+
 /* Sends one transaction of pending operations. Returns -1 when nothing more
  * should be sent this turn: out of memory (the operations stay pending and
  * wait, within their hold bound, for the next turn) or the connection was
@@ -957,14 +1318,27 @@ static const char *statement_name(fq_store_op_kind kind)
  * pending through on_pg_lost). */
 static int send_batch(fq_store *s, PGconn *conn)
 {
+    /* Serial mode: one operation per transaction, nothing else in flight. */
+    int serial = s->serial_left > 0;
     size_t want = s->pending.count < s->config.max_batch ? s->pending.count : s->config.max_batch;
-    /* ROLLBACK of an aborted transaction, BEGIN, the statements, COMMIT,
-     * the sync: all reserved before the first is queued. */
-    if (expect_reserve(s, want + 4) != 0)
+    if (serial)
+        want = 1;
+    /* A report waits for incident ids (their reservation is on its way). */
+    if (s->pending.head->plan.nevents > 0 && s->pending.head->plan.creates_incident &&
+        fq_writeplan_peek_id(s->plan) == 0)
+        return -1;
+    /* ROLLBACK of an aborted transaction, BEGIN, the statements, the chain
+     * advance, COMMIT, the sync: all reserved before the first is queued. */
+    if (expect_reserve(s, want + 5) != 0)
         return -1;
     batch *b = store_alloc(sizeof *b, 1);
     if (b == NULL)
         return -1;
+    b->serial = serial;
+    b->written = -1;
+    if (serial)
+        fq_writeplan_rewind(s->plan); /* nothing in flight: planned from what committed */
+    b->before = b->after = *fq_writeplan_tail(s->plan);
     if (PQtransactionStatus(conn) == PQTRANS_INERROR) {
         /* A failed statement skips its batch's COMMIT, and a Sync does not
          * end an explicit transaction: the session stays in the aborted
@@ -986,13 +1360,19 @@ static int send_batch(fq_store *s, PGconn *conn)
     fq_store_op *last = NULL;
     size_t n = 0;
     int queued = 1;
+    int64_t at_us = wall_us(); /* every event of the transaction: its time */
+    plan_scalars scalars;
     while (n < want && s->pending.head != NULL) {
-        fq_store_op *op = q_pop(&s->pending);
+        fq_store_op *op = s->pending.head;
+        if (op->plan.nevents > 0 && plan_op(s, b, op, &scalars, at_us) != 0)
+            break; /* no id left, or out of memory: it waits for the next batch */
+        op = q_pop(&s->pending);
         op->got_row = 0;
         if (!PQsendQueryPrepared(
                 conn, op->kind == FQ_STORE_OP_READ ? op->statement : statement_name(op->kind),
                 op->nparams, op->values, op->lengths, op->formats, binary_results(op))) {
-            /* Not queued: it goes back in front, untried. */
+            /* Not queued: it goes back in front, untried; the connection
+             * is reset below, and the plan read again. */
             q_push_front_chain(&s->pending, op, op, 1);
             queued = 0;
             break;
@@ -1004,6 +1384,25 @@ static int send_batch(fq_store *s, PGconn *conn)
             b->ops = op;
         last = op;
         n++;
+    }
+    /* The chain head moves once per transaction, to where this batch's
+     * plan ends (serial mode: to the last event the statement wrote). */
+    if (queued && b->nevents > 0) {
+        uint8_t before_seq[8], after_seq[8];
+        fq_pg_put_int8(before_seq, b->before.seq);
+        fq_pg_put_int8(after_seq, b->after.seq);
+        const char *values[4] = {(const char *)before_seq, (const char *)b->before.hash,
+                                 (const char *)after_seq, (const char *)b->after.hash};
+        int lengths[4] = {8, FQ_CHAIN_HASH_BYTES, 8, FQ_CHAIN_HASH_BYTES};
+        int formats[4] = {1, 1, 1, 1};
+        if (serial)
+            queued = PQsendQueryPrepared(conn, FQ_SQL_CHAIN_ADVANCE_WRITTEN_NAME, 3, values,
+                                         lengths, formats, 0);
+        else
+            queued = PQsendQueryPrepared(conn, FQ_SQL_CHAIN_ADVANCE_NAME, 4, values, lengths,
+                                         formats, 0);
+        if (queued)
+            expect_push(s, EXP_ADVANCE, NULL, b);
     }
     /* PostgreSQL holds results until a Sync or a Flush: ask for them now, so
      * that their arrival says the batch has reached its COMMIT. */
@@ -1017,6 +1416,10 @@ static int send_batch(fq_store *s, PGconn *conn)
      * gives every operation of the batch back. */
     expect_push(s, EXP_SYNC, NULL, b);
     s->batches_in_flight++;
+    if (serial && n > 0) {
+        s->serial_left--;
+        s->stats.serial_ops++;
+    }
     b->ops_waiting = n;
     if (n > 0)
         s->batches_executing++;
@@ -1032,6 +1435,25 @@ static int send_batch(fq_store *s, PGconn *conn)
     return 0;
 }
 
+/* A block of incident ids, outside any transaction (a sequence is not
+ * transactional anyway). 0, or -1 when the connection was dropped. */
+static int send_reserve(fq_store *s, PGconn *conn)
+{
+    if (expect_reserve(s, 2) != 0)
+        return 0; /* next turn */
+    char n[16];
+    snprintf(n, sizeof n, "%d", ID_BLOCK);
+    const char *values[1] = {n};
+    if (!PQsendQueryPrepared(conn, FQ_SQL_RESERVE_IDS_NAME, 1, values, NULL, NULL, 0) ||
+        (expect_push(s, EXP_RESERVE, NULL, NULL), !PQpipelineSync(conn))) {
+        fq_pg_reset(s->pg, "libpq could not queue a statement");
+        return -1;
+    }
+    expect_push(s, EXP_RESERVE_SYNC, NULL, NULL);
+    s->reserve_in_flight = 1;
+    return 0;
+}
+
 static void run_finished(fq_store *s)
 {
     fq_store_op *op;
@@ -1039,20 +1461,20 @@ static void run_finished(fq_store *s)
         int status = op->status;
         const char *msg = "";
         switch (status) {
-        case FQ_STORE_EBUSY:
+        case FQ_EBUSY:
             msg = "the store is unavailable";
             break;
-        case FQ_STORE_EINTERNAL:
+        case FQ_EINTERNAL:
             msg = "the store failed repeatedly";
             break;
-        case FQ_STORE_EREJECTED:
+        case FQ_EREJECTED:
             msg = "the database refused the request";
             break;
         }
         /* The rows go with OK only, and are freed after the callback
          * (which may free the op). */
         PGresult *rows = op->result;
-        op->result = status == FQ_STORE_OK ? rows : NULL;
+        op->result = status == FQ_OK ? rows : NULL;
         op->done(op, status, msg);
         PQclear(rows);
     }
@@ -1073,6 +1495,11 @@ static void on_prepare(uv_prepare_t *handle)
     }
     if (conn == NULL || s->setup_done != 1)
         return;
+    if (s->heads_stale && s->batches_in_flight == 0 && !s->directory_in_flight) {
+        s->heads_stale = 0;
+        fq_pg_reset(s->pg, "the event chain head moved");
+        return;
+    }
     int sent = s->flush_wanted;
     s->flush_wanted = 0;
     if (s->directory_wanted && !s->directory_in_flight &&
@@ -1081,9 +1508,19 @@ static void on_prepare(uv_prepare_t *handle)
             return;
         sent = 1;
     }
+    /* Incident ids before they run out (a reports store only). */
+    if (s->heads_ok && !s->reserve_in_flight &&
+        fq_writeplan_ids_left(s->plan) < (int64_t)s->config.max_batch * 2) {
+        if (send_reserve(s, conn) != 0)
+            return;
+        sent = 1;
+    }
     /* Operations go out only once the directory they were checked against
-     * is loaded on this connection: statements are prepared by then. */
-    while (s->directory_loaded && !s->open_streaming && s->pending.head != NULL &&
+     * is loaded on this connection: statements are prepared by then. After
+     * a failed batch, nothing goes until the batches planned on top of it
+     * are answered; in serial mode, one at a time. */
+    while (s->directory_loaded && !s->open_streaming && s->pending.head != NULL && !s->replanning &&
+           (s->serial_left == 0 || s->batches_in_flight == 0) &&
            s->batches_in_flight < s->config.max_batches_in_flight &&
            (s->batches_in_flight == 0 || s->batches_executing == 0 ||
             s->pending.count >= s->config.max_batch)) {
@@ -1112,7 +1549,7 @@ static void on_sweep(uv_timer_t *timer)
     while (s->pending.head != NULL && now - s->pending.head->queued_at > s->config.hold_ms) {
         fq_store_op *op = q_pop(&s->pending);
         s->stats.ops_busy++;
-        finish(s, op, FQ_STORE_EBUSY);
+        finish(s, op, FQ_EBUSY);
     }
     if (s->finished.head != NULL)
         run_finished(s);
@@ -1137,6 +1574,11 @@ fq_store *fq_store_new(uv_loop_t *loop, const fq_store_config *config,
     s->on_directory = on_directory;
     s->on_status = on_status;
     s->user = user;
+    s->plan = fq_writeplan_new();
+    if (s->plan == NULL) {
+        free(s);
+        return NULL;
+    }
     /* Statements per batch up to --batch's ceiling (10000); commit latency
      * from a local disk's fsync (~0.5 ms) to a stalled one. */
     static const double sizes[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 10000};
@@ -1147,6 +1589,7 @@ fq_store *fq_store_new(uv_loop_t *loop, const fq_store_config *config,
     fq_pg_callbacks cb = {on_pg_ready, on_pg_result, on_pg_expecting, on_pg_lost, on_pg_notify};
     s->pg = fq_pg_new(loop, config->conninfo, &cb, s);
     if (s->pg == NULL) {
+        fq_writeplan_free(s->plan);
         free(s);
         return NULL;
     }
@@ -1175,12 +1618,20 @@ void fq_store_submit(fq_store *s, fq_store_op *op)
     op->got_row = 0;
     op->error[0] = '\0';
     op->sqlstate[0] = '\0';
+    /* Only the statements that write events have a plan. */
+    int writes_events = op->kind == FQ_STORE_OP_REPORT || op->kind == FQ_STORE_OP_REROUTE ||
+                        op->kind == FQ_STORE_OP_EVENT || op->kind == FQ_STORE_OP_ACTION ||
+                        (op->kind == FQ_STORE_OP_READ && op->statement != NULL &&
+                         (strcmp(op->statement, FQ_SQL_AFTERCARE_NAME) == 0 ||
+                          strcmp(op->statement, FQ_SQL_UPWARD_ATTEMPT_NAME) == 0));
+    if (!writes_events)
+        op->plan.nevents = 0;
     /* Audit rows yield to reports: they are refused first when loaded. */
     size_t limit =
         op->kind == FQ_STORE_OP_REJECTED ? s->config.max_pending / 2 : s->config.max_pending;
     if (s->pending.count >= limit || s->closing) {
         s->stats.ops_busy++;
-        finish(s, op, FQ_STORE_EBUSY);
+        finish(s, op, FQ_EBUSY);
         return;
     }
     q_push(&s->pending, op);
@@ -1196,6 +1647,8 @@ static void on_closed(uv_handle_t *handle)
     fq_store *s = handle->data;
     if (--s->open_handles == 0) {
         free(s->expect);
+        fq_writeplan_free(s->plan);
+        fq_pgbuf_free(&s->scratch);
         free(s);
     }
 }
@@ -1209,7 +1662,7 @@ void fq_store_close(fq_store *s)
     on_pg_lost(s, "closing");
     fq_store_op *op;
     while ((op = q_pop(&s->pending)) != NULL)
-        finish(s, op, FQ_STORE_EBUSY);
+        finish(s, op, FQ_EBUSY);
     run_finished(s);
     uv_close((uv_handle_t *)&s->prepare, on_closed);
     uv_close((uv_handle_t *)&s->sweeper, on_closed);

@@ -12,6 +12,7 @@
 #ifndef FQ_STORE_H
 #define FQ_STORE_H
 
+#include "fqerr.h"
 #include "metrics.h"
 
 #include <libpq-fe.h>
@@ -19,15 +20,24 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define FQ_STORE_MAX_PARAMS 49
+#define FQ_STORE_MAX_PARAMS 56
 #define FQ_STORE_MAX_OUTCOME 1024
+/* Events one statement writes at most (a report: reported, its routing, a
+ * merge's report_merged). */
+#define FQ_STORE_MAX_EVENTS 3
+/* The parameters the store fills from its plan (docs/write-path.md,
+ * "Planning and the abort rule"), from fq_store_plan.first_param on:
+ * +0 strict (bool: raise FQ002 rather than write less than planned),
+ * +1 the created incident's id (int8; NULL: none), +2 the events' seqs
+ * (int8[]), +3 their prev_hash (bytea[]), +4 their hash (bytea[]), +5 their
+ * time (timestamptz), +6 the outbox items' seqs (int8[], in the order of
+ * the set's items). All binary. */
+#define FQ_STORE_PLAN_NPARAMS 7
 
-enum {
-    FQ_STORE_OK = 0,
-    FQ_STORE_EREJECTED = -1, /* PostgreSQL refused this operation's statement */
-    FQ_STORE_EBUSY = -2,     /* not done: store unavailable or overloaded */
-    FQ_STORE_EINTERNAL = -3, /* not done: kept failing for no reason of its own */
-};
+/* An operation's status (fqerr.h): FQ_OK, FQ_EREJECTED (PostgreSQL refused
+ * this operation's statement), FQ_EBUSY (not done: store unavailable or
+ * overloaded), FQ_EINTERNAL (not done: kept failing for no reason of its
+ * own). */
 
 typedef enum fq_store_op_kind {
     FQ_STORE_OP_REPORT = 1,       /* statements.h FQ_SQL_INSERT_REPORT */
@@ -39,6 +49,40 @@ typedef enum fq_store_op_kind {
     FQ_STORE_OP_FIND_REQUEST = 7, /* statements.h FQ_SQL_FIND_REQUEST */
     FQ_STORE_OP_READ = 8,         /* any prepared read: `statement` names it */
 } fq_store_op_kind;
+
+/* One event a statement writes: what its hash covers, as the statement
+ * writes it (chain.h). The actor and the payload are named by the
+ * operation's parameter that carries them (read when the store plans, so
+ * they may be bound after the plan): the actor a text parameter, the
+ * payload a binary one; -1 or a NULL value: SQL NULL. */
+typedef struct fq_store_event {
+    int64_t incident_id; /* 0: the incident the statement creates */
+    const char *kind;
+    int actor_param;    /* 0-based; -1: fengqiaod itself */
+    const char *reason; /* never NULL */
+    /* The reason is followed by the created incident's id in decimal (a
+     * merge's "another report: incident N", which the statement writes the
+     * same way). */
+    int reason_names_created;
+    int payload_param; /* 0-based; -1: none */
+} fq_store_event;
+
+struct fq_outbox_set;
+
+/* What a statement writes to the history, for the store to plan: its events
+ * in order (each written only if the one before is: a statement writes a
+ * prefix of its plan, all of it outside serial mode), the outbox items the
+ * first event leaves, a new incident. nevents 0: no plan. Used for the
+ * kinds REPORT, REROUTE, EVENT, ACTION and READ (the statements.h
+ * FQ_SQL_AFTERCARE and upward_sql.h FQ_SQL_UPWARD_ATTEMPT); ignored for the
+ * others. */
+typedef struct fq_store_plan {
+    int first_param; /* 0-based: FQ_STORE_PLAN_NPARAMS parameters from here */
+    int creates_incident;
+    int nevents;
+    fq_store_event events[FQ_STORE_MAX_EVENTS];
+    const struct fq_outbox_set *outbox; /* NULL: no items */
+} fq_store_plan;
 
 typedef struct fq_store_op fq_store_op;
 /* `message` is for logs and, with EREJECTED, for the peer. */
@@ -54,8 +98,9 @@ struct fq_store_op {
     int formats[FQ_STORE_MAX_PARAMS];
     fq_store_done_cb done;
     const char *statement; /* FQ_STORE_OP_READ: the prepared statement's name */
+    fq_store_plan plan;
 
-    /* Results of a REPORT, valid in `done` with FQ_STORE_OK. */
+    /* Results of a REPORT, valid in `done` with FQ_OK. */
     int64_t incident_id;
     int created;
     int64_t recorded_at_ms;
@@ -64,10 +109,10 @@ struct fq_store_op {
     uint8_t stored_outcome[FQ_STORE_MAX_OUTCOME]; /* RoutingOutcome bytes */
     size_t stored_outcome_len;
     int64_t stored_nonce; /* the routing decision's nonce the row holds (0: none) */
-    /* With FQ_STORE_OK: the statement's rows (all kinds but REJECTED),
+    /* With FQ_OK: the statement's rows (all kinds but REJECTED),
      * valid during `done` only. */
     PGresult *result;
-    /* With FQ_STORE_EREJECTED: why, as fq_pg_error_describe puts it (SQLSTATE,
+    /* With FQ_EREJECTED: why, as fq_pg_error_describe puts it (SQLSTATE,
      * constraint, a primary message that quotes no values; never the row),
      * and the SQLSTATE (57014: a reads store's statement_timeout cancelled it). */
     char error[256];
@@ -79,6 +124,8 @@ struct fq_store_op {
     int attempts;
     int got_row;
     int status;
+    int planned_events; /* how many of plan.events the batch planned */
+    int64_t planned_incident;
 };
 
 typedef struct fq_store_config {
@@ -104,6 +151,7 @@ typedef struct fq_store_stats {
     uint64_t ops_retried;
     uint64_t reconnects;
     uint64_t directory_loads;
+    uint64_t serial_ops; /* written one per transaction after a failed batch */
     size_t pending;
     size_t largest_batch;
     /* For /metrics (docs/operations.md, Monitoring). */

@@ -2,6 +2,7 @@
 #include "sender.h"
 
 #include "log.h"
+#include "pgarray.h"
 #include "policy.h"
 #include "upward_sql.h"
 
@@ -30,7 +31,8 @@ struct fq_upward {
     uint8_t key[FQ_UPWARD_KEY_BYTES];
     int ntargets;
     char *targets[FQ_UPWARD_MAX_TARGETS];
-    char *targets_param; /* text[] literal of the targets */
+    fq_pgbuf targets_param; /* the targets as a binary text[] (pgarray.h), made once */
+    size_t targets_len;
     char *ca_file;
     CURLM *multi;
     uv_timer_t scan_timer; /* looks at the history every scan_ms */
@@ -41,7 +43,7 @@ struct fq_upward {
         fq_store_op op;
         fq_upward *u;
         int busy;
-        char *ids, *rules; /* the enqueue's array literals */
+        fq_pgbuf arrays; /* the enqueue's ids (int8[]) and rules (text[]), binary */
         char mark[24];
     } chain;
     uint64_t warned_at; /* loop time of the last warning of the chain (one a minute) */
@@ -87,60 +89,14 @@ void fq_upward_config_defaults(fq_upward_config *c)
     c->scan_ms = 1000;
 }
 
-/* ---- array literals ---- */
+/* ---- array parameters ---- */
 
-/* Appends `text` to the malloc'd *buf as a quoted element of a PostgreSQL
- * array literal ("...", backslash before " and \). -1 when out of memory. */
-static int append_element(char **buf, size_t *len, size_t *cap, const char *text, int quoted)
+/* Binds the binary array at [offset, offset + len) of `buf` as parameter i. */
+static void bind_array(fq_store_op *op, int i, const fq_pgbuf *buf, size_t offset, size_t len)
 {
-    size_t need = *len + 2 * strlen(text) + 4;
-    if (need > *cap) {
-        size_t ncap = need * 2;
-        char *nb = realloc(*buf, ncap);
-        if (nb == NULL)
-            return -1;
-        *buf = nb;
-        *cap = ncap;
-    }
-    char *p = *buf + *len;
-    if (*len > 1)
-        *p++ = ',';
-    if (quoted)
-        *p++ = '"';
-    for (const char *s = text; *s != '\0'; s++) {
-        if (quoted && (*s == '"' || *s == '\\'))
-            *p++ = '\\';
-        *p++ = *s;
-    }
-    if (quoted)
-        *p++ = '"';
-    *p = '\0';
-    *len = (size_t)(p - *buf);
-    return 0;
-}
-
-static char *array_start(size_t *len, size_t *cap)
-{
-    char *buf = malloc(64);
-    if (buf == NULL)
-        return NULL;
-    strcpy(buf, "{");
-    *len = 1;
-    *cap = 64;
-    return buf;
-}
-
-static int array_end(char **buf, size_t *len, size_t *cap)
-{
-    if (*len + 2 > *cap) {
-        char *nb = realloc(*buf, *len + 2);
-        if (nb == NULL)
-            return -1;
-        *buf = nb;
-    }
-    (*buf)[(*len)++] = '}';
-    (*buf)[*len] = '\0';
-    return 0;
+    op->values[i] = (const char *)buf->data + offset;
+    op->lengths[i] = (int)len;
+    op->formats[i] = 1;
 }
 
 /* ---- the transfers ---- */
@@ -197,7 +153,7 @@ static void attempt_written(fq_store_op *op, int status, const char *message)
 {
     transfer *t = (transfer *)op;
     fq_upward *u = t->u;
-    if (status != FQ_STORE_OK) {
+    if (status != FQ_OK) {
         /* Not recorded: the delivery is still due and goes again (the
          * receiver knows it by its id). */
         fq_log(FQ_LOG_WARN, "upward", "delivery %s: the attempt was not recorded: %s",
@@ -273,6 +229,16 @@ static void transfer_done(fq_upward *u, transfer *t, CURLcode result)
     op->values[6] = t->code;
     op->values[7] = t->nonce;
     op->values[8] = t->ack_reason;
+    /* Its events, for the store's plan: the attempt, and the
+     * acknowledgement when the answer was 2xx (not written when the
+     * delivery was acknowledged before: the store writes it again alone). */
+    op->plan.first_param = FQ_SQL_UPWARD_ATTEMPT_PLAN;
+    op->plan.events[0] =
+        (fq_store_event){(int64_t)t->incident, "reported_upward", -1, t->reason, 0, -1};
+    op->plan.nevents = 1;
+    if (accepted)
+        op->plan.events[op->plan.nevents++] =
+            (fq_store_event){(int64_t)t->incident, "upward_acknowledged", -1, t->ack_reason, 0, -1};
     op->done = attempt_written;
     fq_store_submit(u->store, op);
 }
@@ -401,16 +367,14 @@ static void chain_warn(fq_upward *u, const char *what, const char *message)
 
 static void chain_over(fq_upward *u)
 {
-    free(u->chain.ids);
-    free(u->chain.rules);
-    u->chain.ids = u->chain.rules = NULL;
+    fq_pgbuf_reset(&u->chain.arrays);
     u->chain.busy = 0;
 }
 
 static void due_read(fq_store_op *op, int status, const char *message)
 {
     fq_upward *u = ((struct chain *)op)->u;
-    if (status != FQ_STORE_OK || op->result == NULL) {
+    if (status != FQ_OK || op->result == NULL) {
         chain_warn(u, "due deliveries not read", message);
     } else if (!u->stopped) {
         for (int i = 0; i < PQntuples(op->result); i++)
@@ -422,13 +386,13 @@ static void due_read(fq_store_op *op, int status, const char *message)
 static void read_due(fq_upward *u)
 {
     chain_submit(u, FQ_SQL_UPWARD_DUE_NAME, FQ_SQL_UPWARD_DUE_NPARAMS, due_read);
-    u->chain.op.values[0] = u->targets_param;
+    bind_array(&u->chain.op, 0, &u->targets_param, 0, u->targets_len);
 }
 
 static void enqueued(fq_store_op *op, int status, const char *message)
 {
     fq_upward *u = ((struct chain *)op)->u;
-    if (status != FQ_STORE_OK || op->result == NULL || PQntuples(op->result) != 1) {
+    if (status != FQ_OK || op->result == NULL || PQntuples(op->result) != 1) {
         chain_warn(u, "deliveries not recorded", message);
         chain_over(u);
         return;
@@ -449,7 +413,7 @@ static void scanned(fq_store_op *op, int status, const char *message)
 {
     fq_upward *u = ((struct chain *)op)->u;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL) {
+    if (status != FQ_OK || res == NULL) {
         chain_warn(u, "the history was not read", message);
         chain_over(u);
         return;
@@ -463,23 +427,32 @@ static void scanned(fq_store_op *op, int status, const char *message)
         read_due(u);
         return;
     }
-    size_t il, ic, rl, rc;
-    u->chain.ids = array_start(&il, &ic);
-    u->chain.rules = array_start(&rl, &rc);
-    int failed = u->chain.ids == NULL || u->chain.rules == NULL;
-    for (int i = 0; i < n && !failed; i++) {
-        char why[FQ_UPWARD_WHY_MAX];
+    /* The rules' array is written after the ids' is complete: one buffer,
+     * two arrays, located once it stops moving. */
+    fq_pgbuf_reset(&u->chain.arrays);
+    char(*whys)[FQ_UPWARD_WHY_MAX] = malloc((size_t)n * sizeof *whys);
+    int matched = 0;
+    fq_pgarray ids, rules;
+    fq_pgarray_begin(&ids, &u->chain.arrays, FQ_PG_INT8);
+    for (int i = 0; i < n && whys != NULL; i++) {
+        char *why = whys[matched];
         if (strcmp(PQgetvalue(res, i, 5), "t") == 0)
             continue; /* merged into another: that one is reported */
         if (!fq_upward_match(&u->rules, atoi(PQgetvalue(res, i, 1)), PQgetvalue(res, i, 2),
-                             PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), why, sizeof why))
+                             PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), why, FQ_UPWARD_WHY_MAX))
             continue;
-        failed = append_element(&u->chain.ids, &il, &ic, PQgetvalue(res, i, 0), 0) != 0 ||
-                 append_element(&u->chain.rules, &rl, &rc, why, 1) != 0;
+        fq_pgarray_int8(&ids, strtoll(PQgetvalue(res, i, 0), NULL, 10));
+        matched++;
     }
-    if (!failed)
-        failed =
-            array_end(&u->chain.ids, &il, &ic) != 0 || array_end(&u->chain.rules, &rl, &rc) != 0;
+    size_t ids_at = 0, ids_len = 0, rules_at = 0, rules_len = 0;
+    int failed = whys == NULL || fq_pgarray_end(&ids, &ids_at, &ids_len) != 0;
+    if (!failed) {
+        fq_pgarray_begin(&rules, &u->chain.arrays, FQ_PG_TEXT);
+        for (int i = 0; i < matched; i++)
+            fq_pgarray_text(&rules, whys[i], strlen(whys[i]));
+        failed = fq_pgarray_end(&rules, &rules_at, &rules_len) != 0;
+    }
+    free(whys);
     if (failed) {
         fq_log(FQ_LOG_WARN, "upward", "out of memory matching the history");
         chain_over(u);
@@ -487,9 +460,9 @@ static void scanned(fq_store_op *op, int status, const char *message)
     }
     snprintf(u->chain.mark, sizeof u->chain.mark, "%s", PQgetvalue(res, n - 1, 0));
     chain_submit(u, FQ_SQL_UPWARD_ENQUEUE_NAME, FQ_SQL_UPWARD_ENQUEUE_NPARAMS, enqueued);
-    u->chain.op.values[0] = u->chain.ids;
-    u->chain.op.values[1] = u->chain.rules;
-    u->chain.op.values[2] = u->targets_param;
+    bind_array(&u->chain.op, 0, &u->chain.arrays, ids_at, ids_len);
+    bind_array(&u->chain.op, 1, &u->chain.arrays, rules_at, rules_len);
+    bind_array(&u->chain.op, 2, &u->targets_param, 0, u->targets_len);
     u->chain.op.values[3] = u->chain.mark;
 }
 
@@ -707,14 +680,12 @@ int fq_upward_new(uv_loop_t *loop, fq_store *store, const fq_upward_config *conf
         fclose(f);
         u->ca_file = strdup(config->ca_file);
     }
-    size_t len, cap;
-    u->targets_param = array_start(&len, &cap);
-    for (int i = 0; u->targets_param != NULL && i < u->ntargets; i++)
-        if (append_element(&u->targets_param, &len, &cap, u->targets[i], 1) != 0) {
-            free(u->targets_param);
-            u->targets_param = NULL;
-        }
-    if (u->targets_param == NULL || array_end(&u->targets_param, &len, &cap) != 0 ||
+    fq_pgarray targets;
+    fq_pgarray_begin(&targets, &u->targets_param, FQ_PG_TEXT);
+    for (int i = 0; i < u->ntargets; i++)
+        fq_pgarray_text(&targets, u->targets[i], strlen(u->targets[i]));
+    size_t targets_at;
+    if (fq_pgarray_end(&targets, &targets_at, &u->targets_len) != 0 ||
         (config->ca_file != NULL && u->ca_file == NULL)) {
         snprintf(err, errlen, "out of memory");
         fq_upward_free(u);
@@ -805,10 +776,9 @@ void fq_upward_free(fq_upward *u)
     fq_upward_rules_free(&u->rules);
     for (int i = 0; i < u->ntargets; i++)
         free(u->targets[i]);
-    free(u->targets_param);
+    fq_pgbuf_free(&u->targets_param);
     free(u->ca_file);
-    free(u->chain.ids);
-    free(u->chain.rules);
+    fq_pgbuf_free(&u->chain.arrays);
     sodium_memzero(u->key, sizeof u->key);
     free(u);
 }

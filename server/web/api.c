@@ -69,9 +69,7 @@ struct stream_state {
 typedef struct catchup_read {
     fq_store_op op;
     stream_state *st;
-    char box[80];
-    char after[24];
-    char limit[8];
+    fq_read_outbox_params params;
 } catchup_read;
 
 /* The topology document of one jurisdiction, as built by PostgreSQL. */
@@ -125,6 +123,7 @@ typedef struct pending {
     char town[80], assignment[40], cursor[512], text[4 * 64 + 1], by[16];
     char *csv;
     size_t csv_len, csv_cap, rows;
+    json_object *stats_doc; /* the statistics' pages so far (fq_pbjson_stats_add) */
 } pending;
 
 void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply)
@@ -139,13 +138,9 @@ void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply)
     /* The evidence's own refusals (Reply.error_code): a photo that is no
      * image, too big, not the bytes the envelope names, or missing where
      * the category's rule asks for one. */
-    const char *ec = reply->error_code ? reply->error_code : "";
-    if (strcmp(ec, "not_an_image") == 0)
-        status = 415, code = ec;
-    else if (strcmp(ec, "too_large") == 0)
-        status = 413, code = ec;
-    else if (strcmp(ec, "photo_mismatch") == 0 || strcmp(ec, "photo_required") == 0)
-        status = 400, code = ec;
+    fq_err coded = fq_err_of_code(reply->error_code);
+    if (coded != FQ_OK)
+        status = fq_err_http(coded, &code);
     unsigned retry = status == 503 ? (reply->retry_after_ms + 999) / 1000 : 0;
     fq_web_respond_error(r, status, code,
                          reply->message && reply->message[0] ? reply->message
@@ -156,6 +151,7 @@ void fq_api_respond_refusal(fq_web_req *r, const Fengqiao__V1__Reply *reply)
 static void pending_free(pending *p)
 {
     free(p->csv);
+    json_object_put(p->stats_doc);
     fq_nodecall_forget(&p->call);
     free(p);
 }
@@ -315,6 +311,20 @@ static int csv_board_rows(pending *p, Fengqiao__V1__ConsoleResult *res)
 
 /* ---- replies ---- */
 
+/* The statistics' page as CSV lines, the header before the first page's
+ * rows: the same cells as the board's CSV (csv_cell). */
+static int stats_csv_rows(pending *p, const Fengqiao__V1__ConsoleResult *res)
+{
+    int rc = 0;
+    if (p->csv_len == 0)
+        for (size_t c = 0; c < res->n_stats_columns; c++)
+            rc |= csv_cell(p, res->stats_columns[c], c + 1 == res->n_stats_columns);
+    for (size_t r = 0; r < res->n_stats_rows; r++)
+        for (size_t c = 0; c < res->stats_rows[r]->n_cells; c++)
+            rc |= csv_cell(p, res->stats_rows[r]->cells[c], c + 1 == res->stats_rows[r]->n_cells);
+    return rc;
+}
+
 static void answer_board_csv(pending *p, Fengqiao__V1__ConsoleResult *res)
 {
     if (csv_board_rows(p, res) != 0) {
@@ -363,13 +373,11 @@ static void on_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply)
         return;
     case W_STATS_CSV:
     case W_STATS: {
-        /* Every page, one CSV: the header of the first page only. */
-        const char *csv = res->stats_csv ? res->stats_csv : "";
-        if (p->csv_len > 0) {
-            const char *nl = strchr(csv, '\n');
-            csv = nl ? nl + 1 : "";
-        }
-        if (csv_put(p, csv, strlen(csv)) != 0) {
+        /* Every page's rows; the columns of the first page (every page
+         * names the same). */
+        if (p->what == W_STATS)
+            p->stats_doc = fq_pbjson_stats_add(p->stats_doc, res);
+        else if (stats_csv_rows(p, res) != 0) {
             fq_web_respond_error(p->call.r, 503, "busy", "out of memory", 1);
             pending_free(p);
             return;
@@ -388,7 +396,8 @@ static void on_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply)
             pending_free(p);
             return;
         }
-        doc = fq_pbjson_stats_csv(p->csv ? p->csv : "");
+        doc = p->stats_doc;
+        p->stats_doc = NULL;
         json_object_object_add(
             doc, "routing_status",
             json_object_new_string(res->routing_status ? res->routing_status : ""));
@@ -744,7 +753,7 @@ static int stream_send(stream_state *st, const char *bytes, size_t len)
 /* Sends a page of the catch-up and asks for the next, or goes live. */
 static void catchup_page(stream_state *st, const PGresult *res, int status)
 {
-    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) < 1) {
+    if (status != FQ_OK || res == NULL || PQntuples(res) < 1) {
         /* The database is away: the browser reconnects with its Last-Event-ID. */
         fq_web_stream_close(st->s);
         return;
@@ -812,14 +821,7 @@ static void catch_up(stream_state *st)
     }
     read->st = st;
     st->read = read;
-    snprintf(read->box, sizeof read->box, "%s", st->feed->box);
-    snprintf(read->after, sizeof read->after, "%" PRIu64, st->last_sent);
-    snprintf(read->limit, sizeof read->limit, "%d", CATCHUP_PAGE);
-    read->op.kind = FQ_STORE_OP_READ_OUTBOX;
-    read->op.nparams = FQ_SQL_READ_OUTBOX_NPARAMS;
-    read->op.values[0] = read->box;
-    read->op.values[1] = read->after;
-    read->op.values[2] = read->limit;
+    fq_read_outbox_bind(&read->op, &read->params, st->feed->box, st->last_sent, CATCHUP_PAGE);
     read->op.done = catchup_done;
     fq_store_submit(fq_terminals_store(api->terminals), &read->op);
 }
@@ -994,10 +996,10 @@ static void topology_done(fq_store_op *op, int status, const char *message)
     topo_read *t = (topo_read *)op;
     fq_api *api = t->api;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL || PQntuples(res) != 1) {
+    if (status != FQ_OK || res == NULL || PQntuples(res) != 1) {
         fq_web_respond_error(t->r, 503, "busy",
-                             status == FQ_STORE_OK ? "the topology read found nothing"
-                                                   : (message ? message : "the database is away"),
+                             status == FQ_OK ? "the topology read found nothing"
+                                             : (message ? message : "the database is away"),
                              2);
         free(t);
         return;

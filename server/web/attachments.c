@@ -28,7 +28,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
 {
     attachment_read *q = (attachment_read *)op;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL) {
+    if (status != FQ_OK || res == NULL) {
         fq_web_respond_store_failed(q->r, message);
         free(q);
         return;

@@ -123,7 +123,7 @@ static void attachments_done(fq_store_op *op, int status, const char *message)
 {
     (void)message;
     attachments_read *q = (attachments_read *)op;
-    json_object *list = status == FQ_STORE_OK && op->result != NULL && PQntuples(op->result) == 1
+    json_object *list = status == FQ_OK && op->result != NULL && PQntuples(op->result) == 1
                             ? json_tokener_parse(PQgetvalue(op->result, 0, 0))
                             : NULL;
     /* Done and committed either way: without the read the answer says
@@ -473,7 +473,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
 {
     field_read *q = (field_read *)op;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL) {
+    if (status != FQ_OK || res == NULL) {
         fq_web_respond_store_failed(q->r, message);
     } else if (PQntuples(res) != 1) {
         fq_web_respond_error(

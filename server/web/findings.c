@@ -377,7 +377,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
     const PGresult *res = op->result;
     if (q->r == NULL)
         f->running = 0;
-    if (status != FQ_STORE_OK || res == NULL) {
+    if (status != FQ_OK || res == NULL) {
         if (q->r == NULL)
             fq_log(FQ_LOG_WARN, "judgment", "the periodic read failed: %s",
                    message && message[0] ? message : "the database is away");

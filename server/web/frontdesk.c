@@ -107,7 +107,7 @@ static void key_loaded(fq_store_op *op, int status, const char *message)
     uint8_t key[32];
     int ok = 0;
     const char *why = message && message[0] ? message : "the database is away";
-    if (status == FQ_STORE_OK && res != NULL && PQntuples(res) == 1) {
+    if (status == FQ_OK && res != NULL && PQntuples(res) == 1) {
         size_t len = 0;
         unsigned char *blob = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &len);
         ok = blob != NULL && fq_key_unseal(fd->server_key, KEY_AD_ID, blob, len, key) == 0;
@@ -212,7 +212,7 @@ static void party_done(fq_store_op *op, int status, const char *message)
     (void)message;
     register_req *q = (register_req *)op;
     const PGresult *res = op->result;
-    json_object *placed = status == FQ_STORE_OK && res != NULL && PQntuples(res) == 1
+    json_object *placed = status == FQ_OK && res != NULL && PQntuples(res) == 1
                               ? json_tokener_parse(PQgetvalue(res, 0, 1))
                               : NULL;
     if (placed == NULL) {
@@ -413,7 +413,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
 {
     fd_read *q = (fd_read *)op;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL) {
+    if (status != FQ_OK || res == NULL) {
         fq_web_respond_store_failed(q->r, message);
         read_free(q);
         return;
@@ -617,7 +617,7 @@ static void reveal_done(fq_store_op *op, int status, const char *message)
 {
     reveal_req *q = (reveal_req *)op;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL) {
+    if (status != FQ_OK || res == NULL) {
         fq_web_respond_store_failed(q->r, message);
     } else if (PQntuples(res) != 1) {
         fq_web_respond_error(q->r, 403, "forbidden",

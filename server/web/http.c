@@ -765,7 +765,7 @@ static void on_session_loaded(fq_store_op *op, int status, const char *message)
 {
     (void)message;
     fq_web_req *wr = (fq_web_req *)((char *)op - offsetof(fq_web_req, op));
-    if (status != FQ_STORE_OK) {
+    if (status != FQ_OK) {
         fq_web_respond_error(wr, 503, "busy", "the database is unreachable; try again", 2);
         return;
     }
@@ -798,7 +798,7 @@ static void on_logged_out(fq_store_op *op, int status, const char *message)
 {
     (void)message;
     fq_web_req *wr = (fq_web_req *)((char *)op - offsetof(fq_web_req, op));
-    if (status != FQ_STORE_OK) {
+    if (status != FQ_OK) {
         fq_web_respond_error(wr, 503, "busy", "the database is unreachable; try again", 2);
         return;
     }
@@ -927,7 +927,7 @@ static void on_login_recorded(fq_store_op *op, int status, const char *message)
 {
     (void)message;
     fq_web_req *wr = (fq_web_req *)((char *)op - offsetof(fq_web_req, op));
-    if (status != FQ_STORE_OK) {
+    if (status != FQ_OK) {
         fq_web_respond_error(wr, 503, "busy", "the database is unreachable; try again", 2);
         return;
     }
@@ -961,7 +961,7 @@ static void on_session_stored(fq_store_op *op, int status, const char *message)
     fq_web_req *wr = (fq_web_req *)((char *)op - offsetof(fq_web_req, op));
     login *l = (login *)wr->body; /* the login rides in the request until answered */
     wr->body = NULL;
-    if (status != FQ_STORE_OK || PQntuples(op->result) != 1) {
+    if (status != FQ_OK || PQntuples(op->result) != 1) {
         login_free(l);
         fq_web_respond_error(wr, 503, "busy", "the database is unreachable; try again", 2);
         return;
@@ -1057,7 +1057,7 @@ static void on_login_account(fq_store_op *op, int status, const char *message)
     (void)message;
     login_op *lo = (login_op *)op;
     login *l = lo->l;
-    if (status != FQ_STORE_OK) {
+    if (status != FQ_OK) {
         fq_web_req *wr = l->wr;
         login_free(l);
         free(lo);

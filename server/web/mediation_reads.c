@@ -26,7 +26,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
 {
     mediation_read *q = (mediation_read *)op;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL) {
+    if (status != FQ_OK || res == NULL) {
         fq_web_respond_store_failed(q->r, message);
     } else if (q->detail && (PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] != 't')) {
         /* None with that id, or outside: the same answer, so ids cannot be

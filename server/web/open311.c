@@ -347,8 +347,8 @@ static void after_key(o311_req *q, const PGresult *res);
 static void on_read(fq_store_op *op, int status, const char *message)
 {
     o311_req *q = (o311_req *)((char *)op - offsetof(o311_req, op));
-    if (status != FQ_STORE_OK) {
-        if (status == FQ_STORE_EREJECTED)
+    if (status != FQ_OK) {
+        if (status == FQ_EREJECTED)
             fq_log(FQ_LOG_WARN, "open311", "a read was refused: %s", op->error);
         (void)message;
         fail(q, 503, "the database cannot be read now; try again", 2);
@@ -610,7 +610,7 @@ static void on_post_service(fq_store_op *op, int status, const char *message)
     (void)message;
     post_lookup *pl = (post_lookup *)op;
     o311_req *q = pl->q;
-    if (status != FQ_STORE_OK) {
+    if (status != FQ_OK) {
         free(pl);
         fail(q, 503, "the database cannot be read now; try again", 2);
         return;

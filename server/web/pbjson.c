@@ -199,79 +199,31 @@ static int is_number(const char *s)
     return 1;
 }
 
-/* The statistics' CSV (rows_csv.c: a header line, RFC 4180 quoting) as
- * {"columns":[…],"rows":[[…]]}; cells that are numbers become numbers. */
-json_object *fq_pbjson_stats_csv(const char *csv)
+json_object *fq_pbjson_stats_add(json_object *doc, const Fengqiao__V1__ConsoleResult *res)
 {
-    json_object *doc = json_object_new_object();
-    json_object *columns = json_object_new_array();
-    json_object *rows = json_object_new_array();
-    json_object *row = json_object_new_array();
-    size_t cap = 256, n = 0;
-    char *cell = malloc(cap);
-    int header = 1;
-    const char *q = csv;
-    while (cell != NULL && *q) {
-        n = 0;
-        int quoted = 0;
-        if (*q == '"') {
-            quoted = 1;
-            q++;
-        }
-        for (;;) {
-            if (*q == '\0')
-                break;
-            if (quoted && *q == '"') {
-                if (q[1] == '"') {
-                    q += 2;
-                    cell[n++] = '"';
-                } else {
-                    q++;
-                    quoted = 0;
-                }
-            } else if (!quoted && (*q == ',' || *q == '\n' || *q == '\r')) {
-                break;
-            } else {
-                cell[n++] = *q++;
-            }
-            if (n + 2 > cap) {
-                char *b = realloc(cell, cap *= 2);
-                if (b == NULL) {
-                    free(cell);
-                    cell = NULL;
-                    break;
-                }
-                cell = b;
-            }
-        }
-        if (cell == NULL)
-            break;
-        cell[n] = '\0';
-        json_object *v =
-            !header && is_number(cell)
-                ? (strpbrk(cell, ".eE") ? new_double(strtod(cell, NULL))
-                                        : json_object_new_int64(strtoll(cell, NULL, 10)))
-                : json_object_new_string(cell);
-        json_object_array_add(header ? columns : row, v);
-        if (*q == ',') {
-            q++;
-            continue;
-        }
-        while (*q == '\r')
-            q++;
-        if (*q == '\n')
-            q++;
-        if (!header)
-            json_object_array_add(rows, row);
-        else
-            json_object_put(row);
-        row = json_object_new_array();
-        header = 0;
+    if (doc == NULL) {
+        doc = json_object_new_object();
+        json_object *columns = json_object_new_array();
+        for (size_t c = 0; c < res->n_stats_columns; c++)
+            json_object_array_add(columns, json_object_new_string(res->stats_columns[c]));
+        json_object_object_add(doc, "columns", columns);
+        json_object_object_add(doc, "rows", json_object_new_array());
     }
-    json_object_put(row);
-    free(cell);
-    json_object_object_add(doc, "columns", columns);
-    json_object_object_add(doc, "rows", rows);
+    json_object *rows = NULL;
+    json_object_object_get_ex(doc, "rows", &rows);
+    for (size_t r = 0; r < res->n_stats_rows; r++) {
+        const Fengqiao__V1__StatsRow *in = res->stats_rows[r];
+        json_object *row = json_object_new_array();
+        for (size_t c = 0; c < in->n_cells; c++) {
+            const char *cell = in->cells[c];
+            json_object_array_add(row, is_number(cell)
+                                           ? (strpbrk(cell, ".eE")
+                                                  ? new_double(strtod(cell, NULL))
+                                                  : json_object_new_int64(strtoll(cell, NULL, 10)))
+                                           : json_object_new_string(cell));
+        }
+        json_object_array_add(rows, row);
+    }
     return doc;
 }
 

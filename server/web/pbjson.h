@@ -24,10 +24,11 @@ const char *fq_pbjson_enum_name(const ProtobufCEnumDescriptor *d, int value, cha
  * (the unspecified value included). */
 int fq_pbjson_enum_value(const ProtobufCEnumDescriptor *d, const char *name);
 
-/* The statistics' CSV (a header line, RFC 4180 quoting, as rows_csv.c
- * writes it) as {"columns":[…],"rows":[[…]…]}: cells that are decimal
- * numbers become JSON numbers, the rest strings. */
-json_object *fq_pbjson_stats_csv(const char *csv);
+/* The statistics' pages (ConsoleResult.stats_columns and stats_rows) as one
+ * {"columns":[…],"rows":[[…]…]}: `doc` NULL starts it with the page's
+ * columns, a later page's rows are appended. Cells that are decimal numbers
+ * become JSON numbers, the rest strings. Returns the document. */
+json_object *fq_pbjson_stats_add(json_object *doc, const Fengqiao__V1__ConsoleResult *res);
 
 /* Writes why a body was refused into err (printf-style) and returns `code`:
  * the one error path of every body decoder (pbjson, fieldreq, frontdeskreq,

@@ -39,7 +39,7 @@ static void list_done(fq_store_op *op, int status, const char *message)
 {
     list_read *q = (list_read *)op;
     const PGresult *res = op->result;
-    if (status != FQ_STORE_OK || res == NULL) {
+    if (status != FQ_OK || res == NULL) {
         fq_web_respond_store_failed(q->r, message);
         free(q);
         return;

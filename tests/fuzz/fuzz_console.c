@@ -2,11 +2,12 @@
  * worker's terminal, through the clients' own parsers (no sockets, no curses).
  *
  * The input is split at its first NUL: before it the typed line, after it
- * text for the statistics CSV. The line goes to fqcon_parse_command (the
+ * the cells of a statistics table (rows by line, cells by comma: what a
+ * server could put in ConsoleResult.stats_rows). The line goes to fqcon_parse_command (the
  * console's ':' commands), fqcon_parse_filter_token, fqcon_parse_duration,
  * fqcon_parse_time, fqcon_fit/fqcon_width (how the board shows any text) and
  * fqt_parse_line + fqt_action_check (fq-terminal's line mode); the rest goes
- * to fqcon_csv_parse and fqcon_stats_table.
+ * to fqcon_table_add_row and fqcon_stats_table.
  * Oracles beyond "no crash, no sanitizer report":
  *  - a refusal has a terminated, non-empty message;
  *  - a parsed command's strings are terminated and within their buffers,
@@ -15,7 +16,7 @@
  *    supervision's duration is positive;
  *  - a parsed duration is positive; fitted text is at most the width asked
  *    (exactly it when padded) and terminated;
- *  - every cell of a parsed CSV can be looked up; the table has a line
+ *  - every cell of the table can be looked up; the table has a line
  *    per row (the header's even with no rows). */
 #include "command.h"
 #include "console.h"
@@ -144,27 +145,41 @@ static void terminal_line(const char *line)
     }
 }
 
-static void stats_csv(const char *text)
+static void stats_table(char *text)
 {
-    fqcon_csv csv;
-    if (fqcon_csv_parse(text, &csv) != 0)
-        return;
-    /* Cells a short row lacks are NULL; a lookup gives "" for them. */
-    FQ_FUZZ_CHECK(csv.rows == 0 || csv.cols > 0);
-    for (size_t r = 0; r < csv.rows; r++)
-        for (size_t c = 0; c < csv.cols; c++)
-            if (csv.cells[c] != NULL)
-                FQ_FUZZ_CHECK(fqcon_csv_cell(&csv, r, csv.cells[c]) != NULL);
-    char **lines = NULL;
+    fqcon_table table = {0};
+    char *cells[64];
     size_t n = 0;
-    if (fqcon_stats_table(&csv, &lines, &n) == 0) {
-        /* the header, a line per group, and the totals when there are groups */
-        FQ_FUZZ_CHECK(n == (csv.rows > 1 ? csv.rows + 1 : 1));
-        for (size_t i = 0; i < n; i++)
-            FQ_FUZZ_CHECK(lines[i] != NULL);
-        fqcon_lines_free(lines, n);
+    for (char *line = text, *next; line != NULL && *line != '\0'; line = next) {
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        n = 0;
+        for (char *cell = line, *after; cell != NULL && n < 64; cell = after) {
+            after = strchr(cell, ',');
+            if (after != NULL)
+                *after++ = '\0';
+            cells[n++] = cell;
+        }
+        if (fqcon_table_add_row(&table, cells, n) != 0)
+            break;
     }
-    fqcon_csv_free(&csv);
+    /* Cells a short row lacks are NULL; a lookup gives "" for them. */
+    FQ_FUZZ_CHECK(table.rows == 0 || table.cols > 0);
+    for (size_t r = 0; r < table.rows; r++)
+        for (size_t c = 0; c < table.cols; c++)
+            if (table.cells[c] != NULL)
+                FQ_FUZZ_CHECK(fqcon_table_cell(&table, r, table.cells[c]) != NULL);
+    char **lines = NULL;
+    size_t nl = 0;
+    if (fqcon_stats_table(&table, &lines, &nl) == 0) {
+        /* the header, a line per group, and the totals when there are groups */
+        FQ_FUZZ_CHECK(nl == (table.rows > 1 ? table.rows + 1 : 1));
+        for (size_t i = 0; i < nl; i++)
+            FQ_FUZZ_CHECK(lines[i] != NULL);
+        fqcon_lines_free(lines, nl);
+    }
+    fqcon_table_free(&table);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -186,11 +201,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
     text[size + 1] = '\0';
     const char *line = text;
-    const char *rest = text + strlen(text) + 1; /* after the first NUL, or "" */
+    char *rest = text + strlen(text) + 1; /* after the first NUL, or "" */
     console_command(line);
     console_pieces(line);
     terminal_line(line);
-    stats_csv(rest);
+    stats_table(rest);
     free(text);
     return 0;
 }

@@ -21,9 +21,9 @@ old_id=$(q "INSERT INTO incidents (reporter_node, message_id, body_digest, categ
               channel, place_unit, title, sent_at, state)
             VALUES ('lingyin-platform', 1, sha256('old'), 'dispute.neighbour', 4, 1, 1,
               'lingyin-v1-g1', '旧案', $old_month + interval '3 days', 'closed') RETURNING id" | head -n 1)
-q "INSERT INTO events (incident_id, kind, actor_node, at, reason)
-   VALUES ($old_id, 'reported', 'lingyin-platform', $old_month + interval '3 days', ''),
-          ($old_id, 'closed', NULL, $old_month + interval '4 days', '已办结')" >/dev/null
+append_events "SELECT $old_id AS incident_id, 'reported' AS kind, 'lingyin-platform' AS actor_node,
+                       $old_month + interval '3 days' AS at, '' AS reason, NULL::bytea AS payload
+                UNION ALL SELECT $old_id, 'closed', NULL, $old_month + interval '4 days', '已办结', NULL" >/dev/null
 assert_eq "events_default|2" "$(q "SELECT tableoid::regclass, count(*) FROM events GROUP BY 1")" \
     "a month without a partition lands in the default partition"
 assert_eq t "$(q "SELECT fq_event_partition_create($old_month)")" "the old month's partition"
@@ -51,8 +51,12 @@ route --category hazard.fire --severity I --risk high --channel staff \
     --place lingyin-v1 --title "仓库火情" --external-ref HI-3 >/dev/null
 route --category dispute.neighbour --severity IV --risk low --channel online \
     --place lingyin-v1-g1 --title "还是楼上噪音" --external-ref HI-4 >/dev/null
-# A rolled-back insert skips a seq: a gap, not a break.
-q "BEGIN; INSERT INTO events (incident_id, kind) VALUES ($id1, 'note'); ROLLBACK;" >/dev/null
+# An event without the server's seq and hashes is refused.
+set +e
+q "INSERT INTO events (incident_id, kind) VALUES ($id1, 'note')" >/dev/null 2>&1
+rc=$?
+set -e
+assert_eq 1 "$rc" "an event without seq and hashes is refused"
 route --category enforcement.illegal_building --severity IV --risk low --channel patrol \
     --place lingyin-v2 --title "违建" --external-ref HI-5 >/dev/null
 total=$(q "SELECT count(*) FROM events")
@@ -143,8 +147,7 @@ log "$out"
 assert_eq 1 "$rc" "verify with a deleted event exits 1"
 assert_match "BROKEN: seq $seq_n .*prev_hash [0-9a-f]+ is not the hash .*absent: an event was removed" \
     "$out" "verify names the link where the event was removed"
-q "ALTER TABLE $part_t DISABLE TRIGGER events_chain; INSERT INTO $part_t SELECT * FROM saved_event;
-   ALTER TABLE $part_t ENABLE TRIGGER events_chain; DROP TABLE saved_event" >/dev/null
+q "INSERT INTO $part_t SELECT * FROM saved_event; DROP TABLE saved_event" >/dev/null
 admin verify >/dev/null || fail "verify after the event was put back"
 
 # ---- partitions ----
@@ -190,6 +193,17 @@ log "$out"
 assert_match "continues the archived partition $old_part \\(its last event is seq 2\\)" "$out" \
     "the attached chain continues from the archive"
 assert_match "$old_part .*detached" "$(admin partitions list)" "list shows the archive"
+
+# ---- an event written by hand, not by the server: verify catches it ----
+q "INSERT INTO events (seq, incident_id, kind, reason, prev_hash, hash)
+   SELECT seq + 1, $id1, 'note', 'by hand', hash, sha256('forged') FROM event_chain_head" >/dev/null
+set +e
+out=$(admin verify)
+rc=$?
+set -e
+log "$out"
+assert_eq 1 "$rc" "verify with an event written by hand exits 1"
+assert_match "hash mismatch" "$out" "verify names the forged event"
 
 server_stop
 log "history ok"

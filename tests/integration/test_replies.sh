@@ -91,9 +91,9 @@ EOF
 report lingyin-platform --stdin --quiet <"$WORK/desc.jsonl" >"$WORK/desc.out" || fail "the long description was not stored"
 tid=$(q "SELECT id FROM incidents WHERE external_ref = 'TIMELINE'")
 # Every 500th reason at its maximum (2000 characters, 8 KB).
-q "INSERT INTO events (incident_id, kind, actor_node, reason)
-   SELECT $tid, 'progress', 't1', CASE WHEN g % 500 = 0 THEN repeat('𠀃', 2000) ELSE '进展 ' || g END
-   FROM generate_series(1, $N_EVENTS) g" >/dev/null
+append_events "SELECT $tid AS incident_id, 'progress' AS kind, 't1' AS actor_node, NULL::timestamptz AS at,
+   CASE WHEN g % 500 = 0 THEN repeat('𠀃', 2000) ELSE '进展 ' || g END AS reason, NULL::bytea AS payload
+   FROM generate_series(1, $N_EVENTS) g ORDER BY g" >/dev/null
 want=$(q "SELECT seq FROM events WHERE incident_id = $tid ORDER BY seq" | xargs)
 detail=$(con ops incident "$tid" 2>"$WORK/tl.err") || fail "incident $tid: $detail"
 pages=$(awk '/^pages /{print $2}' "$WORK/tl.err")

@@ -220,7 +220,7 @@ void fq_store_submit(fq_store *store, fq_store_op *op)
 {
     (void)store;
     store_reads++;
-    op->done(op, FQ_STORE_EBUSY, "no database in this test");
+    op->done(op, FQ_EBUSY, "no database in this test");
 }
 int64_t fq_store_column_i64(const PGresult *res, int row, int col)
 {
@@ -528,10 +528,24 @@ static void test_csv_and_stats_read_every_page(void **state)
     Fengqiao__V1__ConsoleResult st1, st2;
     fengqiao__v1__console_result__init(&st1);
     fengqiao__v1__console_result__init(&st2);
-    st1.stats_csv = "group,received\nlingyin,3\n";
+    char *columns[] = {"group", "received"};
+    char *cells1[] = {"lingyin", "3"}, *cells2[] = {"beishan", "4"};
+    Fengqiao__V1__StatsRow row1, row2;
+    fengqiao__v1__stats_row__init(&row1);
+    fengqiao__v1__stats_row__init(&row2);
+    row1.cells = cells1;
+    row1.n_cells = 2;
+    row2.cells = cells2;
+    row2.n_cells = 2;
+    Fengqiao__V1__StatsRow *rows1[] = {&row1}, *rows2[] = {&row2};
+    st1.stats_columns = st2.stats_columns = columns;
+    st1.n_stats_columns = st2.n_stats_columns = 2;
+    st1.stats_rows = rows1;
+    st1.n_stats_rows = 1;
     st1.more = 1;
     st1.cursor = "s1.1";
-    st2.stats_csv = "group,received\nbeishan,4\n";
+    st2.stats_rows = rows2;
+    st2.n_stats_rows = 1;
     script[2].console = &st1;
     script[3].console = &st2;
     r = req("GET", "/api/v1/stats", FQ_WEB_VIEWER);

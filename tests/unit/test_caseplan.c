@@ -7,7 +7,10 @@
  * neither; and a holder's actions: acknowledge (and again), someone else's
  * case, busy, a return routed on (beyond capacity, to the right place), an
  * extension, a conclusion (and one refused while suspended), the reply to a
- * supervision order. */
+ * supervision order; and an operator's commands: refusals, assign, merge,
+ * suspend and resume, the extension's answer, a supervision order; a
+ * reopen; a report's request and the merge of one more report on an open
+ * matter. */
 #include "caseplan.h"
 
 #include <setjmp.h>
@@ -522,6 +525,283 @@ static void test_supervision_reply(void **state)
     fq_action_plan_free(&p);
 }
 
+/* ---- an operator's command ---- */
+
+#define CK(x) FENGQIAO__V1__COMMAND_KIND__COMMAND_##x
+
+/* A district operator's node (the whole district is its jurisdiction). */
+static fq_node operator_node(city *c)
+{
+    fq_node n;
+    memset(&n, 0, sizeof n);
+    n.id = "op-1";
+    n.name = "Operator";
+    n.jurisdiction = fq_org_find(c->org, "d1");
+    return n;
+}
+
+static Fengqiao__V1__ConsoleCommand command(Fengqiao__V1__CommandKind kind, const char *reason)
+{
+    Fengqiao__V1__ConsoleCommand cmd = FENGQIAO__V1__CONSOLE_COMMAND__INIT;
+    cmd.incident_id = 42;
+    cmd.kind = kind;
+    cmd.reason = (char *)reason;
+    return cmd;
+}
+
+/* A command on a case that is not open, or outside the operator's
+ * jurisdiction, or one tier up from the district, is refused. */
+static void test_command_refusals(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node op = operator_node(c);
+    Fengqiao__V1__ConsoleCommand cmd = command(CK(ESCALATE), "needs the town");
+    fq_command_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_command(&c->world, NULL, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_ENOTFOUND);
+    fq_node village_op = op;
+    village_op.jurisdiction = fq_org_find(c->org, "d1-t1-v1-g2");
+    assert_int_equal(
+        fq_plan_command(&c->world, &k, NULL, &village_op, &cmd, NOW, &p, why, sizeof why),
+        FQ_EFORBIDDEN);
+    k.decision.tier = FQ_TIER_DISTRICT;
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_ESTATE);
+    assert_string_equal(why, "incident 42 is at the district tier: nobody above");
+}
+
+/* Assigned by hand to a worker: a new holder, taking capacity. */
+static void test_command_assign(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node op = operator_node(c);
+    Fengqiao__V1__ConsoleCommand cmd = command(CK(ASSIGN), "e knows them");
+    cmd.target_worker = "e";
+    fq_command_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_OK);
+    assert_int_equal(p.moves, 1);
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_ASSIGNED);
+    assert_string_equal(p.kind, "reassigned");
+    assert_string_equal(p.note, "e knows them");
+    assert_string_equal(fq_items_worker_id(c->roster, p.decision.worker), "e");
+    assert_int_equal(box_kind(&p.outbox, "w:e"), K(ASSIGNMENT));
+    fq_command_plan_free(&p);
+    cmd.target_worker = "nobody";
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_EINVALID);
+    assert_string_equal(why, "no grid worker nobody");
+}
+
+/* Merged into another open incident: closed, told to its holders. */
+static void test_command_merge(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1"), other = open_case(c, "d1-t1-v1-g2");
+    other.incident_id = 41;
+    fq_node op = operator_node(c);
+    Fengqiao__V1__ConsoleCommand cmd = command(CK(MERGE), "the same quarrel");
+    cmd.merge_into = 41;
+    fq_command_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_ESTATE); /* 41 is not open */
+    assert_int_equal(fq_plan_command(&c->world, &k, &other, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_OK);
+    assert_string_equal(p.kind, "merged");
+    assert_string_equal(p.state, "merged");
+    assert_string_equal(p.answer, "merged");
+    assert_int_equal(p.merge_into, 41);
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_CONCLUDED);
+    char box[FQ_BOX_MAX];
+    snprintf(box, sizeof box, "w:%s", fq_items_worker_id(c->roster, k.decision.worker));
+    assert_int_equal(box_kind(&p.outbox, box), K(CLOSED));
+    fq_command_plan_free(&p);
+}
+
+/* Suspended, then resumed an hour later: the limits still ahead keep what
+ * was left of them; suspending twice is refused as done already. */
+static void test_command_suspend_resume(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node op = operator_node(c);
+    Fengqiao__V1__ConsoleCommand cmd = command(CK(SUSPEND), "waiting for the court");
+    fq_command_plan p;
+    char why[256];
+    int64_t at = NOW + 600 * 1000;
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, at, &p, why, sizeof why),
+                     FQ_OK);
+    assert_string_equal(p.kind, "suspended");
+    assert_int_equal(p.suspend_ms, at);
+    fq_command_plan_free(&p);
+
+    k.suspended_ms = at;
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, at, &p, why, sizeof why),
+                     FQ_ESTATE);
+    assert_int_equal(p.already_done, 1);
+    Fengqiao__V1__ConsoleCommand esc = command(CK(ESCALATE), "now");
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &esc, at, &p, why, sizeof why),
+                     FQ_ESTATE);
+    assert_string_equal(why, "incident 42 is suspended: resume it first");
+
+    Fengqiao__V1__ConsoleCommand res = command(CK(RESUME), "the court decided");
+    int64_t later = at + 3600 * 1000;
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &res, later, &p, why, sizeof why),
+                     FQ_OK);
+    assert_string_equal(p.kind, "resumed");
+    assert_int_equal(p.rerouted, 1);
+    assert_int_equal(p.decision.ack_due_ms, k.decision.ack_due_ms + 3600 * 1000);
+    assert_int_equal(p.decision.conclude_due_ms, k.decision.conclude_due_ms + 3600 * 1000);
+    fq_command_plan_free(&p);
+}
+
+/* An extension asked for: approved, the conclude limit moves and its
+ * warning keeps its distance; without one asked, refused. */
+static void test_command_extension(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node op = operator_node(c);
+    Fengqiao__V1__ConsoleCommand cmd = command(CK(APPROVE_EXTENSION), "fine");
+    fq_command_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_ESTATE);
+    k.assignment = FQ_ASSIGNMENT_EXTENSION_REQUESTED;
+    k.extension_ms = k.decision.conclude_due_ms + 86400 * 1000LL;
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_OK);
+    assert_string_equal(p.kind, "extension_approved");
+    assert_int_equal(p.next_state, FQ_ASSIGNMENT_ACKNOWLEDGED);
+    assert_int_equal(p.decision.conclude_due_ms, k.extension_ms);
+    assert_int_equal(p.decision.conclude_due_ms - p.decision.conclude_warn_ms,
+                     k.decision.conclude_due_ms - k.decision.conclude_warn_ms);
+    fq_command_plan_free(&p);
+    cmd.kind = CK(DENY_EXTENSION);
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_OK);
+    assert_string_equal(p.kind, "extension_denied");
+    assert_int_equal(p.rerouted, 0);
+    fq_command_plan_free(&p);
+}
+
+/* A supervision order: its deadline goes with the holders' items, the
+ * order's text is the event's reason. */
+static void test_command_supervise(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    fq_node op = operator_node(c);
+    Fengqiao__V1__ConsoleCommand cmd = command(CK(SUPERVISE), "report by noon");
+    cmd.deadline_ms = NOW + 4 * 3600 * 1000;
+    fq_command_plan p;
+    char why[256];
+    assert_int_equal(fq_plan_command(&c->world, &k, NULL, &op, &cmd, NOW, &p, why, sizeof why),
+                     FQ_OK);
+    assert_string_equal(p.kind, "supervision_ordered");
+    assert_int_equal(p.supervision_ms, cmd.deadline_ms);
+    assert_string_equal(p.note, "supervision order (督办) from op-1, reply by "
+                                "2027-01-15T12:00:00Z: report by noon");
+    char box[FQ_BOX_MAX];
+    snprintf(box, sizeof box, "w:%s", fq_items_worker_id(c->roster, k.decision.worker));
+    assert_int_equal(box_kind(&p.outbox, box), K(SUPERVISION));
+    fq_command_plan_free(&p);
+}
+
+/* A concluded case reopened for redo goes back to the worker who had it,
+ * or to the one named; a target outside the operator's jurisdiction or
+ * unknown is refused. */
+static void test_reopen(void **state)
+{
+    city *c = *state;
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    const char *had = fq_items_worker_id(c->roster, k.decision.worker);
+    fq_node op = operator_node(c);
+    fq_reopen_plan p;
+    char why[256];
+    assert_int_equal(
+        fq_plan_reopen(&c->world, &k, &op, "", "", "not fixed", NOW, &p, why, sizeof why), FQ_OK);
+    assert_string_equal(fq_items_worker_id(c->roster, p.decision.worker), had);
+    char box[FQ_BOX_MAX];
+    snprintf(box, sizeof box, "w:%s", had);
+    assert_int_equal(box_kind(&p.outbox, box), K(ASSIGNMENT));
+    fq_reopen_plan_free(&p);
+    assert_int_equal(
+        fq_plan_reopen(&c->world, &k, &op, "", "e", "not fixed", NOW, &p, why, sizeof why), FQ_OK);
+    assert_string_equal(fq_items_worker_id(c->roster, p.decision.worker), "e");
+    fq_reopen_plan_free(&p);
+    assert_int_equal(
+        fq_plan_reopen(&c->world, &k, &op, "", "nobody", "x", NOW, &p, why, sizeof why),
+        FQ_EINVALID);
+    assert_string_equal(why, "no such grid worker nobody");
+    fq_node village_op = op;
+    village_op.jurisdiction = fq_org_find(c->org, "d1-t1-v1-g1");
+    assert_int_equal(
+        fq_plan_reopen(&c->world, &k, &village_op, "", "e", "x", NOW, &p, why, sizeof why),
+        FQ_EFORBIDDEN);
+}
+
+/* ---- a report ---- */
+
+/* A report's request: its category by code, its place, the reporter's
+ * jurisdiction as the fallback; an unknown category is refused. (The grid
+ * of a point is the geo index's: this city has no polygons.) */
+static void test_report_request(void **state)
+{
+    city *c = *state;
+    fq_node reporter;
+    memset(&reporter, 0, sizeof reporter);
+    reporter.id = "t-platform";
+    reporter.jurisdiction = fq_org_find(c->org, "d1-t1");
+    Fengqiao__V1__ReportIncident report = FENGQIAO__V1__REPORT_INCIDENT__INIT;
+    report.category = "dispute.neighbour";
+    report.severity = 4;
+    report.risk = 1;
+    int32_t place = fq_org_find(c->org, "d1-t1-v1-g2");
+    fq_route_request req;
+    char why[256];
+    assert_int_equal(fq_plan_report_request(&c->world, NULL, &reporter, &report, place, NOW, &req,
+                                            why, sizeof why),
+                     FQ_OK);
+    assert_int_equal(req.category, c->dispute);
+    assert_int_equal(req.severity, 4);
+    assert_int_equal(req.place, place);
+    assert_int_equal(req.fallback_place, reporter.jurisdiction);
+    assert_int_equal(req.now_ms, NOW);
+    assert_int_equal(req.has_location, 0);
+    report.category = "noise.night";
+    assert_int_equal(fq_plan_report_request(&c->world, NULL, &reporter, &report, place, NOW, &req,
+                                            why, sizeof why),
+                     FQ_EINVALID);
+    assert_string_equal(why, "category noise.night is not in the taxonomy");
+}
+
+/* One more report on an open matter joins it where it is handled, keeping
+ * its own place; a graver one, entering higher, goes on its own. */
+static void test_merge(void **state)
+{
+    city *c = *state;
+    fq_case open = open_case(c, "d1-t1-v1-g1"), again = open_case(c, "d1-t1-v1-g2");
+    fq_decision merged;
+    assert_int_equal(fq_plan_merge(&again.decision, &open.decision, &merged), 1);
+    assert_int_equal(merged.worker, open.decision.worker);
+    assert_int_equal(merged.lead, open.decision.lead);
+    assert_int_equal(merged.ack_due_ms, open.decision.ack_due_ms);
+    assert_int_equal(merged.grid, fq_org_find(c->org, "d1-t1-v1-g2"));
+    fq_decision graver = again.decision;
+    graver.tier = FQ_TIER_TOWN;
+    assert_int_equal(fq_plan_merge(&graver, &open.decision, &merged), 0);
+    /* Lower or equal: it joins (an escalated open one holds a milder report). */
+    open.decision.tier = FQ_TIER_DISTRICT;
+    assert_int_equal(fq_plan_merge(&graver, &open.decision, &merged), 1);
+    assert_int_equal(merged.tier, FQ_TIER_DISTRICT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,6 +816,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_extension, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conclude, setup, teardown),
         cmocka_unit_test_setup_teardown(test_supervision_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_assign, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_suspend_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_extension, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_supervise, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,6 +75,22 @@ static void test_status_round_trip(void **state)
     assert_int_equal(fq_err_of_status(ST(UNSPECIFIED)), FQ_EINTERNAL);
 }
 
+/* A node's Reply.error_code, answered on the web, is the error it names. */
+static void test_codes(void **state)
+{
+    (void)state;
+    assert_int_equal(fq_err_of_code("not_an_image"), FQ_ENOTIMAGE);
+    assert_int_equal(fq_err_of_code("too_large"), FQ_ETOOLARGE);
+    assert_int_equal(fq_err_of_code("photo_required"), FQ_ENOPHOTO);
+    assert_string_equal(fq_err_code(fq_err_of_code("photo_mismatch")), "photo_mismatch");
+    assert_int_equal(fq_err_of_code(""), FQ_OK);
+    assert_int_equal(fq_err_of_code(NULL), FQ_OK);
+    assert_int_equal(fq_err_of_code("no_such_code"), FQ_OK);
+    const char *code;
+    assert_int_equal(fq_err_http(FQ_ENOPHOTO, &code), 400);
+    assert_string_equal(code, "photo_required");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -82,6 +98,7 @@ int main(void)
         cmocka_unit_test(test_reply_statuses),
         cmocka_unit_test(test_http),
         cmocka_unit_test(test_status_round_trip),
+        cmocka_unit_test(test_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

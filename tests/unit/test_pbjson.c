@@ -185,13 +185,31 @@ static void test_decode_refusals_name_the_field(void **state)
     refused("", "JSON");
 }
 
-static void test_stats_csv(void **state)
+static void test_stats_rows(void **state)
 {
     (void)state;
-    json_object *o = fq_pbjson_stats_csv("group,received,mean_s,note\n"
-                                         "lingyin,120,3.5,\"a, \"\"quoted\"\"\nline\"\n"
-                                         "0012,-7,1e3,\n"
-                                         "inf,nan,99999999999999999999,x\n");
+    char *columns[] = {"group", "received", "mean_s", "note"};
+    char *c0[] = {"lingyin", "120", "3.5", "a, \"quoted\"\nline"};
+    char *c1[] = {"0012", "-7", "1e3", ""};
+    char *c2[] = {"inf", "nan", "99999999999999999999", "x"};
+    Fengqiao__V1__StatsRow r[3];
+    Fengqiao__V1__StatsRow *list[3] = {&r[0], &r[1], &r[2]};
+    char **cells[3] = {c0, c1, c2};
+    for (int i = 0; i < 3; i++) {
+        fengqiao__v1__stats_row__init(&r[i]);
+        r[i].cells = cells[i];
+        r[i].n_cells = 4;
+    }
+    Fengqiao__V1__ConsoleResult page1 = FENGQIAO__V1__CONSOLE_RESULT__INIT;
+    Fengqiao__V1__ConsoleResult page2 = FENGQIAO__V1__CONSOLE_RESULT__INIT;
+    page1.stats_columns = page2.stats_columns = columns;
+    page1.n_stats_columns = page2.n_stats_columns = 4;
+    page1.stats_rows = list;
+    page1.n_stats_rows = 2;
+    page2.stats_rows = list + 2;
+    page2.n_stats_rows = 1;
+    json_object *o = fq_pbjson_stats_add(NULL, &page1);
+    assert_ptr_equal(fq_pbjson_stats_add(o, &page2), o); /* a later page: its rows appended */
     json_object *cols = field(o, "columns");
     assert_int_equal(json_object_array_length(cols), 4);
     assert_string_equal(json_object_get_string(json_object_array_get_idx(cols, 1)), "received");
@@ -212,7 +230,8 @@ static void test_stats_csv(void **state)
     for (int i = 0; i < 3; i++)
         assert_true(json_object_is_type(json_object_array_get_idx(r2, i), json_type_string));
     json_object_put(o);
-    o = fq_pbjson_stats_csv("");
+    Fengqiao__V1__ConsoleResult empty = FENGQIAO__V1__CONSOLE_RESULT__INIT;
+    o = fq_pbjson_stats_add(NULL, &empty);
     assert_int_equal(json_object_array_length(field(o, "rows")), 0);
     json_object_put(o);
 }
@@ -264,7 +283,7 @@ int main(void)
         cmocka_unit_test(test_decode_a_joint_assignment),
         cmocka_unit_test(test_decode_suspend_and_resume),
         cmocka_unit_test(test_decode_refusals_name_the_field),
-        cmocka_unit_test(test_stats_csv),
+        cmocka_unit_test(test_stats_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
