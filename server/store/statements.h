@@ -365,9 +365,9 @@
              " WHERE fq_as_planned($10::boolean, (SELECT count(*) FROM ev), 1)"
 
 /* A concluded incident inside a jurisdiction, as FQ_SQL_OPEN_CURSOR has an
- * open one (binary results, case_rows.h): what a reopen (redo) rebuilds its case from. $1 incident,
- * $2 the operator's jurisdiction. Then one more column: its state (any state; none when outside).
- */
+ * open one (binary results, case_rows.h): what a reopen (redo) rebuilds its
+ * case from. $1 incident, $2 the operator's jurisdiction. Then one more
+ * column: its state (any state; none when outside). */
 #define FQ_SQL_REOPEN_ROW_NAME "fq_reopen_row"
 #define FQ_SQL_REOPEN_ROW_NPARAMS 2
 #define FQ_SQL_REOPEN_ROW                                                                          \
