@@ -1732,7 +1732,7 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
         return rc;
     }
     t->decision = p.decision;
-    const char *assignment = PQgetvalue(row, 0, 22);
+    const char *assignment = stored.assignment; /* as stored: the write expects it */
     t->incident_id = id;
     t->command = FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN;
     t->next_state = FQ_ASSIGNMENT_ASSIGNED;

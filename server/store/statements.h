@@ -108,54 +108,54 @@
              " INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "           \
              "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                            \
              " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, '')," FQ_SQL_PLANNED(    \
-                 "$52", "$53",                                                                     \
-                 "$54", "2") " FROM new RETURNING seq),"                                           \
-                             " mg AS ("                                                            \
-                             " INSERT INTO events (incident_id, kind, actor_node, at, reason, "    \
-                             "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                            \
-                             " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: "  \
-                             "incident ' || id, 'merged'," FQ_SQL_PLANNED(                         \
-                                 "$52", "$53", "$54",                                              \
-                                 "3") " FROM new WHERE $31::bigint IS NOT "                        \
-                                      "NULL)," FQ_SQL_OUTBOX_CTE("new", "(SELECT seq FROM rt)",    \
-                                                                 "$40", "$41", "$42",              \
-                                                                 "$56") " SELECT * FROM (SELECT "  \
-                                                                        "new.id, true, "           \
-                                                                        "(extract(epoch FROM "     \
-                                                                        "new.recorded_at) * "      \
-                                                                        "1000)::bigint, "          \
-                                                                        "ev.seq,"                  \
-                                                                        " $3::bytea, $38::bytea, " \
-                                                                        "$39::bigint,"             \
-                                                                        " " FQ_SQL_OUTBOX_SEQS     \
-                                                                        " FROM new, ev"            \
-                                                                        " UNION ALL"               \
-                                                                        " SELECT i.id, false, "    \
-                                                                        "(extract(epoch FROM "     \
-                                                                        "i.recorded_at) * "        \
-                                                                        "1000)::bigint, e.seq, "   \
-                                                                        "i.body_digest,"           \
-                                                                        " (SELECT r.payload FROM " \
-                                                                        "events r WHERE "          \
-                                                                        "r.incident_id = i.id"     \
-                                                                        "  AND r.kind IN "         \
-                                                                        "('assigned', 'merged', "  \
-                                                                        "'unroutable') ORDER BY "  \
-                                                                        "r.seq LIMIT 1),"          \
-                                                                        " i.routing_nonce, "       \
-                                                                        "NULL::text"               \
-                                                                        " FROM incidents i JOIN "  \
-                                                                        "events e ON "             \
-                                                                        "e.incident_id = i.id "    \
-                                                                        "AND e.kind = 'reported'"  \
-                                                                        " WHERE i.reporter_node "  \
-                                                                        "= $1 AND i.message_id = " \
-                                                                        "$2 AND NOT EXISTS "       \
-                                                                        "(SELECT 1 FROM "          \
-                                                                        "new)) r WHERE "           \
-                                                                        "fq_as_planned($50::"      \
-                                                                        "boolean, (SELECT "        \
-                                                                        "count(*) FROM new), 1)"
+                 "$52", "$53", "$54",                                                              \
+                 "2") " FROM new RETURNING seq),"                                                  \
+                      " mg AS ("                                                                   \
+                      " INSERT INTO events (incident_id, kind, actor_node, at, reason, "           \
+                      "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                   \
+                      " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: "         \
+                      "incident ' || id, 'merged'," FQ_SQL_PLANNED(                                \
+                          "$52", "$53", "$54",                                                     \
+                          "3") " FROM new WHERE $31::bigint IS NOT "                               \
+                               "NULL)," FQ_SQL_OUTBOX_CTE("new", "(SELECT seq FROM rt)", "$40",    \
+                                                          "$41", "$42",                            \
+                                                          "$56") " SELECT * FROM (SELECT "         \
+                                                                 "new.id, true, "                  \
+                                                                 "(extract(epoch FROM "            \
+                                                                 "new.recorded_at) * "             \
+                                                                 "1000)::bigint, "                 \
+                                                                 "ev.seq,"                         \
+                                                                 " $3::bytea, $38::bytea, "        \
+                                                                 "$39::bigint,"                    \
+                                                                 " " FQ_SQL_OUTBOX_SEQS            \
+                                                                 " FROM new, ev"                   \
+                                                                 " UNION ALL"                      \
+                                                                 " SELECT i.id, false, "           \
+                                                                 "(extract(epoch FROM "            \
+                                                                 "i.recorded_at) * "               \
+                                                                 "1000)::bigint, e.seq, "          \
+                                                                 "i.body_digest,"                  \
+                                                                 " (SELECT r.payload FROM "        \
+                                                                 "events r WHERE "                 \
+                                                                 "r.incident_id = i.id"            \
+                                                                 "  AND r.kind IN "                \
+                                                                 "('assigned', 'merged', "         \
+                                                                 "'unroutable') ORDER BY "         \
+                                                                 "r.seq LIMIT 1),"                 \
+                                                                 " i.routing_nonce, "              \
+                                                                 "NULL::text"                      \
+                                                                 " FROM incidents i JOIN "         \
+                                                                 "events e ON "                    \
+                                                                 "e.incident_id = i.id "           \
+                                                                 "AND e.kind = 'reported'"         \
+                                                                 " WHERE i.reporter_node "         \
+                                                                 "= $1 AND i.message_id = "        \
+                                                                 "$2 AND NOT EXISTS "              \
+                                                                 "(SELECT 1 FROM "                 \
+                                                                 "new)) r WHERE "                  \
+                                                                 "fq_as_planned($50::"             \
+                                                                 "boolean, (SELECT "               \
+                                                                 "count(*) FROM new), 1)"
 
 /* A re-decision of an open incident (escalation, re-routing): the incident's
  * routing columns and one event. $1 incident, $2 tier, $3 line, $4 territory,
@@ -365,9 +365,9 @@
              " WHERE fq_as_planned($10::boolean, (SELECT count(*) FROM ev), 1)"
 
 /* A concluded incident inside a jurisdiction, as FQ_SQL_OPEN_CURSOR has an
- * open one (binary results, case_rows.h): what a reopen (redo) rebuilds its case from. $1 incident,
- * $2 the operator's jurisdiction. Then one more column: its state (any state; none when outside).
- */
+ * open one (binary results, case_rows.h): what a reopen (redo) rebuilds its
+ * case from. $1 incident, $2 the operator's jurisdiction. Then one more
+ * column: its state (any state; none when outside). */
 #define FQ_SQL_REOPEN_ROW_NAME "fq_reopen_row"
 #define FQ_SQL_REOPEN_ROW_NPARAMS 2
 #define FQ_SQL_REOPEN_ROW                                                                          \
@@ -1087,6 +1087,53 @@ enum {
 #define FQ_SQL_JUDGMENT_PENDING                                                                    \
     "SELECT * FROM fq_long_pending(to_timestamp($1::double precision / 1000), nullif($2, ''),"     \
     " $3::integer, $4::integer) LIMIT $5::bigint"
+
+/* A batch's new reports without photos, set-based (docs/write-path.md,
+ * "Set-based batches"): the incidents, their events and their outbox items
+ * with one INSERT ... SELECT FROM unnest each, of binary arrays, all planned
+ * by the server. $1 ids, $2 recorded_at (the events' time), $3 body
+ * digests, $4..$37 the text parameters of FQ_SQL_INSERT_REPORT that are
+ * incident columns (FQ_SQL_REPORTS_TEXT_PARAMS, in that order, cast as
+ * there), $38..$47 the events (seq, incident, kind, actor, at, reason,
+ * payload, reason code, prev_hash, hash), $48..$53 the outbox items (box,
+ * seq, kind, incident, body, event seq). No ON CONFLICT: a resent report
+ * violates the unique key and the batch goes to serial mode, where
+ * FQ_SQL_INSERT_REPORT answers it. */
+#define FQ_SQL_REPORTS_TEXT_PARAMS                                                                 \
+    {                                                                                              \
+        0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22, 23, 24, 25, 26, \
+            27, 28, 29, 30, 31, 32, 33, 34, 38                                                     \
+    }
+#define FQ_SQL_REPORTS_NTEXT 34
+#define FQ_SQL_REPORTS_NAME "fq_insert_reports"
+#define FQ_SQL_REPORTS_NPARAMS 53
+#define FQ_SQL_REPORTS                                                                             \
+    "WITH i AS (INSERT INTO incidents (id, recorded_at, body_digest, reporter_node,"               \
+    " message_id, category, severity, risk, channel, place_unit, lon, lat, address, title,"        \
+    " description, occurred_at, external_ref, reporter_name, reporter_phone, sent_at, state,"      \
+    " tier, line, territory, lead_unit, worker, co_units, ack_due, ack_warn_at, conclude_due,"     \
+    " conclude_warn_at, merged_into, rule_set, rule_source, climbed, unplaced, routing_nonce)"     \
+    " SELECT x.id, x.at, x.digest, x.c0, x.c1::bigint, x.c2, x.c3::smallint, x.c4::smallint,"      \
+    " x.c5::smallint, x.c6, x.c7::float8, x.c8::float8, x.c9, x.c10, x.c11,"                       \
+    " to_timestamp(x.c12::float8 / 1000), x.c13, x.c14, x.c15, to_timestamp(x.c16::float8 /"       \
+    " 1000), x.c17, x.c18::smallint, x.c19::smallint, x.c20, x.c21, x.c22, x.c23::text[],"         \
+    " to_timestamp(x.c24::float8 / 1000), to_timestamp(x.c25::float8 / 1000),"                     \
+    " to_timestamp(x.c26::float8 / 1000), to_timestamp(x.c27::float8 / 1000), x.c28::bigint,"      \
+    " x.c29::integer, x.c30::integer, x.c31::smallint, x.c32::boolean, x.c33::bigint FROM"         \
+    " unnest($1::bigint[], $2::timestamptz[], $3::bytea[], $4::text[], $5::text[], $6::text[],"    \
+    " $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"     \
+    " $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],"               \
+    " $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[],"               \
+    " $26::text[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[],"               \
+    " $32::text[], $33::text[], $34::text[], $35::text[], $36::text[], $37::text[]) AS x (id,"     \
+    " at, digest, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16,"      \
+    " c17, c18, c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, c31, c32, c33)), e"    \
+    " AS (INSERT INTO events (seq, incident_id, kind, actor_node, at, reason, payload,"            \
+    " reason_code, prev_hash, hash) SELECT * FROM unnest($38::bigint[], $39::bigint[],"            \
+    " $40::text[], $41::text[], $42::timestamptz[], $43::text[], $44::bytea[], $45::text[],"       \
+    " $46::bytea[], $47::bytea[])), o AS (INSERT INTO outbox (box, seq, kind, incident_id,"        \
+    " body, event_seq) SELECT * FROM unnest($48::text[], $49::bigint[], $50::smallint[],"          \
+    " $51::bigint[], $52::bytea[], $53::bigint[])) SELECT 1"
 
 /* ---- the server's sequences and chain (docs/write-path.md, migration 0031) ---- */
 

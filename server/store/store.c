@@ -91,6 +91,7 @@ typedef struct batch {
     fq_chain_head events[FQ_STORE_MAX_EVENTS];
     int nevents;
     int64_t written;
+    int set_failed; /* its set-based statement failed: a resend, or a bad row in it */
     planned_box *boxes;
     size_t nboxes, boxes_cap;
 } batch;
@@ -110,6 +111,7 @@ typedef enum {
     EXP_ADVANCE,    /* a batch's chain advance */
     EXP_RESERVE,    /* a block of incident ids */
     EXP_RESERVE_SYNC,
+    EXP_SET, /* a batch's set-based statement of reports (FQ_SQL_REPORTS) */
 } exp_kind;
 
 enum { HEAD_CHAIN, HEAD_BOXES, HEAD_IDS, HEAD_COUNT };
@@ -152,7 +154,10 @@ struct fq_store {
     int heads_stale; /* another writer moved the chain: reconnect */
     op_queue retry;
     size_t serial_left;
-    fq_pgbuf scratch; /* one operation's plan parameters while it is sent */
+    fq_pgbuf scratch;       /* one operation's plan parameters while it is sent */
+    struct planned_op *set; /* a batch's run of reports for FQ_SQL_REPORTS */
+    size_t set_cap;
+    fq_pgbuf set_buf;
 
     expectation *expect; /* ring buffer */
     size_t expect_cap, expect_head, expect_count;
@@ -410,7 +415,7 @@ static void finish_batch(fq_store *s, batch *b)
                 s->stats.committed_by_kind[op->kind]++;
             finish(s, op, FQ_OK);
         }
-    } else if (strcmp(b->sqlstate, SQLSTATE_OTHER_HEAD) == 0 ||
+    } else if (b->set_failed || strcmp(b->sqlstate, SQLSTATE_OTHER_HEAD) == 0 ||
                strcmp(b->sqlstate, SQLSTATE_NOT_AS_PLANNED) == 0) {
         /* The plan failed, not an operation: all of them again, serially. */
         s->replanning = 1;
@@ -615,6 +620,14 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
             fq_pg_error_describe(res, why, sizeof why);
             fq_log(FQ_LOG_ERROR, "store", "setup failed: %s", why);
             s->setup_done = -1;
+        }
+        break;
+    case EXP_SET:
+        if (st == PGRES_PIPELINE_ABORTED)
+            e->batch->failed = 1;
+        else if (!ok) {
+            note_error(e->batch, NULL, res);
+            e->batch->set_failed = 1;
         }
         break;
     case EXP_ADVANCE:
@@ -823,7 +836,7 @@ static void on_pg_result(void *user, PGresult *res)
         return;
     }
     e->got_result = 1;
-    if (e->kind == EXP_OP)
+    if (e->kind == EXP_OP || e->kind == EXP_SET)
         op_result_arrived(s, e->batch);
     handle_result(s, e, res);
 }
@@ -876,6 +889,7 @@ static int send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_CHAIN_ADVANCE_NAME, FQ_SQL_CHAIN_ADVANCE, 4, 0},
         {FQ_SQL_CHAIN_ADVANCE_WRITTEN_NAME, FQ_SQL_CHAIN_ADVANCE_WRITTEN, 3, 0},
         {FQ_SQL_RESERVE_IDS_NAME, FQ_SQL_RESERVE_IDS, 1, 0},
+        {FQ_SQL_REPORTS_NAME, FQ_SQL_REPORTS, FQ_SQL_REPORTS_NPARAMS, 0},
     };
     /* The plan's parameters are binary: their types are said here. */
     static const Oid plan_types[FQ_STORE_PLAN_NPARAMS] = {16, 20, 1016, 1001, 1001, 1184, 1016};
@@ -1200,24 +1214,41 @@ typedef struct plan_scalars {
 
 static const char bool_true = 1, bool_false = 0;
 
+/* One operation as planned: its new incident, its events (what their
+ * hashes cover, their seqs and hashes) and its outbox items' seqs. */
+typedef struct planned_op {
+    fq_store_op *op;
+    int64_t created;
+    int nev, nitems;
+    int64_t incident[FQ_STORE_MAX_EVENTS], seq[FQ_STORE_MAX_EVENTS];
+    const char *kind[FQ_STORE_MAX_EVENTS], *actor[FQ_STORE_MAX_EVENTS],
+        *reason[FQ_STORE_MAX_EVENTS];
+    const uint8_t *payload[FQ_STORE_MAX_EVENTS];
+    size_t payload_len[FQ_STORE_MAX_EVENTS];
+    uint8_t prev[FQ_STORE_MAX_EVENTS][FQ_CHAIN_HASH_BYTES];
+    uint8_t hash[FQ_STORE_MAX_EVENTS][FQ_CHAIN_HASH_BYTES];
+    char created_reason[96]; /* a reason that names the created incident */
+    int64_t box_seq[FQ_OUTBOX_MAX_ITEMS];
+} planned_op;
+
 /* Plans one operation's events, outbox items and new incident on top of
- * the plan (docs/write-path.md) and points its plan parameters at them.
- * 0; 1 when no incident id is left (nothing planned); -1 when out of
- * memory (nothing planned). */
-static int plan_op(fq_store *s, batch *b, fq_store_op *op, plan_scalars *sc, int64_t at_us)
+ * the plan (docs/write-path.md). 0; 1 when no incident id is left (nothing
+ * planned); -1 when out of memory (nothing planned). */
+static int plan_op(fq_store *s, batch *b, fq_store_op *op, int64_t at_us, planned_op *po)
 {
     const fq_store_plan *pl = &op->plan;
-    int64_t created = 0;
-    if (pl->creates_incident && (created = fq_writeplan_peek_id(s->plan)) == 0)
+    po->op = op;
+    po->created = 0;
+    if (pl->creates_incident && (po->created = fq_writeplan_peek_id(s->plan)) == 0)
         return 1;
-    int nitems = pl->outbox ? pl->outbox->n : 0;
+    po->nitems = pl->outbox ? pl->outbox->n : 0;
     fq_writeplan_box *entries[FQ_OUTBOX_MAX_ITEMS];
-    for (int j = 0; j < nitems; j++)
+    for (int j = 0; j < po->nitems; j++)
         if ((entries[j] = fq_writeplan_box_of(s->plan, pl->outbox->box[j])) == NULL)
             return -1;
-    if (b->nboxes + (size_t)nitems > b->boxes_cap) {
+    if (b->nboxes + (size_t)po->nitems > b->boxes_cap) {
         size_t cap = b->boxes_cap ? b->boxes_cap * 2 : 64;
-        while (cap < b->nboxes + (size_t)nitems)
+        while (cap < b->nboxes + (size_t)po->nitems)
             cap *= 2;
         planned_box *nb = realloc(b->boxes, cap * sizeof *nb);
         if (nb == NULL)
@@ -1225,82 +1256,96 @@ static int plan_op(fq_store *s, batch *b, fq_store_op *op, plan_scalars *sc, int
         b->boxes = nb;
         b->boxes_cap = cap;
     }
-    /* The events, chained on a copy of the tail. */
+    /* Nothing can fail from here: the plan moves on. */
     fq_chain_head tail = *fq_writeplan_tail(s->plan);
-    fq_pgbuf *buf = &s->scratch;
-    fq_pgbuf_reset(buf);
-    fq_pgarray seqs, prevs, hashes, boxes;
-    uint8_t prev[FQ_STORE_MAX_EVENTS][FQ_CHAIN_HASH_BYTES],
-        hash[FQ_STORE_MAX_EVENTS][FQ_CHAIN_HASH_BYTES];
-    int64_t seq[FQ_STORE_MAX_EVENTS];
-    int nev = pl->nevents < FQ_STORE_MAX_EVENTS ? pl->nevents : FQ_STORE_MAX_EVENTS;
-    for (int i = 0; i < nev; i++) {
+    po->nev = pl->nevents < FQ_STORE_MAX_EVENTS ? pl->nevents : FQ_STORE_MAX_EVENTS;
+    for (int i = 0; i < po->nev; i++) {
         const fq_store_event *ev = &pl->events[i];
-        char reason_buf[512];
         const char *reason = ev->reason ? ev->reason : "";
         if (ev->reason_names_created) {
-            snprintf(reason_buf, sizeof reason_buf, "%s%" PRId64, reason, created);
-            reason = reason_buf;
+            snprintf(po->created_reason, sizeof po->created_reason, "%s%" PRId64, reason,
+                     po->created);
+            reason = po->created_reason;
         }
-        const char *actor = ev->actor_param >= 0 ? op->values[ev->actor_param] : NULL;
-        const uint8_t *payload =
+        po->incident[i] = ev->incident_id ? ev->incident_id : po->created;
+        po->kind[i] = ev->kind;
+        po->actor[i] = ev->actor_param >= 0 ? op->values[ev->actor_param] : NULL;
+        po->reason[i] = reason;
+        po->payload[i] =
             ev->payload_param >= 0 ? (const uint8_t *)op->values[ev->payload_param] : NULL;
-        size_t payload_len = payload ? (size_t)op->lengths[ev->payload_param] : 0;
+        po->payload_len[i] = po->payload[i] ? (size_t)op->lengths[ev->payload_param] : 0;
         fq_chain_event ce = {0,
-                             ev->incident_id ? ev->incident_id : created,
+                             po->incident[i],
                              at_us,
-                             ev->kind,
-                             actor,
+                             po->kind[i],
+                             po->actor[i],
                              reason,
-                             strlen(ev->kind),
-                             actor ? strlen(actor) : 0,
+                             strlen(po->kind[i]),
+                             po->actor[i] ? strlen(po->actor[i]) : 0,
                              strlen(reason),
-                             payload,
-                             payload_len};
-        fq_chain_append(&tail, &ce, prev[i], hash[i]);
-        seq[i] = ce.seq;
+                             po->payload[i],
+                             po->payload_len[i]};
+        fq_chain_append(&tail, &ce, po->prev[i], po->hash[i]);
+        po->seq[i] = ce.seq;
     }
-    size_t off[4], len[4];
-    fq_pgarray_begin(&seqs, buf, FQ_PG_INT8);
-    for (int i = 0; i < nev; i++)
-        fq_pgarray_int8(&seqs, seq[i]);
-    int failed = fq_pgarray_end(&seqs, &off[0], &len[0]);
-    fq_pgarray_begin(&prevs, buf, FQ_PG_BYTEA);
-    for (int i = 0; i < nev; i++)
-        fq_pgarray_bytea(&prevs, prev[i], FQ_CHAIN_HASH_BYTES);
-    failed |= fq_pgarray_end(&prevs, &off[1], &len[1]);
-    fq_pgarray_begin(&hashes, buf, FQ_PG_BYTEA);
-    for (int i = 0; i < nev; i++)
-        fq_pgarray_bytea(&hashes, hash[i], FQ_CHAIN_HASH_BYTES);
-    failed |= fq_pgarray_end(&hashes, &off[2], &len[2]);
-    /* Box seqs: peeked here, taken below. */
-    fq_pgarray_begin(&boxes, buf, FQ_PG_INT8);
-    for (int j = 0; j < nitems; j++)
-        fq_pgarray_int8(&boxes, fq_writeplan_box_peek(entries[j]));
-    failed |= fq_pgarray_end(&boxes, &off[3], &len[3]);
-    if (failed)
-        return -1;
-    /* Nothing can fail from here: the plan moves on. */
     if (pl->creates_incident)
         fq_writeplan_take_id(s->plan);
     fq_writeplan_set_tail(s->plan, &tail);
-    for (int j = 0; j < nitems; j++)
-        b->boxes[b->nboxes++] = (planned_box){entries[j], fq_writeplan_box_take(entries[j])};
-    for (int i = 0; i < nev && b->serial; i++) {
-        b->events[b->nevents].seq = seq[i];
-        memcpy(b->events[b->nevents].hash, hash[i], FQ_CHAIN_HASH_BYTES);
+    for (int j = 0; j < po->nitems; j++) {
+        po->box_seq[j] = fq_writeplan_box_take(entries[j]);
+        b->boxes[b->nboxes++] = (planned_box){entries[j], po->box_seq[j]};
+    }
+    for (int i = 0; i < po->nev && b->serial; i++) {
+        b->events[b->nevents].seq = po->seq[i];
+        memcpy(b->events[b->nevents].hash, po->hash[i], FQ_CHAIN_HASH_BYTES);
         b->nevents++;
     }
     if (!b->serial)
-        b->nevents += nev;
+        b->nevents += po->nev;
     b->after = tail;
-    int p = pl->first_param;
-    fq_pg_put_int8(sc->created, created);
+    return 0;
+}
+
+/* Points the operation's plan parameters at its plan (binary, in the
+ * store's scratch buffer: libpq copies them when it queues the statement).
+ * 0, or -1 when out of memory. */
+static int bind_plan(fq_store *s, int strict, const planned_op *po, plan_scalars *sc, int64_t at_us)
+{
+    fq_store_op *op = po->op;
+    fq_pgbuf *buf = &s->scratch;
+    fq_pgbuf_reset(buf);
+    fq_pgarray a;
+    size_t off[4], len[4];
+    fq_pgarray_begin(&a, buf, FQ_PG_INT8);
+    for (int i = 0; i < po->nev; i++)
+        fq_pgarray_int8(&a, po->seq[i]);
+    int failed = fq_pgarray_end(&a, &off[0], &len[0]);
+    fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
+    for (int i = 0; i < po->nev; i++)
+        fq_pgarray_bytea(&a, po->prev[i], FQ_CHAIN_HASH_BYTES);
+    failed |= fq_pgarray_end(&a, &off[1], &len[1]);
+    fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
+    for (int i = 0; i < po->nev; i++)
+        fq_pgarray_bytea(&a, po->hash[i], FQ_CHAIN_HASH_BYTES);
+    failed |= fq_pgarray_end(&a, &off[2], &len[2]);
+    fq_pgarray_begin(&a, buf, FQ_PG_INT8);
+    for (int j = 0; j < po->nitems; j++)
+        fq_pgarray_int8(&a, po->box_seq[j]);
+    failed |= fq_pgarray_end(&a, &off[3], &len[3]);
+    int p = op->plan.first_param;
+    if (failed) {
+        /* Unbound, the statement fails (its events need seqs and hashes),
+         * and its batch with it. */
+        for (int k = 0; k < FQ_STORE_PLAN_NPARAMS; k++)
+            op->values[p + k] = NULL;
+        return -1;
+    }
+    fq_pg_put_int8(sc->created, po->created);
     fq_pg_put_timestamptz(sc->at, at_us);
     const char *v[FQ_STORE_PLAN_NPARAMS] = {
-        b->serial ? &bool_false : &bool_true, created ? (const char *)sc->created : NULL,
-        (const char *)buf->data + off[0],     (const char *)buf->data + off[1],
-        (const char *)buf->data + off[2],     (const char *)sc->at,
+        strict ? &bool_true : &bool_false, po->created ? (const char *)sc->created : NULL,
+        (const char *)buf->data + off[0],  (const char *)buf->data + off[1],
+        (const char *)buf->data + off[2],  (const char *)sc->at,
         (const char *)buf->data + off[3]};
     int l[FQ_STORE_PLAN_NPARAMS] = {1, 8, (int)len[0], (int)len[1], (int)len[2], 8, (int)len[3]};
     for (int k = 0; k < FQ_STORE_PLAN_NPARAMS; k++) {
@@ -1308,6 +1353,201 @@ static int plan_op(fq_store *s, batch *b, fq_store_op *op, plan_scalars *sc, int
         op->lengths[p + k] = l[k];
         op->formats[p + k] = 1;
     }
+    return 0;
+}
+
+/* A report without photos goes into its batch's set-based statement
+ * (FQ_SQL_REPORTS) outside serial mode. */
+static int set_based(const fq_store_op *op, int serial)
+{
+    return !serial && op->kind == FQ_STORE_OP_REPORT && op->plan.nevents > 0 &&
+           op->plan.creates_incident && op->values[43] == NULL;
+}
+
+/* What FQ_SQL_INSERT_REPORT would have answered for a report written by
+ * the set-based statement: everything is as planned (or the batch fails). */
+static int answer_as_planned(const planned_op *po, int64_t at_us)
+{
+    fq_store_op *op = po->op;
+    op->incident_id = po->created;
+    op->created = 1;
+    op->recorded_at_ms = (at_us + 500) / 1000;
+    op->event_seq = po->seq[0];
+    memcpy(op->stored_digest, op->values[2], sizeof op->stored_digest);
+    size_t outcome_len = op->values[37] ? (size_t)op->lengths[37] : 0;
+    if (outcome_len > sizeof op->stored_outcome)
+        return -1;
+    memcpy(op->stored_outcome, op->values[37] ? op->values[37] : "", outcome_len);
+    op->stored_outcome_len = outcome_len;
+    op->stored_nonce = op->values[38] ? strtoll(op->values[38], NULL, 10) : 0;
+    /* Column 7: the outbox seqs (FQ_SQL_OUTBOX_SEQS), the one the caller reads. */
+    char seqs[FQ_OUTBOX_MAX_ITEMS * (FQ_BOX_MAX + 48)];
+    size_t used = 0;
+    seqs[0] = '\0';
+    for (int j = 0; j < po->nitems; j++)
+        used += (size_t)snprintf(seqs + used, sizeof seqs - used, "%s%" PRId64 " %s %" PRId64,
+                                 j ? "," : "", po->box_seq[j], op->plan.outbox->box[j],
+                                 po->nev > 1 ? po->seq[1] : po->seq[0]);
+    PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    PGresAttDesc cols[8];
+    memset(cols, 0, sizeof cols);
+    static const char *const names[8] = {"id",     "created", "recorded_at", "seq",
+                                         "digest", "outcome", "nonce",       "outbox"};
+    for (int k = 0; k < 8; k++) {
+        cols[k].name = (char *)names[k];
+        cols[k].typlen = -1;
+    }
+    char id[24];
+    snprintf(id, sizeof id, "%" PRId64, po->created);
+    if (res == NULL || !PQsetResultAttrs(res, 8, cols) ||
+        !PQsetvalue(res, 0, 0, id, (int)strlen(id)) ||
+        !PQsetvalue(res, 0, 7, seqs, (int)strlen(seqs))) {
+        PQclear(res);
+        return -1;
+    }
+    PQclear(op->result);
+    op->result = res;
+    op->got_row = 1;
+    return 0;
+}
+
+/* Sends the set-based statement of the planned reports set[0..n). 0, or
+ * -1 when out of memory (nothing queued) or libpq refused it. */
+static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, size_t n,
+                    int64_t at_us)
+{
+    static const int text_params[FQ_SQL_REPORTS_NTEXT] = FQ_SQL_REPORTS_TEXT_PARAMS;
+    fq_pgbuf *buf = &s->set_buf;
+    fq_pgbuf_reset(buf);
+    size_t off[FQ_SQL_REPORTS_NPARAMS], len[FQ_SQL_REPORTS_NPARAMS];
+    int k = 0, failed = 0;
+    fq_pgarray a;
+#define END_ARRAY() failed |= fq_pgarray_end(&a, &off[k], &len[k]), k++
+    fq_pgarray_begin(&a, buf, FQ_PG_INT8);
+    for (size_t r = 0; r < n; r++)
+        fq_pgarray_int8(&a, set[r].created);
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_TIMESTAMPTZ);
+    for (size_t r = 0; r < n; r++)
+        fq_pgarray_timestamptz(&a, at_us);
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
+    for (size_t r = 0; r < n; r++)
+        fq_pgarray_bytea(&a, set[r].op->values[2], 32);
+    END_ARRAY();
+    for (int t = 0; t < FQ_SQL_REPORTS_NTEXT; t++) {
+        fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
+        for (size_t r = 0; r < n; r++) {
+            const char *v = set[r].op->values[text_params[t]];
+            fq_pgarray_text(&a, v, v ? strlen(v) : 0);
+        }
+        END_ARRAY();
+    }
+    /* The events. */
+    fq_pgarray_begin(&a, buf, FQ_PG_INT8);
+    for (size_t r = 0; r < n; r++)
+        for (int i = 0; i < set[r].nev; i++)
+            fq_pgarray_int8(&a, set[r].seq[i]);
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_INT8);
+    for (size_t r = 0; r < n; r++)
+        for (int i = 0; i < set[r].nev; i++)
+            fq_pgarray_int8(&a, set[r].incident[i]);
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
+    for (size_t r = 0; r < n; r++)
+        for (int i = 0; i < set[r].nev; i++)
+            fq_pgarray_text(&a, set[r].kind[i], strlen(set[r].kind[i]));
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
+    for (size_t r = 0; r < n; r++)
+        for (int i = 0; i < set[r].nev; i++)
+            fq_pgarray_text(&a, set[r].actor[i], set[r].actor[i] ? strlen(set[r].actor[i]) : 0);
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_TIMESTAMPTZ);
+    for (size_t r = 0; r < n; r++)
+        for (int i = 0; i < set[r].nev; i++)
+            fq_pgarray_timestamptz(&a, at_us);
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
+    for (size_t r = 0; r < n; r++)
+        for (int i = 0; i < set[r].nev; i++)
+            fq_pgarray_text(&a, set[r].reason[i], strlen(set[r].reason[i]));
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
+    for (size_t r = 0; r < n; r++)
+        for (int i = 0; i < set[r].nev; i++)
+            fq_pgarray_bytea(&a, set[r].payload[i], set[r].payload_len[i]);
+    END_ARRAY();
+    /* Reason codes as FQ_SQL_INSERT_REPORT writes them: none for the
+     * report, the routing's ($43), 'merged' for a merge. */
+    fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
+    for (size_t r = 0; r < n; r++)
+        for (int i = 0; i < set[r].nev; i++) {
+            const char *code = i == 0   ? ""
+                               : i == 1 ? (set[r].op->values[42] ? set[r].op->values[42] : "")
+                                        : "merged";
+            fq_pgarray_text(&a, code, strlen(code));
+        }
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
+    for (size_t r = 0; r < n; r++)
+        for (int i = 0; i < set[r].nev; i++)
+            fq_pgarray_bytea(&a, set[r].prev[i], FQ_CHAIN_HASH_BYTES);
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
+    for (size_t r = 0; r < n; r++)
+        for (int i = 0; i < set[r].nev; i++)
+            fq_pgarray_bytea(&a, set[r].hash[i], FQ_CHAIN_HASH_BYTES);
+    END_ARRAY();
+    /* The outbox items, reporting the routing event. */
+    fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
+    for (size_t r = 0; r < n; r++)
+        for (int j = 0; j < set[r].nitems; j++) {
+            const char *box = set[r].op->plan.outbox->box[j];
+            fq_pgarray_text(&a, box, strlen(box));
+        }
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_INT8);
+    for (size_t r = 0; r < n; r++)
+        for (int j = 0; j < set[r].nitems; j++)
+            fq_pgarray_int8(&a, set[r].box_seq[j]);
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_INT2);
+    for (size_t r = 0; r < n; r++)
+        for (int j = 0; j < set[r].nitems; j++)
+            fq_pgarray_int2(&a, set[r].op->plan.outbox->kind[j]);
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_INT8);
+    for (size_t r = 0; r < n; r++)
+        for (int j = 0; j < set[r].nitems; j++)
+            fq_pgarray_int8(&a, set[r].created);
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
+    for (size_t r = 0; r < n; r++)
+        for (int j = 0; j < set[r].nitems; j++)
+            fq_pgarray_bytea(&a, set[r].op->plan.outbox->body[j],
+                             set[r].op->plan.outbox->body_len[j]);
+    END_ARRAY();
+    fq_pgarray_begin(&a, buf, FQ_PG_INT8);
+    for (size_t r = 0; r < n; r++)
+        for (int j = 0; j < set[r].nitems; j++)
+            fq_pgarray_int8(&a, set[r].nev > 1 ? set[r].seq[1] : set[r].seq[0]);
+    END_ARRAY();
+#undef END_ARRAY
+    if (failed || k != FQ_SQL_REPORTS_NPARAMS)
+        return -1;
+    const char *values[FQ_SQL_REPORTS_NPARAMS];
+    int lengths[FQ_SQL_REPORTS_NPARAMS], formats[FQ_SQL_REPORTS_NPARAMS];
+    for (int i = 0; i < FQ_SQL_REPORTS_NPARAMS; i++) {
+        values[i] = (const char *)buf->data + off[i];
+        lengths[i] = (int)len[i];
+        formats[i] = 1;
+    }
+    if (!PQsendQueryPrepared(conn, FQ_SQL_REPORTS_NAME, FQ_SQL_REPORTS_NPARAMS, values, lengths,
+                             formats, 0))
+        return -1;
+    expect_push(s, EXP_SET, NULL, b);
     return 0;
 }
 
@@ -1362,28 +1602,64 @@ static int send_batch(fq_store *s, PGconn *conn)
     int queued = 1;
     int64_t at_us = wall_us(); /* every event of the transaction: its time */
     plan_scalars scalars;
+    size_t nset = 0, statements = 0;
+    if (!serial && s->set_cap < want) {
+        planned_op *ns = realloc(s->set, want * sizeof *ns);
+        if (ns != NULL) {
+            s->set = ns;
+            s->set_cap = want;
+        }
+    }
     while (n < want && s->pending.head != NULL) {
         fq_store_op *op = s->pending.head;
-        if (op->plan.nevents > 0 && plan_op(s, b, op, &scalars, at_us) != 0)
+        int in_set = set_based(op, serial) && nset < s->set_cap;
+        planned_op one, *po = in_set ? &s->set[nset] : &one;
+        if (!in_set && nset > 0) {
+            /* A run of reports ends: its statement goes first, in order. */
+            if (send_set(s, conn, b, s->set, nset, at_us) != 0) {
+                queued = 0;
+                break;
+            }
+            nset = 0;
+            statements++;
+        }
+        if (op->plan.nevents > 0 && plan_op(s, b, op, at_us, po) != 0)
             break; /* no id left, or out of memory: it waits for the next batch */
         op = q_pop(&s->pending);
         op->got_row = 0;
-        if (!PQsendQueryPrepared(
-                conn, op->kind == FQ_STORE_OP_READ ? op->statement : statement_name(op->kind),
-                op->nparams, op->values, op->lengths, op->formats, binary_results(op))) {
-            /* Not queued: it goes back in front, untried; the connection
-             * is reset below, and the plan read again. */
-            q_push_front_chain(&s->pending, op, op, 1);
-            queued = 0;
-            break;
+        if (in_set) {
+            if (answer_as_planned(po, at_us) != 0) {
+                /* The batch is planned with it: it must fail as a whole. */
+                b->failed = 1;
+            }
+            nset++;
+        } else {
+            if (op->plan.nevents > 0)
+                bind_plan(s, !serial, po, &scalars, at_us); /* unbound: it fails, and the batch */
+            if (!PQsendQueryPrepared(
+                    conn, op->kind == FQ_STORE_OP_READ ? op->statement : statement_name(op->kind),
+                    op->nparams, op->values, op->lengths, op->formats, binary_results(op))) {
+                /* Not queued: it goes back in front, untried; the connection
+                 * is reset below, and the plan read again. */
+                q_push_front_chain(&s->pending, op, op, 1);
+                queued = 0;
+                break;
+            }
+            expect_push(s, EXP_OP, op, b);
+            statements++;
         }
-        expect_push(s, EXP_OP, op, b);
         if (last)
             last->next = op;
         else
             b->ops = op;
         last = op;
         n++;
+    }
+    if (queued && nset > 0) {
+        if (send_set(s, conn, b, s->set, nset, at_us) != 0)
+            queued = 0;
+        else
+            statements++;
     }
     /* The chain head moves once per transaction, to where this batch's
      * plan ends (serial mode: to the last event the statement wrote). */
@@ -1420,8 +1696,8 @@ static int send_batch(fq_store *s, PGconn *conn)
         s->serial_left--;
         s->stats.serial_ops++;
     }
-    b->ops_waiting = n;
-    if (n > 0)
+    b->ops_waiting = statements;
+    if (statements > 0)
         s->batches_executing++;
     s->stats.batches++;
     if (n > 0)
@@ -1439,11 +1715,20 @@ static int send_batch(fq_store *s, PGconn *conn)
  * transactional anyway). 0, or -1 when the connection was dropped. */
 static int send_reserve(fq_store *s, PGconn *conn)
 {
-    if (expect_reserve(s, 2) != 0)
+    if (expect_reserve(s, 3) != 0)
         return 0; /* next turn */
     char n[16];
     snprintf(n, sizeof n, "%d", ID_BLOCK);
     const char *values[1] = {n};
+    /* A failed batch leaves its transaction aborted until a ROLLBACK (see
+     * send_batch). */
+    if (PQtransactionStatus(conn) == PQTRANS_INERROR) {
+        if (!PQsendQueryParams(conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0)) {
+            fq_pg_reset(s->pg, "libpq could not queue a statement");
+            return -1;
+        }
+        expect_push(s, EXP_RESERVE, NULL, NULL);
+    }
     if (!PQsendQueryPrepared(conn, FQ_SQL_RESERVE_IDS_NAME, 1, values, NULL, NULL, 0) ||
         (expect_push(s, EXP_RESERVE, NULL, NULL), !PQpipelineSync(conn))) {
         fq_pg_reset(s->pg, "libpq could not queue a statement");
@@ -1649,6 +1934,8 @@ static void on_closed(uv_handle_t *handle)
         free(s->expect);
         fq_writeplan_free(s->plan);
         fq_pgbuf_free(&s->scratch);
+        fq_pgbuf_free(&s->set_buf);
+        free(s->set);
         free(s);
     }
 }

@@ -44,8 +44,12 @@ open=$(q "SELECT count(*) FROM incidents WHERE state = 'assigned'")
 deadlines=$(q "SELECT 4 * count(*) + count(supervision_due) FROM incidents WHERE state = 'assigned'")
 assert_eq "$N" "$open" "open incidents written"
 
-# The last "open N deadlines M" of the server's statistics lines.
-routing_counts() { sed -n 's/.*comp=routing msg=".*| open \([0-9]*\) deadlines \([0-9]*\).*/\1|\2/p' "$SERVER_LOG" | tail -n 1; }
+# The last "open N deadlines M" of the server's statistics lines written
+# after it became ready (those during the load count what came so far).
+routing_counts() {
+    sed -n '/comp=server msg="ready"/,$ s/.*comp=routing msg=".*| open \([0-9]*\) deadlines \([0-9]*\).*/\1|\2/p' \
+        "$SERVER_LOG" | tail -n 1
+}
 wait_counts() {
     local i
     for ((i = 0; i < 100; i++)); do
