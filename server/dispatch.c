@@ -1154,8 +1154,12 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
     pl->events[1] = (fq_store_event){0, t->event_kind, -1, t->reason, 0, 37};
     pl->nevents = 2;
     if (t->merged[0] != '\0')
-        pl->events[pl->nevents++] = (fq_store_event){
-            (int64_t)strtoull(t->merged, NULL, 10), "report_merged", -1, "another report: incident ", 1, -1};
+        pl->events[pl->nevents++] = (fq_store_event){(int64_t)strtoull(t->merged, NULL, 10),
+                                                     "report_merged",
+                                                     -1,
+                                                     "another report: incident ",
+                                                     1,
+                                                     -1};
     pl->outbox = &t->outbox;
 }
 
@@ -1413,8 +1417,8 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
     fq_store_plan *pl = &op->plan;
     memset(pl, 0, sizeof *pl);
     pl->first_param = FQ_SQL_ACTION_PLAN;
-    pl->events[0] =
-        (fq_store_event){(int64_t)strtoull(t->id, NULL, 10), t->kind, 0, t->note ? t->note : "", 0, 6};
+    pl->events[0] = (fq_store_event){
+        (int64_t)strtoull(t->id, NULL, 10), t->kind, 0, t->note ? t->note : "", 0, 6};
     pl->nevents = 1;
     if (t->merged[0] != '\0') {
         snprintf(t->merge_reason, sizeof t->merge_reason, "incident %s merged into it", t->id);
