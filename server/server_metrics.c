@@ -65,6 +65,10 @@ static void store_metrics(fq_metrics *m, const fq_store_stats *w, const fq_store
                       "Operations sent again after their batch did not commit.");
     for (int i = 0; i < 2; i++)
         fq_metrics_sample(m, LABELS("store", names[i]), (double)both[i]->ops_retried);
+    fq_metrics_value(m, "fengqiao_store_serial_operations_total", FQ_METRIC_COUNTER,
+                     "Operations written one per transaction after their batch failed (a resend, "
+                     "a bad row, a state not as planned: docs/write-path.md, serial mode).",
+                     (double)both[0]->serial_ops);
     fq_metrics_family(m, "fengqiao_store_pending", FQ_METRIC_GAUGE,
                       "Operations waiting to be sent.");
     for (int i = 0; i < 2; i++)
