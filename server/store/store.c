@@ -1175,13 +1175,6 @@ static int send_load(fq_store *s, PGconn *conn)
     return 0;
 }
 
-/* 1 for the statements whose rows are decoded from binary results: a
- * reopen's row is an open incident's case (case_rows.h). */
-static int binary_results(const fq_store_op *op)
-{
-    return op->kind == FQ_STORE_OP_READ && strcmp(op->statement, FQ_SQL_REOPEN_ROW_NAME) == 0;
-}
-
 static const char *statement_name(fq_store_op_kind kind)
 {
     switch (kind) {
@@ -1696,7 +1689,7 @@ static int send_batch(fq_store *s, PGconn *conn)
                 bind_plan(s, !serial, po, &scalars, at_us); /* unbound: it fails, and the batch */
             if (!PQsendQueryPrepared(
                     conn, op->kind == FQ_STORE_OP_READ ? op->statement : statement_name(op->kind),
-                    op->nparams, op->values, op->lengths, op->formats, binary_results(op))) {
+                    op->nparams, op->values, op->lengths, op->formats, op->result_format)) {
                 /* Not queued: it goes back in front, untried; the connection
                  * is reset below, and the plan read again. */
                 q_push_front_chain(&s->pending, op, op, 1);
@@ -1818,6 +1811,9 @@ static void run_finished(fq_store *s)
          * (which may free the op). */
         PGresult *rows = op->result;
         op->result = status == FQ_OK ? rows : NULL;
+        /* Asked for by each statement's binder: an op submitted again from
+         * its callback (its next statement) gets text unless it asks. */
+        op->result_format = 0;
         op->done(op, status, msg);
         PQclear(rows);
     }
