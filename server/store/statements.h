@@ -123,89 +123,88 @@
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, "                              \
     "payload, " FQ_SQL_PLANNED_COLUMNS ")"                                                         \
     " SELECT id, 'reported', $1, recorded_at, $19," FQ_SQL_PLANNED(                                \
-        "$52", "$53",                                                                              \
-        "$54", "1") " FROM new RETURNING incident_id AS id, seq)," FQ_SQL_REPORT_ATTACHMENTS       \
-                    " rt AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "      \
-                    "payload, reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"   \
-                    " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, "                 \
-                    "'')," FQ_SQL_PLANNED("$52", "$53", "$54", "2") "," FQ_SQL_FEED(               \
-                        "$57", "$58", "$59", "$60",                                                \
-                        "$61") " FROM new RETURNING seq, " FQ_SQL_FEED_RETURNING "),"              \
-                               " mg AS (INSERT INTO events (incident_id, kind, actor_node, at, "   \
-                               "reason, reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                  \
-                               " SELECT $31, 'report_merged', NULL, recorded_at, 'another "        \
-                               "report: incident ' || id,"                                         \
-                               " 'merged'," FQ_SQL_PLANNED(                                        \
-                                   "$52", "$53", "$54",                                            \
-                                   "3") " FROM new WHERE $31::bigint IS NOT "                      \
-                                        "NULL)," FQ_SQL_OUTBOX_CTE("new", "(SELECT seq FROM rt)",  \
-                                                                   "$40", "$41", "$42",            \
-                                                                   "$56") " SELECT * FROM "        \
-                                                                          "(SELECT new.id, true, " \
-                                                                          "(extract(epoch FROM "   \
-                                                                          "new.recorded_at) * "    \
-                                                                          "1000)::bigint,"         \
-                                                                          " ev.seq, $3::bytea, "   \
-                                                                          "$38::bytea, "           \
-                                                                          "$39::bigint,"           \
-                                                                          " " FQ_SQL_OUTBOX_SEQS(  \
-                                                                              "rt") " FROM new, "  \
-                                                                                    "ev"           \
-                                                                                    " UNION ALL"   \
-                                                                                    " SELECT "     \
-                                                                                    "i.id, "       \
-                                                                                    "false, "      \
-                                                                                    "(extract("    \
-                                                                                    "epoch FROM "  \
-                                                                                    "i.recorded_"  \
-                                                                                    "at) * "       \
-                                                                                    "1000)::"      \
-                                                                                    "bigint, "     \
-                                                                                    "e.seq,"       \
-                                                                                    " i.body_"     \
-                                                                                    "digest, "     \
-                                                                                    "(SELECT "     \
-                                                                                    "r.payload "   \
-                                                                                    "FROM events " \
-                                                                                    "r WHERE "     \
-                                                                                    "r.incident_"  \
-                                                                                    "id = i.id"    \
-                                                                                    "  AND "       \
-                                                                                    "r.kind IN "   \
-                                                                                    "('assigned'," \
-                                                                                    " 'merged', "  \
-                                                                                    "'unroutable'" \
-                                                                                    ") ORDER BY "  \
-                                                                                    "r.seq LIMIT " \
-                                                                                    "1),"          \
-                                                                                    " i.routing_"  \
-                                                                                    "nonce, "      \
-                                                                                    "NULL::text"   \
-                                                                                    " FROM "       \
-                                                                                    "incidents i " \
-                                                                                    "JOIN events " \
-                                                                                    "e ON "        \
-                                                                                    "e.incident_"  \
-                                                                                    "id = i.id "   \
-                                                                                    "AND e.kind "  \
-                                                                                    "= 'reported'" \
-                                                                                    " WHERE "      \
-                                                                                    "i.reporter_"  \
-                                                                                    "node = $1 "   \
-                                                                                    "AND "         \
-                                                                                    "i.message_"   \
-                                                                                    "id = $2 AND " \
-                                                                                    "NOT EXISTS "  \
-                                                                                    "(SELECT 1 "   \
-                                                                                    "FROM new)) r" \
-                                                                                    " WHERE "      \
-                                                                                    "fq_as_"       \
-                                                                                    "planned($50:" \
-                                                                                    ":boolean, "   \
-                                                                                    "(SELECT "     \
-                                                                                    "count(*) "    \
-                                                                                    "FROM new), "  \
-                                                                                    "1)"
+        "$52", "$53", "$54",                                                                       \
+        "1") " FROM new RETURNING incident_id AS id, seq)," FQ_SQL_REPORT_ATTACHMENTS              \
+             " rt AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "             \
+             "payload, reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"          \
+             " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, "                        \
+             "'')," FQ_SQL_PLANNED("$52", "$53", "$54", "2") "," FQ_SQL_FEED(                      \
+                 "$57", "$58", "$59", "$60",                                                       \
+                 "$61") " FROM new RETURNING seq, " FQ_SQL_FEED_RETURNING "),"                     \
+                        " mg AS (INSERT INTO events (incident_id, kind, actor_node, at, "          \
+                        "reason, reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                         \
+                        " SELECT $31, 'report_merged', NULL, recorded_at, 'another "               \
+                        "report: incident ' || id,"                                                \
+                        " 'merged'," FQ_SQL_PLANNED(                                               \
+                            "$52", "$53", "$54",                                                   \
+                            "3") " FROM new WHERE $31::bigint IS NOT "                             \
+                                 "NULL)," FQ_SQL_OUTBOX_CTE(                                       \
+                                     "new", "(SELECT seq FROM rt)", "$40", "$41", "$42",           \
+                                     "$56") " SELECT * FROM "                                      \
+                                            "(SELECT new.id, true, "                               \
+                                            "(extract(epoch FROM "                                 \
+                                            "new.recorded_at) * "                                  \
+                                            "1000)::bigint,"                                       \
+                                            " ev.seq, $3::bytea, "                                 \
+                                            "$38::bytea, "                                         \
+                                            "$39::bigint,"                                         \
+                                            " " FQ_SQL_OUTBOX_SEQS("rt") " FROM new, "             \
+                                                                         "ev"                      \
+                                                                         " UNION ALL"              \
+                                                                         " SELECT "                \
+                                                                         "i.id, "                  \
+                                                                         "false, "                 \
+                                                                         "(extract("               \
+                                                                         "epoch FROM "             \
+                                                                         "i.recorded_"             \
+                                                                         "at) * "                  \
+                                                                         "1000)::"                 \
+                                                                         "bigint, "                \
+                                                                         "e.seq,"                  \
+                                                                         " i.body_"                \
+                                                                         "digest, "                \
+                                                                         "(SELECT "                \
+                                                                         "r.payload "              \
+                                                                         "FROM events "            \
+                                                                         "r WHERE "                \
+                                                                         "r.incident_"             \
+                                                                         "id = i.id"               \
+                                                                         "  AND "                  \
+                                                                         "r.kind IN "              \
+                                                                         "('assigned',"            \
+                                                                         " 'merged', "             \
+                                                                         "'unroutable'"            \
+                                                                         ") ORDER BY "             \
+                                                                         "r.seq LIMIT "            \
+                                                                         "1),"                     \
+                                                                         " i.routing_"             \
+                                                                         "nonce, "                 \
+                                                                         "NULL::text"              \
+                                                                         " FROM "                  \
+                                                                         "incidents i "            \
+                                                                         "JOIN events "            \
+                                                                         "e ON "                   \
+                                                                         "e.incident_"             \
+                                                                         "id = i.id "              \
+                                                                         "AND e.kind "             \
+                                                                         "= 'reported'"            \
+                                                                         " WHERE "                 \
+                                                                         "i.reporter_"             \
+                                                                         "node = $1 "              \
+                                                                         "AND "                    \
+                                                                         "i.message_"              \
+                                                                         "id = $2 AND "            \
+                                                                         "NOT EXISTS "             \
+                                                                         "(SELECT 1 "              \
+                                                                         "FROM new)) r"            \
+                                                                         " WHERE "                 \
+                                                                         "fq_as_"                  \
+                                                                         "planned($50:"            \
+                                                                         ":boolean, "              \
+                                                                         "(SELECT "                \
+                                                                         "count(*) "               \
+                                                                         "FROM new), "             \
+                                                                         "1)"
 
 /* A re-decision of an open incident (escalation, re-routing): the incident's
  * routing columns and one event. $1 incident, $2 tier, $3 line, $4 territory,
@@ -237,8 +236,7 @@
         "$23", "$24", "$25",                                                                       \
         "1") "," FQ_SQL_FEED("$28", "$29", "$30", "$31",                                           \
                              "$32") " FROM u RETURNING incident_id AS id, "                        \
-                                    "seq, " FQ_SQL_FEED_RETURNING                                  \
-                                    ")," FQ_SQL_OUTBOX_CTE(                                        \
+                                    "seq, " FQ_SQL_FEED_RETURNING ")," FQ_SQL_OUTBOX_CTE(          \
                                         "ev", "ev.seq", "$17", "$18", "$19",                       \
                                         "$27") " SELECT " FQ_SQL_OUTBOX_SEQS("ev") " WHERE "       \
                                                                                    "fq_as_"        \
@@ -269,8 +267,7 @@
         "$13", "$14", "$15",                                                                       \
         "1") "," FQ_SQL_FEED("$18", "$19", "$20", "$21",                                           \
                              "$22") " FROM g RETURNING incident_id AS id, "                        \
-                                    "seq, " FQ_SQL_FEED_RETURNING                                  \
-                                    ")," FQ_SQL_OUTBOX_CTE(                                        \
+                                    "seq, " FQ_SQL_FEED_RETURNING ")," FQ_SQL_OUTBOX_CTE(          \
                                         "ev", "ev.seq", "$6", "$7", "$8",                          \
                                         "$17") " SELECT " FQ_SQL_OUTBOX_SEQS("ev") " WHERE "       \
                                                                                    "fq_as_"        \
