@@ -13,6 +13,7 @@
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
+db_create
 setup_world
 add_node xihu-12345 district_platform xihu
 
