@@ -30,7 +30,7 @@ mkdir -p "$WORK/keys" "$WORK/bin"
 # PostgreSQL (the one tests/pg_private.sh runs) — which the tests call
 # directly. $WORK/bin comes first in PATH, for the scripts a test runs too.
 [ -x /usr/bin/python3 ] && ln -s /usr/bin/python3 "$WORK/bin/python3"
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1) || true
 [ -n "$PG_BIN" ] && [ -x "$PG_BIN/psql" ] && ln -s "$PG_BIN/psql" "$WORK/bin/psql"
 PATH="$WORK/bin:$PATH"
 export PATH
