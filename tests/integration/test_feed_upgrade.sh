@@ -68,6 +68,10 @@ town_report A4 # not yet followed when the server stops
 other_town_report B2
 server_stop
 before=$(snapshot)
+# Rows this history takes, in both layouts (docs/write-path.md, "Feeds").
+rows() { q "SELECT (SELECT count(*) FROM incidents) || ' incidents, ' || (SELECT count(*) FROM events)
+            || ' events, ' || (SELECT count(*) FROM outbox) || ' outbox rows'"; }
+log "rows with the feeds in the events: $(rows)"
 [ "$(wc -l <<<"$before")" -ge 10 ] || fail "the feeds hold too little to test: $before"
 
 # ---- back to the schema before 0032, as its server left the database ----
@@ -82,6 +86,7 @@ q "BEGIN;
                       DROP COLUMN district_seq, DROP COLUMN feed_item;
    DELETE FROM schema_migrations WHERE version = 32;
    COMMIT" >/dev/null
+log "rows with the feeds as outbox rows (before 0032): $(rows)"
 legacy=$(q "SELECT count(*) FROM outbox WHERE box LIKE 'u:%' AND event_seq IS NULL")
 assert_eq 2 "$legacy" "two items from before 0024"
 
