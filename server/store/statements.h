@@ -3,6 +3,8 @@
 #ifndef FQ_STATEMENTS_H
 #define FQ_STATEMENTS_H
 
+#include "sql_fragments.h"
+
 #include "fq_sql.h"
 
 /* The outbox items an event leaves, written in the event's statement: three
@@ -121,89 +123,88 @@
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, "                              \
     "payload, " FQ_SQL_PLANNED_COLUMNS ")"                                                         \
     " SELECT id, 'reported', $1, recorded_at, $19," FQ_SQL_PLANNED(                                \
-        "$52", "$53",                                                                              \
-        "$54", "1") " FROM new RETURNING incident_id AS id, seq)," FQ_SQL_REPORT_ATTACHMENTS       \
-                    " rt AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "      \
-                    "payload, reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"   \
-                    " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, "                 \
-                    "'')," FQ_SQL_PLANNED("$52", "$53", "$54", "2") "," FQ_SQL_FEED(               \
-                        "$57", "$58", "$59", "$60",                                                \
-                        "$61") " FROM new RETURNING seq, " FQ_SQL_FEED_RETURNING "),"              \
-                               " mg AS (INSERT INTO events (incident_id, kind, actor_node, at, "   \
-                               "reason, reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                  \
-                               " SELECT $31, 'report_merged', NULL, recorded_at, 'another "        \
-                               "report: incident ' || id,"                                         \
-                               " 'merged'," FQ_SQL_PLANNED(                                        \
-                                   "$52", "$53", "$54",                                            \
-                                   "3") " FROM new WHERE $31::bigint IS NOT "                      \
-                                        "NULL)," FQ_SQL_OUTBOX_CTE("new", "(SELECT seq FROM rt)",  \
-                                                                   "$40", "$41", "$42",            \
-                                                                   "$56") " SELECT * FROM "        \
-                                                                          "(SELECT new.id, true, " \
-                                                                          "(extract(epoch FROM "   \
-                                                                          "new.recorded_at) * "    \
-                                                                          "1000)::bigint,"         \
-                                                                          " ev.seq, $3::bytea, "   \
-                                                                          "$38::bytea, "           \
-                                                                          "$39::bigint,"           \
-                                                                          " " FQ_SQL_OUTBOX_SEQS(  \
-                                                                              "rt") " FROM new, "  \
-                                                                                    "ev"           \
-                                                                                    " UNION ALL"   \
-                                                                                    " SELECT "     \
-                                                                                    "i.id, "       \
-                                                                                    "false, "      \
-                                                                                    "(extract("    \
-                                                                                    "epoch FROM "  \
-                                                                                    "i.recorded_"  \
-                                                                                    "at) * "       \
-                                                                                    "1000)::"      \
-                                                                                    "bigint, "     \
-                                                                                    "e.seq,"       \
-                                                                                    " i.body_"     \
-                                                                                    "digest, "     \
-                                                                                    "(SELECT "     \
-                                                                                    "r.payload "   \
-                                                                                    "FROM events " \
-                                                                                    "r WHERE "     \
-                                                                                    "r.incident_"  \
-                                                                                    "id = i.id"    \
-                                                                                    "  AND "       \
-                                                                                    "r.kind IN "   \
-                                                                                    "('assigned'," \
-                                                                                    " 'merged', "  \
-                                                                                    "'unroutable'" \
-                                                                                    ") ORDER BY "  \
-                                                                                    "r.seq LIMIT " \
-                                                                                    "1),"          \
-                                                                                    " i.routing_"  \
-                                                                                    "nonce, "      \
-                                                                                    "NULL::text"   \
-                                                                                    " FROM "       \
-                                                                                    "incidents i " \
-                                                                                    "JOIN events " \
-                                                                                    "e ON "        \
-                                                                                    "e.incident_"  \
-                                                                                    "id = i.id "   \
-                                                                                    "AND e.kind "  \
-                                                                                    "= 'reported'" \
-                                                                                    " WHERE "      \
-                                                                                    "i.reporter_"  \
-                                                                                    "node = $1 "   \
-                                                                                    "AND "         \
-                                                                                    "i.message_"   \
-                                                                                    "id = $2 AND " \
-                                                                                    "NOT EXISTS "  \
-                                                                                    "(SELECT 1 "   \
-                                                                                    "FROM new)) r" \
-                                                                                    " WHERE "      \
-                                                                                    "fq_as_"       \
-                                                                                    "planned($50:" \
-                                                                                    ":boolean, "   \
-                                                                                    "(SELECT "     \
-                                                                                    "count(*) "    \
-                                                                                    "FROM new), "  \
-                                                                                    "1)"
+        "$52", "$53", "$54",                                                                       \
+        "1") " FROM new RETURNING incident_id AS id, seq)," FQ_SQL_REPORT_ATTACHMENTS              \
+             " rt AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "             \
+             "payload, reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"          \
+             " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, "                        \
+             "'')," FQ_SQL_PLANNED("$52", "$53", "$54", "2") "," FQ_SQL_FEED(                      \
+                 "$57", "$58", "$59", "$60",                                                       \
+                 "$61") " FROM new RETURNING seq, " FQ_SQL_FEED_RETURNING "),"                     \
+                        " mg AS (INSERT INTO events (incident_id, kind, actor_node, at, "          \
+                        "reason, reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                         \
+                        " SELECT $31, 'report_merged', NULL, recorded_at, 'another "               \
+                        "report: incident ' || id,"                                                \
+                        " 'merged'," FQ_SQL_PLANNED(                                               \
+                            "$52", "$53", "$54",                                                   \
+                            "3") " FROM new WHERE $31::bigint IS NOT "                             \
+                                 "NULL)," FQ_SQL_OUTBOX_CTE(                                       \
+                                     "new", "(SELECT seq FROM rt)", "$40", "$41", "$42",           \
+                                     "$56") " SELECT * FROM "                                      \
+                                            "(SELECT new.id, true, "                               \
+                                            "(extract(epoch FROM "                                 \
+                                            "new.recorded_at) * "                                  \
+                                            "1000)::bigint,"                                       \
+                                            " ev.seq, $3::bytea, "                                 \
+                                            "$38::bytea, "                                         \
+                                            "$39::bigint,"                                         \
+                                            " " FQ_SQL_OUTBOX_SEQS("rt") " FROM new, "             \
+                                                                         "ev"                      \
+                                                                         " UNION ALL"              \
+                                                                         " SELECT "                \
+                                                                         "i.id, "                  \
+                                                                         "false, "                 \
+                                                                         "(extract("               \
+                                                                         "epoch FROM "             \
+                                                                         "i.recorded_"             \
+                                                                         "at) * "                  \
+                                                                         "1000)::"                 \
+                                                                         "bigint, "                \
+                                                                         "e.seq,"                  \
+                                                                         " i.body_"                \
+                                                                         "digest, "                \
+                                                                         "(SELECT "                \
+                                                                         "r.payload "              \
+                                                                         "FROM events "            \
+                                                                         "r WHERE "                \
+                                                                         "r.incident_"             \
+                                                                         "id = i.id"               \
+                                                                         "  AND "                  \
+                                                                         "r.kind IN "              \
+                                                                         "('assigned',"            \
+                                                                         " 'merged', "             \
+                                                                         "'unroutable'"            \
+                                                                         ") ORDER BY "             \
+                                                                         "r.seq LIMIT "            \
+                                                                         "1),"                     \
+                                                                         " i.routing_"             \
+                                                                         "nonce, "                 \
+                                                                         "NULL::text"              \
+                                                                         " FROM "                  \
+                                                                         "incidents i "            \
+                                                                         "JOIN events "            \
+                                                                         "e ON "                   \
+                                                                         "e.incident_"             \
+                                                                         "id = i.id "              \
+                                                                         "AND e.kind "             \
+                                                                         "= 'reported'"            \
+                                                                         " WHERE "                 \
+                                                                         "i.reporter_"             \
+                                                                         "node = $1 "              \
+                                                                         "AND "                    \
+                                                                         "i.message_"              \
+                                                                         "id = $2 AND "            \
+                                                                         "NOT EXISTS "             \
+                                                                         "(SELECT 1 "              \
+                                                                         "FROM new)) r"            \
+                                                                         " WHERE "                 \
+                                                                         "fq_as_"                  \
+                                                                         "planned($50:"            \
+                                                                         ":boolean, "              \
+                                                                         "(SELECT "                \
+                                                                         "count(*) "               \
+                                                                         "FROM new), "             \
+                                                                         "1)"
 
 /* A re-decision of an open incident (escalation, re-routing): the incident's
  * routing columns and one event. $1 incident, $2 tier, $3 line, $4 territory,
@@ -235,8 +236,7 @@
         "$23", "$24", "$25",                                                                       \
         "1") "," FQ_SQL_FEED("$28", "$29", "$30", "$31",                                           \
                              "$32") " FROM u RETURNING incident_id AS id, "                        \
-                                    "seq, " FQ_SQL_FEED_RETURNING                                  \
-                                    ")," FQ_SQL_OUTBOX_CTE(                                        \
+                                    "seq, " FQ_SQL_FEED_RETURNING ")," FQ_SQL_OUTBOX_CTE(          \
                                         "ev", "ev.seq", "$17", "$18", "$19",                       \
                                         "$27") " SELECT " FQ_SQL_OUTBOX_SEQS("ev") " WHERE "       \
                                                                                    "fq_as_"        \
@@ -267,8 +267,7 @@
         "$13", "$14", "$15",                                                                       \
         "1") "," FQ_SQL_FEED("$18", "$19", "$20", "$21",                                           \
                              "$22") " FROM g RETURNING incident_id AS id, "                        \
-                                    "seq, " FQ_SQL_FEED_RETURNING                                  \
-                                    ")," FQ_SQL_OUTBOX_CTE(                                        \
+                                    "seq, " FQ_SQL_FEED_RETURNING ")," FQ_SQL_OUTBOX_CTE(          \
                                         "ev", "ev.seq", "$6", "$7", "$8",                          \
                                         "$17") " SELECT " FQ_SQL_OUTBOX_SEQS("ev") " WHERE "       \
                                                                                    "fq_as_"        \
@@ -454,172 +453,9 @@
                                     " WHERE fq_as_planned($10::boolean, (SELECT count(*) FROM "    \
                                     "ev), 1)"
 
-/* A concluded incident inside a jurisdiction, as FQ_SQL_OPEN_CURSOR has an
- * open one (binary results, case_rows.h): what a reopen (redo) rebuilds its
- * case from. $1 incident, $2 the operator's jurisdiction. Then one more
- * column: its state (any state; none when outside). */
-#define FQ_SQL_REOPEN_ROW_NAME "fq_reopen_row"
-#define FQ_SQL_REOPEN_ROW_NPARAMS 2
-#define FQ_SQL_REOPEN_ROW                                                                          \
-    "SELECT" FQ_SQL_CASE_COLUMNS ", state FROM incidents"                                          \
-    " WHERE id = $1 AND fq_unit_within(coalesce(territory, place_unit), $2)"
+/* FQ_SQL_REOPEN_ROW: sql/reopen_row.sql. */
 
-/* ---- the console (statements.h FQ_SQL_CONSOLE_*): reads inside an
- * operator's jurisdiction ($1, an org unit) ---- */
-
-/* Which limits of an incident have passed while it is open, at NOW
- * (IncidentSummary.overdue_limits): 1 the acknowledge limit, while not yet
- * acknowledged; 2 the conclude limit; 4 the supervision order's reply (due
- * now, or breached: the breach ends the order and leaves bit 4 in
- * `breached`). They clear as the case recovers: acknowledged, a new holder
- * (a re-decision resets the limits and `breached`), an approved extension, a
- * new supervision order. */
-/* A suspended incident (migration 0020, docs/console.md "Suspension") is
- * never overdue: its clocks stand still, whatever its stored limits say. */
-#define FQ_SQL_CONSOLE_OVERDUE(NOW)                                                                \
-    "(CASE WHEN i.state <> 'assigned' OR i.suspended_at IS NOT NULL THEN 0 ELSE"                   \
-    " (CASE WHEN i.assignment = 'assigned' AND i.ack_due < " NOW " THEN 1 ELSE 0 END)"             \
-    " | (CASE WHEN i.conclude_due < " NOW " THEN 2 ELSE 0 END)"                                    \
-    " | (CASE WHEN i.supervision_due < " NOW " OR i.breached & 4 <> 0 THEN 4 ELSE 0 END) END)"
-
-/* Whether an incident's limits count working time (IncidentSummary
- * .working_time): the rule that decided it says so. */
-#define FQ_SQL_DECIDED_IN_WORKING_TIME(RULE_SOURCE)                                                \
-    RULE_SOURCE " IN (SELECT id FROM rules WHERE time_basis = 'working')"
-#define FQ_SQL_CONSOLE_WORKING_TIME                                                                \
-    "coalesce(" FQ_SQL_DECIDED_IN_WORKING_TIME("i.rule_source") ", false)"
-
-/* The suspension of an incident (IncidentSummary.suspended_at_ms,
- * suspend_reason; docs/console.md, "Suspension"): the summary's last two
- * columns. */
-#define FQ_SQL_CONSOLE_SUSPENSION                                                                  \
-    "(date_part('epoch', i.suspended_at) * 1000)::bigint, coalesce(i.suspend_reason, '')"
-
-/* The columns of an incident on the board (IncidentSummary, in its order,
- * then overdue_limits, external_ref, working_time and the suspension:
- * FQ_SQL_CONSOLE_NCOLUMNS in all; the
- * names are the server's, from its snapshot); NOW is the moment "overdue" is
- * judged at, TOWN the expression of the incident's town (NULL: none). _WITH
- * takes the overdue bits as an expression computed once elsewhere (the
- * board's lateral: the target list is computed for every row it sorts). */
-#define FQ_SQL_CONSOLE_NCOLUMNS 27
-#define FQ_SQL_CONSOLE_COLUMNS_WITH(TOWN, LIMITS)                                                  \
-    "i.id, i.category, i.severity, i.risk, i.title, i.address, coalesce(i.territory, ''),"         \
-    " coalesce(" TOWN ", ''), coalesce(i.tier, 0),"                                                \
-    " coalesce(i.line, -1), coalesce(i.lead_unit, ''), coalesce(i.worker, ''),"                    \
-    " array_to_string(i.co_units, ','), i.state, i.assignment,"                                    \
-    " (date_part('epoch', i.recorded_at) * 1000)::bigint,"                                         \
-    " coalesce((date_part('epoch', i.ack_due) * 1000)::bigint, 0),"                                \
-    " coalesce((date_part('epoch', i.conclude_due) * 1000)::bigint, 0),"                           \
-    " " LIMITS " <> 0, i.escalations, i.reporter_node,"                                            \
-    " coalesce((date_part('epoch', i.supervision_due) * 1000)::bigint, 0),"                        \
-    " " LIMITS ", i.external_ref, " FQ_SQL_CONSOLE_WORKING_TIME ", " FQ_SQL_CONSOLE_SUSPENSION
-#define FQ_SQL_CONSOLE_COLUMNS_TOWN(NOW, TOWN)                                                     \
-    FQ_SQL_CONSOLE_COLUMNS_WITH(TOWN, FQ_SQL_CONSOLE_OVERDUE(NOW))
-#define FQ_SQL_CONSOLE_COLUMNS_AT(NOW)                                                             \
-    FQ_SQL_CONSOLE_COLUMNS_TOWN(NOW, "fq_town_of(coalesce(i.territory, i.place_unit))")
-#define FQ_SQL_CONSOLE_COLUMNS FQ_SQL_CONSOLE_COLUMNS_AT("now()")
-
-/* The org units inside the jurisdiction $1 with their towns, walked once
- * (joined on an incident's unit instead of fq_unit_within and fq_town_of
- * per row: a tenth of the time with 10,000 open incidents). */
-#define FQ_SQL_CONSOLE_UNITS_UNDER                                                                 \
-    "WITH RECURSIVE sub (id, town) AS (SELECT id, fq_town_of(id) FROM org_units WHERE id = $1"     \
-    " UNION ALL SELECT o.id, coalesce(sub.town, CASE WHEN o.kind = 'town' THEN o.id END)"          \
-    " FROM org_units o JOIN sub ON o.parent_id = sub.id) "
-
-/* Open incidents, most urgent first: overdue, then severity, then the nearest
- * limit, then the id. $1 jurisdiction, $2 tier (0 any), $3 town ('' any), $4
- * line (-1 any), $5 assignment state ('' any), $6 overdue only, $7 at most,
- * $8 only those with a supervision order waiting.
- *
- * Paged by keyset (docs/console.md, "Paging"): $9 the board's moment in
- * epoch microseconds — the first page's, carried by the cursor, so that
- * "overdue" and with it the order stay the same across the pages — and
- * $10..$13 the sort key of the last row of the previous page (NULL: the
- * first page). The key follows the summary columns: (not overdue, due in
- * epoch µs or the largest bigint when none) as columns FQ_SQL_CONSOLE_NCOLUMNS
- * and + 1; then the report's point (lon, lat: + 2, + 3; NULL when none). $14
- * severity (0 any). */
-#define FQ_SQL_CONSOLE_ASOF "('epoch'::timestamptz + $9::bigint * interval '1 microsecond')"
-#define FQ_SQL_CONSOLE_OPEN_NAME "fq_console_open"
-#define FQ_SQL_CONSOLE_OPEN_NPARAMS 14
-/* The board's first sort key, from the overdue bits its lateral computes
- * once per row: 0 overdue (first), 1 not. */
-#define FQ_SQL_CONSOLE_NOT_OVERDUE "(k.limits = 0)::int"
-#define FQ_SQL_CONSOLE_OPEN                                                                        \
-    FQ_SQL_CONSOLE_UNITS_UNDER                                                                     \
-    "SELECT " FQ_SQL_CONSOLE_COLUMNS_WITH(                                                         \
-        "sub.town",                                                                                \
-        "k.limits") ", " FQ_SQL_CONSOLE_NOT_OVERDUE ", k.due_us, i.lon, i.lat"                     \
-                    " FROM incidents i JOIN sub ON sub.id = coalesce(i.territory, i.place_unit)"   \
-                    " CROSS JOIN LATERAL (SELECT " FQ_SQL_CONSOLE_OVERDUE(                         \
-                        FQ_SQL_CONSOLE_ASOF) " AS limits,"                                         \
-                                             " coalesce((extract(epoch FROM CASE WHEN "            \
-                                             "i.assignment = 'assigned' THEN i.ack_due"            \
-                                             " ELSE i.conclude_due END) * 1000000)::bigint, "      \
-                                             "9223372036854775807) AS due_us) k"                   \
-                                             " WHERE i.state = 'assigned' AND ($2::int = 0 OR "    \
-                                             "i.tier = $2::int)"                                   \
-                                             " AND ($3 = '' OR sub.town = $3) AND ($4::int < 0 "   \
-                                             "OR i.line = $4::int)"                                \
-                                             " AND ($5 = '' OR i.assignment = $5)"                 \
-                                             " AND (NOT $6::bool OR k.limits <> 0)"                \
-                                             " AND (NOT $8::bool OR i.supervision_due IS NOT "     \
-                                             "NULL)"                                               \
-                                             " AND ($14::int = 0 OR i.severity = $14::int)"        \
-                                             " AND ($10::int IS NULL OR "                          \
-                                             "(" FQ_SQL_CONSOLE_NOT_OVERDUE                        \
-                                             ", i.severity::int, k.due_us, i.id)"                  \
-                                             " > ($10::int, $11::int, $12::bigint, $13::bigint))"  \
-                                             " ORDER BY " FQ_SQL_CONSOLE_NOT_OVERDUE               \
-                                             ", i.severity, k.due_us, i.id LIMIT $7"
-
-/* One incident with its description and a page of its timeline: one row
- * per event (the incident's columns repeated; the description on the first
- * row of the first page only, it can be 16 KB). $1 jurisdiction, $2
- * incident, $3 the events after this seq (0: from the start), $4 at most.
- * Columns after the summary's (FQ_SQL_CONSOLE_NCOLUMNS): the description;
- * the event's seq, kind, actor node, at ms, reason, and the actor by name
- * (FQ_SQL_NODE_NAME; '' for fengqiaod); the report's point (lon, lat); the
- * event's reason code ('' before migration 0024); the photos stored with the
- * event (migration 0026), metadata only, one line each — "id content-type
- * size width height sha256-hex name" — or NULL. */
-#define FQ_SQL_CONSOLE_INCIDENT_NAME "fq_console_incident"
-#define FQ_SQL_CONSOLE_INCIDENT_NPARAMS 4
-#define FQ_SQL_CONSOLE_INCIDENT                                                                    \
-    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", CASE WHEN $3::bigint = 0 AND (e.seq IS NULL"               \
-    " OR e.seq = min(e.seq) OVER ()) THEN i.description ELSE '' END,"                              \
-    " e.seq, e.kind, coalesce(e.actor_node, ''),"                                                  \
-    " (date_part('epoch', e.at) * 1000)::bigint, e.reason,"                                        \
-    " coalesce((SELECT " FQ_SQL_NODE_NAME " FROM nodes n LEFT JOIN web_accounts a"                 \
-    " ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker"                           \
-    " WHERE n.id = e.actor_node), ''),"                                                            \
-    " i.lon, i.lat, coalesce(e.reason_code, ''),"                                                  \
-    " (SELECT string_agg(concat_ws(' ', a.id, a.content_type, a.size, a.width, a.height,"          \
-    " encode(a.sha256, 'hex'), a.name), E'\\n' ORDER BY a.id) FROM attachments a"                  \
-    " WHERE a.incident_id = i.id AND a.event_seq = e.seq)"                                         \
-    " FROM incidents i LEFT JOIN events e ON e.incident_id = i.id AND e.seq > $3::bigint"          \
-    " WHERE i.id = $2 AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                 \
-    " ORDER BY e.seq LIMIT $4::bigint"
-
-/* Search (docs/console.md, "Search"): incidents inside the jurisdiction,
- * open or not, newest first. $1 jurisdiction, $2 the id the text names
- * (NULL: it names none), $3 the text as a LIKE pattern ('%text%', escaped),
- * $4 the text itself (the external reference matches whole), $5 at most,
- * $6 the id of the previous page's last row (NULL: the first page). The
- * trigram indexes of migration 0017 serve the LIKEs; columns as the board's,
- * then the point (lon, lat). */
-#define FQ_SQL_CONSOLE_SEARCH_NAME "fq_console_search"
-#define FQ_SQL_CONSOLE_SEARCH_NPARAMS 6
-#define FQ_SQL_CONSOLE_SEARCH                                                                      \
-    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", i.lon, i.lat"                                              \
-    " FROM incidents i"                                                                            \
-    " WHERE (i.id = $2::bigint OR i.title ILIKE $3 OR i.address ILIKE $3"                          \
-    " OR i.reporter_phone LIKE $3 OR (i.external_ref = $4 AND $4 <> ''))"                          \
-    " AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                                 \
-    " AND ($6::bigint IS NULL OR i.id < $6::bigint)"                                               \
-    " ORDER BY i.id DESC LIMIT $5::bigint"
+/* ---- the console: sql/console_*.sql, bound and read by store/console_rows.h ---- */
 
 /* The web console's names and shapes inside a jurisdiction ($1, an org
  * unit), as one JSON document (docs/http-api.md, "Reference data"): the
@@ -656,18 +492,6 @@
     " FROM workers w WHERE w.grid IN (SELECT id FROM sub)), '[]'),"                                \
     " 'categories', coalesce((SELECT json_agg(json_build_object('code', c.code, 'name', c.name,"   \
     " 'line', c.line) ORDER BY c.code) FROM categories c), '[]'))::text"
-
-/* FQ_SQL_CONSOLE_ROSTER: sql/console_roster.sql. */
-
-/* The meeting figures inside the jurisdiction, a page of the groups. $1
- * jurisdiction, $2 from ms, $3 to ms, $4 by, $5 groups to skip, $6 at most.
- * The group (the first column) is unique: the order is total. */
-#define FQ_SQL_CONSOLE_STATS_NAME "fq_console_stats"
-#define FQ_SQL_CONSOLE_STATS_NPARAMS 6
-#define FQ_SQL_CONSOLE_STATS                                                                       \
-    "SELECT * FROM fq_meeting_stats(to_timestamp($2::double precision / 1000),"                    \
-    " to_timestamp($3::double precision / 1000), $4, $1) ORDER BY 1"                               \
-    " OFFSET $5::bigint LIMIT $6::bigint"
 
 /* One refused request for the audit trail.
  * $1 endpoint, $2 claimed node, $3 message id (NULL if none or out of range),

@@ -11,6 +11,7 @@
 #include "writeplan.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@
 #define SWEEP_INTERVAL_MS 50
 /* While another server holds the serving lock, the claim is tried again on
  * the same connection this often. */
-#define GUARD_RETRY_MS 1000
+#define GUARD_RETRY_MS 500 /* and as much again at random: 0.5-1 s */
 /* Incident ids are reserved this many at a time (at least), and again when
  * fewer than a batch's worth are left. */
 #define ID_BLOCK 4096
@@ -32,6 +33,7 @@
  * the operation's fault: it is written again, in serial mode. */
 #define SQLSTATE_OTHER_HEAD "FQ001"
 #define SQLSTATE_NOT_AS_PLANNED "FQ002"
+#define SQLSTATE_READ_ONLY "25006" /* read_only_sql_transaction: not the primary */
 
 #ifdef FQ_FAULT_INJECTION
 /* Test builds only (fengqiaod-faults, tests/integration/test_store_faults.sh):
@@ -152,6 +154,7 @@ struct fq_store {
     int reserve_in_flight;
     int replanning;
     int heads_stale; /* another writer moved the chain: reconnect */
+    int not_primary; /* PostgreSQL refused a write as read-only: reconnect */
     op_queue retry;
     size_t serial_left;
     fq_pgbuf scratch;       /* one operation's plan parameters while it is sent */
@@ -323,6 +326,32 @@ static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except
     q_push_front_chain(&s->pending, first, last, n);
 }
 
+/* A batch lost with its connection: whether it committed is unknown. A
+ * report is answered BUSY: its sender resends it with the same message id,
+ * and the resend finds the stored report if it did commit (idempotency) or
+ * stores it. Answering OK after writing it again on the next connection
+ * would also be right when the next connection is to the same database,
+ * but after a failover the answer must come from the new primary's own
+ * commit, and the sender's resend is that. The server's own writes and the
+ * terminals' actions (idempotent by their nonce and request id) are
+ * written again, in front. */
+static void unknown_outcome(fq_store *s, fq_store_op *ops)
+{
+    fq_store_op *rest = NULL, **tail = &rest;
+    for (fq_store_op *op = ops, *next; op != NULL; op = next) {
+        next = op->next;
+        op->next = NULL;
+        if (op->kind == FQ_STORE_OP_REPORT) {
+            s->stats.ops_unknown_outcome++;
+            finish(s, op, FQ_EBUSY);
+            continue;
+        }
+        *tail = op;
+        tail = &op->next;
+    }
+    requeue_ops(s, rest, NULL);
+}
+
 /* A batch of a failed plan: its operations go to the retry queue in order
  * (written again in serial mode once nothing is in flight). `count`: the
  * failure may be theirs (an attempt is counted); a failed plan is not. */
@@ -429,6 +458,14 @@ static void finish_batch(fq_store *s, batch *b)
                    "the heads again");
             s->heads_stale = 1;
         }
+    } else if (strcmp(b->sqlstate, SQLSTATE_READ_ONLY) == 0) {
+        /* The server is a standby now (demoted, or a failover the
+         * connection outlived): the operations go again on a new
+         * connection, which libpq makes to the primary
+         * (target_session_attrs=read-write). */
+        s->not_primary = 1;
+        s->replanning = 1;
+        retry_ops(s, b->ops, NULL, 0);
     } else if (b->failed_op != NULL && !transient_sqlstate(s, b->sqlstate)) {
         /* Isolate: the failing statement is answered, the rest go again. */
         fq_store_op *bad = b->failed_op;
@@ -709,8 +746,9 @@ static void finish_load(fq_store *s)
         s->on_directory(s->user, (const PGresult *const *)s->loaded);
         int first = !s->directory_loaded;
         s->directory_loaded = 1;
+        char where[300];
         if (first && s->on_status)
-            s->on_status(s->user, 1, "connected");
+            s->on_status(s->user, 1, fq_pg_where(s->pg, where, sizeof where));
     } else {
         /* A query failed (schema not migrated yet?): again in a second. */
         s->directory_wanted = 1;
@@ -820,8 +858,9 @@ static void on_pg_result(void *user, PGresult *res)
              * ready once its statements are. */
             s->setup_done = 1;
             s->directory_loaded = 1;
+            char where[300];
             if (s->on_status)
-                s->on_status(s->user, 1, "connected");
+                s->on_status(s->user, 1, fq_pg_where(s->pg, where, sizeof where));
         } else
             guard_claimed(s);
         return;
@@ -851,6 +890,17 @@ static int on_pg_expecting(void *user)
 }
 
 /* ---- connection events ---- */
+
+/* The server side's TCP settings for the writes connection, where they
+ * are still PostgreSQL's defaults (0: the kernel's). */
+#define SERVER_SIDE_TCP(name, value)                                                               \
+    "CASE WHEN current_setting('" name "') = '0' THEN set_config('" name "', '" value              \
+    "', false) END"
+#define SERVER_SIDE_TCP_SQL                                                                        \
+    "SELECT " SERVER_SIDE_TCP("tcp_keepalives_idle", "1") ", " SERVER_SIDE_TCP(                    \
+        "tcp_keepalives_interval",                                                                 \
+        "1") ", " SERVER_SIDE_TCP("tcp_keepalives_count",                                          \
+                                  "2") ", " SERVER_SIDE_TCP("tcp_user_timeout", "2500")
 
 /* The connection's first work: claim the serving lock, then prepare the
  * statements, LISTEN and make partitions. Returns -1 (and drops the
@@ -898,20 +948,28 @@ static int send_setup(fq_store *s, PGconn *conn)
     static const Oid plan_types[FQ_STORE_PLAN_NPARAMS] = {16,   20, 1016, 1001, 1001, 1184,
                                                           1016, 17, 25,   20,   25,   20};
     size_t n = sizeof statements / sizeof statements[0];
-    if (expect_reserve(s, n + 4 + HEAD_COUNT) != 0) {
+    if (expect_reserve(s, n + 5 + HEAD_COUNT) != 0) {
         fq_pg_reset(s->pg, "out of memory preparing the connection");
         return -1;
     }
     s->guard_refused = 0;
     s->setup_done = 2; /* in flight */
-    /* First the serving lock (migrations/0012): one server writes to a
+    /* PostgreSQL's side of the connection notices a cut network as soon as
+     * ours does (pgconn.c): else the session of a server whose host was
+     * cut off would hold the serving lock until PostgreSQL's kernel gives
+     * up on it (2 hours of keepalive silence by default), and no standby
+     * could take over. Settings the conninfo gave (options=-c ...) stay.
+     * Ignored on a Unix-domain socket. */
+    int queued = PQsendQueryParams(conn, SERVER_SIDE_TCP_SQL, 0, NULL, NULL, NULL, NULL, 0);
+    if (queued)
+        expect_push(s, EXP_SETUP, NULL, NULL);
+    /* Then the serving lock (migrations/0012): one server writes to a
      * database at a time. It is a session lock, so it goes with this
      * connection, and every new connection claims it again here, before
      * anything can be written. If another server holds it, this statement
      * fails and the pipeline skips the rest up to the sync. */
-    int queued =
-        PQsendQueryParams(conn, "SELECT fq_claim_serving_lock()", 0, NULL, NULL, NULL, NULL, 0);
-    if (queued)
+    if (queued && (queued = PQsendQueryParams(conn, "SELECT fq_claim_serving_lock()", 0, NULL, NULL,
+                                              NULL, NULL, 0)))
         expect_push(s, EXP_GUARD, NULL, NULL);
     for (size_t i = 0; queued && i < n; i++) {
         Oid types[FQ_STORE_MAX_PARAMS] = {0};
@@ -963,7 +1021,8 @@ static void guard_refused(fq_store *s)
 {
     s->guard_refused = 0;
     s->setup_done = 0;
-    s->guard_retry_at = uv_now(s->loop) + GUARD_RETRY_MS;
+    /* Jittered: two standbys do not claim in step. */
+    s->guard_retry_at = uv_now(s->loop) + GUARD_RETRY_MS + randombytes_uniform(GUARD_RETRY_MS + 1);
     if (s->on_guard && !s->closing)
         s->on_guard(s->user, 0, s->guard_message);
 }
@@ -1065,11 +1124,12 @@ static void on_pg_ready(void *user, PGconn *conn)
 static void on_pg_lost(void *user, const char *why)
 {
     fq_store *s = user;
-    /* Nothing in flight will answer. Batches whose COMMIT may have reached
-     * PostgreSQL are retried too: reports are idempotent by (node, message
-     * id), the server's own writes by their nonce (audit rows may repeat).
-     * They go back in front in their original order: the last batch first,
-     * so that the first ends up at the head. */
+    /* Nothing in flight will answer, and whether a batch in flight
+     * committed is unknown (its COMMIT may have reached PostgreSQL, or a
+     * primary that died before its standby had it). Its reports are
+     * answered BUSY, never OK (unknown_outcome); the rest go again, back in
+     * front in their original order: the last batch first, so that the
+     * first ends up at the head. */
     batch *lost[64];
     size_t n_lost = 0;
     while (s->expect_count > 0) {
@@ -1078,7 +1138,7 @@ static void on_pg_lost(void *user, const char *why)
             if (n_lost < sizeof lost / sizeof lost[0]) {
                 lost[n_lost++] = e->batch;
             } else {
-                requeue_ops(s, e->batch->ops, NULL);
+                unknown_outcome(s, e->batch->ops);
                 free_batch(e->batch);
             }
         }
@@ -1086,7 +1146,7 @@ static void on_pg_lost(void *user, const char *why)
     }
     while (n_lost > 0) {
         batch *b = lost[--n_lost];
-        requeue_ops(s, b->ops, NULL);
+        unknown_outcome(s, b->ops);
         free_batch(b);
     }
     /* Operations of failed batches were before those in flight. */
@@ -1114,6 +1174,7 @@ static void on_pg_lost(void *user, const char *why)
     s->guard_held = 0;
     s->guard_refused = 0;
     s->guard_retry_at = 0;
+    s->not_primary = 0;
     if (s->on_status && !s->closing)
         s->on_status(s->user, 0, why);
 }
@@ -1173,13 +1234,6 @@ static int send_load(fq_store *s, PGconn *conn)
     s->directory_in_flight = 1;
     s->directory_wanted = 0;
     return 0;
-}
-
-/* 1 for the statements whose rows are decoded from binary results: a
- * reopen's row is an open incident's case (case_rows.h). */
-static int binary_results(const fq_store_op *op)
-{
-    return op->kind == FQ_STORE_OP_READ && strcmp(op->statement, FQ_SQL_REOPEN_ROW_NAME) == 0;
 }
 
 static const char *statement_name(fq_store_op_kind kind)
@@ -1710,7 +1764,7 @@ static int send_batch(fq_store *s, PGconn *conn)
                 bind_plan(s, !serial, po, &scalars, at_us); /* unbound: it fails, and the batch */
             if (!PQsendQueryPrepared(
                     conn, op->kind == FQ_STORE_OP_READ ? op->statement : statement_name(op->kind),
-                    op->nparams, op->values, op->lengths, op->formats, binary_results(op))) {
+                    op->nparams, op->values, op->lengths, op->formats, op->result_format)) {
                 /* Not queued: it goes back in front, untried; the connection
                  * is reset below, and the plan read again. */
                 q_push_front_chain(&s->pending, op, op, 1);
@@ -1832,6 +1886,9 @@ static void run_finished(fq_store *s)
          * (which may free the op). */
         PGresult *rows = op->result;
         op->result = status == FQ_OK ? rows : NULL;
+        /* Asked for by each statement's binder: an op submitted again from
+         * its callback (its next statement) gets text unless it asks. */
+        op->result_format = 0;
         op->done(op, status, msg);
         PQclear(rows);
     }
@@ -1852,6 +1909,11 @@ static void on_prepare(uv_prepare_t *handle)
     }
     if (conn == NULL || s->setup_done != 1)
         return;
+    if (s->not_primary) {
+        s->not_primary = 0;
+        fq_pg_reset(s->pg, "PostgreSQL refused a write as read-only (not the primary any more)");
+        return;
+    }
     if (s->heads_stale && s->batches_in_flight == 0 && !s->directory_in_flight) {
         s->heads_stale = 0;
         fq_pg_reset(s->pg, "the event chain head moved");

@@ -101,6 +101,12 @@ struct fq_store_op {
     int formats[FQ_STORE_MAX_PARAMS];
     fq_store_done_cb done;
     const char *statement; /* FQ_STORE_OP_READ: the prepared statement's name */
+    /* How the statement's rows come back: 0 text, 1 binary (ints, times,
+     * bools, floats and arrays as PostgreSQL sends them: pgarray.h). Set by
+     * the statement's binder, for the decoder beside it; back to 0 when
+     * the op is answered, before `done` (which may submit it again, for
+     * another statement). */
+    int result_format;
     fq_store_plan plan;
 
     /* Results of a REPORT, valid in `done` with FQ_OK. */
@@ -152,6 +158,7 @@ typedef struct fq_store_stats {
     uint64_t ops_rejected;
     uint64_t ops_busy;
     uint64_t ops_retried;
+    uint64_t ops_unknown_outcome; /* reports answered busy: lost with their batch's COMMIT */
     uint64_t reconnects;
     uint64_t directory_loads;
     uint64_t serial_ops; /* written one per transaction after a failed batch */
