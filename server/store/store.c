@@ -1591,34 +1591,48 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
     END_ARRAY();
     /* The outbox rows, reporting the routing event (the feeds' items are
      * its columns, below). */
-#define ROWS(r, j)                                                                                 \
+#define FOR_ROWS                                                                                   \
     for (size_t r = 0; r < n; r++)                                                                 \
         for (int j = 0; j < set[r].nitems; j++)                                                    \
             if (set[r].op->plan.outbox->feed[j] == FQ_FEED_NONE)
     fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
-    ROWS(r, j)
+    FOR_ROWS
     {
         const char *box = set[r].op->plan.outbox->box[j];
         fq_pgarray_text(&a, box, strlen(box));
     }
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    ROWS(r, j) fq_pgarray_int8(&a, set[r].box_seq[j]);
+    FOR_ROWS
+    {
+        fq_pgarray_int8(&a, set[r].box_seq[j]);
+    }
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT2);
-    ROWS(r, j) fq_pgarray_int2(&a, set[r].op->plan.outbox->kind[j]);
+    FOR_ROWS
+    {
+        fq_pgarray_int2(&a, set[r].op->plan.outbox->kind[j]);
+    }
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    ROWS(r, j) fq_pgarray_int8(&a, set[r].created);
+    FOR_ROWS
+    {
+        fq_pgarray_int8(&a, set[r].created);
+    }
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
-    ROWS(r, j)
-    fq_pgarray_bytea(&a, set[r].op->plan.outbox->body[j], set[r].op->plan.outbox->body_len[j]);
+    FOR_ROWS
+    {
+        fq_pgarray_bytea(&a, set[r].op->plan.outbox->body[j], set[r].op->plan.outbox->body_len[j]);
+    }
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    ROWS(r, j) fq_pgarray_int8(&a, set[r].nev > 1 ? set[r].seq[1] : set[r].seq[0]);
+    FOR_ROWS
+    {
+        fq_pgarray_int8(&a, set[r].nev > 1 ? set[r].seq[1] : set[r].seq[0]);
+    }
     END_ARRAY();
-#undef ROWS
+#undef FOR_ROWS
     /* The events' follow-feed columns (FQ_SQL_FEED_COLUMNS): the routing
      * event's, NULL for the others. */
     for (int c = 0; c < 5; c++) {
