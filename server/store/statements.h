@@ -370,41 +370,6 @@
 
 /* ---- the console: sql/console_*.sql, bound and read by store/console_rows.h ---- */
 
-/* The web console's names and shapes inside a jurisdiction ($1, an org
- * unit), as one JSON document (docs/http-api.md, "Reference data"): the
- * district, the towns with their villages and grids (rings as [lat, lng]),
- * the handling units, the workers, the categories. One row, one column.
- * The units include those above the jurisdiction (a town's page names the
- * district's center and departments that hold or co-handle its incidents,
- * and offers them in the assignment chooser), not only those inside it. */
-#define FQ_SQL_WEB_TOPOLOGY_NAME "fq_web_topology"
-#define FQ_SQL_WEB_TOPOLOGY_NPARAMS 1
-#define FQ_SQL_WEB_TOPOLOGY                                                                        \
-    "WITH RECURSIVE sub (id, kind, parent_id, name) AS ("                                          \
-    " SELECT id, kind, parent_id, name FROM org_units WHERE id = $1"                               \
-    " UNION ALL SELECT o.id, o.kind, o.parent_id, o.name FROM org_units o"                         \
-    " JOIN sub ON o.parent_id = sub.id)"                                                           \
-    " SELECT json_build_object("                                                                   \
-    " 'district', (SELECT json_build_object('id', d.id, 'name', d.name) FROM org_units d"          \
-    " WHERE d.kind = 'district' AND fq_unit_within($1, d.id)),"                                    \
-    " 'towns', coalesce((SELECT json_agg(json_build_object('id', t.id, 'name', t.name,"            \
-    " 'villages', coalesce((SELECT json_agg(json_build_object('id', v.id, 'name', v.name,"         \
-    " 'grids', coalesce((SELECT json_agg(json_build_object('id', g.id, 'name', g.name,"            \
-    " 'ring', coalesce((SELECT json_agg(json_build_array(p.ring[2 * k], p.ring[2 * k - 1])"        \
-    " ORDER BY k) FROM grid_polygons p,"                                                           \
-    " generate_series(1, array_length(p.ring, 1) / 2) k WHERE p.grid = g.id), '[]'))"              \
-    " ORDER BY g.id) FROM sub g WHERE g.parent_id = v.id AND g.kind = 'grid'), '[]'))"             \
-    " ORDER BY v.id) FROM sub v WHERE v.parent_id = t.id AND v.kind = 'village'), '[]'))"          \
-    " ORDER BY t.id) FROM sub t WHERE t.kind = 'town'), '[]'),"                                    \
-    " 'units', coalesce((SELECT json_agg(json_build_object('id', h.id, 'name', h.name,"            \
-    " 'kind', h.kind, 'line', coalesce(h.line, ''), 'territory', h.territory) ORDER BY h.id)"      \
-    " FROM handlers h WHERE h.territory IN (SELECT id FROM sub)"                                   \
-    " OR fq_unit_within($1, h.territory)), '[]'),"                                                 \
-    " 'workers', coalesce((SELECT json_agg(json_build_object('id', w.id, 'name', w.name,"          \
-    " 'grid', w.grid, 'capacity', w.capacity) ORDER BY w.id)"                                      \
-    " FROM workers w WHERE w.grid IN (SELECT id FROM sub)), '[]'),"                                \
-    " 'categories', coalesce((SELECT json_agg(json_build_object('code', c.code, 'name', c.name,"   \
-    " 'line', c.line) ORDER BY c.code) FROM categories c), '[]'))::text"
 
 /* One refused request for the audit trail.
  * $1 endpoint, $2 claimed node, $3 message id (NULL if none or out of range),
@@ -415,16 +380,6 @@
     "INSERT INTO rejected_requests (endpoint, claimed_node, message_id, status, reason,"           \
     " frame_bytes, frame_digest) VALUES ($1, $2, $3, $4, $5, $6, $7)"
 
-/* The outcome of the last directory load (migration 0011, docs/operations.md).
- * $1 ok, $2 serving (current, previous, none), $3 error ('' when ok). */
-#define FQ_SQL_ROUTING_STATUS_NAME "fq_routing_status"
-#define FQ_SQL_ROUTING_STATUS_NPARAMS 3
-#define FQ_SQL_ROUTING_STATUS                                                                      \
-    "INSERT INTO routing_status AS s (ok, serving, error, at, loaded_at)"                          \
-    " VALUES ($1::boolean, $2, $3, now(), CASE WHEN $1::boolean THEN now() END)"                   \
-    " ON CONFLICT (one) DO UPDATE SET ok = excluded.ok, serving = excluded.serving,"               \
-    " error = excluded.error, at = excluded.at,"                                                   \
-    " loaded_at = coalesce(excluded.loaded_at, s.loaded_at)"
 
 /* The directory the server keeps in memory: organisation tree and nodes,
  * and the routing snapshot (routing_state.h says the columns). */
@@ -528,392 +483,39 @@ enum {
  * Run on the writes store: a session is answered only once its row is
  * committed. */
 
-/* What a worker account's terminal node serves (migration 0025): the worker
- * and the handling unit ('' when none) and the one served by name. Over
- * nodes n. */
-#define FQ_SQL_WEB_SERVES                                                                          \
-    "coalesce(n.serves_worker, ''), coalesce(n.serves_handler, ''),"                               \
-    " coalesce((SELECT w.name FROM workers w WHERE w.id = n.serves_worker),"                       \
-    " (SELECT h.name FROM handlers h WHERE h.id = n.serves_handler), '')"
 
-/* One account by name: account, display name, role, node id, the node's
- * jurisdiction, its name, password hash, disabled (bool), node revoked
- * (bool), then FQ_SQL_WEB_SERVES (9, 10, 11). */
-#define FQ_SQL_WEB_ACCOUNT_NAME "fq_web_account"
-#define FQ_SQL_WEB_ACCOUNT_NPARAMS 1
-#define FQ_SQL_WEB_ACCOUNT                                                                         \
-    "SELECT a.account, a.display_name, a.role, a.node_id, n.jurisdiction, u.name,"                 \
-    " a.password_hash, a.disabled_at IS NOT NULL, n.revoked_at IS NOT NULL, " FQ_SQL_WEB_SERVES    \
-    " FROM web_accounts a"                                                                         \
-    " JOIN nodes n ON n.id = a.node_id JOIN org_units u ON u.id = n.jurisdiction"                  \
-    " WHERE a.account = $1"
 
-/* A new session and its 'ok' sign-in row. $1 token hash (bytea), $2 account,
- * $3 CSRF token, $4 remote, $5 life in seconds. Out: expires_at (epoch ms). */
-#define FQ_SQL_WEB_SESSION_NEW_NAME "fq_web_session_new"
-#define FQ_SQL_WEB_SESSION_NEW_NPARAMS 5
-#define FQ_SQL_WEB_SESSION_NEW                                                                     \
-    "WITH s AS (INSERT INTO web_sessions (token_hash, account, csrf_token, remote, expires_at)"    \
-    " VALUES ($1, $2, $3, $4, now() + $5::int * interval '1 second') RETURNING expires_at),"       \
-    " l AS (INSERT INTO web_logins (account, remote, outcome) VALUES ($2, $4, 'ok'))"              \
-    " SELECT (extract(epoch FROM expires_at) * 1000)::bigint FROM s"
 
-/* A sign-in attempt that opened nothing: $1 the account as typed (cut to 64
- * characters), $2 remote, $3 outcome. */
-#define FQ_SQL_WEB_LOGIN_NAME "fq_web_login"
-#define FQ_SQL_WEB_LOGIN_NPARAMS 3
-#define FQ_SQL_WEB_LOGIN                                                                           \
-    "INSERT INTO web_logins (account, remote, outcome) VALUES (left($1, 64), $2, $3)"
 
-/* A live session by its token hash ($1): account, display name, role, node
- * id, jurisdiction, its name, CSRF token, expires_at (epoch ms), then
- * FQ_SQL_WEB_SERVES (8, 9, 10). No row: no such session, ended, expired,
- * account disabled or node revoked. */
-#define FQ_SQL_WEB_SESSION_GET_NAME "fq_web_session_get"
-#define FQ_SQL_WEB_SESSION_GET_NPARAMS 1
-#define FQ_SQL_WEB_SESSION_GET                                                                     \
-    "SELECT a.account, a.display_name, a.role, a.node_id, n.jurisdiction, u.name, s.csrf_token,"   \
-    " (extract(epoch FROM s.expires_at) * 1000)::bigint, " FQ_SQL_WEB_SERVES                       \
-    " FROM web_sessions s"                                                                         \
-    " JOIN web_accounts a ON a.account = s.account JOIN nodes n ON n.id = a.node_id"               \
-    " JOIN org_units u ON u.id = n.jurisdiction WHERE s.token_hash = $1 AND s.ended_at IS NULL"    \
-    " AND s.expires_at > now() AND a.disabled_at IS NULL AND n.revoked_at IS NULL"
 
-/* Ends a session ($1 token hash) with a 'logout' row ($2 remote). */
-#define FQ_SQL_WEB_SESSION_END_NAME "fq_web_session_end"
-#define FQ_SQL_WEB_SESSION_END_NPARAMS 2
-#define FQ_SQL_WEB_SESSION_END                                                                     \
-    "WITH s AS (UPDATE web_sessions SET ended_at = now() WHERE token_hash = $1 AND ended_at IS"    \
-    " NULL RETURNING account) INSERT INTO web_logins (account, remote, outcome)"                   \
-    " SELECT account, $2, 'logout' FROM s"
 
-/* ---- the field API (docs/http-api.md "The field API", web/field.c) ----
- * On the reads store. A worker account sees an incident only while an item
- * of it is in its outbox ('w:<worker>' or 'h:<unit>': it holds or held it). */
-
-/* Epoch milliseconds of a timestamptz, 0 for NULL. */
-#define FQ_SQL_FIELD_MS(t) "coalesce((date_part('epoch', " t ") * 1000)::bigint, 0)"
-/* One incident as the phone lists it, over incidents i LEFT JOIN categories
- * c (its category) LEFT JOIN org_units u (its territory); NULLs are
- * stripped (no point: no location). $2: the unit the account serves ('' a
- * worker), which co-handles it or leads it. */
-// clang-format off
-#define FQ_SQL_FIELD_ASSIGNMENT                                                                    \
-    "json_strip_nulls(json_build_object('incident_id', i.id, 'title', i.title,"                    \
-    " 'category', i.category, 'category_name', coalesce(c.name, ''),"                              \
-    " 'severity', (ARRAY['i', 'ii', 'iii', 'iv'])[i.severity],"                                    \
-    " 'risk', (ARRAY['low', 'medium', 'high'])[i.risk], 'address', i.address,"                     \
-    " 'territory', coalesce(i.territory, ''), 'territory_name', coalesce(u.name, ''),"             \
-    " 'location', CASE WHEN i.lat IS NOT NULL THEN json_build_object('lat', i.lat, 'lng', i.lon)"  \
-    " END, 'state', i.state, 'assignment', i.assignment,"                                          \
-    " 'acknowledge_due_ms', " FQ_SQL_FIELD_MS("i.ack_due") ","                                     \
-    " 'conclude_due_ms', " FQ_SQL_FIELD_MS("i.conclude_due") ","                                   \
-    " 'supervision_due_ms', " FQ_SQL_FIELD_MS("i.supervision_due") ","                             \
-    " 'recorded_at_ms', " FQ_SQL_FIELD_MS("i.recorded_at") ","                                     \
-    " 'suspended_at_ms', " FQ_SQL_FIELD_MS("i.suspended_at") ","                                   \
-    " 'co_handler', $2 <> '' AND $2 = ANY (i.co_units),"                                           \
-    " 'photo_to_conclude', coalesce(c.photo_to_conclude, false)))"
-// clang-format on
-
-/* FQ_SQL_FIELD_ASSIGNMENTS: sql/field_assignments.sql. */
-
-/* One incident the account holds or held (bound by fq_field_incident_bind,
- * field_reads.h: $1 its box, $2 the unit it serves or '', $3 the
- * incident): the assignment's fields and more, the description, the
- * reporter (the citizen's phone masked: 138****5678), the territory's ring
- * ([lat, lng] as in the topology), the supervision order waiting for its
- * reply (null: none) and the timeline with each event's photos. A reason
- * fengqiaod wrote itself (rule numbers, limits) is left out, as in the
- * terminals' items: its reason_code says why. No row: not the account's.
- * (clang-format would cut the SQL between the macro calls into pieces.) */
-// clang-format off
-#define FQ_SQL_FIELD_NAMED_NODE(id)                                                                \
-    "coalesce((SELECT " FQ_SQL_NODE_NAME " FROM nodes n LEFT JOIN web_accounts a"                  \
-    " ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker WHERE n.id = " id "), '')"
-/* The photos stored with the event `seq` of the incident i, as the
- * timeline shows them (TimelineAttachment; sha256 in hex). */
-#define FQ_SQL_FIELD_ATTACHMENTS(seq)                                                              \
-    "coalesce((SELECT json_agg(json_build_object('id', x.id, 'content_type', x.content_type,"      \
-    " 'size', x.size, 'sha256', encode(x.sha256, 'hex'), 'width', x.width, 'height', x.height,"    \
-    " 'name', x.name) ORDER BY x.id) FROM attachments x WHERE x.incident_id = i.id"                \
-    " AND x.event_seq = " seq "), '[]')"
-#define FQ_SQL_FIELD_INCIDENT_NAME "fq_field_incident"
-#define FQ_SQL_FIELD_INCIDENT_NPARAMS 3
-#define FQ_SQL_FIELD_INCIDENT                                                                      \
-    "SELECT json_build_object('incident', " FQ_SQL_FIELD_ASSIGNMENT "::jsonb"                      \
-    " || jsonb_build_object('tier', coalesce((ARRAY['village', 'town', 'district'])[i.tier], ''),"  \
-    " 'line', coalesce((ARRAY['governance', 'market', 'enforcement', 'services'])[i.line + 1],"    \
-    " ''), 'lead_unit', coalesce(i.lead_unit, ''), 'lead_unit_name', coalesce((SELECT h.name"      \
-    " FROM handlers h WHERE h.id = i.lead_unit), ''), 'worker', coalesce(i.worker, ''),"           \
-    " 'worker_name', coalesce((SELECT w.name FROM workers w WHERE w.id = i.worker), ''),"          \
-    " 'co_units', to_jsonb(i.co_units), 'reporter_node', i.reporter_node,"                         \
-    " 'reporter_node_name', " FQ_SQL_FIELD_NAMED_NODE("i.reporter_node") ","                       \
-    " 'reporter_name', i.reporter_name, 'reporter_phone', CASE WHEN i.reporter_phone = '' THEN ''" \
-    " WHEN length(i.reporter_phone) >= 8 THEN left(i.reporter_phone, 3) || '****' ||"              \
-    " right(i.reporter_phone, 4) ELSE '****' END, 'external_ref', i.external_ref,"                 \
-    " 'suspend_reason', coalesce(i.suspend_reason, ''), 'result', i.result),"                      \
-    " 'description', i.description,"                                                               \
-    " 'ring', coalesce((SELECT json_agg(json_build_array(p.ring[2 * k], p.ring[2 * k - 1])"        \
-    " ORDER BY k) FROM grid_polygons p, generate_series(1, array_length(p.ring, 1) / 2) k"         \
-    " WHERE p.grid = i.territory), '[]'),"                                                         \
-    " 'supervision', CASE WHEN i.supervision_due IS NOT NULL THEN (SELECT json_build_object("     \
-    " 'due_ms', " FQ_SQL_FIELD_MS("i.supervision_due") ", 'at_ms', " FQ_SQL_FIELD_MS("e.at") ","   \
-    " 'note', e.reason, 'actor_name', " FQ_SQL_FIELD_NAMED_NODE("e.actor_node") ")"                \
-    " FROM events e WHERE e.incident_id = i.id AND e.kind = 'supervision_ordered'"                 \
-    " ORDER BY e.seq DESC LIMIT 1) END,"                                                           \
-    " 'timeline', coalesce((SELECT json_agg(json_build_object('seq', e.seq, 'kind', e.kind,"       \
-    " 'actor', coalesce(e.actor_node, ''), 'at_ms', " FQ_SQL_FIELD_MS("e.at") ","                  \
-    " 'reason', CASE WHEN e.actor_node IS NULL THEN '' ELSE e.reason END,"                         \
-    " 'reason_code', e.reason_code, 'actor_name', " FQ_SQL_FIELD_NAMED_NODE("e.actor_node") ","    \
-    " 'attachments', " FQ_SQL_FIELD_ATTACHMENTS("e.seq") ") ORDER BY e.seq)"                       \
-    " FROM events e WHERE e.incident_id = i.id), '[]'))::text"                                     \
-    " FROM incidents i LEFT JOIN categories c ON c.code = i.category"                              \
-    " LEFT JOIN org_units u ON u.id = i.territory WHERE i.id = $3::bigint"                         \
-    " AND EXISTS (SELECT 1 FROM outbox o WHERE o.box = $1 AND o.incident_id = i.id)"
-// clang-format on
-
-/* FQ_SQL_FIELD_EVENT_ATTACHMENTS: sql/field_event_attachments.sql. */
-
-/* One attachment's bytes for GET /api/v1/attachments/ID (web/attachments.c)
- * if the asker may see it: $1 its id; $2 a console account's jurisdiction
- * (the incident's place within it, as the console reads an incident), or
- * $3 a worker account's box (an item of the incident in it); '' for the one
- * that does not apply. Content type, sha256 (hex), bytes. No row: no such
- * attachment, or not the asker's. */
-#define FQ_SQL_ATTACHMENT_GET_NAME "fq_attachment_get"
-#define FQ_SQL_ATTACHMENT_GET_NPARAMS 3
-#define FQ_SQL_ATTACHMENT_GET                                                                      \
-    "SELECT x.content_type, encode(x.sha256, 'hex'), x.bytes FROM attachments x"                   \
-    " JOIN incidents i ON i.id = x.incident_id WHERE x.id = $1::bigint"                            \
-    " AND (($2 <> '' AND fq_unit_within(coalesce(i.territory, i.place_unit), $2))"                 \
-    " OR ($3 <> '' AND EXISTS (SELECT 1 FROM outbox o WHERE o.box = $3"                            \
-    " AND o.incident_id = i.id)))"
 
 /* ---- mediation (docs/mediation.md, web/mediation.c): JSON built by
  * migration 0028's functions, one row, one column ---- */
 
-/* $1 incident, $2 the account's jurisdiction; phones masked. No row: no
- * such incident; allowed, doc (NULL: no mediation). */
-#define FQ_SQL_MEDIATION_CASE_NAME "fq_mediation_case"
-#define FQ_SQL_MEDIATION_CASE_NPARAMS 2
-#define FQ_SQL_MEDIATION_CASE                                                                      \
-    "SELECT allowed, doc::text FROM fq_mediation_case_read($1::bigint, $2)"
 
-/* The same with the parties' phones whole, on the writes store: the look's
- * mediation_reveals row is written by the same statement ($3 account, $4
- * role, $5 remote), so it is committed before the answer. */
-#define FQ_SQL_MEDIATION_REVEAL_NAME "fq_mediation_reveal"
-#define FQ_SQL_MEDIATION_REVEAL_NPARAMS 5
-#define FQ_SQL_MEDIATION_REVEAL                                                                    \
-    "SELECT allowed, doc::text FROM fq_mediation_reveal($1::bigint, $2, $3, $4, $5)"
 
-/* $1 'open' or 'ended', $2 jurisdiction, $3 at most this many. */
-#define FQ_SQL_MEDIATION_CASES_NAME "fq_mediation_cases"
-#define FQ_SQL_MEDIATION_CASES_NPARAMS 3
-#define FQ_SQL_MEDIATION_CASES "SELECT fq_mediation_worklist($1, $2, $3::integer)::text"
 
-/* $1 from ms, $2 to ms, $3 town|committee|mediator, $4 jurisdiction. */
-#define FQ_SQL_MEDIATION_STATS_NAME "fq_mediation_stats"
-#define FQ_SQL_MEDIATION_STATS_NPARAMS 4
-#define FQ_SQL_MEDIATION_STATS                                                                     \
-    "SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]'::jsonb)::text FROM fq_mediation_stats("          \
-    "to_timestamp($1::double precision / 1000), to_timestamp($2::double precision / 1000), $3,"    \
-    " $4) s"
 
-/* $1 jurisdiction: the committees and mediators it may name. */
-#define FQ_SQL_MEDIATION_DIRECTORY_NAME "fq_mediation_directory"
-#define FQ_SQL_MEDIATION_DIRECTORY_NPARAMS 1
-#define FQ_SQL_MEDIATION_DIRECTORY "SELECT fq_mediation_directory($1)::text"
 
 /* ---- Open311 GeoReport v2 (docs/open311.md, web/open311.c) ---- */
 
-/* The node of an API key ($1 its BLAKE2b-256), unless revoked. */
-#define FQ_SQL_O311_KEY_NAME "fq_o311_key"
-#define FQ_SQL_O311_KEY_NPARAMS 1
-#define FQ_SQL_O311_KEY "SELECT node_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
 
-/* The services: every category, or the one whose service code is $1:
- * service code, name (the category's), group, keywords (comma-separated),
- * category code. */
-#define FQ_SQL_O311_SERVICES_NAME "fq_o311_services"
-#define FQ_SQL_O311_SERVICES_NPARAMS 1
-#define FQ_SQL_O311_SERVICES                                                                       \
-    "SELECT coalesce(open311_code, code), name, open311_group,"                                    \
-    " array_to_string(open311_keywords, ', '), code FROM categories"                               \
-    " WHERE $1::text IS NULL OR coalesce(open311_code, code) = $1 ORDER BY 1"
 
-/* Service requests within the unit $1 (where routing placed them; its units
- * walked once, not per row): the ids $2 (comma-separated; then nothing else
- * filters), else the service codes $3 (comma-separated or NULL) recorded in
- * [$4, $5) (epoch ms) with the statuses $6 (comma-separated or NULL; closed:
- * concluded or merged); newest first, at most $7. Columns: id, status,
- * status notes, service name, service code, description, the holding unit's
- * name (a merged one's: the holder of the incident it joined), requested, updated and expected
- * times (UTC; '' when none), address, address id, lat, long. Never the reporter's fields. */
-#define FQ_SQL_O311_REQUESTS_NAME "fq_o311_requests"
-#define FQ_SQL_O311_REQUESTS_NPARAMS 7
-#define FQ_SQL_O311_REQUESTS                                                                       \
-    "WITH RECURSIVE sub (id) AS (SELECT id FROM org_units WHERE id = $1"                           \
-    " UNION ALL SELECT o.id FROM org_units o JOIN sub ON o.parent_id = sub.id)"                    \
-    " SELECT i.id, CASE WHEN i.state IN ('concluded', 'closed', 'merged') THEN 'closed' ELSE "     \
-    "'open' END,"                                                                                  \
-    " CASE WHEN i.state = 'merged' THEN '已并入第' || i.merged_into || '号事件办理'"      \
-    " WHEN i.state IN ('concluded', 'closed') THEN i.result"                                       \
-    " WHEN i.suspended_at IS NOT NULL THEN '中止办理：' || i.suspend_reason ELSE '' END,"     \
-    " coalesce(c.name, i.category), coalesce(c.open311_code, i.category), i.description,"          \
-    " coalesce(h.name, hm.name, ''),"                                                              \
-    " to_char((i.recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"              \
-    " to_char((coalesce((SELECT max(e.at) FROM events e WHERE e.incident_id = i.id), "             \
-    "i.recorded_at)) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                       \
-    " coalesce(to_char((i.conclude_due) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "   \
-    "''),"                                                                                         \
-    " i.address, coalesce(i.place_unit, i.territory, ''), i.lat, i.lon"                            \
-    " FROM incidents i LEFT JOIN categories c ON c.code = i.category"                              \
-    " LEFT JOIN handlers h ON h.id = i.lead_unit"                                                  \
-    " LEFT JOIN incidents m ON m.id = i.merged_into LEFT JOIN handlers hm ON hm.id = m.lead_unit"  \
-    " WHERE coalesce(i.territory, i.place_unit) IN (SELECT id FROM sub)"                           \
-    " AND ($2::text IS NULL OR i.id = ANY (string_to_array($2, ',')::bigint[]))"                   \
-    " AND ($2::text IS NOT NULL OR (($3::text IS NULL"                                             \
-    " OR coalesce(c.open311_code, i.category) = ANY (string_to_array($3, ',')))"                   \
-    " AND i.recorded_at >= to_timestamp($4::bigint / 1000.0)"                                      \
-    " AND i.recorded_at < to_timestamp($5::bigint / 1000.0)"                                       \
-    " AND ($6::text IS NULL OR CASE WHEN i.state IN ('concluded', 'closed', 'merged') THEN "       \
-    "'closed' ELSE 'open' END = ANY (string_to_array($6, ',')))))"                                 \
-    " ORDER BY i.recorded_at DESC, i.id DESC LIMIT $7::int"
 
 #define FQ_DIRECTORY_CHANNEL "fengqiao_directory"
 
 /* ---- the front desk (docs/front-desk.md, web/frontdesk.c) ---- */
 
-/* The front desk's personal-data key, sealed ($1: a new one, sealed, kept
- * only if there is none yet): the one the table holds. */
-#define FQ_SQL_FD_KEY_NAME "fq_fd_key"
-#define FQ_SQL_FD_KEY_NPARAMS 1
-#define FQ_SQL_FD_KEY                                                                              \
-    "WITH ins AS (INSERT INTO sealed_keys (name, key_sealed) VALUES ('frontdesk', $1)"             \
-    " ON CONFLICT (name) DO NOTHING RETURNING key_sealed)"                                         \
-    " SELECT key_sealed FROM ins UNION ALL SELECT key_sealed FROM sealed_keys"                     \
-    " WHERE name = 'frontdesk' LIMIT 1"
 
-/* Where a registered case went, by name: over incidents i. */
-#define FQ_SQL_FD_PLACED                                                                           \
-    "json_build_object('incident_id', i.id, 'state', i.state, 'tier', i.tier,"                     \
-    " 'line', coalesce((ARRAY['governance', 'market', 'enforcement', 'services'])[i.line + 1],"    \
-    " ''), 'territory_name', coalesce((SELECT u.name FROM org_units u WHERE u.id ="                \
-    " i.territory), ''), 'lead_unit_name', coalesce((SELECT h.name FROM handlers h WHERE h.id ="   \
-    " i.lead_unit), (SELECT u.name FROM org_units u WHERE u.id = i.lead_unit), ''),"               \
-    " 'worker_name', coalesce((SELECT w.name FROM workers w WHERE w.id = i.worker), ''),"          \
-    " 'merged_into', i.merged_into, 'category_name', coalesce((SELECT c.name FROM categories c"    \
-    " WHERE c.code = i.category), i.category))"
 
-/* The person of a case just stored, on the writes store (committed before
- * the answer): $1 incident, $2 matter, $3 masked name, $4 sealed name, $5
- * name hash, $6 masked phone, $7 sealed phone, $8 phone hash, $9 masked id
- * number, $10 sealed id number, $11 id hash (bytea, binary; NULL: none),
- * $12 the receptionist's account. A resend finds the row the first one
- * wrote. Out: party id, FQ_SQL_FD_PLACED (json text). */
-#define FQ_SQL_FD_PARTY_ADD_NAME "fq_fd_party_add"
-#define FQ_SQL_FD_PARTY_ADD_NPARAMS 12
-#define FQ_SQL_FD_PARTY_ADD                                                                        \
-    "WITH ins AS (INSERT INTO case_parties (incident_id, matter, name_masked, name_sealed,"        \
-    " name_hash, phone_masked, phone_sealed, phone_hash, id_masked, id_sealed, id_hash,"           \
-    " registered_by) VALUES ($1::bigint, $2::smallint, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)" \
-    " ON CONFLICT (incident_id) DO NOTHING RETURNING id, incident_id),"                            \
-    " p AS (SELECT id, incident_id FROM ins UNION ALL SELECT id, incident_id FROM case_parties"    \
-    " WHERE incident_id = $1::bigint LIMIT 1)"                                                     \
-    " SELECT p.id, " FQ_SQL_FD_PLACED "::text FROM p JOIN incidents i ON i.id = p.incident_id"
 
-/* A person's full data, on the writes store, with its audit row in the
- * same statement: $1 party id, $2 the asker's jurisdiction (the case's
- * place within it), $3 account, $4 role, $5 remote. Out: party id,
- * incident id, sealed name, phone, id number (bytea; NULL: none), masked
- * name, phone, id number, matter. No row: no such person, or not the
- * asker's — and no audit row either. */
-#define FQ_SQL_FD_REVEAL_NAME "fq_fd_reveal"
-#define FQ_SQL_FD_REVEAL_NPARAMS 5
-#define FQ_SQL_FD_REVEAL                                                                           \
-    "WITH p AS (SELECT cp.* FROM case_parties cp JOIN incidents i ON i.id = cp.incident_id"        \
-    " WHERE cp.id = $1::bigint AND fq_unit_within(coalesce(i.territory, i.place_unit), $2)),"      \
-    " a AS (INSERT INTO person_reveals (party_id, account, role, remote)"                          \
-    " SELECT id, $3, $4, $5 FROM p)"                                                               \
-    " SELECT id, incident_id, name_sealed, phone_sealed, id_sealed, name_masked, phone_masked,"    \
-    " id_masked, matter FROM p"
 
-/* The person masked ($1 party id, $2 jurisdiction), on the reads store:
- * one json row; none when not the asker's. */
-#define FQ_SQL_FD_PERSON_NAME "fq_fd_person"
-#define FQ_SQL_FD_PERSON_NPARAMS 2
-#define FQ_SQL_FD_PERSON                                                                           \
-    "SELECT json_build_object('id', cp.id, 'incident_id', cp.incident_id, 'name', cp.name_masked," \
-    " 'phone', cp.phone_masked, 'id_number', cp.id_masked, 'matter', cp.matter,"                   \
-    " 'registered_by', coalesce((SELECT a.display_name FROM web_accounts a WHERE a.account ="      \
-    " cp.registered_by), cp.registered_by), 'registered_at_ms',"                                   \
-    " (extract(epoch FROM cp.registered_at) * 1000)::bigint, 'reveals', (SELECT count(*) FROM"     \
-    " person_reveals r WHERE r.party_id = cp.id), 'masked', true)::text"                           \
-    " FROM case_parties cp JOIN incidents i ON i.id = cp.incident_id WHERE cp.id = $1::bigint"     \
-    " AND fq_unit_within(coalesce(i.territory, i.place_unit), $2)"
 
-/* The same person's or phone's cases (重复信访), on the reads store: $1
- * jurisdiction, $2 phone hash, $3 id number hash, $4 name hash (hex; ''
- * when not asked), $5 days back. Open cases and those registered within
- * the days, newest first, at most 50, masked: one json array. */
-#define FQ_SQL_FD_HISTORY_NAME "fq_fd_history"
-#define FQ_SQL_FD_HISTORY_NPARAMS 5
-#define FQ_SQL_FD_HISTORY                                                                          \
-    "SELECT coalesce(json_agg(x ORDER BY x.recorded_at_ms DESC), '[]')::text FROM (SELECT"         \
-    " cp.id AS party_id, cp.incident_id, i.title, i.state, cp.matter, cp.name_masked AS name,"     \
-    " cp.phone_masked AS phone, cp.id_masked AS id_number,"                                        \
-    " coalesce((SELECT c.name FROM categories c WHERE c.code = i.category), i.category) AS"        \
-    " category_name, coalesce((SELECT u.name FROM org_units u WHERE u.id = i.territory), '') AS"   \
-    " territory_name, (extract(epoch FROM i.recorded_at) * 1000)::bigint AS recorded_at_ms,"       \
-    " i.state IN ('reported', 'assigned') AS open,"                                                \
-    " array_remove(ARRAY[CASE WHEN $2 <> '' AND cp.phone_hash = decode($2, 'hex') THEN 'phone'"    \
-    " END, CASE WHEN $3 <> '' AND cp.id_hash = decode($3, 'hex') THEN 'id_number' END,"            \
-    " CASE WHEN $4 <> '' AND cp.name_hash = decode($4, 'hex') THEN 'name' END], NULL) AS"          \
-    " matched FROM case_parties cp JOIN incidents i ON i.id = cp.incident_id"                      \
-    " WHERE (($2 <> '' AND cp.phone_hash = decode($2, 'hex')) OR ($3 <> '' AND cp.id_hash ="       \
-    " decode($3, 'hex')) OR ($4 <> '' AND cp.name_hash = decode($4, 'hex')))"                      \
-    " AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                                 \
-    " AND (i.state IN ('reported', 'assigned') OR i.recorded_at > now() - $5::int * interval"      \
-    " '1 day') ORDER BY i.recorded_at DESC LIMIT 50) x"
 
-/* The categories with their keywords, for the suggestions: one json array
- * [{code, name, keywords}], in code order. */
-#define FQ_SQL_FD_CATEGORIES_NAME "fq_fd_categories"
-#define FQ_SQL_FD_CATEGORIES_NPARAMS 0
-#define FQ_SQL_FD_CATEGORIES                                                                       \
-    "SELECT coalesce(json_agg(json_build_object('code', code, 'name', name, 'keywords',"           \
-    " keywords) ORDER BY code), '[]')::text FROM categories WHERE keywords <> '{}'"
-
-/* Addresses within $2 (a jurisdiction) containing $1 (as typed; LIKE's
- * characters taken literally), those starting with it first, at most 20:
- * one json array [{text, lat, lng, unit, unit_name}]. */
-#define FQ_SQL_FD_ADDRESSES_NAME "fq_fd_addresses"
-#define FQ_SQL_FD_ADDRESSES_NPARAMS 2
-#define FQ_SQL_FD_ADDRESSES                                                                        \
-    "WITH q AS (SELECT replace(replace(replace($1, '\\', '\\\\'), '%', '\\%'), '_', '\\_') AS p)"  \
-    " SELECT coalesce(json_agg(x), '[]')::text FROM (SELECT a.text, a.lat, a.lng, a.unit,"         \
-    " u.name AS unit_name FROM addresses a JOIN org_units u ON u.id = a.unit, q"                   \
-    " WHERE a.text LIKE '%' || q.p || '%' AND fq_unit_within(a.unit, $2)"                          \
-    " ORDER BY a.text LIKE q.p || '%' DESC, length(a.text), a.text LIMIT 20) x"
 /* ---- research and judgment (docs/judgment.md, web/findings.c) ---- */
 
-/* The incidents that happened in [$1, $2) (epoch ms) inside the unit $3 (''
- * everywhere): fq_judgment_incidents, migration 0029. */
-#define FQ_SQL_JUDGMENT_INCIDENTS_NAME "fq_judgment_incidents"
-#define FQ_SQL_JUDGMENT_INCIDENTS_NPARAMS 3
-#define FQ_SQL_JUDGMENT_INCIDENTS                                                                  \
-    "SELECT * FROM fq_judgment_incidents(to_timestamp($1::double precision / 1000),"               \
-    " to_timestamp($2::double precision / 1000), nullif($3, ''))"
 
-/* Long-pending cases at $1 (epoch ms) inside $2 ('' everywhere), pending
- * more than $3 days, received at most $4 days before $1; at most $5 rows:
- * fq_long_pending, migration 0029. */
-#define FQ_SQL_JUDGMENT_PENDING_NAME "fq_judgment_pending"
-#define FQ_SQL_JUDGMENT_PENDING_NPARAMS 5
-#define FQ_SQL_JUDGMENT_PENDING                                                                    \
-    "SELECT * FROM fq_long_pending(to_timestamp($1::double precision / 1000), nullif($2, ''),"     \
-    " $3::integer, $4::integer) LIMIT $5::bigint"
 
 /* A batch's new reports without photos, set-based (docs/write-path.md,
  * "Set-based batches"): the incidents, their events and their outbox items
