@@ -328,9 +328,6 @@
                                  " WHERE fq_as_planned($45::boolean, (SELECT count(*) FROM ev), "  \
                                  "1)"
 
-/* FQ_SQL_READ_OUTBOX and FQ_SQL_FIND_REQUEST: sql/read_outbox.sql and
- * sql/find_request.sql (fq_sql.h). */
-
 /* What the command center records after a conclusion (verify, follow-up),
  * idempotent like an action. $1 node, $2 message id, $3 digest, $4
  * incident, $5 event kind (verified, followed_up), $6 reason, $7 envelope,
@@ -366,10 +363,10 @@
              " FROM (SELECT 1) one LEFT JOIN prior p ON true"                                      \
              " WHERE fq_as_planned($10::boolean, (SELECT count(*) FROM ev), 1)"
 
-/* FQ_SQL_REOPEN_ROW: sql/reopen_row.sql. */
-
-/* ---- the console: sql/console_*.sql, bound and read by store/console_rows.h ---- */
-
+/* ---- the reads: one file each in server/store/sql (NAME.sql, embedded in
+ * fq_sql.h as FQ_SQL_NAME), each bound by one typed binder beside the code
+ * that reads its rows (the file's comment names them); the fragments they
+ * share are sql_fragments.h's ---- */
 
 /* One refused request for the audit trail.
  * $1 endpoint, $2 claimed node, $3 message id (NULL if none or out of range),
@@ -379,7 +376,6 @@
 #define FQ_SQL_INSERT_REJECTED                                                                     \
     "INSERT INTO rejected_requests (endpoint, claimed_node, message_id, status, reason,"           \
     " frame_bytes, frame_digest) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-
 
 /* The directory the server keeps in memory: organisation tree and nodes,
  * and the routing snapshot (routing_state.h says the columns). */
@@ -476,46 +472,18 @@ enum {
             FQ_SQL_LOAD_HANDLERS, FQ_SQL_LOAD_WORKERS, FQ_SQL_LOAD_POLYGONS,                       \
             FQ_SQL_LOAD_CALENDARS, FQ_SQL_LOAD_CALENDAR_DAYS                                       \
     }
+/* Each load's result format, for whoever runs them (the store, the admin
+ * tools): binary for the rules and the polygons, whose arrays
+ * routing_state.c reads with pgarray (no array text to parse); text for the
+ * rest. */
+#define FQ_SQL_LOAD_FORMATS                                                                        \
+    {                                                                                              \
+        [FQ_LOAD_RULES] = 1, [FQ_LOAD_POLYGONS] = 1                                                \
+    }
 
 /* Admin tools NOTIFY this channel after changing units or nodes; the server
  * LISTENs and reloads its directory. */
-/* ---- the web console's accounts and sessions (migrations/0016, server/web/http.c) ----
- * Run on the writes store: a session is answered only once its row is
- * committed. */
-
-
-
-
-
-
-
-
-/* ---- mediation (docs/mediation.md, web/mediation.c): JSON built by
- * migration 0028's functions, one row, one column ---- */
-
-
-
-
-
-
-/* ---- Open311 GeoReport v2 (docs/open311.md, web/open311.c) ---- */
-
-
-
-
 #define FQ_DIRECTORY_CHANNEL "fengqiao_directory"
-
-/* ---- the front desk (docs/front-desk.md, web/frontdesk.c) ---- */
-
-
-
-
-
-
-
-/* ---- research and judgment (docs/judgment.md, web/findings.c) ---- */
-
-
 
 /* A batch's new reports without photos, set-based (docs/write-path.md,
  * "Set-based batches"): the incidents, their events and their outbox items
