@@ -8,20 +8,39 @@
 #include "fq_sql.h"
 
 /* The outbox items an event leaves, written in the event's statement: three
- * parallel arrays — boxes (text[]: 'w:<worker>', 'h:<handler>', 'u:<town>';
- * distinct), kinds (smallint[]: OutboxItem kinds) and bodies (bytea[]:
- * OutboxItem without seq, kind, incident and time) — for the incident the
- * CTE `src` names (column id), reporting the event whose seq is the SQL
- * expression `evseq` (OutboxItem.event_seq), with the seqs the server
- * planned for them (`seqs`, int8[]: each box's next, docs/write-path.md).
- * FQ_SQL_OUTBOX_SEQS then says what was written ("seq box event_seq,seq box
- * event_seq"). */
+ * parallel arrays — boxes (text[]: 'w:<worker>', 'h:<handler>'; distinct;
+ * the follow feeds' items are columns of the event, FQ_SQL_FEED), kinds (smallint[]: OutboxItem
+ * kinds) and bodies (bytea[]: OutboxItem without seq, kind, incident and time) — for the incident
+ * the CTE `src` names (column id), reporting the event whose seq is the SQL expression `evseq`
+ * (OutboxItem.event_seq), with the seqs the server planned for them (`seqs`, int8[]: each box's
+ * next, docs/write-path.md). FQ_SQL_OUTBOX_SEQS then says what was written, the feeds' items with
+ * the rows. */
 #define FQ_SQL_OUTBOX_CTE(src, evseq, boxes, kinds, bodies, seqs)                                  \
     " ob AS (INSERT INTO outbox (box, seq, kind, incident_id, body, event_seq)"                    \
     " SELECT x.b, x.s, x.k, " src ".id, x.body, " evseq " FROM " src ", unnest(" boxes             \
     "::text[], " kinds "::smallint[], " bodies "::bytea[], " seqs "::bigint[])"                    \
     " AS x (b, k, body, s) RETURNING box, seq, event_seq)"
-#define FQ_SQL_OUTBOX_SEQS "(SELECT string_agg(seq || ' ' || box || ' ' || event_seq, ',') FROM ob)"
+
+/* The follow feeds' item of the event a statement's items report, in the
+ * event's own row (migration 0032, docs/write-path.md "Feeds"): the
+ * columns, and their values from the plan's parameters +7..+11 (store.h
+ * FQ_STORE_PLAN_NPARAMS): the item's body, the town and the event's seq in
+ * its feed, the district and its seq in its feed (NULL: in no such feed).
+ * The event's CTE returns seq and FQ_SQL_FEED_RETURNING. */
+#define FQ_SQL_FEED_COLUMNS "feed_item, town, town_seq, district, district_seq"
+#define FQ_SQL_FEED(item, town, town_seq, district, district_seq)                                  \
+    " " item "::bytea, " town "::text, " town_seq "::bigint, " district "::text, " district_seq    \
+    "::bigint"
+#define FQ_SQL_FEED_RETURNING "town, town_seq, district, district_seq"
+
+/* What a statement wrote for its items, "seq box event_seq,seq box
+ * event_seq" (outbox.h fq_outbox_committed): the outbox rows (CTE ob) and
+ * the feeds of the event CTE `ev`. */
+#define FQ_SQL_OUTBOX_SEQS(ev)                                                                     \
+    "(SELECT string_agg(w.s || ' ' || w.b || ' ' || w.e, ',') FROM (SELECT seq AS s, box AS b,"    \
+    " event_seq AS e FROM ob UNION ALL SELECT town_seq, 'u:' || town, seq FROM " ev                \
+    " WHERE town IS NOT NULL UNION ALL SELECT district_seq, 'u:' || district, seq FROM " ev        \
+    " WHERE district IS NOT NULL) w)"
 
 /* The planned columns of the i-th event (1-based) of a statement whose plan
  * parameters (store.h FQ_STORE_PLAN_NPARAMS) start at $P: its seq,
@@ -79,85 +98,113 @@
  * outbox items the event leaves (FQ_SQL_OUTBOX_ITEMS; returned as the eighth
  * column, NULL for a resend), $43 the routing event's reason code, $44..$49
  * the photos reported with it (FQ_SQL_ATTACHMENTS_CTE, of the "reported"
- * event; NULL: none), $50..$56 the plan (store.h FQ_STORE_PLAN_NPARAMS:
+ * event; NULL: none), $50..$61 the plan (store.h FQ_STORE_PLAN_NPARAMS:
  * the incident's id, the events reported, routing and report_merged, their
- * time, which is also the incident's recorded_at). */
+ * time, which is also the incident's recorded_at; the feeds' item, of the
+ * routing event). */
 #define FQ_SQL_INSERT_REPORT_NAME "fq_insert_report"
-#define FQ_SQL_INSERT_REPORT_NPARAMS 56
+#define FQ_SQL_INSERT_REPORT_NPARAMS 61
 #define FQ_SQL_INSERT_REPORT_PLAN 49
 #define FQ_SQL_INSERT_REPORT                                                                       \
     "WITH new AS ("                                                                                \
-    " INSERT INTO incidents (id, recorded_at, reporter_node, message_id, body_digest, category, "  \
-    "severity, risk,"                                                                              \
-    "  channel, place_unit, lon, lat, address, title, description, occurred_at, external_ref,"     \
-    "  reporter_name, reporter_phone, sent_at, state, tier, line, territory, lead_unit, worker,"   \
-    "  co_units, ack_due, ack_warn_at, conclude_due, conclude_warn_at, merged_into, rule_set,"     \
-    "  rule_source, climbed, unplaced, routing_nonce)"                                             \
-    " VALUES ($51::bigint, $55::timestamptz, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "  \
-    "$13,"                                                                                         \
-    "  to_timestamp($14::double precision / 1000), $15, $16, $17,"                                 \
+    " INSERT INTO incidents (id, recorded_at, reporter_node, message_id, body_digest, category,"   \
+    "  severity, risk, channel, place_unit, lon, lat, address, title, description, occurred_at,"   \
+    "  external_ref, reporter_name, reporter_phone, sent_at, state, tier, line, territory,"        \
+    "  lead_unit, worker, co_units, ack_due, ack_warn_at, conclude_due, conclude_warn_at,"         \
+    "  merged_into, rule_set, rule_source, climbed, unplaced, routing_nonce)"                      \
+    " VALUES ($51::bigint, $55::timestamptz, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"   \
+    "  $13, to_timestamp($14::double precision / 1000), $15, $16, $17,"                            \
     "  to_timestamp($18::double precision / 1000), $20, $21, $22, $23, $24, $25, $26,"             \
     "  to_timestamp($27::double precision / 1000), to_timestamp($28::double precision / 1000),"    \
     "  to_timestamp($29::double precision / 1000), to_timestamp($30::double precision / 1000),"    \
     "  $31, $32, $33, $34, $35, $39)"                                                              \
     " ON CONFLICT (reporter_node, message_id) DO NOTHING"                                          \
     " RETURNING id, recorded_at),"                                                                 \
-    " ev AS ("                                                                                     \
-    " INSERT INTO events (incident_id, kind, actor_node, at, payload, " FQ_SQL_PLANNED_COLUMNS ")" \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, "                              \
+    "payload, " FQ_SQL_PLANNED_COLUMNS ")"                                                         \
     " SELECT id, 'reported', $1, recorded_at, $19," FQ_SQL_PLANNED(                                \
         "$52", "$53", "$54",                                                                       \
-        "1") " FROM new RETURNING incident_id AS id, seq)," FQ_SQL_REPORT_ATTACHMENTS " rt AS ("   \
-             " INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "           \
-             "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                            \
-             " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, '')," FQ_SQL_PLANNED(    \
-                 "$52", "$53", "$54",                                                              \
-                 "2") " FROM new RETURNING seq),"                                                  \
-                      " mg AS ("                                                                   \
-                      " INSERT INTO events (incident_id, kind, actor_node, at, reason, "           \
-                      "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                   \
-                      " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: "         \
-                      "incident ' || id, 'merged'," FQ_SQL_PLANNED(                                \
-                          "$52", "$53", "$54",                                                     \
-                          "3") " FROM new WHERE $31::bigint IS NOT "                               \
-                               "NULL)," FQ_SQL_OUTBOX_CTE("new", "(SELECT seq FROM rt)", "$40",    \
-                                                          "$41", "$42",                            \
-                                                          "$56") " SELECT * FROM (SELECT "         \
-                                                                 "new.id, true, "                  \
-                                                                 "(extract(epoch FROM "            \
-                                                                 "new.recorded_at) * "             \
-                                                                 "1000)::bigint, "                 \
-                                                                 "ev.seq,"                         \
-                                                                 " $3::bytea, $38::bytea, "        \
-                                                                 "$39::bigint,"                    \
-                                                                 " " FQ_SQL_OUTBOX_SEQS            \
-                                                                 " FROM new, ev"                   \
-                                                                 " UNION ALL"                      \
-                                                                 " SELECT i.id, false, "           \
-                                                                 "(extract(epoch FROM "            \
-                                                                 "i.recorded_at) * "               \
-                                                                 "1000)::bigint, e.seq, "          \
-                                                                 "i.body_digest,"                  \
-                                                                 " (SELECT r.payload FROM "        \
-                                                                 "events r WHERE "                 \
-                                                                 "r.incident_id = i.id"            \
-                                                                 "  AND r.kind IN "                \
-                                                                 "('assigned', 'merged', "         \
-                                                                 "'unroutable') ORDER BY "         \
-                                                                 "r.seq LIMIT 1),"                 \
-                                                                 " i.routing_nonce, "              \
-                                                                 "NULL::text"                      \
-                                                                 " FROM incidents i JOIN "         \
-                                                                 "events e ON "                    \
-                                                                 "e.incident_id = i.id "           \
-                                                                 "AND e.kind = 'reported'"         \
-                                                                 " WHERE i.reporter_node "         \
-                                                                 "= $1 AND i.message_id = "        \
-                                                                 "$2 AND NOT EXISTS "              \
-                                                                 "(SELECT 1 FROM "                 \
-                                                                 "new)) r WHERE "                  \
-                                                                 "fq_as_planned($50::"             \
-                                                                 "boolean, (SELECT "               \
-                                                                 "count(*) FROM new), 1)"
+        "1") " FROM new RETURNING incident_id AS id, seq)," FQ_SQL_REPORT_ATTACHMENTS              \
+             " rt AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "             \
+             "payload, reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"          \
+             " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, "                        \
+             "'')," FQ_SQL_PLANNED("$52", "$53", "$54", "2") "," FQ_SQL_FEED(                      \
+                 "$57", "$58", "$59", "$60",                                                       \
+                 "$61") " FROM new RETURNING seq, " FQ_SQL_FEED_RETURNING "),"                     \
+                        " mg AS (INSERT INTO events (incident_id, kind, actor_node, at, "          \
+                        "reason, reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                         \
+                        " SELECT $31, 'report_merged', NULL, recorded_at, 'another "               \
+                        "report: incident ' || id,"                                                \
+                        " 'merged'," FQ_SQL_PLANNED(                                               \
+                            "$52", "$53", "$54",                                                   \
+                            "3") " FROM new WHERE $31::bigint IS NOT "                             \
+                                 "NULL)," FQ_SQL_OUTBOX_CTE(                                       \
+                                     "new", "(SELECT seq FROM rt)", "$40", "$41", "$42",           \
+                                     "$56") " SELECT * FROM "                                      \
+                                            "(SELECT new.id, true, "                               \
+                                            "(extract(epoch FROM "                                 \
+                                            "new.recorded_at) * "                                  \
+                                            "1000)::bigint,"                                       \
+                                            " ev.seq, $3::bytea, "                                 \
+                                            "$38::bytea, "                                         \
+                                            "$39::bigint,"                                         \
+                                            " " FQ_SQL_OUTBOX_SEQS("rt") " FROM new, "             \
+                                                                         "ev"                      \
+                                                                         " UNION ALL"              \
+                                                                         " SELECT "                \
+                                                                         "i.id, "                  \
+                                                                         "false, "                 \
+                                                                         "(extract("               \
+                                                                         "epoch FROM "             \
+                                                                         "i.recorded_"             \
+                                                                         "at) * "                  \
+                                                                         "1000)::"                 \
+                                                                         "bigint, "                \
+                                                                         "e.seq,"                  \
+                                                                         " i.body_"                \
+                                                                         "digest, "                \
+                                                                         "(SELECT "                \
+                                                                         "r.payload "              \
+                                                                         "FROM events "            \
+                                                                         "r WHERE "                \
+                                                                         "r.incident_"             \
+                                                                         "id = i.id"               \
+                                                                         "  AND "                  \
+                                                                         "r.kind IN "              \
+                                                                         "('assigned',"            \
+                                                                         " 'merged', "             \
+                                                                         "'unroutable'"            \
+                                                                         ") ORDER BY "             \
+                                                                         "r.seq LIMIT "            \
+                                                                         "1),"                     \
+                                                                         " i.routing_"             \
+                                                                         "nonce, "                 \
+                                                                         "NULL::text"              \
+                                                                         " FROM "                  \
+                                                                         "incidents i "            \
+                                                                         "JOIN events "            \
+                                                                         "e ON "                   \
+                                                                         "e.incident_"             \
+                                                                         "id = i.id "              \
+                                                                         "AND e.kind "             \
+                                                                         "= 'reported'"            \
+                                                                         " WHERE "                 \
+                                                                         "i.reporter_"             \
+                                                                         "node = $1 "              \
+                                                                         "AND "                    \
+                                                                         "i.message_"              \
+                                                                         "id = $2 AND "            \
+                                                                         "NOT EXISTS "             \
+                                                                         "(SELECT 1 "              \
+                                                                         "FROM new)) r"            \
+                                                                         " WHERE "                 \
+                                                                         "fq_as_"                  \
+                                                                         "planned($50:"            \
+                                                                         ":boolean, "              \
+                                                                         "(SELECT "                \
+                                                                         "count(*) "               \
+                                                                         "FROM new), "             \
+                                                                         "1)"
 
 /* A re-decision of an open incident (escalation, re-routing): the incident's
  * routing columns and one event. $1 incident, $2 tier, $3 line, $4 territory,
@@ -167,68 +214,67 @@
  * a re-sent write has no second effect), $17 $18 $19 outbox items, $20 the
  * event's reason code. The new
  * holder starts from 'assigned', with no limit breached (breaches are
- * recorded per holder: the new one's limits may fire). $21..$27 the plan
+ * recorded per holder: the new one's limits may fire). $21..$32 the plan
  * (store.h FQ_STORE_PLAN_NPARAMS). One row: the outbox seqs written. */
 #define FQ_SQL_REROUTE_NAME "fq_reroute"
-#define FQ_SQL_REROUTE_NPARAMS 27
+#define FQ_SQL_REROUTE_NPARAMS 32
 #define FQ_SQL_REROUTE_PLAN 20
-#define FQ_SQL_REROUTE                                                                                    \
-    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($16) ON CONFLICT DO NOTHING"                      \
-    " RETURNING nonce),"                                                                                  \
-    " u AS (UPDATE incidents SET tier = $2, line = $3, territory = $4, lead_unit = $5,"                   \
-    " worker = $6, co_units = $7, ack_due = to_timestamp($8::double precision / 1000),"                   \
-    " ack_warn_at = to_timestamp($9::double precision / 1000),"                                           \
-    " conclude_due = to_timestamp($10::double precision / 1000),"                                         \
-    " conclude_warn_at = to_timestamp($11::double precision / 1000), climbed = $12,"                      \
-    " escalations = escalations + 1, assignment = 'assigned', acknowledged_at = NULL, breached = "        \
-    "0,"                                                                                                  \
-    " extension_asked = NULL WHERE id = $1 AND state = 'assigned'"                                        \
-    " AND EXISTS (SELECT 1 FROM g) RETURNING id),"                                                        \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "                    \
-    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                                            \
-    " SELECT id, $13, NULL, $26::timestamptz, $14, $15, coalesce($20, '')," FQ_SQL_PLANNED(               \
-        "$23", "$24", "$25",                                                                              \
-        "1") " FROM u RETURNING incident_id AS id, seq)," FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$17",        \
-                                                                            "$18", "$19",                 \
-                                                                            "$27") " SELECT"              \
-                                                                                   " " FQ_SQL_OUTBOX_SEQS \
-                                                                                   " WHERE "              \
-                                                                                   "fq_as_"               \
-                                                                                   "planned($21::"        \
-                                                                                   "boolean, "            \
-                                                                                   "(SELECT "             \
-                                                                                   "count(*) "            \
+#define FQ_SQL_REROUTE                                                                             \
+    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($16) ON CONFLICT DO NOTHING"               \
+    " RETURNING nonce),"                                                                           \
+    " u AS (UPDATE incidents SET tier = $2, line = $3, territory = $4, lead_unit = $5,"            \
+    " worker = $6, co_units = $7, ack_due = to_timestamp($8::double precision / 1000),"            \
+    " ack_warn_at = to_timestamp($9::double precision / 1000),"                                    \
+    " conclude_due = to_timestamp($10::double precision / 1000),"                                  \
+    " conclude_warn_at = to_timestamp($11::double precision / 1000), climbed = $12,"               \
+    " escalations = escalations + 1, assignment = 'assigned', acknowledged_at = NULL,"             \
+    " breached = 0, extension_asked = NULL WHERE id = $1 AND state = 'assigned'"                   \
+    " AND EXISTS (SELECT 1 FROM g) RETURNING id),"                                                 \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "             \
+    "reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                            \
+    " SELECT id, $13, NULL, $26::timestamptz, $14, $15, coalesce($20, '')," FQ_SQL_PLANNED(        \
+        "$23", "$24", "$25",                                                                       \
+        "1") "," FQ_SQL_FEED("$28", "$29", "$30", "$31",                                           \
+                             "$32") " FROM u RETURNING incident_id AS id, "                        \
+                                    "seq, " FQ_SQL_FEED_RETURNING ")," FQ_SQL_OUTBOX_CTE(          \
+                                        "ev", "ev.seq", "$17", "$18", "$19",                       \
+                                        "$27") " SELECT " FQ_SQL_OUTBOX_SEQS("ev") " WHERE "       \
+                                                                                   "fq_as_"        \
+                                                                                   "planned($21::" \
+                                                                                   "boolean, "     \
+                                                                                   "(SELECT "      \
+                                                                                   "count(*) "     \
                                                                                    "FROM ev), 1)"
 
 /* One event of the server's own about an incident (deadline warnings, a
  * breach at the district tier). $1 incident, $2 kind, $3 reason, $4 the
  * breached limits to record on the incident (bits; 0 for none), $5 the
  * write's nonce (applied_ops), $6 $7 $8 outbox items, $9 the supervision
- * order is over (its breach), $10 the event's reason code, $11..$17 the
+ * order is over (its breach), $10 the event's reason code, $11..$22 the
  * plan (store.h FQ_STORE_PLAN_NPARAMS). One row: the outbox seqs written. */
 #define FQ_SQL_INSERT_EVENT_NAME "fq_insert_event"
-#define FQ_SQL_INSERT_EVENT_NPARAMS 17
+#define FQ_SQL_INSERT_EVENT_NPARAMS 22
 #define FQ_SQL_INSERT_EVENT_PLAN 10
-#define FQ_SQL_INSERT_EVENT                                                                               \
-    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($5) ON CONFLICT DO NOTHING"                       \
-    " RETURNING nonce),"                                                                                  \
-    " b AS (UPDATE incidents SET breached = breached | $4::smallint,"                                     \
-    " supervision_due = CASE WHEN $9 THEN NULL ELSE supervision_due END"                                  \
-    " WHERE id = $1 AND ($4::smallint <> 0 OR $9) AND EXISTS (SELECT 1 FROM g)),"                         \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "                             \
-    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                                            \
-    " SELECT $1, $2, NULL, $16::timestamptz, $3, coalesce($10, '')," FQ_SQL_PLANNED(                      \
-        "$13", "$14", "$15",                                                                              \
-        "1") " FROM g RETURNING incident_id AS id, seq)," FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$6",         \
-                                                                            "$7", "$8",                   \
-                                                                            "$17") " SELECT"              \
-                                                                                   " " FQ_SQL_OUTBOX_SEQS \
-                                                                                   " WHERE "              \
-                                                                                   "fq_as_"               \
-                                                                                   "planned($11::"        \
-                                                                                   "boolean, "            \
-                                                                                   "(SELECT "             \
-                                                                                   "count(*) "            \
+#define FQ_SQL_INSERT_EVENT                                                                        \
+    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($5) ON CONFLICT DO NOTHING"                \
+    " RETURNING nonce),"                                                                           \
+    " b AS (UPDATE incidents SET breached = breached | $4::smallint,"                              \
+    " supervision_due = CASE WHEN $9 THEN NULL ELSE supervision_due END"                           \
+    " WHERE id = $1 AND ($4::smallint <> 0 OR $9) AND EXISTS (SELECT 1 FROM g)),"                  \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "                      \
+    "reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                            \
+    " SELECT $1, $2, NULL, $16::timestamptz, $3, coalesce($10, '')," FQ_SQL_PLANNED(               \
+        "$13", "$14", "$15",                                                                       \
+        "1") "," FQ_SQL_FEED("$18", "$19", "$20", "$21",                                           \
+                             "$22") " FROM g RETURNING incident_id AS id, "                        \
+                                    "seq, " FQ_SQL_FEED_RETURNING ")," FQ_SQL_OUTBOX_CTE(          \
+                                        "ev", "ev.seq", "$6", "$7", "$8",                          \
+                                        "$17") " SELECT " FQ_SQL_OUTBOX_SEQS("ev") " WHERE "       \
+                                                                                   "fq_as_"        \
+                                                                                   "planned($11::" \
+                                                                                   "boolean, "     \
+                                                                                   "(SELECT "      \
+                                                                                   "count(*) "     \
                                                                                    "FROM ev), 1)"
 
 /* A terminal's action on an assignment (acknowledge, return, progress,
@@ -255,12 +301,13 @@
  * reason code, $38..$43 the photos that come with it (FQ_SQL_ATTACHMENTS_CTE;
  * NULL: none), $44 a mediation step's record (docs/mediation.md: JSON,
  * projected by migration 0028's trigger; NULL: none). Concluding or merging
- * ends a suspension. $45..$51 the plan (store.h FQ_STORE_PLAN_NPARAMS: the
- * action's event, then the report_merged of a merge).
+ * ends a suspension. $45..$56 the plan (store.h FQ_STORE_PLAN_NPARAMS: the
+ * action's event, then the report_merged of a merge; the feeds' item, of
+ * the action's event).
  * One row: event seq (NULL if not applied), outbox seqs, and the earlier
  * request's digest, state, event seq and incident (NULL if none). */
 #define FQ_SQL_ACTION_NAME "fq_action"
-#define FQ_SQL_ACTION_NPARAMS 51
+#define FQ_SQL_ACTION_NPARAMS 56
 #define FQ_SQL_ACTION_PLAN 44
 #define FQ_SQL_ACTION                                                                              \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
@@ -303,30 +350,65 @@
     " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior)"                      \
     " AND ($35::text IS NULL OR (suspended_at IS NULL) = ($35 <> '')) RETURNING id),"              \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "             \
-    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                                     \
+    "reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                            \
     " SELECT id, $5, $1, $50::timestamptz, $6, $7, coalesce($37, '')," FQ_SQL_PLANNED(             \
         "$47", "$48", "$49",                                                                       \
-        "1") " FROM u RETURNING incident_id AS id, seq)," FQ_SQL_ACTION_ATTACHMENTS                \
-             " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, "      \
-             "state,"                                                                              \
-             " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"                               \
-             " md AS (INSERT INTO mediation_steps (incident_id, event_seq, kind, actor_node, "     \
-             "record)"                                                                             \
-             " SELECT id, seq, $5, $1, $44::jsonb FROM ev WHERE $44::jsonb IS NOT NULL),"          \
-             " mg AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "             \
-             "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                            \
-             " SELECT $32, 'report_merged', $1, $50::timestamptz, 'incident ' || id || ' merged "  \
-             "into it',"                                                                           \
-             " coalesce($37, '')," FQ_SQL_PLANNED(                                                 \
-                 "$47", "$48", "$49",                                                              \
-                 "2") " FROM ev"                                                                   \
-                      " WHERE $32::bigint IS NOT NULL)," FQ_SQL_OUTBOX_CTE(                        \
-                          "ev", "ev.seq", "$27", "$28", "$29",                                     \
-                          "$51") " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS               \
-                                 ", p.digest, p.state, p.event_seq,"                               \
-                                 " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"    \
-                                 " WHERE fq_as_planned($45::boolean, (SELECT count(*) FROM ev), "  \
-                                 "1)"
+        "1") "," FQ_SQL_FEED("$52", "$53", "$54", "$55",                                           \
+                             "$56") " FROM u RETURNING incident_id AS id, "                        \
+                                    "seq, " FQ_SQL_FEED_RETURNING ")," FQ_SQL_ACTION_ATTACHMENTS   \
+                                    " tr AS (INSERT INTO terminal_requests (node, message_id, "    \
+                                    "digest, incident_id, "                                        \
+                                    "state,"                                                       \
+                                    " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"        \
+                                    " md AS (INSERT INTO mediation_steps (incident_id, "           \
+                                    "event_seq, kind, actor_node, "                                \
+                                    "record)"                                                      \
+                                    " SELECT id, seq, $5, $1, $44::jsonb FROM ev WHERE "           \
+                                    "$44::jsonb IS NOT NULL),"                                     \
+                                    " mg AS (INSERT INTO events (incident_id, kind, actor_node, "  \
+                                    "at, reason, "                                                 \
+                                    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                     \
+                                    " SELECT $32, 'report_merged', $1, $50::timestamptz, "         \
+                                    "'incident ' || id || ' merged "                               \
+                                    "into it',"                                                    \
+                                    " coalesce($37, '')," FQ_SQL_PLANNED(                          \
+                                        "$47", "$48", "$49",                                       \
+                                        "2") " FROM ev"                                            \
+                                             " WHERE $32::bigint IS NOT NULL)," FQ_SQL_OUTBOX_CTE( \
+                                                 "ev", "ev.seq", "$27", "$28", "$29",              \
+                                                 "$51") " SELECT (SELECT seq FROM "                \
+                                                        "ev), " FQ_SQL_OUTBOX_SEQS("ev") ", "      \
+                                                                                         "p."      \
+                                                                                         "digest," \
+                                                                                         " p."     \
+                                                                                         "state, " \
+                                                                                         "p."      \
+                                                                                         "event_"  \
+                                                                                         "seq,"    \
+                                                                                         " p."     \
+                                                                                         "inciden" \
+                                                                                         "t_id "   \
+                                                                                         "FROM "   \
+                                                                                         "(SELECT" \
+                                                                                         " 1) "    \
+                                                                                         "one "    \
+                                                                                         "LEFT "   \
+                                                                                         "JOIN "   \
+                                                                                         "prior "  \
+                                                                                         "p ON "   \
+                                                                                         "true"    \
+                                                                                         " WHERE " \
+                                                                                         "fq_as_"  \
+                                                                                         "planned" \
+                                                                                         "($45::"  \
+                                                                                         "boolean" \
+                                                                                         ", "      \
+                                                                                         "(SELECT" \
+                                                                                         " count(" \
+                                                                                         "*) "     \
+                                                                                         "FROM "   \
+                                                                                         "ev), "   \
+                                                                                         "1)"
 
 /* What the command center records after a conclusion (verify, follow-up),
  * idempotent like an action. $1 node, $2 message id, $3 digest, $4
@@ -334,10 +416,10 @@
  * $8 satisfaction (NULL: none), $9 the operator's jurisdiction. One row:
  * event seq (NULL if not applied), the earlier request's digest, state,
  * event seq, incident (NULL if none), and the incident's state inside the
- * jurisdiction (NULL: unknown or outside). $10..$16 the plan (store.h
- * FQ_STORE_PLAN_NPARAMS). */
+ * jurisdiction (NULL: unknown or outside). $10..$21 the plan (store.h
+ * FQ_STORE_PLAN_NPARAMS; no feed item: NULL). */
 #define FQ_SQL_AFTERCARE_NAME "fq_aftercare"
-#define FQ_SQL_AFTERCARE_NPARAMS 16
+#define FQ_SQL_AFTERCARE_NPARAMS 21
 #define FQ_SQL_AFTERCARE_PLAN 9
 #define FQ_SQL_AFTERCARE                                                                           \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
@@ -350,18 +432,23 @@
     " AND fq_unit_within(coalesce(territory, place_unit), $9)"                                     \
     " AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),"                                         \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "             \
-    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                                     \
+    "reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                            \
     " SELECT id, $5, $1, $15::timestamptz, $6, $7, 'operator_choice'," FQ_SQL_PLANNED(             \
         "$12", "$13", "$14",                                                                       \
-        "1") " FROM u RETURNING incident_id AS id, seq),"                                          \
-             " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, "      \
-             "state,"                                                                              \
-             " event_seq) SELECT $1, $2, $3, id, 'concluded', seq FROM ev)"                        \
-             " SELECT (SELECT seq FROM ev), p.digest, p.state, p.event_seq, p.incident_id,"        \
-             " (SELECT i.state FROM incidents i WHERE i.id = $4"                                   \
-             " AND fq_unit_within(coalesce(i.territory, i.place_unit), $9))"                       \
-             " FROM (SELECT 1) one LEFT JOIN prior p ON true"                                      \
-             " WHERE fq_as_planned($10::boolean, (SELECT count(*) FROM ev), 1)"
+        "1") "," FQ_SQL_FEED("$17", "$18", "$19", "$20",                                           \
+                             "$21") " FROM u RETURNING incident_id AS id, seq),"                   \
+                                    " tr AS (INSERT INTO terminal_requests (node, message_id, "    \
+                                    "digest, incident_id, "                                        \
+                                    "state,"                                                       \
+                                    " event_seq) SELECT $1, $2, $3, id, 'concluded', seq FROM ev)" \
+                                    " SELECT (SELECT seq FROM ev), p.digest, p.state, "            \
+                                    "p.event_seq, p.incident_id,"                                  \
+                                    " (SELECT i.state FROM incidents i WHERE i.id = $4"            \
+                                    " AND fq_unit_within(coalesce(i.territory, i.place_unit), "    \
+                                    "$9))"                                                         \
+                                    " FROM (SELECT 1) one LEFT JOIN prior p ON true"               \
+                                    " WHERE fq_as_planned($10::boolean, (SELECT count(*) FROM "    \
+                                    "ev), 1)"
 
 /* ---- the reads: one file each in server/store/sql (NAME.sql, embedded in
  * fq_sql.h as FQ_SQL_NAME), each bound by one typed binder beside the code
@@ -493,7 +580,9 @@ enum {
  * incident columns (FQ_SQL_REPORTS_TEXT_PARAMS, in that order, cast as
  * there), $38..$47 the events (seq, incident, kind, actor, at, reason,
  * payload, reason code, prev_hash, hash), $48..$53 the outbox items (box,
- * seq, kind, incident, body, event seq). No ON CONFLICT: a resent report
+ * seq, kind, incident, body, event seq), $54..$58 the events' feed columns
+ * (FQ_SQL_FEED_COLUMNS: the routing events' item, town, town seq, district,
+ * district seq; NULL for the others). No ON CONFLICT: a resent report
  * violates the unique key and the batch goes to serial mode, where
  * FQ_SQL_INSERT_REPORT answers it. */
 #define FQ_SQL_REPORTS_TEXT_PARAMS                                                                 \
@@ -503,7 +592,7 @@ enum {
     }
 #define FQ_SQL_REPORTS_NTEXT 34
 #define FQ_SQL_REPORTS_NAME "fq_insert_reports"
-#define FQ_SQL_REPORTS_NPARAMS 53
+#define FQ_SQL_REPORTS_NPARAMS 58
 #define FQ_SQL_REPORTS                                                                             \
     "WITH i AS (INSERT INTO incidents (id, recorded_at, body_digest, reporter_node,"               \
     " message_id, category, severity, risk, channel, place_unit, lon, lat, address, title,"        \
@@ -526,9 +615,10 @@ enum {
     " at, digest, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16,"      \
     " c17, c18, c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, c31, c32, c33)), e"    \
     " AS (INSERT INTO events (seq, incident_id, kind, actor_node, at, reason, payload,"            \
-    " reason_code, prev_hash, hash) SELECT * FROM unnest($38::bigint[], $39::bigint[],"            \
-    " $40::text[], $41::text[], $42::timestamptz[], $43::text[], $44::bytea[], $45::text[],"       \
-    " $46::bytea[], $47::bytea[])), o AS (INSERT INTO outbox (box, seq, kind, incident_id,"        \
+    " reason_code, prev_hash, hash, " FQ_SQL_FEED_COLUMNS ") SELECT * FROM unnest($38::bigint[],"  \
+    " $39::bigint[], $40::text[], $41::text[], $42::timestamptz[], $43::text[], $44::bytea[],"     \
+    " $45::text[], $46::bytea[], $47::bytea[], $54::bytea[], $55::text[], $56::bigint[],"          \
+    " $57::text[], $58::bigint[])), o AS (INSERT INTO outbox (box, seq, kind, incident_id,"        \
     " body, event_seq) SELECT * FROM unnest($48::text[], $49::bigint[], $50::smallint[],"          \
     " $51::bigint[], $52::bytea[], $53::bigint[])) SELECT 1"
 
@@ -544,9 +634,12 @@ enum {
 #define FQ_SQL_CHAIN_ADVANCE_WRITTEN                                                               \
     "SELECT fq_chain_advance_written($1::bigint, $2::bytea, $3::bigint)"
 /* Where a new connection plans from: the chain head (seq, hash), every
- * box's last seq, a block of $1 incident ids (its first). */
+ * box's last seq, every follow feed's last seq (migration 0032; a feed whose
+ * only items are from before 0024 is among the boxes), a block of $1
+ * incident ids (its first). */
 #define FQ_SQL_CHAIN_HEAD "SELECT seq, hash FROM event_chain_head WHERE id"
 #define FQ_SQL_OUTBOX_HEADS "SELECT box, seq FROM fq_outbox_heads()"
+#define FQ_SQL_FEED_HEADS "SELECT box, seq FROM fq_feed_heads()"
 #define FQ_SQL_RESERVE_IDS_NAME "fq_reserve_incident_ids"
 #define FQ_SQL_RESERVE_IDS "SELECT fq_reserve_incident_ids($1::integer)"
 
