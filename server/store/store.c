@@ -1191,6 +1191,7 @@ static void on_pg_notify(void *user, const PGnotify *notify)
 static int send_load(fq_store *s, PGconn *conn)
 {
     static const char *const queries[FQ_LOAD_COUNT] = FQ_SQL_LOADS;
+    static const int formats[FQ_LOAD_COUNT] = FQ_SQL_LOAD_FORMATS;
     /* The open incidents rebuild the server's state once, at start; later
      * reloads (a rule change, a worker off duty) carry the state over in
      * memory and need no second million rows. */
@@ -1203,7 +1204,7 @@ static int send_load(fq_store *s, PGconn *conn)
     if (queued)
         expect_push(s, EXP_LOAD, NULL, NULL);
     for (int i = 0; queued && i < FQ_LOAD_COUNT; i++) {
-        queued = PQsendQueryParams(conn, queries[i], 0, NULL, NULL, NULL, NULL, 0);
+        queued = PQsendQueryParams(conn, queries[i], 0, NULL, NULL, NULL, NULL, formats[i]);
         if (queued) {
             expect_push(s, EXP_LOAD, NULL, NULL);
             s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = i;
