@@ -40,6 +40,12 @@ struct fq_dispatch {
     fq_dedup *dedup;
     fq_ticket *pending;        /* uthash by provisional id: decided, not yet committed */
     uint64_t next_provisional; /* the last provisional id handed out, without the bit */
+    /* The next routing decision's nonce: odd, from a random start, then
+     * counted up by two (below 2^62 decisions nothing repeats). A nonce
+     * needs to be unique among this server's decisions, not unpredictable
+     * (only the server writes): a counter spares every report a getrandom
+     * system call (1.6 us on the benchmark machine). */
+    uint64_t next_nonce;
     fq_deadlines *deadlines;
     uv_timer_t timer;       /* the one timer of all deadlines */
     uv_timer_t retry_timer; /* sends the server's own writes again after a failed wave */
@@ -1088,9 +1094,8 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     }
     fq_snapshot_ref(snap);
     t->snapshot = snap;
-    uint64_t nonce;
-    randombytes_buf(&nonce, sizeof nonce);
-    t->nonce = (int64_t)((nonce & (uint64_t)INT64_MAX) | 1);
+    t->nonce = (int64_t)(d->next_nonce & (uint64_t)INT64_MAX);
+    d->next_nonce += 2;
     snprintf(t->nonce_text, sizeof t->nonce_text, "%" PRId64, t->nonce);
     fq_outbox_init(&t->outbox);
     if (t->waiting_for != NULL)
@@ -1873,6 +1878,8 @@ fq_dispatch *fq_dispatch_new(uv_loop_t *loop, fq_store *store, const fq_dispatch
     d->loop = loop;
     d->store = store;
     d->config = *config;
+    randombytes_buf(&d->next_nonce, sizeof d->next_nonce);
+    d->next_nonce |= 1;
     if (d->config.deadline_budget <= 0)
         d->config.deadline_budget = 256;
     char err[128];

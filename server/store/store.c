@@ -758,9 +758,12 @@ static void finish_load(fq_store *s)
 }
 
 /* Once every statement of a batch has its result, PostgreSQL is only
- * committing it (flushing WAL): the moment to send the next batch, so that it
- * executes while this one's flush completes, and has gathered what arrived
- * meanwhile. Sending earlier would make many small commits. */
+ * committing it (flushing WAL): the moment to send the next batch, which has
+ * gathered what arrived meanwhile. One backend does one thing at a time: the
+ * next batch waits in its input until this COMMIT's flush is done, then
+ * executes with no round trip in between (docs/write-path.md, "Where the
+ * time goes"). Sending earlier would make many small commits, not overlap
+ * anything. */
 static void op_result_arrived(fq_store *s, batch *b)
 {
     if (b->ops_waiting > 0 && --b->ops_waiting == 0)
