@@ -239,6 +239,21 @@ fq_deadlines *fq_deadlines_new(size_t initial_capacity)
     return d;
 }
 
+int fq_deadlines_reserve(fq_deadlines *d, size_t n)
+{
+    /* As fq_deadlines_new: the heap also holds the dead entries that n live
+     * ones leave at most (maybe_compact). Memory a bulk load does not reach
+     * is only address space: the pages are touched as entries arrive. */
+    size_t heap = n + (n > COMPACT_MIN ? n : COMPACT_MIN);
+    if (n > MAX_SLOTS || heap < n)
+        return -1;
+    if (n > d->scap && grow_slots(d, n) != 0)
+        return -1;
+    if (heap > d->hcap && grow_heap(d, heap) != 0)
+        return -1;
+    return 0;
+}
+
 void fq_deadlines_free(fq_deadlines *d)
 {
     if (d == NULL)

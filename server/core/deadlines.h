@@ -96,6 +96,12 @@ typedef struct fq_deadline {
 fq_deadlines *fq_deadlines_new(size_t initial_capacity);
 void fq_deadlines_free(fq_deadlines *d);
 
+/* Room for n pending entries in all (and the dead ones they may leave, as
+ * fq_deadlines_new) without growing: a bulk load that knows its size takes
+ * no doubling copies. 0, or -1 when out of memory (d keeps what it had;
+ * adds still grow as needed). */
+int fq_deadlines_reserve(fq_deadlines *d, size_t n);
+
 /* Schedules (key, kind) at due_ms, which may be in the past. Returns its id,
  * or 0 when out of memory (or past 2^32 - 2 pending entries); d is then
  * unchanged. */

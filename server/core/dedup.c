@@ -421,6 +421,9 @@ int fq_dedup_reserve(fq_dedup *d, size_t n)
         d->ids = t;
         d->ids_cap = ncap;
     }
+    /* Every entry has its expiry pending. */
+    if (fq_deadlines_reserve(d->expiry, want) != 0)
+        return FQ_ENOMEM;
     return FQ_OK;
 }
 
