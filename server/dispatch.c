@@ -724,8 +724,13 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const PGres
      * not fatal: the adds grow as needed. */
     size_t count = fq_caseload_count(d->cases);
     const size_t expected = d->open_expected;
-    if (count == 0 && expected > 0)
-        (void)fq_caseload_reserve(d->cases, expected);
+    if (count == 0) {
+        if (expected > 0)
+            (void)fq_caseload_reserve(d->cases, expected);
+        /* Nothing reads the deadlines before the install: they are put in
+         * order once, then (fq_deadlines_defer). */
+        fq_deadlines_defer(d->deadlines);
+    }
     (void)fq_caseload_reserve(d->cases, (size_t)rows);
     if (count + (size_t)rows > d->open_room) {
         size_t room = 2 * (count + (size_t)rows);
@@ -902,6 +907,10 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap)
             d->open_loaded = 1;
             fq_snapshot_unref(d->loading);
             d->loading = NULL;
+            /* The duplicate index's expiry, loaded in bulk, is put in order
+             * now rather than by the first report (fq_dedup_reserve): an
+             * expiry as of 1970 drops nothing, only orders. */
+            (void)fq_dedup_expire(d->dedup, 0, 1);
 #ifdef __GLIBC__
             /* The load's transient memory (libpq's chunks, the tables'
              * growth) went back to malloc in pieces that glibc keeps:
