@@ -315,7 +315,10 @@ int main(int argc, char **argv)
         fq_option_strings_free(&strings);
         return rv;
     }
-    rv = fq_server_run(&config);
+    /* A server that lost the serving lock to another starts again as a
+     * standby, with nothing of its stale state (docs/operations.md). */
+    while ((rv = fq_server_run(&config)) == FQ_SERVER_RESTART)
+        ;
     fq_option_strings_free(&strings);
     return rv;
 }

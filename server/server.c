@@ -79,6 +79,9 @@ typedef struct server {
     uv_signal_t sigint, sigterm;
     uv_timer_t stats_timer;
     uv_timer_t drain_timer;
+    uv_timer_t bind_timer; /* binding again while an endpoint's address is taken */
+    int bound;             /* the endpoints are bound */
+    int restarting;        /* this run ends to start again as a standby */
     uint64_t drain_deadline;
     int stopping;
     int exit_code;
@@ -285,6 +288,68 @@ static fq_directory *build_directory(server *srv, const fq_directory *previous,
                "%zu of %d nodes refused: their keys do not open with the server key %s", refused,
                PQntuples(nodes), srv->config.server_key_path);
     return dir;
+}
+
+/* ---- endpoints ---- */
+
+/* Between tries to bind an address that is taken (a stopping server on the
+ * same host may hold it for a moment). */
+#define BIND_RETRY_MS 200
+
+static void on_bind_retry(uv_timer_t *timer);
+
+/* Binds the nanomsg endpoints once this server serves: it holds the
+ * serving lock and its directory is loaded. A server that has not served
+ * yet (start, or a standby) has nothing bound, so REQ clients connected to
+ * several servers send only to the one that serves. An address that is
+ * taken stops a server started to serve (--if-locked exit: a configuration
+ * error, status 1); a standby taking over tries again every 200 ms (the
+ * server it replaces may still be letting go of it). */
+static void bind_endpoints(server *srv)
+{
+    if (srv->bound || srv->stopping || !srv->serving || !srv->readiness.guard)
+        return;
+    const fq_server_config *c = &srv->config;
+    struct {
+        fq_msgsock *sock;
+        const char *url;
+    } eps[] = {{srv->intake_sock, c->intake_url},
+               {srv->terminals_sock, c->terminals_url},
+               {srv->console_sock, c->console_url}};
+    for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++) {
+        const char *nn_error = NULL;
+        if (eps[i].sock == NULL || fq_msgsock_bind(eps[i].sock, eps[i].url, &nn_error) == 0)
+            continue;
+        if (!c->if_locked_wait) {
+            fq_log(FQ_LOG_ERROR, "server", "cannot listen on %s: %s", eps[i].url,
+                   nn_error ? nn_error : "?");
+            srv->exit_code = 1;
+            begin_stop(srv, 0);
+            return;
+        }
+        if (!uv_is_active((uv_handle_t *)&srv->bind_timer))
+            fq_log(FQ_LOG_WARN, "server", "cannot listen on %s yet: %s; trying again every %d ms",
+                   eps[i].url, nn_error ? nn_error : "?", BIND_RETRY_MS);
+        uv_timer_start(&srv->bind_timer, on_bind_retry, BIND_RETRY_MS, 0);
+        return;
+    }
+    srv->bound = 1;
+    fq_log(FQ_LOG_INFO, "server",
+           "intake listening on %s (raw REP); max skew %" PRId64 " ms, hold %" PRIu64 " ms",
+           c->intake_url, c->max_skew_ms, c->hold_ms);
+    fq_log(FQ_LOG_INFO, "server",
+           "terminals listening on %s (raw REP); sync held up to 25 s; presence timeout %" PRId64
+           " s",
+           c->terminals_url, c->presence_timeout_ms / 1000);
+    if (srv->console_sock != NULL)
+        fq_log(FQ_LOG_INFO, "server",
+               "consoles listening on %s (raw REP; the terminal endpoint's requests)",
+               c->console_url);
+}
+
+static void on_bind_retry(uv_timer_t *timer)
+{
+    bind_endpoints(timer->data);
 }
 
 /* ---- readiness ---- */
@@ -537,6 +602,7 @@ static void on_directory(void *user, const PGresult *const *loaded)
         fq_api_directory_changed(srv->api); /* the cached topology documents */
     if (!srv->serving) {
         srv->serving = 1;
+        bind_endpoints(srv);
         start_http(srv);
     }
     /* systemd's STATUS= while ready (readiness_changed). */
@@ -552,8 +618,8 @@ static void on_read_store_status(void *user, int connected, const char *why)
 {
     server *srv = user;
     if (connected)
-        fq_log(FQ_LOG_INFO, "reads", "connected to PostgreSQL (statement_timeout %u ms)",
-               srv->config.read_timeout_ms);
+        fq_log(FQ_LOG_INFO, "reads", "connected to PostgreSQL (%s; statement_timeout %u ms)",
+               why ? why : "", srv->config.read_timeout_ms);
     else
         fq_log(FQ_LOG_WARN, "reads", "lost PostgreSQL (%s); reconnecting", why ? why : "");
 }
@@ -562,7 +628,7 @@ static void on_store_status(void *user, int connected, const char *why)
 {
     server *srv = user;
     if (connected) {
-        fq_log(FQ_LOG_INFO, "store", "connected to PostgreSQL");
+        fq_log(FQ_LOG_INFO, "store", "connected to PostgreSQL (%s)", why ? why : "");
         if (!srv->serving_status[0])
             fq_sdnotify_status(srv->notify, "connected to PostgreSQL; loading the directory");
     } else {
@@ -588,12 +654,28 @@ static void on_store_guard(void *user, int held, const char *why)
             fq_log(FQ_LOG_INFO, "store", "holding the database's serving lock");
         srv->locked_out_since = 0;
         srv->readiness.guard = 1;
+        bind_endpoints(srv); /* a reconnect: bound already, or not serving yet */
         readiness_changed(srv);
         return;
     }
     srv->guard_refusals++;
     srv->readiness.guard = 0;
     readiness_changed(srv);
+    if (srv->serving && srv->config.if_locked_wait && !srv->stopping) {
+        /* Another server took over while this one was away from the
+         * database: what this one holds in memory (open incidents,
+         * deadlines, feeds) is stale from now on. It stops serving
+         * (unbinds its endpoints; what waits is answered busy) and starts
+         * again as a standby, which loads everything afresh when it takes
+         * over. Never two servers bound at once. */
+        fq_log(FQ_LOG_WARN, "store", "%s; this server stops serving and starts again as a standby",
+               why);
+        fq_sdnotify_status(srv->notify, "standby: another fengqiaod took over this database");
+        srv->restarting = 1;
+        srv->exit_code = FQ_SERVER_RESTART;
+        begin_stop(srv, 0);
+        return;
+    }
     uint64_t now = uv_now(srv->loop);
     if (srv->locked_out_since == 0) {
         srv->locked_out_since = now;
@@ -685,6 +767,8 @@ static void finish_stop(server *srv)
     on_stats(&srv->stats_timer);
     uv_timer_stop(&srv->drain_timer);
     uv_close((uv_handle_t *)&srv->drain_timer, NULL);
+    uv_timer_stop(&srv->bind_timer);
+    uv_close((uv_handle_t *)&srv->bind_timer, NULL);
     uv_close((uv_handle_t *)&srv->stats_timer, NULL);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
@@ -738,7 +822,8 @@ static void begin_stop(server *srv, uint64_t drain_ms)
     char status[128];
     snprintf(status, sizeof status, "stopping: finishing %zu requests in flight",
              srv->intake ? fq_intake_in_flight(srv->intake) : 0);
-    fq_sdnotify_stopping(srv->notify, status);
+    if (!srv->restarting) /* the service goes on: systemd must not think it stops */
+        fq_sdnotify_stopping(srv->notify, status);
     srv->readiness.draining = 1;
     readiness_changed(srv);
     if (srv->intake_sock)
@@ -842,56 +927,36 @@ int fq_server_run(const fq_server_config *config)
         fq_log(FQ_LOG_ERROR, "server", "out of memory");
         return 1;
     }
+    /* The endpoints exist from the start but are bound only while this
+     * server holds the serving lock and has its directory (bind_endpoints):
+     * a standby binds nothing, so clients that list several servers reach
+     * the one that serves (docs/operations.md, "A standby"). */
     const char *nn_error = NULL;
-    if (fq_msgsock_listen(srv.loop, config->intake_url, FQ_MAX_FRAME_BYTES, config->drain_budget,
-                          fq_intake_on_request, srv.intake, &srv.intake_sock, &nn_error) != 0) {
-        fq_log(FQ_LOG_ERROR, "server", "cannot listen on %s: %s", config->intake_url,
+    if (fq_msgsock_open(srv.loop, FQ_MAX_FRAME_BYTES, config->drain_budget, fq_intake_on_request,
+                        srv.intake, &srv.intake_sock, &nn_error) != 0 ||
+        fq_msgsock_open(srv.loop, FQ_MAX_FRAME_BYTES, config->drain_budget, fq_terminals_on_request,
+                        srv.terminals, &srv.terminals_sock, &nn_error) != 0 ||
+        (config->console_url != NULL &&
+         fq_msgsock_open(srv.loop, FQ_MAX_FRAME_BYTES, config->drain_budget,
+                         fq_terminals_on_request, srv.terminals, &srv.console_sock,
+                         &nn_error) != 0)) {
+        fq_log(FQ_LOG_ERROR, "server", "cannot make the nanomsg sockets: %s",
                nn_error ? nn_error : "?");
+        fq_terminals_stop(srv.terminals);
+        if (srv.intake_sock)
+            fq_msgsock_close(srv.intake_sock);
+        if (srv.terminals_sock)
+            fq_msgsock_close(srv.terminals_sock);
         fq_store_close(srv.store);
         fq_store_close(srv.read_store);
+        fq_dispatch_stop(srv.dispatch);
         uv_run(srv.loop, UV_RUN_DEFAULT);
         fq_intake_free(srv.intake);
+        fq_terminals_free(srv.terminals);
+        fq_dispatch_free(srv.dispatch);
         return 1;
     }
     fq_intake_attach(srv.intake, srv.intake_sock);
-    if (fq_msgsock_listen(srv.loop, config->terminals_url, FQ_MAX_FRAME_BYTES, config->drain_budget,
-                          fq_terminals_on_request, srv.terminals, &srv.terminals_sock,
-                          &nn_error) != 0) {
-        fq_log(FQ_LOG_ERROR, "server", "cannot listen on %s: %s", config->terminals_url,
-               nn_error ? nn_error : "?");
-        fq_terminals_stop(srv.terminals);
-        fq_msgsock_close(srv.intake_sock);
-        fq_store_close(srv.store);
-        fq_store_close(srv.read_store);
-        fq_dispatch_stop(srv.dispatch);
-        uv_run(srv.loop, UV_RUN_DEFAULT);
-        fq_intake_free(srv.intake);
-        fq_terminals_free(srv.terminals);
-        fq_dispatch_free(srv.dispatch);
-        return 1;
-    }
-    if (config->console_url != NULL &&
-        fq_msgsock_listen(srv.loop, config->console_url, FQ_MAX_FRAME_BYTES, config->drain_budget,
-                          fq_terminals_on_request, srv.terminals, &srv.console_sock,
-                          &nn_error) != 0) {
-        fq_log(FQ_LOG_ERROR, "server", "cannot listen on %s: %s", config->console_url,
-               nn_error ? nn_error : "?");
-        fq_terminals_stop(srv.terminals);
-        fq_msgsock_close(srv.intake_sock);
-        fq_msgsock_close(srv.terminals_sock);
-        fq_store_close(srv.store);
-        fq_store_close(srv.read_store);
-        fq_dispatch_stop(srv.dispatch);
-        uv_run(srv.loop, UV_RUN_DEFAULT);
-        fq_intake_free(srv.intake);
-        fq_terminals_free(srv.terminals);
-        fq_dispatch_free(srv.dispatch);
-        return 1;
-    }
-    if (srv.console_sock != NULL)
-        fq_log(FQ_LOG_INFO, "server",
-               "consoles listening on %s (raw REP; the terminal endpoint's requests)",
-               config->console_url);
     if (config->http_listen != NULL) {
         srv.api = fq_api_new(srv.loop, srv.terminals, srv.dispatch, srv.read_store);
         if (srv.api != NULL &&
@@ -944,13 +1009,6 @@ int fq_server_run(const fq_server_config *config)
         fq_log(FQ_LOG_ERROR, "server", "%s", err);
         return 2;
     }
-    fq_log(FQ_LOG_INFO, "server",
-           "terminals listening on %s (raw REP); sync held up to 25 s; presence timeout %" PRId64
-           " s",
-           config->terminals_url, config->presence_timeout_ms / 1000);
-    fq_log(FQ_LOG_INFO, "server",
-           "intake listening on %s (raw REP); max skew %" PRId64 " ms, hold %" PRIu64 " ms",
-           config->intake_url, config->max_skew_ms, config->hold_ms);
 
     uv_signal_init(srv.loop, &srv.sigint);
     uv_signal_init(srv.loop, &srv.sigterm);
@@ -959,7 +1017,8 @@ int fq_server_run(const fq_server_config *config)
     uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
     uv_timer_init(srv.loop, &srv.stats_timer);
     uv_timer_init(srv.loop, &srv.drain_timer);
-    srv.stats_timer.data = srv.drain_timer.data = &srv;
+    uv_timer_init(srv.loop, &srv.bind_timer);
+    srv.stats_timer.data = srv.drain_timer.data = srv.bind_timer.data = &srv;
     if (config->stats_interval_s > 0)
         uv_timer_start(&srv.stats_timer, on_stats, config->stats_interval_s * 1000ULL,
                        config->stats_interval_s * 1000ULL);
@@ -989,6 +1048,9 @@ int fq_server_run(const fq_server_config *config)
     sodium_memzero(srv.server_key, sizeof srv.server_key);
     uv_loop_close(srv.loop);
     remove_ready_file(&srv); /* whatever the way out */
-    fq_log(FQ_LOG_INFO, "server", "stopped");
+    if (srv.exit_code == FQ_SERVER_RESTART)
+        fq_log(FQ_LOG_INFO, "server", "stopped serving; starting again as a standby");
+    else
+        fq_log(FQ_LOG_INFO, "server", "stopped");
     return srv.exit_code;
 }

@@ -54,6 +54,10 @@ typedef struct fq_server_config {
 void fq_server_config_defaults(fq_server_config *config);
 
 /* Runs until a stop signal; returns the process exit code. */
+/* fq_server_run's answer when the server lost the serving lock to another
+ * server after serving (--if-locked wait): run it again, as a standby. */
+#define FQ_SERVER_RESTART (-1)
+
 int fq_server_run(const fq_server_config *config);
 
 #endif

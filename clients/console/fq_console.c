@@ -1829,7 +1829,6 @@ static int open_client(app *a, int window)
     config.window = window;
     config.timeout_ms = a->timeout_ms;
     config.resend_ivl_ms = FQC_SYNC_RESEND_IVL_MS;
-    config.reconnect_max_ms = 2000;
     char err[256];
     int rv = fqc_open(&config, on_done, a, &a->client, err, sizeof err);
     sodium_memzero(config.key, sizeof config.key);
@@ -2004,7 +2003,8 @@ static void usage(FILE *out)
             "  --node ID          the console node's id (or FQ_NODE)\n"
             "  --key-file FILE    file with the node key in hex (or FQ_NODE_KEY=hex)\n"
             "  --url URL          terminal endpoint (or FQ_TERMINALS; default "
-            "tcp://127.0.0.1:7412)\n"
+            "tcp://127.0.0.1:7412);\n"
+            "                     once per server of a pair (FQ_TERMINALS: URLs with commas)\n"
             "  --log FILE         where the board writes its connection log (default: nowhere)\n"
             "  --timeout-ms N     give up on one request after this long (default 10000)\n"
             "  --filter TOKEN     board --once: tier=…, town=…, line=…, assignment=…, overdue\n"
@@ -2020,6 +2020,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     static app a;
+    static fqc_urls url_flags;
     a.node = getenv("FQ_NODE");
     a.url = getenv("FQ_TERMINALS") ? getenv("FQ_TERMINALS") : DEFAULT_TERMINALS;
     a.timeout_ms = 10000;
@@ -2049,9 +2050,13 @@ int main(int argc, char **argv)
         } else if (strcmp(o, "--key-file") == 0) {
             VALUE();
             a.key_file = v;
-        } else if (strcmp(o, "--url") == 0) {
+        } else if (strcmp(o, "--url") == 0) { /* repeatable: the servers of a pair */
             VALUE();
-            a.url = v;
+            if (fqc_urls_add(&url_flags, v) != 0) {
+                fprintf(stderr, "fq-console: too many --url addresses\n");
+                return EXIT_USAGE;
+            }
+            a.url = url_flags.text;
         } else if (strcmp(o, "--log") == 0) {
             VALUE();
             a.log_file = v;

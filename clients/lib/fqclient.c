@@ -109,8 +109,77 @@ int fqc_load_key_file(const char *path, uint8_t key[FQ_KEY_BYTES], char *err, si
     return fq_key_file_read(path, key, FQ_KEY_BYTES, err, err_len);
 }
 
-/* One REQ socket connected to the endpoint, with its own random reconnect
- * intervals. */
+int fqc_connect_all(int sock, const char *urls, char *err, size_t err_len)
+{
+    int connected = 0;
+    const char *p = urls;
+    while (*p != '\0') {
+        size_t n = strcspn(p, ",");
+        const char *end = p + n;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if (end > p) {
+            char url[512];
+            if ((size_t)(end - p) >= sizeof url) {
+                snprintf(err, err_len, "address too long: %.40s...", p);
+                return -1;
+            }
+            memcpy(url, p, (size_t)(end - p));
+            url[end - p] = '\0';
+            if (nn_connect(sock, url) < 0) {
+                snprintf(err, err_len, "cannot connect to %s: %s", url, nn_strerror(nn_errno()));
+                return -1;
+            }
+            connected++;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    if (connected == 0) {
+        snprintf(err, err_len, "no address to connect to");
+        return -1;
+    }
+    return connected;
+}
+
+void fqc_prompt_reconnect(int sock)
+{
+    /* nanomsg doubles the reconnect interval after each failed attempt up
+     * to NN_RECONNECT_IVL_MAX and has no jitter: across a server's
+     * successive restarts the interval grew to seconds. 0 turns the
+     * doubling off; the interval is drawn per socket from [50, 150) ms so
+     * that clients do not come back in step. A server that binds is
+     * reached within 150 ms (docs/operations.md, "Clients with several
+     * addresses"), and an address nobody serves costs a refused connect
+     * every 100 ms on average. */
+    int reconnect = FQC_RECONNECT_MIN_MS +
+                    (int)randombytes_uniform(FQC_RECONNECT_MAX_MS - FQC_RECONNECT_MIN_MS);
+    int no_backoff = 0;
+    nn_setsockopt(sock, NN_SOL_SOCKET, NN_RECONNECT_IVL, &reconnect, sizeof reconnect);
+    nn_setsockopt(sock, NN_SOL_SOCKET, NN_RECONNECT_IVL_MAX, &no_backoff, sizeof no_backoff);
+}
+
+int fqc_urls_add(fqc_urls *u, const char *url)
+{
+    size_t used = strlen(u->text), len = strlen(url);
+    if (used + len + 2 > sizeof u->text)
+        return -1;
+    if (used > 0)
+        u->text[used++] = ',';
+    memcpy(u->text + used, url, len + 1);
+    return 0;
+}
+
+const char *fqc_urls_or(const fqc_urls *u, const char *otherwise)
+{
+    return u->text[0] != '\0' ? u->text : otherwise;
+}
+
+/* One REQ socket connected to every address of the endpoint, with its own
+ * random reconnect interval. */
 static int open_socket(fqc *c, int *out, char *err, size_t err_len)
 {
     int sock = nn_socket(AF_SP, NN_REQ);
@@ -118,21 +187,12 @@ static int open_socket(fqc *c, int *out, char *err, size_t err_len)
         snprintf(err, err_len, "nn_socket: %s", nn_strerror(nn_errno()));
         return -1;
     }
-    /* nanomsg's reconnect backoff has no jitter: add ours, so that a
-     * restarted server is not hit by every client in the same instant. */
-    int reconnect = 100 + (int)randombytes_uniform(200);
-    int reconnect_max = 5000 + (int)randombytes_uniform(2000);
-    if (c->config.reconnect_max_ms > 0)
-        reconnect_max = c->config.reconnect_max_ms +
-                        (int)randombytes_uniform((uint32_t)c->config.reconnect_max_ms * 3 / 2);
+    fqc_prompt_reconnect(sock);
     int resend = c->config.resend_ivl_ms;
     int max_size = FQ_MAX_FRAME_BYTES;
-    nn_setsockopt(sock, NN_SOL_SOCKET, NN_RECONNECT_IVL, &reconnect, sizeof reconnect);
-    nn_setsockopt(sock, NN_SOL_SOCKET, NN_RECONNECT_IVL_MAX, &reconnect_max, sizeof reconnect_max);
     nn_setsockopt(sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &max_size, sizeof max_size);
     nn_setsockopt(sock, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof resend);
-    if (nn_connect(sock, c->config.url) < 0) {
-        snprintf(err, err_len, "cannot connect to %s: %s", c->config.url, nn_strerror(nn_errno()));
+    if (fqc_connect_all(sock, c->config.url, err, err_len) < 0) {
         nn_close(sock);
         return -1;
     }

@@ -31,17 +31,23 @@ typedef struct fqc fqc;
 #define FQC_SYNC_RESEND_IVL_MS 35000
 #define FQC_SYNC_MARGIN_MS 5000
 
+/* Every socket reconnects after a random interval in [FQC_RECONNECT_MIN_MS,
+ * FQC_RECONNECT_MAX_MS), the same after every failed attempt (no doubling):
+ * a server bound again is reached within FQC_RECONNECT_MAX_MS however often
+ * it restarted (fqc_prompt_reconnect). */
+#define FQC_RECONNECT_MIN_MS 50
+#define FQC_RECONNECT_MAX_MS 150
+
 typedef struct fqc_config {
+    /* The endpoint: one nanomsg URL, or several separated by commas (the
+     * servers of a pair, docs/operations.md): every REQ socket connects to
+     * all of them and sends to whichever is bound. */
     const char *url;
     const char *node;
     uint8_t key[FQ_KEY_BYTES];
     int window;         /* outstanding requests at most (REQ sockets) */
     int64_t timeout_ms; /* give up on one request after this long */
     int resend_ivl_ms;  /* REQ resend when no reply came (nanomsg resends itself) */
-    /* Longest reconnect interval: 0 = 5-7 s; otherwise randomised in
-     * [reconnect_max_ms, 2.5 x reconnect_max_ms). The first reconnect comes
-     * after 100-300 ms (random) in either case. */
-    int reconnect_max_ms;
 } fqc_config;
 
 typedef enum fqc_outcome {
@@ -101,6 +107,24 @@ typedef struct fqc_result {
 } fqc_result;
 
 typedef void (*fqc_done_cb)(void *user, uint64_t tag, const fqc_result *result);
+
+/* Connects `sock` to every address of a comma-separated list (spaces
+ * around an address are ignored): the count, or -1 with a message. For
+ * tools that make their own nanomsg sockets. */
+int fqc_connect_all(int sock, const char *urls, char *err, size_t err_len);
+
+/* Sets `sock`'s reconnect interval as fqc's own sockets have it: random in
+ * [FQC_RECONNECT_MIN_MS, FQC_RECONNECT_MAX_MS), never growing. */
+void fqc_prompt_reconnect(int sock);
+
+/* A --url flag given several times: the addresses joined with commas. */
+typedef struct fqc_urls {
+    char text[2048];
+} fqc_urls;
+/* Appends one (a comma list is taken as it is): 0, or -1 when too long. */
+int fqc_urls_add(fqc_urls *urls, const char *url);
+/* The addresses given, or `otherwise` when none was. */
+const char *fqc_urls_or(const fqc_urls *urls, const char *otherwise);
 
 /* 0 or -1 with a message in err. */
 int fqc_open(const fqc_config *config, fqc_done_cb done, void *user, fqc **out, char *err,

@@ -69,7 +69,9 @@ static void usage(FILE *out)
             "\n"
             "  --node ID           this node's id (or FQ_NODE)\n"
             "  --key-file FILE     file with the node key in hex (or FQ_NODE_KEY=hex)\n"
-            "  --url URL           intake endpoint (or FQ_INTAKE; default tcp://127.0.0.1:7411)\n"
+            "  --url URL           intake endpoint (or FQ_INTAKE; default tcp://127.0.0.1:7411);\n"
+            "                      once per server of a pair (FQ_INTAKE: URLs with commas):\n"
+            "                      requests go to whichever serves\n"
             "  --window N          reports in flight at once with --stdin (default 16)\n"
             "  --timeout-ms N      give up on one report after this long (default 60000)\n"
             "  --json              JSON output also for a single report\n"
@@ -97,7 +99,7 @@ static void usage_follow(FILE *out)
             "Runs until SIGINT or SIGTERM (exit 0).\n"
             "\n"
             "  --url URL        terminal endpoint (else the --url before follow, else\n"
-            "                   FQ_TERMINALS, else tcp://127.0.0.1:7412)\n"
+            "                   FQ_TERMINALS, else tcp://127.0.0.1:7412); repeatable\n"
             "  --seq-file FILE  keeps the last sequence printed (written to a temporary file,\n"
             "                   synced and renamed after each batch): a restart goes on after\n"
             "                   it. A crash between printing and saving prints that batch\n"
@@ -396,6 +398,7 @@ static int run_follow(int argc, char **argv, const char *node, const char *key_f
         {NULL, 0, NULL, 0},
     };
     static follower f;
+    static fqc_urls follow_urls;
     const char *url = url_flag;
     if (url == NULL)
         url = getenv("FQ_TERMINALS") ? getenv("FQ_TERMINALS") : "tcp://127.0.0.1:7412";
@@ -405,8 +408,12 @@ static int run_follow(int argc, char **argv, const char *node, const char *key_f
     optind = 0;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
-        case O_URL:
-            url = optarg;
+        case O_URL: /* repeatable */
+            if (fqc_urls_add(&follow_urls, optarg) != 0) {
+                fprintf(stderr, "fq-report: too many --url addresses\n");
+                return EXIT_USAGE;
+            }
+            url = follow_urls.text;
             break;
         case O_FROM: {
             char *end;
@@ -455,7 +462,6 @@ static int run_follow(int argc, char **argv, const char *node, const char *key_f
     config.node = node;
     config.window = 1;
     config.resend_ivl_ms = FQC_SYNC_RESEND_IVL_MS;
-    config.reconnect_max_ms = 2000;
     if (load_key(key_file, config.key) != 0)
         return EXIT_USAGE;
     signal(SIGPIPE, SIG_IGN);
@@ -502,6 +508,7 @@ int main(int argc, char **argv)
     const char *url = getenv("FQ_INTAKE") ? getenv("FQ_INTAKE") : "tcp://127.0.0.1:7411";
     const char *key_file = NULL;
     const char *url_flag = NULL;
+    static fqc_urls url_flags;
     int use_stdin = 0, timeout_given = 0;
     long window = 16, timeout_ms = 60000;
     fqr_input in;
@@ -533,9 +540,12 @@ int main(int argc, char **argv)
         case O_KEY:
             key_file = optarg;
             break;
-        case O_URL:
-            url = optarg;
-            url_flag = optarg;
+        case O_URL: /* repeatable: the servers of a pair */
+            if (fqc_urls_add(&url_flags, optarg) != 0) {
+                fprintf(stderr, "fq-report: too many --url addresses\n");
+                return EXIT_USAGE;
+            }
+            url = url_flag = url_flags.text;
             break;
         case O_STDIN:
             use_stdin = 1;

@@ -283,8 +283,10 @@ static void usage(FILE *out)
             "\n"
             "  --topology FILE   the topology JSON (examples/westlake-topology.json)\n"
             "  --keys DIR        node keys as DIR/NODE.key (64 hex characters)\n"
-            "  --intake URL      intake endpoint (FQ_INTAKE, else tcp://127.0.0.1:7411)\n"
-            "  --terminals URL   terminal endpoint (FQ_TERMINALS, else tcp://127.0.0.1:7412)\n"
+            "  --intake URL      intake endpoint (FQ_INTAKE, else tcp://127.0.0.1:7411);\n"
+            "                    once per server of a pair (the variables: commas)\n"
+            "  --terminals URL   terminal endpoint (FQ_TERMINALS, else tcp://127.0.0.1:7412);\n"
+            "                    repeatable like --intake\n"
             "  --speedup N       simulated seconds per real second (default 120)\n"
             "  --hours H         length of the simulated period (default 24)\n"
             "  --start-hour H    simulated clock at the start (default 0: midnight)\n"
@@ -1682,7 +1684,6 @@ static int open_clients(sim *s, char *err, size_t err_len)
         cfg.window = TERM_WINDOW;
         cfg.timeout_ms = 60000;
         cfg.resend_ivl_ms = FQC_SYNC_RESEND_IVL_MS;
-        cfg.reconnect_max_ms = 2000;
         snprintf(path, sizeof path, "%s/%s.key", s->keys, t->node);
         if (fqc_load_key_file(path, cfg.key, err, err_len) != 0)
             return -1;
@@ -1702,7 +1703,6 @@ static int open_clients(sim *s, char *err, size_t err_len)
     cfg.node = o->node;
     cfg.window = 1;
     cfg.timeout_ms = 30000;
-    cfg.reconnect_max_ms = 2000;
     if (fqc_load_key_file(path, cfg.key, err, err_len) != 0) {
         if (errno != ENOENT)
             return -1; /* a key there but unreadable or open to others: say so */
@@ -1952,6 +1952,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    static fqc_urls intake_flags, terminals_flags;
     int c;
     double v;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
@@ -1962,11 +1963,13 @@ int main(int argc, char **argv)
         case O_KEYS:
             s.keys = optarg;
             break;
-        case O_INTAKE:
-            s.intake = optarg;
+        case O_INTAKE: /* repeatable: the servers of a pair */
+            if (fqc_urls_add(&intake_flags, optarg) != 0)
+                goto bad;
             break;
         case O_TERMS:
-            s.terminals = optarg;
+            if (fqc_urls_add(&terminals_flags, optarg) != 0)
+                goto bad;
             break;
         case O_SPEED:
             if (parse_double(optarg, 1, 100000, &s.speedup) != 0)
@@ -2009,6 +2012,8 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": bad value '%s' for --%s\n", optarg, opts[c - O_TOPO].name);
         return 2;
     }
+    s.intake = fqc_urls_or(&intake_flags, s.intake);
+    s.terminals = fqc_urls_or(&terminals_flags, s.terminals);
     if (optind != argc || s.topology == NULL || s.keys == NULL) {
         fprintf(stderr, PROG ": --topology and --keys are required\n");
         usage(stderr);

@@ -157,8 +157,10 @@ static void usage(FILE *out)
               "options:\n"
               "  --node ID          this terminal's node id (or FQ_NODE)\n"
               "  --key-file FILE    file with the node key in hex (or FQ_NODE_KEY=hex)\n"
-              "  --url URL          terminal endpoint (or FQ_TERMINALS; default %s)\n"
-              "  --intake URL       intake endpoint, for report (or FQ_INTAKE; default %s)\n"
+              "  --url URL          terminal endpoint (or FQ_TERMINALS; default %s); once\n"
+              "                     per server of a pair (FQ_TERMINALS: URLs with commas)\n"
+              "  --intake URL       intake endpoint, for report (or FQ_INTAKE; default %s);\n"
+              "                     repeatable like --url\n"
               "  --state-dir DIR    where the journal lives (or FQ_TERMINAL_STATE; default\n"
               "                     $HOME/.fq-terminal); the journal is DIR/NODE.journal\n"
               "  --timeout-ms N     give up on an action, a report or a watch --once after this\n"
@@ -344,7 +346,6 @@ static int open_client(app *a, const char *url, int window, fqc **out)
     config.window = window;
     config.timeout_ms = a->timeout_ms;
     config.resend_ivl_ms = FQC_SYNC_RESEND_IVL_MS;
-    config.reconnect_max_ms = 2000;
     char err[256];
     int rv = fqc_open(&config, on_done, a, out, err, sizeof err);
     sodium_memzero(config.key, sizeof config.key);
@@ -835,7 +836,6 @@ static int cmd_report(app *a, int argc, char **argv)
     memcpy(config.key, a->key, sizeof config.key);
     config.window = 1;
     config.timeout_ms = a->timeout_ms;
-    config.reconnect_max_ms = 2000;
     int rv = fqc_open(&config, on_done, a, &client, err, sizeof err);
     sodium_memzero(config.key, sizeof config.key);
     if (rv != 0) {
@@ -1272,6 +1272,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    static fqc_urls url_flags, intake_flags;
     int c;
     while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
         switch (c) {
@@ -1281,11 +1282,13 @@ int main(int argc, char **argv)
         case O_KEY:
             a.key_file = optarg;
             break;
-        case O_URL:
-            a.url = optarg;
+        case O_URL: /* repeatable: the servers of a pair */
+            if (fqc_urls_add(&url_flags, optarg) != 0)
+                goto too_long;
             break;
         case O_INTAKE:
-            a.intake = optarg;
+            if (fqc_urls_add(&intake_flags, optarg) != 0)
+                goto too_long;
             break;
         case O_STATE:
             a.state_dir = optarg;
@@ -1311,7 +1314,13 @@ int main(int argc, char **argv)
             usage(stderr);
             return EXIT_USAGE;
         }
+        continue;
+    too_long:
+        complain(_("too many addresses for --url or --intake\n"));
+        return EXIT_USAGE;
     }
+    a.url = fqc_urls_or(&url_flags, a.url);
+    a.intake = fqc_urls_or(&intake_flags, a.intake);
     if (optind >= argc) {
         complain(_("give a command\n"));
         usage(stderr);

@@ -60,6 +60,7 @@ struct fq_msgsock {
     uv_poll_t *recv_poll;
     uv_poll_t *send_poll;
     int send_armed;
+    int endpoint; /* nn_bind's endpoint id, -1 while unbound */
     queued_reply *queue_head, *queue_tail;
     int open_handles;
     fq_msgsock_stats stats;
@@ -87,9 +88,8 @@ static int poll_for(fq_msgsock *sock, int option, uv_poll_t **out)
     return FQ_OK;
 }
 
-int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int budget,
-                      fq_msgsock_request_cb on_request, void *user, fq_msgsock **out,
-                      const char **error)
+int fq_msgsock_open(uv_loop_t *loop, size_t max_frame, int budget, fq_msgsock_request_cb on_request,
+                    void *user, fq_msgsock **out, const char **error)
 {
     *out = NULL;
     *error = NULL;
@@ -100,6 +100,7 @@ int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int bu
     sock->budget = budget > 0 ? budget : 64;
     sock->on_request = on_request;
     sock->user = user;
+    sock->endpoint = -1;
     sock->nn = nn_socket(AF_SP_RAW, NN_REP);
     if (sock->nn < 0) {
         *error = nn_strerror(nn_errno());
@@ -117,12 +118,6 @@ int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int bu
         free(sock);
         return FQ_ESOCKET;
     }
-    if (nn_bind(sock->nn, url) < 0) {
-        *error = nn_strerror(nn_errno());
-        nn_close(sock->nn);
-        free(sock);
-        return FQ_EBIND;
-    }
     int rv = poll_for(sock, NN_RCVFD, &sock->recv_poll);
     if (rv == FQ_OK)
         rv = poll_for(sock, NN_SNDFD, &sock->send_poll);
@@ -134,6 +129,39 @@ int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int bu
     uv_poll_start(sock->recv_poll, UV_READABLE, on_readable);
     *out = sock;
     return FQ_OK;
+}
+
+int fq_msgsock_bind(fq_msgsock *sock, const char *url, const char **error)
+{
+    *error = NULL;
+    if (sock->endpoint >= 0)
+        return FQ_OK;
+    int eid = nn_bind(sock->nn, url);
+    if (eid < 0) {
+        *error = nn_strerror(nn_errno());
+        return FQ_EBIND;
+    }
+    sock->endpoint = eid;
+    return FQ_OK;
+}
+
+int fq_msgsock_bound(const fq_msgsock *sock)
+{
+    return sock->endpoint >= 0;
+}
+
+int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int budget,
+                      fq_msgsock_request_cb on_request, void *user, fq_msgsock **out,
+                      const char **error)
+{
+    int rv = fq_msgsock_open(loop, max_frame, budget, on_request, user, out, error);
+    if (rv != FQ_OK)
+        return rv;
+    if ((rv = fq_msgsock_bind(*out, url, error)) != FQ_OK) {
+        fq_msgsock_close(*out);
+        *out = NULL;
+    }
+    return rv;
 }
 
 static void on_readable(uv_poll_t *poll, int status, int events)

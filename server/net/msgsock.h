@@ -42,6 +42,16 @@ int fq_msgsock_listen(uv_loop_t *loop, const char *url, size_t max_frame, int bu
                       fq_msgsock_request_cb on_request, void *user, fq_msgsock **out,
                       const char **error);
 
+/* The same in two steps: a socket bound to nothing yet (a standby: its
+ * endpoints are bound when it takes over, docs/operations.md), then
+ * fq_msgsock_bind. A socket fq_msgsock_bind fails for stays usable (bind
+ * again later: the address may be held by a server that is stopping).
+ * fq_msgsock_bind on a bound socket does nothing. */
+int fq_msgsock_open(uv_loop_t *loop, size_t max_frame, int budget, fq_msgsock_request_cb on_request,
+                    void *user, fq_msgsock **out, const char **error);
+int fq_msgsock_bind(fq_msgsock *sock, const char *url, const char **error);
+int fq_msgsock_bound(const fq_msgsock *sock);
+
 /* Sends `body` (copied) as the answer to `token` and consumes the token.
  * Never blocks: if nanomsg cannot take it now it waits in a queue. Returns
  * FQ_ENOMEM (token consumed, reply lost) only when out of memory. */

@@ -18,6 +18,21 @@
 #define ANSWER_TIMEOUT_MS 30000
 #define WATCHDOG_MS 1000
 
+/* Defaults for the connection's TCP settings, used unless the conninfo sets
+ * them (docs/operations.md, "Following the primary"): without them a host
+ * whose network is cut is noticed when the kernel gives up, after 2 hours
+ * of silence (keepalives) or 15 minutes of unacknowledged data. With them
+ * an idle connection is probed after 1 s of silence, then every second,
+ * and dropped after 2 unanswered probes; data unacknowledged for 2.5 s
+ * drops it too (TCP_USER_TIMEOUT, which also bounds a connect to a host
+ * that does not answer, so libpq moves on to the next host of the list).
+ * The kernel answers probes and acknowledges data itself, so a busy
+ * PostgreSQL is not mistaken for a dead one. */
+static const char *const tcp_default_keys[] = {
+    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout"};
+static const char *const tcp_default_values[] = {"1", "1", "1", "2", "2500"};
+#define TCP_DEFAULTS (sizeof tcp_default_keys / sizeof tcp_default_keys[0])
+
 typedef enum { PG_IDLE, PG_CONNECTING, PG_READY, PG_CLOSING } pg_state;
 
 struct fq_pg {
@@ -218,7 +233,19 @@ static void on_notice(void *arg, const PGresult *res)
 static void connect_now(fq_pg *pg)
 {
     pg->connect_started = uv_now(pg->loop);
-    pg->conn = PQconnectStart(pg->conninfo);
+    /* The defaults first and the conninfo last, expanded (expand_dbname):
+     * libpq keeps the last value of a keyword, so whatever the conninfo
+     * says wins, and the conninfo is read by libpq alone (a URI, a list of
+     * hosts, target_session_attrs). */
+    const char *keys[TCP_DEFAULTS + 2], *values[TCP_DEFAULTS + 2];
+    for (size_t i = 0; i < TCP_DEFAULTS; i++) {
+        keys[i] = tcp_default_keys[i];
+        values[i] = tcp_default_values[i];
+    }
+    keys[TCP_DEFAULTS] = "dbname";
+    values[TCP_DEFAULTS] = pg->conninfo;
+    keys[TCP_DEFAULTS + 1] = values[TCP_DEFAULTS + 1] = NULL;
+    pg->conn = PQconnectStartParams(keys, values, 1);
     if (pg->conn == NULL) {
         schedule_retry(pg);
         return;
@@ -334,6 +361,18 @@ void fq_pg_close(fq_pg *pg)
     uv_close((uv_handle_t *)&pg->retry_timer, free_handle);
     uv_timer_stop(&pg->watchdog);
     uv_close((uv_handle_t *)&pg->watchdog, free_handle);
+}
+
+const char *fq_pg_where(fq_pg *pg, char *buf, size_t len)
+{
+    if (pg->state != PG_READY || pg->conn == NULL) {
+        snprintf(buf, len, "not connected");
+        return buf;
+    }
+    const char *host = PQhost(pg->conn), *port = PQport(pg->conn);
+    snprintf(buf, len, "host %s port %s", host && host[0] ? host : "(default)",
+             port && port[0] ? port : "(default)");
+    return buf;
 }
 
 unsigned fq_pg_generation(const fq_pg *pg)

@@ -4,7 +4,10 @@
  * enters pipeline mode, and hands every result to its owner in order. On
  * loss it tells the owner (whose in-flight work is then void) and reconnects
  * with jittered exponential backoff, capped so that the server is back within
- * a second of PostgreSQL. It knows no SQL of the domain. */
+ * a second of PostgreSQL. The conninfo may list several hosts
+ * (target_session_attrs=read-write: libpq picks the primary); TCP keepalives
+ * and TCP_USER_TIMEOUT have defaults that notice a cut network in about
+ * 3 s (pgconn.c). It knows no SQL of the domain. */
 #ifndef FQ_PGCONN_H
 #define FQ_PGCONN_H
 
@@ -45,6 +48,10 @@ void fq_pg_reset(fq_pg *pg, const char *why);
 
 /* Closes and frees once libuv has released the handles. */
 void fq_pg_close(fq_pg *pg);
+
+/* Where the connection went (the host and port libpq chose from the
+ * conninfo's list), for logs: "host H port P", or "not connected". */
+const char *fq_pg_where(fq_pg *pg, char *buf, size_t len);
 
 /* How many times the connection has been established; for logs and tests. */
 unsigned fq_pg_generation(const fq_pg *pg);

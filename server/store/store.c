@@ -11,6 +11,7 @@
 #include "writeplan.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 #define SWEEP_INTERVAL_MS 50
 /* While another server holds the serving lock, the claim is tried again on
  * the same connection this often. */
-#define GUARD_RETRY_MS 1000
+#define GUARD_RETRY_MS 500 /* and as much again at random: 0.5-1 s */
 /* Incident ids are reserved this many at a time (at least), and again when
  * fewer than a batch's worth are left. */
 #define ID_BLOCK 4096
@@ -34,6 +35,7 @@
  * the operation's fault: it is written again, in serial mode. */
 #define SQLSTATE_OTHER_HEAD "FQ001"
 #define SQLSTATE_NOT_AS_PLANNED "FQ002"
+#define SQLSTATE_READ_ONLY "25006" /* read_only_sql_transaction: not the primary */
 
 #ifdef FQ_FAULT_INJECTION
 /* Test builds only (fengqiaod-faults, tests/integration/test_store_faults.sh):
@@ -116,7 +118,7 @@ typedef enum {
     EXP_SET, /* a batch's set-based statement of reports (FQ_SQL_REPORTS) */
 } exp_kind;
 
-enum { HEAD_CHAIN, HEAD_BOXES, HEAD_IDS, HEAD_COUNT };
+enum { HEAD_CHAIN, HEAD_BOXES, HEAD_FEEDS, HEAD_IDS, HEAD_COUNT };
 
 /* What the next result from the connection belongs to. */
 typedef struct expectation {
@@ -154,6 +156,7 @@ struct fq_store {
     int reserve_in_flight;
     int replanning;
     int heads_stale; /* another writer moved the chain: reconnect */
+    int not_primary; /* PostgreSQL refused a write as read-only: reconnect */
     op_queue retry;
     size_t serial_left;
     fq_pgbuf scratch;       /* one operation's plan parameters while it is sent */
@@ -326,6 +329,32 @@ static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except
     q_push_front_chain(&s->pending, first, last, n);
 }
 
+/* A batch lost with its connection: whether it committed is unknown. A
+ * report is answered BUSY: its sender resends it with the same message id,
+ * and the resend finds the stored report if it did commit (idempotency) or
+ * stores it. Answering OK after writing it again on the next connection
+ * would also be right when the next connection is to the same database,
+ * but after a failover the answer must come from the new primary's own
+ * commit, and the sender's resend is that. The server's own writes and the
+ * terminals' actions (idempotent by their nonce and request id) are
+ * written again, in front. */
+static void unknown_outcome(fq_store *s, fq_store_op *ops)
+{
+    fq_store_op *rest = NULL, **tail = &rest;
+    for (fq_store_op *op = ops, *next; op != NULL; op = next) {
+        next = op->next;
+        op->next = NULL;
+        if (op->kind == FQ_STORE_OP_REPORT) {
+            s->stats.ops_unknown_outcome++;
+            finish(s, op, FQ_EBUSY);
+            continue;
+        }
+        *tail = op;
+        tail = &op->next;
+    }
+    requeue_ops(s, rest, NULL);
+}
+
 /* A batch of a failed plan: its operations go to the retry queue in order
  * (written again in serial mode once nothing is in flight). `count`: the
  * failure may be theirs (an attempt is counted); a failed plan is not. */
@@ -432,6 +461,14 @@ static void finish_batch(fq_store *s, batch *b)
                    "the heads again");
             s->heads_stale = 1;
         }
+    } else if (strcmp(b->sqlstate, SQLSTATE_READ_ONLY) == 0) {
+        /* The server is a standby now (demoted, or a failover the
+         * connection outlived): the operations go again on a new
+         * connection, which libpq makes to the primary
+         * (target_session_attrs=read-write). */
+        s->not_primary = 1;
+        s->replanning = 1;
+        retry_ops(s, b->ops, NULL, 0);
     } else if (b->failed_op != NULL && !transient_sqlstate(s, b->sqlstate)) {
         /* Isolate: the failing statement is answered, the rest go again. */
         fq_store_op *bad = b->failed_op;
@@ -721,8 +758,9 @@ static void finish_load(fq_store *s)
         s->on_directory(s->user, (const PGresult *const *)s->loaded);
         int first = !s->directory_loaded;
         s->directory_loaded = 1;
+        char where[300];
         if (first && s->on_status)
-            s->on_status(s->user, 1, "connected");
+            s->on_status(s->user, 1, fq_pg_where(s->pg, where, sizeof where));
     } else {
         /* A query failed (schema not migrated yet?): again in a second. */
         s->directory_wanted = 1;
@@ -760,8 +798,8 @@ static void clear_heads(fq_store *s)
 static int apply_heads(fq_store *s)
 {
     PGresult *const *h = s->heads;
-    int ok = h[HEAD_CHAIN] && h[HEAD_BOXES] && h[HEAD_IDS] && PQntuples(h[HEAD_CHAIN]) == 1 &&
-             PQgetlength(h[HEAD_CHAIN], 0, 0) == 8 &&
+    int ok = h[HEAD_CHAIN] && h[HEAD_BOXES] && h[HEAD_FEEDS] && h[HEAD_IDS] &&
+             PQntuples(h[HEAD_CHAIN]) == 1 && PQgetlength(h[HEAD_CHAIN], 0, 0) == 8 &&
              PQgetlength(h[HEAD_CHAIN], 0, 1) == FQ_CHAIN_HASH_BYTES &&
              PQntuples(h[HEAD_IDS]) == 1 && !PQgetisnull(h[HEAD_IDS], 0, 0);
     if (ok) {
@@ -769,9 +807,12 @@ static int apply_heads(fq_store *s)
         head.seq = fq_pg_get_int8((const uint8_t *)PQgetvalue(h[HEAD_CHAIN], 0, 0));
         memcpy(head.hash, PQgetvalue(h[HEAD_CHAIN], 0, 1), FQ_CHAIN_HASH_BYTES);
         fq_writeplan_reset(s->plan, &head);
-        for (int i = 0; ok && i < PQntuples(h[HEAD_BOXES]); i++)
-            ok = fq_writeplan_set_box(s->plan, PQgetvalue(h[HEAD_BOXES], i, 0),
-                                      strtoll(PQgetvalue(h[HEAD_BOXES], i, 1), NULL, 10)) == 0;
+        /* A follow feed is in both when it has items from before 0024 in
+         * the outbox: its head is the larger (migration 0032). */
+        for (int k = HEAD_BOXES; k <= HEAD_FEEDS; k++)
+            for (int i = 0; ok && i < PQntuples(h[k]); i++)
+                ok = fq_writeplan_set_box(s->plan, PQgetvalue(h[k], i, 0),
+                                          strtoll(PQgetvalue(h[k], i, 1), NULL, 10)) == 0;
         fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(h[HEAD_IDS], 0, 0), NULL, 10), ID_BLOCK);
     }
     clear_heads(s);
@@ -829,8 +870,9 @@ static void on_pg_result(void *user, PGresult *res)
              * ready once its statements are. */
             s->setup_done = 1;
             s->directory_loaded = 1;
+            char where[300];
             if (s->on_status)
-                s->on_status(s->user, 1, "connected");
+                s->on_status(s->user, 1, fq_pg_where(s->pg, where, sizeof where));
         } else
             guard_claimed(s);
         return;
@@ -860,6 +902,17 @@ static int on_pg_expecting(void *user)
 }
 
 /* ---- connection events ---- */
+
+/* The server side's TCP settings for the writes connection, where they
+ * are still PostgreSQL's defaults (0: the kernel's). */
+#define SERVER_SIDE_TCP(name, value)                                                               \
+    "CASE WHEN current_setting('" name "') = '0' THEN set_config('" name "', '" value              \
+    "', false) END"
+#define SERVER_SIDE_TCP_SQL                                                                        \
+    "SELECT " SERVER_SIDE_TCP("tcp_keepalives_idle", "1") ", " SERVER_SIDE_TCP(                    \
+        "tcp_keepalives_interval",                                                                 \
+        "1") ", " SERVER_SIDE_TCP("tcp_keepalives_count",                                          \
+                                  "2") ", " SERVER_SIDE_TCP("tcp_user_timeout", "2500")
 
 /* The connection's first work: claim the serving lock, then prepare the
  * statements, LISTEN and make partitions. Returns -1 (and drops the
@@ -904,22 +957,31 @@ static int send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_REPORTS_NAME, FQ_SQL_REPORTS, FQ_SQL_REPORTS_NPARAMS, 0},
     };
     /* The plan's parameters are binary: their types are said here. */
-    static const Oid plan_types[FQ_STORE_PLAN_NPARAMS] = {16, 20, 1016, 1001, 1001, 1184, 1016};
+    static const Oid plan_types[FQ_STORE_PLAN_NPARAMS] = {16,   20, 1016, 1001, 1001, 1184,
+                                                          1016, 17, 25,   20,   25,   20};
     size_t n = sizeof statements / sizeof statements[0];
-    if (expect_reserve(s, n + 4 + HEAD_COUNT) != 0) {
+    if (expect_reserve(s, n + 5 + HEAD_COUNT) != 0) {
         fq_pg_reset(s->pg, "out of memory preparing the connection");
         return -1;
     }
     s->guard_refused = 0;
     s->setup_done = 2; /* in flight */
-    /* First the serving lock (migrations/0012): one server writes to a
+    /* PostgreSQL's side of the connection notices a cut network as soon as
+     * ours does (pgconn.c): else the session of a server whose host was
+     * cut off would hold the serving lock until PostgreSQL's kernel gives
+     * up on it (2 hours of keepalive silence by default), and no standby
+     * could take over. Settings the conninfo gave (options=-c ...) stay.
+     * Ignored on a Unix-domain socket. */
+    int queued = PQsendQueryParams(conn, SERVER_SIDE_TCP_SQL, 0, NULL, NULL, NULL, NULL, 0);
+    if (queued)
+        expect_push(s, EXP_SETUP, NULL, NULL);
+    /* Then the serving lock (migrations/0012): one server writes to a
      * database at a time. It is a session lock, so it goes with this
      * connection, and every new connection claims it again here, before
      * anything can be written. If another server holds it, this statement
      * fails and the pipeline skips the rest up to the sync. */
-    int queued =
-        PQsendQueryParams(conn, "SELECT fq_claim_serving_lock()", 0, NULL, NULL, NULL, NULL, 0);
-    if (queued)
+    if (queued && (queued = PQsendQueryParams(conn, "SELECT fq_claim_serving_lock()", 0, NULL, NULL,
+                                              NULL, NULL, 0)))
         expect_push(s, EXP_GUARD, NULL, NULL);
     for (size_t i = 0; queued && i < n; i++) {
         Oid types[FQ_STORE_MAX_PARAMS] = {0};
@@ -934,9 +996,11 @@ static int send_setup(fq_store *s, PGconn *conn)
                                               NULL, NULL, 0)))
         expect_push(s, EXP_SETUP, NULL, NULL);
     /* Where the plan starts (docs/write-path.md): the chain head, every
-     * box's last seq, a block of incident ids. After the serving lock: no
-     * other server writes while this one holds it. */
+     * box's and every follow feed's last seq, a block of incident ids.
+     * After the serving lock: no other server writes while this one holds
+     * it. */
     static const char *const heads_sql[HEAD_COUNT] = {FQ_SQL_CHAIN_HEAD, FQ_SQL_OUTBOX_HEADS,
+                                                      FQ_SQL_FEED_HEADS,
                                                       "SELECT fq_reserve_incident_ids(4096)"};
     _Static_assert(ID_BLOCK == 4096, "the setup's reservation is ID_BLOCK ids");
     for (int i = 0; queued && i < HEAD_COUNT; i++) {
@@ -969,7 +1033,8 @@ static void guard_refused(fq_store *s)
 {
     s->guard_refused = 0;
     s->setup_done = 0;
-    s->guard_retry_at = uv_now(s->loop) + GUARD_RETRY_MS;
+    /* Jittered: two standbys do not claim in step. */
+    s->guard_retry_at = uv_now(s->loop) + GUARD_RETRY_MS + randombytes_uniform(GUARD_RETRY_MS + 1);
     if (s->on_guard && !s->closing)
         s->on_guard(s->user, 0, s->guard_message);
 }
@@ -1071,11 +1136,12 @@ static void on_pg_ready(void *user, PGconn *conn)
 static void on_pg_lost(void *user, const char *why)
 {
     fq_store *s = user;
-    /* Nothing in flight will answer. Batches whose COMMIT may have reached
-     * PostgreSQL are retried too: reports are idempotent by (node, message
-     * id), the server's own writes by their nonce (audit rows may repeat).
-     * They go back in front in their original order: the last batch first,
-     * so that the first ends up at the head. */
+    /* Nothing in flight will answer, and whether a batch in flight
+     * committed is unknown (its COMMIT may have reached PostgreSQL, or a
+     * primary that died before its standby had it). Its reports are
+     * answered BUSY, never OK (unknown_outcome); the rest go again, back in
+     * front in their original order: the last batch first, so that the
+     * first ends up at the head. */
     batch *lost[64];
     size_t n_lost = 0;
     while (s->expect_count > 0) {
@@ -1084,7 +1150,7 @@ static void on_pg_lost(void *user, const char *why)
             if (n_lost < sizeof lost / sizeof lost[0]) {
                 lost[n_lost++] = e->batch;
             } else {
-                requeue_ops(s, e->batch->ops, NULL);
+                unknown_outcome(s, e->batch->ops);
                 free_batch(e->batch);
             }
         }
@@ -1092,7 +1158,7 @@ static void on_pg_lost(void *user, const char *why)
     }
     while (n_lost > 0) {
         batch *b = lost[--n_lost];
-        requeue_ops(s, b->ops, NULL);
+        unknown_outcome(s, b->ops);
         free_batch(b);
     }
     /* Operations of failed batches were before those in flight. */
@@ -1120,6 +1186,7 @@ static void on_pg_lost(void *user, const char *why)
     s->guard_held = 0;
     s->guard_refused = 0;
     s->guard_retry_at = 0;
+    s->not_primary = 0;
     if (s->on_status && !s->closing)
         s->on_status(s->user, 0, why);
 }
@@ -1189,13 +1256,6 @@ static int send_load(fq_store *s, PGconn *conn)
     return 0;
 }
 
-/* 1 for the statements whose rows are decoded from binary results: a
- * reopen's row is an open incident's case (case_rows.h). */
-static int binary_results(const fq_store_op *op)
-{
-    return op->kind == FQ_STORE_OP_READ && strcmp(op->statement, FQ_SQL_REOPEN_ROW_NAME) == 0;
-}
-
 static const char *statement_name(fq_store_op_kind kind)
 {
     switch (kind) {
@@ -1229,7 +1289,7 @@ static int64_t wall_us(void)
 /* The plan's scalar parameters of the operation being sent (libpq copies
  * parameters when it queues a statement). */
 typedef struct plan_scalars {
-    uint8_t created[8], at[8];
+    uint8_t created[8], at[8], town_seq[8], district_seq[8];
 } plan_scalars;
 
 static const char bool_true = 1, bool_false = 0;
@@ -1348,9 +1408,11 @@ static int bind_plan(fq_store *s, int strict, const planned_op *po, plan_scalars
     for (int i = 0; i < po->nev; i++)
         fq_pgarray_bytea(&a, po->hash[i], FQ_CHAIN_HASH_BYTES);
     failed |= fq_pgarray_end(&a, &off[2], &len[2]);
+    const struct fq_outbox_set *items = op->plan.outbox;
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
     for (int j = 0; j < po->nitems; j++)
-        fq_pgarray_int8(&a, po->box_seq[j]);
+        if (items->feed[j] == FQ_FEED_NONE)
+            fq_pgarray_int8(&a, po->box_seq[j]);
     failed |= fq_pgarray_end(&a, &off[3], &len[3]);
     int p = op->plan.first_param;
     if (failed) {
@@ -1362,12 +1424,39 @@ static int bind_plan(fq_store *s, int strict, const planned_op *po, plan_scalars
     }
     fq_pg_put_int8(sc->created, po->created);
     fq_pg_put_timestamptz(sc->at, at_us);
-    const char *v[FQ_STORE_PLAN_NPARAMS] = {
-        strict ? &bool_true : &bool_false, po->created ? (const char *)sc->created : NULL,
-        (const char *)buf->data + off[0],  (const char *)buf->data + off[1],
-        (const char *)buf->data + off[2],  (const char *)sc->at,
-        (const char *)buf->data + off[3]};
-    int l[FQ_STORE_PLAN_NPARAMS] = {1, 8, (int)len[0], (int)len[1], (int)len[2], 8, (int)len[3]};
+    /* The follow feeds' columns of the event the items report: one body
+     * for both feeds (the same item, outbox.h). */
+    int town = po->nitems ? fq_outbox_feed_index(items, FQ_FEED_TOWN) : -1;
+    int district = po->nitems ? fq_outbox_feed_index(items, FQ_FEED_DISTRICT) : -1;
+    int feed = town >= 0 ? town : district;
+    if (town >= 0)
+        fq_pg_put_int8(sc->town_seq, po->box_seq[town]);
+    if (district >= 0)
+        fq_pg_put_int8(sc->district_seq, po->box_seq[district]);
+    const char *v[FQ_STORE_PLAN_NPARAMS] = {strict ? &bool_true : &bool_false,
+                                            po->created ? (const char *)sc->created : NULL,
+                                            (const char *)buf->data + off[0],
+                                            (const char *)buf->data + off[1],
+                                            (const char *)buf->data + off[2],
+                                            (const char *)sc->at,
+                                            (const char *)buf->data + off[3],
+                                            feed >= 0 ? (const char *)items->body[feed] : NULL,
+                                            town >= 0 ? items->box[town] + 2 : NULL,
+                                            town >= 0 ? (const char *)sc->town_seq : NULL,
+                                            district >= 0 ? items->box[district] + 2 : NULL,
+                                            district >= 0 ? (const char *)sc->district_seq : NULL};
+    int l[FQ_STORE_PLAN_NPARAMS] = {1,
+                                    8,
+                                    (int)len[0],
+                                    (int)len[1],
+                                    (int)len[2],
+                                    8,
+                                    (int)len[3],
+                                    feed >= 0 ? (int)items->body_len[feed] : 0,
+                                    town >= 0 ? (int)strlen(items->box[town] + 2) : 0,
+                                    8,
+                                    district >= 0 ? (int)strlen(items->box[district] + 2) : 0,
+                                    8};
     for (int k = 0; k < FQ_STORE_PLAN_NPARAMS; k++) {
         op->values[p + k] = v[k];
         op->lengths[p + k] = l[k];
@@ -1520,40 +1609,63 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
         for (int i = 0; i < set[r].nev; i++)
             fq_pgarray_bytea(&a, set[r].hash[i], FQ_CHAIN_HASH_BYTES);
     END_ARRAY();
-    /* The outbox items, reporting the routing event. */
+    /* The outbox rows, reporting the routing event (the feeds' items are
+     * its columns, below). */
+#define ROWS(r, j)                                                                                 \
+    for (size_t r = 0; r < n; r++)                                                                 \
+        for (int j = 0; j < set[r].nitems; j++)                                                    \
+            if (set[r].op->plan.outbox->feed[j] == FQ_FEED_NONE)
     fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
-    for (size_t r = 0; r < n; r++)
-        for (int j = 0; j < set[r].nitems; j++) {
-            const char *box = set[r].op->plan.outbox->box[j];
-            fq_pgarray_text(&a, box, strlen(box));
-        }
+    ROWS(r, j)
+    {
+        const char *box = set[r].op->plan.outbox->box[j];
+        fq_pgarray_text(&a, box, strlen(box));
+    }
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    for (size_t r = 0; r < n; r++)
-        for (int j = 0; j < set[r].nitems; j++)
-            fq_pgarray_int8(&a, set[r].box_seq[j]);
+    ROWS(r, j) fq_pgarray_int8(&a, set[r].box_seq[j]);
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT2);
-    for (size_t r = 0; r < n; r++)
-        for (int j = 0; j < set[r].nitems; j++)
-            fq_pgarray_int2(&a, set[r].op->plan.outbox->kind[j]);
+    ROWS(r, j) fq_pgarray_int2(&a, set[r].op->plan.outbox->kind[j]);
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    for (size_t r = 0; r < n; r++)
-        for (int j = 0; j < set[r].nitems; j++)
-            fq_pgarray_int8(&a, set[r].created);
+    ROWS(r, j) fq_pgarray_int8(&a, set[r].created);
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
-    for (size_t r = 0; r < n; r++)
-        for (int j = 0; j < set[r].nitems; j++)
-            fq_pgarray_bytea(&a, set[r].op->plan.outbox->body[j],
-                             set[r].op->plan.outbox->body_len[j]);
+    ROWS(r, j)
+    fq_pgarray_bytea(&a, set[r].op->plan.outbox->body[j], set[r].op->plan.outbox->body_len[j]);
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    for (size_t r = 0; r < n; r++)
-        for (int j = 0; j < set[r].nitems; j++)
-            fq_pgarray_int8(&a, set[r].nev > 1 ? set[r].seq[1] : set[r].seq[0]);
+    ROWS(r, j) fq_pgarray_int8(&a, set[r].nev > 1 ? set[r].seq[1] : set[r].seq[0]);
     END_ARRAY();
+#undef ROWS
+    /* The events' follow-feed columns (FQ_SQL_FEED_COLUMNS): the routing
+     * event's, NULL for the others. */
+    for (int c = 0; c < 5; c++) {
+        static const uint32_t oids[5] = {FQ_PG_BYTEA, FQ_PG_TEXT, FQ_PG_INT8, FQ_PG_TEXT,
+                                         FQ_PG_INT8};
+        fq_pgarray_begin(&a, buf, oids[c]);
+        for (size_t r = 0; r < n; r++) {
+            const struct fq_outbox_set *items = set[r].op->plan.outbox;
+            int town = set[r].nitems ? fq_outbox_feed_index(items, FQ_FEED_TOWN) : -1;
+            int district = set[r].nitems ? fq_outbox_feed_index(items, FQ_FEED_DISTRICT) : -1;
+            int feed = town >= 0 ? town : district;
+            int unit = c <= 2 ? town : district;
+            for (int i = 0; i < set[r].nev; i++) {
+                if (i != (set[r].nev > 1 ? 1 : 0) || (c == 0 ? feed : unit) < 0) {
+                    fq_pgarray_null(&a);
+                    continue;
+                }
+                if (c == 0)
+                    fq_pgarray_bytea(&a, items->body[feed], items->body_len[feed]);
+                else if (c == 1 || c == 3)
+                    fq_pgarray_text(&a, items->box[unit] + 2, strlen(items->box[unit] + 2));
+                else
+                    fq_pgarray_int8(&a, set[r].box_seq[unit]);
+            }
+        }
+        END_ARRAY();
+    }
 #undef END_ARRAY
     if (failed || k != FQ_SQL_REPORTS_NPARAMS)
         return -1;
@@ -1658,7 +1770,7 @@ static int send_batch(fq_store *s, PGconn *conn)
                 bind_plan(s, !serial, po, &scalars, at_us); /* unbound: it fails, and the batch */
             if (!PQsendQueryPrepared(
                     conn, op->kind == FQ_STORE_OP_READ ? op->statement : statement_name(op->kind),
-                    op->nparams, op->values, op->lengths, op->formats, binary_results(op))) {
+                    op->nparams, op->values, op->lengths, op->formats, op->result_format)) {
                 /* Not queued: it goes back in front, untried; the connection
                  * is reset below, and the plan read again. */
                 q_push_front_chain(&s->pending, op, op, 1);
@@ -1780,6 +1892,9 @@ static void run_finished(fq_store *s)
          * (which may free the op). */
         PGresult *rows = op->result;
         op->result = status == FQ_OK ? rows : NULL;
+        /* Asked for by each statement's binder: an op submitted again from
+         * its callback (its next statement) gets text unless it asks. */
+        op->result_format = 0;
         op->done(op, status, msg);
         PQclear(rows);
     }
@@ -1800,6 +1915,11 @@ static void on_prepare(uv_prepare_t *handle)
     }
     if (conn == NULL || s->setup_done != 1)
         return;
+    if (s->not_primary) {
+        s->not_primary = 0;
+        fq_pg_reset(s->pg, "PostgreSQL refused a write as read-only (not the primary any more)");
+        return;
+    }
     if (s->heads_stale && s->batches_in_flight == 0 && !s->directory_in_flight) {
         s->heads_stale = 0;
         fq_pg_reset(s->pg, "the event chain head moved");

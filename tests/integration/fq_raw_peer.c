@@ -197,8 +197,9 @@ static int req_socket(const opts *o)
     nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof maxsize);
     nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVTIMEO, &o->timeout_ms, sizeof o->timeout_ms);
     nn_setsockopt(s, NN_SOL_SOCKET, NN_SNDTIMEO, &o->timeout_ms, sizeof o->timeout_ms);
-    if (nn_connect(s, o->url) < 0) {
-        fprintf(stderr, "fq_raw_peer: connect %s: %s\n", o->url, nn_strerror(nn_errno()));
+    char err[256];
+    if (fqc_connect_all(s, o->url, err, sizeof err) < 0) { /* a comma list: every server */
+        fprintf(stderr, "fq_raw_peer: %s\n", err);
         nn_close(s);
         return -1;
     }

@@ -5,12 +5,14 @@
 #  1. A serves. B, started on the same database with the default
 #     --if-locked exit, says who holds it and exits with status 3, having
 #     served nothing.
-#  2. B with --if-locked wait: waits (reports to it are answered busy, none
-#     stored) until A stops, then takes over and serves.
+#  2. B with --if-locked wait (a standby): binds no endpoint (a report to it
+#     gets no answer, none stored) until A stops, then takes over, binds and
+#     serves.
 #  3. B loses its connection and, before it is back, someone else takes the
-#     lock: B writes nothing (a report is answered busy, not stored) until
-#     the lock is free again, then claims it again and serves. Its ready
-#     file is there only while it serves.
+#     lock: B stops serving (its endpoint is unbound: no answer, nothing
+#     stored) and starts again as a standby until the lock is free again,
+#     then claims it, loads afresh and serves. Its ready file is there only
+#     while it serves.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -33,9 +35,9 @@ start_b() {
     BG_PIDS+=("$B_PID")
 }
 
-b_report() { # TITLE: one report to B, prints the reply line
+b_report() { # TITLE [TIMEOUT_MS]: one report to B, prints the reply line
     "$FQ_RAW_PEER" --url "$B_URL" --node lingyin-platform --key-file "$(key_of lingyin-platform)" \
-        --timeout-ms 20000 report --title "$1" 2>/dev/null
+        --timeout-ms "${2:-20000}" report --title "$1" 2>/dev/null
 }
 
 server_start
@@ -60,8 +62,8 @@ assert_match '^reply status=ok ' "$line" "a report to A after B gave up"
 start_b wait --if-locked wait --hold-ms 2000
 wait_match "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30 "server B"
 before=$(q "SELECT count(*) FROM incidents")
-line=$(b_report 乙等待)
-assert_match '^reply status=busy ' "$line" "a report to a waiting B"
+line=$(b_report 乙等待 1500)
+assert_eq no_reply "$line" "a report to a waiting B (nothing bound)"
 assert_eq "$before" "$(q "SELECT count(*) FROM incidents")" "incidents after a report to a waiting B"
 [ ! -e "$B_READY" ] || fail "B served while A held the database"
 pid_alive "$B_PID" || fail "B (--if-locked wait) exited"
@@ -74,12 +76,13 @@ assert_match '^reply status=ok ' "$line" "a report to B once A stopped"
 # ---- 3. the lock lost on a reconnect: B stops writing until it has it again ----
 take_serving_lock
 wait_match "$B_LOG" 'lost PostgreSQL' 30 "server B"
-wait_match "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30 "server B"
+wait_match "$B_LOG" 'this server stops serving and starts again as a standby' 30 "server B"
+wait_match "$B_LOG" 'stopped serving; starting again as a standby' 30 "server B"
 # Not ready without the lock: B's ready file is gone until it holds it again.
 [ ! -e "$B_READY" ] || fail "B's ready file stayed while another session held the lock"
 before=$(q "SELECT count(*) FROM incidents")
-line=$(b_report 乙失锁)
-assert_match '^reply status=busy ' "$line" "a report to B while another session holds the lock"
+line=$(b_report 乙失锁 1500)
+assert_eq no_reply "$line" "a report to B while another session holds the lock (unbound)"
 assert_eq "$before" "$(q "SELECT count(*) FROM incidents")" "incidents written without the lock"
 release_serving_lock
 wait_match "$B_LOG" 'the other server let go' 30 "server B"
