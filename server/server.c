@@ -539,8 +539,10 @@ static void on_open_rows(void *user, const PGresult *const *loaded, const PGresu
         srv->loading_tried = 1;
         srv->loading = build_snapshot(srv, loaded, err, sizeof err);
     }
-    if (srv->loading != NULL)
+    if (srv->loading != NULL) {
+        fq_dispatch_open_expected(srv->dispatch, fq_store_open_expected(srv->store));
         fq_dispatch_open_rows(srv->dispatch, srv->loading, rows);
+    }
 }
 
 static void on_directory(void *user, const PGresult *const *loaded)

@@ -21,6 +21,8 @@
 /* Fetches of the open incidents' cursor queued ahead of the chunk being
  * taken in: PostgreSQL produces the next chunks meanwhile. */
 #define OPEN_FETCHES_AHEAD 4
+/* The EXP_LOAD of FQ_SQL_OPEN_ESTIMATE (a load index none of FQ_LOAD_* has). */
+#define LOAD_OPEN_ESTIMATE FQ_LOAD_COUNT
 #define SWEEP_INTERVAL_MS 50
 /* While another server holds the serving lock, the claim is tried again on
  * the same connection this often. */
@@ -189,6 +191,7 @@ struct fq_store {
     int open_done;               /* a short chunk came: the cursor is exhausted */
     int open_failed;             /* a fetch failed: the load is repeated whole */
     int open_delivered;          /* chunks were handed over (void if the load fails) */
+    size_t open_expected;        /* FQ_SQL_OPEN_ESTIMATE's answer; 0 unknown */
     int flush_wanted;            /* statements queued while results were read */
     uint64_t directory_retry_at; /* loop time before which no load is sent */
     PGresult *loaded[FQ_LOAD_COUNT];
@@ -698,6 +701,15 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
     case EXP_LOAD:
         if (e->load < 0)
             break; /* the load's BEGIN or COMMIT */
+        if (e->load == LOAD_OPEN_ESTIMATE) {
+            /* A hint only: none (no statistics yet) is 0, and so is a
+             * failure, which the cursor after it reports. */
+            double n = st == PGRES_TUPLES_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)
+                           ? strtod(PQgetvalue(res, 0, 0), NULL)
+                           : 0;
+            s->open_expected = n > 0 && n < 1e12 ? (size_t)n : 0;
+            break;
+        }
         if (st != PGRES_TUPLES_OK) {
             char why[256];
             fq_pg_error_describe(res, why, sizeof why);
@@ -1199,7 +1211,7 @@ static int send_load(fq_store *s, PGconn *conn)
      * reloads (a rule change, a worker off duty) carry the state over in
      * memory and need no second million rows. */
     const int stream = !s->open_loaded && s->on_open_rows != NULL;
-    if (expect_reserve(s, FQ_LOAD_COUNT + 4 + OPEN_FETCHES_AHEAD) != 0)
+    if (expect_reserve(s, FQ_LOAD_COUNT + 5 + OPEN_FETCHES_AHEAD) != 0)
         return -1; /* nothing queued: tried again next turn */
     /* One snapshot: the directory and the routing state must agree. */
     int queued = PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
@@ -1214,9 +1226,17 @@ static int send_load(fq_store *s, PGconn *conn)
         }
     }
     if (stream) {
-        /* In the same snapshot, last: the cursor, and a few fetches ahead;
-         * each chunk that arrives asks for one more, the last one ends the
-         * load (open_chunk). */
+        /* In the same snapshot, last: how many to expect (the tables are
+         * sized once for them), the cursor, and a few fetches ahead; each
+         * chunk that arrives asks for one more, the last one ends the load
+         * (open_chunk). */
+        s->open_expected = 0;
+        if (queued && (queued = PQsendQueryParams(conn, FQ_SQL_OPEN_ESTIMATE, 0, NULL, NULL, NULL,
+                                                  NULL, 0))) {
+            expect_push(s, EXP_LOAD, NULL, NULL);
+            s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load =
+                LOAD_OPEN_ESTIMATE;
+        }
         if (queued &&
             (queued = PQsendQueryParams(conn, FQ_SQL_OPEN_CURSOR, 0, NULL, NULL, NULL, NULL, 0)))
             expect_push(s, EXP_LOAD, NULL, NULL);
@@ -2106,6 +2126,11 @@ void fq_store_on_open_rows(fq_store *s, fq_store_open_rows_cb on_open_rows)
 void fq_store_skip_open_load(fq_store *s)
 {
     s->open_loaded = 1;
+}
+
+size_t fq_store_open_expected(const fq_store *s)
+{
+    return s->open_expected;
 }
 
 const fq_store_stats *fq_store_get_stats(fq_store *s)

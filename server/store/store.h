@@ -218,6 +218,11 @@ void fq_store_on_open_rows(fq_store *store, fq_store_open_rows_cb on_open_rows);
 /* The open incidents have been taken in: later directory loads skip them. */
 void fq_store_skip_open_load(fq_store *store);
 
+/* How many open incidents the load streaming them expects (PostgreSQL's
+ * statistics: FQ_SQL_OPEN_ESTIMATE), known before its first chunk; 0 when
+ * unknown. A hint for sizing, never a count. */
+size_t fq_store_open_expected(const fq_store *store);
+
 const fq_store_stats *fq_store_get_stats(fq_store *store);
 
 /* An integer column of a result row; 0 when NULL. */
