@@ -10,12 +10,13 @@
 static const char help[] =
     "usage: fengqiao-admin outbox list\n"
     "       fengqiao-admin outbox prune --older-than DURATION [--dry-run]\n"
-    "'list' shows each outbox (w:<worker>, h:<unit>, u:<town or district>) with its items,\n"
-    "newest sequence number and newest item's time. 'prune' deletes the items older than\n"
-    "DURATION (e.g. 30d) — they are the delivery history, the events stay — but always\n"
-    "keeps each outbox's newest item, so its numbering goes on without reuse. A terminal\n"
-    "that comes back from further behind than the oldest item kept gets what is kept, from\n"
-    "there on. --dry-run counts without deleting.\n";
+    "'list' shows each outbox (w:<worker>, h:<unit>) and each follow feed (u:<town or\n"
+    "district>) with its items, newest sequence number and newest item's time. 'prune'\n"
+    "deletes the outboxes' items older than DURATION (e.g. 30d) — they are the delivery\n"
+    "history, the events stay — but always keeps each outbox's newest item, so its\n"
+    "numbering goes on without reuse. A terminal that comes back from further behind than\n"
+    "the oldest item kept gets what is kept, from there on. The follow feeds are the\n"
+    "events themselves and are not pruned. --dry-run counts without deleting.\n";
 
 int cmd_outbox(const globals *g, int argc, char **argv)
 {
@@ -29,7 +30,8 @@ int cmd_outbox(const globals *g, int argc, char **argv)
         return admin_list(
             g, argc, argv, help,
             "SELECT box, count(*), max(seq), to_char(max(at), 'YYYY-MM-DD HH24:MI:SS')"
-            " FROM outbox GROUP BY box ORDER BY box",
+            " FROM (SELECT box, seq, at FROM outbox WHERE box NOT LIKE 'u:%'"
+            " UNION ALL SELECT box, seq, at FROM feed_items) x GROUP BY box ORDER BY box",
             headers, widths, 4);
     }
     if (strcmp(action, "prune") != 0) {

@@ -63,7 +63,8 @@ void fq_items_follow(fq_outbox_set *set, const fq_world *w, int32_t unit,
         if (kind != FQ_UNIT_TOWN && kind != FQ_UNIT_DISTRICT)
             continue;
         snprintf(box, sizeof box, "u:%s", fq_org_id(org, u));
-        fq_outbox_add(set, box, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, item, complete);
+        fq_outbox_add_feed(set, kind == FQ_UNIT_TOWN ? FQ_FEED_TOWN : FQ_FEED_DISTRICT, box, item,
+                           complete);
     }
 }
 

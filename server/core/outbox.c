@@ -28,8 +28,8 @@ int fq_outbox_has(const fq_outbox_set *s, const char *box)
     return 0;
 }
 
-int fq_outbox_add(fq_outbox_set *s, const char *box, Fengqiao__V1__ItemKind kind,
-                  const Fengqiao__V1__OutboxItem *body, int complete)
+static int add_item(fq_outbox_set *s, const char *box, Fengqiao__V1__ItemKind kind, fq_feed feed,
+                    const Fengqiao__V1__OutboxItem *body, int complete)
 {
     if (fq_outbox_has(s, box))
         return 0;
@@ -43,10 +43,33 @@ int fq_outbox_add(fq_outbox_set *s, const char *box, Fengqiao__V1__ItemKind kind
     int i = s->n++;
     snprintf(s->box[i], sizeof s->box[i], "%s", box);
     s->kind[i] = (uint8_t)kind;
+    s->feed[i] = (uint8_t)feed;
     s->complete[i] = (uint8_t)(complete != 0);
     s->body[i] = bytes;
     s->body_len[i] = len;
     return 0;
+}
+
+int fq_outbox_add(fq_outbox_set *s, const char *box, Fengqiao__V1__ItemKind kind,
+                  const Fengqiao__V1__OutboxItem *body, int complete)
+{
+    return add_item(s, box, kind, FQ_FEED_NONE, body, complete);
+}
+
+int fq_outbox_add_feed(fq_outbox_set *s, fq_feed feed, const char *box,
+                       const Fengqiao__V1__OutboxItem *body, int complete)
+{
+    if (feed != FQ_FEED_TOWN && feed != FQ_FEED_DISTRICT)
+        return -1;
+    return add_item(s, box, FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, feed, body, complete);
+}
+
+int fq_outbox_feed_index(const fq_outbox_set *s, fq_feed feed)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->feed[i] == feed)
+            return i;
+    return -1;
 }
 
 int fq_outbox_params(fq_outbox_set *s)
@@ -70,8 +93,11 @@ int fq_outbox_params(fq_outbox_set *s)
     *b++ = '{';
     *k++ = '{';
     *y++ = '{';
+    int written = 0;
     for (int i = 0; i < s->n; i++) {
-        if (i) {
+        if (s->feed[i] != FQ_FEED_NONE)
+            continue; /* columns of the event, not rows */
+        if (written++) {
             *b++ = ',';
             *k++ = ',';
             *y++ = ',';

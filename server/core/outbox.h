@@ -1,9 +1,11 @@
-/* outbox: the items one event leaves in the outboxes of the people it
- * concerns — the holders of the assignment (a grid worker "w:<id>", a
- * handling unit "h:<id>"), the ones it moved away from, and the town's follow
- * feed ("u:<town>") — as the three array parameters of the statement that
- * writes the event (statements.h FQ_SQL_OUTBOX_CTE), and, once committed,
- * matched with the sequence numbers PostgreSQL drew. Pure. */
+/* outbox: the items one event leaves for the people it concerns — in the
+ * outboxes of the holders of the assignment (a grid worker "w:<id>", a
+ * handling unit "h:<id>") and of the ones it moved away from, as the three
+ * array parameters of the statement that writes the event (statements.h
+ * FQ_SQL_OUTBOX_CTE); in the town's and the district's follow feeds
+ * ("u:<town>", "u:<district>"), which are not outbox rows but columns of
+ * the event itself (migration 0032, docs/write-path.md "Feeds") — and, once
+ * committed, matched with the sequence numbers the statement wrote. Pure. */
 #ifndef FQ_OUTBOX_H
 #define FQ_OUTBOX_H
 
@@ -15,15 +17,21 @@
 #define FQ_OUTBOX_MAX_ITEMS 20
 #define FQ_BOX_MAX 72
 
+/* Which follow feed an item is in: none (an outbox row), its town's, its
+ * district's. */
+typedef enum fq_feed { FQ_FEED_NONE = 0, FQ_FEED_TOWN = 1, FQ_FEED_DISTRICT = 2 } fq_feed;
+
 typedef struct fq_outbox_set {
     int n;
     char box[FQ_OUTBOX_MAX_ITEMS][FQ_BOX_MAX];
     uint8_t kind[FQ_OUTBOX_MAX_ITEMS];     /* Fengqiao__V1__ItemKind */
+    uint8_t feed[FQ_OUTBOX_MAX_ITEMS];     /* fq_feed: FQ_FEED_NONE for an outbox row */
     uint8_t complete[FQ_OUTBOX_MAX_ITEMS]; /* the body has the incident's details */
     uint8_t *body[FQ_OUTBOX_MAX_ITEMS];    /* packed OutboxItem without seq, kind, incident, at,
                                               event_seq (the statement's columns) */
     size_t body_len[FQ_OUTBOX_MAX_ITEMS];
-    /* The statement parameters, after fq_outbox_params. */
+    /* The statement parameters, after fq_outbox_params: the outbox rows'
+     * (the feeds' items are not among them). */
     char *boxes, *kinds, *bodies;
 } fq_outbox_set;
 
@@ -38,8 +46,17 @@ int fq_outbox_add(fq_outbox_set *s, const char *box, Fengqiao__V1__ItemKind kind
                   const Fengqiao__V1__OutboxItem *body, int complete);
 int fq_outbox_has(const fq_outbox_set *s, const char *box);
 
+/* An item of a follow feed ("u:<unit>", FQ_FEED_TOWN or FQ_FEED_DISTRICT),
+ * always an ITEM_UPDATE; the same body for both feeds of an event (the
+ * event keeps one). As fq_outbox_add otherwise. */
+int fq_outbox_add_feed(fq_outbox_set *s, fq_feed feed, const char *box,
+                       const Fengqiao__V1__OutboxItem *body, int complete);
+/* The index of the set's item in that feed, or -1. */
+int fq_outbox_feed_index(const fq_outbox_set *s, fq_feed feed);
+
 /* Builds s->boxes, s->kinds (text array literals) and s->bodies (bytea
- * array literal, hex): 0, or -1 when out of memory. */
+ * array literal, hex) of the items that are outbox rows, in the set's
+ * order: 0, or -1 when out of memory. */
 int fq_outbox_params(fq_outbox_set *s);
 
 /* The items as committed: `seqs` is FQ_SQL_OUTBOX_SEQS ("seq box event_seq,

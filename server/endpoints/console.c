@@ -1,5 +1,6 @@
 #include "console.h"
 
+#include "console_rows.h"
 #include "endpoint_ctx.h"
 #include "reply.h"
 #include "statements.h"
@@ -21,8 +22,6 @@
 /* The longest statistics period: a year and a leap day. A longer one reads
  * years of the event log in one statement. */
 #define STATS_MAX_PERIOD_MS (366LL * 24 * 3600 * 1000)
-#define N_PARAMS 14
-#define SEARCH_MAX_CHARS 64
 
 typedef struct query_req {
     fq_store_op op;
@@ -32,23 +31,15 @@ typedef struct query_req {
     uint8_t key[32];
     uint64_t message_id;
     Fengqiao__V1__ConsoleQuery__QueryCase kind;
-    uint32_t page_rows;         /* rows a page may hold; one more is read to see "more" */
-    int64_t asof_us;            /* open incidents: the board's moment */
-    uint64_t after;             /* incident: the last event seq before this page */
-    uint64_t offset;            /* roster, stats: rows before this page */
-    const char *routing_status; /* the server's, taken once when the answer is built */
-    char node[72];              /* the asking console node */
-    char time_zone[8];          /* its district's, taken when the answer is built */
-    char params[N_PARAMS][80];
-    char pattern[2 * 4 * SEARCH_MAX_CHARS + 3]; /* search: the LIKE pattern */
-    char text[4 * SEARCH_MAX_CHARS + 1];        /* search: the text */
+    uint32_t page_rows;            /* rows a page may hold; one more is read to see "more" */
+    int64_t asof_us;               /* open incidents: the board's moment */
+    uint64_t after;                /* incident: the last event seq before this page */
+    uint64_t offset;               /* roster, stats: rows before this page */
+    const char *routing_status;    /* the server's, taken once when the answer is built */
+    char node[72];                 /* the asking console node */
+    char time_zone[8];             /* its district's, taken when the answer is built */
+    fq_console_read_params params; /* the statement's (console_rows.h) */
 } query_req;
-
-static const char *text_copy(query_req *q, const char *text)
-{
-    snprintf(q->text, sizeof q->text, "%s", text);
-    return q->text;
-}
 
 /* ---- cursors: opaque to clients, checked strictly here ---- */
 
@@ -80,8 +71,8 @@ static int parse_number_cursor(const char *c, const char *tag, uint64_t *n)
     return 0;
 }
 
-/* The first column after the summary's (statements.h). */
-#define SUMMARY_COLS FQ_SQL_CONSOLE_NCOLUMNS
+/* The first column after the summary's (console_rows.h). */
+#define SUMMARY_COLS FQ_CONSOLE_SUMMARY_COLUMNS
 
 static const char *unit_name(const fq_org *org, const char *id)
 {
@@ -123,59 +114,21 @@ static void name_summary(const fq_snapshot *snap, Fengqiao__V1__IncidentSummary 
     s->reporter_node_name = node != NULL && node->name != NULL ? (char *)node->name : "";
 }
 
-/* FQ_SQL_CONSOLE_COLUMNS of one row into an IncidentSummary (strings point
- * into `res` and the snapshot; co-units into `co`, which must hold 2 *
- * (FQ_ROUTE_MAX_CO + 1): the ids, then their names); the report's point from
- * columns lon_col, lon_col + 1 into `point` when they are not NULL. */
-static void summary_of(const fq_snapshot *snap, const PGresult *res, int row,
-                       Fengqiao__V1__IncidentSummary *s, char **co, char *co_buf, size_t co_len,
-                       int lon_col, Fengqiao__V1__GeoPoint *point)
+/* The summary of one row into an IncidentSummary (fq_console_summary_row:
+ * strings point into `res` and the snapshot; co-units into `co`, which must
+ * hold 2 * (FQ_ROUTE_MAX_CO + 1): the ids, then their names); the report's
+ * point from columns lon_col, lon_col + 1 into `point` when they are not
+ * NULL. -1 when the row is not a summary's. */
+static int summary_of(const fq_snapshot *snap, const PGresult *res, int row,
+                      Fengqiao__V1__IncidentSummary *s, char **co, char *co_buf, size_t co_len,
+                      int lon_col, Fengqiao__V1__GeoPoint *point)
 {
-    fengqiao__v1__incident_summary__init(s);
-    s->incident_id = (uint64_t)fq_store_column_i64(res, row, 0);
-    s->category = PQgetvalue(res, row, 1);
-    s->severity = (Fengqiao__V1__Severity)fq_store_column_i64(res, row, 2);
-    s->risk = (Fengqiao__V1__Risk)fq_store_column_i64(res, row, 3);
-    s->title = PQgetvalue(res, row, 4);
-    s->address = PQgetvalue(res, row, 5);
-    s->territory = PQgetvalue(res, row, 6);
-    s->town = PQgetvalue(res, row, 7);
-    s->tier = (Fengqiao__V1__Tier)fq_store_column_i64(res, row, 8);
-    s->line =
-        (Fengqiao__V1__Line)(fq_store_column_i64(res, row, 9) + 1); /* the wire's 0 is "none" */
-    s->lead_unit = PQgetvalue(res, row, 10);
-    s->worker = PQgetvalue(res, row, 11);
-    snprintf(co_buf, co_len, "%s", PQgetvalue(res, row, 12));
-    size_t n = 0;
-    for (char *p = co_buf, *next; *p != '\0' && n <= FQ_ROUTE_MAX_CO; p = next) {
-        next = p + strcspn(p, ",");
-        if (*next == ',')
-            *next++ = '\0';
-        co[n++] = p;
-    }
-    s->co_units = co;
-    s->n_co_units = n;
-    s->state = PQgetvalue(res, row, 13);
-    s->assignment = PQgetvalue(res, row, 14);
-    s->recorded_at_ms = fq_store_column_i64(res, row, 15);
-    s->acknowledge_due_ms = fq_store_column_i64(res, row, 16);
-    s->conclude_due_ms = fq_store_column_i64(res, row, 17);
-    s->overdue = PQgetvalue(res, row, 18)[0] == 't';
-    s->escalations = (uint32_t)fq_store_column_i64(res, row, 19);
-    s->reporter_node = PQgetvalue(res, row, 20);
-    s->supervision_due_ms = fq_store_column_i64(res, row, 21);
-    s->overdue_limits = (uint32_t)fq_store_column_i64(res, row, 22);
-    s->external_ref = PQgetvalue(res, row, 23);
-    s->working_time = PQgetvalue(res, row, 24)[0] == 't';
-    s->suspended_at_ms = fq_store_column_i64(res, row, 25); /* FQ_SQL_CONSOLE_SUSPENSION */
-    s->suspend_reason = PQgetvalue(res, row, 26);
+    if (fq_console_summary_row(res, row, s, co, FQ_ROUTE_MAX_CO + 1, co_buf, co_len) != 0)
+        return -1;
     name_summary(snap, s, co + FQ_ROUTE_MAX_CO + 1);
-    if (!PQgetisnull(res, row, lon_col) && !PQgetisnull(res, row, lon_col + 1)) {
-        fengqiao__v1__geo_point__init(point);
-        point->lon = strtod(PQgetvalue(res, row, lon_col), NULL);
-        point->lat = strtod(PQgetvalue(res, row, lon_col + 1), NULL);
+    if (fq_console_point(res, row, lon_col, point))
         s->location = point;
-    }
+    return 0;
 }
 
 static void reply_result(query_req *q, Fengqiao__V1__ConsoleResult *result)
@@ -228,9 +181,12 @@ static void answer_incidents(query_req *q, const PGresult *res)
         fq_reply_budget budget = new_budget(q);
         int n = 0;
         for (int r = 0; r < rows && (uint32_t)n < q->page_rows; r++) {
-            summary_of(snap, res, r, &s[r], co + (size_t)r * 2 * (FQ_ROUTE_MAX_CO + 1),
-                       co_buf + (size_t)r * 512, 512, search ? SUMMARY_COLS : SUMMARY_COLS + 2,
-                       &points[r]);
+            if (summary_of(snap, res, r, &s[r], co + (size_t)r * 2 * (FQ_ROUTE_MAX_CO + 1),
+                           co_buf + (size_t)r * 512, 512, search ? SUMMARY_COLS : SUMMARY_COLS + 2,
+                           &points[r]) != 0) {
+                n = -1; /* a bug or a schema this server does not know */
+                break;
+            }
             if (!fq_reply_budget_take(&budget,
                                       fengqiao__v1__incident_summary__get_packed_size(&s[r])))
                 break;
@@ -238,63 +194,31 @@ static void answer_incidents(query_req *q, const PGresult *res)
         }
         Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
         result.incidents = list;
-        result.n_incidents = (size_t)n;
+        result.n_incidents = n > 0 ? (size_t)n : 0;
         char cursor[FQ_REPLY_CURSOR_MAX] = "";
-        if (n < rows && n > 0 && search) {
+        fq_console_open_key key;
+        if (n < 0) {
+            reply_status(q, ST(INTERNAL), "the incidents' rows are not as this server reads them");
+        } else if (n < rows && n > 0 && search) {
             /* Newest first: the last row's id. */
-            snprintf(cursor, sizeof cursor, "q1.%s", PQgetvalue(res, n - 1, 0));
+            snprintf(cursor, sizeof cursor, "q1.%" PRIu64, s[n - 1].incident_id);
             result.more = 1;
             result.cursor = cursor;
-        } else if (n < rows && n > 0) {
-            /* The last row's sort key: the two columns after the summary. */
-            snprintf(cursor, sizeof cursor, "o1.%" PRId64 ".%s.%s.%s.%s", q->asof_us,
-                     PQgetvalue(res, n - 1, SUMMARY_COLS), PQgetvalue(res, n - 1, 2),
-                     PQgetvalue(res, n - 1, SUMMARY_COLS + 1), PQgetvalue(res, n - 1, 0));
+        } else if (n < rows && n > 0 && fq_console_open_key_row(res, n - 1, &key) == 0) {
+            /* The last row's sort key. */
+            snprintf(cursor, sizeof cursor, "o1.%" PRId64 ".%lld.%lld.%lld.%lld", q->asof_us,
+                     key.not_overdue, key.severity, key.due_us, key.id);
             result.more = 1;
             result.cursor = cursor;
         }
-        reply_result(q, &result);
+        if (n >= 0)
+            reply_result(q, &result);
     }
     free(s);
     free(list);
     free(co);
     free(co_buf);
     free(points);
-}
-
-/* The photos of one event as the statement lists them (FQ_SQL_CONSOLE_INCIDENT:
- * "id content-type size width height sha256-hex name" a line), into at most
- * `max` of `out`, whose sha256 point into `sha`. Returns how many. */
-static size_t parse_attachments(char *text, Fengqiao__V1__TimelineAttachment *out,
-                                uint8_t (*sha)[32], size_t max)
-{
-    size_t n = 0;
-    for (char *line = text, *next; line != NULL && *line != '\0' && n < max; line = next) {
-        next = strchr(line, '\n');
-        if (next != NULL)
-            *next++ = '\0';
-        unsigned long long id, size;
-        unsigned width, height;
-        char type[16], hex[65];
-        int name_at = -1;
-        if (sscanf(line, "%llu %15s %llu %u %u %64s %n", &id, type, &size, &width, &height, hex,
-                   &name_at) < 6 ||
-            sodium_hex2bin(sha[n], 32, hex, strlen(hex), NULL, NULL, NULL) != 0)
-            continue;
-        Fengqiao__V1__TimelineAttachment *a = &out[n];
-        fengqiao__v1__timeline_attachment__init(a);
-        a->id = id;
-        /* The table's CHECK allows these two only: point at constants. */
-        a->content_type = strcmp(type, "image/png") == 0 ? "image/png" : "image/jpeg";
-        a->size = size;
-        a->width = width;
-        a->height = height;
-        a->sha256.data = sha[n];
-        a->sha256.len = 32;
-        a->name = name_at > 0 ? line + name_at : "";
-        n++;
-    }
-    return n;
 }
 
 /* An incident and a page of its timeline; the description with the first
@@ -314,7 +238,10 @@ static void answer_incident(query_req *q, const PGresult *res)
     char co_buf[512];
     Fengqiao__V1__GeoPoint point;
     const fq_snapshot *snap = fq_dispatch_current(q->dispatch);
-    summary_of(snap, res, 0, &s, co, co_buf, sizeof co_buf, SUMMARY_COLS + 7, &point);
+    if (summary_of(snap, res, 0, &s, co, co_buf, sizeof co_buf, SUMMARY_COLS + 7, &point) != 0) {
+        reply_status(q, ST(INTERNAL), "the incident's row is not as this server reads it");
+        return;
+    }
     Fengqiao__V1__TimelineEvent *ev = calloc((size_t)rows, sizeof *ev);
     Fengqiao__V1__TimelineEvent **list = calloc((size_t)rows, sizeof *list);
     /* The photos' metadata (never their bytes), FQ_EVIDENCE_MAX_PHOTOS a row. */
@@ -336,35 +263,24 @@ static void answer_incident(query_req *q, const PGresult *res)
     Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
     result.incidents = &one;
     result.n_incidents = 1;
-    result.description = PQgetvalue(res, 0, SUMMARY_COLS);
+    result.description = (char *)fq_console_description(res, 0);
     fq_reply_budget budget = new_budget(q);
     fq_reply_budget_take(&budget, fengqiao__v1__incident_summary__get_packed_size(&s));
     fq_reply_budget_take(&budget, strlen(result.description));
     size_t n = 0;
     int more = 0;
     for (int r = 0; r < rows; r++) {
-        if (PQgetisnull(res, r, SUMMARY_COLS + 1))
+        if (fq_console_event_row(res, r, &ev[n]) != 1)
             continue; /* no events (after the cursor) */
         if (n == q->page_rows) {
             more = 1;
             break;
         }
-        fengqiao__v1__timeline_event__init(&ev[n]);
-        ev[n].seq = (uint64_t)fq_store_column_i64(res, r, SUMMARY_COLS + 1);
-        ev[n].kind = PQgetvalue(res, r, SUMMARY_COLS + 2);
-        ev[n].actor = PQgetvalue(res, r, SUMMARY_COLS + 3);
-        ev[n].at_ms = fq_store_column_i64(res, r, SUMMARY_COLS + 4);
-        ev[n].reason = PQgetvalue(res, r, SUMMARY_COLS + 5);
-        ev[n].actor_name = PQgetvalue(res, r, SUMMARY_COLS + 6);
-        ev[n].reason_code = PQgetvalue(res, r, SUMMARY_COLS + 9);
-        if (!PQgetisnull(res, r, SUMMARY_COLS + 10) &&
-            (texts[n] = strdup(PQgetvalue(res, r, SUMMARY_COLS + 10))) != NULL) {
-            size_t k = parse_attachments(texts[n], &att[4 * n], &sha[4 * n], 4);
-            for (size_t j = 0; j < k; j++)
-                att_list[4 * n + j] = &att[4 * n + j];
-            ev[n].attachments = &att_list[4 * n];
-            ev[n].n_attachments = k;
-        }
+        size_t k = fq_console_event_attachments(res, r, &att[4 * n], &sha[4 * n], 4, &texts[n]);
+        for (size_t j = 0; j < k; j++)
+            att_list[4 * n + j] = &att[4 * n + j];
+        ev[n].attachments = &att_list[4 * n];
+        ev[n].n_attachments = k;
         if (!fq_reply_budget_take(&budget, fengqiao__v1__timeline_event__get_packed_size(&ev[n]))) {
             more = 1;
             break;
@@ -395,13 +311,17 @@ static void answer_incident(query_req *q, const PGresult *res)
  * id), `limit` of them after `offset`. answer_roster reads its rows. */
 static void roster_bind(query_req *q, const char *within, uint64_t offset, uint32_t limit)
 {
-    snprintf(q->params[0], sizeof q->params[0], "%s", within);
-    snprintf(q->params[1], sizeof q->params[1], "%" PRIu64, offset);
-    snprintf(q->params[2], sizeof q->params[2], "%" PRIu32, limit);
+    char(*text)[80] = q->params.text;
+    snprintf(text[0], sizeof text[0], "%s", within);
+    snprintf(text[1], sizeof text[1], "%" PRIu64, offset);
+    snprintf(text[2], sizeof text[2], "%" PRIu32, limit);
+    memset(q->op.values, 0, sizeof q->op.values);
     for (int i = 0; i < FQ_SQL_CONSOLE_ROSTER_NPARAMS; i++)
-        q->op.values[i] = q->params[i];
+        q->op.values[i] = text[i];
+    q->op.kind = FQ_STORE_OP_READ;
     q->op.statement = FQ_SQL_CONSOLE_ROSTER_NAME;
     q->op.nparams = FQ_SQL_CONSOLE_ROSTER_NPARAMS;
+    q->op.result_format = 0;
 }
 
 /* FQ_SQL_CONSOLE_ROSTER's rows (roster_bind). */
@@ -504,15 +424,14 @@ done:
 
 /* The search's parameters (statements.h FQ_SQL_CONSOLE_SEARCH); NULL, or
  * why the query is refused. */
-static const char *search_params(query_req *q, const Fengqiao__V1__SearchQuery *sq,
-                                 const char *cursor)
+static const char *search_params(query_req *q, const char *within,
+                                 const Fengqiao__V1__SearchQuery *sq, const char *cursor)
 {
-    fq_store_op *op = &q->op;
     const char *text = sq->text;
     size_t len = strlen(text), chars = 0;
     for (size_t i = 0; i < len; i++)
         chars += ((unsigned char)text[i] & 0xc0) != 0x80;
-    if (chars < 1 || chars > SEARCH_MAX_CHARS || len > 4 * SEARCH_MAX_CHARS)
+    if (chars < 1 || chars > FQ_CONSOLE_SEARCH_MAX_CHARS || len > 4 * FQ_CONSOLE_SEARCH_MAX_CHARS)
         return "search: the text is 1 to 64 characters";
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)text[i] < 0x20)
@@ -524,33 +443,7 @@ static const char *search_params(query_req *q, const Fengqiao__V1__SearchQuery *
     uint64_t before = 0;
     if (cursor[0] != '\0' && parse_number_cursor(cursor, "q1", &before) != 0)
         return "cursor: not one this server gave for this kind of query";
-    /* $2: the id the text names, if it is a number. */
-    char *end = NULL;
-    unsigned long long id = strtoull(text, &end, 10);
-    int is_id = text[0] >= '0' && text[0] <= '9' && *end == '\0' && id > 0 &&
-                id <= (unsigned long long)INT64_MAX;
-    snprintf(q->params[1], sizeof q->params[1], "%llu", is_id ? id : 0ULL);
-    if (!is_id)
-        op->values[1] = NULL;
-    /* $3: '%text%' with LIKE's own characters escaped (at most 64
-     * characters of 4 bytes, each doubled: a buffer of its own). */
-    char *p = q->pattern;
-    *p++ = '%';
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
-            *p++ = '\\';
-        *p++ = text[i];
-    }
-    *p++ = '%';
-    *p = '\0';
-    op->values[2] = q->pattern;
-    op->values[3] = text_copy(q, text);
-    snprintf(q->params[4], sizeof q->params[4], "%u", limit + 1);
-    snprintf(q->params[5], sizeof q->params[5], "%" PRIu64, before);
-    if (before == 0)
-        op->values[5] = NULL;
-    op->statement = FQ_SQL_CONSOLE_SEARCH_NAME;
-    op->nparams = FQ_SQL_CONSOLE_SEARCH_NPARAMS;
+    fq_console_search_bind(&q->op, &q->params, within, text, limit + 1, before);
     return NULL;
 }
 
@@ -617,16 +510,12 @@ void fq_console_query(fq_endpoint_ctx *ctx, const fq_node *node, uint64_t messag
     q->kind = query->query_case;
     const fq_snapshot *snap = fq_dispatch_current(dispatch);
     const char *within = fq_org_id(fq_directory_org(snap->directory), node->jurisdiction);
-    snprintf(q->params[0], sizeof q->params[0], "%s", within);
     fq_store_op *op = &q->op;
-    op->kind = FQ_STORE_OP_READ;
     op->done = query_done;
     const char *bad = NULL;
     const char *cursor = query->cursor ? query->cursor : "";
     int first_page = cursor[0] == '\0';
     const char *bad_cursor = "cursor: not one this server gave for this kind of query";
-    for (int i = 0; i < N_PARAMS; i++)
-        op->values[i] = q->params[i];
     switch (query->query_case) {
     case FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS: {
         const Fengqiao__V1__OpenIncidentsQuery *o = query->open_incidents;
@@ -644,22 +533,12 @@ void fq_console_query(fq_endpoint_ctx *ctx, const fq_node *node, uint64_t messag
             q->asof_us = fq_now_ms() * 1000;
         else if (parse_open_cursor(cursor, &q->asof_us, key) != 0)
             bad = bad_cursor;
-        snprintf(q->params[1], sizeof q->params[1], "%d", (int)o->tier);
-        snprintf(q->params[2], sizeof q->params[2], "%s", o->town);
-        snprintf(q->params[3], sizeof q->params[3], "%d", (int)o->line - 1);
-        snprintf(q->params[4], sizeof q->params[4], "%s", o->assignment);
-        snprintf(q->params[5], sizeof q->params[5], "%s", o->overdue_only ? "true" : "false");
-        snprintf(q->params[6], sizeof q->params[6], "%u", limit + 1);
-        snprintf(q->params[7], sizeof q->params[7], "%s", o->supervised_only ? "true" : "false");
-        snprintf(q->params[8], sizeof q->params[8], "%" PRId64, q->asof_us);
-        snprintf(q->params[13], sizeof q->params[13], "%d", (int)o->severity);
-        for (int k = 0; k < 4; k++) {
-            snprintf(q->params[9 + k], sizeof q->params[9 + k], "%lld", key[k]);
-            if (first_page)
-                op->values[9 + k] = NULL;
-        }
-        op->statement = FQ_SQL_CONSOLE_OPEN_NAME;
-        op->nparams = FQ_SQL_CONSOLE_OPEN_NPARAMS;
+        fq_console_open_filter filter = {(int)o->tier,      o->town,          (int)o->line,
+                                         o->assignment,     (int)o->severity, o->overdue_only,
+                                         o->supervised_only};
+        fq_console_open_key after = {key[0], key[1], key[2], key[3]};
+        fq_console_open_bind(op, &q->params, within, &filter, limit + 1, q->asof_us,
+                             first_page ? NULL : &after);
         break;
     }
     case FENGQIAO__V1__CONSOLE_QUERY__QUERY_INCIDENT:
@@ -668,11 +547,8 @@ void fq_console_query(fq_endpoint_ctx *ctx, const fq_node *node, uint64_t messag
         else if (!first_page && parse_number_cursor(cursor, "t1", &q->after) != 0)
             bad = bad_cursor;
         q->page_rows = TIMELINE_PAGE_ROWS;
-        snprintf(q->params[1], sizeof q->params[1], "%" PRIu64, query->incident);
-        snprintf(q->params[2], sizeof q->params[2], "%" PRIu64, q->after);
-        snprintf(q->params[3], sizeof q->params[3], "%u", TIMELINE_PAGE_ROWS + 1);
-        op->statement = FQ_SQL_CONSOLE_INCIDENT_NAME;
-        op->nparams = FQ_SQL_CONSOLE_INCIDENT_NPARAMS;
+        fq_console_incident_bind(op, &q->params, within, query->incident, q->after,
+                                 TIMELINE_PAGE_ROWS + 1);
         break;
     case FENGQIAO__V1__CONSOLE_QUERY__QUERY_ROSTER: {
         /* A town inside the jurisdiction narrows it. */
@@ -701,17 +577,12 @@ void fq_console_query(fq_endpoint_ctx *ctx, const fq_node *node, uint64_t messag
         else if (!first_page && parse_number_cursor(cursor, "s1", &q->offset) != 0)
             bad = bad_cursor;
         q->page_rows = STATS_PAGE_ROWS;
-        snprintf(q->params[1], sizeof q->params[1], "%" PRId64, s->from_ms);
-        snprintf(q->params[2], sizeof q->params[2], "%" PRId64, s->to_ms);
-        snprintf(q->params[3], sizeof q->params[3], "%s", by);
-        snprintf(q->params[4], sizeof q->params[4], "%" PRIu64, q->offset);
-        snprintf(q->params[5], sizeof q->params[5], "%u", STATS_PAGE_ROWS + 1);
-        op->statement = FQ_SQL_CONSOLE_STATS_NAME;
-        op->nparams = FQ_SQL_CONSOLE_STATS_NPARAMS;
+        fq_console_stats_bind(op, &q->params, within, s->from_ms, s->to_ms, by, q->offset,
+                              STATS_PAGE_ROWS + 1);
         break;
     }
     case FENGQIAO__V1__CONSOLE_QUERY__QUERY_SEARCH:
-        bad = search_params(q, query->search, cursor);
+        bad = search_params(q, within, query->search, cursor);
         break;
     default:
         bad = "an empty console query";

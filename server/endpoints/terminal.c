@@ -1,6 +1,7 @@
 #include "terminal.h"
 
 #include "attachment_rows.h"
+#include "case_rows.h"
 #include "endpoint_ctx.h"
 #include "evidence.h"
 #include "reply.h"
@@ -101,7 +102,8 @@ typedef struct action_req {
     char aftercare[3][80];  /* verify, follow-up: incident, satisfaction, jurisdiction */
     char *reason;           /* verify, follow-up, reopen: the command's reason (copied) */
     char target_worker[72]; /* reopen */
-    status_t refusal;       /* a refused action looks for an earlier answer first */
+    fq_reopen_row_params reopen;
+    status_t refusal; /* a refused action looks for an earlier answer first */
     char refusal_message[256];
     char refusal_state[24]; /* a terminal's WRONG_STATE: the assignment's state, or '' */
     int refusal_done;       /* ... and what was asked is in effect already */
@@ -688,7 +690,7 @@ static void reopen_read_done(fq_store_op *op, int status, const char *message)
         refuse_unless_done(t, a, ST(FORBIDDEN), why);
         return;
     }
-    const char *state = PQgetvalue(res, 0, PQnfields(res) - 1);
+    const char *state = fq_reopen_row_state(res, 0);
     if (strcmp(state, "concluded") != 0) {
         snprintf(why, sizeof why, "incident %" PRIu64 " is %s: only a concluded one is reopened",
                  a->incident_id, strcmp(state, "assigned") == 0 ? "open" : state);
@@ -858,16 +860,10 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
             free_action(a);
             return;
         }
-        snprintf(a->aftercare[0], sizeof a->aftercare[0], "%" PRIu64, command->incident_id);
         snprintf(a->aftercare[1], sizeof a->aftercare[1], "%s", command->target_unit);
-        snprintf(a->aftercare[2], sizeof a->aftercare[2], "%s",
-                 fq_org_id(fq_directory_org(snap->directory), node->jurisdiction));
         snprintf(a->target_worker, sizeof a->target_worker, "%s", command->target_worker);
-        op->kind = FQ_STORE_OP_READ;
-        op->statement = FQ_SQL_REOPEN_ROW_NAME;
-        op->nparams = FQ_SQL_REOPEN_ROW_NPARAMS;
-        op->values[0] = a->aftercare[0];
-        op->values[1] = a->aftercare[2];
+        fq_reopen_row_bind(op, &a->reopen, command->incident_id,
+                           fq_org_id(fq_directory_org(snap->directory), node->jurisdiction));
         op->done = reopen_read_done;
         t->ctx.in_flight++;
         fq_store_submit(t->ctx.store, op);

@@ -3,7 +3,11 @@
 #include "case_rows.h"
 
 #include "pgarray.h"
+#include "statements.h"
+#include "store.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 enum {
@@ -178,4 +182,28 @@ int fq_case_row_decode(const PGresult *res, int row, fq_case_row *out)
         get_ms(res, row, COL_SUSPENDED, &out->suspended_ms) != 0)
         return -1;
     return get_co(res, row, COL_CO_UNITS, out);
+}
+
+void fq_reopen_row_bind(fq_store_op *op, fq_reopen_row_params *p, uint64_t incident_id,
+                        const char *within)
+{
+    snprintf(p->incident, sizeof p->incident, "%" PRIu64, incident_id);
+    snprintf(p->within, sizeof p->within, "%s", within);
+    memset(op->values, 0, sizeof op->values);
+    memset(op->lengths, 0, sizeof op->lengths);
+    memset(op->formats, 0, sizeof op->formats);
+    op->kind = FQ_STORE_OP_READ;
+    op->statement = FQ_SQL_REOPEN_ROW_NAME;
+    op->nparams = FQ_SQL_REOPEN_ROW_NPARAMS;
+    op->values[0] = p->incident;
+    op->values[1] = p->within;
+    op->result_format = 1;
+}
+
+const char *fq_reopen_row_state(const PGresult *res, int row)
+{
+    if (res == NULL || row >= PQntuples(res) || PQnfields(res) != COL_COUNT + 1 ||
+        PQgetisnull(res, row, COL_COUNT))
+        return "";
+    return PQgetvalue(res, row, COL_COUNT); /* text: its bytes, NUL-terminated by libpq */
 }

@@ -12,6 +12,8 @@
 #include <libpq-fe.h>
 #include <stdint.h>
 
+typedef struct fq_store_op fq_store_op; /* store.h */
+
 /* FQ_SQL_CASE_COLUMNS has this many columns. */
 #define FQ_CASE_ROW_COLUMNS 29
 /* Co-handlers kept per case (rules name at most 4, the router adds one). */
@@ -54,5 +56,22 @@ typedef struct fq_case_row {
  * of the wrong size, text results, too few columns): a bug or a schema this
  * server does not know, never a reason to crash. */
 int fq_case_row_decode(const PGresult *res, int row, fq_case_row *out);
+
+/* FQ_SQL_REOPEN_ROW's parameters: kept by the caller beside its op until
+ * the op is done. */
+typedef struct fq_reopen_row_params {
+    char incident[24];
+    char within[72];
+} fq_reopen_row_params;
+
+/* Binds FQ_SQL_REOPEN_ROW on op (kind, statement, parameters, binary
+ * results; `done` is the caller's): incident `incident_id` if its place is
+ * inside `within` (an org unit id). */
+void fq_reopen_row_bind(fq_store_op *op, fq_reopen_row_params *p, uint64_t incident_id,
+                        const char *within);
+
+/* The incident's state, the column after the case's in a row of
+ * FQ_SQL_REOPEN_ROW ("" when the row is not one). */
+const char *fq_reopen_row_state(const PGresult *res, int row);
 
 #endif

@@ -14,6 +14,7 @@ static void bind_read(fq_store_op *op, fq_field_read_params *p, const char *stat
     memset(op->formats, 0, sizeof op->formats);
     op->kind = FQ_STORE_OP_READ;
     op->statement = statement;
+    op->result_format = 0;
     op->nparams = nparams;
     for (int i = 0; i < nparams; i++)
         op->values[i] = p->text[i];

@@ -85,6 +85,7 @@ static void bind_text(fq_store_op *op, fq_store_op_kind kind, int nparams)
     memset(op->formats, 0, sizeof op->formats);
     op->kind = kind;
     op->nparams = nparams;
+    op->result_format = 0;
 }
 
 void fq_read_outbox_bind(fq_store_op *op, fq_read_outbox_params *p, const char *box, uint64_t after,

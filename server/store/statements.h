@@ -3,23 +3,44 @@
 #ifndef FQ_STATEMENTS_H
 #define FQ_STATEMENTS_H
 
+#include "sql_fragments.h"
+
 #include "fq_sql.h"
 
 /* The outbox items an event leaves, written in the event's statement: three
- * parallel arrays — boxes (text[]: 'w:<worker>', 'h:<handler>', 'u:<town>';
- * distinct), kinds (smallint[]: OutboxItem kinds) and bodies (bytea[]:
- * OutboxItem without seq, kind, incident and time) — for the incident the
- * CTE `src` names (column id), reporting the event whose seq is the SQL
- * expression `evseq` (OutboxItem.event_seq), with the seqs the server
- * planned for them (`seqs`, int8[]: each box's next, docs/write-path.md).
- * FQ_SQL_OUTBOX_SEQS then says what was written ("seq box event_seq,seq box
- * event_seq"). */
+ * parallel arrays — boxes (text[]: 'w:<worker>', 'h:<handler>'; distinct;
+ * the follow feeds' items are columns of the event, FQ_SQL_FEED), kinds (smallint[]: OutboxItem
+ * kinds) and bodies (bytea[]: OutboxItem without seq, kind, incident and time) — for the incident
+ * the CTE `src` names (column id), reporting the event whose seq is the SQL expression `evseq`
+ * (OutboxItem.event_seq), with the seqs the server planned for them (`seqs`, int8[]: each box's
+ * next, docs/write-path.md). FQ_SQL_OUTBOX_SEQS then says what was written, the feeds' items with
+ * the rows. */
 #define FQ_SQL_OUTBOX_CTE(src, evseq, boxes, kinds, bodies, seqs)                                  \
     " ob AS (INSERT INTO outbox (box, seq, kind, incident_id, body, event_seq)"                    \
     " SELECT x.b, x.s, x.k, " src ".id, x.body, " evseq " FROM " src ", unnest(" boxes             \
     "::text[], " kinds "::smallint[], " bodies "::bytea[], " seqs "::bigint[])"                    \
     " AS x (b, k, body, s) RETURNING box, seq, event_seq)"
-#define FQ_SQL_OUTBOX_SEQS "(SELECT string_agg(seq || ' ' || box || ' ' || event_seq, ',') FROM ob)"
+
+/* The follow feeds' item of the event a statement's items report, in the
+ * event's own row (migration 0032, docs/write-path.md "Feeds"): the
+ * columns, and their values from the plan's parameters +7..+11 (store.h
+ * FQ_STORE_PLAN_NPARAMS): the item's body, the town and the event's seq in
+ * its feed, the district and its seq in its feed (NULL: in no such feed).
+ * The event's CTE returns seq and FQ_SQL_FEED_RETURNING. */
+#define FQ_SQL_FEED_COLUMNS "feed_item, town, town_seq, district, district_seq"
+#define FQ_SQL_FEED(item, town, town_seq, district, district_seq)                                  \
+    " " item "::bytea, " town "::text, " town_seq "::bigint, " district "::text, " district_seq    \
+    "::bigint"
+#define FQ_SQL_FEED_RETURNING "town, town_seq, district, district_seq"
+
+/* What a statement wrote for its items, "seq box event_seq,seq box
+ * event_seq" (outbox.h fq_outbox_committed): the outbox rows (CTE ob) and
+ * the feeds of the event CTE `ev`. */
+#define FQ_SQL_OUTBOX_SEQS(ev)                                                                     \
+    "(SELECT string_agg(w.s || ' ' || w.b || ' ' || w.e, ',') FROM (SELECT seq AS s, box AS b,"    \
+    " event_seq AS e FROM ob UNION ALL SELECT town_seq, 'u:' || town, seq FROM " ev                \
+    " WHERE town IS NOT NULL UNION ALL SELECT district_seq, 'u:' || district, seq FROM " ev        \
+    " WHERE district IS NOT NULL) w)"
 
 /* The planned columns of the i-th event (1-based) of a statement whose plan
  * parameters (store.h FQ_STORE_PLAN_NPARAMS) start at $P: its seq,
@@ -77,85 +98,113 @@
  * outbox items the event leaves (FQ_SQL_OUTBOX_ITEMS; returned as the eighth
  * column, NULL for a resend), $43 the routing event's reason code, $44..$49
  * the photos reported with it (FQ_SQL_ATTACHMENTS_CTE, of the "reported"
- * event; NULL: none), $50..$56 the plan (store.h FQ_STORE_PLAN_NPARAMS:
+ * event; NULL: none), $50..$61 the plan (store.h FQ_STORE_PLAN_NPARAMS:
  * the incident's id, the events reported, routing and report_merged, their
- * time, which is also the incident's recorded_at). */
+ * time, which is also the incident's recorded_at; the feeds' item, of the
+ * routing event). */
 #define FQ_SQL_INSERT_REPORT_NAME "fq_insert_report"
-#define FQ_SQL_INSERT_REPORT_NPARAMS 56
+#define FQ_SQL_INSERT_REPORT_NPARAMS 61
 #define FQ_SQL_INSERT_REPORT_PLAN 49
 #define FQ_SQL_INSERT_REPORT                                                                       \
     "WITH new AS ("                                                                                \
-    " INSERT INTO incidents (id, recorded_at, reporter_node, message_id, body_digest, category, "  \
-    "severity, risk,"                                                                              \
-    "  channel, place_unit, lon, lat, address, title, description, occurred_at, external_ref,"     \
-    "  reporter_name, reporter_phone, sent_at, state, tier, line, territory, lead_unit, worker,"   \
-    "  co_units, ack_due, ack_warn_at, conclude_due, conclude_warn_at, merged_into, rule_set,"     \
-    "  rule_source, climbed, unplaced, routing_nonce)"                                             \
-    " VALUES ($51::bigint, $55::timestamptz, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "  \
-    "$13,"                                                                                         \
-    "  to_timestamp($14::double precision / 1000), $15, $16, $17,"                                 \
+    " INSERT INTO incidents (id, recorded_at, reporter_node, message_id, body_digest, category,"   \
+    "  severity, risk, channel, place_unit, lon, lat, address, title, description, occurred_at,"   \
+    "  external_ref, reporter_name, reporter_phone, sent_at, state, tier, line, territory,"        \
+    "  lead_unit, worker, co_units, ack_due, ack_warn_at, conclude_due, conclude_warn_at,"         \
+    "  merged_into, rule_set, rule_source, climbed, unplaced, routing_nonce)"                      \
+    " VALUES ($51::bigint, $55::timestamptz, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"   \
+    "  $13, to_timestamp($14::double precision / 1000), $15, $16, $17,"                            \
     "  to_timestamp($18::double precision / 1000), $20, $21, $22, $23, $24, $25, $26,"             \
     "  to_timestamp($27::double precision / 1000), to_timestamp($28::double precision / 1000),"    \
     "  to_timestamp($29::double precision / 1000), to_timestamp($30::double precision / 1000),"    \
     "  $31, $32, $33, $34, $35, $39)"                                                              \
     " ON CONFLICT (reporter_node, message_id) DO NOTHING"                                          \
     " RETURNING id, recorded_at),"                                                                 \
-    " ev AS ("                                                                                     \
-    " INSERT INTO events (incident_id, kind, actor_node, at, payload, " FQ_SQL_PLANNED_COLUMNS ")" \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, "                              \
+    "payload, " FQ_SQL_PLANNED_COLUMNS ")"                                                         \
     " SELECT id, 'reported', $1, recorded_at, $19," FQ_SQL_PLANNED(                                \
         "$52", "$53", "$54",                                                                       \
-        "1") " FROM new RETURNING incident_id AS id, seq)," FQ_SQL_REPORT_ATTACHMENTS " rt AS ("   \
-             " INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "           \
-             "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                            \
-             " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, '')," FQ_SQL_PLANNED(    \
-                 "$52", "$53", "$54",                                                              \
-                 "2") " FROM new RETURNING seq),"                                                  \
-                      " mg AS ("                                                                   \
-                      " INSERT INTO events (incident_id, kind, actor_node, at, reason, "           \
-                      "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                   \
-                      " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: "         \
-                      "incident ' || id, 'merged'," FQ_SQL_PLANNED(                                \
-                          "$52", "$53", "$54",                                                     \
-                          "3") " FROM new WHERE $31::bigint IS NOT "                               \
-                               "NULL)," FQ_SQL_OUTBOX_CTE("new", "(SELECT seq FROM rt)", "$40",    \
-                                                          "$41", "$42",                            \
-                                                          "$56") " SELECT * FROM (SELECT "         \
-                                                                 "new.id, true, "                  \
-                                                                 "(extract(epoch FROM "            \
-                                                                 "new.recorded_at) * "             \
-                                                                 "1000)::bigint, "                 \
-                                                                 "ev.seq,"                         \
-                                                                 " $3::bytea, $38::bytea, "        \
-                                                                 "$39::bigint,"                    \
-                                                                 " " FQ_SQL_OUTBOX_SEQS            \
-                                                                 " FROM new, ev"                   \
-                                                                 " UNION ALL"                      \
-                                                                 " SELECT i.id, false, "           \
-                                                                 "(extract(epoch FROM "            \
-                                                                 "i.recorded_at) * "               \
-                                                                 "1000)::bigint, e.seq, "          \
-                                                                 "i.body_digest,"                  \
-                                                                 " (SELECT r.payload FROM "        \
-                                                                 "events r WHERE "                 \
-                                                                 "r.incident_id = i.id"            \
-                                                                 "  AND r.kind IN "                \
-                                                                 "('assigned', 'merged', "         \
-                                                                 "'unroutable') ORDER BY "         \
-                                                                 "r.seq LIMIT 1),"                 \
-                                                                 " i.routing_nonce, "              \
-                                                                 "NULL::text"                      \
-                                                                 " FROM incidents i JOIN "         \
-                                                                 "events e ON "                    \
-                                                                 "e.incident_id = i.id "           \
-                                                                 "AND e.kind = 'reported'"         \
-                                                                 " WHERE i.reporter_node "         \
-                                                                 "= $1 AND i.message_id = "        \
-                                                                 "$2 AND NOT EXISTS "              \
-                                                                 "(SELECT 1 FROM "                 \
-                                                                 "new)) r WHERE "                  \
-                                                                 "fq_as_planned($50::"             \
-                                                                 "boolean, (SELECT "               \
-                                                                 "count(*) FROM new), 1)"
+        "1") " FROM new RETURNING incident_id AS id, seq)," FQ_SQL_REPORT_ATTACHMENTS              \
+             " rt AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "             \
+             "payload, reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"          \
+             " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, "                        \
+             "'')," FQ_SQL_PLANNED("$52", "$53", "$54", "2") "," FQ_SQL_FEED(                      \
+                 "$57", "$58", "$59", "$60",                                                       \
+                 "$61") " FROM new RETURNING seq, " FQ_SQL_FEED_RETURNING "),"                     \
+                        " mg AS (INSERT INTO events (incident_id, kind, actor_node, at, "          \
+                        "reason, reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                         \
+                        " SELECT $31, 'report_merged', NULL, recorded_at, 'another "               \
+                        "report: incident ' || id,"                                                \
+                        " 'merged'," FQ_SQL_PLANNED(                                               \
+                            "$52", "$53", "$54",                                                   \
+                            "3") " FROM new WHERE $31::bigint IS NOT "                             \
+                                 "NULL)," FQ_SQL_OUTBOX_CTE(                                       \
+                                     "new", "(SELECT seq FROM rt)", "$40", "$41", "$42",           \
+                                     "$56") " SELECT * FROM "                                      \
+                                            "(SELECT new.id, true, "                               \
+                                            "(extract(epoch FROM "                                 \
+                                            "new.recorded_at) * "                                  \
+                                            "1000)::bigint,"                                       \
+                                            " ev.seq, $3::bytea, "                                 \
+                                            "$38::bytea, "                                         \
+                                            "$39::bigint,"                                         \
+                                            " " FQ_SQL_OUTBOX_SEQS("rt") " FROM new, "             \
+                                                                         "ev"                      \
+                                                                         " UNION ALL"              \
+                                                                         " SELECT "                \
+                                                                         "i.id, "                  \
+                                                                         "false, "                 \
+                                                                         "(extract("               \
+                                                                         "epoch FROM "             \
+                                                                         "i.recorded_"             \
+                                                                         "at) * "                  \
+                                                                         "1000)::"                 \
+                                                                         "bigint, "                \
+                                                                         "e.seq,"                  \
+                                                                         " i.body_"                \
+                                                                         "digest, "                \
+                                                                         "(SELECT "                \
+                                                                         "r.payload "              \
+                                                                         "FROM events "            \
+                                                                         "r WHERE "                \
+                                                                         "r.incident_"             \
+                                                                         "id = i.id"               \
+                                                                         "  AND "                  \
+                                                                         "r.kind IN "              \
+                                                                         "('assigned',"            \
+                                                                         " 'merged', "             \
+                                                                         "'unroutable'"            \
+                                                                         ") ORDER BY "             \
+                                                                         "r.seq LIMIT "            \
+                                                                         "1),"                     \
+                                                                         " i.routing_"             \
+                                                                         "nonce, "                 \
+                                                                         "NULL::text"              \
+                                                                         " FROM "                  \
+                                                                         "incidents i "            \
+                                                                         "JOIN events "            \
+                                                                         "e ON "                   \
+                                                                         "e.incident_"             \
+                                                                         "id = i.id "              \
+                                                                         "AND e.kind "             \
+                                                                         "= 'reported'"            \
+                                                                         " WHERE "                 \
+                                                                         "i.reporter_"             \
+                                                                         "node = $1 "              \
+                                                                         "AND "                    \
+                                                                         "i.message_"              \
+                                                                         "id = $2 AND "            \
+                                                                         "NOT EXISTS "             \
+                                                                         "(SELECT 1 "              \
+                                                                         "FROM new)) r"            \
+                                                                         " WHERE "                 \
+                                                                         "fq_as_"                  \
+                                                                         "planned($50:"            \
+                                                                         ":boolean, "              \
+                                                                         "(SELECT "                \
+                                                                         "count(*) "               \
+                                                                         "FROM new), "             \
+                                                                         "1)"
 
 /* A re-decision of an open incident (escalation, re-routing): the incident's
  * routing columns and one event. $1 incident, $2 tier, $3 line, $4 territory,
@@ -165,68 +214,67 @@
  * a re-sent write has no second effect), $17 $18 $19 outbox items, $20 the
  * event's reason code. The new
  * holder starts from 'assigned', with no limit breached (breaches are
- * recorded per holder: the new one's limits may fire). $21..$27 the plan
+ * recorded per holder: the new one's limits may fire). $21..$32 the plan
  * (store.h FQ_STORE_PLAN_NPARAMS). One row: the outbox seqs written. */
 #define FQ_SQL_REROUTE_NAME "fq_reroute"
-#define FQ_SQL_REROUTE_NPARAMS 27
+#define FQ_SQL_REROUTE_NPARAMS 32
 #define FQ_SQL_REROUTE_PLAN 20
-#define FQ_SQL_REROUTE                                                                                    \
-    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($16) ON CONFLICT DO NOTHING"                      \
-    " RETURNING nonce),"                                                                                  \
-    " u AS (UPDATE incidents SET tier = $2, line = $3, territory = $4, lead_unit = $5,"                   \
-    " worker = $6, co_units = $7, ack_due = to_timestamp($8::double precision / 1000),"                   \
-    " ack_warn_at = to_timestamp($9::double precision / 1000),"                                           \
-    " conclude_due = to_timestamp($10::double precision / 1000),"                                         \
-    " conclude_warn_at = to_timestamp($11::double precision / 1000), climbed = $12,"                      \
-    " escalations = escalations + 1, assignment = 'assigned', acknowledged_at = NULL, breached = "        \
-    "0,"                                                                                                  \
-    " extension_asked = NULL WHERE id = $1 AND state = 'assigned'"                                        \
-    " AND EXISTS (SELECT 1 FROM g) RETURNING id),"                                                        \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "                    \
-    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                                            \
-    " SELECT id, $13, NULL, $26::timestamptz, $14, $15, coalesce($20, '')," FQ_SQL_PLANNED(               \
-        "$23", "$24", "$25",                                                                              \
-        "1") " FROM u RETURNING incident_id AS id, seq)," FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$17",        \
-                                                                            "$18", "$19",                 \
-                                                                            "$27") " SELECT"              \
-                                                                                   " " FQ_SQL_OUTBOX_SEQS \
-                                                                                   " WHERE "              \
-                                                                                   "fq_as_"               \
-                                                                                   "planned($21::"        \
-                                                                                   "boolean, "            \
-                                                                                   "(SELECT "             \
-                                                                                   "count(*) "            \
+#define FQ_SQL_REROUTE                                                                             \
+    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($16) ON CONFLICT DO NOTHING"               \
+    " RETURNING nonce),"                                                                           \
+    " u AS (UPDATE incidents SET tier = $2, line = $3, territory = $4, lead_unit = $5,"            \
+    " worker = $6, co_units = $7, ack_due = to_timestamp($8::double precision / 1000),"            \
+    " ack_warn_at = to_timestamp($9::double precision / 1000),"                                    \
+    " conclude_due = to_timestamp($10::double precision / 1000),"                                  \
+    " conclude_warn_at = to_timestamp($11::double precision / 1000), climbed = $12,"               \
+    " escalations = escalations + 1, assignment = 'assigned', acknowledged_at = NULL,"             \
+    " breached = 0, extension_asked = NULL WHERE id = $1 AND state = 'assigned'"                   \
+    " AND EXISTS (SELECT 1 FROM g) RETURNING id),"                                                 \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "             \
+    "reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                            \
+    " SELECT id, $13, NULL, $26::timestamptz, $14, $15, coalesce($20, '')," FQ_SQL_PLANNED(        \
+        "$23", "$24", "$25",                                                                       \
+        "1") "," FQ_SQL_FEED("$28", "$29", "$30", "$31",                                           \
+                             "$32") " FROM u RETURNING incident_id AS id, "                        \
+                                    "seq, " FQ_SQL_FEED_RETURNING ")," FQ_SQL_OUTBOX_CTE(          \
+                                        "ev", "ev.seq", "$17", "$18", "$19",                       \
+                                        "$27") " SELECT " FQ_SQL_OUTBOX_SEQS("ev") " WHERE "       \
+                                                                                   "fq_as_"        \
+                                                                                   "planned($21::" \
+                                                                                   "boolean, "     \
+                                                                                   "(SELECT "      \
+                                                                                   "count(*) "     \
                                                                                    "FROM ev), 1)"
 
 /* One event of the server's own about an incident (deadline warnings, a
  * breach at the district tier). $1 incident, $2 kind, $3 reason, $4 the
  * breached limits to record on the incident (bits; 0 for none), $5 the
  * write's nonce (applied_ops), $6 $7 $8 outbox items, $9 the supervision
- * order is over (its breach), $10 the event's reason code, $11..$17 the
+ * order is over (its breach), $10 the event's reason code, $11..$22 the
  * plan (store.h FQ_STORE_PLAN_NPARAMS). One row: the outbox seqs written. */
 #define FQ_SQL_INSERT_EVENT_NAME "fq_insert_event"
-#define FQ_SQL_INSERT_EVENT_NPARAMS 17
+#define FQ_SQL_INSERT_EVENT_NPARAMS 22
 #define FQ_SQL_INSERT_EVENT_PLAN 10
-#define FQ_SQL_INSERT_EVENT                                                                               \
-    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($5) ON CONFLICT DO NOTHING"                       \
-    " RETURNING nonce),"                                                                                  \
-    " b AS (UPDATE incidents SET breached = breached | $4::smallint,"                                     \
-    " supervision_due = CASE WHEN $9 THEN NULL ELSE supervision_due END"                                  \
-    " WHERE id = $1 AND ($4::smallint <> 0 OR $9) AND EXISTS (SELECT 1 FROM g)),"                         \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "                             \
-    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                                            \
-    " SELECT $1, $2, NULL, $16::timestamptz, $3, coalesce($10, '')," FQ_SQL_PLANNED(                      \
-        "$13", "$14", "$15",                                                                              \
-        "1") " FROM g RETURNING incident_id AS id, seq)," FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$6",         \
-                                                                            "$7", "$8",                   \
-                                                                            "$17") " SELECT"              \
-                                                                                   " " FQ_SQL_OUTBOX_SEQS \
-                                                                                   " WHERE "              \
-                                                                                   "fq_as_"               \
-                                                                                   "planned($11::"        \
-                                                                                   "boolean, "            \
-                                                                                   "(SELECT "             \
-                                                                                   "count(*) "            \
+#define FQ_SQL_INSERT_EVENT                                                                        \
+    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($5) ON CONFLICT DO NOTHING"                \
+    " RETURNING nonce),"                                                                           \
+    " b AS (UPDATE incidents SET breached = breached | $4::smallint,"                              \
+    " supervision_due = CASE WHEN $9 THEN NULL ELSE supervision_due END"                           \
+    " WHERE id = $1 AND ($4::smallint <> 0 OR $9) AND EXISTS (SELECT 1 FROM g)),"                  \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "                      \
+    "reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                            \
+    " SELECT $1, $2, NULL, $16::timestamptz, $3, coalesce($10, '')," FQ_SQL_PLANNED(               \
+        "$13", "$14", "$15",                                                                       \
+        "1") "," FQ_SQL_FEED("$18", "$19", "$20", "$21",                                           \
+                             "$22") " FROM g RETURNING incident_id AS id, "                        \
+                                    "seq, " FQ_SQL_FEED_RETURNING ")," FQ_SQL_OUTBOX_CTE(          \
+                                        "ev", "ev.seq", "$6", "$7", "$8",                          \
+                                        "$17") " SELECT " FQ_SQL_OUTBOX_SEQS("ev") " WHERE "       \
+                                                                                   "fq_as_"        \
+                                                                                   "planned($11::" \
+                                                                                   "boolean, "     \
+                                                                                   "(SELECT "      \
+                                                                                   "count(*) "     \
                                                                                    "FROM ev), 1)"
 
 /* A terminal's action on an assignment (acknowledge, return, progress,
@@ -253,12 +301,13 @@
  * reason code, $38..$43 the photos that come with it (FQ_SQL_ATTACHMENTS_CTE;
  * NULL: none), $44 a mediation step's record (docs/mediation.md: JSON,
  * projected by migration 0028's trigger; NULL: none). Concluding or merging
- * ends a suspension. $45..$51 the plan (store.h FQ_STORE_PLAN_NPARAMS: the
- * action's event, then the report_merged of a merge).
+ * ends a suspension. $45..$56 the plan (store.h FQ_STORE_PLAN_NPARAMS: the
+ * action's event, then the report_merged of a merge; the feeds' item, of
+ * the action's event).
  * One row: event seq (NULL if not applied), outbox seqs, and the earlier
  * request's digest, state, event seq and incident (NULL if none). */
 #define FQ_SQL_ACTION_NAME "fq_action"
-#define FQ_SQL_ACTION_NPARAMS 51
+#define FQ_SQL_ACTION_NPARAMS 56
 #define FQ_SQL_ACTION_PLAN 44
 #define FQ_SQL_ACTION                                                                              \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
@@ -301,30 +350,65 @@
     " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior)"                      \
     " AND ($35::text IS NULL OR (suspended_at IS NULL) = ($35 <> '')) RETURNING id),"              \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "             \
-    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                                     \
+    "reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                            \
     " SELECT id, $5, $1, $50::timestamptz, $6, $7, coalesce($37, '')," FQ_SQL_PLANNED(             \
         "$47", "$48", "$49",                                                                       \
-        "1") " FROM u RETURNING incident_id AS id, seq)," FQ_SQL_ACTION_ATTACHMENTS                \
-             " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, "      \
-             "state,"                                                                              \
-             " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"                               \
-             " md AS (INSERT INTO mediation_steps (incident_id, event_seq, kind, actor_node, "     \
-             "record)"                                                                             \
-             " SELECT id, seq, $5, $1, $44::jsonb FROM ev WHERE $44::jsonb IS NOT NULL),"          \
-             " mg AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "             \
-             "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                            \
-             " SELECT $32, 'report_merged', $1, $50::timestamptz, 'incident ' || id || ' merged "  \
-             "into it',"                                                                           \
-             " coalesce($37, '')," FQ_SQL_PLANNED(                                                 \
-                 "$47", "$48", "$49",                                                              \
-                 "2") " FROM ev"                                                                   \
-                      " WHERE $32::bigint IS NOT NULL)," FQ_SQL_OUTBOX_CTE(                        \
-                          "ev", "ev.seq", "$27", "$28", "$29",                                     \
-                          "$51") " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS               \
-                                 ", p.digest, p.state, p.event_seq,"                               \
-                                 " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"    \
-                                 " WHERE fq_as_planned($45::boolean, (SELECT count(*) FROM ev), "  \
-                                 "1)"
+        "1") "," FQ_SQL_FEED("$52", "$53", "$54", "$55",                                           \
+                             "$56") " FROM u RETURNING incident_id AS id, "                        \
+                                    "seq, " FQ_SQL_FEED_RETURNING ")," FQ_SQL_ACTION_ATTACHMENTS   \
+                                    " tr AS (INSERT INTO terminal_requests (node, message_id, "    \
+                                    "digest, incident_id, "                                        \
+                                    "state,"                                                       \
+                                    " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"        \
+                                    " md AS (INSERT INTO mediation_steps (incident_id, "           \
+                                    "event_seq, kind, actor_node, "                                \
+                                    "record)"                                                      \
+                                    " SELECT id, seq, $5, $1, $44::jsonb FROM ev WHERE "           \
+                                    "$44::jsonb IS NOT NULL),"                                     \
+                                    " mg AS (INSERT INTO events (incident_id, kind, actor_node, "  \
+                                    "at, reason, "                                                 \
+                                    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                     \
+                                    " SELECT $32, 'report_merged', $1, $50::timestamptz, "         \
+                                    "'incident ' || id || ' merged "                               \
+                                    "into it',"                                                    \
+                                    " coalesce($37, '')," FQ_SQL_PLANNED(                          \
+                                        "$47", "$48", "$49",                                       \
+                                        "2") " FROM ev"                                            \
+                                             " WHERE $32::bigint IS NOT NULL)," FQ_SQL_OUTBOX_CTE( \
+                                                 "ev", "ev.seq", "$27", "$28", "$29",              \
+                                                 "$51") " SELECT (SELECT seq FROM "                \
+                                                        "ev), " FQ_SQL_OUTBOX_SEQS("ev") ", "      \
+                                                                                         "p."      \
+                                                                                         "digest," \
+                                                                                         " p."     \
+                                                                                         "state, " \
+                                                                                         "p."      \
+                                                                                         "event_"  \
+                                                                                         "seq,"    \
+                                                                                         " p."     \
+                                                                                         "inciden" \
+                                                                                         "t_id "   \
+                                                                                         "FROM "   \
+                                                                                         "(SELECT" \
+                                                                                         " 1) "    \
+                                                                                         "one "    \
+                                                                                         "LEFT "   \
+                                                                                         "JOIN "   \
+                                                                                         "prior "  \
+                                                                                         "p ON "   \
+                                                                                         "true"    \
+                                                                                         " WHERE " \
+                                                                                         "fq_as_"  \
+                                                                                         "planned" \
+                                                                                         "($45::"  \
+                                                                                         "boolean" \
+                                                                                         ", "      \
+                                                                                         "(SELECT" \
+                                                                                         " count(" \
+                                                                                         "*) "     \
+                                                                                         "FROM "   \
+                                                                                         "ev), "   \
+                                                                                         "1)"
 
 /* FQ_SQL_READ_OUTBOX and FQ_SQL_FIND_REQUEST: sql/read_outbox.sql and
  * sql/find_request.sql (fq_sql.h). */
@@ -335,10 +419,10 @@
  * $8 satisfaction (NULL: none), $9 the operator's jurisdiction. One row:
  * event seq (NULL if not applied), the earlier request's digest, state,
  * event seq, incident (NULL if none), and the incident's state inside the
- * jurisdiction (NULL: unknown or outside). $10..$16 the plan (store.h
- * FQ_STORE_PLAN_NPARAMS). */
+ * jurisdiction (NULL: unknown or outside). $10..$21 the plan (store.h
+ * FQ_STORE_PLAN_NPARAMS; no feed item: NULL). */
 #define FQ_SQL_AFTERCARE_NAME "fq_aftercare"
-#define FQ_SQL_AFTERCARE_NPARAMS 16
+#define FQ_SQL_AFTERCARE_NPARAMS 21
 #define FQ_SQL_AFTERCARE_PLAN 9
 #define FQ_SQL_AFTERCARE                                                                           \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"           \
@@ -351,185 +435,27 @@
     " AND fq_unit_within(coalesce(territory, place_unit), $9)"                                     \
     " AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),"                                         \
     " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, "             \
-    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                                     \
+    "reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                            \
     " SELECT id, $5, $1, $15::timestamptz, $6, $7, 'operator_choice'," FQ_SQL_PLANNED(             \
         "$12", "$13", "$14",                                                                       \
-        "1") " FROM u RETURNING incident_id AS id, seq),"                                          \
-             " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, "      \
-             "state,"                                                                              \
-             " event_seq) SELECT $1, $2, $3, id, 'concluded', seq FROM ev)"                        \
-             " SELECT (SELECT seq FROM ev), p.digest, p.state, p.event_seq, p.incident_id,"        \
-             " (SELECT i.state FROM incidents i WHERE i.id = $4"                                   \
-             " AND fq_unit_within(coalesce(i.territory, i.place_unit), $9))"                       \
-             " FROM (SELECT 1) one LEFT JOIN prior p ON true"                                      \
-             " WHERE fq_as_planned($10::boolean, (SELECT count(*) FROM ev), 1)"
+        "1") "," FQ_SQL_FEED("$17", "$18", "$19", "$20",                                           \
+                             "$21") " FROM u RETURNING incident_id AS id, seq),"                   \
+                                    " tr AS (INSERT INTO terminal_requests (node, message_id, "    \
+                                    "digest, incident_id, "                                        \
+                                    "state,"                                                       \
+                                    " event_seq) SELECT $1, $2, $3, id, 'concluded', seq FROM ev)" \
+                                    " SELECT (SELECT seq FROM ev), p.digest, p.state, "            \
+                                    "p.event_seq, p.incident_id,"                                  \
+                                    " (SELECT i.state FROM incidents i WHERE i.id = $4"            \
+                                    " AND fq_unit_within(coalesce(i.territory, i.place_unit), "    \
+                                    "$9))"                                                         \
+                                    " FROM (SELECT 1) one LEFT JOIN prior p ON true"               \
+                                    " WHERE fq_as_planned($10::boolean, (SELECT count(*) FROM "    \
+                                    "ev), 1)"
 
-/* A concluded incident inside a jurisdiction, as FQ_SQL_OPEN_CURSOR has an
- * open one (binary results, case_rows.h): what a reopen (redo) rebuilds its
- * case from. $1 incident, $2 the operator's jurisdiction. Then one more
- * column: its state (any state; none when outside). */
-#define FQ_SQL_REOPEN_ROW_NAME "fq_reopen_row"
-#define FQ_SQL_REOPEN_ROW_NPARAMS 2
-#define FQ_SQL_REOPEN_ROW                                                                          \
-    "SELECT" FQ_SQL_CASE_COLUMNS ", state FROM incidents"                                          \
-    " WHERE id = $1 AND fq_unit_within(coalesce(territory, place_unit), $2)"
+/* FQ_SQL_REOPEN_ROW: sql/reopen_row.sql. */
 
-/* ---- the console (statements.h FQ_SQL_CONSOLE_*): reads inside an
- * operator's jurisdiction ($1, an org unit) ---- */
-
-/* Which limits of an incident have passed while it is open, at NOW
- * (IncidentSummary.overdue_limits): 1 the acknowledge limit, while not yet
- * acknowledged; 2 the conclude limit; 4 the supervision order's reply (due
- * now, or breached: the breach ends the order and leaves bit 4 in
- * `breached`). They clear as the case recovers: acknowledged, a new holder
- * (a re-decision resets the limits and `breached`), an approved extension, a
- * new supervision order. */
-/* A suspended incident (migration 0020, docs/console.md "Suspension") is
- * never overdue: its clocks stand still, whatever its stored limits say. */
-#define FQ_SQL_CONSOLE_OVERDUE(NOW)                                                                \
-    "(CASE WHEN i.state <> 'assigned' OR i.suspended_at IS NOT NULL THEN 0 ELSE"                   \
-    " (CASE WHEN i.assignment = 'assigned' AND i.ack_due < " NOW " THEN 1 ELSE 0 END)"             \
-    " | (CASE WHEN i.conclude_due < " NOW " THEN 2 ELSE 0 END)"                                    \
-    " | (CASE WHEN i.supervision_due < " NOW " OR i.breached & 4 <> 0 THEN 4 ELSE 0 END) END)"
-
-/* Whether an incident's limits count working time (IncidentSummary
- * .working_time): the rule that decided it says so. */
-#define FQ_SQL_DECIDED_IN_WORKING_TIME(RULE_SOURCE)                                                \
-    RULE_SOURCE " IN (SELECT id FROM rules WHERE time_basis = 'working')"
-#define FQ_SQL_CONSOLE_WORKING_TIME                                                                \
-    "coalesce(" FQ_SQL_DECIDED_IN_WORKING_TIME("i.rule_source") ", false)"
-
-/* The suspension of an incident (IncidentSummary.suspended_at_ms,
- * suspend_reason; docs/console.md, "Suspension"): the summary's last two
- * columns. */
-#define FQ_SQL_CONSOLE_SUSPENSION                                                                  \
-    "(date_part('epoch', i.suspended_at) * 1000)::bigint, coalesce(i.suspend_reason, '')"
-
-/* The columns of an incident on the board (IncidentSummary, in its order,
- * then overdue_limits, external_ref, working_time and the suspension:
- * FQ_SQL_CONSOLE_NCOLUMNS in all; the
- * names are the server's, from its snapshot); NOW is the moment "overdue" is
- * judged at, TOWN the expression of the incident's town (NULL: none). _WITH
- * takes the overdue bits as an expression computed once elsewhere (the
- * board's lateral: the target list is computed for every row it sorts). */
-#define FQ_SQL_CONSOLE_NCOLUMNS 27
-#define FQ_SQL_CONSOLE_COLUMNS_WITH(TOWN, LIMITS)                                                  \
-    "i.id, i.category, i.severity, i.risk, i.title, i.address, coalesce(i.territory, ''),"         \
-    " coalesce(" TOWN ", ''), coalesce(i.tier, 0),"                                                \
-    " coalesce(i.line, -1), coalesce(i.lead_unit, ''), coalesce(i.worker, ''),"                    \
-    " array_to_string(i.co_units, ','), i.state, i.assignment,"                                    \
-    " (date_part('epoch', i.recorded_at) * 1000)::bigint,"                                         \
-    " coalesce((date_part('epoch', i.ack_due) * 1000)::bigint, 0),"                                \
-    " coalesce((date_part('epoch', i.conclude_due) * 1000)::bigint, 0),"                           \
-    " " LIMITS " <> 0, i.escalations, i.reporter_node,"                                            \
-    " coalesce((date_part('epoch', i.supervision_due) * 1000)::bigint, 0),"                        \
-    " " LIMITS ", i.external_ref, " FQ_SQL_CONSOLE_WORKING_TIME ", " FQ_SQL_CONSOLE_SUSPENSION
-#define FQ_SQL_CONSOLE_COLUMNS_TOWN(NOW, TOWN)                                                     \
-    FQ_SQL_CONSOLE_COLUMNS_WITH(TOWN, FQ_SQL_CONSOLE_OVERDUE(NOW))
-#define FQ_SQL_CONSOLE_COLUMNS_AT(NOW)                                                             \
-    FQ_SQL_CONSOLE_COLUMNS_TOWN(NOW, "fq_town_of(coalesce(i.territory, i.place_unit))")
-#define FQ_SQL_CONSOLE_COLUMNS FQ_SQL_CONSOLE_COLUMNS_AT("now()")
-
-/* The org units inside the jurisdiction $1 with their towns, walked once
- * (joined on an incident's unit instead of fq_unit_within and fq_town_of
- * per row: a tenth of the time with 10,000 open incidents). */
-#define FQ_SQL_CONSOLE_UNITS_UNDER                                                                 \
-    "WITH RECURSIVE sub (id, town) AS (SELECT id, fq_town_of(id) FROM org_units WHERE id = $1"     \
-    " UNION ALL SELECT o.id, coalesce(sub.town, CASE WHEN o.kind = 'town' THEN o.id END)"          \
-    " FROM org_units o JOIN sub ON o.parent_id = sub.id) "
-
-/* Open incidents, most urgent first: overdue, then severity, then the nearest
- * limit, then the id. $1 jurisdiction, $2 tier (0 any), $3 town ('' any), $4
- * line (-1 any), $5 assignment state ('' any), $6 overdue only, $7 at most,
- * $8 only those with a supervision order waiting.
- *
- * Paged by keyset (docs/console.md, "Paging"): $9 the board's moment in
- * epoch microseconds — the first page's, carried by the cursor, so that
- * "overdue" and with it the order stay the same across the pages — and
- * $10..$13 the sort key of the last row of the previous page (NULL: the
- * first page). The key follows the summary columns: (not overdue, due in
- * epoch µs or the largest bigint when none) as columns FQ_SQL_CONSOLE_NCOLUMNS
- * and + 1; then the report's point (lon, lat: + 2, + 3; NULL when none). $14
- * severity (0 any). */
-#define FQ_SQL_CONSOLE_ASOF "('epoch'::timestamptz + $9::bigint * interval '1 microsecond')"
-#define FQ_SQL_CONSOLE_OPEN_NAME "fq_console_open"
-#define FQ_SQL_CONSOLE_OPEN_NPARAMS 14
-/* The board's first sort key, from the overdue bits its lateral computes
- * once per row: 0 overdue (first), 1 not. */
-#define FQ_SQL_CONSOLE_NOT_OVERDUE "(k.limits = 0)::int"
-#define FQ_SQL_CONSOLE_OPEN                                                                        \
-    FQ_SQL_CONSOLE_UNITS_UNDER                                                                     \
-    "SELECT " FQ_SQL_CONSOLE_COLUMNS_WITH(                                                         \
-        "sub.town",                                                                                \
-        "k.limits") ", " FQ_SQL_CONSOLE_NOT_OVERDUE ", k.due_us, i.lon, i.lat"                     \
-                    " FROM incidents i JOIN sub ON sub.id = coalesce(i.territory, i.place_unit)"   \
-                    " CROSS JOIN LATERAL (SELECT " FQ_SQL_CONSOLE_OVERDUE(                         \
-                        FQ_SQL_CONSOLE_ASOF) " AS limits,"                                         \
-                                             " coalesce((extract(epoch FROM CASE WHEN "            \
-                                             "i.assignment = 'assigned' THEN i.ack_due"            \
-                                             " ELSE i.conclude_due END) * 1000000)::bigint, "      \
-                                             "9223372036854775807) AS due_us) k"                   \
-                                             " WHERE i.state = 'assigned' AND ($2::int = 0 OR "    \
-                                             "i.tier = $2::int)"                                   \
-                                             " AND ($3 = '' OR sub.town = $3) AND ($4::int < 0 "   \
-                                             "OR i.line = $4::int)"                                \
-                                             " AND ($5 = '' OR i.assignment = $5)"                 \
-                                             " AND (NOT $6::bool OR k.limits <> 0)"                \
-                                             " AND (NOT $8::bool OR i.supervision_due IS NOT "     \
-                                             "NULL)"                                               \
-                                             " AND ($14::int = 0 OR i.severity = $14::int)"        \
-                                             " AND ($10::int IS NULL OR "                          \
-                                             "(" FQ_SQL_CONSOLE_NOT_OVERDUE                        \
-                                             ", i.severity::int, k.due_us, i.id)"                  \
-                                             " > ($10::int, $11::int, $12::bigint, $13::bigint))"  \
-                                             " ORDER BY " FQ_SQL_CONSOLE_NOT_OVERDUE               \
-                                             ", i.severity, k.due_us, i.id LIMIT $7"
-
-/* One incident with its description and a page of its timeline: one row
- * per event (the incident's columns repeated; the description on the first
- * row of the first page only, it can be 16 KB). $1 jurisdiction, $2
- * incident, $3 the events after this seq (0: from the start), $4 at most.
- * Columns after the summary's (FQ_SQL_CONSOLE_NCOLUMNS): the description;
- * the event's seq, kind, actor node, at ms, reason, and the actor by name
- * (FQ_SQL_NODE_NAME; '' for fengqiaod); the report's point (lon, lat); the
- * event's reason code ('' before migration 0024); the photos stored with the
- * event (migration 0026), metadata only, one line each — "id content-type
- * size width height sha256-hex name" — or NULL. */
-#define FQ_SQL_CONSOLE_INCIDENT_NAME "fq_console_incident"
-#define FQ_SQL_CONSOLE_INCIDENT_NPARAMS 4
-#define FQ_SQL_CONSOLE_INCIDENT                                                                    \
-    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", CASE WHEN $3::bigint = 0 AND (e.seq IS NULL"               \
-    " OR e.seq = min(e.seq) OVER ()) THEN i.description ELSE '' END,"                              \
-    " e.seq, e.kind, coalesce(e.actor_node, ''),"                                                  \
-    " (date_part('epoch', e.at) * 1000)::bigint, e.reason,"                                        \
-    " coalesce((SELECT " FQ_SQL_NODE_NAME " FROM nodes n LEFT JOIN web_accounts a"                 \
-    " ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker"                           \
-    " WHERE n.id = e.actor_node), ''),"                                                            \
-    " i.lon, i.lat, coalesce(e.reason_code, ''),"                                                  \
-    " (SELECT string_agg(concat_ws(' ', a.id, a.content_type, a.size, a.width, a.height,"          \
-    " encode(a.sha256, 'hex'), a.name), E'\\n' ORDER BY a.id) FROM attachments a"                  \
-    " WHERE a.incident_id = i.id AND a.event_seq = e.seq)"                                         \
-    " FROM incidents i LEFT JOIN events e ON e.incident_id = i.id AND e.seq > $3::bigint"          \
-    " WHERE i.id = $2 AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                 \
-    " ORDER BY e.seq LIMIT $4::bigint"
-
-/* Search (docs/console.md, "Search"): incidents inside the jurisdiction,
- * open or not, newest first. $1 jurisdiction, $2 the id the text names
- * (NULL: it names none), $3 the text as a LIKE pattern ('%text%', escaped),
- * $4 the text itself (the external reference matches whole), $5 at most,
- * $6 the id of the previous page's last row (NULL: the first page). The
- * trigram indexes of migration 0017 serve the LIKEs; columns as the board's,
- * then the point (lon, lat). */
-#define FQ_SQL_CONSOLE_SEARCH_NAME "fq_console_search"
-#define FQ_SQL_CONSOLE_SEARCH_NPARAMS 6
-#define FQ_SQL_CONSOLE_SEARCH                                                                      \
-    "SELECT " FQ_SQL_CONSOLE_COLUMNS ", i.lon, i.lat"                                              \
-    " FROM incidents i"                                                                            \
-    " WHERE (i.id = $2::bigint OR i.title ILIKE $3 OR i.address ILIKE $3"                          \
-    " OR i.reporter_phone LIKE $3 OR (i.external_ref = $4 AND $4 <> ''))"                          \
-    " AND fq_unit_within(coalesce(i.territory, i.place_unit), $1)"                                 \
-    " AND ($6::bigint IS NULL OR i.id < $6::bigint)"                                               \
-    " ORDER BY i.id DESC LIMIT $5::bigint"
+/* ---- the console: sql/console_*.sql, bound and read by store/console_rows.h ---- */
 
 /* The web console's names and shapes inside a jurisdiction ($1, an org
  * unit), as one JSON document (docs/http-api.md, "Reference data"): the
@@ -566,18 +492,6 @@
     " FROM workers w WHERE w.grid IN (SELECT id FROM sub)), '[]'),"                                \
     " 'categories', coalesce((SELECT json_agg(json_build_object('code', c.code, 'name', c.name,"   \
     " 'line', c.line) ORDER BY c.code) FROM categories c), '[]'))::text"
-
-/* FQ_SQL_CONSOLE_ROSTER: sql/console_roster.sql. */
-
-/* The meeting figures inside the jurisdiction, a page of the groups. $1
- * jurisdiction, $2 from ms, $3 to ms, $4 by, $5 groups to skip, $6 at most.
- * The group (the first column) is unique: the order is total. */
-#define FQ_SQL_CONSOLE_STATS_NAME "fq_console_stats"
-#define FQ_SQL_CONSOLE_STATS_NPARAMS 6
-#define FQ_SQL_CONSOLE_STATS                                                                       \
-    "SELECT * FROM fq_meeting_stats(to_timestamp($2::double precision / 1000),"                    \
-    " to_timestamp($3::double precision / 1000), $4, $1) ORDER BY 1"                               \
-    " OFFSET $5::bigint LIMIT $6::bigint"
 
 /* One refused request for the audit trail.
  * $1 endpoint, $2 claimed node, $3 message id (NULL if none or out of range),
@@ -1096,7 +1010,9 @@ enum {
  * incident columns (FQ_SQL_REPORTS_TEXT_PARAMS, in that order, cast as
  * there), $38..$47 the events (seq, incident, kind, actor, at, reason,
  * payload, reason code, prev_hash, hash), $48..$53 the outbox items (box,
- * seq, kind, incident, body, event seq). No ON CONFLICT: a resent report
+ * seq, kind, incident, body, event seq), $54..$58 the events' feed columns
+ * (FQ_SQL_FEED_COLUMNS: the routing events' item, town, town seq, district,
+ * district seq; NULL for the others). No ON CONFLICT: a resent report
  * violates the unique key and the batch goes to serial mode, where
  * FQ_SQL_INSERT_REPORT answers it. */
 #define FQ_SQL_REPORTS_TEXT_PARAMS                                                                 \
@@ -1106,7 +1022,7 @@ enum {
     }
 #define FQ_SQL_REPORTS_NTEXT 34
 #define FQ_SQL_REPORTS_NAME "fq_insert_reports"
-#define FQ_SQL_REPORTS_NPARAMS 53
+#define FQ_SQL_REPORTS_NPARAMS 58
 #define FQ_SQL_REPORTS                                                                             \
     "WITH i AS (INSERT INTO incidents (id, recorded_at, body_digest, reporter_node,"               \
     " message_id, category, severity, risk, channel, place_unit, lon, lat, address, title,"        \
@@ -1129,9 +1045,10 @@ enum {
     " at, digest, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16,"      \
     " c17, c18, c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, c31, c32, c33)), e"    \
     " AS (INSERT INTO events (seq, incident_id, kind, actor_node, at, reason, payload,"            \
-    " reason_code, prev_hash, hash) SELECT * FROM unnest($38::bigint[], $39::bigint[],"            \
-    " $40::text[], $41::text[], $42::timestamptz[], $43::text[], $44::bytea[], $45::text[],"       \
-    " $46::bytea[], $47::bytea[])), o AS (INSERT INTO outbox (box, seq, kind, incident_id,"        \
+    " reason_code, prev_hash, hash, " FQ_SQL_FEED_COLUMNS ") SELECT * FROM unnest($38::bigint[],"  \
+    " $39::bigint[], $40::text[], $41::text[], $42::timestamptz[], $43::text[], $44::bytea[],"     \
+    " $45::text[], $46::bytea[], $47::bytea[], $54::bytea[], $55::text[], $56::bigint[],"          \
+    " $57::text[], $58::bigint[])), o AS (INSERT INTO outbox (box, seq, kind, incident_id,"        \
     " body, event_seq) SELECT * FROM unnest($48::text[], $49::bigint[], $50::smallint[],"          \
     " $51::bigint[], $52::bytea[], $53::bigint[])) SELECT 1"
 
@@ -1147,9 +1064,12 @@ enum {
 #define FQ_SQL_CHAIN_ADVANCE_WRITTEN                                                               \
     "SELECT fq_chain_advance_written($1::bigint, $2::bytea, $3::bigint)"
 /* Where a new connection plans from: the chain head (seq, hash), every
- * box's last seq, a block of $1 incident ids (its first). */
+ * box's last seq, every follow feed's last seq (migration 0032; a feed whose
+ * only items are from before 0024 is among the boxes), a block of $1
+ * incident ids (its first). */
 #define FQ_SQL_CHAIN_HEAD "SELECT seq, hash FROM event_chain_head WHERE id"
 #define FQ_SQL_OUTBOX_HEADS "SELECT box, seq FROM fq_outbox_heads()"
+#define FQ_SQL_FEED_HEADS "SELECT box, seq FROM fq_feed_heads()"
 #define FQ_SQL_RESERVE_IDS_NAME "fq_reserve_incident_ids"
 #define FQ_SQL_RESERVE_IDS "SELECT fq_reserve_incident_ids($1::integer)"
 

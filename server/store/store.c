@@ -116,7 +116,7 @@ typedef enum {
     EXP_SET, /* a batch's set-based statement of reports (FQ_SQL_REPORTS) */
 } exp_kind;
 
-enum { HEAD_CHAIN, HEAD_BOXES, HEAD_IDS, HEAD_COUNT };
+enum { HEAD_CHAIN, HEAD_BOXES, HEAD_FEEDS, HEAD_IDS, HEAD_COUNT };
 
 /* What the next result from the connection belongs to. */
 typedef struct expectation {
@@ -760,8 +760,8 @@ static void clear_heads(fq_store *s)
 static int apply_heads(fq_store *s)
 {
     PGresult *const *h = s->heads;
-    int ok = h[HEAD_CHAIN] && h[HEAD_BOXES] && h[HEAD_IDS] && PQntuples(h[HEAD_CHAIN]) == 1 &&
-             PQgetlength(h[HEAD_CHAIN], 0, 0) == 8 &&
+    int ok = h[HEAD_CHAIN] && h[HEAD_BOXES] && h[HEAD_FEEDS] && h[HEAD_IDS] &&
+             PQntuples(h[HEAD_CHAIN]) == 1 && PQgetlength(h[HEAD_CHAIN], 0, 0) == 8 &&
              PQgetlength(h[HEAD_CHAIN], 0, 1) == FQ_CHAIN_HASH_BYTES &&
              PQntuples(h[HEAD_IDS]) == 1 && !PQgetisnull(h[HEAD_IDS], 0, 0);
     if (ok) {
@@ -769,9 +769,12 @@ static int apply_heads(fq_store *s)
         head.seq = fq_pg_get_int8((const uint8_t *)PQgetvalue(h[HEAD_CHAIN], 0, 0));
         memcpy(head.hash, PQgetvalue(h[HEAD_CHAIN], 0, 1), FQ_CHAIN_HASH_BYTES);
         fq_writeplan_reset(s->plan, &head);
-        for (int i = 0; ok && i < PQntuples(h[HEAD_BOXES]); i++)
-            ok = fq_writeplan_set_box(s->plan, PQgetvalue(h[HEAD_BOXES], i, 0),
-                                      strtoll(PQgetvalue(h[HEAD_BOXES], i, 1), NULL, 10)) == 0;
+        /* A follow feed is in both when it has items from before 0024 in
+         * the outbox: its head is the larger (migration 0032). */
+        for (int k = HEAD_BOXES; k <= HEAD_FEEDS; k++)
+            for (int i = 0; ok && i < PQntuples(h[k]); i++)
+                ok = fq_writeplan_set_box(s->plan, PQgetvalue(h[k], i, 0),
+                                          strtoll(PQgetvalue(h[k], i, 1), NULL, 10)) == 0;
         fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(h[HEAD_IDS], 0, 0), NULL, 10), ID_BLOCK);
     }
     clear_heads(s);
@@ -916,7 +919,8 @@ static int send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_REPORTS_NAME, FQ_SQL_REPORTS, FQ_SQL_REPORTS_NPARAMS, 0},
     };
     /* The plan's parameters are binary: their types are said here. */
-    static const Oid plan_types[FQ_STORE_PLAN_NPARAMS] = {16, 20, 1016, 1001, 1001, 1184, 1016};
+    static const Oid plan_types[FQ_STORE_PLAN_NPARAMS] = {16,   20, 1016, 1001, 1001, 1184,
+                                                          1016, 17, 25,   20,   25,   20};
     size_t n = sizeof statements / sizeof statements[0];
     if (expect_reserve(s, n + 5 + HEAD_COUNT) != 0) {
         fq_pg_reset(s->pg, "out of memory preparing the connection");
@@ -954,9 +958,11 @@ static int send_setup(fq_store *s, PGconn *conn)
                                               NULL, NULL, 0)))
         expect_push(s, EXP_SETUP, NULL, NULL);
     /* Where the plan starts (docs/write-path.md): the chain head, every
-     * box's last seq, a block of incident ids. After the serving lock: no
-     * other server writes while this one holds it. */
+     * box's and every follow feed's last seq, a block of incident ids.
+     * After the serving lock: no other server writes while this one holds
+     * it. */
     static const char *const heads_sql[HEAD_COUNT] = {FQ_SQL_CHAIN_HEAD, FQ_SQL_OUTBOX_HEADS,
+                                                      FQ_SQL_FEED_HEADS,
                                                       "SELECT fq_reserve_incident_ids(4096)"};
     _Static_assert(ID_BLOCK == 4096, "the setup's reservation is ID_BLOCK ids");
     for (int i = 0; queued && i < HEAD_COUNT; i++) {
@@ -1215,13 +1221,6 @@ static int send_load(fq_store *s, PGconn *conn)
     return 0;
 }
 
-/* 1 for the statements whose rows are decoded from binary results: a
- * reopen's row is an open incident's case (case_rows.h). */
-static int binary_results(const fq_store_op *op)
-{
-    return op->kind == FQ_STORE_OP_READ && strcmp(op->statement, FQ_SQL_REOPEN_ROW_NAME) == 0;
-}
-
 static const char *statement_name(fq_store_op_kind kind)
 {
     switch (kind) {
@@ -1255,7 +1254,7 @@ static int64_t wall_us(void)
 /* The plan's scalar parameters of the operation being sent (libpq copies
  * parameters when it queues a statement). */
 typedef struct plan_scalars {
-    uint8_t created[8], at[8];
+    uint8_t created[8], at[8], town_seq[8], district_seq[8];
 } plan_scalars;
 
 static const char bool_true = 1, bool_false = 0;
@@ -1374,9 +1373,11 @@ static int bind_plan(fq_store *s, int strict, const planned_op *po, plan_scalars
     for (int i = 0; i < po->nev; i++)
         fq_pgarray_bytea(&a, po->hash[i], FQ_CHAIN_HASH_BYTES);
     failed |= fq_pgarray_end(&a, &off[2], &len[2]);
+    const struct fq_outbox_set *items = op->plan.outbox;
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
     for (int j = 0; j < po->nitems; j++)
-        fq_pgarray_int8(&a, po->box_seq[j]);
+        if (items->feed[j] == FQ_FEED_NONE)
+            fq_pgarray_int8(&a, po->box_seq[j]);
     failed |= fq_pgarray_end(&a, &off[3], &len[3]);
     int p = op->plan.first_param;
     if (failed) {
@@ -1388,12 +1389,39 @@ static int bind_plan(fq_store *s, int strict, const planned_op *po, plan_scalars
     }
     fq_pg_put_int8(sc->created, po->created);
     fq_pg_put_timestamptz(sc->at, at_us);
-    const char *v[FQ_STORE_PLAN_NPARAMS] = {
-        strict ? &bool_true : &bool_false, po->created ? (const char *)sc->created : NULL,
-        (const char *)buf->data + off[0],  (const char *)buf->data + off[1],
-        (const char *)buf->data + off[2],  (const char *)sc->at,
-        (const char *)buf->data + off[3]};
-    int l[FQ_STORE_PLAN_NPARAMS] = {1, 8, (int)len[0], (int)len[1], (int)len[2], 8, (int)len[3]};
+    /* The follow feeds' columns of the event the items report: one body
+     * for both feeds (the same item, outbox.h). */
+    int town = po->nitems ? fq_outbox_feed_index(items, FQ_FEED_TOWN) : -1;
+    int district = po->nitems ? fq_outbox_feed_index(items, FQ_FEED_DISTRICT) : -1;
+    int feed = town >= 0 ? town : district;
+    if (town >= 0)
+        fq_pg_put_int8(sc->town_seq, po->box_seq[town]);
+    if (district >= 0)
+        fq_pg_put_int8(sc->district_seq, po->box_seq[district]);
+    const char *v[FQ_STORE_PLAN_NPARAMS] = {strict ? &bool_true : &bool_false,
+                                            po->created ? (const char *)sc->created : NULL,
+                                            (const char *)buf->data + off[0],
+                                            (const char *)buf->data + off[1],
+                                            (const char *)buf->data + off[2],
+                                            (const char *)sc->at,
+                                            (const char *)buf->data + off[3],
+                                            feed >= 0 ? (const char *)items->body[feed] : NULL,
+                                            town >= 0 ? items->box[town] + 2 : NULL,
+                                            town >= 0 ? (const char *)sc->town_seq : NULL,
+                                            district >= 0 ? items->box[district] + 2 : NULL,
+                                            district >= 0 ? (const char *)sc->district_seq : NULL};
+    int l[FQ_STORE_PLAN_NPARAMS] = {1,
+                                    8,
+                                    (int)len[0],
+                                    (int)len[1],
+                                    (int)len[2],
+                                    8,
+                                    (int)len[3],
+                                    feed >= 0 ? (int)items->body_len[feed] : 0,
+                                    town >= 0 ? (int)strlen(items->box[town] + 2) : 0,
+                                    8,
+                                    district >= 0 ? (int)strlen(items->box[district] + 2) : 0,
+                                    8};
     for (int k = 0; k < FQ_STORE_PLAN_NPARAMS; k++) {
         op->values[p + k] = v[k];
         op->lengths[p + k] = l[k];
@@ -1546,40 +1574,63 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
         for (int i = 0; i < set[r].nev; i++)
             fq_pgarray_bytea(&a, set[r].hash[i], FQ_CHAIN_HASH_BYTES);
     END_ARRAY();
-    /* The outbox items, reporting the routing event. */
+    /* The outbox rows, reporting the routing event (the feeds' items are
+     * its columns, below). */
+#define ROWS(r, j)                                                                                 \
+    for (size_t r = 0; r < n; r++)                                                                 \
+        for (int j = 0; j < set[r].nitems; j++)                                                    \
+            if (set[r].op->plan.outbox->feed[j] == FQ_FEED_NONE)
     fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
-    for (size_t r = 0; r < n; r++)
-        for (int j = 0; j < set[r].nitems; j++) {
-            const char *box = set[r].op->plan.outbox->box[j];
-            fq_pgarray_text(&a, box, strlen(box));
-        }
+    ROWS(r, j)
+    {
+        const char *box = set[r].op->plan.outbox->box[j];
+        fq_pgarray_text(&a, box, strlen(box));
+    }
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    for (size_t r = 0; r < n; r++)
-        for (int j = 0; j < set[r].nitems; j++)
-            fq_pgarray_int8(&a, set[r].box_seq[j]);
+    ROWS(r, j) fq_pgarray_int8(&a, set[r].box_seq[j]);
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT2);
-    for (size_t r = 0; r < n; r++)
-        for (int j = 0; j < set[r].nitems; j++)
-            fq_pgarray_int2(&a, set[r].op->plan.outbox->kind[j]);
+    ROWS(r, j) fq_pgarray_int2(&a, set[r].op->plan.outbox->kind[j]);
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    for (size_t r = 0; r < n; r++)
-        for (int j = 0; j < set[r].nitems; j++)
-            fq_pgarray_int8(&a, set[r].created);
+    ROWS(r, j) fq_pgarray_int8(&a, set[r].created);
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
-    for (size_t r = 0; r < n; r++)
-        for (int j = 0; j < set[r].nitems; j++)
-            fq_pgarray_bytea(&a, set[r].op->plan.outbox->body[j],
-                             set[r].op->plan.outbox->body_len[j]);
+    ROWS(r, j)
+    fq_pgarray_bytea(&a, set[r].op->plan.outbox->body[j], set[r].op->plan.outbox->body_len[j]);
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    for (size_t r = 0; r < n; r++)
-        for (int j = 0; j < set[r].nitems; j++)
-            fq_pgarray_int8(&a, set[r].nev > 1 ? set[r].seq[1] : set[r].seq[0]);
+    ROWS(r, j) fq_pgarray_int8(&a, set[r].nev > 1 ? set[r].seq[1] : set[r].seq[0]);
     END_ARRAY();
+#undef ROWS
+    /* The events' follow-feed columns (FQ_SQL_FEED_COLUMNS): the routing
+     * event's, NULL for the others. */
+    for (int c = 0; c < 5; c++) {
+        static const uint32_t oids[5] = {FQ_PG_BYTEA, FQ_PG_TEXT, FQ_PG_INT8, FQ_PG_TEXT,
+                                         FQ_PG_INT8};
+        fq_pgarray_begin(&a, buf, oids[c]);
+        for (size_t r = 0; r < n; r++) {
+            const struct fq_outbox_set *items = set[r].op->plan.outbox;
+            int town = set[r].nitems ? fq_outbox_feed_index(items, FQ_FEED_TOWN) : -1;
+            int district = set[r].nitems ? fq_outbox_feed_index(items, FQ_FEED_DISTRICT) : -1;
+            int feed = town >= 0 ? town : district;
+            int unit = c <= 2 ? town : district;
+            for (int i = 0; i < set[r].nev; i++) {
+                if (i != (set[r].nev > 1 ? 1 : 0) || (c == 0 ? feed : unit) < 0) {
+                    fq_pgarray_null(&a);
+                    continue;
+                }
+                if (c == 0)
+                    fq_pgarray_bytea(&a, items->body[feed], items->body_len[feed]);
+                else if (c == 1 || c == 3)
+                    fq_pgarray_text(&a, items->box[unit] + 2, strlen(items->box[unit] + 2));
+                else
+                    fq_pgarray_int8(&a, set[r].box_seq[unit]);
+            }
+        }
+        END_ARRAY();
+    }
 #undef END_ARRAY
     if (failed || k != FQ_SQL_REPORTS_NPARAMS)
         return -1;
@@ -1684,7 +1735,7 @@ static int send_batch(fq_store *s, PGconn *conn)
                 bind_plan(s, !serial, po, &scalars, at_us); /* unbound: it fails, and the batch */
             if (!PQsendQueryPrepared(
                     conn, op->kind == FQ_STORE_OP_READ ? op->statement : statement_name(op->kind),
-                    op->nparams, op->values, op->lengths, op->formats, binary_results(op))) {
+                    op->nparams, op->values, op->lengths, op->formats, op->result_format)) {
                 /* Not queued: it goes back in front, untried; the connection
                  * is reset below, and the plan read again. */
                 q_push_front_chain(&s->pending, op, op, 1);
@@ -1806,6 +1857,9 @@ static void run_finished(fq_store *s)
          * (which may free the op). */
         PGresult *rows = op->result;
         op->result = status == FQ_OK ? rows : NULL;
+        /* Asked for by each statement's binder: an op submitted again from
+         * its callback (its next statement) gets text unless it asks. */
+        op->result_format = 0;
         op->done(op, status, msg);
         PQclear(rows);
     }

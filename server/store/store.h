@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define FQ_STORE_MAX_PARAMS 56
+#define FQ_STORE_MAX_PARAMS 61
 #define FQ_STORE_MAX_OUTCOME 1024
 /* Events one statement writes at most (a report: reported, its routing, a
  * merge's report_merged). */
@@ -30,9 +30,12 @@
  * +0 strict (bool: raise FQ002 rather than write less than planned),
  * +1 the created incident's id (int8; NULL: none), +2 the events' seqs
  * (int8[]), +3 their prev_hash (bytea[]), +4 their hash (bytea[]), +5 their
- * time (timestamptz), +6 the outbox items' seqs (int8[], in the order of
- * the set's items). All binary. */
-#define FQ_STORE_PLAN_NPARAMS 7
+ * time (timestamptz), +6 the outbox rows' seqs (int8[], in the order of
+ * the set's items that are not in a follow feed), +7..+11 the follow feeds'
+ * columns of the event the items report (statements.h FQ_SQL_FEED: the
+ * item's body (bytea), the town (text) and its feed's seq (int8), the
+ * district (text) and its feed's seq (int8); NULL where none). All binary. */
+#define FQ_STORE_PLAN_NPARAMS 12
 
 /* An operation's status (fqerr.h): FQ_OK, FQ_EREJECTED (PostgreSQL refused
  * this operation's statement), FQ_EBUSY (not done: store unavailable or
@@ -98,6 +101,12 @@ struct fq_store_op {
     int formats[FQ_STORE_MAX_PARAMS];
     fq_store_done_cb done;
     const char *statement; /* FQ_STORE_OP_READ: the prepared statement's name */
+    /* How the statement's rows come back: 0 text, 1 binary (ints, times,
+     * bools, floats and arrays as PostgreSQL sends them: pgarray.h). Set by
+     * the statement's binder, for the decoder beside it; back to 0 when
+     * the op is answered, before `done` (which may submit it again, for
+     * another statement). */
+    int result_format;
     fq_store_plan plan;
 
     /* Results of a REPORT, valid in `done` with FQ_OK. */

@@ -67,7 +67,8 @@ int fq_writeplan_set_box(fq_writeplan *p, const char *box, int64_t last_seq)
     fq_writeplan_box *b = find_or_add(p, box);
     if (b == NULL)
         return -1;
-    b->planned = b->committed = last_seq;
+    if (last_seq > b->committed)
+        b->planned = b->committed = last_seq;
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /* writeplan: the server's own sequences as the store plans them
- * (docs/write-path.md): the chain's tail, each outbox box's last seq and
+ * (docs/write-path.md): the chain's tail, each outbox box's and each follow
+ * feed's last seq and
  * the block of reserved incident ids — both as planned for what is in
  * flight and as committed — so that batches can be planned on top of each
  * other and, when one fails, planning starts again from what committed.
@@ -19,7 +20,10 @@ fq_writeplan *fq_writeplan_new(void);
 void fq_writeplan_free(fq_writeplan *p);
 
 /* Heads as read from the database (a new connection): the chain head and,
- * by fq_writeplan_set_box, every box's last seq. Forgets the ids. */
+ * by fq_writeplan_set_box, every box's last seq — an outbox box's, a follow
+ * feed's ("u:<unit>", numbered in the events: migration 0032); a box set
+ * twice keeps the larger (a feed with items from before 0024 in the outbox
+ * and newer ones in the events). Forgets the ids. */
 void fq_writeplan_reset(fq_writeplan *p, const fq_chain_head *head);
 int fq_writeplan_set_box(fq_writeplan *p, const char *box, int64_t last_seq); /* 0 or -1 OOM */
 void fq_writeplan_add_ids(fq_writeplan *p, int64_t first, int64_t n);

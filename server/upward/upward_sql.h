@@ -58,11 +58,11 @@
  * wait before the next attempt, ms, $5 answered 2xx (bool), $6 the attempt
  * event's reason, $7 its reason code, $8 the write's nonce (applied_ops: a
  * re-sent write has no second effect), $9 the acknowledgement's reason,
- * $10..$16 the plan (store.h FQ_STORE_PLAN_NPARAMS: the attempt's event,
- * then the acknowledgement's when the answer was 2xx). One row: events
+ * $10..$21 the plan (store.h FQ_STORE_PLAN_NPARAMS: the attempt's event,
+ * then the acknowledgement's when the answer was 2xx; no feed item: NULL). One row: events
  * written (attempts, acknowledgements). */
 #define FQ_SQL_UPWARD_ATTEMPT_NAME "fq_upward_attempt"
-#define FQ_SQL_UPWARD_ATTEMPT_NPARAMS 16
+#define FQ_SQL_UPWARD_ATTEMPT_NPARAMS 21
 #define FQ_SQL_UPWARD_ATTEMPT_PLAN 9
 #define FQ_SQL_UPWARD_ATTEMPT                                                                      \
     "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($8) ON CONFLICT DO NOTHING"                \
@@ -77,21 +77,27 @@
     " WHERE delivery_id = $1::uuid AND EXISTS (SELECT 1 FROM g)"                                   \
     " RETURNING incident_id, $5::boolean AND (SELECT unacked FROM b) AS newly),"                   \
     " a AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "                       \
-    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                                     \
+    "reason_code, " FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                            \
     " SELECT incident_id, 'reported_upward', NULL, $15::timestamptz, $6, $7," FQ_SQL_PLANNED(      \
         "$12", "$13", "$14",                                                                       \
-        "1") " FROM u RETURNING incident_id),"                                                     \
-             " k AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, "              \
-             "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                                            \
-             " SELECT u.incident_id, 'upward_acknowledged', NULL, $15::timestamptz, $9,"           \
-             " 'upward_acknowledged'," FQ_SQL_PLANNED(                                             \
-                 "$12", "$13", "$14",                                                              \
-                 "2") " FROM u, a"                                                                 \
-                      " WHERE u.newly AND cardinality($12::bigint[]) > 1 RETURNING 1)"             \
-                      " SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM k)"                 \
-                      " WHERE fq_as_planned($10::boolean, (SELECT count(*) FROM a) + (SELECT "     \
-                      "count(*) FROM k),"                                                          \
-                      " cardinality($12::bigint[]))"
+        "1") "," FQ_SQL_FEED("$17", "$18", "$19", "$20",                                           \
+                             "$21") " FROM u RETURNING incident_id),"                              \
+                                    " k AS (INSERT INTO events (incident_id, kind, actor_node, "   \
+                                    "at, reason, "                                                 \
+                                    "reason_code, " FQ_SQL_PLANNED_COLUMNS ")"                     \
+                                    " SELECT u.incident_id, 'upward_acknowledged', NULL, "         \
+                                    "$15::timestamptz, $9,"                                        \
+                                    " 'upward_acknowledged'," FQ_SQL_PLANNED(                      \
+                                        "$12", "$13", "$14",                                       \
+                                        "2") " FROM u, a"                                          \
+                                             " WHERE u.newly AND cardinality($12::bigint[]) > 1 "  \
+                                             "RETURNING 1)"                                        \
+                                             " SELECT (SELECT count(*) FROM a), (SELECT count(*) " \
+                                             "FROM k)"                                             \
+                                             " WHERE fq_as_planned($10::boolean, (SELECT "         \
+                                             "count(*) FROM a) + (SELECT "                         \
+                                             "count(*) FROM k),"                                   \
+                                             " cardinality($12::bigint[]))"
 
 /* The console's list (GET /api/v1/upward/deliveries?incident=$1): the
  * incident's deliveries, if the incident is within the unit $2 (the asker's

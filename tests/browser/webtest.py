@@ -33,6 +33,23 @@ PHONE = (360, 640)  # the smallest phone the phone page is made for (docs/phone.
 MOBILE_UA = ("Mozilla/5.0 (Linux; Android 13; Pixel 6) AppleWebKit/537.36 (KHTML, like Gecko) "
              "Chrome/120.0.0.0 Mobile Safari/537.36")
 
+def _newest_psql():
+    """The newest PostgreSQL's own psql (the one tests/pg_private.sh runs),
+    not Debian's pg_wrapper in PATH, a Perl script that picks it per call."""
+    root = "/usr/lib/postgresql"
+    try:
+        versions = sorted((d for d in os.listdir(root) if d.isdigit()), key=int)
+    except OSError:
+        versions = []
+    for v in reversed(versions):
+        path = os.path.join(root, v, "bin", "psql")
+        if os.access(path, os.X_OK):
+            return path
+    return "psql"
+
+
+PSQL = _newest_psql()
+
 # The bound of every wait: a ceiling for a busy machine, never a measurement.
 WAIT_S = float(os.environ.get("FQ_BROWSER_WAIT_S", "30"))
 
@@ -121,8 +138,14 @@ class World:
         base = subprocess.run([os.path.join(self.src, "tests/pg_private.sh"), "conninfo", cluster],
                               check=True, capture_output=True, text=True).stdout.strip()
         db = "test_" + self.name.replace("-", "_")
-        for sql in (f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", f"CREATE DATABASE {db}"):
-            subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", base, "-c", sql],
+        # A copy of the migrated template when the cluster has it
+        # (tests/integration/cluster.sh), as the integration tests do.
+        template = subprocess.run([PSQL, "-X", "-q", "-A", "-t", "-d", base, "-c",
+                                   "SELECT ' TEMPLATE ' || datname FROM pg_database"
+                                   " WHERE datname = 'fq_template'"],
+                                  check=True, capture_output=True, text=True).stdout.strip()
+        for sql in (f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", f"CREATE DATABASE {db}{template}"):
+            subprocess.run([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", base, "-c", sql],
                            check=True, capture_output=True)
         self.db = base.replace("dbname=fengqiao", f"dbname={db}")
         self.server_key = os.path.join(self.work, "server.key")
@@ -132,7 +155,7 @@ class World:
     def q(self, sql):
         """One query through psql (independent of the server): rows of
         columns, as text."""
-        out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1",
+        out = subprocess.run([PSQL, "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1",
                               "-d", self.db, "-c", sql],
                              check=True, capture_output=True, text=True).stdout
         return [line.split("\t") for line in out.splitlines() if line != ""]

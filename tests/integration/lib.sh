@@ -20,7 +20,20 @@ export LANG=C.UTF-8
 unset LANGUAGE LC_ALL LC_MESSAGES
 WORK="$FQ_WORK_ROOT/$FQ_TEST_NAME"
 rm -rf "$WORK"
-mkdir -p "$WORK/keys"
+mkdir -p "$WORK/keys" "$WORK/bin"
+
+# The tests call python3 and psql hundreds of times. A version manager's
+# python3 first in PATH (pyenv's shim: shells that look for the version)
+# costs ten times the CPU of Debian's, which .ci/install-deps installs and
+# which has everything the tests import; Debian's psql is pg_wrapper, a Perl
+# script that picks a version and then runs the psql of the newest
+# PostgreSQL (the one tests/pg_private.sh runs) — which the tests call
+# directly. $WORK/bin comes first in PATH, for the scripts a test runs too.
+[ -x /usr/bin/python3 ] && ln -s /usr/bin/python3 "$WORK/bin/python3"
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -n "$PG_BIN" ] && [ -x "$PG_BIN/psql" ] && ln -s "$PG_BIN/psql" "$WORK/bin/psql"
+PATH="$WORK/bin:$PATH"
+export PATH
 
 SERVER_PID=""
 SERVER_LOG=""
@@ -122,15 +135,26 @@ free_port() {
 # ---- database ----
 
 # Makes FQ_DB point at a fresh database test_NAME in the cluster in DIR
-# (default: the shared one).
+# (default: the shared one). In the shared cluster it is a copy of
+# fq_template, the database every migration was applied to once per run
+# (cluster.sh): a test's `fengqiao-admin migrate` then finds nothing to do.
+# A copy is a database of its own, as independent as one made empty.
 db_create() {
-    local dir=${1:-$FQ_CLUSTER} base db="test_${FQ_TEST_NAME}"
+    local dir=${1:-$FQ_CLUSTER} base db="test_${FQ_TEST_NAME}" template=""
     base=$("$PG_PRIVATE" conninfo "$dir") || fail "no cluster in $dir (did integ_pg_start run?)"
+    if [ "$dir" = "$FQ_CLUSTER" ] && [ -z "${FQ_DB_EMPTY:-}" ]; then
+        template=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$base" \
+            -c "SELECT ' TEMPLATE ' || datname FROM pg_database WHERE datname = 'fq_template'")
+    fi
     psql -X -q -v ON_ERROR_STOP=1 -d "$base" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
-    psql -X -q -v ON_ERROR_STOP=1 -d "$base" -c "CREATE DATABASE $db" >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -d "$base" -c "CREATE DATABASE $db$template" >/dev/null
     FQ_DB="${base/dbname=fengqiao/dbname=$db}"
     export FQ_DB
 }
+
+# db_create_empty: db_create without the template, for a test of the
+# migrations themselves.
+db_create_empty() { FQ_DB_EMPTY=1 db_create "$@"; }
 
 # q SQL: one query against the test database, unaligned, no headers.
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$FQ_DB" -c "$1"; }
@@ -531,7 +555,9 @@ PY
 
 # BLAKE2b-256 of a file, hex (what the server keeps as frame_digest).
 blake2b_hex() {
-    python3 -c 'import hashlib, sys; print(hashlib.blake2b(open(sys.argv[1], "rb").read(), digest_size=32).hexdigest())' "$1"
+    local sum
+    sum=$(b2sum -l 256 "$1") || return 1
+    printf '%s\n' "${sum%% *}"
 }
 
 # wait_q SQL EXPECTED [seconds]: polls until the query answers EXPECTED (rows

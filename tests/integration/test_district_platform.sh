@@ -98,7 +98,7 @@ for id in "${IDS[@]}"; do
     [ "$(jq -r "select(.incident == $id) | .seq" "$WORK/follow.out" | wc -l)" -ge 1 ] ||
         fail "incident $id is not on the district platform's feed: $(head -c 600 "$WORK/follow.out")"
 done
-assert_eq "$(q "SELECT count(*) FROM outbox WHERE box = 'u:xihu'")" "$(jq -r .seq "$WORK/follow.out" | sort -un | wc -l)" \
+assert_eq "$(q "SELECT count(*) FROM feed_items WHERE box = 'u:xihu'")" "$(jq -r .seq "$WORK/follow.out" | sort -un | wc -l)" \
     "follow printed the district feed"
 log "district platform: 3 reports in 3 towns accepted, 4 refusals, $(wc -l <"$WORK/follow.out") feed items"
 server_stop

@@ -64,7 +64,8 @@ log "package: $(dpkg-deb -c "$deb" | wc -l) entries, $(du -k "$deb" | cut -f1) K
 assert_eq "fengqiaod $FQ_VERSION" "$("$root/usr/bin/fengqiaod" --version)" "fengqiaod --version"
 assert_eq "fengqiao-admin $FQ_VERSION" "$("$root/usr/bin/fengqiao-admin" --version)" "fengqiao-admin --version"
 
-db_create
+# An empty database, not the migrated template: the installed migrations apply.
+db_create_empty
 unset FQ_MIGRATIONS
 trace=()
 if command -v strace >/dev/null; then

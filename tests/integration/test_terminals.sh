@@ -90,7 +90,7 @@ n2=$(outbox_seqs "w:$W2" | wc -l)
 assert_eq "$((n1 + n2))" 6 "six assignments between the two workers"
 assert_eq "$(q "SELECT count(*) FROM outbox o JOIN incidents i ON i.id = o.incident_id
                 WHERE o.box = 'w:$W1' AND i.worker <> '$W1'")" 0 "w1's outbox holds only w1's incidents"
-assert_eq "$(q "SELECT count(*) FROM outbox WHERE box = 'u:lingyin'")" 6 "the town feed has every report"
+assert_eq "$(q "SELECT count(*) FROM feed_items WHERE box = 'u:lingyin'")" 6 "the town feed has every report"
 log "A: $n1 + $n2 assignments, journals equal the outboxes"
 
 # ---- B. jurisdiction and the state machine ----
@@ -289,7 +289,7 @@ log "D: one-shot commands for 9 s (presence timeout 4 s): still on duty"
     --url "$TERMINALS_URL" --seq-file "$WORK/follow.seq" --once >"$WORK/follow1.out"
 "$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" follow \
     --url "$TERMINALS_URL" --seq-file "$WORK/follow.seq" --once >"$WORK/follow2.out"
-total=$(q "SELECT count(*) FROM outbox WHERE box = 'u:lingyin'")
+total=$(q "SELECT count(*) FROM feed_items WHERE box = 'u:lingyin'")
 got=$(cat "$WORK/follow1.out" "$WORK/follow2.out" | jq -r .seq | sort -n | uniq | wc -l)
 assert_eq "$got" "$total" "follow printed every item of the town feed"
 assert_eq "$(cat "$WORK/follow1.out" "$WORK/follow2.out" | jq -r .seq | sort -n | uniq -d | wc -l)" 0 \
@@ -357,9 +357,9 @@ assert_match "^$((total - boxes)) would be pruned" "$(admin outbox prune --older
 assert_eq "$total" "$(q "SELECT count(*) FROM outbox")" "a dry run deletes nothing"
 admin outbox prune --older-than 0s >/dev/null
 assert_eq "$boxes" "$(q "SELECT count(*) FROM outbox")" "pruned: one item kept per box"
-feed_last=$(q "SELECT max(seq) FROM outbox WHERE box = 'u:lingyin'")
+feed_last=$(q "SELECT max(seq) FROM feed_items WHERE box = 'u:lingyin'")
 village_report P-1
-assert_eq "$((feed_last + 1))" "$(q "SELECT max(seq) FROM outbox WHERE box = 'u:lingyin'")" \
+assert_eq "$((feed_last + 1))" "$(q "SELECT max(seq) FROM feed_items WHERE box = 'u:lingyin'")" \
     "after pruning the numbering goes on"
 admin outbox list | grep -q "^u:lingyin " || fail "outbox list: $(admin outbox list)"
 log "retention: pruned to one item per box; numbering goes on"

@@ -267,7 +267,7 @@ codes=$(jq -r .reason_code "$FEED" | sort -u | tr '\n' ' ')
 log "reason codes seen: $codes"
 # What the typed fields cost in the outbox: the bodies as stored, and the
 # bytes of fields 26.. in them (docs/terminals.md, "Structured items").
-log "outbox bodies: $(q "SELECT encode(body, 'hex') FROM outbox" | PYTHONPATH="$FQ_SRC_DIR/tests/integration" python3 -c '
+log "outbox bodies: $(q "SELECT encode(body, 'hex') FROM outbox UNION ALL SELECT encode(feed_item, 'hex') FROM events WHERE feed_item IS NOT NULL" | PYTHONPATH="$FQ_SRC_DIR/tests/integration" python3 -c '
 import sys, pbfields
 bodies = [bytes.fromhex(l.strip()) for l in sys.stdin if l.strip()]
 typed = [sum(n for f, n in pbfields.sizes(b).items() if f >= 26) for b in bodies]

@@ -255,7 +255,7 @@ if [ -z "$(jq -r '.tier // empty' <<<"$live")" ] || [ -z "$(jq -r '.reason_code 
     fail "the live item has a tier and a reason code: $live"
 fi
 first=$(grep -m1 '^id: ' "$WORK/sse1" | cut -d' ' -f2)
-last=$(q "SELECT max(seq) FROM outbox WHERE box = 'u:xihu'")
+last=$(q "SELECT max(seq) FROM feed_items WHERE box = 'u:xihu'")
 resume=$((last - 10))
 curl -sN -H "Cookie: ${COOKIE[wang.op]}" -H "Last-Event-ID: $resume" "$BASE/events" >"$WORK/sse2" 2>/dev/null &
 SSE=$!

@@ -66,8 +66,8 @@ def truth(db, incident):
         " 'tier', coalesce(i.tier, 0), 'line', coalesce(i.line, -1),"
         " 'lead_unit', coalesce(i.lead_unit, ''), 'worker', coalesce(i.worker, ''),"
         " 'co_units', coalesce(i.co_units, '{}'),"
-        " 'feed_event', (SELECT max(o.event_seq) FROM outbox o"
-        "   WHERE o.incident_id = i.id AND o.box LIKE 'u:%'))"
+        " 'feed_event', (SELECT max(e.seq) FROM events e"
+        "   WHERE e.incident_id = i.id AND e.feed_item IS NOT NULL))"
         f" FROM incidents i WHERE i.id = {int(incident)}"
     )
     out = subprocess.run(

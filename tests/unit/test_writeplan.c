@@ -1,6 +1,7 @@
 /* Tests of the store's plan of the server's sequences: batches planned on
  * top of each other, the commit of one, the rewind after a failure to what
- * committed, box seqs per box, and the blocks of incident ids. */
+ * committed, box seqs per box, the follow feeds' heads (read from the
+ * outbox and from the events), and the blocks of incident ids. */
 #include "writeplan.h"
 
 #include <setjmp.h>
@@ -78,6 +79,56 @@ static void test_boxes(void **state)
     fq_writeplan_free(p);
 }
 
+/* The follow feeds ("u:<unit>", numbered in the events since migration
+ * 0032) are planned as boxes; their heads come from two reads at start —
+ * fq_outbox_heads (items from before 0024 that stayed in the outbox) and
+ * fq_feed_heads (the events) — in either order, and the larger wins. */
+static void test_feed_heads(void **state)
+{
+    (void)state;
+    fq_writeplan *p = fq_writeplan_new();
+    fq_chain_head head = {0, {0}};
+    fq_writeplan_reset(p, &head);
+    assert_int_equal(fq_writeplan_set_box(p, "u:lingyin", 3), 0);  /* old items in the outbox */
+    assert_int_equal(fq_writeplan_set_box(p, "u:lingyin", 40), 0); /* moved onto their events */
+    assert_int_equal(fq_writeplan_set_box(p, "u:xihu", 57), 0);    /* the events only */
+    assert_int_equal(fq_writeplan_set_box(p, "u:beishan", 12), 0); /* the events ... */
+    assert_int_equal(fq_writeplan_set_box(p, "u:beishan", 5), 0);  /* ... read first */
+    fq_writeplan_box *town = fq_writeplan_box_of(p, "u:lingyin");
+    fq_writeplan_box *district = fq_writeplan_box_of(p, "u:xihu");
+    assert_int_equal(fq_writeplan_box_peek(town), 41);
+    assert_int_equal(fq_writeplan_box_peek(district), 58);
+    assert_int_equal(fq_writeplan_box_peek(fq_writeplan_box_of(p, "u:beishan")), 13);
+    /* Three batches in flight, each an event in the town and the district;
+     * the first commits, the second fails: the third is planned on top of
+     * the second and fails with it. The feeds go on after the first, no
+     * hole and no reuse. */
+    for (int b = 0; b < 3; b++) {
+        assert_int_equal(fq_writeplan_box_take(town), 41 + b);
+        assert_int_equal(fq_writeplan_box_take(district), 58 + b);
+    }
+    fq_writeplan_box_committed(town, 41);
+    fq_writeplan_box_committed(district, 58);
+    fq_writeplan_rewind(p);
+    /* Serial mode: one operation at a time from the committed heads; one
+     * that wrote nothing (a resend) leaves them where they were. */
+    assert_int_equal(fq_writeplan_box_take(town), 42);
+    assert_int_equal(fq_writeplan_box_take(district), 59);
+    fq_writeplan_rewind(p); /* nothing written */
+    assert_int_equal(fq_writeplan_box_take(town), 42);
+    fq_writeplan_box_committed(town, 42); /* written: an event of the town only */
+    assert_int_equal(fq_writeplan_box_peek(town), 43);
+    assert_int_equal(fq_writeplan_box_peek(district), 59);
+    fq_writeplan_rewind(p);
+    assert_int_equal(fq_writeplan_box_peek(town), 43);
+    assert_int_equal(fq_writeplan_box_peek(district), 59);
+    /* A new connection reads the heads again: what committed. */
+    fq_writeplan_reset(p, &head);
+    assert_int_equal(fq_writeplan_set_box(p, "u:lingyin", 42), 0);
+    assert_int_equal(fq_writeplan_box_peek(fq_writeplan_box_of(p, "u:lingyin")), 43);
+    fq_writeplan_free(p);
+}
+
 static void test_ids(void **state)
 {
     (void)state;
@@ -111,6 +162,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chain_and_rewind),
         cmocka_unit_test(test_boxes),
+        cmocka_unit_test(test_feed_heads),
         cmocka_unit_test(test_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,401 @@
+/* console_rows: the console's reads bound and decoded (console_rows.h).
+ * The column numbers below are the statements' order. */
+#include "console_rows.h"
+
+#include "pgarray.h"
+#include "statements.h"
+#include "store.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    COL_ID,
+    COL_CATEGORY,
+    COL_SEVERITY,
+    COL_RISK,
+    COL_TITLE,
+    COL_ADDRESS,
+    COL_TERRITORY,
+    COL_TOWN,
+    COL_TIER,
+    COL_LINE,
+    COL_LEAD,
+    COL_WORKER,
+    COL_CO_UNITS,
+    COL_STATE,
+    COL_ASSIGNMENT,
+    COL_RECORDED,
+    COL_ACK_DUE,
+    COL_CONCLUDE_DUE,
+    COL_OVERDUE,
+    COL_ESCALATIONS,
+    COL_REPORTER,
+    COL_SUPERVISION_DUE,
+    COL_OVERDUE_LIMITS,
+    COL_EXTERNAL_REF,
+    COL_WORKING_TIME,
+    COL_SUSPENDED,
+    COL_SUSPEND_REASON,
+    COL_SUMMARY_END
+};
+_Static_assert(COL_SUMMARY_END == FQ_CONSOLE_SUMMARY_COLUMNS, "the summary's columns");
+
+/* After the summary: the board's sort key and point, an incident's
+ * description and event. */
+enum { COL_OPEN_NOT_OVERDUE = COL_SUMMARY_END, COL_OPEN_DUE_US, COL_OPEN_LON };
+enum {
+    COL_INC_DESCRIPTION = COL_SUMMARY_END,
+    COL_INC_SEQ,
+    COL_INC_KIND,
+    COL_INC_ACTOR,
+    COL_INC_AT,
+    COL_INC_REASON,
+    COL_INC_ACTOR_NAME,
+    COL_INC_LON,
+    COL_INC_LAT,
+    COL_INC_REASON_CODE,
+    COL_INC_ATTACHMENTS,
+    COL_INC_END
+};
+
+/* ---- binders ---- */
+
+static void bind_read(fq_store_op *op, fq_console_read_params *p, const char *statement,
+                      int nparams, int result_format)
+{
+    memset(op->values, 0, sizeof op->values);
+    memset(op->lengths, 0, sizeof op->lengths);
+    memset(op->formats, 0, sizeof op->formats);
+    op->kind = FQ_STORE_OP_READ;
+    op->statement = statement;
+    op->nparams = nparams;
+    op->result_format = result_format;
+    for (int i = 0; i < nparams; i++)
+        op->values[i] = p->text[i];
+}
+
+void fq_console_open_bind(fq_store_op *op, fq_console_read_params *p, const char *within,
+                          const fq_console_open_filter *f, uint32_t limit, int64_t asof_us,
+                          const fq_console_open_key *after)
+{
+    _Static_assert(FQ_SQL_CONSOLE_OPEN_NPARAMS == 14, "console_open.sql's parameters");
+    snprintf(p->text[0], sizeof p->text[0], "%s", within);
+    snprintf(p->text[1], sizeof p->text[1], "%d", f->tier);
+    snprintf(p->text[2], sizeof p->text[2], "%s", f->town);
+    snprintf(p->text[3], sizeof p->text[3], "%d", f->line - 1); /* the wire's 0 is "any" */
+    snprintf(p->text[4], sizeof p->text[4], "%s", f->assignment);
+    snprintf(p->text[5], sizeof p->text[5], "%s", f->overdue_only ? "true" : "false");
+    snprintf(p->text[6], sizeof p->text[6], "%" PRIu32, limit);
+    snprintf(p->text[7], sizeof p->text[7], "%s", f->supervised_only ? "true" : "false");
+    snprintf(p->text[8], sizeof p->text[8], "%" PRId64, asof_us);
+    if (after != NULL) {
+        snprintf(p->text[9], sizeof p->text[9], "%lld", after->not_overdue);
+        snprintf(p->text[10], sizeof p->text[10], "%lld", after->severity);
+        snprintf(p->text[11], sizeof p->text[11], "%lld", after->due_us);
+        snprintf(p->text[12], sizeof p->text[12], "%lld", after->id);
+    }
+    snprintf(p->text[13], sizeof p->text[13], "%d", f->severity);
+    bind_read(op, p, FQ_SQL_CONSOLE_OPEN_NAME, FQ_SQL_CONSOLE_OPEN_NPARAMS, 1);
+    if (after == NULL)
+        for (int k = 9; k <= 12; k++)
+            op->values[k] = NULL;
+}
+
+void fq_console_incident_bind(fq_store_op *op, fq_console_read_params *p, const char *within,
+                              uint64_t incident_id, uint64_t after, uint32_t limit)
+{
+    _Static_assert(FQ_SQL_CONSOLE_INCIDENT_NPARAMS == 4, "console_incident.sql's parameters");
+    snprintf(p->text[0], sizeof p->text[0], "%s", within);
+    snprintf(p->text[1], sizeof p->text[1], "%" PRIu64, incident_id);
+    snprintf(p->text[2], sizeof p->text[2], "%" PRIu64, after);
+    snprintf(p->text[3], sizeof p->text[3], "%" PRIu32, limit);
+    bind_read(op, p, FQ_SQL_CONSOLE_INCIDENT_NAME, FQ_SQL_CONSOLE_INCIDENT_NPARAMS, 1);
+}
+
+void fq_console_search_bind(fq_store_op *op, fq_console_read_params *p, const char *within,
+                            const char *text, uint32_t limit, uint64_t before)
+{
+    _Static_assert(FQ_SQL_CONSOLE_SEARCH_NPARAMS == 6, "console_search.sql's parameters");
+    snprintf(p->text[0], sizeof p->text[0], "%s", within);
+    /* $2: the id the text names, if it is a number. */
+    char *end = NULL;
+    unsigned long long id = strtoull(text, &end, 10);
+    int is_id = text[0] >= '0' && text[0] <= '9' && *end == '\0' && id > 0 &&
+                id <= (unsigned long long)INT64_MAX;
+    snprintf(p->text[1], sizeof p->text[1], "%llu", is_id ? id : 0ULL);
+    /* $3: '%text%' with LIKE's own characters escaped (each byte at most
+     * doubled: the pattern's buffer holds the longest text). */
+    snprintf(p->search, sizeof p->search, "%s", text);
+    char *q = p->pattern;
+    *q++ = '%';
+    for (const char *c = p->search; *c != '\0'; c++) {
+        if (*c == '%' || *c == '_' || *c == '\\')
+            *q++ = '\\';
+        *q++ = *c;
+    }
+    *q++ = '%';
+    *q = '\0';
+    snprintf(p->text[4], sizeof p->text[4], "%" PRIu32, limit);
+    snprintf(p->text[5], sizeof p->text[5], "%" PRIu64, before);
+    bind_read(op, p, FQ_SQL_CONSOLE_SEARCH_NAME, FQ_SQL_CONSOLE_SEARCH_NPARAMS, 1);
+    if (!is_id)
+        op->values[1] = NULL;
+    op->values[2] = p->pattern;
+    op->values[3] = p->search;
+    if (before == 0)
+        op->values[5] = NULL;
+}
+
+void fq_console_stats_bind(fq_store_op *op, fq_console_read_params *p, const char *within,
+                           int64_t from_ms, int64_t to_ms, const char *by, uint64_t offset,
+                           uint32_t limit)
+{
+    _Static_assert(FQ_SQL_CONSOLE_STATS_NPARAMS == 6, "console_stats.sql's parameters");
+    snprintf(p->text[0], sizeof p->text[0], "%s", within);
+    snprintf(p->text[1], sizeof p->text[1], "%" PRId64, from_ms);
+    snprintf(p->text[2], sizeof p->text[2], "%" PRId64, to_ms);
+    snprintf(p->text[3], sizeof p->text[3], "%s", by);
+    snprintf(p->text[4], sizeof p->text[4], "%" PRIu64, offset);
+    snprintf(p->text[5], sizeof p->text[5], "%" PRIu32, limit);
+    bind_read(op, p, FQ_SQL_CONSOLE_STATS_NAME, FQ_SQL_CONSOLE_STATS_NPARAMS, 0);
+}
+
+/* ---- decoders (binary results) ---- */
+
+typedef struct field {
+    const uint8_t *p;
+    int len; /* -1: NULL */
+} field;
+
+static field get(const PGresult *res, int row, int col)
+{
+    field f = {NULL, -1};
+    if (!PQgetisnull(res, row, col)) {
+        f.p = (const uint8_t *)PQgetvalue(res, row, col);
+        f.len = PQgetlength(res, row, col);
+    }
+    return f;
+}
+
+/* int4 or int8 (NULL: 0); -1 for another size. */
+static int get_int(const PGresult *res, int row, int col, int64_t *v)
+{
+    field f = get(res, row, col);
+    if (f.len == -1)
+        *v = 0;
+    else if (f.len == 4)
+        *v = fq_pg_get_int4(f.p);
+    else if (f.len == 8)
+        *v = fq_pg_get_int8(f.p);
+    else
+        return -1;
+    return 0;
+}
+
+static int get_bool(const PGresult *res, int row, int col, int *v)
+{
+    field f = get(res, row, col);
+    if (f.len != -1 && f.len != 1)
+        return -1;
+    *v = f.len == 1 && f.p[0] != 0;
+    return 0;
+}
+
+/* A timestamptz as ms since 1970, rounded to the nearest ms (half up), as
+ * the text of date_part('epoch', t) * 1000 was; NULL is 0. */
+static int get_ms(const PGresult *res, int row, int col, int64_t *ms)
+{
+    field f = get(res, row, col);
+    if (f.len == -1) {
+        *ms = 0;
+        return 0;
+    }
+    if (f.len != 8)
+        return -1;
+    int64_t us = fq_pg_get_timestamptz(f.p) + 500;
+    *ms = us / 1000 - (us % 1000 < 0); /* rounds down, before 1970 too */
+    return 0;
+}
+
+/* text: libpq ends every value with a NUL, binary ones too; NULL is "". */
+static char *get_text(const PGresult *res, int row, int col)
+{
+    return PQgetvalue(res, row, col);
+}
+
+/* A text[] into co_buf, the elements listed in co: how many, or -1. */
+static int get_ids(const PGresult *res, int row, int col, char **co, size_t max_co, char *co_buf,
+                   size_t co_len)
+{
+    field f = get(res, row, col);
+    if (f.len == -1)
+        return 0;
+    fq_pgarray_reader r;
+    if (fq_pgarray_read_begin(&r, f.p, (size_t)f.len, FQ_PG_TEXT) != 0)
+        return -1;
+    size_t n = 0, used = 0;
+    const uint8_t *e;
+    int32_t len;
+    int more;
+    while ((more = fq_pgarray_read_next(&r, &e, &len)) == 1) {
+        if (e == NULL || n == max_co || used + (size_t)len + 1 > co_len)
+            continue; /* a NULL, or more than a summary lists */
+        memcpy(co_buf + used, e, (size_t)len);
+        co_buf[used + (size_t)len] = '\0';
+        co[n++] = co_buf + used;
+        used += (size_t)len + 1;
+    }
+    return more == 0 ? (int)n : -1;
+}
+
+int fq_console_summary_row(const PGresult *res, int row, Fengqiao__V1__IncidentSummary *s,
+                           char **co, size_t max_co, char *co_buf, size_t co_len)
+{
+    fengqiao__v1__incident_summary__init(s);
+    if (res == NULL || row >= PQntuples(res) || PQnfields(res) < COL_SUMMARY_END ||
+        PQfformat(res, COL_ID) != 1)
+        return -1;
+    int64_t id, severity, risk, tier, line, escalations, limits;
+    int overdue, working;
+    int64_t recorded, ack_due, conclude_due, supervision_due, suspended;
+    int n_co = get_ids(res, row, COL_CO_UNITS, co, max_co, co_buf, co_len);
+    if (get_int(res, row, COL_ID, &id) != 0 || get_int(res, row, COL_SEVERITY, &severity) != 0 ||
+        get_int(res, row, COL_RISK, &risk) != 0 || get_int(res, row, COL_TIER, &tier) != 0 ||
+        get_int(res, row, COL_LINE, &line) != 0 ||
+        get_int(res, row, COL_ESCALATIONS, &escalations) != 0 ||
+        get_int(res, row, COL_OVERDUE_LIMITS, &limits) != 0 ||
+        get_bool(res, row, COL_OVERDUE, &overdue) != 0 ||
+        get_bool(res, row, COL_WORKING_TIME, &working) != 0 ||
+        get_ms(res, row, COL_RECORDED, &recorded) != 0 ||
+        get_ms(res, row, COL_ACK_DUE, &ack_due) != 0 ||
+        get_ms(res, row, COL_CONCLUDE_DUE, &conclude_due) != 0 ||
+        get_ms(res, row, COL_SUPERVISION_DUE, &supervision_due) != 0 ||
+        get_ms(res, row, COL_SUSPENDED, &suspended) != 0 || n_co < 0)
+        return -1;
+    s->incident_id = (uint64_t)id;
+    s->category = get_text(res, row, COL_CATEGORY);
+    s->severity = (Fengqiao__V1__Severity)severity;
+    s->risk = (Fengqiao__V1__Risk)risk;
+    s->title = get_text(res, row, COL_TITLE);
+    s->address = get_text(res, row, COL_ADDRESS);
+    s->territory = get_text(res, row, COL_TERRITORY);
+    s->town = get_text(res, row, COL_TOWN);
+    s->tier = (Fengqiao__V1__Tier)tier;
+    s->line = (Fengqiao__V1__Line)(line + 1); /* stored -1: the wire's 0, "none" */
+    s->lead_unit = get_text(res, row, COL_LEAD);
+    s->worker = get_text(res, row, COL_WORKER);
+    s->co_units = co;
+    s->n_co_units = (size_t)n_co;
+    s->state = get_text(res, row, COL_STATE);
+    s->assignment = get_text(res, row, COL_ASSIGNMENT);
+    s->recorded_at_ms = recorded;
+    s->acknowledge_due_ms = ack_due;
+    s->conclude_due_ms = conclude_due;
+    s->overdue = overdue;
+    s->escalations = (uint32_t)escalations;
+    s->reporter_node = get_text(res, row, COL_REPORTER);
+    s->supervision_due_ms = supervision_due;
+    s->overdue_limits = (uint32_t)limits;
+    s->external_ref = get_text(res, row, COL_EXTERNAL_REF);
+    s->working_time = working;
+    s->suspended_at_ms = suspended;
+    s->suspend_reason = get_text(res, row, COL_SUSPEND_REASON);
+    return 0;
+}
+
+int fq_console_point(const PGresult *res, int row, int lon_col, Fengqiao__V1__GeoPoint *point)
+{
+    if (res == NULL || row >= PQntuples(res) || PQnfields(res) < lon_col + 2)
+        return 0;
+    field lon = get(res, row, lon_col), lat = get(res, row, lon_col + 1);
+    if (lon.len != 8 || lat.len != 8)
+        return 0;
+    fengqiao__v1__geo_point__init(point);
+    point->lon = fq_pg_get_float8(lon.p);
+    point->lat = fq_pg_get_float8(lat.p);
+    return 1;
+}
+
+int fq_console_open_key_row(const PGresult *res, int row, fq_console_open_key *key)
+{
+    int64_t not_overdue, severity, due, id;
+    if (res == NULL || row >= PQntuples(res) || PQnfields(res) < COL_OPEN_LON ||
+        get_int(res, row, COL_OPEN_NOT_OVERDUE, &not_overdue) != 0 ||
+        get_int(res, row, COL_SEVERITY, &severity) != 0 ||
+        get_int(res, row, COL_OPEN_DUE_US, &due) != 0 || get_int(res, row, COL_ID, &id) != 0)
+        return -1;
+    key->not_overdue = not_overdue;
+    key->severity = severity;
+    key->due_us = due;
+    key->id = id;
+    return 0;
+}
+
+const char *fq_console_description(const PGresult *res, int row)
+{
+    if (res == NULL || row >= PQntuples(res) || PQnfields(res) < COL_INC_END)
+        return "";
+    return get_text(res, row, COL_INC_DESCRIPTION);
+}
+
+int fq_console_event_row(const PGresult *res, int row, Fengqiao__V1__TimelineEvent *ev)
+{
+    fengqiao__v1__timeline_event__init(ev);
+    if (res == NULL || row >= PQntuples(res) || PQnfields(res) < COL_INC_END)
+        return -1;
+    if (PQgetisnull(res, row, COL_INC_SEQ))
+        return 0;
+    int64_t seq, at;
+    if (get_int(res, row, COL_INC_SEQ, &seq) != 0 || get_ms(res, row, COL_INC_AT, &at) != 0)
+        return -1;
+    ev->seq = (uint64_t)seq;
+    ev->kind = get_text(res, row, COL_INC_KIND);
+    ev->actor = get_text(res, row, COL_INC_ACTOR);
+    ev->at_ms = at;
+    ev->reason = get_text(res, row, COL_INC_REASON);
+    ev->actor_name = get_text(res, row, COL_INC_ACTOR_NAME);
+    ev->reason_code = get_text(res, row, COL_INC_REASON_CODE);
+    return 1;
+}
+
+size_t fq_console_event_attachments(const PGresult *res, int row,
+                                    Fengqiao__V1__TimelineAttachment *out, uint8_t (*sha)[32],
+                                    size_t max, char **copy)
+{
+    *copy = NULL;
+    if (res == NULL || row >= PQntuples(res) || PQnfields(res) < COL_INC_END ||
+        PQgetisnull(res, row, COL_INC_ATTACHMENTS) ||
+        (*copy = strdup(get_text(res, row, COL_INC_ATTACHMENTS))) == NULL)
+        return 0;
+    size_t n = 0;
+    for (char *line = *copy, *next; line != NULL && *line != '\0' && n < max; line = next) {
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        unsigned long long id, size;
+        unsigned width, height;
+        char type[16], hex[65];
+        int name_at = -1;
+        if (sscanf(line, "%llu %15s %llu %u %u %64s %n", &id, type, &size, &width, &height, hex,
+                   &name_at) < 6 ||
+            sodium_hex2bin(sha[n], 32, hex, strlen(hex), NULL, NULL, NULL) != 0)
+            continue;
+        Fengqiao__V1__TimelineAttachment *a = &out[n];
+        fengqiao__v1__timeline_attachment__init(a);
+        a->id = id;
+        /* The table's CHECK allows these two only: point at constants. */
+        a->content_type = strcmp(type, "image/png") == 0 ? "image/png" : "image/jpeg";
+        a->size = size;
+        a->width = width;
+        a->height = height;
+        a->sha256.data = sha[n];
+        a->sha256.len = 32;
+        a->name = name_at > 0 ? line + name_at : "";
+        n++;
+    }
+    return n;
+}

@@ -1,0 +1,163 @@
+# shellcheck shell=bash
+# tests/ha/formation.sh: a pg_auto_failover formation on the hosts of
+# tests/ha/hosts.sh — a monitor on host mon, PostgreSQL nodes on db1 and db2
+# (synchronous replication), every PostgreSQL and pg_autoctl run as the
+# postgres user in folders it owns under $FORMATION_DIR (docs/ha.md).
+#
+#   formation_create DIR NET   monitor, db1 (primary), db2 (standby), the
+#                              timers of docs/ha.md; the nodes trust NET
+#                              (the hosts' /24). Returns once db1 is primary
+#                              and db2 its synchronous standby.
+#   formation_conninfo DB      the multi-host connection string of the
+#                              database DB (fengqiaod's --db)
+#   formation_states           "db1:primary db2:secondary" (reported states)
+#   formation_wait_states WANT SECONDS   until formation_states is WANT
+#   formation_primary          the node whose reported state is primary or
+#                              wait_primary (empty if none)
+#   formation_node_start NAME  (again) pg_autoctl run on db NAME: a node that
+#                              died or was cut off rejoins as a standby
+#   formation_kill NAME        SIGKILL every process of host NAME (the
+#                              machine dies: PostgreSQL and its keeper)
+#   monitor_q SQL              one statement on the monitor's database
+FORMATION_PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+FORMATION_DIR=""
+declare -A FORMATION_ADDR=()
+
+# The monitor's timers (pg_autoctl.5): how soon a dead primary is noticed
+# and its standby promoted. Defaults 5000/5000/2/2000/20000/30000 ms: a
+# failover in ~35 s. These bring it to ~5 s; docs/ha.md says why each is safe.
+FORMATION_MONITOR_SETTINGS=(
+    health_check_period=500
+    health_check_timeout=500
+    health_check_max_retries=1
+    health_check_retry_delay=200
+    node_considered_unhealthy_timeout=1000
+    primary_demote_timeout=1000
+)
+# The keepers': a primary that can reach neither the monitor nor its
+# standby for this many seconds demotes itself (default 20).
+FORMATION_NETWORK_PARTITION_TIMEOUT=2
+
+formation_env() { # node: the environment of pg_autoctl on that node
+    local d="$FORMATION_DIR/$1"
+    echo "XDG_CONFIG_HOME=$d/config XDG_DATA_HOME=$d/share XDG_RUNTIME_DIR=$d/run" \
+        "PG_CONFIG=$FORMATION_PGBIN/pg_config PGHOST=127.0.0.1 PGPORT=5432" \
+        "PATH=$FORMATION_PGBIN:/usr/bin:/bin"
+}
+
+autoctl() { # node args...
+    local node=$1
+    shift
+    # shellcheck disable=SC2046 # the words of formation_env
+    as_postgres "$node" env $(formation_env "$node") pg_autoctl "$@"
+}
+
+monitor_q() {
+    as_postgres mon "$FORMATION_PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p 5432 \
+        -d pg_auto_failover -c "$1"
+}
+
+# formation_initdb NODE NET: a cluster of our own making, so that it has no
+# unix socket (every host's postmaster would otherwise lock the same
+# /var/run/postgresql/.s.PGSQL.5432: the hosts share the file system) and
+# the hosts' network may connect and replicate.
+formation_initdb() {
+    local data="$FORMATION_DIR/$1/data"
+    as_postgres "$1" "$FORMATION_PGBIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 \
+        --locale=C.UTF-8 >"$FORMATION_DIR/$1.initdb.log" 2>&1 ||
+        { cat "$FORMATION_DIR/$1.initdb.log" >&2; return 1; }
+    cat >>"$data/postgresql.conf" <<CONF
+unix_socket_directories = ''
+fsync = on
+synchronous_commit = on
+# pg_basebackup asks for a checkpoint: done at once, not spread over minutes.
+checkpoint_completion_target = 0
+# A peer that vanished (its host cut off) is noticed in ~3 s: its session,
+# and the serving lock it holds, end.
+tcp_keepalives_idle = 1
+tcp_keepalives_interval = 1
+tcp_keepalives_count = 2
+tcp_user_timeout = 3000
+wal_sender_timeout = 3s
+wal_receiver_timeout = 3s
+max_connections = 60
+CONF
+    printf 'host all all %s trust\nhost replication all %s trust\n' "$2" "$2" >>"$data/pg_hba.conf"
+}
+
+formation_create() {
+    FORMATION_DIR=$1
+    local net=$2 n s
+    mkdir -p "$FORMATION_DIR"
+    chmod 755 "$FORMATION_DIR"
+    for n in mon db1 db2; do mkdir -p "$FORMATION_DIR/$n"/{config,share,run}; done
+    chown -R postgres: "$FORMATION_DIR"
+    FORMATION_ADDR[mon]=$(on mon ip -4 -o addr show dev eth0 | awk '{ sub("/.*", "", $4); print $4 }')
+    FORMATION_ADDR[db1]=$(on db1 ip -4 -o addr show dev eth0 | awk '{ sub("/.*", "", $4); print $4 }')
+    FORMATION_ADDR[db2]=$(on db2 ip -4 -o addr show dev eth0 | awk '{ sub("/.*", "", $4); print $4 }')
+    formation_initdb mon "$net"
+    formation_initdb db1 "$net"
+    autoctl mon create monitor --pgdata "$FORMATION_DIR/mon/data" --pgport 5432 \
+        --hostname "${FORMATION_ADDR[mon]}" --auth trust --no-ssl >"$FORMATION_DIR/mon.create.log" 2>&1 ||
+        { tail -n 20 "$FORMATION_DIR/mon.create.log" >&2; return 1; }
+    autoctl mon run --pgdata "$FORMATION_DIR/mon/data" >>"$FORMATION_DIR/mon.log" 2>&1 &
+    for _ in $(seq 240); do monitor_q "SELECT 1" >/dev/null 2>&1 && break; sleep 0.5; done
+    monitor_q "SELECT 1" >/dev/null || { tail -n 20 "$FORMATION_DIR/mon.log" >&2; return 1; }
+    for s in "${FORMATION_MONITOR_SETTINGS[@]}"; do
+        monitor_q "ALTER SYSTEM SET pgautofailover.${s%%=*} = ${s#*=}" >/dev/null
+    done
+    monitor_q "SELECT pg_reload_conf()" >/dev/null
+    formation_node_create db1
+    formation_wait_states "db1:single" 180 || return 1
+    formation_node_create db2
+    formation_wait_states "db1:primary db2:secondary" 600
+}
+
+formation_node_create() {
+    local n=$1 mon_uri
+    mon_uri="postgres://autoctl_node@${FORMATION_ADDR[mon]}:5432/pg_auto_failover?sslmode=prefer"
+    autoctl "$n" create postgres --pgdata "$FORMATION_DIR/$n/data" --pgport 5432 --name "$n" \
+        --hostname "${FORMATION_ADDR[$n]}" --monitor "$mon_uri" --auth trust --no-ssl \
+        --dbname fengqiao >"$FORMATION_DIR/$n.create.log" 2>&1 ||
+        { tail -n 20 "$FORMATION_DIR/$n.create.log" >&2; return 1; }
+    autoctl "$n" config set --pgdata "$FORMATION_DIR/$n/data" timeout.network_partition_timeout \
+        "$FORMATION_NETWORK_PARTITION_TIMEOUT" >/dev/null
+    formation_node_start "$n"
+}
+
+formation_node_start() {
+    autoctl "$1" run --pgdata "$FORMATION_DIR/$1/data" >>"$FORMATION_DIR/$1.log" 2>&1 &
+}
+
+formation_kill() {
+    local p
+    for p in $(hosts_pids "$1"); do kill -KILL "$p" 2>/dev/null || true; done
+}
+
+formation_states() {
+    monitor_q "SELECT string_agg(nodename || ':' || reportedstate, ' ' ORDER BY nodename) FROM pgautofailover.node" 2>/dev/null
+}
+
+formation_primary() {
+    monitor_q "SELECT nodename FROM pgautofailover.node WHERE reportedstate IN ('primary', 'wait_primary', 'single')
+               AND goalstate IN ('primary', 'wait_primary', 'single') ORDER BY nodename LIMIT 1" 2>/dev/null
+}
+
+formation_wait_states() { # want seconds
+    local i
+    for ((i = 0; i < $2 * 4; i++)); do
+        [ "$(formation_states)" = "$1" ] && return 0
+        sleep 0.25
+    done
+    echo "formation: not '$1' within $2 s: $(formation_states)" >&2
+    return 1
+}
+
+formation_conninfo() {
+    # libpq picks the node that takes writes; a host that does not answer is
+    # given up after 2 s (connect_timeout), a connection whose peer vanished
+    # after ~3 s (keepalives, tcp_user_timeout: docs/ha.md).
+    echo "host=${FORMATION_ADDR[db1]},${FORMATION_ADDR[db2]} port=5432,5432 dbname=$1 user=postgres" \
+        "target_session_attrs=read-write connect_timeout=2 keepalives_idle=1 keepalives_interval=1" \
+        "keepalives_count=2 tcp_user_timeout=3000"
+}

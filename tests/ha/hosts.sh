@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+# tests/ha/hosts.sh: hosts on one machine, each a network namespace with one
+# address on a bridge (sourced by tests/integration/test_failover.sh and
+# bench/failover.sh; docs/ha.md).
+#
+#   hosts_create PREFIX NAME:ADDRESS...
+#       a namespace PREFIX-sw holding the bridge, and per NAME a namespace
+#       PREFIX-NAME whose eth0 has ADDRESS/24 on it (its peer in PREFIX-sw is
+#       v-NAME). Nothing is added to the machine's own namespace: the hosts
+#       reach each other and nothing else, and concurrent runs (other
+#       prefixes) do not see each other even with the same addresses.
+#   on NAME CMD...           run CMD on host NAME
+#   as_postgres NAME CMD...  run CMD on host NAME as the postgres user
+#   host_cut NAME            unplug NAME's cable (its bridge port down)
+#   host_mend NAME           plug it in again
+#   hosts_destroy            delete every namespace of the run (idempotent)
+HOSTS_PREFIX=""
+HOSTS_NAMES=()
+
+hosts_create() {
+    HOSTS_PREFIX=$1
+    shift
+    local sw="$HOSTS_PREFIX-sw" spec name addr
+    ip netns add "$sw"
+    ip -n "$sw" link set lo up
+    ip -n "$sw" link add br0 type bridge
+    ip -n "$sw" link set br0 up
+    for spec in "$@"; do
+        name=${spec%%:*}
+        addr=${spec#*:}
+        ip netns add "$HOSTS_PREFIX-$name"
+        HOSTS_NAMES+=("$name")
+        ip -n "$HOSTS_PREFIX-$name" link set lo up
+        ip -n "$sw" link add "v-$name" type veth peer name eth0 netns "$HOSTS_PREFIX-$name"
+        ip -n "$sw" link set "v-$name" master br0 up
+        ip -n "$HOSTS_PREFIX-$name" addr add "$addr/24" dev eth0
+        ip -n "$HOSTS_PREFIX-$name" link set eth0 up
+    done
+}
+
+on() {
+    local name=$1
+    shift
+    ip netns exec "$HOSTS_PREFIX-$name" "$@"
+}
+
+as_postgres() {
+    local name=$1
+    shift
+    ip netns exec "$HOSTS_PREFIX-$name" runuser -u postgres -- "$@"
+}
+
+host_cut() { ip -n "$HOSTS_PREFIX-sw" link set "v-$1" down; }
+host_mend() { ip -n "$HOSTS_PREFIX-sw" link set "v-$1" up; }
+
+# hosts_pids NAME: the pids of every process in host NAME's namespace.
+hosts_pids() { ip netns pids "$HOSTS_PREFIX-$1" 2>/dev/null || true; }
+
+hosts_destroy() {
+    local name p
+    [ -n "$HOSTS_PREFIX" ] || return 0
+    for name in "${HOSTS_NAMES[@]}"; do
+        for p in $(hosts_pids "$name"); do kill -KILL "$p" 2>/dev/null || true; done
+        ip netns del "$HOSTS_PREFIX-$name" 2>/dev/null || true
+    done
+    ip netns del "$HOSTS_PREFIX-sw" 2>/dev/null || true
+    HOSTS_NAMES=()
+}

@@ -1,0 +1,361 @@
+/* Tests of the console's row decoders (console_rows.h): rows built as libpq
+ * builds binary results (PQsetResultAttrs, PQsetvalue) from bytes a real
+ * PostgreSQL 15 sent (int8send, int4send, boolsend, float8send,
+ * timestamptz_send, array_send of text[]), every column of a summary read
+ * back, times rounded to the millisecond on both sides of 1970, the board's
+ * sort key, a timeline event and its photos; rows that are not such rows
+ * refused. */
+#include "console_rows.h"
+#include "statements.h"
+#include "store.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+/* Bytes as PostgreSQL sent them (SELECT encode(xxxsend(...), 'hex')). */
+#define PG_INT8_42 "000000000000002a"
+#define PG_INT4_3 "00000003"
+#define PG_INT4_2 "00000002"
+#define PG_INT4_1 "00000001"
+#define PG_INT4_0 "00000000"
+#define PG_INT4_MINUS_1 "ffffffff"
+#define PG_BOOL_TRUE "01"
+#define PG_BOOL_FALSE "00"
+/* ARRAY['lingyin.dept', 'x.fire']::text[] and '{}'::text[] */
+#define PG_TEXT_ARRAY_TWO                                                                          \
+    "00000001000000000000001900000002000000010000000c6c696e6779696e2e6465707400000006782e66697265"
+#define PG_TEXT_ARRAY_EMPTY "000000000000000000000019"
+/* 2026-12-07 01:02:03.4565+00 (1796605323456500 µs since 1970) */
+#define PG_TIME_LATE "000304ff8ae34ff4"
+/* 1969-12-31 23:59:59.9994+00 (-600 µs) */
+#define PG_TIME_BEFORE_1970 "fffca2fec4c81da8"
+#define PG_FLOAT8_120_15 "405e09999999999a"
+#define PG_FLOAT8_30_25 "403e400000000000"
+#define PG_INT8_MAX "7fffffffffffffff"
+
+enum { SUMMARY = FQ_CONSOLE_SUMMARY_COLUMNS };
+
+static PGresult *new_result(int ncols, int format)
+{
+    PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    assert_non_null(res);
+    PGresAttDesc attrs[64];
+    memset(attrs, 0, sizeof attrs);
+    for (int i = 0; i < ncols; i++) {
+        attrs[i].name = (char *)"c";
+        attrs[i].format = format;
+        attrs[i].typlen = -1;
+        attrs[i].atttypmod = -1;
+    }
+    assert_int_equal(PQsetResultAttrs(res, ncols, attrs), 1);
+    return res;
+}
+
+static void put_hex(PGresult *res, int row, int col, const char *hex)
+{
+    uint8_t b[128];
+    size_t n = strlen(hex) / 2;
+    assert_true(n <= sizeof b);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+        b[i] = (uint8_t)v;
+    }
+    assert_int_equal(PQsetvalue(res, row, col, (char *)b, (int)n), 1);
+}
+
+static void put_text(PGresult *res, int row, int col, const char *s)
+{
+    assert_int_equal(PQsetvalue(res, row, col, (char *)s, (int)strlen(s)), 1);
+}
+
+static void put_null(PGresult *res, int row, int col)
+{
+    assert_int_equal(PQsetvalue(res, row, col, NULL, -1), 1);
+}
+
+/* A summary row of an open incident held by a town's department with two
+ * co-handlers, overdue at the conclude limit. */
+static void put_summary(PGresult *res, int row)
+{
+    put_hex(res, row, 0, PG_INT8_42);
+    put_text(res, row, 1, "hazard.flood");
+    put_hex(res, row, 2, PG_INT4_3);
+    put_hex(res, row, 3, PG_INT4_1);
+    put_text(res, row, 4, "积水");
+    put_text(res, row, 5, "灵隐路 1 号");
+    put_text(res, row, 6, "lingyin-v1-g1");
+    put_text(res, row, 7, "lingyin");
+    put_hex(res, row, 8, PG_INT4_2);
+    put_hex(res, row, 9, PG_INT4_MINUS_1);
+    put_text(res, row, 10, "lingyin.dept");
+    put_text(res, row, 11, "");
+    put_hex(res, row, 12, PG_TEXT_ARRAY_TWO);
+    put_text(res, row, 13, "assigned");
+    put_text(res, row, 14, "acknowledged");
+    put_hex(res, row, 15, PG_TIME_LATE);
+    put_null(res, row, 16);
+    put_hex(res, row, 17, PG_TIME_BEFORE_1970);
+    put_hex(res, row, 18, PG_BOOL_TRUE);
+    put_hex(res, row, 19, PG_INT4_2);
+    put_text(res, row, 20, "lingyin-platform");
+    put_null(res, row, 21);
+    put_hex(res, row, 22, PG_INT4_2);
+    put_text(res, row, 23, "K4");
+    put_hex(res, row, 24, PG_BOOL_FALSE);
+    put_hex(res, row, 25, PG_TIME_LATE);
+    put_text(res, row, 26, "等待鉴定");
+}
+
+static void test_summary(void **state)
+{
+    (void)state;
+    PGresult *res = new_result(SUMMARY + 4, 1);
+    put_summary(res, 0);
+    put_hex(res, 0, SUMMARY, PG_INT4_0);
+    put_hex(res, 0, SUMMARY + 1, PG_INT8_MAX);
+    put_hex(res, 0, SUMMARY + 2, PG_FLOAT8_120_15);
+    put_hex(res, 0, SUMMARY + 3, PG_FLOAT8_30_25);
+    Fengqiao__V1__IncidentSummary s;
+    char *co[4];
+    char co_buf[64];
+    assert_int_equal(fq_console_summary_row(res, 0, &s, co, 4, co_buf, sizeof co_buf), 0);
+    assert_int_equal(s.incident_id, 42);
+    assert_string_equal(s.category, "hazard.flood");
+    assert_int_equal(s.severity, 3);
+    assert_int_equal(s.risk, 1);
+    assert_string_equal(s.title, "积水");
+    assert_string_equal(s.address, "灵隐路 1 号");
+    assert_string_equal(s.territory, "lingyin-v1-g1");
+    assert_string_equal(s.town, "lingyin");
+    assert_int_equal(s.tier, 2);
+    assert_int_equal(s.line, 0); /* stored NULL (-1): the wire's "none" */
+    assert_string_equal(s.lead_unit, "lingyin.dept");
+    assert_string_equal(s.worker, "");
+    assert_int_equal(s.n_co_units, 2);
+    assert_string_equal(s.co_units[0], "lingyin.dept");
+    assert_string_equal(s.co_units[1], "x.fire");
+    assert_string_equal(s.state, "assigned");
+    assert_string_equal(s.assignment, "acknowledged");
+    assert_int_equal(s.recorded_at_ms, INT64_C(1796605323457)); /* .4565 ms rounds up */
+    assert_int_equal(s.acknowledge_due_ms, 0);                  /* NULL */
+    assert_int_equal(s.conclude_due_ms, -1);                    /* -0.6 ms: the nearest */
+    assert_true(s.overdue);
+    assert_int_equal(s.escalations, 2);
+    assert_string_equal(s.reporter_node, "lingyin-platform");
+    assert_int_equal(s.supervision_due_ms, 0);
+    assert_int_equal(s.overdue_limits, 2);
+    assert_string_equal(s.external_ref, "K4");
+    assert_false(s.working_time);
+    assert_int_equal(s.suspended_at_ms, INT64_C(1796605323457));
+    assert_string_equal(s.suspend_reason, "等待鉴定");
+
+    Fengqiao__V1__GeoPoint point;
+    assert_int_equal(fq_console_point(res, 0, SUMMARY + 2, &point), 1);
+    assert_true(point.lon == 120.15 && point.lat == 30.25);
+    fq_console_open_key key;
+    assert_int_equal(fq_console_open_key_row(res, 0, &key), 0);
+    assert_int_equal(key.not_overdue, 0);
+    assert_int_equal(key.severity, 3);
+    assert_int_equal(key.due_us, INT64_MAX); /* no limit */
+    assert_int_equal(key.id, 42);
+
+    /* More co-handlers than the caller holds: the first ones. */
+    assert_int_equal(fq_console_summary_row(res, 0, &s, co, 1, co_buf, sizeof co_buf), 0);
+    assert_int_equal(s.n_co_units, 1);
+    assert_string_equal(s.co_units[0], "lingyin.dept");
+    PQclear(res);
+}
+
+static void test_no_point_no_co(void **state)
+{
+    (void)state;
+    PGresult *res = new_result(SUMMARY + 2, 1);
+    put_summary(res, 0);
+    put_hex(res, 0, 12, PG_TEXT_ARRAY_EMPTY);
+    put_null(res, 0, SUMMARY);
+    put_null(res, 0, SUMMARY + 1);
+    Fengqiao__V1__IncidentSummary s;
+    char *co[4];
+    char co_buf[64];
+    assert_int_equal(fq_console_summary_row(res, 0, &s, co, 4, co_buf, sizeof co_buf), 0);
+    assert_int_equal(s.n_co_units, 0);
+    Fengqiao__V1__GeoPoint point;
+    assert_int_equal(fq_console_point(res, 0, SUMMARY, &point), 0);
+    assert_int_equal(fq_console_point(res, 0, SUMMARY + 5, &point), 0); /* no such columns */
+    PQclear(res);
+}
+
+static void test_not_a_summary(void **state)
+{
+    (void)state;
+    Fengqiao__V1__IncidentSummary s;
+    char *co[4];
+    char co_buf[64];
+    /* Text results (a binder that did not ask for binary). */
+    PGresult *res = new_result(SUMMARY, 0);
+    put_summary(res, 0);
+    assert_int_equal(fq_console_summary_row(res, 0, &s, co, 4, co_buf, sizeof co_buf), -1);
+    PQclear(res);
+    /* An int2 where an int4 is read; a text where an array is. */
+    res = new_result(SUMMARY, 1);
+    put_summary(res, 0);
+    put_hex(res, 0, 2, "0003");
+    assert_int_equal(fq_console_summary_row(res, 0, &s, co, 4, co_buf, sizeof co_buf), -1);
+    put_hex(res, 0, 2, PG_INT4_3);
+    put_text(res, 0, 12, "{lingyin.dept}");
+    assert_int_equal(fq_console_summary_row(res, 0, &s, co, 4, co_buf, sizeof co_buf), -1);
+    PQclear(res);
+    /* Too few columns; no such row. */
+    res = new_result(SUMMARY - 1, 1);
+    assert_int_equal(fq_console_summary_row(res, 0, &s, co, 4, co_buf, sizeof co_buf), -1);
+    PQclear(res);
+    assert_int_equal(fq_console_summary_row(NULL, 0, &s, co, 4, co_buf, sizeof co_buf), -1);
+}
+
+/* FQ_SQL_CONSOLE_INCIDENT's columns after the summary. */
+enum {
+    INC_DESC = SUMMARY,
+    INC_SEQ,
+    INC_KIND,
+    INC_ACTOR,
+    INC_AT,
+    INC_REASON,
+    INC_ACTOR_NAME,
+    INC_LON,
+    INC_LAT,
+    INC_REASON_CODE,
+    INC_ATTACHMENTS,
+    INC_END
+};
+
+static void test_timeline(void **state)
+{
+    (void)state;
+    PGresult *res = new_result(INC_END, 1);
+    for (int r = 0; r < 2; r++)
+        put_summary(res, r);
+    put_text(res, 0, INC_DESC, "地下车库进水");
+    put_hex(res, 0, INC_SEQ, PG_INT8_42);
+    put_text(res, 0, INC_KIND, "concluded");
+    put_text(res, 0, INC_ACTOR, "t1");
+    put_hex(res, 0, INC_AT, PG_TIME_LATE);
+    put_text(res, 0, INC_REASON, "已排水");
+    put_text(res, 0, INC_ACTOR_NAME, "王五");
+    put_hex(res, 0, INC_LON, PG_FLOAT8_120_15);
+    put_hex(res, 0, INC_LAT, PG_FLOAT8_30_25);
+    put_text(res, 0, INC_REASON_CODE, "");
+    /* As string_agg(concat_ws(' ', ...), E'\n') writes them; the second
+     * line does not parse (no sha256) and is skipped. */
+    put_text(res, 0, INC_ATTACHMENTS,
+             "7 image/png 1024 640 480 "
+             "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 排水后 1.png\n"
+             "8 image/jpeg 10 1 1\n"
+             "9 image/jpeg 2048 10 20 "
+             "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100");
+    put_text(res, 1, INC_DESC, "");
+    put_null(res, 1, INC_SEQ);
+    for (int c = INC_KIND; c < INC_END; c++)
+        put_null(res, 1, c);
+
+    assert_string_equal(fq_console_description(res, 0), "地下车库进水");
+    Fengqiao__V1__TimelineEvent ev;
+    assert_int_equal(fq_console_event_row(res, 0, &ev), 1);
+    assert_int_equal(ev.seq, 42);
+    assert_string_equal(ev.kind, "concluded");
+    assert_string_equal(ev.actor, "t1");
+    assert_int_equal(ev.at_ms, INT64_C(1796605323457));
+    assert_string_equal(ev.reason, "已排水");
+    assert_string_equal(ev.actor_name, "王五");
+    assert_string_equal(ev.reason_code, "");
+    Fengqiao__V1__TimelineAttachment att[4];
+    uint8_t sha[4][32];
+    char *copy = NULL;
+    assert_int_equal(fq_console_event_attachments(res, 0, att, sha, 4, &copy), 2);
+    assert_int_equal(att[0].id, 7);
+    assert_string_equal(att[0].content_type, "image/png");
+    assert_int_equal(att[0].size, 1024);
+    assert_int_equal(att[0].width, 640);
+    assert_int_equal(att[0].height, 480);
+    assert_int_equal(att[0].sha256.len, 32);
+    assert_int_equal(att[0].sha256.data[1], 0x11);
+    assert_string_equal(att[0].name, "排水后 1.png");
+    assert_int_equal(att[1].id, 9);
+    assert_string_equal(att[1].content_type, "image/jpeg");
+    assert_int_equal(att[1].sha256.data[0], 0xff);
+    assert_string_equal(att[1].name, "");
+    free(copy);
+    /* At most `max`. */
+    assert_int_equal(fq_console_event_attachments(res, 0, att, sha, 1, &copy), 1);
+    free(copy);
+
+    /* The row of an incident with no events (after the cursor). */
+    assert_int_equal(fq_console_event_row(res, 1, &ev), 0);
+    assert_int_equal(fq_console_event_attachments(res, 1, att, sha, 4, &copy), 0);
+    assert_null(copy);
+    assert_int_equal(fq_console_event_row(res, 2, &ev), -1); /* no such row */
+    PQclear(res);
+}
+
+static void test_binders(void **state)
+{
+    (void)state;
+    fq_store_op op;
+    memset(&op, 0, sizeof op);
+    fq_console_read_params p;
+    /* A search for a number: the id, the pattern with LIKE's characters
+     * escaped, the text whole; the first page. */
+    fq_console_search_bind(&op, &p, "xihu", "42", 201, 0);
+    assert_string_equal(op.statement, FQ_SQL_CONSOLE_SEARCH_NAME);
+    assert_int_equal(op.nparams, 6);
+    assert_int_equal(op.result_format, 1);
+    assert_string_equal(op.values[0], "xihu");
+    assert_string_equal(op.values[1], "42");
+    assert_string_equal(op.values[2], "%42%");
+    assert_string_equal(op.values[3], "42");
+    assert_string_equal(op.values[4], "201");
+    assert_null(op.values[5]);
+    fq_console_search_bind(&op, &p, "xihu", "50%_\\x", 10, 77);
+    assert_null(op.values[1]);
+    assert_string_equal(op.values[2], "%50\\%\\_\\\\x%");
+    assert_string_equal(op.values[5], "77");
+    /* The board: the wire's line (0 any) as stored (-1 any); the key after
+     * the first page. */
+    fq_console_open_filter f = {2, "lingyin", 0, "", 3, 1, 0};
+    fq_console_open_bind(&op, &p, "xihu", &f, 201, 1000, NULL);
+    assert_string_equal(op.statement, FQ_SQL_CONSOLE_OPEN_NAME);
+    assert_int_equal(op.nparams, 14);
+    assert_string_equal(op.values[1], "2");
+    assert_string_equal(op.values[2], "lingyin");
+    assert_string_equal(op.values[3], "-1");
+    assert_string_equal(op.values[5], "true");
+    assert_string_equal(op.values[7], "false");
+    assert_string_equal(op.values[8], "1000");
+    assert_null(op.values[9]);
+    assert_null(op.values[12]);
+    assert_string_equal(op.values[13], "3");
+    fq_console_open_key after = {1, 4, 5000, 9};
+    fq_console_open_bind(&op, &p, "xihu", &f, 201, 1000, &after);
+    assert_string_equal(op.values[9], "1");
+    assert_string_equal(op.values[12], "9");
+    /* Statistics in text. */
+    fq_console_stats_bind(&op, &p, "xihu", 1, 2, "town", 0, 1001);
+    assert_int_equal(op.result_format, 0);
+    assert_string_equal(op.values[3], "town");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_summary),       cmocka_unit_test(test_no_point_no_co),
+        cmocka_unit_test(test_not_a_summary), cmocka_unit_test(test_timeline),
+        cmocka_unit_test(test_binders),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
