@@ -329,32 +329,6 @@ static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except
     q_push_front_chain(&s->pending, first, last, n);
 }
 
-/* A batch lost with its connection: whether it committed is unknown. A
- * report is answered BUSY: its sender resends it with the same message id,
- * and the resend finds the stored report if it did commit (idempotency) or
- * stores it. Answering OK after writing it again on the next connection
- * would also be right when the next connection is to the same database,
- * but after a failover the answer must come from the new primary's own
- * commit, and the sender's resend is that. The server's own writes and the
- * terminals' actions (idempotent by their nonce and request id) are
- * written again, in front. */
-static void unknown_outcome(fq_store *s, fq_store_op *ops)
-{
-    fq_store_op *rest = NULL, **tail = &rest;
-    for (fq_store_op *op = ops, *next; op != NULL; op = next) {
-        next = op->next;
-        op->next = NULL;
-        if (op->kind == FQ_STORE_OP_REPORT) {
-            s->stats.ops_unknown_outcome++;
-            finish(s, op, FQ_EBUSY);
-            continue;
-        }
-        *tail = op;
-        tail = &op->next;
-    }
-    requeue_ops(s, rest, NULL);
-}
-
 /* A batch of a failed plan: its operations go to the retry queue in order
  * (written again in serial mode once nothing is in flight). `count`: the
  * failure may be theirs (an attempt is counted); a failed plan is not. */
@@ -1141,10 +1115,21 @@ static void on_pg_lost(void *user, const char *why)
     fq_store *s = user;
     /* Nothing in flight will answer, and whether a batch in flight
      * committed is unknown (its COMMIT may have reached PostgreSQL, or a
-     * primary that died before its standby had it). Its reports are
-     * answered BUSY, never OK (unknown_outcome); the rest go again, back in
-     * front in their original order: the last batch first, so that the
-     * first ends up at the head. */
+     * primary that died before its standby had it). Its operations are
+     * written again on the next connection (after a failover, to the new
+     * primary), one per transaction from the heads read there, and answered
+     * only from that connection's commit: a report that did commit is
+     * found there by (node, message id) and recognised as this server's own
+     * by its decision's nonce (intake.c), so it is answered as stored and
+     * its case and deadlines stay in memory; one that did not is stored
+     * now. Answering such reports BUSY instead would be safe for the sender
+     * (its resend finds the row) but not for the server: the resend carries
+     * a new decision whose nonce is not the stored one, so it is answered
+     * as a duplicate and the committed incident never enters the caseload
+     * (no deadlines until a restart). The server's own writes are
+     * idempotent by their nonce (applied_ops); only an audit row may repeat.
+     * They go back in front in their original order: the last batch first,
+     * so that the first ends up at the head. */
     batch *lost[64];
     size_t n_lost = 0;
     while (s->expect_count > 0) {
@@ -1153,7 +1138,7 @@ static void on_pg_lost(void *user, const char *why)
             if (n_lost < sizeof lost / sizeof lost[0]) {
                 lost[n_lost++] = e->batch;
             } else {
-                unknown_outcome(s, e->batch->ops);
+                requeue_ops(s, e->batch->ops, NULL);
                 free_batch(e->batch);
             }
         }
@@ -1161,7 +1146,7 @@ static void on_pg_lost(void *user, const char *why)
     }
     while (n_lost > 0) {
         batch *b = lost[--n_lost];
-        unknown_outcome(s, b->ops);
+        requeue_ops(s, b->ops, NULL);
         free_batch(b);
     }
     /* Operations of failed batches were before those in flight. */

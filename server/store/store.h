@@ -158,7 +158,6 @@ typedef struct fq_store_stats {
     uint64_t ops_rejected;
     uint64_t ops_busy;
     uint64_t ops_retried;
-    uint64_t ops_unknown_outcome; /* reports answered busy: lost with their batch's COMMIT */
     uint64_t reconnects;
     uint64_t directory_loads;
     uint64_t serial_ops; /* written one per transaction after a failed batch */
