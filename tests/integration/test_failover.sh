@@ -34,9 +34,7 @@
 #
 # Needs root (network namespaces) and pg_auto_failover (.ci/install-deps);
 # without root it is skipped (exit 77). FQ_FAILOVER_FAULTS chooses the
-# faults (default all four, in that order). The faults on fengqiaod need
-# clients that take several --url; where fq-report takes only one they are
-# skipped and say so.
+# faults (default all four, in that order).
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/ha/hosts.sh
@@ -105,27 +103,17 @@ serving_app() { # the host whose fengqiaod has its ready file (serves)
     return 0
 }
 
-# Several --url per client when the clients take them; else app1 only.
-multi_url=0
-if "$FQ_REPORT" --help 2>&1 | grep -qiE -- '--url.*(more than once|repeat|several)'; then
-    multi_url=1
-fi
+# Every client lists both servers: requests go to whichever is bound.
 url_args() { # intake|terminals
     local f="${1}_of"
-    if [ "$multi_url" = 1 ]; then
-        echo "--url $($f app1) --url $($f app2)"
-    else
-        echo "--url $($f app1)"
-    fi
+    echo "--url $($f app1) --url $($f app2)"
 }
 
 app_start app1
 wait_present "$WORK/app1.ready" 60 "fengqiaod on app1"
-if [ "$multi_url" = 1 ]; then
-    app_start app2
-    wait_match "$WORK/app2.1.log" 'another fengqiaod is serving this database' 60 "fengqiaod on app2"
-fi
-log "serving: app1; standby: $([ "$multi_url" = 1 ] && echo app2 || echo none)"
+app_start app2
+wait_match "$WORK/app2.1.log" 'waiting until it stops' 60 "fengqiaod on app2"
+log "serving: app1; standby: app2"
 
 # ---- the load ----
 STOP="$WORK/load.stop"
@@ -230,13 +218,6 @@ run_fault() {
     local fault=$1 before at victim serving primary
     serving=$(serving_app)
     primary=$(formation_primary)
-    case "$fault" in app_*)
-        if [ "$multi_url" = 0 ]; then
-            log "SKIP $fault: fq-report takes one --url (a standby fengqiaod cannot be reached)"
-            return 0
-        fi
-        ;;
-    esac
     before=$(oks)
     log "$fault: serving $serving, primary $primary, $before acknowledged"
     at=$(now_ms)
