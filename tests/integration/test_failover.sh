@@ -74,7 +74,7 @@ FQ_DB=$(formation_conninfo fengqiao)
 export FQ_DB
 
 setup_world
-q "UPDATE workers SET capacity = 100000" >/dev/null
+q "UPDATE workers SET capacity = 65535" >/dev/null
 add_terminal t1 "$W1"
 add_terminal t2 "$W2"
 
@@ -88,7 +88,8 @@ app_start() { # host
     APP_N[$h]=$((${APP_N[$h]:-0} + 1))
     local logf="$WORK/$h.${APP_N[$h]}.log"
     SERVER_LOGS+=("$logf")
-    on "$h" "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$(intake_of "$h")" \
+    # ip netns exec execs fengqiaod: $! is its pid (SIGKILL reaches it).
+    ip netns exec "$HOSTS_PREFIX-$h" "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$(intake_of "$h")" \
         --terminals "$(terminals_of "$h")" --ready-file "$WORK/$h.ready" --if-locked wait \
         --stats-interval 5 --presence-timeout 600 --dedup-window-min 0 2>"$logf" &
     APP_PID[$h]=$!
@@ -162,7 +163,7 @@ STATE="$WORK/terminal-state"
 mkdir -p "$STATE"
 for t in t1 t2; do
     # shellcheck disable=SC2046
-    on cli "$FQ_TERMINAL" --node "$t" --key-file "$(key_of "$t")" $(url_args terminals) \
+    ip netns exec "$HOSTS_PREFIX-cli" "$FQ_TERMINAL" --node "$t" --key-file "$(key_of "$t")" $(url_args terminals) \
         --state-dir "$STATE" watch --json >"$WORK/$t.watch" 2>"$WORK/$t.watch.err" &
     BG_PIDS+=("$!")
 done
