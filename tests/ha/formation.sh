@@ -31,13 +31,15 @@ declare -A FORMATION_PORT=([mon]=5431 [db1]=5433 [db2]=5434)
 
 # The monitor's timers (pg_autoctl.5): how soon a dead primary is noticed
 # and its standby promoted. Defaults 5000/5000/2/2000/20000/30000 ms: a
-# failover in ~35 s. These bring it to ~5 s; docs/ha.md says why each is safe.
+# failover in ~35 s. These bring it to a few seconds; docs/ha.md says why
+# each is safe. A node counts as dead only when its health check fails and
+# its keeper (reporting every second) has been silent for 1.5 s.
 FORMATION_MONITOR_SETTINGS=(
     health_check_period=500
-    health_check_timeout=500
+    health_check_timeout=1000
     health_check_max_retries=1
-    health_check_retry_delay=200
-    node_considered_unhealthy_timeout=1000
+    health_check_retry_delay=300
+    node_considered_unhealthy_timeout=1500
     primary_demote_timeout=1000
 )
 # The keepers': a primary that can reach neither the monitor nor its

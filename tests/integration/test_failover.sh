@@ -27,7 +27,8 @@
 #             FQ_FAILOVER_FAULTS naming it (bench/run failover does)
 #
 # After each: every acknowledged report is stored exactly once, under the id
-# its acknowledgement named; the history chain verifies (fengqiao-admin
+# its acknowledgement named; every terminal's journal is its outbox so far
+# (the first items, each once); the history chain verifies (fengqiao-admin
 # verify). At the end every terminal's journal equals its outbox. The time
 # each fault made the service unavailable — the longest wait between two
 # acknowledgements from the fault on — is printed as a JSON line
@@ -67,7 +68,17 @@ hosts_create "$prefix" "${specs[@]}"
 log "hosts ${HOSTS_NAMES[*]} in namespaces $prefix-*"
 
 # Everything the test says to the database or the servers goes from cli.
-q() { on cli psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$FQ_DB" -c "$1"; }
+# While no node takes writes (a failover under way, or one the monitor
+# started because a busy machine answered its health checks late) a
+# statement is tried again, for up to 60 s.
+q() {
+    local end=$((SECONDS + 60)) out
+    while :; do
+        out=$(on cli psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$FQ_DB" -c "$1" 2>&1) && { echo "$out"; return 0; }
+        ((SECONDS < end)) || { echo "$out" >&2; return 1; }
+        sleep 0.5
+    done
+}
 admin() { on cli "$FQ_ADMIN" "$@"; }
 
 t0=$(now_ms)
@@ -197,8 +208,26 @@ check_acked() { # what
     [ -z "$wrong" ] || log "$1: acknowledged and not stored as acknowledged (line|id): $(head -n 5 <<<"$wrong")"
 }
 
+# Each terminal's journal so far: the first items of its outbox, each once
+# (a terminal still catching up holds a prefix; a gap or a repeat fails).
+check_journals() { # what
+    local pair t journal outbox
+    for pair in "t1:$W1" "t2:$W2"; do
+        t=${pair%%:*}
+        journal=$(jq -r .seq "$STATE/$t.journal" 2>/dev/null || true)
+        outbox=$(q "SELECT seq FROM outbox WHERE box = 'w:${pair#*:}' ORDER BY seq")
+        assert_eq "$(head -n "$(grep -c . <<<"$journal")" <<<"$outbox")" "$journal" \
+            "$1: $t's journal is the start of its outbox"
+    done
+}
+
 verify_chain() {
-    admin verify >"$WORK/verify.out" 2>&1 || fail "fengqiao-admin verify: $(tail -n 5 "$WORK/verify.out")"
+    local end=$((SECONDS + 60))
+    until admin verify >"$WORK/verify.out" 2>&1; do
+        ((SECONDS < end)) && grep -q 'cannot connect' "$WORK/verify.out" ||
+            fail "fengqiao-admin verify: $(tail -n 5 "$WORK/verify.out")"
+        sleep 0.5
+    done
 }
 
 # unavailable_s FAULT_MS: the longest wait for an acknowledgement from the
@@ -250,6 +279,7 @@ run_fault() {
     gap=$(unavailable_s "$at")
     log "$fault ($victim): unavailable for $gap s; serving $(serving_app), primary $(formation_primary)"
     check_acked "$fault"
+    check_journals "$fault"
     verify_chain
     json unavailable_s "$fault" "$gap" s
     json acked_lost "$fault" "$ACKED_LOST" count
