@@ -201,7 +201,7 @@ static void answer_incidents(query_req *q, const PGresult *res)
             reply_status(q, ST(INTERNAL), "the incidents' rows are not as this server reads them");
         } else if (n < rows && n > 0 && search) {
             /* Newest first: the last row's id. */
-            snprintf(cursor, sizeof cursor, "q1.%" PRIu64, s[n - 1].incident_id);
+            snprintf(cursor, sizeof cursor, "q1.%" PRIu64, list[n - 1]->incident_id);
             result.more = 1;
             result.cursor = cursor;
         } else if (n < rows && n > 0 && fq_console_open_key_row(res, n - 1, &key) == 0) {

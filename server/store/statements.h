@@ -342,15 +342,6 @@
  * that reads its rows (the file's comment names them); the fragments they
  * share are sql_fragments.h's ---- */
 
-/* One refused request for the audit trail.
- * $1 endpoint, $2 claimed node, $3 message id (NULL if none or out of range),
- * $4 status, $5 reason, $6 frame bytes, $7 frame digest. */
-#define FQ_SQL_INSERT_REJECTED_NAME "fq_insert_rejected"
-#define FQ_SQL_INSERT_REJECTED_NPARAMS 7
-#define FQ_SQL_INSERT_REJECTED                                                                     \
-    "INSERT INTO rejected_requests (endpoint, claimed_node, message_id, status, reason,"           \
-    " frame_bytes, frame_digest) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-
 /* The directory the server keeps in memory: organisation tree and nodes,
  * and the routing snapshot (routing_state.h says the columns). */
 /* Units in id order (byte order): a unit's index, and so which grid wins

@@ -44,12 +44,12 @@
 
 typedef enum fq_store_op_kind {
     FQ_STORE_OP_REPORT = 1,       /* statements.h FQ_SQL_INSERT_REPORT */
-    FQ_STORE_OP_REJECTED = 2,     /* statements.h FQ_SQL_INSERT_REJECTED */
+    FQ_STORE_OP_REJECTED = 2,     /* sql/insert_rejected.sql (endpoints/audit.c) */
     FQ_STORE_OP_REROUTE = 3,      /* statements.h FQ_SQL_REROUTE */
     FQ_STORE_OP_EVENT = 4,        /* statements.h FQ_SQL_INSERT_EVENT */
     FQ_STORE_OP_ACTION = 5,       /* statements.h FQ_SQL_ACTION */
-    FQ_STORE_OP_READ_OUTBOX = 6,  /* statements.h FQ_SQL_READ_OUTBOX */
-    FQ_STORE_OP_FIND_REQUEST = 7, /* statements.h FQ_SQL_FIND_REQUEST */
+    FQ_STORE_OP_READ_OUTBOX = 6,  /* sql/read_outbox.sql (outbox_rows.h) */
+    FQ_STORE_OP_FIND_REQUEST = 7, /* sql/find_request.sql (outbox_rows.h) */
     FQ_STORE_OP_READ = 8,         /* any prepared read: `statement` names it */
 } fq_store_op_kind;
 
