@@ -27,4 +27,6 @@ echo "== ctest" >&2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$build"
-ctest --output-on-failure -j2 --timeout 600
+# Two tests per core: most of an integration test's time is waiting, and the
+# heavy ones count as two (PROCESSORS; tests/README.md).
+ctest --output-on-failure -j"$((2 * $(nproc)))" --timeout 600

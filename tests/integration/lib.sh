@@ -30,7 +30,7 @@ mkdir -p "$WORK/keys" "$WORK/bin"
 # PostgreSQL (the one tests/pg_private.sh runs) — which the tests call
 # directly. $WORK/bin comes first in PATH, for the scripts a test runs too.
 [ -x /usr/bin/python3 ] && ln -s /usr/bin/python3 "$WORK/bin/python3"
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1) || true
 [ -n "$PG_BIN" ] && [ -x "$PG_BIN/psql" ] && ln -s "$PG_BIN/psql" "$WORK/bin/psql"
 PATH="$WORK/bin:$PATH"
 export PATH
@@ -148,6 +148,7 @@ db_create() {
     fi
     psql -X -q -v ON_ERROR_STOP=1 -d "$base" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
     psql -X -q -v ON_ERROR_STOP=1 -d "$base" -c "CREATE DATABASE $db$template" >/dev/null
+    DB_TEMPLATE=${template# TEMPLATE }
     FQ_DB="${base/dbname=fengqiao/dbname=$db}"
     export FQ_DB
 }
@@ -220,7 +221,41 @@ setup_topology() {
 # nodes: lingyin-platform, beishan-platform (town platforms), lingyin-g1-node
 # (grid node of lingyin-v1-g1), lingyin-terminal (terminal), spare-platform
 # (town platform of lingyin, for revocation). Keys in $WORK/keys/NODE.key.
+#
+# Called right after db_create. In the shared cluster the world is built
+# once per run (world_template_build, from cluster.sh): the test's database
+# becomes a copy of fq_world, and the server key and node keys are copies of
+# that world's. Built here otherwise (a test's own cluster).
 setup_world() {
+    local world="$FQ_WORK_ROOT/fq_world"
+    if [ "${DB_TEMPLATE:-}" = fq_template ] && [ -s "$world/server.key" ] &&
+        [ "$(q "SELECT count(*) FROM pg_database WHERE datname = 'fq_world'")" = 1 ]; then
+        local base=${FQ_DB/dbname=test_$FQ_TEST_NAME/dbname=fengqiao}
+        psql -X -q -v ON_ERROR_STOP=1 -d "$base" -c "DROP DATABASE test_$FQ_TEST_NAME WITH (FORCE)" \
+            -c "CREATE DATABASE test_$FQ_TEST_NAME TEMPLATE fq_world" >/dev/null
+        cp -p "$world/server.key" "$WORK/server.key"
+        cp -p "$world/keys/"*.key "$WORK/keys/"
+        FQ_SERVER_KEY="$WORK/server.key"
+        export FQ_SERVER_KEY
+        return 0
+    fi
+    setup_world_build
+}
+
+# world_template_build: fq_world, the world of setup_world in a template
+# database of the shared cluster, with its keys in $FQ_WORK_ROOT/fq_world
+# (FQ_TEST_NAME=fq_world; cluster.sh start runs it once per run).
+world_template_build() {
+    local base
+    db_create
+    setup_world_build
+    base=${FQ_DB/dbname=test_$FQ_TEST_NAME/dbname=fengqiao}
+    psql -X -q -v ON_ERROR_STOP=1 -d "$base" \
+        -c "ALTER DATABASE test_$FQ_TEST_NAME RENAME TO fq_world" \
+        -c "ALTER DATABASE fq_world WITH IS_TEMPLATE true ALLOW_CONNECTIONS false" >/dev/null
+}
+
+setup_world_build() {
     server_key_create
     admin migrate >/dev/null
     admin unit add xihu --kind district --name 西湖区 >/dev/null

@@ -82,17 +82,24 @@ assert_match '^incident [0-9]+ ' "$out" "spare-platform before revocation"
 admin node revoke spare-platform >/dev/null
 t0=$(now_ms)
 S=(--node spare-platform --key-file "$(key_of spare-platform)")
+# Probes until one is refused. A probe accepted although it was sent more
+# than 1.5 s after the revocation shows the revocation late; how long a probe
+# takes to start and be answered (fq_raw_peer under ASan, on a busy machine)
+# shows nothing, so the time that counts is when each accepted probe started.
+last_ok=-1
 while :; do
+    sent=$(($(now_ms) - t0))
     line=$("$FQ_RAW_PEER" --url "$SERVER_URL" "${S[@]}" report 2>/dev/null)
     [[ $line == "reply status=unauthenticated "* ]] && break
     assert_match '^reply status=ok ' "$line" "spare-platform while the revocation propagates"
+    last_ok=$sent
     (($(now_ms) - t0 < 30000)) || fail "revocation not in effect 30 s after 'node revoke'"
     sleep 0.05
 done
 elapsed=$(($(now_ms) - t0))
 CASES=$((CASES + 1)) # the refused probe is audited too
-log "revocation in effect after $elapsed ms"
-((elapsed <= 1500)) || fail "revocation took $elapsed ms (should be about a second at most)"
+log "revocation in effect after $elapsed ms (the last probe accepted was sent after $last_ok ms)"
+((last_ok <= 1500)) || fail "a probe sent $last_ok ms after the revocation was accepted (should be about a second at most)"
 # Reports acknowledged while the revocation propagated are fine; count from here.
 expect_raw revoked_node unauthenticated 0 "^$UNAUTH_MSG\$" "${S[@]}" --
 expect_report revoked_node_fq_report unauthenticated "^$UNAUTH_MSG\$" spare-platform "${ok_flags[@]}" --title 撤销后的报告
