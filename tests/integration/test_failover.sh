@@ -251,6 +251,14 @@ log "load running: $(oks) acknowledged"
 # ---- the faults ----
 run_fault() {
     local fault=$1 before at victim serving primary
+    # Each fault starts from a whole formation: a primary and its synchronous
+    # standby (on a busy machine the monitor may have judged one unhealthy
+    # for a moment, turning synchronous replication off until it is back).
+    local end=$((SECONDS + 300))
+    until [[ "$(formation_states)" =~ ^(db1:primary\ db2:secondary|db1:secondary\ db2:primary)$ ]]; do
+        ((SECONDS < end)) || fail "$fault: the formation is not whole: $(formation_states)"
+        sleep 0.25
+    done
     serving=$(serving_app)
     primary=$(formation_primary)
     before=$(oks)
@@ -276,7 +284,7 @@ run_fault() {
     esac
     # Back: the victim's role taken over (the other fengqiaod serving, the
     # other node promoted), then 2 s of reports acknowledged after that.
-    local end=$((SECONDS + 300))
+    end=$((SECONDS + 300))
     case "$fault" in
     app_*) until [ -n "$(serving_app)" ] && [ "$(serving_app)" != "$victim" ]; do
         ((SECONDS < end)) || fail "$fault: no other fengqiaod serves"
