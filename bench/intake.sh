@@ -10,7 +10,9 @@
 #    processes in a closed loop pushing real signed reports as fast as acks
 #    allow, T s after a 1 s warm-up: durable_reports_per_s. Group commit can
 #    only batch what is outstanding (at most K);
-#    FQ_BENCH_CLIENTS=16 FQ_BENCH_PROCS=2 measures a smaller K.
+#    FQ_BENCH_CLIENTS=16 FQ_BENCH_PROCS=2 measures a smaller K. With the CPU
+#    each process spent a report (cpu_us_per_report_{server,postgres,load}
+#    _at_peak): on 2 cores their sum bounds the rate.
 # 3. Latency at 1,000 reports/s: a paced open loop (the same 64 sockets; each
 #    report's latency runs from its scheduled send time to its ack, queueing
 #    counted): ack_latency_*_at_1000_per_s. The same load again with a district
@@ -43,7 +45,8 @@
 #    - the transport alone: the same paced load against the raw REP server
 #      that answers at once (nn_round_trip_*_at_1000_per_s, and the half
 #      load's baseline), and raw REQ/REP round trips in a closed loop with the
-#      measured frame sizes and K clients (ceiling_nn_*).
+#      measured frame sizes and K clients (ceiling_nn_*), with the CPU both
+#      sides spent a round trip (ceiling_nn_cpu_us_per_round_trip).
 #    Earlier versions printed a "ceiling" that was fengqiaod's own insert
 #    statement run alone through libpq pipeline mode; it measured our design,
 #    not the hardware, and its ratio hid the gap to COPY. It is gone.

@@ -175,10 +175,12 @@ LOAD_PID=$!
 BG_PIDS+=("$LOAD_PID")
 STATE="$WORK/terminal-state"
 mkdir -p "$STATE"
+WATCH_PIDS=()
 for t in t1 t2; do
     # shellcheck disable=SC2046
     ip netns exec "$HOSTS_PREFIX-cli" "$FQ_TERMINAL" --node "$t" --key-file "$(key_of "$t")" $(url_args terminals) \
         --state-dir "$STATE" watch --json >"$WORK/$t.watch" 2>"$WORK/$t.watch.err" &
+    WATCH_PIDS+=("$!")
     BG_PIDS+=("$!")
 done
 
@@ -249,6 +251,14 @@ log "load running: $(oks) acknowledged"
 # ---- the faults ----
 run_fault() {
     local fault=$1 before at victim serving primary
+    # Each fault starts from a whole formation: a primary and its synchronous
+    # standby (on a busy machine the monitor may have judged one unhealthy
+    # for a moment, turning synchronous replication off until it is back).
+    local end=$((SECONDS + 300))
+    until [[ "$(formation_states)" =~ ^(db1:primary\ db2:secondary|db1:secondary\ db2:primary)$ ]]; do
+        ((SECONDS < end)) || fail "$fault: the formation is not whole: $(formation_states)"
+        sleep 0.25
+    done
     serving=$(serving_app)
     primary=$(formation_primary)
     before=$(oks)
@@ -272,9 +282,20 @@ run_fault() {
         host_cut "$victim"
         ;;
     esac
-    # Back: the load acknowledged again for a while (2 s of reports).
-    wait_oks $((before + RATE * 2)) 300
-    sleep 2
+    # Back: the victim's role taken over (the other fengqiaod serving, the
+    # other node promoted), then 2 s of reports acknowledged after that.
+    end=$((SECONDS + 300))
+    case "$fault" in
+    app_*) until [ -n "$(serving_app)" ] && [ "$(serving_app)" != "$victim" ]; do
+        ((SECONDS < end)) || fail "$fault: no other fengqiaod serves"
+        sleep 0.2
+    done ;;
+    db_*) until [ -n "$(formation_primary)" ] && [ "$(formation_primary)" != "$victim" ]; do
+        ((SECONDS < end)) || fail "$fault: no other node promoted: $(formation_states)"
+        sleep 0.2
+    done ;;
+    esac
+    wait_oks $(($(oks) + RATE * 2)) 300
     local gap
     gap=$(unavailable_s "$at")
     log "$fault ($victim): unavailable for $gap s; serving $(serving_app), primary $(formation_primary)"
@@ -327,6 +348,12 @@ rc=$(cat "$WORK/report.rc")
 check_acked end
 [ "$ACKED_LOST" = 0 ] && [ "$ACKED_DOUBLED" = 0 ] || fail "at the end: $ACKED_LOST lost, $ACKED_DOUBLED doubled"
 [ "$(acks)" = "$(oks)" ] || log "answers other than ok: $(awk -F'\t' '{print $2}' "$ACKS" | jq -r .status | sort | uniq -c | tr -s ' \n' ' ')"
+# The watching terminals stop (each holds its journal); one last sync each
+# brings what came since.
+for p in "${WATCH_PIDS[@]}"; do
+    kill -TERM "$p" 2>/dev/null || true
+    wait_for_pid "$p" 30 || true
+done
 for t in t1 t2; do
     # shellcheck disable=SC2046
     on cli "$FQ_TERMINAL" --node "$t" --key-file "$(key_of "$t")" $(url_args terminals) \

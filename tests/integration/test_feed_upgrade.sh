@@ -131,6 +131,30 @@ follow xihu-12345
 check_followed lingyin-platform u:lingyin
 check_followed xihu-12345 u:xihu
 
+# ---- resends among new reports, at once: a batch whose set-based statement
+# meets a resend's key rolls back and is written again one operation at a
+# time (serial mode, docs/write-path.md); the feeds' seqs planned for it are
+# planned again, and the feeds stay gap-free ----
+resend_round() { # first ref number
+    local i pids=()
+    for i in 0 1 2 3; do
+        report lingyin-platform --category hazard.fire --severity IV --risk low --channel hotline \
+            --place lingyin-v1-g1 --title "重发 R$(($1 + i))" --external-ref "R$(($1 + i))" --quiet &
+        pids+=($!)
+        report beishan-platform --category hazard.flood --severity IV --risk low --channel hotline \
+            --place beishan-v1 --title "重发 S$(($1 + i))" --external-ref "S$(($1 + i))" --quiet &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || fail "a report of round $1 failed"; done
+}
+resend_round 1
+resend_round 1 # the same again: every one a resend
+resend_round 3 # half of them resends, half new
+follow lingyin-platform
+follow xihu-12345
+check_followed lingyin-platform u:lingyin
+check_followed xihu-12345 u:xihu
+
 # A follower from the start reads the whole feed, the items from before
 # 0024 first (from the outbox, event_seq 0), their typed fields intact.
 "$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" follow \
