@@ -10,7 +10,9 @@
 #    processes in a closed loop pushing real signed reports as fast as acks
 #    allow, T s after a 1 s warm-up: durable_reports_per_s. Group commit can
 #    only batch what is outstanding (at most K);
-#    FQ_BENCH_CLIENTS=16 FQ_BENCH_PROCS=2 measures a smaller K.
+#    FQ_BENCH_CLIENTS=16 FQ_BENCH_PROCS=2 measures a smaller K. With the CPU
+#    each process spent a report (cpu_us_per_report_{server,postgres,load}
+#    _at_peak): on 2 cores their sum bounds the rate.
 # 3. Latency at 1,000 reports/s: a paced open loop (the same 64 sockets; each
 #    report's latency runs from its scheduled send time to its ack, queueing
 #    counted): ack_latency_*_at_1000_per_s. The same load again with a district
@@ -43,7 +45,8 @@
 #    - the transport alone: the same paced load against the raw REP server
 #      that answers at once (nn_round_trip_*_at_1000_per_s, and the half
 #      load's baseline), and raw REQ/REP round trips in a closed loop with the
-#      measured frame sizes and K clients (ceiling_nn_*).
+#      measured frame sizes and K clients (ceiling_nn_*), with the CPU both
+#      sides spent a round trip (ceiling_nn_cpu_us_per_round_trip).
 #    Earlier versions printed a "ceiling" that was fengqiaod's own insert
 #    statement run alone through libpq pipeline mode; it measured our design,
 #    not the hardware, and its ratio hid the gap to COPY. It is gone.
@@ -167,8 +170,12 @@ r = json.loads(open(sys.argv[1]).readline())
 rep, t0, t1, s0, s1, p0, p1 = sys.argv[2], *map(float, sys.argv[3:9])
 a0, a1, b0, b1, largest = map(int, sys.argv[9:14])
 wall = t1 - t0
+# CPU per report: over the whole run (warm-up and drain too), so per every
+# report acknowledged in it (acked_total).
+per = lambda cpu_s: cpu_s / r["acked_total"] * 1e6 if r["acked_total"] else 0
 r.update(kind="closed", rep=int(rep), wall_s=wall,
          cpu_server=(s1 - s0) / wall, cpu_postgres=(p1 - p0) / wall, cpu_load=r["cpu_s"] / wall,
+         us_server=per(s1 - s0), us_postgres=per(p1 - p0), us_load=per(r["cpu_s"]),
          avg_batch=(a1 - a0) / (b1 - b0) if b1 > b0 else 0, largest_batch=largest)
 print(json.dumps(r))
 PY
@@ -176,9 +183,11 @@ PY
 import json, sys
 r = json.loads(sys.stdin.read())
 print("bench intake: closed #%d: %.0f acks/s, p50 %.0f us, p99 %.0f us; avg batch %.1f (largest %d);"
-      " CPU cores: fengqiaod %.2f, postgres %.2f, load %.2f"
+      " CPU cores: fengqiaod %.2f, postgres %.2f, load %.2f; CPU us a report: fengqiaod %.0f,"
+      " postgres %.0f, load %.0f"
       % (r["rep"], r["rate"], r["p50_us"], r["p99_us"], r["avg_batch"], r["largest_batch"],
-         r["cpu_server"], r["cpu_postgres"], r["cpu_load"]))' >&2
+         r["cpu_server"], r["cpu_postgres"], r["cpu_load"], r["us_server"], r["us_postgres"],
+         r["us_load"]))' >&2
 done
 
 read -r peak natural req_bytes rep_bytes <<<"$(python3 - "$results" <<'PY'
@@ -324,9 +333,24 @@ print("achieved %.0f/s, p50 %.0f us, p99 %.0f us" % (r["ack_rate"], r["p50_us"],
     tag "$tmp/copy.json" copy "$rep" "pg COPY ceiling ($copy_batch rows a commit, $req_bytes B envelopes)"
 
     nport=$(free_port)
-    "$B/bench/fq-bench-nn-ceiling" both --url "tcp://127.0.0.1:$nport" --reply-bytes "$rep_bytes" \
-        --clients "$clients" --procs "$procs" --request-bytes "$req_bytes" --seconds "$seconds" \
-        2>"$tmp/nn.log" >"$tmp/nn.json"
+    # With the CPU both its sides spent (server and clients, their processes
+    # waited for): what the transport alone costs a round trip.
+    python3 - "$tmp/nn.json" "$tmp/nn.log" "$B/bench/fq-bench-nn-ceiling" both \
+        --url "tcp://127.0.0.1:$nport" --reply-bytes "$rep_bytes" --clients "$clients" \
+        --procs "$procs" --request-bytes "$req_bytes" --seconds "$seconds" <<'PY'
+import json, re, resource, subprocess, sys
+with open(sys.argv[1], "w") as out, open(sys.argv[2], "w") as err:
+    rc = subprocess.call(sys.argv[3:], stdout=out, stderr=err)
+if rc != 0:
+    sys.exit(rc)
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+r = json.loads(open(sys.argv[1]).readline())
+# The server counts every request of the run, warm-up included.
+m = re.search(r"answered (\d+)", open(sys.argv[2]).read())
+if m and int(m.group(1)) > 0:
+    r["cpu_us_per_round_trip"] = (ru.ru_utime + ru.ru_stime) / int(m.group(1)) * 1e6
+open(sys.argv[1], "w").write(json.dumps(r) + "\n")
+PY
     tag "$tmp/nn.json" nn "$rep" "nn ceiling (closed loop, $clients clients)"
 done
 
@@ -394,6 +418,9 @@ if have("nn"):
     out("ceiling_nn_round_trips_per_s", med("nn", "round_trips_per_s"), "round_trips/s")
     out("ceiling_nn_round_trip_p50_closed_loop", med("nn", "p50_us"), "us")
     out("ceiling_nn_round_trip_p99_closed_loop", med("nn", "p99_us"), "us")
+    if all("cpu_us_per_round_trip" in r for r in rows if r["kind"] == "nn"):
+        # Both sides of the bare transport: no report can cost less.
+        out("ceiling_nn_cpu_us_per_round_trip", med("nn", "cpu_us_per_round_trip"), "us")
 out("ack_latency_p50_at_peak", med("closed", "p50_us"), "us")
 out("ack_latency_p99_at_peak", med("closed", "p99_us"), "us")
 
@@ -436,6 +463,9 @@ out("avg_batch_at_peak", med("closed", "avg_batch"), "reports/batch")
 out("largest_batch", max(r["largest_batch"] for r in rows if r["kind"] == "closed"), "reports/batch")
 for who in ("server", "postgres", "load"):
     out("cpu_%s_at_peak" % who, med("closed", "cpu_" + who), "cores")
+    # What a report costs each process (docs/write-path.md "Where the time
+    # goes"): on 2 cores, 2 s / their sum bounds the rate whatever the disk.
+    out("cpu_us_per_report_%s_at_peak" % who, med("closed", "us_" + who), "us")
     out("cpu_%s_%s" % (who, at), med("open_rate", "cpu_" + who), "cores")
     if have("open_half"):
         out("cpu_%s_at_half_load" % who, med("open_half", "cpu_" + who), "cores")

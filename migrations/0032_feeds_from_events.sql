@@ -71,10 +71,22 @@ BEGIN
     END LOOP;
 END $$;
 
+-- A month of events detached to be archived (fengqiao-admin partitions
+-- detach, docs/history.md) takes its feed items with it; the last seq of
+-- each feed it held is kept here, so that numbering goes on without reuse
+-- (a feed whose every event was archived would otherwise start again at 1).
+CREATE TABLE feed_archive_heads (
+    partition  text NOT NULL,
+    box        text NOT NULL,
+    seq        bigint NOT NULL,
+    PRIMARY KEY (partition, box)
+);
+
 -- The last seq of every feed, by a skip scan of each feed index (one probe
--- per town and per district, however many events each holds): where the
--- server plans the next item of each from (with fq_outbox_heads, which
--- still names a feed whose only items are from before 0024).
+-- per town and per district, however many events each holds), or as an
+-- archived month left it: where the server plans the next item of each from
+-- (with fq_outbox_heads, which still names a feed whose only items are from
+-- before 0024; the server takes the larger).
 CREATE FUNCTION fq_feed_heads() RETURNS TABLE (box text, seq bigint)
 LANGUAGE sql STABLE AS $$
     WITH RECURSIVE t (unit) AS (
@@ -95,6 +107,8 @@ LANGUAGE sql STABLE AS $$
     SELECT 'u:' || d.unit, (SELECT e.district_seq FROM events e WHERE e.district = d.unit
                              ORDER BY e.district_seq DESC LIMIT 1)
       FROM d WHERE d.unit IS NOT NULL
+    UNION ALL
+    SELECT a.box, max(a.seq) FROM feed_archive_heads a GROUP BY a.box
 $$;
 
 -- Every feed item as a row, the way the outbox shows a box's: for people

@@ -117,6 +117,11 @@ void fq_dispatch_stop(fq_dispatch *d); /* closes the timer; free after the loop 
  * reference to `snap`). `rows` NULL: what the chunks brought is void (the
  * load failed; the next one reads them all again). */
 void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const PGresult *rows);
+/* How many open incidents the load expects (fq_store_open_expected; 0
+ * unknown): the caseload, the deadlines and the duplicate index are sized
+ * once for them at the first chunk instead of doubling as they fill. A hint:
+ * more or fewer rows are taken in all the same. */
+void fq_dispatch_open_expected(fq_dispatch *d, size_t n);
 /* Makes `snap` current (takes one reference). On the first install with a
  * routing state, the open incidents taken in with `snap`
  * (fq_dispatch_open_rows) become the caseload and their deadlines are armed;

@@ -1,67 +1,89 @@
 #include "routing_state.h"
 
 #include "errbuf.h"
+#include "pgarray.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Parses a PostgreSQL text array of numbers "{1.5,2,3}" into a new array
- * sized from the text (a number per comma, plus one). Returns the count, or
- * -1 when malformed or out of memory; *out is NULL then. */
-static long parse_number_array(const char *text, double **out)
+/* The rules and the polygons are loaded with binary results
+ * (statements.h FQ_SQL_LOAD_FORMATS): integers, bools and arrays as
+ * PostgreSQL sends them, arrays read with pgarray. */
+
+/* An integer column (int2, int4 or int8); -1 for NULL or another size. */
+static int get_int(const PGresult *res, int row, int col, int64_t *v)
 {
-    *out = NULL;
-    if (*text != '{')
-        return -1;
-    size_t cap = 1;
-    for (const char *c = text; *c; c++)
-        cap += *c == ',';
-    double *v = malloc(cap * sizeof *v);
-    if (v == NULL)
-        return -1;
-    const char *p = text + 1;
-    size_t n = 0;
-    if (*p == '}') {
-        *out = v;
+    const uint8_t *p = (const uint8_t *)PQgetvalue(res, row, col);
+    switch (PQgetisnull(res, row, col) ? 0 : PQgetlength(res, row, col)) {
+    case 2:
+        *v = fq_pg_get_int2(p);
+        return 0;
+    case 4:
+        *v = fq_pg_get_int4(p);
+        return 0;
+    case 8:
+        *v = fq_pg_get_int8(p);
         return 0;
     }
-    for (;;) {
-        char *end;
-        double x = strtod(p, &end);
-        if (end == p || n >= cap)
-            break;
-        v[n++] = x;
-        if (*end == '}') {
-            *out = v;
-            return (long)n;
-        }
-        if (*end != ',')
-            break;
-        p = end + 1;
-    }
-    free(v);
     return -1;
 }
 
-/* Splits a text array of identifiers "{a,b}" into pointers into buf. */
-static int parse_id_array(const char *text, char *buf, size_t buf_len, const char **out, int max)
+/* A float8[] column into a new array: the count, or -1 when it is no such
+ * array or out of memory (*out is NULL then). */
+static long read_number_array(const PGresult *res, int row, int col, double **out)
 {
-    size_t len = strlen(text);
-    if (len < 2 || text[0] != '{' || text[len - 1] != '}' || len - 1 > buf_len)
+    *out = NULL;
+    fq_pgarray_reader r;
+    if (PQgetisnull(res, row, col) ||
+        fq_pgarray_read_begin(&r, PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col),
+                              FQ_PG_FLOAT8) != 0)
         return -1;
-    memcpy(buf, text + 1, len - 2);
-    buf[len - 2] = '\0';
-    int n = 0;
-    if (buf[0] == '\0')
-        return 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        if (n >= max)
-            return -1;
-        out[n++] = tok;
+    double *v = malloc(((size_t)r.count + 1) * sizeof *v);
+    if (v == NULL)
+        return -1;
+    long n = 0;
+    const uint8_t *e;
+    int32_t len;
+    int more;
+    while ((more = fq_pgarray_read_next(&r, &e, &len)) == 1) {
+        if (len != 8)
+            break; /* a NULL element: the ring's CHECK allows none */
+        v[n++] = fq_pg_get_float8(e);
     }
+    if (more != 0) {
+        free(v);
+        return -1;
+    }
+    *out = v;
     return n;
+}
+
+/* A text[] column of identifiers into buf (NUL-terminated each), pointers
+ * in out: the count, or -1 when it is no such array, holds more than max or
+ * does not fit. */
+static int read_id_array(const PGresult *res, int row, int col, char *buf, size_t buf_len,
+                         const char **out, int max)
+{
+    fq_pgarray_reader r;
+    if (PQgetisnull(res, row, col) ||
+        fq_pgarray_read_begin(&r, PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col),
+                              FQ_PG_TEXT) != 0)
+        return -1;
+    int n = 0;
+    size_t used = 0;
+    const uint8_t *e;
+    int32_t len;
+    int more;
+    while ((more = fq_pgarray_read_next(&r, &e, &len)) == 1) {
+        if (e == NULL || n >= max || used + (size_t)len + 1 > buf_len)
+            return -1;
+        memcpy(buf + used, e, (size_t)len);
+        buf[used + (size_t)len] = '\0';
+        out[n++] = buf + used;
+        used += (size_t)len + 1;
+    }
+    return more == 0 ? n : -1;
 }
 
 static int line_or_default(const char *text)
@@ -82,20 +104,29 @@ static int load_rules(fq_routing *r, const PGresult *res, char *err, size_t err_
     int rv = 0;
     for (int i = 0; i < n && rv == 0; i++) {
         fq_rule_row *row = &rows[i];
-        row->id = (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10);
+        int64_t id = 0, severity = 0, risk = 0, ack = 0, ack_warn = 0, conclude = 0,
+                conclude_warn = 0, version = 0;
+        if (PQnfields(res) != 13 || PQfformat(res, 0) != 1 || get_int(res, i, 0, &id) != 0 ||
+            get_int(res, i, 2, &severity) != 0 || get_int(res, i, 3, &risk) != 0 ||
+            get_int(res, i, 7, &ack) != 0 || get_int(res, i, 8, &ack_warn) != 0 ||
+            get_int(res, i, 9, &conclude) != 0 || get_int(res, i, 10, &conclude_warn) != 0 ||
+            get_int(res, i, 11, &version) != 0 || PQgetlength(res, i, 12) != 1) {
+            rv = fq_errf(err, err_len, "rule row %d: not as this server reads it", i + 1);
+            break;
+        }
+        row->id = (uint32_t)id;
         row->category = PQgetvalue(res, i, 1);
-        row->severity = atoi(PQgetvalue(res, i, 2));
-        row->risk = atoi(PQgetvalue(res, i, 3));
+        row->severity = (int)severity;
+        row->risk = (int)risk;
         row->tier = (fq_tier)fq_tier_parse(PQgetvalue(res, i, 4));
         row->line = line_or_default(PQgetvalue(res, i, 5));
-        row->n_co = parse_id_array(PQgetvalue(res, i, 6), co_buf[i], sizeof co_buf[i], row->co,
-                                   FQ_RULE_MAX_CO);
-        row->ack_s = (uint32_t)strtoul(PQgetvalue(res, i, 7), NULL, 10);
-        row->ack_warn_s = (uint32_t)strtoul(PQgetvalue(res, i, 8), NULL, 10);
-        row->conclude_s = (uint32_t)strtoul(PQgetvalue(res, i, 9), NULL, 10);
-        row->conclude_warn_s = (uint32_t)strtoul(PQgetvalue(res, i, 10), NULL, 10);
-        r->rule_set = (uint32_t)strtoul(PQgetvalue(res, i, 11), NULL, 10);
-        row->working = PQgetvalue(res, i, 12)[0] == 't';
+        row->n_co = read_id_array(res, i, 6, co_buf[i], sizeof co_buf[i], row->co, FQ_RULE_MAX_CO);
+        row->ack_s = (uint32_t)ack;
+        row->ack_warn_s = (uint32_t)ack_warn;
+        row->conclude_s = (uint32_t)conclude;
+        row->conclude_warn_s = (uint32_t)conclude_warn;
+        r->rule_set = (uint32_t)version;
+        row->working = PQgetvalue(res, i, 12)[0] != 0;
         if (row->n_co < 0)
             rv = fq_errf(err, err_len, "rule %u: malformed co-handling list", row->id);
     }
@@ -144,7 +175,7 @@ fq_geo_builder *fq_routing_polygons(const fq_org *org, const PGresult *res, char
             goto fail;
         }
         double *ring;
-        long n = parse_number_array(PQgetvalue(res, i, 1), &ring);
+        long n = read_number_array(res, i, 1, &ring);
         if (n < 0 || n % 2 != 0) {
             free(ring);
             fq_errf(err, err_len, "polygon of grid %s: malformed ring", grid_id);

@@ -69,7 +69,9 @@ typedef struct server {
     struct routing_status {
         fq_store_op op;
         int in_flight, wanted;
-        char ok[2], serving[10], error[512];
+        int ok; /* the last load's outcome, kept until written */
+        char serving[10], error[512];
+        char ok_text[8]; /* FQ_SQL_ROUTING_STATUS's $1 */
         /* For the console's replies (fq_terminals_set_routing_status): ''
          * after a good load, else what failed and what the server routes with. */
         char line[1024];
@@ -429,6 +431,19 @@ static void on_routing_status_written(fq_store_op *op, int status, const char *m
         submit_routing_status(srv);
 }
 
+/* FQ_SQL_ROUTING_STATUS (sql/routing_status.sql) on st's op: the outcome
+ * kept in st (ok, serving, error). */
+static void routing_status_bind(struct routing_status *st)
+{
+    snprintf(st->ok_text, sizeof st->ok_text, "%s", st->ok ? "true" : "false");
+    st->op.kind = FQ_STORE_OP_READ;
+    st->op.statement = FQ_SQL_ROUTING_STATUS_NAME;
+    st->op.nparams = FQ_SQL_ROUTING_STATUS_NPARAMS;
+    st->op.values[0] = st->ok_text;
+    st->op.values[1] = st->serving;
+    st->op.values[2] = st->error;
+}
+
 static void submit_routing_status(server *srv)
 {
     struct routing_status *st = &srv->status;
@@ -440,12 +455,7 @@ static void submit_routing_status(server *srv)
     st->in_flight = 1;
     fq_store_op *op = &st->op;
     memset(op, 0, sizeof *op);
-    op->kind = FQ_STORE_OP_READ;
-    op->statement = FQ_SQL_ROUTING_STATUS_NAME;
-    op->nparams = FQ_SQL_ROUTING_STATUS_NPARAMS;
-    op->values[0] = st->ok;
-    op->values[1] = st->serving;
-    op->values[2] = st->error;
+    routing_status_bind(st);
     op->done = on_routing_status_written;
     fq_store_submit(srv->store, op);
 }
@@ -456,7 +466,7 @@ static void submit_routing_status(server *srv)
 static void routing_status(server *srv, int ok, const char *serving, const char *why)
 {
     struct routing_status *st = &srv->status;
-    snprintf(st->ok, sizeof st->ok, "%s", ok ? "t" : "f");
+    st->ok = ok;
     snprintf(st->serving, sizeof st->serving, "%s", serving);
     snprintf(st->error, sizeof st->error, "%s", ok ? "" : why);
     const char *meanwhile = strcmp(serving, "previous") == 0
@@ -529,8 +539,10 @@ static void on_open_rows(void *user, const PGresult *const *loaded, const PGresu
         srv->loading_tried = 1;
         srv->loading = build_snapshot(srv, loaded, err, sizeof err);
     }
-    if (srv->loading != NULL)
+    if (srv->loading != NULL) {
+        fq_dispatch_open_expected(srv->dispatch, fq_store_open_expected(srv->store));
         fq_dispatch_open_rows(srv->dispatch, srv->loading, rows);
+    }
 }
 
 static void on_directory(void *user, const PGresult *const *loaded)

@@ -53,17 +53,13 @@ static void store_metrics(fq_metrics *m, const fq_store_stats *w, const fq_store
             if (i == 0 || k == FQ_STORE_OP_READ)
                 fq_metrics_sample(m, LABELS("store", names[i], "kind", kinds[k]),
                                   (double)both[i]->committed_by_kind[k]);
-    fq_metrics_family(
-        m, "fengqiao_store_operations_failed_total", FQ_METRIC_COUNTER,
-        "Operations not done: refused by PostgreSQL (rejected), answered busy, or answered busy "
-        "because the connection was lost with their COMMIT in flight (unknown_outcome).");
+    fq_metrics_family(m, "fengqiao_store_operations_failed_total", FQ_METRIC_COUNTER,
+                      "Operations not done: refused by PostgreSQL (rejected) or answered busy.");
     for (int i = 0; i < 2; i++) {
         fq_metrics_sample(m, LABELS("store", names[i], "reason", "rejected"),
                           (double)both[i]->ops_rejected);
         fq_metrics_sample(m, LABELS("store", names[i], "reason", "busy"),
                           (double)both[i]->ops_busy);
-        fq_metrics_sample(m, LABELS("store", names[i], "reason", "unknown_outcome"),
-                          (double)both[i]->ops_unknown_outcome);
     }
     fq_metrics_family(m, "fengqiao_store_retries_total", FQ_METRIC_COUNTER,
                       "Operations sent again after their batch did not commit.");

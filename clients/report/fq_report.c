@@ -19,7 +19,9 @@
 #include <json-c/json.h>
 #include <signal.h>
 #include <sodium.h>
+#include <poll.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -69,9 +71,9 @@ static void usage(FILE *out)
             "\n"
             "  --node ID           this node's id (or FQ_NODE)\n"
             "  --key-file FILE     file with the node key in hex (or FQ_NODE_KEY=hex)\n"
-            "  --url URL           intake endpoint (or FQ_INTAKE; default tcp://127.0.0.1:7411);\n"
-            "                      once per server of a pair (FQ_INTAKE: URLs with commas):\n"
-            "                      requests go to whichever serves\n"
+            "  --url URL           intake endpoint, repeatable: once per server of a pair\n"
+            "                      (requests go to whichever serves); or FQ_INTAKE (URLs\n"
+            "                      with commas); default tcp://127.0.0.1:7411\n"
             "  --window N          reports in flight at once with --stdin (default 16)\n"
             "  --timeout-ms N      give up on one report after this long (default 60000)\n"
             "  --json              JSON output also for a single report\n"
@@ -198,6 +200,23 @@ static int json_field_text(json_object *v, char *buf, size_t buf_len, const char
     }
 }
 
+/* Serves the answers of the requests outstanding until standard input
+ * has something to read (or ends). 0, or -1 when poll fails. */
+static int wait_for_input(fqc *client)
+{
+    for (;;) {
+        struct pollfd fds[1 + 256];
+        fds[0] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+        int timeout = -1;
+        int n = fqc_prepare_poll(client, fds + 1, 256, &timeout);
+        if (poll(fds, (nfds_t)n + 1, timeout) < 0 && errno != EINTR)
+            return -1;
+        fqc_poll(client, 0);
+        if (fds[0].revents != 0)
+            return 0;
+    }
+}
+
 static void run_stdin(fqc *client, run *rn, const char *node)
 {
     char *line = NULL;
@@ -205,9 +224,18 @@ static void run_stdin(fqc *client, run *rn, const char *node)
     ssize_t len;
     uint64_t number = 0;
     json_tokener *tok = json_tokener_new();
+    /* A pipe or a terminal may pause between lines: the answers to the
+     * lines sent are printed meanwhile, not when the next line comes. Read
+     * unbuffered then, so that poll() on the descriptor tells whether a
+     * line is there (a regular file never waits, and stays buffered). */
+    struct stat st;
+    int interactive = fstat(STDIN_FILENO, &st) == 0 && !S_ISREG(st.st_mode);
+    if (interactive)
+        setvbuf(stdin, NULL, _IONBF, 0);
     /* Field texts live as long as the parsed object; the client packs the
      * body at submit, so each line's object is released right after. */
-    while ((len = getline(&line, &cap, stdin)) >= 0) {
+    while ((!interactive || wait_for_input(client) == 0) &&
+           (len = getline(&line, &cap, stdin)) >= 0) {
         number++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';

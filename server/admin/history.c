@@ -1040,13 +1040,14 @@ static int partitions_ensure(const globals *g, const char *months)
 }
 
 /* Records a detached partition in event_archives (its rows give the anchor
- * the attached chain continues from) and makes it append-only again (its
+ * the attached chain continues from) and in feed_archive_heads (where its
+ * follow feeds' numbering stood) and makes it append-only again (its
  * cloned row triggers left with the detach; its chain-head trigger has
  * nothing to do any more). */
 static int record_archive(PGconn *conn, const char *ident, const char *name, const char *lo,
                           const char *hi)
 {
-    char sql[1024];
+    char sql[2048];
     snprintf(sql, sizeof sql,
              "BEGIN;"
              " DROP TRIGGER IF EXISTS events_chain_head ON %s;"
@@ -1055,8 +1056,14 @@ static int record_archive(PGconn *conn, const char *ident, const char *name, con
              " INSERT INTO event_archives (partition, range_from, range_to, events, first_seq,"
              "  last_seq, last_hash) SELECT %s, %s, %s, count(*), min(seq), max(seq),"
              "  (SELECT hash FROM %s ORDER BY seq DESC LIMIT 1) FROM %s;"
+             /* Its follow feeds' last seqs: their numbering goes on
+              * (migration 0032). */
+             " INSERT INTO feed_archive_heads (partition, box, seq)"
+             "  SELECT %s, f.box, max(f.seq) FROM (SELECT 'u:' || town AS box, town_seq AS seq"
+             "  FROM %s WHERE town IS NOT NULL UNION ALL SELECT 'u:' || district, district_seq"
+             "  FROM %s WHERE district IS NOT NULL) f GROUP BY f.box;"
              " COMMIT",
-             ident, ident, name, lo, hi, ident, ident);
+             ident, ident, name, lo, hi, ident, ident, name, ident, ident);
     if (!exec_ok(conn, sql)) {
         exec_ok(conn, "ROLLBACK");
         return -1;

@@ -58,6 +58,17 @@ typedef struct replay_ctx {
     double replay_s;
 } replay_ctx;
 
+/* `sql`'s rows, in text (format 0) or binary (1). */
+static PGresult *query_as(PGconn *conn, const char *sql, int format)
+{
+    PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, format);
+    if (!admin_command_ok(conn, res)) {
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
 static PGresult *query(PGconn *conn, const char *sql)
 {
     PGresult *res = PQexec(conn, sql);
@@ -91,13 +102,14 @@ static int load_org(replay_ctx *c, const PGresult *units)
 static int load_topology(replay_ctx *c)
 {
     static const char *const loads[FQ_LOAD_COUNT] = FQ_SQL_LOADS;
+    static const int formats[FQ_LOAD_COUNT] = FQ_SQL_LOAD_FORMATS;
     static const int wanted[] = {FQ_LOAD_UNITS,     FQ_LOAD_CATEGORIES,   FQ_LOAD_RULES,
                                  FQ_LOAD_HANDLERS,  FQ_LOAD_WORKERS,      FQ_LOAD_POLYGONS,
                                  FQ_LOAD_CALENDARS, FQ_LOAD_CALENDAR_DAYS};
     PGresult *res[FQ_LOAD_COUNT] = {0};
     int rv = -1;
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
-        if ((res[wanted[i]] = query(c->conn, loads[wanted[i]])) == NULL)
+        if ((res[wanted[i]] = query_as(c->conn, loads[wanted[i]], formats[wanted[i]])) == NULL)
             goto done;
     if (load_org(c, res[FQ_LOAD_UNITS]) != 0)
         goto done;

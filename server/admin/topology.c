@@ -585,9 +585,10 @@ static int write_rules(PGconn *conn, const char *by, const char *note, long *ver
 
 /* ---- verification: load the database as the server will ---- */
 
-static PGresult *select_rows(PGconn *conn, const char *sql)
+/* `sql`'s rows, in text (format 0) or binary (1). */
+static PGresult *select_rows(PGconn *conn, const char *sql, int format)
 {
-    PGresult *res = PQexec(conn, sql);
+    PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, format);
     if (!admin_command_ok(conn, res)) {
         PQclear(res);
         return NULL;
@@ -650,6 +651,7 @@ static int check_overlaps(const model *m, const fq_org *org, const PGresult *pol
 static int verify_database(PGconn *conn, const model *m, char *err, size_t err_len)
 {
     static const char *const loads[FQ_LOAD_COUNT] = FQ_SQL_LOADS;
+    static const int formats[FQ_LOAD_COUNT] = FQ_SQL_LOAD_FORMATS;
     static const int wanted[] = {FQ_LOAD_UNITS,    FQ_LOAD_CATEGORIES, FQ_LOAD_RULES,
                                  FQ_LOAD_HANDLERS, FQ_LOAD_WORKERS,    FQ_LOAD_POLYGONS};
     PGresult *res[FQ_LOAD_COUNT] = {0};
@@ -657,7 +659,7 @@ static int verify_database(PGconn *conn, const model *m, char *err, size_t err_l
     fq_routing *routing = NULL;
     int rc = -1, overlap = 0;
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
-        if ((res[wanted[i]] = select_rows(conn, loads[wanted[i]])) == NULL) {
+        if ((res[wanted[i]] = select_rows(conn, loads[wanted[i]], formats[wanted[i]])) == NULL) {
             snprintf(err, err_len, "reading the database failed");
             goto done;
         }

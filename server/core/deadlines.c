@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* A heap entry carries everything its ordering and its liveness need, so
  * that neither ever reads a table a later add may rewrite: a cancelled
@@ -59,6 +60,9 @@ struct fq_deadlines {
     uint32_t nslots; /* slots ever handed out; the rest of the table is fresh */
     uint32_t free_head;
     uint64_t next_seq;
+    /* fq_deadlines_defer: adds append without sifting; the heap order (and
+     * a live top) are restored by order() before anything reads them. */
+    int deferred;
 };
 
 static fq_deadline_id make_id(uint32_t gen, uint32_t s)
@@ -129,6 +133,16 @@ static void clean_top(fq_deadlines *d)
     }
 }
 
+/* Builds the heap bottom-up from entries in any order, O(n): each node's
+ * children are the next group of four, so the lower levels, where most of
+ * the work is, are read in sequence. */
+static void heapify(hent *heap, size_t n)
+{
+    if (n > 1)
+        for (size_t i = (n - 2) / ARITY + 1; i-- > 0;)
+            sift_down(heap, n, i, heap[i]);
+}
+
 /* Drops every dead entry and rebuilds the heap bottom-up, O(hn). The scan
  * reads the slots of consecutive entries, scattered over the slot table:
  * they are fetched well ahead so that the misses overlap. */
@@ -146,9 +160,19 @@ static void compact(fq_deadlines *d)
     }
     d->hn = w;
     d->ndead = 0;
-    if (w > 1)
-        for (size_t i = (w - 2) / ARITY + 1; i-- > 0;)
-            sift_down(h, w, i, h[i]);
+    d->deferred = 0;
+    heapify(h, w);
+}
+
+/* Ends a deferral: the entries appended since are ordered with the rest in
+ * one pass, and dead entries on top are discarded as after any change. */
+static void order(fq_deadlines *d)
+{
+    if (!d->deferred)
+        return;
+    d->deferred = 0;
+    heapify(d->heap, d->hn);
+    clean_top(d);
 }
 
 static void maybe_compact(fq_deadlines *d)
@@ -173,6 +197,25 @@ static void release_slot(fq_deadlines *d, uint32_t s)
     }
 }
 
+/* Offers the whole 2 MiB pages of a large table to transparent huge pages:
+ * a bulk load of millions of deadlines writes its tables in sequence, and
+ * takes a page fault per 2 MiB instead of per 4 KiB (advice only). */
+static void advise_huge(void *p, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (size < 4 * huge)
+        return;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t b = ((uintptr_t)p + size) & ~(huge - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)size;
+#endif
+}
+
 /* Doubles (or first sizes) the heap to at least want entries; on failure d
  * is unchanged. */
 static int grow_heap(fq_deadlines *d, size_t want)
@@ -189,6 +232,7 @@ static int grow_heap(fq_deadlines *d, size_t want)
     if (posix_memalign(&block, CACHE_LINE, HEAP_PAD + cap * sizeof(hent)) != 0)
         return -1;
     hent *heap = (hent *)((char *)block + HEAP_PAD);
+    advise_huge(block, HEAP_PAD + cap * sizeof(hent));
     if (d->hn > 0)
         memcpy(heap, d->heap, d->hn * sizeof(hent));
     free(d->heap_block);
@@ -219,6 +263,8 @@ static int grow_slots(fq_deadlines *d, size_t want)
         return -1;
     d->payloads = payloads;
     d->scap = cap;
+    advise_huge(slots, cap * sizeof(slot));
+    advise_huge(payloads, cap * sizeof(payload));
     return 0;
 }
 
@@ -237,6 +283,26 @@ fq_deadlines *fq_deadlines_new(size_t initial_capacity)
         return NULL;
     }
     return d;
+}
+
+int fq_deadlines_reserve(fq_deadlines *d, size_t n)
+{
+    /* As fq_deadlines_new: the heap also holds the dead entries that n live
+     * ones leave at most (maybe_compact). Memory a bulk load does not reach
+     * is only address space: the pages are touched as entries arrive. */
+    size_t heap = n + (n > COMPACT_MIN ? n : COMPACT_MIN);
+    if (n > MAX_SLOTS || heap < n)
+        return -1;
+    if (n > d->scap && grow_slots(d, n) != 0)
+        return -1;
+    if (heap > d->hcap && grow_heap(d, heap) != 0)
+        return -1;
+    return 0;
+}
+
+void fq_deadlines_defer(fq_deadlines *d)
+{
+    d->deferred = 1;
 }
 
 void fq_deadlines_free(fq_deadlines *d)
@@ -268,7 +334,10 @@ fq_deadline_id fq_deadlines_add(fq_deadlines *d, int64_t due_ms, uint64_t key, u
     sl->next = LIVE;
     d->payloads[s] = (payload){.key = key, .kind = kind};
     hent e = {.due_ms = due_ms, .seq = d->next_seq++, .slot = s, .gen = sl->gen};
-    sift_up(d->heap, d->hn++, e);
+    if (d->deferred)
+        d->heap[d->hn++] = e;
+    else
+        sift_up(d->heap, d->hn++, e);
     return make_id(e.gen, s);
 }
 
@@ -283,6 +352,7 @@ int fq_deadlines_cancel(fq_deadlines *d, fq_deadline_id id)
      * refuses a forged id that carries a free slot's next generation. */
     if (sl->gen != gen || sl->next != LIVE)
         return -1;
+    order(d);
     /* The entry stays in the heap, dead, until it reaches the top or a
      * compaction: no heap access here. */
     d->ndead++;
@@ -294,14 +364,16 @@ int fq_deadlines_cancel(fq_deadlines *d, fq_deadline_id id)
     return 0;
 }
 
-int64_t fq_deadlines_next_due(const fq_deadlines *d)
+int64_t fq_deadlines_next_due(fq_deadlines *d)
 {
+    order(d);
     return d->hn > 0 ? d->heap[0].due_ms : INT64_MAX;
 }
 
 size_t fq_deadlines_pop_due(fq_deadlines *d, int64_t now_ms, fq_deadline *out, size_t max)
 {
     size_t n = 0;
+    order(d);
     /* The top is live (clean_top), so every entry taken here is one. */
     while (n < max && d->hn > 0 && d->heap[0].due_ms <= now_ms) {
         hent top = d->heap[0];

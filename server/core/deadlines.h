@@ -96,6 +96,21 @@ typedef struct fq_deadline {
 fq_deadlines *fq_deadlines_new(size_t initial_capacity);
 void fq_deadlines_free(fq_deadlines *d);
 
+/* Room for n pending entries in all (and the dead ones they may leave, as
+ * fq_deadlines_new) without growing: a bulk load that knows its size takes
+ * no doubling copies. 0, or -1 when out of memory (d keeps what it had;
+ * adds still grow as needed). */
+int fq_deadlines_reserve(fq_deadlines *d, size_t n);
+
+/* Many adds follow (a bulk load): until the next call that reads the order
+ * (next_due, pop_due, cancel), adds only append, and that call orders them
+ * all at once, bottom-up in O(pending). A sift per add climbs from a random
+ * place at the bottom of a heap of millions to its parent, a cache miss
+ * each; the pass reads the heap in sequence. Nothing else changes: the
+ * order is (due, insertion) as ever, so the same deadlines come out in the
+ * same order. */
+void fq_deadlines_defer(fq_deadlines *d);
+
 /* Schedules (key, kind) at due_ms, which may be in the past. Returns its id,
  * or 0 when out of memory (or past 2^32 - 2 pending entries); d is then
  * unchanged. */
@@ -107,7 +122,7 @@ int fq_deadlines_cancel(fq_deadlines *d, fq_deadline_id id);
 
 /* The earliest due time, INT64_MAX when empty: what the server's one timer
  * is armed at. */
-int64_t fq_deadlines_next_due(const fq_deadlines *d);
+int64_t fq_deadlines_next_due(fq_deadlines *d);
 
 /* Moves up to max entries with due_ms <= now_ms into out, earliest first
  * (ties in insertion order), and returns how many. Entries beyond max stay

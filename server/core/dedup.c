@@ -421,6 +421,11 @@ int fq_dedup_reserve(fq_dedup *d, size_t n)
         d->ids = t;
         d->ids_cap = ncap;
     }
+    /* Every entry has its expiry pending; the adds that follow are a bulk
+     * load, ordered in one pass when the expiry is next read. */
+    if (fq_deadlines_reserve(d->expiry, want) != 0)
+        return FQ_ENOMEM;
+    fq_deadlines_defer(d->expiry);
     return FQ_OK;
 }
 

@@ -112,10 +112,13 @@ int fq_dedup_add(fq_dedup *d, uint64_t id, int category, int has_location, doubl
  * is 0). */
 int fq_dedup_rekey(fq_dedup *d, uint64_t from, uint64_t to);
 
-/* Room for n more entries in the pool and the id table, so that a bulk load
- * of n adds does not grow them step by step (the cell and place tables and
- * the expiry heap still grow as needed). 0, or FQ_ENOMEM (d is
- * unchanged and still usable). */
+/* Room for n more entries in the pool, the id table and the expiry heap, so
+ * that a bulk load of n adds does not grow them step by step (the cell and
+ * place tables, a few per category and cell, still grow as needed). The
+ * adds that follow are taken as a bulk load: their expiry is ordered in one
+ * pass by the next call that expires or removes (fq_deadlines_defer); call
+ * fq_dedup_expire once the load is in, so that the first query does not
+ * pay for it. 0, or FQ_ENOMEM (d keeps what it had and is still usable). */
 int fq_dedup_reserve(fq_dedup *d, size_t n);
 
 /* The id of the open incident a new one (category, location or not, place,

@@ -54,6 +54,13 @@ Fengqiao__V1__Status fq_err_status(int err)
     return known(err) ? table[-err].status : ST(INTERNAL);
 }
 
+fq_err fq_err_of_store(int status, fq_err rejected_is)
+{
+    if (status == FQ_OK)
+        return FQ_OK;
+    return status == FQ_EREJECTED ? rejected_is : FQ_EBUSY;
+}
+
 fq_err fq_err_of_status(Fengqiao__V1__Status status)
 {
     switch (status) {

@@ -47,6 +47,14 @@ const char *fq_strerror(int err);
  * answers with. */
 Fengqiao__V1__Status fq_err_status(int err);
 
+/* A store operation's outcome (store.h: FQ_OK, FQ_EREJECTED, FQ_EBUSY,
+ * FQ_EINTERNAL) as the error its peer is answered with. A refusal by the
+ * database is `rejected_is`: FQ_EINVALID when the statement's values are
+ * the request's (a read's filters, a mediation step naming a committee that
+ * does not exist), FQ_EINTERNAL when the server made them (a write it
+ * decided). Anything not done is FQ_EBUSY: retry. */
+fq_err fq_err_of_store(int status, fq_err rejected_is);
+
 /* The error a reply's status stands for (FQ_OK for STATUS_OK), so that the
  * web answers a node's reply through fq_err_http like its own errors. */
 fq_err fq_err_of_status(Fengqiao__V1__Status status);

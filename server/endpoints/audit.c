@@ -55,21 +55,15 @@ static int allowed(fq_audit *a)
     return 1;
 }
 
-void fq_audit_refusal(fq_audit *a, const uint8_t *frame, size_t len, const char *node,
-                      uint64_t message_id, Fengqiao__V1__Status status, const char *reason)
+/* FQ_SQL_INSERT_REJECTED (sql/insert_rejected.sql) on row's op: the
+ * refusal of `frame` (its digest and length kept, never its bytes) from
+ * `node` (kept only if a sane id: it is the peer's word) with `message_id`
+ * (NULL when 0 or out of range), answered `status` for `reason`. */
+static void rejected_bind(audit_row *row, const char *endpoint, const char *node,
+                          uint64_t message_id, Fengqiao__V1__Status status, const char *reason,
+                          const uint8_t *frame, size_t len)
 {
-    if (!allowed(a)) {
-        a->dropped++;
-        return;
-    }
-    audit_row *row = calloc(1, sizeof *row);
-    if (row == NULL) {
-        a->dropped++;
-        return;
-    }
-    row->audit = a;
     crypto_generichash(row->digest, sizeof row->digest, frame, len, NULL, 0);
-    /* The claimed node is the peer's word: keep it only if it is a sane id. */
     snprintf(row->node, sizeof row->node, "%s", node && fq_valid_id(node) ? node : "");
     snprintf(row->status, sizeof row->status, "%s", fq_status_name(status));
     snprintf(row->reason, sizeof row->reason, "%s", reason);
@@ -77,7 +71,7 @@ void fq_audit_refusal(fq_audit *a, const uint8_t *frame, size_t len, const char 
     fq_store_op *op = &row->op;
     op->kind = FQ_STORE_OP_REJECTED;
     op->nparams = FQ_SQL_INSERT_REJECTED_NPARAMS;
-    op->values[0] = a->endpoint;
+    op->values[0] = endpoint;
     op->values[1] = row->node;
     if (message_id > 0 && message_id <= FQ_MAX_MESSAGE_ID) {
         snprintf(row->message_id_text, sizeof row->message_id_text, "%" PRIu64, message_id);
@@ -91,6 +85,23 @@ void fq_audit_refusal(fq_audit *a, const uint8_t *frame, size_t len, const char 
     op->values[6] = (const char *)row->digest;
     op->lengths[6] = sizeof row->digest;
     op->formats[6] = 1;
+}
+
+void fq_audit_refusal(fq_audit *a, const uint8_t *frame, size_t len, const char *node,
+                      uint64_t message_id, Fengqiao__V1__Status status, const char *reason)
+{
+    if (!allowed(a)) {
+        a->dropped++;
+        return;
+    }
+    audit_row *row = calloc(1, sizeof *row);
+    if (row == NULL) {
+        a->dropped++;
+        return;
+    }
+    row->audit = a;
+    rejected_bind(row, a->endpoint, node, message_id, status, reason, frame, len);
+    fq_store_op *op = &row->op;
     op->done = audit_done;
     fq_store_submit(a->store, op);
 }

@@ -201,7 +201,7 @@ static void answer_incidents(query_req *q, const PGresult *res)
             reply_status(q, ST(INTERNAL), "the incidents' rows are not as this server reads them");
         } else if (n < rows && n > 0 && search) {
             /* Newest first: the last row's id. */
-            snprintf(cursor, sizeof cursor, "q1.%" PRIu64, s[n - 1].incident_id);
+            snprintf(cursor, sizeof cursor, "q1.%" PRIu64, list[n - 1]->incident_id);
             result.more = 1;
             result.cursor = cursor;
         } else if (n < rows && n > 0 && fq_console_open_key_row(res, n - 1, &key) == 0) {
@@ -468,8 +468,10 @@ static void query_done(fq_store_op *op, int status, const char *message)
                      "the console's reads are busy or the database is unreachable; "
                      "retry later");
     } else if (status != FQ_OK || op->result == NULL) {
-        reply_status(q, status == FQ_EREJECTED ? ST(INVALID) : ST(BUSY),
-                     status == FQ_EREJECTED ? op->error : message);
+        /* A read refused for its values (the request's filters) is the
+         * request's mistake; anything else, retry. */
+        int err = status == FQ_OK ? FQ_EBUSY : fq_err_of_store(status, FQ_EINVALID);
+        reply_status(q, fq_err_status(err), status == FQ_EREJECTED ? op->error : message);
     } else {
         switch (q->kind) {
         case FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS:

@@ -415,18 +415,19 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     }
     int32_t place = -1;
     if (report->place_unit[0] != '\0') {
-        switch (fq_policy_may_report(dir, node, report->place_unit, &place)) {
-        case FQ_OK:
-            break;
-        case FQ_ENOTFOUND:
+        int rc = fq_policy_may_report(dir, node, report->place_unit, &place);
+        if (rc == FQ_ENOTFOUND) {
+            /* A place that does not exist is the report's mistake. */
+            rc = FQ_EINVALID;
             snprintf(err, sizeof err, "place_unit %s is not a known unit", report->place_unit);
-            refuse(in, token, key, frame, len, sender, mid, ST(INVALID), err);
-            return;
-        default:
+        } else if (rc != FQ_OK) {
+            rc = FQ_EOUTSIDE;
             snprintf(err, sizeof err, "place_unit %s is outside the jurisdiction of %s (%s)",
                      report->place_unit, sender,
                      fq_org_id(fq_directory_org(dir), node->jurisdiction));
-            refuse(in, token, key, frame, len, sender, mid, ST(FORBIDDEN), err);
+        }
+        if (rc != FQ_OK) {
+            refuse(in, token, key, frame, len, sender, mid, fq_err_status(rc), err);
             return;
         }
     }

@@ -614,11 +614,13 @@ static void action_done(fq_store_op *op, int status, const char *message)
          * committee or mediator; migration 0028): the sender's mistake,
          * said in the trigger's words, and nothing was stored. */
         const char *why = strstr(op->error, ": ");
-        refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid, ST(INVALID),
+        refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid,
+               fq_err_status(fq_err_of_store(status, FQ_EINVALID)),
                why != NULL ? why + 2 : op->error);
     } else {
-        reply_status(t, a->token, a->key, a->mid, status == FQ_EREJECTED ? ST(INTERNAL) : ST(BUSY),
-                     message);
+        /* A write the server decided, refused: its own fault. */
+        reply_status(t, a->token, a->key, a->mid,
+                     fq_err_status(fq_err_of_store(status, FQ_EINTERNAL)), message);
     }
     free_action(a);
 }
@@ -631,8 +633,8 @@ static void aftercare_done(fq_store_op *op, int status, const char *message)
     t->ctx.in_flight--;
     const PGresult *res = op->result;
     if (status != FQ_OK || res == NULL || PQntuples(res) != 1) {
-        reply_status(t, a->token, a->key, a->mid, status == FQ_EREJECTED ? ST(INTERNAL) : ST(BUSY),
-                     message);
+        int err = status == FQ_OK ? FQ_EBUSY : fq_err_of_store(status, FQ_EINTERNAL);
+        reply_status(t, a->token, a->key, a->mid, fq_err_status(err), message);
     } else if (!PQgetisnull(res, 0, 0)) {
         t->stats.actions++;
         answer_action(a, "concluded", (uint64_t)fq_store_column_i64(res, 0, 0));

@@ -53,4 +53,63 @@
     " UNION ALL SELECT o.id, coalesce(sub.town, CASE WHEN o.kind = 'town' THEN o.id END)"          \
     " FROM org_units o JOIN sub ON o.parent_id = sub.id) "
 
+/* Where a registered case went, by name: over incidents i. */
+#define FQ_SQL_FD_PLACED                                                                           \
+    "json_build_object('incident_id', i.id, 'state', i.state, 'tier', i.tier,"                     \
+    " 'line', coalesce((ARRAY['governance', 'market', 'enforcement', 'services'])[i.line + 1],"    \
+    " ''), 'territory_name', coalesce((SELECT u.name FROM org_units u WHERE u.id ="                \
+    " i.territory), ''), 'lead_unit_name', coalesce((SELECT h.name FROM handlers h WHERE h.id ="   \
+    " i.lead_unit), (SELECT u.name FROM org_units u WHERE u.id = i.lead_unit), ''),"               \
+    " 'worker_name', coalesce((SELECT w.name FROM workers w WHERE w.id = i.worker), ''),"          \
+    " 'merged_into', i.merged_into, 'category_name', coalesce((SELECT c.name FROM categories c"    \
+    " WHERE c.code = i.category), i.category))"
+
+/* ---- the field API's pieces (sql/field_*.sql; docs/http-api.md "The field
+ * API", web/field.c) ---- */
+
+/* Epoch milliseconds of a timestamptz, 0 for NULL. */
+#define FQ_SQL_FIELD_MS(t) "coalesce((date_part('epoch', " t ") * 1000)::bigint, 0)"
+/* One incident as the phone lists it, over incidents i LEFT JOIN categories
+ * c (its category) LEFT JOIN org_units u (its territory); NULLs are
+ * stripped (no point: no location). $2: the unit the account serves ('' a
+ * worker), which co-handles it or leads it. */
+// clang-format off
+#define FQ_SQL_FIELD_ASSIGNMENT                                                                    \
+    "json_strip_nulls(json_build_object('incident_id', i.id, 'title', i.title,"                    \
+    " 'category', i.category, 'category_name', coalesce(c.name, ''),"                              \
+    " 'severity', (ARRAY['i', 'ii', 'iii', 'iv'])[i.severity],"                                    \
+    " 'risk', (ARRAY['low', 'medium', 'high'])[i.risk], 'address', i.address,"                     \
+    " 'territory', coalesce(i.territory, ''), 'territory_name', coalesce(u.name, ''),"             \
+    " 'location', CASE WHEN i.lat IS NOT NULL THEN json_build_object('lat', i.lat, 'lng', i.lon)"  \
+    " END, 'state', i.state, 'assignment', i.assignment,"                                          \
+    " 'acknowledge_due_ms', " FQ_SQL_FIELD_MS("i.ack_due") ","                                     \
+    " 'conclude_due_ms', " FQ_SQL_FIELD_MS("i.conclude_due") ","                                   \
+    " 'supervision_due_ms', " FQ_SQL_FIELD_MS("i.supervision_due") ","                             \
+    " 'recorded_at_ms', " FQ_SQL_FIELD_MS("i.recorded_at") ","                                     \
+    " 'suspended_at_ms', " FQ_SQL_FIELD_MS("i.suspended_at") ","                                   \
+    " 'co_handler', $2 <> '' AND $2 = ANY (i.co_units),"                                           \
+    " 'photo_to_conclude', coalesce(c.photo_to_conclude, false)))"
+// clang-format on
+
+// clang-format off
+#define FQ_SQL_FIELD_NAMED_NODE(id)                                                                \
+    "coalesce((SELECT " FQ_SQL_NODE_NAME " FROM nodes n LEFT JOIN web_accounts a"                  \
+    " ON a.node_id = n.id LEFT JOIN workers w ON w.id = n.serves_worker WHERE n.id = " id "), '')"
+/* The photos stored with the event `seq` of the incident i, as the
+ * timeline shows them (TimelineAttachment; sha256 in hex). */
+#define FQ_SQL_FIELD_ATTACHMENTS(seq)                                                              \
+    "coalesce((SELECT json_agg(json_build_object('id', x.id, 'content_type', x.content_type,"      \
+    " 'size', x.size, 'sha256', encode(x.sha256, 'hex'), 'width', x.width, 'height', x.height,"    \
+    " 'name', x.name) ORDER BY x.id) FROM attachments x WHERE x.incident_id = i.id"                \
+    " AND x.event_seq = " seq "), '[]')"
+// clang-format on
+
+/* What a worker account's terminal node serves (migration 0025): the worker
+ * and the handling unit ('' when none) and the one served by name. Over
+ * nodes n. */
+#define FQ_SQL_WEB_SERVES                                                                          \
+    "coalesce(n.serves_worker, ''), coalesce(n.serves_handler, ''),"                               \
+    " coalesce((SELECT w.name FROM workers w WHERE w.id = n.serves_worker),"                       \
+    " (SELECT h.name FROM handlers h WHERE h.id = n.serves_handler), '')"
+
 #endif

@@ -21,6 +21,8 @@
 /* Fetches of the open incidents' cursor queued ahead of the chunk being
  * taken in: PostgreSQL produces the next chunks meanwhile. */
 #define OPEN_FETCHES_AHEAD 4
+/* The EXP_LOAD of FQ_SQL_OPEN_ESTIMATE (a load index none of FQ_LOAD_* has). */
+#define LOAD_OPEN_ESTIMATE FQ_LOAD_COUNT
 #define SWEEP_INTERVAL_MS 50
 /* While another server holds the serving lock, the claim is tried again on
  * the same connection this often. */
@@ -189,6 +191,7 @@ struct fq_store {
     int open_done;               /* a short chunk came: the cursor is exhausted */
     int open_failed;             /* a fetch failed: the load is repeated whole */
     int open_delivered;          /* chunks were handed over (void if the load fails) */
+    size_t open_expected;        /* FQ_SQL_OPEN_ESTIMATE's answer; 0 unknown */
     int flush_wanted;            /* statements queued while results were read */
     uint64_t directory_retry_at; /* loop time before which no load is sent */
     PGresult *loaded[FQ_LOAD_COUNT];
@@ -324,32 +327,6 @@ static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except
         n++;
     }
     q_push_front_chain(&s->pending, first, last, n);
-}
-
-/* A batch lost with its connection: whether it committed is unknown. A
- * report is answered BUSY: its sender resends it with the same message id,
- * and the resend finds the stored report if it did commit (idempotency) or
- * stores it. Answering OK after writing it again on the next connection
- * would also be right when the next connection is to the same database,
- * but after a failover the answer must come from the new primary's own
- * commit, and the sender's resend is that. The server's own writes and the
- * terminals' actions (idempotent by their nonce and request id) are
- * written again, in front. */
-static void unknown_outcome(fq_store *s, fq_store_op *ops)
-{
-    fq_store_op *rest = NULL, **tail = &rest;
-    for (fq_store_op *op = ops, *next; op != NULL; op = next) {
-        next = op->next;
-        op->next = NULL;
-        if (op->kind == FQ_STORE_OP_REPORT) {
-            s->stats.ops_unknown_outcome++;
-            finish(s, op, FQ_EBUSY);
-            continue;
-        }
-        *tail = op;
-        tail = &op->next;
-    }
-    requeue_ops(s, rest, NULL);
 }
 
 /* A batch of a failed plan: its operations go to the retry queue in order
@@ -698,6 +675,15 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
     case EXP_LOAD:
         if (e->load < 0)
             break; /* the load's BEGIN or COMMIT */
+        if (e->load == LOAD_OPEN_ESTIMATE) {
+            /* A hint only: none (no statistics yet) is 0, and so is a
+             * failure, which the cursor after it reports. */
+            double n = st == PGRES_TUPLES_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)
+                           ? strtod(PQgetvalue(res, 0, 0), NULL)
+                           : 0;
+            s->open_expected = n > 0 && n < 1e12 ? (size_t)n : 0;
+            break;
+        }
         if (st != PGRES_TUPLES_OK) {
             char why[256];
             fq_pg_error_describe(res, why, sizeof why);
@@ -758,9 +744,12 @@ static void finish_load(fq_store *s)
 }
 
 /* Once every statement of a batch has its result, PostgreSQL is only
- * committing it (flushing WAL): the moment to send the next batch, so that it
- * executes while this one's flush completes, and has gathered what arrived
- * meanwhile. Sending earlier would make many small commits. */
+ * committing it (flushing WAL): the moment to send the next batch, which has
+ * gathered what arrived meanwhile. One backend does one thing at a time: the
+ * next batch waits in its input until this COMMIT's flush is done, then
+ * executes with no round trip in between (docs/write-path.md, "Where the
+ * time goes"). Sending earlier would make many small commits, not overlap
+ * anything. */
 static void op_result_arrived(fq_store *s, batch *b)
 {
     if (b->ops_waiting > 0 && --b->ops_waiting == 0)
@@ -1126,10 +1115,21 @@ static void on_pg_lost(void *user, const char *why)
     fq_store *s = user;
     /* Nothing in flight will answer, and whether a batch in flight
      * committed is unknown (its COMMIT may have reached PostgreSQL, or a
-     * primary that died before its standby had it). Its reports are
-     * answered BUSY, never OK (unknown_outcome); the rest go again, back in
-     * front in their original order: the last batch first, so that the
-     * first ends up at the head. */
+     * primary that died before its standby had it). Its operations are
+     * written again on the next connection (after a failover, to the new
+     * primary), one per transaction from the heads read there, and answered
+     * only from that connection's commit: a report that did commit is
+     * found there by (node, message id) and recognised as this server's own
+     * by its decision's nonce (intake.c), so it is answered as stored and
+     * its case and deadlines stay in memory; one that did not is stored
+     * now. Answering such reports BUSY instead would be safe for the sender
+     * (its resend finds the row) but not for the server: the resend carries
+     * a new decision whose nonce is not the stored one, so it is answered
+     * as a duplicate and the committed incident never enters the caseload
+     * (no deadlines until a restart). The server's own writes are
+     * idempotent by their nonce (applied_ops); only an audit row may repeat.
+     * They go back in front in their original order: the last batch first,
+     * so that the first ends up at the head. */
     batch *lost[64];
     size_t n_lost = 0;
     while (s->expect_count > 0) {
@@ -1138,7 +1138,7 @@ static void on_pg_lost(void *user, const char *why)
             if (n_lost < sizeof lost / sizeof lost[0]) {
                 lost[n_lost++] = e->batch;
             } else {
-                unknown_outcome(s, e->batch->ops);
+                requeue_ops(s, e->batch->ops, NULL);
                 free_batch(e->batch);
             }
         }
@@ -1146,7 +1146,7 @@ static void on_pg_lost(void *user, const char *why)
     }
     while (n_lost > 0) {
         batch *b = lost[--n_lost];
-        unknown_outcome(s, b->ops);
+        requeue_ops(s, b->ops, NULL);
         free_batch(b);
     }
     /* Operations of failed batches were before those in flight. */
@@ -1191,11 +1191,12 @@ static void on_pg_notify(void *user, const PGnotify *notify)
 static int send_load(fq_store *s, PGconn *conn)
 {
     static const char *const queries[FQ_LOAD_COUNT] = FQ_SQL_LOADS;
+    static const int formats[FQ_LOAD_COUNT] = FQ_SQL_LOAD_FORMATS;
     /* The open incidents rebuild the server's state once, at start; later
      * reloads (a rule change, a worker off duty) carry the state over in
      * memory and need no second million rows. */
     const int stream = !s->open_loaded && s->on_open_rows != NULL;
-    if (expect_reserve(s, FQ_LOAD_COUNT + 4 + OPEN_FETCHES_AHEAD) != 0)
+    if (expect_reserve(s, FQ_LOAD_COUNT + 5 + OPEN_FETCHES_AHEAD) != 0)
         return -1; /* nothing queued: tried again next turn */
     /* One snapshot: the directory and the routing state must agree. */
     int queued = PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
@@ -1203,16 +1204,24 @@ static int send_load(fq_store *s, PGconn *conn)
     if (queued)
         expect_push(s, EXP_LOAD, NULL, NULL);
     for (int i = 0; queued && i < FQ_LOAD_COUNT; i++) {
-        queued = PQsendQueryParams(conn, queries[i], 0, NULL, NULL, NULL, NULL, 0);
+        queued = PQsendQueryParams(conn, queries[i], 0, NULL, NULL, NULL, NULL, formats[i]);
         if (queued) {
             expect_push(s, EXP_LOAD, NULL, NULL);
             s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = i;
         }
     }
     if (stream) {
-        /* In the same snapshot, last: the cursor, and a few fetches ahead;
-         * each chunk that arrives asks for one more, the last one ends the
-         * load (open_chunk). */
+        /* In the same snapshot, last: how many to expect (the tables are
+         * sized once for them), the cursor, and a few fetches ahead; each
+         * chunk that arrives asks for one more, the last one ends the load
+         * (open_chunk). */
+        s->open_expected = 0;
+        if (queued && (queued = PQsendQueryParams(conn, FQ_SQL_OPEN_ESTIMATE, 0, NULL, NULL, NULL,
+                                                  NULL, 0))) {
+            expect_push(s, EXP_LOAD, NULL, NULL);
+            s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load =
+                LOAD_OPEN_ESTIMATE;
+        }
         if (queued &&
             (queued = PQsendQueryParams(conn, FQ_SQL_OPEN_CURSOR, 0, NULL, NULL, NULL, NULL, 0)))
             expect_push(s, EXP_LOAD, NULL, NULL);
@@ -1591,34 +1600,48 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
     END_ARRAY();
     /* The outbox rows, reporting the routing event (the feeds' items are
      * its columns, below). */
-#define ROWS(r, j)                                                                                 \
+#define FOR_ROWS                                                                                   \
     for (size_t r = 0; r < n; r++)                                                                 \
         for (int j = 0; j < set[r].nitems; j++)                                                    \
             if (set[r].op->plan.outbox->feed[j] == FQ_FEED_NONE)
     fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
-    ROWS(r, j)
+    FOR_ROWS
     {
         const char *box = set[r].op->plan.outbox->box[j];
         fq_pgarray_text(&a, box, strlen(box));
     }
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    ROWS(r, j) fq_pgarray_int8(&a, set[r].box_seq[j]);
+    FOR_ROWS
+    {
+        fq_pgarray_int8(&a, set[r].box_seq[j]);
+    }
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT2);
-    ROWS(r, j) fq_pgarray_int2(&a, set[r].op->plan.outbox->kind[j]);
+    FOR_ROWS
+    {
+        fq_pgarray_int2(&a, set[r].op->plan.outbox->kind[j]);
+    }
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    ROWS(r, j) fq_pgarray_int8(&a, set[r].created);
+    FOR_ROWS
+    {
+        fq_pgarray_int8(&a, set[r].created);
+    }
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
-    ROWS(r, j)
-    fq_pgarray_bytea(&a, set[r].op->plan.outbox->body[j], set[r].op->plan.outbox->body_len[j]);
+    FOR_ROWS
+    {
+        fq_pgarray_bytea(&a, set[r].op->plan.outbox->body[j], set[r].op->plan.outbox->body_len[j]);
+    }
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    ROWS(r, j) fq_pgarray_int8(&a, set[r].nev > 1 ? set[r].seq[1] : set[r].seq[0]);
+    FOR_ROWS
+    {
+        fq_pgarray_int8(&a, set[r].nev > 1 ? set[r].seq[1] : set[r].seq[0]);
+    }
     END_ARRAY();
-#undef ROWS
+#undef FOR_ROWS
     /* The events' follow-feed columns (FQ_SQL_FEED_COLUMNS): the routing
      * event's, NULL for the others. */
     for (int c = 0; c < 5; c++) {
@@ -2088,6 +2111,11 @@ void fq_store_on_open_rows(fq_store *s, fq_store_open_rows_cb on_open_rows)
 void fq_store_skip_open_load(fq_store *s)
 {
     s->open_loaded = 1;
+}
+
+size_t fq_store_open_expected(const fq_store *s)
+{
+    return s->open_expected;
 }
 
 const fq_store_stats *fq_store_get_stats(fq_store *s)

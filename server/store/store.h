@@ -44,12 +44,12 @@
 
 typedef enum fq_store_op_kind {
     FQ_STORE_OP_REPORT = 1,       /* statements.h FQ_SQL_INSERT_REPORT */
-    FQ_STORE_OP_REJECTED = 2,     /* statements.h FQ_SQL_INSERT_REJECTED */
+    FQ_STORE_OP_REJECTED = 2,     /* sql/insert_rejected.sql (endpoints/audit.c) */
     FQ_STORE_OP_REROUTE = 3,      /* statements.h FQ_SQL_REROUTE */
     FQ_STORE_OP_EVENT = 4,        /* statements.h FQ_SQL_INSERT_EVENT */
     FQ_STORE_OP_ACTION = 5,       /* statements.h FQ_SQL_ACTION */
-    FQ_STORE_OP_READ_OUTBOX = 6,  /* statements.h FQ_SQL_READ_OUTBOX */
-    FQ_STORE_OP_FIND_REQUEST = 7, /* statements.h FQ_SQL_FIND_REQUEST */
+    FQ_STORE_OP_READ_OUTBOX = 6,  /* sql/read_outbox.sql (outbox_rows.h) */
+    FQ_STORE_OP_FIND_REQUEST = 7, /* sql/find_request.sql (outbox_rows.h) */
     FQ_STORE_OP_READ = 8,         /* any prepared read: `statement` names it */
 } fq_store_op_kind;
 
@@ -158,7 +158,6 @@ typedef struct fq_store_stats {
     uint64_t ops_rejected;
     uint64_t ops_busy;
     uint64_t ops_retried;
-    uint64_t ops_unknown_outcome; /* reports answered busy: lost with their batch's COMMIT */
     uint64_t reconnects;
     uint64_t directory_loads;
     uint64_t serial_ops; /* written one per transaction after a failed batch */
@@ -217,6 +216,11 @@ void fq_store_on_open_rows(fq_store *store, fq_store_open_rows_cb on_open_rows);
 
 /* The open incidents have been taken in: later directory loads skip them. */
 void fq_store_skip_open_load(fq_store *store);
+
+/* How many open incidents the load streaming them expects (PostgreSQL's
+ * statistics: FQ_SQL_OPEN_ESTIMATE), known before its first chunk; 0 when
+ * unknown. A hint for sizing, never a count. */
+size_t fq_store_open_expected(const fq_store *store);
 
 const fq_store_stats *fq_store_get_stats(fq_store *store);
 

@@ -343,16 +343,50 @@ static void post(fq_upward *u, const PGresult *res, int row)
 
 /* ---- the chain: scan, enqueue, due ---- */
 
-static void chain_submit(fq_upward *u, const char *statement, int nparams,
-                         void (*done)(fq_store_op *, int, const char *))
+/* The chain's binders, one per statement (sql/upward_*.sql), on u's chain
+ * op; the callback beside each reads its rows. */
+
+static void chain_bind(fq_upward *u, const char *statement, int nparams)
 {
     fq_store_op *op = &u->chain.op;
     memset(op, 0, sizeof *op);
     op->kind = FQ_STORE_OP_READ;
     op->statement = statement;
     op->nparams = nparams;
-    op->done = done;
-    fq_store_submit(u->store, op);
+}
+
+/* FQ_SQL_UPWARD_SCAN: the incidents after the mark (scanned). */
+static void scan_bind(fq_upward *u)
+{
+    chain_bind(u, FQ_SQL_UPWARD_SCAN_NAME, FQ_SQL_UPWARD_SCAN_NPARAMS);
+}
+
+/* FQ_SQL_UPWARD_ENQUEUE: the matched incidents' deliveries to every target
+ * (the arrays of ids and rules at their offsets in the chain's buffer), the
+ * mark moved to `mark` (enqueued). */
+static void enqueue_bind(fq_upward *u, size_t ids_at, size_t ids_len, size_t rules_at,
+                         size_t rules_len, const char *mark)
+{
+    chain_bind(u, FQ_SQL_UPWARD_ENQUEUE_NAME, FQ_SQL_UPWARD_ENQUEUE_NPARAMS);
+    snprintf(u->chain.mark, sizeof u->chain.mark, "%s", mark);
+    bind_array(&u->chain.op, 0, &u->chain.arrays, ids_at, ids_len);
+    bind_array(&u->chain.op, 1, &u->chain.arrays, rules_at, rules_len);
+    bind_array(&u->chain.op, 2, &u->targets_param, 0, u->targets_len);
+    u->chain.op.values[3] = u->chain.mark;
+}
+
+/* FQ_SQL_UPWARD_DUE: the deliveries due to the configured targets
+ * (due_read). */
+static void due_bind(fq_upward *u)
+{
+    chain_bind(u, FQ_SQL_UPWARD_DUE_NAME, FQ_SQL_UPWARD_DUE_NPARAMS);
+    bind_array(&u->chain.op, 0, &u->targets_param, 0, u->targets_len);
+}
+
+static void chain_submit(fq_upward *u, void (*done)(fq_store_op *, int, const char *))
+{
+    u->chain.op.done = done;
+    fq_store_submit(u->store, &u->chain.op);
 }
 
 /* A database away fails every scan: said once a minute, not every scan_ms. */
@@ -385,8 +419,8 @@ static void due_read(fq_store_op *op, int status, const char *message)
 
 static void read_due(fq_upward *u)
 {
-    chain_submit(u, FQ_SQL_UPWARD_DUE_NAME, FQ_SQL_UPWARD_DUE_NPARAMS, due_read);
-    bind_array(&u->chain.op, 0, &u->targets_param, 0, u->targets_len);
+    due_bind(u);
+    chain_submit(u, due_read);
 }
 
 static void enqueued(fq_store_op *op, int status, const char *message)
@@ -458,12 +492,10 @@ static void scanned(fq_store_op *op, int status, const char *message)
         chain_over(u);
         return;
     }
-    snprintf(u->chain.mark, sizeof u->chain.mark, "%s", PQgetvalue(res, n - 1, 0));
-    chain_submit(u, FQ_SQL_UPWARD_ENQUEUE_NAME, FQ_SQL_UPWARD_ENQUEUE_NPARAMS, enqueued);
-    bind_array(&u->chain.op, 0, &u->chain.arrays, ids_at, ids_len);
-    bind_array(&u->chain.op, 1, &u->chain.arrays, rules_at, rules_len);
-    bind_array(&u->chain.op, 2, &u->targets_param, 0, u->targets_len);
-    u->chain.op.values[3] = u->chain.mark;
+    char mark[32];
+    snprintf(mark, sizeof mark, "%s", PQgetvalue(res, n - 1, 0));
+    enqueue_bind(u, ids_at, ids_len, rules_at, rules_len, mark);
+    chain_submit(u, enqueued);
 }
 
 static void on_scan_timer(uv_timer_t *timer)
@@ -472,7 +504,8 @@ static void on_scan_timer(uv_timer_t *timer)
     if (u->stopped || u->chain.busy)
         return;
     u->chain.busy = 1;
-    chain_submit(u, FQ_SQL_UPWARD_SCAN_NAME, FQ_SQL_UPWARD_SCAN_NPARAMS, scanned);
+    scan_bind(u);
+    chain_submit(u, scanned);
 }
 
 /* ---- libcurl on the loop ---- */

@@ -1048,6 +1048,18 @@ static void topology_unit(fq_api *api, const fq_web_session *s, char *out, size_
         }
 }
 
+/* FQ_SQL_WEB_TOPOLOGY (sql/web_topology.sql) on t's op: the names and
+ * shapes inside `unit`, one JSON document, which topology_done hands on. */
+static void topology_bind(topo_read *t, const char *unit)
+{
+    snprintf(t->jurisdiction, sizeof t->jurisdiction, "%s", unit);
+    t->op.kind = FQ_STORE_OP_READ;
+    t->op.statement = FQ_SQL_WEB_TOPOLOGY_NAME;
+    t->op.nparams = FQ_SQL_WEB_TOPOLOGY_NPARAMS;
+    t->op.values[0] = t->jurisdiction;
+    t->op.result_format = 1; /* text is the same bytes in binary */
+}
+
 static void handle_topology(fq_api *api, fq_web_req *r)
 {
     char unit[72];
@@ -1069,11 +1081,7 @@ static void handle_topology(fq_api *api, fq_web_req *r)
     t->api = api;
     t->r = r;
     t->generation = api->topology_generation;
-    snprintf(t->jurisdiction, sizeof t->jurisdiction, "%s", unit);
-    t->op.kind = FQ_STORE_OP_READ;
-    t->op.statement = FQ_SQL_WEB_TOPOLOGY_NAME;
-    t->op.nparams = FQ_SQL_WEB_TOPOLOGY_NPARAMS;
-    t->op.values[0] = t->jurisdiction;
+    topology_bind(t, unit);
     t->op.done = topology_done;
     fq_store_submit(store, &t->op);
 }

@@ -24,6 +24,24 @@ typedef struct attachment_read {
     char if_none_match[256];
 } attachment_read;
 
+/* FQ_SQL_ATTACHMENT_GET (sql/attachment_get.sql) on q's op: attachment
+ * `id` if a console of `within` or the worker of `box` may see it ('' for
+ * the one that does not apply). Binary results (content type, sha256 in
+ * hex, the bytes), which read_done reads. */
+static void attachment_bind(attachment_read *q, uint64_t id, const char *within, const char *box)
+{
+    snprintf(q->id, sizeof q->id, "%" PRIu64, id);
+    snprintf(q->jurisdiction, sizeof q->jurisdiction, "%s", within);
+    snprintf(q->box, sizeof q->box, "%s", box);
+    q->op.kind = FQ_STORE_OP_READ;
+    q->op.statement = FQ_SQL_ATTACHMENT_GET_NAME;
+    q->op.nparams = FQ_SQL_ATTACHMENT_GET_NPARAMS;
+    q->op.values[0] = q->id;
+    q->op.values[1] = q->jurisdiction;
+    q->op.values[2] = q->box;
+    q->op.result_format = 1;
+}
+
 static void read_done(fq_store_op *op, int status, const char *message)
 {
     attachment_read *q = (attachment_read *)op;
@@ -49,15 +67,9 @@ static void read_done(fq_store_op *op, int status, const char *message)
         free(q);
         return;
     }
-    size_t len = 0;
-    unsigned char *bytes = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 2), &len);
-    if (bytes == NULL) {
-        fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
-        free(q);
-        return;
-    }
-    fq_web_respond(q->r, 200, PQgetvalue(res, 0, 0), (const char *)bytes, len);
-    PQfreemem(bytes);
+    /* Binary results: the bytes as stored. */
+    fq_web_respond(q->r, 200, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 2),
+                   (size_t)PQgetlength(res, 0, 2));
     free(q);
 }
 
@@ -84,7 +96,7 @@ void fq_attachments_handle(void *user, fq_web_req *r)
         return;
     }
     q->r = r;
-    snprintf(q->id, sizeof q->id, "%llu", id);
+    const char *box = "", *within = "";
     if (s->role == FQ_WEB_WORKER) {
         /* The outbox of the node as loaded (a revoked node has none). */
         fq_snapshot *snap = fq_dispatch_current(a->dispatch);
@@ -95,19 +107,14 @@ void fq_attachments_handle(void *user, fq_web_req *r)
             free(q);
             return;
         }
-        snprintf(q->box, sizeof q->box, "%s", node->box);
+        box = node->box;
     } else {
-        snprintf(q->jurisdiction, sizeof q->jurisdiction, "%s", s->jurisdiction);
+        within = s->jurisdiction;
     }
     const char *inm = fq_web_req_header(r, "if-none-match");
     if (inm != NULL)
         snprintf(q->if_none_match, sizeof q->if_none_match, "%s", inm);
-    q->op.kind = FQ_STORE_OP_READ;
-    q->op.statement = FQ_SQL_ATTACHMENT_GET_NAME;
-    q->op.nparams = FQ_SQL_ATTACHMENT_GET_NPARAMS;
-    q->op.values[0] = q->id;
-    q->op.values[1] = q->jurisdiction;
-    q->op.values[2] = q->box;
+    attachment_bind(q, id, within, box);
     q->op.done = read_done;
     fq_store_submit(a->read_store, &q->op);
 }

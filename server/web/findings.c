@@ -417,33 +417,51 @@ static void read_done(fq_store_op *op, int status, const char *message)
     free(q);
 }
 
+/* FQ_SQL_JUDGMENT_PENDING (sql/judgment_pending.sql) on q's op: at most
+ * `limit` cases inside q's jurisdiction pending more than `days` at
+ * `as_of_ms`, received at most `lookback` days before; read_done reads
+ * them. */
+static void pending_bind(judgment_read *q, int64_t as_of_ms, unsigned days, unsigned lookback,
+                         int limit)
+{
+    snprintf(q->to, sizeof q->to, "%" PRId64, as_of_ms);
+    snprintf(q->days, sizeof q->days, "%u", days);
+    snprintf(q->lookback, sizeof q->lookback, "%u", lookback);
+    snprintf(q->limit, sizeof q->limit, "%d", limit);
+    q->op.kind = FQ_STORE_OP_READ;
+    q->op.statement = FQ_SQL_JUDGMENT_PENDING_NAME;
+    q->op.nparams = FQ_SQL_JUDGMENT_PENDING_NPARAMS;
+    q->op.values[0] = q->to;
+    q->op.values[1] = q->jurisdiction;
+    q->op.values[2] = q->days;
+    q->op.values[3] = q->lookback;
+    q->op.values[4] = q->limit;
+}
+
+/* FQ_SQL_JUDGMENT_INCIDENTS (sql/judgment_incidents.sql) on q's op: the
+ * incidents of [from_ms, to_ms) inside q's jurisdiction, which
+ * fq_jd_rows_decode reads (text results: judgment_rows.h). */
+static void incidents_bind(judgment_read *q, int64_t from_ms, int64_t to_ms)
+{
+    snprintf(q->from, sizeof q->from, "%" PRId64, from_ms);
+    snprintf(q->to, sizeof q->to, "%" PRId64, to_ms);
+    q->op.kind = FQ_STORE_OP_READ;
+    q->op.statement = FQ_SQL_JUDGMENT_INCIDENTS_NAME;
+    q->op.nparams = FQ_SQL_JUDGMENT_INCIDENTS_NPARAMS;
+    q->op.values[0] = q->from;
+    q->op.values[1] = q->to;
+    q->op.values[2] = q->jurisdiction;
+}
+
 static void submit(fq_findings *f, judgment_read *q)
 {
     q->f = f;
-    q->op.kind = FQ_STORE_OP_READ;
     q->op.done = read_done;
-    if (q->part == P_PENDING) {
-        snprintf(q->to, sizeof q->to, "%" PRId64, q->as_of_ms);
-        snprintf(q->days, sizeof q->days, "%u", f->config.pending_days);
-        snprintf(q->lookback, sizeof q->lookback, "%u", f->config.pending_lookback_days);
-        snprintf(q->limit, sizeof q->limit, "%d", PENDING_ROWS);
-        q->op.statement = FQ_SQL_JUDGMENT_PENDING_NAME;
-        q->op.nparams = FQ_SQL_JUDGMENT_PENDING_NPARAMS;
-        q->op.values[0] = q->to;
-        q->op.values[1] = q->jurisdiction;
-        q->op.values[2] = q->days;
-        q->op.values[3] = q->lookback;
-        q->op.values[4] = q->limit;
-    } else {
-        snprintf(q->from, sizeof q->from, "%" PRId64,
-                 q->as_of_ms - fq_jd_params_reach_ms(&f->config.params));
-        snprintf(q->to, sizeof q->to, "%" PRId64, q->as_of_ms);
-        q->op.statement = FQ_SQL_JUDGMENT_INCIDENTS_NAME;
-        q->op.nparams = FQ_SQL_JUDGMENT_INCIDENTS_NPARAMS;
-        q->op.values[0] = q->from;
-        q->op.values[1] = q->to;
-        q->op.values[2] = q->jurisdiction;
-    }
+    if (q->part == P_PENDING)
+        pending_bind(q, q->as_of_ms, f->config.pending_days, f->config.pending_lookback_days,
+                     PENDING_ROWS);
+    else
+        incidents_bind(q, q->as_of_ms - fq_jd_params_reach_ms(&f->config.params), q->as_of_ms);
     fq_store_submit(f->read_store, &q->op);
 }
 

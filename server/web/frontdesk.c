@@ -6,6 +6,7 @@
 #include "keyseal.h"
 #include "log.h"
 #include "masking.h"
+#include "pgarray.h"
 #include "requestid.h"
 #include "statements.h"
 #include "suggest.h"
@@ -100,6 +101,21 @@ static void lookup_hash(const fq_frontdesk *fd, const char *kind, const char *va
 
 /* ---- the personal-data key ---- */
 
+/* FQ_SQL_FD_KEY (sql/fd_key.sql) on fd's key op: `candidate` (sealed) kept
+ * unless the table holds a key; binary results (the sealed bytes), which
+ * key_loaded reads. */
+static void key_bind(fq_frontdesk *fd)
+{
+    memset(&fd->key_op, 0, sizeof fd->key_op);
+    fd->key_op.kind = FQ_STORE_OP_READ;
+    fd->key_op.statement = FQ_SQL_FD_KEY_NAME;
+    fd->key_op.nparams = FQ_SQL_FD_KEY_NPARAMS;
+    fd->key_op.values[0] = (const char *)fd->key_candidate;
+    fd->key_op.lengths[0] = sizeof fd->key_candidate;
+    fd->key_op.formats[0] = 1;
+    fd->key_op.result_format = 1;
+}
+
 static void key_loaded(fq_store_op *op, int status, const char *message)
 {
     fq_frontdesk *fd = (fq_frontdesk *)((char *)op - offsetof(fq_frontdesk, key_op));
@@ -108,10 +124,10 @@ static void key_loaded(fq_store_op *op, int status, const char *message)
     int ok = 0;
     const char *why = message && message[0] ? message : "the database is away";
     if (status == FQ_OK && res != NULL && PQntuples(res) == 1) {
-        size_t len = 0;
-        unsigned char *blob = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &len);
-        ok = blob != NULL && fq_key_unseal(fd->server_key, KEY_AD_ID, blob, len, key) == 0;
-        PQfreemem(blob);
+        /* key_bind asked for binary: the sealed bytes as they are. */
+        const unsigned char *blob = (const unsigned char *)PQgetvalue(res, 0, 0);
+        size_t len = (size_t)PQgetlength(res, 0, 0);
+        ok = fq_key_unseal(fd->server_key, KEY_AD_ID, blob, len, key) == 0;
         if (!ok) {
             why = "the personal-data key does not open with this server key";
             fq_log(FQ_LOG_ERROR, "frontdesk",
@@ -162,13 +178,7 @@ static void with_keys(fq_frontdesk *fd, fq_web_req *r, keyed_fn fn)
     crypto_kdf_keygen(key);
     fq_key_seal(fd->server_key, KEY_AD_ID, key, fd->key_candidate);
     sodium_memzero(key, sizeof key);
-    memset(&fd->key_op, 0, sizeof fd->key_op);
-    fd->key_op.kind = FQ_STORE_OP_READ;
-    fd->key_op.statement = FQ_SQL_FD_KEY_NAME;
-    fd->key_op.nparams = FQ_SQL_FD_KEY_NPARAMS;
-    fd->key_op.values[0] = (const char *)fd->key_candidate;
-    fd->key_op.lengths[0] = sizeof fd->key_candidate;
-    fd->key_op.formats[0] = 1;
+    key_bind(fd);
     fd->key_op.done = key_loaded;
     fq_store_submit(fd->store, &fd->key_op);
 }
@@ -247,6 +257,38 @@ static void bind_bytes(fq_store_op *op, int i, const void *bytes, size_t len)
     op->formats[i] = 1;
 }
 
+/* FQ_SQL_FD_PARTY_ADD (sql/fd_party_add.sql) on q's op: q's person (masked,
+ * sealed and hashed; a phone or id number not given: NULL) of incident
+ * `incident_id`, registered by q's account. party_done reads the row (party
+ * id, where the case went). */
+static void party_add_bind(register_req *q, uint64_t incident_id)
+{
+    fq_store_op *op = &q->op;
+    snprintf(q->incident_text, sizeof q->incident_text, "%" PRIu64, incident_id);
+    memset(op->values, 0, sizeof op->values);
+    memset(op->lengths, 0, sizeof op->lengths);
+    memset(op->formats, 0, sizeof op->formats);
+    op->kind = FQ_STORE_OP_READ;
+    op->statement = FQ_SQL_FD_PARTY_ADD_NAME;
+    op->nparams = FQ_SQL_FD_PARTY_ADD_NPARAMS;
+    op->values[0] = q->incident_text;
+    op->values[1] = q->matter_text;
+    op->values[2] = q->person.name_masked;
+    bind_bytes(op, 3, q->name_sealed.bytes, q->name_sealed.len);
+    bind_bytes(op, 4, q->name_hash, 32);
+    op->values[5] = q->person.phone_masked;
+    if (q->person.phone[0] != '\0') {
+        bind_bytes(op, 6, q->phone_sealed.bytes, q->phone_sealed.len);
+        bind_bytes(op, 7, q->phone_hash, 32);
+    }
+    op->values[8] = q->person.id_masked;
+    if (q->person.id_number[0] != '\0') {
+        bind_bytes(op, 9, q->id_sealed.bytes, q->id_sealed.len);
+        bind_bytes(op, 10, q->id_hash, 32);
+    }
+    op->values[11] = q->account;
+}
+
 static void on_registered(void *user, const Fengqiao__V1__Reply *reply)
 {
     register_req *q = user;
@@ -260,27 +302,8 @@ static void on_registered(void *user, const Fengqiao__V1__Reply *reply)
         /* The incident is committed: now its person, then the answer. */
         q->incident_id = reply->incident->incident_id;
         q->duplicate = reply->incident->duplicate;
-        snprintf(q->incident_text, sizeof q->incident_text, "%" PRIu64, q->incident_id);
         fq_store_op *op = &q->op;
-        op->kind = FQ_STORE_OP_READ;
-        op->statement = FQ_SQL_FD_PARTY_ADD_NAME;
-        op->nparams = FQ_SQL_FD_PARTY_ADD_NPARAMS;
-        op->values[0] = q->incident_text;
-        op->values[1] = q->matter_text;
-        op->values[2] = q->person.name_masked;
-        bind_bytes(op, 3, q->name_sealed.bytes, q->name_sealed.len);
-        bind_bytes(op, 4, q->name_hash, 32);
-        op->values[5] = q->person.phone_masked;
-        if (q->person.phone[0] != '\0') {
-            bind_bytes(op, 6, q->phone_sealed.bytes, q->phone_sealed.len);
-            bind_bytes(op, 7, q->phone_hash, 32);
-        }
-        op->values[8] = q->person.id_masked;
-        if (q->person.id_number[0] != '\0') {
-            bind_bytes(op, 9, q->id_sealed.bytes, q->id_sealed.len);
-            bind_bytes(op, 10, q->id_hash, 32);
-        }
-        op->values[11] = q->account;
+        party_add_bind(q, q->incident_id);
         op->done = party_done;
         fq_store_submit(q->fd->store, op);
         return;
@@ -454,8 +477,62 @@ static void read_done(fq_store_op *op, int status, const char *message)
     read_free(q);
 }
 
-static fd_read *read_new(fq_frontdesk *fd, fq_web_req *r, read_kind kind, const char *statement,
-                         int nparams)
+/* The reads' binders, one per statement (sql/fd_*.sql), each on q's op;
+ * read_done reads the one row (a JSON document). */
+
+static void read_bind(fd_read *q, const char *statement, int nparams)
+{
+    q->op.kind = FQ_STORE_OP_READ;
+    q->op.statement = statement;
+    q->op.nparams = nparams;
+}
+
+/* The cases of a person or phone inside `within` (hex hashes of the phone,
+ * the id number and the name; "" when not asked), open or of the last
+ * `days`. */
+static void history_bind(fd_read *q, const char *within, const char *phone_hex, const char *id_hex,
+                         const char *name_hex, int days)
+{
+    snprintf(q->jurisdiction, sizeof q->jurisdiction, "%s", within);
+    snprintf(q->b, sizeof q->b, "%s", phone_hex);
+    snprintf(q->c, sizeof q->c, "%s", id_hex);
+    snprintf(q->d, sizeof q->d, "%s", name_hex);
+    snprintf(q->a, sizeof q->a, "%d", days);
+    read_bind(q, FQ_SQL_FD_HISTORY_NAME, FQ_SQL_FD_HISTORY_NPARAMS);
+    q->op.values[0] = q->jurisdiction;
+    q->op.values[1] = q->b;
+    q->op.values[2] = q->c;
+    q->op.values[3] = q->d;
+    q->op.values[4] = q->a;
+}
+
+/* The categories with their keywords. */
+static void categories_bind(fd_read *q)
+{
+    read_bind(q, FQ_SQL_FD_CATEGORIES_NAME, FQ_SQL_FD_CATEGORIES_NPARAMS);
+}
+
+/* Addresses inside `within` containing `text`. */
+static void addresses_bind(fd_read *q, const char *text, const char *within)
+{
+    snprintf(q->a, sizeof q->a, "%s", text);
+    snprintf(q->jurisdiction, sizeof q->jurisdiction, "%s", within);
+    read_bind(q, FQ_SQL_FD_ADDRESSES_NAME, FQ_SQL_FD_ADDRESSES_NPARAMS);
+    q->op.values[0] = q->a;
+    q->op.values[1] = q->jurisdiction;
+}
+
+/* Person `id` masked, if inside `within`. */
+static void person_bind(fd_read *q, uint64_t id, const char *within)
+{
+    snprintf(q->a, sizeof q->a, "%" PRIu64, id);
+    snprintf(q->jurisdiction, sizeof q->jurisdiction, "%s", within);
+    read_bind(q, FQ_SQL_FD_PERSON_NAME, FQ_SQL_FD_PERSON_NPARAMS);
+    q->op.values[0] = q->a;
+    q->op.values[1] = q->jurisdiction;
+}
+
+static fd_read *read_new(fq_frontdesk *fd, fq_web_req *r, read_kind kind)
 {
     fd_read *q = calloc(1, sizeof *q);
     if (q == NULL) {
@@ -465,10 +542,6 @@ static fd_read *read_new(fq_frontdesk *fd, fq_web_req *r, read_kind kind, const 
     q->fd = fd;
     q->r = r;
     q->kind = kind;
-    snprintf(q->jurisdiction, sizeof q->jurisdiction, "%s", fq_web_req_session(r)->jurisdiction);
-    q->op.kind = FQ_STORE_OP_READ;
-    q->op.statement = statement;
-    q->op.nparams = nparams;
     q->op.done = read_done;
     return q;
 }
@@ -483,11 +556,12 @@ static void handle_history(fq_frontdesk *fd, fq_web_req *r)
     }
     const char *phone = fq_web_req_query(r, "phone"), *id = fq_web_req_query(r, "id_number");
     const char *name = fq_web_req_query(r, "name"), *days = fq_web_req_query(r, "days");
-    fd_read *q = read_new(fd, r, R_HISTORY, FQ_SQL_FD_HISTORY_NAME, FQ_SQL_FD_HISTORY_NPARAMS);
+    fd_read *q = read_new(fd, r, R_HISTORY);
     if (q == NULL)
         return;
     uint8_t h[32];
     char norm[FQ_MASK_NAME_MAX], err[160];
+    char phone_hex[65] = "", id_hex[65] = "", name_hex[65] = "";
     q->days = HISTORY_DAYS_DEFAULT;
     if (days != NULL && days[0] != '\0') {
         char *end = NULL;
@@ -508,7 +582,7 @@ static void handle_history(fq_frontdesk *fd, fq_web_req *r)
             return;
         }
         lookup_hash(fd, "phone", norm, h);
-        sodium_bin2hex(q->b, sizeof q->b, h, 32);
+        sodium_bin2hex(phone_hex, sizeof phone_hex, h, 32);
     }
     if (id != NULL && id[0] != '\0') {
         if (fq_id_number_normalize(id, norm, sizeof norm, err, sizeof err) != 0) {
@@ -517,26 +591,21 @@ static void handle_history(fq_frontdesk *fd, fq_web_req *r)
             return;
         }
         lookup_hash(fd, "id", norm, h);
-        sodium_bin2hex(q->c, sizeof q->c, h, 32);
+        sodium_bin2hex(id_hex, sizeof id_hex, h, 32);
     }
     if (name != NULL && name[0] != '\0' && strlen(name) <= 4 * 100) {
         fq_name_normalize(name, norm, sizeof norm);
         if (norm[0] != '\0') {
             lookup_hash(fd, "name", norm, h);
-            sodium_bin2hex(q->d, sizeof q->d, h, 32);
+            sodium_bin2hex(name_hex, sizeof name_hex, h, 32);
         }
     }
-    if (q->b[0] == '\0' && q->c[0] == '\0' && q->d[0] == '\0') {
+    if (phone_hex[0] == '\0' && id_hex[0] == '\0' && name_hex[0] == '\0') {
         fq_web_respond_error(r, 400, "invalid", "give phone, id_number or name", 0);
         read_free(q);
         return;
     }
-    snprintf(q->a, sizeof q->a, "%d", q->days);
-    q->op.values[0] = q->jurisdiction;
-    q->op.values[1] = q->b;
-    q->op.values[2] = q->c;
-    q->op.values[3] = q->d;
-    q->op.values[4] = q->a;
+    history_bind(q, s->jurisdiction, phone_hex, id_hex, name_hex, q->days);
     fq_store_submit(fd->read_store, &q->op);
 }
 
@@ -553,10 +622,10 @@ static void handle_suggest(fq_frontdesk *fd, fq_web_req *r)
                              "title is at most 200 characters, text at most 4000", 0);
         return;
     }
-    fd_read *q =
-        read_new(fd, r, R_SUGGEST, FQ_SQL_FD_CATEGORIES_NAME, FQ_SQL_FD_CATEGORIES_NPARAMS);
+    fd_read *q = read_new(fd, r, R_SUGGEST);
     if (q == NULL)
         return;
+    categories_bind(q);
     snprintf(q->title, sizeof q->title, "%s", title ? title : "");
     q->text = strdup(text ? text : "");
     if (q->text == NULL) {
@@ -575,13 +644,10 @@ static void handle_addresses(fq_frontdesk *fd, fq_web_req *r)
         fq_web_respond_error(r, 400, "invalid", "q is 1 to 100 characters of an address", 0);
         return;
     }
-    fd_read *q =
-        read_new(fd, r, R_ADDRESSES, FQ_SQL_FD_ADDRESSES_NAME, FQ_SQL_FD_ADDRESSES_NPARAMS);
+    fd_read *q = read_new(fd, r, R_ADDRESSES);
     if (q == NULL)
         return;
-    snprintf(q->a, sizeof q->a, "%s", text);
-    q->op.values[0] = q->a;
-    q->op.values[1] = q->jurisdiction;
+    addresses_bind(q, text, fq_web_req_session(r)->jurisdiction);
     fq_store_submit(fd->read_store, &q->op);
 }
 
@@ -594,16 +660,55 @@ typedef struct reveal_req {
     char id[24], jurisdiction[72], account[48], role[16], remote[64];
 } reveal_req;
 
-/* Column `col` (bytea as text) opened into a json string; "" when NULL. */
+/* FQ_SQL_FD_REVEAL (sql/fd_reveal.sql) on q's op: person `id` whole, if
+ * inside `within`, the look written (account, role, remote) by the same
+ * statement. Binary results, which reveal_done reads: party id (int8),
+ * incident (int8), the sealed name, phone, id number (bytea; NULL: none),
+ * the masked three (text), matter (int2). */
+static void reveal_bind(reveal_req *q, uint64_t id, const char *within, const char *account,
+                        const char *role, const char *remote)
+{
+    snprintf(q->id, sizeof q->id, "%" PRIu64, id);
+    snprintf(q->jurisdiction, sizeof q->jurisdiction, "%s", within);
+    snprintf(q->account, sizeof q->account, "%s", account);
+    snprintf(q->role, sizeof q->role, "%s", role);
+    snprintf(q->remote, sizeof q->remote, "%s", remote);
+    q->op.kind = FQ_STORE_OP_READ;
+    q->op.statement = FQ_SQL_FD_REVEAL_NAME;
+    q->op.nparams = FQ_SQL_FD_REVEAL_NPARAMS;
+    q->op.values[0] = q->id;
+    q->op.values[1] = q->jurisdiction;
+    q->op.values[2] = q->account;
+    q->op.values[3] = q->role;
+    q->op.values[4] = q->remote;
+    q->op.result_format = 1;
+}
+
+/* An integer column of the binary row 0 (int2, int4 or int8); 0 when NULL
+ * or of another size. */
+static int64_t binary_int(const PGresult *res, int col)
+{
+    const uint8_t *p = (const uint8_t *)PQgetvalue(res, 0, col);
+    switch (PQgetisnull(res, 0, col) ? 0 : PQgetlength(res, 0, col)) {
+    case 2:
+        return fq_pg_get_int2(p);
+    case 4:
+        return fq_pg_get_int4(p);
+    case 8:
+        return fq_pg_get_int8(p);
+    }
+    return 0;
+}
+
+/* Column `col` (bytea, binary) opened into a json string; "" when NULL. */
 static json_object *opened(const fq_frontdesk *fd, const PGresult *res, int col, int *ok)
 {
     if (PQgetisnull(res, 0, col))
         return json_object_new_string("");
-    size_t len = 0;
-    unsigned char *bytes = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, col), &len);
+    const unsigned char *bytes = (const unsigned char *)PQgetvalue(res, 0, col);
+    size_t len = (size_t)PQgetlength(res, 0, col);
     char text[FQ_MASK_NAME_MAX];
-    int good = bytes != NULL && unseal(fd, bytes, len, text, sizeof text) == 0;
-    PQfreemem(bytes);
+    int good = unseal(fd, bytes, len, text, sizeof text) == 0;
     if (!good) {
         *ok = 0;
         return json_object_new_string("");
@@ -625,14 +730,12 @@ static void reveal_done(fq_store_op *op, int status, const char *message)
     } else {
         int ok = 1;
         json_object *doc = json_object_new_object();
-        json_object_object_add(doc, "id",
-                               json_object_new_int64(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-        json_object_object_add(doc, "incident_id",
-                               json_object_new_int64(strtoll(PQgetvalue(res, 0, 1), NULL, 10)));
+        json_object_object_add(doc, "id", json_object_new_int64(binary_int(res, 0)));
+        json_object_object_add(doc, "incident_id", json_object_new_int64(binary_int(res, 1)));
         json_object_object_add(doc, "name", opened(q->fd, res, 2, &ok));
         json_object_object_add(doc, "phone", opened(q->fd, res, 3, &ok));
         json_object_object_add(doc, "id_number", opened(q->fd, res, 4, &ok));
-        json_object_object_add(doc, "matter", json_object_new_int(atoi(PQgetvalue(res, 0, 8))));
+        json_object_object_add(doc, "matter", json_object_new_int((int)binary_int(res, 8)));
         json_object_object_add(doc, "masked", json_object_new_boolean(0));
         if (ok) {
             fq_web_respond_json(q->r, 200, doc);
@@ -660,12 +763,10 @@ static void handle_person(fq_frontdesk *fd, fq_web_req *r)
         return;
     }
     if (reveal == NULL || strcmp(reveal, "1") != 0) {
-        fd_read *q = read_new(fd, r, R_PERSON, FQ_SQL_FD_PERSON_NAME, FQ_SQL_FD_PERSON_NPARAMS);
+        fd_read *q = read_new(fd, r, R_PERSON);
         if (q == NULL)
             return;
-        snprintf(q->a, sizeof q->a, "%llu", x);
-        q->op.values[0] = q->a;
-        q->op.values[1] = q->jurisdiction;
+        person_bind(q, x, s->jurisdiction);
         fq_store_submit(fd->read_store, &q->op);
         return;
     }
@@ -680,20 +781,8 @@ static void handle_person(fq_frontdesk *fd, fq_web_req *r)
     }
     q->fd = fd;
     q->r = r;
-    snprintf(q->id, sizeof q->id, "%llu", x);
-    snprintf(q->jurisdiction, sizeof q->jurisdiction, "%s", s->jurisdiction);
-    snprintf(q->account, sizeof q->account, "%s", s->account);
-    snprintf(q->role, sizeof q->role, "%s",
-             s->role == FQ_WEB_SUPERVISOR ? "supervisor" : "receptionist");
-    snprintf(q->remote, sizeof q->remote, "%s", fq_web_req_remote(r));
-    q->op.kind = FQ_STORE_OP_READ;
-    q->op.statement = FQ_SQL_FD_REVEAL_NAME;
-    q->op.nparams = FQ_SQL_FD_REVEAL_NPARAMS;
-    q->op.values[0] = q->id;
-    q->op.values[1] = q->jurisdiction;
-    q->op.values[2] = q->account;
-    q->op.values[3] = q->role;
-    q->op.values[4] = q->remote;
+    reveal_bind(q, x, s->jurisdiction, s->account,
+                s->role == FQ_WEB_SUPERVISOR ? "supervisor" : "receptionist", fq_web_req_remote(r));
     q->op.done = reveal_done;
     /* On the writes store: the audit row is committed before the answer. */
     fq_store_submit(fd->store, &q->op);

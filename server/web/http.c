@@ -706,6 +706,71 @@ static fq_web_role role_parse(const char *text)
                                                : FQ_WEB_VIEWER;
 }
 
+/* ---- the binders of the accounts' and sessions' statements
+ * (sql/web_*.sql), each on an op whose memory holds the values until it is
+ * done; the row decoders follow them. ---- */
+
+static void bind_statement(fq_store_op *op, const char *statement, int nparams)
+{
+    memset(op, 0, sizeof *op);
+    op->kind = FQ_STORE_OP_READ;
+    op->statement = statement;
+    op->nparams = nparams;
+}
+
+static void bind_token_hash(fq_store_op *op, const uint8_t token_hash[32])
+{
+    op->values[0] = (const char *)token_hash;
+    op->lengths[0] = 32;
+    op->formats[0] = 1;
+}
+
+/* FQ_SQL_WEB_ACCOUNT: the account `account` (session_from_row). */
+static void account_bind(fq_store_op *op, const char *account)
+{
+    bind_statement(op, FQ_SQL_WEB_ACCOUNT_NAME, FQ_SQL_WEB_ACCOUNT_NPARAMS);
+    op->values[0] = account;
+}
+
+/* FQ_SQL_WEB_SESSION_NEW: a session of `account` under `token_hash`, with
+ * its CSRF token, from `remote`, for `life_s` (decimal seconds). */
+static void session_new_bind(fq_store_op *op, const uint8_t token_hash[32], const char *account,
+                             const char *csrf, const char *remote, const char *life_s)
+{
+    bind_statement(op, FQ_SQL_WEB_SESSION_NEW_NAME, FQ_SQL_WEB_SESSION_NEW_NPARAMS);
+    bind_token_hash(op, token_hash);
+    op->values[1] = account;
+    op->values[2] = csrf;
+    op->values[3] = remote;
+    op->values[4] = life_s;
+}
+
+/* FQ_SQL_WEB_LOGIN: a sign-in of `account` (as typed) from `remote` that
+ * opened nothing, and why (`outcome`). */
+static void login_bind(fq_store_op *op, const char *account, const char *remote,
+                       const char *outcome)
+{
+    bind_statement(op, FQ_SQL_WEB_LOGIN_NAME, FQ_SQL_WEB_LOGIN_NPARAMS);
+    op->values[0] = account;
+    op->values[1] = remote;
+    op->values[2] = outcome;
+}
+
+/* FQ_SQL_WEB_SESSION_GET: the live session of `token_hash`. */
+static void session_get_bind(fq_store_op *op, const uint8_t token_hash[32])
+{
+    bind_statement(op, FQ_SQL_WEB_SESSION_GET_NAME, FQ_SQL_WEB_SESSION_GET_NPARAMS);
+    bind_token_hash(op, token_hash);
+}
+
+/* FQ_SQL_WEB_SESSION_END: the session of `token_hash` ended from `remote`. */
+static void session_end_bind(fq_store_op *op, const uint8_t token_hash[32], const char *remote)
+{
+    bind_statement(op, FQ_SQL_WEB_SESSION_END_NAME, FQ_SQL_WEB_SESSION_END_NPARAMS);
+    bind_token_hash(op, token_hash);
+    op->values[1] = remote;
+}
+
 /* FQ_SQL_WEB_SERVES from column `col` on: what a worker account serves. A
  * worker account whose node serves nothing (a bad row) serves nothing here
  * either, and its field requests are refused by the terminal endpoint. */
@@ -872,14 +937,7 @@ static void api_dispatch(fq_web_req *wr)
             return;
         }
         fq_sessions_forget(h->sessions, wr->token_hash);
-        memset(&wr->op, 0, sizeof wr->op);
-        wr->op.kind = FQ_STORE_OP_READ;
-        wr->op.statement = FQ_SQL_WEB_SESSION_END_NAME;
-        wr->op.nparams = 2;
-        wr->op.values[0] = (const char *)wr->token_hash;
-        wr->op.lengths[0] = 32;
-        wr->op.formats[0] = 1;
-        wr->op.values[1] = wr->remote;
+        session_end_bind(&wr->op, wr->token_hash, wr->remote);
         wr->op.done = on_logged_out;
         fq_store_submit(h->store, &wr->op);
         return;
@@ -943,13 +1001,7 @@ static void login_refuse(login *l, const char *outcome)
     fq_web_req *wr = l->wr;
     /* The row's parameters must outlive the op: copied into the request. */
     const char *account = own(wr, l->account, strlen(l->account));
-    memset(&wr->op, 0, sizeof wr->op);
-    wr->op.kind = FQ_STORE_OP_READ;
-    wr->op.statement = FQ_SQL_WEB_LOGIN_NAME;
-    wr->op.nparams = 3;
-    wr->op.values[0] = account ? account : "";
-    wr->op.values[1] = wr->remote;
-    wr->op.values[2] = outcome;
+    login_bind(&wr->op, account ? account : "", wr->remote, outcome);
     wr->op.done = on_login_recorded;
     login_free(l);
     fq_store_submit(wr->http->store, &wr->op);
@@ -1013,17 +1065,8 @@ static void after_verify(uv_work_t *w, int status)
     free(wr->body);
     wr->body = (uint8_t *)l;
     wr->body_len = 0;
-    memset(&wr->op, 0, sizeof wr->op);
-    wr->op.kind = FQ_STORE_OP_READ;
-    wr->op.statement = FQ_SQL_WEB_SESSION_NEW_NAME;
-    wr->op.nparams = 5;
-    wr->op.values[0] = (const char *)wr->token_hash;
-    wr->op.lengths[0] = 32;
-    wr->op.formats[0] = 1;
-    wr->op.values[1] = wr->session.s.account;
-    wr->op.values[2] = wr->session.s.csrf;
-    wr->op.values[3] = wr->remote;
-    wr->op.values[4] = l->life_s;
+    session_new_bind(&wr->op, wr->token_hash, wr->session.s.account, wr->session.s.csrf, wr->remote,
+                     l->life_s);
     wr->op.done = on_session_stored;
     fq_store_submit(h->store, &wr->op);
 }
@@ -1126,10 +1169,7 @@ static void start_login(fq_web_req *wr)
     l->counted_ms = wall_ms();
     fq_loginlimit_failed(h->limit, l->account, wr->remote, l->counted_ms);
     lo->l = l;
-    lo->op.kind = FQ_STORE_OP_READ;
-    lo->op.statement = FQ_SQL_WEB_ACCOUNT_NAME;
-    lo->op.nparams = 1;
-    lo->op.values[0] = l->account;
+    account_bind(&lo->op, l->account);
     lo->op.done = on_login_account;
     fq_store_submit(h->store, &lo->op);
 }
@@ -1225,12 +1265,7 @@ static int on_api_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     /* Not in memory (a restart, or the cache was emptied): the database. */
-    wr->op.kind = FQ_STORE_OP_READ;
-    wr->op.statement = FQ_SQL_WEB_SESSION_GET_NAME;
-    wr->op.nparams = 1;
-    wr->op.values[0] = (const char *)wr->token_hash;
-    wr->op.lengths[0] = 32;
-    wr->op.formats[0] = 1;
+    session_get_bind(&wr->op, wr->token_hash);
     wr->op.done = on_session_loaded;
     fq_store_submit(h->store, &wr->op);
     return 0;

@@ -22,6 +22,71 @@ typedef struct mediation_read {
     char params[5][72];
 } mediation_read;
 
+/* ---- the binders: one per statement (sql/mediation_*.sql), each filling
+ * q's parameters; read_done reads the row. ---- */
+
+static void bind_read(mediation_read *q, const char *statement, int nparams)
+{
+    q->op.kind = FQ_STORE_OP_READ;
+    q->op.statement = statement;
+    q->op.nparams = nparams;
+    for (int i = 0; i < nparams; i++)
+        q->op.values[i] = q->params[i];
+}
+
+/* The worklist of `state` (open, ended) inside `within`, at most `limit`. */
+static void cases_bind(mediation_read *q, const char *state, const char *within, int limit)
+{
+    snprintf(q->params[0], sizeof q->params[0], "%s", state);
+    snprintf(q->params[1], sizeof q->params[1], "%s", within);
+    snprintf(q->params[2], sizeof q->params[2], "%d", limit);
+    bind_read(q, FQ_SQL_MEDIATION_CASES_NAME, FQ_SQL_MEDIATION_CASES_NPARAMS);
+}
+
+/* Incident `id`'s mediation if inside `within`: (allowed, doc), phones
+ * masked. */
+static void case_bind(mediation_read *q, uint64_t id, const char *within)
+{
+    q->detail = 1;
+    snprintf(q->params[0], sizeof q->params[0], "%" PRIu64, id);
+    snprintf(q->params[1], sizeof q->params[1], "%s", within);
+    bind_read(q, FQ_SQL_MEDIATION_CASE_NAME, FQ_SQL_MEDIATION_CASE_NPARAMS);
+}
+
+/* The same with the phones whole, the look written (account, role,
+ * remote) by the same statement. */
+static void reveal_bind(mediation_read *q, uint64_t id, const char *within, const char *account,
+                        const char *role, const char *remote)
+{
+    q->detail = 1;
+    q->revealed = 1;
+    snprintf(q->params[0], sizeof q->params[0], "%" PRIu64, id);
+    snprintf(q->params[1], sizeof q->params[1], "%s", within);
+    snprintf(q->params[2], sizeof q->params[2], "%s", account);
+    snprintf(q->params[3], sizeof q->params[3], "%s", role);
+    snprintf(q->params[4], sizeof q->params[4], "%s", remote);
+    bind_read(q, FQ_SQL_MEDIATION_REVEAL_NAME, FQ_SQL_MEDIATION_REVEAL_NPARAMS);
+}
+
+/* The figures of [from_ms, to_ms) by town, committee or mediator. */
+static void stats_bind(mediation_read *q, long long from_ms, long long to_ms, const char *by,
+                       const char *within)
+{
+    snprintf(q->params[0], sizeof q->params[0], "%lld", from_ms);
+    snprintf(q->params[1], sizeof q->params[1], "%lld", to_ms);
+    snprintf(q->params[2], sizeof q->params[2], "%s", by);
+    snprintf(q->params[3], sizeof q->params[3], "%s", within);
+    bind_read(q, FQ_SQL_MEDIATION_STATS_NAME, FQ_SQL_MEDIATION_STATS_NPARAMS);
+}
+
+/* The committees and mediators `within` may name. */
+static void directory_bind(mediation_read *q, const char *within)
+{
+    snprintf(q->params[0], sizeof q->params[0], "%s", within);
+    bind_read(q, FQ_SQL_MEDIATION_DIRECTORY_NAME, FQ_SQL_MEDIATION_DIRECTORY_NPARAMS);
+}
+
+/* One row: a document; a case's: (allowed, doc). */
 static void read_done(fq_store_op *op, int status, const char *message)
 {
     mediation_read *q = (mediation_read *)op;
@@ -93,7 +158,6 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
     }
     q->r = r;
     fq_store_op *op = &q->op;
-    op->kind = FQ_STORE_OP_READ;
     op->done = read_done;
     /* Reads go to the reads store; a reveal, which writes its audit row, to
      * the writes store, so the row is committed before the answer. */
@@ -107,11 +171,7 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
             free(q);
             return;
         }
-        snprintf(q->params[0], sizeof q->params[0], "%s", state);
-        snprintf(q->params[1], sizeof q->params[1], "%s", s->jurisdiction);
-        snprintf(q->params[2], sizeof q->params[2], "500");
-        op->statement = FQ_SQL_MEDIATION_CASES_NAME;
-        op->nparams = FQ_SQL_MEDIATION_CASES_NPARAMS;
+        cases_bind(q, state, s->jurisdiction, 500);
     } else if (strncmp(rest, "cases/", 6) == 0) {
         const char *digits = rest + 6;
         char *end = NULL;
@@ -121,14 +181,10 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
             free(q);
             return;
         }
-        q->detail = 1;
-        snprintf(q->params[0], sizeof q->params[0], "%llu", id);
-        snprintf(q->params[1], sizeof q->params[1], "%s", s->jurisdiction);
         const char *reveal = fq_web_req_query(r, "reveal");
         if (reveal == NULL || strcmp(reveal, "0") == 0) {
             /* Every read masks the parties' phones, whoever asks. */
-            op->statement = FQ_SQL_MEDIATION_CASE_NAME;
-            op->nparams = FQ_SQL_MEDIATION_CASE_NPARAMS;
+            case_bind(q, id, s->jurisdiction);
         } else if (strcmp(reveal, "1") != 0) {
             fq_web_respond_error(r, 400, "invalid", "reveal must be 1 (or absent)", 0);
             free(q);
@@ -143,13 +199,9 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
             free(q);
             return;
         } else {
-            q->revealed = 1;
-            snprintf(q->params[2], sizeof q->params[2], "%s", s->account);
-            snprintf(q->params[3], sizeof q->params[3], "%s",
-                     s->role == FQ_WEB_SUPERVISOR ? "supervisor" : "operator");
-            snprintf(q->params[4], sizeof q->params[4], "%s", fq_web_req_remote(r));
-            op->statement = FQ_SQL_MEDIATION_REVEAL_NAME;
-            op->nparams = FQ_SQL_MEDIATION_REVEAL_NPARAMS;
+            reveal_bind(q, id, s->jurisdiction, s->account,
+                        s->role == FQ_WEB_SUPERVISOR ? "supervisor" : "operator",
+                        fq_web_req_remote(r));
             target = m->store;
         }
     } else if (strcmp(rest, "stats") == 0) {
@@ -172,23 +224,14 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
             free(q);
             return;
         }
-        snprintf(q->params[0], sizeof q->params[0], "%lld", from);
-        snprintf(q->params[1], sizeof q->params[1], "%lld", to);
-        snprintf(q->params[2], sizeof q->params[2], "%s", by);
-        snprintf(q->params[3], sizeof q->params[3], "%s", s->jurisdiction);
-        op->statement = FQ_SQL_MEDIATION_STATS_NAME;
-        op->nparams = FQ_SQL_MEDIATION_STATS_NPARAMS;
+        stats_bind(q, from, to, by, s->jurisdiction);
     } else if (strcmp(rest, "directory") == 0) {
-        snprintf(q->params[0], sizeof q->params[0], "%s", s->jurisdiction);
-        op->statement = FQ_SQL_MEDIATION_DIRECTORY_NAME;
-        op->nparams = FQ_SQL_MEDIATION_DIRECTORY_NPARAMS;
+        directory_bind(q, s->jurisdiction);
     } else {
         fq_web_respond_error(r, 404, "not_found", "no such path", 0);
         free(q);
         return;
     }
-    for (int i = 0; i < op->nparams; i++)
-        op->values[i] = q->params[i];
     fq_store_submit(target, op);
 }
 

@@ -46,7 +46,8 @@ typedef struct o311_req {
     char remote[64];
     int64_t counted_ms;
     char node[80], jurisdiction[80];
-    char start[24], end[24], limit[8];
+    int64_t start_ms, end_ms;          /* GET requests: the period asked */
+    char start[24], end[24], limit[8]; /* FQ_SQL_O311_REQUESTS's parameters */
 } o311_req;
 
 /* The fields each resource takes (docs/open311.md). */
@@ -332,12 +333,62 @@ static void requests_answer(o311_req *q, const PGresult *res)
 
 static void on_read(fq_store_op *op, int status, const char *message);
 
-static void submit_read(o311_req *q, stage st, const char *statement, int nparams)
+/* The binders, one per statement (sql/o311_*.sql); text results, whose
+ * cells are written as they are (the coordinates as PostgreSQL prints
+ * them). */
+
+static void bind_read(fq_store_op *op, const char *statement, int nparams)
+{
+    memset(op->values, 0, sizeof op->values);
+    memset(op->lengths, 0, sizeof op->lengths);
+    memset(op->formats, 0, sizeof op->formats);
+    op->kind = FQ_STORE_OP_READ;
+    op->statement = statement;
+    op->nparams = nparams;
+    op->result_format = 0;
+}
+
+/* The node of the API key whose BLAKE2b-256 is `hash` (kept in q). */
+static void key_bind(o311_req *q, const uint8_t hash[FQ_APIKEY_HASH_BYTES])
+{
+    memcpy(q->key_hash, hash, sizeof q->key_hash);
+    bind_read(&q->op, FQ_SQL_O311_KEY_NAME, FQ_SQL_O311_KEY_NPARAMS);
+    q->op.values[0] = (const char *)q->key_hash;
+    q->op.lengths[0] = sizeof q->key_hash;
+    q->op.formats[0] = 1;
+}
+
+/* Every service, or the one of service code `code` (NULL: all; it must
+ * outlive the op). */
+static void services_bind(fq_store_op *op, const char *code)
+{
+    bind_read(op, FQ_SQL_O311_SERVICES_NAME, FQ_SQL_O311_SERVICES_NPARAMS);
+    op->values[0] = code;
+}
+
+/* Service requests inside `within`: the ids `ids` (a checked list; then
+ * nothing else filters), else those of the service codes `codes` recorded
+ * in [start_ms, end_ms) with the statuses `statuses` (checked lists, NULL:
+ * any); at most `limit`. The strings must outlive the op. */
+static void requests_bind(o311_req *q, const char *within, const char *ids, const char *codes,
+                          int64_t start_ms, int64_t end_ms, const char *statuses, int limit)
+{
+    bind_read(&q->op, FQ_SQL_O311_REQUESTS_NAME, FQ_SQL_O311_REQUESTS_NPARAMS);
+    snprintf(q->start, sizeof q->start, "%" PRId64, start_ms);
+    snprintf(q->end, sizeof q->end, "%" PRId64, end_ms);
+    snprintf(q->limit, sizeof q->limit, "%d", limit);
+    q->op.values[0] = within;
+    q->op.values[1] = ids;
+    q->op.values[2] = ids == NULL ? codes : NULL;
+    q->op.values[3] = q->start;
+    q->op.values[4] = q->end;
+    q->op.values[5] = ids == NULL ? statuses : NULL;
+    q->op.values[6] = q->limit;
+}
+
+static void submit_read(o311_req *q, stage st)
 {
     q->stage = st;
-    q->op.kind = FQ_STORE_OP_READ;
-    q->op.statement = statement;
-    q->op.nparams = nparams;
     q->op.done = on_read;
     fq_store_submit(q->o->store, &q->op);
 }
@@ -665,28 +716,18 @@ static void after_key(o311_req *q, const PGresult *res)
             return;
         }
         pl->q = q;
-        pl->op.kind = FQ_STORE_OP_READ;
-        pl->op.statement = FQ_SQL_O311_SERVICES_NAME;
-        pl->op.nparams = 1;
-        pl->op.values[0] = v[P_CODE];
+        services_bind(&pl->op, v[P_CODE]);
         pl->op.done = on_post_service;
         fq_store_submit(o->store, &pl->op);
         return;
     }
     memset(&q->op, 0, sizeof q->op);
-    q->op.values[0] = q->jurisdiction;
-    snprintf(q->limit, sizeof q->limit, "%d", MAX_RESULTS);
-    q->op.values[6] = q->limit;
-    if (q->path.resource == FQ_O311_REQUEST) {
-        q->op.values[1] = q->path.id;
-    } else {
-        q->op.values[1] = v[Q_IDS]; /* checked lists, in the form's buffer */
-        q->op.values[2] = v[Q_CODE];
-        q->op.values[3] = q->start;
-        q->op.values[4] = q->end;
-        q->op.values[5] = v[Q_STATUS];
-    }
-    submit_read(q, S_REQUESTS, FQ_SQL_O311_REQUESTS_NAME, FQ_SQL_O311_REQUESTS_NPARAMS);
+    if (q->path.resource == FQ_O311_REQUEST)
+        requests_bind(q, q->jurisdiction, q->path.id, NULL, 0, 0, NULL, MAX_RESULTS);
+    else /* checked lists, in the form's buffer */
+        requests_bind(q, q->jurisdiction, v[Q_IDS], v[Q_CODE], q->start_ms, q->end_ms, v[Q_STATUS],
+                      MAX_RESULTS);
+    submit_read(q, S_REQUESTS);
 }
 
 /* The query of GET requests: its filters into q. 0, or answered. */
@@ -720,8 +761,8 @@ static int query_filters(o311_req *q)
         fail(q, 400, "start_date is after end_date", 0);
         return -1;
     }
-    snprintf(q->start, sizeof q->start, "%" PRId64, start);
-    snprintf(q->end, sizeof q->end, "%" PRId64, end);
+    q->start_ms = start;
+    q->end_ms = end;
     return 0;
 }
 
@@ -796,8 +837,8 @@ void fq_open311_handle(fq_open311 *o, fq_web_req *r)
         }
     }
     if (q->path.resource == FQ_O311_SERVICES || q->path.resource == FQ_O311_SERVICE) {
-        q->op.values[0] = q->path.resource == FQ_O311_SERVICE ? q->path.id : NULL;
-        submit_read(q, S_SERVICES, FQ_SQL_O311_SERVICES_NAME, FQ_SQL_O311_SERVICES_NPARAMS);
+        services_bind(&q->op, q->path.resource == FQ_O311_SERVICE ? q->path.id : NULL);
+        submit_read(q, S_SERVICES);
         return;
     }
     if (q->path.resource == FQ_O311_REQUESTS && !post && query_filters(q) != 0)
@@ -823,11 +864,10 @@ void fq_open311_handle(fq_open311 *o, fq_web_req *r)
         fail(q, 403, "api_key is invalid or revoked", 0);
         return;
     }
-    fq_apikey_hash(key, strlen(key), q->key_hash);
-    q->op.values[0] = (const char *)q->key_hash;
-    q->op.lengths[0] = sizeof q->key_hash;
-    q->op.formats[0] = 1;
-    submit_read(q, S_KEY, FQ_SQL_O311_KEY_NAME, FQ_SQL_O311_KEY_NPARAMS);
+    uint8_t hash[FQ_APIKEY_HASH_BYTES];
+    fq_apikey_hash(key, strlen(key), hash);
+    key_bind(q, hash);
+    submit_read(q, S_KEY);
 }
 
 void fq_open311_refuse(fq_web_req *r, int status, const char *description, unsigned retry_after_s)

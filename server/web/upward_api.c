@@ -22,6 +22,19 @@ typedef struct list_read {
     char jurisdiction[72];
 } list_read;
 
+/* FQ_SQL_UPWARD_LIST (sql/upward_list.sql) on q's op: the deliveries of
+ * incident `id` if inside `within`; list_done reads them. */
+static void list_bind(list_read *q, uint64_t id, const char *within)
+{
+    snprintf(q->id, sizeof q->id, "%" PRIu64, id);
+    snprintf(q->jurisdiction, sizeof q->jurisdiction, "%s", within);
+    q->op.kind = FQ_STORE_OP_READ;
+    q->op.statement = FQ_SQL_UPWARD_LIST_NAME;
+    q->op.nparams = FQ_SQL_UPWARD_LIST_NPARAMS;
+    q->op.values[0] = q->id;
+    q->op.values[1] = q->jurisdiction;
+}
+
 static json_object *ms_or_zero(const PGresult *res, int row, int col)
 {
     return json_object_new_int64(
@@ -110,13 +123,7 @@ void fq_upward_api_handle(void *user, fq_web_req *r)
         return;
     }
     q->r = r;
-    snprintf(q->id, sizeof q->id, "%llu", id);
-    snprintf(q->jurisdiction, sizeof q->jurisdiction, "%s", s->jurisdiction);
-    q->op.kind = FQ_STORE_OP_READ;
-    q->op.statement = FQ_SQL_UPWARD_LIST_NAME;
-    q->op.nparams = FQ_SQL_UPWARD_LIST_NPARAMS;
-    q->op.values[0] = q->id;
-    q->op.values[1] = q->jurisdiction;
+    list_bind(q, id, s->jurisdiction);
     q->op.done = list_done;
     fq_store_submit(a->read_store, &q->op);
 }

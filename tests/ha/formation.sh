@@ -22,16 +22,24 @@
 FORMATION_PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 FORMATION_DIR=""
 declare -A FORMATION_ADDR=()
+# Each node its own port: their unix sockets share one folder
+# ($FORMATION_DIR/sock), a path that is the same on every node, since
+# pg_basebackup copies the primary's postgresql.conf to its standby (and
+# pg_autoctl needs a socket: it runs PostgreSQL without TCP to recover it
+# before pg_rewind).
+declare -A FORMATION_PORT=([mon]=5431 [db1]=5433 [db2]=5434)
 
 # The monitor's timers (pg_autoctl.5): how soon a dead primary is noticed
 # and its standby promoted. Defaults 5000/5000/2/2000/20000/30000 ms: a
-# failover in ~35 s. These bring it to ~5 s; docs/ha.md says why each is safe.
+# failover in ~35 s. These bring it to a few seconds; docs/ha.md says why
+# each is safe. A node counts as dead only when its health check fails and
+# its keeper (reporting every second) has been silent for 1.5 s.
 FORMATION_MONITOR_SETTINGS=(
     health_check_period=500
-    health_check_timeout=500
+    health_check_timeout=1000
     health_check_max_retries=1
-    health_check_retry_delay=200
-    node_considered_unhealthy_timeout=1000
+    health_check_retry_delay=300
+    node_considered_unhealthy_timeout=1500
     primary_demote_timeout=1000
 )
 # The keepers': a primary that can reach neither the monitor nor its
@@ -41,7 +49,7 @@ FORMATION_NETWORK_PARTITION_TIMEOUT=2
 formation_env() { # node: the environment of pg_autoctl on that node
     local d="$FORMATION_DIR/$1"
     echo "XDG_CONFIG_HOME=$d/config XDG_DATA_HOME=$d/share XDG_RUNTIME_DIR=$d/run" \
-        "PG_CONFIG=$FORMATION_PGBIN/pg_config PGHOST=127.0.0.1 PGPORT=5432" \
+        "PG_CONFIG=$FORMATION_PGBIN/pg_config PGHOST=$FORMATION_DIR/sock PGPORT=${FORMATION_PORT[$1]}" \
         "PATH=$FORMATION_PGBIN:/usr/bin:/bin"
 }
 
@@ -53,21 +61,22 @@ autoctl() { # node args...
 }
 
 monitor_q() {
-    as_postgres mon "$FORMATION_PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p 5432 \
+    as_postgres mon "$FORMATION_PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$FORMATION_DIR/sock" \
+        -p "${FORMATION_PORT[mon]}" \
         -d pg_auto_failover -c "$1"
 }
 
-# formation_initdb NODE NET: a cluster of our own making, so that it has no
-# unix socket (every host's postmaster would otherwise lock the same
-# /var/run/postgresql/.s.PGSQL.5432: the hosts share the file system) and
-# the hosts' network may connect and replicate.
+# formation_initdb NODE NET: a cluster of our own making, so that its unix
+# socket is in the formation's folder (the hosts share the file system: in
+# /var/run/postgresql every run's sockets would meet) and the hosts' network
+# may connect and replicate.
 formation_initdb() {
     local data="$FORMATION_DIR/$1/data"
     as_postgres "$1" "$FORMATION_PGBIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 \
         --locale=C.UTF-8 >"$FORMATION_DIR/$1.initdb.log" 2>&1 ||
         { cat "$FORMATION_DIR/$1.initdb.log" >&2; return 1; }
     cat >>"$data/postgresql.conf" <<CONF
-unix_socket_directories = ''
+unix_socket_directories = '$FORMATION_DIR/sock'
 fsync = on
 synchronous_commit = on
 # pg_basebackup asks for a checkpoint: done at once, not spread over minutes.
@@ -91,13 +100,14 @@ formation_create() {
     mkdir -p "$FORMATION_DIR"
     chmod 755 "$FORMATION_DIR"
     for n in mon db1 db2; do mkdir -p "$FORMATION_DIR/$n"/{config,share,run}; done
+    mkdir -p "$FORMATION_DIR/sock"
     chown -R postgres: "$FORMATION_DIR"
     FORMATION_ADDR[mon]=$(on mon ip -4 -o addr show dev eth0 | awk '{ sub("/.*", "", $4); print $4 }')
     FORMATION_ADDR[db1]=$(on db1 ip -4 -o addr show dev eth0 | awk '{ sub("/.*", "", $4); print $4 }')
     FORMATION_ADDR[db2]=$(on db2 ip -4 -o addr show dev eth0 | awk '{ sub("/.*", "", $4); print $4 }')
     formation_initdb mon "$net"
     formation_initdb db1 "$net"
-    autoctl mon create monitor --pgdata "$FORMATION_DIR/mon/data" --pgport 5432 \
+    autoctl mon create monitor --pgdata "$FORMATION_DIR/mon/data" --pgport "${FORMATION_PORT[mon]}" \
         --hostname "${FORMATION_ADDR[mon]}" --auth trust --no-ssl >"$FORMATION_DIR/mon.create.log" 2>&1 ||
         { tail -n 20 "$FORMATION_DIR/mon.create.log" >&2; return 1; }
     autoctl mon run --pgdata "$FORMATION_DIR/mon/data" >>"$FORMATION_DIR/mon.log" 2>&1 &
@@ -115,8 +125,8 @@ formation_create() {
 
 formation_node_create() {
     local n=$1 mon_uri
-    mon_uri="postgres://autoctl_node@${FORMATION_ADDR[mon]}:5432/pg_auto_failover?sslmode=prefer"
-    autoctl "$n" create postgres --pgdata "$FORMATION_DIR/$n/data" --pgport 5432 --name "$n" \
+    mon_uri="postgres://autoctl_node@${FORMATION_ADDR[mon]}:${FORMATION_PORT[mon]}/pg_auto_failover?sslmode=prefer"
+    autoctl "$n" create postgres --pgdata "$FORMATION_DIR/$n/data" --pgport "${FORMATION_PORT[$n]}" --name "$n" \
         --hostname "${FORMATION_ADDR[$n]}" --monitor "$mon_uri" --auth trust --no-ssl \
         --dbname fengqiao >"$FORMATION_DIR/$n.create.log" 2>&1 ||
         { tail -n 20 "$FORMATION_DIR/$n.create.log" >&2; return 1; }
@@ -157,7 +167,8 @@ formation_conninfo() {
     # libpq picks the node that takes writes; a host that does not answer is
     # given up after 2 s (connect_timeout), a connection whose peer vanished
     # after ~3 s (keepalives, tcp_user_timeout: docs/ha.md).
-    echo "host=${FORMATION_ADDR[db1]},${FORMATION_ADDR[db2]} port=5432,5432 dbname=$1 user=postgres" \
+    echo "host=${FORMATION_ADDR[db1]},${FORMATION_ADDR[db2]} port=${FORMATION_PORT[db1]},${FORMATION_PORT[db2]}" \
+        "dbname=$1 user=postgres" \
         "target_session_attrs=read-write connect_timeout=2 keepalives_idle=1 keepalives_interval=1" \
         "keepalives_count=2 tcp_user_timeout=3000"
 }

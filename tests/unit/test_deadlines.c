@@ -1,7 +1,8 @@
 /* deadlines: order with FIFO ties, cancel anywhere in the heap, stale ids,
  * the pop cap, next_due, past deadlines, what lazy deletion must not break
  * (dead entries at the top, slots reused while their dead entry lingers,
- * compaction), and a seeded model test against a sorted array. */
+ * compaction), a seeded model test against a sorted array, and bulk adds
+ * (reserve, defer) against sifted ones. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -536,6 +537,74 @@ static void test_model(void **state)
     fq_deadlines_free(d);
 }
 
+/* Bulk adds (fq_deadlines_defer) come out exactly as sifted ones do: the
+ * same (due, insertion) order, ties and past deadlines included, whatever
+ * reads the order first (next_due, cancel, pop), with a dead entry from
+ * before the deferral still in the heap; and a structure reserved for n
+ * takes n adds without growing. */
+static void test_deferred_bulk_adds(void **state)
+{
+    (void)state;
+    for (int reader = 0; reader < 3; reader++) {
+        rng_state = 777 + (uint64_t)reader;
+        enum { N = 20000 };
+        fq_deadlines *sifted = make(0), *bulk = make(0);
+        fq_deadline_id *ids_s = calloc(N, sizeof *ids_s), *ids_b = calloc(N, sizeof *ids_b);
+        assert_non_null(ids_s);
+        assert_non_null(ids_b);
+        /* a few before the deferral, one of them cancelled: dead in the heap */
+        for (int i = 0; i < 10; i++) {
+            ids_s[i] = fq_deadlines_add(sifted, t0 + 5 * i, (uint64_t)i, 1);
+            ids_b[i] = fq_deadlines_add(bulk, t0 + 5 * i, (uint64_t)i, 1);
+        }
+        assert_int_equal(fq_deadlines_cancel(sifted, ids_s[0]), 0);
+        assert_int_equal(fq_deadlines_cancel(bulk, ids_b[0]), 0);
+        assert_int_equal(fq_deadlines_reserve(bulk, N + 10), 0);
+        size_t reserved = fq_deadlines_memory(bulk);
+        fq_deadlines_defer(bulk);
+        for (int i = 10; i < N; i++) {
+            int64_t due = t0 - 100 + (int64_t)below(3000); /* many ties, some past */
+            uint32_t kind = (uint32_t)below(5);
+            ids_s[i] = fq_deadlines_add(sifted, due, (uint64_t)i, kind);
+            ids_b[i] = fq_deadlines_add(bulk, due, (uint64_t)i, kind);
+            assert_true(ids_s[i] == ids_b[i]);
+        }
+        assert_int_equal(fq_deadlines_memory(bulk), reserved);
+        assert_int_equal(fq_deadlines_count(bulk), fq_deadlines_count(sifted));
+        if (reader == 0)
+            assert_true(fq_deadlines_next_due(bulk) == fq_deadlines_next_due(sifted));
+        if (reader == 1) {
+            for (int i = 11; i < N; i += 7) {
+                assert_int_equal(fq_deadlines_cancel(bulk, ids_b[i]), 0);
+                assert_int_equal(fq_deadlines_cancel(sifted, ids_s[i]), 0);
+            }
+        }
+        fq_deadline a[64], b[64];
+        size_t got_a, got_b, total = 0;
+        int64_t now = t0;
+        do {
+            got_a = fq_deadlines_pop_due(sifted, now, a, 64);
+            got_b = fq_deadlines_pop_due(bulk, now, b, 64);
+            assert_int_equal(got_a, got_b);
+            for (size_t i = 0; i < got_a; i++) {
+                assert_true(a[i].due_ms == b[i].due_ms);
+                assert_true(a[i].id == b[i].id);
+                assert_int_equal(a[i].key, b[i].key);
+                assert_int_equal(a[i].kind, b[i].kind);
+                assert_true(i == 0 || a[i - 1].due_ms <= a[i].due_ms);
+            }
+            total += got_a;
+            now += 37;
+        } while (fq_deadlines_count(sifted) > 0);
+        assert_int_equal(fq_deadlines_count(bulk), 0);
+        assert_true(total > N / 2);
+        free(ids_s);
+        free(ids_b);
+        fq_deadlines_free(sifted);
+        fq_deadlines_free(bulk);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_slot_reused_after_cancel),
         cmocka_unit_test(test_compaction),
         cmocka_unit_test(test_model),
+        cmocka_unit_test(test_deferred_bulk_adds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,6 +76,25 @@ static void test_status_round_trip(void **state)
 }
 
 /* A node's Reply.error_code, answered on the web, is the error it names. */
+/* A store's outcome: a refusal as the caller says, the rest "retry". */
+static void test_store_outcomes(void **state)
+{
+    (void)state;
+    assert_int_equal(fq_err_of_store(FQ_OK, FQ_EINVALID), FQ_OK);
+    assert_int_equal(fq_err_of_store(FQ_EREJECTED, FQ_EINVALID), FQ_EINVALID);
+    assert_int_equal(fq_err_of_store(FQ_EREJECTED, FQ_EINTERNAL), FQ_EINTERNAL);
+    assert_int_equal(fq_err_of_store(FQ_EBUSY, FQ_EINTERNAL), FQ_EBUSY);
+    assert_int_equal(fq_err_of_store(FQ_EINTERNAL, FQ_EINVALID), FQ_EBUSY);
+    /* The peers' answers: a console's read refused for its values is
+     * INVALID, a terminal's write refused INTERNAL, the rest BUSY. */
+    assert_int_equal(fq_err_status(fq_err_of_store(FQ_EREJECTED, FQ_EINVALID)),
+                     FENGQIAO__V1__STATUS__STATUS_INVALID);
+    assert_int_equal(fq_err_status(fq_err_of_store(FQ_EREJECTED, FQ_EINTERNAL)),
+                     FENGQIAO__V1__STATUS__STATUS_INTERNAL);
+    assert_int_equal(fq_err_status(fq_err_of_store(FQ_EINTERNAL, FQ_EINTERNAL)),
+                     FENGQIAO__V1__STATUS__STATUS_BUSY);
+}
+
 static void test_codes(void **state)
 {
     (void)state;
@@ -99,6 +118,7 @@ int main(void)
         cmocka_unit_test(test_http),
         cmocka_unit_test(test_status_round_trip),
         cmocka_unit_test(test_codes),
+        cmocka_unit_test(test_store_outcomes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

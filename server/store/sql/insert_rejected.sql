@@ -1,0 +1,5 @@
+-- One refused request for the audit trail. $1 endpoint, $2 claimed node, $3
+-- message id (NULL if none or out of range), $4 status, $5 reason, $6 frame
+-- bytes, $7 frame digest. Bound by rejected_bind (endpoints/audit.c).
+INSERT INTO rejected_requests (endpoint, claimed_node, message_id, status, reason, frame_bytes,
+frame_digest) VALUES ($1, $2, $3, $4, $5, $6, $7)
