@@ -140,10 +140,10 @@ class World:
         db = "test_" + self.name.replace("-", "_")
         # A copy of the migrated template when the cluster has it
         # (tests/integration/cluster.sh), as the integration tests do.
-        template = subprocess.run([PSQL, "-X", "-q", "-A", "-t", "-d", base, "-c",
-                                   "SELECT ' TEMPLATE ' || datname FROM pg_database"
-                                   " WHERE datname = 'fq_template'"],
-                                  check=True, capture_output=True, text=True).stdout.strip()
+        found = subprocess.run([PSQL, "-X", "-q", "-A", "-t", "-d", base, "-c",
+                                "SELECT count(*) FROM pg_database WHERE datname = 'fq_template'"],
+                               check=True, capture_output=True, text=True).stdout.strip()
+        template = " TEMPLATE fq_template" if found == "1" else ""
         for sql in (f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", f"CREATE DATABASE {db}{template}"):
             subprocess.run([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", base, "-c", sql],
                            check=True, capture_output=True)
