@@ -106,43 +106,46 @@
 #define FQ_SQL_INSERT_REPORT_NPARAMS 61
 #define FQ_SQL_INSERT_REPORT_PLAN 49
 // clang-format off
-#define FQ_SQL_INSERT_REPORT                                                                              \
-    "WITH new AS ("                                                                                       \
-    " INSERT INTO incidents (id, recorded_at, reporter_node, message_id, body_digest, category,"          \
-    "  severity, risk, channel, place_unit, lon, lat, address, title, description, occurred_at,"          \
-    "  external_ref, reporter_name, reporter_phone, sent_at, state, tier, line, territory,"               \
-    "  lead_unit, worker, co_units, ack_due, ack_warn_at, conclude_due, conclude_warn_at,"                \
-    "  merged_into, rule_set, rule_source, climbed, unplaced, routing_nonce)"                             \
-    " VALUES ($51::bigint, $55::timestamptz, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"          \
-    "  $13, to_timestamp($14::double precision / 1000), $15, $16, $17,"                                   \
-    "  to_timestamp($18::double precision / 1000), $20, $21, $22, $23, $24, $25, $26,"                    \
-    "  to_timestamp($27::double precision / 1000), to_timestamp($28::double precision / 1000),"           \
-    "  to_timestamp($29::double precision / 1000), to_timestamp($30::double precision / 1000),"           \
-    "  $31, $32, $33, $34, $35, $39)"                                                                     \
-    " ON CONFLICT (reporter_node, message_id) DO NOTHING"                                                 \
-    " RETURNING id, recorded_at),"                                                                        \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, payload, " FQ_SQL_PLANNED_COLUMNS ")" \
-    " SELECT id, 'reported', $1, recorded_at, $19," FQ_SQL_PLANNED("$52", "$53", "$54", "1")              \
-    " FROM new RETURNING incident_id AS id, seq)," FQ_SQL_REPORT_ATTACHMENTS                              \
-    " rt AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, reason_code, "       \
-    FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                                                   \
-    " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, ''),"                                    \
-    FQ_SQL_PLANNED("$52", "$53", "$54", "2") "," FQ_SQL_FEED("$57", "$58", "$59", "$60", "$61")           \
-    " FROM new RETURNING seq, " FQ_SQL_FEED_RETURNING "),"                                                \
-    " mg AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, reason_code, "                \
-    FQ_SQL_PLANNED_COLUMNS ")"                                                                            \
-    " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: incident ' || id,"                 \
-    " 'merged'," FQ_SQL_PLANNED("$52", "$53", "$54", "3") " FROM new WHERE $31::bigint IS NOT NULL),"     \
-    FQ_SQL_OUTBOX_CTE("new", "(SELECT seq FROM rt)", "$40", "$41", "$42", "$56")                          \
-    " SELECT * FROM (SELECT new.id, true, (extract(epoch FROM new.recorded_at) * 1000)::bigint,"          \
-    " ev.seq, $3::bytea, $38::bytea, $39::bigint, " FQ_SQL_OUTBOX_SEQS("rt") " FROM new, ev"              \
-    " UNION ALL"                                                                                          \
-    " SELECT i.id, false, (extract(epoch FROM i.recorded_at) * 1000)::bigint, e.seq,"                     \
-    " i.body_digest, (SELECT r.payload FROM events r WHERE r.incident_id = i.id"                          \
-    "  AND r.kind IN ('assigned', 'merged', 'unroutable') ORDER BY r.seq LIMIT 1),"                       \
-    " i.routing_nonce, NULL::text"                                                                        \
-    " FROM incidents i JOIN events e ON e.incident_id = i.id AND e.kind = 'reported'"                     \
-    " WHERE i.reporter_node = $1 AND i.message_id = $2 AND NOT EXISTS (SELECT 1 FROM new)) r"             \
+#define FQ_SQL_INSERT_REPORT                                                                     \
+    "WITH new AS ("                                                                              \
+    " INSERT INTO incidents (id, recorded_at, reporter_node, message_id, body_digest, category," \
+    "  severity, risk, channel, place_unit, lon, lat, address, title, description, occurred_at," \
+    "  external_ref, reporter_name, reporter_phone, sent_at, state, tier, line, territory,"      \
+    "  lead_unit, worker, co_units, ack_due, ack_warn_at, conclude_due, conclude_warn_at,"       \
+    "  merged_into, rule_set, rule_source, climbed, unplaced, routing_nonce)"                    \
+    " VALUES ($51::bigint, $55::timestamptz, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12," \
+    "  $13, to_timestamp($14::double precision / 1000), $15, $16, $17,"                          \
+    "  to_timestamp($18::double precision / 1000), $20, $21, $22, $23, $24, $25, $26,"           \
+    "  to_timestamp($27::double precision / 1000), to_timestamp($28::double precision / 1000),"  \
+    "  to_timestamp($29::double precision / 1000), to_timestamp($30::double precision / 1000),"  \
+    "  $31, $32, $33, $34, $35, $39)"                                                            \
+    " ON CONFLICT (reporter_node, message_id) DO NOTHING"                                        \
+    " RETURNING id, recorded_at),"                                                               \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, payload, "                   \
+    FQ_SQL_PLANNED_COLUMNS ")"                                                                   \
+    " SELECT id, 'reported', $1, recorded_at, $19," FQ_SQL_PLANNED("$52", "$53", "$54", "1")     \
+    " FROM new RETURNING incident_id AS id, seq)," FQ_SQL_REPORT_ATTACHMENTS                     \
+    " rt AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload,"            \
+    " reason_code, "                                                                             \
+    FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                                          \
+    " SELECT id, $36, NULL, recorded_at, $37, $38, coalesce($43, ''),"                           \
+    FQ_SQL_PLANNED("$52", "$53", "$54", "2") "," FQ_SQL_FEED("$57", "$58", "$59", "$60", "$61")  \
+    " FROM new RETURNING seq, " FQ_SQL_FEED_RETURNING "),"                                       \
+    " mg AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, reason_code, "       \
+    FQ_SQL_PLANNED_COLUMNS ")"                                                                   \
+    " SELECT $31, 'report_merged', NULL, recorded_at, 'another report: incident ' || id,"        \
+    " 'merged'," FQ_SQL_PLANNED("$52", "$53", "$54", "3")                                        \
+    " FROM new WHERE $31::bigint IS NOT NULL),"                                                  \
+    FQ_SQL_OUTBOX_CTE("new", "(SELECT seq FROM rt)", "$40", "$41", "$42", "$56")                 \
+    " SELECT * FROM (SELECT new.id, true, (extract(epoch FROM new.recorded_at) * 1000)::bigint," \
+    " ev.seq, $3::bytea, $38::bytea, $39::bigint, " FQ_SQL_OUTBOX_SEQS("rt") " FROM new, ev"     \
+    " UNION ALL"                                                                                 \
+    " SELECT i.id, false, (extract(epoch FROM i.recorded_at) * 1000)::bigint, e.seq,"            \
+    " i.body_digest, (SELECT r.payload FROM events r WHERE r.incident_id = i.id"                 \
+    "  AND r.kind IN ('assigned', 'merged', 'unroutable') ORDER BY r.seq LIMIT 1),"              \
+    " i.routing_nonce, NULL::text"                                                               \
+    " FROM incidents i JOIN events e ON e.incident_id = i.id AND e.kind = 'reported'"            \
+    " WHERE i.reporter_node = $1 AND i.message_id = $2 AND NOT EXISTS (SELECT 1 FROM new)) r"    \
     " WHERE fq_as_planned($50::boolean, (SELECT count(*) FROM new), 1)"
 // clang-format on
 
@@ -160,24 +163,25 @@
 #define FQ_SQL_REROUTE_NPARAMS 32
 #define FQ_SQL_REROUTE_PLAN 20
 // clang-format off
-#define FQ_SQL_REROUTE                                                                              \
-    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($16) ON CONFLICT DO NOTHING"                \
-    " RETURNING nonce),"                                                                            \
-    " u AS (UPDATE incidents SET tier = $2, line = $3, territory = $4, lead_unit = $5,"             \
-    " worker = $6, co_units = $7, ack_due = to_timestamp($8::double precision / 1000),"             \
-    " ack_warn_at = to_timestamp($9::double precision / 1000),"                                     \
-    " conclude_due = to_timestamp($10::double precision / 1000),"                                   \
-    " conclude_warn_at = to_timestamp($11::double precision / 1000), climbed = $12,"                \
-    " escalations = escalations + 1, assignment = 'assigned', acknowledged_at = NULL,"              \
-    " breached = 0, extension_asked = NULL WHERE id = $1 AND state = 'assigned'"                    \
-    " AND EXISTS (SELECT 1 FROM g) RETURNING id),"                                                  \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, reason_code, " \
-    FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                                             \
-    " SELECT id, $13, NULL, $26::timestamptz, $14, $15, coalesce($20, ''),"                         \
-    FQ_SQL_PLANNED("$23", "$24", "$25", "1") "," FQ_SQL_FEED("$28", "$29", "$30", "$31", "$32")     \
-    " FROM u RETURNING incident_id AS id, seq, " FQ_SQL_FEED_RETURNING "),"                         \
-    FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$17", "$18", "$19", "$27")                                   \
-    " SELECT " FQ_SQL_OUTBOX_SEQS("ev")                                                             \
+#define FQ_SQL_REROUTE                                                                          \
+    "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($16) ON CONFLICT DO NOTHING"            \
+    " RETURNING nonce),"                                                                        \
+    " u AS (UPDATE incidents SET tier = $2, line = $3, territory = $4, lead_unit = $5,"         \
+    " worker = $6, co_units = $7, ack_due = to_timestamp($8::double precision / 1000),"         \
+    " ack_warn_at = to_timestamp($9::double precision / 1000),"                                 \
+    " conclude_due = to_timestamp($10::double precision / 1000),"                               \
+    " conclude_warn_at = to_timestamp($11::double precision / 1000), climbed = $12,"            \
+    " escalations = escalations + 1, assignment = 'assigned', acknowledged_at = NULL,"          \
+    " breached = 0, extension_asked = NULL WHERE id = $1 AND state = 'assigned'"                \
+    " AND EXISTS (SELECT 1 FROM g) RETURNING id),"                                              \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload,"           \
+    " reason_code, "                                                                            \
+    FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                                         \
+    " SELECT id, $13, NULL, $26::timestamptz, $14, $15, coalesce($20, ''),"                     \
+    FQ_SQL_PLANNED("$23", "$24", "$25", "1") "," FQ_SQL_FEED("$28", "$29", "$30", "$31", "$32") \
+    " FROM u RETURNING incident_id AS id, seq, " FQ_SQL_FEED_RETURNING "),"                     \
+    FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$17", "$18", "$19", "$27")                               \
+    " SELECT " FQ_SQL_OUTBOX_SEQS("ev")                                                         \
     " WHERE fq_as_planned($21::boolean, (SELECT count(*) FROM ev), 1)"
 // clang-format on
 
@@ -240,64 +244,68 @@
 #define FQ_SQL_ACTION_NPARAMS 56
 #define FQ_SQL_ACTION_PLAN 44
 // clang-format off
-#define FQ_SQL_ACTION                                                                               \
-    "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"            \
-    " WHERE node = $1 AND message_id = $2),"                                                        \
-    " u AS (UPDATE incidents SET assignment = $11, state = $12,"                                    \
-    " acknowledged_at = CASE WHEN $11 = 'acknowledged' AND assignment = 'assigned' THEN now()"      \
-    " ELSE acknowledged_at END,"                                                                    \
-    " concluded_at = CASE WHEN $12 = 'concluded' THEN now() ELSE concluded_at END,"                 \
-    " result = coalesce($13, result),"                                                              \
-    " extension_asked = CASE WHEN $14::bigint IS NULL THEN extension_asked"                         \
-    " ELSE to_timestamp($14::double precision / 1000) END,"                                         \
-    " tier = CASE WHEN $15 THEN $16::smallint ELSE tier END,"                                       \
-    " line = CASE WHEN $15 THEN $17::smallint ELSE line END,"                                       \
-    " territory = CASE WHEN $15 THEN $18 ELSE territory END,"                                       \
-    " lead_unit = CASE WHEN $15 THEN $19 ELSE lead_unit END,"                                       \
-    " worker = CASE WHEN $15 THEN $20 ELSE worker END,"                                             \
-    " co_units = CASE WHEN $15 THEN $21::text[] ELSE co_units END,"                                 \
-    " ack_due = CASE WHEN $15 THEN to_timestamp($22::double precision / 1000) ELSE ack_due END,"    \
-    " ack_warn_at = CASE WHEN $15 THEN to_timestamp($23::double precision / 1000)"                  \
-    " ELSE ack_warn_at END,"                                                                        \
-    " conclude_due = CASE WHEN $15 THEN to_timestamp($24::double precision / 1000)"                 \
-    " ELSE conclude_due END,"                                                                       \
-    " conclude_warn_at = CASE WHEN $15 THEN to_timestamp($25::double precision / 1000)"             \
-    " ELSE conclude_warn_at END,"                                                                   \
-    " climbed = CASE WHEN $15 AND $35::text IS NULL THEN $26::smallint ELSE climbed END,"           \
-    " breached = CASE WHEN $15 AND $35::text IS NULL THEN 0 WHEN $33::text <> '' THEN breached & "  \
-    "3"                                                                                             \
-    " ELSE breached END,"                                                                           \
-    " suspended_at = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL"                             \
-    " WHEN $35::text IS NULL THEN suspended_at ELSE to_timestamp($35::double precision / 1000) "    \
-    "END,"                                                                                          \
-    " suspend_reason = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL"                           \
-    " WHEN $35::text IS NULL THEN suspend_reason ELSE $36 END,"                                     \
-    " escalations = escalations + CASE WHEN $31 THEN 1 ELSE 0 END,"                                 \
-    " merged_into = coalesce($32::bigint, merged_into),"                                            \
-    " supervision_due = CASE WHEN $33::text IS NULL THEN supervision_due WHEN $33 = '' THEN NULL"   \
-    " ELSE to_timestamp($33::double precision / 1000) END"                                          \
-    " WHERE id = $4 AND state = coalesce($34, 'assigned') AND assignment = $8"                      \
-    " AND coalesce(worker, '') = $9"                                                                \
-    " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior)"                       \
-    " AND ($35::text IS NULL OR (suspended_at IS NULL) = ($35 <> '')) RETURNING id),"               \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, reason_code, " \
-    FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                                             \
-    " SELECT id, $5, $1, $50::timestamptz, $6, $7, coalesce($37, ''),"                              \
-    FQ_SQL_PLANNED("$47", "$48", "$49", "1") "," FQ_SQL_FEED("$52", "$53", "$54", "$55", "$56")     \
-    " FROM u RETURNING incident_id AS id, seq, " FQ_SQL_FEED_RETURNING "),"                         \
-    FQ_SQL_ACTION_ATTACHMENTS                                                                       \
-    " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"          \
-    " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"                                         \
-    " md AS (INSERT INTO mediation_steps (incident_id, event_seq, kind, actor_node, record)"        \
-    " SELECT id, seq, $5, $1, $44::jsonb FROM ev WHERE $44::jsonb IS NOT NULL),"                    \
-    " mg AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, reason_code, "          \
-    FQ_SQL_PLANNED_COLUMNS ")"                                                                      \
-    " SELECT $32, 'report_merged', $1, $50::timestamptz, 'incident ' || id || ' merged into it',"   \
-    " coalesce($37, '')," FQ_SQL_PLANNED("$47", "$48", "$49", "2") " FROM ev"                       \
-    " WHERE $32::bigint IS NOT NULL),"                                                              \
-    FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$27", "$28", "$29", "$51")                                   \
-    " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS("ev") ", p.digest, p.state, p.event_seq,"   \
-    " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"                                  \
+#define FQ_SQL_ACTION                                                                             \
+    "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"          \
+    " WHERE node = $1 AND message_id = $2),"                                                      \
+    " u AS (UPDATE incidents SET assignment = $11, state = $12,"                                  \
+    " acknowledged_at = CASE WHEN $11 = 'acknowledged' AND assignment = 'assigned' THEN now()"    \
+    " ELSE acknowledged_at END,"                                                                  \
+    " concluded_at = CASE WHEN $12 = 'concluded' THEN now() ELSE concluded_at END,"               \
+    " result = coalesce($13, result),"                                                            \
+    " extension_asked = CASE WHEN $14::bigint IS NULL THEN extension_asked"                       \
+    " ELSE to_timestamp($14::double precision / 1000) END,"                                       \
+    " tier = CASE WHEN $15 THEN $16::smallint ELSE tier END,"                                     \
+    " line = CASE WHEN $15 THEN $17::smallint ELSE line END,"                                     \
+    " territory = CASE WHEN $15 THEN $18 ELSE territory END,"                                     \
+    " lead_unit = CASE WHEN $15 THEN $19 ELSE lead_unit END,"                                     \
+    " worker = CASE WHEN $15 THEN $20 ELSE worker END,"                                           \
+    " co_units = CASE WHEN $15 THEN $21::text[] ELSE co_units END,"                               \
+    " ack_due = CASE WHEN $15 THEN to_timestamp($22::double precision / 1000) ELSE ack_due END,"  \
+    " ack_warn_at = CASE WHEN $15 THEN to_timestamp($23::double precision / 1000)"                \
+    " ELSE ack_warn_at END,"                                                                      \
+    " conclude_due = CASE WHEN $15 THEN to_timestamp($24::double precision / 1000)"               \
+    " ELSE conclude_due END,"                                                                     \
+    " conclude_warn_at = CASE WHEN $15 THEN to_timestamp($25::double precision / 1000)"           \
+    " ELSE conclude_warn_at END,"                                                                 \
+    " climbed = CASE WHEN $15 AND $35::text IS NULL THEN $26::smallint ELSE climbed END,"         \
+    " breached = CASE WHEN $15 AND $35::text IS NULL THEN 0 WHEN $33::text <> ''"                 \
+    " THEN breached & "                                                                           \
+    "3"                                                                                           \
+    " ELSE breached END,"                                                                         \
+    " suspended_at = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL"                           \
+    " WHEN $35::text IS NULL THEN suspended_at ELSE to_timestamp($35::double precision / 1000) "  \
+    "END,"                                                                                        \
+    " suspend_reason = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL"                         \
+    " WHEN $35::text IS NULL THEN suspend_reason ELSE $36 END,"                                   \
+    " escalations = escalations + CASE WHEN $31 THEN 1 ELSE 0 END,"                               \
+    " merged_into = coalesce($32::bigint, merged_into),"                                          \
+    " supervision_due = CASE WHEN $33::text IS NULL THEN supervision_due WHEN $33 ="              \
+    " '' THEN NULL"                                                                               \
+    " ELSE to_timestamp($33::double precision / 1000) END"                                        \
+    " WHERE id = $4 AND state = coalesce($34, 'assigned') AND assignment = $8"                    \
+    " AND coalesce(worker, '') = $9"                                                              \
+    " AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior)"                     \
+    " AND ($35::text IS NULL OR (suspended_at IS NULL) = ($35 <> '')) RETURNING id),"             \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload,"             \
+    " reason_code, "                                                                              \
+    FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                                           \
+    " SELECT id, $5, $1, $50::timestamptz, $6, $7, coalesce($37, ''),"                            \
+    FQ_SQL_PLANNED("$47", "$48", "$49", "1") "," FQ_SQL_FEED("$52", "$53", "$54", "$55", "$56")   \
+    " FROM u RETURNING incident_id AS id, seq, " FQ_SQL_FEED_RETURNING "),"                       \
+    FQ_SQL_ACTION_ATTACHMENTS                                                                     \
+    " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"        \
+    " event_seq) SELECT $1, $2, $3, id, $30, seq FROM ev),"                                       \
+    " md AS (INSERT INTO mediation_steps (incident_id, event_seq, kind, actor_node, record)"      \
+    " SELECT id, seq, $5, $1, $44::jsonb FROM ev WHERE $44::jsonb IS NOT NULL),"                  \
+    " mg AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, reason_code, "        \
+    FQ_SQL_PLANNED_COLUMNS ")"                                                                    \
+    " SELECT $32, 'report_merged', $1, $50::timestamptz, 'incident ' || id || '"                  \
+    " merged into it',"                                                                           \
+    " coalesce($37, '')," FQ_SQL_PLANNED("$47", "$48", "$49", "2") " FROM ev"                     \
+    " WHERE $32::bigint IS NOT NULL),"                                                            \
+    FQ_SQL_OUTBOX_CTE("ev", "ev.seq", "$27", "$28", "$29", "$51")                                 \
+    " SELECT (SELECT seq FROM ev), " FQ_SQL_OUTBOX_SEQS("ev") ", p.digest, p.state, p.event_seq," \
+    " p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true"                                \
     " WHERE fq_as_planned($45::boolean, (SELECT count(*) FROM ev), 1)"
 // clang-format on
 
@@ -313,27 +321,28 @@
 #define FQ_SQL_AFTERCARE_NPARAMS 21
 #define FQ_SQL_AFTERCARE_PLAN 9
 // clang-format off
-#define FQ_SQL_AFTERCARE                                                                            \
-    "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"            \
-    " WHERE node = $1 AND message_id = $2),"                                                        \
-    " u AS (UPDATE incidents SET"                                                                   \
-    " verified_at = CASE WHEN $5 = 'verified' THEN now() ELSE verified_at END,"                     \
-    " followed_up_at = CASE WHEN $5 = 'followed_up' THEN now() ELSE followed_up_at END,"            \
-    " satisfaction = coalesce($8::smallint, satisfaction)"                                          \
-    " WHERE id = $4 AND state = 'concluded'"                                                        \
-    " AND fq_unit_within(coalesce(territory, place_unit), $9)"                                      \
-    " AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),"                                          \
-    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload, reason_code, " \
-    FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                                             \
-    " SELECT id, $5, $1, $15::timestamptz, $6, $7, 'operator_choice',"                              \
-    FQ_SQL_PLANNED("$12", "$13", "$14", "1") "," FQ_SQL_FEED("$17", "$18", "$19", "$20", "$21")     \
-    " FROM u RETURNING incident_id AS id, seq),"                                                    \
-    " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"          \
-    " event_seq) SELECT $1, $2, $3, id, 'concluded', seq FROM ev)"                                  \
-    " SELECT (SELECT seq FROM ev), p.digest, p.state, p.event_seq, p.incident_id,"                  \
-    " (SELECT i.state FROM incidents i WHERE i.id = $4"                                             \
-    " AND fq_unit_within(coalesce(i.territory, i.place_unit), $9))"                                 \
-    " FROM (SELECT 1) one LEFT JOIN prior p ON true"                                                \
+#define FQ_SQL_AFTERCARE                                                                        \
+    "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"        \
+    " WHERE node = $1 AND message_id = $2),"                                                    \
+    " u AS (UPDATE incidents SET"                                                               \
+    " verified_at = CASE WHEN $5 = 'verified' THEN now() ELSE verified_at END,"                 \
+    " followed_up_at = CASE WHEN $5 = 'followed_up' THEN now() ELSE followed_up_at END,"        \
+    " satisfaction = coalesce($8::smallint, satisfaction)"                                      \
+    " WHERE id = $4 AND state = 'concluded'"                                                    \
+    " AND fq_unit_within(coalesce(territory, place_unit), $9)"                                  \
+    " AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),"                                      \
+    " ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload,"           \
+    " reason_code, "                                                                            \
+    FQ_SQL_PLANNED_COLUMNS ", " FQ_SQL_FEED_COLUMNS ")"                                         \
+    " SELECT id, $5, $1, $15::timestamptz, $6, $7, 'operator_choice',"                          \
+    FQ_SQL_PLANNED("$12", "$13", "$14", "1") "," FQ_SQL_FEED("$17", "$18", "$19", "$20", "$21") \
+    " FROM u RETURNING incident_id AS id, seq),"                                                \
+    " tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,"      \
+    " event_seq) SELECT $1, $2, $3, id, 'concluded', seq FROM ev)"                              \
+    " SELECT (SELECT seq FROM ev), p.digest, p.state, p.event_seq, p.incident_id,"              \
+    " (SELECT i.state FROM incidents i WHERE i.id = $4"                                         \
+    " AND fq_unit_within(coalesce(i.territory, i.place_unit), $9))"                             \
+    " FROM (SELECT 1) one LEFT JOIN prior p ON true"                                            \
     " WHERE fq_as_planned($10::boolean, (SELECT count(*) FROM ev), 1)"
 // clang-format on
 

@@ -492,7 +492,7 @@ static void scanned(fq_store_op *op, int status, const char *message)
         chain_over(u);
         return;
     }
-    char mark[32];
+    char mark[sizeof u->chain.mark]; /* a bigint seq as text */
     snprintf(mark, sizeof mark, "%s", PQgetvalue(res, n - 1, 0));
     enqueue_bind(u, ids_at, ids_len, rules_at, rules_len, mark);
     chain_submit(u, enqueued);

@@ -82,7 +82,12 @@ q() {
 admin() { on cli "$FQ_ADMIN" "$@"; }
 
 t0=$(now_ms)
-formation_create "$WORK/formation" "$NET.0/24" || fail "the formation did not come up"
+# The formation's folders in /tmp: the postgres user must reach them (a
+# checkout under /root is closed to it) and its sockets' paths must stay
+# short. Its logs are kept beside the test's.
+fdir=$(mktemp -d /tmp/fq-ha.XXXXXX)
+CLEANUPS+=("cp \"$fdir\"/*.log \"\$WORK/\" 2>/dev/null; rm -rf \"$fdir\"")
+formation_create "$fdir" "$NET.0/24" || fail "the formation did not come up"
 log "formation up in $(($(now_ms) - t0)) ms: $(formation_states)"
 FQ_DB=$(formation_conninfo fengqiao)
 export FQ_DB
