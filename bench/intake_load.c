@@ -9,8 +9,13 @@
  * id and not be a duplicate. Anything else, or a request left unanswered at
  * the end, is a failure, and any failure makes the exit status 1.
  *
- *   fq-bench-intake-load closed --url URL --node ID --key-file FILE --place UNIT
+ *   fq-bench-intake-load closed --url URL --node ID --key-file FILE
+ *                               (--place UNIT | --grids FILE --categories FILE)
  *                               --clients K --procs P --seconds T [--warmup W]
+ *   --place: every report in that unit, one of four samples with points a few
+ *   metres apart (after the first, duplicates unless merging is off);
+ *   --grids/--categories: the spread load, reports over every grid and
+ *   category (see "The spread load" below; what bench/run intake sends).
  *   fq-bench-intake-load open   ... --rate R
  *   add --echo 1 to aim it at `fq-bench-nn-ceiling server` instead: the same
  *   frames, the same pacing, replies counted but not checked (the transport's
