@@ -4,8 +4,13 @@
 # on the same cluster.
 # targets: fengqiaod fengqiao-admin fq-bench-intake-load fq-bench-pg-ceiling fq-bench-nn-ceiling fq-console
 #
-# 1. A private PostgreSQL (fsync and synchronous_commit on), migrated, one
-#    town platform node, and fengqiaod on a free port.
+# 1. A private PostgreSQL (fsync and synchronous_commit on), migrated, the
+#    westlake topology, one district platform node, and fengqiaod on a free
+#    port (--dedup-distance-m 20). The load is a district's surge of routed
+#    reports (docs/write-path.md "Measuring it"): every grid, every category,
+#    distinct generated text, incident times over the last six days;
+#    merged_share (with assigned_share, unroutable_share) says what the
+#    stored reports became.
 # 2. Peak: K=64 reporters (REQ sockets, one report in flight each) over P=4
 #    processes in a closed loop pushing real signed reports as fast as acks
 #    allow, T s after a 1 s warm-up: durable_reports_per_s. Group commit can
@@ -56,8 +61,8 @@
 # single run can be off by tens of percent). FQ_BENCH_QUICK=1: T=3 s, one
 # repetition, no half load.
 # Knobs for investigation: FQ_BENCH_SECONDS, FQ_BENCH_REPS, FQ_BENCH_CLIENTS,
-# FQ_BENCH_PROCS, FQ_BENCH_FENGQIAOD_ARGS (extra fengqiaod flags, e.g.
-# "--batches-in-flight 4"), FQ_BENCH_SKIP_CEILINGS=1 (no ceiling, floor or
+# FQ_BENCH_PROCS, FQ_BENCH_FENGQIAOD_ARGS (extra fengqiaod flags, after the
+# bench's own, e.g. "--batches-in-flight 4" or "--dedup-distance-m 200"), FQ_BENCH_SKIP_CEILINGS=1 (no ceiling, floor or
 # transport runs), FQ_BENCH_PG_SETTINGS, FQ_BENCH_RATE (the paced rate,
 # 1000), FQ_BENCH_HALF_LOAD, FQ_BENCH_COPY_BATCH (1000), FQ_BENCH_COPY_ROWS,
 # FQ_BENCH_CONSOLE_READS ("report board"), FQ_BENCH_CONSOLE_READERS (1).
@@ -129,9 +134,9 @@ if [ -n "${FQ_BENCH_PG_SETTINGS:-}" ]; then
     log "PostgreSQL settings: $FQ_BENCH_PG_SETTINGS"
 fi
 admin import-topology examples/westlake-topology.json
-# The load reports as a platform with the whole district as its jurisdiction,
+# The load reports as the district platform (the 12345 hotline): its jurisdiction is the district,
 # so it may report in every grid (bench/intake_load.c "spread load").
-"$B/server/fengqiao-admin" node add bench-platform --role town_platform \
+"$B/server/fengqiao-admin" node add bench-platform --role district_platform \
     --jurisdiction xihu --key-out "$tmp/node.key" >/dev/null 2>&1
 # What the load spreads its reports over: the grids' polygons and the
 # categories the server loads, as the database holds them after the import.
