@@ -4,8 +4,13 @@
 # on the same cluster.
 # targets: fengqiaod fengqiao-admin fq-bench-intake-load fq-bench-pg-ceiling fq-bench-nn-ceiling fq-console
 #
-# 1. A private PostgreSQL (fsync and synchronous_commit on), migrated, one
-#    town platform node, and fengqiaod on a free port.
+# 1. A private PostgreSQL (fsync and synchronous_commit on), migrated, the
+#    westlake topology, one district platform node, and fengqiaod on a free
+#    port (--dedup-distance-m 20). The load is a district's surge of routed
+#    reports (docs/write-path.md "Measuring it"): every grid, every category,
+#    distinct generated text, incident times over the last six days;
+#    merged_share (with assigned_share, unroutable_share) says what the
+#    stored reports became.
 # 2. Peak: K=64 reporters (REQ sockets, one report in flight each) over P=4
 #    processes in a closed loop pushing real signed reports as fast as acks
 #    allow, T s after a 1 s warm-up: durable_reports_per_s. Group commit can
@@ -56,8 +61,8 @@
 # single run can be off by tens of percent). FQ_BENCH_QUICK=1: T=3 s, one
 # repetition, no half load.
 # Knobs for investigation: FQ_BENCH_SECONDS, FQ_BENCH_REPS, FQ_BENCH_CLIENTS,
-# FQ_BENCH_PROCS, FQ_BENCH_FENGQIAOD_ARGS (extra fengqiaod flags, e.g.
-# "--batches-in-flight 4"), FQ_BENCH_SKIP_CEILINGS=1 (no ceiling, floor or
+# FQ_BENCH_PROCS, FQ_BENCH_FENGQIAOD_ARGS (extra fengqiaod flags, after the
+# bench's own, e.g. "--batches-in-flight 4" or "--dedup-distance-m 200"), FQ_BENCH_SKIP_CEILINGS=1 (no ceiling, floor or
 # transport runs), FQ_BENCH_PG_SETTINGS, FQ_BENCH_RATE (the paced rate,
 # 1000), FQ_BENCH_HALF_LOAD, FQ_BENCH_COPY_BATCH (1000), FQ_BENCH_COPY_ROWS,
 # FQ_BENCH_CONSOLE_READS ("report board"), FQ_BENCH_CONSOLE_READERS (1).
@@ -129,8 +134,16 @@ if [ -n "${FQ_BENCH_PG_SETTINGS:-}" ]; then
     log "PostgreSQL settings: $FQ_BENCH_PG_SETTINGS"
 fi
 admin import-topology examples/westlake-topology.json
-"$B/server/fengqiao-admin" node add lingyin-platform --role town_platform \
-    --jurisdiction lingyin --key-out "$tmp/node.key" >/dev/null 2>&1
+# The load reports as the district platform (the 12345 hotline): its jurisdiction is the district,
+# so it may report in every grid (bench/intake_load.c "spread load").
+"$B/server/fengqiao-admin" node add bench-platform --role district_platform \
+    --jurisdiction xihu --key-out "$tmp/node.key" >/dev/null 2>&1
+# What the load spreads its reports over: the grids' polygons and the
+# categories the server loads, as the database holds them after the import.
+psql "$CI" -qAtF $'\t' -c "SELECT g.grid, u.name, array_to_string(g.ring, ' ')
+    FROM grid_polygons g JOIN org_units u ON u.id = g.grid ORDER BY g.grid" >"$tmp/grids.tsv"
+psql "$CI" -qAtF $'\t' -c "SELECT code, name FROM categories ORDER BY code" >"$tmp/categories.tsv"
+log "load spread over $(wc -l <"$tmp/grids.tsv") grids and $(wc -l <"$tmp/categories.tsv") categories"
 # A district console whose reads run beside the paced load (docs/console.md:
 # reads have their own connection; intake's latency should not notice them).
 "$B/server/fengqiao-admin" node add bench-console --role console --jurisdiction xihu \
@@ -141,10 +154,15 @@ url="tcp://127.0.0.1:$port"
 # The terminals' endpoint on a free port too: its default (7412) may be taken.
 turl="tcp://127.0.0.1:$(free_port)"
 log "starting fengqiaod on $url ${extra_args[*]:-}"
-bench_start_fengqiaod --intake "$url" --terminals "$turl" --stats-interval 1 "${extra_args[@]}"
+# Duplicates within 20 m (default 200 m): see docs/write-path.md "Measuring
+# it" - at the default the district's 15 km^2 would be covered within a few
+# thousand reports and nearly every later one merged, not routed.
+bench_start_fengqiaod --intake "$url" --terminals "$turl" --stats-interval 1 \
+    --dedup-distance-m 20 "${extra_args[@]}"
 
 load=("$B/bench/fq-bench-intake-load")
-common=(--node lingyin-platform --key-file "$tmp/node.key" --place lingyin-yuquan-g1
+common=(--node bench-platform --key-file "$tmp/node.key" --grids "$tmp/grids.tsv"
+    --categories "$tmp/categories.tsv"
     --clients "$clients" --procs "$procs" --seconds "$seconds" --warmup "$warmup")
 results="$tmp/results.jsonl"
 : >"$results"
@@ -362,7 +380,14 @@ wait "$server_pid" || server_rc=$?
 server_pid=""
 [ "$server_rc" = 0 ] || { log "fengqiaod exited with $server_rc"; exit 1; }
 log "fengqiaod: $(grep 'comp=stats msg="requests' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*msg="//')"
-stored=$(psql "$CI" -qAtc "SELECT count(*) FROM incidents WHERE reporter_node = 'lingyin-platform'")
+stored=$(psql "$CI" -qAtc "SELECT count(*) FROM incidents WHERE reporter_node = 'bench-platform'")
+# What the stored reports became: the share merged as duplicates (a few per
+# cent is realistic; most should be routed), assigned and unroutable.
+read -r merged_share assigned_share unroutable_share <<<"$(psql "$CI" -qAtF ' ' -c "
+    SELECT round(avg((state = 'merged')::int), 4), round(avg((state = 'assigned')::int), 4),
+           round(avg((state = 'unroutable')::int), 4)
+    FROM incidents WHERE reporter_node = 'bench-platform'")"
+log "stored reports: merged $merged_share, assigned $assigned_share, unroutable $unroutable_share"
 acked=$(python3 - "$results" <<'PY'
 import json, sys
 print(sum(json.loads(l)["acked_total"] for l in open(sys.argv[1])
@@ -377,10 +402,12 @@ log "durability: $acked reports acknowledged, $stored incidents stored"
 
 # ---- results ----
 
-python3 - "$results" "$stored" "$acked" "$copy_batch" <<'PY'
+python3 - "$results" "$stored" "$acked" "$copy_batch" "$merged_share" "$assigned_share" \
+    "$unroutable_share" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 stored, acked, copy_batch = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+merged_share, assigned_share, unroutable_share = map(float, sys.argv[5:8])
 have = lambda kind: any(r["kind"] == kind for r in rows)
 med = lambda kind, key: statistics.median(r[key] for r in rows if r["kind"] == kind)
 
@@ -472,6 +499,10 @@ for who in ("server", "postgres", "load"):
 out("request_frame_bytes", med("closed", "request_bytes_mean"), "bytes")
 out("reply_frame_bytes", med("closed", "reply_bytes_mean"), "bytes")
 out("incidents_stored_vs_acked", stored, "incidents", acked)
+# What was measured: routed reports, not merges (shares of the stored reports).
+out("merged_share", 100 * merged_share, "%")
+out("assigned_share", 100 * assigned_share, "%")
+out("unroutable_share", 100 * unroutable_share, "%")
 if verdict:
     print("bench intake: " + "; ".join(verdict), file=sys.stderr)
 PY

@@ -9,8 +9,13 @@
  * id and not be a duplicate. Anything else, or a request left unanswered at
  * the end, is a failure, and any failure makes the exit status 1.
  *
- *   fq-bench-intake-load closed --url URL --node ID --key-file FILE --place UNIT
+ *   fq-bench-intake-load closed --url URL --node ID --key-file FILE
+ *                               (--place UNIT | --grids FILE --categories FILE)
  *                               --clients K --procs P --seconds T [--warmup W]
+ *   --place: every report in that unit, one of four samples with points a few
+ *   metres apart (after the first, duplicates unless merging is off);
+ *   --grids/--categories: the spread load, reports over every grid and
+ *   category (see "The spread load" below; what bench/run intake sends).
  *   fq-bench-intake-load open   ... --rate R
  *   add --echo 1 to aim it at `fq-bench-nn-ceiling server` instead: the same
  *   frames, the same pacing, replies counted but not checked (the transport's
@@ -46,6 +51,7 @@
 #define _GNU_SOURCE /* ppoll: nanosecond waits for pacing */
 #include "fq_keyfile.h"
 #include "fq_wire.h"
+#include "geo.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -78,7 +84,7 @@ enum mode { MODE_CLOSED, MODE_OPEN };
 
 struct opts {
     enum mode mode;
-    const char *url, *node, *key_file, *place;
+    const char *url, *node, *key_file, *place, *grids_file, *categories_file;
     long clients, procs;
     double seconds, warmup, rate;
     bool echo; /* the peer is fq-bench-nn-ceiling's server: count replies, don't check them */
@@ -103,7 +109,8 @@ struct tally {
 static void usage(void)
 {
     fprintf(stderr, "usage: fq-bench-intake-load closed|open --url URL --node ID --key-file FILE\n"
-                    "           --place UNIT --clients K --procs P --seconds T [--warmup W]\n"
+                    "           (--place UNIT | --grids FILE --categories FILE)\n"
+                    "           --clients K --procs P --seconds T [--warmup W]\n"
                     "           [--rate R (open only)] [--echo 0|1]\n");
     exit(2);
 }
@@ -143,14 +150,139 @@ static const struct sample {
 
 static const char *const NAMES[] = {"王女士", "李先生", "张阿姨", "陈师傅"};
 
+/* The spread load (--grids, --categories): reports over every grid of the
+ * topology the server holds, each with a point inside its grid (drawn in the
+ * grid's bounding box until the core's own fq_geo_locate places it there) and
+ * no place unit, so the server places it by polygon; a category drawn from the
+ * whole taxonomy; generated, distinct text; an incident time drawn from the
+ * last SPREAD_BACKDATE_MS, inside the 7 days duplicates are compared over.
+ * Files are tab-separated, as `psql -AtF $'\t'` writes them:
+ *   grids:      id, name, ring as "lon lat lon lat ..."
+ *   categories: code, name */
+#define SPREAD_BACKDATE_MS (INT64_C(6) * 24 * 3600 * 1000)
+#define SPREAD_MIN_AGE_MS (INT64_C(5) * 60 * 1000)
+
+struct spread_grid {
+    char *id, *name;
+    double min_lon, min_lat, max_lon, max_lat;
+};
+
+struct spread_category {
+    char *code, *name;
+};
+
+static struct spread {
+    fq_geo_index *index;
+    struct spread_grid *grids;
+    size_t n_grids;
+    struct spread_category *categories;
+    size_t n_categories;
+} spread;
+
+/* The tab-separated fields of one line (cut in place); how many. */
+static size_t split_tabs(char *line, char **fields, size_t max)
+{
+    size_t n = 0;
+    line[strcspn(line, "\r\n")] = '\0';
+    while (n < max) {
+        fields[n++] = line;
+        char *tab = strchr(line, '\t');
+        if (!tab)
+            break;
+        *tab = '\0';
+        line = tab + 1;
+    }
+    return n;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        bu_die("out of memory");
+    return d;
+}
+
+static void spread_load(const char *grids_file, const char *categories_file)
+{
+    FILE *f = fopen(grids_file, "r");
+    if (!f)
+        bu_die_detail(grids_file, strerror(errno));
+    fq_geo_builder *b = fq_geo_builder_new();
+    if (!b)
+        bu_die("out of memory");
+    char *line = NULL;
+    size_t cap = 0;
+    char err[256];
+    while (getline(&line, &cap, f) > 0) {
+        char *fields[3];
+        if (split_tabs(line, fields, 3) != 3)
+            continue;
+        double ring[2 * 1024];
+        size_t n = 0;
+        char *end, *at = fields[2];
+        for (double v = strtod(at, &end); end != at && n < 2 * 1024; v = strtod(at, &end)) {
+            ring[n++] = v;
+            at = end;
+        }
+        if (n < 6 || n % 2)
+            bu_die_detail("a grid's ring in the grids file", fields[0]);
+        spread.grids = realloc(spread.grids, (spread.n_grids + 1) * sizeof *spread.grids);
+        if (!spread.grids)
+            bu_die("out of memory");
+        struct spread_grid *g = &spread.grids[spread.n_grids];
+        g->id = xstrdup(fields[0]);
+        g->name = xstrdup(fields[1]);
+        g->min_lon = g->max_lon = ring[0];
+        g->min_lat = g->max_lat = ring[1];
+        for (size_t i = 0; i < n; i += 2) {
+            g->min_lon = fmin(g->min_lon, ring[i]);
+            g->max_lon = fmax(g->max_lon, ring[i]);
+            g->min_lat = fmin(g->min_lat, ring[i + 1]);
+            g->max_lat = fmax(g->max_lat, ring[i + 1]);
+        }
+        if (fq_geo_builder_add(b, (int32_t)spread.n_grids, ring, n / 2, err, sizeof err) != 0)
+            bu_die_detail(g->id, err);
+        spread.n_grids++;
+    }
+    fclose(f);
+    if (spread.n_grids == 0)
+        bu_die_detail("no grid in", grids_file);
+    spread.index = fq_geo_build(b, err, sizeof err);
+    if (!spread.index)
+        bu_die_detail("the grids' index", err);
+
+    f = fopen(categories_file, "r");
+    if (!f)
+        bu_die_detail(categories_file, strerror(errno));
+    while (getline(&line, &cap, f) > 0) {
+        char *fields[2];
+        if (split_tabs(line, fields, 2) != 2)
+            continue;
+        spread.categories =
+            realloc(spread.categories, (spread.n_categories + 1) * sizeof *spread.categories);
+        if (!spread.categories)
+            bu_die("out of memory");
+        spread.categories[spread.n_categories].code = xstrdup(fields[0]);
+        spread.categories[spread.n_categories].name = xstrdup(fields[1]);
+        spread.n_categories++;
+    }
+    fclose(f);
+    free(line);
+    if (spread.n_categories == 0)
+        bu_die_detail("no category in", categories_file);
+}
+
 /* One process's report maker: message ids from a random 62-bit start, so
  * processes and repeated runs never reuse one. */
 struct maker {
     const struct opts *o;
     uint64_t next_id;
     uint64_t seq;
+    uint64_t rng; /* xorshift64 state of the spread load's draws */
     char external_ref[40];
     char phone[16];
+    char title[160], description[512], address[200];
 };
 
 static void maker_init(struct maker *m, const struct opts *o)
@@ -160,6 +292,67 @@ static void maker_init(struct maker *m, const struct opts *o)
     bu_fill_random(&start, sizeof start);
     m->next_id = (start & ((UINT64_C(1) << 62) - 1)) | 1;
     m->seq = 0;
+    bu_fill_random(&m->rng, sizeof m->rng);
+    m->rng |= 1;
+}
+
+static uint64_t next_random(struct maker *m)
+{
+    m->rng ^= m->rng << 13;
+    m->rng ^= m->rng >> 7;
+    m->rng ^= m->rng << 17;
+    return m->rng;
+}
+
+/* Uniform in [0, 1). */
+static double next_unit(struct maker *m)
+{
+    return (double)(next_random(m) >> 11) * 0x1.0p-53;
+}
+
+static const char *const SITUATIONS[] = {
+    "群众通过热线反映", "网格员巡查发现", "居民在小程序上报", "社区工作人员转报", "商户来电反映",
+};
+static const char *const ASKS[] = {
+    "请尽快核实处理并回复群众",
+    "请安排人员到场查看",
+    "请协调相关部门联合处置",
+    "请跟进处理并反馈结果",
+};
+
+/* Fills body with a spread report: grid, point, category, text. */
+static void make_spread(struct maker *m, Fengqiao__V1__ReportIncident *body,
+                        Fengqiao__V1__GeoPoint *point, int64_t now)
+{
+    size_t gi = (size_t)(next_random(m) % spread.n_grids);
+    const struct spread_grid *g = &spread.grids[gi];
+    const struct spread_category *c = &spread.categories[next_random(m) % spread.n_categories];
+    double lon, lat;
+    int tries = 0;
+    do {
+        lon = g->min_lon + next_unit(m) * (g->max_lon - g->min_lon);
+        lat = g->min_lat + next_unit(m) * (g->max_lat - g->min_lat);
+        if (++tries > 1000)
+            bu_die_detail("no point found inside grid", g->id);
+    } while (fq_geo_locate(spread.index, lon, lat) != (int32_t)gi);
+    point->lon = lon;
+    point->lat = lat;
+    unsigned building = 1 + (unsigned)(next_random(m) % 60);
+    snprintf(m->address, sizeof m->address, "%s%u幢附近", g->name, building);
+    snprintf(m->title, sizeof m->title, "%s%u幢附近%s问题（%s）", g->name, building, c->name,
+             m->external_ref);
+    snprintf(m->description, sizeof m->description,
+             "%s，%s%u幢附近出现%s问题，已持续一段时间，影响周边群众正常生活。%s。",
+             SITUATIONS[next_random(m) % (sizeof SITUATIONS / sizeof *SITUATIONS)], g->name,
+             building, c->name, ASKS[next_random(m) % (sizeof ASKS / sizeof *ASKS)]);
+    body->category = c->code;
+    body->place_unit = NULL;
+    body->address = m->address;
+    body->title = m->title;
+    body->description = m->description;
+    body->occurred_at_ms =
+        now - SPREAD_MIN_AGE_MS -
+        (int64_t)(next_unit(m) * (double)(SPREAD_BACKDATE_MS - SPREAD_MIN_AGE_MS));
 }
 
 /* Builds, signs and returns the frame of the next report. */
@@ -185,6 +378,8 @@ static uint8_t *make_frame(struct maker *m, size_t *len, uint64_t *message_id)
     body.title = (char *)s->title;
     body.description = (char *)s->description;
     body.occurred_at_ms = now - 15 * 60 * 1000;
+    if (spread.n_grids > 0)
+        make_spread(m, &body, &point, now);
     body.external_ref = m->external_ref;
     body.reporter_name = (char *)NAMES[m->seq % 4];
     body.reporter_phone = m->phone;
@@ -545,6 +740,10 @@ int main(int argc, char **argv)
             o.key_file = v;
         else if (strcmp(k, "--place") == 0)
             o.place = v;
+        else if (strcmp(k, "--grids") == 0)
+            o.grids_file = v;
+        else if (strcmp(k, "--categories") == 0)
+            o.categories_file = v;
         else if (strcmp(k, "--clients") == 0)
             o.clients = bu_parse_long(v, 1, 100000);
         else if (strcmp(k, "--procs") == 0)
@@ -560,7 +759,8 @@ int main(int argc, char **argv)
         else
             usage();
     }
-    if (!o.url || !o.node || !o.key_file || !o.place || (o.mode == MODE_OPEN && o.rate <= 0) ||
+    if (!o.url || !o.node || !o.key_file || (!o.place == !o.grids_file) ||
+        (!o.grids_file != !o.categories_file) || (o.mode == MODE_OPEN && o.rate <= 0) ||
         o.procs > o.clients)
         usage();
     if ((o.clients + o.procs - 1) / o.procs > MAX_SOCKETS_PER_PROC) {
@@ -575,6 +775,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "fq-bench-intake-load: %s\n", key_err);
         return 2;
     }
+
+    if (o.grids_file)
+        spread_load(o.grids_file, o.categories_file);
 
     int64_t t_begin = bu_now_ns() + START_DELAY_NS;
     int64_t t_start = t_begin + (int64_t)(o.warmup * 1e9);
