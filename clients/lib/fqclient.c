@@ -25,7 +25,9 @@ typedef struct slot {
     size_t n_photos;
     int64_t first_sent_us;
     int64_t deadline_ms;
-    int64_t resend_at_ms; /* 0: a reply is awaited */
+    int64_t resend_at_ms;  /* 0: a reply is awaited */
+    int64_t answer_due_ms; /* 0: none; else reopen and send again if unanswered by then */
+    int reopens_allowed;   /* the request is one answer_wait_ms applies to */
     int attempts;
     int stale_retries;
     int bad_replies;
@@ -220,6 +222,8 @@ int fqc_open(const fqc_config *config, fqc_done_cb done, void *user, fqc **out, 
         c->config.timeout_ms = 60000;
     if (c->config.resend_ivl_ms <= 0)
         c->config.resend_ivl_ms = 30000;
+    if (c->config.answer_wait_ms == 0)
+        c->config.answer_wait_ms = FQC_ANSWER_WAIT_MS;
     snprintf(c->node, sizeof c->node, "%s", config->node);
     c->config.node = c->node;
     c->url = strdup(config->url ? config->url : "");
@@ -322,6 +326,23 @@ static void send_now(fqc *c, slot *s)
     }
     s->attempts++;
     s->resend_at_ms = 0;
+    s->answer_due_ms = s->reopens_allowed ? monotonic_ms() + c->config.answer_wait_ms : 0;
+}
+
+/* The slot's request unanswered past its answer_due_ms: a new socket to every
+ * address (FQC_ANSWER_WAIT_MS says why) and the request sent again. */
+static void reopen_and_resend(fqc *c, slot *s)
+{
+    char err[256];
+    if (s->sock >= 0)
+        nn_close(s->sock);
+    s->sock = -1;
+    s->answer_due_ms = 0;
+    if (open_socket(c, &s->sock, err, sizeof err) != 0) {
+        finish_no_answer(c, s, err);
+        return;
+    }
+    send_now(c, s);
 }
 
 int fqc_submit(fqc *c, uint64_t tag, uint64_t message_id, const Fengqiao__V1__Envelope *body_only)
@@ -374,6 +395,10 @@ int fqc_submit_attached(fqc *c, uint64_t tag, uint64_t message_id,
     s->tag = tag;
     s->message_id = message_id;
     s->attempts = 0;
+    s->answer_due_ms = 0;
+    s->reopens_allowed = c->config.answer_wait_ms > 0 &&
+                         body_only->body_case != FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC &&
+                         body_only->body_case != FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY;
     s->stale_retries = 0;
     s->bad_replies = 0;
     s->first_sent_us = monotonic_us();
@@ -550,8 +575,18 @@ int fqc_poll(fqc *c, int wait_ms)
         }
         if (!s->busy)
             continue;
+        if (s->answer_due_ms != 0 && now >= s->answer_due_ms) {
+            reopen_and_resend(c, s);
+            if (!s->busy || s->resend_at_ms != 0) {
+                if (s->busy && s->resend_at_ms < next)
+                    next = s->resend_at_ms;
+                continue;
+            }
+        }
         if (s->deadline_ms < next)
             next = s->deadline_ms;
+        if (s->answer_due_ms != 0 && s->answer_due_ms < next)
+            next = s->answer_due_ms;
         fds[count].fd = s->sock;
         fds[count].events = NN_POLLIN;
         owners[count] = s;
@@ -615,6 +650,8 @@ int fqc_prepare_poll(fqc *c, struct pollfd *fds, int max, int *timeout_ms)
             continue;
         int64_t due = s->resend_at_ms != 0 && s->resend_at_ms < s->deadline_ms ? s->resend_at_ms
                                                                                : s->deadline_ms;
+        if (s->resend_at_ms == 0 && s->answer_due_ms != 0 && s->answer_due_ms < due)
+            due = s->answer_due_ms;
         if (due < next)
             next = due;
         if (s->resend_at_ms != 0 || count >= max)

@@ -35,6 +35,17 @@ typedef struct fqc fqc;
  * FQC_RECONNECT_MAX_MS), the same after every failed attempt (no doubling):
  * a server bound again is reached within FQC_RECONNECT_MAX_MS however often
  * it restarted (fqc_prompt_reconnect). */
+/* A report, an action or a command unanswered this long is sent again on a
+ * socket opened afresh (fqc_config.answer_wait_ms): the server answers within
+ * its --hold-ms (5 s by default, BUSY at the latest), so a longer silence
+ * means the server or its host is gone. A host cut off from the network
+ * leaves its TCP connections open without an error (nanomsg sets no
+ * keepalive), and the REQ socket's own resend may take the same dead
+ * connection again; a new socket connects only where a server completes the
+ * handshake: the other server of a pair. Safe: every request is idempotent
+ * by its message id. */
+#define FQC_ANSWER_WAIT_MS 7000
+
 #define FQC_RECONNECT_MIN_MS 50
 #define FQC_RECONNECT_MAX_MS 150
 
@@ -48,6 +59,11 @@ typedef struct fqc_config {
     int window;         /* outstanding requests at most (REQ sockets) */
     int64_t timeout_ms; /* give up on one request after this long */
     int resend_ivl_ms;  /* REQ resend when no reply came (nanomsg resends itself) */
+    /* Reports, actions and commands unanswered this long: the socket opened
+     * afresh and the request sent again (0: FQC_ANSWER_WAIT_MS; < 0: never).
+     * Not for long-polls (held by the server up to their wait) nor console
+     * queries (reads whose answer may take long on a large database). */
+    int answer_wait_ms;
 } fqc_config;
 
 typedef enum fqc_outcome {
