@@ -136,15 +136,29 @@ static void format_ms(char *buf, size_t len, int64_t ms)
     snprintf(buf, len, "%" PRId64, ms);
 }
 
-static void format_co(const fq_routing *r, const fq_decision *dec, char *buf, size_t len)
+/* The co-handling units as a binary text[]: nothing to quote or escape. */
+static void format_co(const fq_routing *r, const fq_decision *dec, fq_decision_texts *x)
 {
-    /* Ids are [a-z0-9._-]: safe unquoted in an array literal. */
-    size_t used = (size_t)snprintf(buf, len, "{");
-    for (int i = 0; i < dec->n_co && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "",
-                                 fq_items_handler_id(r->roster, dec->co[i]));
-    if (used < len)
-        snprintf(buf + used, len - used, "}");
+    const char *ids[FQ_ROUTE_MAX_CO];
+    for (int i = 0; i < dec->n_co; i++)
+        ids[i] = fq_items_handler_id(r->roster, dec->co[i]);
+    x->co_len = fq_pgarray_texts(x->co, sizeof x->co, ids, dec->n_co);
+}
+
+/* No co-handling units: an empty text[]. */
+static void format_no_co(fq_decision_texts *x)
+{
+    x->co_len = fq_pgarray_texts(x->co, sizeof x->co, NULL, 0);
+}
+
+/* Parameter i of op: the co-handling units, binary (an empty array when
+ * the decision has none formatted). */
+static void bind_co(fq_store_op *op, int i, const fq_decision_texts *x)
+{
+    static const uint8_t empty[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, FQ_PG_TEXT};
+    op->values[i] = x->co_len > 0 ? (const char *)x->co : (const char *)empty;
+    op->lengths[i] = x->co_len > 0 ? (int)x->co_len : (int)sizeof empty;
+    op->formats[i] = 1;
 }
 
 /* The statement parameters of an assigned decision. */
@@ -158,7 +172,7 @@ static void format_decision(const fq_snapshot *snap, const fq_decision *dec, fq_
              territory >= 0 ? fq_org_id(org_of(snap), territory) : "");
     snprintf(x->lead, sizeof x->lead, "%s", fq_items_handler_id(r->roster, dec->lead));
     snprintf(x->worker, sizeof x->worker, "%s", fq_items_worker_id(r->roster, dec->worker));
-    format_co(r, dec, x->co, sizeof x->co);
+    format_co(r, dec, x);
     format_ms(x->ack_due, sizeof x->ack_due, dec->ack_due_ms);
     format_ms(x->ack_warn, sizeof x->ack_warn, dec->ack_warn_ms);
     format_ms(x->conclude_due, sizeof x->conclude_due, dec->conclude_due_ms);
@@ -450,7 +464,7 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind,
                                                  or_null(x->territory),
                                                  or_null(x->lead),
                                                  or_null(x->worker),
-                                                 x->co,
+                                                 NULL /* $7: bind_co */,
                                                  x->ack_due,
                                                  x->ack_warn,
                                                  x->conclude_due,
@@ -461,6 +475,7 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind,
                                                  (const char *)s->outcome,
                                                  s->nonce};
     memcpy(op->values, v, sizeof v);
+    bind_co(op, 6, x);
     op->lengths[14] = (int)s->outcome_len;
     op->formats[14] = 1;
     bind_outbox(&s->outbox, op, 16);
@@ -987,7 +1002,7 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     int32_t territory = fq_items_territory(dec);
     snprintf(x->territory, sizeof x->territory, "%s",
              territory >= 0 ? fq_org_id(org_of(snap), territory) : "");
-    snprintf(x->co, sizeof x->co, "{}");
+    format_no_co(x);
     if (t->merged_into != 0) {
         t->state = "merged";
         t->event_kind = "merged";
@@ -1152,7 +1167,7 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
         or_null(x->territory),
         or_null(x->lead),
         or_null(x->worker),
-        x->co,
+        NULL /* $26: bind_co */,
         or_null(x->ack_due),
         or_null(x->ack_warn),
         or_null(x->conclude_due),
@@ -1169,6 +1184,7 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
     };
     _Static_assert(sizeof v / sizeof v[0] == 39 - 20 + 1, "params 20..39");
     memcpy(&op->values[19], v, sizeof v);
+    bind_co(op, 25, x);
     op->lengths[37] = (int)t->outcome_len;
     op->formats[37] = 1;
     op->values[39] = t->outbox.boxes ? t->outbox.boxes : "{}";
@@ -1421,7 +1437,7 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
                              or_null(x->territory),
                              or_null(x->lead),
                              or_null(x->worker),
-                             x->co[0] ? x->co : "{}",
+                             NULL /* $21: bind_co */,
                              or_null(x->ack_due),
                              or_null(x->ack_warn),
                              or_null(x->conclude_due),
@@ -1429,6 +1445,8 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
                              x->climbed};
     for (int i = 0; i < 11; i++)
         op->values[15 + i] = t->rerouted ? route[i] : NULL;
+    if (t->rerouted)
+        bind_co(op, 20, x);
     op->values[26] = t->outbox.boxes ? t->outbox.boxes : "{}";
     op->values[27] = t->outbox.kinds ? t->outbox.kinds : "{}";
     op->values[28] = t->outbox.bodies ? t->outbox.bodies : "{}";

@@ -19,6 +19,7 @@
 #include "fqerr.h"
 #include "lifecycle.h"
 #include "outbox.h"
+#include "pgarray.h"
 #include "routing_state.h"
 #include "store.h"
 
@@ -45,9 +46,12 @@ typedef struct fq_dispatch_config {
     int deadline_budget; /* deadlines handled per loop turn at most */
 } fq_dispatch_config;
 
-/* A decision as statement parameters (empty strings where none). */
+/* A decision as statement parameters (empty strings where none); the
+ * co-handling units as a binary text[] (pgarray), co_len bytes. */
 typedef struct fq_decision_texts {
-    char tier[4], line[4], territory[65], lead[65], worker[65], co[6 * 68 + 4];
+    char tier[4], line[4], territory[65], lead[65], worker[65];
+    uint8_t co[FQ_PGARRAY_TEXTS_BYTES(FQ_ROUTE_MAX_CO, 64)];
+    size_t co_len;
     char ack_due[24], ack_warn[24], conclude_due[24], conclude_warn[24], climbed[4];
 } fq_decision_texts;
 

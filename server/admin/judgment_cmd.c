@@ -1,10 +1,13 @@
 /* fengqiao-admin judgment: research and judgment (研判) of a period, as the
  * server's /api/v1/judgment/ computes it (docs/judgment.md): the incidents
- * of [--from, --to) read through fq_judgment_incidents (migration 0029) and
- * the same row decoder (judgment_rows.h), judged by the core
- * (core/judgment.h) as of --to; the long-pending cases from
- * fq_long_pending. A table, or CSV. Never writes. */
+ * of [--from, --to) read by the server's own statement
+ * (sql/judgment_incidents.sql) and the same row decoder (judgment_rows.h),
+ * judged by the core (core/judgment.h) as of --to; the long-pending cases
+ * by sql/judgment_pending.sql, without its limit. Both take their times in
+ * epoch milliseconds: PostgreSQL reads --from and --to once, first. A table,
+ * or CSV. Never writes. */
 #include "admin.h"
+#include "fq_sql.h"
 #include "judgment.h"
 #include "judgment_rows.h"
 
@@ -296,7 +299,8 @@ int cmd_judgment(const globals *g, int argc, char **argv)
     res = PQexecParams(conn,
                        "SELECT $1::timestamptz < $2::timestamptz,"
                        " (extract(epoch FROM $2::timestamptz) * 1000)::bigint,"
-                       " $3 = '' OR EXISTS (SELECT 1 FROM org_units WHERE id = $3)",
+                       " $3 = '' OR EXISTS (SELECT 1 FROM org_units WHERE id = $3),"
+                       " (extract(epoch FROM $1::timestamptz) * 1000)::bigint",
                        3, NULL, bounds, NULL, NULL, 0);
     if (!admin_command_ok(conn, res)) {
         rc = 2; /* a time PostgreSQL cannot read: said above */
@@ -310,20 +314,21 @@ int cmd_judgment(const globals *g, int argc, char **argv)
         goto done;
     }
     int64_t to_ms = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    char from_ms[24], until_ms[24];
+    snprintf(from_ms, sizeof from_ms, "%s", PQgetvalue(res, 0, 3));
+    snprintf(until_ms, sizeof until_ms, "%" PRId64, to_ms);
     PQclear(res);
-    res = PQexecParams(conn,
-                       "SELECT * FROM fq_judgment_incidents($1::timestamptz, $2::timestamptz,"
-                       " nullif($3, ''))",
-                       3, NULL, bounds, NULL, NULL, 0);
+    const char *ip[FQ_SQL_JUDGMENT_INCIDENTS_NPARAMS] = {from_ms, until_ms, within};
+    res = PQexecParams(conn, FQ_SQL_JUDGMENT_INCIDENTS, FQ_SQL_JUDGMENT_INCIDENTS_NPARAMS, NULL, ip,
+                       NULL, NULL, 0);
     if (!admin_command_ok(conn, res))
         goto done;
     char days[24];
     snprintf(days, sizeof days, "%lu", x[8]);
-    const char *pp[3] = {to, within, days};
-    pending = PQexecParams(conn,
-                           "SELECT * FROM fq_long_pending($1::timestamptz, nullif($2, ''),"
-                           " $3::integer, 365)",
-                           3, NULL, pp, NULL, NULL, 0);
+    /* Received at most a year before --to, as always here; no limit (NULL). */
+    const char *pp[FQ_SQL_JUDGMENT_PENDING_NPARAMS] = {until_ms, within, days, "365", NULL};
+    pending = PQexecParams(conn, FQ_SQL_JUDGMENT_PENDING, FQ_SQL_JUDGMENT_PENDING_NPARAMS, NULL, pp,
+                           NULL, NULL, 0);
     if (!admin_command_ok(conn, pending))
         goto done;
     if (fq_jd_rows_decode(res, &rows) != 0 ||

@@ -226,6 +226,29 @@ int fq_pgarray_end(fq_pgarray *a, size_t *offset, size_t *length)
     return 0;
 }
 
+size_t fq_pgarray_texts(uint8_t *out, size_t cap, const char *const *items, int n)
+{
+    size_t used = n > 0 ? HEADER_BYTES : EMPTY_HEADER_BYTES;
+    if (n < 0 || cap < used)
+        return 0;
+    fq_pg_put_int4(out, n > 0);
+    fq_pg_put_int4(out + 4, 0);
+    fq_pg_put_int4(out + 8, FQ_PG_TEXT);
+    if (n > 0) {
+        fq_pg_put_int4(out + 12, n);
+        fq_pg_put_int4(out + 16, 1);
+    }
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(items[i]);
+        if (len > INT32_MAX || cap - used < 4 + len)
+            return 0;
+        fq_pg_put_int4(out + used, (int32_t)len);
+        memcpy(out + used + 4, items[i], len);
+        used += 4 + len;
+    }
+    return used;
+}
+
 int fq_pgarray_read_begin(fq_pgarray_reader *r, const void *data, size_t len, uint32_t element_oid)
 {
     const uint8_t *p = data;

@@ -59,6 +59,12 @@ void fq_pgarray_timestamptz(fq_pgarray *a, int64_t unix_us);
 /* text: UTF-8 bytes, no NUL needed; bytea: any bytes. NULL pointer: NULL. */
 void fq_pgarray_text(fq_pgarray *a, const char *s, size_t len);
 void fq_pgarray_bytea(fq_pgarray *a, const void *bytes, size_t len);
+/* A whole text[] of `n` NUL-terminated strings written into a fixed
+ * buffer, for a statement's single-row parameter that must not allocate
+ * (FQ_PGARRAY_TEXTS_BYTES(n, longest) bytes are enough). Its length, or 0
+ * when it does not fit in `cap`. */
+#define FQ_PGARRAY_TEXTS_BYTES(n, longest) (20 + (size_t)(n) * (4 + (size_t)(longest)))
+size_t fq_pgarray_texts(uint8_t *out, size_t cap, const char *const *items, int n);
 /* Completes the header. 0 and where the array lies in the buffer (valid
  * until the buffer grows again), or -1 when an allocation failed. */
 int fq_pgarray_end(fq_pgarray *a, size_t *offset, size_t *length);

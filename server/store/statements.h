@@ -470,9 +470,13 @@ enum {
  * "Set-based batches"): the incidents, their events and their outbox items
  * with one INSERT ... SELECT FROM unnest each, of binary arrays, all planned
  * by the server. $1 ids, $2 recorded_at (the events' time), $3 body
- * digests, $4..$37 the text parameters of FQ_SQL_INSERT_REPORT that are
+ * digests, $4..$36 the text parameters of FQ_SQL_INSERT_REPORT that are
  * incident columns (FQ_SQL_REPORTS_TEXT_PARAMS, in that order, cast as
- * there), $38..$47 the events (seq, incident, kind, actor, at, reason,
+ * there), $37 and $59 the co-handling units (FQ_SQL_INSERT_REPORT's $26):
+ * every row's units one after the other (text[]) and, for each, the
+ * 1-based position of its row in $1 (int4[]) — PostgreSQL has no array of
+ * arrays of different lengths; a row without units has none there and gets
+ * '{}'. $38..$47 the events (seq, incident, kind, actor, at, reason,
  * payload, reason code, prev_hash, hash), $48..$53 the outbox items (box,
  * seq, kind, incident, body, event seq), $54..$58 the events' feed columns
  * (FQ_SQL_FEED_COLUMNS: the routing events' item, town, town seq, district,
@@ -481,14 +485,19 @@ enum {
  * FQ_SQL_INSERT_REPORT answers it. */
 #define FQ_SQL_REPORTS_TEXT_PARAMS                                                                 \
     {                                                                                              \
-        0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22, 23, 24, 25, 26, \
-            27, 28, 29, 30, 31, 32, 33, 34, 38                                                     \
+        0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22, 23, 24, 26, 27, \
+            28, 29, 30, 31, 32, 33, 34, 38                                                         \
     }
-#define FQ_SQL_REPORTS_NTEXT 34
+#define FQ_SQL_REPORTS_NTEXT 33
+#define FQ_SQL_REPORTS_CO_PARAM 25 /* FQ_SQL_INSERT_REPORT's $26, the units */
+#define FQ_SQL_REPORTS_CO_UNITS 36 /* $37 */
+#define FQ_SQL_REPORTS_CO_ROWS 58  /* $59 */
 #define FQ_SQL_REPORTS_NAME "fq_insert_reports"
-#define FQ_SQL_REPORTS_NPARAMS 58
+#define FQ_SQL_REPORTS_NPARAMS 59
 #define FQ_SQL_REPORTS                                                                             \
-    "WITH i AS (INSERT INTO incidents (id, recorded_at, body_digest, reporter_node,"               \
+    "WITH co AS (SELECT c.r, array_agg(c.u ORDER BY c.o) AS units FROM unnest($37::text[],"        \
+    " $59::int4[]) WITH ORDINALITY AS c (u, r, o) GROUP BY c.r),"                                  \
+    " i AS (INSERT INTO incidents (id, recorded_at, body_digest, reporter_node,"                   \
     " message_id, category, severity, risk, channel, place_unit, lon, lat, address, title,"        \
     " description, occurred_at, external_ref, reporter_name, reporter_phone, sent_at, state,"      \
     " tier, line, territory, lead_unit, worker, co_units, ack_due, ack_warn_at, conclude_due,"     \
@@ -496,18 +505,20 @@ enum {
     " SELECT x.id, x.at, x.digest, x.c0, x.c1::bigint, x.c2, x.c3::smallint, x.c4::smallint,"      \
     " x.c5::smallint, x.c6, x.c7::float8, x.c8::float8, x.c9, x.c10, x.c11,"                       \
     " to_timestamp(x.c12::float8 / 1000), x.c13, x.c14, x.c15, to_timestamp(x.c16::float8 /"       \
-    " 1000), x.c17, x.c18::smallint, x.c19::smallint, x.c20, x.c21, x.c22, x.c23::text[],"         \
+    " 1000), x.c17, x.c18::smallint, x.c19::smallint, x.c20, x.c21, x.c22,"                        \
+    " coalesce(co.units, '{}'), to_timestamp(x.c23::float8 / 1000),"                               \
     " to_timestamp(x.c24::float8 / 1000), to_timestamp(x.c25::float8 / 1000),"                     \
-    " to_timestamp(x.c26::float8 / 1000), to_timestamp(x.c27::float8 / 1000), x.c28::bigint,"      \
-    " x.c29::integer, x.c30::integer, x.c31::smallint, x.c32::boolean, x.c33::bigint FROM"         \
+    " to_timestamp(x.c26::float8 / 1000), x.c27::bigint, x.c28::integer, x.c29::integer,"          \
+    " x.c30::smallint, x.c31::boolean, x.c32::bigint FROM"                                         \
     " unnest($1::bigint[], $2::timestamptz[], $3::bytea[], $4::text[], $5::text[], $6::text[],"    \
     " $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"     \
     " $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],"               \
     " $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[],"               \
     " $26::text[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[],"               \
-    " $32::text[], $33::text[], $34::text[], $35::text[], $36::text[], $37::text[]) AS x (id,"     \
+    " $32::text[], $33::text[], $34::text[], $35::text[], $36::text[]) WITH ORDINALITY AS x (id,"  \
     " at, digest, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16,"      \
-    " c17, c18, c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, c31, c32, c33)), e"    \
+    " c17, c18, c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, c31, c32, o)"          \
+    " LEFT JOIN co ON co.r = x.o), e"                                                              \
     " AS (INSERT INTO events (seq, incident_id, kind, actor_node, at, reason, payload,"            \
     " reason_code, prev_hash, hash, " FQ_SQL_FEED_COLUMNS ") SELECT * FROM unnest($38::bigint[],"  \
     " $39::bigint[], $40::text[], $41::text[], $42::timestamptz[], $43::text[], $44::bytea[],"     \

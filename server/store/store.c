@@ -1509,6 +1509,46 @@ static int answer_as_planned(const planned_op *po, int64_t at_us)
     return 0;
 }
 
+/* Calls each(user, unit, len) for every co-handling unit of a report (its
+ * binary text[] parameter, FQ_SQL_REPORTS_CO_PARAM). 0, or -1 when the
+ * parameter is not such an array. */
+static int co_units_each(const fq_store_op *op, void (*each)(void *, const uint8_t *, int32_t),
+                         void *user)
+{
+    int i = FQ_SQL_REPORTS_CO_PARAM;
+    fq_pgarray_reader rd;
+    if (op->formats[i] != 1 ||
+        fq_pgarray_read_begin(&rd, op->values[i], (size_t)op->lengths[i], FQ_PG_TEXT) != 0)
+        return -1;
+    const uint8_t *unit;
+    int32_t len;
+    int got;
+    while ((got = fq_pgarray_read_next(&rd, &unit, &len)) == 1) {
+        if (unit == NULL)
+            return -1;
+        each(user, unit, len);
+    }
+    return got;
+}
+
+static void append_text(void *array, const uint8_t *unit, int32_t len)
+{
+    fq_pgarray_text(array, (const char *)unit, (size_t)len);
+}
+
+typedef struct co_row {
+    fq_pgarray *array;
+    int32_t row; /* 1-based, as WITH ORDINALITY counts */
+} co_row;
+
+static void append_row(void *user, const uint8_t *unit, int32_t len)
+{
+    (void)unit;
+    (void)len;
+    co_row *x = user;
+    fq_pgarray_int4(x->array, x->row);
+}
+
 /* Sends the set-based statement of the planned reports set[0..n). 0, or
  * -1 when out of memory (nothing queued) or libpq refused it. */
 static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, size_t n,
@@ -1541,6 +1581,14 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
         }
         END_ARRAY();
     }
+    /* $37: every report's co-handling units (its FQ_SQL_INSERT_REPORT
+     * parameter, a binary text[]), one after the other; $59 says whose. */
+    if (k != FQ_SQL_REPORTS_CO_UNITS)
+        return -1;
+    fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
+    for (size_t r = 0; r < n; r++)
+        failed |= co_units_each(set[r].op, append_text, &a);
+    END_ARRAY();
     /* The events. */
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
     for (size_t r = 0; r < n; r++)
@@ -1669,6 +1717,12 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
         }
         END_ARRAY();
     }
+    fq_pgarray_begin(&a, buf, FQ_PG_INT4);
+    for (size_t r = 0; r < n; r++) {
+        co_row row = {&a, (int32_t)(r + 1)};
+        failed |= co_units_each(set[r].op, append_row, &row);
+    }
+    END_ARRAY();
 #undef END_ARRAY
     if (failed || k != FQ_SQL_REPORTS_NPARAMS)
         return -1;

@@ -139,12 +139,39 @@ static void test_scalars(void **state)
     assert_true(fq_pg_get_float8(d) == 1.5);
 }
 
+/* The fixed-buffer text[] is the same bytes as the growable one, and
+ * refuses what does not fit instead of truncating. */
+static void test_texts_fixed(void **state)
+{
+    (void)state;
+    const char *items[] = {"district-1.police", "x"};
+    uint8_t out[FQ_PGARRAY_TEXTS_BYTES(2, 17)];
+    size_t n = fq_pgarray_texts(out, sizeof out, items, 2);
+    fq_pgbuf b = {0};
+    fq_pgarray a;
+    size_t off, len;
+    fq_pgarray_begin(&a, &b, FQ_PG_TEXT);
+    fq_pgarray_text(&a, items[0], strlen(items[0]));
+    fq_pgarray_text(&a, items[1], 1);
+    assert_int_equal(fq_pgarray_end(&a, &off, &len), 0);
+    assert_int_equal(n, len);
+    assert_memory_equal(out, b.data + off, len);
+    assert_int_equal(fq_pgarray_texts(out, len - 1, items, 2), 0);
+    uint8_t empty[12];
+    assert_int_equal(fq_pgarray_texts(empty, sizeof empty, items, 0), 12);
+    fq_pgarray_reader r;
+    assert_int_equal(fq_pgarray_read_begin(&r, empty, 12, FQ_PG_TEXT), 0);
+    assert_int_equal(r.count, 0);
+    fq_pgbuf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_as_array_send),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_scalars),
+        cmocka_unit_test(test_texts_fixed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
