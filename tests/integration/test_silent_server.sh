@@ -66,7 +66,8 @@ pid_alive "$client" || fail "the stream finished before A could be silenced"
 kill -STOP "$A_PID"
 silent_at=$(now_ms)
 acked_before=$(ok_lines "$WORK/C.out")
-holder=$(q "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 2941144115 AND granted")
+holder=$(q "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 2941144115 AND granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
 [ -n "$holder" ] || fail "no session holds the serving lock while A serves"
 q "SELECT pg_terminate_backend($holder)" >/dev/null
 log "A silent after $acked_before acknowledgements; its session (backend $holder) ended"
