@@ -2,10 +2,10 @@
  * deletion, a slot table that maps a handle to its generation, and a payload
  * table (see deadlines.h for why a heap and why lazy deletion). */
 #include "deadlines.h"
+#include "hugepages.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* A heap entry carries everything its ordering and its liveness need, so
  * that neither ever reads a table a later add may rewrite: a cancelled
@@ -197,23 +197,13 @@ static void release_slot(fq_deadlines *d, uint32_t s)
     }
 }
 
-/* Offers the whole 2 MiB pages of a large table to transparent huge pages:
- * a bulk load of millions of deadlines writes its tables in sequence, and
- * takes a page fault per 2 MiB instead of per 4 KiB (advice only). */
+/* A large table offered to huge pages: a bulk load of millions of deadlines
+ * writes its tables in sequence and takes a page fault per 2 MiB instead of
+ * per 4 KiB. Small tables are left alone. */
 static void advise_huge(void *p, size_t size)
 {
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    if (size < 4 * huge)
-        return;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t b = ((uintptr_t)p + size) & ~(huge - 1);
-    if (b > a)
-        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)size;
-#endif
+    if (size >= (size_t)8 << 20)
+        fq_advise_huge(p, size);
 }
 
 /* Doubles (or first sizes) the heap to at least want entries; on failure d

@@ -3,6 +3,7 @@
  * place) -> list of slots) and an fq_deadlines heap for expiry. See dedup.h
  * for the rule. */
 #include "dedup.h"
+#include "hugepages.h"
 
 #include "deadlines.h"
 #include "errbuf.h"
@@ -10,7 +11,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define EARTH_RADIUS_M 6371008.8
 #define DEG (3.14159265358979323846 / 180.0)
@@ -373,22 +373,6 @@ static int entries_reserve(fq_dedup *d)
     return 0;
 }
 
-/* Offers the whole 2 MiB pages inside a large allocation to transparent
- * huge pages (a bulk load then takes far fewer page faults); advice only. */
-static void advise_huge(void *p, size_t size)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t b = ((uintptr_t)p + size) & ~(huge - 1);
-    if (b > a)
-        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)size;
-#endif
-}
-
 int fq_dedup_reserve(fq_dedup *d, size_t n)
 {
     size_t free_slots = d->used - d->count; /* on the free list */
@@ -402,7 +386,7 @@ int fq_dedup_reserve(fq_dedup *d, size_t n)
             return FQ_ENOMEM;
         d->entries = e;
         d->cap = ncap;
-        advise_huge(e, ncap * sizeof *e);
+        fq_advise_huge(e, ncap * sizeof *e);
     }
     if (want * 2 > d->ids_cap) {
         size_t ncap = d->ids_cap ? d->ids_cap : 64;
@@ -411,7 +395,7 @@ int fq_dedup_reserve(fq_dedup *d, size_t n)
         uint32_t *t = malloc(ncap * sizeof *t);
         if (!t)
             return FQ_ENOMEM;
-        advise_huge(t, ncap * sizeof *t);
+        fq_advise_huge(t, ncap * sizeof *t);
         memset(t, 0xff, ncap * sizeof *t);
         for (size_t i = 0; i < d->ids_cap; i++) {
             if (d->ids[i] != NIL)
