@@ -2,6 +2,7 @@
 
 #include "errbuf.h"
 #include "pgarray.h"
+#include "pgcolumn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,19 +15,7 @@
 /* An integer column (int2, int4 or int8); -1 for NULL or another size. */
 static int get_int(const PGresult *res, int row, int col, int64_t *v)
 {
-    const uint8_t *p = (const uint8_t *)PQgetvalue(res, row, col);
-    switch (PQgetisnull(res, row, col) ? 0 : PQgetlength(res, row, col)) {
-    case 2:
-        *v = fq_pg_get_int2(p);
-        return 0;
-    case 4:
-        *v = fq_pg_get_int4(p);
-        return 0;
-    case 8:
-        *v = fq_pg_get_int8(p);
-        return 0;
-    }
-    return -1;
+    return PQgetisnull(res, row, col) ? -1 : fq_pgcol_int(res, row, col, v);
 }
 
 /* A float8[] column into a new array: the count, or -1 when it is no such

@@ -3,6 +3,7 @@
 #include "case_rows.h"
 
 #include "pgarray.h"
+#include "pgcolumn.h"
 #include "statements.h"
 #include "store.h"
 
@@ -45,79 +46,19 @@ enum {
 
 _Static_assert(COL_COUNT == FQ_CASE_ROW_COLUMNS, "case_rows.h names the column count");
 
-typedef struct field {
-    const uint8_t *p;
-    int len; /* -1: NULL */
-} field;
-
-static field get(const PGresult *res, int row, int col)
-{
-    field f = {NULL, -1};
-    if (!PQgetisnull(res, row, col)) {
-        f.p = (const uint8_t *)PQgetvalue(res, row, col);
-        f.len = PQgetlength(res, row, col);
-    }
-    return f;
-}
-
-/* An integer of any of PostgreSQL's widths (smallint, integer, bigint);
- * NULL is 0. -1 for another size. */
-static int get_int(const PGresult *res, int row, int col, int64_t *v)
-{
-    field f = get(res, row, col);
-    switch (f.len) {
-    case -1:
-        *v = 0;
-        return 0;
-    case 2:
-        *v = fq_pg_get_int2(f.p);
-        return 0;
-    case 4:
-        *v = fq_pg_get_int4(f.p);
-        return 0;
-    case 8:
-        *v = fq_pg_get_int8(f.p);
-        return 0;
-    }
-    return -1;
-}
-
 static int get_small(const PGresult *res, int row, int col, int *v)
 {
     int64_t x;
-    if (get_int(res, row, col, &x) != 0 || x < -32768 || x > 32767)
+    if (fq_pgcol_int(res, row, col, &x) != 0 || x < -32768 || x > 32767)
         return -1;
     *v = (int)x;
     return 0;
 }
 
-/* A timestamptz as ms since 1970, rounded to the nearest ms (half up); NULL
- * is 0. */
-static int get_ms(const PGresult *res, int row, int col, int64_t *ms)
-{
-    field f = get(res, row, col);
-    if (f.len == -1) {
-        *ms = 0;
-        return 0;
-    }
-    if (f.len != 8)
-        return -1;
-    int64_t us = fq_pg_get_timestamptz(f.p) + 500;
-    /* Division that rounds down, before 1970 too. */
-    *ms = us / 1000 - (us % 1000 < 0);
-    return 0;
-}
-
-static const char *get_text(const PGresult *res, int row, int col)
-{
-    /* libpq ends every value with a NUL, binary ones too; a NULL is "". */
-    return PQgetvalue(res, row, col);
-}
-
 /* The co-handlers: a text[] (NULL or empty: none). */
 static int get_co(const PGresult *res, int row, int col, fq_case_row *out)
 {
-    field f = get(res, row, col);
+    fq_pgfield f = fq_pgcol_field(res, row, col);
     out->n_co = 0;
     if (f.len == -1)
         return 0;
@@ -144,9 +85,9 @@ int fq_case_row_decode(const PGresult *res, int row, fq_case_row *out)
         PQfformat(res, COL_ID) != 1)
         return -1;
     int64_t id;
-    field lon = get(res, row, COL_LON), lat = get(res, row, COL_LAT);
-    field working = get(res, row, COL_WORKING_TIME);
-    if (get_int(res, row, COL_ID, &id) != 0 || id <= 0 || (lon.len != -1 && lon.len != 8) ||
+    fq_pgfield lon = fq_pgcol_field(res, row, COL_LON), lat = fq_pgcol_field(res, row, COL_LAT);
+    fq_pgfield working = fq_pgcol_field(res, row, COL_WORKING_TIME);
+    if (fq_pgcol_int(res, row, COL_ID, &id) != 0 || id <= 0 || (lon.len != -1 && lon.len != 8) ||
         (lat.len != -1 && lat.len != 8) || lon.len != lat.len ||
         (working.len != -1 && working.len != 1))
         return -1;
@@ -155,14 +96,14 @@ int fq_case_row_decode(const PGresult *res, int row, fq_case_row *out)
     out->lon = out->has_location ? fq_pg_get_float8(lon.p) : 0;
     out->lat = out->has_location ? fq_pg_get_float8(lat.p) : 0;
     out->working_time = working.len == 1 && working.p[0] != 0;
-    out->category = get_text(res, row, COL_CATEGORY);
-    out->place_unit = get_text(res, row, COL_PLACE_UNIT);
-    out->reporter_node = get_text(res, row, COL_REPORTER_NODE);
-    out->territory = get_text(res, row, COL_TERRITORY);
-    out->worker = get_text(res, row, COL_WORKER);
-    out->lead = get_text(res, row, COL_LEAD);
-    out->assignment = get_text(res, row, COL_ASSIGNMENT);
-    out->mediation = get_text(res, row, COL_MEDIATION);
+    out->category = fq_pgcol_text(res, row, COL_CATEGORY);
+    out->place_unit = fq_pgcol_text(res, row, COL_PLACE_UNIT);
+    out->reporter_node = fq_pgcol_text(res, row, COL_REPORTER_NODE);
+    out->territory = fq_pgcol_text(res, row, COL_TERRITORY);
+    out->worker = fq_pgcol_text(res, row, COL_WORKER);
+    out->lead = fq_pgcol_text(res, row, COL_LEAD);
+    out->assignment = fq_pgcol_text(res, row, COL_ASSIGNMENT);
+    out->mediation = fq_pgcol_text(res, row, COL_MEDIATION);
     if (get_small(res, row, COL_SEVERITY, &out->severity) != 0 ||
         get_small(res, row, COL_RISK, &out->risk) != 0 ||
         get_small(res, row, COL_TIER, &out->tier) != 0 ||
@@ -171,15 +112,15 @@ int fq_case_row_decode(const PGresult *res, int row, fq_case_row *out)
         get_small(res, row, COL_BREACHED, &out->breached) != 0 ||
         get_small(res, row, COL_CLIMBED, &out->climbed) != 0)
         return -1;
-    if (get_ms(res, row, COL_ACK_WARN, &out->ack_warn_ms) != 0 ||
-        get_ms(res, row, COL_ACK_DUE, &out->ack_due_ms) != 0 ||
-        get_ms(res, row, COL_CONCLUDE_WARN, &out->conclude_warn_ms) != 0 ||
-        get_ms(res, row, COL_CONCLUDE_DUE, &out->conclude_due_ms) != 0 ||
-        get_ms(res, row, COL_RECORDED, &out->recorded_ms) != 0 ||
-        get_ms(res, row, COL_EXTENSION, &out->extension_ms) != 0 ||
-        get_ms(res, row, COL_SUPERVISION, &out->supervision_ms) != 0 ||
-        get_ms(res, row, COL_INCIDENT_AT, &out->incident_at_ms) != 0 ||
-        get_ms(res, row, COL_SUSPENDED, &out->suspended_ms) != 0)
+    if (fq_pgcol_ms(res, row, COL_ACK_WARN, &out->ack_warn_ms) != 0 ||
+        fq_pgcol_ms(res, row, COL_ACK_DUE, &out->ack_due_ms) != 0 ||
+        fq_pgcol_ms(res, row, COL_CONCLUDE_WARN, &out->conclude_warn_ms) != 0 ||
+        fq_pgcol_ms(res, row, COL_CONCLUDE_DUE, &out->conclude_due_ms) != 0 ||
+        fq_pgcol_ms(res, row, COL_RECORDED, &out->recorded_ms) != 0 ||
+        fq_pgcol_ms(res, row, COL_EXTENSION, &out->extension_ms) != 0 ||
+        fq_pgcol_ms(res, row, COL_SUPERVISION, &out->supervision_ms) != 0 ||
+        fq_pgcol_ms(res, row, COL_INCIDENT_AT, &out->incident_at_ms) != 0 ||
+        fq_pgcol_ms(res, row, COL_SUSPENDED, &out->suspended_ms) != 0)
         return -1;
     return get_co(res, row, COL_CO_UNITS, out);
 }

@@ -3,6 +3,7 @@
 #include "console_rows.h"
 
 #include "pgarray.h"
+#include "pgcolumn.h"
 #include "statements.h"
 #include "store.h"
 
@@ -166,72 +167,20 @@ void fq_console_stats_bind(fq_store_op *op, fq_console_read_params *p, const cha
 
 /* ---- decoders (binary results) ---- */
 
-typedef struct field {
-    const uint8_t *p;
-    int len; /* -1: NULL */
-} field;
-
-static field get(const PGresult *res, int row, int col)
-{
-    field f = {NULL, -1};
-    if (!PQgetisnull(res, row, col)) {
-        f.p = (const uint8_t *)PQgetvalue(res, row, col);
-        f.len = PQgetlength(res, row, col);
-    }
-    return f;
-}
-
-/* int4 or int8 (NULL: 0); -1 for another size. */
+/* int4 or int8 (NULL: 0): the console's columns are never smallint, so an
+ * int2 here means the statement and its decoder disagree. -1 then. */
 static int get_int(const PGresult *res, int row, int col, int64_t *v)
 {
-    field f = get(res, row, col);
-    if (f.len == -1)
-        *v = 0;
-    else if (f.len == 4)
-        *v = fq_pg_get_int4(f.p);
-    else if (f.len == 8)
-        *v = fq_pg_get_int8(f.p);
-    else
+    if (!PQgetisnull(res, row, col) && PQgetlength(res, row, col) == 2)
         return -1;
-    return 0;
-}
-
-static int get_bool(const PGresult *res, int row, int col, int *v)
-{
-    field f = get(res, row, col);
-    if (f.len != -1 && f.len != 1)
-        return -1;
-    *v = f.len == 1 && f.p[0] != 0;
-    return 0;
-}
-
-/* A timestamptz as ms since 1970, rounded to the nearest ms (half up), as
- * the text of date_part('epoch', t) * 1000 was; NULL is 0. */
-static int get_ms(const PGresult *res, int row, int col, int64_t *ms)
-{
-    field f = get(res, row, col);
-    if (f.len == -1) {
-        *ms = 0;
-        return 0;
-    }
-    if (f.len != 8)
-        return -1;
-    int64_t us = fq_pg_get_timestamptz(f.p) + 500;
-    *ms = us / 1000 - (us % 1000 < 0); /* rounds down, before 1970 too */
-    return 0;
-}
-
-/* text: libpq ends every value with a NUL, binary ones too; NULL is "". */
-static char *get_text(const PGresult *res, int row, int col)
-{
-    return PQgetvalue(res, row, col);
+    return fq_pgcol_int(res, row, col, v);
 }
 
 /* A text[] into co_buf, the elements listed in co: how many, or -1. */
 static int get_ids(const PGresult *res, int row, int col, char **co, size_t max_co, char *co_buf,
                    size_t co_len)
 {
-    field f = get(res, row, col);
+    fq_pgfield f = fq_pgcol_field(res, row, col);
     if (f.len == -1)
         return 0;
     fq_pgarray_reader r;
@@ -268,42 +217,42 @@ int fq_console_summary_row(const PGresult *res, int row, Fengqiao__V1__IncidentS
         get_int(res, row, COL_LINE, &line) != 0 ||
         get_int(res, row, COL_ESCALATIONS, &escalations) != 0 ||
         get_int(res, row, COL_OVERDUE_LIMITS, &limits) != 0 ||
-        get_bool(res, row, COL_OVERDUE, &overdue) != 0 ||
-        get_bool(res, row, COL_WORKING_TIME, &working) != 0 ||
-        get_ms(res, row, COL_RECORDED, &recorded) != 0 ||
-        get_ms(res, row, COL_ACK_DUE, &ack_due) != 0 ||
-        get_ms(res, row, COL_CONCLUDE_DUE, &conclude_due) != 0 ||
-        get_ms(res, row, COL_SUPERVISION_DUE, &supervision_due) != 0 ||
-        get_ms(res, row, COL_SUSPENDED, &suspended) != 0 || n_co < 0)
+        fq_pgcol_bool(res, row, COL_OVERDUE, &overdue) != 0 ||
+        fq_pgcol_bool(res, row, COL_WORKING_TIME, &working) != 0 ||
+        fq_pgcol_ms(res, row, COL_RECORDED, &recorded) != 0 ||
+        fq_pgcol_ms(res, row, COL_ACK_DUE, &ack_due) != 0 ||
+        fq_pgcol_ms(res, row, COL_CONCLUDE_DUE, &conclude_due) != 0 ||
+        fq_pgcol_ms(res, row, COL_SUPERVISION_DUE, &supervision_due) != 0 ||
+        fq_pgcol_ms(res, row, COL_SUSPENDED, &suspended) != 0 || n_co < 0)
         return -1;
     s->incident_id = (uint64_t)id;
-    s->category = get_text(res, row, COL_CATEGORY);
+    s->category = fq_pgcol_text(res, row, COL_CATEGORY);
     s->severity = (Fengqiao__V1__Severity)severity;
     s->risk = (Fengqiao__V1__Risk)risk;
-    s->title = get_text(res, row, COL_TITLE);
-    s->address = get_text(res, row, COL_ADDRESS);
-    s->territory = get_text(res, row, COL_TERRITORY);
-    s->town = get_text(res, row, COL_TOWN);
+    s->title = fq_pgcol_text(res, row, COL_TITLE);
+    s->address = fq_pgcol_text(res, row, COL_ADDRESS);
+    s->territory = fq_pgcol_text(res, row, COL_TERRITORY);
+    s->town = fq_pgcol_text(res, row, COL_TOWN);
     s->tier = (Fengqiao__V1__Tier)tier;
     s->line = (Fengqiao__V1__Line)(line + 1); /* stored -1: the wire's 0, "none" */
-    s->lead_unit = get_text(res, row, COL_LEAD);
-    s->worker = get_text(res, row, COL_WORKER);
+    s->lead_unit = fq_pgcol_text(res, row, COL_LEAD);
+    s->worker = fq_pgcol_text(res, row, COL_WORKER);
     s->co_units = co;
     s->n_co_units = (size_t)n_co;
-    s->state = get_text(res, row, COL_STATE);
-    s->assignment = get_text(res, row, COL_ASSIGNMENT);
+    s->state = fq_pgcol_text(res, row, COL_STATE);
+    s->assignment = fq_pgcol_text(res, row, COL_ASSIGNMENT);
     s->recorded_at_ms = recorded;
     s->acknowledge_due_ms = ack_due;
     s->conclude_due_ms = conclude_due;
     s->overdue = overdue;
     s->escalations = (uint32_t)escalations;
-    s->reporter_node = get_text(res, row, COL_REPORTER);
+    s->reporter_node = fq_pgcol_text(res, row, COL_REPORTER);
     s->supervision_due_ms = supervision_due;
     s->overdue_limits = (uint32_t)limits;
-    s->external_ref = get_text(res, row, COL_EXTERNAL_REF);
+    s->external_ref = fq_pgcol_text(res, row, COL_EXTERNAL_REF);
     s->working_time = working;
     s->suspended_at_ms = suspended;
-    s->suspend_reason = get_text(res, row, COL_SUSPEND_REASON);
+    s->suspend_reason = fq_pgcol_text(res, row, COL_SUSPEND_REASON);
     return 0;
 }
 
@@ -311,7 +260,7 @@ int fq_console_point(const PGresult *res, int row, int lon_col, Fengqiao__V1__Ge
 {
     if (res == NULL || row >= PQntuples(res) || PQnfields(res) < lon_col + 2)
         return 0;
-    field lon = get(res, row, lon_col), lat = get(res, row, lon_col + 1);
+    fq_pgfield lon = fq_pgcol_field(res, row, lon_col), lat = fq_pgcol_field(res, row, lon_col + 1);
     if (lon.len != 8 || lat.len != 8)
         return 0;
     fengqiao__v1__geo_point__init(point);
@@ -339,7 +288,7 @@ const char *fq_console_description(const PGresult *res, int row)
 {
     if (res == NULL || row >= PQntuples(res) || PQnfields(res) < COL_INC_END)
         return "";
-    return get_text(res, row, COL_INC_DESCRIPTION);
+    return fq_pgcol_text(res, row, COL_INC_DESCRIPTION);
 }
 
 int fq_console_event_row(const PGresult *res, int row, Fengqiao__V1__TimelineEvent *ev)
@@ -350,15 +299,15 @@ int fq_console_event_row(const PGresult *res, int row, Fengqiao__V1__TimelineEve
     if (PQgetisnull(res, row, COL_INC_SEQ))
         return 0;
     int64_t seq, at;
-    if (get_int(res, row, COL_INC_SEQ, &seq) != 0 || get_ms(res, row, COL_INC_AT, &at) != 0)
+    if (get_int(res, row, COL_INC_SEQ, &seq) != 0 || fq_pgcol_ms(res, row, COL_INC_AT, &at) != 0)
         return -1;
     ev->seq = (uint64_t)seq;
-    ev->kind = get_text(res, row, COL_INC_KIND);
-    ev->actor = get_text(res, row, COL_INC_ACTOR);
+    ev->kind = fq_pgcol_text(res, row, COL_INC_KIND);
+    ev->actor = fq_pgcol_text(res, row, COL_INC_ACTOR);
     ev->at_ms = at;
-    ev->reason = get_text(res, row, COL_INC_REASON);
-    ev->actor_name = get_text(res, row, COL_INC_ACTOR_NAME);
-    ev->reason_code = get_text(res, row, COL_INC_REASON_CODE);
+    ev->reason = fq_pgcol_text(res, row, COL_INC_REASON);
+    ev->actor_name = fq_pgcol_text(res, row, COL_INC_ACTOR_NAME);
+    ev->reason_code = fq_pgcol_text(res, row, COL_INC_REASON_CODE);
     return 1;
 }
 
@@ -369,7 +318,7 @@ size_t fq_console_event_attachments(const PGresult *res, int row,
     *copy = NULL;
     if (res == NULL || row >= PQntuples(res) || PQnfields(res) < COL_INC_END ||
         PQgetisnull(res, row, COL_INC_ATTACHMENTS) ||
-        (*copy = strdup(get_text(res, row, COL_INC_ATTACHMENTS))) == NULL)
+        (*copy = strdup(fq_pgcol_text(res, row, COL_INC_ATTACHMENTS))) == NULL)
         return 0;
     size_t n = 0;
     for (char *line = *copy, *next; line != NULL && *line != '\0' && n < max; line = next) {
