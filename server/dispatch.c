@@ -139,10 +139,7 @@ static void format_ms(char *buf, size_t len, int64_t ms)
 /* The co-handling units as a binary text[]: nothing to quote or escape. */
 static void format_co(const fq_routing *r, const fq_decision *dec, fq_decision_texts *x)
 {
-    const char *ids[FQ_ROUTE_MAX_CO];
-    for (int i = 0; i < dec->n_co; i++)
-        ids[i] = fq_items_handler_id(r->roster, dec->co[i]);
-    x->co_len = fq_pgarray_texts(x->co, sizeof x->co, ids, dec->n_co);
+    x->co_len = fq_items_co_array(r->roster, dec, x->co);
 }
 
 /* No co-handling units: an empty text[]. */
