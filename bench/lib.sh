@@ -45,10 +45,7 @@
 #                        The one floor of bench/run intake and bench/run
 #                        terminals: each runs its windows interleaved with
 #                        its own (floor, ours, floor, ours, ...) and compares
-#                        the medians of the windows' p99s (bench_windows).
-#   bench_windows KIND KEY FILE
-#                        "median min max n" of KEY over FILE's JSON lines of
-#                        kind KIND.
+#                        the medians of the windows' p99s.
 
 bench_workdir() {
     tmp=$(mktemp -d "/tmp/fq-bench-$1.XXXXXX")
@@ -127,15 +124,6 @@ bench_floor_stop() {
     wait "$floor_pid" || { cat "$tmp/floor.log" >&2; log "the floor server failed"; exit 1; }
     floor_pid=""
     sed 's/^/  /' "$tmp/floor.log" >&2
-}
-
-bench_windows() {
-    python3 - "$@" <<'PY'
-import json, statistics, sys
-kind, key, path = sys.argv[1:4]
-v = [json.loads(l)[key] for l in open(path) if json.loads(l).get("kind") == kind]
-print(statistics.median(v), min(v), max(v), len(v))
-PY
 }
 
 free_port() {
