@@ -110,7 +110,7 @@ app_start() { # host
     # ip netns exec execs fengqiaod: $! is its pid (SIGKILL reaches it).
     ip netns exec "$HOSTS_PREFIX-$h" "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$(intake_of "$h")" \
         --terminals "$(terminals_of "$h")" --ready-file "$WORK/$h.ready" --if-locked wait \
-        --stats-interval 5 --presence-timeout 600 --dedup-window-min 0 2>"$logf" &
+        --stats-interval 5 --presence-timeout 600 --dedup-window-min 0 --log-level debug 2>"$logf" &
     APP_PID[$h]=$!
     BG_PIDS+=("${APP_PID[$h]}")
 }
