@@ -53,7 +53,6 @@ void fq_readiness_describe(const fq_readiness *r, char *out, size_t len)
         else if (strcmp(names[i], "standby") == 0)
             used += (size_t)snprintf(out + used, len - used, "%sstandby (loading)", i ? "; " : "");
         else
-            used +=
-                (size_t)snprintf(out + used, len - used, "%s%s", i ? "; " : "", why(names[i]));
+            used += (size_t)snprintf(out + used, len - used, "%s%s", i ? "; " : "", why(names[i]));
     }
 }

@@ -107,17 +107,17 @@ typedef enum {
     EXP_BEGIN,
     EXP_OP,
     EXP_COMMIT,
-    EXP_SYNC,       /* end of a batch */
-    EXP_GUARD,      /* the serving lock's claim, first of the setup */
-    EXP_SETUP,      /* PREPARE, LISTEN: must succeed */
-    EXP_LOAD,       /* directory: one of the FQ_LOAD_* queries */
-    EXP_OPEN_FETCH, /* a chunk of the open incidents (FQ_SQL_OPEN_FETCH) */
-    EXP_LOAD_SYNC,  /* end of a directory load */
-    EXP_SETUP_SYNC, /* end of the statements prepared on a new connection */
+    EXP_SYNC,        /* end of a batch */
+    EXP_GUARD,       /* the serving lock's claim, first of the setup */
+    EXP_SETUP,       /* PREPARE, LISTEN: must succeed */
+    EXP_LOAD,        /* directory: one of the FQ_LOAD_* queries */
+    EXP_OPEN_FETCH,  /* a chunk of the open incidents (FQ_SQL_OPEN_FETCH) */
+    EXP_LOAD_SYNC,   /* end of a directory load */
+    EXP_SETUP_SYNC,  /* end of the statements prepared on a new connection */
     EXP_LISTEN_SYNC, /* a warm standby's LISTEN, before the claim (send_setup) */
-    EXP_HEADS,      /* setup: one of the heads the plan starts from (load: which) */
-    EXP_ADVANCE,    /* a batch's chain advance */
-    EXP_RESERVE,    /* a block of incident ids */
+    EXP_HEADS,       /* setup: one of the heads the plan starts from (load: which) */
+    EXP_ADVANCE,     /* a batch's chain advance */
+    EXP_RESERVE,     /* a block of incident ids */
     EXP_RESERVE_SYNC,
     EXP_SET, /* a batch's set-based statement of reports (FQ_SQL_REPORTS) */
 } exp_kind;
@@ -1287,8 +1287,8 @@ static int send_load(fq_store *s, PGconn *conn)
         char since[24];
         snprintf(since, sizeof since, "%" PRId64, s->point);
         const char *values[1] = {since};
-        if ((queued = PQsendQueryParams(conn, FQ_SQL_STANDBY_TOUCHED, 1, NULL, values, NULL, NULL,
-                                        1))) {
+        if ((queued =
+                 PQsendQueryParams(conn, FQ_SQL_STANDBY_TOUCHED, 1, NULL, values, NULL, NULL, 1))) {
             expect_push(s, EXP_LOAD, NULL, NULL);
             s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = LOAD_TOUCHED;
         }
