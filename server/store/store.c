@@ -24,8 +24,8 @@
 /* The EXP_LOAD of FQ_SQL_OPEN_ESTIMATE (a load index none of FQ_LOAD_* has). */
 #define LOAD_OPEN_ESTIMATE FQ_LOAD_COUNT
 /* A warm standby's (FQ_SQL_STANDBY_POINT, FQ_SQL_STANDBY_TOUCHED). */
-#define LOAD_POINT (FQ_LOAD_COUNT + 1)
-#define LOAD_TOUCHED (FQ_LOAD_COUNT + 2)
+#define LOAD_POINT (FQ_LOAD_COUNT + 2)
+#define LOAD_TOUCHED (FQ_LOAD_COUNT + 3)
 #define SWEEP_INTERVAL_MS 50
 /* While another server holds the serving lock, the claim is tried again on
  * the same connection this often. */
