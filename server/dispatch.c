@@ -63,6 +63,9 @@ struct fq_dispatch {
     uint64_t *moving; /* scratch: cases whose worker went off duty */
     size_t n_moving, cap_moving;
     int stopped;
+    /* A standby's (fq_dispatch_set_passive): its deadlines are kept but not
+     * armed, and it writes nothing of its own. */
+    int passive;
     int open_loaded; /* the stored open incidents are in the caseload */
     /* The snapshot the chunks of the open incidents are being taken in with
      * (fq_dispatch_open_rows), until it is installed. */
@@ -584,6 +587,10 @@ static void rearm(fq_dispatch *d)
 {
     if (d->stopped)
         return;
+    if (d->passive) {
+        uv_timer_stop(&d->timer);
+        return;
+    }
     int64_t next = fq_deadlines_next_due(d->deadlines);
     if (next == INT64_MAX) {
         uv_timer_stop(&d->timer);
@@ -727,6 +734,48 @@ static int case_from_row(const fq_snapshot *snap, const fq_case_row *row, fq_cas
                                                                                                : -1;
 }
 
+/* A stored open case (a row of the open incidents, or a standby's
+ * catch-up) into the caseload, with its deadlines and its place in the
+ * duplicate index, as `snap` names things; the deadline timer is not
+ * re-armed. NULL when it cannot be a case here (or out of memory, or it is
+ * in already). */
+static fq_case *take_in_case(fq_dispatch *d, const fq_snapshot *snap, const fq_case_row *row,
+                             int64_t now, int64_t mono, reporter_cache *reporter)
+{
+    fq_case *c = fq_caseload_add(d->cases, row->id);
+    if (c == NULL)
+        return NULL;
+    if (case_from_row(snap, row, c, reporter) != 0) {
+        fq_caseload_remove(d->cases, row->id);
+        return NULL;
+    }
+    fq_route_request *req = &c->request;
+    fq_decision *dec = &c->decision;
+    fq_case_new_limits(c, now, mono, ALL_LIMITS);
+    /* Breaches on record (this holder's: a re-decision clears them) are
+     * not fired again, nor their warnings; warnings already behind us
+     * are not repeated after a restart. */
+    const int breached = row->breached;
+    /* A suspended case's clocks stopped when it was suspended: a warning
+     * still ahead then is still to come after its resumption. */
+    const int64_t passed = c->suspended_ms != 0 ? c->suspended_ms : now;
+    if (breached & 1 || dec->ack_warn_ms <= passed)
+        c->fired |= 1u << (FQ_DEADLINE_ACK_WARNING - 1);
+    if (breached & 1)
+        c->fired |= 1u << (FQ_DEADLINE_ACK_DUE - 1);
+    if (breached & 2 || dec->conclude_warn_ms <= passed)
+        c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1);
+    if (breached & 2)
+        c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_DUE - 1);
+    /* fq_case_schedule for a new case (none to cancel), without
+     * re-arming the timer per row: fq_dispatch_install arms it once. */
+    c->supervision_ms = row->supervision_ms;
+    fq_case_schedule(c, d->deadlines);
+    fq_dedup_add(d->dedup, row->id, req->category, req->has_location, req->lon, req->lat,
+                 fq_items_territory(dec), dec->town, c->incident_at_ms);
+    return c;
+}
+
 /* A chunk of the open incidents as stored: their cases, deadlines and
  * duplicate index, as `snap` names things. Deadlines that passed while the
  * server was down fire at once, in order, once the snapshot is installed
@@ -776,43 +825,16 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const PGres
             undecodable++;
             continue;
         }
-        fq_case *c = fq_caseload_add(d->cases, row.id);
-        if (c == NULL)
-            continue;
-        if (case_from_row(snap, &row, c, &reporter) != 0) {
-            fq_caseload_remove(d->cases, row.id);
-            continue;
-        }
-        fq_route_request *req = &c->request;
-        fq_decision *dec = &c->decision;
-        fq_case_new_limits(c, now, mono, ALL_LIMITS);
-        /* Breaches on record (this holder's: a re-decision clears them) are
-         * not fired again, nor their warnings; warnings already behind us
-         * are not repeated after a restart. */
-        const int breached = row.breached;
-        /* A suspended case's clocks stopped when it was suspended: a warning
-         * still ahead then is still to come after its resumption. */
-        const int64_t passed = c->suspended_ms != 0 ? c->suspended_ms : now;
-        if (breached & 1 || dec->ack_warn_ms <= passed)
-            c->fired |= 1u << (FQ_DEADLINE_ACK_WARNING - 1);
-        if (breached & 1)
-            c->fired |= 1u << (FQ_DEADLINE_ACK_DUE - 1);
-        if (breached & 2 || dec->conclude_warn_ms <= passed)
-            c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1);
-        if (breached & 2)
-            c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_DUE - 1);
-        /* fq_case_schedule for a new case (none to cancel), without
-         * re-arming the timer per row: fq_dispatch_install arms it once. */
-        c->supervision_ms = row.supervision_ms;
-        fq_case_schedule(c, d->deadlines);
-        fq_dedup_add(d->dedup, row.id, req->category, req->has_location, req->lon, req->lat,
-                     fq_items_territory(dec), dec->town, c->incident_at_ms);
+        (void)take_in_case(d, snap, &row, now, mono, &reporter);
     }
     if (undecodable > 0)
         fq_log(FQ_LOG_ERROR, "dispatch", "%d open incidents of %d not decoded (a schema mismatch?)",
                undecodable, rows);
 }
 
+static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit,
+                     const char *reason_code);
+static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind);
 static void collect_off_duty(fq_case *c, void *user)
 {
     fq_dispatch *d = user;
@@ -919,6 +941,22 @@ void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const PGresult *ro
     load_open_chunk(d, snap, rows);
 }
 
+/* A worker who went off duty keeps nothing: their cases move up (not on a
+ * standby: the serving server does it, and a standby does it when it
+ * takes over). */
+static void move_off_duty(fq_dispatch *d)
+{
+    if (d->passive)
+        return;
+    fq_caseload_foreach(d->cases, collect_off_duty, d);
+    for (size_t i = 0; i < d->n_moving; i++) {
+        fq_case *c = fq_caseload_find(d->cases, d->moving[i]);
+        if (c != NULL)
+            escalate(d, c, "the handler went off duty", 0, FQ_REASON_OFF_DUTY);
+    }
+    d->n_moving = 0;
+}
+
 int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap)
 {
     fq_snapshot *old = d->current;
@@ -969,16 +1007,89 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap)
         if (w >= 0)
             fq_roster_worker(snap->routing->roster, w)->absent = 1;
     }
-    /* A worker who went off duty keeps nothing: their cases move up. */
-    fq_caseload_foreach(d->cases, collect_off_duty, d);
-    for (size_t i = 0; i < d->n_moving; i++) {
-        fq_case *c = fq_caseload_find(d->cases, d->moving[i]);
-        if (c != NULL)
-            escalate(d, c, "the handler went off duty", 0, FQ_REASON_OFF_DUTY);
-    }
-    d->n_moving = 0;
+    move_off_duty(d);
     rearm(d);
     return d->open_loaded;
+}
+
+/* ---- a standby (docs/operations.md, "A standby") ---- */
+
+void fq_dispatch_set_passive(fq_dispatch *d, int passive)
+{
+    if (d->passive == passive)
+        return;
+    d->passive = passive;
+    if (passive) {
+        rearm(d); /* stops the timer */
+        return;
+    }
+    /* Serving from now on: what the serving server would have done at the
+     * last reload, and every deadline that fell due meanwhile, in order. */
+    if (d->current != NULL && d->current->routing != NULL)
+        move_off_duty(d);
+    rearm(d);
+}
+
+int fq_dispatch_passive(const fq_dispatch *d)
+{
+    return d->passive;
+}
+
+/* The case leaves the caseload as it does when it closes, its worker's
+ * load released only when `release` (a routing state read before the
+ * change counted it). */
+static void drop_case(fq_dispatch *d, fq_case *c, int release)
+{
+    if (release && d->current != NULL && d->current->routing != NULL)
+        fq_route_release(d->current->routing->router, &c->decision);
+    for (int k = 1; k <= FQ_CASE_DEADLINES; k++)
+        cancel_deadline(d, c, k);
+    fq_dedup_remove(d->dedup, c->incident_id);
+    fq_caseload_remove(d->cases, c->incident_id);
+}
+
+int fq_dispatch_catch_up(fq_dispatch *d, const PGresult *touched, int fresh_directory,
+                         fq_dispatch_catch_up_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    fq_snapshot *snap = d->current;
+    if (!d->open_loaded || snap == NULL || snap->routing == NULL)
+        return -1;
+    const int64_t now = wall_ms(), mono = mono_ms(d);
+    const fq_routing *r = snap->routing;
+    reporter_cache reporter = {NULL, -1};
+    fq_case_row row;
+    for (int i = 0; i < PQntuples(touched); i++) {
+        if (fq_case_row_decode(touched, i, &row) != 0) {
+            out->undecodable++;
+            continue;
+        }
+        const int open = strcmp(fq_reopen_row_state(touched, i), "assigned") == 0;
+        fq_case *had = fq_caseload_find(d->cases, row.id);
+        if (had != NULL)
+            drop_case(d, had, !fresh_directory);
+        if (!open) {
+            out->removed += had != NULL;
+            continue;
+        }
+        fq_case *c = take_in_case(d, snap, &row, now, mono, &reporter);
+        if (c == NULL) {
+            out->dropped++;
+            continue;
+        }
+        if (had != NULL)
+            out->replaced++;
+        else
+            out->added++;
+        /* The routing state read with the directory counted it already. */
+        if (!fresh_directory && c->decision.worker >= 0) {
+            fq_worker *w = fq_roster_worker(r->roster, c->decision.worker);
+            if (w->load < UINT16_MAX)
+                w->load++;
+        }
+    }
+    rearm(d);
+    return 0;
 }
 
 fq_snapshot *fq_dispatch_current(fq_dispatch *d)
