@@ -271,7 +271,7 @@ resumed_ms() {
     awk -F'\t' -v f="$1" 'index($2, "\"status\":\"ok\"") {
         if ($1 < f) next
         gap = $1 - (prev > f ? prev : f); if (gap > max) { max = gap; at = $1 } prev = $1
-    } END { print at + 0 }' "$ACKS"
+    } END { printf "%.0f\n", at }' "$ACKS"
 }
 
 # lock_watch: the serving lock's holder, from cli, every 20 ms for 60 s (or
