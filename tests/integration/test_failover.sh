@@ -69,12 +69,13 @@ command -v pg_autoctl >/dev/null || fail "pg_autoctl is not installed (.ci/insta
 # The deadline: SIGTERM to this shell, whose EXIT trap (lib.sh) ends every
 # process and deletes every namespace of the run.
 # One process (the cleanup's SIGKILL leaves no sleep of it behind).
-python3 -c '
+deadline_py='
 import os, signal, sys, time
 time.sleep(float(sys.argv[1]))
 sys.stderr.write("[failover] FAIL: not finished within FQ_FAILOVER_DEADLINE_S=%s s; cleaning up\n" % sys.argv[1])
 os.kill(int(sys.argv[2]), signal.SIGTERM)
-' "$DEADLINE_S" $$ &
+'
+python3 -c "$deadline_py" "$DEADLINE_S" $$ &
 BG_PIDS+=("$!")
 
 # ---- the hosts ----
