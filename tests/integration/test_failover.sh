@@ -328,8 +328,8 @@ app_timeline() {
     ready=$(log_ts_ms "$WORK/$other.${APP_N[$other]}.log" 'msg="ready"')
     resumed=$(resumed_ms "$at")
     since() { [ -n "$1" ] && awk -v t="$1" -v a="$at" 'BEGIN { printf "+%.2f s", (t - a) / 1000 }' || echo "?"; }
-    log "$fault timeline: serving lock released $(since "$released"), taken by $other $(since "$taken")," \
-        "$other ready $(since "$ready"), acknowledgements resumed $(since "$resumed")"
+    log "$fault timeline: done by $(since "$FAULT_DONE_MS"), serving lock released $(since "$released")," \
+        "taken by $other $(since "$taken"), $other ready $(since "$ready"), acknowledgements resumed $(since "$resumed")"
 }
 
 json() { # metric fault value unit
@@ -356,6 +356,7 @@ run_fault() {
     log "$fault: serving $serving, primary $primary, $before acknowledged"
     case "$fault" in app_*) lock_watch ;; esac
     at=$(now_ms)
+    FAULT_DONE_MS=$at
     case "$fault" in
     app_kill)
         victim=$serving
@@ -364,6 +365,7 @@ run_fault() {
     app_cut)
         victim=$serving
         host_cut "$victim"
+        FAULT_DONE_MS=$(now_ms) # `ip` takes a moment on a busy machine: the cut is in between
         ;;
     db_kill)
         victim=$primary
