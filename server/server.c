@@ -131,7 +131,10 @@ void fq_server_config_defaults(fq_server_config *c)
     c->presence_timeout_ms = 120000;
     c->server_key_path = "fengqiao-server.key";
     c->max_skew_ms = 120000;
-    c->hold_ms = 5000;
+    /* Under the clients' answer wait (FQC_ANSWER_WAIT_MS, 3 s): a live
+     * server answers BUSY before a client would take its silence for a
+     * host cut off and reconnect (docs/ha.md, app_cut). */
+    c->hold_ms = 2000;
     c->max_pending = 20000;
     c->max_pending_bytes = (size_t)256 << 20;
     c->max_batch = 256;
