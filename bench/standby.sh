@@ -150,7 +150,7 @@ END \$\$" >/dev/null
     done
     [ -s "$tmp/ready" ] || { log "the standby did not serve within 60 s"; exit 1; }
     cpu=$(awk -v a="$before" -v b="$(cpu_of "$server_pid")" 'BEGIN { printf "%.3f", b - a }')
-    took=$(grep -o 'took over at event .*after taking the lock' "$tmp/fengqiaod.log") ||
+    took=$(grep -o 'took over at event .*after taking the lock[^"]*' "$tmp/fengqiaod.log") ||
         { log "no take-over line"; exit 1; }
     s=$(sed -E 's/.*serving ([0-9.]+) s after.*/\1/' <<<"$took")
     n=$(sed -E 's/.*, ([0-9]+) incidents re-read.*/\1/' <<<"$took")

@@ -768,7 +768,8 @@ static void schedule_refresh(server *srv)
 }
 
 /* The standby holds the lock and its state is current: it serves. */
-static void take_over(server *srv, int64_t from, const fq_dispatch_catch_up_counts *c)
+static void take_over(server *srv, int64_t from, const fq_dispatch_catch_up_counts *c,
+                      uint64_t read_ns, uint64_t applied_ns)
 {
     fq_store_track(srv->store, 0);
     uv_timer_stop(&srv->refresh_timer);
@@ -779,16 +780,18 @@ static void take_over(server *srv, int64_t from, const fq_dispatch_catch_up_coun
     bind_endpoints(srv);
     start_http(srv);
     readiness_changed(srv);
-    uint64_t now = uv_hrtime();
-    srv->takeover_s =
-        srv->lock_taken_ns != 0 && now > srv->lock_taken_ns ? (now - srv->lock_taken_ns) / 1e9 : 0;
+    uint64_t now = uv_hrtime(), taken = srv->lock_taken_ns;
+    srv->takeover_s = taken != 0 && now > taken ? (now - taken) / 1e9 : 0;
     srv->takeover_incidents = c->added + c->replaced + c->removed;
     if (from >= 0)
         fq_log(FQ_LOG_INFO, "server",
                "took over at event %lld: caught up from event %lld, %zu incidents re-read "
-               "(%zu new, %zu changed, %zu closed); serving %.3f s after taking the lock",
+               "(%zu new, %zu changed, %zu closed); serving %.3f s after taking the lock (read "
+               "%.3f s, taken in %.3f s, bound %.3f s)",
                srv->readiness.standby_point, (long long)from, c->added + c->replaced + c->removed,
-               c->added, c->replaced, c->removed, srv->takeover_s);
+               c->added, c->replaced, c->removed, srv->takeover_s,
+               taken != 0 && read_ns > taken ? (read_ns - taken) / 1e9 : 0,
+               (applied_ns - read_ns) / 1e9, (now - applied_ns) / 1e9);
     else
         fq_log(FQ_LOG_INFO, "server", "serving from event %lld (no other server held the lock)",
                srv->readiness.standby_point);
@@ -802,6 +805,7 @@ static void on_point(void *user, const PGresult *touched, int64_t point, int fre
     server *srv = user;
     if (!srv->readiness.standby)
         return;
+    const uint64_t read_ns = uv_hrtime();
     int64_t from = touched != NULL ? srv->readiness.standby_point : -1;
     fq_dispatch_catch_up_counts counts = {0};
     if (touched != NULL && srv->serving) {
@@ -823,7 +827,7 @@ static void on_point(void *user, const PGresult *touched, int64_t point, int fre
     if (!srv->serving)
         return; /* the directory did not build: loaded again */
     if (guarded && srv->readiness.guard) {
-        take_over(srv, from, &counts);
+        take_over(srv, from, &counts, read_ns, uv_hrtime());
         return;
     }
     if (was < 0)
