@@ -112,6 +112,7 @@ typedef struct server {
     uint64_t caught_up;     /* incidents re-read by them */
     double takeover_s;      /* the last take-over: lock taken to bound and ready (0: none) */
     uint64_t takeover_incidents;
+    int installed; /* on_directory installed the load's snapshot (for on_point) */
 } server;
 
 /* A server killed a moment ago may still hold the serving lock until
@@ -567,6 +568,7 @@ static void on_open_rows(void *user, const PGresult *const *loaded, const PGresu
 static void on_directory(void *user, const PGresult *const *loaded)
 {
     server *srv = user;
+    srv->installed = 0;
     char err[512];
     fq_snapshot *old = fq_dispatch_current(srv->dispatch);
     int have_routing = old != NULL && old->routing != NULL;
@@ -599,6 +601,7 @@ static void on_directory(void *user, const PGresult *const *loaded)
         routing_status(srv, 1, "current", "");
     if (fq_dispatch_install(srv->dispatch, snap))
         fq_store_skip_open_load(srv->store);
+    srv->installed = 1;
     fq_snapshot_unref(snap);
     fq_log(FQ_LOG_INFO, "directory", "%zu units, %zu nodes; routing: %s",
            fq_org_count(fq_directory_org(dir)), fq_directory_node_count(dir),
@@ -808,8 +811,12 @@ static void on_point(void *user, const PGresult *touched, int64_t point, int fre
     const uint64_t read_ns = uv_hrtime();
     int64_t from = touched != NULL ? srv->readiness.standby_point : -1;
     fq_dispatch_catch_up_counts counts = {0};
+    /* A directory of the same snapshot that did not take (the previous one
+     * is kept) counted none of the changes: the workers' loads follow them. */
+    const int fresh = fresh_directory && srv->installed;
+    srv->installed = 0;
     if (touched != NULL && srv->serving) {
-        if (fq_dispatch_catch_up(srv->dispatch, touched, fresh_directory, &counts) != 0) {
+        if (fq_dispatch_catch_up(srv->dispatch, touched, fresh, &counts) != 0) {
             /* Nothing in to catch up on: cannot happen once loaded. */
             fq_log(FQ_LOG_ERROR, "server", "the standby's catch-up found no open incidents");
             return;
