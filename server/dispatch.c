@@ -142,10 +142,7 @@ static void format_ms(char *buf, size_t len, int64_t ms)
 /* The co-handling units as a binary text[]: nothing to quote or escape. */
 static void format_co(const fq_routing *r, const fq_decision *dec, fq_decision_texts *x)
 {
-    const char *ids[FQ_ROUTE_MAX_CO];
-    for (int i = 0; i < dec->n_co; i++)
-        ids[i] = fq_items_handler_id(r->roster, dec->co[i]);
-    x->co_len = fq_pgarray_texts(x->co, sizeof x->co, ids, dec->n_co);
+    x->co_len = fq_items_co_array(r->roster, dec, x->co);
 }
 
 /* No co-handling units: an empty text[]. */
@@ -391,22 +388,28 @@ static sysop *new_sysop(fq_dispatch *d, uint64_t incident_id, const char *kind)
     return s;
 }
 
-/* `breached`: the limits (bits 1 acknowledge, 2 conclude) this event records
- * as breached for good, so a restart does not fire them again; 4 marks a
- * supervision order that passed unanswered (the console's overdue_limits). */
-static void bind_outbox(fq_outbox_set *set, fq_store_op *op, int first)
+/* Parameters first.. of op: the outbox rows' boxes, kinds and bodies,
+ * binary arrays (outbox.h; empty ones when the set has none built). */
+static void bind_outbox(const fq_outbox_set *set, fq_store_op *op, int first)
 {
-    if (fq_outbox_params(set) != 0) {
-        /* Out of memory: the event is written, its items are not. */
-        fq_outbox_free(set);
-        fq_outbox_params(set);
+    for (int i = 0; i < FQ_OUTBOX_NPARAMS; i++) {
+        op->values[first + i] = fq_outbox_param(set, i, &op->lengths[first + i]);
+        op->formats[first + i] = 1;
     }
-    op->values[first] = set->boxes ? set->boxes : "{}";
-    op->values[first + 1] = set->kinds ? set->kinds : "{}";
-    op->values[first + 2] = set->bodies ? set->bodies : "{}";
 }
 
-/* `set`: the outbox items the event leaves (taken over; NULL for none). */
+/* Builds the set's statement parameters. Out of memory the set is emptied:
+ * the statement writes its event without items. */
+static void outbox_params(fq_outbox_set *set)
+{
+    if (fq_outbox_params(set) != 0)
+        fq_outbox_free(set);
+}
+
+/* `set`: the outbox items the event leaves (taken over; NULL for none).
+ * `breached`: the limits (bits 1 acknowledge, 2 conclude) this event records
+ * as breached for good, so a restart does not fire them again; 4 marks a
+ * supervision order that passed unanswered (the console's overdue_limits). */
 static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind,
                         const char *reason_code, const char *reason, int breached,
                         int supervision_over, fq_outbox_set *set)
@@ -430,6 +433,7 @@ static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind,
     snprintf(s->texts.climbed, sizeof s->texts.climbed, "%d", breached);
     s->op.values[3] = s->texts.climbed; /* a spare small text field */
     s->op.values[4] = s->nonce;
+    outbox_params(&s->outbox);
     bind_outbox(&s->outbox, &s->op, 5);
     s->op.values[8] = supervision_over ? "true" : "false";
     s->reason_code = reason_code;
@@ -481,6 +485,7 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind,
     bind_co(op, 6, x);
     op->lengths[14] = (int)s->outcome_len;
     op->formats[14] = 1;
+    outbox_params(&s->outbox);
     bind_outbox(&s->outbox, op, 16);
     op->values[19] = s->reason_code;
     op->plan.first_param = FQ_SQL_REROUTE_PLAN;
@@ -1177,8 +1182,7 @@ static void add_feed_items(fq_ticket *t, const fq_node *reporter, const char *ti
     snprintf(b.text, sizeof b.text, "%s: %s", t->event_kind, t->reason);
     fq_items_follow(&t->outbox, &t->snapshot->world,
                     req->place >= 0 ? req->place : req->fallback_place, &b.it, 1);
-    if (fq_outbox_params(&t->outbox) != 0)
-        fq_outbox_free(&t->outbox); /* out of memory: no items, the report still counts */
+    outbox_params(&t->outbox); /* out of memory: no items, the report still counts */
 }
 
 int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporter,
@@ -1260,8 +1264,7 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
         ev.reporter = reporter;
         ev.external_ref = report->external_ref;
         fq_items_routing(&t->outbox, &snap->world, req, &t->decision, NULL, t->reason, report, &ev);
-        if (fq_outbox_params(&t->outbox) != 0)
-            fq_outbox_free(&t->outbox); /* out of memory: no items, the report still counts */
+        outbox_params(&t->outbox); /* out of memory: no items, the report still counts */
     } else {
         add_feed_items(t, reporter, report->title, report->address, report->external_ref);
     }
@@ -1298,9 +1301,7 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
     bind_co(op, 25, x);
     op->lengths[37] = (int)t->outcome_len;
     op->formats[37] = 1;
-    op->values[39] = t->outbox.boxes ? t->outbox.boxes : "{}";
-    op->values[40] = t->outbox.kinds ? t->outbox.kinds : "{}";
-    op->values[41] = t->outbox.bodies ? t->outbox.bodies : "{}";
+    bind_outbox(&t->outbox, op, 39);
     op->values[42] = t->reason_code;
     /* What the statement writes to the history, for the store's plan: the
      * "reported" event ($1 node, $19 envelope), the routing event ($38
@@ -1519,8 +1520,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     }
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
     t->outbox = p.outbox;
-    if (fq_outbox_params(&t->outbox) != 0)
-        fq_outbox_free(&t->outbox);
+    outbox_params(&t->outbox);
     fq_snapshot_ref(snap);
     t->snapshot = snap;
     c->busy = 1;
@@ -1558,9 +1558,7 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
         op->values[15 + i] = t->rerouted ? route[i] : NULL;
     if (t->rerouted)
         bind_co(op, 20, x);
-    op->values[26] = t->outbox.boxes ? t->outbox.boxes : "{}";
-    op->values[27] = t->outbox.kinds ? t->outbox.kinds : "{}";
-    op->values[28] = t->outbox.bodies ? t->outbox.bodies : "{}";
+    bind_outbox(&t->outbox, op, 26);
     op->values[29] = t->answer;
     op->values[30] = t->recount ? "true" : "false";
     op->values[31] = or_null(t->merged);
@@ -1849,8 +1847,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         format_decision(snap, &t->decision, &t->texts);
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
     t->outbox = p.outbox;
-    if (fq_outbox_params(&t->outbox) != 0)
-        fq_outbox_free(&t->outbox);
+    outbox_params(&t->outbox);
     fq_snapshot_ref(snap);
     t->snapshot = snap;
     c->busy = 1;

@@ -22,6 +22,7 @@
 #include "pgarray.h"
 #include "routing_state.h"
 #include "store.h"
+#include "validate.h"
 
 #include <libpq-fe.h>
 #include <stdint.h>
@@ -49,8 +50,9 @@ typedef struct fq_dispatch_config {
 /* A decision as statement parameters (empty strings where none); the
  * co-handling units as a binary text[] (pgarray), co_len bytes. */
 typedef struct fq_decision_texts {
-    char tier[4], line[4], territory[65], lead[65], worker[65];
-    uint8_t co[FQ_PGARRAY_TEXTS_BYTES(FQ_ROUTE_MAX_CO, 64)];
+    char tier[4], line[4], territory[FQ_ID_MAX_LEN + 1], lead[FQ_ID_MAX_LEN + 1],
+        worker[FQ_ID_MAX_LEN + 1];
+    uint8_t co[FQ_ITEMS_CO_ARRAY_BYTES];
     size_t co_len;
     char ack_due[24], ack_warn[24], conclude_due[24], conclude_warn[24], climbed[4];
 } fq_decision_texts;

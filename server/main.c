@@ -70,6 +70,9 @@ static const fq_option options[] = {
                      "audit rows per second for refused requests (default 200)"),
     FQ_OPTION_NUMBER(T, "stats-interval", "S", stats_interval_s, 0, 86400, 1,
                      "seconds between statistics lines, 0 = off (default 30)"),
+    FQ_OPTION_TEXT(T, "trace-reports", "FILE", trace_reports_path,
+                   "for benchmarks: write a line for each report stored\n"
+                   "with the times it reached each stage (docs/write-path.md)"),
     FQ_OPTION_NUMBER(T, "dedup-distance-m", "N", dedup_distance_m, 1, 100000, 1,
                      "a report this close to an open incident of its\n"
                      "category is merged into it (default 200)"),

@@ -48,6 +48,7 @@ typedef struct server {
     fq_store *store;
     fq_store *read_store; /* the console's reads: their own connection */
     fq_intake *intake;
+    FILE *trace; /* --trace-reports */
     fq_msgsock *intake_sock;
     fq_terminals *terminals;
     fq_msgsock *terminals_sock;
@@ -1076,6 +1077,17 @@ int fq_server_run(const fq_server_config *config)
     }
     fq_dispatch_config dc = {config->dedup_distance_m, config->dedup_window_ms, 256};
     srv.dispatch = srv.store ? fq_dispatch_new(srv.loop, srv.store, &dc) : NULL;
+    if (config->trace_reports_path != NULL) {
+        /* Written by the loop thread as reports commit: a buffer of its own,
+         * so a line costs no system call. */
+        srv.trace = fopen(config->trace_reports_path, "w");
+        if (srv.trace == NULL) {
+            fq_log(FQ_LOG_ERROR, "server", "--trace-reports %s: %s", config->trace_reports_path,
+                   strerror(errno));
+            return 2;
+        }
+        setvbuf(srv.trace, NULL, _IOFBF, 1 << 16);
+    }
     srv.readiness.standby_point = -1;
     if (srv.dispatch != NULL && config->if_locked_wait) {
         /* Passive until it holds the lock and has caught up (take_over);
@@ -1084,7 +1096,7 @@ int fq_server_run(const fq_server_config *config)
         srv.readiness.standby = 1;
     }
     fq_intake_config ic = {config->max_skew_ms, config->audit_per_second, 1000,
-                           config->max_pending_bytes};
+                           config->max_pending_bytes, srv.trace};
     srv.intake = srv.dispatch ? fq_intake_new(srv.loop, &ic, srv.store, srv.dispatch) : NULL;
     fq_terminals_config tc = {config->max_skew_ms,         25000,
                               config->presence_timeout_ms, 1000,
@@ -1130,6 +1142,8 @@ int fq_server_run(const fq_server_config *config)
         fq_dispatch_stop(srv.dispatch);
         uv_run(srv.loop, UV_RUN_DEFAULT);
         fq_intake_free(srv.intake);
+        if (srv.trace != NULL)
+            fclose(srv.trace);
         fq_terminals_free(srv.terminals);
         fq_dispatch_free(srv.dispatch);
         return 1;
@@ -1224,6 +1238,8 @@ int fq_server_run(const fq_server_config *config)
     fq_upward_free(srv.upward);
     fq_upward_api_free(srv.upward_api);
     fq_intake_free(srv.intake);
+    if (srv.trace != NULL && fclose(srv.trace) != 0)
+        fq_log(FQ_LOG_WARN, "server", "--trace-reports: %s", strerror(errno));
     fq_terminals_free(srv.terminals);
     fq_snapshot_unref(srv.loading);
     fq_dispatch_free(srv.dispatch);

@@ -87,8 +87,9 @@ typedef struct batch {
     int failed;      /* some result in the batch was an error */
     char error[256]; /* fq_pg_error_describe: no values of the failing row */
     char sqlstate[6];
-    size_t ops_waiting; /* statements whose results have not arrived */
-    uint64_t sent_ns;   /* uv_hrtime when it was sent: the commit latency */
+    size_t ops_waiting;   /* statements whose results have not arrived */
+    uint64_t sent_ns;     /* uv_hrtime when it was sent: the commit latency */
+    uint64_t executed_ns; /* uv_hrtime when its statements' results were back */
     /* The plan (docs/write-path.md): the chain from `before` to `after`,
      * the outbox seqs. In serial mode (one operation) the statement may
      * write a prefix of its events: `events` are their planned seqs and
@@ -427,8 +428,12 @@ static void finish_batch(fq_store *s, batch *b)
             fq_histogram_observe(&s->stats.commit_seconds,
                                  (double)(uv_hrtime() - b->sent_ns) / 1e9);
         plan_committed(s, b);
+        uint64_t answered_ns = uv_hrtime();
         for (fq_store_op *op = b->ops, *next; op != NULL; op = next) {
             next = op->next;
+            op->sent_ns = b->sent_ns;
+            op->executed_ns = b->executed_ns;
+            op->answered_ns = answered_ns;
             if (op->kind == FQ_STORE_OP_REPORT && !op->got_row) {
                 finish(s, op, FQ_EINTERNAL);
                 continue;
@@ -799,8 +804,10 @@ static void finish_load(fq_store *s)
  * anything. */
 static void op_result_arrived(fq_store *s, batch *b)
 {
-    if (b->ops_waiting > 0 && --b->ops_waiting == 0)
+    if (b->ops_waiting > 0 && --b->ops_waiting == 0) {
         s->batches_executing--;
+        b->executed_ns = uv_hrtime();
+    }
 }
 
 static int is_sync(exp_kind kind)
@@ -874,6 +881,7 @@ static void on_pg_result(void *user, PGresult *res)
         if (b != NULL && b->ops_waiting > 0) {
             b->ops_waiting = 0;
             s->batches_executing--;
+            b->executed_ns = uv_hrtime();
         }
         if (kind == EXP_SYNC)
             finish_batch(s, b);
@@ -2211,6 +2219,8 @@ void fq_store_start(fq_store *s)
 void fq_store_submit(fq_store *s, fq_store_op *op)
 {
     op->queued_at = uv_now(s->loop);
+    op->submitted_ns = uv_hrtime();
+    op->sent_ns = op->executed_ns = op->answered_ns = 0;
     /* Not freed here: an op submitted again from its own callback still
      * points at the rows the store frees when that callback returns. */
     op->result = NULL;

@@ -126,6 +126,11 @@ struct fq_store_op {
      * and the SQLSTATE (57014: a reads store's statement_timeout cancelled it). */
     char error[256];
     char sqlstate[6];
+    /* Where its time went (uv_hrtime, ns; 0: not reached), for the intake's
+     * trace (--trace-reports): submitted, sent in its batch, its batch's
+     * statements executed (their results back, before the COMMIT's flush),
+     * its batch's sync answered (the COMMIT done). Set by the store. */
+    uint64_t submitted_ns, sent_ns, executed_ns, answered_ns;
 
     /* Private to the store. */
     fq_store_op *next;

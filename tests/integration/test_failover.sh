@@ -38,7 +38,9 @@
 #
 # Needs root (network namespaces) and pg_auto_failover (.ci/install-deps);
 # without root it is skipped (exit 77). FQ_FAILOVER_FAULTS chooses the
-# faults (default app_kill db_kill db_cut, in that order).
+# faults (default app_kill db_cut db_kill, in that order: the cut hits db1,
+# the first host of fengqiaod's conninfo, which libpq alone would try first
+# every time).
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/ha/hosts.sh
@@ -49,7 +51,7 @@ source "$FQ_SRC_DIR/tests/ha/formation.sh"
 FQ_TERMINAL=${FQ_TERMINAL:?}
 RATE=${FQ_FAILOVER_RATE:-40}
 LIMIT_S=${FQ_FAILOVER_LIMIT_S:-60}
-FAULTS=${FQ_FAILOVER_FAULTS:-app_kill db_kill db_cut}
+FAULTS=${FQ_FAILOVER_FAULTS:-app_kill db_cut db_kill}
 
 if [ "$(id -u)" != 0 ]; then
     log "SKIP: network namespaces need root"
@@ -110,7 +112,7 @@ app_start() { # host
     # ip netns exec execs fengqiaod: $! is its pid (SIGKILL reaches it).
     ip netns exec "$HOSTS_PREFIX-$h" "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$(intake_of "$h")" \
         --terminals "$(terminals_of "$h")" --ready-file "$WORK/$h.ready" --if-locked wait \
-        --stats-interval 5 --presence-timeout 600 --dedup-window-min 0 2>"$logf" &
+        --stats-interval 5 --presence-timeout 600 --dedup-window-min 0 --log-level debug 2>"$logf" &
     APP_PID[$h]=$!
     BG_PIDS+=("${APP_PID[$h]}")
 }
@@ -246,6 +248,79 @@ unavailable_s() {
     } END { printf "%.3f", max / 1000 }' "$ACKS"
 }
 
+# timeline FAULT AT_MS: what happened after a database fault, in ms from it
+# (docs/ha.md, "Where a database fault's time goes"): the monitor's events
+# (pgautofailover.event: a node marked unhealthy, each promotion step), the
+# serving fengqiaod's connections lost and made (and, at debug level, each
+# host tried), and the acknowledgements' longest gap. Logged, and kept in
+# $WORK/FAULT.N.timeline.
+TIMELINE_N=0
+timeline() { # fault at_ms
+    local out events
+    TIMELINE_N=$((TIMELINE_N + 1))
+    out="$WORK/$1.$TIMELINE_N.timeline"
+    events=$(monitor_q "SELECT (extract(epoch FROM eventtime) * 1000)::bigint, nodename, reportedstate,
+                               goalstate, description FROM pgautofailover.event
+                        WHERE eventtime >= to_timestamp($2 / 1000.0) ORDER BY eventid" || true)
+    echo "$events" >"$out.events"
+    python3 - "$2" "$ACKS" "$out.events" "${SERVER_LOGS[@]}" >"$out" <<'PY' || true
+import datetime, re, sys
+at = int(sys.argv[1])
+rows = []
+for line in open(sys.argv[3], errors="replace"):
+    f = line.rstrip("\n").split("|")
+    if len(f) >= 5 and f[0].isdigit():
+        rows.append((int(f[0]), "monitor: %s %s -> %s: %s" % (f[1], f[2], f[3], "|".join(f[4:])[:110])))
+ts = re.compile(r'^ts=(\S+) level=\S+ comp=(store|reads|pgconn) msg="(.*)"')
+for path in sys.argv[4:]:
+    try:
+        lines = open(path, errors="replace").read().splitlines()
+    except OSError:
+        continue
+    name = path.rsplit("/", 1)[-1].rsplit(".", 2)[0]
+    for line in lines:
+        m = ts.match(line)
+        if not m:
+            continue
+        t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+        ms = int(t.timestamp() * 1000)
+        if ms >= at:
+            rows.append((ms, "%s %s: %s" % (name, m.group(2), m.group(3)[:140])))
+prev, gap = None, (0, at, at)
+for line in open(sys.argv[2], errors="replace"):
+    f = line.split("\t", 1)
+    if len(f) < 2 or '"status":"ok"' not in f[1]:
+        continue
+    t = int(f[0])
+    if t < at:
+        continue
+    start = prev if prev is not None and prev > at else at
+    if t - start > gap[0]:
+        gap = (t - start, start, t)
+    prev = t
+rows.append((gap[1], "acks: the longest gap starts (last acknowledgement before it)"))
+rows.append((gap[2], "acks: the first acknowledgement after it (%d ms)" % gap[0]))
+# A host's failed attempts repeat every half second: one line per run of
+# the same failure, with how many and until when.
+out, last = [], {}
+for ms, what in sorted(rows):
+    if " pgconn: " in what:
+        app = what.split(" ", 1)[0]
+        prev = last.get(app)
+        if prev is not None and out[prev][1] == what:
+            out[prev][2] += 1
+            out[prev][3] = ms
+            continue
+        last[app] = len(out)
+    out.append([ms, what, 1, ms])
+for ms, what, n, until in out:
+    more = " (%d times, the last at %+d ms)" % (n, until - at) if n > 1 else ""
+    print("%+8d ms  %s%s" % (ms - at, what, more))
+PY
+    log "$1 timeline (ms from the fault):"
+    sed 's/^/    /' "$out" >&2
+}
+
 json() { # metric fault value unit
     printf '{"bench":"failover","metric":"%s","fault":"%s","value":%s,"unit":"%s"}\n' "$1" "$2" "$3" "$4"
 }
@@ -304,6 +379,7 @@ run_fault() {
     local gap
     gap=$(unavailable_s "$at")
     log "$fault ($victim): unavailable for $gap s; serving $(serving_app), primary $(formation_primary)"
+    case "$fault" in db_*) timeline "$fault" "$at" ;; esac
     check_acked "$fault"
     check_journals "$fault"
     verify_chain

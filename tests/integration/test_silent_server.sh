@@ -21,11 +21,7 @@ db_create
 setup_world
 
 COUNT=400
-for ((i = 1; i <= COUNT; i++)); do
-    printf '{"category":"hazard.flood","severity":"III","risk":"medium","channel":"patrol","place_unit":"lingyin-v1-g1","title":"积水 C-%d","external_ref":"C-%05d"}\n' \
-        "$i" "$i"
-done >"$WORK/C.jsonl"
-ok_lines() { jq -r 'select(.status == "ok") | .line' "$1" 2>/dev/null | wc -l; }
+stream_input C "$COUNT" "$WORK/C.jsonl"
 
 server_start --if-locked wait
 A_PID=$SERVER_PID
@@ -90,11 +86,7 @@ log "$moved reports sent again; the slowest answered after ${slowest} ms"
 [ "${slowest%.*}" -lt 30000 ] ||
     fail "a report waited ${slowest} ms: requests waited on the silent server"
 
-acked=$(jq -r 'select(.status == "ok") | "\(.line)|\(.incident_id)"' "$WORK/C.out" | sort)
-db=$(q "SELECT substring(external_ref FROM '[0-9]+\$')::int || '|' || id FROM incidents
-        WHERE external_ref LIKE 'C-%'" | sort)
-missing=$(comm -23 <(echo "$acked") <(echo "$db"))
-[ -z "$missing" ] || fail "acknowledged but not stored as acknowledged (line|id): $(head -n 5 <<<"$missing")"
+check_acked_stored C "$WORK/C.out"
 assert_eq "$COUNT|$COUNT" "$(q "SELECT count(*), count(DISTINCT external_ref) FROM incidents WHERE external_ref LIKE 'C-%'")" \
     "incidents: each report once"
 out=$(admin verify) || fail "the history chain does not verify after the take-over: $out"
