@@ -153,6 +153,17 @@ db_create() {
     export FQ_DB
 }
 
+# own_cluster NAME: a PostgreSQL cluster of this test's own in
+# $FQ_WORK_ROOT/NAME (CLUSTER), for a test that stops and starts it: one
+# left running by an interrupted run is stopped first, this one on exit.
+# Then db_create "$CLUSTER".
+own_cluster() {
+    CLUSTER="$FQ_WORK_ROOT/$1"
+    "$PG_PRIVATE" stop "$CLUSTER"
+    "$PG_PRIVATE" start "$CLUSTER" >/dev/null
+    CLEANUPS+=("\"\$PG_PRIVATE\" stop \"$CLUSTER\"")
+}
+
 # db_create_empty: db_create without the template, for a test of the
 # migrations themselves.
 db_create_empty() { FQ_DB_EMPTY=1 db_create "$@"; }
@@ -390,6 +401,24 @@ server_wait() {
 }
 
 server_alive() { [ -n "$SERVER_PID" ] && pid_alive "$SERVER_PID"; }
+
+# second_server_start NAME [fengqiaod flags...]: another fengqiaod on the
+# same database, on ports of its own (--if-locked wait among the flags makes
+# it a standby), started and not waited for. Sets B_PID, B_URL, B_TERMINALS,
+# B_LOG ($WORK/b.NAME.log) and B_READY; stopped and its log checked on exit.
+second_server_start() {
+    local name=$1
+    shift
+    B_URL="tcp://127.0.0.1:$(free_port)"
+    B_TERMINALS="tcp://127.0.0.1:$(free_port)"
+    B_LOG="$WORK/b.$name.log"
+    B_READY="$WORK/b.$name.ready"
+    SERVER_LOGS+=("$B_LOG")
+    "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$B_URL" \
+        --terminals "$B_TERMINALS" --ready-file "$B_READY" --stats-interval 1 "$@" 2>"$B_LOG" &
+    B_PID=$!
+    BG_PIDS+=("$B_PID")
+}
 
 # ---- the JSON API under /api/v1/ (the console's and the field API) ----
 

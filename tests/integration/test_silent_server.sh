@@ -28,15 +28,7 @@ A_PID=$SERVER_PID
 A_URL=$SERVER_URL
 A_LOG=$SERVER_LOG
 
-B_URL="tcp://127.0.0.1:$(free_port)"
-B_LOG="$WORK/b.log"
-B_READY="$WORK/b.ready"
-SERVER_LOGS+=("$B_LOG")
-"$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$B_URL" \
-    --terminals "tcp://127.0.0.1:$(free_port)" --ready-file "$B_READY" --stats-interval 1 \
-    --if-locked wait 2>"$B_LOG" &
-B_PID=$!
-BG_PIDS+=("$B_PID")
+second_server_start standby --if-locked wait
 wait_match "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30 "server B"
 
 # A paced stream (about 50 reports a second, up to 8 in flight): it is still

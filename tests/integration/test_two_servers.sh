@@ -21,22 +21,6 @@ source "$(dirname "$0")/lib.sh"
 db_create
 setup_world
 
-# start_b NAME [flags...]: a second server on ports of its own; sets B_PID,
-# B_URL, B_LOG, B_READY.
-start_b() {
-    local name=$1
-    shift
-    B_URL="tcp://127.0.0.1:$(free_port)"
-    B_LOG="$WORK/b.$name.log"
-    B_READY="$WORK/b.$name.ready"
-    SERVER_LOGS+=("$B_LOG")
-    "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$B_URL" \
-        --terminals "tcp://127.0.0.1:$(free_port)" --ready-file "$B_READY" --stats-interval 1 \
-        "$@" 2>"$B_LOG" &
-    B_PID=$!
-    BG_PIDS+=("$B_PID")
-}
-
 b_report() { # TITLE [TIMEOUT_MS]: one report to B, prints the reply line
     "$FQ_RAW_PEER" --url "$B_URL" --node lingyin-platform --key-file "$(key_of lingyin-platform)" \
         --timeout-ms "${2:-20000}" report --title "$1" 2>/dev/null
@@ -47,7 +31,7 @@ line=$(raw lingyin-platform report --title 甲服务)
 assert_match '^reply status=ok ' "$line" "a report to A"
 
 # ---- 1. a second server exits, saying who serves ----
-start_b exit
+second_server_start exit
 rc=0
 wait_for_pid "$B_PID" 30 || rc=$?
 assert_eq 3 "$rc" "exit status of a second server (--if-locked exit)"
@@ -61,7 +45,7 @@ line=$(raw lingyin-platform report --title 甲仍服务)
 assert_match '^reply status=ok ' "$line" "a report to A after B gave up"
 
 # ---- 2. --if-locked wait: B waits, then takes over ----
-start_b wait --if-locked wait --hold-ms 2000
+second_server_start wait --if-locked wait --hold-ms 2000
 wait_match "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30 "server B"
 before=$(q "SELECT count(*) FROM incidents")
 line=$(b_report 乙等待 1500)
