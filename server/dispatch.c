@@ -726,13 +726,13 @@ static int case_from_row(const fq_snapshot *snap, const fq_case_row *row, fq_cas
  * duplicate index, as `snap` names things. Deadlines that passed while the
  * server was down fire at once, in order, once the snapshot is installed
  * (the timer is armed then). */
-static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const PGresult *open)
+static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const fq_case_row *open,
+                            size_t rows)
 {
     /* Once per chunk, not per row. The stored limits are wall-clock times:
      * the wall clock now is the only reference there is for them (a step of
      * it while the server was down moves them all alike). */
     const int64_t now = wall_ms(), mono = mono_ms(d);
-    const int rows = PQntuples(open);
     /* Room before the rows, once for all of them when the load says how
      * many to expect (with a margin: the statistics lag behind): no table
      * then grows by doubling (a copy of all it holds, and its pages touched
@@ -752,11 +752,11 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const PGres
          * order once, then (fq_deadlines_defer). */
         fq_deadlines_defer(d->deadlines);
     }
-    (void)fq_caseload_reserve(d->cases, (size_t)rows);
-    if (count + (size_t)rows > d->open_room) {
-        size_t room = 2 * (count + (size_t)rows);
+    (void)fq_caseload_reserve(d->cases, rows);
+    if (count + rows > d->open_room) {
+        size_t room = 2 * (count + rows);
         room = room < 65536 ? 65536 : room;
-        if (count == 0 && expected >= (size_t)rows)
+        if (count == 0 && expected >= rows)
             room = expected + expected / 16 + FQ_OPEN_CHUNK_ROWS;
         (void)fq_dedup_reserve(d->dedup, room - count);
         (void)fq_deadlines_reserve(d->deadlines, fq_deadlines_count(d->deadlines) +
@@ -764,18 +764,13 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const PGres
         d->open_room = room;
     }
     reporter_cache reporter = {NULL, -1};
-    fq_case_row row;
-    int undecodable = 0;
-    for (int i = 0; i < rows; i++) {
-        if (fq_case_row_decode(open, i, &row) != 0) {
-            undecodable++;
-            continue;
-        }
-        fq_case *c = fq_caseload_add(d->cases, row.id);
+    for (size_t i = 0; i < rows; i++) {
+        const fq_case_row *row = &open[i];
+        fq_case *c = fq_caseload_add(d->cases, row->id);
         if (c == NULL)
             continue;
-        if (case_from_row(snap, &row, c, &reporter) != 0) {
-            fq_caseload_remove(d->cases, row.id);
+        if (case_from_row(snap, row, c, &reporter) != 0) {
+            fq_caseload_remove(d->cases, row->id);
             continue;
         }
         fq_route_request *req = &c->request;
@@ -784,7 +779,7 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const PGres
         /* Breaches on record (this holder's: a re-decision clears them) are
          * not fired again, nor their warnings; warnings already behind us
          * are not repeated after a restart. */
-        const int breached = row.breached;
+        const int breached = row->breached;
         /* A suspended case's clocks stopped when it was suspended: a warning
          * still ahead then is still to come after its resumption. */
         const int64_t passed = c->suspended_ms != 0 ? c->suspended_ms : now;
@@ -798,14 +793,11 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const PGres
             c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_DUE - 1);
         /* fq_case_schedule for a new case (none to cancel), without
          * re-arming the timer per row: fq_dispatch_install arms it once. */
-        c->supervision_ms = row.supervision_ms;
+        c->supervision_ms = row->supervision_ms;
         fq_case_schedule(c, d->deadlines);
-        fq_dedup_add(d->dedup, row.id, req->category, req->has_location, req->lon, req->lat,
+        fq_dedup_add(d->dedup, row->id, req->category, req->has_location, req->lon, req->lat,
                      fq_items_territory(dec), dec->town, c->incident_at_ms);
     }
-    if (undecodable > 0)
-        fq_log(FQ_LOG_ERROR, "dispatch", "%d open incidents of %d not decoded (a schema mismatch?)",
-               undecodable, rows);
 }
 
 static void collect_off_duty(fq_case *c, void *user)
@@ -898,7 +890,7 @@ void fq_dispatch_open_expected(fq_dispatch *d, size_t n)
     d->open_expected = n;
 }
 
-void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const PGresult *rows)
+void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const fq_case_row *rows, size_t n)
 {
     if (rows == NULL) {
         void_open_load(d);
@@ -911,7 +903,7 @@ void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const PGresult *ro
         fq_snapshot_ref(snap);
         d->loading = snap;
     }
-    load_open_chunk(d, snap, rows);
+    load_open_chunk(d, snap, rows, n);
 }
 
 int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap)

@@ -9,6 +9,8 @@
 #ifndef FQ_CASE_ROWS_H
 #define FQ_CASE_ROWS_H
 
+#include "pgcolumn.h"
+
 #include <libpq-fe.h>
 #include <stdint.h>
 
@@ -56,6 +58,10 @@ typedef struct fq_case_row {
  * of the wrong size, text results, too few columns): a bug or a schema this
  * server does not know, never a reason to crash. */
 int fq_case_row_decode(const PGresult *res, int row, fq_case_row *out);
+/* The same from a row's fields as PostgreSQL sent them in binary (a row of
+ * a binary COPY: open_copy.c), `nfields` of them; every text field must be
+ * followed by a NUL (its strings point into the fields). */
+int fq_case_row_decode_fields(const fq_pgfield *fields, int nfields, fq_case_row *out);
 
 /* FQ_SQL_REOPEN_ROW's parameters: kept by the caller beside its op until
  * the op is done. */

@@ -414,14 +414,15 @@
                        " WHEN id IN (SELECT incident_id FROM mediation_cases WHERE state = "       \
                        "'ended') THEN 'ended'"                                                     \
                        " ELSE '' END"
-/* The open incidents, read once at start inside the directory load's
- * transaction: a cursor fetched in chunks of FQ_OPEN_CHUNK_ROWS rows, a few
- * fetches ahead, so that the server takes in one chunk while PostgreSQL
- * produces the next and no result of a million rows is ever held
- * (store.c, send_load). */
-#define FQ_SQL_OPEN_CURSOR                                                                         \
-    "DECLARE fq_open_cases NO SCROLL CURSOR FOR SELECT" FQ_SQL_CASE_COLUMNS                        \
-    " FROM incidents WHERE state = 'assigned'"
+/* The open incidents, read once at start in the directory load's snapshot:
+ * the load exports it (FQ_SQL_OPEN_SNAPSHOT) and a loader on a connection
+ * of its own imports it and reads them by binary COPY (store/open_copy.h),
+ * handing them to the loop in chunks of up to FQ_OPEN_CHUNK_ROWS rows as
+ * they stream: no result of a million rows is ever held. */
+#define FQ_SQL_OPEN_SNAPSHOT "SELECT pg_export_snapshot()"
+#define FQ_SQL_OPEN_COPY                                                                           \
+    "COPY (SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned')"                 \
+    " TO STDOUT (FORMAT binary)"
 #define FQ_OPEN_CHUNK_ROWS 4096
 /* How many there are, as the statistics of the open incidents' partial
  * index (migrations: incidents_open) say: free to ask, kept current by
@@ -430,9 +431,6 @@
  * No row (no such index) or -1 (never analysed): unknown. */
 #define FQ_SQL_OPEN_ESTIMATE                                                                       \
     "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('incidents_open')"
-#define FQ_SQL_STRINGIFY_(x) #x
-#define FQ_SQL_STRINGIFY(x) FQ_SQL_STRINGIFY_(x)
-#define FQ_SQL_OPEN_FETCH "FETCH " FQ_SQL_STRINGIFY(FQ_OPEN_CHUNK_ROWS) " FROM fq_open_cases"
 
 /* What one directory load reads, in this order. */
 enum {
