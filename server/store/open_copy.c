@@ -246,6 +246,10 @@ static void run(uv_work_t *work)
         else if (!exec_ok(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") ||
                  !exec_ok(conn, set))
             fail(c, "importing the load's snapshot", conn, NULL);
+        /* One statement for all the rows, where a cursor's were many short
+         * ones: a statement_timeout the conninfo may set is not for it. */
+        else if (!exec_ok(conn, "SET LOCAL statement_timeout = 0"))
+            fail(c, "setting the COPY's statement_timeout", conn, NULL);
         else if (PQresultStatus(res = PQexec(conn, c->query)) != PGRES_COPY_OUT)
             fail(c, "starting the COPY", conn, res);
         else
