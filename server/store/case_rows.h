@@ -1,8 +1,9 @@
 /* case_rows: an open incident's case as stored, decoded from one binary
  * result row of FQ_SQL_CASE_COLUMNS (statements.h) — the columns' order and
  * types are this module's, in one place. Read by the start-up load (the
- * chunks of FQ_SQL_OPEN_FETCH) and by a reopen (FQ_SQL_REOPEN_ROW, whose
- * extra columns follow these), both with binary results: ids, times and
+ * rows of FQ_SQL_OPEN_COPY, from a binary COPY: fq_case_row_decode_fields),
+ * a standby's catch-up and a reopen (FQ_SQL_REOPEN_ROW, whose extra
+ * columns follow these), all in binary: ids, times and
  * coordinates as they are stored, no text to format in PostgreSQL or to
  * parse here. The names it hands back are what the row says; the server
  * looks them up in its snapshot (dispatch.c). */
