@@ -52,7 +52,8 @@ static const fq_option options[] = {
                      "accepted clock skew of sent_at (default 120000)"),
     FQ_OPTION_NUMBER(T, "hold-ms", "N", hold_ms, 0, 3600000, 1,
                      "how long requests wait for an unreachable database\n"
-                     "before they are answered busy (default 5000)"),
+                     "before they are answered busy (default 2000; keep it\n"
+                     "under the clients' 3 s answer wait)"),
     FQ_OPTION_NUMBER(T, "max-pending", "N", max_pending, 1, 10000000, 1,
                      "requests waiting for the database at most (default 20000)"),
     FQ_OPTION_NUMBER(T, "max-pending-kib", "N", max_pending_bytes, 1, 1024 * 1024 * 1024, 1024,

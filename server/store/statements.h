@@ -441,11 +441,13 @@
  * else (concluded, merged) removes it. Every change to an incident is
  * written with an event (its mediation by the events' triggers). $1 the
  * point; the events' primary key (seq, at) in each partition finds those
- * after it. */
+ * after it, and the incidents are looked up by their ids (= ANY of an
+ * array: index probes, never a scan of the incidents however many the
+ * planner guesses). */
 #define FQ_SQL_STANDBY_POINT "SELECT seq FROM event_chain_head WHERE id"
 #define FQ_SQL_STANDBY_TOUCHED                                                                     \
-    "SELECT" FQ_SQL_CASE_COLUMNS ", state FROM incidents WHERE id IN"                              \
-    " (SELECT incident_id FROM events WHERE seq > $1::bigint)"
+    "SELECT" FQ_SQL_CASE_COLUMNS ", state FROM incidents WHERE id = ANY (ARRAY("                   \
+    "SELECT DISTINCT incident_id FROM events WHERE seq > $1::bigint))"
 #define FQ_SQL_STRINGIFY_(x) #x
 #define FQ_SQL_STRINGIFY(x) FQ_SQL_STRINGIFY_(x)
 #define FQ_SQL_OPEN_FETCH "FETCH " FQ_SQL_STRINGIFY(FQ_OPEN_CHUNK_ROWS) " FROM fq_open_cases"

@@ -28,8 +28,10 @@
 #define LOAD_TOUCHED (FQ_LOAD_COUNT + 3)
 #define SWEEP_INTERVAL_MS 50
 /* While another server holds the serving lock, the claim is tried again on
- * the same connection this often. */
-#define GUARD_RETRY_MS 500 /* and as much again at random: 0.5-1 s */
+ * the same connection this often: a standby takes over at most this long
+ * after PostgreSQL released the lock (docs/ha.md, app_cut's timeline). A
+ * claim is one short pipeline, a few a second cost PostgreSQL nothing. */
+#define GUARD_RETRY_MS 250 /* and as much again at random: 0.25-0.5 s */
 /* Incident ids are reserved this many at a time (at least), and again when
  * fewer than a batch's worth are left. */
 #define ID_BLOCK 4096
@@ -318,8 +320,10 @@ static void expect_pop(fq_store *s)
 
 /* ---- retry and completion ---- */
 
-/* The batch did not commit: put its operations back in front, except those
- * that have been tried too often. */
+/* The batch was in flight when the connection broke: whether it committed
+ * is unknown. Its operations go back in front, except those that have been
+ * tried too often; on the writes connection they are in doubt from now on
+ * (on_sweep leaves them to their commit). */
 static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except)
 {
     fq_store_op *first = NULL, *last = NULL;
@@ -332,6 +336,9 @@ static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except
             finish(s, op, FQ_EINTERNAL);
             continue;
         }
+        /* A reads store's statements write nothing: nothing is in doubt. */
+        if (s->config.reads_timeout_ms == 0)
+            op->in_doubt = 1;
         s->stats.ops_retried++;
         /* Rows of the attempt that did not commit are not the answer. */
         PQclear(op->result);
@@ -2150,12 +2157,35 @@ static void on_sweep(uv_timer_t *timer)
 {
     fq_store *s = timer->data;
     uint64_t now = uv_now(s->loop);
-    /* Unsent operations older than the hold bound are answered busy; once an
-     * operation is in flight its outcome is awaited instead. */
-    while (s->pending.head != NULL && now - s->pending.head->queued_at > s->config.hold_ms) {
-        fq_store_op *op = q_pop(&s->pending);
+    /* Unsent operations older than the hold bound are answered busy: nothing
+     * of them was written, and the sender resends. An operation in flight
+     * awaits its outcome instead, and so does one in doubt (its transaction
+     * was in flight when the connection broke): it may have committed, and
+     * is answered only from its commit on the next connection (on_pg_lost).
+     * Operations that went back to the queue are in front of it and older
+     * than every one behind them, which arrived in order: the sweep stops
+     * at the first unsent one still within the bound. */
+    fq_store_op *prev = NULL, *op = s->pending.head;
+    while (op != NULL) {
+        fq_store_op *next = op->next;
+        if (op->in_doubt) {
+            prev = op;
+            op = next;
+            continue;
+        }
+        if (now - op->queued_at <= s->config.hold_ms)
+            break;
+        if (prev != NULL)
+            prev->next = next;
+        else
+            s->pending.head = next;
+        if (s->pending.tail == op)
+            s->pending.tail = prev;
+        s->pending.count--;
+        op->next = NULL;
         s->stats.ops_busy++;
         finish(s, op, FQ_EBUSY);
+        op = next;
     }
     if (s->finished.head != NULL)
         run_finished(s);
@@ -2219,6 +2249,7 @@ void fq_store_start(fq_store *s)
 void fq_store_submit(fq_store *s, fq_store_op *op)
 {
     op->queued_at = uv_now(s->loop);
+    op->in_doubt = 0;
     op->submitted_ns = uv_hrtime();
     op->sent_ns = op->executed_ns = op->answered_ns = 0;
     /* Not freed here: an op submitted again from its own callback still

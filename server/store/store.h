@@ -135,6 +135,10 @@ struct fq_store_op {
     /* Private to the store. */
     fq_store_op *next;
     uint64_t queued_at; /* loop time, ms */
+    /* Its transaction was in flight when the connection broke: it may have
+     * committed, so it is answered only from a commit (never busy by the
+     * hold bound). */
+    int in_doubt;
     int attempts;
     int got_row;
     int status;
@@ -144,7 +148,10 @@ struct fq_store_op {
 
 typedef struct fq_store_config {
     const char *conninfo;
-    uint64_t hold_ms;   /* longest an unsent operation waits for PostgreSQL */
+    /* Longest an unsent operation waits for PostgreSQL before it is
+     * answered busy. One whose transaction was in flight when the
+     * connection broke waits for the next connection however long. */
+    uint64_t hold_ms;
     size_t max_pending; /* operations waiting beyond this are refused busy */
     size_t max_batch;   /* operations per transaction */
     int max_batches_in_flight;

@@ -9,7 +9,7 @@
 #  and its PostgreSQL session ended, as the server's keepalives end the
 #  session of a cut-off host, so the serving lock goes to B. Reports in
 #  flight to A are sent again on a socket opened afresh once unanswered for
-#  FQC_ANSWER_WAIT_MS (7 s): the stream finishes against B well before
+#  FQC_ANSWER_WAIT_MS (3 s): the stream finishes against B well before
 #  nanomsg's own resend (35 s) would have moved them. Then: every
 #  acknowledged report stored once under its id, the chain verifies, and A,
 #  let run again, finds the lock taken and goes back to standing by without
