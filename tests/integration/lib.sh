@@ -622,6 +622,17 @@ wait_lines() {
     fail "$1 did not reach $2 lines within $3 s"
 }
 
+# paced FILE: the lines of FILE at about 50 a second (slower on a busy
+# machine, never in bursts), for a stream that is still running when a
+# fault comes.
+paced() {
+    local line
+    while IFS= read -r line; do
+        printf '%s\n' "$line"
+        sleep 0.02
+    done <"$1"
+}
+
 # ok_lines FILE: how many of fq-report's answers in FILE are ok.
 ok_lines() { jq -r 'select(.status == "ok") | .line' "$1" 2>/dev/null | wc -l; }
 
