@@ -27,17 +27,25 @@
 #   bench_ports          free ports for fengqiaod: $port and $url (intake),
 #                        $tport and $turl (terminals), $hport and $http (web).
 #   free_port            a free TCP port on loopback.
-#   bench_floor OUT REPLY_BYTES LOAD_ARGS...
+#   bench_floor_start REPLY_BYTES
 #                        the floor of a report's acknowledgement, on the
 #                        cluster $CI: fq-bench-nn-ceiling server --commit (a
 #                        raw REP server that INSERTs one row and COMMITs it,
 #                        durably, on a connection of its own before it replies
-#                        with REPLY_BYTES) driven by fq-bench-intake-load's
-#                        paced open loop (`open --echo 1 LOAD_ARGS`: real
+#                        with REPLY_BYTES), as $floor_pid on $floor_url, left
+#                        running for the windows below.
+#   bench_floor_window OUT LOAD_ARGS...
+#                        one window of the floor: fq-bench-intake-load's paced
+#                        open loop against it (`open --echo 1 LOAD_ARGS`: real
 #                        signed reports, the rate, clients, seconds and node
 #                        as LOAD_ARGS say). Its JSON line (p50_us, p99_us, ...)
-#                        in OUT. The one floor of bench/run intake and
-#                        bench/run terminals.
+#                        in OUT.
+#   bench_floor_stop     stops the floor server (it checks that every row it
+#                        answered for is stored).
+#                        The one floor of bench/run intake and bench/run
+#                        terminals: each runs its windows interleaved with
+#                        its own (floor, ours, floor, ours, ...) and compares
+#                        the medians of the windows' p99s.
 
 bench_workdir() {
     tmp=$(mktemp -d "/tmp/fq-bench-$1.XXXXXX")
@@ -90,11 +98,11 @@ bench_ports() {
     http="http://127.0.0.1:$hport"
 }
 
-bench_floor() {
-    local out=$1 reply_bytes=$2 fport
-    shift 2
+bench_floor_start() {
+    local reply_bytes=$1 fport
     fport=$(free_port)
-    "$B/bench/fq-bench-nn-ceiling" server --url "tcp://127.0.0.1:$fport" --reply-bytes "$reply_bytes" \
+    floor_url="tcp://127.0.0.1:$fport"
+    "$B/bench/fq-bench-nn-ceiling" server --url "$floor_url" --reply-bytes "$reply_bytes" \
         --commit "$CI" 2>"$tmp/floor.log" &
     floor_pid=$!
     for _ in $(seq 300); do # its table, its connections, then its socket
@@ -102,7 +110,16 @@ bench_floor() {
         kill -0 "$floor_pid" 2>/dev/null || { cat "$tmp/floor.log" >&2; log "the floor server failed"; exit 1; }
         sleep 0.1
     done
-    "$B/bench/fq-bench-intake-load" open --url "tcp://127.0.0.1:$fport" --echo 1 "$@" >"$out"
+}
+
+bench_floor_window() {
+    local out=$1
+    shift
+    kill -0 "$floor_pid" 2>/dev/null || { cat "$tmp/floor.log" >&2; log "the floor server failed"; exit 1; }
+    "$B/bench/fq-bench-intake-load" open --url "$floor_url" --echo 1 "$@" >"$out"
+}
+
+bench_floor_stop() {
     kill "$floor_pid"
     wait "$floor_pid" || { cat "$tmp/floor.log" >&2; log "the floor server failed"; exit 1; }
     floor_pid=""

@@ -21,22 +21,32 @@
 #    sync again as soon as a reply arrives. Held = the server's own
 #    `terminals: ... held H` statistics line once it reaches N (or stops
 #    rising); RSS again; (after - before) / N per terminal.
-# 3. A paced reporter (town platform, 64 sockets) sends R = 1,000 reports/s
-#    (the issue's operating point, not a fraction of the peak) for T s over
-#    all grids, title "bench <CLOCK_REALTIME us>"; each terminal records
-#    receipt time minus that for every ITEM_ASSIGNMENT.
-# 4. The floor of an acknowledgement at the same rate (bench/lib.sh
-#    bench_floor, the one bench/run intake uses: a paced open loop of real
-#    signed reports against a raw REP server that commits one row durably on
-#    a connection of its own before it replies): floor_ack_p99_us. The
-#    baseline of assignment_latency_p99_at_1000_per_s is 3 x that + 1 ms
-#    (target: ratio >= 1). Then fq-bench-nn-ceiling: raw REQ/raw-REP round
-#    trips (1 client), the transport beside the p50.
-# Full: N=10000, T=10 s, 3 repetitions of 3 and 4 (floor and nn: medians;
-# latency: percentiles of all repetitions' samples pooled).
-# FQ_BENCH_QUICK=1: N=1000, T=5 s, one repetition.
+# 3. Latency at 1,000 reports/s, in W windows of T s interleaved with the
+#    floor's (floor, ours, floor, ours, ...), so that both meet the same
+#    moments of a shared machine and one fsync stall decides one window, not
+#    a whole side: the floor's window is the floor of an acknowledgement
+#    (bench/lib.sh bench_floor_*, the one bench/run intake uses: a paced open
+#    loop of real signed reports against a raw REP server that commits one
+#    row durably on a connection of its own before it replies, started once
+#    and kept for every window); ours is a paced reporter (town platform, 64
+#    sockets) sending R = 1,000 reports/s (the issue's operating point, not a
+#    fraction of the peak) over all grids, title "bench <CLOCK_REALTIME us>";
+#    each terminal records receipt time minus that for every
+#    ITEM_ASSIGNMENT. floor_ack_p99_us and
+#    assignment_latency_p99_at_1000_per_s are the medians of the windows'
+#    p99s (with `windows`, `min`, `max`); the latter's baseline is 3 x the
+#    former + 1 ms (target: ratio >= 1). Then fq-bench-nn-ceiling: raw
+#    REQ/raw-REP round trips (1 client), the transport beside the p50.
+# 4. The trace of the slowest 1 % (FQ_BENCH_TRACE=0: none): fengqiaod runs
+#    with --trace-reports (each report's times at each stage, by message id),
+#    joined with the reporter's acks and the terminals' receipts by title;
+#    "slowest_1pct_stages" says where the reports whose assignment arrived
+#    last spent their time, beside every report's medians
+#    (docs/write-path.md, "Tracing a report").
+# Full: N=10000, W=9 windows of T=6 s. FQ_BENCH_QUICK=1: N=1000, W=5 windows
+# of T=3 s.
 # Knobs: FQ_BENCH_TERMINALS, FQ_BENCH_RATE (1000), FQ_BENCH_SECONDS,
-# FQ_BENCH_REPS.
+# FQ_BENCH_WINDOWS, FQ_BENCH_TRACE (1).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,15 +56,16 @@ quick=${FQ_BENCH_QUICK:-0}
 rate=${FQ_BENCH_RATE:-1000}
 if [ "$quick" = 1 ]; then
     N=${FQ_BENCH_TERMINALS:-1000}
-    seconds=${FQ_BENCH_SECONDS:-5}
+    seconds=${FQ_BENCH_SECONDS:-3}
     peak_seconds=3
-    reps=${FQ_BENCH_REPS:-1}
+    windows=${FQ_BENCH_WINDOWS:-5}
 else
     N=${FQ_BENCH_TERMINALS:-10000}
-    seconds=${FQ_BENCH_SECONDS:-10}
+    seconds=${FQ_BENCH_SECONDS:-6}
     peak_seconds=6
-    reps=${FQ_BENCH_REPS:-3}
+    windows=${FQ_BENCH_WINDOWS:-9}
 fi
+trace=${FQ_BENCH_TRACE:-1}
 [ $((N % 100)) = 0 ] || { echo "bench terminals: N must be a multiple of 100" >&2; exit 2; }
 procs=$(((N + 499) / 500))
 grids=$((N / 10))
@@ -86,7 +97,10 @@ tport=$(free_port)
 url="tcp://127.0.0.1:$port"
 turl="tcp://127.0.0.1:$tport"
 log "starting fengqiaod: intake $url, terminals $turl"
-bench_start_fengqiaod --intake "$url" --terminals "$turl" --stats-interval 1 --dedup-window-min 0
+trace_args=()
+[ "$trace" = 0 ] || trace_args=(--trace-reports "$tmp/trace")
+bench_start_fengqiaod --intake "$url" --terminals "$turl" --stats-interval 1 --dedup-window-min 0 \
+    "${trace_args[@]}"
 grep -i 'open files\|nofile' "$tmp/fengqiaod.log" | head -n 1 | sed 's/^/bench terminals: /' >&2 || true
 
 # ---- the intake peak (this world, outbox items included) ----
@@ -100,9 +114,10 @@ rss0=$(rss_kib)
 
 # ---- hold ----
 
-hold_seconds=$(python3 -c "print(int(30 + $N / 500 + $reps * ($seconds + 6)))")
+# Until the stop file: the limit only ends terminals left behind.
 "$B/bench/fq-bench-terminals" hold --url "$turl" --keys "$tmp/terminal.keys" --count "$N" \
-    --procs "$procs" --seconds "$hold_seconds" --stop-file "$tmp/stop" >"$tmp/hold.json" 2>"$tmp/hold.log" &
+    --procs "$procs" --seconds 3600 --stop-file "$tmp/stop" --receipts "$tmp/receipts" \
+    >"$tmp/hold.json" 2>"$tmp/hold.log" &
 client_pid=$!
 t_conn0=$(date +%s.%N)
 held=0
@@ -125,7 +140,7 @@ rss1=$(rss_kib)
 log "held $held of $N terminals after ${t_conn}s; fengqiaod RSS ${rss0} KiB -> ${rss1} KiB"
 log "$(grep 'comp=terminals msg="syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*comp=//')"
 
-# ---- reports, floor, nn ceiling ----
+# ---- windows: floor, reports, floor, reports, ...; the nn ceiling ----
 
 # The floor's replies are as long as an intake ack (bench/run intake measures
 # reply_frame_bytes: 196).
@@ -133,24 +148,31 @@ floor_reply_bytes=196
 
 results="$tmp/results.jsonl"
 : >"$results"
-for rep in $(seq "$reps"); do
-    "$B/bench/fq-bench-terminals" report --url "$url" --node reporter --key-file "$tmp/reporter.key" \
-        --grids "$grids" --rate "$rate" --seconds "$seconds" --clients 64 >"$tmp/report.json"
-    python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); r["kind"]="report"; print(json.dumps(r))' \
-        "$tmp/report.json" >>"$results"
-    log "reports #$rep: $(cat "$tmp/report.json")"
-    bench_floor "$tmp/floor.json" "$floor_reply_bytes" --node reporter --key-file "$tmp/reporter.key" \
+# tag FILE KIND WINDOW: FILE's JSON line with its kind and window, appended
+# to the results.
+tag() {
+    python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); r.update(kind=sys.argv[2], window=int(sys.argv[3])); print(json.dumps(r))' \
+        "$@" >>"$results"
+}
+bench_floor_start "$floor_reply_bytes"
+for w in $(seq "$windows"); do
+    bench_floor_window "$tmp/floor.json" --node reporter --key-file "$tmp/reporter.key" \
         --place g0 --clients 64 --procs 4 --seconds "$seconds" --warmup 1 --rate "$rate"
-    python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); r["kind"]="floor"; print(json.dumps(r))' \
-        "$tmp/floor.json" >>"$results"
-    log "floor #$rep (round trip + one-row durable commit): $(cat "$tmp/floor.json")"
-    nport=$(free_port)
-    "$B/bench/fq-bench-nn-ceiling" both --url "tcp://127.0.0.1:$nport" --reply-bytes 300 \
-        --clients 1 --procs 1 --request-bytes 300 --seconds 2 2>"$tmp/nn.log" >"$tmp/nn.json"
-    python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); r["kind"]="nn"; print(json.dumps(r))' \
-        "$tmp/nn.json" >>"$results"
-    log "nn ceiling #$rep: $(cat "$tmp/nn.json")"
+    tag "$tmp/floor.json" floor "$w"
+    log "floor #$w (round trip + one-row durable commit): $(cat "$tmp/floor.json")"
+    kill -0 "$client_pid" 2>/dev/null || { log "terminals exited early"; cat "$tmp/hold.log" >&2; exit 1; }
+    "$B/bench/fq-bench-terminals" report --url "$url" --node reporter --key-file "$tmp/reporter.key" \
+        --grids "$grids" --rate "$rate" --seconds "$seconds" --clients 64 --acks "$tmp/acks.$w" \
+        >"$tmp/report.json"
+    tag "$tmp/report.json" report "$w"
+    log "reports #$w: $(cat "$tmp/report.json")"
 done
+bench_floor_stop
+nport=$(free_port)
+"$B/bench/fq-bench-nn-ceiling" both --url "tcp://127.0.0.1:$nport" --reply-bytes 300 \
+    --clients 1 --procs 1 --request-bytes 300 --seconds 2 2>"$tmp/nn.log" >"$tmp/nn.json"
+tag "$tmp/nn.json" nn 1
+log "nn ceiling: $(cat "$tmp/nn.json")"
 sleep 1
 kill -0 "$client_pid" 2>/dev/null || { log "terminals exited early"; cat "$tmp/hold.log" >&2; exit 1; }
 touch "$tmp/stop"
@@ -163,13 +185,17 @@ log "terminals: $(cat "$tmp/hold.json")"
 log "$(grep 'comp=terminals msg="syncs' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*comp=//')"
 log "incidents by state: $(q "SELECT string_agg(state || ' ' || n, ', ') FROM (SELECT state, count(*) n FROM incidents GROUP BY state) s")"
 log "assigned to $(q "SELECT count(DISTINCT worker) FROM incidents WHERE worker IS NOT NULL") workers; outbox items: $(q "SELECT count(*) FROM outbox")"
+# fengqiaod stops here so that its trace is complete.
+kill "$server_pid"
+wait "$server_pid" || log "fengqiaod exited with $?"
+server_pid=""
 
-python3 - "$results" "$tmp/hold.json" "$N" "$held" "$rss0" "$rss1" "$rate" "$peak" <<'PY'
-import json, statistics, sys
+python3 - "$results" "$tmp/hold.json" "$N" "$held" "$rss0" "$rss1" "$rate" "$peak" "$tmp" "$windows" <<'PY'
+import glob, json, math, os, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 hold = json.loads(open(sys.argv[2]).readline())
 n, held, rss0, rss1, rate = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
-peak = float(sys.argv[8])
+peak, tmp, windows = float(sys.argv[8]), sys.argv[9], int(sys.argv[10])
 def out(metric, value, unit, baseline=None, lower_is_better=False, **extra):
     # ratio: how many times better ours is — ours / baseline for counts,
     # baseline / ours for time and memory.
@@ -183,16 +209,43 @@ def out(metric, value, unit, baseline=None, lower_is_better=False, **extra):
     o.update(extra)
     print(json.dumps(o))
     return o
+def pct(sorted_v, permille):  # as bench/benchutil.c bu_latency_us
+    return sorted_v[(len(sorted_v) - 1) * permille // 1000]
+def spread(v, digits=3):  # the windows' median, with how far they ranged
+    return statistics.median(v), {"windows": len(v), "min": round(min(v), digits), "max": round(max(v), digits)}
+
+# Each assignment's receipt (terminal clock, us) by its report's title.
+receipt = {}
+for f in glob.glob(os.path.join(tmp, "receipts.*")):
+    for line in open(f):
+        title, at = map(int, line.split())
+        receipt.setdefault(title, at)
+# Per window: the reports acknowledged (title, ack time, message id) and
+# their assignments' latency, ms.
+acks, lat, missing, window_of = {}, {}, 0, {}
+for w in range(1, windows + 1):
+    lat[w] = []
+    for line in open(os.path.join(tmp, "acks.%d" % w)):
+        title, ack, mid = map(int, line.split())
+        acks[mid] = (title, ack)
+        window_of[title] = w
+        if title in receipt:
+            lat[w].append((receipt[title] - title) / 1000)
+        else:
+            missing += 1
+    lat[w].sort()
+every = sorted(x for w in lat for x in lat[w])
+
 out("terminals_held", held, "terminals", n)
 per = (rss1 - rss0) * 1024 / max(held, 1)
 m = out("server_memory_per_terminal", per, "bytes")  # target <= 8192 (see stderr)
 nn = statistics.median(r["p50_us"] for r in rows if r["kind"] == "nn")
-floor_p99 = statistics.median(r["p99_us"] for r in rows if r["kind"] == "floor")
+floor_p99, floor_spread = spread([r["p99_us"] for r in rows if r["kind"] == "floor"], 1)
 rep = [r for r in rows if r["kind"] == "report"]
 out("intake_peak", peak, "reports/s")
 out("report_rate_offered", rate, "reports/s")
 out("report_rate_acked", statistics.median(r["rate"] for r in rep), "reports/s")
-out("assignments_received", hold["samples"], "items", sum(r["acked"] for r in rep))
+out("assignments_received", len(every), "items", sum(r["acked"] for r in rep), missing=missing)
 at = "_at_%d_per_s" % round(rate)
 # The server did not keep up with the rate: reports of the window were never
 # sent (their latency is not in the samples), or samples reached their limit
@@ -200,22 +253,68 @@ at = "_at_%d_per_s" % round(rate)
 sat = {}
 if any(r.get("unsent", 0) for r in rep) or hold["max_us"] >= 4294967:
     sat = {"saturated": True, "note": "the server did not keep up with the rate: lower bounds"}
-out("floor_ack_p99_us", floor_p99, "us")
+out("floor_ack_p50_us", statistics.median(r["p50_us"] for r in rows if r["kind"] == "floor"), "us")
+out("floor_ack_p99_us", floor_p99, "us", **floor_spread)
 target = 3 * floor_p99 / 1000 + 1
-for q in ("p50", "p99", "p999"):
-    out("assignment_latency_" + q + at, hold[q + "_us"] / 1000, "ms",
-        {"p50": nn / 1000, "p99": target}.get(q), lower_is_better=True, **sat)
-out("assignment_latency_max" + at, hold["max_us"] / 1000, "ms", **sat)
+p99, p99_spread = spread([pct(lat[w], 990) for w in lat if lat[w]])
+out("assignment_latency_p50" + at, pct(every, 500), "ms", nn / 1000, lower_is_better=True, **sat)
+out("assignment_latency_p99" + at, p99, "ms", target, lower_is_better=True,
+    pooled=round(pct(every, 990), 3), **p99_spread, **sat)
+out("assignment_latency_p999" + at, pct(every, 999), "ms", lower_is_better=True, **sat)
+out("assignment_latency_max" + at, every[-1], "ms", **sat)
 out("nn_roundtrip_p50", nn, "us")
-# The report's own acknowledgement (after COMMIT) in the same runs: the part of
-# the latency that is the database's; the rest is delivery to the terminal.
+# The report's own acknowledgement (after COMMIT) in the same windows: the
+# part of the latency that is the database's; the rest is delivery to the
+# terminal.
 out("report_ack_latency_p50", statistics.median(r["ack_p50_us"] for r in rep) / 1000, "ms", **sat)
-out("report_ack_latency_p99", statistics.median(r["ack_p99_us"] for r in rep) / 1000, "ms", **sat)
+ack99, ack99_spread = spread([r["ack_p99_us"] / 1000 for r in rep])
+out("report_ack_latency_p99", ack99, "ms", **ack99_spread, **sat)
+
+# Where the slowest 1 % went: each report's stages from fengqiaod's trace
+# (wall clock, us: arrived, submitted, sent, executed, committed,
+# delivered, acknowledged), its title (scheduled) and its receipt.
+stages = ("to_server", "decide", "queued_for_batch", "execute", "commit_flush",
+          "callbacks_before_delivery", "to_terminal", "ack_sent_after_delivery")
+traced = []
+path = os.path.join(tmp, "trace")
+if os.path.exists(path):
+    for line in open(path):
+        f = list(map(int, line.split()))
+        mid, t = f[0], f[1:]
+        if mid not in acks or len(t) != 7 or 0 in t:
+            continue
+        title, ack = acks[mid]
+        if title not in receipt:
+            continue
+        got = receipt[title]
+        d = (t[0] - title, t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3], t[5] - t[4],
+             got - t[5], t[6] - t[5])
+        traced.append((window_of[title], (got - title) / 1000, [x / 1000 for x in d]))
+if traced:
+    # The slowest 1 % of each window (the p99 compared is a window's).
+    tail = []
+    for w in range(1, windows + 1):
+        mine = sorted((x for x in traced if x[0] == w), key=lambda x: x[1])
+        tail += mine[-max(1, math.ceil(len(mine) / 100)):] if mine else []
+    traced = [x[1:] for x in traced]
+    tail = sorted((x[1:] for x in tail), key=lambda x: x[0])
+    med = lambda group, i: round(statistics.median(x[1][i] for x in group), 3)
+    slow = {k: med(tail, i) for i, k in enumerate(stages)}
+    all_ = {k: med(traced, i) for i, k in enumerate(stages)}
+    out("slowest_1pct_stages", len(tail), "reports", stages_median_ms=slow,
+        every_report_stages_median_ms=all_, traced=len(traced),
+        slowest_latency_ms=[round(tail[0][0], 3), round(tail[-1][0], 3)])
+    print("bench terminals: where each window's slowest 1 %% (%d of %d traced reports, %.2f-%.2f ms) spent"
+          " their time, medians in ms (every report's in brackets): %s"
+          % (len(tail), len(traced), tail[0][0], tail[-1][0],
+             ", ".join("%s %.2f (%.2f)" % (k, slow[k], all_[k]) for k in stages)), file=sys.stderr)
 print("bench terminals: held %d of %d; %.0f B per terminal (target <= 8192: %s); at %.0f reports/s latency"
-      " p50 %.2f ms p99 %s%.2f ms (target <= 3 x floor %.2f ms + 1 ms = %.2f ms: %s) p99.9 %.2f ms over %d"
-      " assignments (%d reports acked); nn p50 %.0f us"
-      % (held, n, per, "met" if per <= 8192 else "MISSED", rate, hold["p50_us"] / 1000, ">= " if sat else "",
-         hold["p99_us"] / 1000, floor_p99 / 1000, target,
-         "met" if hold["p99_us"] / 1000 <= target else "MISSED", hold["p999_us"] / 1000,
-         hold["samples"], sum(r["acked"] for r in rep), nn), file=sys.stderr)
+      " p50 %.2f ms p99 %s%.2f ms (median of %d windows, %.2f-%.2f; target <= 3 x floor %.2f ms"
+      " [windows %.2f-%.2f] + 1 ms = %.2f ms: %s) p99.9 %.2f ms over %d assignments (%d reports"
+      " acked, %d assignments missing); nn p50 %.0f us"
+      % (held, n, per, "met" if per <= 8192 else "MISSED", rate, pct(every, 500), ">= " if sat else "",
+         p99, p99_spread["windows"], p99_spread["min"], p99_spread["max"], floor_p99 / 1000,
+         floor_spread["min"] / 1000, floor_spread["max"] / 1000, target,
+         "met" if p99 <= target else "MISSED", pct(every, 999), len(every),
+         sum(r["acked"] for r in rep), missing, nn), file=sys.stderr)
 PY

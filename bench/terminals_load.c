@@ -22,8 +22,8 @@
  *       others (no duplicates). Nothing is sent after the T s: reports of
  *       the window a slower server left unsent are counted ("unsent"). Prints
  *       one JSON line (ack latency from the scheduled time); --acks gets
- *       "<title us>\t<CLOCK_REALTIME us of its ack>" for each acknowledged
- *       report.
+ *       "<title us>\t<CLOCK_REALTIME us of its ack>\t<message id>" for each
+ *       acknowledged report (the id names it in fengqiaod's --trace-reports).
  *
  * Every process raises RLIMIT_NOFILE to its hard limit. */
 #define _GNU_SOURCE
@@ -537,7 +537,8 @@ static int run_report(const struct opts *o)
                 reply->status == FENGQIAO__V1__STATUS__STATUS_OK) {
                 acked++;
                 if (acks_out)
-                    fprintf(acks_out, "%" PRId64 "\t%" PRId64 "\n", title_us[i], real_us());
+                    fprintf(acks_out, "%" PRId64 "\t%" PRId64 "\t%" PRIu64 "\n", title_us[i],
+                            real_us(), ids[i]);
                 int64_t ns = bu_now_ns() - sent_ns[i];
                 if (acks.n == acks.cap) {
                     acks.cap = acks.cap ? acks.cap * 2 : 65536;

@@ -63,6 +63,9 @@ struct fq_dispatch {
     uint64_t *moving; /* scratch: cases whose worker went off duty */
     size_t n_moving, cap_moving;
     int stopped;
+    /* A standby's (fq_dispatch_set_passive): its deadlines are kept but not
+     * armed, and it writes nothing of its own. */
+    int passive;
     int open_loaded; /* the stored open incidents are in the caseload */
     /* The snapshot the chunks of the open incidents are being taken in with
      * (fq_dispatch_open_rows), until it is installed. */
@@ -139,10 +142,7 @@ static void format_ms(char *buf, size_t len, int64_t ms)
 /* The co-handling units as a binary text[]: nothing to quote or escape. */
 static void format_co(const fq_routing *r, const fq_decision *dec, fq_decision_texts *x)
 {
-    const char *ids[FQ_ROUTE_MAX_CO];
-    for (int i = 0; i < dec->n_co; i++)
-        ids[i] = fq_items_handler_id(r->roster, dec->co[i]);
-    x->co_len = fq_pgarray_texts(x->co, sizeof x->co, ids, dec->n_co);
+    x->co_len = fq_items_co_array(r->roster, dec, x->co);
 }
 
 /* No co-handling units: an empty text[]. */
@@ -388,22 +388,28 @@ static sysop *new_sysop(fq_dispatch *d, uint64_t incident_id, const char *kind)
     return s;
 }
 
-/* `breached`: the limits (bits 1 acknowledge, 2 conclude) this event records
- * as breached for good, so a restart does not fire them again; 4 marks a
- * supervision order that passed unanswered (the console's overdue_limits). */
-static void bind_outbox(fq_outbox_set *set, fq_store_op *op, int first)
+/* Parameters first.. of op: the outbox rows' boxes, kinds and bodies,
+ * binary arrays (outbox.h; empty ones when the set has none built). */
+static void bind_outbox(const fq_outbox_set *set, fq_store_op *op, int first)
 {
-    if (fq_outbox_params(set) != 0) {
-        /* Out of memory: the event is written, its items are not. */
-        fq_outbox_free(set);
-        fq_outbox_params(set);
+    for (int i = 0; i < FQ_OUTBOX_NPARAMS; i++) {
+        op->values[first + i] = fq_outbox_param(set, i, &op->lengths[first + i]);
+        op->formats[first + i] = 1;
     }
-    op->values[first] = set->boxes ? set->boxes : "{}";
-    op->values[first + 1] = set->kinds ? set->kinds : "{}";
-    op->values[first + 2] = set->bodies ? set->bodies : "{}";
 }
 
-/* `set`: the outbox items the event leaves (taken over; NULL for none). */
+/* Builds the set's statement parameters. Out of memory the set is emptied:
+ * the statement writes its event without items. */
+static void outbox_params(fq_outbox_set *set)
+{
+    if (fq_outbox_params(set) != 0)
+        fq_outbox_free(set);
+}
+
+/* `set`: the outbox items the event leaves (taken over; NULL for none).
+ * `breached`: the limits (bits 1 acknowledge, 2 conclude) this event records
+ * as breached for good, so a restart does not fire them again; 4 marks a
+ * supervision order that passed unanswered (the console's overdue_limits). */
 static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind,
                         const char *reason_code, const char *reason, int breached,
                         int supervision_over, fq_outbox_set *set)
@@ -427,6 +433,7 @@ static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind,
     snprintf(s->texts.climbed, sizeof s->texts.climbed, "%d", breached);
     s->op.values[3] = s->texts.climbed; /* a spare small text field */
     s->op.values[4] = s->nonce;
+    outbox_params(&s->outbox);
     bind_outbox(&s->outbox, &s->op, 5);
     s->op.values[8] = supervision_over ? "true" : "false";
     s->reason_code = reason_code;
@@ -478,6 +485,7 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind,
     bind_co(op, 6, x);
     op->lengths[14] = (int)s->outcome_len;
     op->formats[14] = 1;
+    outbox_params(&s->outbox);
     bind_outbox(&s->outbox, op, 16);
     op->values[19] = s->reason_code;
     op->plan.first_param = FQ_SQL_REROUTE_PLAN;
@@ -579,6 +587,10 @@ static void rearm(fq_dispatch *d)
 {
     if (d->stopped)
         return;
+    if (d->passive) {
+        uv_timer_stop(&d->timer);
+        return;
+    }
     int64_t next = fq_deadlines_next_due(d->deadlines);
     if (next == INT64_MAX) {
         uv_timer_stop(&d->timer);
@@ -722,6 +734,48 @@ static int case_from_row(const fq_snapshot *snap, const fq_case_row *row, fq_cas
                                                                                                : -1;
 }
 
+/* A stored open case (a row of the open incidents, or a standby's
+ * catch-up) into the caseload, with its deadlines and its place in the
+ * duplicate index, as `snap` names things; the deadline timer is not
+ * re-armed. NULL when it cannot be a case here (or out of memory, or it is
+ * in already). */
+static fq_case *take_in_case(fq_dispatch *d, const fq_snapshot *snap, const fq_case_row *row,
+                             int64_t now, int64_t mono, reporter_cache *reporter)
+{
+    fq_case *c = fq_caseload_add(d->cases, row->id);
+    if (c == NULL)
+        return NULL;
+    if (case_from_row(snap, row, c, reporter) != 0) {
+        fq_caseload_remove(d->cases, row->id);
+        return NULL;
+    }
+    fq_route_request *req = &c->request;
+    fq_decision *dec = &c->decision;
+    fq_case_new_limits(c, now, mono, ALL_LIMITS);
+    /* Breaches on record (this holder's: a re-decision clears them) are
+     * not fired again, nor their warnings; warnings already behind us
+     * are not repeated after a restart. */
+    const int breached = row->breached;
+    /* A suspended case's clocks stopped when it was suspended: a warning
+     * still ahead then is still to come after its resumption. */
+    const int64_t passed = c->suspended_ms != 0 ? c->suspended_ms : now;
+    if (breached & 1 || dec->ack_warn_ms <= passed)
+        c->fired |= 1u << (FQ_DEADLINE_ACK_WARNING - 1);
+    if (breached & 1)
+        c->fired |= 1u << (FQ_DEADLINE_ACK_DUE - 1);
+    if (breached & 2 || dec->conclude_warn_ms <= passed)
+        c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1);
+    if (breached & 2)
+        c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_DUE - 1);
+    /* fq_case_schedule for a new case (none to cancel), without
+     * re-arming the timer per row: fq_dispatch_install arms it once. */
+    c->supervision_ms = row->supervision_ms;
+    fq_case_schedule(c, d->deadlines);
+    fq_dedup_add(d->dedup, row->id, req->category, req->has_location, req->lon, req->lat,
+                 fq_items_territory(dec), dec->town, c->incident_at_ms);
+    return c;
+}
+
 /* A chunk of the open incidents as stored: their cases, deadlines and
  * duplicate index, as `snap` names things. Deadlines that passed while the
  * server was down fire at once, in order, once the snapshot is installed
@@ -771,43 +825,16 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const PGres
             undecodable++;
             continue;
         }
-        fq_case *c = fq_caseload_add(d->cases, row.id);
-        if (c == NULL)
-            continue;
-        if (case_from_row(snap, &row, c, &reporter) != 0) {
-            fq_caseload_remove(d->cases, row.id);
-            continue;
-        }
-        fq_route_request *req = &c->request;
-        fq_decision *dec = &c->decision;
-        fq_case_new_limits(c, now, mono, ALL_LIMITS);
-        /* Breaches on record (this holder's: a re-decision clears them) are
-         * not fired again, nor their warnings; warnings already behind us
-         * are not repeated after a restart. */
-        const int breached = row.breached;
-        /* A suspended case's clocks stopped when it was suspended: a warning
-         * still ahead then is still to come after its resumption. */
-        const int64_t passed = c->suspended_ms != 0 ? c->suspended_ms : now;
-        if (breached & 1 || dec->ack_warn_ms <= passed)
-            c->fired |= 1u << (FQ_DEADLINE_ACK_WARNING - 1);
-        if (breached & 1)
-            c->fired |= 1u << (FQ_DEADLINE_ACK_DUE - 1);
-        if (breached & 2 || dec->conclude_warn_ms <= passed)
-            c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1);
-        if (breached & 2)
-            c->fired |= 1u << (FQ_DEADLINE_CONCLUDE_DUE - 1);
-        /* fq_case_schedule for a new case (none to cancel), without
-         * re-arming the timer per row: fq_dispatch_install arms it once. */
-        c->supervision_ms = row.supervision_ms;
-        fq_case_schedule(c, d->deadlines);
-        fq_dedup_add(d->dedup, row.id, req->category, req->has_location, req->lon, req->lat,
-                     fq_items_territory(dec), dec->town, c->incident_at_ms);
+        (void)take_in_case(d, snap, &row, now, mono, &reporter);
     }
     if (undecodable > 0)
         fq_log(FQ_LOG_ERROR, "dispatch", "%d open incidents of %d not decoded (a schema mismatch?)",
                undecodable, rows);
 }
 
+static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit,
+                     const char *reason_code);
+static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind);
 static void collect_off_duty(fq_case *c, void *user)
 {
     fq_dispatch *d = user;
@@ -914,6 +941,22 @@ void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const PGresult *ro
     load_open_chunk(d, snap, rows);
 }
 
+/* A worker who went off duty keeps nothing: their cases move up (not on a
+ * standby: the serving server does it, and a standby does it when it
+ * takes over). */
+static void move_off_duty(fq_dispatch *d)
+{
+    if (d->passive)
+        return;
+    fq_caseload_foreach(d->cases, collect_off_duty, d);
+    for (size_t i = 0; i < d->n_moving; i++) {
+        fq_case *c = fq_caseload_find(d->cases, d->moving[i]);
+        if (c != NULL)
+            escalate(d, c, "the handler went off duty", 0, FQ_REASON_OFF_DUTY);
+    }
+    d->n_moving = 0;
+}
+
 int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap)
 {
     fq_snapshot *old = d->current;
@@ -964,16 +1007,89 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap)
         if (w >= 0)
             fq_roster_worker(snap->routing->roster, w)->absent = 1;
     }
-    /* A worker who went off duty keeps nothing: their cases move up. */
-    fq_caseload_foreach(d->cases, collect_off_duty, d);
-    for (size_t i = 0; i < d->n_moving; i++) {
-        fq_case *c = fq_caseload_find(d->cases, d->moving[i]);
-        if (c != NULL)
-            escalate(d, c, "the handler went off duty", 0, FQ_REASON_OFF_DUTY);
-    }
-    d->n_moving = 0;
+    move_off_duty(d);
     rearm(d);
     return d->open_loaded;
+}
+
+/* ---- a standby (docs/operations.md, "A standby") ---- */
+
+void fq_dispatch_set_passive(fq_dispatch *d, int passive)
+{
+    if (d->passive == passive)
+        return;
+    d->passive = passive;
+    if (passive) {
+        rearm(d); /* stops the timer */
+        return;
+    }
+    /* Serving from now on: what the serving server would have done at the
+     * last reload, and every deadline that fell due meanwhile, in order. */
+    if (d->current != NULL && d->current->routing != NULL)
+        move_off_duty(d);
+    rearm(d);
+}
+
+int fq_dispatch_passive(const fq_dispatch *d)
+{
+    return d->passive;
+}
+
+/* The case leaves the caseload as it does when it closes, its worker's
+ * load released only when `release` (a routing state read before the
+ * change counted it). */
+static void drop_case(fq_dispatch *d, fq_case *c, int release)
+{
+    if (release && d->current != NULL && d->current->routing != NULL)
+        fq_route_release(d->current->routing->router, &c->decision);
+    for (int k = 1; k <= FQ_CASE_DEADLINES; k++)
+        cancel_deadline(d, c, k);
+    fq_dedup_remove(d->dedup, c->incident_id);
+    fq_caseload_remove(d->cases, c->incident_id);
+}
+
+int fq_dispatch_catch_up(fq_dispatch *d, const PGresult *touched, int fresh_directory,
+                         fq_dispatch_catch_up_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    fq_snapshot *snap = d->current;
+    if (!d->open_loaded || snap == NULL || snap->routing == NULL)
+        return -1;
+    const int64_t now = wall_ms(), mono = mono_ms(d);
+    const fq_routing *r = snap->routing;
+    reporter_cache reporter = {NULL, -1};
+    fq_case_row row;
+    for (int i = 0; i < PQntuples(touched); i++) {
+        if (fq_case_row_decode(touched, i, &row) != 0) {
+            out->undecodable++;
+            continue;
+        }
+        const int open = strcmp(fq_reopen_row_state(touched, i), "assigned") == 0;
+        fq_case *had = fq_caseload_find(d->cases, row.id);
+        if (had != NULL)
+            drop_case(d, had, !fresh_directory);
+        if (!open) {
+            out->removed += had != NULL;
+            continue;
+        }
+        fq_case *c = take_in_case(d, snap, &row, now, mono, &reporter);
+        if (c == NULL) {
+            out->dropped++;
+            continue;
+        }
+        if (had != NULL)
+            out->replaced++;
+        else
+            out->added++;
+        /* The routing state read with the directory counted it already. */
+        if (!fresh_directory && c->decision.worker >= 0) {
+            fq_worker *w = fq_roster_worker(r->roster, c->decision.worker);
+            if (w->load < UINT16_MAX)
+                w->load++;
+        }
+    }
+    rearm(d);
+    return 0;
 }
 
 fq_snapshot *fq_dispatch_current(fq_dispatch *d)
@@ -1066,8 +1182,7 @@ static void add_feed_items(fq_ticket *t, const fq_node *reporter, const char *ti
     snprintf(b.text, sizeof b.text, "%s: %s", t->event_kind, t->reason);
     fq_items_follow(&t->outbox, &t->snapshot->world,
                     req->place >= 0 ? req->place : req->fallback_place, &b.it, 1);
-    if (fq_outbox_params(&t->outbox) != 0)
-        fq_outbox_free(&t->outbox); /* out of memory: no items, the report still counts */
+    outbox_params(&t->outbox); /* out of memory: no items, the report still counts */
 }
 
 int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporter,
@@ -1149,8 +1264,7 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
         ev.reporter = reporter;
         ev.external_ref = report->external_ref;
         fq_items_routing(&t->outbox, &snap->world, req, &t->decision, NULL, t->reason, report, &ev);
-        if (fq_outbox_params(&t->outbox) != 0)
-            fq_outbox_free(&t->outbox); /* out of memory: no items, the report still counts */
+        outbox_params(&t->outbox); /* out of memory: no items, the report still counts */
     } else {
         add_feed_items(t, reporter, report->title, report->address, report->external_ref);
     }
@@ -1187,9 +1301,7 @@ void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
     bind_co(op, 25, x);
     op->lengths[37] = (int)t->outcome_len;
     op->formats[37] = 1;
-    op->values[39] = t->outbox.boxes ? t->outbox.boxes : "{}";
-    op->values[40] = t->outbox.kinds ? t->outbox.kinds : "{}";
-    op->values[41] = t->outbox.bodies ? t->outbox.bodies : "{}";
+    bind_outbox(&t->outbox, op, 39);
     op->values[42] = t->reason_code;
     /* What the statement writes to the history, for the store's plan: the
      * "reported" event ($1 node, $19 envelope), the routing event ($38
@@ -1408,8 +1520,7 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     }
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
     t->outbox = p.outbox;
-    if (fq_outbox_params(&t->outbox) != 0)
-        fq_outbox_free(&t->outbox);
+    outbox_params(&t->outbox);
     fq_snapshot_ref(snap);
     t->snapshot = snap;
     c->busy = 1;
@@ -1447,9 +1558,7 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
         op->values[15 + i] = t->rerouted ? route[i] : NULL;
     if (t->rerouted)
         bind_co(op, 20, x);
-    op->values[26] = t->outbox.boxes ? t->outbox.boxes : "{}";
-    op->values[27] = t->outbox.kinds ? t->outbox.kinds : "{}";
-    op->values[28] = t->outbox.bodies ? t->outbox.bodies : "{}";
+    bind_outbox(&t->outbox, op, 26);
     op->values[29] = t->answer;
     op->values[30] = t->recount ? "true" : "false";
     op->values[31] = or_null(t->merged);
@@ -1738,8 +1847,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         format_decision(snap, &t->decision, &t->texts);
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
     t->outbox = p.outbox;
-    if (fq_outbox_params(&t->outbox) != 0)
-        fq_outbox_free(&t->outbox);
+    outbox_params(&t->outbox);
     fq_snapshot_ref(snap);
     t->snapshot = snap;
     c->busy = 1;

@@ -22,6 +22,7 @@
 #include "pgarray.h"
 #include "routing_state.h"
 #include "store.h"
+#include "validate.h"
 
 #include <libpq-fe.h>
 #include <stdint.h>
@@ -49,8 +50,9 @@ typedef struct fq_dispatch_config {
 /* A decision as statement parameters (empty strings where none); the
  * co-handling units as a binary text[] (pgarray), co_len bytes. */
 typedef struct fq_decision_texts {
-    char tier[4], line[4], territory[65], lead[65], worker[65];
-    uint8_t co[FQ_PGARRAY_TEXTS_BYTES(FQ_ROUTE_MAX_CO, 64)];
+    char tier[4], line[4], territory[FQ_ID_MAX_LEN + 1], lead[FQ_ID_MAX_LEN + 1],
+        worker[FQ_ID_MAX_LEN + 1];
+    uint8_t co[FQ_ITEMS_CO_ARRAY_BYTES];
     size_t co_len;
     char ack_due[24], ack_warn[24], conclude_due[24], conclude_warn[24], climbed[4];
 } fq_decision_texts;
@@ -133,6 +135,30 @@ void fq_dispatch_open_expected(fq_dispatch *d, size_t n);
  * open incidents have been taken in. */
 int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap);
 fq_snapshot *fq_dispatch_current(fq_dispatch *d);
+
+/* A standby (docs/operations.md, "A standby"): passive, the open cases,
+ * their deadlines and the duplicate index are kept current but no deadline
+ * fires and nothing of the server's own is written (no escalation of an
+ * off-duty worker's cases at a reload). Made active when it takes over:
+ * those escalations, then every deadline due, in order. */
+void fq_dispatch_set_passive(fq_dispatch *d, int passive);
+int fq_dispatch_passive(const fq_dispatch *d);
+
+typedef struct fq_dispatch_catch_up_counts {
+    size_t added, replaced, removed; /* new open cases, changed ones, closed ones */
+    size_t dropped;                  /* open, but not a case under this routing state */
+    size_t undecodable;
+} fq_dispatch_catch_up_counts;
+/* A standby's catch-up (fq_store_point_cb's `touched`, binary rows of
+ * FQ_SQL_STANDBY_TOUCHED): each incident touched since the last point is
+ * taken in anew — its case replaced if still open ('assigned'), removed if
+ * not, added if new — with its deadlines and duplicate entry, as the load at
+ * start would have taken it. `fresh_directory`: the current routing state
+ * was read in the same snapshot (its workers' loads count these cases
+ * already); else each worker's load follows its cases. -1 before the open
+ * incidents are in. */
+int fq_dispatch_catch_up(fq_dispatch *d, const PGresult *touched, int fresh_directory,
+                         fq_dispatch_catch_up_counts *out);
 /* The district's local time of node `node_id` as "+08:00" into buf (at
  * least 8 bytes): its working calendar's offset, "+08:00" when none is
  * imported or the node is unknown (fq_routing_time_zone). Returns buf. */

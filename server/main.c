@@ -52,7 +52,8 @@ static const fq_option options[] = {
                      "accepted clock skew of sent_at (default 120000)"),
     FQ_OPTION_NUMBER(T, "hold-ms", "N", hold_ms, 0, 3600000, 1,
                      "how long requests wait for an unreachable database\n"
-                     "before they are answered busy (default 5000)"),
+                     "before they are answered busy (default 2000; keep it\n"
+                     "under the clients' 3 s answer wait)"),
     FQ_OPTION_NUMBER(T, "max-pending", "N", max_pending, 1, 10000000, 1,
                      "requests waiting for the database at most (default 20000)"),
     FQ_OPTION_NUMBER(T, "max-pending-kib", "N", max_pending_bytes, 1, 1024 * 1024 * 1024, 1024,
@@ -70,6 +71,9 @@ static const fq_option options[] = {
                      "audit rows per second for refused requests (default 200)"),
     FQ_OPTION_NUMBER(T, "stats-interval", "S", stats_interval_s, 0, 86400, 1,
                      "seconds between statistics lines, 0 = off (default 30)"),
+    FQ_OPTION_TEXT(T, "trace-reports", "FILE", trace_reports_path,
+                   "for benchmarks: write a line for each report stored\n"
+                   "with the times it reached each stage (docs/write-path.md)"),
     FQ_OPTION_NUMBER(T, "dedup-distance-m", "N", dedup_distance_m, 1, 100000, 1,
                      "a report this close to an open incident of its\n"
                      "category is merged into it (default 200)"),

@@ -48,6 +48,7 @@ typedef struct server {
     fq_store *store;
     fq_store *read_store; /* the console's reads: their own connection */
     fq_intake *intake;
+    FILE *trace; /* --trace-reports */
     fq_msgsock *intake_sock;
     fq_terminals *terminals;
     fq_msgsock *terminals_sock;
@@ -102,6 +103,17 @@ typedef struct server {
     uint64_t reload_failures;  /* directory or routing loads that did not take */
     int64_t last_reload_ok_ms; /* wall clock of the last load that took (0: none) */
     uint64_t guard_refusals;   /* the serving lock refused (each retry counts) */
+    /* A warm standby (--if-locked wait; docs/operations.md, "A standby"):
+     * loaded while it waits, kept current every few seconds from the point
+     * its open incidents are at (readiness.standby_point), caught up from
+     * there when it takes the lock. */
+    uv_timer_t refresh_timer;
+    uint64_t lock_taken_ns; /* uv_hrtime when the lock was taken while a standby */
+    uint64_t catch_ups;     /* refreshes and catch-ups taken in */
+    uint64_t caught_up;     /* incidents re-read by them */
+    double takeover_s;      /* the last take-over: lock taken to bound and ready (0: none) */
+    uint64_t takeover_incidents;
+    int installed; /* on_directory installed the load's snapshot (for on_point) */
 } server;
 
 /* A server killed a moment ago may still hold the serving lock until
@@ -120,7 +132,10 @@ void fq_server_config_defaults(fq_server_config *c)
     c->presence_timeout_ms = 120000;
     c->server_key_path = "fengqiao-server.key";
     c->max_skew_ms = 120000;
-    c->hold_ms = 5000;
+    /* Under the clients' answer wait (FQC_ANSWER_WAIT_MS, 3 s): a live
+     * server answers BUSY before a client would take its silence for a
+     * host cut off and reconnect (docs/ha.md, app_cut). */
+    c->hold_ms = 2000;
     c->max_pending = 20000;
     c->max_pending_bytes = (size_t)256 << 20;
     c->max_batch = 256;
@@ -299,6 +314,9 @@ static fq_directory *build_directory(server *srv, const fq_directory *previous,
 #define BIND_RETRY_MS 200
 
 static void on_bind_retry(uv_timer_t *timer);
+static void schedule_refresh(server *srv);
+static void on_point(void *user, const PGresult *touched, int64_t point, int fresh_directory,
+                     int guarded);
 
 /* Binds the nanomsg endpoints once this server serves: it holds the
  * serving lock and its directory is loaded. A server that has not served
@@ -309,7 +327,8 @@ static void on_bind_retry(uv_timer_t *timer);
  * server it replaces may still be letting go of it). */
 static void bind_endpoints(server *srv)
 {
-    if (srv->bound || srv->stopping || !srv->serving || !srv->readiness.guard)
+    if (srv->bound || srv->stopping || !srv->serving || !srv->readiness.guard ||
+        srv->readiness.standby)
         return;
     const fq_server_config *c = &srv->config;
     struct {
@@ -399,8 +418,10 @@ static void readiness_changed(server *srv)
            srv->readiness.draining);
     char text[512];
     fq_readiness_describe(&srv->readiness, text, sizeof text);
-    if (strcmp(text, srv->readiness_said) != 0 && (ready || srv->ready || srv->serving)) {
-        /* Before the first load, "not ready" is only the start. */
+    if (strcmp(text, srv->readiness_said) != 0 &&
+        (ready || srv->ready || (srv->serving && !srv->readiness.standby))) {
+        /* Before the first load, "not ready" is only the start; a standby
+         * says where it is by itself (on_point, on_stats). */
         fq_log(ready || srv->readiness.draining ? FQ_LOG_INFO : FQ_LOG_WARN, "server", "%s", text);
         snprintf(srv->readiness_said, sizeof srv->readiness_said, "%s", text);
     }
@@ -485,7 +506,10 @@ static void routing_status(server *srv, int ok, const char *serving, const char 
         clock_gettime(CLOCK_REALTIME, &ts);
         srv->last_reload_ok_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     }
-    submit_routing_status(srv);
+    if (srv->readiness.standby)
+        st->wanted = 1; /* the serving server's to write: this one's when it takes over */
+    else
+        submit_routing_status(srv);
 }
 
 /* The directory and the routing state of one load's results: NULL when the
@@ -548,6 +572,7 @@ static void on_open_rows(void *user, const PGresult *const *loaded, const PGresu
 static void on_directory(void *user, const PGresult *const *loaded)
 {
     server *srv = user;
+    srv->installed = 0;
     char err[512];
     fq_snapshot *old = fq_dispatch_current(srv->dispatch);
     int have_routing = old != NULL && old->routing != NULL;
@@ -580,6 +605,7 @@ static void on_directory(void *user, const PGresult *const *loaded)
         routing_status(srv, 1, "current", "");
     if (fq_dispatch_install(srv->dispatch, snap))
         fq_store_skip_open_load(srv->store);
+    srv->installed = 1;
     fq_snapshot_unref(snap);
     fq_log(FQ_LOG_INFO, "directory", "%zu units, %zu nodes; routing: %s",
            fq_org_count(fq_directory_org(dir)), fq_directory_node_count(dir),
@@ -612,8 +638,9 @@ static void on_directory(void *user, const PGresult *const *loaded)
         fq_api_directory_changed(srv->api); /* the cached topology documents */
     if (!srv->serving) {
         srv->serving = 1;
-        bind_endpoints(srv);
-        start_http(srv);
+        bind_endpoints(srv); /* not while a standby: take_over does */
+        if (!srv->readiness.standby)
+            start_http(srv);
     }
     /* systemd's STATUS= while ready (readiness_changed). */
     snprintf(srv->serving_status, sizeof srv->serving_status,
@@ -664,6 +691,15 @@ static void on_store_guard(void *user, int held, const char *why)
             fq_log(FQ_LOG_INFO, "store", "holding the database's serving lock");
         srv->locked_out_since = 0;
         srv->readiness.guard = 1;
+        if (srv->readiness.standby) {
+            /* A standby takes over: what was touched since its point, read
+             * now that no one else writes, then it serves (on_point). One
+             * that has not loaded yet loads whole first. */
+            srv->lock_taken_ns = uv_hrtime();
+            uv_timer_stop(&srv->refresh_timer);
+            if (srv->serving)
+                fq_store_catch_up(srv->store);
+        }
         bind_endpoints(srv); /* a reconnect: bound already, or not serving yet */
         readiness_changed(srv);
         return;
@@ -671,13 +707,15 @@ static void on_store_guard(void *user, int held, const char *why)
     srv->guard_refusals++;
     srv->readiness.guard = 0;
     readiness_changed(srv);
-    if (srv->serving && srv->config.if_locked_wait && !srv->stopping) {
+    if (srv->serving && !srv->readiness.standby && srv->config.if_locked_wait && !srv->stopping) {
         /* Another server took over while this one was away from the
          * database: what this one holds in memory (open incidents,
-         * deadlines, feeds) is stale from now on. It stops serving
-         * (unbinds its endpoints; what waits is answered busy) and starts
-         * again as a standby, which loads everything afresh when it takes
-         * over. Never two servers bound at once. */
+         * deadlines, feeds) is stale from now on, and may hold decisions
+         * whose writes never committed. It stops serving (unbinds its
+         * endpoints; what waits is answered busy) and starts again as a
+         * warm standby, which loads everything afresh while it waits and
+         * catches up from there when it takes over. Never two servers
+         * bound at once. */
         fq_log(FQ_LOG_WARN, "store", "%s; this server stops serving and starts again as a standby",
                why);
         fq_sdnotify_status(srv->notify, "standby: another fengqiaod took over this database");
@@ -710,11 +748,129 @@ static void on_store_guard(void *user, int held, const char *why)
     }
 }
 
+/* ---- a warm standby (docs/operations.md, "A standby") ---- */
+
+/* Between a standby's refreshes: 2 s and up to 1 s more at random, so that
+ * two standbys do not read in step. Each refresh re-reads only the incidents
+ * touched since the last one (at 100 reports a second, some 200-300 rows:
+ * milliseconds of either side's CPU), and the catch-up at a take-over has
+ * at most that much plus what came since. */
+#define REFRESH_MS 2000
+#define REFRESH_JITTER_MS 1000
+
+static void on_refresh(uv_timer_t *timer)
+{
+    server *srv = timer->data;
+    if (srv->readiness.standby && srv->serving && !srv->readiness.guard && !srv->stopping)
+        fq_store_catch_up(srv->store);
+    schedule_refresh(srv);
+}
+
+static void schedule_refresh(server *srv)
+{
+    if (srv->stopping || !srv->readiness.standby)
+        return;
+    uv_timer_start(&srv->refresh_timer, on_refresh,
+                   REFRESH_MS + randombytes_uniform(REFRESH_JITTER_MS + 1), 0);
+}
+
+/* The standby holds the lock and its state is current: it serves. */
+static void take_over(server *srv, int64_t from, const fq_dispatch_catch_up_counts *c,
+                      uint64_t read_ns, uint64_t applied_ns)
+{
+    fq_store_track(srv->store, 0);
+    uv_timer_stop(&srv->refresh_timer);
+    srv->readiness.standby = 0;
+    fq_dispatch_set_passive(srv->dispatch, 0); /* the deadlines that fell due fire now */
+    if (srv->status.wanted)
+        submit_routing_status(srv);
+    bind_endpoints(srv);
+    start_http(srv);
+    readiness_changed(srv);
+    uint64_t now = uv_hrtime(), taken = srv->lock_taken_ns;
+    srv->takeover_s = taken != 0 && now > taken ? (now - taken) / 1e9 : 0;
+    srv->takeover_incidents = c->added + c->replaced + c->removed;
+    if (from >= 0)
+        fq_log(FQ_LOG_INFO, "server",
+               "took over at event %lld: caught up from event %lld, %zu incidents re-read "
+               "(%zu new, %zu changed, %zu closed); serving %.3f s after taking the lock (read "
+               "%.3f s, taken in %.3f s, bound %.3f s)",
+               srv->readiness.standby_point, (long long)from, c->added + c->replaced + c->removed,
+               c->added, c->replaced, c->removed, srv->takeover_s,
+               taken != 0 && read_ns > taken ? (read_ns - taken) / 1e9 : 0,
+               (applied_ns - read_ns) / 1e9, (now - applied_ns) / 1e9);
+    else
+        fq_log(FQ_LOG_INFO, "server", "serving from event %lld (no other server held the lock)",
+               srv->readiness.standby_point);
+}
+
+/* A tracked load came in (store.h, fq_store_point_cb): the incidents touched
+ * since the last point, if any, taken in; the standby is at `point` now. */
+static void on_point(void *user, const PGresult *touched, int64_t point, int fresh_directory,
+                     int guarded)
+{
+    server *srv = user;
+    if (!srv->readiness.standby)
+        return;
+    const uint64_t read_ns = uv_hrtime();
+    int64_t from = touched != NULL ? srv->readiness.standby_point : -1;
+    fq_dispatch_catch_up_counts counts = {0};
+    /* A directory of the same snapshot that did not take (the previous one
+     * is kept) counted none of the changes: the workers' loads follow them. */
+    const int fresh = fresh_directory && srv->installed;
+    srv->installed = 0;
+    if (touched != NULL && srv->serving) {
+        if (fq_dispatch_catch_up(srv->dispatch, touched, fresh, &counts) != 0) {
+            /* Nothing in to catch up on: cannot happen once loaded. */
+            fq_log(FQ_LOG_ERROR, "server", "the standby's catch-up found no open incidents");
+            return;
+        }
+        srv->catch_ups++;
+        srv->caught_up += counts.added + counts.replaced + counts.removed;
+        if (counts.dropped + counts.undecodable > 0)
+            fq_log(FQ_LOG_WARN, "server",
+                   "catch-up: %zu open incidents cannot be cases under this routing state, %zu "
+                   "not decoded",
+                   counts.dropped, counts.undecodable);
+    }
+    int64_t was = srv->readiness.standby_point;
+    srv->readiness.standby_point = point;
+    if (!srv->serving)
+        return; /* the directory did not build: loaded again */
+    if (guarded && srv->readiness.guard) {
+        take_over(srv, from, &counts, read_ns, uv_hrtime());
+        return;
+    }
+    if (was < 0)
+        fq_log(FQ_LOG_INFO, "server",
+               "standby (warm, at event %lld): %zu open incidents loaded; re-reading what "
+               "changes every %d-%d s until it takes over",
+               (long long)point, fq_dispatch_get_stats(srv->dispatch)->open, REFRESH_MS / 1000,
+               (REFRESH_MS + REFRESH_JITTER_MS) / 1000);
+    else
+        fq_log(FQ_LOG_DEBUG, "server",
+               "standby (warm, at event %lld): %zu incidents re-read (%zu new, %zu changed, %zu "
+               "closed)",
+               (long long)point, counts.added + counts.replaced + counts.removed, counts.added,
+               counts.replaced, counts.removed);
+    if (point != was)
+        fq_sdnotify_status(srv->notify,
+                           "standby (warm, at event %lld): another fengqiaod serves this database",
+                           (long long)point);
+}
+
 /* ---- stats ---- */
 
 static void on_stats(uv_timer_t *timer)
 {
     server *srv = timer->data;
+    if (srv->readiness.standby && srv->serving)
+        fq_log(FQ_LOG_INFO, "stats",
+               "standby (warm, at event %lld): %zu open incidents, %zu deadlines; %" PRIu64
+               " refreshes re-read %" PRIu64 " incidents",
+               srv->readiness.standby_point, fq_dispatch_get_stats(srv->dispatch)->open,
+               fq_dispatch_get_stats(srv->dispatch)->pending_deadlines, srv->catch_ups,
+               srv->caught_up);
     const fq_intake_stats *is = fq_intake_get_stats(srv->intake);
     const fq_store_stats *ss = fq_store_get_stats(srv->store);
     const fq_dispatch_stats *ds = fq_dispatch_get_stats(srv->dispatch);
@@ -765,7 +921,11 @@ static void server_metrics(void *user, fq_metrics *m)
                                      .started_ms = srv->started_ms,
                                      .reload_failures = srv->reload_failures,
                                      .last_reload_ok_ms = srv->last_reload_ok_ms,
-                                     .guard_refusals = srv->guard_refusals};
+                                     .guard_refusals = srv->guard_refusals,
+                                     .catch_ups = srv->catch_ups,
+                                     .caught_up = srv->caught_up,
+                                     .takeover_s = srv->takeover_s,
+                                     .takeover_incidents = srv->takeover_incidents};
     server_readiness(srv, &src.readiness);
     fq_server_metrics_write(&src, m);
 }
@@ -779,6 +939,8 @@ static void finish_stop(server *srv)
     uv_close((uv_handle_t *)&srv->drain_timer, NULL);
     uv_timer_stop(&srv->bind_timer);
     uv_close((uv_handle_t *)&srv->bind_timer, NULL);
+    uv_timer_stop(&srv->refresh_timer);
+    uv_close((uv_handle_t *)&srv->refresh_timer, NULL);
     uv_close((uv_handle_t *)&srv->stats_timer, NULL);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
@@ -912,11 +1074,32 @@ int fq_server_run(const fq_server_config *config)
     if (srv.store != NULL) {
         fq_store_on_guard(srv.store, on_store_guard);
         fq_store_on_open_rows(srv.store, on_open_rows);
+        /* A standby loads while it waits (docs/operations.md, "A standby"). */
+        if (config->if_locked_wait)
+            fq_store_set_warm(srv.store, on_point);
     }
     fq_dispatch_config dc = {config->dedup_distance_m, config->dedup_window_ms, 256};
     srv.dispatch = srv.store ? fq_dispatch_new(srv.loop, srv.store, &dc) : NULL;
+    if (config->trace_reports_path != NULL) {
+        /* Written by the loop thread as reports commit: a buffer of its own,
+         * so a line costs no system call. */
+        srv.trace = fopen(config->trace_reports_path, "w");
+        if (srv.trace == NULL) {
+            fq_log(FQ_LOG_ERROR, "server", "--trace-reports %s: %s", config->trace_reports_path,
+                   strerror(errno));
+            return 2;
+        }
+        setvbuf(srv.trace, NULL, _IOFBF, 1 << 16);
+    }
+    srv.readiness.standby_point = -1;
+    if (srv.dispatch != NULL && config->if_locked_wait) {
+        /* Passive until it holds the lock and has caught up (take_over);
+         * a server that gets the lock at once takes over at its first load. */
+        fq_dispatch_set_passive(srv.dispatch, 1);
+        srv.readiness.standby = 1;
+    }
     fq_intake_config ic = {config->max_skew_ms, config->audit_per_second, 1000,
-                           config->max_pending_bytes};
+                           config->max_pending_bytes, srv.trace};
     srv.intake = srv.dispatch ? fq_intake_new(srv.loop, &ic, srv.store, srv.dispatch) : NULL;
     fq_terminals_config tc = {config->max_skew_ms,         25000,
                               config->presence_timeout_ms, 1000,
@@ -962,6 +1145,8 @@ int fq_server_run(const fq_server_config *config)
         fq_dispatch_stop(srv.dispatch);
         uv_run(srv.loop, UV_RUN_DEFAULT);
         fq_intake_free(srv.intake);
+        if (srv.trace != NULL)
+            fclose(srv.trace);
         fq_terminals_free(srv.terminals);
         fq_dispatch_free(srv.dispatch);
         return 1;
@@ -1028,7 +1213,11 @@ int fq_server_run(const fq_server_config *config)
     uv_timer_init(srv.loop, &srv.stats_timer);
     uv_timer_init(srv.loop, &srv.drain_timer);
     uv_timer_init(srv.loop, &srv.bind_timer);
+    uv_timer_init(srv.loop, &srv.refresh_timer);
     srv.stats_timer.data = srv.drain_timer.data = srv.bind_timer.data = &srv;
+    srv.refresh_timer.data = &srv;
+    if (config->if_locked_wait)
+        schedule_refresh(&srv);
     if (config->stats_interval_s > 0)
         uv_timer_start(&srv.stats_timer, on_stats, config->stats_interval_s * 1000ULL,
                        config->stats_interval_s * 1000ULL);
@@ -1052,6 +1241,8 @@ int fq_server_run(const fq_server_config *config)
     fq_upward_free(srv.upward);
     fq_upward_api_free(srv.upward_api);
     fq_intake_free(srv.intake);
+    if (srv.trace != NULL && fclose(srv.trace) != 0)
+        fq_log(FQ_LOG_WARN, "server", "--trace-reports: %s", strerror(errno));
     fq_terminals_free(srv.terminals);
     fq_snapshot_unref(srv.loading);
     fq_dispatch_free(srv.dispatch);

@@ -26,9 +26,10 @@ typedef struct fq_server_config {
     uint32_t audit_per_second;
     int drain_budget;
     unsigned stats_interval_s;
-    double dedup_distance_m; /* a report this close to an open one of its category … */
-    int64_t dedup_window_ms; /* … and this recent is merged into it */
-    int if_locked_wait;      /* another server holds the database: 1 wait, 0 exit */
+    const char *trace_reports_path; /* --trace-reports: each report's stages; NULL: none */
+    double dedup_distance_m;        /* a report this close to an open one of its category … */
+    int64_t dedup_window_ms;        /* … and this recent is merged into it */
+    int if_locked_wait;             /* another server holds the database: 1 wait, 0 exit */
     /* The web console (docs/web-console.md): NULL http_listen, no HTTP. */
     const char *http_listen; /* ADDR:PORT */
     const char *tls_cert, *tls_key;

@@ -106,13 +106,15 @@ void fq_server_metrics_write(const fq_server_metrics_sources *src, fq_metrics *m
                      "When this fengqiaod started, Unix time.", (double)src->started_ms / 1000);
     const fq_readiness r = src->readiness;
     fq_metrics_value(m, "fengqiao_ready", FQ_METRIC_GAUGE,
-                     "1 while ready (database, routing, serving lock, not draining).",
+                     "1 while ready (database, routing, serving lock, not a standby, not "
+                     "draining).",
                      fq_readiness_ready(&r));
     fq_metrics_family(m, "fengqiao_readiness_condition", FQ_METRIC_GAUGE,
                       "1 while the condition of readiness holds.");
     fq_metrics_sample(m, LABELS("condition", "database"), r.database);
     fq_metrics_sample(m, LABELS("condition", "routing"), r.routing);
     fq_metrics_sample(m, LABELS("condition", "guard"), r.guard);
+    fq_metrics_sample(m, LABELS("condition", "not_standby"), !r.standby);
     fq_metrics_sample(m, LABELS("condition", "not_draining"), !r.draining);
 
     const fq_intake_stats *is = fq_intake_get_stats(src->intake);
@@ -160,6 +162,18 @@ void fq_server_metrics_write(const fq_server_metrics_sources *src, fq_metrics *m
     fq_metrics_value(m, "fengqiao_serving_lock_refusals_total", FQ_METRIC_COUNTER,
                      "Claims of the serving lock refused because another server held it.",
                      (double)src->guard_refusals);
+    fq_metrics_value(m, "fengqiao_standby_catch_ups_total", FQ_METRIC_COUNTER,
+                     "A standby's refreshes and its take-over's catch-up taken in.",
+                     (double)src->catch_ups);
+    fq_metrics_value(m, "fengqiao_standby_caught_up_incidents_total", FQ_METRIC_COUNTER,
+                     "Incidents re-read by them.", (double)src->caught_up);
+    fq_metrics_value(m, "fengqiao_takeover_seconds", FQ_METRIC_GAUGE,
+                     "The last take-over: serving lock taken to caught up, bound and ready "
+                     "(0: none).",
+                     src->takeover_s);
+    fq_metrics_value(m, "fengqiao_takeover_incidents", FQ_METRIC_GAUGE,
+                     "Incidents the last take-over's catch-up re-read.",
+                     (double)src->takeover_incidents);
 
     const fq_dispatch_stats *ds = fq_dispatch_get_stats(src->dispatch);
     fq_dispatch_open_counts oc;

@@ -27,6 +27,11 @@ typedef struct fq_server_metrics_sources {
     uint64_t reload_failures;  /* directory or routing loads that did not take */
     int64_t last_reload_ok_ms; /* wall clock; 0: none */
     uint64_t guard_refusals;   /* serving lock claims refused */
+    /* A warm standby's (docs/operations.md, "A standby"). */
+    uint64_t catch_ups;          /* refreshes and catch-ups taken in */
+    uint64_t caught_up;          /* incidents they re-read */
+    double takeover_s;           /* the last take-over, lock to ready; 0: none */
+    uint64_t takeover_incidents; /* incidents its catch-up re-read */
 } fq_server_metrics_sources;
 
 void fq_server_metrics_write(const fq_server_metrics_sources *src, fq_metrics *m);

@@ -2,6 +2,7 @@
 
 #include "lifecycle.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,20 @@ const char *fq_items_handler_id(const fq_roster *roster, int32_t h)
 const char *fq_items_worker_id(const fq_roster *roster, int32_t w)
 {
     return w >= 0 ? fq_roster_worker_id(roster, w) : "";
+}
+
+size_t fq_items_co_array(const fq_roster *roster, const fq_decision *dec,
+                         uint8_t out[FQ_ITEMS_CO_ARRAY_BYTES])
+{
+    const char *ids[FQ_ROUTE_MAX_CO];
+    int n = dec->n_co < FQ_ROUTE_MAX_CO ? dec->n_co : FQ_ROUTE_MAX_CO;
+    for (int i = 0; i < n; i++)
+        ids[i] = fq_items_handler_id(roster, dec->co[i]);
+    size_t len = fq_pgarray_texts(out, FQ_ITEMS_CO_ARRAY_BYTES, ids, n);
+    /* Every id is at most FQ_ID_MAX_LEN bytes (fq_roster_add_handler):
+     * this cannot fail, and co-handlers must never be dropped unseen. */
+    assert(len > 0);
+    return len;
 }
 
 /* The boxes of whoever holds the assignment: the worker, or the lead unit,

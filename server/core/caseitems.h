@@ -14,9 +14,11 @@
 #include "geo.h"
 #include "org.h"
 #include "outbox.h"
+#include "pgarray.h"
 #include "roster.h"
 #include "router.h"
 #include "taxonomy.h"
+#include "validate.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -95,6 +97,15 @@ int32_t fq_items_territory(const fq_decision *dec);
 const char *fq_items_handler_id(const fq_roster *roster, int32_t h);
 
 const char *fq_items_worker_id(const fq_roster *roster, int32_t w);
+
+/* The co-handling units of a decision as the statements take them: a binary
+ * text[] (pgarray) of their ids. The roster admits only ids that pass
+ * fq_valid_id (FQ_ID_MAX_LEN bytes at most), so FQ_ROUTE_MAX_CO of the
+ * longest fit in FQ_ITEMS_CO_ARRAY_BYTES. Returns the length written into
+ * `out` (an empty array for none). */
+#define FQ_ITEMS_CO_ARRAY_BYTES FQ_PGARRAY_TEXTS_BYTES(FQ_ROUTE_MAX_CO, FQ_ID_MAX_LEN)
+size_t fq_items_co_array(const fq_roster *roster, const fq_decision *dec,
+                         uint8_t out[FQ_ITEMS_CO_ARRAY_BYTES]);
 
 /* The boxes of whoever holds the assignment: the worker, or the lead unit,
  * and the co-handling units. The first is the one who acts on it. */

@@ -14,9 +14,7 @@ void fq_outbox_free(fq_outbox_set *s)
 {
     for (int i = 0; i < s->n; i++)
         free(s->body[i]);
-    free(s->boxes);
-    free(s->kinds);
-    free(s->bodies);
+    fq_pgbuf_free(&s->params);
     fq_outbox_init(s);
 }
 
@@ -74,52 +72,43 @@ int fq_outbox_feed_index(const fq_outbox_set *s, fq_feed feed)
 
 int fq_outbox_params(fq_outbox_set *s)
 {
-    /* Boxes are ids ([a-z0-9._-]) behind a one-letter prefix: no quoting. */
-    size_t boxes_len = 3, bodies_len = 3;
-    for (int i = 0; i < s->n; i++) {
-        boxes_len += strlen(s->box[i]) + 1;
-        bodies_len += 2 * s->body_len[i] + 8;
-    }
-    free(s->boxes);
-    free(s->kinds);
-    free(s->bodies);
-    s->boxes = malloc(boxes_len);
-    s->kinds = malloc(4 * (size_t)s->n + 3);
-    s->bodies = malloc(bodies_len);
-    if (s->boxes == NULL || s->kinds == NULL || s->bodies == NULL)
-        return -1;
-    char *b = s->boxes, *k = s->kinds, *y = s->bodies;
-    static const char hex[] = "0123456789abcdef";
-    *b++ = '{';
-    *k++ = '{';
-    *y++ = '{';
-    int written = 0;
-    for (int i = 0; i < s->n; i++) {
-        if (s->feed[i] != FQ_FEED_NONE)
-            continue; /* columns of the event, not rows */
-        if (written++) {
-            *b++ = ',';
-            *k++ = ',';
-            *y++ = ',';
+    static const uint32_t oids[FQ_OUTBOX_NPARAMS] = {FQ_PG_TEXT, FQ_PG_INT2, FQ_PG_BYTEA};
+    fq_pgbuf_reset(&s->params);
+    s->params_built = 0;
+    int failed = 0;
+    for (int p = 0; p < FQ_OUTBOX_NPARAMS; p++) {
+        fq_pgarray a;
+        fq_pgarray_begin(&a, &s->params, oids[p]);
+        for (int i = 0; i < s->n; i++) {
+            if (s->feed[i] != FQ_FEED_NONE)
+                continue; /* columns of the event, not rows */
+            if (p == FQ_OUTBOX_BOXES)
+                fq_pgarray_text(&a, s->box[i], strlen(s->box[i]));
+            else if (p == FQ_OUTBOX_KINDS)
+                fq_pgarray_int2(&a, s->kind[i]);
+            else
+                fq_pgarray_bytea(&a, s->body[i], s->body_len[i]);
         }
-        size_t l = strlen(s->box[i]);
-        memcpy(b, s->box[i], l);
-        b += l;
-        k += sprintf(k, "%u", s->kind[i]);
-        /* "\\x…" inside an array literal: the element is \x… (bytea hex). */
-        memcpy(y, "\"\\\\x", 4);
-        y += 4;
-        for (size_t j = 0; j < s->body_len[i]; j++) {
-            *y++ = hex[s->body[i][j] >> 4];
-            *y++ = hex[s->body[i][j] & 15];
-        }
-        *y++ = '"';
+        failed |= fq_pgarray_end(&a, &s->param_offset[p], &s->param_length[p]);
     }
-    *b++ = '}';
-    *k++ = '}';
-    *y++ = '}';
-    *b = *k = *y = '\0';
-    return 0;
+    s->params_built = !failed;
+    return failed ? -1 : 0;
+}
+
+const char *fq_outbox_param(const fq_outbox_set *s, int which, int *length)
+{
+    /* Empty one-dimensional arrays as array_send writes them: no
+     * dimensions, no NULLs, the element type. */
+    static const uint8_t empty[FQ_OUTBOX_NPARAMS][12] = {
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, FQ_PG_TEXT},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, FQ_PG_INT2},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, FQ_PG_BYTEA}};
+    if (!s->params_built) {
+        *length = (int)sizeof empty[which];
+        return (const char *)empty[which];
+    }
+    *length = (int)s->param_length[which];
+    return (const char *)s->params.data + s->param_offset[which];
 }
 
 int fq_outbox_committed(const fq_outbox_set *s, const char *seqs, fq_outbox_committed_fn fn,

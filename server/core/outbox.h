@@ -10,12 +10,17 @@
 #define FQ_OUTBOX_H
 
 #include "fengqiao.pb-c.h"
+#include "pgarray.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define FQ_OUTBOX_MAX_ITEMS 20
 #define FQ_BOX_MAX 72
+
+/* The three statement parameters of the items that are outbox rows
+ * (statements.h FQ_SQL_OUTBOX_CTE), in this order. */
+enum { FQ_OUTBOX_BOXES = 0, FQ_OUTBOX_KINDS = 1, FQ_OUTBOX_BODIES = 2, FQ_OUTBOX_NPARAMS = 3 };
 
 /* Which follow feed an item is in: none (an outbox row), its town's, its
  * district's. */
@@ -30,9 +35,11 @@ typedef struct fq_outbox_set {
     uint8_t *body[FQ_OUTBOX_MAX_ITEMS];    /* packed OutboxItem without seq, kind, incident, at,
                                               event_seq (the statement's columns) */
     size_t body_len[FQ_OUTBOX_MAX_ITEMS];
-    /* The statement parameters, after fq_outbox_params: the outbox rows'
-     * (the feeds' items are not among them). */
-    char *boxes, *kinds, *bodies;
+    /* The statement parameters, after fq_outbox_params (fq_outbox_param
+     * reads them): binary arrays one after the other in `params`. */
+    fq_pgbuf params;
+    size_t param_offset[FQ_OUTBOX_NPARAMS], param_length[FQ_OUTBOX_NPARAMS];
+    int params_built;
 } fq_outbox_set;
 
 void fq_outbox_init(fq_outbox_set *s);
@@ -54,10 +61,16 @@ int fq_outbox_add_feed(fq_outbox_set *s, fq_feed feed, const char *box,
 /* The index of the set's item in that feed, or -1. */
 int fq_outbox_feed_index(const fq_outbox_set *s, fq_feed feed);
 
-/* Builds s->boxes, s->kinds (text array literals) and s->bodies (bytea
- * array literal, hex) of the items that are outbox rows, in the set's
- * order: 0, or -1 when out of memory. */
+/* Builds the statement parameters of the items that are outbox rows, in
+ * the set's order, as PostgreSQL's binary arrays (pgarray.h): boxes
+ * (text[]), kinds (smallint[]: Fengqiao__V1__ItemKind) and bodies
+ * (bytea[]). 0, or -1 when out of memory. */
 int fq_outbox_params(fq_outbox_set *s);
+/* Parameter `which` (FQ_OUTBOX_BOXES...), binary format, and its length in
+ * *length: as built, or an empty array of its type when they were not
+ * (a set without items, or freed after running out of memory). Valid
+ * until the set changes. */
+const char *fq_outbox_param(const fq_outbox_set *s, int which, int *length);
 
 /* The items as committed: `seqs` is FQ_SQL_OUTBOX_SEQS ("seq box event_seq,
  * seq box event_seq", or empty; "seq box" alone gives event_seq 0). Calls fn

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uthash.h>
 
 #define ENDPOINT_NAME "intake"
@@ -37,6 +38,7 @@ struct intake_request {
     fq_ticket ticket; /* the routing decision written with the report */
     int has_ticket;
     fq_reply_token *token;
+    uint64_t received_ns;      /* uv_hrtime when it arrived (traced only) */
     uint8_t key[FQ_KEY_BYTES]; /* the sender's key, to sign the reply */
     uint8_t body_digest[32];
     flight_key fkey;
@@ -60,8 +62,9 @@ struct fq_intake {
     intake_request *in_flight; /* uthash by fkey */
     fq_arena reply_arena;      /* fq_intake_submit's replies, opened */
     unsigned char *reply_arena_buffer;
-    uint8_t *pack_buffer; /* to digest the report body */
-    size_t pending_bytes; /* memory held by requests waiting for the store */
+    uint8_t *pack_buffer;   /* to digest the report body */
+    size_t pending_bytes;   /* memory held by requests waiting for the store */
+    int64_t trace_epoch_us; /* with config.trace: wall clock minus uv_hrtime, in us */
     fq_intake_stats stats;
 };
 
@@ -170,10 +173,29 @@ static void answer(fq_intake *in, intake_request *req, int status, const char *s
     req->token = NULL;
 }
 
+/* One line of --trace-reports: the report's message id and when it reached
+ * each stage, wall clock in microseconds (0: not reached): arrived, handed
+ * to the store, sent in its batch, its batch's statements executed, its
+ * COMMIT answered, its outbox items handed to the terminals (their held
+ * syncs answered), its acknowledgement sent. */
+static void trace_report(const fq_intake *in, const intake_request *req, uint64_t delivered_ns,
+                         uint64_t replied_ns)
+{
+    const uint64_t ns[] = {req->received_ns,    req->op.submitted_ns, req->op.sent_ns,
+                           req->op.executed_ns, req->op.answered_ns,  delivered_ns,
+                           replied_ns};
+    fprintf(in->config.trace, "%" PRIu64, req->fkey.message_id);
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+        fprintf(in->config.trace, " %" PRId64,
+                ns[i] ? in->trace_epoch_us + (int64_t)(ns[i] / 1000) : 0);
+    fputc('\n', in->config.trace);
+}
+
 static void on_stored(fq_store_op *op, int status, const char *message)
 {
     intake_request *req = request_of(op);
     fq_intake *in = req->intake;
+    uint64_t delivered_ns = 0;
     HASH_DEL(in->in_flight, req);
     in->ctx.in_flight--;
     if (req->has_ticket) {
@@ -192,6 +214,8 @@ static void on_stored(fq_store_op *op, int status, const char *message)
         else
             fq_dispatch_dropped(in->ctx.dispatch, &req->ticket);
         req->has_ticket = 0;
+        if (in->config.trace != NULL)
+            delivered_ns = uv_hrtime();
     }
     int same_body =
         sodium_memcmp(req->op.stored_digest, req->body_digest, sizeof req->body_digest) == 0;
@@ -200,6 +224,8 @@ static void on_stored(fq_store_op *op, int status, const char *message)
     else if (status == FQ_OK && same_body)
         in->stats.duplicates++;
     answer(in, req, status, message, 0);
+    if (in->config.trace != NULL && status == FQ_OK)
+        trace_report(in, req, delivered_ns, uv_hrtime());
     /* Copies that arrived while this one was in flight share its outcome. */
     for (intake_request *f = req->followers, *next; f != NULL; f = next) {
         next = f->next_follower;
@@ -372,6 +398,7 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
                    fq_arena *arena, size_t max_frame)
 {
     char err[256];
+    uint64_t received_ns = in->config.trace != NULL ? uv_hrtime() : 0;
     fq_snapshot *snap = fq_dispatch_current(in->ctx.dispatch);
     const fq_directory *dir = snap ? snap->directory : NULL;
     int64_t now = fq_now_ms();
@@ -471,6 +498,7 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     }
     in->pending_bytes += bytes;
     req->token = token;
+    req->received_ns = received_ns;
     intake_request *first;
     HASH_FIND(hh, in->in_flight, &req->fkey, sizeof req->fkey, first);
     if (first == NULL) {
@@ -612,6 +640,12 @@ fq_intake *fq_intake_new(uv_loop_t *loop, const fq_intake_config *config, fq_sto
     }
     fq_arena_init(&in->reply_arena, in->reply_arena_buffer, REPLY_ARENA_BYTES);
     in->config = *config;
+    if (config->trace != NULL) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        in->trace_epoch_us =
+            (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - (int64_t)(uv_hrtime() / 1000);
+    }
     return in;
 }
 

@@ -17,6 +17,7 @@
 #include "store.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct fq_intake fq_intake;
 
@@ -25,6 +26,10 @@ typedef struct fq_intake_config {
     uint32_t audit_per_second; /* audit rows written per second at most */
     uint32_t busy_retry_ms;    /* retry hint with BUSY / INTERNAL */
     size_t max_pending_bytes;  /* memory of reports waiting for the store, at most */
+    /* --trace-reports: a line for each report stored, with the wall-clock
+     * times (microseconds since the epoch) it reached each stage
+     * (docs/write-path.md, "Tracing a report"); NULL: none. Not closed. */
+    FILE *trace;
 } fq_intake_config;
 
 typedef struct fq_intake_stats {

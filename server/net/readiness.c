@@ -5,7 +5,7 @@
 
 int fq_readiness_ready(const fq_readiness *r)
 {
-    return r->database && r->routing && r->guard && !r->draining;
+    return r->database && r->routing && r->guard && !r->standby && !r->draining;
 }
 
 size_t fq_readiness_failing(const fq_readiness *r, const char *names[FQ_READINESS_CONDITIONS])
@@ -17,6 +17,8 @@ size_t fq_readiness_failing(const fq_readiness *r, const char *names[FQ_READINES
         names[n++] = "routing";
     if (!r->guard)
         names[n++] = "guard";
+    if (r->standby)
+        names[n++] = "standby";
     if (r->draining)
         names[n++] = "draining";
     return n;
@@ -44,6 +46,13 @@ void fq_readiness_describe(const fq_readiness *r, char *out, size_t len)
         return;
     }
     size_t used = (size_t)snprintf(out, len, "not ready: ");
-    for (size_t i = 0; i < n && used < len; i++)
-        used += (size_t)snprintf(out + used, len - used, "%s%s", i ? "; " : "", why(names[i]));
+    for (size_t i = 0; i < n && used < len; i++) {
+        if (strcmp(names[i], "standby") == 0 && r->standby_point >= 0)
+            used += (size_t)snprintf(out + used, len - used, "%sstandby (warm, at event %lld)",
+                                     i ? "; " : "", r->standby_point);
+        else if (strcmp(names[i], "standby") == 0)
+            used += (size_t)snprintf(out + used, len - used, "%sstandby (loading)", i ? "; " : "");
+        else
+            used += (size_t)snprintf(out + used, len - used, "%s%s", i ? "; " : "", why(names[i]));
+    }
 }

@@ -2,6 +2,7 @@
 
 #include "log.h"
 #include "pgerror.h"
+#include "pghosts.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -11,9 +12,10 @@
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS 500 /* back within a second of PostgreSQL returning */
 /* A link that died without a FIN (a frozen host, a firewall dropping packets)
- * would otherwise hold everything in flight until TCP gives up, minutes
- * later; libpq does not enforce connect_timeout when we drive
- * PQconnectPoll ourselves. */
+ * would otherwise hold an attempt until TCP gives up, minutes later; libpq
+ * does not enforce connect_timeout when we drive PQconnectPoll ourselves.
+ * Per attempt: with several hosts the attempts run side by side, so a host
+ * that does not answer delays nobody. */
 #define CONNECT_TIMEOUT_MS 10000
 #define ANSWER_TIMEOUT_MS 30000
 #define WATCHDOG_MS 1000
@@ -25,9 +27,8 @@
  * an idle connection is probed after 1 s of silence, then every second,
  * and dropped after 2 unanswered probes; data unacknowledged for 2.5 s
  * drops it too (TCP_USER_TIMEOUT, which also bounds a connect to a host
- * that does not answer, so libpq moves on to the next host of the list).
- * The kernel answers probes and acknowledges data itself, so a busy
- * PostgreSQL is not mistaken for a dead one. */
+ * that does not answer). The kernel answers probes and acknowledges data
+ * itself, so a busy PostgreSQL is not mistaken for a dead one. */
 static const char *const tcp_default_keys[] = {
     "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout"};
 static const char *const tcp_default_values[] = {"1", "1", "1", "2", "2500"};
@@ -35,49 +36,125 @@ static const char *const tcp_default_values[] = {"1", "1", "1", "2", "2500"};
 
 typedef enum { PG_IDLE, PG_CONNECTING, PG_READY, PG_CLOSING } pg_state;
 
+/* A socket watched in the loop; replaced when the socket changes. */
+typedef struct watcher {
+    uv_poll_t *poll;
+    int fd;
+    int events;
+} watcher;
+
+/* One way to connect: the whole conninfo (libpq walks its hosts in order),
+ * or, when the conninfo lists several hosts and asks for a kind of server
+ * (target_session_attrs read-write, primary, read-only, standby), one of
+ * its hosts. Each host has its own attempt, its own deadline and its own
+ * back-off; the first attempt libpq completes (it checked the server's
+ * kind) is the connection, and the others are dropped. libpq alone would
+ * try the hosts one after another: a host that vanished (its cable cut)
+ * would hold every attempt on the next one until TCP gave up on it. */
+typedef struct attempt {
+    fq_pg *pg;
+    const fq_pg_host *how; /* the conninfo, or one of its hosts (pghosts.h) */
+    PGconn *conn;
+    watcher w;
+    uv_timer_t timer; /* the next attempt, or this one's deadline */
+    unsigned backoff_ms;
+    int connecting;
+} attempt;
+
 struct fq_pg {
     uv_loop_t *loop;
     char *conninfo;
+    fq_pg_hosts hosts;
+    attempt *attempts; /* one per hosts.host */
+    size_t n_attempts;
     fq_pg_callbacks cb;
     void *user;
     pg_state state;
     PGconn *conn;
-    uv_poll_t *poll; /* on PQsocket(conn); replaced when the socket changes */
-    int poll_fd;
-    int poll_events;
+    watcher w; /* on PQsocket(conn) while ready */
     uv_timer_t retry_timer;
     uv_timer_t watchdog;
-    uint64_t connect_started; /* loop time */
-    uint64_t last_progress;   /* loop time of the last input, or of idleness */
+    uint64_t last_progress; /* loop time of the last input, or of idleness */
     unsigned backoff_ms;
     unsigned generation;
     int open_handles;
 };
 
 static void on_socket(uv_poll_t *poll, int status, int events);
+static void on_attempt_socket(uv_poll_t *poll, int status, int events);
 static void schedule_retry(fq_pg *pg);
+
+static void free_pg(fq_pg *pg)
+{
+    fq_pg_hosts_free(&pg->hosts);
+    free(pg->attempts);
+    free(pg->conninfo);
+    free(pg);
+}
+
+static void handle_closed(fq_pg *pg)
+{
+    if (--pg->open_handles == 0 && pg->state == PG_CLOSING)
+        free_pg(pg);
+}
 
 static void free_handle(uv_handle_t *handle)
 {
     fq_pg *pg = handle->data;
     if (handle != (uv_handle_t *)&pg->retry_timer && handle != (uv_handle_t *)&pg->watchdog)
         free(handle);
-    if (--pg->open_handles == 0 && pg->state == PG_CLOSING) {
-        free(pg->conninfo);
-        free(pg);
-    }
+    handle_closed(pg);
+}
+
+static void free_attempt_handle(uv_handle_t *handle)
+{
+    attempt *a = handle->data;
+    if (handle != (uv_handle_t *)&a->timer)
+        free(handle);
+    handle_closed(a->pg);
 }
 
 /* The poll must stop before libpq closes the socket under it. */
+static void unwatch(watcher *w, uv_close_cb closed)
+{
+    if (w->poll != NULL) {
+        uv_poll_stop(w->poll);
+        uv_close((uv_handle_t *)w->poll, closed);
+        w->poll = NULL;
+        w->fd = -1;
+        w->events = 0;
+    }
+}
+
 static void drop_poll(fq_pg *pg)
 {
-    if (pg->poll != NULL) {
-        uv_poll_stop(pg->poll);
-        uv_close((uv_handle_t *)pg->poll, free_handle);
-        pg->poll = NULL;
-        pg->poll_fd = -1;
-        pg->poll_events = 0;
+    unwatch(&pg->w, free_handle);
+}
+
+/* Watches fd for events; data is the poll's owner. Returns -1 when the
+ * socket cannot be watched (out of memory). */
+static int watch_fd(fq_pg *pg, watcher *w, int fd, int events, void *data, uv_poll_cb cb,
+                    uv_close_cb closed)
+{
+    if (w->poll != NULL && w->fd != fd)
+        unwatch(w, closed);
+    if (w->poll == NULL) {
+        w->poll = malloc(sizeof *w->poll);
+        if (w->poll == NULL || uv_poll_init(pg->loop, w->poll, fd) != 0) {
+            free(w->poll);
+            w->poll = NULL;
+            return -1;
+        }
+        w->poll->data = data;
+        pg->open_handles++;
+        w->fd = fd;
+        w->events = 0;
     }
+    if (events != w->events) {
+        uv_poll_start(w->poll, events, cb);
+        w->events = events;
+    }
+    return 0;
 }
 
 static void lose(fq_pg *pg, const char *why_text);
@@ -90,45 +167,55 @@ static int watch(fq_pg *pg, int events)
     int fd = pg->conn ? PQsocket(pg->conn) : -1;
     if (fd < 0)
         return 0;
-    if (pg->poll != NULL && pg->poll_fd != fd)
-        drop_poll(pg);
-    if (pg->poll == NULL) {
-        pg->poll = malloc(sizeof *pg->poll);
-        if (pg->poll == NULL || uv_poll_init(pg->loop, pg->poll, fd) != 0) {
-            free(pg->poll);
-            pg->poll = NULL;
-            lose(pg, "cannot watch the connection's socket (out of memory?)");
-            return -1;
-        }
-        pg->poll->data = pg;
-        pg->open_handles++;
-        pg->poll_fd = fd;
-        pg->poll_events = 0;
-    }
-    if (events != pg->poll_events) {
-        uv_poll_start(pg->poll, events, on_socket);
-        pg->poll_events = events;
+    if (watch_fd(pg, &pg->w, fd, events, pg, on_socket, free_handle) != 0) {
+        lose(pg, "cannot watch the connection's socket (out of memory?)");
+        return -1;
     }
     return 0;
+}
+
+/* libpq's messages span lines; a log line holds one. */
+static void one_line(char *out, size_t len, const char *text)
+{
+    snprintf(out, len, "%s", text ? text : "");
+    for (char *p = out; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    for (size_t n = strlen(out); n > 0 && out[n - 1] == ' ';)
+        out[--n] = '\0';
+}
+
+/* Ends an attempt (its socket, its PGconn, its deadline); no retry. */
+static void attempt_stop(attempt *a)
+{
+    unwatch(&a->w, free_attempt_handle);
+    if (a->conn != NULL) {
+        PQfinish(a->conn);
+        a->conn = NULL;
+    }
+    a->connecting = 0;
+    uv_timer_stop(&a->timer);
+}
+
+static void stop_attempts(fq_pg *pg)
+{
+    for (size_t i = 0; i < pg->n_attempts; i++)
+        attempt_stop(&pg->attempts[i]);
 }
 
 static void lose(fq_pg *pg, const char *why_text)
 {
     /* `why` often points into the PGconn (PQerrorMessage): keep a copy
-     * before PQfinish frees it. Multi-line libpq messages become one line. */
+     * before PQfinish frees it. */
     char why[256];
-    snprintf(why, sizeof why, "%s", why_text ? why_text : "");
-    for (char *p = why; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    for (size_t n = strlen(why); n > 0 && why[n - 1] == ' ';)
-        why[--n] = '\0';
+    one_line(why, sizeof why, why_text);
     int was_ready = pg->state == PG_READY;
     drop_poll(pg);
     if (pg->conn != NULL) {
         PQfinish(pg->conn);
         pg->conn = NULL;
     }
+    stop_attempts(pg);
     pg->state = PG_IDLE;
     if (was_ready && pg->cb.on_lost)
         pg->cb.on_lost(pg->user, why);
@@ -169,21 +256,14 @@ static void on_ready_io(fq_pg *pg, int events)
     fq_pg_flush(pg);
 }
 
-static void continue_connect(fq_pg *pg)
+/* An attempt completed: its connection is the one, every other attempt is
+ * dropped. */
+static void won(fq_pg *pg, attempt *a)
 {
-    switch (PQconnectPoll(pg->conn)) {
-    case PGRES_POLLING_READING:
-        watch(pg, UV_READABLE);
-        return;
-    case PGRES_POLLING_WRITING:
-        watch(pg, UV_WRITABLE);
-        return;
-    case PGRES_POLLING_OK:
-        break;
-    default:
-        lose(pg, PQerrorMessage(pg->conn));
-        return;
-    }
+    PGconn *conn = a->conn;
+    a->conn = NULL;
+    stop_attempts(pg);
+    pg->conn = conn;
     if (PQsetnonblocking(pg->conn, 1) != 0 || PQenterPipelineMode(pg->conn) != 1) {
         lose(pg, "cannot enter pipeline mode");
         return;
@@ -198,17 +278,96 @@ static void continue_connect(fq_pg *pg)
     fq_pg_flush(pg);
 }
 
+static void attempt_start(attempt *a);
+
+static void on_attempt_retry(uv_timer_t *timer)
+{
+    attempt *a = timer->data;
+    if (a->pg->state == PG_CONNECTING && !a->connecting)
+        attempt_start(a);
+}
+
+/* This attempt failed; this host is tried again after its own back-off
+ * (while the others go on). */
+static void attempt_failed(attempt *a, const char *why_text)
+{
+    char why[256];
+    one_line(why, sizeof why, why_text);
+    attempt_stop(a);
+    fq_log(FQ_LOG_DEBUG, "pgconn", "connecting (%s) failed: %s", a->how->where, why);
+    a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : BACKOFF_FIRST_MS;
+    if (a->backoff_ms > BACKOFF_MAX_MS)
+        a->backoff_ms = BACKOFF_MAX_MS;
+    /* Jitter: half fixed, half random, so restarted servers do not stampede. */
+    unsigned delay = a->backoff_ms / 2 + randombytes_uniform(a->backoff_ms / 2 + 1);
+    uv_timer_start(&a->timer, on_attempt_retry, delay, 0);
+}
+
+static void on_attempt_deadline(uv_timer_t *timer)
+{
+    attempt *a = timer->data;
+    if (a->connecting)
+        attempt_failed(a, "connecting took more than 10 s");
+}
+
+static void attempt_continue(attempt *a)
+{
+    /* libpq may replace the socket during a connect (the next address or
+     * host, SSL given up), even under the same number, which a poll handle
+     * would not notice: the poll stops before libpq may close the socket,
+     * and each step watches the socket libpq has now. A connect takes a
+     * handful of steps. */
+    unwatch(&a->w, free_attempt_handle);
+    int events;
+    switch (PQconnectPoll(a->conn)) {
+    case PGRES_POLLING_READING:
+        events = UV_READABLE;
+        break;
+    case PGRES_POLLING_WRITING:
+        events = UV_WRITABLE;
+        break;
+    case PGRES_POLLING_OK:
+        won(a->pg, a);
+        return;
+    default:
+        attempt_failed(a, PQerrorMessage(a->conn));
+        return;
+    }
+    int fd = PQsocket(a->conn);
+    if (fd < 0)
+        attempt_failed(a, "libpq has no socket to wait on");
+    else if (watch_fd(a->pg, &a->w, fd, events, a, on_attempt_socket, free_attempt_handle) != 0)
+        attempt_failed(a, "cannot watch the connection's socket (out of memory?)");
+}
+
+/* An error on the socket (libuv reports POLLERR as EBADF: a connect timed
+ * out, a host unreachable) is libpq's to read too: PQconnectPoll takes the
+ * socket's error and moves on to the next address or host of its list, or
+ * fails the attempt with a message that says what happened. */
+static void on_attempt_socket(uv_poll_t *poll, int status, int events)
+{
+    (void)status;
+    (void)events;
+    attempt *a = poll->data;
+    if (a->connecting)
+        attempt_continue(a);
+}
+
 static void on_socket(uv_poll_t *poll, int status, int events)
 {
     fq_pg *pg = poll->data;
+    if (pg->state != PG_READY)
+        return;
     if (status < 0) {
-        lose(pg, uv_strerror(status));
+        /* POLLERR (libuv says EBADF): libpq reads the socket's own error
+         * ("Connection timed out" after tcp_user_timeout) for the log. */
+        if (!PQconsumeInput(pg->conn))
+            lose(pg, PQerrorMessage(pg->conn));
+        else
+            lose(pg, "the connection's socket reported an error");
         return;
     }
-    if (pg->state == PG_CONNECTING)
-        continue_connect(pg);
-    else if (pg->state == PG_READY)
-        on_ready_io(pg, events);
+    on_ready_io(pg, events);
 }
 
 /* Messages PostgreSQL sends outside a statement's result (a NOTICE, the
@@ -230,38 +389,35 @@ static void on_notice(void *arg, const PGresult *res)
     fq_log(level, "postgres", "%s: %s", severity ? severity : "NOTICE", text);
 }
 
-static void connect_now(fq_pg *pg)
+static void attempt_start(attempt *a)
 {
-    pg->connect_started = uv_now(pg->loop);
-    /* The defaults first and the conninfo last, expanded (expand_dbname):
-     * libpq keeps the last value of a keyword, so whatever the conninfo
-     * says wins, and the conninfo is read by libpq alone (a URI, a list of
-     * hosts, target_session_attrs). */
-    const char *keys[TCP_DEFAULTS + 2], *values[TCP_DEFAULTS + 2];
-    for (size_t i = 0; i < TCP_DEFAULTS; i++) {
-        keys[i] = tcp_default_keys[i];
-        values[i] = tcp_default_values[i];
-    }
-    keys[TCP_DEFAULTS] = "dbname";
-    values[TCP_DEFAULTS] = pg->conninfo;
-    keys[TCP_DEFAULTS + 1] = values[TCP_DEFAULTS + 1] = NULL;
-    pg->conn = PQconnectStartParams(keys, values, 1);
-    if (pg->conn == NULL) {
-        schedule_retry(pg);
+    a->conn = PQconnectStartParams(a->how->keys, a->how->values, a->how->expand_dbname);
+    if (a->conn == NULL) {
+        attempt_failed(a, "out of memory");
         return;
     }
-    if (PQstatus(pg->conn) == CONNECTION_BAD) {
-        lose(pg, PQerrorMessage(pg->conn));
+    if (PQstatus(a->conn) == CONNECTION_BAD) {
+        attempt_failed(a, PQerrorMessage(a->conn));
         return;
     }
     /* Terse: the connection's error text (PQerrorMessage, logged when the
      * connection is lost) then never carries DETAIL, which quotes rows
      * ("Failing row contains …", reporters' names and phones). Results are
      * described field by field (pgerror.h). */
-    PQsetErrorVerbosity(pg->conn, PQERRORS_TERSE);
-    PQsetNoticeReceiver(pg->conn, on_notice, pg);
+    PQsetErrorVerbosity(a->conn, PQERRORS_TERSE);
+    PQsetNoticeReceiver(a->conn, on_notice, a->pg);
+    a->connecting = 1;
+    uv_timer_start(&a->timer, on_attempt_deadline, CONNECT_TIMEOUT_MS, 0);
+    attempt_continue(a);
+}
+
+static void connect_now(fq_pg *pg)
+{
     pg->state = PG_CONNECTING;
-    continue_connect(pg);
+    for (size_t i = 0; i < pg->n_attempts && pg->state == PG_CONNECTING; i++) {
+        pg->attempts[i].backoff_ms = 0;
+        attempt_start(&pg->attempts[i]);
+    }
 }
 
 static void on_retry(uv_timer_t *timer)
@@ -287,9 +443,7 @@ static void on_watchdog(uv_timer_t *timer)
 {
     fq_pg *pg = timer->data;
     uint64_t now = uv_now(pg->loop);
-    if (pg->state == PG_CONNECTING && now - pg->connect_started > CONNECT_TIMEOUT_MS) {
-        lose(pg, "connecting took more than 10 s");
-    } else if (pg->state == PG_READY) {
+    if (pg->state == PG_READY) {
         if (pg->cb.expecting(pg->user) == 0)
             pg->last_progress = now; /* idle is not stuck */
         else if (now - pg->last_progress > ANSWER_TIMEOUT_MS)
@@ -301,19 +455,34 @@ fq_pg *fq_pg_new(uv_loop_t *loop, const char *conninfo, const fq_pg_callbacks *c
                  void *user)
 {
     fq_pg *pg = calloc(1, sizeof *pg);
-    if (pg == NULL || (pg->conninfo = strdup(conninfo)) == NULL) {
-        free(pg);
+    if (pg == NULL)
+        return NULL;
+    if ((pg->conninfo = strdup(conninfo)) == NULL ||
+        fq_pg_hosts_plan(&pg->hosts, pg->conninfo, tcp_default_keys, tcp_default_values,
+                         TCP_DEFAULTS) != 0 ||
+        (pg->attempts = calloc(pg->hosts.count, sizeof *pg->attempts)) == NULL) {
+        free_pg(pg);
         return NULL;
     }
+    pg->n_attempts = pg->hosts.count;
     pg->loop = loop;
     pg->cb = *callbacks;
     pg->user = user;
-    pg->poll_fd = -1;
+    pg->w.fd = -1;
     uv_timer_init(loop, &pg->retry_timer);
     pg->retry_timer.data = pg;
     uv_timer_init(loop, &pg->watchdog);
     pg->watchdog.data = pg;
     pg->open_handles = 2;
+    for (size_t i = 0; i < pg->n_attempts; i++) {
+        attempt *a = &pg->attempts[i];
+        a->pg = pg;
+        a->how = &pg->hosts.host[i];
+        a->w.fd = -1;
+        uv_timer_init(loop, &a->timer);
+        a->timer.data = a;
+        pg->open_handles++;
+    }
     return pg;
 }
 
@@ -356,7 +525,10 @@ void fq_pg_close(fq_pg *pg)
         PQfinish(pg->conn);
         pg->conn = NULL;
     }
+    stop_attempts(pg);
     pg->state = PG_CLOSING;
+    for (size_t i = 0; i < pg->n_attempts; i++)
+        uv_close((uv_handle_t *)&pg->attempts[i].timer, free_attempt_handle);
     uv_timer_stop(&pg->retry_timer);
     uv_close((uv_handle_t *)&pg->retry_timer, free_handle);
     uv_timer_stop(&pg->watchdog);

@@ -4,10 +4,12 @@
  * enters pipeline mode, and hands every result to its owner in order. On
  * loss it tells the owner (whose in-flight work is then void) and reconnects
  * with jittered exponential backoff, capped so that the server is back within
- * a second of PostgreSQL. The conninfo may list several hosts
- * (target_session_attrs=read-write: libpq picks the primary); TCP keepalives
- * and TCP_USER_TIMEOUT have defaults that notice a cut network in about
- * 3 s (pgconn.c). It knows no SQL of the domain. */
+ * a second of PostgreSQL. The conninfo may list several hosts: with
+ * target_session_attrs=read-write (or primary, read-only, standby) every
+ * host is tried at once and the first that libpq completes is kept
+ * (pghosts.h), so a host that vanished delays nobody. TCP keepalives and
+ * TCP_USER_TIMEOUT have defaults that notice a cut network in about 3 s
+ * (pgconn.c). It knows no SQL of the domain. */
 #ifndef FQ_PGCONN_H
 #define FQ_PGCONN_H
 

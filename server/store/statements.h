@@ -430,6 +430,24 @@
  * No row (no such index) or -1 (never analysed): unknown. */
 #define FQ_SQL_OPEN_ESTIMATE                                                                       \
     "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('incidents_open')"
+/* A warm standby (docs/operations.md, "A standby"): the point its state is
+ * at, and the incidents touched since. The point is the chain head's seq
+ * read in the same snapshot as what was loaded with it: every transaction
+ * that writes events ends by moving that one row (fq_chain_advance), so
+ * writers commit in the order of their seqs and a snapshot that sees the
+ * head at N sees every event up to N and none after it. The touched
+ * incidents are re-read whole, as FQ_SQL_OPEN_CURSOR has them, with their
+ * state after (fq_reopen_row_state): 'assigned' replaces the case, anything
+ * else (concluded, merged) removes it. Every change to an incident is
+ * written with an event (its mediation by the events' triggers). $1 the
+ * point; the events' primary key (seq, at) in each partition finds those
+ * after it, and the incidents are looked up by their ids (= ANY of an
+ * array: index probes, never a scan of the incidents however many the
+ * planner guesses). */
+#define FQ_SQL_STANDBY_POINT "SELECT seq FROM event_chain_head WHERE id"
+#define FQ_SQL_STANDBY_TOUCHED                                                                     \
+    "SELECT" FQ_SQL_CASE_COLUMNS ", state FROM incidents WHERE id = ANY (ARRAY("                   \
+    "SELECT DISTINCT incident_id FROM events WHERE seq > $1::bigint))"
 #define FQ_SQL_STRINGIFY_(x) #x
 #define FQ_SQL_STRINGIFY(x) FQ_SQL_STRINGIFY_(x)
 #define FQ_SQL_OPEN_FETCH "FETCH " FQ_SQL_STRINGIFY(FQ_OPEN_CHUNK_ROWS) " FROM fq_open_cases"

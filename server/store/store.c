@@ -23,10 +23,15 @@
 #define OPEN_FETCHES_AHEAD 4
 /* The EXP_LOAD of FQ_SQL_OPEN_ESTIMATE (a load index none of FQ_LOAD_* has). */
 #define LOAD_OPEN_ESTIMATE FQ_LOAD_COUNT
+/* A warm standby's (FQ_SQL_STANDBY_POINT, FQ_SQL_STANDBY_TOUCHED). */
+#define LOAD_POINT (FQ_LOAD_COUNT + 2)
+#define LOAD_TOUCHED (FQ_LOAD_COUNT + 3)
 #define SWEEP_INTERVAL_MS 50
 /* While another server holds the serving lock, the claim is tried again on
- * the same connection this often. */
-#define GUARD_RETRY_MS 500 /* and as much again at random: 0.5-1 s */
+ * the same connection this often: a standby takes over at most this long
+ * after PostgreSQL released the lock (docs/ha.md, app_cut's timeline). A
+ * claim is one short pipeline, a few a second cost PostgreSQL nothing. */
+#define GUARD_RETRY_MS 250 /* and as much again at random: 0.25-0.5 s */
 /* Incident ids are reserved this many at a time (at least), and again when
  * fewer than a batch's worth are left. */
 #define ID_BLOCK 4096
@@ -84,8 +89,9 @@ typedef struct batch {
     int failed;      /* some result in the batch was an error */
     char error[256]; /* fq_pg_error_describe: no values of the failing row */
     char sqlstate[6];
-    size_t ops_waiting; /* statements whose results have not arrived */
-    uint64_t sent_ns;   /* uv_hrtime when it was sent: the commit latency */
+    size_t ops_waiting;   /* statements whose results have not arrived */
+    uint64_t sent_ns;     /* uv_hrtime when it was sent: the commit latency */
+    uint64_t executed_ns; /* uv_hrtime when its statements' results were back */
     /* The plan (docs/write-path.md): the chain from `before` to `after`,
      * the outbox seqs. In serial mode (one operation) the statement may
      * write a prefix of its events: `events` are their planned seqs and
@@ -104,16 +110,17 @@ typedef enum {
     EXP_BEGIN,
     EXP_OP,
     EXP_COMMIT,
-    EXP_SYNC,       /* end of a batch */
-    EXP_GUARD,      /* the serving lock's claim, first of the setup */
-    EXP_SETUP,      /* PREPARE, LISTEN: must succeed */
-    EXP_LOAD,       /* directory: one of the FQ_LOAD_* queries */
-    EXP_OPEN_FETCH, /* a chunk of the open incidents (FQ_SQL_OPEN_FETCH) */
-    EXP_LOAD_SYNC,  /* end of a directory load */
-    EXP_SETUP_SYNC, /* end of the statements prepared on a new connection */
-    EXP_HEADS,      /* setup: one of the heads the plan starts from (load: which) */
-    EXP_ADVANCE,    /* a batch's chain advance */
-    EXP_RESERVE,    /* a block of incident ids */
+    EXP_SYNC,        /* end of a batch */
+    EXP_GUARD,       /* the serving lock's claim, first of the setup */
+    EXP_SETUP,       /* PREPARE, LISTEN: must succeed */
+    EXP_LOAD,        /* directory: one of the FQ_LOAD_* queries */
+    EXP_OPEN_FETCH,  /* a chunk of the open incidents (FQ_SQL_OPEN_FETCH) */
+    EXP_LOAD_SYNC,   /* end of a directory load */
+    EXP_SETUP_SYNC,  /* end of the statements prepared on a new connection */
+    EXP_LISTEN_SYNC, /* a warm standby's LISTEN, before the claim (send_setup) */
+    EXP_HEADS,       /* setup: one of the heads the plan starts from (load: which) */
+    EXP_ADVANCE,     /* a batch's chain advance */
+    EXP_RESERVE,     /* a block of incident ids */
     EXP_RESERVE_SYNC,
     EXP_SET, /* a batch's set-based statement of reports (FQ_SQL_REPORTS) */
 } exp_kind;
@@ -195,6 +202,19 @@ struct fq_store {
     int flush_wanted;            /* statements queued while results were read */
     uint64_t directory_retry_at; /* loop time before which no load is sent */
     PGresult *loaded[FQ_LOAD_COUNT];
+    /* A warm standby (fq_store_set_warm): loads while refused the lock,
+     * LISTENs before it claims it; while tracking, each load reads its
+     * point and the incidents touched since the last one. */
+    int warm;
+    int tracking;
+    int listening;      /* the LISTEN is in, on this connection */
+    int catchup_wanted; /* a load of the touched incidents only is due */
+    int64_t point;      /* the event seq the open incidents are at (-1: none) */
+    fq_store_point_cb on_point;
+    /* What the load in flight reads besides (send_load). */
+    int load_directory, load_point_wanted, load_touched, load_guarded;
+    int64_t load_point;
+    PGresult *touched;
 
     uv_prepare_t prepare; /* group commit: send before the loop sleeps */
     uv_timer_t sweeper;   /* expires operations held too long */
@@ -300,8 +320,10 @@ static void expect_pop(fq_store *s)
 
 /* ---- retry and completion ---- */
 
-/* The batch did not commit: put its operations back in front, except those
- * that have been tried too often. */
+/* The batch was in flight when the connection broke: whether it committed
+ * is unknown. Its operations go back in front, except those that have been
+ * tried too often; on the writes connection they are in doubt from now on
+ * (on_sweep leaves them to their commit). */
 static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except)
 {
     fq_store_op *first = NULL, *last = NULL;
@@ -314,6 +336,9 @@ static void requeue_ops(fq_store *s, fq_store_op *ops, const fq_store_op *except
             finish(s, op, FQ_EINTERNAL);
             continue;
         }
+        /* A reads store's statements write nothing: nothing is in doubt. */
+        if (s->config.reads_timeout_ms == 0)
+            op->in_doubt = 1;
         s->stats.ops_retried++;
         /* Rows of the attempt that did not commit are not the answer. */
         PQclear(op->result);
@@ -410,8 +435,12 @@ static void finish_batch(fq_store *s, batch *b)
             fq_histogram_observe(&s->stats.commit_seconds,
                                  (double)(uv_hrtime() - b->sent_ns) / 1e9);
         plan_committed(s, b);
+        uint64_t answered_ns = uv_hrtime();
         for (fq_store_op *op = b->ops, *next; op != NULL; op = next) {
             next = op->next;
+            op->sent_ns = b->sent_ns;
+            op->executed_ns = b->executed_ns;
+            op->answered_ns = answered_ns;
             if (op->kind == FQ_STORE_OP_REPORT && !op->got_row) {
                 finish(s, op, FQ_EINTERNAL);
                 continue;
@@ -690,6 +719,16 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
             fq_log(FQ_LOG_ERROR, "store", "directory load failed: %s", why);
             break;
         }
+        if (e->load == LOAD_POINT) {
+            if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+                s->load_point = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+            break;
+        }
+        if (e->load == LOAD_TOUCHED) {
+            PQclear(s->touched);
+            s->touched = res;
+            return; /* kept until the load's sync */
+        }
         PQclear(s->loaded[e->load]);
         s->loaded[e->load] = res;
         return; /* kept until the load's sync */
@@ -708,6 +747,9 @@ static void clear_loaded(fq_store *s)
         PQclear(s->loaded[i]);
         s->loaded[i] = NULL;
     }
+    PQclear(s->touched);
+    s->touched = NULL;
+    s->load_point = -1;
 }
 
 static void run_finished(fq_store *s);
@@ -718,26 +760,43 @@ static void finish_load(fq_store *s)
 {
     s->directory_in_flight = 0;
     int complete = 1;
-    for (int i = 0; i < FQ_LOAD_COUNT; i++)
+    for (int i = 0; s->load_directory && i < FQ_LOAD_COUNT; i++)
         complete &= s->loaded[i] != NULL;
     if (s->open_streaming)
         complete &= s->open_done && !s->open_failed;
+    if (s->load_point_wanted)
+        complete &= s->load_point >= 0;
+    if (s->load_touched)
+        complete &= s->touched != NULL;
     open_stream_over(s, complete);
     if (complete) {
-        s->stats.directory_loads++;
-        /* Operations that committed before this load answer first, so that
-         * the new snapshot's loads (read from the database) and the
-         * in-memory bookkeeping of those operations agree. */
-        run_finished(s);
-        s->on_directory(s->user, (const PGresult *const *)s->loaded);
-        int first = !s->directory_loaded;
-        s->directory_loaded = 1;
+        int first = 0;
+        if (s->load_directory) {
+            s->stats.directory_loads++;
+            /* Operations that committed before this load answer first, so
+             * that the new snapshot's loads (read from the database) and
+             * the in-memory bookkeeping of those operations agree. */
+            run_finished(s);
+            s->on_directory(s->user, (const PGresult *const *)s->loaded);
+            first = !s->directory_loaded;
+            s->directory_loaded = 1;
+        }
+        /* After the directory of the same snapshot: the touched incidents
+         * are taken in under the routing state they were read with. */
+        if (s->load_point_wanted) {
+            s->point = s->load_point;
+            if (s->on_point != NULL)
+                s->on_point(s->user, s->touched, s->point, s->load_directory, s->load_guarded);
+        }
         char where[300];
         if (first && s->on_status)
             s->on_status(s->user, 1, fq_pg_where(s->pg, where, sizeof where));
     } else {
         /* A query failed (schema not migrated yet?): again in a second. */
-        s->directory_wanted = 1;
+        if (s->load_directory)
+            s->directory_wanted = 1;
+        else
+            s->catchup_wanted = 1;
         s->directory_retry_at = uv_now(s->loop) + 1000;
     }
     clear_loaded(s);
@@ -752,14 +811,16 @@ static void finish_load(fq_store *s)
  * anything. */
 static void op_result_arrived(fq_store *s, batch *b)
 {
-    if (b->ops_waiting > 0 && --b->ops_waiting == 0)
+    if (b->ops_waiting > 0 && --b->ops_waiting == 0) {
         s->batches_executing--;
+        b->executed_ns = uv_hrtime();
+    }
 }
 
 static int is_sync(exp_kind kind)
 {
     return kind == EXP_SYNC || kind == EXP_LOAD_SYNC || kind == EXP_SETUP_SYNC ||
-           kind == EXP_RESERVE_SYNC;
+           kind == EXP_RESERVE_SYNC || kind == EXP_LISTEN_SYNC;
 }
 
 static void clear_heads(fq_store *s)
@@ -827,6 +888,7 @@ static void on_pg_result(void *user, PGresult *res)
         if (b != NULL && b->ops_waiting > 0) {
             b->ops_waiting = 0;
             s->batches_executing--;
+            b->executed_ns = uv_hrtime();
         }
         if (kind == EXP_SYNC)
             finish_batch(s, b);
@@ -834,6 +896,8 @@ static void on_pg_result(void *user, PGresult *res)
             finish_load(s);
         else if (kind == EXP_RESERVE_SYNC)
             s->reserve_in_flight = 0;
+        else if (kind == EXP_LISTEN_SYNC)
+            ; /* its failure, if any, fails the setup after it */
         else if (s->guard_refused) {
             clear_heads(s);
             guard_refused(s);
@@ -937,12 +1001,25 @@ static int send_setup(fq_store *s, PGconn *conn)
     static const Oid plan_types[FQ_STORE_PLAN_NPARAMS] = {16,   20, 1016, 1001, 1001, 1184,
                                                           1016, 17, 25,   20,   25,   20};
     size_t n = sizeof statements / sizeof statements[0];
-    if (expect_reserve(s, n + 5 + HEAD_COUNT) != 0) {
+    if (expect_reserve(s, n + 7 + HEAD_COUNT) != 0) {
         fq_pg_reset(s->pg, "out of memory preparing the connection");
         return -1;
     }
     s->guard_refused = 0;
     s->setup_done = 2; /* in flight */
+    /* A warm standby hears of directory changes while it waits for the
+     * lock: LISTEN in a transaction of its own, which a refused claim does
+     * not roll back. Once per connection, before the first load. */
+    if (s->warm && !s->listening) {
+        if (!PQsendQueryParams(conn, "LISTEN " FQ_DIRECTORY_CHANNEL, 0, NULL, NULL, NULL, NULL,
+                               0) ||
+            (expect_push(s, EXP_SETUP, NULL, NULL), !PQpipelineSync(conn))) {
+            fq_pg_reset(s->pg, "libpq could not queue the connection's setup");
+            return -1;
+        }
+        expect_push(s, EXP_LISTEN_SYNC, NULL, NULL);
+        s->listening = 1;
+    }
     /* PostgreSQL's side of the connection notices a cut network as soon as
      * ours does (pgconn.c): else the session of a server whose host was
      * cut off would hold the serving lock until PostgreSQL's kernel gives
@@ -999,7 +1076,10 @@ static int send_setup(fq_store *s, PGconn *conn)
         fq_pg_reset(s->pg, "libpq could not queue the connection's setup");
         return -1;
     }
-    s->directory_wanted = 1; /* sent once the setup sync is back */
+    /* Sent once the setup sync is back; a warm standby that loaded while
+     * refused the lock keeps what it loaded on this connection. */
+    if (!s->directory_loaded)
+        s->directory_wanted = 1;
     s->directory_retry_at = 0;
     return 0;
 }
@@ -1169,6 +1249,7 @@ static void on_pg_lost(void *user, const char *why)
     s->directory_in_flight = 0;
     s->setup_done = 0;
     s->directory_loaded = 0;
+    s->listening = 0;
     /* The lock went with the session; the next connection claims it again
      * before it writes. */
     s->guard_held = 0;
@@ -1195,15 +1276,39 @@ static int send_load(fq_store *s, PGconn *conn)
     /* The open incidents rebuild the server's state once, at start; later
      * reloads (a rule change, a worker off duty) carry the state over in
      * memory and need no second million rows. */
-    const int stream = !s->open_loaded && s->on_open_rows != NULL;
-    if (expect_reserve(s, FQ_LOAD_COUNT + 5 + OPEN_FETCHES_AHEAD) != 0)
+    const int directory = s->directory_wanted;
+    const int stream = directory && !s->open_loaded && s->on_open_rows != NULL;
+    /* A warm standby's: what was touched since its point, in the same
+     * snapshot as the directory if one is read, and the new point. */
+    const int touched = s->tracking && s->open_loaded && s->point >= 0;
+    const int point = s->tracking && (stream || touched);
+    if (!directory && !touched) {
+        s->catchup_wanted = 0; /* nothing loaded to catch up */
+        return 0;
+    }
+    if (expect_reserve(s, FQ_LOAD_COUNT + 7 + OPEN_FETCHES_AHEAD) != 0)
         return -1; /* nothing queued: tried again next turn */
     /* One snapshot: the directory and the routing state must agree. */
     int queued = PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
                                    NULL, NULL, NULL, 0);
     if (queued)
         expect_push(s, EXP_LOAD, NULL, NULL);
-    for (int i = 0; queued && i < FQ_LOAD_COUNT; i++) {
+    if (point && queued &&
+        (queued = PQsendQueryParams(conn, FQ_SQL_STANDBY_POINT, 0, NULL, NULL, NULL, NULL, 0))) {
+        expect_push(s, EXP_LOAD, NULL, NULL);
+        s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = LOAD_POINT;
+    }
+    if (touched && queued) {
+        char since[24];
+        snprintf(since, sizeof since, "%" PRId64, s->point);
+        const char *values[1] = {since};
+        if ((queued =
+                 PQsendQueryParams(conn, FQ_SQL_STANDBY_TOUCHED, 1, NULL, values, NULL, NULL, 1))) {
+            expect_push(s, EXP_LOAD, NULL, NULL);
+            s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = LOAD_TOUCHED;
+        }
+    }
+    for (int i = 0; directory && queued && i < FQ_LOAD_COUNT; i++) {
         queued = PQsendQueryParams(conn, queries[i], 0, NULL, NULL, NULL, NULL, formats[i]);
         if (queued) {
             expect_push(s, EXP_LOAD, NULL, NULL);
@@ -1242,6 +1347,12 @@ static int send_load(fq_store *s, PGconn *conn)
     }
     s->directory_in_flight = 1;
     s->directory_wanted = 0;
+    s->catchup_wanted = 0;
+    s->load_directory = directory;
+    s->load_point_wanted = point;
+    s->load_touched = touched;
+    s->load_guarded = s->guard_held;
+    s->load_point = -1;
     return 0;
 }
 
@@ -1963,11 +2074,31 @@ static void on_prepare(uv_prepare_t *handle)
     run_finished(s);
     PGconn *conn = fq_pg_conn(s->pg);
     if (conn != NULL && s->setup_done == 0 && s->guard_retry_at != 0 &&
-        uv_now(s->loop) >= s->guard_retry_at && !s->closing) {
-        /* Claim the serving lock again (another server held it). */
+        uv_now(s->loop) >= s->guard_retry_at && !s->closing && !s->directory_in_flight) {
+        /* Claim the serving lock again (another server held it); a warm
+         * standby's load in flight ends first. */
         s->guard_retry_at = 0;
         if (send_setup(s, conn) == 0)
             fq_pg_flush(s->pg);
+        return;
+    }
+    if (conn != NULL && s->setup_done == 0 && s->warm && !s->closing) {
+        /* A warm standby between its claims: loads only (read-only
+         * transactions); nothing is written without the lock. */
+        int sent = s->flush_wanted;
+        s->flush_wanted = 0;
+        if ((s->directory_wanted || s->catchup_wanted) && !s->directory_in_flight &&
+            uv_now(s->loop) >= s->directory_retry_at) {
+            if (send_load(s, conn) != 0)
+                return;
+            sent = 1;
+        }
+        if (sent)
+            fq_pg_flush(s->pg);
+        while (s->flush_wanted && fq_pg_conn(s->pg) != NULL) {
+            s->flush_wanted = 0;
+            fq_pg_flush(s->pg);
+        }
         return;
     }
     if (conn == NULL || s->setup_done != 1)
@@ -1984,7 +2115,7 @@ static void on_prepare(uv_prepare_t *handle)
     }
     int sent = s->flush_wanted;
     s->flush_wanted = 0;
-    if (s->directory_wanted && !s->directory_in_flight &&
+    if ((s->directory_wanted || s->catchup_wanted) && !s->directory_in_flight &&
         uv_now(s->loop) >= s->directory_retry_at) {
         if (send_load(s, conn) != 0)
             return;
@@ -2026,12 +2157,35 @@ static void on_sweep(uv_timer_t *timer)
 {
     fq_store *s = timer->data;
     uint64_t now = uv_now(s->loop);
-    /* Unsent operations older than the hold bound are answered busy; once an
-     * operation is in flight its outcome is awaited instead. */
-    while (s->pending.head != NULL && now - s->pending.head->queued_at > s->config.hold_ms) {
-        fq_store_op *op = q_pop(&s->pending);
+    /* Unsent operations older than the hold bound are answered busy: nothing
+     * of them was written, and the sender resends. An operation in flight
+     * awaits its outcome instead, and so does one in doubt (its transaction
+     * was in flight when the connection broke): it may have committed, and
+     * is answered only from its commit on the next connection (on_pg_lost).
+     * Operations that went back to the queue are in front of it and older
+     * than every one behind them, which arrived in order: the sweep stops
+     * at the first unsent one still within the bound. */
+    fq_store_op *prev = NULL, *op = s->pending.head;
+    while (op != NULL) {
+        fq_store_op *next = op->next;
+        if (op->in_doubt) {
+            prev = op;
+            op = next;
+            continue;
+        }
+        if (now - op->queued_at <= s->config.hold_ms)
+            break;
+        if (prev != NULL)
+            prev->next = next;
+        else
+            s->pending.head = next;
+        if (s->pending.tail == op)
+            s->pending.tail = prev;
+        s->pending.count--;
+        op->next = NULL;
         s->stats.ops_busy++;
         finish(s, op, FQ_EBUSY);
+        op = next;
     }
     if (s->finished.head != NULL)
         run_finished(s);
@@ -2056,6 +2210,8 @@ fq_store *fq_store_new(uv_loop_t *loop, const fq_store_config *config,
     s->on_directory = on_directory;
     s->on_status = on_status;
     s->user = user;
+    s->point = -1;
+    s->load_point = -1;
     s->plan = fq_writeplan_new();
     if (s->plan == NULL) {
         free(s);
@@ -2093,6 +2249,9 @@ void fq_store_start(fq_store *s)
 void fq_store_submit(fq_store *s, fq_store_op *op)
 {
     op->queued_at = uv_now(s->loop);
+    op->in_doubt = 0;
+    op->submitted_ns = uv_hrtime();
+    op->sent_ns = op->executed_ns = op->answered_ns = 0;
     /* Not freed here: an op submitted again from its own callback still
      * points at the rows the store frees when that callback returns. */
     op->result = NULL;
@@ -2165,6 +2324,31 @@ void fq_store_on_open_rows(fq_store *s, fq_store_open_rows_cb on_open_rows)
 void fq_store_skip_open_load(fq_store *s)
 {
     s->open_loaded = 1;
+}
+
+void fq_store_set_warm(fq_store *s, fq_store_point_cb on_point)
+{
+    s->warm = 1;
+    s->tracking = 1;
+    s->on_point = on_point;
+}
+
+void fq_store_track(fq_store *s, int on)
+{
+    s->tracking = s->warm && on;
+    if (!s->tracking)
+        s->catchup_wanted = 0;
+}
+
+void fq_store_catch_up(fq_store *s)
+{
+    if (s->tracking)
+        s->catchup_wanted = 1;
+}
+
+int64_t fq_store_point(const fq_store *s)
+{
+    return s->point;
 }
 
 size_t fq_store_open_expected(const fq_store *s)

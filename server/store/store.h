@@ -126,10 +126,19 @@ struct fq_store_op {
      * and the SQLSTATE (57014: a reads store's statement_timeout cancelled it). */
     char error[256];
     char sqlstate[6];
+    /* Where its time went (uv_hrtime, ns; 0: not reached), for the intake's
+     * trace (--trace-reports): submitted, sent in its batch, its batch's
+     * statements executed (their results back, before the COMMIT's flush),
+     * its batch's sync answered (the COMMIT done). Set by the store. */
+    uint64_t submitted_ns, sent_ns, executed_ns, answered_ns;
 
     /* Private to the store. */
     fq_store_op *next;
     uint64_t queued_at; /* loop time, ms */
+    /* Its transaction was in flight when the connection broke: it may have
+     * committed, so it is answered only from a commit (never busy by the
+     * hold bound). */
+    int in_doubt;
     int attempts;
     int got_row;
     int status;
@@ -139,7 +148,10 @@ struct fq_store_op {
 
 typedef struct fq_store_config {
     const char *conninfo;
-    uint64_t hold_ms;   /* longest an unsent operation waits for PostgreSQL */
+    /* Longest an unsent operation waits for PostgreSQL before it is
+     * answered busy. One whose transaction was in flight when the
+     * connection broke waits for the next connection however long. */
+    uint64_t hold_ms;
     size_t max_pending; /* operations waiting beyond this are refused busy */
     size_t max_batch;   /* operations per transaction */
     int max_batches_in_flight;
@@ -216,6 +228,33 @@ void fq_store_on_open_rows(fq_store *store, fq_store_open_rows_cb on_open_rows);
 
 /* The open incidents have been taken in: later directory loads skip them. */
 void fq_store_skip_open_load(fq_store *store);
+
+/* A warm standby (docs/operations.md, "A standby"). Set warm, the store
+ * LISTENs for directory changes on each new connection before it claims the
+ * serving lock, and while the lock is refused it still loads: the
+ * directory, the routing state and the open incidents at first, as a
+ * serving store would (read-only transactions; nothing is written without
+ * the lock). While tracking (from fq_store_set_warm until fq_store_track
+ * turns it off), each load also reads the point it is at — the event
+ * chain's head in the same snapshot (FQ_SQL_STANDBY_POINT) — and, once the
+ * open incidents are in, the incidents touched by events after the
+ * previous point (FQ_SQL_STANDBY_TOUCHED: FQ_SQL_CASE_COLUMNS, then the
+ * state). on_point hears of each: `touched` NULL for the load that read the
+ * open incidents themselves; `fresh_directory` 1 when the same load read
+ * the directory (its callback came first, with the same snapshot);
+ * `guarded` 1 when the load was sent while this store held the serving
+ * lock, so that nothing written by another server can be missing from it.
+ * A load that fails is tried again a second later from the same point. */
+typedef void (*fq_store_point_cb)(void *user, const PGresult *touched, int64_t point,
+                                  int fresh_directory, int guarded);
+void fq_store_set_warm(fq_store *store, fq_store_point_cb on_point);
+void fq_store_track(fq_store *store, int on);
+/* A load of what was touched since the point, as soon as the connection is
+ * free (a standby's refresh, a take-over's catch-up); none while not
+ * tracking or before the open incidents are in. */
+void fq_store_catch_up(fq_store *store);
+/* The event seq the last tracked load was at; -1 before one. */
+int64_t fq_store_point(const fq_store *store);
 
 /* How many open incidents the load streaming them expects (PostgreSQL's
  * statistics: FQ_SQL_OPEN_ESTIMATE), known before its first chunk; 0 when

@@ -1288,7 +1288,7 @@ static void ops_respond(h2o_req_t *req, int status, const char *content_type, co
 
 static void readyz(fq_http *h, h2o_req_t *req)
 {
-    fq_readiness r = {0, 0, 0, 1};
+    fq_readiness r = {.draining = 1, .standby_point = -1};
     if (h->ops.readiness != NULL)
         h->ops.readiness(h->ops.user, &r);
     if (h->stopped)

@@ -14,12 +14,54 @@
 #   host_cut NAME            unplug NAME's cable (its bridge port down)
 #   host_mend NAME           plug it in again
 #   hosts_destroy            delete every namespace of the run (idempotent)
+#
+# Cleaning up: hosts_destroy runs on EXIT (the caller's EXIT trap: lib.sh's
+# CLEANUPS in test_failover.sh; hosts_create sets one if the caller has
+# none), and bash runs the EXIT trap on TERM and INT too. Nothing runs on
+# SIGKILL, which is how ctest ends a test on its timeout: so each run is
+# registered in $HOSTS_RUNS (its prefix, the owning shell's pid and start
+# time), and hosts_create first deletes the namespaces, and kills the
+# processes inside them, of every registered run whose shell is gone.
 HOSTS_PREFIX=""
 HOSTS_NAMES=()
+HOSTS_RUNS=${HOSTS_RUNS:-/run/fq-hosts}
+
+# proc_start PID: the process's start time (clock ticks since boot), or
+# nothing when there is no such process; with the pid it names one process
+# even after the pid is reused.
+proc_start() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    stat=${stat##*) } # past the command's name, which may hold spaces
+    awk '{ print $20 }' <<<"$stat"
+}
+
+# hosts_sweep: what runs killed without their cleanup left behind.
+hosts_sweep() {
+    local run owner start prefix ns p
+    for run in "$HOSTS_RUNS"/*; do
+        [ -f "$run" ] || continue
+        owner="" start=""
+        read -r owner start <"$run" || true
+        [ -n "$owner" ] && [ -n "$start" ] && [ "$(proc_start "$owner")" = "$start" ] && continue
+        prefix=${run##*/}
+        for ns in $(ip netns list | awk '{ print $1 }'); do
+            [[ $ns == "$prefix"-* ]] || continue
+            for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+            ip netns del "$ns" 2>/dev/null || true
+        done
+        rm -f "$run"
+        echo "hosts.sh: removed the namespaces $prefix-* of a run that ended without its cleanup" >&2
+    done
+}
 
 hosts_create() {
+    hosts_sweep
     HOSTS_PREFIX=$1
     shift
+    mkdir -p "$HOSTS_RUNS"
+    echo "$$ $(proc_start $$)" >"$HOSTS_RUNS/$HOSTS_PREFIX"
+    [ -n "$(trap -p EXIT)" ] || trap hosts_destroy EXIT
     local sw="$HOSTS_PREFIX-sw" spec name addr
     ip netns add "$sw"
     ip -n "$sw" link set lo up
@@ -64,5 +106,6 @@ hosts_destroy() {
         ip netns del "$HOSTS_PREFIX-$name" 2>/dev/null || true
     done
     ip netns del "$HOSTS_PREFIX-sw" 2>/dev/null || true
+    rm -f "$HOSTS_RUNS/$HOSTS_PREFIX"
     HOSTS_NAMES=()
 }

@@ -153,6 +153,17 @@ db_create() {
     export FQ_DB
 }
 
+# own_cluster NAME: a PostgreSQL cluster of this test's own in
+# $FQ_WORK_ROOT/NAME (CLUSTER), for a test that stops and starts it: one
+# left running by an interrupted run is stopped first, this one on exit.
+# Then db_create "$CLUSTER".
+own_cluster() {
+    CLUSTER="$FQ_WORK_ROOT/$1"
+    "$PG_PRIVATE" stop "$CLUSTER"
+    "$PG_PRIVATE" start "$CLUSTER" >/dev/null
+    CLEANUPS+=("\"\$PG_PRIVATE\" stop \"$CLUSTER\"")
+}
+
 # db_create_empty: db_create without the template, for a test of the
 # migrations themselves.
 db_create_empty() { FQ_DB_EMPTY=1 db_create "$@"; }
@@ -391,6 +402,24 @@ server_wait() {
 
 server_alive() { [ -n "$SERVER_PID" ] && pid_alive "$SERVER_PID"; }
 
+# second_server_start NAME [fengqiaod flags...]: another fengqiaod on the
+# same database, on ports of its own (--if-locked wait among the flags makes
+# it a standby), started and not waited for. Sets B_PID, B_URL, B_TERMINALS,
+# B_LOG ($WORK/b.NAME.log) and B_READY; stopped and its log checked on exit.
+second_server_start() {
+    local name=$1
+    shift
+    B_URL="tcp://127.0.0.1:$(free_port)"
+    B_TERMINALS="tcp://127.0.0.1:$(free_port)"
+    B_LOG="$WORK/b.$name.log"
+    B_READY="$WORK/b.$name.ready"
+    SERVER_LOGS+=("$B_LOG")
+    "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$B_URL" \
+        --terminals "$B_TERMINALS" --ready-file "$B_READY" --stats-interval 1 "$@" 2>"$B_LOG" &
+    B_PID=$!
+    BG_PIDS+=("$B_PID")
+}
+
 # ---- the JSON API under /api/v1/ (the console's and the field API) ----
 
 # web_api_start ARGS...: server_start with --http on a free port ($HPORT),
@@ -554,6 +583,104 @@ raw() {
     else
         "$FQ_RAW_PEER" --url "$SERVER_URL" --node "$node" --key-file "$(key_of "$node")" "$@"
     fi
+}
+
+# ---- report streams through a fault: nothing acknowledged lost or doubled ----
+
+# stream_input PREFIX COUNT FILE [SEVERITY...]: COUNT flood reports from
+# lingyin-v1-g1, one JSON line each as fq-report --stdin reads them; line i
+# has external_ref PREFIX-<i in 5 digits>, by which the checks below find
+# its incident. Severities in turn from the list (default III).
+stream_input() {
+    local prefix=$1 count=$2 file=$3 i
+    shift 3
+    local severities=("${@:-III}")
+    for ((i = 1; i <= count; i++)); do
+        printf '{"category":"hazard.flood","severity":"%s","risk":"medium","channel":"patrol","place_unit":"lingyin-v1-g1","title":"积水 %s-%d","external_ref":"%s-%05d"}\n' \
+            "${severities[$((i % ${#severities[@]}))]}" "$prefix" "$i" "$prefix" "$i"
+    done >"$file"
+}
+
+# wait_lines FILE COUNT SECONDS: until FILE has COUNT lines (a stream's
+# answers so far).
+wait_lines() {
+    local i
+    for ((i = 0; i < $3 * 50; i++)); do
+        [ "$(wc -l <"$1")" -ge "$2" ] && return 0
+        sleep 0.02
+    done
+    fail "$1 did not reach $2 lines within $3 s"
+}
+
+# ok_lines FILE: how many of fq-report's answers in FILE are ok.
+ok_lines() { jq -r 'select(.status == "ok") | .line' "$1" 2>/dev/null | wc -l; }
+
+# statuses FILE: how many answers of each status, on one line (for the log).
+statuses() { jq -r .status "$1" | sort | uniq -c | tr -s ' \n' ' '; }
+
+# stream_finished RC COUNT FILE WHAT: fq-report ended with 0 or 3 (some
+# outcomes unknown: fq-report says which) and answered every line.
+stream_finished() {
+    [ "$1" = 0 ] || [ "$1" = 3 ] || fail "$4: fq-report exit status $1 (expected 0, or 3 for unknown outcomes)"
+    assert_eq "$2" "$(wc -l <"$3")" "$4: answers"
+}
+
+# acked_pairs FILE: "line|incident id" of each ok answer in FILE, sorted.
+acked_pairs() { jq -r 'select(.status == "ok") | "\(.line)|\(.incident_id)"' "$1" | sort; }
+
+# check_acked_stored PREFIX FILE: every report answered ok in FILE (a stream
+# of stream_input PREFIX) is stored under the id its answer named, and no
+# report of the stream is stored twice.
+check_acked_stored() {
+    local prefix=$1 file=$2 stored missing
+    stored=$(q "SELECT substring(external_ref FROM '[0-9]+\$')::int || '|' || id FROM incidents
+                WHERE external_ref LIKE '$prefix-%'" | sort)
+    missing=$(comm -23 <(acked_pairs "$file") <(echo "$stored"))
+    [ -z "$missing" ] ||
+        fail "$file: acknowledged but not stored as acknowledged (line|id): $(head -n 5 <<<"$missing")"
+    assert_eq 0 "$(q "SELECT count(*) - count(DISTINCT external_ref) FROM incidents WHERE external_ref LIKE '$prefix-%'")" \
+        "$prefix: doubled incidents"
+}
+
+# check_stream PREFIX COUNT INPUT FIRST [fq-report flags...]: after the
+# COUNT lines of INPUT (stream_input PREFIX) went through a fault with
+# their answers in FIRST: check_acked_stored; then the whole INPUT again
+# (fq-report --stdin as lingyin-platform with the flags, its --url among
+# them) is answered ok on every line, each one acknowledged the first time
+# with the same incident; the stream leaves COUNT incidents, each with one
+# "reported" event.
+check_stream() {
+    local prefix=$1 count=$2 input=$3 first=$4 again="$WORK/$1.again" rc=0 missing
+    shift 4
+    log "$prefix: $(acked_pairs "$first" | grep -c .) of $count acknowledged in the first run;" \
+        "statuses: $(statuses "$first")"
+    check_acked_stored "$prefix" "$first"
+    "$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" --stdin "$@" \
+        <"$input" >"$again" 2>"$again.err" || rc=$?
+    assert_eq 0 "$rc" "$prefix: exit status of the second run ($(tail -n 1 "$again.err"))"
+    assert_eq "$count" "$(jq -r 'select(.status == "ok") | .line' "$again" | sort -u | wc -l)" \
+        "$prefix: lines ok in the second run"
+    missing=$(comm -23 <(acked_pairs "$first") <(acked_pairs "$again"))
+    [ -z "$missing" ] ||
+        fail "$prefix: acknowledged lines got another incident the second time: $(head -n 5 <<<"$missing")"
+    assert_eq "$count|$count" "$(q "SELECT count(*), count(DISTINCT external_ref) FROM incidents WHERE external_ref LIKE '$prefix-%'")" \
+        "$prefix: incidents after the second run"
+    assert_eq 0 "$(q "SELECT count(*) FROM incidents i WHERE i.external_ref LIKE '$prefix-%' AND
+                      (SELECT count(*) FROM events e WHERE e.incident_id = i.id AND e.kind = 'reported') <> 1")" \
+        "$prefix: incidents without exactly one reported event"
+}
+
+# pg_restart DIR SECONDS: the private cluster in DIR (tests/pg_private.sh)
+# stopped, and started again SECONDS later on the same port.
+pg_restart() {
+    local before
+    before=$("$PG_PRIVATE" conninfo "$1")
+    "$PG_PRIVATE" stop "$1"
+    log "PostgreSQL stopped"
+    sleep "$2"
+    "$PG_PRIVATE" start "$1" >/dev/null
+    assert_eq "$before" "$("$PG_PRIVATE" conninfo "$1")" "conninfo after the restart (same port)"
+    log "PostgreSQL started again"
 }
 
 # Field of a fq_raw_peer reply line: reply_field LINE status|signed|incident|...

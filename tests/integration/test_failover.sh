@@ -21,10 +21,11 @@
 #             the same, found by timeouts instead of refused connections;
 #             the node demotes itself, and rejoins when the cable is back
 #   app_cut   the serving fengqiaod's host cut off: PostgreSQL ends its
-#             session (keepalives), the standby takes the lock and serves;
-#             the clients' requests sent to the lost host wait for their
-#             REQ resend interval (30 s for reports) — only with
-#             FQ_FAILOVER_FAULTS naming it (bench/run failover does)
+#             session (keepalives, 3 s), the standby takes the lock and
+#             serves; the clients' requests sent to the lost host go unanswered
+#             and are sent again on sockets opened afresh after the clients'
+#             answer wait (3 s); when the cable is back the cut-off server
+#             finds the lock taken and stands by
 #
 # After each: every acknowledged report is stored exactly once, under the id
 # its acknowledgement named; every terminal's journal is its outbox so far
@@ -35,10 +36,19 @@
 # ({"bench":"failover","metric":"unavailable_s","fault":...}) and must stay
 # under FQ_FAILOVER_LIMIT_S (default 60: a ceiling for a busy machine, not
 # the target; bench/run failover reports the figures against the 5 s goal).
+# For app_kill and app_cut the log shows where the time went: when
+# PostgreSQL released the serving lock, when the standby took it and was
+# ready, when acknowledgements resumed.
 #
 # Needs root (network namespaces) and pg_auto_failover (.ci/install-deps);
 # without root it is skipped (exit 77). FQ_FAILOVER_FAULTS chooses the
-# faults (default app_kill db_kill db_cut, in that order).
+# faults (default app_kill db_cut db_kill app_cut, in that order: the cut hits
+# db1, the first host of fengqiaod's conninfo, which libpq alone would try
+# first every time).
+# FQ_FAILOVER_DEADLINE_S (default 1740, under CTest's 1800) ends the test
+# with a failure before CTest would kill it: CTest kills with SIGKILL,
+# which no trap outlives, and the namespaces and the formation's processes
+# would stay behind; the test's own SIGTERM runs the cleanup.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/ha/hosts.sh
@@ -49,13 +59,26 @@ source "$FQ_SRC_DIR/tests/ha/formation.sh"
 FQ_TERMINAL=${FQ_TERMINAL:?}
 RATE=${FQ_FAILOVER_RATE:-40}
 LIMIT_S=${FQ_FAILOVER_LIMIT_S:-60}
-FAULTS=${FQ_FAILOVER_FAULTS:-app_kill db_kill db_cut}
+FAULTS=${FQ_FAILOVER_FAULTS:-app_kill db_cut db_kill app_cut}
+DEADLINE_S=${FQ_FAILOVER_DEADLINE_S:-1740}
 
 if [ "$(id -u)" != 0 ]; then
     log "SKIP: network namespaces need root"
     exit 77
 fi
 command -v pg_autoctl >/dev/null || fail "pg_autoctl is not installed (.ci/install-deps)"
+
+# The deadline: SIGTERM to this shell, whose EXIT trap (lib.sh) ends every
+# process and deletes every namespace of the run.
+# One process (the cleanup's SIGKILL leaves no sleep of it behind).
+deadline_py='
+import os, signal, sys, time
+time.sleep(float(sys.argv[1]))
+sys.stderr.write("[failover] FAIL: not finished within FQ_FAILOVER_DEADLINE_S=%s s; cleaning up\n" % sys.argv[1])
+os.kill(int(sys.argv[2]), signal.SIGTERM)
+'
+python3 -c "$deadline_py" "$DEADLINE_S" $$ &
+BG_PIDS+=("$!")
 
 # ---- the hosts ----
 NET=198.18.0 # RFC 2544's benchmarking range, inside our own namespaces only
@@ -110,7 +133,7 @@ app_start() { # host
     # ip netns exec execs fengqiaod: $! is its pid (SIGKILL reaches it).
     ip netns exec "$HOSTS_PREFIX-$h" "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$(intake_of "$h")" \
         --terminals "$(terminals_of "$h")" --ready-file "$WORK/$h.ready" --if-locked wait \
-        --stats-interval 5 --presence-timeout 600 --dedup-window-min 0 2>"$logf" &
+        --stats-interval 5 --presence-timeout 600 --dedup-window-min 0 --log-level debug 2>"$logf" &
     APP_PID[$h]=$!
     BG_PIDS+=("${APP_PID[$h]}")
 }
@@ -246,6 +269,144 @@ unavailable_s() {
     } END { printf "%.3f", max / 1000 }' "$ACKS"
 }
 
+# resumed_ms FAULT_MS: when that longest wait ended (an acknowledgement came).
+resumed_ms() {
+    awk -F'\t' -v f="$1" 'index($2, "\"status\":\"ok\"") {
+        if ($1 < f) next
+        gap = $1 - (prev > f ? prev : f); if (gap > max) { max = gap; at = $1 } prev = $1
+    } END { printf "%.0f\n", at }' "$ACKS"
+}
+
+# lock_watch: the serving lock's holder, from cli, every 20 ms for 60 s (or
+# until killed); each change a line "MS PID" (PID 0: nobody holds it) in
+# $WORK/lock.watch. Returns once the first line is there. pg_locks is read
+# live, not from the transaction's snapshot.
+lock_watch() {
+    : >"$WORK/lock.watch"
+    on cli psql -X -q -A -t -d "$FQ_DB" -c "DO \$\$
+        DECLARE h int; prev int := -1; t0 timestamptz := clock_timestamp();
+        BEGIN
+            LOOP
+                SELECT pid INTO h FROM pg_locks WHERE locktype = 'advisory' AND granted
+                    AND objid = ($SERVING_KEY & 4294967295)::oid
+                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database());
+                h := coalesce(h, 0);
+                IF h <> prev THEN
+                    RAISE NOTICE 'lock % %', (extract(epoch FROM clock_timestamp()) * 1000)::bigint, h;
+                    prev := h;
+                END IF;
+                EXIT WHEN clock_timestamp() - t0 > interval '60 s';
+                PERFORM pg_sleep(0.02);
+            END LOOP;
+        END \$\$" >/dev/null 2> >(sed -un 's/.*NOTICE: *lock //p' >"$WORK/lock.watch") &
+    LOCK_WATCH_PID=$! # psql's (ip netns exec execs it)
+    BG_PIDS+=("$LOCK_WATCH_PID")
+    local end=$((SECONDS + 30))
+    until [ -s "$WORK/lock.watch" ]; do
+        ((SECONDS < end)) || fail "the serving lock's watch did not start"
+        sleep 0.05
+    done
+}
+
+# log_ts_ms FILE REGEX: the time of the last line of a fengqiaod log matching
+# REGEX, in ms since the epoch (empty if none).
+log_ts_ms() {
+    local ts
+    ts=$(grep -E "$2" "$1" 2>/dev/null | tail -n 1 | sed -nE 's/^ts=([^ ]+) .*/\1/p')
+    [ -z "$ts" ] || date -d "$ts" +%s%3N
+}
+
+# app_timeline FAULT AT VICTIM: where an app fault's time went, in seconds
+# from the fault: PostgreSQL releasing the victim's serving lock, the standby
+# taking it and being ready (its log), the acknowledgements resuming.
+app_timeline() {
+    local fault=$1 at=$2 victim=$3 other=app1 first released taken ready resumed
+    [ "$victim" = app1 ] && other=app2
+    kill "$LOCK_WATCH_PID" 2>/dev/null || true
+    wait "$LOCK_WATCH_PID" 2>/dev/null || true
+    first=$(awk 'NR == 1 { print $2 }' "$WORK/lock.watch")
+    released=$(awk -v h="$first" '$2 != h { print $1; exit }' "$WORK/lock.watch")
+    taken=$(awk -v h="$first" '$2 != h && $2 != 0 { print $1; exit }' "$WORK/lock.watch")
+    ready=$(log_ts_ms "$WORK/$other.${APP_N[$other]}.log" 'msg="ready"')
+    resumed=$(resumed_ms "$at")
+    since() { [ -n "$1" ] && awk -v t="$1" -v a="$at" 'BEGIN { printf "+%.2f s", (t - a) / 1000 }' || echo "?"; }
+    log "$fault timeline: done by $(since "$FAULT_DONE_MS"), serving lock released $(since "$released")," \
+        "taken by $other $(since "$taken"), $other ready $(since "$ready"), acknowledgements resumed $(since "$resumed")"
+}
+
+# timeline FAULT AT_MS: what happened after a database fault, in ms from it
+# (docs/ha.md, "Where a database fault's time goes"): the monitor's events
+# (pgautofailover.event: a node marked unhealthy, each promotion step), the
+# serving fengqiaod's connections lost and made (and, at debug level, each
+# host tried), and the acknowledgements' longest gap. Logged, and kept in
+# $WORK/FAULT.N.timeline.
+TIMELINE_N=0
+timeline() { # fault at_ms
+    local out events
+    TIMELINE_N=$((TIMELINE_N + 1))
+    out="$WORK/$1.$TIMELINE_N.timeline"
+    events=$(monitor_q "SELECT (extract(epoch FROM eventtime) * 1000)::bigint, nodename, reportedstate,
+                               goalstate, description FROM pgautofailover.event
+                        WHERE eventtime >= to_timestamp($2 / 1000.0) ORDER BY eventid" || true)
+    echo "$events" >"$out.events"
+    python3 - "$2" "$ACKS" "$out.events" "${SERVER_LOGS[@]}" >"$out" <<'PY' || true
+import datetime, re, sys
+at = int(sys.argv[1])
+rows = []
+for line in open(sys.argv[3], errors="replace"):
+    f = line.rstrip("\n").split("|")
+    if len(f) >= 5 and f[0].isdigit():
+        rows.append((int(f[0]), "monitor: %s %s -> %s: %s" % (f[1], f[2], f[3], "|".join(f[4:])[:110])))
+ts = re.compile(r'^ts=(\S+) level=\S+ comp=(store|reads|pgconn) msg="(.*)"')
+for path in sys.argv[4:]:
+    try:
+        lines = open(path, errors="replace").read().splitlines()
+    except OSError:
+        continue
+    name = path.rsplit("/", 1)[-1].rsplit(".", 2)[0]
+    for line in lines:
+        m = ts.match(line)
+        if not m:
+            continue
+        t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+        ms = int(t.timestamp() * 1000)
+        if ms >= at:
+            rows.append((ms, "%s %s: %s" % (name, m.group(2), m.group(3)[:140])))
+prev, gap = None, (0, at, at)
+for line in open(sys.argv[2], errors="replace"):
+    f = line.split("\t", 1)
+    if len(f) < 2 or '"status":"ok"' not in f[1]:
+        continue
+    t = int(f[0])
+    if t < at:
+        continue
+    start = prev if prev is not None and prev > at else at
+    if t - start > gap[0]:
+        gap = (t - start, start, t)
+    prev = t
+rows.append((gap[1], "acks: the longest gap starts (last acknowledgement before it)"))
+rows.append((gap[2], "acks: the first acknowledgement after it (%d ms)" % gap[0]))
+# A host's failed attempts repeat every half second: one line per run of
+# the same failure, with how many and until when.
+out, last = [], {}
+for ms, what in sorted(rows):
+    if " pgconn: " in what:
+        app = what.split(" ", 1)[0]
+        prev = last.get(app)
+        if prev is not None and out[prev][1] == what:
+            out[prev][2] += 1
+            out[prev][3] = ms
+            continue
+        last[app] = len(out)
+    out.append([ms, what, 1, ms])
+for ms, what, n, until in out:
+    more = " (%d times, the last at %+d ms)" % (n, until - at) if n > 1 else ""
+    print("%+8d ms  %s%s" % (ms - at, what, more))
+PY
+    log "$1 timeline (ms from the fault):"
+    sed 's/^/    /' "$out" >&2
+}
+
 json() { # metric fault value unit
     printf '{"bench":"failover","metric":"%s","fault":"%s","value":%s,"unit":"%s"}\n' "$1" "$2" "$3" "$4"
 }
@@ -268,7 +429,9 @@ run_fault() {
     primary=$(formation_primary)
     before=$(oks)
     log "$fault: serving $serving, primary $primary, $before acknowledged"
+    case "$fault" in app_*) lock_watch ;; esac
     at=$(now_ms)
+    FAULT_DONE_MS=$at
     case "$fault" in
     app_kill)
         victim=$serving
@@ -277,6 +440,7 @@ run_fault() {
     app_cut)
         victim=$serving
         host_cut "$victim"
+        FAULT_DONE_MS=$(now_ms) # `ip` takes a moment on a busy machine: the cut is in between
         ;;
     db_kill)
         victim=$primary
@@ -304,6 +468,8 @@ run_fault() {
     local gap
     gap=$(unavailable_s "$at")
     log "$fault ($victim): unavailable for $gap s; serving $(serving_app), primary $(formation_primary)"
+    case "$fault" in app_*) app_timeline "$fault" "$at" "$victim" ;; esac
+    case "$fault" in db_*) timeline "$fault" "$at" ;; esac
     check_acked "$fault"
     check_journals "$fault"
     verify_chain
@@ -322,7 +488,16 @@ run_fault() {
         app_start "$victim"
         ;;
     app_cut)
+        # Its cable back, the cut-off server finds the lock taken and stands
+        # by (never two bound at once: docs/operations.md, A standby).
         host_mend "$victim"
+        local vlog="$WORK/$victim.${APP_N[$victim]}.log"
+        end=$((SECONDS + 120))
+        until grep -q 'starts again as a standby' "$vlog"; do
+            ((SECONDS < end)) || fail "$victim, its cable back, did not stand by: $(tail -n 3 "$vlog")"
+            sleep 0.2
+        done
+        log "$victim, its cable back, stands by"
         ;;
     db_kill)
         formation_node_start "$victim"

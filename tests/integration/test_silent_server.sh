@@ -9,7 +9,7 @@
 #  and its PostgreSQL session ended, as the server's keepalives end the
 #  session of a cut-off host, so the serving lock goes to B. Reports in
 #  flight to A are sent again on a socket opened afresh once unanswered for
-#  FQC_ANSWER_WAIT_MS (7 s): the stream finishes against B well before
+#  FQC_ANSWER_WAIT_MS (3 s): the stream finishes against B well before
 #  nanomsg's own resend (35 s) would have moved them. Then: every
 #  acknowledged report stored once under its id, the chain verifies, and A,
 #  let run again, finds the lock taken and goes back to standing by without
@@ -21,26 +21,14 @@ db_create
 setup_world
 
 COUNT=400
-for ((i = 1; i <= COUNT; i++)); do
-    printf '{"category":"hazard.flood","severity":"III","risk":"medium","channel":"patrol","place_unit":"lingyin-v1-g1","title":"积水 C-%d","external_ref":"C-%05d"}\n' \
-        "$i" "$i"
-done >"$WORK/C.jsonl"
-ok_lines() { jq -r 'select(.status == "ok") | .line' "$1" 2>/dev/null | wc -l; }
+stream_input C "$COUNT" "$WORK/C.jsonl"
 
 server_start --if-locked wait
 A_PID=$SERVER_PID
 A_URL=$SERVER_URL
 A_LOG=$SERVER_LOG
 
-B_URL="tcp://127.0.0.1:$(free_port)"
-B_LOG="$WORK/b.log"
-B_READY="$WORK/b.ready"
-SERVER_LOGS+=("$B_LOG")
-"$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$B_URL" \
-    --terminals "tcp://127.0.0.1:$(free_port)" --ready-file "$B_READY" --stats-interval 1 \
-    --if-locked wait 2>"$B_LOG" &
-B_PID=$!
-BG_PIDS+=("$B_PID")
+second_server_start standby --if-locked wait
 wait_match "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30 "server B"
 
 # A paced stream (about 50 reports a second, up to 8 in flight): it is still
@@ -90,11 +78,7 @@ log "$moved reports sent again; the slowest answered after ${slowest} ms"
 [ "${slowest%.*}" -lt 30000 ] ||
     fail "a report waited ${slowest} ms: requests waited on the silent server"
 
-acked=$(jq -r 'select(.status == "ok") | "\(.line)|\(.incident_id)"' "$WORK/C.out" | sort)
-db=$(q "SELECT substring(external_ref FROM '[0-9]+\$')::int || '|' || id FROM incidents
-        WHERE external_ref LIKE 'C-%'" | sort)
-missing=$(comm -23 <(echo "$acked") <(echo "$db"))
-[ -z "$missing" ] || fail "acknowledged but not stored as acknowledged (line|id): $(head -n 5 <<<"$missing")"
+check_acked_stored C "$WORK/C.out"
 assert_eq "$COUNT|$COUNT" "$(q "SELECT count(*), count(DISTINCT external_ref) FROM incidents WHERE external_ref LIKE 'C-%'")" \
     "incidents: each report once"
 out=$(admin verify) || fail "the history chain does not verify after the take-over: $out"

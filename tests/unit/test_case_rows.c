@@ -13,6 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "pgfake.h"
+
 enum {
     C_ID,
     C_CATEGORY,
@@ -45,88 +47,30 @@ enum {
     C_MEDIATION
 };
 
-static PGresult *new_result(int ncols, int format)
-{
-    PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-    assert_non_null(res);
-    PGresAttDesc attrs[FQ_CASE_ROW_COLUMNS + 1];
-    memset(attrs, 0, sizeof attrs);
-    for (int i = 0; i < ncols; i++) {
-        attrs[i].name = (char *)"c";
-        attrs[i].format = format;
-        attrs[i].typlen = -1;
-        attrs[i].atttypmod = -1;
-    }
-    assert_int_equal(PQsetResultAttrs(res, ncols, attrs), 1);
-    return res;
-}
-
-static void put(PGresult *res, int row, int col, const void *bytes, int len)
-{
-    assert_int_equal(PQsetvalue(res, row, col, (char *)bytes, len), 1);
-}
-
-static void put_text(PGresult *res, int row, int col, const char *s)
-{
-    put(res, row, col, s, (int)strlen(s));
-}
-
-static void put_int2(PGresult *res, int row, int col, int v)
-{
-    uint8_t b[2] = {(uint8_t)((unsigned)v >> 8), (uint8_t)v};
-    put(res, row, col, b, 2);
-}
-
-static void put_int8(PGresult *res, int row, int col, int64_t v)
-{
-    uint8_t b[8];
-    fq_pg_put_int8(b, v);
-    put(res, row, col, b, 8);
-}
-
-static void put_float8(PGresult *res, int row, int col, double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    put_int8(res, row, col, (int64_t)u);
-}
-
-static void put_time_us(PGresult *res, int row, int col, int64_t unix_us)
-{
-    uint8_t b[8];
-    fq_pg_put_timestamptz(b, unix_us);
-    put(res, row, col, b, 8);
-}
-
-static void put_null(PGresult *res, int row, int col)
-{
-    put(res, row, col, NULL, -1);
-}
-
 /* A village-tier case as the load reads it: every column set. */
 static PGresult *full_row(void)
 {
-    PGresult *res = new_result(FQ_CASE_ROW_COLUMNS, 1);
-    put_int8(res, 0, C_ID, 1234567);
-    put_text(res, 0, C_CATEGORY, "market.noise");
-    put_int2(res, 0, C_SEVERITY, 3);
-    put_int2(res, 0, C_RISK, 2);
-    put_text(res, 0, C_PLACE, "xihu.beishan.v1.g1");
-    put_float8(res, 0, C_LON, 120.1234567);
-    put_float8(res, 0, C_LAT, -30.25);
-    put_text(res, 0, C_REPORTER, "beishan-platform");
-    put_int2(res, 0, C_TIER, 2);
-    put_int2(res, 0, C_LINE, 1);
-    put_text(res, 0, C_TERRITORY, "xihu.beishan");
-    put_text(res, 0, C_WORKER, "w-17");
-    put_time_us(res, 0, C_ACK_WARN, INT64_C(1765000000123000));      /* a whole ms */
-    put_time_us(res, 0, C_ACK_DUE, INT64_C(1765000000123499));       /* rounds down */
-    put_time_us(res, 0, C_CONCLUDE_WARN, INT64_C(1765000000123500)); /* half: up */
-    put_time_us(res, 0, C_CONCLUDE_DUE, INT64_C(1765000000123999));
-    put_int2(res, 0, C_ESCALATIONS, 1);
-    put_time_us(res, 0, C_RECORDED, INT64_C(946684799999600)); /* just before 2000 */
-    put_int2(res, 0, C_BREACHED, 5);
-    put_text(res, 0, C_LEAD, "beishan-market");
+    PGresult *res = pgfake_result(FQ_CASE_ROW_COLUMNS, 1);
+    pgfake_put_int8(res, 0, C_ID, 1234567);
+    pgfake_put_text(res, 0, C_CATEGORY, "market.noise");
+    pgfake_put_int2(res, 0, C_SEVERITY, 3);
+    pgfake_put_int2(res, 0, C_RISK, 2);
+    pgfake_put_text(res, 0, C_PLACE, "xihu.beishan.v1.g1");
+    pgfake_put_float8(res, 0, C_LON, 120.1234567);
+    pgfake_put_float8(res, 0, C_LAT, -30.25);
+    pgfake_put_text(res, 0, C_REPORTER, "beishan-platform");
+    pgfake_put_int2(res, 0, C_TIER, 2);
+    pgfake_put_int2(res, 0, C_LINE, 1);
+    pgfake_put_text(res, 0, C_TERRITORY, "xihu.beishan");
+    pgfake_put_text(res, 0, C_WORKER, "w-17");
+    pgfake_put_time_us(res, 0, C_ACK_WARN, INT64_C(1765000000123000));      /* a whole ms */
+    pgfake_put_time_us(res, 0, C_ACK_DUE, INT64_C(1765000000123499));       /* rounds down */
+    pgfake_put_time_us(res, 0, C_CONCLUDE_WARN, INT64_C(1765000000123500)); /* half: up */
+    pgfake_put_time_us(res, 0, C_CONCLUDE_DUE, INT64_C(1765000000123999));
+    pgfake_put_int2(res, 0, C_ESCALATIONS, 1);
+    pgfake_put_time_us(res, 0, C_RECORDED, INT64_C(946684799999600)); /* just before 2000 */
+    pgfake_put_int2(res, 0, C_BREACHED, 5);
+    pgfake_put_text(res, 0, C_LEAD, "beishan-market");
     fq_pgbuf buf = {0};
     fq_pgarray a;
     size_t off, len;
@@ -135,17 +79,17 @@ static PGresult *full_row(void)
     fq_pgarray_null(&a);
     fq_pgarray_text(&a, "dept-b", 6);
     assert_int_equal(fq_pgarray_end(&a, &off, &len), 0);
-    put(res, 0, C_CO, buf.data + off, (int)len);
+    pgfake_put(res, 0, C_CO, buf.data + off, (int)len);
     fq_pgbuf_free(&buf);
-    put_text(res, 0, C_ASSIGNMENT, "extension_requested");
-    put_time_us(res, 0, C_EXTENSION, INT64_C(-1500)); /* before 1970: -1.5 ms rounds to -1 */
-    put_time_us(res, 0, C_SUPERVISION, INT64_C(1765000100000000));
-    put_time_us(res, 0, C_INCIDENT_AT, INT64_C(1764999000000000));
+    pgfake_put_text(res, 0, C_ASSIGNMENT, "extension_requested");
+    pgfake_put_time_us(res, 0, C_EXTENSION, INT64_C(-1500)); /* before 1970: -1.5 ms rounds to -1 */
+    pgfake_put_time_us(res, 0, C_SUPERVISION, INT64_C(1765000100000000));
+    pgfake_put_time_us(res, 0, C_INCIDENT_AT, INT64_C(1764999000000000));
     uint8_t yes = 1;
-    put(res, 0, C_WORKING, &yes, 1);
-    put_time_us(res, 0, C_SUSPENDED, INT64_C(1765000050000000));
-    put_int2(res, 0, C_CLIMBED, 1);
-    put_text(res, 0, C_MEDIATION, "open");
+    pgfake_put(res, 0, C_WORKING, &yes, 1);
+    pgfake_put_time_us(res, 0, C_SUSPENDED, INT64_C(1765000050000000));
+    pgfake_put_int2(res, 0, C_CLIMBED, 1);
+    pgfake_put_text(res, 0, C_MEDIATION, "open");
     return res;
 }
 
@@ -199,7 +143,7 @@ static void test_nulls_are_none(void **state)
                       C_ACK_WARN, C_ACK_DUE,   C_CONCLUDE_WARN, C_CONCLUDE_DUE, C_LEAD,
                       C_CO,       C_EXTENSION, C_SUPERVISION,   C_WORKING,      C_SUSPENDED};
     for (size_t i = 0; i < sizeof nullable / sizeof nullable[0]; i++)
-        put_null(res, 0, nullable[i]);
+        pgfake_put_null(res, 0, nullable[i]);
     fq_case_row row;
     assert_int_equal(fq_case_row_decode(res, 0, &row), 0);
     assert_int_equal(row.has_location, 0);
@@ -223,36 +167,36 @@ static void test_refused(void **state)
     PGresult *res = full_row();
     assert_int_equal(fq_case_row_decode(res, 1, &row), -1); /* no such row */
     assert_int_equal(fq_case_row_decode(res, -1, &row), -1);
-    put(res, 0, C_ACK_DUE, "\1\2\3\4", 4); /* a time that is not 8 bytes */
+    pgfake_put(res, 0, C_ACK_DUE, "\1\2\3\4", 4); /* a time that is not 8 bytes */
     assert_int_equal(fq_case_row_decode(res, 0, &row), -1);
     PQclear(res);
 
     res = full_row();
-    put_null(res, 0, C_LAT); /* half a location */
+    pgfake_put_null(res, 0, C_LAT); /* half a location */
     assert_int_equal(fq_case_row_decode(res, 0, &row), -1);
     PQclear(res);
 
     res = full_row();
-    put(res, 0, C_CO, "{a,b}", 5); /* an array as text */
+    pgfake_put(res, 0, C_CO, "{a,b}", 5); /* an array as text */
     assert_int_equal(fq_case_row_decode(res, 0, &row), -1);
     PQclear(res);
 
     res = full_row();
-    put_int8(res, 0, C_SEVERITY, 70000); /* out of a small integer's range */
+    pgfake_put_int8(res, 0, C_SEVERITY, 70000); /* out of a small integer's range */
     assert_int_equal(fq_case_row_decode(res, 0, &row), -1);
     PQclear(res);
 
     res = full_row();
-    put_int8(res, 0, C_ID, 0); /* ids start at 1 */
+    pgfake_put_int8(res, 0, C_ID, 0); /* ids start at 1 */
     assert_int_equal(fq_case_row_decode(res, 0, &row), -1);
     PQclear(res);
 
-    res = new_result(FQ_CASE_ROW_COLUMNS - 1, 1); /* a column short */
+    res = pgfake_result(FQ_CASE_ROW_COLUMNS - 1, 1); /* a column short */
     assert_int_equal(fq_case_row_decode(res, 0, &row), -1);
     PQclear(res);
 
-    res = new_result(FQ_CASE_ROW_COLUMNS, 0); /* text results */
-    put_text(res, 0, C_ID, "1234567");
+    res = pgfake_result(FQ_CASE_ROW_COLUMNS, 0); /* text results */
+    pgfake_put_text(res, 0, C_ID, "1234567");
     assert_int_equal(fq_case_row_decode(res, 0, &row), -1);
     PQclear(res);
 
@@ -264,11 +208,11 @@ static void test_extra_columns(void **state)
 {
     (void)state;
     PGresult *full = full_row();
-    PGresult *res = new_result(FQ_CASE_ROW_COLUMNS + 1, 1);
+    PGresult *res = pgfake_result(FQ_CASE_ROW_COLUMNS + 1, 1);
     for (int c = 0; c < FQ_CASE_ROW_COLUMNS; c++)
-        put(res, 0, c, PQgetisnull(full, 0, c) ? NULL : PQgetvalue(full, 0, c),
-            PQgetisnull(full, 0, c) ? -1 : PQgetlength(full, 0, c));
-    put_text(res, 0, FQ_CASE_ROW_COLUMNS, "concluded");
+        pgfake_put(res, 0, c, PQgetisnull(full, 0, c) ? NULL : PQgetvalue(full, 0, c),
+                   PQgetisnull(full, 0, c) ? -1 : PQgetlength(full, 0, c));
+    pgfake_put_text(res, 0, FQ_CASE_ROW_COLUMNS, "concluded");
     fq_case_row row;
     assert_int_equal(fq_case_row_decode(res, 0, &row), 0);
     assert_true(row.id == 1234567);

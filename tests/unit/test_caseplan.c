@@ -10,7 +10,7 @@
  * supervision order; and an operator's commands: refusals, assign, merge,
  * suspend and resume, the extension's answer, a supervision order; a
  * reopen; a report's request and the merge of one more report on an open
- * matter. */
+ * matter; the co-handling units' statement parameter at the longest ids. */
 #include "caseplan.h"
 
 #include <setjmp.h>
@@ -802,6 +802,61 @@ static void test_merge(void **state)
     assert_int_equal(merged.tier, FQ_TIER_DISTRICT);
 }
 
+/* The co-handling units as the statements take them, at the limit: as many
+ * as a decision has room for, each with an id as long as the validator
+ * admits, all written and read back; one byte longer is no handler id. */
+static void test_co_array_at_the_id_limit(void **state)
+{
+    city *c = *state;
+    fq_roster *roster = fq_roster_new(c->org); /* departments of d1 only */
+    char ids[FQ_ROUTE_MAX_CO][FQ_ID_MAX_LEN + 2];
+    fq_decision dec;
+    memset(&dec, 0, sizeof dec);
+    for (int i = 0; i < FQ_ROUTE_MAX_CO; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "dept%d", i);
+        memset(ids[i], 'a' + i, FQ_ID_MAX_LEN);
+        ids[i][FQ_ID_MAX_LEN] = '\0';
+        assert_true(fq_valid_id(ids[i]));
+        ok(fq_roster_add_handler(roster, ids[i], FQ_HANDLER_DEPARTMENT, "d1", -1, code, err,
+                                 sizeof err));
+    }
+    char longer[FQ_ID_MAX_LEN + 2];
+    memset(longer, 'z', FQ_ID_MAX_LEN + 1);
+    longer[FQ_ID_MAX_LEN + 1] = '\0';
+    assert_false(fq_valid_id(longer));
+    assert_int_not_equal(fq_roster_add_handler(roster, longer, FQ_HANDLER_DEPARTMENT, "d1", -1,
+                                               "deptz", err, sizeof err),
+                         0);
+    ok(fq_roster_finish(roster, err, sizeof err));
+    dec.n_co = FQ_ROUTE_MAX_CO;
+    for (int i = 0; i < FQ_ROUTE_MAX_CO; i++) {
+        dec.co[i] = fq_roster_find_handler(roster, ids[i]);
+        assert_true(dec.co[i] >= 0);
+    }
+
+    uint8_t out[FQ_ITEMS_CO_ARRAY_BYTES];
+    size_t len = fq_items_co_array(roster, &dec, out);
+    assert_int_equal(len, FQ_ITEMS_CO_ARRAY_BYTES); /* no byte to spare at the limit */
+    fq_pgarray_reader r;
+    assert_int_equal(fq_pgarray_read_begin(&r, out, len, FQ_PG_TEXT), 0);
+    const uint8_t *element;
+    int32_t element_len;
+    for (int i = 0; i < FQ_ROUTE_MAX_CO; i++) {
+        assert_int_equal(fq_pgarray_read_next(&r, &element, &element_len), 1);
+        assert_int_equal(element_len, FQ_ID_MAX_LEN);
+        assert_memory_equal(element, ids[i], FQ_ID_MAX_LEN);
+    }
+    assert_int_equal(fq_pgarray_read_next(&r, &element, &element_len), 0);
+
+    /* None: an empty text[]. */
+    dec.n_co = 0;
+    len = fq_items_co_array(roster, &dec, out);
+    assert_int_equal(fq_pgarray_read_begin(&r, out, len, FQ_PG_TEXT), 0);
+    assert_int_equal(fq_pgarray_read_next(&r, &element, &element_len), 0);
+    fq_roster_free(roster);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -825,6 +880,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_co_array_at_the_id_limit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "pgfake.h"
+
 /* Bytes as PostgreSQL sent them (SELECT encode(xxxsend(...), 'hex')). */
 #define PG_INT8_42 "000000000000002a"
 #define PG_INT4_3 "00000003"
@@ -41,87 +43,48 @@
 
 enum { SUMMARY = FQ_CONSOLE_SUMMARY_COLUMNS };
 
-static PGresult *new_result(int ncols, int format)
-{
-    PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-    assert_non_null(res);
-    PGresAttDesc attrs[64];
-    memset(attrs, 0, sizeof attrs);
-    for (int i = 0; i < ncols; i++) {
-        attrs[i].name = (char *)"c";
-        attrs[i].format = format;
-        attrs[i].typlen = -1;
-        attrs[i].atttypmod = -1;
-    }
-    assert_int_equal(PQsetResultAttrs(res, ncols, attrs), 1);
-    return res;
-}
-
-static void put_hex(PGresult *res, int row, int col, const char *hex)
-{
-    uint8_t b[128];
-    size_t n = strlen(hex) / 2;
-    assert_true(n <= sizeof b);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-        b[i] = (uint8_t)v;
-    }
-    assert_int_equal(PQsetvalue(res, row, col, (char *)b, (int)n), 1);
-}
-
-static void put_text(PGresult *res, int row, int col, const char *s)
-{
-    assert_int_equal(PQsetvalue(res, row, col, (char *)s, (int)strlen(s)), 1);
-}
-
-static void put_null(PGresult *res, int row, int col)
-{
-    assert_int_equal(PQsetvalue(res, row, col, NULL, -1), 1);
-}
-
 /* A summary row of an open incident held by a town's department with two
  * co-handlers, overdue at the conclude limit. */
 static void put_summary(PGresult *res, int row)
 {
-    put_hex(res, row, 0, PG_INT8_42);
-    put_text(res, row, 1, "hazard.flood");
-    put_hex(res, row, 2, PG_INT4_3);
-    put_hex(res, row, 3, PG_INT4_1);
-    put_text(res, row, 4, "积水");
-    put_text(res, row, 5, "灵隐路 1 号");
-    put_text(res, row, 6, "lingyin-v1-g1");
-    put_text(res, row, 7, "lingyin");
-    put_hex(res, row, 8, PG_INT4_2);
-    put_hex(res, row, 9, PG_INT4_MINUS_1);
-    put_text(res, row, 10, "lingyin.dept");
-    put_text(res, row, 11, "");
-    put_hex(res, row, 12, PG_TEXT_ARRAY_TWO);
-    put_text(res, row, 13, "assigned");
-    put_text(res, row, 14, "acknowledged");
-    put_hex(res, row, 15, PG_TIME_LATE);
-    put_null(res, row, 16);
-    put_hex(res, row, 17, PG_TIME_BEFORE_1970);
-    put_hex(res, row, 18, PG_BOOL_TRUE);
-    put_hex(res, row, 19, PG_INT4_2);
-    put_text(res, row, 20, "lingyin-platform");
-    put_null(res, row, 21);
-    put_hex(res, row, 22, PG_INT4_2);
-    put_text(res, row, 23, "K4");
-    put_hex(res, row, 24, PG_BOOL_FALSE);
-    put_hex(res, row, 25, PG_TIME_LATE);
-    put_text(res, row, 26, "等待鉴定");
+    pgfake_put_hex(res, row, 0, PG_INT8_42);
+    pgfake_put_text(res, row, 1, "hazard.flood");
+    pgfake_put_hex(res, row, 2, PG_INT4_3);
+    pgfake_put_hex(res, row, 3, PG_INT4_1);
+    pgfake_put_text(res, row, 4, "积水");
+    pgfake_put_text(res, row, 5, "灵隐路 1 号");
+    pgfake_put_text(res, row, 6, "lingyin-v1-g1");
+    pgfake_put_text(res, row, 7, "lingyin");
+    pgfake_put_hex(res, row, 8, PG_INT4_2);
+    pgfake_put_hex(res, row, 9, PG_INT4_MINUS_1);
+    pgfake_put_text(res, row, 10, "lingyin.dept");
+    pgfake_put_text(res, row, 11, "");
+    pgfake_put_hex(res, row, 12, PG_TEXT_ARRAY_TWO);
+    pgfake_put_text(res, row, 13, "assigned");
+    pgfake_put_text(res, row, 14, "acknowledged");
+    pgfake_put_hex(res, row, 15, PG_TIME_LATE);
+    pgfake_put_null(res, row, 16);
+    pgfake_put_hex(res, row, 17, PG_TIME_BEFORE_1970);
+    pgfake_put_hex(res, row, 18, PG_BOOL_TRUE);
+    pgfake_put_hex(res, row, 19, PG_INT4_2);
+    pgfake_put_text(res, row, 20, "lingyin-platform");
+    pgfake_put_null(res, row, 21);
+    pgfake_put_hex(res, row, 22, PG_INT4_2);
+    pgfake_put_text(res, row, 23, "K4");
+    pgfake_put_hex(res, row, 24, PG_BOOL_FALSE);
+    pgfake_put_hex(res, row, 25, PG_TIME_LATE);
+    pgfake_put_text(res, row, 26, "等待鉴定");
 }
 
 static void test_summary(void **state)
 {
     (void)state;
-    PGresult *res = new_result(SUMMARY + 4, 1);
+    PGresult *res = pgfake_result(SUMMARY + 4, 1);
     put_summary(res, 0);
-    put_hex(res, 0, SUMMARY, PG_INT4_0);
-    put_hex(res, 0, SUMMARY + 1, PG_INT8_MAX);
-    put_hex(res, 0, SUMMARY + 2, PG_FLOAT8_120_15);
-    put_hex(res, 0, SUMMARY + 3, PG_FLOAT8_30_25);
+    pgfake_put_hex(res, 0, SUMMARY, PG_INT4_0);
+    pgfake_put_hex(res, 0, SUMMARY + 1, PG_INT8_MAX);
+    pgfake_put_hex(res, 0, SUMMARY + 2, PG_FLOAT8_120_15);
+    pgfake_put_hex(res, 0, SUMMARY + 3, PG_FLOAT8_30_25);
     Fengqiao__V1__IncidentSummary s;
     char *co[4];
     char co_buf[64];
@@ -176,11 +139,11 @@ static void test_summary(void **state)
 static void test_no_point_no_co(void **state)
 {
     (void)state;
-    PGresult *res = new_result(SUMMARY + 2, 1);
+    PGresult *res = pgfake_result(SUMMARY + 2, 1);
     put_summary(res, 0);
-    put_hex(res, 0, 12, PG_TEXT_ARRAY_EMPTY);
-    put_null(res, 0, SUMMARY);
-    put_null(res, 0, SUMMARY + 1);
+    pgfake_put_hex(res, 0, 12, PG_TEXT_ARRAY_EMPTY);
+    pgfake_put_null(res, 0, SUMMARY);
+    pgfake_put_null(res, 0, SUMMARY + 1);
     Fengqiao__V1__IncidentSummary s;
     char *co[4];
     char co_buf[64];
@@ -199,21 +162,21 @@ static void test_not_a_summary(void **state)
     char *co[4];
     char co_buf[64];
     /* Text results (a binder that did not ask for binary). */
-    PGresult *res = new_result(SUMMARY, 0);
+    PGresult *res = pgfake_result(SUMMARY, 0);
     put_summary(res, 0);
     assert_int_equal(fq_console_summary_row(res, 0, &s, co, 4, co_buf, sizeof co_buf), -1);
     PQclear(res);
     /* An int2 where an int4 is read; a text where an array is. */
-    res = new_result(SUMMARY, 1);
+    res = pgfake_result(SUMMARY, 1);
     put_summary(res, 0);
-    put_hex(res, 0, 2, "0003");
+    pgfake_put_hex(res, 0, 2, "0003");
     assert_int_equal(fq_console_summary_row(res, 0, &s, co, 4, co_buf, sizeof co_buf), -1);
-    put_hex(res, 0, 2, PG_INT4_3);
-    put_text(res, 0, 12, "{lingyin.dept}");
+    pgfake_put_hex(res, 0, 2, PG_INT4_3);
+    pgfake_put_text(res, 0, 12, "{lingyin.dept}");
     assert_int_equal(fq_console_summary_row(res, 0, &s, co, 4, co_buf, sizeof co_buf), -1);
     PQclear(res);
     /* Too few columns; no such row. */
-    res = new_result(SUMMARY - 1, 1);
+    res = pgfake_result(SUMMARY - 1, 1);
     assert_int_equal(fq_console_summary_row(res, 0, &s, co, 4, co_buf, sizeof co_buf), -1);
     PQclear(res);
     assert_int_equal(fq_console_summary_row(NULL, 0, &s, co, 4, co_buf, sizeof co_buf), -1);
@@ -238,31 +201,32 @@ enum {
 static void test_timeline(void **state)
 {
     (void)state;
-    PGresult *res = new_result(INC_END, 1);
+    PGresult *res = pgfake_result(INC_END, 1);
     for (int r = 0; r < 2; r++)
         put_summary(res, r);
-    put_text(res, 0, INC_DESC, "地下车库进水");
-    put_hex(res, 0, INC_SEQ, PG_INT8_42);
-    put_text(res, 0, INC_KIND, "concluded");
-    put_text(res, 0, INC_ACTOR, "t1");
-    put_hex(res, 0, INC_AT, PG_TIME_LATE);
-    put_text(res, 0, INC_REASON, "已排水");
-    put_text(res, 0, INC_ACTOR_NAME, "王五");
-    put_hex(res, 0, INC_LON, PG_FLOAT8_120_15);
-    put_hex(res, 0, INC_LAT, PG_FLOAT8_30_25);
-    put_text(res, 0, INC_REASON_CODE, "");
+    pgfake_put_text(res, 0, INC_DESC, "地下车库进水");
+    pgfake_put_hex(res, 0, INC_SEQ, PG_INT8_42);
+    pgfake_put_text(res, 0, INC_KIND, "concluded");
+    pgfake_put_text(res, 0, INC_ACTOR, "t1");
+    pgfake_put_hex(res, 0, INC_AT, PG_TIME_LATE);
+    pgfake_put_text(res, 0, INC_REASON, "已排水");
+    pgfake_put_text(res, 0, INC_ACTOR_NAME, "王五");
+    pgfake_put_hex(res, 0, INC_LON, PG_FLOAT8_120_15);
+    pgfake_put_hex(res, 0, INC_LAT, PG_FLOAT8_30_25);
+    pgfake_put_text(res, 0, INC_REASON_CODE, "");
     /* As string_agg(concat_ws(' ', ...), E'\n') writes them; the second
      * line does not parse (no sha256) and is skipped. */
-    put_text(res, 0, INC_ATTACHMENTS,
-             "7 image/png 1024 640 480 "
-             "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 排水后 1.png\n"
-             "8 image/jpeg 10 1 1\n"
-             "9 image/jpeg 2048 10 20 "
-             "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100");
-    put_text(res, 1, INC_DESC, "");
-    put_null(res, 1, INC_SEQ);
+    pgfake_put_text(
+        res, 0, INC_ATTACHMENTS,
+        "7 image/png 1024 640 480 "
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 排水后 1.png\n"
+        "8 image/jpeg 10 1 1\n"
+        "9 image/jpeg 2048 10 20 "
+        "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100");
+    pgfake_put_text(res, 1, INC_DESC, "");
+    pgfake_put_null(res, 1, INC_SEQ);
     for (int c = INC_KIND; c < INC_END; c++)
-        put_null(res, 1, c);
+        pgfake_put_null(res, 1, c);
 
     assert_string_equal(fq_console_description(res, 0), "地下车库进水");
     Fengqiao__V1__TimelineEvent ev;

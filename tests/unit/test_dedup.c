@@ -2,8 +2,9 @@
  * nearest then earliest then lowest id, removal, the place-only case, expiry,
  * the antimeridian and high latitudes, the town border, incident times and
  * the back-dating bound, provisional entries renamed or forgotten), and a
- * seeded model test against a brute-force scan of all open entries with the
- * same distance function, towns and back-dated incident times included. */
+ * seeded model test against a brute-force scan of every open entry still in
+ * reach of a query, with the same distance function, towns and back-dated
+ * incident times included. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -332,21 +333,42 @@ static double rnd01(void)
     return (double)(rnd() >> 11) * 0x1p-53;
 }
 
-static uint64_t brute(const model_entry *m, size_t n, double distance_m, int64_t window_ms,
-                      const model_entry *q, int64_t now)
+/* The entries of `m` a query may still match, by index: an open one reported
+ * at or after now - MODEL_BACKDATE - window (a query reaches back to
+ * now - MODEL_BACKDATE, and window before that). `now` never goes back, so
+ * an entry closed or older than that never matches again and brute drops
+ * it: the scan covers every entry that could match, not every one ever
+ * added (which made the model test cost seconds of CPU). */
+typedef struct model_candidates {
+    size_t *index;
+    size_t n;
+} model_candidates;
+
+/* The brute-force answer: a scan of every candidate with the rule as
+ * specified (dropping the ones that can no longer match). */
+static uint64_t brute(const model_entry *m, model_candidates *c, double distance_m,
+                      int64_t window_ms, const model_entry *q, int64_t now)
 {
     int category = q->category, has_location = q->has_location;
     double lon = q->lon, lat = q->lat;
     int32_t place = q->place;
     int64_t at = q->at_ms > now ? now : q->at_ms;
+    size_t kept = 0;
+    for (size_t k = 0; k < c->n; k++) {
+        const model_entry *e = &m[c->index[k]];
+        if (e->open && e->at_ms >= now - MODEL_BACKDATE - window_ms)
+            c->index[kept++] = c->index[k];
+    }
+    c->n = kept;
     if (window_ms == 0 || at < now - MODEL_BACKDATE)
         return 0;
     size_t best = SIZE_MAX;
     double best_d = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t k = 0; k < c->n; k++) {
+        size_t i = c->index[k];
         const model_entry *e = &m[i];
-        if (!e->open || e->category != category || e->town != q->town ||
-            e->at_ms < at - window_ms || e->at_ms > at + window_ms)
+        if (e->category != category || e->town != q->town || e->at_ms < at - window_ms ||
+            e->at_ms > at + window_ms)
             continue;
         double dist;
         if (has_location) {
@@ -376,7 +398,9 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
     enum { N = 20000, CATEGORIES = 6, PLACES = 150 };
     rng_state = seed;
     model_entry *m = calloc(N, sizeof *m);
+    model_candidates candidates = {calloc(N, sizeof *candidates.index), 0};
     assert_non_null(m);
+    assert_non_null(candidates.index);
     fq_dedup *d = make_backdated(distance_m, W, ref_lat, MODEL_BACKDATE);
     int64_t now = t0;
     size_t n = 0, merged = 0, by_place = 0, closed = 0;
@@ -420,7 +444,7 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
             q.at_ms = now - (int64_t)(rnd() % 120000);
         }
 
-        uint64_t want = brute(m, n, distance_m, W, &q, now);
+        uint64_t want = brute(m, &candidates, distance_m, W, &q, now);
         uint64_t got = fq_dedup_find(d, q.category, q.has_location, q.lon, q.lat, q.place, q.town,
                                      q.at_ms, now);
         if (got != want)
@@ -438,6 +462,7 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
                                           q.place, q.town, q.at_ms),
                              FQ_OK);
             q.open = 1;
+            candidates.index[candidates.n++] = n;
             m[n++] = q;
         }
         /* close one now and then; one already expired may be gone */
@@ -469,6 +494,7 @@ static void model_run(uint64_t seed, double lon0, double lat0, double span_deg, 
     print_message("seed %llu: %zu merged (%zu by place), %zu added, %zu closed, %zu live\n",
                   (unsigned long long)seed, merged, by_place, n, closed, live);
     fq_dedup_free(d);
+    free(candidates.index);
     free(m);
 }
 

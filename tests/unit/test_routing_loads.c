@@ -13,6 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "pgfake.h"
+
 /* '{120.0,30.0,120.1,30.0,120.1,30.1,120.0,30.0}'::float8[] */
 #define PG_RING_SQUARE                                                                             \
     "0000000100000000000002bd000000080000000100000008405e00000000000000000008403e0000000000000000" \
@@ -43,27 +45,9 @@ static fq_org *small_org(void)
 
 static PGresult *polygons(const char *grid, const char *ring_hex, int format)
 {
-    PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-    assert_non_null(res);
-    PGresAttDesc attrs[2];
-    memset(attrs, 0, sizeof attrs);
-    for (int i = 0; i < 2; i++) {
-        attrs[i].name = (char *)"c";
-        attrs[i].format = format;
-        attrs[i].typlen = -1;
-        attrs[i].atttypmod = -1;
-    }
-    assert_int_equal(PQsetResultAttrs(res, 2, attrs), 1);
-    assert_int_equal(PQsetvalue(res, 0, 0, (char *)grid, (int)strlen(grid)), 1);
-    uint8_t b[256];
-    size_t n = strlen(ring_hex) / 2;
-    assert_true(n <= sizeof b);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(ring_hex + 2 * i, "%2x", &v), 1);
-        b[i] = (uint8_t)v;
-    }
-    assert_int_equal(PQsetvalue(res, 0, 1, (char *)b, (int)n), 1);
+    PGresult *res = pgfake_result(2, format);
+    pgfake_put_text(res, 0, 0, grid);
+    pgfake_put_hex(res, 0, 1, ring_hex);
     return res;
 }
 
