@@ -546,11 +546,12 @@ static fq_snapshot *build_snapshot(server *srv, const PGresult *const *loaded, c
 /* The open incidents, chunk by chunk as the load reads them: taken in with
  * the snapshot of the same load's directory, built at the first chunk and
  * installed by on_directory when the load ends. */
-static void on_open_rows(void *user, const PGresult *const *loaded, const PGresult *rows)
+static void on_open_rows(void *user, const PGresult *const *loaded, const fq_case_row *rows,
+                         size_t n)
 {
     server *srv = user;
     if (rows == NULL) {
-        fq_dispatch_open_rows(srv->dispatch, NULL, NULL);
+        fq_dispatch_open_rows(srv->dispatch, NULL, NULL, 0);
         fq_snapshot_unref(srv->loading);
         srv->loading = NULL;
         srv->loading_tried = 0;
@@ -565,7 +566,7 @@ static void on_open_rows(void *user, const PGresult *const *loaded, const PGresu
     }
     if (srv->loading != NULL) {
         fq_dispatch_open_expected(srv->dispatch, fq_store_open_expected(srv->store));
-        fq_dispatch_open_rows(srv->dispatch, srv->loading, rows);
+        fq_dispatch_open_rows(srv->dispatch, srv->loading, rows, n);
     }
 }
 
