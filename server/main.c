@@ -52,7 +52,8 @@ static const fq_option options[] = {
                      "accepted clock skew of sent_at (default 120000)"),
     FQ_OPTION_NUMBER(T, "hold-ms", "N", hold_ms, 0, 3600000, 1,
                      "how long requests wait for an unreachable database\n"
-                     "before they are answered busy (default 5000)"),
+                     "before they are answered busy (default 2000; keep it\n"
+                     "under the clients' 3 s answer wait)"),
     FQ_OPTION_NUMBER(T, "max-pending", "N", max_pending, 1, 10000000, 1,
                      "requests waiting for the database at most (default 20000)"),
     FQ_OPTION_NUMBER(T, "max-pending-kib", "N", max_pending_bytes, 1, 1024 * 1024 * 1024, 1024,
@@ -62,7 +63,8 @@ static const fq_option options[] = {
     FQ_OPTION_NUMBER(T, "batch", "N", max_batch, 1, 10000, 1,
                      "statements per transaction at most (default 256)"),
     FQ_OPTION_NUMBER(T, "batches-in-flight", "N", max_batches_in_flight, 1, 64, 1,
-                     "transactions in flight at most (default 2)"),
+                     "transactions in flight at most; a second only while 16\n"
+                     "operations wait (default 2)"),
     FQ_OPTION_NUMBER(T, "read-timeout-ms", "N", read_timeout_ms, 100, 600000, 1,
                      "the console's reads run on their own connection and are\n"
                      "cancelled (answered busy) after this long (default 5000)"),

@@ -28,6 +28,7 @@ typedef struct slot {
     int64_t resend_at_ms;  /* 0: a reply is awaited */
     int64_t answer_due_ms; /* 0: none; else reopen and send again if unanswered by then */
     int reopens_allowed;   /* the request is one answer_wait_ms applies to */
+    int silences;          /* answer waits run out in a row (the next one is longer) */
     int attempts;
     int stale_retries;
     int bad_replies;
@@ -43,6 +44,7 @@ struct fqc {
     void *user;
     fq_arena arena;
     unsigned char *arena_buffer;
+    int64_t idle_reopened_ms; /* when the idle sockets were last opened afresh */
 };
 
 static int64_t monotonic_us(void)
@@ -286,6 +288,21 @@ static void finish_no_answer(fqc *c, slot *s, const char *why)
     finish(c, s, &r);
 }
 
+/* How long the slot's request may go unanswered before its socket is opened
+ * afresh: the configured wait, doubled for each silence in a row (at most
+ * FQC_ANSWER_WAIT_MAX_MS) with up to half as much again at random. */
+static int64_t answer_wait(const fqc *c, const slot *s)
+{
+    int64_t wait = c->config.answer_wait_ms;
+    if (s->silences == 0)
+        return wait;
+    for (int i = 0; i < s->silences && wait < FQC_ANSWER_WAIT_MAX_MS; i++)
+        wait *= 2;
+    if (wait > FQC_ANSWER_WAIT_MAX_MS)
+        wait = FQC_ANSWER_WAIT_MAX_MS;
+    return wait + randombytes_uniform((uint32_t)(wait / 2) + 1);
+}
+
 /* Signs the template with a fresh sent_at and hands it to the REQ socket. */
 static void send_now(fqc *c, slot *s)
 {
@@ -326,11 +343,34 @@ static void send_now(fqc *c, slot *s)
     }
     s->attempts++;
     s->resend_at_ms = 0;
-    s->answer_due_ms = s->reopens_allowed ? monotonic_ms() + c->config.answer_wait_ms : 0;
+    s->answer_due_ms = s->reopens_allowed ? monotonic_ms() + answer_wait(c, s) : 0;
+}
+
+/* Sockets that carry no request opened afresh, at most once per answer
+ * wait: one request met a silent server, and the next ones would be sent
+ * over the same dead connection (FQC_ANSWER_WAIT_MS). A socket that cannot
+ * be opened again is kept as it is. */
+static void reopen_idle(fqc *c)
+{
+    int64_t now = monotonic_ms();
+    if (c->idle_reopened_ms != 0 && now - c->idle_reopened_ms < c->config.answer_wait_ms)
+        return;
+    c->idle_reopened_ms = now;
+    for (int i = 0; i < c->config.window; i++) {
+        slot *s = &c->slots[i];
+        int fresh;
+        char err[256];
+        if (s->busy || open_socket(c, &fresh, err, sizeof err) != 0)
+            continue;
+        if (s->sock >= 0)
+            nn_close(s->sock);
+        s->sock = fresh;
+    }
 }
 
 /* The slot's request unanswered past its answer_due_ms: a new socket to every
- * address (FQC_ANSWER_WAIT_MS says why) and the request sent again. */
+ * address (FQC_ANSWER_WAIT_MS says why), the idle ones too, and the request
+ * sent again. */
 static void reopen_and_resend(fqc *c, slot *s)
 {
     char err[256];
@@ -338,10 +378,12 @@ static void reopen_and_resend(fqc *c, slot *s)
         nn_close(s->sock);
     s->sock = -1;
     s->answer_due_ms = 0;
+    s->silences++;
     if (open_socket(c, &s->sock, err, sizeof err) != 0) {
         finish_no_answer(c, s, err);
         return;
     }
+    reopen_idle(c);
     send_now(c, s);
 }
 
@@ -396,6 +438,7 @@ int fqc_submit_attached(fqc *c, uint64_t tag, uint64_t message_id,
     s->message_id = message_id;
     s->attempts = 0;
     s->answer_due_ms = 0;
+    s->silences = 0;
     s->reopens_allowed = c->config.answer_wait_ms > 0 &&
                          body_only->body_case != FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC &&
                          body_only->body_case != FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY;
@@ -436,6 +479,7 @@ static void on_reply(fqc *c, slot *s, const uint8_t *data, size_t len)
         return;
     }
     int64_t now = monotonic_ms();
+    s->silences = 0; /* a server answers: the next silence is a new one */
     Fengqiao__V1__Status st = reply->status;
     if (st == FENGQIAO__V1__STATUS__STATUS_STALE && authenticated &&
         s->stale_retries++ < STALE_RETRIES) {

@@ -37,14 +37,26 @@ typedef struct fqc fqc;
  * it restarted (fqc_prompt_reconnect). */
 /* A report, an action or a command unanswered this long is sent again on a
  * socket opened afresh (fqc_config.answer_wait_ms): the server answers within
- * its --hold-ms (5 s by default, BUSY at the latest), so a longer silence
+ * its --hold-ms (2 s by default, BUSY at the latest), so a longer silence
  * means the server or its host is gone. A host cut off from the network
  * leaves its TCP connections open without an error (nanomsg sets no
  * keepalive), and the REQ socket's own resend may take the same dead
  * connection again; a new socket connects only where a server completes the
- * handshake: the other server of a pair. Safe: every request is idempotent
- * by its message id. */
-#define FQC_ANSWER_WAIT_MS 7000
+ * handshake: the other server of a pair. The client's idle sockets are
+ * opened afresh with it (at most once per answer wait), so that the next
+ * requests do not go to the dead connection either. Safe: every request is
+ * idempotent by its message id.
+ *
+ * 3 s is about when a standby has taken over from a server whose host was
+ * cut off (PostgreSQL ends its session after ~3 s; docs/ha.md, app_cut):
+ * waiting longer only delays the move, shorter would come near the
+ * server's hold. The same request unanswered again waits twice as long
+ * each time, up to FQC_ANSWER_WAIT_MAX_MS, with up to half as much again
+ * at random: a server that is alive but slow to commit (a request whose
+ * transaction is in doubt waits for PostgreSQL's return) gets a copy now
+ * and then, never a stream, and many clients do not come back in step. */
+#define FQC_ANSWER_WAIT_MS 3000
+#define FQC_ANSWER_WAIT_MAX_MS 30000
 
 #define FQC_RECONNECT_MIN_MS 50
 #define FQC_RECONNECT_MAX_MS 150

@@ -429,6 +429,42 @@ static void connect_now(fq_pg *pg)
     }
 }
 
+const char *fq_pg_conninfo(const fq_pg *pg)
+{
+    return pg->conninfo;
+}
+
+PGconn *fq_pg_connect_blocking(const char *conninfo, const char *host, const char *port)
+{
+    /* As connect_now, then the live connection's host and port: the last
+     * value of a keyword wins. A hostaddr list would not match one host. */
+    int has_hostaddr = 0;
+    PQconninfoOption *options = PQconninfoParse(conninfo, NULL);
+    for (PQconninfoOption *o = options; o != NULL && o->keyword != NULL; o++)
+        if (strcmp(o->keyword, "hostaddr") == 0 && o->val != NULL && o->val[0] != '\0')
+            has_hostaddr = 1;
+    PQconninfoFree(options);
+    const char *keys[TCP_DEFAULTS + 4], *values[TCP_DEFAULTS + 4];
+    size_t n = 0;
+    for (size_t i = 0; i < TCP_DEFAULTS; i++, n++) {
+        keys[n] = tcp_default_keys[i];
+        values[n] = tcp_default_values[i];
+    }
+    keys[n] = "dbname";
+    values[n++] = conninfo;
+    if (!has_hostaddr && host != NULL && port != NULL) {
+        keys[n] = "host";
+        values[n++] = host;
+        keys[n] = "port";
+        values[n++] = port;
+    }
+    keys[n] = values[n] = NULL;
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    if (conn != NULL)
+        PQsetErrorVerbosity(conn, PQERRORS_TERSE);
+    return conn;
+}
+
 static void on_retry(uv_timer_t *timer)
 {
     fq_pg *pg = timer->data;

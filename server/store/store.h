@@ -135,6 +135,10 @@ struct fq_store_op {
     /* Private to the store. */
     fq_store_op *next;
     uint64_t queued_at; /* loop time, ms */
+    /* Its transaction was in flight when the connection broke: it may have
+     * committed, so it is answered only from a commit (never busy by the
+     * hold bound). */
+    int in_doubt;
     int attempts;
     int got_row;
     int status;
@@ -144,7 +148,10 @@ struct fq_store_op {
 
 typedef struct fq_store_config {
     const char *conninfo;
-    uint64_t hold_ms;   /* longest an unsent operation waits for PostgreSQL */
+    /* Longest an unsent operation waits for PostgreSQL before it is
+     * answered busy. One whose transaction was in flight when the
+     * connection broke waits for the next connection however long. */
+    uint64_t hold_ms;
     size_t max_pending; /* operations waiting beyond this are refused busy */
     size_t max_batch;   /* operations per transaction */
     int max_batches_in_flight;
@@ -208,15 +215,16 @@ void fq_store_close(fq_store *store);
 void fq_store_on_guard(fq_store *store, fq_store_guard_cb on_guard);
 
 /* The open incidents, read by a directory load until the server has taken
- * them in (fq_store_skip_open_load): chunks of FQ_SQL_OPEN_CURSOR's rows
- * (binary, server/store/case_rows.h), each handed over as it arrives, before
+ * them in (fq_store_skip_open_load): chunks of FQ_SQL_OPEN_COPY's rows,
+ * decoded (server/store/case_rows.h), each handed over as it arrives, before
  * the load's directory callback; `directory` holds the same load's other
  * results (results[FQ_LOAD_*], all in: those queries come first). Called
  * with both NULL when the load failed after some chunks: what they brought
- * is void, and the next load reads them all again. Results are freed by the
- * store after the call. */
+ * is void, and the next load reads them all again. The rows are valid
+ * during the call only. */
+typedef struct fq_case_row fq_case_row; /* case_rows.h */
 typedef void (*fq_store_open_rows_cb)(void *user, const PGresult *const *directory,
-                                      const PGresult *rows);
+                                      const fq_case_row *rows, size_t n);
 void fq_store_on_open_rows(fq_store *store, fq_store_open_rows_cb on_open_rows);
 
 /* The open incidents have been taken in: later directory loads skip them. */

@@ -21,10 +21,11 @@
 #             the same, found by timeouts instead of refused connections;
 #             the node demotes itself, and rejoins when the cable is back
 #   app_cut   the serving fengqiaod's host cut off: PostgreSQL ends its
-#             session (keepalives), the standby takes the lock and serves;
-#             the clients' requests sent to the lost host wait for their
-#             REQ resend interval (30 s for reports) — only with
-#             FQ_FAILOVER_FAULTS naming it (bench/run failover does)
+#             session (keepalives, 3 s), the standby takes the lock and
+#             serves; the clients' requests sent to the lost host go unanswered
+#             and are sent again on sockets opened afresh after the clients'
+#             answer wait (3 s); when the cable is back the cut-off server
+#             finds the lock taken and stands by
 #
 # After each: every acknowledged report is stored exactly once, under the id
 # its acknowledgement named; every terminal's journal is its outbox so far
@@ -35,12 +36,20 @@
 # ({"bench":"failover","metric":"unavailable_s","fault":...}) and must stay
 # under FQ_FAILOVER_LIMIT_S (default 60: a ceiling for a busy machine, not
 # the target; bench/run failover reports the figures against the 5 s goal).
+# For app_kill and app_cut the log shows where the time went: when
+# PostgreSQL released the serving lock, when the standby took it and was
+# ready, when acknowledgements resumed.
 #
 # Needs root (network namespaces) and pg_auto_failover (.ci/install-deps);
 # without root it is skipped (exit 77). FQ_FAILOVER_FAULTS chooses the
-# faults (default app_kill db_cut db_kill, in that order: the cut hits db1,
-# the first host of fengqiaod's conninfo, which libpq alone would try first
-# every time).
+# faults (default app_kill db_cut db_kill app_cut, in that order: the cut hits
+# db1, the first host of fengqiaod's conninfo, which libpq alone would try
+# first every time).
+# FQ_FAILOVER_DEADLINE_S (default 1740, under CTest's 1800) ends the test
+# with a failure before CTest would kill it: CTest kills with SIGKILL, which
+# no trap outlives, and the namespaces and the formation's processes would
+# stay behind until the next run's hosts_create swept them (tests/ha/hosts.sh);
+# the test's own SIGTERM runs the cleanup at once and says why it failed.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/ha/hosts.sh
@@ -51,13 +60,26 @@ source "$FQ_SRC_DIR/tests/ha/formation.sh"
 FQ_TERMINAL=${FQ_TERMINAL:?}
 RATE=${FQ_FAILOVER_RATE:-40}
 LIMIT_S=${FQ_FAILOVER_LIMIT_S:-60}
-FAULTS=${FQ_FAILOVER_FAULTS:-app_kill db_cut db_kill}
+FAULTS=${FQ_FAILOVER_FAULTS:-app_kill db_cut db_kill app_cut}
+DEADLINE_S=${FQ_FAILOVER_DEADLINE_S:-1740}
 
 if [ "$(id -u)" != 0 ]; then
     log "SKIP: network namespaces need root"
     exit 77
 fi
 command -v pg_autoctl >/dev/null || fail "pg_autoctl is not installed (.ci/install-deps)"
+
+# The deadline: SIGTERM to this shell, whose EXIT trap (lib.sh) ends every
+# process and deletes every namespace of the run.
+# One process (the cleanup's SIGKILL leaves no sleep of it behind).
+deadline_py='
+import os, signal, sys, time
+time.sleep(float(sys.argv[1]))
+sys.stderr.write("[failover] FAIL: not finished within FQ_FAILOVER_DEADLINE_S=%s s; cleaning up\n" % sys.argv[1])
+os.kill(int(sys.argv[2]), signal.SIGTERM)
+'
+python3 -c "$deadline_py" "$DEADLINE_S" $$ &
+BG_PIDS+=("$!")
 
 # ---- the hosts ----
 NET=198.18.0 # RFC 2544's benchmarking range, inside our own namespaces only
@@ -248,6 +270,71 @@ unavailable_s() {
     } END { printf "%.3f", max / 1000 }' "$ACKS"
 }
 
+# resumed_ms FAULT_MS: when that longest wait ended (an acknowledgement came).
+resumed_ms() {
+    awk -F'\t' -v f="$1" 'index($2, "\"status\":\"ok\"") {
+        if ($1 < f) next
+        gap = $1 - (prev > f ? prev : f); if (gap > max) { max = gap; at = $1 } prev = $1
+    } END { printf "%.0f\n", at }' "$ACKS"
+}
+
+# lock_watch: the serving lock's holder, from cli, every 20 ms for 60 s (or
+# until killed); each change a line "MS PID" (PID 0: nobody holds it) in
+# $WORK/lock.watch. Returns once the first line is there. pg_locks is read
+# live, not from the transaction's snapshot.
+lock_watch() {
+    : >"$WORK/lock.watch"
+    on cli psql -X -q -A -t -d "$FQ_DB" -c "DO \$\$
+        DECLARE h int; prev int := -1; t0 timestamptz := clock_timestamp();
+        BEGIN
+            LOOP
+                SELECT pid INTO h FROM pg_locks WHERE locktype = 'advisory' AND granted
+                    AND objid = ($SERVING_KEY & 4294967295)::oid
+                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database());
+                h := coalesce(h, 0);
+                IF h <> prev THEN
+                    RAISE NOTICE 'lock % %', (extract(epoch FROM clock_timestamp()) * 1000)::bigint, h;
+                    prev := h;
+                END IF;
+                EXIT WHEN clock_timestamp() - t0 > interval '60 s';
+                PERFORM pg_sleep(0.02);
+            END LOOP;
+        END \$\$" >/dev/null 2> >(sed -un 's/.*NOTICE: *lock //p' >"$WORK/lock.watch") &
+    LOCK_WATCH_PID=$! # psql's (ip netns exec execs it)
+    BG_PIDS+=("$LOCK_WATCH_PID")
+    local end=$((SECONDS + 30))
+    until [ -s "$WORK/lock.watch" ]; do
+        ((SECONDS < end)) || fail "the serving lock's watch did not start"
+        sleep 0.05
+    done
+}
+
+# log_ts_ms FILE REGEX: the time of the last line of a fengqiaod log matching
+# REGEX, in ms since the epoch (empty if none).
+log_ts_ms() {
+    local ts
+    ts=$(grep -E "$2" "$1" 2>/dev/null | tail -n 1 | sed -nE 's/^ts=([^ ]+) .*/\1/p')
+    [ -z "$ts" ] || date -d "$ts" +%s%3N
+}
+
+# app_timeline FAULT AT VICTIM: where an app fault's time went, in seconds
+# from the fault: PostgreSQL releasing the victim's serving lock, the standby
+# taking it and being ready (its log), the acknowledgements resuming.
+app_timeline() {
+    local fault=$1 at=$2 victim=$3 other=app1 first released taken ready resumed
+    [ "$victim" = app1 ] && other=app2
+    kill "$LOCK_WATCH_PID" 2>/dev/null || true
+    wait "$LOCK_WATCH_PID" 2>/dev/null || true
+    first=$(awk 'NR == 1 { print $2 }' "$WORK/lock.watch")
+    released=$(awk -v h="$first" '$2 != h { print $1; exit }' "$WORK/lock.watch")
+    taken=$(awk -v h="$first" '$2 != h && $2 != 0 { print $1; exit }' "$WORK/lock.watch")
+    ready=$(log_ts_ms "$WORK/$other.${APP_N[$other]}.log" 'msg="ready"')
+    resumed=$(resumed_ms "$at")
+    since() { [ -n "$1" ] && awk -v t="$1" -v a="$at" 'BEGIN { printf "+%.2f s", (t - a) / 1000 }' || echo "?"; }
+    log "$fault timeline: done by $(since "$FAULT_DONE_MS"), serving lock released $(since "$released")," \
+        "taken by $other $(since "$taken"), $other ready $(since "$ready"), acknowledgements resumed $(since "$resumed")"
+}
+
 # timeline FAULT AT_MS: what happened after a database fault, in ms from it
 # (docs/ha.md, "Where a database fault's time goes"): the monitor's events
 # (pgautofailover.event: a node marked unhealthy, each promotion step), the
@@ -343,7 +430,9 @@ run_fault() {
     primary=$(formation_primary)
     before=$(oks)
     log "$fault: serving $serving, primary $primary, $before acknowledged"
+    case "$fault" in app_*) lock_watch ;; esac
     at=$(now_ms)
+    FAULT_DONE_MS=$at
     case "$fault" in
     app_kill)
         victim=$serving
@@ -352,6 +441,7 @@ run_fault() {
     app_cut)
         victim=$serving
         host_cut "$victim"
+        FAULT_DONE_MS=$(now_ms) # `ip` takes a moment on a busy machine: the cut is in between
         ;;
     db_kill)
         victim=$primary
@@ -379,6 +469,7 @@ run_fault() {
     local gap
     gap=$(unavailable_s "$at")
     log "$fault ($victim): unavailable for $gap s; serving $(serving_app), primary $(formation_primary)"
+    case "$fault" in app_*) app_timeline "$fault" "$at" "$victim" ;; esac
     case "$fault" in db_*) timeline "$fault" "$at" ;; esac
     check_acked "$fault"
     check_journals "$fault"
@@ -398,7 +489,16 @@ run_fault() {
         app_start "$victim"
         ;;
     app_cut)
+        # Its cable back, the cut-off server finds the lock taken and stands
+        # by (never two bound at once: docs/operations.md, A standby).
         host_mend "$victim"
+        local vlog="$WORK/$victim.${APP_N[$victim]}.log"
+        end=$((SECONDS + 120))
+        until grep -q 'starts again as a standby' "$vlog"; do
+            ((SECONDS < end)) || fail "$victim, its cable back, did not stand by: $(tail -n 3 "$vlog")"
+            sleep 0.2
+        done
+        log "$victim, its cable back, stands by"
         ;;
     db_kill)
         formation_node_start "$victim"

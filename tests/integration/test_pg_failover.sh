@@ -20,9 +20,9 @@ PRIMARY="$FQ_WORK_ROOT/pg_failover.primary"
 REPLICA="$FQ_WORK_ROOT/pg_failover.replica"
 bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-# A replica left stopped by the last run is fine (under set -e the stop's
-# failure, last of an && list, would end the test without a word).
 replica_stop() {
+    # Not running (an interrupted run's leftovers) is fine: pg_ctl's failure
+    # must not end the test under set -e.
     if [ -f "$REPLICA/data/PG_VERSION" ]; then
         as_postgres "$bindir/pg_ctl" -D "$REPLICA/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
