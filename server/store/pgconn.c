@@ -59,6 +59,7 @@ typedef struct attempt {
     uv_timer_t timer; /* the next attempt, or this one's deadline */
     unsigned backoff_ms;
     int connecting;
+    char last_failure[256]; /* logged once at info, its repeats at debug */
 } attempt;
 
 struct fq_pg {
@@ -263,6 +264,8 @@ static void won(fq_pg *pg, attempt *a)
     PGconn *conn = a->conn;
     a->conn = NULL;
     stop_attempts(pg);
+    for (size_t i = 0; i < pg->n_attempts; i++)
+        pg->attempts[i].last_failure[0] = '\0';
     pg->conn = conn;
     if (PQsetnonblocking(pg->conn, 1) != 0 || PQenterPipelineMode(pg->conn) != 1) {
         lose(pg, "cannot enter pipeline mode");
@@ -294,7 +297,13 @@ static void attempt_failed(attempt *a, const char *why_text)
     char why[256];
     one_line(why, sizeof why, why_text);
     attempt_stop(a);
-    fq_log(FQ_LOG_DEBUG, "pgconn", "connecting (%s) failed: %s", a->how->where, why);
+    /* A host that keeps failing the same way (read-only until it is
+     * promoted, unreachable while cut off) is retried every half second:
+     * said once at info, its repeats at debug. */
+    int again = strcmp(why, a->last_failure) == 0;
+    fq_log(again ? FQ_LOG_DEBUG : FQ_LOG_INFO, "pgconn", "connecting (%s) failed: %s",
+           a->how->where, why);
+    snprintf(a->last_failure, sizeof a->last_failure, "%s", why);
     a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : BACKOFF_FIRST_MS;
     if (a->backoff_ms > BACKOFF_MAX_MS)
         a->backoff_ms = BACKOFF_MAX_MS;

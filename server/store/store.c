@@ -2085,10 +2085,37 @@ static void run_finished(fq_store *s)
     }
 }
 
-static void on_prepare(uv_prepare_t *handle)
+/* Whether the next batch goes while one is in flight. A batch sent while
+ * the one before is at its COMMIT waits in the backend for that COMMIT's WAL
+ * flush; what arrives after it is sent waits for its flush too, so at a
+ * moderate rate (a few operations a batch) a report would wait through up to
+ * three flushes: the current one, its predecessor's, its own. Waiting for the
+ * COMMIT instead takes everything that arrived meanwhile into one batch: at
+ * most two. Pipelining pays only when there is a backlog to keep the backend
+ * busy (the peak): PIPELINE_MIN operations waiting, or a full batch. */
+#define PIPELINE_MIN 16
+
+static int may_send_batch(const fq_store *s)
 {
-    fq_store *s = handle->data;
-    run_finished(s);
+    if (!s->directory_loaded || s->open_streaming || s->pending.head == NULL || s->replanning)
+        return 0;
+    /* After a failed batch, nothing goes until the batches planned on top
+     * of it are answered; in serial mode, one at a time. */
+    if (s->serial_left > 0 && s->batches_in_flight > 0)
+        return 0;
+    if (s->batches_in_flight == 0)
+        return 1;
+    if (s->batches_in_flight >= s->config.max_batches_in_flight)
+        return 0;
+    if (s->pending.count >= s->config.max_batch)
+        return 1;
+    return s->batches_executing == 0 && s->pending.count >= PIPELINE_MIN;
+}
+
+/* What goes to PostgreSQL before the loop sleeps: the serving lock's claim,
+ * the directory, incident ids, batches. */
+static void send_pending(fq_store *s)
+{
     PGconn *conn = fq_pg_conn(s->pg);
     if (conn != NULL && s->setup_done == 0 && s->guard_retry_at != 0 &&
         uv_now(s->loop) >= s->guard_retry_at && !s->closing && !s->directory_in_flight) {
@@ -2146,14 +2173,8 @@ static void on_prepare(uv_prepare_t *handle)
         sent = 1;
     }
     /* Operations go out only once the directory they were checked against
-     * is loaded on this connection: statements are prepared by then. After
-     * a failed batch, nothing goes until the batches planned on top of it
-     * are answered; in serial mode, one at a time. */
-    while (s->directory_loaded && !s->open_streaming && s->pending.head != NULL && !s->replanning &&
-           (s->serial_left == 0 || s->batches_in_flight == 0) &&
-           s->batches_in_flight < s->config.max_batches_in_flight &&
-           (s->batches_in_flight == 0 || s->batches_executing == 0 ||
-            s->pending.count >= s->config.max_batch)) {
+     * is loaded on this connection: statements are prepared by then. */
+    while (may_send_batch(s)) {
         if (send_batch(s, conn) != 0)
             break;
         sent = 1;
@@ -2166,7 +2187,19 @@ static void on_prepare(uv_prepare_t *handle)
         s->flush_wanted = 0;
         fq_pg_flush(s->pg);
     }
-    /* Results that completed during the flush answer in this same turn. */
+}
+
+static void on_prepare(uv_prepare_t *handle)
+{
+    fq_store *s = handle->data;
+    /* The next batch first, then the answers of the one that committed:
+     * PostgreSQL executes it while the callbacks sign and send replies. */
+    send_pending(s);
+    run_finished(s);
+    /* What the callbacks submitted goes in this turn too (when nothing is
+     * in flight), and results that completed during the flushes answer in
+     * it. */
+    send_pending(s);
     run_finished(s);
 }
 

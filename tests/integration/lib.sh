@@ -439,6 +439,16 @@ web_api_wait() {
     done
     fail "the web API did not answer at $BASE"
 }
+# web_account NAME ROLE UNIT DISPLAY [fengqiao-admin user add flags...]: a
+# person's account (fengqiao-admin user add) with the password web_login
+# uses, pw-NAME-1234; UNIT "" for none (a worker's account serves a worker
+# or a unit, among the flags).
+web_account() {
+    local name=$1 role=$2 unit=$3 display=$4
+    shift 4
+    printf 'pw-%s-1234\n' "$name" | admin user add "$name" --role "$role" ${unit:+--jurisdiction "$unit"} \
+        --display-name "$display" "$@" >/dev/null
+}
 # web_login NAME (password pw-NAME-1234): COOKIE[NAME], CSRF[NAME], the
 # session in $WORK/session.NAME.json.
 declare -gA COOKIE CSRF
@@ -610,6 +620,17 @@ wait_lines() {
         sleep 0.02
     done
     fail "$1 did not reach $2 lines within $3 s"
+}
+
+# paced FILE: the lines of FILE at about 50 a second (slower on a busy
+# machine, never in bursts), for a stream that is still running when a
+# fault comes.
+paced() {
+    local line
+    while IFS= read -r line; do
+        printf '%s\n' "$line"
+        sleep 0.02
+    done <"$1"
 }
 
 # ok_lines FILE: how many of fq-report's answers in FILE are ok.

@@ -42,13 +42,14 @@
 #
 # Needs root (network namespaces) and pg_auto_failover (.ci/install-deps);
 # without root it is skipped (exit 77). FQ_FAILOVER_FAULTS chooses the
-# faults (default app_kill db_cut db_kill app_cut, in that order: the cut hits
+# faults (default app_kill db_cut db_kill app_cut, in that order: db_cut hits
 # db1, the first host of fengqiaod's conninfo, which libpq alone would try
 # first every time).
 # FQ_FAILOVER_DEADLINE_S (default 1740, under CTest's 1800) ends the test
-# with a failure before CTest would kill it: CTest kills with SIGKILL,
-# which no trap outlives, and the namespaces and the formation's processes
-# would stay behind; the test's own SIGTERM runs the cleanup.
+# with a failure before CTest would kill it: CTest kills with SIGKILL, which
+# no trap outlives, and the namespaces and the formation's processes would
+# stay behind until the next run's hosts_create swept them (tests/ha/hosts.sh);
+# the test's own SIGTERM runs the cleanup at once and says why it failed.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/ha/hosts.sh

@@ -33,15 +33,8 @@ wait_match "$B_LOG" 'another fengqiaod is serving this database .*waiting until 
 
 # A paced stream (about 50 reports a second, up to 8 in flight): it is still
 # running when A falls silent, and sends to A's connections after it.
-paced() { # the input at about 50 lines a second
-    local line
-    while IFS= read -r line; do
-        printf '%s\n' "$line"
-        sleep 0.02
-    done <"$WORK/C.jsonl"
-}
 spawn_report lingyin-platform --url "$B_URL" --stdin --window 8 --timeout-ms 120000 \
-    < <(paced) >"$WORK/C.out" 2>"$WORK/C.err"
+    < <(paced "$WORK/C.jsonl") >"$WORK/C.out" 2>"$WORK/C.err"
 client=$BG_PID
 for ((i = 0; i < 120 * 50; i++)); do
     [ "$(ok_lines "$WORK/C.out")" -ge 50 ] && break

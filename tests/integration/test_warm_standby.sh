@@ -65,7 +65,6 @@ open_of() { # log: the open incidents and deadlines of its last stats line, "N|M
 server_start --if-locked wait --presence-timeout 600
 A_PID=$SERVER_PID
 A_LOG=$SERVER_LOG
-A_URL=$SERVER_URL
 for i in 1 2 3 4 5; do village "P-$i" "$i" >/dev/null; done
 
 # ---- B: a warm standby ----
