@@ -557,11 +557,13 @@ static void send_open_end(fq_store *s)
 }
 
 /* The loader's chunks, decoded (case_rows.h): handed over as they arrive
- * (the rest of the load is in by now: its queries came first). */
+ * (the rest of the load is in by now: its queries came first), the last
+ * one even empty — the server takes the load's snapshot in with the first
+ * (server.c: on_open_rows), none at all included. */
 static void on_copy_rows(void *user, const fq_case_row *rows, size_t n)
 {
     fq_store *s = user;
-    if (s->open_failed || s->open_done || n == 0)
+    if (s->open_failed || s->open_done)
         return;
     s->on_open_rows(s->user, (const PGresult *const *)s->loaded, rows, n);
     s->open_delivered = 1;
