@@ -22,7 +22,7 @@ a_pid=$SERVER_PID
 second_server_start b --if-locked wait --hold-ms 2000
 wait_match "$B_LOG" 'msg="standby \(warm, at event [0-9]+\): [0-9]+ open incidents loaded' 60 "server B, a warm standby"
 
-COUNT=600
+COUNT=400
 stream_input P "$COUNT" "$WORK/P.jsonl"
 spawn "$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" --url "$SERVER_URL" \
     --url "$B_URL" --stdin --window 8 --timeout-ms 60000 < <(paced "$WORK/P.jsonl") >"$WORK/P.out" 2>"$WORK/P.err"
