@@ -801,7 +801,6 @@ release_serving_lock() {
 pg_sync_pair() {
     PRIMARY="$FQ_WORK_ROOT/$1.primary"
     REPLICA="$FQ_WORK_ROOT/$1.replica"
-    PG_BINDIR=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
     "$PG_PRIVATE" kill "$PRIMARY" # left running by an interrupted run?
     pg_replica_stop
     rm -rf "$PRIMARY" "$REPLICA"
@@ -814,13 +813,13 @@ pg_sync_pair() {
     mkdir -p "$REPLICA"
     [ "$(id -u)" != 0 ] || chown postgres: "$REPLICA"
     chmod 700 "$REPLICA"
-    as_postgres "$PG_BINDIR/pg_basebackup" -h "$PRIMARY" -p "$PRIMARY_PORT" -U postgres -D "$REPLICA/data" \
+    as_postgres "$PG_BIN/pg_basebackup" -h "$PRIMARY" -p "$PRIMARY_PORT" -U postgres -D "$REPLICA/data" \
         -X stream -c fast -R >"$REPLICA/basebackup.log" 2>&1 || fail "pg_basebackup: $(tail -n 3 "$REPLICA/basebackup.log")"
     cat >>"$REPLICA/data/postgresql.auto.conf" <<CONF
 unix_socket_directories = '$REPLICA'
 primary_conninfo = 'host=$PRIMARY port=$PRIMARY_PORT user=postgres application_name=fqreplica'
 CONF
-    as_postgres "$PG_BINDIR/pg_ctl" -D "$REPLICA/data" -o "-p $REPLICA_PORT" -l "$REPLICA/server.log" -w -t 120 start >/dev/null ||
+    as_postgres "$PG_BIN/pg_ctl" -D "$REPLICA/data" -o "-p $REPLICA_PORT" -l "$REPLICA/server.log" -w -t 120 start >/dev/null ||
         fail "the replica did not start: $(tail -n 5 "$REPLICA/server.log")"
     psql -X -q -d "host=$PRIMARY port=$PRIMARY_PORT dbname=postgres user=postgres" \
         -c "ALTER SYSTEM SET synchronous_standby_names = 'fqreplica'" -c "SELECT pg_reload_conf()" >/dev/null
@@ -835,7 +834,7 @@ as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$
 # not end the test under set -e.
 pg_replica_stop() {
     if [ -f "$REPLICA/data/PG_VERSION" ]; then
-        as_postgres "$PG_BINDIR/pg_ctl" -D "$REPLICA/data" -m immediate -w stop >/dev/null 2>&1 || true
+        as_postgres "$PG_BIN/pg_ctl" -D "$REPLICA/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
 }
 
@@ -857,6 +856,6 @@ wait_sync_state() {
 pg_fail_over() {
     "$PG_PRIVATE" kill "$PRIMARY"
     FAILED_OVER_AT=$(now_ms)
-    as_postgres "$PG_BINDIR/pg_ctl" -D "$REPLICA/data" -w -t 60 promote >/dev/null || fail "the replica was not promoted"
+    as_postgres "$PG_BIN/pg_ctl" -D "$REPLICA/data" -w -t 60 promote >/dev/null || fail "the replica was not promoted"
     log "primary stopped (immediate); replica promoted after $(($(now_ms) - FAILED_OVER_AT)) ms"
 }
