@@ -8,8 +8,9 @@
 # (monitor, primary, synchronous standby), fengqiaod serving on app1 and
 # standing by on app2, a town platform's reports and two terminals as the
 # load; then, one after another: app_kill (SIGKILL the serving fengqiaod),
-# db_kill (SIGKILL every process of the primary's host), db_cut (the
-# primary's cable pulled), app_cut (the serving fengqiaod's host cut off).
+# db_cut (the primary's cable pulled: db1, the first host of fengqiaod's
+# conninfo), db_kill (SIGKILL every process of the primary's host), app_cut
+# (the serving fengqiaod's host cut off).
 # Per fault, JSON lines:
 #   unavailable_s  the longest wait for an acknowledgement from the fault on
 #                  (target: 5 s, printed as baseline 5)
@@ -26,7 +27,7 @@ cd "$root"
 B=${FQ_BENCH_BUILD:?run through bench/run}
 quick=${FQ_BENCH_QUICK:-0}
 rate=100
-faults="app_kill db_kill db_cut app_cut"
+faults="app_kill db_cut db_kill app_cut"
 [ "$quick" = 1 ] && rate=40
 
 log() { echo "bench failover: $*" >&2; }

@@ -23,7 +23,10 @@
 #    during the load), and rss_after_ready_kib, its VmRSS once steady after
 #    ready (unchanged within 1 % over 1 s, at most 10 s): what the load
 #    leaves behind. server_cpu_to_ready_s: fengqiaod's own CPU time (user +
-#    system) to ready, which the machine's other work does not stretch.
+#    system) to ready, which the machine's other work does not stretch;
+#    backend_cpu_to_ready_s: PostgreSQL's (its backends that ended before
+#    ready, as the postmaster's children's time, and the client backends
+#    still open at ready).
 # 3. replay_incidents_per_s: fq-bench-replay (bench/replay_bench.c) over a
 #    recorded history of the benchmark city. Target: >= 1 M/s.
 # 4. verify_events_per_s: fengqiao-admin verify over the generated history.
@@ -182,11 +185,15 @@ json generate_s "$(awk -v a="$incidents_s" -v b="${events_s/null/0}" 'BEGIN { pr
 samples=()
 hwms=()
 cpus=()
+bcpus=()
 rsss=()
+postmaster=$(head -n 1 "$tmp/pg/data/postmaster.pid")
+children_cpu() { awk '{ print $16 + $17 }' "/proc/$postmaster/stat"; }
 for ((rep = 1; rep <= reps; rep++)); do
     port=$(free_port)
     ready="$tmp/ready.$rep"
     t0=$(now_ns)
+    c0=$(children_cpu)
     "$B/server/fengqiaod" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "tcp://127.0.0.1:$port" \
         --terminals "tcp://127.0.0.1:$(free_port)" --ready-file "$ready" --stats-interval 0 2>"$tmp/fengqiaod.log" &
     server_pid=$!
@@ -201,6 +208,14 @@ for ((rep = 1; rep <= reps; rep++)); do
     # fengqiaod's own CPU time to ready (user + system): on a shared machine
     # the wall clock measures the neighbours too.
     cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$server_pid/stat")
+    # PostgreSQL's: the loader's backend has ended by ready (the
+    # postmaster's children's time), the store's are still open.
+    ticks=$(($(children_cpu) - c0))
+    for b in $(psql_q -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'
+                             AND pid <> pg_backend_pid()"); do
+        ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$b/stat" 2>/dev/null || echo 0)))
+    done
+    bcpu=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }')
     # Steady: VmRSS within 1 % of its value 1 s before (at most 10 s).
     seen=("$(vm VmRSS)")
     for i in $(seq 20); do
@@ -214,10 +229,11 @@ for ((rep = 1; rep <= reps; rep++)); do
     wait "$server_pid" || { log "fengqiaod did not stop cleanly"; exit 1; }
     server_pid=""
     [ "$loaded" = "$open" ] || { log "fengqiaod loaded '$loaded' open incidents, not $open"; exit 1; }
-    log "start to ready: $s s (repetition $rep; peak RSS $((hwm / 1024)) MiB, $((rss / 1024)) MiB once steady)"
+    log "start to ready: $s s (repetition $rep; peak RSS $((hwm / 1024)) MiB, $((rss / 1024)) MiB once steady; CPU fengqiaod $cpu s, PostgreSQL $bcpu s)"
     samples+=("$s")
     hwms+=("$hwm")
     cpus+=("$cpu")
+    bcpus+=("$bcpu")
     rsss+=("$rss")
 done
 median=$(printf '%s\n' "${samples[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
@@ -229,6 +245,7 @@ json start_to_ready_s "$median" s "baseline=2" "ratio=$(awk -v s="$median" 'BEGI
     )]"
 json peak_rss_kib "$(med "${hwms[@]}")" KiB "open_incidents=$open" "phase=\"start to ready\""
 json server_cpu_to_ready_s "$(med "${cpus[@]}")" s "open_incidents=$open"
+json backend_cpu_to_ready_s "$(med "${bcpus[@]}")" s "open_incidents=$open"
 json rss_after_ready_kib "$(med "${rsss[@]}")" KiB "open_incidents=$open"
 
 # ---- 3. replay ----

@@ -20,8 +20,9 @@
 #    takeover_s: the lock taken to bound and ready, as fengqiaod logs it
 #    ("took over ... serving X s after taking the lock"; wall clock);
 #    takeover_cpu_s: fengqiaod's CPU from SIGCONT to its ready file (the
-#    claim, the catch-up, the bind); caught_up: the incidents re-read
-#    (must be T). R repetitions, each with a fresh standby; medians.
+#    claim, the catch-up, the bind); takeover_backend_cpu_s: its PostgreSQL
+#    backends' over the same span (the claim, the heads, the catch-up's
+#    query); caught_up: the incidents re-read (must be T). R repetitions, each with a fresh standby; medians.
 #
 # Full: N = 1,000,000, T = 5,000, R = 3. FQ_BENCH_QUICK=1: N = 200,000,
 # R = 1. Knobs: FQ_BENCH_OPEN (N), FQ_BENCH_TOUCHED (T), FQ_BENCH_REPS (R).
@@ -72,7 +73,7 @@ psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$CI" -v first=1 -v n="$open" -f bench/op
 q "VACUUM ANALYZE" >/dev/null
 next=$((open + 1)) # the next generated incident's number
 
-takeovers=() cpus=() loads=() caught=()
+takeovers=() cpus=() backends_cpu=() loads=() caught=()
 for ((rep = 1; rep <= reps; rep++)); do
     # ---- the lock held as by a serving server ----
     PGAPPNAME=fq_bench_holder psql -X -q -d "$CI" -c "SELECT pg_advisory_lock($SERVING_KEY)" \
@@ -141,6 +142,12 @@ END \$\$" >/dev/null
     q "DROP TABLE fq_bench_touch" >/dev/null
     next=$((next + new))
     stop_holder
+    # The standby's backends (its writes and reads connections): their CPU
+    # for the claim and the catch-up's query.
+    backends=$(q "SELECT pid FROM pg_stat_activity WHERE datname = current_database()
+                  AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+    backend_cpu() { local p t=0; for p in $backends; do t=$(awk -v t="$t" -v c="$(cpu_of "$p")" 'BEGIN { print t + c }'); done; echo "$t"; }
+    backend_before=$(backend_cpu)
     before=$(cpu_of "$server_pid")
     kill -CONT "$server_pid"
     for _ in $(seq 6000); do
@@ -150,13 +157,14 @@ END \$\$" >/dev/null
     done
     [ -s "$tmp/ready" ] || { log "the standby did not serve within 60 s"; exit 1; }
     cpu=$(awk -v a="$before" -v b="$(cpu_of "$server_pid")" 'BEGIN { printf "%.3f", b - a }')
-    took=$(grep -o 'took over at event .*after taking the lock' "$tmp/fengqiaod.log") ||
+    backend=$(awk -v a="$backend_before" -v b="$(backend_cpu)" 'BEGIN { printf "%.3f", b - a }')
+    took=$(grep -o 'took over at event .*after taking the lock[^"]*' "$tmp/fengqiaod.log") ||
         { log "no take-over line"; exit 1; }
     s=$(sed -E 's/.*serving ([0-9.]+) s after.*/\1/' <<<"$took")
     n=$(sed -E 's/.*, ([0-9]+) incidents re-read.*/\1/' <<<"$took")
-    log "rep $rep: $took; CPU $cpu s"
+    log "rep $rep: $took; CPU $cpu s, its PostgreSQL backends' $backend s"
     [ "$n" = "$touched" ] || { log "caught up $n incidents, not $touched"; exit 1; }
-    takeovers+=("$s") cpus+=("$cpu") loads+=("$load_cpu") caught+=("$n")
+    takeovers+=("$s") cpus+=("$cpu") backends_cpu+=("$backend") loads+=("$load_cpu") caught+=("$n")
     kill -TERM "$server_pid"
     wait "$server_pid" || { log "fengqiaod did not stop cleanly"; exit 1; }
     server_pid=""
@@ -167,5 +175,7 @@ json takeover_s "$(med "${takeovers[@]}")" s "open_incidents=$open" "touched=$to
     "runs=$(runs "${takeovers[@]}")" "note=\"the lock taken to bound and ready, wall clock\""
 json takeover_cpu_s "$(med "${cpus[@]}")" s "open_incidents=$open" "touched=$touched" \
     "runs=$(runs "${cpus[@]}")"
+json takeover_backend_cpu_s "$(med "${backends_cpu[@]}")" s "open_incidents=$open" "touched=$touched" \
+    "runs=$(runs "${backends_cpu[@]}")"
 json standby_load_cpu_s "$(med "${loads[@]}")" s "open_incidents=$open" "runs=$(runs "${loads[@]}")"
 json caught_up "$(med "${caught[@]}")" incidents "touched=$touched"

@@ -46,7 +46,8 @@
 # Full: N=10000, W=9 windows of T=6 s. FQ_BENCH_QUICK=1: N=1000, W=5 windows
 # of T=3 s.
 # Knobs: FQ_BENCH_TERMINALS, FQ_BENCH_RATE (1000), FQ_BENCH_SECONDS,
-# FQ_BENCH_WINDOWS, FQ_BENCH_TRACE (1).
+# FQ_BENCH_WINDOWS, FQ_BENCH_TRACE (1), FQ_BENCH_FENGQIAOD_ARGS (extra
+# fengqiaod flags, after the bench's own, e.g. "--batches-in-flight 1").
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -99,8 +100,9 @@ turl="tcp://127.0.0.1:$tport"
 log "starting fengqiaod: intake $url, terminals $turl"
 trace_args=()
 [ "$trace" = 0 ] || trace_args=(--trace-reports "$tmp/trace")
+read -r -a extra_args <<<"${FQ_BENCH_FENGQIAOD_ARGS:-}"
 bench_start_fengqiaod --intake "$url" --terminals "$turl" --stats-interval 1 --dedup-window-min 0 \
-    "${trace_args[@]}"
+    "${trace_args[@]}" "${extra_args[@]}"
 grep -i 'open files\|nofile' "$tmp/fengqiaod.log" | head -n 1 | sed 's/^/bench terminals: /' >&2 || true
 
 # ---- the intake peak (this world, outbox items included) ----
@@ -191,7 +193,7 @@ wait "$server_pid" || log "fengqiaod exited with $?"
 server_pid=""
 
 python3 - "$results" "$tmp/hold.json" "$N" "$held" "$rss0" "$rss1" "$rate" "$peak" "$tmp" "$windows" <<'PY'
-import glob, json, math, os, statistics, sys
+import bisect, glob, json, math, os, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 hold = json.loads(open(sys.argv[2]).readline())
 n, held, rss0, rss1, rate = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
@@ -277,9 +279,13 @@ stages = ("to_server", "decide", "queued_for_batch", "execute", "commit_flush",
           "callbacks_before_delivery", "to_terminal", "ack_sent_after_delivery")
 traced = []
 path = os.path.join(tmp, "trace")
-if os.path.exists(path):
-    for line in open(path):
-        f = list(map(int, line.split()))
+lines = [list(map(int, l.split())) for l in open(path)] if os.path.exists(path) else []
+# Every COMMIT's answer (a batch's reports share it): how many a report
+# waited for, from its arrival to its own (its own counted), says how its
+# batches were formed - a machine's speed changes the times, not this.
+commits = sorted({f[5] for f in lines if len(f) == 8 and f[5]})
+if lines:
+    for f in lines:
         mid, t = f[0], f[1:]
         if mid not in acks or len(t) != 7 or 0 in t:
             continue
@@ -289,7 +295,8 @@ if os.path.exists(path):
         got = receipt[title]
         d = (t[0] - title, t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3], t[5] - t[4],
              got - t[5], t[6] - t[5])
-        traced.append((window_of[title], (got - title) / 1000, [x / 1000 for x in d]))
+        waited = bisect.bisect_right(commits, t[4]) - bisect.bisect_right(commits, t[0])
+        traced.append((window_of[title], (got - title) / 1000, [x / 1000 for x in d] + [waited]))
 if traced:
     # The slowest 1 % of each window (the p99 compared is a window's).
     tail = []
@@ -299,9 +306,11 @@ if traced:
     traced = [x[1:] for x in traced]
     tail = sorted((x[1:] for x in tail), key=lambda x: x[0])
     med = lambda group, i: round(statistics.median(x[1][i] for x in group), 3)
+    stages += ("commits_waited",)
     slow = {k: med(tail, i) for i, k in enumerate(stages)}
     all_ = {k: med(traced, i) for i, k in enumerate(stages)}
     out("slowest_1pct_stages", len(tail), "reports", stages_median_ms=slow,
+        commits_waited_max=max(x[1][-1] for x in traced),
         every_report_stages_median_ms=all_, traced=len(traced),
         slowest_latency_ms=[round(tail[0][0], 3), round(tail[-1][0], 3)])
     print("bench terminals: where each window's slowest 1 %% (%d of %d traced reports, %.2f-%.2f ms) spent"

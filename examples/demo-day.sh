@@ -131,6 +131,7 @@ district_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["d
 echo "$district_id-ops --role console --jurisdiction $district_id" >>"$state/demo-nodes.txt"
 registered=$("$admin" node list | awk '{print $1}')
 added=0
+: >"$state/demo-nodes-new.txt"
 while read -r node args; do
     if grep -qx -- "$node" <<<"$registered"; then
         if [ ! -s "$state/keys/$node.key" ]; then
@@ -143,11 +144,12 @@ while read -r node args; do
     # A key file of a node not registered was left by an interrupted run
     # (node add writes the file before it registers): it is no one's key.
     rm -f "$state/keys/$node.key"
-    # One line per node from node add: "node ID added: ROLE of UNIT, key in FILE".
-    # shellcheck disable=SC2086
-    "$admin" node add "$node" $args --key-out "$state/keys/$node.key"
+    echo "$node $args --key-out $state/keys/$node.key" >>"$state/demo-nodes-new.txt"
     added=$((added + 1))
 done <"$state/demo-nodes.txt"
+# All of them in one run of fengqiao-admin (node import: node add for each
+# line), one line per node: "node ID added: ROLE of UNIT, key in FILE".
+[ "$added" = 0 ] || "$admin" node import "$state/demo-nodes-new.txt"
 echo "$(wc -l <"$state/demo-nodes.txt") nodes, $added registered now" >&2
 
 step "the web console: a self-signed certificate, two people's accounts and a grid worker's phone"

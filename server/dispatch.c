@@ -780,13 +780,13 @@ static fq_case *take_in_case(fq_dispatch *d, const fq_snapshot *snap, const fq_c
  * duplicate index, as `snap` names things. Deadlines that passed while the
  * server was down fire at once, in order, once the snapshot is installed
  * (the timer is armed then). */
-static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const PGresult *open)
+static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const fq_case_row *open,
+                            size_t rows)
 {
     /* Once per chunk, not per row. The stored limits are wall-clock times:
      * the wall clock now is the only reference there is for them (a step of
      * it while the server was down moves them all alike). */
     const int64_t now = wall_ms(), mono = mono_ms(d);
-    const int rows = PQntuples(open);
     /* Room before the rows, once for all of them when the load says how
      * many to expect (with a margin: the statistics lag behind): no table
      * then grows by doubling (a copy of all it holds, and its pages touched
@@ -806,11 +806,11 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const PGres
          * order once, then (fq_deadlines_defer). */
         fq_deadlines_defer(d->deadlines);
     }
-    (void)fq_caseload_reserve(d->cases, (size_t)rows);
-    if (count + (size_t)rows > d->open_room) {
-        size_t room = 2 * (count + (size_t)rows);
+    (void)fq_caseload_reserve(d->cases, rows);
+    if (count + rows > d->open_room) {
+        size_t room = 2 * (count + rows);
         room = room < 65536 ? 65536 : room;
-        if (count == 0 && expected >= (size_t)rows)
+        if (count == 0 && expected >= rows)
             room = expected + expected / 16 + FQ_OPEN_CHUNK_ROWS;
         (void)fq_dedup_reserve(d->dedup, room - count);
         (void)fq_deadlines_reserve(d->deadlines, fq_deadlines_count(d->deadlines) +
@@ -818,18 +818,8 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const PGres
         d->open_room = room;
     }
     reporter_cache reporter = {NULL, -1};
-    fq_case_row row;
-    int undecodable = 0;
-    for (int i = 0; i < rows; i++) {
-        if (fq_case_row_decode(open, i, &row) != 0) {
-            undecodable++;
-            continue;
-        }
-        (void)take_in_case(d, snap, &row, now, mono, &reporter);
-    }
-    if (undecodable > 0)
-        fq_log(FQ_LOG_ERROR, "dispatch", "%d open incidents of %d not decoded (a schema mismatch?)",
-               undecodable, rows);
+    for (size_t i = 0; i < rows; i++)
+        (void)take_in_case(d, snap, &open[i], now, mono, &reporter);
 }
 
 static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit,
@@ -925,7 +915,7 @@ void fq_dispatch_open_expected(fq_dispatch *d, size_t n)
     d->open_expected = n;
 }
 
-void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const PGresult *rows)
+void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const fq_case_row *rows, size_t n)
 {
     if (rows == NULL) {
         void_open_load(d);
@@ -938,7 +928,7 @@ void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const PGresult *ro
         fq_snapshot_ref(snap);
         d->loading = snap;
     }
-    load_open_chunk(d, snap, rows);
+    load_open_chunk(d, snap, rows, n);
 }
 
 /* A worker who went off duty keeps nothing: their cases move up (not on a

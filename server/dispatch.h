@@ -122,7 +122,7 @@ void fq_dispatch_stop(fq_dispatch *d); /* closes the timer; free after the loop 
  * incidents are not yet in, and only with a routing state (takes a
  * reference to `snap`). `rows` NULL: what the chunks brought is void (the
  * load failed; the next one reads them all again). */
-void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const PGresult *rows);
+void fq_dispatch_open_rows(fq_dispatch *d, fq_snapshot *snap, const fq_case_row *rows, size_t n);
 /* How many open incidents the load expects (fq_store_open_expected; 0
  * unknown): the caseload, the deadlines and the duplicate index are sized
  * once for them at the first chunk instead of doubling as they fill. A hint:

@@ -113,6 +113,7 @@ typedef struct server {
     uint64_t caught_up;     /* incidents re-read by them */
     double takeover_s;      /* the last take-over: lock taken to bound and ready (0: none) */
     uint64_t takeover_incidents;
+    int installed; /* on_directory installed the load's snapshot (for on_point) */
 } server;
 
 /* A server killed a moment ago may still hold the serving lock until
@@ -545,11 +546,12 @@ static fq_snapshot *build_snapshot(server *srv, const PGresult *const *loaded, c
 /* The open incidents, chunk by chunk as the load reads them: taken in with
  * the snapshot of the same load's directory, built at the first chunk and
  * installed by on_directory when the load ends. */
-static void on_open_rows(void *user, const PGresult *const *loaded, const PGresult *rows)
+static void on_open_rows(void *user, const PGresult *const *loaded, const fq_case_row *rows,
+                         size_t n)
 {
     server *srv = user;
     if (rows == NULL) {
-        fq_dispatch_open_rows(srv->dispatch, NULL, NULL);
+        fq_dispatch_open_rows(srv->dispatch, NULL, NULL, 0);
         fq_snapshot_unref(srv->loading);
         srv->loading = NULL;
         srv->loading_tried = 0;
@@ -564,13 +566,14 @@ static void on_open_rows(void *user, const PGresult *const *loaded, const PGresu
     }
     if (srv->loading != NULL) {
         fq_dispatch_open_expected(srv->dispatch, fq_store_open_expected(srv->store));
-        fq_dispatch_open_rows(srv->dispatch, srv->loading, rows);
+        fq_dispatch_open_rows(srv->dispatch, srv->loading, rows, n);
     }
 }
 
 static void on_directory(void *user, const PGresult *const *loaded)
 {
     server *srv = user;
+    srv->installed = 0;
     char err[512];
     fq_snapshot *old = fq_dispatch_current(srv->dispatch);
     int have_routing = old != NULL && old->routing != NULL;
@@ -603,6 +606,7 @@ static void on_directory(void *user, const PGresult *const *loaded)
         routing_status(srv, 1, "current", "");
     if (fq_dispatch_install(srv->dispatch, snap))
         fq_store_skip_open_load(srv->store);
+    srv->installed = 1;
     fq_snapshot_unref(snap);
     fq_log(FQ_LOG_INFO, "directory", "%zu units, %zu nodes; routing: %s",
            fq_org_count(fq_directory_org(dir)), fq_directory_node_count(dir),
@@ -772,7 +776,8 @@ static void schedule_refresh(server *srv)
 }
 
 /* The standby holds the lock and its state is current: it serves. */
-static void take_over(server *srv, int64_t from, const fq_dispatch_catch_up_counts *c)
+static void take_over(server *srv, int64_t from, const fq_dispatch_catch_up_counts *c,
+                      uint64_t read_ns, uint64_t applied_ns)
 {
     fq_store_track(srv->store, 0);
     uv_timer_stop(&srv->refresh_timer);
@@ -783,16 +788,18 @@ static void take_over(server *srv, int64_t from, const fq_dispatch_catch_up_coun
     bind_endpoints(srv);
     start_http(srv);
     readiness_changed(srv);
-    uint64_t now = uv_hrtime();
-    srv->takeover_s =
-        srv->lock_taken_ns != 0 && now > srv->lock_taken_ns ? (now - srv->lock_taken_ns) / 1e9 : 0;
+    uint64_t now = uv_hrtime(), taken = srv->lock_taken_ns;
+    srv->takeover_s = taken != 0 && now > taken ? (now - taken) / 1e9 : 0;
     srv->takeover_incidents = c->added + c->replaced + c->removed;
     if (from >= 0)
         fq_log(FQ_LOG_INFO, "server",
                "took over at event %lld: caught up from event %lld, %zu incidents re-read "
-               "(%zu new, %zu changed, %zu closed); serving %.3f s after taking the lock",
+               "(%zu new, %zu changed, %zu closed); serving %.3f s after taking the lock (read "
+               "%.3f s, taken in %.3f s, bound %.3f s)",
                srv->readiness.standby_point, (long long)from, c->added + c->replaced + c->removed,
-               c->added, c->replaced, c->removed, srv->takeover_s);
+               c->added, c->replaced, c->removed, srv->takeover_s,
+               taken != 0 && read_ns > taken ? (read_ns - taken) / 1e9 : 0,
+               (applied_ns - read_ns) / 1e9, (now - applied_ns) / 1e9);
     else
         fq_log(FQ_LOG_INFO, "server", "serving from event %lld (no other server held the lock)",
                srv->readiness.standby_point);
@@ -806,10 +813,15 @@ static void on_point(void *user, const PGresult *touched, int64_t point, int fre
     server *srv = user;
     if (!srv->readiness.standby)
         return;
+    const uint64_t read_ns = uv_hrtime();
     int64_t from = touched != NULL ? srv->readiness.standby_point : -1;
     fq_dispatch_catch_up_counts counts = {0};
+    /* A directory of the same snapshot that did not take (the previous one
+     * is kept) counted none of the changes: the workers' loads follow them. */
+    const int fresh = fresh_directory && srv->installed;
+    srv->installed = 0;
     if (touched != NULL && srv->serving) {
-        if (fq_dispatch_catch_up(srv->dispatch, touched, fresh_directory, &counts) != 0) {
+        if (fq_dispatch_catch_up(srv->dispatch, touched, fresh, &counts) != 0) {
             /* Nothing in to catch up on: cannot happen once loaded. */
             fq_log(FQ_LOG_ERROR, "server", "the standby's catch-up found no open incidents");
             return;
@@ -827,7 +839,7 @@ static void on_point(void *user, const PGresult *touched, int64_t point, int fre
     if (!srv->serving)
         return; /* the directory did not build: loaded again */
     if (guarded && srv->readiness.guard) {
-        take_over(srv, from, &counts);
+        take_over(srv, from, &counts, read_ns, uv_hrtime());
         return;
     }
     if (was < 0)

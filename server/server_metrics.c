@@ -162,10 +162,6 @@ void fq_server_metrics_write(const fq_server_metrics_sources *src, fq_metrics *m
     fq_metrics_value(m, "fengqiao_serving_lock_refusals_total", FQ_METRIC_COUNTER,
                      "Claims of the serving lock refused because another server held it.",
                      (double)src->guard_refusals);
-    fq_metrics_value(m, "fengqiao_standby_event_seq", FQ_METRIC_GAUGE,
-                     "The event seq a standby's open incidents are at (-1: not a standby, or "
-                     "not loaded yet).",
-                     r.standby ? (double)r.standby_point : -1);
     fq_metrics_value(m, "fengqiao_standby_catch_ups_total", FQ_METRIC_COUNTER,
                      "A standby's refreshes and its take-over's catch-up taken in.",
                      (double)src->catch_ups);

@@ -20,7 +20,14 @@ if [ "$unformatted" != 0 ]; then
 fi
 
 echo "== build with ASan+UBSan in $build" >&2
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFQ_SANITIZE=ON >/dev/null
+# With ccache installed, a build of another clone or worktree of the same
+# sources (CCACHE_BASEDIR: paths relative to it) compiles nothing again.
+launcher=()
+if command -v ccache >/dev/null; then
+    export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+    launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFQ_SANITIZE=ON "${launcher[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
 echo "== ctest" >&2

@@ -15,6 +15,7 @@
 #include "statements.h"
 #include "validate.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -51,6 +52,8 @@ static void usage(FILE *out)
             "                                      a worker's terminal or a unit's duty\n"
             "                                      officer (jurisdiction: the worker's grid\n"
             "                                      or the unit's territory)\n"
+            "  node import FILE                    node add for each line of FILE (- for\n"
+            "                                      standard input): ID and its options\n"
             "  node revoke ID                      refuse the node from now on\n"
             "  node list                           list nodes\n"
             "  user add NAME --role operator|supervisor|viewer --jurisdiction UNIT\n"
@@ -486,6 +489,66 @@ static void warn_if_stdout_exposed(void)
                 (unsigned)(st.st_mode & 07777));
 }
 
+static int cmd_node(const globals *g, int argc, char **argv);
+
+/* node import FILE: `node add` for each line "ID OPTION VALUE ...", in one
+ * run. A setup script registering hundreds of nodes otherwise starts the
+ * tool once per node (examples/demo-day.sh: 214 of them), and a start costs
+ * far more than the registration itself — above all in a sanitizer build. */
+static int node_import(const globals *g, int argc, char **argv, const char *help)
+{
+    enum { MAX_WORDS = 16 };
+    const char *file = NULL;
+    int rv = admin_parse_options(argc, argv, 2, NULL, 0, &file, help);
+    if (rv != 0)
+        return rv < 0 ? 2 : 0;
+    if (file == NULL) {
+        fprintf(stderr, "fengqiao-admin: node import needs FILE (- for standard input)\n");
+        return 2;
+    }
+    FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+    if (in == NULL) {
+        fprintf(stderr, "fengqiao-admin: cannot open %s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    char line[1024];
+    int lineno = 0, status = 0;
+    while (status == 0 && fgets(line, sizeof line, in) != NULL) {
+        lineno++;
+        if (strchr(line, '\n') == NULL && !feof(in)) {
+            fprintf(stderr, "fengqiao-admin: %s:%d: line too long\n", file, lineno);
+            status = 2;
+            break;
+        }
+        static char node_word[] = "node", add_word[] = "add";
+        char *words[MAX_WORDS + 2] = {node_word, add_word};
+        int n = 2;
+        char *save = NULL;
+        for (char *w = strtok_r(line, " \t\r\n", &save); w != NULL;
+             w = strtok_r(NULL, " \t\r\n", &save)) {
+            if (n == MAX_WORDS + 2) {
+                fprintf(stderr, "fengqiao-admin: %s:%d: too many words\n", file, lineno);
+                status = 2;
+                break;
+            }
+            words[n++] = w;
+        }
+        if (status != 0 || n == 2 || words[2][0] == '#')
+            continue;
+        status = cmd_node(g, n, words);
+        if (status != 0)
+            fprintf(stderr, "fengqiao-admin: node import stopped at %s:%d (%s)\n", file, lineno,
+                    words[2]);
+    }
+    if (status == 0 && ferror(in)) {
+        fprintf(stderr, "fengqiao-admin: reading %s: %s\n", file, strerror(errno));
+        status = 1;
+    }
+    if (in != stdin)
+        fclose(in);
+    return status;
+}
+
 static int cmd_node(const globals *g, int argc, char **argv)
 {
     static const char help[] =
@@ -494,6 +557,7 @@ static int cmd_node(const globals *g, int argc, char **argv)
         "       fengqiao-admin node add ID --role terminal (--serves-worker W | --serves-unit H)\n"
         "                               [--jurisdiction UNIT] [--description TEXT] [--key-out "
         "FILE]\n"
+        "       fengqiao-admin node import FILE\n"
         "       fengqiao-admin node revoke ID\n"
         "       fengqiao-admin node list\n"
         "ROLE is district_platform (jurisdiction: a district; the district's 12345 hotline\n"
@@ -505,6 +569,10 @@ static int cmd_node(const globals *g, int argc, char **argv)
         "an existing one) readable by you only, as the clients' --key-file demands; without\n"
         "it the key goes to standard output.\n"
         "Hand it to the node over a trusted channel; it is stored sealed with the server key.\n"
+        "'import' reads FILE ('-': standard input) line by line, each an ID and the options\n"
+        "of 'add' (no value with a blank in it; blank lines and lines starting with # are\n"
+        "skipped), and adds each node as 'add' would, in one run; it stops at the first\n"
+        "line that fails, after the nodes before it are added.\n"
         "'revoke' takes effect on a running server within a second.\n";
     const char *action;
     int done = admin_subcommand(argc, argv, help, &action);
@@ -551,6 +619,8 @@ static int cmd_node(const globals *g, int argc, char **argv)
         PQfinish(conn);
         return ok ? 0 : 1;
     }
+    if (strcmp(action, "import") == 0)
+        return node_import(g, argc, argv, help);
     if (strcmp(action, "add") != 0) {
         fprintf(stderr, "fengqiao-admin: unknown node command '%s'\n%s", action, help);
         return 2;

@@ -46,19 +46,24 @@ enum {
 
 _Static_assert(COL_COUNT == FQ_CASE_ROW_COLUMNS, "case_rows.h names the column count");
 
-static int get_small(const PGresult *res, int row, int col, int *v)
+static int get_small(fq_pgfield f, int *v)
 {
     int64_t x;
-    if (fq_pgcol_int(res, row, col, &x) != 0 || x < -32768 || x > 32767)
+    if (fq_pgfield_int(f, &x) != 0 || x < -32768 || x > 32767)
         return -1;
     *v = (int)x;
     return 0;
 }
 
-/* The co-handlers: a text[] (NULL or empty: none). */
-static int get_co(const PGresult *res, int row, int col, fq_case_row *out)
+/* Text, NUL-terminated by whoever filled the field; NULL is "". */
+static const char *get_text(fq_pgfield f)
 {
-    fq_pgfield f = fq_pgcol_field(res, row, col);
+    return f.len == -1 ? "" : (const char *)f.p;
+}
+
+/* The co-handlers: a text[] (NULL or empty: none). */
+static int get_co(fq_pgfield f, fq_case_row *out)
+{
     out->n_co = 0;
     if (f.len == -1)
         return 0;
@@ -79,16 +84,12 @@ static int get_co(const PGresult *res, int row, int col, fq_case_row *out)
     return more == 0 ? 0 : -1;
 }
 
-int fq_case_row_decode(const PGresult *res, int row, fq_case_row *out)
+int fq_case_row_decode_fields(const fq_pgfield *f, int nfields, fq_case_row *out)
 {
-    if (res == NULL || row < 0 || row >= PQntuples(res) || PQnfields(res) < COL_COUNT ||
-        PQfformat(res, COL_ID) != 1)
-        return -1;
     int64_t id;
-    fq_pgfield lon = fq_pgcol_field(res, row, COL_LON), lat = fq_pgcol_field(res, row, COL_LAT);
-    fq_pgfield working = fq_pgcol_field(res, row, COL_WORKING_TIME);
-    if (fq_pgcol_int(res, row, COL_ID, &id) != 0 || id <= 0 || (lon.len != -1 && lon.len != 8) ||
-        (lat.len != -1 && lat.len != 8) || lon.len != lat.len ||
+    fq_pgfield lon = f[COL_LON], lat = f[COL_LAT], working = f[COL_WORKING_TIME];
+    if (nfields < COL_COUNT || fq_pgfield_int(f[COL_ID], &id) != 0 || id <= 0 ||
+        (lon.len != -1 && lon.len != 8) || (lat.len != -1 && lat.len != 8) || lon.len != lat.len ||
         (working.len != -1 && working.len != 1))
         return -1;
     out->id = (uint64_t)id;
@@ -96,33 +97,43 @@ int fq_case_row_decode(const PGresult *res, int row, fq_case_row *out)
     out->lon = out->has_location ? fq_pg_get_float8(lon.p) : 0;
     out->lat = out->has_location ? fq_pg_get_float8(lat.p) : 0;
     out->working_time = working.len == 1 && working.p[0] != 0;
-    out->category = fq_pgcol_text(res, row, COL_CATEGORY);
-    out->place_unit = fq_pgcol_text(res, row, COL_PLACE_UNIT);
-    out->reporter_node = fq_pgcol_text(res, row, COL_REPORTER_NODE);
-    out->territory = fq_pgcol_text(res, row, COL_TERRITORY);
-    out->worker = fq_pgcol_text(res, row, COL_WORKER);
-    out->lead = fq_pgcol_text(res, row, COL_LEAD);
-    out->assignment = fq_pgcol_text(res, row, COL_ASSIGNMENT);
-    out->mediation = fq_pgcol_text(res, row, COL_MEDIATION);
-    if (get_small(res, row, COL_SEVERITY, &out->severity) != 0 ||
-        get_small(res, row, COL_RISK, &out->risk) != 0 ||
-        get_small(res, row, COL_TIER, &out->tier) != 0 ||
-        get_small(res, row, COL_LINE, &out->line) != 0 ||
-        get_small(res, row, COL_ESCALATIONS, &out->escalations) != 0 ||
-        get_small(res, row, COL_BREACHED, &out->breached) != 0 ||
-        get_small(res, row, COL_CLIMBED, &out->climbed) != 0)
+    out->category = get_text(f[COL_CATEGORY]);
+    out->place_unit = get_text(f[COL_PLACE_UNIT]);
+    out->reporter_node = get_text(f[COL_REPORTER_NODE]);
+    out->territory = get_text(f[COL_TERRITORY]);
+    out->worker = get_text(f[COL_WORKER]);
+    out->lead = get_text(f[COL_LEAD]);
+    out->assignment = get_text(f[COL_ASSIGNMENT]);
+    out->mediation = get_text(f[COL_MEDIATION]);
+    if (get_small(f[COL_SEVERITY], &out->severity) != 0 ||
+        get_small(f[COL_RISK], &out->risk) != 0 || get_small(f[COL_TIER], &out->tier) != 0 ||
+        get_small(f[COL_LINE], &out->line) != 0 ||
+        get_small(f[COL_ESCALATIONS], &out->escalations) != 0 ||
+        get_small(f[COL_BREACHED], &out->breached) != 0 ||
+        get_small(f[COL_CLIMBED], &out->climbed) != 0)
         return -1;
-    if (fq_pgcol_ms(res, row, COL_ACK_WARN, &out->ack_warn_ms) != 0 ||
-        fq_pgcol_ms(res, row, COL_ACK_DUE, &out->ack_due_ms) != 0 ||
-        fq_pgcol_ms(res, row, COL_CONCLUDE_WARN, &out->conclude_warn_ms) != 0 ||
-        fq_pgcol_ms(res, row, COL_CONCLUDE_DUE, &out->conclude_due_ms) != 0 ||
-        fq_pgcol_ms(res, row, COL_RECORDED, &out->recorded_ms) != 0 ||
-        fq_pgcol_ms(res, row, COL_EXTENSION, &out->extension_ms) != 0 ||
-        fq_pgcol_ms(res, row, COL_SUPERVISION, &out->supervision_ms) != 0 ||
-        fq_pgcol_ms(res, row, COL_INCIDENT_AT, &out->incident_at_ms) != 0 ||
-        fq_pgcol_ms(res, row, COL_SUSPENDED, &out->suspended_ms) != 0)
+    if (fq_pgfield_ms(f[COL_ACK_WARN], &out->ack_warn_ms) != 0 ||
+        fq_pgfield_ms(f[COL_ACK_DUE], &out->ack_due_ms) != 0 ||
+        fq_pgfield_ms(f[COL_CONCLUDE_WARN], &out->conclude_warn_ms) != 0 ||
+        fq_pgfield_ms(f[COL_CONCLUDE_DUE], &out->conclude_due_ms) != 0 ||
+        fq_pgfield_ms(f[COL_RECORDED], &out->recorded_ms) != 0 ||
+        fq_pgfield_ms(f[COL_EXTENSION], &out->extension_ms) != 0 ||
+        fq_pgfield_ms(f[COL_SUPERVISION], &out->supervision_ms) != 0 ||
+        fq_pgfield_ms(f[COL_INCIDENT_AT], &out->incident_at_ms) != 0 ||
+        fq_pgfield_ms(f[COL_SUSPENDED], &out->suspended_ms) != 0)
         return -1;
-    return get_co(res, row, COL_CO_UNITS, out);
+    return get_co(f[COL_CO_UNITS], out);
+}
+
+int fq_case_row_decode(const PGresult *res, int row, fq_case_row *out)
+{
+    if (res == NULL || row < 0 || row >= PQntuples(res) || PQnfields(res) < COL_COUNT ||
+        PQfformat(res, COL_ID) != 1)
+        return -1;
+    fq_pgfield f[COL_COUNT];
+    for (int col = 0; col < COL_COUNT; col++)
+        f[col] = fq_pgcol_field(res, row, col); /* libpq ends every value with a NUL */
+    return fq_case_row_decode_fields(f, COL_COUNT, out);
 }
 
 void fq_reopen_row_bind(fq_store_op *op, fq_reopen_row_params *p, uint64_t incident_id,

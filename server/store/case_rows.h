@@ -1,13 +1,16 @@
 /* case_rows: an open incident's case as stored, decoded from one binary
  * result row of FQ_SQL_CASE_COLUMNS (statements.h) — the columns' order and
  * types are this module's, in one place. Read by the start-up load (the
- * chunks of FQ_SQL_OPEN_FETCH) and by a reopen (FQ_SQL_REOPEN_ROW, whose
- * extra columns follow these), both with binary results: ids, times and
+ * rows of FQ_SQL_OPEN_COPY, from a binary COPY: fq_case_row_decode_fields),
+ * a standby's catch-up and a reopen (FQ_SQL_REOPEN_ROW, whose extra
+ * columns follow these), all in binary: ids, times and
  * coordinates as they are stored, no text to format in PostgreSQL or to
  * parse here. The names it hands back are what the row says; the server
  * looks them up in its snapshot (dispatch.c). */
 #ifndef FQ_CASE_ROWS_H
 #define FQ_CASE_ROWS_H
+
+#include "pgcolumn.h"
 
 #include <libpq-fe.h>
 #include <stdint.h>
@@ -56,6 +59,10 @@ typedef struct fq_case_row {
  * of the wrong size, text results, too few columns): a bug or a schema this
  * server does not know, never a reason to crash. */
 int fq_case_row_decode(const PGresult *res, int row, fq_case_row *out);
+/* The same from a row's fields as PostgreSQL sent them in binary (a row of
+ * a binary COPY: open_copy.c), `nfields` of them; every text field must be
+ * followed by a NUL (its strings point into the fields). */
+int fq_case_row_decode_fields(const fq_pgfield *fields, int nfields, fq_case_row *out);
 
 /* FQ_SQL_REOPEN_ROW's parameters: kept by the caller beside its op until
  * the op is done. */

@@ -23,6 +23,12 @@ static inline fq_pgfield fq_pgcol_field(const PGresult *res, int row, int col)
     return f;
 }
 
+/* The same readers for a field that is not in a PGresult (a row of a
+ * binary COPY: copy_rows.h). */
+int fq_pgfield_int(fq_pgfield f, int64_t *v);
+int fq_pgfield_bool(fq_pgfield f, int *v);
+int fq_pgfield_ms(fq_pgfield f, int64_t *ms);
+
 /* An integer of any of PostgreSQL's widths (smallint, integer, bigint);
  * NULL is 0. -1 for another size. */
 int fq_pgcol_int(const PGresult *res, int row, int col, int64_t *v);

@@ -59,6 +59,7 @@ typedef struct attempt {
     uv_timer_t timer; /* the next attempt, or this one's deadline */
     unsigned backoff_ms;
     int connecting;
+    char last_failure[256]; /* logged once at info, its repeats at debug */
 } attempt;
 
 struct fq_pg {
@@ -263,6 +264,8 @@ static void won(fq_pg *pg, attempt *a)
     PGconn *conn = a->conn;
     a->conn = NULL;
     stop_attempts(pg);
+    for (size_t i = 0; i < pg->n_attempts; i++)
+        pg->attempts[i].last_failure[0] = '\0';
     pg->conn = conn;
     if (PQsetnonblocking(pg->conn, 1) != 0 || PQenterPipelineMode(pg->conn) != 1) {
         lose(pg, "cannot enter pipeline mode");
@@ -294,7 +297,13 @@ static void attempt_failed(attempt *a, const char *why_text)
     char why[256];
     one_line(why, sizeof why, why_text);
     attempt_stop(a);
-    fq_log(FQ_LOG_DEBUG, "pgconn", "connecting (%s) failed: %s", a->how->where, why);
+    /* A host that keeps failing the same way (read-only until it is
+     * promoted, unreachable while cut off) is retried every half second:
+     * said once at info, its repeats at debug. */
+    int again = strcmp(why, a->last_failure) == 0;
+    fq_log(again ? FQ_LOG_DEBUG : FQ_LOG_INFO, "pgconn", "connecting (%s) failed: %s",
+           a->how->where, why);
+    snprintf(a->last_failure, sizeof a->last_failure, "%s", why);
     a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : BACKOFF_FIRST_MS;
     if (a->backoff_ms > BACKOFF_MAX_MS)
         a->backoff_ms = BACKOFF_MAX_MS;
@@ -418,6 +427,42 @@ static void connect_now(fq_pg *pg)
         pg->attempts[i].backoff_ms = 0;
         attempt_start(&pg->attempts[i]);
     }
+}
+
+const char *fq_pg_conninfo(const fq_pg *pg)
+{
+    return pg->conninfo;
+}
+
+PGconn *fq_pg_connect_blocking(const char *conninfo, const char *host, const char *port)
+{
+    /* As connect_now, then the live connection's host and port: the last
+     * value of a keyword wins. A hostaddr list would not match one host. */
+    int has_hostaddr = 0;
+    PQconninfoOption *options = PQconninfoParse(conninfo, NULL);
+    for (PQconninfoOption *o = options; o != NULL && o->keyword != NULL; o++)
+        if (strcmp(o->keyword, "hostaddr") == 0 && o->val != NULL && o->val[0] != '\0')
+            has_hostaddr = 1;
+    PQconninfoFree(options);
+    const char *keys[TCP_DEFAULTS + 4], *values[TCP_DEFAULTS + 4];
+    size_t n = 0;
+    for (size_t i = 0; i < TCP_DEFAULTS; i++, n++) {
+        keys[n] = tcp_default_keys[i];
+        values[n] = tcp_default_values[i];
+    }
+    keys[n] = "dbname";
+    values[n++] = conninfo;
+    if (!has_hostaddr && host != NULL && port != NULL) {
+        keys[n] = "host";
+        values[n++] = host;
+        keys[n] = "port";
+        values[n++] = port;
+    }
+    keys[n] = values[n] = NULL;
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    if (conn != NULL)
+        PQsetErrorVerbosity(conn, PQERRORS_TERSE);
+    return conn;
 }
 
 static void on_retry(uv_timer_t *timer)

@@ -55,6 +55,16 @@ void fq_pg_close(fq_pg *pg);
  * conninfo's list), for logs: "host H port P", or "not connected". */
 const char *fq_pg_where(fq_pg *pg, char *buf, size_t len);
 
+/* The conninfo it was made with. */
+const char *fq_pg_conninfo(const fq_pg *pg);
+
+/* A connection of its own, blocking (for a thread of its own: open_copy.h):
+ * the conninfo with the same TCP defaults, to `host` and `port` (those of
+ * a live connection, PQhost/PQport, so that it reaches the same server of a
+ * list; ignored when NULL or when the conninfo names a hostaddr). NULL when
+ * out of memory; check PQstatus. */
+PGconn *fq_pg_connect_blocking(const char *conninfo, const char *host, const char *port);
+
 /* How many times the connection has been established; for logs and tests. */
 unsigned fq_pg_generation(const fq_pg *pg);
 

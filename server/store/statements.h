@@ -414,14 +414,15 @@
                        " WHEN id IN (SELECT incident_id FROM mediation_cases WHERE state = "       \
                        "'ended') THEN 'ended'"                                                     \
                        " ELSE '' END"
-/* The open incidents, read once at start inside the directory load's
- * transaction: a cursor fetched in chunks of FQ_OPEN_CHUNK_ROWS rows, a few
- * fetches ahead, so that the server takes in one chunk while PostgreSQL
- * produces the next and no result of a million rows is ever held
- * (store.c, send_load). */
-#define FQ_SQL_OPEN_CURSOR                                                                         \
-    "DECLARE fq_open_cases NO SCROLL CURSOR FOR SELECT" FQ_SQL_CASE_COLUMNS                        \
-    " FROM incidents WHERE state = 'assigned'"
+/* The open incidents, read once at start in the directory load's snapshot:
+ * the load exports it (FQ_SQL_OPEN_SNAPSHOT) and a loader on a connection
+ * of its own imports it and reads them by binary COPY (store/open_copy.h),
+ * handing them to the loop in chunks of up to FQ_OPEN_CHUNK_ROWS rows as
+ * they stream: no result of a million rows is ever held. */
+#define FQ_SQL_OPEN_SNAPSHOT "SELECT pg_export_snapshot()"
+#define FQ_SQL_OPEN_COPY                                                                           \
+    "COPY (SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned')"                 \
+    " TO STDOUT (FORMAT binary)"
 #define FQ_OPEN_CHUNK_ROWS 4096
 /* How many there are, as the statistics of the open incidents' partial
  * index (migrations: incidents_open) say: free to ask, kept current by
@@ -436,19 +437,18 @@
  * that writes events ends by moving that one row (fq_chain_advance), so
  * writers commit in the order of their seqs and a snapshot that sees the
  * head at N sees every event up to N and none after it. The touched
- * incidents are re-read whole, as FQ_SQL_OPEN_CURSOR has them, with their
+ * incidents are re-read whole, as FQ_SQL_OPEN_COPY has them, with their
  * state after (fq_reopen_row_state): 'assigned' replaces the case, anything
  * else (concluded, merged) removes it. Every change to an incident is
  * written with an event (its mediation by the events' triggers). $1 the
  * point; the events' primary key (seq, at) in each partition finds those
- * after it. */
+ * after it, and the incidents are looked up by their ids (= ANY of an
+ * array: index probes, never a scan of the incidents however many the
+ * planner guesses). */
 #define FQ_SQL_STANDBY_POINT "SELECT seq FROM event_chain_head WHERE id"
 #define FQ_SQL_STANDBY_TOUCHED                                                                     \
-    "SELECT" FQ_SQL_CASE_COLUMNS ", state FROM incidents WHERE id IN"                              \
-    " (SELECT incident_id FROM events WHERE seq > $1::bigint)"
-#define FQ_SQL_STRINGIFY_(x) #x
-#define FQ_SQL_STRINGIFY(x) FQ_SQL_STRINGIFY_(x)
-#define FQ_SQL_OPEN_FETCH "FETCH " FQ_SQL_STRINGIFY(FQ_OPEN_CHUNK_ROWS) " FROM fq_open_cases"
+    "SELECT" FQ_SQL_CASE_COLUMNS ", state FROM incidents WHERE id = ANY (ARRAY("                   \
+    "SELECT DISTINCT incident_id FROM events WHERE seq > $1::bigint))"
 
 /* What one directory load reads, in this order. */
 enum {

@@ -2,6 +2,7 @@
 
 #include "chain.h"
 #include "log.h"
+#include "open_copy.h"
 #include "outbox.h"
 #include "pgarray.h"
 #include "pgconn.h"
@@ -18,11 +19,10 @@
 #include <string.h>
 
 #define MAX_ATTEMPTS 5
-/* Fetches of the open incidents' cursor queued ahead of the chunk being
- * taken in: PostgreSQL produces the next chunks meanwhile. */
-#define OPEN_FETCHES_AHEAD 4
-/* The EXP_LOAD of FQ_SQL_OPEN_ESTIMATE (a load index none of FQ_LOAD_* has). */
+/* The EXP_LOADs of FQ_SQL_OPEN_ESTIMATE and FQ_SQL_OPEN_SNAPSHOT (load
+ * indices none of FQ_LOAD_* has). */
 #define LOAD_OPEN_ESTIMATE FQ_LOAD_COUNT
+#define LOAD_OPEN_SNAPSHOT (FQ_LOAD_COUNT + 1)
 /* A warm standby's (FQ_SQL_STANDBY_POINT, FQ_SQL_STANDBY_TOUCHED). */
 #define LOAD_POINT (FQ_LOAD_COUNT + 2)
 #define LOAD_TOUCHED (FQ_LOAD_COUNT + 3)
@@ -114,7 +114,6 @@ typedef enum {
     EXP_GUARD,       /* the serving lock's claim, first of the setup */
     EXP_SETUP,       /* PREPARE, LISTEN: must succeed */
     EXP_LOAD,        /* directory: one of the FQ_LOAD_* queries */
-    EXP_OPEN_FETCH,  /* a chunk of the open incidents (FQ_SQL_OPEN_FETCH) */
     EXP_LOAD_SYNC,   /* end of a directory load */
     EXP_SETUP_SYNC,  /* end of the statements prepared on a new connection */
     EXP_LISTEN_SYNC, /* a warm standby's LISTEN, before the claim (send_setup) */
@@ -189,14 +188,16 @@ struct fq_store {
     int directory_wanted; /* a reload is due */
     int directory_in_flight;
     int open_loaded; /* the open incidents were loaded once; never again */
-    /* The open incidents of the load in flight, fetched from its cursor
-     * (send_load): while streaming, the load's transaction is open on the
-     * connection and nothing else is sent into it. */
+    /* The open incidents of the load in flight, read by a loader on a
+     * connection of its own in the load's snapshot (send_load, open_copy.h):
+     * while streaming, the load's transaction is open on the connection
+     * (the snapshot lives as long as it) and nothing else is sent into it. */
     fq_store_open_rows_cb on_open_rows;
+    fq_open_copy *open_copy; /* the loader, while it runs */
     int open_streaming;
     int open_end_sent;           /* its COMMIT and sync are queued */
-    int open_done;               /* a short chunk came: the cursor is exhausted */
-    int open_failed;             /* a fetch failed: the load is repeated whole */
+    int open_done;               /* the loader read every row */
+    int open_failed;             /* it failed: the load is repeated whole */
     int open_delivered;          /* chunks were handed over (void if the load fails) */
     size_t open_expected;        /* FQ_SQL_OPEN_ESTIMATE's answer; 0 unknown */
     int flush_wanted;            /* statements queued while results were read */
@@ -534,7 +535,7 @@ static void note_error(batch *b, fq_store_op *op, const PGresult *res)
 }
 
 /* The end of a load that streams the open incidents: its COMMIT and sync,
- * once the cursor is exhausted or a fetch failed. */
+ * once the loader is done or could not start. */
 static void send_open_end(fq_store *s)
 {
     PGconn *conn = fq_pg_conn(s->pg);
@@ -555,51 +556,59 @@ static void send_open_end(fq_store *s)
     s->flush_wanted = 1;
 }
 
-/* One more chunk of the cursor, in binary (case_rows.h). Flushed before the
- * loop sleeps (on_prepare): the ones already queued keep PostgreSQL busy
- * meanwhile. */
-static int send_open_fetch(fq_store *s, PGconn *conn)
+/* The loader's chunks, decoded (case_rows.h): handed over as they arrive
+ * (the rest of the load is in by now: its queries came first). */
+static void on_copy_rows(void *user, const fq_case_row *rows, size_t n)
 {
-    if (expect_reserve(s, 1) != 0 ||
-        !PQsendQueryParams(conn, FQ_SQL_OPEN_FETCH, 0, NULL, NULL, NULL, NULL, 1))
-        return -1;
-    expect_push(s, EXP_OPEN_FETCH, NULL, NULL);
-    s->flush_wanted = 1;
-    /* Results are held until a Sync or a Flush: ask for this one's now. */
-    return PQsendFlushRequest(conn) ? 0 : -1;
+    fq_store *s = user;
+    if (s->open_failed || s->open_done || n == 0)
+        return;
+    s->on_open_rows(s->user, (const PGresult *const *)s->loaded, rows, n);
+    s->open_delivered = 1;
 }
 
-/* A chunk of the open incidents: handed over as it arrives (the rest of the
- * load is in by now: its queries come first), then the next is asked for,
- * or the load ends. */
-static void open_chunk(fq_store *s, PGresult *res)
+/* The loader is done: the load's transaction ends (its COMMIT and sync). */
+static void on_copy_done(void *user, int ok, size_t undecodable, const char *why)
 {
-    ExecStatusType st = PQresultStatus(res);
-    int end = 1;
-    if (st != PGRES_TUPLES_OK) {
-        if (!s->open_failed && st != PGRES_PIPELINE_ABORTED) {
+    fq_store *s = user;
+    s->open_copy = NULL;
+    if (ok) {
+        s->open_done = 1;
+        if (undecodable > 0)
+            fq_log(FQ_LOG_ERROR, "store", "%zu open incidents not decoded (a schema mismatch?)",
+                   undecodable);
+    } else {
+        fq_log(FQ_LOG_ERROR, "store", "loading the open incidents failed: %s", why);
+        s->open_failed = 1;
+    }
+    if (!s->open_end_sent)
+        send_open_end(s); /* flushed before the loop sleeps (flush_wanted) */
+}
+
+/* The load's snapshot, exported: the loader reads the open incidents in
+ * it (open_copy.h) from the server this connection went to. */
+static void start_open_copy(fq_store *s, PGresult *res)
+{
+    PGconn *conn = fq_pg_conn(s->pg);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || conn == NULL) {
+        if (PQresultStatus(res) != PGRES_PIPELINE_ABORTED) {
             char why[256];
             fq_pg_error_describe(res, why, sizeof why);
-            fq_log(FQ_LOG_ERROR, "store", "loading the open incidents failed: %s", why);
+            fq_log(FQ_LOG_ERROR, "store", "exporting the load's snapshot failed: %s", why);
         }
         s->open_failed = 1;
     } else {
-        if (!s->open_failed && !s->open_done) {
-            s->on_open_rows(s->user, (const PGresult *const *)s->loaded, res);
-            s->open_delivered = 1;
+        static const fq_open_copy_callbacks cb = {on_copy_rows, on_copy_done};
+        s->open_copy =
+            fq_open_copy_start(s->loop, fq_pg_conninfo(s->pg), PQhost(conn), PQport(conn),
+                               PQgetvalue(res, 0, 0), FQ_SQL_OPEN_COPY, &cb, s);
+        if (s->open_copy == NULL) {
+            fq_log(FQ_LOG_ERROR, "store", "could not start loading the open incidents");
+            s->open_failed = 1;
         }
-        end = PQntuples(res) < FQ_OPEN_CHUNK_ROWS;
     }
-    PQclear(res);
-    if (end)
-        s->open_done = 1;
-    if (s->open_end_sent)
-        return; /* fetches queued ahead of the end answer empty */
-    PGconn *conn = fq_pg_conn(s->pg);
-    if (end || conn == NULL)
+    if (s->open_failed && !s->open_end_sent && conn != NULL)
         send_open_end(s);
-    else if (send_open_fetch(s, conn) != 0)
-        fq_pg_reset(s->pg, "libpq could not queue a fetch of the open incidents");
 }
 
 /* The streamed load is over (ended, failed or lost): if it did not complete,
@@ -609,10 +618,12 @@ static void open_stream_over(fq_store *s, int complete)
     if (!s->open_streaming)
         return;
     int void_it = !complete && s->open_delivered;
+    fq_open_copy_cancel(s->open_copy); /* no callback of it comes now */
+    s->open_copy = NULL;
     s->open_streaming = s->open_end_sent = s->open_done = 0;
     s->open_failed = s->open_delivered = 0;
     if (void_it)
-        s->on_open_rows(s->user, NULL, NULL);
+        s->on_open_rows(s->user, NULL, NULL, 0);
 }
 
 static void handle_result(fq_store *s, expectation *e, PGresult *res)
@@ -713,6 +724,10 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
             s->open_expected = n > 0 && n < 1e12 ? (size_t)n : 0;
             break;
         }
+        if (e->load == LOAD_OPEN_SNAPSHOT) {
+            start_open_copy(s, res);
+            break;
+        }
         if (st != PGRES_TUPLES_OK) {
             char why[256];
             fq_pg_error_describe(res, why, sizeof why);
@@ -732,9 +747,6 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         PQclear(s->loaded[e->load]);
         s->loaded[e->load] = res;
         return; /* kept until the load's sync */
-    case EXP_OPEN_FETCH:
-        open_chunk(s, res);
-        return;
     default:
         break;
     }
@@ -1286,7 +1298,7 @@ static int send_load(fq_store *s, PGconn *conn)
         s->catchup_wanted = 0; /* nothing loaded to catch up */
         return 0;
     }
-    if (expect_reserve(s, FQ_LOAD_COUNT + 7 + OPEN_FETCHES_AHEAD) != 0)
+    if (expect_reserve(s, FQ_LOAD_COUNT + 8) != 0)
         return -1; /* nothing queued: tried again next turn */
     /* One snapshot: the directory and the routing state must agree. */
     int queued = PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
@@ -1317,9 +1329,9 @@ static int send_load(fq_store *s, PGconn *conn)
     }
     if (stream) {
         /* In the same snapshot, last: how many to expect (the tables are
-         * sized once for them), the cursor, and a few fetches ahead; each
-         * chunk that arrives asks for one more, the last one ends the load
-         * (open_chunk). */
+         * sized once for them), and the snapshot exported for the loader
+         * (start_open_copy), its result asked for at once; the loader's end
+         * ends the load (on_copy_done). */
         s->open_expected = 0;
         if (queued && (queued = PQsendQueryParams(conn, FQ_SQL_OPEN_ESTIMATE, 0, NULL, NULL, NULL,
                                                   NULL, 0))) {
@@ -1327,11 +1339,14 @@ static int send_load(fq_store *s, PGconn *conn)
             s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load =
                 LOAD_OPEN_ESTIMATE;
         }
-        if (queued &&
-            (queued = PQsendQueryParams(conn, FQ_SQL_OPEN_CURSOR, 0, NULL, NULL, NULL, NULL, 0)))
+        if (queued && (queued = PQsendQueryParams(conn, FQ_SQL_OPEN_SNAPSHOT, 0, NULL, NULL, NULL,
+                                                  NULL, 0))) {
             expect_push(s, EXP_LOAD, NULL, NULL);
-        for (int i = 0; queued && i < OPEN_FETCHES_AHEAD; i++)
-            queued = send_open_fetch(s, conn) == 0;
+            s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load =
+                LOAD_OPEN_SNAPSHOT;
+            /* Results are held until a Sync or a Flush: ask for these now. */
+            queued = PQsendFlushRequest(conn);
+        }
         s->open_streaming = queued;
     } else {
         if (queued && (queued = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)))
@@ -2068,10 +2083,37 @@ static void run_finished(fq_store *s)
     }
 }
 
-static void on_prepare(uv_prepare_t *handle)
+/* Whether the next batch goes while one is in flight. A batch sent while
+ * the one before is at its COMMIT waits in the backend for that COMMIT's WAL
+ * flush; what arrives after it is sent waits for its flush too, so at a
+ * moderate rate (a few operations a batch) a report would wait through up to
+ * three flushes: the current one, its predecessor's, its own. Waiting for the
+ * COMMIT instead takes everything that arrived meanwhile into one batch: at
+ * most two. Pipelining pays only when there is a backlog to keep the backend
+ * busy (the peak): PIPELINE_MIN operations waiting, or a full batch. */
+#define PIPELINE_MIN 16
+
+static int may_send_batch(const fq_store *s)
 {
-    fq_store *s = handle->data;
-    run_finished(s);
+    if (!s->directory_loaded || s->open_streaming || s->pending.head == NULL || s->replanning)
+        return 0;
+    /* After a failed batch, nothing goes until the batches planned on top
+     * of it are answered; in serial mode, one at a time. */
+    if (s->serial_left > 0 && s->batches_in_flight > 0)
+        return 0;
+    if (s->batches_in_flight == 0)
+        return 1;
+    if (s->batches_in_flight >= s->config.max_batches_in_flight)
+        return 0;
+    if (s->pending.count >= s->config.max_batch)
+        return 1;
+    return s->batches_executing == 0 && s->pending.count >= PIPELINE_MIN;
+}
+
+/* What goes to PostgreSQL before the loop sleeps: the serving lock's claim,
+ * the directory, incident ids, batches. */
+static void send_pending(fq_store *s)
+{
     PGconn *conn = fq_pg_conn(s->pg);
     if (conn != NULL && s->setup_done == 0 && s->guard_retry_at != 0 &&
         uv_now(s->loop) >= s->guard_retry_at && !s->closing && !s->directory_in_flight) {
@@ -2129,14 +2171,8 @@ static void on_prepare(uv_prepare_t *handle)
         sent = 1;
     }
     /* Operations go out only once the directory they were checked against
-     * is loaded on this connection: statements are prepared by then. After
-     * a failed batch, nothing goes until the batches planned on top of it
-     * are answered; in serial mode, one at a time. */
-    while (s->directory_loaded && !s->open_streaming && s->pending.head != NULL && !s->replanning &&
-           (s->serial_left == 0 || s->batches_in_flight == 0) &&
-           s->batches_in_flight < s->config.max_batches_in_flight &&
-           (s->batches_in_flight == 0 || s->batches_executing == 0 ||
-            s->pending.count >= s->config.max_batch)) {
+     * is loaded on this connection: statements are prepared by then. */
+    while (may_send_batch(s)) {
         if (send_batch(s, conn) != 0)
             break;
         sent = 1;
@@ -2149,7 +2185,19 @@ static void on_prepare(uv_prepare_t *handle)
         s->flush_wanted = 0;
         fq_pg_flush(s->pg);
     }
-    /* Results that completed during the flush answer in this same turn. */
+}
+
+static void on_prepare(uv_prepare_t *handle)
+{
+    fq_store *s = handle->data;
+    /* The next batch first, then the answers of the one that committed:
+     * PostgreSQL executes it while the callbacks sign and send replies. */
+    send_pending(s);
+    run_finished(s);
+    /* What the callbacks submitted goes in this turn too (when nothing is
+     * in flight), and results that completed during the flushes answer in
+     * it. */
+    send_pending(s);
     run_finished(s);
 }
 

@@ -215,15 +215,16 @@ void fq_store_close(fq_store *store);
 void fq_store_on_guard(fq_store *store, fq_store_guard_cb on_guard);
 
 /* The open incidents, read by a directory load until the server has taken
- * them in (fq_store_skip_open_load): chunks of FQ_SQL_OPEN_CURSOR's rows
- * (binary, server/store/case_rows.h), each handed over as it arrives, before
+ * them in (fq_store_skip_open_load): chunks of FQ_SQL_OPEN_COPY's rows,
+ * decoded (server/store/case_rows.h), each handed over as it arrives, before
  * the load's directory callback; `directory` holds the same load's other
  * results (results[FQ_LOAD_*], all in: those queries come first). Called
  * with both NULL when the load failed after some chunks: what they brought
- * is void, and the next load reads them all again. Results are freed by the
- * store after the call. */
+ * is void, and the next load reads them all again. The rows are valid
+ * during the call only. */
+typedef struct fq_case_row fq_case_row; /* case_rows.h */
 typedef void (*fq_store_open_rows_cb)(void *user, const PGresult *const *directory,
-                                      const PGresult *rows);
+                                      const fq_case_row *rows, size_t n);
 void fq_store_on_open_rows(fq_store *store, fq_store_open_rows_cb on_open_rows);
 
 /* The open incidents have been taken in: later directory loads skip them. */

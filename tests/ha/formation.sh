@@ -165,9 +165,10 @@ formation_wait_states() { # want seconds
 }
 
 formation_conninfo() {
-    # libpq picks the node that takes writes; a host that does not answer is
-    # given up after 2 s (connect_timeout), a connection whose peer vanished
-    # after ~3 s (keepalives, tcp_user_timeout: docs/ha.md).
+    # The node that takes writes: fengqiaod tries both side by side, psql
+    # and fengqiao-admin one after the other, giving up on a host that does
+    # not answer after 2 s (connect_timeout); a connection whose peer
+    # vanished ends after ~3 s (keepalives, tcp_user_timeout: docs/ha.md).
     echo "host=${FORMATION_ADDR[db1]},${FORMATION_ADDR[db2]} port=${FORMATION_PORT[db1]},${FORMATION_PORT[db2]}" \
         "dbname=$1 user=postgres" \
         "target_session_attrs=read-write connect_timeout=2 keepalives_idle=1 keepalives_interval=1" \

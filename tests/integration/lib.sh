@@ -153,6 +153,17 @@ db_create() {
     export FQ_DB
 }
 
+# own_cluster NAME: a PostgreSQL cluster of this test's own in
+# $FQ_WORK_ROOT/NAME (CLUSTER), for a test that stops and starts it: one
+# left running by an interrupted run is stopped first, this one on exit.
+# Then db_create "$CLUSTER".
+own_cluster() {
+    CLUSTER="$FQ_WORK_ROOT/$1"
+    "$PG_PRIVATE" stop "$CLUSTER"
+    "$PG_PRIVATE" start "$CLUSTER" >/dev/null
+    CLEANUPS+=("\"\$PG_PRIVATE\" stop \"$CLUSTER\"")
+}
+
 # db_create_empty: db_create without the template, for a test of the
 # migrations themselves.
 db_create_empty() { FQ_DB_EMPTY=1 db_create "$@"; }
@@ -391,6 +402,24 @@ server_wait() {
 
 server_alive() { [ -n "$SERVER_PID" ] && pid_alive "$SERVER_PID"; }
 
+# second_server_start NAME [fengqiaod flags...]: another fengqiaod on the
+# same database, on ports of its own (--if-locked wait among the flags makes
+# it a standby), started and not waited for. Sets B_PID, B_URL, B_TERMINALS,
+# B_LOG ($WORK/b.NAME.log) and B_READY; stopped and its log checked on exit.
+second_server_start() {
+    local name=$1
+    shift
+    B_URL="tcp://127.0.0.1:$(free_port)"
+    B_TERMINALS="tcp://127.0.0.1:$(free_port)"
+    B_LOG="$WORK/b.$name.log"
+    B_READY="$WORK/b.$name.ready"
+    SERVER_LOGS+=("$B_LOG")
+    "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$B_URL" \
+        --terminals "$B_TERMINALS" --ready-file "$B_READY" --stats-interval 1 "$@" 2>"$B_LOG" &
+    B_PID=$!
+    BG_PIDS+=("$B_PID")
+}
+
 # ---- the JSON API under /api/v1/ (the console's and the field API) ----
 
 # web_api_start ARGS...: server_start with --http on a free port ($HPORT),
@@ -409,6 +438,16 @@ web_api_wait() {
         sleep 0.05
     done
     fail "the web API did not answer at $BASE"
+}
+# web_account NAME ROLE UNIT DISPLAY [fengqiao-admin user add flags...]: a
+# person's account (fengqiao-admin user add) with the password web_login
+# uses, pw-NAME-1234; UNIT "" for none (a worker's account serves a worker
+# or a unit, among the flags).
+web_account() {
+    local name=$1 role=$2 unit=$3 display=$4
+    shift 4
+    printf 'pw-%s-1234\n' "$name" | admin user add "$name" --role "$role" ${unit:+--jurisdiction "$unit"} \
+        --display-name "$display" "$@" >/dev/null
 }
 # web_login NAME (password pw-NAME-1234): COOKIE[NAME], CSRF[NAME], the
 # session in $WORK/session.NAME.json.
@@ -581,6 +620,17 @@ wait_lines() {
         sleep 0.02
     done
     fail "$1 did not reach $2 lines within $3 s"
+}
+
+# paced FILE: the lines of FILE at about 50 a second (slower on a busy
+# machine, never in bursts), for a stream that is still running when a
+# fault comes.
+paced() {
+    local line
+    while IFS= read -r line; do
+        printf '%s\n' "$line"
+        sleep 0.02
+    done <"$1"
 }
 
 # ok_lines FILE: how many of fq-report's answers in FILE are ok.

@@ -218,14 +218,20 @@ log "80×24 row: $row_zh (holder $holder)"
 [[ "$row_zh" =~ -[0-9]+[smhd] ]] || fail "80×24: the row lacks its (negative) time left"
 [[ "$row_zh" == *"$holder"* ]] || fail "80×24: the row lacks its holder ($holder)"
 
-# other sizes: 100×30 and 200×50 (the title takes the room)
+# other sizes: 100×30 and 200×50. The board is drawn again at the new size
+# once its column header (the second line, whose last column, the time
+# left, ends at the right edge) is as wide as the window. (The title line
+# never is: tmux's capture drops a line's trailing blanks, so waiting for it
+# took the whole bound, 100 polls, at each size.)
 for size in 100x30 200x50; do
     tmx resize-window -t zh -x "${size%x*}" -y "${size#*x}"
-    for _ in $(seq 100); do
-        [ "$(zscreen | head -n 1 | wc -L)" -ge "${size%x*}" ] && break
+    for ((i = 0; i < 300; i++)); do
+        [ "$(zscreen | sed -n 2p | wc -L)" -ge "${size%x*}" ] && break
         sleep 0.1
     done
     zscreen >"$WORK/board-zh-$size.txt"
+    [ "$(sed -n 2p "$WORK/board-zh-$size.txt" | wc -L)" -ge "${size%x*}" ] ||
+        fail "$size: the board was not drawn again at the new size: $(sed -n 2p "$WORK/board-zh-$size.txt")"
     grep "#$ID2 " "$WORK/board-zh-$size.txt" | grep -q "签收超时" || fail "$size: no overdue mark"
     grep "#$ID2 " "$WORK/board-zh-$size.txt" | grep -qE -- "-[0-9]+[smhd]" ||
         fail "$size: the row lacks its time left"

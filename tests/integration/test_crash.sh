@@ -39,10 +39,7 @@
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-CLUSTER="$FQ_WORK_ROOT/crash.cluster"
-"$PG_PRIVATE" stop "$CLUSTER" # left running by an interrupted run?
-"$PG_PRIVATE" start "$CLUSTER" >/dev/null
-CLEANUPS+=("\"\$PG_PRIVATE\" stop \"\$CLUSTER\"")
+own_cluster crash.cluster
 db_create "$CLUSTER"
 setup_world
 

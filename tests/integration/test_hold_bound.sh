@@ -84,20 +84,9 @@ server_stop
 # ---- B. a stream through a 6 s outage, the defaults ----
 server_start
 COUNT=300
-for ((i = 1; i <= COUNT; i++)); do
-    printf '{"category":"hazard.flood","severity":"III","risk":"medium","channel":"patrol","place_unit":"lingyin-v1-g1","title":"停库 S-%d","external_ref":"S-%05d"}\n' \
-        "$i" "$i"
-done >"$WORK/S.jsonl"
-paced() { # about 50 lines a second
-    local line
-    while IFS= read -r line; do
-        printf '%s\n' "$line"
-        sleep 0.02
-    done <"$WORK/S.jsonl"
-}
-ok_lines() { jq -r 'select(.status == "ok") | .line' "$1" 2>/dev/null | wc -l; }
+stream_input S "$COUNT" "$WORK/S.jsonl"
 spawn_report lingyin-platform --stdin --window 16 --timeout-ms 120000 \
-    < <(paced) >"$WORK/S.out" 2>"$WORK/S.err"
+    < <(paced "$WORK/S.jsonl") >"$WORK/S.out" 2>"$WORK/S.err"
 client=$BG_PID
 end=$((SECONDS + 120))
 until [ "$(ok_lines "$WORK/S.out")" -ge 50 ]; do
@@ -114,11 +103,7 @@ wait_client "$client" 120 || rc=$?
 tail -n 3 "$WORK/S.err" >&2
 [ "$rc" = 0 ] || fail "fq-report exit status $rc ($(tail -n 1 "$WORK/S.err"))"
 assert_eq "$COUNT" "$(ok_lines "$WORK/S.out")" "reports acknowledged"
-acked=$(jq -r 'select(.status == "ok") | "\(.line)|\(.incident_id)"' "$WORK/S.out" | sort)
-stored=$(q "SELECT substring(external_ref FROM '[0-9]+\$')::int || '|' || id FROM incidents
-            WHERE external_ref LIKE 'S-%'" | sort)
-missing=$(comm -23 <(echo "$acked") <(echo "$stored"))
-[ -z "$missing" ] || fail "acknowledged but not stored as acknowledged (line|id): $(head -n 5 <<<"$missing")"
+check_acked_stored S "$WORK/S.out"
 assert_eq "$COUNT|$COUNT" "$(q "SELECT count(*), count(DISTINCT external_ref) FROM incidents WHERE external_ref LIKE 'S-%'")" \
     "incidents: each report once"
 # Sent again: after BUSY (the hint, 1-1.5 s) or after 3 s of silence (then

@@ -38,17 +38,10 @@ admin import-topology "$WORK/data/topology.json" >/dev/null 2>&1 ||
     fail "import: $(admin import-topology "$WORK/data/topology.json" 2>&1 | tail -n 3)"
 add_node realdata-platform district_platform realdata
 
-# account NAME ROLE UNIT DISPLAY [more flags]: password "pw-NAME-1234".
-account() {
-    local name=$1 role=$2 unit=$3 display=$4
-    shift 4
-    printf 'pw-%s-1234\n' "$name" | admin user add "$name" --role "$role" ${unit:+--jurisdiction "$unit"} \
-        --display-name "$display" "$@" >/dev/null
-}
-account zhou.op operator realdata 周研判
-account kz.op operator ps-105 坑梓研判
+web_account zhou.op operator realdata 周研判
+web_account kz.op operator ps-105 坑梓研判
 WORKER=$(q "SELECT id FROM workers ORDER BY id LIMIT 1")
-account w.phone worker "" 网格员 --serves-worker "$WORKER"
+web_account w.phone worker "" 网格员 --serves-worker "$WORKER"
 
 HPORT=$(free_port)
 server_start --http "127.0.0.1:$HPORT" --dedup-window-min 0 --judgment-interval 1

@@ -5,7 +5,8 @@
 # behind when the node is not added; `node add > FILE` at an open umask warns.
 # Every client that takes --key-file (fq-report, fq-terminal, fq_raw_peer) and
 # fengqiaod's --server-key refuse a key file group or others may read, naming
-# the chmod; after the chmod the same file works.
+# the chmod; after the chmod the same file works. `node import` adds nodes
+# line by line the same way and stops at the first line that fails.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -82,6 +83,28 @@ chmod 600 "$key"
 line=$(report lingyin-platform --category dispute.neighbour --severity IV --risk low \
     --channel hotline --place lingyin-v1 --title 权限已修正) || fail "report after chmod 600: $line"
 assert_match '^incident [0-9]+ ' "$line" "the key file works after chmod 600"
+
+# ---- node import: node add for each line, in one run ----
+# Two nodes, a line for a town platform whose jurisdiction is no town, and
+# one after it: the first two are added with their key files (0600), the
+# run stops at the third, naming its line, and the fourth is not added.
+printf '%s\n' "# nodes of a town" "" \
+    "imp-a --role town_platform --jurisdiction beishan --key-out $WORK/keys/imp-a.key" \
+    "imp-b --role terminal --serves-worker $W2 --key-out $WORK/keys/imp-b.key" \
+    "imp-c --role town_platform --jurisdiction lingyin-v1 --key-out $WORK/keys/imp-c.key" \
+    "imp-d --role town_platform --jurisdiction beishan --key-out $WORK/keys/imp-d.key" >"$WORK/nodes.txt"
+rc=0
+err=$(admin node import - <"$WORK/nodes.txt" 2>&1) || rc=$?
+assert_eq 1 "$rc" "node import with a failing line"
+assert_match "node imp-b added: terminal of lingyin-v1-g1, key in $WORK/keys/imp-b.key" "$err" \
+    "node import: one line per node added"
+assert_match "stopped at -:5 \(imp-c\)" "$err" "node import names the line it stopped at"
+assert_eq "imp-a imp-b" "$(q "SELECT string_agg(id, ' ' ORDER BY id) FROM nodes WHERE id LIKE 'imp-%'")" \
+    "node import: the nodes before the failing line, not after it"
+assert_eq "600 600" "$(mode_of "$WORK/keys/imp-a.key") $(mode_of "$WORK/keys/imp-b.key")" \
+    "node import: key files readable by their owner only"
+[ ! -e "$WORK/keys/imp-c.key" ] && [ ! -e "$WORK/keys/imp-d.key" ] ||
+    fail "node import left key files of nodes not added"
 
 # ---- the server key too ----
 cp -p "$FQ_SERVER_KEY" "$WORK/open-server.key"

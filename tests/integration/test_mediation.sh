@@ -57,13 +57,9 @@ add_node beishan-ops console beishan
 FQ_CONSOLE_PEER=${FQ_CONSOLE_PEER:?}
 GRID=lingyin-yuquan-g1
 
-account() { # NAME ROLE UNIT DISPLAY (password "pw-NAME-1234")
-    printf '%s\n' "pw-$1-1234" | admin user add "$1" --role "$2" --jurisdiction "$3" \
-        --display-name "$4" >/dev/null
-}
-account li.town operator lingyin 李灵隐
-account sun.beishan operator beishan 孙北山
-account zhao.view viewer xihu 赵看
+web_account li.town operator lingyin 李灵隐
+web_account sun.beishan operator beishan 孙北山
+web_account zhao.view viewer xihu 赵看
 
 web_api_start --dedup-window-min 0 --presence-timeout 600
 post() { web_post "$1" "$2" "$(<"$3")"; } # NAME PATH JSON-FILE

@@ -21,8 +21,11 @@ REPLICA="$FQ_WORK_ROOT/pg_failover.replica"
 bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 replica_stop() {
-    [ -f "$REPLICA/data/PG_VERSION" ] && as_postgres "$bindir/pg_ctl" -D "$REPLICA/data" -m immediate -w stop >/dev/null 2>&1
-    true
+    # Not running (an interrupted run's leftovers) is fine: pg_ctl's failure
+    # must not end the test under set -e.
+    if [ -f "$REPLICA/data/PG_VERSION" ]; then
+        as_postgres "$bindir/pg_ctl" -D "$REPLICA/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
 }
 "$PG_PRIVATE" kill "$PRIMARY" # left running by an interrupted run?
 replica_stop

@@ -20,12 +20,10 @@
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-CLUSTER="$FQ_WORK_ROOT/pg_restart.cluster"
-"$PG_PRIVATE" stop "$CLUSTER" # left running by an interrupted run?
-"$PG_PRIVATE" start "$CLUSTER" >/dev/null
-CLEANUPS+=("\"\$PG_PRIVATE\" stop \"\$CLUSTER\"")
+own_cluster pg_restart.cluster
 db_create "$CLUSTER"
 setup_world
+
 check_reconnected() {
     grep -q "comp=store msg=\"lost PostgreSQL" "$SERVER_LOG" || fail "the server did not log the lost connection"
     local after

@@ -28,28 +28,13 @@ A_PID=$SERVER_PID
 A_URL=$SERVER_URL
 A_LOG=$SERVER_LOG
 
-B_URL="tcp://127.0.0.1:$(free_port)"
-B_LOG="$WORK/b.log"
-B_READY="$WORK/b.ready"
-SERVER_LOGS+=("$B_LOG")
-"$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$B_URL" \
-    --terminals "tcp://127.0.0.1:$(free_port)" --ready-file "$B_READY" --stats-interval 1 \
-    --if-locked wait 2>"$B_LOG" &
-B_PID=$!
-BG_PIDS+=("$B_PID")
+second_server_start standby --if-locked wait
 wait_match "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30 "server B"
 
 # A paced stream (about 50 reports a second, up to 8 in flight): it is still
 # running when A falls silent, and sends to A's connections after it.
-paced() { # the input at about 50 lines a second
-    local line
-    while IFS= read -r line; do
-        printf '%s\n' "$line"
-        sleep 0.02
-    done <"$WORK/C.jsonl"
-}
 spawn_report lingyin-platform --url "$B_URL" --stdin --window 8 --timeout-ms 120000 \
-    < <(paced) >"$WORK/C.out" 2>"$WORK/C.err"
+    < <(paced "$WORK/C.jsonl") >"$WORK/C.out" 2>"$WORK/C.err"
 client=$BG_PID
 for ((i = 0; i < 120 * 50; i++)); do
     [ "$(ok_lines "$WORK/C.out")" -ge 50 ] && break

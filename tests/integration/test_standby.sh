@@ -36,16 +36,7 @@ grep -q "comp=store msg=\"connected to PostgreSQL (host 127.0.0.1 port $pg_port)
     fail "A does not say which host it connected to: $(grep 'comp=store' "$A_LOG" | head -n 3)"
 
 # ---- B: a standby, nothing bound ----
-B_URL="tcp://127.0.0.1:$(free_port)"
-B_TERMINALS="tcp://127.0.0.1:$(free_port)"
-B_LOG="$WORK/b.log"
-B_READY="$WORK/b.ready"
-SERVER_LOGS+=("$B_LOG")
-"$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$B_URL" \
-    --terminals "$B_TERMINALS" --ready-file "$B_READY" --stats-interval 1 --if-locked wait \
-    2>"$B_LOG" &
-B_PID=$!
-BG_PIDS+=("$B_PID")
+second_server_start standby --if-locked wait
 wait_match "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30 "server B"
 line=$("$FQ_RAW_PEER" --url "$B_URL" --node lingyin-platform --key-file "$(key_of lingyin-platform)" \
     --timeout-ms 1500 report --title 备机 2>/dev/null)

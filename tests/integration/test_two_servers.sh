@@ -10,30 +10,16 @@
 #     serves.
 #  3. B loses its connection and, before it is back, someone else takes the
 #     lock: B stops serving (its endpoint is unbound: no answer, nothing
-#     stored) and starts again as a standby until the lock is free again,
-#     then claims it, loads afresh and serves. Its ready file is there only
+#     stored) and starts again as a standby until the lock is free again
+#     (a warm one: loaded afresh; what another server did meanwhile is
+#     caught up when it takes over),
+#     then claims it, catches up and serves. Its ready file is there only
 #     while it serves.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 db_create
 setup_world
-
-# start_b NAME [flags...]: a second server on ports of its own; sets B_PID,
-# B_URL, B_LOG, B_READY.
-start_b() {
-    local name=$1
-    shift
-    B_URL="tcp://127.0.0.1:$(free_port)"
-    B_LOG="$WORK/b.$name.log"
-    B_READY="$WORK/b.$name.ready"
-    SERVER_LOGS+=("$B_LOG")
-    "$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$B_URL" \
-        --terminals "tcp://127.0.0.1:$(free_port)" --ready-file "$B_READY" --stats-interval 1 \
-        "$@" 2>"$B_LOG" &
-    B_PID=$!
-    BG_PIDS+=("$B_PID")
-}
 
 b_report() { # TITLE [TIMEOUT_MS]: one report to B, prints the reply line
     "$FQ_RAW_PEER" --url "$B_URL" --node lingyin-platform --key-file "$(key_of lingyin-platform)" \
@@ -45,7 +31,7 @@ line=$(raw lingyin-platform report --title 甲服务)
 assert_match '^reply status=ok ' "$line" "a report to A"
 
 # ---- 1. a second server exits, saying who serves ----
-start_b exit
+second_server_start exit
 rc=0
 wait_for_pid "$B_PID" 30 || rc=$?
 assert_eq 3 "$rc" "exit status of a second server (--if-locked exit)"
@@ -59,7 +45,7 @@ line=$(raw lingyin-platform report --title 甲仍服务)
 assert_match '^reply status=ok ' "$line" "a report to A after B gave up"
 
 # ---- 2. --if-locked wait: B waits, then takes over ----
-start_b wait --if-locked wait --hold-ms 2000
+second_server_start wait --if-locked wait --hold-ms 2000
 wait_match "$B_LOG" 'another fengqiaod is serving this database .*waiting until it stops' 30 "server B"
 before=$(q "SELECT count(*) FROM incidents")
 line=$(b_report 乙等待 1500)
@@ -84,9 +70,24 @@ before=$(q "SELECT count(*) FROM incidents")
 line=$(b_report 乙失锁 1500)
 assert_eq no_reply "$line" "a report to B while another session holds the lock (unbound)"
 assert_eq "$before" "$(q "SELECT count(*) FROM incidents")" "incidents written without the lock"
+# It is a warm standby again, loaded afresh (nothing of what it held while
+# it served is kept). Meanwhile the other server concludes an incident: B
+# catches up on it when it takes over.
+wait_match "$B_LOG" 'msg="standby \(warm, at event [0-9]+\): [0-9]+ open incidents loaded' 30 \
+    "server B, a warm standby again"
+victim=$(q "SELECT min(id) FROM incidents WHERE state = 'assigned'")
+[ -n "$victim" ] || fail "no open incident to conclude"
+q "UPDATE incidents SET state = 'concluded' WHERE id = $victim" >/dev/null
+append_events "SELECT $victim::bigint AS incident_id, 'concluded' AS kind, NULL::text AS actor_node,
+                      NULL::timestamptz AS at, 'by the other server' AS reason, NULL::bytea AS payload"
+head=$(q "SELECT seq FROM event_chain_head")
 release_serving_lock
 wait_match "$B_LOG" 'the other server let go' 30 "server B"
 wait_present "$B_READY" 30 "server B ready"
+wait_match "$B_LOG" "msg=\"took over at event $head: caught up from event" 5 "server B's catch-up"
+open=$(q "SELECT count(*) FROM incidents WHERE state = 'assigned'")
+wait_match "$B_LOG" "comp=routing msg=\"village.* open $open deadlines" 10 \
+    "server B's open incidents (the one concluded while it stood by is gone)"
 line=$(b_report 乙复得)
 assert_match '^reply status=ok ' "$line" "a report to B once it holds the lock again"
 assert_eq "$((before + 1))" "$(q "SELECT count(*) FROM incidents")" "incidents after B claimed the lock again"

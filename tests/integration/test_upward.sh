@@ -83,8 +83,7 @@ HPORT=$(free_port)
 UPWARD_FLAGS+=(--http "127.0.0.1:$HPORT")
 BASE="http://127.0.0.1:$HPORT/api/v1"
 while read -r name role unit display; do
-    printf 'pw-%s-1234\n' "$name" | admin user add "$name" --role "$role" --jurisdiction "$unit" \
-        --display-name "$display" >/dev/null
+    web_account "$name" "$role" "$unit" "$display"
 done <<'EOF'
 li.town operator lingyin 李灵隐
 bei.town operator beishan 北山值班

@@ -65,20 +65,10 @@ open_of() { # log: the open incidents and deadlines of its last stats line, "N|M
 server_start --if-locked wait --presence-timeout 600
 A_PID=$SERVER_PID
 A_LOG=$SERVER_LOG
-A_URL=$SERVER_URL
 for i in 1 2 3 4 5; do village "P-$i" "$i" >/dev/null; done
 
 # ---- B: a warm standby ----
-B_URL="tcp://127.0.0.1:$(free_port)"
-B_TERMINALS="tcp://127.0.0.1:$(free_port)"
-B_LOG="$WORK/b.log"
-B_READY="$WORK/b.ready"
-SERVER_LOGS+=("$B_LOG")
-"$FQ_SERVERD" --db "$FQ_DB" --server-key "$FQ_SERVER_KEY" --intake "$B_URL" \
-    --terminals "$B_TERMINALS" --ready-file "$B_READY" --stats-interval 1 --if-locked wait \
-    --presence-timeout 600 2>"$B_LOG" &
-B_PID=$!
-BG_PIDS+=("$B_PID")
+second_server_start standby --if-locked wait --presence-timeout 600
 wait_match "$B_LOG" 'msg="standby \(warm, at event [0-9]+\): 5 open incidents loaded' 60 "server B"
 loaded_at=$(grep -oE 'standby \(warm, at event [0-9]+\): 5 open' "$B_LOG" | head -n 1 | grep -oE '[0-9]+' | head -n 1)
 assert_eq "$(q "SELECT seq FROM event_chain_head")" "$loaded_at" "B's point is the chain head it loaded with"

@@ -26,39 +26,10 @@ WGRID=$(q "SELECT grid FROM workers WHERE id = '$WORKER'")
 BGRID=$(q "SELECT id FROM org_units WHERE kind = 'grid' AND id LIKE 'beishan-%' ORDER BY id LIMIT 1")
 admin node add wt --role terminal --serves-worker "$WORKER" --key-out "$WORK/keys/wt.key" >/dev/null 2>&1
 
-# account NAME ROLE UNIT DISPLAY: a person's account (password "pw-NAME-1234").
-account() {
-    local name=$1 role=$2 unit=$3 display=$4 pw="pw-$1-1234"
-    if admin user add --help 2>&1 | grep -q -- '--display-name'; then
-        printf '%s\n' "$pw" | admin user add "$name" --role "$role" --jurisdiction "$unit" \
-            --display-name "$display" >/dev/null
-    elif admin user add --help 2>&1 | grep -q -- '--name'; then
-        printf '%s\n' "$pw" | admin user add "$name" --role "$role" --jurisdiction "$unit" \
-            --name "$display" >/dev/null
-    else
-        # Without the admin command: the same rows by hand (libsodium's
-        # Argon2id string through ctypes).
-        admin node add "p.$name" --role console --jurisdiction "$unit" >/dev/null 2>&1
-        local hash
-        hash=$(python3 - "$pw" <<'EOF'
-import ctypes, ctypes.util, sys
-s = ctypes.CDLL(ctypes.util.find_library("sodium"))
-s.sodium_init()
-out = ctypes.create_string_buffer(128)
-pw = sys.argv[1].encode()
-assert s.crypto_pwhash_str(out, pw, ctypes.c_ulonglong(len(pw)), ctypes.c_ulonglong(2),
-                           ctypes.c_size_t(64 << 20)) == 0
-print(out.value.decode())
-EOF
-        )
-        q "INSERT INTO web_accounts (account, display_name, role, node_id, password_hash)
-           VALUES ('$name', '$display', '$role', 'p.$name', '$hash')" >/dev/null
-    fi
-}
-account wang.op operator xihu 王明
-account li.town operator lingyin 李灵隐
-account zhao.view viewer xihu 赵看
-account chen.sup supervisor xihu 陈督
+web_account wang.op operator xihu 王明
+web_account li.town operator lingyin 李灵隐
+web_account zhao.view viewer xihu 赵看
+web_account chen.sup supervisor xihu 陈督
 
 web_api_start --dedup-window-min 0 --presence-timeout 600
 

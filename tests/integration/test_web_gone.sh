@@ -12,21 +12,8 @@ command -v curl >/dev/null || fail "curl is needed"
 
 db_create
 setup_world
-PW="pw-gone-1234"
-admin node add p.gone.op --role console --jurisdiction xihu >/dev/null 2>&1
-HASH=$(python3 - "$PW" <<'PY'
-import ctypes, ctypes.util, sys
-s = ctypes.CDLL(ctypes.util.find_library("sodium"))
-s.sodium_init()
-out = ctypes.create_string_buffer(128)
-pw = sys.argv[1].encode()
-assert s.crypto_pwhash_str(out, pw, ctypes.c_ulonglong(len(pw)), ctypes.c_ulonglong(2),
-                           ctypes.c_size_t(64 << 20)) == 0
-print(out.value.decode())
-PY
-)
-q "INSERT INTO web_accounts (account, display_name, role, node_id, password_hash)
-   VALUES ('gone.op', '值班员', 'operator', 'p.gone.op', '$HASH')" >/dev/null
+web_account gone.op operator xihu 值班员
+PW="pw-gone.op-1234"
 
 HPORT=$(free_port)
 server_start --http "127.0.0.1:$HPORT"
