@@ -42,7 +42,7 @@
 #
 # Needs root (network namespaces) and pg_auto_failover (.ci/install-deps);
 # without root it is skipped (exit 77). FQ_FAILOVER_FAULTS chooses the
-# faults (default app_kill db_cut db_kill app_cut, in that order: the cut hits
+# faults (default app_kill db_cut db_kill app_cut, in that order: db_cut hits
 # db1, the first host of fengqiaod's conninfo, which libpq alone would try
 # first every time).
 # FQ_FAILOVER_DEADLINE_S (default 1740, under CTest's 1800) ends the test
