@@ -288,19 +288,23 @@ static void finish_no_answer(fqc *c, slot *s, const char *why)
     finish(c, s, &r);
 }
 
-/* How long the slot's request may go unanswered before its socket is opened
- * afresh: the configured wait, doubled for each silence in a row (at most
- * FQC_ANSWER_WAIT_MAX_MS) with up to half as much again at random. */
-static int64_t answer_wait(const fqc *c, const slot *s)
+int64_t fqc_answer_wait_after(int64_t wait_ms, int silences, uint32_t random)
 {
-    int64_t wait = c->config.answer_wait_ms;
-    if (s->silences == 0)
-        return wait;
-    for (int i = 0; i < s->silences && wait < FQC_ANSWER_WAIT_MAX_MS; i++)
+    if (silences <= 0)
+        return wait_ms;
+    int64_t wait = wait_ms;
+    for (int i = 0; i < silences && wait < FQC_ANSWER_WAIT_MAX_MS; i++)
         wait *= 2;
     if (wait > FQC_ANSWER_WAIT_MAX_MS)
         wait = FQC_ANSWER_WAIT_MAX_MS;
-    return wait + randombytes_uniform((uint32_t)(wait / 2) + 1);
+    return wait + (int64_t)(((uint64_t)(wait / 2) * random) >> 32);
+}
+
+/* How long the slot's request may go unanswered before its socket is opened
+ * afresh (FQC_ANSWER_WAIT_MS). */
+static int64_t answer_wait(const fqc *c, const slot *s)
+{
+    return fqc_answer_wait_after(c->config.answer_wait_ms, s->silences, randombytes_random());
 }
 
 /* Signs the template with a fresh sent_at and hands it to the REQ socket. */

@@ -58,6 +58,12 @@ typedef struct fqc fqc;
 #define FQC_ANSWER_WAIT_MS 3000
 #define FQC_ANSWER_WAIT_MAX_MS 30000
 
+/* The answer wait of a request that has met `silences` answer waits in a
+ * row: `wait_ms` for the first, then doubled per silence up to
+ * FQC_ANSWER_WAIT_MAX_MS, plus `random` / 2^32 of half of that (the caller
+ * draws `random` uniformly). Pure, for the library and its test. */
+int64_t fqc_answer_wait_after(int64_t wait_ms, int silences, uint32_t random);
+
 #define FQC_RECONNECT_MIN_MS 50
 #define FQC_RECONNECT_MAX_MS 150
 
