@@ -47,7 +47,7 @@
 #    - floor_ack_p99_us, the baseline of ack_latency_p99_at_1000_per_s (target
 #      ratio floor/ours >= 0.33): the same paced open loop at 1,000/s, same
 #      frames, against fq-bench-nn-ceiling server --commit (bench/lib.sh
-#      bench_floor): a raw REP server that INSERTs one such row and COMMITs it
+#      bench_floor_*): a raw REP server that INSERTs one such row and COMMITs it
 #      durably, each request in its own transaction on a connection of its
 #      own, before it replies. A round trip plus a one-row durable commit: no
 #      durable server acknowledges faster. Started once, measured in the

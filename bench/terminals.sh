@@ -310,7 +310,8 @@ if traced:
     slow = {k: med(tail, i) for i, k in enumerate(stages)}
     all_ = {k: med(traced, i) for i, k in enumerate(stages)}
     out("slowest_1pct_stages", len(tail), "reports", stages_median_ms=slow,
-        commits_waited_max=max(x[1][-1] for x in traced),
+        commits_waited_counts={str(k): sum(1 for x in traced if x[1][-1] == k)
+                               for k in sorted({x[1][-1] for x in traced})},
         every_report_stages_median_ms=all_, traced=len(traced),
         slowest_latency_ms=[round(tail[0][0], 3), round(tail[-1][0], 3)])
     print("bench terminals: where each window's slowest 1 %% (%d of %d traced reports, %.2f-%.2f ms) spent"

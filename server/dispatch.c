@@ -2,6 +2,7 @@
 
 #include "case_rows.h"
 #include "caseplan.h"
+#include "catchup.h"
 #include "fq_wire.h"
 #include "log.h"
 #include "mediation.h"
@@ -1056,23 +1057,18 @@ int fq_dispatch_catch_up(fq_dispatch *d, const PGresult *touched, int fresh_dire
         }
         const int open = strcmp(fq_reopen_row_state(touched, i), "assigned") == 0;
         fq_case *had = fq_caseload_find(d->cases, row.id);
-        if (had != NULL)
-            drop_case(d, had, !fresh_directory);
-        if (!open) {
-            out->removed += had != NULL;
-            continue;
-        }
-        fq_case *c = take_in_case(d, snap, &row, now, mono, &reporter);
-        if (c == NULL) {
+        const fq_catch_up_step step = fq_catch_up_step_for(had != NULL, open, fresh_directory);
+        if (step.drop)
+            drop_case(d, had, step.release_worker);
+        fq_case *c = step.take_in ? take_in_case(d, snap, &row, now, mono, &reporter) : NULL;
+        if (step.take_in && c == NULL) {
             out->dropped++;
             continue;
         }
-        if (had != NULL)
-            out->replaced++;
-        else
-            out->added++;
-        /* The routing state read with the directory counted it already. */
-        if (!fresh_directory && c->decision.worker >= 0) {
+        out->added += step.outcome == FQ_CATCH_UP_ADDED;
+        out->replaced += step.outcome == FQ_CATCH_UP_REPLACED;
+        out->removed += step.outcome == FQ_CATCH_UP_REMOVED;
+        if (step.count_worker && c->decision.worker >= 0) {
             fq_worker *w = fq_roster_worker(r->roster, c->decision.worker);
             if (w->load < UINT16_MAX)
                 w->load++;

@@ -151,12 +151,12 @@ typedef struct fq_dispatch_catch_up_counts {
 } fq_dispatch_catch_up_counts;
 /* A standby's catch-up (fq_store_point_cb's `touched`, binary rows of
  * FQ_SQL_STANDBY_TOUCHED): each incident touched since the last point is
- * taken in anew — its case replaced if still open ('assigned'), removed if
- * not, added if new — with its deadlines and duplicate entry, as the load at
- * start would have taken it. `fresh_directory`: the current routing state
- * was read in the same snapshot (its workers' loads count these cases
- * already); else each worker's load follows its cases. -1 before the open
- * incidents are in. */
+ * taken in anew (catchup.h) — its case replaced if still open ('assigned'),
+ * removed if not, added if new — with its deadlines and duplicate entry, as
+ * the load at start would have taken it. `fresh_directory`: the current
+ * routing state was read in the same snapshot (its workers' loads count
+ * these cases already); else each worker's load follows its cases. -1
+ * before the open incidents are in. */
 int fq_dispatch_catch_up(fq_dispatch *d, const PGresult *touched, int fresh_directory,
                          fq_dispatch_catch_up_counts *out);
 /* The district's local time of node `node_id` as "+08:00" into buf (at

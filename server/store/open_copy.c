@@ -210,8 +210,8 @@ static int stream_rows(fq_open_copy *c, PGconn *conn, size_t *undecodable)
             PQclear(res);
     }
     if (k != NULL) {
-        if (status == 0 && k->n > 0)
-            publish(c, k);
+        if (status == 0)
+            publish(c, k); /* even empty: a load of no rows is heard of too */
         else {
             uv_mutex_lock(&c->mu);
             k->next = c->free_chunks;

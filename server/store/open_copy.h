@@ -25,7 +25,9 @@
 typedef struct fq_open_copy fq_open_copy;
 
 typedef struct fq_open_copy_callbacks {
-    /* A chunk of decoded rows, in the loop; valid during the call. */
+    /* A chunk of decoded rows, in the loop; valid during the call. At
+     * least once for a load that completes: its last chunk comes even
+     * empty (n 0), so that no rows at all is taken in as such. */
     void (*on_rows)(void *user, const fq_case_row *rows, size_t n);
     /* The end, in the loop, after the last chunk: `ok` 1 when every row
      * came (`undecodable` of them could not be decoded: a schema this

@@ -32,6 +32,21 @@
  * after PostgreSQL released the lock (docs/ha.md, app_cut's timeline). A
  * claim is one short pipeline, a few a second cost PostgreSQL nothing. */
 #define GUARD_RETRY_MS 250 /* and as much again at random: 0.25-0.5 s */
+/* A database failover ends every session on the old primary, the serving
+ * server's and with it the serving lock: both servers then reconnect to the
+ * new primary and would claim the lock in a race that the standby wins half
+ * the time (an application failover for nothing: the serving server stops,
+ * its requests in flight wait out the clients' answer wait, the standby
+ * catches up). So the server that held the lock claims it at once on its
+ * next connection, and a standby whose connection broke waits this long on
+ * its new one before its first claim (docs/ha.md, "What each fault does").
+ * Both try the nodes every 0.25-0.5 s (pgconn.c) and find the new primary
+ * within that of each other; the serving one's claim is one round trip
+ * after its connect. 2 s covers that many times over on a loaded machine,
+ * and is what a standby's take-over costs more when the serving server's
+ * host dies together with the primary (two faults). A fresh standby (its
+ * first connection) claims at once: no server lost anything to it. */
+#define CLAIM_GRACE_MS 2000 /* and up to a quarter more at random: 2-2.5 s */
 /* Incident ids are reserved this many at a time (at least), and again when
  * fewer than a batch's worth are left. */
 #define ID_BLOCK 4096
@@ -182,6 +197,14 @@ struct fq_store {
     int guard_held;
     int guard_refused; /* by the setup in flight */
     uint64_t guard_retry_at;
+    /* The last claim was refused (a standby) and a connection broke since:
+     * the next connection waits CLAIM_GRACE_MS before it claims, letting
+     * the server that held the lock have it again; until then, while
+     * claim_deferred, that connection sends nothing. */
+    int claim_refused_last;
+    int claim_grace_due;
+    int claim_deferred;
+    int claim_after_grace; /* the claim in flight is the one after a grace */
     char guard_message[256];
     fq_store_guard_cb on_guard;
     int directory_loaded; /* at least once on this connection */
@@ -557,11 +580,13 @@ static void send_open_end(fq_store *s)
 }
 
 /* The loader's chunks, decoded (case_rows.h): handed over as they arrive
- * (the rest of the load is in by now: its queries came first). */
+ * (the rest of the load is in by now: its queries came first), the last
+ * one even empty — the server takes the load's snapshot in with the first
+ * (server.c: on_open_rows), none at all included. */
 static void on_copy_rows(void *user, const fq_case_row *rows, size_t n)
 {
     fq_store *s = user;
-    if (s->open_failed || s->open_done || n == 0)
+    if (s->open_failed || s->open_done)
         return;
     s->on_open_rows(s->user, (const PGresult *const *)s->loaded, rows, n);
     s->open_delivered = 1;
@@ -780,6 +805,14 @@ static void finish_load(fq_store *s)
         complete &= s->load_point >= 0;
     if (s->load_touched)
         complete &= s->touched != NULL;
+    if (s->open_streaming && complete && !s->open_delivered) {
+        /* No open incidents at all: an empty chunk says the load read them
+         * (none), so that the server takes the load as its open incidents
+         * and the next loads skip them (and a standby catches up from it). */
+        static const fq_case_row none;
+        s->on_open_rows(s->user, (const PGresult *const *)s->loaded, &none, 0);
+        s->open_delivered = 1;
+    }
     open_stream_over(s, complete);
     if (complete) {
         int first = 0;
@@ -1018,6 +1051,8 @@ static int send_setup(fq_store *s, PGconn *conn)
         return -1;
     }
     s->guard_refused = 0;
+    s->claim_after_grace = s->claim_deferred;
+    s->claim_deferred = 0;
     s->setup_done = 2; /* in flight */
     /* A warm standby hears of directory changes while it waits for the
      * lock: LISTEN in a transaction of its own, which a refused claim does
@@ -1101,6 +1136,10 @@ static int send_setup(fq_store *s, PGconn *conn)
 static void guard_refused(fq_store *s)
 {
     s->guard_refused = 0;
+    s->claim_refused_last = 1;
+    if (s->claim_after_grace)
+        fq_log(FQ_LOG_INFO, "store", "the grace is over and the serving lock is held: standing by");
+    s->claim_after_grace = 0;
     s->setup_done = 0;
     /* Jittered: two standbys do not claim in step. */
     s->guard_retry_at = uv_now(s->loop) + GUARD_RETRY_MS + randombytes_uniform(GUARD_RETRY_MS + 1);
@@ -1112,6 +1151,11 @@ static void guard_claimed(fq_store *s)
 {
     s->setup_done = 1;
     s->guard_retry_at = 0;
+    s->claim_refused_last = 0;
+    if (s->claim_after_grace)
+        fq_log(FQ_LOG_INFO, "store",
+               "the grace is over and no other server claimed the serving lock: taking it");
+    s->claim_after_grace = 0;
     if (!s->guard_held) {
         s->guard_held = 1;
         if (s->on_guard && !s->closing)
@@ -1196,10 +1240,24 @@ static void on_pg_ready(void *user, PGconn *conn)
     s->stats.reconnects++;
     s->directory_loaded = 0;
     s->guard_retry_at = 0;
-    if (s->config.reads_timeout_ms > 0)
+    if (s->config.reads_timeout_ms > 0) {
         send_reads_setup(s, conn);
-    else
+    } else if (s->claim_grace_due && !s->closing) {
+        /* A standby reconnected (after a failover, most likely): the server
+         * that served claims first (CLAIM_GRACE_MS); send_pending claims
+         * when the grace is over. */
+        s->claim_grace_due = 0;
+        s->claim_deferred = 1;
+        s->setup_done = 0;
+        unsigned grace = CLAIM_GRACE_MS + randombytes_uniform(CLAIM_GRACE_MS / 4 + 1);
+        s->guard_retry_at = uv_now(s->loop) + grace;
+        fq_log(FQ_LOG_INFO, "store",
+               "reconnected as a standby: claiming the serving lock in %u ms, after the server "
+               "that held it",
+               grace);
+    } else {
         send_setup(s, conn);
+    }
 }
 
 static void on_pg_lost(void *user, const char *why)
@@ -1267,6 +1325,10 @@ static void on_pg_lost(void *user, const char *why)
     s->guard_held = 0;
     s->guard_refused = 0;
     s->guard_retry_at = 0;
+    /* A standby's next connection lets the serving server claim first. */
+    s->claim_grace_due = s->claim_refused_last || s->claim_deferred;
+    s->claim_deferred = 0;
+    s->claim_after_grace = 0;
     s->not_primary = 0;
     if (s->on_status && !s->closing)
         s->on_status(s->user, 0, why);
@@ -2124,7 +2186,7 @@ static void send_pending(fq_store *s)
             fq_pg_flush(s->pg);
         return;
     }
-    if (conn != NULL && s->setup_done == 0 && s->warm && !s->closing) {
+    if (conn != NULL && s->setup_done == 0 && s->warm && !s->closing && !s->claim_deferred) {
         /* A warm standby between its claims: loads only (read-only
          * transactions); nothing is written without the lock. */
         int sent = s->flush_wanted;

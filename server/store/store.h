@@ -221,7 +221,8 @@ void fq_store_on_guard(fq_store *store, fq_store_guard_cb on_guard);
  * results (results[FQ_LOAD_*], all in: those queries come first). Called
  * with both NULL when the load failed after some chunks: what they brought
  * is void, and the next load reads them all again. The rows are valid
- * during the call only. */
+ * during the call only. A load that found none hands over one empty chunk
+ * (n 0, rows not NULL) at its end: it read them all the same. */
 typedef struct fq_case_row fq_case_row; /* case_rows.h */
 typedef void (*fq_store_open_rows_cb)(void *user, const PGresult *const *directory,
                                       const fq_case_row *rows, size_t n);

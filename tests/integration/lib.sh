@@ -789,3 +789,73 @@ release_serving_lock() {
     q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$TAKER_APP'" >/dev/null
     wait_for_pid "$TAKER_PID" 10 || true
 }
+
+# ---- a primary and its synchronous replica (a database failover) ----
+
+# pg_sync_pair NAME: two clusters of this test's own, as an HA engine sets
+# them up: a primary ($FQ_WORK_ROOT/NAME.primary, PRIMARY, PRIMARY_PORT) and
+# a streaming replica of it (NAME.replica, REPLICA, REPLICA_PORT) that is
+# synchronous (synchronous_standby_names). db_create "$PRIMARY" and
+# setup_world are done; FQ_DB lists both, target_session_attrs=read-write.
+# Both are stopped on exit. pg_fail_over then promotes the replica.
+pg_sync_pair() {
+    PRIMARY="$FQ_WORK_ROOT/$1.primary"
+    REPLICA="$FQ_WORK_ROOT/$1.replica"
+    "$PG_PRIVATE" kill "$PRIMARY" # left running by an interrupted run?
+    pg_replica_stop
+    rm -rf "$PRIMARY" "$REPLICA"
+    "$PG_PRIVATE" start "$PRIMARY" >/dev/null
+    CLEANUPS+=("\"\$PG_PRIVATE\" kill \"\$PRIMARY\"" "pg_replica_stop")
+    db_create "$PRIMARY"
+    setup_world
+    PRIMARY_PORT=$(cat "$PRIMARY/port")
+    REPLICA_PORT=$(free_port)
+    mkdir -p "$REPLICA"
+    [ "$(id -u)" != 0 ] || chown postgres: "$REPLICA"
+    chmod 700 "$REPLICA"
+    as_postgres "$PG_BIN/pg_basebackup" -h "$PRIMARY" -p "$PRIMARY_PORT" -U postgres -D "$REPLICA/data" \
+        -X stream -c fast -R >"$REPLICA/basebackup.log" 2>&1 || fail "pg_basebackup: $(tail -n 3 "$REPLICA/basebackup.log")"
+    cat >>"$REPLICA/data/postgresql.auto.conf" <<CONF
+unix_socket_directories = '$REPLICA'
+primary_conninfo = 'host=$PRIMARY port=$PRIMARY_PORT user=postgres application_name=fqreplica'
+CONF
+    as_postgres "$PG_BIN/pg_ctl" -D "$REPLICA/data" -o "-p $REPLICA_PORT" -l "$REPLICA/server.log" -w -t 120 start >/dev/null ||
+        fail "the replica did not start: $(tail -n 5 "$REPLICA/server.log")"
+    psql -X -q -d "host=$PRIMARY port=$PRIMARY_PORT dbname=postgres user=postgres" \
+        -c "ALTER SYSTEM SET synchronous_standby_names = 'fqreplica'" -c "SELECT pg_reload_conf()" >/dev/null
+    wait_sync_state sync
+    FQ_DB="host=127.0.0.1,127.0.0.1 port=$PRIMARY_PORT,$REPLICA_PORT dbname=test_$FQ_TEST_NAME user=fengqiao target_session_attrs=read-write"
+    export FQ_DB
+}
+
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+# Not running (an interrupted run's leftovers) is fine: pg_ctl's failure must
+# not end the test under set -e.
+pg_replica_stop() {
+    if [ -f "$REPLICA/data/PG_VERSION" ]; then
+        as_postgres "$PG_BIN/pg_ctl" -D "$REPLICA/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+}
+
+# wait_sync_state STATE: until the primary reports the replica's
+# replication as STATE (at most 30 s).
+wait_sync_state() {
+    local i state=""
+    for ((i = 0; i < 600; i++)); do
+        state=$(psql -X -qAt -d "host=$PRIMARY port=$PRIMARY_PORT dbname=postgres user=postgres" \
+            -c "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'fqreplica'")
+        [ "$state" = "$1" ] && return 0
+        sleep 0.05
+    done
+    assert_eq "$1" "$state" "the replica's replication state"
+}
+
+# pg_fail_over: the primary crashes (immediate stop: no shutdown checkpoint,
+# every session cut) and the replica is promoted. Sets FAILED_OVER_AT (ms).
+pg_fail_over() {
+    "$PG_PRIVATE" kill "$PRIMARY"
+    FAILED_OVER_AT=$(now_ms)
+    as_postgres "$PG_BIN/pg_ctl" -D "$REPLICA/data" -w -t 60 promote >/dev/null || fail "the replica was not promoted"
+    log "primary stopped (immediate); replica promoted after $(($(now_ms) - FAILED_OVER_AT)) ms"
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# integ_recovery_chunks: the open incidents are read at start in chunks
-# (FQ_OPEN_CHUNK_ROWS, 4,096 rows a fetch: statements.h) and all of them
-# are taken in, whatever chunk they fall in.
+# integ_recovery_chunks: the open incidents are read at start by a binary
+# COPY and handed to the loop in chunks (FQ_OPEN_CHUNK_ROWS, 4,096 rows at
+# most: statements.h, store/open_copy.c), and all of them are taken in,
+# whatever chunk they fall in.
 #
 #  10,000 open incidents (three chunks, the last one short) are written with
 #  SQL, with every kind of stored case the decoder reads: each tier, with and

@@ -91,14 +91,17 @@ assert_eq "concluded|acknowledged|concluded" \
             FROM (SELECT id, CASE WHEN state = 'assigned' THEN assignment END AS assignment, state FROM incidents
                   WHERE id IN ($p1, $p2, $n2)) s")" \
     "P-1 and N-2 concluded, P-2 acknowledged on A"
+# A is killed the moment X is acknowledged (its id is read afterwards from
+# the database), so X's 12 s warning cannot fall due on A however slow the
+# machine.
 village X 30 hazard.fire >/dev/null
-x=$(id_of X)
 kill -KILL "$A_PID"
 wait "$A_PID" 2>/dev/null || true
 SERVER_PID=""
 killed_seq=$(q "SELECT seq FROM event_chain_head")
+x=$(id_of X)
 assert_eq 0 "$(q "SELECT count(*) FROM events WHERE incident_id = $x AND kind IN ('ack_warning', 'escalated')")" \
-    "X untouched by its limits when A was killed (a machine too slow for a 12 s warning?)"
+    "X untouched by its limits when A was killed"
 log "A killed at event $killed_seq; B loaded at event $loaded_at"
 
 # ---- B takes over ----
