@@ -57,6 +57,19 @@ q "INSERT INTO events (incident_id, kind) VALUES ($id1, 'note')" >/dev/null 2>&1
 rc=$?
 set -e
 assert_eq 1 "$rc" "an event without seq and hashes is refused"
+# Since 0033 no foreign key checks events and outbox rows as they are
+# written; what history names stays guarded on the referenced side.
+actor=$(q "SELECT actor_node FROM events WHERE incident_id = $id1 AND actor_node IS NOT NULL LIMIT 1")
+for stmt in "DELETE FROM incidents WHERE id = $id1" "UPDATE incidents SET id = -$id1 WHERE id = $id1" \
+    "DELETE FROM nodes WHERE id = '$actor'" "UPDATE nodes SET id = 'renamed' WHERE id = '$actor'"; do
+    set +e
+    out=$(q "$stmt" 2>&1)
+    rc=$?
+    set -e
+    assert_eq 1 "$rc" "refused: $stmt"
+    assert_match "history" "$out" "the refusal names the history: $stmt"
+done
+assert_eq 1 "$(q "SELECT count(*) FROM incidents WHERE id = $id1")" "the incident is still there"
 route --category enforcement.illegal_building --severity IV --risk low --channel patrol \
     --place lingyin-v2 --title "违建" --external-ref HI-5 >/dev/null
 total=$(q "SELECT count(*) FROM events")
