@@ -87,8 +87,10 @@ static int get_co(fq_pgfield f, fq_case_row *out)
 int fq_case_row_decode_fields(const fq_pgfield *f, int nfields, fq_case_row *out)
 {
     int64_t id;
+    if (nfields < COL_COUNT) /* before any column is read: the rest may not be set */
+        return -1;
     fq_pgfield lon = f[COL_LON], lat = f[COL_LAT], working = f[COL_WORKING_TIME];
-    if (nfields < COL_COUNT || fq_pgfield_int(f[COL_ID], &id) != 0 || id <= 0 ||
+    if (fq_pgfield_int(f[COL_ID], &id) != 0 || id <= 0 ||
         (lon.len != -1 && lon.len != 8) || (lat.len != -1 && lat.len != 8) || lon.len != lat.len ||
         (working.len != -1 && working.len != 1))
         return -1;
