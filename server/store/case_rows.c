@@ -90,8 +90,8 @@ int fq_case_row_decode_fields(const fq_pgfield *f, int nfields, fq_case_row *out
     if (nfields < COL_COUNT) /* before any column is read: the rest may not be set */
         return -1;
     fq_pgfield lon = f[COL_LON], lat = f[COL_LAT], working = f[COL_WORKING_TIME];
-    if (fq_pgfield_int(f[COL_ID], &id) != 0 || id <= 0 ||
-        (lon.len != -1 && lon.len != 8) || (lat.len != -1 && lat.len != 8) || lon.len != lat.len ||
+    if (fq_pgfield_int(f[COL_ID], &id) != 0 || id <= 0 || (lon.len != -1 && lon.len != 8) ||
+        (lat.len != -1 && lat.len != 8) || lon.len != lat.len ||
         (working.len != -1 && working.len != 1))
         return -1;
     out->id = (uint64_t)id;
