@@ -94,7 +94,7 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-[ "$quick" = 1 ] && json quick_run 1 flag "open_incidents=$open" "note=\"quick: $open open incidents instead of 1,000,000, one repetition\""
+[ "$quick" = 1 ] && json quick_run 1 flag "open_incidents=$open" "note=\"quick: $open open incidents (the full run: 1,000,000), one repetition\""
 
 # ---- 1. the database ----
 log "starting a private PostgreSQL in $tmp/pg"

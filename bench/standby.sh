@@ -63,7 +63,7 @@ stop_holder() {
     wait "$holder_pid" 2>/dev/null || true
     holder_pid=""
 }
-[ "$quick" = 1 ] && json quick_run 1 flag "open_incidents=$open" "note=\"quick: $open open incidents instead of 1,000,000, one repetition\""
+[ "$quick" = 1 ] && json quick_run 1 flag "open_incidents=$open" "note=\"quick: $open open incidents (the full run: 1,000,000), one repetition\""
 
 bench_database
 admin import-topology examples/westlake-topology.json >/dev/null
