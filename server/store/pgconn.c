@@ -290,6 +290,17 @@ static void on_attempt_retry(uv_timer_t *timer)
         attempt_start(a);
 }
 
+/* The next wait of a doubling back-off (`*backoff_ms` doubled up to
+ * BACKOFF_MAX_MS): half fixed, half random, so that restarted servers do not
+ * stampede. */
+static unsigned next_backoff(unsigned *backoff_ms)
+{
+    *backoff_ms = *backoff_ms ? *backoff_ms * 2 : BACKOFF_FIRST_MS;
+    if (*backoff_ms > BACKOFF_MAX_MS)
+        *backoff_ms = BACKOFF_MAX_MS;
+    return *backoff_ms / 2 + randombytes_uniform(*backoff_ms / 2 + 1);
+}
+
 /* This attempt failed; this host is tried again after its own back-off
  * (while the others go on). */
 static void attempt_failed(attempt *a, const char *why_text)
@@ -304,12 +315,7 @@ static void attempt_failed(attempt *a, const char *why_text)
     fq_log(again ? FQ_LOG_DEBUG : FQ_LOG_INFO, "pgconn", "connecting (%s) failed: %s",
            a->how->where, why);
     snprintf(a->last_failure, sizeof a->last_failure, "%s", why);
-    a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : BACKOFF_FIRST_MS;
-    if (a->backoff_ms > BACKOFF_MAX_MS)
-        a->backoff_ms = BACKOFF_MAX_MS;
-    /* Jitter: half fixed, half random, so restarted servers do not stampede. */
-    unsigned delay = a->backoff_ms / 2 + randombytes_uniform(a->backoff_ms / 2 + 1);
-    uv_timer_start(&a->timer, on_attempt_retry, delay, 0);
+    uv_timer_start(&a->timer, on_attempt_retry, next_backoff(&a->backoff_ms), 0);
 }
 
 static void on_attempt_deadline(uv_timer_t *timer)
@@ -476,12 +482,7 @@ static void schedule_retry(fq_pg *pg)
 {
     if (pg->state == PG_CLOSING)
         return;
-    pg->backoff_ms = pg->backoff_ms ? pg->backoff_ms * 2 : BACKOFF_FIRST_MS;
-    if (pg->backoff_ms > BACKOFF_MAX_MS)
-        pg->backoff_ms = BACKOFF_MAX_MS;
-    /* Jitter: half fixed, half random, so restarted servers do not stampede. */
-    unsigned delay = pg->backoff_ms / 2 + randombytes_uniform(pg->backoff_ms / 2 + 1);
-    uv_timer_start(&pg->retry_timer, on_retry, delay, 0);
+    uv_timer_start(&pg->retry_timer, on_retry, next_backoff(&pg->backoff_ms), 0);
 }
 
 static void on_watchdog(uv_timer_t *timer)

@@ -2172,6 +2172,32 @@ static int may_send_batch(const fq_store *s)
     return s->batches_executing == 0 && s->pending.count >= PIPELINE_MIN;
 }
 
+/* The directory's (or a catch-up's) load, when one is wanted and its retry
+ * time has come; `*sent` set when it went. -1: the connection failed. */
+static int send_load_when_due(fq_store *s, PGconn *conn, int *sent)
+{
+    if (!(s->directory_wanted || s->catchup_wanted) || s->directory_in_flight ||
+        uv_now(s->loop) < s->directory_retry_at)
+        return 0;
+    if (send_load(s, conn) != 0)
+        return -1;
+    *sent = 1;
+    return 0;
+}
+
+/* Out with what was queued; results read meanwhile may have queued more (a
+ * load's next fetch): out before the loop sleeps, or nothing would come to
+ * wake it. */
+static void flush_sent(fq_store *s, int sent)
+{
+    if (sent)
+        fq_pg_flush(s->pg);
+    while (s->flush_wanted && fq_pg_conn(s->pg) != NULL) {
+        s->flush_wanted = 0;
+        fq_pg_flush(s->pg);
+    }
+}
+
 /* What goes to PostgreSQL before the loop sleeps: the serving lock's claim,
  * the directory, incident ids, batches. */
 static void send_pending(fq_store *s)
@@ -2191,18 +2217,9 @@ static void send_pending(fq_store *s)
          * transactions); nothing is written without the lock. */
         int sent = s->flush_wanted;
         s->flush_wanted = 0;
-        if ((s->directory_wanted || s->catchup_wanted) && !s->directory_in_flight &&
-            uv_now(s->loop) >= s->directory_retry_at) {
-            if (send_load(s, conn) != 0)
-                return;
-            sent = 1;
-        }
-        if (sent)
-            fq_pg_flush(s->pg);
-        while (s->flush_wanted && fq_pg_conn(s->pg) != NULL) {
-            s->flush_wanted = 0;
-            fq_pg_flush(s->pg);
-        }
+        if (send_load_when_due(s, conn, &sent) != 0)
+            return;
+        flush_sent(s, sent);
         return;
     }
     if (conn == NULL || s->setup_done != 1)
@@ -2219,12 +2236,8 @@ static void send_pending(fq_store *s)
     }
     int sent = s->flush_wanted;
     s->flush_wanted = 0;
-    if ((s->directory_wanted || s->catchup_wanted) && !s->directory_in_flight &&
-        uv_now(s->loop) >= s->directory_retry_at) {
-        if (send_load(s, conn) != 0)
-            return;
-        sent = 1;
-    }
+    if (send_load_when_due(s, conn, &sent) != 0)
+        return;
     /* Incident ids before they run out (a reports store only). */
     if (s->heads_ok && !s->reserve_in_flight &&
         fq_writeplan_ids_left(s->plan) < (int64_t)s->config.max_batch * 2) {
@@ -2239,14 +2252,7 @@ static void send_pending(fq_store *s)
             break;
         sent = 1;
     }
-    if (sent)
-        fq_pg_flush(s->pg);
-    /* Results read meanwhile may have queued more (the open incidents' next
-     * fetch): out before the loop sleeps, or nothing would come to wake it. */
-    while (s->flush_wanted && fq_pg_conn(s->pg) != NULL) {
-        s->flush_wanted = 0;
-        fq_pg_flush(s->pg);
-    }
+    flush_sent(s, sent);
 }
 
 static void on_prepare(uv_prepare_t *handle)
