@@ -34,6 +34,8 @@ B=${FQ_BENCH_BUILD:?run through bench/run}
 log() { echo "bench standby: $*" >&2; }
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+# shellcheck source=tests/chain_append.sh
+source tests/chain_append.sh
 quick=${FQ_BENCH_QUICK:-0}
 if [ "$quick" = 1 ]; then
     open=${FQ_BENCH_OPEN:-200000}
@@ -119,26 +121,8 @@ for ((rep = 1; rep <= reps; rep++)); do
          WHERE t.id = i.id AND t.kind = 'acknowledged';
        UPDATE incidents i SET state = 'concluded' FROM fq_bench_touch t
          WHERE t.id = i.id AND t.kind = 'concluded';" >/dev/null
-    q "DO \$\$
-DECLARE
-    r record;
-    head_seq bigint;
-    head_hash bytea;
-    s bigint;
-    h bytea;
-BEGIN
-    SELECT seq, hash INTO head_seq, head_hash FROM event_chain_head WHERE id FOR UPDATE;
-    s := head_seq;
-    h := head_hash;
-    FOR r IN SELECT id, kind FROM fq_bench_touch ORDER BY id LOOP
-        s := s + 1;
-        INSERT INTO events (seq, incident_id, kind, actor_node, at, reason, payload, prev_hash, hash)
-        VALUES (s, r.id, r.kind, NULL, now(), 'bench', NULL, h,
-                fq_event_hash(h, s, r.id, r.kind, NULL, now(), 'bench', NULL))
-        RETURNING hash INTO h;
-    END LOOP;
-    PERFORM fq_chain_advance(head_seq, head_hash, s, h);
-END \$\$" >/dev/null
+    append_events "SELECT id AS incident_id, kind, NULL::text AS actor_node, NULL::timestamptz AS at,
+                          'bench' AS reason, NULL::bytea AS payload FROM fq_bench_touch ORDER BY id" >/dev/null
     q "DROP TABLE fq_bench_touch" >/dev/null
     next=$((next + new))
     stop_holder

@@ -171,38 +171,10 @@ db_create_empty() { FQ_DB_EMPTY=1 db_create "$@"; }
 # q SQL: one query against the test database, unaligned, no headers.
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$FQ_DB" -c "$1"; }
 
-# append_events SELECT: appends the rows of SELECT (columns incident_id,
-# kind, actor_node, at, reason, payload; at NULL: now) to the event chain as
-# the server would (docs/write-path.md): each with the next seq, the hash of
-# the one before and its own (fq_event_hash), and the chain head advanced.
-# A running server finds the head moved and reads it again.
-append_events() {
-    q "DO \$\$
-DECLARE
-    r record;
-    head_seq bigint;
-    head_hash bytea;
-    s bigint;
-    h bytea;
-    t timestamptz;
-BEGIN
-    SELECT seq, hash INTO head_seq, head_hash FROM event_chain_head WHERE id FOR UPDATE;
-    s := head_seq;
-    h := head_hash;
-    FOR r IN $1 LOOP
-        s := s + 1;
-        t := coalesce(r.at, now());
-        INSERT INTO events (seq, incident_id, kind, actor_node, at, reason, payload, prev_hash, hash)
-        VALUES (s, r.incident_id, r.kind, r.actor_node, t, coalesce(r.reason, ''), r.payload, h,
-                fq_event_hash(h, s, r.incident_id, r.kind, r.actor_node, t, coalesce(r.reason, ''),
-                              r.payload))
-        RETURNING hash INTO h;
-    END LOOP;
-    IF s > head_seq THEN
-        PERFORM fq_chain_advance(head_seq, head_hash, s, h);
-    END IF;
-END \$\$"
-}
+# append_events (tests/chain_append.sh): rows appended to the event chain as
+# the server would.
+# shellcheck source=tests/chain_append.sh
+source "$FQ_SRC_DIR/tests/chain_append.sh"
 
 admin() { "$FQ_ADMIN" "$@"; }
 
