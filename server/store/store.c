@@ -805,14 +805,8 @@ static void finish_load(fq_store *s)
         complete &= s->load_point >= 0;
     if (s->load_touched)
         complete &= s->touched != NULL;
-    if (s->open_streaming && complete && !s->open_delivered) {
-        /* No open incidents at all: an empty chunk says the load read them
-         * (none), so that the server takes the load as its open incidents
-         * and the next loads skip them (and a standby catches up from it). */
-        static const fq_case_row none;
-        s->on_open_rows(s->user, (const PGresult *const *)s->loaded, &none, 0);
-        s->open_delivered = 1;
-    }
+    /* A load of no open incidents was handed over too: the loader's last
+     * chunk comes even empty, before its end (open_copy.h). */
     open_stream_over(s, complete);
     if (complete) {
         int first = 0;
