@@ -98,17 +98,6 @@ bench_workdir intake # the nn echo server below runs as $client_pid
 
 now() { date +%s.%N; }
 
-# CPU seconds (user+system) of the given pids, summed.
-cpu_of() {
-    local ticks=0 pid f
-    for pid in "$@"; do
-        [ -r "/proc/$pid/stat" ] || continue
-        f=$(sed 's/^.*) //' "/proc/$pid/stat")
-        # after the command: state is field 1, utime 12, stime 13
-        ticks=$((ticks + $(echo "$f" | awk '{print $12 + $13}')))
-    done
-    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { print t / hz }'
-}
 
 postgres_pids() {
     local pm

@@ -155,6 +155,18 @@ bench_grid_world() {
      SELECT 'w' || i, 'g' || (i / 10), '网格员' || i, 1000 FROM generate_series(0, $((n - 1))) i;" >/dev/null
 }
 
+# CPU seconds (user+system) of the given pids, summed.
+cpu_of() {
+    local ticks=0 pid f
+    for pid in "$@"; do
+        [ -r "/proc/$pid/stat" ] || continue
+        f=$(sed 's/^.*) //' "/proc/$pid/stat")
+        # after the command: state is field 1, utime 12, stime 13
+        ticks=$((ticks + $(echo "$f" | awk '{print $12 + $13}')))
+    done
+    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { print t / hz }'
+}
+
 bench_start_fengqiaod() {
     "$B/server/fengqiaod" --ready-file "$tmp/ready" "$@" >"$tmp/fengqiaod.log" 2>&1 &
     server_pid=$!

@@ -55,7 +55,6 @@ json() { # metric value unit [key=json-value ...]
     echo "$out}"
 }
 med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 
 bench_workdir standby
 holder_pid=""
@@ -130,8 +129,8 @@ for ((rep = 1; rep <= reps; rep++)); do
     # for the claim and the catch-up's query.
     backends=$(q "SELECT pid FROM pg_stat_activity WHERE datname = current_database()
                   AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
-    backend_cpu() { local p t=0; for p in $backends; do t=$(awk -v t="$t" -v c="$(cpu_of "$p")" 'BEGIN { print t + c }'); done; echo "$t"; }
-    backend_before=$(backend_cpu)
+    # shellcheck disable=SC2086 # one pid a word
+    backend_before=$(cpu_of $backends)
     before=$(cpu_of "$server_pid")
     kill -CONT "$server_pid"
     for _ in $(seq 6000); do
@@ -141,7 +140,8 @@ for ((rep = 1; rep <= reps; rep++)); do
     done
     [ -s "$tmp/ready" ] || { log "the standby did not serve within 60 s"; exit 1; }
     cpu=$(awk -v a="$before" -v b="$(cpu_of "$server_pid")" 'BEGIN { printf "%.3f", b - a }')
-    backend=$(awk -v a="$backend_before" -v b="$(backend_cpu)" 'BEGIN { printf "%.3f", b - a }')
+    # shellcheck disable=SC2086 # one pid a word
+    backend=$(awk -v a="$backend_before" -v b="$(cpu_of $backends)" 'BEGIN { printf "%.3f", b - a }')
     took=$(grep -o 'took over at event .*after taking the lock[^"]*' "$tmp/fengqiaod.log") ||
         { log "no take-over line"; exit 1; }
     s=$(sed -E 's/.*serving ([0-9.]+) s after.*/\1/' <<<"$took")
