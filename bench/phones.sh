@@ -320,7 +320,8 @@ def pct(v, q):
 
 acks = {}
 for l in lines("acks"):
-    sent, ack = l.split()
+    # "<title us>\t<ack us>\t<message id>" (terminals_load.c); the id is unused here
+    sent, ack = l.split()[:2]
     acks[int(sent)] = int(ack)
 
 def latencies(name):
