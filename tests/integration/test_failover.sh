@@ -534,11 +534,13 @@ run_fault() {
         # by (never two bound at once: docs/operations.md, A standby).
         local cut_ms=$((FAULT_DONE_MS + APP_CUT_S * 1000 - $(now_ms)))
         ((cut_ms <= 0)) || sleep "$(awk -v m="$cut_ms" 'BEGIN { printf "%.3f", m / 1000 }')"
-        local mended vlog="$WORK/$victim.${APP_N[$victim]}.log" warm
+        local mended vlog="$WORK/$victim.${APP_N[$victim]}.log" warm warm_before
+        # (A server that stood by before it served has said "warm" once already.)
+        warm_before=$(grep -c 'msg="standby (warm' "$vlog" || true)
         host_mend "$victim"
         mended=$(now_ms)
         end=$((SECONDS + 120))
-        until grep -q 'msg="standby (warm' "$vlog"; do
+        until (($(grep -c 'msg="standby (warm' "$vlog" || true) > warm_before)); do
             ((SECONDS < end)) || fail "$victim, its cable back, did not stand by: $(tail -n 3 "$vlog")"
             sleep 0.2
         done
