@@ -765,10 +765,9 @@ int fqc_outstanding(const fqc *c)
 
 int fqc_connections(const fqc *c)
 {
-    uint64_t total = 0;
+    int64_t total = 0;
     for (int i = 0; i < c->config.window; i++)
-        if (c->slots[i].sock >= 0)
-            total += nn_get_statistic(c->slots[i].sock, NN_STAT_CURRENT_CONNECTIONS);
+        total += socket_pipes(c->slots[i].sock);
     return total > INT32_MAX ? INT32_MAX : (int)total;
 }
 
