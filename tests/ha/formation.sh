@@ -110,7 +110,7 @@ formation_create() {
     autoctl mon create monitor --pgdata "$FORMATION_DIR/mon/data" --pgport "${FORMATION_PORT[mon]}" \
         --hostname "${FORMATION_ADDR[mon]}" --auth trust --no-ssl >"$FORMATION_DIR/mon.create.log" 2>&1 ||
         { tail -n 20 "$FORMATION_DIR/mon.create.log" >&2; return 1; }
-    autoctl mon run --pgdata "$FORMATION_DIR/mon/data" >>"$FORMATION_DIR/mon.log" 2>&1 &
+    autoctl mon run --pgdata "$FORMATION_DIR/mon/data" 2>&1 | formation_stamp >>"$FORMATION_DIR/mon.log" &
     end=$((SECONDS + 120))
     until monitor_q "SELECT 1" >/dev/null 2>&1 || ((SECONDS > end)); do sleep 0.5; done
     monitor_q "SELECT 1" >/dev/null || { tail -n 20 "$FORMATION_DIR/mon.log" >&2; return 1; }
@@ -136,8 +136,16 @@ formation_node_create() {
     formation_node_start "$n"
 }
 
+# formation_stamp: each line of pg_autoctl's log with the time it was
+# written, in ms since the epoch (pg_autoctl stamps whole seconds only, and
+# a failover's steps are tenths of one apart: the timelines of
+# tests/integration/test_failover.sh read these).
+formation_stamp() {
+    perl -MTime::HiRes=time -ne '$| = 1; printf "%.0f %s", time() * 1000, $_'
+}
+
 formation_node_start() {
-    autoctl "$1" run --pgdata "$FORMATION_DIR/$1/data" >>"$FORMATION_DIR/$1.log" 2>&1 &
+    autoctl "$1" run --pgdata "$FORMATION_DIR/$1/data" 2>&1 | formation_stamp >>"$FORMATION_DIR/$1.log" &
 }
 
 formation_kill() {
