@@ -87,7 +87,7 @@ struct fq_pg {
     watcher w; /* on PQsocket(conn) while ready */
     uv_timer_t retry_timer;
     uv_timer_t watchdog;
-    uint64_t last_progress; /* loop time of the last input, or of idleness */
+    uint64_t last_progress;   /* loop time of the last input, or of idleness */
     uint64_t searching_since; /* loop time the last search for a server began */
     unsigned backoff_ms;
     unsigned generation;
@@ -311,8 +311,9 @@ static void on_attempt_retry(uv_timer_t *timer)
  * do not stampede. */
 static unsigned next_backoff(const fq_pg *pg, unsigned *backoff_ms)
 {
-    unsigned cap = uv_now(pg->loop) - pg->searching_since < BACKOFF_FAST_FOR_MS ? BACKOFF_FAST_MAX_MS
-                                                                                 : BACKOFF_MAX_MS;
+    unsigned cap = uv_now(pg->loop) - pg->searching_since < BACKOFF_FAST_FOR_MS
+                       ? BACKOFF_FAST_MAX_MS
+                       : BACKOFF_MAX_MS;
     *backoff_ms = *backoff_ms ? *backoff_ms * 2 : BACKOFF_FIRST_MS;
     if (*backoff_ms > cap)
         *backoff_ms = cap;
