@@ -2,6 +2,7 @@
 # bench/run failover: how long the service is unavailable when a machine is
 # lost under load, and that nothing acknowledged is lost (docs/ha.md).
 # targets: fengqiaod fengqiao-admin fq-report fq-terminal fq_raw_peer
+# options: --faults
 #
 # Runs tests/integration/test_failover.sh with this build: hosts in network
 # namespaces (mon, db1, db2, app1, app2, cli), a pg_auto_failover formation
@@ -26,8 +27,11 @@
 #                  cut) to its fengqiaod standing by, warm
 #
 # Full: reports at 100/s; FQ_BENCH_QUICK=1: 40/s. Both run the four faults
-# (app_cut adds some 30 s to the formation's minutes). Needs root (namespaces);
-# without it, one JSON line says the benchmark was skipped.
+# (app_cut adds some 30 s to the formation's minutes), or those of
+# `--faults LIST` (comma-separated, in that order, repeats allowed: e.g.
+# `bench/run failover --faults db_cut,db_cut,db_cut`; each database fault
+# hits the primary of the moment). Needs root (namespaces); without it, one
+# JSON line says the benchmark was skipped.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +41,21 @@ quick=${FQ_BENCH_QUICK:-0}
 rate=100
 faults="app_kill db_cut db_kill app_cut"
 [ "$quick" = 1 ] && rate=40
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --faults)
+        faults=${2//,/ }
+        for f in $faults; do
+            case "$f" in
+            app_kill | db_cut | db_kill | app_cut) ;;
+            *) echo "bench failover: unknown fault '$f' (app_kill, db_cut, db_kill, app_cut)" >&2 && exit 2 ;;
+            esac
+        done
+        shift 2
+        ;;
+    *) echo "bench failover: unknown argument '$1'" >&2 && exit 2 ;;
+    esac
+done
 
 log() { echo "bench failover: $*" >&2; }
 
