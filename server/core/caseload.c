@@ -257,6 +257,12 @@ size_t fq_caseload_ahead(const fq_caseload *c, size_t n, fq_span *out, size_t ma
     return k;
 }
 
+void fq_caseload_prefetch(const fq_caseload *c, uint64_t incident_id)
+{
+    if (c->table_cap > 0)
+        __builtin_prefetch(&c->table[mix64(incident_id) & (c->table_cap - 1)], 1);
+}
+
 fq_case *fq_caseload_find(fq_caseload *c, uint64_t incident_id)
 {
     size_t i = find_slot(c, incident_id);

@@ -373,6 +373,12 @@ static int entries_reserve(fq_dedup *d)
     return 0;
 }
 
+void fq_dedup_prefetch(const fq_dedup *d, uint64_t id)
+{
+    if (d->ids_cap > 0)
+        __builtin_prefetch(&d->ids[mix64(id) & (d->ids_cap - 1)], 1);
+}
+
 size_t fq_dedup_ahead(const fq_dedup *d, size_t n, fq_span out[4])
 {
     size_t k = 0;

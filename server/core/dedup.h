@@ -128,6 +128,10 @@ int fq_dedup_reserve(fq_dedup *d, size_t n);
  * Valid until d next grows or is freed. */
 size_t fq_dedup_ahead(const fq_dedup *d, size_t n, fq_span out[4]);
 
+/* Asks the CPU to fetch where id's entry in the id table would be, as
+ * fq_caseload_prefetch: a bulk load calls it a few adds ahead. A hint. */
+void fq_dedup_prefetch(const fq_dedup *d, uint64_t id);
+
 /* The id of the open incident a new one (category, location or not, place,
  * town, incident time at_ms) received at now_ms merges into, or 0 (also for
  * an invalid query, and for at_ms more than max_backdate_ms before now_ms;
