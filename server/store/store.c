@@ -784,8 +784,8 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
                            ? strtod(PQgetvalue(res, 0, 0), NULL)
                            : 0;
             s->open_expected = n > 0 && n < 1e12 ? (size_t)n : 0;
-            long long pages = st == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-                                      PQnfields(res) > 1 && !PQgetisnull(res, 0, 1)
+            long long pages = st == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) > 1 &&
+                                      !PQgetisnull(res, 0, 1)
                                   ? strtoll(PQgetvalue(res, 0, 1), NULL, 10)
                                   : 0;
             s->open_split_page =
