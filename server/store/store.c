@@ -216,7 +216,13 @@ struct fq_store {
      * while streaming, the load's transaction is open on the connection
      * (the snapshot lives as long as it) and nothing else is sent into it. */
     fq_store_open_rows_cb on_open_rows;
-    fq_open_copy *open_copy; /* the loader, while it runs */
+    /* The loaders (one, or two for the halves of a large table:
+     * FQ_SQL_OPEN_COPY_HALF), each while it runs. */
+    struct open_loader {
+        fq_store *s;
+        fq_open_copy *copy;
+    } loaders[2];
+    long long open_split_page; /* FQ_SQL_OPEN_ESTIMATE's page count / 2; 0: one loader */
     int open_streaming;
     int open_end_sent;           /* its COMMIT and sync are queued */
     int open_done;               /* the loader read every row */
@@ -585,27 +591,41 @@ static void send_open_end(fq_store *s)
  * (server.c: on_open_rows), none at all included. */
 static void on_copy_rows(void *user, const fq_case_row *rows, size_t n)
 {
-    fq_store *s = user;
+    fq_store *s = ((struct open_loader *)user)->s;
     if (s->open_failed || s->open_done)
         return;
     s->on_open_rows(s->user, (const PGresult *const *)s->loaded, rows, n);
     s->open_delivered = 1;
 }
 
-/* The loader is done: the load's transaction ends (its COMMIT and sync). */
+static void cancel_loaders(fq_store *s)
+{
+    for (int i = 0; i < 2; i++) {
+        fq_open_copy_cancel(s->loaders[i].copy); /* no callback of it comes now */
+        s->loaders[i].copy = NULL;
+    }
+}
+
+/* A loader is done; once all are, the load's transaction ends (its COMMIT
+ * and sync). One that fails fails the load: the others are stopped. */
 static void on_copy_done(void *user, int ok, size_t undecodable, const char *why)
 {
-    fq_store *s = user;
-    s->open_copy = NULL;
+    struct open_loader *l = user;
+    fq_store *s = l->s;
+    l->copy = NULL;
     if (ok) {
-        s->open_done = 1;
         if (undecodable > 0)
             fq_log(FQ_LOG_ERROR, "store", "%zu open incidents not decoded (a schema mismatch?)",
                    undecodable);
     } else {
         fq_log(FQ_LOG_ERROR, "store", "loading the open incidents failed: %s", why);
         s->open_failed = 1;
+        cancel_loaders(s);
     }
+    if (s->loaders[0].copy != NULL || s->loaders[1].copy != NULL)
+        return;
+    if (!s->open_failed)
+        s->open_done = 1;
     if (!s->open_end_sent)
         send_open_end(s); /* flushed before the loop sleeps (flush_wanted) */
 }
@@ -624,12 +644,30 @@ static void start_open_copy(fq_store *s, PGresult *res)
         s->open_failed = 1;
     } else {
         static const fq_open_copy_callbacks cb = {on_copy_rows, on_copy_done};
-        s->open_copy =
-            fq_open_copy_start(s->loop, fq_pg_conninfo(s->pg), PQhost(conn), PQport(conn),
-                               PQgetvalue(res, 0, 0), FQ_SQL_OPEN_COPY, &cb, s);
-        if (s->open_copy == NULL) {
-            fq_log(FQ_LOG_ERROR, "store", "could not start loading the open incidents");
-            s->open_failed = 1;
+        /* Two loaders for a large table, each with a half of its pages:
+         * PostgreSQL's part of the start then runs on two backends. */
+        char half[2][sizeof FQ_SQL_OPEN_COPY_HALF + 32];
+        const char *query[2] = {FQ_SQL_OPEN_COPY, NULL};
+        if (s->open_split_page > 0) {
+            snprintf(half[0], sizeof half[0], FQ_SQL_OPEN_COPY_HALF, "<", s->open_split_page);
+            snprintf(half[1], sizeof half[1], FQ_SQL_OPEN_COPY_HALF, ">=", s->open_split_page);
+            query[0] = half[0];
+            query[1] = half[1];
+            fq_log(FQ_LOG_INFO, "store",
+                   "reading the open incidents (about %zu) in two halves of the table on two "
+                   "connections (pages below and from %lld)",
+                   s->open_expected, s->open_split_page);
+        }
+        for (int i = 0; i < 2 && query[i] != NULL && !s->open_failed; i++) {
+            s->loaders[i].s = s;
+            s->loaders[i].copy =
+                fq_open_copy_start(s->loop, fq_pg_conninfo(s->pg), PQhost(conn), PQport(conn),
+                                   PQgetvalue(res, 0, 0), query[i], &cb, &s->loaders[i]);
+            if (s->loaders[i].copy == NULL) {
+                fq_log(FQ_LOG_ERROR, "store", "could not start loading the open incidents");
+                s->open_failed = 1;
+                cancel_loaders(s);
+            }
         }
     }
     if (s->open_failed && !s->open_end_sent && conn != NULL)
@@ -643,8 +681,7 @@ static void open_stream_over(fq_store *s, int complete)
     if (!s->open_streaming)
         return;
     int void_it = !complete && s->open_delivered;
-    fq_open_copy_cancel(s->open_copy); /* no callback of it comes now */
-    s->open_copy = NULL;
+    cancel_loaders(s);
     s->open_streaming = s->open_end_sent = s->open_done = 0;
     s->open_failed = s->open_delivered = 0;
     if (void_it)
@@ -747,6 +784,12 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
                            ? strtod(PQgetvalue(res, 0, 0), NULL)
                            : 0;
             s->open_expected = n > 0 && n < 1e12 ? (size_t)n : 0;
+            long long pages = st == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) > 1 &&
+                                      !PQgetisnull(res, 0, 1)
+                                  ? strtoll(PQgetvalue(res, 0, 1), NULL, 10)
+                                  : 0;
+            s->open_split_page =
+                s->open_expected >= FQ_OPEN_SPLIT_MIN && pages >= 2 ? pages / 2 : 0;
             break;
         }
         if (e->load == LOAD_OPEN_SNAPSHOT) {
@@ -1389,6 +1432,7 @@ static int send_load(fq_store *s, PGconn *conn)
          * (start_open_copy), its result asked for at once; the loader's end
          * ends the load (on_copy_done). */
         s->open_expected = 0;
+        s->open_split_page = 0;
         if (queued && (queued = PQsendQueryParams(conn, FQ_SQL_OPEN_ESTIMATE, 0, NULL, NULL, NULL,
                                                   NULL, 0))) {
             expect_push(s, EXP_LOAD, NULL, NULL);
