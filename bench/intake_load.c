@@ -681,6 +681,8 @@ static void run_proc(void *arg, int index, int count, int out)
         if (nn_getsockopt(s->sock, NN_SOL_SOCKET, NN_RCVFD, &s->rcvfd, &sz) < 0)
             nn_die("NN_RCVFD");
         s->busy = false;
+        s->frame = NULL;
+        s->resend = false;
     }
 
     while (bu_now_ns() < t_begin)
