@@ -28,6 +28,8 @@ typedef struct slot {
     int64_t resend_at_ms;  /* 0: a reply is awaited */
     int64_t answer_due_ms; /* 0: none; else reopen and send again if unanswered by then */
     int reopens_allowed;   /* the request is one answer_wait_ms applies to */
+    int held;              /* a long-poll the server holds (FQC_HELD_CHECK_MS) */
+    int pipes_at_send;     /* the socket's connections when it was sent (held) */
     int silences;          /* answer waits run out in a row (the next one is longer) */
     int attempts;
     int stale_retries;
@@ -45,6 +47,7 @@ struct fqc {
     fq_arena arena;
     unsigned char *arena_buffer;
     int64_t idle_reopened_ms; /* when the idle sockets were last opened afresh */
+    int64_t held_moved_ms;    /* when a held request last moved (FQC_HELD_MOVE_MIN_MS) */
 };
 
 static int64_t monotonic_us(void)
@@ -180,6 +183,24 @@ int fqc_urls_add(fqc_urls *u, const char *url)
 const char *fqc_urls_or(const fqc_urls *u, const char *otherwise)
 {
     return u->text[0] != '\0' ? u->text : otherwise;
+}
+
+/* The connections (nanomsg pipes, each past the SP handshake) a socket has
+ * now. */
+static int socket_pipes(int sock)
+{
+    if (sock < 0)
+        return 0;
+    uint64_t n = nn_get_statistic(sock, NN_STAT_CURRENT_CONNECTIONS);
+    return n > INT32_MAX ? 0 : (int)n; /* (uint64_t)-1: an error */
+}
+
+int fqc_held_moved(int *pipes_at_send, int pipes)
+{
+    if (pipes > *pipes_at_send && *pipes_at_send > 0)
+        return 1;
+    *pipes_at_send = pipes;
+    return 0;
 }
 
 /* One REQ socket connected to every address of the endpoint, with its own
@@ -347,6 +368,7 @@ static void send_now(fqc *c, slot *s)
     }
     s->attempts++;
     s->resend_at_ms = 0;
+    s->pipes_at_send = socket_pipes(s->sock);
     s->answer_due_ms = s->reopens_allowed ? monotonic_ms() + answer_wait(c, s) : 0;
 }
 
@@ -443,6 +465,8 @@ int fqc_submit_attached(fqc *c, uint64_t tag, uint64_t message_id,
     s->attempts = 0;
     s->answer_due_ms = 0;
     s->silences = 0;
+    s->held = body_only->body_case == FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC &&
+              body_only->terminal_sync != NULL && body_only->terminal_sync->wait_ms > 0;
     s->reopens_allowed = c->config.answer_wait_ms > 0 &&
                          body_only->body_case != FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC &&
                          body_only->body_case != FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY;
@@ -623,7 +647,13 @@ int fqc_poll(fqc *c, int wait_ms)
         }
         if (!s->busy)
             continue;
-        if (s->answer_due_ms != 0 && now >= s->answer_due_ms) {
+        int move = s->answer_due_ms != 0 && now >= s->answer_due_ms;
+        if (!move && s->held && fqc_held_moved(&s->pipes_at_send, socket_pipes(s->sock)) &&
+            (c->held_moved_ms == 0 || now - c->held_moved_ms >= FQC_HELD_MOVE_MIN_MS)) {
+            c->held_moved_ms = now;
+            move = 1;
+        }
+        if (move) {
             reopen_and_resend(c, s);
             if (!s->busy || s->resend_at_ms != 0) {
                 if (s->busy && s->resend_at_ms < next)
@@ -633,6 +663,8 @@ int fqc_poll(fqc *c, int wait_ms)
         }
         if (s->deadline_ms < next)
             next = s->deadline_ms;
+        if (s->held && now + FQC_HELD_CHECK_MS < next)
+            next = now + FQC_HELD_CHECK_MS;
         if (s->answer_due_ms != 0 && s->answer_due_ms < next)
             next = s->answer_due_ms;
         fds[count].fd = s->sock;
@@ -700,6 +732,8 @@ int fqc_prepare_poll(fqc *c, struct pollfd *fds, int max, int *timeout_ms)
                                                                                : s->deadline_ms;
         if (s->resend_at_ms == 0 && s->answer_due_ms != 0 && s->answer_due_ms < due)
             due = s->answer_due_ms;
+        if (s->resend_at_ms == 0 && s->held && now + FQC_HELD_CHECK_MS < due)
+            due = now + FQC_HELD_CHECK_MS; /* its socket's connections looked at */
         if (due < next)
             next = due;
         if (s->resend_at_ms != 0 || count >= max)
@@ -731,10 +765,9 @@ int fqc_outstanding(const fqc *c)
 
 int fqc_connections(const fqc *c)
 {
-    uint64_t total = 0;
+    int64_t total = 0;
     for (int i = 0; i < c->config.window; i++)
-        if (c->slots[i].sock >= 0)
-            total += nn_get_statistic(c->slots[i].sock, NN_STAT_CURRENT_CONNECTIONS);
+        total += socket_pipes(c->slots[i].sock);
     return total > INT32_MAX ? INT32_MAX : (int)total;
 }
 

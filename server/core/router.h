@@ -43,21 +43,23 @@ typedef enum fq_route_status {
 } fq_route_status;
 
 typedef struct fq_route_request {
+    /* Ordered so that nothing is padding: an open case holds one (caseload.h),
+     * a million at start. */
     int category;  /* taxonomy index */
     int severity;  /* 1..4 */
     int risk;      /* 1..3 */
     int32_t place; /* org unit index, or -1 when the incident has only coordinates */
     int has_location;
-    double lon, lat;
     /* Where to place it when the coordinates fall in no grid: the reporter's
      * jurisdiction, typically. -1: none (the decision is FQ_ROUTE_NOWHERE). */
     int32_t fallback_place;
-    int64_t now_ms;
-    fq_tier min_tier;                        /* 0, or the lowest tier allowed (escalation) */
-    int32_t excluded[FQ_ROUTE_MAX_EXCLUDED]; /* workers who returned it */
+    fq_tier min_tier; /* 0, or the lowest tier allowed (escalation) */
     int n_excluded;
-    int32_t override_handler; /* operator's choice of unit, or -1 */
-    int32_t override_worker;  /* operator's choice of worker, or -1 */
+    int32_t excluded[FQ_ROUTE_MAX_EXCLUDED]; /* workers who returned it */
+    int32_t override_handler;                /* operator's choice of unit, or -1 */
+    int32_t override_worker;                 /* operator's choice of worker, or -1 */
+    double lon, lat;
+    int64_t now_ms;
 } fq_route_request;
 
 typedef struct fq_decision {

@@ -10,6 +10,7 @@
 #include "fq_wire.h"
 #include "statements.h"
 #include "validate.h"
+#include "write_params.h"
 
 #include <inttypes.h>
 #include <sodium.h>
@@ -48,8 +49,7 @@ struct intake_request {
      * budget like any pending request, and beyond it is answered busy. */
     intake_request *followers;
     intake_request *next_follower;
-    char message_id_text[24], severity_text[4], risk_text[4], channel_text[4];
-    char lon_text[32], lat_text[32], occurred_text[24], sent_text[24];
+    fq_report_params params;   /* the statement's: the report's, then the decision's */
     fq_attachment_rows photos; /* written with the "reported" event */
     size_t blob_len;
     char blob[]; /* strings and envelope bytes the statement reads */
@@ -328,52 +328,40 @@ static intake_request *build_request(fq_intake *in, const fq_opened_request *ope
     snprintf(req->fkey.node, sizeof req->fkey.node, "%s", node->id);
     req->fkey.message_id = opened->envelope->message_id;
 
+    /* The report's fields of the statement; the decision's are added by
+     * dispatch (fq_dispatch_bind), which binds it. Strings are copied into
+     * the blob: the request's arena is reset before the statement runs. */
     size_t used = 0;
-    fq_store_op *op = &req->op;
-    op->kind = FQ_STORE_OP_REPORT;
-    op->nparams = FQ_SQL_INSERT_REPORT_NPARAMS;
-    op->done = on_stored;
-    snprintf(req->message_id_text, sizeof req->message_id_text, "%" PRIu64, req->fkey.message_id);
-    snprintf(req->severity_text, sizeof req->severity_text, "%d", (int)r->severity);
-    snprintf(req->risk_text, sizeof req->risk_text, "%d", (int)r->risk);
-    snprintf(req->channel_text, sizeof req->channel_text, "%d", (int)r->channel);
-    snprintf(req->sent_text, sizeof req->sent_text, "%" PRId64, opened->envelope->sent_at_ms);
-    op->values[0] = req->fkey.node;
-    op->values[1] = req->message_id_text;
-    op->values[2] = (const char *)req->body_digest;
-    op->lengths[2] = sizeof req->body_digest;
-    op->formats[2] = 1;
-    op->values[3] = blob_put(req, &used, r->category);
-    op->values[4] = req->severity_text;
-    op->values[5] = req->risk_text;
-    op->values[6] = req->channel_text;
-    op->values[7] = r->place_unit[0] ? blob_put(req, &used, r->place_unit) : NULL;
+    fq_report_params *p = &req->params;
+    p->node = req->fkey.node;
+    p->message_id = req->fkey.message_id;
+    p->body_digest = req->body_digest;
+    p->category = blob_put(req, &used, r->category);
+    p->severity = (int)r->severity;
+    p->risk = (int)r->risk;
+    p->channel = (int)r->channel;
+    p->place_unit = r->place_unit[0] ? blob_put(req, &used, r->place_unit) : NULL;
     if (r->location != NULL) {
-        /* %.17g round-trips a double exactly. */
-        snprintf(req->lon_text, sizeof req->lon_text, "%.17g", r->location->lon);
-        snprintf(req->lat_text, sizeof req->lat_text, "%.17g", r->location->lat);
-        op->values[8] = req->lon_text;
-        op->values[9] = req->lat_text;
+        p->has_location = 1;
+        p->lon = r->location->lon;
+        p->lat = r->location->lat;
     }
-    op->values[10] = blob_put(req, &used, r->address);
-    op->values[11] = blob_put(req, &used, r->title);
-    op->values[12] = blob_put(req, &used, r->description);
-    if (r->occurred_at_ms != 0) {
-        snprintf(req->occurred_text, sizeof req->occurred_text, "%" PRId64, r->occurred_at_ms);
-        op->values[13] = req->occurred_text;
-    }
-    op->values[14] = blob_put(req, &used, r->external_ref);
-    op->values[15] = blob_put(req, &used, r->reporter_name);
-    op->values[16] = blob_put(req, &used, r->reporter_phone);
-    op->values[17] = req->sent_text;
+    p->address = blob_put(req, &used, r->address);
+    p->title = blob_put(req, &used, r->title);
+    p->description = blob_put(req, &used, r->description);
+    p->occurred_at_ms = r->occurred_at_ms;
+    p->external_ref = blob_put(req, &used, r->external_ref);
+    p->reporter_name = blob_put(req, &used, r->reporter_name);
+    p->reporter_phone = blob_put(req, &used, r->reporter_phone);
+    p->sent_at_ms = opened->envelope->sent_at_ms;
     if (stripped > 0)
         fengqiao__v1__envelope__pack(envelope, (uint8_t *)req->blob + used);
     else
         memcpy(req->blob + used, opened->envelope_bytes, opened->envelope_len);
-    op->values[18] = req->blob + used;
-    op->lengths[18] = (int)stored_len;
-    op->formats[18] = 1;
-    fq_attachment_rows_bind(&req->photos, op, 43);
+    p->envelope = (const uint8_t *)req->blob + used;
+    p->envelope_len = stored_len;
+    p->photos = &req->photos;
+    req->op.done = on_stored;
     return req;
 }
 
@@ -517,7 +505,7 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
             return;
         }
         req->has_ticket = 1;
-        fq_dispatch_bind(&req->ticket, &req->op);
+        fq_dispatch_bind(&req->ticket, &req->params, &req->op);
     }
     if (first != NULL) {
         /* REQ resent while the first copy waits for its commit. */

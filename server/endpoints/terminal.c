@@ -109,6 +109,10 @@ typedef struct action_req {
     int refusal_done;       /* ... and what was asked is in effect already */
     uint64_t incident_id;
     fq_attachment_rows photos; /* written with the action's event */
+    union {                    /* its statement's parameters (write_params.h) */
+        fq_action_params action;
+        fq_aftercare_params aftercare;
+    } params;
 } action_req;
 
 struct fq_terminals {
@@ -674,6 +678,21 @@ static void refuse_unless_done(fq_terminals *t, action_req *a, status_t status, 
 
 /* The reopen's read: the concluded incident as stored; then the decision
  * and the write, the way of every command. */
+/* The action's statement: the request's fields here, what it does from
+ * its ticket (fq_dispatch_act_bind). */
+static void bind_action(action_req *a, const fq_attachment_rows *photos)
+{
+    fq_action_params *p = &a->params.action;
+    memset(p, 0, sizeof *p);
+    p->node = a->node;
+    p->message_id = a->mid;
+    p->digest = a->digest;
+    p->envelope = a->envelope;
+    p->envelope_len = a->envelope_len;
+    p->photos = photos;
+    fq_dispatch_act_bind(&a->ticket, p, &a->op);
+}
+
 static void reopen_read_done(fq_store_op *op, int status, const char *message)
 {
     action_req *a = (action_req *)op;
@@ -718,16 +737,7 @@ static void reopen_read_done(fq_store_op *op, int status, const char *message)
         return;
     }
     a->has_ticket = 1;
-    memset(op->values, 0, sizeof op->values);
-    op->values[0] = a->node;
-    op->values[1] = a->message_id;
-    fq_dispatch_act_bind(&a->ticket, op);
-    op->values[2] = (const char *)a->digest;
-    op->lengths[2] = 32;
-    op->formats[2] = 1;
-    op->values[6] = (const char *)a->envelope;
-    op->lengths[6] = (int)a->envelope_len;
-    op->formats[6] = 1;
+    bind_action(a, NULL);
     op->done = action_done;
     resubmit(t, a);
 }
@@ -809,45 +819,33 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         fengqiao__v1__assignment_action__pack(action, buf);
     crypto_generichash(a->digest, 32, buf, n, NULL, 0);
     fq_store_op *op = &a->op;
-    op->values[0] = a->node;
-    op->values[1] = a->message_id;
     op->done = action_done;
     if (command && (command->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_VERIFY ||
                     command->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_FOLLOW_UP)) {
         /* The incident is closed: nothing of it is in memory; the statement
          * checks state and jurisdiction. */
         const fq_snapshot *snap = fq_dispatch_current(t->ctx.dispatch);
-        snprintf(a->aftercare[0], sizeof a->aftercare[0], "%" PRIu64, command->incident_id);
-        snprintf(a->aftercare[1], sizeof a->aftercare[1], "%u", command->satisfaction);
         snprintf(a->aftercare[2], sizeof a->aftercare[2], "%s",
                  fq_org_id(fq_directory_org(snap->directory), node->jurisdiction));
-        op->kind = FQ_STORE_OP_READ;
-        op->statement = FQ_SQL_AFTERCARE_NAME;
-        op->nparams = FQ_SQL_AFTERCARE_NPARAMS;
-        op->values[2] = (const char *)a->digest;
-        op->lengths[2] = 32;
-        op->formats[2] = 1;
-        op->values[3] = a->aftercare[0];
-        op->values[4] = command->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_VERIFY ? "verified"
-                                                                                    : "followed_up";
         a->reason = strdup(command->reason);
         if (a->reason == NULL) {
             reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
             free_action(a);
             return;
         }
-        op->values[5] = a->reason;
-        op->values[6] = (const char *)a->envelope;
-        op->lengths[6] = (int)a->envelope_len;
-        op->formats[6] = 1;
-        op->values[7] = command->satisfaction ? a->aftercare[1] : NULL;
-        op->values[8] = a->aftercare[2];
-        /* Its event, for the store's plan: $1 node, $7 envelope. */
-        memset(&op->plan, 0, sizeof op->plan);
-        op->plan.first_param = FQ_SQL_AFTERCARE_PLAN;
-        op->plan.events[0] =
-            (fq_store_event){(int64_t)command->incident_id, op->values[4], 0, a->reason, 0, 6};
-        op->plan.nevents = 1;
+        a->params.aftercare = (fq_aftercare_params){
+            .node = a->node,
+            .message_id = a->mid,
+            .digest = a->digest,
+            .incident_id = command->incident_id,
+            .kind = command->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_VERIFY ? "verified"
+                                                                                : "followed_up",
+            .reason = a->reason,
+            .envelope = a->envelope,
+            .envelope_len = a->envelope_len,
+            .satisfaction = (int)command->satisfaction,
+            .jurisdiction = a->aftercare[2]};
+        fq_aftercare_params_bind(&a->params.aftercare, op);
         op->done = aftercare_done;
         t->ctx.in_flight++;
         fq_store_submit(t->ctx.store, op);
@@ -917,14 +915,7 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
             return;
         }
         a->has_ticket = 1;
-        fq_dispatch_act_bind(&a->ticket, op);
-        op->values[2] = (const char *)a->digest;
-        op->lengths[2] = 32;
-        op->formats[2] = 1;
-        op->values[6] = (const char *)a->envelope;
-        op->lengths[6] = (int)a->envelope_len;
-        op->formats[6] = 1;
-        fq_attachment_rows_bind(&a->photos, op, 37);
+        bind_action(a, &a->photos);
     }
     t->ctx.in_flight++;
     fq_store_submit(t->ctx.store, op);
