@@ -317,7 +317,7 @@ int main(int argc, char **argv)
     fq_decision *esc_dec = bu_xmalloc(((size_t)n_esc + 1) * sizeof *esc_dec);
     for (size_t i = 0; i < n && n_esc_in < (size_t)n_esc; i++) {
         fq_decision d;
-        if (fq_route(router, &req[i], &d) == FQ_ROUTE_ASSIGNED && d.tier < FQ_TIER_DISTRICT) {
+        if (fq_route(router, &req[i], &d) == FQ_OK && d.tier < FQ_TIER_DISTRICT) {
             esc_idx[n_esc_in] = i;
             esc_dec[n_esc_in++] = d;
         }

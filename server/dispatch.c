@@ -1218,9 +1218,9 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
                                     req, err, err_len);
     if (rc != FQ_OK)
         return rc;
-    fq_route_status st = fq_route(r->router, req, &t->decision);
+    int routed = fq_route(r->router, req, &t->decision);
     t->incident_at_ms = fq_dedup_incident_time(report->occurred_at_ms, now_ms);
-    if (st == FQ_ROUTE_ASSIGNED) {
+    if (routed == FQ_OK) {
         uint64_t twin = fq_dedup_find(d->dedup, req->category, req->has_location, req->lon,
                                       req->lat, fq_items_territory(&t->decision), t->decision.town,
                                       t->incident_at_ms, now_ms);

@@ -339,12 +339,13 @@
     " FROM workers w"
 #define FQ_SQL_LOAD_POLYGONS "SELECT grid, ring FROM grid_polygons"
 /* The districts' working calendars (docs/calendar.md, migrations/0018):
- * settings with the years imported, then every dated exception as a day
- * number (days since 1970-01-01). */
+ * settings with the years imported (binary: the arrays as int4[], read by
+ * routing_state.c), then every dated exception as a day number (days since
+ * 1970-01-01). */
 #define FQ_SQL_LOAD_CALENDARS                                                                      \
-    "SELECT c.district, c.utc_offset_s, array_to_string(c.working_periods, ','),"                  \
-    " c.working_weekdays, coalesce((SELECT string_agg(y.year::text, ',') FROM calendar_years y"    \
-    " WHERE y.district = c.district), '') FROM calendars c"
+    "SELECT c.district, c.utc_offset_s, c.working_periods, c.working_weekdays,"                    \
+    " coalesce((SELECT array_agg(y.year ORDER BY y.year) FROM calendar_years y"                    \
+    " WHERE y.district = c.district), '{}') FROM calendars c"
 #define FQ_SQL_LOAD_CALENDAR_DAYS                                                                  \
     "SELECT district, day - date '1970-01-01', working FROM calendar_days"
 /* An open incident's case as stored, for binary results: the columns
@@ -447,12 +448,12 @@ enum {
             FQ_SQL_LOAD_CALENDARS, FQ_SQL_LOAD_CALENDAR_DAYS                                       \
     }
 /* Each load's result format, for whoever runs them (the store, the admin
- * tools): binary for the rules and the polygons, whose arrays
- * routing_state.c reads with pgarray (no array text to parse); text for the
- * rest. */
+ * tools): binary for the rules, the polygons and the calendars, whose
+ * arrays routing_state.c reads with pgarray (no array text to parse); text
+ * for the rest. */
 #define FQ_SQL_LOAD_FORMATS                                                                        \
     {                                                                                              \
-        [FQ_LOAD_RULES] = 1, [FQ_LOAD_POLYGONS] = 1                                                \
+        [FQ_LOAD_RULES] = 1, [FQ_LOAD_POLYGONS] = 1, [FQ_LOAD_CALENDARS] = 1                       \
     }
 
 /* Admin tools NOTIFY this channel after changing units or nodes; the server

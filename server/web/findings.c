@@ -402,7 +402,7 @@ static void after_judge(uv_work_t *w, int status)
     f->working--;
     if (status != 0 || q->judged != 0) {
         if (q->r != NULL)
-            fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
+            fq_web_respond_err(q->r, FQ_EBUSY, "out of memory");
     } else if (q->r != NULL) {
         answer_findings(q, &q->rows, &q->result);
     } else if (!f->stopped) {
@@ -449,7 +449,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
     q->copy = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
     if (q->copy == NULL) {
         if (q->r != NULL)
-            fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
+            fq_web_respond_err(q->r, FQ_EBUSY, "out of memory");
         else
             f->running = 0;
         free(q);
@@ -532,7 +532,7 @@ void fq_findings_handle(void *user, fq_web_req *r)
     else if (strcmp(name, "long-pending") == 0)
         p = P_PENDING;
     else {
-        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+        fq_web_respond_err(r, FQ_ENOTFOUND, "no such path");
         return;
     }
     if (strcmp(fq_web_req_method(r), "GET") != 0) {
@@ -545,15 +545,14 @@ void fq_findings_handle(void *user, fq_web_req *r)
         char *end = NULL;
         long long x = strtoll(v, &end, 10);
         if (*end != '\0' || x < 946684800000LL || x > MAX_AS_OF_MS) {
-            fq_web_respond_error(r, 400, "invalid",
-                                 "as_of_ms must be a time in ms from 2000 to 2100", 0);
+            fq_web_respond_err(r, FQ_EINVALID, "as_of_ms must be a time in ms from 2000 to 2100");
             return;
         }
         as_of = x;
     }
     judgment_read *q = calloc(1, sizeof *q);
     if (q == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     q->r = r;
