@@ -20,7 +20,7 @@ export LANG=C.UTF-8
 unset LANGUAGE LC_ALL LC_MESSAGES
 WORK="$FQ_WORK_ROOT/$FQ_TEST_NAME"
 rm -rf "$WORK"
-mkdir -p "$WORK/keys" "$WORK/bin"
+mkdir -p "$WORK/keys" "$WORK/bin" "$WORK/terminal-state"
 
 # The tests call python3 and psql hundreds of times. A version manager's
 # python3 first in PATH (pyenv's shim: shells that look for the version)
@@ -567,6 +567,23 @@ raw() {
     fi
 }
 
+# term NODE [fq-terminal command and flags...]: fq-terminal as NODE against
+# the running server (its terminals endpoint; its intake for `report`), with
+# the test's terminal state (each node's journal and seq) in TERMINAL_STATE;
+# an answer is waited for at most 20 s, a ceiling for a busy machine. Runs
+# in the caller's environment: `LANG=zh_CN.UTF-8 term ...` for its Chinese.
+TERMINAL_STATE="$WORK/terminal-state"
+term() {
+    local node=$1
+    shift
+    "${FQ_TERMINAL:?}" --node "$node" --key-file "$(key_of "$node")" --url "$TERMINALS_URL" \
+        --intake "$SERVER_URL" --state-dir "$TERMINAL_STATE" --timeout-ms 20000 "$@"
+}
+
+# term_ok NODE [...]: term with its output dropped; fails the test, naming
+# the command, if fq-terminal fails.
+term_ok() { term "$@" >/dev/null || fail "fq-terminal $*"; }
+
 # ---- report streams through a fault: nothing acknowledged lost or doubled ----
 
 # stream_input PREFIX COUNT FILE [SEVERITY...]: COUNT flood reports from
@@ -594,15 +611,24 @@ wait_lines() {
     fail "$1 did not reach $2 lines within $3 s"
 }
 
-# paced FILE: the lines of FILE at about 50 a second (slower on a busy
-# machine, never in bursts), for a stream that is still running when a
-# fault comes.
+# paced FILE [RATE]: the lines of FILE at RATE a second (default 50), for a
+# stream that is still running when a fault comes: each line 1/RATE s after
+# the one before it was written, so that a busy machine (or a reader that
+# stops taking them) slows the stream down and never bunches it up. One
+# process for the whole file.
 paced() {
-    local line
-    while IFS= read -r line; do
-        printf '%s\n' "$line"
-        sleep 0.02
-    done <"$1"
+    python3 -c '
+import sys, time
+gap, out = 1 / float(sys.argv[2]), sys.stdout.buffer
+due = time.monotonic()
+for line in open(sys.argv[1], "rb"):
+    delay = due - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    out.write(line)
+    out.flush()
+    due = time.monotonic() + gap
+' "$1" "${2:-50}"
 }
 
 # ok_lines FILE: how many of fq-report's answers in FILE are ok.
