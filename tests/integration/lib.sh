@@ -95,9 +95,25 @@ on_exit() {
     if [ "$rc" = 0 ]; then
         log "PASS"
     fi
+    [ -z "${FQ_TEST_CPU_LOG:-}" ] || cpu_log "$rc"
     exit "$rc"
 }
 trap on_exit EXIT
+
+# cpu_log STATUS: "NAME STATUS SECONDS CPU-SECONDS" appended to
+# FQ_TEST_CPU_LOG: the wall time of the test and the CPU time (user and
+# system) of the shell and every process it waited for (what is left of its
+# background processes reaped first; a daemon such as the shared cluster's
+# PostgreSQL is not counted). On a busy machine a test's time follows its
+# CPU time: this is where a suite's time goes (tests/README.md).
+cpu_log() {
+    local cpu
+    [ "${#BG_PIDS[@]}" = 0 ] || wait "${BG_PIDS[@]}" 2>/dev/null
+    times >"$WORK/times" # in this shell: a subshell's would be its own
+    cpu=$(awk '{ for (i = 1; i <= NF; i++) { split($i, a, "m"); s += a[1] * 60 + a[2] } }
+               END { printf "%.2f", s }' "$WORK/times")
+    printf '%s %s %d %s\n' "$FQ_TEST_NAME" "$1" "$SECONDS" "$cpu" >>"$FQ_TEST_CPU_LOG"
+}
 
 # Runs a command in the background and remembers it for cleanup; the pid is
 # in BG_PID.
