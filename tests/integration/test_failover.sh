@@ -120,7 +120,7 @@ t0=$(now_ms)
 # The formation's folders in /tmp: the postgres user must reach them (a
 # checkout under /root is closed to it) and its sockets' paths must stay
 # short. Its logs are kept beside the test's.
-fdir=$(mktemp -d /tmp/fq-ha.XXXXXX)
+fdir=$(hosts_tmpdir)
 CLEANUPS+=("cp \"$fdir\"/*.log \"\$WORK/\" 2>/dev/null; for n in mon db1 db2; do cat \"$fdir\"/\$n/data/log/*.log >\"\$WORK/\$n.postgres.log\" 2>/dev/null; done; rm -rf \"$fdir\"")
 formation_create "$fdir" "$NET.0/24" || fail "the formation did not come up"
 log "formation up in $(($(now_ms) - t0)) ms: $(formation_states)"
