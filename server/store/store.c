@@ -205,7 +205,8 @@ struct fq_store {
     size_t set_cap;
     fq_pgbuf set_buf;
     fq_pgbuf lookup_buf;
-    int lookup_wanted; /* pending may hold reports never asked about */
+    int lookup_wanted;           /* pending may hold reports never asked about */
+    int lookups_alone_in_flight; /* lookups sent on their own (send_lookup_alone) */
 
     expectation *expect; /* ring buffer */
     size_t expect_cap, expect_head, expect_count;
@@ -1090,7 +1091,7 @@ static void on_pg_result(void *user, PGresult *res)
         else if (kind == EXP_LISTEN_SYNC)
             ; /* its failure, if any, fails the setup after it */
         else if (kind == EXP_LOOKUP_SYNC)
-            ; /* its rows were taken (or it was voided) before */
+            s->lookups_alone_in_flight--; /* its rows were taken (or it was voided) before */
         else if (s->guard_refused) {
             clear_heads(s);
             guard_refused(s);
@@ -1463,6 +1464,7 @@ static void on_pg_lost(void *user, const char *why)
      * one by one from the heads the next connection reads, and answer as
      * resends if they did (idempotency keys, nonces). */
     s->serial_left = s->pending.count;
+    s->lookups_alone_in_flight = 0;
     s->heads_ok = 0;
     s->reserve_in_flight = 0;
     clear_heads(s);
@@ -2365,15 +2367,17 @@ static int may_send_batch(const fq_store *s)
 
 /* The lookup of the reports waiting that were never asked about, sent on
  * its own: when no batch is executing (PostgreSQL is idle, or flushing a
- * COMMIT, which the next batch waits for anyway), since a batch executing
- * now would take it before its COMMIT once its results are back
- * (send_batch). Not in serial mode, where nothing is looked up, nor while
- * the batches of a failed plan are answered. 1 when it was sent, 0 when
- * not, -1 when the connection was dropped. */
+ * COMMIT, which the next batch waits for anyway) and no other lookup sent
+ * on its own is in flight, since the batch sent when either answers takes
+ * them in its transaction, before its COMMIT (send_batch): one lookup a
+ * batch, not one a loop turn. Not in serial mode, where nothing is looked
+ * up, nor while the batches of a failed plan are answered. 1 when it was
+ * sent, 0 when not, -1 when the connection was dropped. */
 static int send_lookup_alone(fq_store *s, PGconn *conn)
 {
     if (!s->lookup_wanted || s->replanning || s->serial_left > 0 || s->batches_executing > 0 ||
-        !s->directory_loaded || s->open_streaming || expect_reserve(s, 3) != 0)
+        s->lookups_alone_in_flight > 0 || !s->directory_loaded || s->open_streaming ||
+        expect_reserve(s, 3) != 0)
         return 0;
     lookup *l = lookup_collect(s, s->config.max_batch);
     if (l == NULL)
@@ -2402,6 +2406,7 @@ static int send_lookup_alone(fq_store *s, PGconn *conn)
         return -1;
     }
     expect_push(s, EXP_LOOKUP_SYNC, NULL, NULL);
+    s->lookups_alone_in_flight++;
     return 1;
 }
 
