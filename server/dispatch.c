@@ -10,6 +10,7 @@
 
 #include <inttypes.h>
 #include <malloc.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +25,17 @@ typedef struct sysop {
     fq_dispatch *dispatch;
     struct sysop *next; /* in the queue or the wave, in the order decided */
     int failed;         /* its wave's attempt did not store it */
-    char id[24], kind[32], reason[256], nonce[24];
-    const char *reason_code; /* static: REASON_* */
-    fq_decision_texts texts;
+    uint64_t incident_id;
+    char kind[32], reason[256];
+    int64_t nonce;
+    fq_route_params route;
     uint8_t outcome[FQ_STORE_MAX_OUTCOME];
     size_t outcome_len;
     fq_outbox_set outbox;
+    union { /* its statement's parameters (write_params.h) */
+        fq_event_params event;
+        fq_reroute_params reroute;
+    } params;
 } sysop;
 
 struct fq_dispatch {
@@ -71,8 +77,9 @@ struct fq_dispatch {
     /* The snapshot the chunks of the open incidents are being taken in with
      * (fq_dispatch_open_rows), until it is installed. */
     fq_snapshot *loading;
-    size_t open_room;     /* cases the tables were last made room for */
-    size_t open_expected; /* fq_dispatch_open_expected */
+    size_t open_room;          /* cases the tables were last made room for */
+    size_t open_expected;      /* fq_dispatch_open_expected */
+    struct prefault *prefault; /* faulting the load's memory in ahead, or NULL */
     fq_dispatch_stats stats;
 };
 
@@ -135,55 +142,26 @@ static int64_t mono_ms(const fq_dispatch *d)
 #define CONCLUDE_LIMITS                                                                            \
     ((1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1)) | (1u << (FQ_DEADLINE_CONCLUDE_DUE - 1)))
 
-static void format_ms(char *buf, size_t len, int64_t ms)
-{
-    snprintf(buf, len, "%" PRId64, ms);
-}
-
-/* The co-handling units as a binary text[]: nothing to quote or escape. */
-static void format_co(const fq_routing *r, const fq_decision *dec, fq_decision_texts *x)
-{
-    x->co_len = fq_items_co_array(r->roster, dec, x->co);
-}
-
-/* No co-handling units: an empty text[]. */
-static void format_no_co(fq_decision_texts *x)
-{
-    x->co_len = fq_pgarray_texts(x->co, sizeof x->co, NULL, 0);
-}
-
-/* Parameter i of op: the co-handling units, binary (an empty array when
- * the decision has none formatted). */
-static void bind_co(fq_store_op *op, int i, const fq_decision_texts *x)
-{
-    static const uint8_t empty[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, FQ_PG_TEXT};
-    op->values[i] = x->co_len > 0 ? (const char *)x->co : (const char *)empty;
-    op->lengths[i] = x->co_len > 0 ? (int)x->co_len : (int)sizeof empty;
-    op->formats[i] = 1;
-}
-
-/* The statement parameters of an assigned decision. */
-static void format_decision(const fq_snapshot *snap, const fq_decision *dec, fq_decision_texts *x)
+/* The statements' parameters of an assigned decision: ids, not indices of
+ * this snapshot (the write may go out after a reload). */
+static void format_decision(const fq_snapshot *snap, const fq_decision *dec, fq_route_params *x)
 {
     const fq_routing *r = snap->routing;
-    snprintf(x->tier, sizeof x->tier, "%d", dec->tier);
-    snprintf(x->line, sizeof x->line, "%d", dec->line);
+    memset(x, 0, sizeof *x);
+    x->assigned = 1;
+    x->tier = dec->tier;
+    x->line = dec->line;
+    x->climbed = dec->climbed;
     int32_t territory = fq_items_territory(dec);
     snprintf(x->territory, sizeof x->territory, "%s",
              territory >= 0 ? fq_org_id(org_of(snap), territory) : "");
     snprintf(x->lead, sizeof x->lead, "%s", fq_items_handler_id(r->roster, dec->lead));
     snprintf(x->worker, sizeof x->worker, "%s", fq_items_worker_id(r->roster, dec->worker));
-    format_co(r, dec, x);
-    format_ms(x->ack_due, sizeof x->ack_due, dec->ack_due_ms);
-    format_ms(x->ack_warn, sizeof x->ack_warn, dec->ack_warn_ms);
-    format_ms(x->conclude_due, sizeof x->conclude_due, dec->conclude_due_ms);
-    format_ms(x->conclude_warn, sizeof x->conclude_warn, dec->conclude_warn_ms);
-    snprintf(x->climbed, sizeof x->climbed, "%d", dec->climbed);
-}
-
-static const char *or_null(const char *s)
-{
-    return s[0] ? s : NULL;
+    x->co_len = fq_items_co_array(r->roster, dec, x->co);
+    x->ack_due_ms = dec->ack_due_ms;
+    x->ack_warn_ms = dec->ack_warn_ms;
+    x->conclude_due_ms = dec->conclude_due_ms;
+    x->conclude_warn_ms = dec->conclude_warn_ms;
 }
 
 /* RoutingOutcome bytes for the reply and the routing event. */
@@ -358,10 +336,10 @@ static void sysop_done(fq_store_op *op, int status, const char *message)
     fq_dispatch *d = s->dispatch;
     (void)message;
     if (status == FQ_EREJECTED)
-        fq_log(FQ_LOG_ERROR, "dispatch", "%s of incident %s refused: %s", s->kind, s->id,
-               op->error);
+        fq_log(FQ_LOG_ERROR, "dispatch", "%s of incident %" PRIu64 " refused: %s", s->kind,
+               s->incident_id, op->error);
     if (status == FQ_OK)
-        deliver(d, &s->outbox, result_text(op, 0), strtoull(s->id, NULL, 10));
+        deliver(d, &s->outbox, result_text(op, 0), s->incident_id);
     /* Not stored (database away): the decision stands in memory, so it is
      * tried again until it is written. */
     s->failed = status != FQ_OK && status != FQ_EREJECTED;
@@ -380,23 +358,13 @@ static sysop *new_sysop(fq_dispatch *d, uint64_t incident_id, const char *kind)
     if (s == NULL)
         return NULL;
     s->dispatch = d;
-    snprintf(s->id, sizeof s->id, "%" PRIu64, incident_id);
+    s->incident_id = incident_id;
     /* Retries of this write carry the same nonce: applied once at most. */
     uint64_t nonce;
     randombytes_buf(&nonce, sizeof nonce);
-    snprintf(s->nonce, sizeof s->nonce, "%" PRIu64, (nonce & (uint64_t)INT64_MAX) | 1);
+    s->nonce = (int64_t)((nonce & (uint64_t)INT64_MAX) | 1);
     snprintf(s->kind, sizeof s->kind, "%s", kind);
     return s;
-}
-
-/* Parameters first.. of op: the outbox rows' boxes, kinds and bodies,
- * binary arrays (outbox.h; empty ones when the set has none built). */
-static void bind_outbox(const fq_outbox_set *set, fq_store_op *op, int first)
-{
-    for (int i = 0; i < FQ_OUTBOX_NPARAMS; i++) {
-        op->values[first + i] = fq_outbox_param(set, i, &op->lengths[first + i]);
-        op->formats[first + i] = 1;
-    }
 }
 
 /* Builds the set's statement parameters. Out of memory the set is emptied:
@@ -426,23 +394,16 @@ static void write_event(fq_dispatch *d, uint64_t incident_id, const char *kind,
         fq_outbox_init(set);
     }
     snprintf(s->reason, sizeof s->reason, "%s", reason);
-    s->op.kind = FQ_STORE_OP_EVENT;
-    s->op.nparams = FQ_SQL_INSERT_EVENT_NPARAMS;
-    s->op.values[0] = s->id;
-    s->op.values[1] = s->kind;
-    s->op.values[2] = s->reason;
-    snprintf(s->texts.climbed, sizeof s->texts.climbed, "%d", breached);
-    s->op.values[3] = s->texts.climbed; /* a spare small text field */
-    s->op.values[4] = s->nonce;
     outbox_params(&s->outbox);
-    bind_outbox(&s->outbox, &s->op, 5);
-    s->op.values[8] = supervision_over ? "true" : "false";
-    s->reason_code = reason_code;
-    s->op.values[9] = s->reason_code;
-    s->op.plan.first_param = FQ_SQL_INSERT_EVENT_PLAN;
-    s->op.plan.events[0] = (fq_store_event){(int64_t)incident_id, s->kind, -1, s->reason, 0, -1};
-    s->op.plan.nevents = 1;
-    s->op.plan.outbox = &s->outbox;
+    s->params.event = (fq_event_params){.incident_id = incident_id,
+                                        .kind = s->kind,
+                                        .reason = s->reason,
+                                        .reason_code = reason_code,
+                                        .breached = breached,
+                                        .supervision_over = supervision_over,
+                                        .nonce = s->nonce,
+                                        .outbox = &s->outbox};
+    fq_event_params_bind(&s->params.event, &s->op);
     submit_sysop(d, s);
 }
 
@@ -458,42 +419,20 @@ static void write_reroute(fq_dispatch *d, const fq_case *c, const char *kind,
     }
     s->outbox = *set;
     fq_outbox_init(set);
-    format_decision(snap, dec, &s->texts);
+    format_decision(snap, dec, &s->route);
     snprintf(s->reason, sizeof s->reason, "%s", reason);
     s->outcome_len = pack_outcome(snap, dec, 0, s->outcome, sizeof s->outcome);
-    fq_store_op *op = &s->op;
-    op->kind = FQ_STORE_OP_REROUTE;
-    op->nparams = FQ_SQL_REROUTE_NPARAMS;
-    const fq_decision_texts *x = &s->texts;
-    s->reason_code = reason_code;
-    const char *v[FQ_SQL_REROUTE_NPARAMS - 4] = {s->id,
-                                                 x->tier,
-                                                 x->line,
-                                                 or_null(x->territory),
-                                                 or_null(x->lead),
-                                                 or_null(x->worker),
-                                                 NULL /* $7: bind_co */,
-                                                 x->ack_due,
-                                                 x->ack_warn,
-                                                 x->conclude_due,
-                                                 x->conclude_warn,
-                                                 x->climbed,
-                                                 s->kind,
-                                                 s->reason,
-                                                 (const char *)s->outcome,
-                                                 s->nonce};
-    memcpy(op->values, v, sizeof v);
-    bind_co(op, 6, x);
-    op->lengths[14] = (int)s->outcome_len;
-    op->formats[14] = 1;
     outbox_params(&s->outbox);
-    bind_outbox(&s->outbox, op, 16);
-    op->values[19] = s->reason_code;
-    op->plan.first_param = FQ_SQL_REROUTE_PLAN;
-    op->plan.events[0] =
-        (fq_store_event){(int64_t)c->incident_id, s->kind, -1, s->reason, 0, 14 /* $15 */};
-    op->plan.nevents = 1;
-    op->plan.outbox = &s->outbox;
+    s->params.reroute = (fq_reroute_params){.incident_id = c->incident_id,
+                                            .route = &s->route,
+                                            .event_kind = s->kind,
+                                            .reason = s->reason,
+                                            .reason_code = reason_code,
+                                            .outcome = s->outcome,
+                                            .outcome_len = s->outcome_len,
+                                            .nonce = s->nonce,
+                                            .outbox = &s->outbox};
+    fq_reroute_params_bind(&s->params.reroute, &s->op);
     submit_sysop(d, s);
 }
 
@@ -555,19 +494,23 @@ static void move_on(fq_dispatch *d, fq_case *c, const char *why)
 static void on_deadline(fq_dispatch *d, const fq_deadline *due)
 {
     fq_case *c = fq_caseload_find(d->cases, due->key);
-    if (c == NULL || due->kind < 1 || due->kind > FQ_CASE_DEADLINES ||
-        c->deadlines[due->kind - 1] != due->id)
+    if (c == NULL || due->kind < 1 || due->kind > FQ_CASE_DEADLINES || c->deadline != due->id)
         return; /* stale: the case closed or was re-decided */
     if (c->busy) {
         /* A terminal's action on it is being stored: decide after it. */
-        c->deadlines[due->kind - 1] =
-            fq_deadlines_add(d->deadlines, mono_ms(d) + 50, c->incident_id, due->kind);
+        c->deadline = fq_deadlines_add(d->deadlines, mono_ms(d) + 50, c->incident_id, due->kind);
+        c->deadline_kind = c->deadline != 0 ? (uint8_t)due->kind : 0;
         return;
     }
     fq_case_fired(c, due->kind);
     fq_case_plan plan;
     fq_plan_deadline(&d->current->world, c, due->kind, wall_ms(), &plan);
     apply_plan(d, c, &plan);
+    /* One limit of a case is pending at a time (caseload.h): the next one,
+     * unless the plan gave the case new limits (scheduled already). */
+    c = fq_caseload_find(d->cases, due->key);
+    if (c != NULL && c->deadline == 0)
+        fq_case_schedule(c, d->deadlines);
 }
 
 static void on_timer(uv_timer_t *timer)
@@ -777,6 +720,88 @@ static fq_case *take_in_case(fq_dispatch *d, const fq_snapshot *snap, const fq_c
     return c;
 }
 
+/* ---- the open incidents' memory, faulted in ahead ----
+ *
+ * A million open cases are ~0.5 GB of fresh memory, and on the machines
+ * measured the kernel spent about as long allocating and zeroing its pages
+ * (at the first write of each) as the loop spent filling them: ~40 % of
+ * the server's CPU to ready, all of it on the loop. Once the tables are
+ * sized for the load, a thread of libuv's pool faults in (fq_populate)
+ * what the load will write, a slice of every table at a time in the order
+ * the loop fills them, so that the loop finds its pages ready while
+ * PostgreSQL and the loader keep the other core busy. The thread only asks
+ * the kernel for pages by address: it reads and writes nothing of the
+ * domain state, which stays the loop's alone. Where the loop catches up,
+ * it faults its pages itself as before; nothing depends on the thread. */
+#define PREFETCH_AHEAD 8
+#define PREFAULT_SPANS 64
+#define PREFAULT_SLICES 128
+
+typedef struct prefault {
+    uv_work_t work;
+    atomic_int stop; /* the dispatch is done with the memory: stop at once */
+    fq_dispatch *d;  /* NULL once detached (fq_dispatch_free) */
+    fq_span spans[PREFAULT_SPANS];
+    size_t n;
+} prefault;
+
+static void prefault_run(uv_work_t *work)
+{
+    prefault *pf = work->data;
+    for (size_t slice = 0; slice < PREFAULT_SLICES; slice++) {
+        for (size_t i = 0; i < pf->n; i++) {
+            if (atomic_load_explicit(&pf->stop, memory_order_relaxed))
+                return;
+            size_t a = pf->spans[i].size * slice / PREFAULT_SLICES;
+            size_t b = pf->spans[i].size * (slice + 1) / PREFAULT_SLICES;
+            if (b > a && fq_populate((char *)pf->spans[i].p + a, b - a) != 0 && slice == 0)
+                return; /* not supported: the loop faults its pages as before */
+        }
+    }
+}
+
+static void prefault_done(uv_work_t *work, int status)
+{
+    (void)status;
+    prefault *pf = work->data;
+    if (pf->d != NULL)
+        pf->d->prefault = NULL;
+    free(pf);
+}
+
+/* Stops the thread (the memory is about to change hands): it finishes the
+ * range it is at and frees itself on the loop. */
+static void prefault_stop(fq_dispatch *d)
+{
+    if (d->prefault == NULL)
+        return;
+    atomic_store(&d->prefault->stop, 1);
+    d->prefault->d = NULL;
+    d->prefault = NULL;
+}
+
+/* The next n adds' fresh memory in the caseload, the deadlines and the
+ * duplicate index (sized for them already), faulted in on the pool. */
+static void prefault_start(fq_dispatch *d, size_t n)
+{
+    if (d->prefault != NULL || n < FQ_OPEN_CHUNK_ROWS)
+        return;
+    prefault *pf = calloc(1, sizeof *pf);
+    if (pf == NULL)
+        return;
+    pf->n = fq_caseload_ahead(d->cases, n, pf->spans, PREFAULT_SPANS - 7);
+    pf->n += fq_deadlines_ahead(d->deadlines, n, pf->spans + pf->n);
+    pf->n += fq_dedup_ahead(d->dedup, n, pf->spans + pf->n);
+    atomic_init(&pf->stop, 0);
+    pf->d = d;
+    pf->work.data = pf;
+    if (uv_queue_work(d->timer.loop, &pf->work, prefault_run, prefault_done) != 0) {
+        free(pf);
+        return;
+    }
+    d->prefault = pf;
+}
+
 /* A chunk of the open incidents as stored: their cases, deadlines and
  * duplicate index, as `snap` names things. Deadlines that passed while the
  * server was down fire at once, in order, once the snapshot is installed
@@ -795,8 +820,8 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const fq_ca
      * caseload is asked for each chunk besides: its index grows by doubling
      * (a power of two, filled when made: never sized for the margin) and
      * its slabs as they fill. The duplicate index and the deadlines grow by
-     * exactly what they are asked for; up to FQ_CASE_DEADLINES deadlines a
-     * case (room never used is address space only, not memory). Failure is
+     * exactly what they are asked for; one pending deadline a case
+     * (caseload.h; room never used is address space only, not memory). Failure is
      * not fatal: the adds grow as needed. */
     size_t count = fq_caseload_count(d->cases);
     const size_t expected = d->open_expected;
@@ -814,18 +839,27 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const fq_ca
         if (count == 0 && expected >= rows)
             room = expected + expected / 16 + FQ_OPEN_CHUNK_ROWS;
         (void)fq_dedup_reserve(d->dedup, room - count);
-        (void)fq_deadlines_reserve(d->deadlines, fq_deadlines_count(d->deadlines) +
-                                                     FQ_CASE_DEADLINES * (room - count));
+        (void)fq_deadlines_reserve(d->deadlines, fq_deadlines_count(d->deadlines) + room - count);
         d->open_room = room;
     }
+    if (count == 0 && expected > rows)
+        prefault_start(d, expected);
     reporter_cache reporter = {NULL, -1};
-    for (size_t i = 0; i < rows; i++)
+    for (size_t i = 0; i < rows; i++) {
+        /* The two index entries a few rows on are fetched while this one
+         * is taken in: random places in tables of tens of MB, a cache miss
+         * each, most of what an add cost. */
+        if (i + PREFETCH_AHEAD < rows) {
+            fq_caseload_prefetch(d->cases, open[i + PREFETCH_AHEAD].id);
+            fq_dedup_prefetch(d->dedup, open[i + PREFETCH_AHEAD].id);
+        }
         (void)take_in_case(d, snap, &open[i], now, mono, &reporter);
+    }
 }
 
 static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit,
                      const char *reason_code);
-static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind);
+static void limit_gone(fq_dispatch *d, fq_case *c, int kind);
 static void collect_off_duty(fq_case *c, void *user)
 {
     fq_dispatch *d = user;
@@ -902,6 +936,7 @@ static void void_open_load(fq_dispatch *d)
         fq_log(FQ_LOG_ERROR, "dispatch", "out of memory voiding a failed load");
         abort(); /* the caseload would disagree with the database */
     }
+    prefault_stop(d);
     fq_caseload_free(d->cases);
     fq_dedup_free(d->dedup);
     fq_deadlines_free(d->deadlines);
@@ -960,6 +995,7 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap)
     if (old == NULL || old->routing == NULL) {
         if (d->loading == snap && !d->open_loaded) {
             d->open_loaded = 1;
+            prefault_stop(d); /* done by now, or the estimate was high */
             fq_snapshot_unref(d->loading);
             d->loading = NULL;
             /* The duplicate index's expiry, loaded in bulk, is put in order
@@ -987,6 +1023,7 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap)
         for (fq_ticket *p = d->pending; fresh != NULL && p != NULL; p = p->hh.next)
             index_pending(fresh, p, snap);
         if (fresh != NULL) {
+            prefault_stop(d);
             fq_dedup_free(d->dedup);
             d->dedup = fresh;
         }
@@ -1033,8 +1070,7 @@ static void drop_case(fq_dispatch *d, fq_case *c, int release)
 {
     if (release && d->current != NULL && d->current->routing != NULL)
         fq_route_release(d->current->routing->router, &c->decision);
-    for (int k = 1; k <= FQ_CASE_DEADLINES; k++)
-        cancel_deadline(d, c, k);
+    fq_case_unschedule(c, d->deadlines);
     fq_dedup_remove(d->dedup, c->incident_id);
     fq_caseload_remove(d->cases, c->incident_id);
 }
@@ -1098,18 +1134,17 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
     const fq_routing *r = snap->routing;
     const fq_decision *dec = &t->decision;
     int assigned = dec->status == FQ_ROUTE_ASSIGNED;
-    fq_decision_texts *x = &t->texts;
+    fq_route_params *x = &t->route;
     memset(x, 0, sizeof *x);
-    t->merged[0] = '\0';
+    /* Not assigned (merged, unroutable): the territory, no holder. */
     int32_t territory = fq_items_territory(dec);
     snprintf(x->territory, sizeof x->territory, "%s",
              territory >= 0 ? fq_org_id(org_of(snap), territory) : "");
-    format_no_co(x);
+    x->climbed = dec->climbed;
     if (t->merged_into != 0) {
         t->state = "merged";
         t->event_kind = "merged";
         t->reason_code = FQ_REASON_MERGED;
-        snprintf(t->merged, sizeof t->merged, "%" PRIu64, t->merged_into);
         snprintf(t->reason, sizeof t->reason,
                  "same category within %.0f m and %" PRId64 " min of open incident %" PRIu64
                  ": one more report on it, not dispatched again",
@@ -1139,9 +1174,6 @@ static void fill_texts(const fq_dispatch *d, const fq_snapshot *snap, fq_ticket 
         snprintf(t->reason, sizeof t->reason,
                  "no handling unit from the entry tier up: the topology has a gap here");
     }
-    snprintf(t->rule_set, sizeof t->rule_set, "%u", r->rule_set);
-    snprintf(t->rule_source, sizeof t->rule_source, "%u", dec->rule_source);
-    snprintf(x->climbed, sizeof x->climbed, "%d", dec->climbed);
     t->outcome_len = pack_outcome(snap, dec, t->merged_into, t->outcome, sizeof t->outcome);
 }
 
@@ -1186,9 +1218,9 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
                                     req, err, err_len);
     if (rc != FQ_OK)
         return rc;
-    fq_route_status st = fq_route(r->router, req, &t->decision);
+    int routed = fq_route(r->router, req, &t->decision);
     t->incident_at_ms = fq_dedup_incident_time(report->occurred_at_ms, now_ms);
-    if (st == FQ_ROUTE_ASSIGNED) {
+    if (routed == FQ_OK) {
         uint64_t twin = fq_dedup_find(d->dedup, req->category, req->has_location, req->lon,
                                       req->lat, fq_items_territory(&t->decision), t->decision.town,
                                       t->incident_at_ms, now_ms);
@@ -1239,7 +1271,6 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     t->snapshot = snap;
     t->nonce = (int64_t)(d->next_nonce & (uint64_t)INT64_MAX);
     d->next_nonce += 2;
-    snprintf(t->nonce_text, sizeof t->nonce_text, "%" PRId64, t->nonce);
     fq_outbox_init(&t->outbox);
     if (t->waiting_for != NULL)
         return FQ_OK; /* texts and items once the open one's id is known */
@@ -1257,56 +1288,23 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
     return FQ_OK;
 }
 
-void fq_dispatch_bind(fq_ticket *t, fq_store_op *op)
+void fq_dispatch_bind(fq_ticket *t, fq_report_params *p, fq_store_op *op)
 {
-    const fq_decision_texts *x = &t->texts;
-    const char *v[] = {
-        t->state,
-        or_null(x->tier),
-        or_null(x->line),
-        or_null(x->territory),
-        or_null(x->lead),
-        or_null(x->worker),
-        NULL /* $26: bind_co */,
-        or_null(x->ack_due),
-        or_null(x->ack_warn),
-        or_null(x->conclude_due),
-        or_null(x->conclude_warn),
-        or_null(t->merged),
-        t->rule_set,
-        t->rule_source,
-        x->climbed,
-        t->decision.unplaced ? "true" : "false",
-        t->event_kind,
-        t->reason,
-        (const char *)t->outcome,
-        t->nonce_text,
-    };
-    _Static_assert(sizeof v / sizeof v[0] == 39 - 20 + 1, "params 20..39");
-    memcpy(&op->values[19], v, sizeof v);
-    bind_co(op, 25, x);
-    op->lengths[37] = (int)t->outcome_len;
-    op->formats[37] = 1;
-    bind_outbox(&t->outbox, op, 39);
-    op->values[42] = t->reason_code;
-    /* What the statement writes to the history, for the store's plan: the
-     * "reported" event ($1 node, $19 envelope), the routing event ($38
-     * RoutingOutcome) and a merge's report_merged on the incident joined. */
-    fq_store_plan *pl = &op->plan;
-    memset(pl, 0, sizeof *pl);
-    pl->first_param = FQ_SQL_INSERT_REPORT_PLAN;
-    pl->creates_incident = 1;
-    pl->events[0] = (fq_store_event){0, "reported", 0, "", 0, 18};
-    pl->events[1] = (fq_store_event){0, t->event_kind, -1, t->reason, 0, 37};
-    pl->nevents = 2;
-    if (t->merged[0] != '\0')
-        pl->events[pl->nevents++] = (fq_store_event){(int64_t)strtoull(t->merged, NULL, 10),
-                                                     "report_merged",
-                                                     -1,
-                                                     "another report: incident ",
-                                                     1,
-                                                     -1};
-    pl->outbox = &t->outbox;
+    t->params = p;
+    p->state = t->state;
+    p->event_kind = t->event_kind;
+    p->reason = t->reason;
+    p->reason_code = t->reason_code;
+    p->route = &t->route;
+    p->merged_into = t->merged_into;
+    p->rule_set = t->snapshot->routing->rule_set;
+    p->rule_source = t->decision.rule_source;
+    p->unplaced = t->decision.unplaced;
+    p->outcome = t->outcome;
+    p->outcome_len = t->outcome_len;
+    p->nonce = t->nonce;
+    p->outbox = &t->outbox;
+    fq_report_params_bind(p, op);
 }
 
 static void undo(fq_ticket *t)
@@ -1343,12 +1341,11 @@ static void release_waiters(fq_dispatch *d, fq_ticket *t, uint64_t incident_id)
             w->merged_into = incident_id;
             fill_texts(d, w->snapshot, w);
             /* The report's own title, address and external reference,
-             * copied by the intake into the statement's parameters ($1
-             * node, $11 address, $12 title, $15 external ref). */
-            const char *const *v = w->op->values;
-            add_feed_items(w, fq_directory_find(w->snapshot->directory, v[0]), v[11], v[10],
-                           v[14] ? v[14] : "");
-            fq_dispatch_bind(w, w->op);
+             * as the intake put them in its statement's parameters. */
+            fq_report_params *p = w->params;
+            add_feed_items(w, fq_directory_find(w->snapshot->directory, p->node), p->title,
+                           p->address, p->external_ref ? p->external_ref : "");
+            fq_dispatch_bind(w, p, w->op);
             fq_store_submit(d->store, w->op);
         } else {
             /* Undone by the callback (fq_dispatch_dropped); the intake may
@@ -1476,7 +1473,6 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     t->action = p.action;
     t->next_state = p.next_state;
     t->supervision_ms = p.supervision_reply ? -1 : 0; /* a reply: cleared */
-    snprintf(t->id, sizeof t->id, "%" PRIu64, a->incident_id);
     snprintf(t->kind, sizeof t->kind, "%s", p.kind);
     snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(p.from));
     snprintf(t->worker, sizeof t->worker, "%s", fq_items_worker_id(r->roster, c->decision.worker));
@@ -1492,17 +1488,15 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
         return FQ_EBUSY;
     }
     t->concludes = p.concludes;
-    if (p.action == FQ_ACTION_EXTEND) {
-        snprintf(t->extension, sizeof t->extension, "%" PRId64, p.extend_to_ms);
+    if (p.action == FQ_ACTION_EXTEND)
         t->extend_to_ms = p.extend_to_ms;
-    }
     if (p.rerouted) {
         t->rerouted = 1;
         t->decision = p.decision;
         fq_route_apply(r->router, &t->decision);
         t->applied = 1;
         t->recount = 1; /* a re-decision, like an escalation */
-        format_decision(snap, &t->decision, &t->texts);
+        format_decision(snap, &t->decision, &t->route);
     }
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
     t->outbox = p.outbox;
@@ -1513,71 +1507,46 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
     return FQ_OK;
 }
 
-void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op)
+void fq_dispatch_act_bind(fq_action_ticket *t, fq_action_params *p, fq_store_op *op)
 {
-    const fq_decision_texts *x = &t->texts;
-    op->kind = FQ_STORE_OP_ACTION;
-    op->nparams = FQ_SQL_ACTION_NPARAMS;
-    op->values[3] = t->id;
-    op->values[4] = t->kind;
-    op->values[5] = t->note;
-    op->values[7] = t->expected;
-    op->values[8] = t->worker;
-    op->values[9] = t->lead;
-    op->values[10] = t->assignment;
-    op->values[11] = t->state;
-    op->values[12] = t->result;
-    op->values[13] = or_null(t->extension);
-    op->values[14] = t->rerouted ? "true" : "false";
-    const char *route[11] = {x->tier,
-                             x->line,
-                             or_null(x->territory),
-                             or_null(x->lead),
-                             or_null(x->worker),
-                             NULL /* $21: bind_co */,
-                             or_null(x->ack_due),
-                             or_null(x->ack_warn),
-                             or_null(x->conclude_due),
-                             or_null(x->conclude_warn),
-                             x->climbed};
-    for (int i = 0; i < 11; i++)
-        op->values[15 + i] = t->rerouted ? route[i] : NULL;
-    if (t->rerouted)
-        bind_co(op, 20, x);
-    bind_outbox(&t->outbox, op, 26);
-    op->values[29] = t->answer;
-    op->values[30] = t->recount ? "true" : "false";
-    op->values[31] = or_null(t->merged);
-    op->values[32] = t->supervision_ms > 0 ? t->supervision : t->supervision_ms < 0 ? "" : NULL;
-    op->values[33] = or_null(t->expected_state);
     int suspend = t->command == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND;
-    op->values[34] = suspend                                                    ? t->suspension
-                     : t->command == FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME ? ""
-                                                                                : NULL;
-    op->values[35] = suspend ? t->note : NULL;
-    op->values[36] = t->reason_code;
-    op->values[43] = t->mediation_record;
-    /* The plan: the action's event ($1 node, $7 envelope, bound by the
-     * caller) and a merge's report_merged on the incident it joins. */
-    fq_store_plan *pl = &op->plan;
-    memset(pl, 0, sizeof *pl);
-    pl->first_param = FQ_SQL_ACTION_PLAN;
-    pl->events[0] = (fq_store_event){
-        (int64_t)strtoull(t->id, NULL, 10), t->kind, 0, t->note ? t->note : "", 0, 6};
-    pl->nevents = 1;
-    if (t->merged[0] != '\0') {
-        snprintf(t->merge_reason, sizeof t->merge_reason, "incident %s merged into it", t->id);
-        pl->events[pl->nevents++] = (fq_store_event){
-            (int64_t)strtoull(t->merged, NULL, 10), "report_merged", 0, t->merge_reason, 0, -1};
-    }
-    pl->outbox = &t->outbox;
+    int resume = t->command == FENGQIAO__V1__COMMAND_KIND__COMMAND_RESUME;
+    p->incident_id = t->incident_id;
+    p->kind = t->kind;
+    p->note = t->note;
+    p->expected_state = t->expected_state[0] ? t->expected_state : NULL;
+    p->expected_assignment = t->expected;
+    p->expected_worker = t->worker;
+    p->expected_lead = t->lead;
+    p->assignment = t->assignment;
+    p->state = t->state;
+    p->result = t->result;
+    p->extension_ms = t->extend_to_ms;
+    p->route = t->rerouted ? &t->route : NULL;
+    p->answer = t->answer;
+    p->recount = t->recount;
+    p->merged_into = t->merge_into;
+    /* A supervision order set, or (a reply) cleared. */
+    p->supervision = t->supervision_ms > 0   ? FQ_PARAM_SET
+                     : t->supervision_ms < 0 ? FQ_PARAM_CLEAR
+                                             : FQ_PARAM_KEEP;
+    p->supervision_ms = t->supervision_ms;
+    p->suspension = suspend ? FQ_PARAM_SET : resume ? FQ_PARAM_CLEAR : FQ_PARAM_KEEP;
+    p->suspend_ms = t->suspend_ms;
+    p->suspend_reason = suspend ? t->note : NULL;
+    p->reason_code = t->reason_code;
+    p->mediation_record = t->mediation_record;
+    p->outbox = &t->outbox;
+    fq_action_params_bind(p, op);
 }
 
-static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
+/* The limit of `kind` no longer applies (the case's state already says
+ * so: acknowledged, the order replied to): if it is the one pending, the
+ * case's next limit takes its place. */
+static void limit_gone(fq_dispatch *d, fq_case *c, int kind)
 {
-    if (c->deadlines[kind - 1] != 0)
-        fq_deadlines_cancel(d->deadlines, c->deadlines[kind - 1]);
-    c->deadlines[kind - 1] = 0;
+    if (c->deadline_kind == kind)
+        fq_case_schedule(c, d->deadlines);
 }
 
 /* The case is closed (concluded, merged): its capacity, deadlines and
@@ -1586,8 +1555,7 @@ static void close_case(fq_dispatch *d, fq_case *c)
 {
     if (d->current != NULL && d->current->routing != NULL)
         fq_route_release(d->current->routing->router, &c->decision);
-    for (int k = 1; k <= FQ_CASE_DEADLINES; k++)
-        cancel_deadline(d, c, k);
+    fq_case_unschedule(c, d->deadlines);
     fq_dedup_remove(d->dedup, c->incident_id);
     fq_caseload_remove(d->cases, c->incident_id);
 }
@@ -1600,9 +1568,9 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
         int same = t->snapshot == d->current && d->current->routing != NULL;
         fq_case *c = applied && same ? fq_caseload_add(d->cases, t->incident_id) : NULL;
         if (c != NULL) {
-            fq_deadline_id none[FQ_CASE_DEADLINES] = {0};
             *c = *t->reopened;
-            memcpy(c->deadlines, none, sizeof none);
+            c->deadline = 0;
+            c->deadline_kind = 0;
             c->incident_id = t->incident_id;
             c->decision = t->decision;
             c->assignment = FQ_ASSIGNMENT_ASSIGNED;
@@ -1642,13 +1610,13 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
     }
     if (t->supervision_ms < 0) { /* a reply to the supervision order */
         c->supervision_ms = 0;
-        cancel_deadline(d, c, FQ_DEADLINE_SUPERVISION_DUE);
+        limit_gone(d, c, FQ_DEADLINE_SUPERVISION_DUE);
     }
     switch (t->action) {
     case FQ_ACTION_ACKNOWLEDGE:
         c->assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
-        cancel_deadline(d, c, FQ_DEADLINE_ACK_WARNING);
-        cancel_deadline(d, c, FQ_DEADLINE_ACK_DUE);
+        limit_gone(d, c, FQ_DEADLINE_ACK_WARNING);
+        limit_gone(d, c, FQ_DEADLINE_ACK_DUE);
         break;
     case FQ_ACTION_EXTEND:
         c->assignment = FQ_ASSIGNMENT_EXTENSION_REQUESTED;
@@ -1795,7 +1763,6 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     t->incident_id = cmd->incident_id;
     t->command = cmd->kind;
     t->next_state = p.next_state;
-    snprintf(t->id, sizeof t->id, "%" PRIu64, cmd->incident_id);
     snprintf(t->kind, sizeof t->kind, "%s", p.kind);
     snprintf(t->expected, sizeof t->expected, "%s", fq_assignment_state_name(p.from));
     snprintf(t->worker, sizeof t->worker, "%s", fq_items_worker_id(r->roster, c->decision.worker));
@@ -1803,14 +1770,8 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
     snprintf(t->state, sizeof t->state, "%s", p.state);
     t->concludes = p.concludes;
     t->merge_into = p.merge_into;
-    if (p.merge_into != 0)
-        snprintf(t->merged, sizeof t->merged, "%" PRIu64, p.merge_into);
     t->supervision_ms = p.supervision_ms;
-    if (cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUPERVISE || p.supervision_ms > 0)
-        snprintf(t->supervision, sizeof t->supervision, "%" PRId64, p.supervision_ms);
     t->suspend_ms = p.suspend_ms;
-    if (cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_SUSPEND)
-        snprintf(t->suspension, sizeof t->suspension, "%" PRId64, p.suspend_ms);
     t->result = p.result;
     t->mediation_record = p.mediation_record;
     p.result = p.mediation_record = NULL;
@@ -1830,7 +1791,7 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
         t->recount = 1;
     }
     if (t->rerouted)
-        format_decision(snap, &t->decision, &t->texts);
+        format_decision(snap, &t->decision, &t->route);
     snprintf(t->assignment, sizeof t->assignment, "%s", fq_assignment_state_name(t->next_state));
     t->outbox = p.outbox;
     outbox_params(&t->outbox);
@@ -1885,7 +1846,6 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
     t->command = FENGQIAO__V1__COMMAND_KIND__COMMAND_REOPEN;
     t->next_state = FQ_ASSIGNMENT_ASSIGNED;
     t->rerouted = 1;
-    snprintf(t->id, sizeof t->id, "%" PRIu64, id);
     snprintf(t->kind, sizeof t->kind, "reopened");
     snprintf(t->expected, sizeof t->expected, "%s", assignment[0] ? assignment : "assigned");
     snprintf(t->expected_state, sizeof t->expected_state, "concluded");
@@ -1906,7 +1866,7 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
         snprintf(err, err_len, "out of memory");
         return FQ_EBUSY;
     }
-    format_decision(snap, &t->decision, &t->texts);
+    format_decision(snap, &t->decision, &t->route);
     fq_route_apply(r->router, &t->decision);
     t->applied = 1;
     t->reopened = c;
@@ -2066,6 +2026,7 @@ void fq_dispatch_free(fq_dispatch *d)
     free(d->absent);
     /* The tickets belong to the intake's requests. */
     HASH_CLEAR(hh, d->pending);
+    prefault_stop(d);
     fq_caseload_free(d->cases);
     fq_dedup_free(d->dedup);
     fq_deadlines_free(d->deadlines);

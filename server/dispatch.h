@@ -23,6 +23,7 @@
 #include "routing_state.h"
 #include "store.h"
 #include "validate.h"
+#include "write_params.h"
 
 #include <libpq-fe.h>
 #include <stdint.h>
@@ -46,16 +47,6 @@ typedef struct fq_dispatch_config {
     int64_t dedup_window_ms;
     int deadline_budget; /* deadlines handled per loop turn at most */
 } fq_dispatch_config;
-
-/* A decision as statement parameters (empty strings where none); the
- * co-handling units as a binary text[] (pgarray), co_len bytes. */
-typedef struct fq_decision_texts {
-    char tier[4], line[4], territory[FQ_ID_MAX_LEN + 1], lead[FQ_ID_MAX_LEN + 1],
-        worker[FQ_ID_MAX_LEN + 1];
-    uint8_t co[FQ_ITEMS_CO_ARRAY_BYTES];
-    size_t co_len;
-    char ack_due[24], ack_warn[24], conclude_due[24], conclude_warn[24], climbed[4];
-} fq_decision_texts;
 
 /* A decision on its way to the database, embedded in the intake's request.
  *
@@ -81,14 +72,13 @@ struct fq_ticket {
     uint64_t merged_into;
     const char *state, *event_kind;
     const char *reason_code; /* the routing event's (static; docs/terminals.md) */
-    fq_decision_texts texts;
-    char merged[24], rule_set[12], rule_source[12];
-    int64_t nonce; /* written with the report; a retry finds its own row by it */
-    char nonce_text[24];
+    fq_route_params route;   /* the decision as the statement writes it */
+    int64_t nonce;           /* written with the report; a retry finds its own row by it */
     char reason[256];
     uint8_t outcome[FQ_STORE_MAX_OUTCOME];
     size_t outcome_len;
-    fq_outbox_set outbox; /* the items the report leaves (params 40..42) */
+    fq_outbox_set outbox;     /* the items the report leaves */
+    fq_report_params *params; /* its statement's, once bound (fq_dispatch_bind) */
 };
 
 /* The bit that marks provisional ids in the duplicate index (incident ids
@@ -180,8 +170,11 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
                        const Fengqiao__V1__ReportIncident *report, int32_t place, int64_t now_ms,
                        fq_ticket *t, char *err, size_t err_len);
 
-/* Points op->values[19..41] at the ticket's texts (the report statement). */
-void fq_dispatch_bind(fq_ticket *t, fq_store_op *op);
+/* Fills the decision's fields of the report's statement (the report's own
+ * are the intake's) and binds it on op (write_params.h). `p` must stay put
+ * until the ticket is stored or dropped: a duplicate waiting for an
+ * uncommitted incident is bound again once that one's id is known. */
+void fq_dispatch_bind(fq_ticket *t, fq_report_params *p, fq_store_op *op);
 
 /* Sends the report's statement (bound with fq_dispatch_bind) to the store —
  * at once, or, for a duplicate of an incident not yet committed, once that
@@ -220,9 +213,8 @@ typedef struct fq_action_ticket {
     int applied;          /* the new decision took its capacity */
     int concludes;        /* the incident closes */
     fq_decision decision;
-    char id[24], kind[32], expected[24], worker[65], lead[65], assignment[24], state[16];
-    char extension[24], answer[24], merged[24], supervision[24];
-    char merge_reason[64]; /* the report_merged event's reason (its hash covers it) */
+    char kind[32], expected[24], worker[65], lead[65], assignment[24], state[16];
+    char answer[24];
     /* A terminal's action refused for the assignment's state: `answer` holds
      * that state, and this says the action asked for is already in effect. */
     int already_done;
@@ -232,14 +224,12 @@ typedef struct fq_action_ticket {
     struct fq_case *reopened; /* REOPEN: the case to add once the reopen is stored */
     int64_t supervision_ms;   /* SUPERVISE: the deadline set; REPLY: -1 (cleared) */
     /* SUSPEND: the wall-clock ms it is suspended at; RESUME: 0 (the limits
-     * moved are in `decision` and supervision_ms). `suspension` is the
-     * statement's text of it ('' for a resume), empty otherwise. */
+     * moved are in `decision` and supervision_ms). */
     int64_t suspend_ms;
-    char suspension[24];
     char *note, *result;     /* malloc'd */
     char *mediation_record;  /* a mediation step's record for the store (malloc'd), or NULL */
     const char *reason_code; /* the event's (static; docs/terminals.md) */
-    fq_decision_texts texts;
+    fq_route_params route;   /* `decision` as the statement writes it (rerouted) */
     fq_outbox_set outbox;
 } fq_action_ticket;
 
@@ -257,9 +247,10 @@ typedef struct fq_action_ticket {
 int fq_dispatch_act(fq_dispatch *d, const fq_node *actor,
                     const Fengqiao__V1__AssignmentAction *action, int64_t now_ms,
                     fq_action_ticket *t, char *err, size_t err_len);
-/* Points op->values[3..5, 7..29] (0-based) at the ticket: the caller sets
- * node, message id, digest and envelope ($1 $2 $3 $7). */
-void fq_dispatch_act_bind(fq_action_ticket *t, fq_store_op *op);
+/* Fills what the action does into its statement's parameters (the
+ * request's own — node, message id, digest, envelope, photos — are the
+ * caller's) and binds it on op (write_params.h). */
+void fq_dispatch_act_bind(fq_action_ticket *t, fq_action_params *p, fq_store_op *op);
 /* The statement ran: `applied` (event seq non-NULL) or not (not stored,
  * refused, or the database disagreed); frees the ticket's memory. */
 void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied,

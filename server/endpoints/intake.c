@@ -10,6 +10,7 @@
 #include "fq_wire.h"
 #include "statements.h"
 #include "validate.h"
+#include "write_params.h"
 
 #include <inttypes.h>
 #include <sodium.h>
@@ -21,9 +22,6 @@
 #include <uthash.h>
 
 #define ENDPOINT_NAME "intake"
-
-typedef Fengqiao__V1__Status status_t;
-#define ST(name) FENGQIAO__V1__STATUS__STATUS_##name
 
 /* Key of the in-flight table: one entry per (node, message id). */
 typedef struct flight_key {
@@ -48,8 +46,7 @@ struct intake_request {
      * budget like any pending request, and beyond it is answered busy. */
     intake_request *followers;
     intake_request *next_follower;
-    char message_id_text[24], severity_text[4], risk_text[4], channel_text[4];
-    char lon_text[32], lat_text[32], occurred_text[24], sent_text[24];
+    fq_report_params params;   /* the statement's: the report's, then the decision's */
     fq_attachment_rows photos; /* written with the "reported" event */
     size_t blob_len;
     char blob[]; /* strings and envelope bytes the statement reads */
@@ -96,18 +93,18 @@ static void release_request(fq_intake *in, intake_request *req)
 /* ---- replies ---- */
 
 static void reply_status(fq_intake *in, fq_reply_token *token, const uint8_t *key,
-                         uint64_t message_id, status_t status, const char *message)
+                         uint64_t message_id, int err, const char *message)
 {
-    fq_endpoint_reply(&in->ctx, token, key, message_id, status, message, NULL);
+    fq_endpoint_reply(&in->ctx, token, key, message_id, err, message);
 }
 
-/* Answers a refused request and records it (endpoint_ctx.h). `key` is NULL
- * when the sender was not authenticated (the reply then goes unsigned). */
+/* Answers a refused request and records it (endpoint_ctx.h: an error
+ * answered BUSY is not recorded). `key` is NULL when the sender was not
+ * authenticated (the reply then goes unsigned). */
 static void refuse(fq_intake *in, fq_reply_token *token, const uint8_t *key, const uint8_t *frame,
-                   size_t len, const char *node, uint64_t message_id, status_t status,
-                   const char *reason)
+                   size_t len, const char *node, uint64_t message_id, int err, const char *reason)
 {
-    fq_endpoint_refuse(&in->ctx, token, key, frame, len, node, message_id, status, reason, NULL);
+    fq_endpoint_refuse(&in->ctx, token, key, frame, len, node, message_id, err, reason);
 }
 
 /* ---- completion ---- */
@@ -127,16 +124,14 @@ static void answer_stored(fq_intake *in, intake_request *req, int duplicate)
         /* Out of memory: an answer without its routing would tell the
          * sender less than was decided. The report is stored; a retry with
          * the same message id gets the whole answer. */
-        reply_status(in, req->token, req->key, req->fkey.message_id, ST(INTERNAL),
+        reply_status(in, req->token, req->key, req->fkey.message_id, FQ_EINTERNAL,
                      "stored, but the answer could not be built; retry with the same message id");
         req->token = NULL;
         return;
     }
     accepted.routing = routing;
-    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
-    reply.status = ST(OK);
-    reply.message = "";
-    reply.message_id = req->fkey.message_id;
+    Fengqiao__V1__Reply reply;
+    fq_reply_status_init(&reply, req->fkey.message_id, FQ_OK, "", 0);
     reply.result_case = FENGQIAO__V1__REPLY__RESULT_INCIDENT;
     reply.incident = &accepted;
     fq_endpoint_send(&in->ctx, req->token, req->key, &reply);
@@ -155,7 +150,7 @@ static void answer(fq_intake *in, intake_request *req, int status, const char *s
                      "message id %" PRIu64 " was already used for a different report "
                      "(incident %" PRId64 "); nothing was changed",
                      req->fkey.message_id, req->op.incident_id);
-            reply_status(in, req->token, req->key, req->fkey.message_id, ST(CONFLICT), text);
+            reply_status(in, req->token, req->key, req->fkey.message_id, FQ_ECONFLICT, text);
             req->token = NULL;
             return;
         }
@@ -168,8 +163,7 @@ static void answer(fq_intake *in, intake_request *req, int status, const char *s
     else
         snprintf(text, sizeof text, "not stored: %s; retry with the same message id",
                  store_message);
-    status_t st = fq_err_status(status);
-    reply_status(in, req->token, req->key, req->fkey.message_id, st, text);
+    reply_status(in, req->token, req->key, req->fkey.message_id, status, text);
     req->token = NULL;
 }
 
@@ -328,52 +322,40 @@ static intake_request *build_request(fq_intake *in, const fq_opened_request *ope
     snprintf(req->fkey.node, sizeof req->fkey.node, "%s", node->id);
     req->fkey.message_id = opened->envelope->message_id;
 
+    /* The report's fields of the statement; the decision's are added by
+     * dispatch (fq_dispatch_bind), which binds it. Strings are copied into
+     * the blob: the request's arena is reset before the statement runs. */
     size_t used = 0;
-    fq_store_op *op = &req->op;
-    op->kind = FQ_STORE_OP_REPORT;
-    op->nparams = FQ_SQL_INSERT_REPORT_NPARAMS;
-    op->done = on_stored;
-    snprintf(req->message_id_text, sizeof req->message_id_text, "%" PRIu64, req->fkey.message_id);
-    snprintf(req->severity_text, sizeof req->severity_text, "%d", (int)r->severity);
-    snprintf(req->risk_text, sizeof req->risk_text, "%d", (int)r->risk);
-    snprintf(req->channel_text, sizeof req->channel_text, "%d", (int)r->channel);
-    snprintf(req->sent_text, sizeof req->sent_text, "%" PRId64, opened->envelope->sent_at_ms);
-    op->values[0] = req->fkey.node;
-    op->values[1] = req->message_id_text;
-    op->values[2] = (const char *)req->body_digest;
-    op->lengths[2] = sizeof req->body_digest;
-    op->formats[2] = 1;
-    op->values[3] = blob_put(req, &used, r->category);
-    op->values[4] = req->severity_text;
-    op->values[5] = req->risk_text;
-    op->values[6] = req->channel_text;
-    op->values[7] = r->place_unit[0] ? blob_put(req, &used, r->place_unit) : NULL;
+    fq_report_params *p = &req->params;
+    p->node = req->fkey.node;
+    p->message_id = req->fkey.message_id;
+    p->body_digest = req->body_digest;
+    p->category = blob_put(req, &used, r->category);
+    p->severity = (int)r->severity;
+    p->risk = (int)r->risk;
+    p->channel = (int)r->channel;
+    p->place_unit = r->place_unit[0] ? blob_put(req, &used, r->place_unit) : NULL;
     if (r->location != NULL) {
-        /* %.17g round-trips a double exactly. */
-        snprintf(req->lon_text, sizeof req->lon_text, "%.17g", r->location->lon);
-        snprintf(req->lat_text, sizeof req->lat_text, "%.17g", r->location->lat);
-        op->values[8] = req->lon_text;
-        op->values[9] = req->lat_text;
+        p->has_location = 1;
+        p->lon = r->location->lon;
+        p->lat = r->location->lat;
     }
-    op->values[10] = blob_put(req, &used, r->address);
-    op->values[11] = blob_put(req, &used, r->title);
-    op->values[12] = blob_put(req, &used, r->description);
-    if (r->occurred_at_ms != 0) {
-        snprintf(req->occurred_text, sizeof req->occurred_text, "%" PRId64, r->occurred_at_ms);
-        op->values[13] = req->occurred_text;
-    }
-    op->values[14] = blob_put(req, &used, r->external_ref);
-    op->values[15] = blob_put(req, &used, r->reporter_name);
-    op->values[16] = blob_put(req, &used, r->reporter_phone);
-    op->values[17] = req->sent_text;
+    p->address = blob_put(req, &used, r->address);
+    p->title = blob_put(req, &used, r->title);
+    p->description = blob_put(req, &used, r->description);
+    p->occurred_at_ms = r->occurred_at_ms;
+    p->external_ref = blob_put(req, &used, r->external_ref);
+    p->reporter_name = blob_put(req, &used, r->reporter_name);
+    p->reporter_phone = blob_put(req, &used, r->reporter_phone);
+    p->sent_at_ms = opened->envelope->sent_at_ms;
     if (stripped > 0)
         fengqiao__v1__envelope__pack(envelope, (uint8_t *)req->blob + used);
     else
         memcpy(req->blob + used, opened->envelope_bytes, opened->envelope_len);
-    op->values[18] = req->blob + used;
-    op->lengths[18] = (int)stored_len;
-    op->formats[18] = 1;
-    fq_attachment_rows_bind(&req->photos, op, 43);
+    p->envelope = (const uint8_t *)req->blob + used;
+    p->envelope_len = stored_len;
+    p->photos = &req->photos;
+    req->op.done = on_stored;
     return req;
 }
 
@@ -404,14 +386,11 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     int64_t now = fq_now_ms();
     fq_gate gate;
     fq_gate_check_sized(frame, len, max_frame, arena, dir, now, in->config.max_skew_ms, &gate);
-    if (gate.status == ST(BUSY)) {
-        /* Nothing loaded yet: not a refusal of the request, no audit row. */
-        reply_status(in, token, NULL, gate.message_id, ST(BUSY), gate.message);
-        return;
-    }
     const uint8_t *key = gate.node ? gate.node->key : NULL;
-    if (gate.status != ST(OK)) {
-        refuse(in, token, key, frame, len, gate.claimed_sender, gate.message_id, gate.status,
+    if (gate.err != FQ_OK) {
+        /* Nothing loaded yet (answered BUSY) is no refusal of the request:
+         * refuse() writes no audit row for it. */
+        refuse(in, token, key, frame, len, gate.claimed_sender, gate.message_id, gate.err,
                gate.message);
         return;
     }
@@ -421,7 +400,7 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     const char *sender = node->id;
     uint64_t mid = env->message_id;
     if (env->body_case != FENGQIAO__V1__ENVELOPE__BODY_REPORT_INCIDENT) {
-        refuse(in, token, key, frame, len, sender, mid, ST(UNSUPPORTED),
+        refuse(in, token, key, frame, len, sender, mid, FQ_EUNSUPPORTED,
                "the intake endpoint accepts only report_incident");
         return;
     }
@@ -433,11 +412,11 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     if (!fq_policy_may_send_reports(node->role) &&
         !(local && fq_policy_may_register_cases(node->role))) {
         snprintf(err, sizeof err, "a %s node may not report incidents", fq_role_name(node->role));
-        refuse(in, token, key, frame, len, sender, mid, ST(FORBIDDEN), err);
+        refuse(in, token, key, frame, len, sender, mid, FQ_EFORBIDDEN, err);
         return;
     }
     if (fq_validate_report(report, now, in->config.max_skew_ms, err, sizeof err) != 0) {
-        refuse(in, token, key, frame, len, sender, mid, ST(INVALID), err);
+        refuse(in, token, key, frame, len, sender, mid, FQ_EINVALID, err);
         return;
     }
     int32_t place = -1;
@@ -454,7 +433,7 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
                      fq_org_id(fq_directory_org(dir), node->jurisdiction));
         }
         if (rc != FQ_OK) {
-            refuse(in, token, key, frame, len, sender, mid, fq_err_status(rc), err);
+            refuse(in, token, key, frame, len, sender, mid, rc, err);
             return;
         }
     }
@@ -465,20 +444,19 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     int ev = fq_evidence_check(report->attachments, report->n_attachments, opened.attachments,
                                opened.n_attachments, &evidence, err, sizeof err);
     if (ev != FQ_OK) {
-        fq_endpoint_refuse(&in->ctx, token, key, frame, len, sender, mid, ST(INVALID), err,
-                           fq_err_code(ev));
+        refuse(in, token, key, frame, len, sender, mid, ev, err);
         return;
     }
 
     uint8_t digest[32];
     if (digest_report(in, report, digest) != 0) {
-        refuse(in, token, key, frame, len, sender, mid, ST(INVALID),
+        refuse(in, token, key, frame, len, sender, mid, FQ_EINVALID,
                "the report re-encodes larger than a frame may be");
         return;
     }
     intake_request *req = build_request(in, &opened, node, digest, &evidence);
     if (req == NULL) {
-        reply_status(in, token, key, mid, ST(BUSY), "out of memory; retry later");
+        reply_status(in, token, key, mid, FQ_ENOMEM, "out of memory; retry later");
         return;
     }
     /* Pending work is capped by the memory it holds, not by its count: a
@@ -493,7 +471,7 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
                  "(budget %zu); retry with the same message id",
                  in->pending_bytes, in->config.max_pending_bytes);
         free_request(req); /* never charged */
-        reply_status(in, token, key, mid, ST(BUSY), err);
+        reply_status(in, token, key, mid, FQ_EBUSY, err);
         return;
     }
     in->pending_bytes += bytes;
@@ -509,15 +487,11 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
                                          &req->ticket, err, sizeof err);
         if (decided != FQ_OK) {
             release_request(in, req);
-            status_t st = fq_err_status(decided);
-            if (st == ST(BUSY))
-                reply_status(in, token, key, mid, st, err); /* BUSY: no audit row */
-            else
-                refuse(in, token, key, frame, len, sender, mid, st, err);
+            refuse(in, token, key, frame, len, sender, mid, decided, err); /* BUSY: no audit row */
             return;
         }
         req->has_ticket = 1;
-        fq_dispatch_bind(&req->ticket, &req->op);
+        fq_dispatch_bind(&req->ticket, &req->params, &req->op);
     }
     if (first != NULL) {
         /* REQ resent while the first copy waits for its commit. */

@@ -79,32 +79,18 @@
 
 /* Stores one report, its "reported" event and its routing decision with the
  * routing event ("assigned", "merged" or "unroutable"; a merge also leaves a
- * "report_merged" event on the incident it joined), or finds the incident an
- * earlier request with the same (node, message id) created. One row out:
- * incident id, created (bool), recorded_at (epoch ms), event seq, body digest
- * of the stored incident (to tell a true resend from a reused id), and the
- * routing outcome (RoutingOutcome bytes) of the stored incident.
- * $1 node, $2 message id, $3 body digest, $4 category, $5 severity, $6 risk,
- * $7 channel, $8 place unit (NULL: coordinates only), $9 lon, $10 lat (both
- * NULL or both set), $11 address, $12 title, $13 description, $14 occurred_at
- * ms (NULL: unknown), $15 external ref, $16 reporter name, $17 reporter
- * phone, $18 sent_at ms, $19 envelope bytes,
- * $20 state, $21 tier, $22 line, $23 territory, $24 lead unit, $25 worker,
- * $26 co units (text[]), $27 ack due ms, $28 ack warning ms, $29 conclude due
- * ms, $30 conclude warning ms, $31 merged into, $32 rule set, $33 rule row,
- * $34 tiers climbed, $35 unplaced, $36 routing event kind, $37 its reason,
- * $38 RoutingOutcome bytes, $39 the decision's nonce (returned as the seventh
- * column: a retry recognises its own earlier commit by it), $40 $41 $42 the
- * outbox items the event leaves (FQ_SQL_OUTBOX_ITEMS; returned as the eighth
- * column, NULL for a resend), $43 the routing event's reason code, $44..$49
- * the photos reported with it (FQ_SQL_ATTACHMENTS_CTE, of the "reported"
- * event; NULL: none), $50..$61 the plan (store.h FQ_STORE_PLAN_NPARAMS:
- * the incident's id, the events reported, routing and report_merged, their
- * time, which is also the incident's recorded_at; the feeds' item, of the
- * routing event). */
+ * "report_merged" event on the incident it joined), the outbox items the
+ * routing event leaves and the photos reported with it, or finds the
+ * incident an earlier request with the same (node, message id) created.
+ * One row out: incident id, created (bool), recorded_at (epoch ms), event
+ * seq, body digest of the stored incident (to tell a true resend from a
+ * reused id), the routing outcome (RoutingOutcome bytes) of the stored
+ * incident, the decision's nonce it holds (a retry recognises its own
+ * earlier commit by it) and the outbox seqs written (FQ_SQL_OUTBOX_SEQS;
+ * NULL for a resend). Parameters: write_params.h fq_report_params, bound by
+ * its one binder; the plan's are the last FQ_STORE_PLAN_NPARAMS. */
 #define FQ_SQL_INSERT_REPORT_NAME "fq_insert_report"
 #define FQ_SQL_INSERT_REPORT_NPARAMS 61
-#define FQ_SQL_INSERT_REPORT_PLAN 49
 // clang-format off
 #define FQ_SQL_INSERT_REPORT                                                                     \
     "WITH new AS ("                                                                              \
@@ -149,19 +135,14 @@
     " WHERE fq_as_planned($50::boolean, (SELECT count(*) FROM new), 1)"
 // clang-format on
 
-/* A re-decision of an open incident (escalation, re-routing): the incident's
- * routing columns and one event. $1 incident, $2 tier, $3 line, $4 territory,
- * $5 lead unit, $6 worker, $7 co units, $8 ack due ms, $9 ack warning ms,
- * $10 conclude due ms, $11 conclude warning ms, $12 tiers climbed, $13 event
- * kind, $14 reason, $15 RoutingOutcome bytes, $16 the write's nonce (applied_ops:
- * a re-sent write has no second effect), $17 $18 $19 outbox items, $20 the
- * event's reason code. The new
- * holder starts from 'assigned', with no limit breached (breaches are
- * recorded per holder: the new one's limits may fire). $21..$32 the plan
- * (store.h FQ_STORE_PLAN_NPARAMS). One row: the outbox seqs written. */
+/* A re-decision of an open incident (escalation, re-routing): the
+ * incident's routing columns and one event, applied once by its nonce
+ * (applied_ops: a re-sent write has no second effect). The new holder
+ * starts from 'assigned', with no limit breached (breaches are recorded per
+ * holder: the new one's limits may fire). Parameters: write_params.h
+ * fq_reroute_params. One row: the outbox seqs written. */
 #define FQ_SQL_REROUTE_NAME "fq_reroute"
 #define FQ_SQL_REROUTE_NPARAMS 32
-#define FQ_SQL_REROUTE_PLAN 20
 // clang-format off
 #define FQ_SQL_REROUTE                                                                          \
     "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($16) ON CONFLICT DO NOTHING"            \
@@ -186,14 +167,12 @@
 // clang-format on
 
 /* One event of the server's own about an incident (deadline warnings, a
- * breach at the district tier). $1 incident, $2 kind, $3 reason, $4 the
- * breached limits to record on the incident (bits; 0 for none), $5 the
- * write's nonce (applied_ops), $6 $7 $8 outbox items, $9 the supervision
- * order is over (its breach), $10 the event's reason code, $11..$22 the
- * plan (store.h FQ_STORE_PLAN_NPARAMS). One row: the outbox seqs written. */
+ * breach at the district tier), applied once by its nonce, with the
+ * breached limits it records on the incident and the end of a supervision
+ * order that passed. Parameters: write_params.h fq_event_params. One row:
+ * the outbox seqs written. */
 #define FQ_SQL_INSERT_EVENT_NAME "fq_insert_event"
 #define FQ_SQL_INSERT_EVENT_NPARAMS 22
-#define FQ_SQL_INSERT_EVENT_PLAN 10
 // clang-format off
 #define FQ_SQL_INSERT_EVENT                                                                     \
     "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($5) ON CONFLICT DO NOTHING"             \
@@ -212,37 +191,22 @@
 // clang-format on
 
 /* A terminal's action on an assignment (acknowledge, return, progress,
- * extend, conclude), idempotent by (node, message id): applied only if no
- * earlier request used that id and the incident is as the server believes
- * (open, in the expected assignment state, with the expected holder).
- * $1 node, $2 message id, $3 body digest, $4 incident, $5 event kind,
- * $6 reason (the note), $7 envelope bytes, $8 expected assignment state,
- * $9 expected worker ('' none), $10 expected lead unit ('' none), $11 new
- * assignment state, $12 new incident state, $13 result note (NULL: keep),
- * $14 extension asked for, ms (NULL: keep), $15 a new routing decision
- * follows (bool; a return), $16..$26 as FQ_SQL_REROUTE $2..$12, $27 $28
- * $29 outbox items, $30 the state to answer with, $31 it counts as a
- * re-decision (escalations + 1: a return, an operator's reassignment), $32
- * merged into this open incident (NULL: not a merge; it gets a
- * report_merged event), $33 the supervision order's deadline: NULL keep, ''
- * clear (replied), else epoch ms (ordered), $34 the incident's state
- * expected (NULL: open, 'assigned'; 'concluded' for a reopen), $35 the
- * suspension (docs/console.md "Suspension"): NULL keep, '' resume (the
- * incident must be suspended; the moved limits come as a new routing
+ * extend, conclude) or a console's command, idempotent by (node, message
+ * id): applied only if no earlier request used that id and the incident is
+ * as the server believes (its state, the expected assignment state, the
+ * expected holder). It may bring a new routing decision (a return, an
+ * operator's reassignment; a resumption writes the moved limits as a new
  * decision of the same holder, whose breaches and tiers climbed stand: the
- * server does not keep `climbed` in memory), else epoch ms of the
- * suspension (it must not be), $36 the suspension's reason, $37 the event's
- * reason code, $38..$43 the photos that come with it (FQ_SQL_ATTACHMENTS_CTE;
- * NULL: none), $44 a mediation step's record (docs/mediation.md: JSON,
- * projected by migration 0028's trigger; NULL: none). Concluding or merging
- * ends a suspension. $45..$56 the plan (store.h FQ_STORE_PLAN_NPARAMS: the
- * action's event, then the report_merged of a merge; the feeds' item, of
- * the action's event).
+ * server does not keep `climbed` in memory), a merge into another open
+ * incident (which gets a report_merged event), the supervision order's
+ * deadline set or cleared, a suspension (docs/console.md "Suspension") or
+ * its end, photos, and a mediation step's record (docs/mediation.md: JSON,
+ * projected by migration 0028's trigger). Concluding or merging ends a
+ * suspension. Parameters: write_params.h fq_action_params.
  * One row: event seq (NULL if not applied), outbox seqs, and the earlier
  * request's digest, state, event seq and incident (NULL if none). */
 #define FQ_SQL_ACTION_NAME "fq_action"
 #define FQ_SQL_ACTION_NPARAMS 56
-#define FQ_SQL_ACTION_PLAN 44
 // clang-format off
 #define FQ_SQL_ACTION                                                                             \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"          \
@@ -310,16 +274,13 @@
 // clang-format on
 
 /* What the command center records after a conclusion (verify, follow-up),
- * idempotent like an action. $1 node, $2 message id, $3 digest, $4
- * incident, $5 event kind (verified, followed_up), $6 reason, $7 envelope,
- * $8 satisfaction (NULL: none), $9 the operator's jurisdiction. One row:
- * event seq (NULL if not applied), the earlier request's digest, state,
- * event seq, incident (NULL if none), and the incident's state inside the
- * jurisdiction (NULL: unknown or outside). $10..$21 the plan (store.h
- * FQ_STORE_PLAN_NPARAMS; no feed item: NULL). */
+ * idempotent like an action, inside the operator's jurisdiction.
+ * Parameters: write_params.h fq_aftercare_params. One row: event seq (NULL
+ * if not applied), the earlier request's digest, state, event seq,
+ * incident (NULL if none), and the incident's state inside the
+ * jurisdiction (NULL: unknown or outside). */
 #define FQ_SQL_AFTERCARE_NAME "fq_aftercare"
 #define FQ_SQL_AFTERCARE_NPARAMS 21
-#define FQ_SQL_AFTERCARE_PLAN 9
 // clang-format off
 #define FQ_SQL_AFTERCARE                                                                        \
     "WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests"        \
@@ -378,12 +339,13 @@
     " FROM workers w"
 #define FQ_SQL_LOAD_POLYGONS "SELECT grid, ring FROM grid_polygons"
 /* The districts' working calendars (docs/calendar.md, migrations/0018):
- * settings with the years imported, then every dated exception as a day
- * number (days since 1970-01-01). */
+ * settings with the years imported (binary: the arrays as int4[], read by
+ * routing_state.c), then every dated exception as a day number (days since
+ * 1970-01-01). */
 #define FQ_SQL_LOAD_CALENDARS                                                                      \
-    "SELECT c.district, c.utc_offset_s, array_to_string(c.working_periods, ','),"                  \
-    " c.working_weekdays, coalesce((SELECT string_agg(y.year::text, ',') FROM calendar_years y"    \
-    " WHERE y.district = c.district), '') FROM calendars c"
+    "SELECT c.district, c.utc_offset_s, c.working_periods, c.working_weekdays,"                    \
+    " coalesce((SELECT array_agg(y.year ORDER BY y.year) FROM calendar_years y"                    \
+    " WHERE y.district = c.district), '{}') FROM calendars c"
 #define FQ_SQL_LOAD_CALENDAR_DAYS                                                                  \
     "SELECT district, day - date '1970-01-01', working FROM calendar_days"
 /* An open incident's case as stored, for binary results: the columns
@@ -423,6 +385,21 @@
 #define FQ_SQL_OPEN_COPY                                                                           \
     "COPY (SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned')"                 \
     " TO STDOUT (FORMAT binary)"
+/* The same in two halves of the table's heap, read by two loaders on two
+ * connections at once (store.c: start_open_copy): PostgreSQL's share of a
+ * start (a backend's CPU per row and column sent) is then spread over two
+ * backends. The halves are TID ranges (a TID Range Scan reads only its
+ * pages) split at one page number the store reads once in the load's
+ * snapshot (FQ_SQL_OPEN_ESTIMATE) and gives both: every row version lives
+ * on one page, so each open incident is in exactly one half. %s is "<" or
+ * ">=", %lld the page. */
+#define FQ_SQL_OPEN_COPY_HALF                                                                      \
+    "COPY (SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned'"                  \
+    " AND ctid %s '(%lld,0)'::tid) TO STDOUT (FORMAT binary)"
+/* Below this many open incidents expected (two chunks), one loader reads
+ * them all: a second connection is not worth it. integ_recovery_chunks
+ * (10,000) reads in halves. */
+#define FQ_OPEN_SPLIT_MIN (2 * FQ_OPEN_CHUNK_ROWS)
 #define FQ_OPEN_CHUNK_ROWS 4096
 /* How many there are, as the statistics of the open incidents' partial
  * index (migrations: incidents_open) say: free to ask, kept current by
@@ -430,7 +407,8 @@
  * from it instead of doubling as they fill; a stale one only costs that).
  * No row (no such index) or -1 (never analysed): unknown. */
 #define FQ_SQL_OPEN_ESTIMATE                                                                       \
-    "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('incidents_open')"
+    "SELECT (SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('incidents_open')),"   \
+    " pg_relation_size('incidents') / current_setting('block_size')::bigint"
 /* A warm standby (docs/operations.md, "A standby"): the point its state is
  * at, and the incidents touched since. The point is the chain head's seq
  * read in the same snapshot as what was loaded with it: every transaction
@@ -470,12 +448,12 @@ enum {
             FQ_SQL_LOAD_CALENDARS, FQ_SQL_LOAD_CALENDAR_DAYS                                       \
     }
 /* Each load's result format, for whoever runs them (the store, the admin
- * tools): binary for the rules and the polygons, whose arrays
- * routing_state.c reads with pgarray (no array text to parse); text for the
- * rest. */
+ * tools): binary for the rules, the polygons and the calendars, whose
+ * arrays routing_state.c reads with pgarray (no array text to parse); text
+ * for the rest. */
 #define FQ_SQL_LOAD_FORMATS                                                                        \
     {                                                                                              \
-        [FQ_LOAD_RULES] = 1, [FQ_LOAD_POLYGONS] = 1                                                \
+        [FQ_LOAD_RULES] = 1, [FQ_LOAD_POLYGONS] = 1, [FQ_LOAD_CALENDARS] = 1                       \
     }
 
 /* Admin tools NOTIFY this channel after changing units or nodes; the server
@@ -485,29 +463,17 @@ enum {
 /* A batch's new reports without photos, set-based (docs/write-path.md,
  * "Set-based batches"): the incidents, their events and their outbox items
  * with one INSERT ... SELECT FROM unnest each, of binary arrays, all planned
- * by the server. $1 ids, $2 recorded_at (the events' time), $3 body
- * digests, $4..$36 the text parameters of FQ_SQL_INSERT_REPORT that are
- * incident columns (FQ_SQL_REPORTS_TEXT_PARAMS, in that order, cast as
- * there), $37 and $59 the co-handling units (FQ_SQL_INSERT_REPORT's $26):
- * every row's units one after the other (text[]) and, for each, the
- * 1-based position of its row in $1 (int4[]) — PostgreSQL has no array of
- * arrays of different lengths; a row without units has none there and gets
- * '{}'. $38..$47 the events (seq, incident, kind, actor, at, reason,
- * payload, reason code, prev_hash, hash), $48..$53 the outbox items (box,
- * seq, kind, incident, body, event seq), $54..$58 the events' feed columns
- * (FQ_SQL_FEED_COLUMNS: the routing events' item, town, town seq, district,
- * district seq; NULL for the others). No ON CONFLICT: a resent report
- * violates the unique key and the batch goes to serial mode, where
- * FQ_SQL_INSERT_REPORT answers it. */
-#define FQ_SQL_REPORTS_TEXT_PARAMS                                                                 \
-    {                                                                                              \
-        0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22, 23, 24, 26, 27, \
-            28, 29, 30, 31, 32, 33, 34, 38                                                         \
-    }
-#define FQ_SQL_REPORTS_NTEXT 33
-#define FQ_SQL_REPORTS_CO_PARAM 25 /* FQ_SQL_INSERT_REPORT's $26, the units */
+ * by the server: a column of each array per incident column, typed as the
+ * column is; the co-handling units as every row's units one after the other
+ * (text[]) and, for each, the 1-based position of its row (int4[]) —
+ * PostgreSQL has no array of arrays of different lengths; a row without
+ * units has none there and gets '{}'; then the events, the outbox rows and
+ * the events' feed columns (FQ_SQL_FEED_COLUMNS, the routing events'; NULL
+ * for the others). Bound in one place, store.c send_set, from the reports'
+ * typed parameters (write_params.h fq_report_params). No ON CONFLICT: a
+ * resent report violates the unique key and the batch goes to serial mode,
+ * where FQ_SQL_INSERT_REPORT answers it. */
 #define FQ_SQL_REPORTS_CO_UNITS 36 /* $37 */
-#define FQ_SQL_REPORTS_CO_ROWS 58  /* $59 */
 #define FQ_SQL_REPORTS_NAME "fq_insert_reports"
 #define FQ_SQL_REPORTS_NPARAMS 59
 #define FQ_SQL_REPORTS                                                                             \
@@ -518,22 +484,22 @@ enum {
     " description, occurred_at, external_ref, reporter_name, reporter_phone, sent_at, state,"      \
     " tier, line, territory, lead_unit, worker, co_units, ack_due, ack_warn_at, conclude_due,"     \
     " conclude_warn_at, merged_into, rule_set, rule_source, climbed, unplaced, routing_nonce)"     \
-    " SELECT x.id, x.at, x.digest, x.c0, x.c1::bigint, x.c2, x.c3::smallint, x.c4::smallint,"      \
-    " x.c5::smallint, x.c6, x.c7::float8, x.c8::float8, x.c9, x.c10, x.c11,"                       \
-    " to_timestamp(x.c12::float8 / 1000), x.c13, x.c14, x.c15, to_timestamp(x.c16::float8 /"       \
-    " 1000), x.c17, x.c18::smallint, x.c19::smallint, x.c20, x.c21, x.c22,"                        \
-    " coalesce(co.units, '{}'), to_timestamp(x.c23::float8 / 1000),"                               \
-    " to_timestamp(x.c24::float8 / 1000), to_timestamp(x.c25::float8 / 1000),"                     \
-    " to_timestamp(x.c26::float8 / 1000), x.c27::bigint, x.c28::integer, x.c29::integer,"          \
-    " x.c30::smallint, x.c31::boolean, x.c32::bigint FROM"                                         \
-    " unnest($1::bigint[], $2::timestamptz[], $3::bytea[], $4::text[], $5::text[], $6::text[],"    \
-    " $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"     \
-    " $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],"               \
-    " $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[],"               \
-    " $26::text[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[],"               \
-    " $32::text[], $33::text[], $34::text[], $35::text[], $36::text[]) WITH ORDINALITY AS x (id,"  \
-    " at, digest, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16,"      \
-    " c17, c18, c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, c31, c32, o)"          \
+    " SELECT x.id, x.at, x.digest, x.node, x.mid, x.category, x.severity, x.risk, x.channel,"      \
+    " x.place, x.lon, x.lat, x.address, x.title, x.description, x.occurred, x.ext, x.rname,"       \
+    " x.rphone, x.sent, x.state, x.tier, x.line, x.territory, x.lead, x.worker,"                   \
+    " coalesce(co.units, '{}'), x.ack_due, x.ack_warn, x.conclude_due, x.conclude_warn,"           \
+    " x.merged, x.rule_set, x.rule_source, x.climbed, x.unplaced, x.nonce FROM"                    \
+    " unnest($1::bigint[], $2::timestamptz[], $3::bytea[], $4::text[], $5::bigint[], $6::text[],"  \
+    " $7::smallint[], $8::smallint[], $9::smallint[], $10::text[], $11::float8[], $12::float8[],"  \
+    " $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::text[], $18::text[],"        \
+    " $19::text[], $20::timestamptz[], $21::text[], $22::smallint[], $23::smallint[],"             \
+    " $24::text[], $25::text[], $26::text[], $27::timestamptz[], $28::timestamptz[],"              \
+    " $29::timestamptz[], $30::timestamptz[], $31::bigint[], $32::integer[], $33::integer[],"      \
+    " $34::smallint[], $35::boolean[], $36::bigint[]) WITH ORDINALITY AS x (id, at, digest,"       \
+    " node, mid, category, severity, risk, channel, place, lon, lat, address, title,"              \
+    " description, occurred, ext, rname, rphone, sent, state, tier, line, territory, lead,"        \
+    " worker, ack_due, ack_warn, conclude_due, conclude_warn, merged, rule_set, rule_source,"      \
+    " climbed, unplaced, nonce, o)"                                                                \
     " LEFT JOIN co ON co.r = x.o), e"                                                              \
     " AS (INSERT INTO events (seq, incident_id, kind, actor_node, at, reason, payload,"            \
     " reason_code, prev_hash, hash, " FQ_SQL_FEED_COLUMNS ") SELECT * FROM unnest($38::bigint[],"  \

@@ -10,6 +10,7 @@
 #include "statements.h"
 #include "stored_reports.h"
 #include "upward_sql.h"
+#include "write_params.h"
 #include "writeplan.h"
 
 #include <inttypes.h>
@@ -239,7 +240,13 @@ struct fq_store {
      * while streaming, the load's transaction is open on the connection
      * (the snapshot lives as long as it) and nothing else is sent into it. */
     fq_store_open_rows_cb on_open_rows;
-    fq_open_copy *open_copy; /* the loader, while it runs */
+    /* The loaders (one, or two for the halves of a large table:
+     * FQ_SQL_OPEN_COPY_HALF), each while it runs. */
+    struct open_loader {
+        fq_store *s;
+        fq_open_copy *copy;
+    } loaders[2];
+    long long open_split_page; /* FQ_SQL_OPEN_ESTIMATE's page count / 2; 0: one loader */
     int open_streaming;
     int open_end_sent;           /* its COMMIT and sync are queued */
     int open_done;               /* the loader read every row */
@@ -713,27 +720,41 @@ static void send_open_end(fq_store *s)
  * (server.c: on_open_rows), none at all included. */
 static void on_copy_rows(void *user, const fq_case_row *rows, size_t n)
 {
-    fq_store *s = user;
+    fq_store *s = ((struct open_loader *)user)->s;
     if (s->open_failed || s->open_done)
         return;
     s->on_open_rows(s->user, (const PGresult *const *)s->loaded, rows, n);
     s->open_delivered = 1;
 }
 
-/* The loader is done: the load's transaction ends (its COMMIT and sync). */
+static void cancel_loaders(fq_store *s)
+{
+    for (int i = 0; i < 2; i++) {
+        fq_open_copy_cancel(s->loaders[i].copy); /* no callback of it comes now */
+        s->loaders[i].copy = NULL;
+    }
+}
+
+/* A loader is done; once all are, the load's transaction ends (its COMMIT
+ * and sync). One that fails fails the load: the others are stopped. */
 static void on_copy_done(void *user, int ok, size_t undecodable, const char *why)
 {
-    fq_store *s = user;
-    s->open_copy = NULL;
+    struct open_loader *l = user;
+    fq_store *s = l->s;
+    l->copy = NULL;
     if (ok) {
-        s->open_done = 1;
         if (undecodable > 0)
             fq_log(FQ_LOG_ERROR, "store", "%zu open incidents not decoded (a schema mismatch?)",
                    undecodable);
     } else {
         fq_log(FQ_LOG_ERROR, "store", "loading the open incidents failed: %s", why);
         s->open_failed = 1;
+        cancel_loaders(s);
     }
+    if (s->loaders[0].copy != NULL || s->loaders[1].copy != NULL)
+        return;
+    if (!s->open_failed)
+        s->open_done = 1;
     if (!s->open_end_sent)
         send_open_end(s); /* flushed before the loop sleeps (flush_wanted) */
 }
@@ -752,12 +773,30 @@ static void start_open_copy(fq_store *s, PGresult *res)
         s->open_failed = 1;
     } else {
         static const fq_open_copy_callbacks cb = {on_copy_rows, on_copy_done};
-        s->open_copy =
-            fq_open_copy_start(s->loop, fq_pg_conninfo(s->pg), PQhost(conn), PQport(conn),
-                               PQgetvalue(res, 0, 0), FQ_SQL_OPEN_COPY, &cb, s);
-        if (s->open_copy == NULL) {
-            fq_log(FQ_LOG_ERROR, "store", "could not start loading the open incidents");
-            s->open_failed = 1;
+        /* Two loaders for a large table, each with a half of its pages:
+         * PostgreSQL's part of the start then runs on two backends. */
+        char half[2][sizeof FQ_SQL_OPEN_COPY_HALF + 32];
+        const char *query[2] = {FQ_SQL_OPEN_COPY, NULL};
+        if (s->open_split_page > 0) {
+            snprintf(half[0], sizeof half[0], FQ_SQL_OPEN_COPY_HALF, "<", s->open_split_page);
+            snprintf(half[1], sizeof half[1], FQ_SQL_OPEN_COPY_HALF, ">=", s->open_split_page);
+            query[0] = half[0];
+            query[1] = half[1];
+            fq_log(FQ_LOG_INFO, "store",
+                   "reading the open incidents (about %zu) in two halves of the table on two "
+                   "connections (pages below and from %lld)",
+                   s->open_expected, s->open_split_page);
+        }
+        for (int i = 0; i < 2 && query[i] != NULL && !s->open_failed; i++) {
+            s->loaders[i].s = s;
+            s->loaders[i].copy =
+                fq_open_copy_start(s->loop, fq_pg_conninfo(s->pg), PQhost(conn), PQport(conn),
+                                   PQgetvalue(res, 0, 0), query[i], &cb, &s->loaders[i]);
+            if (s->loaders[i].copy == NULL) {
+                fq_log(FQ_LOG_ERROR, "store", "could not start loading the open incidents");
+                s->open_failed = 1;
+                cancel_loaders(s);
+            }
         }
     }
     if (s->open_failed && !s->open_end_sent && conn != NULL)
@@ -771,8 +810,7 @@ static void open_stream_over(fq_store *s, int complete)
     if (!s->open_streaming)
         return;
     int void_it = !complete && s->open_delivered;
-    fq_open_copy_cancel(s->open_copy); /* no callback of it comes now */
-    s->open_copy = NULL;
+    cancel_loaders(s);
     s->open_streaming = s->open_end_sent = s->open_done = 0;
     s->open_failed = s->open_delivered = 0;
     if (void_it)
@@ -896,6 +934,12 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
                            ? strtod(PQgetvalue(res, 0, 0), NULL)
                            : 0;
             s->open_expected = n > 0 && n < 1e12 ? (size_t)n : 0;
+            long long pages = st == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) > 1 &&
+                                      !PQgetisnull(res, 0, 1)
+                                  ? strtoll(PQgetvalue(res, 0, 1), NULL, 10)
+                                  : 0;
+            s->open_split_page =
+                s->open_expected >= FQ_OPEN_SPLIT_MIN && pages >= 2 ? pages / 2 : 0;
             break;
         }
         if (e->load == LOAD_OPEN_SNAPSHOT) {
@@ -1160,18 +1204,16 @@ static int send_setup(fq_store *s, PGconn *conn)
     static const struct {
         const char *name, *sql;
         int nparams;
-        int plan; /* its plan's first parameter (0-based), or 0: none */
+        int planned; /* it writes events: its last FQ_STORE_PLAN_NPARAMS are the plan */
     } statements[] = {
-        {FQ_SQL_INSERT_REPORT_NAME, FQ_SQL_INSERT_REPORT, FQ_SQL_INSERT_REPORT_NPARAMS,
-         FQ_SQL_INSERT_REPORT_PLAN},
+        {FQ_SQL_INSERT_REPORT_NAME, FQ_SQL_INSERT_REPORT, FQ_SQL_INSERT_REPORT_NPARAMS, 1},
         {FQ_SQL_INSERT_REJECTED_NAME, FQ_SQL_INSERT_REJECTED, FQ_SQL_INSERT_REJECTED_NPARAMS, 0},
-        {FQ_SQL_REROUTE_NAME, FQ_SQL_REROUTE, FQ_SQL_REROUTE_NPARAMS, FQ_SQL_REROUTE_PLAN},
-        {FQ_SQL_INSERT_EVENT_NAME, FQ_SQL_INSERT_EVENT, FQ_SQL_INSERT_EVENT_NPARAMS,
-         FQ_SQL_INSERT_EVENT_PLAN},
-        {FQ_SQL_ACTION_NAME, FQ_SQL_ACTION, FQ_SQL_ACTION_NPARAMS, FQ_SQL_ACTION_PLAN},
+        {FQ_SQL_REROUTE_NAME, FQ_SQL_REROUTE, FQ_SQL_REROUTE_NPARAMS, 1},
+        {FQ_SQL_INSERT_EVENT_NAME, FQ_SQL_INSERT_EVENT, FQ_SQL_INSERT_EVENT_NPARAMS, 1},
+        {FQ_SQL_ACTION_NAME, FQ_SQL_ACTION, FQ_SQL_ACTION_NPARAMS, 1},
         {FQ_SQL_READ_OUTBOX_NAME, FQ_SQL_READ_OUTBOX, FQ_SQL_READ_OUTBOX_NPARAMS, 0},
         {FQ_SQL_FIND_REQUEST_NAME, FQ_SQL_FIND_REQUEST, FQ_SQL_FIND_REQUEST_NPARAMS, 0},
-        {FQ_SQL_AFTERCARE_NAME, FQ_SQL_AFTERCARE, FQ_SQL_AFTERCARE_NPARAMS, FQ_SQL_AFTERCARE_PLAN},
+        {FQ_SQL_AFTERCARE_NAME, FQ_SQL_AFTERCARE, FQ_SQL_AFTERCARE_NPARAMS, 1},
         {FQ_SQL_REOPEN_ROW_NAME, FQ_SQL_REOPEN_ROW, FQ_SQL_REOPEN_ROW_NPARAMS, 0},
         {FQ_SQL_ROUTING_STATUS_NAME, FQ_SQL_ROUTING_STATUS, FQ_SQL_ROUTING_STATUS_NPARAMS, 0},
         {FQ_SQL_WEB_ACCOUNT_NAME, FQ_SQL_WEB_ACCOUNT, FQ_SQL_WEB_ACCOUNT_NPARAMS, 0},
@@ -1186,8 +1228,7 @@ static int send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_UPWARD_SCAN_NAME, FQ_SQL_UPWARD_SCAN, FQ_SQL_UPWARD_SCAN_NPARAMS, 0},
         {FQ_SQL_UPWARD_ENQUEUE_NAME, FQ_SQL_UPWARD_ENQUEUE, FQ_SQL_UPWARD_ENQUEUE_NPARAMS, 0},
         {FQ_SQL_UPWARD_DUE_NAME, FQ_SQL_UPWARD_DUE, FQ_SQL_UPWARD_DUE_NPARAMS, 0},
-        {FQ_SQL_UPWARD_ATTEMPT_NAME, FQ_SQL_UPWARD_ATTEMPT, FQ_SQL_UPWARD_ATTEMPT_NPARAMS,
-         FQ_SQL_UPWARD_ATTEMPT_PLAN},
+        {FQ_SQL_UPWARD_ATTEMPT_NAME, FQ_SQL_UPWARD_ATTEMPT, FQ_SQL_UPWARD_ATTEMPT_NPARAMS, 1},
         {FQ_SQL_CHAIN_ADVANCE_NAME, FQ_SQL_CHAIN_ADVANCE, 4, 0},
         {FQ_SQL_CHAIN_ADVANCE_WRITTEN_NAME, FQ_SQL_CHAIN_ADVANCE_WRITTEN, 3, 0},
         {FQ_SQL_RESERVE_IDS_NAME, FQ_SQL_RESERVE_IDS, 1, 0},
@@ -1238,8 +1279,9 @@ static int send_setup(fq_store *s, PGconn *conn)
         expect_push(s, EXP_GUARD, NULL, NULL);
     for (size_t i = 0; queued && i < n; i++) {
         Oid types[FQ_STORE_MAX_PARAMS] = {0};
-        if (statements[i].plan > 0)
-            memcpy(types + statements[i].plan, plan_types, sizeof plan_types);
+        if (statements[i].planned)
+            memcpy(types + statements[i].nparams - FQ_STORE_PLAN_NPARAMS, plan_types,
+                   sizeof plan_types);
         queued = PQsendPrepare(conn, statements[i].name, statements[i].sql, statements[i].nparams,
                                types);
         if (queued)
@@ -1552,6 +1594,7 @@ static int send_load(fq_store *s, PGconn *conn)
          * (start_open_copy), its result asked for at once; the loader's end
          * ends the load (on_copy_done). */
         s->open_expected = 0;
+        s->open_split_page = 0;
         if (queued && (queued = PQsendQueryParams(conn, FQ_SQL_OPEN_ESTIMATE, 0, NULL, NULL, NULL,
                                                   NULL, 0))) {
             expect_push(s, EXP_LOAD, NULL, NULL);
@@ -1803,8 +1846,9 @@ static int bind_plan(fq_store *s, int strict, const planned_op *po, plan_scalars
  * (FQ_SQL_REPORTS) outside serial mode. */
 static int set_based(const fq_store_op *op, int serial)
 {
-    return !serial && op->kind == FQ_STORE_OP_REPORT && op->plan.nevents > 0 &&
-           op->plan.creates_incident && op->values[43] == NULL;
+    return !serial && op->kind == FQ_STORE_OP_REPORT && op->report != NULL &&
+           op->plan.nevents > 0 && op->plan.creates_incident &&
+           !fq_report_params_has_photos(op->report);
 }
 
 /* What FQ_SQL_INSERT_REPORT would have answered for a report written by
@@ -1812,17 +1856,18 @@ static int set_based(const fq_store_op *op, int serial)
 static int answer_as_planned(const planned_op *po, int64_t at_us)
 {
     fq_store_op *op = po->op;
+    const fq_report_params *p = op->report;
     op->incident_id = po->created;
     op->created = 1;
     op->recorded_at_ms = (at_us + 500) / 1000;
     op->event_seq = po->seq[0];
-    memcpy(op->stored_digest, op->values[2], sizeof op->stored_digest);
-    size_t outcome_len = op->values[37] ? (size_t)op->lengths[37] : 0;
+    memcpy(op->stored_digest, p->body_digest, sizeof op->stored_digest);
+    size_t outcome_len = p->outcome ? p->outcome_len : 0;
     if (outcome_len > sizeof op->stored_outcome)
         return -1;
-    memcpy(op->stored_outcome, op->values[37] ? op->values[37] : "", outcome_len);
+    memcpy(op->stored_outcome, p->outcome ? p->outcome : (const uint8_t *)"", outcome_len);
     op->stored_outcome_len = outcome_len;
-    op->stored_nonce = op->values[38] ? strtoll(op->values[38], NULL, 10) : 0;
+    op->stored_nonce = p->nonce;
     /* Column 7: the outbox seqs (FQ_SQL_OUTBOX_SEQS), the one the caller reads. */
     char seqs[FQ_OUTBOX_MAX_ITEMS * (FQ_BOX_MAX + 48)];
     size_t used = 0;
@@ -1855,15 +1900,15 @@ static int answer_as_planned(const planned_op *po, int64_t at_us)
 }
 
 /* Calls each(user, unit, len) for every co-handling unit of a report (its
- * binary text[] parameter, FQ_SQL_REPORTS_CO_PARAM). 0, or -1 when the
- * parameter is not such an array. */
+ * route's binary text[]). 0, or -1 when that is not such an array. */
 static int co_units_each(const fq_store_op *op, void (*each)(void *, const uint8_t *, int32_t),
                          void *user)
 {
-    int i = FQ_SQL_REPORTS_CO_PARAM;
+    const fq_route_params *route = op->report->route;
     fq_pgarray_reader rd;
-    if (op->formats[i] != 1 ||
-        fq_pgarray_read_begin(&rd, op->values[i], (size_t)op->lengths[i], FQ_PG_TEXT) != 0)
+    if (route->co_len == 0)
+        return 0; /* none: an empty array */
+    if (fq_pgarray_read_begin(&rd, route->co, route->co_len, FQ_PG_TEXT) != 0)
         return -1;
     const uint8_t *unit;
     int32_t len;
@@ -1894,12 +1939,17 @@ static void append_row(void *user, const uint8_t *unit, int32_t len)
     fq_pgarray_int4(x->array, x->row);
 }
 
+/* A text element, NULL for a NULL string. */
+static void text_or_null(fq_pgarray *a, const char *v)
+{
+    fq_pgarray_text(a, v, v ? strlen(v) : 0);
+}
+
 /* Sends the set-based statement of the planned reports set[0..n). 0, or
  * -1 when out of memory (nothing queued) or libpq refused it. */
 static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, size_t n,
                     int64_t at_us)
 {
-    static const int text_params[FQ_SQL_REPORTS_NTEXT] = FQ_SQL_REPORTS_TEXT_PARAMS;
     fq_pgbuf *buf = &s->set_buf;
     fq_pgbuf_reset(buf);
     size_t off[FQ_SQL_REPORTS_NPARAMS], len[FQ_SQL_REPORTS_NPARAMS];
@@ -1918,16 +1968,65 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
     for (size_t r = 0; r < n; r++)
         fq_pgarray_bytea(&a, set[r].op->values[2], 32);
     END_ARRAY();
-    for (int t = 0; t < FQ_SQL_REPORTS_NTEXT; t++) {
-        fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
-        for (size_t r = 0; r < n; r++) {
-            const char *v = set[r].op->values[text_params[t]];
-            fq_pgarray_text(&a, v, v ? strlen(v) : 0);
-        }
-        END_ARRAY();
-    }
-    /* $37: every report's co-handling units (its FQ_SQL_INSERT_REPORT
-     * parameter, a binary text[]), one after the other; $59 says whose. */
+    /* The incidents' columns, typed, from each report's parameters
+     * (write_params.h), in the order FQ_SQL_REPORTS unnests them. */
+#define REPORT_COLUMN(oid, put)                                                                    \
+    do {                                                                                           \
+        fq_pgarray_begin(&a, buf, oid);                                                            \
+        for (size_t r = 0; r < n; r++) {                                                           \
+            const fq_report_params *p = set[r].op->report;                                         \
+            const fq_route_params *rt = p->route;                                                  \
+            (void)rt;                                                                              \
+            put;                                                                                   \
+        }                                                                                          \
+        END_ARRAY();                                                                               \
+    } while (0)
+#define TEXT(v) text_or_null(&a, (v))
+#define OR_NULL(cond, put) ((cond) ? (void)(put) : fq_pgarray_null(&a))
+    REPORT_COLUMN(FQ_PG_TEXT, TEXT(p->node));
+    REPORT_COLUMN(FQ_PG_INT8, fq_pgarray_int8(&a, (int64_t)p->message_id));
+    REPORT_COLUMN(FQ_PG_TEXT, TEXT(p->category));
+    REPORT_COLUMN(FQ_PG_INT2, fq_pgarray_int2(&a, (int16_t)p->severity));
+    REPORT_COLUMN(FQ_PG_INT2, fq_pgarray_int2(&a, (int16_t)p->risk));
+    REPORT_COLUMN(FQ_PG_INT2, fq_pgarray_int2(&a, (int16_t)p->channel));
+    REPORT_COLUMN(FQ_PG_TEXT, TEXT(p->place_unit));
+    REPORT_COLUMN(FQ_PG_FLOAT8, OR_NULL(p->has_location, fq_pgarray_float8(&a, p->lon)));
+    REPORT_COLUMN(FQ_PG_FLOAT8, OR_NULL(p->has_location, fq_pgarray_float8(&a, p->lat)));
+    REPORT_COLUMN(FQ_PG_TEXT, TEXT(p->address));
+    REPORT_COLUMN(FQ_PG_TEXT, TEXT(p->title));
+    REPORT_COLUMN(FQ_PG_TEXT, TEXT(p->description));
+    REPORT_COLUMN(FQ_PG_TIMESTAMPTZ, OR_NULL(p->occurred_at_ms != 0,
+                                             fq_pgarray_timestamptz(&a, p->occurred_at_ms * 1000)));
+    REPORT_COLUMN(FQ_PG_TEXT, TEXT(p->external_ref));
+    REPORT_COLUMN(FQ_PG_TEXT, TEXT(p->reporter_name));
+    REPORT_COLUMN(FQ_PG_TEXT, TEXT(p->reporter_phone));
+    REPORT_COLUMN(FQ_PG_TIMESTAMPTZ, fq_pgarray_timestamptz(&a, p->sent_at_ms * 1000));
+    REPORT_COLUMN(FQ_PG_TEXT, TEXT(p->state));
+    REPORT_COLUMN(FQ_PG_INT2, OR_NULL(rt->assigned, fq_pgarray_int2(&a, (int16_t)rt->tier)));
+    REPORT_COLUMN(FQ_PG_INT2, OR_NULL(rt->assigned, fq_pgarray_int2(&a, (int16_t)rt->line)));
+    REPORT_COLUMN(FQ_PG_TEXT, TEXT(rt->territory[0] ? rt->territory : NULL));
+    REPORT_COLUMN(FQ_PG_TEXT, TEXT(rt->assigned && rt->lead[0] ? rt->lead : NULL));
+    REPORT_COLUMN(FQ_PG_TEXT, TEXT(rt->assigned && rt->worker[0] ? rt->worker : NULL));
+    REPORT_COLUMN(FQ_PG_TIMESTAMPTZ,
+                  OR_NULL(rt->assigned, fq_pgarray_timestamptz(&a, rt->ack_due_ms * 1000)));
+    REPORT_COLUMN(FQ_PG_TIMESTAMPTZ,
+                  OR_NULL(rt->assigned, fq_pgarray_timestamptz(&a, rt->ack_warn_ms * 1000)));
+    REPORT_COLUMN(FQ_PG_TIMESTAMPTZ,
+                  OR_NULL(rt->assigned, fq_pgarray_timestamptz(&a, rt->conclude_due_ms * 1000)));
+    REPORT_COLUMN(FQ_PG_TIMESTAMPTZ,
+                  OR_NULL(rt->assigned, fq_pgarray_timestamptz(&a, rt->conclude_warn_ms * 1000)));
+    REPORT_COLUMN(FQ_PG_INT8,
+                  OR_NULL(p->merged_into != 0, fq_pgarray_int8(&a, (int64_t)p->merged_into)));
+    REPORT_COLUMN(FQ_PG_INT4, fq_pgarray_int4(&a, (int32_t)p->rule_set));
+    REPORT_COLUMN(FQ_PG_INT4, fq_pgarray_int4(&a, (int32_t)p->rule_source));
+    REPORT_COLUMN(FQ_PG_INT2, fq_pgarray_int2(&a, (int16_t)rt->climbed));
+    REPORT_COLUMN(FQ_PG_BOOL, fq_pgarray_bool(&a, p->unplaced));
+    REPORT_COLUMN(FQ_PG_INT8, fq_pgarray_int8(&a, p->nonce));
+#undef OR_NULL
+#undef TEXT
+#undef REPORT_COLUMN
+    /* $37: every report's co-handling units (its route's binary text[]),
+     * one after the other; $59 says whose. */
     if (k != FQ_SQL_REPORTS_CO_UNITS)
         return -1;
     fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
@@ -1975,9 +2074,10 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
     fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
     for (size_t r = 0; r < n; r++)
         for (int i = 0; i < set[r].nev; i++) {
-            const char *code = i == 0   ? ""
-                               : i == 1 ? (set[r].op->values[42] ? set[r].op->values[42] : "")
-                                        : "merged";
+            const char *code =
+                i == 0   ? ""
+                : i == 1 ? (set[r].op->report->reason_code ? set[r].op->report->reason_code : "")
+                         : "merged";
             fq_pgarray_text(&a, code, strlen(code));
         }
     END_ARRAY();

@@ -43,11 +43,11 @@
  * own). */
 
 typedef enum fq_store_op_kind {
-    FQ_STORE_OP_REPORT = 1,       /* statements.h FQ_SQL_INSERT_REPORT */
+    FQ_STORE_OP_REPORT = 1,       /* FQ_SQL_INSERT_REPORT (write_params.h) */
     FQ_STORE_OP_REJECTED = 2,     /* sql/insert_rejected.sql (endpoints/audit.c) */
-    FQ_STORE_OP_REROUTE = 3,      /* statements.h FQ_SQL_REROUTE */
-    FQ_STORE_OP_EVENT = 4,        /* statements.h FQ_SQL_INSERT_EVENT */
-    FQ_STORE_OP_ACTION = 5,       /* statements.h FQ_SQL_ACTION */
+    FQ_STORE_OP_REROUTE = 3,      /* FQ_SQL_REROUTE (write_params.h) */
+    FQ_STORE_OP_EVENT = 4,        /* FQ_SQL_INSERT_EVENT (write_params.h) */
+    FQ_STORE_OP_ACTION = 5,       /* FQ_SQL_ACTION (write_params.h) */
     FQ_STORE_OP_READ_OUTBOX = 6,  /* sql/read_outbox.sql (outbox_rows.h) */
     FQ_STORE_OP_FIND_REQUEST = 7, /* sql/find_request.sql (outbox_rows.h) */
     FQ_STORE_OP_READ = 8,         /* any prepared read: `statement` names it */
@@ -71,6 +71,7 @@ typedef struct fq_store_event {
 } fq_store_event;
 
 struct fq_outbox_set;
+struct fq_report_params;
 
 /* What a statement writes to the history, for the store to plan: its events
  * in order (each written only if the one before is: a statement writes a
@@ -108,6 +109,10 @@ struct fq_store_op {
      * another statement). */
     int result_format;
     fq_store_plan plan;
+    /* FQ_STORE_OP_REPORT: its parameters by name (write_params.h, set by
+     * its binder), for the batch's set-based statement and its answer as
+     * planned. NULL for the other kinds. */
+    const struct fq_report_params *report;
 
     /* Results of a REPORT, valid in `done` with FQ_OK. */
     int64_t incident_id;

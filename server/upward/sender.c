@@ -5,6 +5,7 @@
 #include "pgarray.h"
 #include "policy.h"
 #include "upward_sql.h"
+#include "write_params.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -73,9 +74,9 @@ struct transfer {
     int attempt; /* this one's number, 1 first */
     uint64_t incident;
     char curl_error[CURL_ERROR_SIZE];
-    /* The write's parameters. */
-    char status[12], delay[24], nonce[24];
-    const char *ok, *code;
+    /* The write's parameters (write_params.h). */
+    fq_upward_attempt_params params;
+    const char *code;
     int outcome; /* FQ_UPWARD_ACCEPTED ... */
     char error[256], reason[1024], ack_reason[512];
 };
@@ -180,7 +181,6 @@ static void transfer_done(fq_upward *u, transfer *t, CURLcode result)
     char host[256];
     url_host(t->target, host, sizeof host);
     if (answered) {
-        snprintf(t->status, sizeof t->status, "%ld", http);
         t->error[0] = '\0';
     } else {
         snprintf(t->error, sizeof t->error, "%s",
@@ -189,8 +189,6 @@ static void transfer_done(fq_upward *u, transfer *t, CURLcode result)
     uint64_t delay = accepted ? 0
                               : fq_upward_backoff_ms((unsigned)t->attempt, u->config.retry_min_ms,
                                                      u->config.retry_max_ms, randombytes_random());
-    snprintf(t->delay, sizeof t->delay, "%" PRIu64, delay);
-    t->ok = accepted ? "true" : "false";
     /* The details after the code's label on the timeline (timeline.js):
      * which attempt, to whom, what came back, when the next one goes. */
     t->outcome = accepted   ? FQ_UPWARD_ACCEPTED
@@ -209,36 +207,27 @@ static void transfer_done(fq_upward *u, transfer *t, CURLcode result)
                  t->attempt, host, t->error, (delay + 999) / 1000);
     }
     snprintf(t->ack_reason, sizeof t->ack_reason, "%s · 报送编号 %s", host, t->delivery_id);
+    char status[24];
+    snprintf(status, sizeof status, "%ld", http);
     fq_log(accepted ? FQ_LOG_INFO : FQ_LOG_WARN, "upward",
            "incident %" PRIu64 " to %s, delivery %s, attempt %d: %s", t->incident, host,
-           t->delivery_id, t->attempt, answered ? t->status : t->error);
+           t->delivery_id, t->attempt, answered ? status : t->error);
     uint64_t nonce;
     randombytes_buf(&nonce, sizeof nonce);
-    snprintf(t->nonce, sizeof t->nonce, "%" PRIu64, (nonce & (uint64_t)INT64_MAX) | 1);
+    t->params = (fq_upward_attempt_params){.delivery_id = t->delivery_id,
+                                           .answered = answered,
+                                           .http_status = http,
+                                           .error = t->error,
+                                           .delay_ms = delay,
+                                           .accepted = accepted,
+                                           .incident_id = t->incident,
+                                           .reason = t->reason,
+                                           .reason_code = t->code,
+                                           .ack_reason = t->ack_reason,
+                                           .nonce = (int64_t)((nonce & (uint64_t)INT64_MAX) | 1)};
     fq_store_op *op = &t->op;
     memset(op, 0, sizeof *op);
-    op->kind = FQ_STORE_OP_READ;
-    op->statement = FQ_SQL_UPWARD_ATTEMPT_NAME;
-    op->nparams = FQ_SQL_UPWARD_ATTEMPT_NPARAMS;
-    op->values[0] = t->delivery_id;
-    op->values[1] = answered ? t->status : NULL;
-    op->values[2] = t->error;
-    op->values[3] = t->delay;
-    op->values[4] = t->ok;
-    op->values[5] = t->reason;
-    op->values[6] = t->code;
-    op->values[7] = t->nonce;
-    op->values[8] = t->ack_reason;
-    /* Its events, for the store's plan: the attempt, and the
-     * acknowledgement when the answer was 2xx (not written when the
-     * delivery was acknowledged before: the store writes it again alone). */
-    op->plan.first_param = FQ_SQL_UPWARD_ATTEMPT_PLAN;
-    op->plan.events[0] =
-        (fq_store_event){(int64_t)t->incident, "reported_upward", -1, t->reason, 0, -1};
-    op->plan.nevents = 1;
-    if (accepted)
-        op->plan.events[op->plan.nevents++] =
-            (fq_store_event){(int64_t)t->incident, "upward_acknowledged", -1, t->ack_reason, 0, -1};
+    fq_upward_attempt_params_bind(&t->params, op);
     op->done = attempt_written;
     fq_store_submit(u->store, op);
 }

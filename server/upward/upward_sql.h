@@ -9,17 +9,11 @@
 
 /* One attempt's outcome, with its events on the incident: the attempt
  * (reported_upward) always, the acknowledgement (upward_acknowledged) with
- * the first 2xx, after it in the chain (k reads a). $1 delivery id, $2 the
- * HTTP status (NULL: no answer), $3 the error ('' with an answer), $4 the
- * wait before the next attempt, ms, $5 answered 2xx (bool), $6 the attempt
- * event's reason, $7 its reason code, $8 the write's nonce (applied_ops: a
- * re-sent write has no second effect), $9 the acknowledgement's reason,
- * $10..$21 the plan (store.h FQ_STORE_PLAN_NPARAMS: the attempt's event,
- * then the acknowledgement's when the answer was 2xx; no feed item: NULL). One row: events
- * written (attempts, acknowledgements). */
+ * the first 2xx, after it in the chain (k reads a); applied once by its
+ * nonce. Parameters: write_params.h fq_upward_attempt_params. One row:
+ * events written (attempts, acknowledgements). */
 #define FQ_SQL_UPWARD_ATTEMPT_NAME "fq_upward_attempt"
 #define FQ_SQL_UPWARD_ATTEMPT_NPARAMS 21
-#define FQ_SQL_UPWARD_ATTEMPT_PLAN 9
 // clang-format off
 #define FQ_SQL_UPWARD_ATTEMPT                                                                   \
     "WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($8) ON CONFLICT DO NOTHING"             \

@@ -1,0 +1,487 @@
+#include "write_params.h"
+
+#include "attachment_rows.h"
+#include "outbox.h"
+#include "pgarray.h"
+#include "statements.h"
+#include "upward_sql.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The parameters of each statement, in the order of its $n: the only place
+ * they are numbered. A statement that writes events ends with the store's
+ * plan (store.h FQ_STORE_PLAN_NPARAMS), which the store binds itself. */
+enum report_param {
+    R_NODE,
+    R_MESSAGE_ID,
+    R_DIGEST,
+    R_CATEGORY,
+    R_SEVERITY,
+    R_RISK,
+    R_CHANNEL,
+    R_PLACE,
+    R_LON,
+    R_LAT,
+    R_ADDRESS,
+    R_TITLE,
+    R_DESCRIPTION,
+    R_OCCURRED,
+    R_EXTERNAL_REF,
+    R_REPORTER_NAME,
+    R_REPORTER_PHONE,
+    R_SENT,
+    R_ENVELOPE,
+    R_STATE,
+    R_TIER, /* .. R_CONCLUDE_WARN: the route (bind_route) */
+    R_LINE,
+    R_TERRITORY,
+    R_LEAD,
+    R_WORKER,
+    R_CO,
+    R_ACK_DUE,
+    R_ACK_WARN,
+    R_CONCLUDE_DUE,
+    R_CONCLUDE_WARN,
+    R_MERGED,
+    R_RULE_SET,
+    R_RULE_SOURCE,
+    R_CLIMBED,
+    R_UNPLACED,
+    R_EVENT_KIND,
+    R_REASON,
+    R_OUTCOME,
+    R_NONCE,
+    R_OUTBOX, /* FQ_OUTBOX_NPARAMS */
+    R_REASON_CODE = R_OUTBOX + FQ_OUTBOX_NPARAMS,
+    R_PHOTOS, /* FQ_ATTACHMENT_NPARAMS */
+    R_PLAN = R_PHOTOS + FQ_ATTACHMENT_NPARAMS,
+    R_COUNT = R_PLAN + FQ_STORE_PLAN_NPARAMS
+};
+
+enum reroute_param {
+    RR_INCIDENT,
+    RR_TIER, /* .. RR_CLIMBED: the route (bind_route) */
+    RR_LINE,
+    RR_TERRITORY,
+    RR_LEAD,
+    RR_WORKER,
+    RR_CO,
+    RR_ACK_DUE,
+    RR_ACK_WARN,
+    RR_CONCLUDE_DUE,
+    RR_CONCLUDE_WARN,
+    RR_CLIMBED,
+    RR_EVENT_KIND,
+    RR_REASON,
+    RR_OUTCOME,
+    RR_NONCE,
+    RR_OUTBOX,
+    RR_REASON_CODE = RR_OUTBOX + FQ_OUTBOX_NPARAMS,
+    RR_PLAN,
+    RR_COUNT = RR_PLAN + FQ_STORE_PLAN_NPARAMS
+};
+
+enum event_param {
+    E_INCIDENT,
+    E_KIND,
+    E_REASON,
+    E_BREACHED,
+    E_NONCE,
+    E_OUTBOX,
+    E_SUPERVISION_OVER = E_OUTBOX + FQ_OUTBOX_NPARAMS,
+    E_REASON_CODE,
+    E_PLAN,
+    E_COUNT = E_PLAN + FQ_STORE_PLAN_NPARAMS
+};
+
+enum action_param {
+    A_NODE,
+    A_MESSAGE_ID,
+    A_DIGEST,
+    A_INCIDENT,
+    A_KIND,
+    A_NOTE,
+    A_ENVELOPE,
+    A_EXPECTED_ASSIGNMENT,
+    A_EXPECTED_WORKER,
+    A_EXPECTED_LEAD,
+    A_ASSIGNMENT,
+    A_STATE,
+    A_RESULT,
+    A_EXTENSION,
+    A_REROUTED,
+    A_TIER, /* .. A_CLIMBED: the route (bind_route) */
+    A_LINE,
+    A_TERRITORY,
+    A_LEAD,
+    A_WORKER,
+    A_CO,
+    A_ACK_DUE,
+    A_ACK_WARN,
+    A_CONCLUDE_DUE,
+    A_CONCLUDE_WARN,
+    A_CLIMBED,
+    A_OUTBOX,
+    A_ANSWER = A_OUTBOX + FQ_OUTBOX_NPARAMS,
+    A_RECOUNT,
+    A_MERGED,
+    A_SUPERVISION,
+    A_EXPECTED_STATE,
+    A_SUSPENSION,
+    A_SUSPEND_REASON,
+    A_REASON_CODE,
+    A_PHOTOS,
+    A_MEDIATION = A_PHOTOS + FQ_ATTACHMENT_NPARAMS,
+    A_PLAN,
+    A_COUNT = A_PLAN + FQ_STORE_PLAN_NPARAMS
+};
+
+enum aftercare_param {
+    AC_NODE,
+    AC_MESSAGE_ID,
+    AC_DIGEST,
+    AC_INCIDENT,
+    AC_KIND,
+    AC_REASON,
+    AC_ENVELOPE,
+    AC_SATISFACTION,
+    AC_JURISDICTION,
+    AC_PLAN,
+    AC_COUNT = AC_PLAN + FQ_STORE_PLAN_NPARAMS
+};
+
+enum upward_attempt_param {
+    UA_DELIVERY,
+    UA_HTTP_STATUS,
+    UA_ERROR,
+    UA_DELAY,
+    UA_ACCEPTED,
+    UA_REASON,
+    UA_REASON_CODE,
+    UA_NONCE,
+    UA_ACK_REASON,
+    UA_PLAN,
+    UA_COUNT = UA_PLAN + FQ_STORE_PLAN_NPARAMS
+};
+
+_Static_assert(R_COUNT <= FQ_STORE_MAX_PARAMS && A_COUNT <= FQ_STORE_MAX_PARAMS,
+               "a store op holds every parameter");
+
+int fq_write_params_count(enum fq_write_statement which)
+{
+    static const int counts[FQ_WRITE_COUNT] = {R_COUNT, RR_COUNT, E_COUNT,
+                                               A_COUNT, AC_COUNT, UA_COUNT};
+    return which < FQ_WRITE_COUNT ? counts[which] : -1;
+}
+
+/* ---- the op's parameters ---- */
+
+/* Every parameter NULL (text) and the plan empty: a binder starts from here. */
+static void start(fq_store_op *op, fq_store_op_kind kind, int nparams, int plan)
+{
+    op->kind = kind;
+    op->nparams = nparams;
+    memset(op->values, 0, sizeof op->values);
+    memset(op->lengths, 0, sizeof op->lengths);
+    memset(op->formats, 0, sizeof op->formats);
+    memset(&op->plan, 0, sizeof op->plan);
+    op->plan.first_param = plan;
+    op->report = NULL;
+}
+
+static void text(fq_store_op *op, int i, const char *v)
+{
+    op->values[i] = v;
+}
+
+/* A text that is NULL when empty. */
+static void text_or_null(fq_store_op *op, int i, const char *v)
+{
+    op->values[i] = v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+static void binary(fq_store_op *op, int i, const void *v, size_t len)
+{
+    op->values[i] = v;
+    op->lengths[i] = (int)len;
+    op->formats[i] = 1;
+}
+
+/* Numbers as text, formatted into the struct's scratch in turn. */
+typedef struct formatter {
+    fq_param_scratch *scratch;
+    int used;
+} formatter;
+
+/* The next free slot; running out is a bug of this file (a binder that
+ * formats more than FQ_PARAM_SCRATCH numbers). */
+static char *slot(formatter *f)
+{
+    assert(f->used < FQ_PARAM_SCRATCH);
+    return f->scratch->text[f->used++];
+}
+
+static const char *i64(formatter *f, int64_t v)
+{
+    char *out = slot(f);
+    snprintf(out, sizeof f->scratch->text[0], "%" PRId64, v);
+    return out;
+}
+
+static const char *u64(formatter *f, uint64_t v)
+{
+    char *out = slot(f);
+    snprintf(out, sizeof f->scratch->text[0], "%" PRIu64, v);
+    return out;
+}
+
+static const char *boolean(int v)
+{
+    return v ? "true" : "false";
+}
+
+/* The outbox rows' boxes, kinds and bodies from `first` (binary arrays,
+ * outbox.h); NULL for no set. */
+static void bind_outbox(fq_store_op *op, int first, const fq_outbox_set *set)
+{
+    for (int i = 0; i < FQ_OUTBOX_NPARAMS; i++) {
+        int len = 0;
+        const char *v = set != NULL ? fq_outbox_param(set, i, &len) : NULL;
+        binary(op, first + i, v, (size_t)len);
+    }
+    op->plan.outbox = set;
+}
+
+static void bind_photos(fq_store_op *op, int first, const fq_attachment_rows *photos)
+{
+    if (photos != NULL)
+        fq_attachment_rows_bind(photos, op, first);
+    else
+        for (int k = 0; k < FQ_ATTACHMENT_NPARAMS; k++)
+            binary(op, first + k, NULL, 0);
+}
+
+/* The co-handling units, binary (an empty array when none). */
+static void bind_co(fq_store_op *op, int i, const fq_route_params *r)
+{
+    static const uint8_t empty[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, FQ_PG_TEXT};
+    if (r->co_len > 0)
+        binary(op, i, r->co, r->co_len);
+    else
+        binary(op, i, empty, sizeof empty);
+}
+
+/* A route's tier, line, territory, lead, worker, co-handlers and four
+ * limits from `first`, in that order (the three statements that write one
+ * have them so). Not assigned: only the territory and an empty co array. */
+static void bind_route(fq_store_op *op, int first, const fq_route_params *r, formatter *f)
+{
+    text_or_null(op, first + 2, r->territory);
+    bind_co(op, first + 5, r);
+    if (!r->assigned)
+        return;
+    text(op, first + 0, i64(f, r->tier));
+    text(op, first + 1, i64(f, r->line));
+    text_or_null(op, first + 3, r->lead);
+    text_or_null(op, first + 4, r->worker);
+    text(op, first + 6, i64(f, r->ack_due_ms));
+    text(op, first + 7, i64(f, r->ack_warn_ms));
+    text(op, first + 8, i64(f, r->conclude_due_ms));
+    text(op, first + 9, i64(f, r->conclude_warn_ms));
+}
+
+static void add_event(fq_store_op *op, int64_t incident, const char *kind, int actor_param,
+                      const char *reason, int reason_names_created, int payload_param)
+{
+    op->plan.events[op->plan.nevents++] = (fq_store_event){
+        incident, kind, actor_param, reason ? reason : "", reason_names_created, payload_param};
+}
+
+/* ---- the statements ---- */
+
+void fq_report_params_bind(fq_report_params *p, fq_store_op *op)
+{
+    formatter f = {&p->scratch, 0};
+    start(op, FQ_STORE_OP_REPORT, R_COUNT, R_PLAN);
+    op->report = p;
+    text(op, R_NODE, p->node);
+    text(op, R_MESSAGE_ID, u64(&f, p->message_id));
+    binary(op, R_DIGEST, p->body_digest, 32);
+    text(op, R_CATEGORY, p->category);
+    text(op, R_SEVERITY, i64(&f, p->severity));
+    text(op, R_RISK, i64(&f, p->risk));
+    text(op, R_CHANNEL, i64(&f, p->channel));
+    text(op, R_PLACE, p->place_unit);
+    if (p->has_location) {
+        /* %.17g round-trips a double exactly. */
+        char *lon = slot(&f), *lat = slot(&f);
+        snprintf(lon, sizeof p->scratch.text[0], "%.17g", p->lon);
+        snprintf(lat, sizeof p->scratch.text[0], "%.17g", p->lat);
+        text(op, R_LON, lon);
+        text(op, R_LAT, lat);
+    }
+    text(op, R_ADDRESS, p->address);
+    text(op, R_TITLE, p->title);
+    text(op, R_DESCRIPTION, p->description);
+    if (p->occurred_at_ms != 0)
+        text(op, R_OCCURRED, i64(&f, p->occurred_at_ms));
+    text(op, R_EXTERNAL_REF, p->external_ref);
+    text(op, R_REPORTER_NAME, p->reporter_name);
+    text(op, R_REPORTER_PHONE, p->reporter_phone);
+    text(op, R_SENT, i64(&f, p->sent_at_ms));
+    binary(op, R_ENVELOPE, p->envelope, p->envelope_len);
+    /* The decision. */
+    text(op, R_STATE, p->state);
+    bind_route(op, R_TIER, p->route, &f);
+    if (p->merged_into != 0)
+        text(op, R_MERGED, u64(&f, p->merged_into));
+    text(op, R_RULE_SET, u64(&f, p->rule_set));
+    text(op, R_RULE_SOURCE, u64(&f, p->rule_source));
+    text(op, R_CLIMBED, i64(&f, p->route->climbed));
+    text(op, R_UNPLACED, boolean(p->unplaced));
+    text(op, R_EVENT_KIND, p->event_kind);
+    text(op, R_REASON, p->reason);
+    binary(op, R_OUTCOME, p->outcome, p->outcome_len);
+    text(op, R_NONCE, i64(&f, p->nonce));
+    bind_outbox(op, R_OUTBOX, p->outbox);
+    text(op, R_REASON_CODE, p->reason_code);
+    bind_photos(op, R_PHOTOS, p->photos);
+    /* What it writes to the history: the "reported" event (the node, the
+     * envelope), the routing event (its RoutingOutcome) and a merge's
+     * report_merged on the incident joined. */
+    op->plan.creates_incident = 1;
+    add_event(op, 0, "reported", R_NODE, "", 0, R_ENVELOPE);
+    add_event(op, 0, p->event_kind, -1, p->reason, 0, R_OUTCOME);
+    if (p->merged_into != 0)
+        add_event(op, (int64_t)p->merged_into, "report_merged", -1, "another report: incident ", 1,
+                  -1);
+}
+
+int fq_report_params_has_photos(const fq_report_params *p)
+{
+    return p->photos != NULL && p->photos->buffer != NULL;
+}
+
+void fq_reroute_params_bind(fq_reroute_params *p, fq_store_op *op)
+{
+    formatter f = {&p->scratch, 0};
+    start(op, FQ_STORE_OP_REROUTE, RR_COUNT, RR_PLAN);
+    text(op, RR_INCIDENT, u64(&f, p->incident_id));
+    bind_route(op, RR_TIER, p->route, &f);
+    text(op, RR_CLIMBED, i64(&f, p->route->climbed));
+    text(op, RR_EVENT_KIND, p->event_kind);
+    text(op, RR_REASON, p->reason);
+    binary(op, RR_OUTCOME, p->outcome, p->outcome_len);
+    text(op, RR_NONCE, i64(&f, p->nonce));
+    bind_outbox(op, RR_OUTBOX, p->outbox);
+    text(op, RR_REASON_CODE, p->reason_code);
+    add_event(op, (int64_t)p->incident_id, p->event_kind, -1, p->reason, 0, RR_OUTCOME);
+}
+
+void fq_event_params_bind(fq_event_params *p, fq_store_op *op)
+{
+    formatter f = {&p->scratch, 0};
+    start(op, FQ_STORE_OP_EVENT, E_COUNT, E_PLAN);
+    text(op, E_INCIDENT, u64(&f, p->incident_id));
+    text(op, E_KIND, p->kind);
+    text(op, E_REASON, p->reason);
+    text(op, E_BREACHED, i64(&f, p->breached));
+    text(op, E_NONCE, i64(&f, p->nonce));
+    bind_outbox(op, E_OUTBOX, p->outbox);
+    text(op, E_SUPERVISION_OVER, boolean(p->supervision_over));
+    text(op, E_REASON_CODE, p->reason_code);
+    add_event(op, (int64_t)p->incident_id, p->kind, -1, p->reason, 0, -1);
+}
+
+void fq_action_params_bind(fq_action_params *p, fq_store_op *op)
+{
+    formatter f = {&p->scratch, 0};
+    start(op, FQ_STORE_OP_ACTION, A_COUNT, A_PLAN);
+    text(op, A_NODE, p->node);
+    text(op, A_MESSAGE_ID, u64(&f, p->message_id));
+    binary(op, A_DIGEST, p->digest, 32);
+    text(op, A_INCIDENT, u64(&f, p->incident_id));
+    text(op, A_KIND, p->kind);
+    text(op, A_NOTE, p->note);
+    binary(op, A_ENVELOPE, p->envelope, p->envelope_len);
+    text(op, A_EXPECTED_ASSIGNMENT, p->expected_assignment);
+    text(op, A_EXPECTED_WORKER, p->expected_worker);
+    text(op, A_EXPECTED_LEAD, p->expected_lead);
+    text(op, A_ASSIGNMENT, p->assignment);
+    text(op, A_STATE, p->state);
+    text(op, A_RESULT, p->result);
+    if (p->extension_ms != 0)
+        text(op, A_EXTENSION, i64(&f, p->extension_ms));
+    text(op, A_REROUTED, boolean(p->route != NULL));
+    if (p->route != NULL) {
+        bind_route(op, A_TIER, p->route, &f);
+        text(op, A_CLIMBED, i64(&f, p->route->climbed));
+    }
+    bind_outbox(op, A_OUTBOX, p->outbox);
+    text(op, A_ANSWER, p->answer);
+    text(op, A_RECOUNT, boolean(p->recount));
+    if (p->merged_into != 0)
+        text(op, A_MERGED, u64(&f, p->merged_into));
+    /* '' clears (a reply to the order; a resumption), a time sets. */
+    if (p->supervision != FQ_PARAM_KEEP)
+        text(op, A_SUPERVISION, p->supervision == FQ_PARAM_CLEAR ? "" : i64(&f, p->supervision_ms));
+    text(op, A_EXPECTED_STATE, p->expected_state);
+    if (p->suspension != FQ_PARAM_KEEP)
+        text(op, A_SUSPENSION, p->suspension == FQ_PARAM_CLEAR ? "" : i64(&f, p->suspend_ms));
+    text(op, A_SUSPEND_REASON, p->suspend_reason);
+    text(op, A_REASON_CODE, p->reason_code);
+    bind_photos(op, A_PHOTOS, p->photos);
+    text(op, A_MEDIATION, p->mediation_record);
+    /* The action's event (the node, the envelope) and a merge's
+     * report_merged on the incident it joins. */
+    add_event(op, (int64_t)p->incident_id, p->kind, A_NODE, p->note, 0, A_ENVELOPE);
+    if (p->merged_into != 0) {
+        snprintf(p->merge_reason, sizeof p->merge_reason, "incident %" PRIu64 " merged into it",
+                 p->incident_id);
+        add_event(op, (int64_t)p->merged_into, "report_merged", A_NODE, p->merge_reason, 0, -1);
+    }
+}
+
+void fq_aftercare_params_bind(fq_aftercare_params *p, fq_store_op *op)
+{
+    formatter f = {&p->scratch, 0};
+    start(op, FQ_STORE_OP_READ, AC_COUNT, AC_PLAN);
+    op->statement = FQ_SQL_AFTERCARE_NAME;
+    text(op, AC_NODE, p->node);
+    text(op, AC_MESSAGE_ID, u64(&f, p->message_id));
+    binary(op, AC_DIGEST, p->digest, 32);
+    text(op, AC_INCIDENT, u64(&f, p->incident_id));
+    text(op, AC_KIND, p->kind);
+    text(op, AC_REASON, p->reason);
+    binary(op, AC_ENVELOPE, p->envelope, p->envelope_len);
+    if (p->satisfaction != 0)
+        text(op, AC_SATISFACTION, i64(&f, p->satisfaction));
+    text(op, AC_JURISDICTION, p->jurisdiction);
+    add_event(op, (int64_t)p->incident_id, p->kind, AC_NODE, p->reason, 0, AC_ENVELOPE);
+}
+
+void fq_upward_attempt_params_bind(fq_upward_attempt_params *p, fq_store_op *op)
+{
+    formatter f = {&p->scratch, 0};
+    start(op, FQ_STORE_OP_READ, UA_COUNT, UA_PLAN);
+    op->statement = FQ_SQL_UPWARD_ATTEMPT_NAME;
+    text(op, UA_DELIVERY, p->delivery_id);
+    if (p->answered)
+        text(op, UA_HTTP_STATUS, i64(&f, p->http_status));
+    text(op, UA_ERROR, p->error);
+    text(op, UA_DELAY, u64(&f, p->delay_ms));
+    text(op, UA_ACCEPTED, boolean(p->accepted));
+    text(op, UA_REASON, p->reason);
+    text(op, UA_REASON_CODE, p->reason_code);
+    text(op, UA_NONCE, i64(&f, p->nonce));
+    text(op, UA_ACK_REASON, p->ack_reason);
+    /* The attempt, and the acknowledgement when the answer was 2xx (not
+     * written when the delivery was acknowledged before: the store writes
+     * it again alone). */
+    add_event(op, (int64_t)p->incident_id, "reported_upward", -1, p->reason, 0, -1);
+    if (p->accepted)
+        add_event(op, (int64_t)p->incident_id, "upward_acknowledged", -1, p->ack_reason, 0, -1);
+}
