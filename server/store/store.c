@@ -596,9 +596,14 @@ static void note_error(batch *b, fq_store_op *op, const PGresult *res)
  * batch is planned as written whole; in serial mode FQ_SQL_INSERT_REPORT
  * finds a stored one itself. A report in a lookup in flight stays in
  * pending whatever the mode: the lookup's answer names it. */
+static int looked_up(const fq_store_op *op)
+{
+    return op->kind == FQ_STORE_OP_REPORT && op->report != NULL;
+}
+
 static int op_ready(const fq_store_op *op, int serial)
 {
-    if (op->kind != FQ_STORE_OP_REPORT)
+    if (!looked_up(op))
         return 1;
     if (op->idem == IDEM_ASKED)
         return 0;
@@ -649,7 +654,7 @@ static lookup *lookup_collect(fq_store *s, size_t max)
     size_t n = 0;
     const fq_store_op *op;
     for (op = s->pending.head; op != NULL && n < max; op = op->next)
-        n += op->kind == FQ_STORE_OP_REPORT && op->idem == IDEM_UNKNOWN;
+        n += looked_up(op) && op->idem == IDEM_UNKNOWN;
     if (op == NULL && n < max)
         s->lookup_wanted = 0; /* every one is counted: none more until submitted */
     if (n == 0)
@@ -661,21 +666,24 @@ static lookup *lookup_collect(fq_store *s, size_t max)
     }
     l->n = 0;
     for (fq_store_op *o = s->pending.head; o != NULL && l->n < n; o = o->next)
-        if (o->kind == FQ_STORE_OP_REPORT && o->idem == IDEM_UNKNOWN)
+        if (looked_up(o) && o->idem == IDEM_UNKNOWN)
             l->ops[l->n++] = o;
     return l;
 }
 
 /* Queues the lookup of l's reports and marks them asked; the caller pushes
  * its expectation (only after expect_reserve). 0; 1 when it could not be
- * bound (not sent: l freed, asked about again later); -1 when libpq refused
- * it (l freed; the caller resets the connection). */
+ * bound (not sent, l freed: its reports are taken as new, and the unique
+ * key and serial mode answer one that is not); -1 when libpq refused it (l
+ * freed; the caller resets the connection). */
 static int send_lookup(fq_store *s, PGconn *conn, lookup *l)
 {
     const char *values[2];
     int lengths[2], formats[2];
     if (fq_stored_reports_bind(&s->lookup_buf, l->ops, l->n, values, lengths, formats) != 0) {
-        s->lookup_wanted = 1;
+        fq_log(FQ_LOG_WARN, "store", "the lookup of %zu stored reports could not be bound", l->n);
+        for (size_t i = 0; i < l->n; i++)
+            l->ops[i]->idem = IDEM_NEW;
         free(l);
         return 1;
     }
@@ -2252,7 +2260,7 @@ static int send_batch(fq_store *s, PGconn *conn)
         fq_store_op *op = s->pending.head;
         if (!op_ready(op, serial))
             break; /* it, and what came after it, wait for its lookup */
-        if (op->kind == FQ_STORE_OP_REPORT && op->idem == IDEM_STORED) {
+        if (looked_up(op) && op->idem == IDEM_STORED) {
             /* Stored already: nothing to write or plan, and no end to a
              * run of reports; answered from the row the lookup read once
              * this batch commits (after that row's commit, on the same
@@ -2626,7 +2634,7 @@ static void on_sweep(uv_timer_t *timer)
     while (op != NULL) {
         fq_store_op *next = op->next;
         /* One in a lookup in flight is named by its answer: it stays. */
-        if (op->in_doubt || (op->kind == FQ_STORE_OP_REPORT && op->idem == IDEM_ASKED)) {
+        if (op->in_doubt || (looked_up(op) && op->idem == IDEM_ASKED)) {
             prev = op;
             op = next;
             continue;
