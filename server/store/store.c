@@ -591,19 +591,21 @@ static void note_error(batch *b, fq_store_op *op, const PGresult *res)
 
 /* ---- the lookup of stored reports (docs/write-path.md, "Resends in a batch") ---- */
 
+/* A report is looked up by the node and message id of its parameters; an
+ * op without them (none is) goes unasked, the unique key behind it. */
+static int wants_lookup(const fq_store_op *op)
+{
+    return op->kind == FQ_STORE_OP_REPORT && op->report != NULL;
+}
+
 /* Whether `op` may go into the batch being built. A report goes outside
  * serial mode only once the lookup has said whether it is stored, since its
  * batch is planned as written whole; in serial mode FQ_SQL_INSERT_REPORT
  * finds a stored one itself. A report in a lookup in flight stays in
  * pending whatever the mode: the lookup's answer names it. */
-static int looked_up(const fq_store_op *op)
-{
-    return op->kind == FQ_STORE_OP_REPORT && op->report != NULL;
-}
-
 static int op_ready(const fq_store_op *op, int serial)
 {
-    if (!looked_up(op))
+    if (!wants_lookup(op))
         return 1;
     if (op->idem == IDEM_ASKED)
         return 0;
@@ -654,7 +656,7 @@ static lookup *lookup_collect(fq_store *s, size_t max)
     size_t n = 0;
     const fq_store_op *op;
     for (op = s->pending.head; op != NULL && n < max; op = op->next)
-        n += looked_up(op) && op->idem == IDEM_UNKNOWN;
+        n += wants_lookup(op) && op->idem == IDEM_UNKNOWN;
     if (op == NULL && n < max)
         s->lookup_wanted = 0; /* every one is counted: none more until submitted */
     if (n == 0)
@@ -666,7 +668,7 @@ static lookup *lookup_collect(fq_store *s, size_t max)
     }
     l->n = 0;
     for (fq_store_op *o = s->pending.head; o != NULL && l->n < n; o = o->next)
-        if (looked_up(o) && o->idem == IDEM_UNKNOWN)
+        if (wants_lookup(o) && o->idem == IDEM_UNKNOWN)
             l->ops[l->n++] = o;
     return l;
 }
@@ -2260,7 +2262,7 @@ static int send_batch(fq_store *s, PGconn *conn)
         fq_store_op *op = s->pending.head;
         if (!op_ready(op, serial))
             break; /* it, and what came after it, wait for its lookup */
-        if (looked_up(op) && op->idem == IDEM_STORED) {
+        if (wants_lookup(op) && op->idem == IDEM_STORED) {
             /* Stored already: nothing to write or plan, and no end to a
              * run of reports; answered from the row the lookup read once
              * this batch commits (after that row's commit, on the same
@@ -2634,7 +2636,7 @@ static void on_sweep(uv_timer_t *timer)
     while (op != NULL) {
         fq_store_op *next = op->next;
         /* One in a lookup in flight is named by its answer: it stays. */
-        if (op->in_doubt || (looked_up(op) && op->idem == IDEM_ASKED)) {
+        if (op->in_doubt || (wants_lookup(op) && op->idem == IDEM_ASKED)) {
             prev = op;
             op = next;
             continue;
