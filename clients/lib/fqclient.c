@@ -30,6 +30,8 @@ typedef struct slot {
     int reopens_allowed;   /* the request is one answer_wait_ms applies to */
     int held;              /* a long-poll the server holds (FQC_HELD_CHECK_MS) */
     int pipes_at_send;     /* the socket's connections when it was sent (held) */
+    int64_t opened_ms;     /* when its socket was opened */
+    int64_t sent_ms;       /* when its request was last sent */
     int silences;          /* answer waits run out in a row (the next one is longer) */
     int attempts;
     int stale_retries;
@@ -263,11 +265,13 @@ int fqc_open(const fqc_config *config, fqc_done_cb done, void *user, fqc **out, 
     fq_arena_init(&c->arena, c->arena_buffer, FQ_DECODE_ARENA_BYTES);
     for (int i = 0; i < c->config.window; i++)
         c->slots[i].sock = -1;
-    for (int i = 0; i < c->config.window; i++)
+    for (int i = 0; i < c->config.window; i++) {
         if (open_socket(c, &c->slots[i].sock, err, err_len) != 0) {
             fqc_close(c);
             return -1;
         }
+        c->slots[i].opened_ms = monotonic_ms();
+    }
     *out = c;
     return 0;
 }
@@ -369,14 +373,21 @@ static void send_now(fqc *c, slot *s)
     s->attempts++;
     s->resend_at_ms = 0;
     s->pipes_at_send = socket_pipes(s->sock);
+    s->sent_ms = monotonic_ms();
     s->answer_due_ms = s->reopens_allowed ? monotonic_ms() + answer_wait(c, s) : 0;
+}
+
+int fqc_idle_needs_reopen(int64_t opened_ms, int64_t silent_request_sent_ms)
+{
+    return opened_ms < silent_request_sent_ms;
 }
 
 /* Sockets that carry no request opened afresh, at most once per answer
  * wait: one request met a silent server, and the next ones would be sent
- * over the same dead connection (FQC_ANSWER_WAIT_MS). A socket that cannot
- * be opened again is kept as it is. */
-static void reopen_idle(fqc *c)
+ * over the same dead connection (FQC_ANSWER_WAIT_MS). Only those opened
+ * before the silent request was sent (fqc_idle_needs_reopen). A socket that
+ * cannot be opened again is kept as it is. */
+static void reopen_idle(fqc *c, int64_t silent_request_sent_ms)
 {
     int64_t now = monotonic_ms();
     if (c->idle_reopened_ms != 0 && now - c->idle_reopened_ms < c->config.answer_wait_ms)
@@ -386,11 +397,13 @@ static void reopen_idle(fqc *c)
         slot *s = &c->slots[i];
         int fresh;
         char err[256];
-        if (s->busy || open_socket(c, &fresh, err, sizeof err) != 0)
+        if (s->busy || !fqc_idle_needs_reopen(s->opened_ms, silent_request_sent_ms) ||
+            open_socket(c, &fresh, err, sizeof err) != 0)
             continue;
         if (s->sock >= 0)
             nn_close(s->sock);
         s->sock = fresh;
+        s->opened_ms = now;
     }
 }
 
@@ -409,7 +422,8 @@ static void reopen_and_resend(fqc *c, slot *s)
         finish_no_answer(c, s, err);
         return;
     }
-    reopen_idle(c);
+    s->opened_ms = monotonic_ms();
+    reopen_idle(c, s->sent_ms);
     send_now(c, s);
 }
 
@@ -715,6 +729,7 @@ int fqc_reopen(fqc *c, char *err, size_t err_len)
         s->sock = -1;
         if (open_socket(c, &s->sock, err, err_len) != 0)
             return -1;
+        s->opened_ms = monotonic_ms();
     }
     return 0;
 }

@@ -93,6 +93,15 @@ int64_t fqc_answer_wait_after(int64_t wait_ms, int silences, uint32_t random);
  * request on it). Pure, for the library and its test. */
 int fqc_held_moved(int *pipes_at_send, int pipes);
 
+/* When a request's answer wait runs out, the sockets that carry nothing are
+ * opened afresh too, but only those opened before that request was sent:
+ * one opened since cannot hold the dead connection the silence suggests,
+ * and may still be connecting. Opening it again would only start its
+ * connection over: through a TLS tunnel on a loaded machine, where a
+ * connection takes seconds, every silence restarted every idle socket's
+ * handshake and no request could be sent at all. 1: reopen. Pure. */
+int fqc_idle_needs_reopen(int64_t opened_ms, int64_t silent_request_sent_ms);
+
 typedef struct fqc_config {
     /* The endpoint: one nanomsg URL, or several separated by commas (the
      * servers of a pair, docs/operations.md): every REQ socket connects to

@@ -153,8 +153,24 @@ formation_node_start() {
     autoctl "$1" run --pgdata "$FORMATION_DIR/$1/data" 2>&1 | formation_stamp >>"$FORMATION_DIR/$1.log" &
 }
 
+# The machine dies at once: every process of the host is stopped before any
+# is killed. Killing them one by one let pg_autoctl's supervisor, still
+# alive, start PostgreSQL again after its postgres died (a pid the list did
+# not hold): seen once, the "dead" primary came back without its keeper,
+# writable, and fengqiaod connected to it beside the promoted standby. A
+# stopped process forks nothing; the list is read again until it holds no
+# process that is not stopped.
 formation_kill() {
-    local p
+    local p stat again=1
+    while ((again)); do
+        again=0
+        for p in $(hosts_pids "$1"); do
+            stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+            stat=${stat##*) } # past the command's name, which may hold spaces
+            case "${stat%% *}" in T | t | Z | X) continue ;; esac
+            kill -STOP "$p" 2>/dev/null && again=1
+        done
+    done
     for p in $(hosts_pids "$1"); do kill -KILL "$p" 2>/dev/null || true; done
 }
 

@@ -85,6 +85,16 @@ static void test_held_follows_lost_and_first_connections(void **state)
     assert_int_equal(1, base);
 }
 
+/* An idle socket opened after the silent request was sent is left to
+ * connect; one opened before it may hold the dead connection. */
+static void test_idle_reopened_only_if_older_than_the_silence(void **state)
+{
+    (void)state;
+    assert_true(fqc_idle_needs_reopen(1000, 1001));
+    assert_false(fqc_idle_needs_reopen(1001, 1001));
+    assert_false(fqc_idle_needs_reopen(4000, 1001));
+}
+
 static void on_done(void *user, uint64_t tag, const fqc_result *r)
 {
     (void)tag;
@@ -228,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_held_moves_when_another_server_appears),
         cmocka_unit_test(test_held_follows_lost_and_first_connections),
         cmocka_unit_test(test_held_sync_moves_to_the_new_server),
+        cmocka_unit_test(test_idle_reopened_only_if_older_than_the_silence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
