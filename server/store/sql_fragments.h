@@ -41,7 +41,7 @@
  * spelled out: FQ_SQL_CONSOLE_NOT_OVERDUE is true exactly when
  * FQ_SQL_CONSOLE_OVERDUE is 0, FQ_SQL_CONSOLE_IS_OVERDUE when it is not. */
 #define FQ_SQL_CONSOLE_IS_OVERDUE(NOW)                                                             \
-    "(i.suspended_at IS NULL AND ((i.assignment = 'assigned' AND i.ack_due < " NOW ")"            \
+    "(i.suspended_at IS NULL AND ((i.assignment = 'assigned' AND i.ack_due < " NOW ")"             \
     " OR i.conclude_due < " NOW " OR i.supervision_due < " NOW " OR i.breached >= 4))"
 #define FQ_SQL_CONSOLE_NOT_OVERDUE(NOW)                                                            \
     "(i.suspended_at IS NOT NULL OR ((i.assignment <> 'assigned' OR i.ack_due IS NULL"             \
