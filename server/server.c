@@ -10,6 +10,7 @@
 #include "terminal.h"
 #include "keyseal.h"
 #include "msgsock.h"
+#include "search_lists.h"
 #include "store.h"
 #include "api.h"
 #include "field.h"
@@ -46,7 +47,8 @@ typedef struct server {
     fq_server_config config;
     uint8_t server_key[FQ_SERVER_KEY_BYTES];
     fq_store *store;
-    fq_store *read_store; /* the console's reads: their own connection */
+    fq_store *read_store;          /* the console's reads: their own connection */
+    fq_search_lists *search_lists; /* their pending lists cleaned off the writer */
     fq_intake *intake;
     FILE *trace; /* --trace-reports */
     fq_msgsock *intake_sock;
@@ -917,6 +919,7 @@ static void server_metrics(void *user, fq_metrics *m)
                                      .terminals = srv->terminals,
                                      .store = srv->store,
                                      .read_store = srv->read_store,
+                                     .search_lists = srv->search_lists,
                                      .dispatch = srv->dispatch,
                                      .upward = srv->upward,
                                      .started_ms = srv->started_ms,
@@ -956,6 +959,7 @@ static void finish_stop(server *srv)
     fq_findings_stop(srv->findings);
     if (srv->http != NULL)
         fq_http_close(srv->http);
+    fq_search_lists_close(srv->search_lists);
     fq_store_close(srv->store);
     fq_store_close(srv->read_store);
     fq_dispatch_stop(srv->dispatch);
@@ -1116,8 +1120,10 @@ int fq_server_run(const fq_server_config *config)
     srv.read_store = fq_store_new(srv.loop, &rc, NULL, on_read_store_status, &srv);
     if (srv.read_store != NULL && srv.terminals != NULL)
         fq_terminals_set_read_store(srv.terminals, srv.read_store, config->read_timeout_ms);
+    if (srv.store != NULL && srv.read_store != NULL)
+        srv.search_lists = fq_search_lists_new(srv.loop, srv.store, srv.read_store);
     if (srv.store == NULL || srv.intake == NULL || srv.terminals == NULL ||
-        srv.read_store == NULL) {
+        srv.read_store == NULL || srv.search_lists == NULL) {
         fq_log(FQ_LOG_ERROR, "server", "out of memory");
         return 1;
     }
@@ -1141,6 +1147,7 @@ int fq_server_run(const fq_server_config *config)
             fq_msgsock_close(srv.intake_sock);
         if (srv.terminals_sock)
             fq_msgsock_close(srv.terminals_sock);
+        fq_search_lists_close(srv.search_lists);
         fq_store_close(srv.store);
         fq_store_close(srv.read_store);
         fq_dispatch_stop(srv.dispatch);

@@ -1402,6 +1402,8 @@ static void send_reads_setup(fq_store *s, PGconn *conn)
          FQ_SQL_JUDGMENT_INCIDENTS_NPARAMS},
         {FQ_SQL_JUDGMENT_PENDING_NAME, FQ_SQL_JUDGMENT_PENDING, FQ_SQL_JUDGMENT_PENDING_NPARAMS},
         {FQ_SQL_UPWARD_LIST_NAME, FQ_SQL_UPWARD_LIST, FQ_SQL_UPWARD_LIST_NPARAMS},
+        {FQ_SQL_CLEAN_SEARCH_LISTS_NAME, FQ_SQL_CLEAN_SEARCH_LISTS,
+         FQ_SQL_CLEAN_SEARCH_LISTS_NPARAMS},
     };
     size_t n = sizeof statements / sizeof statements[0];
     if (expect_reserve(s, n + 4) != 0) {
