@@ -70,7 +70,11 @@
 # bench's own, e.g. "--batches-in-flight 4" or "--dedup-distance-m 200"), FQ_BENCH_SKIP_CEILINGS=1 (no ceiling, floor or
 # transport runs), FQ_BENCH_PG_SETTINGS, FQ_BENCH_RATE (the paced rate,
 # 1000), FQ_BENCH_HALF_LOAD, FQ_BENCH_COPY_BATCH (1000), FQ_BENCH_COPY_ROWS,
-# FQ_BENCH_CONSOLE_READS ("report board"), FQ_BENCH_CONSOLE_READERS (1).
+# FQ_BENCH_CONSOLE_READS ("report board"), FQ_BENCH_CONSOLE_READERS (1),
+# FQ_BENCH_RESEND_SHARE (0: that share of every load's requests resend a
+# report already acknowledged, byte for byte, and must be answered as its
+# first copy was: intake_load.c --resend-share; docs/write-path.md
+# "Resends in a batch").
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -160,6 +164,8 @@ load=("$B/bench/fq-bench-intake-load")
 common=(--node bench-platform --key-file "$tmp/node.key" --grids "$tmp/grids.tsv"
     --categories "$tmp/categories.tsv"
     --clients "$clients" --procs "$procs" --seconds "$seconds" --warmup "$warmup")
+# Resends go to fengqiaod only: the floor and the echo server take fresh reports.
+resend=(--resend-share "${FQ_BENCH_RESEND_SHARE:-0}")
 results="$tmp/results.jsonl"
 : >"$results"
 
@@ -171,7 +177,7 @@ for rep in $(seq "$reps"); do
     c_srv0=$(cpu_of "$server_pid")
     c_pg0=$(cpu_of "${pg_pids[@]}")
     t0=$(now)
-    "${load[@]}" closed --url "$url" "${common[@]}" >"$tmp/closed.json"
+    "${load[@]}" closed --url "$url" "${common[@]}" "${resend[@]}" >"$tmp/closed.json"
     t1=$(now)
     c_srv1=$(cpu_of "$server_pid")
     c_pg1=$(cpu_of "${pg_pids[@]}")
@@ -185,8 +191,9 @@ rep, t0, t1, s0, s1, p0, p1 = sys.argv[2], *map(float, sys.argv[3:9])
 a0, a1, b0, b1, largest = map(int, sys.argv[9:14])
 wall = t1 - t0
 # CPU per report: over the whole run (warm-up and drain too), so per every
-# report acknowledged in it (acked_total).
-per = lambda cpu_s: cpu_s / r["acked_total"] * 1e6 if r["acked_total"] else 0
+# report acknowledged in it (acked_total, and the resends answered).
+answered = r["acked_total"] + r.get("resends_acked", 0)
+per = lambda cpu_s: cpu_s / answered * 1e6 if answered else 0
 r.update(kind="closed", rep=int(rep), wall_s=wall,
          cpu_server=(s1 - s0) / wall, cpu_postgres=(p1 - p0) / wall, cpu_load=r["cpu_s"] / wall,
          us_server=per(s1 - s0), us_postgres=per(p1 - p0), us_load=per(r["cpu_s"]),
@@ -226,7 +233,7 @@ run_open() {
     c_srv0=$(cpu_of "$server_pid")
     c_pg0=$(cpu_of "${pg_pids[@]}")
     t0=$(now)
-    "${load[@]}" open --url "$url" "${common[@]}" --rate "$rate" >"$tmp/open.json"
+    "${load[@]}" open --url "$url" "${common[@]}" "${resend[@]}" --rate "$rate" >"$tmp/open.json"
     t1=$(now)
     c_srv1=$(cpu_of "$server_pid")
     c_pg1=$(cpu_of "${pg_pids[@]}")
@@ -326,7 +333,7 @@ for rep in $(seq "$reps"); do
         ) &
         readers+=("$!")
     done
-    "${load[@]}" open --url "$url" "${common[@]}" --rate "$rate" >"$tmp/open_reads.json"
+    "${load[@]}" open --url "$url" "${common[@]}" "${resend[@]}" --rate "$rate" >"$tmp/open_reads.json"
     touch "$tmp/readers.stop"
     wait "${readers[@]}" || true
     rm -f "$tmp/readers.stop"

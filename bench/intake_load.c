@@ -17,6 +17,13 @@
  *   --grids/--categories: the spread load, reports over every grid and
  *   category (see "The spread load" below; what bench/run intake sends).
  *   fq-bench-intake-load open   ... --rate R
+ *   add --resend-share F (0 <= F < 1): that share of the requests, drawn at
+ *   random, resend the frame of a report this process had acknowledged
+ *   before (one of its last RESEND_RING), byte for byte, as a client does
+ *   that never saw the answer; the reply must be OK, duplicate, with the
+ *   first answer's incident id. A resend is an ack like any other for the
+ *   rate and the latency; "resends" and "resends_acked" count them, and
+ *   acked_total counts fresh reports only.
  *   add --echo 1 to aim it at `fq-bench-nn-ceiling server` instead: the same
  *   frames, the same pacing, replies counted but not checked (the transport's
  *   latency at the same load, for comparison).
@@ -79,6 +86,7 @@
 #define START_DELAY_NS INT64_C(300000000) /* connect before the first send */
 #define DRAIN_NS INT64_C(10000000000)     /* wait this long for the last acks */
 #define MAX_FAILURE_MESSAGES 5
+#define RESEND_RING 1024 /* acknowledged frames a process may resend */
 
 enum mode { MODE_CLOSED, MODE_OPEN };
 
@@ -88,6 +96,7 @@ struct opts {
     long clients, procs;
     double seconds, warmup, rate;
     bool echo; /* the peer is fq-bench-nn-ceiling's server: count replies, don't check them */
+    double resend_share;
     uint8_t key[FQ_KEY_BYTES];
 };
 
@@ -101,7 +110,8 @@ struct tally {
     uint64_t unsent, censored; /* open: see the top of the file */
     uint64_t clamped;          /* samples of 2^32 ns (4.3 s) or more, kept as that */
     uint64_t request_bytes, reply_bytes, replies;
-    double cpu_s; /* user + system CPU of the process */
+    uint64_t resends, resends_acked; /* --resend-share: sent, answered as the first */
+    double cpu_s;                    /* user + system CPU of the process */
 };
 
 /* ---- helpers ---- */
@@ -111,7 +121,7 @@ static void usage(void)
     fprintf(stderr, "usage: fq-bench-intake-load closed|open --url URL --node ID --key-file FILE\n"
                     "           (--place UNIT | --grids FILE --categories FILE)\n"
                     "           --clients K --procs P --seconds T [--warmup W]\n"
-                    "           [--rate R (open only)] [--echo 0|1]\n");
+                    "           [--rate R (open only)] [--echo 0|1] [--resend-share F]\n");
     exit(2);
 }
 
@@ -409,6 +419,17 @@ struct slot {
     bool busy;
     uint64_t message_id;
     int64_t start_ns; /* scheduled (open) or actual (closed) send time */
+    uint8_t *frame;   /* a fresh report's frame until its answer (--resend-share) */
+    size_t frame_len;
+    bool resend;              /* the frame is a resend ... */
+    uint64_t expect_incident; /* ... answered with this incident */
+};
+
+/* An acknowledged report, to be sent again (--resend-share). */
+struct acked_frame {
+    uint8_t *frame;
+    size_t len;
+    uint64_t message_id, incident_id;
 };
 
 struct proc {
@@ -425,6 +446,8 @@ struct proc {
     size_t samples_cap;
     int failure_messages;
     int outstanding;
+    struct acked_frame ring[RESEND_RING]; /* the last acknowledged, oldest overwritten */
+    size_t ring_n, ring_next;
 };
 
 static void failure(struct proc *p, const char *what, uint64_t message_id, const char *detail)
@@ -457,6 +480,24 @@ static bool send_on(struct proc *p, int i, int64_t start_ns)
     struct slot *s = &p->slots[i];
     size_t len;
     uint64_t id;
+    if (p->o->resend_share > 0 && p->ring_n > 0 && next_unit(&p->maker) < p->o->resend_share) {
+        const struct acked_frame *a = &p->ring[next_random(&p->maker) % p->ring_n];
+        if (nn_send(s->sock, a->frame, a->len, NN_DONTWAIT) < 0) {
+            if (nn_errno() == EAGAIN)
+                return false;
+            nn_die("nn_send");
+        }
+        s->busy = true;
+        s->message_id = a->message_id;
+        s->start_ns = start_ns;
+        s->resend = true;
+        s->expect_incident = a->incident_id;
+        p->outstanding++;
+        p->t.sent_total++;
+        p->t.resends++;
+        p->t.request_bytes += a->len;
+        return true;
+    }
     /* Peek: build only when the socket can send, so ids are not burnt. */
     uint8_t *frame = make_frame(&p->maker, &len, &id);
     if (nn_send(s->sock, frame, len, NN_DONTWAIT) < 0) {
@@ -468,7 +509,13 @@ static bool send_on(struct proc *p, int i, int64_t start_ns)
         }
         nn_die("nn_send");
     }
-    free(frame);
+    if (p->o->resend_share > 0) {
+        s->frame = frame; /* kept for a resend once acknowledged */
+        s->frame_len = len;
+    } else {
+        free(frame);
+    }
+    s->resend = false;
     s->busy = true;
     s->message_id = id;
     s->start_ns = start_ns;
@@ -496,6 +543,8 @@ static bool receive_on(struct proc *p, int i)
 
     if (p->o->echo) {
         p->t.acked_total++;
+        free(s->frame);
+        s->frame = NULL;
         nn_freemsg(msg);
         return true;
     }
@@ -514,12 +563,31 @@ static bool receive_on(struct proc *p, int i)
     else if (reply->result_case != FENGQIAO__V1__REPLY__RESULT_INCIDENT || !reply->incident ||
              reply->incident->incident_id == 0)
         failure(p, "OK without an incident id", s->message_id, NULL);
-    else if (reply->incident->duplicate)
+    else if (s->resend &&
+             (!reply->incident->duplicate || reply->incident->incident_id != s->expect_incident))
+        failure(p, "resend not answered as the first (duplicate, same incident)", s->message_id,
+                NULL);
+    else if (!s->resend && reply->incident->duplicate)
         failure(p, "fresh message id answered as a duplicate", s->message_id, NULL);
     else
         ok = true;
-    if (ok)
+    if (ok && s->resend) {
+        p->t.resends_acked++;
+    } else if (ok) {
         p->t.acked_total++;
+        if (s->frame != NULL) {
+            struct acked_frame *a = &p->ring[p->ring_next];
+            free(a->frame);
+            *a = (struct acked_frame){s->frame, s->frame_len, s->message_id,
+                                      reply->incident->incident_id};
+            s->frame = NULL;
+            p->ring_next = (p->ring_next + 1) % RESEND_RING;
+            if (p->ring_n < RESEND_RING)
+                p->ring_n++;
+        }
+    }
+    free(s->frame);
+    s->frame = NULL;
     fq_arena_reset(&p->arena);
     nn_freemsg(msg);
     return ok;
@@ -613,6 +681,8 @@ static void run_proc(void *arg, int index, int count, int out)
         if (nn_getsockopt(s->sock, NN_SOL_SOCKET, NN_RCVFD, &s->rcvfd, &sz) < 0)
             nn_die("NN_RCVFD");
         s->busy = false;
+        s->frame = NULL;
+        s->resend = false;
     }
 
     while (bu_now_ns() < t_begin)
@@ -756,6 +826,8 @@ int main(int argc, char **argv)
             o.rate = bu_parse_double(v, 0.001, 1e9);
         else if (strcmp(k, "--echo") == 0)
             o.echo = bu_parse_long(v, 0, 1) == 1;
+        else if (strcmp(k, "--resend-share") == 0)
+            o.resend_share = bu_parse_double(v, 0, 0.99);
         else
             usage();
     }
@@ -807,6 +879,8 @@ int main(int argc, char **argv)
         sum.request_bytes += t->request_bytes;
         sum.reply_bytes += t->reply_bytes;
         sum.replies += t->replies;
+        sum.resends += t->resends;
+        sum.resends_acked += t->resends_acked;
         sum.cpu_s += t->cpu_s;
     }
     free(tallies);
@@ -828,13 +902,15 @@ int main(int argc, char **argv)
         "\"p999_us\":%.1f,\"max_us\":%.1f,\"request_bytes_mean\":%.1f,"
         "\"reply_bytes_mean\":%.1f,\"sent_total\":%" PRIu64 ",\"acked_total\":%" PRIu64
         ",\"failures\":%" PRIu64 ",\"unsent\":%" PRIu64 ",\"censored\":%" PRIu64
-        ",\"clamped\":%" PRIu64 ",\"cpu_s\":%.2f}\n",
+        ",\"clamped\":%" PRIu64 ",\"resends\":%" PRIu64 ",\"resends_acked\":%" PRIu64
+        ",\"cpu_s\":%.2f}\n",
         o.mode == MODE_CLOSED ? "closed" : "open", o.clients, o.procs, o.seconds,
         o.mode == MODE_OPEN ? o.rate : 0.0, sum.acked_window, (double)sum.acked_window / o.seconds,
         (double)(o.mode == MODE_OPEN ? sum.acked_arrived : sum.acked_window) / o.seconds, p50, p99,
         p999, max, sum.sent_total ? (double)sum.request_bytes / (double)sum.sent_total : 0.0,
         sum.replies ? (double)sum.reply_bytes / (double)sum.replies : 0.0, sum.sent_total,
-        sum.acked_total, sum.failures, sum.unsent, sum.censored, sum.clamped, sum.cpu_s);
+        sum.acked_total, sum.failures, sum.unsent, sum.censored, sum.clamped, sum.resends,
+        sum.resends_acked, sum.cpu_s);
     fflush(stdout);
     bu_latencies_free(&all);
     if (sum.unsent > 0)

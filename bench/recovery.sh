@@ -14,9 +14,10 @@
 #    table's hash-chain trigger: that is most of the generation time).
 # 2. start_to_ready_s: fengqiaod started, time until its --ready-file
 #    appears: the directory load (one REPEATABLE READ transaction with all
-#    FQ_SQL_LOAD_* queries, then the open incidents from a cursor in binary
-#    chunks taken in as they arrive) and the caseload, deadlines and
-#    duplicate index rebuilt from it. R repetitions, median
+#    FQ_SQL_LOAD_* queries, then the open incidents by binary COPY in its
+#    exported snapshot, on two loader connections at 1 M, each with half of
+#    the table's pages, in chunks taken in as they arrive) and the caseload,
+#    deadlines and duplicate index rebuilt from it. R repetitions, median
 #    (the cluster is warm after the generation). Target: <= 2 s at 1 M
 #    (printed as baseline 2 and ratio 2 / ours). Beside it fengqiaod's
 #    memory: peak_rss_kib, its VmHWM at ready (the most it was resident

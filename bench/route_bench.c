@@ -317,7 +317,7 @@ int main(int argc, char **argv)
     fq_decision *esc_dec = bu_xmalloc(((size_t)n_esc + 1) * sizeof *esc_dec);
     for (size_t i = 0; i < n && n_esc_in < (size_t)n_esc; i++) {
         fq_decision d;
-        if (fq_route(router, &req[i], &d) == FQ_ROUTE_ASSIGNED && d.tier < FQ_TIER_DISTRICT) {
+        if (fq_route(router, &req[i], &d) == FQ_OK && d.tier < FQ_TIER_DISTRICT) {
             esc_idx[n_esc_in] = i;
             esc_dec[n_esc_in++] = d;
         }
@@ -446,12 +446,10 @@ int main(int argc, char **argv)
             c->request = q;
             fq_route(router, &q, &c->decision);
             const fq_decision *d = &c->decision;
-            int64_t due[FQ_CASE_DEADLINES] = {d->ack_warn_ms, d->ack_due_ms, d->conclude_warn_ms,
-                                              d->conclude_due_ms};
-            for (int kd = 0; kd < FQ_CASE_DEADLINES; kd++)
-                if ((c->deadlines[kd] = fq_deadlines_add(dl, due[kd], i + 1, (uint32_t)kd + 1)) ==
-                    0)
-                    bu_die("fq_deadlines_add failed");
+            /* As the server: the case's next limit pending (caseload.h). */
+            fq_case_schedule(c, dl);
+            if (c->deadline == 0 && d->ack_warn_ms > 0)
+                bu_die("fq_deadlines_add failed");
             int32_t place = d->grid >= 0 ? d->grid : d->village >= 0 ? d->village : d->town;
             if (fq_dedup_add(dd, i + 1, q.category, q.has_location, q.lon, q.lat, place, d->town,
                              q.now_ms) != FQ_OK)

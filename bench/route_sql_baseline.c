@@ -334,7 +334,7 @@ static void prepare_all(void)
 /* ---- one decision through SQL ---- */
 
 typedef struct sql_decision {
-    int status; /* fq_route_status */
+    int status; /* fq_route_outcome */
     int tier, line;
     int32_t grid, village, town, district;
     int32_t lead, worker;

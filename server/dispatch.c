@@ -10,6 +10,7 @@
 
 #include <inttypes.h>
 #include <malloc.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,8 +77,9 @@ struct fq_dispatch {
     /* The snapshot the chunks of the open incidents are being taken in with
      * (fq_dispatch_open_rows), until it is installed. */
     fq_snapshot *loading;
-    size_t open_room;     /* cases the tables were last made room for */
-    size_t open_expected; /* fq_dispatch_open_expected */
+    size_t open_room;          /* cases the tables were last made room for */
+    size_t open_expected;      /* fq_dispatch_open_expected */
+    struct prefault *prefault; /* faulting the load's memory in ahead, or NULL */
     fq_dispatch_stats stats;
 };
 
@@ -492,19 +494,23 @@ static void move_on(fq_dispatch *d, fq_case *c, const char *why)
 static void on_deadline(fq_dispatch *d, const fq_deadline *due)
 {
     fq_case *c = fq_caseload_find(d->cases, due->key);
-    if (c == NULL || due->kind < 1 || due->kind > FQ_CASE_DEADLINES ||
-        c->deadlines[due->kind - 1] != due->id)
+    if (c == NULL || due->kind < 1 || due->kind > FQ_CASE_DEADLINES || c->deadline != due->id)
         return; /* stale: the case closed or was re-decided */
     if (c->busy) {
         /* A terminal's action on it is being stored: decide after it. */
-        c->deadlines[due->kind - 1] =
-            fq_deadlines_add(d->deadlines, mono_ms(d) + 50, c->incident_id, due->kind);
+        c->deadline = fq_deadlines_add(d->deadlines, mono_ms(d) + 50, c->incident_id, due->kind);
+        c->deadline_kind = c->deadline != 0 ? (uint8_t)due->kind : 0;
         return;
     }
     fq_case_fired(c, due->kind);
     fq_case_plan plan;
     fq_plan_deadline(&d->current->world, c, due->kind, wall_ms(), &plan);
     apply_plan(d, c, &plan);
+    /* One limit of a case is pending at a time (caseload.h): the next one,
+     * unless the plan gave the case new limits (scheduled already). */
+    c = fq_caseload_find(d->cases, due->key);
+    if (c != NULL && c->deadline == 0)
+        fq_case_schedule(c, d->deadlines);
 }
 
 static void on_timer(uv_timer_t *timer)
@@ -714,6 +720,88 @@ static fq_case *take_in_case(fq_dispatch *d, const fq_snapshot *snap, const fq_c
     return c;
 }
 
+/* ---- the open incidents' memory, faulted in ahead ----
+ *
+ * A million open cases are ~0.5 GB of fresh memory, and on the machines
+ * measured the kernel spent about as long allocating and zeroing its pages
+ * (at the first write of each) as the loop spent filling them: ~40 % of
+ * the server's CPU to ready, all of it on the loop. Once the tables are
+ * sized for the load, a thread of libuv's pool faults in (fq_populate)
+ * what the load will write, a slice of every table at a time in the order
+ * the loop fills them, so that the loop finds its pages ready while
+ * PostgreSQL and the loader keep the other core busy. The thread only asks
+ * the kernel for pages by address: it reads and writes nothing of the
+ * domain state, which stays the loop's alone. Where the loop catches up,
+ * it faults its pages itself as before; nothing depends on the thread. */
+#define PREFETCH_AHEAD 8
+#define PREFAULT_SPANS 64
+#define PREFAULT_SLICES 128
+
+typedef struct prefault {
+    uv_work_t work;
+    atomic_int stop; /* the dispatch is done with the memory: stop at once */
+    fq_dispatch *d;  /* NULL once detached (fq_dispatch_free) */
+    fq_span spans[PREFAULT_SPANS];
+    size_t n;
+} prefault;
+
+static void prefault_run(uv_work_t *work)
+{
+    prefault *pf = work->data;
+    for (size_t slice = 0; slice < PREFAULT_SLICES; slice++) {
+        for (size_t i = 0; i < pf->n; i++) {
+            if (atomic_load_explicit(&pf->stop, memory_order_relaxed))
+                return;
+            size_t a = pf->spans[i].size * slice / PREFAULT_SLICES;
+            size_t b = pf->spans[i].size * (slice + 1) / PREFAULT_SLICES;
+            if (b > a && fq_populate((char *)pf->spans[i].p + a, b - a) != 0 && slice == 0)
+                return; /* not supported: the loop faults its pages as before */
+        }
+    }
+}
+
+static void prefault_done(uv_work_t *work, int status)
+{
+    (void)status;
+    prefault *pf = work->data;
+    if (pf->d != NULL)
+        pf->d->prefault = NULL;
+    free(pf);
+}
+
+/* Stops the thread (the memory is about to change hands): it finishes the
+ * range it is at and frees itself on the loop. */
+static void prefault_stop(fq_dispatch *d)
+{
+    if (d->prefault == NULL)
+        return;
+    atomic_store(&d->prefault->stop, 1);
+    d->prefault->d = NULL;
+    d->prefault = NULL;
+}
+
+/* The next n adds' fresh memory in the caseload, the deadlines and the
+ * duplicate index (sized for them already), faulted in on the pool. */
+static void prefault_start(fq_dispatch *d, size_t n)
+{
+    if (d->prefault != NULL || n < FQ_OPEN_CHUNK_ROWS)
+        return;
+    prefault *pf = calloc(1, sizeof *pf);
+    if (pf == NULL)
+        return;
+    pf->n = fq_caseload_ahead(d->cases, n, pf->spans, PREFAULT_SPANS - 7);
+    pf->n += fq_deadlines_ahead(d->deadlines, n, pf->spans + pf->n);
+    pf->n += fq_dedup_ahead(d->dedup, n, pf->spans + pf->n);
+    atomic_init(&pf->stop, 0);
+    pf->d = d;
+    pf->work.data = pf;
+    if (uv_queue_work(d->timer.loop, &pf->work, prefault_run, prefault_done) != 0) {
+        free(pf);
+        return;
+    }
+    d->prefault = pf;
+}
+
 /* A chunk of the open incidents as stored: their cases, deadlines and
  * duplicate index, as `snap` names things. Deadlines that passed while the
  * server was down fire at once, in order, once the snapshot is installed
@@ -732,8 +820,8 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const fq_ca
      * caseload is asked for each chunk besides: its index grows by doubling
      * (a power of two, filled when made: never sized for the margin) and
      * its slabs as they fill. The duplicate index and the deadlines grow by
-     * exactly what they are asked for; up to FQ_CASE_DEADLINES deadlines a
-     * case (room never used is address space only, not memory). Failure is
+     * exactly what they are asked for; one pending deadline a case
+     * (caseload.h; room never used is address space only, not memory). Failure is
      * not fatal: the adds grow as needed. */
     size_t count = fq_caseload_count(d->cases);
     const size_t expected = d->open_expected;
@@ -751,18 +839,27 @@ static void load_open_chunk(fq_dispatch *d, const fq_snapshot *snap, const fq_ca
         if (count == 0 && expected >= rows)
             room = expected + expected / 16 + FQ_OPEN_CHUNK_ROWS;
         (void)fq_dedup_reserve(d->dedup, room - count);
-        (void)fq_deadlines_reserve(d->deadlines, fq_deadlines_count(d->deadlines) +
-                                                     FQ_CASE_DEADLINES * (room - count));
+        (void)fq_deadlines_reserve(d->deadlines, fq_deadlines_count(d->deadlines) + room - count);
         d->open_room = room;
     }
+    if (count == 0 && expected > rows)
+        prefault_start(d, expected);
     reporter_cache reporter = {NULL, -1};
-    for (size_t i = 0; i < rows; i++)
+    for (size_t i = 0; i < rows; i++) {
+        /* The two index entries a few rows on are fetched while this one
+         * is taken in: random places in tables of tens of MB, a cache miss
+         * each, most of what an add cost. */
+        if (i + PREFETCH_AHEAD < rows) {
+            fq_caseload_prefetch(d->cases, open[i + PREFETCH_AHEAD].id);
+            fq_dedup_prefetch(d->dedup, open[i + PREFETCH_AHEAD].id);
+        }
         (void)take_in_case(d, snap, &open[i], now, mono, &reporter);
+    }
 }
 
 static void escalate(fq_dispatch *d, fq_case *c, const char *why, int limit,
                      const char *reason_code);
-static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind);
+static void limit_gone(fq_dispatch *d, fq_case *c, int kind);
 static void collect_off_duty(fq_case *c, void *user)
 {
     fq_dispatch *d = user;
@@ -839,6 +936,7 @@ static void void_open_load(fq_dispatch *d)
         fq_log(FQ_LOG_ERROR, "dispatch", "out of memory voiding a failed load");
         abort(); /* the caseload would disagree with the database */
     }
+    prefault_stop(d);
     fq_caseload_free(d->cases);
     fq_dedup_free(d->dedup);
     fq_deadlines_free(d->deadlines);
@@ -897,6 +995,7 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap)
     if (old == NULL || old->routing == NULL) {
         if (d->loading == snap && !d->open_loaded) {
             d->open_loaded = 1;
+            prefault_stop(d); /* done by now, or the estimate was high */
             fq_snapshot_unref(d->loading);
             d->loading = NULL;
             /* The duplicate index's expiry, loaded in bulk, is put in order
@@ -924,6 +1023,7 @@ int fq_dispatch_install(fq_dispatch *d, fq_snapshot *snap)
         for (fq_ticket *p = d->pending; fresh != NULL && p != NULL; p = p->hh.next)
             index_pending(fresh, p, snap);
         if (fresh != NULL) {
+            prefault_stop(d);
             fq_dedup_free(d->dedup);
             d->dedup = fresh;
         }
@@ -970,8 +1070,7 @@ static void drop_case(fq_dispatch *d, fq_case *c, int release)
 {
     if (release && d->current != NULL && d->current->routing != NULL)
         fq_route_release(d->current->routing->router, &c->decision);
-    for (int k = 1; k <= FQ_CASE_DEADLINES; k++)
-        cancel_deadline(d, c, k);
+    fq_case_unschedule(c, d->deadlines);
     fq_dedup_remove(d->dedup, c->incident_id);
     fq_caseload_remove(d->cases, c->incident_id);
 }
@@ -1119,9 +1218,9 @@ int fq_dispatch_decide(fq_dispatch *d, fq_snapshot *snap, const fq_node *reporte
                                     req, err, err_len);
     if (rc != FQ_OK)
         return rc;
-    fq_route_status st = fq_route(r->router, req, &t->decision);
+    int routed = fq_route(r->router, req, &t->decision);
     t->incident_at_ms = fq_dedup_incident_time(report->occurred_at_ms, now_ms);
-    if (st == FQ_ROUTE_ASSIGNED) {
+    if (routed == FQ_OK) {
         uint64_t twin = fq_dedup_find(d->dedup, req->category, req->has_location, req->lon,
                                       req->lat, fq_items_territory(&t->decision), t->decision.town,
                                       t->incident_at_ms, now_ms);
@@ -1441,11 +1540,13 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_action_params *p, fq_store_op 
     fq_action_params_bind(p, op);
 }
 
-static void cancel_deadline(fq_dispatch *d, fq_case *c, int kind)
+/* The limit of `kind` no longer applies (the case's state already says
+ * so: acknowledged, the order replied to): if it is the one pending, the
+ * case's next limit takes its place. */
+static void limit_gone(fq_dispatch *d, fq_case *c, int kind)
 {
-    if (c->deadlines[kind - 1] != 0)
-        fq_deadlines_cancel(d->deadlines, c->deadlines[kind - 1]);
-    c->deadlines[kind - 1] = 0;
+    if (c->deadline_kind == kind)
+        fq_case_schedule(c, d->deadlines);
 }
 
 /* The case is closed (concluded, merged): its capacity, deadlines and
@@ -1454,8 +1555,7 @@ static void close_case(fq_dispatch *d, fq_case *c)
 {
     if (d->current != NULL && d->current->routing != NULL)
         fq_route_release(d->current->routing->router, &c->decision);
-    for (int k = 1; k <= FQ_CASE_DEADLINES; k++)
-        cancel_deadline(d, c, k);
+    fq_case_unschedule(c, d->deadlines);
     fq_dedup_remove(d->dedup, c->incident_id);
     fq_caseload_remove(d->cases, c->incident_id);
 }
@@ -1468,9 +1568,9 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
         int same = t->snapshot == d->current && d->current->routing != NULL;
         fq_case *c = applied && same ? fq_caseload_add(d->cases, t->incident_id) : NULL;
         if (c != NULL) {
-            fq_deadline_id none[FQ_CASE_DEADLINES] = {0};
             *c = *t->reopened;
-            memcpy(c->deadlines, none, sizeof none);
+            c->deadline = 0;
+            c->deadline_kind = 0;
             c->incident_id = t->incident_id;
             c->decision = t->decision;
             c->assignment = FQ_ASSIGNMENT_ASSIGNED;
@@ -1510,13 +1610,13 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
     }
     if (t->supervision_ms < 0) { /* a reply to the supervision order */
         c->supervision_ms = 0;
-        cancel_deadline(d, c, FQ_DEADLINE_SUPERVISION_DUE);
+        limit_gone(d, c, FQ_DEADLINE_SUPERVISION_DUE);
     }
     switch (t->action) {
     case FQ_ACTION_ACKNOWLEDGE:
         c->assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
-        cancel_deadline(d, c, FQ_DEADLINE_ACK_WARNING);
-        cancel_deadline(d, c, FQ_DEADLINE_ACK_DUE);
+        limit_gone(d, c, FQ_DEADLINE_ACK_WARNING);
+        limit_gone(d, c, FQ_DEADLINE_ACK_DUE);
         break;
     case FQ_ACTION_EXTEND:
         c->assignment = FQ_ASSIGNMENT_EXTENSION_REQUESTED;
@@ -1926,6 +2026,7 @@ void fq_dispatch_free(fq_dispatch *d)
     free(d->absent);
     /* The tickets belong to the intake's requests. */
     HASH_CLEAR(hh, d->pending);
+    prefault_stop(d);
     fq_caseload_free(d->cases);
     fq_dedup_free(d->dedup);
     fq_deadlines_free(d->deadlines);

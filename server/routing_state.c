@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The rules and the polygons are loaded with binary results
+/* The rules, the polygons and the calendars are loaded with binary results
  * (statements.h FQ_SQL_LOAD_FORMATS): integers, bools and arrays as
  * PostgreSQL sends them, arrays read with pgarray. */
 
@@ -280,42 +280,68 @@ void fq_routing_free(fq_routing *r)
     free(r);
 }
 
+/* An int4[] column into out: the count, or -1 when it is no such array,
+ * holds a NULL or more than max. */
+static long read_int4_array(const PGresult *res, int row, int col, int32_t *out, size_t max)
+{
+    fq_pgarray_reader r;
+    if (PQgetisnull(res, row, col) ||
+        fq_pgarray_read_begin(&r, PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col),
+                              FQ_PG_INT4) != 0)
+        return -1;
+    size_t n = 0;
+    const uint8_t *e;
+    int32_t len;
+    int more;
+    while ((more = fq_pgarray_read_next(&r, &e, &len)) == 1) {
+        if (len != 4 || n >= max)
+            return -1;
+        out[n++] = fq_pg_get_int4(e);
+    }
+    return more == 0 ? (long)n : -1;
+}
+
+int fq_routing_calendar_settings(fq_calendar *c, const PGresult *res, int row, int col, char *err,
+                                 size_t err_len)
+{
+    char why[160];
+    int64_t offset, weekly;
+    int32_t bounds[2 * FQ_CAL_MAX_PERIODS + 1];
+    long n = read_int4_array(res, row, col + 1, bounds, sizeof bounds / sizeof bounds[0]);
+    fq_calendar_init(c, 0);
+    if (get_int(res, row, col, &offset) != 0 || get_int(res, row, col + 2, &weekly) != 0)
+        return fq_errf(err, err_len, "utc_offset_s or working_weekdays is not an integer");
+    if (n < 0 || n % 2 != 0 || n / 2 > FQ_CAL_MAX_PERIODS)
+        return fq_errf(err, err_len, "working periods are not start, end pairs");
+    fq_cal_period periods[FQ_CAL_MAX_PERIODS];
+    for (long i = 0; i < n / 2; i++) {
+        if (bounds[2 * i] < 0 || bounds[2 * i] > 1440 || bounds[2 * i + 1] < 0 ||
+            bounds[2 * i + 1] > 1440)
+            return fq_errf(err, err_len, "working periods are not minutes of a day");
+        periods[i] = (fq_cal_period){(uint16_t)bounds[2 * i], (uint16_t)bounds[2 * i + 1]};
+    }
+    if (weekly < 0 || weekly > 255)
+        return fq_errf(err, err_len, "weekday mask %lld out of range", (long long)weekly);
+    if (fq_calendar_set_offset(c, (int32_t)offset, why, sizeof why) != 0 ||
+        fq_calendar_set_periods(c, periods, (size_t)n / 2, why, sizeof why) != 0 ||
+        fq_calendar_set_weekly(c, (uint8_t)weekly, why, sizeof why) != 0)
+        return fq_errf(err, err_len, "%s", why);
+    return 0;
+}
+
 static int load_calendar_settings(fq_calendar *c, const PGresult *settings, int row, char *err,
                                   size_t err_len)
 {
     char why[160];
-    fq_calendar_init(c, 0);
-    if (fq_calendar_set_offset(c, (int32_t)atol(PQgetvalue(settings, row, 1)), why, sizeof why))
-        return fq_errf(err, err_len, "%s", why);
-    fq_cal_period periods[FQ_CAL_MAX_PERIODS + 1];
-    size_t n = 0;
-    const char *s = PQgetvalue(settings, row, 2);
-    while (*s != '\0' && n <= FQ_CAL_MAX_PERIODS) {
-        char *end;
-        unsigned long a = strtoul(s, &end, 10), b;
-        if (*end != ',')
-            return fq_errf(err, err_len, "working periods \"%s\" are not start,end pairs",
-                           PQgetvalue(settings, row, 2));
-        b = strtoul(end + 1, &end, 10);
-        if (a > 1440 || b > 1440 || (*end != ',' && *end != '\0'))
-            return fq_errf(err, err_len, "working periods \"%s\" are not start,end pairs",
-                           PQgetvalue(settings, row, 2));
-        periods[n++] = (fq_cal_period){(uint16_t)a, (uint16_t)b};
-        s = *end == ',' ? end + 1 : end;
-    }
-    if (fq_calendar_set_periods(c, periods, n, why, sizeof why) != 0 ||
-        fq_calendar_set_weekly(c, (uint8_t)atoi(PQgetvalue(settings, row, 3)), why, sizeof why) !=
-            0)
-        return fq_errf(err, err_len, "%s", why);
-    for (s = PQgetvalue(settings, row, 4); *s != '\0';) {
-        char *end;
-        long year = strtol(s, &end, 10);
-        if (fq_calendar_cover_year(c, (int)year, why, sizeof why) != 0)
+    if (fq_routing_calendar_settings(c, settings, row, 1, err, err_len) != 0)
+        return -1;
+    int32_t years[128];
+    long n = read_int4_array(settings, row, 4, years, sizeof years / sizeof years[0]);
+    if (n < 0)
+        return fq_errf(err, err_len, "the imported years are not a list of years");
+    for (long i = 0; i < n; i++)
+        if (fq_calendar_cover_year(c, (int)years[i], why, sizeof why) != 0)
             return fq_errf(err, err_len, "%s", why);
-        s = *end == ',' ? end + 1 : end;
-        if (end == s && *s != '\0')
-            return fq_errf(err, err_len, "years \"%s\" malformed", PQgetvalue(settings, row, 4));
-    }
     return 0;
 }
 

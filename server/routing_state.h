@@ -58,12 +58,20 @@ fq_routing *fq_routing_build(const fq_org *org, const PGresult *categories, cons
 void fq_routing_free(fq_routing *r);
 
 /* Loads the working calendars into r from the rows of FQ_SQL_LOAD_CALENDARS
- * (district, utc_offset_s, periods "start,end,...", weekday mask, years
- * "2026,2027") and FQ_SQL_LOAD_CALENDAR_DAYS (district, day number, working),
- * each checked as the importer checks it. 0, or -1 with the reason, naming
- * the district, in err (r then has none). */
+ * (binary results: district, utc_offset_s, working_periods int4[] of start,
+ * end minutes, the weekday mask, the imported years int4[]) and
+ * FQ_SQL_LOAD_CALENDAR_DAYS (district, day number, working), each checked as
+ * the importer checks it. 0, or -1 with the reason, naming the district, in
+ * err (r then has none). */
 int fq_routing_load_calendars(fq_routing *r, const PGresult *settings, const PGresult *days,
                               char *err, size_t err_len);
+/* A calendar's settings from a row with binary results, columns col ..
+ * col + 2: utc_offset_s, working_periods (int4[]: start, end, ... minutes),
+ * working_weekdays; c initialised with them (no years covered). The one
+ * decoder of these columns: the server's load and fengqiao-admin calendar
+ * show. 0, or -1 with the reason in err. */
+int fq_routing_calendar_settings(fq_calendar *c, const PGresult *res, int row, int col, char *err,
+                                 size_t err_len);
 /* The calendar of a district (unit index), or NULL when none was imported. */
 const fq_calendar *fq_routing_calendar(const fq_routing *r, int32_t district);
 /* The district's local time as "+08:00" (the offset of its working calendar;

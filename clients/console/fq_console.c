@@ -19,6 +19,7 @@
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -2030,76 +2031,112 @@ int main(int argc, char **argv)
     int once = 0, csv = 0;
     fq_i18n_init("fq-console");
     utf8_locale();
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define VALUE()                                                                                    \
-    do {                                                                                           \
-        if (v == NULL) {                                                                           \
-            complain(_("%s needs a value\n"), o);                                                  \
-            return EXIT_USAGE;                                                                     \
-        }                                                                                          \
-        i++;                                                                                       \
-    } while (0)
-        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+    enum {
+        O_NODE = 256,
+        O_KEY,
+        O_URL,
+        O_LOG,
+        O_TIMEOUT,
+        O_FROM,
+        O_TO,
+        O_BY,
+        O_FILTER,
+        O_ONCE,
+        O_CSV
+    };
+    static const struct option options[] = {
+        {"node", required_argument, NULL, O_NODE},
+        {"key-file", required_argument, NULL, O_KEY},
+        {"url", required_argument, NULL, O_URL},
+        {"log", required_argument, NULL, O_LOG},
+        {"timeout-ms", required_argument, NULL, O_TIMEOUT},
+        {"from", required_argument, NULL, O_FROM},
+        {"to", required_argument, NULL, O_TO},
+        {"by", required_argument, NULL, O_BY},
+        {"filter", required_argument, NULL, O_FILTER},
+        {"once", no_argument, NULL, O_ONCE},
+        {"csv", no_argument, NULL, O_CSV},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    /* ":" first: a missing value and an unknown option come back as ':' and
+     * '?', said here in the console's own (translated) words. The command
+     * word may stand anywhere among the options (getopt_long moves it last). */
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        const char *v = optarg;
+        switch (c) {
+        case 'h':
             usage(stdout);
             return EXIT_OK;
-        } else if (strcmp(o, "--node") == 0) {
-            VALUE();
+        case O_NODE:
             a.node = v;
-        } else if (strcmp(o, "--key-file") == 0) {
-            VALUE();
+            break;
+        case O_KEY:
             a.key_file = v;
-        } else if (strcmp(o, "--url") == 0) { /* repeatable: the servers of a pair */
-            VALUE();
+            break;
+        case O_URL: /* repeatable: the servers of a pair */
             if (fqc_urls_add(&url_flags, v) != 0) {
                 fprintf(stderr, "fq-console: too many --url addresses\n");
                 return EXIT_USAGE;
             }
             a.url = url_flags.text;
-        } else if (strcmp(o, "--log") == 0) {
-            VALUE();
+            break;
+        case O_LOG:
             a.log_file = v;
-        } else if (strcmp(o, "--timeout-ms") == 0) {
-            VALUE();
+            break;
+        case O_TIMEOUT:
             a.timeout_ms = strtoll(v, NULL, 10);
             if (a.timeout_ms < 100 || a.timeout_ms > 600000) {
                 complain("--timeout-ms: 100 .. 600000\n");
                 return EXIT_USAGE;
             }
-        } else if (strcmp(o, "--from") == 0) {
-            VALUE();
+            break;
+        case O_FROM:
             from = v;
-        } else if (strcmp(o, "--to") == 0) {
-            VALUE();
+            break;
+        case O_TO:
             to = v;
-        } else if (strcmp(o, "--by") == 0) {
-            VALUE();
+            break;
+        case O_BY:
             if (strcmp(v, "town") && strcmp(v, "line") && strcmp(v, "unit") &&
                 strcmp(v, "worker") && strcmp(v, "district")) {
                 complain("--by town|line|unit|worker|district\n");
                 return EXIT_USAGE;
             }
             snprintf(a.by, sizeof a.by, "%s", v);
-        } else if (strcmp(o, "--filter") == 0) {
-            VALUE();
+            break;
+        case O_FILTER:
             if (fqcon_parse_filter_token(v, &a.filter) != 0) {
                 complain(_("--filter %s: tier=…, town=…, line=…, assignment=…, overdue\n"), v);
                 return EXIT_USAGE;
             }
-        } else if (strcmp(o, "--once") == 0) {
+            break;
+        case O_ONCE:
             once = 1;
-        } else if (strcmp(o, "--csv") == 0) {
+            break;
+        case O_CSV:
             csv = 1;
-        } else if (o[0] != '-' && cmd == NULL &&
-                   (strcmp(o, "board") == 0 || strcmp(o, "report") == 0)) {
-            cmd = o;
-        } else {
-            complain(_("unknown argument '%s'\n"), o);
+            break;
+        case ':':
+            complain(_("%s needs a value\n"), argv[optind - 1]);
+            return EXIT_USAGE;
+        default:
+            complain(_("unknown argument '%s'\n"), argv[optind - 1]);
             usage(stderr);
             return EXIT_USAGE;
         }
-#undef VALUE
+    }
+    if (optind < argc) {
+        const char *o = argv[optind];
+        if (optind + 1 < argc || (strcmp(o, "board") != 0 && strcmp(o, "report") != 0)) {
+            complain(_("unknown argument '%s'\n"),
+                     strcmp(o, "board") != 0 && strcmp(o, "report") != 0 ? o : argv[optind + 1]);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+        cmd = o;
     }
     if (cmd == NULL)
         cmd = "board";

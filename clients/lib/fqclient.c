@@ -28,6 +28,10 @@ typedef struct slot {
     int64_t resend_at_ms;  /* 0: a reply is awaited */
     int64_t answer_due_ms; /* 0: none; else reopen and send again if unanswered by then */
     int reopens_allowed;   /* the request is one answer_wait_ms applies to */
+    int held;              /* a long-poll the server holds (FQC_HELD_CHECK_MS) */
+    int pipes_at_send;     /* the socket's connections when it was sent (held) */
+    int64_t opened_ms;     /* when its socket was opened */
+    int64_t sent_ms;       /* when its request was last sent */
     int silences;          /* answer waits run out in a row (the next one is longer) */
     int attempts;
     int stale_retries;
@@ -45,6 +49,7 @@ struct fqc {
     fq_arena arena;
     unsigned char *arena_buffer;
     int64_t idle_reopened_ms; /* when the idle sockets were last opened afresh */
+    int64_t held_moved_ms;    /* when a held request last moved (FQC_HELD_MOVE_MIN_MS) */
 };
 
 static int64_t monotonic_us(void)
@@ -182,6 +187,24 @@ const char *fqc_urls_or(const fqc_urls *u, const char *otherwise)
     return u->text[0] != '\0' ? u->text : otherwise;
 }
 
+/* The connections (nanomsg pipes, each past the SP handshake) a socket has
+ * now. */
+static int socket_pipes(int sock)
+{
+    if (sock < 0)
+        return 0;
+    uint64_t n = nn_get_statistic(sock, NN_STAT_CURRENT_CONNECTIONS);
+    return n > INT32_MAX ? 0 : (int)n; /* (uint64_t)-1: an error */
+}
+
+int fqc_held_moved(int *pipes_at_send, int pipes)
+{
+    if (pipes > *pipes_at_send && *pipes_at_send > 0)
+        return 1;
+    *pipes_at_send = pipes;
+    return 0;
+}
+
 /* One REQ socket connected to every address of the endpoint, with its own
  * random reconnect interval. */
 static int open_socket(fqc *c, int *out, char *err, size_t err_len)
@@ -242,11 +265,13 @@ int fqc_open(const fqc_config *config, fqc_done_cb done, void *user, fqc **out, 
     fq_arena_init(&c->arena, c->arena_buffer, FQ_DECODE_ARENA_BYTES);
     for (int i = 0; i < c->config.window; i++)
         c->slots[i].sock = -1;
-    for (int i = 0; i < c->config.window; i++)
+    for (int i = 0; i < c->config.window; i++) {
         if (open_socket(c, &c->slots[i].sock, err, err_len) != 0) {
             fqc_close(c);
             return -1;
         }
+        c->slots[i].opened_ms = monotonic_ms();
+    }
     *out = c;
     return 0;
 }
@@ -347,14 +372,22 @@ static void send_now(fqc *c, slot *s)
     }
     s->attempts++;
     s->resend_at_ms = 0;
+    s->pipes_at_send = socket_pipes(s->sock);
+    s->sent_ms = monotonic_ms();
     s->answer_due_ms = s->reopens_allowed ? monotonic_ms() + answer_wait(c, s) : 0;
+}
+
+int fqc_idle_needs_reopen(int64_t opened_ms, int64_t silent_request_sent_ms)
+{
+    return opened_ms < silent_request_sent_ms;
 }
 
 /* Sockets that carry no request opened afresh, at most once per answer
  * wait: one request met a silent server, and the next ones would be sent
- * over the same dead connection (FQC_ANSWER_WAIT_MS). A socket that cannot
- * be opened again is kept as it is. */
-static void reopen_idle(fqc *c)
+ * over the same dead connection (FQC_ANSWER_WAIT_MS). Only those opened
+ * before the silent request was sent (fqc_idle_needs_reopen). A socket that
+ * cannot be opened again is kept as it is. */
+static void reopen_idle(fqc *c, int64_t silent_request_sent_ms)
 {
     int64_t now = monotonic_ms();
     if (c->idle_reopened_ms != 0 && now - c->idle_reopened_ms < c->config.answer_wait_ms)
@@ -364,11 +397,13 @@ static void reopen_idle(fqc *c)
         slot *s = &c->slots[i];
         int fresh;
         char err[256];
-        if (s->busy || open_socket(c, &fresh, err, sizeof err) != 0)
+        if (s->busy || !fqc_idle_needs_reopen(s->opened_ms, silent_request_sent_ms) ||
+            open_socket(c, &fresh, err, sizeof err) != 0)
             continue;
         if (s->sock >= 0)
             nn_close(s->sock);
         s->sock = fresh;
+        s->opened_ms = now;
     }
 }
 
@@ -387,7 +422,8 @@ static void reopen_and_resend(fqc *c, slot *s)
         finish_no_answer(c, s, err);
         return;
     }
-    reopen_idle(c);
+    s->opened_ms = monotonic_ms();
+    reopen_idle(c, s->sent_ms);
     send_now(c, s);
 }
 
@@ -443,6 +479,8 @@ int fqc_submit_attached(fqc *c, uint64_t tag, uint64_t message_id,
     s->attempts = 0;
     s->answer_due_ms = 0;
     s->silences = 0;
+    s->held = body_only->body_case == FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC &&
+              body_only->terminal_sync != NULL && body_only->terminal_sync->wait_ms > 0;
     s->reopens_allowed = c->config.answer_wait_ms > 0 &&
                          body_only->body_case != FENGQIAO__V1__ENVELOPE__BODY_TERMINAL_SYNC &&
                          body_only->body_case != FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY;
@@ -623,7 +661,13 @@ int fqc_poll(fqc *c, int wait_ms)
         }
         if (!s->busy)
             continue;
-        if (s->answer_due_ms != 0 && now >= s->answer_due_ms) {
+        int move = s->answer_due_ms != 0 && now >= s->answer_due_ms;
+        if (!move && s->held && fqc_held_moved(&s->pipes_at_send, socket_pipes(s->sock)) &&
+            (c->held_moved_ms == 0 || now - c->held_moved_ms >= FQC_HELD_MOVE_MIN_MS)) {
+            c->held_moved_ms = now;
+            move = 1;
+        }
+        if (move) {
             reopen_and_resend(c, s);
             if (!s->busy || s->resend_at_ms != 0) {
                 if (s->busy && s->resend_at_ms < next)
@@ -633,6 +677,8 @@ int fqc_poll(fqc *c, int wait_ms)
         }
         if (s->deadline_ms < next)
             next = s->deadline_ms;
+        if (s->held && now + FQC_HELD_CHECK_MS < next)
+            next = now + FQC_HELD_CHECK_MS;
         if (s->answer_due_ms != 0 && s->answer_due_ms < next)
             next = s->answer_due_ms;
         fds[count].fd = s->sock;
@@ -683,6 +729,7 @@ int fqc_reopen(fqc *c, char *err, size_t err_len)
         s->sock = -1;
         if (open_socket(c, &s->sock, err, err_len) != 0)
             return -1;
+        s->opened_ms = monotonic_ms();
     }
     return 0;
 }
@@ -700,6 +747,8 @@ int fqc_prepare_poll(fqc *c, struct pollfd *fds, int max, int *timeout_ms)
                                                                                : s->deadline_ms;
         if (s->resend_at_ms == 0 && s->answer_due_ms != 0 && s->answer_due_ms < due)
             due = s->answer_due_ms;
+        if (s->resend_at_ms == 0 && s->held && now + FQC_HELD_CHECK_MS < due)
+            due = now + FQC_HELD_CHECK_MS; /* its socket's connections looked at */
         if (due < next)
             next = due;
         if (s->resend_at_ms != 0 || count >= max)
@@ -731,10 +780,9 @@ int fqc_outstanding(const fqc *c)
 
 int fqc_connections(const fqc *c)
 {
-    uint64_t total = 0;
+    int64_t total = 0;
     for (int i = 0; i < c->config.window; i++)
-        if (c->slots[i].sock >= 0)
-            total += nn_get_statistic(c->slots[i].sock, NN_STAT_CURRENT_CONNECTIONS);
+        total += socket_pipes(c->slots[i].sock);
     return total > INT32_MAX ? INT32_MAX : (int)total;
 }
 

@@ -67,6 +67,41 @@ int64_t fqc_answer_wait_after(int64_t wait_ms, int silences, uint32_t random);
 #define FQC_RECONNECT_MIN_MS 50
 #define FQC_RECONNECT_MAX_MS 150
 
+/* A held long-poll (a sync with wait_ms > 0) is not given the answer wait:
+ * a live server holds it up to FQC_SYNC_HOLD_MS. But when the host holding
+ * it is cut off, its TCP connection stays open without an error (no
+ * keepalive in nanomsg) and the sync would wait for the REQ resend (35 s)
+ * or its give-up (65 s). Of the servers of a pair only one is bound at a
+ * time (the standby binds nothing until it takes over), so a socket that
+ * is connected to one server and then to a second one more has seen the
+ * other take over: the first lost the serving lock, and is gone or about
+ * to stand by. The held sync is then sent again at once on a socket opened
+ * afresh, which connects only where a server completes the handshake, and
+ * the idle sockets with it (as after an answer wait). It costs no request
+ * while nothing happens: the sockets' connection counts are read every
+ * FQC_HELD_CHECK_MS in the process; a move costs one sync, and a client
+ * moves at most once per FQC_HELD_MOVE_MIN_MS (a cut-off server whose cable
+ * comes back accepts connections for a moment before it stands by). */
+#define FQC_HELD_CHECK_MS 250
+#define FQC_HELD_MOVE_MIN_MS 3000
+
+/* The rule above for one held request: `*pipes_at_send` the socket's
+ * connections when it was sent, `pipes` now. 1: another server appeared
+ * beside the one holding it (move). 0: stay; *pipes_at_send follows a
+ * connection that went (nanomsg itself resends a request whose connection
+ * broke) or the first that came after none (nanomsg sends a waiting
+ * request on it). Pure, for the library and its test. */
+int fqc_held_moved(int *pipes_at_send, int pipes);
+
+/* When a request's answer wait runs out, the sockets that carry nothing are
+ * opened afresh too, but only those opened before that request was sent:
+ * one opened since cannot hold the dead connection the silence suggests,
+ * and may still be connecting. Opening it again would only start its
+ * connection over: through a TLS tunnel on a loaded machine, where a
+ * connection takes seconds, every silence restarted every idle socket's
+ * handshake and no request could be sent at all. 1: reopen. Pure. */
+int fqc_idle_needs_reopen(int64_t opened_ms, int64_t silent_request_sent_ms);
+
 typedef struct fqc_config {
     /* The endpoint: one nanomsg URL, or several separated by commas (the
      * servers of a pair, docs/operations.md): every REQ socket connects to

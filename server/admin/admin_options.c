@@ -10,6 +10,29 @@
 int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_t nslots,
                         const char **positional, const char *help)
 {
+    return admin_parse_operands(argc, argv, first, slots, nslots, positional,
+                                positional != NULL ? 1 : 0, help);
+}
+
+/* The next operand into operands[*n], or a usage error when max are there
+ * already (or were set before the scan: the caller's own). */
+static int take_operand(const char **operands, size_t max, size_t *n, const char *arg,
+                        const char *help)
+{
+    while (*n < max && operands[*n] != NULL)
+        ++*n;
+    if (*n >= max) {
+        fprintf(stderr, "fengqiao-admin: unexpected argument '%s'\n%s", arg, help);
+        return -1;
+    }
+    operands[(*n)++] = arg;
+    return 0;
+}
+
+int admin_parse_operands(int argc, char **argv, int first, opt_slot *slots, size_t nslots,
+                         const char **operands, size_t max, const char *help)
+{
+    size_t taken = 0;
     if (nslots + 2 > ADMIN_MAX_OPTIONS) {
         fprintf(stderr, "fengqiao-admin: too many options for one command\n");
         return -1;
@@ -46,11 +69,8 @@ int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_
                 *slots[index].value = optarg;
             break;
         case 1:
-            if (positional == NULL || *positional != NULL) {
-                fprintf(stderr, "fengqiao-admin: unexpected argument '%s'\n%s", optarg, help);
+            if (take_operand(operands, max, &taken, optarg, help) != 0)
                 return -1;
-            }
-            *positional = optarg;
             break;
         case ':':
             fprintf(stderr, "fengqiao-admin: %s needs a value\n", sub_argv[optind - 1]);
@@ -63,12 +83,8 @@ int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_
         index = -1;
     }
     /* After "--" every argument is an operand. */
-    for (; optind < sub_argc; optind++) {
-        if (positional == NULL || *positional != NULL) {
-            fprintf(stderr, "fengqiao-admin: unexpected argument '%s'\n%s", sub_argv[optind], help);
+    for (; optind < sub_argc; optind++)
+        if (take_operand(operands, max, &taken, sub_argv[optind], help) != 0)
             return -1;
-        }
-        *positional = sub_argv[optind];
-    }
     return 0;
 }

@@ -21,5 +21,9 @@ typedef struct opt_slot {
  * `help`). */
 int admin_parse_options(int argc, char **argv, int first, opt_slot *slots, size_t nslots,
                         const char **positional, const char *help);
+/* The same with up to `max` operands, in order, into operands[0 ..] (each
+ * NULL before: one already set is skipped, not overwritten). */
+int admin_parse_operands(int argc, char **argv, int first, opt_slot *slots, size_t nslots,
+                         const char **operands, size_t max, const char *help);
 
 #endif

@@ -8,6 +8,7 @@
 #include "pgarray.h"
 #include "calendar.h"
 #include "calendar_parse.h"
+#include "routing_state.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -197,32 +198,17 @@ static int cmd_import(const globals *g, int argc, char **argv)
 static int load_settings(PGconn *conn, const char *district, fq_calendar *c)
 {
     const char *params[1] = {district};
+    /* Binary, decoded as the server decodes its load (routing_state.h). */
     PGresult *res = PQexecParams(conn,
-                                 "SELECT utc_offset_s, array_to_string(working_periods, ','),"
-                                 " working_weekdays FROM calendars WHERE district = $1",
-                                 1, NULL, params, NULL, NULL, 0);
+                                 "SELECT utc_offset_s, working_periods, working_weekdays"
+                                 " FROM calendars WHERE district = $1",
+                                 1, NULL, params, NULL, NULL, 1);
     if (!admin_command_ok(conn, res) || PQntuples(res) != 1) {
         PQclear(res);
         return -1;
     }
-    char err[160];
-    fq_calendar_init(c, atoi(PQgetvalue(res, 0, 0)));
-    fq_cal_period periods[FQ_CAL_MAX_PERIODS];
-    size_t n = 0;
-    const char *s = PQgetvalue(res, 0, 1);
-    unsigned a, b;
-    int used;
-    while (n < FQ_CAL_MAX_PERIODS && sscanf(s, "%u,%u%n", &a, &b, &used) == 2) {
-        periods[n++] = (fq_cal_period){(uint16_t)a, (uint16_t)b};
-        s += used;
-        if (*s == ',')
-            s++;
-    }
-    int rv = fq_calendar_set_periods(c, periods, n, err, sizeof err) == 0 &&
-                     fq_calendar_set_weekly(c, (uint8_t)atoi(PQgetvalue(res, 0, 2)), err,
-                                            sizeof err) == 0
-                 ? 0
-                 : -1;
+    char err[200];
+    int rv = fq_routing_calendar_settings(c, res, 0, 0, err, sizeof err);
     if (rv != 0)
         fprintf(stderr, "fengqiao-admin: calendar of %s: %s\n", district, err);
     PQclear(res);

@@ -1,6 +1,7 @@
 /* fengqiao-admin rules and worker commands: the routing rule sets (read
  * only: a change is an import, docs/topology.md) and grid workers' duty. */
 #include "admin.h"
+#include "admin_options.h"
 #include "duration.h"
 #include "statements.h"
 
@@ -165,30 +166,30 @@ int cmd_worker(const globals *g, int argc, char **argv)
         fprintf(stderr, "fengqiao-admin: unknown worker command '%s'\n%s", action, help);
         return 2;
     }
-    for (int i = 2; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(help, stdout);
-            return 0;
-        }
-    if (argc != 4 || (strcmp(argv[3], "on") != 0 && strcmp(argv[3], "off") != 0)) {
+    const char *operand[2] = {NULL, NULL}; /* ID, on|off */
+    int rv = admin_parse_operands(argc, argv, 2, NULL, 0, operand, 2, help);
+    if (rv != 0)
+        return rv > 0 ? 0 : 2;
+    if (operand[1] == NULL || (strcmp(operand[1], "on") != 0 && strcmp(operand[1], "off") != 0)) {
         fprintf(stderr, "fengqiao-admin: worker duty needs ID and on or off\n%s", help);
         return 2;
     }
+    const char *id = operand[0], *duty = operand[1];
     PGconn *conn = admin_connect(g);
     if (conn == NULL)
         return 1;
-    const char *params[2] = {argv[2], strcmp(argv[3], "on") == 0 ? "true" : "false"};
+    const char *params[2] = {id, strcmp(duty, "on") == 0 ? "true" : "false"};
     PGresult *res = PQexecParams(conn, "UPDATE workers SET on_duty = $2::boolean WHERE id = $1", 2,
                                  NULL, params, NULL, NULL, 0);
     int ok = admin_command_ok(conn, res);
     if (ok && strcmp(PQcmdTuples(res), "1") != 0) {
-        fprintf(stderr, "fengqiao-admin: no worker %s\n", argv[2]);
+        fprintf(stderr, "fengqiao-admin: no worker %s\n", id);
         ok = 0;
     }
     PQclear(res);
     if (ok) {
         admin_notify_server(conn);
-        printf("worker %s %s duty\n", argv[2], argv[3]);
+        printf("worker %s %s duty\n", id, duty);
     }
     PQfinish(conn);
     return ok ? 0 : 1;

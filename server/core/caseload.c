@@ -12,10 +12,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* 65536 records of today's size (312 bytes) fill ten 2 MiB huge pages to
- * 98 %: a slab is resident by whole huge pages as it fills, and a smaller
- * one (8192 records, 2.5 MiB) left most of its second huge page empty —
- * 1.6 times the records' size for a million cases. */
+/* 65536 records of today's size (256 bytes) are exactly eight 2 MiB huge
+ * pages: a slab is resident by whole huge pages as it fills. The slabs' live
+ * bitmaps are kept apart (live_bits), so that 8 KiB of bitmap do not claim a
+ * ninth huge page for every slab. */
 #define CHUNK_BITS 16
 #define CHUNK ((uint32_t)1 << CHUNK_BITS)
 #define NIL UINT32_MAX
@@ -23,8 +23,9 @@
 
 typedef struct chunk {
     fq_case rec[CHUNK];
-    uint64_t live[CHUNK / 64];
 } chunk;
+
+typedef uint64_t live_bits[CHUNK / 64];
 
 typedef struct slot {
     uint64_t id;
@@ -33,6 +34,7 @@ typedef struct slot {
 
 struct fq_caseload {
     chunk **chunks;
+    live_bits *live; /* by chunk, cap_chunks of them */
     size_t n_chunks, cap_chunks;
     uint32_t used;      /* records ever handed out; the rest of the last chunk is fresh */
     uint32_t free_head; /* removed records, linked through their incident_id */
@@ -79,7 +81,7 @@ static inline fq_case *record(const fq_caseload *c, uint32_t r)
 
 static inline void set_live(fq_caseload *c, uint32_t r, int live)
 {
-    uint64_t *w = &c->chunks[r >> CHUNK_BITS]->live[(r & (CHUNK - 1)) / 64];
+    uint64_t *w = &c->live[r >> CHUNK_BITS][(r & (CHUNK - 1)) / 64];
     uint64_t bit = (uint64_t)1 << (r % 64);
     *w = live ? *w | bit : *w & ~bit;
 }
@@ -99,6 +101,7 @@ void fq_caseload_free(fq_caseload *c)
     for (size_t i = 0; i < c->n_chunks; i++)
         free(c->chunks[i]);
     free(c->chunks);
+    free(c->live);
     free(c->table);
     free(c);
 }
@@ -186,13 +189,17 @@ static int chunks_reserve(fq_caseload *c, size_t want)
         if (grown == NULL)
             return -1;
         c->chunks = grown;
+        live_bits *live = realloc(c->live, cap * sizeof *live);
+        if (live == NULL)
+            return -1;
+        c->live = live;
         c->cap_chunks = cap;
     }
     while (c->n_chunks < need) {
         chunk *k = big_alloc(sizeof *k);
         if (k == NULL)
             return -1;
-        memset(k->live, 0, sizeof k->live);
+        memset(c->live[c->n_chunks], 0, sizeof(live_bits));
         c->chunks[c->n_chunks++] = k;
     }
     return 0;
@@ -234,6 +241,28 @@ fq_case *fq_caseload_add(fq_caseload *c, uint64_t incident_id)
     return k;
 }
 
+size_t fq_caseload_ahead(const fq_caseload *c, size_t n, fq_span *out, size_t max)
+{
+    size_t reusable = (size_t)c->used - c->count;
+    size_t from = c->used, to = from + (n > reusable ? n - reusable : 0);
+    if (to > c->n_chunks * (size_t)CHUNK)
+        to = c->n_chunks * (size_t)CHUNK;
+    size_t k = 0;
+    while (from < to && k < max) {
+        size_t end = (from / CHUNK + 1) * CHUNK;
+        end = end < to ? end : to;
+        out[k++] = (fq_span){record(c, (uint32_t)from), (end - from) * sizeof(fq_case)};
+        from = end;
+    }
+    return k;
+}
+
+void fq_caseload_prefetch(const fq_caseload *c, uint64_t incident_id)
+{
+    if (c->table_cap > 0)
+        __builtin_prefetch(&c->table[mix64(incident_id) & (c->table_cap - 1)], 1);
+}
+
 fq_case *fq_caseload_find(fq_caseload *c, uint64_t incident_id)
 {
     size_t i = find_slot(c, incident_id);
@@ -263,7 +292,7 @@ void fq_caseload_foreach(fq_caseload *c, void (*fn)(fq_case *, void *), void *us
     for (size_t k = 0; k < c->n_chunks; k++) {
         chunk *ch = c->chunks[k];
         for (uint32_t w = 0; w < CHUNK / 64; w++) {
-            for (uint64_t bits = ch->live[w]; bits != 0; bits &= bits - 1)
+            for (uint64_t bits = c->live[k][w]; bits != 0; bits &= bits - 1)
                 fn(&ch->rec[w * 64 + (uint32_t)__builtin_ctzll(bits)], user);
         }
     }
@@ -271,8 +300,8 @@ void fq_caseload_foreach(fq_caseload *c, void (*fn)(fq_case *, void *), void *us
 
 size_t fq_caseload_memory(const fq_caseload *c)
 {
-    return sizeof *c + c->cap_chunks * sizeof(chunk *) + c->n_chunks * sizeof(chunk) +
-           c->table_cap * sizeof(slot);
+    return sizeof *c + c->cap_chunks * (sizeof(chunk *) + sizeof(live_bits)) +
+           c->n_chunks * sizeof(chunk) + c->table_cap * sizeof(slot);
 }
 
 void fq_case_new_limits(fq_case *c, int64_t wall_now_ms, int64_t mono_now_ms, unsigned kinds)
@@ -281,24 +310,37 @@ void fq_case_new_limits(fq_case *c, int64_t wall_now_ms, int64_t mono_now_ms, un
     c->fired &= (uint8_t)~kinds;
 }
 
+void fq_case_unschedule(fq_case *c, fq_deadlines *dl)
+{
+    if (c->deadline != 0)
+        fq_deadlines_cancel(dl, c->deadline);
+    c->deadline = 0;
+    c->deadline_kind = 0;
+}
+
 void fq_case_schedule(fq_case *c, fq_deadlines *dl)
 {
+    fq_case_unschedule(c, dl);
+    /* A suspended case's clocks stand still: nothing is due. */
+    if (c->suspended_ms != 0)
+        return;
     const fq_decision *dec = &c->decision;
     int acknowledged = fq_case_acknowledged(c);
     const int64_t wall[FQ_CASE_DEADLINES] = {
         acknowledged ? 0 : dec->ack_warn_ms, acknowledged ? 0 : dec->ack_due_ms,
         dec->conclude_warn_ms, dec->conclude_due_ms, c->supervision_ms};
+    int next = -1;
     for (int k = 0; k < FQ_CASE_DEADLINES; k++) {
-        if (c->deadlines[k] != 0)
-            fq_deadlines_cancel(dl, c->deadlines[k]);
         /* A limit that fired stays spent: rescheduling it would warn or
-         * breach the same holder a second time for the same due time. A
-         * suspended case's clocks stand still: nothing is due. */
-        int pending = wall[k] > 0 && !(c->fired & (1u << k)) && c->suspended_ms == 0;
-        c->deadlines[k] = pending ? fq_deadlines_add(dl, wall[k] + c->clock_offset_ms,
-                                                     c->incident_id, (uint32_t)(k + 1))
-                                  : 0;
+         * breach the same holder a second time for the same due time. */
+        if (wall[k] > 0 && !(c->fired & (1u << k)) && (next < 0 || wall[k] < wall[next]))
+            next = k;
     }
+    if (next < 0)
+        return;
+    c->deadline =
+        fq_deadlines_add(dl, wall[next] + c->clock_offset_ms, c->incident_id, (uint32_t)(next + 1));
+    c->deadline_kind = c->deadline != 0 ? (uint8_t)(next + 1) : 0;
 }
 
 void fq_case_resumed_limits(const fq_case *c, const fq_calendar *cal, int64_t resumed_ms,
@@ -319,7 +361,8 @@ void fq_case_fired(fq_case *c, uint32_t kind)
 {
     if (kind < 1 || kind > FQ_CASE_DEADLINES)
         return;
-    c->deadlines[kind - 1] = 0;
+    c->deadline = 0;
+    c->deadline_kind = 0;
     /* A supervision order is spent when the server clears supervision_ms;
      * marking it here would silence the holder's next order. */
     if (kind != FQ_DEADLINE_SUPERVISION_DUE)

@@ -85,8 +85,7 @@ static void escalate(const fq_world *w, const fq_case *c, const char *why, int l
     fq_route_request req = c->request;
     req.now_ms = now_ms; /* the new handler's limits run from now */
     fq_decision up;
-    fq_route_status st = fq_route_escalate(w->router, &req, &c->decision, &up);
-    if (st != FQ_ROUTE_ASSIGNED) {
+    if (fq_route_escalate(w->router, &req, &c->decision, &up) != FQ_OK) {
         /* Already at the district, or nobody above: the command center must
          * supervise; the case stays where it is. */
         snprintf(p->reason, sizeof p->reason, "%s at the %s tier; nobody above: supervision needed",
@@ -120,7 +119,7 @@ void fq_plan_move_on(const fq_world *w, const fq_case *c, const char *why, int64
     req.now_ms = now_ms;
     fq_decision next;
     int32_t here = fq_items_territory(&c->decision);
-    if (fq_route_reroute(w->router, &req, &c->decision, here, &next) == FQ_ROUTE_ASSIGNED &&
+    if (fq_route_reroute(w->router, &req, &c->decision, here, &next) == FQ_OK &&
         next.tier == c->decision.tier) {
         snprintf(out->reason, sizeof out->reason, "%s: rerouted to %s", why,
                  next.worker >= 0 ? fq_items_worker_id(w->roster, next.worker)
@@ -229,12 +228,12 @@ static int plan_return(const fq_world *w, const fq_case *c, const fq_node *actor
         snprintf(err, err_len, "right_place %s is not a known unit", a->right_place);
         return FQ_EINVALID;
     }
-    fq_route_status st = wrong && place >= 0
-                             ? fq_route_reroute(w->router, &req, &c->decision, place, &p->decision)
-                             /* beyond capacity, or the right place unknown: one tier up */
-                             : fq_route_escalate(w->router, &req, &c->decision, &p->decision);
+    int rc = wrong && place >= 0
+                 ? fq_route_reroute(w->router, &req, &c->decision, place, &p->decision)
+                 /* beyond capacity, or the right place unknown: one tier up */
+                 : fq_route_escalate(w->router, &req, &c->decision, &p->decision);
     char text[512];
-    if (st == FQ_ROUTE_ASSIGNED) {
+    if (rc == FQ_OK) {
         p->rerouted = 1;
         p->next_state = FQ_ASSIGNMENT_ASSIGNED;
         ev->decided = 1;
@@ -494,7 +493,7 @@ int fq_plan_command(const fq_world *w, const fq_case *c, const fq_case *into, co
                      cmd->target_worker[0] ? cmd->target_worker : cmd->target_unit, actor->id);
             return FQ_EFORBIDDEN;
         }
-        if (fq_route(w->router, &req, &t->decision) != FQ_ROUTE_ASSIGNED) {
+        if (fq_route(w->router, &req, &t->decision) != FQ_OK) {
             snprintf(err, err_len, "the routing core cannot assign it there");
             return FQ_EINVALID;
         }
@@ -529,7 +528,7 @@ int fq_plan_command(const fq_world *w, const fq_case *c, const fq_case *into, co
     case FENGQIAO__V1__COMMAND_KIND__COMMAND_ESCALATE: {
         fq_route_request req = c->request;
         req.now_ms = now_ms;
-        if (fq_route_escalate(w->router, &req, &c->decision, &t->decision) != FQ_ROUTE_ASSIGNED) {
+        if (fq_route_escalate(w->router, &req, &c->decision, &t->decision) != FQ_OK) {
             snprintf(err, err_len, "incident %" PRIu64 " is at the %s tier: nobody above",
                      cmd->incident_id, fq_tier_name((fq_tier)c->decision.tier));
             return FQ_ESTATE;
@@ -812,7 +811,7 @@ int fq_plan_reopen(const fq_world *w, const fq_case *c, const fq_node *actor,
         snprintf(err, err_len, "the target lies outside the jurisdiction of %s", actor->id);
         return FQ_EFORBIDDEN;
     }
-    if (fq_route(w->router, &req, &out->decision) != FQ_ROUTE_ASSIGNED) {
+    if (fq_route(w->router, &req, &out->decision) != FQ_OK) {
         snprintf(err, err_len, "the routing core finds nobody to redo it");
         return FQ_EINVALID;
     }

@@ -290,6 +290,20 @@ int fq_deadlines_reserve(fq_deadlines *d, size_t n)
     return 0;
 }
 
+size_t fq_deadlines_ahead(const fq_deadlines *d, size_t n, fq_span out[3])
+{
+    size_t k = 0;
+    size_t s0 = d->nslots, s1 = s0 + n < d->scap ? s0 + n : d->scap;
+    if (s1 > s0) {
+        out[k++] = (fq_span){d->slots + s0, (s1 - s0) * sizeof(slot)};
+        out[k++] = (fq_span){d->payloads + s0, (s1 - s0) * sizeof(payload)};
+    }
+    size_t h0 = d->hn, h1 = h0 + n < d->hcap ? h0 + n : d->hcap;
+    if (h1 > h0)
+        out[k++] = (fq_span){d->heap + h0, (h1 - h0) * sizeof(hent)};
+    return k;
+}
+
 void fq_deadlines_defer(fq_deadlines *d)
 {
     d->deferred = 1;

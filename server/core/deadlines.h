@@ -71,6 +71,8 @@
 #ifndef FQ_DEADLINES_H
 #define FQ_DEADLINES_H
 
+#include "hugepages.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -101,6 +103,12 @@ void fq_deadlines_free(fq_deadlines *d);
  * no doubling copies. 0, or -1 when out of memory (d keeps what it had;
  * adds still grow as needed). */
 int fq_deadlines_reserve(fq_deadlines *d, size_t n);
+
+/* The memory the next n adds write that no add has written yet (fresh
+ * slots and heap entries), as up to 3 spans in out; returns how many. For
+ * fq_populate on another thread ahead of a bulk load: addresses only. Valid
+ * until d next grows or is freed. */
+size_t fq_deadlines_ahead(const fq_deadlines *d, size_t n, fq_span out[3]);
 
 /* Many adds follow (a bulk load): until the next call that reads the order
  * (next_due, pop_due, cancel), adds only append, and that call orders them

@@ -373,6 +373,21 @@ static int entries_reserve(fq_dedup *d)
     return 0;
 }
 
+void fq_dedup_prefetch(const fq_dedup *d, uint64_t id)
+{
+    if (d->ids_cap > 0)
+        __builtin_prefetch(&d->ids[mix64(id) & (d->ids_cap - 1)], 1);
+}
+
+size_t fq_dedup_ahead(const fq_dedup *d, size_t n, fq_span out[4])
+{
+    size_t k = 0;
+    size_t e0 = d->used, e1 = e0 + n < d->cap ? e0 + n : d->cap;
+    if (e1 > e0)
+        out[k++] = (fq_span){d->entries + e0, (e1 - e0) * sizeof(entry)};
+    return k + fq_deadlines_ahead(d->expiry, n, out + k);
+}
+
 int fq_dedup_reserve(fq_dedup *d, size_t n)
 {
     size_t free_slots = d->used - d->count; /* on the free list */

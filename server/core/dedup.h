@@ -64,6 +64,7 @@
 #define FQ_DEDUP_H
 
 #include "fqerr.h"
+#include "hugepages.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -120,6 +121,16 @@ int fq_dedup_rekey(fq_dedup *d, uint64_t from, uint64_t to);
  * fq_dedup_expire once the load is in, so that the first query does not
  * pay for it. 0, or FQ_ENOMEM (d keeps what it had and is still usable). */
 int fq_dedup_reserve(fq_dedup *d, size_t n);
+
+/* The memory the next n adds write that no add has written yet (fresh
+ * entries and their expiry), as up to 4 spans in out; returns how many.
+ * For fq_populate on another thread ahead of a bulk load: addresses only.
+ * Valid until d next grows or is freed. */
+size_t fq_dedup_ahead(const fq_dedup *d, size_t n, fq_span out[4]);
+
+/* Asks the CPU to fetch where id's entry in the id table would be, as
+ * fq_caseload_prefetch: a bulk load calls it a few adds ahead. A hint. */
+void fq_dedup_prefetch(const fq_dedup *d, uint64_t id);
 
 /* The id of the open incident a new one (category, location or not, place,
  * town, incident time at_ms) received at now_ms merges into, or 0 (also for

@@ -5,12 +5,15 @@
 #define ST(x) FENGQIAO__V1__STATUS__STATUS_##x
 
 /* One row per code, indexed by -err: what people read, what a protobuf
- * reply says, what the web answers. */
+ * reply says, what the web answers, and whether the code goes in a reply
+ * beside its status (docs/protocol.md, Reply.error_code: only where the
+ * status alone does not say what to do). */
 static const struct {
     const char *text;
     Fengqiao__V1__Status status;
     int http;
     const char *code;
+    int in_reply;
 } table[FQ_ERRS] = {
     [-FQ_OK] = {"ok", ST(OK), 200, ""},
     [-FQ_EINVALID] = {"invalid request", ST(INVALID), 400, "invalid"},
@@ -22,10 +25,10 @@ static const struct {
     [-FQ_ENOTFOUND] = {"not found", ST(WRONG_STATE), 404, "not_found"},
     [-FQ_EBUSY] = {"busy; retry", ST(BUSY), 503, "busy"},
     [-FQ_EUNAVAILABLE] = {"not ready; retry", ST(BUSY), 503, "busy"},
-    [-FQ_ETOOLARGE] = {"too large", ST(INVALID), 413, "too_large"},
-    [-FQ_ENOTIMAGE] = {"not an image", ST(INVALID), 415, "not_an_image"},
-    [-FQ_EWRONGTYPE] = {"not an image of the type named", ST(INVALID), 400, "photo_mismatch"},
-    [-FQ_EMISMATCH] = {"not the bytes named", ST(INVALID), 400, "photo_mismatch"},
+    [-FQ_ETOOLARGE] = {"too large", ST(INVALID), 413, "too_large", 1},
+    [-FQ_ENOTIMAGE] = {"not an image", ST(INVALID), 415, "not_an_image", 1},
+    [-FQ_EWRONGTYPE] = {"not an image of the type named", ST(INVALID), 400, "photo_mismatch", 1},
+    [-FQ_EMISMATCH] = {"not the bytes named", ST(INVALID), 400, "photo_mismatch", 1},
     [-FQ_EREJECTED] = {"refused by the database", ST(INVALID), 400, "invalid"},
     [-FQ_EINTERNAL] = {"internal error", ST(INTERNAL), 503, "busy"},
     [-FQ_ENOMEM] = {"out of memory", ST(BUSY), 503, "busy"},
@@ -36,7 +39,7 @@ static const struct {
     [-FQ_ESTALE] = {"clock outside the accepted skew", ST(STALE), 503, "busy"},
     [-FQ_ESOCKET] = {"socket failed", ST(INTERNAL), 503, "busy"},
     [-FQ_EBIND] = {"address could not be bound", ST(INTERNAL), 503, "busy"},
-    [-FQ_ENOPHOTO] = {"a photo of the work is required", ST(INVALID), 400, "photo_required"},
+    [-FQ_ENOPHOTO] = {"a photo of the work is required", ST(INVALID), 400, "photo_required", 1},
 };
 
 static int known(int err)
@@ -103,6 +106,11 @@ fq_err fq_err_of_code(const char *code)
         if (strcmp(table[-e].code, code) == 0)
             return (fq_err)e;
     return FQ_OK;
+}
+
+const char *fq_err_reply_code(int err)
+{
+    return known(err) && table[-err].in_reply ? table[-err].code : "";
 }
 
 const char *fq_err_code(int err)

@@ -63,8 +63,13 @@ fq_err fq_err_of_status(Fengqiao__V1__Status status);
  * "too_large", ...; "" for FQ_OK): docs/http-api.md. */
 int fq_err_http(int err, const char **code);
 
-/* The API's error code alone (Reply.error_code, the web's "error"). */
+/* The API's error code alone (the web's "error"). */
 const char *fq_err_code(int err);
+
+/* Reply.error_code for an error: its code where the reply's status does not
+ * say what a client should do (a photo that is no image, too large, not the
+ * bytes named, or missing: docs/protocol.md), '' for every other error. */
+const char *fq_err_reply_code(int err);
 
 /* The error a Reply.error_code names (the first with that code), or FQ_OK
  * for "" and a code of no error: the web answers it as the node meant. */

@@ -16,3 +16,17 @@ void fq_advise_huge(void *p, size_t size)
     (void)size;
 #endif
 }
+
+int fq_populate(void *p, size_t size)
+{
+#ifdef MADV_POPULATE_WRITE
+    const uintptr_t page = 4096;
+    uintptr_t a = (uintptr_t)p & ~(page - 1);
+    uintptr_t b = ((uintptr_t)p + size + page - 1) & ~(page - 1);
+    return b > a && madvise((void *)a, b - a, MADV_POPULATE_WRITE) == 0 ? 0 : -1;
+#else
+    (void)p;
+    (void)size;
+    return -1;
+#endif
+}

@@ -264,21 +264,33 @@ static int try_tier(const fq_router *r, const fq_route_request *req, const fq_ru
     return 0;
 }
 
-static fq_route_status decide_override(const fq_router *r, const fq_route_request *req,
-                                       fq_decision *d)
+/* The decision's outcome, and the error that goes with it (router.h). */
+static int decided(fq_decision *d, fq_route_outcome outcome)
+{
+    d->status = outcome;
+    return outcome == FQ_ROUTE_ASSIGNED ? FQ_OK : FQ_ENOTFOUND;
+}
+
+static int refused(fq_decision *d, int err)
+{
+    d->status = FQ_ROUTE_REFUSED;
+    return err;
+}
+
+static int decide_override(const fq_router *r, const fq_route_request *req, fq_decision *d)
 {
     d->overridden = 1;
     if (req->override_worker >= 0) {
         if ((size_t)req->override_worker >= fq_roster_worker_count(r->roster))
-            return d->status = FQ_ROUTE_BAD_INPUT;
+            return refused(d, FQ_EINVALID);
         d->worker = req->override_worker;
         d->tier = FQ_TIER_VILLAGE;
         int32_t grid = fq_roster_worker_const(r->roster, d->worker)->grid;
         d->lead = fq_roster_village(r->roster, fq_org_parent(r->org, grid));
-        return d->status = FQ_ROUTE_ASSIGNED;
+        return decided(d, FQ_ROUTE_ASSIGNED);
     }
     if ((size_t)req->override_handler >= fq_roster_handler_count(r->roster))
-        return d->status = FQ_ROUTE_BAD_INPUT;
+        return refused(d, FQ_EINVALID);
     d->lead = req->override_handler;
     switch (fq_roster_handler_kind(r->roster, d->lead)) {
     case FQ_HANDLER_VILLAGE:
@@ -291,10 +303,10 @@ static fq_route_status decide_override(const fq_router *r, const fq_route_reques
         d->tier = FQ_TIER_DISTRICT;
         break;
     }
-    return d->status = FQ_ROUTE_ASSIGNED;
+    return decided(d, FQ_ROUTE_ASSIGNED);
 }
 
-fq_route_status fq_route(const fq_router *r, const fq_route_request *req, fq_decision *d)
+int fq_route(const fq_router *r, const fq_route_request *req, fq_decision *d)
 {
     memset(d, 0, sizeof *d);
     d->lead = d->worker = -1;
@@ -305,7 +317,7 @@ fq_route_status fq_route(const fq_router *r, const fq_route_request *req, fq_dec
         req->n_excluded > FQ_ROUTE_MAX_EXCLUDED ||
         (req->min_tier != 0 &&
          (req->min_tier < FQ_TIER_VILLAGE || req->min_tier > FQ_TIER_DISTRICT)))
-        return d->status = FQ_ROUTE_BAD_INPUT;
+        return refused(d, FQ_EINVALID);
 
     int32_t place = req->place;
     if (place < 0 && req->has_location && r->geo != NULL)
@@ -315,7 +327,7 @@ fq_route_status fq_route(const fq_router *r, const fq_route_request *req, fq_dec
         place = req->fallback_place;
         d->unplaced = 1;
         if (place < 0 || place >= (int32_t)r->n_units)
-            return d->status = FQ_ROUTE_NOWHERE;
+            return decided(d, FQ_ROUTE_NOWHERE);
     }
     owners(r->org, place, d);
 
@@ -335,12 +347,12 @@ fq_route_status fq_route(const fq_router *r, const fq_route_request *req, fq_dec
         if (try_tier(r, req, rule, t, d)) {
             d->tier = (uint8_t)t;
             d->climbed = (uint8_t)(t - tier);
-            return d->status = FQ_ROUTE_ASSIGNED;
+            return decided(d, FQ_ROUTE_ASSIGNED);
         }
     }
     d->lead = d->worker = -1;
     d->n_co = 0;
-    return d->status = FQ_ROUTE_NO_HANDLER;
+    return decided(d, FQ_ROUTE_NO_HANDLER);
 }
 
 void fq_route_apply(fq_router *r, const fq_decision *d)
@@ -370,18 +382,14 @@ void fq_route_release(fq_router *r, const fq_decision *d)
         w->load--;
 }
 
-fq_route_status fq_route_escalate(const fq_router *r, const fq_route_request *req,
-                                  const fq_decision *current, fq_decision *out)
+int fq_route_escalate(const fq_router *r, const fq_route_request *req, const fq_decision *current,
+                      fq_decision *out)
 {
-    if (current->status != FQ_ROUTE_ASSIGNED) {
+    if (current->status != FQ_ROUTE_ASSIGNED || current->tier >= FQ_TIER_DISTRICT) {
+        /* Not held, or held at the top: there is no tier above to ask. */
         memset(out, 0, sizeof *out);
         out->lead = out->worker = -1;
-        return out->status = FQ_ROUTE_BAD_INPUT;
-    }
-    if (current->tier >= FQ_TIER_DISTRICT) {
-        memset(out, 0, sizeof *out);
-        out->lead = out->worker = -1;
-        return out->status = FQ_ROUTE_AT_TOP;
+        return refused(out, FQ_ESTATE);
     }
     fq_route_request up = *req;
     up.override_handler = up.override_worker = -1;
@@ -398,8 +406,8 @@ fq_route_status fq_route_escalate(const fq_router *r, const fq_route_request *re
     return fq_route(r, &up, out);
 }
 
-fq_route_status fq_route_reroute(const fq_router *r, const fq_route_request *req,
-                                 const fq_decision *current, int32_t place, fq_decision *out)
+int fq_route_reroute(const fq_router *r, const fq_route_request *req, const fq_decision *current,
+                     int32_t place, fq_decision *out)
 {
     fq_route_request again = *req;
     again.override_handler = again.override_worker = -1;
@@ -410,12 +418,11 @@ fq_route_status fq_route_reroute(const fq_router *r, const fq_route_request *req
     if (current->worker >= 0 && again.n_excluded < FQ_ROUTE_MAX_EXCLUDED &&
         !excluded(&again, current->worker))
         again.excluded[again.n_excluded++] = current->worker;
-    fq_route_status st = fq_route(r, &again, out);
+    int rc = fq_route(r, &again, out);
     /* Climbed out of the named village only because none of its workers
      * was free (or it has none): its village unit takes it instead. */
-    int32_t village_unit = st == FQ_ROUTE_ASSIGNED && out->village >= 0
-                               ? fq_roster_village(r->roster, out->village)
-                               : -1;
+    int32_t village_unit =
+        rc == FQ_OK && out->village >= 0 ? fq_roster_village(r->roster, out->village) : -1;
     if (village_unit >= 0 && out->climbed > 0 && out->tier - out->climbed == FQ_TIER_VILLAGE) {
         out->tier = FQ_TIER_VILLAGE;
         out->climbed = 0;
@@ -423,7 +430,7 @@ fq_route_status fq_route_reroute(const fq_router *r, const fq_route_request *req
         out->worker = -1;
         out->n_co = 0;
     }
-    return st;
+    return rc;
 }
 
 size_t fq_router_memory(const fq_router *r)

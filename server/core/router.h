@@ -23,6 +23,7 @@
 #define FQ_ROUTER_H
 
 #include "calendar.h"
+#include "fqerr.h"
 #include "geo.h"
 #include "org.h"
 #include "roster.h"
@@ -34,34 +35,38 @@
 #define FQ_ROUTE_MAX_CO (FQ_RULE_MAX_CO + 1)
 #define FQ_ROUTE_MAX_EXCLUDED 8
 
-typedef enum fq_route_status {
-    FQ_ROUTE_ASSIGNED = 0,
-    FQ_ROUTE_NOWHERE = -1,    /* only coordinates, in no grid, and no fallback place */
-    FQ_ROUTE_NO_HANDLER = -2, /* no unit at any tier from the entry tier up (topology gap) */
-    FQ_ROUTE_AT_TOP = -3,     /* escalation asked of a district-tier decision */
-    FQ_ROUTE_BAD_INPUT = -4,  /* category, severity, risk or override out of range */
-} fq_route_status;
+/* What a decision came to. An outcome, not an error: a report nobody can
+ * take is still stored, unrouted, and counted as such. The functions below
+ * return the server's error convention (fqerr.h) beside it. */
+typedef enum fq_route_outcome {
+    FQ_ROUTE_ASSIGNED = 0, /* FQ_OK */
+    FQ_ROUTE_NOWHERE,      /* FQ_ENOTFOUND: only coordinates, in no grid, and no fallback place */
+    FQ_ROUTE_NO_HANDLER,   /* FQ_ENOTFOUND: no unit at any tier from the entry tier up (a gap) */
+    FQ_ROUTE_REFUSED,      /* FQ_EINVALID or FQ_ESTATE: nothing was decided */
+} fq_route_outcome;
 
 typedef struct fq_route_request {
+    /* Ordered so that nothing is padding: an open case holds one (caseload.h),
+     * a million at start. */
     int category;  /* taxonomy index */
     int severity;  /* 1..4 */
     int risk;      /* 1..3 */
     int32_t place; /* org unit index, or -1 when the incident has only coordinates */
     int has_location;
-    double lon, lat;
     /* Where to place it when the coordinates fall in no grid: the reporter's
      * jurisdiction, typically. -1: none (the decision is FQ_ROUTE_NOWHERE). */
     int32_t fallback_place;
-    int64_t now_ms;
-    fq_tier min_tier;                        /* 0, or the lowest tier allowed (escalation) */
-    int32_t excluded[FQ_ROUTE_MAX_EXCLUDED]; /* workers who returned it */
+    fq_tier min_tier; /* 0, or the lowest tier allowed (escalation) */
     int n_excluded;
-    int32_t override_handler; /* operator's choice of unit, or -1 */
-    int32_t override_worker;  /* operator's choice of worker, or -1 */
+    int32_t excluded[FQ_ROUTE_MAX_EXCLUDED]; /* workers who returned it */
+    int32_t override_handler;                /* operator's choice of unit, or -1 */
+    int32_t override_worker;                 /* operator's choice of worker, or -1 */
+    double lon, lat;
+    int64_t now_ms;
 } fq_route_request;
 
 typedef struct fq_decision {
-    fq_route_status status;
+    fq_route_outcome status;
     uint8_t tier;     /* fq_tier */
     uint8_t line;     /* fq_line */
     uint8_t climbed;  /* tiers climbed because nobody could take it lower */
@@ -97,8 +102,10 @@ void fq_router_free(fq_router *router);
 
 void fq_route_request_init(fq_route_request *req);
 
-/* Decides; changes nothing. Returns out->status. */
-fq_route_status fq_route(const fq_router *router, const fq_route_request *req, fq_decision *out);
+/* Decides; changes nothing. FQ_OK: assigned (out->status FQ_ROUTE_ASSIGNED);
+ * FQ_ENOTFOUND: nobody takes it (out->status says why); FQ_EINVALID: the
+ * category, severity, risk or an override is out of range. */
+int fq_route(const fq_router *router, const fq_route_request *req, fq_decision *out);
 
 /* The decision was taken (stored): the worker's load grows, the rotation
  * moves on. An operator's override to a named worker is applied even when
@@ -108,12 +115,12 @@ void fq_route_apply(fq_router *router, const fq_decision *decision);
 /* The decision no longer holds (concluded, escalated, returned, cancelled). */
 void fq_route_release(fq_router *router, const fq_decision *decision);
 
-/* The same incident one tier up, the current worker excluded. Returns
- * FQ_ROUTE_AT_TOP for a district-tier decision and FQ_ROUTE_BAD_INPUT for
- * one that was not ASSIGNED. `req` is the incident's original request (its
- * exclusions are kept). */
-fq_route_status fq_route_escalate(const fq_router *router, const fq_route_request *req,
-                                  const fq_decision *current, fq_decision *out);
+/* The same incident one tier up, the current worker excluded: fq_route's
+ * answers, and FQ_ESTATE for a district-tier decision or one that was not
+ * assigned (nothing above it to ask). `req` is the incident's original
+ * request (its exclusions are kept). */
+int fq_route_escalate(const fq_router *router, const fq_route_request *req,
+                      const fq_decision *current, fq_decision *out);
 
 /* A return "wrong jurisdiction": the same incident decided afresh for its
  * right territorial owner `place`, at the tier of the current decision or
@@ -121,8 +128,8 @@ fq_route_status fq_route_escalate(const fq_router *router, const fq_route_reques
  * village (or in one) whose workers cannot take it although the rule keeps
  * it in the village, the village's own unit holds it at the village tier:
  * the holder named where it belongs, and that is not the town line. */
-fq_route_status fq_route_reroute(const fq_router *router, const fq_route_request *req,
-                                 const fq_decision *current, int32_t place, fq_decision *out);
+int fq_route_reroute(const fq_router *router, const fq_route_request *req,
+                     const fq_decision *current, int32_t place, fq_decision *out);
 
 /* The calendar of a district (borrowed: it must outlive the router, e.g. the
  * routing snapshot's). -1 when `district` is not a district. Decisions for

@@ -23,9 +23,10 @@ struct fq_taxonomy {
     size_t count, capacity;
 };
 
-static const char *const line_names[FQ_LINE_COUNT] = {"governance", "market", "enforcement",
-                                                      "services"};
-static const char *const tier_names[] = {"", "village", "town", "district"};
+static const char *const line_names[FQ_LINE_COUNT] = {
+    FQ_LINE_NAME_GOVERNANCE, FQ_LINE_NAME_MARKET, FQ_LINE_NAME_ENFORCEMENT, FQ_LINE_NAME_SERVICES};
+static const char *const tier_names[] = {"", FQ_TIER_NAME_VILLAGE, FQ_TIER_NAME_TOWN,
+                                         FQ_TIER_NAME_DISTRICT};
 
 int fq_line_parse(const char *name)
 {

@@ -16,6 +16,13 @@ typedef enum fq_line {
     FQ_LINE_COUNT = 4,
 } fq_line;
 
+/* The lines' names, in fq_line's order: spelled here only (see the tiers'
+ * below). */
+#define FQ_LINE_NAME_GOVERNANCE "governance"
+#define FQ_LINE_NAME_MARKET "market"
+#define FQ_LINE_NAME_ENFORCEMENT "enforcement"
+#define FQ_LINE_NAME_SERVICES "services"
+
 /* Where an incident is handled. A village-tier incident goes to a grid
  * worker of its grid (or of its village). */
 typedef enum fq_tier {
@@ -23,6 +30,16 @@ typedef enum fq_tier {
     FQ_TIER_TOWN = 2,
     FQ_TIER_DISTRICT = 3,
 } fq_tier;
+
+/* The tiers' names, in fq_tier's order, the one place they are spelled:
+ * the C tables (fq_tier_parse, fq_tier_name; the lines' likewise), the SQL
+ * that names a tier or a line (sql_fragments.h FQ_SQL_TIER_NAME,
+ * FQ_SQL_LINE_NAME) and the web console's lists (js/vocabulary.js, written
+ * from these lines by server/web/webroot.cmake at every build) are made of
+ * them. Keep each a one-line #define of a plain string. */
+#define FQ_TIER_NAME_VILLAGE "village"
+#define FQ_TIER_NAME_TOWN "town"
+#define FQ_TIER_NAME_DISTRICT "district"
 
 #define FQ_SEVERITY_COUNT 4 /* I (1, especially major) .. IV (4, ordinary) */
 #define FQ_RISK_COUNT 3     /* low (1) .. high (3) */

@@ -58,14 +58,15 @@ static int allowed(fq_audit *a)
 /* FQ_SQL_INSERT_REJECTED (sql/insert_rejected.sql) on row's op: the
  * refusal of `frame` (its digest and length kept, never its bytes) from
  * `node` (kept only if a sane id: it is the peer's word) with `message_id`
- * (NULL when 0 or out of range), answered `status` for `reason`. */
+ * (NULL when 0 or out of range), answered `err` (its reply status is
+ * what the row keeps) for `reason`. */
 static void rejected_bind(audit_row *row, const char *endpoint, const char *node,
-                          uint64_t message_id, Fengqiao__V1__Status status, const char *reason,
-                          const uint8_t *frame, size_t len)
+                          uint64_t message_id, int err, const char *reason, const uint8_t *frame,
+                          size_t len)
 {
     crypto_generichash(row->digest, sizeof row->digest, frame, len, NULL, 0);
     snprintf(row->node, sizeof row->node, "%s", node && fq_valid_id(node) ? node : "");
-    snprintf(row->status, sizeof row->status, "%s", fq_status_name(status));
+    snprintf(row->status, sizeof row->status, "%s", fq_status_name(fq_err_status(err)));
     snprintf(row->reason, sizeof row->reason, "%s", reason);
     snprintf(row->frame_len_text, sizeof row->frame_len_text, "%zu", len);
     fq_store_op *op = &row->op;
@@ -88,7 +89,7 @@ static void rejected_bind(audit_row *row, const char *endpoint, const char *node
 }
 
 void fq_audit_refusal(fq_audit *a, const uint8_t *frame, size_t len, const char *node,
-                      uint64_t message_id, Fengqiao__V1__Status status, const char *reason)
+                      uint64_t message_id, int err, const char *reason)
 {
     if (!allowed(a)) {
         a->dropped++;
@@ -100,7 +101,7 @@ void fq_audit_refusal(fq_audit *a, const uint8_t *frame, size_t len, const char 
         return;
     }
     row->audit = a;
-    rejected_bind(row, a->endpoint, node, message_id, status, reason, frame, len);
+    rejected_bind(row, a->endpoint, node, message_id, err, reason, frame, len);
     fq_store_op *op = &row->op;
     op->done = audit_done;
     fq_store_submit(a->store, op);

@@ -7,6 +7,7 @@
 #define FQ_AUDIT_H
 
 #include "fengqiao.pb-c.h"
+#include "fqerr.h"
 #include "store.h"
 
 #include <stddef.h>
@@ -25,8 +26,9 @@ typedef struct fq_audit {
 void fq_audit_init(fq_audit *a, uv_loop_t *loop, fq_store *store, const char *endpoint,
                    uint32_t per_second);
 
-/* `node`: the sender the request claims (kept only if it is a valid id). */
+/* A request refused with `err` (fqerr.h; the row keeps its reply status).
+ * `node`: the sender the request claims (kept only if it is a valid id). */
 void fq_audit_refusal(fq_audit *a, const uint8_t *frame, size_t len, const char *node,
-                      uint64_t message_id, Fengqiao__V1__Status status, const char *reason);
+                      uint64_t message_id, int err, const char *reason);
 
 #endif

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ST(name) FENGQIAO__V1__STATUS__STATUS_##name
 #define MAX_OPEN_ROWS 2000
 #define DEFAULT_OPEN_ROWS 200
 /* Rows read for one page of the timeline, the roster, the statistics: the
@@ -133,10 +132,8 @@ static int summary_of(const fq_snapshot *snap, const PGresult *res, int row,
 
 static void reply_result(query_req *q, Fengqiao__V1__ConsoleResult *result)
 {
-    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
-    reply.status = ST(OK);
-    reply.message = "";
-    reply.message_id = q->message_id;
+    Fengqiao__V1__Reply reply;
+    fq_reply_status_init(&reply, q->message_id, FQ_OK, "", 0);
     reply.result_case = FENGQIAO__V1__REPLY__RESULT_CONSOLE;
     /* Every console reply carries it: an operator on any screen sees that
      * the server routes with a state that is not the database's. Its bytes
@@ -157,9 +154,9 @@ static fq_reply_budget new_budget(const query_req *q)
     return budget;
 }
 
-static void reply_status(query_req *q, Fengqiao__V1__Status status, const char *message)
+static void reply_status(query_req *q, int err, const char *message)
 {
-    fq_endpoint_reply(q->ctx, q->token, q->key, q->message_id, status, message, NULL);
+    fq_endpoint_reply(q->ctx, q->token, q->key, q->message_id, err, message);
 }
 
 /* A page of the board or of a search: rows while the budget lasts, at most
@@ -176,7 +173,7 @@ static void answer_incidents(query_req *q, const PGresult *res)
     const fq_snapshot *snap = fq_dispatch_current(q->dispatch);
     char *co_buf = calloc((size_t)rows + 1, 512);
     if (s == NULL || list == NULL || co == NULL || co_buf == NULL || points == NULL) {
-        reply_status(q, ST(BUSY), "out of memory; retry later");
+        reply_status(q, FQ_ENOMEM, "out of memory; retry later");
     } else {
         fq_reply_budget budget = new_budget(q);
         int n = 0;
@@ -198,7 +195,7 @@ static void answer_incidents(query_req *q, const PGresult *res)
         char cursor[FQ_REPLY_CURSOR_MAX] = "";
         fq_console_open_key key;
         if (n < 0) {
-            reply_status(q, ST(INTERNAL), "the incidents' rows are not as this server reads them");
+            reply_status(q, FQ_EINTERNAL, "the incidents' rows are not as this server reads them");
         } else if (n < rows && n > 0 && search) {
             /* Newest first: the last row's id. */
             snprintf(cursor, sizeof cursor, "q1.%" PRIu64, list[n - 1]->incident_id);
@@ -229,7 +226,7 @@ static void answer_incident(query_req *q, const PGresult *res)
 {
     int rows = PQntuples(res);
     if (rows == 0) {
-        reply_status(q, ST(FORBIDDEN), "no such incident inside this console's jurisdiction");
+        reply_status(q, FQ_EFORBIDDEN, "no such incident inside this console's jurisdiction");
         return;
     }
     Fengqiao__V1__IncidentSummary s;
@@ -239,7 +236,7 @@ static void answer_incident(query_req *q, const PGresult *res)
     Fengqiao__V1__GeoPoint point;
     const fq_snapshot *snap = fq_dispatch_current(q->dispatch);
     if (summary_of(snap, res, 0, &s, co, co_buf, sizeof co_buf, SUMMARY_COLS + 7, &point) != 0) {
-        reply_status(q, ST(INTERNAL), "the incident's row is not as this server reads it");
+        reply_status(q, FQ_EINTERNAL, "the incident's row is not as this server reads it");
         return;
     }
     Fengqiao__V1__TimelineEvent *ev = calloc((size_t)rows, sizeof *ev);
@@ -257,7 +254,7 @@ static void answer_incident(query_req *q, const PGresult *res)
         free(att_list);
         free(sha);
         free(texts);
-        reply_status(q, ST(BUSY), "out of memory; retry later");
+        reply_status(q, FQ_ENOMEM, "out of memory; retry later");
         return;
     }
     Fengqiao__V1__ConsoleResult result = FENGQIAO__V1__CONSOLE_RESULT__INIT;
@@ -331,7 +328,7 @@ static void answer_roster(query_req *q, const PGresult *res)
     Fengqiao__V1__RosterEntry *e = calloc((size_t)rows + 1, sizeof *e);
     Fengqiao__V1__RosterEntry **list = calloc((size_t)rows + 1, sizeof *list);
     if (e == NULL || list == NULL) {
-        reply_status(q, ST(BUSY), "out of memory; retry later");
+        reply_status(q, FQ_ENOMEM, "out of memory; retry later");
     } else {
         const fq_snapshot *snap = fq_dispatch_current(q->dispatch);
         fq_reply_budget budget = new_budget(q);
@@ -381,7 +378,7 @@ static void answer_stats(query_req *q, const PGresult *res)
     Fengqiao__V1__StatsRow **list = calloc((size_t)rows + 1, sizeof *list);
     char **cells = calloc((size_t)rows * (size_t)cols + 1, sizeof *cells);
     if (columns == NULL || row == NULL || list == NULL || cells == NULL) {
-        reply_status(q, ST(BUSY), "out of memory; retry later");
+        reply_status(q, FQ_ENOMEM, "out of memory; retry later");
         goto done;
     }
     fq_reply_budget budget = new_budget(q);
@@ -460,18 +457,18 @@ static void query_done(fq_store_op *op, int status, const char *message)
                  "the read took longer than %u ms and was cancelled; narrow it (a shorter "
                  "period, a smaller page) or retry later",
                  q->ctx->read_timeout_ms);
-        reply_status(q, ST(BUSY), why);
+        reply_status(q, FQ_EBUSY, why);
     } else if (status == FQ_EBUSY) {
         /* Waited longer than --hold-ms: the database is away, or slower
          * reads are ahead of this one on the reads connection. */
-        reply_status(q, ST(BUSY),
+        reply_status(q, FQ_EBUSY,
                      "the console's reads are busy or the database is unreachable; "
                      "retry later");
     } else if (status != FQ_OK || op->result == NULL) {
         /* A read refused for its values (the request's filters) is the
          * request's mistake; anything else, retry. */
         int err = status == FQ_OK ? FQ_EBUSY : fq_err_of_store(status, FQ_EINVALID);
-        reply_status(q, fq_err_status(err), status == FQ_EREJECTED ? op->error : message);
+        reply_status(q, err, status == FQ_EREJECTED ? op->error : message);
     } else {
         switch (q->kind) {
         case FENGQIAO__V1__CONSOLE_QUERY__QUERY_OPEN_INCIDENTS:
@@ -499,8 +496,8 @@ void fq_console_query(fq_endpoint_ctx *ctx, const fq_node *node, uint64_t messag
     fq_dispatch *dispatch = ctx->dispatch;
     query_req *q = calloc(1, sizeof *q);
     if (q == NULL) {
-        fq_endpoint_refuse(ctx, token, node->key, NULL, 0, node->id, message_id, ST(BUSY),
-                           "out of memory; retry later", NULL);
+        fq_endpoint_refuse(ctx, token, node->key, NULL, 0, node->id, message_id, FQ_ENOMEM,
+                           "out of memory; retry later");
         return;
     }
     q->ctx = ctx;
@@ -591,8 +588,7 @@ void fq_console_query(fq_endpoint_ctx *ctx, const fq_node *node, uint64_t messag
         break;
     }
     if (bad != NULL) {
-        fq_endpoint_refuse(ctx, token, node->key, NULL, 0, node->id, message_id, ST(INVALID), bad,
-                           NULL);
+        fq_endpoint_refuse(ctx, token, node->key, NULL, 0, node->id, message_id, FQ_EINVALID, bad);
         free(q);
         return;
     }

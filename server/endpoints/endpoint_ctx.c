@@ -38,22 +38,20 @@ void fq_endpoint_send(fq_endpoint_ctx *ctx, fq_reply_token *token, const uint8_t
 }
 
 void fq_endpoint_reply(fq_endpoint_ctx *ctx, fq_reply_token *token, const uint8_t *key,
-                       uint64_t message_id, Fengqiao__V1__Status status, const char *message,
-                       const char *error_code)
+                       uint64_t message_id, int err, const char *message)
 {
     Fengqiao__V1__Reply reply;
-    fq_reply_status_init(&reply, message_id, status, message, ctx->busy_retry_ms);
-    reply.error_code = (char *)(error_code != NULL ? error_code : "");
+    fq_reply_status_init(&reply, message_id, err, message, ctx->busy_retry_ms);
     fq_endpoint_send(ctx, token, key, &reply);
 }
 
 void fq_endpoint_refuse(fq_endpoint_ctx *ctx, fq_reply_token *token, const uint8_t *key,
                         const uint8_t *frame, size_t len, const char *node, uint64_t message_id,
-                        Fengqiao__V1__Status status, const char *reason, const char *error_code)
+                        int err, const char *reason)
 {
-    fq_endpoint_reply(ctx, token, key, message_id, status, reason, error_code);
-    if (status != FENGQIAO__V1__STATUS__STATUS_BUSY)
-        fq_audit_refusal(&ctx->audit, frame, len, node, message_id, status, reason);
+    fq_endpoint_reply(ctx, token, key, message_id, err, reason);
+    if (fq_err_status(err) != FENGQIAO__V1__STATUS__STATUS_BUSY)
+        fq_audit_refusal(&ctx->audit, frame, len, node, message_id, err, reason);
 }
 
 void fq_endpoint_handle(fq_endpoint_ctx *ctx, const uint8_t *frame, size_t len,
@@ -62,8 +60,7 @@ void fq_endpoint_handle(fq_endpoint_ctx *ctx, const uint8_t *frame, size_t len,
     if (fq_reply_token_socket(token) == NULL && len > FQ_MAX_FRAME_BYTES) {
         unsigned char *buffer = malloc(FQ_DECODE_UPLOAD_ARENA_BYTES);
         if (buffer == NULL) {
-            fq_endpoint_reply(ctx, token, NULL, 0, FENGQIAO__V1__STATUS__STATUS_BUSY,
-                              "out of memory; retry later", NULL);
+            fq_endpoint_reply(ctx, token, NULL, 0, FQ_ENOMEM, "out of memory; retry later");
             return;
         }
         fq_arena upload;

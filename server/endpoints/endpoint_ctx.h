@@ -45,19 +45,19 @@ void fq_endpoint_free(fq_endpoint_ctx *ctx);
 void fq_endpoint_send(fq_endpoint_ctx *ctx, fq_reply_token *token, const uint8_t *key,
                       Fengqiao__V1__Reply *reply);
 
-/* A reply that is only a status, a message for people and the code a client
- * acts on (Reply.error_code; NULL or '' when the status says enough). */
+/* A reply that is only an error (fqerr.h: its status and error code are
+ * fq_reply_status_init's) and a message for people. */
 void fq_endpoint_reply(fq_endpoint_ctx *ctx, fq_reply_token *token, const uint8_t *key,
-                       uint64_t message_id, Fengqiao__V1__Status status, const char *message,
-                       const char *error_code);
+                       uint64_t message_id, int err, const char *message);
 
-/* Answers a refused request and records it for the audit (`frame` may be
- * NULL when there are no bytes to digest). BUSY is no refusal of the
+/* Answers a refused request with `err` and records it for the audit (`frame`
+ * may be NULL when there are no bytes to digest). An error answered BUSY
+ * (fq_err_status: overload, not ready, out of memory) is no refusal of the
  * request: it is answered, not recorded. `node`: the sender the request
  * claims. */
 void fq_endpoint_refuse(fq_endpoint_ctx *ctx, fq_reply_token *token, const uint8_t *key,
                         const uint8_t *frame, size_t len, const char *node, uint64_t message_id,
-                        Fengqiao__V1__Status status, const char *reason, const char *error_code);
+                        int err, const char *reason);
 
 /* Decodes and handles one request: `handle` gets the arena to decode in and
  * the frame limit. A frame made inside the server (photos beside the

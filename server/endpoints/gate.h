@@ -8,12 +8,13 @@
 
 #include "directory.h"
 #include "fq_wire.h"
+#include "fqerr.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct fq_gate {
-    Fengqiao__V1__Status status; /* STATUS_OK: passed; else why not */
+    int err; /* FQ_OK: passed; else why not (fqerr.h) */
     char message[256];
     fq_opened_request opened; /* set when the frame decoded */
     int decoded;
@@ -22,7 +23,7 @@ typedef struct fq_gate {
     const char *claimed_sender; /* the request's word, for the audit; NULL if none */
 } fq_gate;
 
-/* `dir` NULL (nothing loaded yet) gives STATUS_BUSY. */
+/* `dir` NULL (nothing loaded yet) gives FQ_EUNAVAILABLE (answered BUSY). */
 void fq_gate_check(const uint8_t *frame, size_t len, fq_arena *arena, const fq_directory *dir,
                    int64_t now_ms, int64_t max_skew_ms, fq_gate *out);
 /* The same for a frame of at most `max_frame` bytes: FQ_MAX_UPLOAD_FRAME_BYTES

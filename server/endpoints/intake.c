@@ -23,9 +23,6 @@
 
 #define ENDPOINT_NAME "intake"
 
-typedef Fengqiao__V1__Status status_t;
-#define ST(name) FENGQIAO__V1__STATUS__STATUS_##name
-
 /* Key of the in-flight table: one entry per (node, message id). */
 typedef struct flight_key {
     char node[FQ_ID_MAX_LEN + 1];
@@ -96,18 +93,18 @@ static void release_request(fq_intake *in, intake_request *req)
 /* ---- replies ---- */
 
 static void reply_status(fq_intake *in, fq_reply_token *token, const uint8_t *key,
-                         uint64_t message_id, status_t status, const char *message)
+                         uint64_t message_id, int err, const char *message)
 {
-    fq_endpoint_reply(&in->ctx, token, key, message_id, status, message, NULL);
+    fq_endpoint_reply(&in->ctx, token, key, message_id, err, message);
 }
 
-/* Answers a refused request and records it (endpoint_ctx.h). `key` is NULL
- * when the sender was not authenticated (the reply then goes unsigned). */
+/* Answers a refused request and records it (endpoint_ctx.h: an error
+ * answered BUSY is not recorded). `key` is NULL when the sender was not
+ * authenticated (the reply then goes unsigned). */
 static void refuse(fq_intake *in, fq_reply_token *token, const uint8_t *key, const uint8_t *frame,
-                   size_t len, const char *node, uint64_t message_id, status_t status,
-                   const char *reason)
+                   size_t len, const char *node, uint64_t message_id, int err, const char *reason)
 {
-    fq_endpoint_refuse(&in->ctx, token, key, frame, len, node, message_id, status, reason, NULL);
+    fq_endpoint_refuse(&in->ctx, token, key, frame, len, node, message_id, err, reason);
 }
 
 /* ---- completion ---- */
@@ -127,16 +124,14 @@ static void answer_stored(fq_intake *in, intake_request *req, int duplicate)
         /* Out of memory: an answer without its routing would tell the
          * sender less than was decided. The report is stored; a retry with
          * the same message id gets the whole answer. */
-        reply_status(in, req->token, req->key, req->fkey.message_id, ST(INTERNAL),
+        reply_status(in, req->token, req->key, req->fkey.message_id, FQ_EINTERNAL,
                      "stored, but the answer could not be built; retry with the same message id");
         req->token = NULL;
         return;
     }
     accepted.routing = routing;
-    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
-    reply.status = ST(OK);
-    reply.message = "";
-    reply.message_id = req->fkey.message_id;
+    Fengqiao__V1__Reply reply;
+    fq_reply_status_init(&reply, req->fkey.message_id, FQ_OK, "", 0);
     reply.result_case = FENGQIAO__V1__REPLY__RESULT_INCIDENT;
     reply.incident = &accepted;
     fq_endpoint_send(&in->ctx, req->token, req->key, &reply);
@@ -155,7 +150,7 @@ static void answer(fq_intake *in, intake_request *req, int status, const char *s
                      "message id %" PRIu64 " was already used for a different report "
                      "(incident %" PRId64 "); nothing was changed",
                      req->fkey.message_id, req->op.incident_id);
-            reply_status(in, req->token, req->key, req->fkey.message_id, ST(CONFLICT), text);
+            reply_status(in, req->token, req->key, req->fkey.message_id, FQ_ECONFLICT, text);
             req->token = NULL;
             return;
         }
@@ -168,8 +163,7 @@ static void answer(fq_intake *in, intake_request *req, int status, const char *s
     else
         snprintf(text, sizeof text, "not stored: %s; retry with the same message id",
                  store_message);
-    status_t st = fq_err_status(status);
-    reply_status(in, req->token, req->key, req->fkey.message_id, st, text);
+    reply_status(in, req->token, req->key, req->fkey.message_id, status, text);
     req->token = NULL;
 }
 
@@ -392,14 +386,11 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     int64_t now = fq_now_ms();
     fq_gate gate;
     fq_gate_check_sized(frame, len, max_frame, arena, dir, now, in->config.max_skew_ms, &gate);
-    if (gate.status == ST(BUSY)) {
-        /* Nothing loaded yet: not a refusal of the request, no audit row. */
-        reply_status(in, token, NULL, gate.message_id, ST(BUSY), gate.message);
-        return;
-    }
     const uint8_t *key = gate.node ? gate.node->key : NULL;
-    if (gate.status != ST(OK)) {
-        refuse(in, token, key, frame, len, gate.claimed_sender, gate.message_id, gate.status,
+    if (gate.err != FQ_OK) {
+        /* Nothing loaded yet (answered BUSY) is no refusal of the request:
+         * refuse() writes no audit row for it. */
+        refuse(in, token, key, frame, len, gate.claimed_sender, gate.message_id, gate.err,
                gate.message);
         return;
     }
@@ -409,7 +400,7 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     const char *sender = node->id;
     uint64_t mid = env->message_id;
     if (env->body_case != FENGQIAO__V1__ENVELOPE__BODY_REPORT_INCIDENT) {
-        refuse(in, token, key, frame, len, sender, mid, ST(UNSUPPORTED),
+        refuse(in, token, key, frame, len, sender, mid, FQ_EUNSUPPORTED,
                "the intake endpoint accepts only report_incident");
         return;
     }
@@ -421,11 +412,11 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     if (!fq_policy_may_send_reports(node->role) &&
         !(local && fq_policy_may_register_cases(node->role))) {
         snprintf(err, sizeof err, "a %s node may not report incidents", fq_role_name(node->role));
-        refuse(in, token, key, frame, len, sender, mid, ST(FORBIDDEN), err);
+        refuse(in, token, key, frame, len, sender, mid, FQ_EFORBIDDEN, err);
         return;
     }
     if (fq_validate_report(report, now, in->config.max_skew_ms, err, sizeof err) != 0) {
-        refuse(in, token, key, frame, len, sender, mid, ST(INVALID), err);
+        refuse(in, token, key, frame, len, sender, mid, FQ_EINVALID, err);
         return;
     }
     int32_t place = -1;
@@ -442,7 +433,7 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
                      fq_org_id(fq_directory_org(dir), node->jurisdiction));
         }
         if (rc != FQ_OK) {
-            refuse(in, token, key, frame, len, sender, mid, fq_err_status(rc), err);
+            refuse(in, token, key, frame, len, sender, mid, rc, err);
             return;
         }
     }
@@ -453,20 +444,19 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
     int ev = fq_evidence_check(report->attachments, report->n_attachments, opened.attachments,
                                opened.n_attachments, &evidence, err, sizeof err);
     if (ev != FQ_OK) {
-        fq_endpoint_refuse(&in->ctx, token, key, frame, len, sender, mid, ST(INVALID), err,
-                           fq_err_code(ev));
+        refuse(in, token, key, frame, len, sender, mid, ev, err);
         return;
     }
 
     uint8_t digest[32];
     if (digest_report(in, report, digest) != 0) {
-        refuse(in, token, key, frame, len, sender, mid, ST(INVALID),
+        refuse(in, token, key, frame, len, sender, mid, FQ_EINVALID,
                "the report re-encodes larger than a frame may be");
         return;
     }
     intake_request *req = build_request(in, &opened, node, digest, &evidence);
     if (req == NULL) {
-        reply_status(in, token, key, mid, ST(BUSY), "out of memory; retry later");
+        reply_status(in, token, key, mid, FQ_ENOMEM, "out of memory; retry later");
         return;
     }
     /* Pending work is capped by the memory it holds, not by its count: a
@@ -481,7 +471,7 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
                  "(budget %zu); retry with the same message id",
                  in->pending_bytes, in->config.max_pending_bytes);
         free_request(req); /* never charged */
-        reply_status(in, token, key, mid, ST(BUSY), err);
+        reply_status(in, token, key, mid, FQ_EBUSY, err);
         return;
     }
     in->pending_bytes += bytes;
@@ -497,11 +487,7 @@ static void handle(fq_intake *in, const uint8_t *frame, size_t len, fq_reply_tok
                                          &req->ticket, err, sizeof err);
         if (decided != FQ_OK) {
             release_request(in, req);
-            status_t st = fq_err_status(decided);
-            if (st == ST(BUSY))
-                reply_status(in, token, key, mid, st, err); /* BUSY: no audit row */
-            else
-                refuse(in, token, key, frame, len, sender, mid, st, err);
+            refuse(in, token, key, frame, len, sender, mid, decided, err); /* BUSY: no audit row */
             return;
         }
         req->has_ticket = 1;

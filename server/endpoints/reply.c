@@ -42,7 +42,7 @@ void fq_reply_send(fq_reply_token *token, const uint8_t *key, Fengqiao__V1__Repl
                "a reply of %zu bytes passes the frame limit; answered INTERNAL", frame_len);
         free(frame);
         Fengqiao__V1__Reply small;
-        fq_reply_status_init(&small, reply->message_id, FENGQIAO__V1__STATUS__STATUS_INTERNAL,
+        fq_reply_status_init(&small, reply->message_id, FQ_EINTERNAL,
                              "the reply would pass the frame limit (a server bug); "
                              "narrow the request",
                              1000);
@@ -56,11 +56,13 @@ void fq_reply_send(fq_reply_token *token, const uint8_t *key, Fengqiao__V1__Repl
     free(frame);
 }
 
-void fq_reply_status_init(Fengqiao__V1__Reply *reply, uint64_t message_id,
-                          Fengqiao__V1__Status status, const char *message, uint32_t retry_ms)
+void fq_reply_status_init(Fengqiao__V1__Reply *reply, uint64_t message_id, int err,
+                          const char *message, uint32_t retry_ms)
 {
     fengqiao__v1__reply__init(reply);
+    Fengqiao__V1__Status status = fq_err_status(err);
     reply->status = status;
+    reply->error_code = (char *)fq_err_reply_code(err);
     reply->message = (char *)message;
     reply->message_id = message_id;
     if (status == FENGQIAO__V1__STATUS__STATUS_BUSY ||

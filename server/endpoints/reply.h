@@ -10,6 +10,7 @@
 #define FQ_REPLY_H
 
 #include "fengqiao.pb-c.h"
+#include "fqerr.h"
 #include "fq_wire.h"
 #include "msgsock.h"
 
@@ -43,9 +44,11 @@ int fq_reply_budget_take(fq_reply_budget *budget, size_t len);
  * frame it must throw away. */
 void fq_reply_send(fq_reply_token *token, const uint8_t *key, Fengqiao__V1__Reply *reply);
 
-/* A reply that is only a status and a message for people; `retry_ms` goes
- * with BUSY and INTERNAL. */
-void fq_reply_status_init(Fengqiao__V1__Reply *reply, uint64_t message_id,
-                          Fengqiao__V1__Status status, const char *message, uint32_t retry_ms);
+/* A reply for `err` (fqerr.h: FQ_OK, or why not) and a message for people:
+ * its status and error code are fq_err_status's and fq_err_reply_code's,
+ * the one mapping every endpoint answers with; `retry_ms` goes with BUSY and
+ * INTERNAL. A result (FQ_OK, or a refusal that says a state) is set after. */
+void fq_reply_status_init(Fengqiao__V1__Reply *reply, uint64_t message_id, int err,
+                          const char *message, uint32_t retry_ms);
 
 #endif

@@ -23,9 +23,6 @@
 #include <string.h>
 #include <uthash.h>
 
-typedef Fengqiao__V1__Status status_t;
-#define ST(name) FENGQIAO__V1__STATUS__STATUS_##name
-
 #define MAX_ITEMS_PER_ANSWER 64
 #define SWEEP_MS 250
 
@@ -103,7 +100,7 @@ typedef struct action_req {
     char *reason;           /* verify, follow-up, reopen: the command's reason (copied) */
     char target_worker[72]; /* reopen */
     fq_reopen_row_params reopen;
-    status_t refusal; /* a refused action looks for an earlier answer first */
+    int refusal; /* fqerr.h: a refused action looks for an earlier answer first */
     char refusal_message[256];
     char refusal_state[24]; /* a terminal's WRONG_STATE: the assignment's state, or '' */
     int refusal_done;       /* ... and what was asked is in effect already */
@@ -135,16 +132,17 @@ struct fq_terminals {
 /* ---- replies ---- */
 
 static void reply_status(fq_terminals *t, fq_reply_token *token, const uint8_t *key,
-                         uint64_t message_id, status_t status, const char *message)
+                         uint64_t message_id, int err, const char *message)
 {
-    fq_endpoint_reply(&t->ctx, token, key, message_id, status, message, NULL);
+    fq_endpoint_reply(&t->ctx, token, key, message_id, err, message);
 }
 
+/* Answers a refused request and records it (endpoint_ctx.h: an error
+ * answered BUSY is not recorded). */
 static void refuse(fq_terminals *t, fq_reply_token *token, const uint8_t *key, const uint8_t *frame,
-                   size_t len, const char *node, uint64_t message_id, status_t status,
-                   const char *reason)
+                   size_t len, const char *node, uint64_t message_id, int err, const char *reason)
 {
-    fq_endpoint_refuse(&t->ctx, token, key, frame, len, node, message_id, status, reason, NULL);
+    fq_endpoint_refuse(&t->ctx, token, key, frame, len, node, message_id, err, reason);
 }
 
 fq_store *fq_terminals_store(fq_terminals *t)
@@ -231,10 +229,8 @@ static void answer(fq_terminals *t, waiter *w, Fengqiao__V1__OutboxItem **items,
     char zone[8];
     sync.time_zone = (char *)fq_dispatch_time_zone(t->ctx.dispatch, w->node, zone, sizeof zone);
     n = fit;
-    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
-    reply.status = ST(OK);
-    reply.message = "";
-    reply.message_id = w->message_id;
+    Fengqiao__V1__Reply reply;
+    fq_reply_status_init(&reply, w->message_id, FQ_OK, "", 0);
     reply.result_case = FENGQIAO__V1__REPLY__RESULT_SYNC;
     reply.sync = &sync;
     t->stats.items_sent += n;
@@ -439,7 +435,7 @@ static void handle_sync(fq_terminals *t, const fq_node *node, const fq_gate *gat
     uint64_t mid = gate->opened.envelope->message_id;
     if (node->box[0] == '\0') {
         refuse(t, token, node->key, gate->opened.envelope_bytes, gate->opened.envelope_len,
-               node->id, mid, ST(FORBIDDEN),
+               node->id, mid, FQ_EFORBIDDEN,
                node->role == FQ_ROLE_TERMINAL
                    ? "this terminal serves no worker or unit yet (fengqiao-admin node add "
                      "--serves-worker/--serves-unit)"
@@ -451,7 +447,7 @@ static void handle_sync(fq_terminals *t, const fq_node *node, const fq_gate *gat
     waiter *w = calloc(1, sizeof *w);
     if (b == NULL || m == NULL || w == NULL) {
         free(w);
-        reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
+        reply_status(t, token, node->key, mid, FQ_ENOMEM, "out of memory; retry later");
         return;
     }
     fq_sync_verdict verdict =
@@ -459,7 +455,7 @@ static void handle_sync(fq_terminals *t, const fq_node *node, const fq_gate *gat
     if (verdict == FQ_SYNC_REPLAYED) {
         free(w);
         refuse(t, token, node->key, gate->opened.envelope_bytes, gate->opened.envelope_len,
-               node->id, mid, ST(STALE),
+               node->id, mid, FQ_ESTALE,
                "this sync was signed before one this node sent later (a replayed or reordered "
                "frame): nothing changed; sign a new sync");
         return;
@@ -523,10 +519,8 @@ static void answer_action(action_req *a, const char *state, uint64_t event_seq)
     result.incident_id = a->incident_id;
     result.state = (char *)state;
     result.event_seq = event_seq;
-    Fengqiao__V1__Reply reply = FENGQIAO__V1__REPLY__INIT;
-    reply.status = ST(OK);
-    reply.message = "";
-    reply.message_id = a->mid;
+    Fengqiao__V1__Reply reply;
+    fq_reply_status_init(&reply, a->mid, FQ_OK, "", 0);
     if (a->is_command) {
         reply.result_case = FENGQIAO__V1__REPLY__RESULT_COMMAND;
         reply.command = &result;
@@ -545,7 +539,7 @@ static int answer_prior(fq_terminals *t, action_req *a, const PGresult *res, int
     if (!fq_prior_request_row(res, col, &prior))
         return 0;
     if (!prior.digest_ok || memcmp(prior.digest, a->digest, sizeof prior.digest) != 0) {
-        refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid, ST(CONFLICT),
+        refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid, FQ_ECONFLICT,
                "this message id was already used for a different action");
         return 1;
     }
@@ -591,7 +585,7 @@ static void action_done(fq_store_op *op, int status, const char *message)
             refuse_with_state(t, a);
         } else {
             refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid,
-                   status == FQ_OK ? a->refusal : ST(BUSY),
+                   status == FQ_OK ? a->refusal : FQ_EBUSY,
                    status == FQ_OK ? a->refusal_message : message);
         }
         free_action(a);
@@ -611,7 +605,7 @@ static void action_done(fq_store_op *op, int status, const char *message)
     } else if (status == FQ_OK) {
         /* The database holds the incident otherwise than we decided on (a
          * re-decision of ours not yet written): ask again shortly. */
-        reply_status(t, a->token, a->key, a->mid, ST(BUSY),
+        reply_status(t, a->token, a->key, a->mid, FQ_EBUSY,
                      "the incident changed meanwhile; retry");
     } else if (status == FQ_EREJECTED && mediation_step && strcmp(op->sqlstate, "P0001") == 0) {
         /* What only the database knows about a mediation step (no such
@@ -619,12 +613,10 @@ static void action_done(fq_store_op *op, int status, const char *message)
          * said in the trigger's words, and nothing was stored. */
         const char *why = strstr(op->error, ": ");
         refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid,
-               fq_err_status(fq_err_of_store(status, FQ_EINVALID)),
-               why != NULL ? why + 2 : op->error);
+               fq_err_of_store(status, FQ_EINVALID), why != NULL ? why + 2 : op->error);
     } else {
         /* A write the server decided, refused: its own fault. */
-        reply_status(t, a->token, a->key, a->mid,
-                     fq_err_status(fq_err_of_store(status, FQ_EINTERNAL)), message);
+        reply_status(t, a->token, a->key, a->mid, fq_err_of_store(status, FQ_EINTERNAL), message);
     }
     free_action(a);
 }
@@ -638,7 +630,7 @@ static void aftercare_done(fq_store_op *op, int status, const char *message)
     const PGresult *res = op->result;
     if (status != FQ_OK || res == NULL || PQntuples(res) != 1) {
         int err = status == FQ_OK ? FQ_EBUSY : fq_err_of_store(status, FQ_EINTERNAL);
-        reply_status(t, a->token, a->key, a->mid, fq_err_status(err), message);
+        reply_status(t, a->token, a->key, a->mid, err, message);
     } else if (!PQgetisnull(res, 0, 0)) {
         t->stats.actions++;
         answer_action(a, "concluded", (uint64_t)fq_store_column_i64(res, 0, 0));
@@ -652,7 +644,7 @@ static void aftercare_done(fq_store_op *op, int status, const char *message)
                      "incident %" PRIu64 " is %s: only a concluded one is verified or followed up",
                      a->incident_id, PQgetvalue(res, 0, 5));
         refuse(t, a->token, a->key, a->envelope, a->envelope_len, a->node, a->mid,
-               PQgetisnull(res, 0, 5) ? ST(FORBIDDEN) : ST(WRONG_STATE), why);
+               PQgetisnull(res, 0, 5) ? FQ_EFORBIDDEN : FQ_ESTATE, why);
     }
     free_action(a);
 }
@@ -667,9 +659,9 @@ static void resubmit(fq_terminals *t, action_req *a)
 
 /* Refused as things stand — unless it is a resend of a request that was
  * done: look for the earlier answer first (action_done). */
-static void refuse_unless_done(fq_terminals *t, action_req *a, status_t status, const char *why)
+static void refuse_unless_done(fq_terminals *t, action_req *a, int err, const char *why)
 {
-    a->refusal = status;
+    a->refusal = err;
     snprintf(a->refusal_message, sizeof a->refusal_message, "%s", why);
     fq_find_request_bind(&a->op, a->node, a->message_id);
     a->op.done = action_done;
@@ -700,7 +692,7 @@ static void reopen_read_done(fq_store_op *op, int status, const char *message)
     t->ctx.in_flight--;
     const PGresult *res = op->result;
     if (status != FQ_OK || res == NULL) {
-        reply_status(t, a->token, a->key, a->mid, ST(BUSY), message);
+        reply_status(t, a->token, a->key, a->mid, FQ_EBUSY, message);
         free_action(a);
         return;
     }
@@ -708,32 +700,32 @@ static void reopen_read_done(fq_store_op *op, int status, const char *message)
     if (PQntuples(res) != 1) {
         snprintf(why, sizeof why, "no incident %" PRIu64 " inside this console's jurisdiction",
                  a->incident_id);
-        refuse_unless_done(t, a, ST(FORBIDDEN), why);
+        refuse_unless_done(t, a, FQ_EFORBIDDEN, why);
         return;
     }
     const char *state = fq_reopen_row_state(res, 0);
     if (strcmp(state, "concluded") != 0) {
         snprintf(why, sizeof why, "incident %" PRIu64 " is %s: only a concluded one is reopened",
                  a->incident_id, strcmp(state, "assigned") == 0 ? "open" : state);
-        refuse_unless_done(t, a, ST(WRONG_STATE), why);
+        refuse_unless_done(t, a, FQ_ESTATE, why);
         return;
     }
     const fq_snapshot *snap = fq_dispatch_current(t->ctx.dispatch);
     const fq_node *node = snap ? fq_directory_find(snap->directory, a->node) : NULL;
     if (node == NULL || node->revoked) {
-        reply_status(t, a->token, a->key, a->mid, ST(BUSY), "the directory changed; retry");
+        reply_status(t, a->token, a->key, a->mid, FQ_EBUSY, "the directory changed; retry");
         free_action(a);
         return;
     }
     int rc = fq_dispatch_reopen(t->ctx.dispatch, node, a->aftercare[1], a->target_worker, a->reason,
                                 res, fq_now_ms(), &a->ticket, why, sizeof why);
     if (rc == FQ_EBUSY || rc == FQ_EUNAVAILABLE) {
-        reply_status(t, a->token, a->key, a->mid, ST(BUSY), why);
+        reply_status(t, a->token, a->key, a->mid, rc, why);
         free_action(a);
         return;
     }
     if (rc != FQ_OK) {
-        refuse_unless_done(t, a, fq_err_status(rc), why);
+        refuse_unless_done(t, a, rc, why);
         return;
     }
     a->has_ticket = 1;
@@ -756,13 +748,13 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         snprintf(err, sizeof err, "a %s node does not %s", fq_role_name(node->role),
                  command ? "command (only consoles do)" : "act on assignments");
         refuse(t, token, node->key, opened->envelope_bytes, opened->envelope_len, node->id, mid,
-               ST(FORBIDDEN), err);
+               FQ_EFORBIDDEN, err);
         return;
     }
     if ((command ? fq_validate_command(command, fq_now_ms(), err, sizeof err)
                  : fq_validate_action(action, fq_now_ms(), err, sizeof err)) != 0) {
         refuse(t, token, node->key, opened->envelope_bytes, opened->envelope_len, node->id, mid,
-               ST(INVALID), err);
+               FQ_EINVALID, err);
         return;
     }
     /* The photos are the bytes the signed refs name, and real images, or
@@ -779,12 +771,12 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
                                            err, sizeof err);
     if (command && !agreement && opened->n_attachments > 0) {
         refuse(t, token, node->key, opened->envelope_bytes, opened->envelope_len, node->id, mid,
-               ST(INVALID), "a console command carries no photos (but a mediation's agreement)");
+               FQ_EINVALID, "a console command carries no photos (but a mediation's agreement)");
         return;
     }
     if (ev != FQ_OK) {
-        fq_endpoint_refuse(&t->ctx, token, node->key, opened->envelope_bytes, opened->envelope_len,
-                           node->id, mid, ST(INVALID), err, fq_err_code(ev));
+        refuse(t, token, node->key, opened->envelope_bytes, opened->envelope_len, node->id, mid, ev,
+               err);
         return;
     }
     action_req *a = calloc(1, sizeof *a);
@@ -793,7 +785,7 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
     if (a == NULL || a->envelope == NULL) {
         if (a)
             free(a);
-        reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
+        reply_status(t, token, node->key, mid, FQ_ENOMEM, "out of memory; retry later");
         return;
     }
     a->t = t;
@@ -829,7 +821,7 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
                  fq_org_id(fq_directory_org(snap->directory), node->jurisdiction));
         a->reason = strdup(command->reason);
         if (a->reason == NULL) {
-            reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
+            reply_status(t, token, node->key, mid, FQ_ENOMEM, "out of memory; retry later");
             free_action(a);
             return;
         }
@@ -856,7 +848,7 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
         const fq_snapshot *snap = fq_dispatch_current(t->ctx.dispatch);
         a->reason = strdup(command->reason);
         if (a->reason == NULL) {
-            reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
+            reply_status(t, token, node->key, mid, FQ_ENOMEM, "out of memory; retry later");
             free_action(a);
             return;
         }
@@ -874,14 +866,14 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
                      : fq_dispatch_act(t->ctx.dispatch, node, action, fq_now_ms(), &a->ticket, err,
                                        sizeof err);
     if (rc == FQ_EBUSY || rc == FQ_EUNAVAILABLE) {
-        reply_status(t, token, node->key, mid, ST(BUSY), err);
+        reply_status(t, token, node->key, mid, rc, err);
         free_action(a);
         return;
     }
     if (rc != FQ_OK) {
         /* Refused as things stand — unless this is a resend of an action
          * that was done (the state moved on because of it). */
-        a->refusal = fq_err_status(rc);
+        a->refusal = rc;
         snprintf(a->refusal_message, sizeof a->refusal_message, "%s", err);
         /* A command says the state when what it asked is so already
          * (suspending a suspended incident, resuming a running one). */
@@ -902,15 +894,14 @@ static void handle_action(fq_terminals *t, const fq_node *node, const fq_gate *g
                      "incident %" PRIu64 " is concluded only with a photo of the work done "
                      "(its category's rule); conclude again with one",
                      action->incident_id);
-            fq_endpoint_refuse(&t->ctx, token, node->key, opened->envelope_bytes,
-                               opened->envelope_len, node->id, mid, ST(INVALID), err,
-                               fq_err_code(FQ_ENOPHOTO));
+            refuse(t, token, node->key, opened->envelope_bytes, opened->envelope_len, node->id, mid,
+                   FQ_ENOPHOTO, err);
             free_action(a);
             return;
         }
         if ((!command || agreement) && fq_attachment_rows_build(&a->photos, &evidence) != 0) {
             fq_dispatch_act_done(t->ctx.dispatch, &a->ticket, 0, NULL);
-            reply_status(t, token, node->key, mid, ST(BUSY), "out of memory; retry later");
+            reply_status(t, token, node->key, mid, FQ_ENOMEM, "out of memory; retry later");
             free_action(a);
             return;
         }
@@ -946,8 +937,8 @@ static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_t
     fq_gate_check_sized(frame, len, max_frame, arena, dir, fq_now_ms(), t->config.max_skew_ms,
                         &gate);
     const uint8_t *key = gate.node ? gate.node->key : NULL;
-    if (gate.status != ST(OK)) {
-        refuse(t, token, key, frame, len, gate.claimed_sender, gate.message_id, gate.status,
+    if (gate.err != FQ_OK) {
+        refuse(t, token, key, frame, len, gate.claimed_sender, gate.message_id, gate.err,
                gate.message);
         return;
     }
@@ -955,7 +946,7 @@ static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_t
     if (gate.opened.n_attachments > 0 &&
         env->body_case != FENGQIAO__V1__ENVELOPE__BODY_ASSIGNMENT_ACTION &&
         env->body_case != FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_COMMAND) {
-        refuse(t, token, key, frame, len, gate.node->id, env->message_id, ST(INVALID),
+        refuse(t, token, key, frame, len, gate.node->id, env->message_id, FQ_EINVALID,
                "photos go only with an assignment action (or a report, on the intake endpoint)");
         return;
     }
@@ -980,19 +971,19 @@ static void handle(fq_terminals *t, const uint8_t *frame, size_t len, fq_reply_t
         return;
     case FENGQIAO__V1__ENVELOPE__BODY_CONSOLE_QUERY:
         if (gate.node->role != FQ_ROLE_CONSOLE) {
-            refuse(t, token, key, frame, len, gate.node->id, env->message_id, ST(FORBIDDEN),
+            refuse(t, token, key, frame, len, gate.node->id, env->message_id, FQ_EFORBIDDEN,
                    "only console nodes query the console");
             return;
         }
         if (t->console_query == NULL) {
-            refuse(t, token, key, frame, len, gate.node->id, env->message_id, ST(UNSUPPORTED),
+            refuse(t, token, key, frame, len, gate.node->id, env->message_id, FQ_EUNSUPPORTED,
                    "this server answers no console queries");
             return;
         }
         t->console_query(&t->ctx, gate.node, env->message_id, env->console_query, token);
         return;
     default:
-        refuse(t, token, key, frame, len, gate.node->id, env->message_id, ST(UNSUPPORTED),
+        refuse(t, token, key, frame, len, gate.node->id, env->message_id, FQ_EUNSUPPORTED,
                "the terminal endpoint accepts terminal_sync, assignment_action, console_query and "
                "console_command (reports go to the intake endpoint)");
     }

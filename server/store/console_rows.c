@@ -8,7 +8,6 @@
 #include "store.h"
 
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +58,13 @@ enum {
     COL_INC_LON,
     COL_INC_LAT,
     COL_INC_REASON_CODE,
-    COL_INC_ATTACHMENTS,
+    COL_INC_PHOTO_IDS, /* the photos' columns, arrays (console_incident.sql) */
+    COL_INC_PHOTO_TYPES,
+    COL_INC_PHOTO_SIZES,
+    COL_INC_PHOTO_WIDTHS,
+    COL_INC_PHOTO_HEIGHTS,
+    COL_INC_PHOTO_SHAS,
+    COL_INC_PHOTO_NAMES,
     COL_INC_END
 };
 
@@ -311,39 +316,63 @@ int fq_console_event_row(const PGresult *res, int row, Fengqiao__V1__TimelineEve
     return 1;
 }
 
+/* One array column of the photos' (element type `oid`), begun: 0, or -1
+ * when it is not such an array of `count` elements. */
+static int photo_column(const PGresult *res, int row, int col, uint32_t oid, uint32_t count,
+                        fq_pgarray_reader *r)
+{
+    if (PQgetisnull(res, row, col) ||
+        fq_pgarray_read_begin(r, PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col),
+                              oid) != 0)
+        return -1;
+    return r->count == count ? 0 : -1;
+}
+
 size_t fq_console_event_attachments(const PGresult *res, int row,
                                     Fengqiao__V1__TimelineAttachment *out, uint8_t (*sha)[32],
                                     size_t max, char **copy)
 {
     *copy = NULL;
+    fq_pgarray_reader ids, col[6];
+    static const uint32_t oids[6] = {FQ_PG_TEXT, FQ_PG_INT4,  FQ_PG_INT4,
+                                     FQ_PG_INT4, FQ_PG_BYTEA, FQ_PG_TEXT};
     if (res == NULL || row >= PQntuples(res) || PQnfields(res) < COL_INC_END ||
-        PQgetisnull(res, row, COL_INC_ATTACHMENTS) ||
-        (*copy = strdup(fq_pgcol_text(res, row, COL_INC_ATTACHMENTS))) == NULL)
+        PQgetisnull(res, row, COL_INC_PHOTO_IDS) ||
+        fq_pgarray_read_begin(&ids, PQgetvalue(res, row, COL_INC_PHOTO_IDS),
+                              (size_t)PQgetlength(res, row, COL_INC_PHOTO_IDS), FQ_PG_INT8) != 0)
         return 0;
-    size_t n = 0;
-    for (char *line = *copy, *next; line != NULL && *line != '\0' && n < max; line = next) {
-        next = strchr(line, '\n');
-        if (next != NULL)
-            *next++ = '\0';
-        unsigned long long id, size;
-        unsigned width, height;
-        char type[16], hex[65];
-        int name_at = -1;
-        if (sscanf(line, "%llu %15s %llu %u %u %64s %n", &id, type, &size, &width, &height, hex,
-                   &name_at) < 6 ||
-            sodium_hex2bin(sha[n], 32, hex, strlen(hex), NULL, NULL, NULL) != 0)
-            continue;
+    for (int c = 0; c < 6; c++)
+        if (photo_column(res, row, COL_INC_PHOTO_TYPES + c, oids[c], ids.count, &col[c]) != 0)
+            return 0;
+    /* The names, NUL-terminated, in one copy: at most the column's bytes. */
+    *copy = malloc((size_t)PQgetlength(res, row, COL_INC_PHOTO_NAMES) + 1);
+    if (*copy == NULL)
+        return 0;
+    size_t n = 0, used = 0;
+    for (uint32_t k = 0; k < ids.count && n < max; k++) {
+        const uint8_t *id, *e[6];
+        int32_t id_len, len[6];
+        int ok = fq_pgarray_read_next(&ids, &id, &id_len) == 1 && id_len == 8;
+        for (int c = 0; c < 6; c++)
+            ok = fq_pgarray_read_next(&col[c], &e[c], &len[c]) == 1 && e[c] != NULL && ok;
+        if (!ok || len[1] != 4 || len[2] != 4 || len[3] != 4 || len[4] != 32)
+            return n; /* the table's NOT NULLs and CHECKs allow nothing else */
         Fengqiao__V1__TimelineAttachment *a = &out[n];
         fengqiao__v1__timeline_attachment__init(a);
-        a->id = id;
+        a->id = (uint64_t)fq_pg_get_int8(id);
         /* The table's CHECK allows these two only: point at constants. */
-        a->content_type = strcmp(type, "image/png") == 0 ? "image/png" : "image/jpeg";
-        a->size = size;
-        a->width = width;
-        a->height = height;
+        a->content_type =
+            len[0] == 9 && memcmp(e[0], "image/png", 9) == 0 ? "image/png" : "image/jpeg";
+        a->size = (uint64_t)fq_pg_get_int4(e[1]);
+        a->width = (uint32_t)fq_pg_get_int4(e[2]);
+        a->height = (uint32_t)fq_pg_get_int4(e[3]);
+        memcpy(sha[n], e[4], 32);
         a->sha256.data = sha[n];
         a->sha256.len = 32;
-        a->name = name_at > 0 ? line + name_at : "";
+        a->name = *copy + used;
+        memcpy(*copy + used, e[5], (size_t)len[5]);
+        used += (size_t)len[5];
+        (*copy)[used++] = '\0';
         n++;
     }
     return n;

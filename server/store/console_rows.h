@@ -102,11 +102,11 @@ const char *fq_console_description(const PGresult *res, int row);
  * photos are fq_console_event_attachments's. */
 int fq_console_event_row(const PGresult *res, int row, Fengqiao__V1__TimelineEvent *ev);
 
-/* The photos of row `row`'s event: "id content-type size width height
- * sha256-hex name" a line, parsed into at most `max` of `out` (their
- * sha256 into `sha`, their names into *copy, a copy of the column the
- * caller frees; NULL when there are none). How many. A line that does not
- * parse is skipped. */
+/* The photos of row `row`'s event, from its array columns (ids, content
+ * types, sizes, widths, heights, SHA-256s, names, binary), into at most
+ * `max` of `out` (their sha256 into `sha`, their names into *copy, which the
+ * caller frees; NULL when there are none). How many: the photos before the
+ * first one that is not as the table allows. */
 size_t fq_console_event_attachments(const PGresult *res, int row,
                                     Fengqiao__V1__TimelineAttachment *out, uint8_t (*sha)[32],
                                     size_t max, char **copy);

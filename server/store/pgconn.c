@@ -11,6 +11,18 @@
 
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS 500 /* back within a second of PostgreSQL returning */
+/* For the first 30 s of a search for a server (the connection lost, or the
+ * first connect) the back-off stops doubling at 100 ms instead: in a
+ * failover the new primary turns writable at a moment nobody announces
+ * (pg_auto_failover's keeper sets default_transaction_read_only off, and
+ * target_session_attrs=read-write refuses it until then), and each host is
+ * retried every 50–100 ms, so the writes resume within 0.1 s of it rather
+ * than within 0.5 s (docs/ha.md, "Where a db_cut's time goes"). An attempt
+ * refused as read-only costs the standby one short-lived backend; past
+ * 30 s (an outage that is no failover in progress: no node to promote, a
+ * database restarting) the half-second cap keeps that to two a second. */
+#define BACKOFF_FAST_MAX_MS 100
+#define BACKOFF_FAST_FOR_MS 30000
 /* A link that died without a FIN (a frozen host, a firewall dropping packets)
  * would otherwise hold an attempt until TCP gives up, minutes later; libpq
  * does not enforce connect_timeout when we drive PQconnectPoll ourselves.
@@ -75,7 +87,8 @@ struct fq_pg {
     watcher w; /* on PQsocket(conn) while ready */
     uv_timer_t retry_timer;
     uv_timer_t watchdog;
-    uint64_t last_progress; /* loop time of the last input, or of idleness */
+    uint64_t last_progress;   /* loop time of the last input, or of idleness */
+    uint64_t searching_since; /* loop time the last search for a server began */
     unsigned backoff_ms;
     unsigned generation;
     int open_handles;
@@ -218,6 +231,8 @@ static void lose(fq_pg *pg, const char *why_text)
     }
     stop_attempts(pg);
     pg->state = PG_IDLE;
+    if (was_ready)
+        pg->searching_since = uv_now(pg->loop);
     if (was_ready && pg->cb.on_lost)
         pg->cb.on_lost(pg->user, why);
     schedule_retry(pg);
@@ -290,14 +305,18 @@ static void on_attempt_retry(uv_timer_t *timer)
         attempt_start(a);
 }
 
-/* The next wait of a doubling back-off (`*backoff_ms` doubled up to
- * BACKOFF_MAX_MS): half fixed, half random, so that restarted servers do not
- * stampede. */
-static unsigned next_backoff(unsigned *backoff_ms)
+/* The next wait of a doubling back-off (`*backoff_ms` doubled up to the
+ * cap: BACKOFF_FAST_MAX_MS while the search for a server is young,
+ * BACKOFF_MAX_MS after): half fixed, half random, so that restarted servers
+ * do not stampede. */
+static unsigned next_backoff(const fq_pg *pg, unsigned *backoff_ms)
 {
+    unsigned cap = uv_now(pg->loop) - pg->searching_since < BACKOFF_FAST_FOR_MS
+                       ? BACKOFF_FAST_MAX_MS
+                       : BACKOFF_MAX_MS;
     *backoff_ms = *backoff_ms ? *backoff_ms * 2 : BACKOFF_FIRST_MS;
-    if (*backoff_ms > BACKOFF_MAX_MS)
-        *backoff_ms = BACKOFF_MAX_MS;
+    if (*backoff_ms > cap)
+        *backoff_ms = cap;
     return *backoff_ms / 2 + randombytes_uniform(*backoff_ms / 2 + 1);
 }
 
@@ -309,13 +328,13 @@ static void attempt_failed(attempt *a, const char *why_text)
     one_line(why, sizeof why, why_text);
     attempt_stop(a);
     /* A host that keeps failing the same way (read-only until it is
-     * promoted, unreachable while cut off) is retried every half second:
-     * said once at info, its repeats at debug. */
+     * promoted, unreachable while cut off) is retried every 50–100 ms, after
+     * 30 s every half second: said once at info, its repeats at debug. */
     int again = strcmp(why, a->last_failure) == 0;
     fq_log(again ? FQ_LOG_DEBUG : FQ_LOG_INFO, "pgconn", "connecting (%s) failed: %s",
            a->how->where, why);
     snprintf(a->last_failure, sizeof a->last_failure, "%s", why);
-    uv_timer_start(&a->timer, on_attempt_retry, next_backoff(&a->backoff_ms), 0);
+    uv_timer_start(&a->timer, on_attempt_retry, next_backoff(a->pg, &a->backoff_ms), 0);
 }
 
 static void on_attempt_deadline(uv_timer_t *timer)
@@ -482,7 +501,7 @@ static void schedule_retry(fq_pg *pg)
 {
     if (pg->state == PG_CLOSING)
         return;
-    uv_timer_start(&pg->retry_timer, on_retry, next_backoff(&pg->backoff_ms), 0);
+    uv_timer_start(&pg->retry_timer, on_retry, next_backoff(pg, &pg->backoff_ms), 0);
 }
 
 static void on_watchdog(uv_timer_t *timer)
@@ -535,6 +554,7 @@ fq_pg *fq_pg_new(uv_loop_t *loop, const char *conninfo, const fq_pg_callbacks *c
 void fq_pg_start(fq_pg *pg)
 {
     uv_timer_start(&pg->watchdog, on_watchdog, WATCHDOG_MS, WATCHDOG_MS);
+    pg->searching_since = uv_now(pg->loop);
     if (pg->state == PG_IDLE)
         connect_now(pg);
 }

@@ -4,7 +4,8 @@
  * enters pipeline mode, and hands every result to its owner in order. On
  * loss it tells the owner (whose in-flight work is then void) and reconnects
  * with jittered exponential backoff, capped so that the server is back within
- * a second of PostgreSQL. The conninfo may list several hosts: with
+ * 0.1 s of PostgreSQL in the first 30 s of an outage (a failover's new
+ * primary), within a second after. The conninfo may list several hosts: with
  * target_session_attrs=read-write (or primary, read-only, standby) every
  * host is tried at once and the first that libpq completes is kept
  * (pghosts.h), so a host that vanished delays nobody. TCP keepalives and

@@ -4,6 +4,17 @@
 #ifndef FQ_SQL_FRAGMENTS_H
 #define FQ_SQL_FRAGMENTS_H
 
+#include "taxonomy.h"
+
+/* A tier's name from its number (fq_tier; '' for none or NULL) and a
+ * line's (fq_line), as taxonomy.h spells them. */
+#define FQ_SQL_TIER_NAME(TIER)                                                                     \
+    "coalesce((ARRAY['" FQ_TIER_NAME_VILLAGE "', '" FQ_TIER_NAME_TOWN "', '" FQ_TIER_NAME_DISTRICT \
+    "'])[" TIER "], '')"
+#define FQ_SQL_LINE_NAME(LINE)                                                                     \
+    "coalesce((ARRAY['" FQ_LINE_NAME_GOVERNANCE "', '" FQ_LINE_NAME_MARKET                         \
+    "', '" FQ_LINE_NAME_ENFORCEMENT "', '" FQ_LINE_NAME_SERVICES "'])[" LINE " + 1], '')"
+
 /* Which limits of an incident have passed while it is open, at NOW
  * (IncidentSummary.overdue_limits): 1 the acknowledge limit, while not yet
  * acknowledged; 2 the conclude limit; 4 the supervision order's reply (due
@@ -56,13 +67,16 @@
 /* Where a registered case went, by name: over incidents i. */
 #define FQ_SQL_FD_PLACED                                                                           \
     "json_build_object('incident_id', i.id, 'state', i.state, 'tier', i.tier,"                     \
-    " 'line', coalesce((ARRAY['governance', 'market', 'enforcement', 'services'])[i.line + 1],"    \
-    " ''), 'territory_name', coalesce((SELECT u.name FROM org_units u WHERE u.id ="                \
-    " i.territory), ''), 'lead_unit_name', coalesce((SELECT h.name FROM handlers h WHERE h.id ="   \
-    " i.lead_unit), (SELECT u.name FROM org_units u WHERE u.id = i.lead_unit), ''),"               \
-    " 'worker_name', coalesce((SELECT w.name FROM workers w WHERE w.id = i.worker), ''),"          \
-    " 'merged_into', i.merged_into, 'category_name', coalesce((SELECT c.name FROM categories c"    \
-    " WHERE c.code = i.category), i.category))"
+    " 'line', " FQ_SQL_LINE_NAME(                                                                  \
+        "i.line") ", 'territory_name', coalesce((SELECT u.name FROM org_units u WHERE u.id ="      \
+                  " i.territory), ''), 'lead_unit_name', coalesce((SELECT h.name FROM handlers h " \
+                  "WHERE h.id ="                                                                   \
+                  " i.lead_unit), (SELECT u.name FROM org_units u WHERE u.id = i.lead_unit), '')," \
+                  " 'worker_name', coalesce((SELECT w.name FROM workers w WHERE w.id = "           \
+                  "i.worker), ''),"                                                                \
+                  " 'merged_into', i.merged_into, 'category_name', coalesce((SELECT c.name FROM "  \
+                  "categories c"                                                                   \
+                  " WHERE c.code = i.category), i.category))"
 
 /* ---- the field API's pieces (sql/field_*.sql; docs/http-api.md "The field
  * API", web/field.c) ---- */

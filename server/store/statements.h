@@ -114,12 +114,13 @@
     " FROM workers w"
 #define FQ_SQL_LOAD_POLYGONS "SELECT grid, ring FROM grid_polygons"
 /* The districts' working calendars (docs/calendar.md, migrations/0018):
- * settings with the years imported, then every dated exception as a day
- * number (days since 1970-01-01). */
+ * settings with the years imported (binary: the arrays as int4[], read by
+ * routing_state.c), then every dated exception as a day number (days since
+ * 1970-01-01). */
 #define FQ_SQL_LOAD_CALENDARS                                                                      \
-    "SELECT c.district, c.utc_offset_s, array_to_string(c.working_periods, ','),"                  \
-    " c.working_weekdays, coalesce((SELECT string_agg(y.year::text, ',') FROM calendar_years y"    \
-    " WHERE y.district = c.district), '') FROM calendars c"
+    "SELECT c.district, c.utc_offset_s, c.working_periods, c.working_weekdays,"                    \
+    " coalesce((SELECT array_agg(y.year ORDER BY y.year) FROM calendar_years y"                    \
+    " WHERE y.district = c.district), '{}') FROM calendars c"
 #define FQ_SQL_LOAD_CALENDAR_DAYS                                                                  \
     "SELECT district, day - date '1970-01-01', working FROM calendar_days"
 /* An open incident's case as stored, for binary results: the columns
@@ -159,6 +160,21 @@
 #define FQ_SQL_OPEN_COPY                                                                           \
     "COPY (SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned')"                 \
     " TO STDOUT (FORMAT binary)"
+/* The same in two halves of the table's heap, read by two loaders on two
+ * connections at once (store.c: start_open_copy): PostgreSQL's share of a
+ * start (a backend's CPU per row and column sent) is then spread over two
+ * backends. The halves are TID ranges (a TID Range Scan reads only its
+ * pages) split at one page number the store reads once in the load's
+ * snapshot (FQ_SQL_OPEN_ESTIMATE) and gives both: every row version lives
+ * on one page, so each open incident is in exactly one half. %s is "<" or
+ * ">=", %lld the page. */
+#define FQ_SQL_OPEN_COPY_HALF                                                                      \
+    "COPY (SELECT" FQ_SQL_CASE_COLUMNS " FROM incidents WHERE state = 'assigned'"                  \
+    " AND ctid %s '(%lld,0)'::tid) TO STDOUT (FORMAT binary)"
+/* Below this many open incidents expected (two chunks), one loader reads
+ * them all: a second connection is not worth it. integ_recovery_chunks
+ * (10,000) reads in halves. */
+#define FQ_OPEN_SPLIT_MIN (2 * FQ_OPEN_CHUNK_ROWS)
 #define FQ_OPEN_CHUNK_ROWS 4096
 /* How many there are, as the statistics of the open incidents' partial
  * index (migrations: incidents_open) say: free to ask, kept current by
@@ -166,7 +182,8 @@
  * from it instead of doubling as they fill; a stale one only costs that).
  * No row (no such index) or -1 (never analysed): unknown. */
 #define FQ_SQL_OPEN_ESTIMATE                                                                       \
-    "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('incidents_open')"
+    "SELECT (SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('incidents_open')),"   \
+    " pg_relation_size('incidents') / current_setting('block_size')::bigint"
 /* A warm standby (docs/operations.md, "A standby"): the point its state is
  * at, and the incidents touched since. The point is the chain head's seq
  * read in the same snapshot as what was loaded with it: every transaction
@@ -206,12 +223,12 @@ enum {
             FQ_SQL_LOAD_CALENDARS, FQ_SQL_LOAD_CALENDAR_DAYS                                       \
     }
 /* Each load's result format, for whoever runs them (the store, the admin
- * tools): binary for the rules and the polygons, whose arrays
- * routing_state.c reads with pgarray (no array text to parse); text for the
- * rest. */
+ * tools): binary for the rules, the polygons and the calendars, whose
+ * arrays routing_state.c reads with pgarray (no array text to parse); text
+ * for the rest. */
 #define FQ_SQL_LOAD_FORMATS                                                                        \
     {                                                                                              \
-        [FQ_LOAD_RULES] = 1, [FQ_LOAD_POLYGONS] = 1                                                \
+        [FQ_LOAD_RULES] = 1, [FQ_LOAD_POLYGONS] = 1, [FQ_LOAD_CALENDARS] = 1                       \
     }
 
 /* Admin tools NOTIFY this channel after changing units or nodes; the server

@@ -8,6 +8,7 @@
 #include "pgconn.h"
 #include "pgerror.h"
 #include "statements.h"
+#include "stored_reports.h"
 #include "write_params.h"
 #include "writeplan.h"
 
@@ -136,8 +137,26 @@ typedef enum {
     EXP_ADVANCE,     /* a batch's chain advance */
     EXP_RESERVE,     /* a block of incident ids */
     EXP_RESERVE_SYNC,
-    EXP_SET, /* a batch's set-based statement of reports (FQ_SQL_INSERT_REPORTS) */
+    EXP_SET,         /* a batch's set-based statement of reports (FQ_SQL_INSERT_REPORTS) */
+    EXP_LOOKUP,      /* the lookup of stored reports (its ROLLBACK before it: no lookup) */
+    EXP_LOOKUP_SYNC, /* end of a lookup sent on its own */
 } exp_kind;
+
+/* What the batch lookup knows of a report's (node, message id)
+ * (fq_store_op.idem; docs/write-path.md "Resends in a batch"). */
+enum {
+    IDEM_UNKNOWN, /* not asked yet: not in a batch outside serial mode */
+    IDEM_ASKED,   /* in a lookup in flight, which names it: stays in pending */
+    IDEM_NEW,     /* not stored when asked: written as planned */
+    IDEM_STORED,  /* stored: answered from the row the lookup read, nothing written */
+};
+
+/* A lookup in flight: the reports it asked about, in the order of its
+ * arrays (their position is what its rows name). */
+typedef struct lookup {
+    size_t n;
+    fq_store_op *ops[];
+} lookup;
 
 enum { HEAD_CHAIN, HEAD_BOXES, HEAD_FEEDS, HEAD_IDS, HEAD_COUNT };
 
@@ -148,6 +167,7 @@ typedef struct expectation {
     int load; /* EXP_LOAD: which query */
     fq_store_op *op;
     batch *batch;
+    lookup *lookup; /* EXP_LOOKUP, until its result is taken */
 } expectation;
 
 typedef struct op_queue {
@@ -184,6 +204,8 @@ struct fq_store {
     struct planned_op *set; /* a batch's run of reports for FQ_SQL_INSERT_REPORTS */
     size_t set_cap;
     fq_pgbuf set_buf;
+    fq_pgbuf lookup_buf;
+    int lookup_wanted; /* pending may hold reports never asked about */
 
     expectation *expect; /* ring buffer */
     size_t expect_cap, expect_head, expect_count;
@@ -216,7 +238,13 @@ struct fq_store {
      * while streaming, the load's transaction is open on the connection
      * (the snapshot lives as long as it) and nothing else is sent into it. */
     fq_store_open_rows_cb on_open_rows;
-    fq_open_copy *open_copy; /* the loader, while it runs */
+    /* The loaders (one, or two for the halves of a large table:
+     * FQ_SQL_OPEN_COPY_HALF), each while it runs. */
+    struct open_loader {
+        fq_store *s;
+        fq_open_copy *copy;
+    } loaders[2];
+    long long open_split_page; /* FQ_SQL_OPEN_ESTIMATE's page count / 2; 0: one loader */
     int open_streaming;
     int open_end_sent;           /* its COMMIT and sync are queued */
     int open_done;               /* the loader read every row */
@@ -318,7 +346,7 @@ static int expect_reserve(fq_store *s, size_t n)
 }
 
 /* Only after expect_reserve: never allocates, never fails. */
-static void expect_push(fq_store *s, exp_kind kind, fq_store_op *op, batch *b)
+static expectation *expect_push(fq_store *s, exp_kind kind, fq_store_op *op, batch *b)
 {
     if (s->expect_count == s->expect_cap)
         abort(); /* a statement sent without reserving: a bug, not a condition */
@@ -328,7 +356,9 @@ static void expect_push(fq_store *s, exp_kind kind, fq_store_op *op, batch *b)
     e->load = -1;
     e->op = op;
     e->batch = b;
+    e->lookup = NULL;
     s->expect_count++;
+    return e;
 }
 
 static expectation *expect_front(fq_store *s)
@@ -562,6 +592,109 @@ static void note_error(batch *b, fq_store_op *op, const PGresult *res)
     fq_pg_error_describe(res, b->error, sizeof b->error);
 }
 
+/* ---- the lookup of stored reports (docs/write-path.md, "Resends in a batch") ---- */
+
+/* Whether `op` may go into the batch being built. A report goes outside
+ * serial mode only once the lookup has said whether it is stored, since its
+ * batch is planned as written whole; in serial mode FQ_SQL_INSERT_REPORT
+ * finds a stored one itself. A report in a lookup in flight stays in
+ * pending whatever the mode: the lookup's answer names it. */
+static int op_ready(const fq_store_op *op, int serial)
+{
+    if (op->kind != FQ_STORE_OP_REPORT)
+        return 1;
+    if (op->idem == IDEM_ASKED)
+        return 0;
+    return serial || op->idem != IDEM_UNKNOWN;
+}
+
+/* The lookup did not answer (failed, aborted with its batch, the
+ * connection lost): its reports are asked about again. */
+static void lookup_void(fq_store *s, lookup *l)
+{
+    if (l == NULL)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->ops[i]->idem == IDEM_ASKED)
+            l->ops[i]->idem = IDEM_UNKNOWN;
+    s->lookup_wanted = 1;
+    free(l);
+}
+
+/* The lookup's rows: the reports they name are stored (their answers set
+ * from the rows), the others are new. */
+static void lookup_answered(fq_store *s, lookup *l, const PGresult *res)
+{
+    int bad = 0;
+    for (int r = 0; r < PQntuples(res); r++) {
+        int k = fq_stored_report_row(res, r, l->ops, l->n);
+        if (k < 0) {
+            bad++;
+            continue;
+        }
+        l->ops[k]->idem = IDEM_STORED;
+        s->stats.resends_found++;
+    }
+    /* A row that could not be read leaves its report "new": the unique
+     * key refuses it in its batch, and serial mode answers it. */
+    if (bad > 0)
+        fq_log(FQ_LOG_WARN, "store", "%d rows of the lookup of stored reports unreadable", bad);
+    for (size_t i = 0; i < l->n; i++)
+        if (l->ops[i]->idem == IDEM_ASKED)
+            l->ops[i]->idem = IDEM_NEW;
+    free(l);
+}
+
+/* Up to `max` reports in pending never asked about, in their order; NULL
+ * when there are none (or no memory: asked about the next time). */
+static lookup *lookup_collect(fq_store *s, size_t max)
+{
+    size_t n = 0;
+    const fq_store_op *op;
+    for (op = s->pending.head; op != NULL && n < max; op = op->next)
+        n += op->kind == FQ_STORE_OP_REPORT && op->idem == IDEM_UNKNOWN;
+    if (op == NULL && n < max)
+        s->lookup_wanted = 0; /* every one is counted: none more until submitted */
+    if (n == 0)
+        return NULL;
+    lookup *l = malloc(sizeof *l + n * sizeof l->ops[0]);
+    if (l == NULL) {
+        s->lookup_wanted = 1;
+        return NULL;
+    }
+    l->n = 0;
+    for (fq_store_op *o = s->pending.head; o != NULL && l->n < n; o = o->next)
+        if (o->kind == FQ_STORE_OP_REPORT && o->idem == IDEM_UNKNOWN)
+            l->ops[l->n++] = o;
+    return l;
+}
+
+/* Queues the lookup of l's reports and marks them asked; the caller pushes
+ * its expectation (only after expect_reserve). 0; 1 when it could not be
+ * bound (not sent: l freed, asked about again later); -1 when libpq refused
+ * it (l freed; the caller resets the connection). */
+static int send_lookup(fq_store *s, PGconn *conn, lookup *l)
+{
+    const char *values[2];
+    int lengths[2], formats[2];
+    if (fq_stored_reports_bind(&s->lookup_buf, l->ops, l->n, values, lengths, formats) != 0) {
+        s->lookup_wanted = 1;
+        free(l);
+        return 1;
+    }
+    if (!PQsendQueryPrepared(conn, FQ_SQL_STORED_REPORTS_NAME, 2, values, lengths, formats,
+                             FQ_STORED_REPORTS_FORMAT)) {
+        s->lookup_wanted = 1;
+        free(l);
+        return -1;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        l->ops[i]->idem = IDEM_ASKED;
+    s->stats.lookups++;
+    s->stats.looked_up += l->n;
+    return 0;
+}
+
 /* The end of a load that streams the open incidents: its COMMIT and sync,
  * once the loader is done or could not start. */
 static void send_open_end(fq_store *s)
@@ -590,27 +723,41 @@ static void send_open_end(fq_store *s)
  * (server.c: on_open_rows), none at all included. */
 static void on_copy_rows(void *user, const fq_case_row *rows, size_t n)
 {
-    fq_store *s = user;
+    fq_store *s = ((struct open_loader *)user)->s;
     if (s->open_failed || s->open_done)
         return;
     s->on_open_rows(s->user, (const PGresult *const *)s->loaded, rows, n);
     s->open_delivered = 1;
 }
 
-/* The loader is done: the load's transaction ends (its COMMIT and sync). */
+static void cancel_loaders(fq_store *s)
+{
+    for (int i = 0; i < 2; i++) {
+        fq_open_copy_cancel(s->loaders[i].copy); /* no callback of it comes now */
+        s->loaders[i].copy = NULL;
+    }
+}
+
+/* A loader is done; once all are, the load's transaction ends (its COMMIT
+ * and sync). One that fails fails the load: the others are stopped. */
 static void on_copy_done(void *user, int ok, size_t undecodable, const char *why)
 {
-    fq_store *s = user;
-    s->open_copy = NULL;
+    struct open_loader *l = user;
+    fq_store *s = l->s;
+    l->copy = NULL;
     if (ok) {
-        s->open_done = 1;
         if (undecodable > 0)
             fq_log(FQ_LOG_ERROR, "store", "%zu open incidents not decoded (a schema mismatch?)",
                    undecodable);
     } else {
         fq_log(FQ_LOG_ERROR, "store", "loading the open incidents failed: %s", why);
         s->open_failed = 1;
+        cancel_loaders(s);
     }
+    if (s->loaders[0].copy != NULL || s->loaders[1].copy != NULL)
+        return;
+    if (!s->open_failed)
+        s->open_done = 1;
     if (!s->open_end_sent)
         send_open_end(s); /* flushed before the loop sleeps (flush_wanted) */
 }
@@ -629,12 +776,30 @@ static void start_open_copy(fq_store *s, PGresult *res)
         s->open_failed = 1;
     } else {
         static const fq_open_copy_callbacks cb = {on_copy_rows, on_copy_done};
-        s->open_copy =
-            fq_open_copy_start(s->loop, fq_pg_conninfo(s->pg), PQhost(conn), PQport(conn),
-                               PQgetvalue(res, 0, 0), FQ_SQL_OPEN_COPY, &cb, s);
-        if (s->open_copy == NULL) {
-            fq_log(FQ_LOG_ERROR, "store", "could not start loading the open incidents");
-            s->open_failed = 1;
+        /* Two loaders for a large table, each with a half of its pages:
+         * PostgreSQL's part of the start then runs on two backends. */
+        char half[2][sizeof FQ_SQL_OPEN_COPY_HALF + 32];
+        const char *query[2] = {FQ_SQL_OPEN_COPY, NULL};
+        if (s->open_split_page > 0) {
+            snprintf(half[0], sizeof half[0], FQ_SQL_OPEN_COPY_HALF, "<", s->open_split_page);
+            snprintf(half[1], sizeof half[1], FQ_SQL_OPEN_COPY_HALF, ">=", s->open_split_page);
+            query[0] = half[0];
+            query[1] = half[1];
+            fq_log(FQ_LOG_INFO, "store",
+                   "reading the open incidents (about %zu) in two halves of the table on two "
+                   "connections (pages below and from %lld)",
+                   s->open_expected, s->open_split_page);
+        }
+        for (int i = 0; i < 2 && query[i] != NULL && !s->open_failed; i++) {
+            s->loaders[i].s = s;
+            s->loaders[i].copy =
+                fq_open_copy_start(s->loop, fq_pg_conninfo(s->pg), PQhost(conn), PQport(conn),
+                                   PQgetvalue(res, 0, 0), query[i], &cb, &s->loaders[i]);
+            if (s->loaders[i].copy == NULL) {
+                fq_log(FQ_LOG_ERROR, "store", "could not start loading the open incidents");
+                s->open_failed = 1;
+                cancel_loaders(s);
+            }
         }
     }
     if (s->open_failed && !s->open_end_sent && conn != NULL)
@@ -648,8 +813,7 @@ static void open_stream_over(fq_store *s, int complete)
     if (!s->open_streaming)
         return;
     int void_it = !complete && s->open_delivered;
-    fq_open_copy_cancel(s->open_copy); /* no callback of it comes now */
-    s->open_copy = NULL;
+    cancel_loaders(s);
     s->open_streaming = s->open_end_sent = s->open_done = 0;
     s->open_failed = s->open_delivered = 0;
     if (void_it)
@@ -714,6 +878,27 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
             e->batch->set_failed = 1;
         }
         break;
+    case EXP_LOOKUP: {
+        lookup *l = e->lookup;
+        e->lookup = NULL;
+        if (l == NULL)
+            break; /* the ROLLBACK before a lookup sent on its own */
+        if (st == PGRES_TUPLES_OK) {
+            lookup_answered(s, l, res);
+            break;
+        }
+        lookup_void(s, l);
+        if (e->batch != NULL && st == PGRES_PIPELINE_ABORTED)
+            e->batch->failed = 1;
+        else if (e->batch != NULL)
+            note_error(e->batch, NULL, res); /* its transaction is aborted: the batch fails */
+        else if (st != PGRES_PIPELINE_ABORTED) {
+            char why[256];
+            fq_pg_error_describe(res, why, sizeof why);
+            fq_log(FQ_LOG_WARN, "store", "the lookup of stored reports failed: %s", why);
+        }
+        break;
+    }
     case EXP_ADVANCE:
         if (!ok)
             note_error(e->batch, NULL, res);
@@ -752,6 +937,12 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
                            ? strtod(PQgetvalue(res, 0, 0), NULL)
                            : 0;
             s->open_expected = n > 0 && n < 1e12 ? (size_t)n : 0;
+            long long pages = st == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) > 1 &&
+                                      !PQgetisnull(res, 0, 1)
+                                  ? strtoll(PQgetvalue(res, 0, 1), NULL, 10)
+                                  : 0;
+            s->open_split_page =
+                s->open_expected >= FQ_OPEN_SPLIT_MIN && pages >= 2 ? pages / 2 : 0;
             break;
         }
         if (e->load == LOAD_OPEN_SNAPSHOT) {
@@ -864,7 +1055,7 @@ static void op_result_arrived(fq_store *s, batch *b)
 static int is_sync(exp_kind kind)
 {
     return kind == EXP_SYNC || kind == EXP_LOAD_SYNC || kind == EXP_SETUP_SYNC ||
-           kind == EXP_RESERVE_SYNC || kind == EXP_LISTEN_SYNC;
+           kind == EXP_RESERVE_SYNC || kind == EXP_LISTEN_SYNC || kind == EXP_LOOKUP_SYNC;
 }
 
 static void clear_heads(fq_store *s)
@@ -922,6 +1113,10 @@ static void on_pg_result(void *user, PGresult *res)
         while ((e = expect_front(s)) != NULL && !is_sync(e->kind)) {
             if (e->batch)
                 e->batch->failed = 1;
+            if (e->kind == EXP_LOOKUP) {
+                lookup_void(s, e->lookup);
+                e->lookup = NULL;
+            }
             expect_pop(s);
         }
         if (e == NULL)
@@ -942,6 +1137,8 @@ static void on_pg_result(void *user, PGresult *res)
             s->reserve_in_flight = 0;
         else if (kind == EXP_LISTEN_SYNC)
             ; /* its failure, if any, fails the setup after it */
+        else if (kind == EXP_LOOKUP_SYNC)
+            ; /* its rows were taken (or it was voided) before */
         else if (s->guard_refused) {
             clear_heads(s);
             guard_refused(s);
@@ -975,7 +1172,9 @@ static void on_pg_result(void *user, PGresult *res)
         return;
     }
     e->got_result = 1;
-    if (e->kind == EXP_OP || e->kind == EXP_SET)
+    /* A lookup in a batch counts among its statements: the next batch,
+     * sent when they are executed, takes the reports it answers. */
+    if (e->kind == EXP_OP || e->kind == EXP_SET || (e->kind == EXP_LOOKUP && e->batch != NULL))
         op_result_arrived(s, e->batch);
     handle_result(s, e, res);
 }
@@ -1037,6 +1236,7 @@ static int send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_CHAIN_ADVANCE_WRITTEN_NAME, FQ_SQL_CHAIN_ADVANCE_WRITTEN, 3, 0},
         {FQ_SQL_RESERVE_IDS_NAME, FQ_SQL_RESERVE_IDS, 1, 0},
         {FQ_SQL_INSERT_REPORTS_NAME, FQ_SQL_INSERT_REPORTS, FQ_SQL_INSERT_REPORTS_NPARAMS, 0},
+        {FQ_SQL_STORED_REPORTS_NAME, FQ_SQL_STORED_REPORTS, FQ_SQL_STORED_REPORTS_NPARAMS, 0},
     };
     /* The plan's parameters are binary: their types are said here. */
     static const Oid plan_types[FQ_STORE_PLAN_NPARAMS] = {16,   20, 1016, 1001, 1001, 1184,
@@ -1281,6 +1481,10 @@ static void on_pg_lost(void *user, const char *why)
     size_t n_lost = 0;
     while (s->expect_count > 0) {
         expectation *e = expect_front(s);
+        if (e->kind == EXP_LOOKUP) {
+            lookup_void(s, e->lookup);
+            e->lookup = NULL;
+        }
         if (e->kind == EXP_SYNC) {
             if (n_lost < sizeof lost / sizeof lost[0]) {
                 lost[n_lost++] = e->batch;
@@ -1392,6 +1596,7 @@ static int send_load(fq_store *s, PGconn *conn)
          * (start_open_copy), its result asked for at once; the loader's end
          * ends the load (on_copy_done). */
         s->open_expected = 0;
+        s->open_split_page = 0;
         if (queued && (queued = PQsendQueryParams(conn, FQ_SQL_OPEN_ESTIMATE, 0, NULL, NULL, NULL,
                                                   NULL, 0))) {
             expect_push(s, EXP_LOAD, NULL, NULL);
@@ -1767,7 +1972,7 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
     for (size_t r = 0; r < n; r++)
-        fq_pgarray_bytea(&a, set[r].op->values[2], 32);
+        fq_pgarray_bytea(&a, set[r].op->report->body_digest, 32);
     END_ARRAY();
     /* The incidents' columns, typed, from each report's parameters
      * (write_params.h), in the order FQ_SQL_INSERT_REPORTS unnests them. */
@@ -1998,13 +2203,17 @@ static int send_batch(fq_store *s, PGconn *conn)
     size_t want = s->pending.count < s->config.max_batch ? s->pending.count : s->config.max_batch;
     if (serial)
         want = 1;
+    fq_store_op *head = s->pending.head;
+    if (!op_ready(head, serial))
+        return -1; /* its lookup is on its way */
     /* A report waits for incident ids (their reservation is on its way). */
-    if (s->pending.head->plan.nevents > 0 && s->pending.head->plan.creates_incident &&
+    if (head->plan.nevents > 0 && head->plan.creates_incident && head->idem != IDEM_STORED &&
         fq_writeplan_peek_id(s->plan) == 0)
         return -1;
     /* ROLLBACK of an aborted transaction, BEGIN, the statements, the chain
-     * advance, COMMIT, the sync: all reserved before the first is queued. */
-    if (expect_reserve(s, want + 5) != 0)
+     * advance, a lookup, COMMIT, the sync: all reserved before the first is
+     * queued. */
+    if (expect_reserve(s, want + 6) != 0)
         return -1;
     batch *b = store_alloc(sizeof *b, 1);
     if (b == NULL)
@@ -2047,6 +2256,22 @@ static int send_batch(fq_store *s, PGconn *conn)
     }
     while (n < want && s->pending.head != NULL) {
         fq_store_op *op = s->pending.head;
+        if (!op_ready(op, serial))
+            break; /* it, and what came after it, wait for its lookup */
+        if (op->kind == FQ_STORE_OP_REPORT && op->idem == IDEM_STORED) {
+            /* Stored already: nothing to write or plan, and no end to a
+             * run of reports; answered from the row the lookup read once
+             * this batch commits (after that row's commit, on the same
+             * connection as everything this server writes). */
+            op = q_pop(&s->pending);
+            if (last)
+                last->next = op;
+            else
+                b->ops = op;
+            last = op;
+            n++;
+            continue;
+        }
         int in_set = set_based(op, serial) && nset < s->set_cap;
         planned_op one, *po = in_set ? &s->set[nset] : &one;
         if (!in_set && nset > 0) {
@@ -2114,6 +2339,21 @@ static int send_batch(fq_store *s, PGconn *conn)
                                          formats, 0);
         if (queued)
             expect_push(s, EXP_ADVANCE, NULL, b);
+    }
+    /* The reports still waiting that were never asked about are looked up
+     * in this transaction, before its COMMIT: their answer comes with this
+     * batch's results, when the next batch is sent (may_send_batch), while
+     * PostgreSQL flushes this one's commit; looked up on their own they
+     * would wait for that flush, and the next batch for them. */
+    if (queued && !serial && s->lookup_wanted) {
+        lookup *l = lookup_collect(s, s->config.max_batch);
+        int rc = l != NULL ? send_lookup(s, conn, l) : 1;
+        if (rc < 0)
+            queued = 0;
+        else if (rc == 0) {
+            expect_push(s, EXP_LOOKUP, NULL, b)->lookup = l;
+            statements++;
+        }
     }
     /* PostgreSQL holds results until a Sync or a Flush: ask for them now, so
      * that their arrival says the batch has reached its COMMIT. */
@@ -2215,7 +2455,8 @@ static void run_finished(fq_store *s)
 
 static int may_send_batch(const fq_store *s)
 {
-    if (!s->directory_loaded || s->open_streaming || s->pending.head == NULL || s->replanning)
+    if (!s->directory_loaded || s->open_streaming || s->pending.head == NULL || s->replanning ||
+        !op_ready(s->pending.head, s->serial_left > 0))
         return 0;
     /* After a failed batch, nothing goes until the batches planned on top
      * of it are answered; in serial mode, one at a time. */
@@ -2228,6 +2469,48 @@ static int may_send_batch(const fq_store *s)
     if (s->pending.count >= s->config.max_batch)
         return 1;
     return s->batches_executing == 0 && s->pending.count >= PIPELINE_MIN;
+}
+
+/* The lookup of the reports waiting that were never asked about, sent on
+ * its own: when no batch is executing (PostgreSQL is idle, or flushing a
+ * COMMIT, which the next batch waits for anyway), since a batch executing
+ * now would take it before its COMMIT once its results are back
+ * (send_batch). Not in serial mode, where nothing is looked up, nor while
+ * the batches of a failed plan are answered. 1 when it was sent, 0 when
+ * not, -1 when the connection was dropped. */
+static int send_lookup_alone(fq_store *s, PGconn *conn)
+{
+    if (!s->lookup_wanted || s->replanning || s->serial_left > 0 || s->batches_executing > 0 ||
+        !s->directory_loaded || s->open_streaming || expect_reserve(s, 3) != 0)
+        return 0;
+    lookup *l = lookup_collect(s, s->config.max_batch);
+    if (l == NULL)
+        return 0;
+    /* A failed batch leaves its transaction aborted until a ROLLBACK (see
+     * send_batch). */
+    int rolled_back = PQtransactionStatus(conn) == PQTRANS_INERROR;
+    if (rolled_back) {
+        if (!PQsendQueryParams(conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0)) {
+            free(l);
+            fq_pg_reset(s->pg, "libpq could not queue a statement");
+            return -1;
+        }
+        expect_push(s, EXP_LOOKUP, NULL, NULL); /* no lookup: its result is ignored */
+    }
+    int rc = send_lookup(s, conn, l);
+    if (rc == 0)
+        expect_push(s, EXP_LOOKUP, NULL, NULL)->lookup = l;
+    else if (rc < 0) {
+        fq_pg_reset(s->pg, "libpq could not queue a statement");
+        return -1;
+    } else if (!rolled_back)
+        return 0;
+    if (!PQpipelineSync(conn)) {
+        fq_pg_reset(s->pg, "libpq could not queue a statement");
+        return -1;
+    }
+    expect_push(s, EXP_LOOKUP_SYNC, NULL, NULL);
+    return 1;
 }
 
 /* The directory's (or a catch-up's) load, when one is wanted and its retry
@@ -2310,7 +2593,10 @@ static void send_pending(fq_store *s)
             break;
         sent = 1;
     }
-    flush_sent(s, sent);
+    int looked = send_lookup_alone(s, conn);
+    if (looked < 0)
+        return;
+    flush_sent(s, sent || looked);
 }
 
 static void on_prepare(uv_prepare_t *handle)
@@ -2342,7 +2628,8 @@ static void on_sweep(uv_timer_t *timer)
     fq_store_op *prev = NULL, *op = s->pending.head;
     while (op != NULL) {
         fq_store_op *next = op->next;
-        if (op->in_doubt) {
+        /* One in a lookup in flight is named by its answer: it stays. */
+        if (op->in_doubt || (op->kind == FQ_STORE_OP_REPORT && op->idem == IDEM_ASKED)) {
             prev = op;
             op = next;
             continue;
@@ -2433,6 +2720,9 @@ void fq_store_submit(fq_store *s, fq_store_op *op)
     op->got_row = 0;
     op->error[0] = '\0';
     op->sqlstate[0] = '\0';
+    op->idem = IDEM_UNKNOWN;
+    if (op->kind == FQ_STORE_OP_REPORT)
+        s->lookup_wanted = 1;
     /* Only the statements that write events have a plan. */
     int writes_events = op->kind == FQ_STORE_OP_REPORT || op->kind == FQ_STORE_OP_REROUTE ||
                         op->kind == FQ_STORE_OP_EVENT || op->kind == FQ_STORE_OP_ACTION ||
@@ -2465,6 +2755,7 @@ static void on_closed(uv_handle_t *handle)
         fq_writeplan_free(s->plan);
         fq_pgbuf_free(&s->scratch);
         fq_pgbuf_free(&s->set_buf);
+        fq_pgbuf_free(&s->lookup_buf);
         free(s->set);
         free(s);
     }

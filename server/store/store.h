@@ -149,6 +149,9 @@ struct fq_store_op {
     int status;
     int planned_events; /* how many of plan.events the batch planned */
     int64_t planned_incident;
+    /* A REPORT: what the batch lookup of stored reports knows of its
+     * (node, message id) (store.c, docs/write-path.md "Resends in a batch"). */
+    int idem;
 };
 
 typedef struct fq_store_config {
@@ -178,6 +181,10 @@ typedef struct fq_store_stats {
     uint64_t reconnects;
     uint64_t directory_loads;
     uint64_t serial_ops; /* written one per transaction after a failed batch */
+    /* The batch lookup of stored reports (docs/write-path.md, "Resends in a
+     * batch"): statements sent, reports they asked about, reports found
+     * stored (answered from the row, nothing written). */
+    uint64_t lookups, looked_up, resends_found;
     size_t pending;
     size_t largest_batch;
     /* For /metrics (docs/operations.md, Monitoring). */

@@ -205,13 +205,13 @@ static pending *pending_new(fq_api *api, fq_web_req *r, what w)
     fq_snapshot *snap = fq_dispatch_current(api->dispatch);
     const fq_node *node = snap ? fq_directory_find(snap->directory, s->node_id) : NULL;
     if (node == NULL || node->revoked) {
-        fq_web_respond_error(r, 401, "unauthenticated",
-                             "this account's console node is revoked; sign in again", 0);
+        fq_web_respond_err(r, FQ_EUNAUTHENTICATED,
+                           "this account's console node is revoked; sign in again");
         return NULL;
     }
     pending *p = calloc(1, sizeof *p);
     if (p == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return NULL;
     }
     p->api = api;
@@ -328,7 +328,7 @@ static int stats_csv_rows(pending *p, const Fengqiao__V1__ConsoleResult *res)
 static void answer_board_csv(pending *p, Fengqiao__V1__ConsoleResult *res)
 {
     if (csv_board_rows(p, res) != 0) {
-        fq_web_respond_error(p->call.r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(p->call.r, FQ_EBUSY, "out of memory");
         pending_free(p);
         return;
     }
@@ -361,7 +361,7 @@ static void on_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply)
         return;
     }
     if (reply->result_case != FENGQIAO__V1__REPLY__RESULT_CONSOLE) {
-        fq_web_respond_error(p->call.r, 503, "busy", "the server answered another kind (a bug)", 1);
+        fq_web_respond_err(p->call.r, FQ_EBUSY, "the server answered another kind (a bug)");
         pending_free(p);
         return;
     }
@@ -378,7 +378,7 @@ static void on_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply)
         if (p->what == W_STATS)
             p->stats_doc = fq_pbjson_stats_add(p->stats_doc, res);
         else if (stats_csv_rows(p, res) != 0) {
-            fq_web_respond_error(p->call.r, 503, "busy", "out of memory", 1);
+            fq_web_respond_err(p->call.r, FQ_EBUSY, "out of memory");
             pending_free(p);
             return;
         }
@@ -454,7 +454,7 @@ static int param_enum(fq_web_req *r, const char *name, const ProtobufCEnumDescri
     if (x < 0) {
         char msg[160];
         snprintf(msg, sizeof msg, "%s: no such value '%.40s'", name, v);
-        fq_web_respond_error(r, 400, "invalid", msg, 0);
+        fq_web_respond_err(r, FQ_EINVALID, msg);
         return -1;
     }
     *out = x;
@@ -470,7 +470,7 @@ static int param_text(fq_web_req *r, const char *name, char *out, size_t cap)
     if (strlen(v) >= cap) {
         char msg[160];
         snprintf(msg, sizeof msg, "%s is too long (at most %zu bytes)", name, cap - 1);
-        fq_web_respond_error(r, 400, "invalid", msg, 0);
+        fq_web_respond_err(r, FQ_EINVALID, msg);
         return -1;
     }
     memcpy(out, v, strlen(v) + 1);
@@ -487,7 +487,7 @@ static int param_int(fq_web_req *r, const char *name, long long min, long long m
     if (*end != '\0' || x < min || x > max) {
         char msg[160];
         snprintf(msg, sizeof msg, "%s must be an integer from %lld to %lld", name, min, max);
-        fq_web_respond_error(r, 400, "invalid", msg, 0);
+        fq_web_respond_err(r, FQ_EINVALID, msg);
         return -1;
     }
     *out = x;
@@ -638,7 +638,7 @@ static void handle_command(fq_api *api, fq_web_req *r, uint64_t id)
     /* A command, with a mediation's part when it is a mediation step. */
     fq_mediation_cmd *med = malloc(sizeof *med);
     if (med == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     fq_webcmd *cmd = &med->cmd;
@@ -838,7 +838,7 @@ static void handle_events(fq_api *api, fq_web_req *r)
         char *end = NULL;
         unsigned long long x = strtoull(resume, &end, 10);
         if (!isdigit((unsigned char)resume[0]) || *end != '\0') {
-            fq_web_respond_error(r, 400, "invalid", "Last-Event-ID must be a sequence number", 0);
+            fq_web_respond_err(r, FQ_EINVALID, "Last-Event-ID must be a sequence number");
             return;
         }
         after = x;
@@ -858,7 +858,7 @@ static void handle_events(fq_api *api, fq_web_req *r)
     }
     if (st == NULL || f == NULL) {
         free(st);
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     st->api = api;
@@ -1007,7 +1007,7 @@ static void topology_done(fq_store_op *op, int status, const char *message)
     size_t len = 0;
     char *json = topology_document(api, PQgetvalue(res, 0, 0), &len);
     if (json == NULL) {
-        fq_web_respond_error(t->r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(t->r, FQ_EBUSY, "out of memory");
         free(t);
         return;
     }
@@ -1075,7 +1075,7 @@ static void handle_topology(fq_api *api, fq_web_req *r)
     topo_read *t = calloc(1, sizeof *t);
     if (t == NULL || store == NULL) {
         free(t);
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     t->api = api;
@@ -1116,7 +1116,7 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         return;
     }
     if (strncmp(path, prefix, strlen(prefix)) != 0) {
-        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+        fq_web_respond_err(r, FQ_ENOTFOUND, "no such path");
         return;
     }
     const char *rest = path + strlen(prefix);
@@ -1137,7 +1137,7 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         uint64_t id = 0;
         const char *tail = NULL;
         if (fq_api_parse_id(rest + 10, &id, &tail) != 0) {
-            fq_web_respond_error(r, 400, "invalid", "the incident id must be a number", 0);
+            fq_web_respond_err(r, FQ_EINVALID, "the incident id must be a number");
             return;
         }
         if (get && tail[0] == '\0')
@@ -1145,9 +1145,9 @@ void fq_api_handle(fq_api *api, fq_web_req *r)
         else if (post && strcmp(tail, "/commands") == 0)
             handle_command(api, r, id);
         else
-            fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+            fq_web_respond_err(r, FQ_ENOTFOUND, "no such path");
     } else
-        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+        fq_web_respond_err(r, FQ_ENOTFOUND, "no such path");
 }
 
 fq_api *fq_api_new(uv_loop_t *loop, fq_terminals *terminals, fq_dispatch *dispatch,

@@ -54,7 +54,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
     if (PQntuples(res) != 1) {
         /* None with that id, or not the asker's: the same answer, so ids
          * cannot be probed. */
-        fq_web_respond_error(q->r, 403, "forbidden", "no such attachment for this account", 0);
+        fq_web_respond_err(q->r, FQ_EFORBIDDEN, "no such attachment for this account");
         free(q);
         return;
     }
@@ -79,20 +79,20 @@ void fq_attachments_handle(void *user, fq_web_req *r)
     static const char prefix[] = "/api/v1/attachments/";
     const char *path = fq_web_req_path(r);
     if (strcmp(fq_web_req_method(r), "GET") != 0 || strncmp(path, prefix, sizeof prefix - 1) != 0) {
-        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+        fq_web_respond_err(r, FQ_ENOTFOUND, "no such path");
         return;
     }
     const char *digits = path + sizeof prefix - 1;
     char *end = NULL;
     unsigned long long id = isdigit((unsigned char)digits[0]) ? strtoull(digits, &end, 10) : 0;
     if (id == 0 || id > (unsigned long long)INT64_MAX || *end != '\0') {
-        fq_web_respond_error(r, 400, "invalid", "the attachment id must be a number", 0);
+        fq_web_respond_err(r, FQ_EINVALID, "the attachment id must be a number");
         return;
     }
     const fq_web_session *s = fq_web_req_session(r);
     attachment_read *q = calloc(1, sizeof *q);
     if (q == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     q->r = r;
@@ -102,8 +102,8 @@ void fq_attachments_handle(void *user, fq_web_req *r)
         fq_snapshot *snap = fq_dispatch_current(a->dispatch);
         const fq_node *node = snap ? fq_directory_find(snap->directory, s->node_id) : NULL;
         if (node == NULL || node->revoked) {
-            fq_web_respond_error(r, 401, "unauthenticated",
-                                 "this account's node is revoked; sign in again", 0);
+            fq_web_respond_err(r, FQ_EUNAUTHENTICATED,
+                               "this account's node is revoked; sign in again");
             free(q);
             return;
         }

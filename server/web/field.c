@@ -57,10 +57,9 @@ static int find_node(fq_field *f, fq_web_req *r, field_node *out)
     fq_snapshot *snap = fq_dispatch_current(f->dispatch);
     const fq_node *node = snap ? fq_directory_find(snap->directory, s->node_id) : NULL;
     if (node == NULL || node->revoked) {
-        fq_web_respond_error(r, 401, "unauthenticated",
-                             snap == NULL ? "the server is starting; sign in again"
-                                          : "this account's node is revoked; sign in again",
-                             0);
+        fq_web_respond_err(r, FQ_EUNAUTHENTICATED,
+                           snap == NULL ? "the server is starting; sign in again"
+                                        : "this account's node is revoked; sign in again");
         return -1;
     }
     snprintf(out->id, sizeof out->id, "%s", node->id);
@@ -96,12 +95,12 @@ static void terminal_req_release(fq_nodecall *c)
 static void answer_sync(terminal_req *t, const Fengqiao__V1__Reply *reply)
 {
     if (reply->result_case != FENGQIAO__V1__REPLY__RESULT_SYNC) {
-        fq_web_respond_error(t->call.r, 503, "busy", "the server answered another kind (a bug)", 1);
+        fq_web_respond_err(t->call.r, FQ_EBUSY, "the server answered another kind (a bug)");
         return;
     }
     json_object *doc = fq_pbjson_message(&reply->sync->base);
     if (doc == NULL) {
-        fq_web_respond_error(t->call.r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(t->call.r, FQ_EBUSY, "out of memory");
         return;
     }
     json_object *items = NULL;
@@ -176,7 +175,7 @@ static void answer_action(terminal_req *t, const Fengqiao__V1__ActionResult *res
 {
     json_object *doc = fq_pbjson_message(&res->base);
     if (doc == NULL) {
-        fq_web_respond_error(t->call.r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(t->call.r, FQ_EBUSY, "out of memory");
         return;
     }
     json_object_object_add(doc, "already_done", json_object_new_boolean(res->already_done));
@@ -200,7 +199,7 @@ static void on_terminal_reply(fq_nodecall *c, const Fengqiao__V1__Reply *reply)
     } else if (reply->result_case == FENGQIAO__V1__REPLY__RESULT_ACTION) {
         answer_action(t, reply->action);
     } else {
-        fq_web_respond_error(t->call.r, 503, "busy", "the server answered another kind (a bug)", 1);
+        fq_web_respond_err(t->call.r, FQ_EBUSY, "the server answered another kind (a bug)");
     }
     terminal_req_free(t);
 }
@@ -209,7 +208,7 @@ static terminal_req *terminal_req_new(fq_field *f, fq_web_req *r, field_kind kin
 {
     terminal_req *t = calloc(1, sizeof *t);
     if (t == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return NULL;
     }
     t->f = f;
@@ -242,7 +241,7 @@ static int query_u64(fq_web_req *r, const char *name, uint64_t max, uint64_t *ou
     if (!isdigit((unsigned char)v[0]) || *end != '\0' || x > max) {
         char msg[160];
         snprintf(msg, sizeof msg, "%s must be an integer from 0 to %" PRIu64, name, max);
-        fq_web_respond_error(r, 400, "invalid", msg, 0);
+        fq_web_respond_err(r, FQ_EINVALID, msg);
         return -1;
     }
     *out = x;
@@ -260,7 +259,7 @@ static int query_degrees(fq_web_req *r, const char *name, double limit, double *
     if (*end != '\0' || !isfinite(x) || x < -limit || x > limit) {
         char msg[160];
         snprintf(msg, sizeof msg, "%s must be a number from %g to %g", name, -limit, limit);
-        fq_web_respond_error(r, 400, "invalid", msg, 0);
+        fq_web_respond_err(r, FQ_EINVALID, msg);
         return -1;
     }
     *out = x;
@@ -289,7 +288,7 @@ static void handle_sync(fq_field *f, fq_web_req *r)
         query_degrees(r, "lat", 90, &lat, &has_lat) || query_degrees(r, "lng", 180, &lng, &has_lng))
         return;
     if (has_lat != has_lng) {
-        fq_web_respond_error(r, 400, "invalid", "lat and lng go together", 0);
+        fq_web_respond_err(r, FQ_EINVALID, "lat and lng go together");
         return;
     }
     const char *off = fq_web_req_query(r, "off_duty");
@@ -331,7 +330,7 @@ static void handle_action(fq_field *f, fq_web_req *r, uint64_t incident_id)
     const uint8_t *body = fq_web_req_body(r, &len);
     fq_field_action *a = malloc(sizeof *a);
     if (a == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     char err[200];
@@ -351,7 +350,7 @@ static void handle_action(fq_field *f, fq_web_req *r, uint64_t incident_id)
      * with the action's event, in its transaction (docs/phone.md). */
     photo_refs *refs = malloc(sizeof *refs);
     if (refs == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         fq_fieldreq_photos_free(&a->photos);
         free(a);
         terminal_req_free(t);
@@ -387,16 +386,16 @@ static void on_report_done(void *user, const Fengqiao__V1__Reply *reply)
 {
     report_req *q = user;
     if (reply == NULL)
-        fq_web_respond_error(q->r, 503, "busy", "the server could not answer now; retry", 1);
+        fq_web_respond_err(q->r, FQ_EBUSY, "the server could not answer now; retry");
     else if (reply->status != ST(OK))
         fq_api_respond_refusal(q->r, reply);
     else if (reply->result_case != FENGQIAO__V1__REPLY__RESULT_INCIDENT)
-        fq_web_respond_error(q->r, 503, "busy", "the server answered another kind (a bug)", 1);
+        fq_web_respond_err(q->r, FQ_EBUSY, "the server answered another kind (a bug)");
     else {
         const Fengqiao__V1__IncidentAccepted *acc = reply->incident;
         json_object *doc = fq_pbjson_message(&acc->base);
         if (doc == NULL)
-            fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
+            fq_web_respond_err(q->r, FQ_EBUSY, "out of memory");
         else /* the photos were stored with the "reported" event */
             respond_stored(q->f, q->r, doc, acc->incident_id, acc->event_seq, q->n_photos);
     }
@@ -412,7 +411,7 @@ static void handle_report(fq_field *f, fq_web_req *r)
     if (rep == NULL || q == NULL) {
         free(rep);
         free(q);
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     q->f = f;
@@ -442,7 +441,7 @@ static void handle_report(fq_field *f, fq_web_req *r)
                                       rep->photos.n, on_report_done, q) == 0)
             q = NULL;
         else
-            fq_web_respond_error(r, 503, "busy", "the report could not be sent; retry", 1);
+            fq_web_respond_err(r, FQ_EBUSY, "the report could not be sent; retry");
         fq_fieldreq_photos_free(&rep->photos);
     }
     free(rep);
@@ -468,13 +467,13 @@ static void read_done(fq_store_op *op, int status, const char *message)
     if (status != FQ_OK || res == NULL) {
         fq_web_respond_store_failed(q->r, message);
     } else if (PQntuples(res) != 1) {
-        fq_web_respond_error(
-            q->r, 403, "forbidden",
-            q->one ? "not an assignment of this account" : "the assignments read found nothing", 0);
+        fq_web_respond_err(q->r, FQ_EFORBIDDEN,
+                           q->one ? "not an assignment of this account"
+                                  : "the assignments read found nothing");
     } else {
         json_object *doc = json_tokener_parse(PQgetvalue(res, 0, 0));
         if (doc == NULL) {
-            fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
+            fq_web_respond_err(q->r, FQ_EBUSY, "out of memory");
         } else {
             char zone[8];
             json_object_object_add(doc, "server_time_ms", json_object_new_int64(fq_now_ms()));
@@ -494,14 +493,13 @@ static void handle_read(fq_field *f, fq_web_req *r, uint64_t incident_id)
         return;
     sodium_memzero(node.key, sizeof node.key);
     if (strncmp(node.box, "w:", 2) != 0 && strncmp(node.box, "h:", 2) != 0) {
-        fq_web_respond_error(r, 403, "forbidden", "this account's node serves no worker or unit",
-                             0);
+        fq_web_respond_err(r, FQ_EFORBIDDEN, "this account's node serves no worker or unit");
         return;
     }
     fq_store *store = f->read_store;
     field_read *q = calloc(1, sizeof *q);
     if (q == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     q->f = f;
@@ -530,7 +528,7 @@ void fq_field_handle(void *user, fq_web_req *r)
     static const char prefix[] = "/api/v1/field/";
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     if (strncmp(path, prefix, sizeof prefix - 1) != 0) {
-        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+        fq_web_respond_err(r, FQ_ENOTFOUND, "no such path");
         return;
     }
     const char *rest = path + sizeof prefix - 1;
@@ -544,7 +542,7 @@ void fq_field_handle(void *user, fq_web_req *r)
         uint64_t id = 0;
         const char *tail = NULL;
         if (fq_api_parse_id(rest + 12, &id, &tail) != 0) {
-            fq_web_respond_error(r, 400, "invalid", "the incident id must be a number", 0);
+            fq_web_respond_err(r, FQ_EINVALID, "the incident id must be a number");
             return;
         }
         if (get && tail[0] == '\0')
@@ -552,9 +550,9 @@ void fq_field_handle(void *user, fq_web_req *r)
         else if (post && strcmp(tail, "/actions") == 0)
             handle_action(f, r, id);
         else
-            fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+            fq_web_respond_err(r, FQ_ENOTFOUND, "no such path");
     } else
-        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+        fq_web_respond_err(r, FQ_ENOTFOUND, "no such path");
 }
 
 fq_field *fq_field_new(uv_loop_t *loop, fq_terminals *terminals, fq_intake *intake,

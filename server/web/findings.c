@@ -26,9 +26,11 @@ struct fq_findings {
     fq_api *api;
     fq_findings_config config;
     uv_timer_t *timer;
-    int running;  /* the periodic read is in the store */
-    int learned;  /* a periodic run has been done: its findings are known */
-    char **known; /* the keys of the previous run's findings, sorted */
+    int running;    /* the periodic read is in the store or being judged */
+    int stopped;    /* the server stops: a periodic run's findings go nowhere */
+    size_t working; /* judgments on the thread pool; the struct outlives them */
+    int learned;    /* a periodic run has been done: its findings are known */
+    char **known;   /* the keys of the previous run's findings, sorted */
     size_t n_known;
     uint64_t runs, pushed;
 };
@@ -40,6 +42,15 @@ typedef struct judgment_read {
     part part;
     int64_t as_of_ms;
     char from[24], to[24], jurisdiction[72], days[16], lookback[16], limit[16];
+    /* Decoding and judging run on the thread pool, over a copy of the rows
+     * (the store frees its result when read_done returns, and the decoded
+     * incidents point into it): over a year of a district's incidents they
+     * take long enough to stall every request, and a stop behind them. */
+    uv_work_t work;
+    PGresult *copy;
+    fq_jd_rows rows;
+    fq_jd_result result;
+    int judged; /* 0: rows decoded and judged */
 } judgment_read;
 
 void fq_findings_config_default(fq_findings_config *c)
@@ -370,19 +381,63 @@ static void periodic_done(fq_findings *f, const fq_jd_rows *rows, const fq_jd_re
 
 /* ---- reads ---- */
 
+/* On a pool thread: the pure judgment over rows the loop decoded. */
+static void judge_work(uv_work_t *w)
+{
+    judgment_read *q = w->data;
+    q->judged = -1;
+    if (fq_jd_rows_decode(q->copy, &q->rows) != 0)
+        return;
+    q->judged = fq_judgment_run(q->rows.incidents, q->rows.n, &q->f->config.params, q->as_of_ms,
+                                &q->result);
+}
+
+static void findings_free(fq_findings *f);
+
+/* Back on the loop: answer the request, or learn and push the run's findings. */
+static void after_judge(uv_work_t *w, int status)
+{
+    judgment_read *q = w->data;
+    fq_findings *f = q->f;
+    f->working--;
+    if (status != 0 || q->judged != 0) {
+        if (q->r != NULL)
+            fq_web_respond_err(q->r, FQ_EBUSY, "out of memory");
+    } else if (q->r != NULL) {
+        answer_findings(q, &q->rows, &q->result);
+    } else if (!f->stopped) {
+        f->runs++;
+        periodic_done(f, &q->rows, &q->result);
+    }
+    if (q->r == NULL)
+        f->running = 0;
+    if (status == 0 && q->judged == 0)
+        fq_jd_result_free(&q->result);
+    fq_jd_rows_free(&q->rows);
+    PQclear(q->copy);
+    free(q);
+    if (f->stopped == 2 && f->working == 0)
+        findings_free(f);
+}
+
 static void read_done(fq_store_op *op, int status, const char *message)
 {
     judgment_read *q = (judgment_read *)op;
     fq_findings *f = q->f;
     const PGresult *res = op->result;
-    if (q->r == NULL)
-        f->running = 0;
     if (status != FQ_OK || res == NULL) {
-        if (q->r == NULL)
+        if (q->r == NULL) {
+            f->running = 0;
             fq_log(FQ_LOG_WARN, "judgment", "the periodic read failed: %s",
                    message && message[0] ? message : "the database is away");
+        }
         if (q->r != NULL)
             fq_web_respond_store_failed(q->r, message);
+        free(q);
+        return;
+    }
+    if (q->r == NULL && f->stopped) { /* nobody will see this run's findings */
+        f->running = 0;
         free(q);
         return;
     }
@@ -391,30 +446,26 @@ static void read_done(fq_store_op *op, int status, const char *message)
         free(q);
         return;
     }
-    fq_jd_rows rows;
-    fq_jd_result result;
-    if (fq_jd_rows_decode(res, &rows) != 0) {
+    q->copy = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+    if (q->copy == NULL) {
         if (q->r != NULL)
-            fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
+            fq_web_respond_err(q->r, FQ_EBUSY, "out of memory");
+        else
+            f->running = 0;
         free(q);
         return;
     }
-    if (fq_judgment_run(rows.incidents, rows.n, &f->config.params, q->as_of_ms, &result) != 0) {
+    q->work.data = q;
+    f->working++;
+    if (uv_queue_work(f->loop, &q->work, judge_work, after_judge) != 0) {
+        f->working--;
         if (q->r != NULL)
-            fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
-        fq_jd_rows_free(&rows);
+            fq_web_respond_error(q->r, 503, "busy", "the server cannot judge now", 2);
+        else
+            f->running = 0;
+        PQclear(q->copy);
         free(q);
-        return;
     }
-    if (q->r != NULL) {
-        answer_findings(q, &rows, &result);
-    } else {
-        f->runs++;
-        periodic_done(f, &rows, &result);
-    }
-    fq_jd_result_free(&result);
-    fq_jd_rows_free(&rows);
-    free(q);
 }
 
 /* FQ_SQL_JUDGMENT_PENDING (sql/judgment_pending.sql) on q's op: at most
@@ -481,7 +532,7 @@ void fq_findings_handle(void *user, fq_web_req *r)
     else if (strcmp(name, "long-pending") == 0)
         p = P_PENDING;
     else {
-        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+        fq_web_respond_err(r, FQ_ENOTFOUND, "no such path");
         return;
     }
     if (strcmp(fq_web_req_method(r), "GET") != 0) {
@@ -494,15 +545,14 @@ void fq_findings_handle(void *user, fq_web_req *r)
         char *end = NULL;
         long long x = strtoll(v, &end, 10);
         if (*end != '\0' || x < 946684800000LL || x > MAX_AS_OF_MS) {
-            fq_web_respond_error(r, 400, "invalid",
-                                 "as_of_ms must be a time in ms from 2000 to 2100", 0);
+            fq_web_respond_err(r, FQ_EINVALID, "as_of_ms must be a time in ms from 2000 to 2100");
             return;
         }
         as_of = x;
     }
     judgment_read *q = calloc(1, sizeof *q);
     if (q == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     q->r = r;
@@ -561,19 +611,32 @@ static void free_handle(uv_handle_t *h)
 
 void fq_findings_stop(fq_findings *f)
 {
-    if (f != NULL && f->timer != NULL) {
+    if (f == NULL)
+        return;
+    if (!f->stopped)
+        f->stopped = 1;
+    if (f->timer != NULL) {
         uv_close((uv_handle_t *)f->timer, free_handle);
         f->timer = NULL;
     }
 }
 
+static void findings_free(fq_findings *f)
+{
+    keys_free(f->known, f->n_known);
+    free(f);
+}
+
+/* A judgment still on the pool frees f when it comes back (the loop runs
+ * until it does: queued work keeps it alive). */
 void fq_findings_free(fq_findings *f)
 {
     if (f == NULL)
         return;
     fq_findings_stop(f);
-    keys_free(f->known, f->n_known);
-    free(f);
+    f->stopped = 2;
+    if (f->working == 0)
+        findings_free(f);
 }
 
 uint64_t fq_findings_runs(const fq_findings *f)

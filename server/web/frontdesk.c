@@ -164,7 +164,7 @@ static void with_keys(fq_frontdesk *fd, fq_web_req *r, keyed_fn fn)
     }
     waiter *w = malloc(sizeof *w);
     if (w == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     w->run = fn;
@@ -231,7 +231,7 @@ static void party_done(fq_store_op *op, int status, const char *message)
                  "the case is stored (incident %" PRIu64
                  ") but not yet its person; retry with the same request_id",
                  q->incident_id);
-        fq_web_respond_error(q->r, 503, "busy", msg, 1);
+        fq_web_respond_err(q->r, FQ_EBUSY, msg);
         register_free(q);
         return;
     }
@@ -293,11 +293,11 @@ static void on_registered(void *user, const Fengqiao__V1__Reply *reply)
 {
     register_req *q = user;
     if (reply == NULL) {
-        fq_web_respond_error(q->r, 503, "busy", "the server could not answer now; retry", 1);
+        fq_web_respond_err(q->r, FQ_EBUSY, "the server could not answer now; retry");
     } else if (reply->status != ST(OK)) {
         fq_api_respond_refusal(q->r, reply);
     } else if (reply->result_case != FENGQIAO__V1__REPLY__RESULT_INCIDENT) {
-        fq_web_respond_error(q->r, 503, "busy", "the server answered another kind (a bug)", 1);
+        fq_web_respond_err(q->r, FQ_EBUSY, "the server answered another kind (a bug)");
     } else {
         /* The incident is committed: now its person, then the answer. */
         q->incident_id = reply->incident->incident_id;
@@ -325,12 +325,12 @@ static void handle_register(fq_frontdesk *fd, fq_web_req *r)
     if (c == NULL || q == NULL) {
         free(c);
         free(q);
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     char err[200];
     if (fq_frontdeskreq_decode(body ? (const char *)body : "", len, c, err, sizeof err) != 0) {
-        fq_web_respond_error(r, 400, "invalid", err, 0);
+        fq_web_respond_err(r, FQ_EINVALID, err);
         sodium_memzero(c, sizeof *c);
         free(c);
         free(q);
@@ -354,7 +354,7 @@ static void handle_register(fq_frontdesk *fd, fq_web_req *r)
     uint64_t mid = fq_request_message_id(s->node_id, c->request_id);
     /* Sealed into a frame before it returns; the answer may come first. */
     if (fq_intake_submit(fd->intake, s->node_id, mid, &c->report, on_registered, q) != 0) {
-        fq_web_respond_error(r, 503, "busy", "the case could not be sent; retry", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "the case could not be sent; retry");
         register_free(q);
     }
     sodium_memzero(c, sizeof *c);
@@ -399,7 +399,7 @@ static void answer_suggest(fd_read *q, json_object *cats)
     if (list == NULL || kw == NULL) {
         free(list);
         free(kw);
-        fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(q->r, FQ_EBUSY, "out of memory");
         return;
     }
     size_t at = 0;
@@ -442,14 +442,13 @@ static void read_done(fq_store_op *op, int status, const char *message)
         return;
     }
     if (PQntuples(res) != 1) {
-        fq_web_respond_error(q->r, 403, "forbidden",
-                             "no such person in this account's jurisdiction", 0);
+        fq_web_respond_err(q->r, FQ_EFORBIDDEN, "no such person in this account's jurisdiction");
         read_free(q);
         return;
     }
     json_object *body = json_tokener_parse(PQgetvalue(res, 0, 0));
     if (body == NULL) {
-        fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(q->r, FQ_EBUSY, "out of memory");
         read_free(q);
         return;
     }
@@ -536,7 +535,7 @@ static fd_read *read_new(fq_frontdesk *fd, fq_web_req *r, read_kind kind)
 {
     fd_read *q = calloc(1, sizeof *q);
     if (q == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return NULL;
     }
     q->fd = fd;
@@ -567,8 +566,7 @@ static void handle_history(fq_frontdesk *fd, fq_web_req *r)
         char *end = NULL;
         long d = strtol(days, &end, 10);
         if (!isdigit((unsigned char)days[0]) || *end != '\0' || d < 1 || d > HISTORY_DAYS_MAX) {
-            fq_web_respond_error(r, 400, "invalid", "days must be a whole number from 1 to 3650",
-                                 0);
+            fq_web_respond_err(r, FQ_EINVALID, "days must be a whole number from 1 to 3650");
             read_free(q);
             return;
         }
@@ -576,8 +574,8 @@ static void handle_history(fq_frontdesk *fd, fq_web_req *r)
     }
     if (phone != NULL && phone[0] != '\0') {
         if (fq_phone_normalize(phone, norm, sizeof norm) != 0) {
-            fq_web_respond_error(r, 400, "invalid",
-                                 "phone must be 5 to 20 digits (spaces and +-() allowed)", 0);
+            fq_web_respond_err(r, FQ_EINVALID,
+                               "phone must be 5 to 20 digits (spaces and +-() allowed)");
             read_free(q);
             return;
         }
@@ -586,7 +584,7 @@ static void handle_history(fq_frontdesk *fd, fq_web_req *r)
     }
     if (id != NULL && id[0] != '\0') {
         if (fq_id_number_normalize(id, norm, sizeof norm, err, sizeof err) != 0) {
-            fq_web_respond_error(r, 400, "invalid", err, 0);
+            fq_web_respond_err(r, FQ_EINVALID, err);
             read_free(q);
             return;
         }
@@ -601,7 +599,7 @@ static void handle_history(fq_frontdesk *fd, fq_web_req *r)
         }
     }
     if (phone_hex[0] == '\0' && id_hex[0] == '\0' && name_hex[0] == '\0') {
-        fq_web_respond_error(r, 400, "invalid", "give phone, id_number or name", 0);
+        fq_web_respond_err(r, FQ_EINVALID, "give phone, id_number or name");
         read_free(q);
         return;
     }
@@ -614,12 +612,11 @@ static void handle_suggest(fq_frontdesk *fd, fq_web_req *r)
 {
     const char *title = fq_web_req_query(r, "title"), *text = fq_web_req_query(r, "text");
     if ((title == NULL || title[0] == '\0') && (text == NULL || text[0] == '\0')) {
-        fq_web_respond_error(r, 400, "invalid", "give title or text", 0);
+        fq_web_respond_err(r, FQ_EINVALID, "give title or text");
         return;
     }
     if ((title != NULL && strlen(title) > 4 * 200) || (text != NULL && strlen(text) > 4 * 4000)) {
-        fq_web_respond_error(r, 400, "invalid",
-                             "title is at most 200 characters, text at most 4000", 0);
+        fq_web_respond_err(r, FQ_EINVALID, "title is at most 200 characters, text at most 4000");
         return;
     }
     fd_read *q = read_new(fd, r, R_SUGGEST);
@@ -629,7 +626,7 @@ static void handle_suggest(fq_frontdesk *fd, fq_web_req *r)
     snprintf(q->title, sizeof q->title, "%s", title ? title : "");
     q->text = strdup(text ? text : "");
     if (q->text == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         read_free(q);
         return;
     }
@@ -641,7 +638,7 @@ static void handle_addresses(fq_frontdesk *fd, fq_web_req *r)
 {
     const char *text = fq_web_req_query(r, "q");
     if (text == NULL || text[0] == '\0' || strlen(text) > 4 * 100) {
-        fq_web_respond_error(r, 400, "invalid", "q is 1 to 100 characters of an address", 0);
+        fq_web_respond_err(r, FQ_EINVALID, "q is 1 to 100 characters of an address");
         return;
     }
     fd_read *q = read_new(fd, r, R_ADDRESSES);
@@ -725,8 +722,7 @@ static void reveal_done(fq_store_op *op, int status, const char *message)
     if (status != FQ_OK || res == NULL) {
         fq_web_respond_store_failed(q->r, message);
     } else if (PQntuples(res) != 1) {
-        fq_web_respond_error(q->r, 403, "forbidden",
-                             "no such person in this account's jurisdiction", 0);
+        fq_web_respond_err(q->r, FQ_EFORBIDDEN, "no such person in this account's jurisdiction");
     } else {
         int ok = 1;
         json_object *doc = json_object_new_object();
@@ -759,7 +755,7 @@ static void handle_person(fq_frontdesk *fd, fq_web_req *r)
     char *end = NULL;
     unsigned long long x = strtoull(id, &end, 10);
     if (!isdigit((unsigned char)id[0]) || *end != '\0' || x == 0 || x > INT64_MAX) {
-        fq_web_respond_error(r, 400, "invalid", "the person id must be a number", 0);
+        fq_web_respond_err(r, FQ_EINVALID, "the person id must be a number");
         return;
     }
     if (reveal == NULL || strcmp(reveal, "1") != 0) {
@@ -776,7 +772,7 @@ static void handle_person(fq_frontdesk *fd, fq_web_req *r)
     }
     reveal_req *q = calloc(1, sizeof *q);
     if (q == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     q->fd = fd;
@@ -798,7 +794,7 @@ void fq_frontdesk_handle(void *user, fq_web_req *r)
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     const fq_web_session *s = fq_web_req_session(r);
     if (strncmp(path, prefix, sizeof prefix - 1) != 0) {
-        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+        fq_web_respond_err(r, FQ_ENOTFOUND, "no such path");
         return;
     }
     if (s->role == FQ_WEB_WORKER) {
@@ -817,7 +813,7 @@ void fq_frontdesk_handle(void *user, fq_web_req *r)
     else if (get && strncmp(rest, "persons/", 8) == 0)
         with_keys(fd, r, handle_person);
     else
-        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+        fq_web_respond_err(r, FQ_ENOTFOUND, "no such path");
 }
 
 fq_frontdesk *fq_frontdesk_new(fq_intake *intake, fq_dispatch *dispatch, fq_store *store,

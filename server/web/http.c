@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include "allowlist.h"
+#include "fqerr.h"
 #include "loginlimit.h"
 #include "open311.h"
 #include "password.h"
@@ -526,6 +527,13 @@ void fq_web_respond_error(fq_web_req *r, int status, const char *code, const cha
     fq_web_respond_json(r, status, doc);
 }
 
+void fq_web_respond_err(fq_web_req *r, int err, const char *message)
+{
+    const char *code;
+    int status = fq_err_http(err, &code);
+    fq_web_respond_error(r, status, code, message, status == 503 ? 1 : 0);
+}
+
 void fq_web_respond_store_failed(fq_web_req *r, const char *message)
 {
     fq_web_respond_error(r, 503, "busy",
@@ -581,7 +589,7 @@ fq_web_stream *fq_web_stream_open(fq_web_req *r, fq_web_stream_closed_fn closed,
     }
     fq_web_stream *st = calloc(1, sizeof *st);
     if (st == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return NULL;
     }
     st->generator.proceed = on_stream_proceed;
@@ -835,7 +843,7 @@ static void on_session_loaded(fq_store_op *op, int status, const char *message)
         return;
     }
     if (PQntuples(op->result) != 1) {
-        fq_web_respond_error(wr, 401, "unauthenticated", "not signed in, or the session ended", 0);
+        fq_web_respond_err(wr, FQ_EUNAUTHENTICATED, "not signed in, or the session ended");
         return;
     }
     session_from_row(op->result, &wr->session);
@@ -993,7 +1001,7 @@ static void on_login_recorded(fq_store_op *op, int status, const char *message)
         fq_web_respond_error(wr, 429, "rate_limited", "too many sign-in attempts; try again later",
                              wr->refuse_retry_s);
     else
-        fq_web_respond_error(wr, 401, "unauthenticated", "wrong account or password", 0);
+        fq_web_respond_err(wr, FQ_EUNAUTHENTICATED, "wrong account or password");
 }
 
 static void login_refuse(login *l, const char *outcome)
@@ -1133,8 +1141,7 @@ static void start_login(fq_web_req *wr)
         !json_object_is_type(p, json_type_string) || json_object_get_string_len(a) == 0 ||
         json_object_get_string_len(p) > FQ_PASSWORD_MAX) {
         json_object_put(doc);
-        fq_web_respond_error(wr, 400, "invalid",
-                             "the body is {\"account\":\"…\",\"password\":\"…\"}", 0);
+        fq_web_respond_err(wr, FQ_EINVALID, "the body is {\"account\":\"…\",\"password\":\"…\"}");
         return;
     }
     login *l = calloc(1, sizeof *l);
@@ -1146,7 +1153,7 @@ static void start_login(fq_web_req *wr)
         if (l)
             login_free(l);
         free(lo);
-        fq_web_respond_error(wr, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(wr, FQ_EBUSY, "out of memory");
         return;
     }
     l->wr = wr;
@@ -1208,15 +1215,14 @@ static fq_web_req *take_request(fq_http *h, h2o_req_t *req, int refuse)
     }
     peer_text(req, wr->remote, sizeof wr->remote);
     if (wr->path == NULL || wr->query == NULL || (req->entity.len > 0 && wr->body == NULL)) {
-        fq_web_respond_error(wr, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(wr, FQ_EBUSY, "out of memory");
         return NULL;
     }
     if (refuse && req->entity.len > body_cap(wr->method, wr->path)) {
-        fq_web_respond_error(wr, 413, "too_large",
-                             body_cap(wr->method, wr->path) == FQ_WEB_MAX_BODY
-                                 ? "the body is over 64 KiB"
-                                 : "the body is over 12 MiB",
-                             0);
+        fq_web_respond_err(wr, FQ_ETOOLARGE,
+                           body_cap(wr->method, wr->path) == FQ_WEB_MAX_BODY
+                               ? "the body is over 64 KiB"
+                               : "the body is over 12 MiB");
         return NULL;
     }
     if (refuse && h->stopped) {
@@ -1255,7 +1261,7 @@ static int on_api_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     if (cookie_token_hash(req, wr->token_hash) != 0) {
-        fq_web_respond_error(wr, 401, "unauthenticated", "not signed in", 0);
+        fq_web_respond_err(wr, FQ_EUNAUTHENTICATED, "not signed in");
         return 0;
     }
     const fq_cached_session *cs = fq_sessions_find(h->sessions, wr->token_hash, wall_ms());

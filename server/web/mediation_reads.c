@@ -96,10 +96,10 @@ static void read_done(fq_store_op *op, int status, const char *message)
     } else if (q->detail && (PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] != 't')) {
         /* None with that id, or outside: the same answer, so ids cannot be
          * probed. */
-        fq_web_respond_error(q->r, 403, "forbidden",
-                             "no such incident inside this account's jurisdiction", 0);
+        fq_web_respond_err(q->r, FQ_EFORBIDDEN,
+                           "no such incident inside this account's jurisdiction");
     } else if (PQntuples(res) != 1) {
-        fq_web_respond_error(q->r, 503, "busy", "the database answered no row (a bug)", 1);
+        fq_web_respond_err(q->r, FQ_EBUSY, "the database answered no row (a bug)");
     } else {
         int col = q->detail ? 1 : 0;
         const char *doc = PQgetisnull(res, 0, col) ? "null" : PQgetvalue(res, 0, col);
@@ -108,7 +108,7 @@ static void read_done(fq_store_op *op, int status, const char *message)
             size_t n = strlen(doc) + 32;
             char *body = malloc(n);
             if (body == NULL) {
-                fq_web_respond_error(q->r, 503, "busy", "out of memory", 1);
+                fq_web_respond_err(q->r, FQ_EBUSY, "out of memory");
             } else {
                 int len = snprintf(body, n, "{\"mediation\":%s,\"revealed\":%s}", doc,
                                    q->revealed ? "true" : "false");
@@ -130,7 +130,7 @@ static int param_ms(fq_web_req *r, const char *name, long long *out)
     if (v == NULL || x < 0 || *end != '\0' || x > 253402300799999LL) {
         char msg[120];
         snprintf(msg, sizeof msg, "%s is required: epoch milliseconds", name);
-        fq_web_respond_error(r, 400, "invalid", msg, 0);
+        fq_web_respond_err(r, FQ_EINVALID, msg);
         return -1;
     }
     *out = x;
@@ -153,7 +153,7 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
     const fq_web_session *s = fq_web_req_session(r);
     mediation_read *q = calloc(1, sizeof *q);
     if (q == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     q->r = r;
@@ -167,7 +167,7 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
         if (state == NULL)
             state = "open";
         if (strcmp(state, "open") != 0 && strcmp(state, "ended") != 0) {
-            fq_web_respond_error(r, 400, "invalid", "state must be open or ended", 0);
+            fq_web_respond_err(r, FQ_EINVALID, "state must be open or ended");
             free(q);
             return;
         }
@@ -177,7 +177,7 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
         char *end = NULL;
         unsigned long long id = isdigit((unsigned char)digits[0]) ? strtoull(digits, &end, 10) : 0;
         if (id == 0 || id > (unsigned long long)INT64_MAX || *end != '\0') {
-            fq_web_respond_error(r, 400, "invalid", "the incident id must be a number", 0);
+            fq_web_respond_err(r, FQ_EINVALID, "the incident id must be a number");
             free(q);
             return;
         }
@@ -186,7 +186,7 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
             /* Every read masks the parties' phones, whoever asks. */
             case_bind(q, id, s->jurisdiction);
         } else if (strcmp(reveal, "1") != 0) {
-            fq_web_respond_error(r, 400, "invalid", "reveal must be 1 (or absent)", 0);
+            fq_web_respond_err(r, FQ_EINVALID, "reveal must be 1 (or absent)");
             free(q);
             return;
         } else if (s->role != FQ_WEB_OPERATOR && s->role != FQ_WEB_SUPERVISOR) {
@@ -215,12 +215,12 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
         }
         if (strcmp(by, "town") != 0 && strcmp(by, "committee") != 0 &&
             strcmp(by, "mediator") != 0) {
-            fq_web_respond_error(r, 400, "invalid", "by must be town, committee or mediator", 0);
+            fq_web_respond_err(r, FQ_EINVALID, "by must be town, committee or mediator");
             free(q);
             return;
         }
         if (from >= to) {
-            fq_web_respond_error(r, 400, "invalid", "from_ms must come before to_ms", 0);
+            fq_web_respond_err(r, FQ_EINVALID, "from_ms must come before to_ms");
             free(q);
             return;
         }
@@ -228,7 +228,7 @@ void fq_mediation_reads_handle(void *user, fq_web_req *r)
     } else if (strcmp(rest, "directory") == 0) {
         directory_bind(q, s->jurisdiction);
     } else {
-        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+        fq_web_respond_err(r, FQ_ENOTFOUND, "no such path");
         free(q);
         return;
     }

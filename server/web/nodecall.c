@@ -11,7 +11,7 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
 {
     fq_nodecall *c = user;
     if (bytes == NULL) {
-        fq_web_respond_error(c->r, 503, "busy", "the server could not answer now; retry", 1);
+        fq_web_respond_err(c->r, FQ_EBUSY, "the server could not answer now; retry");
         c->release(c);
         return;
     }
@@ -19,7 +19,7 @@ static void on_reply(void *user, const uint8_t *bytes, size_t len)
     int authenticated = 0;
     fq_arena_reset(c->arena);
     if (fq_wire_open_reply(c->key, bytes, len, c->arena, &reply, &authenticated) != FQ_WIRE_OK) {
-        fq_web_respond_error(c->r, 503, "busy", "the server's answer did not open (a bug)", 1);
+        fq_web_respond_err(c->r, FQ_EBUSY, "the server's answer did not open (a bug)");
         c->release(c);
         return;
     }
@@ -40,7 +40,7 @@ void fq_nodecall_send(fq_nodecall *c, Fengqiao__V1__Envelope *env,
                               : fq_wire_seal_request(c->key, env, &frame, &frame_len);
     if (sealed != FQ_WIRE_OK || (token = fq_reply_token_local(on_reply, c)) == NULL) {
         free(frame);
-        fq_web_respond_error(c->r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(c->r, FQ_EBUSY, "out of memory");
         c->release(c);
         return;
     }

@@ -60,7 +60,7 @@ static void list_done(fq_store_op *op, int status, const char *message)
     if (PQntuples(res) == 0) {
         /* None with that id, or not within the asker's jurisdiction: the
          * same answer, so ids cannot be probed. */
-        fq_web_respond_error(q->r, 403, "forbidden", "no such incident in your jurisdiction", 0);
+        fq_web_respond_err(q->r, FQ_EFORBIDDEN, "no such incident in your jurisdiction");
         free(q);
         return;
     }
@@ -97,7 +97,7 @@ void fq_upward_api_handle(void *user, fq_web_req *r)
 {
     fq_upward_api *a = user;
     if (strcmp(fq_web_req_path(r), "/api/v1/upward/deliveries") != 0) {
-        fq_web_respond_error(r, 404, "not_found", "no such path", 0);
+        fq_web_respond_err(r, FQ_ENOTFOUND, "no such path");
         return;
     }
     if (strcmp(fq_web_req_method(r), "GET") != 0) {
@@ -106,7 +106,7 @@ void fq_upward_api_handle(void *user, fq_web_req *r)
     }
     const fq_web_session *s = fq_web_req_session(r);
     if (s->role == FQ_WEB_WORKER) {
-        fq_web_respond_error(r, 403, "forbidden", "a field account does not read the console", 0);
+        fq_web_respond_err(r, FQ_EFORBIDDEN, "a field account does not read the console");
         return;
     }
     const char *digits = fq_web_req_query(r, "incident");
@@ -114,12 +114,12 @@ void fq_upward_api_handle(void *user, fq_web_req *r)
     unsigned long long id =
         digits != NULL && isdigit((unsigned char)digits[0]) ? strtoull(digits, &end, 10) : 0;
     if (id == 0 || id > (unsigned long long)INT64_MAX || *end != '\0') {
-        fq_web_respond_error(r, 400, "invalid", "incident=ID is needed, ID a number", 0);
+        fq_web_respond_err(r, FQ_EINVALID, "incident=ID is needed, ID a number");
         return;
     }
     list_read *q = calloc(1, sizeof *q);
     if (q == NULL) {
-        fq_web_respond_error(r, 503, "busy", "out of memory", 1);
+        fq_web_respond_err(r, FQ_EBUSY, "out of memory");
         return;
     }
     q->r = r;

@@ -77,6 +77,12 @@ void fq_web_respond_json(fq_web_req *r, int status, json_object *doc);
  * Retry-After header (503, 429). */
 void fq_web_respond_error(fq_web_req *r, int status, const char *code, const char *message,
                           unsigned retry_after_s);
+/* The same for an error of the server's (fqerr.h; webreq.h does not include
+ * it, so that the sessions' library needs no core): the HTTP status and code
+ * are fq_err_http's, the one mapping; a 503 says retry after 1 s. What only
+ * HTTP has (a role, the CSRF token, a method, the sign-in rate, a sealed
+ * record) stays with fq_web_respond_error. */
+void fq_web_respond_err(fq_web_req *r, int err, const char *message);
 /* The answer when a database read failed (a store op's status not OK): 503
  * "busy" with the store's message, or a plain one when it gave none, and
  * Retry-After 2 s; one wording for every read handler. */

@@ -33,12 +33,17 @@ declare -A FORMATION_PORT=([mon]=5431 [db1]=5433 [db2]=5434)
 # and its standby promoted. Defaults 5000/5000/2/2000/20000/30000 ms: a
 # failover in ~35 s. These bring it to a few seconds; docs/ha.md says why
 # each is safe. A node counts as dead only when its health check fails and
-# its keeper (reporting every second) has been silent for 1.5 s.
+# its keeper (reporting every second) has been silent for 1.5 s. The health
+# check is two connection attempts (1 retry: the engine's least) of 1140 ms
+# each, 20 ms apart: a live node is judged dead only by a stall of 2.3 s
+# (the window of the earlier 2 × 1000 ms + 300 ms), and a cut-off one is
+# judged after 2.32 s instead of 2.6 s — the engine waits the retry delay
+# once more after the last attempt, so a long delay buys nothing there.
 FORMATION_MONITOR_SETTINGS=(
-    health_check_period=500
-    health_check_timeout=1000
+    health_check_period=250
+    health_check_timeout=1140
     health_check_max_retries=1
-    health_check_retry_delay=300
+    health_check_retry_delay=20
     node_considered_unhealthy_timeout=1500
     primary_demote_timeout=1000
 )
@@ -110,7 +115,7 @@ formation_create() {
     autoctl mon create monitor --pgdata "$FORMATION_DIR/mon/data" --pgport "${FORMATION_PORT[mon]}" \
         --hostname "${FORMATION_ADDR[mon]}" --auth trust --no-ssl >"$FORMATION_DIR/mon.create.log" 2>&1 ||
         { tail -n 20 "$FORMATION_DIR/mon.create.log" >&2; return 1; }
-    autoctl mon run --pgdata "$FORMATION_DIR/mon/data" >>"$FORMATION_DIR/mon.log" 2>&1 &
+    autoctl mon run --pgdata "$FORMATION_DIR/mon/data" 2>&1 | formation_stamp >>"$FORMATION_DIR/mon.log" &
     end=$((SECONDS + 120))
     until monitor_q "SELECT 1" >/dev/null 2>&1 || ((SECONDS > end)); do sleep 0.5; done
     monitor_q "SELECT 1" >/dev/null || { tail -n 20 "$FORMATION_DIR/mon.log" >&2; return 1; }
@@ -136,12 +141,36 @@ formation_node_create() {
     formation_node_start "$n"
 }
 
-formation_node_start() {
-    autoctl "$1" run --pgdata "$FORMATION_DIR/$1/data" >>"$FORMATION_DIR/$1.log" 2>&1 &
+# formation_stamp: each line of pg_autoctl's log with the time it was
+# written, in ms since the epoch (pg_autoctl stamps whole seconds only, and
+# a failover's steps are tenths of one apart: the timelines of
+# tests/integration/test_failover.sh read these).
+formation_stamp() {
+    perl -MTime::HiRes=time -ne '$| = 1; printf "%.0f %s", time() * 1000, $_'
 }
 
+formation_node_start() {
+    autoctl "$1" run --pgdata "$FORMATION_DIR/$1/data" 2>&1 | formation_stamp >>"$FORMATION_DIR/$1.log" &
+}
+
+# The machine dies at once: every process of the host is stopped before any
+# is killed. Killing them one by one let pg_autoctl's supervisor, still
+# alive, start PostgreSQL again after its postgres died (a pid the list did
+# not hold): seen once, the "dead" primary came back without its keeper,
+# writable, and fengqiaod connected to it beside the promoted standby. A
+# stopped process forks nothing; the list is read again until it holds no
+# process that is not stopped.
 formation_kill() {
-    local p
+    local p stat again=1
+    while ((again)); do
+        again=0
+        for p in $(hosts_pids "$1"); do
+            stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+            stat=${stat##*) } # past the command's name, which may hold spaces
+            case "${stat%% *}" in T | t | Z | X) continue ;; esac
+            kill -STOP "$p" 2>/dev/null && again=1
+        done
+    done
     for p in $(hosts_pids "$1"); do kill -KILL "$p" 2>/dev/null || true; done
 }
 

@@ -39,6 +39,14 @@
 # For app_kill and app_cut the log shows where the time went: when
 # PostgreSQL released the serving lock, when the standby took it and was
 # ready, when acknowledgements resumed.
+# The watching terminals: terminal_gap_s, the longest wait of either for a
+# new item from the fault on (each line of `watch --json` stamped as it
+# arrives), until it has an item of a report acknowledged after the
+# reports' own longest wait, must stay within FQ_FAILOVER_TERMINAL_LATE_S
+# (default 10) of the fault's unavailable_s: a sync held on the cut host's
+# silent connection once made it 35-65 s. The cut host's cable comes back FQ_FAILOVER_APP_CUT_S (10)
+# after the cut; the server there must stand by, warm (its log), within
+# FQ_FAILOVER_REJOIN_LIMIT_S (15) of it (rejoin_s).
 #
 # Needs root (network namespaces) and pg_auto_failover (.ci/install-deps);
 # without root it is skipped (exit 77). FQ_FAILOVER_FAULTS chooses the
@@ -60,6 +68,9 @@ source "$FQ_SRC_DIR/tests/ha/formation.sh"
 FQ_TERMINAL=${FQ_TERMINAL:?}
 RATE=${FQ_FAILOVER_RATE:-40}
 LIMIT_S=${FQ_FAILOVER_LIMIT_S:-60}
+TERMINAL_LATE_S=${FQ_FAILOVER_TERMINAL_LATE_S:-10}
+APP_CUT_S=${FQ_FAILOVER_APP_CUT_S:-10}
+REJOIN_LIMIT_S=${FQ_FAILOVER_REJOIN_LIMIT_S:-15}
 FAULTS=${FQ_FAILOVER_FAULTS:-app_kill db_cut db_kill app_cut}
 DEADLINE_S=${FQ_FAILOVER_DEADLINE_S:-1740}
 
@@ -110,7 +121,7 @@ t0=$(now_ms)
 # checkout under /root is closed to it) and its sockets' paths must stay
 # short. Its logs are kept beside the test's.
 fdir=$(mktemp -d /tmp/fq-ha.XXXXXX)
-CLEANUPS+=("cp \"$fdir\"/*.log \"\$WORK/\" 2>/dev/null; rm -rf \"$fdir\"")
+CLEANUPS+=("cp \"$fdir\"/*.log \"\$WORK/\" 2>/dev/null; for n in mon db1 db2; do cat \"$fdir\"/\$n/data/log/*.log >\"\$WORK/\$n.postgres.log\" 2>/dev/null; done; rm -rf \"$fdir\"")
 formation_create "$fdir" "$NET.0/24" || fail "the formation did not come up"
 log "formation up in $(($(now_ms) - t0)) ms: $(formation_states)"
 FQ_DB=$(formation_conninfo fengqiao)
@@ -207,8 +218,9 @@ mkdir -p "$STATE"
 WATCH_PIDS=()
 for t in t1 t2; do
     # shellcheck disable=SC2046
+    # Each item line stamped with when it reached the terminal (terminal_gap_s).
     ip netns exec "$HOSTS_PREFIX-cli" "$FQ_TERMINAL" --node "$t" --key-file "$(key_of "$t")" $(url_args terminals) \
-        --state-dir "$STATE" watch --json >"$WORK/$t.watch" 2>"$WORK/$t.watch.err" &
+        --state-dir "$STATE" watch --json > >(stamp >"$WORK/$t.watch") 2>"$WORK/$t.watch.err" &
     WATCH_PIDS+=("$!")
     BG_PIDS+=("$!")
 done
@@ -268,6 +280,43 @@ unavailable_s() {
         if ($1 < f) next
         gap = $1 - (prev > f ? prev : f); if (gap > max) max = gap; prev = $1
     } END { printf "%.3f", max / 1000 }' "$ACKS"
+}
+
+# terminal_gap FAULT_MS RESUMED_MS: how long the watching terminals waited
+# for something new, as unavailable_s for the reports: for each terminal,
+# the longest wait between two items it received (each line's stamp) from
+# the fault on (the first wait runs from the fault itself), up to the first
+# item about a report acknowledged after the reports' longest wait ended
+# (RESUMED_MS); the longest over the terminals, in s. Nothing while a
+# terminal has received no such item yet.
+terminal_gap() {
+    python3 - "$1" "$2" "$ACKS" "$WORK/t1.watch" "$WORK/t2.watch" <<'PY'
+import json, sys
+at, resumed = int(sys.argv[1]), int(sys.argv[2])
+def stamped(path):
+    for line in open(path, errors="replace"):
+        f = line.split("\t", 1)
+        try:
+            yield int(f[0]), json.loads(f[1])
+        except (IndexError, ValueError):
+            continue
+later = {o.get("incident_id") for ms, o in stamped(sys.argv[3]) if ms >= resumed and o.get("status") == "ok"}
+worst = 0
+for path in sys.argv[4:]:
+    prev, gap, reached = at, 0, False
+    for ms, o in stamped(path):
+        if ms < at:
+            continue
+        gap = max(gap, ms - prev)
+        prev = ms
+        if o.get("incident") in later:
+            reached = True
+            break
+    if not reached:
+        sys.exit(0)
+    worst = max(worst, gap)
+print("%.3f" % (worst / 1000))
+PY
 }
 
 # resumed_ms FAULT_MS: when that longest wait ended (an acknowledgement came).
@@ -466,9 +515,19 @@ run_fault() {
     done ;;
     esac
     wait_oks $(($(oks) + RATE * 2)) 300
-    local gap
+    local gap tgap
     gap=$(unavailable_s "$at")
     log "$fault ($victim): unavailable for $gap s; serving $(serving_app), primary $(formation_primary)"
+    # The watching terminals: each must see an item that came after the
+    # fault (a sync held on a dead connection waited 35-65 s before).
+    end=$((SECONDS + 150))
+    local resumed
+    resumed=$(resumed_ms "$at")
+    until tgap=$(terminal_gap "$at" "$resumed") && [ -n "$tgap" ]; do
+        ((SECONDS < end)) || fail "$fault: a watching terminal saw nothing new within 150 s: $(tail -n 3 "$WORK"/t*.watch.err)"
+        sleep 0.2
+    done
+    log "$fault: the watching terminals waited at most $tgap s for a new item"
     case "$fault" in app_*) app_timeline "$fault" "$at" "$victim" ;; esac
     case "$fault" in db_*) timeline "$fault" "$at" ;; esac
     check_acked "$fault"
@@ -477,10 +536,13 @@ run_fault() {
     json unavailable_s "$fault" "$gap" s
     json acked_lost "$fault" "$ACKED_LOST" count
     json acked_doubled "$fault" "$ACKED_DOUBLED" count
+    json terminal_gap_s "$fault" "$tgap" s
     [ "$ACKED_LOST" = 0 ] || fail "$fault: $ACKED_LOST acknowledged reports lost"
     [ "$ACKED_DOUBLED" = 0 ] || fail "$fault: $ACKED_DOUBLED reports stored twice"
     awk -v g="$gap" -v l="$LIMIT_S" 'BEGIN { exit !(g <= l) }' ||
         fail "$fault: unavailable for $gap s (limit $LIMIT_S s)"
+    awk -v t="$tgap" -v g="$gap" -v l="$TERMINAL_LATE_S" 'BEGIN { exit !(t <= g + l) }' ||
+        fail "$fault: the watching terminals were $tgap s late, $TERMINAL_LATE_S s more than the reports' $gap s"
     # Bring the victim back as the standby, for the next fault.
     case "$fault" in
     app_kill)
@@ -491,14 +553,28 @@ run_fault() {
     app_cut)
         # Its cable back, the cut-off server finds the lock taken and stands
         # by (never two bound at once: docs/operations.md, A standby).
+        local cut_ms=$((FAULT_DONE_MS + APP_CUT_S * 1000 - $(now_ms)))
+        ((cut_ms <= 0)) || sleep "$(awk -v m="$cut_ms" 'BEGIN { printf "%.3f", m / 1000 }')"
+        local mended vlog="$WORK/$victim.${APP_N[$victim]}.log" warm warm_before
+        # (A server that stood by before it served has said "warm" once already.)
+        warm_before=$(grep -c 'msg="standby (warm' "$vlog" || true)
         host_mend "$victim"
-        local vlog="$WORK/$victim.${APP_N[$victim]}.log"
+        mended=$(now_ms)
         end=$((SECONDS + 120))
-        until grep -q 'starts again as a standby' "$vlog"; do
+        until (($(grep -c 'msg="standby (warm' "$vlog" || true) > warm_before)); do
             ((SECONDS < end)) || fail "$victim, its cable back, did not stand by: $(tail -n 3 "$vlog")"
             sleep 0.2
         done
-        log "$victim, its cable back, stands by"
+        warm=$(log_ts_ms "$vlog" 'msg="standby \(warm')
+        local rejoin
+        rejoin=$(awk -v w="$warm" -v m="$mended" 'BEGIN { printf "%.2f", (w - m) / 1000 }')
+        log "$victim, its cable back after $(((mended - FAULT_DONE_MS) / 1000)) s, stands by, warm $rejoin s after"
+        json rejoin_s "$fault" "$rejoin" s
+        # Its attempts on a cut network each end within tcp_user_timeout
+        # (2.5 s) and are made again within 0.5 s: back within ~3 s, plus
+        # its load (docs/ha.md, Rejoining a failed node).
+        awk -v r="$rejoin" -v l="$REJOIN_LIMIT_S" 'BEGIN { exit !(r <= l) }' ||
+            fail "$victim, its cable back, took $rejoin s to stand by, warm (limit $REJOIN_LIMIT_S s)"
         ;;
     db_kill)
         formation_node_start "$victim"

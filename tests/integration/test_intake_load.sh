@@ -17,38 +17,6 @@ source "$(dirname "$0")/lib.sh"
 db_create
 setup_world
 
-# lock_incidents: a psql session in the background takes a lock that makes
-# every INSERT INTO incidents wait, and keeps it until unlock_incidents.
-LOCKER_APP="fq_locker_$$"
-lock_incidents() {
-    PGAPPNAME="$LOCKER_APP" spawn psql -X -q -d "$FQ_DB" \
-        -c "BEGIN; LOCK TABLE incidents IN EXCLUSIVE MODE; SELECT pg_sleep(600); COMMIT;" >/dev/null 2>&1
-    wait_q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE a.application_name = '$LOCKER_APP' AND l.relation = 'incidents'::regclass
-            AND l.granted" 1 30
-}
-unlock_incidents() {
-    q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$LOCKER_APP'" >/dev/null
-}
-CLEANUPS+=("unlock_incidents 2>/dev/null")
-
-# stats_field NAME: the last value of NAME in the server's statistics lines.
-# Empty until the first line (a second after the start): counters start at 0.
-stats_field() {
-    { grep 'comp=stats msg="requests' "$SERVER_LOG" || true; } | tail -n 1 | sed -E "s/.*[ \"]$1 ([0-9]+)[ \"].*/\\1/"
-}
-
-# wait_stats NAME MIN SECONDS: until the statistics show NAME >= MIN.
-wait_stats() {
-    local name=$1 min=$2 limit=$3 got i
-    for ((i = 0; i < limit * 10; i++)); do
-        got=$(stats_field "$name")
-        [ -n "$got" ] && [ "$got" -ge "$min" ] && return 0
-        sleep 0.1
-    done
-    fail "statistics did not reach $name >= $min within $limit s (last: ${got:-none})"
-}
-
 server_start --hold-ms 120000
 
 # ---- A. twenty copies in flight ----

@@ -103,13 +103,16 @@ server_stop
 server_start
 for k in 1 2 3; do
     # Two sessions: the writes and the console's reads (docs/console.md);
-    # both back (after the previous round) before they are terminated.
-    wait_q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-            AND pid <> pg_backend_pid() AND backend_type = 'client backend'" 2 10
+    # both back (after the previous round) before they are terminated. A
+    # reconnect also reloads the open incidents on a third, short-lived
+    # session (store/open_copy.c): it may still be there, and is terminated
+    # with them (its load starts again), so at least the two are.
+    wait_q "SELECT count(*) >= 2 FROM pg_stat_activity WHERE datname = current_database()
+            AND pid <> pg_backend_pid() AND backend_type = 'client backend'" t 10
     killed=$(q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
                 WHERE datname = current_database() AND pid <> pg_backend_pid()
                 AND backend_type = 'client backend'")
-    assert_eq 2 "$killed" "server sessions terminated (round $k)"
+    [ "$killed" -ge 2 ] || fail "server sessions terminated (round $k): $killed, not the two"
     sleep 0.3
     assert_server_alive "after its database session was terminated (round $k)"
     out=$(report lingyin-platform --category hazard.flood --severity IV --risk low --channel patrol \

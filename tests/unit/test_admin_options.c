@@ -75,6 +75,30 @@ static void test_usage_errors(void **state)
                      -1); /* a flag has no value */
 }
 
+/* Several operands, in order (fengqiao-admin worker duty ID on|off). */
+static void test_operands(void **state)
+{
+    (void)state;
+    const char *op[2] = {NULL, NULL};
+    assert_int_equal(
+        admin_parse_operands(ARGS("worker", "duty", "w1", "off"), 2, NULL, 0, op, 2, help), 0);
+    assert_string_equal(op[0], "w1");
+    assert_string_equal(op[1], "off");
+    const char *again[2] = {NULL, NULL};
+    assert_int_equal(
+        admin_parse_operands(ARGS("worker", "duty", "w1", "on", "x"), 2, NULL, 0, again, 2, help),
+        -1);
+    const char *helped[2] = {NULL, NULL};
+    assert_int_equal(
+        admin_parse_operands(ARGS("worker", "duty", "w1", "--help"), 2, NULL, 0, helped, 2, help),
+        1);
+    const char *one[2] = {NULL, NULL};
+    assert_int_equal(admin_parse_operands(ARGS("worker", "duty", "w1"), 2, NULL, 0, one, 2, help),
+                     0);
+    assert_string_equal(one[0], "w1");
+    assert_null(one[1]); /* the caller says what is missing */
+}
+
 static void test_a_second_parse_starts_afresh(void **state)
 {
     (void)state;
@@ -90,6 +114,7 @@ int main(void)
         cmocka_unit_test(test_values_flags_and_an_operand),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_operands),
         cmocka_unit_test(test_a_second_parse_starts_afresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

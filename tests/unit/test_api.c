@@ -112,6 +112,13 @@ void fq_web_respond_error(fq_web_req *r, int status, const char *code, const cha
         snprintf(r->retry, sizeof r->retry, "%u", retry_after_s);
     fq_web_respond_json(r, status, doc);
 }
+/* As http.c answers an fq_err: through fqerr's one mapping. */
+void fq_web_respond_err(fq_web_req *r, int err, const char *message)
+{
+    const char *code;
+    int status = fq_err_http(err, &code);
+    fq_web_respond_error(r, status, code, message, status == 503 ? 1 : 0);
+}
 void fq_web_add_header(fq_web_req *r, const char *name, const char *value)
 {
     if (strcmp(name, "Content-Disposition") == 0)

@@ -38,7 +38,7 @@ static void assert_fresh(const fq_case *k, uint64_t id)
     copy.incident_id = 0;
     assert_true(all_zero(&copy.request, sizeof copy.request));
     assert_true(all_zero(&copy.decision, sizeof copy.decision));
-    assert_true(all_zero(copy.deadlines, sizeof copy.deadlines));
+    assert_true(copy.deadline == 0 && copy.deadline_kind == 0);
     assert_int_equal(copy.escalations, 0);
 }
 
@@ -173,7 +173,7 @@ static void test_pointer_stability(void **state)
         assert_non_null(kept[i]);
         kept[i]->request.severity = (int)(i % 4) + 1;
         kept[i]->decision.worker = (int32_t)i;
-        kept[i]->deadlines[3] = id ^ 0x5555;
+        kept[i]->deadline = id ^ 0x5555;
     }
     /* Growth. */
     for (uint32_t i = 0; i < MORE; i++)
@@ -191,7 +191,7 @@ static void test_pointer_stability(void **state)
         assert_true(kept[i]->incident_id == id);
         assert_int_equal(kept[i]->request.severity, (int)(i % 4) + 1);
         assert_int_equal(kept[i]->decision.worker, (int32_t)i);
-        assert_true(kept[i]->deadlines[3] == (id ^ 0x5555));
+        assert_true(kept[i]->deadline == (id ^ 0x5555));
     }
     assert_int_equal(fq_caseload_count(c), FIRST / 2 + MORE / 2 + MORE);
     free(kept);
@@ -339,21 +339,32 @@ static void set_limits(fq_case *k, int64_t base)
 }
 
 /* Pops what is due at mono_now and marks it fired, as the server does (a
- * breach at the top tier leaves the case with its holder). Returns the kinds
+ * breach at the top tier leaves the case with its holder; a supervision
+ * order's deadline ends the order), and schedules the case's next limit,
+ * which may be due at once, until nothing more is. Returns the kinds
  * popped, one bit each; *n how many entries. */
 static unsigned fire_due(fq_deadlines *dl, fq_case *k, int64_t mono_now, size_t *n)
 {
     fq_deadline out[16];
-    size_t got = fq_deadlines_pop_due(dl, mono_now, out, 16);
     unsigned kinds = 0;
-    for (size_t i = 0; i < got; i++) {
-        assert_true(out[i].key == k->incident_id);
-        assert_true(k->deadlines[out[i].kind - 1] == out[i].id);
-        kinds |= 1u << (out[i].kind - 1);
-        fq_case_fired(k, out[i].kind);
+    *n = 0;
+    for (;;) {
+        size_t got = fq_deadlines_pop_due(dl, mono_now, out, 16);
+        if (got == 0)
+            return kinds;
+        for (size_t i = 0; i < got; i++) {
+            assert_true(out[i].key == k->incident_id);
+            assert_true(k->deadline == out[i].id);
+            assert_int_equal(k->deadline_kind, out[i].kind);
+            kinds |= 1u << (out[i].kind - 1);
+            fq_case_fired(k, out[i].kind);
+            assert_true(k->deadline == 0);
+            if (out[i].kind == FQ_DEADLINE_SUPERVISION_DUE)
+                k->supervision_ms = 0;
+            fq_case_schedule(k, dl);
+        }
+        *n += got;
     }
-    *n = got;
-    return kinds;
 }
 
 /* The timeline that showed ack_warning and breached twice for one due time:
@@ -385,7 +396,6 @@ static void test_limits_once_around_supervision(void **state)
     fq_case_schedule(k, dl); /* rescheduled once more (e.g. the order's reply) */
     assert_int_equal(fire_due(dl, k, T_CONCLUDE, &n), 1u << (FQ_DEADLINE_CONCLUDE_DUE - 1));
     assert_int_equal(fire_due(dl, k, 60000, &n), 1u << (FQ_DEADLINE_SUPERVISION_DUE - 1));
-    k->supervision_ms = 0; /* the server clears it when it fires */
     fq_case_schedule(k, dl);
     assert_int_equal(fq_deadlines_count(dl), 0);
     /* A second order to the same holder has a deadline of its own: it
@@ -453,9 +463,9 @@ static void test_limits_monotonic(void **state)
         k->supervision_ms = wall + step * 3600000 + 10000 + 30000;
         fq_case_schedule(k, dl);
         size_t n;
-        fq_deadline out[4];
-        assert_int_equal(fq_deadlines_pop_due(dl, mono + 59999, out, 4),
-                         step > 0 ? 0 : 1); /* back: the order falls due first */
+        /* Back: the order falls due first. */
+        assert_int_equal(fire_due(dl, k, mono + 59999, &n),
+                         step > 0 ? 0 : 1u << (FQ_DEADLINE_SUPERVISION_DUE - 1));
         assert_int_equal(fire_due(dl, k, mono + 60000, &n), 1u << (FQ_DEADLINE_ACK_DUE - 1));
         fq_deadlines_free(dl);
         fq_caseload_free(c);
@@ -502,7 +512,7 @@ static void test_limits_suspended_and_resumed(void **state)
     k->supervision_ms = supervision;
     k->suspended_ms = 0;
     fq_case_schedule(k, dl); /* the case's clock offset stays: wall = mono here */
-    assert_int_equal(fq_deadlines_count(dl), 4);
+    assert_int_equal(fq_deadlines_count(dl), 1); /* its next limit only */
     assert_int_equal(fire_due(dl, k, T_ACK + 100000 - 1, &n), 0);
     assert_int_equal(fire_due(dl, k, T_ACK + 100000, &n), 1u << (FQ_DEADLINE_ACK_DUE - 1));
     assert_int_equal(fire_due(dl, k, T_CONCLUDE + 100000, &n),
@@ -554,12 +564,85 @@ static void test_limits_resumed_in_working_time(void **state)
     assert_true(supervision == 0);
 }
 
+/* One limit of a case is pending at a time, the earliest still to fire
+ * (the lower kind first at the same time), and the next takes its place as
+ * each fires. */
+static void test_limits_one_pending(void **state)
+{
+    (void)state;
+    fq_caseload *c = make();
+    fq_deadlines *dl = fq_deadlines_new(0);
+    fq_case *k = fq_caseload_add(c, 5);
+    set_limits(k, 0);
+    k->supervision_ms = T_ACK; /* the same time as the acknowledge limit */
+    fq_case_new_limits(k, 0, 0, ALL_LIMITS);
+    fq_case_schedule(k, dl);
+    assert_int_equal(fq_deadlines_count(dl), 1);
+    assert_int_equal(k->deadline_kind, FQ_DEADLINE_ACK_WARNING);
+    size_t n;
+    assert_int_equal(fire_due(dl, k, T_ACK_WARN, &n), 1u << (FQ_DEADLINE_ACK_WARNING - 1));
+    assert_int_equal(k->deadline_kind, FQ_DEADLINE_ACK_DUE);
+    assert_int_equal(fq_deadlines_count(dl), 1);
+    /* Acknowledged: its acknowledge limit goes, the order's is next. */
+    k->assignment = FQ_ASSIGNMENT_ACKNOWLEDGED;
+    fq_case_schedule(k, dl);
+    assert_int_equal(k->deadline_kind, FQ_DEADLINE_SUPERVISION_DUE);
+    assert_int_equal(fire_due(dl, k, T_CONCLUDE, &n),
+                     (1u << (FQ_DEADLINE_SUPERVISION_DUE - 1)) |
+                         (1u << (FQ_DEADLINE_CONCLUDE_WARNING - 1)) |
+                         (1u << (FQ_DEADLINE_CONCLUDE_DUE - 1)));
+    assert_int_equal(n, 3);
+    assert_true(k->deadline == 0);
+    assert_int_equal(fq_deadlines_count(dl), 0);
+    /* Closed: nothing stays pending. */
+    k->fired = 0;
+    fq_case_schedule(k, dl);
+    assert_int_equal(fq_deadlines_count(dl), 1);
+    fq_case_unschedule(k, dl);
+    assert_int_equal(fq_deadlines_count(dl), 0);
+    assert_true(k->deadline == 0 && k->deadline_kind == 0);
+    fq_deadlines_free(dl);
+    fq_caseload_free(c);
+}
+
+/* fq_caseload_ahead names the fresh records the next adds write, and
+ * faulting them in (fq_populate) changes nothing. */
+static void test_ahead(void **state)
+{
+    (void)state;
+    fq_caseload *c = make();
+    enum { N = 150000 };
+    assert_int_equal(fq_caseload_reserve(c, N), 0);
+    fq_case *first = fq_caseload_add(c, 1);
+    first->escalations = 7;
+    fq_span spans[8];
+    size_t k = fq_caseload_ahead(c, N - 1, spans, 8);
+    assert_int_equal(k, 3); /* 65536 - 1, 65536, the rest */
+    size_t bytes = 0;
+    for (size_t i = 0; i < k; i++) {
+        bytes += spans[i].size;
+        (void)fq_populate(spans[i].p, spans[i].size);
+    }
+    assert_int_equal(bytes, (size_t)(N - 1) * sizeof(fq_case));
+    assert_ptr_equal(spans[0].p, first + 1);
+    fq_case *second = fq_caseload_add(c, 2);
+    assert_ptr_equal(second, spans[0].p);
+    assert_int_equal(first->escalations, 7);
+    /* Reused records are not fresh. */
+    fq_caseload_remove(c, 2);
+    assert_int_equal(fq_caseload_ahead(c, 1, spans, 8), 0);
+    assert_int_equal(fq_caseload_ahead(c, 2, spans, 8), 1);
+    fq_caseload_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),
         cmocka_unit_test(test_limits_once_around_supervision),
         cmocka_unit_test(test_limits_extension),
+        cmocka_unit_test(test_limits_one_pending),
+        cmocka_unit_test(test_ahead),
         cmocka_unit_test(test_limits_monotonic),
         cmocka_unit_test(test_limits_suspended_and_resumed),
         cmocka_unit_test(test_limits_resumed_in_working_time),

@@ -194,9 +194,59 @@ enum {
     INC_LON,
     INC_LAT,
     INC_REASON_CODE,
-    INC_ATTACHMENTS,
+    INC_PHOTO_IDS,
+    INC_PHOTO_TYPES,
+    INC_PHOTO_SIZES,
+    INC_PHOTO_WIDTHS,
+    INC_PHOTO_HEIGHTS,
+    INC_PHOTO_SHAS,
+    INC_PHOTO_NAMES,
     INC_END
 };
+
+/* The photos' array columns as PostgreSQL sends them (array_agg, binary),
+ * n photos; widths 640, 641, ... and heights 480, 481, ... */
+static void put_photos(PGresult *res, int row, int n, const int64_t *ids, const char *const *types,
+                       const int32_t *sizes, const uint8_t (*shas)[32], const char *const *names)
+{
+    fq_pgbuf buf = {0};
+    fq_pgarray a[7];
+    static const uint32_t oids[7] = {FQ_PG_INT8, FQ_PG_TEXT,  FQ_PG_INT4, FQ_PG_INT4,
+                                     FQ_PG_INT4, FQ_PG_BYTEA, FQ_PG_TEXT};
+    size_t off[7], len[7];
+    for (int c = 0; c < 7; c++) {
+        fq_pgarray_begin(&a[c], &buf, oids[c]);
+        for (int k = 0; k < n; k++) {
+            switch (c) {
+            case 0:
+                fq_pgarray_int8(&a[c], ids[k]);
+                break;
+            case 1:
+                fq_pgarray_text(&a[c], types[k], strlen(types[k]));
+                break;
+            case 2:
+                fq_pgarray_int4(&a[c], sizes[k]);
+                break;
+            case 3:
+                fq_pgarray_int4(&a[c], 640 + k);
+                break;
+            case 4:
+                fq_pgarray_int4(&a[c], 480 + k);
+                break;
+            case 5:
+                fq_pgarray_bytea(&a[c], shas[k], 32);
+                break;
+            default:
+                fq_pgarray_text(&a[c], names[k], strlen(names[k]));
+                break;
+            }
+        }
+        assert_int_equal(fq_pgarray_end(&a[c], &off[c], &len[c]), 0);
+    }
+    for (int c = 0; c < 7; c++)
+        pgfake_put(res, row, INC_PHOTO_IDS + c, buf.data + off[c], (int)len[c]);
+    fq_pgbuf_free(&buf);
+}
 
 static void test_timeline(void **state)
 {
@@ -214,15 +264,16 @@ static void test_timeline(void **state)
     pgfake_put_hex(res, 0, INC_LON, PG_FLOAT8_120_15);
     pgfake_put_hex(res, 0, INC_LAT, PG_FLOAT8_30_25);
     pgfake_put_text(res, 0, INC_REASON_CODE, "");
-    /* As string_agg(concat_ws(' ', ...), E'\n') writes them; the second
-     * line does not parse (no sha256) and is skipped. */
-    pgfake_put_text(
-        res, 0, INC_ATTACHMENTS,
-        "7 image/png 1024 640 480 "
-        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 排水后 1.png\n"
-        "8 image/jpeg 10 1 1\n"
-        "9 image/jpeg 2048 10 20 "
-        "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100");
+    const int64_t ids[] = {7, 9};
+    const char *const types[] = {"image/png", "image/jpeg"};
+    const int32_t sizes[] = {1024, 2048};
+    uint8_t shas[2][32];
+    for (int i = 0; i < 32; i++) {
+        shas[0][i] = (uint8_t)(0x11 * (i % 16));
+        shas[1][i] = (uint8_t)(0xff - 0x11 * (i % 16));
+    }
+    const char *const names[] = {"排水后 1.png", ""};
+    put_photos(res, 0, 2, ids, types, sizes, (const uint8_t(*)[32])shas, names);
     pgfake_put_text(res, 1, INC_DESC, "");
     pgfake_put_null(res, 1, INC_SEQ);
     for (int c = INC_KIND; c < INC_END; c++)
@@ -252,9 +303,31 @@ static void test_timeline(void **state)
     assert_string_equal(att[0].name, "排水后 1.png");
     assert_int_equal(att[1].id, 9);
     assert_string_equal(att[1].content_type, "image/jpeg");
+    assert_int_equal(att[1].size, 2048);
+    assert_int_equal(att[1].width, 641);
+    assert_int_equal(att[1].height, 481);
     assert_int_equal(att[1].sha256.data[0], 0xff);
     assert_string_equal(att[1].name, "");
     free(copy);
+    /* Arrays of different lengths are no photos this server wrote. */
+    PGresult *odd = pgfake_result(INC_END, 1);
+    put_summary(odd, 0);
+    for (int c = INC_DESC; c < INC_END; c++)
+        pgfake_put_text(odd, 0, c, "");
+    put_photos(odd, 0, 2, ids, types, sizes, (const uint8_t(*)[32])shas, names);
+    {
+        fq_pgbuf b = {0};
+        fq_pgarray one;
+        size_t o, l;
+        fq_pgarray_begin(&one, &b, FQ_PG_INT8);
+        fq_pgarray_int8(&one, 7);
+        assert_int_equal(fq_pgarray_end(&one, &o, &l), 0);
+        pgfake_put(odd, 0, INC_PHOTO_IDS, b.data + o, (int)l);
+        fq_pgbuf_free(&b);
+    }
+    assert_int_equal(fq_console_event_attachments(odd, 0, att, sha, 4, &copy), 0);
+    free(copy);
+    PQclear(odd);
     /* At most `max`. */
     assert_int_equal(fq_console_event_attachments(res, 0, att, sha, 1, &copy), 1);
     free(copy);

@@ -72,24 +72,37 @@ static void test_refusal_is_answered_counted_and_audited(void **state)
     fixture *f = *state;
     answered a = {0};
     fq_endpoint_refuse(&f->ctx, fq_reply_token_local(on_answer, &a), NULL, (const uint8_t *)"frame",
-                       5, "n1", 42, ST(INVALID), "bad field", "code_x");
+                       5, "n1", 42, FQ_ETOOLARGE, "bad field");
     assert_int_equal(a.calls, 1);
-    assert_int_equal(a.status, ST(INVALID));
+    assert_int_equal(a.status, ST(INVALID)); /* fq_err_status */
     assert_int_equal(a.message_id, 42);
     assert_string_equal(a.message, "bad field");
-    assert_string_equal(a.error_code, "code_x");
-    assert_int_equal(a.retry_after_ms, 0); /* the hint goes only with BUSY and INTERNAL */
+    assert_string_equal(a.error_code, "too_large"); /* fq_err_reply_code */
+    assert_int_equal(a.retry_after_ms, 0);          /* the hint goes only with BUSY and INTERNAL */
     assert_int_equal(f->ctx.refused, 1);
     assert_int_equal(f->ctx.by_status[ST(INVALID)], 1);
     assert_int_equal(f->ctx.audit.dropped, 1); /* seen by the audit (over its rate of 0) */
+}
+
+static void test_refusal_without_a_code_of_its_own(void **state)
+{
+    fixture *f = *state;
+    answered a = {0};
+    /* Outside the jurisdiction: FORBIDDEN says it all, no error code. */
+    fq_endpoint_refuse(&f->ctx, fq_reply_token_local(on_answer, &a), NULL, NULL, 0, "n1", 43,
+                       FQ_EOUTSIDE, "outside");
+    assert_int_equal(a.status, ST(FORBIDDEN));
+    assert_string_equal(a.error_code, "");
+    assert_int_equal(f->ctx.audit.dropped, 1);
 }
 
 static void test_busy_is_no_refusal_for_the_audit(void **state)
 {
     fixture *f = *state;
     answered a = {0};
+    /* Out of memory is answered BUSY: retry, no refusal of the request. */
     fq_endpoint_refuse(&f->ctx, fq_reply_token_local(on_answer, &a), NULL, NULL, 0, "n1", 7,
-                       ST(BUSY), "retry later", NULL);
+                       FQ_ENOMEM, "retry later");
     assert_int_equal(a.calls, 1);
     assert_int_equal(a.status, ST(BUSY));
     assert_int_equal(a.retry_after_ms, 1500);
@@ -111,7 +124,7 @@ static void test_ok_reply_is_counted_but_not_refused(void **state)
     fixture *f = *state;
     int calls = 0;
     /* An unsigned OK reply does not open (only errors go unsigned): counted, not opened. */
-    fq_endpoint_reply(&f->ctx, fq_reply_token_local(count_call, &calls), NULL, 9, ST(OK), "", NULL);
+    fq_endpoint_reply(&f->ctx, fq_reply_token_local(count_call, &calls), NULL, 9, FQ_OK, "");
     assert_int_equal(calls, 1);
     assert_int_equal(f->ctx.by_status[ST(OK)], 1);
     assert_int_equal(f->ctx.refused, 0);
@@ -176,6 +189,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_refusal_is_answered_counted_and_audited, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_refusal_without_a_code_of_its_own, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy_is_no_refusal_for_the_audit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ok_reply_is_counted_but_not_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_store_and_status_defaults, setup, teardown),

@@ -63,6 +63,30 @@ static void test_http(void **state)
     assert_string_equal(fq_err_code(FQ_EWRONGTYPE), "photo_mismatch");
 }
 
+/* Reply.error_code: only the codes docs/protocol.md lists, each with an
+ * INVALID status; every other error says all in its status. */
+static void test_reply_codes(void **state)
+{
+    (void)state;
+    const char *documented[] = {"not_an_image", "too_large", "photo_mismatch", "photo_required"};
+    for (int e = 0; e > -FQ_ERRS; e--) {
+        const char *code = fq_err_reply_code(e);
+        if (code[0] == '\0')
+            continue;
+        assert_int_equal(fq_err_status(e), ST(INVALID));
+        assert_string_equal(code, fq_err_code(e));
+        int listed = 0;
+        for (size_t i = 0; i < sizeof documented / sizeof documented[0]; i++)
+            listed |= strcmp(code, documented[i]) == 0;
+        assert_true(listed);
+    }
+    assert_string_equal(fq_err_reply_code(FQ_ENOPHOTO), "photo_required");
+    assert_string_equal(fq_err_reply_code(FQ_EWRONGTYPE), "photo_mismatch");
+    assert_string_equal(fq_err_reply_code(FQ_EINVALID), "");
+    assert_string_equal(fq_err_reply_code(FQ_ENOTFOUND), "");
+    assert_string_equal(fq_err_reply_code(-1000), "");
+}
+
 /* A node's reply, answered on the web, says what the node's error would. */
 static void test_status_round_trip(void **state)
 {
@@ -118,6 +142,7 @@ int main(void)
         cmocka_unit_test(test_http),
         cmocka_unit_test(test_status_round_trip),
         cmocka_unit_test(test_codes),
+        cmocka_unit_test(test_reply_codes),
         cmocka_unit_test(test_store_outcomes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -264,8 +264,8 @@ static fq_route_request request(fixture *f, int category, int severity, int risk
 static fq_decision route_ok(fixture *f, const fq_route_request *r)
 {
     fq_decision d;
-    fq_route_status st = fq_route(f->router, r, &d);
-    if (st != FQ_ROUTE_ASSIGNED)
+    int st = fq_route(f->router, r, &d);
+    if (st != FQ_OK)
         fail_msg("route: status %d", (int)st);
     return d;
 }
@@ -641,10 +641,10 @@ static void test_override(void **state)
     /* Out of range. */
     r.override_handler = 10000;
     fq_decision bad;
-    assert_int_equal(fq_route(f->router, &r, &bad), FQ_ROUTE_BAD_INPUT);
+    assert_int_equal(fq_route(f->router, &r, &bad), FQ_EINVALID);
     r.override_handler = -1;
     r.override_worker = 10000;
-    assert_int_equal(fq_route(f->router, &r, &bad), FQ_ROUTE_BAD_INPUT);
+    assert_int_equal(fq_route(f->router, &r, &bad), FQ_EINVALID);
 }
 
 /* ---- coordinates ---- */
@@ -686,19 +686,21 @@ static void test_coordinates_in_no_grid(void **state)
     assert_lead(f, d, "d1-t1.governance");
     /* No fallback: nowhere, and no handler named. */
     r.fallback_place = -1;
-    assert_int_equal(fq_route(f->router, &r, &d), FQ_ROUTE_NOWHERE);
+    assert_int_equal(fq_route(f->router, &r, &d), FQ_ENOTFOUND);
+    assert_int_equal(d.status, FQ_ROUTE_NOWHERE);
     assert_int_equal(d.lead, -1);
     assert_int_equal(d.worker, -1);
     /* NaN coordinates are in no grid either. */
     r.lon = 0.0 / 0.0;
-    assert_int_equal(fq_route(f->router, &r, &d), FQ_ROUTE_NOWHERE);
+    assert_int_equal(fq_route(f->router, &r, &d), FQ_ENOTFOUND);
+    assert_int_equal(d.status, FQ_ROUTE_NOWHERE);
     /* No polygons at all: straight to the fallback. */
     char e2[128];
     fq_router *plain = fq_router_new(f->org, f->roster, f->rules, NULL, e2, sizeof e2);
     assert_non_null(plain);
     r.lon = 100.015;
     r.fallback_place = U(f, "d1-t1-v1");
-    assert_int_equal(fq_route(plain, &r, &d), FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route(plain, &r, &d), FQ_OK);
     assert_int_equal(d.unplaced, 1);
     assert_int_equal(d.village, U(f, "d1-t1-v1"));
     fq_router_free(plain);
@@ -714,22 +716,19 @@ static void test_reroute_wrong_jurisdiction(void **state)
     fq_route_request r = request(f, f->cat_dispute, 4, 1, "d1-t1-v1-g1");
     fq_decision d = route_ok(f, &r), moved;
     assert_int_equal(d.tier, FQ_TIER_VILLAGE);
-    assert_int_equal(fq_route_reroute(f->router, &r, &d, U(f, "d1-t1-v1-g2"), &moved),
-                     FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_reroute(f->router, &r, &d, U(f, "d1-t1-v1-g2"), &moved), FQ_OK);
     assert_int_equal(moved.tier, FQ_TIER_VILLAGE);
     assert_int_equal(moved.grid, U(f, "d1-t1-v1-g2"));
     assert_worker(f, moved, "e");
     /* Back to the first grid: its worker who returned it is not chosen. */
     fq_decision back;
-    assert_int_equal(fq_route_reroute(f->router, &r, &moved, U(f, "d1-t1-v1-g1"), &back),
-                     FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_reroute(f->router, &r, &moved, U(f, "d1-t1-v1-g1"), &back), FQ_OK);
     assert_int_equal(back.grid, U(f, "d1-t1-v1-g1"));
     assert_int_not_equal(back.worker, moved.worker);
     /* A town-tier decision is not sent down by a reroute. */
     fq_decision town = d;
     town.tier = FQ_TIER_TOWN;
-    assert_int_equal(fq_route_reroute(f->router, &r, &town, U(f, "d1-t1-v1-g2"), &moved),
-                     FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_reroute(f->router, &r, &town, U(f, "d1-t1-v1-g2"), &moved), FQ_OK);
     assert_int_equal(moved.tier, FQ_TIER_TOWN);
 }
 
@@ -743,8 +742,7 @@ static void test_reroute_to_a_village(void **state)
     fq_decision d = route_ok(f, &r), moved;
     assert_int_equal(d.tier, FQ_TIER_VILLAGE);
     assert_worker(f, d, "e");
-    assert_int_equal(fq_route_reroute(f->router, &r, &d, U(f, "d1-t1-v1"), &moved),
-                     FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_reroute(f->router, &r, &d, U(f, "d1-t1-v1"), &moved), FQ_OK);
     assert_int_equal(moved.tier, FQ_TIER_VILLAGE);
     assert_int_equal(moved.village, U(f, "d1-t1-v1"));
     assert_true(moved.worker >= 0);
@@ -760,16 +758,14 @@ static void test_reroute_to_a_village_without_workers(void **state)
     fq_route_request r = request(f, f->cat_dispute, 4, 1, "d1-t1-v1-g1");
     fq_decision d = route_ok(f, &r), moved;
     assert_int_equal(d.tier, FQ_TIER_VILLAGE);
-    assert_int_equal(fq_route_reroute(f->router, &r, &d, U(f, "d1-t2-v1"), &moved),
-                     FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_reroute(f->router, &r, &d, U(f, "d1-t2-v1"), &moved), FQ_OK);
     assert_int_equal(moved.tier, FQ_TIER_VILLAGE);
     assert_int_equal(moved.climbed, 0);
     assert_int_equal(moved.village, U(f, "d1-t2-v1"));
     assert_int_equal(moved.worker, -1);
     assert_int_equal(moved.lead, fq_roster_find_handler(f->roster, "d1-t2-v1.village"));
     /* A village without a village unit (d1-t1-v2) still climbs. */
-    assert_int_equal(fq_route_reroute(f->router, &r, &d, U(f, "d1-t1-v2"), &moved),
-                     FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_reroute(f->router, &r, &d, U(f, "d1-t1-v2"), &moved), FQ_OK);
     assert_int_equal(moved.tier, FQ_TIER_TOWN);
 }
 
@@ -780,17 +776,17 @@ static void test_escalation_chain(void **state)
     fq_decision d = route_ok(f, &r), up;
     int32_t first = d.worker;
     assert_int_equal(d.tier, FQ_TIER_VILLAGE);
-    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_OK);
     assert_int_equal(up.tier, FQ_TIER_TOWN);
     assert_lead(f, up, "d1-t1.governance");
     assert_int_not_equal(up.worker, first);
     assert_int_equal(up.grid, d.grid);
     d = up;
-    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_OK);
     assert_int_equal(up.tier, FQ_TIER_DISTRICT);
     assert_lead(f, up, "d1.public_security");
     d = up;
-    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_ROUTE_AT_TOP);
+    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_ESTATE);
     assert_int_equal(up.lead, -1);
     /* Where the town line is missing, escalation goes on to the district. */
     WS(f, "off")->on_duty = 1;
@@ -798,26 +794,26 @@ static void test_escalation_chain(void **state)
     d = route_ok(f, &r);
     assert_int_equal(d.tier, FQ_TIER_VILLAGE);
     assert_worker(f, d, "off");
-    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_OK);
     assert_int_equal(up.tier, FQ_TIER_DISTRICT);
     assert_int_equal(up.climbed, 1);
     assert_lead(f, up, "d1.market_regulation");
     d = up;
-    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_ROUTE_AT_TOP);
+    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_ESTATE);
     /* Coordinates-only: the territory found stays, no second lookup needed. */
     r = request(f, f->cat_dispute, 4, 1, NULL);
     r.has_location = 1;
     r.lon = 100.015;
     r.lat = 30.005;
     d = route_ok(f, &r);
-    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_OK);
     assert_int_equal(up.tier, FQ_TIER_TOWN);
     assert_int_equal(up.grid, U(f, "d1-t1-v1-g2"));
     /* Escalating an operator's choice at village tier goes up from there. */
     r = request(f, f->cat_dispute, 4, 1, "d1-t1-v1-g1");
     r.override_worker = W(f, "a");
     d = route_ok(f, &r);
-    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_OK);
     assert_int_equal(up.overridden, 0);
     assert_int_equal(up.tier, FQ_TIER_TOWN);
 }
@@ -850,7 +846,7 @@ static void test_deadlines(void **state)
     /* Escalated: limits run again from the escalation's now. */
     fq_decision up;
     r.now_ms = now + 5000;
-    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_escalate(f->router, &r, &d, &up), FQ_OK);
     assert_true(up.ack_due_ms == now + 5000 + (int64_t)p.ack_s * 1000);
 }
 
@@ -923,7 +919,7 @@ static fq_decision route_at(fixture *f, fq_router *router, int category, int sev
     fq_route_request r = request(f, category, severity, 1, place);
     r.now_ms = now;
     fq_decision d;
-    if (fq_route(router, &r, &d) != FQ_ROUTE_ASSIGNED)
+    if (fq_route(router, &r, &d) != FQ_OK)
         fail_msg("route: status %d", (int)d.status);
     return d;
 }
@@ -966,7 +962,7 @@ static void test_working_time(void **state)
     fq_route_request r = request(f, f->cat_dispute, 4, 1, "d1-t1-v1-g1");
     r.now_ms = bj(2026, 10, 8, 9, 0);
     fq_decision up;
-    assert_int_equal(fq_route_escalate(router, &r, &d, &up), FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_escalate(router, &r, &d, &up), FQ_OK);
     assert_int_equal(up.tier, FQ_TIER_TOWN);
     assert_int_equal(up.working_time, 1);
     assert_instant(up.ack_due_ms, bj(2026, 10, 8, 14, 30));
@@ -974,7 +970,7 @@ static void test_working_time(void **state)
     /* Escalated at the acknowledge limit itself, Oct 8 11:00 (docs/calendar.md's
      * worked example): 1 h before lunch, 3 after. */
     r.now_ms = bj(2026, 10, 8, 11, 0);
-    assert_int_equal(fq_route_escalate(router, &r, &d, &up), FQ_ROUTE_ASSIGNED);
+    assert_int_equal(fq_route_escalate(router, &r, &d, &up), FQ_OK);
     assert_instant(up.ack_due_ms, bj(2026, 10, 8, 16, 30));
     assert_instant(up.ack_warn_ms, bj(2026, 10, 8, 15, 30));
     assert_instant(up.conclude_due_ms, bj(2026, 10, 14, 17, 30));
@@ -1098,16 +1094,16 @@ static void test_bad_input(void **state)
     fixture *f = *state;
     fq_decision d;
     fq_route_request r = request(f, 4, 4, 1, "d1-t1"); /* category out of range */
-    assert_int_equal(fq_route(f->router, &r, &d), FQ_ROUTE_BAD_INPUT);
+    assert_int_equal(fq_route(f->router, &r, &d), FQ_EINVALID);
     int cases[][2] = {{0, 1}, {5, 1}, {4, 0}, {4, 4}};
     for (int i = 0; i < 4; i++) {
         r = request(f, f->cat_road, cases[i][0], cases[i][1], "d1-t1");
-        assert_int_equal(fq_route(f->router, &r, &d), FQ_ROUTE_BAD_INPUT);
+        assert_int_equal(fq_route(f->router, &r, &d), FQ_EINVALID);
         assert_int_equal(d.lead, -1);
     }
     r = request(f, f->cat_road, 4, 1, NULL);
     r.place = 1000;
-    assert_int_equal(fq_route(f->router, &r, &d), FQ_ROUTE_BAD_INPUT);
+    assert_int_equal(fq_route(f->router, &r, &d), FQ_EINVALID);
     /* apply/release of a refused decision change nothing. */
     fq_route_apply(f->router, &d);
     fq_route_release(f->router, &d);
@@ -1117,7 +1113,7 @@ static void test_bad_input(void **state)
 
 /* n_excluded is trusted: a value beyond FQ_ROUTE_MAX_EXCLUDED makes
  * excluded() read past req->excluded[] (UBSan: index out of bounds); a
- * negative one is silently ignored. Expected: FQ_ROUTE_BAD_INPUT. */
+ * negative one is silently ignored. Expected: FQ_EINVALID. */
 static void test_bug_n_excluded_unchecked(void **state)
 {
     fixture *f = *state;
@@ -1127,7 +1123,7 @@ static void test_bug_n_excluded_unchecked(void **state)
     for (int i = 0; i < FQ_ROUTE_MAX_EXCLUDED; i++)
         r.excluded[i] = 999;
     fq_decision d;
-    assert_int_equal(fq_route(f->router, &r, &d), FQ_ROUTE_BAD_INPUT);
+    assert_int_equal(fq_route(f->router, &r, &d), FQ_EINVALID);
 }
 
 /* min_tier outside 0..3 is not refused: 4 gives NO_HANDLER (as if the
@@ -1138,7 +1134,7 @@ static void test_bug_min_tier_unchecked(void **state)
     fq_route_request r = request(f, f->cat_dispute, 4, 1, "d1-t1-v1-g1");
     r.min_tier = (fq_tier)4;
     fq_decision d;
-    assert_int_equal(fq_route(f->router, &r, &d), FQ_ROUTE_BAD_INPUT);
+    assert_int_equal(fq_route(f->router, &r, &d), FQ_EINVALID);
 }
 
 /* A roster without workers: fq_roster_finish calls qsort(NULL, 0, ...),
@@ -1353,19 +1349,19 @@ static void check_capacity(const fq_city *c)
     }
 }
 
-/* Escalation from d: strictly up, same territory, at most 3 steps to AT_TOP. */
+/* Escalation from d: strictly up, same territory, at most 3 steps to the top (FQ_ESTATE). */
 static void check_escalation(const fq_router *router, const fq_route_request *r,
                              const fq_decision *d)
 {
     fq_decision cur = *d, up;
     for (int step = 1;; step++) {
         P_CHECK(step <= 3, "escalation did not stop");
-        fq_route_status st = fq_route_escalate(router, r, &cur, &up);
+        int st = fq_route_escalate(router, r, &cur, &up);
         if (cur.tier == FQ_TIER_DISTRICT) {
-            P_CHECK(st == FQ_ROUTE_AT_TOP, "escalation from the district: %d", st);
+            P_CHECK(st == FQ_ESTATE, "escalation from the district: %d", st);
             return;
         }
-        P_CHECK(st == FQ_ROUTE_ASSIGNED, "escalation status %d", st);
+        P_CHECK(st == FQ_OK, "escalation status %d", st);
         P_CHECK(up.tier > cur.tier, "escalation from tier %d to %d", cur.tier, up.tier);
         P_CHECK(up.district == cur.district && up.town == cur.town && up.village == cur.village &&
                     up.grid == cur.grid,
@@ -1408,7 +1404,7 @@ static void test_property_decisions(void **state)
             fq_decision d, d2;
             fq_route(router, &r, &d);
             check_decision(c, &r, truth, &d);
-            by_status[-d.status]++;
+            by_status[d.status]++;
             by_tier[d.tier]++;
             climbed += d.climbed > 0;
             unplaced += d.unplaced && d.status == FQ_ROUTE_ASSIGNED;
@@ -1509,7 +1505,7 @@ static void test_property_apply_release(void **state)
                 int32_t truth;
                 fq_incident_next(&gen, &reqs[n_open], &truth);
                 fq_decision *d = &open[n_open];
-                if (fq_route(router, &reqs[n_open], d) != FQ_ROUTE_ASSIGNED)
+                if (fq_route(router, &reqs[n_open], d) != FQ_OK)
                     continue;
                 fq_route_apply(router, d);
                 taken += d->worker >= 0;
@@ -1524,10 +1520,10 @@ static void test_property_apply_release(void **state)
                 /* Escalate: the new holder takes it before the old lets go. */
                 int i = (int)(fq_city_rand(&rng) % (uint64_t)n_open);
                 fq_decision up;
-                fq_route_status st = fq_route_escalate(router, &reqs[i], &open[i], &up);
-                if (st == FQ_ROUTE_AT_TOP)
+                int st = fq_route_escalate(router, &reqs[i], &open[i], &up);
+                if (st == FQ_ESTATE)
                     continue;
-                P_CHECK(st == FQ_ROUTE_ASSIGNED, "escalation status %d", st);
+                P_CHECK(st == FQ_OK, "escalation status %d", st);
                 P_CHECK(up.tier > open[i].tier, "not up");
                 fq_route_apply(router, &up);
                 fq_route_release(router, &open[i]);

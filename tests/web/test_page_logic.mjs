@@ -4,19 +4,22 @@
 // page exists in both languages. The page itself is tested in Chromium
 // (tests/browser).
 //
-// node test_page_logic.mjs SOURCE_DIR
+// node test_page_logic.mjs SOURCE_DIR WEB_ROOT
+// WEB_ROOT: the build's web root (build/web), the pages as served, with the
+// files written at build time (js/vocabulary.js).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { copyOfPages, test, finish, assertBothLanguages } from './harness.mjs';
 
 const src = process.argv[2];
-const load = copyOfPages(src, 'server/web/assets/js');
+const load = copyOfPages(process.argv[3], 'js');
 
 const { Topology } = await load('topology.js');
 const { nextLimit, isOpen } = await load('board.js');
 const { coalesce, duration, setTimeZone, dateTime, dayInput, dayStart, wallInput, fromWallInput } = await load('dom.js');
 const { tables } = await load('i18n.js');
+const { TIERS, LINES } = await load('vocabulary.js');
 
 // The demo district as GET /api/v1/topology gives it ([lat, lng] rings).
 function demoTopology() {
@@ -125,6 +128,16 @@ await test('every text of the page exists in Chinese and in English', () => {
     for (const sev of ['i', 'ii', 'iii', 'iv']) assert.ok(tables.zh.severities[sev]);
     assert.equal(tables.zh.severities.i, '特别重大');
     assert.equal(tables.zh.severities.iv, '一般');
+});
+
+await test('the tiers and lines are the server\'s, each labelled in both languages', () => {
+    // Written from server/core/taxonomy.h at build time: the page has no table of its own.
+    assert.deepEqual(TIERS, ['village', 'town', 'district']);
+    assert.deepEqual(LINES, ['governance', 'market', 'enforcement', 'services']);
+    for (const lang of ['zh', 'en']) {
+        for (const x of TIERS) assert.ok(tables[lang].tiers[x], `${lang} tier ${x}`);
+        for (const x of LINES) assert.ok(tables[lang].lines[x], `${lang} line ${x}`);
+    }
 });
 
 finish();

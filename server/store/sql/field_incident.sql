@@ -8,8 +8,8 @@
 -- reason_code says why. No row: not the account's. One row, one column: the
 -- document.
 SELECT json_build_object('incident', {{FQ_SQL_FIELD_ASSIGNMENT}}::jsonb ||
-jsonb_build_object('tier', coalesce((ARRAY['village', 'town', 'district'])[i.tier], ''), 'line',
-coalesce((ARRAY['governance', 'market', 'enforcement', 'services'])[i.line + 1], ''), 'lead_unit',
+jsonb_build_object('tier', {{FQ_SQL_TIER_NAME(i.tier)}}, 'line', {{FQ_SQL_LINE_NAME(i.line)}},
+'lead_unit',
 coalesce(i.lead_unit, ''), 'lead_unit_name', coalesce((SELECT h.name FROM handlers h WHERE h.id =
 i.lead_unit), ''), 'worker', coalesce(i.worker, ''), 'worker_name', coalesce((SELECT w.name FROM
 workers w WHERE w.id = i.worker), ''), 'co_units', to_jsonb(i.co_units), 'reporter_node',

@@ -4,10 +4,10 @@
 import { api, boardCsvUrl } from './api.js';
 import { el, replace, select, duration } from './dom.js';
 import { t, label } from './i18n.js';
+// Written at build time from the server's own names (server/web/webroot.cmake).
+import { TIERS, LINES } from './vocabulary.js';
 
 const SEVERITIES = ['i', 'ii', 'iii', 'iv'];
-const LINES = ['governance', 'market', 'enforcement', 'services'];
-const TIERS = ['village', 'town', 'district'];
 const ASSIGNMENT_STATES = ['assigned', 'acknowledged', 'extension_requested', 'returned'];
 const PAGE = 100;
 

@@ -4,6 +4,7 @@
 import { api, statsCsvUrl } from './api.js';
 import { el, replace, select, dayInput, dayStart } from './dom.js';
 import { t, label } from './i18n.js';
+import { LINES } from './vocabulary.js';
 
 const CHARTED = ['received', 'concluded', 'overdue'];
 const COLOURS = { received: '#3b6fb6', concluded: '#2e8b57', overdue: '#c62828' };
@@ -48,8 +49,9 @@ export class Stats {
     groupName(by, value) {
         if (value === null || value === undefined || value === '') return '—';
         if (by === 'line') {
-            // The line may come as its name or as its number in the proto's enumeration.
-            const byNumber = ['', 'governance', 'market', 'enforcement', 'services'];
+            // The line may come as its name or as its number in the proto's enumeration
+            // (Line: 0 unspecified, then the server's lines in order).
+            const byNumber = ['', ...LINES];
             const name = typeof value === 'number' || /^\d+$/.test(value) ? byNumber[Number(value)] || String(value) : value;
             return label('lines', name);
         }
