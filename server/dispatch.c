@@ -1,3 +1,11 @@
+/* dispatch: the layer that applies core's plans (dispatch.h). Here: the
+ * snapshots, a report from its decision to its commit (the duplicate
+ * search over the open incidents and those still on their way to the
+ * database, its plan, fq_plan_report, and its ticket until it is stored or
+ * dropped), the deadline timer and what a limit that passes brings
+ * (fq_plan_deadline, fq_plan_escalate, fq_plan_move_on), presence, and the
+ * lifetime. The stored open incidents are dispatch_load.c's, actions and
+ * commands dispatch_act.c's, the server's own writes waves.c's. */
 #include "dispatch_int.h"
 
 #include "caseplan.h"
