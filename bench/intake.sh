@@ -68,7 +68,8 @@
 # Knobs for investigation: FQ_BENCH_SECONDS, FQ_BENCH_REPS, FQ_BENCH_CLIENTS,
 # FQ_BENCH_PROCS, FQ_BENCH_WINDOWS, FQ_BENCH_FENGQIAOD_ARGS (extra fengqiaod flags, after the
 # bench's own, e.g. "--batches-in-flight 4" or "--dedup-distance-m 200"), FQ_BENCH_SKIP_CEILINGS=1 (no ceiling, floor or
-# transport runs), FQ_BENCH_PG_SETTINGS, FQ_BENCH_RATE (the paced rate,
+# transport runs), FQ_BENCH_PG_SETTINGS, FQ_BENCH_WAL_WARM_MB (bench/lib.sh bench_recycled_wal:
+# 512, full 1024; 0: a fresh cluster that creates each WAL segment), FQ_BENCH_RATE (the paced rate,
 # 1000), FQ_BENCH_HALF_LOAD, FQ_BENCH_COPY_BATCH (1000), FQ_BENCH_COPY_ROWS,
 # FQ_BENCH_CONSOLE_READS ("report board"), FQ_BENCH_CONSOLE_READERS (1),
 # FQ_BENCH_RESEND_SHARE (0: that share of every load's requests resend a
@@ -153,6 +154,7 @@ port=$(free_port)
 url="tcp://127.0.0.1:$port"
 # The terminals' endpoint on a free port too: its default (7412) may be taken.
 turl="tcp://127.0.0.1:$(free_port)"
+bench_recycled_wal $((quick == 1 ? 512 : 1024))
 log "starting fengqiaod on $url ${extra_args[*]:-}"
 # Duplicates within 20 m (default 200 m): see docs/write-path.md "Measuring
 # it" - at the default the district's 15 km^2 would be covered within a few

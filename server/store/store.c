@@ -205,7 +205,8 @@ struct fq_store {
     size_t set_cap;
     fq_pgbuf set_buf;
     fq_pgbuf lookup_buf;
-    int lookup_wanted; /* pending may hold reports never asked about */
+    int lookup_wanted;           /* pending may hold reports never asked about */
+    int lookups_alone_in_flight; /* lookups sent on their own (send_lookup_alone) */
 
     expectation *expect; /* ring buffer */
     size_t expect_cap, expect_head, expect_count;
@@ -594,6 +595,13 @@ static void note_error(batch *b, fq_store_op *op, const PGresult *res)
 
 /* ---- the lookup of stored reports (docs/write-path.md, "Resends in a batch") ---- */
 
+/* A report is looked up by the node and message id of its parameters; an
+ * op without them (none is) goes unasked, the unique key behind it. */
+static int wants_lookup(const fq_store_op *op)
+{
+    return op->kind == FQ_STORE_OP_REPORT && op->report != NULL;
+}
+
 /* Whether `op` may go into the batch being built. A report goes outside
  * serial mode only once the lookup has said whether it is stored, since its
  * batch is planned as written whole; in serial mode FQ_SQL_INSERT_REPORT
@@ -601,7 +609,7 @@ static void note_error(batch *b, fq_store_op *op, const PGresult *res)
  * pending whatever the mode: the lookup's answer names it. */
 static int op_ready(const fq_store_op *op, int serial)
 {
-    if (op->kind != FQ_STORE_OP_REPORT)
+    if (!wants_lookup(op))
         return 1;
     if (op->idem == IDEM_ASKED)
         return 0;
@@ -652,7 +660,7 @@ static lookup *lookup_collect(fq_store *s, size_t max)
     size_t n = 0;
     const fq_store_op *op;
     for (op = s->pending.head; op != NULL && n < max; op = op->next)
-        n += op->kind == FQ_STORE_OP_REPORT && op->idem == IDEM_UNKNOWN;
+        n += wants_lookup(op) && op->idem == IDEM_UNKNOWN;
     if (op == NULL && n < max)
         s->lookup_wanted = 0; /* every one is counted: none more until submitted */
     if (n == 0)
@@ -664,21 +672,24 @@ static lookup *lookup_collect(fq_store *s, size_t max)
     }
     l->n = 0;
     for (fq_store_op *o = s->pending.head; o != NULL && l->n < n; o = o->next)
-        if (o->kind == FQ_STORE_OP_REPORT && o->idem == IDEM_UNKNOWN)
+        if (wants_lookup(o) && o->idem == IDEM_UNKNOWN)
             l->ops[l->n++] = o;
     return l;
 }
 
 /* Queues the lookup of l's reports and marks them asked; the caller pushes
  * its expectation (only after expect_reserve). 0; 1 when it could not be
- * bound (not sent: l freed, asked about again later); -1 when libpq refused
- * it (l freed; the caller resets the connection). */
+ * bound (not sent, l freed: its reports are taken as new, and the unique
+ * key and serial mode answer one that is not); -1 when libpq refused it (l
+ * freed; the caller resets the connection). */
 static int send_lookup(fq_store *s, PGconn *conn, lookup *l)
 {
     const char *values[2];
     int lengths[2], formats[2];
     if (fq_stored_reports_bind(&s->lookup_buf, l->ops, l->n, values, lengths, formats) != 0) {
-        s->lookup_wanted = 1;
+        fq_log(FQ_LOG_WARN, "store", "the lookup of %zu stored reports could not be bound", l->n);
+        for (size_t i = 0; i < l->n; i++)
+            l->ops[i]->idem = IDEM_NEW;
         free(l);
         return 1;
     }
@@ -1138,7 +1149,7 @@ static void on_pg_result(void *user, PGresult *res)
         else if (kind == EXP_LISTEN_SYNC)
             ; /* its failure, if any, fails the setup after it */
         else if (kind == EXP_LOOKUP_SYNC)
-            ; /* its rows were taken (or it was voided) before */
+            s->lookups_alone_in_flight--; /* its rows were taken (or it was voided) before */
         else if (s->guard_refused) {
             clear_heads(s);
             guard_refused(s);
@@ -1395,6 +1406,8 @@ static void send_reads_setup(fq_store *s, PGconn *conn)
          FQ_SQL_JUDGMENT_INCIDENTS_NPARAMS},
         {FQ_SQL_JUDGMENT_PENDING_NAME, FQ_SQL_JUDGMENT_PENDING, FQ_SQL_JUDGMENT_PENDING_NPARAMS},
         {FQ_SQL_UPWARD_LIST_NAME, FQ_SQL_UPWARD_LIST, FQ_SQL_UPWARD_LIST_NPARAMS},
+        {FQ_SQL_CLEAN_SEARCH_LISTS_NAME, FQ_SQL_CLEAN_SEARCH_LISTS,
+         FQ_SQL_CLEAN_SEARCH_LISTS_NPARAMS},
     };
     size_t n = sizeof statements / sizeof statements[0];
     if (expect_reserve(s, n + 4) != 0) {
@@ -1509,6 +1522,7 @@ static void on_pg_lost(void *user, const char *why)
      * one by one from the heads the next connection reads, and answer as
      * resends if they did (idempotency keys, nonces). */
     s->serial_left = s->pending.count;
+    s->lookups_alone_in_flight = 0;
     s->heads_ok = 0;
     s->reserve_in_flight = 0;
     clear_heads(s);
@@ -2258,7 +2272,7 @@ static int send_batch(fq_store *s, PGconn *conn)
         fq_store_op *op = s->pending.head;
         if (!op_ready(op, serial))
             break; /* it, and what came after it, wait for its lookup */
-        if (op->kind == FQ_STORE_OP_REPORT && op->idem == IDEM_STORED) {
+        if (wants_lookup(op) && op->idem == IDEM_STORED) {
             /* Stored already: nothing to write or plan, and no end to a
              * run of reports; answered from the row the lookup read once
              * this batch commits (after that row's commit, on the same
@@ -2473,15 +2487,17 @@ static int may_send_batch(const fq_store *s)
 
 /* The lookup of the reports waiting that were never asked about, sent on
  * its own: when no batch is executing (PostgreSQL is idle, or flushing a
- * COMMIT, which the next batch waits for anyway), since a batch executing
- * now would take it before its COMMIT once its results are back
- * (send_batch). Not in serial mode, where nothing is looked up, nor while
- * the batches of a failed plan are answered. 1 when it was sent, 0 when
- * not, -1 when the connection was dropped. */
+ * COMMIT, which the next batch waits for anyway) and no other lookup sent
+ * on its own is in flight, since the batch sent when either answers takes
+ * them in its transaction, before its COMMIT (send_batch): one lookup a
+ * batch, not one a loop turn. Not in serial mode, where nothing is looked
+ * up, nor while the batches of a failed plan are answered. 1 when it was
+ * sent, 0 when not, -1 when the connection was dropped. */
 static int send_lookup_alone(fq_store *s, PGconn *conn)
 {
     if (!s->lookup_wanted || s->replanning || s->serial_left > 0 || s->batches_executing > 0 ||
-        !s->directory_loaded || s->open_streaming || expect_reserve(s, 3) != 0)
+        s->lookups_alone_in_flight > 0 || !s->directory_loaded || s->open_streaming ||
+        expect_reserve(s, 3) != 0)
         return 0;
     lookup *l = lookup_collect(s, s->config.max_batch);
     if (l == NULL)
@@ -2510,6 +2526,7 @@ static int send_lookup_alone(fq_store *s, PGconn *conn)
         return -1;
     }
     expect_push(s, EXP_LOOKUP_SYNC, NULL, NULL);
+    s->lookups_alone_in_flight++;
     return 1;
 }
 
@@ -2629,7 +2646,7 @@ static void on_sweep(uv_timer_t *timer)
     while (op != NULL) {
         fq_store_op *next = op->next;
         /* One in a lookup in flight is named by its answer: it stays. */
-        if (op->in_doubt || (op->kind == FQ_STORE_OP_REPORT && op->idem == IDEM_ASKED)) {
+        if (op->in_doubt || (wants_lookup(op) && op->idem == IDEM_ASKED)) {
             prev = op;
             op = next;
             continue;

@@ -1,10 +1,10 @@
 #include "stored_reports.h"
 
 #include "pgcolumn.h"
+
 #include "write_params.h"
 
-#include <inttypes.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 /* The lookup's columns (sql/stored_reports.sql). */
@@ -19,18 +19,15 @@ int fq_stored_reports_bind(fq_pgbuf *buf, fq_store_op *const *ops, size_t n, con
     fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
     for (size_t i = 0; i < n; i++) {
         const fq_report_params *p = ops[i]->report;
-        if (p == NULL || p->node == NULL)
+        if (p == NULL || p->node == NULL || p->message_id == 0 ||
+            p->message_id > (uint64_t)INT64_MAX)
             return -1;
         fq_pgarray_text(&a, p->node, strlen(p->node));
     }
     int failed = fq_pgarray_end(&a, &off[0], &len[0]);
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t id = ops[i]->report->message_id;
-        if (id == 0 || id > (uint64_t)INT64_MAX)
-            return -1;
-        fq_pgarray_int8(&a, (int64_t)id);
-    }
+    for (size_t i = 0; i < n; i++)
+        fq_pgarray_int8(&a, (int64_t)ops[i]->report->message_id);
     failed |= fq_pgarray_end(&a, &off[1], &len[1]);
     if (failed)
         return -1;

@@ -339,20 +339,22 @@ class Server:
         self.log_path = os.path.join(self.world.work, f"server.{self.n}.log")
 
     def stop(self):
-        """SIGTERM, a clean exit within 20 s, no sanitizer report. Returns
-        the problems found."""
+        """SIGTERM, a clean exit within 60 s, no sanitizer report. Returns
+        the problems found. The bound is a ceiling for a busy machine: a
+        judgment run under way at the signal is finished first, and on real
+        data at a load of 20 that took 18 s (CI's browser_judgment)."""
         problems = []
         if self.proc and self.proc.poll() is not None and not self.stopped:
             problems.append(f"fengqiaod died before it was stopped (status {self.proc.returncode})")
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                rc = self.proc.wait(timeout=20)
+                rc = self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
                 rc = "killed"
-                problems.append("fengqiaod did not exit within 20 s of SIGTERM")
+                problems.append("fengqiaod did not exit within 60 s of SIGTERM")
             if rc != 0 and rc != "killed":
                 problems.append(f"fengqiaod exited with status {rc}")
         self.stopped = True
@@ -651,4 +653,12 @@ def run(main):
                 log(f"FAIL: {f}")
                 rc = 1
     log(("PASS" if rc == 0 else "FAILED") + f" in {time.monotonic() - t0:.1f} s")
+    cpu_log = os.environ.get("FQ_TEST_CPU_LOG")
+    if cpu_log:  # as tests/integration/lib.sh's cpu_log
+        import resource
+        cpu = sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                    resource.getrusage(resource.RUSAGE_CHILDREN)))
+        with open(cpu_log, "a") as f:
+            f.write("%s %d %d %.2f\n" % (os.environ.get("FQ_TEST_NAME", "browser"), rc,
+                                        time.monotonic() - t0, cpu))
     sys.exit(rc)

@@ -14,14 +14,16 @@
 #   host_cut NAME            unplug NAME's cable (its bridge port down)
 #   host_mend NAME           plug it in again
 #   hosts_destroy            delete every namespace of the run (idempotent)
+#   hosts_tmpdir             a new folder /tmp/fq-ha.XXXXXX of the run (printed)
 #
 # Cleaning up: hosts_destroy runs on EXIT (the caller's EXIT trap: lib.sh's
 # CLEANUPS in test_failover.sh; hosts_create sets one if the caller has
 # none), and bash runs the EXIT trap on TERM and INT too. Nothing runs on
 # SIGKILL, which is how ctest ends a test on its timeout: so each run is
 # registered in $HOSTS_RUNS (its prefix, the owning shell's pid and start
-# time), and hosts_create first deletes the namespaces, and kills the
-# processes inside them, of every registered run whose shell is gone.
+# time, then the folders of hosts_tmpdir), and hosts_create first deletes
+# the namespaces, and kills the processes inside them, and removes the
+# folders, of every registered run whose shell is gone.
 HOSTS_PREFIX=""
 HOSTS_NAMES=()
 HOSTS_RUNS=${HOSTS_RUNS:-/run/fq-hosts}
@@ -50,8 +52,13 @@ hosts_sweep() {
             for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
             ip netns del "$ns" 2>/dev/null || true
         done
+        # The run's folders (every line after the first): its processes are
+        # gone now, and nothing else writes there.
+        tail -n +2 "$run" | while IFS= read -r d; do
+            [[ $d == /tmp/fq-ha.* ]] && rm -rf "$d"
+        done
         rm -f "$run"
-        echo "hosts.sh: removed the namespaces $prefix-* of a run that ended without its cleanup" >&2
+        echo "hosts.sh: removed the namespaces $prefix-* and the folders of a run that ended without its cleanup" >&2
     done
 }
 
@@ -97,6 +104,18 @@ host_mend() { ip -n "$HOSTS_PREFIX-sw" link set "v-$1" up; }
 
 # hosts_pids NAME: the pids of every process in host NAME's namespace.
 hosts_pids() { ip netns pids "$HOSTS_PREFIX-$1" 2>/dev/null || true; }
+
+# hosts_tmpdir: a new folder /tmp/fq-ha.XXXXXX (printed), registered with
+# the run (after hosts_create), for what must live outside the test's work
+# folder (the formation's: the postgres user must reach it and its sockets'
+# paths must stay short). The caller removes it; if the run is killed first,
+# the next hosts_create does.
+hosts_tmpdir() {
+    local d
+    d=$(mktemp -d /tmp/fq-ha.XXXXXX) || return 1
+    echo "$d" >>"$HOSTS_RUNS/$HOSTS_PREFIX"
+    echo "$d"
+}
 
 hosts_destroy() {
     local name p

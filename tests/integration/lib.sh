@@ -20,7 +20,7 @@ export LANG=C.UTF-8
 unset LANGUAGE LC_ALL LC_MESSAGES
 WORK="$FQ_WORK_ROOT/$FQ_TEST_NAME"
 rm -rf "$WORK"
-mkdir -p "$WORK/keys" "$WORK/bin"
+mkdir -p "$WORK/keys" "$WORK/bin" "$WORK/terminal-state"
 
 # The tests call python3 and psql hundreds of times. A version manager's
 # python3 first in PATH (pyenv's shim: shells that look for the version)
@@ -66,7 +66,12 @@ now_ms() { date +%s%3N; }
 
 pid_alive() { # a zombie child counts as dead
     local st
-    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    # Read with bash alone: the tests poll this every 0.05 s (ps was a
+    # process start each time). The state is the field after the command's
+    # name in parentheses (which may hold spaces).
+    [[ $1 =~ ^[1-9][0-9]*$ ]] || return 1
+    { read -r st </proc/"$1"/stat; } 2>/dev/null || return 1
+    st=${st##*) }
     [[ $st != Z* ]]
 }
 
@@ -95,9 +100,25 @@ on_exit() {
     if [ "$rc" = 0 ]; then
         log "PASS"
     fi
+    [ -z "${FQ_TEST_CPU_LOG:-}" ] || cpu_log "$rc"
     exit "$rc"
 }
 trap on_exit EXIT
+
+# cpu_log STATUS: "NAME STATUS SECONDS CPU-SECONDS" appended to
+# FQ_TEST_CPU_LOG: the wall time of the test and the CPU time (user and
+# system) of the shell and every process it waited for (what is left of its
+# background processes reaped first; a daemon such as the shared cluster's
+# PostgreSQL is not counted). On a busy machine a test's time follows its
+# CPU time: this is where a suite's time goes (tests/README.md).
+cpu_log() {
+    local cpu
+    [ "${#BG_PIDS[@]}" = 0 ] || wait "${BG_PIDS[@]}" 2>/dev/null
+    times >"$WORK/times" # in this shell: a subshell's would be its own
+    cpu=$(awk '{ for (i = 1; i <= NF; i++) { split($i, a, "m"); s += a[1] * 60 + a[2] } }
+               END { printf "%.2f", s }' "$WORK/times")
+    printf '%s %s %d %s\n' "$FQ_TEST_NAME" "$1" "$SECONDS" "$cpu" >>"$FQ_TEST_CPU_LOG"
+}
 
 # Runs a command in the background and remembers it for cleanup; the pid is
 # in BG_PID.
@@ -567,6 +588,23 @@ raw() {
     fi
 }
 
+# term NODE [fq-terminal command and flags...]: fq-terminal as NODE against
+# the running server (its terminals endpoint; its intake for `report`), with
+# the test's terminal state (each node's journal and seq) in TERMINAL_STATE;
+# an answer is waited for at most 20 s, a ceiling for a busy machine. Runs
+# in the caller's environment: `LANG=zh_CN.UTF-8 term ...` for its Chinese.
+TERMINAL_STATE="$WORK/terminal-state"
+term() {
+    local node=$1
+    shift
+    "${FQ_TERMINAL:?}" --node "$node" --key-file "$(key_of "$node")" --url "$TERMINALS_URL" \
+        --intake "$SERVER_URL" --state-dir "$TERMINAL_STATE" --timeout-ms 20000 "$@"
+}
+
+# term_ok NODE [...]: term with its output dropped; fails the test, naming
+# the command, if fq-terminal fails.
+term_ok() { term "$@" >/dev/null || fail "fq-terminal $*"; }
+
 # ---- report streams through a fault: nothing acknowledged lost or doubled ----
 
 # stream_input PREFIX COUNT FILE [SEVERITY...]: COUNT flood reports from
@@ -594,19 +632,34 @@ wait_lines() {
     fail "$1 did not reach $2 lines within $3 s"
 }
 
-# paced FILE: the lines of FILE at about 50 a second (slower on a busy
-# machine, never in bursts), for a stream that is still running when a
-# fault comes.
+# paced FILE [RATE]: the lines of FILE at RATE a second (default 50), for a
+# stream that is still running when a fault comes: each line 1/RATE s after
+# the one before it was written, so that a busy machine (or a reader that
+# stops taking them) slows the stream down and never bunches it up. One
+# process for the whole file.
 paced() {
-    local line
-    while IFS= read -r line; do
-        printf '%s\n' "$line"
-        sleep 0.02
-    done <"$1"
+    python3 -c '
+import sys, time
+gap, out = 1 / float(sys.argv[2]), sys.stdout.buffer
+due = time.monotonic()
+for line in open(sys.argv[1], "rb"):
+    delay = due - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    out.write(line)
+    out.flush()
+    due = time.monotonic() + gap
+' "$1" "${2:-50}"
 }
 
-# ok_lines FILE: how many of fq-report's answers in FILE are ok.
-ok_lines() { jq -r 'select(.status == "ok") | .line' "$1" 2>/dev/null | wc -l; }
+# ok_lines FILE: how many of fq-report's answers in FILE are ok. One grep of
+# its compact JSON lines ({"line":N,"status":"ok",...}), not jq and wc: the
+# tests poll it every few hundredths of a second while a stream runs.
+ok_lines() {
+    local n
+    n=$(grep -c '^{"line":[0-9]*,"status":"ok"' "$1" 2>/dev/null) || true
+    echo "${n:-0}"
+}
 
 # statuses FILE: how many answers of each status, on one line (for the log).
 statuses() { jq -r .status "$1" | sort | uniq -c | tr -s ' \n' ' '; }

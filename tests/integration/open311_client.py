@@ -9,11 +9,18 @@ nothing of fengqiao's code. test_open311.sh drives it.
     open311_client.py BASE list FMT field=value ...
     open311_client.py BASE get FMT ID field=value ...
     open311_client.py BASE raw METHOD PATH [BODY [CONTENT-TYPE]]
+    open311_client.py BASE serve
 
 BASE is the endpoint, e.g. http://127.0.0.1:8080/open311/v2/. FMT is json or
 xml. Prints one JSON line: {"status": HTTP status, "type": content type,
 "data": the answer decoded (a list of objects, the errors included, or an
-object for a service definition), "raw": the body as text}."""
+object for a service definition), "raw": the body as text}.
+
+serve: one command after another from standard input, each its number of
+arguments and then the arguments (the words after BASE above), every one
+ended by a NUL byte; one answer line each (flushed), or {"client_error":
+...} for a command it does not know. One process for a whole test instead
+of a Python start per request."""
 import json
 import sys
 import urllib.error
@@ -65,7 +72,7 @@ def fields(args):
     return out
 
 
-def main(argv):
+def request(argv):
     base, cmd = argv[1], argv[2]
     if not base.endswith("/"):
         base += "/"
@@ -94,7 +101,43 @@ def main(argv):
         headers = {"Content-Type": argv[6]} if len(argv) > 6 else {}
         answer(*call(method, base + path, body, headers))
     else:
-        sys.exit("unknown command " + cmd)
+        raise ValueError("unknown command " + cmd)
+
+
+def token(stream):
+    """The next NUL-ended argument of serve's input; None at its end."""
+    buf = bytearray()
+    while True:
+        c = stream.read(1)
+        if not c:
+            return None
+        if c == b"\0":
+            return buf.decode("utf-8")
+        buf += c
+
+
+def serve(base):
+    stream = sys.stdin.buffer
+    while True:
+        n = token(stream)
+        if n is None:
+            return
+        args = [token(stream) for _ in range(int(n))]
+        try:
+            request([sys.argv[0], base] + args)
+        except (ValueError, IndexError) as e:
+            print(json.dumps({"client_error": str(e)}))
+        sys.stdout.flush()
+
+
+def main(argv):
+    if len(argv) == 3 and argv[2] == "serve":
+        serve(argv[1])
+        return
+    try:
+        request(argv)
+    except ValueError as e:
+        sys.exit(str(e))
 
 
 if __name__ == "__main__":

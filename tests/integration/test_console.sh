@@ -123,14 +123,13 @@ expect_status no_deadline invalid ops command supervise "$k2" --reason 无期限
 # Extension: asked by the worker, approved (the limit moves) or denied.
 holder=$(q "SELECT worker FROM incidents WHERE id = $k3")
 tnode=$([ "$holder" = "$W1" ] && echo t1 || echo t2)
-term() { "$FQ_TERMINAL" --node "$1" --key-file "$(key_of "$1")" --url "$TERMINALS_URL" --state-dir "$WORK/st" "${@:2}" >/dev/null; }
 expect_status nothing_asked wrong_state ops command approve "$k3" --reason 同意
-term "$tnode" ack "$k3"
-term "$tnode" extend "$k3" --to +3d --note "等业主回来"
+term_ok "$tnode" ack "$k3"
+term_ok "$tnode" extend "$k3" --to +3d --note "等业主回来"
 con ops command approve "$k3" --reason "同意延期" >/dev/null
 assert_eq "acknowledged|true" "$(q "SELECT assignment || '|' || (abs(extract(epoch FROM conclude_due - extension_asked)) < 1) FROM incidents WHERE id = $k3")" \
     "approved: the conclude limit is the one asked for"
-term "$tnode" extend "$k3" --to +5d --note "还需要时间"
+term_ok "$tnode" extend "$k3" --to +5d --note "还需要时间"
 con ops command deny "$k3" --reason "不同意" >/dev/null
 assert_eq acknowledged "$(q "SELECT assignment FROM incidents WHERE id = $k3")" "denied"
 con ops command conclude "$k3" --reason "指挥中心办结" >/dev/null
@@ -201,8 +200,8 @@ assert_eq 1 "$(q "SELECT count(*) FROM outbox WHERE box = 'w:$holder' AND incide
 again=$(con ops --message-id 9090 command reopen "$k3" --reason "群众不满意，重新办理")
 assert_eq "$(field .event_seq "$out")" "$(field .event_seq "$again")" "a resent reopen: the same answer"
 expect_status reopen_open wrong_state ops command reopen "$k3" --reason 再重办
-term "$tnode" ack "$k3"
-term "$tnode" conclude "$k3" --note "重新调解成功"
+term_ok "$tnode" ack "$k3"
+term_ok "$tnode" conclude "$k3" --note "重新调解成功"
 assert_eq concluded "$(q "SELECT state FROM incidents WHERE id = $k3")" "the redo concluded by the worker"
 assert_eq 1 "$(admin stats --from 2000-01-01 --to 2100-01-01 --by district --json | jq .redone)" \
     "the statistics count it as redone"

@@ -130,20 +130,6 @@ with open(path, "w") as f:
 PY
 }
 
-# pace FILE RATE: the file's lines at RATE lines per second.
-pace() {
-    python3 -c '
-import sys, time
-rate, t0 = float(sys.argv[2]), time.monotonic()
-for n, line in enumerate(open(sys.argv[1], "rb")):
-    delay = t0 + n / rate - time.monotonic()
-    if delay > 0:
-        time.sleep(delay)
-    sys.stdout.buffer.write(line)
-    sys.stdout.buffer.flush()
-' "$@"
-}
-
 answers() { wc -l <"$WORK/A.out"; }
 
 # wait_answers COUNT SECONDS: until the stream has answered COUNT lines.
@@ -165,7 +151,7 @@ rand_sleep() { # up to $1 ms
 make_input A "$COUNT" "$WORK/A.jsonl"
 server_start
 t0=$(now_ms)
-pace "$WORK/A.jsonl" "$RATE" |
+paced "$WORK/A.jsonl" "$RATE" |
     "$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" --url "$SERVER_URL" \
         --stdin --window 16 --timeout-ms 120000 >"$WORK/A.out" 2>"$WORK/A.err" &
 client=$!

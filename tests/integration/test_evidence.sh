@@ -92,13 +92,6 @@ for f in before.jpg sketch.png; do
 done
 # fq-terminal sends photos too (--photo); over nanomsg the whole request
 # must fit 64 KiB, and a larger one is refused before it is sent.
-term() { # node args...
-    local node=$1
-    shift
-    "$FQ_TERMINAL" --node "$node" --key-file "$(key_of "$node")" --url "$TERMINALS_URL" \
-        --state-dir "$WORK/terminal-state" --timeout-ms 20000 "$@"
-}
-mkdir -p "$WORK/terminal-state"
 out=$(term "$node" progress "$inc" --note "再拍一张" --photo "$P/after.jpg" --json) ||
     fail "fq-terminal progress --photo: $out"
 tseq=$(jq -r .event_seq <<<"$out")

@@ -28,12 +28,6 @@ done
 admin node add gov --role terminal --serves-unit lingyin.governance --key-out "$WORK/keys/gov.key" >/dev/null 2>&1
 server_start --dedup-window-min 0 --presence-timeout 600
 
-term() {
-    local node=$1
-    shift
-    "$FQ_TERMINAL" --node "$node" --key-file "$(key_of "$node")" --url "$TERMINALS_URL" \
-        --state-dir "$WORK/state" --timeout-ms 20000 "$@" >/dev/null
-}
 rep() { # ref category
     report lingyin-platform --category "$2" --severity IV --risk low --channel hotline \
         --place lingyin-v1-g1 --title "统计 $1" --external-ref "$1" --quiet
@@ -47,19 +41,19 @@ rep S2 dispute.neighbour
 rep S3 dispute.neighbour
 rep S4 hazard.flood
 s1=$(id_of S1) s2=$(id_of S2) s3=$(id_of S3) s4=$(id_of S4)
-term "$(holder_of "$s1")" ack "$s1"
-term "$(holder_of "$s2")" ack "$s2"
-term "$(holder_of "$s3")" return "$s3" --reason capacity --note "需要街道"
+term_ok "$(holder_of "$s1")" ack "$s1"
+term_ok "$(holder_of "$s2")" ack "$s2"
+term_ok "$(holder_of "$s3")" return "$s3" --reason capacity --note "需要街道"
 # S4 misses its acknowledge limit and climbs to the town line.
 for ((i = 0; i < 10 * (ACK_S + 60); i++)); do
     [ "$(q "SELECT tier FROM incidents WHERE id = $s4")" = 2 ] && break
     sleep 0.1
 done
 assert_eq 2 "$(q "SELECT tier FROM incidents WHERE id = $s4")" "S4 escalated"
-term gov ack "$s4"
+term_ok gov ack "$s4"
 t_mid=$(q "SELECT now()")
-term "$(holder_of "$s1")" conclude "$s1" --note 已调解
-term gov conclude "$s4" --note 已排水
+term_ok "$(holder_of "$s1")" conclude "$s1" --note 已调解
+term_ok gov conclude "$s4" --note 已排水
 t_to=$(q "SELECT now() + interval '1 second'")
 
 stats() { admin stats --from "$t_from" --to "${TO:-$t_to}" "$@"; }

@@ -36,12 +36,6 @@ server_start --dedup-window-min 0 --presence-timeout 600
 con() { "$FQ_CONSOLE_PEER" --url "$TERMINALS_URL" --node ops --key-file "$(key_of ops)" "$@"; }
 field() { jq -r "$1" <<<"$2"; }
 id_of() { q "SELECT id FROM incidents WHERE external_ref = '$1'"; }
-STATE="$WORK/terminal-state"
-mkdir -p "$STATE"
-term() { # node args...
-    "$FQ_TERMINAL" --node "$1" --key-file "$(key_of "$1")" --url "$TERMINALS_URL" \
-        --state-dir "$STATE" --timeout-ms 20000 "${@:2}"
-}
 node_of() { [ "$(q "SELECT worker FROM incidents WHERE id = $1")" = lingyin-v1-g1.w1 ] && echo t1 || echo t2; }
 expect_refused() { # name status args...
     local name=$1 want=$2 out rc=0

@@ -40,22 +40,15 @@ admin node add "$TOWN-ops" --role console --jurisdiction "$TOWN" --description �
     --key-out "$WORK/keys/$TOWN-ops.key" >/dev/null 2>&1
 CONSOLE_URL="tcp://127.0.0.1:$(free_port)"
 server_start --console "$CONSOLE_URL"
-STATE="$WORK/state"
+STATE=$TERMINAL_STATE
 con() { # a command of the town's command center
     "$FQ_CONSOLE_PEER" --url "$CONSOLE_URL" --node "$TOWN-ops" --key-file "$(key_of "$TOWN-ops")" \
         command "$@" >/dev/null || fail "console command $*"
 }
-mkdir -p "$STATE"
 
-# term LANG NODE args...: fq-terminal in that language, on a machine whose
-# own zone is UTC (the district's +08:00 must come from the server).
-term() {
-    local lang=$1 node=$2
-    shift 2
-    env -u LANGUAGE -u LC_ALL -u LC_MESSAGES LANG="$lang" TZ=UTC \
-        "$FQ_TERMINAL" --node "$node" --key-file "$(key_of "$node")" --url "$TERMINALS_URL" \
-        --intake "$SERVER_URL" --state-dir "$STATE" --timeout-ms 20000 "$@"
-}
+# in_lang LANG COMMAND...: COMMAND (term) in that language, on a machine
+# whose own zone is UTC (the district's +08:00 must come from the server).
+in_lang() { LANG=$1 TZ=UTC "${@:2}"; }
 
 report "$TOWN-platform" --category dispute.neighbour --severity IV --risk low --channel hotline \
     --place "$GRID" --title "楼上装修噪音" --address "文三路 12 号" --external-ref LANG-1 --quiet ||
@@ -70,7 +63,7 @@ node="$worker-term"
 log "incident $id with $worker"
 
 # ---- Chinese ----
-term zh_CN.UTF-8 "$node" watch --once >"$WORK/zh.out" 2>"$WORK/zh.err" ||
+in_lang zh_CN.UTF-8 term "$node" watch --once >"$WORK/zh.out" 2>"$WORK/zh.err" ||
     fail "watch --once failed: $(cat "$WORK/zh.err")"
 line=$(grep "事件 $id " "$WORK/zh.out" | head -n 1)
 [ -n "$line" ] || fail "no line for incident $id in: $(cat "$WORK/zh.out")"
@@ -118,48 +111,48 @@ jline=$(jq -c "select(.incident == $id)" "$STATE/$node.journal" | head -n 1)
 [ "$(jq -r .kind <<<"$jline")" = assignment ] || fail "journal kind: $jline"
 assert_eq "+08:00" "$(jq -r .time_zone <<<"$jline")" "the journal keeps the district's zone"
 assert_eq "$CATEGORY_NAME" "$(jq -r .category_name <<<"$jline")" "the journal keeps the category's name"
-term zh_CN.UTF-8 "$node" watch --once --json >"$WORK/json.out" 2>/dev/null || true
+in_lang zh_CN.UTF-8 term "$node" watch --once --json >"$WORK/json.out" 2>/dev/null || true
 if grep -qP '[\x{4e00}-\x{9fff}]' <(jq -r '.kind, .event_kind // empty' "$WORK/json.out" "$STATE/$node.journal"); then
     fail "--json kinds are not protocol words"
 fi
 
 # Actions answer in Chinese.
-out=$(term zh_CN.UTF-8 "$node" ack "$id" 2>&1) || fail "ack failed: $out"
+out=$(in_lang zh_CN.UTF-8 term "$node" ack "$id" 2>&1) || fail "ack failed: $out"
 assert_eq "事件 $id：已签收" "$out" "ack in Chinese"
-out=$(term zh_CN.UTF-8 "$node" ack "$id" 2>&1) || fail "second ack failed: $out"
+out=$(in_lang zh_CN.UTF-8 term "$node" ack "$id" 2>&1) || fail "second ack failed: $out"
 assert_eq "事件 $id：已签收过" "$out" "ack again in Chinese"
-out=$(term zh_CN.UTF-8 "$node" progress "$id" --note "已联系双方" 2>&1) || fail "progress: $out"
+out=$(in_lang zh_CN.UTF-8 term "$node" progress "$id" --note "已联系双方" 2>&1) || fail "progress: $out"
 assert_eq "事件 $id：进展已记录" "$out" "progress in Chinese"
 
 # Suspended by the command center (中止): the worker reads it with the reason
 # and who; the list marks it, with no countdown; its lifting brings the
 # limits as moved on.
 con suspend "$id" --reason 等待法院裁定
-term zh_CN.UTF-8 "$node" watch --once >"$WORK/susp.out" 2>&1 || fail "watch: $(cat "$WORK/susp.out")"
+in_lang zh_CN.UTF-8 term "$node" watch --once >"$WORK/susp.out" 2>&1 || fail "watch: $(cat "$WORK/susp.out")"
 assert_eq "已中止 · 事件 $id · 楼上装修噪音 — 原因：等待法院裁定（街道指挥中心值班台）" \
     "$(grep "^已中止 " "$WORK/susp.out")" "the suspension as the worker reads it"
 since=$(TZ=Asia/Shanghai date -d "@$(q "SELECT extract(epoch FROM suspended_at)::bigint FROM incidents WHERE id = $id")" +%H:%M)
-list=$(term zh_CN.UTF-8 "$node" list)
+list=$(in_lang zh_CN.UTF-8 term "$node" list)
 assert_match "事件 $id · .* · 自 $since 起中止：等待法院裁定$" "$list" "the list marks the suspended assignment"
 if grep -q "时限" <<<"$list"; then
     fail "a suspended assignment shows a countdown: $list"
 fi
-out=$(term zh_CN.UTF-8 "$node" conclude "$id" --note 已调解 2>&1) && fail "concluded while suspended: $out"
+out=$(in_lang zh_CN.UTF-8 term "$node" conclude "$id" --note 已调解 2>&1) && fail "concluded while suspended: $out"
 log "conclude while suspended: $out"
 con resume "$id" --reason 裁定已出
-term zh_CN.UTF-8 "$node" watch --once >"$WORK/resume.out" 2>&1 || fail "watch: $(cat "$WORK/resume.out")"
+in_lang zh_CN.UTF-8 term "$node" watch --once >"$WORK/resume.out" 2>&1 || fail "watch: $(cat "$WORK/resume.out")"
 resumed=$(grep "^中止解除 " "$WORK/resume.out")
 assert_match "^中止解除 · 事件 $id · 楼上装修噪音 · .*办结时限 .* — 街道指挥中心值班台：裁定已出$" "$resumed" \
     "the suspension lifted, with the limits"
 check_limits "$resumed" 签收时限 办结时限 || fail "resumed: limits not the server's in +08:00"
-list=$(term zh_CN.UTF-8 "$node" list)
+list=$(in_lang zh_CN.UTF-8 term "$node" list)
 if grep -q "中止" <<<"$list"; then
     fail "the list still marks it suspended: $list"
 fi
 
 # Line mode through a pipe: the banner names the zone, typed mistakes and
 # answers are Chinese.
-out=$(printf 'bogus\nprogress %s 第二次进展\nquit\n' "$id" | term zh_CN.UTF-8 "$node" watch --line 2>&1) ||
+out=$(printf 'bogus\nprogress %s 第二次进展\nquit\n' "$id" | in_lang zh_CN.UTF-8 term "$node" watch --line 2>&1) ||
     fail "watch --line: $out"
 assert_match "以 $node 身份接收中；时间为本区时间（UTC\+08:00）" "$out" "the banner in Chinese, with the zone"
 assert_match "未知命令“bogus”（输入 help 查看命令）" "$out" "a typed mistake in Chinese"
@@ -194,7 +187,7 @@ wait_q "SELECT assignment FROM incidents WHERE id = $id2" acknowledged 10
 reply_due=$(($(now_ms) + 7200000))
 con supervise "$id2" --deadline-ms "$reply_due" --reason 请今日内回复处理进展
 con escalate "$id2" --reason 需要街道协调助餐点
-term zh_CN.UTF-8 "$node2" watch --once >"$WORK/zh2.out" 2>&1 || fail "watch --once: $(cat "$WORK/zh2.out")"
+in_lang zh_CN.UTF-8 term "$node2" watch --once >"$WORK/zh2.out" 2>&1 || fail "watch --once: $(cat "$WORK/zh2.out")"
 log "zh: $(cat "$WORK/zh2.out")"
 due_text=$(TZ=Asia/Shanghai date -d "@$((reply_due / 1000))" +%H:%M)
 if [ "$(TZ=Asia/Shanghai date +%F)" != "$(TZ=Asia/Shanghai date -d "@$((reply_due / 1000))" +%F)" ]; then
@@ -210,15 +203,15 @@ fi
 
 # list works from the journal alone (the server stopped): the zone it remembers.
 server_stop
-list=$(term zh_CN.UTF-8 "$node" list)
+list=$(in_lang zh_CN.UTF-8 term "$node" list)
 assert_match "事件 $id · $CATEGORY_NAME" "$list" "list in Chinese, offline"
 check_limits "$list" 签收时限 办结时限 || fail "list: limits not in the district's time"
-ids=$(term zh_CN.UTF-8 "$node" --ids list)
+ids=$(in_lang zh_CN.UTF-8 term "$node" --ids list)
 assert_match "^\[#[0-9]+\] .*事件 $id · $CATEGORY_NAME \(dispute\.neighbour\) .*$GRID_NAME \($GRID\)" "$ids" \
     "--ids shows the ids beside the names"
 
 # ---- English ----
-en=$(term C.UTF-8 "$node" list)
+en=$(in_lang C.UTF-8 term "$node" list)
 log "en: $en"
 assert_match "^(new assignment|assigned) · incident $id · $CATEGORY_NAME ordinary \(IV\) · 楼上装修噪音 · $GRID_NAME \(文三路 12 号\) · " \
     "$en" "the English line"
@@ -226,8 +219,8 @@ check_limits "$en" "acknowledge by" "conclude by" || fail "English limits not in
 if grep -qP '[签办事件派]' <<<"${en//$CATEGORY_NAME/}"; then
     fail "Chinese labels in the English line: $en"
 fi
-out=$(term C.UTF-8 "$node" --help)
+out=$(in_lang C.UTF-8 term "$node" --help)
 assert_match "Chinese by default; English with LANG=C.UTF-8" "$out" "English help"
-out=$(term zh_CN.UTF-8 "$node" --help)
+out=$(in_lang zh_CN.UTF-8 term "$node" --help)
 assert_match "默认中文" "$out" "Chinese help"
 log "ok"

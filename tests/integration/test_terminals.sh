@@ -36,15 +36,7 @@ admin node list | grep -qE "^t2 +terminal +lingyin-v1-g1 +worker $W2 " ||
 out=$(admin node add bad --role grid_node --jurisdiction lingyin-v1-g1 --serves-worker "$W1" 2>&1) &&
     fail "a grid node was bound to a worker"
 assert_match "only a terminal serves" "$out" "binding a non-terminal"
-STATE="$WORK/terminal-state"
-mkdir -p "$STATE"
-
-term() { # node args...
-    local node=$1
-    shift
-    "$FQ_TERMINAL" --node "$node" --key-file "$(key_of "$node")" --url "$TERMINALS_URL" \
-        --intake "$SERVER_URL" --state-dir "$STATE" --timeout-ms 20000 "$@"
-}
+STATE=$TERMINAL_STATE
 
 village_report() { # external-ref
     report lingyin-platform --category dispute.neighbour --severity IV --risk low --channel hotline \

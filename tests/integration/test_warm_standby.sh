@@ -34,14 +34,6 @@ q "INSERT INTO rule_sets (version, created_by, note, active) VALUES (1, 'integ_w
                       ack_s, ack_warn_s, conclude_s, conclude_warn_s)
      VALUES (1, 'hazard.fire', 0, 0, 'village', NULL, '{}', 15, 12, 3600, 60);" >/dev/null
 
-STATE="$WORK/terminals"
-mkdir -p "$STATE"
-term() { # node args...
-    local node=$1
-    shift
-    "$FQ_TERMINAL" --node "$node" --key-file "$(key_of "$node")" --url "$TERMINALS_URL" \
-        --intake "$SERVER_URL" --state-dir "$STATE" --timeout-ms 20000 "$@"
-}
 id_of() { q "SELECT id FROM incidents WHERE external_ref = '$1'"; }
 terminal_of() { # incident id: the terminal of its worker
     case "$(q "SELECT worker FROM incidents WHERE id = $1")" in

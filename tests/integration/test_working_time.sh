@@ -94,12 +94,6 @@ server_start --dedup-window-min 0 --presence-timeout 600 --console "$CONSOLE_URL
 
 wt() { python3 "$WT" "$@"; }
 con() { "$FQ_CONSOLE_PEER" --url "$CONSOLE_URL" --node ops --key-file "$(key_of ops)" "$@"; }
-term() { # node args...
-    local node=$1
-    shift
-    "$FQ_TERMINAL" --node "$node" --key-file "$(key_of "$node")" --url "$TERMINALS_URL" \
-        --state-dir "$WORK/state" --timeout-ms 20000 "$@" >/dev/null
-}
 rep() { # ref category
     report beishan-platform --json --category "$2" --severity IV --risk low --channel hotline \
         --place "$GRID" --title "工作时间 $1" --external-ref "$1"
@@ -166,8 +160,8 @@ q "UPDATE incidents SET climbed = 1 WHERE id = $a" >/dev/null
 CONSOLE_URL="tcp://127.0.0.1:$(free_port)"
 server_start --dedup-window-min 0 --presence-timeout 600 --console "$CONSOLE_URL"
 holder=t-$(q "SELECT substring(worker from '[^-]+\$') FROM incidents WHERE id = $a")
-term "$holder" ack "$a"
-term "$holder" extend "$a" --to +1d --note "需协调民政"
+term_ok "$holder" ack "$a"
+term_ok "$holder" extend "$a" --to +1d --note "需协调民政"
 asked=$(q "SELECT round(extract(epoch FROM extension_asked) * 1000)::bigint FROM incidents WHERE id = $a")
 assert_eq "$(wt "$WORK/cal-a.json" add-days "$conclude_due" 1)" "$asked" \
     "B: +1d asks for the close of the next working day after the limit"

@@ -20,8 +20,16 @@ KIND on success; exits 1 with both sides on a mismatch or a timeout.
 
     town_follower.py state FEED INCIDENT
 
-prints the rebuilt state of INCIDENT (JSON)."""
+prints the rebuilt state of INCIDENT (JSON).
 
+    town_follower.py serve DB
+
+does check for one request after another, each a line of standard input
+with FEED, INCIDENT, KIND and CODE separated by tabs; answers each with one
+line (flushed): the item on success, "!" and the reason (JSON) otherwise.
+One process for a whole test instead of a Python start per check."""
+
+import io
 import json
 import subprocess
 import sys
@@ -90,7 +98,7 @@ def truth(db, incident):
     return want, row["feed_event"]
 
 
-def check(feed, db, incident, kind, code):
+def check(feed, db, incident, kind, code, out=sys.stdout, err=sys.stderr):
     incident = int(incident)
     deadline = time.monotonic() + 60
     last = "nothing yet"
@@ -104,20 +112,32 @@ def check(feed, db, incident, kind, code):
             if by_event and by_event[-1] is items[-1]:
                 got = state_of(by_event[-1])
                 if got == want:
-                    print(json.dumps(seen[-1], ensure_ascii=False))
+                    print(json.dumps(seen[-1], ensure_ascii=False), file=out)
                     return 0
                 last = f"follower {got}\ndatabase {want} (event {feed_event})"
             else:
                 last = f"the feed has not reached event {feed_event} yet"
         time.sleep(0.1)
-    print(f"incident {incident}, {kind}/{code}: {last}", file=sys.stderr)
-    print("items: " + json.dumps(load(feed).get(incident, []), ensure_ascii=False), file=sys.stderr)
+    print(f"incident {incident}, {kind}/{code}: {last}", file=err)
+    print("items: " + json.dumps(load(feed).get(incident, []), ensure_ascii=False), file=err)
     return 1
+
+
+def serve(db):
+    for line in sys.stdin:
+        feed, incident, kind, code = line.rstrip("\n").split("\t")
+        why = io.StringIO()
+        if check(feed, db, incident, kind, code, err=why) != 0:
+            print("!" + json.dumps(why.getvalue(), ensure_ascii=False))
+        sys.stdout.flush()
 
 
 def main(argv):
     if len(argv) == 7 and argv[1] == "check":
         return check(*argv[2:])
+    if len(argv) == 3 and argv[1] == "serve":
+        serve(argv[2])
+        return 0
     if len(argv) == 4 and argv[1] == "state":
         items = load(argv[2]).get(int(argv[3]), [])
         print(json.dumps(state_of(items[-1]) if items else {}, ensure_ascii=False))
