@@ -48,8 +48,8 @@
  * host dies together with the primary (two faults). A fresh standby (its
  * first connection) claims at once: no server lost anything to it. */
 #define CLAIM_GRACE_MS 2000 /* and up to a quarter more at random: 2-2.5 s */
-/* Incident ids are reserved this many at a time (at least), and again when
- * fewer than a batch's worth are left. */
+/* Incident ids are reserved this many at a time unless configured
+ * (--id-block), and again when fewer than two batches' worth are left. */
 #define ID_BLOCK 4096
 /* The plan's failures: another head (a batch before this one did not
  * commit), or a statement that would write less than planned. Neither is
@@ -57,6 +57,10 @@
 #define SQLSTATE_OTHER_HEAD "FQ001"
 #define SQLSTATE_NOT_AS_PLANNED "FQ002"
 #define SQLSTATE_READ_ONLY "25006" /* read_only_sql_transaction: not the primary */
+/* in_failed_sql_transaction: a batch pipelined behind one whose statement
+ * failed meets that batch's aborted transaction (a Sync does not end an
+ * explicit one) and fails at its BEGIN. Not its operations' fault. */
+#define SQLSTATE_ABORTED_BEFORE "25P02"
 
 #ifdef FQ_FAULT_INJECTION
 /* Test builds only (fengqiaod-faults, tests/integration/test_store_faults.sh):
@@ -506,7 +510,8 @@ static void finish_batch(fq_store *s, batch *b)
             finish(s, op, FQ_OK);
         }
     } else if (b->set_failed || strcmp(b->sqlstate, SQLSTATE_OTHER_HEAD) == 0 ||
-               strcmp(b->sqlstate, SQLSTATE_NOT_AS_PLANNED) == 0) {
+               strcmp(b->sqlstate, SQLSTATE_NOT_AS_PLANNED) == 0 ||
+               strcmp(b->sqlstate, SQLSTATE_ABORTED_BEFORE) == 0) {
         /* The plan failed, not an operation: all of them again, serially. */
         s->replanning = 1;
         retry_ops(s, b->ops, NULL, 0);
@@ -931,7 +936,8 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         return; /* applied at the setup's sync */
     case EXP_RESERVE:
         if (ok && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-            fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(res, 0, 0), NULL, 10), ID_BLOCK);
+            fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(res, 0, 0), NULL, 10),
+                                 s->config.id_block);
         else if (!ok) {
             char why[256];
             fq_pg_error_describe(res, why, sizeof why);
@@ -1097,7 +1103,8 @@ static int apply_heads(fq_store *s)
             for (int i = 0; ok && i < PQntuples(h[k]); i++)
                 ok = fq_writeplan_set_box(s->plan, PQgetvalue(h[k], i, 0),
                                           strtoll(PQgetvalue(h[k], i, 1), NULL, 10)) == 0;
-        fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(h[HEAD_IDS], 0, 0), NULL, 10), ID_BLOCK);
+        fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(h[HEAD_IDS], 0, 0), NULL, 10),
+                             s->config.id_block);
     }
     clear_heads(s);
     s->heads_ok = ok;
@@ -1309,11 +1316,13 @@ static int send_setup(fq_store *s, PGconn *conn)
      * After the serving lock: no other server writes while this one holds
      * it. */
     static const char *const heads_sql[HEAD_COUNT] = {FQ_SQL_CHAIN_HEAD, FQ_SQL_OUTBOX_HEADS,
-                                                      FQ_SQL_FEED_HEADS,
-                                                      "SELECT fq_reserve_incident_ids(4096)"};
-    _Static_assert(ID_BLOCK == 4096, "the setup's reservation is ID_BLOCK ids");
+                                                      FQ_SQL_FEED_HEADS, FQ_SQL_RESERVE_IDS};
+    char block[16];
+    snprintf(block, sizeof block, "%d", s->config.id_block);
+    const char *block_values[1] = {block};
     for (int i = 0; queued && i < HEAD_COUNT; i++) {
-        queued = PQsendQueryParams(conn, heads_sql[i], 0, NULL, NULL, NULL, NULL,
+        queued = PQsendQueryParams(conn, heads_sql[i], i == HEAD_IDS ? 1 : 0, NULL,
+                                   i == HEAD_IDS ? block_values : NULL, NULL, NULL,
                                    i == HEAD_CHAIN ? 1 : 0);
         if (queued) {
             expect_push(s, EXP_HEADS, NULL, NULL);
@@ -2400,14 +2409,30 @@ static int send_batch(fq_store *s, PGconn *conn)
     return 0;
 }
 
-/* A block of incident ids, outside any transaction (a sequence is not
- * transactional anyway). 0, or -1 when the connection was dropped. */
+/* Whether a block of incident ids is due: fewer than two batches' worth
+ * left, none on its way (a reports store: its heads were read). */
+static int reserve_due(const fq_store *s)
+{
+    return s->heads_ok && !s->reserve_in_flight &&
+           fq_writeplan_ids_left(s->plan) < (int64_t)s->config.max_batch * 2;
+}
+
+/* A block of incident ids, in a transaction of its own (a sequence is not
+ * transactional anyway), sent only when nothing is in flight on the
+ * connection (send_pending; may_send_batch drains the pipeline for it).
+ * Pipelined behind a batch it met that batch's transaction whenever a
+ * statement failed there, aborted until a ROLLBACK that nobody had sent
+ * (25P02): libpq says PQTRANS_ACTIVE while anything is queued, so the
+ * check below sees an aborted transaction only with nothing in flight. A
+ * reservation that fails anyway is sent again (reserve_in_flight clears at
+ * its sync); reports wait for ids, they never fail for them. 0, or -1 when
+ * the connection was dropped. */
 static int send_reserve(fq_store *s, PGconn *conn)
 {
     if (expect_reserve(s, 3) != 0)
         return 0; /* next turn */
     char n[16];
-    snprintf(n, sizeof n, "%d", ID_BLOCK);
+    snprintf(n, sizeof n, "%d", s->config.id_block);
     const char *values[1] = {n};
     /* A failed batch leaves its transaction aborted until a ROLLBACK (see
      * send_batch). */
@@ -2475,6 +2500,10 @@ static int may_send_batch(const fq_store *s)
     /* After a failed batch, nothing goes until the batches planned on top
      * of it are answered; in serial mode, one at a time. */
     if (s->serial_left > 0 && s->batches_in_flight > 0)
+        return 0;
+    /* Incident ids are due: nothing more goes until the pipeline is empty
+     * and their reservation is sent (send_reserve), once a block. */
+    if (reserve_due(s) && s->expect_count > 0)
         return 0;
     if (s->batches_in_flight == 0)
         return 1;
@@ -2596,9 +2625,9 @@ static void send_pending(fq_store *s)
     s->flush_wanted = 0;
     if (send_load_when_due(s, conn, &sent) != 0)
         return;
-    /* Incident ids before they run out (a reports store only). */
-    if (s->heads_ok && !s->reserve_in_flight &&
-        fq_writeplan_ids_left(s->plan) < (int64_t)s->config.max_batch * 2) {
+    /* Incident ids before they run out (a reports store only), with nothing
+     * in flight that could abort under them (send_reserve). */
+    if (reserve_due(s) && s->expect_count == 0 && !s->open_streaming) {
         if (send_reserve(s, conn) != 0)
             return;
         sent = 1;
@@ -2683,6 +2712,8 @@ fq_store *fq_store_new(uv_loop_t *loop, const fq_store_config *config,
         s->config.max_batch = 256;
     if (s->config.max_batches_in_flight <= 0)
         s->config.max_batches_in_flight = 2;
+    if (s->config.id_block <= 0)
+        s->config.id_block = ID_BLOCK;
     if (s->config.max_pending == 0)
         s->config.max_pending = 20000;
     s->on_directory = on_directory;

@@ -170,6 +170,9 @@ typedef struct fq_store_config {
      * answered EREJECTED with SQLSTATE 57014, not retried. 0: the writes
      * store. */
     unsigned reads_timeout_ms;
+    /* Incident ids reserved at a time (docs/write-path.md, "Who writes");
+     * 0: 4096. */
+    int id_block;
 } fq_store_config;
 
 typedef struct fq_store_stats {
