@@ -142,6 +142,7 @@ void fq_server_config_defaults(fq_server_config *c)
     c->max_pending_bytes = (size_t)256 << 20;
     c->max_batch = 256;
     c->max_batches_in_flight = 2;
+    c->id_block = 4096;
     c->read_timeout_ms = 5000;
     c->audit_per_second = 200;
     c->drain_budget = 256;
@@ -1074,7 +1075,8 @@ int fq_server_run(const fq_server_config *config)
                           config->max_pending,
                           config->max_batch,
                           config->max_batches_in_flight,
-                          0};
+                          0,
+                          config->id_block};
     srv.store = fq_store_new(srv.loop, &sc, on_directory, on_store_status, &srv);
     if (srv.store != NULL) {
         fq_store_on_guard(srv.store, on_store_guard);
@@ -1116,7 +1118,8 @@ int fq_server_run(const fq_server_config *config)
      * waits there, bounded by its statement_timeout, never in front of the
      * intake's writes (docs/operations.md). Group commit makes no sense for
      * reads: small batches, so one slow read holds few others. */
-    fq_store_config rc = {config->conninfo, config->hold_ms, 1000, 4, 2, config->read_timeout_ms};
+    fq_store_config rc = {
+        config->conninfo, config->hold_ms, 1000, 4, 2, config->read_timeout_ms, 0};
     srv.read_store = fq_store_new(srv.loop, &rc, NULL, on_read_store_status, &srv);
     if (srv.read_store != NULL && srv.terminals != NULL)
         fq_terminals_set_read_store(srv.terminals, srv.read_store, config->read_timeout_ms);
