@@ -34,6 +34,9 @@ echo "== ctest" >&2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$build"
-# Two tests per core: most of an integration test's time is waiting, and the
-# heavy ones count as two (PROCESSORS; tests/README.md).
-ctest --output-on-failure -j"$((2 * $(nproc)))" --timeout 600
+# Four tests per core: a test's own processes use about a ninth of a core
+# over its time, the rest is waiting (for its server, PostgreSQL, a deadline
+# of its rules), so with two per core the cores sat partly idle beside
+# stress-ng, and the run took about the sum of the tests' times over four
+# (tests/README.md, "How it runs"). FQ_TEST_JOBS overrides.
+ctest --output-on-failure -j"${FQ_TEST_JOBS:-$((4 * $(nproc)))}" --timeout 600

@@ -9,7 +9,6 @@
 #include "pgerror.h"
 #include "statements.h"
 #include "stored_reports.h"
-#include "upward_sql.h"
 #include "write_params.h"
 #include "writeplan.h"
 
@@ -142,7 +141,7 @@ typedef enum {
     EXP_ADVANCE,     /* a batch's chain advance */
     EXP_RESERVE,     /* a block of incident ids */
     EXP_RESERVE_SYNC,
-    EXP_SET,         /* a batch's set-based statement of reports (FQ_SQL_REPORTS) */
+    EXP_SET,         /* a batch's set-based statement of reports (FQ_SQL_INSERT_REPORTS) */
     EXP_LOOKUP,      /* the lookup of stored reports (its ROLLBACK before it: no lookup) */
     EXP_LOOKUP_SYNC, /* end of a lookup sent on its own */
 } exp_kind;
@@ -206,7 +205,7 @@ struct fq_store {
     op_queue retry;
     size_t serial_left;
     fq_pgbuf scratch;       /* one operation's plan parameters while it is sent */
-    struct planned_op *set; /* a batch's run of reports for FQ_SQL_REPORTS */
+    struct planned_op *set; /* a batch's run of reports for FQ_SQL_INSERT_REPORTS */
     size_t set_cap;
     fq_pgbuf set_buf;
     fq_pgbuf lookup_buf;
@@ -551,35 +550,40 @@ static void finish_batch(fq_store *s, batch *b)
     end_replanning(s);
 }
 
+/* FQ_SQL_INSERT_REPORT's row, binary (its binder asks for it): incident
+ * id, created, recorded_at ms, the reported event's seq, the stored body
+ * digest, routing outcome and nonce, the outbox seqs (text). */
 static void parse_report_row(fq_store_op *op, const PGresult *res)
 {
-    if (PQntuples(res) != 1 || PQnfields(res) != 8)
+    if (PQntuples(res) != 1 || PQnfields(res) != 8 || PQfformat(res, 0) != 1)
         return;
-    op->incident_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    op->created = PQgetvalue(res, 0, 1)[0] == 't';
-    op->recorded_at_ms = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-    op->event_seq = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
-    size_t len = 0;
-    unsigned char *digest = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 4), &len);
-    if (digest != NULL && len == sizeof op->stored_digest) {
-        memcpy(op->stored_digest, digest, len);
+    for (int c = 0; c < 4; c++)
+        if (PQgetisnull(res, 0, c) || PQgetlength(res, 0, c) != (c == 1 ? 1 : 8))
+            return;
+    const uint8_t *v[7];
+    for (int c = 0; c < 7; c++)
+        v[c] = (const uint8_t *)PQgetvalue(res, 0, c);
+    op->incident_id = fq_pg_get_int8(v[0]);
+    op->created = v[1][0] != 0;
+    op->recorded_at_ms = fq_pg_get_int8(v[2]);
+    op->event_seq = fq_pg_get_int8(v[3]);
+    if (!PQgetisnull(res, 0, 4) && PQgetlength(res, 0, 4) == (int)sizeof op->stored_digest) {
+        memcpy(op->stored_digest, v[4], sizeof op->stored_digest);
         op->got_row = 1;
     }
-    PQfreemem(digest);
-    op->stored_nonce = PQgetisnull(res, 0, 6) ? 0 : strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+    op->stored_nonce =
+        !PQgetisnull(res, 0, 6) && PQgetlength(res, 0, 6) == 8 ? fq_pg_get_int8(v[6]) : 0;
     op->stored_outcome_len = 0;
     if (!PQgetisnull(res, 0, 5)) {
-        unsigned char *outcome =
-            PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 5), &len);
-        if (outcome != NULL && len <= sizeof op->stored_outcome) {
-            memcpy(op->stored_outcome, outcome, len);
+        size_t len = (size_t)PQgetlength(res, 0, 5);
+        if (len <= sizeof op->stored_outcome) {
+            memcpy(op->stored_outcome, v[5], len);
             op->stored_outcome_len = len;
         } else {
-            /* Out of memory, or an outcome that does not fit: answering
-             * without it would tell the sender less than was decided. */
+            /* An outcome that does not fit: answering without it would
+             * tell the sender less than was decided. */
             op->got_row = 0;
         }
-        PQfreemem(outcome);
     }
 }
 
@@ -1249,7 +1253,7 @@ static int send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_CHAIN_ADVANCE_NAME, FQ_SQL_CHAIN_ADVANCE, 4, 0},
         {FQ_SQL_CHAIN_ADVANCE_WRITTEN_NAME, FQ_SQL_CHAIN_ADVANCE_WRITTEN, 3, 0},
         {FQ_SQL_RESERVE_IDS_NAME, FQ_SQL_RESERVE_IDS, 1, 0},
-        {FQ_SQL_REPORTS_NAME, FQ_SQL_REPORTS, FQ_SQL_REPORTS_NPARAMS, 0},
+        {FQ_SQL_INSERT_REPORTS_NAME, FQ_SQL_INSERT_REPORTS, FQ_SQL_INSERT_REPORTS_NPARAMS, 0},
         {FQ_SQL_STORED_REPORTS_NAME, FQ_SQL_STORED_REPORTS, FQ_SQL_STORED_REPORTS_NPARAMS, 0},
     };
     /* The plan's parameters are binary: their types are said here. */
@@ -1864,7 +1868,7 @@ static int bind_plan(fq_store *s, int strict, const planned_op *po, plan_scalars
 }
 
 /* A report without photos goes into its batch's set-based statement
- * (FQ_SQL_REPORTS) outside serial mode. */
+ * (FQ_SQL_INSERT_REPORTS) outside serial mode. */
 static int set_based(const fq_store_op *op, int serial)
 {
     return !serial && op->kind == FQ_STORE_OP_REPORT && op->report != NULL &&
@@ -1966,6 +1970,10 @@ static void text_or_null(fq_pgarray *a, const char *v)
     fq_pgarray_text(a, v, v ? strlen(v) : 0);
 }
 
+/* FQ_SQL_INSERT_REPORTS's parameter of the run's co-handling units ($37),
+ * which send_set checks it reached in order. */
+#define REPORTS_CO_UNITS 36
+
 /* Sends the set-based statement of the planned reports set[0..n). 0, or
  * -1 when out of memory (nothing queued) or libpq refused it. */
 static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, size_t n,
@@ -1973,7 +1981,7 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
 {
     fq_pgbuf *buf = &s->set_buf;
     fq_pgbuf_reset(buf);
-    size_t off[FQ_SQL_REPORTS_NPARAMS], len[FQ_SQL_REPORTS_NPARAMS];
+    size_t off[FQ_SQL_INSERT_REPORTS_NPARAMS], len[FQ_SQL_INSERT_REPORTS_NPARAMS];
     int k = 0, failed = 0;
     fq_pgarray a;
 #define END_ARRAY() failed |= fq_pgarray_end(&a, &off[k], &len[k]), k++
@@ -1987,10 +1995,10 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
     for (size_t r = 0; r < n; r++)
-        fq_pgarray_bytea(&a, set[r].op->values[2], 32);
+        fq_pgarray_bytea(&a, set[r].op->report->body_digest, 32);
     END_ARRAY();
     /* The incidents' columns, typed, from each report's parameters
-     * (write_params.h), in the order FQ_SQL_REPORTS unnests them. */
+     * (write_params.h), in the order FQ_SQL_INSERT_REPORTS unnests them. */
 #define REPORT_COLUMN(oid, put)                                                                    \
     do {                                                                                           \
         fq_pgarray_begin(&a, buf, oid);                                                            \
@@ -2048,7 +2056,7 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
 #undef REPORT_COLUMN
     /* $37: every report's co-handling units (its route's binary text[]),
      * one after the other; $59 says whose. */
-    if (k != FQ_SQL_REPORTS_CO_UNITS)
+    if (k != REPORTS_CO_UNITS)
         return -1;
     fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
     for (size_t r = 0; r < n; r++)
@@ -2190,17 +2198,17 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
     }
     END_ARRAY();
 #undef END_ARRAY
-    if (failed || k != FQ_SQL_REPORTS_NPARAMS)
+    if (failed || k != FQ_SQL_INSERT_REPORTS_NPARAMS)
         return -1;
-    const char *values[FQ_SQL_REPORTS_NPARAMS];
-    int lengths[FQ_SQL_REPORTS_NPARAMS], formats[FQ_SQL_REPORTS_NPARAMS];
-    for (int i = 0; i < FQ_SQL_REPORTS_NPARAMS; i++) {
+    const char *values[FQ_SQL_INSERT_REPORTS_NPARAMS];
+    int lengths[FQ_SQL_INSERT_REPORTS_NPARAMS], formats[FQ_SQL_INSERT_REPORTS_NPARAMS];
+    for (int i = 0; i < FQ_SQL_INSERT_REPORTS_NPARAMS; i++) {
         values[i] = (const char *)buf->data + off[i];
         lengths[i] = (int)len[i];
         formats[i] = 1;
     }
-    if (!PQsendQueryPrepared(conn, FQ_SQL_REPORTS_NAME, FQ_SQL_REPORTS_NPARAMS, values, lengths,
-                             formats, 0))
+    if (!PQsendQueryPrepared(conn, FQ_SQL_INSERT_REPORTS_NAME, FQ_SQL_INSERT_REPORTS_NPARAMS,
+                             values, lengths, formats, 0))
         return -1;
     expect_push(s, EXP_SET, NULL, b);
     return 0;

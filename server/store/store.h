@@ -78,7 +78,7 @@ struct fq_report_params;
  * prefix of its plan, all of it outside serial mode), the outbox items the
  * first event leaves, a new incident. nevents 0: no plan. Used for the
  * kinds REPORT, REROUTE, EVENT, ACTION and READ (the statements.h
- * FQ_SQL_AFTERCARE and upward_sql.h FQ_SQL_UPWARD_ATTEMPT); ignored for the
+ * FQ_SQL_AFTERCARE and FQ_SQL_UPWARD_ATTEMPT); ignored for the
  * others. */
 typedef struct fq_store_plan {
     int first_param; /* 0-based: FQ_STORE_PLAN_NPARAMS parameters from here */

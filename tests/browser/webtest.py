@@ -340,9 +340,8 @@ class Server:
 
     def stop(self):
         """SIGTERM, a clean exit within 60 s, no sanitizer report. Returns
-        the problems found. The bound is a ceiling for a busy machine: a
-        judgment run under way at the signal is finished first, and on real
-        data at a load of 20 that took 18 s (CI's browser_judgment)."""
+        the problems found. The bound is a ceiling for a busy machine: CI's
+        browser_judgment ran out of 20 s at a load of 20."""
         problems = []
         if self.proc and self.proc.poll() is not None and not self.stopped:
             problems.append(f"fengqiaod died before it was stopped (status {self.proc.returncode})")

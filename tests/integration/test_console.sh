@@ -145,8 +145,7 @@ q "NOTIFY fengqiao_directory" >/dev/null
 reply_ok=""
 for ((i = 0; i < 600; i++)); do
     # The duty officer's own terminal answers (fq-terminal reply).
-    if out=$("$FQ_TERMINAL" --node duty2 --key-file "$(key_of duty2)" --url "$TERMINALS_URL" \
-        --state-dir "$WORK/st" reply "$k2" --note "已处置，今日回复" 2>&1); then
+    if out=$(term duty2 reply "$k2" --note "已处置，今日回复" 2>&1); then
         reply_ok=1
         break
     fi
