@@ -68,7 +68,8 @@
 # Knobs for investigation: FQ_BENCH_SECONDS, FQ_BENCH_REPS, FQ_BENCH_CLIENTS,
 # FQ_BENCH_PROCS, FQ_BENCH_WINDOWS, FQ_BENCH_FENGQIAOD_ARGS (extra fengqiaod flags, after the
 # bench's own, e.g. "--batches-in-flight 4" or "--dedup-distance-m 200"), FQ_BENCH_SKIP_CEILINGS=1 (no ceiling, floor or
-# transport runs), FQ_BENCH_PG_SETTINGS, FQ_BENCH_RATE (the paced rate,
+# transport runs), FQ_BENCH_PG_SETTINGS, FQ_BENCH_WAL_WARM_MB (bench/lib.sh bench_recycled_wal:
+# 512, full 1024; 0: a fresh cluster that creates each WAL segment), FQ_BENCH_RATE (the paced rate,
 # 1000), FQ_BENCH_HALF_LOAD, FQ_BENCH_COPY_BATCH (1000), FQ_BENCH_COPY_ROWS,
 # FQ_BENCH_CONSOLE_READS ("report board"), FQ_BENCH_CONSOLE_READERS (1),
 # FQ_BENCH_RESEND_SHARE (0: that share of every load's requests resend a
@@ -153,6 +154,7 @@ port=$(free_port)
 url="tcp://127.0.0.1:$port"
 # The terminals' endpoint on a free port too: its default (7412) may be taken.
 turl="tcp://127.0.0.1:$(free_port)"
+bench_recycled_wal $((quick == 1 ? 512 : 1024))
 log "starting fengqiaod on $url ${extra_args[*]:-}"
 # Duplicates within 20 m (default 200 m): see docs/write-path.md "Measuring
 # it" - at the default the district's 15 km^2 would be covered within a few
@@ -290,6 +292,7 @@ if len(sys.argv) > 4:
 }
 
 rate=${FQ_BENCH_RATE:-1000}
+read_timeout=${FQ_BENCH_READ_TIMEOUT_S:-120}
 half_load=${FQ_BENCH_HALF_LOAD:-$((1 - quick))}
 copy_batch=${FQ_BENCH_COPY_BATCH:-1000}
 copy_rows=${FQ_BENCH_COPY_ROWS:-$((30000 * seconds))}
@@ -313,8 +316,13 @@ for rep in $(seq "$reps"); do
     # The same load while consoles read without pause (one, or
     # FQ_BENCH_CONSOLE_READERS; each a fresh fq-console per read): the year's
     # statistics by worker and the whole board, page by page
-    # (FQ_BENCH_CONSOLE_READS="report board" chooses which).
+    # (FQ_BENCH_CONSOLE_READS="report board" chooses which). Each read is
+    # bounded (FQ_BENCH_READ_TIMEOUT_S, 120 s): a read that does not end
+    # must not hold the benchmark (a whole board of 116,000 open incidents
+    # once had not ended after 8 minutes); one cut off is counted
+    # (console_reads_timed_out) and said, not waited for.
     : >"$tmp/reads"
+    : >"$tmp/reads_timed_out"
     readers=()
     for ((r = 0; r < ${FQ_BENCH_CONSOLE_READERS:-1}; r++)); do
         (
@@ -324,10 +332,17 @@ for rep in $(seq "$reps"); do
             # (and not past the run: a failure's cleanup removes $tmp)
             while [ -d "$tmp" ] && [ ! -e "$tmp/readers.stop" ]; do
                 for kind in ${FQ_BENCH_CONSOLE_READS:-report board}; do
+                    rc=0
                     case $kind in
-                    report) "${con[@]}" report --from "$year_ago" --to now --by worker ;;
-                    board) "${con[@]}" board --once ;;
-                    esac >/dev/null 2>&1 && echo "$kind" >>"$tmp/reads"
+                    report) timeout "$read_timeout" "${con[@]}" report --from "$year_ago" --to now --by worker ;;
+                    board) timeout "$read_timeout" "${con[@]}" board --once ;;
+                    esac >/dev/null 2>&1 || rc=$?
+                    if [ "$rc" = 0 ]; then
+                        echo "$kind" >>"$tmp/reads"
+                    elif [ "$rc" = 124 ]; then
+                        echo "$kind" >>"$tmp/reads_timed_out"
+                        log "a console read ($kind) did not end within $read_timeout s: cut off"
+                    fi
                 done
             done
         ) &
@@ -338,11 +353,13 @@ for rep in $(seq "$reps"); do
     wait "${readers[@]}" || true
     rm -f "$tmp/readers.stop"
     reads=$(wc -l <"$tmp/reads")
+    timed_out=$(wc -l <"$tmp/reads_timed_out")
     python3 -c '
 import json, sys
 r = json.loads(open(sys.argv[1]).readline())
-r.update(kind="open_rate_reads", rep=int(sys.argv[2]), console_reads=int(sys.argv[3]))
-print(json.dumps(r))' "$tmp/open_reads.json" "$rep" "$reads" >>"$results"
+r.update(kind="open_rate_reads", rep=int(sys.argv[2]), console_reads=int(sys.argv[3]),
+         console_reads_timed_out=int(sys.argv[4]))
+print(json.dumps(r))' "$tmp/open_reads.json" "$rep" "$reads" "$timed_out" >>"$results"
     log "open #$rep at $rate/s with $reads console reads beside it: $(tail -n 1 "$results" | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
@@ -384,6 +401,29 @@ open(sys.argv[1], "w").write(json.dumps(r) + "\n")
 PY
     tag "$tmp/nn.json" nn "$rep" "nn ceiling (closed loop, $clients clients)"
 done
+
+# ---- the whole board, alone ----
+# One `fq-console board --once` after the load (the district's open incidents
+# as the run left them, ~116,000 in a full run): its time and fengqiaod's
+# CPU for it. Bounded as the reads beside the load.
+if [[ " ${FQ_BENCH_CONSOLE_READS:-report board} " == *" board "* ]]; then
+    open_now=$(q "SELECT count(*) FROM incidents WHERE state = 'assigned'")
+    cpu0=$(cpu_of "$server_pid")
+    t0=$(date +%s%N)
+    rc=0
+    timeout "$read_timeout" "$B/clients/fq-console" --node bench-console --key-file "$tmp/console.key" \
+        --url "$turl" --timeout-ms 30000 board --once >"$tmp/board.txt" 2>"$tmp/board.err" || rc=$?
+    wall=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    cpu1=$(cpu_of "$server_pid")
+    rows_read=$(($(wc -l <"$tmp/board.txt") - 1))
+    [ "$rows_read" -ge 0 ] || rows_read=0
+    log "the whole board alone: $rows_read rows of $open_now open in $wall s (rc $rc), fengqiaod CPU $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { print b - a }') s"
+    python3 -c '
+import json, sys
+print(json.dumps({"kind": "board", "rep": 1, "wall_s": float(sys.argv[1]), "rows": int(sys.argv[2]),
+                  "open": int(sys.argv[3]), "server_cpu_s": round(float(sys.argv[5]) - float(sys.argv[4]), 3),
+                  "timed_out": sys.argv[6] == "124"}))' "$wall" "$rows_read" "$open_now" "$cpu0" "$cpu1" "$rc" >>"$results"
+fi
 
 # ---- 5. durability ----
 
@@ -498,6 +538,17 @@ if have("open_rate_reads"):
             "us", med("open_rate", q + "_us"), time_like=True,
             **saturated("open_rate", "open_rate_reads"))
     out("console_reads_beside_" + at, med("open_rate_reads", "console_reads"), "reads")
+    # Reads cut off at FQ_BENCH_READ_TIMEOUT_S (all repetitions): 0 unless a
+    # read stalled; such a read is in neither count above.
+    out("console_reads_timed_out_beside_" + at,
+        sum(r.get("console_reads_timed_out", 0) for r in rows if r["kind"] == "open_rate_reads"),
+        "reads")
+if have("board"):
+    # The whole board read once, alone, at the end (every open incident of
+    # the district, page by page, as `fq-console board --once`).
+    b = [r for r in rows if r["kind"] == "board"][0]
+    out("console_board_read_s", b["wall_s"], "s", rows=b["rows"], open_incidents=b["open"],
+        server_cpu_s=b["server_cpu_s"], timed_out=b["timed_out"])
 if have("open_half"):
     out("half_load_offered", med("open_half", "target_rate"), "reports/s")
     out("half_load_achieved", med("open_half", "ack_rate"), "reports/s")

@@ -14,6 +14,17 @@
 #                        town `town` with N/100 villages v<j>, N/10 grids g<i>
 #                        (10 a village), N workers w<i> (10 a grid, capacity
 #                        1000), the district's handlers, one category.
+#   bench_recycled_wal MB
+#                        the cluster's WAL as in a database that has run a
+#                        while: MB of segments written, then recycled by a
+#                        CHECKPOINT (min_wal_size MB keeps them), so that the
+#                        run writes into recycled segments. A fresh cluster
+#                        creates each 16 MB segment as it fills one - zero-fills
+#                        and syncs it under the WAL write lock, stalling every
+#                        commit for tens of ms - which a production database
+#                        does only until its first checkpoints
+#                        (docs/write-path.md, "Where a p99 report's time
+#                        went"). FQ_BENCH_WAL_WARM_MB overrides MB; 0: off.
 #   bench_start_fengqiaod ARGS...
 #                        starts fengqiaod of build $B with ARGS and
 #                        --ready-file $tmp/ready, its log in
@@ -87,6 +98,17 @@ bench_database() {
     admin migrate
 }
 admin() { "$B/server/fengqiao-admin" "$@" >&2; }
+
+bench_recycled_wal() {
+    local mb=${FQ_BENCH_WAL_WARM_MB:-$1}
+    [ "$mb" -gt 0 ] || return 0
+    psql "$CI" -qAt -c "ALTER SYSTEM SET min_wal_size = '${mb}MB'" -c "SELECT pg_reload_conf()" \
+        -c "DO \$\$ BEGIN FOR i IN 1..$((mb / 16)) LOOP
+                PERFORM pg_logical_emit_message(false, 'fq-bench', 'warm-up');
+                PERFORM pg_switch_wal();
+            END LOOP; END \$\$" -c "CHECKPOINT" >/dev/null
+    log "WAL: $((mb / 16)) segments written and recycled (a database that has run a while)"
+}
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$CI" -c "$1"; }
 
 bench_ports() {

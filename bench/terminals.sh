@@ -97,6 +97,7 @@ tport=$(free_port)
 [ "$tport" != "$port" ] || tport=$(free_port)
 url="tcp://127.0.0.1:$port"
 turl="tcp://127.0.0.1:$tport"
+bench_recycled_wal $((quick == 1 ? 512 : 1024))
 log "starting fengqiaod: intake $url, terminals $turl"
 trace_args=()
 [ "$trace" = 0 ] || trace_args=(--trace-reports "$tmp/trace")

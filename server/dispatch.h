@@ -11,6 +11,7 @@
 #define FQ_DISPATCH_H
 
 #include "caseitems.h"
+#include "caseplan.h"
 #include "caseload.h"
 #include "dedup.h"
 #include "deadlines.h"
@@ -70,14 +71,9 @@ struct fq_ticket {
     fq_ticket *next_waiter;
     fq_store_op *op; /* its statement, once handed to fq_dispatch_submit */
     uint64_t merged_into;
-    const char *state, *event_kind;
-    const char *reason_code; /* the routing event's (static; docs/terminals.md) */
-    fq_route_params route;   /* the decision as the statement writes it */
-    int64_t nonce;           /* written with the report; a retry finds its own row by it */
-    char reason[256];
-    uint8_t outcome[FQ_STORE_MAX_OUTCOME];
-    size_t outcome_len;
-    fq_outbox_set outbox;     /* the items the report leaves */
+    fq_report_plan plan;      /* what is written: texts, outcome, items (caseplan.h) */
+    fq_route_params route;    /* the decision as the statement writes it */
+    int64_t nonce;            /* written with the report; a retry finds its own row by it */
     fq_report_params *params; /* its statement's, once bound (fq_dispatch_bind) */
 };
 

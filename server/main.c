@@ -65,6 +65,8 @@ static const fq_option options[] = {
     FQ_OPTION_NUMBER(T, "batches-in-flight", "N", max_batches_in_flight, 1, 64, 1,
                      "transactions in flight at most; a second only while 16\n"
                      "operations wait (default 2)"),
+    FQ_OPTION_NUMBER(T, "id-block", "N", id_block, 1, 1000000, 1,
+                     "incident ids reserved at a time (default 4096)"),
     FQ_OPTION_NUMBER(T, "read-timeout-ms", "N", read_timeout_ms, 100, 600000, 1,
                      "the console's reads run on their own connection and are\n"
                      "cancelled (answered busy) after this long (default 5000)"),

@@ -10,6 +10,7 @@
 #include "terminal.h"
 #include "keyseal.h"
 #include "msgsock.h"
+#include "search_lists.h"
 #include "store.h"
 #include "api.h"
 #include "field.h"
@@ -46,7 +47,8 @@ typedef struct server {
     fq_server_config config;
     uint8_t server_key[FQ_SERVER_KEY_BYTES];
     fq_store *store;
-    fq_store *read_store; /* the console's reads: their own connection */
+    fq_store *read_store;          /* the console's reads: their own connection */
+    fq_search_lists *search_lists; /* their pending lists cleaned off the writer */
     fq_intake *intake;
     FILE *trace; /* --trace-reports */
     fq_msgsock *intake_sock;
@@ -140,6 +142,7 @@ void fq_server_config_defaults(fq_server_config *c)
     c->max_pending_bytes = (size_t)256 << 20;
     c->max_batch = 256;
     c->max_batches_in_flight = 2;
+    c->id_block = 4096;
     c->read_timeout_ms = 5000;
     c->audit_per_second = 200;
     c->drain_budget = 256;
@@ -878,13 +881,13 @@ static void on_stats(uv_timer_t *timer)
     fq_log(FQ_LOG_INFO, "stats",
            "requests %" PRIu64 " accepted %" PRIu64 " duplicates %" PRIu64 " coalesced %" PRIu64
            " invalid %" PRIu64 " unauthenticated %" PRIu64 " forbidden %" PRIu64 " stale %" PRIu64
-           " busy %" PRIu64 " | batches %" PRIu64 " largest %zu serial %" PRIu64
+           " busy %" PRIu64 " | batches %" PRIu64 " largest %zu serial %" PRIu64 " lookups %" PRIu64
            " resends-found %" PRIu64 " pending %zu in-flight %zu pending-bytes %zu"
            " over-budget %" PRIu64 " | audit %" PRIu64 " dropped %" PRIu64,
            is->requests, is->accepted, is->duplicates, is->coalesced, is->by_status[2],
            is->by_status[3], is->by_status[4], is->by_status[8], is->by_status[5], ss->batches,
-           ss->largest_batch, ss->serial_ops, ss->resends_found, ss->pending, is->in_flight,
-           is->pending_bytes, is->over_budget, is->audit_written, is->audit_dropped);
+           ss->largest_batch, ss->serial_ops, ss->lookups, ss->resends_found, ss->pending,
+           is->in_flight, is->pending_bytes, is->over_budget, is->audit_written, is->audit_dropped);
     fq_log(FQ_LOG_INFO, "routing",
            "village %" PRIu64 " town %" PRIu64 " district %" PRIu64 " merged %" PRIu64
            " unplaced %" PRIu64 " unroutable %" PRIu64 " | warnings %" PRIu64
@@ -917,6 +920,7 @@ static void server_metrics(void *user, fq_metrics *m)
                                      .terminals = srv->terminals,
                                      .store = srv->store,
                                      .read_store = srv->read_store,
+                                     .search_lists = srv->search_lists,
                                      .dispatch = srv->dispatch,
                                      .upward = srv->upward,
                                      .started_ms = srv->started_ms,
@@ -956,6 +960,7 @@ static void finish_stop(server *srv)
     fq_findings_stop(srv->findings);
     if (srv->http != NULL)
         fq_http_close(srv->http);
+    fq_search_lists_close(srv->search_lists);
     fq_store_close(srv->store);
     fq_store_close(srv->read_store);
     fq_dispatch_stop(srv->dispatch);
@@ -1070,7 +1075,8 @@ int fq_server_run(const fq_server_config *config)
                           config->max_pending,
                           config->max_batch,
                           config->max_batches_in_flight,
-                          0};
+                          0,
+                          config->id_block};
     srv.store = fq_store_new(srv.loop, &sc, on_directory, on_store_status, &srv);
     if (srv.store != NULL) {
         fq_store_on_guard(srv.store, on_store_guard);
@@ -1112,12 +1118,15 @@ int fq_server_run(const fq_server_config *config)
      * waits there, bounded by its statement_timeout, never in front of the
      * intake's writes (docs/operations.md). Group commit makes no sense for
      * reads: small batches, so one slow read holds few others. */
-    fq_store_config rc = {config->conninfo, config->hold_ms, 1000, 4, 2, config->read_timeout_ms};
+    fq_store_config rc = {
+        config->conninfo, config->hold_ms, 1000, 4, 2, config->read_timeout_ms, 0};
     srv.read_store = fq_store_new(srv.loop, &rc, NULL, on_read_store_status, &srv);
     if (srv.read_store != NULL && srv.terminals != NULL)
         fq_terminals_set_read_store(srv.terminals, srv.read_store, config->read_timeout_ms);
+    if (srv.store != NULL && srv.read_store != NULL)
+        srv.search_lists = fq_search_lists_new(srv.loop, srv.store, srv.read_store);
     if (srv.store == NULL || srv.intake == NULL || srv.terminals == NULL ||
-        srv.read_store == NULL) {
+        srv.read_store == NULL || srv.search_lists == NULL) {
         fq_log(FQ_LOG_ERROR, "server", "out of memory");
         return 1;
     }
@@ -1141,6 +1150,7 @@ int fq_server_run(const fq_server_config *config)
             fq_msgsock_close(srv.intake_sock);
         if (srv.terminals_sock)
             fq_msgsock_close(srv.terminals_sock);
+        fq_search_lists_close(srv.search_lists);
         fq_store_close(srv.store);
         fq_store_close(srv.read_store);
         fq_dispatch_stop(srv.dispatch);

@@ -22,6 +22,7 @@ typedef struct fq_server_config {
     size_t max_pending_bytes; /* reports waiting for the database hold this much memory at most */
     size_t max_batch;
     int max_batches_in_flight;
+    int id_block;             /* incident ids reserved at a time */
     unsigned read_timeout_ms; /* the console's reads: their connection's statement_timeout */
     uint32_t audit_per_second;
     int drain_budget;

@@ -157,6 +157,14 @@ void fq_server_metrics_write(const fq_server_metrics_sources *src, fq_metrics *m
                       (double)ts->audit_dropped);
 
     store_metrics(m, fq_store_get_stats(src->store), fq_store_get_stats(src->read_store));
+    const fq_search_lists_stats *sl = fq_search_lists_get_stats(src->search_lists);
+    fq_metrics_family(m, "fengqiao_store_search_list_cleans_total", FQ_METRIC_COUNTER,
+                      "The search indexes' pending lists moved into the indexes on the reads "
+                      "connection, off the writer (docs/write-path.md), by result.");
+    fq_metrics_sample(m, LABELS("result", "ok"), (double)sl->cleans);
+    fq_metrics_sample(m, LABELS("result", "failed"), (double)sl->failures);
+    fq_metrics_value(m, "fengqiao_store_search_list_pages_total", FQ_METRIC_COUNTER,
+                     "Pending-list pages those cleans moved.", (double)sl->pages);
     fq_metrics_value(m, "fengqiao_directory_loads_total", FQ_METRIC_COUNTER,
                      "Directory and routing state loads read from the database.",
                      (double)fq_store_get_stats(src->store)->directory_loads);

@@ -9,6 +9,7 @@
 #include "intake.h"
 #include "metrics.h"
 #include "readiness.h"
+#include "search_lists.h"
 #include "sender.h"
 #include "store.h"
 #include "terminal.h"
@@ -20,6 +21,7 @@ typedef struct fq_server_metrics_sources {
     fq_intake *intake;
     fq_terminals *terminals;
     fq_store *store, *read_store;
+    const fq_search_lists *search_lists;
     fq_dispatch *dispatch;
     const fq_upward *upward; /* reports upward (NULL: off) */
     fq_readiness readiness;

@@ -774,6 +774,111 @@ int fq_plan_merge(const fq_decision *own, const fq_decision *open, fq_decision *
     return 1;
 }
 
+size_t fq_plan_outcome(const fq_world *w, const fq_decision *dec, uint64_t merged_into,
+                       uint8_t *out, size_t cap)
+{
+    Fengqiao__V1__RoutingOutcome o = FENGQIAO__V1__ROUTING_OUTCOME__INIT;
+    char *co[FQ_ROUTE_MAX_CO];
+    o.merged_into = merged_into;
+    if (dec->status == FQ_ROUTE_ASSIGNED) {
+        o.tier = (Fengqiao__V1__Tier)dec->tier;
+        o.line = (Fengqiao__V1__Line)(dec->line + 1); /* the wire's 0 is "unspecified" */
+        o.lead_unit = (char *)fq_items_handler_id(w->roster, dec->lead);
+        o.worker = (char *)fq_items_worker_id(w->roster, dec->worker);
+        if (dec->lead >= 0)
+            o.lead_unit_name = (char *)fq_roster_handler_name(w->roster, dec->lead);
+        if (dec->worker >= 0)
+            o.worker_name = (char *)fq_roster_worker_name(w->roster, dec->worker);
+        for (int i = 0; i < dec->n_co; i++)
+            co[i] = (char *)fq_items_handler_id(w->roster, dec->co[i]);
+        o.n_co_units = dec->n_co;
+        o.co_units = co;
+        o.acknowledge_due_ms = dec->ack_due_ms;
+        o.conclude_due_ms = dec->conclude_due_ms;
+        o.climbed = dec->climbed;
+        o.rule_set = w->rule_set;
+        o.working_time = dec->working_time;
+    }
+    int32_t territory = fq_items_territory(dec);
+    o.territory = territory >= 0 ? (char *)fq_org_id(w->org, territory) : "";
+    o.territory_name = territory >= 0 ? (char *)fq_org_name(w->org, territory) : "";
+    o.unplaced = dec->unplaced;
+    size_t n = fengqiao__v1__routing_outcome__get_packed_size(&o);
+    if (n > cap)
+        return 0;
+    return fengqiao__v1__routing_outcome__pack(&o, out);
+}
+
+/* The routing event's kind, reason code and reason for people. */
+static void report_texts(const fq_world *w, const fq_decision *dec, uint64_t merged_into,
+                         const fq_report_plan_config *cfg, fq_report_plan *out)
+{
+    if (merged_into != 0) {
+        out->state = out->event_kind = "merged";
+        out->reason_code = FQ_REASON_MERGED;
+        snprintf(out->reason, sizeof out->reason,
+                 "same category within %.0f m and %" PRId64 " min of open incident %" PRIu64
+                 ": one more report on it, not dispatched again",
+                 cfg->dedup_distance_m, cfg->dedup_window_ms / 60000, merged_into);
+    } else if (dec->status == FQ_ROUTE_ASSIGNED) {
+        out->state = out->event_kind = "assigned";
+        out->reason_code = fq_items_decision_reason(dec);
+        char by[64];
+        if (dec->rule_source != 0)
+            snprintf(by, sizeof by, "by rule %u of set %u", dec->rule_source, w->rule_set);
+        else
+            snprintf(by, sizeof by, "by the built-in principle");
+        snprintf(out->reason, sizeof out->reason, "%s%s: %s tier, %s line%s%s%s",
+                 dec->overridden ? "operator's choice; " : "", by, fq_tier_name((fq_tier)dec->tier),
+                 fq_line_name((fq_line)dec->line),
+                 dec->climbed ? "; climbed because nobody lower could take it" : "",
+                 dec->unplaced ? "; its coordinates lie in no grid: placed at the reporter's "
+                                 "jurisdiction"
+                               : "",
+                 dec->n_co ? "; joint operation" : "");
+    } else {
+        out->state = out->event_kind = "unroutable";
+        out->reason_code = FQ_REASON_NO_HANDLER;
+        snprintf(out->reason, sizeof out->reason,
+                 "no handling unit from the entry tier up: the topology has a gap here");
+    }
+}
+
+void fq_plan_report(const fq_world *w, const fq_route_request *req, const fq_decision *dec,
+                    uint64_t merged_into, const fq_report_plan_config *cfg, const fq_node *reporter,
+                    const Fengqiao__V1__ReportIncident *report, const char *title,
+                    const char *address, const char *external_ref, fq_report_plan *out)
+{
+    out->merged_into = merged_into;
+    report_texts(w, dec, merged_into, cfg, out);
+    out->outcome_len = fq_plan_outcome(w, dec, merged_into, out->outcome, sizeof out->outcome);
+    fq_outbox_init(&out->outbox);
+    fq_item_event ev = fq_items_server_event(out->event_kind, out->reason_code, out->reason);
+    ev.reporter = reporter;
+    ev.external_ref = external_ref;
+    if (merged_into == 0 && dec->status == FQ_ROUTE_ASSIGNED && report != NULL) {
+        /* Its holders, the town's and district's feeds (caseitems.h). */
+        ev.decided = 1;
+        fq_items_routing(&out->outbox, w, req, dec, NULL, out->reason, report, &ev);
+        return;
+    }
+    /* Merged or unroutable: only the town's feed hears of it, and a merged
+     * report is nobody's to handle (the open one it joined is). */
+    fq_item_buf b;
+    ev.state = out->state;
+    ev.assignment = "";
+    ev.merged_into = merged_into;
+    fq_items_for(w, req, dec, &ev, &b);
+    b.it.holder_unit = b.it.holder_unit_name = b.it.holder_worker = b.it.holder_worker_name = "";
+    b.it.tier = FENGQIAO__V1__TIER__TIER_UNSPECIFIED;
+    b.it.line = FENGQIAO__V1__LINE__LINE_UNSPECIFIED;
+    b.it.n_co_units = b.it.n_co_unit_names = 0;
+    b.it.title = (char *)title;
+    b.it.address = (char *)address;
+    snprintf(b.text, sizeof b.text, "%s: %s", out->event_kind, out->reason);
+    fq_items_follow(&out->outbox, w, req->place >= 0 ? req->place : req->fallback_place, &b.it, 1);
+}
+
 /* ---- a reopen ---- */
 
 int fq_plan_reopen(const fq_world *w, const fq_case *c, const fq_node *actor,

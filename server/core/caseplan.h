@@ -185,6 +185,42 @@ int fq_plan_report_request(const fq_world *w, const fq_directory *dir, const fq_
  * at. */
 int fq_plan_merge(const fq_decision *own, const fq_decision *open, fq_decision *merged);
 
+/* A report's decision as it is written (docs/write-path.md, "Dispatch"):
+ * the routing event's kind, reason and reason code, the incident's state,
+ * the RoutingOutcome (the reply's and the event's payload) and the items
+ * the routing event leaves — for the report as routed (`dec`), or as merged
+ * into the open incident `merged_into` (fq_plan_merge gave `dec`). Pure:
+ * from the world, the request, the decision and the report's own words. */
+#define FQ_PLAN_MAX_OUTCOME 1024
+typedef struct fq_report_plan_config {
+    double dedup_distance_m; /* said in a merge's reason */
+    int64_t dedup_window_ms;
+} fq_report_plan_config;
+typedef struct fq_report_plan {
+    uint64_t merged_into;    /* 0: dispatched on its own */
+    const char *state;       /* assigned, merged, unroutable (static) */
+    const char *event_kind;  /* the routing event's (static) */
+    const char *reason_code; /* static; docs/terminals.md */
+    char reason[256];        /* for people */
+    uint8_t outcome[FQ_PLAN_MAX_OUTCOME];
+    size_t outcome_len;   /* 0: it did not fit */
+    fq_outbox_set outbox; /* the items (their statement parameters not built) */
+} fq_report_plan;
+/* `report`: the report as received, needed when it is dispatched on its
+ * own (its items carry its details); NULL for a merge decided after the
+ * report's arrival (a duplicate of an incident that was still being
+ * written), whose items carry only `title`, `address` and `external_ref`.
+ * The caller frees out->outbox (fq_outbox_free). */
+void fq_plan_report(const fq_world *w, const fq_route_request *req, const fq_decision *dec,
+                    uint64_t merged_into, const fq_report_plan_config *cfg, const fq_node *reporter,
+                    const Fengqiao__V1__ReportIncident *report, const char *title,
+                    const char *address, const char *external_ref, fq_report_plan *out);
+
+/* RoutingOutcome bytes of a decision (merged into `merged_into`, or 0) into
+ * out: its length, 0 when it does not fit `cap`. */
+size_t fq_plan_outcome(const fq_world *w, const fq_decision *dec, uint64_t merged_into,
+                       uint8_t *out, size_t cap);
+
 /* ---- a reopen ---- */
 
 /* A concluded case reopened for redo (重办): back to `target_worker` or

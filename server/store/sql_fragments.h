@@ -30,6 +30,31 @@
     " | (CASE WHEN i.conclude_due < " NOW " THEN 2 ELSE 0 END)"                                    \
     " | (CASE WHEN i.supervision_due < " NOW " OR i.breached & 4 <> 0 THEN 4 ELSE 0 END) END)"
 
+/* The same judgement as a condition on an open incident (state
+ * 'assigned'), written so that the planner can estimate it from the
+ * columns' statistics: the board (sql/console_open.sql) reads the overdue
+ * and the other incidents each by the index of its order (migration 0035),
+ * and PostgreSQL takes that index only when it expects many rows to pass
+ * (an estimate of a few hundred of 116,000 had it sort them all instead).
+ * Hence `breached >= 4` for bit 4 (breached is 0..7) where an expression
+ * such as `breached & 4 <> 0` has no statistics (0.5 %), and NULL limits
+ * spelled out: FQ_SQL_CONSOLE_NOT_OVERDUE is true exactly when
+ * FQ_SQL_CONSOLE_OVERDUE is 0, FQ_SQL_CONSOLE_IS_OVERDUE when it is not. */
+#define FQ_SQL_CONSOLE_IS_OVERDUE(NOW)                                                             \
+    "(i.suspended_at IS NULL AND ((i.assignment = 'assigned' AND i.ack_due < " NOW ")"             \
+    " OR i.conclude_due < " NOW " OR i.supervision_due < " NOW " OR i.breached >= 4))"
+#define FQ_SQL_CONSOLE_NOT_OVERDUE(NOW)                                                            \
+    "(i.suspended_at IS NOT NULL OR ((i.assignment <> 'assigned' OR i.ack_due IS NULL"             \
+    " OR i.ack_due >= " NOW ") AND (i.conclude_due IS NULL OR i.conclude_due >= " NOW ")"          \
+    " AND (i.supervision_due IS NULL OR i.supervision_due >= " NOW ") AND i.breached < 4))"
+/* The board's nearest limit (after overdue and severity): the acknowledge
+ * limit while unacknowledged, else the conclude limit, none last. The
+ * expression of the index incidents_board (migration 0035), to the letter:
+ * the planner uses the index only for this very expression. */
+#define FQ_SQL_BOARD_DUE                                                                           \
+    "coalesce(CASE WHEN i.assignment = 'assigned' THEN i.ack_due ELSE i.conclude_due END,"         \
+    " 'infinity'::timestamptz)"
+
 /* Whether an incident's limits count working time (IncidentSummary
  * .working_time, a case's working time): the rule that decided it says so. */
 #define FQ_SQL_DECIDED_IN_WORKING_TIME(RULE_SOURCE)                                                \

@@ -9,7 +9,6 @@
 #include "pgerror.h"
 #include "statements.h"
 #include "stored_reports.h"
-#include "upward_sql.h"
 #include "write_params.h"
 #include "writeplan.h"
 
@@ -49,8 +48,8 @@
  * host dies together with the primary (two faults). A fresh standby (its
  * first connection) claims at once: no server lost anything to it. */
 #define CLAIM_GRACE_MS 2000 /* and up to a quarter more at random: 2-2.5 s */
-/* Incident ids are reserved this many at a time (at least), and again when
- * fewer than a batch's worth are left. */
+/* Incident ids are reserved this many at a time unless configured
+ * (--id-block), and again when fewer than two batches' worth are left. */
 #define ID_BLOCK 4096
 /* The plan's failures: another head (a batch before this one did not
  * commit), or a statement that would write less than planned. Neither is
@@ -58,6 +57,10 @@
 #define SQLSTATE_OTHER_HEAD "FQ001"
 #define SQLSTATE_NOT_AS_PLANNED "FQ002"
 #define SQLSTATE_READ_ONLY "25006" /* read_only_sql_transaction: not the primary */
+/* in_failed_sql_transaction: a batch pipelined behind one whose statement
+ * failed meets that batch's aborted transaction (a Sync does not end an
+ * explicit one) and fails at its BEGIN. Not its operations' fault. */
+#define SQLSTATE_ABORTED_BEFORE "25P02"
 
 #ifdef FQ_FAULT_INJECTION
 /* Test builds only (fengqiaod-faults, tests/integration/test_store_faults.sh):
@@ -138,7 +141,7 @@ typedef enum {
     EXP_ADVANCE,     /* a batch's chain advance */
     EXP_RESERVE,     /* a block of incident ids */
     EXP_RESERVE_SYNC,
-    EXP_SET,         /* a batch's set-based statement of reports (FQ_SQL_REPORTS) */
+    EXP_SET,         /* a batch's set-based statement of reports (FQ_SQL_INSERT_REPORTS) */
     EXP_LOOKUP,      /* the lookup of stored reports (its ROLLBACK before it: no lookup) */
     EXP_LOOKUP_SYNC, /* end of a lookup sent on its own */
 } exp_kind;
@@ -202,11 +205,12 @@ struct fq_store {
     op_queue retry;
     size_t serial_left;
     fq_pgbuf scratch;       /* one operation's plan parameters while it is sent */
-    struct planned_op *set; /* a batch's run of reports for FQ_SQL_REPORTS */
+    struct planned_op *set; /* a batch's run of reports for FQ_SQL_INSERT_REPORTS */
     size_t set_cap;
     fq_pgbuf set_buf;
     fq_pgbuf lookup_buf;
-    int lookup_wanted; /* pending may hold reports never asked about */
+    int lookup_wanted;           /* pending may hold reports never asked about */
+    int lookups_alone_in_flight; /* lookups sent on their own (send_lookup_alone) */
 
     expectation *expect; /* ring buffer */
     size_t expect_cap, expect_head, expect_count;
@@ -506,7 +510,8 @@ static void finish_batch(fq_store *s, batch *b)
             finish(s, op, FQ_OK);
         }
     } else if (b->set_failed || strcmp(b->sqlstate, SQLSTATE_OTHER_HEAD) == 0 ||
-               strcmp(b->sqlstate, SQLSTATE_NOT_AS_PLANNED) == 0) {
+               strcmp(b->sqlstate, SQLSTATE_NOT_AS_PLANNED) == 0 ||
+               strcmp(b->sqlstate, SQLSTATE_ABORTED_BEFORE) == 0) {
         /* The plan failed, not an operation: all of them again, serially. */
         s->replanning = 1;
         retry_ops(s, b->ops, NULL, 0);
@@ -545,35 +550,40 @@ static void finish_batch(fq_store *s, batch *b)
     end_replanning(s);
 }
 
+/* FQ_SQL_INSERT_REPORT's row, binary (its binder asks for it): incident
+ * id, created, recorded_at ms, the reported event's seq, the stored body
+ * digest, routing outcome and nonce, the outbox seqs (text). */
 static void parse_report_row(fq_store_op *op, const PGresult *res)
 {
-    if (PQntuples(res) != 1 || PQnfields(res) != 8)
+    if (PQntuples(res) != 1 || PQnfields(res) != 8 || PQfformat(res, 0) != 1)
         return;
-    op->incident_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    op->created = PQgetvalue(res, 0, 1)[0] == 't';
-    op->recorded_at_ms = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-    op->event_seq = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
-    size_t len = 0;
-    unsigned char *digest = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 4), &len);
-    if (digest != NULL && len == sizeof op->stored_digest) {
-        memcpy(op->stored_digest, digest, len);
+    for (int c = 0; c < 4; c++)
+        if (PQgetisnull(res, 0, c) || PQgetlength(res, 0, c) != (c == 1 ? 1 : 8))
+            return;
+    const uint8_t *v[7];
+    for (int c = 0; c < 7; c++)
+        v[c] = (const uint8_t *)PQgetvalue(res, 0, c);
+    op->incident_id = fq_pg_get_int8(v[0]);
+    op->created = v[1][0] != 0;
+    op->recorded_at_ms = fq_pg_get_int8(v[2]);
+    op->event_seq = fq_pg_get_int8(v[3]);
+    if (!PQgetisnull(res, 0, 4) && PQgetlength(res, 0, 4) == (int)sizeof op->stored_digest) {
+        memcpy(op->stored_digest, v[4], sizeof op->stored_digest);
         op->got_row = 1;
     }
-    PQfreemem(digest);
-    op->stored_nonce = PQgetisnull(res, 0, 6) ? 0 : strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+    op->stored_nonce =
+        !PQgetisnull(res, 0, 6) && PQgetlength(res, 0, 6) == 8 ? fq_pg_get_int8(v[6]) : 0;
     op->stored_outcome_len = 0;
     if (!PQgetisnull(res, 0, 5)) {
-        unsigned char *outcome =
-            PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 5), &len);
-        if (outcome != NULL && len <= sizeof op->stored_outcome) {
-            memcpy(op->stored_outcome, outcome, len);
+        size_t len = (size_t)PQgetlength(res, 0, 5);
+        if (len <= sizeof op->stored_outcome) {
+            memcpy(op->stored_outcome, v[5], len);
             op->stored_outcome_len = len;
         } else {
-            /* Out of memory, or an outcome that does not fit: answering
-             * without it would tell the sender less than was decided. */
+            /* An outcome that does not fit: answering without it would
+             * tell the sender less than was decided. */
             op->got_row = 0;
         }
-        PQfreemem(outcome);
     }
 }
 
@@ -590,6 +600,13 @@ static void note_error(batch *b, fq_store_op *op, const PGresult *res)
 
 /* ---- the lookup of stored reports (docs/write-path.md, "Resends in a batch") ---- */
 
+/* A report is looked up by the node and message id of its parameters; an
+ * op without them (none is) goes unasked, the unique key behind it. */
+static int wants_lookup(const fq_store_op *op)
+{
+    return op->kind == FQ_STORE_OP_REPORT && op->report != NULL;
+}
+
 /* Whether `op` may go into the batch being built. A report goes outside
  * serial mode only once the lookup has said whether it is stored, since its
  * batch is planned as written whole; in serial mode FQ_SQL_INSERT_REPORT
@@ -597,7 +614,7 @@ static void note_error(batch *b, fq_store_op *op, const PGresult *res)
  * pending whatever the mode: the lookup's answer names it. */
 static int op_ready(const fq_store_op *op, int serial)
 {
-    if (op->kind != FQ_STORE_OP_REPORT)
+    if (!wants_lookup(op))
         return 1;
     if (op->idem == IDEM_ASKED)
         return 0;
@@ -648,7 +665,7 @@ static lookup *lookup_collect(fq_store *s, size_t max)
     size_t n = 0;
     const fq_store_op *op;
     for (op = s->pending.head; op != NULL && n < max; op = op->next)
-        n += op->kind == FQ_STORE_OP_REPORT && op->idem == IDEM_UNKNOWN;
+        n += wants_lookup(op) && op->idem == IDEM_UNKNOWN;
     if (op == NULL && n < max)
         s->lookup_wanted = 0; /* every one is counted: none more until submitted */
     if (n == 0)
@@ -660,21 +677,24 @@ static lookup *lookup_collect(fq_store *s, size_t max)
     }
     l->n = 0;
     for (fq_store_op *o = s->pending.head; o != NULL && l->n < n; o = o->next)
-        if (o->kind == FQ_STORE_OP_REPORT && o->idem == IDEM_UNKNOWN)
+        if (wants_lookup(o) && o->idem == IDEM_UNKNOWN)
             l->ops[l->n++] = o;
     return l;
 }
 
 /* Queues the lookup of l's reports and marks them asked; the caller pushes
  * its expectation (only after expect_reserve). 0; 1 when it could not be
- * bound (not sent: l freed, asked about again later); -1 when libpq refused
- * it (l freed; the caller resets the connection). */
+ * bound (not sent, l freed: its reports are taken as new, and the unique
+ * key and serial mode answer one that is not); -1 when libpq refused it (l
+ * freed; the caller resets the connection). */
 static int send_lookup(fq_store *s, PGconn *conn, lookup *l)
 {
     const char *values[2];
     int lengths[2], formats[2];
     if (fq_stored_reports_bind(&s->lookup_buf, l->ops, l->n, values, lengths, formats) != 0) {
-        s->lookup_wanted = 1;
+        fq_log(FQ_LOG_WARN, "store", "the lookup of %zu stored reports could not be bound", l->n);
+        for (size_t i = 0; i < l->n; i++)
+            l->ops[i]->idem = IDEM_NEW;
         free(l);
         return 1;
     }
@@ -916,7 +936,8 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         return; /* applied at the setup's sync */
     case EXP_RESERVE:
         if (ok && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-            fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(res, 0, 0), NULL, 10), ID_BLOCK);
+            fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(res, 0, 0), NULL, 10),
+                                 s->config.id_block);
         else if (!ok) {
             char why[256];
             fq_pg_error_describe(res, why, sizeof why);
@@ -1082,7 +1103,8 @@ static int apply_heads(fq_store *s)
             for (int i = 0; ok && i < PQntuples(h[k]); i++)
                 ok = fq_writeplan_set_box(s->plan, PQgetvalue(h[k], i, 0),
                                           strtoll(PQgetvalue(h[k], i, 1), NULL, 10)) == 0;
-        fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(h[HEAD_IDS], 0, 0), NULL, 10), ID_BLOCK);
+        fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(h[HEAD_IDS], 0, 0), NULL, 10),
+                             s->config.id_block);
     }
     clear_heads(s);
     s->heads_ok = ok;
@@ -1134,7 +1156,7 @@ static void on_pg_result(void *user, PGresult *res)
         else if (kind == EXP_LISTEN_SYNC)
             ; /* its failure, if any, fails the setup after it */
         else if (kind == EXP_LOOKUP_SYNC)
-            ; /* its rows were taken (or it was voided) before */
+            s->lookups_alone_in_flight--; /* its rows were taken (or it was voided) before */
         else if (s->guard_refused) {
             clear_heads(s);
             guard_refused(s);
@@ -1231,7 +1253,7 @@ static int send_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_CHAIN_ADVANCE_NAME, FQ_SQL_CHAIN_ADVANCE, 4, 0},
         {FQ_SQL_CHAIN_ADVANCE_WRITTEN_NAME, FQ_SQL_CHAIN_ADVANCE_WRITTEN, 3, 0},
         {FQ_SQL_RESERVE_IDS_NAME, FQ_SQL_RESERVE_IDS, 1, 0},
-        {FQ_SQL_REPORTS_NAME, FQ_SQL_REPORTS, FQ_SQL_REPORTS_NPARAMS, 0},
+        {FQ_SQL_INSERT_REPORTS_NAME, FQ_SQL_INSERT_REPORTS, FQ_SQL_INSERT_REPORTS_NPARAMS, 0},
         {FQ_SQL_STORED_REPORTS_NAME, FQ_SQL_STORED_REPORTS, FQ_SQL_STORED_REPORTS_NPARAMS, 0},
     };
     /* The plan's parameters are binary: their types are said here. */
@@ -1294,11 +1316,13 @@ static int send_setup(fq_store *s, PGconn *conn)
      * After the serving lock: no other server writes while this one holds
      * it. */
     static const char *const heads_sql[HEAD_COUNT] = {FQ_SQL_CHAIN_HEAD, FQ_SQL_OUTBOX_HEADS,
-                                                      FQ_SQL_FEED_HEADS,
-                                                      "SELECT fq_reserve_incident_ids(4096)"};
-    _Static_assert(ID_BLOCK == 4096, "the setup's reservation is ID_BLOCK ids");
+                                                      FQ_SQL_FEED_HEADS, FQ_SQL_RESERVE_IDS};
+    char block[16];
+    snprintf(block, sizeof block, "%d", s->config.id_block);
+    const char *block_values[1] = {block};
     for (int i = 0; queued && i < HEAD_COUNT; i++) {
-        queued = PQsendQueryParams(conn, heads_sql[i], 0, NULL, NULL, NULL, NULL,
+        queued = PQsendQueryParams(conn, heads_sql[i], i == HEAD_IDS ? 1 : 0, NULL,
+                                   i == HEAD_IDS ? block_values : NULL, NULL, NULL,
                                    i == HEAD_CHAIN ? 1 : 0);
         if (queued) {
             expect_push(s, EXP_HEADS, NULL, NULL);
@@ -1391,6 +1415,8 @@ static void send_reads_setup(fq_store *s, PGconn *conn)
          FQ_SQL_JUDGMENT_INCIDENTS_NPARAMS},
         {FQ_SQL_JUDGMENT_PENDING_NAME, FQ_SQL_JUDGMENT_PENDING, FQ_SQL_JUDGMENT_PENDING_NPARAMS},
         {FQ_SQL_UPWARD_LIST_NAME, FQ_SQL_UPWARD_LIST, FQ_SQL_UPWARD_LIST_NPARAMS},
+        {FQ_SQL_CLEAN_SEARCH_LISTS_NAME, FQ_SQL_CLEAN_SEARCH_LISTS,
+         FQ_SQL_CLEAN_SEARCH_LISTS_NPARAMS},
     };
     size_t n = sizeof statements / sizeof statements[0];
     if (expect_reserve(s, n + 4) != 0) {
@@ -1505,6 +1531,7 @@ static void on_pg_lost(void *user, const char *why)
      * one by one from the heads the next connection reads, and answer as
      * resends if they did (idempotency keys, nonces). */
     s->serial_left = s->pending.count;
+    s->lookups_alone_in_flight = 0;
     s->heads_ok = 0;
     s->reserve_in_flight = 0;
     clear_heads(s);
@@ -1841,7 +1868,7 @@ static int bind_plan(fq_store *s, int strict, const planned_op *po, plan_scalars
 }
 
 /* A report without photos goes into its batch's set-based statement
- * (FQ_SQL_REPORTS) outside serial mode. */
+ * (FQ_SQL_INSERT_REPORTS) outside serial mode. */
 static int set_based(const fq_store_op *op, int serial)
 {
     return !serial && op->kind == FQ_STORE_OP_REPORT && op->report != NULL &&
@@ -1943,6 +1970,10 @@ static void text_or_null(fq_pgarray *a, const char *v)
     fq_pgarray_text(a, v, v ? strlen(v) : 0);
 }
 
+/* FQ_SQL_INSERT_REPORTS's parameter of the run's co-handling units ($37),
+ * which send_set checks it reached in order. */
+#define REPORTS_CO_UNITS 36
+
 /* Sends the set-based statement of the planned reports set[0..n). 0, or
  * -1 when out of memory (nothing queued) or libpq refused it. */
 static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, size_t n,
@@ -1950,7 +1981,7 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
 {
     fq_pgbuf *buf = &s->set_buf;
     fq_pgbuf_reset(buf);
-    size_t off[FQ_SQL_REPORTS_NPARAMS], len[FQ_SQL_REPORTS_NPARAMS];
+    size_t off[FQ_SQL_INSERT_REPORTS_NPARAMS], len[FQ_SQL_INSERT_REPORTS_NPARAMS];
     int k = 0, failed = 0;
     fq_pgarray a;
 #define END_ARRAY() failed |= fq_pgarray_end(&a, &off[k], &len[k]), k++
@@ -1964,10 +1995,10 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
     END_ARRAY();
     fq_pgarray_begin(&a, buf, FQ_PG_BYTEA);
     for (size_t r = 0; r < n; r++)
-        fq_pgarray_bytea(&a, set[r].op->values[2], 32);
+        fq_pgarray_bytea(&a, set[r].op->report->body_digest, 32);
     END_ARRAY();
     /* The incidents' columns, typed, from each report's parameters
-     * (write_params.h), in the order FQ_SQL_REPORTS unnests them. */
+     * (write_params.h), in the order FQ_SQL_INSERT_REPORTS unnests them. */
 #define REPORT_COLUMN(oid, put)                                                                    \
     do {                                                                                           \
         fq_pgarray_begin(&a, buf, oid);                                                            \
@@ -2025,7 +2056,7 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
 #undef REPORT_COLUMN
     /* $37: every report's co-handling units (its route's binary text[]),
      * one after the other; $59 says whose. */
-    if (k != FQ_SQL_REPORTS_CO_UNITS)
+    if (k != REPORTS_CO_UNITS)
         return -1;
     fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
     for (size_t r = 0; r < n; r++)
@@ -2167,17 +2198,17 @@ static int send_set(fq_store *s, PGconn *conn, batch *b, const planned_op *set, 
     }
     END_ARRAY();
 #undef END_ARRAY
-    if (failed || k != FQ_SQL_REPORTS_NPARAMS)
+    if (failed || k != FQ_SQL_INSERT_REPORTS_NPARAMS)
         return -1;
-    const char *values[FQ_SQL_REPORTS_NPARAMS];
-    int lengths[FQ_SQL_REPORTS_NPARAMS], formats[FQ_SQL_REPORTS_NPARAMS];
-    for (int i = 0; i < FQ_SQL_REPORTS_NPARAMS; i++) {
+    const char *values[FQ_SQL_INSERT_REPORTS_NPARAMS];
+    int lengths[FQ_SQL_INSERT_REPORTS_NPARAMS], formats[FQ_SQL_INSERT_REPORTS_NPARAMS];
+    for (int i = 0; i < FQ_SQL_INSERT_REPORTS_NPARAMS; i++) {
         values[i] = (const char *)buf->data + off[i];
         lengths[i] = (int)len[i];
         formats[i] = 1;
     }
-    if (!PQsendQueryPrepared(conn, FQ_SQL_REPORTS_NAME, FQ_SQL_REPORTS_NPARAMS, values, lengths,
-                             formats, 0))
+    if (!PQsendQueryPrepared(conn, FQ_SQL_INSERT_REPORTS_NAME, FQ_SQL_INSERT_REPORTS_NPARAMS,
+                             values, lengths, formats, 0))
         return -1;
     expect_push(s, EXP_SET, NULL, b);
     return 0;
@@ -2250,7 +2281,7 @@ static int send_batch(fq_store *s, PGconn *conn)
         fq_store_op *op = s->pending.head;
         if (!op_ready(op, serial))
             break; /* it, and what came after it, wait for its lookup */
-        if (op->kind == FQ_STORE_OP_REPORT && op->idem == IDEM_STORED) {
+        if (wants_lookup(op) && op->idem == IDEM_STORED) {
             /* Stored already: nothing to write or plan, and no end to a
              * run of reports; answered from the row the lookup read once
              * this batch commits (after that row's commit, on the same
@@ -2378,14 +2409,30 @@ static int send_batch(fq_store *s, PGconn *conn)
     return 0;
 }
 
-/* A block of incident ids, outside any transaction (a sequence is not
- * transactional anyway). 0, or -1 when the connection was dropped. */
+/* Whether a block of incident ids is due: fewer than two batches' worth
+ * left, none on its way (a reports store: its heads were read). */
+static int reserve_due(const fq_store *s)
+{
+    return s->heads_ok && !s->reserve_in_flight &&
+           fq_writeplan_ids_left(s->plan) < (int64_t)s->config.max_batch * 2;
+}
+
+/* A block of incident ids, in a transaction of its own (a sequence is not
+ * transactional anyway), sent only when nothing is in flight on the
+ * connection (send_pending; may_send_batch drains the pipeline for it).
+ * Pipelined behind a batch it met that batch's transaction whenever a
+ * statement failed there, aborted until a ROLLBACK that nobody had sent
+ * (25P02): libpq says PQTRANS_ACTIVE while anything is queued, so the
+ * check below sees an aborted transaction only with nothing in flight. A
+ * reservation that fails anyway is sent again (reserve_in_flight clears at
+ * its sync); reports wait for ids, they never fail for them. 0, or -1 when
+ * the connection was dropped. */
 static int send_reserve(fq_store *s, PGconn *conn)
 {
     if (expect_reserve(s, 3) != 0)
         return 0; /* next turn */
     char n[16];
-    snprintf(n, sizeof n, "%d", ID_BLOCK);
+    snprintf(n, sizeof n, "%d", s->config.id_block);
     const char *values[1] = {n};
     /* A failed batch leaves its transaction aborted until a ROLLBACK (see
      * send_batch). */
@@ -2454,6 +2501,10 @@ static int may_send_batch(const fq_store *s)
      * of it are answered; in serial mode, one at a time. */
     if (s->serial_left > 0 && s->batches_in_flight > 0)
         return 0;
+    /* Incident ids are due: nothing more goes until the pipeline is empty
+     * and their reservation is sent (send_reserve), once a block. */
+    if (reserve_due(s) && s->expect_count > 0)
+        return 0;
     if (s->batches_in_flight == 0)
         return 1;
     if (s->batches_in_flight >= s->config.max_batches_in_flight)
@@ -2465,15 +2516,17 @@ static int may_send_batch(const fq_store *s)
 
 /* The lookup of the reports waiting that were never asked about, sent on
  * its own: when no batch is executing (PostgreSQL is idle, or flushing a
- * COMMIT, which the next batch waits for anyway), since a batch executing
- * now would take it before its COMMIT once its results are back
- * (send_batch). Not in serial mode, where nothing is looked up, nor while
- * the batches of a failed plan are answered. 1 when it was sent, 0 when
- * not, -1 when the connection was dropped. */
+ * COMMIT, which the next batch waits for anyway) and no other lookup sent
+ * on its own is in flight, since the batch sent when either answers takes
+ * them in its transaction, before its COMMIT (send_batch): one lookup a
+ * batch, not one a loop turn. Not in serial mode, where nothing is looked
+ * up, nor while the batches of a failed plan are answered. 1 when it was
+ * sent, 0 when not, -1 when the connection was dropped. */
 static int send_lookup_alone(fq_store *s, PGconn *conn)
 {
     if (!s->lookup_wanted || s->replanning || s->serial_left > 0 || s->batches_executing > 0 ||
-        !s->directory_loaded || s->open_streaming || expect_reserve(s, 3) != 0)
+        s->lookups_alone_in_flight > 0 || !s->directory_loaded || s->open_streaming ||
+        expect_reserve(s, 3) != 0)
         return 0;
     lookup *l = lookup_collect(s, s->config.max_batch);
     if (l == NULL)
@@ -2502,6 +2555,7 @@ static int send_lookup_alone(fq_store *s, PGconn *conn)
         return -1;
     }
     expect_push(s, EXP_LOOKUP_SYNC, NULL, NULL);
+    s->lookups_alone_in_flight++;
     return 1;
 }
 
@@ -2571,9 +2625,9 @@ static void send_pending(fq_store *s)
     s->flush_wanted = 0;
     if (send_load_when_due(s, conn, &sent) != 0)
         return;
-    /* Incident ids before they run out (a reports store only). */
-    if (s->heads_ok && !s->reserve_in_flight &&
-        fq_writeplan_ids_left(s->plan) < (int64_t)s->config.max_batch * 2) {
+    /* Incident ids before they run out (a reports store only), with nothing
+     * in flight that could abort under them (send_reserve). */
+    if (reserve_due(s) && s->expect_count == 0 && !s->open_streaming) {
         if (send_reserve(s, conn) != 0)
             return;
         sent = 1;
@@ -2621,7 +2675,7 @@ static void on_sweep(uv_timer_t *timer)
     while (op != NULL) {
         fq_store_op *next = op->next;
         /* One in a lookup in flight is named by its answer: it stays. */
-        if (op->in_doubt || (op->kind == FQ_STORE_OP_REPORT && op->idem == IDEM_ASKED)) {
+        if (op->in_doubt || (wants_lookup(op) && op->idem == IDEM_ASKED)) {
             prev = op;
             op = next;
             continue;
@@ -2658,6 +2712,8 @@ fq_store *fq_store_new(uv_loop_t *loop, const fq_store_config *config,
         s->config.max_batch = 256;
     if (s->config.max_batches_in_flight <= 0)
         s->config.max_batches_in_flight = 2;
+    if (s->config.id_block <= 0)
+        s->config.id_block = ID_BLOCK;
     if (s->config.max_pending == 0)
         s->config.max_pending = 20000;
     s->on_directory = on_directory;

@@ -78,7 +78,7 @@ struct fq_report_params;
  * prefix of its plan, all of it outside serial mode), the outbox items the
  * first event leaves, a new incident. nevents 0: no plan. Used for the
  * kinds REPORT, REROUTE, EVENT, ACTION and READ (the statements.h
- * FQ_SQL_AFTERCARE and upward_sql.h FQ_SQL_UPWARD_ATTEMPT); ignored for the
+ * FQ_SQL_AFTERCARE and FQ_SQL_UPWARD_ATTEMPT); ignored for the
  * others. */
 typedef struct fq_store_plan {
     int first_param; /* 0-based: FQ_STORE_PLAN_NPARAMS parameters from here */
@@ -170,6 +170,9 @@ typedef struct fq_store_config {
      * answered EREJECTED with SQLSTATE 57014, not retried. 0: the writes
      * store. */
     unsigned reads_timeout_ms;
+    /* Incident ids reserved at a time (docs/write-path.md, "Who writes");
+     * 0: 4096. */
+    int id_block;
 } fq_store_config;
 
 typedef struct fq_store_stats {

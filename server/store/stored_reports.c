@@ -2,9 +2,9 @@
 
 #include "pgcolumn.h"
 
-#include <errno.h>
-#include <inttypes.h>
-#include <stdlib.h>
+#include "write_params.h"
+
+#include <stdint.h>
 #include <string.h>
 
 /* The lookup's columns (sql/stored_reports.sql). */
@@ -18,21 +18,16 @@ int fq_stored_reports_bind(fq_pgbuf *buf, fq_store_op *const *ops, size_t n, con
     fq_pgarray a;
     fq_pgarray_begin(&a, buf, FQ_PG_TEXT);
     for (size_t i = 0; i < n; i++) {
-        const char *node = ops[i]->values[0];
-        fq_pgarray_text(&a, node, strlen(node));
+        const fq_report_params *p = ops[i]->report;
+        if (p == NULL || p->node == NULL || p->message_id == 0 ||
+            p->message_id > (uint64_t)INT64_MAX)
+            return -1;
+        fq_pgarray_text(&a, p->node, strlen(p->node));
     }
     int failed = fq_pgarray_end(&a, &off[0], &len[0]);
     fq_pgarray_begin(&a, buf, FQ_PG_INT8);
-    for (size_t i = 0; i < n; i++) {
-        const char *text = ops[i]->values[1];
-        char *end;
-        errno = 0;
-        unsigned long long id = strtoull(text, &end, 10);
-        if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || id == 0 ||
-            id > (unsigned long long)INT64_MAX)
-            return -1;
-        fq_pgarray_int8(&a, (int64_t)id);
-    }
+    for (size_t i = 0; i < n; i++)
+        fq_pgarray_int8(&a, (int64_t)ops[i]->report->message_id);
     failed |= fq_pgarray_end(&a, &off[1], &len[1]);
     if (failed)
         return -1;

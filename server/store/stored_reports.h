@@ -15,11 +15,12 @@
 /* The result format the lookup asks for: binary. */
 #define FQ_STORED_REPORTS_FORMAT 1
 
-/* The lookup of ops[0..n) (FQ_STORE_OP_REPORT ops: $1 the node, $2 the
- * message id in decimal, as the intake binds them) as two binary arrays
+/* The lookup of ops[0..n) (FQ_STORE_OP_REPORT ops: the node and message id
+ * of their parameters, op->report, write_params.h) as two binary arrays
  * written into buf: values, lengths and formats of $1 and $2, pointing
  * into buf (valid until it is reset or freed). 0, or -1 when out of memory
- * or an op's message id is not a number in 1 .. 2^63-1. */
+ * or an op has no parameters, no node or a message id outside
+ * 1 .. 2^63-1. */
 int fq_stored_reports_bind(fq_pgbuf *buf, fq_store_op *const *ops, size_t n, const char *values[2],
                            int lengths[2], int formats[2]);
 

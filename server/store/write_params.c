@@ -4,7 +4,6 @@
 #include "outbox.h"
 #include "pgarray.h"
 #include "statements.h"
-#include "upward_sql.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -210,30 +209,78 @@ static void binary(fq_store_op *op, int i, const void *v, size_t len)
     op->formats[i] = 1;
 }
 
-/* Numbers as text, formatted into the struct's scratch in turn. */
+/* Numbers encoded into the struct's scratch in turn. Running out of
+ * slots is a bug of this file (a binder that encodes more than there are). */
 typedef struct formatter {
     fq_param_scratch *scratch;
-    int used;
+    int bin_used, text_used;
 } formatter;
 
-/* The next free slot; running out is a bug of this file (a binder that
- * formats more than FQ_PARAM_SCRATCH numbers). */
-static char *slot(formatter *f)
+static uint8_t *bin_slot(formatter *f)
 {
-    assert(f->used < FQ_PARAM_SCRATCH);
-    return f->scratch->text[f->used++];
+    assert(f->bin_used < FQ_PARAM_SCRATCH);
+    return f->scratch->bin[f->bin_used++];
 }
 
+static void int8_param(fq_store_op *op, int i, formatter *f, int64_t v)
+{
+    uint8_t *b = bin_slot(f);
+    fq_pg_put_int8(b, v);
+    binary(op, i, b, 8);
+}
+
+static void int4_param(fq_store_op *op, int i, formatter *f, int32_t v)
+{
+    uint8_t *b = bin_slot(f);
+    fq_pg_put_int4(b, v);
+    binary(op, i, b, 4);
+}
+
+static void int2_param(fq_store_op *op, int i, formatter *f, int v)
+{
+    uint8_t *b = bin_slot(f);
+    b[0] = (uint8_t)((uint16_t)v >> 8);
+    b[1] = (uint8_t)v;
+    binary(op, i, b, 2);
+}
+
+static void float8_param(fq_store_op *op, int i, formatter *f, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    uint8_t *b = bin_slot(f);
+    fq_pg_put_int8(b, (int64_t)bits);
+    binary(op, i, b, 8);
+}
+
+/* A time in ms since 1970 as timestamptz. */
+static void time_param(fq_store_op *op, int i, formatter *f, int64_t ms)
+{
+    uint8_t *b = bin_slot(f);
+    fq_pg_put_timestamptz(b, ms * 1000);
+    binary(op, i, b, 8);
+}
+
+static void bool_param(fq_store_op *op, int i, int v)
+{
+    static const uint8_t yes = 1, no = 0;
+    binary(op, i, v ? &yes : &no, 1);
+}
+
+/* The parameters that are still text (FQ_SQL_ACTION's tri-states, the
+ * aftercare and upward statements): decimal. */
 static const char *i64(formatter *f, int64_t v)
 {
-    char *out = slot(f);
+    assert(f->text_used < (int)(sizeof f->scratch->text / sizeof f->scratch->text[0]));
+    char *out = f->scratch->text[f->text_used++];
     snprintf(out, sizeof f->scratch->text[0], "%" PRId64, v);
     return out;
 }
 
 static const char *u64(formatter *f, uint64_t v)
 {
-    char *out = slot(f);
+    assert(f->text_used < (int)(sizeof f->scratch->text / sizeof f->scratch->text[0]));
+    char *out = f->scratch->text[f->text_used++];
     snprintf(out, sizeof f->scratch->text[0], "%" PRIu64, v);
     return out;
 }
@@ -276,21 +323,28 @@ static void bind_co(fq_store_op *op, int i, const fq_route_params *r)
 
 /* A route's tier, line, territory, lead, worker, co-handlers and four
  * limits from `first`, in that order (the three statements that write one
- * have them so). Not assigned: only the territory and an empty co array. */
-static void bind_route(fq_store_op *op, int first, const fq_route_params *r, formatter *f)
+ * have them so), then its tiers climbed at `climbed`. Not assigned: only the
+ * territory, an empty co array and the tiers climbed. */
+static void bind_route(fq_store_op *op, int first, int climbed, const fq_route_params *r,
+                       formatter *f)
 {
     text_or_null(op, first + 2, r->territory);
     bind_co(op, first + 5, r);
-    if (!r->assigned)
+    int2_param(op, climbed, f, r->climbed);
+    if (!r->assigned) {
+        for (int k = 0; k < 10; k++)
+            if (k != 2 && k != 5)
+                binary(op, first + k, NULL, 0);
         return;
-    text(op, first + 0, i64(f, r->tier));
-    text(op, first + 1, i64(f, r->line));
+    }
+    int2_param(op, first + 0, f, r->tier);
+    int2_param(op, first + 1, f, r->line);
     text_or_null(op, first + 3, r->lead);
     text_or_null(op, first + 4, r->worker);
-    text(op, first + 6, i64(f, r->ack_due_ms));
-    text(op, first + 7, i64(f, r->ack_warn_ms));
-    text(op, first + 8, i64(f, r->conclude_due_ms));
-    text(op, first + 9, i64(f, r->conclude_warn_ms));
+    time_param(op, first + 6, f, r->ack_due_ms);
+    time_param(op, first + 7, f, r->ack_warn_ms);
+    time_param(op, first + 8, f, r->conclude_due_ms);
+    time_param(op, first + 9, f, r->conclude_warn_ms);
 }
 
 static void add_event(fq_store_op *op, int64_t incident, const char *kind, int actor_param,
@@ -304,48 +358,51 @@ static void add_event(fq_store_op *op, int64_t incident, const char *kind, int a
 
 void fq_report_params_bind(fq_report_params *p, fq_store_op *op)
 {
-    formatter f = {&p->scratch, 0};
+    formatter f = {&p->scratch, 0, 0};
     start(op, FQ_STORE_OP_REPORT, R_COUNT, R_PLAN);
     op->report = p;
+    op->result_format = 1; /* parse_report_row in store.c */
     text(op, R_NODE, p->node);
-    text(op, R_MESSAGE_ID, u64(&f, p->message_id));
+    int8_param(op, R_MESSAGE_ID, &f, (int64_t)p->message_id);
     binary(op, R_DIGEST, p->body_digest, 32);
     text(op, R_CATEGORY, p->category);
-    text(op, R_SEVERITY, i64(&f, p->severity));
-    text(op, R_RISK, i64(&f, p->risk));
-    text(op, R_CHANNEL, i64(&f, p->channel));
+    int2_param(op, R_SEVERITY, &f, p->severity);
+    int2_param(op, R_RISK, &f, p->risk);
+    int2_param(op, R_CHANNEL, &f, p->channel);
     text(op, R_PLACE, p->place_unit);
     if (p->has_location) {
-        /* %.17g round-trips a double exactly. */
-        char *lon = slot(&f), *lat = slot(&f);
-        snprintf(lon, sizeof p->scratch.text[0], "%.17g", p->lon);
-        snprintf(lat, sizeof p->scratch.text[0], "%.17g", p->lat);
-        text(op, R_LON, lon);
-        text(op, R_LAT, lat);
+        float8_param(op, R_LON, &f, p->lon);
+        float8_param(op, R_LAT, &f, p->lat);
+    } else {
+        binary(op, R_LON, NULL, 0);
+        binary(op, R_LAT, NULL, 0);
     }
     text(op, R_ADDRESS, p->address);
     text(op, R_TITLE, p->title);
     text(op, R_DESCRIPTION, p->description);
     if (p->occurred_at_ms != 0)
-        text(op, R_OCCURRED, i64(&f, p->occurred_at_ms));
+        time_param(op, R_OCCURRED, &f, p->occurred_at_ms);
+    else
+        binary(op, R_OCCURRED, NULL, 0);
     text(op, R_EXTERNAL_REF, p->external_ref);
     text(op, R_REPORTER_NAME, p->reporter_name);
     text(op, R_REPORTER_PHONE, p->reporter_phone);
-    text(op, R_SENT, i64(&f, p->sent_at_ms));
+    time_param(op, R_SENT, &f, p->sent_at_ms);
     binary(op, R_ENVELOPE, p->envelope, p->envelope_len);
     /* The decision. */
     text(op, R_STATE, p->state);
-    bind_route(op, R_TIER, p->route, &f);
+    bind_route(op, R_TIER, R_CLIMBED, p->route, &f);
     if (p->merged_into != 0)
-        text(op, R_MERGED, u64(&f, p->merged_into));
-    text(op, R_RULE_SET, u64(&f, p->rule_set));
-    text(op, R_RULE_SOURCE, u64(&f, p->rule_source));
-    text(op, R_CLIMBED, i64(&f, p->route->climbed));
-    text(op, R_UNPLACED, boolean(p->unplaced));
+        int8_param(op, R_MERGED, &f, (int64_t)p->merged_into);
+    else
+        binary(op, R_MERGED, NULL, 0);
+    int4_param(op, R_RULE_SET, &f, (int32_t)p->rule_set);
+    int4_param(op, R_RULE_SOURCE, &f, (int32_t)p->rule_source);
+    bool_param(op, R_UNPLACED, p->unplaced);
     text(op, R_EVENT_KIND, p->event_kind);
     text(op, R_REASON, p->reason);
     binary(op, R_OUTCOME, p->outcome, p->outcome_len);
-    text(op, R_NONCE, i64(&f, p->nonce));
+    int8_param(op, R_NONCE, &f, p->nonce);
     bind_outbox(op, R_OUTBOX, p->outbox);
     text(op, R_REASON_CODE, p->reason_code);
     bind_photos(op, R_PHOTOS, p->photos);
@@ -367,15 +424,14 @@ int fq_report_params_has_photos(const fq_report_params *p)
 
 void fq_reroute_params_bind(fq_reroute_params *p, fq_store_op *op)
 {
-    formatter f = {&p->scratch, 0};
+    formatter f = {&p->scratch, 0, 0};
     start(op, FQ_STORE_OP_REROUTE, RR_COUNT, RR_PLAN);
-    text(op, RR_INCIDENT, u64(&f, p->incident_id));
-    bind_route(op, RR_TIER, p->route, &f);
-    text(op, RR_CLIMBED, i64(&f, p->route->climbed));
+    int8_param(op, RR_INCIDENT, &f, (int64_t)p->incident_id);
+    bind_route(op, RR_TIER, RR_CLIMBED, p->route, &f);
     text(op, RR_EVENT_KIND, p->event_kind);
     text(op, RR_REASON, p->reason);
     binary(op, RR_OUTCOME, p->outcome, p->outcome_len);
-    text(op, RR_NONCE, i64(&f, p->nonce));
+    int8_param(op, RR_NONCE, &f, p->nonce);
     bind_outbox(op, RR_OUTBOX, p->outbox);
     text(op, RR_REASON_CODE, p->reason_code);
     add_event(op, (int64_t)p->incident_id, p->event_kind, -1, p->reason, 0, RR_OUTCOME);
@@ -383,22 +439,22 @@ void fq_reroute_params_bind(fq_reroute_params *p, fq_store_op *op)
 
 void fq_event_params_bind(fq_event_params *p, fq_store_op *op)
 {
-    formatter f = {&p->scratch, 0};
+    formatter f = {&p->scratch, 0, 0};
     start(op, FQ_STORE_OP_EVENT, E_COUNT, E_PLAN);
-    text(op, E_INCIDENT, u64(&f, p->incident_id));
+    int8_param(op, E_INCIDENT, &f, (int64_t)p->incident_id);
     text(op, E_KIND, p->kind);
     text(op, E_REASON, p->reason);
-    text(op, E_BREACHED, i64(&f, p->breached));
-    text(op, E_NONCE, i64(&f, p->nonce));
+    int2_param(op, E_BREACHED, &f, p->breached);
+    int8_param(op, E_NONCE, &f, p->nonce);
     bind_outbox(op, E_OUTBOX, p->outbox);
-    text(op, E_SUPERVISION_OVER, boolean(p->supervision_over));
+    bool_param(op, E_SUPERVISION_OVER, p->supervision_over);
     text(op, E_REASON_CODE, p->reason_code);
     add_event(op, (int64_t)p->incident_id, p->kind, -1, p->reason, 0, -1);
 }
 
 void fq_action_params_bind(fq_action_params *p, fq_store_op *op)
 {
-    formatter f = {&p->scratch, 0};
+    formatter f = {&p->scratch, 0, 0};
     start(op, FQ_STORE_OP_ACTION, A_COUNT, A_PLAN);
     text(op, A_NODE, p->node);
     text(op, A_MESSAGE_ID, u64(&f, p->message_id));
@@ -414,17 +470,23 @@ void fq_action_params_bind(fq_action_params *p, fq_store_op *op)
     text(op, A_STATE, p->state);
     text(op, A_RESULT, p->result);
     if (p->extension_ms != 0)
-        text(op, A_EXTENSION, i64(&f, p->extension_ms));
-    text(op, A_REROUTED, boolean(p->route != NULL));
+        time_param(op, A_EXTENSION, &f, p->extension_ms);
+    else
+        binary(op, A_EXTENSION, NULL, 0);
+    bool_param(op, A_REROUTED, p->route != NULL);
     if (p->route != NULL) {
-        bind_route(op, A_TIER, p->route, &f);
-        text(op, A_CLIMBED, i64(&f, p->route->climbed));
+        bind_route(op, A_TIER, A_CLIMBED, p->route, &f);
+    } else {
+        for (int i = A_TIER; i <= A_CLIMBED; i++)
+            binary(op, i, NULL, 0);
     }
     bind_outbox(op, A_OUTBOX, p->outbox);
     text(op, A_ANSWER, p->answer);
-    text(op, A_RECOUNT, boolean(p->recount));
+    bool_param(op, A_RECOUNT, p->recount);
     if (p->merged_into != 0)
-        text(op, A_MERGED, u64(&f, p->merged_into));
+        int8_param(op, A_MERGED, &f, (int64_t)p->merged_into);
+    else
+        binary(op, A_MERGED, NULL, 0);
     /* '' clears (a reply to the order; a resumption), a time sets. */
     if (p->supervision != FQ_PARAM_KEEP)
         text(op, A_SUPERVISION, p->supervision == FQ_PARAM_CLEAR ? "" : i64(&f, p->supervision_ms));
@@ -447,7 +509,7 @@ void fq_action_params_bind(fq_action_params *p, fq_store_op *op)
 
 void fq_aftercare_params_bind(fq_aftercare_params *p, fq_store_op *op)
 {
-    formatter f = {&p->scratch, 0};
+    formatter f = {&p->scratch, 0, 0};
     start(op, FQ_STORE_OP_READ, AC_COUNT, AC_PLAN);
     op->statement = FQ_SQL_AFTERCARE_NAME;
     text(op, AC_NODE, p->node);
@@ -465,7 +527,7 @@ void fq_aftercare_params_bind(fq_aftercare_params *p, fq_store_op *op)
 
 void fq_upward_attempt_params_bind(fq_upward_attempt_params *p, fq_store_op *op)
 {
-    formatter f = {&p->scratch, 0};
+    formatter f = {&p->scratch, 0, 0};
     start(op, FQ_STORE_OP_READ, UA_COUNT, UA_PLAN);
     op->statement = FQ_SQL_UPWARD_ATTEMPT_NAME;
     text(op, UA_DELIVERY, p->delivery_id);

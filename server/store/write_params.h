@@ -1,14 +1,11 @@
 /* write_params: the write statements' parameters, typed, and the one binder
- * of each (statements.h FQ_SQL_INSERT_REPORT, FQ_SQL_REROUTE,
- * FQ_SQL_INSERT_EVENT, FQ_SQL_ACTION, FQ_SQL_AFTERCARE; upward_sql.h
- * FQ_SQL_UPWARD_ATTEMPT). Whoever knows a field fills it by name — the
- * intake a report's own fields, dispatch its routing decision, the terminal
- * endpoint an action's request — and the binder alone turns the struct into
- * the op's values, lengths and formats, and into the store's plan (which
- * parameter carries each event's actor and payload). No other module
- * indexes a write statement's parameters; the positions are in
- * write_params.c only, and test_write_params checks each binder's count
- * against the statement's text.
+ * of each (server/store/sql: insert_report, reroute, insert_event, action,
+ * aftercare, upward_attempt; embedded as FQ_SQL_INSERT_REPORT, ...). Whoever knows a field fills it
+ * by name — the intake a report's own fields, dispatch its routing decision, the terminal endpoint
+ * an action's request — and the binder alone turns the struct into the op's values, lengths and
+ * formats, and into the store's plan (which parameter carries each event's actor and payload). No
+ * other module indexes a write statement's parameters; the positions are in write_params.c only,
+ * and test_write_params checks each binder's count against the statement's text.
  *
  * A binder points the op into its struct (strings, arrays, the numbers it
  * formats there): the struct stays where it is, unchanged, until the op is
@@ -42,11 +39,14 @@ typedef struct fq_route_params {
     size_t co_len;
 } fq_route_params;
 
-/* Numbers as the binder formats them, for the op to point at (a report
- * has the most: 19). */
+/* Numbers as the binder encodes them, for the op to point at: binary
+ * (PostgreSQL's send format: int2/int4/int8, float8, timestamptz) or, for
+ * the few parameters that are still text, decimal. A report has the most:
+ * 19 binary. */
 #define FQ_PARAM_SCRATCH 24
 typedef struct fq_param_scratch {
-    char text[FQ_PARAM_SCRATCH][24];
+    uint8_t bin[FQ_PARAM_SCRATCH][8];
+    char text[8][24];
 } fq_param_scratch;
 
 /* FQ_SQL_INSERT_REPORT: a report, its "reported" event, its routing

@@ -4,7 +4,7 @@
 #include "log.h"
 #include "pgarray.h"
 #include "policy.h"
-#include "upward_sql.h"
+#include "statements.h"
 #include "write_params.h"
 
 #include <curl/curl.h>

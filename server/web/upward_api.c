@@ -2,7 +2,7 @@
 #include "upward_api.h"
 
 #include "policy.h"
-#include "upward_sql.h"
+#include "statements.h"
 
 #include <ctype.h>
 #include <inttypes.h>

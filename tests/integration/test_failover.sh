@@ -388,8 +388,10 @@ app_timeline() {
 # (docs/ha.md, "Where a database fault's time goes"): the monitor's events
 # (pgautofailover.event: a node marked unhealthy, each promotion step), the
 # serving fengqiaod's connections lost and made (and, at debug level, each
-# host tried), and the acknowledgements' longest gap. Logged, and kept in
-# $WORK/FAULT.N.timeline.
+# host tried), the keepers' steps (their logs stamped in ms by
+# tests/ha/formation.sh: a notification heard, each state reached, the
+# promotion and its fixed 1 s wait, read-only off), and the
+# acknowledgements' longest gap. Logged, and kept in $WORK/FAULT.N.timeline.
 TIMELINE_N=0
 timeline() { # fault at_ms
     local out events
@@ -399,10 +401,28 @@ timeline() { # fault at_ms
                                goalstate, description FROM pgautofailover.event
                         WHERE eventtime >= to_timestamp($2 / 1000.0) ORDER BY eventid" || true)
     echo "$events" >"$out.events"
-    python3 - "$2" "$ACKS" "$out.events" "${SERVER_LOGS[@]}" >"$out" <<'PY' || true
-import datetime, re, sys
+    FQ_KEEPER_LOGS="$fdir/db1.log $fdir/db2.log" \
+        python3 - "$2" "$ACKS" "$out.events" "${SERVER_LOGS[@]}" >"$out" <<'PY' || true
+import datetime, os, re, sys
 at = int(sys.argv[1])
 rows = []
+# The keepers' lines that mark a step ("<ms> HH:MM:SS pid LEVEL text").
+step = re.compile(r"^(\d+) \S+ \d+ \S+\s+(New state for this node|New state for node|Monitor assigned new state"
+                  r"|Transition complete|Promoting postgres|Waiting for postgres to promote"
+                  r"|Cleaning-up Postgres|Setting default_transaction_read_only)(.*)")
+for path in os.environ.get("FQ_KEEPER_LOGS", "").split():
+    try:
+        lines = open(path, errors="replace").read().splitlines()
+    except OSError:
+        continue
+    name = path.rsplit("/", 1)[-1].split(".", 1)[0]
+    acted = False  # the notifications it logs after its first step are its backlog: left out
+    for line in lines:
+        m = step.match(line)
+        if not m or int(m.group(1)) < at or (acted and m.group(2).startswith("New state")):
+            continue
+        acted = acted or m.group(2) == "Monitor assigned new state"
+        rows.append((int(m.group(1)), "%s keeper: %s" % (name, (m.group(2) + m.group(3))[:110])))
 for line in open(sys.argv[3], errors="replace"):
     f = line.rstrip("\n").split("|")
     if len(f) >= 5 and f[0].isdigit():

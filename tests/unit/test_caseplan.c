@@ -9,8 +9,9 @@
  * extension, a conclusion (and one refused while suspended), the reply to a
  * supervision order; and an operator's commands: refusals, assign, merge,
  * suspend and resume, the extension's answer, a supervision order; a
- * reopen; a report's request and the merge of one more report on an open
- * matter; the co-handling units' statement parameter at the longest ids. */
+ * reopen; a report's request, the merge of one more report on an open
+ * matter and the report's plan (texts, outcome, items); the co-handling
+ * units' statement parameter at the longest ids. */
 #include "caseplan.h"
 
 #include <setjmp.h>
@@ -802,6 +803,71 @@ static void test_merge(void **state)
     assert_int_equal(merged.tier, FQ_TIER_DISTRICT);
 }
 
+/* A report's decision as it is written: dispatched on its own, its texts,
+ * outcome and items (its holder's among them); merged into an open
+ * incident, the reason says so, the outcome names it and only the town's
+ * feed hears of it (nobody's to handle); the same inputs, the same bytes. */
+static void test_report_plan(void **state)
+{
+    city *c = *state;
+    fq_node reporter;
+    memset(&reporter, 0, sizeof reporter);
+    reporter.id = "t-platform";
+    reporter.jurisdiction = fq_org_find(c->org, "d1-t1");
+    Fengqiao__V1__ReportIncident report = FENGQIAO__V1__REPORT_INCIDENT__INIT;
+    report.category = "dispute.neighbour";
+    report.severity = 4;
+    report.risk = 1;
+    report.title = "a wall";
+    report.address = "no. 3";
+    report.external_ref = "x-1";
+    fq_case k = open_case(c, "d1-t1-v1-g1");
+    const fq_report_plan_config cfg = {300, 120 * 60000};
+    fq_report_plan *own = calloc(1, sizeof *own), *again = calloc(1, sizeof *again);
+    assert_non_null(own);
+    assert_non_null(again);
+    fq_plan_report(&c->world, &k.request, &k.decision, 0, &cfg, &reporter, &report, report.title,
+                   report.address, report.external_ref, own);
+    assert_string_equal(own->state, "assigned");
+    assert_string_equal(own->event_kind, "assigned");
+    assert_non_null(strstr(own->reason, "by rule 1 of set 7: village tier"));
+    char holder[80];
+    snprintf(holder, sizeof holder, "w:%s", fq_roster_worker_id(c->roster, k.decision.worker));
+    assert_true(item_kind(own, holder) >= 0);
+    Fengqiao__V1__RoutingOutcome *o =
+        fengqiao__v1__routing_outcome__unpack(NULL, own->outcome_len, own->outcome);
+    assert_non_null(o);
+    assert_int_equal(o->tier, FENGQIAO__V1__TIER__TIER_VILLAGE);
+    assert_int_equal(o->merged_into, 0);
+    assert_int_equal(o->rule_set, 7);
+    assert_string_equal(o->worker, fq_roster_worker_id(c->roster, k.decision.worker));
+    fengqiao__v1__routing_outcome__free_unpacked(o, NULL);
+    /* Pure: the same again. */
+    fq_plan_report(&c->world, &k.request, &k.decision, 0, &cfg, &reporter, &report, report.title,
+                   report.address, report.external_ref, again);
+    assert_int_equal(again->outcome_len, own->outcome_len);
+    assert_memory_equal(again->outcome, own->outcome, own->outcome_len);
+    assert_int_equal(again->outbox.n, own->outbox.n);
+    fq_outbox_free(&own->outbox);
+    fq_outbox_free(&again->outbox);
+
+    /* Merged into open incident 99 (no report at hand: decided after it). */
+    fq_plan_report(&c->world, &k.request, &k.decision, 99, &cfg, &reporter, NULL, "a wall", "no. 3",
+                   "x-1", own);
+    assert_string_equal(own->state, "merged");
+    assert_string_equal(own->reason_code, FQ_REASON_MERGED);
+    assert_non_null(strstr(own->reason, "within 300 m and 120 min of open incident 99"));
+    assert_int_equal(item_kind(own, holder), -1);
+    assert_true(item_kind(own, "u:d1-t1") >= 0);
+    o = fengqiao__v1__routing_outcome__unpack(NULL, own->outcome_len, own->outcome);
+    assert_non_null(o);
+    assert_int_equal(o->merged_into, 99);
+    fengqiao__v1__routing_outcome__free_unpacked(o, NULL);
+    fq_outbox_free(&own->outbox);
+    free(own);
+    free(again);
+}
+
 /* The co-handling units as the statements take them, at the limit: as many
  * as a decision has room for, each with an id as long as the validator
  * admits, all written and read back; one byte longer is no handler id. */
@@ -880,6 +946,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_plan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_co_array_at_the_id_limit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -450,7 +450,7 @@ static void test_model(void **state)
     uint64_t pops = 0, popped = 0;
     size_t max_n = 0;
 
-    for (int op = 0; op < 300000; op++) {
+    for (int op = 0; op < 150000; op++) { /* two rounds of the three phases */
         /* phases of 25,000 operations: in the first of each three the
          * structure grows to thousands of entries (a deep heap, long-lived
          * far deadlines); in the second, adds and cancels churn at the same

@@ -1,10 +1,11 @@
 /* Tests of the batch lookup of stored reports (stored_reports.h): its two
  * binary array parameters read back element by element, message ids that
- * are not 1 .. 2^63-1 refused, and its rows — built as libpq builds binary
- * results — decoded into the answer of the op they name, NULLs as "none",
- * and rows that are not such rows refused without touching any op. */
+ * are not 1 .. 2^63-1 and reports without parameters or node refused, and its rows — built as libpq
+ * builds binary results — decoded into the answer of the op they name, NULLs as "none", and rows
+ * that are not such rows refused without touching any op. */
 #include "stored_reports.h"
 #include "pgarray.h"
+#include "write_params.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,12 +19,15 @@
 
 enum { C_POS, C_ID, C_RECORDED, C_SEQ, C_DIGEST, C_OUTCOME, C_NONCE, NCOLS };
 
-static void report_op(fq_store_op *op, const char *node, const char *message_id)
+/* A report op whose parameters (only what the lookup reads) are in p. */
+static void report_op(fq_store_op *op, fq_report_params *p, const char *node, uint64_t message_id)
 {
     memset(op, 0, sizeof *op);
+    memset(p, 0, sizeof *p);
     op->kind = FQ_STORE_OP_REPORT;
-    op->values[0] = node;
-    op->values[1] = message_id;
+    p->node = node;
+    p->message_id = message_id;
+    op->report = p;
     op->incident_id = -7; /* untouched unless answered */
 }
 
@@ -31,9 +35,10 @@ static void test_bind_reads_back(void **state)
 {
     (void)state;
     fq_store_op a, b, c;
-    report_op(&a, "lingyin-platform", "1");
-    report_op(&b, "西湖-12345", "9223372036854775807");
-    report_op(&c, "lingyin-platform", "4242");
+    fq_report_params pa, pb, pc;
+    report_op(&a, &pa, "lingyin-platform", 1);
+    report_op(&b, &pb, "西湖-12345", (uint64_t)INT64_MAX);
+    report_op(&c, &pc, "lingyin-platform", 4242);
     fq_store_op *ops[] = {&a, &b, &c};
     fq_pgbuf buf = {0};
     const char *values[2];
@@ -47,7 +52,7 @@ static void test_bind_reads_back(void **state)
     int32_t len;
     assert_int_equal(fq_pgarray_read_begin(&rd, values[0], (size_t)lengths[0], FQ_PG_TEXT), 0);
     for (int i = 0; i < 3; i++) {
-        const char *node = ops[i]->values[0];
+        const char *node = ops[i]->report->node;
         assert_int_equal(fq_pgarray_read_next(&rd, &el, &len), 1);
         assert_int_equal(len, (int32_t)strlen(node));
         assert_memory_equal(el, node, strlen(node));
@@ -65,16 +70,25 @@ static void test_bind_reads_back(void **state)
     fq_pgbuf_free(&buf);
 }
 
-static void test_bind_refuses_bad_ids(void **state)
+static void test_bind_refuses_bad_reports(void **state)
 {
     (void)state;
-    static const char *const bad[] = {
-        "0", "-1", "abc", "12x", "", "9223372036854775808", "99999999999999999999999"};
     fq_pgbuf buf = {0};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    for (int k = 0; k < 5; k++) {
         fq_store_op a, b;
-        report_op(&a, "n", "5");
-        report_op(&b, "n", bad[i]);
+        fq_report_params pa, pb;
+        report_op(&a, &pa, "n", 5);
+        report_op(&b, &pb, "n", 6);
+        if (k == 0)
+            pb.message_id = 0;
+        else if (k == 1)
+            pb.message_id = (uint64_t)INT64_MAX + 1;
+        else if (k == 2)
+            pb.message_id = UINT64_MAX;
+        else if (k == 3)
+            pb.node = NULL;
+        else
+            b.report = NULL;
         fq_store_op *ops[] = {&a, &b};
         const char *values[2];
         int lengths[2], formats[2];
@@ -108,8 +122,9 @@ static void test_row_answers_its_op(void **state)
 {
     (void)state;
     fq_store_op a, b;
-    report_op(&a, "n", "1");
-    report_op(&b, "n", "2");
+    fq_report_params pa, pb;
+    report_op(&a, &pa, "n", 1);
+    report_op(&b, &pb, "n", 2);
     fq_store_op *ops[] = {&a, &b};
     PGresult *res = good_rows(1, 2);
     assert_int_equal(fq_stored_report_row(res, 0, ops, 2), 1);
@@ -127,7 +142,7 @@ static void test_row_answers_its_op(void **state)
     PQclear(res);
 
     /* No outcome and no nonce: answered without them. */
-    report_op(&a, "n", "1");
+    report_op(&a, &pa, "n", 1);
     res = good_rows(1, 1);
     pgfake_put_null(res, 0, C_OUTCOME);
     pgfake_put_null(res, 0, C_NONCE);
@@ -143,12 +158,13 @@ static void test_bad_rows_touch_nothing(void **state)
 {
     (void)state;
     fq_store_op a, b;
+    fq_report_params pa, pb;
     fq_store_op *ops[] = {&a, &b};
     uint8_t big[FQ_STORE_MAX_OUTCOME + 1];
     memset(big, 1, sizeof big);
     for (int k = 0; k < 9; k++) {
-        report_op(&a, "n", "1");
-        report_op(&b, "n", "2");
+        report_op(&a, &pa, "n", 1);
+        report_op(&b, &pb, "n", 2);
         PGresult *res = good_rows(1, 1);
         int row = 0;
         switch (k) {
@@ -188,7 +204,7 @@ static void test_bad_rows_touch_nothing(void **state)
         PQclear(res);
     }
     /* Text rows are not read as binary. */
-    report_op(&a, "n", "1");
+    report_op(&a, &pa, "n", 1);
     PGresult *res = pgfake_result(NCOLS, 0);
     for (int c = 0; c < NCOLS; c++)
         pgfake_put_text(res, 0, c, "1");
@@ -201,7 +217,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bind_reads_back),
-        cmocka_unit_test(test_bind_refuses_bad_ids),
+        cmocka_unit_test(test_bind_refuses_bad_reports),
         cmocka_unit_test(test_row_answers_its_op),
         cmocka_unit_test(test_bad_rows_touch_nothing),
     };

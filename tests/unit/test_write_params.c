@@ -5,7 +5,6 @@
  * payload from the fields that carry them. */
 #include "outbox.h"
 #include "statements.h"
-#include "upward_sql.h"
 #include "write_params.h"
 
 #include <setjmp.h>
@@ -175,8 +174,8 @@ static void test_reports_statement(void **state)
 {
     (void)state;
     /* The set-based statement is bound by the store alone (send_set);
-     * its count is checked there against FQ_SQL_REPORTS_NPARAMS. */
-    assert_int_equal(sql_params(FQ_SQL_REPORTS, 0), FQ_SQL_REPORTS_NPARAMS);
+     * its count is checked there against FQ_SQL_INSERT_REPORTS_NPARAMS. */
+    assert_int_equal(sql_params(FQ_SQL_INSERT_REPORTS, 0), FQ_SQL_INSERT_REPORTS_NPARAMS);
 }
 
 int main(void)
