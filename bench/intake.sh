@@ -28,7 +28,10 @@
 #    console reading without pause beside it (statistics by worker over a
 #    year, the whole board), against the load alone: reads have their own
 #    connection, so nothing waits on them, but on a 2-core machine a CPU-bound
-#    read takes the CPU the write backend needs.
+#    read takes the CPU the write backend needs. Each read is cut off after
+#    FQ_BENCH_READ_TIMEOUT_S (120 s; console_reads_timed_out_beside_*), and
+#    after the load the whole board is read once alone:
+#    console_board_read_s (rows, open_incidents, fengqiaod's server_cpu_s).
 #    Full runs also measure half the median peak (ack_latency_*_at_half_load,
 #    beside the bare transport at that load); FQ_BENCH_HALF_LOAD=0|1 says.
 # 4. What ours is measured against, on the same cluster in the same run:

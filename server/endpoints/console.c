@@ -42,18 +42,37 @@ typedef struct query_req {
 
 /* ---- cursors: opaque to clients, checked strictly here ---- */
 
-/* "o1.<asof µs>.<not overdue>.<severity>.<due µs>.<id>" */
-static int parse_open_cursor(const char *c, int64_t *asof_us, long long key[4])
+/* "o1.<asof µs>.<not overdue>.<severity>.<due µs>.<id>[.<rows>]": <rows>, how
+ * many rows the previous page held (0 when the cursor has none: one of an
+ * older server). */
+static int parse_open_cursor(const char *c, int64_t *asof_us, long long key[4], long long *fit)
 {
-    int end = -1;
+    int end = -1, tail = -1;
     long long asof = 0;
+    *fit = 0;
     if (sscanf(c, "o1.%lld.%lld.%lld.%lld.%lld%n", &asof, &key[0], &key[1], &key[2], &key[3],
                &end) != 5 ||
-        end < 0 || c[end] != '\0' || asof <= 0 || key[0] < 0 || key[0] > 1 || key[1] < 0 ||
-        key[1] > 9 || key[3] <= 0)
+        end < 0 || asof <= 0 || key[0] < 0 || key[0] > 1 || key[1] < 0 || key[1] > 9 || key[3] <= 0)
+        return -1;
+    if (c[end] != '\0' && (sscanf(c + end, ".%lld%n", fit, &tail) != 1 || tail < 0 ||
+                           c[end + tail] != '\0' || *fit < 1 || *fit > MAX_OPEN_ROWS))
         return -1;
     *asof_us = asof;
     return 0;
+}
+
+/* The rows to read for a board page after one that held `fit` (0: unknown):
+ * the byte budget, not `limit`, ends most pages (about 200 rows of the demo
+ * district), and every row read past it is read for nothing - with limit
+ * 2000, nine of ten. So a page reads half as many again as the last one
+ * held (and a few): enough for rows shorter than the last page's, growing
+ * by half a page each time the rows keep fitting. */
+static uint32_t open_page_rows(uint32_t limit, long long fit)
+{
+    if (fit <= 0)
+        return limit;
+    long long rows = fit + fit / 2 + 16;
+    return rows < (long long)limit ? (uint32_t)rows : limit;
 }
 
 /* "<tag>.<n>" for the timeline (t1, the last seq) and the offsets (r1, s1). */
@@ -203,8 +222,8 @@ static void answer_incidents(query_req *q, const PGresult *res)
             result.cursor = cursor;
         } else if (n < rows && n > 0 && fq_console_open_key_row(res, n - 1, &key) == 0) {
             /* The last row's sort key. */
-            snprintf(cursor, sizeof cursor, "o1.%" PRId64 ".%lld.%lld.%lld.%lld", q->asof_us,
-                     key.not_overdue, key.severity, key.due_us, key.id);
+            snprintf(cursor, sizeof cursor, "o1.%" PRId64 ".%lld.%lld.%lld.%lld.%d", q->asof_us,
+                     key.not_overdue, key.severity, key.due_us, key.id, n);
             result.more = 1;
             result.cursor = cursor;
         }
@@ -521,8 +540,7 @@ void fq_console_query(fq_endpoint_ctx *ctx, const fq_node *node, uint64_t messag
         uint32_t limit = o->limit == 0 ? DEFAULT_OPEN_ROWS : o->limit;
         if (limit > MAX_OPEN_ROWS)
             limit = MAX_OPEN_ROWS;
-        q->page_rows = limit;
-        long long key[4] = {0, 0, 0, 0};
+        long long key[4] = {0, 0, 0, 0}, fit = 0;
         if (o->tier < 0 || o->tier > FENGQIAO__V1__TIER__TIER_DISTRICT || o->line < 0 ||
             o->line > FENGQIAO__V1__LINE__LINE_SERVICES || strlen(o->town) > 64 ||
             strlen(o->assignment) > 32 || o->severity < 0 ||
@@ -530,8 +548,10 @@ void fq_console_query(fq_endpoint_ctx *ctx, const fq_node *node, uint64_t messag
             bad = "tier, line, town, assignment or severity out of range";
         else if (first_page)
             q->asof_us = fq_now_ms() * 1000;
-        else if (parse_open_cursor(cursor, &q->asof_us, key) != 0)
+        else if (parse_open_cursor(cursor, &q->asof_us, key, &fit) != 0)
             bad = bad_cursor;
+        limit = open_page_rows(limit, fit);
+        q->page_rows = limit;
         fq_console_open_filter filter = {(int)o->tier,      o->town,          (int)o->line,
                                          o->assignment,     (int)o->severity, o->overdue_only,
                                          o->supervised_only};

@@ -1526,6 +1526,16 @@ static void on_pg_lost(void *user, const char *why)
     q_push_front_chain(&s->pending, s->retry.head, s->retry.tail, s->retry.count);
     s->retry.head = s->retry.tail = NULL;
     s->retry.count = 0;
+    /* What a lookup read on the lost connection is not checked on the next
+     * one: a primary that took over without that row (an asynchronous
+     * standby) would have the resend answered as a duplicate of an incident
+     * it does not hold, and the report lost. Asked again (serial mode's
+     * statement finds a stored row itself). */
+    for (fq_store_op *op = s->pending.head; op != NULL; op = op->next)
+        if (op->idem == IDEM_STORED || op->idem == IDEM_NEW) {
+            op->idem = IDEM_UNKNOWN;
+            op->got_row = 0;
+        }
     s->replanning = 0;
     /* Whether those in flight committed is unknown: they are written again
      * one by one from the heads the next connection reads, and answer as

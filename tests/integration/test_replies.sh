@@ -148,11 +148,26 @@ log "board: reporting $N_OPEN incidents"
 report lingyin-platform --stdin --window 256 --quiet <"$WORK/open.jsonl" >"$WORK/open.out" ||
     fail "the $N_OPEN reports were not all stored"
 log "board: reported"
+# Every kind of row the board's two index reads (sql/console_open.sql:
+# the overdue, then the others) must place, spread over the pages: overdue
+# by a supervision order's deadline or its breach mark (bit 4) only,
+# acknowledged (the conclude limit counts), no limit at all (last),
+# suspended (never overdue, whatever its limits say). Set in the database
+# only: the board reads it from there.
+q "UPDATE incidents SET supervision_due = now() - interval '1 minute' WHERE external_ref LIKE 'OPEN-%' AND id % 89 = 0;
+   UPDATE incidents SET breached = breached | 4 WHERE external_ref LIKE 'OPEN-%' AND id % 83 = 0;
+   UPDATE incidents SET assignment = 'acknowledged' WHERE external_ref LIKE 'OPEN-%' AND id % 7 = 0;
+   UPDATE incidents SET ack_warn_at = NULL, ack_due = NULL, conclude_warn_at = NULL, conclude_due = NULL
+    WHERE external_ref LIKE 'OPEN-%' AND id % 79 = 0;
+   UPDATE incidents SET suspended_at = now(), suspend_reason = 'integ_replies'
+    WHERE external_ref LIKE 'OPEN-%' AND id % 97 = 0;
+   ANALYZE incidents" >/dev/null
 # The board's order (docs/console.md): overdue first, then severity, then
 # the nearest limit, then the id.
 q "SELECT id FROM incidents i WHERE state = 'assigned'
-   ORDER BY coalesce((i.assignment = 'assigned' AND i.ack_due < now()) OR i.conclude_due < now()
-                     OR i.breached <> 0, false) DESC, i.severity,
+   ORDER BY i.suspended_at IS NULL
+            AND coalesce((i.assignment = 'assigned' AND i.ack_due < now()) OR i.conclude_due < now()
+                         OR i.supervision_due < now() OR i.breached & 4 <> 0, false) DESC, i.severity,
             CASE WHEN i.assignment = 'assigned' THEN i.ack_due ELSE i.conclude_due END NULLS LAST, i.id" \
     >"$WORK/open.want"
 n_want=$(wc -l <"$WORK/open.want")
