@@ -1596,10 +1596,16 @@ static int send_load(fq_store *s, PGconn *conn)
     }
     if (expect_reserve(s, FQ_LOAD_COUNT + 8) != 0)
         return -1; /* nothing queued: tried again next turn */
+    /* A failed batch leaves its transaction aborted until a ROLLBACK (see
+     * send_batch; the load is sent first after one when it is due). */
+    int queued = 1;
+    if (PQtransactionStatus(conn) == PQTRANS_INERROR &&
+        (queued = PQsendQueryParams(conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0)))
+        expect_push(s, EXP_LOAD, NULL, NULL); /* load -1: its result is ignored */
     /* One snapshot: the directory and the routing state must agree. */
-    int queued = PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
-                                   NULL, NULL, NULL, 0);
-    if (queued)
+    if (queued &&
+        (queued = PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0,
+                                    NULL, NULL, NULL, NULL, 0)))
         expect_push(s, EXP_LOAD, NULL, NULL);
     if (point && queued &&
         (queued = PQsendQueryParams(conn, FQ_SQL_STANDBY_POINT, 0, NULL, NULL, NULL, NULL, 0))) {
