@@ -89,6 +89,7 @@ struct fq_pg {
     uv_timer_t watchdog;
     uint64_t last_progress;   /* loop time of the last input, or of idleness */
     uint64_t searching_since; /* loop time the last search for a server began */
+    uint64_t ready_since;     /* loop time the connection last became ready */
     unsigned backoff_ms;
     unsigned generation;
     int open_handles;
@@ -231,7 +232,10 @@ static void lose(fq_pg *pg, const char *why_text)
     }
     stop_attempts(pg);
     pg->state = PG_IDLE;
-    if (was_ready)
+    /* A new search, fast at first, after a connection that lasted; one that
+     * dropped soon after it was made (a server that accepts and then fails)
+     * goes on with the search it ended, so its back-off still grows. */
+    if (was_ready && uv_now(pg->loop) - pg->ready_since >= BACKOFF_FAST_FOR_MS)
         pg->searching_since = uv_now(pg->loop);
     if (was_ready && pg->cb.on_lost)
         pg->cb.on_lost(pg->user, why);
@@ -292,6 +296,7 @@ static void won(fq_pg *pg, attempt *a)
     pg->generation++;
     if (watch(pg, UV_READABLE) != 0)
         return;
+    pg->ready_since = uv_now(pg->loop);
     pg->cb.on_ready(pg->user, pg->conn);
     fq_pg_flush(pg);
 }

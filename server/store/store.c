@@ -1526,6 +1526,16 @@ static void on_pg_lost(void *user, const char *why)
     q_push_front_chain(&s->pending, s->retry.head, s->retry.tail, s->retry.count);
     s->retry.head = s->retry.tail = NULL;
     s->retry.count = 0;
+    /* What a lookup read on the lost connection is not checked on the next
+     * one: a primary that took over without that row (an asynchronous
+     * standby) would have the resend answered as a duplicate of an incident
+     * it does not hold, and the report lost. Asked again (serial mode's
+     * statement finds a stored row itself). */
+    for (fq_store_op *op = s->pending.head; op != NULL; op = op->next)
+        if (op->idem == IDEM_STORED || op->idem == IDEM_NEW) {
+            op->idem = IDEM_UNKNOWN;
+            op->got_row = 0;
+        }
     s->replanning = 0;
     /* Whether those in flight committed is unknown: they are written again
      * one by one from the heads the next connection reads, and answer as
@@ -1586,10 +1596,16 @@ static int send_load(fq_store *s, PGconn *conn)
     }
     if (expect_reserve(s, FQ_LOAD_COUNT + 8) != 0)
         return -1; /* nothing queued: tried again next turn */
+    /* A failed batch leaves its transaction aborted until a ROLLBACK (see
+     * send_batch; the load is sent first after one when it is due). */
+    int queued = 1;
+    if (PQtransactionStatus(conn) == PQTRANS_INERROR &&
+        (queued = PQsendQueryParams(conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0)))
+        expect_push(s, EXP_LOAD, NULL, NULL); /* load -1: its result is ignored */
     /* One snapshot: the directory and the routing state must agree. */
-    int queued = PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
-                                   NULL, NULL, NULL, 0);
-    if (queued)
+    if (queued &&
+        (queued = PQsendQueryParams(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0,
+                                    NULL, NULL, NULL, NULL, 0)))
         expect_push(s, EXP_LOAD, NULL, NULL);
     if (point && queued &&
         (queued = PQsendQueryParams(conn, FQ_SQL_STANDBY_POINT, 0, NULL, NULL, NULL, NULL, 0))) {
