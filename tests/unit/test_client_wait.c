@@ -139,7 +139,10 @@ static int silent_listen(silent_server *srv, const char *path)
     struct sockaddr_un sa;
     memset(&sa, 0, sizeof sa);
     sa.sun_family = AF_UNIX;
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    size_t len = strlen(path);
+    if (len >= sizeof sa.sun_path)
+        return -1;
+    memcpy(sa.sun_path, path, len + 1);
     srv->conn = -1;
     srv->got = 0;
     srv->listener = socket(AF_UNIX, SOCK_STREAM, 0);
