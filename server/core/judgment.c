@@ -217,8 +217,15 @@ static int cmp_hotspot(const void *a, const void *b)
     return x->centre < y->centre ? -1 : x->centre > y->centre;
 }
 
+/* Whether the caller asked the run to stop (checked every 1,024 points:
+ * the neighbour searches are the run's long loops). */
+static int stopping(const atomic_int *stop, size_t k)
+{
+    return stop != NULL && (k & 1023) == 0 && atomic_load_explicit(stop, memory_order_relaxed);
+}
+
 static int hotspots(const fq_jd_incident *inc, size_t n, const fq_jd_params *p, int64_t now,
-                    fq_jd_result *out)
+                    const atomic_int *stop, fq_jd_result *out)
 {
     int rc = -1;
     size_t *sel = malloc((n ? n : 1) * sizeof *sel);
@@ -268,16 +275,26 @@ static int hotspots(const fq_jd_incident *inc, size_t n, const fq_jd_params *p, 
     s.inc = inc;
     s.pts = pts;
     s.min = p->hotspot_min;
-    for (size_t k = 0; k < m; k++)
+    for (size_t k = 0; k < m; k++) {
+        if (stopping(stop, k)) {
+            rc = FQ_JD_STOPPED;
+            goto done;
+        }
         neighbours(inc, pts, m, k, p->hotspot_radius_m, count_one, &s);
+    }
     for (size_t k = 0; k < m; k++) {
         s.parent[k] = k;
         s.best[k] = SIZE_MAX;
         s.best_d[k] = 0;
     }
-    for (size_t k = 0; k < m; k++)
+    for (size_t k = 0; k < m; k++) {
+        if (stopping(stop, k)) {
+            rc = FQ_JD_STOPPED;
+            goto done;
+        }
         if (s.count[k] >= s.min)
             neighbours(inc, pts, m, k, p->hotspot_radius_m, link_one, &s);
+    }
     /* Number the clusters by their roots; count their members. */
     cluster_of_root = malloc(m * sizeof *cluster_of_root);
     sizes = calloc(m, sizeof *sizes);
@@ -525,19 +542,33 @@ fail:
     return -1;
 }
 
-int fq_judgment_run(const fq_jd_incident *incidents, size_t n, const fq_jd_params *p,
-                    int64_t now_ms, fq_jd_result *out)
+int fq_judgment_run_stoppable(const fq_jd_incident *incidents, size_t n, const fq_jd_params *p,
+                              int64_t now_ms, const atomic_int *stop, fq_jd_result *out)
 {
     memset(out, 0, sizeof *out);
     char err[160];
     if (fq_jd_params_check(p, err, sizeof err) != 0)
         return -1;
-    if (hotspots(incidents, n, p, now_ms, out) != 0 || trends(incidents, n, p, now_ms, out) != 0 ||
-        repeats(incidents, n, p, now_ms, out) != 0) {
+    int rc = hotspots(incidents, n, p, now_ms, stop, out);
+    if (rc == 0 && stopping(stop, 0))
+        rc = FQ_JD_STOPPED;
+    if (rc == 0 && trends(incidents, n, p, now_ms, out) != 0)
+        rc = -1;
+    if (rc == 0 && stopping(stop, 0))
+        rc = FQ_JD_STOPPED;
+    if (rc == 0 && repeats(incidents, n, p, now_ms, out) != 0)
+        rc = -1;
+    if (rc != 0) {
         fq_jd_result_free(out);
-        return -1;
+        return rc == FQ_JD_STOPPED ? FQ_JD_STOPPED : -1;
     }
     return 0;
+}
+
+int fq_judgment_run(const fq_jd_incident *incidents, size_t n, const fq_jd_params *p,
+                    int64_t now_ms, fq_jd_result *out)
+{
+    return fq_judgment_run_stoppable(incidents, n, p, now_ms, NULL, out);
 }
 
 void fq_jd_result_free(fq_jd_result *r)

@@ -35,6 +35,7 @@
 #ifndef FQ_JUDGMENT_H
 #define FQ_JUDGMENT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -120,6 +121,13 @@ typedef struct fq_jd_result {
  * parameters do not check (out is then empty). */
 int fq_judgment_run(const fq_jd_incident *incidents, size_t n, const fq_jd_params *p,
                     int64_t now_ms, fq_jd_result *out);
+
+/* fq_judgment_run that gives up, returning FQ_JD_STOPPED (out then empty),
+ * soon after *stop becomes nonzero (another thread may set it): a server
+ * that stops does not wait out a judgment over a year of incidents. */
+#define FQ_JD_STOPPED (-2)
+int fq_judgment_run_stoppable(const fq_jd_incident *incidents, size_t n, const fq_jd_params *p,
+                              int64_t now_ms, const atomic_int *stop, fq_jd_result *out);
 void fq_jd_result_free(fq_jd_result *r);
 
 /* P(X >= k) for X ~ Poisson(mean), mean > 0; exact summation in log space

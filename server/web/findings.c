@@ -26,11 +26,12 @@ struct fq_findings {
     fq_api *api;
     fq_findings_config config;
     uv_timer_t *timer;
-    int running;    /* the periodic read is in the store or being judged */
-    int stopped;    /* the server stops: a periodic run's findings go nowhere */
-    size_t working; /* judgments on the thread pool; the struct outlives them */
-    int learned;    /* a periodic run has been done: its findings are known */
-    char **known;   /* the keys of the previous run's findings, sorted */
+    int running;     /* the periodic read is in the store or being judged */
+    int stopped;     /* the server stops: a periodic run's findings go nowhere */
+    atomic_int stop; /* set at stop: a judgment on the pool gives up */
+    size_t working;  /* judgments on the thread pool; the struct outlives them */
+    int learned;     /* a periodic run has been done: its findings are known */
+    char **known;    /* the keys of the previous run's findings, sorted */
     size_t n_known;
     uint64_t runs, pushed;
 };
@@ -388,8 +389,8 @@ static void judge_work(uv_work_t *w)
     q->judged = -1;
     if (fq_jd_rows_decode(q->copy, &q->rows) != 0)
         return;
-    q->judged = fq_judgment_run(q->rows.incidents, q->rows.n, &q->f->config.params, q->as_of_ms,
-                                &q->result);
+    q->judged = fq_judgment_run_stoppable(q->rows.incidents, q->rows.n, &q->f->config.params,
+                                          q->as_of_ms, &q->f->stop, &q->result);
 }
 
 static void findings_free(fq_findings *f);
@@ -402,7 +403,9 @@ static void after_judge(uv_work_t *w, int status)
     f->working--;
     if (status != 0 || q->judged != 0) {
         if (q->r != NULL)
-            fq_web_respond_err(q->r, FQ_EBUSY, "out of memory");
+            fq_web_respond_err(q->r, FQ_EBUSY,
+                               q->judged == FQ_JD_STOPPED ? "the server is stopping"
+                                                          : "out of memory");
     } else if (q->r != NULL) {
         answer_findings(q, &q->rows, &q->result);
     } else if (!f->stopped) {
@@ -615,6 +618,7 @@ void fq_findings_stop(fq_findings *f)
         return;
     if (!f->stopped)
         f->stopped = 1;
+    atomic_store(&f->stop, 1);
     if (f->timer != NULL) {
         uv_close((uv_handle_t *)f->timer, free_handle);
         f->timer = NULL;
