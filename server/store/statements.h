@@ -1,5 +1,11 @@
-/* statements: the SQL the server prepares on every connection. Kept in one
- * place so benchmarks measure exactly the statements the server runs. */
+/* statements: the SQL pieces the statements in sql/ share (embedded there
+ * as {{FQ_SQL_NAME(...)}}: the outbox and feed CTEs, the planned columns, the
+ * attachments), and the statements of the store's own life that are built
+ * from C constants — the directory and open-incident loads, the standby's
+ * point, the chain's advance and heads, the id reservation. The statements a
+ * request runs are in sql/*.sql, each with its binder (write_params.h and
+ * the *_rows.h decoders; docs/write-path.md "Statements, binders and
+ * decoders"). */
 #ifndef FQ_STATEMENTS_H
 #define FQ_STATEMENTS_H
 
