@@ -3,7 +3,7 @@
  * attachments), and the statements of the store's own life that are built
  * from C constants — the directory and open-incident loads, the standby's
  * point, the chain's advance and heads, the id reservation. The statements a
- * request runs are in sql/*.sql, each with its binder (write_params.h and
+ * request runs are the .sql files in sql/, each with its binder (write_params.h and
  * the *_rows.h decoders; docs/write-path.md "Statements, binders and
  * decoders"). */
 #ifndef FQ_STATEMENTS_H
