@@ -14,6 +14,18 @@
 
 /* ---- terminal actions ---- */
 
+/* The snapshot an action is decided in; NULL, with why in err, while the
+ * routing state is not loaded yet. */
+static fq_snapshot *loaded_snapshot(fq_dispatch *d, char *err, size_t err_len)
+{
+    fq_snapshot *snap = d->current;
+    if (snap == NULL || snap->routing == NULL) {
+        snprintf(err, err_len, "the routing state is not loaded; retry later");
+        return NULL;
+    }
+    return snap;
+}
+
 static void act_release(fq_action_ticket *t)
 {
     free(t->reopened);
@@ -31,11 +43,9 @@ int fq_dispatch_act(fq_dispatch *d, const fq_node *actor, const Fengqiao__V1__As
                     int64_t now_ms, fq_action_ticket *t, char *err, size_t err_len)
 {
     memset(t, 0, sizeof *t);
-    fq_snapshot *snap = d->current;
-    if (snap == NULL || snap->routing == NULL) {
-        snprintf(err, err_len, "the routing state is not loaded; retry later");
+    fq_snapshot *snap = loaded_snapshot(d, err, err_len);
+    if (snap == NULL)
         return FQ_EUNAVAILABLE;
-    }
     const fq_routing *r = snap->routing;
     fq_case *c = fq_caseload_find(d->cases, a->incident_id);
     fq_action_plan p;
@@ -318,11 +328,9 @@ int fq_dispatch_command(fq_dispatch *d, const fq_node *actor,
                         fq_action_ticket *t, char *err, size_t err_len)
 {
     memset(t, 0, sizeof *t);
-    fq_snapshot *snap = d->current;
-    if (snap == NULL || snap->routing == NULL) {
-        snprintf(err, err_len, "the routing state is not loaded; retry later");
+    fq_snapshot *snap = loaded_snapshot(d, err, err_len);
+    if (snap == NULL)
         return FQ_EUNAVAILABLE;
-    }
     const fq_routing *r = snap->routing;
     fq_case *c = fq_caseload_find(d->cases, cmd->incident_id);
     const fq_case *into = cmd->kind == FENGQIAO__V1__COMMAND_KIND__COMMAND_MERGE
@@ -385,11 +393,9 @@ int fq_dispatch_reopen(fq_dispatch *d, const fq_node *actor, const char *target_
                        int64_t now_ms, fq_action_ticket *t, char *err, size_t err_len)
 {
     memset(t, 0, sizeof *t);
-    fq_snapshot *snap = d->current;
-    if (snap == NULL || snap->routing == NULL) {
-        snprintf(err, err_len, "the routing state is not loaded; retry later");
+    fq_snapshot *snap = loaded_snapshot(d, err, err_len);
+    if (snap == NULL)
         return FQ_EUNAVAILABLE;
-    }
     const fq_routing *r = snap->routing;
     fq_case_row stored;
     if (fq_case_row_decode(row, 0, &stored) != 0) {

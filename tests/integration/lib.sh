@@ -621,6 +621,17 @@ stream_input() {
     done >"$file"
 }
 
+# flood_lines PREFIX FROM TO: one severity IV flood report from lingyin-v2
+# per line as fq-report --stdin reads them, external_ref PREFIX-i (fq-report
+# derives the message id from it: the same one on every run).
+flood_lines() {
+    local i
+    for ((i = $2; i <= $3; i++)); do
+        printf '{"category":"hazard.flood","severity":"IV","risk":"low","channel":"online","place_unit":"lingyin-v2","title":"积水 %s-%d","external_ref":"%s-%d"}\n' \
+            "$1" "$i" "$1" "$i"
+    done
+}
+
 # wait_lines FILE COUNT SECONDS: until FILE has COUNT lines (a stream's
 # answers so far).
 wait_lines() {

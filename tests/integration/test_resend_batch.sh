@@ -24,19 +24,8 @@ TRACE="$WORK/trace"
 # the lock holds the batches back.
 server_start --dedup-window-min 0 --hold-ms 120000 --trace-reports "$TRACE"
 
-# reports PREFIX FROM TO: flood reports in lingyin-v2, one JSON line each
-# as fq-report --stdin reads them; external_ref PREFIX-i, whose message id
-# fq-report derives from it (the same one on every run).
-reports() {
-    local i
-    for ((i = $2; i <= $3; i++)); do
-        printf '{"category":"hazard.flood","severity":"IV","risk":"low","channel":"online","place_unit":"lingyin-v2","title":"积水 %s-%d","external_ref":"%s-%d"}\n' \
-            "$1" "$i" "$1" "$i"
-    done
-}
-
 # ---- six committed ----
-reports OLD 1 6 >"$WORK/first.jsonl"
+flood_lines OLD 1 6 >"$WORK/first.jsonl"
 report lingyin-platform --stdin --window 8 <"$WORK/first.jsonl" >"$WORK/first.out"
 assert_eq 6 "$(jq -r 'select(.status == "ok" and .duplicate == false) | .line' "$WORK/first.out" | wc -l)" \
     "first run: new and stored"
@@ -53,7 +42,7 @@ PLUG_PID=$BG_PID
 wait_q "SELECT count(*) FROM pg_locks WHERE relation = 'incidents'::regclass AND NOT granted" 1 30
 
 # ---- the mix: resends and new reports, in flight at once ----
-paste -d '\n' "$WORK/first.jsonl" <(reports NEW 1 6) >"$WORK/mix.jsonl"
+paste -d '\n' "$WORK/first.jsonl" <(flood_lines NEW 1 6) >"$WORK/mix.jsonl"
 spawn "$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" \
     --url "$SERVER_URL" --stdin --window 16 <"$WORK/mix.jsonl" >"$WORK/mix.out" 2>"$WORK/mix.err"
 MIX_PID=$BG_PID

@@ -25,15 +25,6 @@ q "CREATE FUNCTION refuse_marked() RETURNS trigger LANGUAGE plpgsql AS \$\$
 # Dedup off: every report is an incident of its own and takes an id.
 server_start --dedup-window-min 0 --hold-ms 120000 --batch 16 --id-block 40
 
-# reports PREFIX FROM TO: one JSON line each as fq-report --stdin reads them.
-reports() {
-    local i
-    for ((i = $2; i <= $3; i++)); do
-        printf '{"category":"hazard.flood","severity":"IV","risk":"low","channel":"online","place_unit":"lingyin-v2","title":"积水 %s-%d","external_ref":"%s-%d"}\n' \
-            "$1" "$i" "$1" "$i"
-    done
-}
-
 # ---- a plug report's batch held by the lock ----
 lock_incidents
 spawn_report lingyin-platform --category hazard.flood --severity IV --risk low --channel online \
@@ -44,7 +35,7 @@ wait_q "SELECT count(*) FROM pg_locks WHERE relation = 'incidents'::regclass AND
 # ---- sixteen waiting, the first refused ----
 {
     printf '{"category":"hazard.flood","severity":"IV","risk":"low","channel":"online","place_unit":"lingyin-v2","title":"REFUSE-ME","external_ref":"BAD-1"}\n'
-    reports MIX 2 16
+    flood_lines MIX 2 16
 } >"$WORK/mix.jsonl"
 spawn "$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" \
     --url "$SERVER_URL" --stdin --window 16 <"$WORK/mix.jsonl" >"$WORK/mix.out" 2>"$WORK/mix.err"
@@ -65,7 +56,7 @@ assert_eq "$(jq -r 'select(.line > 1) | .incident_id' "$WORK/mix.out" | sort -n)
 assert_eq 0 "$(q "SELECT count(*) FROM incidents WHERE external_ref = 'BAD-1'")" "the refused report stored"
 
 # ---- three more blocks' worth ----
-reports MORE 1 120 >"$WORK/more.jsonl"
+flood_lines MORE 1 120 >"$WORK/more.jsonl"
 report lingyin-platform --stdin --window 32 <"$WORK/more.jsonl" >"$WORK/more.out" ||
     fail "not every report acknowledged: $(grep -v '"ok"' "$WORK/more.out" | head -n 3)"
 assert_eq 120 "$(jq -r 'select(.status == "ok") | .incident_id' "$WORK/more.out" | sort -u | wc -l)" \
