@@ -186,8 +186,8 @@ static const char *const schema[] = {
 
 static const char *const indexes[] = {
     "CREATE INDEX handlers_territory ON handlers (territory, kind, line)",
-    "CREATE INDEX handlers_department ON handlers (territory, dept_code) WHERE kind = "
-    "'department'",
+    ("CREATE INDEX handlers_department ON handlers (territory, dept_code) "
+     "WHERE kind = 'department'"),
     "CREATE INDEX workers_grid ON workers (grid, load)",
     "CREATE INDEX workers_village ON workers (village, load)",
     "CREATE INDEX grid_polygons_poly ON grid_polygons USING gist (poly)",

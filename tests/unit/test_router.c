@@ -929,7 +929,7 @@ static fq_decision route_at(fixture *f, fq_router *router, int category, int sev
         int64_t g_ = (got), w_ = (want);                                                           \
         if (g_ != w_)                                                                              \
             fail_msg("%s: %" PRId64 ", want %" PRId64 " (off by %" PRId64 " min)", #got, g_, w_,   \
-                     (g_ - w_) / MIN_MS);                                                          \
+                     (int64_t)((g_ - w_) / MIN_MS));                                               \
     } while (0)
 
 static void test_working_time(void **state)

@@ -166,7 +166,7 @@ static void test_location(void **state)
         point.lat = ok[i][1];
         assert_ok();
     }
-    static const double bad[][2] = {
+    const double bad[][2] = {
         {nextafter(180, 1000), 0},
         {nextafter(-180, -1000), 1},
         {1, nextafter(90, 1000)},
