@@ -26,8 +26,8 @@ function seconds(v) {
     const s = Number(v);
     if (!Number.isFinite(s)) return String(v);
     const one = (x) => (x < 10 ? x.toFixed(1).replace(/\.0$/, '') : String(Math.round(x)));
-    if (s < 60) return t('unitS', { n: Math.round(s) });
-    if (s < 3600) return t('unitMin', { n: one(s / 60) });
+    if (s < 59.5) return t('unitS', { n: Math.round(s) });
+    if (s < 3570) return t('unitMin', { n: one(s / 60) });
     if (s < 48 * 3600) return t('unitH', { n: one(s / 3600) });
     return t('unitD', { n: one(s / 86400) });
 }
