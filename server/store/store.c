@@ -552,7 +552,8 @@ static void finish_batch(fq_store *s, batch *b)
 
 /* FQ_SQL_INSERT_REPORT's row, binary (its binder asks for it): incident
  * id, created, recorded_at ms, the reported event's seq, the stored body
- * digest, routing outcome and nonce, the outbox seqs (text). */
+ * digest, routing outcome and nonce; then the outbox items written
+ * (fq_write_outbox_written). */
 static void parse_report_row(fq_store_op *op, const PGresult *res)
 {
     if (PQntuples(res) != 1 || PQnfields(res) != 8 || PQfformat(res, 0) != 1)
@@ -858,6 +859,10 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         else {
             if (e->op->kind == FQ_STORE_OP_REPORT)
                 parse_report_row(e->op, res);
+            if (fq_write_outbox_written(e->op, res) != 0)
+                fq_log(FQ_LOG_ERROR, "store",
+                       "the outbox items a statement wrote do not match its items"
+                       " (not handed to the terminals; they read them from the outbox)");
             if (e->op->kind != FQ_STORE_OP_REJECTED) {
                 PQclear(e->op->result);
                 e->op->result = res;
@@ -1909,33 +1914,16 @@ static int answer_as_planned(const planned_op *po, int64_t at_us)
     memcpy(op->stored_outcome, p->outcome ? p->outcome : (const uint8_t *)"", outcome_len);
     op->stored_outcome_len = outcome_len;
     op->stored_nonce = p->nonce;
-    /* Column 7: the outbox seqs (FQ_SQL_OUTBOX_SEQS), the one the caller reads. */
-    char seqs[FQ_OUTBOX_MAX_ITEMS * (FQ_BOX_MAX + 48)];
-    size_t used = 0;
-    seqs[0] = '\0';
-    for (int j = 0; j < po->nitems; j++)
-        used += (size_t)snprintf(seqs + used, sizeof seqs - used, "%s%" PRId64 " %s %" PRId64,
-                                 j ? "," : "", po->box_seq[j], op->plan.outbox->box[j],
-                                 po->nev > 1 ? po->seq[1] : po->seq[0]);
-    PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-    PGresAttDesc cols[8];
-    memset(cols, 0, sizeof cols);
-    static const char *const names[8] = {"id",     "created", "recorded_at", "seq",
-                                         "digest", "outcome", "nonce",       "outbox"};
-    for (int k = 0; k < 8; k++) {
-        cols[k].name = (char *)names[k];
-        cols[k].typlen = -1;
-    }
-    char id[24];
-    snprintf(id, sizeof id, "%" PRId64, po->created);
-    if (res == NULL || !PQsetResultAttrs(res, 8, cols) ||
-        !PQsetvalue(res, 0, 0, id, (int)strlen(id)) ||
-        !PQsetvalue(res, 0, 7, seqs, (int)strlen(seqs))) {
-        PQclear(res);
-        return -1;
+    /* The items, as FQ_SQL_OUTBOX_SEQS would have said them. */
+    op->written.n = 0;
+    for (int j = 0; j < po->nitems && j < FQ_OUTBOX_MAX_ITEMS; j++) {
+        op->written.index[j] = (uint8_t)j;
+        op->written.seq[j] = (uint64_t)po->box_seq[j];
+        op->written.event_seq[j] = (uint64_t)(po->nev > 1 ? po->seq[1] : po->seq[0]);
+        op->written.n++;
     }
     PQclear(op->result);
-    op->result = res;
+    op->result = NULL;
     op->got_row = 1;
     return 0;
 }
@@ -2780,6 +2768,7 @@ void fq_store_submit(fq_store *s, fq_store_op *op)
     /* Not freed here: an op submitted again from its own callback still
      * points at the rows the store frees when that callback returns. */
     op->result = NULL;
+    op->written.n = 0;
     op->attempts = 0;
     op->got_row = 0;
     op->error[0] = '\0';
