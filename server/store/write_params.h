@@ -6,6 +6,8 @@
  * formats, and into the store's plan (which parameter carries each event's actor and payload). No
  * other module indexes a write statement's parameters; the positions are in write_params.c only,
  * and test_write_params checks each binder's count against the statement's text.
+ * Every statement's row comes back binary, read by the decoders at the end
+ * of this file (and fq_prior_request_row, outbox_rows.h).
  *
  * A binder points the op into its struct (strings, arrays, the numbers it
  * formats there): the struct stays where it is, unchanged, until the op is
