@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fq_outbox_init(&set);
         Fengqiao__V1__OutboxItem it;
         fengqiao__v1__outbox_item__init(&it);
-        FQ_FUZZ_CHECK(fq_outbox_add(&set, "w:a", FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, &it, 1) ==
-                      0);
+        FQ_FUZZ_CHECK(
+            fq_outbox_add(&set, "w:a", FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, &it, 1) == 0);
         FQ_FUZZ_CHECK(fq_outbox_add(&set, "h:b.c", FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &it, 1) ==
                       0);
         FQ_FUZZ_CHECK(fq_outbox_add_feed(&set, FQ_FEED_TOWN, "u:t", &it, 1) == 0);
