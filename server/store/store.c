@@ -956,7 +956,7 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         PQclear(s->heads[e->load]);
         s->heads[e->load] = res;
         return; /* applied at the setup's sync */
-    case EXP_RESERVE:
+    case EXP_RESERVE: {
         int64_t first;
         if (ok && PQntuples(res) == 1 && result_int8(res, 0, 0, &first))
             fq_writeplan_add_ids(s->plan, first, s->config.id_block);
@@ -966,6 +966,7 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
             fq_log(FQ_LOG_ERROR, "store", "reserving incident ids failed: %s", why);
         }
         break;
+    }
     case EXP_LOAD:
         if (e->load < 0)
             break; /* the load's BEGIN or COMMIT */
