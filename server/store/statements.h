@@ -39,13 +39,15 @@
     "::bigint"
 #define FQ_SQL_FEED_RETURNING "town, town_seq, district, district_seq"
 
-/* What a statement wrote for its items, "seq box event_seq,seq box
- * event_seq" (outbox.h fq_outbox_committed): the outbox rows (CTE ob) and
- * the feeds of the event CTE `ev`. */
+/* What a statement wrote for its items: the outbox rows (CTE ob) and the
+ * feeds of the event CTE `ev`, a record[] of (seq int8, box text,
+ * event_seq int8), one per item (NULL: none), read in binary by
+ * fq_outbox_written_decode (outbox.h) through write_params.h
+ * fq_write_outbox_written. */
 #define FQ_SQL_OUTBOX_SEQS(ev)                                                                     \
-    "(SELECT string_agg(w.s || ' ' || w.b || ' ' || w.e, ',') FROM (SELECT seq AS s, box AS b,"    \
-    " event_seq AS e FROM ob UNION ALL SELECT town_seq, 'u:' || town, seq FROM " ev                \
-    " WHERE town IS NOT NULL UNION ALL SELECT district_seq, 'u:' || district, seq FROM " ev        \
+    "(SELECT array_agg(ROW(w.s, w.b, w.e)) FROM (SELECT seq AS s, box AS b, event_seq AS e"        \
+    " FROM ob UNION ALL SELECT town_seq, 'u:' || town, seq FROM " ev " WHERE town IS NOT NULL"     \
+    " UNION ALL SELECT district_seq, 'u:' || district, seq FROM " ev                               \
     " WHERE district IS NOT NULL) w)"
 
 /* The planned columns of the i-th event (1-based) of a statement whose plan
