@@ -26,20 +26,8 @@ CREATE INDEX incidents_open_lead ON incidents (lead_unit) WHERE state = 'assigne
 -- scans incidents as it already did for incidents.territory.
 DROP INDEX incidents_place;
 
--- The search's three trigram indexes (0017) become one over the three
--- columns: the console's search (console_search.sql) ORs the three LIKEs
--- and reads a BitmapOr of the same index's three columns; a report inserts
--- its trigrams into one pending list (one page lock, one WAL record) instead
--- of three, and the executor opens one index instead of three.
-DROP INDEX incidents_title_trgm;
-DROP INDEX incidents_address_trgm;
-DROP INDEX incidents_phone_trgm;
-CREATE INDEX incidents_search ON incidents
-    USING gin (title gin_trgm_ops, address gin_trgm_ops, reporter_phone gin_trgm_ops);
-
--- 0034's cleaner, for the one list now.
-CREATE OR REPLACE FUNCTION fq_clean_search_lists() RETURNS bigint
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    SELECT gin_clean_pending_list('public.incidents_search'::regclass)
-$$;
-
+-- The search's three trigram indexes (0017) stay three: one index over the
+-- three columns was tried and measured (docs/write-path.md, "Migration
+-- 0036"): the writer's GIN share did not move (trigram extraction and the
+-- entries are the same work in one index or three), and a search then scans
+-- the one pending list, three columns' entries, once for each column.
