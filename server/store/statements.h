@@ -185,12 +185,12 @@
 #define FQ_OPEN_SPLIT_MIN (2 * FQ_OPEN_CHUNK_ROWS)
 #define FQ_OPEN_CHUNK_ROWS 4096
 /* How many there are, as the statistics of the open incidents' partial
- * index (migrations: incidents_open) say: free to ask, kept current by
+ * index (migrations: incidents_board, 0035) say: free to ask, kept current by
  * autovacuum, and only a hint (the tables the load fills are sized once
  * from it instead of doubling as they fill; a stale one only costs that).
  * No row (no such index) or -1 (never analysed): unknown. */
 #define FQ_SQL_OPEN_ESTIMATE                                                                       \
-    "SELECT (SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('incidents_open')),"   \
+    "SELECT (SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('incidents_board')),"  \
     " pg_relation_size('incidents') / current_setting('block_size')::bigint"
 /* A warm standby (docs/operations.md, "A standby"): the point its state is
  * at, and the incidents touched since. The point is the chain head's seq
