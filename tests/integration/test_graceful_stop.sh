@@ -7,7 +7,11 @@ source "$(dirname "$0")/lib.sh"
 
 db_create
 setup_world
-server_start
+# A stopping server gives what is in flight the hold bound and a second
+# (--hold-ms): 31 s here, so that the checks between SIGTERM and the lock's
+# release (a client started, the ready file gone) fit in it on a machine
+# whatever its load (CI at a load of 30 took longer than the default 3 s).
+server_start --hold-ms 30000
 
 # Inserts into incidents wait while another session holds SHARE on it. The
 # lock is held until the test releases it (cancelling that session's sleep),
