@@ -188,6 +188,10 @@ typedef struct fq_store_stats {
      * batch"): statements sent, reports they asked about, reports found
      * stored (answered from the row, nothing written). */
     uint64_t lookups, looked_up, resends_found;
+    /* Of the lookups, those sent on the lookup connection (lookup_conn.h);
+     * the others went on the writes connection, after a batch's COMMIT or
+     * alone, while it was down. */
+    uint64_t lookups_own;
     size_t pending;
     size_t largest_batch;
     /* For /metrics (docs/operations.md, Monitoring). */
