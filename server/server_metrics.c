@@ -77,6 +77,10 @@ static void store_metrics(fq_metrics *m, const fq_store_stats *w, const fq_store
     fq_metrics_sample(m, LABELS("via", "lookup_connection"), (double)both[0]->lookups_own);
     fq_metrics_sample(m, LABELS("via", "writes_connection"),
                       (double)(both[0]->lookups - both[0]->lookups_own));
+    fq_metrics_value(m, "fengqiao_store_lookup_waits_total", FQ_METRIC_COUNTER,
+                     "Times the next batch waited (up to 1 ms) for a lookup's answer on the "
+                     "lookup connection, so as to take the reports it names.",
+                     (double)both[0]->lookup_waits);
     fq_metrics_value(m, "fengqiao_store_resends_found_total", FQ_METRIC_COUNTER,
                      "Reports the lookup found stored (resends): answered from the stored row, "
                      "nothing written.",

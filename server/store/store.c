@@ -290,8 +290,9 @@ struct fq_store {
     int64_t load_point;
     PGresult *touched;
 
-    uv_prepare_t prepare; /* group commit: send before the loop sleeps */
-    uv_timer_t sweeper;   /* expires operations held too long */
+    uv_prepare_t prepare;   /* group commit: send before the loop sleeps */
+    uv_timer_t lookup_wait; /* wait_for_lookup's bound */
+    uv_timer_t sweeper;     /* expires operations held too long */
     int open_handles;
     int closing;
     fq_store_stats stats;
@@ -2653,6 +2654,33 @@ static int may_send_batch(const fq_store *s)
     return s->batches_executing == 0 && s->pending.count >= PIPELINE_MIN;
 }
 
+/* The next batch, with nothing in flight, would leave behind the reports
+ * whose lookup on the lookup connection has not answered yet: they would
+ * wait for its COMMIT, then for their own batch's, three in all. While the
+ * oldest such lookup was sent less than LOOKUP_WAIT_US ago (it answers in a
+ * few hundred microseconds, well within a batch's execution and flush), the
+ * batch waits for its answer, which wakes the loop; at most that long (the
+ * timer), and not with a backlog, which goes at once. */
+#define LOOKUP_WAIT_US 1000
+
+static void on_lookup_wait(uv_timer_t *timer)
+{
+    (void)timer; /* the loop turn it makes runs the prepare hook */
+}
+
+static int wait_for_lookup(fq_store *s)
+{
+    if (s->own_head == NULL || s->batches_in_flight > 0 || s->serial_left > 0 ||
+        s->pending.count >= PIPELINE_MIN ||
+        uv_hrtime() - s->own_head->sent_ns >= LOOKUP_WAIT_US * 1000ull)
+        return 0;
+    if (!uv_is_active((uv_handle_t *)&s->lookup_wait)) {
+        uv_timer_start(&s->lookup_wait, on_lookup_wait, (LOOKUP_WAIT_US + 999) / 1000, 0);
+        s->stats.lookup_waits++;
+    }
+    return 1;
+}
+
 /* The lookup of the reports waiting that were never asked about, sent on
  * its own: when no batch is executing (PostgreSQL is idle, or flushing a
  * COMMIT, which the next batch waits for anyway) and no other lookup sent
@@ -2773,7 +2801,7 @@ static void send_pending(fq_store *s)
     }
     /* Operations go out only once the directory they were checked against
      * is loaded on this connection: statements are prepared by then. */
-    while (may_send_batch(s)) {
+    while (!wait_for_lookup(s) && may_send_batch(s)) {
         if (send_batch(s, conn) != 0)
             break;
         sent = 1;
@@ -2899,7 +2927,9 @@ fq_store *fq_store_new(uv_loop_t *loop, const fq_store_config *config,
     s->prepare.data = s;
     uv_timer_init(loop, &s->sweeper);
     s->sweeper.data = s;
-    s->open_handles = 2;
+    uv_timer_init(loop, &s->lookup_wait);
+    s->lookup_wait.data = s;
+    s->open_handles = 3;
     return s;
 }
 
@@ -2984,6 +3014,7 @@ void fq_store_close(fq_store *s)
     run_finished(s);
     uv_close((uv_handle_t *)&s->prepare, on_closed);
     uv_close((uv_handle_t *)&s->sweeper, on_closed);
+    uv_close((uv_handle_t *)&s->lookup_wait, on_closed);
 }
 
 void fq_store_on_guard(fq_store *s, fq_store_guard_cb on_guard)

@@ -192,6 +192,8 @@ typedef struct fq_store_stats {
      * the others went on the writes connection, after a batch's COMMIT or
      * alone, while it was down. */
     uint64_t lookups_own;
+    /* Times a batch waited for a lookup's answer (wait_for_lookup). */
+    uint64_t lookup_waits;
     size_t pending;
     size_t largest_batch;
     /* For /metrics (docs/operations.md, Monitoring). */
