@@ -2670,8 +2670,8 @@ static void on_lookup_wait(uv_timer_t *timer)
 
 static int wait_for_lookup(fq_store *s)
 {
-    if (s->own_head == NULL || s->batches_in_flight > 0 || s->serial_left > 0 ||
-        s->pending.count >= PIPELINE_MIN ||
+    if (s->own_head == NULL || s->pending.head == NULL || s->batches_in_flight > 0 ||
+        s->serial_left > 0 || s->pending.count >= PIPELINE_MIN ||
         uv_hrtime() - s->own_head->sent_ns >= LOOKUP_WAIT_US * 1000ull)
         return 0;
     if (!uv_is_active((uv_handle_t *)&s->lookup_wait)) {

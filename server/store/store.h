@@ -8,7 +8,10 @@
  * pipeline aborts the rest of its batch; that statement's operation is
  * answered with its error and the others are sent again, so one bad row never
  * takes its neighbours down. While PostgreSQL is unreachable, operations wait
- * up to a bound and are then answered busy. */
+ * up to a bound and are then answered busy. A writes store asks whether
+ * arriving reports are stored already on a second connection of its own
+ * (lookup_conn.h; docs/write-path.md, "Resends in a batch"), and on the
+ * writes connection while that one is down. */
 #ifndef FQ_STORE_H
 #define FQ_STORE_H
 
