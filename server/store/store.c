@@ -2831,14 +2831,7 @@ static void on_sweep(uv_timer_t *timer)
 {
     fq_store *s = timer->data;
     uint64_t now = uv_now(s->loop);
-    /* Unsent operations older than the hold bound are answered busy: nothing
-     * of them was written, and the sender resends. An operation in flight
-     * awaits its outcome instead, and so does one in doubt (its transaction
-     * was in flight when the connection broke): it may have committed, and
-     * is answered only from its commit on the next connection (on_pg_lost).
-     * Operations that went back to the queue are in front of it and older
-     * than every one behind them, which arrived in order: the sweep stops
-     * at the first unsent one still within the bound. */
+    /* A lookup on the lookup connection unanswered too long is given up. */
     if (s->own_head != NULL &&
         uv_hrtime() - s->own_head->sent_ns > LOOKUP_PATIENCE_MS * 1000000ull) {
         fq_log(FQ_LOG_WARN, "store",
@@ -2848,6 +2841,14 @@ static void on_sweep(uv_timer_t *timer)
         own_void_all(s);
         fq_lookup_conn_reset(s->lookup_conn, "no answer to a lookup");
     }
+    /* Unsent operations older than the hold bound are answered busy: nothing
+     * of them was written, and the sender resends. An operation in flight
+     * awaits its outcome instead, and so does one in doubt (its transaction
+     * was in flight when the connection broke): it may have committed, and
+     * is answered only from its commit on the next connection (on_pg_lost).
+     * Operations that went back to the queue are in front of it and older
+     * than every one behind them, which arrived in order: the sweep stops
+     * at the first unsent one still within the bound. */
     fq_store_op *prev = NULL, *op = s->pending.head;
     while (op != NULL) {
         fq_store_op *next = op->next;
