@@ -96,37 +96,28 @@ void fq_dispatch__new_limits(fq_dispatch *d, fq_case *c, unsigned kinds)
 
 /* ---- outbox items ---- */
 
-typedef struct deliver_ctx {
-    fq_dispatch *d;
-    uint64_t incident_id;
-    int64_t at_ms;
-} deliver_ctx;
-
-static void deliver_one(void *user, const fq_outbox_set *set, int i, uint64_t seq,
-                        uint64_t event_seq)
-{
-    deliver_ctx *x = user;
-    x->d->sink(x->d->sink_user, set->box[i], seq, set->kind[i], x->incident_id, x->at_ms, event_seq,
-               set->body[i], set->body_len[i], set->complete[i]);
-}
-
 /* The items were committed with these seqs: hand them to the terminals. */
-void fq_dispatch__deliver(fq_dispatch *d, const fq_outbox_set *set, const char *seqs,
-                          uint64_t incident_id)
+void fq_dispatch__deliver(fq_dispatch *d, const fq_outbox_set *set,
+                          const fq_outbox_written *written, uint64_t incident_id)
 {
-    if (d->sink == NULL || seqs == NULL || seqs[0] == '\0')
+    if (d->sink == NULL || written == NULL || written->n == 0)
         return;
-    deliver_ctx x = {d, incident_id, fq_dispatch__wall_ms()};
-    if (fq_outbox_committed(set, seqs, deliver_one, &x) < 0)
-        fq_log(FQ_LOG_ERROR, "dispatch", "outbox seqs '%.80s' do not match the items", seqs);
+    int64_t at_ms = fq_dispatch__wall_ms();
+    for (int k = 0; k < written->n; k++) {
+        int i = written->index[k];
+        if (i >= set->n)
+            continue; /* decoded against another set: cannot be (write_params.c) */
+        d->sink(d->sink_user, set->box[i], written->seq[k], set->kind[i], incident_id, at_ms,
+                written->event_seq[k], set->body[i], set->body_len[i], set->complete[i]);
+    }
 }
 
 /* A write of the server's own committed (waves.h): its items to the
  * terminals. */
-static void own_write_stored(void *user, const fq_outbox_set *items, const char *seqs,
-                             uint64_t incident_id)
+static void own_write_stored(void *user, const fq_outbox_set *items,
+                             const fq_outbox_written *written, uint64_t incident_id)
 {
-    fq_dispatch__deliver(user, items, seqs, incident_id);
+    fq_dispatch__deliver(user, items, written, incident_id);
 }
 
 /* Builds the set's statement parameters. Out of memory the set is emptied:
@@ -443,10 +434,10 @@ static void settle_pending(fq_dispatch *d, fq_ticket *t, uint64_t incident_id)
 }
 
 void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int created,
-                        const char *outbox_seqs)
+                        const fq_outbox_written *written)
 {
     if (created)
-        fq_dispatch__deliver(d, &t->plan.outbox, outbox_seqs, incident_id);
+        fq_dispatch__deliver(d, &t->plan.outbox, written, incident_id);
     fq_outbox_free(&t->plan.outbox);
     /* The incident its waiting duplicates merge into (0: none, they retry). */
     uint64_t open_id = 0;

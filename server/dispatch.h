@@ -179,10 +179,10 @@ void fq_dispatch_bind(fq_ticket *t, fq_report_params *p, fq_store_op *op);
 void fq_dispatch_submit(fq_dispatch *d, fq_ticket *t, fq_store_op *op);
 
 /* The transaction committed: `created` is 0 when the report was a resend
- * (the decision is then undone; the stored one stands). `outbox_seqs`: the
- * statement's FQ_SQL_OUTBOX_SEQS column (NULL or empty: none). */
+ * (the decision is then undone; the stored one stands). `written`: the
+ * outbox items the statement wrote (the op's, store.h; NULL: none). */
 void fq_dispatch_stored(fq_dispatch *d, fq_ticket *t, uint64_t incident_id, int created,
-                        const char *outbox_seqs);
+                        const fq_outbox_written *written);
 /* The transaction did not commit: the decision is undone. */
 void fq_dispatch_dropped(fq_dispatch *d, fq_ticket *t);
 
@@ -250,7 +250,7 @@ void fq_dispatch_act_bind(fq_action_ticket *t, fq_action_params *p, fq_store_op 
 /* The statement ran: `applied` (event seq non-NULL) or not (not stored,
  * refused, or the database disagreed); frees the ticket's memory. */
 void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied,
-                          const char *outbox_seqs);
+                          const fq_outbox_written *written);
 
 /* A validated command of an operator's console (`actor`, role console): the
  * incident must lie inside the actor's jurisdiction, and targets of an

@@ -150,7 +150,8 @@ static void close_case(fq_dispatch *d, fq_case *c)
 
 static void command_applied(fq_dispatch *d, fq_case *c, fq_action_ticket *t, int same);
 
-void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, const char *outbox_seqs)
+void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied,
+                          const fq_outbox_written *written)
 {
     if (t->reopened != NULL) {
         int same = t->snapshot == d->current && d->current->routing != NULL;
@@ -170,7 +171,7 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
                          c->request.lon, c->request.lat, fq_items_territory(&c->decision),
                          c->decision.town, c->incident_at_ms);
             d->stats.actions++;
-            fq_dispatch__deliver(d, &t->outbox, outbox_seqs, t->incident_id);
+            fq_dispatch__deliver(d, &t->outbox, written, t->incident_id);
         } else if (t->applied && same) {
             fq_route_release(d->current->routing->router, &t->decision);
         }
@@ -189,7 +190,7 @@ void fq_dispatch_act_done(fq_dispatch *d, fq_action_ticket *t, int applied, cons
         return;
     }
     d->stats.actions++;
-    fq_dispatch__deliver(d, &t->outbox, outbox_seqs, t->incident_id);
+    fq_dispatch__deliver(d, &t->outbox, written, t->incident_id);
     if (t->command != 0) {
         command_applied(d, c, t, same);
         act_release(t);

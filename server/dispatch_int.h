@@ -94,9 +94,10 @@ void fq_dispatch__format_decision(const fq_snapshot *snap, const fq_decision *de
 /* The set's statement parameters; out of memory the set is emptied (the
  * event is written without items). */
 void fq_dispatch__outbox_params(fq_outbox_set *set);
-/* Committed items (their seqs: FQ_SQL_OUTBOX_SEQS) to the terminals. */
-void fq_dispatch__deliver(fq_dispatch *d, const fq_outbox_set *set, const char *seqs,
-                          uint64_t incident_id);
+/* Committed items (as the statement wrote them: store.h op->written) to
+ * the terminals. */
+void fq_dispatch__deliver(fq_dispatch *d, const fq_outbox_set *set,
+                          const fq_outbox_written *written, uint64_t incident_id);
 void fq_dispatch__new_limits(fq_dispatch *d, fq_case *c, unsigned kinds);
 void fq_dispatch__schedule_deadlines(fq_dispatch *d, fq_case *c);
 void fq_dispatch__rearm(fq_dispatch *d);

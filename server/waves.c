@@ -113,14 +113,6 @@ static void wave_done(fq_waves *w)
         send_wave(w);
 }
 
-static const char *result_text(const fq_store_op *op, int column)
-{
-    if (op->result == NULL || PQntuples(op->result) < 1 || PQnfields(op->result) <= column ||
-        PQgetisnull(op->result, 0, column))
-        return NULL;
-    return PQgetvalue(op->result, 0, column);
-}
-
 static void op_done(fq_store_op *op, int status, const char *message)
 {
     wave_op *s = (wave_op *)op;
@@ -130,7 +122,7 @@ static void op_done(fq_store_op *op, int status, const char *message)
         fq_log(FQ_LOG_ERROR, "dispatch", "%s of incident %" PRIu64 " refused: %s", s->kind,
                s->incident_id, op->error);
     if (status == FQ_OK && w->on_stored != NULL)
-        w->on_stored(w->user, &s->items, result_text(op, 0), s->incident_id);
+        w->on_stored(w->user, &s->items, &op->written, s->incident_id);
     s->failed = status != FQ_OK && status != FQ_EREJECTED;
     if (--w->left == 0)
         wave_done(w);

@@ -23,11 +23,11 @@
 
 typedef struct fq_waves fq_waves;
 
-/* A write committed: its items, the statement's outbox seqs column (NULL
- * or empty: none written) and its incident. The items are valid during the
- * call only. */
-typedef void (*fq_waves_stored_fn)(void *user, const fq_outbox_set *items, const char *outbox_seqs,
-                                   uint64_t incident_id);
+/* A write committed: its items, those the statement wrote (store.h
+ * op->written; n 0: none) and its incident. Both are valid during the call
+ * only. */
+typedef void (*fq_waves_stored_fn)(void *user, const fq_outbox_set *items,
+                                   const fq_outbox_written *written, uint64_t incident_id);
 
 fq_waves *fq_waves_new(uv_loop_t *loop, fq_store *store, fq_waves_stored_fn on_stored, void *user);
 /* Stops the retry timer and sends nothing more; free after the loop ends

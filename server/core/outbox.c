@@ -1,6 +1,5 @@
 #include "outbox.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,40 +110,73 @@ const char *fq_outbox_param(const fq_outbox_set *s, int which, int *length)
     return (const char *)s->params.data + s->param_offset[which];
 }
 
-int fq_outbox_committed(const fq_outbox_set *s, const char *seqs, fq_outbox_committed_fn fn,
-                        void *user)
+/* One element of FQ_SQL_OUTBOX_SEQS's record[]: record_send's column
+ * count, then each column's type oid, length and bytes. 0, or -1 when it is
+ * not (int8, text, int8) with nothing after. */
+static int read_written(const uint8_t *p, int32_t len, uint64_t *seq, const uint8_t **box,
+                        int32_t *box_len, uint64_t *event_seq)
 {
-    int count = 0;
-    const char *p = seqs;
-    while (*p != '\0') {
-        char *end;
-        unsigned long long seq = strtoull(p, &end, 10);
-        if (end == p || *end != ' ' || seq == 0)
+    static const uint32_t oids[3] = {FQ_PG_INT8, FQ_PG_TEXT, FQ_PG_INT8};
+    if (p == NULL || len < 4 || fq_pg_get_int4(p) != 3)
+        return -1;
+    const uint8_t *end = p + len;
+    p += 4;
+    for (int c = 0; c < 3; c++) {
+        if (end - p < 8 || (uint32_t)fq_pg_get_int4(p) != oids[c])
             return -1;
-        p = end + 1;
-        size_t l = strcspn(p, ", ");
+        int32_t l = fq_pg_get_int4(p + 4);
+        p += 8;
+        if (l < 0 || l > end - p || (c != 1 && l != 8))
+            return -1;
+        if (c == 0)
+            *seq = (uint64_t)fq_pg_get_int8(p);
+        else if (c == 1) {
+            *box = p;
+            *box_len = l;
+        } else
+            *event_seq = (uint64_t)fq_pg_get_int8(p);
+        p += l;
+    }
+    return p == end ? 0 : -1;
+}
+
+int fq_outbox_written_decode(const fq_outbox_set *s, const void *data, size_t len,
+                             fq_outbox_written *out)
+{
+    out->n = 0;
+    fq_pgarray_reader rd;
+    if (fq_pgarray_read_begin(&rd, data, len, FQ_PG_RECORD) != 0)
+        return -1;
+    const uint8_t *el;
+    int32_t el_len;
+    int got;
+    while ((got = fq_pgarray_read_next(&rd, &el, &el_len)) == 1) {
+        uint64_t seq = 0, event_seq = 0;
+        const uint8_t *box = NULL;
+        int32_t box_len = 0;
+        if (read_written(el, el_len, &seq, &box, &box_len, &event_seq) != 0 || seq == 0 ||
+            (int64_t)seq < 0 || (int64_t)event_seq < 0 || out->n == FQ_OUTBOX_MAX_ITEMS)
+            break;
         int found = -1;
         for (int i = 0; i < s->n && found < 0; i++)
-            if (strlen(s->box[i]) == l && memcmp(s->box[i], p, l) == 0)
+            if (strlen(s->box[i]) == (size_t)box_len &&
+                memcmp(s->box[i], box, (size_t)box_len) == 0)
                 found = i;
+        for (int k = 0; k < out->n && found >= 0; k++)
+            if (out->index[k] == found)
+                found = -1; /* twice */
         if (found < 0)
-            return -1;
-        p += l;
-        /* The event's seq, when the statement says it. */
-        unsigned long long event_seq = 0;
-        if (*p == ' ') {
-            event_seq = strtoull(p + 1, &end, 10);
-            if (end == p + 1 || (*end != ',' && *end != '\0'))
-                return -1;
-            p = end;
-        }
-        if (fn)
-            fn(user, s, found, (uint64_t)seq, (uint64_t)event_seq);
-        count++;
-        if (*p == ',')
-            p++;
+            break;
+        out->index[out->n] = (uint8_t)found;
+        out->seq[out->n] = seq;
+        out->event_seq[out->n] = event_seq;
+        out->n++;
     }
-    return count;
+    if (got != 0) {
+        out->n = 0;
+        return -1;
+    }
+    return 0;
 }
 
 size_t fq_outbox_complete_item(const uint8_t *body, size_t body_len, uint64_t seq, int kind,

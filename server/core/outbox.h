@@ -72,15 +72,25 @@ int fq_outbox_params(fq_outbox_set *s);
  * until the set changes. */
 const char *fq_outbox_param(const fq_outbox_set *s, int which, int *length);
 
-/* The items as committed: `seqs` is FQ_SQL_OUTBOX_SEQS ("seq box event_seq,
- * seq box event_seq", or empty; "seq box" alone gives event_seq 0). Calls fn
- * once per item with its index in the set, its seq and the seq of the event
- * it reports; returns how many, or -1 when `seqs` does not parse or names a
- * box that is not in the set. */
-typedef void (*fq_outbox_committed_fn)(void *user, const fq_outbox_set *s, int index, uint64_t seq,
-                                       uint64_t event_seq);
-int fq_outbox_committed(const fq_outbox_set *s, const char *seqs, fq_outbox_committed_fn fn,
-                        void *user);
+/* The items a statement wrote: for each, its index in the set, its seq in
+ * its box or feed and the seq of the event it reports (0: not said). As
+ * the statement says it (fq_outbox_written_decode) or, for a report
+ * written by the set-based statement, as the store planned it. */
+typedef struct fq_outbox_written {
+    int n;
+    uint8_t index[FQ_OUTBOX_MAX_ITEMS];
+    uint64_t seq[FQ_OUTBOX_MAX_ITEMS], event_seq[FQ_OUTBOX_MAX_ITEMS];
+} fq_outbox_written;
+
+/* Decodes FQ_SQL_OUTBOX_SEQS's column (statements.h) as PostgreSQL sends
+ * it in binary: a record[] (pgarray.h; element FQ_PG_RECORD), one
+ * (seq int8, box text, event_seq int8) per item written, matched with the
+ * set's items by box. 0 and `out` filled, or -1 and out->n 0 when the
+ * bytes are not such an array, a seq is not positive, or a box is not in
+ * the set or comes twice. (A NULL column, nothing written, is the caller's:
+ * out->n 0.) */
+int fq_outbox_written_decode(const fq_outbox_set *s, const void *data, size_t len,
+                             fq_outbox_written *out);
 
 /* A complete item: the body with seq, kind, incident, time and the event's
  * seq set. Returns the length, or 0 when it does not fit `cap`. */

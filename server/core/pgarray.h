@@ -23,6 +23,9 @@
 #define FQ_PG_TEXT 25
 #define FQ_PG_FLOAT8 701
 #define FQ_PG_TIMESTAMPTZ 1184
+/* An anonymous record (ROW(...)): its elements as record_send writes them
+ * (a column count, then each column's type oid, length and bytes). */
+#define FQ_PG_RECORD 2249
 
 /* Microseconds from 1970-01-01 to 2000-01-01 UTC, PostgreSQL's epoch for
  * timestamps (integer datetimes). */

@@ -1,18 +1,20 @@
 #include "audit.h"
 
 #include "fq_wire.h"
+#include "pgarray.h"
 #include "statements.h"
 #include "validate.h"
 
 #include <inttypes.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 typedef struct audit_row {
     fq_store_op op;
     fq_audit *audit;
-    char message_id_text[24], frame_len_text[16];
+    uint8_t message_id[8], frame_len[4]; /* int8, int4 (binary) */
     uint8_t digest[32];
     char node[FQ_ID_MAX_LEN + 1];
     char status[24];
@@ -68,21 +70,25 @@ static void rejected_bind(audit_row *row, const char *endpoint, const char *node
     snprintf(row->node, sizeof row->node, "%s", node && fq_valid_id(node) ? node : "");
     snprintf(row->status, sizeof row->status, "%s", fq_status_name(fq_err_status(err)));
     snprintf(row->reason, sizeof row->reason, "%s", reason);
-    snprintf(row->frame_len_text, sizeof row->frame_len_text, "%zu", len);
+    fq_pg_put_int4(row->frame_len, len <= INT32_MAX ? (int32_t)len : INT32_MAX);
     fq_store_op *op = &row->op;
     op->kind = FQ_STORE_OP_REJECTED;
     op->nparams = FQ_SQL_INSERT_REJECTED_NPARAMS;
     op->values[0] = endpoint;
     op->values[1] = row->node;
     if (message_id > 0 && message_id <= FQ_MAX_MESSAGE_ID) {
-        snprintf(row->message_id_text, sizeof row->message_id_text, "%" PRIu64, message_id);
-        op->values[2] = row->message_id_text;
+        fq_pg_put_int8(row->message_id, (int64_t)message_id);
+        op->values[2] = (const char *)row->message_id;
     } else {
         op->values[2] = NULL;
     }
+    op->lengths[2] = sizeof row->message_id;
+    op->formats[2] = 1;
     op->values[3] = row->status;
     op->values[4] = row->reason;
-    op->values[5] = row->frame_len_text;
+    op->values[5] = (const char *)row->frame_len;
+    op->lengths[5] = sizeof row->frame_len;
+    op->formats[5] = 1;
     op->values[6] = (const char *)row->digest;
     op->lengths[6] = sizeof row->digest;
     op->formats[6] = 1;

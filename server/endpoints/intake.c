@@ -201,10 +201,7 @@ static void on_stored(fq_store_op *op, int status, const char *message)
             req->op.created = 1;
         if (status == FQ_OK)
             fq_dispatch_stored(in->ctx.dispatch, &req->ticket, (uint64_t)req->op.incident_id, ours,
-                               req->op.result != NULL && PQnfields(req->op.result) > 7 &&
-                                       !PQgetisnull(req->op.result, 0, 7)
-                                   ? PQgetvalue(req->op.result, 0, 7)
-                                   : NULL);
+                               &req->op.written);
         else
             fq_dispatch_dropped(in->ctx.dispatch, &req->ticket);
         req->has_ticket = 0;

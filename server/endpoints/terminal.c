@@ -10,6 +10,7 @@
 #include "log.h"
 #include "mailbox.h"
 #include "outbox_rows.h"
+#include "write_params.h"
 #include "statements.h"
 #include "syncguard.h"
 #include "validate.h"
@@ -591,15 +592,17 @@ static void action_done(fq_store_op *op, int status, const char *message)
         free_action(a);
         return;
     }
-    int applied = status == FQ_OK && res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0);
-    const char *seqs = applied && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : NULL;
+    /* The row (binary): the event written (NULL: not applied), the outbox
+     * items (op->written), the earlier request. */
+    int64_t seq = status == FQ_OK ? fq_write_event_seq(res) : 0;
+    int applied = seq != 0;
     char state[24];
     snprintf(state, sizeof state, "%s", a->ticket.answer);
     int mediation_step = a->ticket.mediation_record != NULL; /* released by act_done */
-    fq_dispatch_act_done(t->ctx.dispatch, &a->ticket, applied, seqs);
+    fq_dispatch_act_done(t->ctx.dispatch, &a->ticket, applied, &op->written);
     if (applied) {
         t->stats.actions++;
-        answer_action(a, state, (uint64_t)fq_store_column_i64(res, 0, 0));
+        answer_action(a, state, (uint64_t)seq);
     } else if (status == FQ_OK && answer_prior(t, a, res, 2)) {
         /* a resend */
     } else if (status == FQ_OK) {
@@ -631,9 +634,9 @@ static void aftercare_done(fq_store_op *op, int status, const char *message)
     if (status != FQ_OK || res == NULL || PQntuples(res) != 1) {
         int err = status == FQ_OK ? FQ_EBUSY : fq_err_of_store(status, FQ_EINTERNAL);
         reply_status(t, a->token, a->key, a->mid, err, message);
-    } else if (!PQgetisnull(res, 0, 0)) {
+    } else if (fq_write_event_seq(res) != 0) {
         t->stats.actions++;
-        answer_action(a, "concluded", (uint64_t)fq_store_column_i64(res, 0, 0));
+        answer_action(a, "concluded", (uint64_t)fq_write_event_seq(res));
     } else if (!answer_prior(t, a, res, 1)) {
         char why[160];
         if (PQgetisnull(res, 0, 5))

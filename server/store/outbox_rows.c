@@ -1,5 +1,6 @@
 #include "outbox_rows.h"
 
+#include "pgarray.h"
 #include "statements.h"
 
 #include <inttypes.h>
@@ -105,6 +106,7 @@ void fq_find_request_bind(fq_store_op *op, const char *node, const char *message
     bind_text(op, FQ_STORE_OP_FIND_REQUEST, FQ_SQL_FIND_REQUEST_NPARAMS);
     op->values[0] = node;
     op->values[1] = message_id;
+    op->result_format = 1; /* fq_prior_request_row */
 }
 
 int fq_prior_request_row(const PGresult *res, int col, fq_prior_request *out)
@@ -112,15 +114,19 @@ int fq_prior_request_row(const PGresult *res, int col, fq_prior_request *out)
     memset(out, 0, sizeof *out);
     if (res == NULL || PQntuples(res) < 1 || PQnfields(res) < col + 4 || PQgetisnull(res, 0, col))
         return 0;
-    size_t len = 0;
-    unsigned char *digest = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, col), &len);
-    if (digest != NULL && len == sizeof out->digest) {
-        memcpy(out->digest, digest, sizeof out->digest);
+    /* Binary (each statement's binder asks for it): the digest as stored,
+     * the seqs as int8. A row of another shape is no earlier request. */
+    for (int c = col; c < col + 4; c++)
+        if (PQfformat(res, c) != 1 || PQgetisnull(res, 0, c))
+            return 0;
+    if (PQgetlength(res, 0, col + 2) != 8 || PQgetlength(res, 0, col + 3) != 8)
+        return 0;
+    if (PQgetlength(res, 0, col) == (int)sizeof out->digest) {
+        memcpy(out->digest, PQgetvalue(res, 0, col), sizeof out->digest);
         out->digest_ok = 1;
     }
-    PQfreemem(digest);
     out->state = PQgetvalue(res, 0, col + 1);
-    out->event_seq = (uint64_t)fq_store_column_i64(res, 0, col + 2);
-    out->incident_id = (uint64_t)fq_store_column_i64(res, 0, col + 3);
+    out->event_seq = (uint64_t)fq_pg_get_int8((const uint8_t *)PQgetvalue(res, 0, col + 2));
+    out->incident_id = (uint64_t)fq_pg_get_int8((const uint8_t *)PQgetvalue(res, 0, col + 3));
     return 1;
 }

@@ -40,10 +40,11 @@ void fq_read_outbox_bind(fq_store_op *op, fq_read_outbox_params *p, const char *
 void fq_find_request_bind(fq_store_op *op, const char *node, const char *message_id);
 
 /* An earlier terminal request as FQ_SQL_FIND_REQUEST returns it, and as the
- * ACTION and COMMAND statements return it after their own columns: digest,
- * state, event seq, incident, from column `col` on. */
+ * ACTION and AFTERCARE statements return it after their own columns: digest,
+ * state, event seq, incident, from column `col` on, in binary (their
+ * binders ask for it). */
 typedef struct fq_prior_request {
-    int digest_ok; /* the digest unescaped, 32 bytes */
+    int digest_ok; /* the digest is 32 bytes */
     unsigned char digest[32];
     const char *state; /* points into the result */
     uint64_t event_seq;
@@ -51,7 +52,8 @@ typedef struct fq_prior_request {
 } fq_prior_request;
 
 /* Row 0 of `res` from column `col` into `out`: 1 when there is such a
- * request (the digest column not NULL), else 0. */
+ * request (the digest column not NULL, every column binary and the seqs
+ * 8 bytes), else 0. */
 int fq_prior_request_row(const PGresult *res, int col, fq_prior_request *out);
 
 #endif

@@ -39,13 +39,15 @@
     "::bigint"
 #define FQ_SQL_FEED_RETURNING "town, town_seq, district, district_seq"
 
-/* What a statement wrote for its items, "seq box event_seq,seq box
- * event_seq" (outbox.h fq_outbox_committed): the outbox rows (CTE ob) and
- * the feeds of the event CTE `ev`. */
+/* What a statement wrote for its items: the outbox rows (CTE ob) and the
+ * feeds of the event CTE `ev`, a record[] of (seq int8, box text,
+ * event_seq int8), one per item (NULL: none), read in binary by
+ * fq_outbox_written_decode (outbox.h) through write_params.h
+ * fq_write_outbox_written. */
 #define FQ_SQL_OUTBOX_SEQS(ev)                                                                     \
-    "(SELECT string_agg(w.s || ' ' || w.b || ' ' || w.e, ',') FROM (SELECT seq AS s, box AS b,"    \
-    " event_seq AS e FROM ob UNION ALL SELECT town_seq, 'u:' || town, seq FROM " ev                \
-    " WHERE town IS NOT NULL UNION ALL SELECT district_seq, 'u:' || district, seq FROM " ev        \
+    "(SELECT array_agg(ROW(w.s, w.b, w.e)) FROM (SELECT seq AS s, box AS b, event_seq AS e"        \
+    " FROM ob UNION ALL SELECT town_seq, 'u:' || town, seq FROM " ev " WHERE town IS NOT NULL"     \
+    " UNION ALL SELECT district_seq, 'u:' || district, seq FROM " ev                               \
     " WHERE district IS NOT NULL) w)"
 
 /* The planned columns of the i-th event (1-based) of a statement whose plan
@@ -183,12 +185,12 @@
 #define FQ_OPEN_SPLIT_MIN (2 * FQ_OPEN_CHUNK_ROWS)
 #define FQ_OPEN_CHUNK_ROWS 4096
 /* How many there are, as the statistics of the open incidents' partial
- * index (migrations: incidents_open) say: free to ask, kept current by
+ * index (migrations: incidents_board, 0035) say: free to ask, kept current by
  * autovacuum, and only a hint (the tables the load fills are sized once
  * from it instead of doubling as they fill; a stale one only costs that).
  * No row (no such index) or -1 (never analysed): unknown. */
 #define FQ_SQL_OPEN_ESTIMATE                                                                       \
-    "SELECT (SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('incidents_open')),"   \
+    "SELECT (SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('incidents_board')),"  \
     " pg_relation_size('incidents') / current_setting('block_size')::bigint"
 /* A warm standby (docs/operations.md, "A standby"): the point its state is
  * at, and the incidents touched since. The point is the chain head's seq

@@ -568,9 +568,22 @@ static void finish_batch(fq_store *s, batch *b)
     end_replanning(s);
 }
 
+/* An int8 of a binary result (the store's own statements ask for binary
+ * rows: the heads, the id reservations, the chain's advance): 1 and *v,
+ * or 0 when NULL or not 8 bytes. */
+static int result_int8(const PGresult *res, int row, int col, int64_t *v)
+{
+    if (row >= PQntuples(res) || col >= PQnfields(res) || PQgetisnull(res, row, col) ||
+        PQfformat(res, col) != 1 || PQgetlength(res, row, col) != 8)
+        return 0;
+    *v = fq_pg_get_int8((const uint8_t *)PQgetvalue(res, row, col));
+    return 1;
+}
+
 /* FQ_SQL_INSERT_REPORT's row, binary (its binder asks for it): incident
  * id, created, recorded_at ms, the reported event's seq, the stored body
- * digest, routing outcome and nonce, the outbox seqs (text). */
+ * digest, routing outcome and nonce; then the outbox items written
+ * (fq_write_outbox_written). */
 static void parse_report_row(fq_store_op *op, const PGresult *res)
 {
     if (PQntuples(res) != 1 || PQnfields(res) != 8 || PQfformat(res, 0) != 1)
@@ -982,6 +995,10 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         else {
             if (e->op->kind == FQ_STORE_OP_REPORT)
                 parse_report_row(e->op, res);
+            if (fq_write_outbox_written(e->op, res) != 0)
+                fq_log(FQ_LOG_ERROR, "store",
+                       "the outbox items a statement wrote do not match its items"
+                       " (not handed to the terminals; they read them from the outbox)");
             if (e->op->kind != FQ_STORE_OP_REJECTED) {
                 PQclear(e->op->result);
                 e->op->result = res;
@@ -1040,8 +1057,13 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
     case EXP_ADVANCE:
         if (!ok)
             note_error(e->batch, NULL, res);
-        else if (e->batch->serial && PQntuples(res) == 1)
-            e->batch->written = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        else if (e->batch->serial && PQntuples(res) == 1) {
+            int64_t written;
+            if (result_int8(res, 0, 0, &written))
+                e->batch->written = written;
+            else
+                note_error(e->batch, NULL, res); /* cannot be: the function returns a bigint */
+        }
         break;
     case EXP_HEADS:
         if (!ok) {
@@ -1056,16 +1078,17 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
         PQclear(s->heads[e->load]);
         s->heads[e->load] = res;
         return; /* applied at the setup's sync */
-    case EXP_RESERVE:
-        if (ok && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-            fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(res, 0, 0), NULL, 10),
-                                 s->config.id_block);
+    case EXP_RESERVE: {
+        int64_t first;
+        if (ok && PQntuples(res) == 1 && result_int8(res, 0, 0, &first))
+            fq_writeplan_add_ids(s->plan, first, s->config.id_block);
         else if (!ok) {
             char why[256];
             fq_pg_error_describe(res, why, sizeof why);
             fq_log(FQ_LOG_ERROR, "store", "reserving incident ids failed: %s", why);
         }
         break;
+    }
     case EXP_LOAD:
         if (e->load < 0)
             break; /* the load's BEGIN or COMMIT */
@@ -1212,8 +1235,9 @@ static int apply_heads(fq_store *s)
     PGresult *const *h = s->heads;
     int ok = h[HEAD_CHAIN] && h[HEAD_BOXES] && h[HEAD_FEEDS] && h[HEAD_IDS] &&
              PQntuples(h[HEAD_CHAIN]) == 1 && PQgetlength(h[HEAD_CHAIN], 0, 0) == 8 &&
-             PQgetlength(h[HEAD_CHAIN], 0, 1) == FQ_CHAIN_HASH_BYTES &&
-             PQntuples(h[HEAD_IDS]) == 1 && !PQgetisnull(h[HEAD_IDS], 0, 0);
+             PQgetlength(h[HEAD_CHAIN], 0, 1) == FQ_CHAIN_HASH_BYTES && PQntuples(h[HEAD_IDS]) == 1;
+    int64_t first_id = 0;
+    ok = ok && result_int8(h[HEAD_IDS], 0, 0, &first_id);
     if (ok) {
         fq_chain_head head;
         head.seq = fq_pg_get_int8((const uint8_t *)PQgetvalue(h[HEAD_CHAIN], 0, 0));
@@ -1222,11 +1246,12 @@ static int apply_heads(fq_store *s)
         /* A follow feed is in both when it has items from before 0024 in
          * the outbox: its head is the larger (migration 0032). */
         for (int k = HEAD_BOXES; k <= HEAD_FEEDS; k++)
-            for (int i = 0; ok && i < PQntuples(h[k]); i++)
-                ok = fq_writeplan_set_box(s->plan, PQgetvalue(h[k], i, 0),
-                                          strtoll(PQgetvalue(h[k], i, 1), NULL, 10)) == 0;
-        fq_writeplan_add_ids(s->plan, strtoll(PQgetvalue(h[HEAD_IDS], 0, 0), NULL, 10),
-                             s->config.id_block);
+            for (int i = 0; ok && i < PQntuples(h[k]); i++) {
+                int64_t seq = 0;
+                ok = result_int8(h[k], i, 1, &seq) && !PQgetisnull(h[k], i, 0) &&
+                     fq_writeplan_set_box(s->plan, PQgetvalue(h[k], i, 0), seq) == 0;
+            }
+        fq_writeplan_add_ids(s->plan, first_id, s->config.id_block);
     }
     clear_heads(s);
     s->heads_ok = ok;
@@ -1380,7 +1405,7 @@ static int send_setup(fq_store *s, PGconn *conn)
     static const Oid plan_types[FQ_STORE_PLAN_NPARAMS] = {16,   20, 1016, 1001, 1001, 1184,
                                                           1016, 17, 25,   20,   25,   20};
     size_t n = sizeof statements / sizeof statements[0];
-    if (expect_reserve(s, n + 7 + HEAD_COUNT) != 0) {
+    if (expect_reserve(s, n + 8 + HEAD_COUNT) != 0) {
         fq_pg_reset(s->pg, "out of memory preparing the connection");
         return -1;
     }
@@ -1410,6 +1435,16 @@ static int send_setup(fq_store *s, PGconn *conn)
     int queued = PQsendQueryParams(conn, SERVER_SIDE_TCP_SQL, 0, NULL, NULL, NULL, NULL, 0);
     if (queued)
         expect_push(s, EXP_SETUP, NULL, NULL);
+    /* Every statement of this connection reaches its rows by a key, and so
+     * do the foreign keys' checks of what it inserts (incidents -> nodes,
+     * org_units: docs/write-path.md, "Constraints"), queries PostgreSQL
+     * plans once for the session. For a referenced table of a few pages (a
+     * district's org units) it plans them as sequential scans, which read
+     * every row to find one, for every report; by the primary key the
+     * checks cost the writes backend about 40 % less. */
+    if (queued && (queued = PQsendQueryParams(conn, "SET enable_seqscan = off", 0, NULL, NULL, NULL,
+                                              NULL, 0)))
+        expect_push(s, EXP_SETUP, NULL, NULL);
     /* Then the serving lock (migrations/0012): one server writes to a
      * database at a time. It is a session lock, so it goes with this
      * connection, and every new connection claims it again here, before
@@ -1437,13 +1472,15 @@ static int send_setup(fq_store *s, PGconn *conn)
      * it. */
     static const char *const heads_sql[HEAD_COUNT] = {FQ_SQL_CHAIN_HEAD, FQ_SQL_OUTBOX_HEADS,
                                                       FQ_SQL_FEED_HEADS, FQ_SQL_RESERVE_IDS};
-    char block[16];
-    snprintf(block, sizeof block, "%d", s->config.id_block);
-    const char *block_values[1] = {block};
+    /* All binary: the seqs and the first id as int8, the block as int4. */
+    uint8_t block[4];
+    fq_pg_put_int4(block, s->config.id_block);
+    const char *block_values[1] = {(const char *)block};
+    static const int block_lengths[1] = {4}, block_formats[1] = {1};
     for (int i = 0; queued && i < HEAD_COUNT; i++) {
-        queued = PQsendQueryParams(conn, heads_sql[i], i == HEAD_IDS ? 1 : 0, NULL,
-                                   i == HEAD_IDS ? block_values : NULL, NULL, NULL,
-                                   i == HEAD_CHAIN ? 1 : 0);
+        queued = PQsendQueryParams(
+            conn, heads_sql[i], i == HEAD_IDS ? 1 : 0, NULL, i == HEAD_IDS ? block_values : NULL,
+            i == HEAD_IDS ? block_lengths : NULL, i == HEAD_IDS ? block_formats : NULL, 1);
         if (queued) {
             expect_push(s, EXP_HEADS, NULL, NULL);
             s->expect[(s->expect_head + s->expect_count - 1) % s->expect_cap].load = i;
@@ -2034,33 +2071,16 @@ static int answer_as_planned(const planned_op *po, int64_t at_us)
     memcpy(op->stored_outcome, p->outcome ? p->outcome : (const uint8_t *)"", outcome_len);
     op->stored_outcome_len = outcome_len;
     op->stored_nonce = p->nonce;
-    /* Column 7: the outbox seqs (FQ_SQL_OUTBOX_SEQS), the one the caller reads. */
-    char seqs[FQ_OUTBOX_MAX_ITEMS * (FQ_BOX_MAX + 48)];
-    size_t used = 0;
-    seqs[0] = '\0';
-    for (int j = 0; j < po->nitems; j++)
-        used += (size_t)snprintf(seqs + used, sizeof seqs - used, "%s%" PRId64 " %s %" PRId64,
-                                 j ? "," : "", po->box_seq[j], op->plan.outbox->box[j],
-                                 po->nev > 1 ? po->seq[1] : po->seq[0]);
-    PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-    PGresAttDesc cols[8];
-    memset(cols, 0, sizeof cols);
-    static const char *const names[8] = {"id",     "created", "recorded_at", "seq",
-                                         "digest", "outcome", "nonce",       "outbox"};
-    for (int k = 0; k < 8; k++) {
-        cols[k].name = (char *)names[k];
-        cols[k].typlen = -1;
-    }
-    char id[24];
-    snprintf(id, sizeof id, "%" PRId64, po->created);
-    if (res == NULL || !PQsetResultAttrs(res, 8, cols) ||
-        !PQsetvalue(res, 0, 0, id, (int)strlen(id)) ||
-        !PQsetvalue(res, 0, 7, seqs, (int)strlen(seqs))) {
-        PQclear(res);
-        return -1;
+    /* The items, as FQ_SQL_OUTBOX_SEQS would have said them. */
+    op->written.n = 0;
+    for (int j = 0; j < po->nitems && j < FQ_OUTBOX_MAX_ITEMS; j++) {
+        op->written.index[j] = (uint8_t)j;
+        op->written.seq[j] = (uint64_t)po->box_seq[j];
+        op->written.event_seq[j] = (uint64_t)(po->nev > 1 ? po->seq[1] : po->seq[0]);
+        op->written.n++;
     }
     PQclear(op->result);
-    op->result = res;
+    op->result = NULL;
     op->got_row = 1;
     return 0;
 }
@@ -2497,10 +2517,10 @@ static int send_batch(fq_store *s, PGconn *conn)
         int formats[4] = {1, 1, 1, 1};
         if (serial)
             queued = PQsendQueryPrepared(conn, FQ_SQL_CHAIN_ADVANCE_WRITTEN_NAME, 3, values,
-                                         lengths, formats, 0);
+                                         lengths, formats, 1);
         else
             queued = PQsendQueryPrepared(conn, FQ_SQL_CHAIN_ADVANCE_NAME, 4, values, lengths,
-                                         formats, 0);
+                                         formats, 1);
         if (queued)
             expect_push(s, EXP_ADVANCE, NULL, b);
     }
@@ -2571,9 +2591,10 @@ static int send_reserve(fq_store *s, PGconn *conn)
 {
     if (expect_reserve(s, 3) != 0)
         return 0; /* next turn */
-    char n[16];
-    snprintf(n, sizeof n, "%d", s->config.id_block);
-    const char *values[1] = {n};
+    uint8_t n[4];
+    fq_pg_put_int4(n, s->config.id_block);
+    const char *values[1] = {(const char *)n};
+    static const int lengths[1] = {4}, formats[1] = {1};
     /* A failed batch leaves its transaction aborted until a ROLLBACK (see
      * send_batch). */
     if (PQtransactionStatus(conn) == PQTRANS_INERROR) {
@@ -2583,7 +2604,7 @@ static int send_reserve(fq_store *s, PGconn *conn)
         }
         expect_push(s, EXP_RESERVE, NULL, NULL);
     }
-    if (!PQsendQueryPrepared(conn, FQ_SQL_RESERVE_IDS_NAME, 1, values, NULL, NULL, 0) ||
+    if (!PQsendQueryPrepared(conn, FQ_SQL_RESERVE_IDS_NAME, 1, values, lengths, formats, 1) ||
         (expect_push(s, EXP_RESERVE, NULL, NULL), !PQpipelineSync(conn))) {
         fq_pg_reset(s->pg, "libpq could not queue a statement");
         return -1;
@@ -2952,6 +2973,7 @@ void fq_store_submit(fq_store *s, fq_store_op *op)
     /* Not freed here: an op submitted again from its own callback still
      * points at the rows the store frees when that callback returns. */
     op->result = NULL;
+    op->written.n = 0;
     op->attempts = 0;
     op->got_row = 0;
     op->error[0] = '\0';

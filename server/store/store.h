@@ -17,6 +17,7 @@
 
 #include "fqerr.h"
 #include "metrics.h"
+#include "outbox.h"
 
 #include <libpq-fe.h>
 #include <stddef.h>
@@ -129,6 +130,10 @@ struct fq_store_op {
     /* With FQ_OK: the statement's rows (all kinds but REJECTED),
      * valid during `done` only. */
     PGresult *result;
+    /* With FQ_OK, for REPORT, REROUTE, EVENT and ACTION: the outbox items
+     * the statement wrote (write_params.h fq_write_outbox_written; a report
+     * written by the set-based statement: as planned). n 0: none. */
+    fq_outbox_written written;
     /* With FQ_EREJECTED: why, as fq_pg_error_describe puts it (SQLSTATE,
      * constraint, a primary message that quotes no values; never the row),
      * and the SQLSTATE (57014: a reads store's statement_timeout cancelled it). */

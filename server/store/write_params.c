@@ -134,6 +134,8 @@ enum action_param {
     A_REASON_CODE,
     A_PHOTOS,
     A_MEDIATION = A_PHOTOS + FQ_ATTACHMENT_NPARAMS,
+    A_SUPERVISES, /* A_SUPERVISION changes the order: its time, or NULL to clear it */
+    A_SUSPENDS,   /* A_SUSPENSION changes the suspension: its time, or NULL to end it */
     A_PLAN,
     A_COUNT = A_PLAN + FQ_STORE_PLAN_NPARAMS
 };
@@ -189,6 +191,7 @@ static void start(fq_store_op *op, fq_store_op_kind kind, int nparams, int plan)
     memset(&op->plan, 0, sizeof op->plan);
     op->plan.first_param = plan;
     op->report = NULL;
+    op->result_format = 1; /* every write statement's row is read in binary */
 }
 
 static void text(fq_store_op *op, int i, const char *v)
@@ -213,7 +216,7 @@ static void binary(fq_store_op *op, int i, const void *v, size_t len)
  * slots is a bug of this file (a binder that encodes more than there are). */
 typedef struct formatter {
     fq_param_scratch *scratch;
-    int bin_used, text_used;
+    int bin_used;
 } formatter;
 
 static uint8_t *bin_slot(formatter *f)
@@ -267,27 +270,22 @@ static void bool_param(fq_store_op *op, int i, int v)
     binary(op, i, v ? &yes : &no, 1);
 }
 
-/* The parameters that are still text (FQ_SQL_ACTION's tri-states, the
- * aftercare and upward statements): decimal. */
-static const char *i64(formatter *f, int64_t v)
+/* A NULL of a binary parameter. */
+static void null_param(fq_store_op *op, int i)
 {
-    assert(f->text_used < (int)(sizeof f->scratch->text / sizeof f->scratch->text[0]));
-    char *out = f->scratch->text[f->text_used++];
-    snprintf(out, sizeof f->scratch->text[0], "%" PRId64, v);
-    return out;
+    binary(op, i, NULL, 0);
 }
 
-static const char *u64(formatter *f, uint64_t v)
+/* A tri-state of FQ_SQL_ACTION as two parameters: `change` (bool) says
+ * whether the column changes, `at` its new time (NULL: cleared). */
+static void change_params(fq_store_op *op, int change, int at, formatter *f, fq_param_change c,
+                          int64_t ms)
 {
-    assert(f->text_used < (int)(sizeof f->scratch->text / sizeof f->scratch->text[0]));
-    char *out = f->scratch->text[f->text_used++];
-    snprintf(out, sizeof f->scratch->text[0], "%" PRIu64, v);
-    return out;
-}
-
-static const char *boolean(int v)
-{
-    return v ? "true" : "false";
+    bool_param(op, change, c != FQ_PARAM_KEEP);
+    if (c == FQ_PARAM_SET)
+        time_param(op, at, f, ms);
+    else
+        null_param(op, at);
 }
 
 /* The outbox rows' boxes, kinds and bodies from `first` (binary arrays,
@@ -354,14 +352,69 @@ static void add_event(fq_store_op *op, int64_t incident, const char *kind, int a
         incident, kind, actor_param, reason ? reason : "", reason_names_created, payload_param};
 }
 
+/* ---- the rows ---- */
+
+/* The column of FQ_SQL_OUTBOX_SEQS in each write statement's row (sql/). */
+static int outbox_column(fq_store_op_kind kind)
+{
+    switch (kind) {
+    case FQ_STORE_OP_REPORT:
+        return 7;
+    case FQ_STORE_OP_REROUTE:
+    case FQ_STORE_OP_EVENT:
+        return 0;
+    case FQ_STORE_OP_ACTION:
+        return 1;
+    default:
+        return -1;
+    }
+}
+
+/* Row 0's int8 at `col`: 1 and *v, or 0 when there is none (no row, NULL,
+ * not binary, not 8 bytes). */
+static int row_int8(const PGresult *res, int col, int64_t *v)
+{
+    if (res == NULL || PQntuples(res) < 1 || PQnfields(res) <= col || PQgetisnull(res, 0, col) ||
+        PQfformat(res, col) != 1 || PQgetlength(res, 0, col) != 8)
+        return 0;
+    *v = fq_pg_get_int8((const uint8_t *)PQgetvalue(res, 0, col));
+    return 1;
+}
+
+int fq_write_outbox_written(fq_store_op *op, const PGresult *res)
+{
+    op->written.n = 0;
+    int col = outbox_column(op->kind);
+    if (col < 0 || res == NULL || PQntuples(res) != 1 || PQnfields(res) <= col ||
+        PQgetisnull(res, 0, col))
+        return 0;
+    if (op->plan.outbox == NULL || PQfformat(res, col) != 1)
+        return -1;
+    return fq_outbox_written_decode(op->plan.outbox, PQgetvalue(res, 0, col),
+                                    (size_t)PQgetlength(res, 0, col), &op->written);
+}
+
+int64_t fq_write_event_seq(const PGresult *res)
+{
+    int64_t seq = 0;
+    return row_int8(res, 0, &seq) ? seq : 0;
+}
+
+int fq_upward_attempt_row(const PGresult *res, int64_t *attempts, int64_t *acknowledged)
+{
+    *attempts = *acknowledged = 0;
+    if (res == NULL || PQntuples(res) != 1 || PQnfields(res) != 2)
+        return -1;
+    return row_int8(res, 0, attempts) && row_int8(res, 1, acknowledged) ? 0 : -1;
+}
+
 /* ---- the statements ---- */
 
 void fq_report_params_bind(fq_report_params *p, fq_store_op *op)
 {
-    formatter f = {&p->scratch, 0, 0};
+    formatter f = {&p->scratch, 0};
     start(op, FQ_STORE_OP_REPORT, R_COUNT, R_PLAN);
-    op->report = p;
-    op->result_format = 1; /* parse_report_row in store.c */
+    op->report = p; /* its row: parse_report_row in store.c */
     text(op, R_NODE, p->node);
     int8_param(op, R_MESSAGE_ID, &f, (int64_t)p->message_id);
     binary(op, R_DIGEST, p->body_digest, 32);
@@ -424,7 +477,7 @@ int fq_report_params_has_photos(const fq_report_params *p)
 
 void fq_reroute_params_bind(fq_reroute_params *p, fq_store_op *op)
 {
-    formatter f = {&p->scratch, 0, 0};
+    formatter f = {&p->scratch, 0};
     start(op, FQ_STORE_OP_REROUTE, RR_COUNT, RR_PLAN);
     int8_param(op, RR_INCIDENT, &f, (int64_t)p->incident_id);
     bind_route(op, RR_TIER, RR_CLIMBED, p->route, &f);
@@ -439,7 +492,7 @@ void fq_reroute_params_bind(fq_reroute_params *p, fq_store_op *op)
 
 void fq_event_params_bind(fq_event_params *p, fq_store_op *op)
 {
-    formatter f = {&p->scratch, 0, 0};
+    formatter f = {&p->scratch, 0};
     start(op, FQ_STORE_OP_EVENT, E_COUNT, E_PLAN);
     int8_param(op, E_INCIDENT, &f, (int64_t)p->incident_id);
     text(op, E_KIND, p->kind);
@@ -454,12 +507,12 @@ void fq_event_params_bind(fq_event_params *p, fq_store_op *op)
 
 void fq_action_params_bind(fq_action_params *p, fq_store_op *op)
 {
-    formatter f = {&p->scratch, 0, 0};
+    formatter f = {&p->scratch, 0};
     start(op, FQ_STORE_OP_ACTION, A_COUNT, A_PLAN);
     text(op, A_NODE, p->node);
-    text(op, A_MESSAGE_ID, u64(&f, p->message_id));
+    int8_param(op, A_MESSAGE_ID, &f, (int64_t)p->message_id);
     binary(op, A_DIGEST, p->digest, 32);
-    text(op, A_INCIDENT, u64(&f, p->incident_id));
+    int8_param(op, A_INCIDENT, &f, (int64_t)p->incident_id);
     text(op, A_KIND, p->kind);
     text(op, A_NOTE, p->note);
     binary(op, A_ENVELOPE, p->envelope, p->envelope_len);
@@ -487,12 +540,10 @@ void fq_action_params_bind(fq_action_params *p, fq_store_op *op)
         int8_param(op, A_MERGED, &f, (int64_t)p->merged_into);
     else
         binary(op, A_MERGED, NULL, 0);
-    /* '' clears (a reply to the order; a resumption), a time sets. */
-    if (p->supervision != FQ_PARAM_KEEP)
-        text(op, A_SUPERVISION, p->supervision == FQ_PARAM_CLEAR ? "" : i64(&f, p->supervision_ms));
+    /* Cleared by a reply to the order and by a resumption; set by a time. */
+    change_params(op, A_SUPERVISES, A_SUPERVISION, &f, p->supervision, p->supervision_ms);
     text(op, A_EXPECTED_STATE, p->expected_state);
-    if (p->suspension != FQ_PARAM_KEEP)
-        text(op, A_SUSPENSION, p->suspension == FQ_PARAM_CLEAR ? "" : i64(&f, p->suspend_ms));
+    change_params(op, A_SUSPENDS, A_SUSPENSION, &f, p->suspension, p->suspend_ms);
     text(op, A_SUSPEND_REASON, p->suspend_reason);
     text(op, A_REASON_CODE, p->reason_code);
     bind_photos(op, A_PHOTOS, p->photos);
@@ -509,36 +560,40 @@ void fq_action_params_bind(fq_action_params *p, fq_store_op *op)
 
 void fq_aftercare_params_bind(fq_aftercare_params *p, fq_store_op *op)
 {
-    formatter f = {&p->scratch, 0, 0};
+    formatter f = {&p->scratch, 0};
     start(op, FQ_STORE_OP_READ, AC_COUNT, AC_PLAN);
     op->statement = FQ_SQL_AFTERCARE_NAME;
     text(op, AC_NODE, p->node);
-    text(op, AC_MESSAGE_ID, u64(&f, p->message_id));
+    int8_param(op, AC_MESSAGE_ID, &f, (int64_t)p->message_id);
     binary(op, AC_DIGEST, p->digest, 32);
-    text(op, AC_INCIDENT, u64(&f, p->incident_id));
+    int8_param(op, AC_INCIDENT, &f, (int64_t)p->incident_id);
     text(op, AC_KIND, p->kind);
     text(op, AC_REASON, p->reason);
     binary(op, AC_ENVELOPE, p->envelope, p->envelope_len);
     if (p->satisfaction != 0)
-        text(op, AC_SATISFACTION, i64(&f, p->satisfaction));
+        int2_param(op, AC_SATISFACTION, &f, p->satisfaction);
+    else
+        null_param(op, AC_SATISFACTION);
     text(op, AC_JURISDICTION, p->jurisdiction);
     add_event(op, (int64_t)p->incident_id, p->kind, AC_NODE, p->reason, 0, AC_ENVELOPE);
 }
 
 void fq_upward_attempt_params_bind(fq_upward_attempt_params *p, fq_store_op *op)
 {
-    formatter f = {&p->scratch, 0, 0};
+    formatter f = {&p->scratch, 0};
     start(op, FQ_STORE_OP_READ, UA_COUNT, UA_PLAN);
     op->statement = FQ_SQL_UPWARD_ATTEMPT_NAME;
     text(op, UA_DELIVERY, p->delivery_id);
     if (p->answered)
-        text(op, UA_HTTP_STATUS, i64(&f, p->http_status));
+        int4_param(op, UA_HTTP_STATUS, &f, (int32_t)p->http_status);
+    else
+        null_param(op, UA_HTTP_STATUS);
     text(op, UA_ERROR, p->error);
-    text(op, UA_DELAY, u64(&f, p->delay_ms));
-    text(op, UA_ACCEPTED, boolean(p->accepted));
+    int8_param(op, UA_DELAY, &f, (int64_t)p->delay_ms);
+    bool_param(op, UA_ACCEPTED, p->accepted);
     text(op, UA_REASON, p->reason);
     text(op, UA_REASON_CODE, p->reason_code);
-    text(op, UA_NONCE, i64(&f, p->nonce));
+    int8_param(op, UA_NONCE, &f, p->nonce);
     text(op, UA_ACK_REASON, p->ack_reason);
     /* The attempt, and the acknowledgement when the answer was 2xx (not
      * written when the delivery was acknowledged before: the store writes

@@ -6,6 +6,8 @@
  * formats, and into the store's plan (which parameter carries each event's actor and payload). No
  * other module indexes a write statement's parameters; the positions are in write_params.c only,
  * and test_write_params checks each binder's count against the statement's text.
+ * Every statement's row comes back binary, read by the decoders at the end
+ * of this file (and fq_prior_request_row, outbox_rows.h).
  *
  * A binder points the op into its struct (strings, arrays, the numbers it
  * formats there): the struct stays where it is, unchanged, until the op is
@@ -39,14 +41,13 @@ typedef struct fq_route_params {
     size_t co_len;
 } fq_route_params;
 
-/* Numbers as the binder encodes them, for the op to point at: binary
- * (PostgreSQL's send format: int2/int4/int8, float8, timestamptz) or, for
- * the few parameters that are still text, decimal. A report has the most:
- * 19 binary. */
+/* Numbers as the binder encodes them, for the op to point at, in
+ * PostgreSQL's send format (int2/int4/int8, float8, timestamptz): every
+ * parameter of a write statement that is not a text column's goes binary.
+ * A report has the most: 19. */
 #define FQ_PARAM_SCRATCH 24
 typedef struct fq_param_scratch {
     uint8_t bin[FQ_PARAM_SCRATCH][8];
-    char text[8][24];
 } fq_param_scratch;
 
 /* FQ_SQL_INSERT_REPORT: a report, its "reported" event, its routing
@@ -117,7 +118,8 @@ typedef struct fq_event_params {
 void fq_event_params_bind(fq_event_params *p, fq_store_op *op);
 
 /* A tri-state of FQ_SQL_ACTION: keep what the incident has, clear it, or
- * set it to `ms`. */
+ * set it to `ms` (two parameters: whether it changes, bool, and the time,
+ * timestamptz, NULL to clear). */
 typedef enum fq_param_change { FQ_PARAM_KEEP = 0, FQ_PARAM_CLEAR, FQ_PARAM_SET } fq_param_change;
 
 /* FQ_SQL_ACTION: a terminal's action or a console's command. */
@@ -185,6 +187,27 @@ typedef struct fq_upward_attempt_params {
     fq_param_scratch scratch;
 } fq_upward_attempt_params;
 void fq_upward_attempt_params_bind(fq_upward_attempt_params *p, fq_store_op *op);
+
+/* ---- the rows (all binary: every binder above asks for it) ---- */
+
+/* The outbox items the statement of `op` (REPORT, REROUTE, EVENT, ACTION)
+ * says it wrote — its FQ_SQL_OUTBOX_SEQS column, decoded by outbox.h
+ * fq_outbox_written_decode against op->plan.outbox — into op->written
+ * (n 0: none, the column NULL, or another statement). 0, or -1 when the
+ * column does not decode (op->written then empty). Called by the store on
+ * each row; the callers read op->written. */
+int fq_write_outbox_written(fq_store_op *op, const PGresult *res);
+
+/* FQ_SQL_ACTION's and FQ_SQL_AFTERCARE's first column: the seq of the
+ * event written, 0 when not applied (NULL) or not an int8. The earlier
+ * request follows (outbox_rows.h fq_prior_request_row: from column 2 for
+ * an action, 1 for aftercare). */
+int64_t fq_write_event_seq(const PGresult *res);
+
+/* FQ_SQL_UPWARD_ATTEMPT's row: the events written, attempts and
+ * acknowledgements (0 and 0 when a resent write found its nonce applied).
+ * 0, or -1 when the row is not that. */
+int fq_upward_attempt_row(const PGresult *res, int64_t *attempts, int64_t *acknowledged);
 
 /* Each binder's parameter count, for test_write_params (which compares it
  * with the statement's text). */

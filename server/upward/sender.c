@@ -159,11 +159,14 @@ static void attempt_written(fq_store_op *op, int status, const char *message)
          * receiver knows it by its id). */
         fq_log(FQ_LOG_WARN, "upward", "delivery %s: the attempt was not recorded: %s",
                t->delivery_id, message ? message : "?");
-    } else if (op->result != NULL && PQntuples(op->result) == 1) {
+    } else {
         /* 0 and 0 when a resent write found its nonce applied. */
-        if (atoi(PQgetvalue(op->result, 0, 0)) > 0)
-            u->stats.attempts[t->outcome]++;
-        u->stats.acknowledged += (uint64_t)atoi(PQgetvalue(op->result, 0, 1));
+        int64_t attempts, acknowledged;
+        if (fq_upward_attempt_row(op->result, &attempts, &acknowledged) == 0) {
+            if (attempts > 0)
+                u->stats.attempts[t->outcome]++;
+            u->stats.acknowledged += (uint64_t)acknowledged;
+        }
     }
     unlink_transfer(u, t);
     free_transfer(t);

@@ -38,7 +38,7 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webtest  # noqa: E402
-from webtest import Api, Browser, check, log  # noqa: E402
+from webtest import DESK, WALL, Api, Browser, check, log  # noqa: E402
 
 PASSWORD = "bulletin-secret-2026!"
 CATEGORIES = ["dispute.neighbour", "food_safety", "illegal_construction", "elderly_care",
@@ -175,6 +175,23 @@ def main(world):
                          ".scrollIntoView({block: 'center'})")
         b.screenshot("upward-timeline")
         b.assert_no_console_errors("on the incident reported upward")
+
+        # The same history's statistics on the console (the last 30 days, the
+        # tab's default): the times to acknowledge and conclude in words with
+        # their unit, the village share a percentage, every table whole.
+        b.js("const c = document.querySelector('aside.incident-panel button.close'); if (c) c.click();")
+        next(t for t in d.find_elements("css selector", "nav.tabs button[role=tab]") if t.text == "统计").click()
+        b.wait_js("return document.querySelectorAll('.stats-part').length === 3 &&"
+                  " document.querySelectorAll('table.stats tbody tr').length >= 9", "the statistics' three tables")
+        times = b.js("return document.querySelectorAll('.stats-part')[1].innerText")
+        check(re.search(r"\d+(\.\d)? (秒|分钟|小时|天)", times), f"the times with their unit: {times!r}")
+        cases = b.js("return document.querySelectorAll('.stats-part')[0].innerText")
+        check(re.search(r"\d+%", cases), f"the village share as a percentage: {cases!r}")
+        for size in (WALL, DESK):
+            b.resize(size)
+            b.screenshot("stats-history")
+            b.assert_tables_fit("in the statistics")
+        b.assert_no_console_errors("in the statistics")
 
         b.resize((1000, 1400))
         b.driver.get("file://" + html)

@@ -23,7 +23,7 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webtest  # noqa: E402
-from webtest import DESK, WALL, Api, Browser, Failure, check, log  # noqa: E402
+from webtest import DESK, PHONE, WALL, Api, Browser, Failure, check, log  # noqa: E402
 
 PASSWORD = "研判-judgment-2026!"
 HOSTILE = '<img src=x onerror="window.__xss=1">'
@@ -87,6 +87,15 @@ def main(world):
     b = Browser(world, size=WALL)
     b.sign_in(server.base_url + "/", "zhou.op", PASSWORD,
               "return !!document.querySelector('.console table.board')", "the console after signing in")
+    # The board's count while the server has further pages (keyset paging):
+    # what is listed so far, and that there is more; 更多 adds the next page.
+    count_js = "return document.querySelector('.board-view .caption').textContent"
+    rows_js = "return document.querySelectorAll('table.board tbody tr.sev-row').length"
+    b.wait(lambda b: b.js(count_js) == "在办：已列出 100 件，还有更多" and b.js(rows_js) == 100,
+           f"the first page's count (the page says '{b.js(count_js)}')")
+    b.driver.find_element("css selector", ".board-view button.more").click()
+    b.wait(lambda b: b.js(count_js) == "在办：已列出 200 件，还有更多" and b.js(rows_js) == 200,
+           f"the count after 更多 (the page says '{b.js(count_js)}')")
     tabs = {t.text: t for t in b.driver.find_elements("css selector", "nav.tabs button[role=tab]")}
     check("研判" in tabs, f"a tab 研判 among {list(tabs)}")
     tabs["研判"].click()
@@ -131,8 +140,12 @@ def main(world):
               "the map at the hotspot")
     b.assert_no_console_errors("the 研判 view")
     b.screenshot("judgment")
+    b.assert_tables_fit("in the 研判 view")
     b.resize(DESK)
     b.screenshot("judgment")
+    b.assert_tables_fit("in the 研判 view")
+    b.resize(PHONE)
+    b.screenshot("judgment")  # looked at, not asserted: the console is for desks and walls
     b.resize(WALL)
 
     # ---- a new finding pushed ----

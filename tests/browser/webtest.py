@@ -579,6 +579,35 @@ class Browser:
         d.find_element("css selector", "form.signin button[type=submit]").click()
         self.wait_js(signed_in_js, what)
 
+    # Each visible table's box, and every box around it that clips or scrolls
+    # (overflow-x not visible): wider content than the box (scrollWidth over
+    # clientWidth) is a table that needs a sideways scroll, or is cut.
+    OVERFLOW_JS = """
+    const out = [];
+    const seen = new Set();
+    const name = (e) => e.tagName.toLowerCase() + (e.className && typeof e.className === 'string'
+        ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+    for (const table of document.querySelectorAll(arguments[0])) {
+        if (!table.offsetParent) continue;
+        for (let e = table; e && e !== document.documentElement; e = e.parentElement) {
+            if (seen.has(e)) continue;
+            const ox = getComputedStyle(e).overflowX;
+            if (e !== table && ox === 'visible') continue;
+            seen.add(e);
+            if (e.scrollWidth > e.clientWidth + 1)
+                out.push(`${name(e)} (around ${name(table)}): ${e.scrollWidth} px wide in ${e.clientWidth}`);
+        }
+    }
+    return out;
+    """
+
+    def assert_tables_fit(self, where, selector="table"):
+        """No table shown (selector) is wider than a box that holds it: nothing
+        to scroll sideways, nothing cut (docs/web-console.md, "Screens")."""
+        over = self.js(self.OVERFLOW_JS, selector)
+        check(not over, f"tables overflow at {self.size[0]}x{self.size[1]} {where}: " + "; ".join(over))
+        return over
+
     def read_console(self):
         self.console += self.driver.get_log("browser")
         return self.console

@@ -17,7 +17,7 @@ cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DFQ_FUZZ=ON >"$build/conf
     cat "$build/configure.log"
     exit 1
 }
-names="request reply org_ids topology console webcmd fieldreq frontdeskreq mediationreq calendar o311form o311path photo judgment upward copyrows"
+names="request reply org_ids topology console webcmd fieldreq frontdeskreq mediationreq calendar o311form o311path photo judgment upward copyrows outboxseqs"
 # shellcheck disable=SC2046,SC2086 # one target per name
 cmake --build "$build" -j"$jobs" --target $(printf 'fuzz_%s ' $names)
 

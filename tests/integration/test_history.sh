@@ -70,6 +70,20 @@ for stmt in "DELETE FROM incidents WHERE id = $id1" "UPDATE incidents SET id = -
     assert_match "history" "$out" "the refusal names the history: $stmt"
 done
 assert_eq 1 "$(q "SELECT count(*) FROM incidents WHERE id = $id1")" "the incident is still there"
+# The incidents' CHECKs (kept by 0033 and 0036: docs/write-path.md,
+# "Constraints") refuse each value an operator could type wrong.
+for set in "message_id = 0" "body_digest = sha256('x')::bytea || '\\x00'::bytea" "severity = 5" "risk = 0" \
+    "channel = 7" "lon = 200, lat = 30" "lon = 120, lat = -91" "lon = 120, lat = NULL" \
+    "place_unit = NULL, lon = NULL, lat = NULL" "state = 'bogus'" "tier = 4" "line = 4" "breached = 8" \
+    "assignment = 'bogus'" "satisfaction = 6" "suspended_at = now()" \
+    "state = 'closed', suspended_at = now(), suspend_reason = 'x'"; do
+    set +e
+    out=$(q "UPDATE incidents SET $set WHERE id = $id1" 2>&1)
+    rc=$?
+    set -e
+    assert_eq 1 "$rc" "refused: SET $set"
+    assert_match "violates check constraint \"incidents_" "$out" "the CHECK refuses: SET $set"
+done
 route --category enforcement.illegal_building --severity IV --risk low --channel patrol \
     --place lingyin-v2 --title "违建" --external-ref HI-5 >/dev/null
 total=$(q "SELECT count(*) FROM events")

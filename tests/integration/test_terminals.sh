@@ -391,4 +391,12 @@ log "stopped in $stop_ms ms with a sync held"
 kill "$WATCH"
 wait "$WATCH" 2>/dev/null || true
 check_log "$WORK/watch.err"
+# Every write's committed items were handed to the terminals as its
+# statement said it wrote them (a binary record[] of seqs, decoded against
+# its items: write_params.h fq_write_outbox_written): none refused, by any
+# server of this test.
+for p in "${SERVER_LOGS[@]}"; do
+    ! grep -q "do not match its items" "$p" || fail "outbox items not matched in $p: $(grep -m 3 "do not match" "$p")"
+done
+log "every write's outbox items matched"
 log "terminals ok"

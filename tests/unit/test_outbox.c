@@ -1,8 +1,9 @@
 /* Tests of the outbox item sets: one item per box, the statement parameters
  * (binary arrays of the element types the statements cast them to, read
  * back element by element; empty ones of the same types when none were
- * built), the matching of committed seqs back to items, and complete
- * items. */
+ * built), the decoding of the items a statement wrote (FQ_SQL_OUTBOX_SEQS,
+ * a binary record[], from PostgreSQL's own bytes) back to the set's items,
+ * and complete items. */
 #include "outbox.h"
 
 #include <setjmp.h>
@@ -120,51 +121,138 @@ static void test_feeds(void **state)
     fq_outbox_free(&s);
 }
 
-static int calls;
-static uint64_t seen_seq[4], seen_event[4];
-static int seen_index[4];
+/* FQ_SQL_OUTBOX_SEQS's column as PostgreSQL 15 sent it in binary for
+ * SELECT array_agg(ROW(w.s, w.b, w.e)) FROM (VALUES (12::bigint,
+ * 'h:b.c'::text, 5001::bigint), (7, 'w:a', 5001), (3, 'u:t', 5001)) w(s, b, e):
+ * a record[] of three (int8, text, int8). */
+static const uint8_t pg_written[] = {
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0xc9, 0x00, 0x00, 0x00, 0x03,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x31, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x14,
+    0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x19,
+    0x00, 0x00, 0x00, 0x05, 0x68, 0x3a, 0x62, 0x2e, 0x63, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00,
+    0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x13, 0x89, 0x00, 0x00, 0x00, 0x2f, 0x00, 0x00, 0x00,
+    0x03, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x07, 0x00, 0x00, 0x00, 0x19, 0x00, 0x00, 0x00, 0x03, 0x77, 0x3a, 0x61, 0x00, 0x00, 0x00, 0x14,
+    0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x13, 0x89, 0x00, 0x00, 0x00, 0x2f,
+    0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x19, 0x00, 0x00, 0x00, 0x03, 0x75, 0x3a, 0x74, 0x00,
+    0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x13, 0x89};
 
-static void record(void *user, const fq_outbox_set *s, int index, uint64_t seq, uint64_t event_seq)
+/* A record[] of (seq, box, event_seq) elements as array_send and
+ * record_send write them, for the refusals: `oids` the columns' types. */
+static size_t written_array(uint8_t *out, uint32_t element_oid, int n, const uint64_t *seq,
+                            const char *const *box, const uint64_t *event_seq, const uint32_t *oids)
 {
-    seen_event[calls] = event_seq;
-    (void)user;
-    (void)s;
-    seen_index[calls] = index;
-    seen_seq[calls] = seq;
-    calls++;
+    size_t at = 0;
+    uint32_t header[5] = {1, 0, element_oid, (uint32_t)n, 1};
+    for (int i = 0; i < 5; i++) {
+        fq_pg_put_int4(out + at, (int32_t)header[i]);
+        at += 4;
+    }
+    for (int i = 0; i < n; i++) {
+        size_t len_at = at;
+        at += 4;
+        size_t start = at;
+        fq_pg_put_int4(out + at, 3);
+        at += 4;
+        fq_pg_put_int4(out + at, (int32_t)oids[0]);
+        fq_pg_put_int4(out + at + 4, 8);
+        fq_pg_put_int8(out + at + 8, (int64_t)seq[i]);
+        at += 16;
+        size_t bl = strlen(box[i]);
+        fq_pg_put_int4(out + at, (int32_t)oids[1]);
+        fq_pg_put_int4(out + at + 4, (int32_t)bl);
+        memcpy(out + at + 8, box[i], bl);
+        at += 8 + bl;
+        fq_pg_put_int4(out + at, (int32_t)oids[2]);
+        fq_pg_put_int4(out + at + 4, 8);
+        fq_pg_put_int8(out + at + 8, (int64_t)event_seq[i]);
+        at += 16;
+        fq_pg_put_int4(out + len_at, (int32_t)(at - start));
+    }
+    return at;
 }
 
-static void test_committed(void **state)
+static void test_written(void **state)
 {
     (void)state;
     fq_outbox_set s;
     fq_outbox_init(&s);
     Fengqiao__V1__OutboxItem it;
     body(&it, "x");
-    fq_outbox_add(&s, "w:a", FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, &it, 1);
-    fq_outbox_add(&s, "h:b.c", FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION, &it, 1);
-    calls = 0;
-    /* PostgreSQL may return them in any order. */
-    assert_int_equal(fq_outbox_committed(&s, "7 h:b.c,12 w:a", record, NULL), 2);
-    assert_int_equal(seen_index[0], 1);
-    assert_int_equal(seen_seq[0], 7);
-    assert_int_equal(seen_index[1], 0);
-    assert_int_equal(seen_seq[1], 12);
-    assert_int_equal(seen_event[0], 0); /* not said: 0 */
-    /* With the event's seq (FQ_SQL_OUTBOX_SEQS). */
-    calls = 0;
-    assert_int_equal(fq_outbox_committed(&s, "8 w:a 5001,13 h:b.c 5001", record, NULL), 2);
-    assert_int_equal(seen_index[0], 0);
-    assert_int_equal(seen_seq[0], 8);
-    assert_int_equal(seen_event[0], 5001);
-    assert_int_equal(seen_index[1], 1);
-    assert_int_equal(seen_event[1], 5001);
-    assert_int_equal(fq_outbox_committed(&s, "8 w:a x", NULL, NULL), -1);
-    assert_int_equal(fq_outbox_committed(&s, "", record, NULL), 0);
-    assert_int_equal(fq_outbox_committed(&s, "7 h:zz", NULL, NULL), -1);
-    assert_int_equal(fq_outbox_committed(&s, "x w:a", NULL, NULL), -1);
-    assert_int_equal(fq_outbox_committed(&s, "0 w:a", NULL, NULL), -1);
-    assert_int_equal(fq_outbox_committed(&s, "7w:a", NULL, NULL), -1);
+    assert_int_equal(fq_outbox_add(&s, "w:a", FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, &it, 1), 0);
+    assert_int_equal(fq_outbox_add(&s, "h:b.c", FENGQIAO__V1__ITEM_KIND__ITEM_CANCELLATION, &it, 1),
+                     0);
+    assert_int_equal(fq_outbox_add_feed(&s, FQ_FEED_TOWN, "u:t", &it, 1), 0);
+    fq_outbox_written w;
+    /* PostgreSQL's own bytes, in its order (any order: matched by box). */
+    assert_int_equal(fq_outbox_written_decode(&s, pg_written, sizeof pg_written, &w), 0);
+    assert_int_equal(w.n, 3);
+    assert_int_equal(w.index[0], 1);
+    assert_int_equal(w.seq[0], 12);
+    assert_int_equal(w.index[1], 0);
+    assert_int_equal(w.seq[1], 7);
+    assert_int_equal(w.index[2], 2);
+    assert_int_equal(w.seq[2], 3);
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(w.event_seq[k], 5001);
+    /* Every byte cut short is refused, and leaves nothing. */
+    for (size_t len = 0; len < sizeof pg_written; len++) {
+        assert_int_equal(fq_outbox_written_decode(&s, pg_written, len, &w), -1);
+        assert_int_equal(w.n, 0);
+    }
+
+    static const uint32_t ok[3] = {FQ_PG_INT8, FQ_PG_TEXT, FQ_PG_INT8};
+    uint8_t buf[512];
+    const char *boxes[2] = {"w:a", "h:b.c"};
+    uint64_t seqs[2] = {8, 13}, events[2] = {5002, 5002};
+    size_t len = written_array(buf, FQ_PG_RECORD, 2, seqs, boxes, events, ok);
+    assert_int_equal(fq_outbox_written_decode(&s, buf, len, &w), 0);
+    assert_int_equal(w.n, 2);
+    assert_int_equal(w.index[1], 1);
+    assert_int_equal(w.seq[1], 13);
+    assert_int_equal(w.event_seq[1], 5002);
+    /* An empty array (no dimensions): nothing written. */
+    static const uint8_t empty[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0xc9};
+    assert_int_equal(fq_outbox_written_decode(&s, empty, sizeof empty, &w), 0);
+    assert_int_equal(w.n, 0);
+    /* Another element type: a text[], an int8[]. */
+    len = written_array(buf, FQ_PG_TEXT, 2, seqs, boxes, events, ok);
+    assert_int_equal(fq_outbox_written_decode(&s, buf, len, &w), -1);
+    /* Columns of other types. */
+    static const uint32_t text_seq[3] = {FQ_PG_TEXT, FQ_PG_TEXT, FQ_PG_INT8};
+    static const uint32_t int4_event[3] = {FQ_PG_INT8, FQ_PG_TEXT, FQ_PG_INT4};
+    len = written_array(buf, FQ_PG_RECORD, 2, seqs, boxes, events, text_seq);
+    assert_int_equal(fq_outbox_written_decode(&s, buf, len, &w), -1);
+    len = written_array(buf, FQ_PG_RECORD, 2, seqs, boxes, events, int4_event);
+    assert_int_equal(fq_outbox_written_decode(&s, buf, len, &w), -1);
+    /* A box not in the set; one twice; a seq 0; a negative one. */
+    const char *stranger[2] = {"w:a", "w:zz"};
+    len = written_array(buf, FQ_PG_RECORD, 2, seqs, stranger, events, ok);
+    assert_int_equal(fq_outbox_written_decode(&s, buf, len, &w), -1);
+    assert_int_equal(w.n, 0);
+    const char *twice[2] = {"w:a", "w:a"};
+    len = written_array(buf, FQ_PG_RECORD, 2, seqs, twice, events, ok);
+    assert_int_equal(fq_outbox_written_decode(&s, buf, len, &w), -1);
+    uint64_t zero[2] = {8, 0}, negative[2] = {8, UINT64_MAX};
+    len = written_array(buf, FQ_PG_RECORD, 2, zero, boxes, events, ok);
+    assert_int_equal(fq_outbox_written_decode(&s, buf, len, &w), -1);
+    len = written_array(buf, FQ_PG_RECORD, 2, negative, boxes, events, ok);
+    assert_int_equal(fq_outbox_written_decode(&s, buf, len, &w), -1);
+    /* An element with a fourth column, or a NULL element. */
+    len = written_array(buf, FQ_PG_RECORD, 1, seqs, boxes, events, ok);
+    fq_pg_put_int4(buf + 24, 4);
+    assert_int_equal(fq_outbox_written_decode(&s, buf, len, &w), -1);
+    len = written_array(buf, FQ_PG_RECORD, 1, seqs, boxes, events, ok);
+    fq_pg_put_int4(buf + 20, -1);
+    assert_int_equal(fq_outbox_written_decode(&s, buf, 24, &w), -1);
+    /* An element longer than its columns (a byte left inside it). */
+    len = written_array(buf, FQ_PG_RECORD, 1, seqs, boxes, events, ok);
+    buf[len] = 0;
+    fq_pg_put_int4(buf + 20, fq_pg_get_int4(buf + 20) + 1);
+    assert_int_equal(fq_outbox_written_decode(&s, buf, len + 1, &w), -1);
+    /* NULL bytes. */
+    assert_int_equal(fq_outbox_written_decode(&s, NULL, 0, &w), -1);
     fq_outbox_free(&s);
 }
 
@@ -212,7 +300,7 @@ static void test_full(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_params), cmocka_unit_test(test_committed),
+        cmocka_unit_test(test_params), cmocka_unit_test(test_written),
         cmocka_unit_test(test_feeds),  cmocka_unit_test(test_complete_item),
         cmocka_unit_test(test_full),
     };

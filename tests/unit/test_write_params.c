@@ -2,8 +2,12 @@
  * many parameters as its statement's text uses — counted here from the SQL
  * itself, so neither side can drift — with the store's plan as the last
  * FQ_STORE_PLAN_NPARAMS, and the events it plans read their actor and
- * payload from the fields that carry them. */
+ * payload from the fields that carry them; the numbers go binary where the
+ * statement's text says it reads them; and each statement's binary row is
+ * read by its one decoder (the outbox items from PostgreSQL's own bytes). */
 #include "outbox.h"
+#include "outbox_rows.h"
+#include "pgarray.h"
 #include "statements.h"
 #include "write_params.h"
 
@@ -11,6 +15,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -45,6 +50,38 @@ static void check_count(enum fq_write_statement which, const char *sql, int npar
     assert_int_equal(op->nparams, n);
     assert_int_equal(nparams_macro, n);
     assert_int_equal(op->plan.first_param, n - FQ_STORE_PLAN_NPARAMS);
+}
+
+/* The $n that follows `marker` in a statement's text (0: no such text):
+ * where a statement says which parameter a column takes. */
+static int param_after(const char *sql, const char *marker)
+{
+    const char *at = strstr(sql, marker);
+    return at != NULL ? (int)strtol(at + strlen(marker), NULL, 10) : 0;
+}
+
+/* Parameter $n of op (1-based) is binary of `len` bytes (0: NULL). */
+static void expect_binary(const fq_store_op *op, int n, int len)
+{
+    assert_true(n >= 1 && n <= op->nparams);
+    assert_int_equal(op->formats[n - 1], 1);
+    if (len == 0) {
+        assert_null(op->values[n - 1]);
+    } else {
+        assert_non_null(op->values[n - 1]);
+        assert_int_equal(op->lengths[n - 1], len);
+    }
+}
+
+static int64_t int8_at(const fq_store_op *op, int n)
+{
+    return fq_pg_get_int8((const uint8_t *)op->values[n - 1]);
+}
+
+static int bool_at(const fq_store_op *op, int n)
+{
+    expect_binary(op, n, 1);
+    return op->values[n - 1][0] != 0;
 }
 
 static const uint8_t digest[32] = {1, 2, 3};
@@ -144,6 +181,70 @@ static void test_action(void **state)
     assert_ptr_equal(op.values[op.plan.events[0].payload_param], envelope);
     assert_int_equal(op.plan.events[1].incident_id, 12);
     assert_string_equal(op.plan.events[1].reason, "incident 11 merged into it");
+    /* Every result in binary; the ids as int8, where the statement reads them. */
+    assert_int_equal(op.result_format, 1);
+    int mid = param_after(FQ_SQL_ACTION, "message_id = $");
+    int id = param_after(FQ_SQL_ACTION, "WHERE id = $");
+    expect_binary(&op, mid, 8);
+    assert_int_equal(int8_at(&op, mid), 3);
+    expect_binary(&op, id, 8);
+    assert_int_equal(int8_at(&op, id), 11);
+}
+
+/* The supervision order's deadline and the suspension, as the statement
+ * reads them: whether each changes (bool) and its time (timestamptz, NULL
+ * to clear) — no text to compare with ''. */
+static void test_action_changes(void **state)
+{
+    (void)state;
+    char marker[96];
+    int supervises = param_after(FQ_SQL_ACTION, "supervision_due = CASE WHEN $");
+    snprintf(marker, sizeof marker, "supervision_due = CASE WHEN $%d THEN $", supervises);
+    int supervision = param_after(FQ_SQL_ACTION, marker);
+    int suspends = param_after(FQ_SQL_ACTION, "AND (NOT $");
+    snprintf(marker, sizeof marker, "AND (NOT $%d::boolean OR (suspended_at IS NULL) = ($",
+             suspends);
+    int suspension = param_after(FQ_SQL_ACTION, marker);
+    assert_true(supervises > 0 && supervision > 0 && suspends > 0 && suspension > 0);
+    fq_action_params a = {.node = "n1",
+                          .message_id = 3,
+                          .digest = digest,
+                          .envelope = envelope,
+                          .envelope_len = sizeof envelope,
+                          .incident_id = 11,
+                          .kind = "supervised",
+                          .note = "n"};
+    fq_store_op op;
+    memset(&op, 0, sizeof op);
+    /* Keep both. */
+    fq_action_params_bind(&a, &op);
+    assert_false(bool_at(&op, supervises));
+    expect_binary(&op, supervision, 0);
+    assert_false(bool_at(&op, suspends));
+    expect_binary(&op, suspension, 0);
+    /* Set the order's deadline; end the suspension. */
+    a.supervision = FQ_PARAM_SET;
+    a.supervision_ms = 1765000000123;
+    a.suspension = FQ_PARAM_CLEAR;
+    fq_action_params_bind(&a, &op);
+    assert_true(bool_at(&op, supervises));
+    expect_binary(&op, supervision, 8);
+    assert_int_equal(fq_pg_get_timestamptz((const uint8_t *)op.values[supervision - 1]),
+                     1765000000123000);
+    assert_true(bool_at(&op, suspends));
+    expect_binary(&op, suspension, 0);
+    /* Clear the order; suspend. */
+    a.supervision = FQ_PARAM_CLEAR;
+    a.suspension = FQ_PARAM_SET;
+    a.suspend_ms = 1765000000456;
+    a.suspend_reason = "court";
+    fq_action_params_bind(&a, &op);
+    assert_true(bool_at(&op, supervises));
+    expect_binary(&op, supervision, 0);
+    assert_true(bool_at(&op, suspends));
+    expect_binary(&op, suspension, 8);
+    assert_int_equal(fq_pg_get_timestamptz((const uint8_t *)op.values[suspension - 1]),
+                     1765000000456000);
 }
 
 static void test_aftercare_and_upward(void **state)
@@ -163,11 +264,168 @@ static void test_aftercare_and_upward(void **state)
     check_count(FQ_WRITE_AFTERCARE, FQ_SQL_AFTERCARE, FQ_SQL_AFTERCARE_NPARAMS, &op);
     assert_string_equal(op.statement, FQ_SQL_AFTERCARE_NAME);
     assert_ptr_equal(op.values[op.plan.events[0].payload_param], envelope);
+    assert_int_equal(op.result_format, 1);
+    expect_binary(&op, param_after(FQ_SQL_AFTERCARE, "message_id = $"), 8);
+    expect_binary(&op, param_after(FQ_SQL_AFTERCARE, "WHERE id = $"), 8);
+    expect_binary(&op, param_after(FQ_SQL_AFTERCARE, "satisfaction = coalesce($"), 0);
+    c.satisfaction = 4;
+    fq_aftercare_params_bind(&c, &op);
+    int sat = param_after(FQ_SQL_AFTERCARE, "satisfaction = coalesce($");
+    expect_binary(&op, sat, 2);
+    assert_int_equal(fq_pg_get_int2((const uint8_t *)op.values[sat - 1]), 4);
 
     fq_upward_attempt_params u = {.delivery_id = "x", .accepted = 1, .incident_id = 5};
     fq_upward_attempt_params_bind(&u, &op);
     check_count(FQ_WRITE_UPWARD_ATTEMPT, FQ_SQL_UPWARD_ATTEMPT, FQ_SQL_UPWARD_ATTEMPT_NPARAMS, &op);
     assert_int_equal(op.plan.nevents, 2); /* the attempt and its acknowledgement */
+    /* The status (none without an answer), the delay, the verdict and the
+     * nonce in binary. */
+    expect_binary(&op, param_after(FQ_SQL_UPWARD_ATTEMPT, "last_status = $"), 0);
+    int delay = param_after(FQ_SQL_UPWARD_ATTEMPT, "next_attempt_at = now() + $");
+    expect_binary(&op, delay, 8);
+    assert_true(bool_at(&op, param_after(FQ_SQL_UPWARD_ATTEMPT, "acknowledged_at = CASE WHEN $")));
+    expect_binary(&op, param_after(FQ_SQL_UPWARD_ATTEMPT, "VALUES ($"), 8);
+    u.answered = 1;
+    u.http_status = 503;
+    u.accepted = 0;
+    fq_upward_attempt_params_bind(&u, &op);
+    int status = param_after(FQ_SQL_UPWARD_ATTEMPT, "last_status = $");
+    expect_binary(&op, status, 4);
+    assert_int_equal(fq_pg_get_int4((const uint8_t *)op.values[status - 1]), 503);
+    assert_false(bool_at(&op, param_after(FQ_SQL_UPWARD_ATTEMPT, "acknowledged_at = CASE WHEN $")));
+}
+
+/* A one-row result as PostgreSQL hands it over: columns in `format`,
+ * values (NULL: SQL NULL) of the given lengths. */
+static PGresult *row_result(int n, int format, const void *const *values, const int *lengths)
+{
+    PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    assert_non_null(res);
+    PGresAttDesc cols[8];
+    memset(cols, 0, sizeof cols);
+    for (int c = 0; c < n; c++) {
+        cols[c].name = (char *)"c";
+        cols[c].format = format;
+        cols[c].typlen = -1;
+    }
+    assert_true(PQsetResultAttrs(res, n, cols));
+    for (int c = 0; c < n; c++)
+        assert_true(PQsetvalue(res, 0, c, (char *)values[c], values[c] ? lengths[c] : -1));
+    return res;
+}
+
+/* FQ_SQL_OUTBOX_SEQS's column as PostgreSQL 15 sent it in binary: the
+ * items (12, 'h:b.c', 5001), (7, 'w:a', 5001), (3, 'u:t', 5001). */
+static const uint8_t pg_written[] = {
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0xc9, 0x00, 0x00, 0x00, 0x03,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x31, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x14,
+    0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x19,
+    0x00, 0x00, 0x00, 0x05, 0x68, 0x3a, 0x62, 0x2e, 0x63, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00,
+    0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x13, 0x89, 0x00, 0x00, 0x00, 0x2f, 0x00, 0x00, 0x00,
+    0x03, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x07, 0x00, 0x00, 0x00, 0x19, 0x00, 0x00, 0x00, 0x03, 0x77, 0x3a, 0x61, 0x00, 0x00, 0x00, 0x14,
+    0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x13, 0x89, 0x00, 0x00, 0x00, 0x2f,
+    0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x19, 0x00, 0x00, 0x00, 0x03, 0x75, 0x3a, 0x74, 0x00,
+    0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x13, 0x89};
+
+/* The outbox items, the event written and the earlier request, from each
+ * write statement's binary row, at its own columns. */
+static void test_rows(void **state)
+{
+    (void)state;
+    fq_outbox_set items;
+    fq_outbox_init(&items);
+    Fengqiao__V1__OutboxItem it;
+    fengqiao__v1__outbox_item__init(&it);
+    fq_outbox_add(&items, "w:a", FENGQIAO__V1__ITEM_KIND__ITEM_ASSIGNMENT, &it, 1);
+    fq_outbox_add(&items, "h:b.c", FENGQIAO__V1__ITEM_KIND__ITEM_UPDATE, &it, 1);
+    fq_outbox_add_feed(&items, FQ_FEED_TOWN, "u:t", &it, 1);
+    fq_event_params e = {.incident_id = 9, .kind = "warned", .reason = "soon", .outbox = &items};
+    fq_store_op op;
+    memset(&op, 0, sizeof op);
+    fq_event_params_bind(&e, &op);
+    assert_int_equal(op.result_format, 1);
+    const void *v[6] = {pg_written};
+    int l[6] = {(int)sizeof pg_written};
+    PGresult *res = row_result(1, 1, v, l);
+    assert_int_equal(fq_write_outbox_written(&op, res), 0);
+    assert_int_equal(op.written.n, 3);
+    assert_int_equal(op.written.index[0], 1);
+    assert_int_equal(op.written.seq[0], 12);
+    assert_int_equal(op.written.index[2], 2);
+    assert_int_equal(op.written.event_seq[2], 5001);
+    PQclear(res);
+    /* Text (the statement's column as it was): refused, nothing delivered. */
+    res = row_result(1, 0, v, l);
+    assert_int_equal(fq_write_outbox_written(&op, res), -1);
+    assert_int_equal(op.written.n, 0);
+    PQclear(res);
+    /* NULL: nothing written. */
+    v[0] = NULL;
+    res = row_result(1, 1, v, l);
+    assert_int_equal(fq_write_outbox_written(&op, res), 0);
+    assert_int_equal(op.written.n, 0);
+    PQclear(res);
+
+    /* An action: event seq, items, the earlier request (none). */
+    fq_action_params a = {.node = "n1",
+                          .digest = digest,
+                          .incident_id = 11,
+                          .kind = "ack",
+                          .note = "",
+                          .outbox = &items};
+    fq_action_params_bind(&a, &op);
+    uint8_t seq[8], prior_seq[8], prior_incident[8];
+    fq_pg_put_int8(seq, 5001);
+    const void *av[6] = {seq, pg_written, NULL, NULL, NULL, NULL};
+    int al[6] = {8, (int)sizeof pg_written};
+    res = row_result(6, 1, av, al);
+    assert_int_equal(fq_write_event_seq(res), 5001);
+    assert_int_equal(fq_write_outbox_written(&op, res), 0);
+    assert_int_equal(op.written.n, 3);
+    fq_prior_request prior;
+    assert_int_equal(fq_prior_request_row(res, 2, &prior), 0);
+    PQclear(res);
+    /* Not applied: a resend, answered as the earlier request was. */
+    fq_pg_put_int8(prior_seq, 4000);
+    fq_pg_put_int8(prior_incident, 11);
+    const void *rv[6] = {NULL, NULL, digest, "acknowledged", prior_seq, prior_incident};
+    int rl[6] = {0, 0, 32, 12, 8, 8};
+    res = row_result(6, 1, rv, rl);
+    assert_int_equal(fq_write_event_seq(res), 0);
+    assert_int_equal(fq_write_outbox_written(&op, res), 0);
+    assert_int_equal(op.written.n, 0);
+    assert_int_equal(fq_prior_request_row(res, 2, &prior), 1);
+    assert_true(prior.digest_ok);
+    assert_memory_equal(prior.digest, digest, 32);
+    assert_string_equal(prior.state, "acknowledged");
+    assert_int_equal(prior.event_seq, 4000);
+    assert_int_equal(prior.incident_id, 11);
+    PQclear(res);
+    /* The same row in text is no earlier request (its seqs are not int8). */
+    res = row_result(6, 0, rv, rl);
+    assert_int_equal(fq_prior_request_row(res, 2, &prior), 0);
+    assert_int_equal(fq_write_event_seq(res), 0);
+    PQclear(res);
+
+    /* An upward attempt: attempts and acknowledgements as count(*). */
+    uint8_t one[8], zero[8];
+    fq_pg_put_int8(one, 1);
+    fq_pg_put_int8(zero, 0);
+    const void *uv[2] = {one, zero};
+    int ul[2] = {8, 8};
+    int64_t attempts = -1, acks = -1;
+    res = row_result(2, 1, uv, ul);
+    assert_int_equal(fq_upward_attempt_row(res, &attempts, &acks), 0);
+    assert_int_equal(attempts, 1);
+    assert_int_equal(acks, 0);
+    PQclear(res);
+    res = row_result(1, 1, uv, ul);
+    assert_int_equal(fq_upward_attempt_row(res, &attempts, &acks), -1);
+    PQclear(res);
+    assert_int_equal(fq_upward_attempt_row(NULL, &attempts, &acks), -1);
+    fq_outbox_free(&items);
 }
 
 static void test_reports_statement(void **state)
@@ -184,6 +442,8 @@ int main(void)
         cmocka_unit_test(test_report),
         cmocka_unit_test(test_reroute_and_event),
         cmocka_unit_test(test_action),
+        cmocka_unit_test(test_action_changes),
+        cmocka_unit_test(test_rows),
         cmocka_unit_test(test_aftercare_and_upward),
         cmocka_unit_test(test_reports_statement),
     };

@@ -10,11 +10,14 @@
 -- deadline set or cleared, a suspension (docs/console.md "Suspension") or
 -- its end, photos, and a mediation step's record (docs/mediation.md: JSON,
 -- projected by migration 0028's trigger). Concluding or merging ends a
--- suspension. Parameters: write_params.h fq_action_params.
--- One row: event seq (NULL if not applied), outbox seqs, and the earlier
--- request's digest, state, event seq and incident (NULL if none).
+-- suspension. Parameters: write_params.h fq_action_params (the supervision
+-- order's deadline $33 and the suspension's time $35 change when $45 and
+-- $46 say so: a time sets, NULL clears). One row, binary: event seq (NULL if
+-- not applied), the outbox items written (FQ_SQL_OUTBOX_SEQS), and the
+-- earlier request's digest, state, event seq and incident (NULL if none):
+-- write_params.h fq_write_event_seq, outbox_rows.h fq_prior_request_row.
 WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests
-WHERE node = $1 AND message_id = $2),
+WHERE node = $1 AND message_id = $2::bigint),
 u AS (UPDATE incidents SET assignment = $11, state = $12,
 acknowledged_at = CASE WHEN $11 = 'acknowledged' AND assignment = 'assigned' THEN now()
 ELSE acknowledged_at END,
@@ -31,29 +34,26 @@ ack_due = CASE WHEN $15 THEN $22::timestamptz ELSE ack_due END,
 ack_warn_at = CASE WHEN $15 THEN $23::timestamptz ELSE ack_warn_at END,
 conclude_due = CASE WHEN $15 THEN $24::timestamptz ELSE conclude_due END,
 conclude_warn_at = CASE WHEN $15 THEN $25::timestamptz ELSE conclude_warn_at END,
-climbed = CASE WHEN $15 AND $35::text IS NULL THEN $26::smallint ELSE climbed END,
-breached = CASE WHEN $15 AND $35::text IS NULL THEN 0 WHEN $33::text <> ''
-THEN breached & 3
+climbed = CASE WHEN $15 AND NOT $46::boolean THEN $26::smallint ELSE climbed END,
+breached = CASE WHEN $15 AND NOT $46 THEN 0
+WHEN $45::boolean AND $33::timestamptz IS NOT NULL THEN breached & 3
 ELSE breached END,
-suspended_at = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL
-WHEN $35::text IS NULL THEN suspended_at ELSE to_timestamp($35::double precision / 1000)
-END,
-suspend_reason = CASE WHEN $12 <> 'assigned' OR $35 = '' THEN NULL
-WHEN $35::text IS NULL THEN suspend_reason ELSE $36 END,
+suspended_at = CASE WHEN $12 <> 'assigned' OR ($46 AND $35::timestamptz IS NULL) THEN NULL
+WHEN NOT $46 THEN suspended_at ELSE $35 END,
+suspend_reason = CASE WHEN $12 <> 'assigned' OR ($46 AND $35 IS NULL) THEN NULL
+WHEN NOT $46 THEN suspend_reason ELSE $36 END,
 escalations = escalations + CASE WHEN $31::boolean THEN 1 ELSE 0 END,
 merged_into = coalesce($32::bigint, merged_into),
-supervision_due = CASE WHEN $33::text IS NULL THEN supervision_due WHEN $33 =
-'' THEN NULL
-ELSE to_timestamp($33::double precision / 1000) END
-WHERE id = $4 AND state = coalesce($34, 'assigned') AND assignment = $8
+supervision_due = CASE WHEN $45 THEN $33 ELSE supervision_due END
+WHERE id = $4::bigint AND state = coalesce($34, 'assigned') AND assignment = $8
 AND coalesce(worker, '') = $9
 AND coalesce(lead_unit, '') = $10 AND NOT EXISTS (SELECT 1 FROM prior)
-AND ($35::text IS NULL OR (suspended_at IS NULL) = ($35 <> '')) RETURNING id),
+AND (NOT $46::boolean OR (suspended_at IS NULL) = ($35::timestamptz IS NOT NULL)) RETURNING id),
 ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload,
 reason_code,
 {{FQ_SQL_PLANNED_COLUMNS}}, {{FQ_SQL_FEED_COLUMNS}})
-SELECT id, $5, $1, $50::timestamptz, $6, $7, coalesce($37, ''),
-{{FQ_SQL_PLANNED($47, $48, $49, 1)}},{{FQ_SQL_FEED($52, $53, $54, $55, $56)}}
+SELECT id, $5, $1, $52::timestamptz, $6, $7, coalesce($37, ''),
+{{FQ_SQL_PLANNED($49, $50, $51, 1)}},{{FQ_SQL_FEED($54, $55, $56, $57, $58)}}
 FROM u RETURNING incident_id AS id, seq, {{FQ_SQL_FEED_RETURNING}}),
 {{FQ_SQL_ACTION_ATTACHMENTS}}
 tr AS (INSERT INTO terminal_requests (node, message_id, digest, incident_id, state,
@@ -62,11 +62,11 @@ md AS (INSERT INTO mediation_steps (incident_id, event_seq, kind, actor_node, re
 SELECT id, seq, $5, $1, $44::jsonb FROM ev WHERE $44::jsonb IS NOT NULL),
 mg AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, reason_code,
 {{FQ_SQL_PLANNED_COLUMNS}})
-SELECT $32, 'report_merged', $1, $50::timestamptz, 'incident ' || id
+SELECT $32, 'report_merged', $1, $52::timestamptz, 'incident ' || id
 || ' merged into it',
-coalesce($37, ''),{{FQ_SQL_PLANNED($47, $48, $49, 2)}} FROM ev
+coalesce($37, ''),{{FQ_SQL_PLANNED($49, $50, $51, 2)}} FROM ev
 WHERE $32::bigint IS NOT NULL),
-{{FQ_SQL_OUTBOX_CTE(ev, ev.seq, $27, $28, $29, $51)}}
+{{FQ_SQL_OUTBOX_CTE(ev, ev.seq, $27, $28, $29, $53)}}
 SELECT (SELECT seq FROM ev), {{FQ_SQL_OUTBOX_SEQS(ev)}}, p.digest, p.state, p.event_seq,
 p.incident_id FROM (SELECT 1) one LEFT JOIN prior p ON true
-WHERE fq_as_planned($45::boolean, (SELECT count(*) FROM ev), 1)
+WHERE fq_as_planned($47::boolean, (SELECT count(*) FROM ev), 1)

@@ -1,16 +1,17 @@
 -- What the command center records after a conclusion (verify, follow-up),
 -- idempotent like an action, inside the operator's jurisdiction.
--- Parameters: write_params.h fq_aftercare_params. One row: event seq (NULL
--- if not applied), the earlier request's digest, state, event seq,
--- incident (NULL if none), and the incident's state inside the
--- jurisdiction (NULL: unknown or outside).
+-- Parameters: write_params.h fq_aftercare_params. One row, binary: event
+-- seq (NULL if not applied; fq_write_event_seq), the earlier request's
+-- digest, state, event seq, incident (NULL if none; fq_prior_request_row),
+-- and the incident's state inside the jurisdiction (NULL: unknown or
+-- outside).
 WITH prior AS (SELECT digest, state, event_seq, incident_id FROM terminal_requests
-WHERE node = $1 AND message_id = $2),
+WHERE node = $1 AND message_id = $2::bigint),
 u AS (UPDATE incidents SET
 verified_at = CASE WHEN $5 = 'verified' THEN now() ELSE verified_at END,
 followed_up_at = CASE WHEN $5 = 'followed_up' THEN now() ELSE followed_up_at END,
 satisfaction = coalesce($8::smallint, satisfaction)
-WHERE id = $4 AND state = 'concluded'
+WHERE id = $4::bigint AND state = 'concluded'
 AND fq_unit_within(coalesce(territory, place_unit), $9)
 AND NOT EXISTS (SELECT 1 FROM prior) RETURNING id),
 ev AS (INSERT INTO events (incident_id, kind, actor_node, at, reason, payload,

@@ -7,9 +7,11 @@
 -- seq, body digest of the stored incident (to tell a true resend from a
 -- reused id), the routing outcome (RoutingOutcome bytes) of the stored
 -- incident, the decision's nonce it holds (a retry recognises its own
--- earlier commit by it) and the outbox seqs written (FQ_SQL_OUTBOX_SEQS;
--- NULL for a resend). Parameters: write_params.h fq_report_params, bound by
--- its one binder; the plan's are the last FQ_STORE_PLAN_NPARAMS.
+-- earlier commit by it) and the outbox items written (FQ_SQL_OUTBOX_SEQS,
+-- a record[]; NULL for a resend). All binary: parse_report_row (store.c),
+-- the items fq_write_outbox_written (write_params.h). Parameters:
+-- write_params.h fq_report_params, bound by its one binder; the plan's are
+-- the last FQ_STORE_PLAN_NPARAMS.
 WITH new AS (
 INSERT INTO incidents (id, recorded_at, reporter_node, message_id, body_digest, category,
 severity, risk, channel, place_unit, lon, lat, address, title, description, occurred_at,
@@ -45,7 +47,7 @@ UNION ALL
 SELECT i.id, false, (extract(epoch FROM i.recorded_at) * 1000)::bigint, e.seq,
 i.body_digest, (SELECT r.payload FROM events r WHERE r.incident_id = i.id
 AND r.kind IN ('assigned', 'merged', 'unroutable') ORDER BY r.seq LIMIT 1),
-i.routing_nonce, NULL::text
+i.routing_nonce, NULL::record[]
 FROM incidents i JOIN events e ON e.incident_id = i.id AND e.kind = 'reported'
 WHERE i.reporter_node = $1 AND i.message_id = $2 AND NOT EXISTS (SELECT 1 FROM new)) r
 WHERE fq_as_planned($50::boolean, (SELECT count(*) FROM new), 1)

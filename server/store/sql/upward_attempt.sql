@@ -1,9 +1,9 @@
 -- One attempt's outcome, with its events on the incident: the attempt
 -- (reported_upward) always, the acknowledgement (upward_acknowledged) with
 -- the first 2xx, after it in the chain (k reads a); applied once by its
--- nonce. Parameters: write_params.h fq_upward_attempt_params. One row:
--- events written (attempts, acknowledgements).
-WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($8) ON CONFLICT DO NOTHING
+-- nonce. Parameters: write_params.h fq_upward_attempt_params. One row,
+-- binary: events written (attempts, acknowledgements; fq_upward_attempt_row).
+WITH g AS (INSERT INTO applied_ops (nonce) VALUES ($8::bigint) ON CONFLICT DO NOTHING
 RETURNING nonce),
 b AS (SELECT acknowledged_at IS NULL AS unacked FROM upward_deliveries
 WHERE delivery_id = $1::uuid),

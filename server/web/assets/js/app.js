@@ -2,7 +2,7 @@
 // statistics and roster tabs), the incident panel, alerts and the live feed.
 
 import { api, setCsrf, onSignedOut, rememberSignedIn, maybeSignedIn } from './api.js';
-import { el, replace, coalesce } from './dom.js';
+import { el, replace, coalesce, dateTime, zoneName } from './dom.js';
 import { t } from './i18n.js';
 import { signInForm, languageButton } from './signin.js';
 import { Topology } from './topology.js';
@@ -90,7 +90,10 @@ class Console {
             el('span', { class: 'jurisdiction' }, (s.jurisdiction && s.jurisdiction.name) || this.topo.district.name),
             this.feedState,
             el('span', { class: 'spacer' }),
-            el('span', { class: 'who' }, `${s.display_name || s.account} · ${s.account}`),
+            // The district's time now, with its zone: every time on the page is in it.
+            this.clock = el('time', { class: 'clock' }),
+            // The person by name; the account they signed in with as its tooltip.
+            el('span', { class: 'who', title: s.account }, s.display_name || s.account),
             this.muteButton, languageButton(t('language')),
             el('button', { type: 'button', onclick: () => this.logout() }, t('logout')));
         this.mapBox = el('div', { class: 'map' });
@@ -217,6 +220,11 @@ class Console {
     tick() {
         const now = Date.now();
         for (const node of document.querySelectorAll('.countdown')) updateCountdown(node, now);
+        const text = `${dateTime(now)} ${zoneName()}`;
+        if (this.clock.textContent !== text) {
+            this.clock.textContent = text;
+            this.clock.title = t('clockTitle', { zone: zoneName() });
+        }
     }
 
     key(e) {

@@ -160,10 +160,21 @@ export class Board {
     render() {
         const rows = this.incidents.map((inc, i) => this.row(inc, i));
         replace(this.body, rows.length ? rows : el('tr', null, el('td', { colspan: '7', class: 'empty' }, t('noIncidents'))));
-        replace(this.caption, this.q ? `${t('searchResults')} · ${this.incidents.length}` : String(this.incidents.length));
+        replace(this.caption, this.countText());
         this.moreButton.hidden = !this.more;
         if (this.selected >= this.incidents.length) this.selected = -1;
         this.highlight();
+    }
+
+    // What the number above the table counts, in words: the open incidents
+    // (those matching the filters, when any is set) or the search's results,
+    // and, while the server has further pages (keyset paging: no total is
+    // known), that these are the ones loaded so far.
+    countText() {
+        const n = this.incidents.length;
+        const filtered = Object.values(this.filters).some((v) => v);
+        const key = this.q ? 'countSearch' : filtered ? 'countFiltered' : 'countOpen';
+        return t(this.more ? `${key}More` : key, { n });
     }
 
     row(inc, i) {
@@ -186,9 +197,9 @@ export class Board {
         el('td', { class: 'c-title', title: `${inc.title || ''}\n${this.topo.place(inc)}` },
             el('div', { class: 'title-line' }, inc.title),
             el('div', { class: 'place-line' }, el('span', { class: 'inc-id' }, `#${inc.incident_id}`), ` · ${this.topo.place(inc)}`)),
-        el('td', { class: 'c-cat' }, this.topo.category(inc.category)),
-        el('td', { class: 'c-holder', title: this.topo.holder(inc) }, this.topo.holder(inc)),
-        el('td', { class: 'c-state' }, stateLabel(inc)),
+        el('td', { class: 'c-cat' }, el('div', { class: 'clamp2' }, this.topo.category(inc.category))),
+        el('td', { class: 'c-holder', title: this.topo.holder(inc) }, el('div', { class: 'clamp2' }, this.topo.holder(inc))),
+        el('td', { class: 'c-state' }, el('div', { class: 'clamp2' }, stateLabel(inc))),
         el('td', { class: 'c-due' }, limit ? countdown(limit.ms, limit.what)
             : inc.suspended_at_ms && isOpen(inc) ? el('span', { class: 'paused' }, t('paused')) : '—'),
         marks);

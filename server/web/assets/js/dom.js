@@ -97,6 +97,12 @@ export function setTimeZone(text) {
     zoneOffsetMs = m[1] === '-' ? -ms : ms;
 }
 
+// The district's offset as people write it: "UTC+08:00".
+export function zoneName() {
+    const m = Math.abs(zoneOffsetMs) / 60000;
+    return `UTC${zoneOffsetMs < 0 ? '-' : '+'}${pad(Math.floor(m / 60))}:${pad(m % 60)}`;
+}
+
 // The district's wall-clock fields of an instant.
 function wall(ms) {
     const d = new Date(ms + zoneOffsetMs);

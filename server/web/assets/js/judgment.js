@@ -11,10 +11,19 @@ const L = window.L;
 const PARTS = ['hotspots', 'trends', 'repeats', 'long-pending'];
 
 // "10-21 12:33 – 23:43" (one day), "10-21 12:33 – 10-22 10:25" (two): short
-// enough for the lists beside the map.
+// enough for the lists beside the map, and breaking only between its two
+// ends, so that a narrow screen shows it on two lines rather than scrolling.
 function span(first, last) {
     const a = dateTime(first), b = dateTime(last);
-    return `${a.slice(5)} – ${a.slice(0, 10) === b.slice(0, 10) ? b.slice(11) : b.slice(5)}`;
+    return [el('span', { class: 'nowrap' }, `${a.slice(5)} –`), ' ',
+        el('span', { class: 'nowrap' }, a.slice(0, 10) === b.slice(0, 10) ? b.slice(11) : b.slice(5))];
+}
+
+// "2018-10-21 12:33", its date and its time each kept whole.
+function stamp(ms) {
+    const a = dateTime(ms);
+    if (a.length < 16) return a;
+    return [el('span', { class: 'nowrap' }, a.slice(0, 10)), ' ', el('span', { class: 'nowrap' }, a.slice(11))];
 }
 
 function fetchPart(part, asOf) {
@@ -145,9 +154,9 @@ export class Judgment {
         const rows = (this.data['long-pending'].cases || []).map((c) => el('tr', { class: c.overdue ? 'overdue' : '' },
             el('td', null, el('a', { href: `#incident/${c.id}`, onclick: (e) => { e.preventDefault(); this.onOpen(c.id); } }, `#${c.id}`)),
             el('td', { class: 'wrap' }, c.title), el('td', null, c.category_name), el('td', null, c.town_name || '—'),
-            el('td', null, c.unit_name), el('td', null, dateTime(c.received_ms)),
+            el('td', null, c.unit_name), el('td', null, stamp(c.received_ms)),
             el('td', { class: 'num' }, String(c.days_pending)),
-            el('td', null, c.overdue ? t('judgmentOverdue') : (c.suspended_now ? t('judgmentSuspended') : ''))));
+            el('td', null, c.overdue ? t('judgmentOverdue') : (c.suspended_now ? t('judgmentSuspended') : '—'))));
         this.table('long-pending', ['judgmentId', 'judgmentTitle', 'judgmentCategory', 'judgmentTown', 'judgmentUnit', 'judgmentReceived', 'judgmentDays', 'judgmentMark'], rows);
     }
 

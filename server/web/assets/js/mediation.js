@@ -393,9 +393,9 @@ export class MediationList {
         this.message.textContent = list.length ? '' : mt('empty');
         replace(this.body, list.map((m) => el('tr', { class: m.overdue ? 'overdue' : '', onclick: () => this.onOpen(m.incident_id), tabindex: '0' },
             el('td', null, `#${m.incident_id} `, m.title || ''),
-            el('td', null, m.town_name || '—'),
+            el('td', { class: 'name' }, m.town_name || '—'),
             el('td', null, (m.parties || []).map((p) => `${mt(p.side)} ${p.name}${p.phone ? ` ${p.phone}` : ''}`).join('；')),
-            el('td', null, who(m)),
+            el('td', { class: 'name' }, who(m)),
             el('td', { class: 'num' }, String((m.sessions || []).length)),
             el('td', null, m.state === 'open'
                 ? [dateTime(m.due_at_ms), ' ', countdown(m.due_at_ms), m.overdue ? el('span', { class: 'mark overdue' }, mt('overdue')) : null]

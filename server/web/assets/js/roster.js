@@ -42,7 +42,8 @@ export class Roster {
     }
 
     duty(x) {
-        if (x.kind !== 'worker') return ['', ''];
+        // A unit has no duty or presence of its own: a dash, not an empty cell.
+        if (x.kind !== 'worker') return ['—', ''];
         return [x.on_duty ? t('onDuty') : t('offDuty'), x.present ? t('present') : t('absent')];
     }
 
@@ -54,7 +55,7 @@ export class Roster {
             return el('tr', { class: x.kind === 'worker' && !x.present ? 'absent' : '' },
                 el('td', null, this.topo.name(x.id)), el('td', null, label('kindNames', x.kind)),
                 el('td', null, this.topo.name(x.territory)), el('td', null, duty),
-                el('td', null, presence ? el('span', { class: x.present ? 'dot on' : 'dot off' }, presence) : ''),
+                el('td', null, presence ? el('span', { class: x.present ? 'dot on' : 'dot off' }, presence) : '—'),
                 el('td', { class: 'num' }, this.load(x)));
         }));
     }
