@@ -882,12 +882,14 @@ static void on_stats(uv_timer_t *timer)
            "requests %" PRIu64 " accepted %" PRIu64 " duplicates %" PRIu64 " coalesced %" PRIu64
            " invalid %" PRIu64 " unauthenticated %" PRIu64 " forbidden %" PRIu64 " stale %" PRIu64
            " busy %" PRIu64 " | batches %" PRIu64 " largest %zu serial %" PRIu64 " lookups %" PRIu64
-           " resends-found %" PRIu64 " pending %zu in-flight %zu pending-bytes %zu"
+           " lookups-own %" PRIu64 " resends-found %" PRIu64
+           " pending %zu in-flight %zu pending-bytes %zu"
            " over-budget %" PRIu64 " | audit %" PRIu64 " dropped %" PRIu64,
            is->requests, is->accepted, is->duplicates, is->coalesced, is->by_status[2],
            is->by_status[3], is->by_status[4], is->by_status[8], is->by_status[5], ss->batches,
-           ss->largest_batch, ss->serial_ops, ss->lookups, ss->resends_found, ss->pending,
-           is->in_flight, is->pending_bytes, is->over_budget, is->audit_written, is->audit_dropped);
+           ss->largest_batch, ss->serial_ops, ss->lookups, ss->lookups_own, ss->resends_found,
+           ss->pending, is->in_flight, is->pending_bytes, is->over_budget, is->audit_written,
+           is->audit_dropped);
     fq_log(FQ_LOG_INFO, "routing",
            "village %" PRIu64 " town %" PRIu64 " district %" PRIu64 " merged %" PRIu64
            " unplaced %" PRIu64 " unroutable %" PRIu64 " | warnings %" PRIu64

@@ -69,10 +69,18 @@ static void store_metrics(fq_metrics *m, const fq_store_stats *w, const fq_store
                      "Operations written one per transaction after their batch failed (a resend, "
                      "a bad row, a state not as planned: docs/write-path.md, serial mode).",
                      (double)both[0]->serial_ops);
-    fq_metrics_value(m, "fengqiao_store_report_lookups_total", FQ_METRIC_COUNTER,
-                     "Lookups of stored reports: one statement for the reports of a batch, before "
-                     "it is planned (docs/write-path.md, resends in a batch).",
-                     (double)both[0]->lookups);
+    fq_metrics_family(
+        m, "fengqiao_store_report_lookups_total", FQ_METRIC_COUNTER,
+        "Lookups of stored reports: one statement for the reports that arrived in a "
+        "loop turn, before they are planned, on the lookup connection or, while it "
+        "is down, on the writes connection (docs/write-path.md, resends in a batch).");
+    fq_metrics_sample(m, LABELS("via", "lookup_connection"), (double)both[0]->lookups_own);
+    fq_metrics_sample(m, LABELS("via", "writes_connection"),
+                      (double)(both[0]->lookups - both[0]->lookups_own));
+    fq_metrics_value(m, "fengqiao_store_lookup_waits_total", FQ_METRIC_COUNTER,
+                     "Times the next batch waited (up to 1 ms) for a lookup's answer on the "
+                     "lookup connection, so as to take the reports it names.",
+                     (double)both[0]->lookup_waits);
     fq_metrics_value(m, "fengqiao_store_resends_found_total", FQ_METRIC_COUNTER,
                      "Reports the lookup found stored (resends): answered from the stored row, "
                      "nothing written.",

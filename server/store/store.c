@@ -2,6 +2,7 @@
 
 #include "chain.h"
 #include "log.h"
+#include "lookup_conn.h"
 #include "open_copy.h"
 #include "outbox.h"
 #include "pgarray.h"
@@ -156,11 +157,22 @@ enum {
 };
 
 /* A lookup in flight: the reports it asked about, in the order of its
- * arrays (their position is what its rows name). */
+ * arrays (their position is what its rows name). One sent on the lookup
+ * connection (lookup_conn.h) is kept in the store's list under its id,
+ * which its answer names: an answer whose id is no longer there (voided
+ * when a connection was lost, or the store closed) touches nothing. */
 typedef struct lookup {
+    uint64_t id;      /* on the lookup connection: its answer names it */
+    uint64_t sent_ns; /* uv_hrtime when it was sent there */
+    struct lookup *next;
     size_t n;
     fq_store_op *ops[];
 } lookup;
+
+/* A lookup on the lookup connection that has not answered in this long
+ * (its backend blocked or gone without a word) is given up: its reports
+ * are asked again, in their batches, while that connection is made again. */
+#define LOOKUP_PATIENCE_MS 500
 
 enum { HEAD_CHAIN, HEAD_BOXES, HEAD_FEEDS, HEAD_IDS, HEAD_COUNT };
 
@@ -211,6 +223,11 @@ struct fq_store {
     fq_pgbuf lookup_buf;
     int lookup_wanted;           /* pending may hold reports never asked about */
     int lookups_alone_in_flight; /* lookups sent on their own (send_lookup_alone) */
+    /* The lookup connection (writes store only; NULL otherwise) and the
+     * lookups in flight on it, oldest first. */
+    fq_lookup_conn *lookup_conn;
+    lookup *own_head, *own_tail;
+    uint64_t next_lookup_id;
 
     expectation *expect; /* ring buffer */
     size_t expect_cap, expect_head, expect_count;
@@ -273,8 +290,9 @@ struct fq_store {
     int64_t load_point;
     PGresult *touched;
 
-    uv_prepare_t prepare; /* group commit: send before the loop sleeps */
-    uv_timer_t sweeper;   /* expires operations held too long */
+    uv_prepare_t prepare;   /* group commit: send before the loop sleeps */
+    uv_timer_t lookup_wait; /* wait_for_lookup's bound */
+    uv_timer_t sweeper;     /* expires operations held too long */
     int open_handles;
     int closing;
     fq_store_stats stats;
@@ -700,28 +718,134 @@ static lookup *lookup_collect(fq_store *s, size_t max)
  * bound (not sent, l freed: its reports are taken as new, and the unique
  * key and serial mode answer one that is not); -1 when libpq refused it (l
  * freed; the caller resets the connection). */
+static int bind_lookup(fq_store *s, lookup *l, const char *values[2], int lengths[2],
+                       int formats[2])
+{
+    if (fq_stored_reports_bind(&s->lookup_buf, l->ops, l->n, values, lengths, formats) == 0)
+        return 0;
+    fq_log(FQ_LOG_WARN, "store", "the lookup of %zu stored reports could not be bound", l->n);
+    for (size_t i = 0; i < l->n; i++)
+        l->ops[i]->idem = IDEM_NEW;
+    free(l);
+    return 1;
+}
+
+static void lookup_sent(fq_store *s, const lookup *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        l->ops[i]->idem = IDEM_ASKED;
+    s->stats.lookups++;
+    s->stats.looked_up += l->n;
+}
+
 static int send_lookup(fq_store *s, PGconn *conn, lookup *l)
 {
     const char *values[2];
     int lengths[2], formats[2];
-    if (fq_stored_reports_bind(&s->lookup_buf, l->ops, l->n, values, lengths, formats) != 0) {
-        fq_log(FQ_LOG_WARN, "store", "the lookup of %zu stored reports could not be bound", l->n);
-        for (size_t i = 0; i < l->n; i++)
-            l->ops[i]->idem = IDEM_NEW;
-        free(l);
+    if (bind_lookup(s, l, values, lengths, formats) != 0)
         return 1;
-    }
     if (!PQsendQueryPrepared(conn, FQ_SQL_STORED_REPORTS_NAME, 2, values, lengths, formats,
                              FQ_STORED_REPORTS_FORMAT)) {
         s->lookup_wanted = 1;
         free(l);
         return -1;
     }
-    for (size_t i = 0; i < l->n; i++)
-        l->ops[i]->idem = IDEM_ASKED;
-    s->stats.lookups++;
-    s->stats.looked_up += l->n;
+    lookup_sent(s, l);
     return 0;
+}
+
+/* ---- the lookup connection (lookup_conn.h) ---- */
+
+/* Lookups go on the lookup connection while it is up, set up and on the
+ * writes connection's server; otherwise on the writes connection, in a
+ * batch or alone (send_batch, send_lookup_alone). */
+static int own_lookups(fq_store *s)
+{
+    return s->lookup_conn != NULL && fq_lookup_conn_usable(s->lookup_conn, fq_pg_conn(s->pg));
+}
+
+/* Every lookup in flight on the lookup connection is given up: their
+ * answers, if they come, find no id (on_lookup_answer), and their reports
+ * are asked again. */
+static void own_void_all(fq_store *s)
+{
+    lookup *l = s->own_head;
+    s->own_head = s->own_tail = NULL;
+    while (l != NULL) {
+        lookup *next = l->next;
+        lookup_void(s, l);
+        l = next;
+    }
+}
+
+static void on_lookup_answer(void *user, uint64_t id, const PGresult *res)
+{
+    fq_store *s = user;
+    lookup *prev = NULL, *l = s->own_head;
+    while (l != NULL && l->id != id) {
+        prev = l;
+        l = l->next;
+    }
+    if (l == NULL)
+        return; /* given up: its reports were asked again */
+    if (prev != NULL)
+        prev->next = l->next;
+    else
+        s->own_head = l->next;
+    if (s->own_tail == l)
+        s->own_tail = prev;
+    /* A failed lookup fails nothing else: its reports are asked again. */
+    if (PQresultStatus(res) == PGRES_TUPLES_OK)
+        lookup_answered(s, l, res);
+    else
+        lookup_void(s, l);
+}
+
+static void on_lookup_lost(void *user)
+{
+    own_void_all(user);
+}
+
+/* The reports waiting that were never asked about, asked on the lookup
+ * connection in the loop turn they arrived, --batch of them a statement:
+ * its backend answers while the writes backend executes the batch before
+ * them, and the next batch takes them (docs/write-path.md, "Resends in a
+ * batch"). Not in serial mode, where nothing is looked up, nor while the
+ * batches of a failed plan are answered. 1 when something was sent. */
+static int send_own_lookups(fq_store *s)
+{
+    if (!s->lookup_wanted || s->replanning || s->serial_left > 0 || !own_lookups(s))
+        return 0;
+    int sent = 0;
+    while (s->lookup_wanted) {
+        lookup *l = lookup_collect(s, s->config.max_batch);
+        if (l == NULL)
+            break;
+        const char *values[2];
+        int lengths[2], formats[2];
+        if (bind_lookup(s, l, values, lengths, formats) != 0)
+            continue;
+        l->id = ++s->next_lookup_id;
+        if (fq_lookup_conn_send(s->lookup_conn, l->id, values, lengths, formats) != 0) {
+            /* Its reports were never asked: in a batch, then. */
+            s->lookup_wanted = 1;
+            free(l);
+            break;
+        }
+        lookup_sent(s, l);
+        s->stats.lookups_own++;
+        l->sent_ns = uv_hrtime();
+        l->next = NULL;
+        if (s->own_tail != NULL)
+            s->own_tail->next = l;
+        else
+            s->own_head = l;
+        s->own_tail = l;
+        sent = 1;
+    }
+    if (sent)
+        fq_lookup_conn_flush(s->lookup_conn);
+    return sent;
 }
 
 /* The end of a load that streams the open incidents: its COMMIT and sync,
@@ -920,12 +1044,10 @@ static void handle_result(fq_store *s, expectation *e, PGresult *res)
             lookup_answered(s, l, res);
             break;
         }
+        /* Its reports are asked again; no batch fails with it (it is
+         * sent after its batch's COMMIT, or alone). */
         lookup_void(s, l);
-        if (e->batch != NULL && st == PGRES_PIPELINE_ABORTED)
-            e->batch->failed = 1;
-        else if (e->batch != NULL)
-            note_error(e->batch, NULL, res); /* its transaction is aborted: the batch fails */
-        else if (st != PGRES_PIPELINE_ABORTED) {
+        if (st != PGRES_PIPELINE_ABORTED) {
             char why[256];
             fq_pg_error_describe(res, why, sizeof why);
             fq_log(FQ_LOG_WARN, "store", "the lookup of stored reports failed: %s", why);
@@ -1215,9 +1337,7 @@ static void on_pg_result(void *user, PGresult *res)
         return;
     }
     e->got_result = 1;
-    /* A lookup in a batch counts among its statements: the next batch,
-     * sent when they are executed, takes the reports it answers. */
-    if (e->kind == EXP_OP || e->kind == EXP_SET || (e->kind == EXP_LOOKUP && e->batch != NULL))
+    if (e->kind == EXP_OP || e->kind == EXP_SET)
         op_result_arrived(s, e->batch);
     handle_result(s, e, res);
 }
@@ -1579,6 +1699,11 @@ static void on_pg_lost(void *user, const char *why)
      * resends if they did (idempotency keys, nonces). */
     s->serial_left = s->pending.count;
     s->lookups_alone_in_flight = 0;
+    /* So is what the lookup connection has not answered yet, and that
+     * connection is made again, to the server the writes go to next. */
+    own_void_all(s);
+    if (s->lookup_conn != NULL)
+        fq_lookup_conn_reset(s->lookup_conn, "the writes connection was lost");
     s->heads_ok = 0;
     s->reserve_in_flight = 0;
     clear_heads(s);
@@ -2399,27 +2524,26 @@ static int send_batch(fq_store *s, PGconn *conn)
         if (queued)
             expect_push(s, EXP_ADVANCE, NULL, b);
     }
-    /* The reports still waiting that were never asked about are looked up
-     * in this transaction, before its COMMIT: their answer comes with this
-     * batch's results, when the next batch is sent (may_send_batch), while
-     * PostgreSQL flushes this one's commit; looked up on their own they
-     * would wait for that flush, and the next batch for them. */
-    if (queued && !serial && s->lookup_wanted) {
-        lookup *l = lookup_collect(s, s->config.max_batch);
-        int rc = l != NULL ? send_lookup(s, conn, l) : 1;
-        if (rc < 0)
-            queued = 0;
-        else if (rc == 0) {
-            expect_push(s, EXP_LOOKUP, NULL, b)->lookup = l;
-            statements++;
-        }
-    }
     /* PostgreSQL holds results until a Sync or a Flush: ask for them now, so
      * that their arrival says the batch has reached its COMMIT. */
     if (queued)
         queued = PQsendFlushRequest(conn);
     if (queued && (queued = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)))
         expect_push(s, EXP_COMMIT, NULL, b);
+    /* While the lookup connection is down, the reports still waiting that
+     * were never asked about are looked up here, after the COMMIT and
+     * before the sync: in a transaction of their own, so that a lookup that
+     * fails fails no batch (the pipeline skips nothing of the batch then),
+     * and with no round trip of their own; the next batch takes them when
+     * the answer comes, with this batch's COMMIT. */
+    if (queued && !serial && s->lookup_wanted && !own_lookups(s)) {
+        lookup *l = lookup_collect(s, s->config.max_batch);
+        int rc = l != NULL ? send_lookup(s, conn, l) : 1;
+        if (rc < 0)
+            queued = 0;
+        else if (rc == 0)
+            expect_push(s, EXP_LOOKUP, NULL, NULL)->lookup = l;
+    }
     int synced = queued && PQpipelineSync(conn);
     /* The sync's expectation is what on_pg_lost finds the batch by: it is
      * pushed even when libpq refused something, so that the reset below
@@ -2551,6 +2675,33 @@ static int may_send_batch(const fq_store *s)
     return s->batches_executing == 0 && s->pending.count >= PIPELINE_MIN;
 }
 
+/* The next batch, with nothing in flight, would leave behind the reports
+ * whose lookup on the lookup connection has not answered yet: they would
+ * wait for its COMMIT, then for their own batch's, three in all. While the
+ * oldest such lookup was sent less than LOOKUP_WAIT_US ago (it answers in a
+ * few hundred microseconds, well within a batch's execution and flush), the
+ * batch waits for its answer, which wakes the loop; at most that long (the
+ * timer), and not with a backlog, which goes at once. */
+#define LOOKUP_WAIT_US 1000
+
+static void on_lookup_wait(uv_timer_t *timer)
+{
+    (void)timer; /* the loop turn it makes runs the prepare hook */
+}
+
+static int wait_for_lookup(fq_store *s)
+{
+    if (s->own_head == NULL || s->pending.head == NULL || s->batches_in_flight > 0 ||
+        s->serial_left > 0 || s->pending.count >= PIPELINE_MIN ||
+        uv_hrtime() - s->own_head->sent_ns >= LOOKUP_WAIT_US * 1000ull)
+        return 0;
+    if (!uv_is_active((uv_handle_t *)&s->lookup_wait)) {
+        uv_timer_start(&s->lookup_wait, on_lookup_wait, (LOOKUP_WAIT_US + 999) / 1000, 0);
+        s->stats.lookup_waits++;
+    }
+    return 1;
+}
+
 /* The lookup of the reports waiting that were never asked about, sent on
  * its own: when no batch is executing (PostgreSQL is idle, or flushing a
  * COMMIT, which the next batch waits for anyway) and no other lookup sent
@@ -2563,7 +2714,7 @@ static int send_lookup_alone(fq_store *s, PGconn *conn)
 {
     if (!s->lookup_wanted || s->replanning || s->serial_left > 0 || s->batches_executing > 0 ||
         s->lookups_alone_in_flight > 0 || !s->directory_loaded || s->open_streaming ||
-        expect_reserve(s, 3) != 0)
+        own_lookups(s) || expect_reserve(s, 3) != 0)
         return 0;
     lookup *l = lookup_collect(s, s->config.max_batch);
     if (l == NULL)
@@ -2671,11 +2822,12 @@ static void send_pending(fq_store *s)
     }
     /* Operations go out only once the directory they were checked against
      * is loaded on this connection: statements are prepared by then. */
-    while (may_send_batch(s)) {
+    while (!wait_for_lookup(s) && may_send_batch(s)) {
         if (send_batch(s, conn) != 0)
             break;
         sent = 1;
     }
+    send_own_lookups(s);
     int looked = send_lookup_alone(s, conn);
     if (looked < 0)
         return;
@@ -2700,6 +2852,16 @@ static void on_sweep(uv_timer_t *timer)
 {
     fq_store *s = timer->data;
     uint64_t now = uv_now(s->loop);
+    /* A lookup on the lookup connection unanswered too long is given up. */
+    if (s->own_head != NULL &&
+        uv_hrtime() - s->own_head->sent_ns > LOOKUP_PATIENCE_MS * 1000000ull) {
+        fq_log(FQ_LOG_WARN, "store",
+               "the lookup connection did not answer in %d ms: its reports are looked up in "
+               "their batches, and it is made again",
+               LOOKUP_PATIENCE_MS);
+        own_void_all(s);
+        fq_lookup_conn_reset(s->lookup_conn, "no answer to a lookup");
+    }
     /* Unsent operations older than the hold bound are answered busy: nothing
      * of them was written, and the sender resends. An operation in flight
      * awaits its outcome instead, and so does one in doubt (its transaction
@@ -2777,11 +2939,19 @@ fq_store *fq_store_new(uv_loop_t *loop, const fq_store_config *config,
         free(s);
         return NULL;
     }
+    if (config->reads_timeout_ms == 0) {
+        /* The writes store's lookups of stored reports; without it (out of
+         * memory) they go on the writes connection. */
+        fq_lookup_conn_callbacks lcb = {on_lookup_answer, on_lookup_lost};
+        s->lookup_conn = fq_lookup_conn_new(loop, config->conninfo, &lcb, s);
+    }
     uv_prepare_init(loop, &s->prepare);
     s->prepare.data = s;
     uv_timer_init(loop, &s->sweeper);
     s->sweeper.data = s;
-    s->open_handles = 2;
+    uv_timer_init(loop, &s->lookup_wait);
+    s->lookup_wait.data = s;
+    s->open_handles = 3;
     return s;
 }
 
@@ -2790,6 +2960,8 @@ void fq_store_start(fq_store *s)
     uv_prepare_start(&s->prepare, on_prepare);
     uv_timer_start(&s->sweeper, on_sweep, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
     fq_pg_start(s->pg);
+    if (s->lookup_conn != NULL)
+        fq_lookup_conn_start(s->lookup_conn);
 }
 
 void fq_store_submit(fq_store *s, fq_store_op *op)
@@ -2850,6 +3022,11 @@ static void on_closed(uv_handle_t *handle)
 void fq_store_close(fq_store *s)
 {
     s->closing = 1;
+    /* Nothing is answered from the lookup connection from now on; what it
+     * was asked is forgotten before the operations are answered busy. */
+    fq_lookup_conn_close(s->lookup_conn);
+    s->lookup_conn = NULL;
+    own_void_all(s);
     fq_pg_close(s->pg);
     /* In-flight batches will never answer now: their outcome is unknown, so
      * they are answered busy (a retry is idempotent). */
@@ -2860,6 +3037,7 @@ void fq_store_close(fq_store *s)
     run_finished(s);
     uv_close((uv_handle_t *)&s->prepare, on_closed);
     uv_close((uv_handle_t *)&s->sweeper, on_closed);
+    uv_close((uv_handle_t *)&s->lookup_wait, on_closed);
 }
 
 void fq_store_on_guard(fq_store *s, fq_store_guard_cb on_guard)

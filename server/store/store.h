@@ -8,7 +8,10 @@
  * pipeline aborts the rest of its batch; that statement's operation is
  * answered with its error and the others are sent again, so one bad row never
  * takes its neighbours down. While PostgreSQL is unreachable, operations wait
- * up to a bound and are then answered busy. */
+ * up to a bound and are then answered busy. A writes store asks whether
+ * arriving reports are stored already on a second connection of its own
+ * (lookup_conn.h; docs/write-path.md, "Resends in a batch"), and on the
+ * writes connection while that one is down. */
 #ifndef FQ_STORE_H
 #define FQ_STORE_H
 
@@ -193,6 +196,12 @@ typedef struct fq_store_stats {
      * batch"): statements sent, reports they asked about, reports found
      * stored (answered from the row, nothing written). */
     uint64_t lookups, looked_up, resends_found;
+    /* Of the lookups, those sent on the lookup connection (lookup_conn.h);
+     * the others went on the writes connection, after a batch's COMMIT or
+     * alone, while it was down. */
+    uint64_t lookups_own;
+    /* Times a batch waited for a lookup's answer (wait_for_lookup). */
+    uint64_t lookup_waits;
     size_t pending;
     size_t largest_batch;
     /* For /metrics (docs/operations.md, Monitoring). */
