@@ -76,6 +76,8 @@ static void usage(FILE *out)
             "                      with commas); default tcp://127.0.0.1:7411\n"
             "  --window N          reports in flight at once with --stdin (default 16)\n"
             "  --timeout-ms N      give up on one report after this long (default 60000)\n"
+            "  --answer-wait-ms N  send a report again on a fresh socket when the server\n"
+            "                      is silent this long (default 3000: a gone server)\n"
             "  --json              JSON output also for a single report\n"
             "  --quiet             print nothing but errors (with --stdin: only the lines\n"
             "                      of reports not stored, and no summary)\n"
@@ -538,12 +540,23 @@ int main(int argc, char **argv)
     const char *url_flag = NULL;
     static fqc_urls url_flags;
     int use_stdin = 0, timeout_given = 0;
-    long window = 16, timeout_ms = 60000;
+    long window = 16, timeout_ms = 60000, answer_wait_ms = 0;
     fqr_input in;
     fqr_init(&in);
     char err[256];
 
-    enum { O_NODE = 256, O_KEY, O_URL, O_STDIN, O_WINDOW, O_TIMEOUT, O_JSON, O_QUIET, O_FIELD };
+    enum {
+        O_NODE = 256,
+        O_KEY,
+        O_URL,
+        O_STDIN,
+        O_WINDOW,
+        O_TIMEOUT,
+        O_ANSWER_WAIT,
+        O_JSON,
+        O_QUIET,
+        O_FIELD
+    };
     static const struct option options[] = {
         {"node", required_argument, NULL, O_NODE},
         {"key-file", required_argument, NULL, O_KEY},
@@ -551,6 +564,7 @@ int main(int argc, char **argv)
         {"stdin", no_argument, NULL, O_STDIN},
         {"window", required_argument, NULL, O_WINDOW},
         {"timeout-ms", required_argument, NULL, O_TIMEOUT},
+        {"answer-wait-ms", required_argument, NULL, O_ANSWER_WAIT},
         {"json", no_argument, NULL, O_JSON},
         {"quiet", no_argument, NULL, O_QUIET},
         {"help", no_argument, NULL, 'h'},
@@ -592,6 +606,13 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             timeout_given = 1;
+            break;
+        case O_ANSWER_WAIT:
+            answer_wait_ms = strtol(optarg, NULL, 10);
+            if (answer_wait_ms < 500 || answer_wait_ms > 3600000) {
+                fprintf(stderr, "fq-report: --answer-wait-ms must be 500-3600000\n");
+                return EXIT_USAGE;
+            }
             break;
         case O_JSON:
             rn.json_output = 1;
@@ -642,6 +663,7 @@ int main(int argc, char **argv)
     config.node = node;
     config.window = use_stdin ? (int)window : 1;
     config.timeout_ms = timeout_ms;
+    config.answer_wait_ms = (int)answer_wait_ms;
     if (load_key(key_file, config.key) != 0)
         return EXIT_USAGE;
     fqc *client;

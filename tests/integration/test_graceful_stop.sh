@@ -25,7 +25,11 @@ wait_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
 for i in $(seq 1 16); do
     printf '{"category":"dispute.labour","severity":"III","risk":"medium","channel":"walk_in","place_unit":"lingyin-v1","title":"欠薪投诉 %d","external_ref":"STOP-%02d"}\n' "$i" "$i"
 done >"$WORK/inflight.jsonl"
-spawn_report lingyin-platform --stdin --window 16 --timeout-ms 30000 <"$WORK/inflight.jsonl" >"$WORK/inflight.out" 2>"$WORK/inflight.err"
+# The reports wait behind the lock for as long as the test's steps take: the
+# client must not take that silence for a gone server (--answer-wait-ms; by
+# default it sends again on fresh sockets after 3 s, which the stopping
+# server no longer reads, and the answers to the first copies are lost).
+spawn_report lingyin-platform --stdin --window 16 --timeout-ms 30000 --answer-wait-ms 60000 <"$WORK/inflight.jsonl" >"$WORK/inflight.out" 2>"$WORK/inflight.err"
 client=$BG_PID
 
 # The server's insert is queued behind the lock: the reports are in flight.
