@@ -94,8 +94,13 @@ on_exit() {
         fi
     done
     if [ "$rc" != 0 ] && [ -n "$SERVER_LOG" ] && [ -f "$SERVER_LOG" ]; then
-        log "last lines of $SERVER_LOG:"
-        tail -n 40 "$SERVER_LOG" >&2
+        # The periodic statistics lines (three a second) would fill the
+        # tail: the events first, then the last statistics.
+        log "last lines of $SERVER_LOG, periodic statistics left out:"
+        grep -vE 'comp=(stats|routing|terminals) msg="(requests|village|syncs) ' "$SERVER_LOG" |
+            tail -n 30 >&2 || true
+        log "its last statistics:"
+        grep -E 'comp=(stats|routing) msg="(requests|village) ' "$SERVER_LOG" | tail -n 2 >&2 || true
     fi
     if [ "$rc" = 0 ]; then
         log "PASS"

@@ -142,8 +142,16 @@ assert_eq 0 "$rc" "B's exit status on SIGTERM"
 SERVER_PID=""
 server_start --presence-timeout 600
 C_LOG=$SERVER_LOG
-wait_match "$C_LOG" 'comp=routing msg="village' 30 "server C's stats"
-assert_eq "$b_state" "$(open_of "$C_LOG")" "open incidents|deadlines: B after the take-over, C cold"
+# C's stats lines start before its open incidents are loaded (their first
+# ones say "open 0"): the line that counts is one after the load.
+wait_match "$C_LOG" 'comp=routing msg="rule set .* [0-9]+ open incidents' 60 "server C's load"
+after_load() { sed -n '/comp=routing msg="rule set /,$p' "$C_LOG" >"$WORK/C.after-load.log"; }
+for ((i = 0; i < 300; i++)); do
+    after_load
+    grep -q 'comp=routing msg="village' "$WORK/C.after-load.log" && break
+    sleep 0.1
+done
+assert_eq "$b_state" "$(open_of "$WORK/C.after-load.log")" "open incidents|deadlines: B after the take-over, C cold"
 server_stop
 
 # ---- nothing lost or doubled; the chain verifies ----
