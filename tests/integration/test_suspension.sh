@@ -16,7 +16,7 @@
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-ACK_S=20 ACK_WARN_S=10 CONCLUDE_S=600 CONCLUDE_WARN_S=60
+ACK_S=30 ACK_WARN_S=10 CONCLUDE_S=600 CONCLUDE_WARN_S=60
 
 db_create
 setup_world
