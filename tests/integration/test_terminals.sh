@@ -225,22 +225,22 @@ server_stop
 # enough to wait out.
 PRESENCE_S=10
 server_start --presence-timeout "$PRESENCE_S" --dedup-window-min 0
-term t1 watch --once >/dev/null
+# t1 watches from the start (its sync is held, up to 25 s: longer than the
+# presence timeout, and still present); t2 syncs once and falls silent.
+# (A watch started after the reports began up to 10 s after t1's last sync
+# on a loaded machine: t1 was judged silent before its watch came.)
+watch_bg t1 "$WORK/watch-d.out" "$WORK/watch-d.err"
 term t2 watch --once >/dev/null
 village_reports D 4
 w2_open=$(q "SELECT count(*) FROM incidents WHERE worker = '$W2' AND state = 'assigned' AND assignment = 'assigned'")
 [ "$w2_open" -gt 0 ] || fail "D: w2 holds nothing unacknowledged"
-# t1 watches (its sync is held, up to 25 s: longer than the presence
-# timeout, and still present); t2 falls silent. Waits for the observable
-# end (w2's unacknowledged assignments moved on), not for a time.
-watch_bg t1 "$WORK/watch-d.out" "$WORK/watch-d.err"
+# Waits for the observable end (w2's unacknowledged assignments moved on),
+# not for a time.
 for ((i = 0; i < 20 * (PRESENCE_S + 60); i++)); do
     [ "$(q "SELECT count(*) FROM incidents WHERE worker = '$W2' AND state = 'assigned' AND assignment = 'assigned'")" = 0 ] &&
         break
     sleep 0.05
 done
-# By then t1's last answered sync is older than t2's: only its held sync
-# keeps it present.
 kill "$WATCH"
 wait "$WATCH" 2>/dev/null || true
 grep -q "worker $W1 silent" "$SERVER_LOG" && fail "D: a worker whose sync is held was judged silent"
