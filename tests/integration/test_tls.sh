@@ -219,15 +219,32 @@ for i in range(int(sys.argv[2])):
                       "place_unit": "lingyin-v1-g1", "title": "throughput %d" % i, "external_ref": "%s-%d" % (sys.argv[1], i)}))
 ' BULK "$BULK_N" >"$WORK/bulk.jsonl"
 bulk() { # URL NAME: prints the milliseconds the lot took
-    local t0 t1
+    local t0 t1 pass missing
     sed "s/BULK-/$2-/" "$WORK/bulk.jsonl" >"$WORK/bulk-$2.jsonl"
     t0=$(now_ms)
     # A generous deadline: on a loaded machine a connection through the two
     # stunnels took up to 30 s, and a report's outcome, not the time, is
-    # asserted here.
-    "$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" --url "$1" --stdin --quiet \
-        --timeout-ms 180000 \
-        <"$WORK/bulk-$2.jsonl" >"$WORK/bulk-$2.out" 2>&1 || fail "bulk reports through $2: $(tail -n 3 "$WORK/bulk-$2.out")"
+    # asserted here. For the same reason a silence is not taken for a gone
+    # server before 30 s (--answer-wait-ms).
+    # Under stress-ng a few of the 16 sockets' connections through the
+    # tunnel never got going: nanomsg gives the SP header exchange 1 s, the
+    # two stunnels' accept, connect and TLS handshake took longer, and each
+    # reconnect began another. Their reports are sent again in a second pass,
+    # as a platform would (each line's external_ref makes a resend of a
+    # stored one "already reported"); the count below says nothing is
+    # stored twice.
+    for pass in 1 2; do
+        if "$FQ_REPORT" --node lingyin-platform --key-file "$(key_of lingyin-platform)" --url "$1" --stdin --quiet \
+            --timeout-ms 180000 --answer-wait-ms 30000 \
+            <"$WORK/bulk-$2.jsonl" >"$WORK/bulk-$2.$pass.out" 2>&1; then
+            break
+        fi
+        missing=$(grep -c '"status":"no_answer"' "$WORK/bulk-$2.$pass.out" || true)
+        [ "$pass" = 1 ] && [ "$missing" -gt 0 ] ||
+            fail "bulk reports through $2 (pass $pass): $(tail -n 3 "$WORK/bulk-$2.$pass.out")"
+        log "bulk through $2: $missing of $BULK_N without an answer in the first pass; sending the input again" >&2
+    done
+    assert_eq "$BULK_N" "$(q "SELECT count(*) FROM incidents WHERE external_ref LIKE '$2-%'")" "$2: each report stored once"
     t1=$(now_ms)
     echo $((t1 - t0))
 }
