@@ -31,6 +31,7 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define ANSWER_TIMEOUT_MS 30000
 #define WATCHDOG_MS 1000
+#define REPEAT_SAID_MS 5000 /* a failure that repeats is said again at info this often */
 
 /* Defaults for the connection's TCP settings, used unless the conninfo sets
  * them (docs/operations.md, "Following the primary"): without them a host
@@ -72,6 +73,8 @@ typedef struct attempt {
     unsigned backoff_ms;
     int connecting;
     char last_failure[256]; /* logged once at info, its repeats at debug */
+    unsigned repeats;       /* of last_failure since it was last said at info */
+    uint64_t said_at;       /* loop time last_failure was last said at info */
 } attempt;
 
 struct fq_pg {
@@ -336,8 +339,22 @@ static void attempt_failed(attempt *a, const char *why_text)
      * promoted, unreachable while cut off) is retried every 50–100 ms, after
      * 30 s every half second: said once at info, its repeats at debug. */
     int again = strcmp(why, a->last_failure) == 0;
-    fq_log(again ? FQ_LOG_DEBUG : FQ_LOG_INFO, "pgconn", "connecting (%s) failed: %s",
-           a->how->where, why);
+    uint64_t now = uv_now(a->pg->loop);
+    if (!again) {
+        fq_log(FQ_LOG_INFO, "pgconn", "connecting (%s) failed: %s", a->how->where, why);
+        a->repeats = 0;
+        a->said_at = now;
+    } else if (now - a->said_at >= REPEAT_SAID_MS) {
+        /* Still failing the same way: said again now and then, so that a
+         * log read from any point shows why nothing is written. */
+        fq_log(FQ_LOG_INFO, "pgconn", "connecting (%s) still fails (%u more times in %llu s): %s",
+               a->how->where, a->repeats + 1, (unsigned long long)(now - a->said_at) / 1000, why);
+        a->repeats = 0;
+        a->said_at = now;
+    } else {
+        a->repeats++;
+        fq_log(FQ_LOG_DEBUG, "pgconn", "connecting (%s) failed: %s", a->how->where, why);
+    }
     snprintf(a->last_failure, sizeof a->last_failure, "%s", why);
     uv_timer_start(&a->timer, on_attempt_retry, next_backoff(a->pg, &a->backoff_ms), 0);
 }
@@ -615,6 +632,31 @@ const char *fq_pg_where(fq_pg *pg, char *buf, size_t len)
     const char *host = PQhost(pg->conn), *port = PQport(pg->conn);
     snprintf(buf, len, "host %s port %s", host && host[0] ? host : "(default)",
              port && port[0] ? port : "(default)");
+    return buf;
+}
+
+const char *fq_pg_describe(fq_pg *pg, char *buf, size_t len)
+{
+    switch (pg->state) {
+    case PG_READY:
+        return fq_pg_where(pg, buf, len);
+    case PG_CLOSING:
+        snprintf(buf, len, "closing");
+        return buf;
+    case PG_IDLE:
+    case PG_CONNECTING:
+        break;
+    }
+    const char *failure = "";
+    int connecting = 0;
+    for (size_t i = 0; i < pg->n_attempts; i++) {
+        connecting += pg->attempts[i].connecting;
+        if (pg->attempts[i].last_failure[0] && !failure[0])
+            failure = pg->attempts[i].last_failure;
+    }
+    snprintf(buf, len, "not connected for %llu ms (%d of %zu connection attempts under way%s%s)",
+             (unsigned long long)(uv_now(pg->loop) - pg->searching_since), connecting,
+             pg->n_attempts, failure[0] ? "; the last failure: " : "", failure);
     return buf;
 }
 

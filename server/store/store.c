@@ -293,6 +293,8 @@ struct fq_store {
     uv_prepare_t prepare;   /* group commit: send before the loop sleeps */
     uv_timer_t lookup_wait; /* wait_for_lookup's bound */
     uv_timer_t sweeper;     /* expires operations held too long */
+    uint64_t busy_said_at;  /* loop time why operations went busy was last logged */
+    uint64_t busy_unsaid;   /* answered busy since */
     int open_handles;
     int closing;
     fq_store_stats stats;
@@ -2854,6 +2856,55 @@ static void on_prepare(uv_prepare_t *handle)
     run_finished(s);
 }
 
+/* Why nothing of `pending` was sent, for the log line of the operations
+ * answered busy: the first condition of send_pending and may_send_batch
+ * that holds them. */
+static const char *why_waiting(fq_store *s, char *buf, size_t len)
+{
+    char conn[384];
+    if (fq_pg_conn(s->pg) == NULL)
+        snprintf(buf, len, "PostgreSQL: %s", fq_pg_describe(s->pg, conn, sizeof conn));
+    else if (s->setup_done != 1 && s->guard_retry_at != 0)
+        snprintf(buf, len, "the serving lock is not held (claimed again in %lld ms)",
+                 (long long)s->guard_retry_at - (long long)uv_now(s->loop));
+    else if (s->setup_done != 1)
+        snprintf(buf, len, "the connection's setup (the serving lock, statements) is in flight");
+    else if (!s->directory_loaded)
+        snprintf(buf, len, "the directory is loading (%s)",
+                 s->directory_in_flight ? "in flight" : "retried after a failure");
+    else if (s->open_streaming)
+        snprintf(buf, len, "the open incidents are loading (loaders %s, %s)",
+                 s->loaders[0].copy || s->loaders[1].copy ? "running" : "done",
+                 s->open_end_sent ? "its COMMIT sent" : "its COMMIT not sent");
+    else if (s->replanning)
+        snprintf(buf, len, "the batches after a failed one are being answered (%d in flight)",
+                 s->batches_in_flight);
+    else if (s->batches_in_flight > 0)
+        snprintf(buf, len, "%d batches in flight (%d executing), %zu results awaited",
+                 s->batches_in_flight, s->batches_executing, s->expect_count);
+    else
+        snprintf(buf, len, "connected and idle: %zu results awaited, serial %zu", s->expect_count,
+                 s->serial_left);
+    return buf;
+}
+
+/* Said at most every BUSY_SAID_MS: what held the operations answered busy. */
+#define BUSY_SAID_MS 5000
+
+static void say_busy(fq_store *s, uint64_t now, uint64_t waited_ms)
+{
+    s->busy_unsaid++;
+    if (s->busy_said_at != 0 && now - s->busy_said_at < BUSY_SAID_MS)
+        return;
+    char why[512];
+    fq_log(FQ_LOG_WARN, "store",
+           "%" PRIu64 " operations answered busy after %" PRIu64 " ms unsent (hold bound %" PRIu64
+           " ms): %s",
+           s->busy_unsaid, waited_ms, s->config.hold_ms, why_waiting(s, why, sizeof why));
+    s->busy_unsaid = 0;
+    s->busy_said_at = now;
+}
+
 static void on_sweep(uv_timer_t *timer)
 {
     fq_store *s = timer->data;
@@ -2896,6 +2947,7 @@ static void on_sweep(uv_timer_t *timer)
         s->pending.count--;
         op->next = NULL;
         s->stats.ops_busy++;
+        say_busy(s, now, now - op->queued_at);
         finish(s, op, FQ_EBUSY);
         op = next;
     }

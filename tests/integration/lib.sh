@@ -101,6 +101,13 @@ on_exit() {
             tail -n 30 >&2 || true
         log "its last statistics:"
         grep -E 'comp=(stats|routing) msg="(requests|village) ' "$SERVER_LOG" | tail -n 2 >&2 || true
+        # PostgreSQL's own word on a restart, a crash, a refused connection.
+        local pglog="${CLUSTER:-${FQ_CLUSTER:-}}/server.log"
+        if [ -f "$pglog" ]; then
+            log "PostgreSQL's last restarts, crashes and refusals ($pglog):"
+            grep -E "PANIC|database system|server process|out of memory|too many|could not" "$pglog" |
+                tail -n 10 >&2 || true
+        fi
     fi
     if [ "$rc" = 0 ]; then
         log "PASS"

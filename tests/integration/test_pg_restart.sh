@@ -97,6 +97,9 @@ assert_eq 0 "$(q "SELECT count(*) FROM incidents WHERE reporter_node = 'lingyin-
 check_stream B 400 "$WORK/B.jsonl" "$WORK/B.out" --url "$SERVER_URL" --window 16 --timeout-ms 30000
 check_reconnected
 grep -qE "comp=stats .* busy [1-9]" "$SERVER_LOG" || fail "the server's statistics show no busy answers"
+# ... and its log says why they went unsent: no connection, and the attempts' failure.
+grep -qE 'comp=store msg="[0-9]+ operations answered busy after [0-9]+ ms unsent \(hold bound 1000 ms\): PostgreSQL: not connected for [0-9]+ ms \([0-9]+ of [0-9]+ connection attempts under way; the last failure: ' "$SERVER_LOG" ||
+    fail "the server did not log why requests were answered busy: $(grep 'answered busy' "$SERVER_LOG" | head -n 2)"
 server_stop
 
 # ---- C: the server's database session is terminated ----
@@ -116,7 +119,7 @@ for k in 1 2 3; do
     sleep 0.3
     assert_server_alive "after its database session was terminated (round $k)"
     out=$(report lingyin-platform --category hazard.flood --severity IV --risk low --channel patrol \
-        --place lingyin --title "会话被终止后 $k" --external-ref "C-$k" --timeout-ms 10000)
+        --place lingyin --title "会话被终止后 $k" --external-ref "C-$k" --timeout-ms 30000)
     assert_match '^incident [0-9]+ ' "$out" "report after the session was terminated (round $k)"
 done
 check_reconnected
