@@ -113,7 +113,10 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 fsync = on
 synchronous_commit = on
-max_connections = 50
+# The shared cluster serves up to eight tests at once (ctest -j), each with
+# one to three servers of four or five sessions (writes, console reads,
+# lookups, the open incidents' loaders), its psql and admin commands.
+max_connections = 200
 shared_buffers = 256MB
 wal_buffers = 16MB
 max_wal_size = 4GB
