@@ -226,6 +226,7 @@ struct fq_store {
     /* The lookup connection (writes store only; NULL otherwise) and the
      * lookups in flight on it, oldest first. */
     fq_lookup_conn *lookup_conn;
+    int lookup_started; /* a warm standby's starts once it holds the serving lock */
     lookup *own_head, *own_tail;
     uint64_t next_lookup_id;
 
@@ -1532,6 +1533,10 @@ static void guard_refused(fq_store *s)
 static void guard_claimed(fq_store *s)
 {
     s->setup_done = 1;
+    if (s->lookup_conn != NULL && !s->lookup_started && !s->closing) {
+        s->lookup_started = 1;
+        fq_lookup_conn_start(s->lookup_conn);
+    }
     s->guard_retry_at = 0;
     s->claim_refused_last = 0;
     if (s->claim_after_grace)
@@ -2928,12 +2933,14 @@ static void on_sweep(uv_timer_t *timer)
      * than every one behind them, which arrived in order: the sweep stops
      * at the first unsent one still within the bound. */
     fq_store_op *prev = NULL, *op = s->pending.head;
+    size_t position = 0; /* of op in pending: the first serial_left go one by one */
     while (op != NULL) {
         fq_store_op *next = op->next;
         /* One in a lookup in flight is named by its answer: it stays. */
         if (op->in_doubt || (wants_lookup(op) && op->idem == IDEM_ASKED)) {
             prev = op;
             op = next;
+            position++;
             continue;
         }
         if (now - op->queued_at <= s->config.hold_ms)
@@ -2945,6 +2952,11 @@ static void on_sweep(uv_timer_t *timer)
         if (s->pending.tail == op)
             s->pending.tail = prev;
         s->pending.count--;
+        /* One of those to be written one by one after a lost connection:
+         * the serial run is one shorter (or the reports that came after it
+         * would be written one by one in its place). */
+        if (position < s->serial_left)
+            s->serial_left--;
         op->next = NULL;
         s->stats.ops_busy++;
         say_busy(s, now, now - op->queued_at);
@@ -3018,8 +3030,12 @@ void fq_store_start(fq_store *s)
     uv_prepare_start(&s->prepare, on_prepare);
     uv_timer_start(&s->sweeper, on_sweep, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
     fq_pg_start(s->pg);
-    if (s->lookup_conn != NULL)
+    /* A warm standby looks nothing up until it serves (guard_claimed): no
+     * idle session of it on the primary meanwhile. */
+    if (s->lookup_conn != NULL && !s->warm) {
+        s->lookup_started = 1;
         fq_lookup_conn_start(s->lookup_conn);
+    }
 }
 
 void fq_store_submit(fq_store *s, fq_store_op *op)

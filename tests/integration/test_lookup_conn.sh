@@ -98,7 +98,7 @@ server_start --dedup-window-min 0
 wait_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$APP'" 1 30
 lookups_before=$(stats_field lookups)
 own_before=$(stats_field lookups-own)
-load 8 "$WORK/b.json" &
+load 20 "$WORK/b.json" &
 LOAD_PID=$!
 BG_PIDS+=("$LOAD_PID")
 lookup_pid() { q "SELECT pid FROM pg_stat_activity WHERE application_name = '$APP'"; }
@@ -115,7 +115,12 @@ pid=$(lookup_pid)
 kill -STOP "$pid"
 CLEANUPS+=("kill -CONT $pid 2>/dev/null")
 log "stopped the lookup connection's backend $pid"
-sleep 1.5
+# Until the server gives it up (500 ms after a lookup goes unanswered; on a
+# loaded machine the first lookup sent to it may come a while after the stop).
+for ((i = 0; i < 150; i++)); do
+    grep -q 'the lookup connection did not answer' "$SERVER_LOG" && break
+    sleep 0.1
+done
 kill -CONT "$pid"
 wait_client "$LOAD_PID" 60 || fail "the load failed: $(cat "$WORK/b.json" "$WORK/b.json.err")"
 log "load B: $(cat "$WORK/b.json")"
