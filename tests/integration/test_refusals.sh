@@ -108,10 +108,10 @@ while read -r ts; do
     ((ms >= revoke_started)) && { reload_ms=$ms; break; }
 done < <(grep "comp=directory msg=\"[0-9]* units" "$SERVER_LOG" | sed -E 's/^ts=([^ ]+) .*/\1/')
 [ -n "$reload_ms" ] || fail "no directory reload logged after the revocation"
-log "revocation in effect after $elapsed ms: directory reloaded $((reload_ms - t0)) ms after 'node revoke'; the last probe accepted was sent at $((last_ok < 0 ? -1 : last_ok - t0)) ms"
+log "revocation in effect after $elapsed ms: directory reloaded $((reload_ms - revoke_started)) ms after 'node revoke' began ($((t0 - revoke_started)) ms for the command); the last probe accepted was sent at $((last_ok < 0 ? -1 : last_ok - t0)) ms"
 ((last_ok < reload_ms)) || fail "a probe sent $((last_ok - reload_ms)) ms after the reload of the directory was accepted"
 # About a second here; 10 s is for a machine under stress with the sanitizers.
-((reload_ms - t0 <= 10000)) || fail "the directory was reloaded $((reload_ms - t0)) ms after the revocation"
+((reload_ms - revoke_started <= 10000)) || fail "the directory was reloaded $((reload_ms - revoke_started)) ms after the revocation began"
 # Reports acknowledged while the revocation propagated are fine; count from here.
 expect_raw revoked_node unauthenticated 0 "^$UNAUTH_MSG\$" "${S[@]}" --
 expect_report revoked_node_fq_report unauthenticated "^$UNAUTH_MSG\$" spare-platform "${ok_flags[@]}" --title 撤销后的报告
