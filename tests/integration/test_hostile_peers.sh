@@ -115,7 +115,9 @@ log "flood took $flood_ms ms and left $audit_rows audit rows (limit $limit)"
 ((audit_rows > 0 && audit_rows <= limit)) || fail "$audit_rows audit rows for the flood (expected 1..$limit)"
 
 # ---- the terminal endpoint takes the same abuse ----
+before=$(directory_loads)
 admin node add t1 --role terminal --serves-worker lingyin-v1-g1.w1 --key-out "$WORK/keys/t1.key" >/dev/null 2>&1
+wait_directory_reload "$before"
 traw() { "$FQ_RAW_PEER" --url "$TERMINALS_URL" "$@"; }
 valid_sync() {
     local what=$1 t0 ms

@@ -18,6 +18,7 @@ mode_of() { stat -c %a "$1"; }
 
 # ---- --key-out ----
 out="$WORK/keys/new-platform.key"
+before=$(directory_loads)
 err=$(umask 000; admin node add new-platform --role town_platform --jurisdiction lingyin \
     --key-out "$out" 2>&1 >/dev/null) || fail "node add --key-out failed: $err"
 assert_eq 600 "$(mode_of "$out")" "mode of a --key-out file under umask 000"
@@ -25,6 +26,7 @@ assert_eq 65 "$(wc -c <"$out")" "size of a --key-out file"
 assert_match '^[0-9a-f]{64}$' "$(cat "$out")" "a --key-out file holds the key's hex"
 assert_eq "node new-platform added: town_platform of lingyin, key in $out" "$err" \
     "node add --key-out says one line, naming the key file"
+wait_directory_reload "$before" # the server knows the node from its next directory
 line=$(report new-platform --category dispute.neighbour --severity IV --risk low \
     --channel hotline --place lingyin-v1 --title 密钥文件测试) || fail "report with the new key: $line"
 assert_match '^incident [0-9]+ ' "$line" "a report signed with the --key-out key"
