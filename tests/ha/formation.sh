@@ -171,7 +171,30 @@ formation_kill() {
             kill -STOP "$p" 2>/dev/null && again=1
         done
     done
-    for p in $(hosts_pids "$1"); do kill -KILL "$p" 2>/dev/null || true; done
+    local killed
+    killed=$(hosts_pids "$1")
+    for p in $killed; do kill -KILL "$p" 2>/dev/null || true; done
+    # Gone, not only signalled: a pg_autoctl started again while the killed
+    # one was still in /proc (a kernel call that had not returned, or not yet
+    # reaped) refused to run ("An instance of pg_autoctl is already running
+    # with PID ...", seen under stress-ng), and the node never rejoined.
+    local i left
+    for ((i = 0; i < 300; i++)); do
+        left=""
+        for p in $killed; do
+            stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+            stat=${stat##*) }
+            [ "${stat%% *}" = Z ] || left="$left $p" # a zombie has ended
+        done
+        [ -n "$left" ] || break
+        sleep 0.1
+    done
+    [ -z "$left" ] || echo "formation_kill $1: still running after 30 s:$left" >&2
+    # A zombie (no one reaps it here) still answers kill(pid, 0), which is
+    # how pg_autoctl tells a running instance by its pidfile: the pidfile
+    # of a killed node goes with it.
+    [ -z "${FORMATION_DIR:-}" ] || [ ! -d "$FORMATION_DIR/$1/run" ] ||
+        find "$FORMATION_DIR/$1/run" -name pg_autoctl.pid -delete 2>/dev/null || true
 }
 
 formation_states() {
