@@ -93,6 +93,7 @@ struct fq_pg {
     uint64_t last_progress;   /* loop time of the last input, or of idleness */
     uint64_t searching_since; /* loop time the last search for a server began */
     uint64_t ready_since;     /* loop time the connection last became ready */
+    uint64_t down_since;      /* loop time it was last lost (or the start) */
     unsigned backoff_ms;
     unsigned generation;
     int open_handles;
@@ -228,6 +229,8 @@ static void lose(fq_pg *pg, const char *why_text)
     char why[256];
     one_line(why, sizeof why, why_text);
     int was_ready = pg->state == PG_READY;
+    if (was_ready)
+        pg->down_since = uv_now(pg->loop);
     drop_poll(pg);
     if (pg->conn != NULL) {
         PQfinish(pg->conn);
@@ -576,7 +579,7 @@ fq_pg *fq_pg_new(uv_loop_t *loop, const char *conninfo, const fq_pg_callbacks *c
 void fq_pg_start(fq_pg *pg)
 {
     uv_timer_start(&pg->watchdog, on_watchdog, WATCHDOG_MS, WATCHDOG_MS);
-    pg->searching_since = uv_now(pg->loop);
+    pg->searching_since = pg->down_since = uv_now(pg->loop);
     if (pg->state == PG_IDLE)
         connect_now(pg);
 }
@@ -655,8 +658,8 @@ const char *fq_pg_describe(fq_pg *pg, char *buf, size_t len)
             failure = pg->attempts[i].last_failure;
     }
     snprintf(buf, len, "not connected for %llu ms (%d of %zu connection attempts under way%s%s)",
-             (unsigned long long)(uv_now(pg->loop) - pg->searching_since), connecting,
-             pg->n_attempts, failure[0] ? "; the last failure: " : "", failure);
+             (unsigned long long)(uv_now(pg->loop) - pg->down_since), connecting, pg->n_attempts,
+             failure[0] ? "; the last failure: " : "", failure);
     return buf;
 }
 
