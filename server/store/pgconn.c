@@ -72,7 +72,7 @@ typedef struct attempt {
     uv_timer_t timer; /* the next attempt, or this one's deadline */
     unsigned backoff_ms;
     int connecting;
-    char last_failure[256]; /* logged once at info, its repeats at debug */
+    char last_failure[256]; /* logged at info, its repeats at debug (and counted) */
     unsigned repeats;       /* of last_failure since it was last said at info */
     uint64_t said_at;       /* loop time last_failure was last said at info */
 } attempt;
@@ -340,7 +340,8 @@ static void attempt_failed(attempt *a, const char *why_text)
     attempt_stop(a);
     /* A host that keeps failing the same way (read-only until it is
      * promoted, unreachable while cut off) is retried every 50–100 ms, after
-     * 30 s every half second: said once at info, its repeats at debug. */
+     * 30 s every half second: said once at info, its repeats at debug and, with
+     * their count, at info every REPEAT_SAID_MS. */
     int again = strcmp(why, a->last_failure) == 0;
     uint64_t now = uv_now(a->pg->loop);
     if (!again) {

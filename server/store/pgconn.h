@@ -66,11 +66,11 @@ const char *fq_pg_conninfo(const fq_pg *pg);
  * out of memory; check PQstatus. */
 PGconn *fq_pg_connect_blocking(const char *conninfo, const char *host, const char *port);
 
-/* How many times the connection has been established; for logs and tests. */
 /* What the connection is doing, for a log line: where it is connected, or
  * for how long it has not been and the last attempt's failure. */
 const char *fq_pg_describe(fq_pg *pg, char *buf, size_t len);
 
+/* How many times the connection has been established; for logs and tests. */
 unsigned fq_pg_generation(const fq_pg *pg);
 
 #endif
