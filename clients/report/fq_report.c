@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <signal.h>
 #include <sodium.h>
 #include <poll.h>
@@ -35,6 +36,21 @@ typedef struct run {
     int exit_code;
     uint64_t ok, duplicates, refused, unknown, bad_lines;
 } run;
+
+/* A whole-number option within [min, max]; 0, or -1 after saying why (a
+ * number with anything after it, or out of range, is refused). */
+static int option_in_range(const char *name, const char *text, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "fq-report: %s must be a whole number %ld-%ld\n", name, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
 
 static void worse(run *r, int code)
 {
@@ -593,26 +609,17 @@ int main(int argc, char **argv)
             use_stdin = 1;
             break;
         case O_WINDOW:
-            window = strtol(optarg, NULL, 10);
-            if (window < 1 || window > 256) {
-                fprintf(stderr, "fq-report: --window must be 1-256\n");
+            if (option_in_range("--window", optarg, 1, 256, &window) != 0)
                 return EXIT_USAGE;
-            }
             break;
         case O_TIMEOUT:
-            timeout_ms = strtol(optarg, NULL, 10);
-            if (timeout_ms < 100) {
-                fprintf(stderr, "fq-report: --timeout-ms must be at least 100\n");
+            if (option_in_range("--timeout-ms", optarg, 100, INT_MAX, &timeout_ms) != 0)
                 return EXIT_USAGE;
-            }
             timeout_given = 1;
             break;
         case O_ANSWER_WAIT:
-            answer_wait_ms = strtol(optarg, NULL, 10);
-            if (answer_wait_ms < 500 || answer_wait_ms > 3600000) {
-                fprintf(stderr, "fq-report: --answer-wait-ms must be 500-3600000\n");
+            if (option_in_range("--answer-wait-ms", optarg, 500, 3600000, &answer_wait_ms) != 0)
                 return EXIT_USAGE;
-            }
             break;
         case O_JSON:
             rn.json_output = 1;
