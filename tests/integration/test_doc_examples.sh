@@ -57,11 +57,17 @@ while IFS=$'\t' read -r what where cmd; do
                   s#tcp://[A-Za-z0-9.-]+:7412#${TERMINALS_URL:-tcp://127.0.0.1:7412}#g" <<<"$cmd")
     n=$((n + 1))
     rc=0
+    loads=""
+    # A node added (or revoked) while the server runs counts from the
+    # server's next directory (docs/operations.md "Keys"): the next
+    # command may use it at once, as a script would, so wait for it.
+    [[ -n "$SERVER_PID" && "$cmd" =~ ^fengqiao-admin\ node\ (add|revoke)\  ]] && loads=$(directory_loads)
     (cd "$RUN" && export FQ_INTAKE="${SERVER_URL:-}" FQ_TERMINALS="${TERMINALS_URL:-}" && eval "$cmd") \
         >"$WORK/cmd.$n.out" 2>&1 <"$WORK/password" || rc=$?
     log "$where: exit $rc: $cmd"
     [ "$rc" = 0 ] || fail "$where: the documented command failed (exit $rc): $cmd
 $(tail -n 5 "$WORK/cmd.$n.out")"
+    [ -z "$loads" ] || wait_directory_reload "$loads"
 done <"$WORK/examples.tsv"
 ((n > 0)) || fail "no runnable command ran"
 [ -n "$SERVER_PID" ] || fail "no runnable block started fengqiaod"

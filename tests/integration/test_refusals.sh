@@ -125,7 +125,9 @@ expect_raw schema_0 unsupported 1 '^schema version 0 is not supported' "${L[@]}"
 expect_raw no_body unsupported 1 'accepts only report_incident' "${L[@]}" -- --no-body
 expect_raw message_id_0 invalid 1 '^message_id must be between 1 and 2\^63-1$' "${L[@]}" -- --message-id 0
 expect_raw message_id_2_63 invalid 1 '^message_id must be between 1 and 2\^63-1$' "${L[@]}" -- --message-id 9223372036854775808
+loads=$(directory_loads)
 add_node lingyin-console console lingyin
+wait_directory_reload "$loads" # the server knows the node from its next directory
 expect_raw console_role forbidden 1 '^a console node may not report incidents$' \
     --node lingyin-console --key-file "$(key_of lingyin-console)" --
 
