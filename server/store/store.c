@@ -1414,7 +1414,7 @@ static int send_setup(fq_store *s, PGconn *conn)
     static const Oid plan_types[FQ_STORE_PLAN_NPARAMS] = {16,   20, 1016, 1001, 1001, 1184,
                                                           1016, 17, 25,   20,   25,   20};
     size_t n = sizeof statements / sizeof statements[0];
-    if (expect_reserve(s, n + 8 + HEAD_COUNT) != 0) {
+    if (expect_reserve(s, n + 9 + HEAD_COUNT) != 0) {
         fq_pg_reset(s->pg, "out of memory preparing the connection");
         return -1;
     }
@@ -1453,6 +1453,16 @@ static int send_setup(fq_store *s, PGconn *conn)
      * checks cost the writes backend about 40 % less. */
     if (queued && (queued = PQsendQueryParams(conn, "SET enable_seqscan = off", 0, NULL, NULL, NULL,
                                               NULL, 0)))
+        expect_push(s, EXP_SETUP, NULL, NULL);
+    /* A plan that still has a sequential scan (no index serves it: the
+     * directory's small tables, the feed heads' archive) now costs more
+     * than jit_above_cost, and PostgreSQL would compile it to machine code
+     * with LLVM on every execution: 300 ms for the feed heads of an empty
+     * database, 150 ms for a directory load, on the one writes backend,
+     * after every connect and every reload (docs/write-path.md,
+     * "Constraints"). Nothing on this connection runs long enough to gain
+     * from JIT. */
+    if (queued && (queued = PQsendQueryParams(conn, "SET jit = off", 0, NULL, NULL, NULL, NULL, 0)))
         expect_push(s, EXP_SETUP, NULL, NULL);
     /* Then the serving lock (migrations/0012): one server writes to a
      * database at a time. It is a session lock, so it goes with this
