@@ -68,7 +68,13 @@ fi
 
 tmp=$(mktemp -d /tmp/fq-bench-failover.XXXXXX)
 chmod 755 "$tmp" # the PostgreSQL clusters run as postgres and live inside
-trap 'rm -rf "$tmp"' EXIT
+# FQ_BENCH_KEEP=1 keeps the hosts' logs (every process's, PostgreSQL's, the
+# faults' timelines) for reading after the run.
+if [ "${FQ_BENCH_KEEP:-0}" = 1 ]; then
+    trap 'log "kept $tmp"' EXIT
+else
+    trap 'rm -rf "$tmp"' EXIT
+fi
 
 export FQ_SRC_DIR=$root FQ_SERVERD=$B/server/fengqiaod FQ_ADMIN=$B/server/fengqiao-admin
 export FQ_REPORT=$B/clients/fq-report FQ_TERMINAL=$B/clients/fq-terminal
