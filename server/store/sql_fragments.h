@@ -30,23 +30,21 @@
     " | (CASE WHEN i.conclude_due < " NOW " THEN 2 ELSE 0 END)"                                    \
     " | (CASE WHEN i.supervision_due < " NOW " OR i.breached & 4 <> 0 THEN 4 ELSE 0 END) END)"
 
-/* The same judgement as a condition on an open incident (state
- * 'assigned'), written so that the planner can estimate it from the
- * columns' statistics: the board (sql/console_open.sql) reads the overdue
- * and the other incidents each by the index of its order (migration 0035),
- * and PostgreSQL takes that index only when it expects many rows to pass
- * (an estimate of a few hundred of 116,000 had it sort them all instead).
- * Hence `breached >= 4` for bit 4 (breached is 0..7) where an expression
- * such as `breached & 4 <> 0` has no statistics (0.5 %), and NULL limits
- * spelled out: FQ_SQL_CONSOLE_NOT_OVERDUE is true exactly when
- * FQ_SQL_CONSOLE_OVERDUE is 0, FQ_SQL_CONSOLE_IS_OVERDUE when it is not. */
-#define FQ_SQL_CONSOLE_IS_OVERDUE(NOW)                                                             \
-    "(i.suspended_at IS NULL AND ((i.assignment = 'assigned' AND i.ack_due < " NOW ")"             \
-    " OR i.conclude_due < " NOW " OR i.supervision_due < " NOW " OR i.breached >= 4))"
-#define FQ_SQL_CONSOLE_NOT_OVERDUE(NOW)                                                            \
-    "(i.suspended_at IS NOT NULL OR ((i.assignment <> 'assigned' OR i.ack_due IS NULL"             \
-    " OR i.ack_due >= " NOW ") AND (i.conclude_due IS NULL OR i.conclude_due >= " NOW ")"          \
-    " AND (i.supervision_due IS NULL OR i.supervision_due >= " NOW ") AND i.breached < 4))"
+/* The same judgement as a moment: when an open incident becomes overdue
+ * (the earliest of the limits FQ_SQL_CONSOLE_OVERDUE counts), '-infinity'
+ * once a supervision order was breached, 'infinity' while suspended or
+ * without a limit, NULL once it is no longer open. Overdue at NOW exactly
+ * when it is < NOW, not overdue when it is >= NOW. The expression of the
+ * index incidents_board_overdue and of its statistics (migration 0037), to
+ * the letter: the board (sql/console_open.sql) finds the overdue incidents,
+ * or the others, by this index when they are few, by incidents_board when
+ * they are many, as the statistics tell the planner. */
+#define FQ_SQL_BOARD_OVERDUE_FROM                                                                  \
+    "(CASE WHEN i.state <> 'assigned' THEN NULL"                                                   \
+    " WHEN i.suspended_at IS NOT NULL THEN 'infinity'::timestamptz"                                \
+    " WHEN i.breached >= 4 THEN '-infinity'::timestamptz"                                          \
+    " ELSE coalesce(least(CASE WHEN i.assignment = 'assigned' THEN i.ack_due END, i.conclude_due," \
+    " i.supervision_due), 'infinity'::timestamptz) END)"
 /* The board's nearest limit (after overdue and severity): the acknowledge
  * limit while unacknowledged, else the conclude limit, none last. The
  * expression of the index incidents_board (migration 0035), to the letter:
