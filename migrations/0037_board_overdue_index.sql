@@ -3,9 +3,9 @@
 -- incidents and the others apart (sql/console_open.sql). When few are
 -- overdue - the usual case - the planner had no index that finds them: it
 -- read every open incident and sorted the few that passed, on every page
--- (1.2 s a page with 1,000,000 open and none overdue; the whole board of
--- 345,000 in the full intake benchmark, 21.9 s). "Overdue" depends on the
--- board's moment, but the moment an open incident becomes overdue does not:
+-- (1.2 s a page with 1,000,000 open and none overdue). "Overdue" depends
+-- on the board's moment, but the moment an open incident becomes overdue
+-- does not:
 -- the earliest of its limits that count (the acknowledge limit while
 -- unacknowledged, the conclude limit, a supervision order's reply),
 -- '-infinity' once a supervision order was breached, 'infinity' while
