@@ -57,7 +57,7 @@ server_start --dedup-window-min 0 --trace-reports "$TRACE"
 # (Not fatal here, so that the trace below can be checked against the code
 # before, which has no lookup connection: lookups-own says so after it.)
 for ((i = 0; i < 100; i++)); do
-    [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$APP'")" = 1 ] && break
+    [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$APP' AND datname = current_database()")" = 1 ] && break
     sleep 0.1
 done
 stats_after
@@ -95,13 +95,13 @@ assert_eq 0 "$(stats_field serial)" "load A: operations in serial mode"
 
 # ---- B. the lookup connection's backend ended and stopped under the load ----
 server_start --dedup-window-min 0
-wait_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$APP'" 1 30
+wait_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$APP' AND datname = current_database()" 1 30
 lookups_before=$(stats_field lookups)
 own_before=$(stats_field lookups-own)
 load 20 "$WORK/b.json" &
 LOAD_PID=$!
 BG_PIDS+=("$LOAD_PID")
-lookup_pid() { q "SELECT pid FROM pg_stat_activity WHERE application_name = '$APP'"; }
+lookup_pid() { q "SELECT pid FROM pg_stat_activity WHERE application_name = '$APP' AND datname = current_database()"; }
 for round in 1 2; do
     sleep 1.5
     pid=$(lookup_pid)
@@ -136,7 +136,7 @@ grep -q 'the lookup connection did not answer' "$SERVER_LOG" ||
     fail "the stopped backend was not given up"
 assert_eq 0 "$(stats_field serial)" "load B: operations in serial mode"
 # It is back, on a backend of its own.
-wait_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$APP' AND pid <> $pid" 1 30
+wait_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$APP' AND datname = current_database() AND pid <> $pid" 1 30
 
 # ---- every acknowledged report stored once ----
 stored=$(q "SELECT count(*) FROM incidents WHERE reporter_node = 'lingyin-platform'")
