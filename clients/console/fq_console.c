@@ -2086,13 +2086,15 @@ int main(int argc, char **argv)
         case O_LOG:
             a.log_file = v;
             break;
-        case O_TIMEOUT:
-            a.timeout_ms = strtoll(v, NULL, 10);
-            if (a.timeout_ms < 100 || a.timeout_ms > 600000) {
+        case O_TIMEOUT: {
+            long long ms;
+            if (fqc_option_number(v, 100, 600000, &ms) != 0) {
                 complain("--timeout-ms: 100 .. 600000\n");
                 return EXIT_USAGE;
             }
+            a.timeout_ms = ms;
             break;
+        }
         case O_FROM:
             from = v;
             break;

@@ -382,6 +382,17 @@ int fqc_idle_needs_reopen(int64_t opened_ms, int64_t silent_request_sent_ms)
     return opened_ms < silent_request_sent_ms;
 }
 
+int fqc_option_number(const char *text, long long min, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 /* Sockets that carry no request opened afresh, at most once per answer
  * wait: one request met a silent server, and the next ones would be sent
  * over the same dead connection (FQC_ANSWER_WAIT_MS). Only those opened

@@ -102,6 +102,12 @@ int fqc_held_moved(int *pipes_at_send, int pipes);
  * handshake and no request could be sent at all. 1: reopen. Pure. */
 int fqc_idle_needs_reopen(int64_t opened_ms, int64_t silent_request_sent_ms);
 
+/* A whole-number option's value: `text` is a decimal number and nothing
+ * else, within [min, max]. 0 and *out set, or -1 (empty, trailing
+ * characters, out of range or of long long); the caller says why in its own
+ * words. One check for every client's numeric options. */
+int fqc_option_number(const char *text, long long min, long long max, long long *out);
+
 typedef struct fqc_config {
     /* The endpoint: one nanomsg URL, or several separated by commas (the
      * servers of a pair, docs/operations.md): every REQ socket connects to

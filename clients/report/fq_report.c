@@ -37,18 +37,15 @@ typedef struct run {
     uint64_t ok, duplicates, refused, unknown, bad_lines;
 } run;
 
-/* A whole-number option within [min, max]; 0, or -1 after saying why (a
- * number with anything after it, or out of range, is refused). */
+/* A whole-number option within [min, max]; 0, or -1 after saying why. */
 static int option_in_range(const char *name, const char *text, long min, long max, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
+    long long v;
+    if (fqc_option_number(text, min, max, &v) != 0) {
         fprintf(stderr, "fq-report: %s must be a whole number %ld-%ld\n", name, min, max);
         return -1;
     }
-    *out = v;
+    *out = (long)v;
     return 0;
 }
 

@@ -1297,9 +1297,8 @@ int main(int argc, char **argv)
             a.ids = 1;
             break;
         case O_TIMEOUT: {
-            char *end;
-            long long v = strtoll(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 100 || v > 24LL * 3600 * 1000) {
+            long long v;
+            if (fqc_option_number(optarg, 100, 24LL * 3600 * 1000, &v) != 0) {
                 complain(_("--timeout-ms must be 100 .. 86400000\n"));
                 return EXIT_USAGE;
             }

@@ -178,7 +178,7 @@ formation_kill() {
     # one was still in /proc (a kernel call that had not returned, or not yet
     # reaped) refused to run ("An instance of pg_autoctl is already running
     # with PID ...", seen under stress-ng), and the node never rejoined.
-    local i left
+    local i left stat
     for ((i = 0; i < 300; i++)); do
         left=""
         for p in $killed; do
