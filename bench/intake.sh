@@ -74,7 +74,8 @@
 # transport runs), FQ_BENCH_PG_SETTINGS, FQ_BENCH_WAL_WARM_MB (bench/lib.sh bench_recycled_wal:
 # 512, full 1024; 0: a fresh cluster that creates each WAL segment), FQ_BENCH_RATE (the paced rate,
 # 1000), FQ_BENCH_HALF_LOAD, FQ_BENCH_COPY_BATCH (1000), FQ_BENCH_COPY_ROWS,
-# FQ_BENCH_CONSOLE_READS ("report board"), FQ_BENCH_CONSOLE_READERS (1),
+# FQ_BENCH_CONSOLE_READS ("report board"), FQ_BENCH_CONSOLE_READERS (1), FQ_BENCH_PG_CPU_DETAIL=1
+# (logs each PostgreSQL process's share of a core in every paced window),
 # FQ_BENCH_RESEND_SHARE (0: that share of every load's requests resend a
 # report already acknowledged, byte for byte, and must be answered as its
 # first copy was: intake_load.c --resend-share; docs/write-path.md
@@ -112,6 +113,22 @@ postgres_pids() {
     pm=$(head -n 1 "$tmp/pg/data/postmaster.pid")
     echo "$pm"
     ps -o pid= --ppid "$pm" | tr -d ' '
+}
+
+# FQ_BENCH_PG_CPU_DETAIL=1 (investigation): each PostgreSQL process's CPU
+# ticks and title, to log where a window's PostgreSQL CPU went.
+pg_cpu_snapshot() {
+    local pid
+    for pid in $(postgres_pids); do
+        [ -r "/proc/$pid/stat" ] || continue
+        printf '%s %s %s\n' "$pid" "$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')" \
+            "$(tr '\0' ' ' <"/proc/$pid/cmdline")"
+    done
+}
+pg_cpu_detail_log() { # BEFORE AFTER SECONDS
+    awk -v wall="$3" -v hz="$(getconf CLK_TCK)" 'NR == FNR { t[$1] = $2; next }
+        { d = $2 - ($1 in t ? t[$1] : 0); $2 = ""; if (d > 0) printf "  %.3f cores %s\n", d / hz / wall, $0 }' \
+        "$1" "$2" | sort -rn | head -n 12 | while read -r line; do log "pg cpu: $line"; done
 }
 
 # The last statistics line of fengqiaod as "accepted batches largest".
@@ -237,9 +254,14 @@ run_open() {
     mapfile -t pg_pids < <(postgres_pids)
     c_srv0=$(cpu_of "$server_pid")
     c_pg0=$(cpu_of "${pg_pids[@]}")
+    [ "${FQ_BENCH_PG_CPU_DETAIL:-0}" = 0 ] || pg_cpu_snapshot >"$tmp/pgcpu0"
     t0=$(now)
     "${load[@]}" open --url "$url" "${common[@]}" "${resend[@]}" --rate "$rate" >"$tmp/open.json"
     t1=$(now)
+    if [ "${FQ_BENCH_PG_CPU_DETAIL:-0}" != 0 ]; then
+        pg_cpu_snapshot >"$tmp/pgcpu1"
+        pg_cpu_detail_log "$tmp/pgcpu0" "$tmp/pgcpu1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+    fi
     c_srv1=$(cpu_of "$server_pid")
     c_pg1=$(cpu_of "${pg_pids[@]}")
     python3 - "$tmp/open.json" "$kind" "$rep" "$t0" "$t1" "$c_srv0" "$c_srv1" "$c_pg0" "$c_pg1" \
