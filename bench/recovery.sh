@@ -35,7 +35,8 @@
 # Full: N = 1,000,000, R = 3, replay 2 M incidents x 5. FQ_BENCH_QUICK=1:
 # N = 200,000, R = 1, replay 500,000 x 1 (a JSON line says the run is quick).
 # Knobs: FQ_BENCH_OPEN (N), FQ_BENCH_REPS (R), FQ_BENCH_NO_EVENTS=1 (generate
-# the incidents only: recovery reads incidents only; verify is then skipped).
+# the incidents only: recovery reads incidents only; verify is then skipped),
+# FQ_BENCH_PG_SETTINGS (below).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -104,6 +105,15 @@ FQ_SERVER_KEY="$tmp/server.key"
 export FQ_DB FQ_SERVER_KEY
 admin() { "$B/server/fengqiao-admin" "$@"; }
 admin server-key create "$FQ_SERVER_KEY" >/dev/null
+# FQ_BENCH_PG_SETTINGS="name=value ..." (investigation only): ALTER SYSTEM
+# and reload before anything runs, e.g. "jit=off".
+for setting in ${FQ_BENCH_PG_SETTINGS:-}; do
+    psql -X -q -d "$FQ_DB" -c "ALTER SYSTEM SET ${setting%%=*} = '${setting#*=}'" >&2
+done
+if [ -n "${FQ_BENCH_PG_SETTINGS:-}" ]; then
+    psql -X -q -A -t -d "$FQ_DB" -c "SELECT pg_reload_conf()" >/dev/null
+    log "PostgreSQL settings: $FQ_BENCH_PG_SETTINGS"
+fi
 admin migrate >/dev/null
 admin import-topology examples/westlake-topology.json >/dev/null
 admin node add beishan-platform --role town_platform --jurisdiction beishan >/dev/null 2>&1
