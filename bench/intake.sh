@@ -118,11 +118,15 @@ postgres_pids() {
 # FQ_BENCH_PG_CPU_DETAIL=1 (investigation): each PostgreSQL process's CPU
 # ticks and title, to log where a window's PostgreSQL CPU went.
 pg_cpu_snapshot() {
-    local pid
+    local pid names
+    # Client backends by their application_name and last statement.
+    names=$(psql "$CI" -qAtF ' ' -c "SELECT pid, coalesce(nullif(application_name, ''), '-'),
+        left(regexp_replace(query, '\\s+', ' ', 'g'), 40) FROM pg_stat_activity
+        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")
     for pid in $(postgres_pids); do
         [ -r "/proc/$pid/stat" ] || continue
-        printf '%s %s %s\n' "$pid" "$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')" \
-            "$(tr '\0' ' ' <"/proc/$pid/cmdline")"
+        printf '%s %s %s %s\n' "$pid" "$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')" \
+            "$(tr '\0' ' ' <"/proc/$pid/cmdline")" "$(awk -v p="$pid" '$1 == p { $1 = ""; print }' <<<"$names")"
     done
 }
 pg_cpu_detail_log() { # BEFORE AFTER SECONDS
@@ -261,6 +265,7 @@ run_open() {
     if [ "${FQ_BENCH_PG_CPU_DETAIL:-0}" != 0 ]; then
         pg_cpu_snapshot >"$tmp/pgcpu1"
         pg_cpu_detail_log "$tmp/pgcpu0" "$tmp/pgcpu1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+        log "server: $(grep 'comp=stats msg="requests' "$tmp/fengqiaod.log" | tail -n 1 | sed 's/.*msg="//')"
     fi
     c_srv1=$(cpu_of "$server_pid")
     c_pg1=$(cpu_of "${pg_pids[@]}")
