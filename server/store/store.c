@@ -1599,7 +1599,7 @@ static void send_reads_setup(fq_store *s, PGconn *conn)
          FQ_SQL_CLEAN_SEARCH_LISTS_NPARAMS},
     };
     size_t n = sizeof statements / sizeof statements[0];
-    if (expect_reserve(s, n + 4) != 0) {
+    if (expect_reserve(s, n + 5) != 0) {
         fq_pg_reset(s->pg, "out of memory preparing the connection");
         return;
     }
@@ -1617,6 +1617,13 @@ static void send_reads_setup(fq_store *s, PGconn *conn)
      * incidents), and PostgreSQL switches to it after five executions. */
     if (queued && (queued = PQsendQueryParams(conn, "SET plan_cache_mode = force_custom_plan", 0,
                                               NULL, NULL, NULL, NULL, 0)))
+        expect_push(s, EXP_SETUP, NULL, NULL);
+    /* Nor compiled with LLVM: the biggest reads here gain nothing from it.
+     * Measured over 300,000 incidents (docs/console.md, "Reads and the
+     * intake"): the 研判 incidents of a week 0.41-0.46 s without, 0.51-0.52
+     * s with; the meeting statistics of a month 11.2-13.9 s without,
+     * 12.0-15.0 s with; the long-pending list the same either way. */
+    if (queued && (queued = PQsendQueryParams(conn, "SET jit = off", 0, NULL, NULL, NULL, NULL, 0)))
         expect_push(s, EXP_SETUP, NULL, NULL);
     for (size_t i = 0; queued && i < n; i++) {
         queued =
