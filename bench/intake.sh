@@ -123,10 +123,12 @@ pg_cpu_snapshot() {
     names=$(psql "$CI" -qAtF ' ' -c "SELECT pid, coalesce(nullif(application_name, ''), '-'),
         left(regexp_replace(query, '\\s+', ' ', 'g'), 40) FROM pg_stat_activity
         WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")
+    local ticks
     for pid in $(postgres_pids); do
-        [ -r "/proc/$pid/stat" ] || continue
-        printf '%s %s %s %s\n' "$pid" "$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')" \
-            "$(tr '\0' ' ' <"/proc/$pid/cmdline")" "$(awk -v p="$pid" '$1 == p { $1 = ""; print }' <<<"$names")"
+        ticks=$(ticks_of "$pid")
+        [ -n "$ticks" ] || continue
+        printf '%s %s %s %s\n' "$pid" "$ticks" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" \
+            "$(awk -v p="$pid" '$1 == p { $1 = ""; print }' <<<"$names")"
     done
 }
 pg_cpu_detail_log() { # BEFORE AFTER SECONDS

@@ -177,14 +177,19 @@ bench_grid_world() {
      SELECT 'w' || i, 'g' || (i / 10), '网格员' || i, 1000 FROM generate_series(0, $((n - 1))) i;" >/dev/null
 }
 
+# Clock ticks of CPU (user+system) a pid has used; nothing if it is gone.
+ticks_of() {
+    [ -r "/proc/$1/stat" ] || return 0
+    # after the command: state is field 1, utime 12, stime 13
+    sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}' || true
+}
+
 # CPU seconds (user+system) of the given pids, summed.
 cpu_of() {
-    local ticks=0 pid f
+    local ticks=0 pid t
     for pid in "$@"; do
-        [ -r "/proc/$pid/stat" ] || continue
-        f=$(sed 's/^.*) //' "/proc/$pid/stat")
-        # after the command: state is field 1, utime 12, stime 13
-        ticks=$((ticks + $(echo "$f" | awk '{print $12 + $13}')))
+        t=$(ticks_of "$pid")
+        [ -n "$t" ] && ticks=$((ticks + t))
     done
     awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { print t / hz }'
 }

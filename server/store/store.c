@@ -1598,8 +1598,27 @@ static void send_reads_setup(fq_store *s, PGconn *conn)
         {FQ_SQL_CLEAN_SEARCH_LISTS_NAME, FQ_SQL_CLEAN_SEARCH_LISTS,
          FQ_SQL_CLEAN_SEARCH_LISTS_NPARAMS},
     };
+    /* The session's fixed settings, after its statement_timeout. */
+    static const char *const settings[] = {
+        "SET default_transaction_read_only = on",
+        /* Every read planned for its own parameters: the generic plan of
+         * the board (the jurisdiction's units walked by a recursive CTE) is
+         * 7 times slower than a custom one (142 ms against 19 with 10,000
+         * open incidents), and PostgreSQL switches to it after five
+         * executions. */
+        "SET plan_cache_mode = force_custom_plan",
+        /* And not compiled with LLVM: the biggest reads here gain nothing
+         * from it. Measured over 300,000 incidents (docs/console.md, "Reads
+         * and the intake"): the 研判 incidents of a week 0.41-0.46 s
+         * without, 0.51-0.52 s with; the meeting statistics of a month
+         * 11.2-13.9 s without, 12.0-15.0 s with; the long-pending list the
+         * same either way. */
+        "SET jit = off",
+    };
+    size_t nsettings = sizeof settings / sizeof settings[0];
     size_t n = sizeof statements / sizeof statements[0];
-    if (expect_reserve(s, n + 5) != 0) {
+    /* statement_timeout, the settings, the statements, the sync */
+    if (expect_reserve(s, 1 + nsettings + n + 1) != 0) {
         fq_pg_reset(s->pg, "out of memory preparing the connection");
         return;
     }
@@ -1608,23 +1627,11 @@ static void send_reads_setup(fq_store *s, PGconn *conn)
     int queued = PQsendQueryParams(conn, set, 0, NULL, NULL, NULL, NULL, 0);
     if (queued)
         expect_push(s, EXP_SETUP, NULL, NULL);
-    if (queued && (queued = PQsendQueryParams(conn, "SET default_transaction_read_only = on", 0,
-                                              NULL, NULL, NULL, NULL, 0)))
-        expect_push(s, EXP_SETUP, NULL, NULL);
-    /* Every read planned for its own parameters: the generic plan of the
-     * board (the jurisdiction's units walked by a recursive CTE) is 7 times
-     * slower than a custom one (142 ms against 19 with 10,000 open
-     * incidents), and PostgreSQL switches to it after five executions. */
-    if (queued && (queued = PQsendQueryParams(conn, "SET plan_cache_mode = force_custom_plan", 0,
-                                              NULL, NULL, NULL, NULL, 0)))
-        expect_push(s, EXP_SETUP, NULL, NULL);
-    /* Nor compiled with LLVM: the biggest reads here gain nothing from it.
-     * Measured over 300,000 incidents (docs/console.md, "Reads and the
-     * intake"): the 研判 incidents of a week 0.41-0.46 s without, 0.51-0.52
-     * s with; the meeting statistics of a month 11.2-13.9 s without,
-     * 12.0-15.0 s with; the long-pending list the same either way. */
-    if (queued && (queued = PQsendQueryParams(conn, "SET jit = off", 0, NULL, NULL, NULL, NULL, 0)))
-        expect_push(s, EXP_SETUP, NULL, NULL);
+    for (size_t i = 0; queued && i < nsettings; i++) {
+        queued = PQsendQueryParams(conn, settings[i], 0, NULL, NULL, NULL, NULL, 0);
+        if (queued)
+            expect_push(s, EXP_SETUP, NULL, NULL);
+    }
     for (size_t i = 0; queued && i < n; i++) {
         queued =
             PQsendPrepare(conn, statements[i].name, statements[i].sql, statements[i].nparams, NULL);

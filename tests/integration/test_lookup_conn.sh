@@ -31,6 +31,8 @@ source "$(dirname "$0")/lib.sh"
 
 [ -x "${FQ_BENCH_INTAKE_LOAD:-}" ] || fail "FQ_BENCH_INTAKE_LOAD not set (fq-bench-intake-load)"
 APP=fengqiaod-lookups
+# This test's server's lookup sessions (the shared cluster has other tests').
+LOOKUP_SESSIONS="FROM pg_stat_activity WHERE application_name = '$APP' AND datname = current_database()"
 RATE=300
 
 db_create
@@ -73,7 +75,7 @@ server_start --dedup-window-min 0 --trace-reports "$TRACE"
 # (Not fatal here, so that the trace below can be checked against the code
 # before, which has no lookup connection: lookups-own says so after it.)
 for ((i = 0; i < 100; i++)); do
-    [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$APP' AND datname = current_database()")" = 1 ] && break
+    [ "$(q "SELECT count(*) $LOOKUP_SESSIONS")" = 1 ] && break
     sleep 0.1
 done
 stats_after
@@ -88,7 +90,7 @@ lookups_a=$(($(stats_field lookups) - lookups_before))
 server_stop
 # The backends' statistics are flushed when they end (with the server).
 for ((i = 0; i < 50; i++)); do
-    [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$APP' AND datname = current_database()")" = 0 ] && break
+    [ "$(q "SELECT count(*) $LOOKUP_SESSIONS")" = 0 ] && break
     sleep 0.1
 done
 sleep 0.5
@@ -120,13 +122,13 @@ assert_eq 0 "$(stats_field serial)" "load A: operations in serial mode"
 
 # ---- B. the lookup connection's backend ended and stopped under the load ----
 server_start --dedup-window-min 0
-wait_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$APP' AND datname = current_database()" 1 30
+wait_q "SELECT count(*) $LOOKUP_SESSIONS" 1 30
 lookups_before=$(stats_field lookups)
 own_before=$(stats_field lookups-own)
 load 20 "$WORK/b.json" &
 LOAD_PID=$!
 BG_PIDS+=("$LOAD_PID")
-lookup_pid() { q "SELECT pid FROM pg_stat_activity WHERE application_name = '$APP' AND datname = current_database()"; }
+lookup_pid() { q "SELECT pid $LOOKUP_SESSIONS"; }
 for round in 1 2; do
     sleep 1.5
     pid=$(lookup_pid)
@@ -161,7 +163,7 @@ grep -q 'the lookup connection did not answer' "$SERVER_LOG" ||
     fail "the stopped backend was not given up"
 assert_eq 0 "$(stats_field serial)" "load B: operations in serial mode"
 # It is back, on a backend of its own.
-wait_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$APP' AND datname = current_database() AND pid <> $pid" 1 30
+wait_q "SELECT count(*) $LOOKUP_SESSIONS AND pid <> $pid" 1 30
 
 # ---- every acknowledged report stored once ----
 stored=$(q "SELECT count(*) FROM incidents WHERE reporter_node = 'lingyin-platform'")
